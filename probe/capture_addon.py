@@ -1,0 +1,381 @@
+"""mitmproxy addon that records every exchange through the reverse proxies as one JSON line each.
+
+Self-contained on purpose (no imports from `probe`): it is loaded with `mitmdump -s` and must also
+run under a mitmdump installed on its own. It is configured only through its own options.
+"""
+
+import base64
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+from mitmproxy import ctx, exceptions, http, io
+from mitmproxy.net import encoding
+
+SCHEMA_VERSION = 1
+SECRET_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie", "set-cookie",
+    "chatgpt-account-id", "openai-organization",
+})
+# A stream holding one of these has delivered its whole answer, even if the client hung up before
+# the final chunk (codex closes the connection as soon as it reads `response.completed`).
+TERMINAL_EVENT = re.compile(
+    rb'"type"\s*:\s*"(?:response\.completed|response\.failed|response\.incomplete|message_stop)"'
+    rb"|^event:\s*(?:response\.completed|response\.failed|response\.incomplete|message_stop)\s*$",
+    re.MULTILINE,
+)
+JSON_START = re.compile(rb"^\s*[\[{]")
+
+
+def fingerprint(value: str) -> str:
+    """A stand-in for a secret that still tells whether two requests used the same one."""
+    return f"[REDACTED sha256:{hashlib.sha256(value.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}]"
+
+
+def body_fields(raw: bytes | None, headers: http.Headers) -> dict:
+    """The body as JSON, UTF-8 text or base64 (decoded from its Content-Encoding), with size and hash."""
+    data = raw or b""
+    fields: dict = {}
+    content_encoding = headers.get("content-encoding", "").strip().lower()
+    if data and content_encoding and content_encoding != "identity":
+        try:
+            data = encoding.decode(data, content_encoding)
+            fields["content_encoding"] = content_encoding
+        except (ValueError, TypeError, OSError) as error:
+            # A cut-off compressed stream cannot be decoded: keep the wire bytes instead.
+            fields["content_encoding_error"] = f"{content_encoding}: {error}"
+    fields["body_size"] = len(data)
+    fields["body_sha256"] = hashlib.sha256(data).hexdigest()
+    if not data:
+        fields.update(body=None, body_format="empty")
+        return fields
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        fields.update(body=base64.b64encode(data).decode("ascii"), body_format="base64")
+        return fields
+    if JSON_START.match(data) or "json" in headers.get("content-type", ""):
+        try:
+            fields.update(body=json.loads(text), body_format="json")
+            return fields
+        except ValueError:
+            pass
+    fields.update(body=text, body_format="text")
+    return fields
+
+
+@dataclass
+class Tee:
+    """A `flow.response.stream` callable: passes each chunk on unchanged, keeping a copy and its arrival time."""
+
+    chunks: list[bytes] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
+    ended_at: float | None = None
+
+    def __call__(self, data: bytes) -> bytes:
+        now = time.time()
+        if data:
+            self.chunks.append(data)
+            self.arrivals.append(now)
+        else:
+            self.ended_at = now  # mitmproxy signals the end of the body with an empty chunk
+        return data
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+@dataclass
+class Socket:
+    """An open WebSocket: its flow, how many exchanges were written, and the one in progress."""
+
+    flow: http.HTTPFlow
+    next_seq: int = 0
+    pending: list[dict] | None = None  # frames of the exchange in progress
+    terminal: bool = False
+
+
+class Capture:
+    def __init__(self) -> None:
+        self.traffic_fd: int | None = None
+        self.flow_file = None
+        self.flow_writer: io.FlowWriter | None = None
+        self.proxy_names: dict[int, str] = {}
+        self.secret_headers = SECRET_HEADERS
+        self.in_flight: dict[str, http.HTTPFlow] = {}
+        self.tees: dict[str, Tee] = {}
+        self.sockets: dict[str, Socket] = {}
+
+    def load(self, loader) -> None:
+        loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
+        loader.add_option("probe_flows", str, "", "Also write redacted flows to this native flow file.")
+        loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
+        loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
+        loader.add_option("probe_keep_secrets", bool, False, "Store secret headers unredacted (unsafe).")
+
+    def configure(self, updated) -> None:
+        if "probe_proxy_names" in updated:
+            self.proxy_names = parse_proxy_names(ctx.options.probe_proxy_names)
+        if "probe_redact_headers" in updated:
+            extra = {name.strip().lower() for name in ctx.options.probe_redact_headers.split(",") if name.strip()}
+            self.secret_headers = SECRET_HEADERS | extra
+        if "probe_keep_secrets" in updated and ctx.options.probe_keep_secrets:
+            logging.warning("probe: --keep-secrets is on, so secret headers are stored unredacted")
+        if "probe_traffic" in updated and ctx.options.probe_traffic:
+            self.traffic_fd = open_private(ctx.options.probe_traffic)
+        if "probe_flows" in updated and ctx.options.probe_flows:
+            self.flow_file = os.fdopen(open_private(ctx.options.probe_flows), "ab")
+            self.flow_writer = io.FlowWriter(self.flow_file)
+
+    # HTTP -----------------------------------------------------------------------------------
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        self.in_flight[flow.id] = flow
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response.status_code == 101:
+            return  # a WebSocket handshake: frames are captured by the websocket hooks
+        tee = Tee()
+        self.tees[flow.id] = tee
+        flow.response.stream = tee
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        if flow.websocket is None:
+            self.finish_http(flow, complete=True, error=None)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        if flow.websocket is not None and flow.response is not None and flow.response.status_code == 101:
+            return  # the socket's end is handled by websocket_end
+        body = self.response_body(flow)
+        complete = flow.response is not None and bool(TERMINAL_EVENT.search(self.decoded(flow, body)))
+        self.finish_http(flow, complete=complete, error=flow.error.msg if flow.error else "unknown error")
+
+    def response_body(self, flow: http.HTTPFlow) -> bytes:
+        tee = self.tees.get(flow.id)
+        if tee is not None:
+            return tee.body()
+        return flow.response.raw_content or b"" if flow.response is not None else b""
+
+    @staticmethod
+    def decoded(flow: http.HTTPFlow, body: bytes) -> bytes:
+        content_encoding = flow.response.headers.get("content-encoding", "") if flow.response else ""
+        try:
+            return encoding.decode(body, content_encoding) if content_encoding else body
+        except (ValueError, TypeError, OSError):
+            return body
+
+    def finish_http(self, flow: http.HTTPFlow, complete: bool, error: str | None) -> None:
+        if self.in_flight.pop(flow.id, None) is None and flow.id not in self.tees:
+            return  # already written
+        tee = self.tees.pop(flow.id, None)
+        request, response = flow.request, flow.response
+        start = request.timestamp_start
+        record = {
+            "schema": SCHEMA_VERSION,
+            "kind": "http",
+            "id": flow.id,
+            "proxy": self.proxy_name(flow),
+            "complete": complete,
+            "error": error,
+            "timing": {"start": start, "request_end": request.timestamp_end},
+            "request": self.message_fields(request) | {
+                "method": request.method,
+                "url": request.url,
+                "path": request.path,
+                "http_version": request.http_version,
+                **body_fields(request.raw_content, request.headers),
+            },
+            "response": None,
+        }
+        if response is not None:
+            raw = tee.body() if tee is not None else response.raw_content
+            record["response"] = self.message_fields(response) | {
+                "status": response.status_code,
+                "reason": response.reason,
+                "http_version": response.http_version,
+                **body_fields(raw, response.headers),
+            }
+            first_chunk = tee.arrivals[0] if tee and tee.arrivals else None
+            end = (tee.ended_at or (tee.arrivals[-1] if tee.arrivals else None)) if tee else None
+            record["timing"].update(
+                response_headers=response.timestamp_start,
+                first_byte=first_chunk or response.timestamp_start,
+                end=end or response.timestamp_end or time.time(),
+            )
+            if tee is not None:
+                record["response"]["chunks"] = [
+                    [round((arrival - start) * 1000, 3), len(chunk)] for arrival, chunk in zip(tee.arrivals, tee.chunks)
+                ]
+        else:
+            record["timing"]["end"] = time.time()
+        self.write(record)
+        self.save_flow(flow, tee)
+
+    # WebSocket ------------------------------------------------------------------------------
+
+    def websocket_start(self, flow: http.HTTPFlow) -> None:
+        self.in_flight.pop(flow.id, None)
+        self.sockets[flow.id] = Socket(flow)
+
+    def websocket_message(self, flow: http.HTTPFlow) -> None:
+        socket = self.sockets.setdefault(flow.id, Socket(flow))
+        message = flow.websocket.messages[-1]
+        frame = {"from": "client" if message.from_client else "server", "t": message.timestamp,
+                 "type": "text" if message.is_text else "binary", "size": len(message.content)}
+        if message.is_text:
+            frame.update(websocket_body(message.content))
+        else:
+            frame.update(body=base64.b64encode(message.content).decode("ascii"), body_format="base64")
+        if message.from_client and socket.pending is not None:
+            self.finish_websocket_exchange(socket, "next-client-message")
+        if socket.pending is None:
+            socket.pending, socket.terminal = [], False
+        socket.pending.append(frame)
+        if not message.from_client and TERMINAL_EVENT.search(message.content):
+            socket.terminal = True
+            # Written at once, so a kill with the socket still open loses no completed exchange.
+            self.finish_websocket_exchange(socket, "terminal-event")
+
+    def websocket_end(self, flow: http.HTTPFlow) -> None:
+        socket = self.sockets.pop(flow.id, None) or Socket(flow)
+        if socket.pending is not None or socket.next_seq == 0:
+            # The last unanswered frames, or a handshake-only socket, still get their line.
+            self.finish_websocket_exchange(socket, "socket-closed")
+        self.save_flow(flow, None)
+
+    def finish_websocket_exchange(self, socket: Socket, ended_by: str) -> None:
+        flow, messages = socket.flow, socket.pending or []
+        seq = socket.next_seq
+        socket.next_seq, socket.pending = seq + 1, None
+        server_times = [frame["t"] for frame in messages if frame["from"] == "server"]
+        start = messages[0]["t"] if messages else flow.request.timestamp_start
+        complete = socket.terminal or ended_by == "next-client-message"
+        close_code = flow.websocket.close_code if flow.websocket else None
+        record = {
+            "schema": SCHEMA_VERSION,
+            "kind": "websocket",
+            "id": f"{flow.id}:{seq}",
+            "flow_id": flow.id,
+            "seq": seq,
+            "proxy": self.proxy_name(flow),
+            "complete": complete,
+            "ended_by": ended_by,
+            "error": None if complete else f"{ended_by} before a terminal event (close code {close_code})",
+            "timing": {
+                "start": start,
+                "first_byte": server_times[0] if server_times else None,
+                "end": messages[-1]["t"] if messages else start,
+            },
+            "request": self.message_fields(flow.request) | {
+                "method": flow.request.method, "url": flow.request.url, "path": flow.request.path,
+                "http_version": flow.request.http_version,
+            },
+            "response": None if flow.response is None else (
+                self.message_fields(flow.response) | {"status": flow.response.status_code}
+            ),
+            "messages": messages,
+        }
+        self.write(record)
+
+    # Shutdown -------------------------------------------------------------------------------
+
+    def done(self) -> None:
+        for socket in list(self.sockets.values()):
+            if socket.pending:
+                self.finish_websocket_exchange(socket, "proxy-stopped")
+        for flow in list(self.in_flight.values()):
+            if flow.id in self.tees:
+                self.finish_http(flow, complete=False, error="proxy stopped before the exchange ended")
+        if self.flow_file is not None:
+            self.flow_file.close()
+            self.flow_file = None
+        if self.traffic_fd is not None:
+            os.close(self.traffic_fd)
+            self.traffic_fd = None
+
+    # Helpers --------------------------------------------------------------------------------
+
+    def proxy_name(self, flow: http.HTTPFlow) -> str:
+        sockname = flow.client_conn.sockname
+        port = sockname[1] if sockname else 0
+        return self.proxy_names.get(port, f"port-{port}")
+
+    def redact(self, name: str, value: str) -> str:
+        if ctx.options.probe_keep_secrets or name.lower() not in self.secret_headers:
+            return value
+        return fingerprint(value)
+
+    def message_fields(self, message: http.Message) -> dict:
+        return {"headers": [[name, self.redact(name, value)] for name, value in message.headers.items(multi=True)]}
+
+    def write(self, record: dict) -> None:
+        if self.traffic_fd is None:
+            return
+        try:
+            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            line = (text + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            # Lone surrogates (from JSON escapes) are not valid UTF-8; ASCII escapes keep them.
+            line = (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
+        fcntl.flock(self.traffic_fd, fcntl.LOCK_EX)
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(self.traffic_fd, view):]
+        finally:
+            fcntl.flock(self.traffic_fd, fcntl.LOCK_UN)
+
+    def save_flow(self, flow: http.HTTPFlow, tee: Tee | None) -> None:
+        """Write a redacted copy to the native flow file; the forwarded flow keeps its headers."""
+        if self.flow_writer is None:
+            return
+        copy = flow.copy()
+        for message in (copy.request, copy.response):
+            if message is None:
+                continue
+            for name in set(message.headers.keys()):
+                values = message.headers.get_all(name)
+                message.headers.set_all(name, [self.redact(name, value) for value in values])
+        if tee is not None and copy.response is not None:
+            copy.response.raw_content = tee.body()
+        self.flow_writer.add(copy)
+        self.flow_file.flush()
+
+
+def websocket_body(content: bytes) -> dict:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"body": base64.b64encode(content).decode("ascii"), "body_format": "base64"}
+    if JSON_START.match(content):
+        try:
+            return {"body": json.loads(text), "body_format": "json"}
+        except ValueError:
+            pass
+    return {"body": text, "body_format": "text"}
+
+
+def parse_proxy_names(spec: str) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for pair in filter(None, (part.strip() for part in spec.split(","))):
+        port, sep, name = pair.partition("=")
+        if not sep or not port.isdigit() or not name:
+            raise exceptions.OptionsError(f"probe_proxy_names: expected PORT=NAME, got {pair!r}")
+        names[int(port)] = name
+    return names
+
+
+def open_private(path: str) -> int:
+    """Open for appending, readable by the owner only."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise exceptions.OptionsError(f"cannot open {path}: {error.strerror}") from None
+
+
+addons = [Capture()]

@@ -1,0 +1,37 @@
+"""Command line for the mock model server: `python -m probe.mock --port N`."""
+
+import argparse
+import asyncio
+import sys
+
+from probe.errors import ProbeError, run_main
+from probe.mock.server import Settings, serve
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m probe.mock", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one")
+    parser.add_argument("--transport", choices=["websocket", "http"], default="websocket",
+                        help="'http' answers WebSocket upgrades with 426 so agents fall back to POST + SSE")
+    parser.add_argument("--event-delay-ms", type=float, default=5.0, help="pause between streamed events")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = Settings(websocket=args.transport == "websocket", event_delay=args.event_delay_ms / 1000)
+
+    def announce(port: int) -> None:
+        # The first stdout line is machine-read by `capture` to learn the chosen port.
+        print(f"mock listening on http://{args.host}:{port}/", flush=True)
+
+    try:
+        asyncio.run(serve(args.host, args.port, settings, announce))
+    except OSError as error:
+        raise ProbeError(f"mock cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,208 @@
+"""An asyncio HTTP/1.1 + WebSocket server that answers agents like their model API would."""
+
+import asyncio
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from mitmproxy.net import encoding
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
+
+from probe.mock import responses_api
+
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# Channels codex's ChatGPT mode talks to besides the model; an empty JSON object satisfies them.
+BACKEND_CHANNELS = ("/wham/", "/analytics-events/", "/ps/")
+
+
+@dataclass
+class Settings:
+    websocket: bool = True  # False answers WebSocket upgrades with 426, forcing agents onto HTTP
+    event_delay: float = 0.005  # seconds between streamed events, so streaming is observable
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+    def json(self) -> dict:
+        data = encoding.decode(self.body, self.headers.get("content-encoding", "identity")) if self.body else b""
+        parsed = json.loads(data or b"{}")
+        return parsed if isinstance(parsed, dict) else {}
+
+
+@dataclass
+class Stats:
+    """What the mock served, so tests can compare it with what was captured."""
+
+    http_requests: int = 0
+    model_responses: int = 0
+    websocket_sessions: int = 0
+    paths: list[str] = field(default_factory=list)
+
+
+class MockServer:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.stats = Stats()
+        self.prompts: dict[str, str] = {}  # response id -> prompt, so follow-ups can answer it
+
+    async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request = await read_request(reader)
+                if request is None:
+                    break
+                self.stats.http_requests += 1
+                self.stats.paths.append(f"{request.method} {request.path}")
+                keep_open = await self.route(request, reader, writer)
+                if not keep_open:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def route(self, request: Request, reader, writer) -> bool:
+        path = request.path.split("?", 1)[0]
+        if request.headers.get("upgrade", "").lower() == "websocket":
+            if not self.settings.websocket or not path.endswith("/responses"):
+                await send_json(writer, 426, {"error": {"message": "WebSocket transport disabled by the mock"}})
+                return True
+            await self.serve_websocket(request, reader, writer)
+            return False
+        if request.method == "HEAD":
+            await send_bytes(writer, 200, b"", "text/plain")
+            return True
+        if request.method == "POST" and path.endswith("/responses"):
+            await self.serve_sse(request, writer)
+            return True
+        if path.endswith("/models"):
+            await send_json(writer, 200, {"object": "list", "data": [], "models": []})
+            return True
+        if any(channel in path for channel in BACKEND_CHANNELS):
+            await send_json(writer, 200, {})
+            return True
+        await send_json(writer, 404, {"error": {"message": f"mock has no route for {request.method} {path}"}})
+        return True
+
+    def events_for(self, body: dict) -> list[dict]:
+        hint = self.prompts.get(body.get("previous_response_id") or "", "")
+        events = responses_api.plan_events(body, hint)
+        response_id = events[-1]["response"]["id"]
+        self.prompts[response_id] = hint or responses_api.last_user_text(body)
+        self.stats.model_responses += 1
+        return events
+
+    async def serve_sse(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        events = self.events_for(request.json())
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
+        await writer.drain()
+        for event in events:
+            chunk = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+            writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            await writer.drain()
+            await asyncio.sleep(self.settings.event_delay)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    async def serve_websocket(self, request: Request, reader, writer) -> None:
+        key = request.headers.get("sec-websocket-key", "")
+        accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest()).decode()
+        writer.write(
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+            f"sec-websocket-accept: {accept}\r\n\r\n".encode()
+        )
+        await writer.drain()
+        self.stats.websocket_sessions += 1
+        connection = Connection(ConnectionType.SERVER)
+        text_parts: list[str] = []
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                return
+            connection.receive_data(data)
+            for event in connection.events():
+                if isinstance(event, TextMessage):
+                    text_parts.append(event.data)
+                    if event.message_finished:
+                        await self.answer_frame("".join(text_parts), connection, writer)
+                        text_parts = []
+                elif isinstance(event, Ping):
+                    writer.write(connection.send(event.response()))
+                elif isinstance(event, CloseConnection):
+                    writer.write(connection.send(event.response()))
+                    await writer.drain()
+                    return
+                elif isinstance(event, BytesMessage):
+                    pass  # the Responses WebSocket protocol is text-only
+
+    async def answer_frame(self, text: str, connection: Connection, writer) -> None:
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict) or body.get("type") != "response.create":
+            error = {"type": "error", "error": {"message": "expected a response.create frame"}}
+            writer.write(connection.send(TextMessage(data=json.dumps(error))))
+            await writer.drain()
+            return
+        for event in self.events_for(body):
+            writer.write(connection.send(TextMessage(data=json.dumps(event))))
+            await writer.drain()
+            await asyncio.sleep(self.settings.event_delay)
+
+
+async def read_request(reader: asyncio.StreamReader) -> Request | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _version = lines[0].split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    body = b""
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            chunk = await reader.readexactly(size + 2)
+            if size == 0:
+                break
+            body += chunk[:-2]
+    elif "content-length" in headers:
+        body = await reader.readexactly(int(headers["content-length"]))
+    return Request(method, target, headers, body)
+
+
+async def send_bytes(writer, status: int, body: bytes, content_type: str) -> None:
+    reason = {200: "OK", 404: "Not Found", 426: "Upgrade Required"}.get(status, "OK")
+    writer.write(
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\n"
+        f"content-length: {len(body)}\r\n\r\n".encode() + body
+    )
+    await writer.drain()
+
+
+async def send_json(writer, status: int, payload: dict) -> None:
+    await send_bytes(writer, status, json.dumps(payload).encode(), "application/json")
+
+
+async def serve(host: str, port: int, settings: Settings, on_ready=None) -> None:
+    mock = MockServer(settings)
+    server = await asyncio.start_server(mock.handle_connection, host, port)
+    if on_ready:
+        on_ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
