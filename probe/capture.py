@@ -1,0 +1,127 @@
+"""Records one agent run: new run folder, proxies up, agent run to its end, proxies down, manifest."""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from probe import agents, processes, session
+from probe.errors import ProbeError, run_main
+from probe.paths import display
+from probe.proxies import parse_port_overrides, start_proxies
+from probe.targets import Target, fill_placeholders, load_target
+
+
+@dataclass
+class CaptureResult:
+    run: Path
+    status: str  # complete, agent-failed or interrupted
+    exit_code: int
+
+
+def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options `capture` and `pipeline` share."""
+    parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--prompt", help="the prompt given to the target's agent command")
+    what.add_argument("--command", help="run this shell command instead of the target's agent")
+    parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
+    parser.add_argument("--mock-transport", choices=["websocket", "http"], default="websocket",
+                        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE")
+    parser.add_argument("--label", default="", help="added to the run folder's name")
+    parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT",
+                        help="listen port for one proxy (0 = any free port); repeatable")
+    parser.add_argument("--timeout", type=float, default=None, help="stop the agent after this many seconds")
+    parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+
+
+def agent_environment(target: Target, values: dict[str, str], urls: dict[str, str], mock: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({key: fill_placeholders(value, values) for key, value in target.env.items()})
+    if mock:
+        env.update({key: fill_placeholders(value, values) for key, value in target.mock_env.items()})
+    env["PROBE_PROXY_URL"] = next(iter(urls.values()))
+    for name, url in urls.items():
+        env[f"PROBE_PROXY_{name.upper().replace('-', '_')}_URL"] = url
+    return env
+
+
+def capture(target: Target, prompt: str | None, command: str | None, upstream: str | None = None,
+            label: str = "", ports: list[str] | tuple = (), timeout: float | None = None,
+            keep_secrets: bool = False, mock_transport: str = "websocket") -> CaptureResult:
+    program = agents.find_agent(target) if command is None else None
+    overrides = parse_port_overrides(list(ports), target)
+    recording = session.open_run(target, None, label, prompt, None, upstream)
+    proxies = None
+    status, exit_code, note = "interrupted", 130, None
+    try:
+        with session.stop_signals_raise_interrupt():
+            proxies = start_proxies(target, recording.run, upstream, overrides, keep_secrets, mock_transport)
+            recording.started(proxies)
+            for line in proxies.describe():
+                print(f"proxy {line}", file=sys.stderr)
+            # {agent_home}: an empty private folder in the run for the agent's own state (config, sessions).
+            agent_home = recording.run.resolve() / "agent-home"
+            agent_home.mkdir(mode=0o700, exist_ok=True)
+            values = {"prompt": prompt or "", "run": str(recording.run.resolve()), "agent_home": str(agent_home)}
+            values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
+            if command is None:
+                argv = [program] + [fill_placeholders(argument, values) for argument in target.command[1:]]
+                recording.set_agent(argv, agents.agent_version(program))
+            else:
+                argv = ["/bin/sh", "-c", command]
+                recording.set_agent(argv, None)
+            env = agent_environment(target, values, proxies.urls, upstream == "mock")
+            exit_code, note = run_agent(argv, env, timeout)
+            status = "complete" if exit_code == 0 and note is None else "agent-failed"
+            if note:
+                status = "interrupted"
+    except KeyboardInterrupt:
+        note = "stopped by Ctrl-C or a signal"
+    except ProbeError as error:
+        status, exit_code, note = "proxy-failed", error.exit_code, str(error)
+        raise
+    finally:
+        if proxies is not None:
+            proxies.stop()
+        recording.finish(status, exit_code, note)
+    return CaptureResult(recording.run, status, exit_code)
+
+
+def run_agent(argv: list[str], env: dict[str, str], timeout: float | None) -> tuple[int, str | None]:
+    """Run the agent in its own process group; on any interruption stop the whole group."""
+    stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
+    try:
+        process = processes.spawn(argv, env=env, stdin=stdin)
+    except OSError as error:
+        raise ProbeError(f"cannot start {argv[0]}: {error.strerror}") from None
+    deadline = time.monotonic() + timeout if timeout else None
+    try:
+        while process.poll() is None:
+            if deadline and time.monotonic() > deadline:
+                processes.stop(process)
+                return 124, f"agent stopped after the {timeout:g} s timeout"
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        processes.stop(process)
+        raise
+    # The agent may have left children behind in its group (node workers, tool processes).
+    processes.stop(process, grace=0)
+    return process.returncode, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m probe.capture", description=__doc__)
+    add_capture_arguments(parser)
+    args = parser.parse_args(argv)
+    result = capture(load_target(args.target), args.prompt, args.command, args.upstream, args.label, args.port,
+                     args.timeout, args.keep_secrets, args.mock_transport)
+    print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.exit_code})")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

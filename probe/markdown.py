@@ -1,0 +1,65 @@
+"""Small helpers for writing Markdown that stays well-formed whatever text goes into it."""
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Rendered:
+    """What a renderer returns for one request or response."""
+
+    lines: list[str] = field(default_factory=list)
+    tokens: dict[str, int] = field(default_factory=dict)  # input, cached, output, reasoning, total
+    unrecognised: set[str] = field(default_factory=set)  # kinds of items or events the renderer does not know
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+
+def code(text: str, language: str = "") -> str:
+    """A fenced block whose fence is longer than any run of backticks inside the text."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def json_block(value: Any) -> str:
+    return code(json.dumps(value, indent=2, ensure_ascii=False, default=str), "json")
+
+
+def details(summary: str, *body: str) -> str:
+    inner = "\n\n".join(part for part in body if part)
+    return f"<details><summary>{html.escape(summary)}</summary>\n\n{inner}\n\n</details>"
+
+
+def cell(value: Any) -> str:
+    """Text safe inside one table cell."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def inline(text: str) -> str:
+    """Inline code that survives backticks in the text."""
+    text = text.replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def first_line(text: str, limit: int = 80) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)

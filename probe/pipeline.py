@@ -1,0 +1,34 @@
+"""Captures an agent run and writes its report in one go: `capture`, then `analyze`."""
+
+import argparse
+import sys
+
+from probe.analyze import analyze_run
+from probe.capture import add_capture_arguments, capture
+from probe.errors import run_main
+from probe.paths import display
+from probe.targets import load_target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m probe.pipeline", description=__doc__)
+    add_capture_arguments(parser)
+    args = parser.parse_args(argv)
+    target = load_target(args.target)
+    result = capture(target, args.prompt, args.command, args.upstream, args.label, args.port, args.timeout,
+                     args.keep_secrets, args.mock_transport)
+    # A report is written whatever the agent did: a failed or interrupted run is worth reading too.
+    report, warnings = analyze_run(result.run, target.path and str(target.path))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.exit_code})")
+    print(f"report: {display(report)}")
+    return result.exit_code
+
+
+def entry() -> None:
+    sys.exit(run_main(main))
+
+
+if __name__ == "__main__":
+    entry()

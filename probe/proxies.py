@@ -1,0 +1,225 @@
+"""Starts one mitmdump with a reverse proxy per target proxy, loading the capture addon."""
+
+import argparse
+import importlib.metadata
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from probe import processes
+from probe.errors import ProxyError, ToolMissing, run_main
+from probe.paths import display
+from probe.targets import Target, load_target
+
+ADDON = Path(__file__).with_name("capture_addon.py")
+READY_TIMEOUT = 30.0
+
+
+@dataclass
+class RunningProxies:
+    process: subprocess.Popen
+    urls: dict[str, str]  # proxy name -> http://127.0.0.1:PORT
+    upstreams: dict[str, str]  # proxy name -> upstream URL
+    mock: subprocess.Popen | None = None
+    log: Path | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def describe(self) -> list[str]:
+        return [f"{name}  {url} -> {self.upstreams[name]}" for name, url in self.urls.items()]
+
+    def stop(self) -> None:
+        # SIGINT is mitmdump's clean shutdown: the addon's `done` flushes what is still open.
+        processes.stop(self.process, signal.SIGINT)
+        if self.mock is not None:
+            processes.stop(self.mock, signal.SIGTERM, grace=2)
+
+
+def find_mitmdump() -> str:
+    beside_python = Path(sys.executable).parent / "mitmdump"
+    if beside_python.is_file():
+        return str(beside_python)
+    found = shutil.which("mitmdump")
+    if not found:
+        raise ToolMissing('mitmdump not found: install the project with `python3 -m pip install -e ".[dev]"`, '
+                          "which brings mitmproxy")
+    return found
+
+
+def mitmproxy_version() -> str:
+    try:
+        return importlib.metadata.version("mitmproxy")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
+    names = [proxy.name for proxy in target.proxies]
+    overrides = {}
+    for spec in specs:
+        name, sep, port = spec.partition("=")
+        if not sep or not port.isdigit():
+            raise ProxyError(f"--port {spec}: expected NAME=PORT, for example --port {names[0]}=18080")
+        if name not in names:
+            raise ProxyError(f"--port {spec}: target {target.name} has no proxy {name!r} (it has {', '.join(names)})")
+        overrides[name] = int(port)
+    return overrides
+
+
+def free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return probe_socket.getsockname()[1]
+
+
+def choose_ports(target: Target, overrides: dict[str, int]) -> dict[str, int]:
+    """Each proxy's port, checked free before anything starts."""
+    ports = {}
+    for proxy in target.proxies:
+        port = overrides.get(proxy.name, proxy.listen) or free_port()
+        with socket.socket() as probe_socket:
+            try:
+                probe_socket.bind(("127.0.0.1", port))
+            except OSError:
+                source = display(target.path) if target.path else "the target file"
+                raise ProxyError(
+                    f"port {port} for proxy {proxy.name!r} is busy; choose another with "
+                    f"--port {proxy.name}=PORT (0 picks a free one) or change its listen: in {source}"
+                ) from None
+        ports[proxy.name] = port
+    return ports
+
+
+def start_mock(transport: str) -> tuple[subprocess.Popen, str]:
+    """Start our mock model server on a free port and return it with its base URL."""
+    process = processes.spawn(
+        [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", transport],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    ready, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT)
+    line = process.stdout.readline() if ready else ""
+    if not line.startswith("mock listening on "):
+        processes.stop(process)
+        error = process.stderr.read().strip().splitlines()
+        raise ProxyError(f"the mock upstream did not start: {error[-1] if error else 'no output'}")
+    return process, line.split("mock listening on ", 1)[1].strip()
+
+
+def start_proxies(
+    target: Target,
+    run: Path | None,
+    upstream: str | None = None,
+    port_overrides: dict[str, int] | None = None,
+    keep_secrets: bool = False,
+    mock_transport: str = "websocket",
+) -> RunningProxies:
+    """Start mitmdump (and the mock, for upstream "mock") and wait until every port accepts."""
+    mitmdump = find_mitmdump()
+    ports = choose_ports(target, port_overrides or {})
+    mock = None
+    if upstream == "mock":
+        mock, upstream = start_mock(mock_transport)
+    elif upstream is not None and not upstream.startswith(("http://", "https://")):
+        raise ProxyError(f"--upstream {upstream}: expected an http(s):// URL or `mock`")
+    upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
+    argv = [mitmdump, "--listen-host", "127.0.0.1", "-s", str(ADDON),
+            "--set", "termlog_verbosity=warn", "--set", "flow_detail=0",
+            "--set", "probe_proxy_names=" + ",".join(f"{ports[name]}={name}" for name in ports),
+            "--set", "probe_redact_headers=" + ",".join(target.redact_headers)]
+    for proxy in target.proxies:
+        argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
+    if keep_secrets:
+        argv += ["--set", "probe_keep_secrets=true"]
+    log = None
+    if run is not None:
+        argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}", "--set", f"probe_flows={run / 'flows.mitm'}"]
+        log = run / "proxies.log"
+    log_file = os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") if log else subprocess.DEVNULL
+    try:
+        process = processes.spawn(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
+    finally:
+        if log:
+            log_file.close()
+    running = RunningProxies(process, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+                             upstreams, mock, log, ports)
+    try:
+        wait_until_listening(running)
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+def wait_until_listening(running: RunningProxies) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    waiting = dict(running.ports)
+    while waiting:
+        if running.process.poll() is not None:
+            raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
+        for name, port in list(waiting.items()):
+            with socket.socket() as probe_socket:
+                if probe_socket.connect_ex(("127.0.0.1", port)) == 0:
+                    del waiting[name]
+        if time.monotonic() > deadline:
+            raise ProxyError(f"mitmdump did not open port(s) {', '.join(map(str, waiting.values()))} "
+                             f"within {READY_TIMEOUT:.0f} s: {last_log_line(running.log)}")
+        time.sleep(0.05)
+
+
+def last_log_line(log: Path | None) -> str:
+    if log is None or not log.is_file():
+        return "no log"
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m probe.proxies", description=__doc__)
+    parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
+    parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
+    parser.add_argument("--mock-transport", choices=["websocket", "http"], default="websocket",
+                        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE")
+    parser.add_argument("--run", help="run folder to record into (default: a new one under data/)")
+    parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT",
+                        help="listen port for one proxy (0 = any free port); repeatable")
+    parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from probe import session  # the run bookkeeping is shared with `capture`
+
+    args = parse_args(argv)
+    target = load_target(args.target)
+    run = Path(args.run) if args.run else None
+    recording = session.open_run(target, run, label="proxies", prompt=None, argv=None,
+                                 upstream=args.upstream)
+    proxies = start_proxies(target, recording.run, args.upstream, parse_port_overrides(args.port, target),
+                            args.keep_secrets, args.mock_transport)
+    recording.started(proxies)
+    for line in proxies.describe():
+        print(line, flush=True)
+    print(f"recording into {display(recording.run)}; Ctrl-C to stop", flush=True)
+    status = "complete"
+    try:
+        with session.stop_signals_raise_interrupt():
+            while proxies.process.poll() is None:
+                time.sleep(0.2)
+            status = "proxy-failed"
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxies.stop()
+        recording.finish(status, exit_code=None)
+    print(f"run folder: {display(recording.run)}")
+    return 0 if status == "complete" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,23 @@
+"""Renders any JSON API without knowing it: bodies and stream events as collapsible JSON."""
+
+from collections import Counter
+from typing import Any
+
+from probe.markdown import Rendered, details, json_block
+from probe.sse import Event
+
+
+def render_request(body: Any, label: str, state: dict) -> Rendered:
+    return Rendered([details("Request JSON", json_block(body))])
+
+
+def render_response(events: list[Event] | None, body: Any, label: str, state: dict) -> Rendered:
+    if events is None:
+        return Rendered([details("Response JSON", json_block(body))])
+    counts = Counter(
+        str((event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)")
+        for event in events
+    )
+    summary = ", ".join(f"{kind} ×{count}" for kind, count in counts.items())
+    payloads = [{"event": event.name, "data": event.data} for event in events]
+    return Rendered([f"**Events ({len(events)})**: {summary}", "", details("All events", json_block(payloads))])

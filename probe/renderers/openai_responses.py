@@ -1,0 +1,276 @@
+"""Renders OpenAI Responses API requests and responses (HTTP+SSE and WebSocket) as Markdown."""
+
+import json
+from collections import Counter
+from typing import Any
+
+from probe.markdown import Rendered, code, compact, details, first_line, inline, json_block, table
+from probe.sse import Event
+
+# Request fields shown in their own sections rather than in the config list.
+SECTION_FIELDS = {"input", "instructions", "tools", "client_metadata"}
+KNOWN_ITEMS = {
+    "message", "additional_tools", "configuration_update", "reasoning", "function_call", "function_call_output",
+    "custom_tool_call", "custom_tool_call_output",
+}
+KNOWN_EVENTS = {
+    "response.created", "response.in_progress", "response.completed", "response.failed", "response.incomplete",
+    "response.queued", "response.output_item.added", "response.output_item.done", "response.content_part.added",
+    "response.content_part.done", "response.output_text.delta", "response.output_text.done",
+    "response.output_text.annotation.added", "response.refusal.delta", "response.refusal.done",
+    "response.function_call_arguments.delta", "response.function_call_arguments.done",
+    "response.custom_tool_call_input.delta", "response.custom_tool_call_input.done",
+    "response.reasoning_summary_part.added", "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done",
+    "response.reasoning_text.delta", "response.reasoning_text.done", "error",
+}
+FINAL_EVENTS = {"response.completed", "response.failed", "response.incomplete"}
+
+
+def text_of(content: Any) -> str:
+    """The readable text of a message's content (a string or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for part in content if isinstance(content, list) else []:
+        if not isinstance(part, dict):
+            continue
+        if isinstance(part.get("text"), str):
+            parts.append(part["text"])
+        elif part.get("type") == "input_image":
+            parts.append(f"[image: {str(part.get('image_url') or part.get('file_id') or '')[:60]}]")
+        elif part.get("type") == "input_file":
+            parts.append(f"[file: {part.get('filename') or part.get('file_id') or ''}]")
+    return "\n\n".join(parts)
+
+
+def tool_listing(tools: Any, namespace: str = "") -> list[list[str]]:
+    """Rows of (namespace, name, type, description) for tools, descending into namespaces."""
+    rows = []
+    for tool in tools if isinstance(tools, list) else []:
+        if not isinstance(tool, dict):
+            continue
+        if tool.get("type") == "namespace":
+            rows += tool_listing(tool.get("tools"), str(tool.get("name", "")))
+        else:
+            name = tool.get("name") or tool.get("type", "?")
+            rows.append([namespace, str(name), str(tool.get("type", "")),
+                         first_line(str(tool.get("description", "")), 100)])
+    return rows
+
+
+def tool_names(rows: list[list[str]]) -> str:
+    grouped: dict[str, list[str]] = {}
+    for namespace, name, kind, _ in rows:
+        grouped.setdefault(namespace or "(top level)", []).append(name if kind in ("function", "") else f"{name} ({kind})")
+    return "; ".join(f"{namespace}: {', '.join(names)}" for namespace, names in grouped.items())
+
+
+# Requests ----------------------------------------------------------------------------------------
+
+
+def render_request(body: Any, label: str, state: dict) -> Rendered:
+    rendered = Rendered()
+    if not isinstance(body, dict):
+        rendered.add(json_block(body))
+        return rendered
+    responses = state.setdefault("responses", {})
+    config = [f"- **{key}**: {inline(compact(value))}" for key, value in body.items() if key not in SECTION_FIELDS]
+    if config:
+        rendered.add("**Model and config**", "", *config, "")
+    previous = body.get("previous_response_id")
+    if previous:
+        origin = responses.get(previous)
+        where = f"exchange {origin}" if origin else "a response not in this capture"
+        rendered.add(f"Continues response {inline(str(previous))} from {where}: its input holds only the new items.", "")
+    if isinstance(body.get("instructions"), str):
+        rendered.add(details(f"Instructions ({len(body['instructions']):,} chars)", code(body["instructions"], "text")), "")
+    if "client_metadata" in body:
+        rendered.add(details("Client metadata", json_block(body["client_metadata"])), "")
+    tool_rows = tool_listing(body.get("tools"))
+    items = body.get("input")
+    if isinstance(items, str):
+        items = [{"type": "message", "role": "user", "content": items}]
+    items = items if isinstance(items, list) else []
+    for item in items:
+        if isinstance(item, dict) and item.get("type") == "additional_tools":
+            tool_rows += tool_listing(item.get("tools"))
+    if tool_rows:
+        rendered.add(f"**Tools declared ({len(tool_rows)})**: {tool_names(tool_rows)}", "")
+        rendered.add(details(f"Tool table ({len(tool_rows)})", table(["namespace", "name", "type", "description"], tool_rows)), "")
+    if items:
+        render_input(items, rendered, state)
+    return rendered
+
+
+def render_input(items: list, rendered: Rendered, state: dict) -> None:
+    calls = state.setdefault("calls", {})
+    rows, blocks = [], []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            rows.append([index, type(item).__name__, "", "", ""])
+            blocks.append(details(f"input[{index}] (not an object)", json_block(item)))
+            continue
+        kind = str(item.get("type", "message"))
+        role = str(item.get("role", ""))
+        summary, body = describe_item(item, kind, calls)
+        if kind not in KNOWN_ITEMS:
+            rendered.unrecognised.add(f"input item {kind}")
+        size = len(json.dumps(item, ensure_ascii=False))
+        rows.append([index, kind, role, summary, f"{size:,}"])
+        blocks.append(details(f"input[{index}] {kind}{' ' + role if role else ''}: {summary}", body))
+    rendered.add(f"**Input items ({len(items)})**", "", table(["#", "type", "role", "summary", "bytes"], rows), "")
+    rendered.add(*[block + "\n" for block in blocks])
+
+
+def describe_item(item: dict, kind: str, calls: dict) -> tuple[str, str]:
+    """A one-line summary and the full Markdown body of one input item."""
+    if kind == "message":
+        text = text_of(item.get("content"))
+        return first_line(text) or "(empty)", code(text, "text")
+    if kind == "additional_tools":
+        rows = tool_listing(item.get("tools"))
+        return f"{len(rows)} tools", table(["namespace", "name", "type", "description"], rows) + "\n\n" + details(
+            "Full tool schemas", json_block(item.get("tools")))
+    if kind == "reasoning":
+        text = "\n\n".join(text_of([part]) for part in item.get("summary") or [] if isinstance(part, dict))
+        encrypted = " (with encrypted content)" if item.get("encrypted_content") else ""
+        return first_line(text) or f"(no summary){encrypted}", code(text or "(no summary)", "text") + encrypted
+    if kind in ("function_call", "custom_tool_call"):
+        name = qualified_name(item)
+        calls[str(item.get("call_id"))] = name
+        arguments = item.get("arguments", item.get("input", ""))
+        return f"{name}({first_line(str(arguments), 60)})", f"call_id {inline(str(item.get('call_id')))}\n\n" + pretty_arguments(arguments)
+    if kind in ("function_call_output", "custom_tool_call_output"):
+        output = item.get("output")
+        text = output if isinstance(output, str) else text_of(output) or json.dumps(output)
+        name = calls.get(str(item.get("call_id")), "an earlier call")
+        return f"output of {name}: {first_line(text, 60)}", f"call_id {inline(str(item.get('call_id')))}\n\n" + code(text, "text")
+    return f"{len(json.dumps(item))} bytes", json_block(item)
+
+
+def qualified_name(item: dict) -> str:
+    name = str(item.get("name", "?"))
+    return f"{item['namespace']}.{name}" if item.get("namespace") else name
+
+
+def pretty_arguments(arguments: Any) -> str:
+    if isinstance(arguments, str):
+        try:
+            return json_block(json.loads(arguments))
+        except ValueError:
+            return code(arguments, "text")
+    return json_block(arguments)
+
+
+# Responses ---------------------------------------------------------------------------------------
+
+
+def render_response(events: list[Event] | None, body: Any, label: str, state: dict) -> Rendered:
+    rendered = Rendered()
+    if events is None:
+        if isinstance(body, dict) and body.get("object") == "response":
+            render_final(body, {}, rendered, label, state)
+        elif isinstance(body, dict) and "error" in body:
+            rendered.add(f"**Error**: {inline(compact(body['error']))}")
+        elif body is not None:
+            rendered.add(details("JSON body", json_block(body)))
+        return rendered
+    counts: Counter = Counter()
+    texts: dict[str, str] = {}
+    summaries: dict[str, str] = {}
+    final: dict | None = None
+    done_items: list[dict] = []
+    errors: list[Any] = []
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        kind = str(data.get("type") or event.name or "(untyped)")
+        counts[kind] += 1
+        if kind not in KNOWN_EVENTS:
+            rendered.unrecognised.add(f"event {kind}")
+        item_id = str(data.get("item_id", ""))
+        if kind == "response.output_text.delta":
+            texts[item_id] = texts.get(item_id, "") + str(data.get("delta", ""))
+        elif kind == "response.reasoning_summary_text.delta":
+            summaries[item_id] = summaries.get(item_id, "") + str(data.get("delta", ""))
+        elif kind == "response.output_item.done" and isinstance(data.get("item"), dict):
+            done_items.append(data["item"])
+        elif kind in FINAL_EVENTS and isinstance(data.get("response"), dict):
+            final = data["response"]
+        elif kind == "error":
+            errors.append(data.get("error", data))
+    rendered.add(f"**Events ({sum(counts.values())})**: " + ", ".join(f"{kind} ×{count}" for kind, count in counts.items()), "")
+    for error in errors:
+        rendered.add(f"**Error event**: {inline(compact(error))}", "")
+    if summaries:
+        rendered.add("**Reasoning summary**", "", code("\n\n".join(summaries.values()), "text"), "")
+    if texts:
+        rendered.add("**Output text**", "", code("".join(texts.values()), "text"), "")
+    render_items(done_items, rendered, state, skip_text=bool(texts), skip_reasoning=bool(summaries))
+    if final is not None:
+        render_final(final, {"events": True}, rendered, label, state)
+    else:
+        rendered.add("**No final event**: the stream ended before `response.completed`.", "")
+    return rendered
+
+
+def render_items(items: list[dict], rendered: Rendered, state: dict, skip_text: bool, skip_reasoning: bool) -> None:
+    """Tool calls, and text or reasoning not already assembled from deltas."""
+    calls = state.setdefault("calls", {})
+    for item in items:
+        kind = str(item.get("type", ""))
+        if kind in ("function_call", "custom_tool_call"):
+            name = qualified_name(item)
+            calls[str(item.get("call_id"))] = name
+            arguments = item.get("arguments", item.get("input", ""))
+            rendered.add(f"**Tool call** {inline(name)} (call_id {inline(str(item.get('call_id')))})", "",
+                         pretty_arguments(arguments), "")
+        elif kind == "message" and not skip_text:
+            rendered.add("**Output text**", "", code(text_of(item.get("content")), "text"), "")
+        elif kind == "reasoning" and not skip_reasoning:
+            summary = "\n\n".join(text_of([part]) for part in item.get("summary") or [] if isinstance(part, dict))
+            if summary:
+                rendered.add("**Reasoning summary**", "", code(summary, "text"), "")
+        elif kind not in ("message", "reasoning"):
+            rendered.unrecognised.add(f"output item {kind}")
+            rendered.add(details(f"Output item {kind}", json_block(item)), "")
+
+
+def render_final(response: dict, seen: dict, rendered: Rendered, label: str, state: dict) -> None:
+    response_id = response.get("id")
+    if response_id:
+        state.setdefault("responses", {})[str(response_id)] = label
+    if not seen.get("events"):
+        output = [item for item in response.get("output") or [] if isinstance(item, dict)]
+        render_items(output, rendered, state, skip_text=False, skip_reasoning=False)
+    facts = [f"status {inline(str(response.get('status')))}", f"id {inline(str(response_id))}"]
+    if response.get("model"):
+        facts.append(f"model {inline(str(response['model']))}")
+    if response.get("error"):
+        facts.append(f"error {inline(compact(response['error']))}")
+    if response.get("incomplete_details"):
+        facts.append(f"incomplete {inline(compact(response['incomplete_details']))}")
+    rendered.add("**Response**: " + ", ".join(facts), "")
+    usage = response.get("usage")
+    if isinstance(usage, dict):
+        tokens = usage_tokens(usage)
+        rendered.tokens = tokens
+        rendered.add(table(["input", "cached", "output", "reasoning", "total"],
+                           [[f"{tokens[key]:,}" for key in ("input", "cached", "output", "reasoning", "total")]]), "")
+    elif not response.get("output"):
+        rendered.add("No usage and no output (a warm-up request answers like this).", "")
+
+
+def usage_tokens(usage: dict) -> dict[str, int]:
+    def number(value: Any) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
+    output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
+    return {
+        "input": number(usage.get("input_tokens")),
+        "cached": number(input_details.get("cached_tokens")),
+        "output": number(usage.get("output_tokens")),
+        "reasoning": number(output_details.get("reasoning_tokens")),
+        "total": number(usage.get("total_tokens")),
+    }

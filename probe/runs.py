@@ -1,0 +1,95 @@
+"""Run folders under data/<target>/<timestamp>[-label]/: creating, finding and describing them."""
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from probe.errors import RunError
+from probe.paths import data_dir, display
+
+MANIFEST_SCHEMA = 1
+RUN_NAME = re.compile(r"^\d{8}-\d{6}(-.+)?$")
+
+
+def sanitise_label(label: str) -> str:
+    """Keep a label to one safe path component: `../../x` must not escape data/."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip(".-")
+    return cleaned[:60]
+
+
+def create_run(target: str, label: str = "", root: Path | None = None) -> Path:
+    """Make a new, private run folder named after the current time (and label)."""
+    parent = (root or data_dir()) / target
+    parent.mkdir(parents=True, exist_ok=True)
+    name = time.strftime("%Y%m%d-%H%M%S")
+    if label and sanitise_label(label):
+        name += f"-{sanitise_label(label)}"
+    for attempt in range(1, 100):
+        candidate = parent / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            candidate.mkdir(mode=0o700)
+            return candidate
+        except FileExistsError:
+            continue
+    raise RunError(f"cannot create a run folder under {display(parent)}")
+
+
+def list_runs(target: str | None = None, root: Path | None = None) -> list[Path]:
+    """Run folders, oldest first by their timestamped names."""
+    base = root or data_dir()
+    parents = [base / target] if target else sorted(path for path in base.glob("*") if path.is_dir())
+    runs = [run for parent in parents if parent.is_dir() for run in parent.iterdir()
+            if run.is_dir() and RUN_NAME.match(run.name)]
+    return sorted(runs, key=lambda run: (run.name, str(run)))
+
+
+def resolve_run(spec: str, target: str | None = None, root: Path | None = None) -> Path:
+    """`latest`, a run folder name, or a path to a run folder."""
+    base = root or data_dir()
+    if spec == "latest":
+        runs = list_runs(target, base)
+        if not runs:
+            where = f"{display(base / target)}" if target else display(base)
+            raise RunError(f"no runs yet in {where}; capture one with `invoke pipeline`")
+        return runs[-1]
+    path = Path(spec)
+    if path.is_dir():
+        return path
+    matches = [run for run in list_runs(target, base) if run.name == spec]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise RunError(f'run name "{spec}" exists for several targets; pass --target or a path')
+    raise RunError(f'no run "{spec}" (give `latest`, a run folder name under data/, or a path)')
+
+
+def write_manifest(run: Path, manifest: dict) -> None:
+    """Write manifest.json atomically, so a reader never sees half of it."""
+    handle, temporary = tempfile.mkstemp(dir=run, prefix=".manifest-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump({"schema": MANIFEST_SCHEMA, **manifest}, file, indent=2, ensure_ascii=False)
+            file.write("\n")
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, run / "manifest.json")
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a text file readable by its owner only: captures are private by default."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def read_manifest(run: Path) -> dict | None:
+    try:
+        manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None

@@ -1,0 +1,46 @@
+"""Recognising secrets in headers and command lines, and replacing them with fingerprints."""
+
+import hashlib
+import re
+
+# Kept in step with the capture addon's list, which cannot import this module (it runs standalone).
+SECRET_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie", "set-cookie",
+    "chatgpt-account-id", "openai-organization",
+})
+REDACTED_PREFIX = "[REDACTED"
+TOKEN_SHAPES = re.compile(
+    r"sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"
+)
+SECRET_ASSIGNMENT = re.compile(r"(?i)\b((?:api[_-]?key|access[_-]?token|token|secret|password|key)\s*[=:]\s*)([^\s&\"']+)")
+SECRET_FLAGS = {"--api-key", "--token", "--password", "--secret", "--key"}
+
+
+def fingerprint(value: str) -> str:
+    return f"[REDACTED sha256:{hashlib.sha256(value.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}]"
+
+
+def redact_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> str:
+    """Fingerprint a secret header's value; values already redacted at capture are left as they are."""
+    if name.lower() in SECRET_HEADERS | extra and not value.startswith(REDACTED_PREFIX):
+        return fingerprint(value)
+    return value
+
+
+def mask_text(text: str) -> str:
+    """Replace token-shaped strings and `key=value` secrets in free text."""
+    text = TOKEN_SHAPES.sub(lambda match: fingerprint(match.group(0)), text)
+    return SECRET_ASSIGNMENT.sub(lambda match: match.group(1) + fingerprint(match.group(2)), text)
+
+
+def mask_argv(argv: list[str]) -> list[str]:
+    masked, hide_next = [], False
+    for argument in argv:
+        if hide_next:
+            masked.append(fingerprint(argument))
+            hide_next = False
+            continue
+        hide_next = argument in SECRET_FLAGS
+        masked.append(mask_text(argument))
+    return masked

@@ -1,0 +1,178 @@
+"""Loads and strictly validates `targets/<name>.yaml`, the description of one agent."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from probe.errors import TargetError
+from probe.paths import display, targets_dir
+
+PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
+PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Proxy:
+    name: str
+    listen: int  # 0 picks a free port at start
+    upstream: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class Install:
+    npm: str
+    version: str
+    binary: str
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    renderer: str
+    proxies: tuple[Proxy, ...]
+    command: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
+    redact_headers: tuple[str, ...] = ()
+    install: Install | None = None
+    path: Path | None = None
+
+
+# key -> (expected type name, required)
+TOP_LEVEL = {
+    "name": ("string", True),
+    "description": ("string", True),
+    "renderer": ("string", True),
+    "proxies": ("list", True),
+    "agent": ("mapping", True),
+    "redact_headers": ("list of strings", False),
+}
+PROXY_KEYS = {"name": ("string", True), "listen": ("integer", True), "upstream": ("string", True),
+              "purpose": ("string", False)}
+AGENT_KEYS = {"command": ("list of strings", True), "env": ("string mapping", False),
+              "mock_env": ("string mapping", False), "install": ("mapping", False)}
+INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
+
+
+class Checker:
+    """Reports the first problem as `file: location: message`."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, location: str, message: str) -> TargetError:
+        return TargetError(f"{self.source}: {location}: {message}" if location else f"{self.source}: {message}")
+
+    def mapping(self, value: object, keys: dict, location: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(location, "expected a mapping")
+        for key in value:
+            if key not in keys:
+                where = f"{location}.{key}" if location else str(key)
+                raise self.fail(where, f"unknown key (expected one of: {', '.join(keys)})")
+        for key, (kind, required) in keys.items():
+            where = f"{location}.{key}" if location else key
+            if key not in value:
+                if required:
+                    raise self.fail(where, "missing")
+                continue
+            self.typed(value[key], kind, where)
+        return value
+
+    def typed(self, value: object, kind: str, location: str) -> None:
+        valid = {
+            "string": isinstance(value, str),
+            "integer": isinstance(value, int) and not isinstance(value, bool),
+            "list": isinstance(value, list),
+            "mapping": isinstance(value, dict),
+            "list of strings": isinstance(value, list) and all(isinstance(item, str) for item in value),
+            "string mapping": isinstance(value, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
+        }[kind]
+        if not valid:
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise self.fail(location, f"expected {article} {kind}")
+
+
+def parse_target(text: str, source: str, path: Path | None = None) -> Target:
+    check = Checker(source)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise check.fail(where, f"invalid YAML: {problem}") from None
+    check.mapping(data, TOP_LEVEL, "")
+    proxies = []
+    for index, entry in enumerate(data["proxies"]):
+        where = f"proxies[{index}]"
+        check.mapping(entry, PROXY_KEYS, where)
+        if not PROXY_NAME.match(entry["name"]):
+            raise check.fail(f"{where}.name", "expected lowercase letters, digits, - or _")
+        if not 0 <= entry["listen"] <= 65535:
+            raise check.fail(f"{where}.listen", "expected a port number between 0 and 65535")
+        if not re.match(r"^https?://[^/]+", entry["upstream"]):
+            raise check.fail(f"{where}.upstream", "expected an http:// or https:// URL")
+        proxies.append(Proxy(entry["name"], entry["listen"], entry["upstream"], entry.get("purpose", "")))
+    if not proxies:
+        raise check.fail("proxies", "expected at least one proxy")
+    names = [proxy.name for proxy in proxies]
+    if len(set(names)) != len(names):
+        raise check.fail("proxies", "proxy names must be unique")
+    agent = check.mapping(data["agent"], AGENT_KEYS, "agent")
+    if not agent["command"]:
+        raise check.fail("agent.command", "expected at least the program name")
+    for index, argument in enumerate(agent["command"]):
+        for match in PLACEHOLDER.finditer(argument):
+            placeholder = match.group(1)
+            if placeholder.startswith("proxy.") and placeholder[6:] not in names:
+                raise check.fail(f"agent.command[{index}]", f"{{{placeholder}}} names no proxy of this target")
+    install = None
+    if "install" in agent:
+        spec = check.mapping(agent["install"], INSTALL_KEYS, "agent.install")
+        install = Install(spec["npm"], spec["version"], spec["binary"])
+    return Target(
+        name=data["name"],
+        description=data["description"],
+        renderer=data["renderer"],
+        proxies=tuple(proxies),
+        command=tuple(agent["command"]),
+        env=dict(agent.get("env", {})),
+        mock_env=dict(agent.get("mock_env", {})),
+        redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
+        install=install,
+        path=path,
+    )
+
+
+def known_targets() -> list[str]:
+    return sorted(path.stem for path in targets_dir().glob("*.yaml"))
+
+
+def load_target(name_or_path: str) -> Target:
+    """Load a target by name (`codex`) or by the path of its YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml"):
+        path = candidate
+        if not path.is_file():
+            raise TargetError(f"{name_or_path}: no such target file")
+    else:
+        path = targets_dir() / f"{name_or_path}.yaml"
+        if not path.is_file():
+            known = ", ".join(known_targets()) or "none"
+            raise TargetError(f'unknown target "{name_or_path}" (known targets: {known})')
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise TargetError(f"{display(path)}: cannot read: {error}") from None
+    return parse_target(text, display(path), path)
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    """Replace `{prompt}`, `{run}`, `{agent_home}` and `{proxy.NAME}`; other braces are left alone."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)

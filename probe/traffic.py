@@ -1,0 +1,229 @@
+"""Reads traffic.jsonl line by line into exchanges, in this project's format or the original tool's."""
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from probe import sse
+
+
+@dataclass
+class Body:
+    value: Any  # parsed JSON, text, base64 text, or None
+    format: str  # json, text, base64 or empty
+    size: int = 0
+
+    @property
+    def is_json(self) -> bool:
+        return self.format == "json"
+
+
+@dataclass
+class Frame:
+    """One WebSocket message."""
+
+    from_client: bool
+    time: float | None
+    body: Body
+
+
+@dataclass
+class Exchange:
+    number: int  # position in the report, from 1
+    line: int  # line in traffic.jsonl
+    kind: str  # http or websocket
+    proxy: str
+    method: str
+    url: str
+    path: str
+    status: int | None
+    request_headers: list[tuple[str, str]]
+    response_headers: list[tuple[str, str]]
+    request_body: Body
+    response_body: Body
+    complete: bool = True
+    error: str | None = None
+    timing: dict[str, float] = field(default_factory=dict)
+    chunks: list[list[float]] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    content_type: str = ""
+
+    @property
+    def ttfb_ms(self) -> float | None:
+        start, first = self.timing.get("start"), self.timing.get("first_byte")
+        return (first - start) * 1000 if isinstance(start, (int, float)) and isinstance(first, (int, float)) else None
+
+    @property
+    def duration_ms(self) -> float | None:
+        start, end = self.timing.get("start"), self.timing.get("end")
+        return (end - start) * 1000 if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+
+    def stream_events(self) -> list[sse.Event] | None:
+        """The response as events: SSE parsed, or the server's WebSocket frames; None if neither."""
+        if self.kind == "websocket":
+            return [sse.Event(None, frame.body.value) for frame in self.frames if not frame.from_client]
+        body = self.response_body
+        if body.format == "text" and isinstance(body.value, str) and (
+            "event-stream" in self.content_type or sse.looks_like_sse(body.value)
+        ):
+            return sse.parse(body.value)
+        return None
+
+
+@dataclass
+class ReadResult:
+    exchanges: list[Exchange]
+    warnings: list[str]
+
+
+def header_pairs(value: Any) -> list[tuple[str, str]]:
+    """Headers as (name, value) pairs, from a list of pairs or a mapping."""
+    if isinstance(value, dict):
+        return [(str(name), str(item)) for name, item in value.items()]
+    if isinstance(value, list):
+        return [(str(pair[0]), str(pair[1])) for pair in value if isinstance(pair, (list, tuple)) and len(pair) == 2]
+    return []
+
+
+def header(pairs: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in pairs if key.lower() == name), "")
+
+
+def body_of(message: dict) -> Body:
+    value, body_format = message.get("body"), message.get("body_format")
+    if body_format not in ("json", "text", "base64", "empty"):
+        body_format = guess_format(value)
+        if body_format == "text" and isinstance(value, str):
+            value, body_format = maybe_json(value)
+    size = message.get("body_size")
+    if not isinstance(size, int):
+        size = len(value) if isinstance(value, str) else len(json.dumps(value)) if value is not None else 0
+    return Body(value, body_format, size)
+
+
+def guess_format(value: Any) -> str:
+    if value is None or value == "":
+        return "empty"
+    return "text" if isinstance(value, str) else "json"
+
+
+def maybe_json(text: str) -> tuple[Any, str]:
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text), "json"
+        except ValueError:
+            pass
+    return text, "text"
+
+
+def from_entry(entry: dict, number: int, line: int) -> Exchange:
+    """Normalise one line of either format; raises (KeyError, TypeError, ValueError) when it is unusable."""
+    if "schema" in entry and "kind" in entry:
+        return from_current(entry, number, line)
+    return from_legacy(entry, number, line)
+
+
+def from_current(entry: dict, number: int, line: int) -> Exchange:
+    request = entry["request"]
+    if not isinstance(request, dict):
+        raise TypeError("request is not an object")
+    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    url = str(request.get("url", ""))
+    request_headers = header_pairs(request.get("headers"))
+    response_headers = header_pairs(response.get("headers"))
+    frames = []
+    for message in entry.get("messages") or []:
+        if isinstance(message, dict):
+            time = message.get("t") if isinstance(message.get("t"), (int, float)) else None
+            frames.append(Frame(message.get("from") == "client", time, body_of(message)))
+    timing = {key: value for key, value in (entry.get("timing") or {}).items() if isinstance(value, (int, float))}
+    status = response.get("status")
+    return Exchange(
+        number=number,
+        line=line,
+        kind="websocket" if entry.get("kind") == "websocket" else "http",
+        proxy=str(entry.get("proxy", "")),
+        method=str(request.get("method", "")),
+        url=url,
+        path=str(request.get("path") or urlsplit(url).path or "/"),
+        status=status if isinstance(status, int) else None,
+        request_headers=request_headers,
+        response_headers=response_headers,
+        request_body=body_of(request),
+        response_body=body_of(response),
+        complete=bool(entry.get("complete", True)),
+        error=str(entry["error"]) if entry.get("error") else None,
+        timing=timing,
+        chunks=[chunk for chunk in response.get("chunks") or [] if isinstance(chunk, list) and len(chunk) == 2],
+        frames=frames,
+        content_type=header(response_headers, "content-type"),
+    )
+
+
+def from_legacy(entry: dict, number: int, line: int) -> Exchange:
+    """The original tool's line: {timestamp, request:{method,url,headers,body}, response:{status_code,...}}."""
+    request = entry["request"]
+    if not isinstance(request, dict):
+        raise TypeError("request is not an object")
+    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    url = str(request.get("url", ""))
+    response_headers = header_pairs(response.get("headers"))
+    timestamp = entry.get("timestamp")
+    timing = {"start": timestamp} if isinstance(timestamp, (int, float)) else {}
+    status = response.get("status_code")
+    return Exchange(
+        number=number,
+        line=line,
+        kind="http",
+        proxy="legacy",
+        method=str(request.get("method", "")),
+        url=url,
+        path=urlsplit(url).path or "/",
+        status=status if isinstance(status, int) else None,
+        request_headers=header_pairs(request.get("headers")),
+        response_headers=response_headers,
+        request_body=body_of(request),
+        response_body=body_of(response),
+        timing=timing,
+        content_type=header(response_headers, "content-type"),
+    )
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with path.open("rb") as file:
+        for number, line in enumerate(file, start=1):
+            yield number, line
+
+
+def read_exchanges(path: Path) -> ReadResult:
+    """Every usable line as an exchange; damaged lines become warnings naming their line number."""
+    exchanges: list[Exchange] = []
+    warnings: list[str] = []
+    for line_number, raw in iter_lines(path):
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"
+            warnings.append(f"line {line_number}: not valid JSON, skipped{ending}")
+            continue
+        if not isinstance(entry, dict):
+            warnings.append(f"line {line_number}: not a JSON object, skipped")
+            continue
+        try:
+            exchanges.append(from_entry(entry, len(exchanges) + 1, line_number))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
+    return ReadResult(exchanges, warnings)
+
+
+def decode_base64(body: Body) -> bytes:
+    try:
+        return base64.b64decode(body.value or "", validate=False)
+    except (ValueError, TypeError):
+        return b""
