@@ -1,0 +1,97 @@
+"""Invoke tasks: thin wrappers that parse options and call the `probe` scripts' main(argv)."""
+
+from invoke import Collection, Exit, task
+
+from probe import analyze as analyze_script
+from probe import capture as capture_script
+from probe import pipeline as pipeline_script
+from probe import proxies as proxies_script
+from probe.errors import run_main
+from probe.targets import known_targets
+
+CAPTURE_HELP = {
+    "target": "agent to run: a name from targets/ (e.g. codex) or a path to a target YAML",
+    "prompt": "prompt handed to the agent's command ({prompt} in the target file)",
+    "command": "any shell command to run instead of the target's agent (captures an arbitrary client)",
+    "upstream": "send every proxy to this URL instead of the real API, or `mock` for the bundled mock model",
+    "mock_transport": "with --upstream mock: websocket (codex's default) or http (refuses WebSockets)",
+    "label": "suffix for the run folder's name",
+    "port": "NAME=PORT listen port for one proxy (0 picks a free port); repeatable",
+    "timeout": "stop the agent after this many seconds",
+    "keep_secrets": "store secret headers unredacted (they are fingerprinted by default)",
+}
+
+
+def target_or_default(c, target: str | None) -> str:
+    """--target, else `probe.target` from invoke.yaml, so a project can set its usual agent once."""
+    chosen = target or c.config.probe.target
+    if not chosen:
+        raise Exit(f"error: --target is required (known targets: {', '.join(known_targets())})", code=2)
+    return chosen
+
+
+def call(main, argv: list[str]) -> None:
+    code = run_main(main, argv)
+    if code:
+        raise Exit(code=code)  # run_main has already printed the one-line reason
+
+
+def capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets) -> list[str]:
+    argv = ["--target", target_or_default(c, target)]
+    argv += ["--prompt", prompt] if prompt is not None else []
+    argv += ["--command", command] if command is not None else []
+    argv += ["--upstream", upstream] if upstream else []
+    argv += ["--mock-transport", mock_transport] if mock_transport else []
+    argv += ["--label", label] if label else []
+    argv += [argument for spec in port or [] for argument in ("--port", spec)]
+    argv += ["--timeout", str(timeout)] if timeout else []
+    argv += ["--keep-secrets"] if keep_secrets else []
+    return argv
+
+
+@task(help={key: CAPTURE_HELP[key] for key in ("target", "upstream", "mock_transport", "port", "keep_secrets")}
+      | {"run": "run folder to record into (default: a new one under data/<target>/)"}, iterable=["port"])
+def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=None, keep_secrets=False):
+    """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand."""
+    argv = ["--target", target_or_default(c, target)]
+    argv += ["--upstream", upstream] if upstream else []
+    argv += ["--mock-transport", mock_transport] if mock_transport else []
+    argv += ["--run", run] if run else []
+    argv += [argument for spec in port or [] for argument in ("--port", spec)]
+    argv += ["--keep-secrets"] if keep_secrets else []
+    call(proxies_script.main, argv)
+
+
+@task(help=CAPTURE_HELP, iterable=["port"])
+def capture(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
+            timeout=None, keep_secrets=False):
+    """Run the agent once through the proxies and record every exchange into a new run folder."""
+    call(capture_script.main,
+         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets))
+
+
+@task(help={
+    "run": "`latest` (default), a run folder name, or a path to a run folder",
+    "target": "use this target's renderer; with --run latest, pick the newest run of this target",
+    "input": "analyse this traffic.jsonl instead of a run folder",
+    "output": "where to write the report (with --input)",
+})
+def analyze(c, run=None, target=None, input=None, output=None):
+    """Write report.md: what the agent sent and what came back, turn by turn."""
+    argv = ["--run", run] if run else []
+    argv += ["--target", target] if target else []
+    argv += ["--input", input] if input else []
+    argv += ["--output", output] if output else []
+    call(analyze_script.main, argv)
+
+
+@task(help=CAPTURE_HELP, iterable=["port"])
+def pipeline(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
+             timeout=None, keep_secrets=False):
+    """Capture a run and write its report in one step; exits with the agent's exit code."""
+    call(pipeline_script.main,
+         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets))
+
+
+ns = Collection(proxies, capture, analyze, pipeline)
+ns.configure({"probe": {"target": None}})

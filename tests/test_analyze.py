@@ -1,0 +1,109 @@
+"""The generic analyzer: report sections, the original tool's format, and damaged captures."""
+
+import json
+
+from probe.analyze import main as analyze_main
+from probe.errors import run_main
+
+SSE = ('event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
+       'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"m","delta":"Hello"}\n\n'
+       'event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_1","status":"completed",'
+       '"usage":{"input_tokens":100,"output_tokens":5,"total_tokens":105,'
+       '"input_tokens_details":{"cached_tokens":40}}}}\n\n')
+
+
+def entry(**overrides):
+    line = {
+        "schema": 1, "kind": "http", "id": "f1", "proxy": "model", "complete": True, "error": None,
+        "timing": {"start": 1000.0, "first_byte": 1000.005, "end": 1000.25},
+        "request": {"method": "POST", "url": "https://api.openai.com/v1/responses", "path": "/v1/responses",
+                    "headers": [["authorization", "Bearer sk-abcdefghijklmnop"], ["content-type", "application/json"]],
+                    "body": {"model": "gpt-x", "input": [{"type": "message", "role": "user", "content": "hi"}]},
+                    "body_format": "json", "body_size": 80},
+        "response": {"status": 200, "headers": [["content-type", "text/event-stream"]], "body": SSE,
+                     "body_format": "text", "body_size": len(SSE)},
+    }
+    line.update(overrides)
+    return line
+
+
+def analyze(tmp_path, lines, capsys, target="codex"):
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_bytes(b"".join(line if isinstance(line, bytes) else (json.dumps(line) + "\n").encode()
+                                 for line in lines))
+    code = run_main(analyze_main, ["--input", str(traffic), "--output", str(tmp_path / "report.md"),
+                                   "--target", target])
+    captured = capsys.readouterr()
+    report = (tmp_path / "report.md").read_text() if code == 0 else ""
+    return code, report, captured.err
+
+
+def test_report_has_header_tables_structure_and_log(tmp_path, capsys):
+    code, report, _ = analyze(tmp_path, [entry(), entry(id="f2")], capsys)
+    assert code == 0
+    assert "- Totals: 2 exchanges (2 HTTP, 0 WebSocket)" in report
+    assert "- Tokens: input 200, cached 80, output 10, reasoning 0, total 210" in report
+    assert "| model | /v1/responses | POST | 2 |" in report
+    assert "| 200 | 2 |" in report
+    assert "| input[].content | string | 2 |" in report
+    assert "### #1 POST /v1/responses → 200 (model)" in report
+    assert "time to first byte 5.0 ms; duration 250.0 ms" in report
+    assert "Hello" in report and "response.completed ×1" in report
+    # Headers are redacted again at render time, for captures made before redaction existed.
+    assert "sk-abcdefghijklmnop" not in report and "[REDACTED sha256:" in report
+
+
+def test_original_tool_format_is_read(tmp_path, capsys):
+    legacy = {"timestamp": 1700000000.0,
+              "request": {"method": "POST", "url": "https://api.openai.com/v1/responses",
+                          "headers": {"content-type": "application/json"}, "body": {"model": "gpt-4", "input": "hey"}},
+              "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": SSE}}
+    code, report, _ = analyze(tmp_path, [legacy], capsys)
+    assert code == 0
+    assert "### #1 POST /v1/responses → 200 (legacy)" in report
+    assert '- **model**: `"gpt-4"`' in report and "Hello" in report
+
+
+def test_damaged_lines_are_skipped_with_warnings(tmp_path, capsys):
+    lines = [entry(), b"garbage that is not json\n", b"\xff\xfe not utf-8\n", b"[1, 2]\n",
+             {"schema": 1, "kind": "http", "request": "wrong type"}, entry(id="f3"), b'{"schema": 1, "kind": "ht']
+    code, report, err = analyze(tmp_path, lines, capsys)
+    assert code == 0
+    assert "- Totals: 2 exchanges" in report
+    for line in (2, 3, 4, 5):
+        assert f"warning: line {line}:" in err
+    assert "line 7: not valid JSON, skipped (the last line is cut off" in err
+    assert "- Warning: line 7:" in report
+    assert "Traceback" not in err
+
+
+def test_websocket_exchange_renders_like_http(tmp_path, capsys):
+    frames = [{"from": "client", "t": 1.0, "type": "text", "body_format": "json",
+               "body": {"type": "response.create", "model": "gpt-x", "previous_response_id": "resp_1", "input": []}},
+              {"from": "server", "t": 1.01, "type": "text", "body_format": "json",
+               "body": {"type": "response.completed", "response": {"id": "resp_2", "usage": {
+                   "input_tokens": 3, "output_tokens": 1, "total_tokens": 4}}}}]
+    socket = entry(kind="websocket", messages=frames, timing={"start": 1.0, "first_byte": 1.01, "end": 1.01})
+    socket["request"] = {"method": "GET", "url": "http://x/v1/responses", "path": "/v1/responses", "headers": []}
+    socket["response"] = {"status": 101, "headers": []}
+    code, report, _ = analyze(tmp_path, [entry(), socket], capsys)
+    assert "### #2 WebSocket GET /v1/responses (model)" in report
+    assert "Continues response `resp_1` from exchange #1" in report
+    assert "2 WebSocket messages (1 from the client)" in report
+
+
+def test_missing_input_and_unknown_target_give_one_line(tmp_path, capsys):
+    assert run_main(analyze_main, ["--input", str(tmp_path / "absent.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "absent.jsonl: no such file" in err
+    (tmp_path / "t.jsonl").write_text(json.dumps(entry()) + "\n")
+    assert run_main(analyze_main, ["--input", str(tmp_path / "t.jsonl"), "--target", "nope"]) == 2
+    assert 'unknown target "nope"' in capsys.readouterr().err
+
+
+def test_generic_renderer_without_a_target(tmp_path, capsys):
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text(json.dumps(entry()) + "\n")
+    assert run_main(analyze_main, ["--input", str(traffic)]) == 0
+    report = (tmp_path / "report.md").read_text()
+    assert "Request JSON" in report and "response.completed ×1" in report

@@ -1,0 +1,210 @@
+"""The capture addon, driven through mitmproxy's test context without opening a socket."""
+
+import base64
+import gzip
+import json
+
+import pytest
+from mitmproxy import exceptions, io
+from mitmproxy.test import taddons, tflow
+from mitmproxy.websocket import WebSocketMessage
+
+from probe import capture_addon
+from probe.capture_addon import Capture
+
+SSE_COMPLETED = (
+    b'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
+    b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"Hi"}\n\n'
+    b'event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_1"}}\n\n'
+)
+
+
+@pytest.fixture
+def capture(tmp_path):
+    addon = Capture()
+    with taddons.context(addon) as context:
+        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"),
+                          probe_flows=str(tmp_path / "flows.mitm"), probe_proxy_names="8080=model")
+        yield addon
+        addon.done()
+
+
+def lines(tmp_path):
+    return [json.loads(line) for line in (tmp_path / "traffic.jsonl").read_text().splitlines()]
+
+
+def sse_flow(body_chunks, secret="sk-live-123"):
+    flow = tflow.tflow(resp=True)
+    flow.client_conn.sockname = ("127.0.0.1", 8080)
+    flow.request.method = "POST"
+    flow.request.headers["authorization"] = f"Bearer {secret}"
+    flow.request.headers["content-type"] = "application/json"
+    flow.request.content = json.dumps({"model": "gpt-x", "input": "hello"}).encode()
+    flow.response.headers.clear()
+    flow.response.headers["content-type"] = "text/event-stream"
+    flow.response.headers["set-cookie"] = "session=abc"
+    flow.response.content = b""
+    return flow
+
+
+def stream(capture, flow, chunks, end=True):
+    capture.requestheaders(flow)
+    capture.responseheaders(flow)
+    forwarded = [flow.response.stream(chunk) for chunk in chunks]
+    if end:
+        flow.response.stream(b"")
+    return forwarded
+
+
+def test_stream_passes_chunks_through_unchanged_and_records_them(capture, tmp_path):
+    flow = sse_flow([])
+    chunks = [SSE_COMPLETED[:50], SSE_COMPLETED[50:]]
+    assert stream(capture, flow, chunks) == chunks
+    capture.response(flow)
+    [entry] = lines(tmp_path)
+    assert entry["schema"] == 1 and entry["kind"] == "http" and entry["proxy"] == "model"
+    assert entry["complete"] is True and entry["error"] is None
+    assert entry["response"]["body"] == SSE_COMPLETED.decode()
+    assert entry["response"]["body_format"] == "text"
+    assert [size for _, size in entry["response"]["chunks"]] == [50, len(SSE_COMPLETED) - 50]
+    assert entry["request"]["body"] == {"model": "gpt-x", "input": "hello"}
+    assert entry["request"]["body_format"] == "json"
+    timing = entry["timing"]
+    assert timing["start"] <= timing["first_byte"] <= timing["end"]
+
+
+def test_secret_headers_are_fingerprinted_and_identical_secrets_match(capture, tmp_path):
+    for secret in ("sk-live-123", "sk-live-123", "sk-other-456"):
+        flow = sse_flow([], secret)
+        stream(capture, flow, [SSE_COMPLETED])
+        capture.response(flow)
+    entries = lines(tmp_path)
+    values = [dict(entry["request"]["headers"])["authorization"] for entry in entries]
+    assert all(value.startswith("[REDACTED sha256:") and len(value) == len("[REDACTED sha256:12345678]") for value in values)
+    assert values[0] == values[1] != values[2]
+    assert dict(entries[0]["response"]["headers"])["set-cookie"].startswith("[REDACTED sha256:")
+    assert "sk-live-123" not in (tmp_path / "traffic.jsonl").read_text()
+
+
+def test_flow_file_is_redacted_but_the_forwarded_flow_keeps_its_headers(capture, tmp_path):
+    flow = sse_flow([])
+    stream(capture, flow, [SSE_COMPLETED])
+    capture.response(flow)
+    assert flow.request.headers["authorization"] == "Bearer sk-live-123"
+    capture.done()
+    with open(tmp_path / "flows.mitm", "rb") as file:
+        [saved] = list(io.FlowReader(file).stream())
+    assert saved.request.headers["authorization"].startswith("[REDACTED sha256:")
+    assert saved.response.content == SSE_COMPLETED
+    assert b"sk-live-123" not in (tmp_path / "flows.mitm").read_bytes()
+
+
+def test_client_hang_up_after_terminal_event_is_complete(capture, tmp_path):
+    flow = sse_flow([])
+    stream(capture, flow, [SSE_COMPLETED], end=False)
+    flow.error = tflow.terr("Client disconnected.")
+    capture.error(flow)
+    [entry] = lines(tmp_path)
+    assert entry["complete"] is True
+    assert entry["error"] == "Client disconnected."
+    assert entry["response"]["body"].endswith('"response":{"id":"resp_1"}}\n\n')
+
+
+def test_stream_cut_off_before_terminal_event_is_marked_incomplete(capture, tmp_path):
+    flow = sse_flow([])
+    stream(capture, flow, [SSE_COMPLETED[:60]], end=False)
+    flow.error = tflow.terr("Server disconnected.")
+    capture.error(flow)
+    [entry] = lines(tmp_path)
+    assert entry["complete"] is False and entry["error"] == "Server disconnected."
+    assert entry["response"]["body"] == SSE_COMPLETED[:60].decode()
+
+
+def test_refused_upstream_is_recorded_with_its_error(capture, tmp_path):
+    flow = tflow.tflow()
+    flow.client_conn.sockname = ("127.0.0.1", 8080)
+    capture.requestheaders(flow)
+    flow.error = tflow.terr("Connection refused")
+    capture.error(flow)
+    [entry] = lines(tmp_path)
+    assert entry["response"] is None and entry["complete"] is False
+    assert entry["error"] == "Connection refused"
+
+
+def test_stream_still_open_at_shutdown_is_written_as_cut_off(capture, tmp_path):
+    flow = sse_flow([])
+    stream(capture, flow, [SSE_COMPLETED[:60]], end=False)
+    capture.done()
+    [entry] = lines(tmp_path)
+    assert entry["complete"] is False and "proxy stopped" in entry["error"]
+
+
+def test_bodies_are_decoded_and_stored_as_json_text_or_base64(capture, tmp_path):
+    flow = tflow.tflow(resp=True)
+    flow.request.headers["content-encoding"] = "gzip"
+    flow.request.raw_content = gzip.compress(b'{"a": [1, 2]}')
+    flow.response.headers.clear()
+    capture.requestheaders(flow)
+    capture.responseheaders(flow)
+    flow.response.stream(b"\xff\xfe\x00binary")
+    flow.response.stream(b"")
+    capture.response(flow)
+    [entry] = lines(tmp_path)
+    assert entry["request"]["body"] == {"a": [1, 2]} and entry["request"]["content_encoding"] == "gzip"
+    assert entry["response"]["body_format"] == "base64"
+    assert base64.b64decode(entry["response"]["body"]) == b"\xff\xfe\x00binary"
+    assert entry["response"]["body_size"] == 9
+
+
+def websocket_flow():
+    flow = tflow.twebsocketflow(messages=False)
+    flow.client_conn.sockname = ("127.0.0.1", 8080)
+    flow.request.headers["authorization"] = "Bearer sk-ws-secret"
+    return flow
+
+
+def send(capture, flow, from_client, payload):
+    text = json.dumps(payload).encode()
+    flow.websocket.messages.append(WebSocketMessage(1, from_client, text))  # 1 = text frame
+    capture.websocket_message(flow)
+
+
+def test_websocket_exchange_is_written_when_its_terminal_event_arrives(capture, tmp_path):
+    flow = websocket_flow()
+    capture.websocket_start(flow)
+    send(capture, flow, True, {"type": "response.create", "input": []})
+    send(capture, flow, False, {"type": "response.created", "response": {"id": "r1"}})
+    assert not (tmp_path / "traffic.jsonl").read_text()  # nothing final yet
+    send(capture, flow, False, {"type": "response.completed", "response": {"id": "r1"}})
+    # The socket is still open, yet the finished exchange is already on disk.
+    [entry] = lines(tmp_path)
+    assert entry["kind"] == "websocket" and entry["seq"] == 0 and entry["complete"] is True
+    assert entry["ended_by"] == "terminal-event"
+    assert [frame["from"] for frame in entry["messages"]] == ["client", "server", "server"]
+    assert entry["messages"][0]["body"] == {"type": "response.create", "input": []}
+    assert dict(entry["request"]["headers"])["authorization"].startswith("[REDACTED sha256:")
+    send(capture, flow, True, {"type": "response.create", "previous_response_id": "r1", "input": []})
+    capture.websocket_end(flow)
+    second = lines(tmp_path)[1]
+    assert second["seq"] == 1 and second["complete"] is False and second["ended_by"] == "socket-closed"
+
+
+def test_unanswered_websocket_frames_are_flushed_at_shutdown(capture, tmp_path):
+    flow = websocket_flow()
+    capture.websocket_start(flow)
+    send(capture, flow, True, {"type": "response.create"})
+    capture.done()
+    [entry] = lines(tmp_path)
+    assert entry["ended_by"] == "proxy-stopped" and len(entry["messages"]) == 1
+
+
+def test_bad_proxy_names_option_is_rejected():
+    addon = Capture()
+    with taddons.context(addon) as context:
+        with pytest.raises(exceptions.OptionsError, match="PORT=NAME"):
+            context.configure(addon, probe_proxy_names="model")
+
+
+def test_addon_is_self_contained():
+    source = open(capture_addon.__file__).read()
+    assert "from probe" not in source and "import probe" not in source

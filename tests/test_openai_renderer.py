@@ -1,0 +1,90 @@
+"""The Responses API renderer: what a reader sees for codex's requests and streamed answers."""
+
+from probe.mock import responses_api
+from probe.renderers import openai_responses as renderer
+from probe.sse import Event
+
+CODEX_REQUEST = {
+    "model": "gpt-6.1-sol",
+    "stream": True,
+    "reasoning": {"effort": "low"},
+    "input": [
+        {"type": "additional_tools", "role": "developer", "tools": [
+            {"type": "namespace", "name": "functions", "tools": [
+                {"type": "custom", "name": "exec", "description": "Run JavaScript"},
+                {"type": "function", "name": "wait", "description": "Wait for a cell", "parameters": {}}]},
+            {"type": "namespace", "name": "clock", "tools": [
+                {"type": "function", "name": "sleep", "description": "Sleep", "parameters": {}}]}]},
+        {"type": "configuration_update", "settings": {"sandbox": "read-only"}},
+        {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are Codex."}]},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "write a hello world function"}]},
+        {"type": "brand_new_item", "payload": 1},
+    ],
+}
+
+
+def events_for(request):
+    return [Event(event["type"], event) for event in responses_api.plan_events(request)]
+
+
+def test_request_shows_config_tools_and_every_input_item():
+    rendered = renderer.render_request(CODEX_REQUEST, "#1", {})
+    text = "\n".join(rendered.lines)
+    assert '- **model**: `"gpt-6.1-sol"`' in text
+    assert "**Tools declared (3)**: functions: exec (custom), wait; clock: sleep" in text
+    assert "**Input items (5)**" in text
+    assert "| 4 | message | user | write a hello world function |" in text
+    assert "You are Codex." in text
+    assert rendered.unrecognised == {"input item brand_new_item"}
+    assert '"payload": 1' in text  # unknown items are shown, never dropped
+
+
+def test_tool_call_turn_shows_reasoning_call_and_usage():
+    state = {}
+    rendered = renderer.render_response(events_for(CODEX_REQUEST), None, "#1", state)
+    text = "\n".join(rendered.lines)
+    assert "**Reasoning summary**" in text and "I will call sleep once before answering." in text
+    assert "**Tool call** `clock.sleep`" in text and '"duration_ms": 10' in text
+    assert rendered.tokens["reasoning"] == 24 and rendered.tokens["total"] == rendered.tokens["input"] + 36
+    assert "| input | cached | output | reasoning | total |" in text
+    assert rendered.unrecognised == set()
+    assert len(state["responses"]) == 1
+
+
+def test_follow_up_links_to_the_response_it_continues_and_names_the_call():
+    state = {}
+    first = renderer.render_response(events_for(CODEX_REQUEST), None, "#1", state)
+    response_id = next(iter(state["responses"]))
+    call_id = next(iter(state["calls"]))
+    follow_up = {"type": "response.create", "previous_response_id": response_id,
+                 "input": [{"type": "function_call_output", "call_id": call_id, "output": "Sleep completed."}]}
+    text = "\n".join(renderer.render_request(follow_up, "#2", state).lines)
+    assert f"Continues response `{response_id}` from exchange #1" in text
+    assert "output of clock.sleep: Sleep completed." in text
+    answer = "\n".join(renderer.render_response(events_for(follow_up), None, "#2", state).lines)
+    assert "**Output text**" in answer and 'return "Hello, world!"' in answer
+    assert first.tokens
+
+
+def test_unknown_events_are_counted_and_cut_streams_say_so():
+    events = [Event(None, {"type": "response.created", "response": {"id": "r"}}),
+              Event(None, {"type": "response.surprise", "x": 1})]
+    rendered = renderer.render_response(events, None, "#1", {})
+    text = "\n".join(rendered.lines)
+    assert rendered.unrecognised == {"event response.surprise"}
+    assert "response.surprise ×1" in text and "No final event" in text
+
+
+def test_non_streamed_response_body():
+    body = {"object": "response", "id": "resp_9", "status": "completed", "output": [
+        {"type": "message", "content": [{"type": "output_text", "text": "plain answer"}]}],
+        "usage": {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7}}
+    rendered = renderer.render_response(None, body, "#1", {})
+    assert "plain answer" in "\n".join(rendered.lines)
+    assert rendered.tokens == {"input": 5, "cached": 0, "output": 2, "reasoning": 0, "total": 7}
+
+
+def test_hostile_shapes_do_not_raise():
+    for body in ({"input": [1, None, {"type": 5}]}, {"input": "just text"}, [], None, {"tools": "x"}):
+        renderer.render_request(body, "#1", {})
+    renderer.render_response([Event(None, "not json"), Event("x", {"type": None})], None, "#1", {})

@@ -1,0 +1,25 @@
+"""The SSE parser: standard framing, and streams that were cut off."""
+
+from probe import sse
+
+
+def test_parses_named_json_events_and_comments():
+    text = ': keep-alive\n\nevent: a\ndata: {"type": "a", "n": 1}\n\ndata: plain\ndata: two lines\n\n'
+    events = sse.parse(text)
+    assert [(event.name, event.data) for event in events] == [("a", {"type": "a", "n": 1}), (None, "plain\ntwo lines")]
+
+
+def test_crlf_and_missing_space_after_colon():
+    events = sse.parse('event:x\r\ndata:{"k":1}\r\n\r\n')
+    assert events[0].name == "x" and events[0].data == {"k": 1}
+
+
+def test_cut_off_last_event_is_kept_and_offsets_grow():
+    events = sse.parse('data: {"a":1}\n\ndata: {"b":')
+    assert events[0].data == {"a": 1} and events[1].data == '{"b":'
+    assert events[0].offset < events[1].offset
+
+
+def test_detects_sse_text():
+    assert sse.looks_like_sse("event: x\ndata: 1\n\n")
+    assert not sse.looks_like_sse('{"json": true}')

@@ -1,0 +1,85 @@
+"""Target files are validated strictly, with errors that name the file and the place."""
+
+import pytest
+
+from probe.errors import TargetError
+from probe.importer import import_renderer
+from probe.targets import fill_placeholders, load_target, parse_target
+
+VALID = """
+name: demo
+description: a demo agent
+renderer: probe.renderers.generic
+proxies:
+  - {name: api, listen: 0, upstream: "https://api.example.com/"}
+agent:
+  command: [demo, --base, "{proxy.api}", "{prompt}"]
+"""
+
+
+def test_codex_target_declares_both_proxies_and_its_pinned_package():
+    target = load_target("codex")
+    assert [(proxy.name, proxy.upstream) for proxy in target.proxies] == [
+        ("model", "https://api.openai.com/"), ("backend", "https://chatgpt.com/")]
+    assert 'openai_base_url="{proxy.model}/v1"' in target.command
+    assert 'chatgpt_base_url="{proxy.backend}/backend-api/"' in target.command
+    assert target.install.npm == "@openai/codex" and target.install.version == "0.169.0"
+    assert target.renderer == "probe.renderers.openai_responses"
+
+
+def test_valid_target_parses():
+    target = parse_target(VALID, "targets/demo.yaml")
+    assert target.proxies[0].listen == 0 and target.command[2] == "{proxy.api}"
+
+
+@pytest.mark.parametrize("change, message", [
+    (("listen: 0", "listen: eighty"), "targets/x.yaml: proxies[0].listen: expected an integer"),
+    (("listen: 0", "listen: 0, colour: red"), "targets/x.yaml: proxies[0].colour: unknown key"),
+    (("renderer: probe.renderers.generic", "renderer: [a]"), "targets/x.yaml: renderer: expected a string"),
+    (("description: a demo agent\n", ""), "targets/x.yaml: description: missing"),
+    (("{proxy.api}", "{proxy.nope}"), "targets/x.yaml: agent.command[2]: {proxy.nope} names no proxy"),
+    (("https://api.example.com/", "ftp://x"), "targets/x.yaml: proxies[0].upstream: expected an http"),
+    (("name: demo", "name: demo\nextra: 1"), "targets/x.yaml: extra: unknown key"),
+])
+def test_invalid_targets_are_rejected_with_location(change, message):
+    with pytest.raises(TargetError) as error:
+        parse_target(VALID.replace(*change), "targets/x.yaml")
+    assert str(error.value).startswith(message)
+
+
+def test_malformed_yaml_names_the_line():
+    with pytest.raises(TargetError, match=r"targets/x.yaml: line \d+: invalid YAML"):
+        parse_target("name: [unclosed\nproxies: {", "targets/x.yaml")
+
+
+def test_unknown_target_lists_known_ones():
+    with pytest.raises(TargetError, match=r'unknown target "nope" \(known targets: .*codex'):
+        load_target("nope")
+
+
+def test_missing_target_file():
+    with pytest.raises(TargetError, match="no such target file"):
+        load_target("/nonexistent/x.yaml")
+
+
+def test_placeholders_fill_only_known_names():
+    values = {"prompt": "hi {there}", "proxy.api": "http://127.0.0.1:1"}
+    assert fill_placeholders("{proxy.api}/v1 {prompt} {other}", values) == "http://127.0.0.1:1/v1 hi {there} {other}"
+
+
+@pytest.mark.parametrize("reference, message", [
+    ("probe.renderers.nonexistent", 'no module named "probe.renderers.nonexistent"'),
+    ("probe.renderers.generic:missing", 'has no attribute "missing"'),
+    ("probe.markdown", "is not a renderer (missing render_request, render_response)"),
+    ("probe.renderers.generic:", 'expected "package.module"'),
+])
+def test_renderer_import_errors_are_distinct(reference, message):
+    with pytest.raises(TargetError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        import_renderer(reference)
+
+
+def test_renderer_by_module_and_by_attribute():
+    import probe.renderers.openai_responses as module
+
+    assert import_renderer("probe.renderers.openai_responses") is module
+    assert import_renderer("probe.renderers:openai_responses") is module
