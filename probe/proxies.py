@@ -129,7 +129,8 @@ def start_proxies(
         raise ProxyError(f"--upstream {upstream}: expected an http(s):// URL or `mock`")
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
     argv = [mitmdump, "--listen-host", "127.0.0.1", "-s", str(ADDON),
-            "--set", "termlog_verbosity=warn", "--set", "flow_detail=0",
+            # lazy: connect upstream per request, so a dead upstream becomes a recorded 502, not a dropped client.
+            "--set", "connection_strategy=lazy", "--set", "termlog_verbosity=warn", "--set", "flow_detail=0",
             "--set", "probe_proxy_names=" + ",".join(f"{ports[name]}={name}" for name in ports),
             "--set", "probe_redact_headers=" + ",".join(target.redact_headers)]
     for proxy in target.proxies:

@@ -1,0 +1,126 @@
+"""Shared fixtures: real proxies in a temporary run folder, clients for HTTP and WebSocket, the agent."""
+
+import base64
+import http.client
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import TextMessage
+
+from probe import agents
+from probe.proxies import start_proxies
+from probe.targets import load_target, parse_target
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """Every test records under its own temporary data/ folder, never into the checkout's."""
+    monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def codex_program():
+    """The pinned codex, installed from npm into .agents/ if it is missing (as the README promises)."""
+    return agents.find_agent(load_target("codex"))
+
+
+def two_proxy_target(tmp_path) -> object:
+    text = """
+name: itest
+description: two proxies for integration tests
+renderer: probe.renderers.openai_responses
+proxies:
+  - {name: model, listen: 0, upstream: "https://api.openai.com/"}
+  - {name: backend, listen: 0, upstream: "https://chatgpt.com/"}
+agent:
+  command: ["true"]
+redact_headers: [x-custom-secret]
+"""
+    path = tmp_path / "itest.yaml"
+    path.write_text(text)
+    return parse_target(text, str(path), path)
+
+
+@pytest.fixture
+def proxied(tmp_path):
+    """Start real proxies recording into a run folder; yields a starter taking (upstream, transport)."""
+    started = []
+    run = tmp_path / "run"
+    run.mkdir()
+
+    def start(upstream="mock", transport="http"):
+        proxies = start_proxies(two_proxy_target(tmp_path), run, upstream, mock_transport=transport)
+        started.append(proxies)
+        return proxies
+
+    yield start, run
+    for proxies in started:
+        proxies.stop()
+
+
+def read_traffic(run: Path) -> list[dict]:
+    path = run / "traffic.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def post_json(base_url: str, path: str, body: dict, headers: dict | None = None, timeout: float = 30):
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    connection.request("POST", path, json.dumps(body).encode(), {"content-type": "application/json", **(headers or {})})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), data
+
+
+class WebSocketClient:
+    """A minimal blocking WebSocket client over wsproto, enough to speak codex's protocol."""
+
+    def __init__(self, base_url: str, path: str, headers: dict | None = None):
+        host, port = base_url.removeprefix("http://").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                           f"{extra}\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.sock.recv(1)
+        self.status = int(head.split(b" ", 2)[1])
+        self.connection = Connection(ConnectionType.CLIENT)
+        self.pending: list[str] = []
+        self.partial = ""
+
+    def send(self, payload: dict) -> None:
+        self.sock.sendall(self.connection.send(TextMessage(data=json.dumps(payload))))
+
+    def receive(self) -> dict:
+        while not self.pending:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("socket closed")
+            self.connection.receive_data(data)
+            for event in self.connection.events():
+                if isinstance(event, TextMessage):
+                    self.partial += event.data
+                    if event.message_finished:
+                        self.pending.append(self.partial)
+                        self.partial = ""
+        return json.loads(self.pending.pop(0))
+
+    def until(self, event_type: str) -> list[dict]:
+        events = []
+        while not events or events[-1].get("type") != event_type:
+            events.append(self.receive())
+        return events
+
+    def close(self) -> None:
+        self.sock.close()

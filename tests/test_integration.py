@@ -1,0 +1,212 @@
+"""Real mitmdump with the capture addon, our mock upstream, and plain HTTP and WebSocket clients."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import PROJECT_ROOT, WebSocketClient, post_json, read_traffic
+
+SECRETS = ("sk-proj-SECRETBEARER123456", "xapikey-SECRET-7890", "sessioncookie-SECRET-4242", "custom-SECRET-1")
+
+
+def events_of(sse_body: bytes) -> list[dict]:
+    return [json.loads(line[6:]) for line in sse_body.decode().splitlines() if line.startswith("data: ")]
+
+
+def test_sse_exchange_is_captured_whole_and_matches_what_the_client_got(proxied):
+    start, run = proxied
+    proxies = start("mock", "http")
+    request = {"model": "gpt-test", "input": [{"type": "message", "role": "user", "content": "hello"}]}
+    status, headers, body = post_json(proxies.urls["model"], "/v1/responses", request)
+    assert status == 200 and headers["content-type"] == "text/event-stream"
+    assert events_of(body)[-1]["type"] == "response.completed"
+    proxies.stop()
+    [entry] = read_traffic(run)
+    assert entry["proxy"] == "model" and entry["request"]["body"] == request
+    assert entry["response"]["body"] == body.decode() and entry["complete"] is True
+    assert entry["response"]["body_size"] == len(body)
+    assert entry["timing"]["start"] <= entry["timing"]["first_byte"] <= entry["timing"]["end"]
+
+
+class GatedStream(BaseHTTPRequestHandler):
+    """Sends one SSE event, then holds the rest until the test has seen that event arrive."""
+
+    protocol_version = "HTTP/1.1"
+    gate = threading.Event()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for index in range(3):
+            chunk = f'data: {{"type": "tick", "n": {index}}}\n\n'.encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.flush()
+            if index == 0:
+                self.gate.wait(20)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_first_event_reaches_the_client_before_the_upstream_finishes(proxied):
+    """A buffering proxy would hold event 0 until the stream ends, which here waits for event 0: deadlock."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GatedStream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    start, run = proxied
+    proxies = start(f"http://127.0.0.1:{server.server_port}/")
+    host, port = proxies.urls["model"].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as client:
+        client.sendall(b"POST /v1/responses HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\n\r\n{}")
+        received = b""
+        while b'"n": 0' not in received:
+            data = client.recv(4096)
+            assert data, "proxy closed the connection"
+            received += data  # a socket.timeout here means the proxy buffered the stream
+        GatedStream.gate.set()
+        while b"0\r\n\r\n" not in received:
+            received += client.recv(4096)
+    server.shutdown()
+    proxies.stop()
+    [entry] = read_traffic(run)
+    assert [event["n"] for event in events_of(entry["response"]["body"].encode())] == [0, 1, 2]
+    assert len(entry["response"]["chunks"]) >= 2  # arrivals were recorded chunk by chunk
+
+
+def test_websocket_exchanges_are_on_disk_while_the_socket_is_still_open(proxied):
+    start, run = proxied
+    proxies = start("mock", "websocket")
+    client = WebSocketClient(proxies.urls["model"], "/v1/responses", {"authorization": f"Bearer {SECRETS[0]}"})
+    assert client.status == 101
+    client.send({"type": "response.create", "model": "m", "generate": False, "input": []})
+    warmup = client.until("response.completed")
+    client.send({"type": "response.create", "model": "m", "previous_response_id": warmup[-1]["response"]["id"],
+                 "input": [{"type": "message", "role": "user", "content": "hi"}]})
+    turn = client.until("response.completed")
+    assert any(event["type"] == "response.function_call_arguments.done" for event in turn)
+    deadline = time.monotonic() + 10
+    while len(read_traffic(run)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Kill the proxy outright with the socket open: both finished exchanges must already be recorded.
+    os.killpg(proxies.process.pid, signal.SIGKILL)
+    proxies.process.wait()
+    client.close()
+    entries = read_traffic(run)
+    assert [entry["seq"] for entry in entries] == [0, 1]
+    assert all(entry["complete"] and entry["kind"] == "websocket" for entry in entries)
+    assert entries[0]["messages"][0]["body"]["generate"] is False
+    assert entries[1]["messages"][0]["body"]["previous_response_id"] == warmup[-1]["response"]["id"]
+    assert [frame["body"]["type"] for frame in entries[1]["messages"][1:]] == [event["type"] for event in turn]
+    assert SECRETS[0] not in (run / "traffic.jsonl").read_text()
+
+
+def test_refused_upstream_is_recorded_and_the_client_gets_502(proxied):
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        dead_port = probe_socket.getsockname()[1]
+    start, run = proxied
+    proxies = start(f"http://127.0.0.1:{dead_port}/")
+    status, _, _ = post_json(proxies.urls["model"], "/v1/responses", {"x": 1})
+    assert status == 502
+    proxies.stop()
+    [entry] = read_traffic(run)
+    assert entry["response"] is None and entry["complete"] is False
+    assert "refused" in entry["error"].lower() or "connect" in entry["error"].lower()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a listening TCP socket, or any UDP socket, on this port (from /proc/net)."""
+    found = set()
+    for table, listen_state in (("tcp", "0A"), ("tcp6", "0A"), ("udp", None), ("udp6", None)):
+        try:
+            rows = open(f"/proc/net/{table}").read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            address, hex_port = fields[1].split(":")
+            if int(hex_port, 16) == port and (listen_state is None or fields[3] == listen_state):
+                found.add(f"{table}:{address}")
+    return found
+
+
+def test_proxies_listen_on_loopback_only(proxied):
+    start, _ = proxied
+    proxies = start("mock", "http")
+    for port in proxies.ports.values():
+        assert listening_addresses(port) == {"tcp:0100007F"}  # 127.0.0.1, TCP, nothing else
+
+
+CLIENT = """
+import json, os, urllib.request
+for name in ("MODEL", "BACKEND"):
+    url = os.environ[f"PROBE_PROXY_{name}_URL"] + "/v1/responses"
+    request = urllib.request.Request(url, data=json.dumps({"model": "m", "input": "hi"}).encode(), headers={
+        "Authorization": "Bearer %s", "x-api-key": "%s", "Cookie": "session=%s", "x-custom-secret": "%s",
+        "content-type": "application/json"})
+    print(name, len(urllib.request.urlopen(request).read()))
+"""
+
+
+def test_secrets_sent_by_a_command_agent_reach_no_file_of_the_run(tmp_path, private_data_dir):
+    target = tmp_path / "itest.yaml"
+    target.write_text((PROJECT_ROOT / "tests" / "data" / "itest.yaml").read_text())
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT % SECRETS)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock",
+         "--mock-transport", "http", "--command", f"{sys.executable} {script}", "--label", "secrets"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "MODEL" in result.stdout and "BACKEND" in result.stdout
+    [run] = (private_data_dir / "itest").iterdir()
+    files = [path for path in run.rglob("*") if path.is_file()]
+    assert {"traffic.jsonl", "flows.mitm", "report.md", "manifest.json"} <= {path.name for path in files}
+    for path in files:
+        content = path.read_bytes()
+        for secret in SECRETS:
+            assert secret.encode() not in content, f"{secret} leaked into {path.name}"
+    entries = read_traffic(run)
+    assert sorted(entry["proxy"] for entry in entries) == ["backend", "model"]
+    headers = {name.lower(): value for name, value in entries[0]["request"]["headers"]}
+    assert all(headers[name].startswith("[REDACTED sha256:")
+               for name in ("authorization", "x-api-key", "cookie", "x-custom-secret"))
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["exchanges"] == 2
+
+
+def test_busy_port_gives_one_clear_line(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "probe.pipeline", "--target", "codex", "--upstream", "mock",
+             "--command", "true", "--port", f"model={port}"],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: port {port} for proxy 'model' is busy; choose another with "
+                                     "--port model=PORT (0 picks a free one) or change its listen: in "
+                                     "targets/codex.yaml")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--target", "nope", "--prompt", "x"], 'error: unknown target "nope" (known targets: codex'),
+    (["--target", "tests/data/garbage.yaml", "--prompt", "x"], "error: tests/data/garbage.yaml: line 3: invalid YAML: expected ',' or ']'"),
+])
+def test_bad_input_gives_one_line_and_no_traceback(argv, message):
+    result = subprocess.run([sys.executable, "-m", "probe.pipeline", *argv], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
