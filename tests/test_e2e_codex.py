@@ -1,0 +1,105 @@
+"""The real codex CLI, run by `invoke pipeline --upstream mock` over both of its transports."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT_ROOT, read_traffic
+
+pytestmark = pytest.mark.e2e
+PROMPT = "write a hello world function"
+
+
+def run_pipeline(data_dir: Path, codex_program: str, transport: str) -> tuple[subprocess.CompletedProcess, Path]:
+    env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
+    env["PATH"] = f"{Path(codex_program).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "pipeline", "--target", "codex", "--upstream", "mock",
+         "--mock-transport", transport, "--prompt", PROMPT, "--label", transport,
+         "--port", "model=0", "--port", "backend=0", "--timeout", "120"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180)
+    [run] = (data_dir / "codex").iterdir()
+    return result, run
+
+
+@pytest.fixture(scope="module", params=["http", "websocket"])
+def codex_run(request, tmp_path_factory, codex_program):
+    data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
+    result, run = run_pipeline(data_dir, codex_program, request.param)
+    return request.param, result, run
+
+
+def model_requests(entries: list[dict]) -> list[dict]:
+    """Every request body codex sent to the model, HTTP bodies and WebSocket frames alike."""
+    bodies = []
+    for entry in entries:
+        if entry["kind"] == "http" and entry["request"]["method"] == "POST":
+            bodies.append(entry["request"]["body"])
+        for frame in entry.get("messages", []):
+            if frame["from"] == "client":
+                bodies.append(frame["body"])
+    return bodies
+
+
+def test_pipeline_completes_and_prints_where_things_are(codex_run):
+    transport, result, run = codex_run
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"run folder: {run.relative_to(run.parents[2])}" in result.stdout or "run folder:" in result.stdout
+    assert f"report: " in result.stdout and str(run.name) in result.stdout
+    assert 'return "Hello, world!"' in result.stdout  # codex printed the mock's final answer
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
+    assert manifest["agent"]["version"] == "codex-cli 0.169.0"
+    assert manifest["prompt"] == PROMPT and manifest["target"] == "codex"
+    assert manifest["exchanges"] == len(read_traffic(run))
+    assert [proxy["name"] for proxy in manifest["proxies"]] == ["model", "backend"]
+
+
+def test_tool_loop_is_captured_in_full(codex_run):
+    transport, _, run = codex_run
+    entries = read_traffic(run)
+    bodies = model_requests(entries)
+    full = [body for body in bodies if any(item.get("type") == "additional_tools" for item in body.get("input", []))]
+    # Over HTTP every request re-sends everything (~68 KB); over WebSocket only the first one does.
+    assert len(full) == (2 if transport == "http" else 1)
+    assert all(len(json.dumps(body)) > 60_000 for body in full)
+    tools = next(item for item in full[0]["input"] if item["type"] == "additional_tools")["tools"]
+    assert {"functions", "clock"} <= {namespace["name"] for namespace in tools}
+    outputs = [item for body in bodies for item in body.get("input", []) if item.get("type") == "function_call_output"]
+    assert len(outputs) == 1 and "Sleep completed" in outputs[0]["output"]  # codex really ran the tool
+    if transport == "http":
+        assert [entry["request"]["method"] for entry in entries if entry["proxy"] == "model"] == ["GET", "POST", "POST"]
+        assert entries[0]["response"]["status"] == 426
+        posts = [entry for entry in entries if entry["request"]["method"] == "POST"]
+        # codex hangs up after response.completed; the exchanges are still whole and marked complete.
+        assert all(entry["complete"] for entry in posts)
+        assert all(entry["response"]["body"].rstrip().endswith("}") for entry in posts)
+    else:
+        assert all(entry["kind"] == "websocket" and entry["complete"] for entry in entries)
+        assert bodies[0]["generate"] is False and bodies[0]["input"] == []
+        assert all(body.get("previous_response_id") for body in bodies[1:])
+        assert [item["type"] for item in bodies[-1]["input"]] == ["function_call_output"]  # only the new item
+
+
+def test_report_shows_what_codex_sent_and_got(codex_run):
+    transport, _, run = codex_run
+    report = (run / "report.md").read_text()
+    assert "- Run: target `codex`, status **complete**, agent exit code 0" in report
+    assert "**Tools declared (" in report and "clock: sleep" in report
+    assert "| user | write a hello world function |" in report
+    assert "You are Codex" in report  # the system prompt, sent as a developer message
+    assert "I will call sleep once before answering." in report  # reasoning summary
+    assert "**Tool call** `clock.sleep`" in report
+    assert "output of clock.sleep: Wall time:" in report
+    assert 'return "Hello, world!"' in report
+    assert "| input | cached | output | reasoning | total |" in report
+    assert "- Unrecognised: 0 kinds" in report
+    if transport == "websocket":
+        assert "Continues response `resp_" in report and "from exchange #2" in report
+        assert "No usage and no output (a warm-up request answers like this)." in report
+    else:
+        assert "### #1 GET /v1/responses → 426 (model)" in report
