@@ -65,9 +65,13 @@ def exchange_heading(exchange: Exchange) -> str:
 
 def exchange_facts(exchange: Exchange) -> str:
     facts = [f"URL {md.inline(exchange.url)}"]
-    facts.append("complete" if exchange.complete else "**cut off**")
-    if exchange.error:
-        facts.append(f"error: {md.inline(exchange.error)}")
+    if exchange.complete and exchange.error:
+        # The final event had arrived; the connection then ended early (codex hangs up at once).
+        facts.append(f"complete (the connection then ended: {md.inline(exchange.error)})")
+    elif exchange.complete:
+        facts.append("complete")
+    else:
+        facts.append(f"**cut off**: {md.inline(exchange.error or 'ended before its final event')}")
     if exchange.ttfb_ms is not None:
         facts.append(f"time to first byte {exchange.ttfb_ms:.1f} ms")
     if exchange.duration_ms is not None:

@@ -1,0 +1,30 @@
+"""Re-analysing each bundled sample reproduces its committed report (apart from the generated-at line)."""
+
+from pathlib import Path
+
+import pytest
+
+from probe.analyze import GENERATED_AT, build_report, choose_renderer
+from probe.runs import read_manifest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
+
+
+def without_generated_at(report: str) -> list[str]:
+    return [line for line in report.splitlines() if not line.startswith(GENERATED_AT)]
+
+
+def test_samples_exist_for_both_codex_transports():
+    names = [sample.name for sample in SAMPLES]
+    assert any(name.endswith("sample-http") for name in names)
+    assert any(name.endswith("sample-websocket") for name in names)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[sample.name for sample in SAMPLES])
+def test_sample_report_is_reproduced(sample):
+    manifest = read_manifest(sample)
+    renderer, extra_secrets = choose_renderer(None, manifest)
+    report, warnings = build_report(sample / "traffic.jsonl", renderer, manifest, extra_secrets)
+    assert warnings == []
+    assert without_generated_at(report) == without_generated_at((sample / "report.md").read_text())
