@@ -54,7 +54,7 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
             keep_secrets: bool = False, mock_transport: str = "websocket") -> CaptureResult:
     program = agents.find_agent(target) if command is None else None
     overrides = parse_port_overrides(list(ports), target)
-    recording = session.open_run(target, None, label, prompt, None, upstream)
+    recording = session.open_run(target, None, label, prompt, None, upstream, keep_secrets)
     proxies = None
     status, exit_code, note = "interrupted", 130, None
     try:

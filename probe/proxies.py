@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     target = load_target(args.target)
     run = Path(args.run) if args.run else None
     recording = session.open_run(target, run, label="proxies", prompt=None, argv=None,
-                                 upstream=args.upstream)
+                                 upstream=args.upstream, keep_secrets=args.keep_secrets)
     proxies = start_proxies(target, recording.run, args.upstream, parse_port_overrides(args.port, target),
                             args.keep_secrets, args.mock_transport)
     recording.started(proxies)

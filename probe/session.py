@@ -5,6 +5,7 @@ import hashlib
 import json
 import platform
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ def now_iso() -> str:
 
 
 def open_run(target: Target, run: Path | None, label: str, prompt: str | None, argv: list[str] | None,
-             upstream: str | None) -> Recording:
+             upstream: str | None, keep_secrets: bool = False) -> Recording:
     """Create (or adopt) the run folder and write a `running` manifest before anything starts."""
     from probe.proxies import mitmproxy_version  # imported late: proxies imports this module
 
@@ -63,6 +64,7 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
         "label": label,
         "prompt": prompt,
         "upstream_override": upstream,
+        "keep_secrets": keep_secrets,
         "agent": {"argv": mask_argv(argv) if argv else None, "version": None},
         "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
         "started_at": now_iso(),
@@ -71,6 +73,8 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
         "agent_exit_code": None,
     })
     recording.save()
+    if keep_secrets:
+        print(f"warning: --keep-secrets is on: secret headers are stored unredacted in {run}", file=sys.stderr)
     return recording
 
 

@@ -1,10 +1,10 @@
 """The capture addon, driven through mitmproxy's test context without opening a socket."""
 
 import base64
-import gzip
 import json
 
 import pytest
+import zstandard
 from mitmproxy import exceptions, io
 from mitmproxy.test import taddons, tflow
 from mitmproxy.websocket import WebSocketMessage
@@ -141,8 +141,8 @@ def test_stream_still_open_at_shutdown_is_written_as_cut_off(capture, tmp_path):
 
 def test_bodies_are_decoded_and_stored_as_json_text_or_base64(capture, tmp_path):
     flow = tflow.tflow(resp=True)
-    flow.request.headers["content-encoding"] = "gzip"
-    flow.request.raw_content = gzip.compress(b'{"a": [1, 2]}')
+    flow.request.headers["content-encoding"] = "zstd"  # codex compresses bodies this way with a ChatGPT login
+    flow.request.raw_content = zstandard.ZstdCompressor().compress(b'{"a": [1, 2]}')
     flow.response.headers.clear()
     capture.requestheaders(flow)
     capture.responseheaders(flow)
@@ -150,7 +150,7 @@ def test_bodies_are_decoded_and_stored_as_json_text_or_base64(capture, tmp_path)
     flow.response.stream(b"")
     capture.response(flow)
     [entry] = lines(tmp_path)
-    assert entry["request"]["body"] == {"a": [1, 2]} and entry["request"]["content_encoding"] == "gzip"
+    assert entry["request"]["body"] == {"a": [1, 2]} and entry["request"]["content_encoding"] == "zstd"
     assert entry["response"]["body_format"] == "base64"
     assert base64.b64decode(entry["response"]["body"]) == b"\xff\xfe\x00binary"
     assert entry["response"]["body_size"] == 9

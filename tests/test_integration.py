@@ -210,3 +210,37 @@ def test_bad_input_gives_one_line_and_no_traceback(argv, message):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_pipeline_reports_a_failing_agent_and_exits_with_its_code(private_data_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
+         "--command", "echo partial work; exit 3"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3
+    [run] = (private_data_dir / "itest").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "agent-failed" and manifest["agent_exit_code"] == 3
+    assert manifest["agent"]["argv"] == ["/bin/sh", "-c", "echo partial work; exit 3"]
+    report = (run / "report.md").read_text()
+    assert "status **agent-failed**, agent exit code 3" in report and "- Totals: 0 exchanges" in report
+    assert f"report: " in result.stdout and "partial work" in result.stdout
+
+
+def test_proxies_script_records_until_stopped(tmp_path):
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "probe.proxies", "--target", "tests/data/itest.yaml", "--upstream", "mock",
+         "--mock-transport", "http", "--run", str(run)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    model, backend = process.stdout.readline(), process.stdout.readline()
+    assert model.startswith("model  http://127.0.0.1:") and " -> http://127.0.0.1:" in model
+    assert backend.startswith("backend  http://127.0.0.1:")
+    assert process.stdout.readline().startswith("recording into ")
+    status, _, body = post_json(model.split()[1], "/v1/responses", {"model": "m", "input": "hi"})
+    assert status == 200 and b"response.completed" in body
+    os.killpg(process.pid, signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    [entry] = read_traffic(run)
+    assert entry["proxy"] == "model" and entry["request"]["body"] == {"model": "m", "input": "hi"}
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["exchanges"] == 1
