@@ -83,7 +83,17 @@ def exchange_facts(exchange: Exchange) -> str:
     return "- " + "; ".join(facts)
 
 
-def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, extra_secrets) -> list[str]:
+def safely(render, fallback: list[str], label: str, warnings: list[str]) -> md.Rendered:
+    """Call a renderer; if it fails on some unforeseen shape, show the raw body and carry on."""
+    try:
+        return render()
+    except Exception as error:  # a renderer bug must not cost the rest of the report
+        warnings.append(f"exchange {label}: the renderer failed ({type(error).__name__}: {error}); shown raw")
+        return md.Rendered(list(fallback))
+
+
+def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, extra_secrets,
+                    warnings: list[str]) -> list[str]:
     label = f"#{exchange.number}"
     lines = [exchange_heading(exchange), "", exchange_facts(exchange), "",
              headers_block("Request headers", exchange.request_headers, extra_secrets), "",
@@ -96,7 +106,8 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
     for body in requests:
         if body.is_json:
             totals.request_paths.add(body.value)
-            rendered = renderer.render_request(body.value, label, state)
+            rendered = safely(lambda: renderer.render_request(body.value, label, state),
+                              render_body_generically(body, "request"), label, warnings)
             totals.absorb(rendered)
             lines += rendered.lines + [""]
         else:
@@ -107,10 +118,12 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
         for event in events:
             if isinstance(event.data, (dict, list)):
                 totals.response_paths.add(event.data)
-        rendered = renderer.render_response(events, None, label, state)
+        rendered = safely(lambda: renderer.render_response(events, None, label, state),
+                          render_body_generically(exchange.response_body, "response"), label, warnings)
     elif exchange.response_body.is_json:
         totals.response_paths.add(exchange.response_body.value)
-        rendered = renderer.render_response(None, exchange.response_body.value, label, state)
+        rendered = safely(lambda: renderer.render_response(None, exchange.response_body.value, label, state),
+                          render_body_generically(exchange.response_body, "response"), label, warnings)
     else:
         return lines + render_body_generically(exchange.response_body, "response") + [""]
     totals.absorb(rendered)
@@ -134,12 +147,12 @@ def run_header(manifest: dict | None) -> list[str]:
 def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset()) -> tuple[str, list[str]]:
     """The whole report as Markdown, and the warnings met while reading the capture."""
     result = read_exchanges(traffic)
-    exchanges = result.exchanges
+    exchanges, warnings = result.exchanges, result.warnings
     totals = Totals()
     state: dict = {}
     log: list[str] = []
     for exchange in exchanges:
-        log += render_exchange(exchange, renderer, state, totals, extra_secrets)
+        log += render_exchange(exchange, renderer, state, totals, extra_secrets, warnings)
 
     starts = [exchange.timing["start"] for exchange in exchanges if "start" in exchange.timing]
     ends = [exchange.timing.get("end", exchange.timing.get("start")) for exchange in exchanges if exchange.timing]
@@ -166,13 +179,13 @@ def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=f
                      "shown as raw JSON below")
     else:
         lines.append("- Unrecognised: 0 kinds")
-    for warning in result.warnings:
+    for warning in warnings:
         lines.append(f"- Warning: {warning}")
     lines += ["", *summary_tables(exchanges), "", "## Payload structure", "",
               "### Request key paths (top 30)", "", md.table(["path", "types", "count"], totals.request_paths.top()),
               "", "### Response key paths (top 30)", "", md.table(["path", "types", "count"], totals.response_paths.top()),
               "", "## Conversation log", "", *log]
-    return "\n".join(lines).rstrip() + "\n", result.warnings
+    return "\n".join(lines).rstrip() + "\n", warnings
 
 
 def summary_tables(exchanges: list[Exchange]) -> list[str]:

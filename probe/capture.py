@@ -12,6 +12,7 @@ from probe import agents, processes, session
 from probe.errors import ProbeError, run_main
 from probe.paths import display
 from probe.proxies import parse_port_overrides, start_proxies
+from probe.secrets import mask_command
 from probe.targets import Target, fill_placeholders, load_target
 
 
@@ -73,7 +74,7 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
                 recording.set_agent(argv, agents.agent_version(program))
             else:
                 argv = ["/bin/sh", "-c", command]
-                recording.set_agent(argv, None)
+                recording.set_agent(["/bin/sh", "-c", mask_command(command)], None)
             env = agent_environment(target, values, proxies.urls, upstream == "mock")
             exit_code, note = run_agent(argv, env, timeout)
             status = "complete" if exit_code == 0 and note is None else "agent-failed"

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import shlex
 
 # Kept in step with the capture addon's list, which cannot import this module (it runs standalone).
 SECRET_HEADERS = frozenset({
@@ -14,7 +15,13 @@ TOKEN_SHAPES = re.compile(
     r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"
 )
 SECRET_ASSIGNMENT = re.compile(r"(?i)\b((?:api[_-]?key|access[_-]?token|token|secret|password|key)\s*[=:]\s*)([^\s&\"']+)")
-SECRET_FLAGS = {"--api-key", "--token", "--password", "--secret", "--key"}
+SECRET_HEADER_LINE = re.compile(
+    r"(?i)\b((?:proxy-)?authorization|x-api-key|x-goog-api-key|cookie|set-cookie|chatgpt-account-id"
+    r"|openai-organization)(\s*:\s*)([^'\"\n]+)"
+)
+# Command-line flags whose next argument is a secret (curl's among them, for `--command` captures).
+SECRET_FLAGS = {"--api-key", "--token", "--password", "--secret", "--key", "-b", "--cookie", "-u", "--user",
+                "--oauth2-bearer", "--proxy-user"}
 
 
 def fingerprint(value: str) -> str:
@@ -30,8 +37,22 @@ def redact_header(name: str, value: str, extra: frozenset[str] = frozenset()) ->
 
 def mask_text(text: str) -> str:
     """Replace token-shaped strings and `key=value` secrets in free text."""
+    text = SECRET_HEADER_LINE.sub(lambda match: match.group(1) + match.group(2) + fingerprint(match.group(3)), text)
     text = TOKEN_SHAPES.sub(lambda match: fingerprint(match.group(0)), text)
     return SECRET_ASSIGNMENT.sub(lambda match: match.group(1) + fingerprint(match.group(2)), text)
+
+
+def mask_command(command: str) -> str:
+    """A shell command line with its secrets masked and everything else exactly as written."""
+    masked = mask_text(command)
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return masked
+    for flag, value in zip(words, words[1:]):
+        if flag in SECRET_FLAGS and value:
+            masked = masked.replace(value, fingerprint(value))
+    return masked
 
 
 def mask_argv(argv: list[str]) -> list[str]:

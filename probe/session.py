@@ -31,6 +31,7 @@ class Recording:
         self.save()
 
     def set_agent(self, argv: list[str], version: str | None) -> None:
+        """Record the agent's argv (masked here unless the caller already masked it) and version."""
         self.manifest["agent"] = {"argv": mask_argv(argv), "version": version}
         self.save()
 

@@ -107,3 +107,15 @@ def test_generic_renderer_without_a_target(tmp_path, capsys):
     assert run_main(analyze_main, ["--input", str(traffic)]) == 0
     report = (tmp_path / "report.md").read_text()
     assert "Request JSON" in report and "response.completed ×1" in report
+
+
+def test_a_failing_renderer_costs_one_exchange_not_the_report(tmp_path, capsys, monkeypatch):
+    from probe.renderers import openai_responses
+
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(openai_responses, "render_response", broken)
+    code, report, err = analyze(tmp_path, [entry()], capsys)
+    assert code == 0 and "exchange #1: the renderer failed (RuntimeError: boom)" in err
+    assert "response text" in report and '- **model**: `"gpt-x"`' in report

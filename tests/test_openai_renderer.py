@@ -88,3 +88,16 @@ def test_hostile_shapes_do_not_raise():
     for body in ({"input": [1, None, {"type": 5}]}, {"input": "just text"}, [], None, {"tools": "x"}):
         renderer.render_request(body, "#1", {})
     renderer.render_response([Event(None, "not json"), Event("x", {"type": None})], None, "#1", {})
+
+
+def test_calls_and_text_are_recovered_from_partial_or_minimal_streams():
+    added = {"type": "response.output_item.added", "item": {"id": "fc_1", "type": "function_call", "name": "shell",
+                                                             "call_id": "c1", "arguments": ""}}
+    delta = {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": '{"cmd": "ls"}'}
+    cut = "\n".join(renderer.render_response([Event(None, added), Event(None, delta)], None, "#1", {}).lines)
+    assert "**Tool call** `shell`" in cut and '"cmd": "ls"' in cut and "No final event" in cut
+    # A server that sends only the final event still gets its output shown.
+    final = {"type": "response.completed", "response": {"id": "r", "status": "completed", "output": [
+        {"type": "message", "content": [{"type": "output_text", "text": "only in the final event"}]}]}}
+    text = "\n".join(renderer.render_response([Event(None, final), Event(None, "[DONE]")], None, "#1", {}).lines)
+    assert "only in the final event" in text

@@ -22,7 +22,7 @@ KNOWN_EVENTS = {
     "response.custom_tool_call_input.delta", "response.custom_tool_call_input.done",
     "response.reasoning_summary_part.added", "response.reasoning_summary_part.done",
     "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done",
-    "response.reasoning_text.delta", "response.reasoning_text.done", "error",
+    "response.reasoning_text.delta", "response.reasoning_text.done", "error", "[DONE]",
 }
 FINAL_EVENTS = {"response.completed", "response.failed", "response.incomplete"}
 
@@ -179,12 +179,12 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
     counts: Counter = Counter()
     texts: dict[str, str] = {}
     summaries: dict[str, str] = {}
+    items: dict[str, dict] = {}  # output items by id: added, grown by argument deltas, replaced when done
     final: dict | None = None
-    done_items: list[dict] = []
     errors: list[Any] = []
     for event in events:
         data = event.data if isinstance(event.data, dict) else {}
-        kind = str(data.get("type") or event.name or "(untyped)")
+        kind = str(data.get("type") or event.name or (event.data if event.data == "[DONE]" else "(untyped)"))
         counts[kind] += 1
         if kind not in KNOWN_EVENTS:
             rendered.unrecognised.add(f"event {kind}")
@@ -193,12 +193,20 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
             texts[item_id] = texts.get(item_id, "") + str(data.get("delta", ""))
         elif kind == "response.reasoning_summary_text.delta":
             summaries[item_id] = summaries.get(item_id, "") + str(data.get("delta", ""))
-        elif kind == "response.output_item.done" and isinstance(data.get("item"), dict):
-            done_items.append(data["item"])
+        elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(data.get("item"), dict):
+            item = data["item"]
+            items[str(item.get("id") or data.get("output_index") or len(items))] = dict(item)
+        elif kind == "response.function_call_arguments.delta" and item_id in items:
+            # Kept for streams cut before output_item.done: the call is still shown, as far as it got.
+            items[item_id]["arguments"] = str(items[item_id].get("arguments") or "") + str(data.get("delta", ""))
         elif kind in FINAL_EVENTS and isinstance(data.get("response"), dict):
             final = data["response"]
         elif kind == "error":
             errors.append(data.get("error", data))
+    if final is not None:
+        for index, item in enumerate(final.get("output") or []):
+            if isinstance(item, dict):
+                items.setdefault(str(item.get("id") or index), item)
     rendered.add(f"**Events ({sum(counts.values())})**: " + ", ".join(f"{kind} ×{count}" for kind, count in counts.items()), "")
     for error in errors:
         rendered.add(f"**Error event**: {inline(compact(error))}", "")
@@ -206,7 +214,7 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
         rendered.add("**Reasoning summary**", "", code("\n\n".join(summaries.values()), "text"), "")
     if texts:
         rendered.add("**Output text**", "", code("".join(texts.values()), "text"), "")
-    render_items(done_items, rendered, state, skip_text=bool(texts), skip_reasoning=bool(summaries))
+    render_items(list(items.values()), rendered, state, skip_text=bool(texts), skip_reasoning=bool(summaries))
     if final is not None:
         render_final(final, {"events": True}, rendered, label, state)
     else:

@@ -1,0 +1,25 @@
+"""Secrets in command lines and headers are replaced by fingerprints."""
+
+from probe.secrets import fingerprint, mask_argv, mask_command, redact_header
+
+
+def test_curl_style_command_secrets_are_masked():
+    command = ("curl -H 'Authorization: Bearer plainsecret1' -H 'x-api-key: plainsecret2' -b 'session=plainsecret3' "
+               "-u me:plainsecret4 $PROBE_PROXY_URL/v1/x?api_key=plainsecret5")
+    masked = mask_command(command)
+    for number in range(1, 6):
+        assert f"plainsecret{number}" not in masked
+    assert "curl" in masked and "$PROBE_PROXY_URL/v1/x" in masked
+
+
+def test_token_shapes_and_flags_in_argv():
+    masked = mask_argv(["agent", "--api-key", "abc", "sk-ant-abcdefgh12345", "AIza" + "x" * 30, "hello"])
+    assert masked[0] == "agent" and masked[-1] == "hello"
+    assert all(part.startswith("[REDACTED sha256:") for part in masked[2:5])
+
+
+def test_headers_already_redacted_are_left_alone():
+    assert redact_header("Authorization", "Bearer x") == fingerprint("Bearer x")
+    assert redact_header("authorization", "[REDACTED sha256:12345678]") == "[REDACTED sha256:12345678]"
+    assert redact_header("x-custom", "v", frozenset({"x-custom"})) == fingerprint("v")
+    assert redact_header("content-type", "text/plain") == "text/plain"
