@@ -1,7 +1,6 @@
 """Starts one mitmdump with a reverse proxy per target proxy, loading the capture addon."""
 
 import argparse
-import importlib.metadata
 import os
 import select
 import shutil
@@ -13,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from probe import processes
+from probe import processes, session
 from probe.errors import ProxyError, ToolMissing, run_main
 from probe.paths import display
 from probe.targets import Target, load_target
@@ -50,13 +49,6 @@ def find_mitmdump() -> str:
         raise ToolMissing('mitmdump not found: install the project with `python3 -m pip install -e ".[dev]"`, '
                           "which brings mitmproxy")
     return found
-
-
-def mitmproxy_version() -> str:
-    try:
-        return importlib.metadata.version("mitmproxy")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
@@ -194,8 +186,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from probe import session  # the run bookkeeping is shared with `capture`
-
     args = parse_args(argv)
     target = load_target(args.target)
     run = Path(args.run) if args.run else None

@@ -1,6 +1,7 @@
 """The bookkeeping of one recording: its run folder and an honest manifest.json from start to end."""
 
 import contextlib
+import importlib.metadata
 import hashlib
 import json
 import platform
@@ -47,6 +48,13 @@ class Recording:
         self.save()
 
 
+def mitmproxy_version() -> str:
+    try:
+        return importlib.metadata.version("mitmproxy")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
@@ -54,8 +62,6 @@ def now_iso() -> str:
 def open_run(target: Target, run: Path | None, label: str, prompt: str | None, argv: list[str] | None,
              upstream: str | None, keep_secrets: bool = False) -> Recording:
     """Create (or adopt) the run folder and write a `running` manifest before anything starts."""
-    from probe.proxies import mitmproxy_version  # imported late: proxies imports this module
-
     if run is None:
         run = create_run(target.name, label)
     else:

@@ -1,6 +1,5 @@
 """Reads traffic.jsonl line by line into exchanges, in this project's format or the original tool's."""
 
-import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -221,9 +220,3 @@ def read_exchanges(path: Path) -> ReadResult:
             warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
     return ReadResult(exchanges, warnings)
 
-
-def decode_base64(body: Body) -> bytes:
-    try:
-        return base64.b64decode(body.value or "", validate=False)
-    except (ValueError, TypeError):
-        return b""
