@@ -101,6 +101,8 @@ class Socket:
 
 
 class Capture:
+    """Tees every response, and writes each finished exchange to traffic.jsonl and flows.mitm."""
+
     def __init__(self) -> None:
         self.traffic_fd: int | None = None
         self.flow_file = None

@@ -165,31 +165,10 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
 
 def from_legacy(entry: dict, number: int, line: int) -> Exchange:
     """The original tool's line: {timestamp, request:{method,url,headers,body}, response:{status_code,...}}."""
-    request = entry["request"]
-    if not isinstance(request, dict):
-        raise TypeError("request is not an object")
     response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-    url = str(request.get("url", ""))
-    response_headers = header_pairs(response.get("headers"))
-    timestamp = entry.get("timestamp")
-    timing = {"start": timestamp} if isinstance(timestamp, (int, float)) else {}
-    status = response.get("status_code")
-    return Exchange(
-        number=number,
-        line=line,
-        kind="http",
-        proxy="legacy",
-        method=str(request.get("method", "")),
-        url=url,
-        path=urlsplit(url).path or "/",
-        status=status if isinstance(status, int) else None,
-        request_headers=header_pairs(request.get("headers")),
-        response_headers=response_headers,
-        request_body=body_of(request),
-        response_body=body_of(response),
-        timing=timing,
-        content_type=header(response_headers, "content-type"),
-    )
+    converted = {"kind": "http", "proxy": "legacy", "timing": {"start": entry.get("timestamp")},
+                 "request": entry["request"], "response": {**response, "status": response.get("status_code")}}
+    return from_current(converted, number, line)
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
