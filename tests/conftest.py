@@ -27,8 +27,8 @@ def private_data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def codex_program():
-    """The pinned codex, installed from npm into .agents/ if it is missing (as the README promises)."""
-    return agents.find_agent(load_target("codex"))
+    """The pinned codex in .agents/, installed from npm if it is missing: the mock is faithful to that version."""
+    return str(agents.ensure_pinned(load_target("codex")))
 
 
 def two_proxy_target(tmp_path) -> object:
