@@ -19,6 +19,8 @@ CAPTURE_HELP = {
     "port": "NAME=PORT listen port for one proxy (0 picks a free port); repeatable",
     "timeout": "stop the agent after this many seconds",
     "keep_secrets": "store secret headers unredacted (they are fingerprinted by default)",
+    "upstream_proxy": "reach upstreams through this HTTP proxy, http://[user:pass@]host:port, or `none` "
+                      "(default: the target's upstream_proxy, else HTTPS_PROXY)",
 }
 
 
@@ -36,7 +38,8 @@ def call(main, argv: list[str]) -> None:
         raise Exit(code=code)  # run_main has already printed the one-line reason
 
 
-def capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets) -> list[str]:
+def capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
+                 upstream_proxy) -> list[str]:
     argv = ["--target", target_or_default(c, target)]
     argv += ["--prompt", prompt] if prompt is not None else []
     argv += ["--command", command] if command is not None else []
@@ -46,12 +49,15 @@ def capture_argv(c, target, prompt, command, upstream, mock_transport, label, po
     argv += [argument for spec in port or [] for argument in ("--port", spec)]
     argv += ["--timeout", str(timeout)] if timeout else []
     argv += ["--keep-secrets"] if keep_secrets else []
+    argv += ["--upstream-proxy", upstream_proxy] if upstream_proxy else []
     return argv
 
 
-@task(help={key: CAPTURE_HELP[key] for key in ("target", "upstream", "mock_transport", "port", "keep_secrets")}
+@task(help={key: CAPTURE_HELP[key] for key in ("target", "upstream", "mock_transport", "port", "keep_secrets",
+                                               "upstream_proxy")}
       | {"run": "run folder to record into (default: a new one under data/<target>/)"}, iterable=["port"])
-def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=None, keep_secrets=False):
+def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=None, keep_secrets=False,
+            upstream_proxy=None):
     """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand."""
     argv = ["--target", target_or_default(c, target)]
     argv += ["--upstream", upstream] if upstream else []
@@ -59,15 +65,17 @@ def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=N
     argv += ["--run", run] if run else []
     argv += [argument for spec in port or [] for argument in ("--port", spec)]
     argv += ["--keep-secrets"] if keep_secrets else []
+    argv += ["--upstream-proxy", upstream_proxy] if upstream_proxy else []
     call(proxies_script.main, argv)
 
 
 @task(help=CAPTURE_HELP, iterable=["port"])
 def capture(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-            timeout=None, keep_secrets=False):
+            timeout=None, keep_secrets=False, upstream_proxy=None):
     """Run the agent once through the proxies and record every exchange into a new run folder."""
     call(capture_script.main,
-         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets))
+         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
+                      upstream_proxy))
 
 
 @task(help={
@@ -87,10 +95,11 @@ def analyze(c, run=None, target=None, input=None, output=None):
 
 @task(help=CAPTURE_HELP, iterable=["port"])
 def pipeline(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-             timeout=None, keep_secrets=False):
+             timeout=None, keep_secrets=False, upstream_proxy=None):
     """Capture a run and write its report in one step; exits with the agent's exit code."""
     call(pipeline_script.main,
-         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets))
+         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
+                      upstream_proxy))
 
 
 ns = Collection(proxies, capture, analyze, pipeline)

@@ -11,7 +11,7 @@ from pathlib import Path
 from probe import agents, processes, session
 from probe.errors import ProbeError, run_main
 from probe.paths import display
-from probe.proxies import parse_port_overrides, start_proxies
+from probe.proxies import add_upstream_proxy_argument, choose_upstream_proxy, parse_port_overrides, start_proxies
 from probe.secrets import mask_command
 from probe.targets import Target, fill_placeholders, load_target
 
@@ -37,6 +37,7 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
                         help="listen port for one proxy (0 = any free port); repeatable")
     parser.add_argument("--timeout", type=float, default=None, help="stop the agent after this many seconds")
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+    add_upstream_proxy_argument(parser)
 
 
 def agent_environment(target: Target, values: dict[str, str], urls: dict[str, str], mock: bool) -> dict[str, str]:
@@ -44,6 +45,9 @@ def agent_environment(target: Target, values: dict[str, str], urls: dict[str, st
     env.update({key: fill_placeholders(value, values) for key, value in target.env.items()})
     if mock:
         env.update({key: fill_placeholders(value, values) for key, value in target.mock_env.items()})
+    # The agent talks to our proxies on loopback: a corporate HTTP_PROXY must not capture that hop.
+    for name in ("NO_PROXY", "no_proxy"):
+        env[name] = ",".join(filter(None, [env.get(name, ""), "127.0.0.1,localhost"]))
     env["PROBE_PROXY_URL"] = next(iter(urls.values()))
     for name, url in urls.items():
         env[f"PROBE_PROXY_{name.upper().replace('-', '_')}_URL"] = url
@@ -52,15 +56,17 @@ def agent_environment(target: Target, values: dict[str, str], urls: dict[str, st
 
 def capture(target: Target, prompt: str | None, command: str | None, upstream: str | None = None,
             label: str = "", ports: list[str] | tuple = (), timeout: float | None = None,
-            keep_secrets: bool = False, mock_transport: str = "websocket") -> CaptureResult:
+            keep_secrets: bool = False, mock_transport: str = "websocket",
+            upstream_proxy: str | None = None) -> CaptureResult:
     program = agents.find_agent(target) if command is None else None
     overrides = parse_port_overrides(list(ports), target)
+    tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
     recording = session.open_run(target, None, label, prompt, None, upstream, keep_secrets)
     proxies = None
     status, exit_code, note = "interrupted", 130, None
     try:
         with session.stop_signals_raise_interrupt():
-            proxies = start_proxies(target, recording.run, upstream, overrides, keep_secrets, mock_transport)
+            proxies = start_proxies(target, recording.run, upstream, overrides, keep_secrets, mock_transport, tunnel)
             recording.started(proxies)
             for line in proxies.describe():
                 print(f"proxy {line}", file=sys.stderr)
@@ -119,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     result = capture(load_target(args.target), args.prompt, args.command, args.upstream, args.label, args.port,
-                     args.timeout, args.keep_secrets, args.mock_transport)
+                     args.timeout, args.keep_secrets, args.mock_transport, args.upstream_proxy)
     print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.exit_code})")
     return result.exit_code
 

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 
 from mitmproxy import ctx, exceptions, http, io
@@ -112,6 +113,9 @@ class Capture:
         self.in_flight: dict[str, http.HTTPFlow] = {}
         self.tees: dict[str, Tee] = {}
         self.sockets: dict[str, Socket] = {}
+        self.upstream_proxy: tuple[str, int] | None = None
+        self.proxy_authorization: str | None = None
+        self.no_proxy: list[str] = []
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
@@ -119,6 +123,11 @@ class Capture:
         loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
         loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
         loader.add_option("probe_keep_secrets", bool, False, "Store secret headers unredacted (unsafe).")
+        # mitmproxy has no upstream proxy for reverse mode (`--set upstream_proxy` is silently ignored), so the
+        # addon routes each request itself; this needs `connection_strategy=lazy` to take effect.
+        loader.add_option("probe_upstream_proxy", str, "", "Reach upstreams through this HTTP proxy: "
+                          "http://[user:pass@]host:port.")
+        loader.add_option("probe_no_proxy", str, "", "Comma-separated hosts (or .suffixes) that bypass it.")
 
     def configure(self, updated) -> None:
         if "probe_proxy_names" in updated:
@@ -128,6 +137,10 @@ class Capture:
             self.secret_headers = SECRET_HEADERS | extra
         if "probe_keep_secrets" in updated and ctx.options.probe_keep_secrets:
             logging.warning("probe: --keep-secrets is on, so secret headers are stored unredacted")
+        if "probe_upstream_proxy" in updated:
+            self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(ctx.options.probe_upstream_proxy)
+        if "probe_no_proxy" in updated:
+            self.no_proxy = [host.strip().lower() for host in ctx.options.probe_no_proxy.split(",") if host.strip()]
         if "probe_traffic" in updated and ctx.options.probe_traffic:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
         if "probe_flows" in updated and ctx.options.probe_flows:
@@ -138,6 +151,17 @@ class Capture:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         self.in_flight[flow.id] = flow
+        if self.upstream_proxy and not self.bypasses_proxy(flow.request.host):
+            flow.server_conn.via = ("http", self.upstream_proxy)
+
+    def http_connect_upstream(self, flow: http.HTTPFlow) -> None:
+        """The CONNECT sent to the upstream proxy carries its credentials; the agent's own headers are untouched."""
+        if self.proxy_authorization:
+            flow.request.headers["Proxy-Authorization"] = self.proxy_authorization
+
+    def bypasses_proxy(self, host: str) -> bool:
+        host = host.lower()
+        return any(host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")) for entry in self.no_proxy)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response.status_code == 101:
@@ -360,6 +384,24 @@ def websocket_body(content: bytes) -> dict:
         except ValueError:
             pass
     return {"body": text, "body_format": "text"}
+
+
+def parse_upstream_proxy(url: str) -> tuple[tuple[str, int] | None, str | None]:
+    """("host", port) and the Proxy-Authorization value (or None) for http://[user:pass@]host:port."""
+    if not url:
+        return None, None
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port or 8080
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or not parts.hostname or port is None:
+        raise exceptions.OptionsError(f"probe_upstream_proxy: expected http://[user:pass@]host:port, got {url!r}")
+    authorization = None
+    if parts.username is not None:
+        credentials = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+        authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
+    return (parts.hostname, port), authorization
 
 
 def parse_proxy_names(spec: str) -> dict[int, str]:

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import re
 import select
 import shutil
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,17 +23,58 @@ ADDON = Path(__file__).with_name("capture_addon.py")
 READY_TIMEOUT = 30.0
 
 
+@dataclass(frozen=True)
+class UpstreamProxy:
+    """Where upstream connections are tunnelled through, and why."""
+
+    url: str | None  # None: connect directly
+    source: str  # --upstream-proxy, the target file, HTTPS_PROXY, or none
+    no_proxy: str = ""  # hosts that still connect directly (only for a proxy taken from the environment)
+
+    def describe(self) -> str:
+        return f"{mask_proxy_credentials(self.url)} (from {self.source})" if self.url else "none"
+
+
+def mask_proxy_credentials(url: str | None) -> str:
+    parts = urllib.parse.urlsplit(url or "")
+    if parts.password is None:
+        return url or ""
+    return parts._replace(netloc=f"{parts.username}:***@{parts.hostname}:{parts.port}").geturl()
+
+
+def choose_upstream_proxy(option: str | None, target: Target, environ: dict[str, str]) -> UpstreamProxy:
+    """--upstream-proxy (or `none`), else the target's upstream_proxy, else HTTPS_PROXY / https_proxy."""
+    if option == "none":
+        return UpstreamProxy(None, "--upstream-proxy none")
+    if option:
+        if not re.match(r"^http://[^/]+(:\d+)?/?$", option):
+            raise ProxyError(f"--upstream-proxy {mask_proxy_credentials(option)}: expected "
+                             "http://[user:pass@]host:port or none")
+        return UpstreamProxy(option, "--upstream-proxy")
+    if target.upstream_proxy:
+        return UpstreamProxy(target.upstream_proxy, "the target file")
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        if environ.get(name, "").startswith("http://"):
+            # Like curl: loopback and NO_PROXY hosts (a local mock or gateway) still connect directly.
+            no_proxy = ",".join(filter(None, [environ.get("NO_PROXY", ""), environ.get("no_proxy", ""),
+                                              "localhost,127.0.0.1,::1"]))
+            return UpstreamProxy(environ[name], name, no_proxy)
+    return UpstreamProxy(None, "none")
+
+
 @dataclass
 class RunningProxies:
     process: subprocess.Popen
     urls: dict[str, str]  # proxy name -> http://127.0.0.1:PORT
     upstreams: dict[str, str]  # proxy name -> upstream URL
+    upstream_proxy: UpstreamProxy = UpstreamProxy(None, "none")
     mock: subprocess.Popen | None = None
     log: Path | None = None
     ports: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> list[str]:
-        return [f"{name}  {url} -> {self.upstreams[name]}" for name, url in self.urls.items()]
+        via = f" via {self.upstream_proxy.describe()}" if self.upstream_proxy.url else ""
+        return [f"{name}  {url} -> {self.upstreams[name]}{via}" for name, url in self.urls.items()]
 
     def stop(self) -> None:
         # SIGINT is mitmdump's clean shutdown: the addon's `done` flushes what is still open.
@@ -110,6 +153,7 @@ def start_proxies(
     port_overrides: dict[str, int] | None = None,
     keep_secrets: bool = False,
     mock_transport: str = "websocket",
+    upstream_proxy: UpstreamProxy | None = None,
 ) -> RunningProxies:
     """Start mitmdump (and the mock, for upstream "mock") and wait until every port accepts."""
     mitmdump = find_mitmdump()
@@ -129,6 +173,10 @@ def start_proxies(
         argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
     if keep_secrets:
         argv += ["--set", "probe_keep_secrets=true"]
+    upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")
+    if upstream_proxy.url:
+        argv += ["--set", f"probe_upstream_proxy={upstream_proxy.url}",
+                 "--set", f"probe_no_proxy={upstream_proxy.no_proxy}"]
     log = None
     if run is not None:
         argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}", "--set", f"probe_flows={run / 'flows.mitm'}"]
@@ -140,7 +188,7 @@ def start_proxies(
         if log:
             log_file.close()
     running = RunningProxies(process, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
-                             upstreams, mock, log, ports)
+                             upstreams, upstream_proxy, mock, log, ports)
     try:
         wait_until_listening(running)
     except BaseException:
@@ -182,7 +230,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT",
                         help="listen port for one proxy (0 = any free port); repeatable")
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+    add_upstream_proxy_argument(parser)
     return parser.parse_args(argv)
+
+
+def add_upstream_proxy_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--upstream-proxy", metavar="URL|none",
+                        help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "
+                             "target's upstream_proxy, else HTTPS_PROXY; `none` connects directly")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     run = Path(args.run) if args.run else None
     recording = session.open_run(target, run, label="proxies", prompt=None, argv=None,
                                  upstream=args.upstream, keep_secrets=args.keep_secrets)
+    upstream_proxy = choose_upstream_proxy(args.upstream_proxy, target, dict(os.environ))
     proxies = start_proxies(target, recording.run, args.upstream, parse_port_overrides(args.port, target),
-                            args.keep_secrets, args.mock_transport)
+                            args.keep_secrets, args.mock_transport, upstream_proxy)
     recording.started(proxies)
     for line in proxies.describe():
         print(line, flush=True)

@@ -29,6 +29,7 @@ class Recording:
         self.manifest["proxies"] = [
             {"name": name, "url": url, "upstream": proxies.upstreams[name]} for name, url in proxies.urls.items()
         ]
+        self.manifest["upstream_proxy"] = proxies.upstream_proxy.describe()
         self.save()
 
     def set_agent(self, argv: list[str], version: str | None) -> None:

@@ -39,6 +39,7 @@ class Target:
     mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
     redact_headers: tuple[str, ...] = ()
     install: Install | None = None
+    upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     path: Path | None = None
 
 
@@ -50,6 +51,7 @@ TOP_LEVEL = {
     "proxies": ("list", True),
     "agent": ("mapping", True),
     "redact_headers": ("list of strings", False),
+    "upstream_proxy": ("string", False),
 }
 PROXY_KEYS = {"name": ("string", True), "listen": ("integer", True), "upstream": ("string", True),
               "purpose": ("string", False)}
@@ -132,6 +134,8 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
             placeholder = match.group(1)
             if placeholder.startswith("proxy.") and placeholder[6:] not in names:
                 raise check.fail(f"agent.command[{index}]", f"{{{placeholder}}} names no proxy of this target")
+    if "upstream_proxy" in data and not re.match(r"^http://[^/]+(:\d+)?/?$", data["upstream_proxy"]):
+        raise check.fail("upstream_proxy", "expected http://[user:pass@]host:port")
     install = None
     if "install" in agent:
         spec = check.mapping(agent["install"], INSTALL_KEYS, "agent.install")
@@ -146,6 +150,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         mock_env=dict(agent.get("mock_env", {})),
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
         install=install,
+        upstream_proxy=data.get("upstream_proxy"),
         path=path,
     )
 

@@ -164,10 +164,12 @@ def test_secrets_sent_by_a_command_agent_reach_no_file_of_the_run(tmp_path, priv
     target.write_text((PROJECT_ROOT / "tests" / "data" / "itest.yaml").read_text())
     script = tmp_path / "client.py"
     script.write_text(CLIENT % SECRETS)
+    # A corporate HTTP_PROXY in the environment must not divert the client's loopback hop to the proxies.
+    env = dict(os.environ, HTTP_PROXY="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
     result = subprocess.run(
         [sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock",
          "--mock-transport", "http", "--command", f"{sys.executable} {script}", "--label", "secrets"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert "MODEL" in result.stdout and "BACKEND" in result.stdout
     [run] = (private_data_dir / "itest").iterdir()

@@ -1,0 +1,147 @@
+"""Chaining through a corporate-style HTTP proxy: a real tunnelling mitmdump on loopback."""
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import WebSocketClient, post_json, read_traffic, two_proxy_target
+from probe.proxies import UpstreamProxy, choose_upstream_proxy, start_proxies
+from probe.secrets import fingerprint
+
+USER, PASSWORD = "alice", "tunnel-s3cret"
+
+
+@pytest.fixture
+def tunnel(tmp_path):
+    """A CONNECT-only proxy requiring credentials: mitmdump in regular mode that intercepts nothing."""
+    from probe.proxies import find_mitmdump, free_port
+
+    port = free_port()
+    log = tmp_path / "tunnel.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [find_mitmdump(), "--mode", f"regular@{port}", "--listen-host", "127.0.0.1", "--ignore-hosts", ".*",
+             "--set", f"proxyauth={USER}:{PASSWORD}", "--set", "termlog_verbosity=debug"],
+            stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while "proxy listening" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield port, log
+    process.terminate()
+    process.wait(timeout=10)
+
+
+class HeaderEcho(BaseHTTPRequestHandler):
+    """An upstream that remembers the headers it was sent."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[dict] = []
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["content-length"]))
+        HeaderEcho.seen.append({name.lower(): value for name, value in self.headers.items()})
+        body = b'{"object": "response", "id": "resp_echo", "status": "completed", "output": []}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def connects_to(log: Path, port: int) -> bool:
+    return re.search(rf"server connect 127\.0\.0\.1:{port}\b", log.read_text()) is not None
+
+
+def test_http_exchange_goes_through_the_tunnel_with_credentials_on_connect_only(tmp_path, tunnel):
+    tunnel_port, log = tunnel
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), HeaderEcho)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    run = tmp_path / "run"
+    run.mkdir()
+    proxies = start_proxies(two_proxy_target(tmp_path), run, f"http://127.0.0.1:{upstream.server_port}/",
+                            upstream_proxy=UpstreamProxy(f"http://{USER}:{PASSWORD}@127.0.0.1:{tunnel_port}", "test"))
+    try:
+        status, _, body = post_json(proxies.urls["model"], "/v1/responses", {"model": "m"},
+                                    {"authorization": "Bearer agent-own-token"})
+    finally:
+        proxies.stop()
+        upstream.shutdown()
+    assert status == 200 and json.loads(body)["id"] == "resp_echo"
+    assert connects_to(log, upstream.server_port)  # the tunnel proxy's own log shows it carried the exchange
+    [headers] = HeaderEcho.seen
+    assert headers["authorization"] == "Bearer agent-own-token"  # never overwritten by proxy credentials
+    assert "proxy-authorization" not in headers
+    [entry] = read_traffic(run)
+    assert entry["complete"] and entry["response"]["body"]["id"] == "resp_echo"
+    assert dict(entry["request"]["headers"])["authorization"] == fingerprint("Bearer agent-own-token")
+    for path in run.iterdir():
+        assert PASSWORD.encode() not in path.read_bytes()
+
+
+def test_websocket_exchange_goes_through_the_tunnel(tmp_path, tunnel):
+    tunnel_port, log = tunnel
+    run = tmp_path / "run"
+    run.mkdir()
+    proxies = start_proxies(two_proxy_target(tmp_path), run, "mock", mock_transport="websocket",
+                            upstream_proxy=UpstreamProxy(f"http://{USER}:{PASSWORD}@127.0.0.1:{tunnel_port}", "test"))
+    try:
+        client = WebSocketClient(proxies.urls["model"], "/v1/responses")
+        assert client.status == 101
+        client.send({"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user",
+                                                                          "content": "hi"}]})
+        events = client.until("response.completed")
+        client.close()
+        mock_port = int(proxies.upstreams["model"].rsplit(":", 1)[1].strip("/"))
+    finally:
+        proxies.stop()
+    assert connects_to(log, mock_port)
+    [entry] = read_traffic(run)
+    assert entry["kind"] == "websocket" and entry["complete"]
+    assert [frame["body"]["type"] for frame in entry["messages"][1:]] == [event["type"] for event in events]
+
+
+def test_wrong_proxy_credentials_are_a_recorded_502(tmp_path, tunnel):
+    tunnel_port, _ = tunnel
+    run = tmp_path / "run"
+    run.mkdir()
+    proxies = start_proxies(two_proxy_target(tmp_path), run, "mock", mock_transport="http",
+                            upstream_proxy=UpstreamProxy(f"http://{USER}:wrong@127.0.0.1:{tunnel_port}", "test"))
+    try:
+        status, _, _ = post_json(proxies.urls["model"], "/v1/responses", {"model": "m"})
+    finally:
+        proxies.stop()
+    assert status == 502
+    [entry] = read_traffic(run)
+    assert entry["response"] is None and "407" in entry["error"]
+
+
+def test_choice_of_upstream_proxy(tmp_path):
+    target = two_proxy_target(tmp_path)
+    environ = {"HTTPS_PROXY": "http://corp:3128", "NO_PROXY": "internal.example"}
+    assert choose_upstream_proxy("none", target, environ).url is None
+    assert choose_upstream_proxy("http://cli:1", target, environ).source == "--upstream-proxy"
+    from_env = choose_upstream_proxy(None, target, environ)
+    assert from_env.url == "http://corp:3128" and from_env.source == "HTTPS_PROXY"
+    assert "internal.example" in from_env.no_proxy and "127.0.0.1" in from_env.no_proxy
+    assert choose_upstream_proxy(None, target, {}).url is None
+    assert choose_upstream_proxy(None, target, {}).describe() == "none"
+    masked = UpstreamProxy("http://u:p4ss@h:1", "x").describe()
+    assert "p4ss" not in masked and "u:***@h:1" in masked
+
+
+def test_bad_upstream_proxy_is_one_line():
+    result = subprocess.run([sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml",
+                             "--upstream", "mock", "--command", "true", "--upstream-proxy", "socks5://x:1"],
+                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --upstream-proxy socks5://x:1: expected http://[user:pass@]host:port or none"
