@@ -4,6 +4,7 @@ Self-contained on purpose (no imports from `probe`): it is loaded with `mitmdump
 run under a mitmdump installed on its own. It is configured only through its own options.
 """
 
+import asyncio
 import base64
 import fcntl
 import hashlib
@@ -116,6 +117,9 @@ class Capture:
         self.upstream_proxy: tuple[str, int] | None = None
         self.proxy_authorization: str | None = None
         self.no_proxy: list[str] = []
+        self.stalled: dict[str, float] = {}  # flow id -> seconds of silence when it was cut off
+        self.watchdog: asyncio.Task | None = None
+        self.stall_timeout = 0.0
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
@@ -128,6 +132,9 @@ class Capture:
         loader.add_option("probe_upstream_proxy", str, "", "Reach upstreams through this HTTP proxy: "
                           "http://[user:pass@]host:port.")
         loader.add_option("probe_no_proxy", str, "", "Comma-separated hosts (or .suffixes) that bypass it.")
+        # A string, because mitmproxy options have no float type.
+        loader.add_option("probe_stall_timeout", str, "0",
+                          "Cut off an upstream that sends nothing for this many seconds (0: never).")
 
     def configure(self, updated) -> None:
         if "probe_proxy_names" in updated:
@@ -141,11 +148,22 @@ class Capture:
             self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(ctx.options.probe_upstream_proxy)
         if "probe_no_proxy" in updated:
             self.no_proxy = [host.strip().lower() for host in ctx.options.probe_no_proxy.split(",") if host.strip()]
+        if "probe_stall_timeout" in updated:
+            try:
+                self.stall_timeout = float(ctx.options.probe_stall_timeout)
+            except ValueError:
+                self.stall_timeout = -1.0
+            if not self.stall_timeout >= 0:
+                raise exceptions.OptionsError("probe_stall_timeout: expected 0 (never) or a number of seconds")
         if "probe_traffic" in updated and ctx.options.probe_traffic:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
         if "probe_flows" in updated and ctx.options.probe_flows:
             self.flow_file = os.fdopen(open_private(ctx.options.probe_flows), "ab")
             self.flow_writer = io.FlowWriter(self.flow_file)
+
+    def running(self) -> None:
+        if self.stall_timeout > 0 and self.watchdog is None:
+            self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
 
     # HTTP -----------------------------------------------------------------------------------
 
@@ -179,7 +197,25 @@ class Capture:
             return  # the socket's end is handled by websocket_end
         body = self.response_body(flow)
         complete = flow.response is not None and bool(TERMINAL_EVENT.search(self.decoded(flow, body)))
-        self.finish_http(flow, complete=complete, error=flow.error.msg if flow.error else "unknown error")
+        message = flow.error.msg if flow.error else "unknown error"
+        if flow.id in self.stalled:
+            message = f"upstream stalled: nothing received for {self.stalled.pop(flow.id):.0f} s, so it was cut off"
+        self.finish_http(flow, complete=complete, error=message)
+
+    async def watch_for_stalls(self) -> None:
+        timeout = self.stall_timeout
+        while True:
+            await asyncio.sleep(min(1.0, timeout / 4))
+            now = time.time()
+            for flow in list(self.in_flight.values()):
+                if flow.request.timestamp_end is None or flow.id in self.stalled:
+                    continue  # still receiving the request from the client: not the upstream's fault
+                tee = self.tees.get(flow.id)
+                last = max([flow.request.timestamp_end, *(tee.arrivals[-1:] if tee else []),
+                            flow.response.timestamp_start if flow.response else 0])
+                if now - last > timeout:
+                    self.stalled[flow.id] = now - last
+                    close_upstream(flow)
 
     def response_body(self, flow: http.HTTPFlow) -> bytes:
         tee = self.tees.get(flow.id)
@@ -311,6 +347,8 @@ class Capture:
     # Shutdown -------------------------------------------------------------------------------
 
     def done(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
         for socket in list(self.sockets.values()):
             if socket.pending:
                 self.finish_websocket_exchange(socket, "proxy-stopped")
@@ -371,6 +409,19 @@ class Capture:
             copy.response.raw_content = tee.body()
         self.flow_writer.add(copy)
         self.flow_file.flush()
+
+
+def close_upstream(flow: http.HTTPFlow) -> None:
+    """Close a flow's server connection, so mitmproxy ends the flow with an error (a 502 if no answer began).
+
+    mitmproxy cannot kill a flow in transit (its issue 4711), so this reaches into the proxy server's
+    connection table; if that ever changes shape, stalls are logged instead of cut off.
+    """
+    try:
+        handler = ctx.master.addons.get("proxyserver").connections[flow.client_conn.id]
+        handler.transports[flow.server_conn].writer.close()
+    except (AttributeError, KeyError, TypeError) as error:
+        logging.warning(f"probe: cannot cut off stalled upstream of {flow.request.url}: {error!r}")
 
 
 def websocket_body(content: bytes) -> dict:

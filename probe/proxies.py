@@ -168,7 +168,8 @@ def start_proxies(
             # lazy: connect upstream per request, so a dead upstream becomes a recorded 502, not a dropped client.
             "--set", "connection_strategy=lazy", "--set", "termlog_verbosity=warn", "--set", "flow_detail=0",
             "--set", "probe_proxy_names=" + ",".join(f"{ports[name]}={name}" for name in ports),
-            "--set", "probe_redact_headers=" + ",".join(target.redact_headers)]
+            "--set", "probe_redact_headers=" + ",".join(target.redact_headers),
+            "--set", f"probe_stall_timeout={target.stall_timeout:g}"]
     for proxy in target.proxies:
         argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
     if keep_secrets:
@@ -211,6 +212,10 @@ def wait_until_listening(running: RunningProxies) -> None:
             raise ProxyError(f"mitmdump did not open port(s) {', '.join(map(str, waiting.values()))} "
                              f"within {READY_TIMEOUT:.0f} s: {last_log_line(running.log)}")
         time.sleep(0.05)
+    # mitmdump can open its ports and then exit over a bad option: give that a moment to show.
+    time.sleep(0.2)
+    if running.process.poll() is not None:
+        raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
 
 
 def last_log_line(log: Path | None) -> str:

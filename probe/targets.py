@@ -40,6 +40,7 @@ class Target:
     redact_headers: tuple[str, ...] = ()
     install: Install | None = None
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
+    stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     path: Path | None = None
 
 
@@ -52,6 +53,7 @@ TOP_LEVEL = {
     "agent": ("mapping", True),
     "redact_headers": ("list of strings", False),
     "upstream_proxy": ("string", False),
+    "stall_timeout": ("non-negative number", False),
 }
 PROXY_KEYS = {"name": ("string", True), "listen": ("integer", True), "upstream": ("string", True),
               "purpose": ("string", False)}
@@ -89,6 +91,7 @@ class Checker:
         valid = {
             "string": isinstance(value, str),
             "integer": isinstance(value, int) and not isinstance(value, bool),
+            "non-negative number": isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
             "list": isinstance(value, list),
             "mapping": isinstance(value, dict),
             "list of strings": isinstance(value, list) and all(isinstance(item, str) for item in value),
@@ -151,6 +154,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
         install=install,
         upstream_proxy=data.get("upstream_proxy"),
+        stall_timeout=float(data.get("stall_timeout", 300)),
         path=path,
     )
 
