@@ -83,15 +83,38 @@ class RunningProxies:
             processes.stop(self.mock, signal.SIGTERM, grace=2)
 
 
+MINIMUM_MITMPROXY = (11, 0)
+
+
 def find_mitmdump() -> str:
+    """$PROBE_MITMDUMP, else the mitmdump installed with this Python, else the one on PATH; at least 11.0."""
+    override = os.environ.get("PROBE_MITMDUMP")
     beside_python = Path(sys.executable).parent / "mitmdump"
-    if beside_python.is_file():
-        return str(beside_python)
-    found = shutil.which("mitmdump")
+    if override:
+        found = shutil.which(override)
+    elif beside_python.is_file():
+        return str(beside_python)  # installed with this project, so its version is the pinned range's
+    else:
+        found = shutil.which("mitmdump")
     if not found:
-        raise ToolMissing('mitmdump not found: install the project with `python3 -m pip install -e ".[dev]"`, '
+        where = f"PROBE_MITMDUMP={override}" if override else "mitmdump"
+        raise ToolMissing(f'{where} not found: install the project with `python3 -m pip install -e ".[dev]"`, '
                           "which brings mitmproxy")
+    check_mitmdump_version(found)
     return found
+
+
+def check_mitmdump_version(mitmdump: str) -> None:
+    try:
+        output = subprocess.run([mitmdump, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ToolMissing(f"{mitmdump} does not run: {error}") from None
+    match = re.search(r"Mitmproxy:\s*(\d+)\.(\d+)", output)
+    if not match:
+        raise ToolMissing(f"{mitmdump} does not look like mitmdump (no version in `--version`)")
+    if (int(match.group(1)), int(match.group(2))) < MINIMUM_MITMPROXY:
+        raise ToolMissing(f"{mitmdump} is mitmproxy {match.group(1)}.{match.group(2)}, but agent-probe needs 11 or "
+                          "newer: upgrade it (`pip install -U 'mitmproxy>=11'`) or unset PROBE_MITMDUMP")
 
 
 def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
