@@ -83,13 +83,15 @@ def capture(c, target=None, prompt=None, command=None, upstream=None, mock_trans
     "target": "use this target's renderer; with --run latest, pick the newest run of this target",
     "input": "analyse this traffic.jsonl instead of a run folder",
     "output": "where to write the report (with --input)",
+    "no_redact": "show token-shaped strings and URL secrets as captured (headers stay redacted)",
 })
-def analyze(c, run=None, target=None, input=None, output=None):
+def analyze(c, run=None, target=None, input=None, output=None, no_redact=False):
     """Write report.md: what the agent sent and what came back, turn by turn."""
     argv = ["--run", run] if run else []
     argv += ["--target", target] if target else []
     argv += ["--input", input] if input else []
     argv += ["--output", output] if output else []
+    argv += ["--no-redact"] if no_redact else []
     call(analyze_script.main, argv)
 
 

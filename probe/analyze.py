@@ -13,7 +13,7 @@ from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
 from probe.runs import read_manifest, resolve_run, write_private
-from probe.secrets import redact_header
+from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.targets import load_target
 from probe.traffic import Body, Exchange, read_exchanges
 
@@ -144,7 +144,8 @@ def run_header(manifest: dict | None) -> list[str]:
     return lines
 
 
-def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset()) -> tuple[str, list[str]]:
+def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
+                 redact: bool = True) -> tuple[str, list[str]]:
     """The whole report as Markdown, and the warnings met while reading the capture."""
     result = read_exchanges(traffic)
     exchanges, warnings = result.exchanges, result.warnings
@@ -185,7 +186,9 @@ def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=f
               "### Request key paths (top 30)", "", md.table(["path", "types", "count"], totals.request_paths.top()),
               "", "### Response key paths (top 30)", "", md.table(["path", "types", "count"], totals.response_paths.top()),
               "", "## Conversation log", "", *log]
-    return "\n".join(lines).rstrip() + "\n", warnings
+    report = "\n".join(lines).rstrip() + "\n"
+    # Redacted again here, so captures made with --keep-secrets or by older tools are safe to share.
+    return (mask_tokens_and_urls(report) if redact else report), warnings
 
 
 def summary_tables(exchanges: list[Exchange]) -> list[str]:
@@ -210,17 +213,18 @@ def choose_renderer(target_name: str | None, manifest: dict | None):
     return import_renderer(target.renderer), frozenset(target.redact_headers)
 
 
-def analyze_run(run: Path, target_name: str | None = None) -> tuple[Path, list[str]]:
+def analyze_run(run: Path, target_name: str | None = None, redact: bool = True) -> tuple[Path, list[str]]:
     traffic = run / "traffic.jsonl"
     if not traffic.is_file():
         raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
     manifest = read_manifest(run)
-    return write_report(traffic, run / "report.md", target_name, manifest)
+    return write_report(traffic, run / "report.md", target_name, manifest, redact)
 
 
-def write_report(traffic: Path, output: Path, target_name: str | None, manifest: dict | None) -> tuple[Path, list[str]]:
+def write_report(traffic: Path, output: Path, target_name: str | None, manifest: dict | None,
+                 redact: bool = True) -> tuple[Path, list[str]]:
     renderer, extra_secrets = choose_renderer(target_name, manifest)
-    report, warnings = build_report(traffic, renderer, manifest, extra_secrets)
+    report, warnings = build_report(traffic, renderer, manifest, extra_secrets, redact)
     try:
         write_private(output, report)
     except OSError as error:
@@ -234,18 +238,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", help="target whose renderer to use; with --run latest, the newest run of it")
     parser.add_argument("--input", help="a traffic.jsonl file to analyse instead of a run")
     parser.add_argument("--output", help="where to write the report (with --input)")
+    parser.add_argument("--no-redact", action="store_true",
+                        help="show token-shaped strings and URL secrets as captured (headers stay redacted)")
     args = parser.parse_args(argv)
     if args.input:
         traffic = Path(args.input)
         if not traffic.is_file():
             raise RunError(f"{args.input}: no such file")
         output = Path(args.output) if args.output else traffic.with_name("report.md")
-        report, warnings = write_report(traffic, output, args.target, read_manifest(traffic.parent))
+        report, warnings = write_report(traffic, output, args.target, read_manifest(traffic.parent),
+                                        not args.no_redact)
     else:
         if args.output:
             raise RunError("--output goes with --input; a run's report is always written into its folder")
         run = resolve_run(args.run or "latest", args.target)
-        report, warnings = analyze_run(run, args.target)
+        report, warnings = analyze_run(run, args.target, not args.no_redact)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"report: {display(report)}")

@@ -32,6 +32,15 @@ TERMINAL_EVENT = re.compile(
     re.MULTILINE,
 )
 JSON_START = re.compile(rb"^\s*[\[{]")
+# Token shapes masked in bodies and URL parameters masked in URLs at capture time, unless secrets are kept.
+# Kept in step with probe/secrets.py, which this standalone addon cannot import.
+TOKEN_SHAPES = re.compile(
+    rb"(?<![A-Za-z0-9_-])(?:sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}"
+    rb"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"
+)
+URL_SECRET = re.compile(
+    r"(?i)([?&](?:key|api[_-]?key|apikey|token|access[_-]?token|auth|password|secret|sig|signature)=)([^&#\s]+)"
+)
 
 
 def fingerprint(value: str) -> str:
@@ -39,8 +48,21 @@ def fingerprint(value: str) -> str:
     return f"[REDACTED sha256:{hashlib.sha256(value.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}]"
 
 
-def body_fields(raw: bytes | None, headers: http.Headers) -> dict:
-    """The body as JSON, UTF-8 text or base64 (decoded from its Content-Encoding), with size and hash."""
+def mask_tokens(data: bytes) -> tuple[bytes, int]:
+    """Token-shaped secrets replaced by fingerprints; JSON stays valid (no quotes are introduced)."""
+    return TOKEN_SHAPES.subn(lambda match: fingerprint(match.group(0).decode("ascii")).encode("ascii"), data)
+
+
+def mask_url(url: str) -> str:
+    return URL_SECRET.sub(lambda match: match.group(1) + fingerprint(match.group(2)), url)
+
+
+def body_fields(raw: bytes | None, headers: http.Headers, redact: bool = True) -> dict:
+    """The body as JSON, UTF-8 text or base64 (decoded from its Content-Encoding), with size and hash.
+
+    The size and sha256 are of the body as it travelled; text bodies have token-shaped secrets masked
+    when `redact` is on, and `redacted_tokens` then says how many.
+    """
     data = raw or b""
     fields: dict = {}
     content_encoding = headers.get("content-encoding", "").strip().lower()
@@ -57,10 +79,15 @@ def body_fields(raw: bytes | None, headers: http.Headers) -> dict:
         fields.update(body=None, body_format="empty")
         return fields
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         fields.update(body=base64.b64encode(data).decode("ascii"), body_format="base64")
         return fields
+    if redact:
+        data, count = mask_tokens(data)
+        if count:
+            fields["redacted_tokens"] = count
+    text = data.decode("utf-8")
     if JSON_START.match(data) or "json" in headers.get("content-type", ""):
         try:
             fields.update(body=json.loads(text), body_format="json")
@@ -247,10 +274,10 @@ class Capture:
             "timing": {"start": start, "request_end": request.timestamp_end},
             "request": self.message_fields(request) | {
                 "method": request.method,
-                "url": request.url,
-                "path": request.path,
+                "url": self.redact_url(request.url),
+                "path": self.redact_url(request.path),
                 "http_version": request.http_version,
-                **body_fields(request.raw_content, request.headers),
+                **body_fields(request.raw_content, request.headers, self.redacting),
             },
             "response": None,
         }
@@ -260,7 +287,7 @@ class Capture:
                 "status": response.status_code,
                 "reason": response.reason,
                 "http_version": response.http_version,
-                **body_fields(raw, response.headers),
+                **body_fields(raw, response.headers, self.redacting),
             }
             first_chunk = tee.arrivals[0] if tee and tee.arrivals else None
             end = (tee.ended_at or (tee.arrivals[-1] if tee.arrivals else None)) if tee else None
@@ -290,7 +317,7 @@ class Capture:
         frame = {"from": "client" if message.from_client else "server", "t": message.timestamp,
                  "type": "text" if message.is_text else "binary", "size": len(message.content)}
         if message.is_text:
-            frame.update(websocket_body(message.content))
+            frame.update(websocket_body(message.content, self.redacting))
         else:
             frame.update(body=base64.b64encode(message.content).decode("ascii"), body_format="base64")
         if message.from_client and socket.pending is not None:
@@ -334,8 +361,8 @@ class Capture:
                 "end": messages[-1]["t"] if messages else start,
             },
             "request": self.message_fields(flow.request) | {
-                "method": flow.request.method, "url": flow.request.url, "path": flow.request.path,
-                "http_version": flow.request.http_version,
+                "method": flow.request.method, "url": self.redact_url(flow.request.url),
+                "path": self.redact_url(flow.request.path), "http_version": flow.request.http_version,
             },
             "response": None if flow.response is None else (
                 self.message_fields(flow.response) | {"status": flow.response.status_code}
@@ -368,6 +395,13 @@ class Capture:
         sockname = flow.client_conn.sockname
         port = sockname[1] if sockname else 0
         return self.proxy_names.get(port, f"port-{port}")
+
+    @property
+    def redacting(self) -> bool:
+        return not ctx.options.probe_keep_secrets
+
+    def redact_url(self, url: str) -> str:
+        return mask_url(url) if self.redacting else url
 
     def redact(self, name: str, value: str) -> str:
         if ctx.options.probe_keep_secrets or name.lower() not in self.secret_headers:
@@ -407,6 +441,15 @@ class Capture:
                 message.headers.set_all(name, [self.redact(name, value) for value in values])
         if tee is not None and copy.response is not None:
             copy.response.raw_content = tee.body()
+        if self.redacting:
+            copy.request.url = mask_url(copy.request.url)
+            for message in (copy.request, copy.response):
+                content = message.get_content(strict=False) if message is not None else None
+                if content:
+                    message.content = mask_tokens(content)[0]  # re-encoded as the original was
+            for frame in copy.websocket.messages if copy.websocket else []:
+                if frame.is_text:
+                    frame.content = mask_tokens(frame.content)[0]
         self.flow_writer.add(copy)
         self.flow_file.flush()
 
@@ -424,17 +467,22 @@ def close_upstream(flow: http.HTTPFlow) -> None:
         logging.warning(f"probe: cannot cut off stalled upstream of {flow.request.url}: {error!r}")
 
 
-def websocket_body(content: bytes) -> dict:
+def websocket_body(content: bytes, redact: bool) -> dict:
     try:
-        text = content.decode("utf-8")
+        content.decode("utf-8")
     except UnicodeDecodeError:
         return {"body": base64.b64encode(content).decode("ascii"), "body_format": "base64"}
+    extra = {}
+    if redact:
+        content, count = mask_tokens(content)
+        extra = {"redacted_tokens": count} if count else {}
+    text = content.decode("utf-8")
     if JSON_START.match(content):
         try:
-            return {"body": json.loads(text), "body_format": "json"}
+            return {"body": json.loads(text), "body_format": "json", **extra}
         except ValueError:
             pass
-    return {"body": text, "body_format": "text"}
+    return {"body": text, "body_format": "text", **extra}
 
 
 def parse_upstream_proxy(url: str) -> tuple[tuple[str, int] | None, str | None]:

@@ -10,9 +10,13 @@ SECRET_HEADERS = frozenset({
     "chatgpt-account-id", "openai-organization",
 })
 REDACTED_PREFIX = "[REDACTED"
+# Kept in step with the capture addon's patterns, which cannot import this module.
 TOKEN_SHAPES = re.compile(
-    r"sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}"
-    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"
+    r"(?<![A-Za-z0-9_-])(?:sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"
+)
+URL_SECRET = re.compile(
+    r"(?i)([?&](?:key|api[_-]?key|apikey|token|access[_-]?token|auth|password|secret|sig|signature)=)([^&#\s`|]+)"
 )
 SECRET_ASSIGNMENT = re.compile(r"(?i)\b((?:api[_-]?key|access[_-]?token|token|secret|password|key)\s*[=:]\s*)([^\s&\"']+)")
 SECRET_HEADER_LINE = re.compile(
@@ -33,6 +37,12 @@ def redact_header(name: str, value: str, extra: frozenset[str] = frozenset()) ->
     if name.lower() in SECRET_HEADERS | extra and not value.startswith(REDACTED_PREFIX):
         return fingerprint(value)
     return value
+
+
+def mask_tokens_and_urls(text: str) -> str:
+    """What the report masks: token-shaped strings and secret URL parameters, leaving prose alone."""
+    text = TOKEN_SHAPES.sub(lambda match: fingerprint(match.group(0)), text)
+    return URL_SECRET.sub(lambda match: match.group(1) + fingerprint(match.group(2)), text)
 
 
 def mask_text(text: str) -> str:

@@ -119,3 +119,27 @@ def test_a_failing_renderer_costs_one_exchange_not_the_report(tmp_path, capsys, 
     code, report, err = analyze(tmp_path, [entry()], capsys)
     assert code == 0 and "exchange #1: the renderer failed (RuntimeError: boom)" in err
     assert "response text" in report and '- **model**: `"gpt-x"`' in report
+
+
+def test_report_masks_tokens_and_url_secrets_unless_asked_not_to(tmp_path, capsys):
+    line = entry()
+    line["request"]["url"] = "https://g.example/v1/x?alt=sse&api_key=plainurlsecret"
+    line["request"]["body"]["input"][0]["content"] = "use sk-ant-api03-ABCDEFGHIJKL please"
+    code, report, _ = analyze(tmp_path, [line], capsys)
+    assert code == 0 and "plainurlsecret" not in report and "sk-ant-api03-ABCDEFGHIJKL" not in report
+    assert "api_key=[REDACTED sha256:" in report
+    traffic = tmp_path / "traffic.jsonl"
+    assert run_main(analyze_main, ["--input", str(traffic), "--output", str(tmp_path / "raw.md"), "--no-redact",
+                                   "--target", "codex"]) == 0
+    assert "sk-ant-api03-ABCDEFGHIJKL" in (tmp_path / "raw.md").read_text()
+
+
+def test_report_of_a_run_still_marked_running_says_so(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "traffic.jsonl").write_text(json.dumps(entry()) + '\n{"schema": 1, "kind": "ht')
+    (run / "manifest.json").write_text(json.dumps({"target": "codex", "status": "running"}))
+    assert run_main(analyze_main, ["--run", str(run)]) == 0
+    report = (run / "report.md").read_text()
+    assert "status **running**" in report and "this run is marked running" in report
+    assert "- Totals: 1 exchanges" in report and "line 2: not valid JSON, skipped (the last line is cut off" in report

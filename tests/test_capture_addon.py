@@ -208,3 +208,35 @@ def test_bad_proxy_names_option_is_rejected():
 def test_addon_is_self_contained():
     source = open(capture_addon.__file__).read()
     assert "from probe" not in source and "import probe" not in source
+
+
+def test_token_shapes_in_bodies_and_url_secrets_are_masked_at_capture(capture, tmp_path):
+    flow = sse_flow([])
+    flow.request.url = "http://address:22/v1/models/x:stream?alt=sse&key=AIzaSyTHISISAFAKEKEY123456789"
+    flow.request.content = json.dumps({"note": "my key is sk-proj-FAKEFAKEFAKE123 ok", "task": "task-abcdefghijk"}).encode()
+    stream(capture, flow, [SSE_COMPLETED])
+    capture.response(flow)
+    capture.done()
+    [entry] = lines(tmp_path)
+    assert "AIzaSy" not in entry["request"]["url"] and "alt=sse&key=[REDACTED sha256:" in entry["request"]["url"]
+    assert entry["request"]["body"]["note"].startswith("my key is [REDACTED sha256:")
+    assert entry["request"]["body"]["task"] == "task-abcdefghijk"  # no false positive inside a word
+    assert entry["request"]["redacted_tokens"] == 1
+    for name in ("traffic.jsonl", "flows.mitm"):
+        content = (tmp_path / name).read_bytes()
+        assert b"sk-proj-FAKE" not in content and b"AIzaSyTHIS" not in content
+    assert flow.request.url.endswith("AIzaSyTHISISAFAKEKEY123456789")  # the forwarded request is untouched
+
+
+def test_keep_secrets_stores_everything_raw(tmp_path):
+    addon = Capture()
+    with taddons.context(addon) as context:
+        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"), probe_keep_secrets=True)
+        flow = sse_flow([])
+        flow.request.content = b'{"k": "sk-proj-FAKEFAKEFAKE123"}'
+        stream(addon, flow, [SSE_COMPLETED])
+        addon.response(flow)
+        addon.done()
+    [entry] = lines(tmp_path)
+    assert dict(entry["request"]["headers"])["authorization"] == "Bearer sk-live-123"
+    assert entry["request"]["body"] == {"k": "sk-proj-FAKEFAKEFAKE123"}

@@ -14,7 +14,8 @@ import pytest
 
 from conftest import PROJECT_ROOT, WebSocketClient, post_json, read_traffic
 
-SECRETS = ("sk-proj-SECRETBEARER123456", "xapikey-SECRET-7890", "sessioncookie-SECRET-4242", "custom-SECRET-1")
+SECRETS = ("sk-proj-SECRETBEARER123456", "xapikey-SECRET-7890", "sessioncookie-SECRET-4242", "custom-SECRET-1",
+           "sk-ant-api03-BODYTOKEN12345", "AIzaSyURLPARAMSECRET1234567890")
 
 
 def events_of(sse_body: bytes) -> list[dict]:
@@ -151,8 +152,9 @@ def test_proxies_listen_on_loopback_only(proxied):
 CLIENT = """
 import json, os, urllib.request
 for name in ("MODEL", "BACKEND"):
-    url = os.environ[f"PROBE_PROXY_{name}_URL"] + "/v1/responses"
-    request = urllib.request.Request(url, data=json.dumps({"model": "m", "input": "hi"}).encode(), headers={
+    url = os.environ[f"PROBE_PROXY_{name}_URL"] + "/v1/responses?alt=sse&key=%s"
+    body = {"model": "m", "input": "the key is %s, keep it safe"}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={
         "Authorization": "Bearer %s", "x-api-key": "%s", "Cookie": "session=%s", "x-custom-secret": "%s",
         "content-type": "application/json"})
     print(name, len(urllib.request.urlopen(request).read()))
@@ -163,7 +165,7 @@ def test_secrets_sent_by_a_command_agent_reach_no_file_of_the_run(tmp_path, priv
     target = tmp_path / "itest.yaml"
     target.write_text((PROJECT_ROOT / "tests" / "data" / "itest.yaml").read_text())
     script = tmp_path / "client.py"
-    script.write_text(CLIENT % SECRETS)
+    script.write_text(CLIENT % (SECRETS[5], SECRETS[4], *SECRETS[:4]))
     # A corporate HTTP_PROXY in the environment must not divert the client's loopback hop to the proxies.
     env = dict(os.environ, HTTP_PROXY="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
     result = subprocess.run(
