@@ -263,7 +263,8 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def test_ctrl_c_stops_agent_and_proxies_and_still_reports(private_data_dir):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_stopping_the_pipeline_stops_agent_and_proxies_and_still_reports(private_data_dir, signum):
     marker = f"probe-interrupt-test-{os.getpid()}"
     process = subprocess.Popen(
         [sys.executable, "-m", "invoke", "pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
@@ -274,12 +275,73 @@ def test_ctrl_c_stops_agent_and_proxies_and_still_reports(private_data_dir):
     while not processes_mentioning(agent) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_mentioning(agent), "the agent never started"
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+    [run] = (private_data_dir / "itest").iterdir()
+    assert json.loads((run / "manifest.json").read_text())["status"] == "running"  # honest even if hard-killed now
+    os.killpg(process.pid, signum)  # SIGINT is what Ctrl-C in a terminal sends
     stdout, _ = process.communicate(timeout=60)
     assert process.returncode == 130
-    [run] = (private_data_dir / "itest").iterdir()
     assert processes_mentioning(marker) == [] and processes_mentioning(str(run)) == []  # no agent, no mitmdump
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "interrupted" and manifest["ended_at"]
     assert "this run is marked interrupted" in (run / "report.md").read_text()
     assert "report: " in stdout
+
+
+def test_timeout_bounds_the_agent(private_data_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
+         "--command", "sleep 30", "--timeout", "1"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 124
+    [run] = (private_data_dir / "itest").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["note"] == "agent stopped after the 1 s timeout"
+
+
+class CountingStream(BaseHTTPRequestHandler):
+    """Answers every request with a whole SSE stream, except `{"hold": true}`, which it never finishes."""
+
+    protocol_version = "HTTP/1.1"
+    served = 0
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        first = f'data: {{"type": "response.created", "n": {body["n"]}}}\n\n'.encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(first), first))
+        self.wfile.flush()
+        if body.get("hold"):
+            time.sleep(30)
+            return
+        last = b'data: {"type": "response.completed", "response": {"id": "r"}}\n\n'
+        self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(last), last))
+        CountingStream.served += 1
+
+    def log_message(self, *args):
+        pass
+
+
+def test_sigkill_mid_stream_keeps_every_completed_exchange(proxied):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CountingStream)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    start, run = proxied
+    proxies = start(f"http://127.0.0.1:{server.server_port}/")
+    for n in range(5):
+        assert post_json(proxies.urls["model"], "/v1/responses", {"n": n})[0] == 200
+    host, port = proxies.urls["model"].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as held:
+        body = b'{"n": 99, "hold": true}'
+        held.sendall(b"POST /v1/responses HTTP/1.1\r\nHost: x\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        received = b""
+        while b"response.created" not in received:  # the sixth stream is now in the middle
+            received += held.recv(65536)
+        os.killpg(proxies.process.pid, signal.SIGKILL)
+        proxies.process.wait()
+    server.shutdown()
+    entries = read_traffic(run)  # raises if any line is not valid JSON
+    assert len(entries) == CountingStream.served == 5
+    assert sorted(entry["request"]["body"]["n"] for entry in entries) == [0, 1, 2, 3, 4]
+    assert all(entry["complete"] for entry in entries)
