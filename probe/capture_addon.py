@@ -315,7 +315,8 @@ class Capture:
         socket = self.sockets.setdefault(flow.id, Socket(flow))
         message = flow.websocket.messages[-1]
         frame = {"from": "client" if message.from_client else "server", "t": message.timestamp,
-                 "type": "text" if message.is_text else "binary", "size": len(message.content)}
+                 "type": "text" if message.is_text else "binary", "size": len(message.content),
+                 "sha256": hashlib.sha256(message.content).hexdigest()}
         if message.is_text:
             frame.update(websocket_body(message.content, self.redacting))
         else:

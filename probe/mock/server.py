@@ -4,7 +4,7 @@ import asyncio
 import base64
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 
 from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
@@ -36,14 +36,17 @@ class Request:
         return parsed if isinstance(parsed, dict) else {}
 
 
+STATS_PATH = "/__mock/stats"
+
+
 @dataclass
 class Stats:
-    """What the mock served, so tests can compare it with what was captured."""
+    """What the mock served (answered in full), so tests can compare it with what was captured."""
 
-    http_requests: int = 0
-    model_responses: int = 0
+    http_exchanges: int = 0  # HTTP requests answered, WebSocket upgrades and stats requests aside
     websocket_sessions: int = 0
-    paths: list[str] = field(default_factory=list)
+    websocket_exchanges: int = 0  # response.create frames answered through response.completed
+    model_responses: int = 0
 
 
 class MockServer:
@@ -58,8 +61,6 @@ class MockServer:
                 request = await read_request(reader)
                 if request is None:
                     break
-                self.stats.http_requests += 1
-                self.stats.paths.append(f"{request.method} {request.path}")
                 keep_open = await self.route(request, reader, writer)
                 if not keep_open:
                     break
@@ -70,25 +71,27 @@ class MockServer:
 
     async def route(self, request: Request, reader, writer) -> bool:
         path = request.path.split("?", 1)[0]
+        if path == STATS_PATH:
+            await send_json(writer, 200, asdict(self.stats))
+            return True
         if request.headers.get("upgrade", "").lower() == "websocket":
             if not self.settings.websocket or not path.endswith("/responses"):
                 await send_json(writer, 426, {"error": {"message": "WebSocket transport disabled by the mock"}})
+                self.stats.http_exchanges += 1
                 return True
             await self.serve_websocket(request, reader, writer)
             return False
         if request.method == "HEAD":
             await send_bytes(writer, 200, b"", "text/plain")
-            return True
-        if request.method == "POST" and path.endswith("/responses"):
+        elif request.method == "POST" and path.endswith("/responses"):
             await self.serve_sse(request, writer)
-            return True
-        if path.endswith("/models"):
+        elif path.endswith("/models"):
             await send_json(writer, 200, {"object": "list", "data": [], "models": []})
-            return True
-        if any(channel in path for channel in BACKEND_CHANNELS):
+        elif any(channel in path for channel in BACKEND_CHANNELS):
             await send_json(writer, 200, {})
-            return True
-        await send_json(writer, 404, {"error": {"message": f"mock has no route for {request.method} {path}"}})
+        else:
+            await send_json(writer, 404, {"error": {"message": f"mock has no route for {request.method} {path}"}})
+        self.stats.http_exchanges += 1
         return True
 
     def events_for(self, body: dict) -> list[dict]:
@@ -159,6 +162,7 @@ class MockServer:
             writer.write(connection.send(TextMessage(data=json.dumps(event))))
             await writer.drain()
             await asyncio.sleep(self.settings.event_delay)
+        self.stats.websocket_exchanges += 1
 
 
 async def read_request(reader: asyncio.StreamReader) -> Request | None:
