@@ -156,7 +156,8 @@ def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=f
         log += render_exchange(exchange, renderer, state, totals, extra_secrets, warnings)
 
     starts = [exchange.timing["start"] for exchange in exchanges if "start" in exchange.timing]
-    ends = [exchange.timing.get("end", exchange.timing.get("start")) for exchange in exchanges if exchange.timing]
+    ends = [exchange.timing.get("end", exchange.timing.get("start")) for exchange in exchanges
+            if "end" in exchange.timing or "start" in exchange.timing]
     duration = f"{max(ends) - min(starts):.2f} s" if starts and ends else "unknown"
     http = [exchange for exchange in exchanges if exchange.kind == "http"]
     sockets = [exchange for exchange in exchanges if exchange.kind == "websocket"]

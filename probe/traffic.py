@@ -92,8 +92,45 @@ def header(pairs: list[tuple[str, str]], name: str) -> str:
     return next((value for key, value in pairs if key.lower() == name), "")
 
 
+MAX_DEPTH = 100  # deeper JSON is clipped for reading: rendering it would exhaust the recursion limit
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
+
+
+def clip(value: Any, limit: int = MAX_DEPTH) -> Any:
+    """A copy with everything below `limit` levels replaced by a note; built without recursion."""
+    if not too_deep(value, limit):
+        return value
+    root: list = [None]
+    stack = [(value, root, 0, 0)]
+    while stack:
+        node, parent, key, depth = stack.pop()
+        if depth >= limit and isinstance(node, (dict, list)):
+            parent[key] = f"[nested more than {limit} levels deep: see the capture file]"
+        elif isinstance(node, dict):
+            parent[key] = copy = {}
+            stack.extend((child, copy, name, depth + 1) for name, child in node.items())
+        elif isinstance(node, list):
+            parent[key] = copy = [None] * len(node)
+            stack.extend((child, copy, index, depth + 1) for index, child in enumerate(node))
+        else:
+            parent[key] = node
+    return root[0]
+
+
 def body_of(message: dict) -> Body:
-    value, body_format = message.get("body"), message.get("body_format")
+    value, body_format = clip(message.get("body")), message.get("body_format")
     if body_format not in ("json", "text", "base64", "empty"):
         body_format = guess_format(value)
         if body_format == "text" and isinstance(value, str):
@@ -139,7 +176,8 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         if isinstance(message, dict):
             time = message.get("t") if isinstance(message.get("t"), (int, float)) else None
             frames.append(Frame(message.get("from") == "client", time, body_of(message)))
-    timing = {key: value for key, value in (entry.get("timing") or {}).items() if isinstance(value, (int, float))}
+    timing = {key: value for key, value in (entry.get("timing") or {}).items()
+              if isinstance(value, (int, float)) and not isinstance(value, bool)}
     status = response.get("status")
     return Exchange(
         number=number,
@@ -186,6 +224,9 @@ def read_exchanges(path: Path) -> ReadResult:
             continue
         try:
             entry = json.loads(raw)
+        except RecursionError:
+            warnings.append(f"line {line_number}: nested too deeply to read, skipped")
+            continue
         except (ValueError, UnicodeDecodeError):
             ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"
             warnings.append(f"line {line_number}: not valid JSON, skipped{ending}")

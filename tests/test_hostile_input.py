@@ -1,0 +1,96 @@
+"""Property tests: whatever a capture file holds, analyze never raises and reports every good exchange."""
+
+import json
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from probe.analyze import build_report
+from probe.importer import import_renderer
+
+RENDERERS = [import_renderer("probe.renderers.openai_responses"), import_renderer("probe.renderers.generic")]
+EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                           HealthCheck.data_too_large])
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
+json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=25)
+# Shapes the OpenAI renderer looks into, with wrong types mixed in.
+item_types = st.sampled_from(["message", "function_call", "function_call_output", "reasoning", "additional_tools",
+                              "custom_tool_call", "brand_new", 7, None])
+items = st.fixed_dictionaries({"type": item_types}, optional={
+    "role": scalars, "content": json_values, "summary": json_values, "tools": json_values, "name": scalars,
+    "namespace": scalars, "arguments": scalars | json_values, "call_id": scalars, "output": json_values})
+request_bodies = st.fixed_dictionaries({}, optional={
+    "model": scalars, "input": st.lists(items, max_size=5) | json_values, "instructions": scalars,
+    "previous_response_id": scalars, "tools": json_values, "type": scalars})
+event_types = st.sampled_from(["response.created", "response.output_text.delta", "response.output_item.added",
+                               "response.output_item.done", "response.function_call_arguments.delta",
+                               "response.completed", "response.failed", "error", "surprise", 3])
+events = st.fixed_dictionaries({"type": event_types}, optional={
+    "delta": scalars, "item_id": scalars, "item": items | json_values, "response": json_values | st.fixed_dictionaries(
+        {}, optional={"id": scalars, "usage": json_values, "output": st.lists(items, max_size=3)})})
+
+
+def sse_text(event_list, garbage):
+    return "".join(f"event: {event.get('type')}\ndata: {json.dumps(event)}\n\n" for event in event_list) + garbage
+
+
+well_formed_http = st.builds(
+    lambda body, event_list, garbage, status: {
+        "schema": 1, "kind": "http", "proxy": "model", "complete": True,
+        "timing": {"start": 1.0, "first_byte": 1.1, "end": 2.0},
+        "request": {"method": "POST", "url": "https://x/v1/responses", "headers": [["a", "b"]], "body": body,
+                    "body_format": "json"},
+        "response": {"status": status, "headers": [["content-type", "text/event-stream"]],
+                     "body": sse_text(event_list, garbage), "body_format": "text"}},
+    request_bodies, st.lists(events, max_size=6), st.text(max_size=30), st.integers(100, 599))
+well_formed_websocket = st.builds(
+    lambda frames: {
+        "schema": 1, "kind": "websocket", "proxy": "model", "complete": False,
+        "request": {"method": "GET", "url": "http://x/v1/responses", "headers": []}, "response": {"status": 101},
+        "messages": [{"from": origin, "t": 1.0, "body": body, "body_format": "json"} for origin, body in frames]},
+    st.lists(st.tuples(st.sampled_from(["client", "server"]), request_bodies | events | json_values), max_size=5))
+legacy = st.builds(
+    lambda body, response: {"timestamp": 1.0, "request": {"method": "POST", "url": "https://x/v1/responses",
+                                                            "headers": {"h": "v"}, "body": body},
+                            "response": {"status_code": 200, "headers": {}, "body": response}},
+    request_bodies | json_values | st.text(max_size=50), st.text(max_size=80) | json_values)
+garbage = st.one_of(
+    st.binary(max_size=60).filter(lambda data: b"\n" not in data),
+    json_values.map(lambda value: json.dumps(value).encode()),  # valid JSON, but rarely an exchange
+    st.dictionaries(st.sampled_from(["schema", "kind", "request", "response", "timing", "messages"]), json_values,
+                    max_size=6).map(lambda value: json.dumps(value).encode()),
+)
+
+
+@EXAMPLES
+@given(good=st.lists(well_formed_http | well_formed_websocket | legacy, max_size=6),
+       bad=st.lists(garbage, max_size=4), order=st.randoms(use_true_random=False),
+       renderer=st.sampled_from(RENDERERS), cut_last=st.booleans())
+def test_analyze_never_raises_and_keeps_every_good_exchange(tmp_path_factory, good, bad, order, renderer, cut_last):
+    lines = [(True, json.dumps(entry).encode()) for entry in good] + [(False, line) for line in bad]
+    order.shuffle(lines)
+    content = b"".join(line + b"\n" for _, line in lines)
+    if cut_last and content:
+        content = content[:-1]  # no newline after the last line, as after a kill
+    traffic = tmp_path_factory.mktemp("hostile") / "traffic.jsonl"
+    traffic.write_bytes(content)
+    report, warnings = build_report(traffic, renderer, None)
+    headings = [line for line in report.splitlines() if line.startswith("### #")]
+    assert len(headings) >= len(good)  # garbage that happens to parse may add exchanges, never remove them
+    assert len(headings) + len([w for w in warnings if "skipped" in w]) == len([line for line in lines if line[1].strip()])
+
+
+@settings(max_examples=50, deadline=None)
+@given(depth=st.integers(500, 5000), size=st.integers(0, 2_000_000))
+def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
+    deep = "[" * depth + "]" * depth
+    body = json.dumps({"input": [{"type": "message", "role": "user", "content": "x" * size}]})
+    line = '{"schema":1,"kind":"http","request":{"method":"POST","url":"http://x/","body":%s,"body_format":"json"}}'
+    traffic = tmp_path_factory.mktemp("deep") / "traffic.jsonl"
+    traffic.write_text(line % deep + "\n" + line % body + "\n")
+    report, warnings = build_report(traffic, RENDERERS[0], None)
+    assert "### #1" in report
+    assert "x" * min(size, 1000) in report
