@@ -2,8 +2,10 @@
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,15 +66,16 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
     recording = session.open_run(target, None, label, prompt, None, upstream, keep_secrets)
     proxies = None
     status, exit_code, note = "interrupted", 130, None
+    # {agent_home}: a private, empty folder for the agent's own state (config, session logs). It lives
+    # outside the run folder and is removed afterwards, because those logs repeat prompts and outputs
+    # unredacted; the run folder must hold no secret.
+    agent_home = Path(tempfile.mkdtemp(prefix="agent-probe-home-"))
     try:
         with session.stop_signals_raise_interrupt():
             proxies = start_proxies(target, recording.run, upstream, overrides, keep_secrets, mock_transport, tunnel)
             recording.started(proxies)
             for line in proxies.describe():
                 print(f"proxy {line}", file=sys.stderr)
-            # {agent_home}: an empty private folder in the run for the agent's own state (config, sessions).
-            agent_home = recording.run.resolve() / "agent-home"
-            agent_home.mkdir(mode=0o700, exist_ok=True)
             values = {"prompt": prompt or "", "run": str(recording.run.resolve()), "agent_home": str(agent_home)}
             values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
             if command is None:
@@ -94,6 +97,7 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
     finally:
         if proxies is not None:
             proxies.stop()
+        shutil.rmtree(agent_home, ignore_errors=True)
         recording.finish(status, exit_code, note)
     return CaptureResult(recording.run, status, exit_code)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from probe import __version__
 from probe.runs import create_run, write_manifest
-from probe.secrets import mask_argv
+from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
 
 
@@ -70,7 +70,7 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
     recording = Recording(run, {
         "target": target.name,
         "label": label,
-        "prompt": prompt,
+        "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
         "upstream_override": upstream,
         "keep_secrets": keep_secrets,
         "agent": {"argv": mask_argv(argv) if argv else None, "version": None},

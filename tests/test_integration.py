@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -345,3 +346,23 @@ def test_sigkill_mid_stream_keeps_every_completed_exchange(proxied):
     assert len(entries) == CountingStream.served == 5
     assert sorted(entry["request"]["body"]["n"] for entry in entries) == [0, 1, 2, 3, 4]
     assert all(entry["complete"] for entry in entries)
+
+
+def test_run_folder_is_private_and_the_prompt_is_masked(private_data_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
+         "--command", "true", "--label", "../../escape"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        timeout=60)
+    assert result.returncode == 0, result.stderr
+    [run] = (private_data_dir / "itest").iterdir()
+    assert run.name.endswith("-escape") and stat.S_IMODE(run.stat().st_mode) == 0o700
+    for path in run.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_prompt_tokens_are_masked_in_the_manifest():
+    from probe.session import open_run
+    from probe.targets import load_target
+
+    recording = open_run(load_target("tests/data/itest.yaml"), None, "", "use sk-proj-ABCDEFGHIJKL now", None, None)
+    assert "sk-proj-ABCDEFGHIJKL" not in (recording.run / "manifest.json").read_text()
