@@ -381,8 +381,8 @@ class Capture:
             if socket.pending:
                 self.finish_websocket_exchange(socket, "proxy-stopped")
         for flow in list(self.in_flight.values()):
-            if flow.id in self.tees:
-                self.finish_http(flow, complete=False, error="proxy stopped before the exchange ended")
+            # Unanswered requests too: what the agent sent is worth keeping even without a reply.
+            self.finish_http(flow, complete=False, error="proxy stopped before the exchange ended")
         if self.flow_file is not None:
             self.flow_file.close()
             self.flow_file = None

@@ -111,11 +111,15 @@ def traffic_summary(traffic: Path) -> dict:
 
 @contextlib.contextmanager
 def stop_signals_raise_interrupt():
-    """Treat SIGTERM and SIGHUP like Ctrl-C, so every way of stopping a run cleans up the same way."""
+    """Treat SIGTERM, SIGHUP and SIGINT as Ctrl-C, so every way of stopping a run cleans up the same way.
+
+    SIGINT is set explicitly too: a shell starts background jobs with it ignored, and Python keeps that.
+    """
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    stop_signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    previous = {signum: signal.signal(signum, interrupt) for signum in stop_signals}
     try:
         yield
     finally:

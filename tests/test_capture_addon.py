@@ -240,3 +240,13 @@ def test_keep_secrets_stores_everything_raw(tmp_path):
     [entry] = lines(tmp_path)
     assert dict(entry["request"]["headers"])["authorization"] == "Bearer sk-live-123"
     assert entry["request"]["body"] == {"k": "sk-proj-FAKEFAKEFAKE123"}
+
+
+def test_unanswered_request_at_shutdown_is_written(capture, tmp_path):
+    flow = tflow.tflow()
+    flow.request.content = b'{"model": "m"}'
+    capture.requestheaders(flow)
+    capture.done()
+    [entry] = lines(tmp_path)
+    assert entry["response"] is None and entry["request"]["body"] == {"model": "m"}
+    assert entry["complete"] is False and "proxy stopped" in entry["error"]
