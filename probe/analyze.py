@@ -1,21 +1,26 @@
 """Writes report.md from a traffic.jsonl: totals, endpoint tables, payload structure, conversation log."""
 
 import argparse
+import io
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from probe import markdown as md
 from probe.errors import RunError, run_main
 from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
-from probe.runs import read_manifest, resolve_run, write_private
+from probe.runs import private_replacement, read_manifest, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.targets import load_target
-from probe.traffic import Body, Exchange, read_exchanges
+from probe.progress import Progress
+from probe.traffic import Body, Exchange, iter_exchanges
 
 GENERIC_RENDERER = "probe.renderers.generic"
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
@@ -24,6 +29,21 @@ TOKEN_KEYS = ("input", "cached", "output", "reasoning", "total")
 
 @dataclass
 class Totals:
+    """Everything the report's header and tables need, gathered while the log streams past."""
+
+    exchanges: int = 0
+    http: int = 0
+    websocket: int = 0
+    frames: int = 0
+    client_frames: int = 0
+    incomplete: int = 0
+    sent: int = 0
+    received: int = 0
+    first_start: float | None = None
+    last_end: float | None = None
+    endpoints: dict = field(default_factory=dict)  # (proxy, path) -> Counter of methods
+    methods: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
     tokens: Counter = field(default_factory=Counter)
     unrecognised: set[str] = field(default_factory=set)
     request_paths: KeyPaths = field(default_factory=KeyPaths)
@@ -32,6 +52,31 @@ class Totals:
     def absorb(self, rendered: md.Rendered) -> None:
         self.tokens.update(rendered.tokens)
         self.unrecognised |= rendered.unrecognised
+
+    def count(self, exchange: Exchange) -> None:
+        self.exchanges += 1
+        self.incomplete += not exchange.complete
+        self.endpoints.setdefault((exchange.proxy, exchange.path.split("?", 1)[0]), Counter())[exchange.method] += 1
+        self.methods[exchange.method] += 1
+        self.statuses[str(exchange.status) if exchange.status is not None else "none"] += 1
+        if exchange.kind == "websocket":
+            self.websocket += 1
+            self.frames += len(exchange.frames)
+            for frame in exchange.frames:
+                self.client_frames += frame.from_client
+                if frame.from_client:
+                    self.sent += frame.body.size
+                else:
+                    self.received += frame.body.size
+        else:
+            self.http += 1
+            self.sent += exchange.request_body.size
+            self.received += exchange.response_body.size
+        start, end = exchange.timing.get("start"), exchange.timing.get("end", exchange.timing.get("start"))
+        if start is not None:
+            self.first_start = start if self.first_start is None else min(self.first_start, start)
+        if end is not None:
+            self.last_end = end if self.last_end is None else max(self.last_end, end)
 
 
 def source_name(path: Path) -> str:
@@ -105,9 +150,9 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
         lines += ["(no client frame: the server spoke first, or the socket closed without a request)", ""]
     for body in requests:
         if body.is_json:
-            totals.request_paths.add(body.value)
             rendered = safely(lambda: renderer.render_request(body.value, label, state),
                               render_body_generically(body, "request"), label, warnings)
+            totals.request_paths.add(body.value if rendered.payload is None else rendered.payload)
             totals.absorb(rendered)
             lines += rendered.lines + [""]
         else:
@@ -144,65 +189,71 @@ def run_header(manifest: dict | None) -> list[str]:
     return lines
 
 
-def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
-                 redact: bool = True) -> tuple[str, list[str]]:
-    """The whole report as Markdown, and the warnings met while reading the capture."""
-    result = read_exchanges(traffic)
-    exchanges, warnings = result.exchanges, result.warnings
-    totals = Totals()
-    state: dict = {}
-    log: list[str] = []
-    for exchange in exchanges:
-        log += render_exchange(exchange, renderer, state, totals, extra_secrets, warnings)
+def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
+                    redact: bool = True, progress=None) -> list[str]:
+    """Stream the report into `out`; return the warnings met while reading the capture.
 
-    starts = [exchange.timing["start"] for exchange in exchanges if "start" in exchange.timing]
-    ends = [exchange.timing.get("end", exchange.timing.get("start")) for exchange in exchanges
-            if "end" in exchange.timing or "start" in exchange.timing]
-    duration = f"{max(ends) - min(starts):.2f} s" if starts and ends else "unknown"
-    http = [exchange for exchange in exchanges if exchange.kind == "http"]
-    sockets = [exchange for exchange in exchanges if exchange.kind == "websocket"]
-    frames = [frame for exchange in sockets for frame in exchange.frames]
-    sent = sum(exchange.request_body.size for exchange in http) + sum(f.body.size for f in frames if f.from_client)
-    received = sum(exchange.response_body.size for exchange in http) + sum(
-        f.body.size for f in frames if not f.from_client)
+    The capture is read once, line by line, and the conversation log goes to a temporary file while the
+    totals for the header are gathered, so memory stays flat however large the capture is.
+    """
+    mask = mask_tokens_and_urls if redact else (lambda text: text)
+    totals, state, warnings = Totals(), {}, []
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        for exchange in iter_exchanges(traffic, warnings, progress):
+            totals.count(exchange)
+            # Redacted here too, so captures made with --keep-secrets or by older tools are safe to share.
+            log.write(mask("\n".join(render_exchange(exchange, renderer, state, totals, extra_secrets, warnings))))
+            log.write("\n")
+        epilogue = getattr(renderer, "render_epilogue", None)
+        if epilogue is not None:
+            ending = safely(lambda: epilogue(state), [], "epilogue", warnings)
+            log.write(mask("\n".join(ending.lines)))
+        out.write(mask("\n".join(report_header(traffic, manifest, totals, warnings))))
+        out.write("\n\n## Conversation log\n\n")
+        log.seek(0)
+        shutil.copyfileobj(log, out)
+    return warnings
+
+
+def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str]) -> list[str]:
+    duration = "unknown"
+    if totals.first_start is not None and totals.last_end is not None:
+        duration = f"{totals.last_end - totals.first_start:.2f} s"
     tokens = ", ".join(f"{key} {totals.tokens.get(key, 0):,}" for key in TOKEN_KEYS)
-
     lines = ["# agent-probe report", "",
              f"- Source: {md.inline(source_name(traffic))}",
              f"{GENERATED_AT}{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
              *run_header(manifest),
-             f"- Totals: {len(exchanges)} exchanges ({len(http)} HTTP, {len(sockets)} WebSocket), "
-             f"{len(frames)} WebSocket messages ({sum(f.from_client for f in frames)} from the client), "
-             f"duration {duration}, {sent:,} bytes sent, {received:,} bytes received",
+             f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
+             f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
+             f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",
              f"- Tokens: {tokens}",
-             f"- Incomplete exchanges: {sum(not exchange.complete for exchange in exchanges)}"]
+             f"- Incomplete exchanges: {totals.incomplete}"]
     if totals.unrecognised:
         lines.append(f"- Unrecognised: {len(totals.unrecognised)} kinds ({', '.join(sorted(totals.unrecognised))}); "
                      "shown as raw JSON below")
     else:
         lines.append("- Unrecognised: 0 kinds")
-    for warning in warnings:
-        lines.append(f"- Warning: {warning}")
-    lines += ["", *summary_tables(exchanges), "", "## Payload structure", "",
-              "### Request key paths (top 30)", "", md.table(["path", "types", "count"], totals.request_paths.top()),
-              "", "### Response key paths (top 30)", "", md.table(["path", "types", "count"], totals.response_paths.top()),
-              "", "## Conversation log", "", *log]
-    report = "\n".join(lines).rstrip() + "\n"
-    # Redacted again here, so captures made with --keep-secrets or by older tools are safe to share.
-    return (mask_tokens_and_urls(report) if redact else report), warnings
-
-
-def summary_tables(exchanges: list[Exchange]) -> list[str]:
-    endpoints: dict[tuple[str, str], Counter] = {}
-    for exchange in exchanges:
-        endpoints.setdefault((exchange.proxy, exchange.path.split("?", 1)[0]), Counter())[exchange.method] += 1
-    methods = Counter(exchange.method for exchange in exchanges)
-    statuses = Counter(str(exchange.status) if exchange.status is not None else "none" for exchange in exchanges)
+    lines += [f"- Warning: {warning}" for warning in warnings]
     endpoint_rows = [[proxy, path, ", ".join(sorted(counter)), sum(counter.values())]
-                     for (proxy, path), counter in sorted(endpoints.items())]
-    return ["## Endpoints", "", md.table(["proxy", "path", "methods", "count"], endpoint_rows), "",
-            "## HTTP methods", "", md.table(["method", "count"], sorted(methods.items())), "",
-            "## Status codes", "", md.table(["status", "count"], sorted(statuses.items()))]
+                     for (proxy, path), counter in sorted(totals.endpoints.items())]
+    return lines + [
+        "", "## Endpoints", "", md.table(["proxy", "path", "methods", "count"], endpoint_rows),
+        "", "## HTTP methods", "", md.table(["method", "count"], sorted(totals.methods.items())),
+        "", "## Status codes", "", md.table(["status", "count"], sorted(totals.statuses.items())),
+        "", "## Payload structure", "",
+        "Repeated history is counted once: a request's items already shown by an earlier request are left out.", "",
+        "### Request key paths (top 30)", "", md.table(["path", "types", "count"], totals.request_paths.top()),
+        "", "### Response key paths (top 30)", "", md.table(["path", "types", "count"], totals.response_paths.top()),
+    ]
+
+
+def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
+                 redact: bool = True) -> tuple[str, list[str]]:
+    """The whole report as one string (for tests and small captures), and the warnings."""
+    out = io.StringIO()
+    warnings = write_report_to(out, traffic, renderer, manifest, extra_secrets, redact)
+    return out.getvalue(), warnings
 
 
 def choose_renderer(target_name: str | None, manifest: dict | None):
@@ -225,11 +276,15 @@ def analyze_run(run: Path, target_name: str | None = None, redact: bool = True) 
 def write_report(traffic: Path, output: Path, target_name: str | None, manifest: dict | None,
                  redact: bool = True) -> tuple[Path, list[str]]:
     renderer, extra_secrets = choose_renderer(target_name, manifest)
-    report, warnings = build_report(traffic, renderer, manifest, extra_secrets, redact)
+    progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
-        write_private(output, report)
+        with private_replacement(output) as out:
+            warnings = write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress)
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
+    finally:
+        if progress is not None:
+            progress.finish()
     return output, warnings
 
 

@@ -14,6 +14,9 @@ class Rendered:
     lines: list[str] = field(default_factory=list)
     tokens: dict[str, int] = field(default_factory=dict)  # input, cached, output, reasoning, total
     unrecognised: set[str] = field(default_factory=set)  # kinds of items or events the renderer does not know
+    # The part of a request worth counting in the structure tables (history already shown is left out);
+    # None means the whole body.
+    payload: Any = None
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)

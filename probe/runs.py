@@ -1,5 +1,6 @@
 """Run folders under data/<target>/<timestamp>[-label]/: creating, finding and describing them."""
 
+import contextlib
 import json
 import os
 import re
@@ -66,25 +67,24 @@ def resolve_run(spec: str, target: str | None = None, root: Path | None = None) 
     raise RunError(f'no run "{spec}" (give `latest`, a run folder name under data/, or a path)')
 
 
-def write_manifest(run: Path, manifest: dict) -> None:
-    """Write manifest.json atomically, so a reader never sees half of it."""
-    handle, temporary = tempfile.mkstemp(dir=run, prefix=".manifest-", suffix=".json")
+@contextlib.contextmanager
+def private_replacement(path: Path):
+    """Write a text file readable by its owner only, atomically: readers see the old file or the new one."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump({"schema": MANIFEST_SCHEMA, **manifest}, file, indent=2, ensure_ascii=False)
-            file.write("\n")
+            yield file
         os.chmod(temporary, 0o600)
-        os.replace(temporary, run / "manifest.json")
+        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a text file readable by its owner only: captures are private by default."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
+def write_manifest(run: Path, manifest: dict) -> None:
+    with private_replacement(run / "manifest.json") as file:
+        json.dump({"schema": MANIFEST_SCHEMA, **manifest}, file, indent=2, ensure_ascii=False)
+        file.write("\n")
 
 
 def read_manifest(run: Path) -> dict | None:

@@ -73,12 +73,6 @@ class Exchange:
         return None
 
 
-@dataclass
-class ReadResult:
-    exchanges: list[Exchange]
-    warnings: list[str]
-
-
 def header_pairs(value: Any) -> list[tuple[str, str]]:
     """Headers as (name, value) pairs, from a list of pairs or a mapping."""
     if isinstance(value, dict):
@@ -209,34 +203,31 @@ def from_legacy(entry: dict, number: int, line: int) -> Exchange:
     return from_current(converted, number, line)
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[Exchange]:
+    """Every usable line as an exchange, read as a stream; damaged lines become warnings naming their line."""
+    number = 0
     with path.open("rb") as file:
-        for number, line in enumerate(file, start=1):
-            yield number, line
-
-
-def read_exchanges(path: Path) -> ReadResult:
-    """Every usable line as an exchange; damaged lines become warnings naming their line number."""
-    exchanges: list[Exchange] = []
-    warnings: list[str] = []
-    for line_number, raw in iter_lines(path):
-        if not raw.strip():
-            continue
-        try:
-            entry = json.loads(raw)
-        except RecursionError:
-            warnings.append(f"line {line_number}: nested too deeply to read, skipped")
-            continue
-        except (ValueError, UnicodeDecodeError):
-            ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"
-            warnings.append(f"line {line_number}: not valid JSON, skipped{ending}")
-            continue
-        if not isinstance(entry, dict):
-            warnings.append(f"line {line_number}: not a JSON object, skipped")
-            continue
-        try:
-            exchanges.append(from_entry(entry, len(exchanges) + 1, line_number))
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-            warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
-    return ReadResult(exchanges, warnings)
-
+        for line_number, raw in enumerate(file, start=1):
+            if progress is not None:
+                progress.advance(len(raw))
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw)
+            except RecursionError:
+                warnings.append(f"line {line_number}: nested too deeply to read, skipped")
+                continue
+            except (ValueError, UnicodeDecodeError):
+                ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"
+                warnings.append(f"line {line_number}: not valid JSON, skipped{ending}")
+                continue
+            if not isinstance(entry, dict):
+                warnings.append(f"line {line_number}: not a JSON object, skipped")
+                continue
+            try:
+                exchange = from_entry(entry, number + 1, line_number)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+                warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
+                continue
+            number += 1
+            yield exchange

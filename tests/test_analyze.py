@@ -45,7 +45,8 @@ def test_report_has_header_tables_structure_and_log(tmp_path, capsys):
     assert "- Tokens: input 200, cached 80, output 10, reasoning 0, total 210" in report
     assert "| model | /v1/responses | POST | 2 |" in report
     assert "| 200 | 2 |" in report
-    assert "| input[].content | string | 2 |" in report
+    assert "| input[].content | string | 1 |" in report  # the repeated history is counted once
+    assert "**Input**: + 0 new items; 1 carried over from #1" in report
     assert "### #1 POST /v1/responses → 200 (model)" in report
     assert "time to first byte 5.0 ms; duration 250.0 ms" in report
     assert "Hello" in report and "response.completed ×1" in report

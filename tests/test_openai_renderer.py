@@ -32,7 +32,7 @@ def test_request_shows_config_tools_and_every_input_item():
     text = "\n".join(rendered.lines)
     assert '- **model**: `"gpt-6.1-sol"`' in text
     assert "**Tools declared (3)**: functions: exec (custom), wait; clock: sleep" in text
-    assert "**Input items (5)**" in text
+    assert "**Input**: + 5 new items" in text
     assert "| 4 | message | user | write a hello world function |" in text
     assert "You are Codex." in text
     assert rendered.unrecognised == {"input item brand_new_item"}
@@ -41,6 +41,7 @@ def test_request_shows_config_tools_and_every_input_item():
 
 def test_tool_call_turn_shows_reasoning_call_and_usage():
     state = {}
+    renderer.render_request(CODEX_REQUEST, "#1", state)
     rendered = renderer.render_response(events_for(CODEX_REQUEST), None, "#1", state)
     text = "\n".join(rendered.lines)
     assert "**Reasoning summary**" in text and "I will call sleep once before answering." in text
@@ -48,13 +49,14 @@ def test_tool_call_turn_shows_reasoning_call_and_usage():
     assert rendered.tokens["reasoning"] == 24 and rendered.tokens["total"] == rendered.tokens["input"] + 36
     assert "| input | cached | output | reasoning | total |" in text
     assert rendered.unrecognised == set()
-    assert len(state["responses"]) == 1
+    assert len(state["contexts"]) == 1
 
 
 def test_follow_up_links_to_the_response_it_continues_and_names_the_call():
     state = {}
+    renderer.render_request(CODEX_REQUEST, "#1", state)
     first = renderer.render_response(events_for(CODEX_REQUEST), None, "#1", state)
-    response_id = next(iter(state["responses"]))
+    response_id = next(iter(state["contexts"]))
     call_id = next(iter(state["calls"]))
     follow_up = {"type": "response.create", "previous_response_id": response_id,
                  "input": [{"type": "function_call_output", "call_id": call_id, "output": "Sleep completed."}]}
@@ -101,3 +103,24 @@ def test_calls_and_text_are_recovered_from_partial_or_minimal_streams():
         {"type": "message", "content": [{"type": "output_text", "text": "only in the final event"}]}]}}
     text = "\n".join(renderer.render_response([Event(None, final), Event(None, "[DONE]")], None, "#1", {}).lines)
     assert "only in the final event" in text
+
+
+def test_repeated_history_instructions_and_tools_are_shown_once():
+    state = {}
+    first = dict(CODEX_REQUEST, instructions="Be brief.\n" * 50)
+    renderer.render_request(first, "#1", state)
+    answer = responses_api.plan_events(first)
+    renderer.render_response([Event(None, event) for event in answer], None, "#1", state)
+    outputs = answer[-1]["response"]["output"]
+    follow_up = dict(first, input=first["input"] + outputs + [
+        {"type": "function_call_output", "call_id": outputs[-1]["call_id"], "output": "done"}])
+    text = "\n".join(renderer.render_request(follow_up, "#2", state).lines)
+    assert "**Input**: + 1 new item; 7 carried over from #1" in text  # 5 sent + 2 answered by the model
+    assert "**Instructions** (500 chars): the same as request #1" in text
+    assert "**Tools declared (3)**: the same set as request #1" in text
+    assert "You are Codex." not in text  # the carried-over system prompt is not repeated
+    changed = dict(follow_up, instructions="Be brief.\n" * 49 + "Be kind.\n")
+    text = "\n".join(renderer.render_request(changed, "#3", state).lines)
+    assert "changed since request #2" in text and "+Be kind." in text
+    epilogue = "\n".join(renderer.render_epilogue(state).lines)
+    assert "## Full context of the last request (#3)" in epilogue and "You are Codex." in epilogue

@@ -4,6 +4,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from probe.dedupe import Carried, FirstSeen, History, carried_summary, text_diff
 from probe.markdown import Rendered, code, compact, details, first_line, inline, json_block, table
 from probe.sse import Event
 
@@ -74,17 +75,12 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
     if not isinstance(body, dict):
         rendered.add(json_block(body))
         return rendered
-    responses = state.setdefault("responses", {})
+    seen = state.setdefault("seen", FirstSeen())
     config = [f"- **{key}**: {inline(compact(value))}" for key, value in body.items() if key not in SECTION_FIELDS]
     if config:
         rendered.add("**Model and config**", "", *config, "")
-    previous = body.get("previous_response_id")
-    if previous:
-        origin = responses.get(previous)
-        where = f"exchange {origin}" if origin else "a response not in this capture"
-        rendered.add(f"Continues response {inline(str(previous))} from {where}: its input holds only the new items.", "")
     if isinstance(body.get("instructions"), str):
-        rendered.add(details(f"Instructions ({len(body['instructions']):,} chars)", code(body["instructions"], "text")), "")
+        render_instructions(body["instructions"], label, rendered, state)
     if "client_metadata" in body:
         rendered.add(details("Client metadata", json_block(body["client_metadata"])), "")
     tool_rows = tool_listing(body.get("tools"))
@@ -96,17 +92,65 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
         if isinstance(item, dict) and item.get("type") == "additional_tools":
             tool_rows += tool_listing(item.get("tools"))
     if tool_rows:
-        rendered.add(f"**Tools declared ({len(tool_rows)})**: {tool_names(tool_rows)}", "")
-        rendered.add(details(f"Tool table ({len(tool_rows)})", table(["namespace", "name", "type", "description"], tool_rows)), "")
+        earlier = seen.earlier(("tools", tuple(map(tuple, tool_rows))), label)
+        if earlier:
+            rendered.add(f"**Tools declared ({len(tool_rows)})**: the same set as request {earlier}", "")
+        else:
+            rendered.add(f"**Tools declared ({len(tool_rows)})**: {tool_names(tool_rows)}", "",
+                         details(f"Tool table ({len(tool_rows)})",
+                                 table(["namespace", "name", "type", "description"], tool_rows)), "")
+    carried = split_history(body, items, label, state, rendered)
     if items:
-        render_input(items, rendered, state)
+        render_input(carried.new, rendered, state, first_index=carried.count + 1)
+    rendered.payload = {key: value for key, value in body.items() if key != "input"} | {"input": carried.new}
     return rendered
 
 
-def render_input(items: list, rendered: Rendered, state: dict) -> None:
+def render_instructions(text: str, label: str, rendered: Rendered, state: dict) -> None:
+    """Instructions in full the first time; later "same as", or a diff against the previous ones."""
+    earlier = state["seen"].earlier(("instructions", text), label)
+    previous = state.get("last_instructions")
+    state["last_instructions"] = (label, text)
+    if earlier:
+        rendered.add(f"**Instructions** ({len(text):,} chars): the same as request {earlier}", "")
+        return
+    diff = text_diff(previous[1], text) if previous else None
+    if diff:
+        rendered.add(details(f"Instructions ({len(text):,} chars), changed since request {previous[0]}",
+                             code(diff, "diff")), "")
+    else:
+        rendered.add(details(f"Instructions ({len(text):,} chars)", code(text, "text")), "")
+
+
+def split_history(body: dict, items: list, label: str, state: dict, rendered: Rendered) -> Carried:
+    """Which input items an earlier exchange already showed, and the full context this request stands for."""
+    contexts = state.setdefault("contexts", {})  # response id -> (label, full context after that response)
+    previous = body.get("previous_response_id")
+    if previous:
+        origin = contexts.get(str(previous))
+        if origin is None:
+            rendered.add(f"Continues response {inline(str(previous))} from a response not in this capture: "
+                         "its input holds only the new items.", "")
+            carried, full = Carried(0, None, items), items
+        else:
+            rendered.add(f"Continues response {inline(str(previous))} from exchange {origin[0]}: "
+                         "its input holds only the new items.", "")
+            carried, full = Carried(len(origin[1]), origin[0], items), origin[1] + items
+        how = " (by previous_response_id)"
+    else:
+        carried, full = state.setdefault("history", History()).split(label, items), items
+        how = ""
+    state.setdefault("pending", {})[label] = full
+    state["last_request"] = (label, full)
+    if items:
+        rendered.add(f"**Input**: {carried_summary(carried, how)}", "")
+    return carried
+
+
+def render_input(items: list, rendered: Rendered, state: dict, first_index: int = 1) -> None:
     calls = state.setdefault("calls", {})
     rows, blocks = [], []
-    for index, item in enumerate(items, start=1):
+    for index, item in enumerate(items, start=first_index):
         if not isinstance(item, dict):
             rows.append([index, type(item).__name__, "", "", ""])
             blocks.append(details(f"input[{index}] (not an object)", json_block(item)))
@@ -119,8 +163,22 @@ def render_input(items: list, rendered: Rendered, state: dict) -> None:
         size = len(json.dumps(item, ensure_ascii=False))
         rows.append([index, kind, role, summary, f"{size:,}"])
         blocks.append(details(f"input[{index}] {kind}{' ' + role if role else ''}: {summary}", body))
-    rendered.add(f"**Input items ({len(items)})**", "", table(["#", "type", "role", "summary", "bytes"], rows), "")
-    rendered.add(*[block + "\n" for block in blocks])
+    if rows:
+        rendered.add(table(["#", "type", "role", "summary", "bytes"], rows), "")
+        rendered.add(*[block + "\n" for block in blocks])
+
+
+def render_epilogue(state: dict) -> Rendered:
+    """The whole context of the last request, for readers who want it rebuilt in one place."""
+    rendered = Rendered()
+    if state.get("last_request"):
+        label, items = state["last_request"]
+        inner = Rendered()
+        render_input(items, inner, {"calls": dict(state.get("calls", {}))})
+        rendered.add(f"## Full context of the last request ({label})", "",
+                     details(f"All {len(items)} input items of {label}, rebuilt from the history",
+                             *inner.lines), "")
+    return rendered
 
 
 def describe_item(item: dict, kind: str, calls: dict) -> tuple[str, str]:
@@ -216,7 +274,7 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
         rendered.add("**Output text**", "", code("".join(texts.values()), "text"), "")
     render_items(list(items.values()), rendered, state, skip_text=bool(texts), skip_reasoning=bool(summaries))
     if final is not None:
-        render_final(final, {"events": True}, rendered, label, state)
+        render_final(final, {"events": True}, rendered, label, state, list(items.values()))
     else:
         rendered.add("**No final event**: the stream ended before `response.completed`.", "")
     return rendered
@@ -244,13 +302,19 @@ def render_items(items: list[dict], rendered: Rendered, state: dict, skip_text: 
             rendered.add(details(f"Output item {kind}", json_block(item)), "")
 
 
-def render_final(response: dict, seen: dict, rendered: Rendered, label: str, state: dict) -> None:
+def render_final(response: dict, seen: dict, rendered: Rendered, label: str, state: dict,
+                 output: list | None = None) -> None:
     response_id = response.get("id")
-    if response_id:
-        state.setdefault("responses", {})[str(response_id)] = label
-    if not seen.get("events"):
+    if output is None:
         output = [item for item in response.get("output") or [] if isinstance(item, dict)]
+    if not seen.get("events"):
         render_items(output, rendered, state, skip_text=False, skip_reasoning=False)
+    full = state.setdefault("pending", {}).pop(label, None)
+    if response_id and full is not None:
+        # What the next turn continues from: this request's context plus the model's output.
+        state.setdefault("contexts", {})[str(response_id)] = (label, full + output)
+        if "history" in state:
+            state["history"].update(label, full + output)
     facts = [f"status {inline(str(response.get('status')))}", f"id {inline(str(response_id))}"]
     if response.get("model"):
         facts.append(f"model {inline(str(response['model']))}")

@@ -1,0 +1,74 @@
+"""Shared helpers that keep reports linear: show repeated content once, then refer back to it."""
+
+import difflib
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+RECENT_REQUESTS = 8  # earlier requests searched for a shared history; conversations rarely interleave more
+
+
+class FirstSeen:
+    """Remembers the label of the exchange where each distinct value was first shown."""
+
+    def __init__(self) -> None:
+        self.labels: dict[Any, str] = {}
+
+    def earlier(self, key: Any, label: str) -> str | None:
+        """The label that first showed `key`, or None (and `label` becomes its first showing)."""
+        first = self.labels.setdefault(key, label)
+        return None if first == label else first
+
+
+@dataclass
+class Carried:
+    """How a request's history splits into what an earlier request showed and what is new."""
+
+    count: int  # leading items identical to those of `source`
+    source: str | None  # label of that earlier request
+    new: list
+
+
+def common_prefix(earlier: list, items: list) -> int:
+    count = 0
+    for old, new in zip(earlier, items):
+        if old != new:  # a deep comparison done in C, much cheaper than serialising both
+            break
+        count += 1
+    return count
+
+
+class History:
+    """Finds, for a re-sent message history, the earlier request that already showed most of it."""
+
+    def __init__(self) -> None:
+        self.recent: deque[tuple[str, list]] = deque(maxlen=RECENT_REQUESTS)
+
+    def split(self, label: str, items: list) -> Carried:
+        best_count, best_label = 0, None
+        for earlier_label, earlier in reversed(self.recent):
+            count = common_prefix(earlier, items)
+            if count > best_count:
+                best_count, best_label = count, earlier_label
+        self.recent.append((label, items))
+        return Carried(best_count, best_label, items[best_count:])
+
+    def update(self, label: str, items: list) -> None:
+        """Replace what `label` stands for, e.g. its request history plus the answer that followed."""
+        self.recent = deque(((earlier, items if earlier == label else old) for earlier, old in self.recent),
+                            maxlen=RECENT_REQUESTS)
+
+
+def text_diff(old: str, new: str) -> str | None:
+    """A unified diff of two texts, or None when they differ too much for a diff to help."""
+    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "earlier", "this request", lineterm="", n=1))
+    diff = "\n".join(lines)
+    return diff if len(diff) < len(new) / 2 else None
+
+
+def carried_summary(carried: Carried, how: str = "") -> str:
+    new = len(carried.new)
+    text = f"+ {new} new item{'s' if new != 1 else ''}"
+    if carried.count:
+        text += f"; {carried.count} carried over from {carried.source}{how}"
+    return text
