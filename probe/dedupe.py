@@ -1,11 +1,22 @@
 """Shared helpers that keep reports linear: show repeated content once, then refer back to it."""
 
 import difflib
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
 RECENT_REQUESTS = 8  # earlier requests searched for a shared history; conversations rarely interleave more
+RECENT_RESPONSES = 32  # responses a later request may still continue by id
+
+
+class RecentResponses(OrderedDict):
+    """The contexts of the last few responses, by response id: memory must not grow with the capture."""
+
+    def remember(self, response_id: str, value: Any) -> None:
+        self[response_id] = value
+        self.move_to_end(response_id)
+        while len(self) > RECENT_RESPONSES:
+            self.popitem(last=False)
 
 
 class FirstSeen:
@@ -50,13 +61,16 @@ class History:
             count = common_prefix(earlier, items)
             if count > best_count:
                 best_count, best_label = count, earlier_label
+            if count and count == len(earlier):
+                break  # this request extends that one whole: the usual case, and no older one can beat it
         self.recent.append((label, items))
         return Carried(best_count, best_label, items[best_count:])
 
     def update(self, label: str, items: list) -> None:
         """Replace what `label` stands for, e.g. its request history plus the answer that followed."""
-        self.recent = deque(((earlier, items if earlier == label else old) for earlier, old in self.recent),
-                            maxlen=RECENT_REQUESTS)
+        for index, (earlier, _) in enumerate(self.recent):
+            if earlier == label:
+                self.recent[index] = (label, items)
 
 
 def text_diff(old: str, new: str) -> str | None:

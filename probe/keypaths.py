@@ -1,43 +1,62 @@
 """Counts the key paths of JSON payloads and the types seen at each, for the report's structure table."""
 
-from collections import Counter, defaultdict
 from typing import Any
 
-MAX_DEPTH = 12  # deeper structure is summarised at this depth, so hostile nesting stays cheap
-
-
-def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+MAX_DEPTH = 12  # deeper structure is not counted, so hostile nesting stays cheap (and recursion shallow)
+TYPE_BITS = {type(None): 1, bool: 2, int: 4, float: 4, str: 8, list: 16, dict: 32}
+TYPE_NAMES = {1: "null", 2: "boolean", 4: "number", 8: "string", 16: "array", 32: "object", 64: "other"}
 
 
 class KeyPaths:
+    """Counts objects by shape (path, keys, value types) and expands shapes into paths only at the end.
+
+    Analysis time goes mostly into this walk, and most objects repeat a few shapes (streamed deltas above
+    all), so one dictionary update per object instead of one per key makes it several times cheaper.
+    """
+
     def __init__(self) -> None:
-        self.counts: Counter = Counter()
-        self.types: dict[str, set[str]] = defaultdict(set)
+        self.shapes: dict[tuple, int] = {}
+        self.counts: dict[str, int] = {}
+        self.types: dict[str, int] = {}  # path -> bit set of the types seen there
 
     def add(self, value: Any) -> None:
-        # An explicit stack instead of recursion: payloads can be nested thousands deep.
-        stack = [("", value, 0)]
-        while stack:
-            path, node, depth = stack.pop()
-            if path:
-                self.counts[path] += 1
-                self.types[path].add(type_name(node))
-            if depth >= MAX_DEPTH:
-                continue
-            if isinstance(node, dict):
-                stack.extend((f"{path}.{key}" if path else str(key), child, depth + 1) for key, child in node.items())
-            elif isinstance(node, list):
-                stack.extend((f"{path}[]", child, depth + 1) for child in node)
+        if type(value) is dict or type(value) is list:
+            self.walk(value, "", 0)
+
+    def walk(self, node: Any, path: str, depth: int) -> None:
+        shapes = self.shapes
+        if type(node) is dict:
+            value_types = tuple(map(type, node.values()))
+            shape = (path, tuple(node), value_types)
+            shapes[shape] = shapes.get(shape, 0) + 1
+            if depth + 1 < MAX_DEPTH and (dict in value_types or list in value_types):
+                for key, child in node.items():
+                    if type(child) is dict or type(child) is list:
+                        self.walk(child, f"{path}.{key}" if path else str(key), depth + 1)
+        else:
+            value_types = tuple(map(type, node))
+            shape = (f"{path}[]", None, value_types)
+            shapes[shape] = shapes.get(shape, 0) + 1
+            if depth + 1 < MAX_DEPTH and (dict in value_types or list in value_types):
+                for child in node:
+                    if type(child) is dict or type(child) is list:
+                        self.walk(child, f"{path}[]", depth + 1)
+
+    def settle(self) -> None:
+        """Expand the counted shapes into per-path counts and types."""
+        counts, types = self.counts, self.types
+        for (path, keys, value_types), count in self.shapes.items():
+            if keys is None:  # a list: every element sits at the same path
+                paths = [path] * len(value_types)
+            else:
+                paths = [f"{path}.{key}" if path else str(key) for key in keys]
+            for child_path, value_type in zip(paths, value_types):
+                counts[child_path] = counts.get(child_path, 0) + count
+                types[child_path] = types.get(child_path, 0) | TYPE_BITS.get(value_type, 64)
+        self.shapes.clear()
 
     def top(self, limit: int = 30) -> list[list[Any]]:
+        self.settle()
         ranked = sorted(self.counts.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
-        return [[path, ", ".join(sorted(self.types[path])), count] for path, count in ranked]
+        return [[path, ", ".join(sorted(name for bit, name in TYPE_NAMES.items() if self.types[path] & bit)), count]
+                for path, count in ranked]

@@ -24,13 +24,18 @@ class Rendered:
 
 def code(text: str, language: str = "") -> str:
     """A fenced block whose fence is longer than any run of backticks inside the text."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    longest = max((len(run) for run in re.findall(r"```+", text)), default=0) if "```" in text else 0
     fence = "`" * max(3, longest + 1)
     return f"{fence}{language}\n{text}\n{fence}"
 
 
+# Built once: json.dumps with options makes a new encoder per call, which shows at thousands of calls.
+PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
+COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
 def json_block(value: Any) -> str:
-    return code(json.dumps(value, indent=2, ensure_ascii=False, default=str), "json")
+    return code(PRETTY.encode(value), "json")
 
 
 def details(summary: str, *body: str) -> str:
@@ -40,7 +45,7 @@ def details(summary: str, *body: str) -> str:
 
 def cell(value: Any) -> str:
     """Text safe inside one table cell."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = value if isinstance(value, str) else COMPACT.encode(value)
     return html.escape(text, quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
@@ -53,6 +58,8 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 def inline(text: str) -> str:
     """Inline code that survives backticks in the text."""
     text = text.replace("\n", " ")
+    if "`" not in text:
+        return f"`{text}`"
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     padding = " " if text.startswith("`") or text.endswith("`") else ""
@@ -60,9 +67,12 @@ def inline(text: str) -> str:
 
 
 def first_line(text: str, limit: int = 80) -> str:
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    # Found without splitting the whole text: system prompts run to tens of kilobytes.
+    stripped = text.lstrip()
+    end = stripped.find("\n")
+    line = (stripped if end < 0 else stripped[:end]).strip()
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return COMPACT.encode(value)

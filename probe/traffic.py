@@ -86,52 +86,16 @@ def header(pairs: list[tuple[str, str]], name: str) -> str:
     return next((value for key, value in pairs if key.lower() == name), "")
 
 
-MAX_DEPTH = 100  # deeper JSON is clipped for reading: rendering it would exhaust the recursion limit
-
-
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    stack = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-    return False
-
-
-def clip(value: Any, limit: int = MAX_DEPTH) -> Any:
-    """A copy with everything below `limit` levels replaced by a note; built without recursion."""
-    if not too_deep(value, limit):
-        return value
-    root: list = [None]
-    stack = [(value, root, 0, 0)]
-    while stack:
-        node, parent, key, depth = stack.pop()
-        if depth >= limit and isinstance(node, (dict, list)):
-            parent[key] = f"[nested more than {limit} levels deep: see the capture file]"
-        elif isinstance(node, dict):
-            parent[key] = copy = {}
-            stack.extend((child, copy, name, depth + 1) for name, child in node.items())
-        elif isinstance(node, list):
-            parent[key] = copy = [None] * len(node)
-            stack.extend((child, copy, index, depth + 1) for index, child in enumerate(node))
-        else:
-            parent[key] = node
-    return root[0]
-
-
 def body_of(message: dict) -> Body:
-    value, body_format = clip(message.get("body")), message.get("body_format")
+    value, body_format = message.get("body"), message.get("body_format")
     if body_format not in ("json", "text", "base64", "empty"):
         body_format = guess_format(value)
         if body_format == "text" and isinstance(value, str):
             value, body_format = maybe_json(value)
     size = message.get("body_size")
-    if not isinstance(size, int):
-        size = len(value) if isinstance(value, str) else len(json.dumps(value)) if value is not None else 0
+    if not isinstance(size, int) or isinstance(size, bool):
+        # Older captures carry no size; a JSON body's is then unknown rather than re-serialised.
+        size = len(value) if isinstance(value, str) else 0
     return Body(value, body_format, size)
 
 

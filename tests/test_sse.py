@@ -14,12 +14,18 @@ def test_crlf_and_missing_space_after_colon():
     assert events[0].name == "x" and events[0].data == {"k": 1}
 
 
-def test_cut_off_last_event_is_kept_and_offsets_grow():
+def test_cut_off_last_event_is_kept():
     events = sse.parse('data: {"a":1}\n\ndata: {"b":')
     assert events[0].data == {"a": 1} and events[1].data == '{"b":'
-    assert events[0].offset < events[1].offset
 
 
 def test_detects_sse_text():
     assert sse.looks_like_sse("event: x\ndata: 1\n\n")
     assert not sse.looks_like_sse('{"json": true}')
+
+
+def test_fast_and_general_parsers_agree():
+    simple = 'event: a\ndata: {"x": 1}\n\ndata: {"y": [2]}\n\nevent: b\ndata: plain text\n\n'
+    fast = [(event.name, event.data) for event in sse.parse(simple)]
+    general = [(event.name, event.data) for event in sse.parse_lines(simple)]
+    assert fast == general == [("a", {"x": 1}), (None, {"y": [2]}), ("b", "plain text")]

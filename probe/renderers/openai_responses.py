@@ -4,7 +4,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from probe.dedupe import Carried, FirstSeen, History, carried_summary, text_diff
+from probe.dedupe import Carried, FirstSeen, History, RecentResponses, carried_summary, text_diff
 from probe.markdown import Rendered, code, compact, details, first_line, inline, json_block, table
 from probe.sse import Event
 
@@ -124,7 +124,7 @@ def render_instructions(text: str, label: str, rendered: Rendered, state: dict) 
 
 def split_history(body: dict, items: list, label: str, state: dict, rendered: Rendered) -> Carried:
     """Which input items an earlier exchange already showed, and the full context this request stands for."""
-    contexts = state.setdefault("contexts", {})  # response id -> (label, full context after that response)
+    contexts = state.setdefault("contexts", RecentResponses())  # response id -> (label, context after it)
     previous = body.get("previous_response_id")
     if previous:
         origin = contexts.get(str(previous))
@@ -234,23 +234,24 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
         elif body is not None:
             rendered.add(details("JSON body", json_block(body)))
         return rendered
-    counts: Counter = Counter()
-    texts: dict[str, str] = {}
-    summaries: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    texts: dict[str, list[str]] = {}  # lists joined at the end: a long answer arrives as thousands of deltas
+    summaries: dict[str, list[str]] = {}
     items: dict[str, dict] = {}  # output items by id: added, grown by argument deltas, replaced when done
     final: dict | None = None
     errors: list[Any] = []
     for event in events:
-        data = event.data if isinstance(event.data, dict) else {}
-        kind = str(data.get("type") or event.name or (event.data if event.data == "[DONE]" else "(untyped)"))
-        counts[kind] += 1
+        data = event.data if type(event.data) is dict else {}
+        kind = data.get("type") or event.name or (event.data if event.data == "[DONE]" else "(untyped)")
+        kind = kind if type(kind) is str else str(kind)
+        counts[kind] = counts.get(kind, 0) + 1
         if kind not in KNOWN_EVENTS:
             rendered.unrecognised.add(f"event {kind}")
         item_id = str(data.get("item_id", ""))
         if kind == "response.output_text.delta":
-            texts[item_id] = texts.get(item_id, "") + str(data.get("delta", ""))
+            texts.setdefault(item_id, []).append(str(data.get("delta", "")))
         elif kind == "response.reasoning_summary_text.delta":
-            summaries[item_id] = summaries.get(item_id, "") + str(data.get("delta", ""))
+            summaries.setdefault(item_id, []).append(str(data.get("delta", "")))
         elif kind in ("response.output_item.added", "response.output_item.done") and isinstance(data.get("item"), dict):
             item = data["item"]
             items[str(item.get("id") or data.get("output_index") or len(items))] = dict(item)
@@ -269,9 +270,9 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
     for error in errors:
         rendered.add(f"**Error event**: {inline(compact(error))}", "")
     if summaries:
-        rendered.add("**Reasoning summary**", "", code("\n\n".join(summaries.values()), "text"), "")
+        rendered.add("**Reasoning summary**", "", code("\n\n".join(map("".join, summaries.values())), "text"), "")
     if texts:
-        rendered.add("**Output text**", "", code("".join(texts.values()), "text"), "")
+        rendered.add("**Output text**", "", code("".join(map("".join, texts.values())), "text"), "")
     render_items(list(items.values()), rendered, state, skip_text=bool(texts), skip_reasoning=bool(summaries))
     if final is not None:
         render_final(final, {"events": True}, rendered, label, state, list(items.values()))
@@ -312,7 +313,7 @@ def render_final(response: dict, seen: dict, rendered: Rendered, label: str, sta
     full = state.setdefault("pending", {}).pop(label, None)
     if response_id and full is not None:
         # What the next turn continues from: this request's context plus the model's output.
-        state.setdefault("contexts", {})[str(response_id)] = (label, full + output)
+        state.setdefault("contexts", RecentResponses()).remember(str(response_id), (label, full + output))
         if "history" in state:
             state["history"].update(label, full + output)
     facts = [f"status {inline(str(response.get('status')))}", f"id {inline(str(response_id))}"]
