@@ -92,7 +92,7 @@ def body_of(message: dict) -> Body:
         body_format = guess_format(value)
         if body_format == "text" and isinstance(value, str):
             value, body_format = maybe_json(value)
-    size = message.get("body_size")
+    size = message.get("body_size", message.get("size"))  # WebSocket frames record `size`
     if not isinstance(size, int) or isinstance(size, bool):
         # Older captures carry no size; a JSON body's is then unknown rather than re-serialised.
         size = len(value) if isinstance(value, str) else 0
