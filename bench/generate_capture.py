@@ -73,7 +73,9 @@ def conversation(template: dict, turns: int, first_number: int, websocket: bool)
             new_items = [user_message(f"Turn {turn}: please extend the hello world function, step {turn}.")]
         else:
             call = next(item for item in reversed(history) if item.get("type") == "function_call")
-            new_items = [{"type": "function_call_output", "call_id": call["call_id"], "output": "Sleep completed."}]
+            # Real tool results are command output and file contents: a few kilobytes each.
+            output = "".join(f"{turn:04d}:{line:04d}  def step_{line}(): return {line} * {turn}\n" for line in range(100))
+            new_items = [{"type": "function_call_output", "call_id": call["call_id"], "output": output}]
         history += new_items
         body = dict(template, input=list(history))
         events = responses_api.plan_events(body)

@@ -165,9 +165,7 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
     lines += ["#### Response", ""]
     events = exchange.stream_events()
     if events is not None:
-        for event in events:
-            if isinstance(event.data, (dict, list)):
-                totals.response_paths.add(event.data)
+        totals.response_paths.add_many([event.data for event in events])
         rendered = safely(lambda: renderer.render_response(events, None, label, state),
                           lambda: render_body_generically(exchange.response_body, "response"), label, warnings)
     elif exchange.response_body.is_json:

@@ -23,6 +23,21 @@ class KeyPaths:
         if type(value) is dict or type(value) is list:
             self.walk(value, "", 0)
 
+    def add_many(self, values: list) -> None:
+        """Count each payload of a stream; flat objects (most streamed events) without a walk."""
+        shapes, walk = self.shapes, self.walk
+        for value in values:
+            kind = type(value)
+            if kind is dict:
+                value_types = tuple(map(type, value.values()))
+                if dict in value_types or list in value_types:
+                    walk(value, "", 0)
+                else:
+                    shape = ("", tuple(value), value_types)
+                    shapes[shape] = shapes.get(shape, 0) + 1
+            elif kind is list:
+                walk(value, "", 0)
+
     def walk(self, node: Any, path: str, depth: int) -> None:
         shapes = self.shapes
         if type(node) is dict:
@@ -31,16 +46,19 @@ class KeyPaths:
             shapes[shape] = shapes.get(shape, 0) + 1
             if depth + 1 < MAX_DEPTH and (dict in value_types or list in value_types):
                 for key, child in node.items():
-                    if type(child) is dict or type(child) is list:
+                    kind = type(child)
+                    if kind is dict or kind is list:
                         self.walk(child, f"{path}.{key}" if path else str(key), depth + 1)
         else:
             value_types = tuple(map(type, node))
             shape = (f"{path}[]", None, value_types)
             shapes[shape] = shapes.get(shape, 0) + 1
             if depth + 1 < MAX_DEPTH and (dict in value_types or list in value_types):
+                list_path = f"{path}[]"
                 for child in node:
-                    if type(child) is dict or type(child) is list:
-                        self.walk(child, f"{path}[]", depth + 1)
+                    kind = type(child)
+                    if kind is dict or kind is list:
+                        self.walk(child, list_path, depth + 1)
 
     def settle(self) -> None:
         """Expand the counted shapes into per-path counts and types."""

@@ -174,7 +174,7 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
         for line_number, raw in enumerate(file, start=1):
             if progress is not None:
                 progress.advance(len(raw))
-            if not raw.strip():
+            if len(raw) < 3 and not raw.strip():  # (a length check first: strip copies the whole line)
                 continue
             try:
                 entry = json.loads(raw)

@@ -83,14 +83,12 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
         render_instructions(body["instructions"], label, rendered, state)
     if "client_metadata" in body:
         rendered.add(details("Client metadata", json_block(body["client_metadata"])), "")
-    tool_rows = tool_listing(body.get("tools"))
     items = body.get("input")
     if isinstance(items, str):
         items = [{"type": "message", "role": "user", "content": items}]
     items = items if isinstance(items, list) else []
-    for item in items:
-        if isinstance(item, dict) and item.get("type") == "additional_tools":
-            tool_rows += tool_listing(item.get("tools"))
+    carried, full, history_lines = split_history(body, items, label, state)
+    tool_rows = tool_listing(body.get("tools")) + tools_in_context(carried, full, label, state)
     if tool_rows:
         earlier = seen.earlier(("tools", tuple(map(tuple, tool_rows))), label)
         if earlier:
@@ -99,7 +97,7 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
             rendered.add(f"**Tools declared ({len(tool_rows)})**: {tool_names(tool_rows)}", "",
                          details(f"Tool table ({len(tool_rows)})",
                                  table(["namespace", "name", "type", "description"], tool_rows)), "")
-    carried = split_history(body, items, label, state, rendered)
+    rendered.add(*history_lines)
     if items:
         render_input(carried.new, rendered, state, first_index=carried.count + 1)
     rendered.payload = {key: value for key, value in body.items() if key != "input"} | {"input": carried.new}
@@ -122,19 +120,40 @@ def render_instructions(text: str, label: str, rendered: Rendered, state: dict) 
         rendered.add(details(f"Instructions ({len(text):,} chars)", code(text, "text")), "")
 
 
-def split_history(body: dict, items: list, label: str, state: dict, rendered: Rendered) -> Carried:
-    """Which input items an earlier exchange already showed, and the full context this request stands for."""
+def declared_tools(item: Any) -> list[list[str]]:
+    if isinstance(item, dict) and item.get("type") == "additional_tools":
+        return tool_listing(item.get("tools"))
+    return []
+
+
+def tools_in_context(carried: Carried, full: list, label: str, state: dict) -> list[list[str]]:
+    """Tool rows declared by the whole context, reusing what the carried-over part declared before."""
+    rows_by_item = state.setdefault("tool_rows", RecentResponses())  # label -> tool rows of each context item
+    earlier = rows_by_item.get(carried.source) if carried.count else []
+    if earlier is None:  # forgotten already: list the whole context again
+        own = [declared_tools(item) for item in full]
+    else:
+        # Items past the earlier request's own (the model's output after it) declare no tools.
+        own = earlier[:carried.count] + [[]] * max(0, carried.count - len(earlier))
+        own += [declared_tools(item) for item in carried.new]
+    rows_by_item.remember(label, own)
+    return [row for rows in own for row in rows]
+
+
+def split_history(body: dict, items: list, label: str, state: dict) -> tuple[Carried, list, list[str]]:
+    """Which input items an earlier exchange already showed, the full context, and lines saying so."""
     contexts = state.setdefault("contexts", RecentResponses())  # response id -> (label, context after it)
     previous = body.get("previous_response_id")
+    lines: list[str] = []
     if previous:
         origin = contexts.get(str(previous))
         if origin is None:
-            rendered.add(f"Continues response {inline(str(previous))} from a response not in this capture: "
-                         "its input holds only the new items.", "")
+            lines += [f"Continues response {inline(str(previous))} from a response not in this capture: "
+                      "its input holds only the new items.", ""]
             carried, full = Carried(0, None, items), items
         else:
-            rendered.add(f"Continues response {inline(str(previous))} from exchange {origin[0]}: "
-                         "its input holds only the new items.", "")
+            lines += [f"Continues response {inline(str(previous))} from exchange {origin[0]}: "
+                      "its input holds only the new items.", ""]
             carried, full = Carried(len(origin[1]), origin[0], items), origin[1] + items
         how = " (by previous_response_id)"
     else:
@@ -143,8 +162,8 @@ def split_history(body: dict, items: list, label: str, state: dict, rendered: Re
     state.setdefault("pending", {})[label] = full
     state["last_request"] = (label, full)
     if items:
-        rendered.add(f"**Input**: {carried_summary(carried, how)}", "")
-    return carried
+        lines += [f"**Input**: {carried_summary(carried, how)}", ""]
+    return carried, full, lines
 
 
 def render_input(items: list, rendered: Rendered, state: dict, first_index: int = 1) -> None:

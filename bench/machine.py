@@ -1,0 +1,13 @@
+"""The machine facts every benchmark prints beside its figures."""
+
+import os
+import platform
+
+
+def describe_machine() -> str:
+    try:
+        from mitmproxy.version import VERSION as mitmproxy_version
+    except ImportError:
+        mitmproxy_version = "not installed"
+    return (f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+            f"mitmproxy {mitmproxy_version}")
