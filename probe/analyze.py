@@ -101,9 +101,29 @@ def render_body_generically(body: Body, what: str) -> list[str]:
     return [md.details(f"{what} text ({body.size:,} bytes)", md.code(str(body.value), "text"))]
 
 
-def headers_block(title: str, pairs: list[tuple[str, str]], extra_secrets: frozenset[str]) -> str:
-    rows = [[name, redact_header(name, value, extra_secrets)] for name, value in pairs]
-    return md.details(f"{title} ({len(rows)})", md.table(["name", "value"], rows)) if rows else f"({title}: none)"
+def headers_block(title: str, pairs: list[tuple[str, str]], extra_secrets: frozenset[str],
+                  earlier: dict | None = None, label: str = "") -> str:
+    """The headers in a table; those unchanged since the previous exchange to the same endpoint are only counted.
+
+    `earlier` maps an endpoint to (label, headers) and is updated, so each exchange shows what changed.
+    """
+    if not pairs:
+        return f"({title}: none)"
+    current = {name: redact_header(name, value, extra_secrets) for name, value in pairs}
+    previous = earlier.get(title) if earlier is not None else None
+    if earlier is not None:
+        earlier[title] = (label, current)
+    if previous is None or len(current) != len(pairs):  # repeated names are shown in full
+        rows = [[name, redact_header(name, value, extra_secrets)] for name, value in pairs]
+        return md.details(f"{title} ({len(rows)})", md.table(["name", "value"], rows))
+    since, before = previous
+    rows = [[name, value] for name, value in current.items() if before.get(name) != value]
+    gone = [name for name in before if name not in current]
+    if not rows and not gone:
+        return f"({title}: all {len(current)} as in {since})"
+    summary = f"{title} ({len(current)}: {len(rows)} new or changed since {since}"
+    summary += f"; gone: {', '.join(gone)})" if gone else ")"
+    return md.details(summary, md.table(["name", "value"], rows))
 
 
 def exchange_heading(exchange: Exchange) -> str:
@@ -145,9 +165,12 @@ def safely(render, fallback, label: str, warnings: list[str]) -> md.Rendered:
 def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, extra_secrets,
                     warnings: list[str]) -> list[str]:
     label = f"#{exchange.number}"
+    # Headers repeat from one exchange to the next: after the first, show only what changed.
+    endpoint = (exchange.proxy, exchange.kind, exchange.method, exchange.path)
+    endpoint_headers = state.setdefault("headers", {}).setdefault(endpoint, {})
     lines = [exchange_heading(exchange), "", exchange_facts(exchange), "",
-             headers_block("Request headers", exchange.request_headers, extra_secrets), "",
-             headers_block("Response headers", exchange.response_headers, extra_secrets), ""]
+             headers_block("Request headers", exchange.request_headers, extra_secrets, endpoint_headers, label), "",
+             headers_block("Response headers", exchange.response_headers, extra_secrets, endpoint_headers, label), ""]
     client_frames = [frame for frame in exchange.frames if frame.from_client]
     requests = [frame.body for frame in client_frames] if exchange.kind == "websocket" else [exchange.request_body]
     lines += ["#### Request", ""]
@@ -215,20 +238,25 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
 
 def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets, mask, progress, totals: Totals,
                   state: dict, warnings: list[str]) -> None:
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+    # The log is kept as bytes, so it can be copied after the header without decoding it again.
+    with tempfile.TemporaryFile("w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)
             # Redacted here too, so captures made with --keep-secrets or by older tools are safe to share.
-            log.write(mask("\n".join(render_exchange(exchange, renderer, state, totals, extra_secrets, warnings))))
-            log.write("\n")
+            text = mask("\n".join(render_exchange(exchange, renderer, state, totals, extra_secrets, warnings)))
+            log.write(text.encode("utf-8", "replace") + b"\n")
         epilogue = getattr(renderer, "render_epilogue", None)
         if epilogue is not None:
             ending = safely(lambda: epilogue(state), list, "epilogue", warnings)
-            log.write(mask("\n".join(ending.lines)))
+            log.write(mask("\n".join(ending.lines)).encode("utf-8", "replace"))
         out.write(mask("\n".join(report_header(traffic, manifest, totals, warnings))))
         out.write("\n\n## Conversation log\n\n")
         log.seek(0)
-        shutil.copyfileobj(log, out)
+        if hasattr(out, "buffer"):
+            out.flush()
+            shutil.copyfileobj(log, out.buffer, 1 << 20)
+        else:
+            out.write(log.read().decode("utf-8"))
 
 
 def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str]) -> list[str]:

@@ -72,7 +72,7 @@ def private_replacement(path: Path):
     """Write a text file readable by its owner only, atomically: readers see the old file or the new one."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as file:
             yield file
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)

@@ -82,7 +82,7 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
     if isinstance(body.get("instructions"), str):
         render_instructions(body["instructions"], label, rendered, state)
     if "client_metadata" in body:
-        rendered.add(details("Client metadata", json_block(body["client_metadata"])), "")
+        rendered.add(details("Client metadata", metadata_table(body["client_metadata"])), "")
     items = body.get("input")
     if isinstance(items, str):
         items = [{"type": "message", "role": "user", "content": items}]
@@ -102,6 +102,13 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
         render_input(carried.new, rendered, state, first_index=carried.count + 1)
     rendered.payload = {key: value for key, value in body.items() if key != "input"} | {"input": carried.new}
     return rendered
+
+
+def metadata_table(metadata: Any) -> str:
+    """Client metadata as a key/value table: one per request, so it must be cheap to write and to read."""
+    if not isinstance(metadata, dict):
+        return json_block(metadata)
+    return table(["key", "value"], [[str(key), value] for key, value in metadata.items()])
 
 
 def render_instructions(text: str, label: str, rendered: Rendered, state: dict) -> None:
