@@ -166,7 +166,11 @@ def split_history(body: dict, items: list, label: str, state: dict) -> tuple[Car
     else:
         carried, full = state.setdefault("history", History()).split(label, items), items
         how = ""
-    state.setdefault("pending", {})[label] = full
+    # Only a response that can be continued by id (a WebSocket turn, or one the server stores, which is
+    # the API's default) keeps its context for later: codex over HTTP sends store:false, and holding
+    # every context would make memory and time grow with the capture.
+    continuable = body.get("type") == "response.create" or bool(previous) or body.get("store") is not False
+    state.setdefault("pending", {})[label] = (full, continuable)
     state["last_request"] = (label, full)
     if items:
         lines += [f"**Input**: {carried_summary(carried, how)}", ""]
@@ -336,12 +340,14 @@ def render_final(response: dict, seen: dict, rendered: Rendered, label: str, sta
         output = [item for item in response.get("output") or [] if isinstance(item, dict)]
     if not seen.get("events"):
         render_items(output, rendered, state, skip_text=False, skip_reasoning=False)
-    full = state.setdefault("pending", {}).pop(label, None)
+    full, continuable = state.setdefault("pending", {}).pop(label, (None, False))
     if response_id and full is not None:
         # What the next turn continues from: this request's context plus the model's output.
-        state.setdefault("contexts", RecentResponses()).remember(str(response_id), (label, full + output))
+        context = full + output
+        if continuable:
+            state.setdefault("contexts", RecentResponses()).remember(str(response_id), (label, context))
         if "history" in state:
-            state["history"].update(label, full + output)
+            state["history"].update(label, context)
     facts = [f"status {inline(str(response.get('status')))}", f"id {inline(str(response_id))}"]
     if response.get("model"):
         facts.append(f"model {inline(str(response['model']))}")
