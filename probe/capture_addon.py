@@ -6,17 +6,20 @@ run under a mitmdump installed on its own. It is configured only through its own
 
 import asyncio
 import base64
+import concurrent.futures
 import fcntl
 import hashlib
 import json
 import logging
 import os
 import re
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 
-from mitmproxy import ctx, exceptions, http, io
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.io import tnetstring
 from mitmproxy.net import encoding
 
 SCHEMA_VERSION = 1
@@ -32,6 +35,7 @@ TERMINAL_EVENT = re.compile(
     re.MULTILINE,
 )
 JSON_START = re.compile(rb"^\s*[\[{]")
+BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
 # Token shapes masked in bodies and URL parameters masked in URLs at capture time, unless secrets are kept.
 # Kept in step with probe/secrets.py, which this standalone addon cannot import.
 TOKEN_SHAPES = re.compile(
@@ -50,18 +54,35 @@ def fingerprint(value: str) -> str:
 
 def mask_tokens(data: bytes) -> tuple[bytes, int]:
     """Token-shaped secrets replaced by fingerprints; JSON stays valid (no quotes are introduced)."""
+    # Substring checks first: they run at memory speed, the pattern does not, and most bodies hold no token.
+    if b"sk-" not in data and b"AIza" not in data and b"eyJ" not in data:
+        return data, 0
     return TOKEN_SHAPES.subn(lambda match: fingerprint(match.group(0).decode("ascii")).encode("ascii"), data)
+
+
+def mask_encoded(content: bytes, content_encoding: bytes | None) -> bytes:
+    """Mask tokens in a body kept in its Content-Encoding: decoded, masked and encoded again if needed."""
+    name = (content_encoding or b"").decode("latin-1").strip().lower()
+    if not name or name == "identity":
+        return mask_tokens(content)[0]
+    try:
+        decoded = encoding.decode(content, name)
+    except (ValueError, TypeError, OSError):
+        return content  # cut off mid-stream: not decodable, and not readable text either
+    masked, count = mask_tokens(decoded)
+    return encoding.encode(masked, name) if count else content
 
 
 def mask_url(url: str) -> str:
     return URL_SECRET.sub(lambda match: match.group(1) + fingerprint(match.group(2)), url)
 
 
-def body_fields(raw: bytes | None, headers: http.Headers, redact: bool = True) -> dict:
+def body_fields(raw: bytes | None, headers: http.Headers, redact: bool = True, masked: list | None = None) -> dict:
     """The body as JSON, UTF-8 text or base64 (decoded from its Content-Encoding), with size and hash.
 
     The size and sha256 are of the body as it travelled; text bodies have token-shaped secrets masked
-    when `redact` is on, and `redacted_tokens` then says how many.
+    when `redact` is on, and `redacted_tokens` then says how many. `masked`, if given, receives the
+    decoded body as stored, so the flow file can reuse it instead of masking a large body again.
     """
     data = raw or b""
     fields: dict = {}
@@ -79,7 +100,7 @@ def body_fields(raw: bytes | None, headers: http.Headers, redact: bool = True) -
         fields.update(body=None, body_format="empty")
         return fields
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         fields.update(body=base64.b64encode(data).decode("ascii"), body_format="base64")
         return fields
@@ -87,7 +108,9 @@ def body_fields(raw: bytes | None, headers: http.Headers, redact: bool = True) -
         data, count = mask_tokens(data)
         if count:
             fields["redacted_tokens"] = count
-    text = data.decode("utf-8")
+            text = data.decode("utf-8")
+    if masked is not None and not fields.get("content_encoding"):
+        masked.append(data)
     if JSON_START.match(data) or "json" in headers.get("content-type", ""):
         try:
             fields.update(body=json.loads(text), body_format="json")
@@ -116,7 +139,15 @@ class Tee:
         return data
 
     def body(self) -> bytes:
-        return b"".join(self.chunks)
+        """The whole body, joined once (a 200 MB stream must not be copied again for every use)."""
+        if len(self.chunks) > 1:
+            sizes = [len(chunk) for chunk in self.chunks]
+            self.chunks = [b"".join(self.chunks)]
+            self.sizes = sizes
+        return self.chunks[0] if self.chunks else b""
+
+    def chunk_sizes(self) -> list[int]:
+        return getattr(self, "sizes", None) or [len(chunk) for chunk in self.chunks]
 
 
 @dataclass
@@ -135,7 +166,6 @@ class Capture:
     def __init__(self) -> None:
         self.traffic_fd: int | None = None
         self.flow_file = None
-        self.flow_writer: io.FlowWriter | None = None
         self.proxy_names: dict[int, str] = {}
         self.secret_headers = SECRET_HEADERS
         self.in_flight: dict[str, http.HTTPFlow] = {}
@@ -147,6 +177,8 @@ class Capture:
         self.stalled: dict[str, float] = {}  # flow id -> seconds of silence when it was cut off
         self.watchdog: asyncio.Task | None = None
         self.stall_timeout = 0.0
+        self.background: concurrent.futures.ThreadPoolExecutor | None = None
+        self.flow_file_lock = threading.Lock()
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
@@ -186,9 +218,10 @@ class Capture:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
         if "probe_flows" in updated and ctx.options.probe_flows:
             self.flow_file = os.fdopen(open_private(ctx.options.probe_flows), "ab")
-            self.flow_writer = io.FlowWriter(self.flow_file)
 
     def running(self) -> None:
+        # One worker, so lines keep the order in which their exchanges ended.
+        self.background = self.background or concurrent.futures.ThreadPoolExecutor(1, "probe-writer")
         if self.stall_timeout > 0 and self.watchdog is None:
             self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
 
@@ -262,7 +295,18 @@ class Capture:
         if self.in_flight.pop(flow.id, None) is None and flow.id not in self.tees:
             return  # already written
         tee = self.tees.pop(flow.id, None)
+        size = len(flow.request.raw_content or b"") + sum(tee.chunk_sizes() if tee else [])
+        if size < BACKGROUND_THRESHOLD or self.background is None:
+            self.record_http(flow, tee, complete, error)
+        else:
+            # mitmproxy sends the stream's last chunk only after this hook returns: encoding 200 MB here
+            # would hold the agent up for seconds. Small exchanges stay inline, so they are on disk at once.
+            self.background.submit(self.record_http, flow, tee, complete, error)
+
+    def record_http(self, flow: http.HTTPFlow, tee: Tee | None, complete: bool, error: str | None) -> None:
         request, response = flow.request, flow.response
+        masked_request: list[bytes] = []  # the stored text bodies, reused for the flow file
+        masked_response: list[bytes] = []
         start = request.timestamp_start
         record = {
             "schema": SCHEMA_VERSION,
@@ -277,7 +321,7 @@ class Capture:
                 "url": self.redact_url(request.url),
                 "path": self.redact_url(request.path),
                 "http_version": request.http_version,
-                **body_fields(request.raw_content, request.headers, self.redacting),
+                **body_fields(request.raw_content, request.headers, self.redacting, masked_request),
             },
             "response": None,
         }
@@ -287,7 +331,7 @@ class Capture:
                 "status": response.status_code,
                 "reason": response.reason,
                 "http_version": response.http_version,
-                **body_fields(raw, response.headers, self.redacting),
+                **body_fields(raw, response.headers, self.redacting, masked_response),
             }
             first_chunk = tee.arrivals[0] if tee and tee.arrivals else None
             end = (tee.ended_at or (tee.arrivals[-1] if tee.arrivals else None)) if tee else None
@@ -298,12 +342,15 @@ class Capture:
             )
             if tee is not None:
                 record["response"]["chunks"] = [
-                    [round((arrival - start) * 1000, 3), len(chunk)] for arrival, chunk in zip(tee.arrivals, tee.chunks)
+                    [round((arrival - start) * 1000, 3), size] for arrival, size in zip(tee.arrivals, tee.chunk_sizes())
                 ]
         else:
             record["timing"]["end"] = time.time()
         self.write(record)
-        self.save_flow(flow, tee)
+        self.save_flow(flow, tee, {"request": masked_request[0] if masked_request else None,
+                                   "response": masked_response[0] if masked_response else None})
+        if tee is not None:
+            tee.chunks = []  # the body may be hundreds of megabytes: let it go now
 
     # WebSocket ------------------------------------------------------------------------------
 
@@ -383,6 +430,9 @@ class Capture:
         for flow in list(self.in_flight.values()):
             # Unanswered requests too: what the agent sent is worth keeping even without a reply.
             self.finish_http(flow, complete=False, error="proxy stopped before the exchange ended")
+        if self.background is not None:
+            self.background.shutdown(wait=True)  # every queued exchange reaches the disk before we close
+            self.background = None
         if self.flow_file is not None:
             self.flow_file.close()
             self.flow_file = None
@@ -429,31 +479,40 @@ class Capture:
         finally:
             fcntl.flock(self.traffic_fd, fcntl.LOCK_UN)
 
-    def save_flow(self, flow: http.HTTPFlow, tee: Tee | None) -> None:
-        """Write a redacted copy to the native flow file; the forwarded flow keeps its headers."""
-        if self.flow_writer is None:
-            return
-        copy = flow.copy()
-        for message in (copy.request, copy.response):
-            if message is None:
-                continue
-            for name in set(message.headers.keys()):
-                values = message.headers.get_all(name)
-                message.headers.set_all(name, [self.redact(name, value) for value in values])
-        if tee is not None and copy.response is not None:
-            copy.response.raw_content = tee.body()
-        if self.redacting:
-            copy.request.url = mask_url(copy.request.url)
-            for message in (copy.request, copy.response):
-                content = message.get_content(strict=False) if message is not None else None
-                if content:
-                    message.content = mask_tokens(content)[0]  # re-encoded as the original was
-            for frame in copy.websocket.messages if copy.websocket else []:
-                if frame.is_text:
-                    frame.content = mask_tokens(frame.content)[0]
-        self.flow_writer.add(copy)
-        self.flow_file.flush()
+    def save_flow(self, flow: http.HTTPFlow, tee: Tee | None, masked: dict | None = None) -> None:
+        """Write a redacted copy to the native flow file; the forwarded flow keeps its headers.
 
+        The copy is the flow's state (what mitmproxy's own FlowWriter writes), edited, not `flow.copy()`,
+        which would duplicate every body once more.
+        """
+        if self.flow_file is None:
+            return
+        state = flow.get_state()
+        for side in ("request", "response"):
+            message = state.get(side)
+            if not message:
+                continue
+            message["headers"] = tuple(
+                (name, self.redact(name.decode("latin-1"), value.decode("latin-1", "replace")).encode("latin-1", "replace"))
+                if name.decode("latin-1").lower() in self.secret_headers else (name, value)
+                for name, value in message["headers"])
+            if side == "response" and tee is not None:
+                message["content"] = tee.body()
+            if masked and masked.get(side) is not None:
+                message["content"] = masked[side]  # already masked, and not content-encoded
+            elif self.redacting and message.get("content"):
+                message["content"] = mask_encoded(message["content"], dict(message["headers"]).get(b"content-encoding"))
+        if self.redacting:
+            state["request"]["path"] = mask_url(state["request"]["path"].decode("latin-1")).encode("latin-1")
+            if state.get("websocket"):
+                state["websocket"]["messages"] = [
+                    tuple(mask_tokens(part)[0] if isinstance(part, bytes) and message[0] == 1 else part
+                          for part in message)
+                    for message in state["websocket"]["messages"]]
+        data = tnetstring.dumps(state)
+        with self.flow_file_lock:  # the background writer and the event loop both save flows
+            self.flow_file.write(data)
+            self.flow_file.flush()
 
 def close_upstream(flow: http.HTTPFlow) -> None:
     """Close a flow's server connection, so mitmproxy ends the flow with an error (a 502 if no answer began).
