@@ -1,5 +1,9 @@
 """Invoke tasks: thin wrappers that parse options and call the `probe` scripts' main(argv)."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 from invoke import Collection, Exit, task
 
 from probe import analyze as analyze_script
@@ -104,5 +108,21 @@ def pipeline(c, target=None, prompt=None, command=None, upstream=None, mock_tran
                       upstream_proxy))
 
 
-ns = Collection(proxies, capture, analyze, pipeline)
+@task(help={
+    "runs": "runs per measurement; the median is reported",
+    "sizes": "capture sizes in MB for the analyzer benchmark, comma-separated",
+})
+def bench(c, runs=5, sizes="10,100,1000"):
+    """Measure streaming latency, throughput, analyzer speed and report growth, and print the figures."""
+    root = Path(__file__).resolve().parent
+    scripts = [["streaming.py"], ["throughput.py"], ["analyzer.py", "--sizes", sizes], ["report_growth.py"]]
+    for script, *options in scripts:
+        print(f"\n== bench/{script}", flush=True)
+        result = subprocess.run([sys.executable, str(root / "bench" / script), "--runs", str(runs), *options],
+                                cwd=root / "bench")
+        if result.returncode:
+            raise Exit(f"bench/{script} failed with exit code {result.returncode}", code=result.returncode)
+
+
+ns = Collection(proxies, capture, analyze, pipeline, bench)
 ns.configure({"probe": {"target": None}})

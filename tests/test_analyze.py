@@ -144,3 +144,30 @@ def test_report_of_a_run_still_marked_running_says_so(tmp_path, capsys):
     report = (run / "report.md").read_text()
     assert "status **running**" in report and "this run is marked running" in report
     assert "- Totals: 1 exchanges" in report and "line 2: not valid JSON, skipped (the last line is cut off" in report
+
+
+def test_progress_shows_on_a_terminal_only(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text((json.dumps(entry()) + "\n") * 4000)
+    command = [sys.executable, "-m", "probe.analyze", "--input", str(traffic), "--target", "codex"]
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and "analysing" not in quiet.stderr
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    assert process.wait(timeout=120) == 0
+    assert b"analysing:" in output and b"MB" in output
