@@ -47,7 +47,8 @@ class KeyPaths:
             if depth + 1 < MAX_DEPTH and (dict in value_types or list in value_types):
                 for key, child in node.items():
                     kind = type(child)
-                    if kind is dict or kind is list:
+                    # An empty container ("output": [], common in streams) adds no path below it: skip the call.
+                    if (kind is dict or kind is list) and child:
                         self.walk(child, f"{path}.{key}" if path else str(key), depth + 1)
         else:
             value_types = tuple(map(type, node))
@@ -57,7 +58,7 @@ class KeyPaths:
                 list_path = f"{path}[]"
                 for child in node:
                     kind = type(child)
-                    if kind is dict or kind is list:
+                    if (kind is dict or kind is list) and child:
                         self.walk(child, list_path, depth + 1)
 
     def settle(self) -> None:

@@ -17,9 +17,10 @@ def looks_like_sse(text: str) -> bool:
     return head.startswith(("event:", "data:", ":", "id:", "retry:"))
 
 
-# The shape nearly every model API streams: optional `event:` line, one `data:` line, blank line.
-SIMPLE_EVENT = re.compile(r"(?:event: ?([^\n]*)\n)?data: ?([^\n]*)\n\n")
-SIMPLE_STREAM = re.compile(r"(?:(?:event: ?[^\n]*\n)?data: ?[^\n]*\n\n)*")
+# The shape nearly every model API streams: optional `event:` line, one `data:` line holding a JSON
+# object, blank line.
+SIMPLE_EVENT = re.compile(r"(?:event: ?([^\n]*)\n)?data: ?(\{[^\n]*)\n\n")
+SIMPLE_STREAM = re.compile(r"(?:(?:event: ?[^\n]*\n)?data: ?\{[^\n]*\n\n)*")
 
 
 def parse(text: str) -> list[Event]:
@@ -27,7 +28,14 @@ def parse(text: str) -> list[Event]:
     if "\r" not in text and SIMPLE_STREAM.fullmatch(text):
         # Fast path, two passes in C: worth it because analysis time is mostly spent here and in JSON.
         pairs = SIMPLE_EVENT.findall(text)
-        return [Event(name or None, data) for (name, _), data in zip(pairs, parse_payloads([raw for _, raw in pairs]))]
+        payloads = [raw for _, raw in pairs]
+        try:
+            parsed = json.loads("[" + ",".join(payloads) + "]")
+        except ValueError:
+            parsed = [parse_data(payload) for payload in payloads]  # one of them is not JSON after all
+        if len(parsed) != len(payloads):  # a payload held several values: read them one by one
+            parsed = [parse_data(payload) for payload in payloads]
+        return list(map(Event, [name or None for name, _ in pairs], parsed))
     return parse_lines(text)
 
 

@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from itertools import chain
 from typing import Any
 
 from probe.dedupe import Carried, FirstSeen, History, RecentResponses, carried_summary, text_diff
@@ -76,13 +77,13 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
         rendered.add(json_block(body))
         return rendered
     seen = state.setdefault("seen", FirstSeen())
-    config = [f"- **{key}**: {inline(compact(value))}" for key, value in body.items() if key not in SECTION_FIELDS]
+    config = {key: value for key, value in body.items() if key not in SECTION_FIELDS}
     if config:
-        rendered.add("**Model and config**", "", *config, "")
+        render_config(config, label, rendered, state)
     if isinstance(body.get("instructions"), str):
         render_instructions(body["instructions"], label, rendered, state)
     if "client_metadata" in body:
-        rendered.add(details("Client metadata", metadata_table(body["client_metadata"])), "")
+        rendered.add(metadata_block(body["client_metadata"], label, state), "")
     items = body.get("input")
     if isinstance(items, str):
         items = [{"type": "message", "role": "user", "content": items}]
@@ -104,11 +105,39 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
     return rendered
 
 
-def metadata_table(metadata: Any) -> str:
-    """Client metadata as a key/value table: one per request, so it must be cheap to write and to read."""
+def render_config(config: dict, label: str, rendered: Rendered, state: dict) -> None:
+    """Model and config: in full once, then only what differs from the previous request's."""
+    previous = state.get("last_config")
+    state["last_config"] = (label, config)
+    if previous is None:
+        rendered.add("**Model and config**", "", *[f"- **{key}**: {inline(compact(value))}"
+                                                   for key, value in config.items()], "")
+        return
+    since, before = previous
+    changed = {key: value for key, value in config.items() if key not in before or before[key] != value}
+    gone = [key for key in before if key not in config]
+    if not changed and not gone:
+        rendered.add(f"**Model and config**: as in {since}", "")
+        return
+    rendered.add(f"**Model and config**: as in {since}, except", "",
+                 *[f"- **{key}**: {inline(compact(value))}" for key, value in changed.items()],
+                 *[f"- **{key}**: (not sent)" for key in gone], "")
+
+
+def metadata_block(metadata: Any, label: str, state: dict) -> str:
+    """Client metadata as a key/value table, keeping only what changed since the previous request's."""
     if not isinstance(metadata, dict):
-        return json_block(metadata)
-    return table(["key", "value"], [[str(key), value] for key, value in metadata.items()])
+        return details("Client metadata", json_block(metadata))
+    previous = state.get("last_metadata")
+    state["last_metadata"] = (label, metadata)
+    rows = [[str(key), value] for key, value in metadata.items()
+            if previous is None or previous[1].get(key) != value]
+    if previous is None:
+        return details(f"Client metadata ({len(rows)})", table(["key", "value"], rows))
+    if not rows:
+        return f"(Client metadata: all {len(metadata)} as in {previous[0]})"
+    return details(f"Client metadata ({len(metadata)}: {len(rows)} new or changed since {previous[0]})",
+                   table(["key", "value"], rows))
 
 
 def render_instructions(text: str, label: str, rendered: Rendered, state: dict) -> None:
@@ -144,7 +173,7 @@ def tools_in_context(carried: Carried, full: list, label: str, state: dict) -> l
         own = earlier[:carried.count] + [[]] * max(0, carried.count - len(earlier))
         own += [declared_tools(item) for item in carried.new]
     rows_by_item.remember(label, own)
-    return [row for rows in own for row in rows]
+    return list(chain.from_iterable(own))
 
 
 def split_history(body: dict, items: list, label: str, state: dict) -> tuple[Carried, list, list[str]]:
