@@ -111,6 +111,7 @@ def run_agent(argv: list[str], env: dict[str, str], timeout: float | None) -> tu
         raise ProbeError(f"cannot start {argv[0]}: {error.strerror}") from None
     deadline = time.monotonic() + timeout if timeout else None
     try:
+        processes.Interrupts.raise_pending()
         while process.poll() is None:
             if deadline and time.monotonic() > deadline:
                 processes.stop(process)

@@ -160,8 +160,13 @@ def start_mock(transport: str) -> tuple[subprocess.Popen, str]:
         [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", transport],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    ready, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT)
-    line = process.stdout.readline() if ready else ""
+    try:
+        processes.Interrupts.raise_pending()
+        ready, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT)
+        line = process.stdout.readline() if ready else ""
+    except BaseException:
+        processes.stop(process)
+        raise
     if not line.startswith("mock listening on "):
         processes.stop(process)
         error = process.stderr.read().strip().splitlines()
@@ -181,11 +186,22 @@ def start_proxies(
     """Start mitmdump (and the mock, for upstream "mock") and wait until every port accepts."""
     mitmdump = find_mitmdump()
     ports = choose_ports(target, port_overrides or {})
+    if upstream is not None and upstream != "mock" and not upstream.startswith(("http://", "https://")):
+        raise ProxyError(f"--upstream {upstream}: expected an http(s):// URL or `mock`")
     mock = None
     if upstream == "mock":
         mock, upstream = start_mock(mock_transport)
-    elif upstream is not None and not upstream.startswith(("http://", "https://")):
-        raise ProxyError(f"--upstream {upstream}: expected an http(s):// URL or `mock`")
+    try:
+        return start_mitmdump(mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock)
+    except BaseException:
+        if mock is not None:
+            processes.stop(mock, grace=2)
+        raise
+
+
+def start_mitmdump(mitmdump: str, target: Target, run: Path | None, upstream: str | None, ports: dict[str, int],
+                   keep_secrets: bool, upstream_proxy: UpstreamProxy | None, mock) -> RunningProxies:
+    """Start the one mitmdump serving every proxy of the target, and wait until its ports accept."""
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
     argv = [mitmdump, "--listen-host", "127.0.0.1", "-s", str(ADDON),
             # lazy: connect upstream per request, so a dead upstream becomes a recorded 502, not a dropped client.
@@ -214,6 +230,7 @@ def start_proxies(
     running = RunningProxies(process, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
                              upstreams, upstream_proxy, mock, log, ports)
     try:
+        processes.Interrupts.raise_pending()
         wait_until_listening(running)
     except BaseException:
         running.stop()

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import __version__
+from probe import __version__, processes
 from probe.runs import create_run, write_manifest
 from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
@@ -116,7 +116,8 @@ def stop_signals_raise_interrupt():
     SIGINT is set explicitly too: a shell starts background jobs with it ignored, and Python keeps that.
     """
     def interrupt(signum, frame):
-        raise KeyboardInterrupt
+        if not processes.Interrupts.arrived():
+            raise KeyboardInterrupt
 
     stop_signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     previous = {signum: signal.signal(signum, interrupt) for signum in stop_signals}
