@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from probe import markdown as md
+from probe.dedupe import changes
 from probe.errors import RunError, run_main
 from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
@@ -117,8 +118,8 @@ def headers_block(title: str, pairs: list[tuple[str, str]], extra_secrets: froze
         rows = [[name, redact_header(name, value, extra_secrets)] for name, value in pairs]
         return md.details(f"{title} ({len(rows)})", md.table(["name", "value"], rows))
     since, before = previous
-    rows = [[name, value] for name, value in current.items() if before.get(name) != value]
-    gone = [name for name in before if name not in current]
+    changed, gone = changes(before, current)
+    rows = [[name, value] for name, value in changed.items()]
     if not rows and not gone:
         return f"({title}: all {len(current)} as in {since})"
     summary = f"{title} ({len(current)}: {len(rows)} new or changed since {since}"

@@ -75,6 +75,12 @@ class History:
                 self.recent[index] = (label, items)
 
 
+def changes(before: dict, current: dict) -> tuple[dict, list]:
+    """What differs between two mappings: keys new or changed (with their values), and keys gone."""
+    changed = {key: value for key, value in current.items() if key not in before or before[key] != value}
+    return changed, [key for key in before if key not in current]
+
+
 def text_diff(old: str, new: str) -> str | None:
     """A unified diff of two texts, or None when they differ too much for a diff to help."""
     lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "earlier", "this request", lineterm="", n=1))

@@ -5,7 +5,7 @@ from collections import Counter
 from itertools import chain
 from typing import Any
 
-from probe.dedupe import Carried, FirstSeen, History, RecentResponses, carried_summary, text_diff
+from probe.dedupe import Carried, FirstSeen, History, RecentResponses, carried_summary, changes, text_diff
 from probe.markdown import Rendered, code, compact, details, first_line, inline, json_block, table
 from probe.sse import Event
 
@@ -114,8 +114,7 @@ def render_config(config: dict, label: str, rendered: Rendered, state: dict) -> 
                                                    for key, value in config.items()], "")
         return
     since, before = previous
-    changed = {key: value for key, value in config.items() if key not in before or before[key] != value}
-    gone = [key for key in before if key not in config]
+    changed, gone = changes(before, config)
     if not changed and not gone:
         rendered.add(f"**Model and config**: as in {since}", "")
         return
@@ -130,8 +129,7 @@ def metadata_block(metadata: Any, label: str, state: dict) -> str:
         return details("Client metadata", json_block(metadata))
     previous = state.get("last_metadata")
     state["last_metadata"] = (label, metadata)
-    rows = [[str(key), value] for key, value in metadata.items()
-            if previous is None or previous[1].get(key) != value]
+    rows = [[str(key), value] for key, value in (changes(previous[1], metadata)[0] if previous else metadata).items()]
     if previous is None:
         return details(f"Client metadata ({len(rows)})", table(["key", "value"], rows))
     if not rows:
