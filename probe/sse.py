@@ -28,13 +28,7 @@ def parse(text: str) -> list[Event]:
     if "\r" not in text and SIMPLE_STREAM.fullmatch(text):
         # Fast path, two passes in C: worth it because analysis time is mostly spent here and in JSON.
         pairs = SIMPLE_EVENT.findall(text)
-        payloads = [raw for _, raw in pairs]
-        try:
-            parsed = json.loads("[" + ",".join(payloads) + "]")
-        except ValueError:
-            parsed = [parse_data(payload) for payload in payloads]  # one of them is not JSON after all
-        if len(parsed) != len(payloads):  # a payload held several values: read them one by one
-            parsed = [parse_data(payload) for payload in payloads]
+        parsed = parse_payloads([raw for _, raw in pairs], all_objects=True)
         return list(map(Event, [name or None for name, _ in pairs], parsed))
     return parse_lines(text)
 
@@ -63,9 +57,12 @@ def parse_lines(text: str) -> list[Event]:
     return [Event(event_name, data) for event_name, data in zip(names, parse_payloads(payloads))]
 
 
-def parse_payloads(payloads: list[str]) -> list[Any]:
-    """Parse every JSON payload in one call when they all are objects (much faster), else one by one."""
-    if payloads and all(payload[:1] == "{" for payload in payloads):
+def parse_payloads(payloads: list[str], all_objects: bool = False) -> list[Any]:
+    """Parse every JSON payload in one call when they all are objects (much faster), else one by one.
+
+    `all_objects` says the caller already knows every payload starts with `{`.
+    """
+    if payloads and (all_objects or all(payload[:1] == "{" for payload in payloads)):
         try:
             parsed = json.loads("[" + ",".join(payloads) + "]")
             if len(parsed) == len(payloads):

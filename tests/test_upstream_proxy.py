@@ -62,14 +62,20 @@ def connects_to(log: Path, port: int) -> bool:
     return re.search(rf"server connect 127\.0\.0\.1:{port}\b", log.read_text()) is not None
 
 
+def chained_proxies(tmp_path, tunnel_port: int, upstream: str, password: str = PASSWORD, transport: str = "http"):
+    """Proxies recording into a new run folder, reaching `upstream` through the tunnel; returns (proxies, run)."""
+    run = tmp_path / "run"
+    run.mkdir()
+    tunnel = UpstreamProxy(f"http://{USER}:{password}@127.0.0.1:{tunnel_port}", "test")
+    return start_proxies(two_proxy_target(tmp_path), run, upstream, mock_transport=transport,
+                         upstream_proxy=tunnel), run
+
+
 def test_http_exchange_goes_through_the_tunnel_with_credentials_on_connect_only(tmp_path, tunnel):
     tunnel_port, log = tunnel
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), HeaderEcho)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    run = tmp_path / "run"
-    run.mkdir()
-    proxies = start_proxies(two_proxy_target(tmp_path), run, f"http://127.0.0.1:{upstream.server_port}/",
-                            upstream_proxy=UpstreamProxy(f"http://{USER}:{PASSWORD}@127.0.0.1:{tunnel_port}", "test"))
+    proxies, run = chained_proxies(tmp_path, tunnel_port, f"http://127.0.0.1:{upstream.server_port}/")
     try:
         status, _, body = post_json(proxies.urls["model"], "/v1/responses", {"model": "m"},
                                     {"authorization": "Bearer agent-own-token"})
@@ -90,10 +96,7 @@ def test_http_exchange_goes_through_the_tunnel_with_credentials_on_connect_only(
 
 def test_websocket_exchange_goes_through_the_tunnel(tmp_path, tunnel):
     tunnel_port, log = tunnel
-    run = tmp_path / "run"
-    run.mkdir()
-    proxies = start_proxies(two_proxy_target(tmp_path), run, "mock", mock_transport="websocket",
-                            upstream_proxy=UpstreamProxy(f"http://{USER}:{PASSWORD}@127.0.0.1:{tunnel_port}", "test"))
+    proxies, run = chained_proxies(tmp_path, tunnel_port, "mock", transport="websocket")
     try:
         client = WebSocketClient(proxies.urls["model"], "/v1/responses")
         assert client.status == 101
@@ -112,10 +115,7 @@ def test_websocket_exchange_goes_through_the_tunnel(tmp_path, tunnel):
 
 def test_wrong_proxy_credentials_are_a_recorded_502(tmp_path, tunnel):
     tunnel_port, _ = tunnel
-    run = tmp_path / "run"
-    run.mkdir()
-    proxies = start_proxies(two_proxy_target(tmp_path), run, "mock", mock_transport="http",
-                            upstream_proxy=UpstreamProxy(f"http://{USER}:wrong@127.0.0.1:{tunnel_port}", "test"))
+    proxies, run = chained_proxies(tmp_path, tunnel_port, "mock", password="wrong")
     try:
         status, _, _ = post_json(proxies.urls["model"], "/v1/responses", {"model": "m"})
     finally:
