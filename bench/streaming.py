@@ -5,7 +5,6 @@ The upstream stamps every event with the time it sent it; the client notes when 
 """
 
 import argparse
-import json
 import os
 import re
 import socket

@@ -27,7 +27,6 @@ from probe.traffic import Body, Exchange, iter_exchanges
 GENERIC_RENDERER = "probe.renderers.generic"
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
-TOKEN_KEYS = ("input", "cached", "output", "reasoning", "total")
 
 
 @dataclass
@@ -266,7 +265,8 @@ def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
-    tokens = ", ".join(f"{key} {totals.tokens.get(key, 0):,}" for key in TOKEN_KEYS)
+    # Each API counts tokens its own way: the kinds are the renderer's, in the order it first reported them.
+    tokens = ", ".join(f"{key} {count:,}" for key, count in totals.tokens.items()) or "none reported"
     lines = ["# agent-probe report", "",
              f"- Source: {md.inline(source_name(traffic))}",
              f"{GENERATED_AT}{time.strftime('%Y-%m-%d %H:%M:%S %z')}",

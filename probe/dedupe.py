@@ -5,6 +5,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
+from probe.markdown import code, compact, details, inline, json_block, table
+
 RECENT_REQUESTS = 8  # earlier requests searched for a shared history; conversations rarely interleave more
 RECENT_RESPONSES = 32  # responses a later request may still continue by id
 
@@ -94,3 +96,66 @@ def carried_summary(carried: Carried, how: str = "") -> str:
     if carried.count:
         text += f"; {carried.count} carried over from {carried.source}{how}"
     return text
+
+
+# Report sections shared by renderers: each shows its content once, then refers back or shows what changed.
+
+
+def config_lines(config: dict, label: str, state: dict, title: str = "Model and config") -> list[str]:
+    """Request settings in full once, then only what differs from the previous request's."""
+    previous = state.get(("last", title))
+    state[("last", title)] = (label, config)
+    if previous is None:
+        return [f"**{title}**", "", *[f"- **{key}**: {inline(compact(value))}" for key, value in config.items()], ""]
+    since, before = previous
+    changed, gone = changes(before, config)
+    if not changed and not gone:
+        return [f"**{title}**: as in {since}", ""]
+    return [f"**{title}**: as in {since}, except", "",
+            *[f"- **{key}**: {inline(compact(value))}" for key, value in changed.items()],
+            *[f"- **{key}**: (not sent)" for key in gone], ""]
+
+
+def mapping_block(title: str, mapping: Any, label: str, state: dict) -> str:
+    """A key/value table, keeping only what changed since the previous request's."""
+    if not isinstance(mapping, dict):
+        return details(title, json_block(mapping))
+    previous = state.get(("last", title))
+    state[("last", title)] = (label, mapping)
+    rows = [[str(key), value] for key, value in (changes(previous[1], mapping)[0] if previous else mapping).items()]
+    if previous is None:
+        return details(f"{title} ({len(rows)})", table(["key", "value"], rows))
+    if not rows:
+        return f"({title}: all {len(mapping)} as in {previous[0]})"
+    return details(f"{title} ({len(mapping)}: {len(rows)} new or changed since {previous[0]})",
+                   table(["key", "value"], rows))
+
+
+def text_once(title: str, text: str, label: str, state: dict, full: str | None = None) -> str:
+    """A long text (a system prompt) in full the first time; later "the same as", or a diff against the last one.
+
+    `full` is how to show it in full, when that is more than the plain text (blocks with markers, say).
+    """
+    earlier = state.setdefault("seen", FirstSeen()).earlier((title, text), label)
+    previous = state.get(("last", title))
+    state[("last", title)] = (label, text)
+    if earlier:
+        return f"**{title}** ({len(text):,} chars): the same as request {earlier}"
+    diff = text_diff(previous[1], text) if previous else None
+    if diff:
+        return details(f"{title} ({len(text):,} chars), changed since request {previous[0]}", code(diff, "diff"))
+    return details(f"{title} ({len(text):,} chars)", full if full is not None else code(text, "text"))
+
+
+def listing_once(title: str, rows: list[list[str]], headers: list[str], names: str, label: str, state: dict,
+                 table_title: str, *more: str) -> list[str]:
+    """A listing (the declared tools) with its table the first time; later "the same set as" when unchanged.
+
+    `more` is shown under the table the first time only, e.g. the full schemas.
+    """
+    earlier = state.setdefault("seen", FirstSeen()).earlier((title, tuple(map(tuple, rows))), label)
+    if earlier:
+        return [f"**{title} ({len(rows)})**: the same set as request {earlier}", ""]
+    return [f"**{title} ({len(rows)})**: {names}", "",
+            details(f"{table_title} ({len(rows)})", table(headers, rows), *more), ""]
+

@@ -12,7 +12,7 @@ class Rendered:
     """What a renderer returns for one request or response."""
 
     lines: list[str] = field(default_factory=list)
-    tokens: dict[str, int] = field(default_factory=dict)  # input, cached, output, reasoning, total
+    tokens: dict[str, int] = field(default_factory=dict)  # counts by kind, named by the renderer (input, output…)
     unrecognised: set[str] = field(default_factory=set)  # kinds of items or events the renderer does not know
     # The part of a request worth counting in the structure tables (history already shown is left out);
     # None means the whole body.

@@ -49,7 +49,7 @@ def test_pipeline_completes_and_prints_where_things_are(codex_run):
     transport, result, run = codex_run
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"run folder: {run.relative_to(run.parents[2])}" in result.stdout or "run folder:" in result.stdout
-    assert f"report: " in result.stdout and str(run.name) in result.stdout
+    assert "report: " in result.stdout and str(run.name) in result.stdout
     assert 'return "Hello, world!"' in result.stdout  # codex printed the mock's final answer
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0

@@ -228,7 +228,7 @@ def test_pipeline_reports_a_failing_agent_and_exits_with_its_code(private_data_d
     assert manifest["agent"]["argv"] == ["/bin/sh", "-c", "echo partial work; exit 3"]
     report = (run / "report.md").read_text()
     assert "status **agent-failed**, agent exit code 3" in report and "- Totals: 0 exchanges" in report
-    assert f"report: " in result.stdout and "partial work" in result.stdout
+    assert "report: " in result.stdout and "partial work" in result.stdout
 
 
 def test_proxies_script_records_until_stopped(tmp_path):

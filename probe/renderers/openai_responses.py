@@ -1,11 +1,11 @@
 """Renders OpenAI Responses API requests and responses (HTTP+SSE and WebSocket) as Markdown."""
 
 import json
-from collections import Counter
 from itertools import chain
 from typing import Any
 
-from probe.dedupe import Carried, FirstSeen, History, RecentResponses, carried_summary, changes, text_diff
+from probe.dedupe import (Carried, History, RecentResponses, carried_summary, config_lines, listing_once, mapping_block,
+                          text_once)
 from probe.markdown import Rendered, code, compact, details, first_line, inline, json_block, table
 from probe.sse import Event
 
@@ -76,14 +76,13 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
     if not isinstance(body, dict):
         rendered.add(json_block(body))
         return rendered
-    seen = state.setdefault("seen", FirstSeen())
     config = {key: value for key, value in body.items() if key not in SECTION_FIELDS}
     if config:
-        render_config(config, label, rendered, state)
+        rendered.add(*config_lines(config, label, state))
     if isinstance(body.get("instructions"), str):
-        render_instructions(body["instructions"], label, rendered, state)
+        rendered.add(text_once("Instructions", body["instructions"], label, state), "")
     if "client_metadata" in body:
-        rendered.add(metadata_block(body["client_metadata"], label, state), "")
+        rendered.add(mapping_block("Client metadata", body["client_metadata"], label, state), "")
     items = body.get("input")
     if isinstance(items, str):
         items = [{"type": "message", "role": "user", "content": items}]
@@ -91,67 +90,13 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
     carried, full, history_lines = split_history(body, items, label, state)
     tool_rows = tool_listing(body.get("tools")) + tools_in_context(carried, full, label, state)
     if tool_rows:
-        earlier = seen.earlier(("tools", tuple(map(tuple, tool_rows))), label)
-        if earlier:
-            rendered.add(f"**Tools declared ({len(tool_rows)})**: the same set as request {earlier}", "")
-        else:
-            rendered.add(f"**Tools declared ({len(tool_rows)})**: {tool_names(tool_rows)}", "",
-                         details(f"Tool table ({len(tool_rows)})",
-                                 table(["namespace", "name", "type", "description"], tool_rows)), "")
+        rendered.add(*listing_once("Tools declared", tool_rows, ["namespace", "name", "type", "description"],
+                                   tool_names(tool_rows), label, state, "Tool table"))
     rendered.add(*history_lines)
     if items:
         render_input(carried.new, rendered, state, first_index=carried.count + 1)
     rendered.payload = {key: value for key, value in body.items() if key != "input"} | {"input": carried.new}
     return rendered
-
-
-def render_config(config: dict, label: str, rendered: Rendered, state: dict) -> None:
-    """Model and config: in full once, then only what differs from the previous request's."""
-    previous = state.get("last_config")
-    state["last_config"] = (label, config)
-    if previous is None:
-        rendered.add("**Model and config**", "", *[f"- **{key}**: {inline(compact(value))}"
-                                                   for key, value in config.items()], "")
-        return
-    since, before = previous
-    changed, gone = changes(before, config)
-    if not changed and not gone:
-        rendered.add(f"**Model and config**: as in {since}", "")
-        return
-    rendered.add(f"**Model and config**: as in {since}, except", "",
-                 *[f"- **{key}**: {inline(compact(value))}" for key, value in changed.items()],
-                 *[f"- **{key}**: (not sent)" for key in gone], "")
-
-
-def metadata_block(metadata: Any, label: str, state: dict) -> str:
-    """Client metadata as a key/value table, keeping only what changed since the previous request's."""
-    if not isinstance(metadata, dict):
-        return details("Client metadata", json_block(metadata))
-    previous = state.get("last_metadata")
-    state["last_metadata"] = (label, metadata)
-    rows = [[str(key), value] for key, value in (changes(previous[1], metadata)[0] if previous else metadata).items()]
-    if previous is None:
-        return details(f"Client metadata ({len(rows)})", table(["key", "value"], rows))
-    if not rows:
-        return f"(Client metadata: all {len(metadata)} as in {previous[0]})"
-    return details(f"Client metadata ({len(metadata)}: {len(rows)} new or changed since {previous[0]})",
-                   table(["key", "value"], rows))
-
-
-def render_instructions(text: str, label: str, rendered: Rendered, state: dict) -> None:
-    """Instructions in full the first time; later "same as", or a diff against the previous ones."""
-    earlier = state["seen"].earlier(("instructions", text), label)
-    previous = state.get("last_instructions")
-    state["last_instructions"] = (label, text)
-    if earlier:
-        rendered.add(f"**Instructions** ({len(text):,} chars): the same as request {earlier}", "")
-        return
-    diff = text_diff(previous[1], text) if previous else None
-    if diff:
-        rendered.add(details(f"Instructions ({len(text):,} chars), changed since request {previous[0]}",
-                             code(diff, "diff")), "")
-    else:
-        rendered.add(details(f"Instructions ({len(text):,} chars)", code(text, "text")), "")
 
 
 def declared_tools(item: Any) -> list[list[str]]:
