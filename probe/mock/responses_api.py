@@ -5,6 +5,8 @@ import time
 import uuid
 from typing import Any
 
+from probe.mock.wording import final_answer_text, split_words
+
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
     ("sleep", {"duration_ms": 10}),
@@ -93,17 +95,6 @@ def usage_for(request: dict, output_words: int, reasoning_tokens: int) -> dict:
     }
 
 
-def split_words(text: str) -> list[str]:
-    """Split text into deltas that join back to it exactly."""
-    pieces, current = [], ""
-    for char in text:
-        current += char
-        if char in " \n":
-            pieces.append(current)
-            current = ""
-    return pieces + ([current] if current else [])
-
-
 class EventStream:
     """Builds the numbered events of one response."""
 
@@ -182,14 +173,6 @@ class EventStream:
         final = dict(self.response, status="completed", output=self.output, usage=usage)
         self.emit("response.completed", response=final)
         return self.events
-
-
-def final_answer_text(prompt: str) -> str:
-    topic = prompt.strip().splitlines()[0][:120] if prompt.strip() else "your request"
-    return (
-        f"Here is my answer to \"{topic}\" (from the agent-probe mock model):\n\n"
-        "```python\ndef hello_world() -> str:\n    return \"Hello, world!\"\n```\n"
-    )
 
 
 def plan_events(request: dict, prompt_hint: str = "") -> list[dict]:

@@ -10,11 +10,12 @@ from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 
-from probe.mock import responses_api
+from probe.mock import messages_api, responses_api
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-# Channels codex's ChatGPT mode talks to besides the model; an empty JSON object satisfies them.
-BACKEND_CHANNELS = ("/wham/", "/analytics-events/", "/ps/")
+# Side channels agents talk to besides the model; an empty JSON object satisfies them. codex's
+# ChatGPT mode uses the first three; Claude Code checks /api/hello and reports telemetry and settings.
+BACKEND_CHANNELS = ("/wham/", "/analytics-events/", "/ps/", "/api/hello", "/api/event_logging/", "/api/claude_code/")
 
 
 @dataclass
@@ -84,7 +85,11 @@ class MockServer:
         if request.method == "HEAD":
             await send_bytes(writer, 200, b"", "text/plain")
         elif request.method == "POST" and path.endswith("/responses"):
-            await self.serve_sse(request, writer)
+            await self.serve_sse(writer, self.events_for(request.json()))
+        elif request.method == "POST" and path.endswith("/v1/messages/count_tokens"):
+            await send_json(writer, 200, messages_api.count_tokens(request.json()))
+        elif request.method == "POST" and path.endswith("/v1/messages"):
+            await self.serve_messages(request, writer)
         elif path.endswith("/models"):
             await send_json(writer, 200, {"object": "list", "data": [], "models": []})
         elif any(channel in path for channel in BACKEND_CHANNELS):
@@ -102,8 +107,16 @@ class MockServer:
         self.stats.model_responses += 1
         return events
 
-    async def serve_sse(self, request: Request, writer: asyncio.StreamWriter) -> None:
-        events = self.events_for(request.json())
+    async def serve_messages(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        """Anthropic Messages API: SSE when the request asks for a stream, one JSON message otherwise."""
+        body = request.json()
+        self.stats.model_responses += 1
+        if body.get("stream"):
+            await self.serve_sse(writer, messages_api.plan_events(body))
+        else:
+            await send_json(writer, 200, messages_api.plan_message(body))
+
+    async def serve_sse(self, writer: asyncio.StreamWriter, events: list[dict]) -> None:
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
             b"transfer-encoding: chunked\r\n\r\n"

@@ -1,0 +1,160 @@
+"""Plans Anthropic Messages API answers: a tool_use turn first, then a final answer to its tool_result."""
+
+import json
+import uuid
+from typing import Any
+
+from probe.mock.wording import final_answer_text, split_words
+
+# Harmless tools Claude Code declares, in order of preference, with input their schemas accept.
+# `echo` is on Claude Code's read-only list, so it runs without a permission prompt.
+HARMLESS_CALLS = [
+    ("Bash", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
+    ("ToolSearch", {"query": "select:WebFetch", "max_results": 1}),
+]
+FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+def blocks(message: Any) -> list[dict]:
+    """A message's content as a list of blocks (a plain string is one text block)."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [block for block in content or [] if isinstance(block, dict)]
+
+
+def user_prompt(request: dict) -> str:
+    """The user's own words: the first user message's text, without Claude Code's system reminders."""
+    for message in request.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") == "user":
+            texts = [block.get("text", "") for block in blocks(message) if block.get("type") == "text"]
+            texts = [text for text in texts if not text.lstrip().startswith("<system-reminder>")]
+            return texts[-1] if texts else ""
+    return ""
+
+
+def wants_final_answer(request: dict) -> bool:
+    """True when the newest user message carries a tool_result, so the model should answer."""
+    for message in reversed(request.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return any(block.get("type") == "tool_result" for block in blocks(message))
+    return False
+
+
+def choose_tool_call(request: dict) -> tuple[str, dict]:
+    declared = {tool.get("name") for tool in request.get("tools") or [] if isinstance(tool, dict)}
+    for name, arguments in HARMLESS_CALLS:
+        if name in declared:
+            return name, arguments
+    # An undeclared tool still completes the loop: the agent answers with an error tool_result.
+    return FALLBACK_CALL
+
+
+def estimate_tokens(value: Any) -> int:
+    return len(json.dumps(value)) // 4 if value else 0
+
+
+def usage_for(request: dict, output_tokens: int) -> dict:
+    """Plausible usage: the system prompt and tools are the cached prefix, written once and read after."""
+    prefix = estimate_tokens(request.get("system")) + estimate_tokens(request.get("tools"))
+    rest = max(1, estimate_tokens(request.get("messages")))
+    follow_up = len(request.get("messages") or []) > 1 and wants_final_answer(request)
+    return {
+        "input_tokens": rest,
+        "cache_creation_input_tokens": 0 if follow_up else prefix,
+        "cache_read_input_tokens": prefix if follow_up else 0,
+        "output_tokens": output_tokens,
+    }
+
+
+class EventStream:
+    """Builds the SSE events of one streamed message, block by block."""
+
+    def __init__(self, request: dict):
+        self.request = request
+        self.events: list[dict] = []
+        self.content: list[dict] = []
+        self.message = {"id": new_id("msg"), "type": "message", "role": "assistant",
+                        "model": request.get("model") or "claude-mock", "content": [], "stop_reason": None,
+                        "stop_sequence": None}
+
+    def start(self, usage: dict) -> None:
+        opening = dict(usage, output_tokens=1)
+        self.events.append({"type": "message_start", "message": dict(self.message, usage=opening)})
+        self.events.append({"type": "ping"})
+
+    def block(self, start: dict, deltas: list[dict], final: dict) -> None:
+        index = len(self.content)
+        self.events.append({"type": "content_block_start", "index": index, "content_block": start})
+        for delta in deltas:
+            self.events.append({"type": "content_block_delta", "index": index, "delta": delta})
+        self.events.append({"type": "content_block_stop", "index": index})
+        self.content.append(final)
+
+    def thinking(self, text: str) -> None:
+        signature = uuid.uuid4().hex * 2
+        deltas = [{"type": "thinking_delta", "thinking": piece} for piece in split_words(text)]
+        deltas.append({"type": "signature_delta", "signature": signature})
+        self.block({"type": "thinking", "thinking": "", "signature": ""}, deltas,
+                   {"type": "thinking", "thinking": text, "signature": signature})
+
+    def text(self, text: str) -> None:
+        deltas = [{"type": "text_delta", "text": piece} for piece in split_words(text)]
+        self.block({"type": "text", "text": ""}, deltas, {"type": "text", "text": text})
+
+    def tool_use(self, name: str, arguments: dict) -> None:
+        block_id, encoded = new_id("toolu"), json.dumps(arguments)
+        # Real streams cut tool input anywhere, even inside a string; so does the mock.
+        middle = len(encoded) // 2
+        deltas = [{"type": "input_json_delta", "partial_json": part} for part in ("", encoded[:middle], encoded[middle:])]
+        self.block({"type": "tool_use", "id": block_id, "name": name, "input": {}}, deltas,
+                   {"type": "tool_use", "id": block_id, "name": name, "input": arguments})
+
+    def finish(self, stop_reason: str, usage: dict) -> list[dict]:
+        self.events.append({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                            "usage": usage})
+        self.events.append({"type": "message_stop"})
+        return self.events
+
+    def as_message(self, stop_reason: str, usage: dict) -> dict:
+        """The same answer as one JSON message, for requests with `stream: false`."""
+        return dict(self.message, content=self.content, stop_reason=stop_reason, usage=usage)
+
+
+def plan(request: dict) -> tuple[EventStream, str, dict]:
+    """Decide the scenario from the request itself: (built stream, stop reason, final usage)."""
+    stream = EventStream(request)
+    if wants_final_answer(request) or not request.get("tools"):
+        text = final_answer_text(user_prompt(request))
+        usage = usage_for(request, len(split_words(text)))
+        stream.start(usage)
+        stream.text(text)
+        return stream, "end_turn", usage
+    name, arguments = choose_tool_call(request)
+    usage = usage_for(request, 40)
+    stream.start(usage)
+    stream.thinking(f"The user asked for code. I will call {name} once before answering.")
+    stream.text(f"Let me run {name} first.")
+    stream.tool_use(name, arguments)
+    return stream, "tool_use", usage
+
+
+def plan_events(request: dict) -> list[dict]:
+    """The SSE events of a streamed answer, from message_start to message_stop."""
+    stream, stop_reason, usage = plan(request)
+    return stream.finish(stop_reason, usage)
+
+
+def plan_message(request: dict) -> dict:
+    """A non-streamed answer."""
+    stream, stop_reason, usage = plan(request)
+    return stream.as_message(stop_reason, usage)
+
+
+def count_tokens(request: dict) -> dict:
+    return {"input_tokens": max(1, estimate_tokens(request.get("system")) + estimate_tokens(request.get("tools"))
+                                + estimate_tokens(request.get("messages")))}
