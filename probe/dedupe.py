@@ -90,9 +90,9 @@ def text_diff(old: str, new: str) -> str | None:
     return diff if len(diff) < len(new) / 2 else None
 
 
-def carried_summary(carried: Carried, how: str = "") -> str:
+def carried_summary(carried: Carried, how: str = "", noun: str = "item") -> str:
     new = len(carried.new)
-    text = f"+ {new} new item{'s' if new != 1 else ''}"
+    text = f"+ {new} new {noun}{'s' if new != 1 else ''}"
     if carried.count:
         text += f"; {carried.count} carried over from {carried.source}{how}"
     return text
@@ -101,8 +101,12 @@ def carried_summary(carried: Carried, how: str = "") -> str:
 # Report sections shared by renderers: each shows its content once, then refers back or shows what changed.
 
 
-def config_lines(config: dict, label: str, state: dict, title: str = "Model and config") -> list[str]:
-    """Request settings in full once, then only what differs from the previous request's."""
+def config_lines(body: dict, sections: set, label: str, state: dict, title: str = "Model and config") -> list[str]:
+    """A request's settings (the fields not shown in `sections` of their own) in full once, then only what
+    differs from the previous request's."""
+    config = {key: value for key, value in body.items() if key not in sections}
+    if not config:
+        return []
     previous = state.get(("last", title))
     state[("last", title)] = (label, config)
     if previous is None:

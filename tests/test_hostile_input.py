@@ -8,8 +8,11 @@ from hypothesis import strategies as st
 
 from probe.analyze import build_report
 from probe.importer import import_renderer
+from probe.renderers import anthropic_messages
+from probe.sse import Event
 
-RENDERERS = [import_renderer("probe.renderers.openai_responses"), import_renderer("probe.renderers.generic")]
+RENDERERS = [import_renderer("probe.renderers.openai_responses"), import_renderer("probe.renderers.generic"),
+             anthropic_messages]
 EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                            HealthCheck.data_too_large])
 
@@ -94,3 +97,44 @@ def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
     report, warnings = build_report(traffic, RENDERERS[0], None)
     assert "### #1" in report
     assert "x" * min(size, 1000) in report
+
+
+# Shapes the Messages renderer looks into, with wrong types mixed in.
+block_types = st.sampled_from(["text", "image", "document", "tool_use", "server_tool_use", "tool_result", "thinking",
+                               "redacted_thinking", "hologram", 5, None])
+blocks = st.fixed_dictionaries({"type": block_types}, optional={
+    "text": scalars | json_values, "source": json_values, "id": scalars, "name": scalars, "input": json_values,
+    "tool_use_id": scalars, "content": json_values, "is_error": scalars, "thinking": scalars, "signature": scalars,
+    "data": scalars, "cache_control": json_values, "title": scalars})
+message_lists = st.lists(st.fixed_dictionaries({"role": scalars}, optional={
+    "content": st.lists(blocks, max_size=4) | json_values}), max_size=4)
+messages_bodies = st.fixed_dictionaries({}, optional={
+    "model": scalars, "max_tokens": scalars, "stream": scalars, "system": st.lists(blocks, max_size=3) | json_values,
+    "tools": st.lists(st.fixed_dictionaries({}, optional={"name": scalars, "type": scalars, "description": scalars,
+                                                          "cache_control": json_values}), max_size=3) | json_values,
+    "messages": message_lists | json_values})
+deltas = st.fixed_dictionaries({"type": st.sampled_from(["text_delta", "input_json_delta", "thinking_delta",
+                                                         "signature_delta", "citations_delta", "odd_delta", 2])},
+                               optional={"text": scalars, "partial_json": scalars, "thinking": scalars,
+                                         "signature": scalars, "citation": json_values, "stop_reason": scalars})
+messages_events = st.fixed_dictionaries({"type": st.sampled_from([
+    "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
+    "message_stop", "ping", "error", "surprise", 4])}, optional={
+    "index": scalars, "content_block": blocks | json_values, "delta": deltas | json_values, "usage": json_values,
+    "error": json_values, "message": json_values | st.fixed_dictionaries({}, optional={
+        "id": scalars, "type": scalars, "usage": json_values, "content": json_values, "stop_reason": scalars})})
+
+
+@EXAMPLES
+@given(turns=st.lists(st.tuples(messages_bodies, st.lists(messages_events, max_size=8) | json_values), max_size=4))
+def test_messages_renderer_never_raises_on_odd_shapes(turns):
+    """Stricter than the report test, which would show a failing renderer's input raw: this one must not fail."""
+    state = {}
+    for number, (body, answer) in enumerate(turns, start=1):
+        anthropic_messages.render_request(body, f"#{number}", state)
+        if isinstance(answer, list) and all(isinstance(event, dict) for event in answer):
+            events = [Event(str(event.get("type")), event) for event in answer]
+            anthropic_messages.render_response(events, None, f"#{number}", state)
+        else:
+            anthropic_messages.render_response(None, answer, f"#{number}", state)
+    anthropic_messages.render_epilogue(state)

@@ -72,13 +72,9 @@ def tool_names(rows: list[list[str]]) -> str:
 
 
 def render_request(body: Any, label: str, state: dict) -> Rendered:
-    rendered = Rendered()
     if not isinstance(body, dict):
-        rendered.add(json_block(body))
-        return rendered
-    config = {key: value for key, value in body.items() if key not in SECTION_FIELDS}
-    if config:
-        rendered.add(*config_lines(config, label, state))
+        return Rendered([json_block(body)])
+    rendered = Rendered(config_lines(body, SECTION_FIELDS, label, state))
     if isinstance(body.get("instructions"), str):
         rendered.add(text_once("Instructions", body["instructions"], label, state), "")
     if "client_metadata" in body:
