@@ -10,6 +10,7 @@ from probe import analyze as analyze_script
 from probe import capture as capture_script
 from probe import pipeline as pipeline_script
 from probe import proxies as proxies_script
+from probe import targets as targets_script
 from probe.errors import run_main
 from probe.targets import known_targets
 
@@ -23,6 +24,8 @@ CAPTURE_HELP = {
     "port": "NAME=PORT listen port for one proxy (0 picks a free port); repeatable",
     "timeout": "stop the agent after this many seconds",
     "keep_secrets": "store secret headers unredacted (they are fingerprinted by default)",
+    "full_traffic": "leave out the target's quiet_env, so the agent also makes its optional calls "
+                    "(telemetry, update checks)",
     "upstream_proxy": "reach upstreams through this HTTP proxy, http://[user:pass@]host:port, or `none` "
                       "(default: the target's upstream_proxy, else HTTPS_PROXY)",
 }
@@ -43,7 +46,7 @@ def call(main, argv: list[str]) -> None:
 
 
 def capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                 upstream_proxy) -> list[str]:
+                 upstream_proxy, full_traffic) -> list[str]:
     argv = ["--target", target_or_default(c, target)]
     argv += ["--prompt", prompt] if prompt is not None else []
     argv += ["--command", command] if command is not None else []
@@ -54,6 +57,7 @@ def capture_argv(c, target, prompt, command, upstream, mock_transport, label, po
     argv += ["--timeout", str(timeout)] if timeout else []
     argv += ["--keep-secrets"] if keep_secrets else []
     argv += ["--upstream-proxy", upstream_proxy] if upstream_proxy else []
+    argv += ["--full-traffic"] if full_traffic else []
     return argv
 
 
@@ -75,11 +79,11 @@ def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=N
 
 @task(help=CAPTURE_HELP, iterable=["port"])
 def capture(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-            timeout=None, keep_secrets=False, upstream_proxy=None):
+            timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False):
     """Run the agent once through the proxies and record every exchange into a new run folder."""
     call(capture_script.main,
          capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                      upstream_proxy))
+                      upstream_proxy, full_traffic))
 
 
 @task(help={
@@ -101,11 +105,17 @@ def analyze(c, run=None, target=None, input=None, output=None, no_redact=False):
 
 @task(help=CAPTURE_HELP, iterable=["port"])
 def pipeline(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-             timeout=None, keep_secrets=False, upstream_proxy=None):
+             timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False):
     """Capture a run and write its report in one step; exits with the agent's exit code."""
     call(pipeline_script.main,
          capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                      upstream_proxy))
+                      upstream_proxy, full_traffic))
+
+
+@task
+def targets(c):
+    """List the known targets (targets/*.yaml) with their description, renderer, proxies and agent."""
+    call(targets_script.main, [])
 
 
 @task(help={
@@ -124,5 +134,5 @@ def bench(c, runs=5, sizes="10,100,1000"):
             raise Exit(f"bench/{script} failed with exit code {result.returncode}", code=result.returncode)
 
 
-ns = Collection(proxies, capture, analyze, pipeline, bench)
+ns = Collection(proxies, capture, analyze, pipeline, targets, bench)
 ns.configure({"probe": {"target": None}})

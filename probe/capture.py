@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import agents, processes, session
+from probe import agents, processes, scrub, session
 from probe.errors import ProbeError, run_main
 from probe.paths import display
 from probe.proxies import add_upstream_proxy_argument, choose_upstream_proxy, parse_port_overrides, start_proxies
@@ -39,12 +39,18 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
                         help="listen port for one proxy (0 = any free port); repeatable")
     parser.add_argument("--timeout", type=float, default=None, help="stop the agent after this many seconds")
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+    parser.add_argument("--full-traffic", action="store_true",
+                        help="leave out the target's quiet_env, so the agent also makes its optional calls "
+                             "(telemetry, update checks)")
     add_upstream_proxy_argument(parser)
 
 
-def agent_environment(target: Target, values: dict[str, str], urls: dict[str, str], mock: bool) -> dict[str, str]:
+def agent_environment(target: Target, values: dict[str, str], urls: dict[str, str], mock: bool,
+                      full_traffic: bool = False) -> dict[str, str]:
     env = dict(os.environ)
     env.update({key: fill_placeholders(value, values) for key, value in target.env.items()})
+    if not full_traffic:
+        env.update({key: fill_placeholders(value, values) for key, value in target.quiet_env.items()})
     if mock:
         env.update({key: fill_placeholders(value, values) for key, value in target.mock_env.items()})
     # The agent talks to our proxies on loopback: a corporate HTTP_PROXY must not capture that hop.
@@ -56,15 +62,22 @@ def agent_environment(target: Target, values: dict[str, str], urls: dict[str, st
     return env
 
 
+def target_variables(target: Target, mock: bool, full_traffic: bool) -> list[str]:
+    names = list(target.env)
+    names += list(target.quiet_env) if not full_traffic else []
+    names += list(target.mock_env) if mock else []
+    return list(dict.fromkeys(names))
+
+
 def capture(target: Target, prompt: str | None, command: str | None, upstream: str | None = None,
             label: str = "", ports: list[str] | tuple = (), timeout: float | None = None,
             keep_secrets: bool = False, mock_transport: str = "websocket",
-            upstream_proxy: str | None = None) -> CaptureResult:
+            upstream_proxy: str | None = None, full_traffic: bool = False) -> CaptureResult:
     program = agents.find_agent(target) if command is None else None
     overrides = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
     recording = session.open_run(target, None, label, prompt, None, upstream, keep_secrets)
-    proxies = None
+    proxies, env = None, {}
     status, exit_code, note = "interrupted", 130, None
     # {agent_home}: a private, empty folder for the agent's own state (config, session logs). It lives
     # outside the run folder and is removed afterwards, because those logs repeat prompts and outputs
@@ -78,13 +91,15 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
                 print(f"proxy {line}", file=sys.stderr)
             values = {"prompt": prompt or "", "run": str(recording.run.resolve()), "agent_home": str(agent_home)}
             values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
+            env = agent_environment(target, values, proxies.urls, upstream == "mock", full_traffic)
+            # What the target set, as the agent saw it: the rest of the environment is the user's own.
+            target_env = {name: env[name] for name in target_variables(target, upstream == "mock", full_traffic)}
             if command is None:
                 argv = [program] + [fill_placeholders(argument, values) for argument in target.command[1:]]
-                recording.set_agent(argv, agents.agent_version(program))
+                recording.set_agent(argv, agents.agent_version(program), target_env)
             else:
                 argv = ["/bin/sh", "-c", command]
-                recording.set_agent(["/bin/sh", "-c", mask_command(command)], None)
-            env = agent_environment(target, values, proxies.urls, upstream == "mock")
+                recording.set_agent(["/bin/sh", "-c", mask_command(command)], None, target_env)
             exit_code, note = run_agent(argv, env, timeout)
             status = "complete" if exit_code == 0 and note is None else "agent-failed"
             if note:
@@ -98,6 +113,9 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
         if proxies is not None:
             proxies.stop()
         shutil.rmtree(agent_home, ignore_errors=True)
+        if env and not keep_secrets:
+            # An agent may keep its state in the run folder ({run}/...) and copy its key into it.
+            recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, env)
         recording.finish(status, exit_code, note)
     return CaptureResult(recording.run, status, exit_code)
 
@@ -130,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     result = capture(load_target(args.target), args.prompt, args.command, args.upstream, args.label, args.port,
-                     args.timeout, args.keep_secrets, args.mock_transport, args.upstream_proxy)
+                     args.timeout, args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic)
     print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.exit_code})")
     return result.exit_code
 

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     target = load_target(args.target)
     result = capture(target, args.prompt, args.command, args.upstream, args.label, args.port, args.timeout,
-                     args.keep_secrets, args.mock_transport, args.upstream_proxy)
+                     args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic)
     # A report is written whatever the agent did: a failed or interrupted run is worth reading too.
     report, warnings = analyze_run(result.run, target.path and str(target.path))
     for warning in warnings:

@@ -32,9 +32,11 @@ class Recording:
         self.manifest["upstream_proxy"] = proxies.upstream_proxy.describe()
         self.save()
 
-    def set_agent(self, argv: list[str], version: str | None) -> None:
-        """Record the agent's argv (masked here unless the caller already masked it) and version."""
-        self.manifest["agent"] = {"argv": mask_argv(argv), "version": version}
+    def set_agent(self, argv: list[str], version: str | None, env: dict[str, str] | None = None) -> None:
+        """Record the agent's argv (masked here unless the caller already masked it), its version, and the
+        environment variables the target set for it (secret-shaped values masked)."""
+        self.manifest["agent"] = {"argv": mask_argv(argv), "version": version,
+                                  "env": {name: mask_tokens_and_urls(value) for name, value in (env or {}).items()}}
         self.save()
 
     def finish(self, status: str, exit_code: int | None, note: str | None = None) -> None:

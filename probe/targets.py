@@ -1,12 +1,14 @@
 """Loads and strictly validates `targets/<name>.yaml`, the description of one agent."""
 
+import argparse
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from probe.errors import TargetError
+from probe.errors import TargetError, run_main
 from probe.paths import display, targets_dir
 
 PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
@@ -37,6 +39,7 @@ class Target:
     command: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
+    quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
     redact_headers: tuple[str, ...] = ()
     install: Install | None = None
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
@@ -58,7 +61,9 @@ TOP_LEVEL = {
 PROXY_KEYS = {"name": ("string", True), "listen": ("integer", True), "upstream": ("string", True),
               "purpose": ("string", False)}
 AGENT_KEYS = {"command": ("list of strings", True), "env": ("string mapping", False),
-              "mock_env": ("string mapping", False), "install": ("mapping", False)}
+              "mock_env": ("string mapping", False), "quiet_env": ("string mapping", False),
+              "install": ("mapping", False)}
+ENVIRONMENTS = ("env", "mock_env", "quiet_env")
 INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
 
 
@@ -132,11 +137,13 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     agent = check.mapping(data["agent"], AGENT_KEYS, "agent")
     if not agent["command"]:
         raise check.fail("agent.command", "expected at least the program name")
-    for index, argument in enumerate(agent["command"]):
-        for match in PLACEHOLDER.finditer(argument):
+    places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent["command"])]
+    places += [(f"agent.{kind}.{name}", value) for kind in ENVIRONMENTS for name, value in agent.get(kind, {}).items()]
+    for where, text in places:
+        for match in PLACEHOLDER.finditer(text):
             placeholder = match.group(1)
             if placeholder.startswith("proxy.") and placeholder[6:] not in names:
-                raise check.fail(f"agent.command[{index}]", f"{{{placeholder}}} names no proxy of this target")
+                raise check.fail(where, f"{{{placeholder}}} names no proxy of this target")
     if "upstream_proxy" in data and not re.match(r"^http://[^/]+(:\d+)?/?$", data["upstream_proxy"]):
         raise check.fail("upstream_proxy", "expected http://[user:pass@]host:port")
     install = None
@@ -151,6 +158,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         command=tuple(agent["command"]),
         env=dict(agent.get("env", {})),
         mock_env=dict(agent.get("mock_env", {})),
+        quiet_env=dict(agent.get("quiet_env", {})),
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
         install=install,
         upstream_proxy=data.get("upstream_proxy"),
@@ -185,3 +193,41 @@ def load_target(name_or_path: str) -> Target:
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Replace `{prompt}`, `{run}`, `{agent_home}` and `{proxy.NAME}`; other braces are left alone."""
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def describe(target: Target) -> list[str]:
+    """What `invoke targets` prints for one target."""
+    lines = [f"{target.name}: {target.description}", f"  renderer: {target.renderer}"]
+    for proxy in target.proxies:
+        port = proxy.listen or "any free port"
+        purpose = f"  ({proxy.purpose})" if proxy.purpose else ""
+        lines.append(f"  proxy {proxy.name}: 127.0.0.1:{port} -> {proxy.upstream}{purpose}")
+    if target.install:
+        lines.append(f"  agent: {target.command[0]} (npm {target.install.npm}@{target.install.version})")
+    else:
+        lines.append(f"  agent: {target.command[0]}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m probe.targets",
+                                     description="List the known targets: description, renderer and proxies.")
+    parser.parse_args(argv)
+    names = known_targets()
+    if not names:
+        print(f"no targets in {display(targets_dir())}")
+        return 0
+    broken = 0
+    for position, name in enumerate(names):
+        if position:
+            print()
+        try:
+            print("\n".join(describe(load_target(name))))
+        except TargetError as error:
+            print(f"{name}: not usable: {error}")  # one broken file must not hide the others
+            broken += 1
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
