@@ -31,6 +31,12 @@ def codex_program():
     return str(agents.ensure_pinned(load_target("codex")))
 
 
+@pytest.fixture(scope="session")
+def claude_program():
+    """The pinned Claude Code in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_pinned(load_target("claude-code")))
+
+
 def two_proxy_target(tmp_path) -> object:
     text = """
 name: itest

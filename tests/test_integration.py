@@ -207,7 +207,7 @@ def test_busy_port_gives_one_clear_line(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--target", "nope", "--prompt", "x"], 'error: unknown target "nope" (known targets: codex'),
+    (["--target", "nope", "--prompt", "x"], 'error: unknown target "nope" (known targets: claude-code, codex)'),
     (["--target", "tests/data/garbage.yaml", "--prompt", "x"], "error: tests/data/garbage.yaml: line 3: invalid YAML: expected ',' or ']'"),
 ])
 def test_bad_input_gives_one_line_and_no_traceback(argv, message):

@@ -1,7 +1,11 @@
 """Target files are validated strictly, with errors that name the file and the place."""
 
+import subprocess
+import sys
+
 import pytest
 
+from conftest import PROJECT_ROOT
 from probe.errors import TargetError
 from probe.importer import import_renderer
 from probe.targets import fill_placeholders, load_target, parse_target
@@ -27,6 +31,41 @@ def test_codex_target_declares_both_proxies_and_its_pinned_package():
     assert target.renderer == "probe.renderers.openai_responses"
 
 
+def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
+    target = load_target("claude-code")
+    assert [(proxy.name, proxy.upstream) for proxy in target.proxies] == [("api", "https://api.anthropic.com/")]
+    assert target.command[:3] == ("claude", "-p", "{prompt}")
+    options = dict(zip(target.command[3::2], target.command[4::2]))
+    assert options == {"--output-format": "text", "--max-turns": "8", "--permission-mode": "dontAsk"}
+    assert target.env == {"ANTHROPIC_BASE_URL": "{proxy.api}", "CLAUDE_CONFIG_DIR": "{run}/claude-config"}
+    assert target.quiet_env == {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    assert target.install.npm == "@anthropic-ai/claude-code" and target.install.version == "2.1.330"
+    assert target.renderer == "probe.renderers.anthropic_messages"
+
+
+def test_targets_script_lists_every_target_with_renderer_and_proxies():
+    result = subprocess.run([sys.executable, "-m", "invoke", "targets"], cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("claude-code: Anthropic Claude Code CLI speaking the Messages API over HTTP/SSE\n"
+                                    "  renderer: probe.renderers.anthropic_messages\n"
+                                    "  proxy api: 127.0.0.1:18090 -> https://api.anthropic.com/")
+    assert "\ncodex: OpenAI codex CLI" in result.stdout
+    assert "  proxy backend: 127.0.0.1:18081 -> https://chatgpt.com/" in result.stdout
+    assert "  agent: claude (npm @anthropic-ai/claude-code@2.1.330)" in result.stdout
+
+
+def test_targets_script_names_a_broken_file_and_lists_the_rest(tmp_path, monkeypatch):
+    (tmp_path / "good.yaml").write_text(VALID.replace("name: demo", "name: good"))
+    (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
+    monkeypatch.setenv("PROBE_TARGETS_DIR", str(tmp_path))
+    result = subprocess.run([sys.executable, "-m", "probe.targets"], cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout.splitlines()[0].startswith("bad: not usable: ") and "invalid YAML" in result.stdout
+    assert "good: a demo agent\n  renderer: probe.renderers.generic\n  proxy api: 127.0.0.1:any free port" in result.stdout
+
+
 def test_valid_target_parses():
     target = parse_target(VALID, "targets/demo.yaml")
     assert target.proxies[0].listen == 0 and target.command[2] == "{proxy.api}"
@@ -40,6 +79,9 @@ def test_valid_target_parses():
     (("{proxy.api}", "{proxy.nope}"), "targets/x.yaml: agent.command[2]: {proxy.nope} names no proxy"),
     (("https://api.example.com/", "ftp://x"), "targets/x.yaml: proxies[0].upstream: expected an http"),
     (("name: demo", "name: demo\nextra: 1"), "targets/x.yaml: extra: unknown key"),
+    (('"{prompt}"]', '"{prompt}"]\n  env: {BASE: "{proxy.other}"}'),
+     "targets/x.yaml: agent.env.BASE: {proxy.other} names no proxy"),
+    (('"{prompt}"]', '"{prompt}"]\n  quiet_env: {QUIET: 1}'), "targets/x.yaml: agent.quiet_env: expected a string mapping"),
 ])
 def test_invalid_targets_are_rejected_with_location(change, message):
     with pytest.raises(TargetError) as error:
