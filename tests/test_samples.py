@@ -15,10 +15,18 @@ def without_generated_at(report: str) -> list[str]:
     return [line for line in report.splitlines() if not line.startswith(GENERATED_AT)]
 
 
-def test_samples_exist_for_both_codex_transports():
-    names = [sample.name for sample in SAMPLES]
-    assert any(name.endswith("sample-http") for name in names)
-    assert any(name.endswith("sample-websocket") for name in names)
+def test_samples_exist_for_both_codex_transports_and_claude_code():
+    names = [f"{sample.parent.name}/{sample.name}" for sample in SAMPLES]
+    assert any(name.startswith("codex/") and name.endswith("sample-http") for name in names)
+    assert any(name.startswith("codex/") and name.endswith("sample-websocket") for name in names)
+    assert any(name.startswith("claude-code/") and name.endswith("sample-mock") for name in names)
+
+
+def test_claude_code_sample_report_shows_the_tool_loop():
+    [sample] = [sample for sample in SAMPLES if sample.parent.name == "claude-code"]
+    report = (sample / "report.md").read_text()
+    assert "**Tool call** `Bash`" in report and "result of Bash: agent-probe tool call" in report
+    assert "**Messages**: + 1 new message; 3 carried over from #1" in report
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=[sample.name for sample in SAMPLES])
