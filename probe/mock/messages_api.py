@@ -110,7 +110,8 @@ class EventStream:
         block_id, encoded = new_id("toolu"), json.dumps(arguments)
         # Real streams cut tool input anywhere, even inside a string; so does the mock.
         middle = len(encoded) // 2
-        deltas = [{"type": "input_json_delta", "partial_json": part} for part in ("", encoded[:middle], encoded[middle:])]
+        parts = ("", encoded[:middle], encoded[middle:])
+        deltas = [{"type": "input_json_delta", "partial_json": part} for part in parts]
         self.block({"type": "tool_use", "id": block_id, "name": name, "input": {}}, deltas,
                    {"type": "tool_use", "id": block_id, "name": name, "input": arguments})
 

@@ -200,10 +200,11 @@ def render_epilogue(state: dict) -> Rendered:
     label, messages = state["last_request"]
     inner = Rendered()
     reply = state.get("last_reply")
-    answered = messages + ([reply[1]] if reply and reply[0] == label else [])
+    reply_shown = bool(reply and reply[0] == label)
+    answered = messages + ([reply[1]] if reply_shown else [])
     render_messages(answered, inner, {"calls": dict(state.get("calls", {}))})
     rendered.add(f"## Full conversation of the last request ({label})", "",
-                 details(f"All {len(messages)} messages of {label}" + (", then its answer" if len(answered) > len(messages) else ""),
+                 details(f"All {len(messages)} messages of {label}" + (", then its answer" if reply_shown else ""),
                          *inner.lines), "")
     return rendered
 
@@ -230,7 +231,7 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
 
 def error_text(error: Any) -> str:
     if isinstance(error, dict) and ("type" in error or "message" in error):
-        return f"{inline(str(error.get('type', '?')))}: {error.get('message', '')}"
+        return f"{inline(str(error.get('type', '?')))}: {first_line(str(error.get('message', '')), 500)}"
     return inline(compact(error))
 
 
@@ -285,7 +286,8 @@ def render_stream(events: list[Event], rendered: Rendered, label: str, state: di
             errors.append(data.get("error", data))
         elif kind not in KNOWN_EVENTS:
             rendered.unrecognised.add(f"event {kind}")
-    rendered.add(f"**Events ({sum(counts.values())})**: " + ", ".join(f"{kind} ×{count}" for kind, count in counts.items()), "")
+    listing = ", ".join(f"{kind} ×{count}" for kind, count in counts.items())
+    rendered.add(f"**Events ({sum(counts.values())})**: {listing}", "")
     for error in errors:
         rendered.add(f"**Error event**: {error_text(error)}", "")
     assembled = [assemble(blocks[index], pieces.get(index, []), signatures.get(index)) for index in blocks]
@@ -336,7 +338,10 @@ def render_blocks(blocks: list[dict], cut_off: set, rendered: Rendered, state: d
             name = str(block.get("name", "?"))
             calls[str(block.get("id"))] = name
             arguments = block.get("input")
-            shown = code(arguments, "text") + "\n\n(input is not valid JSON)" if block.get("input_not_json") else json_block(arguments)
+            if block.get("input_not_json"):
+                shown = code(str(arguments), "text") + "\n\n(input is not valid JSON)"
+            else:
+                shown = json_block(arguments)
             rendered.add(f"**Tool call** {inline(name)} (id {inline(str(block.get('id')))}){note}", "", shown, "")
         elif kind == "redacted_thinking":
             rendered.add(f"**Redacted thinking**: {len(str(block.get('data') or '')):,} chars of encrypted data", "")
