@@ -45,14 +45,16 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     add_upstream_proxy_argument(parser)
 
 
-def agent_environment(target: Target, values: dict[str, str], urls: dict[str, str], mock: bool,
-                      full_traffic: bool = False) -> dict[str, str]:
+def target_environment(target: Target, values: dict[str, str], mock: bool, full_traffic: bool) -> dict[str, str]:
+    """The variables the target sets for its agent, placeholders filled: `env`, then `quiet_env` unless
+    --full-traffic, then `mock_env` with the mock (later groups win)."""
+    groups = [target.env] + ([] if full_traffic else [target.quiet_env]) + ([target.mock_env] if mock else [])
+    return {key: fill_placeholders(value, values) for group in groups for key, value in group.items()}
+
+
+def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({key: fill_placeholders(value, values) for key, value in target.env.items()})
-    if not full_traffic:
-        env.update({key: fill_placeholders(value, values) for key, value in target.quiet_env.items()})
-    if mock:
-        env.update({key: fill_placeholders(value, values) for key, value in target.mock_env.items()})
+    env.update(target_env)
     # The agent talks to our proxies on loopback: a corporate HTTP_PROXY must not capture that hop.
     for name in ("NO_PROXY", "no_proxy"):
         env[name] = ",".join(filter(None, [env.get(name, ""), "127.0.0.1,localhost"]))
@@ -60,13 +62,6 @@ def agent_environment(target: Target, values: dict[str, str], urls: dict[str, st
     for name, url in urls.items():
         env[f"PROBE_PROXY_{name.upper().replace('-', '_')}_URL"] = url
     return env
-
-
-def target_variables(target: Target, mock: bool, full_traffic: bool) -> list[str]:
-    names = list(target.env)
-    names += list(target.quiet_env) if not full_traffic else []
-    names += list(target.mock_env) if mock else []
-    return list(dict.fromkeys(names))
 
 
 def capture(target: Target, prompt: str | None, command: str | None, upstream: str | None = None,
@@ -91,9 +86,9 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
                 print(f"proxy {line}", file=sys.stderr)
             values = {"prompt": prompt or "", "run": str(recording.run.resolve()), "agent_home": str(agent_home)}
             values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
-            env = agent_environment(target, values, proxies.urls, upstream == "mock", full_traffic)
-            # What the target set, as the agent saw it: the rest of the environment is the user's own.
-            target_env = {name: env[name] for name in target_variables(target, upstream == "mock", full_traffic)}
+            # What the target set is recorded in the manifest; the rest of the environment is the user's own.
+            target_env = target_environment(target, values, upstream == "mock", full_traffic)
+            env = agent_environment(target_env, proxies.urls)
             if command is None:
                 argv = [program] + [fill_placeholders(argument, values) for argument in target.command[1:]]
                 recording.set_agent(argv, agents.agent_version(program), target_env)
