@@ -4,7 +4,7 @@ import json
 import uuid
 from typing import Any
 
-from probe.mock.wording import final_answer_text, split_words
+from probe.mock.wording import final_answer_text, new_id, split_words
 
 # Harmless tools Claude Code declares, in order of preference, with input their schemas accept.
 # `echo` is on Claude Code's read-only list, so it runs without a permission prompt.
@@ -13,10 +13,6 @@ HARMLESS_CALLS = [
     ("ToolSearch", {"query": "select:WebFetch", "max_results": 1}),
 ]
 FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:24]}"
 
 
 def blocks(message: Any) -> list[dict]:
@@ -58,9 +54,14 @@ def estimate_tokens(value: Any) -> int:
     return len(json.dumps(value)) // 4 if value else 0
 
 
+def prefix_tokens(request: dict) -> int:
+    """The system prompt and tools: the prefix a prompt cache holds."""
+    return estimate_tokens(request.get("system")) + estimate_tokens(request.get("tools"))
+
+
 def usage_for(request: dict, output_tokens: int) -> dict:
-    """Plausible usage: the system prompt and tools are the cached prefix, written once and read after."""
-    prefix = estimate_tokens(request.get("system")) + estimate_tokens(request.get("tools"))
+    """Plausible usage: the cached prefix is written once and read after."""
+    prefix = prefix_tokens(request)
     rest = max(1, estimate_tokens(request.get("messages")))
     follow_up = len(request.get("messages") or []) > 1 and wants_final_answer(request)
     return {
@@ -157,5 +158,4 @@ def plan_message(request: dict) -> dict:
 
 
 def count_tokens(request: dict) -> dict:
-    return {"input_tokens": max(1, estimate_tokens(request.get("system")) + estimate_tokens(request.get("tools"))
-                                + estimate_tokens(request.get("messages")))}
+    return {"input_tokens": max(1, prefix_tokens(request) + estimate_tokens(request.get("messages")))}

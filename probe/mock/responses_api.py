@@ -2,10 +2,9 @@
 
 import json
 import time
-import uuid
 from typing import Any
 
-from probe.mock.wording import final_answer_text, split_words
+from probe.mock.wording import final_answer_text, new_id, split_words
 
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
@@ -15,10 +14,6 @@ HARMLESS_CALLS = [
 ]
 FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
 TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:24]}"
 
 
 def declared_tools(request: dict) -> dict[str, str | None]:

@@ -1,4 +1,10 @@
-"""What the mock model says, and how it cuts text into streamed deltas; shared by every API."""
+"""What the mock model says, how it cuts text into streamed deltas, and its ids; shared by every API."""
+
+import uuid
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
 
 
 def split_words(text: str) -> list[str]:
