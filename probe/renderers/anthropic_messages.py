@@ -217,8 +217,9 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
     if events is not None:
         render_stream(events, rendered, label, state)
     elif isinstance(body, dict) and body.get("type") == "message":
-        render_blocks(as_blocks(body.get("content")), set(), rendered, state)
-        finish(body, body.get("usage"), rendered, label, state)
+        content = as_blocks(body.get("content"))  # a JSON answer is always whole
+        render_blocks(content, set(), rendered, state)
+        finish(body, body.get("usage"), rendered, label, state, content)
     elif isinstance(body, dict) and set(body) - {"context_management"} == {"input_tokens"} \
             and isinstance(body["input_tokens"], int):
         rendered.add(f"**Token count** (count_tokens): {body['input_tokens']:,} input tokens", "")
@@ -350,11 +351,10 @@ def render_blocks(blocks: list[dict], cut_off: set, rendered: Rendered, state: d
             rendered.add(details(f"Content block {kind}{note}", json_block(block)), "")
 
 
-def finish(message: dict, usage: Any, rendered: Rendered, label: str, state: dict, content: list | None = None) -> None:
-    """The message's facts and usage; a finished answer joins the history later requests carry."""
+def finish(message: dict, usage: Any, rendered: Rendered, label: str, state: dict, content: list | None) -> None:
+    """The message's facts and usage; a finished answer (`content`, None if cut off) joins the history later
+    requests carry."""
     pending = state.pop("pending", None)
-    if content is None and message.get("type") == "message" and "content" in message and message.get("stop_reason"):
-        content = as_blocks(message.get("content"))
     if pending and pending[0] == label and content is not None:
         reply = {"role": "assistant", "content": [clean(block) for block in content]}
         state["history"].update(label, pending[1] + without_cache_markers([reply]))
