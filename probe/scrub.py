@@ -5,7 +5,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from probe.secrets import TOKEN_SHAPES, fingerprint
+from probe.secrets import fingerprint, mask_tokens
 
 # Written by the proxies and the analyzer, which redact as they write; everything else came from the agent.
 OUR_FILES = {"traffic.jsonl", "flows.mitm", "manifest.json", "report.md", "proxies.log"}
@@ -51,9 +51,7 @@ def scrub_bytes(data: bytes, replacements: list[tuple[bytes, bytes]]) -> bytes:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return data  # binary: only the exact values are replaced
-    if "sk-" in text or "AIza" in text or "eyJ" in text:
-        text = TOKEN_SHAPES.sub(lambda match: fingerprint(match.group(0)), text)
-    return text.encode("utf-8")
+    return mask_tokens(text).encode("utf-8")
 
 
 def replace_contents(path: Path, data: bytes) -> None:

@@ -39,11 +39,17 @@ def redact_header(name: str, value: str, extra: frozenset[str] = frozenset()) ->
     return value
 
 
-def mask_tokens_and_urls(text: str) -> str:
-    """What the report masks: token-shaped strings and secret URL parameters, leaving prose alone."""
-    # Substring checks first: they are far cheaper than the patterns, and most text holds no candidate.
+def mask_tokens(text: str) -> str:
+    """Fingerprint token-shaped strings (API keys, JWTs), leaving everything else alone."""
+    # A substring check first: far cheaper than the pattern, and most text holds no candidate.
     if "sk-" in text or "AIza" in text or "eyJ" in text:
         text = TOKEN_SHAPES.sub(lambda match: fingerprint(match.group(0)), text)
+    return text
+
+
+def mask_tokens_and_urls(text: str) -> str:
+    """What the report masks: token-shaped strings and secret URL parameters, leaving prose alone."""
+    text = mask_tokens(text)
     if "=" in text:
         text = URL_SECRET.sub(lambda match: match.group(1) + fingerprint(match.group(2)), text)
     return text
