@@ -7,6 +7,8 @@ run under a mitmdump installed on its own. It is configured only through its own
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -35,6 +37,7 @@ TERMINAL_EVENT = re.compile(
     re.MULTILINE,
 )
 JSON_START = re.compile(rb"^\s*[\[{]")
+UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
 # Token shapes masked in bodies and URL parameters masked in URLs at capture time, unless secrets are kept.
 # Kept in step with probe/secrets.py, which this standalone addon cannot import.
@@ -165,7 +168,8 @@ class Capture:
 
     def __init__(self) -> None:
         self.traffic_fd: int | None = None
-        self.flow_file = None
+        self.flows_fd: int | None = None
+        self.status_fd: int | None = None
         self.proxy_names: dict[int, str] = {}
         self.secret_headers = SECRET_HEADERS
         self.in_flight: dict[str, http.HTTPFlow] = {}
@@ -178,7 +182,11 @@ class Capture:
         self.watchdog: asyncio.Task | None = None
         self.stall_timeout = 0.0
         self.background: concurrent.futures.ThreadPoolExecutor | None = None
-        self.flow_file_lock = threading.Lock()
+        self.flows_lock = threading.Lock()
+        # The upstream proxy comes from the environment, not an option: options show in mitmdump's argv,
+        # which every user can read, and the URL may carry credentials.
+        self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(
+            os.environ.get(UPSTREAM_PROXY_VARIABLE, ""))
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
@@ -186,11 +194,10 @@ class Capture:
         loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
         loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
         loader.add_option("probe_keep_secrets", bool, False, "Store secret headers unredacted (unsafe).")
-        # mitmproxy has no upstream proxy for reverse mode (`--set upstream_proxy` is silently ignored), so the
-        # addon routes each request itself; this needs `connection_strategy=lazy` to take effect.
-        loader.add_option("probe_upstream_proxy", str, "", "Reach upstreams through this HTTP proxy: "
-                          "http://[user:pass@]host:port.")
-        loader.add_option("probe_no_proxy", str, "", "Comma-separated hosts (or .suffixes) that bypass it.")
+        loader.add_option("probe_no_proxy", str, "", f"Comma-separated hosts (or .suffixes) that bypass the "
+                          f"upstream proxy given in ${UPSTREAM_PROXY_VARIABLE}.")
+        loader.add_option("probe_status_fd", int, -1, "An inherited file descriptor (a pipe) on which to report "
+                          "each recording problem as one line.")
         # A string, because mitmproxy options have no float type.
         loader.add_option("probe_stall_timeout", str, "0",
                           "Cut off an upstream that sends nothing for this many seconds (0: never).")
@@ -203,8 +210,8 @@ class Capture:
             self.secret_headers = SECRET_HEADERS | extra
         if "probe_keep_secrets" in updated and ctx.options.probe_keep_secrets:
             logging.warning("probe: --keep-secrets is on, so secret headers are stored unredacted")
-        if "probe_upstream_proxy" in updated:
-            self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(ctx.options.probe_upstream_proxy)
+        if "probe_status_fd" in updated and ctx.options.probe_status_fd >= 0:
+            self.status_fd = ctx.options.probe_status_fd
         if "probe_no_proxy" in updated:
             self.no_proxy = [host.strip().lower() for host in ctx.options.probe_no_proxy.split(",") if host.strip()]
         if "probe_stall_timeout" in updated:
@@ -217,9 +224,13 @@ class Capture:
         if "probe_traffic" in updated and ctx.options.probe_traffic:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
         if "probe_flows" in updated and ctx.options.probe_flows:
-            self.flow_file = os.fdopen(open_private(ctx.options.probe_flows), "ab")
+            self.flows_fd = open_private(ctx.options.probe_flows)
 
     def running(self) -> None:
+        # mitmproxy's log lines go to proxies.log in the run folder and may quote URLs: mask them there too.
+        for handler in logging.getLogger().handlers:
+            if not any(isinstance(existing, MaskingFilter) for existing in handler.filters):
+                handler.addFilter(MaskingFilter(self))
         # One worker, so lines keep the order in which their exchanges ended.
         self.background = self.background or concurrent.futures.ThreadPoolExecutor(1, "probe-writer")
         if self.stall_timeout > 0 and self.watchdog is None:
@@ -228,6 +239,10 @@ class Capture:
     # HTTP -----------------------------------------------------------------------------------
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        with self.recording("requestheaders", flow):
+            self.track(flow)
+
+    def track(self, flow: http.HTTPFlow) -> None:
         self.in_flight[flow.id] = flow
         if self.upstream_proxy and not self.bypasses_proxy(flow.request.host):
             flow.server_conn.via = ("http", self.upstream_proxy)
@@ -244,17 +259,23 @@ class Capture:
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response.status_code == 101:
             return  # a WebSocket handshake: frames are captured by the websocket hooks
-        tee = Tee()
-        self.tees[flow.id] = tee
-        flow.response.stream = tee
+        with self.recording("responseheaders", flow):
+            tee = Tee()
+            self.tees[flow.id] = tee
+            flow.response.stream = tee
 
     def response(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is None:
-            self.finish_http(flow, complete=True, error=None)
+            with self.recording("response", flow):
+                self.finish_http(flow, complete=True, error=None)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is not None and flow.response is not None and flow.response.status_code == 101:
             return  # the socket's end is handled by websocket_end
+        with self.recording("error", flow):
+            self.finish_failed(flow)
+
+    def finish_failed(self, flow: http.HTTPFlow) -> None:
         body = self.response_body(flow)
         complete = flow.response is not None and bool(TERMINAL_EVENT.search(self.decoded(flow, body)))
         message = flow.error.msg if flow.error else "unknown error"
@@ -301,7 +322,11 @@ class Capture:
         else:
             # mitmproxy sends the stream's last chunk only after this hook returns: encoding 200 MB here
             # would hold the agent up for seconds. Small exchanges stay inline, so they are on disk at once.
-            self.background.submit(self.record_http, flow, tee, complete, error)
+            self.background.submit(self.record_in_background, flow, tee, complete, error)
+
+    def record_in_background(self, flow: http.HTTPFlow, tee: Tee | None, complete: bool, error: str | None) -> None:
+        with self.recording("background writer", flow):
+            self.record_http(flow, tee, complete, error)
 
     def record_http(self, flow: http.HTTPFlow, tee: Tee | None, complete: bool, error: str | None) -> None:
         request, response = flow.request, flow.response
@@ -359,6 +384,10 @@ class Capture:
         self.sockets[flow.id] = Socket(flow)
 
     def websocket_message(self, flow: http.HTTPFlow) -> None:
+        with self.recording("websocket_message", flow):
+            self.take_frame(flow)
+
+    def take_frame(self, flow: http.HTTPFlow) -> None:
         socket = self.sockets.setdefault(flow.id, Socket(flow))
         message = flow.websocket.messages[-1]
         frame = {"from": "client" if message.from_client else "server", "t": message.timestamp,
@@ -379,6 +408,10 @@ class Capture:
             self.finish_websocket_exchange(socket, "terminal-event")
 
     def websocket_end(self, flow: http.HTTPFlow) -> None:
+        with self.recording("websocket_end", flow):
+            self.end_socket(flow)
+
+    def end_socket(self, flow: http.HTTPFlow) -> None:
         socket = self.sockets.pop(flow.id, None) or Socket(flow)
         if socket.pending is not None or socket.next_seq == 0:
             # The last unanswered frames, or a handshake-only socket, still get their line.
@@ -391,7 +424,9 @@ class Capture:
         socket.next_seq, socket.pending = seq + 1, None
         server_times = [frame["t"] for frame in messages if frame["from"] == "server"]
         start = messages[0]["t"] if messages else flow.request.timestamp_start
-        complete = socket.terminal or ended_by == "next-client-message"
+        # Only a terminal event proves the whole answer arrived: a client that sends its next request
+        # without waiting for one (or a socket that closes) leaves this exchange incomplete.
+        complete = socket.terminal
         close_code = flow.websocket.close_code if flow.websocket else None
         record = {
             "schema": SCHEMA_VERSION,
@@ -426,19 +461,42 @@ class Capture:
             self.watchdog.cancel()
         for socket in list(self.sockets.values()):
             if socket.pending:
-                self.finish_websocket_exchange(socket, "proxy-stopped")
+                with self.recording("shutdown", socket.flow):
+                    self.finish_websocket_exchange(socket, "proxy-stopped")
         for flow in list(self.in_flight.values()):
             # Unanswered requests too: what the agent sent is worth keeping even without a reply.
-            self.finish_http(flow, complete=False, error="proxy stopped before the exchange ended")
+            with self.recording("shutdown", flow):
+                self.finish_http(flow, complete=False, error="proxy stopped before the exchange ended")
         if self.background is not None:
             self.background.shutdown(wait=True)  # every queued exchange reaches the disk before we close
             self.background = None
-        if self.flow_file is not None:
-            self.flow_file.close()
-            self.flow_file = None
-        if self.traffic_fd is not None:
-            os.close(self.traffic_fd)
-            self.traffic_fd = None
+        for name in ("flows_fd", "traffic_fd", "status_fd"):
+            if getattr(self, name) is not None:
+                os.close(getattr(self, name))
+                setattr(self, name, None)
+
+    # Problems -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def recording(self, what: str, flow: http.HTTPFlow):
+        """Run a hook's work; a failure is reported, never lost (mitmproxy would only log it and go on)."""
+        try:
+            yield
+        except RecordingStopped as error:
+            self.report("fatal", str(error))
+        except Exception as error:
+            where = self.redact_url(flow.request.url) if flow.request else "?"
+            self.report("recording-error", f"{what} of {where}: {type(error).__name__}: {error}")
+
+    def report(self, kind: str, message: str) -> None:
+        """Tell proxies.log and the capture process, which counts it in the manifest (recording_errors)."""
+        line = " ".join(mask_tokens(message.encode("utf-8", "replace"))[0].decode("utf-8", "replace").split())
+        logging.error(f"probe: recording error: {line}")
+        if self.status_fd is not None:
+            try:
+                os.write(self.status_fd, f"{kind} {line}\n".encode("utf-8", "replace"))
+            except OSError:
+                self.status_fd = None  # the capture process is gone; the log still has it
 
     # Helpers --------------------------------------------------------------------------------
 
@@ -473,9 +531,7 @@ class Capture:
             line = (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
         fcntl.flock(self.traffic_fd, fcntl.LOCK_EX)
         try:
-            view = memoryview(line)
-            while view:
-                view = view[os.write(self.traffic_fd, view):]
+            append_whole(self.traffic_fd, line, "traffic.jsonl")
         finally:
             fcntl.flock(self.traffic_fd, fcntl.LOCK_UN)
 
@@ -485,9 +541,10 @@ class Capture:
         The copy is the flow's state (what mitmproxy's own FlowWriter writes), edited, not `flow.copy()`,
         which would duplicate every body once more.
         """
-        if self.flow_file is None:
+        if self.flows_fd is None:
             return
         state = flow.get_state()
+        state["backup"] = None  # a backup is an unredacted copy of the flow
         for side in ("request", "response"):
             message = state.get(side)
             if not message:
@@ -510,9 +567,43 @@ class Capture:
                           for part in message)
                     for message in state["websocket"]["messages"]]
         data = tnetstring.dumps(state)
-        with self.flow_file_lock:  # the background writer and the event loop both save flows
-            self.flow_file.write(data)
-            self.flow_file.flush()
+        with self.flows_lock:  # the background writer and the event loop both save flows
+            append_whole(self.flows_fd, data, "flows.mitm")
+
+class RecordingStopped(Exception):
+    """Nothing more can be recorded (the disk is full): the capture process stops the run."""
+
+
+def append_whole(fd: int, data: bytes, name: str) -> None:
+    """Append all of `data` or none of it: a write that fails half-way is cut back off the file, so the next
+    record is never glued to a partial one. A full disk stops the recording; other failures are one lost record."""
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise RecordingStopped(f"recording stopped: {error.strerror} while writing {name}") from None
+        raise
+
+
+class MaskingFilter(logging.Filter):
+    """Masks secrets in every log line before mitmproxy writes it (to proxies.log, in the run folder)."""
+
+    def __init__(self, addon: "Capture"):
+        super().__init__()
+        self.addon = addon
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.addon.redacting:
+            message = record.getMessage()
+            record.msg = mask_tokens(mask_url(message).encode("utf-8", "replace"))[0].decode("utf-8", "replace")
+            record.args = ()
+        return True
+
 
 def close_upstream(flow: http.HTTPFlow) -> None:
     """Close a flow's server connection, so mitmproxy ends the flow with an error (a 502 if no answer began).
@@ -524,7 +615,7 @@ def close_upstream(flow: http.HTTPFlow) -> None:
         handler = ctx.master.addons.get("proxyserver").connections[flow.client_conn.id]
         handler.transports[flow.server_conn].writer.close()
     except (AttributeError, KeyError, TypeError) as error:
-        logging.warning(f"probe: cannot cut off stalled upstream of {flow.request.url}: {error!r}")
+        logging.warning(f"probe: cannot cut off stalled upstream of {mask_url(flow.request.url)}: {error!r}")
 
 
 def websocket_body(content: bytes, redact: bool) -> dict:
@@ -555,7 +646,8 @@ def parse_upstream_proxy(url: str) -> tuple[tuple[str, int] | None, str | None]:
     except ValueError:
         port = None
     if parts.scheme != "http" or not parts.hostname or port is None:
-        raise exceptions.OptionsError(f"probe_upstream_proxy: expected http://[user:pass@]host:port, got {url!r}")
+        # The value is not repeated: it may hold credentials, and this message goes to the log.
+        raise exceptions.OptionsError(f"${UPSTREAM_PROXY_VARIABLE}: expected http://[user:pass@]host:port")
     authorization = None
     if parts.username is not None:
         credentials = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"

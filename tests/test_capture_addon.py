@@ -1,7 +1,9 @@
 """The capture addon, driven through mitmproxy's test context without opening a socket."""
 
 import base64
+import errno
 import json
+import os
 
 import pytest
 import zstandard
@@ -250,3 +252,70 @@ def test_unanswered_request_at_shutdown_is_written(capture, tmp_path):
     [entry] = lines(tmp_path)
     assert entry["response"] is None and entry["request"]["body"] == {"model": "m"}
     assert entry["complete"] is False and "proxy stopped" in entry["error"]
+
+
+def test_websocket_turn_ended_by_the_next_client_message_is_incomplete(capture, tmp_path):
+    flow = websocket_flow()
+    capture.websocket_start(flow)
+    send(capture, flow, True, {"type": "response.create", "input": []})
+    send(capture, flow, False, {"type": "response.created", "response": {"id": "r1"}})
+    send(capture, flow, True, {"type": "response.create", "input": ["again"]})  # no terminal event came
+    [entry] = lines(tmp_path)
+    assert entry["ended_by"] == "next-client-message" and entry["complete"] is False
+    assert entry["error"].startswith("next-client-message before a terminal event")
+
+
+@pytest.fixture
+def reporting(tmp_path):
+    """The addon with the status pipe a capture process reads; yields (addon, the pipe's read end)."""
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    addon = Capture()
+    with taddons.context(addon) as context:
+        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"), probe_status_fd=write)
+        yield addon, read
+        addon.done()
+    os.close(read)
+
+
+def test_a_failed_write_is_cut_back_reported_and_the_next_record_is_whole(reporting, tmp_path, monkeypatch):
+    """A write that fails half-way must not leave a partial line for the next exchange to be glued to."""
+    capture, read = reporting
+    real_write = os.write
+
+    def half_then_fail(fd, data):
+        if fd == capture.traffic_fd and len(data) > 4000:
+            real_write(fd, bytes(data[: len(data) // 2]))
+            raise OSError(errno.EIO, "Input/output error")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(capture_addon.os, "write", half_then_fail)
+    for size in (10, 5000, 20):
+        flow = sse_flow([])
+        flow.request.content = json.dumps({"pad": "x" * size}).encode()
+        stream(capture, flow, [SSE_COMPLETED])
+        capture.response(flow)
+    entries = lines(tmp_path)  # every line parses: the half-written one was cut back off
+    assert [len(entry["request"]["body"]["pad"]) for entry in entries] == [10, 20]
+    reported = os.read(read, 65536).decode()
+    assert reported.startswith("recording-error response of http://address:22/path: OSError: [Errno 5]")
+    assert reported.count("\n") == 1
+
+
+def test_a_full_disk_is_reported_as_fatal(reporting, tmp_path, monkeypatch):
+    capture, read = reporting
+
+    real_write = os.write
+
+    def no_space(fd, data):
+        if fd == capture.traffic_fd:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)  # a pipe needs no disk: the news still gets through
+
+    monkeypatch.setattr(capture_addon.os, "write", no_space)
+    flow = sse_flow([])
+    stream(capture, flow, [SSE_COMPLETED])
+    capture.response(flow)
+    monkeypatch.undo()
+    assert os.read(read, 65536) == b"fatal recording stopped: No space left on device while writing traffic.jsonl\n"
+    assert (tmp_path / "traffic.jsonl").read_bytes() == b""
