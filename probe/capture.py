@@ -2,27 +2,45 @@
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import agents, processes, scrub, session
-from probe.errors import ProbeError, run_main
+from probe import agent_home, agents, processes, scrub, session, watchdog
+from probe.errors import ProbeError, RunError, run_main
 from probe.paths import display
-from probe.proxies import add_upstream_proxy_argument, choose_upstream_proxy, parse_port_overrides, start_proxies
+from probe.proxies import (RunningProxies, UpstreamProxy, add_upstream_proxy_argument, choose_upstream_proxy,
+                           parse_port_overrides, start_proxies)
 from probe.secrets import mask_command
 from probe.targets import Target, fill_placeholders, load_target
 
 
 @dataclass
+class Outcome:
+    """How a run ended: the manifest's status, the exit code to return, and why, in one line."""
+
+    status: str  # complete, agent-failed, interrupted, proxy-failed or recording-failed
+    exit_code: int
+    note: str | None = None
+    agent_exit_code: int | None = None  # when it differs from exit_code: an agent we had to stop
+
+    @property
+    def agent_code(self) -> int | None:
+        return self.exit_code if self.agent_exit_code is None else self.agent_exit_code
+
+
+INTERRUPTED = Outcome("interrupted", 130, "stopped by Ctrl-C or a signal")
+
+
+@dataclass
 class CaptureResult:
     run: Path
-    status: str  # complete, agent-failed or interrupted
-    exit_code: int
+    status: str
+    exit_code: int  # what the capture exits with
+    note: str | None = None
+    agent_exit_code: int | None = None
 
 
 def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,78 +82,187 @@ def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[
     return env
 
 
+@dataclass
+class Plan:
+    """Everything one recording needs, decided before anything starts."""
+
+    target: Target
+    prompt: str | None
+    command: str | None  # a shell command instead of the target's agent
+    program: str | None  # the target's agent program; None with a command, or with no agent at all
+    upstream: str | None
+    label: str
+    ports: dict[str, int]
+    timeout: float | None
+    keep_secrets: bool
+    mock_transport: str
+    tunnel: UpstreamProxy
+    full_traffic: bool
+    run: Path | None = None  # record into this folder instead of a new one
+    agent: bool = True  # False: no agent, record until stopped (`invoke proxies`)
+
+
 def capture(target: Target, prompt: str | None, command: str | None, upstream: str | None = None,
             label: str = "", ports: list[str] | tuple = (), timeout: float | None = None,
             keep_secrets: bool = False, mock_transport: str = "websocket",
-            upstream_proxy: str | None = None, full_traffic: bool = False) -> CaptureResult:
-    program = agents.find_agent(target) if command is None else None
-    overrides = parse_port_overrides(list(ports), target)
-    tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
-    recording = session.open_run(target, None, label, prompt, None, upstream, keep_secrets)
-    proxies, env = None, {}
-    status, exit_code, note = "interrupted", 130, None
-    # {agent_home}: a private, empty folder for the agent's own state (config, session logs). It lives
-    # outside the run folder and is removed afterwards, because those logs repeat prompts and outputs
-    # unredacted; the run folder must hold no secret.
-    agent_home = Path(tempfile.mkdtemp(prefix="agent-probe-home-"))
+            upstream_proxy: str | None = None, full_traffic: bool = False, *, run: Path | None = None,
+            agent: bool = True) -> CaptureResult:
+    """Record one run. With `agent=False` no agent is started and the proxies record until stopped."""
+    program = agents.find_agent(target) if agent and command is None else None
+    plan = Plan(target, prompt, command, program, upstream, label, parse_port_overrides(list(ports), target),
+                timeout, keep_secrets, mock_transport, choose_upstream_proxy(upstream_proxy, target, dict(os.environ)),
+                full_traffic, run, agent)
+    agent_home.remove_stale()  # left behind by runs killed together with their watchdog
+    # From here on, every child is known to a watchdog, which stops them and closes the run should this
+    # process be killed (SIGKILL cannot be handled here).
+    watchdog.start()
+    cleaned_up = False
     try:
-        with session.stop_signals_raise_interrupt():
-            proxies = start_proxies(target, recording.run, upstream, overrides, keep_secrets, mock_transport, tunnel)
-            recording.started(proxies)
-            for line in proxies.describe():
-                print(f"proxy {line}", file=sys.stderr)
-            values = {"prompt": prompt or "", "run": str(recording.run.resolve()), "agent_home": str(agent_home)}
-            values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
-            # What the target set is recorded in the manifest; the rest of the environment is the user's own.
-            target_env = target_environment(target, values, upstream == "mock", full_traffic)
-            env = agent_environment(target_env, proxies.urls)
-            if command is None:
-                argv = [program] + [fill_placeholders(argument, values) for argument in target.command[1:]]
-                recording.set_agent(argv, agents.agent_version(program), target_env)
-            else:
-                argv = ["/bin/sh", "-c", command]
-                recording.set_agent(["/bin/sh", "-c", mask_command(command)], None, target_env)
-            exit_code, note = run_agent(argv, env, timeout)
-            status = "complete" if exit_code == 0 and note is None else "agent-failed"
-            if note:
-                status = "interrupted"
-    except KeyboardInterrupt:
-        note = "stopped by Ctrl-C or a signal"
-    except ProbeError as error:
-        status, exit_code, note = "proxy-failed", error.exit_code, str(error)
+        with processes.StopSignals() as signals:
+            result = record(plan, signals)
+        cleaned_up = True
+        return result
+    except (ProbeError, KeyboardInterrupt):
+        cleaned_up = True  # raised after the cleanup in record(), or before anything was started
         raise
     finally:
+        watchdog.stop(done=cleaned_up)
+
+
+def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
+    """The run itself, inside the signal handling: whatever happens, the cleanup in `finally` runs whole."""
+    recording = proxies = home = None
+    env: dict[str, str] = {}
+    # Stopping is how a proxies-only recording ends normally.
+    outcome = initial = INTERRUPTED if plan.agent else Outcome("complete", 0)
+    try:
+        recording = session.open_run(plan.target, plan.run, plan.label if plan.agent else "proxies", plan.prompt,
+                                     None, plan.upstream, plan.keep_secrets)
+        watchdog.close_run(recording.run)
+        try:
+            proxies = start_proxies(plan.target, recording.run, plan.upstream, plan.ports, plan.keep_secrets,
+                                    plan.mock_transport, plan.tunnel)
+        except ProbeError as error:
+            outcome = Outcome("proxy-failed", error.exit_code, str(error))
+            raise
+        recording.started(proxies)
+        if plan.agent:
+            home = agent_home.create()
+            watchdog.remove(home)
+            outcome = run_agent(plan, recording, proxies, home, env)
+        else:
+            announce(proxies, recording.run)
+            outcome = wait_for_a_problem(proxies, recording.run)
+    except KeyboardInterrupt:
+        if recording is None:
+            raise  # stopped before the run folder existed: nothing to close
+    except ProbeError as error:
+        if outcome is initial:  # not a proxy start failure, which says so itself: a write that failed
+            outcome = Outcome("recording-failed", error.exit_code, str(error))
+        raise
+    finally:
+        signals.cleaning_up()
         if proxies is not None:
             proxies.stop()
-        shutil.rmtree(agent_home, ignore_errors=True)
-        if env and not keep_secrets:
-            # An agent may keep its state in the run folder ({run}/...) and copy its key into it.
-            recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, env)
-        recording.finish(status, exit_code, note)
-    return CaptureResult(recording.run, status, exit_code)
+            outcome = proxy_outcome(proxies, outcome)
+        if home is not None:
+            agent_home.remove(home)
+        if recording is not None and recording.run.is_dir():
+            if env and not plan.keep_secrets:
+                # An agent may keep its state in the run folder ({run}/...) and copy its key into it.
+                recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, env)
+            outcome = finish_manifest(recording, outcome, proxies)
+    if outcome.status == "run-deleted":
+        raise RunError(outcome.note)
+    return CaptureResult(recording.run, outcome.status, outcome.exit_code, outcome.note, outcome.agent_code)
 
 
-def run_agent(argv: list[str], env: dict[str, str], timeout: float | None) -> tuple[int, str | None]:
-    """Run the agent in its own process group; on any interruption stop the whole group."""
+def run_agent(plan: Plan, recording: session.Recording, proxies: RunningProxies, home: Path,
+              env: dict[str, str]) -> Outcome:
+    """Start the agent (or the command) and supervise it to its end. `env` receives its environment at once,
+    so the cleanup can scrub what the agent wrote even if it is interrupted."""
+    for line in proxies.describe():
+        print(f"proxy {line}", file=sys.stderr)
+    # {agent_home}: the agent's private state folder, outside the run folder (see probe.agent_home).
+    values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
+    values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
+    # What the target set is recorded in the manifest; the rest of the environment is the user's own.
+    target_env = target_environment(plan.target, values, plan.upstream == "mock", plan.full_traffic)
+    env.update(agent_environment(target_env, proxies.urls))
+    if not plan.keep_secrets:
+        watchdog.scrub(scrub.secret_values(env))
+    if plan.command is None:
+        argv = [plan.program] + [fill_placeholders(argument, values) for argument in plan.target.command[1:]]
+        recording.set_agent(argv, agents.agent_version(plan.program), target_env)
+    else:
+        argv = ["/bin/sh", "-c", plan.command]
+        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env)
+    return supervise(argv, env, plan.timeout, proxies, recording.run)
+
+
+def announce(proxies: RunningProxies, run: Path) -> None:
+    for line in proxies.describe():
+        print(line, flush=True)
+    print(f"recording into {display(run)}; Ctrl-C to stop", flush=True)
+
+
+def proxy_outcome(proxies: RunningProxies, outcome: Outcome) -> Outcome:
+    """What the proxies add to the outcome: recording that stopped, or mitmdump dying, outranks the agent's end."""
+    if proxies.fatal and outcome.status != "recording-failed":
+        return Outcome("recording-failed", 1, proxies.fatal, outcome.agent_code)
+    if proxies.died and outcome.status not in ("proxy-failed", "recording-failed", "run-deleted"):
+        return Outcome("proxy-failed", 1, proxies.died, outcome.agent_code)
+    return outcome
+
+
+def finish_manifest(recording: session.Recording, outcome: Outcome, proxies: RunningProxies | None) -> Outcome:
+    errors = proxies.recording_errors if proxies is not None else 0
+    try:
+        recording.finish(outcome.status, outcome.agent_code, outcome.note, errors)
+    except RunError as error:
+        # A full disk may refuse even the manifest: say so with the outcome, in the same one line.
+        note = f"{outcome.note}; {error}" if outcome.note else str(error)
+        return Outcome(outcome.status, outcome.exit_code or 1, note, outcome.agent_exit_code)
+    return outcome
+
+
+def supervise(argv: list[str], env: dict[str, str], timeout: float | None, proxies: RunningProxies,
+              run: Path) -> Outcome:
+    """Run the agent in its own process group to its end, unless the proxies die, recording stops, the run
+    folder disappears or time runs out: then stop the whole group and say why."""
     stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
     try:
         process = processes.spawn(argv, env=env, stdin=stdin)
     except OSError as error:
-        raise ProbeError(f"cannot start {argv[0]}: {error.strerror}") from None
+        return Outcome("agent-failed", 127, f"cannot start {argv[0]}: {error.strerror}")
     deadline = time.monotonic() + timeout if timeout else None
     try:
         processes.Interrupts.raise_pending()
         while process.poll() is None:
+            problem = proxies.problem(run)
+            if problem is not None:
+                status, note = problem
+                return Outcome(status, 1, note, processes.stop(process))
             if deadline and time.monotonic() > deadline:
                 processes.stop(process)
-                return 124, f"agent stopped after the {timeout:g} s timeout"
+                return Outcome("interrupted", 124, f"agent stopped after the {timeout:g} s timeout")
             time.sleep(0.05)
     except KeyboardInterrupt:
         processes.stop(process)
         raise
     # The agent may have left children behind in its group (node workers, tool processes).
     processes.stop(process, grace=0)
-    return process.returncode, None
+    code = process.returncode
+    return Outcome("complete" if code == 0 else "agent-failed", code)
+
+
+def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
+    """Record until stopped (KeyboardInterrupt) or until recording cannot go on."""
+    while True:
+        problem = proxies.problem(run)
+        if problem is not None:
+            return Outcome(problem[0], 1, problem[1])
+        time.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,8 +271,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = capture(load_target(args.target), args.prompt, args.command, args.upstream, args.label, args.port,
                      args.timeout, args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic)
-    print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.exit_code})")
+    report_outcome(result)
     return result.exit_code
+
+
+def report_outcome(result: CaptureResult, agent: bool = True) -> None:
+    """The run folder and how the run ended; a failure of the recording itself as one `error:` line."""
+    if result.status in ("proxy-failed", "recording-failed") and result.note:
+        print(f"error: {result.note} ({display(result.run)})", file=sys.stderr)
+    if agent:
+        print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
+    else:
+        print(f"run folder: {display(result.run)} ({result.status})")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from probe.analyze import analyze_run
-from probe.capture import add_capture_arguments, capture
+from probe.capture import add_capture_arguments, capture, report_outcome
 from probe.errors import run_main
 from probe.paths import display
 from probe.targets import load_target
@@ -17,11 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     target = load_target(args.target)
     result = capture(target, args.prompt, args.command, args.upstream, args.label, args.port, args.timeout,
                      args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic)
+    report_outcome(result)
+    if result.status == "recording-failed":
+        return result.exit_code  # the disk that refused the capture would refuse the report as well
     # A report is written whatever the agent did: a failed or interrupted run is worth reading too.
     report, warnings = analyze_run(result.run, target.path and str(target.path))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.exit_code})")
     print(f"report: {display(report)}")
     return result.exit_code
 

@@ -3,7 +3,10 @@
 import os
 import signal
 import subprocess
+import sys
 import time
+
+from probe import watchdog
 
 
 class Interrupts:
@@ -30,15 +33,19 @@ class Interrupts:
             raise KeyboardInterrupt
 
 
-def spawn(argv: list[str], **options) -> subprocess.Popen:
+def spawn(argv: list[str], first_signal: int = signal.SIGTERM, **options) -> subprocess.Popen:
     """Start argv in its own session, so its whole group can be signalled (and Ctrl-C is ours).
 
-    An interrupt arriving meanwhile is held back: call `Interrupts.raise_pending()` once the returned
-    process is in hand (in the block that stops it on KeyboardInterrupt).
+    The group is handed to the running watchdog, if any, which stops it with `first_signal` should this
+    process die without stopping it. An interrupt arriving meanwhile is held back: call
+    `Interrupts.raise_pending()` once the returned process is in hand (in the block that stops it on
+    KeyboardInterrupt).
     """
     Interrupts.deferring = True
     try:
-        return subprocess.Popen(argv, start_new_session=True, **options)
+        process = subprocess.Popen(argv, start_new_session=True, **options)
+        watchdog.watch(process.pid, first_signal)
+        return process
     finally:
         Interrupts.deferring = False
 
@@ -60,6 +67,48 @@ def stop(process: subprocess.Popen, first_signal: int = signal.SIGTERM, grace: f
     # Children of the leader (a shell's commands, node's workers) may outlive it: end them too.
     signal_group(process, signal.SIGKILL)
     try:
-        return process.wait(timeout=5)
+        code = process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         return None
+    watchdog.release(process.pid)
+    return code
+
+
+class StopSignals:
+    """SIGINT, SIGTERM and SIGHUP stop a run the same way, once: the first raises KeyboardInterrupt, and
+    every later one, or any that arrives once the cleanup has begun, only says that we are stopping.
+
+    A second KeyboardInterrupt raised inside the cleanup would abandon it half-way and leave the proxies or
+    the agent running: Ctrl-C pressed twice must not do that. SIGINT is set explicitly too: a shell starts
+    background jobs with it ignored, and Python keeps that.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.told = False
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> "StopSignals":
+        self.previous = {signum: signal.signal(signum, self.handle) for signum in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def cleaning_up(self) -> None:
+        """From now on a signal does not interrupt: what runs is the cleanup itself."""
+        self.stopping = True
+
+    def handle(self, signum, frame) -> None:
+        if Interrupts.arrived():
+            return
+        if not self.stopping:
+            self.stopping = True
+            raise KeyboardInterrupt
+        if not self.told:
+            self.told = True
+            print("stopping: the proxies are writing what they hold, and every child is being stopped",
+                  file=sys.stderr, flush=True)

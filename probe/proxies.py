@@ -14,9 +14,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from probe import processes, session
+from probe import processes
 from probe.errors import ProxyError, ToolMissing, run_main
 from probe.paths import display
+from probe.secrets import fingerprint
 from probe.targets import Target, load_target
 
 ADDON = Path(__file__).with_name("capture_addon.py")
@@ -36,10 +37,12 @@ class UpstreamProxy:
 
 
 def mask_proxy_credentials(url: str | None) -> str:
+    """The URL with its whole user:password part replaced by a fingerprint: neither belongs in a log."""
     parts = urllib.parse.urlsplit(url or "")
-    if parts.password is None:
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
         return url or ""
-    return parts._replace(netloc=f"{parts.username}:***@{parts.hostname}:{parts.port}").geturl()
+    return parts._replace(netloc=f"{fingerprint(userinfo)}@{host}").geturl()
 
 
 def choose_upstream_proxy(option: str | None, target: Target, environ: dict[str, str]) -> UpstreamProxy:
@@ -71,19 +74,102 @@ class RunningProxies:
     mock: subprocess.Popen | None = None
     log: Path | None = None
     ports: dict[str, int] = field(default_factory=dict)
+    status: "StatusReader | None" = None  # what the capture addon reports while it runs
+    died: str | None = None  # set when mitmdump ended before it was asked to
+
+    @property
+    def recording_errors(self) -> int:
+        return self.status.errors if self.status else 0
+
+    @property
+    def fatal(self) -> str | None:
+        """Why recording cannot go on (a full disk), if the addon said so."""
+        return self.status.fatal if self.status else None
+
+    def read_status(self) -> None:
+        if self.status is not None:
+            self.status.read()
 
     def describe(self) -> list[str]:
         via = f" via {self.upstream_proxy.describe()}" if self.upstream_proxy.url else ""
         return [f"{name}  {url} -> {self.upstreams[name]}{via}" for name, url in self.urls.items()]
 
+    def problem(self, run: Path | None) -> tuple[str, str] | None:
+        """Why recording cannot go on, as (the run's status, one line), or None while all is well."""
+        self.read_status()
+        if run is not None and not run.is_dir():
+            return ("run-deleted", f"the run folder {display(run)} was deleted during the run, so nothing more "
+                                   "could be recorded; the agent and the proxies were stopped")
+        if self.fatal:
+            return "recording-failed", self.fatal
+        if self.process.poll() is not None:
+            self.note_death()
+            return "proxy-failed", self.died
+        return None
+
+    def note_death(self) -> None:
+        """Record, once, that mitmdump ended on its own: every exchange after that went unrecorded."""
+        code = self.process.poll()
+        if code is None or self.died:
+            return
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        self.died = f"mitmdump stopped during the run ({how}): {last_log_line(self.log)}"
+
     def stop(self) -> None:
+        self.note_death()
         # SIGINT is mitmdump's clean shutdown: the addon's `done` flushes what is still open.
         processes.stop(self.process, signal.SIGINT)
         if self.mock is not None:
             processes.stop(self.mock, signal.SIGTERM, grace=2)
+        if self.status is not None:
+            self.status.close()  # mitmdump has exited: everything it reported is in the pipe
+
+
+class StatusReader:
+    """The read end of the pipe on which the capture addon reports recording problems, one line each.
+
+    A pipe, not a file: when the disk is full, a file could not carry the news that the disk is full.
+    """
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        os.set_blocking(fd, False)
+        self.pending = b""
+        self.errors = 0
+        self.fatal: str | None = None
+
+    def read(self) -> None:
+        if self.fd < 0:
+            return
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            self.pending += data
+            *lines, self.pending = self.pending.split(b"\n")
+            for line in lines:
+                self.take(line.decode("utf-8", "replace"))
+
+    def take(self, line: str) -> None:
+        kind, _, message = line.partition(" ")
+        if kind == "recording-error":
+            self.errors += 1
+        elif kind == "fatal":
+            self.errors += 1
+            self.fatal = self.fatal or message
+
+    def close(self) -> None:
+        self.read()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 MINIMUM_MITMPROXY = (11, 0)
+UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"  # read by the capture addon
 
 
 def find_mitmdump() -> str:
@@ -214,21 +300,32 @@ def start_mitmdump(mitmdump: str, target: Target, run: Path | None, upstream: st
     if keep_secrets:
         argv += ["--set", "probe_keep_secrets=true"]
     upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")
+    env = dict(os.environ)
+    env.pop(UPSTREAM_PROXY_VARIABLE, None)
     if upstream_proxy.url:
-        argv += ["--set", f"probe_upstream_proxy={upstream_proxy.url}",
-                 "--set", f"probe_no_proxy={upstream_proxy.no_proxy}"]
+        # Through the environment, not an option: mitmdump's argv is readable by every user (ps), and the
+        # URL may carry the proxy's credentials.
+        env[UPSTREAM_PROXY_VARIABLE] = upstream_proxy.url
+        argv += ["--set", f"probe_no_proxy={upstream_proxy.no_proxy}"]
     log = None
     if run is not None:
         argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}", "--set", f"probe_flows={run / 'flows.mitm'}"]
         log = run / "proxies.log"
+    status_read, status_write = os.pipe()
+    argv += ["--set", f"probe_status_fd={status_write}"]
     log_file = os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") if log else subprocess.DEVNULL
     try:
-        process = processes.spawn(argv, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file)
+        process = processes.spawn(argv, signal.SIGINT, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                                  env=env, pass_fds=(status_write,))
+    except BaseException:
+        os.close(status_read)
+        raise
     finally:
+        os.close(status_write)  # mitmdump holds its own copy: the pipe ends when mitmdump does
         if log:
             log_file.close()
     running = RunningProxies(process, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
-                             upstreams, upstream_proxy, mock, log, ports)
+                             upstreams, upstream_proxy, mock, log, ports, StatusReader(status_read))
     try:
         processes.Interrupts.raise_pending()
         wait_until_listening(running)
@@ -286,31 +383,14 @@ def add_upstream_proxy_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from probe.capture import capture, report_outcome  # the same recording as a run, without an agent
+
     args = parse_args(argv)
-    target = load_target(args.target)
-    run = Path(args.run) if args.run else None
-    recording = session.open_run(target, run, label="proxies", prompt=None, argv=None,
-                                 upstream=args.upstream, keep_secrets=args.keep_secrets)
-    upstream_proxy = choose_upstream_proxy(args.upstream_proxy, target, dict(os.environ))
-    proxies = start_proxies(target, recording.run, args.upstream, parse_port_overrides(args.port, target),
-                            args.keep_secrets, args.mock_transport, upstream_proxy)
-    recording.started(proxies)
-    for line in proxies.describe():
-        print(line, flush=True)
-    print(f"recording into {display(recording.run)}; Ctrl-C to stop", flush=True)
-    status = "complete"
-    try:
-        with session.stop_signals_raise_interrupt():
-            while proxies.process.poll() is None:
-                time.sleep(0.2)
-            status = "proxy-failed"
-    except KeyboardInterrupt:
-        pass
-    finally:
-        proxies.stop()
-        recording.finish(status, exit_code=None)
-    print(f"run folder: {display(recording.run)}")
-    return 0 if status == "complete" else 1
+    result = capture(load_target(args.target), None, None, args.upstream, ports=args.port,
+                     keep_secrets=args.keep_secrets, mock_transport=args.mock_transport,
+                     upstream_proxy=args.upstream_proxy, run=Path(args.run) if args.run else None, agent=False)
+    report_outcome(result, agent=False)
+    return 0 if result.status == "complete" else 1
 
 
 if __name__ == "__main__":

@@ -1,18 +1,20 @@
 """The bookkeeping of one recording: its run folder and an honest manifest.json from start to end."""
 
-import contextlib
-import importlib.metadata
 import hashlib
+import importlib.metadata
 import json
+import os
 import platform
-import signal
+import re
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import __version__, processes
-from probe.runs import create_run, write_manifest
+from probe import __version__
+from probe.errors import RunError
+from probe.paths import display
+from probe.runs import create_run, read_manifest, write_manifest
 from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
 
@@ -23,7 +25,10 @@ class Recording:
     manifest: dict
 
     def save(self) -> None:
-        write_manifest(self.run, self.manifest)
+        try:
+            write_manifest(self.run, self.manifest)
+        except OSError as error:  # a full disk, or the run folder deleted under us
+            raise RunError(f"cannot write {display(self.run / 'manifest.json')}: {error.strerror}") from None
 
     def started(self, proxies) -> None:
         self.manifest["proxies"] = [
@@ -39,11 +44,15 @@ class Recording:
                                   "env": {name: mask_tokens_and_urls(value) for name, value in (env or {}).items()}}
         self.save()
 
-    def finish(self, status: str, exit_code: int | None, note: str | None = None) -> None:
+    def finish(self, status: str, exit_code: int | None, note: str | None = None,
+               recording_errors: int = 0) -> None:
+        """Close the manifest: how the run ended, and what the capture holds (`recording_errors` counts the
+        exchanges the proxies failed to record; proxies.log says why)."""
         self.manifest.update(
             status=status,
             agent_exit_code=exit_code,
             ended_at=now_iso(),
+            recording_errors=recording_errors,
             **traffic_summary(self.run / "traffic.jsonl"),
         )
         if note:
@@ -65,10 +74,14 @@ def now_iso() -> str:
 def open_run(target: Target, run: Path | None, label: str, prompt: str | None, argv: list[str] | None,
              upstream: str | None, keep_secrets: bool = False) -> Recording:
     """Create (or adopt) the run folder and write a `running` manifest before anything starts."""
+    if not keep_secrets:
+        label = mask_tokens_and_urls(label)  # it names the run folder: a key pasted there must not
     if run is None:
         run = create_run(target.name, label)
     else:
         run.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # An empty capture from the start: a run stopped before its first exchange still has one to report.
+    os.close(os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
     recording = Recording(run, {
         "target": target.name,
         "label": label,
@@ -111,20 +124,19 @@ def traffic_summary(traffic: Path) -> dict:
     return summary
 
 
-@contextlib.contextmanager
-def stop_signals_raise_interrupt():
-    """Treat SIGTERM, SIGHUP and SIGINT as Ctrl-C, so every way of stopping a run cleans up the same way.
+RECORDING_ERROR = re.compile(rb"probe: recording error: ")
 
-    SIGINT is set explicitly too: a shell starts background jobs with it ignored, and Python keeps that.
+
+def close_abandoned(run: Path, note: str) -> None:
+    """Mark a run whose capture process died while recording as interrupted, with what it holds.
+
+    Without the capture, the count of recording errors comes from the proxies' log.
     """
-    def interrupt(signum, frame):
-        if not processes.Interrupts.arrived():
-            raise KeyboardInterrupt
-
-    stop_signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
-    previous = {signum: signal.signal(signum, interrupt) for signum in stop_signals}
+    manifest = read_manifest(run)
+    if manifest is None or manifest.get("status") != "running":
+        return
     try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        errors = len(RECORDING_ERROR.findall((run / "proxies.log").read_bytes()))
+    except OSError:
+        errors = 0
+    Recording(run, manifest).finish("interrupted", manifest.get("agent_exit_code"), note, errors)

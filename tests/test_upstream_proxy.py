@@ -76,6 +76,9 @@ def test_http_exchange_goes_through_the_tunnel_with_credentials_on_connect_only(
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), HeaderEcho)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     proxies, run = chained_proxies(tmp_path, tunnel_port, f"http://127.0.0.1:{upstream.server_port}/")
+    # The credentials reach mitmdump through its environment: its argv is readable by every user (ps).
+    argv = Path(f"/proc/{proxies.process.pid}/cmdline").read_bytes()
+    assert b"127.0.0.1:%d" % tunnel_port not in argv and PASSWORD.encode() not in argv and USER.encode() not in argv
     try:
         status, _, body = post_json(proxies.urls["model"], "/v1/responses", {"model": "m"},
                                     {"authorization": "Bearer agent-own-token"})
@@ -91,7 +94,7 @@ def test_http_exchange_goes_through_the_tunnel_with_credentials_on_connect_only(
     assert entry["complete"] and entry["response"]["body"]["id"] == "resp_echo"
     assert dict(entry["request"]["headers"])["authorization"] == fingerprint("Bearer agent-own-token")
     for path in run.iterdir():
-        assert PASSWORD.encode() not in path.read_bytes()
+        assert PASSWORD.encode() not in path.read_bytes() and f"{USER}:".encode() not in path.read_bytes()
 
 
 def test_websocket_exchange_goes_through_the_tunnel(tmp_path, tunnel):
@@ -135,8 +138,8 @@ def test_choice_of_upstream_proxy(tmp_path):
     assert "internal.example" in from_env.no_proxy and "127.0.0.1" in from_env.no_proxy
     assert choose_upstream_proxy(None, target, {}).url is None
     assert choose_upstream_proxy(None, target, {}).describe() == "none"
-    masked = UpstreamProxy("http://u:p4ss@h:1", "x").describe()
-    assert "p4ss" not in masked and "u:***@h:1" in masked
+    masked = UpstreamProxy("http://user7:p4ss@h:1", "x").describe()
+    assert masked == f"http://{fingerprint('user7:p4ss')}@h:1 (from x)"  # neither name nor password shows
 
 
 def test_bad_upstream_proxy_is_one_line():

@@ -1,0 +1,46 @@
+"""The agent's private state folder: new and empty for each run, removed after it, and by a later run when a
+killed run could not remove its own.
+
+It lives outside the run folder because agents keep their session logs there, and codex's logs repeat the
+prompts, the model's answers and the credentials it was given, unredacted.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+PREFIX = "agent-probe-home-"
+# The owner's pid and its start time (clock ticks since boot): a pid alone may be reused by another process.
+OWNED = re.compile(rf"^{PREFIX}(\d+)-(\d+)-")
+
+
+def process_start(pid: int) -> int | None:
+    """When a process started, in clock ticks since boot, or None if there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return int(file.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def create() -> Path:
+    """A new private folder named after this process, so a later run can tell when its owner is gone."""
+    owner = f"{os.getpid()}-{process_start(os.getpid()) or 0}"
+    return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{owner}-"))
+
+
+def remove(home: Path) -> None:
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def remove_stale(parent: Path | None = None) -> list[Path]:
+    """Remove the folders whose owner process is gone (a run killed with SIGKILL, with its watchdog too)."""
+    removed = []
+    for path in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        match = OWNED.match(path.name)
+        if match and path.is_dir() and not path.is_symlink() and process_start(int(match[1])) != int(match[2]):
+            remove(path)
+            removed.append(path)
+    return removed
