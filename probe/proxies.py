@@ -22,6 +22,7 @@ from probe.targets import Target, load_target
 
 ADDON = Path(__file__).with_name("capture_addon.py")
 READY_TIMEOUT = 30.0
+STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,9 @@ class RunningProxies:
 
     def stop(self) -> None:
         self.note_death()
-        # SIGINT is mitmdump's clean shutdown: the addon's `done` flushes what is still open.
-        processes.stop(self.process, signal.SIGINT)
+        # SIGINT is mitmdump's clean shutdown: the addon's `done` flushes what is still open. Writing a
+        # 200 MB exchange takes seconds: waiting for it keeps it, where killing mitmdump would lose it.
+        processes.stop(self.process, signal.SIGINT, grace=STOP_GRACE)
         if self.mock is not None:
             processes.stop(self.mock, signal.SIGTERM, grace=2)
         if self.status is not None:

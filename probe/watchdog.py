@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-GRACE = 10.0  # seconds each group gets to stop before it is killed; mitmdump uses them to write what it holds
+GRACE = 60.0  # seconds the groups get to stop before they are killed; mitmdump may need them to write a big exchange
 
 
 class Link:
