@@ -1,0 +1,360 @@
+"""Masks secrets wherever they sit in what the capture stores: names that say secret (JSON keys, URL and form
+parameters, multipart fields, headers), URLs, JSON values, and whole bodies by their format.
+
+The one set of rules for every writer of the project, built on the text rules of secret_shapes. Only the
+standard library is imported: the capture addon loads this module from its own folder, under any mitmdump.
+"""
+
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+if __name__.startswith("probe."):  # imported as part of the probe package
+    from .secret_shapes import COMPILED, ESCAPE, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
+else:  # loaded beside the capture addon by `mitmdump -s`
+    from secret_shapes import COMPILED, ESCAPE, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
+
+# The text rules are part of this module's interface: callers need one import for every kind of masking.
+__all__ = ["REDACTED_PREFIX", "fingerprint", "is_fingerprint", "mask_bytes", "mask_text"]
+NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON
+
+
+# Names that say "secret" ----------------------------------------------------------------------------------
+
+# Normalised names (lowercase, letters and digits only) whose value is a secret whatever it looks like.
+SECRET_SUFFIXES = (
+    "apikey", "accesskey", "secretkey", "privatekey", "signingkey", "encryptionkey", "masterkey", "sessionkey",
+    "accesstoken", "refreshtoken", "idtoken", "authtoken", "sessiontoken", "privatetoken", "bearertoken",
+    "securitytoken", "csrftoken", "xsrftoken", "apitoken", "oauthtoken", "secret", "password", "passwd",
+    "passphrase", "credential", "credentials", "xamzsignature", "xamzcredential", "authorization", "cookie",
+)
+# Names that are secrets only when the value looks like a credential: logprobs carry `"token": "Hello"`,
+# and Anthropic's thinking blocks a `"signature"` that is no credential.
+WEAK_NAMES = {"token", "key", "auth", "sig", "pwd", "pass"}
+# In a URL, these always hold the secret: Google's `?key=`, SAS `sig=`, AWS `Signature=`, OAuth `code=`.
+URL_NAMES = {"key", "token", "auth", "sig", "signature", "code"}
+CREDENTIAL_LIKE = re.compile(r"^[^\s]{16,}$")
+
+
+def normalised(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def is_secret_name(name: str, in_url: bool = False) -> bool:
+    """Whether a JSON key, query or form parameter, or multipart field name says its value is a secret."""
+    compact = normalised(str(name))
+    if in_url and compact in URL_NAMES:
+        return True
+    return compact.endswith(SECRET_SUFFIXES)
+
+
+# An environment variable whose name says secret anywhere (GITHUB_TOKEN, OPENAI_API_KEY, DB_PASSWORD); values
+# shorter than SHORTEST_SECRET are flags ("1"), which would otherwise match all over the files they are in.
+SECRET_VARIABLE = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)")
+SHORTEST_SECRET = 8
+
+
+def is_secret_variable(name: str, value: str) -> bool:
+    return SECRET_VARIABLE.search(name) is not None and len(value) >= SHORTEST_SECRET
+
+
+def is_weak_secret_name(name: str) -> bool:
+    return normalised(str(name)) in WEAK_NAMES
+
+
+KNOWN_SECRET_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie", "set-cookie",
+    "chatgpt-account-id", "openai-organization", "openai-project", "api-key", "anthropic-api-key",
+})
+SECRET_HEADER_PARTS = {"key", "apikey", "token", "secret", "password", "passwd", "auth", "authorization",
+                       "credential", "credentials", "cookie", "signature"}
+NOT_SECRET_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept", "idempotency-key"})
+
+
+def is_secret_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
+    lower = name.lower()
+    if lower in KNOWN_SECRET_HEADERS or lower in extra:
+        return True
+    if lower in NOT_SECRET_HEADERS:
+        return False
+    return any(part in SECRET_HEADER_PARTS for part in re.split(r"[-_]", lower))
+
+
+# Headers and URLs -----------------------------------------------------------------------------------------
+
+AUTH_SCHEME = re.compile(r"^(?i:(bearer|basic|token|digest|bot|apikey|negotiate|ntlm|aws4-hmac-sha256))(\s+)(.+)$",
+                         re.DOTALL)
+
+
+def mask_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> tuple[str, int]:
+    """A secret-named header becomes one fingerprint; in any other header, an auth scheme's credential, token
+    shapes and secret URL parameters are masked."""
+    if not value or is_fingerprint(value):
+        return value, 0
+    if is_secret_header(name, extra):
+        return fingerprint(value), 1
+    scheme = AUTH_SCHEME.match(value)
+    if scheme and not scheme.group(3).startswith(REDACTED_PREFIX):
+        return f"{scheme.group(1)}{scheme.group(2)}{fingerprint(scheme.group(3))}", 1
+    if "://" in value or value.startswith("/"):
+        return mask_url(value)
+    return mask_text(value)
+
+
+def mask_headers(pairs, extra: frozenset[str] = frozenset()) -> tuple[list[tuple[str, str]], int]:
+    masked, total = [], 0
+    for name, value in pairs:
+        new_value, count = mask_header(name, value, extra)
+        masked.append((name, new_value))
+        total += count
+    return masked, total
+
+
+def mask_url(url: str) -> tuple[str, int]:
+    """A URL (or a path with its query): user:password, secret path segments, secret or token-shaped query and
+    fragment parameters, each checked after percent-decoding."""
+    if not url:
+        return url, 0
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return mask_text(url)
+    total = 0
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        if not is_fingerprint(userinfo):
+            netloc, total = f"{fingerprint(urllib.parse.unquote(userinfo))}@{host}", 1
+    path, count = mask_path(parts.path)
+    query, query_count = mask_parameters(parts.query)
+    fragment, fragment_count = mask_parameters(parts.fragment) if "=" in parts.fragment else mask_text(parts.fragment)
+    total += count + query_count + fragment_count
+    if not total:
+        return url, 0
+    return urllib.parse.urlunsplit((parts.scheme, netloc, path, query, fragment)), total
+
+
+def mask_path(path: str) -> tuple[str, int]:
+    segments, total = path.split("/"), 0
+    for index, segment in enumerate(segments):
+        if not segment:
+            continue
+        decoded = urllib.parse.unquote(segment)
+        masked, count = mask_text(decoded)
+        if count:
+            segments[index], total = masked, total + count
+    return "/".join(segments), total
+
+
+def mask_parameters(query: str) -> tuple[str, int]:
+    """`a=1&api_key=x`: secret names and token-shaped values masked; order and the rest kept as written."""
+    if not query:
+        return query, 0
+    pieces, total = query.split("&"), 0
+    for index, piece in enumerate(pieces):
+        name, equals, value = piece.partition("=")
+        if not equals or not value:
+            continue
+        decoded = urllib.parse.unquote_plus(value)
+        if is_fingerprint(decoded):
+            continue
+        if is_secret_name(urllib.parse.unquote_plus(name), in_url=True):
+            pieces[index], total = f"{name}={fingerprint(decoded)}", total + 1
+            continue
+        masked, count = mask_text(decoded)
+        if count:
+            pieces[index], total = f"{name}={masked}", total + count
+    return "&".join(pieces), total
+
+
+# JSON -----------------------------------------------------------------------------------------------------
+
+NESTED_JSON_LIMIT = 1 << 20  # a string holding JSON (tool arguments) is looked into up to this size
+
+
+def mask_json(value: Any, strings: bool = True) -> tuple[Any, int]:
+    """A masked copy of a parsed JSON value: values of secret-named keys, token shapes in every string and key,
+    and the same inside strings that hold JSON themselves (tool-call arguments). The input is untouched.
+
+    `strings=False` checks only the names: for a body whose raw bytes hold no candidate a string could match.
+    """
+    if isinstance(value, dict):
+        total, changed = 0, {}
+        for key, item in value.items():
+            new_key, key_count = mask_text(key) if strings and isinstance(key, str) else (key, 0)
+            if is_secret_scalar(key, item):
+                new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
+            else:
+                new_item, count = mask_json(item, strings)
+            total += key_count + count
+            changed[new_key] = new_item
+        return (changed, total) if total else (value, 0)
+    if isinstance(value, list):
+        total, items = 0, []
+        for item in value:
+            new_item, count = mask_json(item, strings)
+            items.append(new_item)
+            total += count
+        return (items, total) if total else (value, 0)
+    if isinstance(value, str) and strings:
+        return mask_string(value)
+    return value, 0
+
+
+def is_secret_scalar(key: Any, item: Any) -> bool:
+    if not isinstance(key, str) or isinstance(item, bool) or not isinstance(item, (str, int, float)):
+        return False
+    if item == "" or isinstance(item, str) and item.startswith(REDACTED_PREFIX):
+        return False
+    if is_secret_name(key):
+        return True
+    return is_weak_secret_name(key) and isinstance(item, str) and CREDENTIAL_LIKE.match(item) is not None
+
+
+def mask_string(value: str) -> tuple[str, int]:
+    stripped = value.strip()
+    if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
+        try:
+            nested = json.loads(value)
+        except (ValueError, RecursionError):
+            nested = NOT_JSON
+        if nested is not NOT_JSON:
+            masked, count = mask_json(nested)
+            if count:
+                return json.dumps(masked, ensure_ascii=False), count
+    return mask_text(value)
+
+
+# Bodies ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MaskedBody:
+    data: bytes  # the body with every secret replaced, in the same format (what a flow file should store)
+    parsed: Any  # the parsed, masked JSON value when the body is JSON, else NOT_JSON
+    count: int  # how many values were masked
+
+
+JSON_LINES_LIMIT = 32 << 20  # text bodies up to this size also have their JSON lines' secret-named fields masked
+# A JSON key naming a secret, in a line of text (an SSE event, an NDJSON line), perhaps escaped once (JSON in
+# a JSON string): found on the lowercased text, then the line is parsed.
+KEY_PROBES = (b'key"', b'key\\"', b'token"', b'token\\"', b"secret", b"passw", b"credential", b'signature"',
+              b'auth"', b'authorization"', b'cookie"', b'pwd"', b'passphrase"')
+
+
+def mask_body(data: bytes, content_type: str = "") -> MaskedBody:
+    """Mask a body by its format: JSON, form, multipart, text or bytes; never raises."""
+    if not data:
+        return MaskedBody(data, NOT_JSON, 0)
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if "json" in kind or data.lstrip()[:1] in (b"{", b"["):
+        masked = mask_json_body(data)
+        if masked is not None:
+            return masked
+    if kind == "application/x-www-form-urlencoded":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            masked_text, count = mask_parameters(text)
+            return MaskedBody(masked_text.encode("utf-8") if count else data, NOT_JSON, count)
+    if kind.startswith("multipart/"):
+        masked = mask_multipart(data, content_type)
+        if masked is not None:
+            return masked
+    masked_data, count = mask_bytes(data)
+    if len(masked_data) <= JSON_LINES_LIMIT:
+        masked_data, line_count = mask_json_lines(masked_data)
+        count += line_count
+    return MaskedBody(masked_data, NOT_JSON, count)
+
+
+def mask_json_body(data: bytes) -> MaskedBody | None:
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    try:
+        masked, count = mask_json(parsed, strings=may_hold_secret_text(data))
+    except RecursionError:
+        return None  # nested deeper than a walk can go: masked as text instead
+    if not count:
+        return MaskedBody(data, parsed, 0)
+    try:
+        written = json.dumps(masked, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from escapes: ASCII escapes keep them
+        written = json.dumps(masked, separators=(",", ":")).encode("ascii")
+    return MaskedBody(written, masked, count)
+
+
+def may_hold_secret_text(data: bytes) -> bool:
+    """Whether any string of this JSON could hold a secret by its shape (or hide one in nested JSON): checked
+    once on the raw bytes, so that most bodies are walked for their names only."""
+    if ESCAPE.encode() in data or any(rule.probe_bytes.search(data) for rule in COMPILED if not rule.rule.lowercase):
+        return True
+    lowered = data.lower()
+    return any(rule.probe_bytes.search(lowered) for rule in COMPILED if rule.rule.lowercase) or any(
+        probe in lowered for probe in KEY_PROBES)
+
+
+def mask_json_lines(data: bytes) -> tuple[bytes, int]:
+    """Secret-named fields in the JSON of text lines: SSE `data:` lines and NDJSON. Only the lines holding a
+    candidate key are parsed, and only those that change are written back (compact)."""
+    starts = candidate_lines(data, data.lower())
+    pieces, total, cursor = [], 0, 0
+    for start in starts:
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        line = data[start:end]
+        prefix = b"data: " if line.startswith(b"data: ") else b"data:" if line.startswith(b"data:") else b""
+        masked = mask_json_body(line[len(prefix):])
+        if masked is None or not masked.count:
+            continue
+        pieces += [data[cursor:start], prefix, masked.data]
+        cursor, total = end, total + masked.count
+    if not total:
+        return data, 0
+    return b"".join(pieces + [data[cursor:]]), total
+
+
+def candidate_lines(data: bytes, lowered: bytes) -> list[int]:
+    """Where the lines start that hold a key naming a secret (found on the lowercased text)."""
+    starts = set()
+    for probe in KEY_PROBES:
+        position = lowered.find(probe)
+        while position >= 0:
+            starts.add(data.rfind(b"\n", 0, position) + 1)
+            end = data.find(b"\n", position)
+            position = lowered.find(probe, end) if end >= 0 else -1
+    return sorted(starts)
+
+
+MULTIPART_NAME = re.compile(rb'(?i)content-disposition:[^\r\n]*?\bname="([^"]*)"')
+
+
+def mask_multipart(data: bytes, content_type: str) -> MaskedBody | None:
+    """Each part of a multipart body: a secret-named field's value whole, token shapes in any part."""
+    boundary = re.search(r'(?i)boundary="?([^";]+)"?', content_type)
+    if not boundary:
+        return None
+    delimiter = b"--" + boundary.group(1).encode("latin-1")
+    parts, total = data.split(delimiter), 0
+    for index, part in enumerate(parts):
+        head, separator, value = part.partition(b"\r\n\r\n")
+        if not separator:
+            continue
+        name = MULTIPART_NAME.search(head)
+        body, ending = (value[:-2], value[-2:]) if value.endswith(b"\r\n") else (value, b"")
+        if name and is_secret_name(name.group(1).decode("latin-1"), in_url=True) and body \
+                and not is_fingerprint(body.decode("latin-1")):
+            parts[index] = head + separator + fingerprint(body).encode("ascii") + ending
+            total += 1
+        else:
+            masked, count = mask_bytes(body)
+            if count:
+                parts[index] = head + separator + masked + ending
+                total += count
+    return MaskedBody(delimiter.join(parts) if total else data, NOT_JSON, total)
