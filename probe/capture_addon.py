@@ -1,7 +1,8 @@
 """mitmproxy addon that records every exchange through the reverse proxies as one JSON line each.
 
-Self-contained on purpose (no imports from `probe`): it is loaded with `mitmdump -s` and must also
-run under a mitmdump installed on its own. It is configured only through its own options.
+It is loaded with `mitmdump -s` and must also run under a mitmdump installed on its own, so it imports no
+`probe` module, only its two siblings (what a record holds, and how secrets are masked). It is configured
+only through its own options.
 """
 
 import asyncio
@@ -22,13 +23,16 @@ from dataclasses import dataclass, field
 
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.io import tnetstring
-from mitmproxy.net import encoding
+
+if __name__.startswith("probe."):  # imported as part of the probe package (tests, tools)
+    from . import capture_record as stored
+    from . import decoding, redaction
+else:  # loaded by `mitmdump -s`, which puts this file's folder on sys.path
+    import capture_record as stored
+    import decoding
+    import redaction
 
 SCHEMA_VERSION = 1
-SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie", "set-cookie",
-    "chatgpt-account-id", "openai-organization",
-})
 # A stream holding one of these has delivered its whole answer, even if the client hung up before
 # the final chunk (codex closes the connection as soon as it reads `response.completed`).
 TERMINAL_EVENT = re.compile(
@@ -36,92 +40,8 @@ TERMINAL_EVENT = re.compile(
     rb"|^event:\s*(?:response\.completed|response\.failed|response\.incomplete|message_stop)\s*$",
     re.MULTILINE,
 )
-JSON_START = re.compile(rb"^\s*[\[{]")
 UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
-# Token shapes masked in bodies and URL parameters masked in URLs at capture time, unless secrets are kept.
-# Kept in step with probe/secrets.py, which this standalone addon cannot import.
-TOKEN_SHAPES = re.compile(
-    rb"(?<![A-Za-z0-9_-])(?:sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}"
-    rb"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"
-)
-URL_SECRET = re.compile(
-    r"(?i)([?&](?:key|api[_-]?key|apikey|token|access[_-]?token|auth|password|secret|sig|signature)=)([^&#\s]+)"
-)
-
-
-def fingerprint(value: str) -> str:
-    """A stand-in for a secret that still tells whether two requests used the same one."""
-    return f"[REDACTED sha256:{hashlib.sha256(value.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}]"
-
-
-def mask_tokens(data: bytes) -> tuple[bytes, int]:
-    """Token-shaped secrets replaced by fingerprints; JSON stays valid (no quotes are introduced)."""
-    # Substring checks first: they run at memory speed, the pattern does not, and most bodies hold no token.
-    if b"sk-" not in data and b"AIza" not in data and b"eyJ" not in data:
-        return data, 0
-    return TOKEN_SHAPES.subn(lambda match: fingerprint(match.group(0).decode("ascii")).encode("ascii"), data)
-
-
-def mask_encoded(content: bytes, content_encoding: bytes | None) -> bytes:
-    """Mask tokens in a body kept in its Content-Encoding: decoded, masked and encoded again if needed."""
-    name = (content_encoding or b"").decode("latin-1").strip().lower()
-    if not name or name == "identity":
-        return mask_tokens(content)[0]
-    try:
-        decoded = encoding.decode(content, name)
-    except (ValueError, TypeError, OSError):
-        return content  # cut off mid-stream: not decodable, and not readable text either
-    masked, count = mask_tokens(decoded)
-    return encoding.encode(masked, name) if count else content
-
-
-def mask_url(url: str) -> str:
-    return URL_SECRET.sub(lambda match: match.group(1) + fingerprint(match.group(2)), url)
-
-
-def body_fields(raw: bytes | None, headers: http.Headers, redact: bool = True, masked: list | None = None) -> dict:
-    """The body as JSON, UTF-8 text or base64 (decoded from its Content-Encoding), with size and hash.
-
-    The size and sha256 are of the body as it travelled; text bodies have token-shaped secrets masked
-    when `redact` is on, and `redacted_tokens` then says how many. `masked`, if given, receives the
-    decoded body as stored, so the flow file can reuse it instead of masking a large body again.
-    """
-    data = raw or b""
-    fields: dict = {}
-    content_encoding = headers.get("content-encoding", "").strip().lower()
-    if data and content_encoding and content_encoding != "identity":
-        try:
-            data = encoding.decode(data, content_encoding)
-            fields["content_encoding"] = content_encoding
-        except (ValueError, TypeError, OSError) as error:
-            # A cut-off compressed stream cannot be decoded: keep the wire bytes instead.
-            fields["content_encoding_error"] = f"{content_encoding}: {error}"
-    fields["body_size"] = len(data)
-    fields["body_sha256"] = hashlib.sha256(data).hexdigest()
-    if not data:
-        fields.update(body=None, body_format="empty")
-        return fields
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        fields.update(body=base64.b64encode(data).decode("ascii"), body_format="base64")
-        return fields
-    if redact:
-        data, count = mask_tokens(data)
-        if count:
-            fields["redacted_tokens"] = count
-            text = data.decode("utf-8")
-    if masked is not None and not fields.get("content_encoding"):
-        masked.append(data)
-    if JSON_START.match(data) or "json" in headers.get("content-type", ""):
-        try:
-            fields.update(body=json.loads(text), body_format="json")
-            return fields
-        except ValueError:
-            pass
-    fields.update(body=text, body_format="text")
-    return fields
 
 
 @dataclass
@@ -171,7 +91,7 @@ class Capture:
         self.flows_fd: int | None = None
         self.status_fd: int | None = None
         self.proxy_names: dict[int, str] = {}
-        self.secret_headers = SECRET_HEADERS
+        self.policy = stored.Policy()
         self.in_flight: dict[str, http.HTTPFlow] = {}
         self.tees: dict[str, Tee] = {}
         self.sockets: dict[str, Socket] = {}
@@ -193,7 +113,9 @@ class Capture:
         loader.add_option("probe_flows", str, "", "Also write redacted flows to this native flow file.")
         loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
         loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
-        loader.add_option("probe_keep_secrets", bool, False, "Store secret headers unredacted (unsafe).")
+        loader.add_option("probe_keep_secrets", bool, False, "Store every secret unredacted (unsafe).")
+        loader.add_option("probe_decode_cap", int, stored.Policy.decode_cap, "Bytes a compressed body may decode "
+                          "to; past that its wire bytes are kept as sent, with a note.")
         loader.add_option("probe_no_proxy", str, "", f"Comma-separated hosts (or .suffixes) that bypass the "
                           f"upstream proxy given in ${UPSTREAM_PROXY_VARIABLE}.")
         loader.add_option("probe_status_fd", int, -1, "An inherited file descriptor (a pipe) on which to report "
@@ -205,11 +127,12 @@ class Capture:
     def configure(self, updated) -> None:
         if "probe_proxy_names" in updated:
             self.proxy_names = parse_proxy_names(ctx.options.probe_proxy_names)
-        if "probe_redact_headers" in updated:
+        if {"probe_redact_headers", "probe_keep_secrets", "probe_decode_cap"} & set(updated):
             extra = {name.strip().lower() for name in ctx.options.probe_redact_headers.split(",") if name.strip()}
-            self.secret_headers = SECRET_HEADERS | extra
+            self.policy = stored.Policy(not ctx.options.probe_keep_secrets, frozenset(extra),
+                                        max(ctx.options.probe_decode_cap, 0))
         if "probe_keep_secrets" in updated and ctx.options.probe_keep_secrets:
-            logging.warning("probe: --keep-secrets is on, so secret headers are stored unredacted")
+            logging.warning("probe: --keep-secrets is on, so secrets are stored unredacted")
         if "probe_status_fd" in updated and ctx.options.probe_status_fd >= 0:
             self.status_fd = ctx.options.probe_status_fd
         if "probe_no_proxy" in updated:
@@ -304,13 +227,11 @@ class Capture:
             return tee.body()
         return flow.response.raw_content or b"" if flow.response is not None else b""
 
-    @staticmethod
-    def decoded(flow: http.HTTPFlow, body: bytes) -> bytes:
+    def decoded(self, flow: http.HTTPFlow, body: bytes) -> bytes:
         content_encoding = flow.response.headers.get("content-encoding", "") if flow.response else ""
-        try:
-            return encoding.decode(body, content_encoding) if content_encoding else body
-        except (ValueError, TypeError, OSError):
+        if not content_encoding:
             return body
+        return decoding.decode_body(body, content_encoding, self.policy.decode_cap).data
 
     def finish_http(self, flow: http.HTTPFlow, complete: bool, error: str | None) -> None:
         if self.in_flight.pop(flow.id, None) is None and flow.id not in self.tees:
@@ -330,33 +251,37 @@ class Capture:
 
     def record_http(self, flow: http.HTTPFlow, tee: Tee | None, complete: bool, error: str | None) -> None:
         request, response = flow.request, flow.response
-        masked_request: list[bytes] = []  # the stored text bodies, reused for the flow file
-        masked_response: list[bytes] = []
+        policy = self.policy
         start = request.timestamp_start
+        request_body = stored.store_body(request.raw_content, request.headers.get("content-encoding", ""),
+                                         request.headers.get("content-type", ""), policy)
         record = {
             "schema": SCHEMA_VERSION,
             "kind": "http",
             "id": flow.id,
             "proxy": self.proxy_name(flow),
             "complete": complete,
-            "error": error,
+            "error": stored.text(error, policy) if error else error,
             "timing": {"start": start, "request_end": request.timestamp_end},
             "request": self.message_fields(request) | {
-                "method": request.method,
-                "url": self.redact_url(request.url),
-                "path": self.redact_url(request.path),
+                "method": stored.text(request.method, policy),
+                "url": stored.url(request.url, policy),
+                "path": stored.url(request.path, policy),
                 "http_version": request.http_version,
-                **body_fields(request.raw_content, request.headers, self.redacting, masked_request),
+                **request_body.fields,
             },
             "response": None,
         }
+        response_body = None
         if response is not None:
             raw = tee.body() if tee is not None else response.raw_content
+            response_body = stored.store_body(raw, response.headers.get("content-encoding", ""),
+                                              response.headers.get("content-type", ""), policy)
             record["response"] = self.message_fields(response) | {
                 "status": response.status_code,
-                "reason": response.reason,
+                "reason": stored.text(response.reason, policy),
                 "http_version": response.http_version,
-                **body_fields(raw, response.headers, self.redacting, masked_response),
+                **response_body.fields,
             }
             first_chunk = tee.arrivals[0] if tee and tee.arrivals else None
             end = (tee.ended_at or (tee.arrivals[-1] if tee.arrivals else None)) if tee else None
@@ -372,8 +297,7 @@ class Capture:
         else:
             record["timing"]["end"] = time.time()
         self.write(record)
-        self.save_flow(flow, tee, {"request": masked_request[0] if masked_request else None,
-                                   "response": masked_response[0] if masked_response else None})
+        self.save_flow(flow, {"request": request_body, "response": response_body})
         if tee is not None:
             tee.chunks = []  # the body may be hundreds of megabytes: let it go now
 
@@ -393,10 +317,7 @@ class Capture:
         frame = {"from": "client" if message.from_client else "server", "t": message.timestamp,
                  "type": "text" if message.is_text else "binary", "size": len(message.content),
                  "sha256": hashlib.sha256(message.content).hexdigest()}
-        if message.is_text:
-            frame.update(websocket_body(message.content, self.redacting))
-        else:
-            frame.update(body=base64.b64encode(message.content).decode("ascii"), body_format="base64")
+        frame.update(stored.websocket_content(message.content, message.is_text, self.policy)[0])
         if message.from_client and socket.pending is not None:
             self.finish_websocket_exchange(socket, "next-client-message")
         if socket.pending is None:
@@ -416,7 +337,7 @@ class Capture:
         if socket.pending is not None or socket.next_seq == 0:
             # The last unanswered frames, or a handshake-only socket, still get their line.
             self.finish_websocket_exchange(socket, "socket-closed")
-        self.save_flow(flow, None)
+        self.save_flow(flow, {})
 
     def finish_websocket_exchange(self, socket: Socket, ended_by: str) -> None:
         flow, messages = socket.flow, socket.pending or []
@@ -444,8 +365,8 @@ class Capture:
                 "end": messages[-1]["t"] if messages else start,
             },
             "request": self.message_fields(flow.request) | {
-                "method": flow.request.method, "url": self.redact_url(flow.request.url),
-                "path": self.redact_url(flow.request.path), "http_version": flow.request.http_version,
+                "method": stored.text(flow.request.method, self.policy), "url": stored.url(flow.request.url, self.policy),
+                "path": stored.url(flow.request.path, self.policy), "http_version": flow.request.http_version,
             },
             "response": None if flow.response is None else (
                 self.message_fields(flow.response) | {"status": flow.response.status_code}
@@ -485,12 +406,12 @@ class Capture:
         except RecordingStopped as error:
             self.report("fatal", str(error))
         except Exception as error:
-            where = self.redact_url(flow.request.url) if flow.request else "?"
+            where = stored.url(flow.request.url, self.policy) if flow.request else "?"
             self.report("recording-error", f"{what} of {where}: {type(error).__name__}: {error}")
 
     def report(self, kind: str, message: str) -> None:
         """Tell proxies.log and the capture process, which counts it in the manifest (recording_errors)."""
-        line = " ".join(mask_tokens(message.encode("utf-8", "replace"))[0].decode("utf-8", "replace").split())
+        line = " ".join(stored.text(message, self.policy).split())
         logging.error(f"probe: recording error: {line}")
         if self.status_fd is not None:
             try:
@@ -505,20 +426,12 @@ class Capture:
         port = sockname[1] if sockname else 0
         return self.proxy_names.get(port, f"port-{port}")
 
-    @property
-    def redacting(self) -> bool:
-        return not ctx.options.probe_keep_secrets
-
-    def redact_url(self, url: str) -> str:
-        return mask_url(url) if self.redacting else url
-
-    def redact(self, name: str, value: str) -> str:
-        if ctx.options.probe_keep_secrets or name.lower() not in self.secret_headers:
-            return value
-        return fingerprint(value)
-
     def message_fields(self, message: http.Message) -> dict:
-        return {"headers": [[name, self.redact(name, value)] for name, value in message.headers.items(multi=True)]}
+        fields = {"headers": [list(pair) for pair in stored.headers(stored.header_pairs(message), self.policy)]}
+        if message.trailers is not None:
+            fields["trailers"] = [list(pair) for pair in stored.headers(stored.header_pairs(message, "trailers"),
+                                                                        self.policy)]
+        return fields
 
     def write(self, record: dict) -> None:
         if self.traffic_fd is None:
@@ -535,40 +448,16 @@ class Capture:
         finally:
             fcntl.flock(self.traffic_fd, fcntl.LOCK_UN)
 
-    def save_flow(self, flow: http.HTTPFlow, tee: Tee | None, masked: dict | None = None) -> None:
-        """Write a redacted copy to the native flow file; the forwarded flow keeps its headers.
-
-        The copy is the flow's state (what mitmproxy's own FlowWriter writes), edited, not `flow.copy()`,
-        which would duplicate every body once more.
-        """
+    def save_flow(self, flow: http.HTTPFlow, bodies: dict) -> None:
+        """Write the flow, masked exactly as its JSON line, to the native flow file; the forwarded flow is
+        untouched. The state is what mitmproxy's own FlowWriter writes, edited, not `flow.copy()`, which would
+        duplicate every body once more."""
         if self.flows_fd is None:
             return
-        state = flow.get_state()
-        state["backup"] = None  # a backup is an unredacted copy of the flow
-        for side in ("request", "response"):
-            message = state.get(side)
-            if not message:
-                continue
-            message["headers"] = tuple(
-                (name, self.redact(name.decode("latin-1"), value.decode("latin-1", "replace")).encode("latin-1", "replace"))
-                if name.decode("latin-1").lower() in self.secret_headers else (name, value)
-                for name, value in message["headers"])
-            if side == "response" and tee is not None:
-                message["content"] = tee.body()
-            if masked and masked.get(side) is not None:
-                message["content"] = masked[side]  # already masked, and not content-encoded
-            elif self.redacting and message.get("content"):
-                message["content"] = mask_encoded(message["content"], dict(message["headers"]).get(b"content-encoding"))
-        if self.redacting:
-            state["request"]["path"] = mask_url(state["request"]["path"].decode("latin-1")).encode("latin-1")
-            if state.get("websocket"):
-                state["websocket"]["messages"] = [
-                    tuple(mask_tokens(part)[0] if isinstance(part, bytes) and message[0] == 1 else part
-                          for part in message)
-                    for message in state["websocket"]["messages"]]
-        data = tnetstring.dumps(state)
+        data = tnetstring.dumps(stored.flow_state(flow, bodies, self.policy))
         with self.flows_lock:  # the background writer and the event loop both save flows
             append_whole(self.flows_fd, data, "flows.mitm")
+
 
 class RecordingStopped(Exception):
     """Nothing more can be recorded (the disk is full): the capture process stops the run."""
@@ -598,9 +487,8 @@ class MaskingFilter(logging.Filter):
         self.addon = addon
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.addon.redacting:
-            message = record.getMessage()
-            record.msg = mask_tokens(mask_url(message).encode("utf-8", "replace"))[0].decode("utf-8", "replace")
+        if self.addon.policy.redact:
+            record.msg = redaction.mask_text(record.getMessage())[0]
             record.args = ()
         return True
 
@@ -615,25 +503,7 @@ def close_upstream(flow: http.HTTPFlow) -> None:
         handler = ctx.master.addons.get("proxyserver").connections[flow.client_conn.id]
         handler.transports[flow.server_conn].writer.close()
     except (AttributeError, KeyError, TypeError) as error:
-        logging.warning(f"probe: cannot cut off stalled upstream of {mask_url(flow.request.url)}: {error!r}")
-
-
-def websocket_body(content: bytes, redact: bool) -> dict:
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"body": base64.b64encode(content).decode("ascii"), "body_format": "base64"}
-    extra = {}
-    if redact:
-        content, count = mask_tokens(content)
-        extra = {"redacted_tokens": count} if count else {}
-    text = content.decode("utf-8")
-    if JSON_START.match(content):
-        try:
-            return {"body": json.loads(text), "body_format": "json", **extra}
-        except ValueError:
-            pass
-    return {"body": text, "body_format": "text", **extra}
+        logging.warning(f"probe: cannot cut off stalled upstream of {flow.request.url}: {error!r}")  # masked by the filter
 
 
 def parse_upstream_proxy(url: str) -> tuple[tuple[str, int] | None, str | None]:

@@ -11,7 +11,7 @@ from mitmproxy import exceptions, io
 from mitmproxy.test import taddons, tflow
 from mitmproxy.websocket import WebSocketMessage
 
-from probe import capture_addon
+from probe import capture_addon, redaction
 from probe.capture_addon import Capture
 
 SSE_COMPLETED = (
@@ -319,3 +319,89 @@ def test_a_full_disk_is_reported_as_fatal(reporting, tmp_path, monkeypatch):
     monkeypatch.undo()
     assert os.read(read, 65536) == b"fatal recording stopped: No space left on device while writing traffic.jsonl\n"
     assert (tmp_path / "traffic.jsonl").read_bytes() == b""
+
+
+HIDDEN = {  # a secret in every place a flow can carry one, each in its own disguise
+    "path": "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R",
+    "query": "plain-query-key",
+    "api-key header": "plain-header-key",
+    "bearer in any header": "forwarded0123456789",
+    "project header": "proj_plainproject",
+    "escaped in a gzip body": "sk-ant-api03-Xy7Zq9Wv2Uu4Tt6Ss8Rr0Qq1Pp3Oo5Nn",
+    "password field": "hunter2-plain",
+    "response text": "AIzaSyD4f8Hk2Lm6Np0Qr4St8Uv2Wx6Yz0Ab1C",
+    "access_token field": "plain-access-token",
+    "trailer": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "reason phrase": "sk-proj-Q2w3E4r5T6y7U8i9O0pAsDfGhJkL",
+}
+
+
+def secret_laden_flow():
+    import gzip
+    from mitmproxy import http as mitmhttp
+
+    flow = sse_flow([])
+    flow.request.url = f"http://address:22/v1/files/{HIDDEN['path']}/content?key={HIDDEN['query']}&alt=sse"
+    flow.request.headers["api-key"] = HIDDEN["api-key header"]
+    flow.request.headers["x-original-auth-value"] = "plain"  # secret-named by its parts: masked whole
+    flow.request.headers["x-forwarded"] = f"Bearer {HIDDEN['bearer in any header']}"
+    flow.request.headers["openai-project"] = HIDDEN["project header"]
+    flow.request.headers["content-encoding"] = "gzip"
+    escaped_token = "".join(f"\\u{ord(character):04x}" for character in HIDDEN["escaped in a gzip body"])
+    flow.request.raw_content = gzip.compress(
+        f'{{"input": "use {escaped_token}", "password": "{HIDDEN["password field"]}", "model": "m"}}'.encode())
+    flow.response.reason = f"OK {HIDDEN['reason phrase']}"
+    flow.response.trailers = mitmhttp.Headers(x_checksum=f"by {HIDDEN['trailer']}")
+    answer = (f'data: {{"type": "delta", "delta": "key {HIDDEN["response text"]}"}}\n\n'
+              f'data: {{"type": "done", "access_token": "{HIDDEN["access_token field"]}"}}\n\n'
+              'data: {"type": "response.completed", "response": {"id": "r"}}\n\n').encode()
+    return flow, answer
+
+
+def test_every_place_a_secret_hides_is_masked_alike_in_both_files(capture, tmp_path):
+    flow, answer = secret_laden_flow()
+    stream(capture, flow, [answer])
+    capture.response(flow)
+    capture.done()
+    [entry] = lines(tmp_path)
+    with open(tmp_path / "flows.mitm", "rb") as file:
+        [saved] = list(io.FlowReader(file).stream())
+    stored_bytes = [(tmp_path / "traffic.jsonl").read_bytes(), (tmp_path / "flows.mitm").read_bytes(),
+                    saved.request.get_content(), saved.response.get_content()]
+    for place, secret in HIDDEN.items():
+        for stored in stored_bytes:
+            assert secret.encode() not in stored, f"the {place} secret was stored"
+    assert b"\\u0073\\u006b" not in stored_bytes[0] + stored_bytes[1]  # nor its escaped form
+    # Both files hold the same masked values.
+    assert saved.request.url == entry["request"]["url"] and "alt=sse" in entry["request"]["url"]
+    assert [list(pair) for pair in saved.request.headers.items(multi=True)] == entry["request"]["headers"]
+    assert json.loads(saved.request.get_content()) == entry["request"]["body"]
+    assert entry["request"]["body"]["model"] == "m" and entry["request"]["redacted_tokens"] == 2
+    assert saved.response.get_content().decode() == entry["response"]["body"]
+    assert saved.response.reason == entry["response"]["reason"] == f"OK {redaction.fingerprint(HIDDEN['reason phrase'])}"
+    assert [list(pair) for pair in saved.response.trailers.items(multi=True)] == entry["response"]["trailers"]
+    assert flow.request.headers["api-key"] == HIDDEN["api-key header"]  # the forwarded flow is untouched
+
+
+def test_websocket_frames_text_and_binary_are_masked_alike_in_both_files(capture, tmp_path):
+    token = HIDDEN["response text"]
+    flow = websocket_flow()
+    capture.websocket_start(flow)
+    send(capture, flow, True, {"type": "response.create", "input": f"my key {token}", "password": "p4ss-plain"})
+    flow.websocket.messages.append(WebSocketMessage(2, False, b"\x00\xff" + token.encode() + b"\x00"))  # binary
+    capture.websocket_message(flow)
+    send(capture, flow, False, {"type": "response.completed", "response": {"id": "r1"}})
+    capture.websocket_end(flow)
+    capture.done()
+    entries = lines(tmp_path)
+    with open(tmp_path / "flows.mitm", "rb") as file:
+        [saved] = list(io.FlowReader(file).stream())
+    for stored in ((tmp_path / "traffic.jsonl").read_bytes(), (tmp_path / "flows.mitm").read_bytes()):
+        assert token.encode() not in stored and b"p4ss-plain" not in stored
+    frames = entries[0]["messages"]
+    assert frames[0]["body"]["input"] == f"my key {redaction.fingerprint(token)}"
+    assert base64.b64decode(frames[1]["body"]) == b"\x00\xff" + redaction.fingerprint(token).encode() + b"\x00"
+    [create] = [message for message in saved.websocket.messages if b'"response.create"' in message.content]
+    assert json.loads(create.content) == frames[0]["body"]
+    [binary] = [message for message in saved.websocket.messages if message.content.startswith(b"\x00\xff")]
+    assert binary.content == base64.b64decode(frames[1]["body"])

@@ -329,3 +329,78 @@ def test_prompt_tokens_are_masked_in_the_manifest():
 
     recording = open_run(load_target("tests/data/itest.yaml"), None, "", "use sk-proj-ABCDEFGHIJKL now", None, None)
     assert "sk-proj-ABCDEFGHIJKL" not in (recording.run / "manifest.json").read_text()
+
+
+EVERY_KIND_CLIENT = r"""
+import base64, gzip, json, os, sys, urllib.request, zstandard
+secrets = json.load(open(sys.argv[1]))
+base = os.environ["PROBE_PROXY_MODEL_URL"]
+
+def post(path, body, headers):
+    request = urllib.request.Request(base + path, data=body, headers=headers)
+    try:
+        print(path.split("?")[0], urllib.request.urlopen(request).status)
+    except urllib.error.HTTPError as error:
+        print(path.split("?")[0], error.code)
+
+escaped = "".join("\\u%04x" % ord(c) for c in secrets["escaped"])
+body = ('{"model": "m", "input": "use %s", "password": "%s", "client_secret": "%s"}'
+        % (escaped, secrets["password"], secrets["client_secret"])).encode()
+post("/v1/files/%s/content?key=%s&alt=sse" % (secrets["path"], secrets["query"]), body, {
+    "content-type": "application/json", "api-key": secrets["api-key"], "x-auth-token": secrets["x-auth-token"],
+    "anthropic-api-key": secrets["anthropic-api-key"], "openai-project": secrets["openai-project"],
+    "x-forwarded-for-user": "Bearer " + secrets["bearer"],
+    "authorization": "Basic " + base64.b64encode(secrets["basic"].encode()).decode()})
+post("/v1/responses", gzip.compress(json.dumps({"model": "m", "input": "k " + secrets["gzip"]}).encode()),
+     {"content-type": "application/json", "content-encoding": "gzip"})
+post("/v1/responses", zstandard.ZstdCompressor().compress(json.dumps({"model": "m", "input": secrets["zstd"]}).encode()),
+     {"content-type": "application/json", "content-encoding": "zstd"})
+multipart = (b'--XyZ\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n' + secrets["multipart"].encode()
+             + b'\r\n--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n\x00\xff'
+             + secrets["binary"].encode() + b"\x00\r\n--XyZ--\r\n")
+post("/v1/uploads", multipart, {"content-type": "multipart/form-data; boundary=XyZ"})
+post("/oauth/token", ("grant_type=refresh_token&refresh_token=" + secrets["form"]).encode(),
+     {"content-type": "application/x-www-form-urlencoded"})
+"""
+
+
+def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path, private_data_dir):
+    from mitmproxy import io as flow_io
+
+    secrets = {
+        "path": "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R", "query": "plain-query-key-1", "api-key": "plain-api-key-2",
+        "x-auth-token": "plain-auth-token-3", "anthropic-api-key": "plain-anthropic-4", "openai-project": "proj_5plain",
+        "bearer": "bearer0123456789plain", "basic": "alice:basic-password-6", "escaped": "sk-ant-api03-Xy7Zq9Wv2Uu4Tt6",
+        "password": "plain-password-7", "client_secret": "plain-client-secret-8", "gzip": "AIzaSyD4f8Hk2Lm6Np0Qr4St8Uv",
+        "zstd": "sk-proj-Q2w3E4r5T6y7U8i9O0pAsDf", "multipart": "plain-multipart-9",
+        "binary": "xoxb-123456789012-1234567890123-AbCdEf", "form": "plain-refresh-10", "label": "sk-label0123456789abcd",
+    }
+    secrets_file = tmp_path / "secrets.json"  # the client reads them here, so no command line holds them
+    secrets_file.write_text(json.dumps(secrets))
+    script = tmp_path / "client.py"
+    script.write_text(EVERY_KIND_CLIENT)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
+         "--mock-transport", "http", "--command", f"{sys.executable} {script} {secrets_file}",
+         "--label", secrets["label"]], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(" 200") + result.stdout.count(" 404") == 5
+    [run] = (private_data_dir / "itest").iterdir()
+    assert secrets["label"] not in run.name and run.name.endswith("-REDACTED-sha256-" + run.name[-8:])
+    stored = [path.read_bytes() for path in run.rglob("*") if path.is_file()]
+    with open(run / "flows.mitm", "rb") as file:
+        for flow in flow_io.FlowReader(file).stream():  # flow bodies may be compressed: read them decoded too
+            stored += [flow.request.get_content() or b"", flow.response.get_content() or b"",
+                       flow.request.url.encode()]
+    import base64
+    forms = {name: {value.encode(), base64.b64encode(value.encode())} for name, value in secrets.items()}
+    forms["escaped"].add("".join("\\u%04x" % ord(c) for c in secrets["escaped"]).encode())
+    for name, encodings in forms.items():
+        for content in stored:
+            for form in encodings:
+                assert form not in content, f"the {name} secret reached the run folder"
+    entries = read_traffic(run)
+    assert len(entries) == 5 and sum(entry["request"].get("redacted_tokens", 0) for entry in entries) >= 7
+    first = entries[0]["request"]
+    assert first["url"].startswith("http://127.0.0.1:") and "alt=sse" in first["url"]
+    assert first["body"]["model"] == "m"  # the rest of the body is as sent
