@@ -170,7 +170,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if recording is not None and recording.run.is_dir():
             if env and not plan.keep_secrets:
                 # An agent may keep its state in the run folder ({run}/...) and copy its key into it.
-                recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, env)
+                recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, scrub.secret_values(env))
             outcome = finish_manifest(recording, outcome, proxies)
     if outcome.status == "run-deleted":
         raise RunError(outcome.note)

@@ -1,27 +1,27 @@
-"""Fingerprints secrets in the files an agent left in its run folder (its own state: config, transcripts)."""
+"""Fingerprints secrets in the files an agent left in its run folder (its own state: config, transcripts), and
+in mitmdump's log there."""
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
-from probe.secrets import fingerprint, mask_tokens
+from probe.redaction import fingerprint, is_secret_variable, mask_bytes
 
-# Written by the proxies and the analyzer, which redact as they write; everything else came from the agent.
-OUR_FILES = {"traffic.jsonl", "flows.mitm", "manifest.json", "report.md", "proxies.log"}
-SECRET_NAME = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)")
-SHORTEST_SECRET = 8  # shorter values (flags like "1") would match all over the files
+# Written by the capture addon and the analyzer, which mask as they write. proxies.log is scrubbed too: its
+# lines are masked as mitmproxy logs them, but mitmproxy may print outside its log.
+OUR_FILES = {"traffic.jsonl", "flows.mitm", "manifest.json", "report.md"}
 
 
 def secret_values(env: dict[str, str]) -> list[str]:
     """Values of the agent's environment variables whose names say they are secrets, longest first."""
-    values = {value for name, value in env.items() if SECRET_NAME.search(name) and len(value) >= SHORTEST_SECRET}
+    values = {value for name, value in env.items() if is_secret_variable(name, value)}
     return sorted(values, key=len, reverse=True)
 
 
-def scrub_run(run: Path, env: dict[str, str]) -> int:
-    """Replace secret values and token-shaped strings in the agent's files; the number of files changed."""
-    replacements = [(value.encode(), fingerprint(value).encode()) for value in secret_values(env)]
+def scrub_run(run: Path, secrets: list[str]) -> int:
+    """Replace these secret values, and every secret shape, in the agent's files; the number of files changed."""
+    longest_first = sorted(secrets, key=len, reverse=True)  # a key that contains another is replaced whole
+    replacements = [(value.encode(), fingerprint(value).encode()) for value in longest_first]
     changed = 0
     for path in agent_files(run):
         try:
@@ -47,11 +47,7 @@ def agent_files(run: Path):
 def scrub_bytes(data: bytes, replacements: list[tuple[bytes, bytes]]) -> bytes:
     for secret, replacement in replacements:
         data = data.replace(secret, replacement)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data  # binary: only the exact values are replaced
-    return mask_tokens(text).encode("utf-8")
+    return mask_bytes(data)[0]
 
 
 def replace_contents(path: Path, data: bytes) -> None:

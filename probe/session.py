@@ -15,6 +15,7 @@ from probe import __version__
 from probe.errors import RunError
 from probe.paths import display
 from probe.runs import create_run, read_manifest, write_manifest
+from probe.redaction import fingerprint, is_secret_variable
 from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
 
@@ -37,11 +38,13 @@ class Recording:
         self.manifest["upstream_proxy"] = proxies.upstream_proxy.describe()
         self.save()
 
-    def set_agent(self, argv: list[str], version: str | None, env: dict[str, str] | None = None) -> None:
-        """Record the agent's argv (masked here unless the caller already masked it), its version, and the
-        environment variables the target set for it (secret-shaped values masked)."""
-        self.manifest["agent"] = {"argv": mask_argv(argv), "version": version,
-                                  "env": {name: mask_tokens_and_urls(value) for name, value in (env or {}).items()}}
+    def set_agent(self, argv: list[str], version: str | None, env: dict[str, str] | None = None,
+                  masked: bool = False) -> None:
+        """Record the agent's argv (masked here unless the caller `masked` it already: masked twice, every
+        secret would get the fingerprint of a fingerprint), its version, and the environment variables the
+        target set for it (secret-shaped values masked)."""
+        self.manifest["agent"] = {"argv": argv if masked else mask_argv(argv), "version": version,
+                                  "env": {name: masked_variable(name, value) for name, value in (env or {}).items()}}
         self.save()
 
     def finish(self, status: str, exit_code: int | None, note: str | None = None,
@@ -58,6 +61,10 @@ class Recording:
         if note:
             self.manifest["note"] = note
         self.save()
+
+
+def masked_variable(name: str, value: str) -> str:
+    return fingerprint(value) if is_secret_variable(name, value) else mask_tokens_and_urls(value)
 
 
 def mitmproxy_version() -> str:

@@ -134,7 +134,7 @@ def clean_up(groups: dict[int, int], run: Path | None, secrets: list[str] | None
     stop_groups(groups)
     if run is not None and run.is_dir():
         if secrets is not None:
-            scrub.scrub_run(run, {f"SECRET_{number}": value for number, value in enumerate(secrets)})
+            scrub.scrub_run(run, secrets)
         session.close_abandoned(run, "the capture process ended without closing the run (it was killed?); "
                                      "its watchdog stopped the proxies, the mock and the agent")
     for folder in folders:

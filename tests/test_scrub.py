@@ -30,7 +30,7 @@ def test_agent_files_are_scrubbed_and_ours_left_alone(tmp_path):
     blob.write_bytes(b"\xff\xfe" + SECRET.encode() + b"\x00")
     untouched = run / "agent-state" / "settings.json"
     untouched.write_text('{"theme": "dark"}')
-    assert scrub_run(run, {"ANTHROPIC_API_KEY": SECRET}) == 2
+    assert scrub_run(run, [SECRET]) == 2
     cleaned = json.loads(transcript.read_text())
     assert cleaned == {"key": fingerprint(SECRET), "pasted": fingerprint("sk-ant-api03-abcdefghijklmnop")}
     assert transcript.stat().st_mode & 0o777 == 0o600
