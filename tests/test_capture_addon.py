@@ -405,3 +405,26 @@ def test_websocket_frames_text_and_binary_are_masked_alike_in_both_files(capture
     assert json.loads(create.content) == frames[0]["body"]
     [binary] = [message for message in saved.websocket.messages if message.content.startswith(b"\x00\xff")]
     assert binary.content == base64.b64decode(frames[1]["body"])
+
+
+def test_a_decompression_bomb_is_kept_as_sent_with_a_note(tmp_path):
+    import gzip
+    import tracemalloc
+
+    bomb = gzip.compress(b"\0" * (64 << 20))
+    addon = Capture()
+    with taddons.context(addon) as context:
+        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"), probe_decode_cap=1 << 20)
+        flow = sse_flow([])
+        flow.response.headers["content-encoding"] = "gzip"
+        tracemalloc.start()
+        stream(addon, flow, [bomb])
+        addon.response(flow)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        addon.done()
+    [entry] = lines(tmp_path)
+    response = entry["response"]
+    assert response["body_format"] == "base64" and base64.b64decode(response["body"]) == bomb
+    assert response["content_encoding_error"] == "gzip: decoded size passed the 1,048,576-byte cap; kept as sent"
+    assert peak < 16 << 20  # never the 64 MB the body expands to

@@ -23,3 +23,21 @@ def test_headers_already_redacted_are_left_alone():
     assert redact_header("authorization", "[REDACTED sha256:12345678]") == "[REDACTED sha256:12345678]"
     assert redact_header("x-custom", "v", frozenset({"x-custom"})) == fingerprint("v")
     assert redact_header("content-type", "text/plain") == "text/plain"
+
+
+def test_a_command_line_masked_for_the_manifest_keeps_one_fingerprint_per_secret(tmp_path):
+    """Masking an already masked command line again must change nothing (it once gave every secret the same
+    fingerprint, that of `[REDACTED`)."""
+    from probe.session import open_run
+    from probe.targets import load_target
+
+    command = "API_KEY=first-secret-value curl --token second-secret-value -H 'x-api-key: third4secret5value'"
+    masked = mask_command(command)
+    assert mask_command(masked) == masked
+    recording = open_run(load_target("tests/data/itest.yaml"), tmp_path / "run", "", None, None, None)
+    recording.set_agent(["/bin/sh", "-c", masked], None, {}, masked=True)
+    [stored] = recording.manifest["agent"]["argv"][2:]
+    prints = [fingerprint(secret) for secret in ("first-secret-value", "second-secret-value", "third4secret5value")]
+    assert stored == (f"API_KEY={prints[0]} curl --token {prints[1]} -H 'x-api-key: {prints[2]}'")
+    assert mask_argv(["agent", "--token", prints[1], "KEY=" + prints[0]]) == ["agent", "--token", prints[1],
+                                                                             "KEY=" + prints[0]]
