@@ -1,8 +1,8 @@
 """Writes report.md from a traffic.jsonl: totals, endpoint tables, payload structure, conversation log."""
 
-import argparse
 import gc
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from probe import cli
 from probe import markdown as md
 from probe.dedupe import changes
-from probe.errors import RunError, run_main
+from probe.errors import RunError, TargetError, run_main, warn
 from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
-from probe.runs import private_replacement, read_manifest, resolve_run
+from probe.runs import load_manifest, private_replacement, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
-from probe.targets import load_target
+from probe.targets import Target, is_target_path, load_target
 from probe.progress import Progress
 from probe.traffic import Body, Exchange, iter_exchanges
 
@@ -303,30 +304,42 @@ def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=f
     return out.getvalue(), warnings
 
 
-def choose_renderer(target_name: str | None, manifest: dict | None):
-    """The target's renderer: from --target, else from the run's manifest, else the generic one."""
-    name = target_name or (manifest or {}).get("target")
-    if not name:
+def choose_renderer(target: Target | None, manifest: dict | None, warnings: list[str]):
+    """The renderer of the target the user named; else of the target the run's manifest names, looked up by
+    name in targets/ only (a manifest comes with the run, from whoever made it: it never names a file or a
+    module); else, or if that name is not a target here, the generic renderer, with a warning."""
+    if target is None and manifest and manifest.get("target") is not None:
+        named = manifest["target"]
+        try:
+            target = load_target(named) if isinstance(named, str) and not is_target_path(named) else None
+        except TargetError:
+            target = None
+        if target is None:
+            shown = repr(named)[:80]
+            warnings.append(f"the manifest names target {shown}, which is not a target in targets/: the report "
+                            "uses the generic renderer (pass --target to choose one)")
+    if target is None:
         return import_renderer(GENERIC_RENDERER), frozenset()
-    target = load_target(str(name))
     return import_renderer(target.renderer), frozenset(target.redact_headers)
 
 
-def analyze_run(run: Path, target_name: str | None = None, redact: bool = True) -> tuple[Path, list[str]]:
+def analyze_run(run: Path, target: Target | None = None, redact: bool = True) -> tuple[Path, list[str]]:
     traffic = run / "traffic.jsonl"
     if not traffic.is_file():
         raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
-    manifest = read_manifest(run)
-    return write_report(traffic, run / "report.md", target_name, manifest, redact)
+    return write_report(traffic, run / "report.md", target, run, redact)
 
 
-def write_report(traffic: Path, output: Path, target_name: str | None, manifest: dict | None,
+def write_report(traffic: Path, output: Path, target: Target | None, run: Path,
                  redact: bool = True) -> tuple[Path, list[str]]:
-    renderer, extra_secrets = choose_renderer(target_name, manifest)
+    """Write the report of `traffic` (with the manifest in `run`, if any) to `output`; return its warnings."""
+    manifest, problem = load_manifest(run)
+    warnings = [problem] if problem else []
+    renderer, extra_secrets = choose_renderer(target, manifest, warnings)
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
         with private_replacement(output) as out:
-            warnings = write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress)
+            warnings += write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress)
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
     finally:
@@ -335,8 +348,19 @@ def write_report(traffic: Path, output: Path, target_name: str | None, manifest:
     return output, warnings
 
 
+CAPTURE_FILES = ("traffic.jsonl", "flows.mitm", "manifest.json")  # never overwritten by a report
+
+
+def check_output(output: Path, traffic: Path) -> None:
+    """Refuse to write the report over the capture it is made from, or over any run's capture files."""
+    if output.name in CAPTURE_FILES or output.resolve().name in CAPTURE_FILES:
+        raise RunError(f"--output {output}: that name is a run's capture file; write the report elsewhere")
+    if output.exists() and os.path.samefile(output, traffic):
+        raise RunError(f"--output {output}: that is the capture itself (--input); write the report elsewhere")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m probe.analyze", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.analyze", description=__doc__)
     parser.add_argument("--run", help="`latest` (default), a run folder name, or a run folder path")
     parser.add_argument("--target", help="target whose renderer to use; with --run latest, the newest run of it")
     parser.add_argument("--input", help="a traffic.jsonl file to analyse instead of a run")
@@ -344,20 +368,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-redact", action="store_true",
                         help="show token-shaped strings and URL secrets as captured (headers stay redacted)")
     args = parser.parse_args(argv)
+    target = load_target(args.target) if args.target else None
     if args.input:
         traffic = Path(args.input)
         if not traffic.is_file():
-            raise RunError(f"{args.input}: no such file")
+            raise RunError(f"{args.input}: {'not a file' if traffic.exists() else 'no such file'}")
         output = Path(args.output) if args.output else traffic.with_name("report.md")
-        report, warnings = write_report(traffic, output, args.target, read_manifest(traffic.parent),
-                                        not args.no_redact)
+        check_output(output, traffic)
+        report, warnings = write_report(traffic, output, target, traffic.parent, not args.no_redact)
     else:
         if args.output:
             raise RunError("--output goes with --input; a run's report is always written into its folder")
-        run = resolve_run(args.run or "latest", args.target)
-        report, warnings = analyze_run(run, args.target, not args.no_redact)
+        run = resolve_run(args.run or "latest", target.name if target else None)
+        report, warnings = analyze_run(run, target, not args.no_redact)
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        warn(warning)
     print(f"report: {display(report)}")
     return 0
 

@@ -1,24 +1,31 @@
-"""Turns a renderer reference, `package.module` or `package.module:attr`, into an object."""
+"""Turns a renderer reference, `package.module` or `package.module:attr`, into an object.
+
+Only references from target files the user chose reach this (a name in targets/ or a path given on the command
+line); a run's own files never name what is imported.
+"""
 
 import importlib
 from types import ModuleType
 
 from probe.errors import TargetError
+from probe.targets import RENDERER_REFERENCE
 
 REQUIRED_FUNCTIONS = ("render_request", "render_response")
 
 
 def import_renderer(reference: str) -> ModuleType | object:
     """Import the module (and attribute) named by `reference` and check it can render."""
-    module_name, _, attribute = reference.partition(":")
-    if not module_name or (":" in reference and not attribute):
+    if not RENDERER_REFERENCE.match(reference):
         raise TargetError(f'renderer "{reference}": expected "package.module" or "package.module:attr"')
+    module_name, _, attribute = reference.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise TargetError(f'renderer "{reference}": no module named "{module_name}"') from None
-        raise  # the renderer exists but one of its own imports failed: show the real problem
+        raise TargetError(f'renderer "{reference}": cannot import it: {describe(error)}') from None
+    except (Exception, SystemExit) as error:  # whatever the module does at import: a syntax error, a raise, exit()
+        raise TargetError(f'renderer "{reference}": cannot import it: {describe(error)}') from None
     renderer = module
     if attribute:
         try:
@@ -30,3 +37,12 @@ def import_renderer(reference: str) -> ModuleType | object:
     if missing:
         raise TargetError(f'renderer "{reference}": is not a renderer (missing {", ".join(missing)})')
     return renderer
+
+
+def describe(error: BaseException) -> str:
+    """An exception as one line: its type, and where a syntax error is."""
+    if isinstance(error, SyntaxError):
+        return f"SyntaxError: {error.msg} ({error.filename}, line {error.lineno})"
+    if isinstance(error, SystemExit):
+        return f"it called exit({error.code!r})"
+    return f"{type(error).__name__}: {error}"

@@ -1,17 +1,17 @@
 """Captures an agent run and writes its report in one go: `capture`, then `analyze`."""
 
-import argparse
 import sys
 
+from probe import cli
 from probe.analyze import analyze_run
 from probe.capture import add_capture_arguments, capture, report_outcome
-from probe.errors import run_main
+from probe.errors import run_main, warn
 from probe.paths import display
 from probe.targets import load_target
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m probe.pipeline", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.pipeline", description=__doc__)
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     target = load_target(args.target)
@@ -21,9 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     if result.status == "recording-failed":
         return result.exit_code  # the disk that refused the capture would refuse the report as well
     # A report is written whatever the agent did: a failed or interrupted run is worth reading too.
-    report, warnings = analyze_run(result.run, target.path and str(target.path))
+    report, warnings = analyze_run(result.run, target)
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        warn(warning)
     print(f"report: {display(report)}")
     return result.exit_code
 

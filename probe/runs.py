@@ -10,6 +10,7 @@ from pathlib import Path
 
 from probe.errors import RunError
 from probe.paths import data_dir, display
+from probe.targets import TARGET_NAME
 
 MANIFEST_SCHEMA = 1
 RUN_NAME = re.compile(r"^\d{8}-\d{6}(-.+)?$")
@@ -39,8 +40,10 @@ def create_run(target: str, label: str = "", root: Path | None = None) -> Path:
 
 
 def list_runs(target: str | None = None, root: Path | None = None) -> list[Path]:
-    """Run folders, oldest first by their timestamped names."""
+    """Run folders, oldest first by their timestamped names; `target` is a target's name."""
     base = root or data_dir()
+    if target is not None and not TARGET_NAME.match(target):
+        raise RunError(f"target name {target!r}: expected lowercase letters, digits, '.', '_' or '-'")
     parents = [base / target] if target else sorted(path for path in base.glob("*") if path.is_dir())
     runs = [run for parent in parents if parent.is_dir() for run in parent.iterdir()
             if run.is_dir() and RUN_NAME.match(run.name)]
@@ -59,6 +62,8 @@ def resolve_run(spec: str, target: str | None = None, root: Path | None = None) 
     path = Path(spec)
     if path.is_dir():
         return path
+    if path.exists():
+        raise RunError(f"{spec}: not a folder (give `latest`, a run folder name under data/, or a run folder)")
     matches = [run for run in list_runs(target, base) if run.name == spec]
     if len(matches) == 1:
         return matches[0]
@@ -87,9 +92,33 @@ def write_manifest(run: Path, manifest: dict) -> None:
         file.write("\n")
 
 
-def read_manifest(run: Path) -> dict | None:
+MAX_MANIFEST = 1_000_000  # bytes: a manifest is a page of JSON; a run folder from elsewhere may hold anything
+
+
+def load_manifest(run: Path) -> tuple[dict | None, str | None]:
+    """The run's manifest, or None and, if there is a file that cannot be used, why (one line)."""
+    path = run / "manifest.json"
+    if not path.exists():
+        return None, None
+    if not path.is_file():  # a FIFO would block the read for ever
+        return None, "manifest.json is not a regular file; ignored"
     try:
-        manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
+        with path.open("rb") as file:
+            data = file.read(MAX_MANIFEST + 1)
+    except OSError as error:
+        return None, f"manifest.json cannot be read ({error.strerror}); ignored"
+    if len(data) > MAX_MANIFEST:
+        return None, f"manifest.json is over the {MAX_MANIFEST:,}-byte limit; ignored"
+    try:
+        manifest = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None, "manifest.json is not valid JSON; ignored"
+    except RecursionError:
+        return None, "manifest.json is nested too deeply; ignored"
+    if not isinstance(manifest, dict):
+        return None, "manifest.json is not a JSON object; ignored"
+    return manifest, None
+
+
+def read_manifest(run: Path) -> dict | None:
+    return load_manifest(run)[0]

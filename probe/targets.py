@@ -1,6 +1,5 @@
 """Loads and strictly validates `targets/<name>.yaml`, the description of one agent."""
 
-import argparse
 import re
 import sys
 from dataclasses import dataclass, field
@@ -8,11 +7,17 @@ from pathlib import Path
 
 import yaml
 
+from probe import cli
 from probe.errors import TargetError, run_main
 from probe.paths import display, targets_dir
 
 PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+# A target's name names its folder under data/: nothing in it may climb out of there.
+TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Dotted Python identifiers, optionally `:attribute.path`: an absolute module path, never a relative one.
+RENDERER_REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$", re.ASCII)
+MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,14 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         where = f"line {mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "not valid YAML"
         raise check.fail(where, f"invalid YAML: {problem}") from None
+    except RecursionError:
+        raise check.fail("", "invalid YAML: nested too deeply") from None
     check.mapping(data, TOP_LEVEL, "")
+    if not TARGET_NAME.match(data["name"]):
+        raise check.fail("name", "expected lowercase letters, digits, '.', '_' or '-', starting with a letter or "
+                                 "digit (it names the run folder's parent under data/)")
+    if not RENDERER_REFERENCE.match(data["renderer"]):
+        raise check.fail("renderer", 'expected a module path, "package.module" or "package.module:attribute"')
     proxies = []
     for index, entry in enumerate(data["proxies"]):
         where = f"proxies[{index}]"
@@ -168,26 +180,51 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
 
 
 def known_targets() -> list[str]:
-    return sorted(path.stem for path in targets_dir().glob("*.yaml"))
+    return sorted(path.stem for path in targets_dir().glob("*.yaml") if TARGET_NAME.match(path.stem))
+
+
+def is_target_path(name_or_path: str) -> bool:
+    return Path(name_or_path).suffix in (".yaml", ".yml")
+
+
+def target_file(name: str) -> Path:
+    """The file of a target named `name` in targets/; the name is checked first, so it cannot reach elsewhere."""
+    if not TARGET_NAME.match(name):
+        raise TargetError(f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or the path "
+                          "of a .yaml file)")
+    path = targets_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(known_targets()) or "none"
+        raise TargetError(f'unknown target "{name}" (known targets: {known})')
+    return path
 
 
 def load_target(name_or_path: str) -> Target:
-    """Load a target by name (`codex`) or by the path of its YAML file."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml"):
-        path = candidate
-        if not path.is_file():
+    """Load a target by name (`codex`, looked up in targets/) or by the path of its YAML file."""
+    if is_target_path(name_or_path):
+        path = Path(name_or_path)
+        if not path.exists():
             raise TargetError(f"{name_or_path}: no such target file")
-    else:
-        path = targets_dir() / f"{name_or_path}.yaml"
         if not path.is_file():
-            known = ", ".join(known_targets()) or "none"
-            raise TargetError(f'unknown target "{name_or_path}" (known targets: {known})')
+            raise TargetError(f"{name_or_path}: not a regular file")
+    else:
+        path = target_file(name_or_path)
+    return parse_target(read_target_file(path), display(path), path)
+
+
+def read_target_file(path: Path) -> str:
+    """The file's text, read no further than the size limit (a FIFO or a huge file must not hold us up)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise TargetError(f"{display(path)}: cannot read: {error}") from None
-    return parse_target(text, display(path), path)
+        with path.open("rb") as file:
+            data = file.read(MAX_TARGET_FILE + 1)
+    except OSError as error:
+        raise TargetError(f"{display(path)}: cannot read: {error.strerror}") from None
+    if len(data) > MAX_TARGET_FILE:
+        raise TargetError(f"{display(path)}: over the {MAX_TARGET_FILE:,}-byte limit for a target file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TargetError(f"{display(path)}: not UTF-8 text") from None
 
 
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
@@ -210,7 +247,7 @@ def describe(target: Target) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m probe.targets",
+    parser = cli.ArgumentParser(prog="python -m probe.targets",
                                      description="List the known targets: description, renderer and proxies.")
     parser.parse_args(argv)
     names = known_targets()

@@ -32,7 +32,8 @@ def test_claude_code_sample_report_shows_the_tool_loop():
 @pytest.mark.parametrize("sample", SAMPLES, ids=[sample.name for sample in SAMPLES])
 def test_sample_report_is_reproduced(sample):
     manifest = read_manifest(sample)
-    renderer, extra_secrets = choose_renderer(None, manifest)
+    choice_warnings = []
+    renderer, extra_secrets = choose_renderer(None, manifest, choice_warnings)  # the manifest names a target
     report, warnings = build_report(sample / "traffic.jsonl", renderer, manifest, extra_secrets)
-    assert warnings == []
+    assert warnings == choice_warnings == []
     assert without_generated_at(report) == without_generated_at((sample / "report.md").read_text())
