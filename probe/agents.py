@@ -1,12 +1,12 @@
 """Finds an agent's program, installing its pinned npm package into .agents/ when it is missing."""
 
-import argparse
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from probe import cli
 from probe.errors import ToolMissing, run_main
 from probe.paths import agents_dir, display
 from probe.targets import Target, load_target
@@ -77,7 +77,7 @@ def agent_version(program: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m probe.agents",
+    parser = cli.ArgumentParser(prog="python -m probe.agents",
                                      description="Install the pinned agent of each target into .agents/.")
     parser.add_argument("targets", nargs="+", help="target names, e.g. codex")
     args = parser.parse_args(argv)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import agent_home, agents, processes, scrub, session, watchdog
+from probe import agent_home, agents, cli, processes, scrub, session, watchdog
 from probe.errors import ProbeError, RunError, run_main
 from probe.paths import display
 from probe.proxies import (RunningProxies, UpstreamProxy, add_upstream_proxy_argument, choose_upstream_proxy,
@@ -47,15 +47,15 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     """The options `capture` and `pipeline` share."""
     parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--prompt", help="the prompt given to the target's agent command")
-    what.add_argument("--command", help="run this shell command instead of the target's agent")
+    what.add_argument("--prompt", type=cli.not_empty, help="the prompt given to the target's agent command")
+    what.add_argument("--command", type=cli.not_empty, help="run this shell command instead of the target's agent")
     parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
     parser.add_argument("--mock-transport", choices=["websocket", "http"], default="websocket",
                         help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE")
     parser.add_argument("--label", default="", help="added to the run folder's name")
     parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT",
                         help="listen port for one proxy (0 = any free port); repeatable")
-    parser.add_argument("--timeout", type=float, default=None, help="stop the agent after this many seconds")
+    parser.add_argument("--timeout", type=cli.seconds, default=None, help="stop the agent after this many seconds")
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
     parser.add_argument("--full-traffic", action="store_true",
                         help="leave out the target's quiet_env, so the agent also makes its optional calls "
@@ -266,7 +266,7 @@ def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m probe.capture", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.capture", description=__doc__)
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     result = capture(load_target(args.target), args.prompt, args.command, args.upstream, args.label, args.port,

@@ -14,7 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from probe import processes
+from probe import cli, processes
 from probe.errors import ProxyError, ToolMissing, run_main
 from probe.paths import display
 from probe.secrets import fingerprint
@@ -210,8 +210,10 @@ def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
     overrides = {}
     for spec in specs:
         name, sep, port = spec.partition("=")
-        if not sep or not port.isdigit():
-            raise ProxyError(f"--port {spec}: expected NAME=PORT, for example --port {names[0]}=18080")
+        # ASCII digits only: str.isdigit() also takes "٣" and "²".
+        if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
+            raise ProxyError(f"--port {spec}: expected NAME=PORT with PORT from 0 to 65535, for example "
+                             f"--port {names[0]}=18080")
         if name not in names:
             raise ProxyError(f"--port {spec}: target {target.name} has no proxy {name!r} (it has {', '.join(names)})")
         overrides[name] = int(port)
@@ -365,7 +367,7 @@ def last_log_line(log: Path | None) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m probe.proxies", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.proxies", description=__doc__)
     parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
     parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
     parser.add_argument("--mock-transport", choices=["websocket", "http"], default="websocket",

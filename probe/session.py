@@ -15,6 +15,7 @@ from probe import __version__
 from probe.errors import RunError
 from probe.paths import display
 from probe.runs import create_run, read_manifest, write_manifest
+from probe.traffic import bounded_lines
 from probe.redaction import fingerprint, is_secret_variable
 from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
@@ -109,16 +110,19 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
 
 
 def traffic_summary(traffic: Path) -> dict:
-    """Counts of exchanges and WebSocket messages, and the file's sha256, read as a stream."""
+    """Counts of exchanges and WebSocket messages, and the file's sha256, read as a stream (an over-long line is
+    hashed, and counted as damaged, but never held)."""
     digest = hashlib.sha256()
     exchanges = websocket_messages = damaged = 0
     if traffic.is_file():
         with traffic.open("rb") as file:
-            for line in file:
-                digest.update(line)
+            for _, line, _ in bounded_lines(file, seen=digest.update):
+                if line is None:
+                    damaged += 1
+                    continue
                 try:
                     entry = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     damaged += 1
                     continue
                 exchanges += 1

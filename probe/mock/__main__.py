@@ -4,12 +4,13 @@ import argparse
 import asyncio
 import sys
 
+from probe import cli
 from probe.errors import ProbeError, run_main
 from probe.mock.server import Settings, serve
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m probe.mock", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.mock", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one")
     parser.add_argument("--transport", choices=["websocket", "http"], default="websocket",
