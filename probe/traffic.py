@@ -150,7 +150,9 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         response_headers=response_headers,
         request_body=body_of(request),
         response_body=body_of(response),
-        complete=bool(entry.get("complete", True)),
+        # A WebSocket turn ended by the client's next message never got its terminal event, whatever an older
+        # capture says.
+        complete=bool(entry.get("complete", True)) and entry.get("ended_by") != "next-client-message",
         error=str(entry["error"]) if entry.get("error") else None,
         timing=timing,
         chunks=[chunk for chunk in response.get("chunks") or [] if isinstance(chunk, list) and len(chunk) == 2],

@@ -171,3 +171,17 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
         output += data
     assert process.wait(timeout=120) == 0
     assert b"analysing:" in output and b"MB" in output
+
+
+def test_a_websocket_turn_ended_by_the_next_client_message_counts_as_incomplete(tmp_path, capsys):
+    """Older captures marked such a turn complete; no terminal event ever came, so it is not."""
+    frames = [{"from": "client", "t": 1.0, "type": "text", "body_format": "json",
+               "body": {"type": "response.create", "model": "gpt-x", "input": []}},
+              {"from": "server", "t": 1.01, "type": "text", "body_format": "json",
+               "body": {"type": "response.created", "response": {"id": "resp_2"}}}]
+    socket = entry(kind="websocket", messages=frames, complete=True, ended_by="next-client-message",
+                   timing={"start": 1.0, "first_byte": 1.01, "end": 1.01})
+    socket["request"] = {"method": "GET", "url": "http://x/v1/responses", "path": "/v1/responses", "headers": []}
+    socket["response"] = {"status": 101, "headers": []}
+    code, report, _ = analyze(tmp_path, [entry(), socket], capsys)
+    assert code == 0 and "- Incomplete exchanges: 1" in report

@@ -404,3 +404,22 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
     first = entries[0]["request"]
     assert first["url"].startswith("http://127.0.0.1:") and "alt=sse" in first["url"]
     assert first["body"]["model"] == "m"  # the rest of the body is as sent
+
+
+def test_a_websocket_turn_cut_short_by_the_next_request_is_recorded_incomplete(proxied):
+    start, run = proxied
+    proxies = start("mock", "websocket")
+    client = WebSocketClient(proxies.urls["model"], "/v1/responses")
+    client.send({"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user",
+                                                                     "content": "first"}]})
+    assert client.receive()["type"] == "response.created"  # the first answer has begun, not ended
+    client.send({"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user",
+                                                                     "content": "second"}]})
+    deadline = time.monotonic() + 10
+    while len(read_traffic(run)) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.close()
+    proxies.stop()
+    first = read_traffic(run)[0]
+    assert first["ended_by"] == "next-client-message" and first["complete"] is False
+    assert first["messages"][0]["body"]["input"][0]["content"] == "first"
