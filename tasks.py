@@ -123,9 +123,10 @@ def targets(c):
     "sizes": "capture sizes in MB for the analyzer benchmark, comma-separated",
 })
 def bench(c, runs=5, sizes="10,100,1000"):
-    """Measure streaming latency, throughput, analyzer speed and report growth, and print the figures."""
+    """Measure streaming latency, throughput, analyzer speed, report growth and masking cost, and print the figures."""
     root = Path(__file__).resolve().parent
-    scripts = [["streaming.py"], ["throughput.py"], ["analyzer.py", "--sizes", sizes], ["report_growth.py"]]
+    scripts = [["streaming.py"], ["throughput.py"], ["analyzer.py", "--sizes", sizes], ["report_growth.py"],
+               ["redaction.py"]]
     for script, *options in scripts:
         print(f"\n== bench/{script}", flush=True)
         result = subprocess.run([sys.executable, str(root / "bench" / script), "--runs", str(runs), *options],

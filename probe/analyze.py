@@ -20,6 +20,7 @@ from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
 from probe.runs import load_manifest, private_replacement, resolve_run
+from probe.redaction import RULES_VERSION
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.targets import Target, is_target_path, load_target
 from probe.progress import Progress
@@ -224,7 +225,9 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
     The capture is read once, line by line, and the conversation log goes to a temporary file while the
     totals for the header are gathered, so memory stays flat however large the capture is.
     """
-    mask = mask_tokens_and_urls if redact else (lambda text: text)
+    # A capture masked as it was recorded, with the rules in force now, holds nothing more to mask.
+    masked_at_capture = bool(manifest) and manifest.get("redaction") == RULES_VERSION
+    mask = mask_tokens_and_urls if redact and not masked_at_capture else (lambda text: text)
     totals, state, warnings = Totals(), {}, []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.

@@ -5,6 +5,7 @@ The one set of rules for every writer of the project, built on the text rules of
 standard library is imported: the capture addon loads this module from its own folder, under any mitmdump.
 """
 
+import hashlib
 import json
 import re
 import urllib.parse
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 if __name__.startswith("probe."):  # imported as part of the probe package
-    from .secret_shapes import COMPILED, ESCAPE, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
+    from .secret_shapes import RULES, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
 else:  # loaded beside the capture addon by `mitmdump -s`
-    from secret_shapes import COMPILED, ESCAPE, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
+    from secret_shapes import RULES, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.
 __all__ = ["REDACTED_PREFIX", "fingerprint", "is_fingerprint", "mask_bytes", "mask_text"]
@@ -178,7 +179,8 @@ def mask_json(value: Any, strings: bool = True) -> tuple[Any, int]:
     """A masked copy of a parsed JSON value: values of secret-named keys, token shapes in every string and key,
     and the same inside strings that hold JSON themselves (tool-call arguments). The input is untouched.
 
-    `strings=False` checks only the names: for a body whose raw bytes hold no candidate a string could match.
+    `strings=False` leaves the text rules out (a body's raw bytes had them already): names, and the JSON held in
+    strings, are still checked.
     """
     if isinstance(value, dict):
         total, changed = 0, {}
@@ -198,8 +200,8 @@ def mask_json(value: Any, strings: bool = True) -> tuple[Any, int]:
             items.append(new_item)
             total += count
         return (items, total) if total else (value, 0)
-    if isinstance(value, str) and strings:
-        return mask_string(value)
+    if isinstance(value, str):
+        return mask_string(value, strings)
     return value, 0
 
 
@@ -213,7 +215,7 @@ def is_secret_scalar(key: Any, item: Any) -> bool:
     return is_weak_secret_name(key) and isinstance(item, str) and CREDENTIAL_LIKE.match(item) is not None
 
 
-def mask_string(value: str) -> tuple[str, int]:
+def mask_string(value: str, strings: bool = True) -> tuple[str, int]:
     stripped = value.strip()
     if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
         try:
@@ -221,10 +223,10 @@ def mask_string(value: str) -> tuple[str, int]:
         except (ValueError, RecursionError):
             nested = NOT_JSON
         if nested is not NOT_JSON:
-            masked, count = mask_json(nested)
+            masked, count = mask_json(nested, strings)
             if count:
                 return json.dumps(masked, ensure_ascii=False), count
-    return mask_text(value)
+    return mask_text(value) if strings else (value, 0)
 
 
 # Bodies ---------------------------------------------------------------------------------------------------
@@ -273,31 +275,22 @@ def mask_body(data: bytes, content_type: str = "") -> MaskedBody:
 
 
 def mask_json_body(data: bytes) -> MaskedBody | None:
+    """A JSON body: the text rules run once over the raw bytes (fast, and the result stays valid JSON: a
+    fingerprint needs no escaping), then a walk of the parsed value masks secret-named fields and looks into
+    strings that hold JSON. None if the body is not JSON."""
+    raw, count = mask_bytes(data)
     try:
-        parsed = json.loads(data.decode("utf-8"))
+        parsed = json.loads(raw.decode("utf-8"))
+        masked, named = mask_json(parsed, strings=False)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    try:
-        masked, count = mask_json(parsed, strings=may_hold_secret_text(data))
-    except RecursionError:
-        return None  # nested deeper than a walk can go: masked as text instead
-    if not count:
-        return MaskedBody(data, parsed, 0)
+        return None  # not JSON (or nested deeper than a walk can go): masked as text instead
+    if not named:
+        return MaskedBody(raw, parsed, count)
     try:
         written = json.dumps(masked, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates from escapes: ASCII escapes keep them
         written = json.dumps(masked, separators=(",", ":")).encode("ascii")
-    return MaskedBody(written, masked, count)
-
-
-def may_hold_secret_text(data: bytes) -> bool:
-    """Whether any string of this JSON could hold a secret by its shape (or hide one in nested JSON): checked
-    once on the raw bytes, so that most bodies are walked for their names only."""
-    if ESCAPE.encode() in data or any(rule.probe_bytes.search(data) for rule in COMPILED if not rule.rule.lowercase):
-        return True
-    lowered = data.lower()
-    return any(rule.probe_bytes.search(lowered) for rule in COMPILED if rule.rule.lowercase) or any(
-        probe in lowered for probe in KEY_PROBES)
+    return MaskedBody(written, masked, count + named)
 
 
 def mask_json_lines(data: bytes) -> tuple[bytes, int]:
@@ -358,3 +351,9 @@ def mask_multipart(data: bytes, content_type: str) -> MaskedBody | None:
                 parts[index] = head + separator + masked + ending
                 total += count
     return MaskedBody(delimiter.join(parts) if total else data, NOT_JSON, total)
+
+
+# Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
+RULES_VERSION = hashlib.sha256(repr((RULES, SECRET_SUFFIXES, sorted(WEAK_NAMES), sorted(URL_NAMES),
+                                     sorted(KNOWN_SECRET_HEADERS), sorted(SECRET_HEADER_PARTS),
+                                     sorted(NOT_SECRET_HEADERS), SECRET_VARIABLE.pattern)).encode()).hexdigest()[:12]

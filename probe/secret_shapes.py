@@ -7,6 +7,7 @@ imported: the capture addon loads this module from its own folder, under any mit
 """
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -38,7 +39,10 @@ class Rule:
     lowercase: bool = False  # the probe is searched for in the lowercased text
 
 
-BOUNDARY = r"(?<![A-Za-z0-9_-])"  # a token starts where a run of token characters starts
+# A token starts where a run of token characters starts, also right after a JSON escape (`\n`, `\u00e9`):
+# bodies are masked as raw JSON, where a token at the start of a line follows the `n` of `\n`.
+BOUNDARY = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf])|(?<=\\u[0-9a-fA-F]{4}))"
+GAP = r"(?:\s|\\[nrt])+"  # white space, also as JSON writes it
 
 
 def shape(probe: str, pattern: str, before: int = 0) -> Rule:
@@ -74,11 +78,11 @@ RULES = [
     Rule(r"PRIVATE KEY", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?!-----END )[A-Za-z0-9+/=\s:,-]|\\[rn])*"
                          r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?", 40),
     # A credential after an auth scheme (a curl command in a tool call), the scheme kept.
-    Rule(r"bearer", rf"(?P<keep>\b(?i:bearer)\s+){CREDENTIAL}", lowercase=True),
-    Rule(r"basic", r"(?P<keep>\b(?i:basic)\s+)(?=[A-Za-z0-9+/=]{16})[A-Za-z0-9+/]+=*", lowercase=True),
+    Rule(r"bearer", rf"(?P<keep>\b(?i:bearer){GAP}){CREDENTIAL}", lowercase=True),
+    Rule(r"basic", rf"(?P<keep>\b(?i:basic){GAP})(?=[A-Za-z0-9+/=]{{16}})[A-Za-z0-9+/]+=*", lowercase=True),
     # A header line naming a secret, in text: `Authorization: Bearer x`, `x-api-key: "x"`, `x-auth-token=x`.
     Rule(r"auth", r"(?P<keep>(?i:authorization|auth-token)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?"
-                  rf"(?:(?i:bearer|basic|token|digest)\s+)?){CREDENTIAL}", 6, lowercase=True),
+                  rf"(?:(?i:bearer|basic|token|digest){GAP})?){CREDENTIAL}", 6, lowercase=True),
     Rule(r"api-key", r"(?P<keep>(?i:api-key)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)" + CREDENTIAL, 7, lowercase=True),
     # A URL parameter naming a secret, anywhere in text: `?key=…`, `&access_token=…`.
     *[Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
@@ -169,13 +173,24 @@ def replace_spans(text, matches: list[re.Match], is_bytes: bool):
         shown = secret.decode("latin-1") if is_bytes else secret
         if shown.startswith(REDACTED_PREFIX):
             continue
-        replacement = fingerprint(secret)
+        replacement = fingerprint(unescaped(shown))
         pieces += [text[cursor:keep_end], replacement.encode("ascii") if is_bytes else replacement]
         cursor, count = match.end(), count + 1
     if not count:
         return text, 0
     pieces.append(text[cursor:])
     return (b"" if is_bytes else "").join(pieces), count
+
+
+def unescaped(secret: str) -> str:
+    """A secret as it would be written without JSON's escapes (a PEM key's `\\n`), so that it gets the same
+    fingerprint wherever it appears."""
+    if "\\" not in secret:
+        return secret
+    try:
+        return json.loads(f'"{secret}"')
+    except ValueError:
+        return secret
 
 
 def unescape_runs(text: str) -> tuple[str, int]:

@@ -16,7 +16,7 @@ from probe.errors import RunError
 from probe.paths import display
 from probe.runs import create_run, read_manifest, write_manifest
 from probe.traffic import bounded_lines
-from probe.redaction import fingerprint, is_secret_variable
+from probe.redaction import RULES_VERSION, fingerprint, is_secret_variable
 from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
 
@@ -96,6 +96,7 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
         "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
         "upstream_override": upstream,
         "keep_secrets": keep_secrets,
+        "redaction": None if keep_secrets else RULES_VERSION,  # the masking rules the capture was written with
         "agent": {"argv": mask_argv(argv) if argv else None, "version": None},
         "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
         "started_at": now_iso(),

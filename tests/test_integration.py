@@ -399,6 +399,10 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
         for content in stored:
             for form in encodings:
                 assert form not in content, f"the {name} secret reached the run folder"
+    from probe.redaction import RULES_VERSION
+
+    # The manifest names the rules the capture was masked with: its report then needs no second pass.
+    assert json.loads((run / "manifest.json").read_text())["redaction"] == RULES_VERSION
     entries = read_traffic(run)
     assert len(entries) == 5 and sum(entry["request"].get("redacted_tokens", 0) for entry in entries) >= 7
     first = entries[0]["request"]
