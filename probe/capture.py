@@ -196,7 +196,7 @@ def run_agent(plan: Plan, recording: session.Recording, proxies: RunningProxies,
         recording.set_agent(argv, agents.agent_version(plan.program), target_env)
     else:
         argv = ["/bin/sh", "-c", plan.command]
-        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env)
+        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, masked=True)
     return supervise(argv, env, plan.timeout, proxies, recording.run)
 
 

@@ -1,8 +1,8 @@
 """mitmproxy addon that records every exchange through the reverse proxies as one JSON line each.
 
 It is loaded with `mitmdump -s` and must also run under a mitmdump installed on its own, so it imports no
-`probe` module, only its two siblings (what a record holds, and how secrets are masked). It is configured
-only through its own options.
+`probe` module, only its siblings in this folder (what a record holds, how bodies are decoded, how secrets are
+masked). It is configured only through its own options, and the environment for the upstream proxy.
 """
 
 import asyncio
@@ -95,8 +95,6 @@ class Capture:
         self.in_flight: dict[str, http.HTTPFlow] = {}
         self.tees: dict[str, Tee] = {}
         self.sockets: dict[str, Socket] = {}
-        self.upstream_proxy: tuple[str, int] | None = None
-        self.proxy_authorization: str | None = None
         self.no_proxy: list[str] = []
         self.stalled: dict[str, float] = {}  # flow id -> seconds of silence when it was cut off
         self.watchdog: asyncio.Task | None = None
