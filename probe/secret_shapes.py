@@ -62,8 +62,10 @@ RULES = [
     shape(r"gh[pousr]_", r"gh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub: personal, OAuth, user, server, refresh
     shape(r"github_pat_", r"github_pat_[A-Za-z0-9_]{20,}"),
     shape(r"A[KS]IA", r"A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])"),  # AWS access key ids: long-lived, temporary
-    shape(r"x(?:ox|app-|ai-)", r"(?:xox[abprse]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,}"  # Slack, xAI
-                               r"|xai-[A-Za-z0-9]{30,})"),
+    # Slack and xAI. Each probe starts after the x: a body of x's (a padded stream) would make `x…` probes crawl.
+    shape(r"ox[abprse]-", r"xox[abprse]-[A-Za-z0-9-]{10,}", 1),
+    shape(r"app-[0-9]-", r"xapp-[0-9]-[A-Za-z0-9-]{10,}", 1),
+    shape(r"ai-", r"xai-[A-Za-z0-9]{30,}", 1),
     shape(r"glpat-", r"glpat-[A-Za-z0-9_-]{16,}"),  # GitLab
     shape(r"hf_", r"hf_[A-Za-z0-9]{30,}"),  # Hugging Face
     shape(r"npm_", r"npm_[A-Za-z0-9]{30,}"),
