@@ -39,9 +39,10 @@ class Rule:
     lowercase: bool = False  # the probe is searched for in the lowercased text
 
 
-# A token starts where a run of token characters starts, also right after a JSON escape (`\n`, `\u00e9`):
-# bodies are masked as raw JSON, where a token at the start of a line follows the `n` of `\n`.
-BOUNDARY = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf])|(?<=\\u[0-9a-fA-F]{4}))"
+# A token starts where a run of token characters starts, also right after a JSON escape (`\n`, `\u00e9`) or a
+# percent-encoded character (`%20`): bodies are masked as raw JSON, where a token at the start of a line
+# follows the `n` of `\n`, and a URL in a body is not decoded first.
+BOUNDARY = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf])|(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2}))"
 GAP = r"(?:\s|\\[nrt])+"  # white space, also as JSON writes it
 
 
@@ -53,8 +54,8 @@ CREDENTIAL = r"(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"  # token charact
 PARAMETER_NAMES = (r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
                    r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token")
 RULES = [
-    # OpenAI (also sk-proj-, sk-admin-, sk-svcacct-), Anthropic (sk-ant-), OpenRouter; Stripe secret keys.
-    shape(r"sk[-_]", r"(?:sk-[A-Za-z0-9_-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{16,})"),
+    # OpenAI (also sk-proj-, sk-admin-, sk-svcacct-), Anthropic (sk-ant-), OpenRouter, Cerebras (csk-); Stripe.
+    shape(r"sk[-_]", r"(?:c?sk-[A-Za-z0-9_-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{16,})", 1),
     shape(r"rk_", r"rk_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe restricted keys
     shape(r"AIza", r"AIza[0-9A-Za-z_-]{20,}"),  # Google API keys
     shape(r"ya29\.", r"ya29\.[0-9A-Za-z_-]{20,}"),  # Google OAuth access tokens
@@ -76,6 +77,12 @@ RULES = [
     shape(r"_v1_", r"do[por]_v1_[a-f0-9]{40,}", 3),  # DigitalOcean
     shape(r"shp", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32,}"),  # Shopify
     shape(r"whsec_", r"whsec_[A-Za-z0-9+/=]{24,}"),  # webhook signing secrets
+    shape(r"GOCSPX-", r"GOCSPX-[A-Za-z0-9_-]{20,}"),  # Google OAuth client secrets
+    shape(r"ATATT3", r"ATATT3[A-Za-z0-9_=-]{20,}"),  # Atlassian API tokens
+    shape(r"sntry", r"sntry[su]_[A-Za-z0-9+/=_-]{20,}"),  # Sentry auth tokens
+    shape(r"lin_api_", r"lin_api_[A-Za-z0-9]{20,}"),  # Linear
+    shape(r"ntn_", r"ntn_[A-Za-z0-9]{20,}"),  # Notion
+    shape(r"PMAK-", r"PMAK-[A-Za-z0-9-]{20,}"),  # Postman
     # A private key in PEM, whole; in JSON its line ends are written `\n`, and a cut-off one is masked too.
     Rule(r"PRIVATE KEY", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?!-----END )[A-Za-z0-9+/=\s:,-]|\\[rn])*"
                          r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?", 40),

@@ -46,6 +46,13 @@ SHAPES = {
     "xai": "xai-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
     "perplexity": "pplx-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
     "sendgrid": "SG.AbCdEfGhIjKlMnOpQrSt.UvWxYz0123456789AbCdEfGh",
+    "cerebras": "csk-abcdefghijklmnopqrstuvwx12",
+    "google-client-secret": "GOCSPX-AbCdEfGhIjKlMnOpQrStUv",
+    "atlassian": "ATATT3xFfGF0AbCdEfGhIjKlMnOp",
+    "sentry": "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9abc",
+    "linear": "lin_api_AbCdEfGhIjKlMnOpQrStUvWx",
+    "notion": "ntn_1234567890abcdefghijAB",
+    "postman": "PMAK-1234567890abcdef-1234567890",
 }
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq+abc/def=\nQUJDREVGR0g=\n-----END RSA PRIVATE KEY-----"
 # What must stay as it is: agent traffic is full of words and fields that merely resemble secrets.
