@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from probe import cli
 from probe import markdown as md
@@ -90,70 +90,73 @@ def source_name(path: Path) -> str:
         return display(path)
 
 
-def render_body_generically(body: Body, what: str) -> list[str]:
+def render_body_generically(body: Body, what: str) -> list[md.Markdown]:
     if body.format == "empty":
-        return [f"({what}: no body)"]
+        return [md.Markdown("({}: no body)").format(what)]
     if body.format == "json":
         try:
             block = md.json_block(body.value)
         except RecursionError:
-            block = "(nested too deeply to show here; see the capture file)"
+            block = md.Markdown("(nested too deeply to show here; see the capture file)")
         return [md.details(f"{what} JSON ({body.size:,} bytes)", block)]
     if body.format == "base64":
-        return [f"({what}: {body.size:,} bytes of binary data, stored base64 in the capture)"]
+        return [md.Markdown("({}: {:,} bytes of binary data, stored base64 in the capture)").format(what, body.size)]
     return [md.details(f"{what} text ({body.size:,} bytes)", md.code(str(body.value), "text"))]
 
 
 def headers_block(title: str, pairs: list[tuple[str, str]], extra_secrets: frozenset[str],
-                  earlier: dict | None = None, label: str = "") -> str:
+                  earlier: dict | None = None, label: str = "") -> md.Markdown:
     """The headers in a table; those unchanged since the previous exchange to the same endpoint are only counted.
 
     `earlier` maps an endpoint to (label, headers) and is updated, so each exchange shows what changed.
     """
     if not pairs:
-        return f"({title}: none)"
+        return md.Markdown("({}: none)").format(title)
     current = {name: redact_header(name, value, extra_secrets) for name, value in pairs}
     previous = earlier.get(title) if earlier is not None else None
     if earlier is not None:
         earlier[title] = (label, current)
     if previous is None or len(current) != len(pairs):  # repeated names are shown in full
-        rows = [[name, redact_header(name, value, extra_secrets)] for name, value in pairs]
+        rows = [[name, md.inline(redact_header(name, value, extra_secrets))] for name, value in pairs]
         return md.details(f"{title} ({len(rows)})", md.table(["name", "value"], rows))
     since, before = previous
     changed, gone = changes(before, current)
-    rows = [[name, value] for name, value in changed.items()]
+    rows = [[name, md.inline(value)] for name, value in changed.items()]
     if not rows and not gone:
-        return f"({title}: all {len(current)} as in {since})"
+        return md.Markdown("({}: all {} as in {})").format(title, len(current), since)
     summary = f"{title} ({len(current)}: {len(rows)} new or changed since {since}"
     summary += f"; gone: {', '.join(gone)})" if gone else ")"
     return md.details(summary, md.table(["name", "value"], rows))
 
 
-def exchange_heading(exchange: Exchange) -> str:
+def exchange_heading(exchange: Exchange) -> md.Markdown:
     if exchange.kind == "websocket":
-        return f"### #{exchange.number} WebSocket {exchange.method} {exchange.path} ({exchange.proxy})"
+        return md.Markdown("### #{} WebSocket {} {} ({})").format(
+            exchange.number, exchange.method, md.inline(exchange.path), exchange.proxy)
     status = exchange.status if exchange.status is not None else "no response"
-    return f"### #{exchange.number} {exchange.method} {exchange.path} → {status} ({exchange.proxy})"
+    return md.Markdown("### #{} {} {} → {} ({})").format(
+        exchange.number, exchange.method, md.inline(exchange.path), status, exchange.proxy)
 
 
-def exchange_facts(exchange: Exchange) -> str:
-    facts = [f"URL {md.inline(exchange.url)}"]
+def exchange_facts(exchange: Exchange) -> md.Markdown:
+    facts = [md.Markdown("URL {}").format(md.inline(exchange.url))]
     if exchange.complete and exchange.error:
         # The final event had arrived; the connection then ended early (codex hangs up at once).
-        facts.append(f"complete (the connection then ended: {md.inline(exchange.error)})")
+        facts.append(md.Markdown("complete (the connection then ended: {})").format(md.inline(exchange.error)))
     elif exchange.complete:
-        facts.append("complete")
+        facts.append(md.Markdown("complete"))
     else:
-        facts.append(f"**cut off**: {md.inline(exchange.error or 'ended before its final event')}")
+        facts.append(md.Markdown("**cut off**: {}").format(md.inline(exchange.error or "ended before its final event")))
     if exchange.ttfb_ms is not None:
-        facts.append(f"time to first byte {exchange.ttfb_ms:.1f} ms")
+        facts.append(md.Markdown("time to first byte {:.1f} ms").format(exchange.ttfb_ms))
     if exchange.duration_ms is not None:
-        facts.append(f"duration {exchange.duration_ms:.1f} ms")
+        facts.append(md.Markdown("duration {:.1f} ms").format(exchange.duration_ms))
     if exchange.kind == "websocket":
-        facts.append(f"{len(exchange.frames)} frames")
+        facts.append(md.Markdown("{} frames").format(len(exchange.frames)))
     else:
-        facts.append(f"request {exchange.request_body.size:,} bytes, response {exchange.response_body.size:,} bytes")
-    return "- " + "; ".join(facts)
+        facts.append(md.Markdown("request {:,} bytes, response {:,} bytes").format(
+            exchange.request_body.size, exchange.response_body.size))
+    return md.Markdown("- {}").format(md.Markdown("; ").join(facts))
 
 
 def safely(render, fallback, label: str, warnings: list[str]) -> md.Rendered:
@@ -176,9 +179,9 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
              headers_block("Response headers", exchange.response_headers, extra_secrets, endpoint_headers, label), ""]
     client_frames = [frame for frame in exchange.frames if frame.from_client]
     requests = [frame.body for frame in client_frames] if exchange.kind == "websocket" else [exchange.request_body]
-    lines += ["#### Request", ""]
+    lines += [md.Markdown("#### Request"), ""]
     if not requests:
-        lines += ["(no client frame: the server spoke first, or the socket closed without a request)", ""]
+        lines += [md.Markdown("(no client frame: the server spoke first, or the socket closed without a request)"), ""]
     for body in requests:
         if body.is_json:
             rendered = safely(lambda: renderer.render_request(body.value, label, state),
@@ -188,7 +191,7 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
             lines += rendered.lines + [""]
         else:
             lines += render_body_generically(body, "request") + [""]
-    lines += ["#### Response", ""]
+    lines += [md.Markdown("#### Response"), ""]
     events = exchange.stream_events()
     if events is not None:
         totals.response_paths.add_many([event.data for event in events])
@@ -204,17 +207,39 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
     return lines + rendered.lines + [""]
 
 
-def run_header(manifest: dict | None) -> list[str]:
-    if not manifest:
-        return ["- Run: no manifest.json beside this capture"]
+def manifest_value(value: Any) -> md.Markdown:
+    """A manifest field in a code span: text as written, any other JSON value (null, a number, a list) as JSON."""
+    return md.inline(value if isinstance(value, str) else md.compact(value))
+
+
+def run_header(manifest: dict | None) -> list[md.Markdown]:
+    """The run's facts from its manifest, which is as untrusted as the capture: any field may be missing or of
+    any JSON type."""
+    if not isinstance(manifest, dict) or not manifest:
+        return [md.Markdown("- Run: no manifest.json beside this capture")]
     agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
-    lines = [f"- Run: target {md.inline(str(manifest.get('target')))}, status **{manifest.get('status')}**, "
-             f"agent exit code {manifest.get('agent_exit_code')}, agent version {md.inline(str(agent.get('version')))}"]
-    if manifest.get("status") in ("running", "interrupted"):
-        lines.append(f"- Note: this run is marked {manifest.get('status')}, so the report covers only what was "
-                     "captured before it stopped")
+    status, exit_code = manifest.get("status"), manifest.get("agent_exit_code")
+    lines = [md.Markdown("- Run: target {}, status {}, agent exit code {}, agent version {}").format(
+        manifest_value(manifest.get("target")), md.strong(status if isinstance(status, str) else md.compact(status)),
+        exit_code if type(exit_code) is int else manifest_value(exit_code), manifest_value(agent.get("version")))]
+    if status in ("running", "interrupted"):
+        lines.append(md.Markdown("- Note: this run is marked {}, so the report covers only what was captured "
+                                 "before it stopped").format(status))
+    if status == "proxy-failed":
+        lines.append(md.Markdown("- Note: the proxies stopped during the run, so exchanges after that were not "
+                                 "recorded (see proxies.log)"))
+    note = manifest.get("note")
+    if note:
+        lines.append(md.Markdown("- Note: {}").format(note if isinstance(note, str) else manifest_value(note)))
+    failures = manifest.get("recording_errors")
+    if type(failures) is int and failures > 0:
+        lines.append(md.Markdown("- Recording errors: {:,} exchange{} could not be recorded (see proxies.log)")
+                     .format(failures, "s" if failures != 1 else ""))
+    elif failures is not None and type(failures) is not int:
+        lines.append(md.Markdown("- Recording errors: {} (not a count; see proxies.log)").format(
+            manifest_value(failures)))
     if manifest.get("prompt"):
-        lines.append(f"- Prompt: {md.inline(str(manifest['prompt']))}")
+        lines.append(md.Markdown("- Prompt: {}").format(manifest_value(manifest["prompt"])))
     return lines
 
 
@@ -227,35 +252,37 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
     """
     # A capture masked as it was recorded, with the rules in force now, holds nothing more to mask.
     masked_at_capture = bool(manifest) and manifest.get("redaction") == RULES_VERSION
-    mask = mask_tokens_and_urls if redact and not masked_at_capture else (lambda text: text)
+    mask = mask_tokens_and_urls if redact and not masked_at_capture else str
     totals, state, warnings = Totals(), {}, []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        stream_report(out, traffic, renderer, manifest, extra_secrets, mask, progress, totals, state, warnings)
+        # Captured text is masked where it enters the Markdown, so captures made with --keep-secrets or by
+        # older tools are safe to share too.
+        with md.masked_by(mask):
+            stream_report(out, traffic, renderer, manifest, extra_secrets, progress, totals, state, warnings)
     finally:
         if collecting:
             gc.enable()
     return warnings
 
 
-def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets, mask, progress, totals: Totals,
+def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets, progress, totals: Totals,
                   state: dict, warnings: list[str]) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)
-            # Redacted here too, so captures made with --keep-secrets or by older tools are safe to share.
-            text = mask("\n".join(render_exchange(exchange, renderer, state, totals, extra_secrets, warnings)))
+            text = "\n".join(render_exchange(exchange, renderer, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
         epilogue = getattr(renderer, "render_epilogue", None)
         if epilogue is not None:
             ending = safely(lambda: epilogue(state), list, "epilogue", warnings)
-            log.write(mask("\n".join(ending.lines)).encode("utf-8", "replace"))
-        out.write(mask("\n".join(report_header(traffic, manifest, totals, warnings))))
+            log.write("\n".join(ending.lines).encode("utf-8", "replace"))
+        out.write("\n".join(report_header(traffic, manifest, totals, warnings)))
         out.write("\n\n## Conversation log\n\n")
         log.seek(0)
         if hasattr(out, "buffer"):
@@ -270,32 +297,34 @@ def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
     # Each API counts tokens its own way: the kinds are the renderer's, in the order it first reported them.
-    tokens = ", ".join(f"{key} {count:,}" for key, count in totals.tokens.items()) or "none reported"
+    tokens = md.Markdown(", ").join(md.Markdown("{} {:,}").format(key, count) for key, count in totals.tokens.items())
     lines = ["# agent-probe report", "",
-             f"- Source: {md.inline(source_name(traffic))}",
+             md.Markdown("- Source: {}").format(md.inline(source_name(traffic))),
              f"{GENERATED_AT}{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
              *run_header(manifest),
              f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
              f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
              f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",
-             f"- Tokens: {tokens}",
+             md.Markdown("- Tokens: {}").format(tokens or md.Markdown("none reported")),
              f"- Incomplete exchanges: {totals.incomplete}"]
     if totals.unrecognised:
-        lines.append(f"- Unrecognised: {len(totals.unrecognised)} kinds ({', '.join(sorted(totals.unrecognised))}); "
-                     "shown as raw JSON below")
+        lines.append(md.Markdown("- Unrecognised: {} kinds ({}); shown as raw JSON below").format(
+            len(totals.unrecognised), md.Markdown(", ").join(sorted(totals.unrecognised))))
     else:
         lines.append("- Unrecognised: 0 kinds")
-    lines += [f"- Warning: {warning}" for warning in warnings]
-    endpoint_rows = [[proxy, path, ", ".join(sorted(counter)), sum(counter.values())]
+    lines += [md.Markdown("- Warning: {}").format(warning) for warning in warnings]
+    endpoint_rows = [[proxy, md.inline(path), ", ".join(sorted(counter)), sum(counter.values())]
                      for (proxy, path), counter in sorted(totals.endpoints.items())]
+    key_paths = [[[md.inline(path), types, count] for path, types, count in paths.top()]
+                 for paths in (totals.request_paths, totals.response_paths)]
     return lines + [
         "", "## Endpoints", "", md.table(["proxy", "path", "methods", "count"], endpoint_rows),
         "", "## HTTP methods", "", md.table(["method", "count"], sorted(totals.methods.items())),
         "", "## Status codes", "", md.table(["status", "count"], sorted(totals.statuses.items())),
         "", "## Payload structure", "",
         "Repeated history is counted once: a request's items already shown by an earlier request are left out.", "",
-        "### Request key paths (top 30)", "", md.table(["path", "types", "count"], totals.request_paths.top()),
-        "", "### Response key paths (top 30)", "", md.table(["path", "types", "count"], totals.response_paths.top()),
+        "### Request key paths (top 30)", "", md.table(["path", "types", "count"], key_paths[0]),
+        "", "### Response key paths (top 30)", "", md.table(["path", "types", "count"], key_paths[1]),
     ]
 
 

@@ -5,7 +5,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any
 
-from probe.markdown import code, compact, details, inline, json_block, table
+from probe.markdown import Markdown, code, compact, details, inline, json_block, strong, table
 
 RECENT_REQUESTS = 8  # earlier requests searched for a shared history; conversations rarely interleave more
 RECENT_RESPONSES = 32  # responses a later request may still continue by id
@@ -90,18 +90,19 @@ def text_diff(old: str, new: str) -> str | None:
     return diff if len(diff) < len(new) / 2 else None
 
 
-def carried_summary(carried: Carried, how: str = "", noun: str = "item") -> str:
+def carried_summary(carried: Carried, how: str = "", noun: str = "item") -> Markdown:
     new = len(carried.new)
-    text = f"+ {new} new {noun}{'s' if new != 1 else ''}"
+    summary = Markdown("+ {} new {}{}").format(new, noun, "s" if new != 1 else "")
     if carried.count:
-        text += f"; {carried.count} carried over from {carried.source}{how}"
-    return text
+        summary = Markdown("{}; {} carried over from {}{}").format(summary, carried.count, carried.source, how)
+    return summary
 
 
 # Report sections shared by renderers: each shows its content once, then refers back or shows what changed.
 
 
-def config_lines(body: dict, sections: set, label: str, state: dict, title: str = "Model and config") -> list[str]:
+def config_lines(body: dict, sections: set, label: str, state: dict,
+                 title: str = "Model and config") -> list[Markdown]:
     """A request's settings (the fields not shown in `sections` of their own) in full once, then only what
     differs from the previous request's."""
     config = {key: value for key, value in body.items() if key not in sections}
@@ -109,57 +110,60 @@ def config_lines(body: dict, sections: set, label: str, state: dict, title: str 
         return []
     previous = state.get(("last", title))
     state[("last", title)] = (label, config)
+    setting = Markdown("- {}: {}")
     if previous is None:
-        return [f"**{title}**", "", *[f"- **{key}**: {inline(compact(value))}" for key, value in config.items()], ""]
+        return [Markdown("**{}**").format(title), "",
+                *[setting.format(strong(key), inline(compact(value))) for key, value in config.items()], ""]
     since, before = previous
     changed, gone = changes(before, config)
     if not changed and not gone:
-        return [f"**{title}**: as in {since}", ""]
-    return [f"**{title}**: as in {since}, except", "",
-            *[f"- **{key}**: {inline(compact(value))}" for key, value in changed.items()],
-            *[f"- **{key}**: (not sent)" for key in gone], ""]
+        return [Markdown("**{}**: as in {}").format(title, since), ""]
+    return [Markdown("**{}**: as in {}, except").format(title, since), "",
+            *[setting.format(strong(key), inline(compact(value))) for key, value in changed.items()],
+            *[setting.format(strong(key), Markdown("(not sent)")) for key in gone], ""]
 
 
-def mapping_block(title: str, mapping: Any, label: str, state: dict) -> str:
+def mapping_block(title: str, mapping: Any, label: str, state: dict) -> Markdown:
     """A key/value table, keeping only what changed since the previous request's."""
     if not isinstance(mapping, dict):
         return details(title, json_block(mapping))
     previous = state.get(("last", title))
     state[("last", title)] = (label, mapping)
-    rows = [[str(key), value] for key, value in (changes(previous[1], mapping)[0] if previous else mapping).items()]
+    shown = changes(previous[1], mapping)[0] if previous else mapping
+    rows = [[str(key), inline(value if isinstance(value, str) else compact(value))] for key, value in shown.items()]
     if previous is None:
         return details(f"{title} ({len(rows)})", table(["key", "value"], rows))
     if not rows:
-        return f"({title}: all {len(mapping)} as in {previous[0]})"
+        return Markdown("({}: all {} as in {})").format(title, len(mapping), previous[0])
     return details(f"{title} ({len(mapping)}: {len(rows)} new or changed since {previous[0]})",
                    table(["key", "value"], rows))
 
 
-def text_once(title: str, text: str, label: str, state: dict, full: str | None = None) -> str:
+def text_once(title: str, value: str, label: str, state: dict, full: Markdown | None = None) -> Markdown:
     """A long text (a system prompt) in full the first time; later "the same as", or a diff against the last one.
 
     `full` is how to show it in full, when that is more than the plain text (blocks with markers, say).
     """
-    earlier = state.setdefault("seen", FirstSeen()).earlier((title, text), label)
+    earlier = state.setdefault("seen", FirstSeen()).earlier((title, value), label)
     previous = state.get(("last", title))
-    state[("last", title)] = (label, text)
+    state[("last", title)] = (label, value)
     if earlier:
-        return f"**{title}** ({len(text):,} chars): the same as request {earlier}"
-    diff = text_diff(previous[1], text) if previous else None
+        return Markdown("**{}** ({:,} chars): the same as request {}").format(title, len(value), earlier)
+    diff = text_diff(previous[1], value) if previous else None
     if diff:
-        return details(f"{title} ({len(text):,} chars), changed since request {previous[0]}", code(diff, "diff"))
-    return details(f"{title} ({len(text):,} chars)", full if full is not None else code(text, "text"))
+        return details(f"{title} ({len(value):,} chars), changed since request {previous[0]}", code(diff, "diff"))
+    return details(f"{title} ({len(value):,} chars)", full if full is not None else code(value, "text"))
 
 
-def listing_once(title: str, rows: list[list[str]], headers: list[str], names: str, label: str, state: dict,
-                 table_title: str, *more: str) -> list[str]:
+def listing_once(title: str, rows: list[list[str]], headers: list[str], names: Markdown, label: str, state: dict,
+                 table_title: str, *more: Markdown) -> list[Markdown]:
     """A listing (the declared tools) with its table the first time; later "the same set as" when unchanged.
 
     `more` is shown under the table the first time only, e.g. the full schemas.
     """
     earlier = state.setdefault("seen", FirstSeen()).earlier((title, tuple(map(tuple, rows))), label)
     if earlier:
-        return [f"**{title} ({len(rows)})**: the same set as request {earlier}", ""]
-    return [f"**{title} ({len(rows)})**: {names}", "",
-            details(f"{table_title} ({len(rows)})", table(headers, rows), *more), ""]
+        return [Markdown("**{} ({})**: the same set as request {}").format(title, len(rows), earlier), ""]
+    return [Markdown("**{} ({})**: {}").format(title, len(rows), names), "",
+            details(f"{table_title} ({len(rows)})", table(headers, rows), *more)]
 

@@ -43,11 +43,11 @@ def test_report_has_header_tables_structure_and_log(tmp_path, capsys):
     assert code == 0
     assert "- Totals: 2 exchanges (2 HTTP, 0 WebSocket)" in report
     assert "- Tokens: input 200, cached 80, output 10, reasoning 0, total 210" in report
-    assert "| model | /v1/responses | POST | 2 |" in report
+    assert "| model | `/v1/responses` | POST | 2 |" in report
     assert "| 200 | 2 |" in report
-    assert "| input[].content | string | 1 |" in report  # the repeated history is counted once
+    assert "| `input[].content` | string | 1 |" in report  # the repeated history is counted once
     assert "**Input**: + 0 new items; 1 carried over from #1" in report
-    assert "### #1 POST /v1/responses → 200 (model)" in report
+    assert "### #1 POST `/v1/responses` → 200 (model)" in report
     assert "time to first byte 5.0 ms; duration 250.0 ms" in report
     assert "Hello" in report and "response.completed ×1" in report
     # Headers are redacted again at render time, for captures made before redaction existed.
@@ -61,7 +61,7 @@ def test_original_tool_format_is_read(tmp_path, capsys):
               "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": SSE}}
     code, report, _ = analyze(tmp_path, [legacy], capsys)
     assert code == 0
-    assert "### #1 POST /v1/responses → 200 (legacy)" in report
+    assert "### #1 POST `/v1/responses` → 200 (legacy)" in report
     assert '- **model**: `"gpt-4"`' in report and "Hello" in report
 
 
@@ -88,7 +88,7 @@ def test_websocket_exchange_renders_like_http(tmp_path, capsys):
     socket["request"] = {"method": "GET", "url": "http://x/v1/responses", "path": "/v1/responses", "headers": []}
     socket["response"] = {"status": 101, "headers": []}
     code, report, _ = analyze(tmp_path, [entry(), socket], capsys)
-    assert "### #2 WebSocket GET /v1/responses (model)" in report
+    assert "### #2 WebSocket GET `/v1/responses` (model)" in report
     assert "Continues response `resp_1` from exchange #1" in report
     assert "2 WebSocket messages (1 from the client)" in report
 

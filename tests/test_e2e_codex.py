@@ -102,4 +102,4 @@ def test_report_shows_what_codex_sent_and_got(codex_run):
         assert "Continues response `resp_" in report and "from exchange #2" in report
         assert "No usage and no output (a warm-up request answers like this)." in report
     else:
-        assert "### #1 GET /v1/responses → 426 (model)" in report
+        assert "### #1 GET `/v1/responses` → 426 (model)" in report

@@ -4,7 +4,8 @@ import json
 from typing import Any
 
 from probe.dedupe import History, carried_summary, config_lines, listing_once, text_once
-from probe.markdown import Rendered, code, compact, details, first_line, inline, json_block, table
+from probe.markdown import (Markdown, Rendered, code, compact, details, first_line, inline, json_block, strong, table,
+                            tally)
 from probe.sse import Event
 
 # Request fields shown in their own sections rather than in the config list.
@@ -24,10 +25,10 @@ def as_blocks(content: Any) -> list:
     return content if isinstance(content, list) else []
 
 
-def marker(block: dict) -> str:
+def marker(block: dict) -> Markdown:
     """Where the agent asked for a prompt-cache breakpoint: worth seeing, it shapes the cost."""
     cache = block.get("cache_control")
-    return f", cache_control {inline(compact(cache))}" if cache else ""
+    return Markdown(", cache_control {}").format(inline(compact(cache))) if cache else Markdown("")
 
 
 def without_cache_markers(messages: list) -> list:
@@ -64,7 +65,7 @@ def render_request(body: Any, label: str, state: dict) -> Rendered:
     carried = state.setdefault("history", History()).split(label, plain)
     new = messages[carried.count:]
     if messages:
-        rendered.add(f"**Messages**: {carried_summary(carried, noun='message')}", "")
+        rendered.add(Markdown("**Messages**: {}").format(carried_summary(carried, noun="message")), "")
         render_messages(new, rendered, state, first_index=carried.count + 1)
     if "max_tokens" in body:  # a model turn; count_tokens requests carry no max_tokens and get no answer
         state["pending"] = (label, plain)
@@ -81,11 +82,13 @@ def system_section(system: Any, label: str, state: dict) -> str:
         if not isinstance(block, dict):
             block = {"type": type(block).__name__, "value": block}
         text = block.get("text") if isinstance(block.get("text"), str) else compact(block)
-        heading = f"block {index}: {block.get('type', '?')}, {len(text):,} chars{marker(block)}"
-        flat.append(f"[{heading}]\n{text}")
-        full.append(f"{heading[0].upper()}{heading[1:]}\n\n{code(text, 'text')}")
-    count = f"{len(blocks)} block{'s' if len(blocks) != 1 else ''}"
-    return text_once("System prompt", "\n\n".join(flat), label, state, "\n\n".join([count, *full]))
+        kind = str(block.get("type", "?"))
+        # The flat form is code-block content (it is what later requests are compared and diffed with).
+        flat.append(f"[block {index}: {kind}, {len(text):,} chars{marker(block)}]\n{text}")
+        full.append(Markdown("Block {}: {}, {:,} chars{}\n\n{}").format(index, kind, len(text), marker(block),
+                                                                        code(text, "text")))
+    count = Markdown("{} block{}").format(len(blocks), "s" if len(blocks) != 1 else "")
+    return text_once("System prompt", "\n\n".join(flat), label, state, Markdown("\n\n").join([count, *full]))
 
 
 def tools_section(tools: list, label: str, state: dict) -> list[str]:
@@ -98,8 +101,9 @@ def tools_section(tools: list, label: str, state: dict) -> list[str]:
             notes.append(f"cache_control {compact(tool['cache_control'])}")
         rows.append([str(tool.get("name", "?")), str(tool.get("type", "custom")),
                      first_line(str(tool.get("description", "")), 100), ", ".join(notes)])
-    names = ", ".join(row[0] if row[1] == "custom" else f"{row[0]} ({row[1]})" for row in rows)
-    return listing_once("Tools declared", rows, ["name", "type", "description", "notes"], names or "(none)",
+    names = Markdown(", ").join(row[0] if row[1] == "custom" else Markdown("{} ({})").format(row[0], row[1])
+                                for row in rows)
+    return listing_once("Tools declared", rows, ["name", "type", "description", "notes"], names or Markdown("(none)"),
                         label, state, "Tool table", details("Full tool schemas", json_block(tools)))
 
 
@@ -122,8 +126,7 @@ def render_messages(messages: list, rendered: Rendered, state: dict, first_index
         rows.append([index, role, kinds, summary, f"{size:,}"])
         bodies.append(details(f"messages[{index}] {role}: {summary}", *[body for _, body in described]))
     if rows:
-        rendered.add(table(["#", "role", "blocks", "summary", "bytes"], rows), "")
-        rendered.add(*[body + "\n" for body in bodies])
+        rendered.add(table(["#", "role", "blocks", "summary", "bytes"], rows), "", *bodies)
 
 
 def message_summary(blocks: list, lines: list[str]) -> str:
@@ -134,48 +137,50 @@ def message_summary(blocks: list, lines: list[str]) -> str:
     return (texts or [line for line, _ in wanted] or lines or ["(empty)"])[0]
 
 
-def describe_block(block: Any, calls: dict, rendered: Rendered) -> tuple[str, str]:
+def describe_block(block: Any, calls: dict, rendered: Rendered) -> tuple[str, Markdown]:
     """A one-line summary and the Markdown of one content block."""
     if not isinstance(block, dict):
         return repr(block)[:60], json_block(block)
     kind = str(block.get("type", "?"))
-    heading = f"**{kind}**{marker(block)}"
+    heading = Markdown("{}{}").format(strong(kind), marker(block))
     if kind == "text":
         text = str(block.get("text", ""))
-        return first_line(text), f"{heading}\n\n{code(text, 'text')}"
+        return first_line(text), Markdown("{}\n\n{}").format(heading, code(text, "text"))
     if kind in ("image", "document"):
-        return f"[{kind}]", f"{heading}: {attachment(block)}"
+        return f"[{kind}]", Markdown("{}: {}").format(heading, inline(attachment(block)))
     if kind in TOOL_CALLS:
         name = str(block.get("name", "?"))
         calls[str(block.get("id"))] = name
         arguments = block.get("input")
         return (f"{name}({first_line(compact(arguments), 60)})",
-                f"**{kind}** {inline(name)} (id {inline(str(block.get('id')))}){marker(block)}\n\n"
-                + json_block(arguments))
+                Markdown("**{}** {} (id {}){}\n\n{}").format(kind, inline(name), inline(str(block.get("id"))),
+                                                              marker(block), json_block(arguments)))
     if kind == "tool_result":
         name = calls.get(str(block.get("tool_use_id")), "an earlier call")
         text = result_text(block.get("content"))
         error = " (an error)" if block.get("is_error") else ""
         return (f"result of {name}{error}: {first_line(text, 60)}",
-                f"**{kind}** of {inline(name)}{error} (tool_use_id {inline(str(block.get('tool_use_id')))})"
-                f"{marker(block)}\n\n" + code(text, "text"))
+                Markdown("**{}** of {}{} (tool_use_id {}){}\n\n{}").format(
+                    kind, inline(name), error, inline(str(block.get("tool_use_id"))), marker(block),
+                    code(text, "text")))
     if kind == "thinking":
         text = str(block.get("thinking", ""))
-        signature = f"(signature: {len(str(block.get('signature') or '')):,} chars){marker(block)}"
-        return f"thinking: {first_line(text, 60)}", f"**{kind}** {signature}\n\n{code(text or '(empty)', 'text')}"
+        return f"thinking: {first_line(text, 60)}", Markdown("**{}** (signature: {:,} chars){}\n\n{}").format(
+            kind, len(str(block.get("signature") or "")), marker(block), code(text or "(empty)", "text"))
     if kind == "redacted_thinking":
-        return "redacted thinking", f"{heading}: {len(str(block.get('data') or '')):,} chars of encrypted data"
+        return "redacted thinking", Markdown("{}: {:,} chars of encrypted data").format(
+            heading, len(str(block.get("data") or "")))
     rendered.unrecognised.add(f"content block {kind}")
-    return f"{kind} block", f"{heading}\n\n{json_block(block)}"
+    return f"{kind} block", Markdown("{}\n\n{}").format(heading, json_block(block))
 
 
 def attachment(block: dict) -> str:
-    """A placeholder for an image or document: its kind and size, never its bytes."""
+    """A placeholder for an image or document: its kind and size, never its bytes (plain text, not Markdown)."""
     source = block.get("source") if isinstance(block.get("source"), dict) else {}
     where = source.get("media_type") or source.get("url") or source.get("file_id") or ""
     data = source.get("data")
     size = f", {len(data):,} chars of base64" if isinstance(data, str) and source.get("type") == "base64" else ""
-    title = f" {inline(str(block['title']))}" if block.get("title") else ""
+    title = f" {json.dumps(str(block['title']), ensure_ascii=False)}" if block.get("title") else ""
     return f"[{source.get('type', '?')}{title} {where}{size}]".replace(" ]", "]")
 
 
@@ -203,9 +208,9 @@ def render_epilogue(state: dict) -> Rendered:
     reply_shown = bool(reply and reply[0] == label)
     answered = messages + ([reply[1]] if reply_shown else [])
     render_messages(answered, inner, {"calls": dict(state.get("calls", {}))})
-    rendered.add(f"## Full conversation of the last request ({label})", "",
+    rendered.add(Markdown("## Full conversation of the last request ({})").format(label), "",
                  details(f"All {len(messages)} messages of {label}" + (", then its answer" if reply_shown else ""),
-                         *inner.lines), "")
+                         *inner.lines))
     return rendered
 
 
@@ -222,17 +227,18 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
         finish(body, body.get("usage"), rendered, label, state, content)
     elif isinstance(body, dict) and set(body) - {"context_management"} == {"input_tokens"} \
             and isinstance(body["input_tokens"], int):
-        rendered.add(f"**Token count** (count_tokens): {body['input_tokens']:,} input tokens", "")
+        rendered.add(Markdown("**Token count** (count_tokens): {:,} input tokens").format(body["input_tokens"]), "")
     elif isinstance(body, dict) and body.get("type") == "error":
-        rendered.add(f"**Error**: {error_text(body.get('error'))}", "")
+        rendered.add(Markdown("**Error**: {}").format(error_text(body.get("error"))), "")
     elif body is not None:
         rendered.add(details("JSON body", json_block(body)))
     return rendered
 
 
-def error_text(error: Any) -> str:
+def error_text(error: Any) -> Markdown:
     if isinstance(error, dict) and ("type" in error or "message" in error):
-        return f"{inline(str(error.get('type', '?')))}: {first_line(str(error.get('message', '')), 500)}"
+        return Markdown("{}: {}").format(inline(str(error.get("type", "?"))),
+                                         first_line(str(error.get("message", "")), 500))
     return inline(compact(error))
 
 
@@ -287,17 +293,16 @@ def render_stream(events: list[Event], rendered: Rendered, label: str, state: di
             errors.append(data.get("error", data))
         elif kind not in KNOWN_EVENTS:
             rendered.unrecognised.add(f"event {kind}")
-    listing = ", ".join(f"{kind} ×{count}" for kind, count in counts.items())
-    rendered.add(f"**Events ({sum(counts.values())})**: {listing}", "")
+    rendered.add(Markdown("**Events ({})**: {}").format(sum(counts.values()), tally(counts)), "")
     for error in errors:
-        rendered.add(f"**Error event**: {error_text(error)}", "")
+        rendered.add(Markdown("**Error event**: {}").format(error_text(error)), "")
     assembled = [assemble(blocks[index], pieces.get(index, []), signatures.get(index)) for index in blocks]
     render_blocks(assembled, {position for position, index in enumerate(blocks) if index in open_blocks},
                   rendered, state)
     if message:
         finish(message, usage, rendered, label, state, assembled if stopped else None)
     if not stopped:
-        rendered.add("**No final event**: the stream ended before `message_stop`.", "")
+        rendered.add(Markdown("**No final event**: the stream ended before `message_stop`."), "")
 
 
 def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
@@ -327,28 +332,31 @@ def render_blocks(blocks: list[dict], cut_off: set, rendered: Rendered, state: d
         kind = str(block.get("type", "?"))
         note = " (cut off before content_block_stop)" if position in cut_off else ""
         if kind == "text":
-            rendered.add(f"**Output text**{note}", "", code(str(block.get("text", "")), "text"), "")
+            rendered.add(Markdown("**Output text**{}").format(note), "", code(str(block.get("text", "")), "text"), "")
         elif kind == "thinking":
             signature = f"signature: {len(str(block.get('signature') or '')):,} chars"
             text = str(block.get("thinking") or "")
             if text:
-                rendered.add(f"**Thinking** ({signature}){note}", "", code(text, "text"), "")
+                rendered.add(Markdown("**Thinking** ({}){}").format(signature, note), "", code(text, "text"), "")
             else:
-                rendered.add(f"**Thinking**: no text, as the request's display setting asks ({signature}){note}", "")
+                rendered.add(Markdown("**Thinking**: no text, as the request's display setting asks ({}){}")
+                             .format(signature, note), "")
         elif kind in TOOL_CALLS:
             name = str(block.get("name", "?"))
             calls[str(block.get("id"))] = name
             arguments = block.get("input")
             if block.get("input_not_json"):
-                shown = code(str(arguments), "text") + "\n\n(input is not valid JSON)"
+                shown = Markdown("{}\n\n(input is not valid JSON)").format(code(str(arguments), "text"))
             else:
                 shown = json_block(arguments)
-            rendered.add(f"**Tool call** {inline(name)} (id {inline(str(block.get('id')))}){note}", "", shown, "")
+            rendered.add(Markdown("**Tool call** {} (id {}){}").format(inline(name), inline(str(block.get("id"))), note),
+                         "", shown, "")
         elif kind == "redacted_thinking":
-            rendered.add(f"**Redacted thinking**: {len(str(block.get('data') or '')):,} chars of encrypted data", "")
+            rendered.add(Markdown("**Redacted thinking**: {:,} chars of encrypted data")
+                         .format(len(str(block.get("data") or ""))), "")
         else:
             rendered.unrecognised.add(f"content block {kind}")
-            rendered.add(details(f"Content block {kind}{note}", json_block(block)), "")
+            rendered.add(details(f"Content block {kind}{note}", json_block(block)))
 
 
 def finish(message: dict, usage: Any, rendered: Rendered, label: str, state: dict, content: list | None) -> None:
@@ -359,20 +367,21 @@ def finish(message: dict, usage: Any, rendered: Rendered, label: str, state: dic
         reply = {"role": "assistant", "content": [clean(block) for block in content]}
         state["history"].update(label, pending[1] + without_cache_markers([reply]))
         state["last_reply"] = (label, reply)
-    facts = [f"id {inline(str(message.get('id')))}"]
+    fact = Markdown("{} {}")
+    facts = [fact.format("id", inline(str(message.get("id"))))]
     if message.get("model"):
-        facts.append(f"model {inline(str(message['model']))}")
-    facts.append(f"stop_reason {inline(str(message.get('stop_reason')))}")
+        facts.append(fact.format("model", inline(str(message["model"]))))
+    facts.append(fact.format("stop_reason", inline(str(message.get("stop_reason")))))
     if message.get("stop_sequence"):
-        facts.append(f"stop_sequence {inline(str(message['stop_sequence']))}")
-    rendered.add("**Message**: " + ", ".join(facts), "")
+        facts.append(fact.format("stop_sequence", inline(str(message["stop_sequence"]))))
+    rendered.add(Markdown("**Message**: {}").format(Markdown(", ").join(facts)), "")
     if isinstance(usage, dict):
         rendered.tokens = usage_tokens(usage)
         rendered.add(table(["input", "cache creation", "cache read", "output"],
                            [[f"{value:,}" for value in rendered.tokens.values()]]), "")
         extra = {key: value for key, value in usage.items() if key not in USAGE_FIELDS and value}
         if extra:
-            rendered.add(f"Other usage: {inline(compact(extra))}", "")
+            rendered.add(Markdown("Other usage: {}").format(inline(compact(extra))), "")
 
 
 def clean(block: dict) -> dict:

@@ -3,7 +3,7 @@
 from collections import Counter
 from typing import Any
 
-from probe.markdown import Rendered, details, json_block
+from probe.markdown import Markdown, Rendered, details, json_block, tally
 from probe.sse import Event
 
 
@@ -18,6 +18,6 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
         str((event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)")
         for event in events
     )
-    summary = ", ".join(f"{kind} ×{count}" for kind, count in counts.items())
     payloads = [{"event": event.name, "data": event.data} for event in events]
-    return Rendered([f"**Events ({len(events)})**: {summary}", "", details("All events", json_block(payloads))])
+    return Rendered([Markdown("**Events ({})**: {}").format(len(events), tally(counts)), "",
+                     details("All events", json_block(payloads))])

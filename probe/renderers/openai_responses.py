@@ -6,7 +6,7 @@ from typing import Any
 
 from probe.dedupe import (Carried, History, RecentResponses, carried_summary, config_lines, listing_once, mapping_block,
                           text_once)
-from probe.markdown import Rendered, code, compact, details, first_line, inline, json_block, table
+from probe.markdown import Markdown, Rendered, code, compact, details, first_line, inline, json_block, table, tally
 from probe.sse import Event
 
 # Request fields shown in their own sections rather than in the config list.
@@ -27,6 +27,8 @@ KNOWN_EVENTS = {
     "response.reasoning_text.delta", "response.reasoning_text.done", "error", "[DONE]",
 }
 FINAL_EVENTS = {"response.completed", "response.failed", "response.incomplete"}
+OUTPUT_TEXT = Markdown("**Output text**")
+REASONING_SUMMARY = Markdown("**Reasoning summary**")
 
 
 def text_of(content: Any) -> str:
@@ -61,11 +63,13 @@ def tool_listing(tools: Any, namespace: str = "") -> list[list[str]]:
     return rows
 
 
-def tool_names(rows: list[list[str]]) -> str:
-    grouped: dict[str, list[str]] = {}
+def tool_names(rows: list[list[str]]) -> Markdown:
+    grouped: dict[str, list] = {}
     for namespace, name, kind, _ in rows:
-        grouped.setdefault(namespace or "(top level)", []).append(name if kind in ("function", "") else f"{name} ({kind})")
-    return "; ".join(f"{namespace}: {', '.join(names)}" for namespace, names in grouped.items())
+        named = name if kind in ("function", "") else Markdown("{} ({})").format(name, kind)
+        grouped.setdefault(namespace or "(top level)", []).append(named)
+    return Markdown("; ").join(Markdown("{}: {}").format(namespace, Markdown(", ").join(names))
+                               for namespace, names in grouped.items())
 
 
 # Requests ----------------------------------------------------------------------------------------
@@ -123,12 +127,12 @@ def split_history(body: dict, items: list, label: str, state: dict) -> tuple[Car
     if previous:
         origin = contexts.get(str(previous))
         if origin is None:
-            lines += [f"Continues response {inline(str(previous))} from a response not in this capture: "
-                      "its input holds only the new items.", ""]
+            lines += [Markdown("Continues response {} from a response not in this capture: "
+                               "its input holds only the new items.").format(inline(str(previous))), ""]
             carried, full = Carried(0, None, items), items
         else:
-            lines += [f"Continues response {inline(str(previous))} from exchange {origin[0]}: "
-                      "its input holds only the new items.", ""]
+            lines += [Markdown("Continues response {} from exchange {}: its input holds only the new items.")
+                      .format(inline(str(previous)), origin[0]), ""]
             carried, full = Carried(len(origin[1]), origin[0], items), origin[1] + items
         how = " (by previous_response_id)"
     else:
@@ -141,7 +145,7 @@ def split_history(body: dict, items: list, label: str, state: dict) -> tuple[Car
     state.setdefault("pending", {})[label] = (full, continuable)
     state["last_request"] = (label, full)
     if items:
-        lines += [f"**Input**: {carried_summary(carried, how)}", ""]
+        lines += [Markdown("**Input**: {}").format(carried_summary(carried, how)), ""]
     return carried, full, lines
 
 
@@ -162,8 +166,7 @@ def render_input(items: list, rendered: Rendered, state: dict, first_index: int 
         rows.append([index, kind, role, summary, f"{size:,}"])
         blocks.append(details(f"input[{index}] {kind}{' ' + role if role else ''}: {summary}", body))
     if rows:
-        rendered.add(table(["#", "type", "role", "summary", "bytes"], rows), "")
-        rendered.add(*[block + "\n" for block in blocks])
+        rendered.add(table(["#", "type", "role", "summary", "bytes"], rows), "", *blocks)
 
 
 def render_epilogue(state: dict) -> Rendered:
@@ -173,35 +176,40 @@ def render_epilogue(state: dict) -> Rendered:
         label, items = state["last_request"]
         inner = Rendered()
         render_input(items, inner, {"calls": dict(state.get("calls", {}))})
-        rendered.add(f"## Full context of the last request ({label})", "",
-                     details(f"All {len(items)} input items of {label}, rebuilt from the history",
-                             *inner.lines), "")
+        rendered.add(Markdown("## Full context of the last request ({})").format(label), "",
+                     details(f"All {len(items)} input items of {label}, rebuilt from the history", *inner.lines))
     return rendered
 
 
-def describe_item(item: dict, kind: str, calls: dict) -> tuple[str, str]:
+def describe_item(item: dict, kind: str, calls: dict) -> tuple[str, Markdown]:
     """A one-line summary and the full Markdown body of one input item."""
     if kind == "message":
         text = text_of(item.get("content"))
         return first_line(text) or "(empty)", code(text, "text")
     if kind == "additional_tools":
         rows = tool_listing(item.get("tools"))
-        return f"{len(rows)} tools", table(["namespace", "name", "type", "description"], rows) + "\n\n" + details(
-            "Full tool schemas", json_block(item.get("tools")))
+        return f"{len(rows)} tools", Markdown("{}\n\n{}").format(
+            table(["namespace", "name", "type", "description"], rows),
+            details("Full tool schemas", json_block(item.get("tools"))))
     if kind == "reasoning":
         text = "\n\n".join(text_of([part]) for part in item.get("summary") or [] if isinstance(part, dict))
         encrypted = " (with encrypted content)" if item.get("encrypted_content") else ""
-        return first_line(text) or f"(no summary){encrypted}", code(text or "(no summary)", "text") + encrypted
+        shown = code(text or "(no summary)", "text")
+        if encrypted:  # below the block: text after a closing fence would keep the block open
+            shown = Markdown("{}\n\n{}").format(shown, encrypted.strip())
+        return first_line(text) or f"(no summary){encrypted}", shown
     if kind in ("function_call", "custom_tool_call"):
         name = qualified_name(item)
         calls[str(item.get("call_id"))] = name
         arguments = item.get("arguments", item.get("input", ""))
-        return f"{name}({first_line(str(arguments), 60)})", f"call_id {inline(str(item.get('call_id')))}\n\n" + pretty_arguments(arguments)
+        return f"{name}({first_line(str(arguments), 60)})", Markdown("call_id {}\n\n{}").format(
+            inline(str(item.get("call_id"))), pretty_arguments(arguments))
     if kind in ("function_call_output", "custom_tool_call_output"):
         output = item.get("output")
         text = output if isinstance(output, str) else text_of(output) or json.dumps(output)
         name = calls.get(str(item.get("call_id")), "an earlier call")
-        return f"output of {name}: {first_line(text, 60)}", f"call_id {inline(str(item.get('call_id')))}\n\n" + code(text, "text")
+        return f"output of {name}: {first_line(text, 60)}", Markdown("call_id {}\n\n{}").format(
+            inline(str(item.get("call_id"))), code(text, "text"))
     return f"{len(json.dumps(item))} bytes", json_block(item)
 
 
@@ -210,7 +218,7 @@ def qualified_name(item: dict) -> str:
     return f"{item['namespace']}.{name}" if item.get("namespace") else name
 
 
-def pretty_arguments(arguments: Any) -> str:
+def pretty_arguments(arguments: Any) -> Markdown:
     if isinstance(arguments, str):
         try:
             return json_block(json.loads(arguments))
@@ -228,7 +236,7 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
         if isinstance(body, dict) and body.get("object") == "response":
             render_final(body, {}, rendered, label, state)
         elif isinstance(body, dict) and "error" in body:
-            rendered.add(f"**Error**: {inline(compact(body['error']))}")
+            rendered.add(Markdown("**Error**: {}").format(inline(compact(body["error"]))))
         elif body is not None:
             rendered.add(details("JSON body", json_block(body)))
         return rendered
@@ -264,18 +272,18 @@ def render_response(events: list[Event] | None, body: Any, label: str, state: di
         for index, item in enumerate(final.get("output") or []):
             if isinstance(item, dict):
                 items.setdefault(str(item.get("id") or index), item)
-    rendered.add(f"**Events ({sum(counts.values())})**: " + ", ".join(f"{kind} ×{count}" for kind, count in counts.items()), "")
+    rendered.add(Markdown("**Events ({})**: {}").format(sum(counts.values()), tally(counts)), "")
     for error in errors:
-        rendered.add(f"**Error event**: {inline(compact(error))}", "")
+        rendered.add(Markdown("**Error event**: {}").format(inline(compact(error))), "")
     if summaries:
-        rendered.add("**Reasoning summary**", "", code("\n\n".join(map("".join, summaries.values())), "text"), "")
+        rendered.add(REASONING_SUMMARY, "", code("\n\n".join(map("".join, summaries.values())), "text"), "")
     if texts:
-        rendered.add("**Output text**", "", code("".join(map("".join, texts.values())), "text"), "")
+        rendered.add(OUTPUT_TEXT, "", code("".join(map("".join, texts.values())), "text"), "")
     render_items(list(items.values()), rendered, state, skip_text=bool(texts), skip_reasoning=bool(summaries))
     if final is not None:
         render_final(final, {"events": True}, rendered, label, state, list(items.values()))
     else:
-        rendered.add("**No final event**: the stream ended before `response.completed`.", "")
+        rendered.add(Markdown("**No final event**: the stream ended before `response.completed`."), "")
     return rendered
 
 
@@ -288,17 +296,17 @@ def render_items(items: list[dict], rendered: Rendered, state: dict, skip_text: 
             name = qualified_name(item)
             calls[str(item.get("call_id"))] = name
             arguments = item.get("arguments", item.get("input", ""))
-            rendered.add(f"**Tool call** {inline(name)} (call_id {inline(str(item.get('call_id')))})", "",
-                         pretty_arguments(arguments), "")
+            rendered.add(Markdown("**Tool call** {} (call_id {})").format(inline(name), inline(str(item.get("call_id")))),
+                         "", pretty_arguments(arguments), "")
         elif kind == "message" and not skip_text:
-            rendered.add("**Output text**", "", code(text_of(item.get("content")), "text"), "")
+            rendered.add(OUTPUT_TEXT, "", code(text_of(item.get("content")), "text"), "")
         elif kind == "reasoning" and not skip_reasoning:
             summary = "\n\n".join(text_of([part]) for part in item.get("summary") or [] if isinstance(part, dict))
             if summary:
-                rendered.add("**Reasoning summary**", "", code(summary, "text"), "")
+                rendered.add(REASONING_SUMMARY, "", code(summary, "text"), "")
         elif kind not in ("message", "reasoning"):
             rendered.unrecognised.add(f"output item {kind}")
-            rendered.add(details(f"Output item {kind}", json_block(item)), "")
+            rendered.add(details(f"Output item {kind}", json_block(item)))
 
 
 def render_final(response: dict, seen: dict, rendered: Rendered, label: str, state: dict,
@@ -316,14 +324,15 @@ def render_final(response: dict, seen: dict, rendered: Rendered, label: str, sta
             state.setdefault("contexts", RecentResponses()).remember(str(response_id), (label, context))
         if "history" in state:
             state["history"].update(label, context)
-    facts = [f"status {inline(str(response.get('status')))}", f"id {inline(str(response_id))}"]
+    fact = Markdown("{} {}")
+    facts = [fact.format("status", inline(str(response.get("status")))), fact.format("id", inline(str(response_id)))]
     if response.get("model"):
-        facts.append(f"model {inline(str(response['model']))}")
+        facts.append(fact.format("model", inline(str(response["model"]))))
     if response.get("error"):
-        facts.append(f"error {inline(compact(response['error']))}")
+        facts.append(fact.format("error", inline(compact(response["error"]))))
     if response.get("incomplete_details"):
-        facts.append(f"incomplete {inline(compact(response['incomplete_details']))}")
-    rendered.add("**Response**: " + ", ".join(facts), "")
+        facts.append(fact.format("incomplete", inline(compact(response["incomplete_details"]))))
+    rendered.add(Markdown("**Response**: {}").format(Markdown(", ").join(facts)), "")
     usage = response.get("usage")
     if isinstance(usage, dict):
         tokens = usage_tokens(usage)
@@ -331,7 +340,7 @@ def render_final(response: dict, seen: dict, rendered: Rendered, label: str, sta
         rendered.add(table(["input", "cached", "output", "reasoning", "total"],
                            [[f"{tokens[key]:,}" for key in ("input", "cached", "output", "reasoning", "total")]]), "")
     elif not response.get("output"):
-        rendered.add("No usage and no output (a warm-up request answers like this).", "")
+        rendered.add(Markdown("No usage and no output (a warm-up request answers like this)."), "")
 
 
 def usage_tokens(usage: dict) -> dict[str, int]:

@@ -1,0 +1,380 @@
+"""Reports are inert: hostile text anywhere in a capture or manifest never becomes HTML or a non-http(s) link."""
+
+import json
+import os
+import re
+import types
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from probe.analyze import build_report
+from probe.markdown import Markdown, Rendered, details, inline, table, text
+from probe.redaction import fingerprint
+from probe.renderers import anthropic_messages, generic, openai_responses
+
+EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# A CommonMark previewer that passes HTML through, and one that also turns URL-like text into links.
+PREVIEWERS = [MarkdownIt("commonmark", {"html": True}).enable("table"),
+              MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify", "strikethrough"])]
+# What our own Markdown makes (headings, lists, bold, tables, code, collapsed sections), and http(s) links.
+ALLOWED = {"p", "h1", "h2", "h3", "h4", "ul", "li", "strong", "code", "pre", "details", "summary", "table", "thead",
+           "tbody", "tr", "th", "td", "a"}
+CODE_CLASSES = {"language-text", "language-json", "language-diff"}
+ACTIVE_TAGS = re.compile(r"<\s*/?\s*(script|img|iframe|svg|math|style|object|embed|form|input|button|link|meta|base"
+                         r"|frame|video|audio|source|div|span)", re.IGNORECASE)
+
+PAYLOADS = [
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</details><script>alert(1)</script>",
+    '<a href="javascript:alert(1)">x</a>', "[x](javascript:alert(1))", "![x](javascript:alert(1))",
+    "<javascript:alert(1)>", "[x]: javascript:alert(1)", "\n[x]: javascript:alert(1)\n", "[x][x]", "[x]",
+    "&lt;script&gt;alert(1)&lt;/script&gt;", "&#60;img src=x onerror=alert(1)&#62;", "&amp;",
+    "\n\n<div onclick=alert(1)>x</div>\n\n", "\r\r<iframe src=javascript:alert(1)>", "\r\n\r\n<svg onload=alert(1)>",
+    "\r", "\n", "\u2028", "\x85", "```", "````\n<script>\n", "~~~", "\n~~~\n<img src=x onerror=alert(1)>\n", "`",
+    "\\", "\\`", "|", "\\|", "mailto:a@b.example.com", "a@b.com", "xmpp:a@b.com", "ftp://evil.com/x", "//evil.com/x",
+    "www.evil.com", "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox(1)", "javascript:alert(1)",
+    "sk-abcdefghijklmnop(mailto:x@y.example.com)", "sk-abcdefghij](javascript:alert(1))", "?key=abc(mailto:x@y.com)",
+    "<!-- x -->", "<![CDATA[x]]>", "<?php x ?>", "<!DOCTYPE html>", "**b** _e_ *e* ~~s~~ ~s~", "_", "__init__", "\x00",
+    "é漢字🙂", "# h", "- i", "1. i", "> q", "---", "===", "    indented", "<details open>", "</summary>",
+    '" onmouseover="alert(1)', "<a href=//evil.com>x</a>", "[x](<javascript:alert(1)>)", "<http://x.com>",
+    "<mailto:a@b.com>", "<a@b.com>", "[y]\n\n[y]: javascript:alert(1)", "{", "}", "{0}", "%s",
+    # Secrets, which the report masks into "[REDACTED sha256:…]": the mask must not become a link or end a span.
+    "sk-proj-abcdefghijklmnopqrstuvwx", "]: javascript:alert(1)", "?api_key=", "&token=", "Bearer ", "ghp_" + "a" * 36,
+]
+hostile = st.lists(st.sampled_from(PAYLOADS) | st.text(max_size=12), min_size=1, max_size=4).map("".join)
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | hostile,
+                           lambda inner: st.lists(inner, max_size=2) | st.dictionaries(hostile, inner, max_size=2),
+                           max_leaves=4)
+
+
+def sse(events: list[tuple[str, dict]]) -> str:
+    return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+
+
+def http(h, request_body, response_body, stream: bool, headers=None, **response) -> dict:
+    complete = h(st.booleans())
+    return {
+        "schema": 1, "kind": "http", "proxy": h(), "complete": complete, "error": h(),
+        "timing": {"start": 1.0, "first_byte": 1.1, "end": 2.0},
+        "request": {"method": h(), "url": "https://x/" + h(), "path": "/" + h(),
+                    "headers": headers or [[h(), h()], [h(), h()], ["authorization", h()]],
+                    "body": request_body, "body_format": "json"},
+        "response": {"status": h(st.integers(100, 599)), "reason": h(),
+                     "headers": [["content-type", "text/event-stream" if stream else "application/json"], [h(), h()]],
+                     "body": response_body, "body_format": "text" if stream else "json", **response}}
+
+
+def responses_request(h) -> dict:
+    call_id = h()
+    return {
+        "model": h(), h(): h(), "store": h(st.booleans()), "instructions": h(), "client_metadata": {h(): h()},
+        "previous_response_id": h(),
+        "tools": [{"type": "function", "name": h(), "description": h(), "parameters": {h(): h()}},
+                  {"type": "namespace", "name": h(), "tools": [{"type": h(), "name": h(), "description": h()}]}],
+        "input": [
+            {"type": "message", "role": h(), "content": [{"type": "input_text", "text": h()},
+                                                         {"type": "input_image", "image_url": h()},
+                                                         {"type": "input_file", "filename": h()}]},
+            {"type": "message", "role": "user", "content": h()},
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": h()}], "encrypted_content": h()},
+            {"type": "function_call", "name": h(), "namespace": h(), "call_id": call_id, "arguments": h()},
+            {"type": "function_call_output", "call_id": call_id, "output": h()},
+            {"type": "custom_tool_call", "name": h(), "call_id": h(), "input": h()},
+            {"type": "additional_tools", "tools": [{"type": "function", "name": h(), "description": h()}]},
+            {"type": h(), h(): h(json_values)},
+            h(),
+        ]}
+
+
+def responses_events(h) -> list[tuple[str, dict]]:
+    output = [{"type": "message", "id": "m", "content": [{"type": "output_text", "text": h()}]},
+              {"type": "function_call", "id": "f", "name": h(), "call_id": h(), "arguments": h()},
+              {"type": h(), "id": "o", h(): h(json_values)}]
+    final = {"object": "response", "id": h(), "status": h(), "model": h(), "error": {"message": h()},
+             "incomplete_details": {"reason": h()}, "output": output, "usage": {"input_tokens": 3, h(): h()}}
+    return [
+        ("response.created", {"type": "response.created", "response": {"id": h()}}),
+        (h(), {"type": h(), "delta": h()}),
+        ("response.output_text.delta", {"type": "response.output_text.delta", "item_id": "m", "delta": h()}),
+        ("response.reasoning_summary_text.delta", {"type": "response.reasoning_summary_text.delta", "delta": h()}),
+        ("response.output_item.added", {"type": "response.output_item.added", "item": output[1]}),
+        ("response.function_call_arguments.delta",
+         {"type": "response.function_call_arguments.delta", "item_id": "f", "delta": h()}),
+        ("response.output_item.done", {"type": "response.output_item.done", "item": output[2]}),
+        ("error", {"type": "error", "error": {"message": h(), h(): h()}}),
+        ("response.completed", {"type": "response.completed", "response": final}),
+    ], final
+
+
+def messages_request(h) -> dict:
+    tool_id = h()
+    return {
+        "model": h(), "max_tokens": 100, h(): h(),
+        "system": [{"type": "text", "text": h(), "cache_control": {"type": h()}}, {"type": h(), h(): h()}],
+        "tools": [{"name": h(), "description": h(), "type": h(), "cache_control": {h(): h()},
+                   "input_schema": {h(): h()}}],
+        "messages": [
+            {"role": h(), "content": h()},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": h(), "signature": h()},
+                {"type": "text", "text": h(), "cache_control": {"type": h()}},
+                {"type": "tool_use", "id": tool_id, "name": h(), "input": {h(): h()}},
+                {"type": "redacted_thinking", "data": h()}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": tool_id, "is_error": True,
+                 "content": [{"type": "text", "text": h()},
+                             {"type": "image", "source": {"type": "url", "url": h()}, "title": h()}]},
+                {"type": "image", "source": {"type": "base64", "media_type": h(), "data": h()}, "title": h()},
+                {"type": "document", "source": {"type": "url", "url": h()}},
+                {"type": h(), h(): h(json_values)}, h()]},
+        ]}
+
+
+def messages_events(h) -> list[tuple[str, dict]]:
+    def start(index, block):
+        return ("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+
+    def delta(index, kind, **fields):
+        return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": kind, **fields}})
+
+    return [
+        ("message_start", {"type": "message_start",
+                           "message": {"id": h(), "model": h(), "usage": {"input_tokens": 1, h(): h()}}}),
+        start(0, {"type": "text", "text": ""}), delta(0, "text_delta", text=h()),
+        start(1, {"type": "thinking", "thinking": ""}), delta(1, "thinking_delta", thinking=h()),
+        delta(1, "signature_delta", signature=h()),
+        start(2, {"type": "tool_use", "id": h(), "name": h()}), delta(2, "input_json_delta", partial_json=h()),
+        start(3, {"type": h(), h(): h()}), delta(3, h(), text=h()),
+        (h(), {"type": h(), h(): h()}),
+        ("error", {"type": "error", "error": {"type": h(), "message": h()}}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": h(), "stop_sequence": h()},
+                           "usage": {"output_tokens": 3, h(): 5}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+
+
+def capture(h) -> list[dict]:
+    """Exchanges for both APIs (streamed, JSON, WebSocket, old format), hostile text in every string."""
+    events, final = responses_events(h)
+    same_headers = [[h(), h()], [h(), h()]]
+    websocket = {
+        "schema": 1, "kind": "websocket", "proxy": h(), "complete": h(st.booleans()), "error": h(),
+        "request": {"method": h(), "url": "wss://x/" + h(), "headers": [[h(), h()]]},
+        "response": {"status": 101, "reason": h(), "headers": [[h(), h()]]},
+        "messages": [{"from": "client", "t": 1.0, "body": {"type": "response.create", **responses_request(h)},
+                      "body_format": "json"},
+                     *[{"from": "server", "t": 1.1, "body": data, "body_format": "json"} for _, data in events],
+                     {"from": "server", "t": 1.2, "body": h(), "body_format": "text"}]}
+    return [
+        http(h, responses_request(h), sse(events), stream=True, headers=same_headers),
+        # The same endpoint again with a header gone: the "changed since" table and its summary.
+        http(h, responses_request(h), final, stream=False, headers=same_headers[:1]),
+        http(h, {"explode": h()}, {"error": {"message": h()}}, stream=False),
+        websocket,
+        http(h, messages_request(h), sse(messages_events(h)), stream=True),
+        http(h, messages_request(h), {"type": "message", "id": h(), "model": h(), "stop_reason": h(),
+                                      "content": messages_request(h)["messages"][1]["content"],
+                                      "usage": {"input_tokens": 2, h(): h()}}, stream=False),
+        http(h, {h(): h(json_values)}, {"type": "error", "error": {"type": h(), "message": h()}}, stream=False),
+        http(h, {"model": h()}, h(), stream=False, body_format="text"),
+        {"timestamp": 1.0, "request": {"method": h(), "url": h(), "headers": {h(): h()}, "body": h()},
+         "response": {"status_code": 200, "headers": {h(): h()}, "body": h()}},
+    ]
+
+
+def manifest(h) -> dict:
+    anything = h(json_values)
+    return {"target": h(), "status": h(st.sampled_from(["proxy-failed", "running", "complete"]) | hostile | json_values),
+            "agent_exit_code": h(st.integers() | json_values), "agent": {"version": h()}, "prompt": h(),
+            "note": h(hostile | json_values), "recording_errors": h(st.integers() | json_values), h(): anything}
+
+
+def failing_on_explode(renderer):
+    """The renderer, except that it fails on a marked request with a hostile message (which becomes a warning)."""
+    def render_request(body, label, state):
+        if isinstance(body, dict) and "explode" in body:
+            raise ValueError(body["explode"])
+        return renderer.render_request(body, label, state)
+
+    return types.SimpleNamespace(render_request=render_request, render_response=renderer.render_response,
+                                 render_epilogue=getattr(renderer, "render_epilogue", None))
+
+
+class Inspector(HTMLParser):
+    """Collects every element and attribute of rendered HTML, and anything that is not an element or text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self.tags: list[str] = []
+        self.closed: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag not in ALLOWED:
+            self.problems.append(f"element <{tag}>")
+        for name, value in attrs:
+            value = re.sub(r"[\s\x00-\x1f]", "", value or "").lower()
+            if name.startswith("on"):
+                self.problems.append(f"event handler {name} on <{tag}>")
+            if any(scheme in value for scheme in ("javascript:", "data:", "vbscript:")):
+                self.problems.append(f"active URL in {name} of <{tag}>: {value}")
+            if (tag, name) == ("a", "href"):
+                if not value.startswith(("http://", "https://")):
+                    self.problems.append(f"link to {value}")
+            elif (tag, name) != ("code", "class") or value not in CODE_CLASSES:
+                self.problems.append(f"attribute {name}={value} on <{tag}>")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag):
+        self.closed.append(tag)
+
+    def handle_comment(self, data):
+        self.problems.append(f"comment {data!r}")
+
+    def handle_decl(self, decl):
+        self.problems.append(f"declaration {decl!r}")
+
+    def handle_pi(self, data):
+        self.problems.append(f"processing instruction {data!r}")
+
+    def unknown_decl(self, data):
+        self.problems.append(f"declaration {data!r}")
+
+
+def inspect(report: str) -> list[Inspector]:
+    """The report as each previewer shows it, checked: only our structure, and links only to http(s)."""
+    results = []
+    for previewer in PREVIEWERS:
+        page = previewer.render(report)
+        inspector = Inspector()
+        inspector.feed(page)
+        inspector.close()
+        assert not inspector.problems, inspector.problems
+        assert not ACTIVE_TAGS.search(page)
+        # No captured text opened or closed a collapsed section, or ended one's summary early.
+        assert inspector.tags.count("details") == inspector.closed.count("details") == inspector.tags.count("summary")
+        results.append(inspector)
+    return results
+
+
+@EXAMPLES
+@given(data=st.data(), renderer=st.sampled_from([openai_responses, anthropic_messages, generic]))
+def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, renderer):
+    # A few hundred strings per capture: drawing each one would overrun hypothesis's data budget, so draw a pool
+    # of hostile strings once and deal them out to the positions.
+    pool = data.draw(st.lists(hostile, min_size=4, max_size=24))
+    deal = data.draw(st.randoms(use_true_random=False))
+
+    def h(strategy=None):
+        return deal.choice(pool) if strategy is None else data.draw(strategy)
+
+    entries = capture(h)
+    traffic = tmp_path_factory.mktemp("inert") / "traffic.jsonl"
+    traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    report, warnings = build_report(traffic, failing_on_explode(renderer), manifest(h))
+    assert any("the renderer failed (ValueError" in warning for warning in warnings)
+    for inspector in inspect(report):
+        # Each exchange is one heading (plus the two key-path tables): no captured text made or broke one.
+        assert inspector.tags.count("h3") == len(entries) + 2
+
+
+# Readable cases: one payload per position, and the exact form it takes in report.md.
+
+PAYLOAD = '<img src=x onerror=alert(1)>[x](javascript:alert(1))'
+ESCAPED = "&lt;img src=x onerror=alert(1)&gt;\\[x\\](javascript\\:alert(1))"
+
+
+def test_each_position_shows_its_payload_escaped(tmp_path):
+    entry = {"schema": 1, "kind": "http", "proxy": PAYLOAD, "complete": True,
+             "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/<script>|x`y",
+                         "headers": [["x-evil", "<b>|</b>"]], "body": {"model": "gpt-5.1", PAYLOAD: 1},
+                         "body_format": "json"},
+             "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"}}
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text(json.dumps(entry) + "\n")
+    run = {"target": "codex", "status": "<b>done</b>", "agent_exit_code": "0; <script>", "agent": {"version": "1"},
+           "prompt": "hi\n\n<div>", "note": "stopped: see [log](javascript:x)\r\n<div>", "recording_errors": 2}
+    report, _ = build_report(traffic, openai_responses, run)
+    lines = report.splitlines()
+    # A heading: the path as a code span, the proxy name as escaped prose.
+    assert f"### #1 POST ``/v1/<script>|x`y`` → 200 ({ESCAPED})" in lines
+    # Table cells: the header value as a code span, its pipe escaped for the table.
+    assert "| x-evil | `<b>\\|</b>` |" in lines
+    # Prose in the header tables and config: readable values in code spans, captured keys escaped.
+    assert f"| {ESCAPED} | ``/v1/<script>\\|x`y`` | POST | 1 |" in lines
+    assert "- **model**: `\"gpt-5.1\"`" in lines and f"- **{ESCAPED}**: `1`" in lines
+    # The run line and the manifest's note: prose escaped, other values in code spans, all on one line.
+    assert "- Run: target `codex`, status **&lt;b&gt;done&lt;/b&gt;**, agent exit code `0; <script>`, agent version `1`" \
+        in lines
+    assert "- Note: stopped: see \\[log\\](javascript\\:x) &lt;div&gt;" in lines
+    assert "- Recording errors: 2 exchanges could not be recorded (see proxies.log)" in lines
+    assert "- Prompt: `hi  <div>`" in lines
+    inspect(report)
+
+
+def test_summaries_are_html_escaped_on_one_line():
+    block = details('input[1] message user: </summary><script>x</script>\n\n<div onclick="x">', Markdown("body"))
+    assert block.startswith("<details><summary>input[1] message user: &lt;/summary&gt;&lt;script&gt;x&lt;/script&gt;"
+                            '  &lt;div onclick="x"&gt;</summary>\n\n')
+    assert block.endswith("</details>\n")  # a blank line after it: nothing that follows joins its HTML block
+
+
+@pytest.mark.parametrize(("captured", "escaped"), [
+    ("gpt-5.1 output_text", "gpt-5.1 output_text"),  # identifiers stay readable
+    ("<script>&lt;", "&lt;script&gt;\\&lt;"),
+    ("[x](javascript:alert(1)) ![i](x)", "\\[x\\](javascript\\:alert(1)) !\\[i\\](x)"),
+    ("mailto:a@b.com //evil.com", "mailto\\:a\\@b.com /\\/evil.com"),
+    ("*a* _b_ ~~c~~ `d` a|b \\", "\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\`d\\` a\\|b \\\\"),
+    ("one\r\ntwo\rthree\nfour", "one two three four"),
+])
+def test_prose_escaping(captured, escaped):
+    assert text(captured) == escaped
+
+
+def test_code_spans_and_tables_hold_any_text():
+    assert inline("a ``` b") == "````a ``` b````"
+    assert inline("`x`") == "`` `x` ``"
+    assert inline(" padded ") == "`  padded  `"
+    assert inline("two\nlines\r") == "`two lines `"
+    assert table(["k", "v"], [["a|b", inline("c|d")]]).splitlines()[2] == "| a\\|b | `c\\|d` |"
+
+
+def test_renderers_lines_must_be_markdown():
+    with pytest.raises(TypeError):
+        Rendered().add("**raw** " + "<script>")
+    with pytest.raises(TypeError):
+        Rendered(["<script>"])
+
+
+def test_secrets_are_masked_before_they_are_escaped(tmp_path):
+    """A capture made with --keep-secrets: each token is masked where it enters the Markdown, so its mask is
+    escaped like any captured text, and a URL parameter's value cannot run across the syntax around it."""
+    token = "sk-proj-" + "a1B2c3D4" * 4
+    entry = {"schema": 1, "kind": "http", "proxy": f"{token}(javascript:alert(1))", "complete": True,
+             "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/responses?api_key=abc`,<b>",
+                         "headers": [["x-note", f"{token}](javascript:alert(1))"]], "body": {"model": "m"},
+                         "body_format": "json"},
+             "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"}}
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text(json.dumps(entry) + "\n")
+    run = {"target": "codex", "status": token, "agent_exit_code": 0, "prompt": "?key=value(mailto:x@y.com) after"}
+    report, _ = build_report(traffic, openai_responses, run)
+    assert token not in report and "abc`,<b>" not in report and "value(mailto" not in report
+    mask = fingerprint(token)
+    lines = report.splitlines()
+    # In prose the mask's brackets (and colon) are escaped: it can be neither a link nor link text.
+    escaped_mask = mask.replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
+    heading = next(line for line in lines if line.startswith("### #1 "))
+    assert heading.startswith("### #1 POST `/v1/responses?api_key=[REDACTED sha256:")
+    assert heading.endswith(f"` → 200 ({escaped_mask}(javascript\\:alert(1)))")
+    assert f"| x-note | `{mask}](javascript:alert(1))` |" in lines
+    assert f"- Run: target `codex`, status **{escaped_mask}**, agent exit code 0, agent version `null`" in lines
+    assert f"- Prompt: `?key={fingerprint('value(mailto:x@y.com)')} after`" in lines
+    inspect(report)
