@@ -280,3 +280,6 @@ def test_a_failed_write_is_counted_logged_and_does_not_damage_the_capture(privat
     assert manifest["status"] == "complete" and manifest["recording_errors"] == 1 and manifest["exchanges"] == 2
     log = (run / "proxies.log").read_text()
     assert log.count("probe: recording error: ") == 1 and "File too large" in log
+    report = (run / "report.md").read_text().splitlines()
+    assert "- Recording errors: 1 exchange could not be recorded (see proxies.log)" in report
+    assert "- Totals: 2 exchanges (2 HTTP, 0 WebSocket)" in next(line for line in report if line.startswith("- Totals"))
