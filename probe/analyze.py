@@ -1,5 +1,6 @@
 """Writes report.md from a traffic.jsonl: totals, endpoint tables, payload structure, conversation log."""
 
+import functools
 import gc
 import io
 import os
@@ -252,7 +253,7 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
     """
     # A capture masked as it was recorded, with the rules in force now, holds nothing more to mask.
     masked_at_capture = bool(manifest) and manifest.get("redaction") == RULES_VERSION
-    mask = mask_tokens_and_urls if redact and not masked_at_capture else str
+    mask = remembered(mask_tokens_and_urls) if redact and not masked_at_capture else str
     totals, state, warnings = Totals(), {}, []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.
@@ -267,6 +268,13 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
         if collecting:
             gc.enable()
     return warnings
+
+
+def remembered(mask):
+    """`mask`, keeping its answers for short texts: a report passes the same names, types and values thousands of
+    times, and each pass would run every masking rule again."""
+    cached = functools.lru_cache(maxsize=1 << 16)(mask)
+    return lambda text: cached(text) if len(text) <= 256 else mask(text)
 
 
 def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets, progress, totals: Totals,
