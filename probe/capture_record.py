@@ -68,8 +68,9 @@ def store_body(raw: bytes | None, content_encoding: str, content_type: str, poli
             data, complete = decoded.data, decoded.complete
             fields["content_encoding"] = content_encoding
         elif not decoded.complete and decoded.data is wire:
-            # Past the cap (a decompression bomb): the wire bytes are kept, as sent, with the note.
-            return StoredBody(fields | binary_body(wire), wire)
+            # Past the cap (a decompression bomb), or an encoding nobody here can decode: the wire bytes are
+            # kept with the note, masked as bytes (a mislabelled body may be plain text).
+            return kept_as_sent(wire, fields, policy)
         # Else nothing decoded at all (mislabelled, or cut off in its header): the wire bytes are the body.
     fields["body_size"] = len(data)
     fields["body_sha256"] = hashlib.sha256(data).hexdigest()
@@ -82,8 +83,11 @@ def store_body(raw: bytes | None, content_encoding: str, content_type: str, poli
         data, parsed, count = masked.data, masked.parsed, masked.count
         if count:
             fields["redacted_tokens"] = count
-    content, drop = flow_content(wire, data, count, content_encoding if "content_encoding" in fields else "",
-                                 complete)
+    decoded_from = content_encoding if "content_encoding" in fields else ""
+    # The wire bytes of a decoded body can hold text of their own (a gzip file name, bytes after the stream):
+    # the flow file keeps them only if they hold no secret either.
+    wire_secrets = bool(decoded_from) and policy.redact and redaction.mask_bytes(wire)[1] > 0
+    content, drop = flow_content(wire, data, count or wire_secrets, decoded_from, complete)
     try:
         as_text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -98,9 +102,14 @@ def store_body(raw: bytes | None, content_encoding: str, content_type: str, poli
     return StoredBody(fields, content, drop)
 
 
-def binary_body(data: bytes) -> dict:
-    return {"body_size": len(data), "body_sha256": hashlib.sha256(data).hexdigest(),
-            "body": base64.b64encode(data).decode("ascii"), "body_format": "base64"}
+def kept_as_sent(wire: bytes, fields: dict, policy: Policy) -> StoredBody:
+    """A body stored as its wire bytes, base64, with token shapes masked in them."""
+    masked, count = redaction.mask_bytes(wire) if policy.redact else (wire, 0)
+    fields.update(body_size=len(wire), body_sha256=hashlib.sha256(wire).hexdigest(),
+                  body=base64.b64encode(masked).decode("ascii"), body_format="base64")
+    if count:
+        fields["redacted_tokens"] = count
+    return StoredBody(fields, masked)
 
 
 def parse_json(text: str):

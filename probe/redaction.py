@@ -70,7 +70,7 @@ KNOWN_SECRET_HEADERS = frozenset({
     "chatgpt-account-id", "openai-organization", "openai-project", "api-key", "anthropic-api-key",
 })
 SECRET_HEADER_PARTS = {"key", "apikey", "token", "secret", "password", "passwd", "auth", "authorization",
-                       "credential", "credentials", "cookie", "signature"}
+                       "authentication", "credential", "credentials", "cookie", "signature"}
 NOT_SECRET_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept", "idempotency-key"})
 
 
@@ -80,7 +80,8 @@ def is_secret_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
         return True
     if lower in NOT_SECRET_HEADERS:
         return False
-    return any(part in SECRET_HEADER_PARTS for part in re.split(r"[-_]", lower))
+    # `x-auth-token` by its parts, `x-authtoken` by how it ends.
+    return any(part in SECRET_HEADER_PARTS for part in re.split(r"[-_.]", lower)) or is_secret_name(lower)
 
 
 # Headers and URLs -----------------------------------------------------------------------------------------
@@ -105,11 +106,13 @@ def mask_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> t
 
 
 def mask_headers(pairs, extra: frozenset[str] = frozenset()) -> tuple[list[tuple[str, str]], int]:
+    """Every header's value, and token shapes in its name: a client can send a key as a header name too."""
     masked, total = [], 0
     for name, value in pairs:
         new_value, count = mask_header(name, value, extra)
-        masked.append((name, new_value))
-        total += count
+        new_name, name_count = mask_text(name)
+        masked.append((new_name, new_value))
+        total += count + name_count
     return masked, total
 
 
@@ -217,16 +220,52 @@ def is_secret_scalar(key: Any, item: Any) -> bool:
 
 def mask_string(value: str, strings: bool = True) -> tuple[str, int]:
     stripped = value.strip()
-    if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
-        try:
-            nested = json.loads(value)
-        except (ValueError, RecursionError):
-            nested = NOT_JSON
+    named = 0
+    if stripped[:1] in ("{", "["):
+        nested = NOT_JSON
+        if stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
+            try:
+                nested = json.loads(value)
+            except (ValueError, RecursionError):
+                pass
         if nested is not NOT_JSON:
             masked, count = mask_json(nested, strings)
             if count:
                 return json.dumps(masked, ensure_ascii=False), count
-    return mask_text(value) if strings else (value, 0)
+        else:  # too large to parse here, cut off, or not quite JSON: its `"name": value` pairs are found
+            value, named = mask_named_pairs(value)
+    masked_text, count = mask_text(value) if strings else (value, 0)
+    return masked_text, count + named
+
+
+# `"name": "value"` or `"name": 123` in text that does not parse as JSON (cut off, nested too deeply, or too
+# large to walk): what a secret-named field looks like wherever it is written.
+NAMED_PAIR = re.compile(r'"((?:[^"\\\n]|\\.){1,200})"\s*:\s*("(?:[^"\\\n]|\\.)*"|-?[0-9][0-9.eE+-]*)')
+
+
+def mask_named_pairs(text: str) -> tuple[str, int]:
+    """Mask the values of secret-named `"name": value` pairs in any text, JSON or not."""
+    total = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal total
+        name, value = json_string(match.group(1)), match.group(2)
+        if value.startswith('"'):
+            value = json_string(value[1:-1])
+        if not is_secret_scalar(name, value) or is_fingerprint(value):
+            return match.group(0)
+        total += 1
+        return f'{match.group(0)[:match.start(2) - match.start(0)]}"{fingerprint(value)}"'
+
+    return NAMED_PAIR.sub(replace, text), total
+
+
+def json_string(inner: str) -> str:
+    """The text a JSON string's inside stands for (escapes decoded), or the inside itself if it is malformed."""
+    try:
+        return json.loads(f'"{inner}"')
+    except ValueError:
+        return inner
 
 
 # Bodies ---------------------------------------------------------------------------------------------------
@@ -242,16 +281,26 @@ class MaskedBody:
 JSON_LINES_LIMIT = 32 << 20  # text bodies up to this size also have their JSON lines' secret-named fields masked
 # A JSON key naming a secret, in a line of text (an SSE event, an NDJSON line), perhaps escaped once (JSON in
 # a JSON string): found on the lowercased text, then the line is parsed.
+# A line with an escaped ASCII character is parsed too: `"api_ke\u0079"` names a key without spelling it.
 KEY_PROBES = (b'key"', b'key\\"', b'token"', b'token\\"', b"secret", b"passw", b"credential", b'signature"',
-              b'auth"', b'authorization"', b'cookie"', b'pwd"', b'passphrase"')
+              b'auth"', b'authorization"', b'cookie"', b'pwd"', b'passphrase"', b"\\u00")
 
 
 def mask_body(data: bytes, content_type: str = "") -> MaskedBody:
     """Mask a body by its format: JSON, form, multipart, text or bytes; never raises."""
     if not data:
         return MaskedBody(data, NOT_JSON, 0)
+    try:
+        return mask_by_format(data, content_type)
+    except Exception:  # whatever a hostile body trips over, it is stored, and stored masked: never dropped
+        masked, count = mask_bytes(data)
+        return MaskedBody(masked, NOT_JSON, count)
+
+
+def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
     kind = content_type.split(";", 1)[0].strip().lower()
-    if "json" in kind or data.lstrip()[:1] in (b"{", b"["):
+    looks_like_json = data.lstrip()[:1] in (b"{", b"[") or data.startswith(UTF8_BOM)
+    if "json" in kind or looks_like_json:
         masked = mask_json_body(data)
         if masked is not None:
             return masked
@@ -269,9 +318,20 @@ def mask_body(data: bytes, content_type: str = "") -> MaskedBody:
             return masked
     masked_data, count = mask_bytes(data)
     if len(masked_data) <= JSON_LINES_LIMIT:
-        masked_data, line_count = mask_json_lines(masked_data)
-        count += line_count
+        if looks_like_json:  # JSON that does not parse (cut off, nested too deeply): its named pairs as text
+            masked_data, named = mask_named_pairs_in_bytes(masked_data)
+        else:
+            masked_data, named = mask_json_lines(masked_data)
+        count += named
     return MaskedBody(masked_data, NOT_JSON, count)
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def mask_named_pairs_in_bytes(data: bytes) -> tuple[bytes, int]:
+    text, count = mask_named_pairs(data.decode("utf-8", "surrogateescape"))
+    return (text.encode("utf-8", "surrogateescape"), count) if count else (data, 0)
 
 
 def mask_json_body(data: bytes) -> MaskedBody | None:
@@ -280,7 +340,7 @@ def mask_json_body(data: bytes) -> MaskedBody | None:
     strings that hold JSON. None if the body is not JSON."""
     raw, count = mask_bytes(data)
     try:
-        parsed = json.loads(raw.decode("utf-8"))
+        parsed = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark does not hide the fields
         masked, named = mask_json(parsed, strings=False)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None  # not JSON (or nested deeper than a walk can go): masked as text instead
@@ -304,7 +364,10 @@ def mask_json_lines(data: bytes) -> tuple[bytes, int]:
         line = data[start:end]
         prefix = b"data: " if line.startswith(b"data: ") else b"data:" if line.startswith(b"data:") else b""
         masked = mask_json_body(line[len(prefix):])
-        if masked is None or not masked.count:
+        if masked is None:  # a line cut off mid-JSON still has its named pairs
+            text, count = mask_named_pairs_in_bytes(line[len(prefix):])
+            masked = MaskedBody(text, NOT_JSON, count)
+        if not masked.count:
             continue
         pieces += [data[cursor:start], prefix, masked.data]
         cursor, total = end, total + masked.count
@@ -326,34 +389,60 @@ def candidate_lines(data: bytes, lowered: bytes) -> list[int]:
 
 
 MULTIPART_NAME = re.compile(rb'(?i)content-disposition:[^\r\n]*?\bname="([^"]*)"')
+MULTIPART_TYPE = re.compile(rb"(?im)^content-type:[ \t]*([^\r\n]*)")
+MULTIPART_BOUNDARY = re.compile(r'(?i)boundary=(?:"([^"]+)"|([^";\s]+))')
 
 
 def mask_multipart(data: bytes, content_type: str) -> MaskedBody | None:
-    """Each part of a multipart body: a secret-named field's value whole, token shapes in any part."""
-    boundary = re.search(r'(?i)boundary="?([^";]+)"?', content_type)
+    """A multipart body: token shapes in every byte (preamble, part headers, file names, epilogue), then each
+    part by its own format, and a secret-named field's value whole. None without a usable boundary."""
+    boundary = MULTIPART_BOUNDARY.search(content_type)
     if not boundary:
         return None
-    delimiter = b"--" + boundary.group(1).encode("latin-1")
-    parts, total = data.split(delimiter), 0
-    for index, part in enumerate(parts):
-        head, separator, value = part.partition(b"\r\n\r\n")
+    delimiter = b"--" + (boundary.group(1) or boundary.group(2)).encode("utf-8", "surrogateescape")
+    raw, total = mask_bytes(data)
+    parts = raw.split(delimiter)
+    for index, part in enumerate(parts[1:], start=1):
+        head, separator, value = split_part(part)
         if not separator:
             continue
+        body, ending = trailing_newline(value)
+        if not body:
+            continue
         name = MULTIPART_NAME.search(head)
-        body, ending = (value[:-2], value[-2:]) if value.endswith(b"\r\n") else (value, b"")
-        if name and is_secret_name(name.group(1).decode("latin-1"), in_url=True) and body \
-                and not is_fingerprint(body.decode("latin-1")):
-            parts[index] = head + separator + fingerprint(body).encode("ascii") + ending
-            total += 1
+        if name and is_secret_name(name.group(1).decode("latin-1"), in_url=True):
+            if is_fingerprint(body.decode("latin-1")):
+                continue
+            masked, count = fingerprint(body).encode("ascii"), 1
         else:
-            masked, count = mask_bytes(body)
-            if count:
-                parts[index] = head + separator + masked + ending
-                total += count
+            part_type = MULTIPART_TYPE.search(head)
+            masked_part = mask_body(body, part_type.group(1).decode("latin-1") if part_type else "")
+            masked, count = masked_part.data, masked_part.count
+        if count:
+            parts[index] = head + separator + masked + ending
+            total += count
     return MaskedBody(delimiter.join(parts) if total else data, NOT_JSON, total)
+
+
+def split_part(part: bytes) -> tuple[bytes, bytes, bytes]:
+    """A part's headers, the blank line after them (CRLF, or LF as some clients write), and its content."""
+    crlf, lf = part.find(b"\r\n\r\n"), part.find(b"\n\n")
+    if crlf >= 0 and (lf < 0 or crlf <= lf):
+        return part[:crlf], b"\r\n\r\n", part[crlf + 4:]
+    if lf >= 0:
+        return part[:lf], b"\n\n", part[lf + 2:]
+    return part, b"", b""
+
+
+def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
+    for ending in (b"\r\n", b"\n"):
+        if value.endswith(ending):
+            return value[:-len(ending)], ending
+    return value, b""
 
 
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
 RULES_VERSION = hashlib.sha256(repr((RULES, SECRET_SUFFIXES, sorted(WEAK_NAMES), sorted(URL_NAMES),
                                      sorted(KNOWN_SECRET_HEADERS), sorted(SECRET_HEADER_PARTS),
-                                     sorted(NOT_SECRET_HEADERS), SECRET_VARIABLE.pattern)).encode()).hexdigest()[:12]
+                                     sorted(NOT_SECRET_HEADERS), SECRET_VARIABLE.pattern, NAMED_PAIR.pattern,
+                                     KEY_PROBES)).encode()).hexdigest()[:12]

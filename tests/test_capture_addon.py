@@ -35,6 +35,17 @@ def lines(tmp_path):
     return [json.loads(line) for line in (tmp_path / "traffic.jsonl").read_text().splitlines()]
 
 
+def recorded_once(capture, flow, chunks, tmp_path):
+    """Stream one exchange through the addon and shut it down: its JSON line and its flow from flows.mitm."""
+    stream(capture, flow, chunks)
+    capture.response(flow)
+    capture.done()
+    [entry] = lines(tmp_path)
+    with open(tmp_path / "flows.mitm", "rb") as file:
+        [saved] = list(io.FlowReader(file).stream())
+    return entry, saved
+
+
 def sse_flow(body_chunks, secret="sk-live-123"):
     flow = tflow.tflow(resp=True)
     flow.client_conn.sockname = ("127.0.0.1", 8080)
@@ -360,12 +371,7 @@ def secret_laden_flow():
 
 def test_every_place_a_secret_hides_is_masked_alike_in_both_files(capture, tmp_path):
     flow, answer = secret_laden_flow()
-    stream(capture, flow, [answer])
-    capture.response(flow)
-    capture.done()
-    [entry] = lines(tmp_path)
-    with open(tmp_path / "flows.mitm", "rb") as file:
-        [saved] = list(io.FlowReader(file).stream())
+    entry, saved = recorded_once(capture, flow, [answer], tmp_path)
     stored_bytes = [(tmp_path / "traffic.jsonl").read_bytes(), (tmp_path / "flows.mitm").read_bytes(),
                     saved.request.get_content(), saved.response.get_content()]
     for place, secret in HIDDEN.items():
@@ -428,3 +434,60 @@ def test_a_decompression_bomb_is_kept_as_sent_with_a_note(tmp_path):
     assert response["body_format"] == "base64" and base64.b64decode(response["body"]) == bomb
     assert response["content_encoding_error"] == "gzip: decoded size passed the 1,048,576-byte cap; kept as sent"
     assert peak < 16 << 20  # never the 64 MB the body expands to
+
+
+def gzip_named(data: bytes, name: str) -> bytes:
+    import gzip
+    import io as bytes_io
+
+    buffer = bytes_io.BytesIO()
+    with gzip.GzipFile(filename=name, mode="wb", fileobj=buffer, mtime=0) as file:
+        file.write(data)
+    return buffer.getvalue()
+
+
+TOKEN = "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R"
+WIRE_CASES = {  # bodies whose wire bytes hold the secret outside anything a decoder returns
+    "an encoding nobody here decodes": ("compress", f"plain text with {TOKEN}".encode()),
+    "a gzip file name": ("gzip", gzip_named(b'{"harmless": true}', f"{TOKEN}.json")),
+    "bytes after the gzip stream": ("gzip", gzip_named(b'{"harmless": true}', "") + f" {TOKEN}".encode()),
+}
+
+
+@pytest.mark.parametrize("case", WIRE_CASES)
+def test_secrets_in_wire_bytes_are_masked_in_both_files(capture, tmp_path, case):
+    encoding, wire = WIRE_CASES[case]
+    flow = sse_flow([])
+    flow.request.headers["content-encoding"] = encoding
+    flow.request.raw_content = wire
+    entry, saved = recorded_once(capture, flow, [SSE_COMPLETED], tmp_path)
+    for stored in ((tmp_path / "traffic.jsonl").read_bytes(), (tmp_path / "flows.mitm").read_bytes()):
+        assert TOKEN.encode() not in stored
+    request = entry["request"]
+    if request["body_format"] == "base64":  # kept as sent: the masked wire bytes, in both files alike
+        assert request["redacted_tokens"] == 1 and request["body_size"] == len(wire)
+        assert base64.b64decode(request["body"]) == saved.request.raw_content
+        assert redaction.fingerprint(TOKEN).encode() in saved.request.raw_content
+    else:  # decoded: the flow file holds the body without the wire's extra bytes, and its headers stay true
+        assert json.loads(saved.request.get_content()) == request["body"] == {"harmless": True}
+
+
+def test_a_bomb_with_a_token_after_it_is_kept_masked(tmp_path):
+    import gzip
+
+    bomb = gzip.compress(b"\0" * (8 << 20)) + f"\n{TOKEN}\n".encode()
+    addon = Capture()
+    with taddons.context(addon) as context:
+        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"),
+                          probe_flows=str(tmp_path / "flows.mitm"), probe_decode_cap=1 << 20)
+        flow = sse_flow([])
+        flow.response.headers["content-encoding"] = "gzip"
+        stream(addon, flow, [bomb])
+        addon.response(flow)
+        addon.done()
+    [entry] = lines(tmp_path)
+    response = entry["response"]
+    assert "passed the 1,048,576-byte cap" in response["content_encoding_error"]
+    assert response["redacted_tokens"] == 1 and response["body_size"] == len(bomb)
+    assert base64.b64decode(response["body"]).endswith(f"\n{redaction.fingerprint(TOKEN)}\n".encode())
+    assert TOKEN.encode() not in (tmp_path / "flows.mitm").read_bytes()

@@ -117,7 +117,8 @@ def test_credentials_after_an_auth_scheme_in_any_header_and_in_text():
 @pytest.mark.parametrize("name", ["authorization", "Proxy-Authorization", "x-api-key", "api-key", "x-auth-token",
                                   "anthropic-api-key", "openai-project", "openai-organization", "x-goog-api-key",
                                   "x-amz-security-token", "x-csrf-token", "private-token", "cookie", "set-cookie",
-                                  "chatgpt-account-id", "x-my-secret", "x-db-password"])
+                                  "chatgpt-account-id", "x-my-secret", "x-db-password", "x-authtoken",
+                                  "x-accesstoken", "authentication", "x-session-token", "x-upstream-apikey"])
 def test_secret_named_headers_become_one_fingerprint(name):
     assert mask_header(name, "plain value") == (fingerprint("plain value"), 1)
 
@@ -127,6 +128,11 @@ def test_secret_named_headers_become_one_fingerprint(name):
                                          ("anthropic-version", "2023-06-01"), ("content-type", "application/json")])
 def test_ordinary_headers_stay(name, value):
     assert mask_header(name, value) == (value, 0)
+
+
+def test_a_token_used_as_a_header_name_is_masked():
+    masked, count = redaction.mask_headers([(SHAPES["openai"], "1"), ("accept", "*/*")])
+    assert masked == [(fingerprint(SHAPES["openai"]), "1"), ("accept", "*/*")] and count == 1
 
 
 def test_secret_named_fields_at_any_depth_but_not_their_schemas_or_lookalike_names():
@@ -171,6 +177,51 @@ def test_multipart_fields_by_name_and_token_shapes_in_binary_parts():
     assert b"\r\n\r\nassistants\r\n" in masked.data and masked.data.endswith(b"--B0undary--\r\n")
 
 
+def test_multipart_masks_every_byte_and_each_part_by_its_format():
+    token = SHAPES["github"]
+    data = (f"preamble {token}\r\n".encode()
+            + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="file"; filename="' + SHAPES["aws"].encode()
+            + b'.txt"\r\nX-Part-Auth: ' + SHAPES["slack"].encode() + b"\r\n\r\nplain\r\n"
+            + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n'
+            + b'{"nested": {"client_secret": "plain-json-secret"}}\r\n'
+            + b'--b\xc3\xa9\nContent-Disposition: form-data; name="password"\n\nplain-lf-password\n'
+            + f"--b\u00e9--\r\nepilogue {SHAPES['openai']}\r\n".encode())
+    masked = mask_body(data, 'multipart/form-data; boundary="b\u00e9"')
+    for secret in (token, SHAPES["aws"], SHAPES["slack"], "plain-json-secret", "plain-lf-password", SHAPES["openai"]):
+        assert secret.encode() not in masked.data
+    assert masked.count == 6
+    assert json.loads(masked.data.split(b"\r\n\r\n")[2].split(b"\r\n")[0]) == \
+        {"nested": {"client_secret": fingerprint("plain-json-secret")}}
+    assert b"\n\n" + fingerprint("plain-lf-password").encode() + b"\n--b\xc3\xa9--" in masked.data
+
+
+def test_multipart_with_an_odd_or_missing_boundary_is_still_masked():
+    body = f'--x\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n{SHAPES["openai"]}\r\n--x--'.encode()
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=\u2603", "multipart/mixed; boundary=\""):
+        masked = mask_body(body, content_type)
+        assert SHAPES["openai"].encode() not in masked.data and masked.count == 1
+
+
+@pytest.mark.parametrize("body", [
+    "\ufeff" + json.dumps({"api_key": "plain-bom-key"}),  # a byte-order mark first
+    "[" * 5000 + json.dumps({"api_key": "plain-bom-key"}) + "]" * 5000,  # deeper than a walk can go
+    json.dumps({"model": "m", "api_key": "plain-bom-key", "input": "cut off here"})[:-8],  # cut off
+    json.dumps({"arguments": json.dumps({"api_key": "plain-bom-key", "pad": "x" * (2 << 20)})}),  # > 1 MB args
+    json.dumps({"arguments": json.dumps({"api_key": "plain-bom-key", "pad": "x"})[:-3]}),  # args cut off
+])
+def test_secret_named_fields_are_found_where_json_does_not_parse_or_is_too_large(body):
+    masked = mask_body(body.encode(), "application/json")
+    assert b"plain-bom-key" not in masked.data and masked.count == 1
+    assert fingerprint("plain-bom-key").encode() in masked.data.replace(b"\\", b"")
+
+
+def test_a_key_name_written_with_escapes_is_still_a_secret_name():
+    stream = b'data: {"type":"x","api_ke\\u0079":"plain-escaped-name"}\n\ndata: {"t\\u0065xt":"caf\\u00e9"}\n\n'
+    masked = mask_body(stream, "text/event-stream")
+    assert b"plain-escaped-name" not in masked.data and masked.count == 1
+    assert masked.data.endswith(b'data: {"t\\u0065xt":"caf\\u00e9"}\n\n')  # lines without a secret stay as sent
+
+
 def test_secret_named_fields_in_sse_and_ndjson_lines():
     stream = (b'event: a\ndata: {"type":"a","delta":"hi"}\n\n'
               b'event: b\ndata: {"type":"b","item":{"access_token":"plain-access","input_tokens":1}}\n\n')
@@ -189,10 +240,25 @@ def test_masking_is_idempotent():
     assert mask_body(body.data, "application/json").count == 0
 
 
+def nested_multipart_type(depth: int) -> str:
+    return f"multipart/mixed; boundary=b{depth}"
+
+
+def nested_multipart(depth: int) -> bytes:
+    """Multipart inside multipart, deeper than any recursion can follow."""
+    body = b"innermost"
+    for level in reversed(range(depth)):
+        body = (f"--b{level}\r\nContent-Type: {nested_multipart_type(level + 1)}\r\n\r\n".encode() + body
+                + f"\r\n--b{level}--".encode())
+    return body
+
+
 def test_hostile_bodies_never_raise():
     for data, kind in [(b"\xff\xfe\x00", "application/json"), (b'{"a": "\\ud800"}', "application/json"),
                        (b"[" * 100000 + b"]" * 100000, "application/json"), (b"--x\r\n", "multipart/form-data"),
-                       (b"%zz=%%&=&&", "application/x-www-form-urlencoded"), (b'data: {"password": \n\n', "")]:
+                       (b"%zz=%%&=&&", "application/x-www-form-urlencoded"), (b'data: {"password": \n\n', ""),
+                       (b"--\xff\r\n\r\n", "multipart/form-data; boundary=\udcff"),
+                       (nested_multipart(3000), nested_multipart_type(0))]:
         assert mask_body(data, kind).data  # some bytes come back, and nothing raised
 
 
