@@ -122,8 +122,10 @@ def targets(c):
     "runs": "runs per measurement; the median is reported",
     "sizes": "capture sizes in MB for the analyzer benchmark, comma-separated",
 })
-def bench(c, runs=5, sizes="10,100,1000"):
+def bench(c, runs="5", sizes="10,100,1000"):
     """Measure streaming latency, throughput, analyzer speed, report growth and masking cost, and print the figures."""
+    if not runs.isascii() or not runs.isdigit() or int(runs) < 1:
+        raise Exit(f"error: --runs {runs!r}: expected a whole number, 1 or more", code=2)
     root = Path(__file__).resolve().parent
     scripts = [["streaming.py"], ["throughput.py"], ["analyzer.py", "--sizes", sizes], ["report_growth.py"],
                ["redaction.py"]]

@@ -401,7 +401,7 @@ def check_output(output: Path, traffic: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.analyze", description=__doc__)
-    parser.add_argument("--run", help="`latest` (default), a run folder name, or a run folder path")
+    parser.add_argument("--run", type=cli.not_empty, help="`latest` (default), a run folder name, or a run folder path")
     parser.add_argument("--target", help="target whose renderer to use; with --run latest, the newest run of it")
     parser.add_argument("--input", help="a traffic.jsonl file to analyse instead of a run")
     parser.add_argument("--output", help="where to write the report (with --input)")

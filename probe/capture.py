@@ -11,8 +11,8 @@ from pathlib import Path
 from probe import agent_home, agents, cli, processes, scrub, session, watchdog
 from probe.errors import ProbeError, RunError, run_main
 from probe.paths import display
-from probe.proxies import (RunningProxies, UpstreamProxy, add_upstream_proxy_argument, choose_upstream_proxy,
-                           parse_port_overrides, start_proxies)
+from probe.proxies import (RunningProxies, UpstreamProxy, add_upstream_proxy_argument, check_upstream,
+                           choose_upstream_proxy, parse_port_overrides, start_proxies)
 from probe.secrets import mask_command
 from probe.targets import Target, fill_placeholders, load_target
 
@@ -108,6 +108,7 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
             upstream_proxy: str | None = None, full_traffic: bool = False, *, run: Path | None = None,
             agent: bool = True) -> CaptureResult:
     """Record one run. With `agent=False` no agent is started and the proxies record until stopped."""
+    check_upstream(upstream)  # before the manifest records it
     program = agents.find_agent(target) if agent and command is None else None
     plan = Plan(target, prompt, command, program, upstream, label, parse_port_overrides(list(ports), target),
                 timeout, keep_secrets, mock_transport, choose_upstream_proxy(upstream_proxy, target, dict(os.environ)),

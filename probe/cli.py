@@ -23,6 +23,24 @@ def seconds(text: str) -> float:
     return value
 
 
+def port(text: str) -> int:
+    """A TCP port number, 0-65535 (0: any free port)."""
+    if not text.isascii() or not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number between 0 and 65535, got {text!r}")
+    return int(text)
+
+
+def delay(text: str) -> float:
+    """A finite number, zero or more (argparse's float takes nan, inf and -1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number, zero or more, got {text!r}")
+    return value
+
+
 def not_empty(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty")

@@ -17,8 +17,9 @@ from pathlib import Path
 from probe import cli, processes
 from probe.errors import ProxyError, ToolMissing, run_main
 from probe.paths import display
+from probe.redaction import mask_url
 from probe.secrets import fingerprint
-from probe.targets import Target, load_target
+from probe.targets import Target, load_target, upstream_problem
 
 ADDON = Path(__file__).with_name("capture_addon.py")
 READY_TIMEOUT = 30.0
@@ -51,9 +52,9 @@ def choose_upstream_proxy(option: str | None, target: Target, environ: dict[str,
     if option == "none":
         return UpstreamProxy(None, "--upstream-proxy none")
     if option:
-        if not re.match(r"^http://[^/]+(:\d+)?/?$", option):
-            raise ProxyError(f"--upstream-proxy {mask_proxy_credentials(option)}: expected "
-                             "http://[user:pass@]host:port or none")
+        problem = upstream_problem(option, proxy=True)
+        if problem:
+            raise ProxyError(f"--upstream-proxy {mask_proxy_credentials(option)}: {problem}, or none")
         return UpstreamProxy(option, "--upstream-proxy")
     if target.upstream_proxy:
         return UpstreamProxy(target.upstream_proxy, "the target file")
@@ -276,8 +277,7 @@ def start_proxies(
     """Start mitmdump (and the mock, for upstream "mock") and wait until every port accepts."""
     mitmdump = find_mitmdump()
     ports = choose_ports(target, port_overrides or {})
-    if upstream is not None and upstream != "mock" and not upstream.startswith(("http://", "https://")):
-        raise ProxyError(f"--upstream {upstream}: expected an http(s):// URL or `mock`")
+    check_upstream(upstream)
     mock = None
     if upstream == "mock":
         mock, upstream = start_mock(mock_transport)
@@ -287,6 +287,19 @@ def start_proxies(
         if mock is not None:
             processes.stop(mock, grace=2)
         raise
+
+
+def check_upstream(upstream: str | None) -> None:
+    """Refuse an --upstream that is neither `mock` nor a URL mitmproxy can forward to, without echoing secrets."""
+    if upstream is None or upstream == "mock":
+        return
+    problem = upstream_problem(upstream)
+    if problem:
+        # Only the scheme and host are shown: any path, query or user:password may be a secret.
+        scheme, separator, rest = upstream.partition("://")
+        authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        shown = mask_url(f"{scheme}{separator}{authority}")[0] + ("/…" if len(authority) < len(rest) else "")
+        raise ProxyError(f"--upstream {shown}: {problem}, or `mock`")
 
 
 def start_mitmdump(mitmdump: str, target: Target, run: Path | None, upstream: str | None, ports: dict[str, int],

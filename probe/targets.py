@@ -18,6 +18,23 @@ TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # Dotted Python identifiers, optionally `:attribute.path`: an absolute module path, never a relative one.
 RENDERER_REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$", re.ASCII)
 MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
+# What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
+# user:password would be dropped by it, and would put what may be a secret into its command line.
+UPSTREAM_URL = re.compile(r"^https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
+UPSTREAM_PROXY_URL = re.compile(r"^http://(?:[^/@\s]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
+# An environment variable's name as a shell writes it; a NUL cannot be passed to a process at all.
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def upstream_problem(url: str, proxy: bool = False) -> str | None:
+    """Why `url` cannot be an upstream (or, with `proxy`, an upstream HTTP proxy), in a few words; None if it can."""
+    match = (UPSTREAM_PROXY_URL if proxy else UPSTREAM_URL).match(url)
+    if match is None:
+        return "expected http://[user:pass@]host:port" if proxy else \
+            "expected http(s)://host[:port], with no path, query or user:password"
+    if match.group(1) and int(match.group(1)) > 65535:
+        return "its port is outside 0-65535"
+    return None
 
 
 @dataclass(frozen=True)
@@ -138,8 +155,9 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
             raise check.fail(f"{where}.name", "expected lowercase letters, digits, - or _")
         if not 0 <= entry["listen"] <= 65535:
             raise check.fail(f"{where}.listen", "expected a port number between 0 and 65535")
-        if not re.match(r"^https?://[^/]+", entry["upstream"]):
-            raise check.fail(f"{where}.upstream", "expected an http:// or https:// URL")
+        problem = upstream_problem(entry["upstream"])
+        if problem:
+            raise check.fail(f"{where}.upstream", problem)
         proxies.append(Proxy(entry["name"], entry["listen"], entry["upstream"], entry.get("purpose", "")))
     if not proxies:
         raise check.fail("proxies", "expected at least one proxy")
@@ -156,8 +174,20 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
             placeholder = match.group(1)
             if placeholder.startswith("proxy.") and placeholder[6:] not in names:
                 raise check.fail(where, f"{{{placeholder}}} names no proxy of this target")
-    if "upstream_proxy" in data and not re.match(r"^http://[^/]+(:\d+)?/?$", data["upstream_proxy"]):
-        raise check.fail("upstream_proxy", "expected http://[user:pass@]host:port")
+    for kind in ENVIRONMENTS:
+        for name, value in agent.get(kind, {}).items():
+            if not ENV_NAME.match(name):
+                raise check.fail(f"agent.{kind}", f"{name!r}: expected a variable name (letters, digits, _)")
+            if "\0" in value:
+                raise check.fail(f"agent.{kind}.{name}", "a value cannot hold a NUL character")
+    if "\0" in "".join(agent["command"]):
+        raise check.fail("agent.command", "an argument cannot hold a NUL character")
+    if "upstream_proxy" in data:
+        problem = upstream_problem(data["upstream_proxy"], proxy=True)
+        if problem:
+            raise check.fail("upstream_proxy", problem)
+    if data.get("stall_timeout", 0) == float("inf"):
+        raise check.fail("stall_timeout", "expected a number of seconds (0 turns the check off)")
     install = None
     if "install" in agent:
         spec = check.mapping(agent["install"], INSTALL_KEYS, "agent.install")

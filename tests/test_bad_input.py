@@ -19,6 +19,7 @@ renderer: {renderer}
 proxies: [{{name: model, listen: 0, upstream: "https://x/"}}]
 agent: {{command: ["true"]}}
 """
+GOOD_TARGET = VALID_TARGET.format(renderer="probe.renderers.generic")
 EXCHANGE = {"schema": 1, "kind": "http", "proxy": "model", "complete": True,
             "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/responses", "headers": [],
                         "body": {"model": "m"}, "body_format": "json"},
@@ -90,13 +91,29 @@ def test_a_renderer_reference_that_is_not_a_module_path_is_refused_when_the_targ
     ("a: &a [1, 2]\nb: *a\n" + "c: [" * 3000 + "]" * 3000, "invalid YAML"),
     ("- just\n- a list\n", "expected a mapping"),
     ("name: x\n1: one\n", "1: unknown key"),
-    (VALID_TARGET.format(renderer="probe.renderers.generic").replace("listen: 0", "listen: true"),
+    (GOOD_TARGET.replace("listen: 0", "listen: true"),
      "proxies[0].listen: expected an integer"),
-    (VALID_TARGET.format(renderer="probe.renderers.generic").replace("listen: 0", "listen: 1e9"),
+    (GOOD_TARGET.replace("listen: 0", "listen: 1e9"),
      "proxies[0].listen: expected an integer"),
-    (VALID_TARGET.format(renderer="probe.renderers.generic").replace("listen: 0", "listen: 99999999999999999999"),
+    (GOOD_TARGET.replace("listen: 0", "listen: 99999999999999999999"),
      "proxies[0].listen: expected a port number between 0 and 65535"),
     ('name: x\n"\\e[31mred": 1\n', "\\x1b[31mred: unknown key"),  # a YAML escape for ESC: shown, not obeyed
+    (GOOD_TARGET.replace('["true"]', '["true"], env: {"A=B": "x"}'),
+     "agent.env: 'A=B': expected a variable name"),
+    (GOOD_TARGET.replace('["true"]', '["true"], env: {"": "x"}'),
+     "agent.env: '': expected a variable name"),
+    (GOOD_TARGET.replace('["true"]', '["true"], env: {"A": "x\\0y"}'),
+     "agent.env.A: a value cannot hold a NUL character"),
+    (GOOD_TARGET.replace('["true"]', '["tr\\0ue"]'),
+     "agent.command: an argument cannot hold a NUL character"),
+    (GOOD_TARGET + "stall_timeout: .inf\n",
+     "stall_timeout: expected a number of seconds"),
+    (GOOD_TARGET.replace("https://x/", "http://[::1/"),
+     "proxies[0].upstream: expected http(s)://host[:port], with no path, query or user:password"),
+    (GOOD_TARGET.replace("https://x/", "https://x:99999/"),
+     "proxies[0].upstream: its port is outside 0-65535"),
+    (GOOD_TARGET + "upstream_proxy: http://h:70000\n",
+     "upstream_proxy: its port is outside 0-65535"),
 ])
 def test_bad_target_files_are_one_line(tmp_path, content, message):
     target = tmp_path / "x.yaml"
@@ -140,6 +157,10 @@ def test_special_files_never_hang(tmp_path):
     (["--prompt", ""], "argument --prompt: must not be empty"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["--target", "../../etc/passwd"], "target name '../../etc/passwd': expected lowercase letters"),
+    (["--upstream", "ftp://x"], "--upstream ftp://x: expected http(s)://host[:port], with no path, query or "
+                                "user:password, or `mock`"),
+    (["--upstream", "https://x:70000"], "--upstream https://x:70000: its port is outside 0-65535, or `mock`"),
+    (["--upstream-proxy", "http://x:99999"], "--upstream-proxy http://x:99999: its port is outside 0-65535, or none"),
 ])
 def test_bad_capture_options_are_one_line(argv, message):
     base = {"--target": "tests/data/itest.yaml", "--prompt": "hi"}
@@ -148,6 +169,31 @@ def test_bad_capture_options_are_one_line(argv, message):
     args = [item for pair in base.items() for item in pair] + argv
     for script in ("probe.pipeline", "probe.capture"):
         assert message in one_error_line(probe_cli(script, *args))
+
+
+@pytest.mark.parametrize("upstream", ["http://probeuser:Pr0beSecret@127.0.0.1:9/",
+                                      "https://h.example/v1?key=Pr0beSecret", "https://h.example/Pr0beSecret/v1",
+                                      "https://h.example/#token=Pr0beSecret"])
+def test_an_upstream_with_credentials_is_refused_without_echoing_them(tmp_path, upstream):
+    """mitmproxy's reverse mode would drop them, and they would be in its argv, the manifest and the log."""
+    data = tmp_path / "data"
+    for script in ("probe.pipeline", "probe.capture", "probe.proxies"):
+        options = [] if script == "probe.proxies" else ["--command", "true"]
+        result = probe_cli(script, "--target", "tests/data/itest.yaml", "--upstream", upstream, *options,
+                           env={"PROBE_DATA_DIR": str(data)})
+        line = one_error_line(result)
+        assert "with no path, query or user:password" in line and "Pr0beSecret" not in result.stderr + result.stdout
+    assert not data.exists()  # refused before a run folder, and its manifest, existed
+
+
+def test_other_scripts_refuse_bad_numbers_and_empty_names_in_one_line():
+    assert "argument --port: expected a port number between 0 and 65535, got '70000'" in one_error_line(
+        probe_cli("probe.mock", "--port", "70000"))
+    assert "argument --event-delay-ms: expected a number, zero or more, got 'nan'" in one_error_line(
+        probe_cli("probe.mock", "--event-delay-ms", "nan"))
+    assert "argument --run: must not be empty" in one_error_line(probe_cli("probe.analyze", "--run", ""))
+    assert one_error_line(probe_cli("invoke", "bench", "--runs", "abc")) == \
+        "error: --runs 'abc': expected a whole number, 1 or more"
 
 
 def sha(path: Path) -> str:

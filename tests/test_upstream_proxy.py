@@ -147,4 +147,4 @@ def test_bad_upstream_proxy_is_one_line():
                              "--upstream", "mock", "--command", "true", "--upstream-proxy", "socks5://x:1"],
                             cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: --upstream-proxy socks5://x:1: expected http://[user:pass@]host:port or none"
+    assert result.stderr.strip() == "error: --upstream-proxy socks5://x:1: expected http://[user:pass@]host:port, or none"
