@@ -23,7 +23,7 @@ from probe.targets import Target, load_target, upstream_problem
 
 ADDON = Path(__file__).with_name("capture_addon.py")
 READY_TIMEOUT = 30.0
-STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed
+STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed ($PROBE_STOP_GRACE)
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,29 @@ class RunningProxies:
         self.note_death()
         # SIGINT is mitmdump's clean shutdown: the addon's `done` flushes what is still open. Writing a
         # 200 MB exchange takes seconds: waiting for it keeps it, where killing mitmdump would lose it.
-        processes.stop(self.process, signal.SIGINT, grace=STOP_GRACE)
+        asked, grace = self.process.poll() is None, stop_grace()
+        code = processes.stop(self.process, signal.SIGINT, grace=grace)
+        if asked and code != 0 and not self.died:
+            # Killed after the grace period (hung, or stopped with SIGSTOP), or failed on the way out: what it
+            # still held may be missing, and the run must not read as complete.
+            if code in (None, -signal.SIGKILL):
+                how = f"it did not stop within {grace:g} s and was killed"
+            else:
+                how = f"exit code {code}: {last_log_line(self.log)}"
+            self.died = f"mitmdump did not shut down cleanly ({how}); exchanges still open then may be missing"
         if self.mock is not None:
             processes.stop(self.mock, signal.SIGTERM, grace=2)
         if self.status is not None:
             self.status.close()  # mitmdump has exited: everything it reported is in the pipe
+
+
+def stop_grace() -> float:
+    """$PROBE_STOP_GRACE seconds if it is a number of seconds, else STOP_GRACE."""
+    try:
+        grace = float(os.environ.get("PROBE_STOP_GRACE", STOP_GRACE))
+    except ValueError:
+        return STOP_GRACE
+    return grace if 0 <= grace < 86400 else STOP_GRACE
 
 
 class StatusReader:

@@ -154,6 +154,22 @@ def test_mitmdump_killed_mid_run_is_proxy_failed_and_said_once(private_data_dir)
     assert "status **proxy-failed**" in report
 
 
+def test_mitmdump_that_hangs_at_the_end_is_killed_and_the_run_is_not_complete(private_data_dir):
+    marker = f"probe-mitmdump-hang-{os.getpid()}"
+    process = start_pipeline(private_data_dir, f"sleep 3; echo {marker}", env={"PROBE_STOP_GRACE": "2"})
+    assert wait_for(lambda: agent_running(f"sleep 3; echo {marker}")), "the agent never started"
+    run = the_run(private_data_dir)
+    os.kill(child_running(process.pid, "capture_addon.py"), signal.SIGSTOP)  # hung: deaf to the stop request
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1 and "Traceback" not in stderr
+    assert nothing_left(marker, run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "proxy-failed" and manifest["agent_exit_code"] == 0
+    assert manifest["note"] == ("mitmdump did not shut down cleanly (it did not stop within 2 s and was killed); "
+                                "exchanges still open then may be missing")
+    assert "status **proxy-failed**" in (run / "report.md").read_text()
+
+
 def test_deleting_the_run_folder_mid_run_stops_the_run_with_one_line(private_data_dir):
     marker = f"probe-deleted-run-{os.getpid()}"
     process = start_pipeline(private_data_dir, f"sleep 60; echo {marker}")
