@@ -11,14 +11,18 @@ through one of these helpers, each made for one context:
   `~~~` line never closes a backtick fence, and CR or CRLF line endings only make more lines of the same kind.
 - `text(text)`: prose, for words inside our own sentences (methods, event types, warnings). Raw HTML and
   autolinks cannot start (`<` and `>` become entities); links, images and reference definitions need `[`, which
-  is escaped; so are emphasis, code, strikethrough and table pipes. `&` is backslash-escaped, so a captured
+  is escaped; so are emphasis, code, strikethrough, table pipes and `{` (Python-Markdown's attribute lists,
+  `{: onclick=…}`, would put attributes on the element). `&` is backslash-escaped, so a captured
   `&lt;` shows as typed. What linkifiers (GFM autolinks, linkify-it) would turn into a non-http link is broken
   up: a `:` before a non-space (`mailto:`, `ftp:`, `javascript:`), every `@` (e-mail addresses become
   `mailto:`) and the second `/` of `//` (protocol-relative links); what is left can only become an http(s)
   link (`example.com`), which is allowed. A leading `#`, `-`, `+`, `=` or `1.` that would start a block is
   escaped too, so that prose never starts a heading, list or rule, wherever a template places it.
 - `strong(text)`: prose in bold; blank text shows as `(blank)`, since `****` alone on a line is a rule.
-- `details(summary, *body)`: the summary sits in raw HTML, so it is HTML-escaped.
+- `details(summary, *body)`: the summary sits in raw HTML, so it is HTML-escaped. Some renderers (Python-Markdown)
+  pass a whole `<details>` block through as raw HTML, code included: so in code spans and blocks a zero-width
+  space follows every `<` that could open a tag, a comment or a declaration (`<a`, `</`, `<!`, `<?`). It is
+  invisible, and no HTML parser reads `<` followed by it as markup. (Prose needs nothing: its `<` is `&lt;`.)
 - `table(headers, rows)`: cells are Markdown as given (`inline(value)` for values), numbers as written, other
   text as prose, other values as JSON in a code span; pipes are escaped in every cell.
 Every one-line context (all but `code`) turns line breaks into spaces, so captured text can never end a
@@ -48,11 +52,15 @@ from typing import Any
 
 # CommonMark ends a line at \n, \r or \r\n; the others break lines in editors and in Python's splitlines.
 LINE_BREAKS = re.compile(r"\r\n?|[\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-PROSE_SPECIAL = re.compile(r"[\\`*~\[\]|<>&@]|_+|:(?=\S)|(?<=/)/|" + LINE_BREAKS.pattern)
+PROSE_SPECIAL = re.compile(r"[\\`*~\[\]|<>&@{]|_+|:(?=\S)|(?<=/)/|" + LINE_BREAKS.pattern)
 PROSE_ENTITIES = {"<": "&lt;", ">": "&gt;"}
 # What starts a heading, a list item, a setext underline or a rule at the start of a line (`*`, `_`, `>`, `` ` ``
 # and `~` are escaped everywhere already).
 BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}|[-+]|\d{1,9}[.)])(?=[ \t]|$)|[ \t]*[-=][-= \t]*$")
+
+# In code, where no escape works: `<` that could open markup gets a zero-width space after it.
+MARKUP_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+ZERO_WIDTH_SPACE = "\u200b"
 
 # Applied to captured text before it is escaped: the report's secret masking, or nothing.
 CAPTURE_MASK: ContextVar[Callable[[str], str]] = ContextVar("capture_mask", default=str)
@@ -135,9 +143,14 @@ def strong(value: str) -> Markdown:
     return Markdown("**{}**").format(value) if value else Markdown("(blank)")
 
 
+def no_markup(value: str) -> str:
+    """Code text that no HTML parser can read as markup, looking the same (see the module docstring)."""
+    return MARKUP_OPEN.sub("<" + ZERO_WIDTH_SPACE, value) if "<" in value else value
+
+
 def inline(value: str) -> Markdown:
     """A code span on one line, delimited by more backticks than any run inside the text."""
-    value = one_line(CAPTURE_MASK.get()(value))
+    value = no_markup(one_line(CAPTURE_MASK.get()(value)))
     if not value:
         return Markdown("` `")
     fence = "`"
@@ -152,7 +165,7 @@ def inline(value: str) -> Markdown:
 
 def code(value: str, language: str = "") -> Markdown:
     """A fenced block whose fence is longer than any run of backticks inside the text."""
-    value = CAPTURE_MASK.get()(value)
+    value = no_markup(CAPTURE_MASK.get()(value))
     longest = max((len(run) for run in re.findall(r"```+", value)), default=0) if "```" in value else 0
     fence = "`" * max(3, longest + 1)
     return Markdown(f"{fence}{language}\n{value}\n{fence}")

@@ -9,19 +9,35 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+import markdown
 from markdown_it import MarkdownIt
 
 from probe.analyze import build_report
-from probe.markdown import Markdown, Rendered, details, inline, table, text
+from probe.markdown import Markdown, Rendered, code, details, inline, table, text
 from probe.redaction import fingerprint
 from probe.renderers import anthropic_messages, generic, openai_responses
 
 EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-# A CommonMark previewer that passes HTML through, and one that also turns URL-like text into links.
+
+
+class PythonMarkdown:
+    """Python-Markdown, which passes a whole <details> block through as raw HTML, code blocks included, and
+    puts `{: name=value}` on the element before it as attributes."""
+
+    def __init__(self, extensions: list[str]):
+        self.extensions = extensions
+
+    def render(self, text: str) -> str:
+        return markdown.markdown(text, extensions=self.extensions)
+
+
+# A CommonMark previewer that passes HTML through, one that also turns URL-like text into links, and
+# Python-Markdown with its usual extensions (fenced code, tables, attribute lists, footnotes, …).
 PREVIEWERS = [MarkdownIt("commonmark", {"html": True}).enable("table"),
-              MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify", "strikethrough"])]
+              MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify", "strikethrough"]),
+              PythonMarkdown(["extra"])]
 # What our own Markdown makes (headings, lists, bold, tables, code, collapsed sections), and http(s) links.
 ALLOWED = {"p", "h1", "h2", "h3", "h4", "ul", "li", "strong", "code", "pre", "details", "summary", "table", "thead",
            "tbody", "tr", "th", "td", "a"}
@@ -45,6 +61,9 @@ PAYLOADS = [
     "<mailto:a@b.com>", "<a@b.com>", "[y]\n\n[y]: javascript:alert(1)", "{", "}", "{0}", "%s",
     # Secrets, which the report masks into "[REDACTED sha256:…]": the mask must not become a link or end a span.
     "sk-proj-abcdefghijklmnopqrstuvwx", "]: javascript:alert(1)", "?api_key=", "&token=", "Bearer ", "ghp_" + "a" * 36,
+    # Python-Markdown's extensions: attribute lists, footnotes, abbreviations, definition lists.
+    "{: onclick=alert(1) }", "{#x .y onmouseover=alert(1)}", "\n{: onclick=alert(1)}\n", "[^1]", "\n[^1]: x\n",
+    "*[HTML]: x", "\n: definition\n",
 ]
 hostile = st.lists(st.sampled_from(PAYLOADS) | st.text(max_size=12), min_size=1, max_size=4).map("".join)
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | hostile,
@@ -303,19 +322,20 @@ def test_each_position_shows_its_payload_escaped(tmp_path):
            "prompt": "hi\n\n<div>", "note": "stopped: see [log](javascript:x)\r\n<div>", "recording_errors": 2}
     report, _ = build_report(traffic, openai_responses, run)
     lines = report.splitlines()
-    # A heading: the path as a code span, the proxy name as escaped prose.
-    assert f"### #1 POST ``/v1/<script>|x`y`` → 200 ({ESCAPED})" in lines
+    # A heading: the path as a code span (a zero-width space after each `<` that could open a tag, for renderers
+    # that pass code through as HTML), the proxy name as escaped prose.
+    assert f"### #1 POST ``/v1/<\u200bscript>|x`y`` → 200 ({ESCAPED})" in lines
     # Table cells: the header value as a code span, its pipe escaped for the table.
-    assert "| x-evil | `<b>\\|</b>` |" in lines
+    assert "| x-evil | `<\u200bb>\\|<\u200b/b>` |" in lines
     # Prose in the header tables and config: readable values in code spans, captured keys escaped.
-    assert f"| {ESCAPED} | ``/v1/<script>\\|x`y`` | POST | 1 |" in lines
+    assert f"| {ESCAPED} | ``/v1/<\u200bscript>\\|x`y`` | POST | 1 |" in lines
     assert "- **model**: `\"gpt-5.1\"`" in lines and f"- **{ESCAPED}**: `1`" in lines
     # The run line and the manifest's note: prose escaped, other values in code spans, all on one line.
-    assert "- Run: target `codex`, status **&lt;b&gt;done&lt;/b&gt;**, agent exit code `0; <script>`, agent version `1`" \
+    assert "- Run: target `codex`, status **&lt;b&gt;done&lt;/b&gt;**, agent exit code `0; <\u200bscript>`, agent version `1`" \
         in lines
     assert "- Note: stopped: see \\[log\\](javascript\\:x) &lt;div&gt;" in lines
     assert "- Recording errors: 2 exchanges could not be recorded (see proxies.log)" in lines
-    assert "- Prompt: `hi  <div>`" in lines
+    assert "- Prompt: `hi  <\u200bdiv>`" in lines
     inspect(report)
 
 
@@ -333,9 +353,16 @@ def test_summaries_are_html_escaped_on_one_line():
     ("mailto:a@b.com //evil.com", "mailto\\:a\\@b.com /\\/evil.com"),
     ("*a* _b_ ~~c~~ `d` a|b \\", "\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\`d\\` a\\|b \\\\"),
     ("one\r\ntwo\rthree\nfour", "one two three four"),
+    ("x {: onclick=alert(1) }", "x \\{: onclick=alert(1) }"),  # no attribute list for Python-Markdown
 ])
 def test_prose_escaping(captured, escaped):
     assert text(captured) == escaped
+
+
+def test_code_holds_no_markup_for_a_renderer_that_passes_it_through_as_html():
+    assert inline("<a href=x></a><!-- c --><?pi?> a < b <3") == \
+        "`<\u200ba href=x><\u200b/a><\u200b!-- c --><\u200b?pi?> a < b <3`"
+    assert code("<script>\n</details>") == "```\n<\u200bscript>\n<\u200b/details>\n```"
 
 
 def test_code_spans_and_tables_hold_any_text():
