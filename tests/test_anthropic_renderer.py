@@ -86,7 +86,7 @@ def test_first_request_shows_config_system_blocks_tools_and_messages():
     assert 'Block 2: text, 30 chars, cache_control `{"type": "ephemeral"}`' in shown
     assert "You are Claude Code.\nBe brief." in shown
     assert "**Tools declared (3)**: Bash, Read, web_search (web_search_20250305)" in shown
-    assert '| Read | custom | Reads a file. | cache_control {"type": "ephemeral"} |' in shown
+    assert '| Read | custom | Reads a file. | cache_control `{"type": "ephemeral"}` |' in shown
     assert "| Bash | custom | Executes a bash command. |  |" in shown
     assert "**Messages**: + 1 new message" in shown
     # The summary skips the injected reminder and names the user's words; images are placeholders.

@@ -98,9 +98,9 @@ def tools_section(tools: list, label: str, state: dict) -> list[str]:
             continue
         notes = [key for key in ("defer_loading", "strict") if tool.get(key)]
         if tool.get("cache_control"):
-            notes.append(f"cache_control {compact(tool['cache_control'])}")
+            notes.append(Markdown("cache_control {}").format(inline(compact(tool["cache_control"]))))
         rows.append([str(tool.get("name", "?")), str(tool.get("type", "custom")),
-                     first_line(str(tool.get("description", "")), 100), ", ".join(notes)])
+                     first_line(str(tool.get("description", "")), 100), Markdown(", ").join(notes)])
     names = Markdown(", ").join(row[0] if row[1] == "custom" else Markdown("{} ({})").format(row[0], row[1])
                                 for row in rows)
     return listing_once("Tools declared", rows, ["name", "type", "description", "notes"], names or Markdown("(none)"),
