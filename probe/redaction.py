@@ -35,7 +35,7 @@ SECRET_SUFFIXES = (
 # and Anthropic's thinking blocks a `"signature"` that is no credential.
 WEAK_NAMES = {"token", "key", "auth", "sig", "pwd", "pass"}
 # In a URL, these always hold the secret: Google's `?key=`, SAS `sig=`, AWS `Signature=`, OAuth `code=`.
-URL_NAMES = {"key", "token", "auth", "sig", "signature", "code"}
+URL_NAMES = {"key", "token", "auth", "sig", "signature", "code", "pwd", "pass"}
 CREDENTIAL_LIKE = re.compile(r"^[^\s]{16,}$")
 
 
@@ -48,7 +48,8 @@ def is_secret_name(name: str, in_url: bool = False) -> bool:
     compact = normalised(str(name))
     if in_url and compact in URL_NAMES:
         return True
-    return compact.endswith(SECRET_SUFFIXES)
+    # `api_keys`, `passwords`: the plural names secrets too.
+    return compact.endswith(SECRET_SUFFIXES) or compact[-1:] == "s" and compact[:-1].endswith(SECRET_SUFFIXES)
 
 
 # An environment variable whose name says secret anywhere (GITHUB_TOKEN, OPENAI_API_KEY, DB_PASSWORD); values
@@ -191,6 +192,8 @@ def mask_json(value: Any, strings: bool = True) -> tuple[Any, int]:
             new_key, key_count = mask_text(key) if strings and isinstance(key, str) else (key, 0)
             if is_secret_scalar(key, item):
                 new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
+            elif isinstance(item, list) and isinstance(key, str) and is_secret_name(key):
+                new_item, count = mask_secret_list(key, item, strings)  # "api_keys": ["k1", "k2"]
             else:
                 new_item, count = mask_json(item, strings)
             total += key_count + count
@@ -206,6 +209,19 @@ def mask_json(value: Any, strings: bool = True) -> tuple[Any, int]:
     if isinstance(value, str):
         return mask_string(value, strings)
     return value, 0
+
+
+def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:
+    """The scalars of a list under a secret name, each masked whole; anything else in it walked as usual."""
+    masked, total = [], 0
+    for item in items:
+        if is_secret_scalar(key, item):
+            new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
+        else:
+            new_item, count = mask_json(item, strings)
+        masked.append(new_item)
+        total += count
+    return (masked, total) if total else (items, 0)
 
 
 def is_secret_scalar(key: Any, item: Any) -> bool:
@@ -406,6 +422,9 @@ def mask_multipart(data: bytes, content_type: str) -> MaskedBody | None:
         head, separator, value = split_part(part)
         if not separator:
             continue
+        head, head_count = mask_part_headers(head)
+        if head_count:
+            parts[index], total = head + separator + value, total + head_count
         body, ending = trailing_newline(value)
         if not body:
             continue
@@ -422,6 +441,23 @@ def mask_multipart(data: bytes, content_type: str) -> MaskedBody | None:
             parts[index] = head + separator + masked + ending
             total += count
     return MaskedBody(delimiter.join(parts) if total else data, NOT_JSON, total)
+
+
+PART_HEADER = re.compile(rb"(?m)^([!-9;-~]+):[ \t]*([^\r\n]*)")
+
+
+def mask_part_headers(head: bytes) -> tuple[bytes, int]:
+    """A part's own headers, masked like a message's (`X-Part-Token: …` whole)."""
+    total = 0
+
+    def replace(match: re.Match) -> bytes:
+        nonlocal total
+        name, value = match.group(1).decode("latin-1"), match.group(2).decode("utf-8", "surrogateescape")
+        masked, count = mask_header(name, value)
+        total += count
+        return match.group(1) + b": " + masked.encode("utf-8", "surrogateescape") if count else match.group(0)
+
+    return PART_HEADER.sub(replace, head), total
 
 
 def split_part(part: bytes) -> tuple[bytes, bytes, bytes]:

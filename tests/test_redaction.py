@@ -156,6 +156,19 @@ def test_secret_named_fields_at_any_depth_but_not_their_schemas_or_lookalike_nam
     assert body["password"] == "hunter2"  # the input is untouched
 
 
+def test_plural_names_and_lists_under_a_secret_name():
+    body = {"api_keys": ["k1-plain", "k2-plain"], "passwords": "p-plain", "password": ["p1", {"hint": "h"}],
+            "secrets": [{"name": "GITHUB"}], "max_tokens": [1, 2], "tokens": ["Hello", "world"], "keys": ["a", "b"]}
+    masked, count = mask_json(body)
+    assert masked["api_keys"] == [fingerprint("k1-plain"), fingerprint("k2-plain")]
+    assert masked["passwords"] == fingerprint("p-plain") and masked["password"] == [fingerprint("p1"), {"hint": "h"}]
+    for key in ("secrets", "max_tokens", "tokens", "keys"):  # no scalars under a secret name, or no secret name
+        assert masked[key] == body[key]
+    assert count == 4
+    assert "p4ss" not in mask_url("https://h/login?user=me&pwd=p4ss&pass=p5ss")[0]
+    assert "p5ss" not in mask_url("https://h/login?user=me&pwd=p4ss&pass=p5ss")[0]
+
+
 def test_query_form_and_fragment_parameters_by_name_and_after_percent_decoding():
     url, count = mask_url("https://u:p4ss@h/x?key=plainkey&alt=sse&Signature=s1g&code=c0de&X-Amz-Credential=cred"
                           "&tok=%73k-proj-Q2w3E4r5T6y7U8i9O0pAsDfGhJkL#access_token=frag")
@@ -181,15 +194,16 @@ def test_multipart_masks_every_byte_and_each_part_by_its_format():
     token = SHAPES["github"]
     data = (f"preamble {token}\r\n".encode()
             + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="file"; filename="' + SHAPES["aws"].encode()
-            + b'.txt"\r\nX-Part-Auth: ' + SHAPES["slack"].encode() + b"\r\n\r\nplain\r\n"
+            + b'.txt"\r\nX-Part-Auth: ' + SHAPES["slack"].encode() + b"\r\nX-Part-Token: plain-part-token\r\n\r\nplain\r\n"
             + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n'
             + b'{"nested": {"client_secret": "plain-json-secret"}}\r\n'
             + b'--b\xc3\xa9\nContent-Disposition: form-data; name="password"\n\nplain-lf-password\n'
             + f"--b\u00e9--\r\nepilogue {SHAPES['openai']}\r\n".encode())
     masked = mask_body(data, 'multipart/form-data; boundary="b\u00e9"')
-    for secret in (token, SHAPES["aws"], SHAPES["slack"], "plain-json-secret", "plain-lf-password", SHAPES["openai"]):
+    for secret in (token, SHAPES["aws"], SHAPES["slack"], "plain-json-secret", "plain-lf-password", SHAPES["openai"],
+                   "plain-part-token"):
         assert secret.encode() not in masked.data
-    assert masked.count == 6
+    assert masked.count == 7 and b"\r\nX-Part-Token: " + fingerprint("plain-part-token").encode() in masked.data
     assert json.loads(masked.data.split(b"\r\n\r\n")[2].split(b"\r\n")[0]) == \
         {"nested": {"client_secret": fingerprint("plain-json-secret")}}
     assert b"\n\n" + fingerprint("plain-lf-password").encode() + b"\n--b\xc3\xa9--" in masked.data
