@@ -5,8 +5,8 @@ The upstream stamps every event with the time it sent it; the client notes when 
 """
 
 import argparse
-import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -85,17 +85,19 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     upstream = f"http://127.0.0.1:{server.server_port}/"
     sys.path.insert(0, str(PROJECT_ROOT))
+    from probe import processes, watchdog
     from probe.proxies import find_mitmdump, free_port
 
+    watchdog.start()  # should this benchmark be killed, its watchdog stops the proxies it started
     with tempfile.TemporaryDirectory() as run:
-        ours = subprocess.Popen(
+        ours = processes.spawn(
             [sys.executable, "-m", "probe.proxies", "--target", "codex", "--upstream", upstream,
              "--port", "model=0", "--port", "backend=0", "--run", run],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+            signal.SIGINT, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
         our_port = int(re.search(r"127\.0\.0\.1:(\d+)", ours.stdout.readline()).group(1))
         plain_port = free_port()
-        plain = subprocess.Popen([find_mitmdump(), "--listen-host", "127.0.0.1", "-q",
-                                  "--mode", f"reverse:{upstream}@{plain_port}"], start_new_session=True)
+        plain = processes.spawn([find_mitmdump(), "--listen-host", "127.0.0.1", "-q",
+                                 "--mode", f"reverse:{upstream}@{plain_port}"], signal.SIGINT)
         wait_for_port(our_port)
         wait_for_port(plain_port)
         ports = {"direct": server.server_port, "probe proxies": our_port, "plain mitmdump": plain_port}
@@ -106,8 +108,8 @@ def main() -> None:
                 results[name][0].append(first)
                 results[name][1].extend(delays)
         for process in (ours, plain):
-            os.killpg(process.pid, 2)
-            process.wait(timeout=15)
+            processes.stop(process, signal.SIGINT, grace=15)
+    watchdog.stop()
     server.shutdown()
 
     print(describe_machine())

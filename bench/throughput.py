@@ -5,9 +5,9 @@ Reports MB/s (median of the runs), the ratio to direct, and the CPU seconds each
 """
 
 import argparse
+import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -19,6 +19,7 @@ from machine import describe_machine
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from probe import processes, watchdog  # noqa: E402
 from probe.proxies import find_mitmdump, free_port, start_proxies  # noqa: E402
 from probe.targets import parse_target  # noqa: E402
 
@@ -118,11 +119,12 @@ renderer: probe.renderers.generic
 proxies: [{name: model, listen: 0, upstream: "https://api.openai.com/"}]
 agent: {command: ["true"]}
 """, "bench.yaml")
+    watchdog.start()  # should this benchmark be killed, its watchdog stops the proxies it started
     with tempfile.TemporaryDirectory() as run:
         ours = start_proxies(target, Path(run), f"http://127.0.0.1:{upstream.port}/")
         plain_port = free_port()
-        plain = subprocess.Popen([find_mitmdump(), "--listen-host", "127.0.0.1", "-q", "--set", "stream_large_bodies=1",
-                                  "--mode", f"reverse:http://127.0.0.1:{upstream.port}/@{plain_port}"])
+        plain = processes.spawn([find_mitmdump(), "--listen-host", "127.0.0.1", "-q", "--set", "stream_large_bodies=1",
+                                 "--mode", f"reverse:http://127.0.0.1:{upstream.port}/@{plain_port}"], signal.SIGINT)
         time.sleep(2)
         routes = {"direct": (upstream.port, None), "probe proxies": (ours.ports["model"], ours.process.pid),
                   "plain mitmdump": (plain_port, plain.pid)}
@@ -144,8 +146,8 @@ agent: {command: ["true"]}
                 proxy_cpu = f", proxy CPU {cpu[name] / args.runs:.2f} s per exchange" if routes[name][1] else ""
                 print(f"  {name:15} {rate:8.0f} MB/s  ({rate / direct:.2f} of direct{proxy_cpu})")
         ours.stop()
-        plain.terminate()
-        plain.wait()
+        processes.stop(plain, signal.SIGINT, grace=15)
+    watchdog.stop()
 
 
 if __name__ == "__main__":
