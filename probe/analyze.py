@@ -21,7 +21,6 @@ from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
 from probe.runs import load_manifest, private_replacement, resolve_run
-from probe.redaction import RULES_VERSION
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.targets import Target, is_target_path, load_target
 from probe.progress import Progress
@@ -251,9 +250,9 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
     The capture is read once, line by line, and the conversation log goes to a temporary file while the
     totals for the header are gathered, so memory stays flat however large the capture is.
     """
-    # A capture masked as it was recorded, with the rules in force now, holds nothing more to mask.
-    masked_at_capture = bool(manifest) and manifest.get("redaction") == RULES_VERSION
-    mask = remembered(mask_tokens_and_urls) if redact and not masked_at_capture else str
+    # Even a capture masked as it was recorded is masked again: the report joins what was captured in pieces
+    # (a key streamed in three deltas, each too short to be a token), and older rules may have missed shapes.
+    mask = remembered(mask_tokens_and_urls) if redact else str
     totals, state, warnings = Totals(), {}, []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.

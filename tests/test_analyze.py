@@ -185,3 +185,26 @@ def test_a_websocket_turn_ended_by_the_next_client_message_counts_as_incomplete(
     socket["response"] = {"status": 101, "headers": []}
     code, report, _ = analyze(tmp_path, [entry(), socket], capsys)
     assert code == 0 and "- Incomplete exchanges: 1" in report
+
+
+def test_a_key_streamed_in_pieces_is_masked_where_the_report_joins_them(tmp_path, capsys):
+    """Each delta is too short to be a token when it is captured; the report's output text joins them."""
+    from probe.redaction import RULES_VERSION, fingerprint
+
+    key = "sk-proj-AbCdEfGhIjKlMnOpQrStUv1234"
+    deltas = ["Your key is sk-proj-Ab", "CdEfGhIj", "KlMnOpQrStUv1234"]
+    stream = 'event: response.created\ndata: {"type":"response.created","response":{"id":"r"}}\n\n' + "".join(
+        'event: response.output_text.delta\ndata: '
+        + json.dumps({"type": "response.output_text.delta", "item_id": "m", "delta": delta}) + "\n\n"
+        for delta in deltas) + 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
+    line = entry()
+    line["response"]["body"] = stream
+    run = tmp_path / "20261122-120000-split"
+    run.mkdir()
+    (run / "traffic.jsonl").write_text(json.dumps(line) + "\n")
+    # The manifest says the capture was masked with the rules in force: the report masks all the same.
+    (run / "manifest.json").write_text(json.dumps({"target": "codex", "status": "complete",
+                                                   "redaction": RULES_VERSION}))
+    assert run_main(analyze_main, ["--run", str(run)]) == 0
+    report = (run / "report.md").read_text()
+    assert key not in report and f"Your key is {fingerprint(key)}" in report
