@@ -29,7 +29,8 @@ SECRET_SUFFIXES = (
     "apikey", "accesskey", "secretkey", "privatekey", "signingkey", "encryptionkey", "masterkey", "sessionkey",
     "accesstoken", "refreshtoken", "idtoken", "authtoken", "sessiontoken", "privatetoken", "bearertoken",
     "securitytoken", "csrftoken", "xsrftoken", "apitoken", "oauthtoken", "secret", "password", "passwd",
-    "passphrase", "credential", "credentials", "xamzsignature", "xamzcredential", "authorization", "cookie",
+    "passphrase", "credential", "credentials", "xamzsignature", "xamzcredential", "xgoogsignature", "authorization",
+    "cookie",
 )
 # Names that are secrets only when the value looks like a credential: logprobs carry `"token": "Hello"`,
 # and Anthropic's thinking blocks a `"signature"` that is no credential.
@@ -314,6 +315,9 @@ def mask_body(data: bytes, content_type: str = "") -> MaskedBody:
 
 
 def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
+    wide = wide_charset(data, content_type)
+    if wide:
+        return mask_wide_text(data, content_type, wide)
     kind = content_type.split(";", 1)[0].strip().lower()
     looks_like_json = data.lstrip()[:1] in (b"{", b"[") or data.startswith(UTF8_BOM)
     if "json" in kind or looks_like_json:
@@ -321,13 +325,9 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
         if masked is not None:
             return masked
     if kind == "application/x-www-form-urlencoded":
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is not None:
-            masked_text, count = mask_parameters(text)
-            return MaskedBody(masked_text.encode("utf-8") if count else data, NOT_JSON, count)
+        # Bytes that are not UTF-8 (a Latin-1 form) are carried through unchanged, not a reason to skip the names.
+        masked_text, count = mask_parameters(data.decode("utf-8", "surrogateescape"))
+        return MaskedBody(masked_text.encode("utf-8", "surrogateescape") if count else data, NOT_JSON, count)
     if kind.startswith("multipart/"):
         masked = mask_multipart(data, content_type)
         if masked is not None:
@@ -343,6 +343,33 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
+CHARSET = re.compile(r"(?i)charset=\"?([A-Za-z0-9_-]+)")
+WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+             (b"\xfe\xff", "utf-16"))
+
+
+def wide_charset(data: bytes, content_type: str) -> str | None:
+    """UTF-16 or UTF-32, by the declared charset or a byte-order mark: text in which no byte rule can see a token."""
+    declared = CHARSET.search(content_type)
+    if declared and declared.group(1).lower().replace("_", "-").startswith(("utf-16", "utf-32")):
+        return declared.group(1).lower().replace("_", "-")
+    return next((name for bom, name in WIDE_BOMS if data.startswith(bom)), None)
+
+
+def mask_wide_text(data: bytes, content_type: str, charset: str) -> MaskedBody:
+    """Decoded, masked by its format as UTF-8, and written back in its own charset."""
+    try:
+        text = data.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        masked_bytes, count = mask_bytes(data)
+        return MaskedBody(masked_bytes, NOT_JSON, count)
+    masked = mask_by_format(text.encode("utf-8", "surrogatepass"), CHARSET.sub("charset=utf-8", content_type))
+    if not masked.count:
+        return MaskedBody(data, masked.parsed, 0)
+    # Written as it came: with a byte-order mark if it had one (`utf-16` writes one), without if the charset
+    # names the byte order.
+    return MaskedBody(masked.data.decode("utf-8", "surrogatepass").encode(charset, "surrogatepass"), masked.parsed,
+                      masked.count)
 
 
 def mask_named_pairs_in_bytes(data: bytes) -> tuple[bytes, int]:

@@ -52,7 +52,8 @@ def shape(probe: str, pattern: str, before: int = 0) -> Rule:
 
 CREDENTIAL = r"(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"  # token characters with a digit among them
 PARAMETER_NAMES = (r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
-                   r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token")
+                   r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
+                   r"x-goog-signature|x-goog-credential")
 RULES = [
     # OpenAI (also sk-proj-, sk-admin-, sk-svcacct-), Anthropic (sk-ant-), OpenRouter, Cerebras (csk-); Stripe.
     shape(r"sk[-_]", r"(?:c?sk-[A-Za-z0-9_-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{16,})", 1),
@@ -92,7 +93,10 @@ RULES = [
     # A header line naming a secret, in text: `Authorization: Bearer x`, `x-api-key: "x"`, `x-auth-token=x`.
     Rule(r"auth", r"(?P<keep>(?i:authorization|auth-token)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?"
                   rf"(?:(?i:bearer|basic|token|digest){GAP})?){CREDENTIAL}", 6, lowercase=True),
-    Rule(r"api-key", r"(?P<keep>(?i:api-key)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)" + CREDENTIAL, 7, lowercase=True),
+    # `api-key.<key>` too: OpenAI's Realtime API takes a key as a WebSocket subprotocol, `openai-insecure-api-key.…`.
+    Rule(r"api-key", r"(?P<keep>(?i:api-key)(?:\\?[\"'])?\s*[:=.]\s*(?:\\?[\"'])?)" + CREDENTIAL, 7, lowercase=True),
+    # The user:password of a URL written in any text (a prompt, a tool call's `git clone`), the scheme kept.
+    Rule(r"://", r"(?P<keep>://)[^\s/@:'\"<>\\]+:[^\s/@'\"<>\\]+(?=@)"),
     # A URL parameter naming a secret, anywhere in text: `?key=…`, `&access_token=…`.
     *[Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
       for name in ("key", "token", "auth", "passw(?:or)?d", "secret", "sig", "signature", "credential")],

@@ -29,6 +29,27 @@ def mask_tokens_and_urls(text: str) -> str:
     return mask_text(text)[0]
 
 
+# A short flag whose value can be written in the same word (`-uuser:pass`, `-bsession=x`), as curl allows.
+SHORT_SECRET_FLAGS = {flag for flag in SECRET_FLAGS if len(flag) == 2}
+
+
+def attached_value(word: str) -> str | None:
+    """The secret in a flag written as one word: `--user=bob:pw`, `-ubob:pw`; None for any other word."""
+    flag, equals, value = word.partition("=")
+    if equals and value and flag in SECRET_FLAGS and flag.startswith("--"):
+        return value
+    if word[:2] in SHORT_SECRET_FLAGS and len(word) >= 6:  # shorter is more likely a bundle of flags (`-bn`)
+        return word[2:]
+    return None
+
+
+def mask_attached(word: str) -> str:
+    value = attached_value(word)
+    if value is None or value.startswith(REDACTED_PREFIX):
+        return word
+    return word[: len(word) - len(value)] + fingerprint(value)
+
+
 def mask_assignments(text: str) -> str:
     return SECRET_ASSIGNMENT.sub(lambda match: match.group(1) + fingerprint(match.group(2)), text)
 
@@ -43,6 +64,9 @@ def mask_command(command: str) -> str:
     for flag, value in zip(words, words[1:]):
         if flag in SECRET_FLAGS and value and not value.startswith(REDACTED_PREFIX):
             masked = masked.replace(value, fingerprint(value))
+    for word in words:
+        if mask_attached(word) != word:
+            masked = masked.replace(word, mask_attached(word))
     return masked
 
 
@@ -52,6 +76,6 @@ def mask_argv(argv: list[str]) -> list[str]:
         if hide_next and not argument.startswith(REDACTED_PREFIX):
             masked.append(fingerprint(argument))
         else:
-            masked.append(mask_assignments(mask_text(argument)[0]))
+            masked.append(mask_assignments(mask_text(mask_attached(argument))[0]))
         hide_next = argument in SECRET_FLAGS
     return masked

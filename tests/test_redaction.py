@@ -156,6 +156,31 @@ def test_secret_named_fields_at_any_depth_but_not_their_schemas_or_lookalike_nam
     assert body["password"] == "hunter2"  # the input is untouched
 
 
+def test_bodies_in_other_charsets_and_odd_bytes_are_masked():
+    document = {"input": f"key {SHAPES['openai-project']}", "api_key": "plain-wide-key"}
+    for charset in ("utf-16", "utf-16-le", "utf-32"):
+        wide = json.dumps(document).encode(charset)
+        masked = mask_body(wide, f"application/json; charset={charset}")
+        assert masked.count == 2 and json.loads(masked.data.decode(charset)) == \
+            {"input": f"key {fingerprint(SHAPES['openai-project'])}", "api_key": fingerprint("plain-wide-key")}
+    # Undeclared, but with a byte-order mark: found by it.
+    assert mask_body(json.dumps(document).encode("utf-16"), "application/json").count == 2
+    latin = mask_body(b"client_secret=plain-latin&name=caf\xe9", "application/x-www-form-urlencoded")
+    assert latin.data == f"client_secret={fingerprint('plain-latin')}&name=caf".encode() + b"\xe9"
+
+
+def test_url_passwords_in_text_and_keys_in_a_websocket_subprotocol():
+    masked, count = mask_text("run git clone https://alice:plain-pw@git.example.com/r.git; mail a@b.com; ssh://git@h")
+    assert masked == f"run git clone https://{fingerprint('alice:plain-pw')}@git.example.com/r.git; mail a@b.com; " \
+                     "ssh://git@h" and count == 1
+    assert mask_url("https://alice:plain-pw@h/")[0] == f"https://{fingerprint('alice:plain-pw')}@h/"  # the same mask
+    protocol = "realtime, openai-insecure-api-key.plainrealtime123, openai-beta.realtime-v1"
+    assert mask_header("sec-websocket-protocol", protocol) == (
+        f"realtime, openai-insecure-api-key.{fingerprint('plainrealtime123')}, openai-beta.realtime-v1", 1)
+    signed = mask_url("https://storage.googleapis.com/b/o?X-Goog-Credential=c%2F1&X-Goog-Signature=ab12cd34ef")[0]
+    assert "ab12cd34ef" not in signed and "c%2F1" not in signed
+
+
 def test_plural_names_and_lists_under_a_secret_name():
     body = {"api_keys": ["k1-plain", "k2-plain"], "passwords": "p-plain", "password": ["p1", {"hint": "h"}],
             "secrets": [{"name": "GITHUB"}], "max_tokens": [1, 2], "tokens": ["Hello", "world"], "keys": ["a", "b"]}
@@ -335,7 +360,8 @@ def escaped(secret: str, mask: int) -> str:
 
 @EXAMPLES
 @given(secret=secrets_of_every_shape, before=filler, after=filler, value=json_values, escapes=st.integers(0, 65535),
-       place=st.sampled_from(["value", "key", "deep", "text", "sse", "url", "header", "multipart", "binary", "gzip"]))
+       place=st.sampled_from(["value", "key", "deep", "text", "sse", "url", "header", "multipart", "binary", "gzip",
+                              "utf-16"]))
 def test_a_secret_is_masked_wherever_it_is_put(secret, before, after, value, escapes, place):
     text = f"{before} {secret} {after}"
     if place in ("value", "key", "deep"):
@@ -356,6 +382,9 @@ def test_a_secret_is_masked_wherever_it_is_put(secret, before, after, value, esc
     elif place == "multipart":
         raw = (b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\n' + text.encode() + b"\r\n--b--\r\n")
         output = mask_body(raw, "multipart/form-data; boundary=b").data
+    elif place == "utf-16":
+        raw = json.dumps({"input": text}).encode("utf-16")
+        output = mask_body(raw, "application/json; charset=utf-16").data.decode("utf-16").encode()
     elif place == "binary":
         output = mask_body(os.urandom(8) + text.encode() + b"\xff\xfe", "application/octet-stream").data
     else:

@@ -5,11 +5,16 @@ from probe.secrets import fingerprint, mask_argv, mask_command, redact_header
 
 def test_curl_style_command_secrets_are_masked():
     command = ("curl -H 'Authorization: Bearer plainsecret1' -H 'x-api-key: plainsecret2' -b 'session=plainsecret3' "
-               "-u me:plainsecret4 $PROBE_PROXY_URL/v1/x?api_key=plainsecret5")
+               "-u me:plainsecret4 $PROBE_PROXY_URL/v1/x?api_key=plainsecret5; curl -s -uuser:plainsecret6 "
+               "https://alice:plainsecret7@127.0.0.1:1/; curl --user=bob:plainsecret8 x; grep -bn x y")
     masked = mask_command(command)
-    for number in range(1, 6):
-        assert f"plainsecret{number}" not in masked
-    assert "curl" in masked and "$PROBE_PROXY_URL/v1/x" in masked
+    assert not [number for number in range(1, 9) if f"plainsecret{number}" in masked]
+    assert "curl" in masked and "$PROBE_PROXY_URL/v1/x" in masked and "grep -bn x y" in masked
+    # A flag and its value in one word, and a URL's user:password, each keep their own fingerprint.
+    assert f"-u{fingerprint('user:plainsecret6')}" in masked and f"--user={fingerprint('bob:plainsecret8')}" in masked
+    assert f"https://{fingerprint('alice:plainsecret7')}@127.0.0.1:1/" in masked
+    assert mask_argv(["curl", "-uuser:plainsecret6", "--user=bob:plainsecret8", "-bn"]) == \
+        ["curl", f"-u{fingerprint('user:plainsecret6')}", f"--user={fingerprint('bob:plainsecret8')}", "-bn"]
 
 
 def test_token_shapes_and_flags_in_argv():
