@@ -22,8 +22,9 @@ MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a
 # user:password would be dropped by it, and would put what may be a secret into its command line.
 UPSTREAM_URL = re.compile(r"^https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
 UPSTREAM_PROXY_URL = re.compile(r"^http://(?:[^/@\s]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
-# An environment variable's name as a shell writes it; a NUL cannot be passed to a process at all.
+# An environment variable's name as a shell writes it, and an HTTP header's name (RFC 9110's token).
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 def upstream_problem(url: str, proxy: bool = False) -> str | None:
@@ -178,10 +179,12 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         for name, value in agent.get(kind, {}).items():
             if not ENV_NAME.match(name):
                 raise check.fail(f"agent.{kind}", f"{name!r}: expected a variable name (letters, digits, _)")
-            if "\0" in value:
-                raise check.fail(f"agent.{kind}.{name}", "a value cannot hold a NUL character")
-    if "\0" in "".join(agent["command"]):
-        raise check.fail("agent.command", "an argument cannot hold a NUL character")
+    for index, header in enumerate(data.get("redact_headers", [])):
+        if not HEADER_NAME.match(header):
+            raise check.fail(f"redact_headers[{index}]", f"{header!r}: expected a header name")
+    nul = nul_location(data, "")
+    if nul is not None:  # no NUL can be passed to a process, in its argv or its environment
+        raise check.fail(nul, "cannot hold a NUL character")
     if "upstream_proxy" in data:
         problem = upstream_problem(data["upstream_proxy"], proxy=True)
         if problem:
@@ -207,6 +210,24 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         stall_timeout=float(data.get("stall_timeout", 300)),
         path=path,
     )
+
+
+def nul_location(value: object, where: str) -> str | None:
+    """Where the first string holding a NUL is, as `agent.env.A` or `agent.command[0]`; None if there is none."""
+    if isinstance(value, str):
+        return where if "\0" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            found = nul_location(key, inner) or nul_location(item, inner)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_location(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def known_targets() -> list[str]:
