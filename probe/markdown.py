@@ -12,17 +12,21 @@ through one of these helpers, each made for one context:
 - `text(text)`: prose, for words inside our own sentences (methods, event types, warnings). Raw HTML and
   autolinks cannot start (`<` and `>` become entities); links, images and reference definitions need `[`, which
   is escaped; so are emphasis, code, strikethrough, table pipes and `{` (Python-Markdown's attribute lists,
-  `{: onclick=…}`, would put attributes on the element). `&` is backslash-escaped, so a captured
-  `&lt;` shows as typed. What linkifiers (GFM autolinks, linkify-it) would turn into a non-http link is broken
+  `{: onclick=…}`, would put attributes on the element). `&` becomes `&amp;`, so a captured
+  `&lt;` shows as typed (a backslash would leave `&#` in the text, which makes Python-Markdown's HTML parser stop
+  recognising HTML blocks for the rest of the document). What linkifiers (GFM autolinks, linkify-it) would turn into a non-http link is broken
   up: a `:` before a non-space (`mailto:`, `ftp:`, `javascript:`), every `@` (e-mail addresses become
   `mailto:`) and the second `/` of `//` (protocol-relative links); what is left can only become an http(s)
   link (`example.com`), which is allowed. A leading `#`, `-`, `+`, `=` or `1.` that would start a block is
   escaped too, so that prose never starts a heading, list or rule, wherever a template places it.
 - `strong(text)`: prose in bold; blank text shows as `(blank)`, since `****` alone on a line is a rule.
-- `details(summary, *body)`: the summary sits in raw HTML, so it is HTML-escaped. Some renderers (Python-Markdown)
-  pass a whole `<details>` block through as raw HTML, code included: so in code spans and blocks a zero-width
-  space follows every `<` that could open a tag, a comment or a declaration (`<a`, `</`, `<!`, `<?`). It is
-  invisible, and no HTML parser reads `<` followed by it as markup. (Prose needs nothing: its `<` is `&lt;`.)
+- `details(summary, *body)`: the summary sits in raw HTML, so it is HTML-escaped, and a `]` that could close a
+  link's text becomes an entity. Some renderers (Python-Markdown) pass a whole `<details>` block through as raw
+  HTML, code included: so in code spans and blocks a zero-width space follows every `<` that could open a tag,
+  a comment or a declaration (`<a`, `</`, `<!`, `<?`), and every `&#` that could start a character reference (an unfinished
+  one, `&#…`, stops Python-Markdown's HTML parser, and every later `<details>` would be read as Markdown). It is
+  invisible, and no HTML parser reads `<` or `&` followed by it as markup. (Prose needs nothing: its `<` is
+  `&lt;` and its `&` is `&amp;`.)
 - `table(headers, rows)`: cells are Markdown as given (`inline(value)` for values), numbers as written, other
   text as prose, other values as JSON in a code span; pipes are escaped in every cell.
 Every one-line context (all but `code`) turns line breaks into spaces, so captured text can never end a
@@ -53,13 +57,14 @@ from typing import Any
 # CommonMark ends a line at \n, \r or \r\n; the others break lines in editors and in Python's splitlines.
 LINE_BREAKS = re.compile(r"\r\n?|[\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 PROSE_SPECIAL = re.compile(r"[\\`*~\[\]|<>&@{]|_+|:(?=\S)|(?<=/)/|" + LINE_BREAKS.pattern)
-PROSE_ENTITIES = {"<": "&lt;", ">": "&gt;"}
+PROSE_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 # What starts a heading, a list item, a setext underline or a rule at the start of a line (`*`, `_`, `>`, `` ` ``
 # and `~` are escaped everywhere already).
 BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}|[-+]|\d{1,9}[.)])(?=[ \t]|$)|[ \t]*[-=][-= \t]*$")
 
-# In code, where no escape works: `<` that could open markup gets a zero-width space after it.
-MARKUP_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+# In code, where no escape works: `<` that could open markup, and `&#` that could start a character reference,
+# get a zero-width space after them.
+MARKUP_OPEN = re.compile(r"<(?=[A-Za-z/!?])|&(?=#)")
 ZERO_WIDTH_SPACE = "\u200b"
 
 # Applied to captured text before it is escaped: the report's secret masking, or nothing.
@@ -145,7 +150,11 @@ def strong(value: str) -> Markdown:
 
 def no_markup(value: str) -> str:
     """Code text that no HTML parser can read as markup, looking the same (see the module docstring)."""
-    return MARKUP_OPEN.sub("<" + ZERO_WIDTH_SPACE, value) if "<" in value else value
+    return MARKUP_OPEN.sub(after_markup_opener, value) if "<" in value or "&#" in value else value
+
+
+def after_markup_opener(match: re.Match) -> str:
+    return match.group() + ZERO_WIDTH_SPACE
 
 
 def inline(value: str) -> Markdown:
@@ -180,12 +189,18 @@ def json_block(value: Any) -> Markdown:
     return code(PRETTY.encode(value), "json")
 
 
+LINK_CLOSE = re.compile(r"\](?=[(\[:])")
+
+
 def details(summary: str, *body: Markdown) -> Markdown:
     """A collapsed section. The summary is plain text (ours and captured alike), HTML-escaped on one line; the
     section ends with a blank line, so no line after it can be taken into its HTML block."""
     inner = "\n\n".join(part for part in body if part)
     summary = one_line(CAPTURE_MASK.get()(summary))
-    return Markdown(f"<details><summary>{html.escape(summary, quote=False)}</summary>\n\n"
+    # Should a previewer ever read the summary as Markdown, no link can form: a `]` that would close a link's
+    # text or start a reference (`](`, `][`, `]:`) becomes an entity.
+    summary = LINK_CLOSE.sub("&#93;", html.escape(summary, quote=False))
+    return Markdown(f"<details><summary>{summary}</summary>\n\n"
                     f"{inner}\n\n</details>\n")
 
 

@@ -50,6 +50,8 @@ PAYLOADS = [
     '<a href="javascript:alert(1)">x</a>', "[x](javascript:alert(1))", "![x](javascript:alert(1))",
     "<javascript:alert(1)>", "[x]: javascript:alert(1)", "\n[x]: javascript:alert(1)\n", "[x][x]", "[x]",
     "&lt;script&gt;alert(1)&lt;/script&gt;", "&#60;img src=x onerror=alert(1)&#62;", "&amp;",
+    # An unfinished character reference stops Python-Markdown's HTML parser for the rest of the document.
+    "&#", "&#x", "&#…", "&#;", "&#60", "&",
     "\n\n<div onclick=alert(1)>x</div>\n\n", "\r\r<iframe src=javascript:alert(1)>", "\r\n\r\n<svg onload=alert(1)>",
     "\r", "\n", "\u2028", "\x85", "```", "````\n<script>\n", "~~~", "\n~~~\n<img src=x onerror=alert(1)>\n", "`",
     "\\", "\\`", "|", "\\|", "mailto:a@b.example.com", "a@b.com", "xmpp:a@b.com", "ftp://evil.com/x", "//evil.com/x",
@@ -339,6 +341,18 @@ def test_each_position_shows_its_payload_escaped(tmp_path):
     inspect(report)
 
 
+def test_an_unfinished_character_reference_leaves_later_sections_collapsed():
+    """Python-Markdown's HTML parser stops at `&#` that starts no reference: every `<details>` after it would be
+    read as Markdown, and a link in its summary would become active."""
+    for payload in ("&#", "&#…", "&#x", "&#;"):
+        report = "\n\n".join([f"- {text(payload)} {inline(payload)}", code(payload, "text"),
+                                details(f"a {payload}", code(payload, "text")),
+                                details("[x](javascript:alert(1))", Markdown("body"))]) + "\n"
+        assert "&amp;#" in report and "&\u200b#" in report and "[x&#93;(javascript:alert(1))" in report
+        for inspector in inspect(report):
+            assert inspector.tags.count("details") == 2 and "a" not in inspector.tags
+
+
 def test_summaries_are_html_escaped_on_one_line():
     block = details('input[1] message user: </summary><script>x</script>\n\n<div onclick="x">', Markdown("body"))
     assert block.startswith("<details><summary>input[1] message user: &lt;/summary&gt;&lt;script&gt;x&lt;/script&gt;"
@@ -348,7 +362,7 @@ def test_summaries_are_html_escaped_on_one_line():
 
 @pytest.mark.parametrize(("captured", "escaped"), [
     ("gpt-5.1 output_text", "gpt-5.1 output_text"),  # identifiers stay readable
-    ("<script>&lt;", "&lt;script&gt;\\&lt;"),
+    ("<script>&lt;", "&lt;script&gt;&amp;lt;"),
     ("[x](javascript:alert(1)) ![i](x)", "\\[x\\](javascript\\:alert(1)) !\\[i\\](x)"),
     ("mailto:a@b.com //evil.com", "mailto\\:a\\@b.com /\\/evil.com"),
     ("*a* _b_ ~~c~~ `d` a|b \\", "\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\`d\\` a\\|b \\\\"),
