@@ -51,6 +51,9 @@ def shape(probe: str, pattern: str, before: int = 0) -> Rule:
 
 
 CREDENTIAL = r"(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"  # token characters with a digit among them
+QUOTE = r"\\?[\"']"  # a quote, perhaps escaped (JSON inside a JSON string)
+# What follows a secret's name in text: `": "`, `=`, `: ` …; a quoted name needs a quoted value.
+NAME_THEN_VALUE = rf"(?:{QUOTE}\s*[:=]\s*{QUOTE}|\s*[:=]\s*(?:{QUOTE})?)"
 PARAMETER_NAMES = (r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
                    r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
                    r"x-goog-signature|x-goog-credential")
@@ -91,10 +94,13 @@ RULES = [
     Rule(r"bearer", rf"(?P<keep>\b(?i:bearer){GAP}){CREDENTIAL}", lowercase=True),
     Rule(r"basic", rf"(?P<keep>\b(?i:basic){GAP})(?=[A-Za-z0-9+/=]{{16}})[A-Za-z0-9+/]+=*", lowercase=True),
     # A header line naming a secret, in text: `Authorization: Bearer x`, `x-api-key: "x"`, `x-auth-token=x`.
-    Rule(r"auth", r"(?P<keep>(?i:authorization|auth-token)(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?"
+    # After a quoted name the value must be quoted too: `"authorization": 12345678` is JSON, and an unquoted
+    # mask there would break it (secret-named fields with numbers are masked, quoted, by their name instead).
+    Rule(r"auth", rf"(?P<keep>(?i:authorization|auth-token){NAME_THEN_VALUE}"
                   rf"(?:(?i:bearer|basic|token|digest){GAP})?){CREDENTIAL}", 6, lowercase=True),
     # `api-key.<key>` too: OpenAI's Realtime API takes a key as a WebSocket subprotocol, `openai-insecure-api-key.…`.
-    Rule(r"api-key", r"(?P<keep>(?i:api-key)(?:\\?[\"'])?\s*[:=.]\s*(?:\\?[\"'])?)" + CREDENTIAL, 7, lowercase=True),
+    Rule(r"api-key", rf"(?P<keep>(?i:api-key){NAME_THEN_VALUE.replace('[:=]', '[:=.]')})" + CREDENTIAL, 7,
+         lowercase=True),
     # The user:password of a URL written in any text (a prompt, a tool call's `git clone`), the scheme kept.
     Rule(r"://", r"(?P<keep>://)[^\s/@:'\"<>\\]+:[^\s/@'\"<>\\]+(?=@)"),
     # A URL parameter naming a secret, anywhere in text: `?key=…`, `&access_token=…`.

@@ -410,3 +410,11 @@ def test_the_bundled_samples_hold_nothing_that_looks_like_a_secret():
                     assert mask_body(raw, "").count == 0, traffic
             for frame in entry.get("messages", []):
                 assert mask_body(json.dumps(frame["body"]).encode(), "").count == 0
+
+
+@pytest.mark.parametrize("body", [b'{"API-KEY":100000.0}', b'{"a":[{"api-key": 12345678}]}',
+                                  b'{"Authorization": 123456789}', b'{"x-auth-token":1e10}'])
+def test_a_number_under_a_secret_name_is_masked_and_the_json_stays_valid(body):
+    masked = redaction.mask_body(body, "application/json")
+    assert masked.parsed is not redaction.NOT_JSON and masked.count == 1
+    assert "[REDACTED sha256:" in json.dumps(json.loads(masked.data))
