@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from probe import cli
 from probe import markdown as md
@@ -25,9 +25,11 @@ from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.targets import Target, is_target_path, load_target
 from probe.progress import Progress
 from probe.traffic import Body, Exchange, iter_exchanges
+from probe.turns import TurnBuilder, turn_line
 
 GENERIC_RENDERER = "probe.renderers.generic"
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
+TURNS_FILE = "turns.jsonl"  # written beside the report: one line per exchange, in the conversation model
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 
 
@@ -244,8 +246,9 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
 
 
 def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
-                    redact: bool = True, progress=None) -> list[str]:
-    """Stream the report into `out`; return the warnings met while reading the capture.
+                    redact: bool = True, progress=None, turns: BinaryIO | None = None) -> list[str]:
+    """Stream the report into `out`, and each exchange's turn into `turns` (turns.jsonl) if given; return the
+    warnings met while reading the capture.
 
     The capture is read once, line by line, and the conversation log goes to a temporary file while the
     totals for the header are gathered, so memory stays flat however large the capture is.
@@ -262,7 +265,8 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
         # Captured text is masked where it enters the Markdown, so captures made with --keep-secrets or by
         # older tools are safe to share too.
         with md.masked_by(mask):
-            stream_report(out, traffic, renderer, manifest, extra_secrets, progress, totals, state, warnings)
+            stream_report(out, traffic, renderer, manifest, extra_secrets, progress, totals, state, warnings,
+                          turns, redact)
     finally:
         if collecting:
             gc.enable()
@@ -277,12 +281,15 @@ def remembered(mask):
 
 
 def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets, progress, totals: Totals,
-                  state: dict, warnings: list[str]) -> None:
+                  state: dict, warnings: list[str], turns: BinaryIO | None = None, redact: bool = True) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
+    builder = TurnBuilder(renderer) if turns is not None and hasattr(renderer, "read_request") else None
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)
+            if builder is not None:
+                turns.write(turn_line(builder.build(exchange, warnings), redact))
             text = "\n".join(render_exchange(exchange, renderer, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
         epilogue = getattr(renderer, "render_epilogue", None)
@@ -336,10 +343,11 @@ def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings
 
 
 def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
-                 redact: bool = True) -> tuple[str, list[str]]:
-    """The whole report as one string (for tests and small captures), and the warnings."""
+                 redact: bool = True, turns: BinaryIO | None = None) -> tuple[str, list[str]]:
+    """The whole report as one string (for tests and small captures), and the warnings; the turns go to
+    `turns`, if given."""
     out = io.StringIO()
-    warnings = write_report_to(out, traffic, renderer, manifest, extra_secrets, redact)
+    warnings = write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, turns=turns)
     return out.getvalue(), warnings
 
 
@@ -377,8 +385,10 @@ def write_report(traffic: Path, output: Path, target: Target | None, run: Path,
     renderer, extra_secrets = choose_renderer(target, manifest, warnings)
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
-        with private_replacement(output) as out:
-            warnings += write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress)
+        # The turns go beside the report: into the run folder, or wherever --output puts the report.
+        with private_replacement(output) as out, private_replacement(output.with_name(TURNS_FILE)) as turns:
+            warnings += write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress,
+                                        turns.buffer)
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
     finally:
@@ -396,6 +406,12 @@ def check_output(output: Path, traffic: Path) -> None:
         raise RunError(f"--output {output}: that name is a run's capture file; write the report elsewhere")
     if output.exists() and os.path.samefile(output, traffic):
         raise RunError(f"--output {output}: that is the capture itself (--input); write the report elsewhere")
+    if output.name == TURNS_FILE:
+        raise RunError(f"--output {output}: {TURNS_FILE} is written beside the report; name the report otherwise")
+    turns = output.with_name(TURNS_FILE)
+    if turns.exists() and os.path.samefile(turns, traffic):
+        raise RunError(f"--output {output}: {TURNS_FILE} is written beside the report, and that is the capture "
+                       "itself (--input); write the report elsewhere")
 
 
 def main(argv: list[str] | None = None) -> int:

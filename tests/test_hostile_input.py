@@ -1,5 +1,6 @@
 """Property tests: whatever a capture file holds, analyze never raises and reports every good exchange."""
 
+import io
 import json
 import os
 
@@ -9,7 +10,9 @@ from hypothesis import strategies as st
 from probe.analyze import build_report
 from probe.importer import import_renderer
 from probe.renderers import anthropic_messages
+from probe.conversation import Turn
 from probe.sse import Event
+from probe.turns import turn_line
 
 RENDERERS = [import_renderer("probe.renderers.openai_responses"), import_renderer("probe.renderers.generic"),
              anthropic_messages]
@@ -30,10 +33,17 @@ request_bodies = st.fixed_dictionaries({}, optional={
     "previous_response_id": scalars, "tools": json_values, "type": scalars})
 event_types = st.sampled_from(["response.created", "response.output_text.delta", "response.output_item.added",
                                "response.output_item.done", "response.function_call_arguments.delta",
-                               "response.completed", "response.failed", "error", "surprise", 3])
+                               "response.function_call_arguments.done", "response.output_text.done",
+                               "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done",
+                               "response.custom_tool_call_input.done", "response.completed", "response.failed",
+                               "response.incomplete", "error", "surprise", 3])
 events = st.fixed_dictionaries({"type": event_types}, optional={
-    "delta": scalars, "item_id": scalars, "item": items | json_values, "response": json_values | st.fixed_dictionaries(
-        {}, optional={"id": scalars, "usage": json_values, "output": st.lists(items, max_size=3)})})
+    "delta": scalars, "item_id": scalars, "item": items | json_values, "text": scalars, "name": scalars,
+    "call_id": scalars, "arguments": scalars | json_values, "input": scalars, "output_index": json_values,
+    "content_index": json_values, "summary_index": json_values,
+    "response": json_values | st.fixed_dictionaries({}, optional={
+        "id": scalars, "status": scalars, "usage": json_values, "output": st.lists(items, max_size=3) | json_values,
+        "incomplete_details": json_values, "error": json_values})})
 
 
 def sse_text(event_list, garbage):
@@ -80,9 +90,14 @@ def test_analyze_never_raises_and_keeps_every_good_exchange(tmp_path_factory, go
         content = content[:-1]  # no newline after the last line, as after a kill
     traffic = tmp_path_factory.mktemp("hostile") / "traffic.jsonl"
     traffic.write_bytes(content)
-    report, warnings = build_report(traffic, renderer, None)
+    turns = io.BytesIO()
+    report, warnings = build_report(traffic, renderer, None, turns=turns)
     headings = [line for line in report.splitlines() if line.startswith("### #")]
     assert len(headings) >= len(good)  # garbage that happens to parse may add exchanges, never remove them
+    # Every exchange of the report is a turn too, written as one JSON line.
+    written = [json.loads(line) for line in turns.getvalue().splitlines()]
+    assert [turn["number"] for turn in written] == list(range(1, len(headings) + 1))
+    assert not [warning for warning in warnings if "the reader failed" in warning]
     assert len(headings) + len([w for w in warnings if "skipped" in w]) == len([line for line in lines if line[1].strip()])
 
 
@@ -94,8 +109,12 @@ def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
     line = '{"schema":1,"kind":"http","request":{"method":"POST","url":"http://x/","body":%s,"body_format":"json"}}'
     traffic = tmp_path_factory.mktemp("deep") / "traffic.jsonl"
     traffic.write_text(line % deep + "\n" + line % body + "\n")
-    report, warnings = build_report(traffic, RENDERERS[0], None)
+    turns = io.BytesIO()
+    report, warnings = build_report(traffic, RENDERERS[0], None, turns=turns)
     assert "### #1" in report
+    written = [json.loads(line) for line in turns.getvalue().splitlines()]
+    assert len(written) == report.count("\n### #")  # the deep line is a turn too, unless it could not be read
+    assert written[-1]["input"][0]["parts"][0]["text"] == "x" * size
     assert "x" * min(size, 1000) in report
 
 
@@ -128,13 +147,21 @@ messages_events = st.fixed_dictionaries({"type": st.sampled_from([
 @EXAMPLES
 @given(turns=st.lists(st.tuples(messages_bodies, st.lists(messages_events, max_size=8) | json_values), max_size=4))
 def test_messages_renderer_never_raises_on_odd_shapes(turns):
-    """Stricter than the report test, which would show a failing renderer's input raw: this one must not fail."""
+    """Stricter than the report test, which would show a failing renderer's input raw: this one must not fail,
+    nor may its reader, whose turns are then written as JSON."""
     state = {}
     for number, (body, answer) in enumerate(turns, start=1):
+        turn = Turn(number=number, line=number, kind="http", proxy="p", method="POST", path="/", status=200,
+                    complete=True, api=anthropic_messages.API)
         anthropic_messages.render_request(body, f"#{number}", state)
+        anthropic_messages.read_request(body, turn)
         if isinstance(answer, list) and all(isinstance(event, dict) for event in answer):
             events = [Event(str(event.get("type")), event) for event in answer]
             anthropic_messages.render_response(events, None, f"#{number}", state)
+            anthropic_messages.read_response(events, None, turn)
         else:
             anthropic_messages.render_response(None, answer, f"#{number}", state)
+            anthropic_messages.read_response(None, answer, turn)
+        anthropic_messages.history_key(turn.input[0]) if turn.input else None
+        assert json.loads(turn_line(turn))["number"] == number
     anthropic_messages.render_epilogue(state)

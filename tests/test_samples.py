@@ -1,5 +1,7 @@
-"""Re-analysing each bundled sample reproduces its committed report (apart from the generated-at line)."""
+"""Re-analysing each bundled sample reproduces its committed report (apart from the generated-at line) and
+turns.jsonl."""
 
+import io
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,8 @@ def test_sample_report_is_reproduced(sample):
     manifest = read_manifest(sample)
     choice_warnings = []
     renderer, extra_secrets = choose_renderer(None, manifest, choice_warnings)  # the manifest names a target
-    report, warnings = build_report(sample / "traffic.jsonl", renderer, manifest, extra_secrets)
+    turns = io.BytesIO()
+    report, warnings = build_report(sample / "traffic.jsonl", renderer, manifest, extra_secrets, turns=turns)
     assert warnings == choice_warnings == []
     assert without_generated_at(report) == without_generated_at((sample / "report.md").read_text())
+    assert turns.getvalue() == (sample / "turns.jsonl").read_bytes()

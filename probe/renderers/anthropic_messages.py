@@ -7,6 +7,11 @@ from probe.dedupe import History, carried_summary, config_lines, listing_once, t
 from probe.markdown import (Markdown, Rendered, code, compact, details, first_line, inline, json_block, strong, table,
                             tally)
 from probe.sse import Event
+from probe.readers import anthropic_messages as reader
+
+# The conversation model of each exchange comes from this API's reader: turns.jsonl and the diff use it.
+API, PROVIDER, history_key = reader.API, reader.PROVIDER, reader.history_key
+read_request, read_response = reader.read_request, reader.read_response
 
 # Request fields shown in their own sections rather than in the config list.
 SECTION_FIELDS = {"system", "messages", "tools"}

@@ -5,6 +5,10 @@ from typing import Any
 
 from probe.markdown import Markdown, Rendered, details, json_block, tally
 from probe.sse import Event
+from probe.readers import generic as reader
+
+# The conversation model of each exchange comes from this API's reader: turns.jsonl and the diff use it.
+API, PROVIDER, read_request, read_response = reader.API, reader.PROVIDER, reader.read_request, reader.read_response
 
 
 def render_request(body: Any, label: str, state: dict) -> Rendered:

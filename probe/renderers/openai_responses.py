@@ -8,6 +8,10 @@ from probe.dedupe import (Carried, History, RecentResponses, carried_summary, co
                           text_once)
 from probe.markdown import Markdown, Rendered, code, compact, details, first_line, inline, json_block, table, tally
 from probe.sse import Event
+from probe.readers import openai_responses as reader
+
+# The conversation model of each exchange comes from this API's reader: turns.jsonl and the diff use it.
+API, PROVIDER, read_request, read_response = reader.API, reader.PROVIDER, reader.read_request, reader.read_response
 
 # Request fields shown in their own sections rather than in the config list.
 SECTION_FIELDS = {"input", "instructions", "tools", "client_metadata"}

@@ -1,0 +1,156 @@
+"""The API-neutral record of one exchange: what every output (report, turns.jsonl, diff) is written from.
+
+Each API's reader (in the module a target names as its renderer) fills these from a request and a response;
+outputs read only these classes. A message is a role plus typed parts, as in OpenTelemetry's GenAI
+conventions, so an export is a mapping and not a translation. Nothing the reader does not understand is
+dropped: it stays raw, in `Part.raw` (kind `other`), an item's or block's `metadata`, or `Turn.unknown`.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA = 1  # of turns.jsonl; raised when a field changes meaning or goes away (new fields keep it)
+PART_KINDS = ("text", "image", "reasoning", "tool_call", "tool_result", "other")
+
+
+@dataclass
+class Part:
+    """One piece of a message: its kind, as this model names it, and the API's own type as sent."""
+
+    kind: str  # one of PART_KINDS
+    type: str  # the API's name for it, e.g. input_text, tool_use, summary_text
+    text: str | None = None  # text, reasoning, a tool result's text
+    name: str | None = None  # a tool call's tool
+    call_id: str | None = None  # a tool call's id, or the call a result answers
+    arguments: Any = None  # a tool call's input: parsed when it is JSON, else as sent
+    is_error: bool | None = None  # a tool result's flag, when the API sends one
+    raw: Any = None  # what the part held that the fields above do not (an image's source, an unknown part)
+
+
+@dataclass
+class Item:
+    """One input or output item: a message, or an API item such as a tool call, reasoning or a tool list."""
+
+    type: str  # as sent: message, function_call, reasoning, tool_use…
+    role: str | None = None
+    id: str | None = None
+    parts: list[Part] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)  # every other field of the item, as sent
+
+
+@dataclass
+class TextBlock:
+    """One block of system instructions, with its boundary and id kept."""
+
+    text: str
+    role: str = "system"  # system, developer, instructions
+    type: str = "text"
+    id: str | None = None
+    metadata: dict = field(default_factory=dict)  # e.g. a cache marker
+
+
+@dataclass
+class Tool:
+    """One declared tool, with a hash of the tool as sent, so that two runs can tell what changed."""
+
+    name: str
+    namespace: str = ""
+    type: str | None = None  # as sent; None when the API sent no type
+    description: str = ""
+    schema: Any = None
+    hash: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class Usage:
+    """Token counts in the API's own kinds, and normalised (None where the API does not say)."""
+
+    raw: dict
+    input: int | None = None  # all input tokens, cached ones included
+    output: int | None = None
+    cache_read: int | None = None
+    cache_write: int | None = None
+    reasoning: int | None = None
+
+
+@dataclass
+class Timing:
+    start: float | None = None  # seconds since the epoch
+    ttfb_ms: float | None = None
+    duration_ms: float | None = None
+
+
+@dataclass
+class Carried:
+    """How much of this request's history an earlier exchange already held."""
+
+    items: int  # leading input items, or items of the context continued by id
+    source: int  # the earlier exchange's number
+    by: str  # prefix (the history was re-sent) or previous_response_id (the server kept it)
+
+
+@dataclass
+class Turn:
+    """Everything one exchange says about the conversation, plus where and when it happened."""
+
+    number: int
+    line: int
+    kind: str  # http or websocket
+    proxy: str
+    method: str
+    path: str
+    status: int | None
+    complete: bool
+    api: str  # the reader's name for the API, e.g. openai.responses
+    provider: str | None = None
+    model: str | None = None
+    config: dict = field(default_factory=dict)  # every request field that is not one of the sections below
+    system: list[TextBlock] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
+    input: list[Item] = field(default_factory=list)
+    output: list[Item] = field(default_factory=list)
+    usage: Usage | None = None
+    stop_reason: str | None = None
+    response_id: str | None = None
+    previous_response_id: str | None = None
+    timing: Timing = field(default_factory=Timing)
+    carried: Carried | None = None
+    events: dict[str, int] = field(default_factory=dict)  # stream event types, counted
+    request_bytes: int = 0
+    response_bytes: int = 0
+    errors: list = field(default_factory=list)  # error objects the API sent, as sent
+    unrecognised: list[str] = field(default_factory=list)  # kinds the reader did not know, e.g. "event x.y"
+    unknown: list[dict] = field(default_factory=list)  # {"where", "raw"}: payloads not understood nor kept above
+
+    def to_json(self) -> dict:
+        return {"schema": SCHEMA, **asdict(self)}
+
+
+def tool_hash(tool: Any) -> str:
+    """A stable short hash of a tool as sent: its JSON with sorted keys, so key order does not count."""
+    text = json.dumps(tool, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def integer(value: Any) -> int | None:
+    """A token count as an int, or None for anything else (counts come from untrusted captures)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def read_model_and_config(body: Any, turn: Turn, sections: set[str]) -> bool:
+    """The model, and as config every top-level field without a section of its own; False (the body kept raw)
+    when the body is not an object."""
+    if not isinstance(body, dict):
+        turn.unrecognised.append("request body that is not an object")
+        turn.unknown.append({"where": "request body", "raw": body})
+        return False
+    turn.model = text_or_none(body.get("model"))
+    turn.config = {key: value for key, value in body.items() if key not in sections}
+    return True

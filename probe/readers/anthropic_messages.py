@@ -1,0 +1,211 @@
+"""Reads Anthropic Messages API requests and responses (streamed SSE or JSON, count_tokens too) into the model."""
+
+import json
+from typing import Any
+
+from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
+                                text_or_none, tool_hash)
+from probe.sse import Event
+
+API = "anthropic.messages"
+PROVIDER = "anthropic"
+SECTION_FIELDS = {"system", "messages", "tools", "model"}
+TOOL_CALLS = {"tool_use", "server_tool_use"}
+KNOWN_EVENTS = {"message_start", "content_block_start", "content_block_delta", "content_block_stop",
+                "message_delta", "message_stop", "ping", "error"}
+DELTA_FIELDS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
+
+
+def as_blocks(content: Any) -> list:
+    """Content as a list of blocks: the API also takes a plain string, which is one text block."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return content if isinstance(content, list) else []
+
+
+# Requests ----------------------------------------------------------------------------------------
+
+
+def read_request(body: Any, turn: Turn) -> None:
+    if not read_model_and_config(body, turn, SECTION_FIELDS):
+        return
+    for index, block in enumerate(as_blocks(body.get("system"))):
+        if isinstance(block, dict) and isinstance(block.get("text"), str):
+            rest = {key: value for key, value in block.items() if key not in ("type", "text")}
+            turn.system.append(TextBlock(block["text"], type=str(block.get("type", "text")), id=f"system[{index}]",
+                                         metadata=rest))
+        else:
+            turn.unrecognised.append("system block that is not text")
+            turn.unknown.append({"where": f"system[{index}]", "raw": block})
+    tools = body.get("tools")
+    turn.tools = [read_tool(tool) for tool in tools] if isinstance(tools, list) else []
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else []:
+        turn.input.append(read_message(message, turn))
+
+
+def read_tool(tool: Any) -> Tool:
+    if not isinstance(tool, dict):
+        return Tool(name="?", hash=tool_hash(tool), metadata={"raw": tool})
+    known = {"name", "type", "description", "input_schema"}
+    return Tool(name=str(tool.get("name", "?")), type=text_or_none(tool.get("type")),
+                description=str(tool.get("description") or ""), schema=tool.get("input_schema"), hash=tool_hash(tool),
+                metadata={key: value for key, value in tool.items() if key not in known})
+
+
+def read_message(message: Any, turn: Turn) -> Item:
+    if not isinstance(message, dict):
+        turn.unrecognised.append(f"message that is {type(message).__name__}")
+        return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)])
+    return Item(type="message", role=text_or_none(message.get("role")), id=text_or_none(message.get("id")),
+                parts=[read_block(block, turn) for block in as_blocks(message.get("content"))],
+                metadata={key: value for key, value in message.items() if key not in ("role", "content", "id")})
+
+
+def read_block(block: Any, turn: Turn) -> Part:
+    """One content block as a part; the fields a part has no place for (cache markers, citations, a thinking
+    block's signature) stay in `raw`."""
+    if not isinstance(block, dict):
+        turn.unrecognised.append(f"content block that is {type(block).__name__}")
+        return Part("other", type(block).__name__, raw=block)
+    kind = str(block.get("type", "?"))
+
+    def rest(*used: str) -> dict | None:
+        left = {key: value for key, value in block.items() if key not in ("type", *used)}
+        return left or None
+
+    if kind == "text":
+        return Part("text", kind, text=str(block.get("text", "")), raw=rest("text"))
+    if kind == "image":
+        return Part("image", kind, raw=rest())
+    if kind in TOOL_CALLS:
+        return Part("tool_call", kind, name=text_or_none(block.get("name")), call_id=text_or_none(block.get("id")),
+                    arguments=block.get("input"), raw=rest("name", "id", "input"))
+    if kind == "tool_result":
+        content = block.get("content")
+        texts = [str(part.get("text", "")) for part in as_blocks(content)
+                 if isinstance(part, dict) and part.get("type") == "text"]
+        others = [part for part in as_blocks(content) if not (isinstance(part, dict) and part.get("type") == "text")]
+        is_error = block.get("is_error")
+        extra = rest("content", "tool_use_id", "is_error") or {}
+        if others:
+            extra["content"] = others  # images and other blocks in a result, as sent
+        return Part("tool_result", kind, text="\n\n".join(texts), call_id=text_or_none(block.get("tool_use_id")),
+                    is_error=is_error if isinstance(is_error, bool) else None, raw=extra or None)
+    if kind == "thinking":
+        return Part("reasoning", kind, text=str(block.get("thinking", "")), raw=rest("thinking"))
+    if kind == "redacted_thinking":
+        return Part("reasoning", kind, raw=rest())
+    if kind != "document":
+        turn.unrecognised.append(f"content block {kind}")
+    return Part("other", kind, raw=block)
+
+
+def history_key(item: Item) -> Any:
+    """An item as compared for carried-over history: agents move cache markers to the newest message on every
+    request, which alone must not make an old message look new."""
+    return (item.type, item.role, [
+        (part.kind, part.type, part.text, part.name, part.call_id, part.arguments, part.is_error,
+         ({key: value for key, value in part.raw.items() if key != "cache_control"} or None)
+         if isinstance(part.raw, dict) else part.raw)
+        for part in item.parts])
+
+
+# Responses ---------------------------------------------------------------------------------------
+
+
+def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
+    if events is not None:
+        read_stream(events, turn)
+    elif isinstance(body, dict) and body.get("type") == "message":
+        read_answer(body, as_blocks(body.get("content")), body.get("usage"), turn)
+    elif isinstance(body, dict) and set(body) - {"context_management"} == {"input_tokens"}:
+        turn.usage = Usage(raw=body, input=integer(body["input_tokens"]))  # count_tokens
+    elif isinstance(body, dict) and body.get("type") == "error":
+        turn.errors.append(body.get("error"))
+    elif body is not None:
+        turn.unknown.append({"where": "response body", "raw": body})
+
+
+def read_stream(events: list[Event], turn: Turn) -> None:
+    blocks: dict[Any, dict] = {}  # by index, as content_block_start gave them
+    pieces: dict[Any, list[str]] = {}
+    signatures: dict[Any, str] = {}
+    message: dict = {}
+    usage: dict = {}
+    for event in events:
+        data = event.data if type(event.data) is dict else {}
+        kind = data.get("type") or event.name or "(untyped)"
+        kind = kind if type(kind) is str else str(kind)
+        turn.events[kind] = turn.events.get(kind, 0) + 1
+        index = data.get("index") if isinstance(data.get("index"), (int, str)) else None
+        if kind == "content_block_delta":
+            delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
+            field = DELTA_FIELDS.get(delta.get("type"))
+            if field:
+                pieces.setdefault(index, []).append(str(delta.get(field, "")))
+                blocks.setdefault(index, {"type": {"partial_json": "tool_use"}.get(field, field)})
+            elif delta.get("type") == "signature_delta":
+                signatures[index] = signatures.get(index, "") + str(delta.get("signature", ""))
+            elif delta.get("type") == "citations_delta":
+                blocks.setdefault(index, {"type": "text"}).setdefault("citations", []).append(delta.get("citation"))
+            else:
+                turn.unrecognised.append(f"delta {delta.get('type')}")
+                turn.unknown.append({"where": f"delta {delta.get('type')}", "raw": delta})
+        elif kind == "content_block_start" and isinstance(data.get("content_block"), dict):
+            blocks[index] = dict(data["content_block"])
+        elif kind == "message_start" and isinstance(data.get("message"), dict):
+            message = dict(data["message"])
+            usage.update(message.get("usage") if isinstance(message.get("usage"), dict) else {})
+        elif kind == "message_delta":
+            message.update(data.get("delta") if isinstance(data.get("delta"), dict) else {})
+            # message_delta's usage is cumulative: its counts replace those of message_start.
+            usage.update(data.get("usage") if isinstance(data.get("usage"), dict) else {})
+        elif kind == "error":
+            turn.errors.append(data.get("error", data))
+        elif kind not in KNOWN_EVENTS and turn.events[kind] == 1:
+            turn.unrecognised.append(f"event {kind}")
+            turn.unknown.append({"where": f"event {kind}", "raw": event.data})
+    content = [assemble(blocks[index], pieces.get(index, []), signatures.get(index)) for index in blocks]
+    read_answer(message, content, usage or None, turn)
+
+
+def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
+    """A content block as the stream built it, tool input parsed from its JSON pieces."""
+    block = dict(block)
+    joined = "".join(pieces)
+    if block.get("type") == "text":
+        block["text"] = str(block.get("text") or "") + joined
+    elif block.get("type") == "thinking":
+        block["thinking"] = str(block.get("thinking") or "") + joined
+    elif block.get("type") in TOOL_CALLS and joined:
+        try:
+            block["input"] = json.loads(joined)
+        except ValueError:
+            block["input"] = joined  # cut off mid-way, or not JSON: kept as it arrived
+    if signature is not None:
+        block["signature"] = str(block.get("signature") or "") + signature
+    return block
+
+
+def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
+    turn.response_id = text_or_none(message.get("id"))
+    turn.model = turn.model or text_or_none(message.get("model"))
+    turn.stop_reason = text_or_none(message.get("stop_reason"))
+    if message or content:
+        rest = {key: value for key, value in message.items()
+                if key not in ("id", "type", "role", "content", "model", "stop_reason", "usage")}
+        turn.output.append(Item(type="message", role=text_or_none(message.get("role")) or "assistant",
+                                id=turn.response_id, parts=[read_block(block, turn) for block in content],
+                                metadata=rest))
+    if isinstance(usage, dict):
+        turn.usage = usage_of(usage)
+
+
+def usage_of(usage: dict) -> Usage:
+    """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up."""
+    plain, write, read = (integer(usage.get(name)) for name in
+                          ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+    total = None if plain is None and write is None and read is None else (plain or 0) + (write or 0) + (read or 0)
+    return Usage(raw=usage, input=total, output=integer(usage.get("output_tokens")), cache_read=read,
+                 cache_write=write)

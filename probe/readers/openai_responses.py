@@ -1,0 +1,297 @@
+"""Reads OpenAI Responses API requests and responses (HTTP+SSE and WebSocket) into the conversation model."""
+
+import json
+from typing import Any
+
+from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
+                                text_or_none, tool_hash)
+from probe.sse import Event
+
+API = "openai.responses"
+PROVIDER = "openai"
+SECTION_FIELDS = {"input", "instructions", "tools", "model", "previous_response_id"}
+TEXT_PARTS = {"input_text", "output_text", "text", "summary_text", "reasoning_text"}
+TOOL_CALLS = {"function_call": "arguments", "custom_tool_call": "input"}
+TOOL_RESULTS = {"function_call_output", "custom_tool_call_output"}
+FINAL_EVENTS = {"response.completed", "response.failed", "response.incomplete"}
+KNOWN_EVENTS = FINAL_EVENTS | {
+    "response.created", "response.in_progress", "response.queued", "response.output_item.added",
+    "response.output_item.done", "response.content_part.added", "response.content_part.done",
+    "response.output_text.delta", "response.output_text.done", "response.output_text.annotation.added",
+    "response.refusal.delta", "response.refusal.done", "response.function_call_arguments.delta",
+    "response.function_call_arguments.done", "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done", "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done", "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done", "response.reasoning_text.delta", "response.reasoning_text.done",
+    "error", "[DONE]",
+}
+SYSTEM_ROLES = {"system", "developer"}
+
+
+# Requests ----------------------------------------------------------------------------------------
+
+
+def read_request(body: Any, turn: Turn) -> None:
+    if not read_model_and_config(body, turn, SECTION_FIELDS):
+        return
+    turn.previous_response_id = text_or_none(body.get("previous_response_id"))
+    if isinstance(body.get("instructions"), str):
+        turn.system.append(TextBlock(body["instructions"], role="instructions", type="instructions"))
+    turn.tools += read_tools(body.get("tools"))
+    items = body.get("input")
+    if isinstance(items, str):  # the API's shorthand for one user message
+        items = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": items}]}]
+    for index, raw in enumerate(items if isinstance(items, list) else []):
+        item = read_item(raw, turn)
+        turn.input.append(item)
+        if item.type == "additional_tools" and isinstance(raw, dict):
+            turn.tools += read_tools(raw.get("tools"))
+        if item.role in SYSTEM_ROLES:
+            turn.system += instruction_blocks(item, index)
+
+
+def instruction_blocks(item: Item, index: int) -> list[TextBlock]:
+    """A system or developer message's text parts as instruction blocks, each with the kind the agent gave it
+    (codex names them in `content_item_kinds`, one per part)."""
+    passthrough = item.metadata.get("internal_chat_message_metadata_passthrough")
+    kinds = passthrough.get("content_item_kinds") if isinstance(passthrough, dict) else None
+    blocks = []
+    for position, part in enumerate(item.parts):
+        if part.kind != "text":
+            continue
+        metadata = {}
+        if isinstance(kinds, list) and position < len(kinds):
+            metadata["kind"] = kinds[position]
+        block_id = f"{item.id or f'input[{index}]'}#{position}"
+        blocks.append(TextBlock(part.text or "", role=item.role or "system", type=part.type, id=block_id,
+                                metadata=metadata))
+    return blocks
+
+
+def read_tools(tools: Any, namespace: str = "") -> list[Tool]:
+    """Declared tools, descending into namespaces (codex groups its tools so)."""
+    found = []
+    for tool in tools if isinstance(tools, list) else []:
+        if not isinstance(tool, dict):
+            found.append(Tool(name="?", namespace=namespace, hash=tool_hash(tool), metadata={"raw": tool}))
+        elif tool.get("type") == "namespace":
+            found += read_tools(tool.get("tools"), str(tool.get("name", "")))
+        else:
+            schema = tool.get("parameters", tool.get("format"))
+            known = {"name", "type", "description", "parameters", "format"}
+            found.append(Tool(name=str(tool.get("name") or tool.get("type") or "?"), namespace=namespace,
+                              type=text_or_none(tool.get("type")), description=str(tool.get("description") or ""),
+                              schema=schema, hash=tool_hash(tool),
+                              metadata={key: value for key, value in tool.items() if key not in known}))
+    return found
+
+
+def read_item(raw: Any, turn: Turn) -> Item:
+    """One input or output item; its fields not read into parts stay in `metadata`, as sent."""
+    if not isinstance(raw, dict):
+        turn.unrecognised.append(f"item that is {type(raw).__name__}")
+        return Item(type="(not an object)", parts=[Part("other", type(raw).__name__, raw=raw)])
+    kind = str(raw.get("type", "message"))
+    item = Item(type=kind, role=text_or_none(raw.get("role")), id=text_or_none(raw.get("id")))
+    used = {"type", "role", "id"}
+    if kind == "message":
+        item.parts = read_content(raw.get("content"), turn)
+        used.add("content")
+    elif kind == "reasoning":
+        for field in ("summary", "content"):
+            for part in raw.get(field) or [] if isinstance(raw.get(field), list) else []:
+                item.parts.append(Part("reasoning", str(part.get("type", "")) if isinstance(part, dict) else "",
+                                       text=str(part.get("text", "")) if isinstance(part, dict) else None,
+                                       raw=None if isinstance(part, dict) else part))
+            used.add(field)
+    elif kind in TOOL_CALLS:
+        field = TOOL_CALLS[kind]
+        item.parts = [Part("tool_call", kind, name=text_or_none(raw.get("name")),
+                           call_id=text_or_none(raw.get("call_id")), arguments=parsed(raw.get(field)))]
+        used |= {"name", "call_id", field}
+    elif kind in TOOL_RESULTS:
+        output = raw.get("output")
+        text = output if isinstance(output, str) else None
+        item.parts = [Part("tool_result", kind, text=text, call_id=text_or_none(raw.get("call_id")),
+                           raw=None if isinstance(output, str) else output)]
+        used |= {"call_id", "output"}
+    elif kind == "additional_tools":
+        tools = raw.get("tools")
+        item.metadata["declares_tools"] = len(tools) if isinstance(tools, list) else 0  # read into Turn.tools
+        used.add("tools")
+    elif kind not in ("configuration_update",):
+        turn.unrecognised.append(f"item {kind}")
+    item.metadata.update({key: value for key, value in raw.items() if key not in used})
+    return item
+
+
+def read_content(content: Any, turn: Turn) -> list[Part]:
+    """A message's content parts, each kept with its boundary; unknown parts are kept raw and counted."""
+    if isinstance(content, str):
+        return [Part("text", "text", text=content)]
+    parts = []
+    for part in content if isinstance(content, list) else []:
+        kind = str(part.get("type", "")) if isinstance(part, dict) else ""
+        if kind in TEXT_PARTS and isinstance(part.get("text"), str):
+            rest = {key: value for key, value in part.items() if key not in ("type", "text")}
+            parts.append(Part("text", kind, text=part["text"], raw=rest or None))
+        elif kind == "input_image":
+            parts.append(Part("image", kind, raw={key: value for key, value in part.items() if key != "type"}))
+        elif kind == "input_file":
+            parts.append(Part("other", kind, raw={key: value for key, value in part.items() if key != "type"}))
+        else:
+            turn.unrecognised.append(f"content part {kind or type(part).__name__}")
+            parts.append(Part("other", kind or type(part).__name__, raw=part))
+    return parts
+
+
+def parsed(arguments: Any) -> Any:
+    """Tool arguments parsed when they are a JSON string (as the API sends them), else as sent."""
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments
+
+
+# Responses ---------------------------------------------------------------------------------------
+
+
+def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
+    if events is None:
+        if isinstance(body, dict) and body.get("object") == "response":
+            read_final(body, turn, [])
+        elif isinstance(body, dict) and "error" in body:
+            turn.errors.append(body["error"])
+        elif body is not None:
+            turn.unknown.append({"where": "response body", "raw": body})
+        return
+    stream = Stream()
+    final = None
+    for event in events:
+        data = event.data if type(event.data) is dict else {}
+        kind = data.get("type") or event.name or (event.data if event.data == "[DONE]" else "(untyped)")
+        kind = kind if type(kind) is str else str(kind)
+        turn.events[kind] = turn.events.get(kind, 0) + 1
+        if kind not in KNOWN_EVENTS:
+            if turn.events[kind] == 1:  # one example of each kind: its payload is what a reader needs to see
+                turn.unrecognised.append(f"event {kind}")
+                turn.unknown.append({"where": f"event {kind}", "raw": event.data})
+            continue
+        if kind in FINAL_EVENTS and isinstance(data.get("response"), dict):
+            final = data["response"]
+        elif kind == "response.created" and isinstance(data.get("response"), dict):
+            turn.response_id = text_or_none(data["response"].get("id"))
+        elif kind == "error":
+            turn.errors.append(data.get("error", data))
+        else:
+            stream.add(kind, data)
+    assembled = [read_item(item, turn) for item in stream.items()]
+    if final is not None:
+        read_final(final, turn, assembled)
+    else:
+        turn.output = assembled
+
+
+class Stream:
+    """Builds output items from whichever way the stream delivers them: whole items (`output_item.done`),
+    `*.done` events, or deltas alone (a capture cut off, or an older API that sent no items)."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.whole: dict[str, dict] = {}  # output_item.done
+        self.started: dict[str, dict] = {}  # output_item.added
+        self.texts: dict[str, dict[Any, list[str]]] = {}  # by item, then content index: deltas
+        self.texts_done: dict[str, dict[Any, str]] = {}
+        self.summaries: dict[str, dict[Any, list[str]]] = {}
+        self.summaries_done: dict[str, dict[Any, str]] = {}
+        self.arguments: dict[str, list[str]] = {}
+        self.calls_done: dict[str, dict] = {}  # function_call_arguments.done, with name and call_id when sent
+
+    def key(self, data: dict) -> str:
+        item = data.get("item") if isinstance(data.get("item"), dict) else {}
+        key = str(data.get("item_id") or item.get("id") or f"output[{position(data, 'output_index')}]")
+        if key not in self.order:
+            self.order.append(key)
+        return key
+
+    def add(self, kind: str, data: dict) -> None:
+        if kind in ("response.output_item.added", "response.output_item.done"):
+            if isinstance(data.get("item"), dict):
+                (self.whole if kind.endswith("done") else self.started)[self.key(data)] = data["item"]
+        elif kind == "response.output_text.delta":
+            self.texts.setdefault(self.key(data), {}).setdefault(position(data, "content_index"), []).append(
+                str(data.get("delta", "")))
+        elif kind == "response.output_text.done" and isinstance(data.get("text"), str):
+            self.texts_done.setdefault(self.key(data), {})[position(data, "content_index")] = data["text"]
+        elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+            self.summaries.setdefault(self.key(data), {}).setdefault(position(data, "summary_index"), []).append(
+                str(data.get("delta", "")))
+        elif kind in ("response.reasoning_summary_text.done", "response.reasoning_text.done") \
+                and isinstance(data.get("text"), str):
+            self.summaries_done.setdefault(self.key(data), {})[position(data, "summary_index")] = data["text"]
+        elif kind in ("response.function_call_arguments.delta", "response.custom_tool_call_input.delta"):
+            self.arguments.setdefault(self.key(data), []).append(str(data.get("delta", "")))
+        elif kind in ("response.function_call_arguments.done", "response.custom_tool_call_input.done"):
+            self.calls_done[self.key(data)] = data
+
+    def items(self) -> list[dict]:
+        return [self.whole.get(key) or self.build(key) for key in self.order]
+
+    def build(self, key: str) -> dict:
+        item = dict(self.started.get(key) or {})
+        texts = {**{index: "".join(pieces) for index, pieces in self.texts.get(key, {}).items()},
+                 **self.texts_done.get(key, {})}
+        summaries = {**{index: "".join(pieces) for index, pieces in self.summaries.get(key, {}).items()},
+                     **self.summaries_done.get(key, {})}
+        call = self.calls_done.get(key)
+        if key in self.arguments or call is not None:
+            done = call or {}
+            kind = item.get("type") or ("custom_tool_call" if "input" in done else "function_call")
+            field = TOOL_CALLS.get(kind, "arguments")
+            item.setdefault("type", kind)
+            for name in ("name", "call_id"):
+                if done.get(name) is not None:
+                    item[name] = done[name]
+            item[field] = done.get(field, done.get("arguments", "".join(self.arguments.get(key, []))))
+        elif summaries:
+            item.setdefault("type", "reasoning")
+            item["summary"] = [{"type": "summary_text", "text": text} for _, text in sorted(summaries.items())]
+        elif texts or not item:
+            item.setdefault("type", "message")
+            item.setdefault("role", "assistant")
+            item["content"] = [{"type": "output_text", "text": text} for _, text in sorted(texts.items())]
+        if not key.startswith("output["):
+            item.setdefault("id", key)
+        return item
+
+
+def position(data: dict, name: str) -> int:
+    """An index the stream gives (content_index, …), or 0 when it gives none or something else."""
+    value = data.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
+    """The final response object: its output is the whole answer when it lists one, else what the stream built."""
+    turn.response_id = text_or_none(response.get("id")) or turn.response_id
+    turn.model = turn.model or text_or_none(response.get("model"))
+    output = response.get("output")
+    turn.output = [read_item(item, turn) for item in output] if isinstance(output, list) and output else assembled
+    details = response.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    turn.stop_reason = text_or_none(reason or response.get("status"))
+    if response.get("error"):
+        turn.errors.append(response["error"])
+    if isinstance(response.get("usage"), dict):
+        turn.usage = usage_of(response["usage"])
+
+
+def usage_of(usage: dict) -> Usage:
+    """OpenAI's input count includes the cached tokens, and its output count the reasoning tokens."""
+    input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
+    output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
+    return Usage(raw=usage, input=integer(usage.get("input_tokens")), output=integer(usage.get("output_tokens")),
+                 cache_read=integer(input_details.get("cached_tokens")),
+                 reasoning=integer(output_details.get("reasoning_tokens")))
