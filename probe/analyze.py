@@ -24,6 +24,7 @@ from probe.runs import load_manifest, private_replacement, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.targets import Target, is_target_path, load_target
 from probe.progress import Progress
+from probe.conversation import Turn
 from probe.traffic import Body, Exchange, iter_exchanges
 from probe.turns import TurnBuilder, turn_line
 
@@ -170,8 +171,9 @@ def safely(render, fallback, label: str, warnings: list[str]) -> md.Rendered:
         return md.Rendered(list(fallback()))
 
 
-def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, extra_secrets,
+def render_exchange(exchange: Exchange, turn: Turn, renderer, state: dict, totals: Totals, extra_secrets,
                     warnings: list[str]) -> list[str]:
+    """One exchange in the log: where and when, its headers, then its turn as the renderer writes it."""
     label = f"#{exchange.number}"
     # Headers repeat from one exchange to the next: after the first, show only what changed.
     endpoint = (exchange.proxy, exchange.kind, exchange.method, exchange.path)
@@ -179,16 +181,17 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
     lines = [exchange_heading(exchange), "", exchange_facts(exchange), "",
              headers_block("Request headers", exchange.request_headers, extra_secrets, endpoint_headers, label), "",
              headers_block("Response headers", exchange.response_headers, extra_secrets, endpoint_headers, label), ""]
-    client_frames = [frame for frame in exchange.frames if frame.from_client]
-    requests = [frame.body for frame in client_frames] if exchange.kind == "websocket" else [exchange.request_body]
+    requests = [frame.body for frame in exchange.frames if frame.from_client] \
+        if exchange.kind == "websocket" else [exchange.request_body]
     lines += [md.Markdown("#### Request"), ""]
     if not requests:
         lines += [md.Markdown("(no client frame: the server spoke first, or the socket closed without a request)"), ""]
+    read = next((body for body in requests if body.is_json), None)  # the one the turn was read from
     for body in requests:
-        if body.is_json:
-            rendered = safely(lambda: renderer.render_request(body.value, label, state),
+        if body is read:
+            rendered = safely(lambda: renderer.render_request(turn, label, state),
                               lambda: render_body_generically(body, "request"), label, warnings)
-            totals.request_paths.add(body.value if rendered.payload is None else rendered.payload)
+            totals.request_paths.add(without_carried(body.value, turn, renderer))
             totals.absorb(rendered)
             lines += rendered.lines + [""]
         else:
@@ -197,16 +200,24 @@ def render_exchange(exchange: Exchange, renderer, state: dict, totals: Totals, e
     events = exchange.stream_events()
     if events is not None:
         totals.response_paths.add_many([event.data for event in events])
-        rendered = safely(lambda: renderer.render_response(events, None, label, state),
-                          lambda: render_body_generically(exchange.response_body, "response"), label, warnings)
     elif exchange.response_body.is_json:
         totals.response_paths.add(exchange.response_body.value)
-        rendered = safely(lambda: renderer.render_response(None, exchange.response_body.value, label, state),
-                          lambda: render_body_generically(exchange.response_body, "response"), label, warnings)
     else:
         return lines + render_body_generically(exchange.response_body, "response") + [""]
+    rendered = safely(lambda: renderer.render_response(turn, label, state),
+                      lambda: render_body_generically(exchange.response_body, "response"), label, warnings)
     totals.absorb(rendered)
     return lines + rendered.lines + [""]
+
+
+def without_carried(body: Any, turn: Turn, renderer) -> Any:
+    """A request body without the history an earlier request already held, so repeated history counts once in
+    the key-path tables. The renderer names the field that holds the history."""
+    field = getattr(renderer, "HISTORY_FIELD", None)
+    if not (isinstance(body, dict) and field and turn.carried and turn.carried.by == "prefix"
+            and isinstance(body.get(field), list)):
+        return body
+    return {**body, field: body[field][turn.carried.items:]}
 
 
 def manifest_value(value: Any) -> md.Markdown:
@@ -284,13 +295,17 @@ def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets,
                   state: dict, warnings: list[str], turns: BinaryIO | None = None, redact: bool = True) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
-    builder = TurnBuilder(renderer) if turns is not None and hasattr(renderer, "read_request") else None
+    builder = TurnBuilder(renderer)
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)
-            if builder is not None:
-                turns.write(turn_line(builder.build(exchange, warnings), redact))
-            text = "\n".join(render_exchange(exchange, renderer, state, totals, extra_secrets, warnings))
+            turn = builder.build(exchange, warnings)
+            if turns is not None:
+                turns.write(turn_line(turn, redact))
+            if turn.input or turn.previous_response_id:
+                # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
+                state["last_context"] = (turn.number, builder.last_context[1], turn.output)
+            text = "\n".join(render_exchange(exchange, turn, renderer, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
         epilogue = getattr(renderer, "render_epilogue", None)
         if epilogue is not None:

@@ -27,6 +27,7 @@ class Part:
     arguments: Any = None  # a tool call's input: parsed when it is JSON, else as sent
     is_error: bool | None = None  # a tool result's flag, when the API sends one
     raw: Any = None  # what the part held that the fields above do not (an image's source, an unknown part)
+    complete: bool = True  # false when the stream ended before this part did: it holds what arrived
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Item:
     id: str | None = None
     parts: list[Part] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)  # every other field of the item, as sent
+    size: int | None = None  # bytes of the item's JSON as sent (re-serialised compactly), for context budgets
 
 
 @dataclass
@@ -154,3 +156,11 @@ def read_model_and_config(body: Any, turn: Turn, sections: set[str]) -> bool:
     turn.model = text_or_none(body.get("model"))
     turn.config = {key: value for key, value in body.items() if key not in sections}
     return True
+
+
+def json_size(value: Any) -> int:
+    """The size of a value as compact JSON: what an item costs in a request, near enough to compare items."""
+    try:
+        return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "replace"))
+    except (RecursionError, ValueError):
+        return 0

@@ -10,7 +10,8 @@ from types import ModuleType
 from probe.errors import TargetError
 from probe.targets import RENDERER_REFERENCE
 
-REQUIRED_FUNCTIONS = ("render_request", "render_response")
+# Read a request and a response into the conversation model, then write each as Markdown.
+REQUIRED_FUNCTIONS = ("read_request", "read_response", "render_request", "render_response")
 
 
 def import_renderer(reference: str) -> ModuleType | object:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from probe import sse
+from probe.conversation import json_size
 
 
 @dataclass
@@ -94,8 +95,9 @@ def body_of(message: dict) -> Body:
             value, body_format = maybe_json(value)
     size = message.get("body_size", message.get("size"))  # WebSocket frames record `size`
     if not isinstance(size, int) or isinstance(size, bool):
-        # Older captures carry no size; a JSON body's is then unknown rather than re-serialised.
-        size = len(value) if isinstance(value, str) else 0
+        # The original tool's captures carry no size: a JSON body's is that of its JSON written compactly (as
+        # agents send it), near enough, where 0 would say nothing was sent.
+        size = len(value.encode("utf-8", "replace")) if isinstance(value, str) else json_size(value) if value else 0
     return Body(value, body_format, size)
 
 

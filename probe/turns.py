@@ -22,7 +22,9 @@ class TurnBuilder:
         self.reader = reader
         self.key = getattr(reader, "history_key", item_key)
         self.history = History()  # re-sent histories, matched by prefix
-        self.contexts = RecentResponses()  # response id -> (exchange number, length of the context after it)
+        self.contexts = RecentResponses()  # response id -> (exchange number, the whole context after it)
+        self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included
+        self.last_context: tuple[int, list[Item]] | None = None
 
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
         turn = Turn(number=exchange.number, line=exchange.line, kind=exchange.kind, proxy=exchange.proxy,
@@ -39,17 +41,30 @@ class TurnBuilder:
         first, *more = [body for body in requests if body.is_json] or [None]
         for index, body in enumerate(more, start=2):
             turn.unknown.append({"where": f"client message {index}", "raw": body.value})
-        if first is not None:
-            self.guarded(lambda: self.reader.read_request(first.value, turn), turn, "request", warnings)
+        self.request(turn, first.value if first is not None else None, warnings, first is not None)
         events = exchange.stream_events()
-        if events is not None or exchange.response_body.is_json:
-            body = exchange.response_body.value if events is None else None
-            self.guarded(lambda: self.reader.read_response(events, body, turn), turn, "response", warnings)
+        answered = events is not None or exchange.response_body.is_json
+        self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
+        return turn
+
+    def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:
+        """Read the request's body into `turn` and say what history it carries."""
+        if sent:
+            self.guarded(lambda: self.reader.read_request(body, turn), turn, "request", warnings)
         try:
             self.carry(turn)
         except RecursionError:  # histories nested too deeply to compare: this turn says nothing of its history
             turn.unrecognised.append("history nested too deeply to compare")
-        return turn
+            self.contexts_of[turn.number] = list(turn.input)
+
+    def response(self, turn: Turn, events, body: Any, warnings: list[str], answered: bool = True) -> None:
+        """Read the response into `turn`, and remember the context it leaves for later requests."""
+        if answered:
+            self.guarded(lambda: self.reader.read_response(events, body, turn), turn, "response", warnings)
+        try:
+            self.remember(turn)
+        except RecursionError:
+            pass  # the next request will not know what this one carried; it is still shown whole
 
     def guarded(self, read, turn: Turn, what: str, warnings: list[str]) -> None:
         try:
@@ -60,22 +75,27 @@ class TurnBuilder:
                             f"({type(error).__name__}: {error}); kept what it read")
 
     def carry(self, turn: Turn) -> None:
-        """Say which earlier exchange already held this request's history, and remember this one's."""
-        keys = [self.key(item) for item in turn.input]
-        context = len(turn.input)
+        """Say which earlier exchange already held this request's history."""
+        context = list(turn.input)
         if turn.previous_response_id:
             origin = self.contexts.get(turn.previous_response_id)
             if origin is not None:
-                turn.carried = Carried(origin[1], origin[0], "previous_response_id")
-                context += origin[1]
-        elif keys:
-            carried = self.history.split(str(turn.number), keys)
+                turn.carried = Carried(len(origin[1]), origin[0], "previous_response_id")
+                context = origin[1] + context
+        elif turn.input:
+            carried = self.history.split(str(turn.number), [self.key(item) for item in turn.input])
             if carried.count:
                 turn.carried = Carried(carried.count, int(carried.source), "prefix")
-        if turn.response_id and turn.complete:
-            self.contexts.remember(turn.response_id, (turn.number, context + len(turn.output)))
-            self.history.update(str(turn.number), keys + [self.key(item) for item in turn.output])
+        self.contexts_of[turn.number] = context
 
+    def remember(self, turn: Turn) -> None:
+        context = self.contexts_of.pop(turn.number, list(turn.input))
+        if turn.response_id and turn.complete:
+            after = context + turn.output
+            self.contexts.remember(turn.response_id, (turn.number, after))
+            if not turn.previous_response_id:
+                self.history.update(str(turn.number), [self.key(item) for item in after])
+        self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
 
 # The fields of a turn that hold no captured structure, so they can always be written.
 SCALAR_FIELDS = ("number", "line", "kind", "proxy", "method", "path", "status", "complete", "api", "provider",

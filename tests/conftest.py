@@ -143,3 +143,37 @@ def processes_mentioning(text: str) -> list[str]:
             if text in cmdline:
                 found.append(cmdline)
     return found
+
+
+class Rendering:
+    """Renders request and response bodies through a renderer module the way the analyzer does: each is read
+    into the conversation model first, one report's state kept across calls."""
+
+    def __init__(self, renderer) -> None:
+        from probe.turns import TurnBuilder
+
+        self.renderer, self.builder, self.state, self.turns = renderer, TurnBuilder(renderer), {}, {}
+
+    def turn(self, label: str):
+        from probe.conversation import Turn
+
+        number = int(label.lstrip("#"))
+        return self.turns.setdefault(label, Turn(number=number, line=number, kind="http", proxy="p", method="POST",
+                                                 path="/", status=200, complete=True, api=self.renderer.API))
+
+    def request(self, body, label: str = "#1"):
+        turn = self.turn(label)
+        self.builder.request(turn, body, [])
+        if turn.input or turn.previous_response_id:
+            self.state["last_context"] = (turn.number, self.builder.contexts_of[turn.number], [])
+        return self.renderer.render_request(turn, label, self.state)
+
+    def response(self, events, body=None, label: str = "#1"):
+        turn = self.turn(label)
+        self.builder.response(turn, events, body, [])
+        if turn.input or turn.previous_response_id:
+            self.state["last_context"] = (turn.number, self.builder.last_context[1], turn.output)
+        return self.renderer.render_response(turn, label, self.state)
+
+    def epilogue(self):
+        return self.renderer.render_epilogue(self.state)

@@ -65,6 +65,28 @@ def test_original_tool_format_is_read(tmp_path, capsys):
     assert '- **model**: `"gpt-4"`' in report and "Hello" in report
 
 
+def test_original_tool_captures_show_calls_from_done_events_sizes_and_no_missing_status(tmp_path, capsys):
+    """The original tool's captures, read against the report it made from them: a tool call that arrives only
+    as `response.function_call_arguments.done`, a final event without a status, and JSON bodies without sizes."""
+    events = [{"type": "response.created", "response": {"id": "resp_1"}},
+              {"type": "response.function_call_arguments.done", "item_id": "fc_1", "output_index": 0,
+               "name": "shell", "call_id": "call_1", "arguments": '{"command": ["ls"]}'},
+              {"type": "response.completed", "response": {"id": "resp_1", "usage": {
+                  "input_tokens": 9, "output_tokens": 4, "total_tokens": 13}}}]
+    stream = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events)
+    body = {"model": "gpt-4", "input": "list the files"}
+    legacy = {"timestamp": 1700000000.0,
+              "request": {"method": "POST", "url": "https://api.openai.com/v1/responses",
+                          "headers": {"content-type": "application/json"}, "body": body},
+              "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": stream}}
+    code, report, _ = analyze(tmp_path, [legacy], capsys)
+    assert code == 0
+    assert "**Tool call** `shell` (call_id `call_1`)" in report and '"ls"' in report
+    assert "**Response**: id `resp_1`" in report and "None" not in report
+    sent = len(json.dumps(body, separators=(",", ":")))
+    assert f"{sent:,} bytes sent, {len(stream):,} bytes received" in report
+
+
 def test_damaged_lines_are_skipped_with_warnings(tmp_path, capsys):
     lines = [entry(), b"garbage that is not json\n", b"\xff\xfe not utf-8\n", b"[1, 2]\n",
              {"schema": 1, "kind": "http", "request": "wrong type"}, entry(id="f3"), b'{"schema": 1, "kind": "ht']

@@ -3,6 +3,8 @@
 import json
 
 from probe.mock import messages_api
+from conftest import Rendering
+from probe.analyze import without_carried
 from probe.renderers import anthropic_messages as renderer
 from probe.sse import Event
 
@@ -77,7 +79,7 @@ def text(rendered) -> str:
 
 
 def test_first_request_shows_config_system_blocks_tools_and_messages():
-    rendered = renderer.render_request(FIRST, "#1", {})
+    rendered = Rendering(renderer).request(FIRST, "#1")
     shown = text(rendered)
     assert '- **model**: `"claude-opus-5-5"`' in shown
     assert "- **max_tokens**: `32000`" in shown
@@ -86,51 +88,53 @@ def test_first_request_shows_config_system_blocks_tools_and_messages():
     assert 'Block 2: text, 30 chars, cache_control `{"type": "ephemeral"}`' in shown
     assert "You are Claude Code.\nBe brief." in shown
     assert "**Tools declared (3)**: Bash, Read, web_search (web_search_20250305)" in shown
-    assert '| Read | custom | Reads a file. | cache_control `{"type": "ephemeral"}` |' in shown
-    assert "| Bash | custom | Executes a bash command. |  |" in shown
+    # A tool's type only as sent: Claude Code's own tools send none.
+    assert '| Read |  | Reads a file. | cache_control `{"type": "ephemeral"}` |' in shown
+    assert "| Bash |  | Executes a bash command. |  |" in shown
     assert "**Messages**: + 1 new message" in shown
     # The summary skips the injected reminder and names the user's words; images are placeholders.
-    assert "| 1 | user | text, image, text | what is in this picture? (+2 more blocks) |" in shown
+    assert "| 1 | message | user | text, image, text | what is in this picture? (+2 more parts) |" in shown
     assert f"[base64 image/png, {len(PNG_DATA):,} chars of base64]" in shown
     assert PNG_DATA not in shown
     assert rendered.unrecognised == set()
-    assert rendered.payload["messages"] == FIRST["messages"]
 
 
 def test_follow_up_refers_back_and_shows_only_the_new_messages():
-    state = {}
-    renderer.render_request(FIRST, "#1", state)
-    response = renderer.render_response(answer_events({"output_tokens": 30}), None, "#1", state)
+    rendering = Rendering(renderer)
+    rendering.request(FIRST, "#1")
+    response = rendering.response(answer_events({"output_tokens": 30}), None, "#1")
     assert response.tokens == {"input": 12, "cache_creation": 900, "cache_read": 0, "output": 30}
-    shown = text(renderer.render_request(SECOND, "#2", state))
+    shown = text(rendering.request(SECOND, "#2"))
     assert "**Model and config**: as in #1" in shown
     assert "**System prompt** (" in shown and "the same as request #1" in shown
     assert "**Tools declared (3)**: the same set as request #1" in shown
     # The moved cache marker does not make the first message new, and the answer of #1 is carried too.
     assert "**Messages**: + 1 new message; 2 carried over from #1" in shown
-    assert "| 3 | user | tool_result | result of Bash (an error): ls: permission denied |" in shown
-    assert '**tool_result** of `Bash` (an error) (tool_use_id `toolu_01`), cache_control `{"type": "ephemeral"}`' in shown
+    assert "| 3 | message | user | tool_result | output of Bash (an error): ls: permission denied |" in shown
+    assert '**tool_result**: of Bash (call_id `toolu_01`); is_error `true`; cache_control `{"type": "ephemeral"}`' in shown
     assert "what is in this picture?" not in shown
+    # The key-path tables count the carried messages once: only the new one is left in the body they count.
+    assert without_carried(SECOND, rendering.turns["#2"], renderer)["messages"] == SECOND["messages"][2:]
 
 
 def test_changed_system_prompt_is_shown_as_a_diff():
-    state = {}
+    rendering = Rendering(renderer)
     rules = "".join(f"Rule {number}: keep going.\n" for number in range(40))
     first = dict(FIRST, system=[FIRST["system"][0], {"type": "text", "text": rules + "Be brief."}])
-    renderer.render_request(first, "#1", state)
+    rendering.request(first, "#1")
     changed = dict(FIRST, system=[FIRST["system"][0], {"type": "text", "text": rules + "Be thorough."}])
-    shown = text(renderer.render_request(changed, "#2", state))
+    shown = text(rendering.request(changed, "#2"))
     assert "changed since request #1" in shown
     assert "-Be brief." in shown and "+Be thorough." in shown
 
 
 def test_stream_assembles_thinking_text_and_tool_input():
-    shown_rendered = renderer.render_response(answer_events({"output_tokens": 30, "cache_read_input_tokens": 0}),
-                                              None, "#1", {})
+    shown_rendered = Rendering(renderer).response(answer_events({"output_tokens": 30, "cache_read_input_tokens": 0}),
+                                              None, "#1")
     shown = text(shown_rendered)
     assert "**Events (14)**: message_start ×1, ping ×1, content_block_start ×2, content_block_delta ×6" in shown
     assert "**Thinking** (signature: 12 chars)" in shown and "Look at the file first." in shown
-    assert "**Tool call** `Bash` (id `toolu_01`)" in shown
+    assert "**Tool call** `Bash` (call_id `toolu_01`)" in shown
     assert '"command": "ls -la"' in shown  # parsed from pieces cut mid-key
     assert "**Message**: id `msg_01`, model `claude-opus-5-5`, stop_reason `tool_use`" in shown
     assert "| 12 | 900 | 0 | 30 |" in shown
@@ -151,7 +155,7 @@ def test_text_answer_error_event_and_unknown_kinds_are_shown():
         {"type": "brand_new_event"},
         {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
     )
-    rendered = renderer.render_response(events, None, "#1", {})
+    rendered = Rendering(renderer).response(events, None, "#1")
     shown = text(rendered)
     assert "**Output text**\n\n```text\nHello, world.\n```" in shown
     assert "**Error event**: `overloaded_error`: Overloaded" in shown
@@ -162,38 +166,38 @@ def test_text_answer_error_event_and_unknown_kinds_are_shown():
 
 def test_stream_cut_inside_tool_input_shows_what_arrived():
     events = answer_events({"output_tokens": 3})[:10]  # through '{"comm'
-    shown = text(renderer.render_response(events, None, "#1", {}))
-    assert "**Tool call** `Bash` (id `toolu_01`) (cut off before content_block_stop)" in shown
-    assert '{"comm' in shown and "(input is not valid JSON)" in shown
+    shown = text(Rendering(renderer).response(events, None, "#1"))
+    assert "**Tool call** `Bash` (call_id `toolu_01`) (cut off before its end)" in shown
+    assert '{"comm' in shown and "(arguments cut off: not valid JSON)" in shown
     assert "No final event" in shown
 
 
 def test_json_message_count_tokens_and_error_bodies():
     message = messages_api.plan_message({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
-    shown = text(renderer.render_response(None, message, "#1", {}))
+    shown = text(Rendering(renderer).response(None, message, "#1"))
     assert "**Output text**" in shown and 'Here is my answer to "hi"' in shown
     assert "stop_reason `end_turn`" in shown
-    counted = renderer.render_response(None, {"input_tokens": 12345}, "#2", {})
+    counted = Rendering(renderer).response(None, {"input_tokens": 12345}, "#2")
     assert text(counted).startswith("**Token count** (count_tokens): 12,345 input tokens")
     assert counted.tokens == {}  # counting is not spending
     error = {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}
-    assert "**Error**: `invalid_request_error`: max_tokens: too large" in text(renderer.render_response(None, error, "#3", {}))
+    assert "**Error**: `invalid_request_error`: max_tokens: too large" in text(Rendering(renderer).response(None, error, "#3"))
 
 
 def test_epilogue_rebuilds_the_last_conversation_with_its_answer():
-    state = {}
-    renderer.render_request(FIRST, "#1", state)
-    renderer.render_response(answer_events({"output_tokens": 30}), None, "#1", state)
-    shown = text(renderer.render_epilogue(state))
+    rendering = Rendering(renderer)
+    rendering.request(FIRST, "#1")
+    rendering.response(answer_events({"output_tokens": 30}), None, "#1")
+    shown = text(rendering.epilogue())
     assert "## Full conversation of the last request (#1)" in shown
     assert "All 1 messages of #1, then its answer" in shown
-    assert "| 2 | assistant | thinking, tool_use | thinking: Look at the file first. (+1 more block) |" in shown
+    assert "| 2 | message | assistant | thinking, tool_use | Look at the file first. (+1 more part) |" in shown
 
 
 def test_mock_streams_are_rendered_without_unknown_kinds():
     request = dict(FIRST, tools=[{"name": "Bash", "input_schema": {}}])
     events = [Event(event["type"], event) for event in messages_api.plan_events(request)]
-    rendered = renderer.render_response(events, None, "#1", {})
+    rendered = Rendering(renderer).response(events, None, "#1")
     shown = text(rendered)
     assert rendered.unrecognised == set()
     assert "**Tool call** `Bash`" in shown and json.dumps(messages_api.HARMLESS_CALLS[0][1], indent=2).splitlines()[1] in shown

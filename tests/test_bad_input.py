@@ -65,7 +65,7 @@ def renderers(tmp_path):
     ("broken_syntax", 'renderer "broken_syntax": cannot import it: SyntaxError: '),
     ("exiting", 'renderer "exiting": cannot import it: it called exit(3)'),
     ("needs_missing", "cannot import it: ModuleNotFoundError: No module named 'no_such_dependency_anywhere'"),
-    ("not_renderer", 'renderer "not_renderer": is not a renderer (missing render_request, render_response)'),
+    ("not_renderer", 'renderer "not_renderer": is not a renderer (missing read_request, read_response, render_request, render_response)'),
     ("not_renderer:nothing", 'module "not_renderer" has no attribute "nothing"'),
 ])
 def test_a_renderer_that_fails_to_import_is_one_line(tmp_path, renderers, renderer, message):

@@ -114,8 +114,8 @@ def test_report_shows_system_prompt_tools_tool_pair_and_usage(claude_run):
     assert 'cache_control `{"type": "ephemeral"}`' in report
     tool_line = next(line for line in report.splitlines() if line.startswith("**Tools declared ("))
     assert "Bash" in tool_line and "Read" in tool_line and "Write" in tool_line
-    assert "**Tool call** `Bash` (id `toolu_" in report
-    assert "result of Bash: agent-probe tool call" in report
+    assert "**Tool call** `Bash` (call_id `toolu_" in report
+    assert "output of Bash: agent-probe tool call" in report
     assert "**Messages**: + 1 new message; 3 carried over from #1" in report
     assert "**System prompt**" in report and "the same as request #1" in report
     assert 'def hello_world() -> str:\n    return "Hello, world!"' in report

@@ -90,7 +90,7 @@ def test_report_shows_what_codex_sent_and_got(codex_run):
     report = (run / "report.md").read_text()
     assert "- Run: target `codex`, status **complete**, agent exit code 0" in report
     assert "**Tools declared (" in report and "clock: sleep" in report
-    assert "| user | write a hello world function |" in report
+    assert "| user | input_text | write a hello world function |" in report
     assert "You are Codex" in report  # the system prompt, sent as a developer message
     assert "I will call sleep once before answering." in report  # reasoning summary
     assert "**Tool call** `clock.sleep`" in report

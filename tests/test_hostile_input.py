@@ -12,7 +12,7 @@ from probe.importer import import_renderer
 from probe.renderers import anthropic_messages
 from probe.conversation import Turn
 from probe.sse import Event
-from probe.turns import turn_line
+from probe.turns import TurnBuilder, turn_line
 
 RENDERERS = [import_renderer("probe.renderers.openai_responses"), import_renderer("probe.renderers.generic"),
              anthropic_messages]
@@ -149,19 +149,19 @@ messages_events = st.fixed_dictionaries({"type": st.sampled_from([
 def test_messages_renderer_never_raises_on_odd_shapes(turns):
     """Stricter than the report test, which would show a failing renderer's input raw: this one must not fail,
     nor may its reader, whose turns are then written as JSON."""
-    state = {}
+    builder, state = TurnBuilder(anthropic_messages), {}
     for number, (body, answer) in enumerate(turns, start=1):
         turn = Turn(number=number, line=number, kind="http", proxy="p", method="POST", path="/", status=200,
                     complete=True, api=anthropic_messages.API)
-        anthropic_messages.render_request(body, f"#{number}", state)
-        anthropic_messages.read_request(body, turn)
+        warnings = []
+        builder.request(turn, body, warnings)
+        anthropic_messages.render_request(turn, f"#{number}", state)
         if isinstance(answer, list) and all(isinstance(event, dict) for event in answer):
-            events = [Event(str(event.get("type")), event) for event in answer]
-            anthropic_messages.render_response(events, None, f"#{number}", state)
-            anthropic_messages.read_response(events, None, turn)
+            builder.response(turn, [Event(str(event.get("type")), event) for event in answer], None, warnings)
         else:
-            anthropic_messages.render_response(None, answer, f"#{number}", state)
-            anthropic_messages.read_response(None, answer, turn)
-        anthropic_messages.history_key(turn.input[0]) if turn.input else None
+            builder.response(turn, None, answer, warnings)
+        state["last_context"] = (number, builder.last_context[1], turn.output)
+        anthropic_messages.render_response(turn, f"#{number}", state)
+        assert warnings == []  # the reader never failed
         assert json.loads(turn_line(turn))["number"] == number
     anthropic_messages.render_epilogue(state)

@@ -217,13 +217,16 @@ def manifest(h) -> dict:
 
 def failing_on_explode(renderer):
     """The renderer, except that it fails on a marked request with a hostile message (which becomes a warning)."""
-    def render_request(body, label, state):
-        if isinstance(body, dict) and "explode" in body:
+    def render_request(turn, label, state):
+        kept = next((entry["raw"] for entry in turn.unknown if entry["where"] == "request body"), None)
+        body = kept if isinstance(kept, dict) else turn.config  # the generic reader keeps the body whole
+        if "explode" in body:
             raise ValueError(body["explode"])
-        return renderer.render_request(body, label, state)
+        return renderer.render_request(turn, label, state)
 
-    return types.SimpleNamespace(render_request=render_request, render_response=renderer.render_response,
-                                 render_epilogue=getattr(renderer, "render_epilogue", None))
+    return types.SimpleNamespace(**{name: getattr(renderer, name) for name in (
+        "API", "PROVIDER", "read_request", "read_response", "render_response", "render_epilogue", "HISTORY_FIELD",
+        "history_key") if hasattr(renderer, name)}, render_request=render_request)
 
 
 class Inspector(HTMLParser):

@@ -27,7 +27,7 @@ def test_samples_exist_for_both_codex_transports_and_claude_code():
 def test_claude_code_sample_report_shows_the_tool_loop():
     [sample] = [sample for sample in SAMPLES if sample.parent.name == "claude-code"]
     report = (sample / "report.md").read_text()
-    assert "**Tool call** `Bash`" in report and "result of Bash: agent-probe tool call" in report
+    assert "**Tool call** `Bash`" in report and "output of Bash: agent-probe tool call" in report
     assert "**Messages**: + 1 new message; 3 carried over from #1" in report
 
 

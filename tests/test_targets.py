@@ -113,7 +113,7 @@ def test_placeholders_fill_only_known_names():
 @pytest.mark.parametrize("reference, message", [
     ("probe.renderers.nonexistent", 'no module named "probe.renderers.nonexistent"'),
     ("probe.renderers.generic:missing", 'has no attribute "missing"'),
-    ("probe.markdown", "is not a renderer (missing render_request, render_response)"),
+    ("probe.markdown", "is not a renderer (missing read_request, read_response, render_request, render_response)"),
     ("probe.renderers.generic:", 'expected "package.module"'),
 ])
 def test_renderer_import_errors_are_distinct(reference, message):

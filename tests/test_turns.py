@@ -71,7 +71,7 @@ def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
             if sent["type"] == "function_call":
                 [call] = item["parts"]
                 assert (call["name"], call["call_id"], call["arguments"]) == \
-                    (sent["name"], sent["call_id"], json.loads(sent["arguments"]))
+                    (f'{sent["namespace"]}.{sent["name"]}', sent["call_id"], json.loads(sent["arguments"]))
                 assert item["metadata"]["namespace"] == sent["namespace"]
             if sent["type"] == "function_call_output":
                 assert item["parts"][0]["text"] == sent["output"]

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
+from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, json_size, read_model_and_config,
                                 text_or_none, tool_hash)
 from probe.sse import Event
 
@@ -56,10 +56,12 @@ def read_tool(tool: Any) -> Tool:
 def read_message(message: Any, turn: Turn) -> Item:
     if not isinstance(message, dict):
         turn.unrecognised.append(f"message that is {type(message).__name__}")
-        return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)])
+        return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)],
+                    size=json_size(message))
     return Item(type="message", role=text_or_none(message.get("role")), id=text_or_none(message.get("id")),
                 parts=[read_block(block, turn) for block in as_blocks(message.get("content"))],
-                metadata={key: value for key, value in message.items() if key not in ("role", "content", "id")})
+                metadata={key: value for key, value in message.items() if key not in ("role", "content", "id")},
+                size=json_size(message))
 
 
 def read_block(block: Any, turn: Turn) -> Part:
@@ -133,6 +135,7 @@ def read_stream(events: list[Event], turn: Turn) -> None:
     signatures: dict[Any, str] = {}
     message: dict = {}
     usage: dict = {}
+    stopped: set = set()
     for event in events:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or "(untyped)"
@@ -154,6 +157,8 @@ def read_stream(events: list[Event], turn: Turn) -> None:
                 turn.unknown.append({"where": f"delta {delta.get('type')}", "raw": delta})
         elif kind == "content_block_start" and isinstance(data.get("content_block"), dict):
             blocks[index] = dict(data["content_block"])
+        elif kind == "content_block_stop":
+            stopped.add(index)
         elif kind == "message_start" and isinstance(data.get("message"), dict):
             message = dict(data["message"])
             usage.update(message.get("usage") if isinstance(message.get("usage"), dict) else {})
@@ -168,6 +173,9 @@ def read_stream(events: list[Event], turn: Turn) -> None:
             turn.unknown.append({"where": f"event {kind}", "raw": event.data})
     content = [assemble(blocks[index], pieces.get(index, []), signatures.get(index)) for index in blocks]
     read_answer(message, content, usage or None, turn)
+    if turn.output:
+        for part, index in zip(turn.output[-1].parts, blocks):
+            part.complete = index in stopped
 
 
 def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:

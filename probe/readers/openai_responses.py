@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
+from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, json_size, read_model_and_config,
                                 text_or_none, tool_hash)
 from probe.sse import Event
 
@@ -42,7 +42,7 @@ def read_request(body: Any, turn: Turn) -> None:
     if isinstance(items, str):  # the API's shorthand for one user message
         items = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": items}]}]
     for index, raw in enumerate(items if isinstance(items, list) else []):
-        item = read_item(raw, turn)
+        item = read_item(raw, turn, "input")
         turn.input.append(item)
         if item.type == "additional_tools" and isinstance(raw, dict):
             turn.tools += read_tools(raw.get("tools"))
@@ -86,11 +86,11 @@ def read_tools(tools: Any, namespace: str = "") -> list[Tool]:
     return found
 
 
-def read_item(raw: Any, turn: Turn) -> Item:
+def read_item(raw: Any, turn: Turn, where: str) -> Item:
     """One input or output item; its fields not read into parts stay in `metadata`, as sent."""
     if not isinstance(raw, dict):
-        turn.unrecognised.append(f"item that is {type(raw).__name__}")
-        return Item(type="(not an object)", parts=[Part("other", type(raw).__name__, raw=raw)])
+        turn.unrecognised.append(f"{where} item that is {type(raw).__name__}")
+        return Item(type="(not an object)", parts=[Part("other", type(raw).__name__, raw=raw)], size=json_size(raw))
     kind = str(raw.get("type", "message"))
     item = Item(type=kind, role=text_or_none(raw.get("role")), id=text_or_none(raw.get("id")))
     used = {"type", "role", "id"}
@@ -106,7 +106,11 @@ def read_item(raw: Any, turn: Turn) -> Item:
             used.add(field)
     elif kind in TOOL_CALLS:
         field = TOOL_CALLS[kind]
-        item.parts = [Part("tool_call", kind, name=text_or_none(raw.get("name")),
+        # A namespaced tool is called by its qualified name: the namespace is part of which tool it is.
+        name = text_or_none(raw.get("name"))
+        if raw.get("namespace") and name is not None:
+            name = f"{raw['namespace']}.{name}"
+        item.parts = [Part("tool_call", kind, name=name,
                            call_id=text_or_none(raw.get("call_id")), arguments=parsed(raw.get(field)))]
         used |= {"name", "call_id", field}
     elif kind in TOOL_RESULTS:
@@ -117,11 +121,12 @@ def read_item(raw: Any, turn: Turn) -> Item:
         used |= {"call_id", "output"}
     elif kind == "additional_tools":
         tools = raw.get("tools")
-        item.metadata["declares_tools"] = len(tools) if isinstance(tools, list) else 0  # read into Turn.tools
+        item.metadata["declares_tools"] = len(read_tools(tools))  # the tools themselves are read into Turn.tools
         used.add("tools")
     elif kind not in ("configuration_update",):
-        turn.unrecognised.append(f"item {kind}")
+        turn.unrecognised.append(f"{where} item {kind}")
     item.metadata.update({key: value for key, value in raw.items() if key not in used})
+    item.size = json_size(raw)
     return item
 
 
@@ -187,7 +192,10 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
             turn.errors.append(data.get("error", data))
         else:
             stream.add(kind, data)
-    assembled = [read_item(item, turn) for item in stream.items()]
+    assembled = [read_item(item, turn, "output") for item in stream.items()]
+    for item, key in zip(assembled, stream.order):
+        for part in item.parts:
+            part.complete = stream.finished(key)
     if final is not None:
         read_final(final, turn, assembled)
     else:
@@ -239,6 +247,10 @@ class Stream:
     def items(self) -> list[dict]:
         return [self.whole.get(key) or self.build(key) for key in self.order]
 
+    def finished(self, key: str) -> bool:
+        """Whether the stream said this item ended: a whole item, or a .done event for what it holds."""
+        return key in self.whole or key in self.calls_done or key in self.texts_done or key in self.summaries_done
+
     def build(self, key: str) -> dict:
         item = dict(self.started.get(key) or {})
         texts = {**{index: "".join(pieces) for index, pieces in self.texts.get(key, {}).items()},
@@ -278,7 +290,8 @@ def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
     turn.response_id = text_or_none(response.get("id")) or turn.response_id
     turn.model = turn.model or text_or_none(response.get("model"))
     output = response.get("output")
-    turn.output = [read_item(item, turn) for item in output] if isinstance(output, list) and output else assembled
+    turn.output = [read_item(item, turn, "output") for item in output] if isinstance(output, list) and output \
+        else assembled
     details = response.get("incomplete_details")
     reason = details.get("reason") if isinstance(details, dict) else None
     turn.stop_reason = text_or_none(reason or response.get("status"))

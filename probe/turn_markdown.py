@@ -1,0 +1,257 @@
+"""Writes the parts of a turn that every API shares as report Markdown: items with their parts, tool listings,
+instruction blocks, output, errors and unknown payloads. Renderers put them in order, in their API's words."""
+
+import json
+from typing import Any
+
+from probe.conversation import Item, Part, TextBlock, Tool, Turn, json_size
+from probe.dedupe import FirstSeen, listing_once, text_once
+from probe.markdown import Markdown, Rendered, code, compact, details, first_line, inline, json_block, table, tally
+
+
+# Parts and items ---------------------------------------------------------------------------------
+
+
+def default_attachment(part: Part) -> str:
+    """An image or file, named by its type and size: its bytes (often base64) never fill the report."""
+    return f"[{part.type}: {json_size(part.raw):,} bytes]"
+
+
+def part_summary(part: Part, calls: dict, attachment=default_attachment) -> str:
+    """One line naming a part: its text's first line, a tool call with its arguments, or its kind."""
+    if part.kind == "tool_call":
+        if part.call_id is not None:
+            calls[part.call_id] = part.name or "?"
+        arguments = part.arguments if isinstance(part.arguments, str) else compact(part.arguments)
+        return f"{part.name or '?'}({first_line(arguments, 60)})"
+    if part.kind == "image":
+        return attachment(part)
+    if part.kind == "tool_result":
+        error = " (an error)" if part.is_error else ""
+        return f"output of {calls.get(part.call_id, 'an earlier call')}{error}: {first_line(part.text or '', 60)}"
+    if part.kind == "reasoning":
+        return first_line(part.text or "") or f"({part.type}: no text)"
+    if part.kind == "text":
+        return first_line(part.text or "") or "(empty)"
+    return f"[{part.type}]"
+
+
+def part_body(part: Part, position: int, count: int, calls: dict, note: Markdown | None = None,
+              attachment=default_attachment) -> Markdown:
+    """A part as Markdown: a heading naming it (so parts never run together), then its content."""
+    heading = Markdown("**part {} of {}: {}**").format(position, count, part.type) if count > 1 \
+        else Markdown("**{}**").format(part.type)
+    facts = []
+    if note:
+        facts.append(note)
+    if part.kind == "tool_call":
+        facts.append(Markdown("{} (call_id {})").format(inline(part.name or "?"), inline(str(part.call_id))))
+    if part.kind == "tool_result":
+        facts.append(Markdown("of {} (call_id {})").format(calls.get(part.call_id, "an earlier call"),
+                                                          inline(str(part.call_id))))
+        if part.is_error is not None:  # shown as sent, false included: an API that sends the flag means it
+            facts.append(Markdown("is_error {}").format(inline(json.dumps(part.is_error))))
+    if isinstance(part.raw, dict) and part.kind not in ("other", "image"):
+        facts += [Markdown("{} {}").format(key, inline(compact(value))) for key, value in part.raw.items()]
+    if part.kind == "image":
+        facts.append(inline(attachment(part)))
+        return Markdown("{}: {}").format(heading, Markdown("; ").join(facts))
+    head = Markdown("{}: {}").format(heading, Markdown("; ").join(facts)) if facts else heading
+    if part.kind == "tool_call":
+        content = pretty(part.arguments)
+    elif part.kind in ("text", "reasoning", "tool_result"):
+        content = code(part.text if part.text is not None else "(no text)", "text")
+    else:
+        content = json_block(part.raw)
+    return Markdown("{}\n\n{}").format(head, content)
+
+
+def pretty(arguments: Any) -> Markdown:
+    return code(arguments, "text") if isinstance(arguments, str) else json_block(arguments)
+
+
+def item_summary(item: Item, calls: dict, attachment=default_attachment) -> str:
+    """The line that best names an item: its first part that says something of its own."""
+    lines = [part_summary(part, calls, attachment) for part in item.parts]
+    # Its own words before attachments and reasoning, and never the <system-reminder> texts agents inject.
+    own = [(line, part) for line, part in zip(lines, item.parts)
+           if part.kind != "text" or not (part.text or "").startswith("<system-reminder>")]
+    texts = [line for line, part in own if part.kind == "text"]
+    summary = (texts or [line for line, _ in own] or lines or [item_extra(item)])[0]
+    return summary + (f" (+{len(lines) - 1} more part{'s' if len(lines) > 2 else ''})" if len(lines) > 1 else "")
+
+
+def item_extra(item: Item) -> str:
+    """An item without parts (a tool list, a settings update) is named by its fields."""
+    if not item.metadata:
+        return "(empty)"
+    return first_line(", ".join(f"{key} {compact(value)}" for key, value in item.metadata.items()), 80)
+
+
+def opaque(value: Any) -> Any:
+    """A long string without spaces (encrypted content, base64) as its size: it cannot be read, only counted."""
+    if isinstance(value, str) and len(value) > 200 and " " not in value:
+        return f"({len(value):,} characters, opaque)"
+    return value
+
+
+def item_body(item: Item, calls: dict, part_notes: dict[int, Markdown] | None = None,
+              attachment=default_attachment) -> list[Markdown]:
+    """An item in full: its id and metadata as sent, then each part under its own heading."""
+    lines = []
+    if item.id is not None:
+        lines.append(Markdown("id {}").format(inline(item.id)))
+    if item.metadata:
+        count = len(item.metadata)
+        lines.append(details(f"metadata ({count} field{'s' if count != 1 else ''})", json_block(
+            {key: opaque(value) for key, value in item.metadata.items()})))
+    count = len(item.parts)
+    for position, part in enumerate(item.parts, start=1):
+        lines.append(part_body(part, position, count, calls, (part_notes or {}).get(position - 1), attachment))
+    return lines
+
+
+def items_section(items: list[Item], first_index: int, prefix: str, calls: dict, rendered: Rendered,
+                  sizes: list[int] | None = None, notes=None, attachment=default_attachment) -> None:
+    """A table of items (one row each), then each item collapsed in full. `notes(item)` may name a part (by
+    position) the way the agent does; `attachment(part)` names an image without its bytes."""
+    rows, blocks = [], []
+    for offset, item in enumerate(items):
+        index = first_index + offset
+        summary = item_summary(item, calls, attachment)
+        kinds = ", ".join(part.type for part in item.parts)
+        size = sizes[offset] if sizes is not None and offset < len(sizes) else None
+        size = f"{size:,}" if isinstance(size, int) else ""
+        rows.append([index, item.type, item.role or "", kinds, summary, size])
+        title = f"{prefix}[{index}] {item.type}{' ' + item.role if item.role else ''}: {summary}"
+        blocks.append(details(title, *item_body(item, calls, notes(item) if notes else None, attachment)))
+    if rows:
+        rendered.add(table(["#", "type", "role", "parts", "summary", "bytes"], rows), "", *blocks)
+
+
+# Instructions and tools --------------------------------------------------------------------------
+
+
+def block_marker(block: TextBlock) -> Markdown:
+    shown = [Markdown(", {} {}").format(key, inline(compact(value))) for key, value in block.metadata.items()]
+    return Markdown("").join(shown)
+
+
+def instructions_section(title: str, blocks: list[TextBlock], label: str, state: dict,
+                         as_blocks: bool = False) -> Markdown:
+    """Instruction blocks in full with their boundaries once; later "the same as", or a diff."""
+    flat, full = [], []
+    for index, block in enumerate(blocks, start=1):
+        marker = block_marker(block)
+        # The flat form is code-block content (it is what later requests are compared and diffed with).
+        flat.append(f"[block {index}: {block.type}, {len(block.text):,} chars{marker}]\n{block.text}")
+        full.append(Markdown("Block {}: {}, {:,} chars{}\n\n{}").format(index, block.type, len(block.text), marker,
+                                                                        code(block.text, "text")))
+    if not as_blocks and len(blocks) == 1 and not blocks[0].metadata:
+        return text_once(title, blocks[0].text, label, state)
+    count = Markdown("{} block{}").format(len(blocks), "s" if len(blocks) != 1 else "")
+    return text_once(title, "\n\n".join(flat), label, state, Markdown("\n\n").join([count, *full]))
+
+
+def tool_notes(tool: Tool) -> Markdown:
+    notes = [Markdown("{} {}").format(key, inline(compact(value))) for key, value in tool.metadata.items()
+             if value not in (None, False, "")]
+    return Markdown(", ").join(notes)
+
+
+def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bool) -> list[Markdown]:
+    """The declared tools: a table and their full schemas the first time, later "the same set as"."""
+    headers = (["namespace"] if with_namespace else []) + ["name", "type", "description", "notes"]
+    rows = [([tool.namespace] if with_namespace else []) +
+            [tool.name, tool.type or "", first_line(tool.description, 100), tool_notes(tool)] for tool in tools]
+    grouped: dict[str, list] = {}
+    for tool in tools:
+        shown = tool.name if tool.type in (None, "function") else Markdown("{} ({})").format(tool.name, tool.type)
+        grouped.setdefault(tool.namespace or "", []).append(shown)
+    if with_namespace:
+        names = Markdown("; ").join(Markdown("{}: {}").format(space or "(top level)", Markdown(", ").join(group))
+                                    for space, group in grouped.items())
+    else:
+        names = Markdown(", ").join(name for group in grouped.values() for name in group)
+    return listing_once("Tools declared", rows, headers, names or Markdown("(none)"), label, state, "Tool table",
+                        details("Full tool definitions", json_block([definition(tool) for tool in tools])))
+
+
+def definition(tool: Tool) -> dict:
+    """A tool as declared: every field the model keeps, the description whole."""
+    shown = {"namespace": tool.namespace} if tool.namespace else {}
+    shown |= {"name": tool.name} | ({"type": tool.type} if tool.type is not None else {})
+    return shown | {"description": tool.description, "schema": tool.schema} | tool.metadata
+
+
+# Responses ---------------------------------------------------------------------------------------
+
+
+def events_line(turn: Turn) -> Markdown:
+    return Markdown("**Events ({})**: {}").format(sum(turn.events.values()), tally(turn.events))
+
+
+def unknown_payloads(turn: Turn, state: dict, rendered: Rendered) -> None:
+    """Payloads the reader did not understand, shown as JSON: an unknown event type once per report, since its
+    example says what the type carries, and each other payload where it occurs."""
+    seen = state.setdefault("unknown_shown", FirstSeen())
+    for entry in turn.unknown:
+        where = str(entry.get("where"))
+        if where.startswith("event "):
+            first = seen.earlier(where, f"#{turn.number}")
+            if first:
+                rendered.add(Markdown("Unknown {}: as shown in {}").format(where, first), "")
+                continue
+        rendered.add(details(f"Unknown {where} (not understood here), as captured", json_block(entry.get("raw"))))
+        rendered.add("")
+
+
+def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
+    """The model's output, part by part: reasoning, text, tool calls and anything else, in the order it came."""
+    for item in turn.output:
+        unknown_item = item.type not in ("message", "reasoning") and not any(
+            part.kind == "tool_call" for part in item.parts)
+        if unknown_item:
+            rendered.add(details(f"Output item {item.type}", *item_body(item, calls)), "")
+            continue
+        for part in item.parts:
+            note = Markdown("") if part.complete else Markdown(" (cut off before its end)")
+            if part.kind == "reasoning":
+                title = Markdown("**Reasoning summary**") if part.type == "summary_text" else Markdown("**Thinking**")
+                extra = [Markdown("{}: {:,} chars").format(key, len(str(value))) for key, value in part.raw.items()
+                         if key in ("signature", "data")] if isinstance(part.raw, dict) else []
+                if extra:
+                    title = Markdown("{} ({})").format(title, Markdown(", ").join(extra))
+                if part.text:
+                    rendered.add(Markdown("{}{}").format(title, note), "", code(part.text, "text"), "")
+                else:
+                    rendered.add(Markdown("{}{}: no text").format(title, note), "")
+            elif part.kind == "text":
+                rendered.add(Markdown("**Output text**{}").format(note), "", code(part.text or "", "text"), "")
+            elif part.kind == "tool_call":
+                if part.call_id is not None:
+                    calls[part.call_id] = part.name or "?"
+                shown = pretty(part.arguments)
+                if not part.complete and isinstance(part.arguments, str):
+                    shown = Markdown("{}\n\n(arguments cut off: not valid JSON)").format(shown)
+                rendered.add(Markdown("**Tool call** {} (call_id {}){}").format(
+                    inline(part.name or "?"), inline(str(part.call_id)), note), "", shown, "")
+            else:
+                rendered.add(details(f"Output part {part.type}", json_block(part.raw)), "")
+
+
+def errors_lines(turn: Turn, describe=None) -> list[Markdown]:
+    """The errors the API sent (a connection's error is in the exchange's facts already), each described by
+    the renderer's `describe` if it knows the API's error shape."""
+    title = Markdown("**Error event**") if turn.events else Markdown("**Error**")
+    return [Markdown("{}: {}").format(title, describe(error) if describe else inline(compact(error)))
+            for error in turn.errors if not (isinstance(error, dict) and set(error) == {"connection"})]
+
+
+def usage_table(columns: list[str], tokens: dict[str, int]) -> Markdown:
+    return table(columns, [[f"{tokens.get(key, 0):,}" for key in tokens]])
+
+
+def facts_line(title: str, facts: list[tuple[str, Any]]) -> Markdown:
+    shown = [Markdown("{} {}").format(name, inline(str(value))) for name, value in facts]
+    return Markdown("**{}**: {}").format(title, Markdown(", ").join(shown))

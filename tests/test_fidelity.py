@@ -1,0 +1,82 @@
+"""Nothing the agent sent is invisible: the report, read against the capture, shows every field and part."""
+
+import json
+from pathlib import Path
+
+from probe.analyze import build_report
+from probe.importer import import_renderer
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OPENAI = import_renderer("probe.renderers.openai_responses")
+ANTHROPIC = import_renderer("probe.renderers.anthropic_messages")
+
+
+def report_of(tmp_path: Path, renderer, *exchanges: tuple[dict, list | dict]) -> str:
+    """The report of HTTP exchanges: each a request body and its SSE events (a list) or JSON answer (a dict)."""
+    lines = []
+    for request, answer in exchanges:
+        streamed = isinstance(answer, list)
+        body = "".join(f"data: {json.dumps(event)}\n\n" for event in answer) if streamed else answer
+        lines.append({"schema": 1, "kind": "http", "proxy": "model", "complete": True,
+                      "request": {"method": "POST", "url": "https://x/v1/x", "path": "/v1/x", "headers": [],
+                                  "body": request, "body_format": "json"},
+                      "response": {"status": 200, "headers": [["content-type", "text/event-stream" if streamed
+                                                               else "application/json"]],
+                                   "body": body, "body_format": "text" if streamed else "json"}})
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    report, warnings = build_report(traffic, renderer, None)
+    assert warnings == []
+    return report
+
+
+def test_codex_sample_shows_item_ids_metadata_part_kinds_and_one_tool_table():
+    [sample] = (PROJECT_ROOT / "data" / "codex").glob("*-sample-http")
+    report = (sample / "report.md").read_text()
+    request = json.loads((sample / "traffic.jsonl").read_text().splitlines()[1])["request"]["body"]
+    for item in request["input"]:
+        assert f"id `{item['id']}`" in report  # every item's id
+    passthrough = request["input"][2]["internal_chat_message_metadata_passthrough"]
+    assert json.dumps(passthrough["turn_id"]) in report  # its metadata, as sent
+    # Each part of a message under its own heading, named by the kind codex gave it.
+    for position, kind in enumerate(passthrough["content_item_kinds"], start=1):
+        assert f"**part {position} of 3: input_text**: kind `{kind}`" in report
+    first_request = report.split("### #3 ")[0]
+    assert first_request.count("<details><summary>Tool table (11)</summary>") == 1
+    assert first_request.count("<details><summary>Full tool definitions</summary>") == 1
+    assert "input[1] additional_tools developer: declares_tools 11" in first_request
+
+
+def test_unknown_content_parts_are_shown_raw_and_listed(tmp_path):
+    request = {"model": "m", "input": [{"type": "message", "role": "user", "content": [
+        {"type": "input_text", "text": "hi"}, {"type": "input_audio", "input_audio": {"format": "wav", "data": "UklG"}}]}]}
+    answer = [{"type": "response.output_item.done", "item": {"type": "message", "role": "assistant", "content": [
+        {"type": "refusal", "refusal": "I will not."}]}},
+              {"type": "response.completed", "response": {"id": "r", "status": "completed"}}]
+    report = report_of(tmp_path, OPENAI, (request, answer))
+    assert "content part input_audio" in report and "content part refusal" in report  # in "Unrecognised"
+    assert '"format": "wav"' in report and '"refusal": "I will not."' in report
+
+
+def test_an_unknown_event_type_is_shown_once_with_its_payload(tmp_path):
+    rate = {"type": "codex.rate_limits", "primary": {"used_percent": 7}}
+    answer = [rate, {"type": "response.completed", "response": {"id": "r", "status": "completed"}}]
+    report = report_of(tmp_path, OPENAI, ({"model": "m", "input": "a"}, answer), ({"model": "m", "input": "b"}, answer))
+    assert report.count('"used_percent": 7') == 1
+    assert "Unknown event codex.rate_limits: as shown in #1" in report
+    assert "- Unrecognised: 1 kinds (event codex.rate_limits)" in report
+
+
+def test_claude_code_is_error_false_types_as_sent_and_a_search_result_block(tmp_path):
+    request = {"model": "claude", "max_tokens": 10,
+               "tools": [{"name": "Bash", "description": "Run it.", "input_schema": {}},
+                         {"type": "web_search_20250305", "name": "web_search"}],
+               "messages": [{"role": "user", "content": [
+                   {"type": "tool_result", "tool_use_id": "tu_1", "content": "done", "is_error": False},
+                   {"type": "search_result", "source": "https://example.com", "title": "Found", "content": []}]}]}
+    answer = {"type": "message", "id": "msg_1", "role": "assistant", "stop_reason": "end_turn",
+              "content": [{"type": "text", "text": "ok"}], "usage": {"input_tokens": 1, "output_tokens": 1}}
+    report = report_of(tmp_path, ANTHROPIC, (request, answer))
+    assert "(call_id `tu_1`); is_error `false`" in report
+    assert "| Bash |  | Run it. |  |" in report and "| web_search | web_search_20250305 |" in report
+    assert '"title": "Found"' in report and "content block search_result" in report
