@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import __version__
+from probe import __version__, stored_target
 from probe.errors import RunError
 from probe.paths import display
 from probe.runs import create_run, read_manifest, write_manifest
@@ -94,6 +94,7 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
     os.close(os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
     recording = Recording(run, {
         "target": target.name,
+        "target_file": stored_target.record(target, keep_secrets),  # to re-analyse a run made with any target file
         "label": label,
         "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
         "upstream_override": upstream,

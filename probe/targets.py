@@ -70,6 +70,7 @@ class Target:
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     path: Path | None = None
+    text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
 
 # key -> (expected type name, required)
@@ -172,8 +173,8 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         raise check.fail("agent.command", "expected at least the program name")
     places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent["command"])]
     places += [(f"agent.{kind}.{name}", value) for kind in ENVIRONMENTS for name, value in agent.get(kind, {}).items()]
-    for where, text in places:
-        for match in PLACEHOLDER.finditer(text):
+    for where, written in places:
+        for match in PLACEHOLDER.finditer(written):
             placeholder = match.group(1)
             if placeholder.startswith("proxy.") and placeholder[6:] not in names:
                 raise check.fail(where, f"{{{placeholder}}} names no proxy of this target")
@@ -218,6 +219,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         upstream_proxy=data.get("upstream_proxy"),
         stall_timeout=float(data.get("stall_timeout", 300)),
         path=path,
+        text=text,
     )
 
 

@@ -1,6 +1,7 @@
 """`--agent-version` runs one exact version of the target's agent from .agents/<package>@<version>/, beside the
 pinned one; the run says which program it uses, and warns when the one on PATH is not the pinned version."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -84,6 +85,9 @@ def test_the_requested_version_runs_and_says_so(older_run):
     assert agent["version"] == f"codex-cli {OLDER_CODEX}"
     assert Path(agent["binary"]).resolve().is_relative_to(folder) and agent["argv"][0] == agent["binary"]
     assert agent["npm_package"] == "@openai/codex" and agent["requested_version"] == OLDER_CODEX
+    target_file = PROJECT_ROOT / "targets" / "codex.yaml"
+    assert manifest["target_file"] == {"name": "codex.yaml", "content": target_file.read_text(),
+                                       "sha256": hashlib.sha256(target_file.read_bytes()).hexdigest()}
     assert f"agent version `codex-cli {OLDER_CODEX}`" in (run / "report.md").read_text()
 
 
