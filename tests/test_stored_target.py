@@ -1,4 +1,5 @@
-"""A run's manifest keeps its target file (name, sha256, masked text), with the run wherever the file goes."""
+"""A run's manifest keeps its target file (name, sha256, masked text), so a run made with a target file from
+anywhere can be re-analysed with that target's renderer once the file is gone."""
 
 import hashlib
 import json
@@ -28,7 +29,7 @@ redact_headers: [x-mytool-session]
 """
 
 
-def test_the_manifest_keeps_the_target_file_masked(tmp_path):
+def test_the_manifest_keeps_the_target_file_masked_and_analysis_can_use_it(tmp_path):
     target = tmp_path / "mytool.yaml"
     target.write_text(TARGET)
     data = tmp_path / "data"
@@ -48,6 +49,15 @@ def test_the_manifest_keeps_the_target_file_masked(tmp_path):
     agent = manifest["agent"]
     assert (agent["binary"], agent["npm_package"], agent["requested_version"]) == (shutil.which("true"), None, None)
     assert agent["env"]["MYTOOL_API_KEY"] == fingerprint(KEY)
+
+    target.unlink()  # the run goes elsewhere, without its target file
+    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(run)], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "warning: the manifest names target 'mytool', which is not a target in targets/: the report uses "
+        "probe.renderers.openai_responses, the renderer of the target file 'mytool.yaml' stored in the manifest "
+        "(pass --target to choose another)"]
 
 
 def test_with_keep_secrets_the_target_file_is_stored_as_written(tmp_path):
