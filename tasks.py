@@ -28,6 +28,8 @@ CAPTURE_HELP = {
                     "(telemetry, update checks)",
     "upstream_proxy": "reach upstreams through this HTTP proxy, http://[user:pass@]host:port, or `none` "
                       "(default: the target's upstream_proxy, else HTTPS_PROXY)",
+    "agent_version": "run this version of the target's npm package (e.g. 0.166.0), installed into "
+                     ".agents/<package>@<version>/, instead of the agent on PATH",
 }
 
 
@@ -46,7 +48,7 @@ def call(main, argv: list[str]) -> None:
 
 
 def capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                 upstream_proxy, full_traffic) -> list[str]:
+                 upstream_proxy, full_traffic, agent_version) -> list[str]:
     argv = ["--target", target_or_default(c, target)]
     argv += ["--prompt", prompt] if prompt is not None else []
     argv += ["--command", command] if command is not None else []
@@ -58,6 +60,7 @@ def capture_argv(c, target, prompt, command, upstream, mock_transport, label, po
     argv += ["--keep-secrets"] if keep_secrets else []
     argv += ["--upstream-proxy", upstream_proxy] if upstream_proxy else []
     argv += ["--full-traffic"] if full_traffic else []
+    argv += ["--agent-version", agent_version] if agent_version is not None else []
     return argv
 
 
@@ -79,11 +82,11 @@ def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=N
 
 @task(help=CAPTURE_HELP, iterable=["port"])
 def capture(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-            timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False):
+            timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False, agent_version=None):
     """Run the agent once through the proxies and record every exchange into a new run folder."""
     call(capture_script.main,
          capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                      upstream_proxy, full_traffic))
+                      upstream_proxy, full_traffic, agent_version))
 
 
 @task(help={
@@ -105,11 +108,11 @@ def analyze(c, run=None, target=None, input=None, output=None, no_redact=False):
 
 @task(help=CAPTURE_HELP, iterable=["port"])
 def pipeline(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-             timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False):
+             timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False, agent_version=None):
     """Capture a run and write its report in one step; exits with the agent's exit code."""
     call(pipeline_script.main,
          capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                      upstream_proxy, full_traffic))
+                      upstream_proxy, full_traffic, agent_version))
 
 
 @task

@@ -1,68 +1,112 @@
-"""Finds an agent's program, installing its pinned npm package into .agents/ when it is missing."""
+"""Chooses the agent program a run starts: one on PATH, or an exact version installed from npm into .agents/."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from probe import cli
-from probe.errors import ToolMissing, run_main
+from probe import cli, npm
+from probe.errors import TargetError, ToolMissing, UsageError, run_main
 from probe.paths import agents_dir, display
-from probe.targets import Target, load_target
+from probe.targets import Install, Target, is_target_path, load_target
 
 
-def installed_binary(name: str) -> Path | None:
-    candidate = agents_dir() / "node_modules" / ".bin" / name
-    return candidate if candidate.is_file() else None
+@dataclass(frozen=True)
+class Agent:
+    """The program a run starts, what it says of its version, and where it came from."""
+
+    program: str
+    version: str | None  # its own `--version` line
+    package: str | None  # the npm package it was installed from into .agents/; None for one found on PATH
+    requested: str | None  # the version asked for with --agent-version
+
+    def describe(self) -> str:
+        # The folder is shown resolved but not the program: node_modules/.bin/codex, not the file it links to.
+        program = Path(self.program)
+        return f"agent: {self.version or 'version unknown'} at {Path(display(program.parent)) / program.name}"
 
 
-def installed_version(target: Target) -> str | None:
-    """The version of the target's npm package in .agents/, if it is installed there."""
-    manifest = agents_dir() / "node_modules" / target.install.npm / "package.json"
+def install_folder(install: Install, version: str) -> Path:
+    """The npm prefix of one version, `.agents/<package>@<version>/`: versions never overwrite each other."""
+    return agents_dir() / f"{install.npm}@{version}"
+
+
+def installed_binary(install: Install, version: str) -> Path | None:
+    """The program of that version in .agents/, if it is installed there whole."""
+    folder = install_folder(install, version) / "node_modules"
     try:
-        return json.loads(manifest.read_text()).get("version")
-    except (OSError, ValueError):
+        found = json.loads((folder / install.npm / "package.json").read_text()).get("version")
+    except (OSError, ValueError, AttributeError):
         return None
+    binary = folder / ".bin" / install.binary
+    return binary if found == version and binary.is_file() else None
 
 
-def find_agent(target: Target) -> str:
-    """The agent's program: on PATH, else our pinned install, else installed now from the pinned version."""
+def ensure_installed(target: Target, version: str | None = None) -> Path:
+    """`version` (default: the pinned one) of the target's agent in .agents/, installed now if it is not there."""
+    if target.install is None:
+        raise TargetError(f"{target.name} names no npm package (agent.install) to install its agent from")
+    install = target.install
+    version = version or install.version
+    binary = installed_binary(install, version)
+    if binary is not None:
+        return binary
+    if shutil.which("npm") is None:
+        where = "" if version != install.version else f" or put {install.binary} on PATH"
+        raise ToolMissing(f"{install.binary} {version} is not installed and npm was not found: install Node.js >= 20 "
+                          f"(it brings npm){where}")
+    folder = install_folder(install, version)
+    if version != install.version:
+        why = f"not the pinned {install.version}"
+    else:
+        why = f"pinned in {display(target.path)}" if target.path else "pinned"
+    print(f"{install.binary}: installing {install.npm}@{version} ({why}) into {display(folder)}", file=sys.stderr,
+          flush=True)
+    if folder.exists():
+        # Installs are renamed into place whole, so this one was damaged by hand: install it afresh.
+        shutil.rmtree(folder)
+    npm.install(install.npm, version, folder)
+    binary = installed_binary(install, version)
+    if binary is None:
+        raise ToolMissing(f"installing {install.npm}@{version} gave no {install.binary} program")
+    return binary
+
+
+def choose(target: Target, requested: str | None = None) -> Agent:
+    """The requested version from .agents/ (never what is on PATH); else the program on PATH; else the pinned
+    version from .agents/, installed now if it is missing."""
+    if requested is not None:
+        if target.install is None:
+            raise UsageError(f"--agent-version: {target.name} names no npm package (agent.install) to install "
+                             "a version of its agent from")
+        return started_from(str(ensure_installed(target, requested)), target, requested)
     program = target.command[0]
     found = shutil.which(program)
     if found:
-        return found
+        return Agent(found, agent_version(found), None, None)
     if target.install is None:
         raise ToolMissing(f"{program} not found on PATH, and {target.name} names no npm package to install it from")
-    return str(ensure_pinned(target))
+    return started_from(str(ensure_installed(target)), target, None)
 
 
-def ensure_pinned(target: Target) -> Path:
-    """The pinned version in .agents/, installed (or replaced) when it is not there."""
-    binary = installed_binary(target.install.binary)
-    if binary is not None and installed_version(target) == target.install.version:
-        return binary
-    return install(target)
+def started_from(program: str, target: Target, requested: str | None) -> Agent:
+    return Agent(program, agent_version(program), target.install.npm, requested)
 
 
-def install(target: Target) -> Path:
-    spec = f"{target.install.npm}@{target.install.version}"
-    npm = shutil.which("npm")
-    if not npm:
-        raise ToolMissing(f"{target.install.binary} is not installed and npm was not found: install Node.js >= 20 "
-                          f"(it brings npm) or put {target.install.binary} on PATH")
-    folder = agents_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"{target.install.binary}: installing {spec} (pinned in targets/{target.name}.yaml) "
-          f"into {display(folder)}", file=sys.stderr, flush=True)
-    result = subprocess.run([npm, "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--loglevel=error",
-                             spec], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    binary = installed_binary(target.install.binary)
-    if result.returncode != 0 or binary is None:
-        lines = [line for line in result.stdout.splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"npm exited with {result.returncode}"
-        raise ToolMissing(f"installing {spec} failed: {reason}")
-    return binary
+def path_warning(target: Target, agent: Agent) -> str | None:
+    """Why an agent found on PATH may not be the one the target was written for; None when it says the pinned
+    version (or says none at all)."""
+    if agent.package is not None or target.install is None or agent.version is None:
+        return None
+    pinned = target.install.version
+    # `codex-cli 0.169.0`, `2.1.330 (Claude Code)`: the version is one word of what it says.
+    if pinned in (word.removeprefix("v") for word in re.split(r"[\s(),]+", agent.version)):
+        return None
+    return (f"{target.command[0]} on PATH ({display(Path(agent.program))}) says {agent.version!r}, not the pinned "
+            f"{pinned}: --agent-version X runs version X, installed into {display(agents_dir())}/")
 
 
 def agent_version(program: str) -> str | None:
@@ -76,18 +120,34 @@ def agent_version(program: str) -> str | None:
     return output[0] if result.returncode == 0 and output else None
 
 
+def target_and_version(spec: str) -> tuple[str, str | None]:
+    """`codex` or `codex@0.166.0` (a target file's path is taken whole: it may hold an @)."""
+    name, at, version = spec.rpartition("@")
+    if not at or is_target_path(spec):
+        return spec, None
+    if not npm.is_plain_version(version):
+        raise UsageError(f"{spec}: expected a plain version after the @, such as {name}@1.2.3")
+    return name, version
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.agents",
-                                     description="Install the pinned agent of each target into .agents/.")
-    parser.add_argument("targets", nargs="+", help="target names, e.g. codex")
+                                description="Install each target's pinned agent, or the version named after an @, "
+                                            "into .agents/<package>@<version>/.")
+    parser.add_argument("targets", nargs="+", help="target names, e.g. codex, or codex@0.166.0 for that version")
     args = parser.parse_args(argv)
-    for name in args.targets:
-        target = load_target(name)
+    # Every spec is checked before anything is installed.
+    chosen = [(spec, *target_and_version(spec)) for spec in args.targets]
+    chosen = [(spec, name, load_target(name), version) for spec, name, version in chosen]
+    for spec, name, target, version in chosen:
         if target.install is None:
+            if version is not None:
+                raise UsageError(f"{spec}: {name} names no npm package (agent.install) to install a version from")
             print(f"{name}: no npm package pinned; nothing to install")
             continue
-        binary = ensure_pinned(target)
-        print(f"{name}: {agent_version(str(binary)) or target.install.version} at {display(binary)}")
+        binary = ensure_installed(target, version)
+        print(f"{spec}: {agent_version(str(binary)) or version or target.install.version} at "
+              f"{Path(display(binary.parent)) / binary.name}")
     return 0
 
 

@@ -22,6 +22,7 @@ from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
 from probe.runs import load_manifest, private_replacement, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
+from probe.stored_target import stored_target
 from probe.targets import Target, is_target_path, load_target
 from probe.progress import Progress
 from probe.conversation import Turn
@@ -368,8 +369,9 @@ def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=f
 
 def choose_renderer(target: Target | None, manifest: dict | None, warnings: list[str]):
     """The renderer of the target the user named; else of the target the run's manifest names, looked up by
-    name in targets/ only (a manifest comes with the run, from whoever made it: it never names a file or a
-    module); else, or if that name is not a target here, the generic renderer, with a warning."""
+    name in targets/ only (a manifest comes with the run, from whoever made it: it never names a file, and a
+    module only from a fixed list); else the renderer of the target file stored in the manifest if it is one of
+    ours (probe.stored_target); else the generic renderer. Both fallbacks say so in a warning."""
     if target is None and manifest and manifest.get("target") is not None:
         named = manifest["target"]
         try:
@@ -377,9 +379,17 @@ def choose_renderer(target: Target | None, manifest: dict | None, warnings: list
         except TargetError:
             target = None
         if target is None:
-            shown = repr(named)[:80]
-            warnings.append(f"the manifest names target {shown}, which is not a target in targets/: the report "
-                            "uses the generic renderer (pass --target to choose one)")
+            why = f"the manifest names target {repr(named)[:80]}, which is not a target in targets/"
+            stored = stored_target(manifest)
+            if stored is not None and stored.known:
+                warnings.append(f"{why}: the report uses {stored.renderer}, the renderer of the target file "
+                                f"{stored.file_name} stored in the manifest (pass --target to choose another)")
+                return import_renderer(stored.renderer), stored.redact_headers
+            unknown = ""
+            if stored is not None and stored.renderer is not None:
+                unknown = (f" (the target file stored in the manifest names renderer {repr(stored.renderer)[:80]}, "
+                           "which is not one of probe.renderers or of targets/)")
+            warnings.append(f"{why}: the report uses the generic renderer{unknown} (pass --target to choose one)")
     if target is None:
         return import_renderer(GENERIC_RENDERER), frozenset()
     return import_renderer(target.renderer), frozenset(target.redact_headers)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe import agent_home, agents, cli, processes, scrub, session, watchdog
-from probe.errors import ProbeError, RunError, run_main
+from probe.errors import ProbeError, RunError, UsageError, run_main, warn
 from probe.paths import display
 from probe.proxies import (RunningProxies, UpstreamProxy, add_upstream_proxy_argument, check_upstream,
                            choose_upstream_proxy, parse_port_overrides, start_proxies)
-from probe.secrets import mask_command
+from probe.secrets import mask_argv, mask_command
 from probe.targets import Target, fill_placeholders, load_target
 
 
@@ -60,6 +60,9 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--full-traffic", action="store_true",
                         help="leave out the target's quiet_env, so the agent also makes its optional calls "
                              "(telemetry, update checks)")
+    parser.add_argument("--agent-version", type=cli.agent_version, metavar="X.Y.Z",
+                        help="run this version of the target's npm package, installed into "
+                             ".agents/<package>@<version>/ if needed, instead of the agent on PATH")
     add_upstream_proxy_argument(parser)
 
 
@@ -89,7 +92,7 @@ class Plan:
     target: Target
     prompt: str | None
     command: str | None  # a shell command instead of the target's agent
-    program: str | None  # the target's agent program; None with a command, or with no agent at all
+    chosen: agents.Agent | None  # the target's agent; None with a command, or with no agent at all
     upstream: str | None
     label: str
     ports: dict[str, int]
@@ -106,13 +109,18 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
             label: str = "", ports: list[str] | tuple = (), timeout: float | None = None,
             keep_secrets: bool = False, mock_transport: str = "websocket",
             upstream_proxy: str | None = None, full_traffic: bool = False, *, run: Path | None = None,
-            agent: bool = True) -> CaptureResult:
-    """Record one run. With `agent=False` no agent is started and the proxies record until stopped."""
+            agent: bool = True, agent_version: str | None = None) -> CaptureResult:
+    """Record one run. With `agent=False` no agent is started and the proxies record until stopped.
+    `agent_version` runs that version of the target's npm package (see probe.agents)."""
+    if agent_version is not None and (command is not None or not agent):
+        raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     check_upstream(upstream)  # before the manifest records it
-    program = agents.find_agent(target) if agent and command is None else None
-    plan = Plan(target, prompt, command, program, upstream, label, parse_port_overrides(list(ports), target),
-                timeout, keep_secrets, mock_transport, choose_upstream_proxy(upstream_proxy, target, dict(os.environ)),
-                full_traffic, run, agent)
+    listen = parse_port_overrides(list(ports), target)
+    tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
+    # Last of the checks, as it may install the agent from npm.
+    chosen = agents.choose(target, agent_version) if agent and command is None else None
+    plan = Plan(target, prompt, command, chosen, upstream, label, listen, timeout, keep_secrets, mock_transport,
+                tunnel, full_traffic, run, agent)
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
     # process be killed (SIGKILL cannot be handled here).
@@ -138,7 +146,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     outcome = initial = INTERRUPTED if plan.agent else Outcome("complete", 0)
     try:
         recording = session.open_run(plan.target, plan.run, plan.label if plan.agent else "proxies", plan.prompt,
-                                     None, plan.upstream, plan.keep_secrets)
+                                     None, plan.upstream, plan.keep_secrets, agent_fields(plan.chosen))
         watchdog.close_run(recording.run)
         try:
             proxies = start_proxies(plan.target, recording.run, plan.upstream, plan.ports, plan.keep_secrets,
@@ -182,6 +190,8 @@ def run_agent(plan: Plan, recording: session.Recording, proxies: RunningProxies,
               env: dict[str, str]) -> Outcome:
     """Start the agent (or the command) and supervise it to its end. `env` receives its environment at once,
     so the cleanup can scrub what the agent wrote even if it is interrupted."""
+    if plan.chosen is not None:
+        announce_agent(plan.target, plan.chosen)
     for line in proxies.describe():
         print(f"proxy {line}", file=sys.stderr)
     # {agent_home}: the agent's private state folder, outside the run folder (see probe.agent_home).
@@ -193,12 +203,27 @@ def run_agent(plan: Plan, recording: session.Recording, proxies: RunningProxies,
     if not plan.keep_secrets:
         watchdog.scrub(scrub.secret_values(env))
     if plan.command is None:
-        argv = [plan.program] + [fill_placeholders(argument, values) for argument in plan.target.command[1:]]
-        recording.set_agent(argv, agents.agent_version(plan.program), target_env)
+        argv = [plan.chosen.program] + [fill_placeholders(argument, values) for argument in plan.target.command[1:]]
+        recording.set_agent(argv, plan.chosen.version, target_env)
     else:
         argv = ["/bin/sh", "-c", plan.command]
         recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, masked=True)
     return supervise(argv, env, plan.timeout, proxies, recording.run)
+
+
+def announce_agent(target: Target, chosen: agents.Agent) -> None:
+    """The agent's program in one line, with a warning when the one on PATH is not the version the target pins."""
+    problem = agents.path_warning(target, chosen)
+    if problem:
+        warn(problem)
+    print(chosen.describe(), file=sys.stderr)
+
+
+def agent_fields(chosen: agents.Agent | None) -> dict:
+    """Where the agent's program came from, for the manifest (its path masked like the argv that starts it)."""
+    return {"binary": mask_argv([chosen.program])[0] if chosen else None,
+            "npm_package": chosen.package if chosen else None,
+            "requested_version": chosen.requested if chosen else None}
 
 
 def announce(proxies: RunningProxies, run: Path) -> None:
@@ -271,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     result = capture(load_target(args.target), args.prompt, args.command, args.upstream, args.label, args.port,
-                     args.timeout, args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic)
+                     args.timeout, args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic,
+                     agent_version=args.agent_version)
     report_outcome(result)
     return result.exit_code
 

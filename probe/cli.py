@@ -3,6 +3,7 @@
 import argparse
 import math
 
+from probe import npm
 from probe.errors import UsageError
 
 
@@ -44,4 +45,11 @@ def delay(text: str) -> float:
 def not_empty(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def agent_version(text: str) -> str:
+    """A plain version such as 0.166.0: it goes to npm, which would take a tag, a range, a URL or a path too."""
+    if not npm.is_plain_version(text):
+        raise argparse.ArgumentTypeError(f"expected a plain version such as 0.166.0, got {text!r}")
     return text

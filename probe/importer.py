@@ -1,7 +1,8 @@
 """Turns a renderer reference, `package.module` or `package.module:attr`, into an object.
 
 Only references from target files the user chose reach this (a name in targets/ or a path given on the command
-line); a run's own files never name what is imported.
+line), or one a run's manifest names that is already among those or shipped in probe.renderers
+(probe.stored_target): a run's own files never add to what may be imported.
 """
 
 import importlib

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import __version__
+from probe import __version__, stored_target
 from probe.errors import RunError
 from probe.paths import display
 from probe.runs import create_run, read_manifest, write_manifest
@@ -44,8 +44,9 @@ class Recording:
         """Record the agent's argv (masked here unless the caller `masked` it already: masked twice, every
         secret would get the fingerprint of a fingerprint), its version, and the environment variables the
         target set for it (secret-shaped values masked)."""
-        self.manifest["agent"] = {"argv": argv if masked else mask_argv(argv), "version": version,
-                                  "env": {name: masked_variable(name, value) for name, value in (env or {}).items()}}
+        self.manifest["agent"].update(
+            argv=argv if masked else mask_argv(argv), version=version,
+            env={name: masked_variable(name, value) for name, value in (env or {}).items()})
         self.save()
 
     def finish(self, status: str, exit_code: int | None, note: str | None = None,
@@ -80,8 +81,9 @@ def now_iso() -> str:
 
 
 def open_run(target: Target, run: Path | None, label: str, prompt: str | None, argv: list[str] | None,
-             upstream: str | None, keep_secrets: bool = False) -> Recording:
-    """Create (or adopt) the run folder and write a `running` manifest before anything starts."""
+             upstream: str | None, keep_secrets: bool = False, agent: dict | None = None) -> Recording:
+    """Create (or adopt) the run folder and write a `running` manifest before anything starts. `agent` says
+    where the agent's program came from (`binary`, `npm_package`, `requested_version`)."""
     if not keep_secrets:
         label = mask_tokens_and_urls(label)  # it names the run folder: a key pasted there must not
     if run is None:
@@ -92,12 +94,13 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
     os.close(os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
     recording = Recording(run, {
         "target": target.name,
+        "target_file": stored_target.record(target, keep_secrets),  # to re-analyse a run made with any target file
         "label": label,
         "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
         "upstream_override": upstream,
         "keep_secrets": keep_secrets,
         "redaction": None if keep_secrets else RULES_VERSION,  # the masking rules the capture was written with
-        "agent": {"argv": mask_argv(argv) if argv else None, "version": None},
+        "agent": {"argv": mask_argv(argv) if argv else None, "version": None, **(agent or {})},
         "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
         "started_at": now_iso(),
         "ended_at": None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from probe import cli
+from probe import cli, npm
 from probe.errors import TargetError, run_main
 from probe.paths import display, targets_dir
 
@@ -25,6 +25,8 @@ UPSTREAM_PROXY_URL = re.compile(r"^http://(?:[^/@\s]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A
 # An environment variable's name as a shell writes it, and an HTTP header's name (RFC 9110's token).
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# The name of the program an npm package puts in node_modules/.bin/: a file name, never a path.
+BINARY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*", re.ASCII)
 
 
 def upstream_problem(url: str, proxy: bool = False) -> str | None:
@@ -68,6 +70,7 @@ class Target:
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     path: Path | None = None
+    text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
 
 # key -> (expected type name, required)
@@ -170,8 +173,8 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         raise check.fail("agent.command", "expected at least the program name")
     places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent["command"])]
     places += [(f"agent.{kind}.{name}", value) for kind in ENVIRONMENTS for name, value in agent.get(kind, {}).items()]
-    for where, text in places:
-        for match in PLACEHOLDER.finditer(text):
+    for where, written in places:
+        for match in PLACEHOLDER.finditer(written):
             placeholder = match.group(1)
             if placeholder.startswith("proxy.") and placeholder[6:] not in names:
                 raise check.fail(where, f"{{{placeholder}}} names no proxy of this target")
@@ -194,6 +197,13 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     install = None
     if "install" in agent:
         spec = check.mapping(agent["install"], INSTALL_KEYS, "agent.install")
+        # All three go into npm's command line or name a folder under .agents/.
+        if not npm.PACKAGE_NAME.fullmatch(spec["npm"]):
+            raise check.fail("agent.install.npm", "expected an npm package name, such as @openai/codex")
+        if not npm.is_plain_version(spec["version"]):
+            raise check.fail("agent.install.version", "expected a plain version, such as 1.2.3")
+        if not BINARY_NAME.fullmatch(spec["binary"]):
+            raise check.fail("agent.install.binary", "expected a program's file name, such as codex")
         install = Install(spec["npm"], spec["version"], spec["binary"])
     return Target(
         name=data["name"],
@@ -209,6 +219,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         upstream_proxy=data.get("upstream_proxy"),
         stall_timeout=float(data.get("stall_timeout", 300)),
         path=path,
+        text=text,
     )
 
 

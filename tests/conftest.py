@@ -16,6 +16,7 @@ from probe.proxies import start_proxies
 from probe.targets import load_target, parse_target
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OLDER_CODEX = "0.166.0"  # a version before the pinned one, to compare with (.ci/run installs it too)
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +29,19 @@ def private_data_dir(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def codex_program():
     """The pinned codex in .agents/, installed from npm if it is missing: the mock is faithful to that version."""
-    return str(agents.ensure_pinned(load_target("codex")))
+    return str(agents.ensure_installed(load_target("codex")))
+
+
+@pytest.fixture(scope="session")
+def older_codex_program():
+    """codex 0.166.0 in .agents/, beside the pinned one, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("codex"), OLDER_CODEX))
 
 
 @pytest.fixture(scope="session")
 def claude_program():
     """The pinned Claude Code in .agents/, installed from npm if it is missing."""
-    return str(agents.ensure_pinned(load_target("claude-code")))
+    return str(agents.ensure_installed(load_target("claude-code")))
 
 
 def two_proxy_target(tmp_path) -> object:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import PROJECT_ROOT
 from probe.analyze import build_report, choose_renderer
@@ -98,3 +99,101 @@ def test_a_name_given_as_a_name_never_reaches_outside_targets(tmp_path):
     for name in ("../outside", "../../tmp/x", "/etc/passwd", "codex/../../outside"):
         with pytest.raises(TargetError, match="expected lowercase letters"):
             load_target(name)
+
+
+def stored_manifest(renderer, file_name="custom.yaml", name="custom") -> dict:
+    """A manifest naming a target not in targets/, with the target file it was made with stored in it."""
+    content = yaml.safe_dump({"name": "custom", "description": "d", "renderer": renderer,
+                              "proxies": [{"name": "a", "listen": 0, "upstream": "https://x/"}],
+                              "agent": {"command": ["x"]}, "redact_headers": ["X-Custom-Session"]})
+    return {"target": name, "status": "complete",
+            "target_file": {"name": file_name, "sha256": "0" * 64, "content": content}}
+
+
+@pytest.mark.parametrize("renderer", ["probe.renderers.anthropic_messages", "probe.renderers.openai_responses"])
+def test_a_stored_target_naming_a_shipped_renderer_gets_it_with_a_warning(renderer):
+    warnings = []
+    chosen, extra = choose_renderer(None, stored_manifest(renderer), warnings)
+    assert chosen.__name__ == renderer and extra == frozenset({"x-custom-session"})
+    assert warnings == [f"the manifest names target 'custom', which is not a target in targets/: the report uses "
+                        f"{renderer}, the renderer of the target file 'custom.yaml' stored in the manifest (pass "
+                        "--target to choose another)"]
+
+
+def test_a_stored_target_may_name_the_renderer_of_a_target_in_targets(tmp_path, monkeypatch):
+    """The user's own targets/ may name a renderer outside probe.renderers; a stored target may name it too,
+    and nothing else outside probe.renderers."""
+    (tmp_path / "own_renderer.py").write_text("def render_request(*a): pass\ndef render_response(*a): pass\n")
+    (tmp_path / "outsider.py").write_text(f"open({str(tmp_path / 'IMPORTED')!r}, 'w')\n"
+                                          "def render_request(*a): pass\ndef render_response(*a): pass\n")
+    targets = tmp_path / "targets"
+    targets.mkdir()
+    (targets / "mine.yaml").write_text("name: mine\ndescription: d\nrenderer: own_renderer\n"
+                                       "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\n"
+                                       "agent: {command: [x]}\n")
+    monkeypatch.setenv("PROBE_TARGETS_DIR", str(targets))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    warnings = []
+    assert choose_renderer(None, stored_manifest("own_renderer"), warnings)[0].__name__ == "own_renderer"
+    assert "the renderer of the target file 'custom.yaml' stored in the manifest" in warnings[0]
+    warnings = []
+    assert choose_renderer(None, stored_manifest("outsider"), warnings)[0].__name__ == "probe.renderers.generic"
+    assert "outsider" not in sys.modules and not (tmp_path / "IMPORTED").exists()
+    assert "which is not a target in targets/: the report uses the generic renderer" in warnings[0]
+
+
+HOSTILE_RENDERERS = ["os:system", "os", "subprocess", "evilmodule", "evilmodule:render", "probe.renderers.../x",
+                     "probe.renderers/../x", ".generic", "..renderers.generic", ".renderers.generic",
+                     "probe.renderers", "probe.renderers.__init__", "probe.renderers.generic.x",
+                     "probe.renderers.generic:render_request", "probe.analyze", "probe.renderers.generic ",
+                     "probe.renderers.generic\n", "/tmp/evilmodule.py", "probe.renderers.evilmodule",
+                     "probe\u2024renderers\u2024generic", ["probe.renderers.generic"], {"a": 1}, 7, None]
+
+
+@pytest.mark.parametrize("renderer", HOSTILE_RENDERERS, ids=[repr(value) for value in HOSTILE_RENDERERS])
+def test_a_stored_target_naming_any_other_renderer_gets_the_generic_one(tmp_path, monkeypatch, renderer):
+    (tmp_path / "evilmodule.py").write_text(f"open({str(tmp_path / 'IMPORTED')!r}, 'w')\n"
+                                            "def render_request(*a): pass\ndef render_response(*a): pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = set(sys.modules)
+    warnings = []
+    chosen, extra = choose_renderer(None, stored_manifest(renderer), warnings)
+    assert chosen.__name__ == "probe.renderers.generic" and extra == frozenset()
+    assert set(sys.modules) - before <= {"probe.renderers.generic"}
+    assert not (tmp_path / "IMPORTED").exists()
+    [warning] = warnings
+    assert warning.startswith("the manifest names target 'custom', which is not a target in targets/: the report "
+                              "uses the generic renderer")
+    if isinstance(renderer, str):
+        assert f"the target file stored in the manifest names renderer {renderer!r}" in warning
+
+
+@pytest.mark.parametrize("stored", [None, [], "custom.yaml", {"name": "x.yaml"}, {"content": 7},
+                                    {"content": "renderer: [unclosed"}, {"content": "[" * 100_000},
+                                    {"content": "- probe.renderers.anthropic_messages"},
+                                    {"content": "renderer: probe.renderers.anthropic_messages\n\0"}])
+def test_a_stored_target_that_is_not_one_gets_the_generic_renderer(stored):
+    warnings = []
+    manifest = {"target": "custom", "target_file": stored}
+    assert choose_renderer(None, manifest, warnings)[0].__name__ == "probe.renderers.generic"
+    assert len(warnings) == 1 and "the report uses the generic renderer" in warnings[0]
+
+
+def test_a_stored_target_never_makes_analysis_import_a_module_beside_the_run(tmp_path):
+    """From the command line, run from the folder that holds the module: the worst case."""
+    run, marker = crafted_run(tmp_path, "custom")
+    manifest = stored_manifest("evilrenderer")
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(run)], cwd=run,
+                            capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    assert "names renderer 'evilrenderer', which is not one of probe.renderers or of targets/" in result.stderr
+    assert "Request JSON" in (run / "report.md").read_text()
+
+
+def test_a_manifest_naming_a_target_in_targets_ignores_the_stored_one():
+    warnings = []
+    renderer, _ = choose_renderer(None, stored_manifest("probe.renderers.generic", name="claude-code"), warnings)
+    assert renderer.__name__ == "probe.renderers.anthropic_messages" and warnings == []
