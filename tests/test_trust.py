@@ -123,7 +123,8 @@ def test_a_stored_target_naming_a_shipped_renderer_gets_it_with_a_warning(render
 def test_a_stored_target_may_name_the_renderer_of_a_target_in_targets(tmp_path, monkeypatch):
     """The user's own targets/ may name a renderer outside probe.renderers; a stored target may name it too,
     and nothing else outside probe.renderers."""
-    (tmp_path / "own_renderer.py").write_text("def render_request(*a): pass\ndef render_response(*a): pass\n")
+    (tmp_path / "own_renderer.py").write_text("def read_request(*a): pass\ndef read_response(*a): pass\n"
+                                              "def render_request(*a): pass\ndef render_response(*a): pass\n")
     (tmp_path / "outsider.py").write_text(f"open({str(tmp_path / 'IMPORTED')!r}, 'w')\n"
                                           "def render_request(*a): pass\ndef render_response(*a): pass\n")
     targets = tmp_path / "targets"
