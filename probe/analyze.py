@@ -25,9 +25,10 @@ from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.stored_target import stored_target
 from probe.targets import Target, is_target_path, load_target
 from probe.progress import Progress
+from probe.redaction import RULES_VERSION
 from probe.conversation import Turn
 from probe.traffic import Body, Exchange, iter_exchanges
-from probe.turns import TurnBuilder, turn_line
+from probe.turns import TurnBuilder, TurnLines
 
 GENERIC_RENDERER = "probe.renderers.generic"
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
@@ -297,12 +298,16 @@ def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets,
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
     builder = TurnBuilder(renderer)
+    # A capture masked as it was recorded, with the rules in force now, needs only its joined answers masked
+    # again in turns.jsonl. (The report masks everything it shows, whatever the manifest says.)
+    masked_at_capture = isinstance(manifest, dict) and manifest.get("redaction") == RULES_VERSION
+    lines = TurnLines(redact, only_output=masked_at_capture)
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)
             turn = builder.build(exchange, warnings)
             if turns is not None:
-                turns.write(turn_line(turn, redact))
+                turns.write(lines.line(turn))
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
                 state["last_context"] = (turn.number, builder.last_context[1], turn.output)

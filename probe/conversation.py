@@ -8,7 +8,9 @@ dropped: it stays raw, in `Part.raw` (kind `other`), an item's or block's `metad
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+
+import orjson
+from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA = 1  # of turns.jsonl; raised when a field changes meaning or goes away (new fields keep it)
@@ -40,6 +42,9 @@ class Item:
     parts: list[Part] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)  # every other field of the item, as sent
     size: int | None = None  # bytes of the item's JSON as sent (re-serialised compactly), for context budgets
+    # The item as sent, kept only until the turn's builder has measured it (a re-sent item takes the size
+    # measured the first time): never written out.
+    sent: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -62,8 +67,9 @@ class Tool:
     type: str | None = None  # as sent; None when the API sent no type
     description: str = ""
     schema: Any = None
-    hash: str = ""
+    hash: str = ""  # of the tool as sent: see tool_hash
     metadata: dict = field(default_factory=dict)
+    sent: Any = field(default=None, repr=False, compare=False)  # the tool as sent, until it is hashed
 
 
 @dataclass
@@ -128,12 +134,25 @@ class Turn:
     unknown: list[dict] = field(default_factory=list)  # {"where", "raw"}: payloads not understood nor kept above
 
     def to_json(self) -> dict:
-        return {"schema": SCHEMA, **asdict(self)}
+        return {"schema": SCHEMA, **plain(self)}
+
+
+def plain(value: Any) -> Any:
+    """A record as JSON-ready dicts and lists. Unlike dataclasses.asdict it copies nothing it need not: the
+    values are written out at once, and deep copies of every re-sent history cost more than the analysis."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: plain(getattr(value, name)) for name in value.__dataclass_fields__ if name != "sent"}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def tool_hash(tool: Any) -> str:
     """A stable short hash of a tool as sent: its JSON with sorted keys, so key order does not count."""
-    text = json.dumps(tool, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:
+        text = json.dumps(tool, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (RecursionError, TypeError, ValueError):  # nested too deeply, or keys that cannot be sorted
+        return ""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
@@ -161,6 +180,9 @@ def read_model_and_config(body: Any, turn: Turn, sections: set[str]) -> bool:
 def json_size(value: Any) -> int:
     """The size of a value as compact JSON: what an item costs in a request, near enough to compare items."""
     try:
-        return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "replace"))
-    except (RecursionError, ValueError):
-        return 0
+        return len(orjson.dumps(value, default=str))
+    except (orjson.JSONEncodeError, TypeError):  # lone surrogates, or nested deeper than orjson writes
+        try:
+            return len(json.dumps(value, separators=(",", ":"), default=str))
+        except (RecursionError, ValueError):
+            return 0

@@ -156,14 +156,14 @@ def text_once(title: str, value: str, label: str, state: dict, full: Markdown | 
 
 
 def listing_once(title: str, rows: list[list[str]], headers: list[str], names: Markdown, label: str, state: dict,
-                 table_title: str, *more: Markdown) -> list[Markdown]:
+                 table_title: str, more=None) -> list[Markdown]:
     """A listing (the declared tools) with its table the first time; later "the same set as" when unchanged.
 
-    `more` is shown under the table the first time only, e.g. the full schemas.
+    `more()`, if given, is shown under the table the first time only (e.g. the full definitions); it is called
+    only then, since a session re-sends the same listing with every request.
     """
     earlier = state.setdefault("seen", FirstSeen()).earlier((title, tuple(map(tuple, rows))), label)
     if earlier:
         return [Markdown("**{} ({})**: the same set as request {}").format(title, len(rows), earlier), ""]
     return [Markdown("**{} ({})**: {}").format(title, len(rows), names), "",
-            details(f"{table_title} ({len(rows)})", table(headers, rows), *more)]
-
+            details(f"{table_title} ({len(rows)})", table(headers, rows), *(more() if more else []))]

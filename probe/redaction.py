@@ -5,6 +5,7 @@ The one set of rules for every writer of the project, built on the text rules of
 standard library is imported: the capture addon loads this module from its own folder, under any mitmdump.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -41,11 +42,16 @@ CREDENTIAL_LIKE = re.compile(r"^[^\s]{16,}$")
 
 
 def normalised(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    return NOT_NAME_CHARACTER.sub("", name.lower())
 
 
+NOT_NAME_CHARACTER = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=1 << 14)
 def is_secret_name(name: str, in_url: bool = False) -> bool:
-    """Whether a JSON key, query or form parameter, or multipart field name says its value is a secret."""
+    """Whether a JSON key, query or form parameter, or multipart field name says its value is a secret.
+    (Remembered: every request of a session carries the same keys.)"""
     compact = normalised(str(name))
     if in_url and compact in URL_NAMES:
         return True
@@ -63,6 +69,7 @@ def is_secret_variable(name: str, value: str) -> bool:
     return SECRET_VARIABLE.search(name) is not None and len(value) >= SHORTEST_SECRET
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def is_weak_secret_name(name: str) -> bool:
     return normalised(str(name)) in WEAK_NAMES
 
@@ -180,36 +187,53 @@ def mask_parameters(query: str) -> tuple[str, int]:
 NESTED_JSON_LIMIT = 1 << 20  # a string holding JSON (tool arguments) is looked into up to this size
 
 
-def mask_json(value: Any, strings: bool = True) -> tuple[Any, int]:
+def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tuple[Any, int]:
     """A masked copy of a parsed JSON value: values of secret-named keys, token shapes in every string and key,
     and the same inside strings that hold JSON themselves (tool-call arguments). The input is untouched.
 
     `strings=False` leaves the text rules out (a body's raw bytes had them already): names, and the JSON held in
-    strings, are still checked.
+    strings, are still checked. `memo`, if given, keeps each string's result for the next call: a session's
+    records repeat the same history again and again.
     """
     if isinstance(value, dict):
         total, changed = 0, {}
         for key, item in value.items():
-            new_key, key_count = mask_text(key) if strings and isinstance(key, str) else (key, 0)
+            new_key, key_count = masked_string(key, strings, memo, is_key=True) if strings and isinstance(key, str) \
+                else (key, 0)
             if is_secret_scalar(key, item):
                 new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
             elif isinstance(item, list) and isinstance(key, str) and is_secret_name(key):
                 new_item, count = mask_secret_list(key, item, strings)  # "api_keys": ["k1", "k2"]
             else:
-                new_item, count = mask_json(item, strings)
+                new_item, count = mask_json(item, strings, memo)
             total += key_count + count
             changed[new_key] = new_item
         return (changed, total) if total else (value, 0)
     if isinstance(value, list):
         total, items = 0, []
         for item in value:
-            new_item, count = mask_json(item, strings)
+            new_item, count = mask_json(item, strings, memo)
             items.append(new_item)
             total += count
         return (items, total) if total else (value, 0)
     if isinstance(value, str):
-        return mask_string(value, strings)
+        return masked_string(value, strings, memo)
     return value, 0
+
+
+MEMO_ENTRIES = 1 << 16  # strings remembered before the memo starts over: memory stays bounded
+
+
+def masked_string(value: str, strings: bool, memo: dict | None, is_key: bool = False) -> tuple[str, int]:
+    """A string (a key: by the text rules only) masked, or its result from `memo`."""
+    found = memo.get((value, is_key)) if memo is not None else None
+    if found is None:
+        found = mask_text(value) if is_key else mask_string(value, strings)
+        if memo is not None:
+            if len(memo) >= MEMO_ENTRIES:
+                memo.clear()
+            memo[(value, is_key)] = found
+    return found
 
 
 def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:

@@ -161,9 +161,11 @@ def tool_notes(tool: Tool) -> Markdown:
 
 def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bool) -> list[Markdown]:
     """The declared tools: a table and their full schemas the first time, later "the same set as"."""
-    headers = (["namespace"] if with_namespace else []) + ["name", "type", "description", "notes"]
+    # The hash column tells tools apart whose table rows alike hide a changed schema or description.
+    headers = (["namespace"] if with_namespace else []) + ["name", "type", "description", "notes", "hash"]
     rows = [([tool.namespace] if with_namespace else []) +
-            [tool.name, tool.type or "", first_line(tool.description, 100), tool_notes(tool)] for tool in tools]
+            [tool.name, tool.type or "", first_line(tool.description, 100), tool_notes(tool), inline(tool.hash[:8])]
+            for tool in tools]
     grouped: dict[str, list] = {}
     for tool in tools:
         shown = tool.name if tool.type in (None, "function") else Markdown("{} ({})").format(tool.name, tool.type)
@@ -174,7 +176,7 @@ def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bo
     else:
         names = Markdown(", ").join(name for group in grouped.values() for name in group)
     return listing_once("Tools declared", rows, headers, names or Markdown("(none)"), label, state, "Tool table",
-                        details("Full tool definitions", json_block([definition(tool) for tool in tools])))
+                        lambda: [details("Full tool definitions", json_block([definition(tool) for tool in tools]))])
 
 
 def definition(tool: Tool) -> dict:

@@ -3,10 +3,15 @@
 import json
 from typing import Any
 
-from probe.conversation import SCHEMA, Carried, Item, Timing, Turn
+import orjson
+
+from probe.conversation import SCHEMA, Carried, Item, Timing, Tool, Turn, json_size, plain, tool_hash
 from probe.dedupe import History, RecentResponses
-from probe.redaction import mask_body
+from probe.redaction import mask_body, mask_json
 from probe.traffic import Exchange
+
+
+TOOLS_KEPT = 1 << 12  # tools remembered for their hashes: memory stays bounded whatever a capture declares
 
 
 def item_key(item: Item) -> Any:
@@ -24,6 +29,8 @@ class TurnBuilder:
         self.history = History()  # re-sent histories, matched by prefix
         self.contexts = RecentResponses()  # response id -> (exchange number, the whole context after it)
         self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included
+        self.items_of = RecentResponses()  # exchange number -> its context and answer, for re-sent items' sizes
+        self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
         self.last_context: tuple[int, list[Item]] | None = None
 
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
@@ -56,6 +63,8 @@ class TurnBuilder:
         except RecursionError:  # histories nested too deeply to compare: this turn says nothing of its history
             turn.unrecognised.append("history nested too deeply to compare")
             self.contexts_of[turn.number] = list(turn.input)
+        measure(turn.input)
+        self.hash_tools(turn.tools)
 
     def response(self, turn: Turn, events, body: Any, warnings: list[str], answered: bool = True) -> None:
         """Read the response into `turn`, and remember the context it leaves for later requests."""
@@ -76,26 +85,57 @@ class TurnBuilder:
 
     def carry(self, turn: Turn) -> None:
         """Say which earlier exchange already held this request's history."""
-        context = list(turn.input)
+        earlier_context: list[Item] = []
         if turn.previous_response_id:
             origin = self.contexts.get(turn.previous_response_id)
             if origin is not None:
                 turn.carried = Carried(len(origin[1]), origin[0], "previous_response_id")
-                context = origin[1] + context
+                earlier_context = origin[1]
         elif turn.input:
             carried = self.history.split(str(turn.number), [self.key(item) for item in turn.input])
             if carried.count:
                 turn.carried = Carried(carried.count, int(carried.source), "prefix")
-        self.contexts_of[turn.number] = context
+                earlier = self.items_of.get(carried.source) or []
+                for index, (item, before) in enumerate(zip(turn.input[:carried.count], earlier)):
+                    item.size = before.size  # measured when it was first sent
+                    if item == before:  # re-sent unchanged: one object, so outputs convert it once
+                        turn.input[index] = before
+        self.contexts_of[turn.number] = earlier_context + turn.input
+
+    def hash_tools(self, tools: list[Tool]) -> None:
+        """Give each tool its hash. A session declares the same tools with every request: a tool sent as
+        before (compared whole, which is cheap) is the same tool, one object, hashed and written out once."""
+        for index, tool in enumerate(tools):
+            if tool.sent is None:
+                continue
+            known = self.tools_seen.get((tool.namespace, tool.name))
+            if known is not None and known[0] == tool.sent:
+                tools[index] = known[1]
+                continue
+            tool.hash = tool_hash(tool.sent)
+            if len(self.tools_seen) >= TOOLS_KEPT:
+                self.tools_seen.clear()
+            self.tools_seen[(tool.namespace, tool.name)] = (tool.sent, tool)
+            tool.sent = None
 
     def remember(self, turn: Turn) -> None:
+        measure(turn.output)
         context = self.contexts_of.pop(turn.number, list(turn.input))
         if turn.response_id and turn.complete:
             after = context + turn.output
             self.contexts.remember(turn.response_id, (turn.number, after))
             if not turn.previous_response_id:
                 self.history.update(str(turn.number), [self.key(item) for item in after])
+                self.items_of.remember(str(turn.number), after)
         self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
+
+def measure(items: list[Item]) -> None:
+    """Give each item not yet measured its size as sent, and let go of what was sent."""
+    for item in items:
+        if item.size is None and item.sent is not None:
+            item.size = json_size(item.sent)
+        item.sent = None
+
 
 # The fields of a turn that hold no captured structure, so they can always be written.
 SCALAR_FIELDS = ("number", "line", "kind", "proxy", "method", "path", "status", "complete", "api", "provider",
@@ -104,17 +144,64 @@ SCALAR_FIELDS = ("number", "line", "kind", "proxy", "method", "path", "status", 
 
 def encoded(record: dict) -> bytes:
     try:
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates from a capture's escapes: ASCII escapes keep them
-        return json.dumps(record, separators=(",", ":"), default=str).encode("ascii")
+        return orjson.dumps(record, default=str)
+    except (orjson.JSONEncodeError, TypeError):  # lone surrogates from a capture's escapes, or very deep nesting
+        try:
+            return json.dumps(record, separators=(",", ":"), default=str).encode("ascii")
+        except ValueError as error:  # circular, which parsed JSON never is
+            raise RecursionError(str(error)) from None
+
+
+class TurnLines:
+    """Writes turns as lines of turns.jsonl, masked like everything this project writes.
+
+    `only_output` masks only the answer: enough for a capture masked when it was recorded, with the rules in
+    force now, since everything else is as captured, while the answer holds what a model streamed in pieces,
+    joined (a key in three deltas, each too short to be recognised). A session re-sends its history with every
+    request, and the builder hands back the same object for an item or tool re-sent unchanged, so each is
+    converted and masked once.
+    """
+
+    ITEMS_KEPT = 1 << 12  # items remembered before starting over: memory stays bounded
+
+    def __init__(self, redact: bool = True, only_output: bool = False) -> None:
+        self.redact, self.only_output = redact, only_output
+        self.strings: dict = {}  # masked strings, by string
+        self.items: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its line form)
+
+    def item(self, item: Item | Tool, mask: bool) -> Any:
+        found = self.items.get(id(item))
+        if found is None or found[0] is not item:
+            value = plain(item)
+            if mask:
+                value = mask_json(value, memo=self.strings)[0]
+            if len(self.items) >= self.ITEMS_KEPT:
+                self.items.clear()
+            found = self.items[id(item)] = (item, value)
+        return found[1]
+
+    def line(self, turn: Turn) -> bytes:
+        try:
+            record = {"schema": SCHEMA}
+            for name in turn.__dataclass_fields__:
+                value = getattr(turn, name)
+                if name in ("input", "output", "tools"):  # what a session repeats: one conversion per object
+                    mask = self.redact and (name == "output" or not self.only_output)
+                    record[name] = [self.item(item, mask) for item in value]
+                else:
+                    record[name] = plain(value)
+                    if self.redact and not self.only_output:
+                        record[name] = mask_json(record[name], memo=self.strings)[0]
+            return encoded(record) + b"\n"
+        except RecursionError:  # nested deeper than a walk can go: masked as text, or kept to where and what it was
+            try:
+                line = encoded(turn.to_json())
+            except RecursionError:
+                record = {"schema": SCHEMA, **{name: getattr(turn, name) for name in SCALAR_FIELDS}}
+                line = encoded(record | {"unrecognised": turn.unrecognised + ["content nested too deeply to write"]})
+            return (mask_body(line, "application/json").data if self.redact else line) + b"\n"
 
 
 def turn_line(turn: Turn, redact: bool = True) -> bytes:
-    """One line of turns.jsonl, masked like everything this project writes (the capture may hold secrets a
-    model streamed in pieces, which the turn now holds joined)."""
-    try:
-        line = encoded(turn.to_json())
-    except RecursionError:  # a capture nested deeper than JSON can be written back: keep where and what it was
-        record = {"schema": SCHEMA, **{name: getattr(turn, name) for name in SCALAR_FIELDS}}
-        line = encoded(record | {"unrecognised": turn.unrecognised + ["content nested too deeply to write"]})
-    return (mask_body(line, "application/json").data if redact else line) + b"\n"
+    """One turn's line of turns.jsonl, masked (for a single turn; TurnLines writes a whole file)."""
+    return TurnLines(redact).line(turn)

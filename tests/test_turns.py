@@ -302,24 +302,33 @@ def test_messages_request_keeps_is_error_false_types_as_sent_and_unknown_blocks(
 # Writing turns.jsonl -----------------------------------------------------------------------------
 
 
-def test_a_key_streamed_in_pieces_is_masked_in_turns_and_a_failing_reader_costs_one_part(tmp_path):
+@pytest.mark.parametrize("masked_at_capture", [False, True], ids=["no manifest", "manifest: masked when recorded"])
+def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture):
+    """Whether or not the capture was masked when it was recorded, the answer joined from deltas is masked; a
+    capture not known to be masked has its request masked too."""
+    from probe.redaction import RULES_VERSION
+
     pieces = ["sk-proj-", "Q2w3E4r5T6", "y7U8i9O0pAsDfGhJkL"]
     events = "".join(f'data: {json.dumps({"type": "response.output_text.delta", "item_id": "m", "delta": piece})}\n\n'
                      for piece in pieces)
     entry = {"schema": 1, "kind": "http", "proxy": "model", "complete": True,
              "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/responses", "headers": [],
-                         "body": {"model": "m", "input": "hi"}, "body_format": "json"},
+                         "body": {"model": "m", "input": "hi", "api_key": "plain-key-in-the-request"},
+                         "body_format": "json"},
              "response": {"status": 200, "headers": [["content-type", "text/event-stream"]], "body": events,
                           "body_format": "text"}}
     run = tmp_path / "run"
     run.mkdir()
     (run / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
+    if masked_at_capture:  # then the request is taken as it was captured: this key is one a test planted
+        (run / "manifest.json").write_text(json.dumps({"target": "codex", "redaction": RULES_VERSION}))
     result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(run), "--target", "codex"],
                             capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     written = (run / "turns.jsonl").read_text()
     assert "".join(pieces) not in written and "[REDACTED sha256:" in written
     assert json.loads(written)["input"][0]["parts"][0]["text"] == "hi"
+    assert ("plain-key-in-the-request" in written) is masked_at_capture
 
 
 def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_capture(tmp_path):

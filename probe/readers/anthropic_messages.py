@@ -3,8 +3,8 @@
 import json
 from typing import Any
 
-from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, json_size, read_model_and_config,
-                                text_or_none, tool_hash)
+from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
+                                text_or_none)
 from probe.sse import Event
 
 API = "anthropic.messages"
@@ -46,10 +46,10 @@ def read_request(body: Any, turn: Turn) -> None:
 
 def read_tool(tool: Any) -> Tool:
     if not isinstance(tool, dict):
-        return Tool(name="?", hash=tool_hash(tool), metadata={"raw": tool})
+        return Tool(name="?", sent=tool, metadata={"raw": tool})
     known = {"name", "type", "description", "input_schema"}
     return Tool(name=str(tool.get("name", "?")), type=text_or_none(tool.get("type")),
-                description=str(tool.get("description") or ""), schema=tool.get("input_schema"), hash=tool_hash(tool),
+                description=str(tool.get("description") or ""), schema=tool.get("input_schema"), sent=tool,
                 metadata={key: value for key, value in tool.items() if key not in known})
 
 
@@ -57,11 +57,11 @@ def read_message(message: Any, turn: Turn) -> Item:
     if not isinstance(message, dict):
         turn.unrecognised.append(f"message that is {type(message).__name__}")
         return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)],
-                    size=json_size(message))
+                    sent=message)
     return Item(type="message", role=text_or_none(message.get("role")), id=text_or_none(message.get("id")),
                 parts=[read_block(block, turn) for block in as_blocks(message.get("content"))],
                 metadata={key: value for key, value in message.items() if key not in ("role", "content", "id")},
-                size=json_size(message))
+                sent=message)
 
 
 def read_block(block: Any, turn: Turn) -> Part:

@@ -3,8 +3,8 @@
 import json
 from typing import Any
 
-from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, json_size, read_model_and_config,
-                                text_or_none, tool_hash)
+from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
+                                text_or_none)
 from probe.sse import Event
 
 API = "openai.responses"
@@ -73,7 +73,7 @@ def read_tools(tools: Any, namespace: str = "") -> list[Tool]:
     found = []
     for tool in tools if isinstance(tools, list) else []:
         if not isinstance(tool, dict):
-            found.append(Tool(name="?", namespace=namespace, hash=tool_hash(tool), metadata={"raw": tool}))
+            found.append(Tool(name="?", namespace=namespace, sent=tool, metadata={"raw": tool}))
         elif tool.get("type") == "namespace":
             found += read_tools(tool.get("tools"), str(tool.get("name", "")))
         else:
@@ -81,7 +81,7 @@ def read_tools(tools: Any, namespace: str = "") -> list[Tool]:
             known = {"name", "type", "description", "parameters", "format"}
             found.append(Tool(name=str(tool.get("name") or tool.get("type") or "?"), namespace=namespace,
                               type=text_or_none(tool.get("type")), description=str(tool.get("description") or ""),
-                              schema=schema, hash=tool_hash(tool),
+                              schema=schema, sent=tool,
                               metadata={key: value for key, value in tool.items() if key not in known}))
     return found
 
@@ -90,7 +90,7 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
     """One input or output item; its fields not read into parts stay in `metadata`, as sent."""
     if not isinstance(raw, dict):
         turn.unrecognised.append(f"{where} item that is {type(raw).__name__}")
-        return Item(type="(not an object)", parts=[Part("other", type(raw).__name__, raw=raw)], size=json_size(raw))
+        return Item(type="(not an object)", parts=[Part("other", type(raw).__name__, raw=raw)], sent=raw)
     kind = str(raw.get("type", "message"))
     item = Item(type=kind, role=text_or_none(raw.get("role")), id=text_or_none(raw.get("id")))
     used = {"type", "role", "id"}
@@ -126,7 +126,7 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
     elif kind not in ("configuration_update",):
         turn.unrecognised.append(f"{where} item {kind}")
     item.metadata.update({key: value for key, value in raw.items() if key not in used})
-    item.size = json_size(raw)
+    item.sent = raw  # measured by the builder, once per distinct item
     return item
 
 
