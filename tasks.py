@@ -8,6 +8,7 @@ from invoke import Collection, Exit, task
 
 from probe import analyze as analyze_script
 from probe import capture as capture_script
+from probe import diff as diff_script
 from probe import pipeline as pipeline_script
 from probe import proxies as proxies_script
 from probe import targets as targets_script
@@ -106,6 +107,20 @@ def analyze(c, run=None, target=None, input=None, output=None, no_redact=False):
     call(analyze_script.main, argv)
 
 
+@task(help={
+    "run": "a run to compare, as --run for analyze takes it; give it twice (A, then B)",
+    "target": "with --run latest: the newest run of this target",
+    "output": "write the Markdown here instead of printing it",
+}, iterable=["run"])
+def diff(c, run=None, target=None, output=None):
+    """Compare two runs (two versions of one agent, or two agents): endpoints, request shape, headers,
+    instructions, tools and turns, with ids, temp paths and timestamps ignored."""
+    argv = [part for spec in run or [] for part in ("--run", spec)]
+    argv += ["--target", target] if target else []
+    argv += ["--output", output] if output else []
+    call(diff_script.main, argv)
+
+
 @task(help=CAPTURE_HELP, iterable=["port"])
 def pipeline(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
              timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False, agent_version=None):
@@ -140,5 +155,5 @@ def bench(c, runs="5", sizes="10,100,1000"):
             raise Exit(f"bench/{script} failed with exit code {result.returncode}", code=result.returncode)
 
 
-ns = Collection(proxies, capture, analyze, pipeline, targets, bench)
+ns = Collection(proxies, capture, analyze, diff, pipeline, targets, bench)
 ns.configure({"probe": {"target": None}})

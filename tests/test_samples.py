@@ -41,3 +41,27 @@ def test_sample_report_is_reproduced(sample):
     assert warnings == choice_warnings == []
     assert without_generated_at(report) == without_generated_at((sample / "report.md").read_text())
     assert turns.getvalue() == (sample / "turns.jsonl").read_bytes()
+
+
+DIFFS = sorted((PROJECT_ROOT / "data").glob("*/*-sample-*/diff-*.md"))
+
+
+@pytest.mark.parametrize("golden", DIFFS, ids=[golden.name for golden in DIFFS])
+def test_sample_diff_is_reproduced(golden, monkeypatch):
+    """A bundled version pair: B's folder holds the diff against A, named after A's folder."""
+    from probe.diff import diff_runs
+
+    monkeypatch.chdir(PROJECT_ROOT)  # the diff names its runs relative to where it runs
+    older = golden.parent.parent / golden.stem.removeprefix("diff-")
+    text, warnings = diff_runs(older.relative_to(PROJECT_ROOT), golden.parent.relative_to(PROJECT_ROOT))
+    assert warnings == []
+    assert text + "\n" == golden.read_text()
+
+
+def test_the_codex_version_pair_diff_names_what_changed():
+    [golden] = [golden for golden in DIFFS if "0.166.0" in golden.name]
+    text = golden.read_text()
+    assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text  # only 0.166.0 calls it
+    assert "### Changed: `functions.exec`" in text  # the exec tool's description changed
+    assert "developer block host_skills.instructions changed" in text  # a skill's description line changed
+    assert "\n-- openai-docs: " in text and "\n+- openai-docs: " in text

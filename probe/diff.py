@@ -1,0 +1,319 @@
+"""Compares two runs (two versions of one agent, or two agents) through the conversation model, as Markdown.
+
+Each section appears only when the runs differ in it: summary, endpoints, request shape, headers,
+instructions, tools and turns. Volatile values (ids, temp paths, timestamps) are normalised first and counted.
+"""
+
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from probe import cli
+from probe import markdown as md
+from probe.errors import RunError, run_main, warn
+from probe.paths import display
+from probe.run_summary import TOKEN_KINDS, RunSummary, summarise
+from probe.runs import private_replacement, resolve_run
+from probe.secrets import mask_tokens_and_urls
+from probe.volatile import Volatile
+
+SIMILAR = 0.5  # blocks at least this alike (difflib's ratio) are one block changed, not one removed and one added
+REFUSED_OUTPUTS = ("traffic.jsonl", "flows.mitm", "manifest.json", "turns.jsonl")
+LONG_LIST = 20  # entries shown open; a longer list is collapsed
+
+
+def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
+    """The Markdown comparing two run folders, and the warnings met reading them."""
+    volatile = Volatile()
+    a, b = summarise(first, volatile), summarise(second, volatile)
+    with md.masked_by(mask_tokens_and_urls):
+        sections = [summary_section(a, b), endpoints_section(a, b), shape_section(a, b), headers_section(a, b),
+                    instructions_section(a, b), tools_section(a, b), turns_section(a, b)]
+        lines = [md.Markdown("# agent-probe diff"), "",
+                 md.Markdown("- A: {} ({})").format(md.inline(display(first)), describe(a)),
+                 md.Markdown("- B: {} ({})").format(md.inline(display(second)), describe(b)),
+                 md.Markdown("- Ignored as volatile: {:,} values (ids, temp paths, timestamps)").format(volatile.count),
+                 ""]
+        shown = [section for section in sections if section]
+        lines += [line for section in shown for line in section] or [md.Markdown("No differences."), ""]
+    return "\n".join(lines), [f"{name}: {warning}" for name, run in (("A", a), ("B", b)) for warning in run.warnings]
+
+
+def describe(run: RunSummary) -> md.Markdown:
+    return md.Markdown("target {}, agent {}").format(md.inline(run.target or "unknown"),
+                                                     md.inline(run.agent or "unknown"))
+
+
+def number(value: Any) -> str:
+    if value is None:
+        return "?"
+    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+
+
+def delta(old: Any, new: Any) -> str:
+    if not isinstance(old, (int, float)) or not isinstance(new, (int, float)) or old == new:
+        return ""
+    change = new - old
+    sign = "+" if change > 0 else ""
+    return f"{sign}{number(change)}" + (f" ({sign}{change / old:.0%})" if old else "")
+
+
+# Sections ----------------------------------------------------------------------------------------
+
+
+def summary_section(a: RunSummary, b: RunSummary) -> list:
+    rows = [["agent", md.inline(a.agent or "?"), md.inline(b.agent or "?"), ""],
+            ["target", md.inline(a.target or "?"), md.inline(b.target or "?"), ""],
+            ["models", models(a), models(b), ""]]
+    numbers = [("exchanges", a.exchanges, b.exchanges), ("model turns", len(a.turns), len(b.turns))]
+    numbers += [(f"{kind} tokens", a.tokens.get(kind, 0), b.tokens.get(kind, 0)) for kind in TOKEN_KINDS]
+    numbers += [("bytes sent", a.sent, b.sent), ("bytes received", a.received, b.received),
+                ("duration s", a.duration, b.duration), ("median time to first byte ms", a.ttfb, b.ttfb)]
+    changed = any(row[1] != row[2] for row in rows) or any(old != new for _, old, new in numbers)
+    if not changed:
+        return []
+    rows += [[name, number(old), number(new), delta(old, new)] for name, old, new in numbers]
+    return [md.Markdown("## Summary"), "", md.table(["", "A", "B", "change"], rows), ""]
+
+
+def models(run: RunSummary) -> md.Markdown:
+    return md.Markdown(", ").join(md.Markdown("{} ×{}").format(md.inline(name), count)
+                                  for name, count in sorted(run.models.items())) or md.Markdown("none")
+
+
+def endpoints_section(a: RunSummary, b: RunSummary) -> list:
+    only_a = sorted(set(a.endpoints) - set(b.endpoints))
+    only_b = sorted(set(b.endpoints) - set(a.endpoints))
+    changed = sorted(name for name in set(a.endpoints) & set(b.endpoints) if a.endpoints[name] != b.endpoints[name])
+    if not (only_a or only_b or changed):
+        return []
+    lines = [md.Markdown("## Endpoints"), ""]
+    lines += [md.Markdown("- Only in A: {} ×{}").format(md.inline(name), a.endpoints[name]) for name in only_a]
+    lines += [md.Markdown("- Only in B: {} ×{}").format(md.inline(name), b.endpoints[name]) for name in only_b]
+    lines += [md.Markdown("- {}: {} → {}").format(md.inline(name), a.endpoints[name], b.endpoints[name])
+              for name in changed]
+    return lines + [""]
+
+
+def shape_section(a: RunSummary, b: RunSummary) -> list:
+    lines = []
+    rows = []
+    for key in sorted(set(a.config) | set(b.config)):
+        old, new = a.config.get(key), b.config.get(key)
+        if old == new:
+            continue
+        if old and new and len(old) == len(new) == 1:  # one value each: show the fields that differ
+            rows += [[md.inline(f"{key}.{path}" if path != "(root)" else key), before, after]
+                     for path, before, after in value_changes(json.loads(*old), json.loads(*new))]
+        else:
+            rows.append([md.inline(key), values(old), values(new)])
+    if rows:
+        lines += [md.Markdown("### Config"), "", md.table(["key", "A", "B"], rows), ""]
+    for title, only_a, only_b in (("Fields", a.key_paths - b.key_paths, b.key_paths - a.key_paths),
+                                  ("Event, item and part types", a.kinds - b.kinds, b.kinds - a.kinds)):
+        if only_a or only_b:
+            lines += [md.Markdown("### {} in one run only").format(title), ""]
+            listed = [md.Markdown("- Only in A: {}").format(md.inline(name)) for name in sorted(only_a)]
+            listed += [md.Markdown("- Only in B: {}").format(md.inline(name)) for name in sorted(only_b)]
+            if len(listed) > LONG_LIST:  # two different APIs differ in every field: collapsed, and counted
+                listed = [md.details(f"{len(only_a)} only in A, {len(only_b)} only in B", md.Markdown("\n").join(listed))]
+            lines += listed + [""]
+    return [md.Markdown("## Request shape"), "", *lines] if lines else []
+
+
+def values(found: set | None) -> md.Markdown:
+    if not found:
+        return md.Markdown("(not sent)")
+    return md.Markdown("; ").join(md.inline(value) for value in sorted(found))
+
+
+def headers_section(a: RunSummary, b: RunSummary) -> list:
+    only_a = sorted(set(a.headers) - set(b.headers))
+    only_b = sorted(set(b.headers) - set(a.headers))
+    rows = [[md.inline(name), values(a.headers[name]), values(b.headers[name])]
+            for name in sorted(set(a.headers) & set(b.headers)) if a.headers[name] != b.headers[name]]
+    if not (only_a or only_b or rows):
+        return []
+    lines = [md.Markdown("## Headers"), ""]
+    lines += [md.Markdown("- Only in A: {}").format(md.inline(name)) for name in only_a]
+    lines += [md.Markdown("- Only in B: {}").format(md.inline(name)) for name in only_b]
+    if rows:
+        lines += ["", md.table(["header", "A", "B"], rows)]
+    return lines + [""]
+
+
+def instructions_section(a: RunSummary, b: RunSummary) -> list:
+    pairs, only_a, only_b = match_blocks(list(a.instructions.values()), list(b.instructions.values()))
+    lines = []
+    for old, new, ratio in pairs:
+        if old.text == new.text:
+            continue
+        diff = "\n".join(difflib.unified_diff(old.text.splitlines(), new.text.splitlines(), "A", "B", lineterm="",
+                                              n=2))
+        lines += [md.details(f"{block_name(new)} changed ({ratio:.0%} alike)", md.code(diff, "diff")), ""]
+    for side, blocks in (("A", only_a), ("B", only_b)):
+        lines += [md.Markdown("- Only in {}: {}: {}").format(side, block_name(block), md.first_line(block.text, 100))
+                  for block in blocks]
+    return [md.Markdown("## Instructions"), "", *lines] + ([""] if lines[-1] != "" else []) if lines else []
+
+
+def block_name(block) -> str:
+    kind = block.metadata.get("kind") if isinstance(block.metadata, dict) else None
+    return f"{block.role} block" + (f" {kind}" if kind else "")
+
+
+def match_blocks(old: list, new: list) -> tuple[list, list, list]:
+    """Pairs of blocks that are the same block in both runs: by role, and by content similarity rather than
+    position (an agent may add a block in between). Returns (pairs with their ratio, only in A, only in B)."""
+    pairs, left = [], list(new)
+    for block in old:
+        best, best_ratio = None, SIMILAR
+        for candidate in left:
+            if candidate.role != block.role:
+                continue
+            if candidate.text == block.text:
+                best, best_ratio = candidate, 1.0
+                break
+            matcher = difflib.SequenceMatcher(None, block.text, candidate.text, autojunk=False)
+            if matcher.real_quick_ratio() > best_ratio and matcher.quick_ratio() > best_ratio:
+                ratio = matcher.ratio()
+                if ratio > best_ratio:
+                    best, best_ratio = candidate, ratio
+        if best is None:
+            continue
+        pairs.append((block, best, best_ratio))
+        left.remove(best)
+    matched = {id(pair[0]) for pair in pairs}
+    return pairs, [block for block in old if id(block) not in matched], left
+
+
+def tools_section(a: RunSummary, b: RunSummary) -> list:
+    only_a = sorted(set(a.tools) - set(b.tools))
+    only_b = sorted(set(b.tools) - set(a.tools))
+    changed = [name for name in sorted(set(a.tools) & set(b.tools)) if a.tools[name].hash != b.tools[name].hash]
+    if not (only_a or only_b or changed):
+        return []
+    lines = [md.Markdown("## Tools"), ""]
+    if only_a:
+        lines.append(md.Markdown("- Only in A: {}").format(md.Markdown(", ").join(map(md.inline, only_a))))
+    if only_b:
+        lines.append(md.Markdown("- Only in B: {}").format(md.Markdown(", ").join(map(md.inline, only_b))))
+    if only_a or only_b:
+        lines.append("")
+    for name in changed:
+        old, new = a.tools[name], b.tools[name]
+        lines += [md.Markdown("### Changed: {}").format(md.inline(name)), ""]
+        if old.description != new.description:
+            diff = "\n".join(difflib.unified_diff(old.description.splitlines(), new.description.splitlines(), "A",
+                                                  "B", lineterm="", n=1))
+            lines += [md.Markdown("Description:"), "", md.code(diff, "diff"), ""]
+        rows = schema_changes(old.schema, new.schema)
+        if rows:
+            lines += [md.Markdown("Schema:"), "", md.table(["path", "A", "B"], rows), ""]
+        if (old.type, old.metadata) != (new.type, new.metadata):
+            lines += [md.Markdown("Type and other fields: {} → {}").format(
+                md.inline(md.compact({"type": old.type, **old.metadata})),
+                md.inline(md.compact({"type": new.type, **new.metadata}))), ""]
+    return lines
+
+
+def flatten(value: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """A JSON value as path -> leaf value (`properties.cmd.type`: "string")."""
+    if depth > 20 or not isinstance(value, (dict, list)) or not value:
+        return {prefix or "(root)": value}
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    flat: dict[str, Any] = {}
+    for key, item in items:
+        flat |= flatten(item, f"{prefix}.{key}" if prefix else str(key), depth + 1)
+    return flat
+
+
+def value_changes(old: Any, new: Any) -> list[list]:
+    """The paths where two JSON values differ, with each side's value there; a string holding JSON (as agents
+    send some metadata) is compared as that JSON."""
+    before, after = flatten(unwrapped(old)), flatten(unwrapped(new))
+    return [[path, leaf(before, path), leaf(after, path)] for path in sorted(set(before) | set(after))
+            if before.get(path, ...) != after.get(path, ...)]
+
+
+def unwrapped(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "[") and depth < 4:
+        try:
+            return unwrapped(json.loads(value), depth + 1)
+        except ValueError:
+            return value
+    if isinstance(value, dict) and depth < 4:
+        return {key: unwrapped(item, depth + 1) for key, item in value.items()}
+    return value
+
+
+def schema_changes(old: Any, new: Any) -> list[list]:
+    return [[md.inline(path), before, after] for path, before, after in value_changes(old, new)]
+
+
+def leaf(flat: dict, path: str) -> md.Markdown:
+    return md.inline(json.dumps(flat[path], ensure_ascii=False)) if path in flat else md.Markdown("(none)")
+
+
+def turns_section(a: RunSummary, b: RunSummary) -> list:
+    rows = []
+    for index in range(max(len(a.turns), len(b.turns))):
+        old = a.turns[index] if index < len(a.turns) else None
+        new = b.turns[index] if index < len(b.turns) else None
+        cells = [index + 1]
+        for attribute in ("input", "output"):
+            cells += pair(old.tokens.get(attribute) if old else None, new.tokens.get(attribute) if new else None)
+        cells += pair(old.request_bytes if old else None, new.request_bytes if new else None)
+        cells += pair(old.response_bytes if old else None, new.response_bytes if new else None)
+        if old is None or new is None or any(cells[position] for position in (3, 6, 9, 12)):
+            rows.append(cells)
+    if not rows:
+        return []
+    headers = ["turn", "input A", "input B", "change", "output A", "output B", "change", "sent A", "sent B",
+               "change", "received A", "received B", "change"]
+    return [md.Markdown("## Turns"), "", md.Markdown("Model turns, aligned by their order in each run."), "",
+            md.table(headers, rows), ""]
+
+
+def pair(old: Any, new: Any) -> list[str]:
+    return [number(old) if old is not None else "-", number(new) if new is not None else "-", delta(old, new)]
+
+
+# Command line ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.diff", description=__doc__)
+    parser.add_argument("--run", action="append", type=cli.not_empty, required=True,
+                        help="a run, as analyze --run takes it (`latest`, a folder name or path); give two")
+    parser.add_argument("--target", help="with --run latest: the newest run of this target")
+    parser.add_argument("--output", help="write the Markdown here instead of printing it")
+    args = parser.parse_args(argv)
+    if len(args.run) != 2:
+        raise RunError(f"--run: give exactly two runs to compare (got {len(args.run)})")
+    runs = [resolve_run(spec, args.target) for spec in args.run]
+    for run in runs:
+        if not (run / "traffic.jsonl").is_file():
+            raise RunError(f"{display(run / 'traffic.jsonl')}: no such file (is {display(run)} a run folder?)")
+    output = Path(args.output) if args.output else None
+    if output is not None and (output.name in REFUSED_OUTPUTS or output.resolve().name in REFUSED_OUTPUTS):
+        raise RunError(f"--output {output}: that name is a run's capture file; write the diff elsewhere")
+    text, warnings = diff_runs(*runs)
+    for warning in warnings:
+        warn(warning)
+    if output is None:
+        sys.stdout.write(text + "\n")
+        return 0
+    try:
+        with private_replacement(output) as file:
+            file.write(text + "\n")
+    except OSError as error:
+        raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
+    print(f"diff: {display(output)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

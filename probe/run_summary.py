@@ -1,0 +1,141 @@
+"""Reads one run into what two runs are compared by: totals, endpoints, request shape, headers, instructions,
+tools and per-turn numbers, all taken from the conversation model, with volatile values normalised."""
+
+import json
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from probe.analyze import choose_renderer
+from probe.conversation import TextBlock, Tool, Turn
+from probe.runs import load_manifest
+from probe.secrets import redact_header
+from probe.traffic import Exchange, iter_exchanges
+from probe.turns import TurnBuilder
+from probe.volatile import Volatile
+
+KEY_PATH_DEPTH = 12  # deeper fields are not listed, so hostile nesting stays cheap
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
+
+
+@dataclass
+class TurnNumbers:
+    number: int
+    endpoint: str
+    tokens: dict[str, int]
+    request_bytes: int
+    response_bytes: int
+    items: int
+
+
+@dataclass
+class RunSummary:
+    name: str
+    target: str = ""
+    agent: str = ""
+    models: Counter = field(default_factory=Counter)
+    exchanges: int = 0
+    tokens: Counter = field(default_factory=Counter)
+    sent: int = 0
+    received: int = 0
+    start: float | None = None
+    end: float | None = None
+    ttfbs: list[float] = field(default_factory=list)
+    endpoints: Counter = field(default_factory=Counter)
+    config: dict[str, set] = field(default_factory=dict)  # key -> its values, as compact JSON
+    key_paths: set[str] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)  # event, item and part types
+    headers: dict[str, set] = field(default_factory=dict)  # request header -> its values
+    instructions: dict[tuple, TextBlock] = field(default_factory=dict)  # distinct blocks, in order
+    tools: dict[str, Tool] = field(default_factory=dict)  # by namespace.name, the last declaration
+    turns: list[TurnNumbers] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float | None:
+        return self.end - self.start if self.start is not None and self.end is not None else None
+
+    @property
+    def ttfb(self) -> float | None:
+        return statistics.median(self.ttfbs) if self.ttfbs else None
+
+
+def summarise(run: Path, volatile: Volatile) -> RunSummary:
+    """Read a run folder through its target's reader (chosen as analysis chooses it: a manifest names a
+    target only by name) and summarise it."""
+    manifest, problem = load_manifest(run)
+    summary = RunSummary(run.name)
+    summary.warnings += [problem] if problem else []
+    renderer, extra_secrets = choose_renderer(None, manifest, summary.warnings)
+    if isinstance(manifest, dict):
+        summary.target = str(manifest.get("target") or "")
+        agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
+        summary.agent = str(agent.get("version") or "")
+    builder = TurnBuilder(renderer)
+    for exchange in iter_exchanges(run / "traffic.jsonl", summary.warnings):
+        turn = builder.build(exchange, summary.warnings)
+        absorb(summary, exchange, turn, volatile, extra_secrets)
+    return summary
+
+
+def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volatile, extra_secrets) -> None:
+    summary.exchanges += 1
+    summary.sent += turn.request_bytes
+    summary.received += turn.response_bytes
+    start, end = exchange.timing.get("start"), exchange.timing.get("end")
+    if start is not None:
+        summary.start = start if summary.start is None else min(summary.start, start)
+    if end is not None:
+        summary.end = end if summary.end is None else max(summary.end, end)
+    if turn.timing.ttfb_ms is not None:
+        summary.ttfbs.append(turn.timing.ttfb_ms)
+    endpoint = f"{'WebSocket ' if exchange.kind == 'websocket' else ''}{exchange.method} " \
+               f"{volatile.text(exchange.path.split('?', 1)[0])}"
+    summary.endpoints[endpoint] += 1
+    for name, value in exchange.request_headers:
+        shown = volatile.header(name, redact_header(name, value, extra_secrets))
+        summary.headers.setdefault(name.lower(), set()).add(shown)
+    for key, value in volatile.value(turn.config).items():
+        summary.config.setdefault(key, set()).add(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+    for body in request_bodies(exchange):
+        summary.key_paths |= key_paths(body)
+    summary.kinds |= {f"event {kind}" for kind in turn.events}
+    for item in turn.input + turn.output:
+        summary.kinds.add(f"item {item.type}")
+        summary.kinds |= {f"part {part.type}" for part in item.parts}
+    for block in turn.system:
+        text = volatile.text(block.text)
+        key = (block.role, json.dumps(block.metadata, sort_keys=True, default=str), text)
+        summary.instructions.setdefault(key, TextBlock(text, block.role, block.type, block.id, block.metadata))
+    for tool in turn.tools:
+        summary.tools[f"{tool.namespace}.{tool.name}" if tool.namespace else tool.name] = tool
+    if turn.model is not None or turn.usage is not None:
+        summary.models[turn.model or "(none)"] += 1
+        tokens = {kind: getattr(turn.usage, kind) or 0 for kind in TOKEN_KINDS} if turn.usage else {}
+        summary.tokens.update(tokens)
+        summary.turns.append(TurnNumbers(turn.number, endpoint, tokens, turn.request_bytes, turn.response_bytes,
+                                         len(turn.input)))
+
+
+def request_bodies(exchange: Exchange) -> list[Any]:
+    if exchange.kind == "websocket":
+        return [frame.body.value for frame in exchange.frames if frame.from_client and frame.body.is_json]
+    return [exchange.request_body.value] if exchange.request_body.is_json else []
+
+
+def key_paths(value: Any, prefix: str = "", depth: int = 0) -> set[str]:
+    """Every key path of a JSON value (`input[].type`), lists' items merged."""
+    paths: set[str] = set()
+    if depth > KEY_PATH_DEPTH:
+        return paths
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            paths.add(path)
+            paths |= key_paths(item, path, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            paths |= key_paths(item, f"{prefix}[]", depth + 1)
+    return paths
