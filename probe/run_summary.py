@@ -111,8 +111,11 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
         summary.instructions.setdefault(key, TextBlock(text, block.role, block.type, block.id, block.metadata))
     for tool in turn.tools:
         summary.tools[f"{tool.namespace}.{tool.name}" if tool.namespace else tool.name] = tool
-    if turn.model is not None or turn.usage is not None:
-        summary.models[turn.model or "(none)"] += 1
+    # A model turn is one that was answered: a warm-up request (codex's first WebSocket request generates
+    # nothing) would shift the pairing of every later turn.
+    if turn.model is not None:
+        summary.models[turn.model] += 1  # requests naming each model, warm-ups included
+    if turn.usage is not None or turn.output:
         tokens = {kind: getattr(turn.usage, kind) or 0 for kind in TOKEN_KINDS} if turn.usage else {}
         summary.tokens.update(tokens)
         summary.turns.append(TurnNumbers(turn.number, endpoint, tokens, turn.request_bytes, turn.response_bytes,
