@@ -95,8 +95,10 @@ def is_secret_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
 
 # Headers and URLs -----------------------------------------------------------------------------------------
 
-AUTH_SCHEME = re.compile(r"^(?i:(bearer|basic|token|digest|bot|apikey|negotiate|ntlm|aws4-hmac-sha256))(\s+)(.+)$",
-                         re.DOTALL)
+# The credential leaves out whitespace around it, so a key gets one fingerprint however it is padded.
+SINGLE_TOKEN_SCHEMES = frozenset({"bearer", "basic", "token", "bot", "apikey"})
+AUTH_SCHEME = re.compile(r"^(?i:(bearer|basic|token|digest|bot|apikey|negotiate|ntlm|aws4-hmac-sha256))"
+                         r"(\s+)(.+?)(\s*)$", re.DOTALL)
 
 
 def mask_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> tuple[str, int]:
@@ -108,7 +110,11 @@ def mask_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> t
         return fingerprint(value), 1
     scheme = AUTH_SCHEME.match(value)
     if scheme and not scheme.group(3).startswith(REDACTED_PREFIX):
-        return f"{scheme.group(1)}{scheme.group(2)}{fingerprint(scheme.group(3))}", 1
+        credential, rest, count = scheme.group(3), "", 0
+        if scheme.group(1).lower() in SINGLE_TOKEN_SCHEMES:  # the credential is one word; text may follow it
+            credential, rest = re.match(r"(\S+)(.*)", credential, re.DOTALL).groups()
+            rest, count = mask_text(rest) if rest else ("", 0)
+        return f"{scheme.group(1)}{scheme.group(2)}{fingerprint(credential)}{rest}{scheme.group(4)}", 1 + count
     if "://" in value or value.startswith("/"):
         return mask_url(value)
     return mask_text(value)

@@ -418,3 +418,10 @@ def test_a_number_under_a_secret_name_is_masked_and_the_json_stays_valid(body):
     masked = redaction.mask_body(body, "application/json")
     assert masked.parsed is not redaction.NOT_JSON and masked.count == 1
     assert "[REDACTED sha256:" in json.dumps(json.loads(masked.data))
+
+
+def test_a_credential_after_an_auth_scheme_gets_one_fingerprint_however_it_is_padded():
+    key = "AIzaSyD4f8Hk2Lm6Np0Qr4St8Uv2Wx6Yz0Ab1C"
+    for value in (f"Bearer {key}", f"BEARER {key} ", f"bearer\t{key}\r\n"):
+        masked, count = redaction.mask_header("x-anything", value)
+        assert count == 1 and fingerprint(key) in masked and key not in masked
