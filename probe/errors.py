@@ -1,6 +1,7 @@
 """The project's user-facing errors and the one place they become an exit code."""
 
 import re
+import signal
 import sys
 from collections.abc import Callable
 
@@ -47,6 +48,11 @@ def warn(message: str) -> None:
 
 def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Call `main(argv)` and turn a ProbeError into one line on stderr plus its exit code."""
+    # A shell starts a background job with Ctrl-C ignored, and Python keeps that: a capture takes the signal
+    # back once it runs, but a Ctrl-C before then (while an agent is installed, say) would be lost. Taken here,
+    # as early as a script can.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return main(argv)
     except ProbeError as error:

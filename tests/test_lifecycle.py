@@ -299,3 +299,29 @@ def test_a_failed_write_is_counted_logged_and_does_not_damage_the_capture(privat
     report = (run / "report.md").read_text().splitlines()
     assert "- Recording errors: 1 exchange could not be recorded (see proxies.log)" in report
     assert "- Totals: 2 exchanges (2 HTTP, 0 WebSocket)" in next(line for line in report if line.startswith("- Totals"))
+
+
+def test_ctrl_c_is_taken_at_once_even_when_started_with_it_ignored(tmp_path, private_data_dir):
+    """A shell starts a background job with SIGINT ignored. Ctrl-C while the agent is still being installed
+    (here by an npm that takes a minute) stops the run all the same, npm included."""
+    marker = f"probe-slow-npm-{os.getpid()}"
+    bin_folder = tmp_path / marker  # so that npm's command line names it
+    bin_folder.mkdir()
+    npm = bin_folder / "npm"
+    npm.write_text("#!/bin/sh\nsleep 60\n")
+    npm.chmod(0o755)
+    env = dict(os.environ, PROBE_DATA_DIR=str(private_data_dir), PROBE_AGENTS_DIR=str(tmp_path / "agents"),
+               PATH=f"{bin_folder}{os.pathsep}{os.environ['PATH']}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "probe.pipeline", "--target", "codex", "--upstream", "mock", "--prompt", "hi",
+         "--agent-version", "9.9.9"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert wait_for(lambda: processes_mentioning(marker)), "npm never started"
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    assert stderr.splitlines()[-1] == "interrupted"
+    assert time.monotonic() - started < 20  # not the minute npm would have taken
+    assert wait_for(lambda: not processes_mentioning(marker), timeout=10)
+    assert not private_data_dir.exists()  # stopped before any run folder was made
