@@ -10,13 +10,13 @@ from typing import Any
 
 from probe.analyze import choose_renderer
 from probe.conversation import TextBlock, Tool, Turn
+from probe.keypaths import KeyPaths
 from probe.runs import load_manifest
 from probe.secrets import redact_header
 from probe.traffic import Exchange, iter_exchanges
 from probe.turns import TurnBuilder
 from probe.volatile import Volatile
 
-KEY_PATH_DEPTH = 12  # deeper fields are not listed, so hostile nesting stays cheap
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 
 
@@ -45,7 +45,7 @@ class RunSummary:
     ttfbs: list[float] = field(default_factory=list)
     endpoints: Counter = field(default_factory=Counter)
     config: dict[str, set] = field(default_factory=dict)  # key -> its values, as compact JSON
-    key_paths: set[str] = field(default_factory=set)
+    request_paths: KeyPaths = field(default_factory=KeyPaths)  # of the request bodies
     kinds: set[str] = field(default_factory=set)  # event, item and part types
     headers: dict[str, set] = field(default_factory=dict)  # request header -> its values
     instructions: dict[tuple, TextBlock] = field(default_factory=dict)  # distinct blocks, in order
@@ -56,6 +56,11 @@ class RunSummary:
     @property
     def duration(self) -> float | None:
         return self.end - self.start if self.start is not None and self.end is not None else None
+
+    @property
+    def key_paths(self) -> set[str]:
+        self.request_paths.settle()
+        return set(self.request_paths.counts)
 
     @property
     def ttfb(self) -> float | None:
@@ -100,7 +105,7 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
     for key, value in volatile.value(turn.config).items():
         summary.config.setdefault(key, set()).add(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
     for body in request_bodies(exchange):
-        summary.key_paths |= key_paths(body)
+        summary.request_paths.add(body)
     summary.kinds |= {f"event {kind}" for kind in turn.events}
     for item in turn.input + turn.output:
         summary.kinds.add(f"item {item.type}")
@@ -126,19 +131,3 @@ def request_bodies(exchange: Exchange) -> list[Any]:
     if exchange.kind == "websocket":
         return [frame.body.value for frame in exchange.frames if frame.from_client and frame.body.is_json]
     return [exchange.request_body.value] if exchange.request_body.is_json else []
-
-
-def key_paths(value: Any, prefix: str = "", depth: int = 0) -> set[str]:
-    """Every key path of a JSON value (`input[].type`), lists' items merged."""
-    paths: set[str] = set()
-    if depth > KEY_PATH_DEPTH:
-        return paths
-    if isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            paths.add(path)
-            paths |= key_paths(item, path, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            paths |= key_paths(item, f"{prefix}[]", depth + 1)
-    return paths
