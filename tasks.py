@@ -26,11 +26,11 @@ CAPTURE_HELP = {
     "timeout": "stop the agent after this many seconds",
     "keep_secrets": "store secret headers unredacted (they are fingerprinted by default)",
     "full_traffic": "leave out the target's quiet_env, so the agent also makes its optional calls "
-                    "(telemetry, update checks)",
+    "(telemetry, update checks)",
     "upstream_proxy": "reach upstreams through this HTTP proxy, http://[user:pass@]host:port, or `none` "
-                      "(default: the target's upstream_proxy, else HTTPS_PROXY)",
+    "(default: the target's upstream_proxy, else HTTPS_PROXY)",
     "agent_version": "run this version of the target's npm package (e.g. 0.166.0), installed into "
-                     ".agents/<package>@<version>/, instead of the agent on PATH",
+    ".agents/<package>@<version>/, instead of the agent on PATH",
 }
 
 
@@ -48,8 +48,21 @@ def call(main, argv: list[str]) -> None:
         raise Exit(code=code)  # run_main has already printed the one-line reason
 
 
-def capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                 upstream_proxy, full_traffic, agent_version) -> list[str]:
+def capture_argv(
+    c,
+    target,
+    prompt,
+    command,
+    upstream,
+    mock_transport,
+    label,
+    port,
+    timeout,
+    keep_secrets,
+    upstream_proxy,
+    full_traffic,
+    agent_version,
+) -> list[str]:
     argv = ["--target", target_or_default(c, target)]
     argv += ["--prompt", prompt] if prompt is not None else []
     argv += ["--command", command] if command is not None else []
@@ -65,11 +78,17 @@ def capture_argv(c, target, prompt, command, upstream, mock_transport, label, po
     return argv
 
 
-@task(help={key: CAPTURE_HELP[key] for key in ("target", "upstream", "mock_transport", "port", "keep_secrets",
-                                               "upstream_proxy")}
-      | {"run": "run folder to record into (default: a new one under data/<target>/)"}, iterable=["port"])
-def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=None, keep_secrets=False,
-            upstream_proxy=None):
+@task(
+    help={
+        key: CAPTURE_HELP[key]
+        for key in ("target", "upstream", "mock_transport", "port", "keep_secrets", "upstream_proxy")
+    }
+    | {"run": "run folder to record into (default: a new one under data/<target>/)"},
+    iterable=["port"],
+)
+def proxies(
+    c, target=None, upstream=None, mock_transport=None, run=None, port=None, keep_secrets=False, upstream_proxy=None
+):
     """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand."""
     argv = ["--target", target_or_default(c, target)]
     argv += ["--upstream", upstream] if upstream else []
@@ -82,21 +101,51 @@ def proxies(c, target=None, upstream=None, mock_transport=None, run=None, port=N
 
 
 @task(help=CAPTURE_HELP, iterable=["port"])
-def capture(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-            timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False, agent_version=None):
+def capture(
+    c,
+    target=None,
+    prompt=None,
+    command=None,
+    upstream=None,
+    mock_transport=None,
+    label="",
+    port=None,
+    timeout=None,
+    keep_secrets=False,
+    upstream_proxy=None,
+    full_traffic=False,
+    agent_version=None,
+):
     """Run the agent once through the proxies and record every exchange into a new run folder."""
-    call(capture_script.main,
-         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                      upstream_proxy, full_traffic, agent_version))
+    call(
+        capture_script.main,
+        capture_argv(
+            c,
+            target,
+            prompt,
+            command,
+            upstream,
+            mock_transport,
+            label,
+            port,
+            timeout,
+            keep_secrets,
+            upstream_proxy,
+            full_traffic,
+            agent_version,
+        ),
+    )
 
 
-@task(help={
-    "run": "`latest` (default), a run folder name, or a path to a run folder",
-    "target": "use this target's renderer; with --run latest, pick the newest run of this target",
-    "input": "analyse this traffic.jsonl instead of a run folder",
-    "output": "where to write the report (with --input)",
-    "no_redact": "show token-shaped strings and URL secrets as captured (headers stay redacted)",
-})
+@task(
+    help={
+        "run": "`latest` (default), a run folder name, or a path to a run folder",
+        "target": "use this target's renderer; with --run latest, pick the newest run of this target",
+        "input": "analyse this traffic.jsonl instead of a run folder",
+        "output": "where to write the report (with --input)",
+        "no_redact": "show token-shaped strings and URL secrets as captured (headers stay redacted)",
+    }
+)
 def analyze(c, run=None, target=None, input=None, output=None, no_redact=False):
     """Write report.md: what the agent sent and what came back, turn by turn."""
     argv = ["--run", run] if run else []
@@ -107,11 +156,14 @@ def analyze(c, run=None, target=None, input=None, output=None, no_redact=False):
     call(analyze_script.main, argv)
 
 
-@task(help={
-    "run": "a run to compare, as --run for analyze takes it; give it twice (A, then B)",
-    "target": "with --run latest: the newest run of this target",
-    "output": "write the Markdown here instead of printing it",
-}, iterable=["run"])
+@task(
+    help={
+        "run": "a run to compare, as --run for analyze takes it; give it twice (A, then B)",
+        "target": "with --run latest: the newest run of this target",
+        "output": "write the Markdown here instead of printing it",
+    },
+    iterable=["run"],
+)
 def diff(c, run=None, target=None, output=None):
     """Compare two runs (two versions of one agent, or two agents): endpoints, request shape, headers,
     instructions, tools and turns, with ids, temp paths and timestamps ignored."""
@@ -122,12 +174,40 @@ def diff(c, run=None, target=None, output=None):
 
 
 @task(help=CAPTURE_HELP, iterable=["port"])
-def pipeline(c, target=None, prompt=None, command=None, upstream=None, mock_transport=None, label="", port=None,
-             timeout=None, keep_secrets=False, upstream_proxy=None, full_traffic=False, agent_version=None):
+def pipeline(
+    c,
+    target=None,
+    prompt=None,
+    command=None,
+    upstream=None,
+    mock_transport=None,
+    label="",
+    port=None,
+    timeout=None,
+    keep_secrets=False,
+    upstream_proxy=None,
+    full_traffic=False,
+    agent_version=None,
+):
     """Capture a run and write its report in one step; exits with the agent's exit code."""
-    call(pipeline_script.main,
-         capture_argv(c, target, prompt, command, upstream, mock_transport, label, port, timeout, keep_secrets,
-                      upstream_proxy, full_traffic, agent_version))
+    call(
+        pipeline_script.main,
+        capture_argv(
+            c,
+            target,
+            prompt,
+            command,
+            upstream,
+            mock_transport,
+            label,
+            port,
+            timeout,
+            keep_secrets,
+            upstream_proxy,
+            full_traffic,
+            agent_version,
+        ),
+    )
 
 
 @task
@@ -136,21 +216,29 @@ def targets(c):
     call(targets_script.main, [])
 
 
-@task(help={
-    "runs": "runs per measurement; the median is reported",
-    "sizes": "capture sizes in MB for the analyzer benchmark, comma-separated",
-})
+@task(
+    help={
+        "runs": "runs per measurement; the median is reported",
+        "sizes": "capture sizes in MB for the analyzer benchmark, comma-separated",
+    }
+)
 def bench(c, runs="5", sizes="10,100,1000"):
     """Measure streaming latency, throughput, analyzer speed, report growth and masking cost, and print the figures."""
     if not runs.isascii() or not runs.isdigit() or int(runs) < 1:
         raise Exit(f"error: --runs {runs!r}: expected a whole number, 1 or more", code=2)
     root = Path(__file__).resolve().parent
-    scripts = [["streaming.py"], ["throughput.py"], ["analyzer.py", "--sizes", sizes], ["report_growth.py"],
-               ["redaction.py"]]
+    scripts = [
+        ["streaming.py"],
+        ["throughput.py"],
+        ["analyzer.py", "--sizes", sizes],
+        ["report_growth.py"],
+        ["redaction.py"],
+    ]
     for script, *options in scripts:
         print(f"\n== bench/{script}", flush=True)
-        result = subprocess.run([sys.executable, str(root / "bench" / script), "--runs", str(runs), *options],
-                                cwd=root / "bench")
+        result = subprocess.run(
+            [sys.executable, str(root / "bench" / script), "--runs", str(runs), *options], cwd=root / "bench"
+        )
         if result.returncode:
             raise Exit(f"bench/{script} failed with exit code {result.returncode}", code=result.returncode)
 

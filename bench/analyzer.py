@@ -49,8 +49,18 @@ def capture_of(megabytes: float, turns: int) -> Path:
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"codex-{megabytes:g}MB-{turns}turns.jsonl"
     if not path.exists():
-        subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "generate_capture.py"), str(path),
-                        "--megabytes", str(megabytes), "--turns", str(turns)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(PROJECT_ROOT / "bench" / "generate_capture.py"),
+                str(path),
+                "--megabytes",
+                str(megabytes),
+                "--turns",
+                str(turns),
+            ],
+            check=True,
+        )
     return path
 
 
@@ -62,7 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     print(describe_machine())
     print(f"analyzer vs parse-only floor, median of {args.runs} runs each, interleaved")
-    print(f"{'size':>8} {'floor s':>8} {'analyze s':>10} {'ratio':>6} {'MB/s':>7} {'peak RSS MB':>12} {'report MB':>10}")
+    print(
+        f"{'size':>8} {'floor s':>8} {'analyze s':>10} {'ratio':>6} {'MB/s':>7} {'peak RSS MB':>12} {'report MB':>10}"
+    )
     for megabytes in (float(size) for size in args.sizes.split(",")):
         capture = capture_of(megabytes, args.turns)
         floors, runs = [], []
@@ -70,15 +82,30 @@ def main() -> None:
             report = Path(folder) / "report.md"
             for _ in range(args.runs):
                 floors.append(timed([sys.executable, "-c", FLOOR, str(capture)]))
-                runs.append(timed([sys.executable, "-m", "probe.analyze", "--input", str(capture),
-                                   "--output", str(report), "--target", "codex"]))
+                runs.append(
+                    timed(
+                        [
+                            sys.executable,
+                            "-m",
+                            "probe.analyze",
+                            "--input",
+                            str(capture),
+                            "--output",
+                            str(report),
+                            "--target",
+                            "codex",
+                        ]
+                    )
+                )
             report_size = report.stat().st_size / 1e6
         floor = statistics.median(run[0] for run in floors)
         analyze = statistics.median(run[0] for run in runs)
         rss = max(run[1] for run in runs)
         size = capture.stat().st_size / 1e6
-        print(f"{size:>7.0f}M {floor:>8.2f} {analyze:>10.2f} {analyze / floor:>6.2f} {size / analyze:>7.0f} "
-              f"{rss:>12.0f} {report_size:>10.1f}   (floor parser: {floors[0][2]})")
+        print(
+            f"{size:>7.0f}M {floor:>8.2f} {analyze:>10.2f} {analyze / floor:>6.2f} {size / analyze:>7.0f} "
+            f"{rss:>12.0f} {report_size:>10.1f}   (floor parser: {floors[0][2]})"
+        )
 
 
 if __name__ == "__main__":

@@ -34,27 +34,55 @@ def http_entry(number: int, body: dict, events: list[dict]) -> dict:
     text = sse(events)
     start = 1_795_000_000.0 + number
     return {
-        "schema": 1, "kind": "http", "id": f"flow-{number}", "proxy": "model", "complete": True, "error": None,
+        "schema": 1,
+        "kind": "http",
+        "id": f"flow-{number}",
+        "proxy": "model",
+        "complete": True,
+        "error": None,
         "timing": {"start": start, "first_byte": start + 0.004, "end": start + 0.2},
-        "request": {"method": "POST", "url": "https://api.openai.com/v1/responses", "path": "/v1/responses",
-                    "headers": [["content-type", "application/json"], ["authorization", "[REDACTED sha256:00000000]"]],
-                    "body": body, "body_format": "json"},
-        "response": {"status": 200, "headers": [["content-type", "text/event-stream"]], "body": text,
-                     "body_format": "text", "body_size": len(text)},
+        "request": {
+            "method": "POST",
+            "url": "https://api.openai.com/v1/responses",
+            "path": "/v1/responses",
+            "headers": [["content-type", "application/json"], ["authorization", "[REDACTED sha256:00000000]"]],
+            "body": body,
+            "body_format": "json",
+        },
+        "response": {
+            "status": 200,
+            "headers": [["content-type", "text/event-stream"]],
+            "body": text,
+            "body_format": "text",
+            "body_size": len(text),
+        },
     }
 
 
 def websocket_entry(number: int, seq: int, frame: dict, events: list[dict]) -> dict:
     start = 1_795_000_000.0 + number
     messages = [{"from": "client", "t": start, "type": "text", "body": frame, "body_format": "json"}]
-    messages += [{"from": "server", "t": start + 0.001 * index, "type": "text", "body": event, "body_format": "json"}
-                 for index, event in enumerate(events, start=1)]
+    messages += [
+        {"from": "server", "t": start + 0.001 * index, "type": "text", "body": event, "body_format": "json"}
+        for index, event in enumerate(events, start=1)
+    ]
     return {
-        "schema": 1, "kind": "websocket", "id": f"socket-{number}:{seq}", "flow_id": f"socket-{number}", "seq": seq,
-        "proxy": "model", "complete": True, "ended_by": "terminal-event", "error": None,
+        "schema": 1,
+        "kind": "websocket",
+        "id": f"socket-{number}:{seq}",
+        "flow_id": f"socket-{number}",
+        "seq": seq,
+        "proxy": "model",
+        "complete": True,
+        "ended_by": "terminal-event",
+        "error": None,
         "timing": {"start": start, "first_byte": start + 0.001, "end": start + 0.1},
-        "request": {"method": "GET", "url": "https://api.openai.com/v1/responses", "path": "/v1/responses",
-                    "headers": []},
+        "request": {
+            "method": "GET",
+            "url": "https://api.openai.com/v1/responses",
+            "path": "/v1/responses",
+            "headers": [],
+        },
         "response": {"status": 101, "headers": []},
         "messages": messages,
     }
@@ -74,7 +102,9 @@ def conversation(template: dict, turns: int, first_number: int, websocket: bool)
         else:
             call = next(item for item in reversed(history) if item.get("type") == "function_call")
             # Real tool results are command output and file contents: a few kilobytes each.
-            output = "".join(f"{turn:04d}:{line:04d}  def step_{line}(): return {line} * {turn}\n" for line in range(100))
+            output = "".join(
+                f"{turn:04d}:{line:04d}  def step_{line}(): return {line} * {turn}\n" for line in range(100)
+            )
             new_items = [{"type": "function_call_output", "call_id": call["call_id"], "output": output}]
         history += new_items
         body = dict(template, input=list(history))

@@ -9,5 +9,7 @@ def describe_machine() -> str:
         from mitmproxy.version import VERSION as mitmproxy_version
     except ImportError:
         mitmproxy_version = "not installed"
-    return (f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-            f"mitmproxy {mitmproxy_version}")
+    return (
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"mitmproxy {mitmproxy_version}"
+    )

@@ -19,8 +19,10 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from probe.redaction import mask_body, mask_text  # noqa: E402  (the project is imported from its checkout)
 
-EVENT = ('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_0a1b2c",'
-         '"output_index":0,"content_index":0,"delta":"def hello():\\n    return \\"Hello, world!\\"  # tokens, keys"}\n\n')
+EVENT = (
+    'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_0a1b2c",'
+    '"output_index":0,"content_index":0,"delta":"def hello():\\n    return \\"Hello, world!\\"  # tokens, keys"}\n\n'
+)
 SECRET_EVENT = EVENT.replace("# tokens, keys", "# key sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDfGhJkL")  # made up, split
 
 
@@ -54,15 +56,30 @@ def main() -> None:
     report_text = stream[: len(stream) // 4].decode()  # a 1 GB capture makes about 45 MB of report
     request = sample_request()
     cases = [
-        (f"SSE body, {len(stream) / 1e6:.0f} MB, no secret", len(stream),
-         lambda: mask_body(stream, "text/event-stream"), lambda: stream.find(b"sk-")),
-        (f"SSE body, {len(with_secrets) / 1e6:.0f} MB, a secret every 10,000 events", len(with_secrets),
-         lambda: mask_body(with_secrets, "text/event-stream"), lambda: with_secrets.find(b"sk-")),
-        (f"report text, {len(report_text) / 1e6:.0f} MB", len(report_text),
-         lambda: mask_text(report_text), lambda: report_text.find("sk-")),
-        (f"codex request JSON, {len(request) / 1e3:.0f} KB, x100", len(request) * 100,
-         lambda: [mask_body(request, "application/json") for _ in range(100)],
-         lambda: [json.loads(request) for _ in range(100)]),
+        (
+            f"SSE body, {len(stream) / 1e6:.0f} MB, no secret",
+            len(stream),
+            lambda: mask_body(stream, "text/event-stream"),
+            lambda: stream.find(b"sk-"),
+        ),
+        (
+            f"SSE body, {len(with_secrets) / 1e6:.0f} MB, a secret every 10,000 events",
+            len(with_secrets),
+            lambda: mask_body(with_secrets, "text/event-stream"),
+            lambda: with_secrets.find(b"sk-"),
+        ),
+        (
+            f"report text, {len(report_text) / 1e6:.0f} MB",
+            len(report_text),
+            lambda: mask_text(report_text),
+            lambda: report_text.find("sk-"),
+        ),
+        (
+            f"codex request JSON, {len(request) / 1e3:.0f} KB, x100",
+            len(request) * 100,
+            lambda: [mask_body(request, "application/json") for _ in range(100)],
+            lambda: [json.loads(request) for _ in range(100)],
+        ),
     ]
     print(describe_machine())
     print(f"masking vs floor, median of {args.runs} runs")
@@ -70,8 +87,10 @@ def main() -> None:
     for name, volume, work, floor in cases:
         floor_seconds = median_seconds(floor, args.runs)
         mask_seconds = median_seconds(work, args.runs)
-        print(f"{name:<48} {floor_seconds:>8.3f} {mask_seconds:>8.3f} {mask_seconds / floor_seconds:>6.1f} "
-              f"{volume / 1e6 / mask_seconds:>10.0f}")
+        print(
+            f"{name:<48} {floor_seconds:>8.3f} {mask_seconds:>8.3f} {mask_seconds / floor_seconds:>6.1f} "
+            f"{volume / 1e6 / mask_seconds:>10.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -38,13 +38,29 @@ def main() -> None:
             times = []
             for _ in range(args.runs):
                 started = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output",
-                                str(report), "--target", "codex"], cwd=PROJECT_ROOT, check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "probe.analyze",
+                        "--input",
+                        str(capture),
+                        "--output",
+                        str(report),
+                        "--target",
+                        "codex",
+                    ],
+                    cwd=PROJECT_ROOT,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 times.append(time.perf_counter() - started)
             sizes[turns] = report.stat().st_size
-            print(f"{turns:>6} {capture.stat().st_size / 1e6:>11.1f} {sizes[turns] / 1e3:>10.0f} "
-                  f"{sizes[turns] / 1e3 / turns:>8.1f} {statistics.median(times):>10.2f}")
+            print(
+                f"{turns:>6} {capture.stat().st_size / 1e6:>11.1f} {sizes[turns] / 1e3:>10.0f} "
+                f"{sizes[turns] / 1e3 / turns:>8.1f} {statistics.median(times):>10.2f}"
+            )
     if 50 in sizes and 200 in sizes:
         print(f"200-turn report / 50-turn report: {sizes[200] / sizes[50]:.2f}x (linear would be 4x)")
 

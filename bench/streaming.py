@@ -91,13 +91,32 @@ def main() -> None:
     watchdog.start()  # should this benchmark be killed, its watchdog stops the proxies it started
     with tempfile.TemporaryDirectory() as run:
         ours = processes.spawn(
-            [sys.executable, "-m", "probe.proxies", "--target", "codex", "--upstream", upstream,
-             "--port", "model=0", "--port", "backend=0", "--run", run],
-            signal.SIGINT, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "probe.proxies",
+                "--target",
+                "codex",
+                "--upstream",
+                upstream,
+                "--port",
+                "model=0",
+                "--port",
+                "backend=0",
+                "--run",
+                run,
+            ],
+            signal.SIGINT,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         our_port = int(re.search(r"127\.0\.0\.1:(\d+)", ours.stdout.readline()).group(1))
         plain_port = free_port()
-        plain = processes.spawn([find_mitmdump(), "--listen-host", "127.0.0.1", "-q",
-                                 "--mode", f"reverse:{upstream}@{plain_port}"], signal.SIGINT)
+        plain = processes.spawn(
+            [find_mitmdump(), "--listen-host", "127.0.0.1", "-q", "--mode", f"reverse:{upstream}@{plain_port}"],
+            signal.SIGINT,
+        )
         wait_for_port(our_port)
         wait_for_port(plain_port)
         ports = {"direct": server.server_port, "probe proxies": our_port, "plain mitmdump": plain_port}
@@ -120,10 +139,12 @@ def main() -> None:
         ttfb = [first * 1000 for first in firsts]
         added_p50 = (percentile(delays, 0.5) - percentile(direct_delays, 0.5)) * 1000
         added_p99 = (percentile(delays, 0.99) - percentile(direct_delays, 0.99)) * 1000
-        print(f"{name:15} first byte p50 {percentile(ttfb, 0.5):8.1f} ms p99 {percentile(ttfb, 0.99):8.1f} ms "
-              f"(+{(statistics.median(firsts) - direct_first) * 1000:7.1f} ms vs direct) | event delay p50 "
-              f"{percentile(delays, 0.5) * 1000:8.2f} ms p99 {percentile(delays, 0.99) * 1000:8.2f} ms "
-              f"(added p50 {added_p50:+7.2f} ms, p99 {added_p99:+7.2f} ms)")
+        print(
+            f"{name:15} first byte p50 {percentile(ttfb, 0.5):8.1f} ms p99 {percentile(ttfb, 0.99):8.1f} ms "
+            f"(+{(statistics.median(firsts) - direct_first) * 1000:7.1f} ms vs direct) | event delay p50 "
+            f"{percentile(delays, 0.5) * 1000:8.2f} ms p99 {percentile(delays, 0.99) * 1000:8.2f} ms "
+            f"(added p50 {added_p50:+7.2f} ms, p99 {added_p99:+7.2f} ms)"
+        )
 
 
 if __name__ == "__main__":

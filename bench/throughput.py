@@ -52,17 +52,23 @@ class Upstream:
             while b"\r\n\r\n" not in head:
                 head += connection.recv(65536)
             head, _, rest = head.partition(b"\r\n\r\n")
-            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length")), b"0"))
+            length = int(
+                next(
+                    (line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
+                    b"0",
+                )
+            )
             received = len(rest)
             while received < length:
                 received += len(connection.recv(1 << 20))
             small = length > 0  # an upload is answered briefly: the figure is for the request
             body = b'{"ok": true}' if small else self.body
-            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n\r\n"
-                               % (b"application/json" if small else b"text/event-stream"))
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n\r\n"
+                % (b"application/json" if small else b"text/event-stream")
+            )
             for offset in range(0, len(body), CHUNK):
-                piece = body[offset:offset + CHUNK]
+                piece = body[offset : offset + CHUNK]
                 connection.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
             connection.sendall(b"0\r\n\r\n")
 
@@ -72,8 +78,10 @@ def exchange(port: int, upload: bytes) -> float:
     with socket.create_connection(("127.0.0.1", port), timeout=300) as client:
         client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         started = time.perf_counter()
-        client.sendall(b"POST /v1/responses HTTP/1.1\r\nHost: x\r\ncontent-type: application/octet-stream\r\n"
-                       b"content-length: %d\r\n\r\n" % len(upload) + upload)
+        client.sendall(
+            b"POST /v1/responses HTTP/1.1\r\nHost: x\r\ncontent-type: application/octet-stream\r\n"
+            b"content-length: %d\r\n\r\n" % len(upload) + upload
+        )
         tail = b""
         while True:
             data = client.recv(1 << 20)
@@ -112,22 +120,39 @@ def main() -> None:
     args = parser.parse_args()
     upstream = Upstream(args.response_mb * MB)
     upload = b"u" * (args.request_mb * MB)
-    target = parse_target("""
+    target = parse_target(
+        """
 name: bench
 description: one proxy
 renderer: probe.renderers.generic
 proxies: [{name: model, listen: 0, upstream: "https://api.openai.com/"}]
 agent: {command: ["true"]}
-""", "bench.yaml")
+""",
+        "bench.yaml",
+    )
     watchdog.start()  # should this benchmark be killed, its watchdog stops the proxies it started
     with tempfile.TemporaryDirectory() as run:
         ours = start_proxies(target, Path(run), f"http://127.0.0.1:{upstream.port}/")
         plain_port = free_port()
-        plain = processes.spawn([find_mitmdump(), "--listen-host", "127.0.0.1", "-q", "--set", "stream_large_bodies=1",
-                                 "--mode", f"reverse:http://127.0.0.1:{upstream.port}/@{plain_port}"], signal.SIGINT)
+        plain = processes.spawn(
+            [
+                find_mitmdump(),
+                "--listen-host",
+                "127.0.0.1",
+                "-q",
+                "--set",
+                "stream_large_bodies=1",
+                "--mode",
+                f"reverse:http://127.0.0.1:{upstream.port}/@{plain_port}",
+            ],
+            signal.SIGINT,
+        )
         time.sleep(2)
-        routes = {"direct": (upstream.port, None), "probe proxies": (ours.ports["model"], ours.process.pid),
-                  "plain mitmdump": (plain_port, plain.pid)}
+        routes = {
+            "direct": (upstream.port, None),
+            "probe proxies": (ours.ports["model"], ours.process.pid),
+            "plain mitmdump": (plain_port, plain.pid),
+        }
         print(describe_machine())
         for what, body, size in (("response", b"", args.response_mb), ("request", upload, args.request_mb)):
             times = {name: [] for name in routes}

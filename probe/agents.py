@@ -56,15 +56,20 @@ def ensure_installed(target: Target, version: str | None = None) -> Path:
         return binary
     if shutil.which("npm") is None:
         where = "" if version != install.version else f" or put {install.binary} on PATH"
-        raise ToolMissing(f"{install.binary} {version} is not installed and npm was not found: install Node.js >= 20 "
-                          f"(it brings npm){where}")
+        raise ToolMissing(
+            f"{install.binary} {version} is not installed and npm was not found: install Node.js >= 20 "
+            f"(it brings npm){where}"
+        )
     folder = install_folder(install, version)
     if version != install.version:
         why = f"not the pinned {install.version}"
     else:
         why = f"pinned in {display(target.path)}" if target.path else "pinned"
-    print(f"{install.binary}: installing {install.npm}@{version} ({why}) into {display(folder)}", file=sys.stderr,
-          flush=True)
+    print(
+        f"{install.binary}: installing {install.npm}@{version} ({why}) into {display(folder)}",
+        file=sys.stderr,
+        flush=True,
+    )
     if folder.exists():
         # Installs are renamed into place whole, so this one was damaged by hand: install it afresh.
         shutil.rmtree(folder)
@@ -80,8 +85,10 @@ def choose(target: Target, requested: str | None = None) -> Agent:
     version from .agents/, installed now if it is missing."""
     if requested is not None:
         if target.install is None:
-            raise UsageError(f"--agent-version: {target.name} names no npm package (agent.install) to install "
-                             "a version of its agent from")
+            raise UsageError(
+                f"--agent-version: {target.name} names no npm package (agent.install) to install "
+                "a version of its agent from"
+            )
         return started_from(str(ensure_installed(target, requested)), target, requested)
     program = target.command[0]
     found = shutil.which(program)
@@ -105,15 +112,18 @@ def path_warning(target: Target, agent: Agent) -> str | None:
     # `codex-cli 0.169.0`, `2.1.330 (Claude Code)`: the version is one word of what it says.
     if pinned in (word.removeprefix("v") for word in re.split(r"[\s(),]+", agent.version)):
         return None
-    return (f"{target.command[0]} on PATH ({display(Path(agent.program))}) says {agent.version!r}, not the pinned "
-            f"{pinned}: --agent-version X runs version X, installed into {display(agents_dir())}/")
+    return (
+        f"{target.command[0]} on PATH ({display(Path(agent.program))}) says {agent.version!r}, not the pinned "
+        f"{pinned}: --agent-version X runs version X, installed into {display(agents_dir())}/"
+    )
 
 
 def agent_version(program: str) -> str | None:
     """What the agent says of its own version, or None if it won't say."""
     try:
-        result = subprocess.run([program, "--version"], capture_output=True, text=True, timeout=30,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [program, "--version"], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     output = (result.stdout or result.stderr).strip().splitlines()
@@ -131,9 +141,11 @@ def target_and_version(spec: str) -> tuple[str, str | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.agents",
-                                description="Install each target's pinned agent, or the version named after an @, "
-                                            "into .agents/<package>@<version>/.")
+    parser = cli.ArgumentParser(
+        prog="python -m probe.agents",
+        description="Install each target's pinned agent, or the version named after an @, "
+        "into .agents/<package>@<version>/.",
+    )
     parser.add_argument("targets", nargs="+", help="target names, e.g. codex, or codex@0.166.0 for that version")
     args = parser.parse_args(argv)
     # Every spec is checked before anything is installed.
@@ -146,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: no npm package pinned; nothing to install")
             continue
         binary = ensure_installed(target, version)
-        print(f"{spec}: {agent_version(str(binary)) or version or target.install.version} at "
-              f"{Path(display(binary.parent)) / binary.name}")
+        print(
+            f"{spec}: {agent_version(str(binary)) or version or target.install.version} at "
+            f"{Path(display(binary.parent)) / binary.name}"
+        )
     return 0
 
 

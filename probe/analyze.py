@@ -15,18 +15,18 @@ from typing import Any, BinaryIO, TextIO
 
 from probe import cli
 from probe import markdown as md
+from probe.conversation import Turn
 from probe.dedupe import changes
 from probe.errors import RunError, TargetError, run_main, warn
 from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
+from probe.progress import Progress
+from probe.redaction import RULES_VERSION
 from probe.runs import load_manifest, private_replacement, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.stored_target import stored_target
 from probe.targets import Target, is_target_path, load_target
-from probe.progress import Progress
-from probe.redaction import RULES_VERSION
-from probe.conversation import Turn
 from probe.traffic import Body, Exchange, iter_exchanges
 from probe.turns import TurnBuilder, TurnLines
 
@@ -109,8 +109,13 @@ def render_body_generically(body: Body, what: str) -> list[md.Markdown]:
     return [md.details(f"{what} text ({body.size:,} bytes)", md.code(str(body.value), "text"))]
 
 
-def headers_block(title: str, pairs: list[tuple[str, str]], extra_secrets: frozenset[str],
-                  earlier: dict | None = None, label: str = "") -> md.Markdown:
+def headers_block(
+    title: str,
+    pairs: list[tuple[str, str]],
+    extra_secrets: frozenset[str],
+    earlier: dict | None = None,
+    label: str = "",
+) -> md.Markdown:
     """The headers in a table; those unchanged since the previous exchange to the same endpoint are only counted.
 
     `earlier` maps an endpoint to (label, headers) and is updated, so each exchange shows what changed.
@@ -137,10 +142,12 @@ def headers_block(title: str, pairs: list[tuple[str, str]], extra_secrets: froze
 def exchange_heading(exchange: Exchange) -> md.Markdown:
     if exchange.kind == "websocket":
         return md.Markdown("### #{} WebSocket {} {} ({})").format(
-            exchange.number, exchange.method, md.inline(exchange.path), exchange.proxy)
+            exchange.number, exchange.method, md.inline(exchange.path), exchange.proxy
+        )
     status = exchange.status if exchange.status is not None else "no response"
     return md.Markdown("### #{} {} {} → {} ({})").format(
-        exchange.number, exchange.method, md.inline(exchange.path), status, exchange.proxy)
+        exchange.number, exchange.method, md.inline(exchange.path), status, exchange.proxy
+    )
 
 
 def exchange_facts(exchange: Exchange) -> md.Markdown:
@@ -159,8 +166,11 @@ def exchange_facts(exchange: Exchange) -> md.Markdown:
     if exchange.kind == "websocket":
         facts.append(md.Markdown("{} frames").format(len(exchange.frames)))
     else:
-        facts.append(md.Markdown("request {:,} bytes, response {:,} bytes").format(
-            exchange.request_body.size, exchange.response_body.size))
+        facts.append(
+            md.Markdown("request {:,} bytes, response {:,} bytes").format(
+                exchange.request_body.size, exchange.response_body.size
+            )
+        )
     return md.Markdown("- {}").format(md.Markdown("; ").join(facts))
 
 
@@ -173,26 +183,41 @@ def safely(render, fallback, label: str, warnings: list[str]) -> md.Rendered:
         return md.Rendered(list(fallback()))
 
 
-def render_exchange(exchange: Exchange, turn: Turn, renderer, state: dict, totals: Totals, extra_secrets,
-                    warnings: list[str]) -> list[str]:
+def render_exchange(
+    exchange: Exchange, turn: Turn, renderer, state: dict, totals: Totals, extra_secrets, warnings: list[str]
+) -> list[str]:
     """One exchange in the log: where and when, its headers, then its turn as the renderer writes it."""
     label = f"#{exchange.number}"
     # Headers repeat from one exchange to the next: after the first, show only what changed.
     endpoint = (exchange.proxy, exchange.kind, exchange.method, exchange.path)
     endpoint_headers = state.setdefault("headers", {}).setdefault(endpoint, {})
-    lines = [exchange_heading(exchange), "", exchange_facts(exchange), "",
-             headers_block("Request headers", exchange.request_headers, extra_secrets, endpoint_headers, label), "",
-             headers_block("Response headers", exchange.response_headers, extra_secrets, endpoint_headers, label), ""]
-    requests = [frame.body for frame in exchange.frames if frame.from_client] \
-        if exchange.kind == "websocket" else [exchange.request_body]
+    lines = [
+        exchange_heading(exchange),
+        "",
+        exchange_facts(exchange),
+        "",
+        headers_block("Request headers", exchange.request_headers, extra_secrets, endpoint_headers, label),
+        "",
+        headers_block("Response headers", exchange.response_headers, extra_secrets, endpoint_headers, label),
+        "",
+    ]
+    requests = (
+        [frame.body for frame in exchange.frames if frame.from_client]
+        if exchange.kind == "websocket"
+        else [exchange.request_body]
+    )
     lines += [md.Markdown("#### Request"), ""]
     if not requests:
         lines += [md.Markdown("(no client frame: the server spoke first, or the socket closed without a request)"), ""]
     read = next((body for body in requests if body.is_json), None)  # the one the turn was read from
     for body in requests:
         if body is read:
-            rendered = safely(lambda: renderer.render_request(turn, label, state),
-                              lambda: render_body_generically(body, "request"), label, warnings)
+            rendered = safely(
+                lambda: renderer.render_request(turn, label, state),
+                lambda body=body: render_body_generically(body, "request"),
+                label,
+                warnings,
+            )
             totals.request_paths.add(without_carried(body.value, turn, renderer))
             totals.absorb(rendered)
             lines += rendered.lines + [""]
@@ -206,8 +231,12 @@ def render_exchange(exchange: Exchange, turn: Turn, renderer, state: dict, total
         totals.response_paths.add(exchange.response_body.value)
     else:
         return lines + render_body_generically(exchange.response_body, "response") + [""]
-    rendered = safely(lambda: renderer.render_response(turn, label, state),
-                      lambda: render_body_generically(exchange.response_body, "response"), label, warnings)
+    rendered = safely(
+        lambda: renderer.render_response(turn, label, state),
+        lambda: render_body_generically(exchange.response_body, "response"),
+        label,
+        warnings,
+    )
     totals.absorb(rendered)
     return lines + rendered.lines + [""]
 
@@ -216,10 +245,15 @@ def without_carried(body: Any, turn: Turn, renderer) -> Any:
     """A request body without the history an earlier request already held, so repeated history counts once in
     the key-path tables. The renderer names the field that holds the history."""
     field = getattr(renderer, "HISTORY_FIELD", None)
-    if not (isinstance(body, dict) and field and turn.carried and turn.carried.by == "prefix"
-            and isinstance(body.get(field), list)):
+    if not (
+        isinstance(body, dict)
+        and field
+        and turn.carried
+        and turn.carried.by == "prefix"
+        and isinstance(body.get(field), list)
+    ):
         return body
-    return {**body, field: body[field][turn.carried.items:]}
+    return {**body, field: body[field][turn.carried.items :]}
 
 
 def manifest_value(value: Any) -> md.Markdown:
@@ -234,32 +268,56 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
         return [md.Markdown("- Run: no manifest.json beside this capture")]
     agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
     status, exit_code = manifest.get("status"), manifest.get("agent_exit_code")
-    lines = [md.Markdown("- Run: target {}, status {}, agent exit code {}, agent version {}").format(
-        manifest_value(manifest.get("target")), md.strong(status if isinstance(status, str) else md.compact(status)),
-        exit_code if type(exit_code) is int else manifest_value(exit_code), manifest_value(agent.get("version")))]
+    lines = [
+        md.Markdown("- Run: target {}, status {}, agent exit code {}, agent version {}").format(
+            manifest_value(manifest.get("target")),
+            md.strong(status if isinstance(status, str) else md.compact(status)),
+            exit_code if type(exit_code) is int else manifest_value(exit_code),
+            manifest_value(agent.get("version")),
+        )
+    ]
     if status in ("running", "interrupted"):
-        lines.append(md.Markdown("- Note: this run is marked {}, so the report covers only what was captured "
-                                 "before it stopped").format(status))
+        lines.append(
+            md.Markdown(
+                "- Note: this run is marked {}, so the report covers only what was captured before it stopped"
+            ).format(status)
+        )
     if status == "proxy-failed":
-        lines.append(md.Markdown("- Note: the proxies stopped during the run, so exchanges after that were not "
-                                 "recorded (see proxies.log)"))
+        lines.append(
+            md.Markdown(
+                "- Note: the proxies stopped during the run, so exchanges after that were not "
+                "recorded (see proxies.log)"
+            )
+        )
     note = manifest.get("note")
     if note:
         lines.append(md.Markdown("- Note: {}").format(note if isinstance(note, str) else manifest_value(note)))
     failures = manifest.get("recording_errors")
     if type(failures) is int and failures > 0:
-        lines.append(md.Markdown("- Recording errors: {:,} exchange{} could not be recorded (see proxies.log)")
-                     .format(failures, "s" if failures != 1 else ""))
+        lines.append(
+            md.Markdown("- Recording errors: {:,} exchange{} could not be recorded (see proxies.log)").format(
+                failures, "s" if failures != 1 else ""
+            )
+        )
     elif failures is not None and type(failures) is not int:
-        lines.append(md.Markdown("- Recording errors: {} (not a count; see proxies.log)").format(
-            manifest_value(failures)))
+        lines.append(
+            md.Markdown("- Recording errors: {} (not a count; see proxies.log)").format(manifest_value(failures))
+        )
     if manifest.get("prompt"):
         lines.append(md.Markdown("- Prompt: {}").format(manifest_value(manifest["prompt"])))
     return lines
 
 
-def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
-                    redact: bool = True, progress=None, turns: BinaryIO | None = None) -> list[str]:
+def write_report_to(
+    out: TextIO,
+    traffic: Path,
+    renderer,
+    manifest: dict | None,
+    extra_secrets=frozenset(),
+    redact: bool = True,
+    progress=None,
+    turns: BinaryIO | None = None,
+) -> list[str]:
     """Stream the report into `out`, and each exchange's turn into `turns` (turns.jsonl) if given; return the
     warnings met while reading the capture.
 
@@ -278,8 +336,9 @@ def write_report_to(out: TextIO, traffic: Path, renderer, manifest: dict | None,
         # Captured text is masked where it enters the Markdown, so captures made with --keep-secrets or by
         # older tools are safe to share too.
         with md.masked_by(mask):
-            stream_report(out, traffic, renderer, manifest, extra_secrets, progress, totals, state, warnings,
-                          turns, redact)
+            stream_report(
+                out, traffic, renderer, manifest, extra_secrets, progress, totals, state, warnings, turns, redact
+            )
     finally:
         if collecting:
             gc.enable()
@@ -293,8 +352,19 @@ def remembered(mask):
     return lambda text: cached(text) if len(text) <= 256 else mask(text)
 
 
-def stream_report(out: TextIO, traffic: Path, renderer, manifest, extra_secrets, progress, totals: Totals,
-                  state: dict, warnings: list[str], turns: BinaryIO | None = None, redact: bool = True) -> None:
+def stream_report(
+    out: TextIO,
+    traffic: Path,
+    renderer,
+    manifest,
+    extra_secrets,
+    progress,
+    totals: Totals,
+    state: dict,
+    warnings: list[str],
+    turns: BinaryIO | None = None,
+    redact: bool = True,
+) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
     builder = TurnBuilder(renderer)
@@ -333,38 +403,71 @@ def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings
         duration = f"{totals.last_end - totals.first_start:.2f} s"
     # Each API counts tokens its own way: the kinds are the renderer's, in the order it first reported them.
     tokens = md.Markdown(", ").join(md.Markdown("{} {:,}").format(key, count) for key, count in totals.tokens.items())
-    lines = ["# agent-probe report", "",
-             md.Markdown("- Source: {}").format(md.inline(source_name(traffic))),
-             f"{GENERATED_AT}{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
-             *run_header(manifest),
-             f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
-             f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
-             f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",
-             md.Markdown("- Tokens: {}").format(tokens or md.Markdown("none reported")),
-             f"- Incomplete exchanges: {totals.incomplete}"]
+    lines = [
+        "# agent-probe report",
+        "",
+        md.Markdown("- Source: {}").format(md.inline(source_name(traffic))),
+        f"{GENERATED_AT}{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
+        *run_header(manifest),
+        f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
+        f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
+        f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",
+        md.Markdown("- Tokens: {}").format(tokens or md.Markdown("none reported")),
+        f"- Incomplete exchanges: {totals.incomplete}",
+    ]
     if totals.unrecognised:
-        lines.append(md.Markdown("- Unrecognised: {} kinds ({}); shown as raw JSON below").format(
-            len(totals.unrecognised), md.Markdown(", ").join(sorted(totals.unrecognised))))
+        lines.append(
+            md.Markdown("- Unrecognised: {} kinds ({}); shown as raw JSON below").format(
+                len(totals.unrecognised), md.Markdown(", ").join(sorted(totals.unrecognised))
+            )
+        )
     else:
         lines.append("- Unrecognised: 0 kinds")
     lines += [md.Markdown("- Warning: {}").format(warning) for warning in warnings]
-    endpoint_rows = [[proxy, md.inline(path), ", ".join(sorted(counter)), sum(counter.values())]
-                     for (proxy, path), counter in sorted(totals.endpoints.items())]
-    key_paths = [[[md.inline(path), types, count] for path, types, count in paths.top()]
-                 for paths in (totals.request_paths, totals.response_paths)]
+    endpoint_rows = [
+        [proxy, md.inline(path), ", ".join(sorted(counter)), sum(counter.values())]
+        for (proxy, path), counter in sorted(totals.endpoints.items())
+    ]
+    key_paths = [
+        [[md.inline(path), types, count] for path, types, count in paths.top()]
+        for paths in (totals.request_paths, totals.response_paths)
+    ]
     return lines + [
-        "", "## Endpoints", "", md.table(["proxy", "path", "methods", "count"], endpoint_rows),
-        "", "## HTTP methods", "", md.table(["method", "count"], sorted(totals.methods.items())),
-        "", "## Status codes", "", md.table(["status", "count"], sorted(totals.statuses.items())),
-        "", "## Payload structure", "",
-        "Repeated history is counted once: a request's items already shown by an earlier request are left out.", "",
-        "### Request key paths (top 30)", "", md.table(["path", "types", "count"], key_paths[0]),
-        "", "### Response key paths (top 30)", "", md.table(["path", "types", "count"], key_paths[1]),
+        "",
+        "## Endpoints",
+        "",
+        md.table(["proxy", "path", "methods", "count"], endpoint_rows),
+        "",
+        "## HTTP methods",
+        "",
+        md.table(["method", "count"], sorted(totals.methods.items())),
+        "",
+        "## Status codes",
+        "",
+        md.table(["status", "count"], sorted(totals.statuses.items())),
+        "",
+        "## Payload structure",
+        "",
+        "Repeated history is counted once: a request's items already shown by an earlier request are left out.",
+        "",
+        "### Request key paths (top 30)",
+        "",
+        md.table(["path", "types", "count"], key_paths[0]),
+        "",
+        "### Response key paths (top 30)",
+        "",
+        md.table(["path", "types", "count"], key_paths[1]),
     ]
 
 
-def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(),
-                 redact: bool = True, turns: BinaryIO | None = None) -> tuple[str, list[str]]:
+def build_report(
+    traffic: Path,
+    renderer,
+    manifest: dict | None,
+    extra_secrets=frozenset(),
+    redact: bool = True,
+    turns: BinaryIO | None = None,
+) -> tuple[str, list[str]]:
     """The whole report as one string (for tests and small captures), and the warnings; the turns go to
     `turns`, if given."""
     out = io.StringIO()
@@ -387,13 +490,17 @@ def choose_renderer(target: Target | None, manifest: dict | None, warnings: list
             why = f"the manifest names target {repr(named)[:80]}, which is not a target in targets/"
             stored = stored_target(manifest)
             if stored is not None and stored.known:
-                warnings.append(f"{why}: the report uses {stored.renderer}, the renderer of the target file "
-                                f"{stored.file_name} stored in the manifest (pass --target to choose another)")
+                warnings.append(
+                    f"{why}: the report uses {stored.renderer}, the renderer of the target file "
+                    f"{stored.file_name} stored in the manifest (pass --target to choose another)"
+                )
                 return import_renderer(stored.renderer), stored.redact_headers
             unknown = ""
             if stored is not None and stored.renderer is not None:
-                unknown = (f" (the target file stored in the manifest names renderer {repr(stored.renderer)[:80]}, "
-                           "which is not one of probe.renderers or of targets/)")
+                unknown = (
+                    f" (the target file stored in the manifest names renderer {repr(stored.renderer)[:80]}, "
+                    "which is not one of probe.renderers or of targets/)"
+                )
             warnings.append(f"{why}: the report uses the generic renderer{unknown} (pass --target to choose one)")
     if target is None:
         return import_renderer(GENERIC_RENDERER), frozenset()
@@ -407,8 +514,9 @@ def analyze_run(run: Path, target: Target | None = None, redact: bool = True) ->
     return write_report(traffic, run / "report.md", target, run, redact)
 
 
-def write_report(traffic: Path, output: Path, target: Target | None, run: Path,
-                 redact: bool = True) -> tuple[Path, list[str]]:
+def write_report(
+    traffic: Path, output: Path, target: Target | None, run: Path, redact: bool = True
+) -> tuple[Path, list[str]]:
     """Write the report of `traffic` (with the manifest in `run`, if any) to `output`; return its warnings."""
     manifest, problem = load_manifest(run)
     warnings = [problem] if problem else []
@@ -417,8 +525,7 @@ def write_report(traffic: Path, output: Path, target: Target | None, run: Path,
     try:
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
         with private_replacement(output) as out, private_replacement(output.with_name(TURNS_FILE)) as turns:
-            warnings += write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress,
-                                        turns.buffer)
+            warnings += write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress, turns.buffer)
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
     finally:
@@ -440,8 +547,10 @@ def check_output(output: Path, traffic: Path) -> None:
         raise RunError(f"--output {output}: {TURNS_FILE} is written beside the report; name the report otherwise")
     turns = output.with_name(TURNS_FILE)
     if turns.exists() and os.path.samefile(turns, traffic):
-        raise RunError(f"--output {output}: {TURNS_FILE} is written beside the report, and that is the capture "
-                       "itself (--input); write the report elsewhere")
+        raise RunError(
+            f"--output {output}: {TURNS_FILE} is written beside the report, and that is the capture "
+            "itself (--input); write the report elsewhere"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -450,8 +559,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", help="target whose renderer to use; with --run latest, the newest run of it")
     parser.add_argument("--input", help="a traffic.jsonl file to analyse instead of a run")
     parser.add_argument("--output", help="where to write the report (with --input)")
-    parser.add_argument("--no-redact", action="store_true",
-                        help="show token-shaped strings and URL secrets as captured (headers stay redacted)")
+    parser.add_argument(
+        "--no-redact",
+        action="store_true",
+        help="show token-shaped strings and URL secrets as captured (headers stay redacted)",
+    )
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
     if args.input:

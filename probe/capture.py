@@ -11,8 +11,15 @@ from pathlib import Path
 from probe import agent_home, agents, cli, processes, scrub, session, watchdog
 from probe.errors import ProbeError, RunError, UsageError, run_main, warn
 from probe.paths import display
-from probe.proxies import (RunningProxies, UpstreamProxy, add_upstream_proxy_argument, check_upstream,
-                           choose_upstream_proxy, parse_port_overrides, start_proxies)
+from probe.proxies import (
+    RunningProxies,
+    UpstreamProxy,
+    add_upstream_proxy_argument,
+    check_upstream,
+    choose_upstream_proxy,
+    parse_port_overrides,
+    start_proxies,
+)
 from probe.secrets import mask_argv, mask_command
 from probe.targets import Target, fill_placeholders, load_target
 
@@ -50,19 +57,34 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--prompt", type=cli.not_empty, help="the prompt given to the target's agent command")
     what.add_argument("--command", type=cli.not_empty, help="run this shell command instead of the target's agent")
     parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
-    parser.add_argument("--mock-transport", choices=["websocket", "http"], default="websocket",
-                        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE")
+    parser.add_argument(
+        "--mock-transport",
+        choices=["websocket", "http"],
+        default="websocket",
+        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE",
+    )
     parser.add_argument("--label", default="", help="added to the run folder's name")
-    parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT",
-                        help="listen port for one proxy (0 = any free port); repeatable")
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="NAME=PORT",
+        help="listen port for one proxy (0 = any free port); repeatable",
+    )
     parser.add_argument("--timeout", type=cli.seconds, default=None, help="stop the agent after this many seconds")
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
-    parser.add_argument("--full-traffic", action="store_true",
-                        help="leave out the target's quiet_env, so the agent also makes its optional calls "
-                             "(telemetry, update checks)")
-    parser.add_argument("--agent-version", type=cli.agent_version, metavar="X.Y.Z",
-                        help="run this version of the target's npm package, installed into "
-                             ".agents/<package>@<version>/ if needed, instead of the agent on PATH")
+    parser.add_argument(
+        "--full-traffic",
+        action="store_true",
+        help="leave out the target's quiet_env, so the agent also makes its optional calls (telemetry, update checks)",
+    )
+    parser.add_argument(
+        "--agent-version",
+        type=cli.agent_version,
+        metavar="X.Y.Z",
+        help="run this version of the target's npm package, installed into "
+        ".agents/<package>@<version>/ if needed, instead of the agent on PATH",
+    )
     add_upstream_proxy_argument(parser)
 
 
@@ -105,11 +127,23 @@ class Plan:
     agent: bool = True  # False: no agent, record until stopped (`invoke proxies`)
 
 
-def capture(target: Target, prompt: str | None, command: str | None, upstream: str | None = None,
-            label: str = "", ports: list[str] | tuple = (), timeout: float | None = None,
-            keep_secrets: bool = False, mock_transport: str = "websocket",
-            upstream_proxy: str | None = None, full_traffic: bool = False, *, run: Path | None = None,
-            agent: bool = True, agent_version: str | None = None) -> CaptureResult:
+def capture(
+    target: Target,
+    prompt: str | None,
+    command: str | None,
+    upstream: str | None = None,
+    label: str = "",
+    ports: list[str] | tuple = (),
+    timeout: float | None = None,
+    keep_secrets: bool = False,
+    mock_transport: str = "websocket",
+    upstream_proxy: str | None = None,
+    full_traffic: bool = False,
+    *,
+    run: Path | None = None,
+    agent: bool = True,
+    agent_version: str | None = None,
+) -> CaptureResult:
     """Record one run. With `agent=False` no agent is started and the proxies record until stopped.
     `agent_version` runs that version of the target's npm package (see probe.agents)."""
     if agent_version is not None and (command is not None or not agent):
@@ -119,8 +153,22 @@ def capture(target: Target, prompt: str | None, command: str | None, upstream: s
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
     # Last of the checks, as it may install the agent from npm.
     chosen = agents.choose(target, agent_version) if agent and command is None else None
-    plan = Plan(target, prompt, command, chosen, upstream, label, listen, timeout, keep_secrets, mock_transport,
-                tunnel, full_traffic, run, agent)
+    plan = Plan(
+        target,
+        prompt,
+        command,
+        chosen,
+        upstream,
+        label,
+        listen,
+        timeout,
+        keep_secrets,
+        mock_transport,
+        tunnel,
+        full_traffic,
+        run,
+        agent,
+    )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
     # process be killed (SIGKILL cannot be handled here).
@@ -145,12 +193,27 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     # Stopping is how a proxies-only recording ends normally.
     outcome = initial = INTERRUPTED if plan.agent else Outcome("complete", 0)
     try:
-        recording = session.open_run(plan.target, plan.run, plan.label if plan.agent else "proxies", plan.prompt,
-                                     None, plan.upstream, plan.keep_secrets, agent_fields(plan.chosen))
+        recording = session.open_run(
+            plan.target,
+            plan.run,
+            plan.label if plan.agent else "proxies",
+            plan.prompt,
+            None,
+            plan.upstream,
+            plan.keep_secrets,
+            agent_fields(plan.chosen),
+        )
         watchdog.close_run(recording.run)
         try:
-            proxies = start_proxies(plan.target, recording.run, plan.upstream, plan.ports, plan.keep_secrets,
-                                    plan.mock_transport, plan.tunnel)
+            proxies = start_proxies(
+                plan.target,
+                recording.run,
+                plan.upstream,
+                plan.ports,
+                plan.keep_secrets,
+                plan.mock_transport,
+                plan.tunnel,
+            )
         except ProbeError as error:
             outcome = Outcome("proxy-failed", error.exit_code, str(error))
             raise
@@ -186,8 +249,9 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     return CaptureResult(recording.run, outcome.status, outcome.exit_code, outcome.note, outcome.agent_code)
 
 
-def run_agent(plan: Plan, recording: session.Recording, proxies: RunningProxies, home: Path,
-              env: dict[str, str]) -> Outcome:
+def run_agent(
+    plan: Plan, recording: session.Recording, proxies: RunningProxies, home: Path, env: dict[str, str]
+) -> Outcome:
     """Start the agent (or the command) and supervise it to its end. `env` receives its environment at once,
     so the cleanup can scrub what the agent wrote even if it is interrupted."""
     if plan.chosen is not None:
@@ -221,9 +285,11 @@ def announce_agent(target: Target, chosen: agents.Agent) -> None:
 
 def agent_fields(chosen: agents.Agent | None) -> dict:
     """Where the agent's program came from, for the manifest (its path masked like the argv that starts it)."""
-    return {"binary": mask_argv([chosen.program])[0] if chosen else None,
-            "npm_package": chosen.package if chosen else None,
-            "requested_version": chosen.requested if chosen else None}
+    return {
+        "binary": mask_argv([chosen.program])[0] if chosen else None,
+        "npm_package": chosen.package if chosen else None,
+        "requested_version": chosen.requested if chosen else None,
+    }
 
 
 def announce(proxies: RunningProxies, run: Path) -> None:
@@ -252,8 +318,9 @@ def finish_manifest(recording: session.Recording, outcome: Outcome, proxies: Run
     return outcome
 
 
-def supervise(argv: list[str], env: dict[str, str], timeout: float | None, proxies: RunningProxies,
-              run: Path) -> Outcome:
+def supervise(
+    argv: list[str], env: dict[str, str], timeout: float | None, proxies: RunningProxies, run: Path
+) -> Outcome:
     """Run the agent in its own process group to its end, unless the proxies die, recording stops, the run
     folder disappears or time runs out: then stop the whole group and say why."""
     stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
@@ -295,9 +362,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.capture", description=__doc__)
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
-    result = capture(load_target(args.target), args.prompt, args.command, args.upstream, args.label, args.port,
-                     args.timeout, args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic,
-                     agent_version=args.agent_version)
+    result = capture(
+        load_target(args.target),
+        args.prompt,
+        args.command,
+        args.upstream,
+        args.label,
+        args.port,
+        args.timeout,
+        args.keep_secrets,
+        args.mock_transport,
+        args.upstream_proxy,
+        args.full_traffic,
+        agent_version=args.agent_version,
+    )
     report_outcome(result)
     return result.exit_code
 

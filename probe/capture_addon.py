@@ -104,7 +104,8 @@ class Capture:
         # The upstream proxy comes from the environment, not an option: options show in mitmdump's argv,
         # which every user can read, and the URL may carry credentials.
         self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(
-            os.environ.get(UPSTREAM_PROXY_VARIABLE, ""))
+            os.environ.get(UPSTREAM_PROXY_VARIABLE, "")
+        )
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
@@ -112,23 +113,37 @@ class Capture:
         loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
         loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
         loader.add_option("probe_keep_secrets", bool, False, "Store every secret unredacted (unsafe).")
-        loader.add_option("probe_decode_cap", int, stored.Policy.decode_cap, "Bytes a compressed body may decode "
-                          "to; past that its wire bytes are kept as sent, with a note.")
-        loader.add_option("probe_no_proxy", str, "", f"Comma-separated hosts (or .suffixes) that bypass the "
-                          f"upstream proxy given in ${UPSTREAM_PROXY_VARIABLE}.")
-        loader.add_option("probe_status_fd", int, -1, "An inherited file descriptor (a pipe) on which to report "
-                          "each recording problem as one line.")
+        loader.add_option(
+            "probe_decode_cap",
+            int,
+            stored.Policy.decode_cap,
+            "Bytes a compressed body may decode to; past that its wire bytes are kept as sent, with a note.",
+        )
+        loader.add_option(
+            "probe_no_proxy",
+            str,
+            "",
+            f"Comma-separated hosts (or .suffixes) that bypass the upstream proxy given in ${UPSTREAM_PROXY_VARIABLE}.",
+        )
+        loader.add_option(
+            "probe_status_fd",
+            int,
+            -1,
+            "An inherited file descriptor (a pipe) on which to report each recording problem as one line.",
+        )
         # A string, because mitmproxy options have no float type.
-        loader.add_option("probe_stall_timeout", str, "0",
-                          "Cut off an upstream that sends nothing for this many seconds (0: never).")
+        loader.add_option(
+            "probe_stall_timeout", str, "0", "Cut off an upstream that sends nothing for this many seconds (0: never)."
+        )
 
     def configure(self, updated) -> None:
         if "probe_proxy_names" in updated:
             self.proxy_names = parse_proxy_names(ctx.options.probe_proxy_names)
         if {"probe_redact_headers", "probe_keep_secrets", "probe_decode_cap"} & set(updated):
             extra = {name.strip().lower() for name in ctx.options.probe_redact_headers.split(",") if name.strip()}
-            self.policy = stored.Policy(not ctx.options.probe_keep_secrets, frozenset(extra),
-                                        max(ctx.options.probe_decode_cap, 0))
+            self.policy = stored.Policy(
+                not ctx.options.probe_keep_secrets, frozenset(extra), max(ctx.options.probe_decode_cap, 0)
+            )
         if "probe_keep_secrets" in updated and ctx.options.probe_keep_secrets:
             logging.warning("probe: --keep-secrets is on, so secrets are stored unredacted")
         if "probe_status_fd" in updated and ctx.options.probe_status_fd >= 0:
@@ -213,8 +228,13 @@ class Capture:
                 if flow.request.timestamp_end is None or flow.id in self.stalled:
                     continue  # still receiving the request from the client: not the upstream's fault
                 tee = self.tees.get(flow.id)
-                last = max([flow.request.timestamp_end, *(tee.arrivals[-1:] if tee else []),
-                            flow.response.timestamp_start if flow.response else 0])
+                last = max(
+                    [
+                        flow.request.timestamp_end,
+                        *(tee.arrivals[-1:] if tee else []),
+                        flow.response.timestamp_start if flow.response else 0,
+                    ]
+                )
                 if now - last > timeout:
                     self.stalled[flow.id] = now - last
                     close_upstream(flow)
@@ -251,8 +271,12 @@ class Capture:
         request, response = flow.request, flow.response
         policy = self.policy
         start = request.timestamp_start
-        request_body = stored.store_body(request.raw_content, request.headers.get("content-encoding", ""),
-                                         request.headers.get("content-type", ""), policy)
+        request_body = stored.store_body(
+            request.raw_content,
+            request.headers.get("content-encoding", ""),
+            request.headers.get("content-type", ""),
+            policy,
+        )
         record = {
             "schema": SCHEMA_VERSION,
             "kind": "http",
@@ -261,7 +285,8 @@ class Capture:
             "complete": complete,
             "error": stored.text(error, policy) if error else error,
             "timing": {"start": start, "request_end": request.timestamp_end},
-            "request": self.message_fields(request) | {
+            "request": self.message_fields(request)
+            | {
                 "method": stored.text(request.method, policy),
                 "url": stored.url(request.url, policy),
                 "path": stored.url(request.path, policy),
@@ -273,8 +298,9 @@ class Capture:
         response_body = None
         if response is not None:
             raw = tee.body() if tee is not None else response.raw_content
-            response_body = stored.store_body(raw, response.headers.get("content-encoding", ""),
-                                              response.headers.get("content-type", ""), policy)
+            response_body = stored.store_body(
+                raw, response.headers.get("content-encoding", ""), response.headers.get("content-type", ""), policy
+            )
             record["response"] = self.message_fields(response) | {
                 "status": response.status_code,
                 "reason": stored.text(response.reason, policy),
@@ -312,9 +338,13 @@ class Capture:
     def take_frame(self, flow: http.HTTPFlow) -> None:
         socket = self.sockets.setdefault(flow.id, Socket(flow))
         message = flow.websocket.messages[-1]
-        frame = {"from": "client" if message.from_client else "server", "t": message.timestamp,
-                 "type": "text" if message.is_text else "binary", "size": len(message.content),
-                 "sha256": hashlib.sha256(message.content).hexdigest()}
+        frame = {
+            "from": "client" if message.from_client else "server",
+            "t": message.timestamp,
+            "type": "text" if message.is_text else "binary",
+            "size": len(message.content),
+            "sha256": hashlib.sha256(message.content).hexdigest(),
+        }
         frame.update(stored.websocket_content(message.content, message.is_text, self.policy)[0])
         if message.from_client and socket.pending is not None:
             self.finish_websocket_exchange(socket, "next-client-message")
@@ -362,13 +392,16 @@ class Capture:
                 "first_byte": server_times[0] if server_times else None,
                 "end": messages[-1]["t"] if messages else start,
             },
-            "request": self.message_fields(flow.request) | {
-                "method": stored.text(flow.request.method, self.policy), "url": stored.url(flow.request.url, self.policy),
-                "path": stored.url(flow.request.path, self.policy), "http_version": flow.request.http_version,
+            "request": self.message_fields(flow.request)
+            | {
+                "method": stored.text(flow.request.method, self.policy),
+                "url": stored.url(flow.request.url, self.policy),
+                "path": stored.url(flow.request.path, self.policy),
+                "http_version": flow.request.http_version,
             },
-            "response": None if flow.response is None else (
-                self.message_fields(flow.response) | {"status": flow.response.status_code}
-            ),
+            "response": None
+            if flow.response is None
+            else (self.message_fields(flow.response) | {"status": flow.response.status_code}),
             "messages": messages,
         }
         self.write(record)
@@ -427,8 +460,9 @@ class Capture:
     def message_fields(self, message: http.Message) -> dict:
         fields = {"headers": [list(pair) for pair in stored.headers(stored.header_pairs(message), self.policy)]}
         if message.trailers is not None:
-            fields["trailers"] = [list(pair) for pair in stored.headers(stored.header_pairs(message, "trailers"),
-                                                                        self.policy)]
+            fields["trailers"] = [
+                list(pair) for pair in stored.headers(stored.header_pairs(message, "trailers"), self.policy)
+            ]
         return fields
 
     def write(self, record: dict) -> None:
@@ -468,7 +502,7 @@ def append_whole(fd: int, data: bytes, name: str) -> None:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     except OSError as error:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, size)
@@ -501,7 +535,9 @@ def close_upstream(flow: http.HTTPFlow) -> None:
         handler = ctx.master.addons.get("proxyserver").connections[flow.client_conn.id]
         handler.transports[flow.server_conn].writer.close()
     except (AttributeError, KeyError, TypeError) as error:
-        logging.warning(f"probe: cannot cut off stalled upstream of {flow.request.url}: {error!r}")  # masked by the filter
+        logging.warning(
+            f"probe: cannot cut off stalled upstream of {flow.request.url}: {error!r}"
+        )  # masked by the filter
 
 
 def parse_upstream_proxy(url: str) -> tuple[tuple[str, int] | None, str | None]:

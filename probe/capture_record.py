@@ -105,8 +105,12 @@ def store_body(raw: bytes | None, content_encoding: str, content_type: str, poli
 def kept_as_sent(wire: bytes, fields: dict, policy: Policy) -> StoredBody:
     """A body stored as its wire bytes, base64, with token shapes masked in them."""
     masked, count = redaction.mask_bytes(wire) if policy.redact else (wire, 0)
-    fields.update(body_size=len(wire), body_sha256=hashlib.sha256(wire).hexdigest(),
-                  body=base64.b64encode(masked).decode("ascii"), body_format="base64")
+    fields.update(
+        body_size=len(wire),
+        body_sha256=hashlib.sha256(wire).hexdigest(),
+        body=base64.b64encode(masked).decode("ascii"),
+        body_format="base64",
+    )
     if count:
         fields["redacted_tokens"] = count
     return StoredBody(fields, masked)
@@ -180,21 +184,26 @@ def flow_state(flow: http.HTTPFlow, bodies: dict[str, StoredBody | None], policy
             continue
         for which in ("headers", "trailers"):
             if message.get(which) is not None:
-                pairs = [(name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-                         for name, value in message[which]]
-                message[which] = tuple((name.encode("utf-8", "surrogateescape"),
-                                        value.encode("utf-8", "surrogateescape"))
-                                       for name, value in headers(pairs, policy))
+                pairs = [
+                    (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
+                    for name, value in message[which]
+                ]
+                message[which] = tuple(
+                    (name.encode("utf-8", "surrogateescape"), value.encode("utf-8", "surrogateescape"))
+                    for name, value in headers(pairs, policy)
+                )
         if body is not None:
             message["content"] = body.content
             if body.drop_encoding:
-                message["headers"] = tuple(pair for pair in message["headers"]
-                                           if pair[0].lower() != b"content-encoding")
+                message["headers"] = tuple(
+                    pair for pair in message["headers"] if pair[0].lower() != b"content-encoding"
+                )
         for key in ("path", "authority", "host", "reason", "method"):
             if isinstance(message.get(key), bytes):
                 masked = url if key == "path" else text
                 message[key] = masked(message[key].decode("utf-8", "surrogateescape"), policy).encode(
-                    "utf-8", "surrogateescape")
+                    "utf-8", "surrogateescape"
+                )
             elif isinstance(message.get(key), str):
                 message[key] = url(message[key], policy) if key == "path" else text(message[key], policy)
     if state.get("error"):
@@ -203,7 +212,8 @@ def flow_state(flow: http.HTTPFlow, bodies: dict[str, StoredBody | None], policy
     if websocket:
         websocket["messages"] = [
             (kind, from_client, websocket_content(content, kind == 1, policy)[1], *rest)
-            for kind, from_client, content, *rest in websocket["messages"]]
+            for kind, from_client, content, *rest in websocket["messages"]
+        ]
         if websocket.get("close_reason"):
             websocket["close_reason"] = text(websocket["close_reason"], policy)
     return state

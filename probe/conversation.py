@@ -8,10 +8,10 @@ dropped: it stays raw, in `Part.raw` (kind `other`), an item's or block's `metad
 
 import hashlib
 import json
-
-import orjson
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 SCHEMA = 1  # of turns.jsonl; raised when a field changes meaning or goes away (new fields keep it)
 PART_KINDS = ("text", "image", "reasoning", "tool_call", "tool_result", "other")

@@ -99,7 +99,7 @@ class Sliced:
     def feed(self, process, data: bytes) -> None:
         position = 0
         while position < len(data):
-            chunk = process(data[position:position + self.step])
+            chunk = process(data[position : position + self.step])
             position += self.step
             self.size += len(chunk)
             if self.size > self.cap:
@@ -135,5 +135,10 @@ def decode_zstd(data: bytes, cap: int) -> tuple[bytes, bool]:
     return sliced.result(), True
 
 
-DECODERS = {"gzip": decode_gzip, "x-gzip": decode_gzip, "deflate": decode_deflate, "br": decode_brotli,
-            "zstd": decode_zstd}
+DECODERS = {
+    "gzip": decode_gzip,
+    "x-gzip": decode_gzip,
+    "deflate": decode_deflate,
+    "br": decode_brotli,
+    "zstd": decode_zstd,
+}

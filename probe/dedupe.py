@@ -43,7 +43,7 @@ class Carried:
 
 
 def common_prefix(earlier: list, items: list) -> int:
-    if len(items) >= len(earlier) and earlier == items[:len(earlier)]:
+    if len(items) >= len(earlier) and earlier == items[: len(earlier)]:
         return len(earlier)  # the usual case, a history extended at its end: one comparison in C
     count = 0
     for old, new in zip(earlier, items):
@@ -101,8 +101,7 @@ def carried_summary(carried: Carried, how: str = "", noun: str = "item") -> Mark
 # Report sections shared by renderers: each shows its content once, then refers back or shows what changed.
 
 
-def config_lines(body: dict, sections: set, label: str, state: dict,
-                 title: str = "Model and config") -> list[Markdown]:
+def config_lines(body: dict, sections: set, label: str, state: dict, title: str = "Model and config") -> list[Markdown]:
     """A request's settings (the fields not shown in `sections` of their own) in full once, then only what
     differs from the previous request's."""
     config = {key: value for key, value in body.items() if key not in sections}
@@ -112,15 +111,23 @@ def config_lines(body: dict, sections: set, label: str, state: dict,
     state[("last", title)] = (label, config)
     setting = Markdown("- {}: {}")
     if previous is None:
-        return [Markdown("**{}**").format(title), "",
-                *[setting.format(strong(key), inline(compact(value))) for key, value in config.items()], ""]
+        return [
+            Markdown("**{}**").format(title),
+            "",
+            *[setting.format(strong(key), inline(compact(value))) for key, value in config.items()],
+            "",
+        ]
     since, before = previous
     changed, gone = changes(before, config)
     if not changed and not gone:
         return [Markdown("**{}**: as in {}").format(title, since), ""]
-    return [Markdown("**{}**: as in {}, except").format(title, since), "",
-            *[setting.format(strong(key), inline(compact(value))) for key, value in changed.items()],
-            *[setting.format(strong(key), Markdown("(not sent)")) for key in gone], ""]
+    return [
+        Markdown("**{}**: as in {}, except").format(title, since),
+        "",
+        *[setting.format(strong(key), inline(compact(value))) for key, value in changed.items()],
+        *[setting.format(strong(key), Markdown("(not sent)")) for key in gone],
+        "",
+    ]
 
 
 def mapping_block(title: str, mapping: Any, label: str, state: dict) -> Markdown:
@@ -135,8 +142,9 @@ def mapping_block(title: str, mapping: Any, label: str, state: dict) -> Markdown
         return details(f"{title} ({len(rows)})", table(["key", "value"], rows))
     if not rows:
         return Markdown("({}: all {} as in {})").format(title, len(mapping), previous[0])
-    return details(f"{title} ({len(mapping)}: {len(rows)} new or changed since {previous[0]})",
-                   table(["key", "value"], rows))
+    return details(
+        f"{title} ({len(mapping)}: {len(rows)} new or changed since {previous[0]})", table(["key", "value"], rows)
+    )
 
 
 def text_once(title: str, value: str, label: str, state: dict, full: Markdown | None = None) -> Markdown:
@@ -155,8 +163,16 @@ def text_once(title: str, value: str, label: str, state: dict, full: Markdown | 
     return details(f"{title} ({len(value):,} chars)", full if full is not None else code(value, "text"))
 
 
-def listing_once(title: str, rows: list[list[str]], headers: list[str], names: Markdown, label: str, state: dict,
-                 table_title: str, more=None) -> list[Markdown]:
+def listing_once(
+    title: str,
+    rows: list[list[str]],
+    headers: list[str],
+    names: Markdown,
+    label: str,
+    state: dict,
+    table_title: str,
+    more=None,
+) -> list[Markdown]:
     """A listing (the declared tools) with its table the first time; later "the same set as" when unchanged.
 
     `more()`, if given, is shown under the table the first time only (e.g. the full definitions); it is called
@@ -165,5 +181,8 @@ def listing_once(title: str, rows: list[list[str]], headers: list[str], names: M
     earlier = state.setdefault("seen", FirstSeen()).earlier((title, tuple(map(tuple, rows))), label)
     if earlier:
         return [Markdown("**{} ({})**: the same set as request {}").format(title, len(rows), earlier), ""]
-    return [Markdown("**{} ({})**: {}").format(title, len(rows), names), "",
-            details(f"{table_title} ({len(rows)})", table(headers, rows), *(more() if more else []))]
+    return [
+        Markdown("**{} ({})**: {}").format(title, len(rows), names),
+        "",
+        details(f"{table_title} ({len(rows)})", table(headers, rows), *(more() if more else [])),
+    ]

@@ -29,21 +29,32 @@ def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
     volatile = Volatile()
     a, b = summarise(first, volatile), summarise(second, volatile)
     with md.masked_by(mask_tokens_and_urls):
-        sections = [summary_section(a, b), endpoints_section(a, b), shape_section(a, b), headers_section(a, b),
-                    instructions_section(a, b), tools_section(a, b), turns_section(a, b)]
-        lines = [md.Markdown("# agent-probe diff"), "",
-                 md.Markdown("- A: {} ({})").format(md.inline(display(first)), describe(a)),
-                 md.Markdown("- B: {} ({})").format(md.inline(display(second)), describe(b)),
-                 md.Markdown("- Ignored as volatile: {:,} values (ids, temp paths, timestamps)").format(volatile.count),
-                 ""]
+        sections = [
+            summary_section(a, b),
+            endpoints_section(a, b),
+            shape_section(a, b),
+            headers_section(a, b),
+            instructions_section(a, b),
+            tools_section(a, b),
+            turns_section(a, b),
+        ]
+        lines = [
+            md.Markdown("# agent-probe diff"),
+            "",
+            md.Markdown("- A: {} ({})").format(md.inline(display(first)), describe(a)),
+            md.Markdown("- B: {} ({})").format(md.inline(display(second)), describe(b)),
+            md.Markdown("- Ignored as volatile: {:,} values (ids, temp paths, timestamps)").format(volatile.count),
+            "",
+        ]
         shown = [section for section in sections if section]
         lines += [line for section in shown for line in section] or [md.Markdown("No differences."), ""]
     return "\n".join(lines), [f"{name}: {warning}" for name, run in (("A", a), ("B", b)) for warning in run.warnings]
 
 
 def describe(run: RunSummary) -> md.Markdown:
-    return md.Markdown("target {}, agent {}").format(md.inline(run.target or "unknown"),
-                                                     md.inline(run.agent or "unknown"))
+    return md.Markdown("target {}, agent {}").format(
+        md.inline(run.target or "unknown"), md.inline(run.agent or "unknown")
+    )
 
 
 def number(value: Any) -> str:
@@ -64,13 +75,19 @@ def delta(old: Any, new: Any) -> str:
 
 
 def summary_section(a: RunSummary, b: RunSummary) -> list:
-    rows = [["agent", md.inline(a.agent or "?"), md.inline(b.agent or "?"), ""],
-            ["target", md.inline(a.target or "?"), md.inline(b.target or "?"), ""],
-            ["models", models(a), models(b), ""]]
+    rows = [
+        ["agent", md.inline(a.agent or "?"), md.inline(b.agent or "?"), ""],
+        ["target", md.inline(a.target or "?"), md.inline(b.target or "?"), ""],
+        ["models", models(a), models(b), ""],
+    ]
     numbers = [("exchanges", a.exchanges, b.exchanges), ("model turns", len(a.turns), len(b.turns))]
     numbers += [(f"{kind} tokens", a.tokens.get(kind, 0), b.tokens.get(kind, 0)) for kind in TOKEN_KINDS]
-    numbers += [("bytes sent", a.sent, b.sent), ("bytes received", a.received, b.received),
-                ("duration s", a.duration, b.duration), ("median time to first byte ms", a.ttfb, b.ttfb)]
+    numbers += [
+        ("bytes sent", a.sent, b.sent),
+        ("bytes received", a.received, b.received),
+        ("duration s", a.duration, b.duration),
+        ("median time to first byte ms", a.ttfb, b.ttfb),
+    ]
     changed = any(row[1] != row[2] for row in rows) or any(old != new for _, old, new in numbers)
     if not changed:
         return []
@@ -79,8 +96,9 @@ def summary_section(a: RunSummary, b: RunSummary) -> list:
 
 
 def models(run: RunSummary) -> md.Markdown:
-    return md.Markdown(", ").join(md.Markdown("{} ×{}").format(md.inline(name), count)
-                                  for name, count in sorted(run.models.items())) or md.Markdown("none")
+    return md.Markdown(", ").join(
+        md.Markdown("{} ×{}").format(md.inline(name), count) for name, count in sorted(run.models.items())
+    ) or md.Markdown("none")
 
 
 def endpoints_section(a: RunSummary, b: RunSummary) -> list:
@@ -92,8 +110,9 @@ def endpoints_section(a: RunSummary, b: RunSummary) -> list:
     lines = [md.Markdown("## Endpoints"), ""]
     lines += [md.Markdown("- Only in A: {} ×{}").format(md.inline(name), a.endpoints[name]) for name in only_a]
     lines += [md.Markdown("- Only in B: {} ×{}").format(md.inline(name), b.endpoints[name]) for name in only_b]
-    lines += [md.Markdown("- {}: {} → {}").format(md.inline(name), a.endpoints[name], b.endpoints[name])
-              for name in changed]
+    lines += [
+        md.Markdown("- {}: {} → {}").format(md.inline(name), a.endpoints[name], b.endpoints[name]) for name in changed
+    ]
     return lines + [""]
 
 
@@ -105,20 +124,26 @@ def shape_section(a: RunSummary, b: RunSummary) -> list:
         if old == new:
             continue
         if old and new and len(old) == len(new) == 1:  # one value each: show the fields that differ
-            rows += [[md.inline(f"{key}.{path}" if path != "(root)" else key), before, after]
-                     for path, before, after in value_changes(json.loads(*old), json.loads(*new))]
+            rows += [
+                [md.inline(f"{key}.{path}" if path != "(root)" else key), before, after]
+                for path, before, after in value_changes(json.loads(*old), json.loads(*new))
+            ]
         else:
             rows.append([md.inline(key), values(old), values(new)])
     if rows:
         lines += [md.Markdown("### Config"), "", md.table(["key", "A", "B"], rows), ""]
-    for title, only_a, only_b in (("Fields", a.key_paths - b.key_paths, b.key_paths - a.key_paths),
-                                  ("Event, item and part types", a.kinds - b.kinds, b.kinds - a.kinds)):
+    for title, only_a, only_b in (
+        ("Fields", a.key_paths - b.key_paths, b.key_paths - a.key_paths),
+        ("Event, item and part types", a.kinds - b.kinds, b.kinds - a.kinds),
+    ):
         if only_a or only_b:
             lines += [md.Markdown("### {} in one run only").format(title), ""]
             listed = [md.Markdown("- Only in A: {}").format(md.inline(name)) for name in sorted(only_a)]
             listed += [md.Markdown("- Only in B: {}").format(md.inline(name)) for name in sorted(only_b)]
             if len(listed) > LONG_LIST:  # two different APIs differ in every field: collapsed, and counted
-                listed = [md.details(f"{len(only_a)} only in A, {len(only_b)} only in B", md.Markdown("\n").join(listed))]
+                listed = [
+                    md.details(f"{len(only_a)} only in A, {len(only_b)} only in B", md.Markdown("\n").join(listed))
+                ]
             lines += listed + [""]
     return [md.Markdown("## Request shape"), "", *lines] if lines else []
 
@@ -132,8 +157,11 @@ def values(found: set | None) -> md.Markdown:
 def headers_section(a: RunSummary, b: RunSummary) -> list:
     only_a = sorted(set(a.headers) - set(b.headers))
     only_b = sorted(set(b.headers) - set(a.headers))
-    rows = [[md.inline(name), values(a.headers[name]), values(b.headers[name])]
-            for name in sorted(set(a.headers) & set(b.headers)) if a.headers[name] != b.headers[name]]
+    rows = [
+        [md.inline(name), values(a.headers[name]), values(b.headers[name])]
+        for name in sorted(set(a.headers) & set(b.headers))
+        if a.headers[name] != b.headers[name]
+    ]
     if not (only_a or only_b or rows):
         return []
     lines = [md.Markdown("## Headers"), ""]
@@ -150,12 +178,13 @@ def instructions_section(a: RunSummary, b: RunSummary) -> list:
     for old, new, ratio in pairs:
         if old.text == new.text:
             continue
-        diff = "\n".join(difflib.unified_diff(old.text.splitlines(), new.text.splitlines(), "A", "B", lineterm="",
-                                              n=2))
+        diff = "\n".join(difflib.unified_diff(old.text.splitlines(), new.text.splitlines(), "A", "B", lineterm="", n=2))
         lines += [md.details(f"{block_name(new)} changed ({ratio:.0%} alike)", md.code(diff, "diff")), ""]
     for side, blocks in (("A", only_a), ("B", only_b)):
-        lines += [md.Markdown("- Only in {}: {}: {}").format(side, block_name(block), md.first_line(block.text, 100))
-                  for block in blocks]
+        lines += [
+            md.Markdown("- Only in {}: {}: {}").format(side, block_name(block), md.first_line(block.text, 100))
+            for block in blocks
+        ]
     return [md.Markdown("## Instructions"), "", *lines] + ([""] if lines[-1] != "" else []) if lines else []
 
 
@@ -206,16 +235,23 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
         old, new = a.tools[name], b.tools[name]
         lines += [md.Markdown("### Changed: {}").format(md.inline(name)), ""]
         if old.description != new.description:
-            diff = "\n".join(difflib.unified_diff(old.description.splitlines(), new.description.splitlines(), "A",
-                                                  "B", lineterm="", n=1))
+            diff = "\n".join(
+                difflib.unified_diff(
+                    old.description.splitlines(), new.description.splitlines(), "A", "B", lineterm="", n=1
+                )
+            )
             lines += [md.Markdown("Description:"), "", md.code(diff, "diff"), ""]
         rows = schema_changes(old.schema, new.schema)
         if rows:
             lines += [md.Markdown("Schema:"), "", md.table(["path", "A", "B"], rows), ""]
         if (old.type, old.metadata) != (new.type, new.metadata):
-            lines += [md.Markdown("Type and other fields: {} → {}").format(
-                md.inline(md.compact({"type": old.type, **old.metadata})),
-                md.inline(md.compact({"type": new.type, **new.metadata}))), ""]
+            lines += [
+                md.Markdown("Type and other fields: {} → {}").format(
+                    md.inline(md.compact({"type": old.type, **old.metadata})),
+                    md.inline(md.compact({"type": new.type, **new.metadata})),
+                ),
+                "",
+            ]
     return lines
 
 
@@ -234,8 +270,11 @@ def value_changes(old: Any, new: Any) -> list[list]:
     """The paths where two JSON values differ, with each side's value there; a string holding JSON (as agents
     send some metadata) is compared as that JSON."""
     before, after = flatten(unwrapped(old)), flatten(unwrapped(new))
-    return [[path, leaf(before, path), leaf(after, path)] for path in sorted(set(before) | set(after))
-            if before.get(path, ...) != after.get(path, ...)]
+    return [
+        [path, leaf(before, path), leaf(after, path)]
+        for path in sorted(set(before) | set(after))
+        if before.get(path, ...) != after.get(path, ...)
+    ]
 
 
 def unwrapped(value: Any, depth: int = 0) -> Any:
@@ -271,10 +310,29 @@ def turns_section(a: RunSummary, b: RunSummary) -> list:
             rows.append(cells)
     if not rows:
         return []
-    headers = ["turn", "input A", "input B", "change", "output A", "output B", "change", "sent A", "sent B",
-               "change", "received A", "received B", "change"]
-    return [md.Markdown("## Turns"), "", md.Markdown("Model turns, aligned by their order in each run."), "",
-            md.table(headers, rows), ""]
+    headers = [
+        "turn",
+        "input A",
+        "input B",
+        "change",
+        "output A",
+        "output B",
+        "change",
+        "sent A",
+        "sent B",
+        "change",
+        "received A",
+        "received B",
+        "change",
+    ]
+    return [
+        md.Markdown("## Turns"),
+        "",
+        md.Markdown("Model turns, aligned by their order in each run."),
+        "",
+        md.table(headers, rows),
+        "",
+    ]
 
 
 def pair(old: Any, new: Any) -> list[str]:
@@ -286,8 +344,13 @@ def pair(old: Any, new: Any) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.diff", description=__doc__)
-    parser.add_argument("--run", action="append", type=cli.not_empty, required=True,
-                        help="a run, as analyze --run takes it (`latest`, a folder name or path); give two")
+    parser.add_argument(
+        "--run",
+        action="append",
+        type=cli.not_empty,
+        required=True,
+        help="a run, as analyze --run takes it (`latest`, a folder name or path); give two",
+    )
     parser.add_argument("--target", help="with --run latest: the newest run of this target")
     parser.add_argument("--output", help="write the Markdown here instead of printing it")
     args = parser.parse_args(argv)

@@ -34,7 +34,9 @@ def import_renderer(reference: str) -> ModuleType | object:
             for part in attribute.split("."):
                 renderer = getattr(renderer, part)
         except AttributeError:
-            raise TargetError(f'renderer "{reference}": module "{module_name}" has no attribute "{attribute}"') from None
+            raise TargetError(
+                f'renderer "{reference}": module "{module_name}" has no attribute "{attribute}"'
+            ) from None
     missing = [name for name in REQUIRED_FUNCTIONS if not callable(getattr(renderer, name, None))]
     if missing:
         raise TargetError(f'renderer "{reference}": is not a renderer (missing {", ".join(missing)})')

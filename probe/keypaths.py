@@ -77,5 +77,7 @@ class KeyPaths:
     def top(self, limit: int = 30) -> list[list[Any]]:
         self.settle()
         ranked = sorted(self.counts.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
-        return [[path, ", ".join(sorted(name for bit, name in TYPE_NAMES.items() if self.types[path] & bit)), count]
-                for path, count in ranked]
+        return [
+            [path, ", ".join(sorted(name for bit, name in TYPE_NAMES.items() if self.types[path] & bit)), count]
+            for path, count in ranked
+        ]

@@ -9,24 +9,24 @@ through one of these helpers, each made for one context:
 - `code(text)`: a fenced block, for long texts (bodies, model text). The fence is longer than any run of
   backticks in the text, so no line of it can close the block: a closing fence needs as many backticks, a
   `~~~` line never closes a backtick fence, and CR or CRLF line endings only make more lines of the same kind.
-- `text(text)`: prose, for words inside our own sentences (methods, event types, warnings). Raw HTML and
-  autolinks cannot start (`<` and `>` become entities); links, images and reference definitions need `[`, which
-  is escaped; so are emphasis, code, strikethrough, table pipes and `{` (Python-Markdown's attribute lists,
-  `{: onclick=…}`, would put attributes on the element). `&` becomes `&amp;`, so a captured
-  `&lt;` shows as typed (a backslash would leave `&#` in the text, which makes Python-Markdown's HTML parser stop
-  recognising HTML blocks for the rest of the document). What linkifiers (GFM autolinks, linkify-it) would turn into a non-http link is broken
-  up: a `:` before a non-space (`mailto:`, `ftp:`, `javascript:`), every `@` (e-mail addresses become
-  `mailto:`) and the second `/` of `//` (protocol-relative links); what is left can only become an http(s)
-  link (`example.com`), which is allowed. A leading `#`, `-`, `+`, `=` or `1.` that would start a block is
-  escaped too, so that prose never starts a heading, list or rule, wherever a template places it.
+- `text(text)`: prose, for words inside our own sentences (methods, event types, warnings). Raw HTML and autolinks
+  cannot start (`<` and `>` become entities); links, images and reference definitions need `[`, which is escaped; so
+  are emphasis, code, strikethrough, table pipes and `{` (Python-Markdown's attribute lists, `{: onclick=…}`, would
+  put attributes on the element). `&` becomes `&amp;`, so a captured `&lt;` shows as typed (a backslash would leave
+  `&#` in the text, which makes Python-Markdown's HTML parser stop recognising HTML blocks for the rest of the
+  document). What linkifiers (GFM autolinks, linkify-it) would turn into a non-http link is broken up: a `:` before a
+  non-space (`mailto:`, `ftp:`, `javascript:`), every `@` (e-mail addresses become `mailto:`) and the second `/` of
+  `//` (protocol-relative links); what is left can only become an http(s) link (`example.com`), which is allowed. A
+  leading `#`, `-`, `+`, `=` or `1.` that would start a block is escaped too, so that prose never starts a heading,
+  list or rule, wherever a template places it.
 - `strong(text)`: prose in bold; blank text shows as `(blank)`, since `****` alone on a line is a rule.
-- `details(summary, *body)`: the summary sits in raw HTML, so it is HTML-escaped, and a `]` that could close a
-  link's text becomes an entity. Some renderers (Python-Markdown) pass a whole `<details>` block through as raw
-  HTML, code included: so in code spans and blocks a zero-width space follows every `<` that could open a tag,
-  a comment or a declaration (`<a`, `</`, `<!`, `<?`), and every `&#` that could start a character reference (an unfinished
-  one, `&#…`, stops Python-Markdown's HTML parser, and every later `<details>` would be read as Markdown). It is
-  invisible, and no HTML parser reads `<` or `&` followed by it as markup. (Prose needs nothing: its `<` is
-  `&lt;` and its `&` is `&amp;`.)
+- `details(summary, *body)`: the summary sits in raw HTML, so it is HTML-escaped, and a `]` that could close a link's
+  text becomes an entity. Some renderers (Python-Markdown) pass a whole `<details>` block through as raw HTML, code
+  included: so in code spans and blocks a zero-width space follows every `<` that could open a tag, a comment or a
+  declaration (`<a`, `</`, `<!`, `<?`), and every `&#` that could start a character reference (an unfinished one,
+  `&#…`, stops Python-Markdown's HTML parser, and every later `<details>` would be read as Markdown). It is invisible,
+  and no HTML parser reads `<` or `&` followed by it as markup. (Prose needs nothing: its `<` is `&lt;` and its `&` is
+  `&amp;`.)
 - `table(headers, rows)`: cells are Markdown as given (`inline(value)` for values), numbers as written, other
   text as prose, other values as JSON in a code span; pipes are escaped in every cell.
 Every one-line context (all but `code`) turns line breaks into spaces, so captured text can never end a
@@ -88,8 +88,9 @@ class Markdown(str):
 
     def format(self, *args: Any, **kwargs: Any) -> "Markdown":
         """This template with each argument escaped as prose, unless it is Markdown or a number."""
-        return Markdown(str.format(self, *map(field_value, args),
-                                   **{name: field_value(value) for name, value in kwargs.items()}))
+        return Markdown(
+            str.format(self, *map(field_value, args), **{name: field_value(value) for name, value in kwargs.items()})
+        )
 
     def join(self, pieces) -> "Markdown":
         """The pieces joined by this separator, each escaped as prose unless it is Markdown or a number."""
@@ -120,8 +121,8 @@ def escape_prose(match: re.Match) -> str:
     if found[0] == "_":
         # Underscores between letters or digits can neither open nor close emphasis: left as they are, so
         # `output_text` stays readable and a token such as `sk-ab_cd…` stays whole for the masking.
-        before = match.string[match.start() - 1: match.start()]
-        after = match.string[match.end(): match.end() + 1]
+        before = match.string[match.start() - 1 : match.start()]
+        after = match.string[match.end() : match.end() + 1]
         return found if before.isalnum() and after.isalnum() else "\\_" * len(found)
     if found in PROSE_ENTITIES:
         return PROSE_ENTITIES[found]
@@ -200,8 +201,7 @@ def details(summary: str, *body: Markdown) -> Markdown:
     # Should a previewer ever read the summary as Markdown, no link can form: a `]` that would close a link's
     # text or start a reference (`](`, `][`, `]:`) becomes an entity.
     summary = LINK_CLOSE.sub("&#93;", html.escape(summary, quote=False))
-    return Markdown(f"<details><summary>{summary}</summary>\n\n"
-                    f"{inner}\n\n</details>\n")
+    return Markdown(f"<details><summary>{summary}</summary>\n\n{inner}\n\n</details>\n")
 
 
 def cell(value: Any) -> str:

@@ -28,17 +28,32 @@ def install(package: str, version: str, destination: Path) -> None:
         raise ToolMissing(f"will not ask npm for {package!r} at version {version!r}")
     npm = shutil.which("npm")
     if not npm:
-        raise ToolMissing(f"{package}@{version} is not installed and npm was not found: install Node.js >= 20 "
-                          "(it brings npm)")
+        raise ToolMissing(
+            f"{package}@{version} is not installed and npm was not found: install Node.js >= 20 (it brings npm)"
+        )
     destination.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{destination.name}.installing-", dir=destination.parent))
     try:
-        result = subprocess.run([npm, "install", "--prefix", str(work), "--no-audit", "--no-fund",
-                                 "--loglevel=error", f"{package}@{version}"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(work),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                f"{package}@{version}",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         if result.returncode != 0:
-            raise ToolMissing(f"installing {package}@{version} failed: "
-                              f"{failure(result.stdout, package, version, result.returncode)}")
+            raise ToolMissing(
+                f"installing {package}@{version} failed: {failure(result.stdout, package, version, result.returncode)}"
+            )
         try:
             os.rename(work, destination)
         except OSError:

@@ -15,9 +15,20 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     target = load_target(args.target)
-    result = capture(target, args.prompt, args.command, args.upstream, args.label, args.port, args.timeout,
-                     args.keep_secrets, args.mock_transport, args.upstream_proxy, args.full_traffic,
-                     agent_version=args.agent_version)
+    result = capture(
+        target,
+        args.prompt,
+        args.command,
+        args.upstream,
+        args.label,
+        args.port,
+        args.timeout,
+        args.keep_secrets,
+        args.mock_transport,
+        args.upstream_proxy,
+        args.full_traffic,
+        agent_version=args.agent_version,
+    )
     report_outcome(result)
     if result.status == "recording-failed":
         return result.exit_code  # the disk that refused the capture would refuse the report as well

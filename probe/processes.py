@@ -1,5 +1,6 @@
 """Starting and stopping child processes as whole process groups, so nothing is left behind."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,10 +52,8 @@ def spawn(argv: list[str], first_signal: int = signal.SIGTERM, **options) -> sub
 
 
 def signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def stop(process: subprocess.Popen, first_signal: int = signal.SIGTERM, grace: float = 10.0) -> int | None:
@@ -110,5 +109,8 @@ class StopSignals:
             raise KeyboardInterrupt
         if not self.told:
             self.told = True
-            print("stopping: the proxies are writing what they hold, and every child is being stopped",
-                  file=sys.stderr, flush=True)
+            print(
+                "stopping: the proxies are writing what they hold, and every child is being stopped",
+                file=sys.stderr,
+                flush=True,
+            )

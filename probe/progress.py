@@ -21,8 +21,10 @@ class Progress:
             self.shown_at = now
             megabytes = self.done / 1e6
             rate = megabytes / max(now - self.started, 1e-6)
-            sys.stderr.write(f"\ranalysing: {megabytes:,.0f} of {self.total / 1e6:,.0f} MB "
-                             f"({100 * self.done / self.total:.0f}%, {rate:,.0f} MB/s)")
+            sys.stderr.write(
+                f"\ranalysing: {megabytes:,.0f} of {self.total / 1e6:,.0f} MB "
+                f"({100 * self.done / self.total:.0f}%, {rate:,.0f} MB/s)"
+            )
             sys.stderr.flush()
 
     def finish(self) -> None:

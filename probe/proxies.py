@@ -61,8 +61,9 @@ def choose_upstream_proxy(option: str | None, target: Target, environ: dict[str,
     for name in ("HTTPS_PROXY", "https_proxy"):
         if environ.get(name, "").startswith("http://"):
             # Like curl: loopback and NO_PROXY hosts (a local mock or gateway) still connect directly.
-            no_proxy = ",".join(filter(None, [environ.get("NO_PROXY", ""), environ.get("no_proxy", ""),
-                                              "localhost,127.0.0.1,::1"]))
+            no_proxy = ",".join(
+                filter(None, [environ.get("NO_PROXY", ""), environ.get("no_proxy", ""), "localhost,127.0.0.1,::1"])
+            )
             return UpstreamProxy(environ[name], name, no_proxy)
     return UpstreamProxy(None, "none")
 
@@ -100,8 +101,11 @@ class RunningProxies:
         """Why recording cannot go on, as (the run's status, one line), or None while all is well."""
         self.read_status()
         if run is not None and not run.is_dir():
-            return ("run-deleted", f"the run folder {display(run)} was deleted during the run, so nothing more "
-                                   "could be recorded; the agent and the proxies were stopped")
+            return (
+                "run-deleted",
+                f"the run folder {display(run)} was deleted during the run, so nothing more "
+                "could be recorded; the agent and the proxies were stopped",
+            )
         if self.fatal:
             return "recording-failed", self.fatal
         if self.process.poll() is not None:
@@ -205,8 +209,9 @@ def find_mitmdump() -> str:
         found = shutil.which("mitmdump")
     if not found:
         where = f"PROBE_MITMDUMP={override}" if override else "mitmdump"
-        raise ToolMissing(f'{where} not found: install the project with `python3 -m pip install -e ".[dev]"`, '
-                          "which brings mitmproxy")
+        raise ToolMissing(
+            f'{where} not found: install the project with `python3 -m pip install -e ".[dev]"`, which brings mitmproxy'
+        )
     check_mitmdump_version(found)
     return found
 
@@ -220,8 +225,10 @@ def check_mitmdump_version(mitmdump: str) -> None:
     if not match:
         raise ToolMissing(f"{mitmdump} does not look like mitmdump (no version in `--version`)")
     if (int(match.group(1)), int(match.group(2))) < MINIMUM_MITMPROXY:
-        raise ToolMissing(f"{mitmdump} is mitmproxy {match.group(1)}.{match.group(2)}, but agent-probe needs 11 or "
-                          "newer: upgrade it (`pip install -U 'mitmproxy>=11'`) or unset PROBE_MITMDUMP")
+        raise ToolMissing(
+            f"{mitmdump} is mitmproxy {match.group(1)}.{match.group(2)}, but agent-probe needs 11 or "
+            "newer: upgrade it (`pip install -U 'mitmproxy>=11'`) or unset PROBE_MITMDUMP"
+        )
 
 
 def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
@@ -231,8 +238,9 @@ def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
         name, sep, port = spec.partition("=")
         # ASCII digits only: str.isdigit() also takes "٣" and "²".
         if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
-            raise ProxyError(f"--port {spec}: expected NAME=PORT with PORT from 0 to 65535, for example "
-                             f"--port {names[0]}=18080")
+            raise ProxyError(
+                f"--port {spec}: expected NAME=PORT with PORT from 0 to 65535, for example --port {names[0]}=18080"
+            )
         if name not in names:
             raise ProxyError(f"--port {spec}: target {target.name} has no proxy {name!r} (it has {', '.join(names)})")
         overrides[name] = int(port)
@@ -267,7 +275,9 @@ def start_mock(transport: str) -> tuple[subprocess.Popen, str]:
     """Start our mock model server on a free port and return it with its base URL."""
     process = processes.spawn(
         [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", transport],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         processes.Interrupts.raise_pending()
@@ -320,16 +330,38 @@ def check_upstream(upstream: str | None) -> None:
         raise ProxyError(f"--upstream {shown}: {problem}, or `mock`")
 
 
-def start_mitmdump(mitmdump: str, target: Target, run: Path | None, upstream: str | None, ports: dict[str, int],
-                   keep_secrets: bool, upstream_proxy: UpstreamProxy | None, mock) -> RunningProxies:
+def start_mitmdump(
+    mitmdump: str,
+    target: Target,
+    run: Path | None,
+    upstream: str | None,
+    ports: dict[str, int],
+    keep_secrets: bool,
+    upstream_proxy: UpstreamProxy | None,
+    mock,
+) -> RunningProxies:
     """Start the one mitmdump serving every proxy of the target, and wait until its ports accept."""
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
-    argv = [mitmdump, "--listen-host", "127.0.0.1", "-s", str(ADDON),
-            # lazy: connect upstream per request, so a dead upstream becomes a recorded 502, not a dropped client.
-            "--set", "connection_strategy=lazy", "--set", "termlog_verbosity=warn", "--set", "flow_detail=0",
-            "--set", "probe_proxy_names=" + ",".join(f"{ports[name]}={name}" for name in ports),
-            "--set", "probe_redact_headers=" + ",".join(target.redact_headers),
-            "--set", f"probe_stall_timeout={target.stall_timeout:g}"]
+    argv = [
+        mitmdump,
+        "--listen-host",
+        "127.0.0.1",
+        "-s",
+        str(ADDON),
+        # lazy: connect upstream per request, so a dead upstream becomes a recorded 502, not a dropped client.
+        "--set",
+        "connection_strategy=lazy",
+        "--set",
+        "termlog_verbosity=warn",
+        "--set",
+        "flow_detail=0",
+        "--set",
+        "probe_proxy_names=" + ",".join(f"{ports[name]}={name}" for name in ports),
+        "--set",
+        "probe_redact_headers=" + ",".join(target.redact_headers),
+        "--set",
+        f"probe_stall_timeout={target.stall_timeout:g}",
+    ]
     for proxy in target.proxies:
         argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
     if keep_secrets:
@@ -348,10 +380,19 @@ def start_mitmdump(mitmdump: str, target: Target, run: Path | None, upstream: st
         log = run / "proxies.log"
     status_read, status_write = os.pipe()
     argv += ["--set", f"probe_status_fd={status_write}"]
-    log_file = os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") if log else subprocess.DEVNULL
+    log_file = (
+        os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") if log else subprocess.DEVNULL
+    )
     try:
-        process = processes.spawn(argv, signal.SIGINT, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                                  env=env, pass_fds=(status_write,))
+        process = processes.spawn(
+            argv,
+            signal.SIGINT,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            env=env,
+            pass_fds=(status_write,),
+        )
     except BaseException:
         os.close(status_read)
         raise
@@ -359,8 +400,16 @@ def start_mitmdump(mitmdump: str, target: Target, run: Path | None, upstream: st
         os.close(status_write)  # mitmdump holds its own copy: the pipe ends when mitmdump does
         if log:
             log_file.close()
-    running = RunningProxies(process, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
-                             upstreams, upstream_proxy, mock, log, ports, StatusReader(status_read))
+    running = RunningProxies(
+        process,
+        {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+        upstreams,
+        upstream_proxy,
+        mock,
+        log,
+        ports,
+        StatusReader(status_read),
+    )
     try:
         processes.Interrupts.raise_pending()
         wait_until_listening(running)
@@ -381,8 +430,10 @@ def wait_until_listening(running: RunningProxies) -> None:
                 if probe_socket.connect_ex(("127.0.0.1", port)) == 0:
                     del waiting[name]
         if time.monotonic() > deadline:
-            raise ProxyError(f"mitmdump did not open port(s) {', '.join(map(str, waiting.values()))} "
-                             f"within {READY_TIMEOUT:.0f} s: {last_log_line(running.log)}")
+            raise ProxyError(
+                f"mitmdump did not open port(s) {', '.join(map(str, waiting.values()))} "
+                f"within {READY_TIMEOUT:.0f} s: {last_log_line(running.log)}"
+            )
         time.sleep(0.05)
     # mitmdump can open its ports and then exit over a bad option: give that a moment to show.
     time.sleep(0.2)
@@ -401,29 +452,50 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = cli.ArgumentParser(prog="python -m probe.proxies", description=__doc__)
     parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
     parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
-    parser.add_argument("--mock-transport", choices=["websocket", "http"], default="websocket",
-                        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE")
+    parser.add_argument(
+        "--mock-transport",
+        choices=["websocket", "http"],
+        default="websocket",
+        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE",
+    )
     parser.add_argument("--run", help="run folder to record into (default: a new one under data/)")
-    parser.add_argument("--port", action="append", default=[], metavar="NAME=PORT",
-                        help="listen port for one proxy (0 = any free port); repeatable")
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="NAME=PORT",
+        help="listen port for one proxy (0 = any free port); repeatable",
+    )
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
     add_upstream_proxy_argument(parser)
     return parser.parse_args(argv)
 
 
 def add_upstream_proxy_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--upstream-proxy", metavar="URL|none",
-                        help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "
-                             "target's upstream_proxy, else HTTPS_PROXY; `none` connects directly")
+    parser.add_argument(
+        "--upstream-proxy",
+        metavar="URL|none",
+        help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "
+        "target's upstream_proxy, else HTTPS_PROXY; `none` connects directly",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     from probe.capture import capture, report_outcome  # the same recording as a run, without an agent
 
     args = parse_args(argv)
-    result = capture(load_target(args.target), None, None, args.upstream, ports=args.port,
-                     keep_secrets=args.keep_secrets, mock_transport=args.mock_transport,
-                     upstream_proxy=args.upstream_proxy, run=Path(args.run) if args.run else None, agent=False)
+    result = capture(
+        load_target(args.target),
+        None,
+        None,
+        args.upstream,
+        ports=args.port,
+        keep_secrets=args.keep_secrets,
+        mock_transport=args.mock_transport,
+        upstream_proxy=args.upstream_proxy,
+        run=Path(args.run) if args.run else None,
+        agent=False,
+    )
     report_outcome(result, agent=False)
     return 0 if result.status == "complete" else 1
 

@@ -5,6 +5,7 @@ The one set of rules for every writer of the project, built on the text rules of
 standard library is imported: the capture addon loads this module from its own folder, under any mitmdump.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 if __name__.startswith("probe."):  # imported as part of the probe package
-    from .secret_shapes import RULES, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
+    from .secret_shapes import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint, mask_bytes, mask_text
 else:  # loaded beside the capture addon by `mitmdump -s`
-    from secret_shapes import RULES, REDACTED_PREFIX, fingerprint, is_fingerprint, mask_bytes, mask_text
+    from secret_shapes import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint, mask_bytes, mask_text
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.
 __all__ = ["REDACTED_PREFIX", "fingerprint", "is_fingerprint", "mask_bytes", "mask_text"]
@@ -27,10 +28,36 @@ NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `pars
 
 # Normalised names (lowercase, letters and digits only) whose value is a secret whatever it looks like.
 SECRET_SUFFIXES = (
-    "apikey", "accesskey", "secretkey", "privatekey", "signingkey", "encryptionkey", "masterkey", "sessionkey",
-    "accesstoken", "refreshtoken", "idtoken", "authtoken", "sessiontoken", "privatetoken", "bearertoken",
-    "securitytoken", "csrftoken", "xsrftoken", "apitoken", "oauthtoken", "secret", "password", "passwd",
-    "passphrase", "credential", "credentials", "xamzsignature", "xamzcredential", "xgoogsignature", "authorization",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "sessionkey",
+    "accesstoken",
+    "refreshtoken",
+    "idtoken",
+    "authtoken",
+    "sessiontoken",
+    "privatetoken",
+    "bearertoken",
+    "securitytoken",
+    "csrftoken",
+    "xsrftoken",
+    "apitoken",
+    "oauthtoken",
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "credential",
+    "credentials",
+    "xamzsignature",
+    "xamzcredential",
+    "xgoogsignature",
+    "authorization",
     "cookie",
 )
 # Names that are secrets only when the value looks like a credential: logprobs carry `"token": "Hello"`,
@@ -56,7 +83,7 @@ def is_secret_name(name: str, in_url: bool = False) -> bool:
     if in_url and compact in URL_NAMES:
         return True
     # `api_keys`, `passwords`: the plural names secrets too.
-    return compact.endswith(SECRET_SUFFIXES) or compact[-1:] == "s" and compact[:-1].endswith(SECRET_SUFFIXES)
+    return compact.endswith(SECRET_SUFFIXES) or (compact[-1:] == "s" and compact[:-1].endswith(SECRET_SUFFIXES))
 
 
 # An environment variable whose name says secret anywhere (GITHUB_TOKEN, OPENAI_API_KEY, DB_PASSWORD); values
@@ -74,12 +101,36 @@ def is_weak_secret_name(name: str) -> bool:
     return normalised(str(name)) in WEAK_NAMES
 
 
-KNOWN_SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "x-api-key", "x-goog-api-key", "cookie", "set-cookie",
-    "chatgpt-account-id", "openai-organization", "openai-project", "api-key", "anthropic-api-key",
-})
-SECRET_HEADER_PARTS = {"key", "apikey", "token", "secret", "password", "passwd", "auth", "authorization",
-                       "authentication", "credential", "credentials", "cookie", "signature"}
+KNOWN_SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+        "chatgpt-account-id",
+        "openai-organization",
+        "openai-project",
+        "api-key",
+        "anthropic-api-key",
+    }
+)
+SECRET_HEADER_PARTS = {
+    "key",
+    "apikey",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "auth",
+    "authorization",
+    "authentication",
+    "credential",
+    "credentials",
+    "cookie",
+    "signature",
+}
 NOT_SECRET_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept", "idempotency-key"})
 
 
@@ -97,8 +148,11 @@ def is_secret_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
 
 # The credential leaves out whitespace around it, so a key gets one fingerprint however it is padded.
 SINGLE_TOKEN_SCHEMES = frozenset({"bearer", "basic", "token", "bot", "apikey"})
-AUTH_SCHEME = re.compile(r"^(?i:(bearer|basic|token|digest|bot|apikey|negotiate|ntlm|aws4-hmac-sha256))"
-                         r"(\s+)(.+?)(\s*)$", re.DOTALL)
+AUTH_SCHEME = re.compile(
+    r"^(?i:(bearer|basic|token|digest|bot|apikey|negotiate|ntlm|aws4-hmac-sha256))"
+    r"(\s+)(.+?)(\s*)$",
+    re.DOTALL,
+)
 
 
 def mask_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> tuple[str, int]:
@@ -204,8 +258,9 @@ def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tup
     if isinstance(value, dict):
         total, changed = 0, {}
         for key, item in value.items():
-            new_key, key_count = masked_string(key, strings, memo, is_key=True) if strings and isinstance(key, str) \
-                else (key, 0)
+            new_key, key_count = (
+                masked_string(key, strings, memo, is_key=True) if strings and isinstance(key, str) else (key, 0)
+            )
             if is_secret_scalar(key, item):
                 new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
             elif isinstance(item, list) and isinstance(key, str) and is_secret_name(key):
@@ -258,7 +313,7 @@ def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:
 def is_secret_scalar(key: Any, item: Any) -> bool:
     if not isinstance(key, str) or isinstance(item, bool) or not isinstance(item, (str, int, float)):
         return False
-    if item == "" or isinstance(item, str) and item.startswith(REDACTED_PREFIX):
+    if item == "" or (isinstance(item, str) and item.startswith(REDACTED_PREFIX)):
         return False
     if is_secret_name(key):
         return True
@@ -271,10 +326,8 @@ def mask_string(value: str, strings: bool = True) -> tuple[str, int]:
     if stripped[:1] in ("{", "["):
         nested = NOT_JSON
         if stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
-            try:
+            with contextlib.suppress(ValueError, RecursionError):
                 nested = json.loads(value)
-            except (ValueError, RecursionError):
-                pass
         if nested is not NOT_JSON:
             masked, count = mask_json(nested, strings)
             if count:
@@ -302,7 +355,7 @@ def mask_named_pairs(text: str) -> tuple[str, int]:
         if not is_secret_scalar(name, value) or is_fingerprint(value):
             return match.group(0)
         total += 1
-        return f'{match.group(0)[:match.start(2) - match.start(0)]}"{fingerprint(value)}"'
+        return f'{match.group(0)[: match.start(2) - match.start(0)]}"{fingerprint(value)}"'
 
     return NAMED_PAIR.sub(replace, text), total
 
@@ -329,8 +382,22 @@ JSON_LINES_LIMIT = 32 << 20  # text bodies up to this size also have their JSON 
 # A JSON key naming a secret, in a line of text (an SSE event, an NDJSON line), perhaps escaped once (JSON in
 # a JSON string): found on the lowercased text, then the line is parsed.
 # A line with an escaped ASCII character is parsed too: `"api_ke\u0079"` names a key without spelling it.
-KEY_PROBES = (b'key"', b'key\\"', b'token"', b'token\\"', b"secret", b"passw", b"credential", b'signature"',
-              b'auth"', b'authorization"', b'cookie"', b'pwd"', b'passphrase"', b"\\u00")
+KEY_PROBES = (
+    b'key"',
+    b'key\\"',
+    b'token"',
+    b'token\\"',
+    b"secret",
+    b"passw",
+    b"credential",
+    b'signature"',
+    b'auth"',
+    b'authorization"',
+    b'cookie"',
+    b'pwd"',
+    b'passphrase"',
+    b"\\u00",
+)
 
 
 def mask_body(data: bytes, content_type: str = "") -> MaskedBody:
@@ -374,8 +441,12 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
 
 UTF8_BOM = b"\xef\xbb\xbf"
 CHARSET = re.compile(r"(?i)charset=\"?([A-Za-z0-9_-]+)")
-WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-             (b"\xfe\xff", "utf-16"))
+WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 
 
 def wide_charset(data: bytes, content_type: str) -> str | None:
@@ -398,8 +469,9 @@ def mask_wide_text(data: bytes, content_type: str, charset: str) -> MaskedBody:
         return MaskedBody(data, masked.parsed, 0)
     # Written as it came: with a byte-order mark if it had one (`utf-16` writes one), without if the charset
     # names the byte order.
-    return MaskedBody(masked.data.decode("utf-8", "surrogatepass").encode(charset, "surrogatepass"), masked.parsed,
-                      masked.count)
+    return MaskedBody(
+        masked.data.decode("utf-8", "surrogatepass").encode(charset, "surrogatepass"), masked.parsed, masked.count
+    )
 
 
 def mask_named_pairs_in_bytes(data: bytes) -> tuple[bytes, int]:
@@ -436,9 +508,9 @@ def mask_json_lines(data: bytes) -> tuple[bytes, int]:
         end = len(data) if end < 0 else end
         line = data[start:end]
         prefix = b"data: " if line.startswith(b"data: ") else b"data:" if line.startswith(b"data:") else b""
-        masked = mask_json_body(line[len(prefix):])
+        masked = mask_json_body(line[len(prefix) :])
         if masked is None:  # a line cut off mid-JSON still has its named pairs
-            text, count = mask_named_pairs_in_bytes(line[len(prefix):])
+            text, count = mask_named_pairs_in_bytes(line[len(prefix) :])
             masked = MaskedBody(text, NOT_JSON, count)
         if not masked.count:
             continue
@@ -521,21 +593,33 @@ def split_part(part: bytes) -> tuple[bytes, bytes, bytes]:
     """A part's headers, the blank line after them (CRLF, or LF as some clients write), and its content."""
     crlf, lf = part.find(b"\r\n\r\n"), part.find(b"\n\n")
     if crlf >= 0 and (lf < 0 or crlf <= lf):
-        return part[:crlf], b"\r\n\r\n", part[crlf + 4:]
+        return part[:crlf], b"\r\n\r\n", part[crlf + 4 :]
     if lf >= 0:
-        return part[:lf], b"\n\n", part[lf + 2:]
+        return part[:lf], b"\n\n", part[lf + 2 :]
     return part, b"", b""
 
 
 def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
     for ending in (b"\r\n", b"\n"):
         if value.endswith(ending):
-            return value[:-len(ending)], ending
+            return value[: -len(ending)], ending
     return value, b""
 
 
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
-RULES_VERSION = hashlib.sha256(repr((RULES, SECRET_SUFFIXES, sorted(WEAK_NAMES), sorted(URL_NAMES),
-                                     sorted(KNOWN_SECRET_HEADERS), sorted(SECRET_HEADER_PARTS),
-                                     sorted(NOT_SECRET_HEADERS), SECRET_VARIABLE.pattern, NAMED_PAIR.pattern,
-                                     KEY_PROBES)).encode()).hexdigest()[:12]
+RULES_VERSION = hashlib.sha256(
+    repr(
+        (
+            RULES,
+            SECRET_SUFFIXES,
+            sorted(WEAK_NAMES),
+            sorted(URL_NAMES),
+            sorted(KNOWN_SECRET_HEADERS),
+            sorted(SECRET_HEADER_PARTS),
+            sorted(NOT_SECRET_HEADERS),
+            SECRET_VARIABLE.pattern,
+            NAMED_PAIR.pattern,
+            KEY_PROBES,
+        )
+    ).encode()
+).hexdigest()[:12]

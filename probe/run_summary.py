@@ -96,8 +96,10 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
         summary.end = end if summary.end is None else max(summary.end, end)
     if turn.timing.ttfb_ms is not None:
         summary.ttfbs.append(turn.timing.ttfb_ms)
-    endpoint = f"{'WebSocket ' if exchange.kind == 'websocket' else ''}{exchange.method} " \
-               f"{volatile.text(exchange.path.split('?', 1)[0])}"
+    endpoint = (
+        f"{'WebSocket ' if exchange.kind == 'websocket' else ''}{exchange.method} "
+        f"{volatile.text(exchange.path.split('?', 1)[0])}"
+    )
     summary.endpoints[endpoint] += 1
     for name, value in exchange.request_headers:
         shown = volatile.header(name, redact_header(name, value, extra_secrets))
@@ -123,8 +125,9 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
     if turn.usage is not None or turn.output:
         tokens = {kind: getattr(turn.usage, kind) or 0 for kind in TOKEN_KINDS} if turn.usage else {}
         summary.tokens.update(tokens)
-        summary.turns.append(TurnNumbers(turn.number, endpoint, tokens, turn.request_bytes, turn.response_bytes,
-                                         len(turn.input)))
+        summary.turns.append(
+            TurnNumbers(turn.number, endpoint, tokens, turn.request_bytes, turn.response_bytes, len(turn.input))
+        )
 
 
 def request_bodies(exchange: Exchange) -> list[Any]:

@@ -45,8 +45,13 @@ def list_runs(target: str | None = None, root: Path | None = None) -> list[Path]
     if target is not None and not TARGET_NAME.match(target):
         raise RunError(f"target name {target!r}: expected lowercase letters, digits, '.', '_' or '-'")
     parents = [base / target] if target else sorted(path for path in base.glob("*") if path.is_dir())
-    runs = [run for parent in parents if parent.is_dir() for run in parent.iterdir()
-            if run.is_dir() and RUN_NAME.match(run.name)]
+    runs = [
+        run
+        for parent in parents
+        if parent.is_dir()
+        for run in parent.iterdir()
+        if run.is_dir() and RUN_NAME.match(run.name)
+    ]
     return sorted(runs, key=lambda run: (run.name, str(run)))
 
 

@@ -54,9 +54,11 @@ CREDENTIAL = r"(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"  # token charact
 QUOTE = r"\\?[\"']"  # a quote, perhaps escaped (JSON inside a JSON string)
 # What follows a secret's name in text: `": "`, `=`, `: ` …; a quoted name needs a quoted value.
 NAME_THEN_VALUE = rf"(?:{QUOTE}\s*[:=]\s*{QUOTE}|\s*[:=]\s*(?:{QUOTE})?)"
-PARAMETER_NAMES = (r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
-                   r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
-                   r"x-goog-signature|x-goog-credential")
+PARAMETER_NAMES = (
+    r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
+    r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
+    r"x-goog-signature|x-goog-credential"
+)
 RULES = [
     # OpenAI (also sk-proj-, sk-admin-, sk-svcacct-), Anthropic (sk-ant-), OpenRouter, Cerebras (csk-); Stripe.
     shape(r"sk[-_]", r"(?:c?sk-[A-Za-z0-9_-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{16,})", 1),
@@ -88,24 +90,36 @@ RULES = [
     shape(r"ntn_", r"ntn_[A-Za-z0-9]{20,}"),  # Notion
     shape(r"PMAK-", r"PMAK-[A-Za-z0-9-]{20,}"),  # Postman
     # A private key in PEM, whole; in JSON its line ends are written `\n`, and a cut-off one is masked too.
-    Rule(r"PRIVATE KEY", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?!-----END )[A-Za-z0-9+/=\s:,-]|\\[rn])*"
-                         r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?", 40),
+    Rule(
+        r"PRIVATE KEY",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?!-----END )[A-Za-z0-9+/=\s:,-]|\\[rn])*"
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?",
+        40,
+    ),
     # A credential after an auth scheme (a curl command in a tool call), the scheme kept.
     Rule(r"bearer", rf"(?P<keep>\b(?i:bearer){GAP}){CREDENTIAL}", lowercase=True),
     Rule(r"basic", rf"(?P<keep>\b(?i:basic){GAP})(?=[A-Za-z0-9+/=]{{16}})[A-Za-z0-9+/]+=*", lowercase=True),
     # A header line naming a secret, in text: `Authorization: Bearer x`, `x-api-key: "x"`, `x-auth-token=x`.
     # After a quoted name the value must be quoted too: `"authorization": 12345678` is JSON, and an unquoted
     # mask there would break it (secret-named fields with numbers are masked, quoted, by their name instead).
-    Rule(r"auth", rf"(?P<keep>(?i:authorization|auth-token){NAME_THEN_VALUE}"
-                  rf"(?:(?i:bearer|basic|token|digest){GAP})?){CREDENTIAL}", 6, lowercase=True),
+    Rule(
+        r"auth",
+        rf"(?P<keep>(?i:authorization|auth-token){NAME_THEN_VALUE}"
+        rf"(?:(?i:bearer|basic|token|digest){GAP})?){CREDENTIAL}",
+        6,
+        lowercase=True,
+    ),
     # `api-key.<key>` too: OpenAI's Realtime API takes a key as a WebSocket subprotocol, `openai-insecure-api-key.…`.
-    Rule(r"api-key", rf"(?P<keep>(?i:api-key){NAME_THEN_VALUE.replace('[:=]', '[:=.]')})" + CREDENTIAL, 7,
-         lowercase=True),
+    Rule(
+        r"api-key", rf"(?P<keep>(?i:api-key){NAME_THEN_VALUE.replace('[:=]', '[:=.]')})" + CREDENTIAL, 7, lowercase=True
+    ),
     # The user:password of a URL written in any text (a prompt, a tool call's `git clone`), the scheme kept.
     Rule(r"://", r"(?P<keep>://)[^\s/@:'\"<>\\]+:[^\s/@'\"<>\\]+(?=@)"),
     # A URL parameter naming a secret, anywhere in text: `?key=…`, `&access_token=…`.
-    *[Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
-      for name in ("key", "token", "auth", "passw(?:or)?d", "secret", "sig", "signature", "credential")],
+    *[
+        Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
+        for name in ("key", "token", "auth", "passw(?:or)?d", "secret", "sig", "signature", "credential")
+    ],
 ]
 
 
@@ -120,8 +134,16 @@ class Compiled:
     pattern_bytes: re.Pattern
 
 
-COMPILED = [Compiled(rule, re.compile(rule.probe), re.compile(rule.probe.encode()), re.compile(rule.pattern),
-                     re.compile(rule.pattern.encode())) for rule in RULES]
+COMPILED = [
+    Compiled(
+        rule,
+        re.compile(rule.probe),
+        re.compile(rule.probe.encode()),
+        re.compile(rule.pattern),
+        re.compile(rule.pattern.encode()),
+    )
+    for rule in RULES
+]
 ESCAPE = "\\u00"  # JSON's escape for an ASCII character: a token written `\u0073k-…` is found after decoding
 ESCAPED_RUN = re.compile(r"(?:[A-Za-z0-9_.+/=-]|\\u00[0-9a-fA-F]{2}|\\/)+")
 TOKEN_CHARACTER = re.compile(r"[A-Za-z0-9_.+/=-]")
@@ -188,7 +210,7 @@ def replace_spans(text, matches: list[re.Match], is_bytes: bool):
         if match.start() < cursor:
             continue  # inside a secret already masked
         keep_end = match.end("keep") if "keep" in match.re.groupindex else match.start()
-        secret = text[keep_end:match.end()]
+        secret = text[keep_end : match.end()]
         shown = secret.decode("latin-1") if is_bytes else secret
         if shown.startswith(REDACTED_PREFIX):
             continue
@@ -229,7 +251,7 @@ def unescape_runs(text: str) -> tuple[str, int]:
         decoded = decode_escapes(run.group(0))
         masked, count = apply_rules(decoded, False) if decoded is not None else (None, 0)
         if count:
-            pieces += [text[cursor:run.start()], masked]
+            pieces += [text[cursor : run.start()], masked]
             cursor, total = run.end(), total + count
         position = text.find(ESCAPE, run.end())
     if not total:
@@ -240,6 +262,7 @@ def unescape_runs(text: str) -> tuple[str, int]:
 
 def decode_escapes(run: str) -> str | None:
     """A run's escapes decoded, if each stands for a token character (else the run is not one token)."""
+
     def character(match: re.Match) -> str:
         if match.group(0) == "\\/":
             return "/"

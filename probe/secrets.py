@@ -4,19 +4,33 @@ Built on probe.redaction, the one set of rules; what is added here is what only 
 whose next word is a secret, and `NAME=value` assignments.
 """
 
+import itertools
 import re
 import shlex
 
 from probe.redaction import REDACTED_PREFIX, fingerprint, mask_header, mask_text
 
 # Command-line flags whose next argument is a secret (curl's among them, for `--command` captures).
-SECRET_FLAGS = {"--api-key", "--token", "--password", "--secret", "--key", "-b", "--cookie", "-u", "--user",
-                "--oauth2-bearer", "--proxy-user"}
+SECRET_FLAGS = {
+    "--api-key",
+    "--token",
+    "--password",
+    "--secret",
+    "--key",
+    "-b",
+    "--cookie",
+    "-u",
+    "--user",
+    "--oauth2-bearer",
+    "--proxy-user",
+}
 # `API_KEY=x curl …`, `--password=x`, `token: x`: a secret-named assignment in a command line.
-SECRET_ASSIGNMENT = re.compile(r"(?i)\b((?:[a-z0-9_-]*(?:api[_-]?key|token|secret|password|passwd))\s*[=:]\s*)"
-                               r"(?!\[REDACTED)([^\s&\"']+)")
+SECRET_ASSIGNMENT = re.compile(
+    r"(?i)\b((?:[a-z0-9_-]*(?:api[_-]?key|token|secret|password|passwd))\s*[=:]\s*)"
+    r"(?!\[REDACTED)([^\s&\"']+)"
+)
 
-__all__ = ["REDACTED_PREFIX", "fingerprint", "redact_header", "mask_tokens_and_urls", "mask_command", "mask_argv"]
+__all__ = ["REDACTED_PREFIX", "fingerprint", "mask_argv", "mask_command", "mask_tokens_and_urls", "redact_header"]
 
 
 def redact_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> str:
@@ -61,7 +75,7 @@ def mask_command(command: str) -> str:
         words = shlex.split(command)
     except ValueError:
         return masked
-    for flag, value in zip(words, words[1:]):
+    for flag, value in itertools.pairwise(words):
         if flag in SECRET_FLAGS and value and not value.startswith(REDACTED_PREFIX):
             masked = masked.replace(value, fingerprint(value))
     for word in words:

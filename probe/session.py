@@ -14,11 +14,11 @@ from pathlib import Path
 from probe import __version__, stored_target
 from probe.errors import RunError
 from probe.paths import display
-from probe.runs import create_run, read_manifest, write_manifest
-from probe.traffic import bounded_lines
 from probe.redaction import RULES_VERSION, fingerprint, is_secret_variable
+from probe.runs import create_run, read_manifest, write_manifest
 from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
+from probe.traffic import bounded_lines
 
 
 @dataclass
@@ -39,18 +39,20 @@ class Recording:
         self.manifest["upstream_proxy"] = proxies.upstream_proxy.describe()
         self.save()
 
-    def set_agent(self, argv: list[str], version: str | None, env: dict[str, str] | None = None,
-                  masked: bool = False) -> None:
+    def set_agent(
+        self, argv: list[str], version: str | None, env: dict[str, str] | None = None, masked: bool = False
+    ) -> None:
         """Record the agent's argv (masked here unless the caller `masked` it already: masked twice, every
         secret would get the fingerprint of a fingerprint), its version, and the environment variables the
         target set for it (secret-shaped values masked)."""
         self.manifest["agent"].update(
-            argv=argv if masked else mask_argv(argv), version=version,
-            env={name: masked_variable(name, value) for name, value in (env or {}).items()})
+            argv=argv if masked else mask_argv(argv),
+            version=version,
+            env={name: masked_variable(name, value) for name, value in (env or {}).items()},
+        )
         self.save()
 
-    def finish(self, status: str, exit_code: int | None, note: str | None = None,
-               recording_errors: int = 0) -> None:
+    def finish(self, status: str, exit_code: int | None, note: str | None = None, recording_errors: int = 0) -> None:
         """Close the manifest: how the run ended, and what the capture holds (`recording_errors` counts the
         exchanges the proxies failed to record; proxies.log says why)."""
         self.manifest.update(
@@ -80,8 +82,16 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def open_run(target: Target, run: Path | None, label: str, prompt: str | None, argv: list[str] | None,
-             upstream: str | None, keep_secrets: bool = False, agent: dict | None = None) -> Recording:
+def open_run(
+    target: Target,
+    run: Path | None,
+    label: str,
+    prompt: str | None,
+    argv: list[str] | None,
+    upstream: str | None,
+    keep_secrets: bool = False,
+    agent: dict | None = None,
+) -> Recording:
     """Create (or adopt) the run folder and write a `running` manifest before anything starts. `agent` says
     where the agent's program came from (`binary`, `npm_package`, `requested_version`)."""
     if not keep_secrets:
@@ -92,21 +102,24 @@ def open_run(target: Target, run: Path | None, label: str, prompt: str | None, a
         run.mkdir(mode=0o700, parents=True, exist_ok=True)
     # An empty capture from the start: a run stopped before its first exchange still has one to report.
     os.close(os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
-    recording = Recording(run, {
-        "target": target.name,
-        "target_file": stored_target.record(target, keep_secrets),  # to re-analyse a run made with any target file
-        "label": label,
-        "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
-        "upstream_override": upstream,
-        "keep_secrets": keep_secrets,
-        "redaction": None if keep_secrets else RULES_VERSION,  # the masking rules the capture was written with
-        "agent": {"argv": mask_argv(argv) if argv else None, "version": None, **(agent or {})},
-        "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
-        "started_at": now_iso(),
-        "ended_at": None,
-        "status": "running",
-        "agent_exit_code": None,
-    })
+    recording = Recording(
+        run,
+        {
+            "target": target.name,
+            "target_file": stored_target.record(target, keep_secrets),  # to re-analyse a run made with any target file
+            "label": label,
+            "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
+            "upstream_override": upstream,
+            "keep_secrets": keep_secrets,
+            "redaction": None if keep_secrets else RULES_VERSION,  # the masking rules the capture was written with
+            "agent": {"argv": mask_argv(argv) if argv else None, "version": None, **(agent or {})},
+            "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
+            "started_at": now_iso(),
+            "ended_at": None,
+            "status": "running",
+            "agent_exit_code": None,
+        },
+    )
     recording.save()
     if keep_secrets:
         print(f"warning: --keep-secrets is on: secret headers are stored unredacted in {run}", file=sys.stderr)
@@ -132,8 +145,7 @@ def traffic_summary(traffic: Path) -> dict:
                 exchanges += 1
                 if isinstance(entry, dict) and isinstance(entry.get("messages"), list):
                     websocket_messages += len(entry["messages"])
-    summary = {"exchanges": exchanges, "websocket_messages": websocket_messages,
-               "traffic_sha256": digest.hexdigest()}
+    summary = {"exchanges": exchanges, "websocket_messages": websocket_messages, "traffic_sha256": digest.hexdigest()}
     if damaged:
         summary["damaged_lines"] = damaged
     return summary

@@ -20,13 +20,20 @@ def record(target: Target, keep_secrets: bool) -> dict | None:
         return None
     text = target.text
     if not keep_secrets:
-        values = {value for group in (target.env, target.mock_env, target.quiet_env)
-                  for name, value in group.items() if is_secret_variable(name, value)}
+        values = {
+            value
+            for group in (target.env, target.mock_env, target.quiet_env)
+            for name, value in group.items()
+            if is_secret_variable(name, value)
+        }
         for value in sorted(values, key=len, reverse=True):  # a longer secret may hold a shorter one
             text = text.replace(value, fingerprint(value))
         text = mask_tokens_and_urls(text)
-    return {"name": target.path.name if target.path else f"{target.name}.yaml",
-            "sha256": hashlib.sha256(target.text.encode("utf-8")).hexdigest(), "content": text}
+    return {
+        "name": target.path.name if target.path else f"{target.name}.yaml",
+        "sha256": hashlib.sha256(target.text.encode("utf-8")).hexdigest(),
+        "content": text,
+    }
 
 
 @dataclass(frozen=True)
@@ -62,8 +69,11 @@ def known_renderers() -> set[str]:
     """The renderers analysis may import for a stored target: the modules shipped in probe.renderers (found by
     listing the package's folder, so nothing is imported to find them) and the renderers of targets/."""
     folder = Path(probe.renderers.__file__).parent
-    known = {f"probe.renderers.{path.stem}" for path in folder.glob("*.py")
-             if path.stem != "__init__" and path.stem.isidentifier()}
+    known = {
+        f"probe.renderers.{path.stem}"
+        for path in folder.glob("*.py")
+        if path.stem != "__init__" and path.stem.isidentifier()
+    }
     for name in known_targets():
         try:
             known.add(load_target(name).renderer)

@@ -33,8 +33,11 @@ def upstream_problem(url: str, proxy: bool = False) -> str | None:
     """Why `url` cannot be an upstream (or, with `proxy`, an upstream HTTP proxy), in a few words; None if it can."""
     match = (UPSTREAM_PROXY_URL if proxy else UPSTREAM_URL).match(url)
     if match is None:
-        return "expected http://[user:pass@]host:port" if proxy else \
-            "expected http(s)://host[:port], with no path, query or user:password"
+        return (
+            "expected http://[user:pass@]host:port"
+            if proxy
+            else "expected http(s)://host[:port], with no path, query or user:password"
+        )
     if match.group(1) and int(match.group(1)) > 65535:
         return "its port is outside 0-65535"
     return None
@@ -84,11 +87,19 @@ TOP_LEVEL = {
     "upstream_proxy": ("string", False),
     "stall_timeout": ("non-negative number", False),
 }
-PROXY_KEYS = {"name": ("string", True), "listen": ("integer", True), "upstream": ("string", True),
-              "purpose": ("string", False)}
-AGENT_KEYS = {"command": ("list of strings", True), "env": ("string mapping", False),
-              "mock_env": ("string mapping", False), "quiet_env": ("string mapping", False),
-              "install": ("mapping", False)}
+PROXY_KEYS = {
+    "name": ("string", True),
+    "listen": ("integer", True),
+    "upstream": ("string", True),
+    "purpose": ("string", False),
+}
+AGENT_KEYS = {
+    "command": ("list of strings", True),
+    "env": ("string mapping", False),
+    "mock_env": ("string mapping", False),
+    "quiet_env": ("string mapping", False),
+    "install": ("mapping", False),
+}
 ENVIRONMENTS = ("env", "mock_env", "quiet_env")
 INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
 
@@ -147,8 +158,11 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         raise check.fail("", "invalid YAML: nested too deeply") from None
     check.mapping(data, TOP_LEVEL, "")
     if not TARGET_NAME.match(data["name"]):
-        raise check.fail("name", "expected lowercase letters, digits, '.', '_' or '-', starting with a letter or "
-                                 "digit (it names the run folder's parent under data/)")
+        raise check.fail(
+            "name",
+            "expected lowercase letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit (it names the run folder's parent under data/)",
+        )
     if not RENDERER_REFERENCE.match(data["renderer"]):
         raise check.fail("renderer", 'expected a module path, "package.module" or "package.module:attribute"')
     proxies = []
@@ -179,7 +193,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
             if placeholder.startswith("proxy.") and placeholder[6:] not in names:
                 raise check.fail(where, f"{{{placeholder}}} names no proxy of this target")
     for kind in ENVIRONMENTS:
-        for name, value in agent.get(kind, {}).items():
+        for name in agent.get(kind, {}):
             if not ENV_NAME.match(name):
                 raise check.fail(f"agent.{kind}", f"{name!r}: expected a variable name (letters, digits, _)")
     for index, header in enumerate(data.get("redact_headers", [])):
@@ -252,8 +266,9 @@ def is_target_path(name_or_path: str) -> bool:
 def target_file(name: str) -> Path:
     """The file of a target named `name` in targets/; the name is checked first, so it cannot reach elsewhere."""
     if not TARGET_NAME.match(name):
-        raise TargetError(f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or the path "
-                          "of a .yaml file)")
+        raise TargetError(
+            f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or the path of a .yaml file)"
+        )
     path = targets_dir() / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(known_targets()) or "none"
@@ -309,8 +324,9 @@ def describe(target: Target) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.targets",
-                                     description="List the known targets: description, renderer and proxies.")
+    parser = cli.ArgumentParser(
+        prog="python -m probe.targets", description="List the known targets: description, renderer and proxies."
+    )
     parser.parse_args(argv)
     names = known_targets()
     if not names:

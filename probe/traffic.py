@@ -67,8 +67,10 @@ class Exchange:
         if self.kind == "websocket":
             return [sse.Event(None, frame.body.value) for frame in self.frames if not frame.from_client]
         body = self.response_body
-        if body.format == "text" and isinstance(body.value, str) and (
-            "event-stream" in self.content_type or sse.looks_like_sse(body.value)
+        if (
+            body.format == "text"
+            and isinstance(body.value, str)
+            and ("event-stream" in self.content_type or sse.looks_like_sse(body.value))
         ):
             return sse.parse(body.value)
         return None
@@ -136,8 +138,11 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         if isinstance(message, dict):
             time = message.get("t") if isinstance(message.get("t"), (int, float)) else None
             frames.append(Frame(message.get("from") == "client", time, body_of(message)))
-    timing = {key: value for key, value in (entry.get("timing") or {}).items()
-              if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    timing = {
+        key: value
+        for key, value in (entry.get("timing") or {}).items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
     status = response.get("status")
     return Exchange(
         number=number,
@@ -166,8 +171,13 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
 def from_legacy(entry: dict, number: int, line: int) -> Exchange:
     """The original tool's line: {timestamp, request:{method,url,headers,body}, response:{status_code,...}}."""
     response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-    converted = {"kind": "http", "proxy": "legacy", "timing": {"start": entry.get("timestamp")},
-                 "request": entry["request"], "response": {**response, "status": response.get("status_code")}}
+    converted = {
+        "kind": "http",
+        "proxy": "legacy",
+        "timing": {"start": entry.get("timestamp")},
+        "request": entry["request"],
+        "response": {**response, "status": response.get("status_code")},
+    }
     return from_current(converted, number, line)
 
 
@@ -208,8 +218,10 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
             if progress is not None:
                 progress.advance(size)
             if raw is None:
-                warnings.append(f"line {line_number}: {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit for "
-                                "one exchange, skipped")
+                warnings.append(
+                    f"line {line_number}: {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit for "
+                    "one exchange, skipped"
+                )
                 continue
             if len(raw) < 3 and not raw.strip():  # (a length check first: strip copies the whole line)
                 continue

@@ -8,7 +8,6 @@ from probe.conversation import Item, Part, TextBlock, Tool, Turn, json_size
 from probe.dedupe import FirstSeen, listing_once, text_once
 from probe.markdown import Markdown, Rendered, code, compact, details, first_line, inline, json_block, table, tally
 
-
 # Parts and items ---------------------------------------------------------------------------------
 
 
@@ -36,19 +35,24 @@ def part_summary(part: Part, calls: dict, attachment=default_attachment) -> str:
     return f"[{part.type}]"
 
 
-def part_body(part: Part, position: int, count: int, calls: dict, note: Markdown | None = None,
-              attachment=default_attachment) -> Markdown:
+def part_body(
+    part: Part, position: int, count: int, calls: dict, note: Markdown | None = None, attachment=default_attachment
+) -> Markdown:
     """A part as Markdown: a heading naming it (so parts never run together), then its content."""
-    heading = Markdown("**part {} of {}: {}**").format(position, count, part.type) if count > 1 \
+    heading = (
+        Markdown("**part {} of {}: {}**").format(position, count, part.type)
+        if count > 1
         else Markdown("**{}**").format(part.type)
+    )
     facts = []
     if note:
         facts.append(note)
     if part.kind == "tool_call":
         facts.append(Markdown("{} (call_id {})").format(inline(part.name or "?"), inline(str(part.call_id))))
     if part.kind == "tool_result":
-        facts.append(Markdown("of {} (call_id {})").format(calls.get(part.call_id, "an earlier call"),
-                                                          inline(str(part.call_id))))
+        facts.append(
+            Markdown("of {} (call_id {})").format(calls.get(part.call_id, "an earlier call"), inline(str(part.call_id)))
+        )
         if part.is_error is not None:  # shown as sent, false included: an API that sends the flag means it
             facts.append(Markdown("is_error {}").format(inline(json.dumps(part.is_error))))
     if isinstance(part.raw, dict) and part.kind not in ("other", "image"):
@@ -74,8 +78,11 @@ def item_summary(item: Item, calls: dict, attachment=default_attachment) -> str:
     """The line that best names an item: its first part that says something of its own."""
     lines = [part_summary(part, calls, attachment) for part in item.parts]
     # Its own words before attachments and reasoning, and never the <system-reminder> texts agents inject.
-    own = [(line, part) for line, part in zip(lines, item.parts)
-           if part.kind != "text" or not (part.text or "").startswith("<system-reminder>")]
+    own = [
+        (line, part)
+        for line, part in zip(lines, item.parts)
+        if part.kind != "text" or not (part.text or "").startswith("<system-reminder>")
+    ]
     texts = [line for line, part in own if part.kind == "text"]
     summary = (texts or [line for line, _ in own] or lines or [item_extra(item)])[0]
     return summary + (f" (+{len(lines) - 1} more part{'s' if len(lines) > 2 else ''})" if len(lines) > 1 else "")
@@ -95,24 +102,37 @@ def opaque(value: Any) -> Any:
     return value
 
 
-def item_body(item: Item, calls: dict, part_notes: dict[int, Markdown] | None = None,
-              attachment=default_attachment) -> list[Markdown]:
+def item_body(
+    item: Item, calls: dict, part_notes: dict[int, Markdown] | None = None, attachment=default_attachment
+) -> list[Markdown]:
     """An item in full: its id and metadata as sent, then each part under its own heading."""
     lines = []
     if item.id is not None:
         lines.append(Markdown("id {}").format(inline(item.id)))
     if item.metadata:
         count = len(item.metadata)
-        lines.append(details(f"metadata ({count} field{'s' if count != 1 else ''})", json_block(
-            {key: opaque(value) for key, value in item.metadata.items()})))
+        lines.append(
+            details(
+                f"metadata ({count} field{'s' if count != 1 else ''})",
+                json_block({key: opaque(value) for key, value in item.metadata.items()}),
+            )
+        )
     count = len(item.parts)
     for position, part in enumerate(item.parts, start=1):
         lines.append(part_body(part, position, count, calls, (part_notes or {}).get(position - 1), attachment))
     return lines
 
 
-def items_section(items: list[Item], first_index: int, prefix: str, calls: dict, rendered: Rendered,
-                  sizes: list[int] | None = None, notes=None, attachment=default_attachment) -> None:
+def items_section(
+    items: list[Item],
+    first_index: int,
+    prefix: str,
+    calls: dict,
+    rendered: Rendered,
+    sizes: list[int] | None = None,
+    notes=None,
+    attachment=default_attachment,
+) -> None:
     """A table of items (one row each), then each item collapsed in full. `notes(item)` may name a part (by
     position) the way the agent does; `attachment(part)` names an image without its bytes."""
     rows, blocks = [], []
@@ -137,16 +157,20 @@ def block_marker(block: TextBlock) -> Markdown:
     return Markdown("").join(shown)
 
 
-def instructions_section(title: str, blocks: list[TextBlock], label: str, state: dict,
-                         as_blocks: bool = False) -> Markdown:
+def instructions_section(
+    title: str, blocks: list[TextBlock], label: str, state: dict, as_blocks: bool = False
+) -> Markdown:
     """Instruction blocks in full with their boundaries once; later "the same as", or a diff."""
     flat, full = [], []
     for index, block in enumerate(blocks, start=1):
         marker = block_marker(block)
         # The flat form is code-block content (it is what later requests are compared and diffed with).
         flat.append(f"[block {index}: {block.type}, {len(block.text):,} chars{marker}]\n{block.text}")
-        full.append(Markdown("Block {}: {}, {:,} chars{}\n\n{}").format(index, block.type, len(block.text), marker,
-                                                                        code(block.text, "text")))
+        full.append(
+            Markdown("Block {}: {}, {:,} chars{}\n\n{}").format(
+                index, block.type, len(block.text), marker, code(block.text, "text")
+            )
+        )
     if not as_blocks and len(blocks) == 1 and not blocks[0].metadata:
         return text_once(title, blocks[0].text, label, state)
     count = Markdown("{} block{}").format(len(blocks), "s" if len(blocks) != 1 else "")
@@ -154,8 +178,11 @@ def instructions_section(title: str, blocks: list[TextBlock], label: str, state:
 
 
 def tool_notes(tool: Tool) -> Markdown:
-    notes = [Markdown("{} {}").format(key, inline(compact(value))) for key, value in tool.metadata.items()
-             if value not in (None, False, "")]
+    notes = [
+        Markdown("{} {}").format(key, inline(compact(value)))
+        for key, value in tool.metadata.items()
+        if value not in (None, False, "")
+    ]
     return Markdown(", ").join(notes)
 
 
@@ -163,20 +190,32 @@ def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bo
     """The declared tools: a table and their full schemas the first time, later "the same set as"."""
     # The hash column tells tools apart whose table rows alike hide a changed schema or description.
     headers = (["namespace"] if with_namespace else []) + ["name", "type", "description", "notes", "hash"]
-    rows = [([tool.namespace] if with_namespace else []) +
-            [tool.name, tool.type or "", first_line(tool.description, 100), tool_notes(tool), inline(tool.hash[:8])]
-            for tool in tools]
+    rows = [
+        ([tool.namespace] if with_namespace else [])
+        + [tool.name, tool.type or "", first_line(tool.description, 100), tool_notes(tool), inline(tool.hash[:8])]
+        for tool in tools
+    ]
     grouped: dict[str, list] = {}
     for tool in tools:
         shown = tool.name if tool.type in (None, "function") else Markdown("{} ({})").format(tool.name, tool.type)
         grouped.setdefault(tool.namespace or "", []).append(shown)
     if with_namespace:
-        names = Markdown("; ").join(Markdown("{}: {}").format(space or "(top level)", Markdown(", ").join(group))
-                                    for space, group in grouped.items())
+        names = Markdown("; ").join(
+            Markdown("{}: {}").format(space or "(top level)", Markdown(", ").join(group))
+            for space, group in grouped.items()
+        )
     else:
         names = Markdown(", ").join(name for group in grouped.values() for name in group)
-    return listing_once("Tools declared", rows, headers, names or Markdown("(none)"), label, state, "Tool table",
-                        lambda: [details("Full tool definitions", json_block([definition(tool) for tool in tools]))])
+    return listing_once(
+        "Tools declared",
+        rows,
+        headers,
+        names or Markdown("(none)"),
+        label,
+        state,
+        "Tool table",
+        lambda: [details("Full tool definitions", json_block([definition(tool) for tool in tools]))],
+    )
 
 
 def definition(tool: Tool) -> dict:
@@ -212,7 +251,8 @@ def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
     """The model's output, part by part: reasoning, text, tool calls and anything else, in the order it came."""
     for item in turn.output:
         unknown_item = item.type not in ("message", "reasoning") and not any(
-            part.kind == "tool_call" for part in item.parts)
+            part.kind == "tool_call" for part in item.parts
+        )
         if unknown_item:
             rendered.add(details(f"Output item {item.type}", *item_body(item, calls)), "")
             continue
@@ -220,8 +260,15 @@ def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
             note = Markdown("") if part.complete else Markdown(" (cut off before its end)")
             if part.kind == "reasoning":
                 title = Markdown("**Reasoning summary**") if part.type == "summary_text" else Markdown("**Thinking**")
-                extra = [Markdown("{}: {:,} chars").format(key, len(str(value))) for key, value in part.raw.items()
-                         if key in ("signature", "data")] if isinstance(part.raw, dict) else []
+                extra = (
+                    [
+                        Markdown("{}: {:,} chars").format(key, len(str(value)))
+                        for key, value in part.raw.items()
+                        if key in ("signature", "data")
+                    ]
+                    if isinstance(part.raw, dict)
+                    else []
+                )
                 if extra:
                     title = Markdown("{} ({})").format(title, Markdown(", ").join(extra))
                 if part.text:
@@ -236,8 +283,14 @@ def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
                 shown = pretty(part.arguments)
                 if not part.complete and isinstance(part.arguments, str):
                     shown = Markdown("{}\n\n(arguments cut off: not valid JSON)").format(shown)
-                rendered.add(Markdown("**Tool call** {} (call_id {}){}").format(
-                    inline(part.name or "?"), inline(str(part.call_id)), note), "", shown, "")
+                rendered.add(
+                    Markdown("**Tool call** {} (call_id {}){}").format(
+                        inline(part.name or "?"), inline(str(part.call_id)), note
+                    ),
+                    "",
+                    shown,
+                    "",
+                )
             else:
                 rendered.add(details(f"Output part {part.type}", json_block(part.raw)), "")
 
@@ -246,8 +299,11 @@ def errors_lines(turn: Turn, describe=None) -> list[Markdown]:
     """The errors the API sent (a connection's error is in the exchange's facts already), each described by
     the renderer's `describe` if it knows the API's error shape."""
     title = Markdown("**Error event**") if turn.events else Markdown("**Error**")
-    return [Markdown("{}: {}").format(title, describe(error) if describe else inline(compact(error)))
-            for error in turn.errors if not (isinstance(error, dict) and set(error) == {"connection"})]
+    return [
+        Markdown("{}: {}").format(title, describe(error) if describe else inline(compact(error)))
+        for error in turn.errors
+        if not (isinstance(error, dict) and set(error) == {"connection"})
+    ]
 
 
 def usage_table(columns: list[str], tokens: dict[str, int]) -> Markdown:

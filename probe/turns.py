@@ -1,5 +1,6 @@
 """Builds the conversation model's turns from captured exchanges, with an API's reader, and writes turns.jsonl."""
 
+import contextlib
 import json
 from typing import Any
 
@@ -9,7 +10,6 @@ from probe.conversation import SCHEMA, Carried, Item, Timing, Tool, Turn, json_s
 from probe.dedupe import History, RecentResponses
 from probe.redaction import mask_body, mask_json
 from probe.traffic import Exchange
-
 
 TOOLS_KEPT = 1 << 12  # tools remembered for their hashes: memory stays bounded whatever a capture declares
 
@@ -34,17 +34,32 @@ class TurnBuilder:
         self.last_context: tuple[int, list[Item]] | None = None
 
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
-        turn = Turn(number=exchange.number, line=exchange.line, kind=exchange.kind, proxy=exchange.proxy,
-                    method=exchange.method, path=exchange.path, status=exchange.status, complete=exchange.complete,
-                    api=str(getattr(self.reader, "API", "unknown")), provider=getattr(self.reader, "PROVIDER", None),
-                    timing=Timing(exchange.timing.get("start"), exchange.ttfb_ms, exchange.duration_ms))
+        turn = Turn(
+            number=exchange.number,
+            line=exchange.line,
+            kind=exchange.kind,
+            proxy=exchange.proxy,
+            method=exchange.method,
+            path=exchange.path,
+            status=exchange.status,
+            complete=exchange.complete,
+            api=str(getattr(self.reader, "API", "unknown")),
+            provider=getattr(self.reader, "PROVIDER", None),
+            timing=Timing(exchange.timing.get("start"), exchange.ttfb_ms, exchange.duration_ms),
+        )
         if exchange.error:
             turn.errors.append({"connection": exchange.error})
-        requests = [frame.body for frame in exchange.frames if frame.from_client] \
-            if exchange.kind == "websocket" else [exchange.request_body]
+        requests = (
+            [frame.body for frame in exchange.frames if frame.from_client]
+            if exchange.kind == "websocket"
+            else [exchange.request_body]
+        )
         turn.request_bytes = sum(body.size for body in requests)
-        turn.response_bytes = exchange.response_body.size if exchange.kind == "http" else sum(
-            frame.body.size for frame in exchange.frames if not frame.from_client)
+        turn.response_bytes = (
+            exchange.response_body.size
+            if exchange.kind == "http"
+            else sum(frame.body.size for frame in exchange.frames if not frame.from_client)
+        )
         first, *more = [body for body in requests if body.is_json] or [None]
         for index, body in enumerate(more, start=2):
             turn.unknown.append({"where": f"client message {index}", "raw": body.value})
@@ -70,18 +85,19 @@ class TurnBuilder:
         """Read the response into `turn`, and remember the context it leaves for later requests."""
         if answered:
             self.guarded(lambda: self.reader.read_response(events, body, turn), turn, "response", warnings)
-        try:
+        # On a RecursionError the next request will not know what this one carried; it is still shown whole.
+        with contextlib.suppress(RecursionError):
             self.remember(turn)
-        except RecursionError:
-            pass  # the next request will not know what this one carried; it is still shown whole
 
     def guarded(self, read, turn: Turn, what: str, warnings: list[str]) -> None:
         try:
             read()
         except Exception as error:  # a reader bug costs this part of one turn, not the rest
             turn.unrecognised.append(f"{what} the reader failed on ({type(error).__name__})")
-            warnings.append(f"exchange #{turn.number}: the reader failed on its {what} "
-                            f"({type(error).__name__}: {error}); kept what it read")
+            warnings.append(
+                f"exchange #{turn.number}: the reader failed on its {what} "
+                f"({type(error).__name__}: {error}); kept what it read"
+            )
 
     def carry(self, turn: Turn) -> None:
         """Say which earlier exchange already held this request's history."""
@@ -96,7 +112,7 @@ class TurnBuilder:
             if carried.count:
                 turn.carried = Carried(carried.count, int(carried.source), "prefix")
                 earlier = self.items_of.get(carried.source) or []
-                for index, (item, before) in enumerate(zip(turn.input[:carried.count], earlier)):
+                for index, (item, before) in enumerate(zip(turn.input[: carried.count], earlier)):
                     item.size = before.size  # measured when it was first sent
                     if item == before:  # re-sent unchanged: one object, so outputs convert it once
                         turn.input[index] = before
@@ -129,6 +145,7 @@ class TurnBuilder:
                 self.items_of.remember(str(turn.number), after)
         self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
 
+
 def measure(items: list[Item]) -> None:
     """Give each item not yet measured its size as sent, and let go of what was sent."""
     for item in items:
@@ -138,8 +155,20 @@ def measure(items: list[Item]) -> None:
 
 
 # The fields of a turn that hold no captured structure, so they can always be written.
-SCALAR_FIELDS = ("number", "line", "kind", "proxy", "method", "path", "status", "complete", "api", "provider",
-                 "request_bytes", "response_bytes")
+SCALAR_FIELDS = (
+    "number",
+    "line",
+    "kind",
+    "proxy",
+    "method",
+    "path",
+    "status",
+    "complete",
+    "api",
+    "provider",
+    "request_bytes",
+    "response_bytes",
+)
 
 
 def encoded(record: dict) -> bytes:

@@ -5,12 +5,25 @@ import re
 from typing import Any
 
 # Field names whose values are volatile whatever they hold: ids of sessions, turns, installations, requests.
-VOLATILE_NAME = re.compile(r"(?i)(^|[_\-.])(id|ids|uuid|session|session_id|installation_id|turn_id|thread_id|"
-                           r"window_id|request_id|trace_id|span_id|prompt_cache_key|created|created_at|"
-                           r"create_time|timestamp|expires_at|date|nonce)$|(_id|-id|Id)$")
+VOLATILE_NAME = re.compile(
+    r"(?i)(^|[_\-.])(id|ids|uuid|session|session_id|installation_id|turn_id|thread_id|"
+    r"window_id|request_id|trace_id|span_id|prompt_cache_key|created|created_at|"
+    r"create_time|timestamp|expires_at|date|nonce)$|(_id|-id|Id)$"
+)
 # Headers whose values are minted per connection or request.
-VOLATILE_HEADERS = frozenset({"sec-websocket-key", "sec-websocket-accept", "date", "x-request-id", "request-id",
-                              "x-client-request-id", "traceparent", "tracestate", "content-length"})
+VOLATILE_HEADERS = frozenset(
+    {
+        "sec-websocket-key",
+        "sec-websocket-accept",
+        "date",
+        "x-request-id",
+        "request-id",
+        "x-client-request-id",
+        "traceparent",
+        "tracestate",
+        "content-length",
+    }
+)
 PATTERNS = [
     ("loopback", re.compile(r"\b(?:127\.0\.0\.1|localhost|\[::1\]):\d+")),  # the proxies' ports differ each run
     ("uuid", re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")),

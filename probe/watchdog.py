@@ -7,6 +7,7 @@ closes it when the capture dies, however it dies), the watchdog stops those grou
 manifest `interrupted`, scrubs the agent's files and removes the private folders.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -22,8 +23,12 @@ class Link:
     """The capture's end of the pipe to its watchdog."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "probe.watchdog"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.DEVNULL, start_new_session=True)  # no Ctrl-C of ours
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "probe.watchdog"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # no Ctrl-C of ours
 
     def send(self, *words: object) -> None:
         try:
@@ -35,10 +40,8 @@ class Link:
     def close(self, done: bool) -> None:
         if done:
             self.send("done")
-        try:
+        with contextlib.suppress(OSError):
             self.process.stdin.close()
-        except OSError:
-            pass
         if done:
             self.process.wait()
 
@@ -114,18 +117,14 @@ def group_alive(pgid: int) -> bool:
 
 def stop_groups(groups: dict[int, int]) -> None:
     for pgid, first_signal in groups.items():
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, first_signal)
-        except (ProcessLookupError, PermissionError):
-            pass
     deadline = time.monotonic() + GRACE
     while any(map(group_alive, groups)) and time.monotonic() < deadline:
         time.sleep(0.1)
     for pgid in groups:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def clean_up(groups: dict[int, int], run: Path | None, secrets: list[str] | None, folders: list[Path]) -> None:
@@ -135,8 +134,11 @@ def clean_up(groups: dict[int, int], run: Path | None, secrets: list[str] | None
     if run is not None and run.is_dir():
         if secrets is not None:
             scrub.scrub_run(run, secrets)
-        session.close_abandoned(run, "the capture process ended without closing the run (it was killed?); "
-                                     "its watchdog stopped the proxies, the mock and the agent")
+        session.close_abandoned(
+            run,
+            "the capture process ended without closing the run (it was killed?); "
+            "its watchdog stopped the proxies, the mock and the agent",
+        )
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -101,9 +101,13 @@ class WebSocketClient:
         self.sock = socket.create_connection((host, int(port)), timeout=30)
         key = base64.b64encode(os.urandom(16)).decode()
         extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
-        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                           f"{extra}\r\n").encode())
+        self.sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"{extra}\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             head += self.sock.recv(1)
@@ -144,7 +148,7 @@ def processes_mentioning(text: str) -> list[str]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                cmdline = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
             if text in cmdline:
@@ -165,8 +169,20 @@ class Rendering:
         from probe.conversation import Turn
 
         number = int(label.lstrip("#"))
-        return self.turns.setdefault(label, Turn(number=number, line=number, kind="http", proxy="p", method="POST",
-                                                 path="/", status=200, complete=True, api=self.renderer.API))
+        return self.turns.setdefault(
+            label,
+            Turn(
+                number=number,
+                line=number,
+                kind="http",
+                proxy="p",
+                method="POST",
+                path="/",
+                status=200,
+                complete=True,
+                api=self.renderer.API,
+            ),
+        )
 
     def request(self, body, label: str = "#1"):
         turn = self.turn(label)

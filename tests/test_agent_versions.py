@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import OLDER_CODEX, PROJECT_ROOT, read_traffic
+
 from probe import agents
 from probe.targets import load_target
 
@@ -19,8 +19,14 @@ PINNED = load_target("codex").install.version
 
 
 def probe(module: str, *arguments: str, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *arguments], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def executable(path: Path, text: str) -> Path:
@@ -60,9 +66,26 @@ def older_run(request, tmp_path_factory, codex_program, older_codex_program):
     fake, _ = fake_tools(tmp_path_factory.mktemp("bin"), "codex-cli 0.1.0")
     pinned_before = tree_state(install_folder(PINNED))
     env = dict(os.environ, PROBE_DATA_DIR=str(data), PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    result = probe("probe.pipeline", "--target", "codex", "--upstream", "mock", "--mock-transport", request.param,
-                   "--agent-version", OLDER_CODEX, "--prompt", PROMPT, "--port", "model=0", "--port", "backend=0",
-                   "--timeout", "120", env=env)
+    result = probe(
+        "probe.pipeline",
+        "--target",
+        "codex",
+        "--upstream",
+        "mock",
+        "--mock-transport",
+        request.param,
+        "--agent-version",
+        OLDER_CODEX,
+        "--prompt",
+        PROMPT,
+        "--port",
+        "model=0",
+        "--port",
+        "backend=0",
+        "--timeout",
+        "120",
+        env=env,
+    )
     [run] = (data / "codex").iterdir()
     return request.param, result, run, pinned_before
 
@@ -73,8 +96,11 @@ def test_the_requested_version_runs_and_says_so(older_run):
     assert result.returncode == 0, result.stderr[-2000:]
     folder = install_folder(OLDER_CODEX)
     program = folder / "node_modules" / ".bin" / "codex"
-    shown = os.path.relpath(program, PROJECT_ROOT.resolve()) if folder.is_relative_to(PROJECT_ROOT.resolve()) \
+    shown = (
+        os.path.relpath(program, PROJECT_ROOT.resolve())
+        if folder.is_relative_to(PROJECT_ROOT.resolve())
         else str(program)
+    )
     assert f"agent: codex-cli {OLDER_CODEX} at {shown}" in result.stderr.splitlines()
     assert "installing" not in result.stderr  # the fixture installed it; nothing is installed twice
     assert "warning: codex on PATH" not in result.stderr  # the codex on PATH is not even asked
@@ -86,8 +112,11 @@ def test_the_requested_version_runs_and_says_so(older_run):
     assert Path(agent["binary"]).resolve().is_relative_to(folder) and agent["argv"][0] == agent["binary"]
     assert agent["npm_package"] == "@openai/codex" and agent["requested_version"] == OLDER_CODEX
     target_file = PROJECT_ROOT / "targets" / "codex.yaml"
-    assert manifest["target_file"] == {"name": "codex.yaml", "content": target_file.read_text(),
-                                       "sha256": hashlib.sha256(target_file.read_bytes()).hexdigest()}
+    assert manifest["target_file"] == {
+        "name": "codex.yaml",
+        "content": target_file.read_text(),
+        "sha256": hashlib.sha256(target_file.read_bytes()).hexdigest(),
+    }
     assert f"agent version `codex-cli {OLDER_CODEX}`" in (run / "report.md").read_text()
 
 
@@ -121,28 +150,67 @@ def test_the_pinned_install_is_left_as_it_was(older_run, codex_program):
 def test_an_agent_on_path_that_is_not_the_pinned_version_is_named_in_a_warning(tmp_path, says, warns):
     fake, npm_marker = fake_tools(tmp_path / "bin", says)
     agents_dir = tmp_path / "agents"
-    env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"), PROBE_AGENTS_DIR=str(agents_dir),
-               PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    result = probe("probe.pipeline", "--target", "codex", "--upstream", "mock", "--prompt", PROMPT,
-                   "--port", "model=0", "--port", "backend=0", env=env)
+    env = dict(
+        os.environ,
+        PROBE_DATA_DIR=str(tmp_path / "data"),
+        PROBE_AGENTS_DIR=str(agents_dir),
+        PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    result = probe(
+        "probe.pipeline",
+        "--target",
+        "codex",
+        "--upstream",
+        "mock",
+        "--prompt",
+        PROMPT,
+        "--port",
+        "model=0",
+        "--port",
+        "backend=0",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     if warns:
-        assert warnings == [f"warning: codex on PATH ({fake}) says 'codex-cli 0.1.0', not the pinned {PINNED}: "
-                            f"--agent-version X runs version X, installed into {agents_dir}/"]
+        assert warnings == [
+            f"warning: codex on PATH ({fake}) says 'codex-cli 0.1.0', not the pinned {PINNED}: "
+            f"--agent-version X runs version X, installed into {agents_dir}/"
+        ]
     else:
         assert warnings == []
     assert f"agent: {says} at {fake}" in result.stderr.splitlines()
     [run] = (tmp_path / "data" / "codex").iterdir()
     agent = json.loads((run / "manifest.json").read_text())["agent"]
-    assert (agent["binary"], agent["version"], agent["npm_package"], agent["requested_version"]) == \
-        (str(fake), says, None, None)
+    assert (agent["binary"], agent["version"], agent["npm_package"], agent["requested_version"]) == (
+        str(fake),
+        says,
+        None,
+        None,
+    )
     assert not npm_marker.exists() and not agents_dir.exists()  # nothing was installed
 
 
-BAD_VERSIONS = ["latest", "file:..", "1.0.0 || x", "git+https://github.com/openai/codex.git", "../x", "", "1.0",
-                "v1.0.0", "^1.0.0", "~1.0.0", "1.0.0\n", " 1.0.0", "1.0.0 --registry=http://127.0.0.1:9/",
-                "1.0.0-../../x", "1.0.0/x", "-1.0.0", "\u0661.\u0660.\u0660", "1.0.0\x1b[31m"]
+BAD_VERSIONS = [
+    "latest",
+    "file:..",
+    "1.0.0 || x",
+    "git+https://github.com/openai/codex.git",
+    "../x",
+    "",
+    "1.0",
+    "v1.0.0",
+    "^1.0.0",
+    "~1.0.0",
+    "1.0.0\n",
+    " 1.0.0",
+    "1.0.0 --registry=http://127.0.0.1:9/",
+    "1.0.0-../../x",
+    "1.0.0/x",
+    "-1.0.0",
+    "\u0661.\u0660.\u0660",
+    "1.0.0\x1b[31m",
+]
 
 
 @pytest.mark.parametrize("value", BAD_VERSIONS, ids=[repr(value) for value in BAD_VERSIONS])
@@ -150,14 +218,19 @@ BAD_VERSIONS = ["latest", "file:..", "1.0.0 || x", "git+https://github.com/opena
 def test_a_version_that_is_not_plain_is_refused_before_anything_happens(tmp_path, value, module):
     _, npm_marker = fake_tools(tmp_path / "bin", "codex-cli 0.1.0")
     data, agents_dir = tmp_path / "data", tmp_path / "agents"
-    env = dict(os.environ, PROBE_DATA_DIR=str(data), PROBE_AGENTS_DIR=str(agents_dir),
-               PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    env = dict(
+        os.environ,
+        PROBE_DATA_DIR=str(data),
+        PROBE_AGENTS_DIR=str(agents_dir),
+        PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    )
     if module == "probe.agents":
         result = probe(module, f"codex@{value}", env=env)
         expected = "error: codex@"
     else:
-        result = probe(module, "--target", "codex", "--upstream", "mock", f"--agent-version={value}",
-                       "--prompt", PROMPT, env=env)
+        result = probe(
+            module, "--target", "codex", "--upstream", "mock", f"--agent-version={value}", "--prompt", PROMPT, env=env
+        )
         expected = "error: argument --agent-version: expected a plain version such as 0.166.0, got "
     lines = result.stderr.splitlines()
     assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith(expected), result.stderr
@@ -169,33 +242,56 @@ def test_the_invoke_tasks_pass_the_version_on_and_refuse_the_same(tmp_path):
     env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"), PROBE_AGENTS_DIR=str(tmp_path / "agents"))
     result = probe("invoke", "pipeline", "--target", "codex", "--agent-version", "latest", "--prompt", "hi", env=env)
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: argument --agent-version: expected a plain version such as 0.166.0, "
-                                     "got 'latest' (see python -m probe.pipeline --help)")
+    assert result.stderr.strip() == (
+        "error: argument --agent-version: expected a plain version such as 0.166.0, "
+        "got 'latest' (see python -m probe.pipeline --help)"
+    )
     assert not (tmp_path / "data").exists()
 
 
 def test_a_version_npm_does_not_have_is_one_line_and_leaves_nothing(tmp_path):
     data, agents_dir = tmp_path / "data", tmp_path / "agents"
     env = dict(os.environ, PROBE_DATA_DIR=str(data), PROBE_AGENTS_DIR=str(agents_dir))
-    result = probe("probe.pipeline", "--target", "codex", "--upstream", "mock", "--agent-version", "0.0.999",
-                   "--prompt", PROMPT, env=env)
+    result = probe(
+        "probe.pipeline",
+        "--target",
+        "codex",
+        "--upstream",
+        "mock",
+        "--agent-version",
+        "0.0.999",
+        "--prompt",
+        PROMPT,
+        env=env,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
-        "error: installing @openai/codex@0.0.999 failed: npm has no version 0.0.999 of @openai/codex"]
+        "error: installing @openai/codex@0.0.999 failed: npm has no version 0.0.999 of @openai/codex"
+    ]
     assert not data.exists()
     assert list((agents_dir / "@openai").iterdir()) == []  # npm's work folder is gone, and nothing is in its place
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--target", "codex", "--command", "true"],
-     "error: --agent-version chooses the version of the target's agent; it does not go with --command"),
-    (["--target", "NOINSTALL", "--prompt", "hi"],
-     "error: --agent-version: noinstall names no npm package (agent.install) to install a version of its agent from"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (
+            ["--target", "codex", "--command", "true"],
+            "error: --agent-version chooses the version of the target's agent; it does not go with --command",
+        ),
+        (
+            ["--target", "NOINSTALL", "--prompt", "hi"],
+            "error: --agent-version: noinstall names no npm package (agent.install) to install a version of its "
+            "agent from",
+        ),
+    ],
+)
 def test_a_version_with_nothing_to_install_is_refused(tmp_path, arguments, message):
     target = tmp_path / "noinstall.yaml"
-    target.write_text("name: noinstall\ndescription: d\nrenderer: probe.renderers.generic\n"
-                      "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: ['true']}\n")
+    target.write_text(
+        "name: noinstall\ndescription: d\nrenderer: probe.renderers.generic\n"
+        "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: ['true']}\n"
+    )
     arguments = [str(target) if argument == "NOINSTALL" else argument for argument in arguments]
     env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"), PROBE_AGENTS_DIR=str(tmp_path / "agents"))
     result = probe("probe.pipeline", *arguments, "--upstream", "mock", "--agent-version", OLDER_CODEX, env=env)
@@ -203,18 +299,27 @@ def test_a_version_with_nothing_to_install_is_refused(tmp_path, arguments, messa
     assert not (tmp_path / "data").exists() and not (tmp_path / "agents").exists()
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("npm", "../../x", "agent.install.npm: expected an npm package name"),
-    ("version", "latest", "agent.install.version: expected a plain version"),
-    ("version", "1.0.0 || x", "agent.install.version: expected a plain version"),
-    ("binary", "../bin/sh", "agent.install.binary: expected a program's file name"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("npm", "../../x", "agent.install.npm: expected an npm package name"),
+        ("version", "latest", "agent.install.version: expected a plain version"),
+        ("version", "1.0.0 || x", "agent.install.version: expected a plain version"),
+        ("binary", "../bin/sh", "agent.install.binary: expected a program's file name"),
+    ],
+)
 def test_a_target_file_pins_only_a_plain_package_version_and_program(tmp_path, field, value, message):
     install = {"npm": "@openai/codex", "version": "1.2.3", "binary": "codex", field: value}
     target = tmp_path / "pin.yaml"
-    target.write_text("name: pin\ndescription: d\nrenderer: probe.renderers.generic\n"
-                      "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\n"
-                      f"agent: {{command: [codex], install: {json.dumps(install)}}}\n")
+    target.write_text(
+        "name: pin\ndescription: d\nrenderer: probe.renderers.generic\n"
+        "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\n"
+        f"agent: {{command: [codex], install: {json.dumps(install)}}}\n"
+    )
     result = probe("probe.agents", str(target), env=dict(os.environ, PROBE_AGENTS_DIR=str(tmp_path / "agents")))
-    assert result.returncode == 2 and result.stderr.strip() == f"error: {target}: {message}" + {
-        "npm": ", such as @openai/codex", "version": ", such as 1.2.3", "binary": ", such as codex"}[field]
+    assert (
+        result.returncode == 2
+        and result.stderr.strip()
+        == f"error: {target}: {message}"
+        + {"npm": ", such as @openai/codex", "version": ", such as 1.2.3", "binary": ", such as codex"}[field]
+    )

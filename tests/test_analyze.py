@@ -5,23 +5,40 @@ import json
 from probe.analyze import main as analyze_main
 from probe.errors import run_main
 
-SSE = ('event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
-       'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"m","delta":"Hello"}\n\n'
-       'event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_1","status":"completed",'
-       '"usage":{"input_tokens":100,"output_tokens":5,"total_tokens":105,'
-       '"input_tokens_details":{"cached_tokens":40}}}}\n\n')
+SSE = (
+    'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
+    'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"m","delta":"Hello"}\n\n'
+    'event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_1","status":"completed",'
+    '"usage":{"input_tokens":100,"output_tokens":5,"total_tokens":105,'
+    '"input_tokens_details":{"cached_tokens":40}}}}\n\n'
+)
 
 
 def entry(**overrides):
     line = {
-        "schema": 1, "kind": "http", "id": "f1", "proxy": "model", "complete": True, "error": None,
+        "schema": 1,
+        "kind": "http",
+        "id": "f1",
+        "proxy": "model",
+        "complete": True,
+        "error": None,
         "timing": {"start": 1000.0, "first_byte": 1000.005, "end": 1000.25},
-        "request": {"method": "POST", "url": "https://api.openai.com/v1/responses", "path": "/v1/responses",
-                    "headers": [["authorization", "Bearer sk-abcdefghijklmnop"], ["content-type", "application/json"]],
-                    "body": {"model": "gpt-x", "input": [{"type": "message", "role": "user", "content": "hi"}]},
-                    "body_format": "json", "body_size": 80},
-        "response": {"status": 200, "headers": [["content-type", "text/event-stream"]], "body": SSE,
-                     "body_format": "text", "body_size": len(SSE)},
+        "request": {
+            "method": "POST",
+            "url": "https://api.openai.com/v1/responses",
+            "path": "/v1/responses",
+            "headers": [["authorization", "Bearer sk-abcdefghijklmnop"], ["content-type", "application/json"]],
+            "body": {"model": "gpt-x", "input": [{"type": "message", "role": "user", "content": "hi"}]},
+            "body_format": "json",
+            "body_size": 80,
+        },
+        "response": {
+            "status": 200,
+            "headers": [["content-type", "text/event-stream"]],
+            "body": SSE,
+            "body_format": "text",
+            "body_size": len(SSE),
+        },
     }
     line.update(overrides)
     return line
@@ -29,10 +46,12 @@ def entry(**overrides):
 
 def analyze(tmp_path, lines, capsys, target="codex"):
     traffic = tmp_path / "traffic.jsonl"
-    traffic.write_bytes(b"".join(line if isinstance(line, bytes) else (json.dumps(line) + "\n").encode()
-                                 for line in lines))
-    code = run_main(analyze_main, ["--input", str(traffic), "--output", str(tmp_path / "report.md"),
-                                   "--target", target])
+    traffic.write_bytes(
+        b"".join(line if isinstance(line, bytes) else (json.dumps(line) + "\n").encode() for line in lines)
+    )
+    code = run_main(
+        analyze_main, ["--input", str(traffic), "--output", str(tmp_path / "report.md"), "--target", target]
+    )
     captured = capsys.readouterr()
     report = (tmp_path / "report.md").read_text() if code == 0 else ""
     return code, report, captured.err
@@ -55,10 +74,16 @@ def test_report_has_header_tables_structure_and_log(tmp_path, capsys):
 
 
 def test_original_tool_format_is_read(tmp_path, capsys):
-    legacy = {"timestamp": 1700000000.0,
-              "request": {"method": "POST", "url": "https://api.openai.com/v1/responses",
-                          "headers": {"content-type": "application/json"}, "body": {"model": "gpt-4", "input": "hey"}},
-              "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": SSE}}
+    legacy = {
+        "timestamp": 1700000000.0,
+        "request": {
+            "method": "POST",
+            "url": "https://api.openai.com/v1/responses",
+            "headers": {"content-type": "application/json"},
+            "body": {"model": "gpt-4", "input": "hey"},
+        },
+        "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": SSE},
+    }
     code, report, _ = analyze(tmp_path, [legacy], capsys)
     assert code == 0
     assert "### #1 POST `/v1/responses` → 200 (legacy)" in report
@@ -68,17 +93,33 @@ def test_original_tool_format_is_read(tmp_path, capsys):
 def test_original_tool_captures_show_calls_from_done_events_sizes_and_no_missing_status(tmp_path, capsys):
     """The original tool's captures, read against the report it made from them: a tool call that arrives only
     as `response.function_call_arguments.done`, a final event without a status, and JSON bodies without sizes."""
-    events = [{"type": "response.created", "response": {"id": "resp_1"}},
-              {"type": "response.function_call_arguments.done", "item_id": "fc_1", "output_index": 0,
-               "name": "shell", "call_id": "call_1", "arguments": '{"command": ["ls"]}'},
-              {"type": "response.completed", "response": {"id": "resp_1", "usage": {
-                  "input_tokens": 9, "output_tokens": 4, "total_tokens": 13}}}]
+    events = [
+        {"type": "response.created", "response": {"id": "resp_1"}},
+        {
+            "type": "response.function_call_arguments.done",
+            "item_id": "fc_1",
+            "output_index": 0,
+            "name": "shell",
+            "call_id": "call_1",
+            "arguments": '{"command": ["ls"]}',
+        },
+        {
+            "type": "response.completed",
+            "response": {"id": "resp_1", "usage": {"input_tokens": 9, "output_tokens": 4, "total_tokens": 13}},
+        },
+    ]
     stream = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events)
     body = {"model": "gpt-4", "input": "list the files"}
-    legacy = {"timestamp": 1700000000.0,
-              "request": {"method": "POST", "url": "https://api.openai.com/v1/responses",
-                          "headers": {"content-type": "application/json"}, "body": body},
-              "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": stream}}
+    legacy = {
+        "timestamp": 1700000000.0,
+        "request": {
+            "method": "POST",
+            "url": "https://api.openai.com/v1/responses",
+            "headers": {"content-type": "application/json"},
+            "body": body,
+        },
+        "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": stream},
+    }
     code, report, _ = analyze(tmp_path, [legacy], capsys)
     assert code == 0
     assert "**Tool call** `shell` (call_id `call_1`)" in report and '"ls"' in report
@@ -88,8 +129,15 @@ def test_original_tool_captures_show_calls_from_done_events_sizes_and_no_missing
 
 
 def test_damaged_lines_are_skipped_with_warnings(tmp_path, capsys):
-    lines = [entry(), b"garbage that is not json\n", b"\xff\xfe not utf-8\n", b"[1, 2]\n",
-             {"schema": 1, "kind": "http", "request": "wrong type"}, entry(id="f3"), b'{"schema": 1, "kind": "ht']
+    lines = [
+        entry(),
+        b"garbage that is not json\n",
+        b"\xff\xfe not utf-8\n",
+        b"[1, 2]\n",
+        {"schema": 1, "kind": "http", "request": "wrong type"},
+        entry(id="f3"),
+        b'{"schema": 1, "kind": "ht',
+    ]
     code, report, err = analyze(tmp_path, lines, capsys)
     assert code == 0
     assert "- Totals: 2 exchanges" in report
@@ -101,15 +149,29 @@ def test_damaged_lines_are_skipped_with_warnings(tmp_path, capsys):
 
 
 def test_websocket_exchange_renders_like_http(tmp_path, capsys):
-    frames = [{"from": "client", "t": 1.0, "type": "text", "body_format": "json",
-               "body": {"type": "response.create", "model": "gpt-x", "previous_response_id": "resp_1", "input": []}},
-              {"from": "server", "t": 1.01, "type": "text", "body_format": "json",
-               "body": {"type": "response.completed", "response": {"id": "resp_2", "usage": {
-                   "input_tokens": 3, "output_tokens": 1, "total_tokens": 4}}}}]
+    frames = [
+        {
+            "from": "client",
+            "t": 1.0,
+            "type": "text",
+            "body_format": "json",
+            "body": {"type": "response.create", "model": "gpt-x", "previous_response_id": "resp_1", "input": []},
+        },
+        {
+            "from": "server",
+            "t": 1.01,
+            "type": "text",
+            "body_format": "json",
+            "body": {
+                "type": "response.completed",
+                "response": {"id": "resp_2", "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4}},
+            },
+        },
+    ]
     socket = entry(kind="websocket", messages=frames, timing={"start": 1.0, "first_byte": 1.01, "end": 1.01})
     socket["request"] = {"method": "GET", "url": "http://x/v1/responses", "path": "/v1/responses", "headers": []}
     socket["response"] = {"status": 101, "headers": []}
-    code, report, _ = analyze(tmp_path, [entry(), socket], capsys)
+    _code, report, _ = analyze(tmp_path, [entry(), socket], capsys)
     assert "### #2 WebSocket GET `/v1/responses` (model)" in report
     assert "Continues response `resp_1` from exchange #1" in report
     assert "2 WebSocket messages (1 from the client)" in report
@@ -152,8 +214,13 @@ def test_report_masks_tokens_and_url_secrets_unless_asked_not_to(tmp_path, capsy
     assert code == 0 and "plainurlsecret" not in report and "sk-ant-api03-" + "ABCDEFGHIJKL" not in report
     assert "api_key=[REDACTED sha256:" in report
     traffic = tmp_path / "traffic.jsonl"
-    assert run_main(analyze_main, ["--input", str(traffic), "--output", str(tmp_path / "raw.md"), "--no-redact",
-                                   "--target", "codex"]) == 0
+    assert (
+        run_main(
+            analyze_main,
+            ["--input", str(traffic), "--output", str(tmp_path / "raw.md"), "--no-redact", "--target", "codex"],
+        )
+        == 0
+    )
     assert "sk-ant-api03-" + "ABCDEFGHIJKL" in (tmp_path / "raw.md").read_text()
 
 
@@ -197,12 +264,29 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
 
 def test_a_websocket_turn_ended_by_the_next_client_message_counts_as_incomplete(tmp_path, capsys):
     """Older captures marked such a turn complete; no terminal event ever came, so it is not."""
-    frames = [{"from": "client", "t": 1.0, "type": "text", "body_format": "json",
-               "body": {"type": "response.create", "model": "gpt-x", "input": []}},
-              {"from": "server", "t": 1.01, "type": "text", "body_format": "json",
-               "body": {"type": "response.created", "response": {"id": "resp_2"}}}]
-    socket = entry(kind="websocket", messages=frames, complete=True, ended_by="next-client-message",
-                   timing={"start": 1.0, "first_byte": 1.01, "end": 1.01})
+    frames = [
+        {
+            "from": "client",
+            "t": 1.0,
+            "type": "text",
+            "body_format": "json",
+            "body": {"type": "response.create", "model": "gpt-x", "input": []},
+        },
+        {
+            "from": "server",
+            "t": 1.01,
+            "type": "text",
+            "body_format": "json",
+            "body": {"type": "response.created", "response": {"id": "resp_2"}},
+        },
+    ]
+    socket = entry(
+        kind="websocket",
+        messages=frames,
+        complete=True,
+        ended_by="next-client-message",
+        timing={"start": 1.0, "first_byte": 1.01, "end": 1.01},
+    )
     socket["request"] = {"method": "GET", "url": "http://x/v1/responses", "path": "/v1/responses", "headers": []}
     socket["response"] = {"status": 101, "headers": []}
     code, report, _ = analyze(tmp_path, [entry(), socket], capsys)
@@ -215,18 +299,25 @@ def test_a_key_streamed_in_pieces_is_masked_where_the_report_joins_them(tmp_path
 
     key = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUv1234"
     deltas = ["Your key is sk-proj-Ab", "CdEfGhIj", "KlMnOpQrStUv1234"]
-    stream = 'event: response.created\ndata: {"type":"response.created","response":{"id":"r"}}\n\n' + "".join(
-        'event: response.output_text.delta\ndata: '
-        + json.dumps({"type": "response.output_text.delta", "item_id": "m", "delta": delta}) + "\n\n"
-        for delta in deltas) + 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
+    stream = (
+        'event: response.created\ndata: {"type":"response.created","response":{"id":"r"}}\n\n'
+        + "".join(
+            "event: response.output_text.delta\ndata: "
+            + json.dumps({"type": "response.output_text.delta", "item_id": "m", "delta": delta})
+            + "\n\n"
+            for delta in deltas
+        )
+        + 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
+    )
     line = entry()
     line["response"]["body"] = stream
     run = tmp_path / "20261122-120000-split"
     run.mkdir()
     (run / "traffic.jsonl").write_text(json.dumps(line) + "\n")
     # The manifest says the capture was masked with the rules in force: the report masks all the same.
-    (run / "manifest.json").write_text(json.dumps({"target": "codex", "status": "complete",
-                                                   "redaction": RULES_VERSION}))
+    (run / "manifest.json").write_text(
+        json.dumps({"target": "codex", "status": "complete", "redaction": RULES_VERSION})
+    )
     assert run_main(analyze_main, ["--run", str(run)]) == 0
     report = (run / "report.md").read_text()
     assert key not in report and f"Your key is {fingerprint(key)}" in report

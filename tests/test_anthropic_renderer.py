@@ -2,17 +2,22 @@
 
 import json
 
-from probe.mock import messages_api
 from conftest import Rendering
+
 from probe.analyze import without_carried
+from probe.mock import messages_api
 from probe.renderers import anthropic_messages as renderer
 from probe.sse import Event
 
 PNG_DATA = "iVBORw0KGgo" * 500
 TOOLS = [
     {"name": "Bash", "description": "Executes a bash command.\nMore text.", "input_schema": {"type": "object"}},
-    {"name": "Read", "description": "Reads a file.", "input_schema": {"type": "object"},
-     "cache_control": {"type": "ephemeral"}},
+    {
+        "name": "Read",
+        "description": "Reads a file.",
+        "input_schema": {"type": "object"},
+        "cache_control": {"type": "ephemeral"},
+    },
     {"type": "web_search_20250305", "name": "web_search", "max_uses": 3},
 ]
 FIRST = {
@@ -20,30 +25,56 @@ FIRST = {
     "max_tokens": 32000,
     "thinking": {"type": "enabled", "budget_tokens": 4000},
     "stream": True,
-    "system": [{"type": "text", "text": "x-billing: 1"},
-               {"type": "text", "text": "You are Claude Code.\nBe brief.", "cache_control": {"type": "ephemeral"}}],
+    "system": [
+        {"type": "text", "text": "x-billing: 1"},
+        {"type": "text", "text": "You are Claude Code.\nBe brief.", "cache_control": {"type": "ephemeral"}},
+    ],
     "tools": TOOLS,
     "messages": [
-        {"role": "user", "content": [
-            {"type": "text", "text": "<system-reminder>\nstay safe\n</system-reminder>"},
-            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_DATA}},
-            {"type": "text", "text": "what is in this picture?", "cache_control": {"type": "ephemeral"}}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "<system-reminder>\nstay safe\n</system-reminder>"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_DATA}},
+                {"type": "text", "text": "what is in this picture?", "cache_control": {"type": "ephemeral"}},
+            ],
+        },
     ],
 }
-ANSWER = {"role": "assistant", "content": [
-    {"type": "thinking", "thinking": "Look at the file first.", "signature": "c2lnbmF0dXJl"},
-    {"type": "tool_use", "id": "toolu_01", "name": "Bash", "input": {"command": "ls -la"}}]}
-SECOND = dict(FIRST, messages=[
-    # Claude Code moves the cache marker to the newest message, and sends unmarked text as a string.
-    {"role": "user", "content": [
-        {"type": "text", "text": "<system-reminder>\nstay safe\n</system-reminder>"},
-        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_DATA}},
-        {"type": "text", "text": "what is in this picture?"}]},
-    ANSWER,
-    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "is_error": True,
-                                  "content": [{"type": "text", "text": "ls: permission denied"}],
-                                  "cache_control": {"type": "ephemeral"}}]},
-])
+ANSWER = {
+    "role": "assistant",
+    "content": [
+        {"type": "thinking", "thinking": "Look at the file first.", "signature": "c2lnbmF0dXJl"},
+        {"type": "tool_use", "id": "toolu_01", "name": "Bash", "input": {"command": "ls -la"}},
+    ],
+}
+SECOND = dict(
+    FIRST,
+    messages=[
+        # Claude Code moves the cache marker to the newest message, and sends unmarked text as a string.
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "<system-reminder>\nstay safe\n</system-reminder>"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PNG_DATA}},
+                {"type": "text", "text": "what is in this picture?"},
+            ],
+        },
+        ANSWER,
+        {
+            "role": "user",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_01",
+                    "is_error": True,
+                    "content": [{"type": "text", "text": "ls: permission denied"}],
+                    "cache_control": {"type": "ephemeral"},
+                }
+            ],
+        },
+    ],
+)
 
 
 def sse(*events: dict) -> list[Event]:
@@ -53,21 +84,41 @@ def sse(*events: dict) -> list[Event]:
 def answer_events(usage_end: dict) -> list[Event]:
     """A stream that cuts tool input mid-string, as the real API does."""
     return sse(
-        {"type": "message_start", "message": {"id": "msg_01", "type": "message", "role": "assistant",
-                                              "model": "claude-opus-5-5", "content": [], "stop_reason": None,
-                                              "usage": {"input_tokens": 12, "cache_creation_input_tokens": 900,
-                                                        "cache_read_input_tokens": 0, "output_tokens": 1}}},
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_01",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-opus-5-5",
+                "content": [],
+                "stop_reason": None,
+                "usage": {
+                    "input_tokens": 12,
+                    "cache_creation_input_tokens": 900,
+                    "cache_read_input_tokens": 0,
+                    "output_tokens": 1,
+                },
+            },
+        },
         {"type": "ping"},
         {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Look at "}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "the file first."}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"}},
         {"type": "content_block_stop", "index": 0},
-        {"type": "content_block_start", "index": 1,
-         "content_block": {"type": "tool_use", "id": "toolu_01", "name": "Bash", "input": {}}},
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {"type": "tool_use", "id": "toolu_01", "name": "Bash", "input": {}},
+        },
         {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": ""}},
         {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"comm'}},
-        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": 'and": "ls -la"}'}},
+        {
+            "type": "content_block_delta",
+            "index": 1,
+            "delta": {"type": "input_json_delta", "partial_json": 'and": "ls -la"}'},
+        },
         {"type": "content_block_stop", "index": 1},
         {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None}, "usage": usage_end},
         {"type": "message_stop"},
@@ -111,7 +162,9 @@ def test_follow_up_refers_back_and_shows_only_the_new_messages():
     # The moved cache marker does not make the first message new, and the answer of #1 is carried too.
     assert "**Messages**: + 1 new message; 2 carried over from #1" in shown
     assert "| 3 | message | user | tool_result | output of Bash (an error): ls: permission denied |" in shown
-    assert '**tool_result**: of Bash (call_id `toolu_01`); is_error `true`; cache_control `{"type": "ephemeral"}`' in shown
+    assert (
+        '**tool_result**: of Bash (call_id `toolu_01`); is_error `true`; cache_control `{"type": "ephemeral"}`' in shown
+    )
     assert "what is in this picture?" not in shown
     # The key-path tables count the carried messages once: only the new one is left in the body they count.
     assert without_carried(SECOND, rendering.turns["#2"], renderer)["messages"] == SECOND["messages"][2:]
@@ -129,8 +182,9 @@ def test_changed_system_prompt_is_shown_as_a_diff():
 
 
 def test_stream_assembles_thinking_text_and_tool_input():
-    shown_rendered = Rendering(renderer).response(answer_events({"output_tokens": 30, "cache_read_input_tokens": 0}),
-                                              None, "#1")
+    shown_rendered = Rendering(renderer).response(
+        answer_events({"output_tokens": 30, "cache_read_input_tokens": 0}), None, "#1"
+    )
     shown = text(shown_rendered)
     assert "**Events (14)**: message_start ×1, ping ×1, content_block_start ×2, content_block_delta ×6" in shown
     assert "**Thinking** (signature: 12 chars)" in shown and "Look at the file first." in shown
@@ -181,7 +235,9 @@ def test_json_message_count_tokens_and_error_bodies():
     assert text(counted).startswith("**Token count** (count_tokens): 12,345 input tokens")
     assert counted.tokens == {}  # counting is not spending
     error = {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}
-    assert "**Error**: `invalid_request_error`: max_tokens: too large" in text(Rendering(renderer).response(None, error, "#3"))
+    assert "**Error**: `invalid_request_error`: max_tokens: too large" in text(
+        Rendering(renderer).response(None, error, "#3")
+    )
 
 
 def test_epilogue_rebuilds_the_last_conversation_with_its_answer():
@@ -200,5 +256,8 @@ def test_mock_streams_are_rendered_without_unknown_kinds():
     rendered = Rendering(renderer).response(events, None, "#1")
     shown = text(rendered)
     assert rendered.unrecognised == set()
-    assert "**Tool call** `Bash`" in shown and json.dumps(messages_api.HARMLESS_CALLS[0][1], indent=2).splitlines()[1] in shown
+    assert (
+        "**Tool call** `Bash`" in shown
+        and json.dumps(messages_api.HARMLESS_CALLS[0][1], indent=2).splitlines()[1] in shown
+    )
     assert rendered.tokens["cache_creation"] > 0 and rendered.tokens["cache_read"] == 0

@@ -9,8 +9,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT
+
 from probe import traffic
 
 VALID_TARGET = """name: x
@@ -20,15 +20,32 @@ proxies: [{{name: model, listen: 0, upstream: "https://x/"}}]
 agent: {{command: ["true"]}}
 """
 GOOD_TARGET = VALID_TARGET.format(renderer="probe.renderers.generic")
-EXCHANGE = {"schema": 1, "kind": "http", "proxy": "model", "complete": True,
-            "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/responses", "headers": [],
-                        "body": {"model": "m"}, "body_format": "json"},
-            "response": {"status": 200, "headers": [], "body": {"ok": True}, "body_format": "json"}}
+EXCHANGE = {
+    "schema": 1,
+    "kind": "http",
+    "proxy": "model",
+    "complete": True,
+    "request": {
+        "method": "POST",
+        "url": "https://x/v1/responses",
+        "path": "/v1/responses",
+        "headers": [],
+        "body": {"model": "m"},
+        "body_format": "json",
+    },
+    "response": {"status": 200, "headers": [], "body": {"ok": True}, "body_format": "json"},
+}
 
 
 def probe_cli(*argv: str, cwd=PROJECT_ROOT, env: dict | None = None, timeout: float = 60):
-    return subprocess.run([sys.executable, "-m", *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def one_error_line(result) -> str:
@@ -59,21 +76,34 @@ def renderers(tmp_path):
     return folder
 
 
-@pytest.mark.parametrize("renderer, message", [
-    ("nosuchmodule", 'renderer "nosuchmodule": no module named "nosuchmodule"'),
-    ("raising", 'renderer "raising": cannot import it: RuntimeError: boom at import'),
-    ("broken_syntax", 'renderer "broken_syntax": cannot import it: SyntaxError: '),
-    ("exiting", 'renderer "exiting": cannot import it: it called exit(3)'),
-    ("needs_missing", "cannot import it: ModuleNotFoundError: No module named 'no_such_dependency_anywhere'"),
-    ("not_renderer", 'renderer "not_renderer": is not a renderer (missing read_request, read_response, render_request, render_response)'),
-    ("not_renderer:nothing", 'module "not_renderer" has no attribute "nothing"'),
-])
+@pytest.mark.parametrize(
+    "renderer, message",
+    [
+        ("nosuchmodule", 'renderer "nosuchmodule": no module named "nosuchmodule"'),
+        ("raising", 'renderer "raising": cannot import it: RuntimeError: boom at import'),
+        ("broken_syntax", 'renderer "broken_syntax": cannot import it: SyntaxError: '),
+        ("exiting", 'renderer "exiting": cannot import it: it called exit(3)'),
+        ("needs_missing", "cannot import it: ModuleNotFoundError: No module named 'no_such_dependency_anywhere'"),
+        (
+            "not_renderer",
+            'renderer "not_renderer": is not a renderer '
+            "(missing read_request, read_response, render_request, render_response)",
+        ),
+        ("not_renderer:nothing", 'module "not_renderer" has no attribute "nothing"'),
+    ],
+)
 def test_a_renderer_that_fails_to_import_is_one_line(tmp_path, renderers, renderer, message):
     target = tmp_path / "x.yaml"
     target.write_text(VALID_TARGET.format(renderer=renderer))
     capture = a_capture(tmp_path / "run")
-    result = probe_cli("probe.analyze", "--input", str(capture), "--target", str(target),
-                       env={"PYTHONPATH": f"{renderers}{os.pathsep}{PROJECT_ROOT}"})
+    result = probe_cli(
+        "probe.analyze",
+        "--input",
+        str(capture),
+        "--target",
+        str(target),
+        env={"PYTHONPATH": f"{renderers}{os.pathsep}{PROJECT_ROOT}"},
+    )
     assert message in one_error_line(result)
 
 
@@ -82,43 +112,41 @@ def test_a_renderer_reference_that_is_not_a_module_path_is_refused_when_the_targ
     target = tmp_path / "x.yaml"
     target.write_text(VALID_TARGET.format(renderer=json.dumps(renderer)))
     result = probe_cli("probe.analyze", "--input", str(a_capture(tmp_path / "run")), "--target", str(target))
-    assert one_error_line(result).endswith('renderer: expected a module path, "package.module" or '
-                                           '"package.module:attribute"')
+    assert one_error_line(result).endswith(
+        'renderer: expected a module path, "package.module" or "package.module:attribute"'
+    )
 
 
-@pytest.mark.parametrize("content, message", [
-    ("name: " + "[" * 20000 + "]" * 20000, "invalid YAML: nested too deeply"),
-    ("a: &a [1, 2]\nb: *a\n" + "c: [" * 3000 + "]" * 3000, "invalid YAML"),
-    ("- just\n- a list\n", "expected a mapping"),
-    ("name: x\n1: one\n", "1: unknown key"),
-    (GOOD_TARGET.replace("listen: 0", "listen: true"),
-     "proxies[0].listen: expected an integer"),
-    (GOOD_TARGET.replace("listen: 0", "listen: 1e9"),
-     "proxies[0].listen: expected an integer"),
-    (GOOD_TARGET.replace("listen: 0", "listen: 99999999999999999999"),
-     "proxies[0].listen: expected a port number between 0 and 65535"),
-    ('name: x\n"\\e[31mred": 1\n', "\\x1b[31mred: unknown key"),  # a YAML escape for ESC: shown, not obeyed
-    (GOOD_TARGET.replace('["true"]', '["true"], env: {"A=B": "x"}'),
-     "agent.env: 'A=B': expected a variable name"),
-    (GOOD_TARGET.replace('["true"]', '["true"], env: {"": "x"}'),
-     "agent.env: '': expected a variable name"),
-    (GOOD_TARGET.replace('["true"]', '["true"], env: {"A": "x\\0y"}'),
-     "agent.env.A: cannot hold a NUL character"),
-    (GOOD_TARGET.replace('["true"]', '["tr\\0ue"]'),
-     "agent.command[0]: cannot hold a NUL character"),
-    (GOOD_TARGET + 'redact_headers: ["x-a\\0b"]\n', "redact_headers[0]: 'x-a\\x00b': expected a header name"),
-    (GOOD_TARGET + 'redact_headers: ["x-a,b"]\n', "redact_headers[0]: 'x-a,b': expected a header name"),
-    (GOOD_TARGET.replace("description: d", 'description: "a\\0"'),
-     "description: cannot hold a NUL character"),
-    (GOOD_TARGET + "stall_timeout: .inf\n",
-     "stall_timeout: expected a number of seconds"),
-    (GOOD_TARGET.replace("https://x/", "http://[::1/"),
-     "proxies[0].upstream: expected http(s)://host[:port], with no path, query or user:password"),
-    (GOOD_TARGET.replace("https://x/", "https://x:99999/"),
-     "proxies[0].upstream: its port is outside 0-65535"),
-    (GOOD_TARGET + "upstream_proxy: http://h:70000\n",
-     "upstream_proxy: its port is outside 0-65535"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("name: " + "[" * 20000 + "]" * 20000, "invalid YAML: nested too deeply"),
+        ("a: &a [1, 2]\nb: *a\n" + "c: [" * 3000 + "]" * 3000, "invalid YAML"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("name: x\n1: one\n", "1: unknown key"),
+        (GOOD_TARGET.replace("listen: 0", "listen: true"), "proxies[0].listen: expected an integer"),
+        (GOOD_TARGET.replace("listen: 0", "listen: 1e9"), "proxies[0].listen: expected an integer"),
+        (
+            GOOD_TARGET.replace("listen: 0", "listen: 99999999999999999999"),
+            "proxies[0].listen: expected a port number between 0 and 65535",
+        ),
+        ('name: x\n"\\e[31mred": 1\n', "\\x1b[31mred: unknown key"),  # a YAML escape for ESC: shown, not obeyed
+        (GOOD_TARGET.replace('["true"]', '["true"], env: {"A=B": "x"}'), "agent.env: 'A=B': expected a variable name"),
+        (GOOD_TARGET.replace('["true"]', '["true"], env: {"": "x"}'), "agent.env: '': expected a variable name"),
+        (GOOD_TARGET.replace('["true"]', '["true"], env: {"A": "x\\0y"}'), "agent.env.A: cannot hold a NUL character"),
+        (GOOD_TARGET.replace('["true"]', '["tr\\0ue"]'), "agent.command[0]: cannot hold a NUL character"),
+        (GOOD_TARGET + 'redact_headers: ["x-a\\0b"]\n', "redact_headers[0]: 'x-a\\x00b': expected a header name"),
+        (GOOD_TARGET + 'redact_headers: ["x-a,b"]\n', "redact_headers[0]: 'x-a,b': expected a header name"),
+        (GOOD_TARGET.replace("description: d", 'description: "a\\0"'), "description: cannot hold a NUL character"),
+        (GOOD_TARGET + "stall_timeout: .inf\n", "stall_timeout: expected a number of seconds"),
+        (
+            GOOD_TARGET.replace("https://x/", "http://[::1/"),
+            "proxies[0].upstream: expected http(s)://host[:port], with no path, query or user:password",
+        ),
+        (GOOD_TARGET.replace("https://x/", "https://x:99999/"), "proxies[0].upstream: its port is outside 0-65535"),
+        (GOOD_TARGET + "upstream_proxy: http://h:70000\n", "upstream_proxy: its port is outside 0-65535"),
+    ],
+)
 def test_bad_target_files_are_one_line(tmp_path, content, message):
     target = tmp_path / "x.yaml"
     target.write_text(content)
@@ -135,37 +163,48 @@ def test_a_huge_target_file_is_refused_before_it_is_parsed(tmp_path):
 def test_special_files_never_hang(tmp_path):
     fifo = tmp_path / "x.yaml"
     os.mkfifo(fifo)
-    assert one_error_line(probe_cli("probe.pipeline", "--target", str(fifo), "--prompt", "hi", timeout=30)) \
-        .endswith("x.yaml: not a regular file")
+    assert one_error_line(probe_cli("probe.pipeline", "--target", str(fifo), "--prompt", "hi", timeout=30)).endswith(
+        "x.yaml: not a regular file"
+    )
     (tmp_path / "dir.yaml").mkdir()
     assert "not a regular file" in one_error_line(
-        probe_cli("probe.pipeline", "--target", str(tmp_path / "dir.yaml"), "--prompt", "hi"))
+        probe_cli("probe.pipeline", "--target", str(tmp_path / "dir.yaml"), "--prompt", "hi")
+    )
     run = tmp_path / "20261122-120000-devices"
     run.mkdir()
     (run / "traffic.jsonl").symlink_to("/dev/zero")
     assert "no such file" in one_error_line(probe_cli("probe.analyze", "--run", str(run), timeout=30))
     (tmp_path / "t.bin").write_bytes(b"\xff\xfe\x00name")
     os.rename(tmp_path / "t.bin", tmp_path / "latin.yaml")
-    assert one_error_line(probe_cli("probe.pipeline", "--target", str(tmp_path / "latin.yaml"), "--prompt", "x")) \
-        .endswith("latin.yaml: not UTF-8 text")
+    assert one_error_line(
+        probe_cli("probe.pipeline", "--target", str(tmp_path / "latin.yaml"), "--prompt", "x")
+    ).endswith("latin.yaml: not UTF-8 text")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--port", "model=70000"], "expected NAME=PORT with PORT from 0 to 65535"),
-    (["--port", "model=-1"], "expected NAME=PORT"),
-    (["--port", "model=\u0663"], "expected NAME=PORT"),  # an Arabic-Indic digit passes str.isdigit()
-    (["--port", "nope=1"], "has no proxy 'nope'"),
-    (["--timeout", "-1"], "argument --timeout: expected a positive number of seconds"),
-    (["--timeout", "nan"], "argument --timeout: expected a positive number of seconds"),
-    (["--timeout", "inf"], "argument --timeout: expected a positive number of seconds"),
-    (["--prompt", ""], "argument --prompt: must not be empty"),
-    (["--bogus"], "unrecognized arguments: --bogus"),
-    (["--target", "../../etc/passwd"], "target name '../../etc/passwd': expected lowercase letters"),
-    (["--upstream", "ftp://x"], "--upstream ftp://x: expected http(s)://host[:port], with no path, query or "
-                                "user:password, or `mock`"),
-    (["--upstream", "https://x:70000"], "--upstream https://x:70000: its port is outside 0-65535, or `mock`"),
-    (["--upstream-proxy", "http://x:99999"], "--upstream-proxy http://x:99999: its port is outside 0-65535, or none"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--port", "model=70000"], "expected NAME=PORT with PORT from 0 to 65535"),
+        (["--port", "model=-1"], "expected NAME=PORT"),
+        (["--port", "model=\u0663"], "expected NAME=PORT"),  # an Arabic-Indic digit passes str.isdigit()
+        (["--port", "nope=1"], "has no proxy 'nope'"),
+        (["--timeout", "-1"], "argument --timeout: expected a positive number of seconds"),
+        (["--timeout", "nan"], "argument --timeout: expected a positive number of seconds"),
+        (["--timeout", "inf"], "argument --timeout: expected a positive number of seconds"),
+        (["--prompt", ""], "argument --prompt: must not be empty"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--target", "../../etc/passwd"], "target name '../../etc/passwd': expected lowercase letters"),
+        (
+            ["--upstream", "ftp://x"],
+            "--upstream ftp://x: expected http(s)://host[:port], with no path, query or user:password, or `mock`",
+        ),
+        (["--upstream", "https://x:70000"], "--upstream https://x:70000: its port is outside 0-65535, or `mock`"),
+        (
+            ["--upstream-proxy", "http://x:99999"],
+            "--upstream-proxy http://x:99999: its port is outside 0-65535, or none",
+        ),
+    ],
+)
 def test_bad_capture_options_are_one_line(argv, message):
     base = {"--target": "tests/data/itest.yaml", "--prompt": "hi"}
     for option in argv[::2]:
@@ -175,16 +214,29 @@ def test_bad_capture_options_are_one_line(argv, message):
         assert message in one_error_line(probe_cli(script, *args))
 
 
-@pytest.mark.parametrize("upstream", ["http://probeuser:Pr0beSecret@127.0.0.1:9/",
-                                      "https://h.example/v1?key=Pr0beSecret", "https://h.example/Pr0beSecret/v1",
-                                      "https://h.example/#token=Pr0beSecret"])
+@pytest.mark.parametrize(
+    "upstream",
+    [
+        "http://probeuser:Pr0beSecret@127.0.0.1:9/",
+        "https://h.example/v1?key=Pr0beSecret",
+        "https://h.example/Pr0beSecret/v1",
+        "https://h.example/#token=Pr0beSecret",
+    ],
+)
 def test_an_upstream_with_credentials_is_refused_without_echoing_them(tmp_path, upstream):
     """mitmproxy's reverse mode would drop them, and they would be in its argv, the manifest and the log."""
     data = tmp_path / "data"
     for script in ("probe.pipeline", "probe.capture", "probe.proxies"):
         options = [] if script == "probe.proxies" else ["--command", "true"]
-        result = probe_cli(script, "--target", "tests/data/itest.yaml", "--upstream", upstream, *options,
-                           env={"PROBE_DATA_DIR": str(data)})
+        result = probe_cli(
+            script,
+            "--target",
+            "tests/data/itest.yaml",
+            "--upstream",
+            upstream,
+            *options,
+            env={"PROBE_DATA_DIR": str(data)},
+        )
         line = one_error_line(result)
         assert "with no path, query or user:password" in line and "Pr0beSecret" not in result.stderr + result.stdout
     assert not data.exists()  # refused before a run folder, and its manifest, existed
@@ -192,12 +244,16 @@ def test_an_upstream_with_credentials_is_refused_without_echoing_them(tmp_path, 
 
 def test_other_scripts_refuse_bad_numbers_and_empty_names_in_one_line():
     assert "argument --port: expected a port number between 0 and 65535, got '70000'" in one_error_line(
-        probe_cli("probe.mock", "--port", "70000"))
+        probe_cli("probe.mock", "--port", "70000")
+    )
     assert "argument --event-delay-ms: expected a number, zero or more, got 'nan'" in one_error_line(
-        probe_cli("probe.mock", "--event-delay-ms", "nan"))
+        probe_cli("probe.mock", "--event-delay-ms", "nan")
+    )
     assert "argument --run: must not be empty" in one_error_line(probe_cli("probe.analyze", "--run", ""))
-    assert one_error_line(probe_cli("invoke", "bench", "--runs", "abc")) == \
-        "error: --runs 'abc': expected a whole number, 1 or more"
+    assert (
+        one_error_line(probe_cli("invoke", "bench", "--runs", "abc"))
+        == "error: --runs 'abc': expected a whole number, 1 or more"
+    )
 
 
 def sha(path: Path) -> str:
@@ -210,8 +266,14 @@ def test_the_report_never_overwrites_a_capture(tmp_path):
     (tmp_path / "link.md").symlink_to(capture)
     os.link(capture, tmp_path / "hard.md")
     before = sha(capture), sha(other)
-    for output in (capture, other, tmp_path / "link.md", tmp_path / "hard.md", tmp_path / "x" / "flows.mitm",
-                   tmp_path / "run" / "manifest.json"):
+    for output in (
+        capture,
+        other,
+        tmp_path / "link.md",
+        tmp_path / "hard.md",
+        tmp_path / "x" / "flows.mitm",
+        tmp_path / "run" / "manifest.json",
+    ):
         line = one_error_line(probe_cli("probe.analyze", "--input", str(capture), "--output", str(output)))
         assert "write the report elsewhere" in line
     assert (sha(capture), sha(other)) == before
@@ -226,12 +288,15 @@ def test_bad_run_and_input_arguments(tmp_path):
     assert "--output goes with --input" in one_error_line(probe_cli("probe.analyze", "--output", "x.md"))
 
 
-@pytest.mark.parametrize("manifest, warning", [
-    (b'{"a": ' + b"[" * 100000 + b"]" * 100000 + b"}", "manifest.json is nested too deeply; ignored"),
-    (b'{"target": "' + b"x" * 1_100_000 + b'"}', "manifest.json is over the 1,000,000-byte limit; ignored"),
-    (b"[1, 2]", "manifest.json is not a JSON object; ignored"),
-    (b"\xff\xfe", "manifest.json is not valid JSON; ignored"),
-])
+@pytest.mark.parametrize(
+    "manifest, warning",
+    [
+        (b'{"a": ' + b"[" * 100000 + b"]" * 100000 + b"}", "manifest.json is nested too deeply; ignored"),
+        (b'{"target": "' + b"x" * 1_100_000 + b'"}', "manifest.json is over the 1,000,000-byte limit; ignored"),
+        (b"[1, 2]", "manifest.json is not a JSON object; ignored"),
+        (b"\xff\xfe", "manifest.json is not valid JSON; ignored"),
+    ],
+)
 def test_a_bad_manifest_is_a_warning_and_the_report_is_written(tmp_path, manifest, warning):
     run = tmp_path / "20261122-120000-bad"
     a_capture(run)
@@ -261,8 +326,9 @@ def test_a_capture_line_over_the_limit_is_skipped_without_being_held(tmp_path, m
     report, warnings = build_report(capture, import_renderer("probe.renderers.generic"), None)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert warnings == [f"line 2: {len(json.dumps(huge)) + 1:,} bytes, over the 1,048,576-byte limit for one "
-                        "exchange, skipped"]
+    assert warnings == [
+        f"line 2: {len(json.dumps(huge)) + 1:,} bytes, over the 1,048,576-byte limit for one exchange, skipped"
+    ]
     assert "- Totals: 2 exchanges" in report and "### #2 " in report
     assert peak < 6 << 20  # the 8 MB line was never held
 

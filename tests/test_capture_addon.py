@@ -4,6 +4,7 @@ import base64
 import errno
 import json
 import os
+from pathlib import Path
 
 import pytest
 import zstandard
@@ -25,8 +26,12 @@ SSE_COMPLETED = (
 def capture(tmp_path):
     addon = Capture()
     with taddons.context(addon) as context:
-        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"),
-                          probe_flows=str(tmp_path / "flows.mitm"), probe_proxy_names="8080=model")
+        context.configure(
+            addon,
+            probe_traffic=str(tmp_path / "traffic.jsonl"),
+            probe_flows=str(tmp_path / "flows.mitm"),
+            probe_proxy_names="8080=model",
+        )
         yield addon
         addon.done()
 
@@ -93,7 +98,9 @@ def test_secret_headers_are_fingerprinted_and_identical_secrets_match(capture, t
         capture.response(flow)
     entries = lines(tmp_path)
     values = [dict(entry["request"]["headers"])["authorization"] for entry in entries]
-    assert all(value.startswith("[REDACTED sha256:") and len(value) == len("[REDACTED sha256:12345678]") for value in values)
+    assert all(
+        value.startswith("[REDACTED sha256:") and len(value) == len("[REDACTED sha256:12345678]") for value in values
+    )
     assert values[0] == values[1] != values[2]
     assert dict(entries[0]["response"]["headers"])["set-cookie"].startswith("[REDACTED sha256:")
     assert "sk-live-123" not in (tmp_path / "traffic.jsonl").read_text()
@@ -213,20 +220,21 @@ def test_unanswered_websocket_frames_are_flushed_at_shutdown(capture, tmp_path):
 
 def test_bad_proxy_names_option_is_rejected():
     addon = Capture()
-    with taddons.context(addon) as context:
-        with pytest.raises(exceptions.OptionsError, match="PORT=NAME"):
-            context.configure(addon, probe_proxy_names="model")
+    with taddons.context(addon) as context, pytest.raises(exceptions.OptionsError, match="PORT=NAME"):
+        context.configure(addon, probe_proxy_names="model")
 
 
 def test_addon_is_self_contained():
-    source = open(capture_addon.__file__).read()
+    source = Path(capture_addon.__file__).read_text()
     assert "from probe" not in source and "import probe" not in source
 
 
 def test_token_shapes_in_bodies_and_url_secrets_are_masked_at_capture(capture, tmp_path):
     flow = sse_flow([])
     flow.request.url = "http://address:22/v1/models/x:stream?alt=sse&key=AIzaSyTHISISAFAKEKEY123456789"
-    flow.request.content = json.dumps({"note": "my key is sk-proj-FAKEFAKEFAKE123 ok", "task": "task-abcdefghijk"}).encode()
+    flow.request.content = json.dumps(
+        {"note": "my key is sk-proj-FAKEFAKEFAKE123 ok", "task": "task-abcdefghijk"}
+    ).encode()
     stream(capture, flow, [SSE_COMPLETED])
     capture.response(flow)
     capture.done()
@@ -349,6 +357,7 @@ HIDDEN = {  # a secret in every place a flow can carry one, each in its own disg
 
 def secret_laden_flow():
     import gzip
+
     from mitmproxy import http as mitmhttp
 
     flow = sse_flow([])
@@ -360,20 +369,27 @@ def secret_laden_flow():
     flow.request.headers["content-encoding"] = "gzip"
     escaped_token = "".join(f"\\u{ord(character):04x}" for character in HIDDEN["escaped in a gzip body"])
     flow.request.raw_content = gzip.compress(
-        f'{{"input": "use {escaped_token}", "password": "{HIDDEN["password field"]}", "model": "m"}}'.encode())
+        f'{{"input": "use {escaped_token}", "password": "{HIDDEN["password field"]}", "model": "m"}}'.encode()
+    )
     flow.response.reason = f"OK {HIDDEN['reason phrase']}"
     flow.response.trailers = mitmhttp.Headers(x_checksum=f"by {HIDDEN['trailer']}")
-    answer = (f'data: {{"type": "delta", "delta": "key {HIDDEN["response text"]}"}}\n\n'
-              f'data: {{"type": "done", "access_token": "{HIDDEN["access_token field"]}"}}\n\n'
-              'data: {"type": "response.completed", "response": {"id": "r"}}\n\n').encode()
+    answer = (
+        f'data: {{"type": "delta", "delta": "key {HIDDEN["response text"]}"}}\n\n'
+        f'data: {{"type": "done", "access_token": "{HIDDEN["access_token field"]}"}}\n\n'
+        'data: {"type": "response.completed", "response": {"id": "r"}}\n\n'
+    ).encode()
     return flow, answer
 
 
 def test_every_place_a_secret_hides_is_masked_alike_in_both_files(capture, tmp_path):
     flow, answer = secret_laden_flow()
     entry, saved = recorded_once(capture, flow, [answer], tmp_path)
-    stored_bytes = [(tmp_path / "traffic.jsonl").read_bytes(), (tmp_path / "flows.mitm").read_bytes(),
-                    saved.request.get_content(), saved.response.get_content()]
+    stored_bytes = [
+        (tmp_path / "traffic.jsonl").read_bytes(),
+        (tmp_path / "flows.mitm").read_bytes(),
+        saved.request.get_content(),
+        saved.response.get_content(),
+    ]
     for place, secret in HIDDEN.items():
         for stored in stored_bytes:
             assert secret.encode() not in stored, f"the {place} secret was stored"
@@ -384,7 +400,9 @@ def test_every_place_a_secret_hides_is_masked_alike_in_both_files(capture, tmp_p
     assert json.loads(saved.request.get_content()) == entry["request"]["body"]
     assert entry["request"]["body"]["model"] == "m" and entry["request"]["redacted_tokens"] == 2
     assert saved.response.get_content().decode() == entry["response"]["body"]
-    assert saved.response.reason == entry["response"]["reason"] == f"OK {redaction.fingerprint(HIDDEN['reason phrase'])}"
+    assert (
+        saved.response.reason == entry["response"]["reason"] == f"OK {redaction.fingerprint(HIDDEN['reason phrase'])}"
+    )
     assert [list(pair) for pair in saved.response.trailers.items(multi=True)] == entry["response"]["trailers"]
     assert flow.request.headers["api-key"] == HIDDEN["api-key header"]  # the forwarded flow is untouched
 
@@ -478,8 +496,12 @@ def test_a_bomb_with_a_token_after_it_is_kept_masked(tmp_path):
     bomb = gzip.compress(b"\0" * (8 << 20)) + f"\n{TOKEN}\n".encode()
     addon = Capture()
     with taddons.context(addon) as context:
-        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"),
-                          probe_flows=str(tmp_path / "flows.mitm"), probe_decode_cap=1 << 20)
+        context.configure(
+            addon,
+            probe_traffic=str(tmp_path / "traffic.jsonl"),
+            probe_flows=str(tmp_path / "flows.mitm"),
+            probe_decode_cap=1 << 20,
+        )
         flow = sse_flow([])
         flow.response.headers["content-encoding"] = "gzip"
         stream(addon, flow, [bomb])

@@ -36,8 +36,11 @@ def test_two_hundred_concurrent_clients(proxied):
 
     def websocket(index):
         client = WebSocketClient(model, "/v1/responses")
-        frame = {"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user",
-                                                                      "content": f"socket {index}"}]}
+        frame = {
+            "type": "response.create",
+            "model": "m",
+            "input": [{"type": "message", "role": "user", "content": f"socket {index}"}],
+        }
         client.send(frame)
         events = client.until("response.completed")
         client.close()
@@ -57,8 +60,10 @@ def test_two_hundred_concurrent_clients(proxied):
     assert served["http_exchanges"] + served["websocket_exchanges"] == CLIENTS
     assert len(entries) == CLIENTS
     backend_clients = sum(1 for index in range(CLIENTS) if kinds[index % 3] is plain_json)
-    assert Counter(entry["proxy"] for entry in entries) == {"model": CLIENTS - backend_clients,
-                                                             "backend": backend_clients}
+    assert Counter(entry["proxy"] for entry in entries) == {
+        "model": CLIENTS - backend_clients,
+        "backend": backend_clients,
+    }
     captured_sent: Counter = Counter()
     captured_received: Counter = Counter()
     for entry in entries:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT, read_traffic
+
 from probe.secrets import fingerprint
 from probe.sse import parse
 
@@ -21,9 +21,29 @@ def run_pipeline(data_dir: Path, claude_program: str, *options: str) -> tuple[su
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(claude_program).parent}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "pipeline", "--target", "claude-code", "--upstream", "mock",
-         "--prompt", PROMPT, "--port", "api=0", "--timeout", "120", *options],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "pipeline",
+            "--target",
+            "claude-code",
+            "--upstream",
+            "mock",
+            "--prompt",
+            PROMPT,
+            "--port",
+            "api=0",
+            "--timeout",
+            "120",
+            *options,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     [run] = (data_dir / "claude-code").iterdir()
     return result, run
 
@@ -46,8 +66,16 @@ def test_pipeline_completes_with_the_mock_answer(claude_run):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
     assert manifest["agent"]["version"] == "2.1.330 (Claude Code)"
-    assert manifest["agent"]["argv"][1:] == ["-p", PROMPT, "--output-format", "text", "--max-turns", "8",
-                                             "--permission-mode", "dontAsk"]
+    assert manifest["agent"]["argv"][1:] == [
+        "-p",
+        PROMPT,
+        "--output-format",
+        "text",
+        "--max-turns",
+        "8",
+        "--permission-mode",
+        "dontAsk",
+    ]
     assert manifest["agent"]["env"] == {
         "ANTHROPIC_BASE_URL": manifest["proxies"][0]["url"],
         "CLAUDE_CONFIG_DIR": str((run / "claude-config").resolve()),
@@ -61,7 +89,8 @@ def test_full_request_is_captured_with_system_prompt_tools_and_the_prompt(claude
     _, _, entries = claude_run
     # With nonessential traffic off, Claude Code sends only its two model turns: no /api/hello.
     assert [(entry["request"]["method"], entry["request"]["path"]) for entry in entries] == [
-        ("POST", "/v1/messages?beta=true")] * 2
+        ("POST", "/v1/messages?beta=true")
+    ] * 2
     first = entries[0]["request"]
     assert 40_000 < first["body_size"] < 80_000  # about 48 KB: system prompt, tools, environment
     body = first["body"]
@@ -83,15 +112,20 @@ def test_full_request_is_captured_with_system_prompt_tools_and_the_prompt(claude
 def test_tool_use_is_run_by_claude_code_and_its_result_sent_back(claude_run):
     _, _, entries = claude_run
     first_events = stream_events(entries[0])
-    [tool_use] = [event["content_block"] for event in first_events
-                  if event["type"] == "content_block_start" and event["content_block"]["type"] == "tool_use"]
+    [tool_use] = [
+        event["content_block"]
+        for event in first_events
+        if event["type"] == "content_block_start" and event["content_block"]["type"] == "tool_use"
+    ]
     assert tool_use["name"] == "Bash"
     follow_up = entries[1]["request"]["body"]
     assistant, result = follow_up["messages"][-2:]
     assert assistant["role"] == "assistant"
     assert [block["type"] for block in assistant["content"]] == ["thinking", "text", "tool_use"]
-    assert assistant["content"][2]["input"] == {"command": "echo agent-probe tool call",
-                                                "description": "Print a marker line"}
+    assert assistant["content"][2]["input"] == {
+        "command": "echo agent-probe tool call",
+        "description": "Print a marker line",
+    }
     [block] = result["content"]
     assert block["type"] == "tool_result" and block["tool_use_id"] == tool_use["id"]
     assert block["content"] == "agent-probe tool call" and block.get("is_error") is False  # echo really ran
@@ -104,8 +138,12 @@ def test_report_shows_system_prompt_tools_tool_pair_and_usage(claude_run):
     for entry in entries:
         [delta] = [event for event in stream_events(entry) if event["type"] == "message_delta"]
         usage = delta["usage"]
-        for kind, field in (("input", "input_tokens"), ("cache_creation", "cache_creation_input_tokens"),
-                            ("cache_read", "cache_read_input_tokens"), ("output", "output_tokens")):
+        for kind, field in (
+            ("input", "input_tokens"),
+            ("cache_creation", "cache_creation_input_tokens"),
+            ("cache_read", "cache_read_input_tokens"),
+            ("output", "output_tokens"),
+        ):
             totals[kind] += usage[field]
     assert totals["cache_creation"] > 0 and totals["cache_read"] > 0
     assert ("- Tokens: " + ", ".join(f"{kind} {count:,}" for kind, count in totals.items())) in report

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT, read_traffic
 
 pytestmark = pytest.mark.e2e
@@ -18,10 +17,34 @@ def run_pipeline(data_dir: Path, codex_program: str, transport: str) -> tuple[su
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(codex_program).parent}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "pipeline", "--target", "codex", "--upstream", "mock",
-         "--mock-transport", transport, "--prompt", PROMPT, "--label", transport,
-         "--port", "model=0", "--port", "backend=0", "--timeout", "120"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "pipeline",
+            "--target",
+            "codex",
+            "--upstream",
+            "mock",
+            "--mock-transport",
+            transport,
+            "--prompt",
+            PROMPT,
+            "--label",
+            transport,
+            "--port",
+            "model=0",
+            "--port",
+            "backend=0",
+            "--timeout",
+            "120",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     [run] = (data_dir / "codex").iterdir()
     return result, run
 
@@ -46,7 +69,7 @@ def model_requests(entries: list[dict]) -> list[dict]:
 
 
 def test_pipeline_completes_and_prints_where_things_are(codex_run):
-    transport, result, run = codex_run
+    _transport, result, run = codex_run
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"run folder: {run.relative_to(run.parents[2])}" in result.stdout or "run folder:" in result.stdout
     assert "report: " in result.stdout and str(run.name) in result.stdout

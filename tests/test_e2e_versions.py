@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -19,9 +18,30 @@ def pipeline(data_dir: Path, target: str, version: str, label: str, *options: st
     """A run of the named version (installed beside the pinned one if missing), never whatever is on PATH."""
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     result = subprocess.run(
-        [sys.executable, "-m", "probe.pipeline", "--target", target, "--upstream", "mock", "--prompt", PROMPT,
-         "--label", label, "--timeout", "120", "--agent-version", version, *options],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            "-m",
+            "probe.pipeline",
+            "--target",
+            target,
+            "--upstream",
+            "mock",
+            "--prompt",
+            PROMPT,
+            "--label",
+            label,
+            "--timeout",
+            "120",
+            "--agent-version",
+            version,
+            *options,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     [run] = (data_dir / target).glob(f"*-{label}")
     return run
@@ -29,8 +49,13 @@ def pipeline(data_dir: Path, target: str, version: str, label: str, *options: st
 
 def diff(a: Path, b: Path) -> tuple[str, str]:
     """The diff, and its body: what follows the lines naming the two runs (whose paths hold temp folders)."""
-    result = subprocess.run([sys.executable, "-m", "probe.diff", "--run", str(a), "--run", str(b)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.diff", "--run", str(a), "--run", str(b)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and result.stderr == "", result.stderr
     header, body = result.stdout.split("\n## ", 1)
     assert f"- A: `{a}`" in header and f"- B: `{b}`" in header

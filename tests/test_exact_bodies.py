@@ -6,7 +6,6 @@ import socket
 import threading
 
 import pytest
-
 from conftest import read_traffic
 
 MB = 1024 * 1024
@@ -38,18 +37,22 @@ class BinaryUpstream:
             while b"\r\n\r\n" not in head:
                 head += connection.recv(65536)
             head, _, rest = head.partition(b"\r\n\r\n")
-            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+            length = int(
+                next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+            )
             digest, received = hashlib.sha256(rest), len(rest)
             while received < length:
                 data = connection.recv(min(4 * MB, length - received))
                 digest.update(data)
                 received += len(data)
             self.request_sha = digest.hexdigest()
-            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n\r\n"
-                               % self.content_type.encode())
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ntransfer-encoding: chunked\r\n\r\n"
+                % self.content_type.encode()
+            )
             view = memoryview(self.response)
             for offset in range(0, len(view), 65536):
-                piece = view[offset:offset + 65536]
+                piece = view[offset : offset + 65536]
                 connection.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
             connection.sendall(b"0\r\n\r\n")
 
@@ -58,8 +61,10 @@ def exchange(base_url: str, body: bytes) -> tuple[str, int]:
     """Send `body`, read the chunked answer; return its sha256 and size."""
     host, port = base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=120) as client:
-        client.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\ncontent-type: application/octet-stream\r\n"
-                       b"content-length: %d\r\n\r\n" % len(body))
+        client.sendall(
+            b"POST /upload HTTP/1.1\r\nHost: x\r\ncontent-type: application/octet-stream\r\n"
+            b"content-length: %d\r\n\r\n" % len(body)
+        )
         client.sendall(body)
         buffer = b""
         while b"\r\n\r\n" not in buffer:
@@ -77,13 +82,16 @@ def exchange(base_url: str, body: bytes) -> tuple[str, int]:
                 buffer += client.recv(4 * MB)
             digest.update(buffer[:length])
             size += length
-            buffer = buffer[length + 2:]
+            buffer = buffer[length + 2 :]
 
 
-@pytest.mark.parametrize("request_size, response_size, content_type", [
-    (50 * MB, 200 * MB, "application/octet-stream"),
-    (1000, 5000, "text/plain; charset=latin-1"),
-])
+@pytest.mark.parametrize(
+    "request_size, response_size, content_type",
+    [
+        (50 * MB, 200 * MB, "application/octet-stream"),
+        (1000, 5000, "text/plain; charset=latin-1"),
+    ],
+)
 def test_bodies_are_captured_byte_exact(proxied, request_size, response_size, content_type):
     request_body, response_body = pattern(request_size, b"request"), pattern(response_size, b"response")
     upstream = BinaryUpstream(response_body, content_type)

@@ -6,8 +6,8 @@ import threading
 import time
 
 import pytest
-
 from conftest import read_traffic
+
 from probe.proxies import start_proxies
 from probe.targets import parse_target
 

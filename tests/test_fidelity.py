@@ -17,12 +17,28 @@ def report_of(tmp_path: Path, renderer, *exchanges: tuple[dict, list | dict]) ->
     for request, answer in exchanges:
         streamed = isinstance(answer, list)
         body = "".join(f"data: {json.dumps(event)}\n\n" for event in answer) if streamed else answer
-        lines.append({"schema": 1, "kind": "http", "proxy": "model", "complete": True,
-                      "request": {"method": "POST", "url": "https://x/v1/x", "path": "/v1/x", "headers": [],
-                                  "body": request, "body_format": "json"},
-                      "response": {"status": 200, "headers": [["content-type", "text/event-stream" if streamed
-                                                               else "application/json"]],
-                                   "body": body, "body_format": "text" if streamed else "json"}})
+        lines.append(
+            {
+                "schema": 1,
+                "kind": "http",
+                "proxy": "model",
+                "complete": True,
+                "request": {
+                    "method": "POST",
+                    "url": "https://x/v1/x",
+                    "path": "/v1/x",
+                    "headers": [],
+                    "body": request,
+                    "body_format": "json",
+                },
+                "response": {
+                    "status": 200,
+                    "headers": [["content-type", "text/event-stream" if streamed else "application/json"]],
+                    "body": body,
+                    "body_format": "text" if streamed else "json",
+                },
+            }
+        )
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))
     report, warnings = build_report(traffic, renderer, None)
@@ -48,11 +64,30 @@ def test_codex_sample_shows_item_ids_metadata_part_kinds_and_one_tool_table():
 
 
 def test_unknown_content_parts_are_shown_raw_and_listed(tmp_path):
-    request = {"model": "m", "input": [{"type": "message", "role": "user", "content": [
-        {"type": "input_text", "text": "hi"}, {"type": "input_audio", "input_audio": {"format": "wav", "data": "UklG"}}]}]}
-    answer = [{"type": "response.output_item.done", "item": {"type": "message", "role": "assistant", "content": [
-        {"type": "refusal", "refusal": "I will not."}]}},
-              {"type": "response.completed", "response": {"id": "r", "status": "completed"}}]
+    request = {
+        "model": "m",
+        "input": [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "hi"},
+                    {"type": "input_audio", "input_audio": {"format": "wav", "data": "UklG"}},
+                ],
+            }
+        ],
+    }
+    answer = [
+        {
+            "type": "response.output_item.done",
+            "item": {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "refusal", "refusal": "I will not."}],
+            },
+        },
+        {"type": "response.completed", "response": {"id": "r", "status": "completed"}},
+    ]
     report = report_of(tmp_path, OPENAI, (request, answer))
     assert "content part input_audio" in report and "content part refusal" in report  # in "Unrecognised"
     assert '"format": "wav"' in report and '"refusal": "I will not."' in report
@@ -68,14 +103,31 @@ def test_an_unknown_event_type_is_shown_once_with_its_payload(tmp_path):
 
 
 def test_claude_code_is_error_false_types_as_sent_and_a_search_result_block(tmp_path):
-    request = {"model": "claude", "max_tokens": 10,
-               "tools": [{"name": "Bash", "description": "Run it.", "input_schema": {}},
-                         {"type": "web_search_20250305", "name": "web_search"}],
-               "messages": [{"role": "user", "content": [
-                   {"type": "tool_result", "tool_use_id": "tu_1", "content": "done", "is_error": False},
-                   {"type": "search_result", "source": "https://example.com", "title": "Found", "content": []}]}]}
-    answer = {"type": "message", "id": "msg_1", "role": "assistant", "stop_reason": "end_turn",
-              "content": [{"type": "text", "text": "ok"}], "usage": {"input_tokens": 1, "output_tokens": 1}}
+    request = {
+        "model": "claude",
+        "max_tokens": 10,
+        "tools": [
+            {"name": "Bash", "description": "Run it.", "input_schema": {}},
+            {"type": "web_search_20250305", "name": "web_search"},
+        ],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "tu_1", "content": "done", "is_error": False},
+                    {"type": "search_result", "source": "https://example.com", "title": "Found", "content": []},
+                ],
+            }
+        ],
+    }
+    answer = {
+        "type": "message",
+        "id": "msg_1",
+        "role": "assistant",
+        "stop_reason": "end_turn",
+        "content": [{"type": "text", "text": "ok"}],
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
     report = report_of(tmp_path, ANTHROPIC, (request, answer))
     assert "(call_id `tu_1`); is_error `false`" in report
     assert "| Bash |  | Run it. |  |" in report and "| web_search | web_search_20250305 |" in report

@@ -8,42 +8,116 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from probe.analyze import build_report
+from probe.conversation import Turn
 from probe.importer import import_renderer
 from probe.renderers import anthropic_messages
-from probe.conversation import Turn
 from probe.sse import Event
 from probe.turns import TurnBuilder, turn_line
 
-RENDERERS = [import_renderer("probe.renderers.openai_responses"), import_renderer("probe.renderers.generic"),
-             anthropic_messages]
-EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                           HealthCheck.data_too_large])
+RENDERERS = [
+    import_renderer("probe.renderers.openai_responses"),
+    import_renderer("probe.renderers.generic"),
+    anthropic_messages,
+]
+EXAMPLES = settings(
+    max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40)
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=25)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=25,
+)
 # Shapes the OpenAI renderer looks into, with wrong types mixed in.
-item_types = st.sampled_from(["message", "function_call", "function_call_output", "reasoning", "additional_tools",
-                              "custom_tool_call", "brand_new", 7, None])
-items = st.fixed_dictionaries({"type": item_types}, optional={
-    "role": scalars, "content": json_values, "summary": json_values, "tools": json_values, "name": scalars,
-    "namespace": scalars, "arguments": scalars | json_values, "call_id": scalars, "output": json_values})
-request_bodies = st.fixed_dictionaries({}, optional={
-    "model": scalars, "input": st.lists(items, max_size=5) | json_values, "instructions": scalars,
-    "previous_response_id": scalars, "tools": json_values, "type": scalars})
-event_types = st.sampled_from(["response.created", "response.output_text.delta", "response.output_item.added",
-                               "response.output_item.done", "response.function_call_arguments.delta",
-                               "response.function_call_arguments.done", "response.output_text.done",
-                               "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done",
-                               "response.custom_tool_call_input.done", "response.completed", "response.failed",
-                               "response.incomplete", "error", "surprise", 3])
-events = st.fixed_dictionaries({"type": event_types}, optional={
-    "delta": scalars, "item_id": scalars, "item": items | json_values, "text": scalars, "name": scalars,
-    "call_id": scalars, "arguments": scalars | json_values, "input": scalars, "output_index": json_values,
-    "content_index": json_values, "summary_index": json_values,
-    "response": json_values | st.fixed_dictionaries({}, optional={
-        "id": scalars, "status": scalars, "usage": json_values, "output": st.lists(items, max_size=3) | json_values,
-        "incomplete_details": json_values, "error": json_values})})
+item_types = st.sampled_from(
+    [
+        "message",
+        "function_call",
+        "function_call_output",
+        "reasoning",
+        "additional_tools",
+        "custom_tool_call",
+        "brand_new",
+        7,
+        None,
+    ]
+)
+items = st.fixed_dictionaries(
+    {"type": item_types},
+    optional={
+        "role": scalars,
+        "content": json_values,
+        "summary": json_values,
+        "tools": json_values,
+        "name": scalars,
+        "namespace": scalars,
+        "arguments": scalars | json_values,
+        "call_id": scalars,
+        "output": json_values,
+    },
+)
+request_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "model": scalars,
+        "input": st.lists(items, max_size=5) | json_values,
+        "instructions": scalars,
+        "previous_response_id": scalars,
+        "tools": json_values,
+        "type": scalars,
+    },
+)
+event_types = st.sampled_from(
+    [
+        "response.created",
+        "response.output_text.delta",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_text.done",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_summary_text.done",
+        "response.custom_tool_call_input.done",
+        "response.completed",
+        "response.failed",
+        "response.incomplete",
+        "error",
+        "surprise",
+        3,
+    ]
+)
+events = st.fixed_dictionaries(
+    {"type": event_types},
+    optional={
+        "delta": scalars,
+        "item_id": scalars,
+        "item": items | json_values,
+        "text": scalars,
+        "name": scalars,
+        "call_id": scalars,
+        "arguments": scalars | json_values,
+        "input": scalars,
+        "output_index": json_values,
+        "content_index": json_values,
+        "summary_index": json_values,
+        "response": json_values
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "id": scalars,
+                "status": scalars,
+                "usage": json_values,
+                "output": st.lists(items, max_size=3) | json_values,
+                "incomplete_details": json_values,
+                "error": json_values,
+            },
+        ),
+    },
+)
 
 
 def sse_text(event_list, garbage):
@@ -52,36 +126,68 @@ def sse_text(event_list, garbage):
 
 well_formed_http = st.builds(
     lambda body, event_list, garbage, status: {
-        "schema": 1, "kind": "http", "proxy": "model", "complete": True,
+        "schema": 1,
+        "kind": "http",
+        "proxy": "model",
+        "complete": True,
         "timing": {"start": 1.0, "first_byte": 1.1, "end": 2.0},
-        "request": {"method": "POST", "url": "https://x/v1/responses", "headers": [["a", "b"]], "body": body,
-                    "body_format": "json"},
-        "response": {"status": status, "headers": [["content-type", "text/event-stream"]],
-                     "body": sse_text(event_list, garbage), "body_format": "text"}},
-    request_bodies, st.lists(events, max_size=6), st.text(max_size=30), st.integers(100, 599))
+        "request": {
+            "method": "POST",
+            "url": "https://x/v1/responses",
+            "headers": [["a", "b"]],
+            "body": body,
+            "body_format": "json",
+        },
+        "response": {
+            "status": status,
+            "headers": [["content-type", "text/event-stream"]],
+            "body": sse_text(event_list, garbage),
+            "body_format": "text",
+        },
+    },
+    request_bodies,
+    st.lists(events, max_size=6),
+    st.text(max_size=30),
+    st.integers(100, 599),
+)
 well_formed_websocket = st.builds(
     lambda frames: {
-        "schema": 1, "kind": "websocket", "proxy": "model", "complete": False,
-        "request": {"method": "GET", "url": "http://x/v1/responses", "headers": []}, "response": {"status": 101},
-        "messages": [{"from": origin, "t": 1.0, "body": body, "body_format": "json"} for origin, body in frames]},
-    st.lists(st.tuples(st.sampled_from(["client", "server"]), request_bodies | events | json_values), max_size=5))
+        "schema": 1,
+        "kind": "websocket",
+        "proxy": "model",
+        "complete": False,
+        "request": {"method": "GET", "url": "http://x/v1/responses", "headers": []},
+        "response": {"status": 101},
+        "messages": [{"from": origin, "t": 1.0, "body": body, "body_format": "json"} for origin, body in frames],
+    },
+    st.lists(st.tuples(st.sampled_from(["client", "server"]), request_bodies | events | json_values), max_size=5),
+)
 legacy = st.builds(
-    lambda body, response: {"timestamp": 1.0, "request": {"method": "POST", "url": "https://x/v1/responses",
-                                                            "headers": {"h": "v"}, "body": body},
-                            "response": {"status_code": 200, "headers": {}, "body": response}},
-    request_bodies | json_values | st.text(max_size=50), st.text(max_size=80) | json_values)
+    lambda body, response: {
+        "timestamp": 1.0,
+        "request": {"method": "POST", "url": "https://x/v1/responses", "headers": {"h": "v"}, "body": body},
+        "response": {"status_code": 200, "headers": {}, "body": response},
+    },
+    request_bodies | json_values | st.text(max_size=50),
+    st.text(max_size=80) | json_values,
+)
 garbage = st.one_of(
     st.binary(max_size=60).filter(lambda data: b"\n" not in data),
     json_values.map(lambda value: json.dumps(value).encode()),  # valid JSON, but rarely an exchange
-    st.dictionaries(st.sampled_from(["schema", "kind", "request", "response", "timing", "messages"]), json_values,
-                    max_size=6).map(lambda value: json.dumps(value).encode()),
+    st.dictionaries(
+        st.sampled_from(["schema", "kind", "request", "response", "timing", "messages"]), json_values, max_size=6
+    ).map(lambda value: json.dumps(value).encode()),
 )
 
 
 @EXAMPLES
-@given(good=st.lists(well_formed_http | well_formed_websocket | legacy, max_size=6),
-       bad=st.lists(garbage, max_size=4), order=st.randoms(use_true_random=False),
-       renderer=st.sampled_from(RENDERERS), cut_last=st.booleans())
+@given(
+    good=st.lists(well_formed_http | well_formed_websocket | legacy, max_size=6),
+    bad=st.lists(garbage, max_size=4),
+    order=st.randoms(use_true_random=False),
+    renderer=st.sampled_from(RENDERERS),
+    cut_last=st.booleans(),
+)
 def test_analyze_never_raises_and_keeps_every_good_exchange(tmp_path_factory, good, bad, order, renderer, cut_last):
     lines = [(True, json.dumps(entry).encode()) for entry in good] + [(False, line) for line in bad]
     order.shuffle(lines)
@@ -98,7 +204,9 @@ def test_analyze_never_raises_and_keeps_every_good_exchange(tmp_path_factory, go
     written = [json.loads(line) for line in turns.getvalue().splitlines()]
     assert [turn["number"] for turn in written] == list(range(1, len(headings) + 1))
     assert not [warning for warning in warnings if "the reader failed" in warning]
-    assert len(headings) + len([w for w in warnings if "skipped" in w]) == len([line for line in lines if line[1].strip()])
+    assert len(headings) + len([w for w in warnings if "skipped" in w]) == len(
+        [line for line in lines if line[1].strip()]
+    )
 
 
 @settings(max_examples=50, deadline=None)
@@ -110,7 +218,7 @@ def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
     traffic = tmp_path_factory.mktemp("deep") / "traffic.jsonl"
     traffic.write_text(line % deep + "\n" + line % body + "\n")
     turns = io.BytesIO()
-    report, warnings = build_report(traffic, RENDERERS[0], None, turns=turns)
+    report, _warnings = build_report(traffic, RENDERERS[0], None, turns=turns)
     assert "### #1" in report
     written = [json.loads(line) for line in turns.getvalue().splitlines()]
     assert len(written) == report.count("\n### #")  # the deep line is a turn too, unless it could not be read
@@ -119,29 +227,111 @@ def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
 
 
 # Shapes the Messages renderer looks into, with wrong types mixed in.
-block_types = st.sampled_from(["text", "image", "document", "tool_use", "server_tool_use", "tool_result", "thinking",
-                               "redacted_thinking", "hologram", 5, None])
-blocks = st.fixed_dictionaries({"type": block_types}, optional={
-    "text": scalars | json_values, "source": json_values, "id": scalars, "name": scalars, "input": json_values,
-    "tool_use_id": scalars, "content": json_values, "is_error": scalars, "thinking": scalars, "signature": scalars,
-    "data": scalars, "cache_control": json_values, "title": scalars})
-message_lists = st.lists(st.fixed_dictionaries({"role": scalars}, optional={
-    "content": st.lists(blocks, max_size=4) | json_values}), max_size=4)
-messages_bodies = st.fixed_dictionaries({}, optional={
-    "model": scalars, "max_tokens": scalars, "stream": scalars, "system": st.lists(blocks, max_size=3) | json_values,
-    "tools": st.lists(st.fixed_dictionaries({}, optional={"name": scalars, "type": scalars, "description": scalars,
-                                                          "cache_control": json_values}), max_size=3) | json_values,
-    "messages": message_lists | json_values})
-deltas = st.fixed_dictionaries({"type": st.sampled_from(["text_delta", "input_json_delta", "thinking_delta",
-                                                         "signature_delta", "citations_delta", "odd_delta", 2])},
-                               optional={"text": scalars, "partial_json": scalars, "thinking": scalars,
-                                         "signature": scalars, "citation": json_values, "stop_reason": scalars})
-messages_events = st.fixed_dictionaries({"type": st.sampled_from([
-    "message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta",
-    "message_stop", "ping", "error", "surprise", 4])}, optional={
-    "index": scalars, "content_block": blocks | json_values, "delta": deltas | json_values, "usage": json_values,
-    "error": json_values, "message": json_values | st.fixed_dictionaries({}, optional={
-        "id": scalars, "type": scalars, "usage": json_values, "content": json_values, "stop_reason": scalars})})
+block_types = st.sampled_from(
+    [
+        "text",
+        "image",
+        "document",
+        "tool_use",
+        "server_tool_use",
+        "tool_result",
+        "thinking",
+        "redacted_thinking",
+        "hologram",
+        5,
+        None,
+    ]
+)
+blocks = st.fixed_dictionaries(
+    {"type": block_types},
+    optional={
+        "text": scalars | json_values,
+        "source": json_values,
+        "id": scalars,
+        "name": scalars,
+        "input": json_values,
+        "tool_use_id": scalars,
+        "content": json_values,
+        "is_error": scalars,
+        "thinking": scalars,
+        "signature": scalars,
+        "data": scalars,
+        "cache_control": json_values,
+        "title": scalars,
+    },
+)
+message_lists = st.lists(
+    st.fixed_dictionaries({"role": scalars}, optional={"content": st.lists(blocks, max_size=4) | json_values}),
+    max_size=4,
+)
+messages_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "model": scalars,
+        "max_tokens": scalars,
+        "stream": scalars,
+        "system": st.lists(blocks, max_size=3) | json_values,
+        "tools": st.lists(
+            st.fixed_dictionaries(
+                {}, optional={"name": scalars, "type": scalars, "description": scalars, "cache_control": json_values}
+            ),
+            max_size=3,
+        )
+        | json_values,
+        "messages": message_lists | json_values,
+    },
+)
+deltas = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(
+            ["text_delta", "input_json_delta", "thinking_delta", "signature_delta", "citations_delta", "odd_delta", 2]
+        )
+    },
+    optional={
+        "text": scalars,
+        "partial_json": scalars,
+        "thinking": scalars,
+        "signature": scalars,
+        "citation": json_values,
+        "stop_reason": scalars,
+    },
+)
+messages_events = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(
+            [
+                "message_start",
+                "content_block_start",
+                "content_block_delta",
+                "content_block_stop",
+                "message_delta",
+                "message_stop",
+                "ping",
+                "error",
+                "surprise",
+                4,
+            ]
+        )
+    },
+    optional={
+        "index": scalars,
+        "content_block": blocks | json_values,
+        "delta": deltas | json_values,
+        "usage": json_values,
+        "error": json_values,
+        "message": json_values
+        | st.fixed_dictionaries(
+            {},
+            optional={
+                "id": scalars,
+                "type": scalars,
+                "usage": json_values,
+                "content": json_values,
+                "stop_reason": scalars,
+            },
+        ),
+    },
+)
 
 
 @EXAMPLES
@@ -151,8 +341,17 @@ def test_messages_renderer_never_raises_on_odd_shapes(turns):
     nor may its reader, whose turns are then written as JSON."""
     builder, state = TurnBuilder(anthropic_messages), {}
     for number, (body, answer) in enumerate(turns, start=1):
-        turn = Turn(number=number, line=number, kind="http", proxy="p", method="POST", path="/", status=200,
-                    complete=True, api=anthropic_messages.API)
+        turn = Turn(
+            number=number,
+            line=number,
+            kind="http",
+            proxy="p",
+            method="POST",
+            path="/",
+            status=200,
+            complete=True,
+            api=anthropic_messages.API,
+        )
         warnings = []
         builder.request(turn, body, warnings)
         anthropic_messages.render_request(turn, f"#{number}", state)

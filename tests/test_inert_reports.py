@@ -6,10 +6,10 @@ import re
 import types
 from html.parser import HTMLParser
 
+import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import markdown
 from markdown_it import MarkdownIt
 
 from probe.analyze import build_report
@@ -17,9 +17,11 @@ from probe.markdown import Markdown, Rendered, code, details, inline, table, tex
 from probe.redaction import fingerprint
 from probe.renderers import anthropic_messages, generic, openai_responses
 
-EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
+EXAMPLES = settings(
+    max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 class PythonMarkdown:
@@ -35,42 +37,141 @@ class PythonMarkdown:
 
 # A CommonMark previewer that passes HTML through, one that also turns URL-like text into links, and
 # Python-Markdown with its usual extensions (fenced code, tables, attribute lists, footnotes, …).
-PREVIEWERS = [MarkdownIt("commonmark", {"html": True}).enable("table"),
-              MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify", "strikethrough"]),
-              PythonMarkdown(["extra"])]
+PREVIEWERS = [
+    MarkdownIt("commonmark", {"html": True}).enable("table"),
+    MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["table", "linkify", "strikethrough"]),
+    PythonMarkdown(["extra"]),
+]
 # What our own Markdown makes (headings, lists, bold, tables, code, collapsed sections), and http(s) links.
-ALLOWED = {"p", "h1", "h2", "h3", "h4", "ul", "li", "strong", "code", "pre", "details", "summary", "table", "thead",
-           "tbody", "tr", "th", "td", "a"}
+ALLOWED = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "li",
+    "strong",
+    "code",
+    "pre",
+    "details",
+    "summary",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "a",
+}
 CODE_CLASSES = {"language-text", "language-json", "language-diff"}
-ACTIVE_TAGS = re.compile(r"<\s*/?\s*(script|img|iframe|svg|math|style|object|embed|form|input|button|link|meta|base"
-                         r"|frame|video|audio|source|div|span)", re.IGNORECASE)
+ACTIVE_TAGS = re.compile(
+    r"<\s*/?\s*(script|img|iframe|svg|math|style|object|embed|form|input|button|link|meta|base"
+    r"|frame|video|audio|source|div|span)",
+    re.IGNORECASE,
+)
 
 PAYLOADS = [
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</details><script>alert(1)</script>",
-    '<a href="javascript:alert(1)">x</a>', "[x](javascript:alert(1))", "![x](javascript:alert(1))",
-    "<javascript:alert(1)>", "[x]: javascript:alert(1)", "\n[x]: javascript:alert(1)\n", "[x][x]", "[x]",
-    "&lt;script&gt;alert(1)&lt;/script&gt;", "&#60;img src=x onerror=alert(1)&#62;", "&amp;",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "</details><script>alert(1)</script>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[x](javascript:alert(1))",
+    "![x](javascript:alert(1))",
+    "<javascript:alert(1)>",
+    "[x]: javascript:alert(1)",
+    "\n[x]: javascript:alert(1)\n",
+    "[x][x]",
+    "[x]",
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "&#60;img src=x onerror=alert(1)&#62;",
+    "&amp;",
     # An unfinished character reference stops Python-Markdown's HTML parser for the rest of the document.
-    "&#", "&#x", "&#…", "&#;", "&#60", "&",
-    "\n\n<div onclick=alert(1)>x</div>\n\n", "\r\r<iframe src=javascript:alert(1)>", "\r\n\r\n<svg onload=alert(1)>",
-    "\r", "\n", "\u2028", "\x85", "```", "````\n<script>\n", "~~~", "\n~~~\n<img src=x onerror=alert(1)>\n", "`",
-    "\\", "\\`", "|", "\\|", "mailto:a@b.example.com", "a@b.com", "xmpp:a@b.com", "ftp://evil.com/x", "//evil.com/x",
-    "www.evil.com", "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox(1)", "javascript:alert(1)",
-    "sk-abcdefghijklmnop(mailto:x@y.example.com)", "sk-abcdefghij](javascript:alert(1))", "?key=abc(mailto:x@y.com)",
-    "<!-- x -->", "<![CDATA[x]]>", "<?php x ?>", "<!DOCTYPE html>", "**b** _e_ *e* ~~s~~ ~s~", "_", "__init__", "\x00",
-    "é漢字🙂", "# h", "- i", "1. i", "> q", "---", "===", "    indented", "<details open>", "</summary>",
-    '" onmouseover="alert(1)', "<a href=//evil.com>x</a>", "[x](<javascript:alert(1)>)", "<http://x.com>",
-    "<mailto:a@b.com>", "<a@b.com>", "[y]\n\n[y]: javascript:alert(1)", "{", "}", "{0}", "%s",
+    "&#",
+    "&#x",
+    "&#…",
+    "&#;",
+    "&#60",
+    "&",
+    "\n\n<div onclick=alert(1)>x</div>\n\n",
+    "\r\r<iframe src=javascript:alert(1)>",
+    "\r\n\r\n<svg onload=alert(1)>",
+    "\r",
+    "\n",
+    "\u2028",
+    "\x85",
+    "```",
+    "````\n<script>\n",
+    "~~~",
+    "\n~~~\n<img src=x onerror=alert(1)>\n",
+    "`",
+    "\\",
+    "\\`",
+    "|",
+    "\\|",
+    "mailto:a@b.example.com",
+    "a@b.com",
+    "xmpp:a@b.com",
+    "ftp://evil.com/x",
+    "//evil.com/x",
+    "www.evil.com",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "vbscript:msgbox(1)",
+    "javascript:alert(1)",
+    "sk-abcdefghijklmnop(mailto:x@y.example.com)",
+    "sk-abcdefghij](javascript:alert(1))",
+    "?key=abc(mailto:x@y.com)",
+    "<!-- x -->",
+    "<![CDATA[x]]>",
+    "<?php x ?>",
+    "<!DOCTYPE html>",
+    "**b** _e_ *e* ~~s~~ ~s~",
+    "_",
+    "__init__",
+    "\x00",
+    "é漢字🙂",
+    "# h",
+    "- i",
+    "1. i",
+    "> q",
+    "---",
+    "===",
+    "    indented",
+    "<details open>",
+    "</summary>",
+    '" onmouseover="alert(1)',
+    "<a href=//evil.com>x</a>",
+    "[x](<javascript:alert(1)>)",
+    "<http://x.com>",
+    "<mailto:a@b.com>",
+    "<a@b.com>",
+    "[y]\n\n[y]: javascript:alert(1)",
+    "{",
+    "}",
+    "{0}",
+    "%s",
     # Secrets, which the report masks into "[REDACTED sha256:…]": the mask must not become a link or end a span.
-    "sk-proj-" + "abcdefghijklmnopqrstuvwx", "]: javascript:alert(1)", "?api_key=", "&token=", "Bearer ", "ghp_" + "a" * 36,
+    "sk-proj-" + "abcdefghijklmnopqrstuvwx",
+    "]: javascript:alert(1)",
+    "?api_key=",
+    "&token=",
+    "Bearer ",
+    "ghp_" + "a" * 36,
     # Python-Markdown's extensions: attribute lists, footnotes, abbreviations, definition lists.
-    "{: onclick=alert(1) }", "{#x .y onmouseover=alert(1)}", "\n{: onclick=alert(1)}\n", "[^1]", "\n[^1]: x\n",
-    "*[HTML]: x", "\n: definition\n",
+    "{: onclick=alert(1) }",
+    "{#x .y onmouseover=alert(1)}",
+    "\n{: onclick=alert(1)}\n",
+    "[^1]",
+    "\n[^1]: x\n",
+    "*[HTML]: x",
+    "\n: definition\n",
 ]
 hostile = st.lists(st.sampled_from(PAYLOADS) | st.text(max_size=12), min_size=1, max_size=4).map("".join)
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | hostile,
-                           lambda inner: st.lists(inner, max_size=2) | st.dictionaries(hostile, inner, max_size=2),
-                           max_leaves=4)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | hostile,
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(hostile, inner, max_size=2),
+    max_leaves=4,
+)
 
 
 def sse(events: list[tuple[str, dict]]) -> str:
@@ -80,27 +181,54 @@ def sse(events: list[tuple[str, dict]]) -> str:
 def http(h, request_body, response_body, stream: bool, headers=None, **response) -> dict:
     complete = h(st.booleans())
     return {
-        "schema": 1, "kind": "http", "proxy": h(), "complete": complete, "error": h(),
+        "schema": 1,
+        "kind": "http",
+        "proxy": h(),
+        "complete": complete,
+        "error": h(),
         "timing": {"start": 1.0, "first_byte": 1.1, "end": 2.0},
-        "request": {"method": h(), "url": "https://x/" + h(), "path": "/" + h(),
-                    "headers": headers or [[h(), h()], [h(), h()], ["authorization", h()]],
-                    "body": request_body, "body_format": "json"},
-        "response": {"status": h(st.integers(100, 599)), "reason": h(),
-                     "headers": [["content-type", "text/event-stream" if stream else "application/json"], [h(), h()]],
-                     "body": response_body, "body_format": "text" if stream else "json", **response}}
+        "request": {
+            "method": h(),
+            "url": "https://x/" + h(),
+            "path": "/" + h(),
+            "headers": headers or [[h(), h()], [h(), h()], ["authorization", h()]],
+            "body": request_body,
+            "body_format": "json",
+        },
+        "response": {
+            "status": h(st.integers(100, 599)),
+            "reason": h(),
+            "headers": [["content-type", "text/event-stream" if stream else "application/json"], [h(), h()]],
+            "body": response_body,
+            "body_format": "text" if stream else "json",
+            **response,
+        },
+    }
 
 
 def responses_request(h) -> dict:
     call_id = h()
     return {
-        "model": h(), h(): h(), "store": h(st.booleans()), "instructions": h(), "client_metadata": {h(): h()},
+        "model": h(),
+        h(): h(),
+        "store": h(st.booleans()),
+        "instructions": h(),
+        "client_metadata": {h(): h()},
         "previous_response_id": h(),
-        "tools": [{"type": "function", "name": h(), "description": h(), "parameters": {h(): h()}},
-                  {"type": "namespace", "name": h(), "tools": [{"type": h(), "name": h(), "description": h()}]}],
+        "tools": [
+            {"type": "function", "name": h(), "description": h(), "parameters": {h(): h()}},
+            {"type": "namespace", "name": h(), "tools": [{"type": h(), "name": h(), "description": h()}]},
+        ],
         "input": [
-            {"type": "message", "role": h(), "content": [{"type": "input_text", "text": h()},
-                                                         {"type": "input_image", "image_url": h()},
-                                                         {"type": "input_file", "filename": h()}]},
+            {
+                "type": "message",
+                "role": h(),
+                "content": [
+                    {"type": "input_text", "text": h()},
+                    {"type": "input_image", "image_url": h()},
+                    {"type": "input_file", "filename": h()},
+                ],
+            },
             {"type": "message", "role": "user", "content": h()},
             {"type": "reasoning", "summary": [{"type": "summary_text", "text": h()}], "encrypted_content": h()},
             {"type": "function_call", "name": h(), "namespace": h(), "call_id": call_id, "arguments": h()},
@@ -109,23 +237,36 @@ def responses_request(h) -> dict:
             {"type": "additional_tools", "tools": [{"type": "function", "name": h(), "description": h()}]},
             {"type": h(), h(): h(json_values)},
             h(),
-        ]}
+        ],
+    }
 
 
 def responses_events(h) -> list[tuple[str, dict]]:
-    output = [{"type": "message", "id": "m", "content": [{"type": "output_text", "text": h()}]},
-              {"type": "function_call", "id": "f", "name": h(), "call_id": h(), "arguments": h()},
-              {"type": h(), "id": "o", h(): h(json_values)}]
-    final = {"object": "response", "id": h(), "status": h(), "model": h(), "error": {"message": h()},
-             "incomplete_details": {"reason": h()}, "output": output, "usage": {"input_tokens": 3, h(): h()}}
+    output = [
+        {"type": "message", "id": "m", "content": [{"type": "output_text", "text": h()}]},
+        {"type": "function_call", "id": "f", "name": h(), "call_id": h(), "arguments": h()},
+        {"type": h(), "id": "o", h(): h(json_values)},
+    ]
+    final = {
+        "object": "response",
+        "id": h(),
+        "status": h(),
+        "model": h(),
+        "error": {"message": h()},
+        "incomplete_details": {"reason": h()},
+        "output": output,
+        "usage": {"input_tokens": 3, h(): h()},
+    }
     return [
         ("response.created", {"type": "response.created", "response": {"id": h()}}),
         (h(), {"type": h(), "delta": h()}),
         ("response.output_text.delta", {"type": "response.output_text.delta", "item_id": "m", "delta": h()}),
         ("response.reasoning_summary_text.delta", {"type": "response.reasoning_summary_text.delta", "delta": h()}),
         ("response.output_item.added", {"type": "response.output_item.added", "item": output[1]}),
-        ("response.function_call_arguments.delta",
-         {"type": "response.function_call_arguments.delta", "item_id": "f", "delta": h()}),
+        (
+            "response.function_call_arguments.delta",
+            {"type": "response.function_call_arguments.delta", "item_id": "f", "delta": h()},
+        ),
         ("response.output_item.done", {"type": "response.output_item.done", "item": output[2]}),
         ("error", {"type": "error", "error": {"message": h(), h(): h()}}),
         ("response.completed", {"type": "response.completed", "response": final}),
@@ -135,25 +276,44 @@ def responses_events(h) -> list[tuple[str, dict]]:
 def messages_request(h) -> dict:
     tool_id = h()
     return {
-        "model": h(), "max_tokens": 100, h(): h(),
+        "model": h(),
+        "max_tokens": 100,
+        h(): h(),
         "system": [{"type": "text", "text": h(), "cache_control": {"type": h()}}, {"type": h(), h(): h()}],
-        "tools": [{"name": h(), "description": h(), "type": h(), "cache_control": {h(): h()},
-                   "input_schema": {h(): h()}}],
+        "tools": [
+            {"name": h(), "description": h(), "type": h(), "cache_control": {h(): h()}, "input_schema": {h(): h()}}
+        ],
         "messages": [
             {"role": h(), "content": h()},
-            {"role": "assistant", "content": [
-                {"type": "thinking", "thinking": h(), "signature": h()},
-                {"type": "text", "text": h(), "cache_control": {"type": h()}},
-                {"type": "tool_use", "id": tool_id, "name": h(), "input": {h(): h()}},
-                {"type": "redacted_thinking", "data": h()}]},
-            {"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": tool_id, "is_error": True,
-                 "content": [{"type": "text", "text": h()},
-                             {"type": "image", "source": {"type": "url", "url": h()}, "title": h()}]},
-                {"type": "image", "source": {"type": "base64", "media_type": h(), "data": h()}, "title": h()},
-                {"type": "document", "source": {"type": "url", "url": h()}},
-                {"type": h(), h(): h(json_values)}, h()]},
-        ]}
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "thinking", "thinking": h(), "signature": h()},
+                    {"type": "text", "text": h(), "cache_control": {"type": h()}},
+                    {"type": "tool_use", "id": tool_id, "name": h(), "input": {h(): h()}},
+                    {"type": "redacted_thinking", "data": h()},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": tool_id,
+                        "is_error": True,
+                        "content": [
+                            {"type": "text", "text": h()},
+                            {"type": "image", "source": {"type": "url", "url": h()}, "title": h()},
+                        ],
+                    },
+                    {"type": "image", "source": {"type": "base64", "media_type": h(), "data": h()}, "title": h()},
+                    {"type": "document", "source": {"type": "url", "url": h()}},
+                    {"type": h(), h(): h(json_values)},
+                    h(),
+                ],
+            },
+        ],
+    }
 
 
 def messages_events(h) -> list[tuple[str, dict]]:
@@ -161,20 +321,35 @@ def messages_events(h) -> list[tuple[str, dict]]:
         return ("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
 
     def delta(index, kind, **fields):
-        return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": kind, **fields}})
+        return (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": index, "delta": {"type": kind, **fields}},
+        )
 
     return [
-        ("message_start", {"type": "message_start",
-                           "message": {"id": h(), "model": h(), "usage": {"input_tokens": 1, h(): h()}}}),
-        start(0, {"type": "text", "text": ""}), delta(0, "text_delta", text=h()),
-        start(1, {"type": "thinking", "thinking": ""}), delta(1, "thinking_delta", thinking=h()),
+        (
+            "message_start",
+            {"type": "message_start", "message": {"id": h(), "model": h(), "usage": {"input_tokens": 1, h(): h()}}},
+        ),
+        start(0, {"type": "text", "text": ""}),
+        delta(0, "text_delta", text=h()),
+        start(1, {"type": "thinking", "thinking": ""}),
+        delta(1, "thinking_delta", thinking=h()),
         delta(1, "signature_delta", signature=h()),
-        start(2, {"type": "tool_use", "id": h(), "name": h()}), delta(2, "input_json_delta", partial_json=h()),
-        start(3, {"type": h(), h(): h()}), delta(3, h(), text=h()),
+        start(2, {"type": "tool_use", "id": h(), "name": h()}),
+        delta(2, "input_json_delta", partial_json=h()),
+        start(3, {"type": h(), h(): h()}),
+        delta(3, h(), text=h()),
         (h(), {"type": h(), h(): h()}),
         ("error", {"type": "error", "error": {"type": h(), "message": h()}}),
-        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": h(), "stop_sequence": h()},
-                           "usage": {"output_tokens": 3, h(): 5}}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": h(), "stop_sequence": h()},
+                "usage": {"output_tokens": 3, h(): 5},
+            },
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
 
@@ -184,13 +359,24 @@ def capture(h) -> list[dict]:
     events, final = responses_events(h)
     same_headers = [[h(), h()], [h(), h()]]
     websocket = {
-        "schema": 1, "kind": "websocket", "proxy": h(), "complete": h(st.booleans()), "error": h(),
+        "schema": 1,
+        "kind": "websocket",
+        "proxy": h(),
+        "complete": h(st.booleans()),
+        "error": h(),
         "request": {"method": h(), "url": "wss://x/" + h(), "headers": [[h(), h()]]},
         "response": {"status": 101, "reason": h(), "headers": [[h(), h()]]},
-        "messages": [{"from": "client", "t": 1.0, "body": {"type": "response.create", **responses_request(h)},
-                      "body_format": "json"},
-                     *[{"from": "server", "t": 1.1, "body": data, "body_format": "json"} for _, data in events],
-                     {"from": "server", "t": 1.2, "body": h(), "body_format": "text"}]}
+        "messages": [
+            {
+                "from": "client",
+                "t": 1.0,
+                "body": {"type": "response.create", **responses_request(h)},
+                "body_format": "json",
+            },
+            *[{"from": "server", "t": 1.1, "body": data, "body_format": "json"} for _, data in events],
+            {"from": "server", "t": 1.2, "body": h(), "body_format": "text"},
+        ],
+    }
     return [
         http(h, responses_request(h), sse(events), stream=True, headers=same_headers),
         # The same endpoint again with a header gone: the "changed since" table and its summary.
@@ -198,25 +384,46 @@ def capture(h) -> list[dict]:
         http(h, {"explode": h()}, {"error": {"message": h()}}, stream=False),
         websocket,
         http(h, messages_request(h), sse(messages_events(h)), stream=True),
-        http(h, messages_request(h), {"type": "message", "id": h(), "model": h(), "stop_reason": h(),
-                                      "content": messages_request(h)["messages"][1]["content"],
-                                      "usage": {"input_tokens": 2, h(): h()}}, stream=False),
+        http(
+            h,
+            messages_request(h),
+            {
+                "type": "message",
+                "id": h(),
+                "model": h(),
+                "stop_reason": h(),
+                "content": messages_request(h)["messages"][1]["content"],
+                "usage": {"input_tokens": 2, h(): h()},
+            },
+            stream=False,
+        ),
         http(h, {h(): h(json_values)}, {"type": "error", "error": {"type": h(), "message": h()}}, stream=False),
         http(h, {"model": h()}, h(), stream=False, body_format="text"),
-        {"timestamp": 1.0, "request": {"method": h(), "url": h(), "headers": {h(): h()}, "body": h()},
-         "response": {"status_code": 200, "headers": {h(): h()}, "body": h()}},
+        {
+            "timestamp": 1.0,
+            "request": {"method": h(), "url": h(), "headers": {h(): h()}, "body": h()},
+            "response": {"status_code": 200, "headers": {h(): h()}, "body": h()},
+        },
     ]
 
 
 def manifest(h) -> dict:
     anything = h(json_values)
-    return {"target": h(), "status": h(st.sampled_from(["proxy-failed", "running", "complete"]) | hostile | json_values),
-            "agent_exit_code": h(st.integers() | json_values), "agent": {"version": h()}, "prompt": h(),
-            "note": h(hostile | json_values), "recording_errors": h(st.integers() | json_values), h(): anything}
+    return {
+        "target": h(),
+        "status": h(st.sampled_from(["proxy-failed", "running", "complete"]) | hostile | json_values),
+        "agent_exit_code": h(st.integers() | json_values),
+        "agent": {"version": h()},
+        "prompt": h(),
+        "note": h(hostile | json_values),
+        "recording_errors": h(st.integers() | json_values),
+        h(): anything,
+    }
 
 
 def failing_on_explode(renderer):
     """The renderer, except that it fails on a marked request with a hostile message (which becomes a warning)."""
+
     def render_request(turn, label, state):
         kept = next((entry["raw"] for entry in turn.unknown if entry["where"] == "request body"), None)
         body = kept if isinstance(kept, dict) else turn.config  # the generic reader keeps the body whole
@@ -224,9 +431,23 @@ def failing_on_explode(renderer):
             raise ValueError(body["explode"])
         return renderer.render_request(turn, label, state)
 
-    return types.SimpleNamespace(**{name: getattr(renderer, name) for name in (
-        "API", "PROVIDER", "read_request", "read_response", "render_response", "render_epilogue", "HISTORY_FIELD",
-        "history_key") if hasattr(renderer, name)}, render_request=render_request)
+    return types.SimpleNamespace(
+        **{
+            name: getattr(renderer, name)
+            for name in (
+                "API",
+                "PROVIDER",
+                "read_request",
+                "read_response",
+                "render_response",
+                "render_epilogue",
+                "HISTORY_FIELD",
+                "history_key",
+            )
+            if hasattr(renderer, name)
+        },
+        render_request=render_request,
+    )
 
 
 class Inspector(HTMLParser):
@@ -311,20 +532,37 @@ def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, rende
 
 # Readable cases: one payload per position, and the exact form it takes in report.md.
 
-PAYLOAD = '<img src=x onerror=alert(1)>[x](javascript:alert(1))'
+PAYLOAD = "<img src=x onerror=alert(1)>[x](javascript:alert(1))"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;\\[x\\](javascript\\:alert(1))"
 
 
 def test_each_position_shows_its_payload_escaped(tmp_path):
-    entry = {"schema": 1, "kind": "http", "proxy": PAYLOAD, "complete": True,
-             "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/<script>|x`y",
-                         "headers": [["x-evil", "<b>|</b>"]], "body": {"model": "gpt-5.1", PAYLOAD: 1},
-                         "body_format": "json"},
-             "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"}}
+    entry = {
+        "schema": 1,
+        "kind": "http",
+        "proxy": PAYLOAD,
+        "complete": True,
+        "request": {
+            "method": "POST",
+            "url": "https://x/v1/responses",
+            "path": "/v1/<script>|x`y",
+            "headers": [["x-evil", "<b>|</b>"]],
+            "body": {"model": "gpt-5.1", PAYLOAD: 1},
+            "body_format": "json",
+        },
+        "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"},
+    }
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text(json.dumps(entry) + "\n")
-    run = {"target": "codex", "status": "<b>done</b>", "agent_exit_code": "0; <script>", "agent": {"version": "1"},
-           "prompt": "hi\n\n<div>", "note": "stopped: see [log](javascript:x)\r\n<div>", "recording_errors": 2}
+    run = {
+        "target": "codex",
+        "status": "<b>done</b>",
+        "agent_exit_code": "0; <script>",
+        "agent": {"version": "1"},
+        "prompt": "hi\n\n<div>",
+        "note": "stopped: see [log](javascript:x)\r\n<div>",
+        "recording_errors": 2,
+    }
     report, _ = build_report(traffic, openai_responses, run)
     lines = report.splitlines()
     # A heading: the path as a code span (a zero-width space after each `<` that could open a tag, for renderers
@@ -334,10 +572,12 @@ def test_each_position_shows_its_payload_escaped(tmp_path):
     assert "| x-evil | `<\u200bb>\\|<\u200b/b>` |" in lines
     # Prose in the header tables and config: readable values in code spans, captured keys escaped.
     assert f"| {ESCAPED} | ``/v1/<\u200bscript>\\|x`y`` | POST | 1 |" in lines
-    assert "- **model**: `\"gpt-5.1\"`" in lines and f"- **{ESCAPED}**: `1`" in lines
+    assert '- **model**: `"gpt-5.1"`' in lines and f"- **{ESCAPED}**: `1`" in lines
     # The run line and the manifest's note: prose escaped, other values in code spans, all on one line.
-    assert "- Run: target `codex`, status **&lt;b&gt;done&lt;/b&gt;**, agent exit code `0; <\u200bscript>`, agent version `1`" \
-        in lines
+    assert (
+        "- Run: target `codex`, status **&lt;b&gt;done&lt;/b&gt;**, agent exit code `0; <\u200bscript>`, "
+        "agent version `1`" in lines
+    )
     assert "- Note: stopped: see \\[log\\](javascript\\:x) &lt;div&gt;" in lines
     assert "- Recording errors: 2 exchanges could not be recorded (see proxies.log)" in lines
     assert "- Prompt: `hi  <\u200bdiv>`" in lines
@@ -348,9 +588,17 @@ def test_an_unfinished_character_reference_leaves_later_sections_collapsed():
     """Python-Markdown's HTML parser stops at `&#` that starts no reference: every `<details>` after it would be
     read as Markdown, and a link in its summary would become active."""
     for payload in ("&#", "&#…", "&#x", "&#;"):
-        report = "\n\n".join([f"- {text(payload)} {inline(payload)}", code(payload, "text"),
-                                details(f"a {payload}", code(payload, "text")),
-                                details("[x](javascript:alert(1))", Markdown("body"))]) + "\n"
+        report = (
+            "\n\n".join(
+                [
+                    f"- {text(payload)} {inline(payload)}",
+                    code(payload, "text"),
+                    details(f"a {payload}", code(payload, "text")),
+                    details("[x](javascript:alert(1))", Markdown("body")),
+                ]
+            )
+            + "\n"
+        )
         assert "&amp;#" in report and "&\u200b#" in report and "[x&#93;(javascript:alert(1))" in report
         for inspector in inspect(report):
             assert inspector.tags.count("details") == 2 and "a" not in inspector.tags
@@ -358,27 +606,34 @@ def test_an_unfinished_character_reference_leaves_later_sections_collapsed():
 
 def test_summaries_are_html_escaped_on_one_line():
     block = details('input[1] message user: </summary><script>x</script>\n\n<div onclick="x">', Markdown("body"))
-    assert block.startswith("<details><summary>input[1] message user: &lt;/summary&gt;&lt;script&gt;x&lt;/script&gt;"
-                            '  &lt;div onclick="x"&gt;</summary>\n\n')
+    assert block.startswith(
+        "<details><summary>input[1] message user: &lt;/summary&gt;&lt;script&gt;x&lt;/script&gt;"
+        '  &lt;div onclick="x"&gt;</summary>\n\n'
+    )
     assert block.endswith("</details>\n")  # a blank line after it: nothing that follows joins its HTML block
 
 
-@pytest.mark.parametrize(("captured", "escaped"), [
-    ("gpt-5.1 output_text", "gpt-5.1 output_text"),  # identifiers stay readable
-    ("<script>&lt;", "&lt;script&gt;&amp;lt;"),
-    ("[x](javascript:alert(1)) ![i](x)", "\\[x\\](javascript\\:alert(1)) !\\[i\\](x)"),
-    ("mailto:a@b.com //evil.com", "mailto\\:a\\@b.com /\\/evil.com"),
-    ("*a* _b_ ~~c~~ `d` a|b \\", "\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\`d\\` a\\|b \\\\"),
-    ("one\r\ntwo\rthree\nfour", "one two three four"),
-    ("x {: onclick=alert(1) }", "x \\{: onclick=alert(1) }"),  # no attribute list for Python-Markdown
-])
+@pytest.mark.parametrize(
+    ("captured", "escaped"),
+    [
+        ("gpt-5.1 output_text", "gpt-5.1 output_text"),  # identifiers stay readable
+        ("<script>&lt;", "&lt;script&gt;&amp;lt;"),
+        ("[x](javascript:alert(1)) ![i](x)", "\\[x\\](javascript\\:alert(1)) !\\[i\\](x)"),
+        ("mailto:a@b.com //evil.com", "mailto\\:a\\@b.com /\\/evil.com"),
+        ("*a* _b_ ~~c~~ `d` a|b \\", "\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\`d\\` a\\|b \\\\"),
+        ("one\r\ntwo\rthree\nfour", "one two three four"),
+        ("x {: onclick=alert(1) }", "x \\{: onclick=alert(1) }"),  # no attribute list for Python-Markdown
+    ],
+)
 def test_prose_escaping(captured, escaped):
     assert text(captured) == escaped
 
 
 def test_code_holds_no_markup_for_a_renderer_that_passes_it_through_as_html():
-    assert inline("<a href=x></a><!-- c --><?pi?> a < b <3") == \
-        "`<\u200ba href=x><\u200b/a><\u200b!-- c --><\u200b?pi?> a < b <3`"
+    assert (
+        inline("<a href=x></a><!-- c --><?pi?> a < b <3")
+        == "`<\u200ba href=x><\u200b/a><\u200b!-- c --><\u200b?pi?> a < b <3`"
+    )
     assert code("<script>\n</details>") == "```\n<\u200bscript>\n<\u200b/details>\n```"
 
 
@@ -401,11 +656,21 @@ def test_secrets_are_masked_before_they_are_escaped(tmp_path):
     """A capture made with --keep-secrets: each token is masked where it enters the Markdown, so its mask is
     escaped like any captured text, and a URL parameter's value cannot run across the syntax around it."""
     token = "sk-proj-" + "a1B2c3D4" * 4
-    entry = {"schema": 1, "kind": "http", "proxy": f"{token}(javascript:alert(1))", "complete": True,
-             "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/responses?api_key=abc`,<b>",
-                         "headers": [["x-note", f"{token}](javascript:alert(1))"]], "body": {"model": "m"},
-                         "body_format": "json"},
-             "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"}}
+    entry = {
+        "schema": 1,
+        "kind": "http",
+        "proxy": f"{token}(javascript:alert(1))",
+        "complete": True,
+        "request": {
+            "method": "POST",
+            "url": "https://x/v1/responses",
+            "path": "/v1/responses?api_key=abc`,<b>",
+            "headers": [["x-note", f"{token}](javascript:alert(1))"]],
+            "body": {"model": "m"},
+            "body_format": "json",
+        },
+        "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"},
+    }
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text(json.dumps(entry) + "\n")
     run = {"target": "codex", "status": token, "agent_exit_code": 0, "prompt": "?key=value(mailto:x@y.com) after"}

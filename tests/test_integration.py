@@ -10,13 +10,19 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT, WebSocketClient, post_json, read_traffic
 
-SECRETS = ("sk-proj-" + "SECRETBEARER123456", "xapikey-SECRET-7890", "sessioncookie-SECRET-4242", "custom-SECRET-1",
-           "sk-ant-api03-" + "BODYTOKEN12345", "AIza" + "SyURLPARAMSECRET1234567890")
+SECRETS = (
+    "sk-proj-" + "SECRETBEARER123456",
+    "xapikey-SECRET-7890",
+    "sessioncookie-SECRET-4242",
+    "custom-SECRET-1",
+    "sk-ant-api03-" + "BODYTOKEN12345",
+    "AIza" + "SyURLPARAMSECRET1234567890",
+)
 
 
 def events_of(sse_body: bytes) -> list[dict]:
@@ -93,8 +99,14 @@ def test_websocket_exchanges_are_on_disk_while_the_socket_is_still_open(proxied)
     assert client.status == 101
     client.send({"type": "response.create", "model": "m", "generate": False, "input": []})
     warmup = client.until("response.completed")
-    client.send({"type": "response.create", "model": "m", "previous_response_id": warmup[-1]["response"]["id"],
-                 "input": [{"type": "message", "role": "user", "content": "hi"}]})
+    client.send(
+        {
+            "type": "response.create",
+            "model": "m",
+            "previous_response_id": warmup[-1]["response"]["id"],
+            "input": [{"type": "message", "role": "user", "content": "hi"}],
+        }
+    )
     turn = client.until("response.completed")
     assert any(event["type"] == "response.function_call_arguments.done" for event in turn)
     deadline = time.monotonic() + 10
@@ -132,7 +144,7 @@ def listening_addresses(port: int) -> set[str]:
     found = set()
     for table, listen_state in (("tcp", "0A"), ("tcp6", "0A"), ("udp", None), ("udp6", None)):
         try:
-            rows = open(f"/proc/net/{table}").read().splitlines()[1:]
+            rows = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
         except OSError:
             continue
         for row in rows:
@@ -170,9 +182,27 @@ def test_secrets_sent_by_a_command_agent_reach_no_file_of_the_run(tmp_path, priv
     # A corporate HTTP_PROXY in the environment must not divert the client's loopback hop to the proxies.
     env = dict(os.environ, HTTP_PROXY="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")
     result = subprocess.run(
-        [sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock",
-         "--mock-transport", "http", "--command", f"{sys.executable} {script}", "--label", "secrets"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env)
+        [
+            sys.executable,
+            "-m",
+            "probe.pipeline",
+            "--target",
+            str(target),
+            "--upstream",
+            "mock",
+            "--mock-transport",
+            "http",
+            "--command",
+            f"{sys.executable} {script}",
+            "--label",
+            "secrets",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert "MODEL" in result.stdout and "BACKEND" in result.stdout
     [run] = (private_data_dir / "itest").iterdir()
@@ -185,8 +215,10 @@ def test_secrets_sent_by_a_command_agent_reach_no_file_of_the_run(tmp_path, priv
     entries = read_traffic(run)
     assert sorted(entry["proxy"] for entry in entries) == ["backend", "model"]
     headers = {name.lower(): value for name, value in entries[0]["request"]["headers"]}
-    assert all(headers[name].startswith("[REDACTED sha256:")
-               for name in ("authorization", "x-api-key", "cookie", "x-custom-secret"))
+    assert all(
+        headers[name].startswith("[REDACTED sha256:")
+        for name in ("authorization", "x-api-key", "cookie", "x-custom-secret")
+    )
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["exchanges"] == 2
 
@@ -197,30 +229,69 @@ def test_busy_port_gives_one_clear_line(tmp_path):
         holder.listen()
         port = holder.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "probe.pipeline", "--target", "codex", "--upstream", "mock",
-             "--command", "true", "--port", f"model={port}"],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "probe.pipeline",
+                "--target",
+                "codex",
+                "--upstream",
+                "mock",
+                "--command",
+                "true",
+                "--port",
+                f"model={port}",
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 2
-    assert result.stderr.strip() == (f"error: port {port} for proxy 'model' is busy; choose another with "
-                                     "--port model=PORT (0 picks a free one) or change its listen: in "
-                                     "targets/codex.yaml")
+    assert result.stderr.strip() == (
+        f"error: port {port} for proxy 'model' is busy; choose another with "
+        "--port model=PORT (0 picks a free one) or change its listen: in "
+        "targets/codex.yaml"
+    )
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--target", "nope", "--prompt", "x"], 'error: unknown target "nope" (known targets: claude-code, codex)'),
-    (["--target", "tests/data/garbage.yaml", "--prompt", "x"], "error: tests/data/garbage.yaml: line 3: invalid YAML: expected ',' or ']'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--target", "nope", "--prompt", "x"], 'error: unknown target "nope" (known targets: claude-code, codex)'),
+        (
+            ["--target", "tests/data/garbage.yaml", "--prompt", "x"],
+            "error: tests/data/garbage.yaml: line 3: invalid YAML: expected ',' or ']'",
+        ),
+    ],
+)
 def test_bad_input_gives_one_line_and_no_traceback(argv, message):
-    result = subprocess.run([sys.executable, "-m", "probe.pipeline", *argv], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", *argv], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_pipeline_reports_a_failing_agent_and_exits_with_its_code(private_data_dir):
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
-         "--command", "echo partial work; exit 3"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "pipeline",
+            "--target",
+            "tests/data/itest.yaml",
+            "--upstream",
+            "mock",
+            "--command",
+            "echo partial work; exit 3",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 3
     [run] = (private_data_dir / "itest").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
@@ -234,9 +305,24 @@ def test_pipeline_reports_a_failing_agent_and_exits_with_its_code(private_data_d
 def test_proxies_script_records_until_stopped(tmp_path):
     run = tmp_path / "run"
     process = subprocess.Popen(
-        [sys.executable, "-m", "probe.proxies", "--target", "tests/data/itest.yaml", "--upstream", "mock",
-         "--mock-transport", "http", "--run", str(run)],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "probe.proxies",
+            "--target",
+            "tests/data/itest.yaml",
+            "--upstream",
+            "mock",
+            "--mock-transport",
+            "http",
+            "--run",
+            str(run),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     model, backend = process.stdout.readline(), process.stdout.readline()
     assert model.startswith("model  http://127.0.0.1:") and " -> http://127.0.0.1:" in model
     assert backend.startswith("backend  http://127.0.0.1:")
@@ -253,8 +339,24 @@ def test_proxies_script_records_until_stopped(tmp_path):
 
 def test_timeout_bounds_the_agent(private_data_dir):
     result = subprocess.run(
-        [sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
-         "--command", "sleep 30", "--timeout", "1"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "probe.pipeline",
+            "--target",
+            "tests/data/itest.yaml",
+            "--upstream",
+            "mock",
+            "--command",
+            "sleep 30",
+            "--timeout",
+            "1",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 124
     [run] = (private_data_dir / "itest").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
@@ -313,9 +415,24 @@ def test_sigkill_mid_stream_keeps_every_completed_exchange(proxied):
 
 def test_run_folder_is_private_and_the_prompt_is_masked(private_data_dir):
     result = subprocess.run(
-        [sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
-         "--command", "true", "--label", "../../escape"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-        timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "probe.pipeline",
+            "--target",
+            "tests/data/itest.yaml",
+            "--upstream",
+            "mock",
+            "--command",
+            "true",
+            "--label",
+            "../../escape",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     [run] = (private_data_dir / "itest").iterdir()
     assert run.name.endswith("-escape") and stat.S_IMODE(run.stat().st_mode) == 0o700
@@ -353,7 +470,8 @@ post("/v1/files/%s/content?key=%s&alt=sse" % (secrets["path"], secrets["query"])
     "authorization": "Basic " + base64.b64encode(secrets["basic"].encode()).decode()})
 post("/v1/responses", gzip.compress(json.dumps({"model": "m", "input": "k " + secrets["gzip"]}).encode()),
      {"content-type": "application/json", "content-encoding": "gzip"})
-post("/v1/responses", zstandard.ZstdCompressor().compress(json.dumps({"model": "m", "input": secrets["zstd"]}).encode()),
+zstd_body = json.dumps({"model": "m", "input": secrets["zstd"]}).encode()
+post("/v1/responses", zstandard.ZstdCompressor().compress(zstd_body),
      {"content-type": "application/json", "content-encoding": "zstd"})
 multipart = (b'--XyZ\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n' + secrets["multipart"].encode()
              + b'\r\n--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n\x00\xff'
@@ -368,21 +486,49 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
     from mitmproxy import io as flow_io
 
     secrets = {
-        "path": "ghp_" + "1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R", "query": "plain-query-key-1", "api-key": "plain-api-key-2",
-        "x-auth-token": "plain-auth-token-3", "anthropic-api-key": "plain-anthropic-4", "openai-project": "proj_5plain",
-        "bearer": "bearer0123456789plain", "basic": "alice:basic-password-6", "escaped": "sk-ant-api03-" + "Xy7Zq9Wv2Uu4Tt6",
-        "password": "plain-password-7", "client_secret": "plain-client-secret-8", "gzip": "AIza" + "SyD4f8Hk2Lm6Np0Qr4St8Uv",
-        "zstd": "sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDf", "multipart": "plain-multipart-9",
-        "binary": "xoxb-" + "123456789012-1234567890123-AbCdEf", "form": "plain-refresh-10", "label": "sk-" + "label0123456789abcd",
+        "path": "ghp_" + "1a2B3c4D5e6F7g8H9i0J1k2L3m4N5o6P7q8R",
+        "query": "plain-query-key-1",
+        "api-key": "plain-api-key-2",
+        "x-auth-token": "plain-auth-token-3",
+        "anthropic-api-key": "plain-anthropic-4",
+        "openai-project": "proj_5plain",
+        "bearer": "bearer0123456789plain",
+        "basic": "alice:basic-password-6",
+        "escaped": "sk-ant-api03-" + "Xy7Zq9Wv2Uu4Tt6",
+        "password": "plain-password-7",
+        "client_secret": "plain-client-secret-8",
+        "gzip": "AIza" + "SyD4f8Hk2Lm6Np0Qr4St8Uv",
+        "zstd": "sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDf",
+        "multipart": "plain-multipart-9",
+        "binary": "xoxb-" + "123456789012-1234567890123-AbCdEf",
+        "form": "plain-refresh-10",
+        "label": "sk-" + "label0123456789abcd",
     }
     secrets_file = tmp_path / "secrets.json"  # the client reads them here, so no command line holds them
     secrets_file.write_text(json.dumps(secrets))
     script = tmp_path / "client.py"
     script.write_text(EVERY_KIND_CLIENT)
     result = subprocess.run(
-        [sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml", "--upstream", "mock",
-         "--mock-transport", "http", "--command", f"{sys.executable} {script} {secrets_file}",
-         "--label", secrets["label"]], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "probe.pipeline",
+            "--target",
+            "tests/data/itest.yaml",
+            "--upstream",
+            "mock",
+            "--mock-transport",
+            "http",
+            "--command",
+            f"{sys.executable} {script} {secrets_file}",
+            "--label",
+            secrets["label"],
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(" 200") + result.stdout.count(" 404") == 5
     [run] = (private_data_dir / "itest").iterdir()
@@ -390,11 +536,11 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
     stored = [path.read_bytes() for path in run.rglob("*") if path.is_file()]
     with open(run / "flows.mitm", "rb") as file:
         for flow in flow_io.FlowReader(file).stream():  # flow bodies may be compressed: read them decoded too
-            stored += [flow.request.get_content() or b"", flow.response.get_content() or b"",
-                       flow.request.url.encode()]
+            stored += [flow.request.get_content() or b"", flow.response.get_content() or b"", flow.request.url.encode()]
     import base64
+
     forms = {name: {value.encode(), base64.b64encode(value.encode())} for name, value in secrets.items()}
-    forms["escaped"].add("".join("\\u%04x" % ord(c) for c in secrets["escaped"]).encode())
+    forms["escaped"].add("".join(f"\\u{ord(c):04x}" for c in secrets["escaped"]).encode())
     for name, encodings in forms.items():
         for content in stored:
             for form in encodings:
@@ -414,11 +560,13 @@ def test_a_websocket_turn_cut_short_by_the_next_request_is_recorded_incomplete(p
     start, run = proxied
     proxies = start("mock", "websocket")
     client = WebSocketClient(proxies.urls["model"], "/v1/responses")
-    client.send({"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user",
-                                                                     "content": "first"}]})
+    client.send(
+        {"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user", "content": "first"}]}
+    )
     assert client.receive()["type"] == "response.created"  # the first answer has begun, not ended
-    client.send({"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user",
-                                                                     "content": "second"}]})
+    client.send(
+        {"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user", "content": "second"}]}
+    )
     deadline = time.monotonic() + 10
     while len(read_traffic(run)) < 1 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT, processes_mentioning, read_traffic
+
 from probe import agent_home
 
 ITEST = "tests/data/itest.yaml"
@@ -31,9 +31,26 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.05):
 
 def start_pipeline(data_dir: Path, command: str, *options: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "invoke", "pipeline", "--target", ITEST, "--upstream", "mock", "--command", command,
-         *options], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, env=dict(os.environ, PROBE_DATA_DIR=str(data_dir), **(env or {})))
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "pipeline",
+            "--target",
+            ITEST,
+            "--upstream",
+            "mock",
+            "--command",
+            command,
+            *options,
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=dict(os.environ, PROBE_DATA_DIR=str(data_dir), **(env or {})),
+    )
 
 
 def agent_running(command: str) -> list[str]:
@@ -83,9 +100,11 @@ def homes_of(pid: int) -> list[Path]:
     return list(Path(tempfile.gettempdir()).glob(f"{agent_home.PREFIX}{pid}-*"))
 
 
-@pytest.mark.parametrize("signals", [[signal.SIGINT], [signal.SIGTERM], [signal.SIGHUP],
-                                     [signal.SIGINT, signal.SIGINT, signal.SIGINT]],
-                         ids=["ctrl-c", "sigterm", "sighup", "ctrl-c-three-times"])
+@pytest.mark.parametrize(
+    "signals",
+    [[signal.SIGINT], [signal.SIGTERM], [signal.SIGHUP], [signal.SIGINT, signal.SIGINT, signal.SIGINT]],
+    ids=["ctrl-c", "sigterm", "sighup", "ctrl-c-three-times"],
+)
 def test_every_stop_signal_stops_everything_and_still_reports(private_data_dir, signals):
     marker = f"probe-stop-test-{os.getpid()}-{len(signals)}-{signals[0]}"
     process = start_pipeline(private_data_dir, f"sleep 60; echo {marker}")
@@ -141,7 +160,7 @@ def test_mitmdump_killed_mid_run_is_proxy_failed_and_said_once(private_data_dir)
     assert wait_for(lambda: agent_running(f"sleep 60; echo {marker}")), "the agent never started"
     run = the_run(private_data_dir)
     os.kill(child_running(process.pid, "capture_addon.py"), signal.SIGKILL)  # mitmdump
-    stdout, stderr = process.communicate(timeout=60)
+    _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert nothing_left(marker, run)
     [error] = [line for line in stderr.splitlines() if line.startswith("error: ")]
@@ -160,13 +179,15 @@ def test_mitmdump_that_hangs_at_the_end_is_killed_and_the_run_is_not_complete(pr
     assert wait_for(lambda: agent_running(f"sleep 3; echo {marker}")), "the agent never started"
     run = the_run(private_data_dir)
     os.kill(child_running(process.pid, "capture_addon.py"), signal.SIGSTOP)  # hung: deaf to the stop request
-    stdout, stderr = process.communicate(timeout=60)
+    _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 1 and "Traceback" not in stderr
     assert nothing_left(marker, run)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "proxy-failed" and manifest["agent_exit_code"] == 0
-    assert manifest["note"] == ("mitmdump did not shut down cleanly (it did not stop within 2 s and was killed); "
-                                "exchanges still open then may be missing")
+    assert manifest["note"] == (
+        "mitmdump did not shut down cleanly (it did not stop within 2 s and was killed); "
+        "exchanges still open then may be missing"
+    )
     assert "status **proxy-failed**" in (run / "report.md").read_text()
 
 
@@ -176,7 +197,7 @@ def test_deleting_the_run_folder_mid_run_stops_the_run_with_one_line(private_dat
     assert wait_for(lambda: agent_running(f"sleep 60; echo {marker}")), "the agent never started"
     run = the_run(private_data_dir)
     subprocess.run(["rm", "-rf", str(run)], check=True)
-    stdout, stderr = process.communicate(timeout=60)
+    _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 2
     assert stderr.strip().splitlines()[-1].startswith("error: the run folder ")
     assert "was deleted during the run" in stderr and "Traceback" not in stderr
@@ -190,7 +211,7 @@ def test_ctrl_c_early_in_the_pipeline_says_nothing_misleading(private_data_dir, 
     process = start_pipeline(private_data_dir, f"sleep 60; echo {marker}")
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert "no such file" not in stderr and "Traceback" not in stderr
     for run in (private_data_dir / "itest").glob("*"):
@@ -221,7 +242,12 @@ def test_a_run_removes_the_homes_left_by_a_killed_run(private_data_dir, tmp_path
     stale.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "probe.pipeline", "--target", ITEST, "--upstream", "mock", "--command", "true"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=dict(os.environ, TMPDIR=str(tmp_path)))
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, TMPDIR=str(tmp_path)),
+    )
     assert result.returncode == 0, result.stderr
     assert not stale.exists() and list(tmp_path.glob(f"{agent_home.PREFIX}*")) == []
 
@@ -241,8 +267,9 @@ def small_disk(tmp_path):
     """A 1 MB file system, to fill up for real."""
     mount = tmp_path / "small"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if result.returncode:
         pytest.fail(f"the full-disk test mounts a 1 MB tmpfs, which needs root: {result.stderr.strip()}")
     yield mount
@@ -254,11 +281,13 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_every_whole_exchange(
     script.write_text(POSTER)
     sizes = " ".join(["20000"] + ["200000"] * 12)  # 2.4 MB of requests for a 1 MB disk
     process = start_pipeline(small_disk, f"{sys.executable} {script} {sizes}")
-    stdout, stderr = process.communicate(timeout=120)
+    _stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stderr
     assert [line for line in stderr.splitlines() if not line.startswith("proxy ")] == [
-        line for line in stderr.splitlines() if line.startswith("error: recording stopped: No space left on device "
-                                                                "while writing ")]
+        line
+        for line in stderr.splitlines()
+        if line.startswith("error: recording stopped: No space left on device while writing ")
+    ]
     assert len(stderr.splitlines()) == 3 and "Traceback" not in stderr  # the two proxy lines, then the error
     run = the_run(small_disk)
     entries = read_traffic(run)  # every line parses: the one that did not fit was cut back off
@@ -266,7 +295,9 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_every_whole_exchange(
     assert [len(entry["request"]["body"]["input"]) for entry in entries] == [20000, *[200000] * (len(entries) - 1)]
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "recording-failed" and manifest["exchanges"] == len(entries)
-    assert manifest["note"].startswith("recording stopped: No space left on device") and manifest["recording_errors"] >= 1
+    assert (
+        manifest["note"].startswith("recording stopped: No space left on device") and manifest["recording_errors"] >= 1
+    )
     assert nothing_left(str(script), run)
 
 
@@ -275,18 +306,21 @@ def test_a_failed_write_is_counted_logged_and_does_not_damage_the_capture(privat
     from probe.proxies import find_mitmdump
 
     limited = tmp_path / "limited-mitmdump"  # mitmdump that may not write files over 150 KB
-    limited.write_text(textwrap.dedent(f"""\
+    limited.write_text(
+        textwrap.dedent(f"""\
         #!{sys.executable}
         import os, resource, signal, sys
         resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
         os.execv({find_mitmdump()!r}, [{find_mitmdump()!r}, *sys.argv[1:]])
-    """))
+    """)
+    )
     limited.chmod(0o755)
     script = tmp_path / "poster.py"
     script.write_text(POSTER)
-    process = start_pipeline(private_data_dir, f"{sys.executable} {script} 1000 200000 2000",
-                             env={"PROBE_MITMDUMP": str(limited)})
+    process = start_pipeline(
+        private_data_dir, f"{sys.executable} {script} 1000 200000 2000", env={"PROBE_MITMDUMP": str(limited)}
+    )
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert "1000 " in stdout and "200000 " in stdout and "2000 " in stdout  # the agent got every answer
@@ -310,16 +344,38 @@ def test_ctrl_c_is_taken_at_once_even_when_started_with_it_ignored(tmp_path, pri
     npm = bin_folder / "npm"
     npm.write_text("#!/bin/sh\nsleep 60\n")
     npm.chmod(0o755)
-    env = dict(os.environ, PROBE_DATA_DIR=str(private_data_dir), PROBE_AGENTS_DIR=str(tmp_path / "agents"),
-               PATH=f"{bin_folder}{os.pathsep}{os.environ['PATH']}")
+    env = dict(
+        os.environ,
+        PROBE_DATA_DIR=str(private_data_dir),
+        PROBE_AGENTS_DIR=str(tmp_path / "agents"),
+        PATH=f"{bin_folder}{os.pathsep}{os.environ['PATH']}",
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "probe.pipeline", "--target", "codex", "--upstream", "mock", "--prompt", "hi",
-         "--agent-version", "9.9.9"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        [
+            sys.executable,
+            "-m",
+            "probe.pipeline",
+            "--target",
+            "codex",
+            "--upstream",
+            "mock",
+            "--prompt",
+            "hi",
+            "--agent-version",
+            "9.9.9",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
     assert wait_for(lambda: processes_mentioning(marker)), "npm never started"
     started = time.monotonic()
     os.killpg(process.pid, signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=30)
+    _stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130 and "Traceback" not in stderr, stderr
     assert stderr.splitlines()[-1] == "interrupted"
     assert time.monotonic() - started < 20  # not the minute npm would have taken

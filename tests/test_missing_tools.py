@@ -12,8 +12,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def pipeline(target: str, env: dict, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "probe.pipeline", "--target", target, "--prompt", "hi", *extra],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", target, "--prompt", "hi", *extra],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def write_target(tmp_path: Path, command: str, install: str = "") -> str:
@@ -42,23 +48,35 @@ def test_missing_agent_without_a_package(tmp_path):
 
 
 def test_missing_npm(tmp_path):
-    target = write_target(tmp_path, "no-such-agent-xyz",
-                          '  install: {npm: "@example/none", version: "1.0.0", binary: no-such-agent-xyz}')
+    target = write_target(
+        tmp_path, "no-such-agent-xyz", '  install: {npm: "@example/none", version: "1.0.0", binary: no-such-agent-xyz}'
+    )
     env = dict(os.environ, PATH=str(Path(sys.executable).parent), PROBE_AGENTS_DIR=str(tmp_path / "agents"))
     result = pipeline(target, env)
     assert_one_line(result, "npm was not found: install Node.js >= 20")
 
 
-@pytest.mark.parametrize("mitmdump, message", [
-    ("/nonexistent/mitmdump", "PROBE_MITMDUMP=/nonexistent/mitmdump not found"),
-    ("OLD", "is mitmproxy 10.4, but agent-probe needs 11 or newer"),
-])
+@pytest.mark.parametrize(
+    "mitmdump, message",
+    [
+        ("/nonexistent/mitmdump", "PROBE_MITMDUMP=/nonexistent/mitmdump not found"),
+        ("OLD", "is mitmproxy 10.4, but agent-probe needs 11 or newer"),
+    ],
+)
 def test_missing_or_old_mitmdump(tmp_path, mitmdump, message):
     if mitmdump == "OLD":
         fake = tmp_path / "mitmdump"
         fake.write_text("#!/bin/sh\necho 'Mitmproxy: 10.4.2'\necho 'Python: 3.11'\n")
         fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
         mitmdump = str(fake)
-    result = pipeline("codex", dict(os.environ, PROBE_MITMDUMP=mitmdump), "--upstream", "mock",
-                      "--port", "model=0", "--port", "backend=0")
+    result = pipeline(
+        "codex",
+        dict(os.environ, PROBE_MITMDUMP=mitmdump),
+        "--upstream",
+        "mock",
+        "--port",
+        "model=0",
+        "--port",
+        "backend=0",
+    )
     assert_one_line(result, message)

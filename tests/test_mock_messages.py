@@ -4,11 +4,17 @@ import http.client
 import json
 
 from conftest import post_json, read_traffic
+
 from probe.sse import parse
 
 TOOLS = [{"name": "Read", "input_schema": {"type": "object"}}, {"name": "Bash", "input_schema": {"type": "object"}}]
-PROMPT = {"role": "user", "content": [{"type": "text", "text": "<system-reminder>\nx\n</system-reminder>"},
-                                      {"type": "text", "text": "write a hello world function"}]}
+PROMPT = {
+    "role": "user",
+    "content": [
+        {"type": "text", "text": "<system-reminder>\nx\n</system-reminder>"},
+        {"type": "text", "text": "write a hello world function"},
+    ],
+}
 
 
 def stream(base_url: str, body: dict) -> list[dict]:
@@ -21,24 +27,43 @@ def test_tool_use_turn_then_final_answer_to_its_tool_result(proxied):
     start, run = proxied
     proxies = start("mock")
     base = proxies.urls["model"]
-    request = {"model": "claude-test", "max_tokens": 100, "stream": True, "system": "Be brief.", "tools": TOOLS,
-               "messages": [PROMPT]}
+    request = {
+        "model": "claude-test",
+        "max_tokens": 100,
+        "stream": True,
+        "system": "Be brief.",
+        "tools": TOOLS,
+        "messages": [PROMPT],
+    }
     first = stream(base, request)
     assert [event["type"] for event in first[:2]] == ["message_start", "ping"]
     assert first[-2]["delta"]["stop_reason"] == "tool_use" and first[-1] == {"type": "message_stop"}
     starts = [event["content_block"] for event in first if event["type"] == "content_block_start"]
     assert [block["type"] for block in starts] == ["thinking", "text", "tool_use"]
     tool = starts[2]
-    pieces = "".join(event["delta"]["partial_json"] for event in first
-                     if event["type"] == "content_block_delta" and event["delta"]["type"] == "input_json_delta")
-    assert tool["name"] == "Bash" and json.loads(pieces) == {"command": "echo agent-probe tool call",
-                                                            "description": "Print a marker line"}
+    pieces = "".join(
+        event["delta"]["partial_json"]
+        for event in first
+        if event["type"] == "content_block_delta" and event["delta"]["type"] == "input_json_delta"
+    )
+    assert tool["name"] == "Bash" and json.loads(pieces) == {
+        "command": "echo agent-probe tool call",
+        "description": "Print a marker line",
+    }
     usage = first[-2]["usage"]
     assert usage["cache_creation_input_tokens"] > 0 and usage["cache_read_input_tokens"] == 0
 
-    follow_up = dict(request, messages=[PROMPT, {"role": "assistant", "content": [dict(tool, input=json.loads(pieces))]},
-                                        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool["id"],
-                                                                      "content": "agent-probe tool call"}]}])
+    follow_up = dict(
+        request,
+        messages=[
+            PROMPT,
+            {"role": "assistant", "content": [dict(tool, input=json.loads(pieces))]},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": tool["id"], "content": "agent-probe tool call"}],
+            },
+        ],
+    )
     final = stream(base, follow_up)
     text = "".join(event["delta"]["text"] for event in final if event["type"] == "content_block_delta")
     assert text.startswith('Here is my answer to "write a hello world function"')
@@ -69,7 +94,13 @@ def test_json_answer_count_tokens_and_side_channels(proxied):
     assert connection.getresponse().status == 200
     connection.close()
     proxies.stop()
-    paths = [(entry["request"]["method"], entry["request"]["path"], entry["response"]["status"])
-             for entry in read_traffic(run)]
-    assert paths == [("POST", "/v1/messages", 200), ("POST", "/v1/messages/count_tokens?beta=true", 200),
-                     ("POST", "/api/event_logging/batch", 200), ("HEAD", "/api/hello", 200)]
+    paths = [
+        (entry["request"]["method"], entry["request"]["path"], entry["response"]["status"])
+        for entry in read_traffic(run)
+    ]
+    assert paths == [
+        ("POST", "/v1/messages", 200),
+        ("POST", "/v1/messages/count_tokens?beta=true", 200),
+        ("POST", "/api/event_logging/batch", 200),
+        ("HEAD", "/api/hello", 200),
+    ]

@@ -1,6 +1,7 @@
 """The Responses API renderer: what a reader sees for codex's requests and streamed answers."""
 
 from conftest import Rendering
+
 from probe.mock import responses_api
 from probe.renderers import openai_responses as renderer
 from probe.sse import Event
@@ -10,15 +11,32 @@ CODEX_REQUEST = {
     "stream": True,
     "reasoning": {"effort": "low"},
     "input": [
-        {"type": "additional_tools", "role": "developer", "tools": [
-            {"type": "namespace", "name": "functions", "tools": [
-                {"type": "custom", "name": "exec", "description": "Run JavaScript"},
-                {"type": "function", "name": "wait", "description": "Wait for a cell", "parameters": {}}]},
-            {"type": "namespace", "name": "clock", "tools": [
-                {"type": "function", "name": "sleep", "description": "Sleep", "parameters": {}}]}]},
+        {
+            "type": "additional_tools",
+            "role": "developer",
+            "tools": [
+                {
+                    "type": "namespace",
+                    "name": "functions",
+                    "tools": [
+                        {"type": "custom", "name": "exec", "description": "Run JavaScript"},
+                        {"type": "function", "name": "wait", "description": "Wait for a cell", "parameters": {}},
+                    ],
+                },
+                {
+                    "type": "namespace",
+                    "name": "clock",
+                    "tools": [{"type": "function", "name": "sleep", "description": "Sleep", "parameters": {}}],
+                },
+            ],
+        },
         {"type": "configuration_update", "settings": {"sandbox": "read-only"}},
         {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are Codex."}]},
-        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "write a hello world function"}]},
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "write a hello world function"}],
+        },
         {"type": "brand_new_item", "payload": 1},
     ],
 }
@@ -59,8 +77,11 @@ def test_follow_up_links_to_the_response_it_continues_and_names_the_call():
     first = rendering.response(events_for(CODEX_REQUEST), None, "#1")
     response_id = rendering.turns["#1"].response_id
     [call_id] = [part.call_id for item in rendering.turns["#1"].output for part in item.parts if part.call_id]
-    follow_up = {"type": "response.create", "previous_response_id": response_id,
-                 "input": [{"type": "function_call_output", "call_id": call_id, "output": "Sleep completed."}]}
+    follow_up = {
+        "type": "response.create",
+        "previous_response_id": response_id,
+        "input": [{"type": "function_call_output", "call_id": call_id, "output": "Sleep completed."}],
+    }
     text = "\n".join(rendering.request(follow_up, "#2").lines)
     assert f"Continues response `{response_id}` from exchange #1" in text
     assert "output of clock.sleep: Sleep completed." in text
@@ -70,8 +91,10 @@ def test_follow_up_links_to_the_response_it_continues_and_names_the_call():
 
 
 def test_unknown_events_are_counted_and_cut_streams_say_so():
-    events = [Event(None, {"type": "response.created", "response": {"id": "r"}}),
-              Event(None, {"type": "response.surprise", "x": 1})]
+    events = [
+        Event(None, {"type": "response.created", "response": {"id": "r"}}),
+        Event(None, {"type": "response.surprise", "x": 1}),
+    ]
     rendered = Rendering(renderer).response(events, None, "#1")
     text = "\n".join(rendered.lines)
     assert rendered.unrecognised == {"event response.surprise"}
@@ -79,9 +102,13 @@ def test_unknown_events_are_counted_and_cut_streams_say_so():
 
 
 def test_non_streamed_response_body():
-    body = {"object": "response", "id": "resp_9", "status": "completed", "output": [
-        {"type": "message", "content": [{"type": "output_text", "text": "plain answer"}]}],
-        "usage": {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7}}
+    body = {
+        "object": "response",
+        "id": "resp_9",
+        "status": "completed",
+        "output": [{"type": "message", "content": [{"type": "output_text", "text": "plain answer"}]}],
+        "usage": {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7},
+    }
     rendered = Rendering(renderer).response(None, body, "#1")
     assert "plain answer" in "\n".join(rendered.lines)
     assert rendered.tokens == {"input": 5, "cached": 0, "output": 2, "reasoning": 0, "total": 7}
@@ -94,14 +121,22 @@ def test_hostile_shapes_do_not_raise():
 
 
 def test_calls_and_text_are_recovered_from_partial_or_minimal_streams():
-    added = {"type": "response.output_item.added", "item": {"id": "fc_1", "type": "function_call", "name": "shell",
-                                                             "call_id": "c1", "arguments": ""}}
+    added = {
+        "type": "response.output_item.added",
+        "item": {"id": "fc_1", "type": "function_call", "name": "shell", "call_id": "c1", "arguments": ""},
+    }
     delta = {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": '{"cmd": "ls"}'}
     cut = "\n".join(Rendering(renderer).response([Event(None, added), Event(None, delta)], None, "#1").lines)
     assert "**Tool call** `shell`" in cut and '"cmd": "ls"' in cut and "No final event" in cut
     # A server that sends only the final event still gets its output shown.
-    final = {"type": "response.completed", "response": {"id": "r", "status": "completed", "output": [
-        {"type": "message", "content": [{"type": "output_text", "text": "only in the final event"}]}]}}
+    final = {
+        "type": "response.completed",
+        "response": {
+            "id": "r",
+            "status": "completed",
+            "output": [{"type": "message", "content": [{"type": "output_text", "text": "only in the final event"}]}],
+        },
+    }
     text = "\n".join(Rendering(renderer).response([Event(None, final), Event(None, "[DONE]")], None, "#1").lines)
     assert "only in the final event" in text
 
@@ -113,8 +148,12 @@ def test_repeated_history_instructions_and_tools_are_shown_once():
     answer = responses_api.plan_events(first)
     rendering.response([Event(None, event) for event in answer], None, "#1")
     outputs = answer[-1]["response"]["output"]
-    follow_up = dict(first, input=first["input"] + outputs + [
-        {"type": "function_call_output", "call_id": outputs[-1]["call_id"], "output": "done"}])
+    follow_up = dict(
+        first,
+        input=first["input"]
+        + outputs
+        + [{"type": "function_call_output", "call_id": outputs[-1]["call_id"], "output": "done"}],
+    )
     text = "\n".join(rendering.request(follow_up, "#2").lines)
     assert "**Input**: + 1 new item; 7 carried over from #1" in text  # 5 sent + 2 answered by the model
     assert "**Instructions** (500 chars): the same as request #1" in text

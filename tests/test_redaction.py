@@ -18,8 +18,11 @@ from probe import decoding, redaction
 from probe.redaction import fingerprint, mask_body, mask_bytes, mask_header, mask_json, mask_text, mask_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = settings(max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+EXAMPLES = settings(
+    max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 # One made-up secret of every shape the rules know (none is real), each written in two pieces so that secret
 # scanners do not take it for a leaked key.
@@ -58,9 +61,20 @@ SHAPES = {
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq+abc/def=\nQUJDREVGR0g=\n-----END RSA PRIVATE KEY-----"
 # What must stay as it is: agent traffic is full of words and fields that merely resemble secrets.
 LOOKALIKES = [
-    "sk-learn is a library", "task-abcdefghijk", "max_tokens", "the AKIA prefix", "Bearer tokens are opaque",
-    "authorization: str", "Basic authentication", "risk-assessment-framework-v2", "eyJ alone", "ghp_short",
-    "key=value pairs", "?key=", "https://api.openai.com/v1/responses?alt=sse", "[REDACTED sha256:12345678]",
+    "sk-learn is a library",
+    "task-abcdefghijk",
+    "max_tokens",
+    "the AKIA prefix",
+    "Bearer tokens are opaque",
+    "authorization: str",
+    "Basic authentication",
+    "risk-assessment-framework-v2",
+    "eyJ alone",
+    "ghp_short",
+    "key=value pairs",
+    "?key=",
+    "https://api.openai.com/v1/responses?alt=sse",
+    "[REDACTED sha256:12345678]",
 ]
 
 
@@ -94,8 +108,9 @@ def test_private_keys_are_masked_whole_also_inside_json_and_when_cut_off():
 
 def test_json_escapes_do_not_hide_a_token():
     secret = SHAPES["anthropic"]
-    escaped = "".join(f"\\u{ord(character):04x}" if index % 3 == 0 else character
-                      for index, character in enumerate(secret))
+    escaped = "".join(
+        f"\\u{ord(character):04x}" if index % 3 == 0 else character for index, character in enumerate(secret)
+    )
     raw = f'{{"text": "{escaped}", "other": "sk\\u002d{SHAPES["openai"][3:]}"}}'.encode()
     for result in (mask_body(raw, "application/json").data, mask_body(raw, "text/plain").data, mask_bytes(raw)[0]):
         assert fingerprint(secret).encode() in result and fingerprint(SHAPES["openai"]).encode() in result
@@ -105,28 +120,61 @@ def test_json_escapes_do_not_hide_a_token():
 
 
 def test_credentials_after_an_auth_scheme_in_any_header_and_in_text():
-    assert mask_header("x-original-value", "Bearer abcdef0123456789") == \
-        (f"Bearer {fingerprint('abcdef0123456789')}", 1)
-    assert mask_header("x-original-value", "Basic dXNlcjpwYXNzd29yZA==")[0] == \
-        f"Basic {fingerprint('dXNlcjpwYXNzd29yZA==')}"
-    command = 'curl -H "Authorization: Bearer t0k3n-of-a-user" -H \'X-Api-Key: abc123456789\' https://x'
+    assert mask_header("x-original-value", "Bearer abcdef0123456789") == (
+        f"Bearer {fingerprint('abcdef0123456789')}",
+        1,
+    )
+    assert (
+        mask_header("x-original-value", "Basic dXNlcjpwYXNzd29yZA==")[0]
+        == f"Basic {fingerprint('dXNlcjpwYXNzd29yZA==')}"
+    )
+    command = "curl -H \"Authorization: Bearer t0k3n-of-a-user\" -H 'X-Api-Key: abc123456789' https://x"
     masked, count = mask_text(command)
     assert count == 2 and "t0k3n-of-a-user" not in masked and "abc123456789" not in masked
     assert masked.startswith('curl -H "Authorization: Bearer [REDACTED sha256:')
 
 
-@pytest.mark.parametrize("name", ["authorization", "Proxy-Authorization", "x-api-key", "api-key", "x-auth-token",
-                                  "anthropic-api-key", "openai-project", "openai-organization", "x-goog-api-key",
-                                  "x-amz-security-token", "x-csrf-token", "private-token", "cookie", "set-cookie",
-                                  "chatgpt-account-id", "x-my-secret", "x-db-password", "x-authtoken",
-                                  "x-accesstoken", "authentication", "x-session-token", "x-upstream-apikey"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "authorization",
+        "Proxy-Authorization",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+        "anthropic-api-key",
+        "openai-project",
+        "openai-organization",
+        "x-goog-api-key",
+        "x-amz-security-token",
+        "x-csrf-token",
+        "private-token",
+        "cookie",
+        "set-cookie",
+        "chatgpt-account-id",
+        "x-my-secret",
+        "x-db-password",
+        "x-authtoken",
+        "x-accesstoken",
+        "authentication",
+        "x-session-token",
+        "x-upstream-apikey",
+    ],
+)
 def test_secret_named_headers_become_one_fingerprint(name):
     assert mask_header(name, "plain value") == (fingerprint("plain value"), 1)
 
 
-@pytest.mark.parametrize("name, value", [("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
-                                         ("x-ratelimit-remaining-tokens", "9000"), ("openai-beta", "responses=v1"),
-                                         ("anthropic-version", "2023-06-01"), ("content-type", "application/json")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("x-ratelimit-remaining-tokens", "9000"),
+        ("openai-beta", "responses=v1"),
+        ("anthropic-version", "2023-06-01"),
+        ("content-type", "application/json"),
+    ],
+)
 def test_ordinary_headers_stay(name, value):
     assert mask_header(name, value) == (value, 0)
 
@@ -138,11 +186,21 @@ def test_a_token_used_as_a_header_name_is_masked():
 
 def test_secret_named_fields_at_any_depth_but_not_their_schemas_or_lookalike_names():
     body = {
-        "password": "hunter2", "client_secret": "s3", "refresh_token": "r1", "nested": [{"api_key": "k"}],
-        "PrivateToken": 42, "X-Amz-Signature": "abc", "token": "c2VjcmV0LXRva2VuLXZhbHVlLTEy",
-        "max_tokens": 5, "prompt_cache_key": "sess-1", "cache_key": "c", "input_tokens": 3,
-        "logprobs": [{"token": "Hello", "logprob": -0.1}], "signature": "EqQBCkYIBxgCKkC",
-        "tools": [{"parameters": {"properties": {"password": {"type": "string"}}}}], "is_secret": True,
+        "password": "hunter2",
+        "client_secret": "s3",
+        "refresh_token": "r1",
+        "nested": [{"api_key": "k"}],
+        "PrivateToken": 42,
+        "X-Amz-Signature": "abc",
+        "token": "c2VjcmV0LXRva2VuLXZhbHVlLTEy",
+        "max_tokens": 5,
+        "prompt_cache_key": "sess-1",
+        "cache_key": "c",
+        "input_tokens": 3,
+        "logprobs": [{"token": "Hello", "logprob": -0.1}],
+        "signature": "EqQBCkYIBxgCKkC",
+        "tools": [{"parameters": {"properties": {"password": {"type": "string"}}}}],
+        "is_secret": True,
         "arguments": json.dumps({"password": "in tool arguments"}),
     }
     masked, count = mask_json(body)
@@ -151,8 +209,16 @@ def test_secret_named_fields_at_any_depth_but_not_their_schemas_or_lookalike_nam
         assert masked[key] == fingerprint(str(body[key]))
     assert masked["nested"] == [{"api_key": fingerprint("k")}]
     assert json.loads(masked["arguments"]) == {"password": fingerprint("in tool arguments")}
-    for key in ("max_tokens", "prompt_cache_key", "cache_key", "input_tokens", "logprobs", "signature", "tools",
-                "is_secret"):
+    for key in (
+        "max_tokens",
+        "prompt_cache_key",
+        "cache_key",
+        "input_tokens",
+        "logprobs",
+        "signature",
+        "tools",
+        "is_secret",
+    ):
         assert masked[key] == body[key]
     assert body["password"] == "hunter2"  # the input is untouched
 
@@ -162,8 +228,10 @@ def test_bodies_in_other_charsets_and_odd_bytes_are_masked():
     for charset in ("utf-16", "utf-16-le", "utf-32"):
         wide = json.dumps(document).encode(charset)
         masked = mask_body(wide, f"application/json; charset={charset}")
-        assert masked.count == 2 and json.loads(masked.data.decode(charset)) == \
-            {"input": f"key {fingerprint(SHAPES['openai-project'])}", "api_key": fingerprint("plain-wide-key")}
+        assert masked.count == 2 and json.loads(masked.data.decode(charset)) == {
+            "input": f"key {fingerprint(SHAPES['openai-project'])}",
+            "api_key": fingerprint("plain-wide-key"),
+        }
     # Undeclared, but with a byte-order mark: found by it.
     assert mask_body(json.dumps(document).encode("utf-16"), "application/json").count == 2
     latin = mask_body(b"client_secret=plain-latin&name=caf\xe9", "application/x-www-form-urlencoded")
@@ -172,19 +240,31 @@ def test_bodies_in_other_charsets_and_odd_bytes_are_masked():
 
 def test_url_passwords_in_text_and_keys_in_a_websocket_subprotocol():
     masked, count = mask_text("run git clone https://alice:plain-pw@git.example.com/r.git; mail a@b.com; ssh://git@h")
-    assert masked == f"run git clone https://{fingerprint('alice:plain-pw')}@git.example.com/r.git; mail a@b.com; " \
-                     "ssh://git@h" and count == 1
+    assert (
+        masked
+        == f"run git clone https://{fingerprint('alice:plain-pw')}@git.example.com/r.git; mail a@b.com; ssh://git@h"
+        and count == 1
+    )
     assert mask_url("https://alice:plain-pw@h/")[0] == f"https://{fingerprint('alice:plain-pw')}@h/"  # the same mask
     protocol = "realtime, openai-insecure-api-key.plainrealtime123, openai-beta.realtime-v1"
     assert mask_header("sec-websocket-protocol", protocol) == (
-        f"realtime, openai-insecure-api-key.{fingerprint('plainrealtime123')}, openai-beta.realtime-v1", 1)
+        f"realtime, openai-insecure-api-key.{fingerprint('plainrealtime123')}, openai-beta.realtime-v1",
+        1,
+    )
     signed = mask_url("https://storage.googleapis.com/b/o?X-Goog-Credential=c%2F1&X-Goog-Signature=ab12cd34ef")[0]
     assert "ab12cd34ef" not in signed and "c%2F1" not in signed
 
 
 def test_plural_names_and_lists_under_a_secret_name():
-    body = {"api_keys": ["k1-plain", "k2-plain"], "passwords": "p-plain", "password": ["p1", {"hint": "h"}],
-            "secrets": [{"name": "GITHUB"}], "max_tokens": [1, 2], "tokens": ["Hello", "world"], "keys": ["a", "b"]}
+    body = {
+        "api_keys": ["k1-plain", "k2-plain"],
+        "passwords": "p-plain",
+        "password": ["p1", {"hint": "h"}],
+        "secrets": [{"name": "GITHUB"}],
+        "max_tokens": [1, 2],
+        "tokens": ["Hello", "world"],
+        "keys": ["a", "b"],
+    }
     masked, count = mask_json(body)
     assert masked["api_keys"] == [fingerprint("k1-plain"), fingerprint("k2-plain")]
     assert masked["passwords"] == fingerprint("p-plain") and masked["password"] == [fingerprint("p1"), {"hint": "h"}]
@@ -196,21 +276,26 @@ def test_plural_names_and_lists_under_a_secret_name():
 
 
 def test_query_form_and_fragment_parameters_by_name_and_after_percent_decoding():
-    url, count = mask_url("https://u:p4ss@h/x?key=plainkey&alt=sse&Signature=s1g&code=c0de&X-Amz-Credential=cred"
-                          "&tok=%73k-proj-Q2w3E4r5T6y7U8i9O0pAsDfGhJkL#access_token=frag")
+    url, count = mask_url(
+        "https://u:p4ss@h/x?key=plainkey&alt=sse&Signature=s1g&code=c0de&X-Amz-Credential=cred"
+        "&tok=%73k-proj-Q2w3E4r5T6y7U8i9O0pAsDfGhJkL#access_token=frag"
+    )
     for secret in ("p4ss", "plainkey", "s1g", "c0de", "cred", "frag", "%73k-proj", "Q2w3E4r5T6y7U8i9O0pAsDfGhJkL"):
         assert secret not in url
     assert count == 7 and "alt=sse" in url and url.startswith("https://[REDACTED sha256:")
-    form = mask_body(b"grant_type=refresh_token&refresh_token=r1&client_secret=s2&scope=a+b",
-                     "application/x-www-form-urlencoded")
+    form = mask_body(
+        b"grant_type=refresh_token&refresh_token=r1&client_secret=s2&scope=a+b", "application/x-www-form-urlencoded"
+    )
     assert form.count == 2 and form.data.startswith(b"grant_type=refresh_token&refresh_token=[REDACTED")
 
 
 def test_multipart_fields_by_name_and_token_shapes_in_binary_parts():
-    data = (b'--B0undary\r\nContent-Disposition: form-data; name="api_key"\r\n\r\nplain-form-key\r\n'
-            b'--B0undary\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n'
-            b"Content-Type: application/octet-stream\r\n\r\n\x00\x01" + SHAPES["github"].encode() + b"\xff\r\n"
-            b'--B0undary\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B0undary--\r\n')
+    data = (
+        b'--B0undary\r\nContent-Disposition: form-data; name="api_key"\r\n\r\nplain-form-key\r\n'
+        b'--B0undary\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n\x00\x01" + SHAPES["github"].encode() + b"\xff\r\n"
+        b'--B0undary\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--B0undary--\r\n'
+    )
     masked = mask_body(data, "multipart/form-data; boundary=B0undary")
     assert masked.count == 2 and b"plain-form-key" not in masked.data and SHAPES["github"].encode() not in masked.data
     assert b"\r\n\r\nassistants\r\n" in masked.data and masked.data.endswith(b"--B0undary--\r\n")
@@ -218,37 +303,53 @@ def test_multipart_fields_by_name_and_token_shapes_in_binary_parts():
 
 def test_multipart_masks_every_byte_and_each_part_by_its_format():
     token = SHAPES["github"]
-    data = (f"preamble {token}\r\n".encode()
-            + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="file"; filename="' + SHAPES["aws"].encode()
-            + b'.txt"\r\nX-Part-Auth: ' + SHAPES["slack"].encode() + b"\r\nX-Part-Token: plain-part-token\r\n\r\nplain\r\n"
-            + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n'
-            + b'{"nested": {"client_secret": "plain-json-secret"}}\r\n'
-            + b'--b\xc3\xa9\nContent-Disposition: form-data; name="password"\n\nplain-lf-password\n'
-            + f"--b\u00e9--\r\nepilogue {SHAPES['openai']}\r\n".encode())
+    data = (
+        f"preamble {token}\r\n".encode()
+        + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="file"; filename="'
+        + SHAPES["aws"].encode()
+        + b'.txt"\r\nX-Part-Auth: '
+        + SHAPES["slack"].encode()
+        + b"\r\nX-Part-Token: plain-part-token\r\n\r\nplain\r\n"
+        + b'--b\xc3\xa9\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n'
+        + b'{"nested": {"client_secret": "plain-json-secret"}}\r\n'
+        + b'--b\xc3\xa9\nContent-Disposition: form-data; name="password"\n\nplain-lf-password\n'
+        + f"--b\u00e9--\r\nepilogue {SHAPES['openai']}\r\n".encode()
+    )
     masked = mask_body(data, 'multipart/form-data; boundary="b\u00e9"')
-    for secret in (token, SHAPES["aws"], SHAPES["slack"], "plain-json-secret", "plain-lf-password", SHAPES["openai"],
-                   "plain-part-token"):
+    for secret in (
+        token,
+        SHAPES["aws"],
+        SHAPES["slack"],
+        "plain-json-secret",
+        "plain-lf-password",
+        SHAPES["openai"],
+        "plain-part-token",
+    ):
         assert secret.encode() not in masked.data
     assert masked.count == 7 and b"\r\nX-Part-Token: " + fingerprint("plain-part-token").encode() in masked.data
-    assert json.loads(masked.data.split(b"\r\n\r\n")[2].split(b"\r\n")[0]) == \
-        {"nested": {"client_secret": fingerprint("plain-json-secret")}}
+    assert json.loads(masked.data.split(b"\r\n\r\n")[2].split(b"\r\n")[0]) == {
+        "nested": {"client_secret": fingerprint("plain-json-secret")}
+    }
     assert b"\n\n" + fingerprint("plain-lf-password").encode() + b"\n--b\xc3\xa9--" in masked.data
 
 
 def test_multipart_with_an_odd_or_missing_boundary_is_still_masked():
     body = f'--x\r\nContent-Disposition: form-data; name="api_key"\r\n\r\n{SHAPES["openai"]}\r\n--x--'.encode()
-    for content_type in ("multipart/form-data", "multipart/form-data; boundary=\u2603", "multipart/mixed; boundary=\""):
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=\u2603", 'multipart/mixed; boundary="'):
         masked = mask_body(body, content_type)
         assert SHAPES["openai"].encode() not in masked.data and masked.count == 1
 
 
-@pytest.mark.parametrize("body", [
-    "\ufeff" + json.dumps({"api_key": "plain-bom-key"}),  # a byte-order mark first
-    "[" * 5000 + json.dumps({"api_key": "plain-bom-key"}) + "]" * 5000,  # deeper than a walk can go
-    json.dumps({"model": "m", "api_key": "plain-bom-key", "input": "cut off here"})[:-8],  # cut off
-    json.dumps({"arguments": json.dumps({"api_key": "plain-bom-key", "pad": "x" * (2 << 20)})}),  # > 1 MB args
-    json.dumps({"arguments": json.dumps({"api_key": "plain-bom-key", "pad": "x"})[:-3]}),  # args cut off
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\ufeff" + json.dumps({"api_key": "plain-bom-key"}),  # a byte-order mark first
+        "[" * 5000 + json.dumps({"api_key": "plain-bom-key"}) + "]" * 5000,  # deeper than a walk can go
+        json.dumps({"model": "m", "api_key": "plain-bom-key", "input": "cut off here"})[:-8],  # cut off
+        json.dumps({"arguments": json.dumps({"api_key": "plain-bom-key", "pad": "x" * (2 << 20)})}),  # > 1 MB args
+        json.dumps({"arguments": json.dumps({"api_key": "plain-bom-key", "pad": "x"})[:-3]}),  # args cut off
+    ],
+)
 def test_secret_named_fields_are_found_where_json_does_not_parse_or_is_too_large(body):
     masked = mask_body(body.encode(), "application/json")
     assert b"plain-bom-key" not in masked.data and masked.count == 1
@@ -263,8 +364,10 @@ def test_a_key_name_written_with_escapes_is_still_a_secret_name():
 
 
 def test_secret_named_fields_in_sse_and_ndjson_lines():
-    stream = (b'event: a\ndata: {"type":"a","delta":"hi"}\n\n'
-              b'event: b\ndata: {"type":"b","item":{"access_token":"plain-access","input_tokens":1}}\n\n')
+    stream = (
+        b'event: a\ndata: {"type":"a","delta":"hi"}\n\n'
+        b'event: b\ndata: {"type":"b","item":{"access_token":"plain-access","input_tokens":1}}\n\n'
+    )
     masked = mask_body(stream, "text/event-stream")
     assert masked.count == 1 and b"plain-access" not in masked.data
     assert masked.data.startswith(b'event: a\ndata: {"type":"a","delta":"hi"}\n\nevent: b\ndata: {"type":"b"')
@@ -273,7 +376,7 @@ def test_secret_named_fields_in_sse_and_ndjson_lines():
 
 
 def test_masking_is_idempotent():
-    text = f'{SHAPES["openai"]} Authorization: Bearer abc123456789 ?key=k1 {PEM}'
+    text = f"{SHAPES['openai']} Authorization: Bearer abc123456789 ?key=k1 {PEM}"
     once, count = mask_text(text)
     assert count == 4 and mask_text(once) == (once, 0)
     body = mask_body(json.dumps({"password": "p", "note": SHAPES["jwt"]}).encode(), "application/json")
@@ -288,24 +391,36 @@ def nested_multipart(depth: int) -> bytes:
     """Multipart inside multipart, deeper than any recursion can follow."""
     body = b"innermost"
     for level in reversed(range(depth)):
-        body = (f"--b{level}\r\nContent-Type: {nested_multipart_type(level + 1)}\r\n\r\n".encode() + body
-                + f"\r\n--b{level}--".encode())
+        body = (
+            f"--b{level}\r\nContent-Type: {nested_multipart_type(level + 1)}\r\n\r\n".encode()
+            + body
+            + f"\r\n--b{level}--".encode()
+        )
     return body
 
 
 def test_hostile_bodies_never_raise():
-    for data, kind in [(b"\xff\xfe\x00", "application/json"), (b'{"a": "\\ud800"}', "application/json"),
-                       (b"[" * 100000 + b"]" * 100000, "application/json"), (b"--x\r\n", "multipart/form-data"),
-                       (b"%zz=%%&=&&", "application/x-www-form-urlencoded"), (b'data: {"password": \n\n', ""),
-                       (b"--\xff\r\n\r\n", "multipart/form-data; boundary=\udcff"),
-                       (nested_multipart(3000), nested_multipart_type(0))]:
+    for data, kind in [
+        (b"\xff\xfe\x00", "application/json"),
+        (b'{"a": "\\ud800"}', "application/json"),
+        (b"[" * 100000 + b"]" * 100000, "application/json"),
+        (b"--x\r\n", "multipart/form-data"),
+        (b"%zz=%%&=&&", "application/x-www-form-urlencoded"),
+        (b'data: {"password": \n\n', ""),
+        (b"--\xff\r\n\r\n", "multipart/form-data; boundary=\udcff"),
+        (nested_multipart(3000), nested_multipart_type(0)),
+    ]:
         assert mask_body(data, kind).data  # some bytes come back, and nothing raised
 
 
 # Content-Encoding ------------------------------------------------------------------------------------------
 
-ENCODERS = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress,
-            "zstd": lambda data: zstandard.ZstdCompressor().compress(data)}
+ENCODERS = {
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+}
 
 
 def varied_text(size: int) -> bytes:
@@ -349,9 +464,11 @@ def test_a_decompression_bomb_stays_within_the_cap(name):
 
 secrets_of_every_shape = st.sampled_from(sorted(SHAPES.values()))
 filler = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | filler,
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(filler, inner, max_size=3),
-                           max_leaves=10)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | filler,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(filler, inner, max_size=3),
+    max_leaves=10,
+)
 
 
 def escaped(secret: str, mask: int) -> str:
@@ -360,14 +477,26 @@ def escaped(secret: str, mask: int) -> str:
 
 
 @EXAMPLES
-@given(secret=secrets_of_every_shape, before=filler, after=filler, value=json_values, escapes=st.integers(0, 65535),
-       place=st.sampled_from(["value", "key", "deep", "text", "sse", "url", "header", "multipart", "binary", "gzip",
-                              "utf-16"]))
+@given(
+    secret=secrets_of_every_shape,
+    before=filler,
+    after=filler,
+    value=json_values,
+    escapes=st.integers(0, 65535),
+    place=st.sampled_from(
+        ["value", "key", "deep", "text", "sse", "url", "header", "multipart", "binary", "gzip", "utf-16"]
+    ),
+)
 def test_a_secret_is_masked_wherever_it_is_put(secret, before, after, value, escapes, place):
     text = f"{before} {secret} {after}"
     if place in ("value", "key", "deep"):
-        document = {"x": value, "s": text} if place == "value" else {text: value} if place == "key" else \
-            [{"a": [value, {"b": text}]}]
+        document = (
+            {"x": value, "s": text}
+            if place == "value"
+            else {text: value}
+            if place == "key"
+            else [{"a": [value, {"b": text}]}]
+        )
         raw = json.dumps(document).replace(secret, escaped(secret, escapes)).encode()
         output = mask_body(raw, "application/json").data
     elif place == "text":
@@ -381,7 +510,7 @@ def test_a_secret_is_masked_wherever_it_is_put(secret, before, after, value, esc
     elif place == "header":
         output = mask_header("x-anything", text)[0].encode()
     elif place == "multipart":
-        raw = (b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\n' + text.encode() + b"\r\n--b--\r\n")
+        raw = b'--b\r\nContent-Disposition: form-data; name="f"\r\n\r\n' + text.encode() + b"\r\n--b--\r\n"
         output = mask_body(raw, "multipart/form-data; boundary=b").data
     elif place == "utf-16":
         raw = json.dumps({"input": text}).encode("utf-16")
@@ -413,8 +542,15 @@ def test_the_bundled_samples_hold_nothing_that_looks_like_a_secret():
                 assert mask_body(json.dumps(frame["body"]).encode(), "").count == 0
 
 
-@pytest.mark.parametrize("body", [b'{"API-KEY":100000.0}', b'{"a":[{"api-key": 12345678}]}',
-                                  b'{"Authorization": 123456789}', b'{"x-auth-token":1e10}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"API-KEY":100000.0}',
+        b'{"a":[{"api-key": 12345678}]}',
+        b'{"Authorization": 123456789}',
+        b'{"x-auth-token":1e10}',
+    ],
+)
 def test_a_number_under_a_secret_name_is_masked_and_the_json_stays_valid(body):
     masked = redaction.mask_body(body, "application/json")
     assert masked.parsed is not redaction.NOT_JSON and masked.count == 1

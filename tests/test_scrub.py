@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from conftest import PROJECT_ROOT
+
 from probe.scrub import scrub_run, secret_values
 from probe.secrets import fingerprint
 
@@ -13,8 +14,12 @@ SECRET = "plain-secret-value-0123"  # not token-shaped: found because the enviro
 
 
 def test_secret_values_come_from_secret_named_variables():
-    env = {"ANTHROPIC_API_KEY": SECRET, "GITHUB_TOKEN": "ghp_abcdefgh", "HOME": "/home/someone-long",
-           "DISABLE_TELEMETRY_KEY": "1"}
+    env = {
+        "ANTHROPIC_API_KEY": SECRET,
+        "GITHUB_TOKEN": "ghp_abcdefgh",
+        "HOME": "/home/someone-long",
+        "DISABLE_TELEMETRY_KEY": "1",
+    }
     assert secret_values(env) == [SECRET, "ghp_abcdefgh"]
 
 
@@ -43,9 +48,27 @@ def test_agent_files_are_scrubbed_and_ours_left_alone(tmp_path):
 def capture_leaking_command(data_dir, *options):
     leak = 'mkdir -p "$CLAUDE_CONFIG_DIR" && printf %s "$ANTHROPIC_API_KEY" > "$CLAUDE_CONFIG_DIR/key.txt"'
     env = dict(os.environ, ANTHROPIC_API_KEY=SECRET, PROBE_DATA_DIR=str(data_dir))
-    result = subprocess.run([sys.executable, "-m", "probe.capture", "--target", "claude-code", "--port", "api=0",
-                             "--upstream", "http://127.0.0.1:9", "--command", leak, *options],
-                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "probe.capture",
+            "--target",
+            "claude-code",
+            "--port",
+            "api=0",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--command",
+            leak,
+            *options,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     [run] = (data_dir / "claude-code").iterdir()
     return run

@@ -4,17 +4,23 @@ from probe.secrets import fingerprint, mask_argv, mask_command, redact_header
 
 
 def test_curl_style_command_secrets_are_masked():
-    command = ("curl -H 'Authorization: Bearer plainsecret1' -H 'x-api-key: plainsecret2' -b 'session=plainsecret3' "
-               "-u me:plainsecret4 $PROBE_PROXY_URL/v1/x?api_key=plainsecret5; curl -s -uuser:plainsecret6 "
-               "https://alice:plainsecret7@127.0.0.1:1/; curl --user=bob:plainsecret8 x; grep -bn x y")
+    command = (
+        "curl -H 'Authorization: Bearer plainsecret1' -H 'x-api-key: plainsecret2' -b 'session=plainsecret3' "
+        "-u me:plainsecret4 $PROBE_PROXY_URL/v1/x?api_key=plainsecret5; curl -s -uuser:plainsecret6 "
+        "https://alice:plainsecret7@127.0.0.1:1/; curl --user=bob:plainsecret8 x; grep -bn x y"
+    )
     masked = mask_command(command)
     assert not [number for number in range(1, 9) if f"plainsecret{number}" in masked]
     assert "curl" in masked and "$PROBE_PROXY_URL/v1/x" in masked and "grep -bn x y" in masked
     # A flag and its value in one word, and a URL's user:password, each keep their own fingerprint.
     assert f"-u{fingerprint('user:plainsecret6')}" in masked and f"--user={fingerprint('bob:plainsecret8')}" in masked
     assert f"https://{fingerprint('alice:plainsecret7')}@127.0.0.1:1/" in masked
-    assert mask_argv(["curl", "-uuser:plainsecret6", "--user=bob:plainsecret8", "-bn"]) == \
-        ["curl", f"-u{fingerprint('user:plainsecret6')}", f"--user={fingerprint('bob:plainsecret8')}", "-bn"]
+    assert mask_argv(["curl", "-uuser:plainsecret6", "--user=bob:plainsecret8", "-bn"]) == [
+        "curl",
+        f"-u{fingerprint('user:plainsecret6')}",
+        f"--user={fingerprint('bob:plainsecret8')}",
+        "-bn",
+    ]
 
 
 def test_token_shapes_and_flags_in_argv():
@@ -44,5 +50,9 @@ def test_a_command_line_masked_for_the_manifest_keeps_one_fingerprint_per_secret
     [stored] = recording.manifest["agent"]["argv"][2:]
     prints = [fingerprint(secret) for secret in ("first-secret-value", "second-secret-value", "third4secret5value")]
     assert stored == (f"API_KEY={prints[0]} curl --token {prints[1]} -H 'x-api-key: {prints[2]}'")
-    assert mask_argv(["agent", "--token", prints[1], "KEY=" + prints[0]]) == ["agent", "--token", prints[1],
-                                                                             "KEY=" + prints[0]]
+    assert mask_argv(["agent", "--token", prints[1], "KEY=" + prints[0]]) == [
+        "agent",
+        "--token",
+        prints[1],
+        "KEY=" + prints[0],
+    ]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from conftest import PROJECT_ROOT
+
 from probe.redaction import fingerprint
 
 KEY = "sk-proj-" + "Q7xR2mVb9TzK4pLw8NcY3hJd6FgS1aEu"  # shaped like an OpenAI key
@@ -34,9 +35,14 @@ def test_the_manifest_keeps_the_target_file_masked_and_analysis_can_use_it(tmp_p
     target.write_text(TARGET)
     data = tmp_path / "data"
     env = dict(os.environ, PROBE_DATA_DIR=str(data))
-    result = subprocess.run([sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock",
-                             "--prompt", "hi"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock", "--prompt", "hi"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     [run] = (data / "mytool").iterdir()
     text = (run / "manifest.json").read_text()
@@ -51,22 +57,45 @@ def test_the_manifest_keeps_the_target_file_masked_and_analysis_can_use_it(tmp_p
     assert agent["env"]["MYTOOL_API_KEY"] == fingerprint(KEY)
 
     target.unlink()  # the run goes elsewhere, without its target file
-    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(run)], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.analyze", "--run", str(run)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "warning: the manifest names target 'mytool', which is not a target in targets/: the report uses "
         "probe.renderers.openai_responses, the renderer of the target file 'mytool.yaml' stored in the manifest "
-        "(pass --target to choose another)"]
+        "(pass --target to choose another)"
+    ]
 
 
 def test_with_keep_secrets_the_target_file_is_stored_as_written(tmp_path):
     target = tmp_path / "mytool.yaml"
     target.write_text(TARGET)
     env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"))
-    result = subprocess.run([sys.executable, "-m", "probe.capture", "--target", str(target), "--upstream", "mock",
-                             "--keep-secrets", "--command", "true"], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "probe.capture",
+            "--target",
+            str(target),
+            "--upstream",
+            "mock",
+            "--keep-secrets",
+            "--command",
+            "true",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     [run] = (tmp_path / "data" / "mytool").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())

@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import PROJECT_ROOT
+
 from probe.errors import TargetError
 from probe.importer import import_renderer
 from probe.targets import fill_placeholders, load_target, parse_target
@@ -24,7 +24,9 @@ agent:
 def test_codex_target_declares_both_proxies_and_its_pinned_package():
     target = load_target("codex")
     assert [(proxy.name, proxy.upstream) for proxy in target.proxies] == [
-        ("model", "https://api.openai.com/"), ("backend", "https://chatgpt.com/")]
+        ("model", "https://api.openai.com/"),
+        ("backend", "https://chatgpt.com/"),
+    ]
     assert 'openai_base_url="{proxy.model}/v1"' in target.command
     assert 'chatgpt_base_url="{proxy.backend}/backend-api/"' in target.command
     assert target.install.npm == "@openai/codex" and target.install.version == "0.169.0"
@@ -44,12 +46,15 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
 
 
 def test_targets_script_lists_every_target_with_renderer_and_proxies():
-    result = subprocess.run([sys.executable, "-m", "invoke", "targets"], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "targets"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("claude-code: Anthropic Claude Code CLI speaking the Messages API over HTTP/SSE\n"
-                                    "  renderer: probe.renderers.anthropic_messages\n"
-                                    "  proxy api: 127.0.0.1:18090 -> https://api.anthropic.com/")
+    assert result.stdout.startswith(
+        "claude-code: Anthropic Claude Code CLI speaking the Messages API over HTTP/SSE\n"
+        "  renderer: probe.renderers.anthropic_messages\n"
+        "  proxy api: 127.0.0.1:18090 -> https://api.anthropic.com/"
+    )
     assert "\ncodex: OpenAI codex CLI" in result.stdout
     assert "  proxy backend: 127.0.0.1:18081 -> https://chatgpt.com/" in result.stdout
     assert "  agent: claude (npm @anthropic-ai/claude-code@2.1.330)" in result.stdout
@@ -59,11 +64,14 @@ def test_targets_script_names_a_broken_file_and_lists_the_rest(tmp_path, monkeyp
     (tmp_path / "good.yaml").write_text(VALID.replace("name: demo", "name: good"))
     (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     monkeypatch.setenv("PROBE_TARGETS_DIR", str(tmp_path))
-    result = subprocess.run([sys.executable, "-m", "probe.targets"], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.targets"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stdout.splitlines()[0].startswith("bad: not usable: ") and "invalid YAML" in result.stdout
-    assert "good: a demo agent\n  renderer: probe.renderers.generic\n  proxy api: 127.0.0.1:any free port" in result.stdout
+    assert (
+        "good: a demo agent\n  renderer: probe.renderers.generic\n  proxy api: 127.0.0.1:any free port" in result.stdout
+    )
 
 
 def test_valid_target_parses():
@@ -71,19 +79,33 @@ def test_valid_target_parses():
     assert target.proxies[0].listen == 0 and target.command[2] == "{proxy.api}"
 
 
-@pytest.mark.parametrize("change, message", [
-    (("listen: 0", "listen: eighty"), "targets/x.yaml: proxies[0].listen: expected an integer"),
-    (("listen: 0", "listen: 0, colour: red"), "targets/x.yaml: proxies[0].colour: unknown key"),
-    (("renderer: probe.renderers.generic", "renderer: [a]"), "targets/x.yaml: renderer: expected a string"),
-    (("description: a demo agent\n", ""), "targets/x.yaml: description: missing"),
-    (("{proxy.api}", "{proxy.nope}"), "targets/x.yaml: agent.command[2]: {proxy.nope} names no proxy"),
-    (("https://api.example.com/", "ftp://x"), "targets/x.yaml: proxies[0].upstream: expected http(s)://host[:port]"),
-    (("https://api.example.com/", "https://u:p@api.example.com/"), "targets/x.yaml: proxies[0].upstream: expected http"),
-    (("name: demo", "name: demo\nextra: 1"), "targets/x.yaml: extra: unknown key"),
-    (('"{prompt}"]', '"{prompt}"]\n  env: {BASE: "{proxy.other}"}'),
-     "targets/x.yaml: agent.env.BASE: {proxy.other} names no proxy"),
-    (('"{prompt}"]', '"{prompt}"]\n  quiet_env: {QUIET: 1}'), "targets/x.yaml: agent.quiet_env: expected a string mapping"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("listen: 0", "listen: eighty"), "targets/x.yaml: proxies[0].listen: expected an integer"),
+        (("listen: 0", "listen: 0, colour: red"), "targets/x.yaml: proxies[0].colour: unknown key"),
+        (("renderer: probe.renderers.generic", "renderer: [a]"), "targets/x.yaml: renderer: expected a string"),
+        (("description: a demo agent\n", ""), "targets/x.yaml: description: missing"),
+        (("{proxy.api}", "{proxy.nope}"), "targets/x.yaml: agent.command[2]: {proxy.nope} names no proxy"),
+        (
+            ("https://api.example.com/", "ftp://x"),
+            "targets/x.yaml: proxies[0].upstream: expected http(s)://host[:port]",
+        ),
+        (
+            ("https://api.example.com/", "https://u:p@api.example.com/"),
+            "targets/x.yaml: proxies[0].upstream: expected http",
+        ),
+        (("name: demo", "name: demo\nextra: 1"), "targets/x.yaml: extra: unknown key"),
+        (
+            ('"{prompt}"]', '"{prompt}"]\n  env: {BASE: "{proxy.other}"}'),
+            "targets/x.yaml: agent.env.BASE: {proxy.other} names no proxy",
+        ),
+        (
+            ('"{prompt}"]', '"{prompt}"]\n  quiet_env: {QUIET: 1}'),
+            "targets/x.yaml: agent.quiet_env: expected a string mapping",
+        ),
+    ],
+)
 def test_invalid_targets_are_rejected_with_location(change, message):
     with pytest.raises(TargetError) as error:
         parse_target(VALID.replace(*change), "targets/x.yaml")
@@ -110,12 +132,15 @@ def test_placeholders_fill_only_known_names():
     assert fill_placeholders("{proxy.api}/v1 {prompt} {other}", values) == "http://127.0.0.1:1/v1 hi {there} {other}"
 
 
-@pytest.mark.parametrize("reference, message", [
-    ("probe.renderers.nonexistent", 'no module named "probe.renderers.nonexistent"'),
-    ("probe.renderers.generic:missing", 'has no attribute "missing"'),
-    ("probe.markdown", "is not a renderer (missing read_request, read_response, render_request, render_response)"),
-    ("probe.renderers.generic:", 'expected "package.module"'),
-])
+@pytest.mark.parametrize(
+    "reference, message",
+    [
+        ("probe.renderers.nonexistent", 'no module named "probe.renderers.nonexistent"'),
+        ("probe.renderers.generic:missing", 'has no attribute "missing"'),
+        ("probe.markdown", "is not a renderer (missing read_request, read_response, render_request, render_response)"),
+        ("probe.renderers.generic:", 'expected "package.module"'),
+    ],
+)
 def test_renderer_import_errors_are_distinct(reference, message):
     with pytest.raises(TargetError, match=message.replace("(", r"\(").replace(")", r"\)")):
         import_renderer(reference)

@@ -7,17 +7,28 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import PROJECT_ROOT
+
 from probe.analyze import build_report, choose_renderer
 from probe.errors import TargetError
 from probe.runs import create_run, read_manifest
 from probe.targets import load_target, parse_target
 
-EXCHANGE = {"schema": 1, "kind": "http", "proxy": "model", "complete": True,
-            "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/responses", "headers": [],
-                        "body": {"model": "m", "input": "hi"}, "body_format": "json"},
-            "response": {"status": 200, "headers": [], "body": {"ok": True}, "body_format": "json"}}
+EXCHANGE = {
+    "schema": 1,
+    "kind": "http",
+    "proxy": "model",
+    "complete": True,
+    "request": {
+        "method": "POST",
+        "url": "https://x/v1/responses",
+        "path": "/v1/responses",
+        "headers": [],
+        "body": {"model": "m", "input": "hi"},
+        "body_format": "json",
+    },
+    "response": {"status": 200, "headers": [], "body": {"ok": True}, "body_format": "json"},
+}
 
 
 def crafted_run(folder: Path, manifest_target) -> tuple[Path, Path]:
@@ -26,17 +37,34 @@ def crafted_run(folder: Path, manifest_target) -> tuple[Path, Path]:
     run = folder / "20261122-120000-shared"
     run.mkdir(parents=True)
     marker = folder / "IMPORTED"
-    (run / "evilrenderer.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n"
-                                         "def render_request(*a): pass\ndef render_response(*a): pass\n")
-    (run / "t.yaml").write_text("name: t\ndescription: d\nrenderer: evilrenderer\n"
-                                "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n")
+    (run / "evilrenderer.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\ndef render_request(*a): pass\ndef render_response(*a): pass\n"
+    )
+    (run / "t.yaml").write_text(
+        "name: t\ndescription: d\nrenderer: evilrenderer\n"
+        "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n"
+    )
     (run / "traffic.jsonl").write_text(json.dumps(EXCHANGE) + "\n")
     (run / "manifest.json").write_text(json.dumps({"target": manifest_target, "status": "complete"}))
     return run, marker
 
 
-HOSTILE_TARGETS = ["t.yaml", "./t.yaml", "{run}/t.yaml", "../../t", "codex/../../x", "/etc/passwd", "t",
-                   "../t.yaml", "CODEX", {"name": "codex"}, ["codex"], 7, "codex\n", ""]
+HOSTILE_TARGETS = [
+    "t.yaml",
+    "./t.yaml",
+    "{run}/t.yaml",
+    "../../t",
+    "codex/../../x",
+    "/etc/passwd",
+    "t",
+    "../t.yaml",
+    "CODEX",
+    {"name": "codex"},
+    ["codex"],
+    7,
+    "codex\n",
+    "",
+]
 
 
 @pytest.mark.parametrize("named", HOSTILE_TARGETS, ids=[repr(value) for value in HOSTILE_TARGETS])
@@ -45,9 +73,14 @@ def test_a_manifest_never_makes_analysis_import_anything(tmp_path, named):
     if isinstance(named, str) and "{run}" in named:
         (run / "manifest.json").write_text(json.dumps({"target": named.format(run=run)}))
     # Run from inside the shared folder, where its module is importable: the worst case.
-    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(run)], cwd=run,
-                            capture_output=True, text=True, timeout=60,
-                            env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.analyze", "--run", str(run)],
+        cwd=run,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
@@ -62,7 +95,7 @@ def test_sample_replay_follows_the_same_rule(tmp_path):
     try:
         warnings = []
         renderer, _ = choose_renderer(None, read_manifest(run), warnings)
-        report, _ = build_report(run / "traffic.jsonl", renderer, read_manifest(run))
+        _report, _ = build_report(run / "traffic.jsonl", renderer, read_manifest(run))
     finally:
         sys.path.remove(str(run))
     assert renderer.__name__ == "probe.renderers.generic" and "evilrenderer" not in sys.modules
@@ -76,19 +109,25 @@ def test_a_manifest_naming_a_known_target_gets_its_renderer(tmp_path):
     assert renderer.__name__ == "probe.renderers.anthropic_messages" and warnings == []
 
 
-@pytest.mark.parametrize("name", ["../../x", "../x", "/abs", "a/b", "x..y/..", ".hidden", "-flag", "Upper", "a b",
-                                  "", "a" * 65, "codex\x1b[31m"])
+@pytest.mark.parametrize(
+    "name",
+    ["../../x", "../x", "/abs", "a/b", "x..y/..", ".hidden", "-flag", "Upper", "a b", "", "a" * 65, "codex\x1b[31m"],
+)
 def test_a_target_name_cannot_place_a_run_outside_data(name):
-    text = (f"name: {json.dumps(name)}\ndescription: d\nrenderer: probe.renderers.generic\n"
-            "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n")
+    text = (
+        f"name: {json.dumps(name)}\ndescription: d\nrenderer: probe.renderers.generic\n"
+        "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n"
+    )
     with pytest.raises(TargetError, match=r"targets/x.yaml: name: expected lowercase letters"):
         parse_target(text, "targets/x.yaml")
 
 
 @pytest.mark.parametrize("name", ["codex", "claude-code", "gemini-cli", "qwen.code_2", "0day"])
 def test_ordinary_target_names_are_accepted(name, tmp_path):
-    text = (f"name: {name}\ndescription: d\nrenderer: probe.renderers.generic\n"
-            "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n")
+    text = (
+        f"name: {name}\ndescription: d\nrenderer: probe.renderers.generic\n"
+        "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n"
+    )
     target = parse_target(text, "targets/x.yaml")
     run = create_run(target.name, root=tmp_path)
     assert run.parent == tmp_path / name
@@ -103,11 +142,21 @@ def test_a_name_given_as_a_name_never_reaches_outside_targets(tmp_path):
 
 def stored_manifest(renderer, file_name="custom.yaml", name="custom") -> dict:
     """A manifest naming a target not in targets/, with the target file it was made with stored in it."""
-    content = yaml.safe_dump({"name": "custom", "description": "d", "renderer": renderer,
-                              "proxies": [{"name": "a", "listen": 0, "upstream": "https://x/"}],
-                              "agent": {"command": ["x"]}, "redact_headers": ["X-Custom-Session"]})
-    return {"target": name, "status": "complete",
-            "target_file": {"name": file_name, "sha256": "0" * 64, "content": content}}
+    content = yaml.safe_dump(
+        {
+            "name": "custom",
+            "description": "d",
+            "renderer": renderer,
+            "proxies": [{"name": "a", "listen": 0, "upstream": "https://x/"}],
+            "agent": {"command": ["x"]},
+            "redact_headers": ["X-Custom-Session"],
+        }
+    )
+    return {
+        "target": name,
+        "status": "complete",
+        "target_file": {"name": file_name, "sha256": "0" * 64, "content": content},
+    }
 
 
 @pytest.mark.parametrize("renderer", ["probe.renderers.anthropic_messages", "probe.renderers.openai_responses"])
@@ -115,23 +164,30 @@ def test_a_stored_target_naming_a_shipped_renderer_gets_it_with_a_warning(render
     warnings = []
     chosen, extra = choose_renderer(None, stored_manifest(renderer), warnings)
     assert chosen.__name__ == renderer and extra == frozenset({"x-custom-session"})
-    assert warnings == [f"the manifest names target 'custom', which is not a target in targets/: the report uses "
-                        f"{renderer}, the renderer of the target file 'custom.yaml' stored in the manifest (pass "
-                        "--target to choose another)"]
+    assert warnings == [
+        f"the manifest names target 'custom', which is not a target in targets/: the report uses "
+        f"{renderer}, the renderer of the target file 'custom.yaml' stored in the manifest (pass "
+        "--target to choose another)"
+    ]
 
 
 def test_a_stored_target_may_name_the_renderer_of_a_target_in_targets(tmp_path, monkeypatch):
     """The user's own targets/ may name a renderer outside probe.renderers; a stored target may name it too,
     and nothing else outside probe.renderers."""
-    (tmp_path / "own_renderer.py").write_text("def read_request(*a): pass\ndef read_response(*a): pass\n"
-                                              "def render_request(*a): pass\ndef render_response(*a): pass\n")
-    (tmp_path / "outsider.py").write_text(f"open({str(tmp_path / 'IMPORTED')!r}, 'w')\n"
-                                          "def render_request(*a): pass\ndef render_response(*a): pass\n")
+    (tmp_path / "own_renderer.py").write_text(
+        "def read_request(*a): pass\ndef read_response(*a): pass\n"
+        "def render_request(*a): pass\ndef render_response(*a): pass\n"
+    )
+    (tmp_path / "outsider.py").write_text(
+        f"open({str(tmp_path / 'IMPORTED')!r}, 'w')\ndef render_request(*a): pass\ndef render_response(*a): pass\n"
+    )
     targets = tmp_path / "targets"
     targets.mkdir()
-    (targets / "mine.yaml").write_text("name: mine\ndescription: d\nrenderer: own_renderer\n"
-                                       "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\n"
-                                       "agent: {command: [x]}\n")
+    (targets / "mine.yaml").write_text(
+        "name: mine\ndescription: d\nrenderer: own_renderer\n"
+        "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\n"
+        "agent: {command: [x]}\n"
+    )
     monkeypatch.setenv("PROBE_TARGETS_DIR", str(targets))
     monkeypatch.syspath_prepend(str(tmp_path))
     warnings = []
@@ -143,18 +199,39 @@ def test_a_stored_target_may_name_the_renderer_of_a_target_in_targets(tmp_path, 
     assert "which is not a target in targets/: the report uses the generic renderer" in warnings[0]
 
 
-HOSTILE_RENDERERS = ["os:system", "os", "subprocess", "evilmodule", "evilmodule:render", "probe.renderers.../x",
-                     "probe.renderers/../x", ".generic", "..renderers.generic", ".renderers.generic",
-                     "probe.renderers", "probe.renderers.__init__", "probe.renderers.generic.x",
-                     "probe.renderers.generic:render_request", "probe.analyze", "probe.renderers.generic ",
-                     "probe.renderers.generic\n", "/tmp/evilmodule.py", "probe.renderers.evilmodule",
-                     "probe\u2024renderers\u2024generic", ["probe.renderers.generic"], {"a": 1}, 7, None]
+HOSTILE_RENDERERS = [
+    "os:system",
+    "os",
+    "subprocess",
+    "evilmodule",
+    "evilmodule:render",
+    "probe.renderers.../x",
+    "probe.renderers/../x",
+    ".generic",
+    "..renderers.generic",
+    ".renderers.generic",
+    "probe.renderers",
+    "probe.renderers.__init__",
+    "probe.renderers.generic.x",
+    "probe.renderers.generic:render_request",
+    "probe.analyze",
+    "probe.renderers.generic ",
+    "probe.renderers.generic\n",
+    "/tmp/evilmodule.py",
+    "probe.renderers.evilmodule",
+    "probe\u2024renderers\u2024generic",
+    ["probe.renderers.generic"],
+    {"a": 1},
+    7,
+    None,
+]
 
 
 @pytest.mark.parametrize("renderer", HOSTILE_RENDERERS, ids=[repr(value) for value in HOSTILE_RENDERERS])
 def test_a_stored_target_naming_any_other_renderer_gets_the_generic_one(tmp_path, monkeypatch, renderer):
-    (tmp_path / "evilmodule.py").write_text(f"open({str(tmp_path / 'IMPORTED')!r}, 'w')\n"
-                                            "def render_request(*a): pass\ndef render_response(*a): pass\n")
+    (tmp_path / "evilmodule.py").write_text(
+        f"open({str(tmp_path / 'IMPORTED')!r}, 'w')\ndef render_request(*a): pass\ndef render_response(*a): pass\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     before = set(sys.modules)
     warnings = []
@@ -163,16 +240,27 @@ def test_a_stored_target_naming_any_other_renderer_gets_the_generic_one(tmp_path
     assert set(sys.modules) - before <= {"probe.renderers.generic"}
     assert not (tmp_path / "IMPORTED").exists()
     [warning] = warnings
-    assert warning.startswith("the manifest names target 'custom', which is not a target in targets/: the report "
-                              "uses the generic renderer")
+    assert warning.startswith(
+        "the manifest names target 'custom', which is not a target in targets/: the report uses the generic renderer"
+    )
     if isinstance(renderer, str):
         assert f"the target file stored in the manifest names renderer {renderer!r}" in warning
 
 
-@pytest.mark.parametrize("stored", [None, [], "custom.yaml", {"name": "x.yaml"}, {"content": 7},
-                                    {"content": "renderer: [unclosed"}, {"content": "[" * 100_000},
-                                    {"content": "- probe.renderers.anthropic_messages"},
-                                    {"content": "renderer: probe.renderers.anthropic_messages\n\0"}])
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        [],
+        "custom.yaml",
+        {"name": "x.yaml"},
+        {"content": 7},
+        {"content": "renderer: [unclosed"},
+        {"content": "[" * 100_000},
+        {"content": "- probe.renderers.anthropic_messages"},
+        {"content": "renderer: probe.renderers.anthropic_messages\n\0"},
+    ],
+)
 def test_a_stored_target_that_is_not_one_gets_the_generic_renderer(stored):
     warnings = []
     manifest = {"target": "custom", "target_file": stored}
@@ -185,9 +273,14 @@ def test_a_stored_target_never_makes_analysis_import_a_module_beside_the_run(tmp
     run, marker = crafted_run(tmp_path, "custom")
     manifest = stored_manifest("evilrenderer")
     (run / "manifest.json").write_text(json.dumps(manifest))
-    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(run)], cwd=run,
-                            capture_output=True, text=True, timeout=60,
-                            env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.analyze", "--run", str(run)],
+        cwd=run,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
     assert "names renderer 'evilrenderer', which is not one of probe.renderers or of targets/" in result.stderr

@@ -23,8 +23,13 @@ def analysed(sample: Path, tmp_path: Path) -> tuple[list[dict], list]:
     copy.mkdir()
     for name in ("traffic.jsonl", "manifest.json"):
         (copy / name).write_bytes((sample / name).read_bytes())
-    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(copy)], capture_output=True,
-                            text=True, cwd=PROJECT_ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.analyze", "--run", str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0 and result.stderr == "", result.stderr
     turns = [json.loads(line) for line in (copy / "turns.jsonl").read_text().splitlines()]
     return turns, list(iter_exchanges(copy / "traffic.jsonl", []))
@@ -48,8 +53,13 @@ def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
     assert len(turns) == len(exchanges) and {turn["schema"] for turn in turns} == {SCHEMA}
     model_turns = 0
     for turn, exchange in zip(turns, exchanges):
-        assert (turn["number"], turn["method"], turn["path"], turn["status"], turn["complete"]) == \
-            (exchange.number, exchange.method, exchange.path, exchange.status, exchange.complete)
+        assert (turn["number"], turn["method"], turn["path"], turn["status"], turn["complete"]) == (
+            exchange.number,
+            exchange.method,
+            exchange.path,
+            exchange.status,
+            exchange.complete,
+        )
         assert turn["api"] == "openai.responses" and turn["provider"] == "openai"
         [body] = request_bodies(exchange) or [None]
         if not isinstance(body, dict) or "input" not in body:
@@ -64,28 +74,43 @@ def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
         for item, sent in zip(turn["input"], body["input"]):
             assert item["type"] == sent["type"] and item["role"] == sent.get("role")
             if "internal_chat_message_metadata_passthrough" in sent:
-                assert item["metadata"]["internal_chat_message_metadata_passthrough"] == \
-                    sent["internal_chat_message_metadata_passthrough"]
+                assert (
+                    item["metadata"]["internal_chat_message_metadata_passthrough"]
+                    == sent["internal_chat_message_metadata_passthrough"]
+                )
             if sent["type"] == "message":
                 assert [part["text"] for part in item["parts"]] == content_texts(sent["content"])
             if sent["type"] == "function_call":
                 [call] = item["parts"]
-                assert (call["name"], call["call_id"], call["arguments"]) == \
-                    (f'{sent["namespace"]}.{sent["name"]}', sent["call_id"], json.loads(sent["arguments"]))
+                assert (call["name"], call["call_id"], call["arguments"]) == (
+                    f"{sent['namespace']}.{sent['name']}",
+                    sent["call_id"],
+                    json.loads(sent["arguments"]),
+                )
                 assert item["metadata"]["namespace"] == sent["namespace"]
             if sent["type"] == "function_call_output":
                 assert item["parts"][0]["text"] == sent["output"]
         # Instructions: each developer text part is one block, named by the kind codex gave it.
-        developer = [(item, part) for item in body["input"]
-                     if item.get("role") == "developer" and item["type"] == "message" for part in item["content"]]
+        developer = [
+            (item, part)
+            for item in body["input"]
+            if item.get("role") == "developer" and item["type"] == "message"
+            for part in item["content"]
+        ]
         assert [block["text"] for block in turn["system"]] == [part["text"] for _, part in developer]
         if developer:  # a request continuing a response by id sends only new items
             assert turn["system"][0]["metadata"] == {"kind": "model.base_instructions"}
         # Tools: those of additional_tools, with their namespace, type as sent and a hash.
-        declared = [tool for item in body["input"] if item["type"] == "additional_tools" for space in item["tools"]
-                    for tool in space["tools"]]
-        assert [(tool["name"], tool["type"], tool["description"]) for tool in turn["tools"]] == \
-            [(tool["name"], tool.get("type"), tool.get("description", "")) for tool in declared]
+        declared = [
+            tool
+            for item in body["input"]
+            if item["type"] == "additional_tools"
+            for space in item["tools"]
+            for tool in space["tools"]
+        ]
+        assert [(tool["name"], tool["type"], tool["description"]) for tool in turn["tools"]] == [
+            (tool["name"], tool.get("type"), tool.get("description", "")) for tool in declared
+        ]
         assert all(len(tool["hash"]) == 16 for tool in turn["tools"])
         # The response: output items, usage in the API's kinds and normalised, the stop reason and ids.
         events = [event.data for event in exchange.stream_events()]
@@ -99,15 +124,19 @@ def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
             assert turn["usage"]["output"] == final["usage"]["output_tokens"]
             assert turn["usage"]["cache_read"] == final["usage"]["input_tokens_details"]["cached_tokens"]
         deltas = "".join(event["delta"] for event in events if event.get("type") == "response.output_text.delta")
-        texts = "".join(part["text"] or "" for item in turn["output"] for part in item["parts"]
-                        if part["kind"] == "text")
+        texts = "".join(
+            part["text"] or "" for item in turn["output"] for part in item["parts"] if part["kind"] == "text"
+        )
         assert texts == deltas
         counted = {}
         for event in events:
             counted[event["type"]] = counted.get(event["type"], 0) + 1
         assert turn["events"] == counted
-        assert turn["request_bytes"] == sum(frame.body.size for frame in exchange.frames if frame.from_client) \
-            if exchange.kind == "websocket" else exchange.request_body.size
+        assert (
+            turn["request_bytes"] == sum(frame.body.size for frame in exchange.frames if frame.from_client)
+            if exchange.kind == "websocket"
+            else exchange.request_body.size
+        )
     assert model_turns >= 2
 
 
@@ -124,8 +153,11 @@ def test_codex_history_carried_by_prefix_and_by_previous_response_id(tmp_path):
     assert continued, "the WebSocket sample continues responses by id"
     for turn in continued:
         [origin] = [earlier for earlier in turns if earlier["response_id"] == turn["previous_response_id"]]
-        context = len(origin["input"]) + len(origin["output"]) + (origin["carried"] or {}).get("items", 0) \
-            if origin["previous_response_id"] else len(origin["input"]) + len(origin["output"])
+        context = (
+            len(origin["input"]) + len(origin["output"]) + (origin["carried"] or {}).get("items", 0)
+            if origin["previous_response_id"]
+            else len(origin["input"]) + len(origin["output"])
+        )
         assert turn["carried"] == {"items": context, "source": origin["number"], "by": "previous_response_id"}
 
 
@@ -142,15 +174,20 @@ def test_claude_code_turns_hold_what_the_traffic_holds(tmp_path):
         assert set(turn["config"]) == set(body) - {"system", "messages", "tools", "model"}
         system = body["system"] if isinstance(body["system"], list) else [{"type": "text", "text": body["system"]}]
         assert [block["text"] for block in turn["system"]] == [block["text"] for block in system]
-        assert [block["metadata"].get("cache_control") for block in turn["system"]] == \
-            [block.get("cache_control") for block in system]
+        assert [block["metadata"].get("cache_control") for block in turn["system"]] == [
+            block.get("cache_control") for block in system
+        ]
         # A tool carries its type only as sent: Claude Code's own tools send none.
-        assert [(tool["name"], tool["type"], tool["schema"]) for tool in turn["tools"]] == \
-            [(tool["name"], tool.get("type"), tool.get("input_schema")) for tool in body["tools"]]
+        assert [(tool["name"], tool["type"], tool["schema"]) for tool in turn["tools"]] == [
+            (tool["name"], tool.get("type"), tool.get("input_schema")) for tool in body["tools"]
+        ]
         assert [item["role"] for item in turn["input"]] == [message["role"] for message in body["messages"]]
         for item, message in zip(turn["input"], body["messages"]):
-            content = message["content"] if isinstance(message["content"], list) else [
-                {"type": "text", "text": message["content"]}]
+            content = (
+                message["content"]
+                if isinstance(message["content"], list)
+                else [{"type": "text", "text": message["content"]}]
+            )
             assert [part["type"] for part in item["parts"]] == [block["type"] for block in content]
             for part, block in zip(item["parts"], content):
                 if block["type"] == "tool_result":
@@ -165,8 +202,9 @@ def test_claude_code_turns_hold_what_the_traffic_holds(tmp_path):
             assert turn["response_id"] == start["id"] and turn["stop_reason"] == delta["delta"]["stop_reason"]
             usage = {**start["usage"], **delta["usage"]}
             assert turn["usage"]["raw"] == usage and turn["usage"]["output"] == usage["output_tokens"]
-            assert turn["usage"]["input"] == usage["input_tokens"] + usage.get("cache_creation_input_tokens", 0) \
-                + usage.get("cache_read_input_tokens", 0)
+            assert turn["usage"]["input"] == usage["input_tokens"] + usage.get(
+                "cache_creation_input_tokens", 0
+            ) + usage.get("cache_read_input_tokens", 0)
     assert answered >= 2
     assert turns[-1]["carried"]["by"] == "prefix" and turns[-1]["carried"]["items"] >= 3
 
@@ -175,8 +213,9 @@ def test_claude_code_turns_hold_what_the_traffic_holds(tmp_path):
 
 
 def read(events=None, body=None, reader=openai_responses) -> Turn:
-    turn = Turn(number=1, line=1, kind="http", proxy="p", method="POST", path="/", status=200, complete=True,
-                api=reader.API)
+    turn = Turn(
+        number=1, line=1, kind="http", proxy="p", method="POST", path="/", status=200, complete=True, api=reader.API
+    )
     reader.read_response([Event(None, data) for data in events] if events is not None else None, body, turn)
     return turn
 
@@ -185,50 +224,111 @@ CALL = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "she
 
 
 def calls(turn: Turn) -> list[tuple]:
-    return [(part.name, part.call_id, part.arguments) for item in turn.output for part in item.parts
-            if part.kind == "tool_call"]
+    return [
+        (part.name, part.call_id, part.arguments)
+        for item in turn.output
+        for part in item.parts
+        if part.kind == "tool_call"
+    ]
 
 
 def texts(turn: Turn) -> str:
     return "".join(part.text or "" for item in turn.output for part in item.parts if part.kind == "text")
 
 
-@pytest.mark.parametrize("how, events", [
-    ("a whole output item", [{"type": "response.output_item.done", "output_index": 0, "item": CALL}]),
-    ("arguments .done only (the original tool's captures)",
-     [{"type": "response.function_call_arguments.done", "item_id": "fc_1", "output_index": 0, "name": "shell",
-       "call_id": "call_1", "arguments": '{"cmd": "ls"}'}]),
-    ("an added item and argument deltas, cut off before its .done",
-     [{"type": "response.output_item.added", "output_index": 0, "item": {**CALL, "arguments": ""}},
-      {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": '{"cmd": '},
-      {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": '"ls"}'}]),
-    ("the final response's output only",
-     [{"type": "response.completed", "response": {"id": "r", "status": "completed", "output": [CALL]}}]),
-])
+@pytest.mark.parametrize(
+    "how, events",
+    [
+        ("a whole output item", [{"type": "response.output_item.done", "output_index": 0, "item": CALL}]),
+        (
+            "arguments .done only (the original tool's captures)",
+            [
+                {
+                    "type": "response.function_call_arguments.done",
+                    "item_id": "fc_1",
+                    "output_index": 0,
+                    "name": "shell",
+                    "call_id": "call_1",
+                    "arguments": '{"cmd": "ls"}',
+                }
+            ],
+        ),
+        (
+            "an added item and argument deltas, cut off before its .done",
+            [
+                {"type": "response.output_item.added", "output_index": 0, "item": {**CALL, "arguments": ""}},
+                {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": '{"cmd": '},
+                {"type": "response.function_call_arguments.delta", "item_id": "fc_1", "delta": '"ls"}'},
+            ],
+        ),
+        (
+            "the final response's output only",
+            [{"type": "response.completed", "response": {"id": "r", "status": "completed", "output": [CALL]}}],
+        ),
+    ],
+)
 def test_a_tool_call_is_assembled_however_it_arrives(how, events):
     assert calls(read(events)) == [("shell", "call_1", {"cmd": "ls"})]
 
 
-@pytest.mark.parametrize("how, events", [
-    ("deltas alone", [{"type": "response.output_text.delta", "item_id": "m", "delta": "Hel"},
-                      {"type": "response.output_text.delta", "item_id": "m", "delta": "lo"}]),
-    ("a .done event alone", [{"type": "response.output_text.done", "item_id": "m", "text": "Hello"}]),
-    ("deltas then .done", [{"type": "response.output_text.delta", "item_id": "m", "delta": "He"},
-                           {"type": "response.output_text.done", "item_id": "m", "text": "Hello"}]),
-    ("a whole item", [{"type": "response.output_item.done", "item": {
-        "type": "message", "id": "m", "role": "assistant", "content": [{"type": "output_text", "text": "Hello"}]}}]),
-])
+@pytest.mark.parametrize(
+    "how, events",
+    [
+        (
+            "deltas alone",
+            [
+                {"type": "response.output_text.delta", "item_id": "m", "delta": "Hel"},
+                {"type": "response.output_text.delta", "item_id": "m", "delta": "lo"},
+            ],
+        ),
+        ("a .done event alone", [{"type": "response.output_text.done", "item_id": "m", "text": "Hello"}]),
+        (
+            "deltas then .done",
+            [
+                {"type": "response.output_text.delta", "item_id": "m", "delta": "He"},
+                {"type": "response.output_text.done", "item_id": "m", "text": "Hello"},
+            ],
+        ),
+        (
+            "a whole item",
+            [
+                {
+                    "type": "response.output_item.done",
+                    "item": {
+                        "type": "message",
+                        "id": "m",
+                        "role": "assistant",
+                        "content": [{"type": "output_text", "text": "Hello"}],
+                    },
+                }
+            ],
+        ),
+    ],
+)
 def test_text_is_assembled_however_it_arrives(how, events):
     turn = read(events)
     assert texts(turn) == "Hello" and [item.role for item in turn.output] == ["assistant"]
 
 
 def test_reasoning_usage_and_a_completed_response_without_a_status():
-    turn = read([{"type": "response.reasoning_summary_text.delta", "item_id": "rs", "delta": "Think"},
-                 {"type": "response.completed", "response": {
-                     "id": "r1", "usage": {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
-                                           "input_tokens_details": {"cached_tokens": 4},
-                                           "output_tokens_details": {"reasoning_tokens": 2}}}}])
+    turn = read(
+        [
+            {"type": "response.reasoning_summary_text.delta", "item_id": "rs", "delta": "Think"},
+            {
+                "type": "response.completed",
+                "response": {
+                    "id": "r1",
+                    "usage": {
+                        "input_tokens": 10,
+                        "output_tokens": 5,
+                        "total_tokens": 15,
+                        "input_tokens_details": {"cached_tokens": 4},
+                        "output_tokens_details": {"reasoning_tokens": 2},
+                    },
+                },
+            },
+        ]
+    )
     assert turn.stop_reason is None and turn.response_id == "r1"  # no status: None, never the text "None"
     assert [(part.kind, part.text) for item in turn.output for part in item.parts] == [("reasoning", "Think")]
     usage = turn.usage
@@ -237,15 +337,32 @@ def test_reasoning_usage_and_a_completed_response_without_a_status():
 
 def test_unknown_events_are_kept_once_per_kind_and_unknown_parts_raw():
     rate = {"type": "codex.rate_limits", "primary": {"used_percent": 3}}
-    turn = read([rate, dict(rate, primary={"used_percent": 4}), {"type": "response.output_item.done", "item": {
-        "type": "message", "role": "assistant", "content": [
-            {"type": "output_text", "text": "a"}, {"type": "refusal", "refusal": "no"},
-            {"type": "input_audio", "input_audio": {"format": "wav"}}]}}])
+    turn = read(
+        [
+            rate,
+            dict(rate, primary={"used_percent": 4}),
+            {
+                "type": "response.output_item.done",
+                "item": {
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [
+                        {"type": "output_text", "text": "a"},
+                        {"type": "refusal", "refusal": "no"},
+                        {"type": "input_audio", "input_audio": {"format": "wav"}},
+                    ],
+                },
+            },
+        ]
+    )
     assert turn.events["codex.rate_limits"] == 2
     assert turn.unknown == [{"where": "event codex.rate_limits", "raw": rate}]
     [item] = turn.output
-    assert [(part.kind, part.type) for part in item.parts] == [("text", "output_text"), ("other", "refusal"),
-                                                               ("other", "input_audio")]
+    assert [(part.kind, part.type) for part in item.parts] == [
+        ("text", "output_text"),
+        ("other", "refusal"),
+        ("other", "input_audio"),
+    ]
     assert item.parts[1].raw == {"type": "refusal", "refusal": "no"}
     assert set(turn.unrecognised) == {"event codex.rate_limits", "content part refusal", "content part input_audio"}
 
@@ -255,13 +372,23 @@ def test_unknown_events_are_kept_once_per_kind_and_unknown_parts_raw():
 
 def test_messages_stream_json_answer_and_count_tokens():
     events = [
-        {"type": "message_start", "message": {"id": "msg_1", "model": "claude-x", "role": "assistant",
-                                              "usage": {"input_tokens": 3, "cache_read_input_tokens": 100}}},
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_1",
+                "model": "claude-x",
+                "role": "assistant",
+                "usage": {"input_tokens": 3, "cache_read_input_tokens": 100},
+            },
+        },
         {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hm"}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "sig"}},
-        {"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "tu", "name": "Bash",
-                                                                      "input": {}}},
+        {
+            "type": "content_block_start",
+            "index": 1,
+            "content_block": {"type": "tool_use", "id": "tu", "name": "Bash", "input": {}},
+        },
         {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"c": '}},
         {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '"ls"}'}},
         {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 7}},
@@ -270,27 +397,50 @@ def test_messages_stream_json_answer_and_count_tokens():
     turn = read(events, reader=anthropic_messages)
     [item] = turn.output
     assert [(part.kind, part.text, part.name, part.arguments) for part in item.parts] == [
-        ("reasoning", "hm", None, None), ("tool_call", None, "Bash", {"c": "ls"})]
+        ("reasoning", "hm", None, None),
+        ("tool_call", None, "Bash", {"c": "ls"}),
+    ]
     assert item.parts[0].raw == {"signature": "sig"}
     assert (turn.response_id, turn.model, turn.stop_reason) == ("msg_1", "claude-x", "tool_use")
     assert (turn.usage.input, turn.usage.cache_read, turn.usage.output) == (103, 100, 7)
-    answer = read(body={"type": "message", "id": "m2", "role": "assistant", "stop_reason": "end_turn",
-                        "content": [{"type": "text", "text": "hi"}], "usage": {"input_tokens": 1, "output_tokens": 1}},
-                  reader=anthropic_messages)
+    answer = read(
+        body={
+            "type": "message",
+            "id": "m2",
+            "role": "assistant",
+            "stop_reason": "end_turn",
+            "content": [{"type": "text", "text": "hi"}],
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        },
+        reader=anthropic_messages,
+    )
     assert texts(answer) == "hi" and answer.stop_reason == "end_turn"
     assert read(body={"input_tokens": 42}, reader=anthropic_messages).usage.input == 42
 
 
 def test_messages_request_keeps_is_error_false_types_as_sent_and_unknown_blocks():
-    turn = Turn(number=1, line=1, kind="http", proxy="p", method="POST", path="/", status=200, complete=True,
-                api="x")
-    anthropic_messages.read_request({
-        "model": "m", "max_tokens": 5, "system": "be brief",
-        "tools": [{"name": "Bash", "input_schema": {"type": "object"}},
-                  {"type": "web_search_20250305", "name": "web_search"}],
-        "messages": [{"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "tu", "content": "ok", "is_error": False},
-            {"type": "search_result", "source": "s", "title": "t", "content": []}]}]}, turn)
+    turn = Turn(number=1, line=1, kind="http", proxy="p", method="POST", path="/", status=200, complete=True, api="x")
+    anthropic_messages.read_request(
+        {
+            "model": "m",
+            "max_tokens": 5,
+            "system": "be brief",
+            "tools": [
+                {"name": "Bash", "input_schema": {"type": "object"}},
+                {"type": "web_search_20250305", "name": "web_search"},
+            ],
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": "tu", "content": "ok", "is_error": False},
+                        {"type": "search_result", "source": "s", "title": "t", "content": []},
+                    ],
+                }
+            ],
+        },
+        turn,
+    )
     [result, unknown] = turn.input[0].parts
     assert result.is_error is False and result.text == "ok"
     assert (unknown.kind, unknown.raw["title"]) == ("other", "t")
@@ -309,21 +459,42 @@ def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture
     from probe.redaction import RULES_VERSION
 
     pieces = ["sk-proj-", "Q2w3E4r5T6", "y7U8i9O0pAsDfGhJkL"]
-    events = "".join(f'data: {json.dumps({"type": "response.output_text.delta", "item_id": "m", "delta": piece})}\n\n'
-                     for piece in pieces)
-    entry = {"schema": 1, "kind": "http", "proxy": "model", "complete": True,
-             "request": {"method": "POST", "url": "https://x/v1/responses", "path": "/v1/responses", "headers": [],
-                         "body": {"model": "m", "input": "hi", "api_key": "plain-key-in-the-request"},
-                         "body_format": "json"},
-             "response": {"status": 200, "headers": [["content-type", "text/event-stream"]], "body": events,
-                          "body_format": "text"}}
+    events = "".join(
+        f"data: {json.dumps({'type': 'response.output_text.delta', 'item_id': 'm', 'delta': piece})}\n\n"
+        for piece in pieces
+    )
+    entry = {
+        "schema": 1,
+        "kind": "http",
+        "proxy": "model",
+        "complete": True,
+        "request": {
+            "method": "POST",
+            "url": "https://x/v1/responses",
+            "path": "/v1/responses",
+            "headers": [],
+            "body": {"model": "m", "input": "hi", "api_key": "plain-key-in-the-request"},
+            "body_format": "json",
+        },
+        "response": {
+            "status": 200,
+            "headers": [["content-type", "text/event-stream"]],
+            "body": events,
+            "body_format": "text",
+        },
+    }
     run = tmp_path / "run"
     run.mkdir()
     (run / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
     if masked_at_capture:  # then the request is taken as it was captured: this key is one a test planted
         (run / "manifest.json").write_text(json.dumps({"target": "codex", "redaction": RULES_VERSION}))
-    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--run", str(run), "--target", "codex"],
-                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.analyze", "--run", str(run), "--target", "codex"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     written = (run / "turns.jsonl").read_text()
     assert "".join(pieces) not in written and "[REDACTED sha256:" in written
@@ -333,16 +504,32 @@ def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture
 
 def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_capture(tmp_path):
     capture = tmp_path / "turns.jsonl"
-    capture.write_text(json.dumps({"timestamp": 1, "request": {"method": "GET", "url": "https://x/a", "headers": {}},
-                                   "response": {"status_code": 200, "headers": {}, "body": ""}}) + "\n")
+    capture.write_text(
+        json.dumps(
+            {
+                "timestamp": 1,
+                "request": {"method": "GET", "url": "https://x/a", "headers": {}},
+                "response": {"status_code": 200, "headers": {}, "body": ""},
+            }
+        )
+        + "\n"
+    )
     before = capture.read_bytes()
-    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output",
-                             str(tmp_path / "report.md")], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output", str(tmp_path / "report.md")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert result.returncode == 2 and result.stderr.startswith("error: --output") and capture.read_bytes() == before
     out = tmp_path / "elsewhere"
     out.mkdir()
-    result = subprocess.run([sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output",
-                             str(out / "r.md")], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output", str(out / "r.md")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert result.returncode == 0, result.stderr
     [turn] = [json.loads(line) for line in (out / "turns.jsonl").read_text().splitlines()]
     assert (turn["method"], turn["path"], turn["status"], turn["api"]) == ("GET", "/a", 200, "generic")

@@ -8,10 +8,11 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
-
 from conftest import WebSocketClient, post_json, read_traffic, two_proxy_target
+
 from probe.proxies import UpstreamProxy, choose_upstream_proxy, start_proxies
 from probe.secrets import fingerprint
 
@@ -27,9 +28,22 @@ def tunnel(tmp_path):
     log = tmp_path / "tunnel.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [find_mitmdump(), "--mode", f"regular@{port}", "--listen-host", "127.0.0.1", "--ignore-hosts", ".*",
-             "--set", f"proxyauth={USER}:{PASSWORD}", "--set", "termlog_verbosity=debug"],
-            stdout=output, stderr=subprocess.STDOUT)
+            [
+                find_mitmdump(),
+                "--mode",
+                f"regular@{port}",
+                "--listen-host",
+                "127.0.0.1",
+                "--ignore-hosts",
+                ".*",
+                "--set",
+                f"proxyauth={USER}:{PASSWORD}",
+                "--set",
+                "termlog_verbosity=debug",
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while "proxy listening" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -42,7 +56,7 @@ class HeaderEcho(BaseHTTPRequestHandler):
     """An upstream that remembers the headers it was sent."""
 
     protocol_version = "HTTP/1.1"
-    seen: list[dict] = []
+    seen: ClassVar[list[dict]] = []  # shared by every handler the server makes
 
     def do_POST(self):
         self.rfile.read(int(self.headers["content-length"]))
@@ -67,8 +81,9 @@ def chained_proxies(tmp_path, tunnel_port: int, upstream: str, password: str = P
     run = tmp_path / "run"
     run.mkdir()
     tunnel = UpstreamProxy(f"http://{USER}:{password}@127.0.0.1:{tunnel_port}", "test")
-    return start_proxies(two_proxy_target(tmp_path), run, upstream, mock_transport=transport,
-                         upstream_proxy=tunnel), run
+    return start_proxies(
+        two_proxy_target(tmp_path), run, upstream, mock_transport=transport, upstream_proxy=tunnel
+    ), run
 
 
 def test_http_exchange_goes_through_the_tunnel_with_credentials_on_connect_only(tmp_path, tunnel):
@@ -80,8 +95,9 @@ def test_http_exchange_goes_through_the_tunnel_with_credentials_on_connect_only(
     argv = Path(f"/proc/{proxies.process.pid}/cmdline").read_bytes()
     assert b"127.0.0.1:%d" % tunnel_port not in argv and PASSWORD.encode() not in argv and USER.encode() not in argv
     try:
-        status, _, body = post_json(proxies.urls["model"], "/v1/responses", {"model": "m"},
-                                    {"authorization": "Bearer agent-own-token"})
+        status, _, body = post_json(
+            proxies.urls["model"], "/v1/responses", {"model": "m"}, {"authorization": "Bearer agent-own-token"}
+        )
     finally:
         proxies.stop()
         upstream.shutdown()
@@ -103,8 +119,9 @@ def test_websocket_exchange_goes_through_the_tunnel(tmp_path, tunnel):
     try:
         client = WebSocketClient(proxies.urls["model"], "/v1/responses")
         assert client.status == 101
-        client.send({"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user",
-                                                                          "content": "hi"}]})
+        client.send(
+            {"type": "response.create", "model": "m", "input": [{"type": "message", "role": "user", "content": "hi"}]}
+        )
         events = client.until("response.completed")
         client.close()
         mock_port = int(proxies.upstreams["model"].rsplit(":", 1)[1].strip("/"))
@@ -143,8 +160,26 @@ def test_choice_of_upstream_proxy(tmp_path):
 
 
 def test_bad_upstream_proxy_is_one_line():
-    result = subprocess.run([sys.executable, "-m", "probe.pipeline", "--target", "tests/data/itest.yaml",
-                             "--upstream", "mock", "--command", "true", "--upstream-proxy", "socks5://x:1"],
-                            cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "probe.pipeline",
+            "--target",
+            "tests/data/itest.yaml",
+            "--upstream",
+            "mock",
+            "--command",
+            "true",
+            "--upstream-proxy",
+            "socks5://x:1",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: --upstream-proxy socks5://x:1: expected http://[user:pass@]host:port, or none"
+    assert (
+        result.stderr.strip() == "error: --upstream-proxy socks5://x:1: expected http://[user:pass@]host:port, or none"
+    )

@@ -13,8 +13,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = cli.ArgumentParser(prog="python -m probe.mock", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=cli.port, default=0, help="port to listen on; 0 picks a free one")
-    parser.add_argument("--transport", choices=["websocket", "http"], default="websocket",
-                        help="'http' answers WebSocket upgrades with 426 so agents fall back to POST + SSE")
+    parser.add_argument(
+        "--transport",
+        choices=["websocket", "http"],
+        default="websocket",
+        help="'http' answers WebSocket upgrades with 426 so agents fall back to POST + SSE",
+    )
     parser.add_argument("--event-delay-ms", type=cli.delay, default=5.0, help="pause between streamed events")
     return parser.parse_args(argv)
 

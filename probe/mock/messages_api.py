@@ -79,9 +79,15 @@ class EventStream:
         self.request = request
         self.events: list[dict] = []
         self.content: list[dict] = []
-        self.message = {"id": new_id("msg"), "type": "message", "role": "assistant",
-                        "model": request.get("model") or "claude-mock", "content": [], "stop_reason": None,
-                        "stop_sequence": None}
+        self.message = {
+            "id": new_id("msg"),
+            "type": "message",
+            "role": "assistant",
+            "model": request.get("model") or "claude-mock",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+        }
 
     def start(self, usage: dict) -> None:
         opening = dict(usage, output_tokens=1)
@@ -100,8 +106,11 @@ class EventStream:
         signature = uuid.uuid4().hex * 2
         deltas = [{"type": "thinking_delta", "thinking": piece} for piece in split_words(text)]
         deltas.append({"type": "signature_delta", "signature": signature})
-        self.block({"type": "thinking", "thinking": "", "signature": ""}, deltas,
-                   {"type": "thinking", "thinking": text, "signature": signature})
+        self.block(
+            {"type": "thinking", "thinking": "", "signature": ""},
+            deltas,
+            {"type": "thinking", "thinking": text, "signature": signature},
+        )
 
     def text(self, text: str) -> None:
         deltas = [{"type": "text_delta", "text": piece} for piece in split_words(text)]
@@ -113,12 +122,16 @@ class EventStream:
         middle = len(encoded) // 2
         parts = ("", encoded[:middle], encoded[middle:])
         deltas = [{"type": "input_json_delta", "partial_json": part} for part in parts]
-        self.block({"type": "tool_use", "id": block_id, "name": name, "input": {}}, deltas,
-                   {"type": "tool_use", "id": block_id, "name": name, "input": arguments})
+        self.block(
+            {"type": "tool_use", "id": block_id, "name": name, "input": {}},
+            deltas,
+            {"type": "tool_use", "id": block_id, "name": name, "input": arguments},
+        )
 
     def finish(self, stop_reason: str, usage: dict) -> list[dict]:
-        self.events.append({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
-                            "usage": usage})
+        self.events.append(
+            {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None}, "usage": usage}
+        )
         self.events.append({"type": "message_stop"})
         return self.events
 

@@ -9,8 +9,10 @@ from probe.mock.wording import final_answer_text, new_id, split_words
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
     ("sleep", {"duration_ms": 10}),
-    ("update_plan", {"explanation": "Planning the answer.",
-                     "plan": [{"step": "Write the function", "status": "completed"}]}),
+    (
+        "update_plan",
+        {"explanation": "Planning the answer.", "plan": [{"step": "Write the function", "status": "completed"}]},
+    ),
 ]
 FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
 TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
@@ -117,18 +119,31 @@ class EventStream:
 
     def reasoning(self, summary: str) -> None:
         index, item_id = len(self.output), new_id("rs")
-        self.emit("response.output_item.added", output_index=index,
-                  item={"id": item_id, "type": "reasoning", "summary": []})
+        self.emit(
+            "response.output_item.added", output_index=index, item={"id": item_id, "type": "reasoning", "summary": []}
+        )
         part = {"type": "summary_text", "text": ""}
-        self.emit("response.reasoning_summary_part.added", item_id=item_id, output_index=index,
-                  summary_index=0, part=part)
+        self.emit(
+            "response.reasoning_summary_part.added", item_id=item_id, output_index=index, summary_index=0, part=part
+        )
         for delta in split_words(summary):
-            self.emit("response.reasoning_summary_text.delta", item_id=item_id, output_index=index,
-                      summary_index=0, delta=delta)
-        self.emit("response.reasoning_summary_text.done", item_id=item_id, output_index=index,
-                  summary_index=0, text=summary)
-        self.emit("response.reasoning_summary_part.done", item_id=item_id, output_index=index,
-                  summary_index=0, part={"type": "summary_text", "text": summary})
+            self.emit(
+                "response.reasoning_summary_text.delta",
+                item_id=item_id,
+                output_index=index,
+                summary_index=0,
+                delta=delta,
+            )
+        self.emit(
+            "response.reasoning_summary_text.done", item_id=item_id, output_index=index, summary_index=0, text=summary
+        )
+        self.emit(
+            "response.reasoning_summary_part.done",
+            item_id=item_id,
+            output_index=index,
+            summary_index=0,
+            part={"type": "summary_text", "text": summary},
+        )
         item = {"id": item_id, "type": "reasoning", "summary": [{"type": "summary_text", "text": summary}]}
         self.emit("response.output_item.done", output_index=index, item=item)
         self.output.append(item)
@@ -137,8 +152,14 @@ class EventStream:
         index, item_id = len(self.output), new_id("fc")
         call_id = new_id("call")
         text = json.dumps(arguments)
-        item = {"id": item_id, "type": "function_call", "status": "in_progress", "arguments": "",
-                "call_id": call_id, "name": name}
+        item = {
+            "id": item_id,
+            "type": "function_call",
+            "status": "in_progress",
+            "arguments": "",
+            "call_id": call_id,
+            "name": name,
+        }
         if namespace:
             item["namespace"] = namespace
         self.emit("response.output_item.added", output_index=index, item=dict(item))
@@ -152,11 +173,15 @@ class EventStream:
         index, item_id = len(self.output), new_id("msg")
         item = {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}
         self.emit("response.output_item.added", output_index=index, item=dict(item))
-        self.emit("response.content_part.added", item_id=item_id, output_index=index, content_index=0,
-                  part={"type": "output_text", "text": "", "annotations": []})
+        self.emit(
+            "response.content_part.added",
+            item_id=item_id,
+            output_index=index,
+            content_index=0,
+            part={"type": "output_text", "text": "", "annotations": []},
+        )
         for delta in split_words(text):
-            self.emit("response.output_text.delta", item_id=item_id, output_index=index, content_index=0,
-                      delta=delta)
+            self.emit("response.output_text.delta", item_id=item_id, output_index=index, content_index=0, delta=delta)
         self.emit("response.output_text.done", item_id=item_id, output_index=index, content_index=0, text=text)
         part = {"type": "output_text", "text": text, "annotations": []}
         self.emit("response.content_part.done", item_id=item_id, output_index=index, content_index=0, part=part)

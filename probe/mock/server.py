@@ -206,8 +206,8 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
 async def send_bytes(writer, status: int, body: bytes, content_type: str) -> None:
     reason = {200: "OK", 404: "Not Found", 426: "Upgrade Required"}.get(status, "OK")
     writer.write(
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\n"
-        f"content-length: {len(body)}\r\n\r\n".encode() + body
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+        + body
     )
     await writer.drain()
 

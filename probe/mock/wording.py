@@ -21,6 +21,6 @@ def split_words(text: str) -> list[str]:
 def final_answer_text(prompt: str) -> str:
     topic = prompt.strip().splitlines()[0][:120] if prompt.strip() else "your request"
     return (
-        f"Here is my answer to \"{topic}\" (from the agent-probe mock model):\n\n"
-        "```python\ndef hello_world() -> str:\n    return \"Hello, world!\"\n```\n"
+        f'Here is my answer to "{topic}" (from the agent-probe mock model):\n\n'
+        '```python\ndef hello_world() -> str:\n    return "Hello, world!"\n```\n'
     )

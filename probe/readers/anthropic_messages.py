@@ -3,16 +3,23 @@
 import json
 from typing import Any
 
-from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
-                                text_or_none)
+from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
 from probe.sse import Event
 
 API = "anthropic.messages"
 PROVIDER = "anthropic"
 SECTION_FIELDS = {"system", "messages", "tools", "model"}
 TOOL_CALLS = {"tool_use", "server_tool_use"}
-KNOWN_EVENTS = {"message_start", "content_block_start", "content_block_delta", "content_block_stop",
-                "message_delta", "message_stop", "ping", "error"}
+KNOWN_EVENTS = {
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+    "error",
+}
 DELTA_FIELDS = {"text_delta": "text", "thinking_delta": "thinking", "input_json_delta": "partial_json"}
 
 
@@ -32,8 +39,9 @@ def read_request(body: Any, turn: Turn) -> None:
     for index, block in enumerate(as_blocks(body.get("system"))):
         if isinstance(block, dict) and isinstance(block.get("text"), str):
             rest = {key: value for key, value in block.items() if key not in ("type", "text")}
-            turn.system.append(TextBlock(block["text"], type=str(block.get("type", "text")), id=f"system[{index}]",
-                                         metadata=rest))
+            turn.system.append(
+                TextBlock(block["text"], type=str(block.get("type", "text")), id=f"system[{index}]", metadata=rest)
+            )
         else:
             turn.unrecognised.append("system block that is not text")
             turn.unknown.append({"where": f"system[{index}]", "raw": block})
@@ -48,20 +56,28 @@ def read_tool(tool: Any) -> Tool:
     if not isinstance(tool, dict):
         return Tool(name="?", sent=tool, metadata={"raw": tool})
     known = {"name", "type", "description", "input_schema"}
-    return Tool(name=str(tool.get("name", "?")), type=text_or_none(tool.get("type")),
-                description=str(tool.get("description") or ""), schema=tool.get("input_schema"), sent=tool,
-                metadata={key: value for key, value in tool.items() if key not in known})
+    return Tool(
+        name=str(tool.get("name", "?")),
+        type=text_or_none(tool.get("type")),
+        description=str(tool.get("description") or ""),
+        schema=tool.get("input_schema"),
+        sent=tool,
+        metadata={key: value for key, value in tool.items() if key not in known},
+    )
 
 
 def read_message(message: Any, turn: Turn) -> Item:
     if not isinstance(message, dict):
         turn.unrecognised.append(f"message that is {type(message).__name__}")
-        return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)],
-                    sent=message)
-    return Item(type="message", role=text_or_none(message.get("role")), id=text_or_none(message.get("id")),
-                parts=[read_block(block, turn) for block in as_blocks(message.get("content"))],
-                metadata={key: value for key, value in message.items() if key not in ("role", "content", "id")},
-                sent=message)
+        return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)], sent=message)
+    return Item(
+        type="message",
+        role=text_or_none(message.get("role")),
+        id=text_or_none(message.get("id")),
+        parts=[read_block(block, turn) for block in as_blocks(message.get("content"))],
+        metadata={key: value for key, value in message.items() if key not in ("role", "content", "id")},
+        sent=message,
+    )
 
 
 def read_block(block: Any, turn: Turn) -> Part:
@@ -81,19 +97,34 @@ def read_block(block: Any, turn: Turn) -> Part:
     if kind == "image":
         return Part("image", kind, raw=rest())
     if kind in TOOL_CALLS:
-        return Part("tool_call", kind, name=text_or_none(block.get("name")), call_id=text_or_none(block.get("id")),
-                    arguments=block.get("input"), raw=rest("name", "id", "input"))
+        return Part(
+            "tool_call",
+            kind,
+            name=text_or_none(block.get("name")),
+            call_id=text_or_none(block.get("id")),
+            arguments=block.get("input"),
+            raw=rest("name", "id", "input"),
+        )
     if kind == "tool_result":
         content = block.get("content")
-        texts = [str(part.get("text", "")) for part in as_blocks(content)
-                 if isinstance(part, dict) and part.get("type") == "text"]
+        texts = [
+            str(part.get("text", ""))
+            for part in as_blocks(content)
+            if isinstance(part, dict) and part.get("type") == "text"
+        ]
         others = [part for part in as_blocks(content) if not (isinstance(part, dict) and part.get("type") == "text")]
         is_error = block.get("is_error")
         extra = rest("content", "tool_use_id", "is_error") or {}
         if others:
             extra["content"] = others  # images and other blocks in a result, as sent
-        return Part("tool_result", kind, text="\n\n".join(texts), call_id=text_or_none(block.get("tool_use_id")),
-                    is_error=is_error if isinstance(is_error, bool) else None, raw=extra or None)
+        return Part(
+            "tool_result",
+            kind,
+            text="\n\n".join(texts),
+            call_id=text_or_none(block.get("tool_use_id")),
+            is_error=is_error if isinstance(is_error, bool) else None,
+            raw=extra or None,
+        )
     if kind == "thinking":
         return Part("reasoning", kind, text=str(block.get("thinking", "")), raw=rest("thinking"))
     if kind == "redacted_thinking":
@@ -106,11 +137,25 @@ def read_block(block: Any, turn: Turn) -> Part:
 def history_key(item: Item) -> Any:
     """An item as compared for carried-over history: agents move cache markers to the newest message on every
     request, which alone must not make an old message look new."""
-    return (item.type, item.role, [
-        (part.kind, part.type, part.text, part.name, part.call_id, part.arguments, part.is_error,
-         ({key: value for key, value in part.raw.items() if key != "cache_control"} or None)
-         if isinstance(part.raw, dict) else part.raw)
-        for part in item.parts])
+    return (
+        item.type,
+        item.role,
+        [
+            (
+                part.kind,
+                part.type,
+                part.text,
+                part.name,
+                part.call_id,
+                part.arguments,
+                part.is_error,
+                ({key: value for key, value in part.raw.items() if key != "cache_control"} or None)
+                if isinstance(part.raw, dict)
+                else part.raw,
+            )
+            for part in item.parts
+        ],
+    )
 
 
 # Responses ---------------------------------------------------------------------------------------
@@ -201,19 +246,28 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
     turn.model = turn.model or text_or_none(message.get("model"))
     turn.stop_reason = text_or_none(message.get("stop_reason"))
     if message or content:
-        rest = {key: value for key, value in message.items()
-                if key not in ("id", "type", "role", "content", "model", "stop_reason", "usage")}
-        turn.output.append(Item(type="message", role=text_or_none(message.get("role")) or "assistant",
-                                id=turn.response_id, parts=[read_block(block, turn) for block in content],
-                                metadata=rest))
+        rest = {
+            key: value
+            for key, value in message.items()
+            if key not in ("id", "type", "role", "content", "model", "stop_reason", "usage")
+        }
+        turn.output.append(
+            Item(
+                type="message",
+                role=text_or_none(message.get("role")) or "assistant",
+                id=turn.response_id,
+                parts=[read_block(block, turn) for block in content],
+                metadata=rest,
+            )
+        )
     if isinstance(usage, dict):
         turn.usage = usage_of(usage)
 
 
 def usage_of(usage: dict) -> Usage:
     """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up."""
-    plain, write, read = (integer(usage.get(name)) for name in
-                          ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+    plain, write, read = (
+        integer(usage.get(name)) for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )
     total = None if plain is None and write is None and read is None else (plain or 0) + (write or 0) + (read or 0)
-    return Usage(raw=usage, input=total, output=integer(usage.get("output_tokens")), cache_read=read,
-                 cache_write=write)
+    return Usage(raw=usage, input=total, output=integer(usage.get("output_tokens")), cache_read=read, cache_write=write)

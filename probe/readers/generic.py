@@ -20,5 +20,6 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     for event in events:
         kind = (event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)"
         turn.events[str(kind)] = turn.events.get(str(kind), 0) + 1
-    turn.unknown.append({"where": "response events", "raw": [{"event": event.name, "data": event.data}
-                                                             for event in events]})
+    turn.unknown.append(
+        {"where": "response events", "raw": [{"event": event.name, "data": event.data} for event in events]}
+    )

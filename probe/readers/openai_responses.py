@@ -3,8 +3,7 @@
 import json
 from typing import Any
 
-from probe.conversation import (Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config,
-                                text_or_none)
+from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
 from probe.sse import Event
 
 API = "openai.responses"
@@ -15,15 +14,30 @@ TOOL_CALLS = {"function_call": "arguments", "custom_tool_call": "input"}
 TOOL_RESULTS = {"function_call_output", "custom_tool_call_output"}
 FINAL_EVENTS = {"response.completed", "response.failed", "response.incomplete"}
 KNOWN_EVENTS = FINAL_EVENTS | {
-    "response.created", "response.in_progress", "response.queued", "response.output_item.added",
-    "response.output_item.done", "response.content_part.added", "response.content_part.done",
-    "response.output_text.delta", "response.output_text.done", "response.output_text.annotation.added",
-    "response.refusal.delta", "response.refusal.done", "response.function_call_arguments.delta",
-    "response.function_call_arguments.done", "response.custom_tool_call_input.delta",
-    "response.custom_tool_call_input.done", "response.reasoning_summary_part.added",
-    "response.reasoning_summary_part.done", "response.reasoning_summary_text.delta",
-    "response.reasoning_summary_text.done", "response.reasoning_text.delta", "response.reasoning_text.done",
-    "error", "[DONE]",
+    "response.created",
+    "response.in_progress",
+    "response.queued",
+    "response.output_item.added",
+    "response.output_item.done",
+    "response.content_part.added",
+    "response.content_part.done",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.output_text.annotation.added",
+    "response.refusal.delta",
+    "response.refusal.done",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done",
+    "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.delta",
+    "response.reasoning_summary_text.done",
+    "response.reasoning_text.delta",
+    "response.reasoning_text.done",
+    "error",
+    "[DONE]",
 }
 SYSTEM_ROLES = {"system", "developer"}
 
@@ -63,8 +77,9 @@ def instruction_blocks(item: Item, index: int) -> list[TextBlock]:
         if isinstance(kinds, list) and position < len(kinds):
             metadata["kind"] = kinds[position]
         block_id = f"{item.id or f'input[{index}]'}#{position}"
-        blocks.append(TextBlock(part.text or "", role=item.role or "system", type=part.type, id=block_id,
-                                metadata=metadata))
+        blocks.append(
+            TextBlock(part.text or "", role=item.role or "system", type=part.type, id=block_id, metadata=metadata)
+        )
     return blocks
 
 
@@ -79,10 +94,17 @@ def read_tools(tools: Any, namespace: str = "") -> list[Tool]:
         else:
             schema = tool.get("parameters", tool.get("format"))
             known = {"name", "type", "description", "parameters", "format"}
-            found.append(Tool(name=str(tool.get("name") or tool.get("type") or "?"), namespace=namespace,
-                              type=text_or_none(tool.get("type")), description=str(tool.get("description") or ""),
-                              schema=schema, sent=tool,
-                              metadata={key: value for key, value in tool.items() if key not in known}))
+            found.append(
+                Tool(
+                    name=str(tool.get("name") or tool.get("type") or "?"),
+                    namespace=namespace,
+                    type=text_or_none(tool.get("type")),
+                    description=str(tool.get("description") or ""),
+                    schema=schema,
+                    sent=tool,
+                    metadata={key: value for key, value in tool.items() if key not in known},
+                )
+            )
     return found
 
 
@@ -100,9 +122,14 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
     elif kind == "reasoning":
         for field in ("summary", "content"):
             for part in raw.get(field) or [] if isinstance(raw.get(field), list) else []:
-                item.parts.append(Part("reasoning", str(part.get("type", "")) if isinstance(part, dict) else "",
-                                       text=str(part.get("text", "")) if isinstance(part, dict) else None,
-                                       raw=None if isinstance(part, dict) else part))
+                item.parts.append(
+                    Part(
+                        "reasoning",
+                        str(part.get("type", "")) if isinstance(part, dict) else "",
+                        text=str(part.get("text", "")) if isinstance(part, dict) else None,
+                        raw=None if isinstance(part, dict) else part,
+                    )
+                )
             used.add(field)
     elif kind in TOOL_CALLS:
         field = TOOL_CALLS[kind]
@@ -110,14 +137,24 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
         name = text_or_none(raw.get("name"))
         if raw.get("namespace") and name is not None:
             name = f"{raw['namespace']}.{name}"
-        item.parts = [Part("tool_call", kind, name=name,
-                           call_id=text_or_none(raw.get("call_id")), arguments=parsed(raw.get(field)))]
+        item.parts = [
+            Part(
+                "tool_call", kind, name=name, call_id=text_or_none(raw.get("call_id")), arguments=parsed(raw.get(field))
+            )
+        ]
         used |= {"name", "call_id", field}
     elif kind in TOOL_RESULTS:
         output = raw.get("output")
         text = output if isinstance(output, str) else None
-        item.parts = [Part("tool_result", kind, text=text, call_id=text_or_none(raw.get("call_id")),
-                           raw=None if isinstance(output, str) else output)]
+        item.parts = [
+            Part(
+                "tool_result",
+                kind,
+                text=text,
+                call_id=text_or_none(raw.get("call_id")),
+                raw=None if isinstance(output, str) else output,
+            )
+        ]
         used |= {"call_id", "output"}
     elif kind == "additional_tools":
         tools = raw.get("tools")
@@ -230,14 +267,17 @@ class Stream:
                 (self.whole if kind.endswith("done") else self.started)[self.key(data)] = data["item"]
         elif kind == "response.output_text.delta":
             self.texts.setdefault(self.key(data), {}).setdefault(position(data, "content_index"), []).append(
-                str(data.get("delta", "")))
+                str(data.get("delta", ""))
+            )
         elif kind == "response.output_text.done" and isinstance(data.get("text"), str):
             self.texts_done.setdefault(self.key(data), {})[position(data, "content_index")] = data["text"]
         elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             self.summaries.setdefault(self.key(data), {}).setdefault(position(data, "summary_index"), []).append(
-                str(data.get("delta", "")))
-        elif kind in ("response.reasoning_summary_text.done", "response.reasoning_text.done") \
-                and isinstance(data.get("text"), str):
+                str(data.get("delta", ""))
+            )
+        elif kind in ("response.reasoning_summary_text.done", "response.reasoning_text.done") and isinstance(
+            data.get("text"), str
+        ):
             self.summaries_done.setdefault(self.key(data), {})[position(data, "summary_index")] = data["text"]
         elif kind in ("response.function_call_arguments.delta", "response.custom_tool_call_input.delta"):
             self.arguments.setdefault(self.key(data), []).append(str(data.get("delta", "")))
@@ -253,10 +293,14 @@ class Stream:
 
     def build(self, key: str) -> dict:
         item = dict(self.started.get(key) or {})
-        texts = {**{index: "".join(pieces) for index, pieces in self.texts.get(key, {}).items()},
-                 **self.texts_done.get(key, {})}
-        summaries = {**{index: "".join(pieces) for index, pieces in self.summaries.get(key, {}).items()},
-                     **self.summaries_done.get(key, {})}
+        texts = {
+            **{index: "".join(pieces) for index, pieces in self.texts.get(key, {}).items()},
+            **self.texts_done.get(key, {}),
+        }
+        summaries = {
+            **{index: "".join(pieces) for index, pieces in self.summaries.get(key, {}).items()},
+            **self.summaries_done.get(key, {}),
+        }
         call = self.calls_done.get(key)
         if key in self.arguments or call is not None:
             done = call or {}
@@ -290,8 +334,9 @@ def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
     turn.response_id = text_or_none(response.get("id")) or turn.response_id
     turn.model = turn.model or text_or_none(response.get("model"))
     output = response.get("output")
-    turn.output = [read_item(item, turn, "output") for item in output] if isinstance(output, list) and output \
-        else assembled
+    turn.output = (
+        [read_item(item, turn, "output") for item in output] if isinstance(output, list) and output else assembled
+    )
     details = response.get("incomplete_details")
     reason = details.get("reason") if isinstance(details, dict) else None
     turn.stop_reason = text_or_none(reason or response.get("status"))
@@ -305,6 +350,10 @@ def usage_of(usage: dict) -> Usage:
     """OpenAI's input count includes the cached tokens, and its output count the reasoning tokens."""
     input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
     output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
-    return Usage(raw=usage, input=integer(usage.get("input_tokens")), output=integer(usage.get("output_tokens")),
-                 cache_read=integer(input_details.get("cached_tokens")),
-                 reasoning=integer(output_details.get("reasoning_tokens")))
+    return Usage(
+        raw=usage,
+        input=integer(usage.get("input_tokens")),
+        output=integer(usage.get("output_tokens")),
+        cache_read=integer(input_details.get("cached_tokens")),
+        reasoning=integer(output_details.get("reasoning_tokens")),
+    )

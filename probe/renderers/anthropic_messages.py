@@ -6,15 +6,28 @@ from probe.conversation import Part, Turn
 from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, details, first_line, inline
 from probe.readers import anthropic_messages as reader
-from probe.turn_markdown import (errors_lines, events_line, facts_line, instructions_section, items_section,
-                                 output_section, tools_section, unknown_payloads, usage_table)
+from probe.turn_markdown import (
+    errors_lines,
+    events_line,
+    facts_line,
+    instructions_section,
+    items_section,
+    output_section,
+    tools_section,
+    unknown_payloads,
+    usage_table,
+)
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
 API, PROVIDER, history_key = reader.API, reader.PROVIDER, reader.history_key
 read_request, read_response = reader.read_request, reader.read_response
 HISTORY_FIELD = "messages"  # the request field holding the re-sent history (left out of the key-path counts)
-USAGE_FIELDS = {"input_tokens": "input", "cache_creation_input_tokens": "cache_creation",
-                "cache_read_input_tokens": "cache_read", "output_tokens": "output"}
+USAGE_FIELDS = {
+    "input_tokens": "input",
+    "cache_creation_input_tokens": "cache_creation",
+    "cache_read_input_tokens": "cache_read",
+    "output_tokens": "output",
+}
 TOKEN_COLUMNS = ["input", "cache creation", "cache read", "output"]
 
 
@@ -46,8 +59,15 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
         if turn.carried:
             summary = Markdown("{}; {} carried over from #{}").format(summary, carried, turn.carried.source)
         rendered.add(Markdown("**Messages**: {}").format(summary), "")
-        items_section(new, carried + 1, "messages", state.setdefault("calls", {}), rendered,
-                      [item.size for item in new], attachment=attachment)
+        items_section(
+            new,
+            carried + 1,
+            "messages",
+            state.setdefault("calls", {}),
+            rendered,
+            [item.size for item in new],
+            attachment=attachment,
+        )
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered
 
@@ -67,8 +87,11 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
         return rendered  # counting is not spending: no tokens for the header
     output_section(turn, state.setdefault("calls", {}), rendered)
     if turn.output:
-        facts = [("id", turn.response_id)] + ([("model", turn.model)] if turn.model else []) + \
-            [("stop_reason", turn.stop_reason)]
+        facts = (
+            [("id", turn.response_id)]
+            + ([("model", turn.model)] if turn.model else [])
+            + [("stop_reason", turn.stop_reason)]
+        )
         stop_sequence = turn.output[0].metadata.get("stop_sequence")
         if stop_sequence:
             facts.append(("stop_sequence", stop_sequence))
@@ -88,8 +111,9 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
 
 def error_text(error) -> Markdown:
     if isinstance(error, dict) and ("type" in error or "message" in error):
-        return Markdown("{}: {}").format(inline(str(error.get("type", "?"))),
-                                         first_line(str(error.get("message", "")), 500))
+        return Markdown("{}: {}").format(
+            inline(str(error.get("type", "?"))), first_line(str(error.get("message", "")), 500)
+        )
     return inline(json.dumps(error, ensure_ascii=False, default=str))
 
 
@@ -106,9 +130,18 @@ def render_epilogue(state: dict) -> Rendered:
     label, messages, reply = last
     inner = Rendered()
     answered = messages + reply
-    items_section(answered, 1, "messages", dict(state.get("calls", {})), inner, [item.size for item in answered],
-                  attachment=attachment)
-    rendered.add(Markdown("## Full conversation of the last request (#{})").format(label), "",
-                 details(f"All {len(messages)} messages of #{label}" + (", then its answer" if reply else ""),
-                         *inner.lines))
+    items_section(
+        answered,
+        1,
+        "messages",
+        dict(state.get("calls", {})),
+        inner,
+        [item.size for item in answered],
+        attachment=attachment,
+    )
+    rendered.add(
+        Markdown("## Full conversation of the last request (#{})").format(label),
+        "",
+        details(f"All {len(messages)} messages of #{label}" + (", then its answer" if reply else ""), *inner.lines),
+    )
     return rendered

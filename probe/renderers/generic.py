@@ -20,5 +20,10 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     events = kept(turn, "response events")
     if events is None:
         return Rendered([details("Response JSON", json_block(kept(turn, "response body")))])
-    return Rendered([Markdown("**Events ({})**: {}").format(len(events), tally(turn.events)), "",
-                     details("All events", json_block(events))])
+    return Rendered(
+        [
+            Markdown("**Events ({})**: {}").format(len(events), tally(turn.events)),
+            "",
+            details("All events", json_block(events)),
+        ]
+    )

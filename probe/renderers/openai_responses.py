@@ -4,8 +4,16 @@ from probe.conversation import Item, Tool, Turn
 from probe.dedupe import RecentResponses, config_lines, mapping_block, text_once
 from probe.markdown import Markdown, Rendered, details, inline
 from probe.readers import openai_responses as reader
-from probe.turn_markdown import (errors_lines, events_line, facts_line, items_section, output_section, tools_section,
-                                 unknown_payloads, usage_table)
+from probe.turn_markdown import (
+    errors_lines,
+    events_line,
+    facts_line,
+    items_section,
+    output_section,
+    tools_section,
+    unknown_payloads,
+    usage_table,
+)
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
 API, PROVIDER, read_request, read_response = reader.API, reader.PROVIDER, reader.read_request, reader.read_response
@@ -29,11 +37,19 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     carried = turn.carried.items if turn.carried else 0
     if turn.previous_response_id:
         if turn.carried:
-            rendered.add(Markdown("Continues response {} from exchange #{}: its input holds only the new items.")
-                         .format(inline(turn.previous_response_id), turn.carried.source), "")
+            rendered.add(
+                Markdown("Continues response {} from exchange #{}: its input holds only the new items.").format(
+                    inline(turn.previous_response_id), turn.carried.source
+                ),
+                "",
+            )
         else:
-            rendered.add(Markdown("Continues response {} from a response not in this capture: its input holds only "
-                                  "the new items.").format(inline(turn.previous_response_id)), "")
+            rendered.add(
+                Markdown(
+                    "Continues response {} from a response not in this capture: its input holds only the new items."
+                ).format(inline(turn.previous_response_id)),
+                "",
+            )
     tools = tools_in_context(turn, state)
     if tools:
         rendered.add(*tools_section(tools, label, state, with_namespace=True))
@@ -41,8 +57,9 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
         rendered.add(Markdown("**Input**: {}").format(input_summary(turn)), "")
     new = turn.input if turn.carried is None or turn.carried.by != "prefix" else turn.input[carried:]
     first = carried + 1 if turn.carried else 1
-    items_section(new, first, "input", state.setdefault("calls", {}), rendered, [item.size for item in new],
-                  notes=part_kinds)
+    items_section(
+        new, first, "input", state.setdefault("calls", {}), rendered, [item.size for item in new], notes=part_kinds
+    )
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered
 
@@ -112,10 +129,14 @@ def render_epilogue(state: dict) -> Rendered:
     if last and last[1]:
         number, items, _ = last
         inner = Rendered()
-        items_section(items, 1, "input", dict(state.get("calls", {})), inner, [item.size for item in items],
-                      notes=part_kinds)
-        rendered.add(Markdown("## Full context of the last request (#{})").format(number), "",
-                     details(f"All {len(items)} input items of #{number}, rebuilt from the history", *inner.lines))
+        items_section(
+            items, 1, "input", dict(state.get("calls", {})), inner, [item.size for item in items], notes=part_kinds
+        )
+        rendered.add(
+            Markdown("## Full context of the last request (#{})").format(number),
+            "",
+            details(f"All {len(items)} input items of #{number}, rebuilt from the history", *inner.lines),
+        )
     return rendered
 
 
