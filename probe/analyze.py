@@ -11,19 +11,22 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO, TextIO
 
 from probe import cli
 from probe import markdown as md
+from probe.code_files import source_files
 from probe.conversation import Turn
 from probe.dedupe import changes
+from probe.derived import REPORT
 from probe.errors import RunError, TargetError, run_main, warn
 from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
 from probe.progress import Progress
 from probe.redaction import RULES_VERSION
-from probe.runs import load_manifest, private_replacement, resolve_run
+from probe.runs import list_runs, load_manifest, private_replacement, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.stored_target import stored_target
 from probe.targets import Target, is_target_path, load_target
@@ -387,7 +390,7 @@ def stream_report(
         if epilogue is not None:
             ending = safely(lambda: epilogue(state), list, "epilogue", warnings)
             log.write("\n".join(ending.lines).encode("utf-8", "replace"))
-        out.write("\n".join(report_header(traffic, manifest, totals, warnings)))
+        out.write("\n".join(report_header(traffic, manifest, totals, warnings, made_with(renderer, redact))))
         out.write("\n\n## Conversation log\n\n")
         log.seek(0)
         if hasattr(out, "buffer"):
@@ -397,7 +400,21 @@ def stream_report(
             out.write(log.read().decode("utf-8"))
 
 
-def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str]) -> list[str]:
+def made_with(renderer, redact: bool) -> str:
+    """The report's stamp line: what rendered it and whether captured text was masked, which the rebuild check
+    compares (probe.derived) because file times cannot tell."""
+    masking = "captured text masked" if redact else "captured text as captured (--no-redact)"
+    return md.Markdown(REPORT.stamp + "renderer {}, {}").format(md.inline(renderer_module(renderer)), masking)
+
+
+def renderer_module(renderer) -> str:
+    """The module a renderer comes from: the renderer itself, or the module defining the attribute named."""
+    if isinstance(renderer, ModuleType):
+        return renderer.__name__
+    return getattr(renderer, "__module__", None) or type(renderer).__module__
+
+
+def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str], stamp: str) -> list[str]:
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
@@ -408,6 +425,7 @@ def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings
         "",
         md.Markdown("- Source: {}").format(md.inline(source_name(traffic))),
         f"{GENERATED_AT}{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
+        stamp,
         *run_header(manifest),
         f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
         f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
@@ -475,7 +493,27 @@ def build_report(
     return out.getvalue(), warnings
 
 
+@dataclass(frozen=True)
+class Choice:
+    """The renderer a report uses, the headers its target masks as well, and the target file they came from."""
+
+    renderer: Any
+    extra_secrets: frozenset[str]
+    target_file: Path | None = None
+
+    def sources(self) -> tuple[Path, ...]:
+        """The files this choice adds to what a report is made from: the renderer's code and the target file."""
+        target_file = (self.target_file,) if self.target_file is not None else ()
+        return source_files(renderer_module(self.renderer)) + target_file
+
+
 def choose_renderer(target: Target | None, manifest: dict | None, warnings: list[str]):
+    """The renderer and the extra secret headers, as `choose` picks them."""
+    choice = choose(target, manifest, warnings)
+    return choice.renderer, choice.extra_secrets
+
+
+def choose(target: Target | None, manifest: dict | None, warnings: list[str]) -> Choice:
     """The renderer of the target the user named; else of the target the run's manifest names, looked up by
     name in targets/ only (a manifest comes with the run, from whoever made it: it never names a file, and a
     module only from a fixed list); else the renderer of the target file stored in the manifest if it is one of
@@ -494,7 +532,7 @@ def choose_renderer(target: Target | None, manifest: dict | None, warnings: list
                     f"{why}: the report uses {stored.renderer}, the renderer of the target file "
                     f"{stored.file_name} stored in the manifest (pass --target to choose another)"
                 )
-                return import_renderer(stored.renderer), stored.redact_headers
+                return Choice(import_renderer(stored.renderer), stored.redact_headers)
             unknown = ""
             if stored is not None and stored.renderer is not None:
                 unknown = (
@@ -503,29 +541,63 @@ def choose_renderer(target: Target | None, manifest: dict | None, warnings: list
                 )
             warnings.append(f"{why}: the report uses the generic renderer{unknown} (pass --target to choose one)")
     if target is None:
-        return import_renderer(GENERIC_RENDERER), frozenset()
-    return import_renderer(target.renderer), frozenset(target.redact_headers)
+        return Choice(import_renderer(GENERIC_RENDERER), frozenset())
+    return Choice(import_renderer(target.renderer), frozenset(target.redact_headers), target.path)
 
 
-def analyze_run(run: Path, target: Target | None = None, redact: bool = True) -> tuple[Path, list[str]]:
+@dataclass
+class Job:
+    """One report to write: the capture, where the report goes, the run's manifest and the renderer chosen."""
+
+    traffic: Path
+    output: Path
+    manifest: dict | None
+    choice: Choice
+    redact: bool
+    warnings: list[str]  # met while choosing; the report's own are added when it is written
+
+    @property
+    def stamp(self) -> str:
+        return made_with(self.choice.renderer, self.redact)
+
+
+def plan(traffic: Path, output: Path, target: Target | None, run: Path, redact: bool = True) -> Job:
+    """What writing the report of `traffic` (with the manifest in `run`, if any) to `output` would take."""
+    manifest, problem = load_manifest(run)
+    warnings = [problem] if problem else []
+    return Job(traffic, output, manifest, choose(target, manifest, warnings), redact, warnings)
+
+
+def run_job(run: Path, target: Target | None = None, redact: bool = True) -> Job:
     traffic = run / "traffic.jsonl"
     if not traffic.is_file():
         raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
-    return write_report(traffic, run / "report.md", target, run, redact)
+    return plan(traffic, run / REPORT.outputs[0], target, run, redact)
+
+
+def analyze_run(run: Path, target: Target | None = None, redact: bool = True) -> tuple[Path, list[str]]:
+    """Write the run's report whatever its state; return the report's path and its warnings."""
+    return write(run_job(run, target, redact))
 
 
 def write_report(
     traffic: Path, output: Path, target: Target | None, run: Path, redact: bool = True
 ) -> tuple[Path, list[str]]:
     """Write the report of `traffic` (with the manifest in `run`, if any) to `output`; return its warnings."""
-    manifest, problem = load_manifest(run)
-    warnings = [problem] if problem else []
-    renderer, extra_secrets = choose_renderer(target, manifest, warnings)
+    return write(plan(traffic, output, target, run, redact))
+
+
+def write(job: Job) -> tuple[Path, list[str]]:
+    """Write the job's report and turns.jsonl; return the report's path and all the warnings."""
+    traffic, output, warnings = job.traffic, job.output, list(job.warnings)
+    renderer, extra_secrets = job.choice.renderer, job.choice.extra_secrets
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
         with private_replacement(output) as out, private_replacement(output.with_name(TURNS_FILE)) as turns:
-            warnings += write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, progress, turns.buffer)
+            warnings += write_report_to(
+                out, traffic, renderer, job.manifest, extra_secrets, job.redact, progress, turns.buffer
+            )
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
     finally:
@@ -554,11 +626,24 @@ def check_output(output: Path, traffic: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from probe import rebuild  # it builds on this module
+
     parser = cli.ArgumentParser(prog="python -m probe.analyze", description=__doc__)
-    parser.add_argument("--run", type=cli.not_empty, help="`latest` (default), a run folder name, or a run folder path")
-    parser.add_argument("--target", help="target whose renderer to use; with --run latest, the newest run of it")
-    parser.add_argument("--input", help="a traffic.jsonl file to analyse instead of a run")
-    parser.add_argument("--output", help="where to write the report (with --input)")
+    parser.add_argument(
+        "--run",
+        type=cli.not_empty,
+        metavar="RUN",
+        help="`latest` (default), `all` (every run under the data folder), a run folder name, or a run folder path; "
+        "a report is rebuilt only if it is older than what it is made from",
+    )
+    parser.add_argument("--force", action="store_true", help="rebuild the reports even if they are up to date")
+    parser.add_argument(
+        "--target", metavar="TARGET", help="target whose renderer to use; with --run latest or all, only its runs"
+    )
+    parser.add_argument("--input", metavar="TRAFFIC", help="a traffic.jsonl file to analyse instead of a run")
+    parser.add_argument(
+        "--output", metavar="REPORT", help="with --input: where to write the report (default: beside the input)"
+    )
     parser.add_argument(
         "--no-redact",
         action="store_true",
@@ -566,21 +651,38 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
+    redact = not args.no_redact
     if args.input:
         traffic = Path(args.input)
         if not traffic.is_file():
             raise RunError(f"{args.input}: {'not a file' if traffic.exists() else 'no such file'}")
         output = Path(args.output) if args.output else traffic.with_name("report.md")
         check_output(output, traffic)
-        report, warnings = write_report(traffic, output, target, traffic.parent, not args.no_redact)
-    else:
-        if args.output:
-            raise RunError("--output goes with --input; a run's report is always written into its folder")
-        run = resolve_run(args.run or "latest", target.name if target else None)
-        report, warnings = analyze_run(run, target, not args.no_redact)
-    for warning in warnings:
+        job = plan(traffic, output, target, traffic.parent, redact)
+        if not args.output:
+            what = "rewriting" if output.exists() else "writing"
+            print(f"no --output: {what} {display(output)} (and {TURNS_FILE}) beside the input", file=sys.stderr)
+        report, warnings = write(job)
+        for warning in warnings:
+            warn(warning)
+        print(f"report: {display(report)}")
+        return 0
+    if args.output:
+        raise RunError("--output goes with --input; a run's report is always written into its folder")
+    if args.run == "all":
+        counts = rebuild.refresh_all(list_runs(target.name if target else None), target, redact, args.force)
+        return 1 if counts["failed"] else 0
+    run = resolve_run(args.run or "latest", target.name if target else None)
+    refreshed = rebuild.refresh(run, target, redact, args.force)
+    for warning in refreshed.warnings:
         warn(warning)
-    print(f"report: {display(report)}")
+    if refreshed.why is None:
+        print(
+            f"report: {display(refreshed.report)} (up to date: nothing it is made from has changed; "
+            "--force rebuilds it)"
+        )
+    else:
+        print(f"report: {display(refreshed.report)}")
     return 0
 
 

@@ -90,6 +90,7 @@ class Capture:
         self.traffic_fd: int | None = None
         self.flows_fd: int | None = None
         self.status_fd: int | None = None
+        self.run_lock: int | None = None
         self.proxy_names: dict[int, str] = {}
         self.policy = stored.Policy()
         self.in_flight: dict[str, http.HTTPFlow] = {}
@@ -159,6 +160,7 @@ class Capture:
                 raise exceptions.OptionsError("probe_stall_timeout: expected 0 (never) or a number of seconds")
         if "probe_traffic" in updated and ctx.options.probe_traffic:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
+            self.run_lock = self.run_lock or lock_run_folder(ctx.options.probe_traffic)
         if "probe_flows" in updated and ctx.options.probe_flows:
             self.flows_fd = open_private(ctx.options.probe_flows)
 
@@ -422,7 +424,7 @@ class Capture:
         if self.background is not None:
             self.background.shutdown(wait=True)  # every queued exchange reaches the disk before we close
             self.background = None
-        for name in ("flows_fd", "traffic_fd", "status_fd"):
+        for name in ("flows_fd", "traffic_fd", "status_fd", "run_lock"):
             if getattr(self, name) is not None:
                 os.close(getattr(self, name))
                 setattr(self, name, None)
@@ -567,6 +569,17 @@ def parse_proxy_names(spec: str) -> dict[int, str]:
             raise exceptions.OptionsError(f"probe_proxy_names: expected PORT=NAME, got {pair!r}")
         names[int(port)] = name
     return names
+
+
+def lock_run_folder(traffic: str) -> int | None:
+    """A shared lock on the folder holding traffic.jsonl, kept while the proxies run, so that the analyzer knows
+    a `running` run is still being written (probe.runs.being_recorded takes the same lock exclusively to test)."""
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(traffic)), os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None  # only a hint for the analyzer: recording goes on without it
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
 
 
 def open_private(path: str) -> int:

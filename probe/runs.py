@@ -1,6 +1,7 @@
 """Run folders under data/<target>/<timestamp>[-label]/: creating, finding and describing them."""
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -127,3 +128,31 @@ def load_manifest(run: Path) -> tuple[dict | None, str | None]:
 
 def read_manifest(run: Path) -> dict | None:
     return load_manifest(run)[0]
+
+
+def hold_while_recording(run: Path) -> int:
+    """Take a shared lock on the run folder, held until the returned descriptor is closed (or the process ends,
+    however it ends): while it is held, `being_recorded` knows the capture is alive. The capture process and the
+    proxies' addon each hold one."""
+    fd = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def being_recorded(run: Path) -> bool:
+    """Whether a capture is still writing into `run`: its manifest says `running` and a live process holds the
+    folder's lock. A `running` manifest alone may be left over from a capture that was killed with its watchdog."""
+    manifest = read_manifest(run)
+    if manifest is None or manifest.get("status") != "running":
+        return False
+    try:
+        fd = os.open(run, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the lock if it was taken
+    return False

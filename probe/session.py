@@ -15,7 +15,7 @@ from probe import __version__, stored_target
 from probe.errors import RunError
 from probe.paths import display
 from probe.redaction import RULES_VERSION, fingerprint, is_secret_variable
-from probe.runs import create_run, read_manifest, write_manifest
+from probe.runs import create_run, hold_while_recording, read_manifest, write_manifest
 from probe.secrets import mask_argv, mask_tokens_and_urls
 from probe.targets import Target
 from probe.traffic import bounded_lines
@@ -25,6 +25,7 @@ from probe.traffic import bounded_lines
 class Recording:
     run: Path
     manifest: dict
+    lock: int | None = None  # the run folder's lock, held while the run is `running` (probe.runs.being_recorded)
 
     def save(self) -> None:
         try:
@@ -65,6 +66,9 @@ class Recording:
         if note:
             self.manifest["note"] = note
         self.save()
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
 
 
 def masked_variable(name: str, value: str) -> str:
@@ -120,6 +124,7 @@ def open_run(
             "agent_exit_code": None,
         },
     )
+    recording.lock = hold_while_recording(run)
     recording.save()
     if keep_secrets:
         print(f"warning: --keep-secrets is on: secret headers are stored unredacted in {run}", file=sys.stderr)

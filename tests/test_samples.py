@@ -1,20 +1,15 @@
-"""Re-analysing each bundled sample reproduces its committed report (apart from the generated-at line) and
-turns.jsonl."""
+"""Re-analysing each bundled sample reproduces its committed report (apart from the generated-at line),
+turns.jsonl and diff."""
 
 import io
+import shutil
 from pathlib import Path
 
-import pytest
-
-from probe.analyze import GENERATED_AT, build_report, choose_renderer
-from probe.runs import read_manifest
+from probe.samples import main as samples_main
+from probe.samples import replay
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
-
-
-def without_generated_at(report: str) -> list[str]:
-    return [line for line in report.splitlines() if not line.startswith(GENERATED_AT)]
 
 
 def test_samples_exist_for_both_codex_transports_and_claude_code():
@@ -31,35 +26,40 @@ def test_claude_code_sample_report_shows_the_tool_loop():
     assert "**Messages**: + 1 new message; 3 carried over from #1" in report
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[sample.name for sample in SAMPLES])
-def test_sample_report_is_reproduced(sample):
-    manifest = read_manifest(sample)
-    choice_warnings = []
-    renderer, extra_secrets = choose_renderer(None, manifest, choice_warnings)  # the manifest names a target
-    turns = io.BytesIO()
-    report, warnings = build_report(sample / "traffic.jsonl", renderer, manifest, extra_secrets, turns=turns)
-    assert warnings == choice_warnings == []
-    assert without_generated_at(report) == without_generated_at((sample / "report.md").read_text())
-    assert turns.getvalue() == (sample / "turns.jsonl").read_bytes()
+def test_the_replay_reproduces_every_sample_report_turns_and_diff():
+    """What CI's `samples` session runs: each sample rebuilt in a scratch copy, by the make-style refresh."""
+    out = io.StringIO()
+    assert replay(PROJECT_ROOT / "data", out=out) == []
+    checked = [line.removeprefix("checked ") for line in out.getvalue().splitlines()]
+    assert sorted(checked) == sorted(f"data/{sample.parent.name}/{sample.name}" for sample in SAMPLES)
 
 
-DIFFS = sorted((PROJECT_ROOT / "data").glob("*/*-sample-*/diff-*.md"))
+def test_the_replay_shows_what_differs(tmp_path, monkeypatch, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    [report] = data.glob("claude-code/*-sample-mock/report.md")
+    report.write_text(report.read_text().replace("- Incomplete exchanges: 0", "- Incomplete exchanges: 7"))
+    [turns] = data.glob("codex/*-sample-http/turns.jsonl")
+    turns.write_bytes(turns.read_bytes() + b"{}\n")
+    [golden] = data.glob("codex/*/diff-*.md")
+    golden.write_text(golden.read_text().replace("### Changed: `functions.exec`", "### Changed: `functions.other`"))
+    mismatches = replay(data)
+    assert [mismatch.path for mismatch in mismatches] == [turns, report, golden]  # in the order of the runs
+    assert "-- Incomplete exchanges: 7" in mismatches[1].difference
+    assert "+- Incomplete exchanges: 0" in mismatches[1].difference
+    assert "-{}" in mismatches[0].difference
+    assert "+### Changed: `functions.exec`" in mismatches[2].difference
 
-
-@pytest.mark.parametrize("golden", DIFFS, ids=[golden.name for golden in DIFFS])
-def test_sample_diff_is_reproduced(golden, monkeypatch):
-    """A bundled version pair: B's folder holds the diff against A, named after A's folder."""
-    from probe.diff import diff_runs
-
-    monkeypatch.chdir(PROJECT_ROOT)  # the diff names its runs relative to where it runs
-    older = golden.parent.parent / golden.stem.removeprefix("diff-")
-    text, warnings = diff_runs(older.relative_to(PROJECT_ROOT), golden.parent.relative_to(PROJECT_ROOT))
-    assert warnings == []
-    assert text + "\n" == golden.read_text()
+    monkeypatch.setenv("PROBE_DATA_DIR", str(data))
+    assert samples_main([]) == 1
+    err = capsys.readouterr().err
+    assert f"differs: {report}" in err and "3 committed file(s) differ" in err
+    assert samples_main(["--update"]) == 0 and samples_main([]) == 0
+    assert "- Incomplete exchanges: 0" in report.read_text()
 
 
 def test_the_codex_version_pair_diff_names_what_changed():
-    [golden] = [golden for golden in DIFFS if "0.166.0" in golden.name]
+    [golden] = (PROJECT_ROOT / "data").glob("codex/*-sample-v0.169.0/diff-*-sample-v0.166.0.md")
     text = golden.read_text()
     assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text  # only 0.166.0 calls it
     assert "### Changed: `functions.exec`" in text  # the exec tool's description changed

@@ -1,0 +1,96 @@
+"""What each derived file in a run folder is made from, and whether it is out of date, decided as make does:
+an output is rebuilt when it is missing or older than anything it is made from.
+
+This is the one place the dependencies are declared. A step that makes more files from a run (the HTML viewer,
+the exports) adds its Rule here, and `analyze --run all` and the sample replay pick it up.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from probe.code_files import source_files
+from probe.paths import display
+
+STAMP_LIMIT = 64 * 1024  # bytes of an output's head searched for its stamp line
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Files one step makes together, what in the run folder they are made from, and the code that makes them.
+
+    Per run, the step adds what only the run can name: the renderer its manifest chooses (with the probe modules
+    it imports) and that target's file. `stamp` starts the line the first output holds to say how it was made
+    (the renderer, and whether text was masked), which mtimes cannot tell.
+    """
+
+    outputs: tuple[str, ...]
+    inputs: tuple[str, ...]  # the first is required; the others count when present
+    code: tuple[str, ...]  # modules whose files, and those of the probe modules they import, make the outputs
+    stamp: str
+
+
+REPORT = Rule(
+    outputs=("report.md", "turns.jsonl"),
+    inputs=("traffic.jsonl", "manifest.json"),
+    code=("probe.analyze",),
+    stamp="- Made with: ",
+)
+RULES = (REPORT,)
+
+
+def sources(run: Path, rule: Rule, extra: tuple[Path, ...] = ()) -> list[Path]:
+    """Everything `rule`'s outputs in `run` are made from: run files, code files, and the run's own `extra`."""
+    code = [path for module in rule.code for path in source_files(module)]
+    return [run / name for name in rule.inputs] + code + list(extra)
+
+
+def out_of_date(run: Path, rule: Rule, extra: tuple[Path, ...] = (), stamp: str | None = None) -> str | None:
+    """Why `rule`'s outputs in `run` must be rebuilt (one line), or None if they are up to date.
+
+    `stamp` is the stamp line the outputs would get now; a different one means they were made another way.
+    """
+    oldest = None
+    for name in rule.outputs:
+        output = run / name
+        try:
+            modified = output.stat().st_mtime_ns
+        except FileNotFoundError:
+            return f"{name} is missing"
+        if oldest is None or modified < oldest[0]:
+            oldest = (modified, name)
+    for source in sources(run, rule, extra):
+        try:
+            modified = source.stat().st_mtime_ns
+        except FileNotFoundError:
+            continue  # a missing required input is the build's error to report, not a reason to rebuild
+        if modified > oldest[0]:
+            return f"{shown(source, run)} is newer than {oldest[1]}"
+    if stamp is not None:
+        found = stamp_of(run / rule.outputs[0], rule.stamp)
+        if found is None:
+            return f"{rule.outputs[0]} does not say how it was made (an older agent-probe wrote it)"
+        if found != stamp:
+            was, now = (line.removeprefix(rule.stamp)[:200] for line in (found, stamp))
+            return f"{rule.outputs[0]} was made with {was}; now: {now}"
+    return None
+
+
+def stamp_of(output: Path, prefix: str) -> str | None:
+    """The first line of `output` that starts with `prefix`, looked for in its head only. A run folder may come
+    from anyone: a FIFO or a device in place of the file is not read."""
+    if not output.is_file():
+        return None
+    try:
+        with output.open("rb") as file:
+            head = file.read(STAMP_LIMIT)
+    except OSError:
+        return None
+    for line in head.decode("utf-8", "replace").splitlines():
+        if line.startswith(prefix):
+            return line
+    return None
+
+
+def shown(path: Path, run: Path) -> str:
+    """A source as the user should read it: by name inside the run folder, else as a path."""
+    return path.name if path.parent == run else display(path)

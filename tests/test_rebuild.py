@@ -1,0 +1,272 @@
+"""`analyze --run all` and single-run analysis rebuild a report only when it is older than what it is made from (the
+capture, the manifest, the renderer's and the analyzer's code, the target file) or was made another way."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT, post_json
+
+from probe import analyze, runs
+from probe.code_files import source_files
+from probe.derived import REPORT, out_of_date
+from probe.paths import display
+
+SAMPLES = {
+    "codex": PROJECT_ROOT / "data/codex/20261121-210815-sample-http",
+    "claude-code": PROJECT_ROOT / "data/claude-code/20261121-223942-sample-mock",
+}
+SUMMARY = "{} up to date, {} rebuilt, {} failed"
+
+
+def make_runs(data: Path, count: int = 2) -> list[Path]:
+    """`count` runs of each sample's capture under data/<target>/, without reports."""
+    made = []
+    for target, sample in SAMPLES.items():
+        for index in range(count):
+            run = data / target / f"20260101-00000{index}-copy"
+            run.mkdir(parents=True)
+            for name in ("traffic.jsonl", "manifest.json"):
+                shutil.copy(sample / name, run / name)
+            made.append(run)
+    return made
+
+
+def analyze_all(capsys, *options: str) -> tuple[int, list[str]]:
+    code = analyze.main(["--run", "all", *options])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def set_mtime(when: float, *paths: Path) -> None:
+    """File times set by hand, so that which file is newer never depends on the clock's resolution."""
+    for path in paths:
+        os.utime(path, (when, when))
+
+
+def outputs(run: Path) -> list[Path]:
+    return [run / name for name in REPORT.outputs]
+
+
+def test_a_second_run_all_rebuilds_nothing(private_data_dir, capsys):
+    made = make_runs(private_data_dir)
+    code, lines = analyze_all(capsys)
+    assert code == 0
+    assert lines[-1] == SUMMARY.format(0, 4, 0)
+    assert sorted(lines[:-1]) == sorted(f"rebuilt {run}: report.md is missing" for run in made)
+    reports = {run: (run / "report.md").read_text() for run in made}
+    assert "**Tool call** `Bash`" in reports[made[2]]  # the Claude Code runs got their own renderer
+    assert "- Made with: renderer `probe.renderers.anthropic_messages`, captured text masked" in reports[made[2]]
+    assert "- Made with: renderer `probe.renderers.openai_responses`, captured text masked" in reports[made[0]]
+    assert (made[0] / "turns.jsonl").read_bytes() == (SAMPLES["codex"] / "turns.jsonl").read_bytes()
+
+    mtimes = {run: (run / "report.md").stat().st_mtime_ns for run in made}
+    assert analyze_all(capsys) == (0, [SUMMARY.format(4, 0, 0)])
+    assert {run: (run / "report.md").stat().st_mtime_ns for run in made} == mtimes  # not even rewritten
+
+
+def test_touching_one_capture_rebuilds_exactly_that_run(private_data_dir, capsys):
+    made = make_runs(private_data_dir)
+    analyze_all(capsys)
+    now = time.time()
+    for run in made:
+        set_mtime(now, *outputs(run))
+    set_mtime(now + 1, made[1] / "traffic.jsonl")  # a touch, a second later
+    assert analyze_all(capsys) == (
+        0,
+        [f"rebuilt {made[1]}: traffic.jsonl is newer than report.md", SUMMARY.format(3, 1, 0)],
+    )
+    set_mtime(now - 1, made[1] / "traffic.jsonl")  # back in the past, before the new report
+    set_mtime(now + 100, made[3] / "manifest.json")
+    assert analyze_all(capsys)[1] == [
+        f"rebuilt {made[3]}: manifest.json is newer than report.md",
+        SUMMARY.format(3, 1, 0),
+    ]
+    set_mtime(now - 1, made[3] / "manifest.json")
+    (made[0] / "turns.jsonl").unlink()
+    assert analyze_all(capsys)[1] == [f"rebuilt {made[0]}: turns.jsonl is missing", SUMMARY.format(3, 1, 0)]
+
+
+def test_the_analyzer_code_counts_as_a_source(private_data_dir, capsys):
+    made = make_runs(private_data_dir, count=1)
+    analyze_all(capsys)
+    newest_code = max(source_files("probe.analyze"), key=lambda path: path.stat().st_mtime)
+    older = newest_code.stat().st_mtime - 10
+    set_mtime(older - 10, made[0] / "traffic.jsonl", made[0] / "manifest.json")
+    set_mtime(older, *outputs(made[0]))  # older than the analyzer's newest file, newer than the capture
+    assert analyze_all(capsys)[1] == [
+        f"rebuilt {made[0]}: {display(newest_code)} is newer than report.md",
+        SUMMARY.format(1, 1, 0),
+    ]
+
+
+def test_the_renderer_module_and_the_target_file_count_as_sources(private_data_dir, tmp_path, capsys, monkeypatch):
+    """A target of one's own: touching its renderer module, or its file, rebuilds its runs and no others."""
+    package = tmp_path / "own"
+    package.mkdir()
+    renderer = package / "own_renderer.py"
+    renderer.write_text("from probe.renderers.generic import *  # noqa: F403\n")
+    monkeypatch.syspath_prepend(str(package))
+    target_file = tmp_path / "own.yaml"
+    target_file.write_text(
+        (PROJECT_ROOT / "targets/codex.yaml")
+        .read_text()
+        .replace("name: codex", "name: own", 1)
+        .replace("renderer: probe.renderers.openai_responses", "renderer: own_renderer", 1)
+    )
+    own = private_data_dir / "own" / "20260101-000000-mine"
+    own.mkdir(parents=True)
+    shutil.copy(SAMPLES["codex"] / "traffic.jsonl", own / "traffic.jsonl")
+    [codex_run, _] = make_runs(private_data_dir, count=1)
+    assert analyze_all(capsys, "--target", str(target_file)) == (0, [f"rebuilt {own}: report.md is missing",
+                                                                      SUMMARY.format(0, 1, 0)])  # fmt: skip
+    assert "- Made with: renderer `own_renderer`, captured text masked" in (own / "report.md").read_text()
+    analyze_all(capsys, "--target", "codex")
+
+    for source in (renderer, target_file):
+        now = time.time()
+        set_mtime(now, *outputs(own), *outputs(codex_run))
+        set_mtime(now + 100, source)
+        assert analyze_all(capsys, "--target", str(target_file)) == (
+            0,
+            [f"rebuilt {own}: {display(source)} is newer than report.md", SUMMARY.format(0, 1, 0)],
+        )
+        assert analyze_all(capsys, "--target", "codex") == (0, [SUMMARY.format(1, 0, 0)])  # never stale
+        set_mtime(now - 1, source)
+
+
+def test_force_rebuilds_everything_and_a_failed_run_does_not_stop_the_others(private_data_dir, capsys):
+    made = make_runs(private_data_dir, count=1)
+    broken = private_data_dir / "codex" / "20260102-000000-broken"
+    (broken / "traffic.jsonl").mkdir(parents=True)  # not a file
+    code, lines = analyze_all(capsys, "--force")
+    assert code == 1
+    assert lines == [  # in the order of the runs' names: claude-code's, codex's, then the broken one
+        f"rebuilt {made[1]}: --force",
+        f"rebuilt {made[0]}: --force",
+        f"failed {broken}: {broken}/traffic.jsonl: no such file (is {broken} a run folder?)",
+        SUMMARY.format(0, 2, 1),
+    ]
+    assert analyze_all(capsys, "--force")[1][-1] == SUMMARY.format(0, 2, 1)
+
+
+def test_a_report_made_another_way_is_rebuilt(private_data_dir, capsys):
+    """File times cannot tell a --no-redact report from a masked one: the report's stamp line can."""
+    [run, other] = make_runs(private_data_dir, count=1)
+    analyze.main(["--run", str(other)])
+    analyze.main(["--run", str(run), "--no-redact"])
+    assert "captured text as captured (--no-redact)" in (run / "report.md").read_text()
+    analyze.main(["--run", str(run), "--no-redact"])
+    assert "(up to date: nothing it is made from has changed; --force rebuilds it)" in capsys.readouterr().out
+    assert analyze_all(capsys)[1] == [
+        f"rebuilt {run}: report.md was made with renderer `probe.renderers.openai_responses`, captured text as "
+        "captured (--no-redact); now: renderer `probe.renderers.openai_responses`, captured text masked",
+        SUMMARY.format(1, 1, 0),
+    ]
+    report = run / "report.md"
+    report.write_text("\n".join(line for line in report.read_text().splitlines() if "Made with" not in line))
+    assert (
+        analyze_all(capsys)[1][0]
+        == f"rebuilt {run}: report.md does not say how it was made (an older agent-probe wrote it)"
+    )
+
+
+def test_a_run_still_being_captured_is_skipped_with_a_note(private_data_dir, capsys):
+    [run, other] = make_runs(private_data_dir, count=1)
+    manifest = (run / "manifest.json").read_text()
+    (run / "manifest.json").write_text(manifest.replace('"status": "complete"', '"status": "running"'))
+    lock = runs.hold_while_recording(run)
+    try:
+        assert runs.being_recorded(run)
+        code, lines = analyze_all(capsys)
+        assert lines == [
+            f"rebuilt {other}: report.md is missing",
+            f"skipped {run}: still being captured (its manifest says running, and its proxies are up)",
+            SUMMARY.format(0, 1, 0) + ", 1 skipped",
+        ]
+        assert code == 0 and not (run / "report.md").exists()
+    finally:
+        os.close(lock)
+    # A `running` manifest with nobody holding the folder was left by a capture that died: it is analysed.
+    assert not runs.being_recorded(run)
+    assert analyze_all(capsys)[1] == [f"rebuilt {run}: report.md is missing", SUMMARY.format(1, 1, 0)]
+    assert "this run is marked running" in (run / "report.md").read_text()
+
+
+def test_the_proxies_hold_the_run_while_they_record(proxied):
+    """The addon in the real mitmdump holds the folder's lock while it runs, without the capture process."""
+    start, run = proxied
+    (run / "manifest.json").write_text('{"status": "running"}')
+    proxies = start()
+    assert runs.being_recorded(run)
+    status, _, _ = post_json(proxies.urls["model"], "/v1/responses", {"model": "m", "input": "hi", "stream": True})
+    assert status == 200
+    proxies.stop()
+    assert not runs.being_recorded(run)
+
+
+def test_a_capture_in_progress_is_skipped_and_analysed_once_it_ends(private_data_dir):
+    """`invoke proxies` records until it is stopped: meanwhile --run all leaves its run alone."""
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "probe.proxies", "--target", "codex", "--upstream", "mock", "--mock-transport", "http"],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the manifest names the proxies once they listen
+            found = list(private_data_dir.glob("codex/*"))
+            if found and "proxies" in (runs.read_manifest(found[0]) or {}):
+                break
+            time.sleep(0.1)
+        [run] = found
+        assert runs.read_manifest(run)["status"] == "running"
+        walk = [sys.executable, "-m", "probe.analyze", "--run", "all"]
+        during = subprocess.run(walk, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+        assert during.stdout.splitlines()[-1] == SUMMARY.format(0, 0, 0) + ", 1 skipped"
+        assert f"skipped {run}: still being captured" in during.stdout
+    finally:
+        recorder.send_signal(2)
+        recorder.communicate(timeout=60)
+    after = subprocess.run(walk, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert after.stdout.splitlines() == [f"rebuilt {run}: report.md is missing", SUMMARY.format(0, 1, 0)]
+    assert runs.read_manifest(run)["status"] == "complete"
+
+
+def test_hostile_run_names_and_manifests_are_shown_inert(private_data_dir, capsys):
+    run = private_data_dir / "codex" / "20260101-000000-\x1b[31mred"
+    (run / "traffic.jsonl").mkdir(parents=True)
+    (run / "manifest.json").write_text('{"status": "running", "target": "\\u001b[2J"}')
+    assert not runs.being_recorded(run)
+    code, lines = analyze_all(capsys)
+    assert code == 1 and "\x1b" not in "".join(lines)
+    assert lines[0].startswith("failed ") and "\\x1b[31mred" in lines[0]
+
+
+def test_out_of_date_names_the_first_reason(tmp_path):
+    (tmp_path / "traffic.jsonl").write_text("")
+    assert out_of_date(tmp_path, REPORT) == "report.md is missing"
+    for name in REPORT.outputs:
+        (tmp_path / name).write_text("- Made with: x\n")
+    assert out_of_date(tmp_path, REPORT, stamp="- Made with: x") is None
+    os.mkfifo(tmp_path / "fifo")
+    os.replace(tmp_path / "fifo", tmp_path / "report.md")  # a FIFO is never opened: it would block
+    assert out_of_date(tmp_path, REPORT, stamp="- Made with: x").startswith("report.md does not say")
+
+
+@pytest.mark.parametrize("output", [None, "elsewhere.md"])
+def test_analyze_input_says_which_report_it_writes(tmp_path, capsys, output):
+    traffic = tmp_path / "traffic.jsonl"
+    shutil.copy(SAMPLES["codex"] / "traffic.jsonl", traffic)
+    (tmp_path / "report.md").write_text("old")
+    argv = ["--input", str(traffic)] + (["--output", str(tmp_path / output)] if output else [])
+    assert analyze.main(argv) == 0
+    captured = capsys.readouterr()
+    if output is None:
+        assert captured.err == f"no --output: rewriting {tmp_path}/report.md (and turns.jsonl) beside the input\n"
+        assert (tmp_path / "report.md").read_text().startswith("# agent-probe report")
+    else:
+        assert captured.err == "" and (tmp_path / "report.md").read_text() == "old"
+    assert captured.out == f"report: {tmp_path / (output or 'report.md')}\n"
