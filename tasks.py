@@ -1,247 +1,239 @@
-"""Invoke tasks: thin wrappers that parse options and call the `probe` scripts' main(argv)."""
+"""Invoke tasks: thin wrappers that parse options and call the `probe` scripts' main(argv).
 
+Conventions, the same in every task:
+- A short flag means one option everywhere (SHORT_FLAGS); options without one are long only.
+- The help of an option that takes a value starts with its placeholder: `--port`: "NAME=PORT: ...".
+- Defaults come from invoke.yaml (`probe.target`, `probe.data_dir`); a command-line option always wins.
+"""
+
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from invoke import Collection, Exit, task
+from invoke import Collection, Exit, Task, task
 
 from probe import analyze as analyze_script
 from probe import capture as capture_script
 from probe import diff as diff_script
 from probe import pipeline as pipeline_script
 from probe import proxies as proxies_script
+from probe import samples as samples_script
 from probe import targets as targets_script
 from probe.errors import run_main
 from probe.targets import known_targets
 
-CAPTURE_HELP = {
-    "target": "agent to run: a name from targets/ (e.g. codex) or a path to a target YAML",
-    "prompt": "prompt handed to the agent's command ({prompt} in the target file)",
-    "command": "any shell command to run instead of the target's agent (captures an arbitrary client)",
-    "upstream": "send every proxy to this URL instead of the real API, or `mock` for the bundled mock model",
-    "mock_transport": "with --upstream mock: websocket (codex's default) or http (refuses WebSockets)",
-    "label": "suffix for the run folder's name",
-    "port": "NAME=PORT listen port for one proxy (0 picks a free port); repeatable",
-    "timeout": "stop the agent after this many seconds",
-    "keep_secrets": "store secret headers unredacted (they are fingerprinted by default)",
-    "full_traffic": "leave out the target's quiet_env, so the agent also makes its optional calls "
+ROOT = Path(__file__).resolve().parent
+
+# One letter, one option, in every task that has it. Invoke would otherwise give each option the first free letter
+# of its name, task by task: `-i` was --timeout in pipeline and --input in analyze.
+SHORT_FLAGS = {"target": "t", "prompt": "p", "run": "r", "label": "l", "input": "i", "output": "o", "upstream": "u"}
+
+HELP = {
+    "target": "NAME|FILE: the agent's target, a name from targets/ (e.g. codex) or a target YAML file "
+    "(default: probe.target in invoke.yaml)",
+    "prompt": "TEXT: the prompt handed to the agent's command ({prompt} in the target file)",
+    "command": "SHELL-COMMAND: run this instead of the target's agent (to capture any client)",
+    "upstream": "URL|mock: send every proxy to this URL instead of the real API, or to the bundled mock model",
+    "mock_transport": "websocket|http: with --upstream mock, whether the mock takes WebSockets (codex's default) "
+    "or refuses them",
+    "label": "TEXT: added to the run folder's name",
+    "port": "NAME=PORT: the listen port of one proxy (0 picks a free port); repeat it for each proxy",
+    "timeout": "SECONDS: stop the agent after this long",
+    "keep_secrets": "store secret headers unmasked (by default they are replaced by a fingerprint)",
+    "full_traffic": "leave out the target's quiet_env, so that the agent also makes its optional calls "
     "(telemetry, update checks)",
-    "upstream_proxy": "reach upstreams through this HTTP proxy, http://[user:pass@]host:port, or `none` "
-    "(default: the target's upstream_proxy, else HTTPS_PROXY)",
-    "agent_version": "run this version of the target's npm package (e.g. 0.166.0), installed into "
+    "upstream_proxy": "URL|none: reach the upstreams through this HTTP proxy, http://[user:pass@]host:port, or "
+    "directly (default: the target's upstream_proxy, else HTTPS_PROXY)",
+    "agent_version": "X.Y.Z: run this version of the target's npm package, installed into "
     ".agents/<package>@<version>/, instead of the agent on PATH",
 }
 
 
+class ProbeTask(Task):
+    """A task whose short flags come from SHORT_FLAGS alone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "auto_shortflags": False})
+
+    def arg_opts(self, name, default, taken_names):
+        options = super().arg_opts(name, default, taken_names)
+        if name in SHORT_FLAGS:
+            options["names"] = [*options["names"], SHORT_FLAGS[name]]
+        return options
+
+
+def script_argv(**options) -> list[str]:
+    """The script's arguments for the options given: `--name VALUE`, `--name` for a flag that is on, one
+    `--name VALUE` per item of a list. Options left at None, False or "" are not passed: the script's own
+    defaults apply."""
+    argv = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, list):
+            argv += [part for item in value for part in (flag, str(item))]
+        elif value not in (None, False, ""):
+            argv += [flag, str(value)]
+    return argv
+
+
+def call(c, main, argv: list[str]) -> None:
+    """Run a script's main with the data folder invoke.yaml names (unless PROBE_DATA_DIR says otherwise); a
+    failure exits with the script's code, its one-line reason already printed."""
+    if c.config.probe.data_dir and "PROBE_DATA_DIR" not in os.environ:
+        os.environ["PROBE_DATA_DIR"] = str(ROOT / c.config.probe.data_dir)  # relative to invoke.yaml's folder
+    code = run_main(main, argv)
+    if code:
+        raise Exit(code=code)
+
+
 def target_or_default(c, target: str | None) -> str:
-    """--target, else `probe.target` from invoke.yaml, so a project can set its usual agent once."""
+    """--target, else `probe.target` from invoke.yaml, so that a project sets its usual agent once."""
     chosen = target or c.config.probe.target
     if not chosen:
         raise Exit(f"error: --target is required (known targets: {', '.join(known_targets())})", code=2)
     return chosen
 
 
-def call(main, argv: list[str]) -> None:
-    code = run_main(main, argv)
-    if code:
-        raise Exit(code=code)  # run_main has already printed the one-line reason
-
-
-def capture_argv(
-    c,
-    target,
-    prompt,
-    command,
-    upstream,
-    mock_transport,
-    label,
-    port,
-    timeout,
-    keep_secrets,
-    upstream_proxy,
-    full_traffic,
-    agent_version,
-) -> list[str]:
-    argv = ["--target", target_or_default(c, target)]
-    argv += ["--prompt", prompt] if prompt is not None else []
-    argv += ["--command", command] if command is not None else []
-    argv += ["--upstream", upstream] if upstream else []
-    argv += ["--mock-transport", mock_transport] if mock_transport else []
-    argv += ["--label", label] if label else []
-    argv += [argument for spec in port or [] for argument in ("--port", spec)]
-    argv += ["--timeout", str(timeout)] if timeout else []
-    argv += ["--keep-secrets"] if keep_secrets else []
-    argv += ["--upstream-proxy", upstream_proxy] if upstream_proxy else []
-    argv += ["--full-traffic"] if full_traffic else []
-    argv += ["--agent-version", agent_version] if agent_version is not None else []
-    return argv
-
-
 @task(
-    help={
-        key: CAPTURE_HELP[key]
-        for key in ("target", "upstream", "mock_transport", "port", "keep_secrets", "upstream_proxy")
-    }
-    | {"run": "run folder to record into (default: a new one under data/<target>/)"},
+    klass=ProbeTask,
     iterable=["port"],
+    help={name: HELP[name] for name in ("target", "upstream", "mock_transport", "port", "keep_secrets")}
+    | {
+        "upstream_proxy": HELP["upstream_proxy"],
+        "run": "FOLDER: the run folder to record into (default: a new one under the data folder)",
+    },
 )
 def proxies(
     c, target=None, upstream=None, mock_transport=None, run=None, port=None, keep_secrets=False, upstream_proxy=None
 ):
     """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand."""
-    argv = ["--target", target_or_default(c, target)]
-    argv += ["--upstream", upstream] if upstream else []
-    argv += ["--mock-transport", mock_transport] if mock_transport else []
-    argv += ["--run", run] if run else []
-    argv += [argument for spec in port or [] for argument in ("--port", spec)]
-    argv += ["--keep-secrets"] if keep_secrets else []
-    argv += ["--upstream-proxy", upstream_proxy] if upstream_proxy else []
-    call(proxies_script.main, argv)
-
-
-@task(help=CAPTURE_HELP, iterable=["port"])
-def capture(
-    c,
-    target=None,
-    prompt=None,
-    command=None,
-    upstream=None,
-    mock_transport=None,
-    label="",
-    port=None,
-    timeout=None,
-    keep_secrets=False,
-    upstream_proxy=None,
-    full_traffic=False,
-    agent_version=None,
-):
-    """Run the agent once through the proxies and record every exchange into a new run folder."""
+    options = dict(upstream=upstream, mock_transport=mock_transport, run=run, port=port, keep_secrets=keep_secrets)
     call(
-        capture_script.main,
-        capture_argv(
-            c,
-            target,
-            prompt,
-            command,
-            upstream,
-            mock_transport,
-            label,
-            port,
-            timeout,
-            keep_secrets,
-            upstream_proxy,
-            full_traffic,
-            agent_version,
-        ),
+        c,
+        proxies_script.main,
+        script_argv(target=target_or_default(c, target), **options, upstream_proxy=upstream_proxy),
+    )
+
+
+def agent_run_task(name: str, main, summary: str) -> Task:
+    """`capture` and `pipeline`: the same options, declared once here, handed to different scripts."""
+
+    def run_agent(
+        c,
+        target=None,
+        prompt=None,
+        command=None,
+        upstream=None,
+        mock_transport=None,
+        label="",
+        port=None,
+        timeout=None,
+        keep_secrets=False,
+        upstream_proxy=None,
+        full_traffic=False,
+        agent_version=None,
+    ):
+        argv = script_argv(
+            target=target_or_default(c, target),
+            prompt=prompt,
+            command=command,
+            upstream=upstream,
+            mock_transport=mock_transport,
+            label=label,
+            port=port,
+            timeout=timeout,
+            keep_secrets=keep_secrets,
+            upstream_proxy=upstream_proxy,
+            full_traffic=full_traffic,
+            agent_version=agent_version,
+        )
+        call(c, main, argv)
+
+    run_agent.__doc__ = summary
+    return task(klass=ProbeTask, name=name, help=dict(HELP), iterable=["port"])(run_agent)
+
+
+capture = agent_run_task(
+    "capture",
+    capture_script.main,
+    "Run the agent once through the proxies and record every exchange into a new run folder.",
+)
+pipeline = agent_run_task(
+    "pipeline",
+    pipeline_script.main,
+    "Capture a run and write its report in one step; exits with the agent's exit code.",
+)
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: `latest` (default), `all` (every run), a run folder name, or a run folder; a report is "
+        "rebuilt only if it is older than its capture, its manifest or the code that makes it",
+        "force": "rebuild the reports even if they are up to date",
+        "target": "NAME|FILE: use this target's renderer; with --run latest or all, only this target's runs",
+        "input": "TRAFFIC: analyse this traffic.jsonl instead of a run folder (always written)",
+        "output": "REPORT: with --input, where to write the report (default: report.md beside the input)",
+        "no_redact": "show token-shaped strings and URL secrets as captured (headers stay masked)",
+    },
+)
+def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False):
+    """Write report.md and turns.jsonl: what the agent sent and what came back, turn by turn."""
+    call(
+        c,
+        analyze_script.main,
+        script_argv(run=run, force=force, target=target, input=input, output=output, no_redact=no_redact),
     )
 
 
 @task(
-    help={
-        "run": "`latest` (default), a run folder name, or a path to a run folder",
-        "target": "use this target's renderer; with --run latest, pick the newest run of this target",
-        "input": "analyse this traffic.jsonl instead of a run folder",
-        "output": "where to write the report (with --input)",
-        "no_redact": "show token-shaped strings and URL secrets as captured (headers stay redacted)",
-    }
-)
-def analyze(c, run=None, target=None, input=None, output=None, no_redact=False):
-    """Write report.md: what the agent sent and what came back, turn by turn."""
-    argv = ["--run", run] if run else []
-    argv += ["--target", target] if target else []
-    argv += ["--input", input] if input else []
-    argv += ["--output", output] if output else []
-    argv += ["--no-redact"] if no_redact else []
-    call(analyze_script.main, argv)
-
-
-@task(
-    help={
-        "run": "a run to compare, as --run for analyze takes it; give it twice (A, then B)",
-        "target": "with --run latest: the newest run of this target",
-        "output": "write the Markdown here instead of printing it",
-    },
+    klass=ProbeTask,
     iterable=["run"],
+    help={
+        "run": "RUN: a run to compare, as analyze --run takes it; give it twice (A, then B)",
+        "target": "NAME: with --run latest, the newest run of this target",
+        "output": "FILE: write the Markdown here instead of printing it",
+    },
 )
 def diff(c, run=None, target=None, output=None):
-    """Compare two runs (two versions of one agent, or two agents): endpoints, request shape, headers,
-    instructions, tools and turns, with ids, temp paths and timestamps ignored."""
-    argv = [part for spec in run or [] for part in ("--run", spec)]
-    argv += ["--target", target] if target else []
-    argv += ["--output", output] if output else []
-    call(diff_script.main, argv)
+    """Compare two runs (two versions of one agent, or two agents), with ids, temp paths and timestamps ignored.
+
+    It compares endpoints, request shape, headers, instructions, tools and turns.
+    """
+    call(c, diff_script.main, script_argv(run=run, target=target, output=output))
 
 
-@task(help=CAPTURE_HELP, iterable=["port"])
-def pipeline(
-    c,
-    target=None,
-    prompt=None,
-    command=None,
-    upstream=None,
-    mock_transport=None,
-    label="",
-    port=None,
-    timeout=None,
-    keep_secrets=False,
-    upstream_proxy=None,
-    full_traffic=False,
-    agent_version=None,
-):
-    """Capture a run and write its report in one step; exits with the agent's exit code."""
-    call(
-        pipeline_script.main,
-        capture_argv(
-            c,
-            target,
-            prompt,
-            command,
-            upstream,
-            mock_transport,
-            label,
-            port,
-            timeout,
-            keep_secrets,
-            upstream_proxy,
-            full_traffic,
-            agent_version,
-        ),
-    )
-
-
-@task
+@task(klass=ProbeTask)
 def targets(c):
     """List the known targets (targets/*.yaml) with their description, renderer, proxies and agent."""
-    call(targets_script.main, [])
+    call(c, targets_script.main, [])
+
+
+@task(klass=ProbeTask, help={"update": "write the rebuilt reports, turns and diffs over the committed ones"})
+def samples(c, update=False):
+    """Re-analyse the bundled sample runs and compare with their committed reports, turns and diffs."""
+    call(c, samples_script.main, script_argv(update=update))
 
 
 @task(
+    klass=ProbeTask,
     help={
-        "runs": "runs per measurement; the median is reported",
-        "sizes": "capture sizes in MB for the analyzer benchmark, comma-separated",
-    }
+        "runs": "N: runs per measurement; the median is reported",
+        "sizes": "MB,MB,...: capture sizes for the analyzer benchmark",
+        "quick": "small sizes and one run each: checks that every benchmark works, in about a minute",
+    },
 )
-def bench(c, runs="5", sizes="10,100,1000"):
-    """Measure streaming latency, throughput, analyzer speed, report growth and masking cost, and print the figures."""
-    if not runs.isascii() or not runs.isdigit() or int(runs) < 1:
-        raise Exit(f"error: --runs {runs!r}: expected a whole number, 1 or more", code=2)
-    root = Path(__file__).resolve().parent
-    scripts = [
-        ["streaming.py"],
-        ["throughput.py"],
-        ["analyzer.py", "--sizes", sizes],
-        ["report_growth.py"],
-        ["redaction.py"],
-    ]
-    for script, *options in scripts:
-        print(f"\n== bench/{script}", flush=True)
-        result = subprocess.run(
-            [sys.executable, str(root / "bench" / script), "--runs", str(runs), *options], cwd=root / "bench"
-        )
-        if result.returncode:
-            raise Exit(f"bench/{script} failed with exit code {result.returncode}", code=result.returncode)
+def bench(c, runs="5", sizes="10,100,1000", quick=False):
+    """Measure streaming latency, throughput, analyzer speed, report growth and masking cost, and print them."""
+    suite = [sys.executable, str(ROOT / "bench" / "suite.py"), "--runs", runs, "--sizes", sizes]
+    result = subprocess.run(suite + (["--quick"] if quick else []), cwd=ROOT / "bench")
+    if result.returncode:
+        raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 
 
-ns = Collection(proxies, capture, analyze, diff, pipeline, targets, bench)
-ns.configure({"probe": {"target": None}})
+ns = Collection(proxies, capture, analyze, diff, pipeline, targets, samples, bench)
+# The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
+ns.configure({"probe": {"target": None, "data_dir": None}})

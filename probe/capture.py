@@ -14,9 +14,11 @@ from probe.paths import display
 from probe.proxies import (
     RunningProxies,
     UpstreamProxy,
+    add_mock_transport_argument,
     add_upstream_proxy_argument,
     check_upstream,
     choose_upstream_proxy,
+    mock_transport_of,
     parse_port_overrides,
     start_proxies,
 )
@@ -57,12 +59,7 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--prompt", type=cli.not_empty, help="the prompt given to the target's agent command")
     what.add_argument("--command", type=cli.not_empty, help="run this shell command instead of the target's agent")
     parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
-    parser.add_argument(
-        "--mock-transport",
-        choices=["websocket", "http"],
-        default="websocket",
-        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE",
-    )
+    add_mock_transport_argument(parser)
     parser.add_argument("--label", default="", help="added to the run folder's name")
     parser.add_argument(
         "--port",
@@ -371,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         args.timeout,
         args.keep_secrets,
-        args.mock_transport,
+        mock_transport_of(args),
         args.upstream_proxy,
         args.full_traffic,
         agent_version=args.agent_version,

@@ -7,6 +7,7 @@ from probe.analyze import analyze_run
 from probe.capture import add_capture_arguments, capture, report_outcome
 from probe.errors import run_main, warn
 from probe.paths import display
+from probe.proxies import mock_transport_of
 from probe.targets import load_target
 
 
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         args.timeout,
         args.keep_secrets,
-        args.mock_transport,
+        mock_transport_of(args),
         args.upstream_proxy,
         args.full_traffic,
         agent_version=args.agent_version,

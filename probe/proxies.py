@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe import cli, processes
-from probe.errors import ProxyError, ToolMissing, run_main
+from probe.errors import ProxyError, ToolMissing, UsageError, run_main
 from probe.paths import display
 from probe.redaction import mask_url
 from probe.secrets import fingerprint
@@ -452,12 +452,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = cli.ArgumentParser(prog="python -m probe.proxies", description=__doc__)
     parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
     parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
-    parser.add_argument(
-        "--mock-transport",
-        choices=["websocket", "http"],
-        default="websocket",
-        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE",
-    )
+    add_mock_transport_argument(parser)
     parser.add_argument("--run", help="run folder to record into (default: a new one under data/)")
     parser.add_argument(
         "--port",
@@ -469,6 +464,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
     add_upstream_proxy_argument(parser)
     return parser.parse_args(argv)
+
+
+def add_mock_transport_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mock-transport",
+        choices=["websocket", "http"],
+        metavar="websocket|http",
+        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE (default: websocket)",
+    )
+
+
+def mock_transport_of(args: argparse.Namespace) -> str:
+    """--mock-transport only says how the bundled mock talks: given without the mock, it would be ignored."""
+    if args.mock_transport is not None and args.upstream != "mock":
+        raise UsageError(f"--mock-transport {args.mock_transport} goes with --upstream mock (the bundled mock)")
+    return args.mock_transport or "websocket"
 
 
 def add_upstream_proxy_argument(parser: argparse.ArgumentParser) -> None:
@@ -491,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         args.upstream,
         ports=args.port,
         keep_secrets=args.keep_secrets,
-        mock_transport=args.mock_transport,
+        mock_transport=mock_transport_of(args),
         upstream_proxy=args.upstream_proxy,
         run=Path(args.run) if args.run else None,
         agent=False,

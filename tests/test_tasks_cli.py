@@ -1,0 +1,120 @@
+"""The invoke tasks follow one set of conventions: a short flag means one option in every task, every option that
+takes a value names it in its help, wrong combinations are errors, and invoke.yaml holds the defaults."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import PROJECT_ROOT
+
+sys.path.insert(0, str(PROJECT_ROOT))
+import tasks
+
+PLACEHOLDER = re.compile(r"^[A-Za-z][\w.,|=-]*(\.\.\.)?: \S")  # NAME=PORT: ..., URL|mock: ..., websocket|http: ...
+
+
+def invoke(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "invoke", *argv], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)  # fmt: skip
+
+
+# Read once: invoke hands each option's help over to its argument the first time, and has none the second.
+ARGUMENTS = {name: tasks.ns[name].get_arguments() for name in tasks.ns.task_names}
+
+
+def task_arguments() -> dict[str, list]:
+    return ARGUMENTS
+
+
+def test_a_short_flag_means_the_same_option_in_every_task():
+    meanings: dict[str, set[str]] = {}
+    for arguments in task_arguments().values():
+        for argument in arguments:
+            long_names = [name for name in argument.names if len(name) > 1]
+            for short in (name for name in argument.names if len(name) == 1):
+                meanings.setdefault(short, set()).update(long_names)
+    assert {short: sorted(names) for short, names in meanings.items()} == {
+        "t": ["target"], "p": ["prompt"], "r": ["run"], "l": ["label"], "i": ["input"], "o": ["output"],
+        "u": ["upstream"],
+    }  # fmt: skip
+    # ... and no task gives a letter to anything else (invoke's own choice made -i --timeout and -o --port).
+    capture = {argument.name: argument.names for argument in task_arguments()["capture"]}
+    assert capture["timeout"] == ("timeout",) and capture["port"] == ("port",)
+
+
+def test_every_option_that_takes_a_value_names_it_in_its_help():
+    for task_name, arguments in task_arguments().items():
+        for argument in arguments:
+            takes_value = argument.kind is not bool
+            assert bool(PLACEHOLDER.match(argument.help or "")) == takes_value, (
+                task_name,
+                argument.name,
+                argument.help,
+            )
+
+
+def test_the_help_shows_the_placeholders_and_short_flags_as_read():
+    result = invoke("capture", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())  # the columns wrap
+    assert "--port NAME=PORT: the listen port of one proxy (0 picks a free port); repeat it for each proxy" in text
+    assert "-t STRING, --target=STRING NAME|FILE: the agent's target" in text
+    assert "--timeout=STRING SECONDS: stop the agent after this long" in text
+    assert "-i STRING" not in text and "-o," not in text
+    analyze_help = " ".join(invoke("analyze", "--help").stdout.split())
+    assert "-i STRING, --input=STRING TRAFFIC: analyse this traffic.jsonl" in analyze_help
+    assert "-r STRING, --run=STRING RUN: `latest` (default), `all` (every run)" in analyze_help
+
+
+def test_capture_and_pipeline_take_the_same_options():
+    def described(name):
+        return [(argument.names, argument.kind, argument.help) for argument in task_arguments()[name]]
+
+    assert described("capture") == described("pipeline")
+    assert tasks.ns["capture"].__doc__ != tasks.ns["pipeline"].__doc__
+
+
+@pytest.mark.parametrize("task", ["capture", "pipeline", "proxies"])
+def test_mock_transport_without_the_mock_is_an_error(task):
+    argv = [task, "--target", "codex", "--mock-transport", "http"] + (["--prompt", "hi"] if task != "proxies" else [])
+    result = invoke(*argv)
+    assert result.returncode == 2
+    assert result.stderr == "error: --mock-transport http goes with --upstream mock (the bundled mock)\n"
+    assert result.stdout == ""
+
+
+def test_script_arguments_are_built_from_the_options_given():
+    argv = tasks.script_argv(target="codex", label="", port=["model=1", "backend=2"], keep_secrets=True,
+                             full_traffic=False, timeout=None, prompt="a b")  # fmt: skip
+    assert argv == ["--target", "codex", "--port", "model=1", "--port", "backend=2", "--keep-secrets",
+                    "--prompt", "a b"]  # fmt: skip
+
+
+def test_invoke_yaml_holds_the_documented_defaults():
+    assert yaml.safe_load((PROJECT_ROOT / "invoke.yaml").read_text()) == {"probe": {"target": None, "data_dir": "data"}}
+
+
+def test_the_default_target_and_data_folder_come_from_the_configuration(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "PROBE_DATA_DIR"}
+    # Invoke's own environment variables override invoke.yaml, as a project's file would.
+    env |= {"INVOKE_PROBE_TARGET": "codex", "INVOKE_PROBE_DATA_DIR": str(tmp_path / "configured")}
+    result = invoke("capture", "--command", "true", "--upstream", "mock", "--label", "configured", env=env)
+    assert result.returncode == 0, result.stderr
+    [run] = (tmp_path / "configured" / "codex").iterdir()
+    assert run.name.endswith("-configured")
+    assert yaml.safe_load((run / "manifest.json").read_text())["status"] == "complete"
+
+    env["PROBE_DATA_DIR"] = str(tmp_path / "from-environment")  # the environment variable wins over invoke.yaml
+    assert invoke("analyze", "--run", "all", env=env).stdout == "0 up to date, 0 rebuilt, 0 failed\n"
+    del env["PROBE_DATA_DIR"]
+    result = invoke("analyze", "--run", "all", env=env)
+    assert result.stdout.splitlines() == [f"rebuilt {run}: report.md is missing", "0 up to date, 1 rebuilt, 0 failed"]
+
+
+def test_without_a_default_target_the_error_lists_the_targets():
+    result = invoke("capture", "--command", "true")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --target is required (known targets: ") and "codex" in result.stderr
