@@ -1,0 +1,73 @@
+"""Nox sessions: the tests on both supported Pythons (each with its own mitmproxy), lint, samples and a quick bench.
+
+`nox` alone runs what CI runs: tests-3.11, tests-3.12, lint and samples.
+"""
+
+import os
+import tomllib
+from pathlib import Path
+
+import nox
+
+# Each Python gets the mitmproxy release line it supports: 11.0.x is the last for Python 3.11.
+MITMPROXY = {"3.11": "mitmproxy>=11,<12", "3.12": "mitmproxy>=12,<13"}
+
+nox.options.sessions = ["tests", "lint", "samples"]
+nox.options.error_on_missing_interpreters = True  # a missing Python fails, it is never skipped
+nox.options.download_python = "never"  # use the machine's interpreters, not a download
+
+
+def put_pyenv_pythons_on_path() -> None:
+    """pyenv's shim for python3.12 only works where 3.12 is pyenv's selected version; its real interpreters sit
+    under $PYENV_ROOT/versions/, so their folders go on PATH (newest patch release first) for nox to find."""
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    wanted = [
+        folder / "bin"
+        for minor in MITMPROXY
+        for folder in sorted(versions.glob(f"{minor}.*"), key=patch_number, reverse=True)
+        if (folder / "bin" / f"python{minor}").is_file()
+    ]
+    os.environ["PATH"] = os.pathsep.join([*map(str, wanted), os.environ.get("PATH", "")])
+
+
+def patch_number(folder: Path) -> int:
+    patch = folder.name.rsplit(".", 1)[-1]
+    return int(patch) if patch.isdigit() else -1
+
+
+put_pyenv_pythons_on_path()
+
+
+@nox.session(python=list(MITMPROXY), venv_backend="venv")
+def tests(session: nox.Session) -> None:
+    """The whole test suite, with the real mitmdump and agents; pytest's options go after `--`."""
+    session.install("-e", ".[dev]", MITMPROXY[session.python])
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(venv_backend="venv")
+def lint(session: nox.Session) -> None:
+    """ruff: the checks and the formatting configured in pyproject.toml."""
+    session.install(ruff_requirement())
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(venv_backend="venv")
+def samples(session: nox.Session) -> None:
+    """Re-analyse the bundled samples and compare with their committed reports, turns and diffs."""
+    session.install("-e", ".")
+    session.run("python", "-m", "probe.samples", *session.posargs)
+
+
+@nox.session(venv_backend="venv")
+def bench(session: nox.Session) -> None:
+    """A quick run of every benchmark with small sizes: it prints figures and asserts nothing about time."""
+    session.install("-e", ".")
+    session.run("invoke", "bench", "--quick")
+
+
+def ruff_requirement() -> str:
+    """The ruff pinned in pyproject.toml's dev extra: formatting changes between releases."""
+    dev = tomllib.loads(Path("pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    return next(requirement for requirement in dev if requirement.startswith("ruff"))
