@@ -1,8 +1,10 @@
 """Writes report.md from a traffic.jsonl: totals, endpoint tables, payload structure, conversation log."""
 
+import filecmp
 import functools
 import gc
 import io
+import itertools
 import os
 import shutil
 import sys
@@ -37,6 +39,7 @@ GENERIC_RENDERER = "probe.renderers.generic"
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
 TURNS_FILE = "turns.jsonl"  # written beside the report: one line per exchange, in the conversation model
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
+GENERATED_AT_BYTES = GENERATED_AT.encode()
 
 
 @dataclass
@@ -594,7 +597,10 @@ def write(job: Job) -> tuple[Path, list[str]]:
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
-        with private_replacement(output) as out, private_replacement(output.with_name(TURNS_FILE)) as turns:
+        with (
+            private_replacement(output, same_report) as out,
+            private_replacement(output.with_name(TURNS_FILE), same_bytes) as turns,
+        ):
             warnings += write_report_to(
                 out, traffic, renderer, job.manifest, extra_secrets, job.redact, progress, turns.buffer
             )
@@ -604,6 +610,22 @@ def write(job: Job) -> tuple[Path, list[str]]:
         if progress is not None:
             progress.finish()
     return output, warnings
+
+
+def same_report(old: Path, new: Path) -> bool:
+    """Whether two reports say the same, apart from when they were generated."""
+    with old.open("rb") as first, new.open("rb") as second:
+        for line_of_old, line_of_new in itertools.zip_longest(first, second):
+            if line_of_old != line_of_new and not (
+                line_of_old and line_of_new and line_of_old.startswith(GENERATED_AT_BYTES)
+                and line_of_new.startswith(GENERATED_AT_BYTES)
+            ):  # fmt: skip
+                return False
+    return True
+
+
+def same_bytes(old: Path, new: Path) -> bool:
+    return filecmp.cmp(old, new, shallow=False)
 
 
 CAPTURE_FILES = ("traffic.jsonl", "flows.mitm", "manifest.json")  # never overwritten by a report

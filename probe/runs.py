@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from probe.errors import RunError
@@ -79,13 +80,22 @@ def resolve_run(spec: str, target: str | None = None, root: Path | None = None) 
 
 
 @contextlib.contextmanager
-def private_replacement(path: Path):
-    """Write a text file readable by its owner only, atomically: readers see the old file or the new one."""
+def private_replacement(path: Path, unless_same: Callable[[Path, Path], bool] | None = None):
+    """Write a text file readable by its owner only, atomically: readers see the old file or the new one.
+
+    If `unless_same(old, new)` says the new file holds what the old one did, the old one is kept, with a new
+    modification time: it was just made again, and a file under version control stays unchanged.
+    """
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as file:
             yield file
         os.chmod(temporary, 0o600)
+        regular = path.is_file() and not path.is_symlink()  # never compare with, or touch, what a link points to
+        if unless_same is not None and regular and unless_same(path, Path(temporary)):
+            Path(temporary).unlink()
+            os.utime(path)
+            return
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -270,3 +270,27 @@ def test_analyze_input_says_which_report_it_writes(tmp_path, capsys, output):
     else:
         assert captured.err == "" and (tmp_path / "report.md").read_text() == "old"
     assert captured.out == f"report: {tmp_path / (output or 'report.md')}\n"
+
+
+def test_a_rebuild_that_changes_nothing_keeps_the_files_and_renews_their_time(private_data_dir, capsys, tmp_path):
+    """So that re-analysing a committed sample leaves version control with nothing to commit."""
+    [run, _] = make_runs(private_data_dir, count=1)
+    analyze.main(["--run", str(run)])
+    report = run / "report.md"
+    lines = report.read_text().splitlines(keepends=True)
+    old = "".join("- Generated at: 2020-01-01 00:00:00 +0000\n" if line.startswith("- Generated at: ") else line
+                  for line in lines)  # fmt: skip
+    report.write_text(old)
+    set_mtime(time.time() - 100, *outputs(run))
+    assert analyze.main(["--run", str(run)]) == 0 and "(up to date" not in capsys.readouterr().out
+    assert report.read_text() == old  # the generated-at line of the report kept
+    assert min(path.stat().st_mtime for path in outputs(run)) > time.time() - 50  # but made now, as make sees it
+    assert analyze.main(["--run", str(run)]) == 0 and "(up to date" in capsys.readouterr().out
+
+    elsewhere = tmp_path / "not-the-run.md"
+    elsewhere.write_text(old)
+    set_mtime(1_000_000, elsewhere)
+    report.unlink()
+    report.symlink_to(elsewhere)  # a run folder from elsewhere: the link is replaced, what it points to untouched
+    analyze.main(["--run", str(run), "--force"])
+    assert not report.is_symlink() and elsewhere.stat().st_mtime == 1_000_000
