@@ -22,7 +22,7 @@ from probe.code_files import source_files
 from probe.conversation import Turn
 from probe.dedupe import changes
 from probe.derived import REPORT
-from probe.errors import RunError, TargetError, run_main, warn
+from probe.errors import RunError, TargetError, UsageError, run_main, warn
 from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, display
@@ -660,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--force", action="store_true", help="rebuild the reports even if they are up to date")
     parser.add_argument(
-        "--target", metavar="TARGET", help="target whose renderer to use; with --run latest or all, only its runs"
+        "--target", metavar="NAME|FILE", help="target whose renderer to use; with --run latest or all, only its runs"
     )
     parser.add_argument("--input", metavar="TRAFFIC", help="a traffic.jsonl file to analyse instead of a run")
     parser.add_argument(
@@ -674,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
     redact = not args.no_redact
+    if args.input and args.run:
+        raise UsageError("--input and --run are alternatives: analyse a traffic.jsonl file, or a run")
     if args.input:
         traffic = Path(args.input)
         if not traffic.is_file():

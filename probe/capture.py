@@ -54,13 +54,24 @@ class CaptureResult:
 
 def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     """The options `capture` and `pipeline` share."""
-    parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
+    parser.add_argument(
+        "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
+    )
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--prompt", type=cli.not_empty, help="the prompt given to the target's agent command")
-    what.add_argument("--command", type=cli.not_empty, help="run this shell command instead of the target's agent")
-    parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
+    what.add_argument(
+        "--prompt", type=cli.not_empty, metavar="TEXT", help="the prompt given to the target's agent command"
+    )
+    what.add_argument(
+        "--command",
+        type=cli.not_empty,
+        metavar="SHELL-COMMAND",
+        help="run this shell command instead of the target's agent",
+    )
+    parser.add_argument(
+        "--upstream", metavar="URL|mock", help="send every proxy to this URL instead, or `mock` for the bundled mock"
+    )
     add_mock_transport_argument(parser)
-    parser.add_argument("--label", default="", help="added to the run folder's name")
+    parser.add_argument("--label", default="", metavar="TEXT", help="added to the run folder's name")
     parser.add_argument(
         "--port",
         action="append",
@@ -68,7 +79,9 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=PORT",
         help="listen port for one proxy (0 = any free port); repeatable",
     )
-    parser.add_argument("--timeout", type=cli.seconds, default=None, help="stop the agent after this many seconds")
+    parser.add_argument(
+        "--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent after this many seconds"
+    )
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
     parser.add_argument(
         "--full-traffic",

@@ -450,10 +450,14 @@ def last_log_line(log: Path | None) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = cli.ArgumentParser(prog="python -m probe.proxies", description=__doc__)
-    parser.add_argument("--target", required=True, help="target name (targets/NAME.yaml) or path to a target file")
-    parser.add_argument("--upstream", help="send every proxy to this URL instead, or `mock` for the bundled mock")
+    parser.add_argument(
+        "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
+    )
+    parser.add_argument(
+        "--upstream", metavar="URL|mock", help="send every proxy to this URL instead, or `mock` for the bundled mock"
+    )
     add_mock_transport_argument(parser)
-    parser.add_argument("--run", help="run folder to record into (default: a new one under data/)")
+    parser.add_argument("--run", metavar="FOLDER", help="run folder to record into (default: a new one under data/)")
     parser.add_argument(
         "--port",
         action="append",

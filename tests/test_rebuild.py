@@ -294,3 +294,10 @@ def test_a_rebuild_that_changes_nothing_keeps_the_files_and_renews_their_time(pr
     report.symlink_to(elsewhere)  # a run folder from elsewhere: the link is replaced, what it points to untouched
     analyze.main(["--run", str(run), "--force"])
     assert not report.is_symlink() and elsewhere.stat().st_mtime == 1_000_000
+
+
+def test_input_and_run_together_are_an_error(tmp_path, capsys):
+    assert analyze.run_main(analyze.main, ["--input", str(tmp_path / "traffic.jsonl"), "--run", "all"]) == 2
+    assert (
+        capsys.readouterr().err == "error: --input and --run are alternatives: analyse a traffic.jsonl file, or a run\n"
+    )
