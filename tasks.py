@@ -174,7 +174,8 @@ pipeline = agent_run_task(
         "run": "RUN: `latest` (default), `all` (every run), a run folder name, or a run folder; a report is "
         "rebuilt only if it is older than its capture, its manifest or the code that makes it",
         "force": "rebuild the reports even if they are up to date",
-        "target": "NAME|FILE: use this target's renderer; with --run latest or all, only this target's runs",
+        "target": "NAME|FILE: use this target's renderer; with --run latest, all or a run name, only this "
+        "target's runs",
         "input": "TRAFFIC: analyse this traffic.jsonl instead of a run folder (always written)",
         "output": "REPORT: with --input, where to write the report (default: report.md beside the input)",
         "no_redact": "show token-shaped strings and URL secrets as captured (headers stay masked)",
@@ -221,15 +222,15 @@ def samples(c, update=False):
 @task(
     klass=ProbeTask,
     help={
-        "runs": "N: runs per measurement; the median is reported",
-        "sizes": "MB,MB,...: capture sizes for the analyzer benchmark",
+        "runs": "N: runs per measurement; the median is reported (default: 5)",
+        "sizes": "MB,MB,...: capture sizes for the analyzer benchmark (default: 10,100,1000)",
         "quick": "small sizes and one run each: checks that every benchmark works, in about a minute",
     },
 )
-def bench(c, runs="5", sizes="10,100,1000", quick=False):
+def bench(c, runs=None, sizes=None, quick=False):
     """Measure streaming latency, throughput, analyzer speed, report growth and masking cost, and print them."""
-    suite = [sys.executable, str(ROOT / "bench" / "suite.py"), "--runs", runs, "--sizes", sizes]
-    result = subprocess.run(suite + (["--quick"] if quick else []), cwd=ROOT / "bench")
+    suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *script_argv(runs=runs, sizes=sizes, quick=quick)]
+    result = subprocess.run(suite, cwd=ROOT / "bench")
     if result.returncode:
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 

@@ -23,23 +23,37 @@ BENCHMARKS = [
 
 def whole_number(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"--runs {text!r}: expected a whole number, 1 or more")
+        raise ValueError(f"--runs {text!r}: expected a whole number, 1 or more")
     return int(text)
+
+
+def sizes_in_megabytes(text: str) -> str:
+    for size in text.split(","):
+        try:
+            valid = float(size) > 0
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError(f"--sizes {text!r}: expected sizes in MB separated by commas, such as 10,100")
+    return text
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", default="5", help="runs per measurement; the median is reported")
-    parser.add_argument("--sizes", default="10,100,1000", help="capture sizes in MB for the analyzer benchmark")
+    parser.add_argument("--runs", help="runs per measurement; the median is reported (default: 5)")
+    parser.add_argument("--sizes", help="capture sizes in MB for the analyzer benchmark (default: 10,100,1000)")
     parser.add_argument("--quick", action="store_true", help="small sizes and one run each")
     args = parser.parse_args()
     try:
-        runs = 1 if args.quick else whole_number(args.runs)
-    except argparse.ArgumentTypeError as error:
+        if args.quick and (args.runs or args.sizes):
+            raise ValueError("--quick chooses its own sizes and runs: give it alone, or --runs and --sizes")
+        runs = 1 if args.quick else whole_number(args.runs or "5")
+        sizes = sizes_in_megabytes(args.sizes or "10,100,1000")
+    except ValueError as error:  # checked before anything runs, not after minutes of benchmarks
         print(f"error: {error}", file=sys.stderr)
         return 2
     for script, full, quick in BENCHMARKS:
-        options = quick if args.quick else [option.format(sizes=args.sizes) for option in full]
+        options = quick if args.quick else [option.format(sizes=sizes) for option in full]
         print(f"\n== bench/{script}", flush=True)
         result = subprocess.run([sys.executable, str(HERE / script), "--runs", str(runs), *options], cwd=HERE)
         if result.returncode:

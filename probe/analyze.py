@@ -21,14 +21,14 @@ from probe import markdown as md
 from probe.code_files import source_files
 from probe.conversation import Turn
 from probe.dedupe import changes
-from probe.derived import REPORT
+from probe.derived import REPORT, record_made
 from probe.errors import RunError, TargetError, UsageError, run_main, warn
 from probe.importer import import_renderer
 from probe.keypaths import KeyPaths
-from probe.paths import PROJECT_ROOT, display
+from probe.paths import PROJECT_ROOT, data_dir, display
 from probe.progress import Progress
 from probe.redaction import RULES_VERSION
-from probe.runs import list_runs, load_manifest, private_replacement, resolve_run
+from probe.runs import being_recorded, list_runs, load_manifest, private_replacement, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.stored_target import stored_target
 from probe.targets import Target, is_target_path, load_target
@@ -609,6 +609,8 @@ def write(job: Job) -> tuple[Path, list[str]]:
     finally:
         if progress is not None:
             progress.finish()
+    if output.name == REPORT.outputs[0]:
+        record_made(output.parent, REPORT)  # a run folder's report: the next check knows it was made here
     return output, warnings
 
 
@@ -660,7 +662,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--force", action="store_true", help="rebuild the reports even if they are up to date")
     parser.add_argument(
-        "--target", metavar="NAME|FILE", help="target whose renderer to use; with --run latest or all, only its runs"
+        "--target",
+        metavar="NAME|FILE",
+        help="target whose renderer to use; with --run latest, all or a run name, only this target's runs",
     )
     parser.add_argument("--input", metavar="TRAFFIC", help="a traffic.jsonl file to analyse instead of a run")
     parser.add_argument(
@@ -694,9 +698,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         raise RunError("--output goes with --input; a run's report is always written into its folder")
     if args.run == "all":
+        if not data_dir().is_dir():  # a mistyped PROBE_DATA_DIR must not pass for "nothing to do"
+            raise RunError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
         counts = rebuild.refresh_all(list_runs(target.name if target else None), target, redact, args.force)
         return 1 if counts["failed"] else 0
     run = resolve_run(args.run or "latest", target.name if target else None)
+    if being_recorded(run):
+        warn(f"{display(run)} is still being captured: the report covers what was recorded so far")
     refreshed = rebuild.refresh(run, target, redact, args.force)
     for warning in refreshed.warnings:
         warn(warning)

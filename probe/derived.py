@@ -5,13 +5,20 @@ This is the one place the dependencies are declared. A step that makes more file
 the exports) adds its Rule here, and `analyze --run all` and the sample replay pick it up.
 """
 
+import contextlib
+import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from probe.code_files import source_files
 from probe.paths import display
+from probe.runs import private_replacement
 
 STAMP_LIMIT = 64 * 1024  # bytes of an output's head searched for its stamp line
+LEDGER = ".made-here.json"  # beside the outputs: which files this machine made (see not_made_here)
+LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from elsewhere, like everything in it
 
 
 @dataclass(frozen=True)
@@ -51,20 +58,24 @@ def out_of_date(run: Path, rule: Rule, extra: tuple[Path, ...] = (), stamp: str 
     """
     oldest = None
     for name in rule.outputs:
-        output = run / name
         try:
-            modified = output.stat().st_mtime_ns
+            modified = (run / name).stat().st_mtime_ns
         except FileNotFoundError:
             return f"{name} is missing"
+        except OSError as error:  # a link loop, a folder in its place: the build replaces it
+            return f"{name} cannot be read ({error.strerror})"
         if oldest is None or modified < oldest[0]:
             oldest = (modified, name)
     for source in sources(run, rule, extra):
         try:
             modified = source.stat().st_mtime_ns
-        except FileNotFoundError:
-            continue  # a missing required input is the build's error to report, not a reason to rebuild
+        except OSError:
+            continue  # a missing or unreadable input is the build's to report (or ignore), not a reason to rebuild
         if modified > oldest[0]:
             return f"{shown(source, run)} is newer than {oldest[1]}"
+    stranger = not_made_here(run, rule)
+    if stranger is not None:
+        return f"{stranger} was not made here (it came with the run folder, or was copied)"
     if stamp is not None:
         found = stamp_of(run / rule.outputs[0], rule.stamp)
         if found is None:
@@ -94,3 +105,46 @@ def stamp_of(output: Path, prefix: str) -> str | None:
 def shown(path: Path, run: Path) -> str:
     """A source as the user should read it: by name inside the run folder, else as a path."""
     return path.name if path.parent == run else display(path)
+
+
+def record_made(folder: Path, rule: Rule) -> None:
+    """Note, beside `rule`'s outputs just written into `folder`, that this machine made them.
+
+    File times can be set to anything, so a report that came inside someone else's run folder could pass for up
+    to date and never be made again by our renderers. A file's inode and change time cannot be set: they are
+    recorded here, and anything else in the outputs' place is rebuilt.
+    """
+    files = {name: identity(folder / name) for name in rule.outputs}
+    with contextlib.suppress(OSError), private_replacement(folder / LEDGER) as file:  # without it: made again once
+        file.write(json.dumps({"schema": 1, "files": files}) + "\n")
+
+
+def not_made_here(folder: Path, rule: Rule) -> str | None:
+    """The first of `rule`'s outputs in `folder` that is not the very file this machine made (record_made)."""
+    ledger = folder / LEDGER
+    try:
+        if not stat.S_ISREG(os.lstat(ledger).st_mode):
+            return rule.outputs[0]
+        with ledger.open("rb") as file:
+            data = file.read(LEDGER_LIMIT + 1)
+        recorded = json.loads(data) if len(data) <= LEDGER_LIMIT else None
+    except (OSError, ValueError, RecursionError):
+        return rule.outputs[0]
+    files = recorded.get("files") if isinstance(recorded, dict) else None
+    files = files if isinstance(files, dict) else {}
+    for name in rule.outputs:
+        found = identity(folder / name)
+        if found is None or files.get(name) != found:
+            return name
+    return None
+
+
+def identity(path: Path) -> list[int] | None:
+    """A regular file's device, inode, change time and size; None for anything else, a link included."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_dev, info.st_ino, info.st_ctime_ns, info.st_size]

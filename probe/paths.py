@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from probe.errors import one_line
+
 # The project is used from its checkout (`pip install -e .`), so its folders sit beside the package.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,8 +23,10 @@ def agents_dir() -> Path:
 
 
 def display(path: Path) -> str:
-    """A path as the user should read it: relative to the current folder when it is inside it."""
+    """A path as the user should read it: relative to the current folder when it is inside it, and with control
+    characters shown as escapes (a run folder from elsewhere may have any name, and a terminal would obey them)."""
     try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+        shown = str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return one_line(shown)

@@ -41,7 +41,7 @@ def refresh_all(
     out = out or sys.stdout  # looked up now: tests and callers may have replaced it
     counts: Counter = Counter()
     for run in runs:
-        shown = one_line(display(run))  # a run folder from elsewhere may have any name
+        shown = display(run)  # with any control characters of a name from elsewhere escaped
         if being_recorded(run):
             counts["skipped"] += 1
             print(

@@ -8,8 +8,19 @@ import pytest
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A test that skips itself (pytest.skip, a skip mark)."""
     outcome = yield
-    report = outcome.get_result()
+    fail_if_skipped(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """A whole module that skips while it is collected (pytest.importorskip, a module-level pytest.skip)."""
+    outcome = yield
+    fail_if_skipped(outcome.get_result())
+
+
+def fail_if_skipped(report) -> None:
     if report.skipped and not hasattr(report, "wasxfail") and os.environ.get("PROBE_FORBID_SKIPS"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"

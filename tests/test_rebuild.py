@@ -2,6 +2,7 @@
 capture, the manifest, the renderer's and the analyzer's code, the target file) or was made another way."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from conftest import PROJECT_ROOT, post_json
 
 from probe import analyze, runs
 from probe.code_files import source_files
-from probe.derived import REPORT, out_of_date
+from probe.derived import REPORT, out_of_date, record_made
 from probe.paths import display
 
 SAMPLES = {
@@ -36,6 +37,13 @@ def make_runs(data: Path, count: int = 2) -> list[Path]:
     return made
 
 
+def still_capturing(run: Path) -> int:
+    """Mark the run `running` and hold its folder as a live capture does; close the returned lock to end it."""
+    manifest = (run / "manifest.json").read_text()
+    (run / "manifest.json").write_text(manifest.replace('"status": "complete"', '"status": "running"'))
+    return runs.hold_while_recording(run)
+
+
 def analyze_all(capsys, *options: str) -> tuple[int, list[str]]:
     code = analyze.main(["--run", "all", *options])
     return code, capsys.readouterr().out.splitlines()
@@ -49,6 +57,13 @@ def set_mtime(when: float, *paths: Path) -> None:
 
 def outputs(run: Path) -> list[Path]:
     return [run / name for name in REPORT.outputs]
+
+
+def made_at(when: float, *runs: Path) -> None:
+    """The runs' reports as if this machine had made them at `when` (setting a time changes what it recorded)."""
+    for run in runs:
+        set_mtime(when, *outputs(run))
+        record_made(run, REPORT)
 
 
 def test_a_second_run_all_rebuilds_nothing(private_data_dir, capsys):
@@ -73,7 +88,7 @@ def test_touching_one_capture_rebuilds_exactly_that_run(private_data_dir, capsys
     analyze_all(capsys)
     now = time.time()
     for run in made:
-        set_mtime(now, *outputs(run))
+        made_at(now, run)
     set_mtime(now + 1, made[1] / "traffic.jsonl")  # a touch, a second later
     assert analyze_all(capsys) == (
         0,
@@ -96,11 +111,13 @@ def test_the_analyzer_code_counts_as_a_source(private_data_dir, capsys):
     newest_code = max(source_files("probe.analyze"), key=lambda path: path.stat().st_mtime)
     older = newest_code.stat().st_mtime - 10
     set_mtime(older - 10, made[0] / "traffic.jsonl", made[0] / "manifest.json")
-    set_mtime(older, *outputs(made[0]))  # older than the analyzer's newest file, newer than the capture
-    assert analyze_all(capsys)[1] == [
-        f"rebuilt {made[0]}: {display(newest_code)} is newer than report.md",
-        SUMMARY.format(1, 1, 0),
-    ]
+    made_at(older, made[0])  # older than the analyzer's newest file, newer than the capture
+    # The first of the analyzer's files found newer is named (after a checkout, all of them are as new).
+    [line, summary] = analyze_all(capsys)[1]
+    assert summary == SUMMARY.format(1, 1, 0)
+    named = re.fullmatch(rf"rebuilt {re.escape(str(made[0]))}: (\S+) is newer than report.md", line).group(1)
+    assert named in {display(path) for path in source_files("probe.analyze")}
+    assert Path(named).stat().st_mtime > older
 
 
 def test_the_renderer_module_and_the_target_file_count_as_sources(private_data_dir, tmp_path, capsys, monkeypatch):
@@ -128,7 +145,7 @@ def test_the_renderer_module_and_the_target_file_count_as_sources(private_data_d
 
     for source in (renderer, target_file):
         now = time.time()
-        set_mtime(now, *outputs(own), *outputs(codex_run))
+        made_at(now, own, codex_run)
         set_mtime(now + 100, source)
         assert analyze_all(capsys, "--target", str(target_file)) == (
             0,
@@ -168,6 +185,7 @@ def test_a_report_made_another_way_is_rebuilt(private_data_dir, capsys):
     ]
     report = run / "report.md"
     report.write_text("\n".join(line for line in report.read_text().splitlines() if "Made with" not in line))
+    record_made(run, REPORT)  # as if made here by a version without the stamp line
     assert (
         analyze_all(capsys)[1][0]
         == f"rebuilt {run}: report.md does not say how it was made (an older agent-probe wrote it)"
@@ -176,9 +194,7 @@ def test_a_report_made_another_way_is_rebuilt(private_data_dir, capsys):
 
 def test_a_run_still_being_captured_is_skipped_with_a_note(private_data_dir, capsys):
     [run, other] = make_runs(private_data_dir, count=1)
-    manifest = (run / "manifest.json").read_text()
-    (run / "manifest.json").write_text(manifest.replace('"status": "complete"', '"status": "running"'))
-    lock = runs.hold_while_recording(run)
+    lock = still_capturing(run)
     try:
         assert runs.being_recorded(run)
         code, lines = analyze_all(capsys)
@@ -250,10 +266,14 @@ def test_out_of_date_names_the_first_reason(tmp_path):
     assert out_of_date(tmp_path, REPORT) == "report.md is missing"
     for name in REPORT.outputs:
         (tmp_path / name).write_text("- Made with: x\n")
+    assert out_of_date(tmp_path, REPORT, stamp="- Made with: x") == (
+        "report.md was not made here (it came with the run folder, or was copied)"
+    )
+    record_made(tmp_path, REPORT)
     assert out_of_date(tmp_path, REPORT, stamp="- Made with: x") is None
     os.mkfifo(tmp_path / "fifo")
     os.replace(tmp_path / "fifo", tmp_path / "report.md")  # a FIFO is never opened: it would block
-    assert out_of_date(tmp_path, REPORT, stamp="- Made with: x").startswith("report.md does not say")
+    assert out_of_date(tmp_path, REPORT, stamp="- Made with: x").startswith("report.md was not made here")
 
 
 @pytest.mark.parametrize("output", [None, "elsewhere.md"])
@@ -281,7 +301,7 @@ def test_a_rebuild_that_changes_nothing_keeps_the_files_and_renews_their_time(pr
     old = "".join("- Generated at: 2020-01-01 00:00:00 +0000\n" if line.startswith("- Generated at: ") else line
                   for line in lines)  # fmt: skip
     report.write_text(old)
-    set_mtime(time.time() - 100, *outputs(run))
+    made_at(time.time() - 100, run)
     assert analyze.main(["--run", str(run)]) == 0 and "(up to date" not in capsys.readouterr().out
     assert report.read_text() == old  # the generated-at line of the report kept
     assert min(path.stat().st_mtime for path in outputs(run)) > time.time() - 50  # but made now, as make sees it
@@ -301,3 +321,61 @@ def test_input_and_run_together_are_an_error(tmp_path, capsys):
     assert (
         capsys.readouterr().err == "error: --input and --run are alternatives: analyse a traffic.jsonl file, or a run\n"
     )
+
+
+def test_a_report_that_came_with_a_run_folder_is_made_anew(private_data_dir, capsys):
+    """Times can be set to anything: a report shipped inside someone's run folder, dated in the future and with
+    our stamp line, is still replaced by one of ours, which renders the capture inert."""
+    [run, _] = make_runs(private_data_dir, count=1)
+    stamp = "- Made with: renderer `probe.renderers.openai_responses`, captured text masked"
+    (run / "report.md").write_text(f"# agent-probe report\n{stamp}\n<img src=x onerror=alert(1)>\n")
+    (run / "turns.jsonl").write_text("")
+    (run / ".made-here.json").write_text('{"schema": 1, "files": {"report.md": [1, 2, 3, 4]}}')  # forged
+    set_mtime(4_000_000_000, *outputs(run))  # the year 2096
+    assert analyze.main(["--run", str(run)]) == 0
+    assert "(up to date" not in capsys.readouterr().out
+    report = (run / "report.md").read_text()
+    assert "onerror" not in report and "## Conversation log" in report and "- Run: target `codex`" in report
+
+
+def test_an_unreadable_report_is_replaced_without_a_traceback(private_data_dir, capsys):
+    [run, _] = make_runs(private_data_dir, count=1)
+    (run / "report.md").symlink_to("report.md")  # a link to itself: stat fails with ELOOP
+    assert analyze.main(["--run", str(run)]) == 0
+    assert (run / "report.md").is_file() and not (run / "report.md").is_symlink()
+    (run / "manifest.json").unlink()
+    (run / "manifest.json").symlink_to("manifest.json")  # only the manifest: ignored with a warning, as before
+    code, lines = analyze_all(capsys, "--force")
+    assert code == 0 and lines[-1] == SUMMARY.format(0, 2, 0)
+
+
+def test_a_missing_data_folder_is_an_error_not_nothing_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path / "mistyped"))
+    assert analyze.run_main(analyze.main, ["--run", "all"]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"error: no data folder at {tmp_path}/mistyped (see PROBE_DATA_DIR and invoke.yaml)\n"
+    )
+
+
+def test_one_run_still_being_captured_is_analysed_with_a_warning(private_data_dir, capsys):
+    [run, _] = make_runs(private_data_dir, count=1)
+    lock = still_capturing(run)
+    try:
+        assert analyze.main(["--run", str(run)]) == 0
+    finally:
+        os.close(lock)
+    captured = capsys.readouterr()
+    assert captured.err == f"warning: {run} is still being captured: the report covers what was recorded so far\n"
+    assert "this run is marked running" in (run / "report.md").read_text()
+
+
+def test_a_run_name_with_control_characters_is_printed_inert(private_data_dir, capsys):
+    run = private_data_dir / "codex" / "20260101-000000-\x1b]0;pwned\x07"
+    run.mkdir(parents=True)
+    shutil.copy(SAMPLES["codex"] / "traffic.jsonl", run / "traffic.jsonl")
+    assert analyze.main(["--run", "latest"]) == 0
+    out = capsys.readouterr().out
+    assert out == f"report: {private_data_dir}/codex/20260101-000000-\\x1b]0;pwned\\x07/report.md\n"
+    assert analyze.main(["--input", str(run / "traffic.jsonl")]) == 0
+    assert "\x1b" not in "".join(capsys.readouterr())

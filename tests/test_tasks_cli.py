@@ -108,6 +108,7 @@ def test_the_default_target_and_data_folder_come_from_the_configuration(tmp_path
     assert yaml.safe_load((run / "manifest.json").read_text())["status"] == "complete"
 
     env["PROBE_DATA_DIR"] = str(tmp_path / "from-environment")  # the environment variable wins over invoke.yaml
+    (tmp_path / "from-environment").mkdir()
     assert invoke("analyze", "--run", "all", env=env).stdout == "0 up to date, 0 rebuilt, 0 failed\n"
     del env["PROBE_DATA_DIR"]
     result = invoke("analyze", "--run", "all", env=env)
@@ -118,3 +119,19 @@ def test_without_a_default_target_the_error_lists_the_targets():
     result = invoke("capture", "--command", "true")
     assert result.returncode == 2
     assert result.stderr.startswith("error: --target is required (known targets: ") and "codex" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--runs", "abc"], "error: --runs 'abc': expected a whole number, 1 or more"),
+        (["--sizes", "10,abc"], "error: --sizes '10,abc': expected sizes in MB separated by commas, such as 10,100"),
+        (
+            ["--quick", "--runs", "3"],
+            "error: --quick chooses its own sizes and runs: give it alone, or --runs and --sizes",
+        ),
+    ],
+)
+def test_bench_options_are_checked_before_anything_runs(options, message):
+    result = invoke("bench", *options)
+    assert result.returncode == 2 and result.stderr == message + "\n" and "== bench/" not in result.stdout
