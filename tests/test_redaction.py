@@ -562,3 +562,15 @@ def test_a_credential_after_an_auth_scheme_gets_one_fingerprint_however_it_is_pa
     for value in (f"Bearer {key}", f"BEARER {key} ", f"bearer\t{key}\r\n"):
         masked, count = redaction.mask_header("x-anything", value)
         assert count == 1 and fingerprint(key) in masked and key not in masked
+
+
+def test_a_key_in_what_parses_as_a_url_host_is_masked():
+    """Found by the property test above: a header value starting with // parses as a URL whose host is the key."""
+    key = "AIza" + "SyD4f8Hk2Lm6Np0Qr4St8Uv2Wx6Yz0Ab1C"
+    masked, count = mask_header("x-anything", f"// {key}")
+    assert (masked, count) == (f"// {fingerprint(key)}", 1)
+    assert mask_url(f"https://{key}.example.com/v1")[0] == f"https://{fingerprint(key)}.example.com/v1"
+    assert mask_url("https://api.openai.com/v1/responses?stream=true") == (
+        "https://api.openai.com/v1/responses?stream=true",
+        0,
+    )
