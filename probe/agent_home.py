@@ -31,6 +31,19 @@ def create() -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{owner}-"))
 
 
+def populate(home: Path, files: dict[str, str]) -> None:
+    """Write the files a target declares (agent.files) into the new home: settings the agent reads at start. A
+    name ending in "/" is a folder. Paths were checked to stay inside the home when the target was read."""
+    for name, text in files.items():
+        path = home / name
+        if name.endswith("/"):
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as file:
+            file.write(text)
+
+
 def remove(home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
 

@@ -1,10 +1,12 @@
 """Chooses the agent program a run starts: one on PATH, or an exact version installed from npm into .agents/."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,13 +121,25 @@ def path_warning(target: Target, agent: Agent) -> str | None:
 
 
 def agent_version(program: str) -> str | None:
-    """What the agent says of its own version, or None if it won't say."""
-    try:
-        result = subprocess.run(
-            [program, "--version"], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    """What the agent says of its own version, or None if it won't say.
+
+    It is asked in a throwaway home (HOME, TMPDIR and the XDG folders): some agents set up their state on any start
+    (opencode makes $TMPDIR/opencode), and a run touches nothing of the user's outside its own folders.
+    """
+    with tempfile.TemporaryDirectory(prefix="agent-probe-version-") as home:
+        places = {"HOME": home, "TMPDIR": home}
+        places |= {f"XDG_{kind}_HOME": str(Path(home, kind.lower())) for kind in ("CONFIG", "DATA", "CACHE", "STATE")}
+        try:
+            result = subprocess.run(
+                [program, "--version"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **places},
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
     output = (result.stdout or result.stderr).strip().splitlines()
     return output[0] if result.returncode == 0 and output else None
 

@@ -274,6 +274,7 @@ def run_agent(
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
     target_env = target_environment(plan.target, values, plan.upstream == "mock", plan.full_traffic)
     env.update(agent_environment(target_env, proxies.urls))
+    agent_home.populate(home, {name: fill_placeholders(text, values) for name, text in plan.target.files.items()})
     if not plan.keep_secrets:
         watchdog.scrub(scrub.secret_values(env))
     if plan.command is None:

@@ -1,9 +1,10 @@
 """Loads and strictly validates `targets/<name>.yaml`, the description of one agent."""
 
+import json
 import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -70,6 +71,9 @@ class Target:
     quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
     redact_headers: tuple[str, ...] = ()
     install: Install | None = None
+    # Written into {agent_home} before the agent starts (its settings): relative path -> text; a path ending in
+    # "/" is a folder.
+    files: dict[str, str] = field(default_factory=dict)
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     path: Path | None = None
@@ -99,6 +103,7 @@ AGENT_KEYS = {
     "mock_env": ("string mapping", False),
     "quiet_env": ("string mapping", False),
     "install": ("mapping", False),
+    "files": ("mapping", False),
 }
 ENVIRONMENTS = ("env", "mock_env", "quiet_env")
 INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
@@ -185,8 +190,10 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     agent = check.mapping(data["agent"], AGENT_KEYS, "agent")
     if not agent["command"]:
         raise check.fail("agent.command", "expected at least the program name")
+    files = agent_files(agent.get("files", {}), check)
     places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent["command"])]
     places += [(f"agent.{kind}.{name}", value) for kind in ENVIRONMENTS for name, value in agent.get(kind, {}).items()]
+    places += [(f"agent.files.{name}", text) for name, text in files.items()]
     for where, written in places:
         for match in PLACEHOLDER.finditer(written):
             placeholder = match.group(1)
@@ -230,11 +237,34 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         quiet_env=dict(agent.get("quiet_env", {})),
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
         install=install,
+        files=files,
         upstream_proxy=data.get("upstream_proxy"),
         stall_timeout=float(data.get("stall_timeout", 300)),
         path=path,
         text=text,
     )
+
+
+def agent_files(declared: dict, check: Checker) -> dict[str, str]:
+    """`agent.files`: each path must stay inside {agent_home}; a mapping or list is written as JSON, so a settings
+    file can be written as YAML in the target file."""
+    files = {}
+    for name, content in declared.items():
+        where = f"agent.files.{name}"
+        parts = PurePosixPath(name).parts if isinstance(name, str) else ()
+        if not parts or name.startswith(("/", "~")) or ".." in parts or "\\" in name:
+            raise check.fail(where, "expected a relative path inside {agent_home}, such as .gemini/settings.json")
+        if name.endswith("/"):
+            if content not in (None, ""):
+                raise check.fail(where, "a path ending in / is a folder: give it no content")
+            files[name] = ""
+        elif isinstance(content, str):
+            files[name] = content
+        elif isinstance(content, (dict, list)):
+            files[name] = json.dumps(content, indent=2) + "\n"
+        else:
+            raise check.fail(where, "expected the file's text, or a mapping or list to write as JSON")
+    return files
 
 
 def nul_location(value: object, where: str) -> str | None:

@@ -46,6 +46,12 @@ def claude_program():
     return str(agents.ensure_installed(load_target("claude-code")))
 
 
+@pytest.fixture(scope="session")
+def opencode_program():
+    """The pinned opencode in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("opencode")))
+
+
 def two_proxy_target(tmp_path) -> object:
     text = """
 name: itest

@@ -13,6 +13,7 @@ HARMLESS_CALLS = [
         "update_plan",
         {"explanation": "Planning the answer.", "plan": [{"step": "Write the function", "status": "completed"}]},
     ),
+    ("bash", {"command": "echo agent-probe tool call"}),  # opencode's shell tool
 ]
 FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
 TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
@@ -202,7 +203,8 @@ def plan_events(request: dict, prompt_hint: str = "") -> list[dict]:
     if request.get("generate") is False:
         # codex's warm-up request: acknowledge it without producing output.
         return stream.complete(None)
-    if wants_final_answer(request):
+    # No tools to call (opencode's title request, say): a model can only answer.
+    if wants_final_answer(request) or not declared_tools(request):
         text = final_answer_text(prompt_hint or last_user_text(request))
         stream.message(text)
         return stream.complete(usage_for(request, len(split_words(text)), 0))

@@ -1,0 +1,105 @@
+"""The real opencode CLI with its OpenAI provider, run by `invoke pipeline --target opencode --upstream mock`: a new
+agent on a known API (Responses), with no Python of its own."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT, read_traffic
+
+from probe.secrets import fingerprint
+from probe.sse import parse
+
+pytestmark = pytest.mark.e2e
+PROMPT = "write a hello world function"
+MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives opencode
+
+
+@pytest.fixture(scope="module")
+def opencode_run(tmp_path_factory, opencode_program):
+    data_dir = tmp_path_factory.mktemp("data")
+    env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
+    env["PATH"] = f"{Path(opencode_program).parent}{os.pathsep}{env['PATH']}"
+    scratch = Path(tempfile.gettempdir()) / "opencode"  # where opencode would make its scratch folder unbidden
+    existed = scratch.exists()
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "pipeline", "-t", "opencode", "-u", "mock", "-p", PROMPT, "--port", "api=0",
+         "--timeout", "120"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    [run] = (data_dir / "opencode").iterdir()
+    return result, run, read_traffic(run), existed or not scratch.exists()
+
+
+def completed(entry: dict) -> dict:
+    [event] = [event.data for event in parse(entry["response"]["body"]) if event.data["type"] == "response.completed"]
+    return event["response"]
+
+
+def test_opencode_completes_a_tool_round_trip_against_the_mock(opencode_run):
+    result, run, entries, _ = opencode_run
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "$ \x1b[0mecho agent-probe tool call\nagent-probe tool call" in result.stderr  # the tool really ran
+    assert 'return "Hello, world!"' in result.stdout
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
+    assert manifest["agent"]["version"] == "1.18.33"
+    assert manifest["agent"]["argv"][1:] == ["run", PROMPT, "--model", "openai/gpt-5-mini"]
+    env = manifest["agent"]["env"]
+    assert env["OPENAI_BASE_URL"] == manifest["proxies"][0]["url"] + "/v1"
+    assert env["OPENAI_API_KEY"] == fingerprint(MOCK_KEY) and env["OPENCODE_DISABLE_MODELS_FETCH"] == "1"
+    assert manifest["exchanges"] == len(entries) == 3
+
+
+def test_the_title_request_then_the_task_then_the_tool_result(opencode_run):
+    _, _, entries, _ = opencode_run
+    assert [(entry["request"]["method"], entry["request"]["path"]) for entry in entries] == [
+        ("POST", "/v1/responses")
+    ] * 3
+    title, task, follow_up = (entry["request"]["body"] for entry in entries)
+    assert "tools" not in title and title["input"][0]["content"].startswith("You are a title generator")
+    assert task["store"] is False and task["stream"] is True and task["model"] == "gpt-5-mini"
+    assert task["input"][0]["role"] == "developer" and task["input"][0]["content"].startswith("You are OpenCode")
+    assert {"bash", "read", "glob", "grep", "apply_patch"} <= {tool["name"] for tool in task["tools"]}
+    headers = {name.lower(): value for name, value in entries[1]["request"]["headers"]}
+    assert headers["authorization"] == fingerprint(f"Bearer {MOCK_KEY}") and headers["originator"] == "opencode"
+    [call] = [item for item in completed(entries[1])["output"] if item["type"] == "function_call"]
+    assert (call["name"], json.loads(call["arguments"])) == ("bash", {"command": "echo agent-probe tool call"})
+    sent_call, output = follow_up["input"][-2:]
+    assert sent_call["type"] == "function_call" and sent_call["call_id"] == call["call_id"]
+    assert output == {"type": "function_call_output", "call_id": call["call_id"], "output": "agent-probe tool call\n"}
+
+
+def test_the_report_reuses_the_responses_renderer(opencode_run):
+    _, run, entries, _ = opencode_run
+    report = (run / "report.md").read_text()
+    usage = [completed(entry)["usage"] for entry in entries]
+    tokens = {
+        "input": sum(item["input_tokens"] for item in usage),
+        "cached": sum(item["input_tokens_details"]["cached_tokens"] for item in usage),
+        "output": sum(item["output_tokens"] for item in usage),
+        "reasoning": sum(item["output_tokens_details"]["reasoning_tokens"] for item in usage),
+        "total": sum(item["total_tokens"] for item in usage),
+    }
+    assert "- Tokens: " + ", ".join(f"{kind} {count:,}" for kind, count in tokens.items()) in report
+    assert "- Made with: renderer `probe.renderers.openai_responses`, captured text masked" in report
+    assert "- Unrecognised: 0 kinds" in report
+    assert "**Tool call** `bash`" in report and "output of bash: agent-probe tool call" in report
+    assert "**Input**: + 2 new items; 2 carried over from #2" in report
+    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
+
+
+def test_nothing_outside_the_run_and_the_agent_home_and_no_key_on_disk(opencode_run):
+    _, run, entries, scratch_untouched = opencode_run
+    assert scratch_untouched  # opencode's scratch folder went into the private home ($TMPDIR), not /tmp/opencode
+    bash = next(tool for tool in entries[1]["request"]["body"]["tools"] if tool["name"] == "bash")
+    home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
+    assert f"Use `{home}/tmp/opencode` for temporary work" in bash["description"]
+    assert not os.path.exists(home)  # the home, with opencode's state, is gone with the run
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
