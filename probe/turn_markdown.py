@@ -149,6 +149,36 @@ def items_section(
         rendered.add(table(["#", "type", "role", "parts", "summary", "bytes"], rows), "", *blocks)
 
 
+def history_summary(turn: Turn, noun: str) -> Markdown:
+    """`+ 1 new message; 3 carried over from #1`: what a request adds to the history it re-sends."""
+    carried = turn.carried.items if turn.carried else 0
+    count = len(turn.input) - carried
+    summary = Markdown("+ {} new {}{}").format(count, noun, "s" if count != 1 else "")
+    if turn.carried:
+        summary = Markdown("{}; {} carried over from #{}").format(summary, carried, turn.carried.source)
+    return summary
+
+
+def full_conversation(state: dict, prefix: str, noun: str, attachment=default_attachment, shown=None) -> Rendered:
+    """The report's closing section: the last request's whole history, then the answer it got, in one place.
+    `shown(items)` gives the items as the renderer shows them (without bytes, say)."""
+    rendered = Rendered()
+    last = state.get("last_context")
+    if not last or not last[1]:
+        return rendered
+    label, items, reply = last
+    answered = items + reply
+    inner = Rendered()
+    sizes = [item.size for item in answered]
+    items_section(shown(answered) if shown else answered, 1, prefix, dict(state.get("calls", {})), inner, sizes,
+                  attachment=attachment)  # fmt: skip
+    summary = f"All {len(items)} {noun}s of #{label}" + (", then its answer" if reply else "")
+    rendered.add(
+        Markdown("## Full conversation of the last request (#{})").format(label), "", details(summary, *inner.lines)
+    )
+    return rendered
+
+
 # Instructions and tools --------------------------------------------------------------------------
 
 

@@ -4,13 +4,14 @@ import asyncio
 import base64
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 
 from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 
-from probe.mock import messages_api, responses_api
+from probe.mock import chat_api, gemini_api, messages_api, responses_api
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # Side channels agents talk to besides the model; an empty JSON object satisfies them. codex's
@@ -38,6 +39,7 @@ class Request:
 
 
 STATS_PATH = "/__mock/stats"
+GEMINI_METHOD = re.compile(r"/models/([^/:]+):(streamGenerateContent|generateContent)$")  # model, method
 
 
 @dataclass
@@ -90,6 +92,10 @@ class MockServer:
             await send_json(writer, 200, messages_api.count_tokens(request.json()))
         elif request.method == "POST" and path.endswith("/v1/messages"):
             await self.serve_messages(request, writer)
+        elif request.method == "POST" and path.endswith("/chat/completions"):
+            await self.serve_chat(request, writer)
+        elif request.method == "POST" and GEMINI_METHOD.search(path):
+            await self.serve_gemini(request, writer, *GEMINI_METHOD.search(path).groups())
         elif path.endswith("/models"):
             await send_json(writer, 200, {"object": "list", "data": [], "models": []})
         elif any(channel in path for channel in BACKEND_CHANNELS):
@@ -116,14 +122,40 @@ class MockServer:
         else:
             await send_json(writer, 200, messages_api.plan_message(body))
 
+    async def serve_chat(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        """OpenAI Chat Completions: `data:` chunks ending in `data: [DONE]`, or one JSON completion."""
+        body = request.json()
+        self.stats.model_responses += 1
+        if body.get("stream"):
+            chunks = [f"data: {json.dumps(chunk)}\n\n" for chunk in chat_api.plan_chunks(body)]
+            await self.stream(writer, [*chunks, "data: [DONE]\n\n"])
+        else:
+            await send_json(writer, 200, chat_api.plan_completion(body))
+
+    async def serve_gemini(self, request: Request, writer: asyncio.StreamWriter, model: str, method: str) -> None:
+        """Gemini API: `:streamGenerateContent?alt=sse` streams `data:` chunks; `:generateContent` is one JSON."""
+        body = request.json()
+        self.stats.model_responses += 1
+        if method == "streamGenerateContent":
+            await self.stream(
+                writer, [f"data: {json.dumps(chunk)}\n\n" for chunk in gemini_api.plan_chunks(body, model)]
+            )
+        else:
+            await send_json(writer, 200, gemini_api.plan_response(body, model))
+
     async def serve_sse(self, writer: asyncio.StreamWriter, events: list[dict]) -> None:
+        """Named events, as the Responses and Messages APIs send them."""
+        await self.stream(writer, [f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events])
+
+    async def stream(self, writer: asyncio.StreamWriter, texts: list[str]) -> None:
+        """An SSE body, one chunk per event, paced so that streaming is observable."""
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
             b"transfer-encoding: chunked\r\n\r\n"
         )
         await writer.drain()
-        for event in events:
-            chunk = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+        for text in texts:
+            chunk = text.encode()
             writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             await writer.drain()
             await asyncio.sleep(self.settings.event_delay)

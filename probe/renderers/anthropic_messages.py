@@ -4,12 +4,14 @@ import json
 
 from probe.conversation import Part, Turn
 from probe.dedupe import config_lines
-from probe.markdown import Markdown, Rendered, details, first_line, inline
+from probe.markdown import Markdown, Rendered, first_line, inline
 from probe.readers import anthropic_messages as reader
 from probe.turn_markdown import (
     errors_lines,
     events_line,
     facts_line,
+    full_conversation,
+    history_summary,
     instructions_section,
     items_section,
     output_section,
@@ -55,10 +57,7 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     if turn.input:
         carried = turn.carried.items if turn.carried else 0
         new = turn.input[carried:]
-        summary = Markdown("+ {} new message{}").format(len(new), "s" if len(new) != 1 else "")
-        if turn.carried:
-            summary = Markdown("{}; {} carried over from #{}").format(summary, carried, turn.carried.source)
-        rendered.add(Markdown("**Messages**: {}").format(summary), "")
+        rendered.add(Markdown("**Messages**: {}").format(history_summary(turn, "message")), "")
         items_section(
             new,
             carried + 1,
@@ -122,26 +121,5 @@ def number(value) -> int:
 
 
 def render_epilogue(state: dict) -> Rendered:
-    """The whole conversation of the last model turn in one place, with the answer it got."""
-    rendered = Rendered()
-    last = state.get("last_context")
-    if not last or not last[1]:
-        return rendered
-    label, messages, reply = last
-    inner = Rendered()
-    answered = messages + reply
-    items_section(
-        answered,
-        1,
-        "messages",
-        dict(state.get("calls", {})),
-        inner,
-        [item.size for item in answered],
-        attachment=attachment,
-    )
-    rendered.add(
-        Markdown("## Full conversation of the last request (#{})").format(label),
-        "",
-        details(f"All {len(messages)} messages of #{label}" + (", then its answer" if reply else ""), *inner.lines),
-    )
-    return rendered
+    """The whole conversation of the last request in one place, with the answer it got."""
+    return full_conversation(state, "messages", "message", attachment)

@@ -1,0 +1,166 @@
+"""Plans OpenAI Chat Completions answers: a tool call first, then a final answer to its tool result."""
+
+import itertools
+import json
+import time
+import uuid
+from typing import Any
+
+from probe.mock.wording import final_answer_text, new_id, split_words
+
+# Harmless tools agents declare, in order of preference, with arguments their schemas accept.
+HARMLESS_CALLS = [
+    ("run_shell_command", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
+    ("bash", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
+]
+FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
+RESULT_ROLES = {"tool", "function"}  # `function` is the legacy role of a tool result
+
+
+def completion_id() -> str:
+    """An id shaped like the API's own (`chatcmpl-` and a hyphen, where tool call ids take `call_`)."""
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def messages_of(request: dict) -> list[dict]:
+    return [message for message in request.get("messages") or [] if isinstance(message, dict)]
+
+
+def texts(message: dict) -> list[str]:
+    """A message's text: its string content, or its text parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return [content]
+    return [
+        str(part.get("text", "")) for part in content or [] if isinstance(part, dict) and part.get("type") == "text"
+    ]
+
+
+def user_prompt(request: dict) -> str:
+    """The newest user message's own words (agents add reminders as parts of their own, which are left out)."""
+    for message in reversed(messages_of(request)):
+        if message.get("role") == "user":
+            own = [text for text in texts(message) if not text.lstrip().startswith("<system-reminder>")]
+            return "\n".join(text for text in own if text)
+    return ""
+
+
+def wants_final_answer(request: dict) -> bool:
+    """True when the newest message is a tool result, so the model should answer."""
+    messages = messages_of(request)
+    return bool(messages) and messages[-1].get("role") in RESULT_ROLES
+
+
+def declared_tools(request: dict) -> set[str]:
+    """Function names declared in `tools`, or in the legacy `functions` list."""
+    names = set()
+    for tool in request.get("tools") or []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and function.get("name"):
+            names.add(function["name"])
+    names |= {function.get("name") for function in request.get("functions") or [] if isinstance(function, dict)}
+    return names
+
+
+def legacy(request: dict) -> bool:
+    """A request that declares only the legacy `functions` is answered with the legacy `function_call`."""
+    return bool(request.get("functions")) and not request.get("tools")
+
+
+def choose_tool_call(request: dict) -> tuple[str, dict]:
+    declared = declared_tools(request)
+    for name, arguments in HARMLESS_CALLS:
+        if name in declared:
+            return name, arguments
+    # An undeclared tool still completes the loop: the agent answers with an error tool result.
+    return FALLBACK_CALL
+
+
+def usage_for(request: dict, completion_tokens: int) -> dict:
+    """Plausible usage: a follow-up finds its re-sent prefix in the prompt cache."""
+    prompt_tokens = max(1, len(json.dumps([request.get("messages"), request.get("tools")])) // 4)
+    cached = prompt_tokens // 2 if wants_final_answer(request) else 0
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+    }
+
+
+def plan(request: dict) -> tuple[str, tuple[str, dict] | None]:
+    """The scenario, from the request itself: (the text to say, the tool call to make or None)."""
+    if wants_final_answer(request) or not declared_tools(request):
+        return final_answer_text(user_prompt(request)), None
+    name, arguments = choose_tool_call(request)
+    return f"Let me run {name} first.", (name, arguments)
+
+
+def plan_chunks(request: dict) -> list[dict]:
+    """The `chat.completion.chunk` objects of a streamed answer (the server ends the stream with [DONE])."""
+    text, call = plan(request)
+    include_usage = isinstance(request.get("stream_options"), dict) and request["stream_options"].get("include_usage")
+    head = {"id": completion_id(), "object": "chat.completion.chunk", "created": int(time.time())}
+    head["model"] = request.get("model") or "gpt-mock"
+    # With include_usage every chunk carries `usage: null`, and one more chunk, without choices, the counts.
+    head |= {"usage": None} if include_usage else {}
+
+    def chunk(delta: dict, finish_reason: str | None = None) -> dict:
+        return head | {"choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]}
+
+    chunks = [chunk({"role": "assistant", "content": "", "refusal": None})]
+    chunks += [chunk({"content": piece}) for piece in split_words(text)]
+    if call is None:
+        chunks.append(chunk({}, "stop"))
+        completion_tokens = len(split_words(text))
+    else:
+        name, arguments = call
+        encoded = json.dumps(arguments)
+        # Real servers cut the arguments anywhere, even inside a key or a string; so does the mock.
+        cuts = [0, len(encoded) // 3, 2 * len(encoded) // 3, len(encoded)]
+        pieces = [encoded[start:end] for start, end in itertools.pairwise(cuts)]
+        if legacy(request):
+            chunks.append(chunk({"function_call": {"name": name, "arguments": ""}}))
+            chunks += [chunk({"function_call": {"arguments": piece}}) for piece in pieces]
+            chunks.append(chunk({}, "function_call"))
+        else:
+            opening = {
+                "index": 0,
+                "id": new_id("call"),
+                "type": "function",
+                "function": {"name": name, "arguments": ""},
+            }
+            chunks.append(chunk({"tool_calls": [opening]}))
+            chunks += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}) for piece in pieces]
+            chunks.append(chunk({}, "tool_calls"))
+        completion_tokens = len(split_words(text)) + len(encoded) // 4
+    if include_usage:
+        chunks.append(head | {"choices": [], "usage": usage_for(request, completion_tokens)})
+    return chunks
+
+
+def plan_completion(request: dict) -> dict:
+    """One `chat.completion` object, for a request that does not ask for a stream."""
+    text, call = plan(request)
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    completion_tokens = len(split_words(text))
+    finish_reason = "stop"
+    if call is not None:
+        name, arguments = call
+        encoded = json.dumps(arguments)
+        if legacy(request):
+            message["function_call"], finish_reason = {"name": name, "arguments": encoded}, "function_call"
+        else:
+            function = {"name": name, "arguments": encoded}
+            message["tool_calls"] = [{"id": new_id("call"), "type": "function", "function": function}]
+            finish_reason = "tool_calls"
+        completion_tokens += len(encoded) // 4
+    return {
+        "id": completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model") or "gpt-mock",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
+        "usage": usage_for(request, completion_tokens),
+    }
