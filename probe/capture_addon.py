@@ -34,10 +34,14 @@ else:  # loaded by `mitmdump -s`, which puts this file's folder on sys.path
 
 SCHEMA_VERSION = 1
 # A stream holding one of these has delivered its whole answer, even if the client hung up before
-# the final chunk (codex closes the connection as soon as it reads `response.completed`).
+# the final chunk (codex closes the connection as soon as it reads `response.completed`): the Responses and
+# Messages APIs' last events, Chat Completions' `data: [DONE]`, and the Gemini API's finishReason, which only
+# its last chunk carries.
 TERMINAL_EVENT = re.compile(
     rb'"type"\s*:\s*"(?:response\.completed|response\.failed|response\.incomplete|message_stop)"'
-    rb"|^event:\s*(?:response\.completed|response\.failed|response\.incomplete|message_stop)\s*$",
+    rb"|^event:\s*(?:response\.completed|response\.failed|response\.incomplete|message_stop)\s*$"
+    rb"|^data:\s*\[DONE\]\s*$"
+    rb'|"finishReason"\s*:\s*"',
     re.MULTILINE,
 )
 UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"

@@ -5,6 +5,8 @@ import http.client
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,32 @@ def claude_program():
 def opencode_program():
     """The pinned opencode in .agents/, installed from npm if it is missing."""
     return str(agents.ensure_installed(load_target("opencode")))
+
+
+@pytest.fixture(scope="session")
+def qwen_program():
+    """The pinned Qwen Code in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("qwen-code")))
+
+
+@pytest.fixture(scope="session")
+def gemini_program():
+    """The pinned gemini-cli in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("gemini")))
+
+
+def pipeline_against_mock(target: str, program: str, data_dir: Path, prompt: str):
+    """`invoke pipeline --target T --upstream mock` with the agent's pinned program first on PATH; returns the
+    finished process and the run folder."""
+    env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
+    env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "pipeline", "-t", target, "-u", "mock", "-p", prompt, "--port", "api=0",
+         "--timeout", "120"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    [run] = (data_dir / target).iterdir()
+    return result, run
 
 
 def two_proxy_target(tmp_path) -> object:

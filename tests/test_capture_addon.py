@@ -513,3 +513,20 @@ def test_a_bomb_with_a_token_after_it_is_kept_masked(tmp_path):
     assert response["redacted_tokens"] == 1 and response["body_size"] == len(bomb)
     assert base64.b64decode(response["body"]).endswith(f"\n{redaction.fingerprint(TOKEN)}\n".encode())
     assert TOKEN.encode() not in (tmp_path / "flows.mitm").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("stream", "complete"),
+    [
+        (b'event: response.completed\ndata: {"type":"response.completed"}\n\n', True),
+        (b'event: message_stop\ndata: {"type": "message_stop"}\n\n', True),
+        (b'data: {"choices":[{"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n', True),  # Chat Completions
+        (b'data: {"choices":[{"delta":{"content":"hi"}}]}\n\n', False),
+        (b'data: {"candidates":[{"content":{"parts":[{"text":"hi"}]},"finishReason":"STOP"}]}\n\n', True),  # Gemini
+        (b'data: {"candidates":[{"content":{"parts":[{"text":"hi"}]}}]}\n\n', False),
+        (b'data: {"choices":[{"delta":{"content":"data: [DONE] inside a text"}}]}\n\n', False),
+    ],
+)
+def test_a_stream_is_complete_once_it_holds_its_apis_last_event(stream, complete):
+    """The client may hang up before the final chunk: the stream's own last event says the answer arrived."""
+    assert bool(capture_addon.TERMINAL_EVENT.search(stream)) is complete

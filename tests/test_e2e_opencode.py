@@ -3,13 +3,11 @@ agent on a known API (Responses), with no Python of its own."""
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, read_traffic
+from conftest import pipeline_against_mock, read_traffic
 
 from probe.secrets import fingerprint
 from probe.sse import parse
@@ -21,17 +19,9 @@ MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives ope
 
 @pytest.fixture(scope="module")
 def opencode_run(tmp_path_factory, opencode_program):
-    data_dir = tmp_path_factory.mktemp("data")
-    env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
-    env["PATH"] = f"{Path(opencode_program).parent}{os.pathsep}{env['PATH']}"
     scratch = Path(tempfile.gettempdir()) / "opencode"  # where opencode would make its scratch folder unbidden
     existed = scratch.exists()
-    result = subprocess.run(
-        [sys.executable, "-m", "invoke", "pipeline", "-t", "opencode", "-u", "mock", "-p", PROMPT, "--port", "api=0",
-         "--timeout", "120"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
-    [run] = (data_dir / "opencode").iterdir()
+    result, run = pipeline_against_mock("opencode", opencode_program, tmp_path_factory.mktemp("data"), PROMPT)
     return result, run, read_traffic(run), existed or not scratch.exists()
 
 

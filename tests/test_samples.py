@@ -17,6 +17,8 @@ def test_samples_exist_for_both_codex_transports_and_claude_code():
     assert any(name.startswith("codex/") and name.endswith("sample-http") for name in names)
     assert any(name.startswith("codex/") and name.endswith("sample-websocket") for name in names)
     assert any(name.startswith("claude-code/") and name.endswith("sample-mock") for name in names)
+    for target in ("gemini", "opencode", "qwen-code"):  # one of each new agent, against the mock
+        assert any(name.startswith(f"{target}/") and name.endswith("sample-mock") for name in names), target
 
 
 def test_claude_code_sample_report_shows_the_tool_loop():

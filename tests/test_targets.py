@@ -56,6 +56,13 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies():
         "  proxy api: 127.0.0.1:18090 -> https://api.anthropic.com/"
     )
     assert "\ncodex: OpenAI codex CLI" in result.stdout
+    names = [line.split(":", 1)[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")]
+    assert names == ["claude-code", "codex", "gemini", "opencode", "qwen-code"]
+    assert (
+        "  renderer: probe.renderers.gemini\n  proxy api: 127.0.0.1:18120 -> https://generativelanguage.googleapis.com/"
+        in (result.stdout)
+    )
+    assert "  renderer: probe.renderers.openai_chat\n" in result.stdout
     assert "  proxy backend: 127.0.0.1:18081 -> https://chatgpt.com/" in result.stdout
     assert "  agent: claude (npm @anthropic-ai/claude-code@2.1.330)" in result.stdout
 

@@ -1,0 +1,94 @@
+"""The real Qwen Code CLI, run by `invoke pipeline --target qwen-code --upstream mock`: a new API, Chat Completions,
+with its reader, renderer and mock."""
+
+import json
+import os
+
+import pytest
+from conftest import pipeline_against_mock, read_traffic
+
+from probe.secrets import fingerprint
+from probe.sse import parse
+
+pytestmark = pytest.mark.e2e
+PROMPT = "write a hello world function"
+MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives Qwen Code
+
+
+@pytest.fixture(scope="module")
+def qwen_run(tmp_path_factory, qwen_program):
+    result, run = pipeline_against_mock("qwen-code", qwen_program, tmp_path_factory.mktemp("data"), PROMPT)
+    return result, run, read_traffic(run)
+
+
+def chunks(entry: dict) -> list[dict]:
+    """The streamed chunks; the [DONE] terminator is not JSON and is left out."""
+    return [event.data for event in parse(entry["response"]["body"]) if isinstance(event.data, dict)]
+
+
+def test_qwen_completes_a_tool_round_trip_against_the_mock(qwen_run):
+    result, run, entries = qwen_run
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'return "Hello, world!"' in result.stdout
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["agent"]["version"] == "0.24.4"
+    assert manifest["agent"]["argv"][1:] == ["--prompt", PROMPT, "--yolo"]
+    assert manifest["agent"]["env"]["OPENAI_API_KEY"] == fingerprint(MOCK_KEY)
+    assert manifest["exchanges"] == len(entries) == 2
+    assert all(entry["complete"] for entry in entries)  # each stream ended with data: [DONE]
+    assert all(entry["response"]["body"].rstrip().endswith("data: [DONE]") for entry in entries)
+
+
+def test_the_request_then_the_tool_result_as_an_array_of_parts(qwen_run):
+    _, _, entries = qwen_run
+    assert [entry["request"]["path"] for entry in entries] == ["/compatible-mode/v1/chat/completions"] * 2
+    first = entries[0]["request"]
+    body = first["body"]
+    assert body["model"] == "qwen3-coder-plus" and body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    assert body["messages"][0]["role"] == "system" and len(body["messages"][0]["content"]) > 10_000
+    assert PROMPT in [part["text"] for part in body["messages"][1]["content"]]
+    assert "run_shell_command" in {tool["function"]["name"] for tool in body["tools"]}
+    headers = {name.lower(): value for name, value in first["headers"]}
+    assert headers["authorization"] == fingerprint(f"Bearer {MOCK_KEY}")
+    deltas = [call for chunk in chunks(entries[0]) for choice in chunk["choices"]
+              for call in choice["delta"].get("tool_calls", [])]  # fmt: skip
+    assert len(deltas) > 2  # the arguments came in pieces
+    arguments = "".join(delta["function"].get("arguments", "") for delta in deltas)
+    assert json.loads(arguments) == {"command": "echo agent-probe tool call"}
+    assistant, tool = entries[1]["request"]["body"]["messages"][-2:]
+    assert assistant["tool_calls"][0]["id"] == deltas[0]["id"]
+    assert tool["role"] == "tool" and tool["tool_call_id"] == deltas[0]["id"]
+    assert isinstance(tool["content"], list) and "agent-probe tool call" in tool["content"][0]["text"]
+
+
+def test_the_report_assembles_the_call_and_counts_the_tokens(qwen_run):
+    _, run, entries = qwen_run
+    report = (run / "report.md").read_text()
+    usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
+    assert len(usage) == 2
+    tokens = {
+        "input": sum(item["prompt_tokens"] for item in usage),
+        "cached": sum(item["prompt_tokens_details"]["cached_tokens"] for item in usage),
+        "output": sum(item["completion_tokens"] for item in usage),
+        "reasoning": sum(item["completion_tokens_details"]["reasoning_tokens"] for item in usage),
+        "total": sum(item["total_tokens"] for item in usage),
+    }
+    assert "- Tokens: " + ", ".join(f"{kind} {count:,}" for kind, count in tokens.items()) in report
+    assert "- Made with: renderer `probe.renderers.openai_chat`, captured text masked" in report
+    assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
+    call = report.index("**Tool call** `run_shell_command`")
+    assert '"command": "echo agent-probe tool call"' in report[call : call + 400]
+    assert "finish_reason `tool_calls`" in report and "finish_reason `stop`" in report
+    assert "**Messages**: + 1 new message; 3 carried over from #1" in report
+    assert "output of run_shell_command: Command: echo agent-probe tool call" in report
+    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
+
+
+def test_settings_stay_in_the_agent_home_and_no_key_reaches_the_run(qwen_run):
+    _, run, _ = qwen_run
+    home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
+    assert not os.path.exists(home)
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
