@@ -158,6 +158,8 @@ def capture(
     `agent_version` runs that version of the target's npm package (see probe.agents)."""
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
+    if agent and command is None and not target.command:
+        raise UsageError(f"{target.name} runs no agent of its own: give the client to record with --command")
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))

@@ -98,7 +98,8 @@ PROXY_KEYS = {
     "purpose": ("string", False),
 }
 AGENT_KEYS = {
-    "command": ("list of strings", True),
+    # Without one, the target records whatever client --command runs (openai-compatible, say).
+    "command": ("list of strings", False),
     "env": ("string mapping", False),
     "mock_env": ("string mapping", False),
     "quiet_env": ("string mapping", False),
@@ -188,10 +189,12 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     if len(set(names)) != len(names):
         raise check.fail("proxies", "proxy names must be unique")
     agent = check.mapping(data["agent"], AGENT_KEYS, "agent")
-    if not agent["command"]:
-        raise check.fail("agent.command", "expected at least the program name")
+    if "command" in agent and not agent["command"]:
+        raise check.fail("agent.command", "expected at least the program name (or no command key at all)")
+    if "command" not in agent and "install" in agent:
+        raise check.fail("agent.install", "there is no agent.command to install a program for")
     files = agent_files(agent.get("files", {}), check)
-    places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent["command"])]
+    places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent.get("command", []))]
     places += [(f"agent.{kind}.{name}", value) for kind in ENVIRONMENTS for name, value in agent.get(kind, {}).items()]
     places += [(f"agent.files.{name}", text) for name, text in files.items()]
     for where, written in places:
@@ -231,7 +234,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         description=data["description"],
         renderer=data["renderer"],
         proxies=tuple(proxies),
-        command=tuple(agent["command"]),
+        command=tuple(agent.get("command", ())),
         env=dict(agent.get("env", {})),
         mock_env=dict(agent.get("mock_env", {})),
         quiet_env=dict(agent.get("quiet_env", {})),
@@ -346,7 +349,9 @@ def describe(target: Target) -> list[str]:
         port = proxy.listen or "any free port"
         purpose = f"  ({proxy.purpose})" if proxy.purpose else ""
         lines.append(f"  proxy {proxy.name}: 127.0.0.1:{port} -> {proxy.upstream}{purpose}")
-    if target.install:
+    if not target.command:
+        lines.append("  agent: none: give the client to record with --command")
+    elif target.install:
         lines.append(f"  agent: {target.command[0]} (npm {target.install.npm}@{target.install.version})")
     else:
         lines.append(f"  agent: {target.command[0]}")

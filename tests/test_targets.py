@@ -57,7 +57,9 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies():
     )
     assert "\ncodex: OpenAI codex CLI" in result.stdout
     names = [line.split(":", 1)[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")]
-    assert names == ["claude-code", "codex", "gemini", "opencode", "qwen-code"]
+    assert names == ["claude-code", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"]
+    assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
+    assert "  agent: none: give the client to record with --command" in result.stdout
     assert (
         "  renderer: probe.renderers.gemini\n  proxy api: 127.0.0.1:18120 -> https://generativelanguage.googleapis.com/"
         in (result.stdout)
@@ -158,3 +160,13 @@ def test_renderer_by_module_and_by_attribute():
 
     assert import_renderer("probe.renderers.openai_responses") is module
     assert import_renderer("probe.renderers:openai_responses") is module
+
+
+def test_a_target_without_a_command_records_only_clients_given_with_command():
+    target = parse_target(
+        VALID.replace('  command: [demo, --base, "{proxy.api}", "{prompt}"]\n', "  env: {A: b}\n"), "t.yaml"
+    )
+    assert target.command == ()
+    with pytest.raises(TargetError, match=r"agent\.install: there is no agent\.command to install a program for"):
+        parse_target(VALID.replace('  command: [demo, --base, "{proxy.api}", "{prompt}"]',
+                                   "  install: {npm: demo, version: 1.0.0, binary: demo}"), "t.yaml")  # fmt: skip
