@@ -48,11 +48,9 @@ def part_body(
     if note:
         facts.append(note)
     if part.kind == "tool_call":
-        facts.append(Markdown("{} (call_id {})").format(inline(part.name or "?"), inline(str(part.call_id))))
+        facts.append(Markdown("{}{}").format(inline(part.name or "?"), call_id_note(part.call_id)))
     if part.kind == "tool_result":
-        facts.append(
-            Markdown("of {} (call_id {})").format(calls.get(part.call_id, "an earlier call"), inline(str(part.call_id)))
-        )
+        facts.append(Markdown("of {}{}").format(calls.get(part.call_id, "an earlier call"), call_id_note(part.call_id)))
         if part.is_error is not None:  # shown as sent, false included: an API that sends the flag means it
             facts.append(Markdown("is_error {}").format(inline(json.dumps(part.is_error))))
     if isinstance(part.raw, dict) and part.kind not in ("other", "image"):
@@ -68,6 +66,11 @@ def part_body(
     else:
         content = json_block(part.raw)
     return Markdown("{}\n\n{}").format(head, content)
+
+
+def call_id_note(call_id: Any) -> Markdown:
+    """` (call_id X)`, or nothing when the API sent none (Gemini's calls often have no id; legacy functions never)."""
+    return Markdown(" (call_id {})").format(inline(str(call_id))) if call_id is not None else Markdown("")
 
 
 def pretty(arguments: Any) -> Markdown:
@@ -314,9 +317,7 @@ def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
                 if not part.complete and isinstance(part.arguments, str):
                     shown = Markdown("{}\n\n(arguments cut off: not valid JSON)").format(shown)
                 rendered.add(
-                    Markdown("**Tool call** {} (call_id {}){}").format(
-                        inline(part.name or "?"), inline(str(part.call_id)), note
-                    ),
+                    Markdown("**Tool call** {}{}{}").format(inline(part.name or "?"), call_id_note(part.call_id), note),
                     "",
                     shown,
                     "",

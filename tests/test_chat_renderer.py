@@ -317,4 +317,5 @@ def test_legacy_function_call_stream_is_joined():
     call = rendering.turns["#1"].output[0].parts[-1]
     assert (call.type, call.name, call.call_id) == ("function_call", "bash", None)
     assert call.arguments == chat_api.HARMLESS_CALLS[1][1] and call.complete
-    assert "**Tool call** `bash` (call_id `None`)" in shown and "finish_reason `function_call`" in shown
+    assert "**Tool call** `bash`\n" in shown and "call_id" not in shown.split("**Tool call**")[1].split("\n")[0]
+    assert "finish_reason `function_call`" in shown

@@ -266,3 +266,12 @@ def test_mock_streams_are_rendered_without_unknown_kinds():
     final = [Event(None, data) for data in gemini_api.plan_chunks(SECOND, "gemini-3-flash")]
     shown = text(rendering_at().response(final, None, "#2"))
     assert final_answer_text("write a hello world function") in shown
+
+
+def test_a_function_call_without_an_id_shows_no_call_id():
+    """The Gemini API often sends functionCall without an id (gemini-cli makes its own): nothing to show."""
+    rendering = Rendering(renderer)
+    rendering.request(FIRST, "#1")
+    call = {"name": "run_shell_command", "args": {"command": "ls"}}
+    shown = text(rendering.response([chunk({"functionCall": call}, finishReason="STOP")], None, "#1"))
+    assert "**Tool call** `run_shell_command`\n" in shown and "None" not in shown

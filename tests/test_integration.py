@@ -105,6 +105,7 @@ def test_websocket_exchanges_are_on_disk_while_the_socket_is_still_open(proxied)
             "model": "m",
             "previous_response_id": warmup[-1]["response"]["id"],
             "input": [{"type": "message", "role": "user", "content": "hi"}],
+            "tools": [{"type": "function", "name": "sleep", "parameters": {"type": "object"}}],
         }
     )
     turn = client.until("response.completed")
@@ -258,7 +259,11 @@ def test_busy_port_gives_one_clear_line(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--target", "nope", "--prompt", "x"], 'error: unknown target "nope" (known targets: claude-code, codex)'),
+        (
+            ["--target", "nope", "--prompt", "x"],
+            'error: unknown target "nope" (known targets: claude-code, codex, gemini, openai-compatible, opencode, '
+            "qwen-code)",
+        ),
         (
             ["--target", "tests/data/garbage.yaml", "--prompt", "x"],
             "error: tests/data/garbage.yaml: line 3: invalid YAML: expected ',' or ']'",
