@@ -265,6 +265,17 @@ def events_line(turn: Turn) -> Markdown:
     return Markdown("**Events ({})**: {}").format(sum(turn.events.values()), tally(turn.events))
 
 
+def response_opening(turn: Turn, state: dict, describe=None) -> Rendered:
+    """How every rendered response starts: the tally of its events, its errors (`describe(error)` in the API's
+    words), and the payloads of kinds the reader did not know."""
+    rendered = Rendered()
+    if turn.events:
+        rendered.add(events_line(turn), "")
+    rendered.add(*[line for error in errors_lines(turn, describe) for line in (error, "")])
+    unknown_payloads(turn, state, rendered)
+    return rendered
+
+
 def unknown_payloads(turn: Turn, state: dict, rendered: Rendered) -> None:
     """Payloads the reader did not understand, shown as JSON: an unknown event type once per report, since its
     example says what the type carries, and each other payload where it occurs."""

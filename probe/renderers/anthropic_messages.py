@@ -7,16 +7,14 @@ from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, first_line, inline
 from probe.readers import anthropic_messages as reader
 from probe.turn_markdown import (
-    errors_lines,
-    events_line,
     facts_line,
     full_conversation,
     history_summary,
     instructions_section,
     items_section,
     output_section,
+    response_opening,
     tools_section,
-    unknown_payloads,
     usage_table,
 )
 
@@ -75,11 +73,7 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 
 
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
-    rendered = Rendered()
-    if turn.events:
-        rendered.add(events_line(turn), "")
-    rendered.add(*[line for error in errors_lines(turn, error_text) for line in (error, "")])
-    unknown_payloads(turn, state, rendered)
+    rendered = response_opening(turn, state, error_text)
     if not turn.events and turn.usage is not None and not turn.output:
         rendered.add(Markdown("**Token count** (count_tokens): {:,} input tokens").format(turn.usage.input or 0), "")
         rendered.unrecognised |= set(turn.unrecognised)

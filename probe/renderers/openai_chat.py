@@ -9,8 +9,6 @@ from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, details, first_line, inline, json_block
 from probe.readers import openai_chat as reader
 from probe.turn_markdown import (
-    errors_lines,
-    events_line,
     facts_line,
     full_conversation,
     history_summary,
@@ -18,8 +16,8 @@ from probe.turn_markdown import (
     items_section,
     opaque,
     output_section,
+    response_opening,
     tools_section,
-    unknown_payloads,
     usage_table,
 )
 
@@ -120,11 +118,7 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 
 
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
-    rendered = Rendered()
-    if turn.events:
-        rendered.add(events_line(turn), "")
-    rendered.add(*[line for error in errors_lines(turn, error_text) for line in (error, "")])
-    unknown_payloads(turn, state, rendered)
+    rendered = response_opening(turn, state, error_text)
     calls = state.setdefault("calls", {})
     several = len(turn.output) > 1
     for item in turn.output:

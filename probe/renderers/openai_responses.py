@@ -5,13 +5,11 @@ from probe.dedupe import RecentResponses, config_lines, mapping_block, text_once
 from probe.markdown import Markdown, Rendered, details, inline
 from probe.readers import openai_responses as reader
 from probe.turn_markdown import (
-    errors_lines,
-    events_line,
     facts_line,
     items_section,
     output_section,
+    response_opening,
     tools_section,
-    unknown_payloads,
     usage_table,
 )
 
@@ -97,15 +95,11 @@ def tools_in_context(turn: Turn, state: dict) -> list[Tool]:
 
 
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
-    rendered = Rendered()
     tools = state.setdefault("pending_tools", {}).pop(turn.number, turn.tools)
     if turn.response_id:
         state.setdefault("context_tools", RecentResponses()).remember(turn.response_id, tools)
     final = any(kind in turn.events for kind in reader.FINAL_EVENTS)
-    if turn.events:
-        rendered.add(events_line(turn), "")
-    rendered.add(*[line for error in errors_lines(turn) for line in (error, "")])
-    unknown_payloads(turn, state, rendered)
+    rendered = response_opening(turn, state)
     output_section(turn, state.setdefault("calls", {}), rendered)
     if turn.events and not final:
         rendered.add(Markdown("**No final event**: the stream ended before `response.completed`."), "")
