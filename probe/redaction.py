@@ -150,7 +150,7 @@ def is_secret_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
 SINGLE_TOKEN_SCHEMES = frozenset({"bearer", "basic", "token", "bot", "apikey"})
 AUTH_SCHEME = re.compile(
     r"^(?i:(bearer|basic|token|digest|bot|apikey|negotiate|ntlm|aws4-hmac-sha256))"
-    r"(\s+)(.+?)(\s*)$",
+    r"(\s+)(\S.*?)(\s*)$",  # the credential starts at its first non-space: a lone CR after "Bearer " is none
     re.DOTALL,
 )
 

@@ -574,3 +574,11 @@ def test_a_key_in_what_parses_as_a_url_host_is_masked():
         "https://api.openai.com/v1/responses?stream=true",
         0,
     )
+
+
+def test_an_auth_scheme_with_only_whitespace_after_it_is_left_as_it_is():
+    """Found by the property test of inert reports: `Bearer \r` made the credential split fail."""
+    assert mask_header("x-anything", "Bearer \r") == ("Bearer \r", 0)
+    assert mask_header("x-anything", "Bearer  \t") == ("Bearer  \t", 0)
+    key = "abc" + "def"
+    assert mask_header("x-anything", f"Bearer {key} trailing") == (f"Bearer {fingerprint(key)} trailing", 1)
