@@ -131,9 +131,20 @@ def escape_prose(match: re.Match) -> str:
     return "\\" + found
 
 
+# Python-Markdown marks its own placeholders with STX and ETX: one in captured text pairs with them and turns what
+# follows back into Markdown (a code span's text became an image). They are shown as their control pictures.
+PLACEHOLDER_MARKS = str.maketrans({"\x02": "\u2402", "\x03": "\u2403"})
+
+
+def captured(value: str) -> str:
+    """Captured text as every helper takes it in: masked, and without Python-Markdown's placeholder marks."""
+    value = CAPTURE_MASK.get()(value)
+    return value.translate(PLACEHOLDER_MARKS) if "\x02" in value or "\x03" in value else value
+
+
 def text(value: str) -> Markdown:
     """Captured text as inert prose on one line (see the module docstring for what is escaped, and why)."""
-    value = CAPTURE_MASK.get()(value)
+    value = captured(value)
     escaped = PROSE_SPECIAL.sub(escape_prose, value) if PROSE_SPECIAL.search(value) else value
     start = BLOCK_START.match(escaped)
     if start:
@@ -160,7 +171,7 @@ def after_markup_opener(match: re.Match) -> str:
 
 def inline(value: str) -> Markdown:
     """A code span on one line, delimited by more backticks than any run inside the text."""
-    value = no_markup(one_line(CAPTURE_MASK.get()(value)))
+    value = no_markup(one_line(captured(value)))
     if not value:
         return Markdown("` `")
     fence = "`"
@@ -175,7 +186,7 @@ def inline(value: str) -> Markdown:
 
 def code(value: str, language: str = "") -> Markdown:
     """A fenced block whose fence is longer than any run of backticks inside the text."""
-    value = no_markup(CAPTURE_MASK.get()(value))
+    value = no_markup(captured(value))
     longest = max((len(run) for run in re.findall(r"```+", value)), default=0) if "```" in value else 0
     fence = "`" * max(3, longest + 1)
     return Markdown(f"{fence}{language}\n{value}\n{fence}")
@@ -197,7 +208,7 @@ def details(summary: str, *body: Markdown) -> Markdown:
     """A collapsed section. The summary is plain text (ours and captured alike), HTML-escaped on one line; the
     section ends with a blank line, so no line after it can be taken into its HTML block."""
     inner = "\n\n".join(part for part in body if part)
-    summary = one_line(CAPTURE_MASK.get()(summary))
+    summary = one_line(captured(summary))
     # Should a previewer ever read the summary as Markdown, no link can form: a `]` that would close a link's
     # text or start a reference (`](`, `][`, `]:`) becomes an entity.
     summary = LINK_CLOSE.sub("&#93;", html.escape(summary, quote=False))

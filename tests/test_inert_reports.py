@@ -687,3 +687,18 @@ def test_secrets_are_masked_before_they_are_escaped(tmp_path):
     assert f"- Run: target `codex`, status **{escaped_mask}**, agent exit code 0, agent version `null`" in lines
     assert f"- Prompt: `?key={fingerprint('value(mailto:x@y.com)')} after`" in lines
     inspect(report)
+
+
+def test_placeholder_marks_in_captured_text_cannot_turn_code_back_into_markdown():
+    """Found by the property test on Python 3.12: a target named "\x03" (ETX, one of Python-Markdown's placeholder
+    marks) paired with its own marks and turned the next code span's text into an image."""
+    import markdown as python_markdown
+
+    from probe import markdown as md
+
+    line = md.Markdown("- Run: target {}, agent version {}").format(
+        md.inline("\x03"), md.inline("<script>x</script>![x](javascript:alert(1))")
+    )
+    page = python_markdown.markdown(line + "\n" + md.text("a\x02b\x03c"))
+    assert "<img" not in page and "javascript:alert(1)" in page  # shown as text, in the code span
+    assert "\u2403" in page and "a\u2402b\u2403c" in page
