@@ -47,6 +47,7 @@ HELP = {
     "directly (default: the target's upstream_proxy, else HTTPS_PROXY)",
     "agent_version": "X.Y.Z: run this version of the target's npm package, installed into "
     ".agents/<package>@<version>/, instead of the agent on PATH",
+    "quiet": "print no line per finished exchange on stderr while recording (the live feed)",
 }
 
 
@@ -100,21 +101,30 @@ def target_or_default(c, target: str | None) -> str:
 @task(
     klass=ProbeTask,
     iterable=["port"],
-    help={name: HELP[name] for name in ("target", "upstream", "mock_transport", "port", "keep_secrets")}
+    help={name: HELP[name] for name in ("target", "upstream", "mock_transport", "port", "keep_secrets", "quiet")}
     | {
         "upstream_proxy": HELP["upstream_proxy"],
         "run": "FOLDER: the run folder to record into (default: a new one under the data folder)",
     },
 )
 def proxies(
-    c, target=None, upstream=None, mock_transport=None, run=None, port=None, keep_secrets=False, upstream_proxy=None
+    c,
+    target=None,
+    upstream=None,
+    mock_transport=None,
+    run=None,
+    port=None,
+    keep_secrets=False,
+    upstream_proxy=None,
+    quiet=False,
 ):
-    """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand."""
+    """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand; each
+    finished exchange is shown as one line on stderr."""
     options = dict(upstream=upstream, mock_transport=mock_transport, run=run, port=port, keep_secrets=keep_secrets)
     call(
         c,
         proxies_script.main,
-        script_argv(target=target_or_default(c, target), **options, upstream_proxy=upstream_proxy),
+        script_argv(target=target_or_default(c, target), **options, upstream_proxy=upstream_proxy, quiet=quiet),
     )
 
 
@@ -135,6 +145,7 @@ def agent_run_task(name: str, main, summary: str) -> Task:
         upstream_proxy=None,
         full_traffic=False,
         agent_version=None,
+        quiet=False,
     ):
         argv = script_argv(
             target=target_or_default(c, target),
@@ -149,6 +160,7 @@ def agent_run_task(name: str, main, summary: str) -> Task:
             upstream_proxy=upstream_proxy,
             full_traffic=full_traffic,
             agent_version=agent_version,
+            quiet=quiet,
         )
         call(c, main, argv)
 

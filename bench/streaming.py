@@ -109,6 +109,7 @@ def main() -> None:
             signal.SIGINT,
             cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # the live feed runs, as it does for a user, but its lines are not figures
             text=True,
         )
         our_port = int(re.search(r"127\.0\.0\.1:(\d+)", ours.stdout.readline()).group(1))

@@ -8,13 +8,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import agent_home, agents, cli, processes, scrub, session, watchdog
+from probe import agent_home, agents, cli, live_feed, processes, scrub, session, watchdog
 from probe.errors import ProbeError, RunError, UsageError, run_main, warn
 from probe.paths import display
 from probe.proxies import (
     RunningProxies,
     UpstreamProxy,
     add_mock_transport_argument,
+    add_quiet_argument,
     add_upstream_proxy_argument,
     check_upstream,
     choose_upstream_proxy,
@@ -96,6 +97,7 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         ".agents/<package>@<version>/ if needed, instead of the agent on PATH",
     )
     add_upstream_proxy_argument(parser)
+    add_quiet_argument(parser)
 
 
 def target_environment(target: Target, values: dict[str, str], mock: bool, full_traffic: bool) -> dict[str, str]:
@@ -135,6 +137,7 @@ class Plan:
     full_traffic: bool
     run: Path | None = None  # record into this folder instead of a new one
     agent: bool = True  # False: no agent, record until stopped (`invoke proxies`)
+    quiet: bool = False  # no live feed
 
 
 def capture(
@@ -153,9 +156,11 @@ def capture(
     run: Path | None = None,
     agent: bool = True,
     agent_version: str | None = None,
+    quiet: bool = False,
 ) -> CaptureResult:
     """Record one run. With `agent=False` no agent is started and the proxies record until stopped.
-    `agent_version` runs that version of the target's npm package (see probe.agents)."""
+    `agent_version` runs that version of the target's npm package (see probe.agents). Unless `quiet`, each
+    finished exchange is shown as one line on stderr (probe.live_feed)."""
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -180,6 +185,7 @@ def capture(
         full_traffic,
         run,
         agent,
+        quiet,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -200,7 +206,7 @@ def capture(
 
 def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     """The run itself, inside the signal handling: whatever happens, the cleanup in `finally` runs whole."""
-    recording = proxies = home = None
+    recording = proxies = home = feed = None
     env: dict[str, str] = {}
     # Stopping is how a proxies-only recording ends normally.
     outcome = initial = INTERRUPTED if plan.agent else Outcome("complete", 0)
@@ -216,6 +222,9 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             agent_fields(plan.chosen),
         )
         watchdog.close_run(recording.run)
+        if not plan.quiet:
+            # It reads what the addon writes, from a thread of this process: the proxies never wait for it.
+            feed = live_feed.start(recording.run / "traffic.jsonl", plan.target)
         try:
             proxies = start_proxies(
                 plan.target,
@@ -249,6 +258,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if proxies is not None:
             proxies.stop()
             outcome = proxy_outcome(proxies, outcome)
+        live_feed.stop(feed)  # after mitmdump, so that what it wrote on its way out is shown too
         if home is not None:
             agent_home.remove(home)
         if recording is not None and recording.run.is_dir():
@@ -388,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         args.upstream_proxy,
         args.full_traffic,
         agent_version=args.agent_version,
+        quiet=args.quiet,
     )
     report_outcome(result)
     return result.exit_code

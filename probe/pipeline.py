@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         args.upstream_proxy,
         args.full_traffic,
         agent_version=args.agent_version,
+        quiet=args.quiet,
     )
     report_outcome(result)
     if result.status == "recording-failed":

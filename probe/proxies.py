@@ -467,7 +467,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
     add_upstream_proxy_argument(parser)
+    add_quiet_argument(parser)
     return parser.parse_args(argv)
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print no line per finished exchange on stderr while recording (the live feed)",
+    )
 
 
 def add_mock_transport_argument(parser: argparse.ArgumentParser) -> None:
@@ -510,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         upstream_proxy=args.upstream_proxy,
         run=Path(args.run) if args.run else None,
         agent=False,
+        quiet=args.quiet,
     )
     report_outcome(result, agent=False)
     return 0 if result.status == "complete" else 1
