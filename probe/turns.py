@@ -210,6 +210,10 @@ class TurnLines:
         return found[1]
 
     def line(self, turn: Turn) -> bytes:
+        return self.encode(turn, self.record(turn))
+
+    def record(self, turn: Turn) -> dict | None:
+        """The turn as turns.jsonl holds it, masked; None if it is nested deeper than a walk can go."""
         try:
             record = {"schema": SCHEMA}
             for name in turn.__dataclass_fields__:
@@ -221,14 +225,27 @@ class TurnLines:
                     record[name] = plain(value)
                     if self.redact and not self.only_output:
                         record[name] = mask_json(record[name], memo=self.strings)[0]
-            return encoded(record) + b"\n"
-        except RecursionError:  # nested deeper than a walk can go: masked as text, or kept to where and what it was
-            try:
-                line = encoded(turn.to_json())
-            except RecursionError:
-                record = {"schema": SCHEMA, **{name: getattr(turn, name) for name in SCALAR_FIELDS}}
-                line = encoded(record | {"unrecognised": turn.unrecognised + ["content nested too deeply to write"]})
-            return (mask_body(line, "application/json").data if self.redact else line) + b"\n"
+            return record
+        except RecursionError:
+            return None
+
+    def encode(self, turn: Turn, record: dict | None) -> bytes:
+        """The line of `record` (this turn's); when it is too deep to write, masked as text, or cut to where
+        and what it was."""
+        if record is not None:
+            with contextlib.suppress(RecursionError):
+                return encoded(record) + b"\n"
+        try:
+            line = encoded(turn.to_json())
+        except RecursionError:
+            line = encoded(shallow_record(turn))
+        return (mask_body(line, "application/json").data if self.redact else line) + b"\n"
+
+
+def shallow_record(turn: Turn) -> dict:
+    """What a turn too deeply nested to write still says: where and what it was."""
+    record = {"schema": SCHEMA, **{name: getattr(turn, name) for name in SCALAR_FIELDS}}
+    return record | {"unrecognised": turn.unrecognised + ["content nested too deeply to write"]}
 
 
 def turn_line(turn: Turn, redact: bool = True) -> bytes:
