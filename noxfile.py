@@ -64,7 +64,7 @@ def samples(session: nox.Session) -> None:
 @nox.session(venv_backend="venv")
 def bench(session: nox.Session) -> None:
     """A quick run of every benchmark with small sizes: it prints figures and asserts nothing about time."""
-    session.install("-e", ".")
+    session.install("-e", ".[dev]")  # the viewer's figure needs Playwright, to drive Debian's Chromium
     session.run("invoke", "bench", "--quick")
 
 

@@ -20,6 +20,7 @@ from probe import pipeline as pipeline_script
 from probe import proxies as proxies_script
 from probe import samples as samples_script
 from probe import targets as targets_script
+from probe import view as view_script
 from probe.errors import run_main
 from probe.targets import known_targets
 
@@ -194,12 +195,24 @@ pipeline = agent_run_task(
     },
 )
 def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False):
-    """Write report.md and turns.jsonl: what the agent sent and what came back, turn by turn."""
+    """Write report.md, report.html and turns.jsonl: what the agent sent and what came back, turn by turn."""
     call(
         c,
         analyze_script.main,
         script_argv(run=run, force=force, target=target, input=input, output=output, no_redact=no_redact),
     )
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: `latest` (default), a run folder name, or a run folder path",
+        "target": "NAME|FILE: with --run latest, the newest run of this target",
+    },
+)
+def view(c, run=None, target=None):
+    """Open the run's report.html (brought up to date first) in the default browser, or print its path."""
+    call(c, view_script.main, script_argv(run=run, target=target))
 
 
 @task(
@@ -240,13 +253,14 @@ def samples(c, update=False):
     },
 )
 def bench(c, runs=None, sizes=None, quick=False):
-    """Measure streaming latency, throughput, analyzer speed, report growth and masking cost, and print them."""
+    """Measure streaming latency, throughput, analyzer speed, report growth, masking cost and how soon the viewer
+    opens, and print them."""
     suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *script_argv(runs=runs, sizes=sizes, quick=quick)]
     result = subprocess.run(suite, cwd=ROOT / "bench")
     if result.returncode:
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 
 
-ns = Collection(proxies, capture, analyze, diff, pipeline, targets, samples, bench)
+ns = Collection(proxies, capture, analyze, view, diff, pipeline, targets, samples, bench)
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})

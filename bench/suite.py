@@ -18,6 +18,7 @@ BENCHMARKS = [
     ("analyzer.py", ["--sizes", "{sizes}"], ["--sizes", "1,5"]),
     ("report_growth.py", [], ["--turns", "10,20"]),
     ("redaction.py", [], ["--megabytes", "10"]),
+    ("viewer.py", [], ["--turns", "20,40"]),
 ]
 
 

@@ -33,7 +33,10 @@ from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.stored_target import stored_target
 from probe.targets import Target, is_target_path, load_target
 from probe.traffic import Body, Exchange, iter_exchanges
-from probe.turns import TurnBuilder, TurnLines
+from probe.turns import TurnBuilder, TurnLines, shallow_record
+from probe.viewer.data import ViewerData
+from probe.viewer.header import page_header
+from probe.viewer.page import GENERATED, write_page
 
 GENERIC_RENDERER = "probe.renderers.generic"
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
@@ -267,6 +270,14 @@ def manifest_value(value: Any) -> md.Markdown:
     return md.inline(value if isinstance(value, str) else md.compact(value))
 
 
+# What a run's status means for what its report covers: report.md and report.html say the same.
+STATUS_NOTES = {
+    "running": "this run is marked running, so the report covers only what was captured before it stopped",
+    "interrupted": "this run is marked interrupted, so the report covers only what was captured before it stopped",
+    "proxy-failed": "the proxies stopped during the run, so exchanges after that were not recorded (see proxies.log)",
+}
+
+
 def run_header(manifest: dict | None) -> list[md.Markdown]:
     """The run's facts from its manifest, which is as untrusted as the capture: any field may be missing or of
     any JSON type."""
@@ -282,19 +293,8 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
             manifest_value(agent.get("version")),
         )
     ]
-    if status in ("running", "interrupted"):
-        lines.append(
-            md.Markdown(
-                "- Note: this run is marked {}, so the report covers only what was captured before it stopped"
-            ).format(status)
-        )
-    if status == "proxy-failed":
-        lines.append(
-            md.Markdown(
-                "- Note: the proxies stopped during the run, so exchanges after that were not "
-                "recorded (see proxies.log)"
-            )
-        )
+    if isinstance(status, str) and status in STATUS_NOTES:
+        lines.append(md.Markdown("- Note: {}").format(md.Markdown(STATUS_NOTES[status])))
     note = manifest.get("note")
     if note:
         lines.append(md.Markdown("- Note: {}").format(note if isinstance(note, str) else manifest_value(note)))
@@ -323,9 +323,10 @@ def write_report_to(
     redact: bool = True,
     progress=None,
     turns: BinaryIO | None = None,
+    viewer: BinaryIO | None = None,
 ) -> list[str]:
-    """Stream the report into `out`, and each exchange's turn into `turns` (turns.jsonl) if given; return the
-    warnings met while reading the capture.
+    """Stream the report into `out`, each exchange's turn into `turns` (turns.jsonl) and the HTML viewer into
+    `viewer` (report.html), those given; return the warnings met while reading the capture.
 
     The capture is read once, line by line, and the conversation log goes to a temporary file while the
     totals for the header are gathered, so memory stays flat however large the capture is.
@@ -343,7 +344,18 @@ def write_report_to(
         # older tools are safe to share too.
         with md.masked_by(mask):
             stream_report(
-                out, traffic, renderer, manifest, extra_secrets, progress, totals, state, warnings, turns, redact
+                out,
+                traffic,
+                renderer,
+                manifest,
+                extra_secrets,
+                progress,
+                totals,
+                state,
+                warnings,
+                turns,
+                redact,
+                viewer,
             )
     finally:
         if collecting:
@@ -370,6 +382,7 @@ def stream_report(
     warnings: list[str],
     turns: BinaryIO | None = None,
     redact: bool = True,
+    viewer: BinaryIO | None = None,
 ) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
@@ -378,12 +391,16 @@ def stream_report(
     # again in turns.jsonl. (The report masks everything it shows, whatever the manifest says.)
     masked_at_capture = isinstance(manifest, dict) and manifest.get("redaction") == RULES_VERSION
     lines = TurnLines(redact, only_output=masked_at_capture)
+    page = ViewerData(redact, extra_secrets, getattr(renderer, "HISTORY_FIELD", None)) if viewer else None
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)
             turn = builder.build(exchange, warnings)
+            record = lines.record(turn) if turns is not None or page is not None else None
             if turns is not None:
-                turns.write(lines.line(turn))
+                turns.write(lines.encode(turn, record))
+            if page is not None:
+                page.add(exchange, turn, record if record is not None else shallow_record(turn))
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
                 state["last_context"] = (turn.number, builder.last_context[1], turn.output)
@@ -393,7 +410,8 @@ def stream_report(
         if epilogue is not None:
             ending = safely(lambda: epilogue(state), list, "epilogue", warnings)
             log.write("\n".join(ending.lines).encode("utf-8", "replace"))
-        out.write("\n".join(report_header(traffic, manifest, totals, warnings, made_with(renderer, redact))))
+        generated = time.strftime("%Y-%m-%d %H:%M:%S %z")
+        out.write("\n".join(report_header(traffic, manifest, totals, warnings, made_with(renderer, redact), generated)))
         out.write("\n\n## Conversation log\n\n")
         log.seek(0)
         if hasattr(out, "buffer"):
@@ -401,13 +419,26 @@ def stream_report(
             shutil.copyfileobj(log, out.buffer, 1 << 20)
         else:
             out.write(log.read().decode("utf-8"))
+    if page is not None:
+        header = page_header(
+            traffic.parent.name, source_name(traffic), generated, plain_stamp(renderer, redact), manifest, totals,
+            warnings, STATUS_NOTES, page.turns,
+        )  # fmt: skip
+        write_page(viewer, page.page_data(header), generated)
 
 
 def made_with(renderer, redact: bool) -> str:
     """The report's stamp line: what rendered it and whether captured text was masked, which the rebuild check
     compares (probe.derived) because file times cannot tell."""
-    masking = "captured text masked" if redact else "captured text as captured (--no-redact)"
-    return md.Markdown(REPORT.stamp + "renderer {}, {}").format(md.inline(renderer_module(renderer)), masking)
+    return md.Markdown(REPORT.stamp + "renderer {}, {}").format(md.inline(renderer_module(renderer)), masking(redact))
+
+
+def plain_stamp(renderer, redact: bool) -> str:
+    return f"renderer {renderer_module(renderer)}, {masking(redact)}"
+
+
+def masking(redact: bool) -> str:
+    return "captured text masked" if redact else "captured text as captured (--no-redact)"
 
 
 def renderer_module(renderer) -> str:
@@ -417,7 +448,9 @@ def renderer_module(renderer) -> str:
     return getattr(renderer, "__module__", None) or type(renderer).__module__
 
 
-def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str], stamp: str) -> list[str]:
+def report_header(
+    traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str], stamp: str, generated: str
+) -> list[str]:
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
@@ -427,7 +460,7 @@ def report_header(traffic: Path, manifest: dict | None, totals: Totals, warnings
         "# agent-probe report",
         "",
         md.Markdown("- Source: {}").format(md.inline(source_name(traffic))),
-        f"{GENERATED_AT}{time.strftime('%Y-%m-%d %H:%M:%S %z')}",
+        f"{GENERATED_AT}{generated}",
         stamp,
         *run_header(manifest),
         f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
@@ -600,9 +633,10 @@ def write(job: Job) -> tuple[Path, list[str]]:
         with (
             private_replacement(output, same_report) as out,
             private_replacement(output.with_name(TURNS_FILE), same_bytes) as turns,
+            private_replacement(viewer_path(output), same_page) as page,
         ):
             warnings += write_report_to(
-                out, traffic, renderer, job.manifest, extra_secrets, job.redact, progress, turns.buffer
+                out, traffic, renderer, job.manifest, extra_secrets, job.redact, progress, turns.buffer, page.buffer
             )
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
@@ -614,14 +648,27 @@ def write(job: Job) -> tuple[Path, list[str]]:
     return output, warnings
 
 
+def viewer_path(report: Path) -> Path:
+    """report.html beside report.md; Y.html beside Y.md."""
+    return report.with_suffix(".html")
+
+
 def same_report(old: Path, new: Path) -> bool:
     """Whether two reports say the same, apart from when they were generated."""
+    return same_apart_from(old, new, GENERATED_AT_BYTES)
+
+
+def same_page(old: Path, new: Path) -> bool:
+    """Whether two viewer pages say the same, apart from when they were generated."""
+    return same_apart_from(old, new, GENERATED)
+
+
+def same_apart_from(old: Path, new: Path, generated: bytes) -> bool:
     with old.open("rb") as first, new.open("rb") as second:
         for line_of_old, line_of_new in itertools.zip_longest(first, second):
             if line_of_old != line_of_new and not (
-                line_of_old and line_of_new and line_of_old.startswith(GENERATED_AT_BYTES)
-                and line_of_new.startswith(GENERATED_AT_BYTES)
-            ):  # fmt: skip
+                line_of_old and line_of_new and line_of_old.startswith(generated) and line_of_new.startswith(generated)
+            ):
                 return False
     return True
 
@@ -641,6 +688,11 @@ def check_output(output: Path, traffic: Path) -> None:
         raise RunError(f"--output {output}: that is the capture itself (--input); write the report elsewhere")
     if output.name == TURNS_FILE:
         raise RunError(f"--output {output}: {TURNS_FILE} is written beside the report; name the report otherwise")
+    if output.suffix == ".html":
+        raise RunError(f"--output {output}: the viewer is written beside the report as {viewer_path(output).name}; "
+                       "name the report .md")  # fmt: skip
+    if viewer_path(output).name in CAPTURE_FILES:
+        raise RunError(f"--output {output}: the viewer beside it would be a run's capture file; name it otherwise")
     turns = output.with_name(TURNS_FILE)
     if turns.exists() and os.path.samefile(turns, traffic):
         raise RunError(
@@ -689,11 +741,13 @@ def main(argv: list[str] | None = None) -> int:
         job = plan(traffic, output, target, traffic.parent, redact)
         if not args.output:
             what = "rewriting" if output.exists() else "writing"
-            print(f"no --output: {what} {display(output)} (and {TURNS_FILE}) beside the input", file=sys.stderr)
+            beside = f"(and {TURNS_FILE}, {viewer_path(output).name}) beside the input"
+            print(f"no --output: {what} {display(output)} {beside}", file=sys.stderr)
         report, warnings = write(job)
         for warning in warnings:
             warn(warning)
         print(f"report: {display(report)}")
+        print(f"viewer: {display(viewer_path(report))}")
         return 0
     if args.output:
         raise RunError("--output goes with --input; a run's report is always written into its folder")
@@ -715,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(f"report: {display(refreshed.report)}")
+    print(f"viewer: {display(viewer_path(refreshed.report))}")
     return 0
 
 

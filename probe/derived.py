@@ -15,6 +15,7 @@ from pathlib import Path
 from probe.code_files import source_files
 from probe.paths import display
 from probe.runs import private_replacement
+from probe.viewer.page import ASSETS as VIEWER_ASSETS
 
 STAMP_LIMIT = 64 * 1024  # bytes of an output's head searched for its stamp line
 LEDGER = ".made-here.json"  # beside the outputs: which files this machine made (see not_made_here)
@@ -34,13 +35,15 @@ class Rule:
     inputs: tuple[str, ...]  # the first is required; the others count when present
     code: tuple[str, ...]  # modules whose files, and those of the probe modules they import, make the outputs
     stamp: str
+    assets: tuple[Path, ...] = ()  # other files of ours that go into the outputs (the viewer's script and style)
 
 
 REPORT = Rule(
-    outputs=("report.md", "turns.jsonl"),
+    outputs=("report.md", "turns.jsonl", "report.html"),
     inputs=("traffic.jsonl", "manifest.json"),
     code=("probe.analyze",),
     stamp="- Made with: ",
+    assets=VIEWER_ASSETS,
 )
 RULES = (REPORT,)
 
@@ -48,7 +51,7 @@ RULES = (REPORT,)
 def sources(run: Path, rule: Rule, extra: tuple[Path, ...] = ()) -> list[Path]:
     """Everything `rule`'s outputs in `run` are made from: run files, code files, and the run's own `extra`."""
     code = [path for module in rule.code for path in source_files(module)]
-    return [run / name for name in rule.inputs] + code + list(extra)
+    return [run / name for name in rule.inputs] + code + list(rule.assets) + list(extra)
 
 
 def out_of_date(run: Path, rule: Rule, extra: tuple[Path, ...] = (), stamp: str | None = None) -> str | None:

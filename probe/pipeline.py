@@ -3,7 +3,7 @@
 import sys
 
 from probe import cli
-from probe.analyze import analyze_run
+from probe.analyze import analyze_run, viewer_path
 from probe.capture import add_capture_arguments, capture, report_outcome
 from probe.errors import run_main, warn
 from probe.paths import display
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     for warning in warnings:
         warn(warning)
     print(f"report: {display(report)}")
+    print(f"viewer: {display(viewer_path(report))}")
     return result.exit_code
 
 

@@ -285,11 +285,13 @@ def test_analyze_input_says_which_report_it_writes(tmp_path, capsys, output):
     assert analyze.main(argv) == 0
     captured = capsys.readouterr()
     if output is None:
-        assert captured.err == f"no --output: rewriting {tmp_path}/report.md (and turns.jsonl) beside the input\n"
+        beside = "(and turns.jsonl, report.html) beside the input"
+        assert captured.err == f"no --output: rewriting {tmp_path}/report.md {beside}\n"
         assert (tmp_path / "report.md").read_text().startswith("# agent-probe report")
     else:
         assert captured.err == "" and (tmp_path / "report.md").read_text() == "old"
-    assert captured.out == f"report: {tmp_path / (output or 'report.md')}\n"
+    report = tmp_path / (output or "report.md")
+    assert captured.out == f"report: {report}\nviewer: {report.with_suffix('.html')}\n"
 
 
 def test_a_rebuild_that_changes_nothing_keeps_the_files_and_renews_their_time(private_data_dir, capsys, tmp_path):
@@ -330,12 +332,14 @@ def test_a_report_that_came_with_a_run_folder_is_made_anew(private_data_dir, cap
     stamp = "- Made with: renderer `probe.renderers.openai_responses`, captured text masked"
     (run / "report.md").write_text(f"# agent-probe report\n{stamp}\n<img src=x onerror=alert(1)>\n")
     (run / "turns.jsonl").write_text("")
+    (run / "report.html").write_text("<script>alert(1)</script>")
     (run / ".made-here.json").write_text('{"schema": 1, "files": {"report.md": [1, 2, 3, 4]}}')  # forged
     set_mtime(4_000_000_000, *outputs(run))  # the year 2096
     assert analyze.main(["--run", str(run)]) == 0
     assert "(up to date" not in capsys.readouterr().out
     report = (run / "report.md").read_text()
     assert "onerror" not in report and "## Conversation log" in report and "- Run: target `codex`" in report
+    assert "alert(1)" not in (run / "report.html").read_text()
 
 
 def test_an_unreadable_report_is_replaced_without_a_traceback(private_data_dir, capsys):
@@ -376,6 +380,7 @@ def test_a_run_name_with_control_characters_is_printed_inert(private_data_dir, c
     shutil.copy(SAMPLES["codex"] / "traffic.jsonl", run / "traffic.jsonl")
     assert analyze.main(["--run", "latest"]) == 0
     out = capsys.readouterr().out
-    assert out == f"report: {private_data_dir}/codex/20260101-000000-\\x1b]0;pwned\\x07/report.md\n"
+    folder = f"{private_data_dir}/codex/20260101-000000-\\x1b]0;pwned\\x07"
+    assert out == f"report: {folder}/report.md\nviewer: {folder}/report.html\n"
     assert analyze.main(["--input", str(run / "traffic.jsonl")]) == 0
     assert "\x1b" not in "".join(capsys.readouterr())

@@ -1,0 +1,179 @@
+"""Gathers what the viewer shows, exchange by exchange, with every repeated value stored once.
+
+A session re-sends its whole history with every request, so the page would grow with the square of the
+turns. Items, tools, instructions and header sets are interned in one table of values instead, and a turn
+holds their numbers: a history re-sent 200 times is stored once, plus 200 lists of numbers.
+"""
+
+import hashlib
+from typing import Any
+
+from probe.conversation import Turn, plain
+from probe.redaction import mask_json
+from probe.secrets import redact_header
+from probe.traffic import Body, Exchange
+from probe.turns import encoded
+
+RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
+RAW_BUDGET = 32 * 1024 * 1024  # bytes of raw bodies in one page: a 1 GB capture still makes a page that opens
+TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in report.md and traffic.jsonl
+UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
+
+
+class Values:
+    """A table of JSON values, each distinct value stored once and named by its position."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.by_content: dict[bytes, int] = {}
+        self.by_identity: dict[int, tuple[Any, int]] = {}  # the same object re-sent: no need to serialise it again
+
+    def add(self, value: Any) -> int:
+        known = self.by_identity.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        key = hashlib.blake2b(encoded(value), digest_size=16).digest()
+        index = self.by_content.get(key)
+        if index is None:
+            index = self.by_content[key] = len(self.values)
+            self.values.append(clipped(value))
+        if isinstance(value, (dict, list)):
+            self.by_identity[id(value)] = (value, index)
+        return index
+
+
+def clipped(value: Any) -> Any:
+    """A value with every string longer than TEXT_LIMIT cut, saying how much was left out."""
+    if isinstance(value, str):
+        if len(value) <= TEXT_LIMIT:
+            return value
+        return value[:TEXT_LIMIT] + f"\n… [{len(value) - TEXT_LIMIT:,} more characters: see report.md]"
+    if isinstance(value, dict):
+        return {key: clipped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clipped(item) for item in value]
+    return value
+
+
+def api_errors(errors: list) -> list:
+    """The errors the API sent: a connection's own error is the exchange's `error`, shown with its state."""
+    return [error for error in errors if not (isinstance(error, dict) and set(error) == {"connection"})]
+
+
+class ViewerData:
+    """The page's data: one entry per exchange, built from its turn (as written to turns.jsonl) and the
+    exchange itself (headers and raw bodies, masked here like the report masks them)."""
+
+    def __init__(self, redact: bool, extra_secrets: frozenset[str], history_field: str | None) -> None:
+        self.redact, self.extra_secrets, self.history_field = redact, extra_secrets, history_field
+        self.values = Values()
+        self.turns: list[dict] = []
+        self.raw_bytes = 0
+        self.strings: dict = {}  # masked strings, for mask_json's memo
+
+    def add(self, exchange: Exchange, turn: Turn, record: dict) -> None:
+        """One exchange: `record` is its turn as turns.jsonl has it (masked there)."""
+        intern = self.values.add
+        usage = record.get("usage")
+        self.turns.append(
+            {
+                "n": turn.number,
+                "line": turn.line,
+                "kind": turn.kind,
+                "proxy": turn.proxy,
+                "method": turn.method,
+                "path": record.get("path", turn.path),
+                "url": self.masked(exchange.url),
+                "status": turn.status,
+                "complete": turn.complete,
+                "error": self.masked(exchange.error),
+                "api": turn.api,
+                "provider": turn.provider,
+                "model": record.get("model"),
+                "timing": record.get("timing"),
+                "request_bytes": turn.request_bytes,
+                "response_bytes": turn.response_bytes,
+                "frames": len(exchange.frames),
+                "stop_reason": record.get("stop_reason"),
+                "response_id": record.get("response_id"),
+                "previous_response_id": record.get("previous_response_id"),
+                "carried": record.get("carried"),
+                "usage": usage,
+                "events": record.get("events") or {},
+                "errors": clipped(api_errors(record.get("errors") or [])),
+                "unrecognised": record.get("unrecognised") or [],
+                "unknown": clipped((record.get("unknown") or [])[:UNKNOWN_KEPT]),
+                "config": intern(record.get("config") or {}),
+                "system": intern(record.get("system") or []),
+                "tools": [intern(tool) for tool in record.get("tools") or []],
+                "input": [intern(item) for item in record.get("input") or []],
+                "output": [intern(item) for item in record.get("output") or []],
+                "request_headers": intern(self.headers(exchange.request_headers)),
+                "response_headers": intern(self.headers(exchange.response_headers)),
+                "raw_request": self.raw_request(exchange, turn),
+                "raw_response": self.raw_response(exchange),
+            }
+        )
+
+    def masked(self, text: str | None) -> str | None:
+        if text is None or not self.redact:
+            return text
+        return mask_json(text, memo=self.strings)[0]
+
+    def headers(self, pairs: list[tuple[str, str]]) -> list[list[str]]:
+        # Secret headers are always fingerprinted, as in the report, --no-redact or not.
+        return [[name, redact_header(name, value, self.extra_secrets)] for name, value in pairs]
+
+    def raw_request(self, exchange: Exchange, turn: Turn) -> dict | None:
+        if exchange.kind == "websocket":
+            return self.raw_frames(exchange, from_client=True)
+        body = exchange.request_body.value
+        left_out = None
+        field = self.history_field
+        carried = turn.carried
+        if (
+            field
+            and carried is not None
+            and carried.by == "prefix"
+            and isinstance(body, dict)
+            and isinstance(body.get(field), list)
+        ):
+            # The history an earlier request already held is named, not repeated: the page stays linear.
+            body = {**body, field: body[field][carried.items :]}
+            left_out = {"field": field, "items": carried.items, "source": carried.source}
+        return self.raw(exchange.request_body, body) | {"left_out": left_out}
+
+    def raw_response(self, exchange: Exchange) -> dict | None:
+        if exchange.kind == "websocket":
+            return self.raw_frames(exchange, from_client=False)
+        events = exchange.stream_events()
+        if events is not None:
+            value = [{"event": event.name, "data": event.data} if event.name else event.data for event in events]
+            return self.raw(exchange.response_body, value) | {"format": "events"}
+        return self.raw(exchange.response_body, exchange.response_body.value)
+
+    def raw_frames(self, exchange: Exchange, from_client: bool) -> dict:
+        frames = [frame.body.value for frame in exchange.frames if frame.from_client == from_client]
+        size = sum(frame.body.size for frame in exchange.frames if frame.from_client == from_client)
+        return self.raw(Body(frames, "json", size), frames) | {"format": "frames"}
+
+    def raw(self, body: Body, value: Any) -> dict:
+        """A body for the raw view: as JSON while small, else its head as text; masked unless --no-redact."""
+        if body.format == "empty":
+            return {"format": "empty", "size": 0}
+        if body.format == "base64":
+            return {"format": "binary", "size": body.size}
+        text = encoded(value)
+        if self.raw_bytes + min(len(text), RAW_LIMIT) > RAW_BUDGET:
+            return {"format": "omitted", "size": body.size}
+        if len(text) > RAW_LIMIT:
+            self.raw_bytes += RAW_LIMIT
+            head = text[:RAW_LIMIT].decode("utf-8", "replace")
+            return {"format": "head", "size": body.size, "value": self.masked(head)}
+        self.raw_bytes += len(text)
+        if self.redact:
+            value = mask_json(value, memo=self.strings)[0]
+        return {"format": body.format, "size": body.size, "value": clipped(value)}
+
+    def page_data(self, header: dict) -> dict:
+        return {"schema": 1, "header": plain(header), "values": self.values.values, "turns": self.turns}

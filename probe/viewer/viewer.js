@@ -1,0 +1,814 @@
+// agent-probe's report viewer. Every captured string reaches the page as a text node (textContent or
+// createTextNode), never as HTML: there is no innerHTML, no insertAdjacentHTML and no URL taken from the data.
+"use strict";
+
+const DATA = JSON.parse(document.getElementById("probe-data").textContent);
+const VALUES = DATA.values;
+const TURNS = DATA.turns;
+const byNumber = new Map(TURNS.map((turn, index) => [turn.n, index]));
+const SVG = "http://www.w3.org/2000/svg";
+
+// ---- building elements -------------------------------------------------------------------------------------
+
+// el("div", {class: "x"}, "text", child): strings become text nodes, whatever they hold.
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  setAttributes(node, attributes);
+  append(node, children);
+  return node;
+}
+
+function setAttributes(node, attributes) {
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) throw new Error("event handlers are attached with addEventListener");
+    node.setAttribute(name, value === true ? "" : String(value));
+  }
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Searchable text: what the search counts and marks is exactly what these elements hold.
+function searchable(tag, className, text) {
+  return el(tag, { class: className ? "s " + className : "s" }, text);
+}
+
+function turnLink(number, label) {
+  const link = el("a", { href: "#turn-" + number, class: "turn-link" }, label || "#" + number);
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    select(byNumber.get(number), true);
+  });
+  return link;
+}
+
+function details(summary, build, open) {
+  // The body is built when first opened: a 200-turn run has thousands of collapsed parts.
+  const node = el("details", { open: !!open }, el("summary", {}, summary));
+  let built = false;
+  const fill = () => {
+    if (built) return;
+    built = true;
+    append(node, [build()]);
+  };
+  if (open) fill();
+  node.addEventListener("toggle", () => node.open && fill());
+  return node;
+}
+
+function pretty(value) {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch (error) {
+    return String(value);
+  }
+}
+
+function compact(value) {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    return String(value);
+  }
+}
+
+function number(value) {
+  return typeof value === "number" ? value.toLocaleString("en-US") : "–";
+}
+
+function ms(value) {
+  if (typeof value !== "number") return "–";
+  return value >= 1000 ? (value / 1000).toFixed(2) + " s" : value.toFixed(1) + " ms";
+}
+
+function table(headers, rows, className) {
+  return el(
+    "table",
+    { class: className },
+    el("thead", {}, el("tr", {}, headers.map((header) => el("th", {}, header)))),
+    el("tbody", {}, rows.map((row) => el("tr", {}, row.map((cell) => el("td", {}, cell)))))
+  );
+}
+
+// ---- facts about turns ----------------------------------------------------------------------------------
+
+function isNumber(value) {
+  return typeof value === "number" && isFinite(value);
+}
+
+function tokens(turn) {
+  const usage = turn.usage || {};
+  return {
+    input: isNumber(usage.input) ? usage.input : null,
+    output: isNumber(usage.output) ? usage.output : null,
+    cached: isNumber(usage.cache_read) ? usage.cache_read : null,
+    written: isNumber(usage.cache_write) ? usage.cache_write : null,
+    reasoning: isNumber(usage.reasoning) ? usage.reasoning : null,
+  };
+}
+
+function problem(turn) {
+  if (!turn.complete) return "incomplete";
+  if (turn.errors.length || (isNumber(turn.status) && turn.status >= 400)) return "error";
+  return null;
+}
+
+function timing(turn) {
+  return turn.timing && typeof turn.timing === "object" ? turn.timing : {};
+}
+
+function endpoint(turn) {
+  return [turn.proxy, turn.kind, turn.method, turn.path].join("\u0000");
+}
+
+// The turn before `index` that has what `has` looks for: the one a section is compared with.
+function earlier(index, has) {
+  for (let before = index - 1; before >= 0; before--) if (has(TURNS[before])) return before;
+  return -1;
+}
+
+// Tool calls answered later: call id -> the turn whose request first carried the result.
+const ANSWERS = new Map();
+const CALLS = new Map();
+TURNS.forEach((turn) => {
+  newInput(turn).forEach((ref) => {
+    for (const part of VALUES[ref].parts || []) {
+      if (part.kind === "tool_result" && part.call_id != null && !ANSWERS.has(part.call_id))
+        ANSWERS.set(part.call_id, turn.n);
+    }
+  });
+  turn.output.forEach((ref) => {
+    for (const part of VALUES[ref].parts || []) {
+      if (part.kind === "tool_call" && part.call_id != null && !CALLS.has(part.call_id)) CALLS.set(part.call_id, turn.n);
+    }
+  });
+});
+
+function carriedCount(turn) {
+  const carried = turn.carried;
+  return carried && carried.by === "prefix" && isNumber(carried.items) ? carried.items : 0;
+}
+
+function newInput(turn) {
+  return turn.input.slice(carriedCount(turn));
+}
+
+// ---- what each section shows, as text (the search counts in exactly these strings) ------------------------
+
+function systemText(blocks) {
+  return blocks.map((block) => block.text).join("\n\n");
+}
+
+function systemShown(index) {
+  const turn = TURNS[index];
+  const blocks = VALUES[turn.system];
+  if (!blocks.length) return { kind: "none" };
+  const before = earlier(index, (other) => VALUES[other.system].length > 0);
+  if (before < 0) return { kind: "first", text: systemText(blocks) };
+  if (TURNS[before].system === turn.system) return { kind: "same", since: TURNS[before].n };
+  return { kind: "changed", since: TURNS[before].n, diff: lineDiff(systemText(VALUES[TURNS[before].system]), systemText(blocks)) };
+}
+
+function toolsShown(index) {
+  const turn = TURNS[index];
+  if (!turn.tools.length) return { kind: "none" };
+  const before = earlier(index, (other) => other.tools.length > 0);
+  if (before < 0) return { kind: "first", added: turn.tools, removed: [] };
+  const old = TURNS[before].tools;
+  if (old.length === turn.tools.length && old.every((ref, i) => ref === turn.tools[i]))
+    return { kind: "same", since: TURNS[before].n };
+  const kept = new Set(old);
+  const now = new Set(turn.tools);
+  const names = new Set(turn.tools.map((ref) => toolName(VALUES[ref])));
+  return {
+    kind: "changed",
+    since: TURNS[before].n,
+    added: turn.tools.filter((ref) => !kept.has(ref)),
+    removed: old.filter((ref) => !now.has(ref) && !names.has(toolName(VALUES[ref]))).map((ref) => toolName(VALUES[ref])),
+  };
+}
+
+function toolName(tool) {
+  return (tool.namespace ? tool.namespace + "." : "") + tool.name;
+}
+
+// The strings partView shows as searchable, in the same order.
+function partTexts(part) {
+  if (part.kind === "tool_call") return [String(part.name)].concat(part.arguments != null ? [pretty(part.arguments)] : []);
+  if (part.kind === "tool_result")
+    return (part.text != null ? [String(part.text)] : []).concat(part.raw != null ? [pretty(part.raw)] : []);
+  if (part.kind === "text" || part.kind === "reasoning") return [String(part.text == null ? "" : part.text)];
+  return (part.text != null ? [String(part.text)] : []).concat([pretty(part.raw)]);
+}
+
+function itemTexts(item) {
+  const texts = (item.parts || []).flatMap(partTexts);
+  if (item.metadata && Object.keys(item.metadata).length) texts.push(compact(item.metadata));
+  return texts;
+}
+
+function turnTexts(index) {
+  const turn = TURNS[index];
+  const texts = [turn.path];
+  if (turn.model != null) texts.push(String(turn.model));
+  const system = systemShown(index);
+  if (system.kind === "first") texts.push(...VALUES[turn.system].map((block) => block.text));
+  if (system.kind === "changed") texts.push(...system.diff.map(diffLine));
+  const tools = toolsShown(index);
+  if (tools.added) for (const ref of tools.added) texts.push(...toolTexts(VALUES[ref]));
+  for (const ref of newInput(turn)) texts.push(...itemTexts(VALUES[ref]));
+  for (const ref of turn.output) texts.push(...itemTexts(VALUES[ref]));
+  for (const error of turn.errors) texts.push(pretty(error));
+  return texts;
+}
+
+function diffLine(line) {
+  return line.op + " " + line.text + "\n";
+}
+
+function toolTexts(tool) {
+  return [toolName(tool), tool.description || ""];
+}
+
+// ---- a line diff (longest common subsequence; instructions are a few hundred lines) ----------------------
+
+function lineDiff(before, after) {
+  const a = before.split("\n");
+  const b = after.split("\n");
+  if (a.length * b.length > 4e6) {
+    // Too long to align line by line in a page: show both whole.
+    return a.map((text) => ({ op: "-", text })).concat(b.map((text) => ({ op: "+", text })));
+  }
+  const table = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
+  for (let i = a.length - 1; i >= 0; i--)
+    for (let j = b.length - 1; j >= 0; j--)
+      table[i][j] = a[i] === b[j] ? table[i + 1][j + 1] + 1 : Math.max(table[i + 1][j], table[i][j + 1]);
+  const lines = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      lines.push({ op: " ", text: a[i] });
+      i++;
+      j++;
+    } else if (j < b.length && (i >= a.length || table[i][j + 1] >= table[i + 1][j])) {
+      lines.push({ op: "+", text: b[j++] });
+    } else {
+      lines.push({ op: "-", text: a[i++] });
+    }
+  }
+  // Unchanged stretches keep three lines of context on each side, as a unified diff does.
+  return lines.filter((line, at) => {
+    if (line.op !== " ") return true;
+    for (let near = Math.max(0, at - 3); near <= Math.min(lines.length - 1, at + 3); near++)
+      if (lines[near].op !== " ") return true;
+    return false;
+  });
+}
+
+// ---- the sidebar ------------------------------------------------------------------------------------------
+
+let current = -1;
+const rows = [];
+
+function buildSidebar() {
+  const list = document.getElementById("timeline");
+  const fragment = document.createDocumentFragment();
+  TURNS.forEach((turn, index) => {
+    const used = tokens(turn);
+    const trouble = problem(turn);
+    const row = el(
+      "button",
+      { class: "row" + (trouble ? " " + trouble : ""), type: "button", "data-turn": turn.n },
+      el("span", { class: "n" }, "#" + turn.n),
+      el("span", { class: "path" }, (turn.kind === "websocket" ? "WS " : turn.method + " ") + turn.path),
+      el("span", { class: "status" }, turn.status == null ? "–" : String(turn.status)),
+      trouble ? el("span", { class: "mark", title: trouble }, trouble === "error" ? "error" : "cut off") : null,
+      el("span", { class: "model" }, turn.model == null ? "" : String(turn.model)),
+      el(
+        "span",
+        { class: "numbers" },
+        (used.input == null && used.output == null ? "" : number(used.input) + " in · " + number(used.output) + " out · ") +
+          "ttfb " + ms(timing(turn).ttfb_ms) + " · " + ms(timing(turn).duration_ms)
+      )
+    );
+    row.addEventListener("click", () => select(index, true));
+    rows.push(row);
+    fragment.appendChild(row);
+  });
+  list.appendChild(fragment);
+}
+
+// ---- the run header --------------------------------------------------------------------------------------
+
+function buildHeader() {
+  const header = DATA.header;
+  const box = document.getElementById("run");
+  document.title = "agent-probe: " + (header.run || "report");
+  append(document.getElementById("run-name"), [header.run || ""]);
+  const facts = el("dl", { class: "facts" });
+  for (const [label, text] of header.facts) append(facts, [el("dt", {}, label), el("dd", {}, text)]);
+  const parts = [facts];
+  const kinds = Object.keys(header.unrecognised || {});
+  if (kinds.length) {
+    parts.push(
+      el("h3", {}, "Unrecognised kinds (" + kinds.length + ")"),
+      el(
+        "ul",
+        { class: "unrecognised" },
+        kinds.map((kind) => el("li", {}, el("code", {}, kind), " in ", header.unrecognised[kind].map((n, i) => [i ? ", " : "", turnLink(n)])))
+      )
+    );
+  }
+  if (header.warnings.length) parts.push(el("h3", {}, "Warnings"), el("ul", { class: "warnings" }, header.warnings.map((w) => el("li", {}, w))));
+  parts.push(
+    details("Endpoints (" + header.endpoints.length + ")", () => table(["proxy", "path", "methods", "count"], header.endpoints)),
+    details("Status codes", () => table(["status", "count"], header.statuses))
+  );
+  append(box, parts);
+}
+
+// ---- the token chart -------------------------------------------------------------------------------------
+
+function svg(tag, attributes, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  setAttributes(node, attributes);
+  append(node, children);
+  return node;
+}
+
+let bars = [];
+
+function buildChart() {
+  const withTokens = TURNS.map((turn, index) => ({ index, used: tokens(turn) })).filter(
+    (entry) => entry.used.input != null || entry.used.output != null
+  );
+  const box = document.getElementById("chart");
+  if (!withTokens.length) {
+    append(box, [el("p", { class: "quiet" }, "No exchange reported token usage.")]);
+    return;
+  }
+  const height = 120;
+  const step = Math.max(3, Math.min(28, 1200 / withTokens.length));
+  const width = step * withTokens.length;
+  const most = Math.max(1, ...withTokens.map((e) => (e.used.input || 0) + (e.used.output || 0)));
+  const scale = (height - 10) / most;
+  const chart = svg("svg", { viewBox: "0 0 " + width + " " + height, width: width, height: height, class: "tokens", role: "img", "aria-label": "tokens per turn" });
+  bars = new Array(TURNS.length);
+  withTokens.forEach(({ index, used }, position) => {
+    const x = position * step;
+    const cached = Math.min(used.cached || 0, used.input || 0);
+    const fresh = (used.input || 0) - cached;
+    const output = used.output || 0;
+    const group = svg(
+      "g",
+      { class: "bar", "data-turn": TURNS[index].n },
+      svg(
+        "title",
+        {},
+        "#" + TURNS[index].n + ": input " + number(used.input) + " (cached " + number(used.cached) + "), output " + number(used.output)
+      ),
+      svg("rect", { class: "hit", x: x, y: 0, width: step, height: height })
+    );
+    let y = height;
+    for (const [amount, kind] of [[cached, "cached"], [fresh, "input"], [output, "output"]]) {
+      const h = amount * scale;
+      y -= h;
+      group.appendChild(svg("rect", { class: kind, x: x + step * 0.1, y: y, width: Math.max(1, step * 0.8), height: h }));
+    }
+    group.addEventListener("click", () => select(index, true));
+    bars[index] = group;
+    chart.appendChild(group);
+  });
+  append(box, [
+    chart,
+    el(
+      "p",
+      { class: "legend" },
+      el("span", { class: "key cached" }, "cached input"),
+      el("span", { class: "key input" }, "input"),
+      el("span", { class: "key output" }, "output"),
+      " tokens per turn; the tallest is " + number(most)
+    ),
+  ]);
+}
+
+// ---- one turn --------------------------------------------------------------------------------------------
+
+function renderTurn(index) {
+  const turn = TURNS[index];
+  const view = document.getElementById("turn");
+  view.replaceChildren();
+  const heading =
+    turn.kind === "websocket"
+      ? ["#" + turn.n + " WebSocket " + turn.method + " ", searchable("span", "path", turn.path), " (" + turn.proxy + ")"]
+      : ["#" + turn.n + " " + turn.method + " ", searchable("span", "path", turn.path), " → " + (turn.status == null ? "no response" : turn.status) + " (" + turn.proxy + ")"];
+  append(view, [el("h2", { id: "turn-" + turn.n }, heading), factsOf(turn)]);
+  append(view, [
+    section("Instructions", systemSection(index)),
+    section("Tools", toolsSection(index)),
+    section("Input", inputSection(turn)),
+    section("Output", outputSection(turn)),
+    section("Usage", usageSection(turn)),
+    section("Config", configSection(turn)),
+    section("Headers", headersSection(index)),
+    section("Raw", rawSection(turn)),
+  ]);
+}
+
+function section(title, body) {
+  if (!body) return null;
+  return el("section", { class: "part", "data-section": title.toLowerCase() }, el("h3", {}, title), body);
+}
+
+function factsOf(turn) {
+  const facts = [];
+  facts.push(["API", turn.api + (turn.provider ? " (" + turn.provider + ")" : "")]);
+  if (turn.model != null) facts.push(["model", searchable("span", "", String(turn.model))]);
+  facts.push(["URL", turn.url]);
+  if (!turn.complete) facts.push(["state", el("strong", { class: "bad" }, "cut off: " + (turn.error || "ended before its final event"))]);
+  else if (turn.error) facts.push(["state", "complete (the connection then ended: " + turn.error + ")"]);
+  else facts.push(["state", "complete"]);
+  facts.push(["time to first byte", ms(timing(turn).ttfb_ms)], ["duration", ms(timing(turn).duration_ms)]);
+  if (turn.kind === "websocket") facts.push(["frames", number(turn.frames)]);
+  facts.push(["bytes", number(turn.request_bytes) + " sent, " + number(turn.response_bytes) + " received"]);
+  if (turn.stop_reason != null) facts.push(["stop reason", String(turn.stop_reason)]);
+  if (turn.response_id != null) facts.push(["response id", String(turn.response_id)]);
+  if (turn.previous_response_id != null) facts.push(["previous response id", String(turn.previous_response_id)]);
+  const events = Object.entries(turn.events);
+  if (events.length) facts.push(["events", events.map(([name, count]) => name + " ×" + count).join(", ")]);
+  if (turn.errors.length)
+    facts.push(["errors", el("div", { class: "bad" }, turn.errors.map((error) => searchable("pre", "", pretty(error))))]);
+  if (turn.unrecognised.length) facts.push(["unrecognised", turn.unrecognised.join(", ")]);
+  const list = el("dl", { class: "facts" });
+  for (const [label, value] of facts) append(list, [el("dt", {}, label), el("dd", {}, value)]);
+  if (turn.unknown.length)
+    append(list, [el("dt", {}, "not understood"), el("dd", {}, turn.unknown.map((entry) => details(String(entry.where), () => el("pre", {}, pretty(entry.raw)))))]);
+  return list;
+}
+
+function systemSection(index) {
+  const shown = systemShown(index);
+  const blocks = VALUES[TURNS[index].system];
+  if (shown.kind === "none") return null;
+  if (shown.kind === "same")
+    return el("p", { class: "same" }, "Same as ", turnLink(shown.since), " (" + blocks.length + " block" + (blocks.length === 1 ? "" : "s") + ", " + number(systemText(blocks).length) + " characters)");
+  if (shown.kind === "changed")
+    return el(
+      "div",
+      {},
+      el("p", { class: "changed" }, "Changed since ", turnLink(shown.since), ":"),
+      el("pre", { class: "diff" }, shown.diff.map((line) => searchable("span", "diff-" + (line.op === "+" ? "add" : line.op === "-" ? "del" : "ctx"), diffLine(line)))),
+      details("The whole instructions (" + blocks.length + " blocks)", () => blocksView(blocks, false))
+    );
+  return blocksView(blocks, true);
+}
+
+function blocksView(blocks, search) {
+  return el(
+    "div",
+    {},
+    blocks.map((block, i) => {
+      const body = search ? searchable("pre", "text", block.text) : el("pre", { class: "text" }, block.text);
+      const meta = block.metadata && Object.keys(block.metadata).length ? " " + compact(block.metadata) : "";
+      return el("div", { class: "block" }, el("div", { class: "label" }, "block " + (i + 1) + ": " + block.role + " / " + block.type + meta), body);
+    })
+  );
+}
+
+function toolsSection(index) {
+  const shown = toolsShown(index);
+  const tools = TURNS[index].tools.map((ref) => VALUES[ref]);
+  if (shown.kind === "none") return null;
+  if (shown.kind === "same")
+    return el("div", {}, el("p", { class: "same" }, "Same " + tools.length + " tools as ", turnLink(shown.since)), details("Show them", () => toolTable(TURNS[index].tools, new Set(), false)));
+  const added = new Set(shown.added);
+  return el(
+    "div",
+    {},
+    shown.kind === "changed" ? el("p", { class: "changed" }, "Changed since ", turnLink(shown.since), ": " + shown.added.length + " new or changed", shown.removed.length ? "; gone: " + shown.removed.join(", ") : "") : null,
+    toolTable(TURNS[index].tools, shown.kind === "changed" ? added : new Set(), true, added)
+  );
+}
+
+function toolTable(refs, highlighted, search, searched) {
+  return el(
+    "table",
+    { class: "tools" },
+    el("thead", {}, el("tr", {}, ["name", "type", "description", "schema"].map((h) => el("th", {}, h)))),
+    el(
+      "tbody",
+      {},
+      refs.map((ref) => {
+        const tool = VALUES[ref];
+        const mark = search && (!searched || searched.has(ref));
+        return el(
+          "tr",
+          { class: highlighted.has(ref) ? "new" : null },
+          el("td", {}, mark ? searchable("code", "", toolName(tool)) : el("code", {}, toolName(tool))),
+          el("td", {}, tool.type == null ? "" : String(tool.type)),
+          el("td", {}, mark ? searchable("div", "description", tool.description || "") : el("div", { class: "description" }, tool.description || "")),
+          el("td", {}, details("schema", () => el("pre", {}, pretty(tool.schema))))
+        );
+      })
+    )
+  );
+}
+
+function inputSection(turn) {
+  if (!turn.input.length && !turn.previous_response_id) return null;
+  const carried = turn.carried;
+  const count = carriedCount(turn);
+  const parts = [];
+  if (carried && carried.by === "prefix" && count) {
+    parts.push(
+      details(count + " earlier item" + (count === 1 ? "" : "s") + ", as sent in #" + carried.source, () =>
+        el("div", {}, turn.input.slice(0, count).map((ref, i) => itemView(VALUES[ref], i + 1, false, false)))
+      )
+    );
+  } else if (carried && carried.by === "previous_response_id") {
+    parts.push(el("p", { class: "same" }, "Continues the context the server kept from ", turnLink(carried.source), " (" + number(carried.items) + " items, by previous_response_id)"));
+  }
+  const fresh = newInput(turn);
+  parts.push(el("p", { class: "delta" }, "+ " + fresh.length + " new item" + (fresh.length === 1 ? "" : "s") + (carried ? " since #" + carried.source : "")));
+  parts.push(fresh.map((ref, i) => itemView(VALUES[ref], count + i + 1, true, true)));
+  return el("div", { class: "items" }, parts);
+}
+
+function outputSection(turn) {
+  if (!turn.output.length) return turn.kind === "http" && turn.method !== "POST" ? null : el("p", { class: "quiet" }, "No output items.");
+  return el("div", { class: "items" }, turn.output.map((ref, i) => itemView(VALUES[ref], i + 1, false, true)));
+}
+
+function itemView(item, position, fresh, search) {
+  const label = [item.type, item.role, item.id].filter((x) => x != null).join(" · ");
+  const size = isNumber(item.size) ? " · " + number(item.size) + " bytes" : "";
+  const parts = (item.parts || []).map((part) => partView(part, search));
+  const metadata =
+    item.metadata && Object.keys(item.metadata).length
+      ? search
+        ? searchable("div", "metadata", compact(item.metadata))
+        : el("div", { class: "metadata" }, compact(item.metadata))
+      : null;
+  return el("div", { class: "item" + (fresh ? " new" : "") }, el("div", { class: "label" }, position + ". " + label + size), parts, metadata);
+}
+
+function partView(part, search) {
+  const text = (tag, className, value) => (search ? searchable(tag, className, value) : el(tag, { class: className }, value));
+  const incomplete = part.complete === false ? el("span", { class: "bad" }, " (cut off: what arrived)") : null;
+  if (part.kind === "tool_call") {
+    const answered = part.call_id != null && ANSWERS.get(part.call_id);
+    return el(
+      "div",
+      { class: "part tool-call" },
+      el("div", { class: "label" }, "tool call ", text("code", "", String(part.name)), part.call_id != null ? " · " + part.call_id : "", incomplete, answered ? [" · result in ", turnLink(answered)] : ""),
+      part.arguments != null ? text("pre", "arguments", pretty(part.arguments)) : null
+    );
+  }
+  if (part.kind === "tool_result") {
+    const call = part.call_id != null && CALLS.get(part.call_id);
+    return el(
+      "div",
+      { class: "part tool-result" + (part.is_error ? " bad" : "") },
+      el("div", { class: "label" }, "tool result", part.call_id != null ? " · " + part.call_id : "", part.is_error ? " · error" : "", call ? [" · call in ", turnLink(call)] : ""),
+      part.text != null ? text("pre", "text", String(part.text)) : null,
+      part.raw != null ? text("pre", "raw", pretty(part.raw)) : null
+    );
+  }
+  if (part.kind === "text" || part.kind === "reasoning") {
+    return el("div", { class: "part " + part.kind }, el("div", { class: "label" }, part.kind === "reasoning" ? "reasoning" : part.type, incomplete), text("pre", "text", String(part.text == null ? "" : part.text)));
+  }
+  return el("div", { class: "part other" }, el("div", { class: "label" }, part.kind + " · " + part.type), part.text != null ? text("pre", "text", String(part.text)) : null, text("pre", "raw", pretty(part.raw)));
+}
+
+function usageSection(turn) {
+  if (!turn.usage) return null;
+  const used = tokens(turn);
+  return el(
+    "div",
+    {},
+    table(
+      ["input", "cached", "cache written", "output", "reasoning"],
+      [[number(used.input), number(used.cached), number(used.written), number(used.output), number(used.reasoning)]],
+      "usage"
+    ),
+    details("As the API reported it", () => el("pre", {}, pretty(turn.usage.raw)))
+  );
+}
+
+function configSection(turn) {
+  const config = VALUES[turn.config];
+  const keys = Object.keys(config);
+  if (!keys.length) return null;
+  return table(["field", "value"], keys.map((key) => [el("code", {}, key), el("code", {}, compact(config[key]))]), "config");
+}
+
+function headersSection(index) {
+  const turn = TURNS[index];
+  const before = earlier(index, (other) => endpoint(other) === endpoint(turn));
+  return el("div", {}, headerView("Request headers", turn.request_headers, before, "request_headers"), headerView("Response headers", turn.response_headers, before, "response_headers"));
+}
+
+function headerView(title, ref, before, field) {
+  const pairs = VALUES[ref];
+  if (!pairs.length) return el("p", { class: "quiet" }, title + ": none");
+  const whole = () => table(["name", "value"], pairs.map(([name, value]) => [name, el("code", {}, value)]), "headers");
+  if (before < 0) return details(title + " (" + pairs.length + ")", whole);
+  const previous = VALUES[TURNS[before][field]];
+  const old = new Map(previous);
+  const now = new Map(pairs);
+  const changed = pairs.filter(([name, value]) => old.get(name) !== value);
+  const gone = previous.filter(([name]) => !now.has(name)).map(([name]) => name);
+  if (!changed.length && !gone.length) return el("p", { class: "same" }, title + ": all " + pairs.length + " as in ", turnLink(TURNS[before].n));
+  return el(
+    "div",
+    {},
+    el("p", { class: "changed" }, title + " (" + pairs.length + "): " + changed.length + " new or changed since ", turnLink(TURNS[before].n), gone.length ? "; gone: " + gone.join(", ") : ""),
+    table(["name", "value"], changed.map(([name, value]) => [name, el("code", {}, value)]), "headers"),
+    details("All " + pairs.length, whole)
+  );
+}
+
+function rawSection(turn) {
+  return el("div", {}, rawView("Request", turn.raw_request), rawView("Response", turn.raw_response));
+}
+
+function rawView(title, raw) {
+  if (!raw || raw.format === "empty") return el("p", { class: "quiet" }, title + ": no body");
+  if (raw.format === "binary") return el("p", { class: "quiet" }, title + ": " + number(raw.size) + " bytes of binary data (base64 in the capture)");
+  if (raw.format === "omitted") return el("p", { class: "quiet" }, title + ": " + number(raw.size) + " bytes, left out of this page (it holds enough raw bodies); see traffic.jsonl");
+  const what = { frames: " frames", events: " events", head: " (the first 256 KB)" }[raw.format] || "";
+  const note = raw.left_out
+    ? el("p", { class: "quiet" }, raw.left_out.field + ": its first " + number(raw.left_out.items) + " items, as sent in #" + raw.left_out.source + ", are left out")
+    : null;
+  return details(title + " JSON" + what + " (" + number(raw.size) + " bytes, masked)", () => el("div", {}, note, el("pre", { class: "raw" }, pretty(raw.value))));
+}
+
+// ---- selection and keyboard ------------------------------------------------------------------------------
+
+function select(index, scroll) {
+  if (index === undefined || index < 0 || index >= TURNS.length) return;
+  if (current >= 0) {
+    rows[current].classList.remove("selected");
+    if (bars[current]) bars[current].classList.remove("selected");
+  }
+  current = index;
+  rows[index].classList.add("selected");
+  if (bars[index]) bars[index].classList.add("selected");
+  keepInView(rows[index], document.querySelector("nav"));
+  renderTurn(index);
+  if (location.hash !== "#turn-" + TURNS[index].n) history.replaceState(null, "", "#turn-" + TURNS[index].n);
+  if (scroll) {
+    const main = document.querySelector("main");
+    main.scrollTop = document.getElementById("turn").offsetTop; // main is positioned: the offset parent
+  }
+  if (search.query) markHits(index);
+}
+
+// Scrolls only `box` (scrollIntoView would scroll every scrolling ancestor, the page's main pane too).
+function keepInView(node, box) {
+  const top = node.offsetTop; // nav is positioned: it is the offset parent
+  if (top < box.scrollTop) box.scrollTop = top;
+  else if (top + node.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = top + node.offsetHeight - box.clientHeight;
+}
+
+function fromHash() {
+  const match = /^#turn-(\d+)$/.exec(location.hash);
+  const index = match ? byNumber.get(Number(match[1])) : undefined;
+  return index === undefined ? 0 : index;
+}
+
+document.addEventListener("keydown", (event) => {
+  const box = document.getElementById("search");
+  if (event.target === box) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      step(event.shiftKey ? -1 : 1);
+    } else if (event.key === "Escape") box.blur();
+    return;
+  }
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.target instanceof HTMLElement && event.target.closest("input, textarea, select")) return;
+  if (event.key === "j" || event.key === "ArrowDown") select(current + 1, true);
+  else if (event.key === "k" || event.key === "ArrowUp") select(current - 1, true);
+  else if (event.key === "Home") select(0, true);
+  else if (event.key === "End") select(TURNS.length - 1, true);
+  else if (event.key === "n") step(1);
+  else if (event.key === "N") step(-1);
+  else if (event.key === "/") {
+    box.focus();
+    box.select();
+  } else return;
+  event.preventDefault();
+});
+
+// ---- search ----------------------------------------------------------------------------------------------
+
+const search = { query: "", hits: [], at: -1, lowered: null };
+
+function countIn(text, query) {
+  let count = 0;
+  for (let at = text.indexOf(query); at >= 0; at = text.indexOf(query, at + query.length)) count++;
+  return count;
+}
+
+function runSearch(query) {
+  search.query = query.toLowerCase();
+  search.hits = [];
+  search.at = -1;
+  if (!search.lowered) search.lowered = TURNS.map((turn, index) => turnTexts(index).map((text) => text.toLowerCase()));
+  if (search.query) {
+    search.lowered.forEach((texts, index) => {
+      const count = texts.reduce((sum, text) => sum + countIn(text, search.query), 0);
+      for (let k = 0; k < count; k++) search.hits.push([index, k]);
+    });
+  }
+  rows.forEach((row, index) => row.classList.toggle("hit", search.query !== "" && search.hits.some((hit) => hit[0] === index)));
+  if (search.hits.length) step(1);
+  else {
+    showCount();
+    if (current >= 0) renderTurn(current);
+  }
+}
+
+function step(direction) {
+  if (!search.hits.length) return;
+  search.at = (search.at + direction + search.hits.length) % search.hits.length;
+  const [index] = search.hits[search.at];
+  if (index !== current) select(index, false);
+  else markHits(index);
+  showCount();
+}
+
+function showCount() {
+  const label = document.getElementById("search-count");
+  if (!search.query) label.textContent = "";
+  else if (!search.hits.length) label.textContent = "no hits";
+  else label.textContent = search.at + 1 + " of " + search.hits.length + " hit" + (search.hits.length === 1 ? "" : "s");
+}
+
+// Wraps every hit in this turn's searchable text in <mark>, the current one marked as such.
+function markHits(index) {
+  const view = document.getElementById("turn");
+  for (const old of view.querySelectorAll("mark")) old.replaceWith(document.createTextNode(old.textContent));
+  view.normalize();
+  if (!search.query) return;
+  const currentHit = search.at >= 0 && search.hits[search.at][0] === index ? search.hits[search.at][1] : -1;
+  let k = 0;
+  for (const holder of view.querySelectorAll(".s")) {
+    const nodes = [];
+    const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    for (const node of nodes) {
+      const text = node.textContent;
+      const lower = text.toLowerCase();
+      let at = lower.indexOf(search.query);
+      if (at < 0) continue;
+      const pieces = document.createDocumentFragment();
+      let from = 0;
+      while (at >= 0) {
+        pieces.appendChild(document.createTextNode(text.slice(from, at)));
+        const mark = el("mark", { class: k === currentHit ? "current" : null }, text.slice(at, at + search.query.length));
+        pieces.appendChild(mark);
+        k++;
+        from = at + search.query.length;
+        at = lower.indexOf(search.query, from);
+      }
+      pieces.appendChild(document.createTextNode(text.slice(from)));
+      node.replaceWith(pieces);
+    }
+  }
+  const mark = view.querySelector("mark.current");
+  if (mark) {
+    for (let open = mark.closest("details"); open; open = open.parentElement.closest("details")) open.open = true;
+    mark.scrollIntoView({ block: "center" });
+  }
+}
+
+let pending = null;
+document.getElementById("search").addEventListener("input", (event) => {
+  clearTimeout(pending);
+  const query = event.target.value;
+  pending = setTimeout(() => runSearch(query), 120);
+});
+document.getElementById("search-next").addEventListener("click", () => step(1));
+document.getElementById("search-previous").addEventListener("click", () => step(-1));
+
+// ---- start -----------------------------------------------------------------------------------------------
+
+buildHeader();
+buildSidebar();
+buildChart();
+append(document.getElementById("turn-count"), [TURNS.length + " exchange" + (TURNS.length === 1 ? "" : "s")]);
+if (TURNS.length) select(fromHash(), false);
+else append(document.getElementById("turn"), [el("p", { class: "quiet" }, "This capture holds no exchange.")]);
+window.addEventListener("hashchange", () => select(fromHash(), true));
+document.documentElement.dataset.ready = "1";

@@ -1,0 +1,353 @@
+"""report.html in the real headless Chromium: what a person sees, searches and clicks, with the network blocked."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from playwright.sync_api import expect
+from test_e2e_codex import run_pipeline
+from test_inert_reports import PAYLOADS, capture, manifest
+
+from probe.analyze import write_report
+from probe.targets import load_target
+from probe.viewer.headless import chromium, open_page
+
+pytestmark = pytest.mark.browser
+
+# What a hostile capture would do if any of its text ran: set a flag, call home, or open a dialog.
+SCRIPT_PAYLOADS = [
+    "</script><script>window.__pwned=1</script>",
+    "<script>window.__pwned=1</script>",
+    '<img src=x onerror="window.__pwned=1">',
+    "<svg onload=window.__pwned=1>",
+    "<!--<script>window.__pwned=1</script>-->",
+    '"><script>alert(1)</script>',
+    "' onmouseover='window.__pwned=1",
+    "javascript:window.__pwned=1",
+    "<iframe src=https://evil.example/x></iframe>",
+    "<link rel=stylesheet href=https://evil.example/x.css>",
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    "<base href=https://evil.example/>",
+    "${window.__pwned=1}",
+    "{{constructor.constructor('window.__pwned=1')()}}",
+    "__proto__",
+    "constructor",
+    "\u2028\u2029",
+    "</SCRIPT >",
+    "<style>body{background:url(https://evil.example/x)}</style>",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
+
+
+def analysed(traffic: Path, target: str | None, folder: Path, manifest_data: dict | None = None) -> Path:
+    """report.html for `traffic`, written into `folder` (with its manifest, if given)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if manifest_data is not None:
+        (folder / "manifest.json").write_text(json.dumps(manifest_data))
+    report, _warnings = write_report(traffic, folder / "report.md", load_target(target) if target else None, folder)
+    return report.with_suffix(".html")
+
+
+def assert_quiet(watched) -> None:
+    """Nothing left the page, nothing was blocked by its policy, nothing failed and no dialog opened."""
+    assert watched.requests == []
+    assert watched.errors == []
+    assert watched.dialogs == []
+    assert watched.violations() == []
+    assert watched.page.evaluate("window.__pwned") is None
+
+
+def open_every_section(page) -> int:
+    """Click every collapsed part of the turn shown, including those inside parts just opened; their count."""
+    opened = 0
+    for _ in range(6):  # parts are built when opened, and may hold parts of their own
+        count = page.evaluate(
+            """() => {
+                const closed = [...document.querySelectorAll("#turn details:not([open]), #run details:not([open])")];
+                closed.forEach((node) => node.querySelector("summary").click());
+                return closed.length;
+            }"""
+        )
+        opened += count
+        if not count:
+            break
+    return opened
+
+
+def selected(page) -> str:
+    return page.locator(".row.selected .n").inner_text()
+
+
+# ---- a real codex run against the mock -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def codex_page(browser, tmp_path_factory, codex_program):
+    result, run = run_pipeline(tmp_path_factory.mktemp("viewer-data"), codex_program, "http")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"viewer: {run / 'report.html'}" in result.stdout
+    turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+    watched = open_page(browser, run / "report.html")
+    yield watched, turns, run
+    watched.page.context.close()
+
+
+def test_the_final_answer_and_the_run_header(codex_page):
+    watched, turns, run = codex_page
+    page = watched.page
+    header = watched.text("#run")
+    manifest_data = json.loads((run / "manifest.json").read_text())
+    assert manifest_data["agent"]["version"] in header and "write a hello world function" in header
+    total_input = sum(turn["usage"]["input"] for turn in turns if turn["usage"])
+    total_output = sum(turn["usage"]["output"] for turn in turns if turn["usage"])
+    assert total_input > 1000 and total_output > 0
+    assert f"input {total_input:,}" in header and f"output {total_output:,}" in header
+    page.keyboard.press("End")
+    last = turns[-1]
+    assert selected(page) == f"#{last['number']}"
+    answer = next(part["text"] for item in last["output"] for part in item["parts"] if part["kind"] == "text")
+    assert 'return "Hello, world!"' in answer
+    assert 'return "Hello, world!"' in watched.text("#turn")
+    # The sidebar shows each exchange's tokens and timings, the chart one bar per turn with usage.
+    row = page.locator(f".row[data-turn='{last['number']}']").inner_text()
+    assert f"{last['usage']['input']:,} in" in row and "ttfb" in row
+    assert page.locator("svg.tokens g.bar").count() == sum(1 for turn in turns if turn["usage"])
+    assert_quiet(watched)
+
+
+def test_a_tool_call_with_its_arguments_linked_to_its_result(codex_page):
+    watched, turns, _run = codex_page
+    page = watched.page
+    calling = next(turn for turn in turns if any(item["type"] == "function_call" for item in turn["output"]))
+    [call] = [part for item in calling["output"] for part in item["parts"] if part["kind"] == "tool_call"]
+    page.locator(f".row[data-turn='{calling['number']}']").click()
+    shown = page.locator(".tool-call").first
+    assert call["name"] in shown.inner_text()
+    arguments = shown.locator("pre.arguments").inner_text()
+    assert json.loads(arguments) == call["arguments"]
+    shown.locator("a.turn-link").click()  # "result in #n"
+    answering = next(turn for turn in turns if turn["number"] > calling["number"] and turn["input"])
+    assert selected(page) == f"#{answering['number']}"
+    result = page.locator("[data-section=input] .item.new .tool-result").first
+    assert call["call_id"] in result.inner_text()
+    assert_quiet(watched)
+
+
+def test_expanding_a_turn_shows_its_input_and_what_is_new(codex_page):
+    watched, turns, _run = codex_page
+    page = watched.page
+    later = next(turn for turn in turns if turn["carried"])
+    page.locator(f".row[data-turn='{later['number']}']").click()
+    carried = later["carried"]["items"]
+    fresh = len(later["input"]) - carried
+    items = page.locator("#turn [data-section=input] .item")
+    assert items.count() == fresh and page.locator("#turn [data-section=input] .item.new").count() == fresh
+    assert f"+ {fresh} new item" in watched.text("#turn")
+    page.get_by_text(f"{carried} earlier items, as sent in #{later['carried']['source']}").click()
+    assert items.count() == carried + fresh
+    assert page.locator("#turn [data-section=input] .item:not(.new)").count() == carried
+    first_text = next(part["text"] for item in later["input"] for part in item["parts"] if part.get("text"))
+    assert first_text.strip().splitlines()[0] in watched.text("#turn")
+    # Instructions and tools are shown once, then named.
+    assert f"Same as #{later['carried']['source']}" in watched.text("#turn")
+    assert re.search(r"Same \d+ tools as #\d+", watched.text("#turn"))
+    assert_quiet(watched)
+
+
+def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
+    watched, _turns, _run = codex_page
+    page = watched.page
+    page.fill("#search", "hello")
+    expect(page.locator("#search-count")).to_have_text(re.compile(r"\d+ of \d+ hits?"))
+    count = page.locator("#search-count").inner_text()
+    total = int(re.fullmatch(r"1 of (\d+) hits?", count).group(1))
+    assert total >= 2
+    current = page.locator("mark.current")
+    assert current.inner_text().lower() == "hello" and current.is_visible()
+    page.locator("#search").press("Enter")
+    assert page.locator("#search-count").inner_text() == f"2 of {total} hits"
+    page.locator("#search").press("Shift+Enter")
+    assert page.locator("#search-count").inner_text() == f"1 of {total} hits"
+    page.fill("#search", "qqxj-not-in-the-run")
+    expect(page.locator("#search-count")).to_have_text("no hits")
+    assert page.locator("mark").count() == 0
+    page.fill("#search", "")
+    assert_quiet(watched)
+
+
+def test_keyboard_moves_between_turns_and_links_are_deep(codex_page, browser):
+    watched, turns, run = codex_page
+    page = watched.page
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Home")
+    assert selected(page) == "#1"
+    page.keyboard.press("j")
+    assert selected(page) == "#2" and page.locator("#turn h2").inner_text().startswith("#2 ")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("k")
+    assert selected(page) == "#2"
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    linked = open_page(browser, run / "report.html", fragment=f"#turn-{turns[-1]['number']}")
+    assert selected(linked.page) == f"#{turns[-1]['number']}"
+    assert_quiet(linked)
+    linked.page.context.close()
+
+
+def test_every_expandable_part_of_every_turn_opens_cleanly(codex_page):
+    watched, turns, _run = codex_page
+    page = watched.page
+    opened = 0
+    for turn in turns:
+        page.locator(f".row[data-turn='{turn['number']}']").click()
+        opened += open_every_section(page)
+        assert "Request JSON" in watched.text("#turn") or "Request: no body" in watched.text("#turn")
+    assert opened >= 4 * len(turns)
+    raw = page.locator("pre.raw").last.inner_text()
+    json.loads(raw)  # the raw response, pretty-printed, is JSON
+    # The first POST's headers are shown whole, as a table.
+    posting = next(turn for turn in turns if turn["method"] == "POST")
+    page.locator(f".row[data-turn='{posting['number']}']").click()
+    open_every_section(page)
+    content_type = page.locator("table.headers tr", has_text="content-type").first.locator("td").nth(1).inner_text()
+    assert content_type.startswith("application/json")
+    assert_quiet(watched)
+
+
+def test_websocket_turns_are_shown_as_turns(browser, tmp_path):
+    sample = PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket"
+    page_path = analysed(sample / "traffic.jsonl", "codex", tmp_path / "run")
+    turns = [json.loads(line) for line in (tmp_path / "run" / "turns.jsonl").read_text().splitlines()]
+    watched = open_page(browser, page_path)
+    websocket = [turn for turn in turns if turn["kind"] == "websocket" and turn["output"]]
+    assert websocket
+    page = watched.page
+    assert page.locator(".row .path", has_text="WS ").count() == sum(turn["kind"] == "websocket" for turn in turns)
+    page.locator(f".row[data-turn='{websocket[-1]['number']}']").click()
+    shown = watched.text("#turn")
+    assert "WebSocket" in shown and "Output" in shown and "Input" in shown
+    answer = next(part["text"] for item in websocket[-1]["output"] for part in item["parts"] if part.get("text"))
+    assert answer.splitlines()[0] in shown
+    open_every_section(page)
+    assert "frames" in watched.text("#turn")
+    assert_quiet(watched)
+    watched.page.context.close()
+
+
+# ---- hostile captures -------------------------------------------------------------------------------------
+
+
+def hostile_capture(folder: Path) -> tuple[Path, dict]:
+    """A Responses exchange whose every string tries to run, load or inject something."""
+    bad = SCRIPT_PAYLOADS
+    request = {
+        "model": bad[2],
+        "instructions": bad[0],
+        "tools": [{"type": "function", "name": bad[1], "description": bad[3], "parameters": {bad[4]: bad[5]}}],
+        "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": bad[0] + bad[6]}]},
+            {"type": "function_call_output", "call_id": bad[7], "output": bad[8]},
+        ],
+        bad[14]: {bad[15]: bad[9]},
+    }
+    events = [
+        ("response.created", {"type": "response.created", "response": {"id": bad[10], "model": bad[11]}}),
+        ("response.output_item.done", {"type": "response.output_item.done", "item": {
+            "type": "function_call", "name": bad[12], "call_id": bad[7], "arguments": json.dumps({bad[13]: bad[0]})}}),
+        ("response.output_item.done", {"type": "response.output_item.done", "item": {
+            "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": bad[0] + bad[16]}]}}),
+        (bad[17], {"type": bad[0]}),
+        ("response.completed", {"type": "response.completed", "response": {
+            "id": bad[10], "usage": {"input_tokens": 7, "output_tokens": 3}}}),
+    ]  # fmt: skip
+    stream = "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+    entry = {
+        "schema": 1,
+        "kind": "http",
+        "proxy": bad[18],
+        "complete": True,
+        "error": None,
+        "timing": {"start": 1.0, "first_byte": 1.1, "end": 2.0},
+        "request": {
+            "method": "POST",
+            "url": "http://127.0.0.1:1/v1/responses?q=" + bad[0],
+            "path": "/v1/responses?q=" + bad[0],
+            "headers": [["content-type", "application/json"], [bad[1], bad[2]]],
+            "body": request,
+            "body_format": "json",
+        },
+        "response": {
+            "status": 200,
+            "reason": bad[0],
+            "headers": [["content-type", "text/event-stream"], ["x-note", bad[3]]],
+            "body": stream,
+            "body_format": "text",
+        },
+    }
+    traffic = folder / "traffic.jsonl"
+    folder.mkdir(parents=True, exist_ok=True)
+    traffic.write_text(json.dumps(entry) + "\n" + json.dumps({**entry, "proxy": bad[0]}) + "\n")
+    hostile_manifest = {"target": bad[0], "status": bad[2], "agent": {"version": bad[3]}, "prompt": bad[0],
+                        "note": bad[4], "agent_exit_code": bad[5]}  # fmt: skip
+    return traffic, hostile_manifest
+
+
+def test_a_hostile_capture_runs_nothing_and_shows_its_text(browser, tmp_path):
+    traffic, hostile_manifest = hostile_capture(tmp_path / "run")
+    page_path = analysed(traffic, "codex", tmp_path / "run", hostile_manifest)
+    watched = open_page(browser, page_path)
+    page = watched.page
+    header = watched.text("#run")
+    assert SCRIPT_PAYLOADS[0] in header and SCRIPT_PAYLOADS[3] in header  # the prompt and the version, as text
+    for turn in ("1", "2"):
+        page.locator(f".row[data-turn='{turn}']").click()
+        open_every_section(page)
+        shown = watched.text("#turn")
+        for payload in (SCRIPT_PAYLOADS[0], SCRIPT_PAYLOADS[2], SCRIPT_PAYLOADS[8], SCRIPT_PAYLOADS[12]):
+            assert payload in shown
+    # The unrecognised event is listed in the header and links to its turn.
+    unrecognised = page.locator("ul.unrecognised li").first
+    assert "</script" in unrecognised.inner_text()
+    unrecognised.locator("a.turn-link").first.click()
+    assert selected(page) == "#1"
+    page.fill("#search", "</script>")
+    expect(page.locator("#search-count")).to_have_text(re.compile(r"1 of \d+ hits?"))
+    assert page.locator("script").count() == 2  # the data and the viewer's own script
+    assert page.locator("img, iframe, link, base, svg:not(.tokens), style").count() == 1  # only our <style>
+    assert_quiet(watched)
+    watched.page.context.close()
+
+
+HOSTILE = st.lists(st.sampled_from(SCRIPT_PAYLOADS + PAYLOADS) | st.text(max_size=8), min_size=1, max_size=3).map(
+    "".join
+)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_generated_hostile_captures_run_nothing(browser, tmp_path_factory, data):
+    pool = data.draw(st.lists(HOSTILE, min_size=4, max_size=16))
+    deal = data.draw(st.randoms(use_true_random=False))
+
+    def h(strategy=None):
+        return deal.choice(pool) if strategy is None else data.draw(strategy)
+
+    folder = tmp_path_factory.mktemp("hostile")
+    traffic = folder / "traffic.jsonl"
+    traffic.write_text("".join(json.dumps(entry) + "\n" for entry in capture(h)))
+    page_path = analysed(traffic, None, folder, manifest(h))
+    watched = open_page(browser, page_path)
+    for row in range(watched.page.locator(".row").count()):
+        watched.page.locator(".row").nth(row).click()
+        open_every_section(watched.page)
+    assert_quiet(watched)
+    watched.page.context.close()

@@ -1,0 +1,194 @@
+"""report.html as a file: where it is written, its policy, its inert data, its masking, its size and its rebuilds."""
+
+import base64
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_inert_reports import PAYLOADS
+from test_viewer import SCRIPT_PAYLOADS, hostile_capture
+
+from probe import analyze, derived, view
+from probe.analyze import write_report
+from probe.errors import RunError
+from probe.targets import load_target
+from probe.viewer.page import ASSETS
+
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+from generate_capture import conversation, template_request  # bench/ is not a package: its folder is put on the path
+
+SAMPLE = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"
+DATA = re.compile(r'<script type="application/json" id="probe-data">\n(.*?)\n</script>', re.S)
+
+
+def page_of(traffic: Path, folder: Path, target: str | None = "codex") -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    report, _ = write_report(traffic, folder / "report.md", load_target(target) if target else None, folder)
+    return report.with_suffix(".html").read_text()
+
+
+def data_of(page: str) -> dict:
+    return json.loads(DATA.search(page).group(1))
+
+
+def test_output_y_md_writes_y_html_beside_it(tmp_path, capsys):
+    output = tmp_path / "out" / "mine.md"
+    output.parent.mkdir()
+    assert analyze.main(["--input", str(SAMPLE / "traffic.jsonl"), "--output", str(output), "--target", "codex"]) == 0
+    assert capsys.readouterr().out == f"report: {output}\nviewer: {output.with_suffix('.html')}\n"
+    data = data_of(output.with_suffix(".html").read_text())
+    turns = [json.loads(line) for line in (output.parent / "turns.jsonl").read_text().splitlines()]
+    assert [turn["n"] for turn in data["turns"]] == [turn["number"] for turn in turns]
+    assert [turn["usage"] for turn in data["turns"]] == [turn["usage"] for turn in turns]
+    assert data["header"]["run"] == SAMPLE.name
+    facts = dict(data["header"]["facts"])
+    assert facts["Prompt"] == "write a hello world function" and facts["Agent version"] == "codex-cli 0.169.0"
+    assert facts["Tokens"].startswith("input 34,499, cached 0, output 65")
+
+
+def test_an_html_output_name_is_refused_in_one_line(tmp_path):
+    with pytest.raises(RunError, match=r"the viewer is written beside the report as mine\.html; name the report \.md"):
+        analyze.main(["--input", str(SAMPLE / "traffic.jsonl"), "--output", str(tmp_path / "mine.html")])
+
+
+def test_only_the_viewers_own_script_and_style_may_run(tmp_path):
+    page = page_of(SAMPLE / "traffic.jsonl", tmp_path)
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["default-src"] == "'none'" and directives["connect-src"] == "'none'"
+    assert directives["img-src"] == "'none'" and directives["base-uri"] == "'none'"
+    script, style = (path.read_text() for path in ASSETS)
+    for text, directive in ((script, "script-src"), (style, "style-src")):
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert directives[directive] == f"'sha256-{digest}'"
+    assert f"<script>{script}</script>" in page and f"<style>{style}</style>" in page
+    assert page.count("<script") == 2 and page.count("</script>") == 2 and page.count("<style") == 1
+    code = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("//"))
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function", code)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing to load from anywhere
+
+
+def test_the_hostile_capture_stays_inside_the_data_and_comes_back_whole(tmp_path):
+    traffic, hostile_manifest = hostile_capture(tmp_path / "run")
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps(hostile_manifest))
+    page = page_of(traffic, tmp_path / "run")
+    raw = DATA.search(page).group(1)
+    assert "<" not in raw and ">" not in raw and "&" not in raw
+    data = json.loads(raw)
+    assert dict(data["header"]["facts"])["Prompt"] == SCRIPT_PAYLOADS[0]
+    assert data["turns"][0]["model"] == SCRIPT_PAYLOADS[2]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(texts=st.lists(st.sampled_from(SCRIPT_PAYLOADS + PAYLOADS) | st.text(), min_size=1, max_size=6))
+def test_any_captured_text_is_inert_in_the_page(tmp_path_factory, texts):
+    folder = tmp_path_factory.mktemp("inert-page")
+    text = "".join(texts)
+    message = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    body = {"model": text, "input": [message]}
+    entry = {
+        "schema": 1, "kind": "http", "proxy": "model", "complete": True, "error": None,
+        "timing": {"start": 1.0, "end": 2.0},
+        "request": {"method": "POST", "url": "http://127.0.0.1:1/v1/responses", "path": "/v1/responses",
+                    "headers": [["x-note", text.replace("\n", " ")]], "body": body, "body_format": "json"},
+        "response": {"status": 200, "headers": [], "body": {"output_text": text}, "body_format": "json"},
+    }  # fmt: skip
+    (folder / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
+    page = page_of(folder / "traffic.jsonl", folder)
+    assert page.count("<script") == 2 and page.count("</script>") == 2
+    assert "<" not in DATA.search(page).group(1)
+    data_of(page)  # parses back: the escapes are JSON's own
+
+
+def test_secrets_are_masked_in_the_page(tmp_path):
+    key = "sk-proj-" + "Zq8xW2vN5mR7tY1uI3oP6aS9dF4gH0jK"
+    entry = {
+        "schema": 1, "kind": "http", "proxy": "model", "complete": True, "error": None,
+        "timing": {"start": 1.0, "end": 2.0},
+        "request": {"method": "POST", "url": f"http://127.0.0.1:1/v1/responses?api_key={key}",
+                    "path": f"/v1/responses?api_key={key}",
+                    "headers": [["authorization", f"Bearer {key}"], ["content-type", "application/json"]],
+                    "body": {"model": "m", "input": [{"type": "message", "role": "user",
+                             "content": [{"type": "input_text", "text": f"my key is {key}"}]}]},
+                    "body_format": "json"},
+        "response": {"status": 200, "headers": [], "body": {"output_text": f"echo {key}"}, "body_format": "json"},
+    }  # fmt: skip
+    (tmp_path / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
+    page = page_of(tmp_path / "traffic.jsonl", tmp_path / "run")
+    assert key not in page and key[8:20] not in page
+    assert page.count("[REDACTED sha256:") >= 4  # the header, the URL, the path and the message
+
+
+def test_a_history_resent_every_turn_is_stored_once(tmp_path):
+    template = template_request()
+    sizes = {}
+    for turns in (50, 200):
+        traffic = tmp_path / f"{turns}.jsonl"
+        traffic.write_text("".join(json.dumps(entry) + "\n" for entry in conversation(template, turns, 1, False)))
+        page = page_of(traffic, tmp_path / str(turns))
+        sizes[turns] = len(page.encode())
+        data = data_of(page)
+        assert len(data["turns"]) == turns
+        last = data["turns"][-1]
+        assert len(last["input"]) > turns  # the whole history is referenced by the last turn...
+        assert len(set(last["input"])) == len(last["input"])
+        users = [value for value in data["values"] if isinstance(value, dict) and value.get("role") == "user"]
+        first_user = users[0]["parts"][0]["text"]
+        # ...and stored once as an item, plus once in the first request's raw body (later raw bodies name the
+        # history they carry instead of repeating it).
+        assert json.dumps(data).count(json.dumps(first_user)) == 2
+    assert sizes[200] < 5_000_000
+    assert sizes[200] / sizes[50] < 4.5  # linear in the turns, not quadratic
+
+
+def test_a_missing_or_outdated_page_is_rebuilt(private_data_dir, capsys, monkeypatch, tmp_path):
+    run = private_data_dir / "codex" / SAMPLE.name
+    run.mkdir(parents=True)
+    for name in ("traffic.jsonl", "manifest.json"):
+        shutil.copy(SAMPLE / name, run / name)
+    assert analyze.main(["--run", "latest"]) == 0
+    capsys.readouterr()
+    (run / "report.html").unlink()
+    code, out = analyze.main(["--run", "all"]), capsys.readouterr().out
+    assert code == 0 and f"rebuilt {run}: report.html is missing" in out
+    assert (run / "report.html").is_file()
+    # The viewer's script changed (a copy stands in for it, so the checkout's file times stay as they are).
+    script = tmp_path / "viewer.js"
+    shutil.copy(ASSETS[0], script)
+    later = (run / "report.html").stat().st_mtime + 10
+    os.utime(script, (later, later))
+    monkeypatch.setattr(derived, "REPORT", dataclasses.replace(derived.REPORT, assets=(script, ASSETS[1])))
+    code, out = analyze.main(["--run", "all"]), capsys.readouterr().out
+    assert code == 0 and f"rebuilt {run}: {script} is newer than" in out
+
+
+def test_view_opens_the_page_in_the_browser_or_prints_its_path(private_data_dir, tmp_path, capsys, monkeypatch):
+    run = private_data_dir / "codex" / SAMPLE.name
+    run.mkdir(parents=True)
+    shutil.copy(SAMPLE / "traffic.jsonl", run / "traffic.jsonl")
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(browser))
+    assert view.main([]) == 0
+    assert capsys.readouterr().out == f"viewer: {run}/report.html (opened in the browser)\n"
+    assert (run / "report.md").is_file()  # brought up to date first
+    for _ in range(100):  # the browser is started in the background
+        if opened.exists() and opened.read_text():
+            break
+        time.sleep(0.05)
+    assert opened.read_text().strip() == (run / "report.html").as_uri()
+    monkeypatch.setattr(view, "open_in_browser", lambda path: False)
+    assert view.main(["--run", SAMPLE.name]) == 0
+    assert capsys.readouterr().out == f"viewer: {run}/report.html (no browser found here: open it in one)\n"
