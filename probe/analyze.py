@@ -422,7 +422,7 @@ def stream_report(
     if page is not None:
         header = page_header(
             traffic.parent.name, source_name(traffic), generated, plain_stamp(renderer, redact), manifest, totals,
-            warnings, STATUS_NOTES, page.turns,
+            warnings, STATUS_NOTES, page.turns, page.masked,
         )  # fmt: skip
         write_page(viewer, page.page_data(header), generated)
 

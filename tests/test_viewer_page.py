@@ -124,9 +124,12 @@ def test_secrets_are_masked_in_the_page(tmp_path):
         "response": {"status": 200, "headers": [], "body": {"output_text": f"echo {key}"}, "body_format": "json"},
     }  # fmt: skip
     (tmp_path / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps({"target": "codex", "prompt": f"use {key}"}))
     page = page_of(tmp_path / "traffic.jsonl", tmp_path / "run")
     assert key not in page and key[8:20] not in page
-    assert page.count("[REDACTED sha256:") >= 4  # the header, the URL, the path and the message
+    assert page.count("[REDACTED sha256:") >= 5  # the header, the URL, the path, the message and the prompt
+    assert dict(data_of(page)["header"]["facts"])["Prompt"].startswith("use [REDACTED sha256:")
 
 
 def test_a_history_resent_every_turn_is_stored_once(tmp_path):

@@ -1,5 +1,6 @@
 """The facts at the top of the viewer: what report.md's header says, as (label, plain text) pairs."""
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -35,9 +36,10 @@ def run_facts(manifest: dict | None, notes: dict[str, str]) -> list[tuple[str, s
 
 def page_header(
     run: str, source: str, generated: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
-    notes: dict[str, str], turns: list[dict],
+    notes: dict[str, str], turns: list[dict], mask: Callable[[str], str],
 ) -> dict:  # fmt: skip
-    """Everything the page's Run panel shows; `totals` is the report's (probe.analyze.Totals)."""
+    """Everything the page's Run panel shows; `totals` is the report's (probe.analyze.Totals). Captured text
+    (the manifest's fields, paths, warnings that quote a capture) is masked with `mask`, as report.md masks it."""
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
@@ -63,12 +65,17 @@ def page_header(
     ]
     return {
         "run": run,
-        "facts": facts,
-        "warnings": warnings,
-        "unrecognised": dict(sorted(unrecognised.items())),
+        "facts": [(label, mask(text)) for label, text in facts],
+        "warnings": [mask(warning) for warning in warnings],
+        "unrecognised": {mask(kind): numbers for kind, numbers in sorted(unrecognised.items())},
         "endpoints": [
-            [proxy, path, ", ".join(sorted(counter)), sum(counter.values())]
+            [mask(proxy), mask(path), ", ".join(sorted(counter)), sum(counter.values())]
             for (proxy, path), counter in sorted(totals.endpoints.items())
         ],
+        "methods": sorted(totals.methods.items()),
         "statuses": sorted(totals.statuses.items()),
+        "key_paths": {
+            "request": [[mask(path), types, count] for path, types, count in totals.request_paths.top()],
+            "response": [[mask(path), types, count] for path, types, count in totals.response_paths.top()],
+        },
     }

@@ -129,10 +129,21 @@ function endpoint(turn) {
   return [turn.proxy, turn.kind, turn.method, turn.path].join("\u0000");
 }
 
-// The turn before `index` that has what `has` looks for: the one a section is compared with.
-function earlier(index, has) {
-  for (let before = index - 1; before >= 0; before--) if (has(TURNS[before])) return before;
-  return -1;
+// For each turn, the turn before it that a section is compared with: the last one with instructions, with
+// tools, and to the same endpoint (found in one pass: a long run would make a search backwards quadratic).
+const BEFORE = { system: [], tools: [], endpoint: [] };
+{
+  let system = -1;
+  let tools = -1;
+  const lastAt = new Map();
+  TURNS.forEach((turn, index) => {
+    BEFORE.system.push(system);
+    BEFORE.tools.push(tools);
+    BEFORE.endpoint.push(lastAt.has(endpoint(turn)) ? lastAt.get(endpoint(turn)) : -1);
+    if (VALUES[turn.system].length) system = index;
+    if (turn.tools.length) tools = index;
+    lastAt.set(endpoint(turn), index);
+  });
 }
 
 // Tool calls answered later: call id -> the turn whose request first carried the result.
@@ -167,11 +178,18 @@ function systemText(blocks) {
   return blocks.map((block) => block.text).join("\n\n");
 }
 
+const SYSTEM_SHOWN = new Map(); // a diff is worked out once, for the search and the view alike
+
 function systemShown(index) {
+  if (!SYSTEM_SHOWN.has(index)) SYSTEM_SHOWN.set(index, compareSystem(index));
+  return SYSTEM_SHOWN.get(index);
+}
+
+function compareSystem(index) {
   const turn = TURNS[index];
   const blocks = VALUES[turn.system];
   if (!blocks.length) return { kind: "none" };
-  const before = earlier(index, (other) => VALUES[other.system].length > 0);
+  const before = BEFORE.system[index];
   if (before < 0) return { kind: "first", text: systemText(blocks) };
   if (TURNS[before].system === turn.system) return { kind: "same", since: TURNS[before].n };
   return { kind: "changed", since: TURNS[before].n, diff: lineDiff(systemText(VALUES[TURNS[before].system]), systemText(blocks)) };
@@ -180,7 +198,7 @@ function systemShown(index) {
 function toolsShown(index) {
   const turn = TURNS[index];
   if (!turn.tools.length) return { kind: "none" };
-  const before = earlier(index, (other) => other.tools.length > 0);
+  const before = BEFORE.tools[index];
   if (before < 0) return { kind: "first", added: turn.tools, removed: [] };
   const old = TURNS[before].tools;
   if (old.length === turn.tools.length && old.every((ref, i) => ref === turn.tools[i]))
@@ -331,7 +349,10 @@ function buildHeader() {
   if (header.warnings.length) parts.push(el("h3", {}, "Warnings"), el("ul", { class: "warnings" }, header.warnings.map((w) => el("li", {}, w))));
   parts.push(
     details("Endpoints (" + header.endpoints.length + ")", () => table(["proxy", "path", "methods", "count"], header.endpoints)),
-    details("Status codes", () => table(["status", "count"], header.statuses))
+    details("HTTP methods", () => table(["method", "count"], header.methods)),
+    details("Status codes", () => table(["status", "count"], header.statuses)),
+    details("Payload structure: request key paths (top 30)", () => table(["path", "types", "count"], header.key_paths.request)),
+    details("Payload structure: response key paths (top 30)", () => table(["path", "types", "count"], header.key_paths.response))
   );
   append(box, parts);
 }
@@ -613,7 +634,7 @@ function configSection(turn) {
 
 function headersSection(index) {
   const turn = TURNS[index];
-  const before = earlier(index, (other) => endpoint(other) === endpoint(turn));
+  const before = BEFORE.endpoint[index];
   return el("div", {}, headerView("Request headers", turn.request_headers, before, "request_headers"), headerView("Response headers", turn.response_headers, before, "response_headers"));
 }
 
