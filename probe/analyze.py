@@ -421,7 +421,7 @@ def stream_report(
             out.write(log.read().decode("utf-8"))
     if page is not None:
         header = page_header(
-            traffic.parent.name, source_name(traffic), generated, plain_stamp(renderer, redact), manifest, totals,
+            traffic.parent.name, source_name(traffic), plain_stamp(renderer, redact), manifest, totals,
             warnings, STATUS_NOTES, page.turns, page.masked,
         )  # fmt: skip
         write_page(viewer, page.page_data(header), generated)
@@ -691,8 +691,12 @@ def check_output(output: Path, traffic: Path) -> None:
     if output.suffix == ".html":
         raise RunError(f"--output {output}: the viewer is written beside the report as {viewer_path(output).name}; "
                        "name the report .md")  # fmt: skip
-    if viewer_path(output).name in CAPTURE_FILES:
-        raise RunError(f"--output {output}: the viewer beside it would be a run's capture file; name it otherwise")
+    page = viewer_path(output)
+    if page.exists() and os.path.samefile(page, traffic):
+        raise RunError(
+            f"--output {output}: the viewer is written beside the report as {page.name}, and that is the capture "
+            "itself (--input); write the report elsewhere"
+        )
     turns = output.with_name(TURNS_FILE)
     if turns.exists() and os.path.samefile(turns, traffic):
         raise RunError(

@@ -111,7 +111,7 @@ def test_the_final_answer_and_the_run_header(codex_page):
     total_output = sum(turn["usage"]["output"] for turn in turns if turn["usage"])
     assert total_input > 1000 and total_output > 0
     assert f"input {total_input:,}" in header and f"output {total_output:,}" in header
-    page.keyboard.press("End")
+    page.keyboard.press("G")
     last = turns[-1]
     assert selected(page) == f"#{last['number']}"
     answer = next(part["text"] for item in last["output"] for part in item["parts"] if part["kind"] == "text")
@@ -164,7 +164,7 @@ def test_expanding_a_turn_shows_its_input_and_what_is_new(codex_page):
 
 
 def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
-    watched, _turns, _run = codex_page
+    watched, turns, _run = codex_page
     page = watched.page
     page.fill("#search", "hello")
     expect(page.locator("#search-count")).to_have_text(re.compile(r"\d+ of \d+ hits?"))
@@ -177,6 +177,13 @@ def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
     assert page.locator("#search-count").inner_text() == f"2 of {total} hits"
     page.locator("#search").press("Shift+Enter")
     assert page.locator("#search-count").inner_text() == f"1 of {total} hits"
+    # Enter right after typing searches what was typed, without waiting for the pause that starts a search.
+    calling = next(turn for turn in turns if any(item["type"] == "function_call" for item in turn["output"]))
+    [call_id] = [part["call_id"] for item in calling["output"] for part in item["parts"] if part["kind"] == "tool_call"]
+    page.fill("#search", call_id)
+    page.locator("#search").press("Enter")
+    assert page.locator("#search-count").inner_text() == "1 of 2 hits"  # the call, then its result
+    assert page.locator("mark.current").inner_text() == call_id and selected(page) == f"#{calling['number']}"
     page.fill("#search", "qqxj-not-in-the-run")
     expect(page.locator("#search-count")).to_have_text("no hits")
     assert page.locator("mark").count() == 0
@@ -188,12 +195,14 @@ def test_keyboard_moves_between_turns_and_links_are_deep(codex_page, browser):
     watched, turns, run = codex_page
     page = watched.page
     page.locator("body").click(position={"x": 5, "y": 5})
-    page.keyboard.press("Home")
+    page.keyboard.press("g")
     assert selected(page) == "#1"
     page.keyboard.press("j")
     assert selected(page) == "#2" and page.locator("#turn h2").inner_text().startswith("#2 ")
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("j")
     page.keyboard.press("k")
+    assert selected(page) == "#2"
+    page.keyboard.press("ArrowDown")  # the arrows scroll the turn; they do not change it
     assert selected(page) == "#2"
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "search"
@@ -349,5 +358,37 @@ def test_generated_hostile_captures_run_nothing(browser, tmp_path_factory, data)
     for row in range(watched.page.locator(".row").count()):
         watched.page.locator(".row").nth(row).click()
         open_every_section(watched.page)
+    assert_quiet(watched)
+    watched.page.context.close()
+
+
+def test_odd_text_and_numbers_are_searched_and_drawn_cleanly(browser, tmp_path):
+    """Hits are marked where they are counted even where lowercasing changes a text's length (İ), and counts a
+    capture should never hold (negative tokens) draw nothing instead of failing."""
+    text = "İİİİ needle İstanbul NEEDLE"
+    message = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    body = {"model": "m", "input": [message]}
+    events = [
+        ("response.completed", {"type": "response.completed", "response": {"id": "r", "output": [],
+         "usage": {"input_tokens": -100, "output_tokens": -5}}}),
+    ]  # fmt: skip
+    entry = {
+        "schema": 1, "kind": "http", "proxy": "model", "complete": True, "error": None,
+        "timing": {"start": 1.0, "end": 2.0},
+        "request": {"method": "POST", "url": "http://127.0.0.1:1/v1/responses", "path": "/v1/responses",
+                    "headers": [], "body": body, "body_format": "json"},
+        "response": {"status": 200, "headers": [["content-type", "text/event-stream"]], "body_format": "text",
+                     "body": "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)},
+    }  # fmt: skip
+    (tmp_path / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
+    watched = open_page(browser, analysed(tmp_path / "traffic.jsonl", "codex", tmp_path / "run"))
+    page = watched.page
+    page.fill("#search", "needle")
+    page.locator("#search").press("Enter")
+    expect(page.locator("#search-count")).to_have_text("1 of 2 hits")
+    assert [mark.lower() for mark in page.locator("mark").all_inner_texts()] == ["needle", "needle"]
+    page.fill("#search", "i̇stanbul")  # what "İstanbul" lowercases to
+    page.locator("#search").press("Enter")
+    assert page.locator("#search-count").inner_text() in ("1 of 1 hit", "no hits")
     assert_quiet(watched)
     watched.page.context.close()

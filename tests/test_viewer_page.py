@@ -195,3 +195,45 @@ def test_view_opens_the_page_in_the_browser_or_prints_its_path(private_data_dir,
     monkeypatch.setattr(view, "open_in_browser", lambda path: False)
     assert view.main(["--run", SAMPLE.name]) == 0
     assert capsys.readouterr().out == f"viewer: {run}/report.html (no browser found here: open it in one)\n"
+
+
+def test_a_body_nested_too_deeply_still_gets_its_page(tmp_path):
+    deep: object = 1
+    for _ in range(900):
+        deep = [deep]
+    entry = json.loads((SAMPLE / "traffic.jsonl").read_text().splitlines()[1])
+    entry["request"]["body"]["deep"] = deep
+    (tmp_path / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
+    page = page_of(tmp_path / "traffic.jsonl", tmp_path / "run")
+    [turn] = data_of(page)["turns"]
+    assert turn["n"] == 1 and turn["path"] == "/v1/responses"
+    assert (tmp_path / "run" / "report.md").read_text().startswith("# agent-probe report")
+
+
+def test_the_viewer_is_never_written_over_the_capture(tmp_path):
+    capture = tmp_path / "capture.html"
+    shutil.copy(SAMPLE / "traffic.jsonl", capture)
+    before = capture.read_bytes()
+    with pytest.raises(RunError, match=r"capture\.html, and that is the capture itself"):
+        analyze.main(["--input", str(capture), "--output", str(tmp_path / "capture.md")])
+    assert capture.read_bytes() == before
+
+
+def test_the_same_page_again_is_kept_as_it_was(tmp_path):
+    output = tmp_path / "report.md"
+    argv = ["--input", str(SAMPLE / "traffic.jsonl"), "--output", str(output), "--target", "codex"]
+    assert analyze.main(argv) == 0
+    first = output.with_suffix(".html").stat().st_ino
+    time.sleep(1.1)  # the generated-at line changes
+    assert analyze.main(argv) == 0
+    assert output.with_suffix(".html").stat().st_ino == first
+
+
+def test_a_capture_no_reader_understands_still_makes_a_page_that_opens(tmp_path):
+    template = template_request()
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text("".join(json.dumps(entry) + "\n" for entry in conversation(template, 200, 1, False)))
+    page = page_of(traffic, tmp_path / "run", target=None)  # the generic renderer: every body is "not understood"
+    assert len(page.encode()) < 40_000_000
+    kept = [turn["raw_request"]["kept"] for turn in data_of(page)["turns"]]
+    assert kept[0] == "whole" and kept[-1] == "omitted"  # the page's budget for raw bodies ran out

@@ -12,11 +12,15 @@ from probe.conversation import Turn, plain
 from probe.redaction import mask_json
 from probe.secrets import redact_header
 from probe.traffic import Body, Exchange
-from probe.turns import encoded
+from probe.turns import encoded, shallow_record
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
-RAW_BUDGET = 32 * 1024 * 1024  # bytes of raw bodies in one page: a 1 GB capture still makes a page that opens
+UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
+# Bytes of raw bodies and payloads not understood in one page: a 1 GB capture, or one no reader understands,
+# still makes a page that opens.
+RAW_BUDGET = 24 * 1024 * 1024
 TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in report.md and traffic.jsonl
+TOO_DEEP = {"format": "json", "size": 0, "kept": "omitted", "bytes": 0}  # a body nested deeper than a walk goes
 UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
 
 
@@ -32,11 +36,12 @@ class Values:
         known = self.by_identity.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        key = hashlib.blake2b(encoded(value), digest_size=16).digest()
+        text = encoded(value)
+        key = hashlib.blake2b(text, digest_size=16).digest()
         index = self.by_content.get(key)
         if index is None:
             index = self.by_content[key] = len(self.values)
-            self.values.append(clipped(value))
+            self.values.append(value if len(text) <= TEXT_LIMIT else clipped(value))  # no string can be longer
         if isinstance(value, (dict, list)):
             self.by_identity[id(value)] = (value, index)
         return index
@@ -73,47 +78,56 @@ class ViewerData:
 
     def add(self, exchange: Exchange, turn: Turn, record: dict) -> None:
         """One exchange: `record` is its turn as turns.jsonl has it (masked there)."""
+        try:
+            entry = self.entry(exchange, turn, record)
+        except RecursionError:  # nested deeper than a walk can go: where and what it was, as turns.jsonl keeps it
+            entry = self.entry(exchange, turn, shallow_record(turn), with_bodies=False)
+        self.turns.append(entry)
+
+    def entry(self, exchange: Exchange, turn: Turn, record: dict, with_bodies: bool = True) -> dict:
         intern = self.values.add
-        usage = record.get("usage")
-        self.turns.append(
-            {
-                "n": turn.number,
-                "line": turn.line,
-                "kind": turn.kind,
-                "proxy": turn.proxy,
-                "method": turn.method,
-                "path": record.get("path", turn.path),
-                "url": self.masked(exchange.url),
-                "status": turn.status,
-                "complete": turn.complete,
-                "error": self.masked(exchange.error),
-                "api": turn.api,
-                "provider": turn.provider,
-                "model": record.get("model"),
-                "timing": record.get("timing"),
-                "request_bytes": turn.request_bytes,
-                "response_bytes": turn.response_bytes,
-                "frames": len(exchange.frames),
-                "stop_reason": record.get("stop_reason"),
-                "response_id": record.get("response_id"),
-                "previous_response_id": record.get("previous_response_id"),
-                "carried": record.get("carried"),
-                "usage": usage,
-                "events": record.get("events") or {},
-                "errors": clipped(api_errors(record.get("errors") or [])),
-                "unrecognised": record.get("unrecognised") or [],
-                "unknown": clipped((record.get("unknown") or [])[:UNKNOWN_KEPT]),
-                "config": intern(record.get("config") or {}),
-                "system": intern(record.get("system") or []),
-                "tools": [intern(tool) for tool in record.get("tools") or []],
-                "input": [intern(item) for item in record.get("input") or []],
-                "output": [intern(item) for item in record.get("output") or []],
-                "request_headers": intern(self.headers(exchange.request_headers)),
-                "response_headers": intern(self.headers(exchange.response_headers)),
-                "raw_request": self.raw_request(exchange, turn),
-                "raw_response": self.raw_response(exchange),
-            }
-        )
+        errors = api_errors(record.get("errors") or [])
+        return {
+            "n": turn.number,
+            "line": turn.line,
+            "kind": turn.kind,
+            "proxy": turn.proxy,
+            "method": turn.method,
+            "path": record.get("path", turn.path),
+            "url": self.masked(exchange.url),
+            "status": turn.status,
+            "complete": turn.complete,
+            "error": self.masked(exchange.error),
+            "api": turn.api,
+            "provider": turn.provider,
+            "model": record.get("model"),
+            "timing": record.get("timing") or {},
+            "request_bytes": turn.request_bytes,
+            "response_bytes": turn.response_bytes,
+            "frames": len(exchange.frames),
+            "stop_reason": record.get("stop_reason"),
+            "response_id": record.get("response_id"),
+            "previous_response_id": record.get("previous_response_id"),
+            "carried": record.get("carried"),
+            "usage": record.get("usage"),
+            "events": record.get("events") or {},
+            "errors": [self.kept(error, UNKNOWN_LIMIT) for error in errors],
+            "unrecognised": record.get("unrecognised") or [],
+            "unknown": [
+                {"where": str(entry.get("where")), "raw": self.kept(entry.get("raw"), UNKNOWN_LIMIT)}
+                for entry in (record.get("unknown") or [])[:UNKNOWN_KEPT]
+                if isinstance(entry, dict)
+            ],
+            "config": intern(record.get("config") or {}),
+            "system": intern(record.get("system") or []),
+            "tools": [intern(tool) for tool in record.get("tools") or []],
+            "input": [intern(item) for item in record.get("input") or []],
+            "output": [intern(item) for item in record.get("output") or []],
+            "request_headers": intern(self.headers(exchange.request_headers)),
+            "response_headers": intern(self.headers(exchange.response_headers)),
+            "raw_request": self.raw_request(exchange, turn) if with_bodies else TOO_DEEP,
+            "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
+        }
 
     def masked(self, text: str | None) -> str | None:
         if text is None or not self.redact:
@@ -158,22 +172,26 @@ class ViewerData:
         return self.raw(Body(frames, "json", size), frames) | {"format": "frames"}
 
     def raw(self, body: Body, value: Any) -> dict:
-        """A body for the raw view: as JSON while small, else its head as text; masked unless --no-redact."""
+        """A body for the raw view, masked unless --no-redact (see `kept`)."""
         if body.format == "empty":
             return {"format": "empty", "size": 0}
         if body.format == "base64":
             return {"format": "binary", "size": body.size}
+        return self.kept(value, RAW_LIMIT) | {"format": body.format, "size": body.size}
+
+    def kept(self, value: Any, limit: int) -> dict:
+        """A captured value for a collapsed view: whole while its JSON is under `limit` bytes, else the head of
+        that JSON as text (`head`), and nothing (`omitted`) once the page holds RAW_BUDGET bytes of such values."""
         text = encoded(value)
-        if self.raw_bytes + min(len(text), RAW_LIMIT) > RAW_BUDGET:
-            return {"format": "omitted", "size": body.size}
-        if len(text) > RAW_LIMIT:
-            self.raw_bytes += RAW_LIMIT
-            head = text[:RAW_LIMIT].decode("utf-8", "replace")
-            return {"format": "head", "size": body.size, "value": self.masked(head)}
+        if self.raw_bytes + min(len(text), limit) > RAW_BUDGET:
+            return {"kept": "omitted", "bytes": len(text)}
+        if len(text) > limit:
+            self.raw_bytes += limit
+            return {"kept": "head", "bytes": len(text), "value": self.masked(text[:limit].decode("utf-8", "replace"))}
         self.raw_bytes += len(text)
         if self.redact:
             value = mask_json(value, memo=self.strings)[0]
-        return {"format": body.format, "size": body.size, "value": clipped(value)}
+        return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
 
     def page_data(self, header: dict) -> dict:
         return {"schema": 1, "header": plain(header), "values": self.values.values, "turns": self.turns}

@@ -35,7 +35,7 @@ def run_facts(manifest: dict | None, notes: dict[str, str]) -> list[tuple[str, s
 
 
 def page_header(
-    run: str, source: str, generated: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
+    run: str, source: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
     notes: dict[str, str], turns: list[dict], mask: Callable[[str], str],
 ) -> dict:  # fmt: skip
     """Everything the page's Run panel shows; `totals` is the report's (probe.analyze.Totals). Captured text
@@ -48,9 +48,10 @@ def page_header(
     for turn in turns:
         for kind in turn["unrecognised"]:
             unrecognised.setdefault(kind, []).append(turn["n"])
+    # When the page was generated is not among them: it is on a line of its own (probe.viewer.page.GENERATED), so
+    # that two pages of the same capture differ in that line only.
     facts = [
         ("Source", source),
-        ("Generated at", generated),
         ("Made with", stamp),
         *run_facts(manifest, notes),
         (

@@ -38,7 +38,7 @@ frame-src 'none'; worker-src 'none'; base-uri 'none'; form-action 'none'">
 <button id="search-previous" type="button" title="Previous hit (Shift+Enter)">&#8593;</button>
 <button id="search-next" type="button" title="Next hit (Enter)">&#8595;</button>
 </div>
-<span class="keys">j/k: turns · /: search · n/N: hits</span>
+<span class="keys">j/k: turns · g/G: first/last · /: search · n/N: hits</span>
 </header>
 <div class="layout">
 <nav><div id="turn-count"></div><div id="timeline"></div></nav>

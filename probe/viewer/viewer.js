@@ -7,6 +7,7 @@ const VALUES = DATA.values;
 const TURNS = DATA.turns;
 const byNumber = new Map(TURNS.map((turn, index) => [turn.n, index]));
 const SVG = "http://www.w3.org/2000/svg";
+const RAW_HEAD = 256 * 1024; // bytes of a raw body the page keeps (probe/viewer/data.py)
 
 // ---- building elements -------------------------------------------------------------------------------------
 
@@ -104,14 +105,19 @@ function isNumber(value) {
   return typeof value === "number" && isFinite(value);
 }
 
+// A count from the capture, or null for anything that is not one (a capture may hold any value).
+function count(value) {
+  return isNumber(value) && value >= 0 ? value : null;
+}
+
 function tokens(turn) {
   const usage = turn.usage || {};
   return {
-    input: isNumber(usage.input) ? usage.input : null,
-    output: isNumber(usage.output) ? usage.output : null,
-    cached: isNumber(usage.cache_read) ? usage.cache_read : null,
-    written: isNumber(usage.cache_write) ? usage.cache_write : null,
-    reasoning: isNumber(usage.reasoning) ? usage.reasoning : null,
+    input: count(usage.input),
+    output: count(usage.output),
+    cached: count(usage.cache_read),
+    written: count(usage.cache_write),
+    reasoning: count(usage.reasoning),
   };
 }
 
@@ -129,20 +135,27 @@ function endpoint(turn) {
   return [turn.proxy, turn.kind, turn.method, turn.path].join("\u0000");
 }
 
-// For each turn, the turn before it that a section is compared with: the last one with instructions, with
-// tools, and to the same endpoint (found in one pass: a long run would make a search backwards quadratic).
+// For each turn, the turn before it that a section is compared with (found in one pass: a long run would make
+// a search backwards quadratic). Headers: the previous exchange to the same endpoint. Instructions and tools:
+// the turn whose history this one carries, else the previous one with them to the same endpoint and model, so
+// that a side call (a router, a title) is not taken for a change of the conversation's instructions.
 const BEFORE = { system: [], tools: [], endpoint: [] };
 {
-  let system = -1;
-  let tools = -1;
-  const lastAt = new Map();
+  const lastAt = { system: new Map(), tools: new Map(), endpoint: new Map() };
+  const has = { system: (turn) => VALUES[turn.system].length > 0, tools: (turn) => turn.tools.length > 0 };
   TURNS.forEach((turn, index) => {
-    BEFORE.system.push(system);
-    BEFORE.tools.push(tools);
-    BEFORE.endpoint.push(lastAt.has(endpoint(turn)) ? lastAt.get(endpoint(turn)) : -1);
-    if (VALUES[turn.system].length) system = index;
-    if (turn.tools.length) tools = index;
-    lastAt.set(endpoint(turn), index);
+    const place = endpoint(turn);
+    const conversation = place + "\u0000" + turn.model;
+    const source = turn.carried ? byNumber.get(turn.carried.source) : undefined;
+    for (const section of ["system", "tools"]) {
+      const carried = source !== undefined && source < index && has[section](TURNS[source]) ? source : undefined;
+      const last = lastAt[section].get(conversation);
+      BEFORE[section].push(carried !== undefined ? carried : last !== undefined ? last : -1);
+      if (has[section](turn)) lastAt[section].set(conversation, index);
+    }
+    const last = lastAt.endpoint.get(place);
+    BEFORE.endpoint.push(last !== undefined ? last : -1);
+    lastAt.endpoint.set(place, index);
   });
 }
 
@@ -220,15 +233,21 @@ function toolName(tool) {
 
 // The strings partView shows as searchable, in the same order.
 function partTexts(part) {
-  if (part.kind === "tool_call") return [String(part.name)].concat(part.arguments != null ? [pretty(part.arguments)] : []);
+  const id = part.call_id != null ? [String(part.call_id)] : [];
+  if (part.kind === "tool_call") return [String(part.name)].concat(id, part.arguments != null ? [pretty(part.arguments)] : []);
   if (part.kind === "tool_result")
-    return (part.text != null ? [String(part.text)] : []).concat(part.raw != null ? [pretty(part.raw)] : []);
+    return id.concat(part.text != null ? [String(part.text)] : [], part.raw != null ? [pretty(part.raw)] : []);
   if (part.kind === "text" || part.kind === "reasoning") return [String(part.text == null ? "" : part.text)];
   return (part.text != null ? [String(part.text)] : []).concat([pretty(part.raw)]);
 }
 
+function itemLabel(item) {
+  const size = isNumber(item.size) ? " · " + number(item.size) + " bytes" : "";
+  return [item.type, item.role, item.id].filter((x) => x != null).join(" · ") + size;
+}
+
 function itemTexts(item) {
-  const texts = (item.parts || []).flatMap(partTexts);
+  const texts = [itemLabel(item)].concat((item.parts || []).flatMap(partTexts));
   if (item.metadata && Object.keys(item.metadata).length) texts.push(compact(item.metadata));
   return texts;
 }
@@ -236,7 +255,10 @@ function itemTexts(item) {
 function turnTexts(index) {
   const turn = TURNS[index];
   const texts = [turn.path];
-  if (turn.model != null) texts.push(String(turn.model));
+  for (const [, value] of factList(turn)) texts.push(value);
+  for (const [key, value] of Object.entries(VALUES[turn.config])) texts.push(key, compact(value));
+  for (const field of ["request_headers", "response_headers"])
+    for (const [name, value] of headersShown(index, field).changed || []) texts.push(name, value);
   const system = systemShown(index);
   if (system.kind === "first") texts.push(...VALUES[turn.system].map((block) => block.text));
   if (system.kind === "changed") texts.push(...system.diff.map(diffLine));
@@ -244,7 +266,7 @@ function turnTexts(index) {
   if (tools.added) for (const ref of tools.added) texts.push(...toolTexts(VALUES[ref]));
   for (const ref of newInput(turn)) texts.push(...itemTexts(VALUES[ref]));
   for (const ref of turn.output) texts.push(...itemTexts(VALUES[ref]));
-  for (const error of turn.errors) texts.push(pretty(error));
+  for (const error of turn.errors) texts.push(keptText(error));
   return texts;
 }
 
@@ -333,7 +355,9 @@ function buildHeader() {
   document.title = "agent-probe: " + (header.run || "report");
   append(document.getElementById("run-name"), [header.run || ""]);
   const facts = el("dl", { class: "facts" });
-  for (const [label, text] of header.facts) append(facts, [el("dt", {}, label), el("dd", {}, text)]);
+  const generated = document.querySelector('meta[name="generated"]').getAttribute("content");
+  const shown = header.facts.slice(0, 1).concat([["Generated at", generated]], header.facts.slice(1));
+  for (const [label, text] of shown) append(facts, [el("dt", {}, label), el("dd", {}, text)]);
   const parts = [facts];
   const kinds = Object.keys(header.unrecognised || {});
   if (kinds.length) {
@@ -377,34 +401,34 @@ function buildChart() {
     append(box, [el("p", { class: "quiet" }, "No exchange reported token usage.")]);
     return;
   }
-  const height = 120;
+  // Input (cached, then the rest) in the upper band, output in the lower one, each on its own scale: output is
+  // often a hundredth of the input, and would not show on the input's scale.
+  const upper = 100;
+  const lower = 36;
+  const gap = 6;
+  const height = upper + gap + lower;
   const step = Math.max(3, Math.min(28, 1200 / withTokens.length));
   const width = step * withTokens.length;
-  const most = Math.max(1, ...withTokens.map((e) => (e.used.input || 0) + (e.used.output || 0)));
-  const scale = (height - 10) / most;
+  const mostInput = Math.max(1, ...withTokens.map((entry) => entry.used.input || 0));
+  const mostOutput = Math.max(1, ...withTokens.map((entry) => entry.used.output || 0));
   const chart = svg("svg", { viewBox: "0 0 " + width + " " + height, width: width, height: height, class: "tokens", role: "img", "aria-label": "tokens per turn" });
   bars = new Array(TURNS.length);
   withTokens.forEach(({ index, used }, position) => {
     const x = position * step;
     const cached = Math.min(used.cached || 0, used.input || 0);
     const fresh = (used.input || 0) - cached;
-    const output = used.output || 0;
     const group = svg(
       "g",
       { class: "bar", "data-turn": TURNS[index].n },
-      svg(
-        "title",
-        {},
-        "#" + TURNS[index].n + ": input " + number(used.input) + " (cached " + number(used.cached) + "), output " + number(used.output)
-      ),
+      svg("title", {}, "#" + TURNS[index].n + ": input " + number(used.input) + " (cached " + number(used.cached) + "), output " + number(used.output)),
       svg("rect", { class: "hit", x: x, y: 0, width: step, height: height })
     );
-    let y = height;
-    for (const [amount, kind] of [[cached, "cached"], [fresh, "input"], [output, "output"]]) {
-      const h = amount * scale;
-      y -= h;
-      group.appendChild(svg("rect", { class: kind, x: x + step * 0.1, y: y, width: Math.max(1, step * 0.8), height: h }));
-    }
+    const bar = (kind, y, h) => group.appendChild(svg("rect", { class: kind, x: x + step * 0.1, y: y, width: Math.max(1, step * 0.8), height: Math.max(0, h) }));
+    const cachedHeight = (cached / mostInput) * upper;
+    const freshHeight = (fresh / mostInput) * upper;
+    bar("cached", upper - cachedHeight, cachedHeight);
+    bar("input", upper - cachedHeight - freshHeight, freshHeight);
+    bar("output", upper + gap, ((used.output || 0) / mostOutput) * lower);
     group.addEventListener("click", () => select(index, true));
     bars[index] = group;
     chart.appendChild(group);
@@ -416,8 +440,9 @@ function buildChart() {
       { class: "legend" },
       el("span", { class: "key cached" }, "cached input"),
       el("span", { class: "key input" }, "input"),
+      " tokens per turn, up to " + number(mostInput) + "; ",
       el("span", { class: "key output" }, "output"),
-      " tokens per turn; the tallest is " + number(most)
+      " tokens below, up to " + number(mostOutput)
     ),
   ]);
 }
@@ -450,12 +475,13 @@ function section(title, body) {
   return el("section", { class: "part", "data-section": title.toLowerCase() }, el("h3", {}, title), body);
 }
 
-function factsOf(turn) {
+// The facts of a turn that are text; factsOf shows each as searchable, and the search counts in them.
+function factList(turn) {
   const facts = [];
   facts.push(["API", turn.api + (turn.provider ? " (" + turn.provider + ")" : "")]);
-  if (turn.model != null) facts.push(["model", searchable("span", "", String(turn.model))]);
-  facts.push(["URL", turn.url]);
-  if (!turn.complete) facts.push(["state", el("strong", { class: "bad" }, "cut off: " + (turn.error || "ended before its final event"))]);
+  if (turn.model != null) facts.push(["model", String(turn.model)]);
+  facts.push(["URL", String(turn.url)]);
+  if (!turn.complete) facts.push(["state", "cut off: " + (turn.error || "ended before its final event")]);
   else if (turn.error) facts.push(["state", "complete (the connection then ended: " + turn.error + ")"]);
   else facts.push(["state", "complete"]);
   facts.push(["time to first byte", ms(timing(turn).ttfb_ms)], ["duration", ms(timing(turn).duration_ms)]);
@@ -466,13 +492,18 @@ function factsOf(turn) {
   if (turn.previous_response_id != null) facts.push(["previous response id", String(turn.previous_response_id)]);
   const events = Object.entries(turn.events);
   if (events.length) facts.push(["events", events.map(([name, count]) => name + " ×" + count).join(", ")]);
-  if (turn.errors.length)
-    facts.push(["errors", el("div", { class: "bad" }, turn.errors.map((error) => searchable("pre", "", pretty(error))))]);
   if (turn.unrecognised.length) facts.push(["unrecognised", turn.unrecognised.join(", ")]);
+  return facts;
+}
+
+function factsOf(turn) {
   const list = el("dl", { class: "facts" });
-  for (const [label, value] of facts) append(list, [el("dt", {}, label), el("dd", {}, value)]);
+  for (const [label, value] of factList(turn))
+    append(list, [el("dt", {}, label), el("dd", {}, searchable("span", label === "state" && !turn.complete ? "bad" : "", value))]);
+  if (turn.errors.length)
+    append(list, [el("dt", {}, "errors"), el("dd", { class: "bad" }, turn.errors.map((error) => searchable("pre", "", keptText(error))))]);
   if (turn.unknown.length)
-    append(list, [el("dt", {}, "not understood"), el("dd", {}, turn.unknown.map((entry) => details(String(entry.where), () => el("pre", {}, pretty(entry.raw)))))]);
+    append(list, [el("dt", {}, "not understood"), el("dd", {}, turn.unknown.map((entry) => details(String(entry.where), () => el("pre", {}, keptText(entry.raw)))))]);
   return list;
 }
 
@@ -524,7 +555,7 @@ function toolTable(refs, highlighted, search, searched) {
   return el(
     "table",
     { class: "tools" },
-    el("thead", {}, el("tr", {}, ["name", "type", "description", "schema"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ["name", "type", "description", "schema", "other fields"].map((h) => el("th", {}, h)))),
     el(
       "tbody",
       {},
@@ -537,7 +568,8 @@ function toolTable(refs, highlighted, search, searched) {
           el("td", {}, mark ? searchable("code", "", toolName(tool)) : el("code", {}, toolName(tool))),
           el("td", {}, tool.type == null ? "" : String(tool.type)),
           el("td", {}, mark ? searchable("div", "description", tool.description || "") : el("div", { class: "description" }, tool.description || "")),
-          el("td", {}, details("schema", () => el("pre", {}, pretty(tool.schema))))
+          el("td", {}, details("schema", () => el("pre", {}, pretty(tool.schema)))),
+          el("td", {}, tool.metadata && Object.keys(tool.metadata).length ? el("code", {}, compact(tool.metadata)) : "")
         );
       })
     )
@@ -570,8 +602,7 @@ function outputSection(turn) {
 }
 
 function itemView(item, position, fresh, search) {
-  const label = [item.type, item.role, item.id].filter((x) => x != null).join(" · ");
-  const size = isNumber(item.size) ? " · " + number(item.size) + " bytes" : "";
+  const label = search ? searchable("span", "", itemLabel(item)) : itemLabel(item);
   const parts = (item.parts || []).map((part) => partView(part, search));
   const metadata =
     item.metadata && Object.keys(item.metadata).length
@@ -579,7 +610,7 @@ function itemView(item, position, fresh, search) {
         ? searchable("div", "metadata", compact(item.metadata))
         : el("div", { class: "metadata" }, compact(item.metadata))
       : null;
-  return el("div", { class: "item" + (fresh ? " new" : "") }, el("div", { class: "label" }, position + ". " + label + size), parts, metadata);
+  return el("div", { class: "item" + (fresh ? " new" : "") }, el("div", { class: "label" }, position + ". ", label), parts, metadata);
 }
 
 function partView(part, search) {
@@ -590,7 +621,7 @@ function partView(part, search) {
     return el(
       "div",
       { class: "part tool-call" },
-      el("div", { class: "label" }, "tool call ", text("code", "", String(part.name)), part.call_id != null ? " · " + part.call_id : "", incomplete, answered ? [" · result in ", turnLink(answered)] : ""),
+      el("div", { class: "label" }, "tool call ", text("code", "", String(part.name)), part.call_id != null ? [" · ", text("span", "", String(part.call_id))] : "", incomplete, answered ? [" · result in ", turnLink(answered)] : ""),
       part.arguments != null ? text("pre", "arguments", pretty(part.arguments)) : null
     );
   }
@@ -599,7 +630,7 @@ function partView(part, search) {
     return el(
       "div",
       { class: "part tool-result" + (part.is_error ? " bad" : "") },
-      el("div", { class: "label" }, "tool result", part.call_id != null ? " · " + part.call_id : "", part.is_error ? " · error" : "", call ? [" · call in ", turnLink(call)] : ""),
+      el("div", { class: "label" }, "tool result", part.call_id != null ? [" · ", text("span", "", String(part.call_id))] : "", part.is_error ? " · error" : "", call ? [" · call in ", turnLink(call)] : ""),
       part.text != null ? text("pre", "text", String(part.text)) : null,
       part.raw != null ? text("pre", "raw", pretty(part.raw)) : null
     );
@@ -629,31 +660,41 @@ function configSection(turn) {
   const config = VALUES[turn.config];
   const keys = Object.keys(config);
   if (!keys.length) return null;
-  return table(["field", "value"], keys.map((key) => [el("code", {}, key), el("code", {}, compact(config[key]))]), "config");
+  return table(["field", "value"], keys.map((key) => [searchable("code", "", key), searchable("code", "", compact(config[key]))]), "config");
 }
 
 function headersSection(index) {
-  const turn = TURNS[index];
-  const before = BEFORE.endpoint[index];
-  return el("div", {}, headerView("Request headers", turn.request_headers, before, "request_headers"), headerView("Response headers", turn.response_headers, before, "response_headers"));
+  return el("div", {}, headerView("Request headers", index, "request_headers"), headerView("Response headers", index, "response_headers"));
 }
 
-function headerView(title, ref, before, field) {
-  const pairs = VALUES[ref];
-  if (!pairs.length) return el("p", { class: "quiet" }, title + ": none");
-  const whole = () => table(["name", "value"], pairs.map(([name, value]) => [name, el("code", {}, value)]), "headers");
-  if (before < 0) return details(title + " (" + pairs.length + ")", whole);
+// The headers of one side of an exchange against the previous exchange to the same endpoint: new or changed
+// ones, and the names gone (none to compare with: the first exchange there, all shown collapsed).
+function headersShown(index, field) {
+  const before = BEFORE.endpoint[index];
+  if (before < 0) return { before };
+  const pairs = VALUES[TURNS[index][field]];
   const previous = VALUES[TURNS[before][field]];
   const old = new Map(previous);
   const now = new Map(pairs);
-  const changed = pairs.filter(([name, value]) => old.get(name) !== value);
-  const gone = previous.filter(([name]) => !now.has(name)).map(([name]) => name);
+  return {
+    before,
+    changed: pairs.filter(([name, value]) => old.get(name) !== value),
+    gone: previous.filter(([name]) => !now.has(name)).map(([name]) => name),
+  };
+}
+
+function headerView(title, index, field) {
+  const pairs = VALUES[TURNS[index][field]];
+  if (!pairs.length) return el("p", { class: "quiet" }, title + ": none");
+  const whole = () => table(["name", "value"], pairs.map(([name, value]) => [name, el("code", {}, value)]), "headers");
+  const { before, changed, gone } = headersShown(index, field);
+  if (before < 0) return details(title + " (" + pairs.length + ")", whole);
   if (!changed.length && !gone.length) return el("p", { class: "same" }, title + ": all " + pairs.length + " as in ", turnLink(TURNS[before].n));
   return el(
     "div",
     {},
     el("p", { class: "changed" }, title + " (" + pairs.length + "): " + changed.length + " new or changed since ", turnLink(TURNS[before].n), gone.length ? "; gone: " + gone.join(", ") : ""),
-    table(["name", "value"], changed.map(([name, value]) => [name, el("code", {}, value)]), "headers"),
+    table(["name", "value"], changed.map(([name, value]) => [searchable("span", "", name), searchable("code", "", value)]), "headers"),
     details("All " + pairs.length, whole)
   );
 }
@@ -665,12 +706,20 @@ function rawSection(turn) {
 function rawView(title, raw) {
   if (!raw || raw.format === "empty") return el("p", { class: "quiet" }, title + ": no body");
   if (raw.format === "binary") return el("p", { class: "quiet" }, title + ": " + number(raw.size) + " bytes of binary data (base64 in the capture)");
-  if (raw.format === "omitted") return el("p", { class: "quiet" }, title + ": " + number(raw.size) + " bytes, left out of this page (it holds enough raw bodies); see traffic.jsonl");
-  const what = { frames: " frames", events: " events", head: " (the first 256 KB)" }[raw.format] || "";
+  if (raw.kept === "omitted") return el("p", { class: "quiet" }, title + ": " + number(raw.size) + " bytes, left out of this page (it holds enough raw bodies, or the body is nested too deeply); see report.md and traffic.jsonl");
+  const what = { frames: " JSON frames", events: " events", json: " JSON", text: " text" }[raw.format] || "";
+  const head = raw.kept === "head" ? ", the first " + number(RAW_HEAD) + " bytes" : "";
   const note = raw.left_out
     ? el("p", { class: "quiet" }, raw.left_out.field + ": its first " + number(raw.left_out.items) + " items, as sent in #" + raw.left_out.source + ", are left out")
     : null;
-  return details(title + " JSON" + what + " (" + number(raw.size) + " bytes, masked)", () => el("div", {}, note, el("pre", { class: "raw" }, pretty(raw.value))));
+  return details(title + what + " (" + number(raw.size) + " bytes" + head + ", masked)", () => el("div", {}, note, el("pre", { class: "raw" }, keptText(raw))));
+}
+
+// A value the page keeps whole while small, else the head of its JSON, else only its size.
+function keptText(kept) {
+  if (!kept || kept.kept === "omitted") return "(left out of this page: " + number(kept && kept.bytes) + " bytes; see report.md)";
+  if (kept.kept === "head") return kept.value + "\n… (" + number(kept.bytes) + " bytes in all)";
+  return pretty(kept.value);
 }
 
 // ---- selection and keyboard ------------------------------------------------------------------------------
@@ -718,10 +767,11 @@ document.addEventListener("keydown", (event) => {
   }
   if (event.altKey || event.ctrlKey || event.metaKey) return;
   if (event.target instanceof HTMLElement && event.target.closest("input, textarea, select")) return;
-  if (event.key === "j" || event.key === "ArrowDown") select(current + 1, true);
-  else if (event.key === "k" || event.key === "ArrowUp") select(current - 1, true);
-  else if (event.key === "Home") select(0, true);
-  else if (event.key === "End") select(TURNS.length - 1, true);
+  // Letters only: the arrows, Home and End keep scrolling a long turn.
+  if (event.key === "j") select(current + 1, true);
+  else if (event.key === "k") select(current - 1, true);
+  else if (event.key === "g") select(0, true);
+  else if (event.key === "G") select(TURNS.length - 1, true);
   else if (event.key === "n") step(1);
   else if (event.key === "N") step(-1);
   else if (event.key === "/") {
@@ -733,26 +783,30 @@ document.addEventListener("keydown", (event) => {
 
 // ---- search ----------------------------------------------------------------------------------------------
 
-const search = { query: "", hits: [], at: -1, lowered: null };
+// Literal and case-insensitive; hits are counted and marked with the same expression, in the same texts.
+const search = { query: "", pattern: null, hits: [], at: -1 };
 
-function countIn(text, query) {
-  let count = 0;
-  for (let at = text.indexOf(query); at >= 0; at = text.indexOf(query, at + query.length)) count++;
-  return count;
+function hitsIn(text) {
+  search.pattern.lastIndex = 0;
+  let found = 0;
+  while (search.pattern.exec(text)) found++;
+  return found;
 }
 
 function runSearch(query) {
-  search.query = query.toLowerCase();
+  pending = null;
+  search.query = query;
+  search.pattern = query ? new RegExp(query.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "giu") : null;
   search.hits = [];
   search.at = -1;
-  if (!search.lowered) search.lowered = TURNS.map((turn, index) => turnTexts(index).map((text) => text.toLowerCase()));
-  if (search.query) {
-    search.lowered.forEach((texts, index) => {
-      const count = texts.reduce((sum, text) => sum + countIn(text, search.query), 0);
-      for (let k = 0; k < count; k++) search.hits.push([index, k]);
+  if (query) {
+    TURNS.forEach((turn, index) => {
+      const found = turnTexts(index).reduce((sum, text) => sum + hitsIn(text), 0);
+      for (let k = 0; k < found; k++) search.hits.push([index, k]);
     });
   }
-  rows.forEach((row, index) => row.classList.toggle("hit", search.query !== "" && search.hits.some((hit) => hit[0] === index)));
+  const hit = new Set(search.hits.map((entry) => entry[0]));
+  rows.forEach((row, index) => row.classList.toggle("hit", hit.has(index)));
   if (search.hits.length) step(1);
   else {
     showCount();
@@ -760,7 +814,14 @@ function runSearch(query) {
   }
 }
 
+// What was typed last is searched before stepping, however soon after the typing Enter comes.
 function step(direction) {
+  const box = document.getElementById("search");
+  if (pending !== null || box.value !== search.query) {
+    clearTimeout(pending);
+    runSearch(box.value);
+    return;
+  }
   if (!search.hits.length) return;
   search.at = (search.at + direction + search.hits.length) % search.hits.length;
   const [index] = search.hits[search.at];
@@ -781,29 +842,37 @@ function markHits(index) {
   const view = document.getElementById("turn");
   for (const old of view.querySelectorAll("mark")) old.replaceWith(document.createTextNode(old.textContent));
   view.normalize();
-  if (!search.query) return;
+  if (!search.pattern) return;
   const currentHit = search.at >= 0 && search.hits[search.at][0] === index ? search.hits[search.at][1] : -1;
   let k = 0;
   for (const holder of view.querySelectorAll(".s")) {
     const nodes = [];
     const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) nodes.push(walker.currentNode);
+    // The hits are counted in the holder's whole text: find them there, then wrap each in its text nodes.
+    const text = nodes.map((node) => node.textContent).join("");
+    const ranges = [];
+    search.pattern.lastIndex = 0;
+    for (let found = search.pattern.exec(text); found; found = search.pattern.exec(text))
+      ranges.push([found.index, found.index + found[0].length, k++]);
+    if (!ranges.length) continue;
+    let offset = 0;
     for (const node of nodes) {
-      const text = node.textContent;
-      const lower = text.toLowerCase();
-      let at = lower.indexOf(search.query);
-      if (at < 0) continue;
+      const start = offset;
+      const value = node.textContent;
+      offset += value.length;
+      const inside = ranges.filter(([from, to]) => from < offset && to > start);
+      if (!inside.length) continue;
       const pieces = document.createDocumentFragment();
-      let from = 0;
-      while (at >= 0) {
-        pieces.appendChild(document.createTextNode(text.slice(from, at)));
-        const mark = el("mark", { class: k === currentHit ? "current" : null }, text.slice(at, at + search.query.length));
-        pieces.appendChild(mark);
-        k++;
-        from = at + search.query.length;
-        at = lower.indexOf(search.query, from);
+      let at = 0;
+      for (const [from, to, number] of inside) {
+        const a = Math.max(from - start, 0);
+        const b = Math.min(to - start, value.length);
+        pieces.appendChild(document.createTextNode(value.slice(at, a)));
+        pieces.appendChild(el("mark", { class: number === currentHit ? "current" : null }, value.slice(a, b)));
+        at = b;
       }
-      pieces.appendChild(document.createTextNode(text.slice(from)));
+      pieces.appendChild(document.createTextNode(value.slice(at)));
       node.replaceWith(pieces);
     }
   }
