@@ -391,7 +391,8 @@ def stream_report(
     # again in turns.jsonl. (The report masks everything it shows, whatever the manifest says.)
     masked_at_capture = isinstance(manifest, dict) and manifest.get("redaction") == RULES_VERSION
     lines = TurnLines(redact, only_output=masked_at_capture)
-    page = ViewerData(redact, extra_secrets, getattr(renderer, "HISTORY_FIELD", None)) if viewer else None
+    history_field = getattr(renderer, "HISTORY_FIELD", None)
+    page = ViewerData(redact, extra_secrets, history_field, masked_at_capture) if viewer else None
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)

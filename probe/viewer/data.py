@@ -69,8 +69,13 @@ class ViewerData:
     """The page's data: one entry per exchange, built from its turn (as written to turns.jsonl) and the
     exchange itself (headers and raw bodies, masked here like the report masks them)."""
 
-    def __init__(self, redact: bool, extra_secrets: frozenset[str], history_field: str | None) -> None:
+    def __init__(
+        self, redact: bool, extra_secrets: frozenset[str], history_field: str | None, masked_at_capture: bool = False
+    ) -> None:
         self.redact, self.extra_secrets, self.history_field = redact, extra_secrets, history_field
+        # Raw bodies are shown as captured: masked when they were recorded (with the rules in force now), they
+        # need no second pass, which would cost more than the rest of the page.
+        self.mask_raw = redact and not masked_at_capture
         self.values = Values()
         self.turns: list[dict] = []
         self.raw_bytes = 0
@@ -187,9 +192,10 @@ class ViewerData:
             return {"kept": "omitted", "bytes": len(text)}
         if len(text) > limit:
             self.raw_bytes += limit
-            return {"kept": "head", "bytes": len(text), "value": self.masked(text[:limit].decode("utf-8", "replace"))}
+            head = text[:limit].decode("utf-8", "replace")
+            return {"kept": "head", "bytes": len(text), "value": self.masked(head) if self.mask_raw else head}
         self.raw_bytes += len(text)
-        if self.redact:
+        if self.mask_raw:
             value = mask_json(value, memo=self.strings)[0]
         return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
 
