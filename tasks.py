@@ -16,6 +16,7 @@ from invoke import Collection, Exit, Task, task
 from probe import analyze as analyze_script
 from probe import capture as capture_script
 from probe import diff as diff_script
+from probe import export as export_script
 from probe import pipeline as pipeline_script
 from probe import proxies as proxies_script
 from probe import samples as samples_script
@@ -217,6 +218,21 @@ def view(c, run=None, target=None):
 
 @task(
     klass=ProbeTask,
+    help={
+        "run": "RUN: `latest` (default), a run folder name, or a run folder path",
+        "target": "NAME|FILE: with --run latest, the newest run of this target",
+        "format": "har: HAR 1.2 (the default)",
+        "output": "FILE: where to write it (default: traffic.har in the run folder)",
+        "force": "write it even if it is up to date",
+    },
+)
+def export(c, run=None, target=None, format=None, output=None, force=False):
+    """Export a run for other tools: HAR 1.2, which browsers' developer tools and mitmproxy read."""
+    call(c, export_script.main, script_argv(run=run, target=target, format=format, output=output, force=force))
+
+
+@task(
+    klass=ProbeTask,
     iterable=["run"],
     help={
         "run": "RUN: a run to compare, as analyze --run takes it; give it twice (A, then B)",
@@ -261,6 +277,6 @@ def bench(c, runs=None, sizes=None, quick=False):
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 
 
-ns = Collection(proxies, capture, analyze, view, diff, pipeline, targets, samples, bench)
+ns = Collection(proxies, capture, analyze, view, export, diff, pipeline, targets, samples, bench)
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})

@@ -45,7 +45,9 @@ REPORT = Rule(
     stamp="- Made with: ",
     assets=VIEWER_ASSETS,
 )
-RULES = (REPORT,)
+# HAR 1.2 of the capture (probe.export): only the capture goes into it.
+HAR = Rule(outputs=("traffic.har",), inputs=("traffic.jsonl",), code=("probe.har",), stamp="")
+RULES = (REPORT, HAR)
 
 
 def sources(run: Path, rule: Rule, extra: tuple[Path, ...] = ()) -> list[Path]:
@@ -117,29 +119,34 @@ def record_made(folder: Path, rule: Rule) -> None:
     to date and never be made again by our renderers. A file's inode and change time cannot be set: they are
     recorded here, and anything else in the outputs' place is rebuilt.
     """
-    files = {name: identity(folder / name) for name in rule.outputs}
+    files = recorded_files(folder) | {name: identity(folder / name) for name in rule.outputs}
     with contextlib.suppress(OSError), private_replacement(folder / LEDGER) as file:  # without it: made again once
         file.write(json.dumps({"schema": 1, "files": files}) + "\n")
 
 
 def not_made_here(folder: Path, rule: Rule) -> str | None:
     """The first of `rule`'s outputs in `folder` that is not the very file this machine made (record_made)."""
-    ledger = folder / LEDGER
-    try:
-        if not stat.S_ISREG(os.lstat(ledger).st_mode):
-            return rule.outputs[0]
-        with ledger.open("rb") as file:
-            data = file.read(LEDGER_LIMIT + 1)
-        recorded = json.loads(data) if len(data) <= LEDGER_LIMIT else None
-    except (OSError, ValueError, RecursionError):
-        return rule.outputs[0]
-    files = recorded.get("files") if isinstance(recorded, dict) else None
-    files = files if isinstance(files, dict) else {}
+    files = recorded_files(folder)
     for name in rule.outputs:
         found = identity(folder / name)
         if found is None or files.get(name) != found:
             return name
     return None
+
+
+def recorded_files(folder: Path) -> dict:
+    """What the ledger says this machine made in `folder` (each rule's outputs); nothing if it cannot be read."""
+    ledger = folder / LEDGER
+    try:
+        if not stat.S_ISREG(os.lstat(ledger).st_mode):
+            return {}
+        with ledger.open("rb") as file:
+            data = file.read(LEDGER_LIMIT + 1)
+        recorded = json.loads(data) if len(data) <= LEDGER_LIMIT else None
+    except (OSError, ValueError, RecursionError):
+        return {}
+    files = recorded.get("files") if isinstance(recorded, dict) else None
+    return files if isinstance(files, dict) else {}
 
 
 def identity(path: Path) -> list[int] | None:

@@ -1,0 +1,65 @@
+"""Exports a run for the tools teams already use: HAR 1.2 (`--format har`), which browsers' developer tools,
+mitmproxy and HAR viewers read."""
+
+import sys
+from pathlib import Path
+
+from probe import cli, derived
+from probe.errors import RunError, run_main, warn
+from probe.har import write_har
+from probe.paths import display
+from probe.runs import being_recorded, private_replacement, resolve_run
+from probe.targets import load_target
+
+FORMATS = ("har",)
+
+
+def export_har(run: Path, output: Path | None, force: bool = False) -> tuple[Path, bool]:
+    """Write the run's HAR to `output` (default: traffic.har in the run), unless that file is up to date; return
+    its path and whether it was written."""
+    traffic = run / "traffic.jsonl"
+    if not traffic.is_file():
+        raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
+    default = output is None
+    output = output if output is not None else run / derived.HAR.outputs[0]
+    if default and not force and derived.out_of_date(run, derived.HAR) is None:
+        return output, False
+    warnings: list[str] = []
+    try:
+        with private_replacement(output) as file:
+            count = write_har(traffic, file.buffer, warnings)
+    except OSError as error:
+        raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
+    if default:
+        derived.record_made(run, derived.HAR)
+    for warning in warnings:
+        warn(warning)
+    print(f"{count} exchange{'s' if count != 1 else ''} as HAR entries", file=sys.stderr)
+    return output, True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.export", description=__doc__)
+    parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
+                        help="`latest` (default), a run folder name, or a run folder path")  # fmt: skip
+    parser.add_argument("--target", metavar="NAME|FILE", help="with --run latest, the newest run of this target")
+    parser.add_argument("--format", choices=FORMATS, default="har", help="har (default): HAR 1.2")
+    parser.add_argument("--output", metavar="FILE", help="where to write it (default: traffic.har in the run)")
+    parser.add_argument("--force", action="store_true", help="write it even if it is up to date")
+    args = parser.parse_args(argv)
+    target = load_target(args.target) if args.target else None
+    run = resolve_run(args.run, target.name if target else None)
+    if being_recorded(run):
+        warn(f"{display(run)} is still being captured: the export covers what was recorded so far")
+    output = Path(args.output) if args.output else None
+    if output is not None and output.name in ("traffic.jsonl", "flows.mitm", "manifest.json"):
+        raise RunError(f"--output {output}: that name is a run's capture file; write the export elsewhere")
+    path, written = export_har(run, output, args.force)
+    print(
+        f"har: {display(path)}" + ("" if written else " (up to date: the capture has not changed; --force writes it)")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
