@@ -20,6 +20,7 @@ from probe import export as export_script
 from probe import pipeline as pipeline_script
 from probe import proxies as proxies_script
 from probe import samples as samples_script
+from probe import sql as sql_script
 from probe import targets as targets_script
 from probe import view as view_script
 from probe.errors import run_main
@@ -233,6 +234,19 @@ def export(c, run=None, target=None, format=None, output=None, force=False):
 
 @task(
     klass=ProbeTask,
+    positional=["query"],
+    help={
+        "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see the README)",
+        "format": "table|csv|json: how to print the rows (default: table)",
+    },
+)
+def sql(c, query, format=None):
+    """Query every run under the data folder with SQL (DuckDB, embedded), through views over the runs' own files."""
+    call(c, sql_script.main, [query, *script_argv(format=format)])
+
+
+@task(
+    klass=ProbeTask,
     iterable=["run"],
     help={
         "run": "RUN: a run to compare, as analyze --run takes it; give it twice (A, then B)",
@@ -269,14 +283,14 @@ def samples(c, update=False):
     },
 )
 def bench(c, runs=None, sizes=None, quick=False):
-    """Measure streaming latency, throughput, analyzer speed, report growth, masking cost and how soon the viewer
-    opens, and print them."""
+    """Measure streaming latency, throughput, analyzer speed, report growth, masking cost, how soon the viewer
+    opens and how long a query over 1 GB of runs takes, and print them."""
     suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *script_argv(runs=runs, sizes=sizes, quick=quick)]
     result = subprocess.run(suite, cwd=ROOT / "bench")
     if result.returncode:
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 
 
-ns = Collection(proxies, capture, analyze, view, export, diff, pipeline, targets, samples, bench)
+ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, targets, samples, bench)
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})

@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("report_growth.py", [], ["--turns", "10,20"]),
     ("redaction.py", [], ["--megabytes", "10"]),
     ("viewer.py", [], ["--turns", "20,40"]),
+    ("sql.py", [], ["--megabytes", "20"]),
 ]
 
 

@@ -1,0 +1,166 @@
+"""invoke sql: DuckDB over every run's own files, checked against totals worked out from traffic.jsonl alone."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT, pipeline_against_mock
+from test_e2e_codex import run_pipeline
+
+from probe import sql
+from probe.errors import UsageError
+from probe.sse import parse
+
+pytestmark = pytest.mark.e2e
+
+
+def events_of(entry: dict) -> list:
+    """The JSON events of one captured exchange: SSE events, or a WebSocket's server frames."""
+    if entry["kind"] == "websocket":
+        return [frame["body"] for frame in entry.get("messages", []) if frame["from"] == "server"]
+    body = (entry.get("response") or {}).get("body")
+    return [event.data for event in parse(body)] if isinstance(body, str) else []
+
+
+def usage_from_traffic(run: Path) -> dict[str, list[tuple[int, int]]]:
+    """(input, output) tokens per exchange, read straight from the capture by each API's own event shapes."""
+    found = []
+    for line in (run / "traffic.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        tokens = None
+        for event in events_of(entry):
+            if not isinstance(event, dict):
+                continue
+            if event.get("type") == "response.completed":  # OpenAI Responses
+                usage = event["response"]["usage"]
+                tokens = (usage["input_tokens"], usage["output_tokens"])
+            elif event.get("type") == "message_start":  # Anthropic Messages: input first, output at the end
+                usage = event["message"]["usage"]
+                tokens = (
+                    usage["input_tokens"]
+                    + usage.get("cache_read_input_tokens", 0)
+                    + usage.get("cache_creation_input_tokens", 0),
+                    0,
+                )
+            elif event.get("type") == "message_delta" and tokens is not None:
+                tokens = (tokens[0], event["usage"]["output_tokens"])
+        if tokens is not None:
+            found.append(tokens)
+    return found
+
+
+@pytest.fixture(scope="module")
+def fresh_runs(tmp_path_factory, codex_program, claude_program):
+    """A data folder holding a fresh codex run and a fresh Claude Code run, each against the mock."""
+    data_dir = tmp_path_factory.mktemp("sql-data")
+    result, codex_run = run_pipeline(data_dir, codex_program, "http")
+    assert result.returncode == 0, result.stderr[-2000:]
+    result, claude_run = pipeline_against_mock("claude-code", claude_program, data_dir, "write a hello world function")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return data_dir, codex_run, claude_run
+
+
+def rows(data_dir: Path, query: str, monkeypatch) -> list[dict]:
+    monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
+    columns, found = sql.query(sql.list_runs(), query)
+    return [dict(zip(columns, row)) for row in found]
+
+
+def test_token_totals_match_the_capture(fresh_runs, monkeypatch):
+    data_dir, codex_run, claude_run = fresh_runs
+    for run in (codex_run, claude_run):
+        expected = usage_from_traffic(run)
+        assert expected and sum(tokens[0] for tokens in expected) > 1000
+        [totals] = rows(
+            data_dir,
+            "SELECT sum(input_tokens) AS input, sum(output_tokens) AS output, count(input_tokens) AS turns "
+            f"FROM turns WHERE run = '{run.name}'",
+            monkeypatch,
+        )
+        assert totals == {
+            "input": sum(tokens[0] for tokens in expected),
+            "output": sum(tokens[1] for tokens in expected),
+            "turns": len(expected),
+        }
+
+
+def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch):
+    data_dir, codex_run, claude_run = fresh_runs
+    found = {row["run"]: row for row in rows(data_dir, "SELECT * FROM runs", monkeypatch)}
+    for run, target in ((codex_run, "codex"), (claude_run, "claude-code")):
+        manifest = json.loads((run / "manifest.json").read_text())
+        entries = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
+        row = found[run.name]
+        assert (row["target"], row["status"], row["exit_code"]) == (target, "complete", 0)
+        assert row["agent_version"] == manifest["agent"]["version"] and row["exchanges"] == len(entries)
+        exchanges = rows(data_dir, f"SELECT * FROM exchanges WHERE run = '{run.name}' ORDER BY n", monkeypatch)
+        assert [(e["method"], e["path"], e["status"]) for e in exchanges] == [
+            (entry["request"]["method"], entry["request"]["path"], entry["response"]["status"]) for entry in entries
+        ]
+        for exchange, entry in zip(exchanges, entries):
+            timing = entry["timing"]
+            assert exchange["duration_ms"] == pytest.approx((timing["end"] - timing["start"]) * 1000, rel=1e-6)
+            if entry["kind"] == "http" and entry["request"].get("body_size") is not None:
+                assert exchange["request_bytes"] == entry["request"]["body_size"]
+        calls = rows(data_dir, f"SELECT name, arguments FROM tool_calls WHERE run = '{run.name}'", monkeypatch)
+        assert calls and all(json.loads(call["arguments"]) for call in calls)
+
+
+def test_the_instructions_size_by_agent_version_is_one_query(fresh_runs, monkeypatch):
+    data_dir, codex_run, _ = fresh_runs
+    turns = [json.loads(line) for line in (codex_run / "turns.jsonl").read_text().splitlines()]
+    longest = max(sum(len(block["text"]) for block in turn["system"]) for turn in turns)
+    [row] = rows(
+        data_dir,
+        "SELECT r.agent_version, max(t.instructions_chars) AS chars FROM runs r JOIN turns t USING (run) "
+        "WHERE r.target = 'codex' GROUP BY ALL",
+        monkeypatch,
+    )
+    assert row == {"agent_version": "codex-cli 0.169.0", "chars": longest}
+
+
+def test_formats_and_errors_through_the_command(fresh_runs, tmp_path):
+    data_dir, codex_run, _ = fresh_runs
+    env = {"PROBE_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+
+    def invoke(*args):
+        return subprocess.run([sys.executable, "-m", "invoke", "sql", *args], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    query = f"SELECT n, status FROM exchanges WHERE run = '{codex_run.name}' ORDER BY n"
+    entries = [json.loads(line) for line in (codex_run / "traffic.jsonl").read_text().splitlines()]
+    result = invoke(query, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    expected = [f"{number},{entry['response']['status']}" for number, entry in enumerate(entries, 1)]
+    assert result.stdout.splitlines() == ["n,status", *expected]
+    result = invoke(query, "--format", "json")
+    assert json.loads(result.stdout) == [{"n": n, "status": e["response"]["status"]} for n, e in enumerate(entries, 1)]
+    result = invoke(query)
+    assert result.stdout.splitlines()[0].split() == ["n", "status"] and f"({len(entries)} rows)" in result.stdout
+    result = invoke("SELECT nonsense FROM turns")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: sql: Binder Error") and result.stderr.count("\n") == 1
+
+
+def test_odd_run_folders_do_not_break_the_views(tmp_path, monkeypatch):
+    """A damaged turns.jsonl line, a manifest of the wrong types and an empty data folder give rows or none, never
+    an error; captured text in a table cell is shown inert."""
+    monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path))
+    assert sql.query(sql.list_runs(), "SELECT * FROM turns") == (sql.query([], "SELECT * FROM turns")[0], [])
+    run = tmp_path / "codex" / "20260101-000000-odd"
+    run.mkdir(parents=True)
+    sample = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"
+    shutil.copy(sample / "turns.jsonl", run / "turns.jsonl")
+    with (run / "turns.jsonl").open("a") as file:
+        file.write('{"number": "x\\u001b[31m", "usage": 7\n{not json}\n')
+    (run / "manifest.json").write_text(json.dumps({"target": ["codex"], "status": 7, "agent": "v"}))
+    found = rows(tmp_path, "SELECT n, input_tokens FROM turns ORDER BY n NULLS LAST", monkeypatch)
+    assert [row["n"] for row in found[:3]] == [1, 2, 3]
+    [row] = rows(tmp_path, "SELECT * FROM runs", monkeypatch)
+    assert row["run"] == run.name and row["exchanges"] >= 3
+    assert sql.shown("a\x1b[31mb\nc") == "a\\x1b[31mb\\nc"
+    with pytest.raises(UsageError, match=r"^sql: Parser Error"):
+        sql.query([], "SELEC 1")
