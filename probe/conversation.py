@@ -114,6 +114,7 @@ class Turn:
     complete: bool
     api: str  # the reader's name for the API, e.g. openai.responses
     provider: str | None = None
+    operation: str | None = None  # what the API does, in OpenTelemetry's GenAI words: chat, generate_content…
     model: str | None = None
     config: dict = field(default_factory=dict)  # every request field that is not one of the sections below
     system: list[TextBlock] = field(default_factory=list)

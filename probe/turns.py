@@ -45,6 +45,7 @@ class TurnBuilder:
             complete=exchange.complete,
             api=str(getattr(self.reader, "API", "unknown")),
             provider=getattr(self.reader, "PROVIDER", None),
+            operation=getattr(self.reader, "OPERATION", None),
             timing=Timing(exchange.timing.get("start"), exchange.ttfb_ms, exchange.duration_ms),
         )
         if exchange.error:
@@ -166,6 +167,7 @@ SCALAR_FIELDS = (
     "complete",
     "api",
     "provider",
+    "operation",
     "request_bytes",
     "response_bytes",
 )

@@ -8,6 +8,7 @@ from probe.sse import Event
 
 API = "anthropic.messages"
 PROVIDER = "anthropic"
+OPERATION = "chat"  # in OpenTelemetry's GenAI words (gen_ai.operation.name)
 SECTION_FIELDS = {"system", "messages", "tools", "model"}
 TOOL_CALLS = {"tool_use", "server_tool_use"}
 KNOWN_EVENTS = {

@@ -8,7 +8,8 @@ from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer
 from probe.sse import Event
 
 API = "gemini.generate_content"
-PROVIDER = "google"
+PROVIDER = "gcp.gemini"  # as OpenTelemetry names it (gen_ai.provider.name)
+OPERATION = "generate_content"  # in OpenTelemetry's GenAI words (gen_ai.operation.name)
 SECTION_FIELDS = {"contents", "systemInstruction", "system_instruction", "tools", "model"}
 # `/v1beta/models/<model>:<method>`: the model is named by the path, never by the body.
 MODEL_IN_PATH = re.compile(r"/(?:tunedModels|models)/([^/:?#]+):([A-Za-z]+)")

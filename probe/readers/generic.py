@@ -7,6 +7,7 @@ from probe.sse import Event
 
 API = "generic"
 PROVIDER = None
+OPERATION = None
 
 
 def read_request(body: Any, turn: Turn) -> None:

@@ -8,6 +8,7 @@ from probe.sse import Event
 
 API = "openai.chat_completions"
 PROVIDER = None  # many vendors and gateways speak this API: the model name says more than the API does
+OPERATION = "chat"  # in OpenTelemetry's GenAI words (gen_ai.operation.name)
 SECTION_FIELDS = {"messages", "tools", "functions", "model"}
 SYSTEM_ROLES = {"system", "developer"}
 KNOWN_ROLES = SYSTEM_ROLES | {"user", "assistant", "tool", "function"}

@@ -8,6 +8,7 @@ from probe.sse import Event
 
 API = "openai.responses"
 PROVIDER = "openai"
+OPERATION = "chat"  # in OpenTelemetry's GenAI words (gen_ai.operation.name)
 SECTION_FIELDS = {"input", "instructions", "tools", "model", "previous_response_id"}
 TEXT_PARTS = {"input_text", "output_text", "text", "summary_text", "reasoning_text"}
 TOOL_CALLS = {"function_call": "arguments", "custom_tool_call": "input"}

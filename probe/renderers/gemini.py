@@ -20,7 +20,7 @@ from probe.turn_markdown import (
 )
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
-API, PROVIDER, history_key = reader.API, reader.PROVIDER, reader.history_key
+API, PROVIDER, OPERATION, history_key = reader.API, reader.PROVIDER, reader.OPERATION, reader.history_key
 read_request, read_response = reader.read_request, reader.read_response
 HISTORY_FIELD = "contents"  # the request field holding the re-sent history (left out of the key-path counts)
 GENERATION_CONFIG = ("generationConfig", "generation_config")

@@ -5,7 +5,8 @@ from probe.markdown import Markdown, Rendered, details, json_block, tally
 from probe.readers import generic as reader
 
 # The conversation model of each exchange comes from this API's reader: it keeps the bodies raw.
-API, PROVIDER, read_request, read_response = reader.API, reader.PROVIDER, reader.read_request, reader.read_response
+API, PROVIDER, OPERATION = reader.API, reader.PROVIDER, reader.OPERATION
+read_request, read_response = reader.read_request, reader.read_response
 
 
 def kept(turn: Turn, where: str):

@@ -14,7 +14,8 @@ from probe.turn_markdown import (
 )
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
-API, PROVIDER, read_request, read_response = reader.API, reader.PROVIDER, reader.read_request, reader.read_response
+API, PROVIDER, OPERATION = reader.API, reader.PROVIDER, reader.OPERATION
+read_request, read_response = reader.read_request, reader.read_response
 HISTORY_FIELD = "input"  # the request field holding the re-sent history (left out of the key-path counts)
 MAPPING_FIELDS = ("client_metadata",)  # config shown as a table of its own, only what changed
 TOKEN_COLUMNS = ["input", "cached", "output", "reasoning", "total"]
