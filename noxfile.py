@@ -1,6 +1,6 @@
 """Nox sessions: the tests on both supported Pythons (each with its own mitmproxy), lint, samples and a quick bench.
 
-`nox` alone runs what CI runs: tests-3.11, tests-3.12, lint and samples.
+`nox` alone runs what CI runs: tests-3.11, tests-3.12, lint, samples and phoenix.
 """
 
 import os
@@ -12,7 +12,7 @@ import nox
 # Each Python gets the mitmproxy release line it supports: 11.0.x is the last for Python 3.11.
 MITMPROXY = {"3.11": "mitmproxy>=11,<12", "3.12": "mitmproxy>=12,<13"}
 
-nox.options.sessions = ["tests", "lint", "samples"]
+nox.options.sessions = ["tests", "lint", "samples", "phoenix"]
 nox.options.error_on_missing_interpreters = True  # a missing Python fails, it is never skipped
 nox.options.download_python = "never"  # use the machine's interpreters, not a download
 
@@ -46,6 +46,20 @@ def tests(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", *session.posargs, env={"PROBE_FORBID_SKIPS": "1"})
 
 
+@nox.session(python="3.12", venv_backend="venv")
+def phoenix(session: nox.Session) -> None:
+    """The OTLP export into a live Arize Phoenix. Phoenix gets an environment of its own (its dependencies clash
+    with mitmproxy's); the tests start it from there on free loopback ports."""
+    session.install("-e", ".[dev]", MITMPROXY[session.python])
+    server = Path(session.create_tmp()) / "phoenix-server"
+    session.run("python", "-m", "venv", "--clear", str(server))
+    session.run(str(server / "bin" / "pip"), "install", "--quiet", extra_requirement("phoenix"), external=True)
+    session.run(
+        "python", "-m", "pytest", "-m", "phoenix", *session.posargs,
+        env={"PROBE_FORBID_SKIPS": "1", "PROBE_PHOENIX": str(server / "bin" / "phoenix")},
+    )  # fmt: skip
+
+
 @nox.session(venv_backend="venv")
 def lint(session: nox.Session) -> None:
     """ruff: the checks and the formatting configured in pyproject.toml."""
@@ -70,5 +84,14 @@ def bench(session: nox.Session) -> None:
 
 def ruff_requirement() -> str:
     """The ruff pinned in pyproject.toml's dev extra: formatting changes between releases."""
-    dev = tomllib.loads(Path("pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
-    return next(requirement for requirement in dev if requirement.startswith("ruff"))
+    return next(requirement for requirement in extra("dev") if requirement.startswith("ruff"))
+
+
+def extra_requirement(name: str) -> str:
+    """The one requirement of an extra of pyproject.toml's (the pinned Phoenix)."""
+    [requirement] = extra(name)
+    return requirement
+
+
+def extra(name: str) -> list[str]:
+    return tomllib.loads(Path("pyproject.toml").read_text())["project"]["optional-dependencies"][name]

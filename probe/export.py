@@ -1,17 +1,19 @@
 """Exports a run for the tools teams already use: HAR 1.2 (`--format har`), which browsers' developer tools,
-mitmproxy and HAR viewers read."""
+mitmproxy and HAR viewers read, or OpenTelemetry GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing
+backend (Phoenix, Langfuse, Jaeger, any collector)."""
 
+import os
 import sys
 from pathlib import Path
 
-from probe import cli, derived
-from probe.errors import RunError, run_main, warn
+from probe import cli, derived, otlp, rebuild
+from probe.errors import RunError, UsageError, run_main, warn
 from probe.har import write_har
 from probe.paths import display
 from probe.runs import being_recorded, private_replacement, resolve_run
 from probe.targets import load_target
 
-FORMATS = ("har",)
+FORMATS = ("har", "otlp")
 
 
 def export_har(run: Path, output: Path | None, force: bool = False) -> tuple[Path, bool]:
@@ -38,12 +40,40 @@ def export_har(run: Path, output: Path | None, force: bool = False) -> tuple[Pat
     return output, True
 
 
+def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> int:
+    """The run as one trace, from its turns.jsonl (brought up to date first)."""
+    if endpoint is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        raise UsageError("no OTLP endpoint: give --otlp URL, or set OTEL_EXPORTER_OTLP_ENDPOINT")
+    for warning in rebuild.refresh(run, target).warnings:
+        warn(warning)
+    models, others = otlp.export_run(run, endpoint, with_content)
+    where = endpoint or os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    print(f"otlp: 1 trace, {models} model spans and {others} other spans sent to {where}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.export", description=__doc__)
     parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
                         help="`latest` (default), a run folder name, or a run folder path")  # fmt: skip
     parser.add_argument("--target", metavar="NAME|FILE", help="with --run latest, the newest run of this target")
-    parser.add_argument("--format", choices=FORMATS, default="har", help="har (default): HAR 1.2")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="har (the default): HAR 1.2; otlp: spans to OTEL_EXPORTER_OTLP_ENDPOINT (or --otlp)",
+    )
+    parser.add_argument(
+        "--otlp",
+        metavar="URL",
+        help="send OpenTelemetry spans to this OTLP/HTTP base endpoint (/v1/traces is added); "
+        "OTEL_EXPORTER_OTLP_HEADERS is sent with them",
+    )
+    parser.add_argument(
+        "--with-content",
+        action="store_true",
+        help="with --otlp: put the messages, instructions and tool definitions into the spans "
+        "(off by default: they are sensitive)",
+    )
     parser.add_argument("--output", metavar="FILE", help="where to write it (default: traffic.har in the run)")
     parser.add_argument("--force", action="store_true", help="write it even if it is up to date")
     args = parser.parse_args(argv)
@@ -51,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     run = resolve_run(args.run, target.name if target else None)
     if being_recorded(run):
         warn(f"{display(run)} is still being captured: the export covers what was recorded so far")
+    if args.otlp is not None or args.format == "otlp":
+        if args.output:
+            raise UsageError("--output goes with --format har; spans are sent to --otlp URL")
+        return send_spans(run, target, args.otlp, args.with_content)
+    if args.with_content:
+        raise UsageError("--with-content goes with --otlp: a HAR holds the bodies whole anyway")
     output = Path(args.output) if args.output else None
     if output is not None and output.name in ("traffic.jsonl", "flows.mitm", "manifest.json"):
         raise RunError(f"--output {output}: that name is a run's capture file; write the export elsewhere")

@@ -66,18 +66,32 @@ def gemini_program():
     return str(agents.ensure_installed(load_target("gemini")))
 
 
-def pipeline_against_mock(target: str, program: str, data_dir: Path, prompt: str):
+def pipeline_against_mock(target: str, program: str, data_dir: Path, prompt: str, *options: str):
     """`invoke pipeline --target T --upstream mock` with the agent's pinned program first on PATH; returns the
-    finished process and the run folder."""
+    finished process and the run folder. `options` replace the default `--port api=0`."""
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "pipeline", "-t", target, "-u", "mock", "-p", prompt, "--port", "api=0",
-         "--timeout", "120"],
+        [sys.executable, "-m", "invoke", "pipeline", "-t", target, "-u", "mock", "-p", prompt,
+         *(options or ("--port", "api=0")), "--timeout", "120"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     [run] = (data_dir / target).iterdir()
     return result, run
+
+
+@pytest.fixture(scope="session")
+def fresh_runs(tmp_path_factory, codex_program, claude_program):
+    """A data folder holding a fresh codex run (HTTP transport) and a fresh Claude Code run against the mock, for
+    the tests that read runs back (SQL, OTLP) and compare with their traffic.jsonl. Read them; do not change them."""
+    data_dir = tmp_path_factory.mktemp("fresh-runs")
+    prompt = "write a hello world function"
+    codex = ("--port", "model=0", "--port", "backend=0", "--mock-transport", "http")
+    result, codex_run = pipeline_against_mock("codex", codex_program, data_dir, prompt, *codex)
+    assert result.returncode == 0, result.stderr[-2000:]
+    result, claude_run = pipeline_against_mock("claude-code", claude_program, data_dir, prompt)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return data_dir, codex_run, claude_run
 
 
 def two_proxy_target(tmp_path) -> object:

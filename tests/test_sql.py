@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, pipeline_against_mock
-from test_e2e_codex import run_pipeline
+from conftest import PROJECT_ROOT
 
 from probe import sql
 from probe.errors import UsageError
@@ -50,17 +49,6 @@ def usage_from_traffic(run: Path) -> dict[str, list[tuple[int, int]]]:
         if tokens is not None:
             found.append(tokens)
     return found
-
-
-@pytest.fixture(scope="module")
-def fresh_runs(tmp_path_factory, codex_program, claude_program):
-    """A data folder holding a fresh codex run and a fresh Claude Code run, each against the mock."""
-    data_dir = tmp_path_factory.mktemp("sql-data")
-    result, codex_run = run_pipeline(data_dir, codex_program, "http")
-    assert result.returncode == 0, result.stderr[-2000:]
-    result, claude_run = pipeline_against_mock("claude-code", claude_program, data_dir, "write a hello world function")
-    assert result.returncode == 0, result.stderr[-2000:]
-    return data_dir, codex_run, claude_run
 
 
 def rows(data_dir: Path, query: str, monkeypatch) -> list[dict]:

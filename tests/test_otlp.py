@@ -1,0 +1,210 @@
+"""OTLP export: spans in the GenAI conventions' shape, sent with the user's headers, and queried back from a live
+Arize Phoenix on loopback span by span against the capture's own numbers."""
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from conftest import PROJECT_ROOT
+from test_sql import usage_from_traffic
+
+from probe import export
+from probe.errors import RunError, UsageError
+from probe.proxies import free_port
+
+SAMPLE = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"
+
+
+class Collector(BaseHTTPRequestHandler):
+    """A stand-in OTLP receiver that keeps what it was sent: the path, the headers and the body's size."""
+
+    received: ClassVar[list] = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        Collector.received.append((self.path, {name.lower(): value for name, value in self.headers.items()}, len(body)))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def collector():
+    Collector.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def copied_run(tmp_path: Path) -> Path:
+    run = tmp_path / "codex" / SAMPLE.name
+    run.mkdir(parents=True)
+    for name in ("traffic.jsonl", "manifest.json"):
+        (run / name).write_bytes((SAMPLE / name).read_bytes())
+    return run
+
+
+def test_spans_go_to_the_base_endpoint_with_the_users_headers(private_data_dir, collector, monkeypatch, capsys):
+    run = copied_run(private_data_dir)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic%20cGs6c2s=,x-team=probe")
+    assert export.main(["--run", run.name, "--otlp", collector]) == 0
+    assert capsys.readouterr().out == f"otlp: 1 trace, 2 model spans and 1 other spans sent to {collector}\n"
+    [(path, headers, size)] = Collector.received
+    assert path == "/v1/traces" and size > 500
+    assert headers["authorization"] == "Basic cGs6c2s=" and headers["x-team"] == "probe"
+
+
+def test_the_endpoint_may_come_from_the_environment(private_data_dir, collector, monkeypatch, capsys):
+    run = copied_run(private_data_dir)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector)
+    assert export.main(["--run", run.name, "--format", "otlp"]) == 0
+    assert [path for path, _, _ in Collector.received] == ["/v1/traces"]
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+    with pytest.raises(UsageError, match="no OTLP endpoint"):
+        export.main(["--run", run.name, "--format", "otlp"])
+    with pytest.raises(UsageError, match="--with-content goes with --otlp"):
+        export.main(["--run", run.name, "--with-content"])
+
+
+def test_an_endpoint_that_is_not_there_is_one_error(private_data_dir, monkeypatch):
+    run = copied_run(private_data_dir)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
+    unreachable = r"4 of 4 spans could not be sent to http://127\.0\.0\.1:\d+ \(is it running\?\)"
+    with pytest.raises(RunError, match=unreachable):
+        export.main(["--run", run.name, "--otlp", f"http://127.0.0.1:{free_port()}"])
+
+
+# ---- a live Arize Phoenix -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def phoenix(tmp_path_factory):
+    """Arize Phoenix, started on free loopback ports with its own working folder (it needs no network)."""
+    folder = tmp_path_factory.mktemp("phoenix")
+    port = free_port()
+    env = dict(os.environ, PHOENIX_WORKING_DIR=str(folder), PHOENIX_HOST="127.0.0.1", PHOENIX_PORT=str(port),
+               PHOENIX_GRPC_PORT=str(free_port()), PHOENIX_TELEMETRY_ENABLED="false")  # fmt: skip
+    phoenix_program = os.environ.get("PROBE_PHOENIX") or shutil.which("phoenix")
+    if not phoenix_program:
+        pytest.fail("no Phoenix: run `nox -s phoenix`, or set PROBE_PHOENIX to a `phoenix` program")
+    with (folder / "phoenix.log").open("wb") as log:
+        process = subprocess.Popen([str(phoenix_program), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/v1/projects", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("Phoenix did not start: " + (folder / "phoenix.log").read_text()[-2000:])
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def spans_of(base: str, run: Path) -> list[dict]:
+    """The spans of the run's trace, as Phoenix's REST API gives them back (it may take a moment to store them)."""
+    for _ in range(60):
+        with urllib.request.urlopen(f"{base}/v1/projects/default/spans?limit=1000", timeout=10) as answer:
+            spans = json.load(answer)["data"]
+        roots = [span for span in spans if span["attributes"].get("agent_probe.run") == run.name]
+        if roots:
+            trace = roots[0]["context"]["trace_id"]
+            found = [span for span in spans if span["context"]["trace_id"] == trace]
+            entries = sum(1 for _ in (run / "traffic.jsonl").open())
+            if len(found) == entries + 1:
+                return found
+        time.sleep(0.5)
+    raise AssertionError(f"Phoenix holds no whole trace of {run.name}")
+
+
+@pytest.mark.phoenix
+@pytest.mark.e2e
+def test_phoenix_holds_each_model_exchange_with_the_captures_numbers(phoenix, fresh_runs, monkeypatch, capsys):
+    data_dir, codex_run, claude_run = fresh_runs
+    monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
+    for run, target, provider in ((codex_run, "codex", "openai"), (claude_run, "claude-code", "anthropic")):
+        assert export.main(["--run", str(run), "--otlp", phoenix]) == 0
+        assert "sent to" in capsys.readouterr().out
+        spans = spans_of(phoenix, run)
+        manifest = json.loads((run / "manifest.json").read_text())
+        [root] = [span for span in spans if span["parent_id"] is None]
+        assert root["name"] == f"invoke_agent {target}"
+        assert root["attributes"]["gen_ai.agent.version"] == manifest["agent"]["version"]
+        assert root["attributes"]["agent_probe.status"] == "complete"
+        assert root["attributes"]["agent_probe.exit_code"] == 0
+        assert root["attributes"]["agent_probe.prompt"] == "write a hello world function"
+        turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+        entries = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
+        by_number = {span["attributes"]["agent_probe.exchange"]: span for span in spans if span is not root}
+        assert sorted(by_number) == [turn["number"] for turn in turns]
+        expected_usage = iter(usage_from_traffic(run))
+        for turn, entry in zip(turns, entries):
+            span = by_number[turn["number"]]
+            assert span["parent_id"] == root["context"]["span_id"]
+            # The captured times, to the microsecond Phoenix keeps.
+            started = span["start_time"].replace("+00:00", "")
+            assert abs(time_of(started) - entry["timing"]["start"]) < 1e-5
+            attributes = span["attributes"]
+            if not turn["output"]:
+                assert "gen_ai.operation.name" not in attributes  # a plain HTTP span
+                continue
+            assert span["name"] == f"{turn['operation']} {turn['model']}"
+            assert attributes["gen_ai.operation.name"] == "chat" and attributes["gen_ai.provider.name"] == provider
+            assert attributes["gen_ai.request.model"] == entry["request"]["body"]["model"]
+            assert attributes["server.address"] == "127.0.0.1"
+            input_tokens, output_tokens = next(expected_usage)
+            assert attributes["gen_ai.usage.input_tokens"] == input_tokens
+            assert attributes["gen_ai.usage.output_tokens"] == output_tokens
+            assert attributes["gen_ai.response.finish_reasons"] == [turn["stop_reason"]]
+            assert attributes["gen_ai.response.time_to_first_chunk"] == pytest.approx(turn["timing"]["ttfb_ms"] / 1000)
+            assert "gen_ai.input.messages" not in attributes  # content is sent only when asked for
+
+
+@pytest.mark.phoenix
+@pytest.mark.e2e
+def test_phoenix_holds_the_messages_when_asked(phoenix, fresh_runs, monkeypatch, tmp_path):
+    _data_dir, codex_run, _ = fresh_runs
+    copy = tmp_path / "codex" / f"{codex_run.name}-content"  # a trace of its own, told apart by its run's name
+    copy.mkdir(parents=True)
+    for name in ("traffic.jsonl", "manifest.json"):
+        (copy / name).write_bytes((codex_run / name).read_bytes())
+    monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path))
+    assert export.main(["--run", str(copy), "--otlp", phoenix, "--with-content"]) == 0
+    spans = spans_of(phoenix, copy)
+    answering = [span for span in spans if "gen_ai.output.messages" in span["attributes"]]
+    assert answering
+    last = json.loads(answering[0]["attributes"]["gen_ai.output.messages"])
+    texts = [part.get("content") for message in last for part in message["parts"]]
+    calls = [part for message in last for part in message["parts"] if part["type"] == "tool_call"]
+    assert any('return "Hello, world!"' in str(text) for span in answering
+               for message in json.loads(span["attributes"]["gen_ai.output.messages"])
+               for text in [part.get("content") for part in message["parts"]]) or calls  # fmt: skip
+    assert texts or calls
+    system = json.loads(answering[0]["attributes"]["gen_ai.system_instructions"])
+    assert system[0]["type"] == "text" and "Codex" in system[0]["content"]
+    tools = json.loads(answering[0]["attributes"]["gen_ai.tool.definitions"])
+    assert {tool["name"] for tool in tools} >= {"exec"}
+
+
+def time_of(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
