@@ -16,6 +16,7 @@ from probe.traffic import Body, Exchange, iter_exchanges
 from probe.turns import encoded
 
 CREATOR = "agent-probe"
+UNKNOWN_URL = "http://unknown.invalid/"  # for a captured URL with no host (a capture may hold anything)
 
 
 def body_bytes(body: Body) -> bytes:
@@ -54,7 +55,11 @@ def flow_of(exchange: Exchange) -> http.HTTPFlow:
     server = connection.Server(address=None)
     flow = http.HTTPFlow(client, server)
     headers = headers_of(exchange.request_headers)
-    request = http.Request.make(exchange.method or "GET", exchange.url or exchange.path, b"", headers)
+    request = http.Request.make(exchange.method or "GET", UNKNOWN_URL, b"", headers)
+    try:
+        request.url = exchange.url
+    except ValueError:  # not a URL mitmproxy can parse: the path under a host that says so
+        request.path = exchange.path if exchange.path.startswith("/") else "/" + exchange.path
     request.content = body_bytes(exchange.request_body)
     request.timestamp_start = start
     request.timestamp_end = moment(exchange, "request_end", "start")
@@ -92,7 +97,11 @@ def write_har(traffic: Path, out: BinaryIO, warnings: list[str]) -> int:
     servers_seen: set = set()
     count = 0
     for exchange in iter_exchanges(traffic, warnings):
-        entry = writer.flow_entry(flow_of(exchange), servers_seen)
+        try:
+            entry = writer.flow_entry(flow_of(exchange), servers_seen)
+        except (ValueError, TypeError, UnicodeError, OverflowError) as error:  # a field no flow can hold
+            warnings.append(f"exchange {exchange.number}: left out of the HAR ({type(error).__name__}: {error})")
+            continue
         out.write((b",\n" if count else b"") + encoded(entry))
         count += 1
     out.write(b"\n]" + closing)

@@ -173,3 +173,34 @@ def test_bad_runs_and_outputs_are_one_line_errors(private_data_dir, tmp_path):
     run = copied(HTTP_SAMPLE, private_data_dir)
     with pytest.raises(RunError, match="capture file"):
         export.main(["--run", str(run), "--output", str(tmp_path / "traffic.jsonl")])
+
+
+def test_odd_exchanges_still_become_entries(tmp_path):
+    """A capture may hold anything: a URL without a host, an empty method, an odd status, a header that is not
+    Latin-1, a frame with no time. Each still becomes an entry, and the HAR stays JSON that mitmdump reads."""
+    odd = [
+        {"schema": 1, "kind": "http", "proxy": "p", "complete": True, "timing": {"start": 1.0},
+         "request": {"method": "POST", "url": "not a url", "path": "x", "headers": [["x-name", "é漢"]],
+                     "body": "hi", "body_format": "text"},
+         "response": {"status": 200, "headers": [], "body": None, "body_format": "empty"}},
+        {"schema": 1, "kind": "http", "proxy": "p", "complete": True, "timing": {},
+         "request": {"method": "", "url": "", "headers": []},
+         "response": {"status": 599, "headers": [["content-encoding", "gzip"]], "body": "x", "body_format": "text"}},
+        {"schema": 1, "kind": "websocket", "proxy": "p", "complete": True, "timing": {"start": 1},
+         "request": {"method": "GET", "url": "ws://h/x", "headers": []}, "response": {"status": 101, "headers": []},
+         "messages": [{"from": "client", "t": "bad", "body": "AAAA", "body_format": "base64"}]},
+    ]  # fmt: skip
+    run = tmp_path / "codex" / "20260101-000000-odd"
+    run.mkdir(parents=True)
+    (run / "traffic.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in odd))
+    path, _ = export.export_har(run, None)
+    entries = json.loads(path.read_text())["log"]["entries"]
+    assert [entry["request"]["url"] for entry in entries] == [
+        "http://unknown.invalid/x", "http://unknown.invalid/", "ws://h:80/x"
+    ]  # fmt: skip
+    assert entries[0]["request"]["postData"]["text"] == "hi"
+    assert {"name": "x-name", "value": "é漢"} in entries[0]["request"]["headers"]
+    assert entries[1]["response"]["content"]["text"] == "x"  # stored decoded: not decoded again
+    assert entries[2]["_webSocketMessages"][0]["data"] == "AAAA" and entries[2]["_webSocketMessages"][0]["opcode"] == 2
+    result = subprocess.run([find_mitmdump(), "-n", "-r", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and len(re.findall(r"^\S+: ", result.stdout, re.M)) == 3
