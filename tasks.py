@@ -121,8 +121,10 @@ def proxies(
     upstream_proxy=None,
     quiet=False,
 ):
-    """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand; each
-    finished exchange is shown as one line on stderr."""
+    """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand.
+
+    Each finished exchange is shown as one line on stderr (--quiet: none).
+    """
     options = dict(upstream=upstream, mock_transport=mock_transport, run=run, port=port, keep_secrets=keep_secrets)
     call(
         c,
@@ -286,8 +288,11 @@ def samples(c, update=False):
     },
 )
 def bench(c, runs=None, sizes=None, quick=False):
-    """Measure streaming latency, throughput, analyzer speed, report growth, masking cost, how soon the viewer
-    opens and how long a query over 1 GB of runs takes, and print them."""
+    """Measure the proxies, the analyzer, masking, the viewer and SQL, each beside its floor, and print them.
+
+    Streaming latency, throughput, analyzer speed, report growth, masking cost, how soon the viewer opens, and a
+    query over 1 GB of runs.
+    """
     suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *script_argv(runs=runs, sizes=sizes, quick=quick)]
     result = subprocess.run(suite, cwd=ROOT / "bench")
     if result.returncode:
