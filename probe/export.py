@@ -8,7 +8,6 @@ from pathlib import Path
 
 from probe import cli, derived, otlp, rebuild
 from probe.errors import RunError, UsageError, run_main, warn
-from probe.har import write_har
 from probe.paths import display
 from probe.runs import being_recorded, private_replacement, resolve_run
 from probe.targets import load_target
@@ -26,6 +25,9 @@ def export_har(run: Path, output: Path | None, force: bool = False) -> tuple[Pat
     output = output if output is not None else run / derived.HAR.outputs[0]
     if default and not force and derived.out_of_date(run, derived.HAR) is None:
         return output, False
+    # mitmproxy's addons take a third of a second to import: only a HAR export pays for them (not `invoke --list`).
+    from probe.har import write_har
+
     warnings: list[str] = []
     try:
         with private_replacement(output) as file:

@@ -80,6 +80,7 @@ def open_every_section(page) -> int:
         opened += count
         if not count:
             break
+        page.wait_for_timeout(50)  # the toggle events that fill the parts just opened come a moment later
     return opened
 
 
@@ -153,7 +154,7 @@ def test_expanding_a_turn_shows_its_input_and_what_is_new(codex_page):
     assert items.count() == fresh and page.locator("#turn [data-section=input] .item.new").count() == fresh
     assert f"+ {fresh} new item" in watched.text("#turn")
     page.get_by_text(f"{carried} earlier items, as sent in #{later['carried']['source']}").click()
-    assert items.count() == carried + fresh
+    expect(items).to_have_count(carried + fresh)  # a <details> is filled when its toggle event comes, a moment later
     assert page.locator("#turn [data-section=input] .item:not(.new)").count() == carried
     first_text = next(part["text"] for item in later["input"] for part in item["parts"] if part.get("text"))
     assert first_text.strip().splitlines()[0] in watched.text("#turn")
