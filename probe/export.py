@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from probe import cli, derived, otlp, rebuild
+from probe.analyze import CAPTURE_FILES
 from probe.errors import RunError, UsageError, run_main, warn
 from probe.paths import display
 from probe.runs import being_recorded, private_replacement, resolve_run
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.with_content:
         raise UsageError("--with-content goes with --otlp: a HAR holds the bodies whole anyway")
     output = Path(args.output) if args.output else None
-    if output is not None and output.name in ("traffic.jsonl", "flows.mitm", "manifest.json"):
+    if output is not None and output.name in CAPTURE_FILES:
         raise RunError(f"--output {output}: that name is a run's capture file; write the export elsewhere")
     path, written = export_har(run, output, args.force)
     print(
