@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from machine import describe_machine
+from proxy_routes import wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,16 +66,6 @@ def one_stream(port: int) -> tuple[float, list[float]]:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"port {port} never opened")
 
 
 def main() -> None:

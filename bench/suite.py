@@ -20,7 +20,12 @@ BENCHMARKS = [
     ("redaction.py", [], ["--megabytes", "10"]),
     ("viewer.py", [], ["--turns", "20,40"]),
     ("sql.py", [], ["--megabytes", "20"]),
+    ("large_bodies.py", [], ["--exchange-mb", "50", "--single-mb", "100"]),
+    ("realistic_load.py", [], ["--seconds", "2"]),
 ]
+# These repeat their measurements within one run (exchanges back to back, seconds of load), and one run takes
+# minutes: they run once whatever --runs says.
+RUN_ONCE = {"large_bodies.py", "realistic_load.py"}
 
 
 def whole_number(text: str) -> int:
@@ -57,7 +62,8 @@ def main() -> int:
     for script, full, quick in BENCHMARKS:
         options = quick if args.quick else [option.format(sizes=sizes) for option in full]
         print(f"\n== bench/{script}", flush=True)
-        result = subprocess.run([sys.executable, str(HERE / script), "--runs", str(runs), *options], cwd=HERE)
+        script_runs = 1 if script in RUN_ONCE else runs
+        result = subprocess.run([sys.executable, str(HERE / script), "--runs", str(script_runs), *options], cwd=HERE)
         if result.returncode:
             print(f"error: bench/{script} failed with exit code {result.returncode}", file=sys.stderr)
             return result.returncode

@@ -8,20 +8,15 @@ import argparse
 import signal
 import socket
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 from machine import describe_machine
+from proxy_routes import cpu_seconds, start_ours, start_plain, wait_until_idle
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-
-from probe import processes, watchdog  # noqa: E402
-from probe.proxies import find_mitmdump, free_port, start_proxies  # noqa: E402
-from probe.targets import parse_target  # noqa: E402
+from probe import processes, watchdog
 
 MB = 1_000_000
 CHUNK = 64 * 1024
@@ -93,25 +88,6 @@ def exchange(port: int, upload: bytes) -> float:
         return time.perf_counter() - started
 
 
-def wait_until_idle(pid: int | None) -> None:
-    """Wait until the proxy has finished recording the previous exchange (it writes large ones in the
-    background), so one measurement does not pay for the last one's recording; its CPU is still counted."""
-    if pid is None:
-        return
-    last = cpu_seconds(pid)
-    while True:
-        time.sleep(0.3)
-        now = cpu_seconds(pid)
-        if now - last < 0.02:
-            return
-        last = now
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 10 ms
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--response-mb", type=int, default=200)
@@ -120,34 +96,10 @@ def main() -> None:
     args = parser.parse_args()
     upstream = Upstream(args.response_mb * MB)
     upload = b"u" * (args.request_mb * MB)
-    target = parse_target(
-        """
-name: bench
-description: one proxy
-renderer: probe.renderers.generic
-proxies: [{name: model, listen: 0, upstream: "https://api.openai.com/"}]
-agent: {command: ["true"]}
-""",
-        "bench.yaml",
-    )
     watchdog.start()  # should this benchmark be killed, its watchdog stops the proxies it started
     with tempfile.TemporaryDirectory() as run:
-        ours = start_proxies(target, Path(run), f"http://127.0.0.1:{upstream.port}/")
-        plain_port = free_port()
-        plain = processes.spawn(
-            [
-                find_mitmdump(),
-                "--listen-host",
-                "127.0.0.1",
-                "-q",
-                "--set",
-                "stream_large_bodies=1",
-                "--mode",
-                f"reverse:http://127.0.0.1:{upstream.port}/@{plain_port}",
-            ],
-            signal.SIGINT,
-        )
-        time.sleep(2)
+        ours = start_ours(f"http://127.0.0.1:{upstream.port}/", Path(run))
+        plain, plain_port = start_plain(f"http://127.0.0.1:{upstream.port}/")
         routes = {
             "direct": (upstream.port, None),
             "probe proxies": (ours.ports["model"], ours.process.pid),
