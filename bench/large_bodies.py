@@ -24,6 +24,7 @@ from upstream import LARGE_EVENT_SIZE, large_body, large_event, upstream_running
 
 MB = 1_000_000
 TERMINATOR = b"\r\n0\r\n\r\n"
+RECORD_WAIT = 30.0  # seconds the proxy gets to finish writing the large record once it looks idle
 
 
 def fetch(port: int, events: int) -> float:
@@ -68,8 +69,20 @@ def floor_seconds(folder: Path, events: int) -> float:
     return spent
 
 
+def written_past(traffic: Path, offset: int) -> bool:
+    """Whether a whole line has been written past `offset` (the proxy may still be writing the record)."""
+    if not traffic.is_file() or traffic.stat().st_size <= offset:
+        return False
+    with traffic.open("rb") as file:
+        file.seek(-1, os.SEEK_END)
+        return file.read(1) == b"\n"
+
+
 def recorded_whole(traffic: Path, offset: int, size: int, sha256: str) -> str:
     """What traffic.jsonl says, past `offset`, of the one exchange written since; read in blocks, never whole."""
+    deadline = time.monotonic() + RECORD_WAIT
+    while not written_past(traffic, offset) and time.monotonic() < deadline:
+        time.sleep(0.1)
     if not traffic.is_file():
         return "MISSING: no traffic.jsonl"
     sizes, digests, lines, complete = set(), set(), 0, False

@@ -11,5 +11,6 @@ def describe_machine() -> str:
         mitmproxy_version = "not installed"
     return (
         f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-        f"mitmproxy {mitmproxy_version}"
+        f"mitmproxy {mitmproxy_version}; load average {os.getloadavg()[0]:.1f} as it starts (other work on the "
+        "same cores makes figures noisy)"
     )
