@@ -284,7 +284,7 @@ def samples(c, update=False):
     help={
         "runs": "N: runs per measurement; the median is reported (default: 5)",
         "sizes": "MB,MB,...: capture sizes for the analyzer benchmark (default: 10,100,1000)",
-        "quick": "small sizes and one run each: checks that every benchmark works, in about a minute",
+        "quick": "small sizes and one run each: checks that every benchmark works, in about two minutes",
     },
 )
 def bench(c, runs=None, sizes=None, quick=False):
