@@ -12,23 +12,24 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import re
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from mitmproxy import ctx, exceptions, http
-from mitmproxy.io import tnetstring
 
 if __name__.startswith("probe."):  # imported as part of the probe package (tests, tools)
+    from . import capture_line, capture_spool, decoding, redaction
     from . import capture_record as stored
-    from . import decoding, redaction
 else:  # loaded by `mitmdump -s`, which puts this file's folder on sys.path
+    import capture_line
     import capture_record as stored
+    import capture_spool
     import decoding
     import redaction
 
@@ -46,35 +47,82 @@ TERMINAL_EVENT = re.compile(
 )
 UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
+SPOOL_THRESHOLD = 16 << 20  # bytes of response body above which it is kept on disk, not in memory
+SPOOL_BATCH = 1 << 20  # bytes of chunks handed to the spool at a time
+TIMINGS_KEPT, TIMING_GAP = 1000, 0.01  # chunk timings kept one by one, then the gap (s) that starts a new entry
 
 
-@dataclass
 class Tee:
-    """A `flow.response.stream` callable: passes each chunk on unchanged, keeping a copy and its arrival time."""
+    """A `flow.response.stream` callable: passes each chunk on unchanged, keeping the body and when it arrived.
 
-    chunks: list[bytes] = field(default_factory=list)
-    arrivals: list[float] = field(default_factory=list)
-    ended_at: float | None = None
+    A body stays in memory until it passes `spool_threshold`; from then on it goes to a spool on disk, written by
+    the spooler thread in batches, so that neither memory nor the event loop pays for a large body.
+    """
+
+    def __init__(self, spool_threshold: int = 0, spool_folder: str = "", spooler=None) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.timings: list[list[float]] = []  # [arrival time, bytes since the previous entry], thinned
+        self.first_arrival: float | None = None
+        self.last_arrival: float | None = None
+        self.ended_at: float | None = None
+        self.spool: capture_spool.Spool | None = None
+        self.spool_threshold, self.spool_folder, self.spooler = spool_threshold, spool_folder, spooler
+        self.spooled: concurrent.futures.Future | None = None  # the last batch handed to the spooler
+        self.unspooled = 0  # bytes in `chunks` not yet handed to the spool
 
     def __call__(self, data: bytes) -> bytes:
         now = time.time()
-        if data:
-            self.chunks.append(data)
-            self.arrivals.append(now)
-        else:
+        if not data:
             self.ended_at = now  # mitmproxy signals the end of the body with an empty chunk
+            return data
+        self.size += len(data)
+        self.note_arrival(now, len(data))
+        self.chunks.append(data)
+        if self.spool is None and self.spool_threshold and self.size > self.spool_threshold:
+            self.spool = capture_spool.Spool(self.spool_folder)
+        if self.spool is not None:
+            self.unspooled += len(data)
+            if self.unspooled >= SPOOL_BATCH:
+                self.hand_to_spool()
         return data
 
-    def body(self) -> bytes:
-        """The whole body, joined once (a 200 MB stream must not be copied again for every use)."""
-        if len(self.chunks) > 1:
-            sizes = [len(chunk) for chunk in self.chunks]
-            self.chunks = [b"".join(self.chunks)]
-            self.sizes = sizes
-        return self.chunks[0] if self.chunks else b""
+    def note_arrival(self, now: float, size: int) -> None:
+        """Every chunk's time for the first TIMINGS_KEPT; after that a chunk joins the previous entry unless a
+        gap has passed, and the gap doubles with every TIMINGS_KEPT entries: a 500 MB stream is not 30,000 entries."""
+        if self.first_arrival is None:
+            self.first_arrival = now
+        self.last_arrival = now
+        kept = len(self.timings)
+        if kept >= TIMINGS_KEPT and now - self.timings[-1][0] < TIMING_GAP * 2 ** (kept // TIMINGS_KEPT - 1):
+            self.timings[-1][0] = now
+            self.timings[-1][1] += size
+        else:
+            self.timings.append([now, size])
 
-    def chunk_sizes(self) -> list[int]:
-        return getattr(self, "sizes", None) or [len(chunk) for chunk in self.chunks]
+    def hand_to_spool(self) -> None:
+        """The chunks so far go to the spool: in the spooler thread when there is one, which keeps their hashing
+        and writing off the event loop."""
+        batch, self.chunks, self.unspooled = self.chunks, [], 0
+        if self.spooler is not None:
+            self.spooled = self.spooler.submit(self.spool.add_all, batch)
+        else:
+            self.spool.add_all(batch)
+
+    def finish(self) -> None:
+        if self.spool is not None and self.chunks:
+            self.hand_to_spool()
+
+    def wait_for_spool(self) -> None:
+        """Every chunk is in the spool (called from the writer thread, before the body is read back)."""
+        if self.spooled is not None:
+            self.spooled.result()
+
+    def body(self) -> bytes:
+        """The whole body held in memory, joined once (a stream must not be copied again for every use)."""
+        if len(self.chunks) > 1:
+            self.chunks = [b"".join(self.chunks)]
+        return self.chunks[0] if self.chunks else b""
 
 
 @dataclass
@@ -88,11 +136,10 @@ class Socket:
 
 
 class Capture:
-    """Tees every response, and writes each finished exchange to traffic.jsonl and flows.mitm."""
+    """Tees every response, and writes each finished exchange to traffic.jsonl."""
 
     def __init__(self) -> None:
         self.traffic_fd: int | None = None
-        self.flows_fd: int | None = None
         self.status_fd: int | None = None
         self.run_lock: int | None = None
         self.proxy_names: dict[int, str] = {}
@@ -105,7 +152,14 @@ class Capture:
         self.watchdog: asyncio.Task | None = None
         self.stall_timeout = 0.0
         self.background: concurrent.futures.ThreadPoolExecutor | None = None
-        self.flows_lock = threading.Lock()
+        # Large bodies are hashed and written to their spools in a thread of their own, so that a slow record
+        # being written never holds up the next body (which would then wait in memory).
+        self.spooler: concurrent.futures.ThreadPoolExecutor | None = None
+        self.traffic_lock = threading.Lock()  # the event loop and the writer thread both append lines
+        self.spool_threshold = SPOOL_THRESHOLD
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: threading.Thread | None = None
+        self.deferred: dict[str, tuple] = {}  # flow id -> an exchange to record once its last chunk has gone
         # The upstream proxy comes from the environment, not an option: options show in mitmdump's argv,
         # which every user can read, and the URL may carry credentials.
         self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(
@@ -114,7 +168,12 @@ class Capture:
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
-        loader.add_option("probe_flows", str, "", "Also write redacted flows to this native flow file.")
+        loader.add_option(
+            "probe_spool_threshold",
+            int,
+            SPOOL_THRESHOLD,
+            "Bytes of response body above which it is kept on disk while it streams (0: never).",
+        )
         loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
         loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
         loader.add_option("probe_keep_secrets", bool, False, "Store every secret unredacted (unsafe).")
@@ -165,8 +224,8 @@ class Capture:
         if "probe_traffic" in updated and ctx.options.probe_traffic:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
             self.run_lock = self.run_lock or lock_run_folder(ctx.options.probe_traffic)
-        if "probe_flows" in updated and ctx.options.probe_flows:
-            self.flows_fd = open_private(ctx.options.probe_flows)
+        if "probe_spool_threshold" in updated:
+            self.spool_threshold = max(ctx.options.probe_spool_threshold, 0)
 
     def running(self) -> None:
         # mitmproxy's log lines go to proxies.log in the run folder and may quote URLs: mask them there too.
@@ -175,6 +234,8 @@ class Capture:
                 handler.addFilter(MaskingFilter(self))
         # One worker, so lines keep the order in which their exchanges ended.
         self.background = self.background or concurrent.futures.ThreadPoolExecutor(1, "probe-writer")
+        self.spooler = self.spooler or concurrent.futures.ThreadPoolExecutor(1, "probe-spooler")
+        self.loop, self.loop_thread = asyncio.get_running_loop(), threading.current_thread()
         if self.stall_timeout > 0 and self.watchdog is None:
             self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
 
@@ -202,28 +263,23 @@ class Capture:
         if flow.response.status_code == 101:
             return  # a WebSocket handshake: frames are captured by the websocket hooks
         with self.recording("responseheaders", flow):
-            tee = Tee()
+            tee = Tee(self.spool_threshold, os.path.dirname(ctx.options.probe_traffic or "."), self.spooler)
             self.tees[flow.id] = tee
             flow.response.stream = tee
 
     def response(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is None:
             with self.recording("response", flow):
-                self.finish_http(flow, complete=True, error=None)
+                self.finish_http(flow, error=None, deferred=True)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is not None and flow.response is not None and flow.response.status_code == 101:
             return  # the socket's end is handled by websocket_end
         with self.recording("error", flow):
-            self.finish_failed(flow)
-
-    def finish_failed(self, flow: http.HTTPFlow) -> None:
-        body = self.response_body(flow)
-        complete = flow.response is not None and bool(TERMINAL_EVENT.search(self.decoded(flow, body)))
-        message = flow.error.msg if flow.error else "unknown error"
-        if flow.id in self.stalled:
-            message = f"upstream stalled: nothing received for {self.stalled.pop(flow.id):.0f} s, so it was cut off"
-        self.finish_http(flow, complete=complete, error=message)
+            message = flow.error.msg if flow.error else "unknown error"
+            if flow.id in self.stalled:
+                message = f"upstream stalled: nothing received for {self.stalled.pop(flow.id):.0f} s, so it was cut off"
+            self.finish_http(flow, error=message)
 
     async def watch_for_stalls(self) -> None:
         timeout = self.stall_timeout
@@ -235,45 +291,43 @@ class Capture:
                     continue  # still receiving the request from the client: not the upstream's fault
                 tee = self.tees.get(flow.id)
                 last = max(
-                    [
-                        flow.request.timestamp_end,
-                        *(tee.arrivals[-1:] if tee else []),
-                        flow.response.timestamp_start if flow.response else 0,
-                    ]
+                    flow.request.timestamp_end,
+                    (tee.last_arrival if tee else None) or 0,
+                    flow.response.timestamp_start if flow.response else 0,
                 )
                 if now - last > timeout:
                     self.stalled[flow.id] = now - last
                     close_upstream(flow)
 
-    def response_body(self, flow: http.HTTPFlow) -> bytes:
-        tee = self.tees.get(flow.id)
-        if tee is not None:
-            return tee.body()
-        return flow.response.raw_content or b"" if flow.response is not None else b""
-
-    def decoded(self, flow: http.HTTPFlow, body: bytes) -> bytes:
-        content_encoding = flow.response.headers.get("content-encoding", "") if flow.response else ""
-        if not content_encoding:
-            return body
-        return decoding.decode_body(body, content_encoding, self.policy.decode_cap).data
-
-    def finish_http(self, flow: http.HTTPFlow, complete: bool, error: str | None) -> None:
+    def finish_http(self, flow: http.HTTPFlow, error: str | None, deferred: bool = False) -> None:
+        """Record a finished exchange: a small one at once, or `deferred` until mitmproxy has sent the answer's last
+        chunk (which it does only after this hook returns); a large one in the writer thread, in order."""
         if self.in_flight.pop(flow.id, None) is None and flow.id not in self.tees:
             return  # already written
         tee = self.tees.pop(flow.id, None)
-        size = len(flow.request.raw_content or b"") + sum(tee.chunk_sizes() if tee else [])
-        if size < BACKGROUND_THRESHOLD or self.background is None:
-            self.record_http(flow, tee, complete, error)
+        if tee is not None:
+            tee.finish()
+        size = len(flow.request.raw_content or b"") + (tee.size if tee else 0)
+        if self.background is not None and (size >= BACKGROUND_THRESHOLD or (tee and tee.spool)):
+            self.background.submit(self.record_in_background, flow, tee, error)
+        elif deferred and self.loop is not None:
+            self.deferred[flow.id] = (flow, tee, error)
+            self.loop.call_soon(self.record_deferred, flow.id)
         else:
-            # mitmproxy sends the stream's last chunk only after this hook returns: encoding 200 MB here
-            # would hold the agent up for seconds. Small exchanges stay inline, so they are on disk at once.
-            self.background.submit(self.record_in_background, flow, tee, complete, error)
+            self.record_http(flow, tee, error)
 
-    def record_in_background(self, flow: http.HTTPFlow, tee: Tee | None, complete: bool, error: str | None) -> None:
+    def record_deferred(self, flow_id: str) -> None:
+        flow, tee, error = self.deferred.pop(flow_id, (None, None, None))
+        if flow is not None:
+            with self.recording("response", flow):
+                self.record_http(flow, tee, error)
+
+    def record_in_background(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None) -> None:
         with self.recording("background writer", flow):
-            self.record_http(flow, tee, complete, error)
+            self.record_http(flow, tee, error)
 
-    def record_http(self, flow: http.HTTPFlow, tee: Tee | None, complete: bool, error: str | None) -> None:
+    def record_http(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None) -> None:
+        """Write the exchange's line. One that ended in an error is complete if its stream holds a terminal event."""
         request, response = flow.request, flow.response
         policy = self.policy
         start = request.timestamp_start
@@ -283,6 +337,14 @@ class Capture:
             request.headers.get("content-type", ""),
             policy,
         )
+        spool = tee.spool if tee is not None else None
+        if spool is not None:
+            tee.wait_for_spool()
+        content_encoding = response.headers.get("content-encoding", "").strip().lower() if response else ""
+        if spool is not None and content_encoding not in ("", "identity"):
+            # A large compressed body is decoded whole, in memory: the decoders work on whole bodies.
+            tee.chunks, tee.spool, spool = [spool.read_all()], None, None
+        complete = error is None or (response is not None and self.ends_with_terminal_event(flow, tee))
         record = {
             "schema": SCHEMA_VERSION,
             "kind": "http",
@@ -301,35 +363,49 @@ class Capture:
             },
             "response": None,
         }
-        response_body = None
         if response is not None:
-            raw = tee.body() if tee is not None else response.raw_content
-            response_body = stored.store_body(
-                raw, response.headers.get("content-encoding", ""), response.headers.get("content-type", ""), policy
-            )
             record["response"] = self.message_fields(response) | {
                 "status": response.status_code,
                 "reason": stored.text(response.reason, policy),
                 "http_version": response.http_version,
-                **response_body.fields,
             }
-            first_chunk = tee.arrivals[0] if tee and tee.arrivals else None
-            end = (tee.ended_at or (tee.arrivals[-1] if tee.arrivals else None)) if tee else None
+            end = (tee.ended_at or tee.last_arrival) if tee else None
             record["timing"].update(
                 response_headers=response.timestamp_start,
-                first_byte=first_chunk or response.timestamp_start,
+                first_byte=(tee.first_arrival if tee else None) or response.timestamp_start,
                 end=end or response.timestamp_end or time.time(),
             )
             if tee is not None:
                 record["response"]["chunks"] = [
-                    [round((arrival - start) * 1000, 3), size] for arrival, size in zip(tee.arrivals, tee.chunk_sizes())
+                    [round((arrival - start) * 1000, 3), size] for arrival, size in tee.timings
                 ]
+            if spool is not None:
+                try:
+                    spool.finish()
+                    # The body goes last in its response object, streamed from the spool into its place in the line.
+                    record["response"] |= spooled_body_fields(spool)
+                    self.append(capture_line.spooled_line(record, spool, policy.redact), "traffic.jsonl")
+                finally:
+                    spool.close()
+                return
+            raw = tee.body() if tee is not None else response.raw_content
+            record["response"] |= stored.store_body(
+                raw, content_encoding, response.headers.get("content-type", ""), policy
+            ).fields
         else:
             record["timing"]["end"] = time.time()
-        self.write(record)
-        self.save_flow(flow, {"request": request_body, "response": response_body})
+        self.append([capture_line.line(record)], "traffic.jsonl")
         if tee is not None:
             tee.chunks = []  # the body may be hundreds of megabytes: let it go now
+
+    def ends_with_terminal_event(self, flow: http.HTTPFlow, tee: Tee | None) -> bool:
+        if tee is not None and tee.spool is not None:
+            return bool(TERMINAL_EVENT.search(tee.spool.tail()))
+        body = tee.body() if tee is not None else flow.response.raw_content or b""
+        content_encoding = flow.response.headers.get("content-encoding", "")
+        if content_encoding:
+            body = decoding.decode_body(body, content_encoding, self.policy.decode_cap).data
+        return bool(TERMINAL_EVENT.search(body))
 
     # WebSocket ------------------------------------------------------------------------------
 
@@ -371,7 +447,6 @@ class Capture:
         if socket.pending is not None or socket.next_seq == 0:
             # The last unanswered frames, or a handshake-only socket, still get their line.
             self.finish_websocket_exchange(socket, "socket-closed")
-        self.save_flow(flow, {})
 
     def finish_websocket_exchange(self, socket: Socket, ended_by: str) -> None:
         flow, messages = socket.flow, socket.pending or []
@@ -410,7 +485,7 @@ class Capture:
             else (self.message_fields(flow.response) | {"status": flow.response.status_code}),
             "messages": messages,
         }
-        self.write(record)
+        self.append([capture_line.line(record)], "traffic.jsonl")
 
     # Shutdown -------------------------------------------------------------------------------
 
@@ -421,14 +496,17 @@ class Capture:
             if socket.pending:
                 with self.recording("shutdown", socket.flow):
                     self.finish_websocket_exchange(socket, "proxy-stopped")
+        for flow_id in list(self.deferred):
+            self.record_deferred(flow_id)
         for flow in list(self.in_flight.values()):
             # Unanswered requests too: what the agent sent is worth keeping even without a reply.
             with self.recording("shutdown", flow):
-                self.finish_http(flow, complete=False, error="proxy stopped before the exchange ended")
-        if self.background is not None:
-            self.background.shutdown(wait=True)  # every queued exchange reaches the disk before we close
-            self.background = None
-        for name in ("flows_fd", "traffic_fd", "status_fd", "run_lock"):
+                self.finish_http(flow, error="proxy stopped before the exchange ended")
+        for name in ("background", "spooler"):  # the writer first: its records wait for their spools
+            if getattr(self, name) is not None:
+                getattr(self, name).shutdown(wait=True)  # every queued exchange reaches the disk before we close
+                setattr(self, name, None)
+        for name in ("traffic_fd", "status_fd", "run_lock"):
             if getattr(self, name) is not None:
                 os.close(getattr(self, name))
                 setattr(self, name, None)
@@ -471,48 +549,63 @@ class Capture:
             ]
         return fields
 
-    def write(self, record: dict) -> None:
+    def append(self, pieces: Iterable[bytes], name: str) -> None:
+        """Append one line, given in pieces, to traffic.jsonl. The event loop never waits for a large line the
+        writer thread is appending: its own line is then queued behind it."""
         if self.traffic_fd is None:
             return
-        try:
-            text = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-            line = (text + "\n").encode("utf-8")
-        except UnicodeEncodeError:
-            # Lone surrogates (from JSON escapes) are not valid UTF-8; ASCII escapes keep them.
-            line = (json.dumps(record, separators=(",", ":")) + "\n").encode("ascii")
-        fcntl.flock(self.traffic_fd, fcntl.LOCK_EX)
-        try:
-            append_whole(self.traffic_fd, line, "traffic.jsonl")
-        finally:
-            fcntl.flock(self.traffic_fd, fcntl.LOCK_UN)
-
-    def save_flow(self, flow: http.HTTPFlow, bodies: dict) -> None:
-        """Write the flow, masked exactly as its JSON line, to the native flow file; the forwarded flow is
-        untouched. The state is what mitmproxy's own FlowWriter writes, edited, not `flow.copy()`, which would
-        duplicate every body once more."""
-        if self.flows_fd is None:
+        on_loop = self.loop_thread is not None and threading.current_thread() is self.loop_thread
+        if not self.traffic_lock.acquire(blocking=not on_loop):
+            self.background.submit(self.append_in_background, list(pieces), name)
             return
-        data = tnetstring.dumps(stored.flow_state(flow, bodies, self.policy))
-        with self.flows_lock:  # the background writer and the event loop both save flows
-            append_whole(self.flows_fd, data, "flows.mitm")
+        try:
+            fcntl.flock(self.traffic_fd, fcntl.LOCK_EX)
+            try:
+                append_whole(self.traffic_fd, pieces, name)
+            finally:
+                fcntl.flock(self.traffic_fd, fcntl.LOCK_UN)
+        finally:
+            self.traffic_lock.release()
+
+    def append_in_background(self, pieces: list[bytes], name: str) -> None:
+        try:
+            self.append(pieces, name)
+        except RecordingStopped as error:
+            self.report("fatal", str(error))
+        except Exception as error:
+            self.report("recording-error", f"writing {name}: {type(error).__name__}: {error}")
+
+
+def spooled_body_fields(spool: capture_spool.Spool) -> dict:
+    """A spooled body's fields, `body` last: a stand-in for the body itself, which is written in its place."""
+    if spool.failed is not None:
+        raise spool.failed  # the spool could not be written (a full disk): the body cannot be stored
+    return {
+        "body_size": spool.size,
+        "body_sha256": spool.sha256.hexdigest(),
+        "body_format": "text" if spool.is_utf8 else "base64",
+        "body": capture_line.PLACEHOLDER,
+    }
 
 
 class RecordingStopped(Exception):
     """Nothing more can be recorded (the disk is full): the capture process stops the run."""
 
 
-def append_whole(fd: int, data: bytes, name: str) -> None:
-    """Append all of `data` or none of it: a write that fails half-way is cut back off the file, so the next
-    record is never glued to a partial one. A full disk stops the recording; other failures are one lost record."""
+def append_whole(fd: int, pieces: Iterable[bytes], name: str) -> None:
+    """Append all of the pieces or none of them: a write that fails half-way (or a piece that cannot be made) is
+    cut back off the file, so the next record is never glued to a partial one. A full disk stops the recording;
+    other failures are one lost record."""
     size = os.fstat(fd).st_size
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    except OSError as error:
+        for data in pieces:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.ftruncate(fd, size)
-        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
             raise RecordingStopped(f"recording stopped: {error.strerror} while writing {name}") from None
         raise
 

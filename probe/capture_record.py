@@ -6,7 +6,6 @@ the capture addon by `mitmdump -s`, it imports nothing of `probe` but its siblin
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
 
 from mitmproxy import http
@@ -118,7 +117,7 @@ def kept_as_sent(wire: bytes, fields: dict, policy: Policy) -> StoredBody:
 
 def parse_json(text: str):
     try:
-        return json.loads(text)
+        return redaction.parse_json(text)
     except (ValueError, RecursionError):
         return redaction.NOT_JSON
 

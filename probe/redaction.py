@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 if __name__.startswith("probe."):  # imported as part of the probe package
+    from .needle_scan import Finder
     from .secret_shapes import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint, mask_bytes, mask_text
 else:  # loaded beside the capture addon by `mitmdump -s`
+    from needle_scan import Finder
     from secret_shapes import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint, mask_bytes, mask_text
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.
@@ -485,7 +487,7 @@ def mask_json_body(data: bytes) -> MaskedBody | None:
     strings that hold JSON. None if the body is not JSON."""
     raw, count = mask_bytes(data)
     try:
-        parsed = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark does not hide the fields
+        parsed = parse_json(raw.decode("utf-8-sig"))  # a byte-order mark does not hide the fields
         masked, named = mask_json(parsed, strings=False)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None  # not JSON (or nested deeper than a walk can go): masked as text instead
@@ -498,10 +500,20 @@ def mask_json_body(data: bytes) -> MaskedBody | None:
     return MaskedBody(written, masked, count + named)
 
 
+def parse_json(text: str) -> Any:
+    """Strict JSON: NaN and Infinity, which JSON has not, make a body text (it is then stored as it came, where
+    a JSON writer would turn them into null)."""
+    return json.loads(text, parse_constant=not_json_constant)
+
+
+def not_json_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
 def mask_json_lines(data: bytes) -> tuple[bytes, int]:
     """Secret-named fields in the JSON of text lines: SSE `data:` lines and NDJSON. Only the lines holding a
     candidate key are parsed, and only those that change are written back (compact)."""
-    starts = candidate_lines(data, data.lower())
+    starts = candidate_lines(data)
     pieces, total, cursor = [], 0, 0
     for start in starts:
         end = data.find(b"\n", start)
@@ -521,15 +533,20 @@ def mask_json_lines(data: bytes) -> tuple[bytes, int]:
     return b"".join(pieces + [data[cursor:]]), total
 
 
-def candidate_lines(data: bytes, lowered: bytes) -> list[int]:
-    """Where the lines start that hold a key naming a secret (found on the lowercased text)."""
+KEY_FINDER = Finder([(probe, True) for probe in KEY_PROBES])
+
+
+def candidate_lines(data: bytes) -> list[int]:
+    """Where the lines start that hold a key naming a secret (found ignoring case)."""
     starts = set()
-    for probe in KEY_PROBES:
-        position = lowered.find(probe)
-        while position >= 0:
+    for positions in KEY_FINDER.positions(data):
+        line_end = -1
+        for position in positions:
+            if position < line_end:
+                continue  # this line is a candidate already
             starts.add(data.rfind(b"\n", 0, position) + 1)
-            end = data.find(b"\n", position)
-            position = lowered.find(probe, end) if end >= 0 else -1
+            line_end = data.find(b"\n", position)
+            line_end = len(data) if line_end < 0 else line_end
     return sorted(starts)
 
 
