@@ -16,13 +16,11 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 
 from mitmproxy import ctx, exceptions, http
-from mitmproxy.io import tnetstring
 
 if __name__.startswith("probe."):  # imported as part of the probe package (tests, tools)
     from . import capture_record as stored
@@ -88,11 +86,10 @@ class Socket:
 
 
 class Capture:
-    """Tees every response, and writes each finished exchange to traffic.jsonl and flows.mitm."""
+    """Tees every response, and writes each finished exchange to traffic.jsonl."""
 
     def __init__(self) -> None:
         self.traffic_fd: int | None = None
-        self.flows_fd: int | None = None
         self.status_fd: int | None = None
         self.run_lock: int | None = None
         self.proxy_names: dict[int, str] = {}
@@ -105,7 +102,6 @@ class Capture:
         self.watchdog: asyncio.Task | None = None
         self.stall_timeout = 0.0
         self.background: concurrent.futures.ThreadPoolExecutor | None = None
-        self.flows_lock = threading.Lock()
         # The upstream proxy comes from the environment, not an option: options show in mitmdump's argv,
         # which every user can read, and the URL may carry credentials.
         self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(
@@ -114,7 +110,6 @@ class Capture:
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
-        loader.add_option("probe_flows", str, "", "Also write redacted flows to this native flow file.")
         loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
         loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
         loader.add_option("probe_keep_secrets", bool, False, "Store every secret unredacted (unsafe).")
@@ -165,8 +160,6 @@ class Capture:
         if "probe_traffic" in updated and ctx.options.probe_traffic:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
             self.run_lock = self.run_lock or lock_run_folder(ctx.options.probe_traffic)
-        if "probe_flows" in updated and ctx.options.probe_flows:
-            self.flows_fd = open_private(ctx.options.probe_flows)
 
     def running(self) -> None:
         # mitmproxy's log lines go to proxies.log in the run folder and may quote URLs: mask them there too.
@@ -327,7 +320,6 @@ class Capture:
         else:
             record["timing"]["end"] = time.time()
         self.write(record)
-        self.save_flow(flow, {"request": request_body, "response": response_body})
         if tee is not None:
             tee.chunks = []  # the body may be hundreds of megabytes: let it go now
 
@@ -351,7 +343,7 @@ class Capture:
             "size": len(message.content),
             "sha256": hashlib.sha256(message.content).hexdigest(),
         }
-        frame.update(stored.websocket_content(message.content, message.is_text, self.policy)[0])
+        frame.update(stored.websocket_content(message.content, message.is_text, self.policy))
         if message.from_client and socket.pending is not None:
             self.finish_websocket_exchange(socket, "next-client-message")
         if socket.pending is None:
@@ -371,7 +363,6 @@ class Capture:
         if socket.pending is not None or socket.next_seq == 0:
             # The last unanswered frames, or a handshake-only socket, still get their line.
             self.finish_websocket_exchange(socket, "socket-closed")
-        self.save_flow(flow, {})
 
     def finish_websocket_exchange(self, socket: Socket, ended_by: str) -> None:
         flow, messages = socket.flow, socket.pending or []
@@ -428,7 +419,7 @@ class Capture:
         if self.background is not None:
             self.background.shutdown(wait=True)  # every queued exchange reaches the disk before we close
             self.background = None
-        for name in ("flows_fd", "traffic_fd", "status_fd", "run_lock"):
+        for name in ("traffic_fd", "status_fd", "run_lock"):
             if getattr(self, name) is not None:
                 os.close(getattr(self, name))
                 setattr(self, name, None)
@@ -485,16 +476,6 @@ class Capture:
             append_whole(self.traffic_fd, line, "traffic.jsonl")
         finally:
             fcntl.flock(self.traffic_fd, fcntl.LOCK_UN)
-
-    def save_flow(self, flow: http.HTTPFlow, bodies: dict) -> None:
-        """Write the flow, masked exactly as its JSON line, to the native flow file; the forwarded flow is
-        untouched. The state is what mitmproxy's own FlowWriter writes, edited, not `flow.copy()`, which would
-        duplicate every body once more."""
-        if self.flows_fd is None:
-            return
-        data = tnetstring.dumps(stored.flow_state(flow, bodies, self.policy))
-        with self.flows_lock:  # the background writer and the event loop both save flows
-            append_whole(self.flows_fd, data, "flows.mitm")
 
 
 class RecordingStopped(Exception):

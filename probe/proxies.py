@@ -376,7 +376,7 @@ def start_mitmdump(
         argv += ["--set", f"probe_no_proxy={upstream_proxy.no_proxy}"]
     log = None
     if run is not None:
-        argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}", "--set", f"probe_flows={run / 'flows.mitm'}"]
+        argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}"]
         log = run / "proxies.log"
     status_read, status_write = os.pipe()
     argv += ["--set", f"probe_status_fd={status_write}"]
