@@ -678,7 +678,7 @@ def same_bytes(old: Path, new: Path) -> bool:
     return filecmp.cmp(old, new, shallow=False)
 
 
-CAPTURE_FILES = ("traffic.jsonl", "flows.mitm", "manifest.json")  # never overwritten by a report
+CAPTURE_FILES = ("traffic.jsonl", "manifest.json")  # never overwritten by a report or an export
 
 
 def check_output(output: Path, traffic: Path) -> None:

@@ -427,7 +427,7 @@ class Capture:
             "size": len(message.content),
             "sha256": hashlib.sha256(message.content).hexdigest(),
         }
-        frame.update(stored.websocket_content(message.content, message.is_text, self.policy)[0])
+        frame.update(stored.websocket_content(message.content, message.is_text, self.policy))
         if message.from_client and socket.pending is not None:
             self.finish_websocket_exchange(socket, "next-client-message")
         if socket.pending is None:

@@ -1,7 +1,6 @@
-"""What the capture stores of a flow: the parts of its JSON line, and its state for the flow file, masked alike.
+"""What the capture stores of a flow: the parts of its JSON line, masked.
 
-Both files are made from the same masked values, so neither holds a secret the other hides. Loaded beside
-the capture addon by `mitmdump -s`, it imports nothing of `probe` but its sibling redaction module.
+Loaded beside the capture addon by `mitmdump -s`, it imports nothing of `probe` but its sibling modules.
 """
 
 import base64
@@ -9,7 +8,6 @@ import hashlib
 from dataclasses import dataclass
 
 from mitmproxy import http
-from mitmproxy.net import encoding
 
 if __name__.startswith("probe."):  # imported as part of the probe package (tests, tools)
     from . import decoding, redaction
@@ -32,8 +30,6 @@ class Policy:
 @dataclass
 class StoredBody:
     fields: dict  # body, body_format, body_size, body_sha256 and notes, for the JSON line
-    content: bytes  # what the flow file stores
-    drop_encoding: bool = False  # `content` is decoded, so the flow file's Content-Encoding header must go
 
 
 def text(value: str, policy: Policy) -> str:
@@ -57,14 +53,14 @@ def store_body(raw: bytes | None, content_encoding: str, content_type: str, poli
     """
     wire = raw or b""
     fields: dict = {}
-    data, complete = wire, True
+    data = wire
     content_encoding = content_encoding.strip().lower()
     if wire and content_encoding not in ("", "identity"):
         decoded = decoding.decode_body(wire, content_encoding, policy.decode_cap)
         if decoded.note:
             fields["content_encoding_error"] = decoded.note
         if decoded.data is not wire and (decoded.complete or decoded.data):
-            data, complete = decoded.data, decoded.complete
+            data = decoded.data
             fields["content_encoding"] = content_encoding
         elif not decoded.complete and decoded.data is wire:
             # Past the cap (a decompression bomb), or an encoding nobody here can decode: the wire bytes are
@@ -75,30 +71,25 @@ def store_body(raw: bytes | None, content_encoding: str, content_type: str, poli
     fields["body_sha256"] = hashlib.sha256(data).hexdigest()
     if not data:
         fields.update(body=None, body_format="empty")
-        return StoredBody(fields, wire)
+        return StoredBody(fields)
     parsed, count = redaction.NOT_JSON, 0
     if policy.redact:
         masked = redaction.mask_body(data, content_type)
         data, parsed, count = masked.data, masked.parsed, masked.count
         if count:
             fields["redacted_tokens"] = count
-    decoded_from = content_encoding if "content_encoding" in fields else ""
-    # The wire bytes of a decoded body can hold text of their own (a gzip file name, bytes after the stream):
-    # the flow file keeps them only if they hold no secret either.
-    wire_secrets = bool(decoded_from) and policy.redact and redaction.mask_bytes(wire)[1] > 0
-    content, drop = flow_content(wire, data, count or wire_secrets, decoded_from, complete)
     try:
         as_text = data.decode("utf-8")
     except UnicodeDecodeError:
         fields.update(body=base64.b64encode(data).decode("ascii"), body_format="base64")
-        return StoredBody(fields, content, drop)
+        return StoredBody(fields)
     if parsed is redaction.NOT_JSON and (data.lstrip()[:1] in JSON_START or "json" in content_type):
         parsed = parse_json(as_text)
     if parsed is not redaction.NOT_JSON:
         fields.update(body=parsed, body_format="json")
     else:
         fields.update(body=as_text, body_format="text")
-    return StoredBody(fields, content, drop)
+    return StoredBody(fields)
 
 
 def kept_as_sent(wire: bytes, fields: dict, policy: Policy) -> StoredBody:
@@ -112,7 +103,7 @@ def kept_as_sent(wire: bytes, fields: dict, policy: Policy) -> StoredBody:
     )
     if count:
         fields["redacted_tokens"] = count
-    return StoredBody(fields, masked)
+    return StoredBody(fields)
 
 
 def parse_json(text: str):
@@ -122,24 +113,8 @@ def parse_json(text: str):
         return redaction.NOT_JSON
 
 
-def flow_content(wire: bytes, stored: bytes, masked: int, content_encoding: str, complete: bool) -> tuple[bytes, bool]:
-    """What the flow file keeps of a body: the wire bytes when nothing was masked, else the masked body,
-    encoded again as it travelled where mitmproxy can (so its headers stay true), or decoded with the
-    Content-Encoding header dropped."""
-    if not masked:
-        return wire, False
-    if not content_encoding:
-        return stored, False
-    if complete and "," not in content_encoding:
-        try:
-            return encoding.encode(stored, content_encoding), False
-        except ValueError:
-            pass  # an encoding mitmproxy cannot write
-    return stored, True
-
-
-def websocket_content(content: bytes, is_text: bool, policy: Policy) -> tuple[dict, bytes]:
-    """One frame as the JSON line stores it (body and body_format), and its masked bytes for the flow file."""
+def websocket_content(content: bytes, is_text: bool, policy: Policy) -> dict:
+    """One frame as the JSON line stores it (body and body_format)."""
     if not policy.redact:
         masked = redaction.MaskedBody(content, redaction.NOT_JSON, 0)
     elif is_text:
@@ -153,66 +128,15 @@ def websocket_content(content: bytes, is_text: bool, policy: Policy) -> tuple[di
     except UnicodeDecodeError:
         as_text = None
     if as_text is None:
-        return fields | {"body": base64.b64encode(masked.data).decode("ascii"), "body_format": "base64"}, masked.data
+        return fields | {"body": base64.b64encode(masked.data).decode("ascii"), "body_format": "base64"}
     parsed = masked.parsed
     if parsed is redaction.NOT_JSON and masked.data.lstrip()[:1] in JSON_START:
         parsed = parse_json(as_text)
     if parsed is not redaction.NOT_JSON:
-        return fields | {"body": parsed, "body_format": "json"}, masked.data
-    return fields | {"body": as_text, "body_format": "text"}, masked.data
+        return fields | {"body": parsed, "body_format": "json"}
+    return fields | {"body": as_text, "body_format": "text"}
 
 
 def header_pairs(message: http.Message, which: str = "headers") -> list[tuple[str, str]]:
     fields = getattr(message, which)
     return list(fields.items(multi=True)) if fields is not None else []
-
-
-def flow_state(flow: http.HTTPFlow, bodies: dict[str, StoredBody | None], policy: Policy) -> dict:
-    """The flow's state as mitmproxy's own flow writer would store it, with every captured value masked
-    exactly as in the JSON line: headers, trailers, URL parts, reason, error, bodies and WebSocket frames."""
-    state = flow.get_state()
-    state["backup"] = None  # a backup is an unmasked copy of the flow
-    if not policy.redact:
-        for side, body in bodies.items():
-            if body is not None and state.get(side):
-                state[side]["content"] = body.content
-        return state
-    for side in ("request", "response"):
-        message, body = state.get(side), bodies.get(side)
-        if not message:
-            continue
-        for which in ("headers", "trailers"):
-            if message.get(which) is not None:
-                pairs = [
-                    (name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape"))
-                    for name, value in message[which]
-                ]
-                message[which] = tuple(
-                    (name.encode("utf-8", "surrogateescape"), value.encode("utf-8", "surrogateescape"))
-                    for name, value in headers(pairs, policy)
-                )
-        if body is not None:
-            message["content"] = body.content
-            if body.drop_encoding:
-                message["headers"] = tuple(
-                    pair for pair in message["headers"] if pair[0].lower() != b"content-encoding"
-                )
-        for key in ("path", "authority", "host", "reason", "method"):
-            if isinstance(message.get(key), bytes):
-                masked = url if key == "path" else text
-                message[key] = masked(message[key].decode("utf-8", "surrogateescape"), policy).encode(
-                    "utf-8", "surrogateescape"
-                )
-            elif isinstance(message.get(key), str):
-                message[key] = url(message[key], policy) if key == "path" else text(message[key], policy)
-    if state.get("error"):
-        state["error"]["msg"] = text(state["error"]["msg"], policy)
-    websocket = state.get("websocket")
-    if websocket:
-        websocket["messages"] = [
-            (kind, from_client, websocket_content(content, kind == 1, policy)[1], *rest)
-            for kind, from_client, content, *rest in websocket["messages"]
-        ]
-        if websocket.get("close_reason"):
-            websocket["close_reason"] = text(websocket["close_reason"], policy)
-    return state

@@ -47,7 +47,9 @@ REPORT = Rule(
 )
 # HAR 1.2 of the capture (probe.export): only the capture goes into it.
 HAR = Rule(outputs=("traffic.har",), inputs=("traffic.jsonl",), code=("probe.har",), stamp="")
-RULES = (REPORT, HAR)
+# mitmproxy's flow file (probe.export --format mitm), made from the capture too: the capture no longer writes it.
+FLOWS = Rule(outputs=("flows.mitm",), inputs=("traffic.jsonl",), code=("probe.flow_file",), stamp="")
+RULES = (REPORT, HAR, FLOWS)
 
 
 def sources(run: Path, rule: Rule, extra: tuple[Path, ...] = ()) -> list[Path]:

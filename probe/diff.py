@@ -20,7 +20,7 @@ from probe.secrets import mask_tokens_and_urls
 from probe.volatile import Volatile
 
 SIMILAR = 0.5  # blocks at least this alike (difflib's ratio) are one block changed, not one removed and one added
-REFUSED_OUTPUTS = ("traffic.jsonl", "flows.mitm", "manifest.json", "turns.jsonl")
+REFUSED_OUTPUTS = ("traffic.jsonl", "manifest.json", "turns.jsonl")  # the capture, and the turns other tools read
 LONG_LIST = 20  # entries shown open; a longer list is collapsed
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from probe.redaction import fingerprint, is_secret_variable, mask_bytes
 
-# Written by the capture addon and the analyzer, which mask as they write. proxies.log is scrubbed too: its
-# lines are masked as mitmproxy logs them, but mitmproxy may print outside its log.
+# Written by the capture addon and the analyzer, which mask as they write, and flows.mitm, which the export makes
+# from traffic.jsonl (a run exported while it is captured has one; its lengths are binary, so it must not be
+# rewritten). proxies.log is scrubbed too: its lines are masked as mitmproxy logs them, but mitmproxy may print
+# outside its log.
 OUR_FILES = {"traffic.jsonl", "flows.mitm", "manifest.json", "report.md"}
 
 

@@ -16,6 +16,7 @@ class Body:
     value: Any  # parsed JSON, text, base64 text, or None
     format: str  # json, text, base64 or empty
     size: int = 0
+    as_sent: bool = False  # still in the Content-Encoding it travelled in: the capture could not decode it
 
     @property
     def is_json(self) -> bool:
@@ -51,6 +52,11 @@ class Exchange:
     chunks: list[list[float]] = field(default_factory=list)
     frames: list[Frame] = field(default_factory=list)
     content_type: str = ""
+    reason: str = ""
+    request_trailers: list[tuple[str, str]] | None = None
+    response_trailers: list[tuple[str, str]] | None = None
+    flow_id: str | None = None  # a WebSocket's: every turn of one socket has the same
+    ended_by: str | None = None  # what ended a WebSocket turn (socket-closed, proxy-stopped: the socket's last)
 
     @property
     def ttfb_ms(self) -> float | None:
@@ -103,6 +109,14 @@ def body_of(message: dict) -> Body:
     return Body(value, body_format, size)
 
 
+def sent_encoded(message: dict, headers: list[tuple[str, str]]) -> bool:
+    """Whether a stored body is still in its Content-Encoding: the capture notes `content_encoding` only when it
+    decoded the body."""
+    return header(headers, "content-encoding").strip().lower() not in ("", "identity") and (
+        "content_encoding" not in message
+    )
+
+
 def guess_format(value: Any) -> str:
     if value is None or value == "":
         return "empty"
@@ -144,6 +158,10 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     }
     status = response.get("status")
+    request_body, response_body = body_of(request), body_of(response)
+    if "schema" in entry:  # the original tool's captures stored bodies decoded
+        request_body.as_sent = sent_encoded(request, request_headers)
+        response_body.as_sent = sent_encoded(response, response_headers)
     return Exchange(
         number=number,
         line=line,
@@ -155,8 +173,8 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         status=status if isinstance(status, int) else None,
         request_headers=request_headers,
         response_headers=response_headers,
-        request_body=body_of(request),
-        response_body=body_of(response),
+        request_body=request_body,
+        response_body=response_body,
         # A WebSocket turn ended by the client's next message never got its terminal event, whatever an older
         # capture says.
         complete=bool(entry.get("complete", True)) and entry.get("ended_by") != "next-client-message",
@@ -165,6 +183,11 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         chunks=[chunk for chunk in response.get("chunks") or [] if isinstance(chunk, list) and len(chunk) == 2],
         frames=frames,
         content_type=header(response_headers, "content-type"),
+        reason=str(response.get("reason") or ""),
+        request_trailers=header_pairs(request["trailers"]) if "trailers" in request else None,
+        response_trailers=header_pairs(response["trailers"]) if "trailers" in response else None,
+        flow_id=str(entry["flow_id"]) if entry.get("flow_id") else None,
+        ended_by=str(entry["ended_by"]) if entry.get("ended_by") else None,
     )
 
 

@@ -128,6 +128,16 @@ def proxied(tmp_path):
         proxies.stop()
 
 
+def run_with_traffic(data_dir: Path, lines: list, name: str = "20260101-000000-odd", tail: str = "") -> Path:
+    """A codex run folder under `data_dir` holding only a traffic.jsonl of these lines (a string is written as it
+    is: a damaged line), then `tail` (a last line cut off, say)."""
+    run = data_dir / "codex" / name
+    run.mkdir(parents=True)
+    text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    (run / "traffic.jsonl").write_text(text + tail)
+    return run
+
+
 def read_traffic(run: Path) -> list[dict]:
     path = run / "traffic.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -271,7 +271,7 @@ def test_the_report_never_overwrites_a_capture(tmp_path):
         other,
         tmp_path / "link.md",
         tmp_path / "hard.md",
-        tmp_path / "x" / "flows.mitm",
+        tmp_path / "x" / "traffic.jsonl",
         tmp_path / "run" / "manifest.json",
     ):
         line = one_error_line(probe_cli("probe.analyze", "--input", str(capture), "--output", str(output)))

@@ -1,4 +1,5 @@
-"""The capture addon, driven through mitmproxy's test context without opening a socket."""
+"""The capture addon, driven through mitmproxy's test context without opening a socket; the flows exported from
+what it recorded hold the same masked values."""
 
 import base64
 import errno
@@ -14,6 +15,7 @@ from mitmproxy.websocket import WebSocketMessage
 
 from probe import capture_addon, redaction
 from probe.capture_addon import Capture
+from probe.flow_file import write_flows
 
 SSE_COMPLETED = (
     b'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
@@ -29,7 +31,6 @@ def capture(tmp_path):
         context.configure(
             addon,
             probe_traffic=str(tmp_path / "traffic.jsonl"),
-            probe_flows=str(tmp_path / "flows.mitm"),
             probe_proxy_names="8080=model",
         )
         yield addon
@@ -40,14 +41,23 @@ def lines(tmp_path):
     return [json.loads(line) for line in (tmp_path / "traffic.jsonl").read_text().splitlines()]
 
 
+def exported(tmp_path) -> list:
+    """flows.mitm made from the recorded traffic.jsonl as `export --format mitm` makes it, read back by mitmproxy."""
+    warnings: list[str] = []
+    with open(tmp_path / "flows.mitm", "wb") as file:
+        write_flows(tmp_path / "traffic.jsonl", file, warnings)
+    assert warnings == []
+    with open(tmp_path / "flows.mitm", "rb") as file:
+        return list(io.FlowReader(file).stream())
+
+
 def recorded_once(capture, flow, chunks, tmp_path):
-    """Stream one exchange through the addon and shut it down: its JSON line and its flow from flows.mitm."""
+    """Stream one exchange through the addon and shut it down: its JSON line and its exported flow."""
     stream(capture, flow, chunks)
     capture.response(flow)
     capture.done()
     [entry] = lines(tmp_path)
-    with open(tmp_path / "flows.mitm", "rb") as file:
-        [saved] = list(io.FlowReader(file).stream())
+    [saved] = exported(tmp_path)
     return entry, saved
 
 
@@ -106,14 +116,14 @@ def test_secret_headers_are_fingerprinted_and_identical_secrets_match(capture, t
     assert "sk-live-123" not in (tmp_path / "traffic.jsonl").read_text()
 
 
-def test_flow_file_is_redacted_but_the_forwarded_flow_keeps_its_headers(capture, tmp_path):
+def test_exported_flow_is_redacted_but_the_forwarded_flow_keeps_its_headers(capture, tmp_path):
     flow = sse_flow([])
     stream(capture, flow, [SSE_COMPLETED])
     capture.response(flow)
     assert flow.request.headers["authorization"] == "Bearer sk-live-123"
     capture.done()
-    with open(tmp_path / "flows.mitm", "rb") as file:
-        [saved] = list(io.FlowReader(file).stream())
+    assert not (tmp_path / "flows.mitm").exists()  # the capture writes traffic.jsonl only
+    [saved] = exported(tmp_path)
     assert saved.request.headers["authorization"].startswith("[REDACTED sha256:")
     assert saved.response.content == SSE_COMPLETED
     assert b"sk-live-123" not in (tmp_path / "flows.mitm").read_bytes()
@@ -239,6 +249,7 @@ def test_token_shapes_in_bodies_and_url_secrets_are_masked_at_capture(capture, t
     capture.response(flow)
     capture.done()
     [entry] = lines(tmp_path)
+    exported(tmp_path)
     assert "AIzaSy" not in entry["request"]["url"] and "alt=sse&key=[REDACTED sha256:" in entry["request"]["url"]
     assert entry["request"]["body"]["note"].startswith("my key is [REDACTED sha256:")
     assert entry["request"]["body"]["task"] == "task-abcdefghijk"  # no false positive inside a word
@@ -381,7 +392,7 @@ def secret_laden_flow():
     return flow, answer
 
 
-def test_every_place_a_secret_hides_is_masked_alike_in_both_files(capture, tmp_path):
+def test_every_place_a_secret_hides_is_masked_alike_in_the_capture_and_its_flows(capture, tmp_path):
     flow, answer = secret_laden_flow()
     entry, saved = recorded_once(capture, flow, [answer], tmp_path)
     stored_bytes = [
@@ -396,7 +407,12 @@ def test_every_place_a_secret_hides_is_masked_alike_in_both_files(capture, tmp_p
     assert b"\\u0073\\u006b" not in stored_bytes[0] + stored_bytes[1]  # nor its escaped form
     # Both files hold the same masked values.
     assert saved.request.url == entry["request"]["url"] and "alt=sse" in entry["request"]["url"]
-    assert [list(pair) for pair in saved.request.headers.items(multi=True)] == entry["request"]["headers"]
+    # The body is stored decoded: its Content-Encoding header goes, lest mitmproxy decode it again.
+    assert entry["request"]["content_encoding"] == "gzip" and "content-encoding" not in saved.request.headers
+    assert [list(pair) for pair in saved.request.headers.items(multi=True)] == [
+        pair for pair in entry["request"]["headers"] if pair[0] != "content-encoding"
+    ]
+    assert [list(pair) for pair in saved.response.headers.items(multi=True)] == entry["response"]["headers"]
     assert json.loads(saved.request.get_content()) == entry["request"]["body"]
     assert entry["request"]["body"]["model"] == "m" and entry["request"]["redacted_tokens"] == 2
     assert saved.response.get_content().decode() == entry["response"]["body"]
@@ -407,7 +423,7 @@ def test_every_place_a_secret_hides_is_masked_alike_in_both_files(capture, tmp_p
     assert flow.request.headers["api-key"] == HIDDEN["api-key header"]  # the forwarded flow is untouched
 
 
-def test_websocket_frames_text_and_binary_are_masked_alike_in_both_files(capture, tmp_path):
+def test_websocket_frames_text_and_binary_are_masked_alike_in_the_capture_and_its_flows(capture, tmp_path):
     token = HIDDEN["response text"]
     flow = websocket_flow()
     capture.websocket_start(flow)
@@ -418,8 +434,7 @@ def test_websocket_frames_text_and_binary_are_masked_alike_in_both_files(capture
     capture.websocket_end(flow)
     capture.done()
     entries = lines(tmp_path)
-    with open(tmp_path / "flows.mitm", "rb") as file:
-        [saved] = list(io.FlowReader(file).stream())
+    [saved] = exported(tmp_path)
     for stored in ((tmp_path / "traffic.jsonl").read_bytes(), (tmp_path / "flows.mitm").read_bytes()):
         assert token.encode() not in stored and b"p4ss-plain" not in stored
     frames = entries[0]["messages"]
@@ -473,7 +488,7 @@ WIRE_CASES = {  # bodies whose wire bytes hold the secret outside anything a dec
 
 
 @pytest.mark.parametrize("case", WIRE_CASES)
-def test_secrets_in_wire_bytes_are_masked_in_both_files(capture, tmp_path, case):
+def test_secrets_in_wire_bytes_are_masked_in_the_capture_and_its_flows(capture, tmp_path, case):
     encoding, wire = WIRE_CASES[case]
     flow = sse_flow([])
     flow.request.headers["content-encoding"] = encoding
@@ -485,6 +500,7 @@ def test_secrets_in_wire_bytes_are_masked_in_both_files(capture, tmp_path, case)
     if request["body_format"] == "base64":  # kept as sent: the masked wire bytes, in both files alike
         assert request["redacted_tokens"] == 1 and request["body_size"] == len(wire)
         assert base64.b64decode(request["body"]) == saved.request.raw_content
+        assert saved.request.headers["content-encoding"] == encoding  # still encoded, so its header stays
         assert redaction.fingerprint(TOKEN).encode() in saved.request.raw_content
     else:  # decoded: the flow file holds the body without the wire's extra bytes, and its headers stay true
         assert json.loads(saved.request.get_content()) == request["body"] == {"harmless": True}
@@ -496,12 +512,7 @@ def test_a_bomb_with_a_token_after_it_is_kept_masked(tmp_path):
     bomb = gzip.compress(b"\0" * (8 << 20)) + f"\n{TOKEN}\n".encode()
     addon = Capture()
     with taddons.context(addon) as context:
-        context.configure(
-            addon,
-            probe_traffic=str(tmp_path / "traffic.jsonl"),
-            probe_flows=str(tmp_path / "flows.mitm"),
-            probe_decode_cap=1 << 20,
-        )
+        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"), probe_decode_cap=1 << 20)
         flow = sse_flow([])
         flow.response.headers["content-encoding"] = "gzip"
         stream(addon, flow, [bomb])
@@ -512,7 +523,9 @@ def test_a_bomb_with_a_token_after_it_is_kept_masked(tmp_path):
     assert "passed the 1,048,576-byte cap" in response["content_encoding_error"]
     assert response["redacted_tokens"] == 1 and response["body_size"] == len(bomb)
     assert base64.b64decode(response["body"]).endswith(f"\n{redaction.fingerprint(TOKEN)}\n".encode())
+    [saved] = exported(tmp_path)
     assert TOKEN.encode() not in (tmp_path / "flows.mitm").read_bytes()
+    assert saved.response.raw_content == base64.b64decode(response["body"])
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, run_with_traffic
 
 from probe import analyze, export
 from probe.errors import RunError
@@ -190,10 +190,7 @@ def test_odd_exchanges_still_become_entries(tmp_path):
          "request": {"method": "GET", "url": "ws://h/x", "headers": []}, "response": {"status": 101, "headers": []},
          "messages": [{"from": "client", "t": "bad", "body": "AAAA", "body_format": "base64"}]},
     ]  # fmt: skip
-    run = tmp_path / "codex" / "20260101-000000-odd"
-    run.mkdir(parents=True)
-    (run / "traffic.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in odd))
-    path, _ = export.export_har(run, None)
+    path, _ = export.export_har(run_with_traffic(tmp_path, odd), None)
     entries = json.loads(path.read_text())["log"]["entries"]
     assert [entry["request"]["url"] for entry in entries] == [
         "http://unknown.invalid/x", "http://unknown.invalid/", "ws://h:80/x"

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, WebSocketClient, post_json, read_traffic
 
+from probe import export
+
 SECRETS = (
     "sk-proj-" + "SECRETBEARER123456",
     "xapikey-SECRET-7890",
@@ -207,6 +209,8 @@ def test_secrets_sent_by_a_command_agent_reach_no_file_of_the_run(tmp_path, priv
     assert result.returncode == 0, result.stderr
     assert "MODEL" in result.stdout and "BACKEND" in result.stdout
     [run] = (private_data_dir / "itest").iterdir()
+    assert not (run / "flows.mitm").exists()  # made on demand, from traffic.jsonl: exported here to be searched too
+    assert export.main(["--run", str(run), "--format", "mitm"]) == 0
     files = [path for path in run.rglob("*") if path.is_file()]
     assert {"traffic.jsonl", "flows.mitm", "report.md", "manifest.json"} <= {path.name for path in files}
     for path in files:
@@ -538,10 +542,16 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
     assert result.stdout.count(" 200") + result.stdout.count(" 404") == 5
     [run] = (private_data_dir / "itest").iterdir()
     assert secrets["label"] not in run.name and run.name.endswith("-REDACTED-sha256-" + run.name[-8:])
+    assert not (run / "flows.mitm").exists()  # made on demand, from traffic.jsonl
+    assert export.main(["--run", str(run), "--format", "mitm"]) == 0
     stored = [path.read_bytes() for path in run.rglob("*") if path.is_file()]
     with open(run / "flows.mitm", "rb") as file:
-        for flow in flow_io.FlowReader(file).stream():  # flow bodies may be compressed: read them decoded too
-            stored += [flow.request.get_content() or b"", flow.response.get_content() or b"", flow.request.url.encode()]
+        flows = list(flow_io.FlowReader(file).stream())
+    for flow in flows:  # a body kept as sent is still compressed: read it decoded too
+        for message in (flow.request, flow.response):
+            stored += [message.get_content(strict=False) or b"", message.raw_content or b""]
+        stored.append(flow.request.url.encode())
+    assert [flow.request.url for flow in flows] == [entry["request"]["url"] for entry in read_traffic(run)]
     import base64
 
     forms = {name: {value.encode(), base64.b64encode(value.encode())} for name, value in secrets.items()}
