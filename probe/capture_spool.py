@@ -89,9 +89,8 @@ class Spool:
 def text_cut(data: bytes) -> int:
     """Where to cut a segment of text: after its last line end, else after its last `",` (the end of a JSON
     string), else after its last comma; a segment with none of them is cut where it ends."""
-    window = max(len(data) - SEGMENT // 2, 0)  # a cut in the last half keeps segments near their size
     for separator in (b"\n", b'",', b","):
-        position = data.rfind(separator, window)
+        position = data.rfind(separator)
         if position >= 0:
             return position + len(separator)
     return len(data)
