@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import string
+from collections import defaultdict
 from dataclasses import dataclass
 
 REDACTED_PREFIX = "[REDACTED"
@@ -143,11 +144,11 @@ LITERAL_PART = re.compile(r"\\[^A-Za-z0-9]|[^.^$*+?{}\[\]\\|()]")
 # `find` (memchr) visits each place of the anchor, and the text before it is checked for the needles' starts.
 # Needles sharing an anchor share one pass. Of the characters here, a needle's first is its anchor (at its last
 # place in the needle, so that the check reads the most). A needle with none (`auth`, `shp`) is found whole.
-CASED_ANCHORS = "-_JQXZVKGWYFHBUMLNRECDOPSATI9"
+CASED_ANCHORS = "-_JQXZVKGWYFHBUMLNRECDOPSTI9A"  # `A` last: base64 of zeros is `AAAA…`
 LOWERED_ANCHORS = "="  # the lowercased text has no capitals, and its `-` would be a second pass over every `-`
 # Visiting places one by one costs more than one pass of a regular expression once the anchor is denser than
-# one per so many characters (`snake_case` keys, `-` in code): the rest of the text is then read by a pattern
-# of the anchor with a look-behind per needle, which checks each place without leaving C.
+# one per so many characters (`snake_case` keys, `-` in code, base64): the rest of the text is then read by one
+# pattern that finds the needles around the anchor (`dense_pattern`), checking each place without leaving C.
 CHARACTERS_PER_VISIT = 1024
 
 
@@ -164,8 +165,8 @@ class Group:
 
     anchor: str | bytes
     starts: tuple  # each needle up to and with its anchor (the text that ends at a place worth checking)
-    by_previous: dict  # the character before the anchor in a needle -> those needles ("" if none is)
-    dense: re.Pattern  # the anchor where one of `starts` ends
+    by_previous: dict  # the character before the anchor in a needle -> those needles, and those with none ("")
+    dense: re.Pattern  # the anchor where one of the needles is
 
 
 @dataclass(frozen=True)
@@ -175,20 +176,21 @@ class Scan:
     groups: tuple[Group, ...]
     whole: tuple[Needle, ...]
 
-    def hits(self, haystack, found: dict[int, set[int]]) -> None:
-        """Adds where each rule's probe occurs in the haystack, by rule."""
+    def hits(self, haystack, found: defaultdict[int, list[int]]) -> None:
+        """Adds where each rule's probe occurs in the haystack, by rule (a place twice does no harm)."""
+        starts_with = haystack.startswith
         for group in self.groups:
-            by_previous = group.by_previous
+            by_previous, anywhere = group.by_previous, group.by_previous.get(haystack[:0], ())
             for place in anchor_places(haystack, group):
-                for needle in by_previous.get(haystack[place - 1 : place], ()) + by_previous.get(haystack[:0], ()):
+                for needle in by_previous.get(haystack[place - 1 : place], anywhere):
                     start = place - needle.anchor
-                    if start >= 0 and haystack.startswith(needle.text, start):
-                        found.setdefault(needle.rule, set()).add(start)
+                    if start >= 0 and starts_with(needle.text, start):
+                        found[needle.rule].append(start)
         for needle in self.whole:
-            find, text = haystack.find, needle.text
+            find, text, places = haystack.find, needle.text, found[needle.rule]
             position = find(text)
             while position >= 0:
-                found.setdefault(needle.rule, set()).add(position)
+                places.append(position)
                 position = find(text, position + 1)
 
 
@@ -241,21 +243,36 @@ def build_scan(lowercase: bool, as_bytes: bool) -> Scan:
 
 def group_of(anchor: str, needles: list[Needle], as_bytes: bool) -> Group:
     starts = tuple(dict.fromkeys(needle.text[: needle.anchor + 1] for needle in needles))
-    look_behinds = "|".join(f"(?<={re.escape(start)})" for start in dict.fromkeys(map(as_str, starts)))
-    # Most places fail on the two characters before the anchor, checked first, each against those of any needle.
-    depth = min(min(needle.anchor for needle in needles), 2)
-    classes = [
-        {re.escape(as_str(needle.text)[needle.anchor - back]) for needle in needles} for back in range(depth, 0, -1)
-    ]
-    guard = "".join(f"[{''.join(sorted(characters))}]" for characters in classes)
-    dense = f"{re.escape(anchor)}(?<={guard}{re.escape(anchor)})(?:{look_behinds})"
-    by_previous = {}
+    by_previous = {}  # a needle whose anchor is its first character is checked at every place, under ""
     for needle in needles:
         previous = needle.text[needle.anchor - 1 : needle.anchor] if needle.anchor else needle.text[:0]
         by_previous[previous] = by_previous.get(previous, ()) + (needle,)
+    anywhere = by_previous.get(needles[0].text[:0], ())
+    by_previous = {previous: group + anywhere * bool(previous) for previous, group in by_previous.items()}
+    dense = dense_pattern(anchor, needles)
     return Group(
         anchor.encode() if as_bytes else anchor, starts, by_previous, re.compile(dense.encode() if as_bytes else dense)
     )
+
+
+def dense_pattern(anchor: str, needles: list[Needle]) -> str:
+    """The anchor where one of the needles is, whole (a text of `AAAA…`, base64 of zeros, gives no place)."""
+    ending, around = {}, []
+    for needle in needles:
+        text = as_str(needle.text)
+        before, after = re.escape(text[: needle.anchor + 1]), re.escape(text[needle.anchor + 1 :])
+        if after:
+            around.append(f"(?<={before})(?={after})")
+        else:  # one look-behind for the needles of one length: its alternatives are skipped on their first character
+            ending.setdefault(needle.anchor, []).append(before)
+    alternatives = [f"(?<={'|'.join(befores)})" for _, befores in sorted(ending.items())] + around
+    # Most places fail on the two characters before the anchor, checked first against those of any needle.
+    depth = min(min(needle.anchor for needle in needles), 2)
+    guard = "".join(
+        "[" + "".join(sorted({re.escape(as_str(needle.text)[needle.anchor - back]) for needle in needles})) + "]"
+        for back in range(depth, 0, -1)
+    )
+    return f"{re.escape(anchor)}(?<={guard}{re.escape(anchor)})(?:{'|'.join(alternatives)})"
 
 
 def as_str(text: str | bytes) -> str:
@@ -309,7 +326,7 @@ def mask_bytes(data: bytes) -> tuple[bytes, int]:
 
 def apply_rules(text, is_bytes: bool):
     cased, lowered = SCANS[is_bytes]
-    found: dict[int, set[int]] = {}
+    found: defaultdict[int, list[int]] = defaultdict(list)
     cased.hits(text, found)
     lowered.hits(text.lower(), found)
     matches = []
@@ -319,7 +336,7 @@ def apply_rules(text, is_bytes: bool):
         resume = 0
         for position in sorted(found[index]):
             if position < resume:
-                continue  # inside this rule's last match
+                continue  # inside this rule's last match, or a place seen already
             match = anchored_match(pattern, text, position, compiled.rule.before, compiled.at_boundary)
             resume = match.end() if match is not None else position + 1
             if match is not None:

@@ -218,7 +218,9 @@ def generated() -> list[str]:
     texts += ["".join(rng.choice(parts) for _ in range(rng.randint(2, 8))) for _ in range(4000)]
     # So many `_`, `-` and `=` that visiting each gives way to a pattern.
     texts += [
-        f"{filler * 3000}{example}{filler * 10}" for filler in ("a_", "b-", "k=", "sk_", "-_=") for example in EXAMPLES
+        f"{filler * 3000}{example}{filler * 10}"
+        for filler in ("a_", "b-", "k=", "sk_", "-_=", "A", "k-", "sk-", "ATAT")
+        for example in EXAMPLES
     ]
     return texts
 
