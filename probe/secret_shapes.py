@@ -9,6 +9,8 @@ imported: the capture addon loads this module from its own folder, under any mit
 import hashlib
 import json
 import re
+import string
+from collections import defaultdict
 from dataclasses import dataclass
 
 REDACTED_PREFIX = "[REDACTED"
@@ -123,27 +125,176 @@ RULES = [
 ]
 
 
+# Every string each rule's probe matches, spelled out: the text is scanned for these with `find`, which runs at
+# memory speed for one character, where a regular expression per probe would read the whole text 40 times.
+# A probe that is one literal (`ya29\.`) is its own needle; the others are listed here, and a rule whose probe is
+# neither fails at import instead of never being looked for.
+NEEDLES = {
+    r"sk[-_]": ("sk-", "sk_"),
+    r"gh[pousr]_": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    r"A[KS]IA": ("AKIA", "ASIA"),
+    r"ox[abprse]-": ("oxa-", "oxb-", "oxp-", "oxr-", "oxs-", "oxe-"),
+    r"app-[0-9]-": tuple(f"app-{digit}-" for digit in range(10)),
+    r"p(?:ypi-|plx-)": ("pypi-", "pplx-"),
+    r"passw(?:or)?d=": ("passwd=", "password="),
+}
+# A part of a probe that is a literal: an escaped symbol, or a character standing for itself.
+LITERAL_PART = re.compile(r"\\[^A-Za-z0-9]|[^.^$*+?{}\[\]\\|()]")
+# A needle is found through one of its characters that is rare in prompts and JSON, its anchor: a one-character
+# `find` (memchr) visits each place of the anchor, and the text before it is checked for the needles' starts.
+# Needles sharing an anchor share one pass. Of the characters here, a needle's first is its anchor (at its last
+# place in the needle, so that the check reads the most). A needle with none (`auth`, `shp`) is found whole.
+CASED_ANCHORS = "-_JQXZVKGWYFHBUMLNRECDOPSTI9A"  # `A` last: base64 of zeros is `AAAA…`
+LOWERED_ANCHORS = "="  # the lowercased text has no capitals, and its `-` would be a second pass over every `-`
+# Visiting places one by one costs more than one pass of a regular expression once the anchor is denser than
+# one per so many characters (`snake_case` keys, `-` in code, base64): the rest of the text is then read by one
+# pattern that finds the needles around the anchor (`dense_pattern`), checking each place without leaving C.
+CHARACTERS_PER_VISIT = 1024
+
+
+@dataclass(frozen=True)
+class Needle:
+    rule: int  # its rule's place in RULES
+    text: str | bytes
+    anchor: int  # where its anchor character is in it, or -1: found whole
+
+
+@dataclass(frozen=True)
+class Group:
+    """The needles that share an anchor."""
+
+    anchor: str | bytes
+    starts: tuple  # each needle up to and with its anchor (the text that ends at a place worth checking)
+    by_previous: dict  # the character before the anchor in a needle -> those needles, and those with none ("")
+    dense: re.Pattern  # the anchor where one of the needles is
+
+
+@dataclass(frozen=True)
+class Scan:
+    """How one kind of haystack (the text as it is, or lowercased) is scanned for the needles of its rules."""
+
+    groups: tuple[Group, ...]
+    whole: tuple[Needle, ...]
+
+    def hits(self, haystack, found: defaultdict[int, list[int]]) -> None:
+        """Adds where each rule's probe occurs in the haystack, by rule (a place twice does no harm)."""
+        starts_with = haystack.startswith
+        for group in self.groups:
+            by_previous, anywhere = group.by_previous, group.by_previous.get(haystack[:0], ())
+            for place in anchor_places(haystack, group):
+                for needle in by_previous.get(haystack[place - 1 : place], anywhere):
+                    start = place - needle.anchor
+                    if start >= 0 and starts_with(needle.text, start):
+                        found[needle.rule].append(start)
+        for needle in self.whole:
+            find, text, places = haystack.find, needle.text, found[needle.rule]
+            position = find(text)
+            while position >= 0:
+                places.append(position)
+                position = find(text, position + 1)
+
+
+def anchor_places(haystack, group: Group) -> list[int]:
+    """Where the group's anchor ends one of its needles' starts."""
+    find, ends_with, anchor, starts = haystack.find, haystack.endswith, group.anchor, group.starts
+    budget = len(haystack) // CHARACTERS_PER_VISIT + 16
+    places = []
+    position = find(anchor)
+    while position >= 0:
+        budget -= 1
+        if budget < 0:  # a common character here: the rest in one pass (a look-behind sees before `position`)
+            return places + [match.start() for match in group.dense.finditer(haystack, position)]
+        if ends_with(starts, 0, position + 1):
+            places.append(position)
+        position = find(anchor, position + 1)
+    return places
+
+
+def needles_of(rule: Rule) -> tuple[str, ...]:
+    """Every string the rule's probe matches."""
+    parts = LITERAL_PART.findall(rule.probe)
+    needles = NEEDLES.get(rule.probe) or (
+        ("".join(part[-1] for part in parts),) if "".join(parts) == rule.probe else ()
+    )
+    if not needles:
+        raise ValueError(f"secret_shapes: the probe {rule.probe!r} is not a literal and has no needles")
+    wrong = [needle for needle in needles if not re.fullmatch(rule.probe, needle)]
+    if wrong:
+        raise ValueError(f"secret_shapes: the probe {rule.probe!r} does not match its needles {wrong}")
+    return needles
+
+
+def build_scan(lowercase: bool, as_bytes: bool) -> Scan:
+    anchors = LOWERED_ANCHORS if lowercase else CASED_ANCHORS
+    grouped, whole = {}, []
+    for index, rule in enumerate(RULES):
+        if rule.lowercase != lowercase:
+            continue
+        for text in needles_of(rule):
+            places = [place for place, character in enumerate(text) if character in anchors]
+            place = min(places, key=lambda place: (anchors.index(text[place]), -place)) if places else -1
+            needle = Needle(index, text.encode() if as_bytes else text, place)
+            if place < 0:
+                whole.append(needle)
+            else:
+                grouped.setdefault(text[place], []).append(needle)
+    return Scan(tuple(group_of(anchor, needles, as_bytes) for anchor, needles in grouped.items()), tuple(whole))
+
+
+def group_of(anchor: str, needles: list[Needle], as_bytes: bool) -> Group:
+    starts = tuple(dict.fromkeys(needle.text[: needle.anchor + 1] for needle in needles))
+    by_previous = {}  # a needle whose anchor is its first character is checked at every place, under ""
+    for needle in needles:
+        previous = needle.text[needle.anchor - 1 : needle.anchor] if needle.anchor else needle.text[:0]
+        by_previous[previous] = by_previous.get(previous, ()) + (needle,)
+    anywhere = by_previous.get(needles[0].text[:0], ())
+    by_previous = {previous: group + anywhere * bool(previous) for previous, group in by_previous.items()}
+    dense = dense_pattern(anchor, needles)
+    return Group(
+        anchor.encode() if as_bytes else anchor, starts, by_previous, re.compile(dense.encode() if as_bytes else dense)
+    )
+
+
+def dense_pattern(anchor: str, needles: list[Needle]) -> str:
+    """The anchor where one of the needles is, whole (a text of `AAAA…`, base64 of zeros, gives no place)."""
+    ending, around = {}, []
+    for needle in needles:
+        text = as_str(needle.text)
+        before, after = re.escape(text[: needle.anchor + 1]), re.escape(text[needle.anchor + 1 :])
+        if after:
+            around.append(f"(?<={before})(?={after})")
+        else:  # one look-behind for the needles of one length: its alternatives are skipped on their first character
+            ending.setdefault(needle.anchor, []).append(before)
+    alternatives = [f"(?<={'|'.join(befores)})" for _, befores in sorted(ending.items())] + around
+    # Most places fail on the two characters before the anchor, checked first against those of any needle.
+    depth = min(min(needle.anchor for needle in needles), 2)
+    guard = "".join(
+        "[" + "".join(sorted({re.escape(as_str(needle.text)[needle.anchor - back]) for needle in needles})) + "]"
+        for back in range(depth, 0, -1)
+    )
+    return f"{re.escape(anchor)}(?<={guard}{re.escape(anchor)})(?:{'|'.join(alternatives)})"
+
+
+def as_str(text: str | bytes) -> str:
+    return text.decode() if isinstance(text, bytes) else text
+
+
 @dataclass(frozen=True)
 class Compiled:
-    """A rule's probe and pattern for str and for bytes."""
+    """A rule's pattern for str and for bytes."""
 
     rule: Rule
-    probe: re.Pattern
-    probe_bytes: re.Pattern
     pattern: re.Pattern
     pattern_bytes: re.Pattern
+    at_boundary: bool  # the pattern starts with BOUNDARY: it is only tried where a token can start
 
 
 COMPILED = [
-    Compiled(
-        rule,
-        re.compile(rule.probe),
-        re.compile(rule.probe.encode()),
-        re.compile(rule.pattern),
-        re.compile(rule.pattern.encode()),
-    )
+    Compiled(rule, re.compile(rule.pattern), re.compile(rule.pattern.encode()), rule.pattern.startswith(BOUNDARY))
     for rule in RULES
 ]
+# The scans of the text as it is and lowercased, for str and for bytes.
+SCANS = {as_bytes: (build_scan(False, as_bytes), build_scan(True, as_bytes)) for as_bytes in (False, True)}
 ESCAPE = "\\u00"  # JSON's escape for an ASCII character: a token written `\u0073k-…` is found after decoding
 ESCAPED_RUN = re.compile(r"(?:[A-Za-z0-9_.+/=-]|\\u00[0-9a-fA-F]{2}|\\/)+")
 TOKEN_CHARACTER = re.compile(r"[A-Za-z0-9_.+/=-]")
@@ -174,20 +325,20 @@ def mask_bytes(data: bytes) -> tuple[bytes, int]:
 
 
 def apply_rules(text, is_bytes: bool):
+    cased, lowered = SCANS[is_bytes]
+    found: defaultdict[int, list[int]] = defaultdict(list)
+    cased.hits(text, found)
+    lowered.hits(text.lower(), found)
     matches = []
-    lowered = None
-    for compiled in COMPILED:
-        if compiled.rule.lowercase:
-            lowered = lowered if lowered is not None else text.lower()
-            haystack = lowered
-        else:
-            haystack = text
-        probe = compiled.probe_bytes if is_bytes else compiled.probe
+    for index in sorted(found):  # in the order of RULES, each rule's hits in order: overlaps resolve as they did
+        compiled = COMPILED[index]
         pattern = compiled.pattern_bytes if is_bytes else compiled.pattern
-        hit = probe.search(haystack)
-        while hit is not None:
-            match = anchored_match(pattern, text, hit.start(), compiled.rule.before)
-            hit = probe.search(haystack, match.end() if match is not None else hit.start() + 1)
+        resume = 0
+        for position in sorted(found[index]):
+            if position < resume:
+                continue  # inside this rule's last match, or a place seen already
+            match = anchored_match(pattern, text, position, compiled.rule.before, compiled.at_boundary)
+            resume = match.end() if match is not None else position + 1
             if match is not None:
                 matches.append(match)
     if not matches:
@@ -195,13 +346,64 @@ def apply_rules(text, is_bytes: bool):
     return replace_spans(text, matches, is_bytes)
 
 
-def anchored_match(pattern: re.Pattern, text, position: int, before: int):
+def anchored_match(pattern: re.Pattern, text, position: int, before: int, at_boundary: bool = False):
     """The first match that starts at most `before` characters before the probe and reaches past it."""
     for start in range(max(position - before, 0), position + 1):
+        if at_boundary and not token_can_start(text, start):
+            continue  # the pattern's BOUNDARY would fail here: `task-…` is not `sk-…`
         match = pattern.match(text, start)
         if match is not None and match.end() > position:
             return match
     return None
+
+
+@dataclass(frozen=True)
+class Characters:
+    """What BOUNDARY looks at, as str or as bytes (a byte of bytes is a one-byte slice here)."""
+
+    token: frozenset
+    escaped: frozenset  # `\\n`, `\\r` …: a JSON escape a token can follow
+    backslash_u: str | bytes
+    percent: str | bytes
+    hex_digits: str | bytes
+
+
+def characters(as_bytes: bool) -> Characters:
+    def spelled(text: str):
+        return text.encode() if as_bytes else text
+
+    token = string.ascii_letters + string.digits + "_-"
+    return Characters(
+        frozenset(spelled(character) for character in token),
+        frozenset(spelled("\\" + character) for character in "nrtbf"),
+        spelled("\\u"),
+        spelled("%"),
+        spelled(string.hexdigits),
+    )
+
+
+CHARACTERS = {False: characters(False), True: characters(True)}
+
+
+def token_can_start(text, start: int) -> bool:
+    """BOUNDARY, without a regular expression: not after a token character, unless that character ends a JSON
+    escape (`\\n`, `\\u00e9`) or a percent-encoded byte (`%2F`)."""
+    known = CHARACTERS[isinstance(text, bytes)]
+    if start == 0 or text[start - 1 : start] not in known.token:
+        return True
+    if text[max(start - 2, 0) : start] in known.escaped:
+        return True
+    if (
+        start >= 6
+        and text[start - 6 : start - 4] == known.backslash_u
+        and not text[start - 4 : start].strip(known.hex_digits)
+    ):
+        return True
+    return (
+        start >= 3
+        and text[start - 3 : start - 2] == known.percent
+        and not text[start - 2 : start].strip(known.hex_digits)
+    )
 
 
 def replace_spans(text, matches: list[re.Match], is_bytes: bool):
