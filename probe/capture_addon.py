@@ -7,6 +7,7 @@ masked). It is configured only through its own options, and the environment for 
 
 import asyncio
 import base64
+import collections
 import concurrent.futures
 import contextlib
 import errno
@@ -49,6 +50,7 @@ UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
 SPOOL_THRESHOLD = 16 << 20  # bytes of response body above which it is kept on disk, not in memory
 SPOOL_BATCH = 1 << 20  # bytes of chunks handed to the spool at a time
+SPOOL_BACKLOG = 16  # batches waiting for the spooler before the stream waits for it (memory stays bounded)
 TIMINGS_KEPT, TIMING_GAP = 1000, 0.01  # chunk timings kept one by one, then the gap (s) that starts a new entry
 
 
@@ -68,7 +70,7 @@ class Tee:
         self.ended_at: float | None = None
         self.spool: capture_spool.Spool | None = None
         self.spool_threshold, self.spool_folder, self.spooler = spool_threshold, spool_folder, spooler
-        self.spooled: concurrent.futures.Future | None = None  # the last batch handed to the spooler
+        self.spooling: collections.deque[concurrent.futures.Future] = collections.deque()  # batches handed over
         self.unspooled = 0  # bytes in `chunks` not yet handed to the spool
 
     def __call__(self, data: bytes) -> bytes:
@@ -104,10 +106,15 @@ class Tee:
         """The chunks so far go to the spool: in the spooler thread when there is one, which keeps their hashing
         and writing off the event loop."""
         batch, self.chunks, self.unspooled = self.chunks, [], 0
-        if self.spooler is not None:
-            self.spooled = self.spooler.submit(self.spool.add_all, batch)
-        else:
+        if self.spooler is None:
             self.spool.add_all(batch)
+            return
+        self.spooling.append(self.spooler.submit(self.spool.add_all, batch))
+        while self.spooling and self.spooling[0].done():
+            self.spooling.popleft()
+        if len(self.spooling) > SPOOL_BACKLOG:
+            # The disk (or a busy machine) is slower than the stream: the stream waits, rather than memory grow.
+            self.spooling.popleft().result()
 
     def finish(self) -> None:
         if self.spool is not None and self.chunks:
@@ -115,8 +122,8 @@ class Tee:
 
     def wait_for_spool(self) -> None:
         """Every chunk is in the spool (called from the writer thread, before the body is read back)."""
-        if self.spooled is not None:
-            self.spooled.result()
+        while self.spooling:
+            self.spooling.popleft().result()
 
     def body(self) -> bytes:
         """The whole body held in memory, joined once (a stream must not be copied again for every use)."""

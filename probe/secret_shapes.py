@@ -13,6 +13,11 @@ import string
 from collections import defaultdict
 from dataclasses import dataclass
 
+if __name__.startswith("probe."):  # imported as part of the probe package
+    from .needle_scan import Finder
+else:  # loaded beside the capture addon by `mitmdump -s`
+    from needle_scan import Finder
+
 REDACTED_PREFIX = "[REDACTED"
 FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
 
@@ -295,6 +300,9 @@ COMPILED = [
 ]
 # The scans of the text as it is and lowercased, for str and for bytes.
 SCANS = {as_bytes: (build_scan(False, as_bytes), build_scan(True, as_bytes)) for as_bytes in (False, True)}
+# Every rule's needles for one pass of RE2, a lowercase rule's matched ignoring case, and the rule of each.
+NEEDLE_RULES = [index for index, rule in enumerate(RULES) for _ in needles_of(rule)]
+NEEDLE_FINDER = Finder([(needle.encode(), rule.lowercase) for rule in RULES for needle in needles_of(rule)])
 ESCAPE = "\\u00"  # JSON's escape for an ASCII character: a token written `\u0073k-…` is found after decoding
 ESCAPED_RUN = re.compile(r"(?:[A-Za-z0-9_.+/=-]|\\u00[0-9a-fA-F]{2}|\\/)+")
 TOKEN_CHARACTER = re.compile(r"[A-Za-z0-9_.+/=-]")
@@ -324,11 +332,22 @@ def mask_bytes(data: bytes) -> tuple[bytes, int]:
     return apply_rules(data, True)
 
 
-def apply_rules(text, is_bytes: bool):
-    cased, lowered = SCANS[is_bytes]
+def probe_hits(text, is_bytes: bool) -> defaultdict[int, list[int]]:
+    """Where each rule's probe occurs, by rule: in one pass of RE2 over every needle where it is installed (and
+    the text is bytes, or ASCII), else by the needles' anchors."""
     found: defaultdict[int, list[int]] = defaultdict(list)
+    if NEEDLE_FINDER.union is not None and (is_bytes or text.isascii()):
+        for rule, positions in zip(NEEDLE_RULES, NEEDLE_FINDER.positions(text if is_bytes else text.encode())):
+            found[rule] += positions
+        return found
+    cased, lowered = SCANS[is_bytes]
     cased.hits(text, found)
     lowered.hits(text.lower(), found)
+    return found
+
+
+def apply_rules(text, is_bytes: bool):
+    found = probe_hits(text, is_bytes)
     matches = []
     for index in sorted(found):  # in the order of RULES, each rule's hits in order: overlaps resolve as they did
         compiled = COMPILED[index]

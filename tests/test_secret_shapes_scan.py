@@ -1,6 +1,7 @@
 """The needle scan of the text rules finds what one regular expression per probe found: the same masked output
 on captures, on these tests' own examples and on strings made to sit at the edges of every needle."""
 
+import contextlib
 import itertools
 import json
 import random
@@ -245,9 +246,26 @@ def fixtures() -> list[bytes]:
     ]
 
 
+@contextlib.contextmanager
+def without_re2():
+    """The scan a mitmdump without RE2 makes: by the needles' anchors."""
+    union, secret_shapes.NEEDLE_FINDER.union = secret_shapes.NEEDLE_FINDER.union, None
+    try:
+        yield
+    finally:
+        secret_shapes.NEEDLE_FINDER.union = union
+
+
+def test_re2_is_there_to_be_compared():
+    assert secret_shapes.NEEDLE_FINDER.union is not None  # else only the scan without it would be tested here
+
+
 def assert_same(text) -> None:
     is_bytes = isinstance(text, bytes)
-    assert apply_rules(text, is_bytes) == reference_scan.apply_rules(text, is_bytes), text[:200]
+    expected = reference_scan.apply_rules(text, is_bytes)
+    assert apply_rules(text, is_bytes) == expected, text[:200]
+    with without_re2():
+        assert apply_rules(text, is_bytes) == expected, text[:200]
 
 
 def test_the_needle_scan_agrees_with_the_probes_on_generated_text():
@@ -272,6 +290,8 @@ def test_the_needle_scan_agrees_with_the_probes_on_the_samples_and_these_tests_o
 def test_masking_whole_bodies_agrees_with_the_probes(monkeypatch):
     corpus = samples() + [text.encode() for text in generated()[::7]]
     new = [(mask_bytes(data), mask_text(data.decode("utf-8", "surrogateescape"))) for data in corpus]
+    with without_re2():
+        assert [(mask_bytes(data), mask_text(data.decode("utf-8", "surrogateescape"))) for data in corpus] == new
     monkeypatch.setattr(secret_shapes, "apply_rules", reference_scan.apply_rules)
     old = [(mask_bytes(data), mask_text(data.decode("utf-8", "surrogateescape"))) for data in corpus]
     assert new == old
