@@ -14,12 +14,33 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+try:
+    import re2
+except ImportError:  # optional: every JSON value is then walked for secret-named fields
+    re2 = None
+
 if __name__.startswith("probe."):  # imported as part of the probe package
     from .needle_scan import Finder
-    from .secret_shapes import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint, mask_bytes, mask_text
+    from .secret_shapes import (
+        REDACTED_PREFIX,
+        RULES,
+        fingerprint,
+        is_fingerprint,
+        mask_bytes,
+        mask_text,
+        which_have_shapes,
+    )
 else:  # loaded beside the capture addon by `mitmdump -s`
     from needle_scan import Finder
-    from secret_shapes import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint, mask_bytes, mask_text
+    from secret_shapes import (
+        REDACTED_PREFIX,
+        RULES,
+        fingerprint,
+        is_fingerprint,
+        mask_bytes,
+        mask_text,
+        which_have_shapes,
+    )
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.
 __all__ = ["REDACTED_PREFIX", "fingerprint", "is_fingerprint", "mask_bytes", "mask_text"]
@@ -157,9 +178,9 @@ AUTH_SCHEME = re.compile(
 )
 
 
-def mask_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> tuple[str, int]:
+def mask_header(name: str, value: str, extra: frozenset[str] = frozenset(), shapes: bool = True) -> tuple[str, int]:
     """A secret-named header becomes one fingerprint; in any other header, an auth scheme's credential, token
-    shapes and secret URL parameters are masked."""
+    shapes and secret URL parameters are masked. `shapes=False` says the value holds no token shape at all."""
     if not value or is_fingerprint(value):
         return value, 0
     if is_secret_header(name, extra):
@@ -169,19 +190,22 @@ def mask_header(name: str, value: str, extra: frozenset[str] = frozenset()) -> t
         credential, rest, count = scheme.group(3), "", 0
         if scheme.group(1).lower() in SINGLE_TOKEN_SCHEMES:  # the credential is one word; text may follow it
             credential, rest = re.match(r"(\S+)(.*)", credential, re.DOTALL).groups()
-            rest, count = mask_text(rest) if rest else ("", 0)
+            rest, count = mask_text(rest) if rest and shapes else (rest, 0)
         return f"{scheme.group(1)}{scheme.group(2)}{fingerprint(credential)}{rest}{scheme.group(4)}", 1 + count
     if "://" in value or value.startswith("/"):
-        return mask_url(value)
-    return mask_text(value)
+        return mask_url(value)  # (its parts are percent-decoded first: a scan of the value says nothing)
+    return mask_text(value) if shapes else (value, 0)
 
 
 def mask_headers(pairs, extra: frozenset[str] = frozenset()) -> tuple[list[tuple[str, str]], int]:
     """Every header's value, and token shapes in its name: a client can send a key as a header name too."""
     masked, total = [], 0
-    for name, value in pairs:
-        new_value, count = mask_header(name, value, extra)
-        new_name, name_count = mask_text(name)
+    pairs = list(pairs)
+    # One scan of every name and value tells which can hold a token shape at all: most hold none.
+    flags = which_have_shapes([text for pair in pairs for text in pair])
+    for index, (name, value) in enumerate(pairs):
+        new_value, count = mask_header(name, value, extra, flags[2 * index + 1])
+        new_name, name_count = mask_text(name) if flags[2 * index] else (name, 0)
         masked.append((new_name, new_value))
         total += count + name_count
     return masked, total
@@ -488,7 +512,7 @@ def mask_json_body(data: bytes) -> MaskedBody | None:
     raw, count = mask_bytes(data)
     try:
         parsed = parse_json(raw.decode("utf-8-sig"))  # a byte-order mark does not hide the fields
-        masked, named = mask_json(parsed, strings=False)
+        masked, named = mask_json(parsed, strings=False) if may_name_a_secret(raw) else (parsed, 0)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None  # not JSON (or nested deeper than a walk can go): masked as text instead
     if not named:
@@ -508,6 +532,46 @@ def parse_json(text: str) -> Any:
 
 def not_json_constant(name: str):
     raise ValueError(f"{name} is not JSON")
+
+
+# What a key naming a secret ends with, as is_secret_name sees it (lowercase letters and digits only): each name
+# of SECRET_SUFFIXES and WEAK_NAMES ends with one of these (perhaps with a plural "s").
+NAME_ENDINGS = ("key", "token", "secret", "password", "passwd", "passphrase", "credential", "signature",
+                "authorization", "cookie", "auth", "sig", "pwd", "pass")  # fmt: skip
+# What is_secret_name leaves out of a name, as JSON writes it (escapes too, also those of JSON in a string): it may
+# come between any two letters of a name.
+NOT_NAME = rb'(?:[^A-Za-z0-9"\\]|\\+(?:[bfnrt/\\]|u[0-9a-fA-F]{4}))*'
+
+
+def name_end_pattern():
+    """RE2's pattern for the end of a key that may name a secret (with its closing quote, escaped or not), a JSON
+    escape of a letter, digit or quote (a name may be spelt with them), or one of the two letters that lowercase
+    to ASCII ones (the Kelvin sign and the dotted capital I): None without RE2, and every JSON value is walked."""
+    if re2 is None:
+        return None
+    endings = b"|".join(NOT_NAME.join(bytes([letter]) for letter in ending.encode()) for ending in NAME_ENDINGS)
+    escapes = rb"\\u(?:00[2-7][0-9a-fA-F]|212[aA]|0130)|\xe2\x84\xaa|\xc4\xb0"
+    return re2.compile(b"(?i)(?:" + endings + b")" + NOT_NAME + b"(?:s" + NOT_NAME + b')?\\\\*"|' + escapes)
+
+
+NAME_END = name_end_pattern()
+
+
+def may_name_a_secret(data: bytes) -> bool:
+    """Whether any key of this JSON (or of JSON held in its strings) could name a secret, so that a walk of it is
+    needed: one RE2 pass over the text finds where a name could end, and each is checked as is_secret_name would."""
+    if NAME_END is None:
+        return True
+    for match in NAME_END.finditer(data):
+        if not match.group().endswith(b'"'):
+            return True  # an escape, or a letter that lowercases to ASCII: only the parsed value tells
+        start = data.rfind(b'"', 0, match.start())  # the quote the name starts after
+        if data[start - 1 : start] == b"\\":
+            return True  # an escaped quote: a key of JSON held in a string, or a quote inside a key
+        name = json_string(data[start + 1 : match.end() - 1].decode("utf-8", "replace"))  # as the walk sees it
+        if is_secret_name(name) or is_weak_secret_name(name):
+            return True
+    return False
 
 
 def mask_json_lines(data: bytes) -> tuple[bytes, int]:

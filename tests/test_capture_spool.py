@@ -1,0 +1,174 @@
+"""Large response bodies: spooled to an unnamed file as they stream, and written into their line from it."""
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+import threading
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import read_traffic
+from mitmproxy.test import taddons, tflow
+
+from probe import capture_spool, redaction
+from probe.capture_addon import TIMINGS_KEPT, Capture
+
+TOKEN = "sk-proj-" + "SPOOLEDSECRET1234567890"
+
+
+@pytest.fixture
+def capture(tmp_path):
+    """The addon with a 4 KB spool threshold, and no threads: every step runs as the hooks are called."""
+    addon = Capture()
+    with taddons.context(addon) as context:
+        context.configure(addon, probe_traffic=str(tmp_path / "traffic.jsonl"), probe_spool_threshold=4096)
+        yield addon
+        addon.done()
+
+
+def streamed(capture, chunks, content_type="text/event-stream", headers=()) -> tflow.tflow:
+    flow = tflow.tflow(resp=True)
+    flow.request.method = "POST"
+    flow.request.content = b'{"model": "m"}'
+    flow.response.headers.clear()
+    flow.response.headers["content-type"] = content_type
+    for name, value in headers:
+        flow.response.headers[name] = value
+    flow.response.content = b""
+    capture.requestheaders(flow)
+    capture.responseheaders(flow)
+    for chunk in chunks:
+        assert flow.response.stream(chunk) is chunk
+    flow.response.stream(b"")
+    return flow
+
+
+def sse_events(count: int, secret_at: int | None = None) -> list[bytes]:
+    events = []
+    for number in range(count):
+        delta = f"word {number} " + (f"key {TOKEN} " if number == secret_at else "")
+        event = {"type": "response.output_text.delta", "delta": delta, "n": number}
+        events.append(b"event: response.output_text.delta\ndata: " + json.dumps(event).encode() + b"\n\n")
+    return events
+
+
+def only_line(tmp_path) -> dict:
+    [entry] = [json.loads(line) for line in (tmp_path / "traffic.jsonl").read_text().splitlines()]
+    return entry
+
+
+def test_a_spooled_sse_body_is_stored_whole_and_masked_with_its_sha256_and_thinned_timings(capture, tmp_path):
+    events = sse_events(3000, secret_at=1234)
+    events.append(b'data: {"type":"response.completed","response":{"api_key":"plainvalue"}}\n\n')
+    body = b"".join(events)
+    flow = streamed(capture, events)
+    capture.response(flow)
+    entry = only_line(tmp_path)
+    response = entry["response"]
+    assert response["body_format"] == "text" and response["body_size"] == len(body)
+    assert response["body_sha256"] == hashlib.sha256(body).hexdigest()
+    expected = body.decode().replace(TOKEN, redaction.fingerprint(TOKEN))
+    expected = expected.replace('{"api_key":"plainvalue"}', '{"api_key":"%s"}' % redaction.fingerprint("plainvalue"))
+    assert response["body"] == expected
+    assert response["redacted_tokens"] == 2 and entry["complete"] is True
+    # 3,001 chunks arrived within milliseconds: the first TIMINGS_KEPT one by one, the rest joined.
+    assert TIMINGS_KEPT <= len(response["chunks"]) < len(events)
+    assert sum(size for _, size in response["chunks"]) == len(body)
+    kept = TIMINGS_KEPT - 1  # (the last entry kept one by one goes on to gather those that follow)
+    assert [size for _, size in response["chunks"][:kept]] == [len(event) for event in events[:kept]]
+    assert entry["request"]["body"] == {"model": "m"}
+
+
+def test_a_spooled_body_that_is_not_utf8_is_stored_as_base64_masked(capture, tmp_path):
+    data = bytes(range(256)) * 64 + f" {TOKEN} ".encode() + bytes(range(255, -1, -1)) * 64
+    chunks = [data[index : index + 1000] for index in range(0, len(data), 1000)]
+    capture.response(streamed(capture, chunks, "application/octet-stream"))
+    response = only_line(tmp_path)["response"]
+    assert response["body_format"] == "base64" and response["body_size"] == len(data)
+    assert response["body_sha256"] == hashlib.sha256(data).hexdigest()
+    assert base64.b64decode(response["body"]) == data.replace(TOKEN.encode(), redaction.fingerprint(TOKEN).encode())
+    assert response["redacted_tokens"] == 1
+
+
+def test_a_large_compressed_body_is_decoded_whole(capture, tmp_path):
+    text = b"".join(sse_events(500, secret_at=7))
+    wire = gzip.compress(text)
+    chunks = [wire[index : index + 512] for index in range(0, len(wire), 512)]
+    capture.response(streamed(capture, chunks, headers=[("content-encoding", "gzip")]))
+    response = only_line(tmp_path)["response"]
+    assert response["content_encoding"] == "gzip" and response["body_size"] == len(text)
+    assert response["body"] == text.decode().replace(TOKEN, redaction.fingerprint(TOKEN))
+
+
+def test_a_spooled_stream_cut_off_after_its_terminal_event_is_complete(capture, tmp_path):
+    events = sse_events(400) + [b'data: {"type":"response.completed","response":{}}\n\n']
+    flow = streamed(capture, events)
+    flow.error = tflow.terr("Client disconnected.")
+    capture.error(flow)
+    entry = only_line(tmp_path)
+    assert entry["complete"] is True and entry["error"] == "Client disconnected."
+    assert entry["response"]["body"] == b"".join(events).decode()
+
+
+def test_segments_are_cut_after_a_line_end_so_that_no_token_is_split(tmp_path, monkeypatch):
+    monkeypatch.setattr(capture_spool, "SEGMENT", 64)
+    spool = capture_spool.Spool(str(tmp_path))
+    lines = [f"line {number} {TOKEN}\n".encode() for number in range(40)]
+    spool.add_all(lines)
+    spool.finish()
+    segments = list(spool.segments(cut_at_lines=True))
+    assert b"".join(segments) == b"".join(lines) and len(segments) > 5
+    assert all(segment.endswith(b"\n") for segment in segments)
+    assert os.listdir(tmp_path) == []  # the spool has no name: nothing is left behind, even after a kill
+    spool.close()
+
+
+class LargeStream(BaseHTTPRequestHandler):
+    """Streams SIZE bytes of SSE in 64 KB events, a token in the last one, chunked."""
+
+    protocol_version = "HTTP/1.1"
+    size = 40 << 20
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["content-length"]))
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for event in large_events(self.size):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, *args):
+        pass
+
+
+def large_events(size: int) -> list[bytes]:
+    filler = b"data: " + json.dumps({"delta": "x" * 65000}).encode() + b"\n\n"
+    last = b"data: " + json.dumps({"type": "response.completed", "note": f"key {TOKEN}"}).encode() + b"\n\n"
+    return [filler] * (size // len(filler)) + [last]
+
+
+def test_a_40_mb_stream_through_mitmdump_is_recorded_whole_and_masked(proxied):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LargeStream)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    start, run = proxied
+    proxies = start(f"http://127.0.0.1:{server.server_port}/")
+    request = urllib.request.Request(proxies.urls["model"] + "/v1/responses", data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        received = answer.read()
+    proxies.stop()
+    server.shutdown()
+    body = b"".join(large_events(LargeStream.size))
+    assert received == body
+    [entry] = read_traffic(run)
+    response = entry["response"]
+    assert response["body_size"] == len(body) and response["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert response["body"] == body.decode().replace(TOKEN, redaction.fingerprint(TOKEN))
+    assert TOKEN not in (run / "traffic.jsonl").read_text() and entry["complete"] is True
+    assert sum(size for _, size in response["chunks"]) == len(body)
+    for path in run.iterdir():  # no spool left behind, and no file holds the token
+        assert path.name in ("traffic.jsonl", "proxies.log") and TOKEN.encode() not in path.read_bytes()

@@ -1,0 +1,57 @@
+"""The needle scan finds exactly what a `find` of each needle would, with RE2 and without it, in any text."""
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probe import needle_scan
+from probe.needle_scan import Finder, Haystack
+
+NEEDLES = [(b"sk-", False), (b"sk_", False), (b"gsk_", False), (b"eyJ", False), (b"bearer", True), (b"key=", True)]
+
+
+def every_start(text: bytes, needle: bytes, ignore_case: bool) -> list[int]:
+    haystack = text.lower() if ignore_case else text
+    return [index for index in range(len(text)) if haystack.startswith(needle, index)]
+
+
+def expected(text: bytes) -> list[list[int]]:
+    return [every_start(text, needle, ignore_case) for needle, ignore_case in NEEDLES]
+
+
+@pytest.fixture(params=["re2", "find"])
+def finder(request, monkeypatch):
+    scan = Finder(NEEDLES)
+    assert scan.union is not None  # RE2 is a dependency: its absence must not go unnoticed here
+    if request.param == "find":
+        scan.union = None
+    return scan
+
+
+@given(st.lists(st.sampled_from([b"sk-", b"gsk_", b"eyJ", b"BeArEr", b"KEY=", b"s", b"k", b"-", b"x", b"\n", b"\xff"])))
+@settings(max_examples=300, deadline=None)
+def test_every_occurrence_is_found_overlapping_and_ignoring_case(pieces):
+    text = b"".join(pieces)
+    for use_re2 in (True, False):
+        scan = Finder(NEEDLES)
+        if not use_re2:
+            scan.union = None
+        assert scan.positions(text) == expected(text)
+
+
+def test_a_large_text_is_scanned_by_its_sparse_bytes_with_the_same_result(finder, monkeypatch):
+    monkeypatch.setattr(needle_scan, "SHORT", 0)  # the choice of bytes is made even for this small text
+    generator = random.Random(7)
+    words = [b"task-runner", b"ask", b"sk-abc", b"gsk_x", b"eyJhb", b"Bearer", b"monkey=1", b"x" * 50, b"\n"]
+    text = b" ".join(generator.choice(words) for _ in range(20000))
+    assert finder.positions(text) == expected(text)
+
+
+def test_a_byte_the_sample_missed_is_not_followed_past_its_limit(monkeypatch):
+    monkeypatch.setattr(needle_scan, "SHORT", 0)
+    text = b"a" * 20000 + b"-" * 5000 + b"sk-" * 10  # '-' is absent from the sample, then common
+    haystack = Haystack(text)
+    assert haystack.positions(b"sk-") == [25000 + 3 * index for index in range(10)]
+    assert haystack.sparse[ord("-")] is None and haystack.sparse[ord("k")] == [25001 + 3 * index for index in range(10)]

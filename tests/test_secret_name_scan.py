@@ -1,0 +1,50 @@
+"""The scan that spares a JSON body its walk never spares one the walk would have masked something in."""
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probe import redaction
+
+NAMES = [
+    "api_key", "API-KEY", "apiKeys", "k_e_y", "key", "x-amz-signature", "x-amz\"signature", "prompt_cache_key",
+    "monkey", "access.token", "pass", "passwd", "Pass-Phrase", "client_secret", "credentials", "cookie", "sig",
+    "authorization", "author", "k\ney", "K\u212aey", "k\u0130", "tok\u00e9n", "signature", "id", "text", "S",
+]  # fmt: skip
+VALUES = st.one_of(
+    st.sampled_from(["sk-" + "a1" * 12, "hello", "0123456789abcdefghij", "", "the key is here"]),
+    st.integers(-5, 10**6),
+    st.none(),
+)
+
+
+def documents(depth: int = 3):
+    leaves = VALUES
+    if depth == 0:
+        return leaves
+    inner = documents(depth - 1)
+    return st.one_of(
+        leaves,
+        st.dictionaries(st.sampled_from(NAMES), inner, max_size=4),
+        st.lists(inner, max_size=3),
+        inner.map(lambda value: json.dumps(value, ensure_ascii=False)),  # JSON held in a string, as tool arguments
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(documents(), st.booleans())
+def test_whatever_the_walk_masks_the_scan_sends_to_it(document, ascii_only):
+    raw = json.dumps(document, ensure_ascii=ascii_only, separators=(",", ":")).encode()
+    _, named = redaction.mask_json(json.loads(raw), strings=False)
+    if named:
+        assert redaction.may_name_a_secret(raw), raw
+
+
+def test_a_body_whose_keys_name_no_secret_is_not_walked_and_one_that_does_is():
+    codex_like = {"model": "m", "prompt_cache_key": "abc", "input": [{"type": "message", "content": "the monkey"}]}
+    assert not redaction.may_name_a_secret(json.dumps(codex_like).encode())
+    nested = {"arguments": json.dumps({"api_key": "plain"})}
+    assert redaction.may_name_a_secret(json.dumps(nested).encode())
+    masked = redaction.mask_json_body(json.dumps(nested).encode())
+    assert json.loads(masked.parsed["arguments"]) == {"api_key": redaction.fingerprint("plain")}
