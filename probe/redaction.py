@@ -14,9 +14,15 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+# Both optional (the capture addon runs under any mitmdump): without RE2 every JSON value is walked for
+# secret-named fields, and without orjson every one is parsed by the standard library.
+try:
+    import orjson
+except ImportError:
+    orjson = None
 try:
     import re2
-except ImportError:  # optional: every JSON value is then walked for secret-named fields
+except ImportError:
     re2 = None
 
 if __name__.startswith("probe."):  # imported as part of the probe package
@@ -221,14 +227,24 @@ def mask_url(url: str) -> tuple[str, int]:
     except ValueError:
         return mask_text(url)
     userinfo, at, host = parts.netloc.rpartition("@")
+    # One scan of the parts, as each is checked, tells which can hold a token shape at all: most hold none.
+    in_host, in_path, in_query, in_fragment = which_have_shapes(
+        [host, urllib.parse.unquote(parts.path), urllib.parse.unquote_plus(parts.query), parts.fragment]
+    )
+    in_fragment = in_fragment or (
+        "=" in parts.fragment and any(which_have_shapes([urllib.parse.unquote_plus(parts.fragment)]))
+    )
     # The host too: "// <key>" in a header parses as a URL whose host is the key.
-    host, total = mask_text(host)
+    host, total = mask_text(host) if in_host else (host, 0)
     if at and not is_fingerprint(userinfo):
         userinfo, total = fingerprint(urllib.parse.unquote(userinfo)), total + 1
     netloc = f"{userinfo}{at}{host}"
-    path, count = mask_path(parts.path)
-    query, query_count = mask_parameters(parts.query)
-    fragment, fragment_count = mask_parameters(parts.fragment) if "=" in parts.fragment else mask_text(parts.fragment)
+    path, count = mask_path(parts.path) if in_path else (parts.path, 0)
+    query, query_count = mask_parameters(parts.query, in_query)
+    if "=" in parts.fragment:
+        fragment, fragment_count = mask_parameters(parts.fragment, in_fragment)
+    else:
+        fragment, fragment_count = mask_text(parts.fragment) if in_fragment else (parts.fragment, 0)
     total += count + query_count + fragment_count
     if not total:
         return url, 0
@@ -247,8 +263,9 @@ def mask_path(path: str) -> tuple[str, int]:
     return "/".join(segments), total
 
 
-def mask_parameters(query: str) -> tuple[str, int]:
-    """`a=1&api_key=x`: secret names and token-shaped values masked; order and the rest kept as written."""
+def mask_parameters(query: str, shapes: bool = True) -> tuple[str, int]:
+    """`a=1&api_key=x`: secret names and token-shaped values masked (`shapes=False`: the query holds none);
+    order and the rest kept as written."""
     if not query:
         return query, 0
     pieces, total = query.split("&"), 0
@@ -262,7 +279,7 @@ def mask_parameters(query: str) -> tuple[str, int]:
         if is_secret_name(urllib.parse.unquote_plus(name), in_url=True):
             pieces[index], total = f"{name}={fingerprint(decoded)}", total + 1
             continue
-        masked, count = mask_text(decoded)
+        masked, count = mask_text(decoded) if shapes else (decoded, 0)
         if count:
             pieces[index], total = f"{name}={masked}", total + count
     return "&".join(pieces), total
@@ -510,9 +527,11 @@ def mask_json_body(data: bytes) -> MaskedBody | None:
     fingerprint needs no escaping), then a walk of the parsed value masks secret-named fields and looks into
     strings that hold JSON. None if the body is not JSON."""
     raw, count = mask_bytes(data)
+    scan = scan_json(raw)
     try:
-        parsed = parse_json(raw.decode("utf-8-sig"))  # a byte-order mark does not hide the fields
-        masked, named = mask_json(parsed, strings=False) if may_name_a_secret(raw) else (parsed, 0)
+        # (a byte-order mark does not hide the fields)
+        parsed = parse_json(raw.decode("utf-8-sig")) if scan.exact else parse_fast(raw)
+        masked, named = mask_json(parsed, strings=False) if scan.walk else (parsed, 0)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None  # not JSON (or nested deeper than a walk can go): masked as text instead
     if not named:
@@ -543,35 +562,79 @@ NAME_ENDINGS = ("key", "token", "secret", "password", "passwd", "passphrase", "c
 NOT_NAME = rb'(?:[^A-Za-z0-9"\\]|\\+(?:[bfnrt/\\]|u[0-9a-fA-F]{4}))*'
 
 
-def name_end_pattern():
-    """RE2's pattern for the end of a key that may name a secret (with its closing quote, escaped or not), a JSON
-    escape of a letter, digit or quote (a name may be spelt with them), or one of the two letters that lowercase
-    to ASCII ones (the Kelvin sign and the dotted capital I): None without RE2, and every JSON value is walked."""
+def json_scan_pattern():
+    """RE2's pattern for what makes a JSON text need more than a fast parse: the end of a key that may name a
+    secret (with its closing quote, escaped or not), a JSON escape of a letter, digit or quote (a name may be
+    spelt with them), one of the two letters that lowercase to ASCII ones (the Kelvin sign and the dotted capital
+    I), or a number of 19 digits or more (past what a 64-bit parser reads exactly). None without RE2."""
     if re2 is None:
         return None
     endings = b"|".join(NOT_NAME.join(bytes([letter]) for letter in ending.encode()) for ending in NAME_ENDINGS)
     escapes = rb"\\u(?:00[2-7][0-9a-fA-F]|212[aA]|0130)|\xe2\x84\xaa|\xc4\xb0"
-    return re2.compile(b"(?i)(?:" + endings + b")" + NOT_NAME + b"(?:s" + NOT_NAME + b')?\\\\*"|' + escapes)
+    name_end = b"(?i:" + endings + b")" + NOT_NAME + b"(?i:s" + NOT_NAME + b')?\\\\*"'
+    return re2.compile(name_end + b"|" + escapes + b"|[0-9]{19}")
 
 
-NAME_END = name_end_pattern()
+JSON_SCAN = json_scan_pattern()
 
 
-def may_name_a_secret(data: bytes) -> bool:
-    """Whether any key of this JSON (or of JSON held in its strings) could name a secret, so that a walk of it is
-    needed: one RE2 pass over the text finds where a name could end, and each is checked as is_secret_name would."""
-    if NAME_END is None:
+@dataclass(frozen=True)
+class JsonScan:
+    walk: bool  # a key may name a secret: the parsed value must be walked
+    exact: bool  # a number a 64-bit parser would round: the standard library's parser is needed
+
+
+def scan_json(data: bytes) -> JsonScan:
+    """What a JSON text needs, from one RE2 pass: each place a name could end is checked as is_secret_name
+    would. Without RE2, everything."""
+    if JSON_SCAN is None:
+        return JsonScan(True, True)
+    walk = exact = False
+    for match in JSON_SCAN.finditer(data):
+        found = match.group()
+        if found[:1].isdigit():
+            exact = True
+        elif walk:
+            pass
+        elif not found.endswith(b'"'):
+            walk = True  # an escape, or a letter that lowercases to ASCII: only the parsed value tells
+        else:
+            walk = may_name_a_secret(data, match.start(), match.end())
+        if walk and exact:
+            break
+    return JsonScan(walk, exact)
+
+
+NAME_WINDOW = 256  # bytes before a name's ending looked at for the rest of the name
+JSON_ESCAPE = re.compile(rb"\\+(?:u[0-9a-fA-F]{4}|.)")  # each stands for a character no name keeps (or is masked)
+
+
+def may_name_a_secret(data: bytes, start: int, end: int) -> bool:
+    """Whether the name whose ending RE2 found at data[start:end] (its closing quote included) names a secret,
+    as is_secret_name sees it: from the quote it starts after, or, where that quote is escaped (a key of JSON held
+    in a string, or a quote inside a key), from further back too, whatever precedes it."""
+    window = data[max(0, start - NAME_WINDOW) : end].rstrip(b'"').rstrip(b"\\")
+    opening = window.rfind(b'"')
+    name = unescaped_name(window[opening + 1 :])
+    if is_secret_name(name) or is_weak_secret_name(name):
         return True
-    for match in NAME_END.finditer(data):
-        if not match.group().endswith(b'"'):
-            return True  # an escape, or a letter that lowercases to ASCII: only the parsed value tells
-        start = data.rfind(b'"', 0, match.start())  # the quote the name starts after
-        if data[start - 1 : start] == b"\\":
-            return True  # an escaped quote: a key of JSON held in a string, or a quote inside a key
-        name = json_string(data[start + 1 : match.end() - 1].decode("utf-8", "replace"))  # as the walk sees it
-        if is_secret_name(name) or is_weak_secret_name(name):
-            return True
+    if opening < 0 or window[opening - 1 : opening] == b"\\":
+        return is_secret_name(unescaped_name(window))  # `x-amz\"signature`: the name may go on before the quote
     return False
+
+
+def unescaped_name(raw: bytes) -> str:
+    return JSON_ESCAPE.sub(b"", raw).decode("utf-8", "replace")
+
+
+def parse_fast(data: bytes) -> Any:
+    """parse_json, by orjson where it is installed and reads the text exactly."""
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # a byte-order mark, NaN, a lone surrogate, nesting orjson refuses: the standard library decides
+    return parse_json(data.decode("utf-8-sig"))
 
 
 def mask_json_lines(data: bytes) -> tuple[bytes, int]:
