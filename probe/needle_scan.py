@@ -82,33 +82,49 @@ class Finder:
 
     def __init__(self, needles: list[tuple[bytes, bool]]) -> None:
         self.needles = needles  # (needle, ignore_case); an ignore-case needle is written in lowercase
-        self.starting_with: dict[int, list[int]] = {}  # first byte -> indexes of the needles it can start
+        self.exact: dict[bytes, list[int]] = {}  # a matched text -> the needles it is
+        self.folded: dict[bytes, list[int]] = {}  # a matched text, lowercased -> the ignore-case needles it is
         for index, (needle, ignore_case) in enumerate(needles):
-            firsts = {needle[0], needle[:1].upper()[0]} if ignore_case else {needle[0]}
-            for first in firsts:
-                self.starting_with.setdefault(first, []).append(index)
+            (self.folded if ignore_case else self.exact).setdefault(needle, []).append(index)
+        # RE2 reports one needle at a place and goes on after it: the needles that can also start at that place,
+        # or inside it, are checked there (`gsk_` holds `sk_`; `auth=` starts as `auth` does).
+        self.within = {text: self.overlapping(text) for text in [*self.exact, *self.folded]}
         alternatives = [
             b"(?i:%s)" % re.escape(needle) if ignore_case else re.escape(needle) for needle, ignore_case in needles
         ]
         self.union = re2.compile(b"|".join(alternatives)) if re2 is not None and needles else None
 
+    def overlapping(self, text: bytes) -> list[tuple[int, int]]:
+        """(offset, needle) for each needle that may start at that offset of a match of `text`."""
+        pairs = []
+        for offset in range(len(text)):
+            rest = text[offset:].lower()
+            for index, (needle, _) in enumerate(self.needles):
+                if needle.lower()[: len(rest)] == rest[: len(needle)] and not (offset == 0 and needle == text):
+                    pairs.append((offset, index))
+        return pairs
+
+    def matches(self, text: bytes, start: int, index: int) -> bool:
+        needle, ignore_case = self.needles[index]
+        if ignore_case:
+            return text[start : start + len(needle)].lower() == needle
+        return text.startswith(needle, start)
+
     def positions(self, text: bytes) -> list[list[int]]:
         """For each needle (in the order given), every position where it starts, overlapping ones included."""
         if self.union is None:
             return self.positions_by_find(text)
-        found: list[list[int]] = [[] for _ in self.needles]
-        search, position = self.union.search, 0
-        while (match := search(text, position)) is not None:
-            start = match.start()
-            # Needles that overlap, or start at the same place, are each found: the search resumes one byte on.
-            for index in self.starting_with.get(text[start], ()):
-                needle, ignore_case = self.needles[index]
-                if text.startswith(needle, start) or (
-                    ignore_case and text[start : start + len(needle)].lower() == needle
-                ):
-                    found[index].append(start)
-            position = start + 1
-        return found
+        found: list[set[int]] = [set() for _ in self.needles]
+        exact, folded, within = self.exact, self.folded, self.within
+        for match in self.union.finditer(text):
+            start, matched = match.start(), match.group()
+            key = matched if matched in exact else matched.lower()
+            for index in exact.get(matched, []) + folded.get(matched.lower(), []):
+                found[index].add(start)
+            for offset, index in within[key]:
+                if self.matches(text, start + offset, index):
+                    found[index].add(start + offset)
+        return [sorted(places) for places in found]
 
     def positions_by_find(self, text: bytes) -> list[list[int]]:
         exact, lowered = Haystack(text), None
