@@ -1,8 +1,8 @@
 """Reads Anthropic Messages API requests and responses (streamed SSE or JSON, count_tokens too) into the model."""
 
-import json
 from typing import Any
 
+from probe import fastjson
 from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
 from probe.sse import Event
 
@@ -234,7 +234,7 @@ def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
         block["thinking"] = str(block.get("thinking") or "") + joined
     elif block.get("type") in TOOL_CALLS and joined:
         try:
-            block["input"] = json.loads(joined)
+            block["input"] = fastjson.loads(joined)
         except ValueError:
             block["input"] = joined  # cut off mid-way, or not JSON: kept as it arrived
     if signature is not None:

@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from probe import fastjson
 from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
 from probe.sse import Event
 
@@ -177,7 +178,7 @@ def parsed(arguments: Any) -> Any:
     """Tool arguments parsed when they are a JSON string (as the API sends them), else as sent."""
     if isinstance(arguments, str):
         try:
-            return json.loads(arguments)
+            return fastjson.loads(arguments)
         except ValueError:
             return arguments
     return arguments

@@ -9,6 +9,7 @@ import hashlib
 from typing import Any
 
 from probe.conversation import Turn, plain
+from probe.cut_json import MemberMasks, mask_cut_json
 from probe.redaction import mask_json
 from probe.secrets import redact_header
 from probe.traffic import Body, Exchange
@@ -80,6 +81,7 @@ class ViewerData:
         self.turns: list[dict] = []
         self.raw_bytes = 0
         self.strings: dict = {}  # masked strings, for mask_json's memo
+        self.members = MemberMasks(self.strings)
 
     def add(self, exchange: Exchange, turn: Turn, record: dict) -> None:
         """One exchange: `record` is its turn as turns.jsonl has it (masked there)."""
@@ -193,10 +195,14 @@ class ViewerData:
         if len(text) > limit:
             self.raw_bytes += limit
             head = text[:limit].decode("utf-8", "replace")
-            return {"kept": "head", "bytes": len(text), "value": self.masked(head) if self.mask_raw else head}
+            return {
+                "kept": "head",
+                "bytes": len(text),
+                "value": mask_cut_json(head, self.strings) if self.mask_raw else head,
+            }
         self.raw_bytes += len(text)
         if self.mask_raw:
-            value = mask_json(value, memo=self.strings)[0]
+            value = self.members.mask(value)
         return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
 
     def page_data(self, header: dict) -> dict:
