@@ -235,7 +235,7 @@ def render_exchange(
     lines += [md.Markdown("#### Response"), ""]
     events = exchange.stream_events()
     if events is not None:
-        totals.response_paths.add_many([event.data for event in events])
+        totals.response_paths.add_events(events)
     elif exchange.response_body.is_json:
         totals.response_paths.add(exchange.response_body.value)
     else:
