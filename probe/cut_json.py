@@ -38,7 +38,7 @@ def mask_cut_json(text: str, memo: dict | None = None) -> str:
 
 
 MEMBER_BYTES = 1024  # members this large are kept by content; smaller ones cost less to mask than to look up
-MEMBERS_KEPT = 32 << 20  # bytes of members kept before starting over: memory stays bounded
+MEMBERS_KEPT = 4 << 20  # bytes of members (as JSON) kept before starting over: memory stays bounded
 
 
 class MemberMasks:

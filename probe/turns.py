@@ -183,6 +183,29 @@ def encoded(record: dict) -> bytes:
             raise RecursionError(str(error)) from None
 
 
+class StringMemo(dict):
+    """mask_json's memo of masked strings, emptied once the strings it holds pass MEMO_BYTES: it would otherwise
+    keep every distinct string of the capture (tool outputs, file contents), up to tens of thousands of any length,
+    and memory would grow with the capture."""
+
+    MEMO_BYTES = 16 << 20
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        text = key[0] if type(key) is tuple and key and type(key[0]) is str else ""
+        if self.size + len(text) > self.MEMO_BYTES:
+            self.clear()
+        self.size += len(text)
+        super().__setitem__(key, value)
+
+    def clear(self) -> None:
+        super().clear()
+        self.size = 0
+
+
 class TurnLines:
     """Writes turns as lines of turns.jsonl, masked like everything this project writes.
 
@@ -197,7 +220,7 @@ class TurnLines:
 
     def __init__(self, redact: bool = True, only_output: bool = False) -> None:
         self.redact, self.only_output = redact, only_output
-        self.strings: dict = {}  # masked strings, by string
+        self.strings = StringMemo()  # masked strings, by string
         self.items: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its line form)
 
     def item(self, item: Item | Tool, mask: bool) -> Any:
