@@ -76,6 +76,7 @@ def capture_of(shape: str, megabytes: float, turns: int) -> Path:
                 shape,
             ],
             check=True,
+            stdout=subprocess.DEVNULL,  # its one line would break the table
         )
     return path
 
