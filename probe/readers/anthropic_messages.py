@@ -4,6 +4,7 @@ from typing import Any
 
 from probe import fastjson
 from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
+from probe.history_reads import read_history
 from probe.sse import Event
 
 API = "anthropic.messages"
@@ -48,9 +49,8 @@ def read_request(body: Any, turn: Turn) -> None:
             turn.unknown.append({"where": f"system[{index}]", "raw": block})
     tools = body.get("tools")
     turn.tools = [read_tool(tool) for tool in tools] if isinstance(tools, list) else []
-    messages = body.get("messages")
-    for message in messages if isinstance(messages, list) else []:
-        turn.input.append(read_message(message, turn))
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    turn.input += read_history(messages, turn, lambda raw: read_message(raw, turn))
 
 
 def read_tool(tool: Any) -> Tool:
