@@ -1,7 +1,9 @@
-"""Analyzer at scale: wall time and peak RSS of `analyze` on generated codex captures, against the parse-only floor.
+"""Analyzer at scale: wall time and peak RSS of `analyze` on generated captures of three shapes (codex sessions,
+streams of 2,000 tiny deltas, 200-turn sessions re-sending their history), against a parse floor.
 
-The floor is a loop that only reads the file and parses each line with the fastest JSON parser installed.
-Both run as fresh processes, interleaved, and the median of the runs is reported.
+The floor reads the file and parses, with orjson (the analyzer's parser), every line and every payload in it: each
+SSE `data:` payload of a text body and each WebSocket message written as JSON text. Both run as fresh processes,
+interleaved, and the median of the runs is reported (peak RSS: the largest).
 """
 
 import argparse
@@ -13,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from generate_capture import SHAPES, TARGETS
 from machine import describe_machine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,16 +23,25 @@ CACHE = PROJECT_ROOT / "bench" / ".cache"  # generated captures, git-ignored
 
 FLOOR = """
 import sys
-try:
-    import orjson
-    loads, parser = orjson.loads, "orjson"
-except ImportError:
-    import json
-    loads, parser = json.loads, "json"
+import orjson
+loads, Error = orjson.loads, orjson.JSONDecodeError
+def parse(text):
+    try:
+        loads(text)
+    except Error:
+        pass
 with open(sys.argv[1], "rb") as capture:
     for line in capture:
-        loads(line)
-print(parser)
+        entry = loads(line)
+        body = (entry.get("response") or {}).get("body")
+        if isinstance(body, str) and "data:" in body:
+            for field in body.splitlines():
+                if field.startswith("data:"):
+                    parse(field[5:])
+        for message in entry.get("messages") or []:
+            text = message.get("body")
+            if isinstance(text, str) and text[:1] in ("{", "["):
+                parse(text)
 """
 
 
@@ -45,9 +57,11 @@ def timed(argv: list[str]) -> tuple[float, float, str]:
     return elapsed, usage.ru_maxrss / 1024, output.strip()
 
 
-def capture_of(megabytes: float, turns: int) -> Path:
+def capture_of(shape: str, megabytes: float, turns: int) -> Path:
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"codex-{megabytes:g}MB-{turns}turns.jsonl"
+    path = CACHE / (
+        f"codex-{megabytes:g}MB-{turns}turns.jsonl" if shape == "codex" else f"{shape}-{megabytes:g}MB.jsonl"
+    )
     if not path.exists():
         subprocess.run(
             [
@@ -58,8 +72,11 @@ def capture_of(megabytes: float, turns: int) -> Path:
                 str(megabytes),
                 "--turns",
                 str(turns),
+                "--shape",
+                shape,
             ],
             check=True,
+            stdout=subprocess.DEVNULL,  # its one line would break the table
         )
     return path
 
@@ -67,45 +84,42 @@ def capture_of(megabytes: float, turns: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10,100,1000", help="capture sizes in MB, comma-separated")
-    parser.add_argument("--turns", type=int, default=20, help="turns per generated conversation")
+    parser.add_argument(
+        "--shapes", default=",".join(SHAPES), help=f"capture shapes, comma-separated: {', '.join(SHAPES)}"
+    )
+    parser.add_argument("--turns", type=int, default=20, help="turns per generated codex conversation")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     print(describe_machine())
-    print(f"analyzer vs parse-only floor, median of {args.runs} runs each, interleaved")
+    print(f"analyzer vs parse floor (orjson: every line, SSE payload and WebSocket message), median of {args.runs} "
+          "runs each, interleaved")  # fmt: skip
     print(
-        f"{'size':>8} {'floor s':>8} {'analyze s':>10} {'ratio':>6} {'MB/s':>7} {'peak RSS MB':>12} {'report MB':>10}"
+        f"{'shape':>8} {'size':>6} {'floor s':>8} {'analyze s':>10} {'ratio':>6} {'MB/s':>6} "
+        f"{'floor RSS MB':>13} {'analyze RSS MB':>15} {'report MB':>10}"
     )
-    for megabytes in (float(size) for size in args.sizes.split(",")):
-        capture = capture_of(megabytes, args.turns)
-        floors, runs = [], []
-        with tempfile.TemporaryDirectory() as folder:
-            report = Path(folder) / "report.md"
-            for _ in range(args.runs):
-                floors.append(timed([sys.executable, "-c", FLOOR, str(capture)]))
-                runs.append(
-                    timed(
-                        [
-                            sys.executable,
-                            "-m",
-                            "probe.analyze",
-                            "--input",
-                            str(capture),
-                            "--output",
-                            str(report),
-                            "--target",
-                            "codex",
-                        ]
-                    )
-                )
-            report_size = report.stat().st_size / 1e6
-        floor = statistics.median(run[0] for run in floors)
-        analyze = statistics.median(run[0] for run in runs)
-        rss = max(run[1] for run in runs)
-        size = capture.stat().st_size / 1e6
-        print(
-            f"{size:>7.0f}M {floor:>8.2f} {analyze:>10.2f} {analyze / floor:>6.2f} {size / analyze:>7.0f} "
-            f"{rss:>12.0f} {report_size:>10.1f}   (floor parser: {floors[0][2]})"
-        )
+    for shape in args.shapes.split(","):
+        for megabytes in (float(size) for size in args.sizes.split(",")):
+            measure(shape, capture_of(shape, megabytes, args.turns), args.runs)
+
+
+def measure(shape: str, capture: Path, runs: int) -> None:
+    """Run the floor and the analyzer `runs` times each, interleaved, and print one row."""
+    floors, analyses = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.md"
+        analyze = [sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output", str(report)]
+        for _ in range(runs):
+            floors.append(timed([sys.executable, "-c", FLOOR, str(capture)]))
+            analyses.append(timed([*analyze, "--target", TARGETS[shape]]))
+        report_size = report.stat().st_size / 1e6
+    floor = statistics.median(run[0] for run in floors)
+    wall = statistics.median(run[0] for run in analyses)
+    size = capture.stat().st_size / 1e6
+    print(
+        f"{shape:>8} {size:>5.0f}M {floor:>8.2f} {wall:>10.2f} {wall / floor:>6.2f} {size / wall:>6.0f} "
+        f"{max(run[1] for run in floors):>13.0f} {max(run[1] for run in analyses):>15.0f} {report_size:>10.1f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

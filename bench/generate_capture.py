@@ -1,11 +1,16 @@
-"""Writes codex-shaped captures for benchmarks: growing HTTP conversations plus WebSocket sessions.
+"""Writes captures for benchmarks, in three shapes (--shape):
 
-Each HTTP request re-sends the whole history plus codex's ~60 KB of tools and developer messages (taken
-from the bundled HTTP sample, so the shape is real), and each answer is an SSE stream from the mock's
-planner. Every fifth conversation is a WebSocket session whose later requests carry only new items.
+- codex: growing HTTP conversations plus WebSocket sessions. Each HTTP request re-sends the whole history plus
+  codex's ~60 KB of tools and developer messages (taken from the bundled HTTP sample, so the shape is real), and
+  each answer is an SSE stream from the mock's planner. Every fifth conversation is a WebSocket session whose
+  later requests carry only new items.
+- deltas: short Responses API requests, each answered by a stream of 2,000 tiny text deltas.
+- growing: Messages API sessions of 200 turns, each request carrying the whole history so far (a tool call and
+  its result a turn), each answer a short SSE stream.
 """
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -16,6 +21,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from probe.mock import responses_api  # noqa: E402  (after the path set-up above)
 
 
+@functools.cache
 def template_request() -> dict:
     """codex's first request of a turn, from the bundled HTTP sample."""
     [sample] = sorted(PROJECT_ROOT.glob("data/codex/*-sample-http/traffic.jsonl"))
@@ -30,8 +36,9 @@ def sse(events: list[dict]) -> str:
     return "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events)
 
 
-def http_entry(number: int, body: dict, events: list[dict]) -> dict:
-    text = sse(events)
+def http_entry(number: int, body: dict, events: list[dict], text: str | None = None, url: str = "") -> dict:
+    text = sse(events) if text is None else text
+    url = url or "https://api.openai.com/v1/responses"
     start = 1_795_000_000.0 + number
     return {
         "schema": 1,
@@ -43,8 +50,8 @@ def http_entry(number: int, body: dict, events: list[dict]) -> dict:
         "timing": {"start": start, "first_byte": start + 0.004, "end": start + 0.2},
         "request": {
             "method": "POST",
-            "url": "https://api.openai.com/v1/responses",
-            "path": "/v1/responses",
+            "url": url,
+            "path": "/" + url.split("/", 3)[3],
             "headers": [["content-type", "application/json"], ["authorization", "[REDACTED sha256:00000000]"]],
             "body": body,
             "body_format": "json",
@@ -122,14 +129,91 @@ def conversation(template: dict, turns: int, first_number: int, websocket: bool)
         history += outputs
 
 
-def generate(path: Path, megabytes: float, turns: int) -> int:
+DELTAS = 2000  # text deltas per streamed answer in the `deltas` shape
+GROWING_TURNS = 200  # turns per session in the `growing` shape
+
+
+def delta_exchange(number: int) -> dict:
+    """A short request answered by DELTAS tiny text deltas, as the Responses API streams them."""
+    response_id, item_id = f"resp_{number:08d}", f"msg_{number:08d}"
+    body = {"model": "gpt-5", "stream": True, "input": [user_message(f"Question {number}: count to {DELTAS}.")]}
+    words = [f"w{index} " for index in range(DELTAS)]
+    item = {"id": item_id, "type": "message", "role": "assistant", "status": "completed",
+            "content": [{"type": "output_text", "text": "".join(words), "annotations": []}]}  # fmt: skip
+    usage = {"input_tokens": 20, "output_tokens": DELTAS, "total_tokens": 20 + DELTAS}
+    events = [
+        {"type": "response.created", "response": {"id": response_id, "status": "in_progress", "output": []}},
+        {"type": "response.output_item.added", "output_index": 0,
+         "item": {**item, "content": [], "status": "in_progress"}},
+        *({"type": "response.output_text.delta", "item_id": item_id, "output_index": 0, "content_index": 0,
+           "delta": word} for word in words),
+        {"type": "response.output_item.done", "output_index": 0, "item": item},
+        {"type": "response.completed",
+         "response": {"id": response_id, "status": "completed", "output": [item], "usage": usage}},
+    ]  # fmt: skip
+    return http_entry(number, body, events)
+
+
+def growing_session(first_number: int):
+    """One Messages API session of GROWING_TURNS turns: each request re-sends the whole history, and each answer
+    calls a tool whose result the next request adds."""
+    tools = [{"name": "Bash", "description": "Run a shell command.",
+              "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}]  # fmt: skip
+    history = [{"role": "user", "content": [{"type": "text", "text": "Please build the project and fix errors."}]}]
+    for turn in range(GROWING_TURNS):
+        number, tool_id = first_number + turn, f"toolu_{first_number:06d}_{turn:04d}"
+        body = {"model": "claude-sonnet-4-5", "max_tokens": 32000, "stream": True, "system": "You are a coder.",
+                "tools": tools, "messages": list(history)}  # fmt: skip
+        command = json.dumps({"command": f"make step-{turn}"})
+        events = [
+            {"type": "message_start", "message": {"id": f"msg_{number:08d}", "type": "message", "role": "assistant",
+             "model": "claude-sonnet-4-5", "content": [], "stop_reason": None,
+             "usage": {"input_tokens": 100 + 40 * turn, "output_tokens": 1}}},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"Step {turn}: "}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "running make."}},
+            {"type": "content_block_stop", "index": 0},
+            {"type": "content_block_start", "index": 1,
+             "content_block": {"type": "tool_use", "id": tool_id, "name": "Bash", "input": {}}},
+            {"type": "content_block_delta", "index": 1,
+             "delta": {"type": "input_json_delta", "partial_json": command[:10]}},
+            {"type": "content_block_delta", "index": 1,
+             "delta": {"type": "input_json_delta", "partial_json": command[10:]}},
+            {"type": "content_block_stop", "index": 1},
+            {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 30}},
+            {"type": "message_stop"},
+        ]  # fmt: skip
+        text = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events)
+        yield http_entry(number, body, events, text, "https://api.anthropic.com/v1/messages")
+        output = "".join(f"src/step_{turn}/file_{line}.c:{line}: warning: unused variable\n" for line in range(6))
+        history += [
+            {"role": "assistant", "content": [{"type": "text", "text": f"Step {turn}: running make."},
+                                              {"type": "tool_use", "id": tool_id, "name": "Bash",
+                                               "input": {"command": f"make step-{turn}"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool_id, "content": output}]},
+        ]  # fmt: skip
+
+
+def entries(shape: str, turns: int, first_number: int, index: int):
+    """The lines of the `index`th conversation of a shape, numbered from `first_number`."""
+    if shape == "deltas":
+        return [delta_exchange(first_number)]
+    if shape == "growing":
+        return growing_session(first_number)
+    return conversation(template_request(), turns, first_number, websocket=index % 5 == 4)
+
+
+SHAPES = ("codex", "deltas", "growing")
+TARGETS = {"codex": "codex", "deltas": "codex", "growing": "claude-code"}  # whose renderer reads each shape
+
+
+def generate(path: Path, megabytes: float, turns: int, shape: str = "codex") -> int:
     """Write conversations until the file reaches `megabytes`; return the number of lines."""
-    template = template_request()
     limit, written, lines = megabytes * 1e6, 0, 0
     with path.open("w", encoding="utf-8") as out:
         index = 0
         while written < limit:
-            for entry in conversation(template, turns, lines + 1, websocket=index % 5 == 4):
+            for entry in entries(shape, turns, lines + 1, index):
                 text = json.dumps(entry, separators=(",", ":")) + "\n"
                 out.write(text)
                 written += len(text)
@@ -144,9 +228,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("output", type=Path)
     parser.add_argument("--megabytes", type=float, default=10)
-    parser.add_argument("--turns", type=int, default=20, help="rounds per conversation")
+    parser.add_argument("--turns", type=int, default=20, help="rounds per codex conversation")
+    parser.add_argument("--shape", choices=SHAPES, default="codex")
     args = parser.parse_args()
-    lines = generate(args.output, args.megabytes, args.turns)
+    lines = generate(args.output, args.megabytes, args.turns, args.shape)
     print(f"{args.output}: {lines} lines, {args.output.stat().st_size / 1e6:.1f} MB")
 
 

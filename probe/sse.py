@@ -1,8 +1,9 @@
 """Parses a Server-Sent Events stream into events, tolerating a stream that was cut off."""
 
-import json
 import re
 from typing import Any, NamedTuple
+
+from probe import fastjson
 
 
 class Event(NamedTuple):
@@ -64,7 +65,7 @@ def parse_payloads(payloads: list[str], all_objects: bool = False) -> list[Any]:
     """
     if payloads and (all_objects or all(payload[:1] == "{" for payload in payloads)):
         try:
-            parsed = json.loads("[" + ",".join(payloads) + "]")
+            parsed = fastjson.loads("[" + ",".join(payloads) + "]")
             if len(parsed) == len(payloads):
                 return parsed
         except ValueError:
@@ -75,7 +76,7 @@ def parse_payloads(payloads: list[str], all_objects: bool = False) -> list[Any]:
 def parse_data(raw: str) -> Any:
     if raw[:1] in "{[":
         try:
-            return json.loads(raw)
+            return fastjson.loads(raw)
         except ValueError:
             pass
     return raw

@@ -1,13 +1,12 @@
 """Reads traffic.jsonl line by line into exchanges, in this project's format or the original tool's."""
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from probe import sse
+from probe import fastjson, sse
 from probe.conversation import json_size
 
 
@@ -57,6 +56,9 @@ class Exchange:
     response_trailers: list[tuple[str, str]] | None = None
     flow_id: str | None = None  # a WebSocket's: every turn of one socket has the same
     ended_by: str | None = None  # what ended a WebSocket turn (socket-closed, proxy-stopped: the socket's last)
+    # The response's events, parsed on first use: the turn, the report and the viewer all read them.
+    events: list[sse.Event] | None = field(default=None, init=False, repr=False, compare=False)
+    events_parsed: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def ttfb_ms(self) -> float | None:
@@ -69,7 +71,12 @@ class Exchange:
         return (end - start) * 1000 if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
 
     def stream_events(self) -> list[sse.Event] | None:
-        """The response as events: SSE parsed, or the server's WebSocket frames; None if neither."""
+        """The response as events: SSE parsed, or the server's WebSocket frames; None if neither. Parsed once."""
+        if not self.events_parsed:
+            self.events, self.events_parsed = self.parse_events(), True
+        return self.events
+
+    def parse_events(self) -> list[sse.Event] | None:
         if self.kind == "websocket":
             return [sse.Event(None, frame.body.value) for frame in self.frames if not frame.from_client]
         body = self.response_body
@@ -126,7 +133,7 @@ def guess_format(value: Any) -> str:
 def maybe_json(text: str) -> tuple[Any, str]:
     if text.lstrip()[:1] in ("{", "["):
         try:
-            return json.loads(text), "json"
+            return fastjson.loads(text), "json"
         except ValueError:
             pass
     return text, "text"
@@ -249,7 +256,7 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
             if len(raw) < 3 and not raw.strip():  # (a length check first: strip copies the whole line)
                 continue
             try:
-                entry = json.loads(raw)
+                entry = fastjson.loads(raw)
             except RecursionError:
                 warnings.append(f"line {line_number}: nested too deeply to read, skipped")
                 continue

@@ -223,6 +223,32 @@ def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bo
     """The declared tools: a table and their full schemas the first time, later "the same set as"."""
     # The hash column tells tools apart whose table rows alike hide a changed schema or description.
     headers = (["namespace"] if with_namespace else []) + ["name", "type", "description", "notes", "hash"]
+    rows, names = tool_listing(tools, state, with_namespace)
+    return listing_once(
+        "Tools declared",
+        rows,
+        headers,
+        names or Markdown("(none)"),
+        label,
+        state,
+        "Tool table",
+        lambda: [details("Full tool definitions", json_block([definition(tool) for tool in tools]))],
+    )
+
+
+LISTINGS_KEPT = 64  # tool sets remembered with their rows before starting over
+
+
+def tool_listing(tools: list[Tool], state: dict, with_namespace: bool) -> tuple[list, Markdown]:
+    """The tools' table rows and names. A session declares the same tools with every request, and a tool re-sent
+    unchanged is the same object (probe.turns.TurnBuilder.hash_tools): the same objects, the same listing."""
+    known = state.setdefault("tool_listings", {})
+    key = (with_namespace, *map(id, tools))
+    found = known.get(key)
+    if found is not None and all(old is new for old, new in zip(found[0], tools)):
+        return found[1], found[2]
+    if len(known) >= LISTINGS_KEPT:
+        known.clear()
     rows = [
         ([tool.namespace] if with_namespace else [])
         + [tool.name, tool.type or "", first_line(tool.description, 100), tool_notes(tool), inline(tool.hash[:8])]
@@ -239,16 +265,8 @@ def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bo
         )
     else:
         names = Markdown(", ").join(name for group in grouped.values() for name in group)
-    return listing_once(
-        "Tools declared",
-        rows,
-        headers,
-        names or Markdown("(none)"),
-        label,
-        state,
-        "Tool table",
-        lambda: [details("Full tool definitions", json_block([definition(tool) for tool in tools]))],
-    )
+    known[key] = (list(tools), rows, names)  # the tools kept alive: their ids stay theirs
+    return rows, names
 
 
 def definition(tool: Tool) -> dict:

@@ -6,11 +6,13 @@ from typing import Any
 
 import orjson
 
+from probe import history_reads
 from probe.conversation import SCHEMA, Carried, Item, Timing, Tool, Turn, json_size, plain, tool_hash
 from probe.dedupe import History, RecentResponses
 from probe.redaction import mask_body, mask_json
 from probe.traffic import Exchange
 
+KEYS_KEPT = 1 << 14  # items remembered with their history keys before starting over: memory stays bounded
 TOOLS_KEPT = 1 << 12  # tools remembered for their hashes: memory stays bounded whatever a capture declares
 
 
@@ -32,6 +34,8 @@ class TurnBuilder:
         self.items_of = RecentResponses()  # exchange number -> its context and answer, for re-sent items' sizes
         self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
         self.last_context: tuple[int, list[Item]] | None = None
+        self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
+        self.keys: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its key)
 
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
         turn = Turn(
@@ -73,7 +77,11 @@ class TurnBuilder:
     def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:
         """Read the request's body into `turn` and say what history it carries."""
         if sent:
-            self.guarded(lambda: self.reader.read_request(body, turn), turn, "request", warnings)
+            reading = history_reads.CURRENT.set(self.history_reads)
+            try:
+                self.guarded(lambda: self.reader.read_request(body, turn), turn, "request", warnings)
+            finally:
+                history_reads.CURRENT.reset(reading)
         try:
             self.carry(turn)
         except RecursionError:  # histories nested too deeply to compare: this turn says nothing of its history
@@ -109,7 +117,7 @@ class TurnBuilder:
                 turn.carried = Carried(len(origin[1]), origin[0], "previous_response_id")
                 earlier_context = origin[1]
         elif turn.input:
-            carried = self.history.split(str(turn.number), [self.key(item) for item in turn.input])
+            carried = self.history.split(str(turn.number), self.keys_of(turn.input))
             if carried.count:
                 turn.carried = Carried(carried.count, int(carried.source), "prefix")
                 earlier = self.items_of.get(carried.source) or []
@@ -118,6 +126,19 @@ class TurnBuilder:
                     if item == before:  # re-sent unchanged: one object, so outputs convert it once
                         turn.input[index] = before
         self.contexts_of[turn.number] = earlier_context + turn.input
+
+    def keys_of(self, items: list[Item]) -> list[Any]:
+        """The items' keys for comparing histories; an item read once and re-sent (the same object, see
+        probe.history_reads) keeps its key, and is read for it once."""
+        keys, known = [], self.keys
+        for item in items:
+            found = known.get(id(item))
+            if found is None or found[0] is not item:
+                if len(known) >= KEYS_KEPT:
+                    known.clear()
+                found = known[id(item)] = (item, self.key(item))
+            keys.append(found[1])
+        return keys
 
     def hash_tools(self, tools: list[Tool]) -> None:
         """Give each tool its hash. A session declares the same tools with every request: a tool sent as
@@ -142,7 +163,7 @@ class TurnBuilder:
             after = context + turn.output
             self.contexts.remember(turn.response_id, (turn.number, after))
             if not turn.previous_response_id:
-                self.history.update(str(turn.number), [self.key(item) for item in after])
+                self.history.update(str(turn.number), self.keys_of(after))
                 self.items_of.remember(str(turn.number), after)
         self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
 
@@ -183,6 +204,29 @@ def encoded(record: dict) -> bytes:
             raise RecursionError(str(error)) from None
 
 
+class StringMemo(dict):
+    """mask_json's memo of masked strings, emptied once the strings it holds pass MEMO_BYTES: it would otherwise
+    keep every distinct string of the capture (tool outputs, file contents), up to tens of thousands of any length,
+    and memory would grow with the capture."""
+
+    MEMO_BYTES = 16 << 20
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        text = key[0] if type(key) is tuple and key and type(key[0]) is str else ""
+        if self.size + len(text) > self.MEMO_BYTES:
+            self.clear()
+        self.size += len(text)
+        super().__setitem__(key, value)
+
+    def clear(self) -> None:
+        super().clear()
+        self.size = 0
+
+
 class TurnLines:
     """Writes turns as lines of turns.jsonl, masked like everything this project writes.
 
@@ -197,7 +241,7 @@ class TurnLines:
 
     def __init__(self, redact: bool = True, only_output: bool = False) -> None:
         self.redact, self.only_output = redact, only_output
-        self.strings: dict = {}  # masked strings, by string
+        self.strings = StringMemo()  # masked strings, by string
         self.items: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its line form)
 
     def item(self, item: Item | Tool, mask: bool) -> Any:

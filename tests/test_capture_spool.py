@@ -71,7 +71,8 @@ def test_a_spooled_sse_body_is_stored_whole_and_masked_with_its_sha256_and_thinn
     assert response["body_format"] == "text" and response["body_size"] == len(body)
     assert response["body_sha256"] == hashlib.sha256(body).hexdigest()
     expected = body.decode().replace(TOKEN, redaction.fingerprint(TOKEN))
-    expected = expected.replace('{"api_key":"plainvalue"}', '{"api_key":"%s"}' % redaction.fingerprint("plainvalue"))
+    masked_field = json.dumps({"api_key": redaction.fingerprint("plainvalue")}, separators=(",", ":"))
+    expected = expected.replace('{"api_key":"plainvalue"}', masked_field)
     assert response["body"] == expected
     assert response["redacted_tokens"] == 2 and entry["complete"] is True
     # 3,001 chunks arrived within milliseconds: the first TIMINGS_KEPT one by one, the rest joined.

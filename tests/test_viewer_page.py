@@ -237,3 +237,27 @@ def test_a_capture_no_reader_understands_still_makes_a_page_that_opens(tmp_path)
     assert len(page.encode()) < 40_000_000
     kept = [turn["raw_request"]["kept"] for turn in data_of(page)["turns"]]
     assert kept[0] == "whole" and kept[-1] == "omitted"  # the page's budget for raw bodies ran out
+
+
+def test_a_lone_surrogate_stays_in_its_own_value(tmp_path):
+    entry = json.loads((SAMPLE / "traffic.jsonl").read_text().splitlines()[1])
+    entry["request"]["body"]["input"] += [
+        {"type": "message", "role": "user", "content": "caf\u00e9 \ud800 end"},
+        {"type": "message", "role": "user", "content": "na\u00efve text"},
+    ]
+    (tmp_path / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
+    page = page_of(tmp_path / "traffic.jsonl", tmp_path / "run")
+    texts = json.dumps(data_of(page)["values"], ensure_ascii=False)
+    assert "caf\u00e9 \ud800 end" in texts and "na\u00efve text" in texts
+    # Each value is written on its own: only the one holding the lone surrogate is escaped to ASCII.
+    assert "caf\\u00e9 \\ud800 end" in page and "na\u00efve text" in page
+
+
+def test_pages_compare_apart_from_when_they_were_made_even_with_lines_of_megabytes(tmp_path):
+    data = b"x" * 3_000_000
+    old, new, other = tmp_path / "old.html", tmp_path / "new.html", tmp_path / "other.html"
+    old.write_bytes(b"<head>\n" + analyze.GENERATED + b'1">\n' + data + b"\n</html>\n")
+    new.write_bytes(b"<head>\n" + analyze.GENERATED + b'2">\n' + data + b"\n</html>\n")
+    other.write_bytes(b"<head>\n" + analyze.GENERATED + b'2">\n' + data[:-1] + b"y\n</html>\n")
+    assert analyze.same_page(old, new)
+    assert not analyze.same_page(old, other)

@@ -1,9 +1,10 @@
 """Reads Anthropic Messages API requests and responses (streamed SSE or JSON, count_tokens too) into the model."""
 
-import json
 from typing import Any
 
+from probe import fastjson
 from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
+from probe.history_reads import read_history
 from probe.sse import Event
 
 API = "anthropic.messages"
@@ -48,9 +49,8 @@ def read_request(body: Any, turn: Turn) -> None:
             turn.unknown.append({"where": f"system[{index}]", "raw": block})
     tools = body.get("tools")
     turn.tools = [read_tool(tool) for tool in tools] if isinstance(tools, list) else []
-    messages = body.get("messages")
-    for message in messages if isinstance(messages, list) else []:
-        turn.input.append(read_message(message, turn))
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    turn.input += read_history(messages, turn, lambda raw: read_message(raw, turn))
 
 
 def read_tool(tool: Any) -> Tool:
@@ -234,7 +234,7 @@ def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
         block["thinking"] = str(block.get("thinking") or "") + joined
     elif block.get("type") in TOOL_CALLS and joined:
         try:
-            block["input"] = json.loads(joined)
+            block["input"] = fastjson.loads(joined)
         except ValueError:
             block["input"] = joined  # cut off mid-way, or not JSON: kept as it arrived
     if signature is not None:

@@ -5,6 +5,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
+from probe.history_reads import read_history
 from probe.sse import Event
 
 API = "gemini.generate_content"
@@ -45,8 +46,9 @@ def read_request(body: Any, turn: Turn) -> None:
     turn.system = read_system(get(body, "systemInstruction"), turn)
     turn.tools = read_tools(body.get("tools"), turn)
     contents = body.get("contents")
-    for content in contents if isinstance(contents, list) else []:
-        turn.input.append(read_content(content, turn, "contents"))
+    turn.input += read_history(
+        contents if isinstance(contents, list) else [], turn, lambda raw: read_content(raw, turn, "contents")
+    )
 
 
 def read_system(instruction: Any, turn: Turn) -> list[TextBlock]:

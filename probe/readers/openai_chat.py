@@ -3,7 +3,9 @@
 import json
 from typing import Any
 
+from probe import fastjson
 from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
+from probe.history_reads import read_history
 from probe.sse import Event
 
 API = "openai.chat_completions"
@@ -31,8 +33,8 @@ def read_request(body: Any, turn: Turn) -> None:
             turn.unknown.append({"where": f"request {field}", "raw": body[field]})
     turn.tools = read_tools(body.get("tools")) + read_tools(body.get("functions"), legacy=True)
     messages = body.get("messages")
-    for index, message in enumerate(messages if isinstance(messages, list) else [], start=1):
-        item = read_message(message, turn)
+    messages = messages if isinstance(messages, list) else []
+    for index, item in enumerate(read_history(messages, turn, lambda raw: read_message(raw, turn)), start=1):
         turn.input.append(item)
         if item.role in SYSTEM_ROLES:
             turn.system += [
@@ -177,7 +179,7 @@ def parsed(arguments: Any) -> Any:
     """Tool arguments parsed when they are a JSON string (as the API sends them), else as sent."""
     if isinstance(arguments, str):
         try:
-            return json.loads(arguments)
+            return fastjson.loads(arguments)
         except ValueError:
             return arguments
     return arguments

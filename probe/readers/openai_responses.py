@@ -1,9 +1,10 @@
 """Reads OpenAI Responses API requests and responses (HTTP+SSE and WebSocket) into the conversation model."""
 
-import json
 from typing import Any
 
+from probe import fastjson
 from probe.conversation import Item, Part, TextBlock, Tool, Turn, Usage, integer, read_model_and_config, text_or_none
+from probe.history_reads import read_history
 from probe.sse import Event
 
 API = "openai.responses"
@@ -56,8 +57,9 @@ def read_request(body: Any, turn: Turn) -> None:
     items = body.get("input")
     if isinstance(items, str):  # the API's shorthand for one user message
         items = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": items}]}]
-    for index, raw in enumerate(items if isinstance(items, list) else []):
-        item = read_item(raw, turn, "input")
+    items = items if isinstance(items, list) else []
+    read = read_history(items, turn, lambda raw: read_item(raw, turn, "input"))
+    for index, (raw, item) in enumerate(zip(items, read)):
         turn.input.append(item)
         if item.type == "additional_tools" and isinstance(raw, dict):
             turn.tools += read_tools(raw.get("tools"))
@@ -192,7 +194,7 @@ def parsed(arguments: Any) -> Any:
     """Tool arguments parsed when they are a JSON string (as the API sends them), else as sent."""
     if isinstance(arguments, str):
         try:
-            return json.loads(arguments)
+            return fastjson.loads(arguments)
         except ValueError:
             return arguments
     return arguments

@@ -6,13 +6,17 @@ holds their numbers: a history re-sent 200 times is stored once, plus 200 lists 
 """
 
 import hashlib
-from typing import Any
+import shutil
+import tempfile
+from typing import Any, BinaryIO
 
 from probe.conversation import Turn, plain
+from probe.cut_json import MemberMasks, mask_cut_json
 from probe.redaction import mask_json
 from probe.secrets import redact_header
 from probe.traffic import Body, Exchange
-from probe.turns import encoded, shallow_record
+from probe.turns import StringMemo, encoded, shallow_record
+from probe.viewer.inert import inert
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
 UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
@@ -22,13 +26,38 @@ RAW_BUDGET = 24 * 1024 * 1024
 TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in report.md and traffic.jsonl
 TOO_DEEP = {"format": "json", "size": 0, "kept": "omitted", "bytes": 0}  # a body nested deeper than a walk goes
 UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
+IN_MEMORY = 8 * 1024 * 1024  # bytes of the page's data kept in memory before spilling to disk
+KNOWN_OBJECTS = 1 << 12  # objects remembered by identity before starting over: memory stays flat
+
+
+class Spool:
+    """A JSON array written element by element, each as inert JSON, in memory up to IN_MEMORY then on disk:
+    the page's data is not held as objects until the end, so memory stays flat however large the capture."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.SpooledTemporaryFile(IN_MEMORY, "w+b")  # noqa: SIM115 (closed by write_to)
+        self.count = 0
+
+    def append(self, text: bytes) -> None:
+        """Add one element, given as its JSON (made inert here)."""
+        if self.count:
+            self.file.write(b",")
+        self.file.write(inert(text))
+        self.count += 1
+
+    def write_to(self, out: BinaryIO) -> None:
+        out.write(b"[")
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, out, 1 << 20)
+        out.write(b"]")
+        self.file.close()
 
 
 class Values:
     """A table of JSON values, each distinct value stored once and named by its position."""
 
     def __init__(self) -> None:
-        self.values: list[Any] = []
+        self.values = Spool()
         self.by_content: dict[bytes, int] = {}
         self.by_identity: dict[int, tuple[Any, int]] = {}  # the same object re-sent: no need to serialise it again
 
@@ -40,9 +69,11 @@ class Values:
         key = hashlib.blake2b(text, digest_size=16).digest()
         index = self.by_content.get(key)
         if index is None:
-            index = self.by_content[key] = len(self.values)
-            self.values.append(value if len(text) <= TEXT_LIMIT else clipped(value))  # no string can be longer
+            index = self.by_content[key] = self.values.count
+            self.values.append(text if len(text) <= TEXT_LIMIT else encoded(clipped(value)))  # no string is longer
         if isinstance(value, (dict, list)):
+            if len(self.by_identity) >= KNOWN_OBJECTS:
+                self.by_identity.clear()
             self.by_identity[id(value)] = (value, index)
         return index
 
@@ -77,9 +108,11 @@ class ViewerData:
         # need no second pass, which would cost more than the rest of the page.
         self.mask_raw = redact and not masked_at_capture
         self.values = Values()
-        self.turns: list[dict] = []
+        self.turns = Spool()
+        self.unrecognised: list[dict] = []  # the turns with something not understood: n and unrecognised
         self.raw_bytes = 0
-        self.strings: dict = {}  # masked strings, for mask_json's memo
+        self.strings = StringMemo()  # masked strings, for mask_json's memo
+        self.members = MemberMasks(self.strings)
 
     def add(self, exchange: Exchange, turn: Turn, record: dict) -> None:
         """One exchange: `record` is its turn as turns.jsonl has it (masked there)."""
@@ -87,7 +120,9 @@ class ViewerData:
             entry = self.entry(exchange, turn, record)
         except RecursionError:  # nested deeper than a walk can go: where and what it was, as turns.jsonl keeps it
             entry = self.entry(exchange, turn, shallow_record(turn), with_bodies=False)
-        self.turns.append(entry)
+        self.turns.append(encoded(entry))
+        if entry["unrecognised"]:
+            self.unrecognised.append({"n": entry["n"], "unrecognised": entry["unrecognised"]})
 
     def entry(self, exchange: Exchange, turn: Turn, record: dict, with_bodies: bool = True) -> dict:
         intern = self.values.add
@@ -193,11 +228,21 @@ class ViewerData:
         if len(text) > limit:
             self.raw_bytes += limit
             head = text[:limit].decode("utf-8", "replace")
-            return {"kept": "head", "bytes": len(text), "value": self.masked(head) if self.mask_raw else head}
+            return {
+                "kept": "head",
+                "bytes": len(text),
+                "value": mask_cut_json(head, self.strings) if self.mask_raw else head,
+            }
         self.raw_bytes += len(text)
         if self.mask_raw:
-            value = mask_json(value, memo=self.strings)[0]
+            value = self.members.mask(value)
         return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
 
-    def page_data(self, header: dict) -> dict:
-        return {"schema": 1, "header": plain(header), "values": self.values.values, "turns": self.turns}
+    def write_data(self, out: BinaryIO, header: dict) -> None:
+        """The page's data as inert JSON: {"schema", "header", "values", "turns"}, written compactly in that order
+        (each value and turn as encoded when it was added)."""
+        out.write(b'{"schema":1,"header":' + inert(encoded(plain(header))) + b',"values":')
+        self.values.values.write_to(out)
+        out.write(b',"turns":')
+        self.turns.write_to(out)
+        out.write(b"}")

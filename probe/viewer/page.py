@@ -2,19 +2,15 @@
 
 import base64
 import hashlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO
-
-from probe.turns import encoded
+from typing import BinaryIO
 
 HERE = Path(__file__).parent
 ASSETS = (HERE / "viewer.js", HERE / "viewer.css")  # what the page is made of, besides the data (probe.derived)
 GENERATED = b'<meta name="generated" content="'  # the one line that differs between two pages of the same capture
 
-# Inside <script type="application/json"> only "</script" (and "<!--" with "<script") end or change the element;
-# with every "<" escaped, no captured text can. ">" and "&" go too, so the data is inert in any context.
-JSON_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
 
 TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -71,15 +67,9 @@ def csp_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def inert_json(data: Any) -> bytes:
-    value = encoded(data)
-    for raw, escaped in JSON_ESCAPES:
-        value = value.replace(raw, escaped)
-    return value
-
-
-def write_page(out: BinaryIO, data: dict, generated: str) -> None:
-    """The page, into `out`: `generated` is the time it was made, on a line of its own (see GENERATED)."""
+def write_page(out: BinaryIO, write_data: Callable[[BinaryIO], None], generated: str) -> None:
+    """The page, into `out`, its data written by `write_data(out)` as inert JSON (probe.viewer.inert): `generated`
+    is the time it was made, on a line of its own (see GENERATED)."""
     script, style = assets()
     head = TEMPLATE.format(
         script_hash=csp_hash(script),
@@ -88,5 +78,5 @@ def write_page(out: BinaryIO, data: dict, generated: str) -> None:
         style=style,
     )
     out.write(head.encode("utf-8"))
-    out.write(inert_json(data))
+    write_data(out)
     out.write(CLOSING.format(script=script).encode("utf-8"))
