@@ -68,9 +68,7 @@ def text_pieces(spool: Spool, masking: bool) -> Iterator[tuple[bytes, int]]:
         if masking:
             # As a text body is masked (a large body is never parsed whole): token shapes, then the secret-named
             # fields of its JSON lines (SSE events, NDJSON), or of a long JSON line's `"name": value` pairs.
-            segment, count = redaction.mask_bytes(segment)
-            segment, named = redaction.mask_json_lines(segment)
-            count += named
+            segment, count = redaction.mask_text_lines(segment)
         yield escaped(segment.decode("utf-8", "surrogateescape")), count
 
 

@@ -110,29 +110,32 @@ class Finder:
             return text[start : start + len(needle)].lower() == needle
         return text.startswith(needle, start)
 
-    def positions(self, text: bytes) -> list[list[int]]:
-        """For each needle (in the order given), every position where it starts, overlapping ones included."""
+    def positions(self, text: bytes) -> dict[int, list[int]]:
+        """For each needle found (by its index in the order given), every position where it starts, overlapping
+        ones included, in order."""
         if self.union is None:
             return self.positions_by_find(text)
-        found: list[set[int]] = [set() for _ in self.needles]
+        found: dict[int, set[int]] = {}
         exact, folded, within = self.exact, self.folded, self.within
         for match in self.union.finditer(text):
             start, matched = match.start(), match.group()
             key = matched if matched in exact else matched.lower()
             for index in exact.get(matched, []) + folded.get(matched.lower(), []):
-                found[index].add(start)
+                found.setdefault(index, set()).add(start)
             for offset, index in within[key]:
                 if self.matches(text, start + offset, index):
-                    found[index].add(start + offset)
-        return [sorted(places) for places in found]
+                    found.setdefault(index, set()).add(start + offset)
+        return {index: sorted(places) for index, places in found.items()}
 
-    def positions_by_find(self, text: bytes) -> list[list[int]]:
+    def positions_by_find(self, text: bytes) -> dict[int, list[int]]:
         exact, lowered = Haystack(text), None
-        found = []
-        for needle, ignore_case in self.needles:
+        found = {}
+        for index, (needle, ignore_case) in enumerate(self.needles):
             if ignore_case:
                 lowered = lowered or Haystack(text.lower())
-                found.append(lowered.positions(needle))
+                places = lowered.positions(needle)
             else:
-                found.append(exact.positions(needle))
+                places = exact.positions(needle)
+            if places:
+                found[index] = places
         return found

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import urllib.parse
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,12 @@ except ImportError:
 if __name__.startswith("probe."):  # imported as part of the probe package
     from .needle_scan import Finder
     from .secret_shapes import (
+        ESCAPE,
+        NEEDLE_FINDER,
+        NEEDLE_RULES,
         REDACTED_PREFIX,
         RULES,
+        apply_rules_at,
         fingerprint,
         is_fingerprint,
         mask_bytes,
@@ -39,8 +44,12 @@ if __name__.startswith("probe."):  # imported as part of the probe package
 else:  # loaded beside the capture addon by `mitmdump -s`
     from needle_scan import Finder
     from secret_shapes import (
+        ESCAPE,
+        NEEDLE_FINDER,
+        NEEDLE_RULES,
         REDACTED_PREFIX,
         RULES,
+        apply_rules_at,
         fingerprint,
         is_fingerprint,
         mask_bytes,
@@ -472,13 +481,14 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
         masked = mask_multipart(data, content_type)
         if masked is not None:
             return masked
-    masked_data, count = mask_bytes(data)
-    if len(masked_data) <= JSON_LINES_LIMIT:
-        if looks_like_json:  # JSON that does not parse (cut off, nested too deeply): its named pairs as text
+    if looks_like_json or len(data) > JSON_LINES_LIMIT:
+        masked_data, count = mask_bytes(data)
+        if looks_like_json and len(data) <= JSON_LINES_LIMIT:
+            # JSON that does not parse (cut off, nested too deeply): its named pairs as text
             masked_data, named = mask_named_pairs_in_bytes(masked_data)
-        else:
-            masked_data, named = mask_json_lines(masked_data)
-        count += named
+            count += named
+        return MaskedBody(masked_data, NOT_JSON, count)
+    masked_data, count = mask_text_lines(data)
     return MaskedBody(masked_data, NOT_JSON, count)
 
 
@@ -637,10 +647,28 @@ def parse_fast(data: bytes) -> Any:
     return parse_json(data.decode("utf-8-sig"))
 
 
-def mask_json_lines(data: bytes) -> tuple[bytes, int]:
+def mask_text_lines(data: bytes) -> tuple[bytes, int]:
+    """A text body's token shapes (mask_bytes), then the secret-named fields of its JSON lines (mask_json_lines):
+    both found in one pass over the text, which is read again only where a secret was masked."""
+    rule_hits, key_hits, escaped = defaultdict(list), [], False
+    for needle, positions in TEXT_FINDER.positions(data).items():
+        if needle < RULE_NEEDLES:
+            rule_hits[NEEDLE_RULES[needle]] += positions
+        elif needle == ESCAPE_NEEDLE:
+            escaped = True  # tokens written with JSON escapes are decoded first: the places found are not theirs
+        else:
+            key_hits.append(positions)
+    masked, count = mask_bytes(data) if escaped else apply_rules_at(data, True, rule_hits)
+    starts = line_starts(data, key_hits) if masked is data else None
+    masked, named = mask_json_lines(masked, starts)
+    return masked, count + named
+
+
+def mask_json_lines(data: bytes, starts: list[int] | None = None) -> tuple[bytes, int]:
     """Secret-named fields in the JSON of text lines: SSE `data:` lines and NDJSON. Only the lines holding a
-    candidate key are parsed, and only those that change are written back (compact)."""
-    starts = candidate_lines(data)
+    candidate key (`starts`, found here if not given) are parsed, and only those that change are written back
+    (compact)."""
+    starts = candidate_lines(data) if starts is None else starts
     pieces, total, cursor = [], 0, 0
     for start in starts:
         end = data.find(b"\n", start)
@@ -661,12 +689,21 @@ def mask_json_lines(data: bytes) -> tuple[bytes, int]:
 
 
 KEY_FINDER = Finder([(probe, True) for probe in KEY_PROBES])
+# Every rule's needles, the keys' probes and JSON's escape for an ASCII character, for one pass over a text body.
+RULE_NEEDLES = len(NEEDLE_FINDER.needles)
+TEXT_FINDER = Finder(NEEDLE_FINDER.needles + KEY_FINDER.needles + [(ESCAPE.encode(), False)])
+ESCAPE_NEEDLE = len(TEXT_FINDER.needles) - 1
 
 
 def candidate_lines(data: bytes) -> list[int]:
     """Where the lines start that hold a key naming a secret (found ignoring case)."""
+    return line_starts(data, KEY_FINDER.positions(data).values())
+
+
+def line_starts(data: bytes, found) -> list[int]:
+    """Where the lines start that hold these places."""
     starts = set()
-    for positions in KEY_FINDER.positions(data):
+    for positions in found:
         line_end = -1
         for position in positions:
             if position < line_end:

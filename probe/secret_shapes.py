@@ -338,8 +338,8 @@ def probe_hits(text, is_bytes: bool) -> defaultdict[int, list[int]]:
     the text is bytes, or ASCII), else by the needles' anchors."""
     found: defaultdict[int, list[int]] = defaultdict(list)
     if NEEDLE_FINDER.union is not None and (is_bytes or text.isascii()):
-        for rule, positions in zip(NEEDLE_RULES, NEEDLE_FINDER.positions(text if is_bytes else text.encode())):
-            found[rule] += positions
+        for needle, positions in NEEDLE_FINDER.positions(text if is_bytes else text.encode()).items():
+            found[NEEDLE_RULES[needle]] += positions
         return found
     cased, lowered = SCANS[is_bytes]
     cased.hits(text, found)
@@ -362,7 +362,11 @@ def which_have_shapes(texts: list[str]) -> list[bool]:
 
 
 def apply_rules(text, is_bytes: bool):
-    found = probe_hits(text, is_bytes)
+    return apply_rules_at(text, is_bytes, probe_hits(text, is_bytes))
+
+
+def apply_rules_at(text, is_bytes: bool, found) -> tuple:
+    """apply_rules with the probes' places already found, by rule (probe_hits)."""
     matches = []
     for index in sorted(found):  # in the order of RULES, each rule's hits in order: overlaps resolve as they did
         compiled = COMPILED[index]

@@ -17,8 +17,9 @@ def every_start(text: bytes, needle: bytes, ignore_case: bool) -> list[int]:
     return [index for index in range(len(text)) if haystack.startswith(needle, index)]
 
 
-def expected(text: bytes) -> list[list[int]]:
-    return [every_start(text, needle, ignore_case) for needle, ignore_case in NEEDLES]
+def expected(text: bytes) -> dict[int, list[int]]:
+    found = {index: every_start(text, needle, ignore_case) for index, (needle, ignore_case) in enumerate(NEEDLES)}
+    return {index: places for index, places in found.items() if places}
 
 
 @pytest.fixture(params=["re2", "find"])

@@ -13,7 +13,7 @@ import reference_scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probe import secret_shapes
+from probe import redaction, secret_shapes
 from probe.redaction import mask_body
 from probe.secret_shapes import (
     BOUNDARY,
@@ -346,3 +346,15 @@ def test_a_task_id_is_left_alone_and_a_key_after_an_escape_is_masked():
     assert count == 0  # `xsk-…` is inside a longer word, not a key
     masked, count = mask_text(f"\\u00e9{key}")
     assert masked == f"\\u00e9{fingerprint(key)}" and count == 1
+
+
+def test_a_text_body_masked_in_one_pass_is_masked_as_in_two():
+    corpus = samples() + [text.encode() for text in generated()[::5]]
+    corpus.append(b'data: {"type":"x","api_key":"plain-value"}\n\ndata: {"delta":"sk-' + b"a1" * 12 + b'"}\n')
+    corpus.append(b'data: {"token":"\\u0073k-' + b"b2" * 12 + b'"}\n')
+    for data in corpus:
+        masked, count = mask_bytes(data)
+        lines, named = redaction.mask_json_lines(masked)
+        assert redaction.mask_text_lines(data) == (lines, count + named)
+        with without_re2():
+            assert redaction.mask_text_lines(data) == (lines, count + named)
