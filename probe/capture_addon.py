@@ -585,8 +585,10 @@ class Capture:
 
 def spooled_body_fields(spool: capture_spool.Spool) -> dict:
     """A spooled body's fields, `body` last: a stand-in for the body itself, which is written in its place."""
-    if spool.failed is not None:
-        raise spool.failed  # the spool could not be written (a full disk): the body cannot be stored
+    if spool.failed is not None:  # the spool could not be written: the body cannot be stored
+        if spool.failed.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise RecordingStopped(f"recording stopped: {spool.failed.strerror} while spooling a response body")
+        raise spool.failed
     return {
         "body_size": spool.size,
         "body_sha256": spool.sha256.hexdigest(),

@@ -358,3 +358,21 @@ def test_a_text_body_masked_in_one_pass_is_masked_as_in_two():
         assert redaction.mask_text_lines(data) == (lines, count + named)
         with without_re2():
             assert redaction.mask_text_lines(data) == (lines, count + named)
+
+
+def test_headers_and_urls_masked_after_one_scan_are_masked_as_when_every_part_is_scanned(monkeypatch):
+    texts = [text for text in generated()[::3] if "\n" not in text and "\r" not in text][:4000]
+    pairs = [(texts[index], texts[index + 1]) for index in range(0, len(texts) - 1, 2)]
+    pairs += [
+        ("authorization", "Bearer sk-" + "a1" * 12),
+        ("x-note", "see sk-" + "b2" * 12),
+        ("x-" + "sk-" + "c3" * 12, "1"),
+    ]
+    urls = [f"https://host/{text}?q={text}&api_key=v#{text}" for text in texts[:1500]]
+    urls += ["https://api.example/v1/sk-" + "d4" * 12 + "/x?key=AIza" + "e5" * 12, "/p%73k-" + "f6" * 12]
+    headers = redaction.mask_headers(pairs)
+    masked_urls = [redaction.mask_url(url) for url in urls]
+    monkeypatch.setattr(redaction, "which_have_shapes", lambda texts: [True] * len(texts))
+    assert redaction.mask_headers(pairs) == headers
+    assert [redaction.mask_url(url) for url in urls] == masked_urls
+    assert headers[0][-3][1].startswith("[REDACTED") and "[REDACTED" in headers[0][-2][1] + headers[0][-1][0]
