@@ -240,7 +240,9 @@ class Capture:
             if not any(isinstance(existing, MaskingFilter) for existing in handler.filters):
                 handler.addFilter(MaskingFilter(self))
         # One worker, so lines keep the order in which their exchanges ended.
-        self.background = self.background or concurrent.futures.ThreadPoolExecutor(1, "probe-writer")
+        self.background = self.background or concurrent.futures.ThreadPoolExecutor(
+            1, "probe-writer", initializer=lower_priority
+        )
         self.spooler = self.spooler or concurrent.futures.ThreadPoolExecutor(1, "probe-spooler")
         self.loop, self.loop_thread = asyncio.get_running_loop(), threading.current_thread()
         if self.stall_timeout > 0 and self.watchdog is None:
@@ -595,6 +597,13 @@ def spooled_body_fields(spool: capture_spool.Spool) -> dict:
         "body_format": "text" if spool.is_utf8 else "base64",
         "body": capture_line.PLACEHOLDER,
     }
+
+
+def lower_priority() -> None:
+    """The calling thread yields the processor to the event loop (and to the agent and the model's server, on the
+    same machine): a large body's line is written when there is time, its body waiting on disk meanwhile."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 class RecordingStopped(Exception):
