@@ -260,3 +260,18 @@ class Rendering:
 
     def epilogue(self):
         return self.renderer.render_epilogue(self.state)
+
+
+def answer_with_chunked_sse(handler) -> bytes:
+    """For a test upstream's do_POST: read the request's body, send the headers of a chunked SSE answer, and
+    return the body read."""
+    body = handler.rfile.read(int(handler.headers["content-length"]))
+    handler.send_response(200)
+    handler.send_header("content-type", "text/event-stream")
+    handler.send_header("transfer-encoding", "chunked")
+    handler.end_headers()
+    return body
+
+
+def send_chunk(handler, data: bytes) -> None:
+    handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

@@ -10,7 +10,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import read_traffic
+from conftest import answer_with_chunked_sse, read_traffic, send_chunk
 from mitmproxy.test import taddons, tflow
 
 from probe import capture_spool, redaction
@@ -134,13 +134,9 @@ class LargeStream(BaseHTTPRequestHandler):
     size = 40 << 20
 
     def do_POST(self):
-        self.rfile.read(int(self.headers["content-length"]))
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
+        answer_with_chunked_sse(self)
         for event in large_events(self.size):
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            send_chunk(self, event)
         self.wfile.write(b"0\r\n\r\n")
 
     def log_message(self, *args):

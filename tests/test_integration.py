@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, WebSocketClient, post_json, read_traffic
+from conftest import PROJECT_ROOT, WebSocketClient, answer_with_chunked_sse, post_json, read_traffic, send_chunk
 
 from probe import export
 
@@ -53,14 +53,9 @@ class GatedStream(BaseHTTPRequestHandler):
     gate = threading.Event()
 
     def do_POST(self):
-        self.rfile.read(int(self.headers["content-length"]))
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
+        answer_with_chunked_sse(self)
         for index in range(3):
-            chunk = f'data: {{"type": "tick", "n": {index}}}\n\n'.encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            send_chunk(self, f'data: {{"type": "tick", "n": {index}}}\n\n'.encode())
             self.wfile.flush()
             if index == 0:
                 self.gate.wait(20)
@@ -379,19 +374,14 @@ class CountingStream(BaseHTTPRequestHandler):
     served = 0
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-        first = f'data: {{"type": "response.created", "n": {body["n"]}}}\n\n'.encode()
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(first), first))
+        body = json.loads(answer_with_chunked_sse(self))
+        send_chunk(self, f'data: {{"type": "response.created", "n": {body["n"]}}}\n\n'.encode())
         self.wfile.flush()
         if body.get("hold"):
             time.sleep(30)
             return
-        last = b'data: {"type": "response.completed", "response": {"id": "r"}}\n\n'
-        self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(last), last))
+        send_chunk(self, b'data: {"type": "response.completed", "response": {"id": "r"}}\n\n')
+        self.wfile.write(b"0\r\n\r\n")
         CountingStream.served += 1
 
     def log_message(self, *args):
