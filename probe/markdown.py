@@ -204,7 +204,7 @@ def json_block(value: Any) -> Markdown:
 
 
 def pretty_json(value: Any) -> str:
-    """JSON indented by two spaces, as json.dumps(indent=2) writes it, by orjson where it writes the same text
+    """JSON indented by two spaces, as json.dumps(indent=2) writes it, by orjson wherever it writes the same values
     (the standard library's indenting encoder is pure Python: a report's blocks took a quarter of its time)."""
     if isinstance(value, (dict, list)):
         try:
@@ -212,12 +212,12 @@ def pretty_json(value: Any) -> str:
         except (orjson.JSONEncodeError, TypeError):
             pass  # what orjson refuses (an integer past 64 bits, a lone surrogate): the standard library writes it
         else:
-            # Floats in exponent form are written differently, and orjson writes NaN and Infinity as null.
-            exact = "e" not in text and "E" not in text
-            if exact and "null" in text:
-                flat = COMPACT.encode(value)  # (the C encoder: fast)
-                exact = "NaN" not in flat and "Infinity" not in flat
-            if exact:
+            # orjson writes NaN and Infinity (which the standard library keeps) as null. (A float in exponent form
+            # comes out as `1e16` where json.dumps writes `1e+16`: the same number.)
+            if "null" not in text:
+                return text
+            flat = COMPACT.encode(value)  # (the C encoder: fast)
+            if "NaN" not in flat and "Infinity" not in flat:
                 return text
     return PRETTY.encode(value)
 
