@@ -92,7 +92,7 @@ class Finder:
         alternatives = [
             b"(?i:%s)" % re.escape(needle) if ignore_case else re.escape(needle) for needle, ignore_case in needles
         ]
-        self.union = re2.compile(b"|".join(alternatives)) if re2 is not None and needles else None
+        self.union = byte_pattern(b"|".join(alternatives)) if re2 is not None and needles else None
 
     def overlapping(self, text: bytes) -> list[tuple[int, int]]:
         """(offset, needle) for each needle that may start at that offset of a match of `text`."""
@@ -139,3 +139,11 @@ class Finder:
             if places:
                 found[index] = places
         return found
+
+
+def byte_pattern(pattern: bytes):
+    """An RE2 pattern over bytes, each byte a character: ignoring case then folds ASCII letters only, as
+    bytes.lower() does (in UTF-8, RE2 would also fold the Kelvin sign to k), and no text is decoded."""
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    return re2.compile(pattern, options=options)

@@ -27,7 +27,7 @@ except ImportError:
     re2 = None
 
 if __name__.startswith("probe."):  # imported as part of the probe package
-    from .needle_scan import Finder
+    from .needle_scan import Finder, byte_pattern
     from .secret_shapes import (
         ESCAPE,
         NEEDLE_FINDER,
@@ -42,7 +42,7 @@ if __name__.startswith("probe."):  # imported as part of the probe package
         which_have_shapes,
     )
 else:  # loaded beside the capture addon by `mitmdump -s`
-    from needle_scan import Finder
+    from needle_scan import Finder, byte_pattern
     from secret_shapes import (
         ESCAPE,
         NEEDLE_FINDER,
@@ -334,6 +334,26 @@ def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tup
     return value, 0
 
 
+def mask_json_scanned(value: Any, memo: dict | None = None) -> tuple[Any, int]:
+    """mask_json(value), without its walk where may_mask says nothing in it can be masked."""
+    return mask_json(value, memo=memo) if may_mask(value) else (value, 0)
+
+
+def may_mask(value: Any, text: bytes | None = None) -> bool:
+    """Whether mask_json could mask anything in a JSON value: False only where one pass of RE2 over the value
+    written as JSON finds no rule's literal, no JSON escape and no key that could name a secret. (A string's
+    text, keys included, is in that JSON as it is, but for quotes, backslashes and control characters, which no
+    literal holds.) `text`, if given, is that JSON already written."""
+    if orjson is None or TEXT_FINDER.union is None or not isinstance(value, (dict, list)):
+        return True
+    if text is None:
+        try:
+            text = orjson.dumps(value)
+        except (orjson.JSONEncodeError, TypeError):
+            return True  # an integer past 64 bits, a lone surrogate: walked
+    return bool(TEXT_FINDER.positions(text)) or scan_json(text).walk
+
+
 MEMO_ENTRIES = 1 << 16  # strings remembered before the memo starts over: memory stays bounded
 
 
@@ -582,7 +602,7 @@ def json_scan_pattern():
     endings = b"|".join(NOT_NAME.join(bytes([letter]) for letter in ending.encode()) for ending in NAME_ENDINGS)
     escapes = rb"\\u(?:00[2-7][0-9a-fA-F]|212[aA]|0130)|\xe2\x84\xaa|\xc4\xb0"
     name_end = b"(?i:" + endings + b")" + NOT_NAME + b"(?i:s" + NOT_NAME + b')?\\\\*"'
-    return re2.compile(name_end + b"|" + escapes + b"|[0-9]{19}")
+    return byte_pattern(name_end + b"|" + escapes + b"|[0-9]{19}")
 
 
 JSON_SCAN = json_scan_pattern()

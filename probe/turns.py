@@ -9,7 +9,7 @@ import orjson
 from probe import history_reads
 from probe.conversation import SCHEMA, Carried, Item, Timing, Tool, Turn, json_size, plain, tool_hash
 from probe.dedupe import History, RecentResponses
-from probe.redaction import mask_body, mask_json
+from probe.redaction import mask_body, mask_json_scanned
 from probe.traffic import Exchange
 
 KEYS_KEPT = 1 << 14  # items remembered with their history keys before starting over: memory stays bounded
@@ -249,7 +249,7 @@ class TurnLines:
         if found is None or found[0] is not item:
             value = plain(item)
             if mask:
-                value = mask_json(value, memo=self.strings)[0]
+                value = mask_json_scanned(value, memo=self.strings)[0]
             if len(self.items) >= self.ITEMS_KEPT:
                 self.items.clear()
             found = self.items[id(item)] = (item, value)
@@ -270,7 +270,7 @@ class TurnLines:
                 else:
                     record[name] = plain(value)
                     if self.redact and not self.only_output:
-                        record[name] = mask_json(record[name], memo=self.strings)[0]
+                        record[name] = mask_json_scanned(record[name], memo=self.strings)[0]
             return record
         except RecursionError:
             return None

@@ -54,3 +54,18 @@ def test_a_body_whose_keys_name_no_secret_is_not_walked_and_one_that_does_is():
     assert redaction.scan_json(json.dumps(nested).encode()).walk
     masked = redaction.mask_json_body(json.dumps(nested).encode())
     assert json.loads(masked.parsed["arguments"]) == {"api_key": redaction.fingerprint("plain")}
+
+
+TEXTS = st.sampled_from(
+    ["plain words", "sk-" + "c3" * 12, "task-" + "d4" * 12, "Bearer abc123def456", "https://u:p@host/x?key=v",
+     "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----", "\u00e9t\u00e9", "line\nbreak", "ctl\x01"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.recursive(st.one_of(VALUES, TEXTS), lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.one_of(st.sampled_from(NAMES), TEXTS), inner, max_size=3)
+), max_leaves=12))  # fmt: skip
+def test_a_value_the_scan_passes_over_is_one_the_walk_leaves_alone(value):
+    if not redaction.may_mask(value):
+        assert redaction.mask_json(value) == (value, 0)

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 
 from probe.conversation import Turn, plain
 from probe.cut_json import MemberMasks, mask_cut_json
-from probe.redaction import mask_json
+from probe.redaction import mask_json, may_mask
 from probe.secrets import redact_header
 from probe.traffic import Body, Exchange
 from probe.turns import StringMemo, encoded, shallow_record
@@ -235,7 +235,7 @@ class ViewerData:
             }
         self.raw_bytes += len(text)
         if self.mask_raw:
-            value = self.members.mask(value)
+            value = self.members.mask(value) if may_mask(value, text) else value
         return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
 
     def write_data(self, out: BinaryIO, header: dict) -> None:
