@@ -35,7 +35,21 @@ def finder(request, monkeypatch):
 @given(
     st.lists(
         st.sampled_from(
-            [b"sk-", b"gsk_", b"eyJ", b"BeArEr", b"KEY=", b"s", b"k", b"-", b"x", b"\n", b"\xff", b"\xe2\x84\xaa"]
+            [
+                b"sk-",
+                b"gsk_",
+                b"eyJ",
+                b"BeArEr",
+                b"KEY=",
+                b"s",
+                b"k",
+                b"-",
+                b"x",
+                b"\n",
+                b"\xff",
+                b"\xe2\x84\xaa",
+                b"ey=",
+            ]
         )
     )
 )
