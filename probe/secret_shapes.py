@@ -301,6 +301,7 @@ COMPILED = [
 ]
 # The scans of the text as it is and lowercased, for str and for bytes.
 SCANS = {as_bytes: (build_scan(False, as_bytes), build_scan(True, as_bytes)) for as_bytes in (False, True)}
+KELVIN, DOTTED_I = "\u212a", "\u0130"  # the letters whose lowercase is (or starts with) an ASCII letter
 # Every rule's needles for one pass of RE2, a lowercase rule's matched ignoring case, and the rule of each.
 NEEDLE_RULES = [index for index, rule in enumerate(RULES) for _ in needles_of(rule)]
 NEEDLE_FINDER = Finder([(needle.encode(), rule.lowercase) for rule in RULES for needle in needles_of(rule)])
@@ -340,6 +341,15 @@ def probe_hits(text, is_bytes: bool) -> defaultdict[int, list[int]]:
     if NEEDLE_FINDER.union is not None and (is_bytes or text.isascii()):
         for needle, positions in NEEDLE_FINDER.positions(text if is_bytes else text.encode()).items():
             found[NEEDLE_RULES[needle]] += positions
+        return found
+    # Other text: RE2 over its UTF-8 tells at once whether any probe is there at all (most often none); only then
+    # are the places found, in the text's own positions, by the anchors. (The two letters that lowercase to ASCII
+    # ones would make a probe of the lowercased text that the bytes do not hold.)
+    if (
+        NEEDLE_FINDER.union is not None
+        and not (KELVIN in text or DOTTED_I in text)
+        and not NEEDLE_FINDER.positions(text.encode("utf-8", "surrogatepass"))
+    ):
         return found
     cased, lowered = SCANS[is_bytes]
     cased.hits(text, found)
