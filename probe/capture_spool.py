@@ -1,5 +1,5 @@
 """A large streamed body kept in an unnamed file while it passes: hashed, sized and checked as UTF-8 on the way,
-then read back in segments cut where no secret can straddle the cut.
+then read back in segments cut after a line end where the segment has one, so that a secret is not cut in two.
 
 The file is created unlinked, so a crash or a kill leaves nothing behind, and the unmasked body never has a name
 on disk. Loaded beside the capture addon by `mitmdump -s`: only the standard library is imported.
@@ -54,8 +54,9 @@ class Spool:
                 self.is_utf8 = False
 
     def segments(self, cut_at_lines: bool) -> Iterator[bytes]:
-        """The body again, in segments of about SEGMENT bytes; text is cut after a line end (or at a JSON value's
-        end) where one is near, so that a token, a header line or an SSE event stays whole in one segment."""
+        """The body again, in segments of at most about twice SEGMENT bytes; text is cut after its last line end
+        (else after a JSON string's end, else a comma), so that a token, a header line or an SSE event stays whole
+        in one segment. Only a segment with none of them is cut where it ends."""
         offset, carry = 0, b""
         while True:
             data = os.pread(self.fd, SEGMENT, offset)
