@@ -237,11 +237,10 @@ def mask_url(url: str) -> tuple[str, int]:
         return mask_text(url)
     userinfo, at, host = parts.netloc.rpartition("@")
     # One scan of the parts, as each is checked, tells which can hold a token shape at all: most hold none.
+    # (A fragment with `=` is checked as parameters, percent-decoded; any other, as it is written.)
+    fragment_as_checked = urllib.parse.unquote_plus(parts.fragment) if "=" in parts.fragment else parts.fragment
     in_host, in_path, in_query, in_fragment = which_have_shapes(
-        [host, urllib.parse.unquote(parts.path), urllib.parse.unquote_plus(parts.query), parts.fragment]
-    )
-    in_fragment = in_fragment or (
-        "=" in parts.fragment and any(which_have_shapes([urllib.parse.unquote_plus(parts.fragment)]))
+        [host, urllib.parse.unquote(parts.path), urllib.parse.unquote_plus(parts.query), fragment_as_checked]
     )
     # The host too: "// <key>" in a header parses as a URL whose host is the key.
     host, total = mask_text(host) if in_host else (host, 0)
