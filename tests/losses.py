@@ -1,0 +1,67 @@
+"""Finds what a capture holds that no output shows: every text value of the captured bodies (requests, JSON
+answers, stream events, WebSocket messages) is looked for in the outputs, as written or as JSON writes it.
+
+A text that reaches no output is a loss, unless its place is one the caller names as meant to be dropped (a
+stream's bookkeeping, say). Short texts are left out: they are found by chance anywhere.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from probe.traffic import iter_exchanges
+
+SHORTEST = 6  # characters: a shorter value is found by chance in any output
+
+
+def leaves(value, where: str) -> Iterator[tuple[str, str]]:
+    """(JSON path, text) for every string in a JSON value, and for the values of JSON held in a string."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        if value[:1] in "{[":
+            try:
+                inner = json.loads(value)
+            except ValueError:
+                inner = None
+            if isinstance(inner, (dict, list)):
+                yield from leaves(inner, where + "<json>")
+                return
+        yield where, value
+
+
+def captured_texts(traffic: Path) -> Iterator[tuple[str, str]]:
+    """(where, text) for every text value of every body the capture holds, `where` naming the exchange and path."""
+    for exchange in iter_exchanges(traffic, []):
+        label = f"#{exchange.number}"
+        if exchange.kind == "websocket":
+            for index, frame in enumerate(exchange.frames):
+                side = "client" if frame.from_client else "server"
+                yield from leaves(frame.body.value, f"{label} {side}[{index}]")
+            continue
+        if exchange.request_body.is_json:
+            yield from leaves(exchange.request_body.value, f"{label} request")
+        events = exchange.stream_events()
+        if events is not None:
+            for index, event in enumerate(events):
+                yield from leaves(event.data, f"{label} event[{index}]")
+        elif exchange.response_body.is_json:
+            yield from leaves(exchange.response_body.value, f"{label} response")
+
+
+def losses(traffic: Path, outputs: list[str], dropped: re.Pattern | None = None) -> list[tuple[str, str]]:
+    """The captured texts found in none of `outputs`, with where they were; `dropped` matches the places whose
+    values are meant to reach no output."""
+    found = []
+    for where, text in captured_texts(traffic):
+        if len(text) < SHORTEST or (dropped is not None and dropped.search(where)):
+            continue
+        escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+        if not any(text in output or escaped in output for output in outputs):
+            found.append((where, text))
+    return found
