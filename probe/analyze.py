@@ -28,19 +28,23 @@ from probe.keypaths import KeyPaths
 from probe.paths import PROJECT_ROOT, data_dir, display
 from probe.progress import Progress
 from probe.redaction import RULES_VERSION
+from probe.renderers.built_in import renderer_for
 from probe.runs import being_recorded, list_runs, load_manifest, private_replacement, resolve_run
 from probe.secrets import mask_tokens_and_urls, redact_header
 from probe.stored_target import stored_target
 from probe.targets import Target, is_target_path, load_target
+from probe.token_sums import TokenSums
 from probe.traffic import Body, Exchange, iter_exchanges
-from probe.turns import TurnBuilder, TurnLines, shallow_record
+from probe.turns import Reading, TurnLines, shallow_record
 from probe.viewer.data import ViewerData
 from probe.viewer.header import page_header
 from probe.viewer.page import GENERATED, write_page
 
-GENERIC_RENDERER = "probe.renderers.generic"
+GENERIC_RENDERER = "probe.renderers.generic"  # when no target names one: it defers every API it knows to its own
+PER_API = "each exchange is read and shown by its own API's built-in renderer (the generic one where none fits)"
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
-TURNS_FILE = "turns.jsonl"  # written beside the report: one line per exchange, in the conversation model
+TURNS_FILE = "turns.jsonl"  # written beside report.md: one line per exchange, in the conversation model
+TURNS_SUFFIX = ".turns.jsonl"  # of the turns beside a report named otherwise (Y.md: Y.turns.jsonl)
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 GENERATED_AT_BYTES = GENERATED_AT.encode()
 
@@ -62,14 +66,25 @@ class Totals:
     endpoints: dict = field(default_factory=dict)  # (proxy, path) -> Counter of methods
     methods: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
-    tokens: Counter = field(default_factory=Counter)
+    tokens: TokenSums = field(default_factory=TokenSums)
     unrecognised: set[str] = field(default_factory=set)
+    apis: Counter = field(default_factory=Counter)  # exchanges by the API they were read as
+    renderers: dict = field(default_factory=dict)  # API -> the renderer module that showed its exchanges
+    foreign: dict = field(default_factory=dict)  # API -> numbers of exchanges not of the target's API
     request_paths: KeyPaths = field(default_factory=KeyPaths)
     response_paths: KeyPaths = field(default_factory=KeyPaths)
 
     def absorb(self, rendered: md.Rendered) -> None:
-        self.tokens.update(rendered.tokens)
         self.unrecognised |= rendered.unrecognised
+
+    def read_by(self, turn: Turn, renderer, preferred) -> None:
+        """Which API the exchange was read as, and by which renderer: the report says so once."""
+        self.apis[turn.api] += 1
+        self.tokens.add(turn)
+        self.renderers.setdefault(turn.api, renderer_module(renderer))
+        preferred_api = getattr(preferred, "API", None)
+        if preferred_api not in (None, "generic") and turn.api not in (preferred_api, "generic"):
+            self.foreign.setdefault(turn.api, []).append(turn.number)
 
     def count(self, exchange: Exchange) -> None:
         self.exchanges += 1
@@ -334,7 +349,7 @@ def write_report_to(
     # Even a capture masked as it was recorded is masked again: the report joins what was captured in pieces
     # (a key streamed in three deltas, each too short to be a token), and older rules may have missed shapes.
     mask = remembered(mask_tokens_and_urls) if redact else str
-    totals, state, warnings = Totals(), {}, []
+    totals, warnings = Totals(), []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.
     collecting = gc.isenabled()
@@ -351,7 +366,6 @@ def write_report_to(
                 extra_secrets,
                 progress,
                 totals,
-                state,
                 warnings,
                 turns,
                 redact,
@@ -378,7 +392,6 @@ def stream_report(
     extra_secrets,
     progress,
     totals: Totals,
-    state: dict,
     warnings: list[str],
     turns: BinaryIO | None = None,
     redact: bool = True,
@@ -386,31 +399,36 @@ def stream_report(
 ) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
-    builder = TurnBuilder(renderer)
+    reading = Reading(renderer)  # each exchange is read by its own API's reader; the target's for its API
+    states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
     # A capture masked as it was recorded, with the rules in force now, needs only its joined answers masked
     # again in turns.jsonl. (The report masks everything it shows, whatever the manifest says.)
     masked_at_capture = isinstance(manifest, dict) and manifest.get("redaction") == RULES_VERSION
     lines = TurnLines(redact, only_output=masked_at_capture)
-    history_field = getattr(renderer, "HISTORY_FIELD", None)
-    page = ViewerData(redact, extra_secrets, history_field, masked_at_capture) if viewer else None
+    page = ViewerData(redact, extra_secrets, masked_at_capture) if viewer else None
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         for exchange in iter_exchanges(traffic, warnings, progress):
             totals.count(exchange)
-            turn = builder.build(exchange, warnings)
+            turn, builder = reading.build(exchange, warnings)
+            shown_by = renderer_for(builder.reader, renderer)
+            totals.read_by(turn, shown_by, renderer)
+            _, state = states.setdefault(id(shown_by), (shown_by, {}))
             record = lines.record(turn) if turns is not None or page is not None else None
             if turns is not None:
                 turns.write(lines.encode(turn, record))
             if page is not None:
-                page.add(exchange, turn, record if record is not None else shallow_record(turn))
+                history_field = getattr(shown_by, "HISTORY_FIELD", None)
+                page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field)
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
                 state["last_context"] = (turn.number, builder.last_context[1], turn.output)
-            text = "\n".join(render_exchange(exchange, turn, renderer, state, totals, extra_secrets, warnings))
+            text = "\n".join(render_exchange(exchange, turn, shown_by, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
-        epilogue = getattr(renderer, "render_epilogue", None)
-        if epilogue is not None:
-            ending = safely(lambda: epilogue(state), list, "epilogue", warnings)
-            log.write("\n".join(ending.lines).encode("utf-8", "replace"))
+        for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
+            epilogue = getattr(shown_by, "render_epilogue", None)
+            if epilogue is not None:
+                ending = safely(lambda epilogue=epilogue, state=state: epilogue(state), list, "epilogue", warnings)
+                log.write("\n".join(ending.lines).encode("utf-8", "replace"))
         generated = time.strftime("%Y-%m-%d %H:%M:%S %z")
         out.write("\n".join(report_header(traffic, manifest, totals, warnings, made_with(renderer, redact), generated)))
         out.write("\n\n## Conversation log\n\n")
@@ -455,8 +473,6 @@ def report_header(
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
-    # Each API counts tokens its own way: the kinds are the renderer's, in the order it first reported them.
-    tokens = md.Markdown(", ").join(md.Markdown("{} {:,}").format(key, count) for key, count in totals.tokens.items())
     lines = [
         "# agent-probe report",
         "",
@@ -467,7 +483,8 @@ def report_header(
         f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
         f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
         f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",
-        md.Markdown("- Tokens: {}").format(tokens or md.Markdown("none reported")),
+        f"- Tokens: {totals.tokens.described()}",
+        *readers_lines(totals),
         f"- Incomplete exchanges: {totals.incomplete}",
     ]
     if totals.unrecognised:
@@ -515,6 +532,30 @@ def report_header(
     ]
 
 
+NUMBERS_SHOWN = 12  # exchange numbers listed in a note before the rest are counted
+
+
+def readers_lines(totals: Totals) -> list[md.Markdown]:
+    """Which API each exchange was read as, and by which renderer; and, once per API, the exchanges that speak
+    another API than the target's renderer reads."""
+    apis = md.Markdown(", ").join(
+        md.Markdown("{} ×{} ({})").format(md.inline(api), count, md.inline(totals.renderers[api]))
+        for api, count in totals.apis.items()
+    )
+    lines = [md.Markdown("- Read as: {}").format(apis or md.Markdown("no exchange"))]
+    for api, numbers in totals.foreign.items():
+        listed = ", ".join(f"#{number}" for number in numbers[:NUMBERS_SHOWN])
+        more = f" and {len(numbers) - NUMBERS_SHOWN:,} more" if len(numbers) > NUMBERS_SHOWN else ""
+        lines.append(
+            md.Markdown("- Note: {} exchange{} ({}{}) speak {}, not the API of the target's renderer: read and "
+                        "shown by {}").format(
+                len(numbers), "s" if len(numbers) != 1 else "", listed, more, md.inline(api),
+                md.inline(totals.renderers[api]),
+            )
+        )  # fmt: skip
+    return lines
+
+
 def build_report(
     traffic: Path,
     renderer,
@@ -554,7 +595,9 @@ def choose(target: Target | None, manifest: dict | None, warnings: list[str]) ->
     """The renderer of the target the user named; else of the target the run's manifest names, looked up by
     name in targets/ only (a manifest comes with the run, from whoever made it: it never names a file, and a
     module only from a fixed list); else the renderer of the target file stored in the manifest if it is one of
-    ours (probe.stored_target); else the generic renderer. Both fallbacks say so in a warning."""
+    ours (probe.stored_target); else none: each exchange is then read and shown by its own API's built-in renderer.
+    Both fallbacks say so in a warning. Whatever is chosen, an exchange of another API than the chosen renderer's
+    is read by that API's renderer (probe.turns.Reading)."""
     if target is None and manifest and manifest.get("target") is not None:
         named = manifest["target"]
         try:
@@ -576,7 +619,7 @@ def choose(target: Target | None, manifest: dict | None, warnings: list[str]) ->
                     f" (the target file stored in the manifest names renderer {repr(stored.renderer)[:80]}, "
                     "which is not one of probe.renderers or of targets/)"
                 )
-            warnings.append(f"{why}: the report uses the generic renderer{unknown} (pass --target to choose one)")
+            warnings.append(f"{why}: {PER_API}{unknown} (pass --target to choose one)")
     if target is None:
         return Choice(import_renderer(GENERIC_RENDERER), frozenset())
     return Choice(import_renderer(target.renderer), frozenset(target.redact_headers), target.path)
@@ -633,7 +676,7 @@ def write(job: Job) -> tuple[Path, list[str]]:
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
         with (
             private_replacement(output, same_report) as out,
-            private_replacement(output.with_name(TURNS_FILE), same_bytes) as turns,
+            private_replacement(turns_path(output), same_bytes) as turns,
             private_replacement(viewer_path(output), same_page) as page,
         ):
             warnings += write_report_to(
@@ -652,6 +695,12 @@ def write(job: Job) -> tuple[Path, list[str]]:
 def viewer_path(report: Path) -> Path:
     """report.html beside report.md; Y.html beside Y.md."""
     return report.with_suffix(".html")
+
+
+def turns_path(report: Path) -> Path:
+    """turns.jsonl beside report.md (a run folder's documented name); Y.turns.jsonl beside Y.md, so that two
+    reports in one folder never share, or overwrite, each other's turns."""
+    return report.with_name(TURNS_FILE if report.name == REPORT.outputs[0] else report.stem + TURNS_SUFFIX)
 
 
 def same_report(old: Path, new: Path) -> bool:
@@ -693,23 +742,17 @@ def check_output(output: Path, traffic: Path) -> None:
         raise RunError(f"--output {output}: that name is a run's capture file; write the report elsewhere")
     if output.exists() and os.path.samefile(output, traffic):
         raise RunError(f"--output {output}: that is the capture itself (--input); write the report elsewhere")
-    if output.name == TURNS_FILE:
-        raise RunError(f"--output {output}: {TURNS_FILE} is written beside the report; name the report otherwise")
-    if output.suffix == ".html":
-        raise RunError(f"--output {output}: the viewer is written beside the report as {viewer_path(output).name}; "
-                       "name the report .md")  # fmt: skip
-    page = viewer_path(output)
-    if page.exists() and os.path.samefile(page, traffic):
+    if output.suffix != ".md":
         raise RunError(
-            f"--output {output}: the viewer is written beside the report as {page.name}, and that is the capture "
-            "itself (--input); write the report elsewhere"
+            f"--output {output}: name the report .md (its viewer and turns are named after it: "
+            f"{output.stem}.html, {output.stem}{TURNS_SUFFIX})"
         )
-    turns = output.with_name(TURNS_FILE)
-    if turns.exists() and os.path.samefile(turns, traffic):
-        raise RunError(
-            f"--output {output}: {TURNS_FILE} is written beside the report, and that is the capture "
-            "itself (--input); write the report elsewhere"
-        )
+    for derived, what in ((viewer_path(output), "the viewer"), (turns_path(output), "the turns")):
+        if derived.exists() and os.path.samefile(derived, traffic):
+            raise RunError(
+                f"--output {output}: {what} would be written beside the report as {derived.name}, and that is "
+                "the capture itself (--input); write the report elsewhere"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -752,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
         job = plan(traffic, output, target, traffic.parent, redact)
         if not args.output:
             what = "rewriting" if output.exists() else "writing"
-            beside = f"(and {TURNS_FILE}, {viewer_path(output).name}) beside the input"
+            beside = f"(and {turns_path(output).name}, {viewer_path(output).name}) beside the input"
             print(f"no --output: {what} {display(output)} {beside}", file=sys.stderr)
         report, warnings = write(job)
         for warning in warnings:

@@ -17,7 +17,7 @@ from probe.readers import generic
 from probe.secrets import mask_tokens_and_urls
 from probe.targets import Target
 from probe.traffic import Exchange
-from probe.turns import TurnBuilder
+from probe.turns import Reading
 
 LONG_STREAM = 1 << 20  # characters of a streamed answer past which only its ends are read
 MANY_FRAMES = 1 << 10  # WebSocket frames of one exchange past which only its ends are read
@@ -52,8 +52,9 @@ def stop(follower: Follower | None) -> None:
 
 
 def reader_for(target: Target | None) -> Any:
-    """The reader of the renderer the target names, as analysis imports it; the generic one (no model, no
-    tokens) when there is no target or its renderer cannot be imported."""
+    """The renderer the target names, as analysis imports it, whose reader reads the exchanges of its API (each
+    other exchange is read by its own API's reader, as analysis reads it); the generic one when there is no
+    target or its renderer cannot be imported."""
     if target is None:
         return generic
     try:
@@ -81,7 +82,7 @@ def line_for(raw: bytes | None, reader: Any) -> str | None:
         return None
     try:
         exchange = exchange_of(raw)
-        return describe(exchange, TurnBuilder(reader).build(exchange, []))
+        return describe(exchange, Reading(reader).build(exchange, [])[0])
     except Exception as error:  # a damaged or hostile line costs its own line, not the capture
         why = inert(f"{type(error).__name__}: {error}", 160)
         return f"{clock(time.time())} (an exchange that could not be read: {why})"

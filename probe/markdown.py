@@ -259,7 +259,8 @@ class Rendered:
     """What a renderer returns for one request or response."""
 
     lines: list[Markdown] = field(default_factory=list)  # blank lines may be plain ""
-    tokens: dict[str, int] = field(default_factory=dict)  # counts by kind, named by the renderer (input, output…)
+    # The counts of its usage table, by the renderer's kinds (input, output…); None where the API sent none.
+    tokens: dict[str, int | None] = field(default_factory=dict)
     unrecognised: set[str] = field(default_factory=set)  # kinds of items or events the renderer does not know
     # The part of a request worth counting in the structure tables (history already shown is left out);
     # None means the whole body.

@@ -14,7 +14,7 @@ from probe.keypaths import KeyPaths
 from probe.runs import load_manifest
 from probe.secrets import redact_header
 from probe.traffic import Exchange, iter_exchanges
-from probe.turns import TurnBuilder
+from probe.turns import Reading
 from probe.volatile import Volatile
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
@@ -68,8 +68,8 @@ class RunSummary:
 
 
 def summarise(run: Path, volatile: Volatile) -> RunSummary:
-    """Read a run folder through its target's reader (chosen as analysis chooses it: a manifest names a
-    target only by name) and summarise it."""
+    """Read a run folder as analysis reads it (each exchange by its API's reader, the target's for its API: a
+    manifest names a target only by name) and summarise it."""
     manifest, problem = load_manifest(run)
     summary = RunSummary(run.name)
     summary.warnings += [problem] if problem else []
@@ -78,9 +78,9 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
         summary.target = str(manifest.get("target") or "")
         agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
         summary.agent = str(agent.get("version") or "")
-    builder = TurnBuilder(renderer)
+    reading = Reading(renderer)  # each exchange read by its own API's reader, as analysis reads it
     for exchange in iter_exchanges(run / "traffic.jsonl", summary.warnings):
-        turn = builder.build(exchange, summary.warnings)
+        turn, _ = reading.build(exchange, summary.warnings)
         absorb(summary, exchange, turn, volatile, extra_secrets)
     return summary
 

@@ -366,8 +366,17 @@ def errors_lines(turn: Turn, describe=None) -> list[Markdown]:
     ]
 
 
-def usage_table(columns: list[str], tokens: dict[str, int]) -> Markdown:
-    return table(columns, [[f"{tokens.get(key, 0):,}" for key in tokens]])
+ABSENT = "—"  # a count the API did not send: absent, which is not zero
+
+
+def counted(count: int | None) -> str:
+    """A count as the report shows it: "—" where the API sent none."""
+    return f"{count:,}" if count is not None else ABSENT
+
+
+def usage_table(columns: list[str], tokens: dict[str, int | None]) -> Markdown:
+    """One row of counts in the API's own kinds; a kind the API did not send shows as "—", never 0."""
+    return table(columns, [[counted(count) for count in tokens.values()]])
 
 
 def facts_line(title: str, facts: list[tuple[str, Any]]) -> Markdown:

@@ -9,6 +9,7 @@ import orjson
 from probe import history_reads
 from probe.conversation import SCHEMA, Carried, Item, Timing, Tool, Turn, json_size, plain, tool_hash
 from probe.dedupe import History, RecentResponses
+from probe.readers.recognise import reader_for
 from probe.redaction import mask_body, mask_json_scanned
 from probe.traffic import Exchange
 
@@ -166,6 +167,23 @@ class TurnBuilder:
                 self.history.update(str(turn.number), self.keys_of(after))
                 self.items_of.remember(str(turn.number), after)
         self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
+
+
+class Reading:
+    """Builds each exchange's turn with the reader of its own API (probe.readers.recognise.reader_for), one
+    TurnBuilder per reader: each API's histories are compared with that API's own, item for item."""
+
+    def __init__(self, preferred: Any = None) -> None:
+        self.preferred = preferred  # the target's renderer: its reader reads the exchanges of its API
+        self.builders: dict[int, TurnBuilder] = {}  # by the reader's id, in the order first used
+
+    def build(self, exchange: Exchange, warnings: list[str]) -> tuple[Turn, TurnBuilder]:
+        """The exchange's turn, and the builder (with its reader) that made it."""
+        reader = reader_for(exchange, self.preferred)
+        builder = self.builders.get(id(reader))
+        if builder is None:
+            builder = self.builders[id(reader)] = TurnBuilder(reader)
+        return builder.build(exchange, warnings), builder
 
 
 def measure(items: list[Item]) -> None:

@@ -61,7 +61,9 @@ def test_report_has_header_tables_structure_and_log(tmp_path, capsys):
     code, report, _ = analyze(tmp_path, [entry(), entry(id="f2")], capsys)
     assert code == 0
     assert "- Totals: 2 exchanges (2 HTTP, 0 WebSocket)" in report
-    assert "- Tokens: input 200, cached 80, output 10, reasoning 0, total 210" in report
+    tokens = "- Tokens: 2 turns with usage: input 200, cache read 80, output 10; not reported: cache write, reasoning"
+    assert tokens in report
+    assert "- Read as: `openai.responses` ×2 (`probe.renderers.openai_responses`)" in report
     assert "| model | `/v1/responses` | POST | 2 |" in report
     assert "| 200 | 2 |" in report
     assert "| `input[].content` | string | 1 |" in report  # the repeated history is counted once
@@ -186,12 +188,22 @@ def test_missing_input_and_unknown_target_give_one_line(tmp_path, capsys):
     assert 'unknown target "nope"' in capsys.readouterr().err
 
 
-def test_generic_renderer_without_a_target(tmp_path, capsys):
+def test_without_a_target_each_exchange_is_read_by_its_api_and_the_rest_generically(tmp_path, capsys):
+    analytics = entry(id="f2")
+    analytics["request"] |= {"url": "https://x/api/track", "path": "/api/track", "body": {"event": "started"}}
+    analytics["response"] |= {"headers": [["content-type", "application/json"]], "body": {"ok": True}}
+    analytics["response"] |= {"body_format": "json", "body_size": 11}
     traffic = tmp_path / "traffic.jsonl"
-    traffic.write_text(json.dumps(entry()) + "\n")
+    traffic.write_text(json.dumps(entry()) + "\n" + json.dumps(analytics) + "\n")
     assert run_main(analyze_main, ["--input", str(traffic)]) == 0
     report = (tmp_path / "report.md").read_text()
-    assert "Request JSON" in report and "response.completed ×1" in report
+    assert "- Read as: `openai.responses` ×1 (`probe.renderers.openai_responses`), `generic` ×1" in report
+    first, second = report.split("### #2 ")
+    assert '- **model**: `"gpt-x"`' in first and "**Output text**" in first and "Request JSON" not in first
+    assert "Request JSON" in second and '"event": "started"' in second
+    turns = [json.loads(line) for line in (tmp_path / "turns.jsonl").read_text().splitlines()]
+    assert [turn["api"] for turn in turns] == ["openai.responses", "generic"]
+    assert turns[0]["usage"]["input"] == 100 and turns[1]["usage"] is None
 
 
 def test_a_failing_renderer_costs_one_exchange_not_the_report(tmp_path, capsys, monkeypatch):

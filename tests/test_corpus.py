@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from probe.analyze import write_report
-from probe.importer import import_renderer
+from probe.renderers.built_in import BY_API
 from probe.secrets import mask_tokens_and_urls
 from probe.targets import parse_target
 
@@ -35,11 +35,8 @@ def case_id(case: Path) -> str:
 
 def renderer_of(api: str) -> str:
     """The built-in renderer module whose reader reads `api`: the folder a case lies in names its API."""
-    for path in sorted((Path(__file__).resolve().parent.parent / "probe" / "renderers").glob("*.py")):
-        module = f"probe.renderers.{path.stem}"
-        if path.stem != "__init__" and getattr(import_renderer(module), "API", None) == api:
-            return module
-    raise AssertionError(f"tests/corpus/{api}: no renderer in probe/renderers reads API {api!r}")
+    assert api in BY_API, f"tests/corpus/{api}: no renderer in probe/renderers reads API {api!r}"
+    return BY_API[api].__name__
 
 
 def target_for(api: str, tmp_path: Path):
@@ -118,7 +115,7 @@ def test_the_corpus_covers_every_api_with_its_shapes():
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_each_reader_reads_its_cases_into_the_expected_turns(case, tmp_path, updating):
+def test_each_reader_reads_its_cases_into_the_expected_turns_with_or_without_a_target(case, tmp_path, updating):
     api = case.parent.name
     turns, report, page = analysed(case, tmp_path, target_for(api, tmp_path))
     expected = expected_path(case)
@@ -126,6 +123,8 @@ def test_each_reader_reads_its_cases_into_the_expected_turns(case, tmp_path, upd
         expected.write_text("".join(json.dumps(turn, ensure_ascii=False) + "\n" for turn in turns))
     wanted = [json.loads(line) for line in expected.read_text().splitlines()]
     assert turns == wanted
+    # With no target, each exchange is recognised by its path and shape and read by its API's reader all the same.
+    assert analysed(case, tmp_path, None)[0] == wanted
     assert {turn["api"] for turn in turns} <= {api, "generic"}
     viewer = viewer_strings(page)
     report = report.replace(ZERO_WIDTH_SPACE, "")

@@ -135,13 +135,13 @@ def test_stream_assembles_thought_text_and_function_call():
     assert f"Part 3 (functionCall) also carries: thoughtSignature ({len(SIGNATURE):,} chars, opaque)" in shown
     assert SIGNATURE not in shown
     assert "**Candidate**: finishReason `STOP`, responseId `resp_01`, modelVersion `gemini-3-flash-001`" in shown
-    assert "| 1,200 | 800 | 30 | 50 | 0 | 1,280 |" in shown and '"modality": "TEXT"' in shown
+    assert "| 1,200 | 800 | 30 | 50 | — | 1,280 |" in shown and '"modality": "TEXT"' in shown
     assert rendered.tokens == {
         "prompt": 1200,
         "cached": 800,
         "candidates": 30,
         "thoughts": 50,
-        "tool_use_prompt": 0,
+        "tool_use_prompt": None,  # not sent: absent, not 0
         "total": 1280,
     }
     turn = rendering.turns["#1"]
@@ -262,7 +262,7 @@ def test_mock_streams_are_rendered_without_unknown_kinds():
     assert rendered.unrecognised == set()
     assert "**Tool call** `run_shell_command`" in shown and '"command": "echo agent-probe tool call"' in shown
     assert "**Thinking**" in shown and "thoughtSignature (128 chars, opaque)" in shown
-    assert rendered.tokens["thoughts"] > 0 and rendered.tokens["cached"] == 0
+    assert rendered.tokens["thoughts"] > 0 and rendered.tokens["cached"] is None  # not sent: absent, not 0
     final = [Event(None, data) for data in gemini_api.plan_chunks(SECOND, "gemini-3-flash")]
     shown = text(rendering_at().response(final, None, "#2"))
     assert final_answer_text("write a hello world function") in shown

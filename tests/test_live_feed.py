@@ -83,8 +83,17 @@ def test_an_exchange_is_one_line_with_its_model_tokens_and_timings():
     assert line(http_record()) == f"{CLOCK} model POST /v1/responses 200 gpt-5 in 1,234 out 56 ttfb 120 ms 1.8 s"
 
 
-def test_the_generic_reader_shows_no_model_or_tokens():
-    assert line(http_record(), generic) == f"{CLOCK} model POST /v1/responses 200 ttfb 120 ms 1.8 s"
+def test_an_exchange_is_read_by_its_own_api_even_without_a_targets_reader():
+    shown = line(http_record(), generic)
+    assert shown.startswith(f"{CLOCK} model POST /v1/responses 200 gpt-5") and " in " in shown
+
+
+def test_an_exchange_no_reader_recognises_shows_no_model_or_tokens():
+    record = http_record()
+    record["request"] |= {"url": "https://x/api/track", "path": "/api/track", "body": {"event": "started"}}
+    record["response"] |= {"headers": [["content-type", "application/json"]], "body": {"ok": True}}
+    record["response"] |= {"body_format": "json"}
+    assert line(record, generic) == f"{CLOCK} model POST /api/track 200 ttfb 120 ms 1.8 s"
 
 
 def test_a_websocket_exchange_is_named_so_and_read_from_its_frames():

@@ -111,7 +111,7 @@ def test_non_streamed_response_body():
     }
     rendered = Rendering(renderer).response(None, body, "#1")
     assert "plain answer" in "\n".join(rendered.lines)
-    assert rendered.tokens == {"input": 5, "cached": 0, "output": 2, "reasoning": 0, "total": 7}
+    assert rendered.tokens == {"input": 5, "cached": None, "output": 2, "reasoning": None, "total": 7}  # absent: None
 
 
 def test_hostile_shapes_do_not_raise():

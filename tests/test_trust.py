@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import PROJECT_ROOT
 
-from probe.analyze import build_report, choose_renderer
+from probe.analyze import PER_API, build_report, choose_renderer
 from probe.errors import TargetError
 from probe.runs import create_run, read_manifest
 from probe.targets import load_target, parse_target
@@ -84,8 +84,9 @@ def test_a_manifest_never_makes_analysis_import_anything(tmp_path, named):
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
-    assert "which is not a target in targets/: the report uses the generic renderer" in warning
-    assert "Request JSON" in (run / "report.md").read_text()  # the generic renderer's section
+    assert f"which is not a target in targets/: {PER_API}" in warning
+    # No renderer the manifest names: the exchange is read by its own API's built-in reader.
+    assert "- Read as: `openai.responses` ×1 (`probe.renderers.openai_responses`)" in (run / "report.md").read_text()
 
 
 def test_sample_replay_follows_the_same_rule(tmp_path):
@@ -196,7 +197,7 @@ def test_a_stored_target_may_name_the_renderer_of_a_target_in_targets(tmp_path, 
     warnings = []
     assert choose_renderer(None, stored_manifest("outsider"), warnings)[0].__name__ == "probe.renderers.generic"
     assert "outsider" not in sys.modules and not (tmp_path / "IMPORTED").exists()
-    assert "which is not a target in targets/: the report uses the generic renderer" in warnings[0]
+    assert f"which is not a target in targets/: {PER_API}" in warnings[0]
 
 
 HOSTILE_RENDERERS = [
@@ -240,9 +241,7 @@ def test_a_stored_target_naming_any_other_renderer_gets_the_generic_one(tmp_path
     assert set(sys.modules) - before <= {"probe.renderers.generic"}
     assert not (tmp_path / "IMPORTED").exists()
     [warning] = warnings
-    assert warning.startswith(
-        "the manifest names target 'custom', which is not a target in targets/: the report uses the generic renderer"
-    )
+    assert warning.startswith(f"the manifest names target 'custom', which is not a target in targets/: {PER_API}")
     if isinstance(renderer, str):
         assert f"the target file stored in the manifest names renderer {renderer!r}" in warning
 
@@ -265,7 +264,7 @@ def test_a_stored_target_that_is_not_one_gets_the_generic_renderer(stored):
     warnings = []
     manifest = {"target": "custom", "target_file": stored}
     assert choose_renderer(None, manifest, warnings)[0].__name__ == "probe.renderers.generic"
-    assert len(warnings) == 1 and "the report uses the generic renderer" in warnings[0]
+    assert len(warnings) == 1 and PER_API in warnings[0]
 
 
 def test_a_stored_target_never_makes_analysis_import_a_module_beside_the_run(tmp_path):
@@ -284,7 +283,7 @@ def test_a_stored_target_never_makes_analysis_import_a_module_beside_the_run(tmp
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
     assert "names renderer 'evilrenderer', which is not one of probe.renderers or of targets/" in result.stderr
-    assert "Request JSON" in (run / "report.md").read_text()
+    assert "- Read as: `openai.responses` ×1 (`probe.renderers.openai_responses`)" in (run / "report.md").read_text()
 
 
 def test_a_manifest_naming_a_target_in_targets_ignores_the_stored_one():

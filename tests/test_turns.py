@@ -60,7 +60,10 @@ def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
             exchange.status,
             exchange.complete,
         )
-        assert turn["api"] == "openai.responses" and turn["provider"] == "openai"
+        # Each exchange is read as the API it speaks: the model's turns as Responses, codex's backend calls
+        # (analytics, plugins) generically.
+        model_path = exchange.path.split("?", 1)[0].endswith("/responses")
+        assert (turn["api"], turn["provider"]) == (("openai.responses", "openai") if model_path else ("generic", None))
         [body] = request_bodies(exchange) or [None]
         if not isinstance(body, dict) or "input" not in body:
             continue
@@ -531,5 +534,38 @@ def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_
         cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stderr
-    [turn] = [json.loads(line) for line in (out / "turns.jsonl").read_text().splitlines()]
+    [turn] = [json.loads(line) for line in (out / "r.turns.jsonl").read_text().splitlines()]
     assert (turn["method"], turn["path"], turn["status"], turn["api"]) == ("GET", "/a", 200, "generic")
+
+
+def test_two_reports_in_one_folder_each_get_their_own_derived_files(tmp_path):
+    """--output names every derived file: Y.md gets Y.html and Y.turns.jsonl; report.md keeps a run folder's names."""
+    [sample] = (PROJECT_ROOT / "data" / "codex").glob("*-sample-http")
+    out = tmp_path / "reports"
+    out.mkdir()
+    written = {}
+    for name, target in (("report-codex.md", "codex"), ("report-generic.md", "claude-code"), ("report.md", "codex")):
+        command = [sys.executable, "-m", "probe.analyze", "--input", str(sample / "traffic.jsonl"), "--target", target]
+        result = subprocess.run(
+            [*command, "--output", str(out / name)], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"report: {out / name}\nviewer: {(out / name).with_suffix('.html')}\n"
+        written[name] = (out / name).read_text()
+    assert sorted(path.name for path in out.iterdir() if not path.name.startswith(".")) == [
+        "report-codex.html",
+        "report-codex.md",
+        "report-codex.turns.jsonl",
+        "report-generic.html",
+        "report-generic.md",
+        "report-generic.turns.jsonl",
+        "report.html",
+        "report.md",
+        "turns.jsonl",
+    ]
+    # Each report's turns are its own: the second, under another target, did not overwrite the first's.
+    assert "renderer `probe.renderers.openai_responses`" in written["report-codex.md"]
+    assert "renderer `probe.renderers.anthropic_messages`" in written["report-generic.md"]
+    for name in ("report-codex", "report-generic", "report"):
+        turns = (out / f"{name}.turns.jsonl" if name != "report" else out / "turns.jsonl").read_text().splitlines()
+        assert len(turns) == 3 and json.loads(turns[1])["api"] == "openai.responses"

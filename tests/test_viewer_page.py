@@ -47,17 +47,19 @@ def test_output_y_md_writes_y_html_beside_it(tmp_path, capsys):
     assert analyze.main(["--input", str(SAMPLE / "traffic.jsonl"), "--output", str(output), "--target", "codex"]) == 0
     assert capsys.readouterr().out == f"report: {output}\nviewer: {output.with_suffix('.html')}\n"
     data = data_of(output.with_suffix(".html").read_text())
-    turns = [json.loads(line) for line in (output.parent / "turns.jsonl").read_text().splitlines()]
+    # Every file derived from the report is named after it: two reports in one folder never share one.
+    assert not (output.parent / "turns.jsonl").exists()
+    turns = [json.loads(line) for line in (output.parent / "mine.turns.jsonl").read_text().splitlines()]
     assert [turn["n"] for turn in data["turns"]] == [turn["number"] for turn in turns]
     assert [turn["usage"] for turn in data["turns"]] == [turn["usage"] for turn in turns]
     assert data["header"]["run"] == SAMPLE.name
     facts = dict(data["header"]["facts"])
     assert facts["Prompt"] == "write a hello world function" and facts["Agent version"] == "codex-cli 0.169.0"
-    assert facts["Tokens"].startswith("input 34,499, cached 0, output 65")
+    assert facts["Tokens"].startswith("2 turns with usage: input 34,499, cache read 0, output 65")
 
 
 def test_an_html_output_name_is_refused_in_one_line(tmp_path):
-    with pytest.raises(RunError, match=r"the viewer is written beside the report as mine\.html; name the report \.md"):
+    with pytest.raises(RunError, match=r"name the report \.md \(its viewer and turns are named after it: mine\.html"):
         analyze.main(["--input", str(SAMPLE / "traffic.jsonl"), "--output", str(tmp_path / "mine.html")])
 
 
@@ -232,8 +234,13 @@ def test_the_same_page_again_is_kept_as_it_was(tmp_path):
 def test_a_capture_no_reader_understands_still_makes_a_page_that_opens(tmp_path):
     template = template_request()
     traffic = tmp_path / "traffic.jsonl"
-    traffic.write_text("".join(json.dumps(entry) + "\n" for entry in conversation(template, 200, 1, False)))
+    lines = []
+    for entry in conversation(template, 200, 1, False):  # made unlike any API: paths, bodies and events renamed
+        entry["request"]["body"] = {"payload": entry["request"]["body"]}
+        lines.append(json.dumps(entry).replace("responses", "things").replace("response.", "thing.") + "\n")
+    traffic.write_text("".join(lines))
     page = page_of(traffic, tmp_path / "run", target=None)  # the generic renderer: every body is "not understood"
+    assert {turn["api"] for turn in data_of(page)["turns"]} == {"generic"}
     assert len(page.encode()) < 40_000_000
     kept = [turn["raw_request"]["kept"] for turn in data_of(page)["turns"]]
     assert kept[0] == "whole" and kept[-1] == "omitted"  # the page's budget for raw bodies ran out

@@ -1,5 +1,6 @@
 """Reads Anthropic Messages API requests and responses (streamed SSE or JSON, count_tokens too) into the model."""
 
+import re
 from typing import Any
 
 from probe import fastjson
@@ -30,6 +31,27 @@ def as_blocks(content: Any) -> list:
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
     return content if isinstance(content, list) else []
+
+
+# Recognition: what marks an exchange as this API's (probe.readers.recognise) --------------------
+
+PATH = re.compile(r"(?:^|/)messages(?:/count_tokens)?$")  # POST /v1/messages (?beta=true), count_tokens
+ANSWER_TYPES = {"message_start", "content_block_start", "content_block_delta", "message_delta", "message_stop"}
+HEADER_MARKS = {"anthropic-version", "anthropic-beta"}
+
+
+def recognise(evidence) -> int:
+    """3: the path is this API's and the request fits it; 2: an answer only this API sends, or its headers; 1: a
+    request with a top-level `system` beside its messages (Chat Completions puts system text in a message)."""
+    request = evidence.request or {}
+    if PATH.search(evidence.path) and (not request or "messages" in request):
+        return 3
+    for answer in evidence.answers:
+        if answer.get("type") in ANSWER_TYPES or (answer.get("type") == "message" and "content" in answer):
+            return 2
+    if "messages" in request and HEADER_MARKS & evidence.headers:
+        return 2
+    return 1 if "messages" in request and "system" in request else 0
 
 
 # Requests ----------------------------------------------------------------------------------------

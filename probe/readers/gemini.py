@@ -34,6 +34,20 @@ def model_from_path(path: str) -> str | None:
     return unquote(found.group(1)) if found else None
 
 
+# Recognition: what marks an exchange as this API's (probe.readers.recognise) --------------------
+
+PATH = re.compile(r":(?:stream)?generate_?content$|:count_?tokens$", re.IGNORECASE)  # models/<model>:<method>
+ANSWER_FIELDS = {"candidates", "usageMetadata", "promptFeedback"}
+
+
+def recognise(evidence) -> int:
+    """3: the path is this API's and the request fits it; 2: an answer or a request only this API sends."""
+    request = evidence.request or {}
+    if PATH.search(evidence.path) and (not request or "contents" in request or "generateContentRequest" in request):
+        return 3
+    return 2 if "contents" in request or any(ANSWER_FIELDS & answer.keys() for answer in evidence.answers) else 0
+
+
 # Requests ----------------------------------------------------------------------------------------
 
 

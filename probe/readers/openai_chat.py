@@ -1,6 +1,7 @@
 """Reads OpenAI Chat Completions requests and responses (streamed chunks or one JSON) into the conversation model."""
 
 import json
+import re
 from typing import Any
 
 from probe import fastjson
@@ -19,6 +20,23 @@ ANSWER_FIELDS = {"id", "object", "model", "choices", "usage"}
 # Streamed text fields, joined from their pieces; `reasoning` is what some servers name reasoning_content.
 DELTA_TEXTS = {"reasoning_content": "reasoning", "reasoning": "reasoning", "content": "text", "refusal": "text"}
 DONE = "[DONE]"
+
+
+# Recognition: what marks an exchange as this API's (probe.readers.recognise) --------------------
+
+PATH = re.compile(r"(?:^|/)chat/completions$")  # {base}/chat/completions, whatever the gateway's base
+ANSWER_OBJECTS = {"chat.completion", "chat.completion.chunk"}
+
+
+def recognise(evidence) -> int:
+    """3: the path is this API's and the request fits it; 2: an answer only this API sends; 1: a request with
+    messages (the shape many APIs share, so any surer mark of another API wins)."""
+    request = evidence.request or {}
+    if PATH.search(evidence.path) and (not request or "messages" in request):
+        return 3
+    if any(answer.get("object") in ANSWER_OBJECTS for answer in evidence.answers):
+        return 2
+    return 1 if "messages" in request else 0
 
 
 # Requests ----------------------------------------------------------------------------------------

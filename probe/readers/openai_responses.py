@@ -1,5 +1,6 @@
 """Reads OpenAI Responses API requests and responses (HTTP+SSE and WebSocket) into the conversation model."""
 
+import re
 from typing import Any
 
 from probe import fastjson
@@ -42,6 +43,31 @@ KNOWN_EVENTS = FINAL_EVENTS | {
     "[DONE]",
 }
 SYSTEM_ROLES = {"system", "developer"}
+
+
+# Recognition: what marks an exchange as this API's (probe.readers.recognise) --------------------
+
+PATH = re.compile(r"(?:^|/)responses$")  # POST {base}/responses, and the WebSocket codex opens there
+REQUEST_FIELDS = {"input", "previous_response_id"}  # one of them is in every request of this API
+REQUEST_MARKS = {"instructions", "previous_response_id", "reasoning", "tools", "store", "include", "text", "stream"}
+
+
+def recognise(evidence) -> int:
+    """3: the path is this API's and the request fits it; 2: an answer or a WebSocket message only this API sends;
+    1: a request shaped like this API's (an `input` beside fields only it takes); 0: none of its marks."""
+    request = evidence.request or {}
+    fits = not request or bool(REQUEST_FIELDS & request.keys()) or request.get("type") == "response.create"
+    if PATH.search(evidence.path) and fits:
+        return 3
+    if request.get("type") == "response.create" or any(answer_mark(answer) for answer in evidence.answers):
+        return 2
+    return 1 if "input" in request and REQUEST_MARKS & request.keys() else 0
+
+
+def answer_mark(answer: dict) -> bool:
+    """A response object, or an event of this API's stream (`response.created`, `response.output_text.delta`…)."""
+    kind = answer.get("type")
+    return answer.get("object") == "response" or (isinstance(kind, str) and kind.startswith("response."))
 
 
 # Requests ----------------------------------------------------------------------------------------

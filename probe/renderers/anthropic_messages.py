@@ -7,6 +7,7 @@ from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, first_line, inline
 from probe.readers import anthropic_messages as reader
 from probe.turn_markdown import (
+    counted,
     facts_line,
     full_conversation,
     history_summary,
@@ -75,7 +76,7 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     rendered = response_opening(turn, state, error_text)
     if not turn.events and turn.usage is not None and not turn.output:
-        rendered.add(Markdown("**Token count** (count_tokens): {:,} input tokens").format(turn.usage.input or 0), "")
+        rendered.add(Markdown("**Token count** (count_tokens): {} input tokens").format(counted(turn.usage.input)), "")
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # counting is not spending: no tokens for the header
     output_section(turn, state.setdefault("calls", {}), rendered)
@@ -110,8 +111,9 @@ def error_text(error) -> Markdown:
     return inline(json.dumps(error, ensure_ascii=False, default=str))
 
 
-def number(value) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def number(value) -> int | None:
+    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def render_epilogue(state: dict) -> Rendered:

@@ -8,6 +8,7 @@ from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, details, first_line, inline, json_block
 from probe.readers import gemini as reader
 from probe.turn_markdown import (
+    counted,
     facts_line,
     full_conversation,
     history_summary,
@@ -113,7 +114,7 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     rendered = response_opening(turn, state, error_text)
     if not turn.events and turn.usage is not None and "totalTokens" in turn.usage.raw and not turn.output:
-        rendered.add(Markdown("**Token count** (countTokens): {:,} tokens").format(turn.usage.input or 0), "")
+        rendered.add(Markdown("**Token count** (countTokens): {} tokens").format(counted(turn.usage.input)), "")
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # counting is not spending: no tokens for the header
     output_section(dataclasses.replace(turn, output=shown(turn.output)), state.setdefault("calls", {}), rendered)
@@ -190,8 +191,9 @@ def error_text(error) -> Markdown:
     return inline(json.dumps(error, ensure_ascii=False, default=str))
 
 
-def number(value) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def number(value) -> int | None:
+    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def render_epilogue(state: dict) -> Rendered:

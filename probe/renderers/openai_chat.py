@@ -164,11 +164,12 @@ def error_text(error: Any) -> Markdown:
     return inline(json.dumps(error, ensure_ascii=False, default=str))
 
 
-def number(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def number(value: Any) -> int | None:
+    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def usage_tokens(usage: dict) -> dict[str, int]:
+def usage_tokens(usage: dict) -> dict[str, int | None]:
     prompt = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
     completion = (
         usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}

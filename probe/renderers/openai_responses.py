@@ -135,10 +135,12 @@ def render_epilogue(state: dict) -> Rendered:
     return rendered
 
 
-def usage_tokens(usage: dict) -> dict[str, int]:
-    def number(value) -> int:
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def number(value) -> int | None:
+    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+
+def usage_tokens(usage: dict) -> dict[str, int | None]:
     input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
     output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
     return {

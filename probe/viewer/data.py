@@ -100,10 +100,8 @@ class ViewerData:
     """The page's data: one entry per exchange, built from its turn (as written to turns.jsonl) and the
     exchange itself (headers and raw bodies, masked here like the report masks them)."""
 
-    def __init__(
-        self, redact: bool, extra_secrets: frozenset[str], history_field: str | None, masked_at_capture: bool = False
-    ) -> None:
-        self.redact, self.extra_secrets, self.history_field = redact, extra_secrets, history_field
+    def __init__(self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False) -> None:
+        self.redact, self.extra_secrets = redact, extra_secrets
         # Raw bodies are shown as captured: masked when they were recorded (with the rules in force now), they
         # need no second pass, which would cost more than the rest of the page.
         self.mask_raw = redact and not masked_at_capture
@@ -114,17 +112,20 @@ class ViewerData:
         self.strings = StringMemo()  # masked strings, for mask_json's memo
         self.members = MemberMasks(self.strings)
 
-    def add(self, exchange: Exchange, turn: Turn, record: dict) -> None:
-        """One exchange: `record` is its turn as turns.jsonl has it (masked there)."""
+    def add(self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None = None) -> None:
+        """One exchange: `record` is its turn as turns.jsonl has it (masked there); `history_field` names the
+        request field that holds the history its API re-sends (left out of the raw view when carried)."""
         try:
-            entry = self.entry(exchange, turn, record)
+            entry = self.entry(exchange, turn, record, history_field)
         except RecursionError:  # nested deeper than a walk can go: where and what it was, as turns.jsonl keeps it
-            entry = self.entry(exchange, turn, shallow_record(turn), with_bodies=False)
+            entry = self.entry(exchange, turn, shallow_record(turn), history_field, with_bodies=False)
         self.turns.append(encoded(entry))
         if entry["unrecognised"]:
             self.unrecognised.append({"n": entry["n"], "unrecognised": entry["unrecognised"]})
 
-    def entry(self, exchange: Exchange, turn: Turn, record: dict, with_bodies: bool = True) -> dict:
+    def entry(
+        self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None, with_bodies: bool = True
+    ) -> dict:
         intern = self.values.add
         errors = api_errors(record.get("errors") or [])
         return {
@@ -165,7 +166,7 @@ class ViewerData:
             "output": [intern(item) for item in record.get("output") or []],
             "request_headers": intern(self.headers(exchange.request_headers)),
             "response_headers": intern(self.headers(exchange.response_headers)),
-            "raw_request": self.raw_request(exchange, turn) if with_bodies else TOO_DEEP,
+            "raw_request": self.raw_request(exchange, turn, history_field) if with_bodies else TOO_DEEP,
             "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
         }
 
@@ -178,12 +179,11 @@ class ViewerData:
         # Secret headers are always fingerprinted, as in the report, --no-redact or not.
         return [[name, redact_header(name, value, self.extra_secrets)] for name, value in pairs]
 
-    def raw_request(self, exchange: Exchange, turn: Turn) -> dict | None:
+    def raw_request(self, exchange: Exchange, turn: Turn, field: str | None) -> dict | None:
         if exchange.kind == "websocket":
             return self.raw_frames(exchange, from_client=True)
         body = exchange.request_body.value
         left_out = None
-        field = self.history_field
         carried = turn.carried
         if (
             field

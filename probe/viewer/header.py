@@ -43,7 +43,6 @@ def page_header(
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
-    tokens = ", ".join(f"{kind} {count:,}" for kind, count in totals.tokens.items()) or "none reported"
     unrecognised: dict[str, list[int]] = {}
     for turn in turns:
         for kind in turn["unrecognised"]:
@@ -60,7 +59,8 @@ def page_header(
             f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), duration {duration}, "
             f"{totals.sent:,} bytes sent, {totals.received:,} bytes received",
         ),
-        ("Tokens", tokens),
+        ("Tokens", totals.tokens.described()),
+        ("Read as", ", ".join(f"{api} ×{count} ({totals.renderers[api]})" for api, count in totals.apis.items())),
         ("Incomplete exchanges", str(totals.incomplete)),
         ("Unrecognised", f"{len(unrecognised)} kinds" + (" (listed below)" if unrecognised else "")),
     ]

@@ -1,0 +1,16 @@
+"""The renderer of each API this project reads, by the API's name: what an exchange of that API is shown with
+when the target's renderer is for another API (or there is no target)."""
+
+from typing import Any
+
+from probe.renderers import anthropic_messages, gemini, generic, openai_chat, openai_responses
+
+BY_API = {renderer.API: renderer for renderer in (openai_responses, anthropic_messages, gemini, openai_chat, generic)}
+
+
+def renderer_for(reader: Any, preferred: Any) -> Any:
+    """The renderer of the turns `reader` read: `preferred` (the target's) when it is that reader, else the
+    built-in renderer of the reader's API."""
+    if reader is preferred:
+        return preferred
+    return BY_API.get(getattr(reader, "API", None), generic)
