@@ -18,10 +18,15 @@ def test_a_renderer_brings_its_reader_and_what_they_import_but_not_the_capture_s
     assert not {"capture_addon.py", "proxies.py", "renderers/anthropic_messages.py", "analyze.py"} & found
 
 
-def test_the_analyzer_brings_its_own_modules_but_no_renderer():
+def test_the_analyzer_brings_its_own_modules_and_every_built_in_reader_and_renderer_but_not_the_mock():
+    """Each exchange is read by its own API's reader, so a report is made from all of them: a change to any
+    reader or renderer rebuilds every report."""
     found = names("probe.analyze")
     assert {"analyze.py", "markdown.py", "turns.py", "traffic.py", "derived.py", "rebuild.py"} <= found
-    assert not any(name.startswith(("renderers/", "readers/", "mock/")) for name in found - {"renderers/__init__.py"})
+    apis = ("openai_responses", "anthropic_messages", "openai_chat", "gemini", "generic")
+    assert {f"{folder}/{api}.py" for folder in ("readers", "renderers") for api in apis} <= found
+    assert {"readers/recognise.py", "renderers/built_in.py"} <= found
+    assert not any(name.startswith("mock/") for name in found)
 
 
 def test_relative_and_attribute_imports_are_followed(tmp_path, monkeypatch):

@@ -89,8 +89,9 @@ def test_unknown_content_parts_are_shown_raw_and_listed(tmp_path):
         {"type": "response.completed", "response": {"id": "r", "status": "completed"}},
     ]
     report = report_of(tmp_path, OPENAI, (request, answer))
-    assert "content part input_audio" in report and "content part refusal" in report  # in "Unrecognised"
-    assert '"format": "wav"' in report and '"refusal": "I will not."' in report
+    assert "content part input_audio" in report and "content part refusal" not in report  # in "Unrecognised"
+    assert '"format": "wav"' in report  # the unknown part, raw
+    assert "**Output text**\n\n```text\nI will not.\n```" in report  # a refusal is the model's words: text
 
 
 def test_an_unknown_event_type_is_shown_once_with_its_payload(tmp_path):

@@ -521,6 +521,14 @@ def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, rende
         return deal.choice(pool) if strategy is None else data.draw(strategy)
 
     entries = capture(h)
+    # The exploding request speaks the renderer's API (its path and its history field), so the renderer gets it.
+    exploding = entries[2]["request"]
+    if renderer is openai_responses:
+        exploding |= {"url": "https://x/v1/responses", "path": "/v1/responses"}
+        exploding["body"]["input"] = []
+    elif renderer is anthropic_messages:
+        exploding |= {"url": "https://x/v1/messages", "path": "/v1/messages"}
+        exploding["body"]["messages"] = []
     traffic = tmp_path_factory.mktemp("inert") / "traffic.jsonl"
     traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
     report, warnings = build_report(traffic, failing_on_explode(renderer), manifest(h))
@@ -547,7 +555,7 @@ def test_each_position_shows_its_payload_escaped(tmp_path):
             "url": "https://x/v1/responses",
             "path": "/v1/<script>|x`y",
             "headers": [["x-evil", "<b>|</b>"]],
-            "body": {"model": "gpt-5.1", PAYLOAD: 1},
+            "body": {"model": "gpt-5.1", PAYLOAD: 1, "input": [{"type": "message", "role": "user", "content": "hi"}]},
             "body_format": "json",
         },
         "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"},

@@ -103,14 +103,18 @@ def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
         assert [block["text"] for block in turn["system"]] == [part["text"] for _, part in developer]
         if developer:  # a request continuing a response by id sends only new items
             assert turn["system"][0]["metadata"] == {"kind": "model.base_instructions"}
-        # Tools: those of additional_tools, with their namespace, type as sent and a hash.
+        # Tools: those of additional_tools, each namespace first (its own fields, its description included),
+        # then its tools, with their namespace, type as sent and a hash.
         declared = [
             tool
             for item in body["input"]
             if item["type"] == "additional_tools"
             for space in item["tools"]
-            for tool in space["tools"]
+            for tool in [{key: value for key, value in space.items() if key != "tools"}, *space["tools"]]
         ]
+        assert [tool["namespace"] for tool in turn["tools"] if tool["type"] == "namespace"] == [""] * len(
+            [tool for tool in declared if tool.get("type") == "namespace"]
+        )
         assert [(tool["name"], tool["type"], tool["description"]) for tool in turn["tools"]] == [
             (tool["name"], tool.get("type"), tool.get("description", "")) for tool in declared
         ]
@@ -363,11 +367,11 @@ def test_unknown_events_are_kept_once_per_kind_and_unknown_parts_raw():
     [item] = turn.output
     assert [(part.kind, part.type) for part in item.parts] == [
         ("text", "output_text"),
-        ("other", "refusal"),
+        ("text", "refusal"),  # the model's own words, declining
         ("other", "input_audio"),
     ]
-    assert item.parts[1].raw == {"type": "refusal", "refusal": "no"}
-    assert set(turn.unrecognised) == {"event codex.rate_limits", "content part refusal", "content part input_audio"}
+    assert item.parts[1].text == "no" and item.parts[1].raw is None
+    assert set(turn.unrecognised) == {"event codex.rate_limits", "content part input_audio"}
 
 
 # The Messages API --------------------------------------------------------------------------------

@@ -54,14 +54,21 @@ REQUEST_MARKS = {"instructions", "previous_response_id", "reasoning", "tools", "
 
 def recognise(evidence) -> int:
     """3: the path is this API's and the request fits it; 2: an answer or a WebSocket message only this API sends;
-    1: a request shaped like this API's (an `input` beside fields only it takes); 0: none of its marks."""
+    1: a request shaped like this API's (an `input` of typed items, or beside fields only it takes); 0: none."""
     request = evidence.request or {}
     fits = not request or bool(REQUEST_FIELDS & request.keys()) or request.get("type") == "response.create"
     if PATH.search(evidence.path) and fits:
         return 3
     if request.get("type") == "response.create" or any(answer_mark(answer) for answer in evidence.answers):
         return 2
-    return 1 if "input" in request and REQUEST_MARKS & request.keys() else 0
+    items = request.get("input")
+    listed = (
+        isinstance(items, list)
+        and bool(items)
+        and isinstance(items[0], dict)
+        and ("type" in items[0] or "role" in items[0])
+    )
+    return 1 if "input" in request and (REQUEST_MARKS & request.keys() or listed) else 0
 
 
 def answer_mark(answer: dict) -> bool:
@@ -113,12 +120,26 @@ def instruction_blocks(item: Item, index: int) -> list[TextBlock]:
 
 
 def read_tools(tools: Any, namespace: str = "") -> list[Tool]:
-    """Declared tools, descending into namespaces (codex groups its tools so)."""
+    """Declared tools, descending into namespaces (codex groups its tools so): a namespace is an entry of type
+    `namespace`, followed by its tools."""
     found = []
     for tool in tools if isinstance(tools, list) else []:
         if not isinstance(tool, dict):
             found.append(Tool(name="?", namespace=namespace, sent=tool, metadata={"raw": tool}))
         elif tool.get("type") == "namespace":
+            # The namespace is an entry of its own (its description is part of what the model is told), then
+            # its tools, each naming it. Its hash covers its own fields: each tool has its own.
+            own = {key: value for key, value in tool.items() if key != "tools"}
+            found.append(
+                Tool(
+                    name=str(tool.get("name", "")),
+                    namespace=namespace,
+                    type="namespace",
+                    description=str(tool.get("description") or ""),
+                    sent=own,
+                    metadata={key: value for key, value in own.items() if key not in ("name", "type", "description")},
+                )
+            )
             found += read_tools(tool.get("tools"), str(tool.get("name", "")))
         else:
             schema = tool.get("parameters", tool.get("format"))
@@ -206,6 +227,9 @@ def read_content(content: Any, turn: Turn) -> list[Part]:
         if kind in TEXT_PARTS and isinstance(part.get("text"), str):
             rest = {key: value for key, value in part.items() if key not in ("type", "text")}
             parts.append(Part("text", kind, text=part["text"], raw=rest or None))
+        elif kind == "refusal" and isinstance(part.get("refusal"), str):  # the model declined: its words are text
+            rest = {key: value for key, value in part.items() if key not in ("type", "refusal")}
+            parts.append(Part("text", kind, text=part["refusal"], raw=rest or None))
         elif kind == "input_image":
             parts.append(Part("image", kind, raw={key: value for key, value in part.items() if key != "type"}))
         elif kind == "input_file":
@@ -240,6 +264,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         return
     stream = Stream()
     final = None
+    usage = None  # the newest usage an event carried: the final response's, else whatever event had one
     for event in events:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or (event.data if event.data == "[DONE]" else "(untyped)")
@@ -250,86 +275,217 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
                 turn.unrecognised.append(f"event {kind}")
                 turn.unknown.append({"where": f"event {kind}", "raw": event.data})
             continue
-        if kind in FINAL_EVENTS and isinstance(data.get("response"), dict):
-            final = data["response"]
-        elif kind == "response.created" and isinstance(data.get("response"), dict):
-            turn.response_id = text_or_none(data["response"].get("id"))
+        response = data.get("response") if type(data.get("response")) is dict else None
+        if response is not None:
+            turn.response_id = text_or_none(response.get("id")) or turn.response_id
+            if isinstance(response.get("usage"), dict):
+                usage = response["usage"]
+        if isinstance(data.get("usage"), dict):  # a gateway may put it beside the response, not in it
+            usage = data["usage"]
+        if kind in FINAL_EVENTS:
+            final = response if response is not None else {}
         elif kind == "error":
             turn.errors.append(data.get("error", data))
-        else:
+        elif kind in STREAMED:
             stream.add(kind, data)
     assembled = [read_item(item, turn, "output") for item in stream.items()]
     for item, key in zip(assembled, stream.order):
+        # A final event means the answer arrived whole, whatever .done events the stream left out.
+        whole = final is not None or stream.finished(key)
         for part in item.parts:
-            part.complete = stream.finished(key)
+            part.complete = whole
     if final is not None:
         read_final(final, turn, assembled)
     else:
         turn.output = assembled
+    if usage is not None:
+        turn.usage = usage_of(usage)
+
+
+# Each streamed event, by the kind of item it builds: an event that names no item (no item_id, no
+# output_index, as older servers and some gateways send them) continues the item built last when it is of
+# the same kind and not yet done, else starts the next one.
+STREAMED = {
+    "response.output_item.added": None,  # the kind comes from the item
+    "response.output_item.done": None,
+    "response.content_part.added": None,  # the kind comes from the part
+    "response.content_part.done": None,
+    "response.output_text.delta": "message",
+    "response.output_text.done": "message",
+    "response.output_text.annotation.added": "message",
+    "response.refusal.delta": "message",
+    "response.refusal.done": "message",
+    "response.reasoning_summary_part.added": "reasoning",
+    "response.reasoning_summary_part.done": "reasoning",
+    "response.reasoning_summary_text.delta": "reasoning",
+    "response.reasoning_summary_text.done": "reasoning",
+    "response.reasoning_text.delta": "reasoning",
+    "response.reasoning_text.done": "reasoning",
+    "response.function_call_arguments.delta": "call",
+    "response.function_call_arguments.done": "call",
+    "response.custom_tool_call_input.delta": "call",
+    "response.custom_tool_call_input.done": "call",
+}
+REASONING_PARTS = {"summary_text", "reasoning_text"}
+
+
+class Piece:
+    """One content or summary part as the stream builds it: its type, its deltas, and the whole text a .done
+    event gave (which wins over the deltas)."""
+
+    __slots__ = ("annotations", "done", "pieces", "text", "type")
+
+    def __init__(self, kind: str) -> None:
+        self.type, self.pieces, self.text, self.done, self.annotations = kind, [], None, False, []
+
+    def value(self) -> str:
+        return self.text if self.text is not None else "".join(self.pieces)
 
 
 class Stream:
-    """Builds output items from whichever way the stream delivers them: whole items (`output_item.done`),
-    `*.done` events, or deltas alone (a capture cut off, or an older API that sent no items)."""
+    """Builds output items from whichever way the stream delivers them: whole items (`output_item.done`), `*.done`
+    events, or deltas alone, with or without the item ids and output indices that say which item each is for."""
 
     def __init__(self) -> None:
         self.order: list[str] = []
+        self.kinds: dict[str, str] = {}  # key -> the kind of item (message, reasoning, call, other)
+        self.by_index: dict[int, str] = {}  # output_index -> the item id an event gave with it
+        self.last: str | None = None  # the item the latest event was for
         self.whole: dict[str, dict] = {}  # output_item.done
         self.started: dict[str, dict] = {}  # output_item.added
-        self.texts: dict[str, dict[Any, list[str]]] = {}  # by item, then content index: deltas
-        self.texts_done: dict[str, dict[Any, str]] = {}
-        self.summaries: dict[str, dict[Any, list[str]]] = {}
-        self.summaries_done: dict[str, dict[Any, str]] = {}
+        self.parts: dict[str, dict[tuple[str, int], Piece]] = {}  # key -> (content or summary, index) -> piece
         self.arguments: dict[str, list[str]] = {}
         self.calls_done: dict[str, dict] = {}  # function_call_arguments.done, with name and call_id when sent
+        self.ended: set[str] = set()  # items a .done event closed
 
-    def key(self, data: dict) -> str:
-        item = data.get("item") if isinstance(data.get("item"), dict) else {}
-        key = str(data.get("item_id") or item.get("id") or f"output[{position(data, 'output_index')}]")
-        if key not in self.order:
+    def key(self, data: dict, kind: str) -> str:
+        item = data.get("item") if type(data.get("item")) is dict else None
+        named = data.get("item_id") or (item.get("id") if item is not None else None)
+        index = data.get("output_index")
+        index = index if type(index) is int else None
+        if named is not None:
+            key = str(named)
+            if index is not None:
+                self.by_index.setdefault(index, key)
+        elif index is not None:
+            key = self.by_index.get(index) or f"output[{index}]"
+        else:
+            key = self.unnamed(data, kind)
+        if key not in self.kinds:
             self.order.append(key)
+            self.kinds[key] = kind
+        self.last = key
         return key
 
+    def unnamed(self, data: dict, kind: str) -> str:
+        """The item an event naming none is for: the latest item when it is of the same kind and either not done
+        or given a further part by this event, else a new one."""
+        last = self.last
+        further = position(data, "content_index") > 0 or position(data, "summary_index") > 0
+        if last is not None and self.kinds[last] == kind and (last not in self.ended or further):
+            return last
+        return f"output[{len(self.order)}]"
+
+    def piece(self, key: str, field: str, index: int, kind: str) -> Piece:
+        pieces = self.parts.setdefault(key, {})
+        found = pieces.get((field, index))
+        if found is None:
+            found = pieces[(field, index)] = Piece(kind)
+        return found
+
     def add(self, kind: str, data: dict) -> None:
-        if kind in ("response.output_item.added", "response.output_item.done"):
-            if isinstance(data.get("item"), dict):
-                (self.whole if kind.endswith("done") else self.started)[self.key(data)] = data["item"]
-        elif kind == "response.output_text.delta":
-            self.texts.setdefault(self.key(data), {}).setdefault(position(data, "content_index"), []).append(
+        family = STREAMED[kind]
+        if family is None:
+            self.add_whole(kind, data)
+            return
+        key = self.key(data, family)
+        if kind == "response.output_text.delta":
+            self.piece(key, "content", position(data, "content_index"), "output_text").pieces.append(
                 str(data.get("delta", ""))
             )
-        elif kind == "response.output_text.done" and isinstance(data.get("text"), str):
-            self.texts_done.setdefault(self.key(data), {})[position(data, "content_index")] = data["text"]
-        elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
-            self.summaries.setdefault(self.key(data), {}).setdefault(position(data, "summary_index"), []).append(
+        elif kind == "response.refusal.delta":
+            self.piece(key, "content", position(data, "content_index"), "refusal").pieces.append(
                 str(data.get("delta", ""))
             )
-        elif kind in ("response.reasoning_summary_text.done", "response.reasoning_text.done") and isinstance(
-            data.get("text"), str
-        ):
-            self.summaries_done.setdefault(self.key(data), {})[position(data, "summary_index")] = data["text"]
+        elif kind == "response.reasoning_summary_text.delta":
+            self.piece(key, "summary", position(data, "summary_index"), "summary_text").pieces.append(
+                str(data.get("delta", ""))
+            )
+        elif kind == "response.reasoning_text.delta":
+            self.piece(key, "content", position(data, "content_index"), "reasoning_text").pieces.append(
+                str(data.get("delta", ""))
+            )
         elif kind in ("response.function_call_arguments.delta", "response.custom_tool_call_input.delta"):
-            self.arguments.setdefault(self.key(data), []).append(str(data.get("delta", "")))
+            self.arguments.setdefault(key, []).append(str(data.get("delta", "")))
         elif kind in ("response.function_call_arguments.done", "response.custom_tool_call_input.done"):
-            self.calls_done[self.key(data)] = data
+            self.calls_done[key] = data
+            self.ended.add(key)
+        elif kind == "response.output_text.annotation.added":
+            annotation = data.get("annotation")
+            self.piece(key, "content", position(data, "content_index"), "output_text").annotations.append(annotation)
+        else:  # the .done of a text, a refusal or a summary, and a summary part's start or end
+            self.add_done(key, kind, data)
+
+    def add_done(self, key: str, kind: str, data: dict) -> None:
+        if kind == "response.reasoning_summary_part.added":
+            self.piece(key, "summary", position(data, "summary_index"), "summary_text")
+            return
+        if kind == "response.reasoning_summary_part.done":
+            part = data.get("part") if type(data.get("part")) is dict else {}
+            self.finish(key, "summary", position(data, "summary_index"), part.get("type") or "summary_text", part)
+            return
+        field, index_name, text_field, default = {
+            "response.output_text.done": ("content", "content_index", "text", "output_text"),
+            "response.refusal.done": ("content", "content_index", "refusal", "refusal"),
+            "response.reasoning_summary_text.done": ("summary", "summary_index", "text", "summary_text"),
+            "response.reasoning_text.done": ("content", "content_index", "text", "reasoning_text"),
+        }[kind]
+        self.finish(key, field, position(data, index_name), default, {"text": data.get(text_field)})
+
+    def finish(self, key: str, field: str, index: int, kind: str, part: dict) -> None:
+        """A part's end: its whole text when the event gives one, and its annotations."""
+        piece = self.piece(key, field, index, kind)
+        text = part.get("text", part.get("refusal"))
+        if isinstance(text, str):
+            piece.text = text
+        if isinstance(part.get("annotations"), list) and part["annotations"]:
+            piece.annotations = list(part["annotations"])
+        piece.done = True
+        self.ended.add(key)
+
+    def add_whole(self, kind: str, data: dict) -> None:
+        """output_item.added / .done (an item whole, or its start) and content_part.added / .done."""
+        if kind.startswith("response.output_item."):
+            item = data.get("item")
+            if type(item) is not dict:
+                return
+            key = self.key(data, item_kind(item))
+            (self.whole if kind.endswith("done") else self.started)[key] = item
+            if kind.endswith("done"):
+                self.ended.add(key)
+            return
+        part = data.get("part") if type(data.get("part")) is dict else {}
+        part_type = str(part.get("type") or "output_text")
+        key = self.key(data, "reasoning" if part_type in REASONING_PARTS else "message")
+        index = position(data, "content_index")
+        if kind.endswith("added"):
+            self.piece(key, "content", index, part_type)
+        else:
+            self.finish(key, "content", index, part_type, part)
 
     def items(self) -> list[dict]:
         return [self.whole.get(key) or self.build(key) for key in self.order]
 
     def finished(self, key: str) -> bool:
-        """Whether the stream said this item ended: a whole item, or a .done event for what it holds."""
-        return key in self.whole or key in self.calls_done or key in self.texts_done or key in self.summaries_done
+        """Whether the stream said this item ended: a whole item, its call's .done, or a .done for every part."""
+        if key in self.whole or key in self.calls_done:
+            return True
+        pieces = self.parts.get(key)
+        return bool(pieces) and all(piece.done for piece in pieces.values())
 
     def build(self, key: str) -> dict:
         item = dict(self.started.get(key) or {})
-        texts = {
-            **{index: "".join(pieces) for index, pieces in self.texts.get(key, {}).items()},
-            **self.texts_done.get(key, {}),
-        }
-        summaries = {
-            **{index: "".join(pieces) for index, pieces in self.summaries.get(key, {}).items()},
-            **self.summaries_done.get(key, {}),
-        }
+        pieces = self.parts.get(key, {})
         call = self.calls_done.get(key)
         if key in self.arguments or call is not None:
             done = call or {}
@@ -340,16 +496,35 @@ class Stream:
                 if done.get(name) is not None:
                     item[name] = done[name]
             item[field] = done.get(field, done.get("arguments", "".join(self.arguments.get(key, []))))
-        elif summaries:
+        elif self.kinds[key] == "reasoning" or item.get("type") == "reasoning":
             item.setdefault("type", "reasoning")
-            item["summary"] = [{"type": "summary_text", "text": text} for _, text in sorted(summaries.items())]
-        elif texts or not item:
+            for field in ("summary", "content"):
+                shown = [part_of(piece) for (where, _), piece in sorted(pieces.items()) if where == field]
+                if shown or field == "summary":
+                    item[field] = shown or item.get(field) or []
+        elif pieces or not item:
             item.setdefault("type", "message")
             item.setdefault("role", "assistant")
-            item["content"] = [{"type": "output_text", "text": text} for _, text in sorted(texts.items())]
+            item["content"] = [part_of(piece) for (where, _), piece in sorted(pieces.items()) if where == "content"]
         if not key.startswith("output["):
             item.setdefault("id", key)
         return item
+
+
+def item_kind(item: dict) -> str:
+    """The kind of item an output item is, as the stream's events for it say: message, reasoning, call, other."""
+    kind = item.get("type")
+    if kind in TOOL_CALLS:
+        return "call"
+    return kind if kind in ("message", "reasoning") else "other"
+
+
+def part_of(piece: Piece) -> dict:
+    """A part as the API writes it in a whole item: a refusal's text under `refusal`, any other under `text`."""
+    part = {"type": piece.type, "refusal" if piece.type == "refusal" else "text": piece.value()}
+    if piece.annotations:
+        part["annotations"] = piece.annotations
+    return part
 
 
 def position(data: dict, name: str) -> int:
@@ -373,6 +548,8 @@ def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
         turn.errors.append(response["error"])
     if isinstance(response.get("usage"), dict):
         turn.usage = usage_of(response["usage"])
+    elif response.get("usage") is not None:  # a usage of another shape: kept, not taken for a count
+        turn.unknown.append({"where": "response usage", "raw": response["usage"]})
 
 
 def usage_of(usage: dict) -> Usage:

@@ -16,6 +16,7 @@ from probe.traffic import Exchange
 # In the order ties are settled: the API whose marks are the least shared first.
 READERS = (openai_responses, anthropic_messages, gemini, openai_chat)
 BY_API = {reader.API: reader for reader in (*READERS, generic)}
+RECOGNISED = {reader.API for reader in READERS}
 ANSWERS_LOOKED_AT = 4  # events of a stream: an API may open with one of its own (a ping, rate limits)
 
 
@@ -58,12 +59,13 @@ def recognised(exchange: Exchange) -> Any | None:
 
 
 def reader_for(exchange: Exchange, preferred: Any | None = None) -> Any:
-    """The reader an exchange is read by: `preferred` (the target's renderer) for its own API, and for exchanges
-    no reader recognises when its API is none of ours; else the reader of the API recognised, or the generic one."""
+    """The reader an exchange is read by: `preferred` (the target's renderer) for its own API, and for the
+    exchanges no reader recognises when it reads no API we recognise (the generic renderer, or one for an API of
+    its own); else the reader of the API recognised, or the generic one."""
     found = recognised(exchange)
     preferred_api = getattr(preferred, "API", None) if preferred is not None else None
-    if found is None:
-        return preferred if preferred is not None and preferred_api not in BY_API else generic
+    if found is None:  # the target's renderer, unless it is for an API we recognise (and this is not of it)
+        return preferred if preferred is not None and preferred_api not in RECOGNISED else generic
     if preferred is not None and preferred_api == found.API:
         return preferred
     return found
