@@ -172,17 +172,20 @@ def listing_once(
     state: dict,
     table_title: str,
     more=None,
+    count: str | None = None,
 ) -> list[Markdown]:
     """A listing (the declared tools) with its table the first time; later "the same set as" when unchanged.
 
     `more()`, if given, is shown under the table the first time only (e.g. the full definitions); it is called
-    only then, since a session re-sends the same listing with every request.
+    only then, since a session re-sends the same listing with every request. `count` says how many there are,
+    when that is not one per row.
     """
+    count = count if count is not None else str(len(rows))
     earlier = state.setdefault("seen", FirstSeen()).earlier((title, tuple(map(tuple, rows))), label)
     if earlier:
-        return [Markdown("**{} ({})**: the same set as request {}").format(title, len(rows), earlier), ""]
+        return [Markdown("**{} ({})**: the same set as request {}").format(title, count, earlier), ""]
     return [
-        Markdown("**{} ({})**: {}").format(title, len(rows), names),
+        Markdown("**{} ({})**: {}").format(title, count, names),
         "",
         details(f"{table_title} ({len(rows)})", table(headers, rows), *(more() if more else [])),
     ]

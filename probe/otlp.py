@@ -160,6 +160,7 @@ def content_attributes(turn: dict) -> dict[str, str]:
             "parameters": tool.get("schema"),
         }
         for tool in turn.get("tools") or []
+        if tool.get("type") != "namespace"  # a group of tools, not one (its tools follow it)
     ]
     attributes = {
         "gen_ai.input.messages": json.dumps(messages(turn.get("input") or []), ensure_ascii=False, default=str),

@@ -83,7 +83,8 @@ VIEWS = {
                                                 lambda text: length(text))), 0) AS instructions_chars,
                CASE WHEN coalesce(json_array_length(l.tools), 0) > 0 THEN sha256(array_to_string(
                    CAST(json_extract_string(l.tools, '$[*].hash') AS VARCHAR[]), ',')) END AS tools_sha256,
-               coalesce(json_array_length(l.tools), 0) AS tools,
+               coalesce(len(list_filter(CAST(json_extract(l.tools, '$[*]') AS JSON[]),
+                                        lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0) AS tools,
                l.stop_reason
         FROM turn_lines l JOIN run_folders f ON f.folder = l.folder""",
     "tool_calls": """

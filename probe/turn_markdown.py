@@ -220,10 +220,15 @@ def tool_notes(tool: Tool) -> Markdown:
 
 
 def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bool) -> list[Markdown]:
-    """The declared tools: a table and their full schemas the first time, later "the same set as"."""
+    """The declared tools: a table and their full schemas the first time, later "the same set as". A namespace
+    (an entry of type `namespace`) has a row of its own, and groups its tools' names."""
     # The hash column tells tools apart whose table rows alike hide a changed schema or description.
     headers = (["namespace"] if with_namespace else []) + ["name", "type", "description", "notes", "hash"]
     rows, names = tool_listing(tools, state, with_namespace)
+    namespaces = sum(tool.type == "namespace" for tool in tools)
+    count = f"{len(tools) - namespaces}" + (
+        f", in {namespaces} namespace{'s' * (namespaces != 1)}" if namespaces else ""
+    )
     return listing_once(
         "Tools declared",
         rows,
@@ -233,6 +238,7 @@ def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bo
         state,
         "Tool table",
         lambda: [details("Full tool definitions", json_block([definition(tool) for tool in tools]))],
+        count,
     )
 
 
@@ -256,6 +262,8 @@ def tool_listing(tools: list[Tool], state: dict, with_namespace: bool) -> tuple[
     ]
     grouped: dict[str, list] = {}
     for tool in tools:
+        if tool.type == "namespace":  # named by its tools' group, and in the table with its description
+            continue
         shown = tool.name if tool.type in (None, "function") else Markdown("{} ({})").format(tool.name, tool.type)
         grouped.setdefault(tool.namespace or "", []).append(shown)
     if with_namespace:

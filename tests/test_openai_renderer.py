@@ -50,7 +50,7 @@ def test_request_shows_config_tools_and_every_input_item():
     rendered = Rendering(renderer).request(CODEX_REQUEST, "#1")
     text = "\n".join(rendered.lines)
     assert '- **model**: `"gpt-6.1-sol"`' in text
-    assert "**Tools declared (3)**: functions: exec (custom), wait; clock: sleep" in text
+    assert "**Tools declared (3, in 2 namespaces)**: functions: exec (custom), wait; clock: sleep" in text
     assert "**Input**: + 5 new items" in text
     assert "| 4 | message | user | input_text | write a hello world function |" in text
     assert "You are Codex." in text
@@ -157,7 +157,7 @@ def test_repeated_history_instructions_and_tools_are_shown_once():
     text = "\n".join(rendering.request(follow_up, "#2").lines)
     assert "**Input**: + 1 new item; 7 carried over from #1" in text  # 5 sent + 2 answered by the model
     assert "**Instructions** (500 chars): the same as request #1" in text
-    assert "**Tools declared (3)**: the same set as request #1" in text
+    assert "**Tools declared (3, in 2 namespaces)**: the same set as request #1" in text
     assert "You are Codex." not in text  # the carried-over system prompt is not repeated
     changed = dict(follow_up, instructions="Be brief.\n" * 49 + "Be kind.\n")
     text = "\n".join(rendering.request(changed, "#3").lines)
