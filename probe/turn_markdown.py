@@ -366,6 +366,17 @@ def errors_lines(turn: Turn, describe=None) -> list[Markdown]:
     ]
 
 
+MESSAGE_INLINE = 500  # characters of an error message shown in its line; a longer one follows in a block
+
+
+def error_message(message: str) -> Markdown:
+    """An error's message exactly as sent: a code span, or, when it runs over lines or long, its first line and
+    then the whole message in a block (an error is often the one thing a reader looks for)."""
+    if len(message) <= MESSAGE_INLINE and "\n" not in message and "\r" not in message:
+        return inline(message)
+    return Markdown("{}\n\n{}").format(inline(first_line(message, 200)), code(message, "text"))
+
+
 ABSENT = "—"  # a count the API did not send: absent, which is not zero
 
 

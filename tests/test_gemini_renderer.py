@@ -193,7 +193,7 @@ def test_cut_off_stream_unknown_parts_and_error_chunks_are_shown():
     assert "**Events (5)**: chunk ×4, error ×1" in shown
     assert "**Output text** (cut off before its end)\n\n```text\nHello, \n```" in shown
     assert '"code": "print(1)"' in shown and '"outcome": "OUTCOME_OK"' in shown and '"beam": 2' in shown
-    assert "**Error event**: `UNAVAILABLE` (`503`): The model is overloaded." in shown
+    assert "**Error event**: `UNAVAILABLE` (`503`): `The model is overloaded.`" in shown
     assert rendered.unrecognised == {"part hologram"}
 
 
@@ -222,7 +222,7 @@ def test_json_answers_errors_count_tokens_and_blocked_prompts():
     shown = text(rendering.response(None, answer, "#1"))
     assert '"model_choice": "flash"' in shown and "finishReason `STOP`" in shown
     error = {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}}
-    assert "**Error**: `INVALID_ARGUMENT` (`400`): API key not valid." in text(
+    assert "**Error**: `INVALID_ARGUMENT` (`400`): `API key not valid.`" in text(
         Rendering(renderer).response(None, error, "#2")
     )
     counted = Rendering(renderer).response(None, {"totalTokens": 4321}, "#3")

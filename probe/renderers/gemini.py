@@ -9,6 +9,7 @@ from probe.markdown import Markdown, Rendered, details, first_line, inline, json
 from probe.readers import gemini as reader
 from probe.turn_markdown import (
     counted,
+    error_message,
     facts_line,
     full_conversation,
     history_summary,
@@ -176,16 +177,16 @@ def candidate_lines(turn: Turn, item: Item) -> list[Markdown]:
 
 
 def error_text(error) -> Markdown:
-    """Google's error shape: `{"code": 400, "message": …, "status": "INVALID_ARGUMENT", "details": […]}`."""
+    """Google's error shape: `{"code": 400, "message": …, "status": "INVALID_ARGUMENT", "details": […]}`; the
+    details and any other field come before the message, which may run over lines."""
     if isinstance(error, dict) and ("status" in error or "message" in error):
-        shown = Markdown("{} ({}): {}").format(
+        rest = {key: value for key, value in error.items() if key not in ("status", "code", "message")}
+        return Markdown("{} ({}){}: {}").format(
             inline(str(error.get("status", "?"))),
             inline(str(error.get("code", "?"))),
-            first_line(str(error.get("message", "")), 500),
+            Markdown("; {}").format(inline(json.dumps(rest, ensure_ascii=False, default=str))) if rest else "",
+            error_message(str(error.get("message", ""))),
         )
-        if error.get("details"):
-            shown = Markdown("{}; details {}").format(shown, inline(json.dumps(error["details"], ensure_ascii=False)))
-        return shown
     if isinstance(error, dict) and isinstance(error.get("promptFeedback"), dict):
         return Markdown("prompt blocked: {}").format(inline(json.dumps(error["promptFeedback"], ensure_ascii=False)))
     return inline(json.dumps(error, ensure_ascii=False, default=str))

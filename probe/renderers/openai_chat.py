@@ -9,6 +9,7 @@ from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, details, first_line, inline, json_block
 from probe.readers import openai_chat as reader
 from probe.turn_markdown import (
+    error_message,
     facts_line,
     full_conversation,
     history_summary,
@@ -156,11 +157,17 @@ def choice_facts(turn: Turn, item: Item) -> list[Markdown]:
 
 
 def error_text(error: Any) -> Markdown:
-    """An error as the API words it: `{message, type, code}` (vendors vary which of them they send)."""
+    """An error as the API words it: `{message, type, code, param}`. Vendors vary which of them they send, and
+    some add their own (vLLM's `object`, a gateway's `metadata` with the upstream's words): those follow the
+    type and code, as sent, and the message comes last, exactly as sent."""
     if isinstance(error, dict) and "message" in error:
-        kind = error.get("type") or error.get("code")
-        message = first_line(str(error.get("message", "")), 500)
-        return Markdown("{}: {}").format(inline(str(kind)), message) if kind else Markdown("{}").format(message)
+        labels = [inline(str(error[key])) for key in ("type", "code") if error.get(key) is not None]
+        rest = {key: value for key, value in error.items() if key not in ("message", "type", "code")}
+        rest = {key: value for key, value in rest.items() if value is not None}
+        if rest:
+            labels.append(inline(json.dumps(rest, ensure_ascii=False, default=str)))
+        message = error_message(str(error.get("message", "")))
+        return Markdown("{}: {}").format(Markdown(" ").join(labels), message) if labels else message
     return inline(json.dumps(error, ensure_ascii=False, default=str))
 
 
