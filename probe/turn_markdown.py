@@ -309,8 +309,9 @@ def unknown_payloads(turn: Turn, state: dict, rendered: Rendered) -> None:
         rendered.add("")
 
 
-def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
-    """The model's output, part by part: reasoning, text, tool calls and anything else, in the order it came."""
+def output_section(turn: Turn, calls: dict, rendered: Rendered, attachment=default_attachment) -> None:
+    """The model's output, part by part: reasoning, text, tool calls and anything else, in the order it came. An
+    image the model made is named by `attachment(part)`, as an input image is: its bytes stay in turns.jsonl."""
     for item in turn.output:
         unknown_item = item.type not in ("message", "reasoning") and not any(
             part.kind == "tool_call" for part in item.parts
@@ -351,6 +352,8 @@ def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
                     shown,
                     "",
                 )
+            elif part.kind == "image":
+                rendered.add(Markdown("**Output {}**{}: {}").format(part.type, note, inline(attachment(part))), "")
             else:
                 rendered.add(details(f"Output part {part.type}", json_block(part.raw)), "")
 

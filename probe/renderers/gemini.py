@@ -35,6 +35,7 @@ USAGE_FIELDS = {
     "totalTokenCount": "total",
 }
 TOKEN_COLUMNS = ["prompt", "cached", "candidates", "thoughts", "tool use prompt", "total"]
+COUNT_FIELDS = {"totalTokens", "cachedContentTokenCount"}  # countTokens' answer, shown in its line
 SHOWN_FIELDS = {"finishReason", "index", "modelVersion"}  # candidate fields in the facts line, not the table
 
 
@@ -115,10 +116,17 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     rendered = response_opening(turn, state, error_text)
     if not turn.events and turn.usage is not None and "totalTokens" in turn.usage.raw and not turn.output:
-        rendered.add(Markdown("**Token count** (countTokens): {} tokens").format(counted(turn.usage.input)), "")
+        count = Markdown("**Token count** (countTokens): {} tokens").format(counted(turn.usage.input))
+        if turn.usage.cache_read is not None:
+            count = Markdown("{}, {} of them in the cached content").format(count, counted(turn.usage.cache_read))
+        rendered.add(count, "")
+        extra = {key: value for key, value in turn.usage.raw.items() if key not in COUNT_FIELDS and value}
+        if extra:
+            rendered.add(details("Other count fields", json_block(extra)), "")
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # counting is not spending: no tokens for the header
-    output_section(dataclasses.replace(turn, output=shown(turn.output)), state.setdefault("calls", {}), rendered)
+    output = dataclasses.replace(turn, output=shown(turn.output))
+    output_section(output, state.setdefault("calls", {}), rendered, attachment)
     for line in part_fields(turn):
         rendered.add(line, "")
     for item in turn.output:

@@ -125,7 +125,7 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     for item in turn.output:
         if several:
             rendered.add(Markdown("**Choice {}**").format(inline(str(item.metadata.get("index", "?")))), "")
-        output_section(replace(turn, output=[without_bytes(item)]), calls, rendered)
+        output_section(replace(turn, output=[without_bytes(item)]), calls, rendered, attachment)
         rendered.add(*choice_facts(turn, item))
     if turn.usage is not None:
         rendered.tokens = usage_tokens(turn.usage.raw)
