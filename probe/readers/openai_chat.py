@@ -15,8 +15,9 @@ OPERATION = "chat"  # in OpenTelemetry's GenAI words (gen_ai.operation.name)
 SECTION_FIELDS = {"messages", "tools", "functions", "model"}
 SYSTEM_ROLES = {"system", "developer"}
 KNOWN_ROLES = SYSTEM_ROLES | {"user", "assistant", "tool", "function"}
-# Chunk and completion fields read into the turn; any other is kept in the output item's metadata.
-ANSWER_FIELDS = {"id", "object", "model", "choices", "usage"}
+# Chunk and completion fields read into the turn; any other is kept in the output item's metadata, the model
+# too: the answer names the model that served it (a dated snapshot of the alias the request named, say).
+ANSWER_FIELDS = {"id", "object", "choices", "usage"}
 # Streamed text fields, joined from their pieces; `reasoning` is what some servers name reasoning_content.
 DELTA_TEXTS = {"reasoning_content": "reasoning", "reasoning": "reasoning", "content": "text", "refusal": "text"}
 DONE = "[DONE]"

@@ -140,15 +140,17 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
 
 
 def choice_facts(turn: Turn, item: Item) -> list[Markdown]:
-    """A choice's facts line (the completion's id and model, its finish_reason…), then its other fields."""
+    """A choice's facts line (the completion's id, the model that answered, its finish_reason…), then its other
+    fields."""
     facts = [("id", turn.response_id)] if turn.response_id else []
-    facts += [("model", turn.model)] if turn.model else []
+    model = item.metadata.get("model") or turn.model
+    facts += [("model", model)] if model else []
     facts += [(name, item.metadata[name]) for name in FACT_FIELDS if item.metadata.get(name) is not None]
     lines = [facts_line("Completion", facts), ""] if facts else []
     extra = {
         key: opaque(value)
         for key, value in item.metadata.items()
-        if key not in FACT_FIELDS and key != "index" and value is not None
+        if key not in FACT_FIELDS and key not in ("index", "model") and value is not None
     }
     if extra:
         count = len(extra)
