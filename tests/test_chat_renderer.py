@@ -267,6 +267,19 @@ def test_json_completion_several_choices_and_error_bodies():
     assert '"detail": "Not Found"' in gateway  # a body of no known shape is shown, not dropped
 
 
+def test_a_call_keeps_the_id_and_name_of_its_first_fragment():
+    events = [
+        chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "bash"}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": "", "type": "function", "function": {"name": "", "arguments": "{"}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": None, "function": {"arguments": '"command": "ls"}'}}]}),
+        chunk({}, "tool_calls"),
+    ]
+    rendering = Rendering(renderer)
+    rendering.response(events, None, "#1")
+    [call] = rendering.turns["#1"].output[0].parts
+    assert (call.call_id, call.name, call.arguments) == ("call_1", "bash", {"command": "ls"})
+
+
 def test_an_error_is_shown_as_sent_its_message_whole_and_every_field_named():
     # OpenRouter's error chunk: the upstream's own words in `metadata`, and a message that spans lines.
     error = {

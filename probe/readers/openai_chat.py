@@ -369,7 +369,7 @@ class Choice:
         key = key if isinstance(key, (int, str)) and not isinstance(key, bool) else str(key)
         kind = str(call.get("type") or self.calls.get(key, {}).get("type") or "function")
         built = self.calls.setdefault(key, {"type": kind, "pieces": []})
-        if call.get("id") is not None:
+        if call.get("id") not in (None, ""):  # some servers send `"id": ""` with every later fragment
             built["id"] = call["id"]
         built.update({name: value for name, value in call.items() if name not in ("index", "id", "type", kind)})
         if isinstance(call.get(kind), dict):
