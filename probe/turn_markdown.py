@@ -317,8 +317,9 @@ def unknown_payloads(turn: Turn, state: dict, rendered: Rendered) -> None:
         rendered.add("")
 
 
-def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
-    """The model's output, part by part: reasoning, text, tool calls and anything else, in the order it came."""
+def output_section(turn: Turn, calls: dict, rendered: Rendered, attachment=default_attachment) -> None:
+    """The model's output, part by part: reasoning, text, tool calls and anything else, in the order it came. An
+    image the model made is named by `attachment(part)`, as an input image is: its bytes stay in turns.jsonl."""
     for item in turn.output:
         unknown_item = item.type not in ("message", "reasoning") and not any(
             part.kind == "tool_call" for part in item.parts
@@ -359,6 +360,8 @@ def output_section(turn: Turn, calls: dict, rendered: Rendered) -> None:
                     shown,
                     "",
                 )
+            elif part.kind == "image":
+                rendered.add(Markdown("**Output {}**{}: {}").format(part.type, note, inline(attachment(part))), "")
             else:
                 rendered.add(details(f"Output part {part.type}", json_block(part.raw)), "")
 
@@ -372,6 +375,17 @@ def errors_lines(turn: Turn, describe=None) -> list[Markdown]:
         for error in turn.errors
         if not (isinstance(error, dict) and set(error) == {"connection"})
     ]
+
+
+MESSAGE_INLINE = 500  # characters of an error message shown in its line; a longer one follows in a block
+
+
+def error_message(message: str) -> Markdown:
+    """An error's message exactly as sent: a code span, or, when it runs over lines or long, its first line and
+    then the whole message in a block (an error is often the one thing a reader looks for)."""
+    if len(message) <= MESSAGE_INLINE and "\n" not in message and "\r" not in message:
+        return inline(message)
+    return Markdown("{}\n\n{}").format(inline(first_line(message, 200)), code(message, "text"))
 
 
 ABSENT = "—"  # a count the API did not send: absent, which is not zero

@@ -260,11 +260,41 @@ def test_json_completion_several_choices_and_error_bodies():
     assert rendering.turns["#1"].stop_reason == "tool_calls, length"
     assert rendered.tokens["input"] == completion["usage"]["prompt_tokens"]
     error = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "bad_key"}}
-    assert "**Error**: `invalid_request_error`: Incorrect API key provided" in text(
+    assert "**Error**: `invalid_request_error` `bad_key`: `Incorrect API key provided`" in text(
         Rendering(renderer).response(None, error, "#2")
     )
     gateway = text(Rendering(renderer).response(None, {"detail": "Not Found"}, "#3"))
     assert '"detail": "Not Found"' in gateway  # a body of no known shape is shown, not dropped
+
+
+def test_a_call_keeps_the_id_and_name_of_its_first_fragment():
+    events = [
+        chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "bash"}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": "", "type": "function", "function": {"name": "", "arguments": "{"}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": None, "function": {"arguments": '"command": "ls"}'}}]}),
+        chunk({}, "tool_calls"),
+    ]
+    rendering = Rendering(renderer)
+    rendering.response(events, None, "#1")
+    [call] = rendering.turns["#1"].output[0].parts
+    assert (call.call_id, call.name, call.arguments) == ("call_1", "bash", {"command": "ls"})
+
+
+def test_an_error_is_shown_as_sent_its_message_whole_and_every_field_named():
+    # OpenRouter's error chunk: the upstream's own words in `metadata`, and a message that spans lines.
+    error = {
+        "code": 502,
+        "message": "Provider returned error\n  upstream: overloaded_error",
+        "metadata": {"provider_name": "Anthropic", "raw": '{"type":"overloaded_error"}'},
+    }
+    shown = text(Rendering(renderer).response([Event(None, {"error": error}), Event(None, "[DONE]")], None, "#1"))
+    assert '**Error event**: `502` `{"metadata": {"provider_name": "Anthropic", "raw": ' in shown
+    assert "```text\nProvider returned error\n  upstream: overloaded_error\n```" in shown  # the message whole
+    vllm = {"object": "error", "message": "The model `x` does not exist.", "type": "NotFoundError", "code": 404}
+    rendering = Rendering(renderer)
+    shown = text(rendering.response(None, vllm, "#2"))
+    assert '**Error**: `NotFoundError` `404` `{"object": "error"}`: ``The model `x` does not exist.``' in shown
+    assert rendering.turns["#2"].errors == [vllm] and not rendering.turns["#2"].unknown
 
 
 def test_cut_streams_error_chunks_and_unknown_fields_are_shown():
@@ -281,7 +311,7 @@ def test_cut_streams_error_chunks_and_unknown_fields_are_shown():
     assert "**Output text** (cut off before its end)" in shown and "Hello" in shown
     assert "**Tool call** `bash` (call_id `call_c`) (cut off before its end)" in shown
     assert '{"comm' in shown and "(arguments cut off: not valid JSON)" in shown
-    assert "**Error event**: `529`: upstream overloaded" in shown
+    assert "**Error event**: `529`: `upstream overloaded`" in shown
     assert "**No final event**: the stream ended before `data: [DONE]`." in shown
     assert '"obfuscation": "abc"' in shown and '"sparkle": "x"' in shown
     assert rendered.unrecognised == {"delta field sparkle", "event vendor.heartbeat"}

@@ -193,7 +193,7 @@ def test_cut_off_stream_unknown_parts_and_error_chunks_are_shown():
     assert "**Events (5)**: chunk ×4, error ×1" in shown
     assert "**Output text** (cut off before its end)\n\n```text\nHello, \n```" in shown
     assert '"code": "print(1)"' in shown and '"outcome": "OUTCOME_OK"' in shown and '"beam": 2' in shown
-    assert "**Error event**: `UNAVAILABLE` (`503`): The model is overloaded." in shown
+    assert "**Error event**: `UNAVAILABLE` (`503`): `The model is overloaded.`" in shown
     assert rendered.unrecognised == {"part hologram"}
 
 
@@ -222,7 +222,7 @@ def test_json_answers_errors_count_tokens_and_blocked_prompts():
     shown = text(rendering.response(None, answer, "#1"))
     assert '"model_choice": "flash"' in shown and "finishReason `STOP`" in shown
     error = {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}}
-    assert "**Error**: `INVALID_ARGUMENT` (`400`): API key not valid." in text(
+    assert "**Error**: `INVALID_ARGUMENT` (`400`): `API key not valid.`" in text(
         Rendering(renderer).response(None, error, "#2")
     )
     counted = Rendering(renderer).response(None, {"totalTokens": 4321}, "#3")
@@ -275,3 +275,21 @@ def test_a_function_call_without_an_id_shows_no_call_id():
     call = {"name": "run_shell_command", "args": {"command": "ls"}}
     shown = text(rendering.response([chunk({"functionCall": call}, finishReason="STOP")], None, "#1"))
     assert "**Tool call** `run_shell_command`\n" in shown and "None" not in shown
+
+
+def test_an_image_the_model_makes_is_named_by_its_size_not_its_bytes():
+    image = "iVBORw0KGgo" + "A" * 40_000  # an image model's answer: base64 that would fill the report
+    events = [chunk({"inlineData": {"mimeType": "image/png", "data": image}}), chunk({"text": "Here it is."})]
+    rendering = rendering_at()
+    shown = text(rendering.response(events, None, "#1"))
+    assert "**Output inlineData** (cut off before its end): `[inlineData image/png, 40,011 chars of base64" in shown
+    assert image not in shown
+    assert rendering.turns["#1"].output[0].parts[0].raw["inlineData"]["data"] == image  # kept whole in the model
+
+
+def test_count_tokens_names_the_cached_part_and_its_other_fields():
+    answer = {"totalTokens": 4109, "cachedContentTokenCount": 4096, "promptTokensDetails": [{"modality": "TEXT"}]}
+    rendered = rendering_at("/v1beta/models/gemini-3-flash:countTokens").response(None, answer, "#1")
+    shown = text(rendered)
+    assert shown.startswith("**Token count** (countTokens): 4,109 tokens, 4,096 of them in the cached content")
+    assert '"modality": "TEXT"' in shown and rendered.tokens == {}

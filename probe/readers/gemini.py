@@ -232,6 +232,9 @@ SIGNATURES = ("thoughtSignature", "thought_signature")
 
 
 def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
+    if events is None and isinstance(body, list):
+        # `:streamGenerateContent` without `alt=sse` streams one JSON array: its elements are the chunks.
+        events = [Event(None, chunk) for chunk in body]
     if events is not None:
         chunks = []
         for event in events:
@@ -245,15 +248,12 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
                 turn.unrecognised.append(f"event {kind}")
                 turn.unknown.append({"where": f"event {kind}", "raw": data})
         read_chunks(chunks, turn)
-    elif isinstance(body, list):  # `:streamGenerateContent` without `alt=sse` answers one JSON array
-        read_chunks([chunk for chunk in body if isinstance(chunk, dict)], turn)
-        for chunk in body:
-            if isinstance(chunk, dict) and "error" in chunk:
-                turn.errors.append(chunk["error"])
     elif isinstance(body, dict) and "error" in body:
         turn.errors.append(body["error"])
     elif isinstance(body, dict) and "totalTokens" in body:  # countTokens
-        turn.usage = Usage(raw=body, input=integer(body.get("totalTokens")))
+        turn.usage = Usage(
+            raw=body, input=integer(body.get("totalTokens")), cache_read=integer(body.get("cachedContentTokenCount"))
+        )
     elif isinstance(body, dict) and (set(body) & RESPONSE_FIELDS or "promptFeedback" in body):
         read_chunks([body], turn)
     elif body is not None:
@@ -264,7 +264,7 @@ def chunk_kind(event: Event) -> str:
     """The stream names no events: each `data:` is a response chunk, or an error in the middle of a stream."""
     if isinstance(event.data, dict):
         return "error" if "error" in event.data else "chunk"
-    return event.name or "(not JSON)"
+    return event.name or ("(not JSON)" if isinstance(event.data, str) else "(not an object)")
 
 
 def read_chunks(chunks: list[dict], turn: Turn) -> None:
@@ -287,15 +287,22 @@ def read_chunks(chunks: list[dict], turn: Turn) -> None:
                 continue
             index = candidate.get("index", position)
             candidates.setdefault(index if isinstance(index, (int, str)) else position, Answer()).add(candidate, turn)
-    for answer in candidates.values():
-        turn.output.append(answer.item(extra, turn))
-    finishes = [answer.fields["finishReason"] for answer in candidates.values() if answer.fields.get("finishReason")]
+    # Candidates in the order of their index (a chunk may hold a later one first), then any without a number.
+    ordered = [answer for _, answer in sorted(candidates.items(), key=lambda pair: index_order(pair[0]))]
+    turn.output += [answer.item(extra, turn) for answer in ordered]
+    # The finish reason of each candidate, joined when they differ (as for several choices of other APIs).
+    finishes = [str(answer.fields["finishReason"]) for answer in ordered if answer.fields.get("finishReason")]
     feedback = extra.get("promptFeedback") if isinstance(extra.get("promptFeedback"), dict) else {}
-    turn.stop_reason = text_or_none(finishes[0] if finishes else feedback.get("blockReason"))
+    turn.stop_reason = ", ".join(dict.fromkeys(finishes)) if finishes else text_or_none(feedback.get("blockReason"))
     if feedback.get("blockReason") and not candidates:
         turn.errors.append({"promptFeedback": feedback})  # the prompt was refused: there is no answer to hold it
     if usage:
         turn.usage = usage_of(usage)
+
+
+def index_order(index: Any) -> tuple[bool, int]:
+    """Sorts candidates by their index, those without a whole number last (in the order they came)."""
+    return (type(index) is not int, index if type(index) is int else 0)
 
 
 class Answer:

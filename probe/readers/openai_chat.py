@@ -15,8 +15,9 @@ OPERATION = "chat"  # in OpenTelemetry's GenAI words (gen_ai.operation.name)
 SECTION_FIELDS = {"messages", "tools", "functions", "model"}
 SYSTEM_ROLES = {"system", "developer"}
 KNOWN_ROLES = SYSTEM_ROLES | {"user", "assistant", "tool", "function"}
-# Chunk and completion fields read into the turn; any other is kept in the output item's metadata.
-ANSWER_FIELDS = {"id", "object", "model", "choices", "usage"}
+# Chunk and completion fields read into the turn; any other is kept in the output item's metadata, the model
+# too: the answer names the model that served it (a dated snapshot of the alias the request named, say).
+ANSWER_FIELDS = {"id", "object", "choices", "usage"}
 # Streamed text fields, joined from their pieces; `reasoning` is what some servers name reasoning_content.
 DELTA_TEXTS = {"reasoning_content": "reasoning", "reasoning": "reasoning", "content": "text", "refusal": "text"}
 DONE = "[DONE]"
@@ -231,6 +232,8 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         stop_reasons(turn)
     elif isinstance(body, dict) and "error" in body:
         turn.errors.append(body["error"])
+    elif isinstance(body, dict) and body.get("object") == "error":  # vLLM's: the error's fields at the top
+        turn.errors.append(body)
     elif body is not None:
         turn.unknown.append({"where": "response body", "raw": body})
 
@@ -307,21 +310,27 @@ def read_stream(events: list[Event], turn: Turn) -> None:
                 continue
             index = choice.get("index", 0)
             index = index if isinstance(index, (int, str)) and not isinstance(index, bool) else str(index)
-            choices.setdefault(index, Choice()).add(choice, turn)
-    turn.output = [choice.item(extra) for choice in choices.values()]
+            choices.setdefault(index, Choice(index)).add(choice, turn)
+    # Choices in the order of their index (a server may start any of them first), then any without a number.
+    ordered = sorted(
+        choices.items(), key=lambda pair: (type(pair[0]) is not int, pair[0] if type(pair[0]) is int else 0)
+    )
+    # `data: [DONE]` ends the stream: a choice that got no finish_reason (some servers send none) still ended.
+    ended = DONE in turn.events
+    turn.output = [choice.item(extra, ended) for _, choice in ordered]
     stop_reasons(turn)
 
 
 class Choice:
     """One choice as its deltas build it: texts joined from pieces, tool calls by their `index`."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: Any = 0) -> None:
         self.role: str | None = None
         self.texts: dict[str, list[str]] = {}  # reasoning_content, content, refusal…: pieces in order
         self.calls: dict[Any, dict] = {}  # index -> {id, type, name, arguments pieces, other fields}
         self.function_call: dict | None = None  # the legacy single call
         self.other: dict = {}  # fields a delta carries that this reader does not know, joined or listed
-        self.fields: dict = {}  # the choice's own fields: finish_reason, logprobs…
+        self.fields: dict = {"index": index}  # the choice's own fields: index, finish_reason, logprobs…
         self.finished = False
 
     def add(self, choice: dict, turn: Turn) -> None:
@@ -360,18 +369,20 @@ class Choice:
         key = key if isinstance(key, (int, str)) and not isinstance(key, bool) else str(key)
         kind = str(call.get("type") or self.calls.get(key, {}).get("type") or "function")
         built = self.calls.setdefault(key, {"type": kind, "pieces": []})
-        if call.get("id") is not None:
+        if call.get("id") not in (None, ""):  # some servers send `"id": ""` with every later fragment
             built["id"] = call["id"]
         built.update({name: value for name, value in call.items() if name not in ("index", "id", "type", kind)})
         if isinstance(call.get(kind), dict):
             merge_call(built, call[kind], "input" if kind == "custom" else "arguments", pieces="pieces")
 
-    def item(self, answer: dict) -> Item:
-        """The choice as one message; `answer` holds the fields its chunks carried beside the choices."""
+    def item(self, answer: dict, ended: bool = False) -> Item:
+        """The choice as one message; `answer` holds the fields its chunks carried beside the choices, and
+        `ended` says the stream reached its end, so that every part of the choice is whole."""
+        complete = self.finished or ended
         parts = []
         for key, pieces in self.texts.items():
             part_type = "text" if key == "content" else key
-            parts.append(Part(DELTA_TEXTS[key], part_type, text="".join(pieces), complete=self.finished))
+            parts.append(Part(DELTA_TEXTS[key], part_type, text="".join(pieces), complete=complete))
         parts.sort(key=lambda part: part.kind != "reasoning")  # reasoning first, as it came
         for built in self.calls.values():
             kind = built["type"]
@@ -384,13 +395,13 @@ class Choice:
                     call_id=text_or_none(built.get("id")),
                     arguments=parsed("".join(built["pieces"])),
                     raw=rest or None,
-                    complete=self.finished,
+                    complete=complete,
                 )
             )
         if self.function_call is not None:
             call = self.function_call
             part = read_function_call({"name": call.get("name"), "arguments": "".join(call["arguments"])})
-            part.complete = self.finished
+            part.complete = complete
             parts.append(part)
         return Item(
             type="message", role=self.role or "assistant", parts=parts, metadata=self.fields | answer | self.other

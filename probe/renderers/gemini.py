@@ -9,6 +9,7 @@ from probe.markdown import Markdown, Rendered, details, first_line, inline, json
 from probe.readers import gemini as reader
 from probe.turn_markdown import (
     counted,
+    error_message,
     facts_line,
     full_conversation,
     history_summary,
@@ -34,6 +35,7 @@ USAGE_FIELDS = {
     "totalTokenCount": "total",
 }
 TOKEN_COLUMNS = ["prompt", "cached", "candidates", "thoughts", "tool use prompt", "total"]
+COUNT_FIELDS = {"totalTokens", "cachedContentTokenCount"}  # countTokens' answer, shown in its line
 SHOWN_FIELDS = {"finishReason", "index", "modelVersion"}  # candidate fields in the facts line, not the table
 
 
@@ -114,10 +116,17 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     rendered = response_opening(turn, state, error_text)
     if not turn.events and turn.usage is not None and "totalTokens" in turn.usage.raw and not turn.output:
-        rendered.add(Markdown("**Token count** (countTokens): {} tokens").format(counted(turn.usage.input)), "")
+        count = Markdown("**Token count** (countTokens): {} tokens").format(counted(turn.usage.input))
+        if turn.usage.cache_read is not None:
+            count = Markdown("{}, {} of them in the cached content").format(count, counted(turn.usage.cache_read))
+        rendered.add(count, "")
+        extra = {key: value for key, value in turn.usage.raw.items() if key not in COUNT_FIELDS and value}
+        if extra:
+            rendered.add(details("Other count fields", json_block(extra)), "")
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # counting is not spending: no tokens for the header
-    output_section(dataclasses.replace(turn, output=shown(turn.output)), state.setdefault("calls", {}), rendered)
+    output = dataclasses.replace(turn, output=shown(turn.output))
+    output_section(output, state.setdefault("calls", {}), rendered, attachment)
     for line in part_fields(turn):
         rendered.add(line, "")
     for item in turn.output:
@@ -176,16 +185,16 @@ def candidate_lines(turn: Turn, item: Item) -> list[Markdown]:
 
 
 def error_text(error) -> Markdown:
-    """Google's error shape: `{"code": 400, "message": …, "status": "INVALID_ARGUMENT", "details": […]}`."""
+    """Google's error shape: `{"code": 400, "message": …, "status": "INVALID_ARGUMENT", "details": […]}`; the
+    details and any other field come before the message, which may run over lines."""
     if isinstance(error, dict) and ("status" in error or "message" in error):
-        shown = Markdown("{} ({}): {}").format(
+        rest = {key: value for key, value in error.items() if key not in ("status", "code", "message")}
+        return Markdown("{} ({}){}: {}").format(
             inline(str(error.get("status", "?"))),
             inline(str(error.get("code", "?"))),
-            first_line(str(error.get("message", "")), 500),
+            Markdown("; {}").format(inline(json.dumps(rest, ensure_ascii=False, default=str))) if rest else "",
+            error_message(str(error.get("message", ""))),
         )
-        if error.get("details"):
-            shown = Markdown("{}; details {}").format(shown, inline(json.dumps(error["details"], ensure_ascii=False)))
-        return shown
     if isinstance(error, dict) and isinstance(error.get("promptFeedback"), dict):
         return Markdown("prompt blocked: {}").format(inline(json.dumps(error["promptFeedback"], ensure_ascii=False)))
     return inline(json.dumps(error, ensure_ascii=False, default=str))

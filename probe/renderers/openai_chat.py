@@ -9,6 +9,7 @@ from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, details, first_line, inline, json_block
 from probe.readers import openai_chat as reader
 from probe.turn_markdown import (
+    error_message,
     facts_line,
     full_conversation,
     history_summary,
@@ -124,7 +125,7 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     for item in turn.output:
         if several:
             rendered.add(Markdown("**Choice {}**").format(inline(str(item.metadata.get("index", "?")))), "")
-        output_section(replace(turn, output=[without_bytes(item)]), calls, rendered)
+        output_section(replace(turn, output=[without_bytes(item)]), calls, rendered, attachment)
         rendered.add(*choice_facts(turn, item))
     if turn.usage is not None:
         rendered.tokens = usage_tokens(turn.usage.raw)
@@ -139,15 +140,17 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
 
 
 def choice_facts(turn: Turn, item: Item) -> list[Markdown]:
-    """A choice's facts line (the completion's id and model, its finish_reason…), then its other fields."""
+    """A choice's facts line (the completion's id, the model that answered, its finish_reason…), then its other
+    fields."""
     facts = [("id", turn.response_id)] if turn.response_id else []
-    facts += [("model", turn.model)] if turn.model else []
+    model = item.metadata.get("model") or turn.model
+    facts += [("model", model)] if model else []
     facts += [(name, item.metadata[name]) for name in FACT_FIELDS if item.metadata.get(name) is not None]
     lines = [facts_line("Completion", facts), ""] if facts else []
     extra = {
         key: opaque(value)
         for key, value in item.metadata.items()
-        if key not in FACT_FIELDS and key != "index" and value is not None
+        if key not in FACT_FIELDS and key not in ("index", "model") and value is not None
     }
     if extra:
         count = len(extra)
@@ -156,11 +159,17 @@ def choice_facts(turn: Turn, item: Item) -> list[Markdown]:
 
 
 def error_text(error: Any) -> Markdown:
-    """An error as the API words it: `{message, type, code}` (vendors vary which of them they send)."""
+    """An error as the API words it: `{message, type, code, param}`. Vendors vary which of them they send, and
+    some add their own (vLLM's `object`, a gateway's `metadata` with the upstream's words): those follow the
+    type and code, as sent, and the message comes last, exactly as sent."""
     if isinstance(error, dict) and "message" in error:
-        kind = error.get("type") or error.get("code")
-        message = first_line(str(error.get("message", "")), 500)
-        return Markdown("{}: {}").format(inline(str(kind)), message) if kind else Markdown("{}").format(message)
+        labels = [inline(str(error[key])) for key in ("type", "code") if error.get(key) is not None]
+        rest = {key: value for key, value in error.items() if key not in ("message", "type", "code")}
+        rest = {key: value for key, value in rest.items() if value is not None}
+        if rest:
+            labels.append(inline(json.dumps(rest, ensure_ascii=False, default=str)))
+        message = error_message(str(error.get("message", "")))
+        return Markdown("{}: {}").format(Markdown(" ").join(labels), message) if labels else message
     return inline(json.dumps(error, ensure_ascii=False, default=str))
 
 

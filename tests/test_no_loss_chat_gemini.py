@@ -1,0 +1,71 @@
+"""Nothing qwen-code's and gemini-cli's captures hold, nor any Chat Completions or Gemini corpus case, is lost:
+every captured text reaches turns.jsonl or report.md, but for the few places dropped by design listed here."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from losses import losses
+
+from probe.analyze import write_report
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(
+    path.parent
+    for target in ("qwen-code", "gemini")
+    for path in (ROOT / "data" / target).glob("*-sample-*/traffic.jsonl")
+)
+CORPUS = sorted(
+    path
+    for api in ("openai.chat_completions", "gemini.generate_content")
+    for path in (ROOT / "tests" / "corpus" / api).glob("*.jsonl")
+    if not path.name.endswith(".turns.jsonl")
+)
+DROPPED = re.compile(
+    "|".join(
+        [
+            # A streamed tool call's arguments come in pieces of a JSON text: they are joined and parsed, so each
+            # value is kept whole in the call's arguments, and a piece as such is no text of its own.
+            r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.tool_calls\[\d+\]\.function\.arguments$",
+            r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.function_call\.arguments$",
+            # What a JSON answer is (chat.completion): the reader reads it by that, as a stream's chunks are
+            # counted by theirs in `events`.
+            r"\bresponse\.object$",
+        ]
+    )
+)
+ZERO_WIDTH_SPACE = "\u200b"  # what the report puts after `<` in code (see probe.markdown)
+
+
+def outputs_of(traffic: Path, run: Path) -> list[str]:
+    """turns.jsonl and report.md as `invoke analyze` writes them for the capture, in a scratch run folder."""
+    report, warnings = write_report(traffic, run / "report.md", None, run)
+    assert not [warning for warning in warnings if "failed" in warning], warnings
+    return [(run / "turns.jsonl").read_text(), report.read_text().replace(ZERO_WIDTH_SPACE, "")]
+
+
+def test_the_samples_of_both_agents_are_checked():
+    assert {sample.parent.name for sample in SAMPLES} == {"qwen-code", "gemini"}
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda sample: f"{sample.parent.name}/{sample.name}")
+def test_no_text_of_a_bundled_sample_is_lost(sample, tmp_path):
+    run = tmp_path / sample.name
+    shutil.copytree(sample, run, ignore=shutil.ignore_patterns("report.*", "turns.jsonl"))
+    assert losses(run / "traffic.jsonl", outputs_of(run / "traffic.jsonl", run), DROPPED) == []
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=lambda case: f"{case.parent.name}/{case.stem}")
+def test_no_text_of_a_corpus_case_is_lost(case, tmp_path):
+    traffic = tmp_path / "traffic.jsonl"
+    shutil.copyfile(case, traffic)
+    assert losses(traffic, outputs_of(traffic, tmp_path), DROPPED) == []
+
+
+def test_a_dropped_place_is_only_what_the_list_names():
+    # The tool-call pieces of a real qwen-code stream are the only texts it drops, and only by that rule.
+    [sample] = [sample for sample in SAMPLES if sample.parent.name == "qwen-code"]
+    lost = losses(sample / "traffic.jsonl", [""], None)
+    pieces = [where for where, _ in lost if DROPPED.search(where)]
+    assert pieces and all(".delta.tool_calls[0].function.arguments" in where for where in pieces)
