@@ -124,6 +124,9 @@ class Turn:
     usage: Usage | None = None
     stop_reason: str | None = None
     response_id: str | None = None
+    # The answer's own fields that have no place above, as sent (a Responses object's created_at, the model
+    # snapshot that answered, service_tier…); an API whose answer is one message keeps them in its metadata.
+    response_metadata: dict = field(default_factory=dict)
     previous_response_id: str | None = None
     timing: Timing = field(default_factory=Timing)
     carried: Carried | None = None

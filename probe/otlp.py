@@ -108,7 +108,9 @@ def model_span_attributes(turn: dict, upstreams: dict[str, str], with_content: b
                 [value] if name.endswith("stop_sequences") and isinstance(value, str) else value
             )
     raw = usage.get("raw") if isinstance(usage.get("raw"), dict) else {}
-    response_model = raw.get("model") if isinstance(raw.get("model"), str) else None
+    answer = turn.get("response_metadata") if isinstance(turn.get("response_metadata"), dict) else {}
+    # The model snapshot that answered, where the API names it (it may differ from the one asked for).
+    response_model = next((value.get("model") for value in (answer, raw) if isinstance(value.get("model"), str)), None)
     if response_model or turn.get("model") is not None:
         attributes["gen_ai.response.model"] = response_model or str(turn["model"])
     if turn.get("response_id") is not None:

@@ -401,6 +401,14 @@ def usage_table(columns: list[str], tokens: dict[str, int | None]) -> Markdown:
     return table(columns, [[counted(count) for count in tokens.values()]])
 
 
+def response_fields_lines(turn: Turn) -> list[Markdown]:
+    """The answer's own fields that have no section of their own (Turn.response_metadata), each as sent."""
+    if not turn.response_metadata:
+        return []
+    shown = [Markdown("{} {}").format(key, inline(compact(value))) for key, value in turn.response_metadata.items()]
+    return [Markdown("**Response fields**: {}").format(Markdown("; ").join(shown)), ""]
+
+
 def facts_line(title: str, facts: list[tuple[str, Any]]) -> Markdown:
     shown = [Markdown("{} {}").format(name, inline(str(value))) for name, value in facts]
     return Markdown("**{}**: {}").format(title, Markdown(", ").join(shown))

@@ -35,21 +35,29 @@ def leaves(value, where: str) -> Iterator[tuple[str, str]]:
         yield where, value
 
 
+def kind_of(data) -> str:
+    """`{type}` for an event or message that names its type (response.output_text.delta…), so that a place can
+    be named by the kind of event it is in; nothing for one that names none."""
+    kind = data.get("type") if isinstance(data, dict) else None
+    return f"{{{kind}}}" if isinstance(kind, str) else ""
+
+
 def captured_texts(traffic: Path) -> Iterator[tuple[str, str]]:
-    """(where, text) for every text value of every body the capture holds, `where` naming the exchange and path."""
+    """(where, text) for every text value of every body the capture holds, `where` naming the exchange, the
+    event or message (with its type) and the path: `#2 event[5]{response.output_text.delta}.delta`."""
     for exchange in iter_exchanges(traffic, []):
         label = f"#{exchange.number}"
         if exchange.kind == "websocket":
             for index, frame in enumerate(exchange.frames):
                 side = "client" if frame.from_client else "server"
-                yield from leaves(frame.body.value, f"{label} {side}[{index}]")
+                yield from leaves(frame.body.value, f"{label} {side}[{index}]{kind_of(frame.body.value)}")
             continue
         if exchange.request_body.is_json:
             yield from leaves(exchange.request_body.value, f"{label} request")
         events = exchange.stream_events()
         if events is not None:
             for index, event in enumerate(events):
-                yield from leaves(event.data, f"{label} event[{index}]")
+                yield from leaves(event.data, f"{label} event[{index}]{kind_of(event.data)}")
         elif exchange.response_body.is_json:
             yield from leaves(exchange.response_body.value, f"{label} response")
 

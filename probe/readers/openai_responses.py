@@ -263,7 +263,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
             turn.unknown.append({"where": "response body", "raw": body})
         return
     stream = Stream()
-    final = None
+    final, failed, latest = None, False, None  # latest: the newest response object an event carried
     usage = None  # the newest usage an event carried: the final response's, else whatever event had one
     for event in events:
         data = event.data if type(event.data) is dict else {}
@@ -277,6 +277,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
             continue
         response = data.get("response") if type(data.get("response")) is dict else None
         if response is not None:
+            latest = response
             turn.response_id = text_or_none(response.get("id")) or turn.response_id
             if isinstance(response.get("usage"), dict):
                 usage = response["usage"]
@@ -284,20 +285,24 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
             usage = data["usage"]
         if kind in FINAL_EVENTS:
             final = response if response is not None else {}
+            failed = kind == "response.failed"
         elif kind == "error":
             turn.errors.append(data.get("error", data))
         elif kind in STREAMED:
             stream.add(kind, data)
     assembled = [read_item(item, turn, "output") for item in stream.items()]
     for item, key in zip(assembled, stream.order):
-        # A final event means the answer arrived whole, whatever .done events the stream left out.
-        whole = final is not None or stream.finished(key)
+        # A final event means the answer arrived whole, whatever .done events the stream left out; but for a
+        # response that failed, only what the stream said was done is.
+        whole = (final is not None and not failed) or stream.finished(key)
         for part in item.parts:
             part.complete = whole
     if final is not None:
         read_final(final, turn, assembled)
     else:
         turn.output = assembled
+        if latest is not None:  # a stream cut off still said which model answered, and when it began
+            turn.response_metadata = response_fields(latest, turn)
     if usage is not None:
         turn.usage = usage_of(usage)
 
@@ -533,10 +538,17 @@ def position(data: dict, name: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+# Fields of a response object read into the turn's own fields, or echoing the request's sections.
+# (`object` only names the type: "response".)
+RESPONSE_FIELDS = {"id", "object", "output", "usage", "status", "incomplete_details", "error", "instructions", "tools"}
+
+
 def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
-    """The final response object: its output is the whole answer when it lists one, else what the stream built."""
+    """The final response object: its output is the whole answer when it lists one, else what the stream built;
+    its other fields are kept, but those that only echo the request (the same value as sent)."""
     turn.response_id = text_or_none(response.get("id")) or turn.response_id
     turn.model = turn.model or text_or_none(response.get("model"))
+    turn.response_metadata = response_fields(response, turn)
     output = response.get("output")
     turn.output = (
         [read_item(item, turn, "output") for item in output] if isinstance(output, list) and output else assembled
@@ -550,6 +562,16 @@ def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
         turn.usage = usage_of(response["usage"])
     elif response.get("usage") is not None:  # a usage of another shape: kept, not taken for a count
         turn.unknown.append({"where": "response usage", "raw": response["usage"]})
+
+
+def response_fields(response: dict, turn: Turn) -> dict:
+    """A response object's fields that have no place in the turn, but those that only echo the request."""
+    sent = {"model": turn.model, "previous_response_id": turn.previous_response_id, **turn.config}
+    return {
+        key: value
+        for key, value in response.items()
+        if key not in RESPONSE_FIELDS and not (key in sent and sent[key] == value)
+    }
 
 
 def usage_of(usage: dict) -> Usage:

@@ -8,6 +8,7 @@ from probe.turn_markdown import (
     facts_line,
     items_section,
     output_section,
+    response_fields_lines,
     response_opening,
     tools_section,
     usage_table,
@@ -108,6 +109,7 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
         facts = [("status", turn.stop_reason)] if turn.stop_reason is not None else []
         facts += [("id", turn.response_id)] + ([("model", turn.model)] if turn.model else [])
         rendered.add(facts_line("Response", facts), "")
+    rendered.add(*response_fields_lines(turn))
     if turn.usage is not None:
         rendered.tokens = usage_tokens(turn.usage.raw)
         rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")

@@ -148,6 +148,7 @@ class ViewerData:
             "frames": len(exchange.frames),
             "stop_reason": record.get("stop_reason"),
             "response_id": record.get("response_id"),
+            "response_metadata": record.get("response_metadata") or {},
             "previous_response_id": record.get("previous_response_id"),
             "carried": record.get("carried"),
             "usage": record.get("usage"),

@@ -489,6 +489,9 @@ function factList(turn) {
   facts.push(["bytes", number(turn.request_bytes) + " sent, " + number(turn.response_bytes) + " received"]);
   if (turn.stop_reason != null) facts.push(["stop reason", String(turn.stop_reason)]);
   if (turn.response_id != null) facts.push(["response id", String(turn.response_id)]);
+  // The answer's own fields that have no place of their own (a model snapshot, created_at, service_tier…).
+  for (const [key, value] of Object.entries(turn.response_metadata || {}))
+    facts.push(["response " + key, typeof value === "string" ? value : JSON.stringify(value)]);
   if (turn.previous_response_id != null) facts.push(["previous response id", String(turn.previous_response_id)]);
   const events = Object.entries(turn.events);
   if (events.length) facts.push(["events", events.map(([name, count]) => name + " ×" + count).join(", ")]);

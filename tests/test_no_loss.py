@@ -1,5 +1,5 @@
-"""Nothing qwen-code's and gemini-cli's captures hold, nor any Chat Completions or Gemini corpus case, is lost:
-every captured text reaches turns.jsonl or report.md, but for the few places dropped by design listed here."""
+"""Nothing a capture holds is lost: every captured text of every bundled sample and every corpus case reaches
+turns.jsonl or report.md, but for the few places dropped by design listed here, each with why."""
 
 import re
 import shutil
@@ -11,16 +11,9 @@ from losses import losses
 from probe.analyze import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = sorted(
-    path.parent
-    for target in ("qwen-code", "gemini")
-    for path in (ROOT / "data" / target).glob("*-sample-*/traffic.jsonl")
-)
+SAMPLES = sorted(path.parent for path in (ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
 CORPUS = sorted(
-    path
-    for api in ("openai.chat_completions", "gemini.generate_content")
-    for path in (ROOT / "tests" / "corpus" / api).glob("*.jsonl")
-    if not path.name.endswith(".turns.jsonl")
+    path for path in (ROOT / "tests" / "corpus").glob("*/*.jsonl") if not path.name.endswith(".turns.jsonl")
 )
 DROPPED = re.compile(
     "|".join(
@@ -29,9 +22,13 @@ DROPPED = re.compile(
             # value is kept whole in the call's arguments, and a piece as such is no text of its own.
             r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.tool_calls\[\d+\]\.function\.arguments$",
             r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.function_call\.arguments$",
+            r"\{response\.(function_call_arguments|custom_tool_call_input)\.delta\}\.delta$",
             # What a JSON answer is (chat.completion): the reader reads it by that, as a stream's chunks are
             # counted by theirs in `events`.
             r"\bresponse\.object$",
+            # The status a Responses stream reports on its way (in_progress, queued): the final one is the stop
+            # reason.
+            r"\{response\.(created|in_progress|queued)\}\.response\.status$",
         ]
     )
 )
@@ -45,14 +42,14 @@ def outputs_of(traffic: Path, run: Path) -> list[str]:
     return [(run / "turns.jsonl").read_text(), report.read_text().replace(ZERO_WIDTH_SPACE, "")]
 
 
-def test_the_samples_of_both_agents_are_checked():
-    assert {sample.parent.name for sample in SAMPLES} == {"qwen-code", "gemini"}
+def test_every_agent_has_a_sample_checked():
+    assert {sample.parent.name for sample in SAMPLES} == {"codex", "claude-code", "gemini", "opencode", "qwen-code"}
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda sample: f"{sample.parent.name}/{sample.name}")
 def test_no_text_of_a_bundled_sample_is_lost(sample, tmp_path):
     run = tmp_path / sample.name
-    shutil.copytree(sample, run, ignore=shutil.ignore_patterns("report.*", "turns.jsonl"))
+    shutil.copytree(sample, run, ignore=shutil.ignore_patterns("report.*", "turns.jsonl", "diff-*"))
     assert losses(run / "traffic.jsonl", outputs_of(run / "traffic.jsonl", run), DROPPED) == []
 
 
@@ -69,3 +66,11 @@ def test_a_dropped_place_is_only_what_the_list_names():
     lost = losses(sample / "traffic.jsonl", [""], None)
     pieces = [where for where, _ in lost if DROPPED.search(where)]
     assert pieces and all(".delta.tool_calls[0].function.arguments" in where for where in pieces)
+
+
+def test_text_deltas_are_not_among_the_dropped_places():
+    """A text delta is looked for like any text: the pieces of a bare-delta answer that no output shows are lost."""
+    case = ROOT / "tests" / "corpus" / "openai.responses" / "original-tool-format.jsonl"
+    lost = losses(case, ["nothing of it"], DROPPED)
+    assert any(where.endswith("{response.output_text.delta}.delta") for where, _ in lost)
+    assert any(where.endswith("{response.reasoning_summary_text.delta}.delta") for where, _ in lost)
