@@ -418,6 +418,19 @@ def test_messages_stream_json_answer_and_count_tokens():
     assert read(body={"input_tokens": 42}, reader=anthropic_messages).usage.input == 42
 
 
+def test_messages_usage_counts_sent_as_null_keep_the_earlier_ones_and_absent_ones_stay_none():
+    start = {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 5, "output_tokens": 1}}}
+    end = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn"},
+        "usage": {"input_tokens": None, "cache_read_input_tokens": 40, "output_tokens": 9,
+                  "output_tokens_details": {"thinking_tokens": 4}},
+    }  # fmt: skip
+    usage = read([start, end], reader=anthropic_messages).usage
+    assert (usage.input, usage.output, usage.cache_read, usage.cache_write, usage.reasoning) == (45, 9, 40, None, 4)
+    assert read([dict(start, message={"id": "m"}), dict(end, usage=None)], reader=anthropic_messages).usage is None
+
+
 def test_messages_request_keeps_is_error_false_types_as_sent_and_unknown_blocks():
     turn = Turn(number=1, line=1, kind="http", proxy="p", method="POST", path="/", status=200, complete=True, api="x")
     anthropic_messages.read_request(

@@ -210,8 +210,10 @@ def read_stream(events: list[Event], turn: Turn) -> None:
             usage.update(message.get("usage") if isinstance(message.get("usage"), dict) else {})
         elif kind == "message_delta":
             message.update(data.get("delta") if isinstance(data.get("delta"), dict) else {})
-            # message_delta's usage is cumulative: its counts replace those of message_start.
-            usage.update(data.get("usage") if isinstance(data.get("usage"), dict) else {})
+            # message_delta's counts are cumulative: they replace message_start's, but one it sends as null or
+            # leaves out keeps the count sent before.
+            sent = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+            usage.update({key: value for key, value in sent.items() if value is not None})
         elif kind == "error":
             turn.errors.append(data.get("error", data))
         elif kind not in KNOWN_EVENTS and turn.events[kind] == 1:
@@ -266,9 +268,18 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
 
 
 def usage_of(usage: dict) -> Usage:
-    """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up."""
+    """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up. A count
+    the API did not send stays None."""
     plain, write, read = (
         integer(usage.get(name)) for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
     total = None if plain is None and write is None and read is None else (plain or 0) + (write or 0) + (read or 0)
-    return Usage(raw=usage, input=total, output=integer(usage.get("output_tokens")), cache_read=read, cache_write=write)
+    details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
+    return Usage(
+        raw=usage,
+        input=total,
+        output=integer(usage.get("output_tokens")),
+        cache_read=read,
+        cache_write=write,
+        reasoning=integer(details.get("thinking_tokens")),  # part of output_tokens, as the API counts them
+    )
