@@ -176,12 +176,16 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
 
 
 def read_stream(events: list[Event], turn: Turn) -> None:
+    """A streamed message, built as the official SDK builds it from the events (anthropic-sdk-python's
+    `accumulate_event`), but leniently: a delta whose block never started starts one of the delta's kind, and
+    nothing the stream sent is dropped."""
     blocks: dict[Any, dict] = {}  # by index, as content_block_start gave them
     pieces: dict[Any, list[str]] = {}
-    signatures: dict[Any, str] = {}
+    odd_deltas: dict[tuple, dict] = {}  # (index, delta type) -> its entry in turn.unknown, every delta of it
     message: dict = {}
     usage: dict = {}
     stopped: set = set()
+    message_stopped = False
     for event in events:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or "(untyped)"
@@ -190,24 +194,35 @@ def read_stream(events: list[Event], turn: Turn) -> None:
         index = data.get("index") if isinstance(data.get("index"), (int, str)) else None
         if kind == "content_block_delta":
             delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
-            field = DELTA_FIELDS.get(delta.get("type"))
+            delta_type = delta.get("type")
+            field = DELTA_FIELDS.get(delta_type)
             if field:
                 pieces.setdefault(index, []).append(str(delta.get(field, "")))
                 blocks.setdefault(index, {"type": {"partial_json": "tool_use"}.get(field, field)})
-            elif delta.get("type") == "signature_delta":
-                signatures[index] = signatures.get(index, "") + str(delta.get("signature", ""))
-            elif delta.get("type") == "citations_delta":
-                blocks.setdefault(index, {"type": "text"}).setdefault("citations", []).append(delta.get("citation"))
+            elif delta_type == "signature_delta":
+                # The signature arrives whole, once, before the block stops: it is the block's (as in the SDK).
+                blocks.setdefault(index, {"type": "thinking"})["signature"] = str(delta.get("signature", ""))
+            elif delta_type == "citations_delta":
+                block = blocks.setdefault(index, {"type": "text"})
+                block["citations"] = [*(block.get("citations") or []), delta.get("citation")]
+            elif delta_type == "compaction_delta":  # a compaction block's content, whole (the SDK's rule)
+                block = blocks.setdefault(index, {"type": "compaction"})
+                block.update({key: value for key, value in delta.items() if key != "type"})
             else:
-                turn.unrecognised.append(f"delta {delta.get('type')}")
-                turn.unknown.append({"where": f"delta {delta.get('type')}", "raw": delta})
+                unknown_delta(delta, index, odd_deltas, turn)
         elif kind == "content_block_start" and isinstance(data.get("content_block"), dict):
             blocks[index] = dict(data["content_block"])
         elif kind == "content_block_stop":
             stopped.add(index)
         elif kind == "message_start" and isinstance(data.get("message"), dict):
             message = dict(data["message"])
+            for position, block in enumerate(as_blocks(message.get("content"))):
+                if isinstance(block, dict):  # content the message started with comes first (as in the SDK)
+                    blocks.setdefault(position, dict(block))
+                    stopped.add(position)
             usage.update(message.get("usage") if isinstance(message.get("usage"), dict) else {})
+        elif kind == "message_stop":
+            message_stopped = True
         elif kind == "message_delta":
             message.update(data.get("delta") if isinstance(data.get("delta"), dict) else {})
             # message_delta's counts are cumulative: they replace message_start's, but one it sends as null or
@@ -219,14 +234,30 @@ def read_stream(events: list[Event], turn: Turn) -> None:
         elif kind not in KNOWN_EVENTS and turn.events[kind] == 1:
             turn.unrecognised.append(f"event {kind}")
             turn.unknown.append({"where": f"event {kind}", "raw": event.data})
-    content = [assemble(blocks[index], pieces.get(index, []), signatures.get(index)) for index in blocks]
+    order = list(blocks)
+    if all(type(index) is int for index in order):
+        order.sort()  # the index is the block's place in the message, whatever order the events came in
+    content = [assemble(blocks[index], pieces.get(index, [])) for index in order]
     read_answer(message, content, usage or None, turn)
     if turn.output:
-        for part, index in zip(turn.output[-1].parts, blocks):
-            part.complete = index in stopped
+        for part, index in zip(turn.output[-1].parts, order):
+            part.complete = message_stopped or index in stopped
 
 
-def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
+def unknown_delta(delta: dict, index: Any, seen: dict[tuple, dict], turn: Turn) -> None:
+    """A delta of a type not known here: every one is kept, in one entry per block and type (a new type of
+    delta may stream a block's whole content)."""
+    key = (index, str(delta.get("type")))
+    entry = seen.get(key)
+    if entry is None:
+        if f"delta {key[1]}" not in turn.unrecognised:
+            turn.unrecognised.append(f"delta {key[1]}")
+        entry = seen[key] = {"where": f"delta {key[1]} of block {index}", "raw": []}
+        turn.unknown.append(entry)
+    entry["raw"].append(delta)
+
+
+def assemble(block: dict, pieces: list[str]) -> dict:
     """A content block as the stream built it, tool input parsed from its JSON pieces."""
     block = dict(block)
     joined = "".join(pieces)
@@ -239,8 +270,6 @@ def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
             block["input"] = fastjson.loads(joined)
         except ValueError:
             block["input"] = joined  # cut off mid-way, or not JSON: kept as it arrived
-    if signature is not None:
-        block["signature"] = str(block.get("signature") or "") + signature
     return block
 
 
