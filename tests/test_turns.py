@@ -420,10 +420,12 @@ def test_messages_stream_json_answer_and_count_tokens():
 
 def test_messages_stream_builds_blocks_as_the_sdk_does():
     """The official SDK's accumulator (anthropic-sdk-python, `accumulate_event`) is the rule: a signature_delta
-    is the block's signature (not added to one the block started with), and citations are added to the block's.
-    The captured events themselves are never changed: the report and the viewer read them too."""
+    is the block's signature (not added to one the block started with), citations are added to the block's, and
+    the events' other fields belong to the message. The captured events themselves are never changed: the report
+    and the viewer read them too."""
     citation = {"type": "char_location", "cited_text": "sky is blue", "document_index": 0}
     text_start = {"type": "text", "text": "", "citations": []}
+    metrics = {"inputTokenCount": 3, "outputTokenCount": 9}
     events = [
         {"type": "message_start", "message": {"id": "msg_1", "model": "claude-x-20260101", "role": "assistant"}},
         {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "signature": "old"}},
@@ -431,8 +433,8 @@ def test_messages_stream_builds_blocks_as_the_sdk_does():
         {"type": "content_block_start", "index": 1, "content_block": text_start},
         {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Blue."}},
         {"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": citation}},
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}},
-        {"type": "message_stop"},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "context_management": {"applied_edits": []}},
+        {"type": "message_stop", "amazon-bedrock-invocationMetrics": metrics},
     ]
     turn = read(events, reader=anthropic_messages)
     [item] = turn.output
@@ -440,6 +442,8 @@ def test_messages_stream_builds_blocks_as_the_sdk_does():
     assert text_start["citations"] == []
     # No block stopped, but the message did: every part is whole.
     assert [part.complete for part in item.parts] == [True, True]
+    assert item.metadata == {"context_management": {"applied_edits": []}, "amazon-bedrock-invocationMetrics": metrics}
+    assert turn.model == "claude-x-20260101"  # no request named one: the answer's is the turn's
 
 
 def test_messages_usage_counts_sent_as_null_keep_the_earlier_ones_and_absent_ones_stay_none():

@@ -170,9 +170,13 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     elif isinstance(body, dict) and set(body) - {"context_management"} == {"input_tokens"}:
         turn.usage = Usage(raw=body, input=integer(body["input_tokens"]))  # count_tokens
     elif isinstance(body, dict) and body.get("type") == "error":
-        turn.errors.append(body.get("error"))
+        turn.errors.append(body)  # whole: beside the error object, the API sends the request's id
     elif body is not None:
         turn.unknown.append({"where": "response body", "raw": body})
+
+
+# What the message's own events carry besides the fields read from them: kept in the message's metadata.
+EVENT_FIELDS = {"type", "delta", "usage", "message"}
 
 
 def read_stream(events: list[Event], turn: Turn) -> None:
@@ -221,16 +225,17 @@ def read_stream(events: list[Event], turn: Turn) -> None:
                     blocks.setdefault(position, dict(block))
                     stopped.add(position)
             usage.update(message.get("usage") if isinstance(message.get("usage"), dict) else {})
-        elif kind == "message_stop":
-            message_stopped = True
-        elif kind == "message_delta":
+        elif kind in ("message_delta", "message_stop"):
+            message_stopped = message_stopped or kind == "message_stop"
             message.update(data.get("delta") if isinstance(data.get("delta"), dict) else {})
+            # Anything else the event carries (context management's applied edits, say) is the message's too.
+            message.update({key: value for key, value in data.items() if key not in EVENT_FIELDS})
             # message_delta's counts are cumulative: they replace message_start's, but one it sends as null or
             # leaves out keeps the count sent before.
             sent = data.get("usage") if isinstance(data.get("usage"), dict) else {}
             usage.update({key: value for key, value in sent.items() if value is not None})
         elif kind == "error":
-            turn.errors.append(data.get("error", data))
+            turn.errors.append(data or event.data)
         elif kind not in KNOWN_EVENTS and turn.events[kind] == 1:
             turn.unrecognised.append(f"event {kind}")
             turn.unknown.append({"where": f"event {kind}", "raw": event.data})
@@ -275,14 +280,16 @@ def assemble(block: dict, pieces: list[str]) -> dict:
 
 def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
     turn.response_id = text_or_none(message.get("id"))
-    turn.model = turn.model or text_or_none(message.get("model"))
+    model = text_or_none(message.get("model"))
     turn.stop_reason = text_or_none(message.get("stop_reason"))
     if message or content:
         rest = {
             key: value
             for key, value in message.items()
-            if key not in ("id", "type", "role", "content", "model", "stop_reason", "usage")
+            if key not in ("id", "type", "role", "content", "stop_reason", "usage")
         }
+        if turn.model is None or model == turn.model:
+            rest.pop("model", None)  # kept only when the model that answered is not the one asked for
         turn.output.append(
             Item(
                 type="message",
@@ -292,6 +299,7 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
                 metadata=rest,
             )
         )
+    turn.model = turn.model or model
     if isinstance(usage, dict):
         turn.usage = usage_of(usage)
 
