@@ -14,9 +14,11 @@ class Event(NamedTuple):
 
 
 def looks_like_sse(text: str) -> bool:
-    head = text.lstrip()[:200]
+    head = text.removeprefix(BOM).lstrip()[:200]
     return head.startswith(("event:", "data:", ":", "id:", "retry:"))
 
+
+BOM = "\ufeff"  # one at the very start of a stream is not part of it (the SSE spec)
 
 # The shape nearly every model API streams: optional `event:` line, one `data:` line holding a JSON
 # object, blank line.
@@ -26,6 +28,7 @@ SIMPLE_STREAM = re.compile(r"(?:(?:event: ?[^\n]*\n)?data: ?\{[^\n]*\n\n)*")
 
 def parse(text: str) -> list[Event]:
     """Events in order; a final event without its blank line is kept (the stream may have been cut)."""
+    text = text.removeprefix(BOM)
     if "\r" not in text and SIMPLE_STREAM.fullmatch(text):
         # Fast path, two passes in C: worth it because analysis time is mostly spent here and in JSON.
         pairs = SIMPLE_EVENT.findall(text)
@@ -35,7 +38,8 @@ def parse(text: str) -> list[Event]:
 
 
 def parse_lines(text: str) -> list[Event]:
-    """The general SSE line parser: multi-line data, comments, CR line ends, a cut-off last event."""
+    """The general SSE line parser: multi-line data, comments, CR line ends, a field without a colon (its value is
+    empty, as the spec says), a cut-off last event."""
     names: list[str | None] = []
     payloads: list[str] = []
     name: str | None = None
@@ -47,11 +51,14 @@ def parse_lines(text: str) -> list[Event]:
                 names.append(name)
                 payloads.append("\n".join(data_lines))
             name, data_lines = None, []
-        elif line.startswith("data:"):
-            data_lines.append(line[6:] if line.startswith("data: ") else line[5:])
-        elif line.startswith("event:"):
-            name = line[7:] if line.startswith("event: ") else line[6:]
-        # other fields (id, retry) and comments (keep-alives) carry nothing to show
+            continue
+        field, _, value = line.partition(":")
+        value = value[1:] if value[:1] == " " else value
+        if field == "data":
+            data_lines.append(value)
+        elif field == "event":
+            name = value or None
+        # other fields (id, retry) and comments (an empty field name: keep-alives) carry nothing to show
     if data_lines or name:
         names.append(name)
         payloads.append("\n".join(data_lines))

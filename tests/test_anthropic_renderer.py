@@ -240,6 +240,47 @@ def test_json_message_count_tokens_and_error_bodies():
     )
 
 
+def test_the_message_fields_citations_and_an_errors_request_id_are_shown():
+    """What a message carries beside its blocks (a refusal's details, the context edits applied, the model that
+    answered), a text's citations, and the request id an error body carries, all reach the report."""
+    rendering = Rendering(renderer)
+    rendering.request({"model": "claude-x", "messages": [{"role": "user", "content": "hi"}]}, "#1")
+    events = sse(
+        {"type": "message_start", "message": {"id": "msg_r", "model": "claude-x-20260101", "role": "assistant"}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": "No."}},
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "citations_delta", "citation": {"type": "char_location", "cited_text": "policy text"}},
+        },
+        {
+            "type": "message_delta",
+            "delta": {
+                "stop_reason": "refusal",
+                "stop_details": {"type": "refusal", "category": "cyber", "explanation": "It could enable harm."},
+            },
+            "context_management": {"applied_edits": [{"type": "clear_tool_uses_20250919", "cleared_tool_uses": 2}]},
+            "usage": {"output_tokens": 2},
+        },
+        {"type": "message_stop"},
+    )
+    shown = text(rendering.response(events, None, "#1"))
+    assert "**Message**: id `msg_r`, model `claude-x-20260101`, stop_reason `refusal`" in shown
+    assert "Other message fields: stop_details, context_management" in shown
+    assert '"explanation": "It could enable harm."' in shown and '"cleared_tool_uses": 2' in shown
+    assert "Block 1 (text) also carries: citations" in shown and '"cited_text": "policy text"' in shown
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}, "request_id": "req_9"}
+    assert "**Error**: `overloaded_error`: Overloaded (request_id `req_9`)" in text(
+        Rendering(renderer).response(None, error, "#2")
+    )
+    counted = text(
+        Rendering(renderer).response(
+            None, {"input_tokens": 9, "context_management": {"original_input_tokens": 12}}, "#3"
+        )
+    )
+    assert "Other fields: context_management" in counted and '"original_input_tokens": 12' in counted
+
+
 def test_epilogue_rebuilds_the_last_conversation_with_its_answer():
     rendering = Rendering(renderer)
     rendering.request(FIRST, "#1")

@@ -23,6 +23,9 @@ DROPPED = re.compile(
             r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.tool_calls\[\d+\]\.function\.arguments$",
             r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.function_call\.arguments$",
             r"\{response\.(function_call_arguments|custom_tool_call_input)\.delta\}\.delta$",
+            r"\{content_block_delta\}\.delta\.partial_json$",
+            # A Messages delta's type: deltas are joined into their block, and events are counted by their type.
+            r"\{content_block_delta\}\.delta\.type$",
             # What a JSON answer is (chat.completion): the reader reads it by that, as a stream's chunks are
             # counted by theirs in `events`.
             r"\bresponse\.object$",

@@ -29,3 +29,12 @@ def test_fast_and_general_parsers_agree():
     fast = [(event.name, event.data) for event in sse.parse(simple)]
     general = [(event.name, event.data) for event in sse.parse_lines(simple)]
     assert fast == general == [("a", {"x": 1}), (None, {"y": [2]}), ("b", "plain text")]
+
+
+def test_a_field_without_a_colon_has_an_empty_value_and_a_leading_byte_order_mark_is_dropped():
+    # The SSE spec: a line with no colon is a field name whose value is empty, so a bare `data` line adds an
+    # empty line to the event's data; one U+FEFF at the start of the stream is not part of it.
+    events = sse.parse('\ufeffevent: a\ndata: {"x":\ndata\ndata: 1}\n\ndata\n\nevent\ndata: plain\n\n')
+    assert [(event.name, event.data) for event in events] == [("a", {"x": 1}), (None, ""), (None, "plain")]
+    assert sse.looks_like_sse('\ufeffevent: a\ndata: {"x": 1}\n\n')
+    assert sse.parse('\ufeffdata: {"x": 1}\n\n') == [sse.Event(None, {"x": 1})]  # the fast path too

@@ -425,6 +425,47 @@ def test_messages_stream_json_answer_and_count_tokens():
     assert read(body={"input_tokens": 42}, reader=anthropic_messages).usage.input == 42
 
 
+def test_messages_stream_builds_blocks_as_the_sdk_does():
+    """The official SDK's accumulator (anthropic-sdk-python, `accumulate_event`) is the rule: a signature_delta
+    is the block's signature (not added to one the block started with), citations are added to the block's, and
+    the events' other fields belong to the message. The captured events themselves are never changed: the report
+    and the viewer read them too."""
+    citation = {"type": "char_location", "cited_text": "sky is blue", "document_index": 0}
+    text_start = {"type": "text", "text": "", "citations": []}
+    metrics = {"inputTokenCount": 3, "outputTokenCount": 9}
+    events = [
+        {"type": "message_start", "message": {"id": "msg_1", "model": "claude-x-20260101", "role": "assistant"}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "signature": "old"}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "new"}},
+        {"type": "content_block_start", "index": 1, "content_block": text_start},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Blue."}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": citation}},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "context_management": {"applied_edits": []}},
+        {"type": "message_stop", "amazon-bedrock-invocationMetrics": metrics},
+    ]
+    turn = read(events, reader=anthropic_messages)
+    [item] = turn.output
+    assert [part.raw for part in item.parts] == [{"signature": "new"}, {"citations": [citation]}]
+    assert text_start["citations"] == []
+    # No block stopped, but the message did: every part is whole.
+    assert [part.complete for part in item.parts] == [True, True]
+    assert item.metadata == {"context_management": {"applied_edits": []}, "amazon-bedrock-invocationMetrics": metrics}
+    assert turn.model == "claude-x-20260101"  # no request named one: the answer's is the turn's
+
+
+def test_messages_usage_counts_sent_as_null_keep_the_earlier_ones_and_absent_ones_stay_none():
+    start = {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 5, "output_tokens": 1}}}
+    end = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn"},
+        "usage": {"input_tokens": None, "cache_read_input_tokens": 40, "output_tokens": 9,
+                  "output_tokens_details": {"thinking_tokens": 4}},
+    }  # fmt: skip
+    usage = read([start, end], reader=anthropic_messages).usage
+    assert (usage.input, usage.output, usage.cache_read, usage.cache_write, usage.reasoning) == (45, 9, 40, None, 4)
+    assert read([dict(start, message={"id": "m"}), dict(end, usage=None)], reader=anthropic_messages).usage is None
+
+
 def test_messages_request_keeps_is_error_false_types_as_sent_and_unknown_blocks():
     turn = Turn(number=1, line=1, kind="http", proxy="p", method="POST", path="/", status=200, complete=True, api="x")
     anthropic_messages.read_request(

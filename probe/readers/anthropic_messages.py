@@ -192,18 +192,26 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     elif isinstance(body, dict) and set(body) - {"context_management"} == {"input_tokens"}:
         turn.usage = Usage(raw=body, input=integer(body["input_tokens"]))  # count_tokens
     elif isinstance(body, dict) and body.get("type") == "error":
-        turn.errors.append(body.get("error"))
+        turn.errors.append(body)  # whole: beside the error object, the API sends the request's id
     elif body is not None:
         turn.unknown.append({"where": "response body", "raw": body})
 
 
+# What the message's own events carry besides the fields read from them: kept in the message's metadata.
+EVENT_FIELDS = {"type", "delta", "usage", "message"}
+
+
 def read_stream(events: list[Event], turn: Turn) -> None:
+    """A streamed message, built as the official SDK builds it from the events (anthropic-sdk-python's
+    `accumulate_event`), but leniently: a delta whose block never started starts one of the delta's kind, and
+    nothing the stream sent is dropped."""
     blocks: dict[Any, dict] = {}  # by index, as content_block_start gave them
     pieces: dict[Any, list[str]] = {}
-    signatures: dict[Any, str] = {}
+    odd_deltas: dict[tuple, dict] = {}  # (index, delta type) -> its entry in turn.unknown, every delta of it
     message: dict = {}
     usage: dict = {}
     stopped: set = set()
+    message_stopped = False
     for event in events:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or "(untyped)"
@@ -212,41 +220,71 @@ def read_stream(events: list[Event], turn: Turn) -> None:
         index = data.get("index") if isinstance(data.get("index"), (int, str)) else None
         if kind == "content_block_delta":
             delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
-            field = DELTA_FIELDS.get(delta.get("type"))
+            delta_type = delta.get("type")
+            field = DELTA_FIELDS.get(delta_type)
             if field:
                 pieces.setdefault(index, []).append(str(delta.get(field, "")))
                 blocks.setdefault(index, {"type": {"partial_json": "tool_use"}.get(field, field)})
-            elif delta.get("type") == "signature_delta":
-                signatures[index] = signatures.get(index, "") + str(delta.get("signature", ""))
-            elif delta.get("type") == "citations_delta":
-                blocks.setdefault(index, {"type": "text"}).setdefault("citations", []).append(delta.get("citation"))
+            elif delta_type == "signature_delta":
+                # The signature arrives whole, once, before the block stops: it is the block's (as in the SDK).
+                blocks.setdefault(index, {"type": "thinking"})["signature"] = str(delta.get("signature", ""))
+            elif delta_type == "citations_delta":
+                block = blocks.setdefault(index, {"type": "text"})
+                block["citations"] = [*(block.get("citations") or []), delta.get("citation")]
+            elif delta_type == "compaction_delta":  # a compaction block's content, whole (the SDK's rule)
+                block = blocks.setdefault(index, {"type": "compaction"})
+                block.update({key: value for key, value in delta.items() if key != "type"})
             else:
-                turn.unrecognised.append(f"delta {delta.get('type')}")
-                turn.unknown.append({"where": f"delta {delta.get('type')}", "raw": delta})
+                unknown_delta(delta, index, odd_deltas, turn)
         elif kind == "content_block_start" and isinstance(data.get("content_block"), dict):
             blocks[index] = dict(data["content_block"])
         elif kind == "content_block_stop":
             stopped.add(index)
         elif kind == "message_start" and isinstance(data.get("message"), dict):
             message = dict(data["message"])
+            for position, block in enumerate(as_blocks(message.get("content"))):
+                if isinstance(block, dict):  # content the message started with comes first (as in the SDK)
+                    blocks.setdefault(position, dict(block))
+                    stopped.add(position)
             usage.update(message.get("usage") if isinstance(message.get("usage"), dict) else {})
-        elif kind == "message_delta":
+        elif kind in ("message_delta", "message_stop"):
+            message_stopped = message_stopped or kind == "message_stop"
             message.update(data.get("delta") if isinstance(data.get("delta"), dict) else {})
-            # message_delta's usage is cumulative: its counts replace those of message_start.
-            usage.update(data.get("usage") if isinstance(data.get("usage"), dict) else {})
+            # Anything else the event carries (context management's applied edits, say) is the message's too.
+            message.update({key: value for key, value in data.items() if key not in EVENT_FIELDS})
+            # message_delta's counts are cumulative: they replace message_start's, but one it sends as null or
+            # leaves out keeps the count sent before.
+            sent = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+            usage.update({key: value for key, value in sent.items() if value is not None})
         elif kind == "error":
-            turn.errors.append(data.get("error", data))
+            turn.errors.append(data or event.data)
         elif kind not in KNOWN_EVENTS and turn.events[kind] == 1:
             turn.unrecognised.append(f"event {kind}")
             turn.unknown.append({"where": f"event {kind}", "raw": event.data})
-    content = [assemble(blocks[index], pieces.get(index, []), signatures.get(index)) for index in blocks]
+    order = list(blocks)
+    if all(type(index) is int for index in order):
+        order.sort()  # the index is the block's place in the message, whatever order the events came in
+    content = [assemble(blocks[index], pieces.get(index, [])) for index in order]
     read_answer(message, content, usage or None, turn)
     if turn.output:
-        for part, index in zip(turn.output[-1].parts, blocks):
-            part.complete = index in stopped
+        for part, index in zip(turn.output[-1].parts, order):
+            part.complete = message_stopped or index in stopped
 
 
-def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
+def unknown_delta(delta: dict, index: Any, seen: dict[tuple, dict], turn: Turn) -> None:
+    """A delta of a type not known here: every one is kept, in one entry per block and type (a new type of
+    delta may stream a block's whole content)."""
+    key = (index, str(delta.get("type")))
+    entry = seen.get(key)
+    if entry is None:
+        if f"delta {key[1]}" not in turn.unrecognised:
+            turn.unrecognised.append(f"delta {key[1]}")
+        entry = seen[key] = {"where": f"delta {key[1]} of block {index}", "raw": []}
+        turn.unknown.append(entry)
+    entry["raw"].append(delta)
+
+
+def assemble(block: dict, pieces: list[str]) -> dict:
     """A content block as the stream built it, tool input parsed from its JSON pieces."""
     block = dict(block)
     joined = "".join(pieces)
@@ -259,21 +297,21 @@ def assemble(block: dict, pieces: list[str], signature: str | None) -> dict:
             block["input"] = fastjson.loads(joined)
         except ValueError:
             block["input"] = joined  # cut off mid-way, or not JSON: kept as it arrived
-    if signature is not None:
-        block["signature"] = str(block.get("signature") or "") + signature
     return block
 
 
 def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
     turn.response_id = text_or_none(message.get("id"))
-    turn.model = turn.model or text_or_none(message.get("model"))
+    model = text_or_none(message.get("model"))
     turn.stop_reason = text_or_none(message.get("stop_reason"))
     if message or content:
         rest = {
             key: value
             for key, value in message.items()
-            if key not in ("id", "type", "role", "content", "model", "stop_reason", "usage")
+            if key not in ("id", "type", "role", "content", "stop_reason", "usage")
         }
+        if turn.model is None or model == turn.model:
+            rest.pop("model", None)  # kept only when the model that answered is not the one asked for
         turn.output.append(
             Item(
                 type="message",
@@ -283,14 +321,24 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
                 metadata=rest,
             )
         )
+    turn.model = turn.model or model
     if isinstance(usage, dict):
         turn.usage = usage_of(usage)
 
 
 def usage_of(usage: dict) -> Usage:
-    """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up."""
+    """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up. A count
+    the API did not send stays None."""
     plain, write, read = (
         integer(usage.get(name)) for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
     total = None if plain is None and write is None and read is None else (plain or 0) + (write or 0) + (read or 0)
-    return Usage(raw=usage, input=total, output=integer(usage.get("output_tokens")), cache_read=read, cache_write=write)
+    details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
+    return Usage(
+        raw=usage,
+        input=total,
+        output=integer(usage.get("output_tokens")),
+        cache_read=read,
+        cache_write=write,
+        reasoning=integer(details.get("thinking_tokens")),  # part of output_tokens, as the API counts them
+    )

@@ -4,7 +4,7 @@ import json
 
 from probe.conversation import Part, Turn
 from probe.dedupe import config_lines
-from probe.markdown import Markdown, Rendered, first_line, inline
+from probe.markdown import Markdown, Rendered, compact, details, first_line, inline, json_block
 from probe.readers import anthropic_messages as reader
 from probe.turn_markdown import (
     counted,
@@ -77,19 +77,21 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     rendered = response_opening(turn, state, error_text)
     if not turn.events and turn.usage is not None and not turn.output:
         rendered.add(Markdown("**Token count** (count_tokens): {} input tokens").format(counted(turn.usage.input)), "")
+        other_fields(rendered, "Other fields", {k: v for k, v in turn.usage.raw.items() if k != "input_tokens"})
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # counting is not spending: no tokens for the header
     output_section(turn, state.setdefault("calls", {}), rendered)
-    if turn.output:
-        facts = (
-            [("id", turn.response_id)]
-            + ([("model", turn.model)] if turn.model else [])
-            + [("stop_reason", turn.stop_reason)]
-        )
-        stop_sequence = turn.output[0].metadata.get("stop_sequence")
+    part_fields(turn, rendered)
+    for item in turn.output:
+        # The message's own fields: the model that answered (when not the one asked for), then the rest as sent.
+        metadata = dict(item.metadata)
+        facts = [("id", item.id), ("model", metadata.pop("model", turn.model))]
+        facts.append(("stop_reason", "null" if turn.stop_reason is None else turn.stop_reason))
+        stop_sequence = metadata.pop("stop_sequence", None)
         if stop_sequence:
             facts.append(("stop_sequence", stop_sequence))
-        rendered.add(facts_line("Message", facts), "")
+        rendered.add(facts_line("Message", [fact for fact in facts if fact[1] is not None]), "")
+        other_fields(rendered, "Other message fields", metadata)
     if turn.usage is not None:
         raw = turn.usage.raw
         rendered.tokens = {kind: number(raw.get(field)) for field, kind in USAGE_FIELDS.items()}
@@ -103,7 +105,41 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     return rendered
 
 
+OPAQUE_FIELDS = {"signature", "data"}  # a thinking block's seal and a redacted one's content: shown by size above
+
+
+def part_fields(turn: Turn, rendered: Rendered) -> None:
+    """The fields of answer blocks that the output above does not show (a text's citations, a server tool call's
+    caller), as sent."""
+    for item in turn.output:
+        for position, part in enumerate(item.parts, start=1):
+            if part.kind in ("other", "image") or not isinstance(part.raw, dict):
+                continue  # shown whole already
+            fields = {key: value for key, value in part.raw.items() if key not in OPAQUE_FIELDS}
+            other_fields(rendered, f"Block {position} ({part.type}) also carries", fields)
+
+
+def other_fields(rendered: Rendered, title: str, fields: dict) -> None:
+    """Fields the API sent that have no place above (a refusal's details, the context edits applied, the
+    container), collapsed as JSON; those sent empty or null say nothing and are left out."""
+    shown = {key: value for key, value in fields.items() if value not in (None, "", [], {})}
+    if shown:
+        rendered.add(details(f"{title}: {', '.join(shown)}", json_block(shown)), "")
+
+
 def error_text(error) -> Markdown:
+    """An error in the API's words: the error object (as a JSON answer and an `error` event wrap it, with the
+    request's id beside it), else whatever was sent."""
+    if isinstance(error, dict) and error.get("type") == "error" and isinstance(error.get("error"), dict):
+        envelope = {key: value for key, value in error.items() if key not in ("type", "error")}
+        described = error_text(error["error"])
+        if not envelope:
+            return described
+        shown = [
+            Markdown("{} {}").format(key, inline(value if isinstance(value, str) else compact(value)))
+            for key, value in envelope.items()
+        ]
+        return Markdown("{} ({})").format(described, Markdown(", ").join(shown))
     if isinstance(error, dict) and ("type" in error or "message" in error):
         return Markdown("{}: {}").format(
             inline(str(error.get("type", "?"))), first_line(str(error.get("message", "")), 500)
