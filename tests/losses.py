@@ -35,10 +35,11 @@ def leaves(value, where: str) -> Iterator[tuple[str, str]]:
         yield where, value
 
 
-def kind_of(data) -> str:
-    """`{type}` for an event or message that names its type (response.output_text.delta…), so that a place can
-    be named by the kind of event it is in; nothing for one that names none."""
+def kind_of(data, name: str | None = None) -> str:
+    """`{type}` for an event or message that names its type (response.output_text.delta…), in its data or its SSE
+    `event:` line, so that a place can be named by the kind of event it is in; nothing for one that names none."""
     kind = data.get("type") if isinstance(data, dict) else None
+    kind = kind if isinstance(kind, str) else name
     return f"{{{kind}}}" if isinstance(kind, str) else ""
 
 
@@ -57,7 +58,7 @@ def captured_texts(traffic: Path) -> Iterator[tuple[str, str]]:
         events = exchange.stream_events()
         if events is not None:
             for index, event in enumerate(events):
-                yield from leaves(event.data, f"{label} event[{index}]{kind_of(event.data)}")
+                yield from leaves(event.data, f"{label} event[{index}]{kind_of(event.data, event.name)}")
         elif exchange.response_body.is_json:
             yield from leaves(exchange.response_body.value, f"{label} response")
 
