@@ -333,3 +333,39 @@ def test_a_key_streamed_in_pieces_is_masked_where_the_report_joins_them(tmp_path
     assert run_main(analyze_main, ["--run", str(run)]) == 0
     report = (run / "report.md").read_text()
     assert key not in report and f"Your key is {fingerprint(key)}" in report
+
+
+def test_an_exchange_of_another_api_is_read_by_its_own_reader_and_the_report_says_so_once(tmp_path, capsys):
+    """A codex run whose capture also holds Messages exchanges (a gateway, a second client): each is read by the
+    Messages reader, the Responses ones by the target's, and the header names the others once."""
+    messages = entry(id="m1")
+    messages["request"] |= {
+        "url": "https://x/v1/messages?beta=true",
+        "path": "/v1/messages?beta=true",
+        "body": {"model": "claude-x", "max_tokens": 64, "messages": [{"role": "user", "content": "hello"}]},
+    }
+    stream = [
+        {"type": "message_start", "message": {"id": "msg_1", "role": "assistant", "model": "claude-x", "content": []}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi from Messages"}},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 4}},
+        {"type": "message_stop"},
+    ]
+    body = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in stream)
+    messages["response"] |= {"body": body, "body_size": len(body)}
+    second = json.loads(json.dumps(messages))
+    code, report, _ = analyze(tmp_path, [entry(), messages, entry(id="f3"), second], capsys)
+    assert code == 0
+    assert (
+        "- Read as: `openai.responses` ×2 (`probe.renderers.openai_responses`), "
+        "`anthropic.messages` ×2 (`probe.renderers.anthropic_messages`)" in report
+    )
+    notes = [line for line in report.splitlines() if line.startswith("- Note: ")]
+    assert notes == [
+        "- Note: 2 exchanges (#2, #4) speak `anthropic.messages`, not the API of the target's renderer: read and "
+        "shown by `probe.renderers.anthropic_messages`"
+    ]
+    for section in (report.split("### #2 ")[1].split("### #3 ")[0], report.split("### #4 ")[1]):
+        assert "**Output text**\n\n```text\nHi from Messages\n```" in section and "**Message**: id `msg_1`" in section
+    turns = [json.loads(line) for line in (tmp_path / "turns.jsonl").read_text().splitlines()]
+    assert [turn["api"] for turn in turns] == ["openai.responses", "anthropic.messages"] * 2
+    assert turns[1]["usage"]["output"] == 4 and turns[1]["usage"]["input"] is None

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from probe.analyze import build_report
+from probe.analyze import build_report, write_report
 from probe.importer import import_renderer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -133,3 +133,61 @@ def test_claude_code_is_error_false_types_as_sent_and_a_search_result_block(tmp_
     assert "(call_id `tu_1`); is_error `false`" in report
     assert "| Bash |  | Run it. |  |" in report and "| web_search | web_search_20250305 |" in report
     assert '"title": "Found"' in report and "content block search_result" in report
+
+
+def test_a_200_turn_session_in_bare_deltas_keeps_every_answer(tmp_path):
+    """The original tool's shape, at length: no item events, no ids, no indices, each request re-sending the
+    history; with no target and no manifest, every turn's answer and reasoning reach turns.jsonl, report.md and
+    the viewer."""
+    history, lines = [], []
+    for number in range(1, 201):
+        history.append({"role": "user", "type": "message", "content": f"Step {number}: extend the parser."})
+        answer = f"Answer {number}: the parser now handles case {number}."
+        events = [
+            {"type": "response.created", "response": {"id": f"resp_{number}"}},
+            {"type": "response.reasoning_summary_text.delta", "delta": f"Thinking about case {number}"},
+            {"type": "response.reasoning_summary_text.delta", "delta": " before answering."},
+            {"type": "response.reasoning_summary_text.done"},
+            *[{"type": "response.output_text.delta", "delta": piece} for piece in answer.split(" ")[:-1]],
+            {"type": "response.output_text.delta", "delta": answer.split(" ")[-1]},
+            {"type": "response.output_text.done"},
+            {"type": "response.completed", "response": {"id": f"resp_{number}", "usage": {"input_tokens": number}}},
+        ]
+        for event in events[4:-3]:  # the pieces, with the spaces that split them put back (the last has none)
+            event["delta"] += " "
+        body = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events)
+        lines.append(
+            {
+                "timestamp": 1707000000.0 + number,
+                "request": {
+                    "method": "POST",
+                    "url": "https://api.openai.com/v1/responses",
+                    "headers": {"content-type": "application/json"},
+                    "body": {"model": "o4-mini", "stream": True, "input": list(history)},
+                },
+                "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"}, "body": body},
+            }
+        )
+        history.append({"role": "assistant", "type": "message", "content": answer})
+    traffic = tmp_path / "capture.jsonl"
+    traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    report_path, _ = write_report(traffic, tmp_path / "session.md", None, tmp_path)
+    report = report_path.read_text()
+    turns = [json.loads(line) for line in (tmp_path / "session.turns.jsonl").read_text().splitlines()]
+    page = report_path.with_suffix(".html").read_text()
+    assert len(turns) == 200
+    for number, turn in enumerate(turns, start=1):
+        answer = f"Answer {number}: the parser now handles case {number}."
+        reasoning, message = turn["output"]
+        assert [(part["kind"], part["text"], part["complete"]) for part in message["parts"]] == [("text", answer, True)]
+        assert reasoning["parts"][0]["text"] == f"Thinking about case {number} before answering."
+        assert f"```text\n{answer}\n```" in report and json.dumps(answer)[1:-1] in page
+        # The history re-sends each answer as a plain message, not as the reasoning and text it streamed: what
+        # the previous request sent is carried over, its answer is new.
+        assert turn["usage"]["input"] == number and turn["carried"] == (
+            None if number == 1 else {"items": 2 * number - 3, "source": number - 1, "by": "prefix"}
+        )
+    assert "cut off" not in report
+    assert "- Tokens: 200 turns with usage: input 20,100; not reported: cache read, cache write, output, reasoning" in (
+        report
+    )
