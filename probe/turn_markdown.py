@@ -281,7 +281,8 @@ def definition(tool: Tool) -> dict:
     """A tool as declared: every field the model keeps, the description whole."""
     shown = {"namespace": tool.namespace} if tool.namespace else {}
     shown |= {"name": tool.name} | ({"type": tool.type} if tool.type is not None else {})
-    return shown | {"description": tool.description, "schema": tool.schema} | tool.metadata
+    schema = {"schema": tool.schema} if tool.type != "namespace" else {}  # a namespace has none: its tools do
+    return shown | {"description": tool.description} | schema | tool.metadata
 
 
 # Responses ---------------------------------------------------------------------------------------
