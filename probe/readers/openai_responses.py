@@ -371,9 +371,12 @@ class Stream:
         if named is not None:
             key = str(named)
             if index is not None:
-                self.by_index.setdefault(index, key)
+                placeholder = self.by_index.setdefault(index, key)
+                if placeholder != key:  # events named this item by its index only, until now
+                    self.merge(key, placeholder)
+                    self.by_index[index] = key
         elif index is not None:
-            key = self.by_index.get(index) or f"output[{index}]"
+            key = self.by_index.setdefault(index, f"output[{index}]")
         else:
             key = self.unnamed(data, kind)
         if key not in self.kinds:
@@ -381,6 +384,27 @@ class Stream:
             self.kinds[key] = kind
         self.last = key
         return key
+
+    def merge(self, key: str, placeholder: str) -> None:
+        """What was built under an item's index, before an event gave its id, is the item's: one item, not two."""
+        if placeholder not in self.kinds:
+            return
+        if key in self.kinds:  # both exist: the one met first keeps its place
+            self.order.remove(key)
+        self.order[self.order.index(placeholder)] = key
+        self.kinds[key] = self.kinds.pop(placeholder)
+        if placeholder in self.parts:  # pieces of either name: those under the id win where both have one
+            self.parts[key] = self.parts.pop(placeholder) | self.parts.get(key, {})
+        if placeholder in self.arguments:  # the earlier pieces first
+            self.arguments[key] = self.arguments.pop(placeholder) + self.arguments.get(key, [])
+        for table in (self.whole, self.started, self.calls_done):
+            if placeholder in table:
+                table.setdefault(key, table.pop(placeholder))
+        if placeholder in self.ended:
+            self.ended.discard(placeholder)
+            self.ended.add(key)
+        if self.last == placeholder:
+            self.last = key
 
     def unnamed(self, data: dict, kind: str) -> str:
         """The item an event naming none is for: the latest item when it is of the same kind and either not done
