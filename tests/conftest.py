@@ -275,3 +275,20 @@ def answer_with_chunked_sse(handler) -> bytes:
 
 def send_chunk(handler, data: bytes) -> None:
     handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+
+def tokens_line(turns: list[dict[str, int | None]]) -> str:
+    """The report's token line for turns' normalised counts, worked out here from the API's own fields: a kind
+    every turn reported is summed, one some reported says how many, one none reported is named."""
+    words = {"input": "input", "cache_read": "cache read", "cache_write": "cache write", "output": "output",
+             "reasoning": "reasoning"}  # fmt: skip
+    shown, missing = [], []
+    for kind, word in words.items():
+        counts = [turn[kind] for turn in turns if turn.get(kind) is not None]
+        if not counts:
+            missing.append(word)
+            continue
+        some = f" ({len(counts)} of the {len(turns)})" if len(counts) < len(turns) else ""
+        shown.append(f"{word} {sum(counts):,}{some}")
+    line = f"- Tokens: {len(turns)} turns with usage: {', '.join(shown)}"
+    return line + (f"; not reported: {', '.join(missing)}" if missing else "")

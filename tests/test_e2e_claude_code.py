@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, read_traffic
+from conftest import PROJECT_ROOT, read_traffic, tokens_line
+from test_no_loss import assert_run_loses_nothing
 
 from probe.secrets import fingerprint
 from probe.sse import parse
@@ -134,19 +135,22 @@ def test_tool_use_is_run_by_claude_code_and_its_result_sent_back(claude_run):
 def test_report_shows_system_prompt_tools_tool_pair_and_usage(claude_run):
     _, run, entries = claude_run
     report = (run / "report.md").read_text()
-    totals = {"input": 0, "cache_creation": 0, "cache_read": 0, "output": 0}
+    turns = []
     for entry in entries:
         [delta] = [event for event in stream_events(entry) if event["type"] == "message_delta"]
         usage = delta["usage"]
-        for kind, field in (
-            ("input", "input_tokens"),
-            ("cache_creation", "cache_creation_input_tokens"),
-            ("cache_read", "cache_read_input_tokens"),
-            ("output", "output_tokens"),
-        ):
-            totals[kind] += usage[field]
-    assert totals["cache_creation"] > 0 and totals["cache_read"] > 0
-    assert ("- Tokens: " + ", ".join(f"{kind} {count:,}" for kind, count in totals.items())) in report
+        # Anthropic counts cached input apart from input_tokens: all input is the three added up.
+        written, read = usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"]
+        turns.append(
+            {
+                "input": usage["input_tokens"] + written + read,
+                "cache_read": read,
+                "cache_write": written,
+                "output": usage["output_tokens"],
+            }
+        )
+    assert sum(turn["cache_write"] for turn in turns) > 0 and sum(turn["cache_read"] for turn in turns) > 0
+    assert tokens_line(turns) in report  # "not reported: reasoning": Anthropic sends no such count
     assert "- Unrecognised: 0 kinds" in report
     assert "System prompt (" in report and "You are a Claude agent, built on Anthropic's Claude Agent SDK." in report
     assert 'cache_control `{"type": "ephemeral"}`' in report
@@ -176,3 +180,10 @@ def test_full_traffic_lets_claude_code_make_its_optional_calls(tmp_path, claude_
     assert ("HEAD", "/api/hello") in paths and paths.count(("POST", "/v1/messages?beta=true")) == 2
     manifest = json.loads((run / "manifest.json").read_text())
     assert "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC" not in manifest["agent"]["env"]
+
+
+def test_every_text_the_fresh_run_captured_reaches_an_output(claude_run):
+    """Any value in the capture that appears in no output is a loss (but pieces of tool-argument JSON, which are
+    joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
+    _, run, _ = claude_run
+    assert_run_loses_nothing(run)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, read_traffic
+from test_no_loss import assert_run_loses_nothing
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
@@ -126,3 +127,10 @@ def test_report_shows_what_codex_sent_and_got(codex_run):
         assert "No usage and no output (a warm-up request answers like this)." in report
     else:
         assert "### #1 GET `/v1/responses` → 426 (model)" in report
+
+
+def test_every_text_the_fresh_run_captured_reaches_an_output(codex_run):
+    """Any value in the capture that appears in no output is a loss (but pieces of tool-argument JSON, which are
+    joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
+    _, _, run = codex_run
+    assert_run_loses_nothing(run)

@@ -5,7 +5,8 @@ import json
 import os
 
 import pytest
-from conftest import pipeline_against_mock, read_traffic
+from conftest import pipeline_against_mock, read_traffic, tokens_line
+from test_no_loss import assert_run_loses_nothing
 
 from probe.secrets import fingerprint
 from probe.sse import parse
@@ -69,15 +70,18 @@ def test_the_report_shows_thoughts_the_call_and_the_token_numbers(gemini_run):
     usage = [entries[0]["response"]["body"]["usageMetadata"]]
     usage += [chunk["usageMetadata"] for entry in entries[1:] for chunk in chunks(entry) if "usageMetadata" in chunk]
     assert len(usage) == 3
-    tokens = {
-        "prompt": sum(item.get("promptTokenCount", 0) for item in usage),
-        "cached": sum(item.get("cachedContentTokenCount", 0) for item in usage),
-        "candidates": sum(item.get("candidatesTokenCount", 0) for item in usage),
-        "thoughts": sum(item.get("thoughtsTokenCount", 0) for item in usage),
-        "tool_use_prompt": sum(item.get("toolUsePromptTokenCount", 0) for item in usage),
-        "total": sum(item.get("totalTokenCount", 0) for item in usage),
-    }
-    assert "- Tokens: " + ", ".join(f"{kind} {count:,}" for kind, count in tokens.items()) in report
+    # Gemini's prompt count holds the cached tokens; its candidates count leaves the thoughts out. A count a
+    # turn did not send is absent, not 0.
+    turns = [
+        {
+            "input": item["promptTokenCount"] + item.get("toolUsePromptTokenCount", 0),
+            "cache_read": item.get("cachedContentTokenCount"),
+            "output": item["candidatesTokenCount"] + item.get("thoughtsTokenCount", 0),
+            "reasoning": item.get("thoughtsTokenCount"),
+        }
+        for item in usage
+    ]
+    assert tokens_line(turns) in report
     assert "- Made with: renderer `probe.renderers.gemini`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report
     [thought] = [part["text"] for part in parts(chunks(entries[1])) if part.get("thought")]
@@ -96,3 +100,10 @@ def test_the_settings_file_stays_in_the_agent_home_and_no_key_reaches_the_run(ge
     for path in run.rglob("*"):
         if path.is_file():
             assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_every_text_the_fresh_run_captured_reaches_an_output(gemini_run):
+    """Any value in the capture that appears in no output is a loss (but pieces of tool-argument JSON, which are
+    joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
+    _, run, _ = gemini_run
+    assert_run_loses_nothing(run)

@@ -7,7 +7,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import pipeline_against_mock, read_traffic
+from conftest import pipeline_against_mock, read_traffic, tokens_line
+from test_no_loss import assert_run_loses_nothing
 
 from probe.secrets import fingerprint
 from probe.sse import parse
@@ -68,14 +69,16 @@ def test_the_report_reuses_the_responses_renderer(opencode_run):
     _, run, entries, _ = opencode_run
     report = (run / "report.md").read_text()
     usage = [completed(entry)["usage"] for entry in entries]
-    tokens = {
-        "input": sum(item["input_tokens"] for item in usage),
-        "cached": sum(item["input_tokens_details"]["cached_tokens"] for item in usage),
-        "output": sum(item["output_tokens"] for item in usage),
-        "reasoning": sum(item["output_tokens_details"]["reasoning_tokens"] for item in usage),
-        "total": sum(item["total_tokens"] for item in usage),
-    }
-    assert "- Tokens: " + ", ".join(f"{kind} {count:,}" for kind, count in tokens.items()) in report
+    turns = [
+        {
+            "input": item["input_tokens"],  # cached ones included
+            "cache_read": item["input_tokens_details"]["cached_tokens"],
+            "output": item["output_tokens"],
+            "reasoning": item["output_tokens_details"]["reasoning_tokens"],
+        }
+        for item in usage
+    ]
+    assert tokens_line(turns) in report
     assert "- Made with: renderer `probe.renderers.openai_responses`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report
     assert "**Tool call** `bash`" in report and "output of bash: agent-probe tool call" in report
@@ -93,3 +96,10 @@ def test_nothing_outside_the_run_and_the_agent_home_and_no_key_on_disk(opencode_
     for path in run.rglob("*"):
         if path.is_file():
             assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_every_text_the_fresh_run_captured_reaches_an_output(opencode_run):
+    """Any value in the capture that appears in no output is a loss (but pieces of tool-argument JSON, which are
+    joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
+    _, run, _, _ = opencode_run
+    assert_run_loses_nothing(run)

@@ -5,7 +5,8 @@ import json
 import os
 
 import pytest
-from conftest import pipeline_against_mock, read_traffic
+from conftest import pipeline_against_mock, read_traffic, tokens_line
+from test_no_loss import assert_run_loses_nothing
 
 from probe.secrets import fingerprint
 from probe.sse import parse
@@ -67,14 +68,16 @@ def test_the_report_assembles_the_call_and_counts_the_tokens(qwen_run):
     report = (run / "report.md").read_text()
     usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
     assert len(usage) == 2
-    tokens = {
-        "input": sum(item["prompt_tokens"] for item in usage),
-        "cached": sum(item["prompt_tokens_details"]["cached_tokens"] for item in usage),
-        "output": sum(item["completion_tokens"] for item in usage),
-        "reasoning": sum(item["completion_tokens_details"]["reasoning_tokens"] for item in usage),
-        "total": sum(item["total_tokens"] for item in usage),
-    }
-    assert "- Tokens: " + ", ".join(f"{kind} {count:,}" for kind, count in tokens.items()) in report
+    turns = [
+        {
+            "input": item["prompt_tokens"],  # cached ones included
+            "cache_read": item["prompt_tokens_details"]["cached_tokens"],
+            "output": item["completion_tokens"],
+            "reasoning": item["completion_tokens_details"]["reasoning_tokens"],
+        }
+        for item in usage
+    ]
+    assert tokens_line(turns) in report
     assert "- Made with: renderer `probe.renderers.openai_chat`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
     call = report.index("**Tool call** `run_shell_command`")
@@ -92,3 +95,10 @@ def test_settings_stay_in_the_agent_home_and_no_key_reaches_the_run(qwen_run):
     for path in run.rglob("*"):
         if path.is_file():
             assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_every_text_the_fresh_run_captured_reaches_an_output(qwen_run):
+    """Any value in the capture that appears in no output is a loss (but pieces of tool-argument JSON, which are
+    joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
+    _, run, _ = qwen_run
+    assert_run_loses_nothing(run)

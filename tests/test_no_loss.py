@@ -45,6 +45,14 @@ def outputs_of(traffic: Path, run: Path) -> list[str]:
     return [(run / "turns.jsonl").read_text(), report.read_text().replace(ZERO_WIDTH_SPACE, "")]
 
 
+def assert_run_loses_nothing(run: Path) -> None:
+    """A fresh run's capture against the turns.jsonl and report.md its pipeline wrote: every captured text is in
+    one of them (for the end-to-end tests of each agent)."""
+    written = [(run / "turns.jsonl").read_text(), (run / "report.md").read_text().replace(ZERO_WIDTH_SPACE, "")]
+    lost = losses(run / "traffic.jsonl", written, DROPPED)
+    assert lost == [], f"{len(lost)} captured texts reach no output, first: {lost[:5]}"
+
+
 def test_every_agent_has_a_sample_checked():
     assert {sample.parent.name for sample in SAMPLES} == {"codex", "claude-code", "gemini", "opencode", "qwen-code"}
 
