@@ -393,3 +393,43 @@ def test_odd_text_and_numbers_are_searched_and_drawn_cleanly(browser, tmp_path):
     assert page.locator("#search-count").inner_text() in ("1 of 1 hit", "no hits")
     assert_quiet(watched)
     watched.page.context.close()
+
+
+def test_a_count_the_api_did_not_send_shows_as_absent_and_the_answer_fields_as_facts(browser, tmp_path):
+    """The original tool's shape read with no target: Responses usage without cached or reasoning counts shows
+    "—" for them in the usage table and the header (never 0), and the answer's own fields are facts."""
+    events = [
+        {"type": "response.output_text.delta", "delta": "Bare "},
+        {"type": "response.output_text.delta", "delta": "deltas."},
+        {
+            "type": "response.completed",
+            "response": {
+                "id": "resp_v",
+                "model": "o4-mini-2026-01-01",
+                "usage": {"input_tokens": 7, "output_tokens": 3},
+            },
+        },
+    ]
+    legacy = {
+        "timestamp": 1707000000.0,
+        "request": {"method": "POST", "url": "https://api.openai.com/v1/responses", "headers": {},
+                    "body": {"model": "o4-mini", "input": "hi"}},
+        "response": {"status_code": 200, "headers": {"content-type": "text/event-stream"},
+                     "body": "".join(f"data: {json.dumps(event)}\n\n" for event in events)},
+    }  # fmt: skip
+    traffic = tmp_path / "capture.jsonl"
+    traffic.write_text(json.dumps(legacy) + "\n")
+    watched = open_page(browser, analysed(traffic, None, tmp_path / "out"))
+    page = watched.page
+    try:
+        assert "Bare deltas." in watched.text("#turn")
+        usage = page.locator("#turn table.usage").inner_text().split("\n")
+        assert usage[0].split("\t") == ["input", "cached", "cache written", "output", "reasoning"]
+        assert usage[1].split("\t") == ["7", "—", "—", "3", "—"]
+        assert "response model\no4-mini-2026-01" in watched.text("#turn dl.facts")  # the snapshot that answered
+        assert "1 turn with usage: input 7, output 3; not reported: cache read, cache write, reasoning" in (
+            watched.text("#run")
+        )
+        assert_quiet(watched)
+    finally:
+        page.context.close()

@@ -82,11 +82,11 @@ function compact(value) {
 }
 
 function number(value) {
-  return typeof value === "number" ? value.toLocaleString("en-US") : "–";
+  return typeof value === "number" ? value.toLocaleString("en-US") : "—";
 }
 
 function ms(value) {
-  if (typeof value !== "number") return "–";
+  if (typeof value !== "number") return "—";
   return value >= 1000 ? (value / 1000).toFixed(2) + " s" : value.toFixed(1) + " ms";
 }
 
@@ -330,7 +330,7 @@ function buildSidebar() {
       { class: "row" + (trouble ? " " + trouble : ""), type: "button", "data-turn": turn.n },
       el("span", { class: "n" }, "#" + turn.n),
       el("span", { class: "path" }, (turn.kind === "websocket" ? "WS " : turn.method + " ") + turn.path),
-      el("span", { class: "status" }, turn.status == null ? "–" : String(turn.status)),
+      el("span", { class: "status" }, turn.status == null ? "—" : String(turn.status)),
       trouble ? el("span", { class: "mark", title: trouble }, trouble === "error" ? "error" : "cut off") : null,
       el("span", { class: "model" }, turn.model == null ? "" : String(turn.model)),
       el(
