@@ -73,6 +73,14 @@ def test_token_totals_match_the_capture(fresh_runs, monkeypatch):
             "output": sum(tokens[1] for tokens in expected),
             "turns": len(expected),
         }
+    # A count the API does not send is NULL, never 0: Anthropic reports no reasoning tokens, OpenAI does.
+    reported = {
+        row["run"]: row["reasoning"]
+        for row in rows(
+            data_dir, "SELECT run, count(reasoning_tokens) AS reasoning FROM turns GROUP BY run", monkeypatch
+        )
+    }
+    assert reported[claude_run.name] == 0 and reported[codex_run.name] > 0
 
 
 def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch):
