@@ -332,6 +332,20 @@ STREAMED = {
     "response.custom_tool_call_input.done": "call",
 }
 REASONING_PARTS = {"summary_text", "reasoning_text"}
+# A part's text, streamed: which list of the item the part is in, the index naming it, and the part's type.
+TEXT_DELTAS = {
+    "response.output_text.delta": ("content", "content_index", "output_text"),
+    "response.refusal.delta": ("content", "content_index", "refusal"),
+    "response.reasoning_summary_text.delta": ("summary", "summary_index", "summary_text"),
+    "response.reasoning_text.delta": ("content", "content_index", "reasoning_text"),
+}
+# A part's end, with the field holding its whole text.
+TEXT_DONES = {
+    "response.output_text.done": ("content", "content_index", "text", "output_text"),
+    "response.refusal.done": ("content", "content_index", "refusal", "refusal"),
+    "response.reasoning_summary_text.done": ("summary", "summary_index", "text", "summary_text"),
+    "response.reasoning_text.done": ("content", "content_index", "text", "reasoning_text"),
+}
 
 
 class Piece:
@@ -428,22 +442,9 @@ class Stream:
             self.add_whole(kind, data)
             return
         key = self.key(data, family)
-        if kind == "response.output_text.delta":
-            self.piece(key, "content", position(data, "content_index"), "output_text").pieces.append(
-                str(data.get("delta", ""))
-            )
-        elif kind == "response.refusal.delta":
-            self.piece(key, "content", position(data, "content_index"), "refusal").pieces.append(
-                str(data.get("delta", ""))
-            )
-        elif kind == "response.reasoning_summary_text.delta":
-            self.piece(key, "summary", position(data, "summary_index"), "summary_text").pieces.append(
-                str(data.get("delta", ""))
-            )
-        elif kind == "response.reasoning_text.delta":
-            self.piece(key, "content", position(data, "content_index"), "reasoning_text").pieces.append(
-                str(data.get("delta", ""))
-            )
+        if kind in TEXT_DELTAS:
+            field, index_name, part_type = TEXT_DELTAS[kind]
+            self.piece(key, field, position(data, index_name), part_type).pieces.append(str(data.get("delta", "")))
         elif kind in ("response.function_call_arguments.delta", "response.custom_tool_call_input.delta"):
             self.arguments.setdefault(key, []).append(str(data.get("delta", "")))
         elif kind in ("response.function_call_arguments.done", "response.custom_tool_call_input.done"):
@@ -463,13 +464,8 @@ class Stream:
             part = data.get("part") if type(data.get("part")) is dict else {}
             self.finish(key, "summary", position(data, "summary_index"), part.get("type") or "summary_text", part)
             return
-        field, index_name, text_field, default = {
-            "response.output_text.done": ("content", "content_index", "text", "output_text"),
-            "response.refusal.done": ("content", "content_index", "refusal", "refusal"),
-            "response.reasoning_summary_text.done": ("summary", "summary_index", "text", "summary_text"),
-            "response.reasoning_text.done": ("content", "content_index", "text", "reasoning_text"),
-        }[kind]
-        self.finish(key, field, position(data, index_name), default, {"text": data.get(text_field)})
+        field, index_name, text_field, part_type = TEXT_DONES[kind]
+        self.finish(key, field, position(data, index_name), part_type, {"text": data.get(text_field)})
 
     def finish(self, key: str, field: str, index: int, kind: str, part: dict) -> None:
         """A part's end: its whole text when the event gives one, and its annotations."""
