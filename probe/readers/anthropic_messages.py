@@ -49,8 +49,8 @@ def recognise(evidence) -> int:
     for answer in evidence.answers:
         if answer.get("type") in ANSWER_TYPES or (answer.get("type") == "message" and "content" in answer):
             return 2
-    if "messages" in request and HEADER_MARKS & evidence.headers:
-        return 2
+    if "messages" in request and (HEADER_MARKS & evidence.headers or "anthropic_version" in request):
+        return 2  # the version header, or in the body as Bedrock and Vertex AI take it
     return 1 if "messages" in request and "system" in request else 0
 
 
