@@ -187,5 +187,5 @@ def listing_once(
     return [
         Markdown("**{} ({})**: {}").format(title, count, names),
         "",
-        details(f"{table_title} ({len(rows)})", table(headers, rows), *(more() if more else [])),
+        details(f"{table_title} ({count})", table(headers, rows), *(more() if more else [])),
     ]

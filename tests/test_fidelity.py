@@ -58,7 +58,7 @@ def test_codex_sample_shows_item_ids_metadata_part_kinds_and_one_tool_table():
     for position, kind in enumerate(passthrough["content_item_kinds"], start=1):
         assert f"**part {position} of 3: input_text**: kind `{kind}`" in report
     first_request = report.split("### #3 ")[0]
-    assert first_request.count("<details><summary>Tool table (11)</summary>") == 1
+    assert first_request.count("<details><summary>Tool table (11, in 3 namespaces)</summary>") == 1
     assert first_request.count("<details><summary>Full tool definitions</summary>") == 1
     assert "input[1] additional_tools developer: declares_tools 11" in first_request
 

@@ -208,7 +208,8 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
         used |= {"call_id", "output"}
     elif kind == "additional_tools":
         tools = raw.get("tools")
-        item.metadata["declares_tools"] = len(read_tools(tools))  # the tools themselves are read into Turn.tools
+        # The tools themselves are read into Turn.tools: here, how many (their namespaces are not tools).
+        item.metadata["declares_tools"] = sum(tool.type != "namespace" for tool in read_tools(tools))
         used.add("tools")
     elif kind not in ("configuration_update",):
         turn.unrecognised.append(f"{where} item {kind}")
