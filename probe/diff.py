@@ -1,7 +1,8 @@
 """Compares two runs (two versions of one agent, or two agents) through the conversation model, as Markdown.
 
 Each section appears only when the runs differ in it: summary, endpoints, request shape, headers,
-instructions, tools and turns. Volatile values (ids, temp paths, timestamps) are normalised first and counted.
+instructions, tools and turns. Volatile values (ids, the agent's home, run and temp paths, timestamps) are
+normalised first and counted.
 """
 
 import difflib
@@ -14,10 +15,10 @@ from probe import cli
 from probe import markdown as md
 from probe.errors import RunError, run_main, warn
 from probe.paths import display
-from probe.run_summary import TOKEN_KINDS, RunSummary, summarise
-from probe.runs import private_replacement, resolve_run
+from probe.run_summary import TOKEN_KINDS, RunSummary, ToolKey, summarise
+from probe.runs import private_replacement, read_manifest, resolve_run
 from probe.secrets import mask_tokens_and_urls
-from probe.volatile import Volatile
+from probe.volatile import Volatile, run_places
 
 SIMILAR = 0.5  # blocks at least this alike (difflib's ratio) are one block changed, not one removed and one added
 REFUSED_OUTPUTS = ("traffic.jsonl", "manifest.json", "turns.jsonl")  # the capture, and the turns other tools read
@@ -26,8 +27,8 @@ LONG_LIST = 20  # entries shown open; a longer list is collapsed
 
 def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
     """The Markdown comparing two run folders, and the warnings met reading them."""
-    volatile = Volatile()
-    a, b = summarise(first, volatile), summarise(second, volatile)
+    volatiles = [Volatile(run_places(run, read_manifest(run))) for run in (first, second)]
+    a, b = (summarise(run, volatile) for run, volatile in zip((first, second), volatiles))
     with md.masked_by(mask_tokens_and_urls):
         sections = [
             summary_section(a, b),
@@ -43,7 +44,9 @@ def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
             "",
             md.Markdown("- A: {} ({})").format(md.inline(display(first)), describe(a)),
             md.Markdown("- B: {} ({})").format(md.inline(display(second)), describe(b)),
-            md.Markdown("- Ignored as volatile: {:,} values (ids, temp paths, timestamps)").format(volatile.count),
+            md.Markdown(
+                "- Ignored as volatile: {:,} values (ids, the agent's home, run and temp paths, timestamps)"
+            ).format(sum(volatile.count for volatile in volatiles)),
             "",
         ]
         shown = [section for section in sections if section]
@@ -219,21 +222,27 @@ def match_blocks(old: list, new: list) -> tuple[list, list, list]:
 
 
 def tools_section(a: RunSummary, b: RunSummary) -> list:
-    only_a = sorted(set(a.tools) - set(b.tools))
-    only_b = sorted(set(b.tools) - set(a.tools))
-    changed = [name for name in sorted(set(a.tools) & set(b.tools)) if a.tools[name].hash != b.tools[name].hash]
+    only_a = sorted(set(a.tools) - set(b.tools), key=ToolKey.order)
+    only_b = sorted(set(b.tools) - set(a.tools), key=ToolKey.order)
+    changed = []
+    for key in sorted(set(a.tools) & set(b.tools), key=ToolKey.order):
+        old, new = a.tools[key], b.tools[key]  # compared by their content once normalised, not by the hash as sent
+        fields = [["type", leaf({"type": old.type}, "type"), leaf({"type": new.type}, "type")]]
+        fields = fields if old.type != new.type else []
+        fields += value_changes(old.metadata, new.metadata)
+        schema = schema_changes(old.schema, new.schema)
+        if old.description != new.description or schema or fields:
+            changed.append((key, old, new, schema, fields))
     if not (only_a or only_b or changed):
         return []
     lines = [md.Markdown("## Tools"), ""]
-    if only_a:
-        lines.append(md.Markdown("- Only in A: {}").format(md.Markdown(", ").join(map(md.inline, only_a))))
-    if only_b:
-        lines.append(md.Markdown("- Only in B: {}").format(md.Markdown(", ").join(map(md.inline, only_b))))
+    for side, keys in (("A", only_a), ("B", only_b)):
+        if keys:
+            lines.append(md.Markdown("- Only in {}: {}").format(side, md.Markdown(", ").join(map(tool_name, keys))))
     if only_a or only_b:
         lines.append("")
-    for name in changed:
-        old, new = a.tools[name], b.tools[name]
-        lines += [md.Markdown("### Changed: {}").format(md.inline(name)), ""]
+    for key, old, new, schema, fields in changed:
+        lines += [md.Markdown("### Changed: {}").format(tool_name(key)), ""]
         if old.description != new.description:
             diff = "\n".join(
                 difflib.unified_diff(
@@ -241,18 +250,19 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
                 )
             )
             lines += [md.Markdown("Description:"), "", md.code(diff, "diff"), ""]
-        rows = schema_changes(old.schema, new.schema)
-        if rows:
-            lines += [md.Markdown("Schema:"), "", md.table(["path", "A", "B"], rows), ""]
-        if (old.type, old.metadata) != (new.type, new.metadata):
-            lines += [
-                md.Markdown("Type and other fields: {} → {}").format(
-                    md.inline(md.compact({"type": old.type, **old.metadata})),
-                    md.inline(md.compact({"type": new.type, **new.metadata})),
-                ),
-                "",
-            ]
+        if schema:
+            lines += [md.Markdown("Schema:"), "", md.table(["path", "A", "B"], schema), ""]
+        if fields:
+            rows = [[md.inline(path), before, after] for path, before, after in fields]
+            lines += [md.Markdown("Other fields:"), "", md.table(["field", "A", "B"], rows), ""]
     return lines
+
+
+def tool_name(key: ToolKey) -> md.Markdown:
+    """A tool as `namespace.name`, and a namespace's own entry as `` `name` (namespace) ``."""
+    if key.is_namespace:
+        return md.Markdown("{} (namespace)").format(md.inline(key.name))
+    return md.inline(f"{key.namespace}.{key.name}" if key.namespace else key.name)
 
 
 def flatten(value: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:

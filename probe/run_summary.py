@@ -6,7 +6,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from probe.analyze import choose_renderer
 from probe.conversation import TextBlock, Tool, Turn
@@ -18,6 +18,22 @@ from probe.turns import Reading
 from probe.volatile import Volatile
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
+
+
+class ToolKey(NamedTuple):
+    """A tool's place among the declared tools: a namespace's own entry never meets a tool of the same name."""
+
+    namespace: str
+    name: str
+    is_namespace: bool
+
+    @staticmethod
+    def of(tool: Tool) -> "ToolKey":
+        return ToolKey(tool.namespace, tool.name, tool.type == "namespace")
+
+    def order(self) -> tuple:
+        """Top-level tools first, then each namespace's entry followed by its tools."""
+        return (self.name if self.is_namespace else self.namespace, not self.is_namespace, self.name)
 
 
 @dataclass
@@ -49,7 +65,7 @@ class RunSummary:
     kinds: set[str] = field(default_factory=set)  # event, item and part types
     headers: dict[str, set] = field(default_factory=dict)  # request header -> its values
     instructions: dict[tuple, TextBlock] = field(default_factory=dict)  # distinct blocks, in order
-    tools: dict[str, Tool] = field(default_factory=dict)  # by namespace.name, the last declaration
+    tools: dict[ToolKey, Tool] = field(default_factory=dict)  # the last declaration of each, normalised
     turns: list[TurnNumbers] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -113,11 +129,14 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
         summary.kinds.add(f"item {item.type}")
         summary.kinds |= {f"part {part.type}" for part in item.parts}
     for block in turn.system:
-        text = volatile.text(block.text)
-        key = (block.role, json.dumps(block.metadata, sort_keys=True, default=str), text)
-        summary.instructions.setdefault(key, TextBlock(text, block.role, block.type, block.id, block.metadata))
+        text, metadata = volatile.text(block.text), volatile.value(block.metadata)
+        key = (block.role, json.dumps(metadata, sort_keys=True, default=str), text)
+        summary.instructions.setdefault(key, TextBlock(text, block.role, block.type, block.id, metadata))
     for tool in turn.tools:
-        summary.tools[f"{tool.namespace}.{tool.name}" if tool.namespace else tool.name] = tool
+        key = ToolKey.of(tool)
+        known = summary.tools.get(key)
+        if known is None or not tool.hash or known.hash != tool.hash:  # re-declared as before: normalised once
+            summary.tools[key] = normalised(tool, volatile)
     # A model turn is one that was answered: a warm-up request (codex's first WebSocket request generates
     # nothing) would shift the pairing of every later turn.
     if turn.model is not None:
@@ -128,6 +147,20 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
         summary.turns.append(
             TurnNumbers(turn.number, endpoint, tokens, turn.request_bytes, turn.response_bytes, len(turn.input))
         )
+
+
+def normalised(tool: Tool, volatile: Volatile) -> Tool:
+    """The tool with volatile values replaced in every field the model keeps (its hash stays that of the tool as
+    sent: it tells a re-declaration from a change, not one run's tool from another's)."""
+    return Tool(
+        name=tool.name,
+        namespace=tool.namespace,
+        type=tool.type,
+        description=volatile.text(tool.description),
+        schema=volatile.value(tool.schema),
+        hash=tool.hash,
+        metadata=volatile.value(tool.metadata),
+    )
 
 
 def request_bodies(exchange: Exchange) -> list[Any]:

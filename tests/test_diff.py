@@ -11,13 +11,20 @@ from pathlib import Path
 
 from test_inert_reports import inspect
 
+from probe import agent_home
 from probe.diff import diff_runs
+from probe.volatile import Volatile, run_places
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = PROJECT_ROOT / "data"
 [CODEX_HTTP] = (SAMPLES / "codex").glob("*-sample-http")
 [CODEX_WEBSOCKET] = (SAMPLES / "codex").glob("*-sample-websocket")
+[CODEX_169] = (SAMPLES / "codex").glob("*-sample-v0.169.0")
 [CLAUDE] = (SAMPLES / "claude-code").glob("*-sample-mock")
+[OPENCODE] = (SAMPLES / "opencode").glob("*-sample-mock")
+[QWEN] = (SAMPLES / "qwen-code").glob("*-sample-mock")
+[GEMINI] = (SAMPLES / "gemini").glob("*-sample-mock")
+HOME = re.compile(r"(?:\.\./)*/?tmp/agent-probe-home-[A-Za-z0-9_-]+")
 
 TOOLS = [
     {
@@ -31,17 +38,11 @@ TOOLS = [
 INSTRUCTIONS = "You are an agent.\nBe brief.\nNever guess."
 
 
-def exchange(path: str, body: dict | None, headers: list, answer_id: str) -> dict:
+def exchange(path: str, body: dict | None, headers: list, answer_id: str, usage: dict | None = None) -> dict:
+    usage = {"input_tokens": 100, "output_tokens": 5, "total_tokens": 105} if usage is None else usage
     events = [
         {"type": "response.output_text.delta", "item_id": "m", "delta": "ok"},
-        {
-            "type": "response.completed",
-            "response": {
-                "id": answer_id,
-                "status": "completed",
-                "usage": {"input_tokens": 100, "output_tokens": 5, "total_tokens": 105},
-            },
-        },
+        {"type": "response.completed", "response": {"id": answer_id, "status": "completed", "usage": usage}},
     ]
     return {
         "schema": 1,
@@ -90,6 +91,55 @@ HEADERS = [
     ["x-trace-tag", "blue"],
     ["authorization", "Bearer sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAs"],
 ]
+
+
+def pair_of_runs(tmp_path, changed_tools=None, instructions=INSTRUCTIONS) -> tuple[Path, Path]:
+    """Two one-turn runs, B declaring `changed_tools` (and `instructions`) where A declares TOOLS."""
+    a = run_folder(tmp_path / "a", [exchange("/v1/responses", request(), HEADERS, "resp_aaaaaaaa1111")])
+    b = run_folder(
+        tmp_path / "b",
+        [exchange("/v1/responses", request(changed_tools or TOOLS, instructions), HEADERS, "resp_bbbbbbbb2222")],
+    )
+    return a, b
+
+
+def section(text: str, title: str) -> str:
+    """One section of a diff, from its heading to the next one of the same level."""
+    level = title.split(" ")[0]
+    return text.split(f"\n{title}\n", 1)[1].split(f"\n{level} ", 1)[0]
+
+
+def ignored(text: str) -> int:
+    return int(re.search(r"Ignored as volatile: ([\d,]+) values", text).group(1).replace(",", ""))
+
+
+def copy_run(run: Path, folder: Path, rewrite, resize: bool = False, retime: float = 1.0) -> Path:
+    """A copy of a run folder with every line of its capture and its manifest rewritten. With `resize`, the bodies'
+    recorded sizes follow their new lengths (as they would in a run that minted longer values); with `retime`,
+    every exchange's durations are that many times longer."""
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(rewrite((run / "manifest.json").read_text()))
+    lines = []
+    for line in (run / "traffic.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        new = json.loads(rewrite(line))
+        if resize:
+            for old_message, message in messages(entry, new):
+                if "body_size" in message or "size" in message:
+                    grown = len(json.dumps(message.get("body"))) - len(json.dumps(old_message.get("body")))
+                    message["body_size" if "body_size" in message else "size"] += grown
+        if retime != 1.0:
+            start = new["timing"]["start"]
+            new["timing"] = {key: start + (value - start) * retime for key, value in new["timing"].items()}
+        lines.append(json.dumps(new))
+    (folder / "traffic.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def messages(old: dict, new: dict):
+    yield old["request"], new["request"]
+    yield old.get("response") or {}, new.get("response") or {}
+    yield from zip(old.get("messages") or [], new.get("messages") or [])
 
 
 def test_each_kind_of_change_is_named_in_its_section(tmp_path):
@@ -147,11 +197,136 @@ def test_a_run_against_a_copy_that_differs_only_in_volatile_values_has_no_differ
     (copy_run / "manifest.json").write_bytes((CODEX_HTTP / "manifest.json").read_bytes())
     text, _ = diff_runs(CODEX_HTTP, copy_run)
     assert text.endswith("No differences.\n")
-    ignored = int(re.search(r"Ignored as volatile: ([\d,]+) values", text).group(1).replace(",", ""))
-    assert ignored > 100
+    assert ignored(text) > 100
 
 
-def test_the_two_codex_transports_differ_in_endpoints_and_turn_sizes_but_no_id_shows(tmp_path):
+# Volatile values: the agent's home, the run folder, temp folders ----------------------------------
+
+
+def rehome(home: str, depth: int = 2):
+    """A rewrite that moves the agent's home to `home`: absolute paths to it, and relative ones (`../../tmp/…`)
+    from a working folder `depth` levels deep."""
+
+    def rewrite(text: str) -> str:
+        return HOME.sub(lambda m: home if m.group().startswith("/") else "../" * depth + home.lstrip("/"), text)
+
+    return rewrite
+
+
+def test_the_agent_home_in_a_tool_description_is_volatile(tmp_path):
+    """opencode puts the path of its temp folder, inside the agent's private home, in its bash tool's description:
+    another home (a longer name) is no change."""
+    copied = copy_run(OPENCODE, tmp_path / "copy", rehome("/tmp/agent-probe-home-4242424-1234567-zq_9x8w7"))
+    assert "4ikmsy5q" not in (copied / "traffic.jsonl").read_text()
+    text, _ = diff_runs(OPENCODE, copied)
+    assert text.endswith("No differences.\n")
+    same, _ = diff_runs(OPENCODE, OPENCODE)
+    assert ignored(text) == ignored(same) > 0  # every value found in the copy as in the original
+
+
+def test_a_relative_path_to_the_agent_home_is_volatile_at_any_depth(tmp_path):
+    """qwen-code names a file in the home relative to its working folder (`../../tmp/agent-probe-home-…`): another
+    home, seen from a working folder one level deeper, is no change."""
+    copied = copy_run(QWEN, tmp_path / "copy", rehome("/tmp/agent-probe-home-7-88-abcdefgh", depth=3))
+    assert (
+        "../../../tmp/agent-probe-home-7-88-abcdefgh/.qwen/output-language.md" in (copied / "traffic.jsonl").read_text()
+    )
+    text, _ = diff_runs(QWEN, copied)
+    assert text.endswith("No differences.\n")
+    assert ignored(text) == ignored(diff_runs(QWEN, QWEN)[0])
+
+
+def test_a_home_in_another_temp_folder_is_volatile(tmp_path):
+    """The home where macOS puts temp folders, named by the run's TMPDIR, behind its /private link."""
+    home = "/private/var/folders/x1/9yz_w0/T/agent-probe-home-31-4-12345678"
+    copied = copy_run(GEMINI, tmp_path / "copy", rehome(home))
+    assert home in (copied / "traffic.jsonl").read_text()
+    text, _ = diff_runs(GEMINI, copied)
+    assert text.endswith("No differences.\n")
+
+
+def test_the_run_folder_claude_code_keeps_its_state_in_is_volatile(tmp_path):
+    """Claude Code's state folder is claude-config/ in the run folder, and its memory's path is in its
+    instructions: a run recorded in another folder is no change."""
+    recorded = json.loads((CLAUDE / "manifest.json").read_text())["agent"]["env"]["CLAUDE_CONFIG_DIR"]
+    folder = recorded.removesuffix("/claude-config")
+    assert folder in (CLAUDE / "traffic.jsonl").read_text()
+    copied = copy_run(
+        CLAUDE,
+        tmp_path / "copy",
+        lambda text: text.replace(folder, "/home/someone/probe/data/claude-code/20270101-000000-x"),
+    )
+    text, _ = diff_runs(CLAUDE, copied)
+    assert text.endswith("No differences.\n")
+
+
+def normalise(text: str, manifest: dict | None = None, run: Path = Path("/runs/data/codex/20260101-000000-x")):
+    return Volatile(run_places(run, manifest)).text(text)
+
+
+def test_the_places_a_manifest_names_are_replaced_absolute_or_relative(tmp_path):
+    home = "/scratch/me/tmp/agent-probe-home-12-34-abcd_efg"
+    manifest = {
+        "agent": {
+            "env": {
+                "HOME": home,
+                "XDG_CONFIG_HOME": f"{home}/.config",
+                "TMPDIR": f"{home}/tmp",
+                "CLAUDE_CONFIG_DIR": "/work/old/data/claude-code/20250101-120000-first/claude-config",
+                "OPENAI_BASE_URL": "http://127.0.0.1:18100/v1",
+            }
+        }
+    }
+    assert (
+        normalise(f"Use `{home}/tmp/opencode` for scratch.", manifest) == "Use `<agent home>/tmp/opencode` for scratch."
+    )
+    assert normalise(f"Context from: ../../../{home[1:]}/.qwen/x.md ---", manifest) == (
+        "Context from: <agent home>/.qwen/x.md ---"
+    )
+    assert (
+        normalise(
+            "memory at `/work/old/data/claude-code/20250101-120000-first/claude-config/projects/p/memory/`.", manifest
+        )
+        == "memory at `<run>/claude-config/projects/p/memory/`."
+    )
+    # The run folder where it is now, and a home's name alone, even where no manifest names it.
+    run = tmp_path / "data" / "codex" / "20260101-000000-x"
+    assert normalise(f"see {run}/claude-config.", None, run) == "see <run>/claude-config."
+    assert normalise("cd /opt/agent-probe-home-1-2-aaaaaaaa/x && ls") == "cd <agent home>/x && ls"
+    assert normalise("file:///tmp/agent-probe-home-1-2-aaaaaaaa/a.md") == "file:<agent home>/a.md"
+    # The home's name as probe.agent_home makes it.
+    assert normalise(f"/tmp/{agent_home.PREFIX}99-1-q_w-e_rt/x") == "<agent home>/x"
+
+
+def test_temp_paths_are_taken_whole_wherever_they_start():
+    for path in (
+        "/tmp/tmpa1b2c3/out.txt",
+        "/var/tmp/build-7/x",
+        "/var/folders/x1/9yz_w0/T/tmpk2/y.json",
+        "/private/var/folders/x1/9yz_w0/T/z",
+        "../../tmp/pytest-of-me/pytest-9/t0/data",
+    ):
+        assert normalise(f"read `{path}` now") == "read `<temp>` now", path
+    assert normalise("/tmp is where") == "/tmp is where"  # the folder itself says nothing of a run
+    assert normalise("/home/me/tmp/notes.txt") == "/home/me/tmp/notes.txt"  # not a temp folder
+    manifest = {"agent": {"env": {"TMPDIR": "/scratch/me/tmp"}}}
+    assert normalise("at /scratch/me/tmp/run-1/a and ../../scratch/me/tmp/run-1/b", manifest) == "at <temp> and <temp>"
+    volatile = Volatile()
+    volatile.text("/tmp/a /tmp/b ../tmp/agent-probe-home-1-2-x/c")
+    assert volatile.count == 3
+
+
+def test_codex_against_claude_code_compares_what_the_model_makes_comparable():
+    text, _ = diff_runs(CODEX_HTTP, CLAUDE)
+    assert "| agent | `codex-cli 0.169.0` | `2.1.330 (Claude Code)` |  |" in text
+    assert "| models | `gpt-6.1-sol` ×2 | `claude-opus-5-5` ×2 |  |" in text
+    tools = text.split("## Tools")[1].split("##")[0]
+    assert "`clock.sleep`" in tools and "`Bash`" in tools  # tools compared by name, whatever the API
+    assert "`clock` (namespace)" in tools  # a namespace, as an entry of its own
+    assert "only in A" in text and "only in B" in text  # the APIs' fields, collapsed and counted
+
+
+def test_the_two_codex_transports_differ_in_endpoints_and_turn_sizes_but_no_id_shows():
     text, _ = diff_runs(CODEX_HTTP, CODEX_WEBSOCKET)
     assert "- Only in A: `POST /v1/responses` ×2" in text and "- Only in B: `WebSocket GET /v1/responses` ×3" in text
     assert "## Turns" in text and "| exchanges | 3 | 3 |" in text
@@ -165,13 +340,33 @@ def test_the_two_codex_transports_differ_in_endpoints_and_turn_sizes_but_no_id_s
         assert ids and not [found for found in ids if found in text]
 
 
-def test_codex_against_claude_code_compares_what_the_model_makes_comparable():
-    text, _ = diff_runs(CODEX_HTTP, CLAUDE)
-    assert "| agent | `codex-cli 0.169.0` | `2.1.330 (Claude Code)` |  |" in text
-    assert "| models | `gpt-6.1-sol` ×2 | `claude-opus-5-5` ×2 |  |" in text
-    tools = text.split("## Tools")[1].split("##")[0]
-    assert "`clock.sleep`" in tools and "`Bash`" in tools  # tools compared by name, whatever the API
-    assert "only in A" in text and "only in B" in text  # the APIs' fields, collapsed and counted
+# Tools: namespaces and every field ----------------------------------------------------------------
+
+
+def test_a_namespace_description_is_compared(tmp_path):
+    old = '"description":"Tools for reading and waiting on time."'
+    assert old in (CODEX_169 / "traffic.jsonl").read_text().replace(": ", ":")
+    copied = copy_run(
+        CODEX_169,
+        tmp_path / "copy",
+        lambda text: text.replace("Tools for reading and waiting on time.", "Tools for reading and sleeping on time."),
+    )
+    text, _ = diff_runs(CODEX_169, copied)
+    assert "No differences." not in text
+    namespace = section(text, "### Changed: `clock` (namespace)")
+    assert "-Tools for reading and waiting on time.\n+Tools for reading and sleeping on time." in namespace
+    assert "### Changed: `clock.sleep`" not in text  # its tools are entries of their own, unchanged
+
+
+def test_a_namespace_and_a_top_level_tool_of_one_name_are_two_tools(tmp_path):
+    namespace = {"type": "namespace", "name": "shell", "description": "Shells.", "tools": [TOOLS[1]]}
+    a, b = pair_of_runs(tmp_path, [*TOOLS, namespace])
+    text, _ = diff_runs(a, b)
+    assert "- Only in B: `shell` (namespace), `shell.read`" in section(text, "## Tools")
+    assert "### Changed" not in text  # the top-level shell is the same as in A
+
+
+# Output ------------------------------------------------------------------------------------------
 
 
 PAYLOADS = [
@@ -199,6 +394,11 @@ def test_captured_text_stays_inert_in_the_diff(tmp_path):
     text, _ = diff_runs(a, b)
     assert "onerror" in text  # shown, as text
     inspect(text)  # no element outside our own, no handler, no active link, in any previewer
+    # The same payloads in a word diff, between two versions of one tool.
+    changed = [dict(TOOLS[0], description=f"Run {hostile} now."), TOOLS[1]]
+    text, _ = diff_runs(*pair_of_runs(tmp_path / "words", changed))
+    assert "### Changed: `shell`" in text and "onerror" in text
+    inspect(text)
 
 
 def test_bad_arguments_are_one_line(tmp_path):
