@@ -23,6 +23,7 @@ from probe.volatile import Volatile, run_places
 SIMILAR = 0.5  # blocks at least this alike (difflib's ratio) are one block changed, not one removed and one added
 REFUSED_OUTPUTS = ("traffic.jsonl", "manifest.json", "turns.jsonl")  # the capture, and the turns other tools read
 LONG_LIST = 20  # entries shown open; a longer list is collapsed
+MISSING = object()  # a JSON path one side does not have
 
 
 def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
@@ -128,8 +129,8 @@ def shape_section(a: RunSummary, b: RunSummary) -> list:
             continue
         if old and new and len(old) == len(new) == 1:  # one value each: show the fields that differ
             rows += [
-                [md.inline(f"{key}.{path}" if path != "(root)" else key), before, after]
-                for path, before, after in value_changes(json.loads(*old), json.loads(*new))
+                [md.inline(f"{key}.{path}" if path else key), before, after]
+                for path, before, after in shown_changes(json.loads(*old), json.loads(*new))
             ]
         else:
             rows.append([md.inline(key), values(old), values(new)])
@@ -227,10 +228,9 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
     changed = []
     for key in sorted(set(a.tools) & set(b.tools), key=ToolKey.order):
         old, new = a.tools[key], b.tools[key]  # compared by their content once normalised, not by the hash as sent
-        fields = [["type", leaf({"type": old.type}, "type"), leaf({"type": new.type}, "type")]]
-        fields = fields if old.type != new.type else []
-        fields += value_changes(old.metadata, new.metadata)
-        schema = schema_changes(old.schema, new.schema)
+        fields = [["type", leaf(old.type), leaf(new.type)]] if old.type != new.type else []
+        fields += shown_changes(old.metadata, new.metadata)
+        schema = shown_changes(old.schema, new.schema)
         if old.description != new.description or schema or fields:
             changed.append((key, old, new, schema, fields))
     if not (only_a or only_b or changed):
@@ -251,7 +251,8 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
             )
             lines += [md.Markdown("Description:"), "", md.code(diff, "diff"), ""]
         if schema:
-            lines += [md.Markdown("Schema:"), "", md.table(["path", "A", "B"], schema), ""]
+            rows = [[md.inline(path or "(root)"), before, after] for path, before, after in schema]
+            lines += [md.Markdown("Schema:"), "", md.table(["path", "A", "B"], rows), ""]
         if fields:
             rows = [[md.inline(path), before, after] for path, before, after in fields]
             lines += [md.Markdown("Other fields:"), "", md.table(["field", "A", "B"], rows), ""]
@@ -265,26 +266,43 @@ def tool_name(key: ToolKey) -> md.Markdown:
     return md.inline(f"{key.namespace}.{key.name}" if key.namespace else key.name)
 
 
-def flatten(value: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
-    """A JSON value as path -> leaf value (`properties.cmd.type`: "string")."""
-    if depth > 20 or not isinstance(value, (dict, list)) or not value:
-        return {prefix or "(root)": value}
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    flat: dict[str, Any] = {}
-    for key, item in items:
-        flat |= flatten(item, f"{prefix}.{key}" if prefix else str(key), depth + 1)
-    return flat
+# JSON values, compared by path ---------------------------------------------------------------------
 
 
-def value_changes(old: Any, new: Any) -> list[list]:
-    """The paths where two JSON values differ, with each side's value there; a string holding JSON (as agents
-    send some metadata) is compared as that JSON."""
-    before, after = flatten(unwrapped(old)), flatten(unwrapped(new))
-    return [
-        [path, leaf(before, path), leaf(after, path)]
-        for path in sorted(set(before) | set(after))
-        if before.get(path, ...) != after.get(path, ...)
-    ]
+def value_changes(old: Any, new: Any) -> list[tuple[str, Any, Any]]:
+    """The paths where two JSON values differ, with each side's value there (MISSING where it has none). A string
+    holding JSON (as agents send some metadata) is compared as that JSON. Objects are compared key by key and
+    lists of objects or lists item by item; where the two sides are of different kinds (a string and a list, a
+    number and an object), or are lists of plain values, one row holds each side whole."""
+    found: list[tuple[str, Any, Any]] = []
+    compare(unwrapped(old), unwrapped(new), "", found, 0)
+    return found
+
+
+def compare(old: Any, new: Any, path: str, found: list, depth: int) -> None:
+    if depth < 20 and isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            compare(
+                old.get(key, MISSING), new.get(key, MISSING), f"{path}.{key}" if path else str(key), found, depth + 1
+            )
+    elif depth < 20 and isinstance(old, list) and isinstance(new, list) and not (plain(old) and plain(new)):
+        for index in range(max(len(old), len(new))):
+            before = old[index] if index < len(old) else MISSING
+            after = new[index] if index < len(new) else MISSING
+            compare(before, after, f"{path}.{index}" if path else str(index), found, depth + 1)
+    elif not same(old, new):
+        found.append((path, old, new))
+
+
+def plain(items: list) -> bool:
+    return not any(isinstance(item, (dict, list)) for item in items)
+
+
+def same(old: Any, new: Any) -> bool:
+    """Equal as JSON: `true` is not `1`, as Python's == would have it."""
+    if old is MISSING or new is MISSING:
+        return old is new
+    return (old == new and type(old) is type(new)) or (md.is_number(old) and md.is_number(new) and old == new)
 
 
 def unwrapped(value: Any, depth: int = 0) -> Any:
@@ -298,12 +316,14 @@ def unwrapped(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def schema_changes(old: Any, new: Any) -> list[list]:
-    return [[md.inline(path), before, after] for path, before, after in value_changes(old, new)]
+def shown_changes(old: Any, new: Any) -> list[list]:
+    return [[path, leaf(before), leaf(after)] for path, before, after in value_changes(old, new)]
 
 
-def leaf(flat: dict, path: str) -> md.Markdown:
-    return md.inline(json.dumps(flat[path], ensure_ascii=False)) if path in flat else md.Markdown("(none)")
+def leaf(value: Any) -> md.Markdown:
+    if value is MISSING:
+        return md.Markdown("(none)")
+    return md.inline(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def turns_section(a: RunSummary, b: RunSummary) -> list:

@@ -12,7 +12,7 @@ from pathlib import Path
 from test_inert_reports import inspect
 
 from probe import agent_home
-from probe.diff import diff_runs
+from probe.diff import MISSING, diff_runs, value_changes
 from probe.volatile import Volatile, run_places
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -171,7 +171,7 @@ def test_each_kind_of_change_is_named_in_its_section(tmp_path):
     assert "- Only in A: `x-trace-tag`" in text  # a header gone
     assert "### Changed: `shell`" in text
     assert "-It returns the output.\n+It returns the output and the exit code." in text
-    assert '| `properties.timeout.type` | (none) | `"integer"` |' in text
+    assert '| `properties.timeout` | (none) | `{"type": "integer"}` |' in text
     assert "instructions block changed" in text and "-Be brief.\n+Be thorough." in text
     # A session id and a prompt cache key differ, and are noise.
     assert "0b5e2c4e" not in text and "9f9e2c4e" not in text and "prompt_cache_key" not in text
@@ -314,6 +314,46 @@ def test_temp_paths_are_taken_whole_wherever_they_start():
     volatile = Volatile()
     volatile.text("/tmp/a /tmp/b ../tmp/agent-probe-home-1-2-x/c")
     assert volatile.count == 3
+
+
+# JSON values: one row per change ------------------------------------------------------------------
+
+
+def test_a_change_of_kind_is_one_row_with_each_side_whole():
+    old = {"properties": {"cmd": {"type": "string"}, "opts": {"properties": {"n": {"type": "integer"}}}}}
+    new = {
+        "properties": {
+            "cmd": {"type": ["string", "null"]},
+            "opts": {"properties": {"n": {"type": "integer", "minimum": 0}, "mode": "fast"}},
+        },
+        "required": ["cmd"],
+    }
+    assert value_changes(old, new) == [
+        ("properties.cmd.type", "string", ["string", "null"]),
+        ("properties.opts.properties.mode", MISSING, "fast"),
+        ("properties.opts.properties.n.minimum", MISSING, 0),
+        ("required", MISSING, ["cmd"]),
+    ]
+    # A scalar that becomes an object, inside a list of objects; a list of plain values compared whole.
+    assert value_changes({"anyOf": [{"type": "string"}, 3]}, {"anyOf": [{"type": "string"}, {"const": 3}]}) == [
+        ("anyOf.1", 3, {"const": 3})
+    ]
+    assert value_changes({"enum": ["a", "b"]}, {"enum": ["x", "a", "b"]}) == [("enum", ["a", "b"], ["x", "a", "b"])]
+    assert value_changes({"strict": True}, {"strict": 1}) == [("strict", True, 1)]  # not the same JSON
+
+
+def test_a_type_change_in_a_tool_schema_is_one_row(tmp_path):
+    changed = copy.deepcopy(TOOLS)
+    changed[0]["parameters"]["properties"]["cmd"]["type"] = ["string", "null"]
+    changed[1]["parameters"] = {"type": "object", "properties": {"path": {"type": "string"}}}
+    changed[1]["strict"] = True
+    text, _ = diff_runs(*pair_of_runs(tmp_path, changed))
+    shell = section(text, "### Changed: `shell`")
+    assert '| `properties.cmd.type` | `"string"` | `["string", "null"]` |' in shell
+    assert "type.0" not in text and "type.1" not in text
+    read = section(text, "### Changed: `read`")
+    assert '| `properties` | (none) | `{"path": {"type": "string"}}` |' in read
+    assert "Other fields:\n\n| field | A | B |\n|---|---|---|\n| `strict` | (none) | `true` |" in read
 
 
 def test_codex_against_claude_code_compares_what_the_model_makes_comparable():
