@@ -12,7 +12,7 @@ from pathlib import Path
 from test_inert_reports import inspect
 
 from probe import agent_home
-from probe.diff import MISSING, diff_runs, value_changes
+from probe.diff import MISSING, diff_runs, text_diff, value_changes
 from probe.volatile import Volatile, run_places
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -170,9 +170,11 @@ def test_each_kind_of_change_is_named_in_its_section(tmp_path):
     assert "- Only in B: `GET /v1/plugins` ×1" in text
     assert "- Only in A: `x-trace-tag`" in text  # a header gone
     assert "### Changed: `shell`" in text
-    assert "-It returns the output.\n+It returns the output and the exit code." in text
+    assert "\n@@ -1,2 +1,2 @@\nRun a command.\nIt returns the output{+ and the exit code+}.\n" in section(
+        text, "## Tools"
+    )
     assert '| `properties.timeout` | (none) | `{"type": "integer"}` |' in text
-    assert "instructions block changed" in text and "-Be brief.\n+Be thorough." in text
+    assert "instructions block changed" in text and "\nBe [-brief-]{+thorough+}.\n" in text
     # A session id and a prompt cache key differ, and are noise.
     assert "0b5e2c4e" not in text and "9f9e2c4e" not in text and "prompt_cache_key" not in text
     assert "Q2w3E4r5T6y7U8i9O0pAs" not in text
@@ -356,6 +358,52 @@ def test_a_type_change_in_a_tool_schema_is_one_row(tmp_path):
     assert "Other fields:\n\n| field | A | B |\n|---|---|---|\n| `strict` | (none) | `true` |" in read
 
 
+# Texts: word by word ------------------------------------------------------------------------------
+
+LONG = " ".join(f"word{index}" for index in range(100))  # a 600-character line
+
+
+def test_a_word_changed_at_the_end_of_a_long_line_is_marked():
+    diff = text_diff(f"{LONG} end.", f"{LONG} finish.", context=1)
+    assert diff == "@@ -1 +1 @@\nword0 word1 word2 … word95 word96 word97 word98 word99 [-end-]{+finish+}."
+
+
+def test_a_word_changed_mid_line_is_marked_with_context_either_side():
+    old = f"Intro line.\n{LONG} sandbox {LONG}\nLast line."
+    new = f"Intro line.\n{LONG} container {LONG}\nLast line."
+    diff = text_diff(old, new, context=1)
+    lines = diff.splitlines()
+    assert lines[0] == "@@ -1,3 +1,3 @@" and lines[1] == "Intro line." and lines[3] == "Last line."
+    assert lines[2] == (
+        "word0 word1 word2 … word95 word96 word97 word98 word99 [-sandbox-]{+container+} word0 word1 word2 word3 "
+        "word4 word5 …"
+    )
+    # Two changes far apart on one line: the stretch between them is cut in the middle.
+    two = text_diff(f"a {LONG} b", f"x {LONG} y", context=1).splitlines()[1]
+    assert two.startswith("[-a-]{+x+} word0 word1") and " … " in two and two.endswith("word99 [-b-]{+y+}")
+
+
+def test_a_rewritten_sentence_is_one_change_and_lines_added_or_removed_are_marked_whole():
+    diff = text_diff(
+        "- skill: Use for Codex models, pricing, and tasks that mention the app. (file: a)\nkept\n",
+        "- skill: Read this before answering how the app behaves, and where to find a feature. (file: a)\n"
+        "kept\nadded\n",
+        context=1,
+    )
+    assert diff.splitlines() == [
+        "@@ -1,2 +1,3 @@",
+        "- skill: [-Use for Codex models, pricing, and tasks that mention the app-]"
+        "{+Read this before answering how the app behaves, and where to find a feature+}. (file: a)",
+        "kept",
+        "{+added+}",
+    ]
+    # Two words changed apart, with more kept between them than they are long: two marks.
+    assert text_diff("Use it for the docs.", "Read it for the API.", context=0).splitlines()[1] == (
+        "[-Use-]{+Read+} it for the [-docs-]{+API+}."
+    )
+    assert text_diff("a\nb\nc", "a\nc", context=0).splitlines() == ["@@ -2 +1,0 @@", "[-b-]"]
+
+
 def test_codex_against_claude_code_compares_what_the_model_makes_comparable():
     text, _ = diff_runs(CODEX_HTTP, CLAUDE)
     assert "| agent | `codex-cli 0.169.0` | `2.1.330 (Claude Code)` |  |" in text
@@ -394,7 +442,7 @@ def test_a_namespace_description_is_compared(tmp_path):
     text, _ = diff_runs(CODEX_169, copied)
     assert "No differences." not in text
     namespace = section(text, "### Changed: `clock` (namespace)")
-    assert "-Tools for reading and waiting on time.\n+Tools for reading and sleeping on time." in namespace
+    assert "Tools for reading and [-waiting-]{+sleeping+} on time." in namespace
     assert "### Changed: `clock.sleep`" not in text  # its tools are entries of their own, unchanged
 
 
@@ -437,7 +485,7 @@ def test_captured_text_stays_inert_in_the_diff(tmp_path):
     # The same payloads in a word diff, between two versions of one tool.
     changed = [dict(TOOLS[0], description=f"Run {hostile} now."), TOOLS[1]]
     text, _ = diff_runs(*pair_of_runs(tmp_path / "words", changed))
-    assert "### Changed: `shell`" in text and "onerror" in text
+    assert "{+" in text and "onerror" in text
     inspect(text)
 
 

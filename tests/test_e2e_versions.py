@@ -78,9 +78,9 @@ def test_codex_0_166_against_0_169_names_what_changed(tmp_path):
     assert "| agent | `codex-cli 0.166.0` | `codex-cli 0.169.0` |  |" in text
     assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text  # only 0.166.0 calls it
     exec_tool = text.split("### Changed: `functions.exec`")[1].split("###")[0]
-    assert "Description:" in exec_tool and "\n-" in exec_tool and "\n+" in exec_tool
+    assert "Description:" in exec_tool and "[-" in exec_tool and "-]" in exec_tool
     skills = text.split("developer block host_skills.instructions changed")[1].split("</details>")[0]
-    assert re.search(r"\n-- [\w-]+: ", skills) and re.search(r"\n\+- [\w-]+: ", skills)  # a skill's line
+    assert re.search(r"\n- [\w-]+: .*(\[-|\{\+)", skills)  # a skill's line, marked where it changed
     shown = [value for run in (older, newer) for value in volatile_values(run) if value in body]
     assert shown == []
 

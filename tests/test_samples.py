@@ -66,4 +66,5 @@ def test_the_codex_version_pair_diff_names_what_changed():
     assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text  # only 0.166.0 calls it
     assert "### Changed: `functions.exec`" in text  # the exec tool's description changed
     assert "developer block host_skills.instructions changed" in text  # a skill's description line changed
-    assert "\n-- openai-docs: " in text and "\n+- openai-docs: " in text
+    assert "\n- openai-docs: [-Use for Codex models/pricing, " in text and "-]{+API first-timers, Codex/Work" in text
+    assert text.count("### Changed: ") == 1 and text.count("changed (") == 1  # and no other tool or block
