@@ -1,7 +1,8 @@
 """Compares two runs (two versions of one agent, or two agents) through the conversation model, as Markdown.
 
-Each section appears only when the runs differ in it: summary, endpoints, request shape, headers,
-instructions, tools and turns. Volatile values (ids, the agent's home, run and temp paths, timestamps) are
+Structural changes come first, each section only when the runs differ in it: summary, endpoints, request shape,
+headers, instructions and tools. What is measured rather than sent follows in sections of its own: usage and
+sizes, per turn, and timings. Volatile values (ids, the agent's home, run and temp paths, timestamps) are
 normalised first and counted.
 """
 
@@ -24,6 +25,7 @@ from probe.volatile import Volatile, run_places
 SIMILAR = 0.5  # blocks at least this alike (difflib's ratio) are one block changed, not one removed and one added
 REFUSED_OUTPUTS = ("traffic.jsonl", "manifest.json", "turns.jsonl")  # the capture, and the turns other tools read
 LONG_LIST = 20  # entries shown open; a longer list is collapsed
+ABSENT = "—"  # a count the API did not send: never shown as 0, never compared
 MISSING = object()  # a JSON path one side does not have
 
 
@@ -32,15 +34,15 @@ def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
     volatiles = [Volatile(run_places(run, read_manifest(run))) for run in (first, second)]
     a, b = (summarise(run, volatile) for run, volatile in zip((first, second), volatiles))
     with md.masked_by(mask_tokens_and_urls):
-        sections = [
-            summary_section(a, b),
-            endpoints_section(a, b),
-            shape_section(a, b),
-            headers_section(a, b),
-            instructions_section(a, b),
-            tools_section(a, b),
-            turns_section(a, b),
+        structural = [
+            ("summary", summary_section(a, b)),
+            ("endpoints", endpoints_section(a, b)),
+            ("request shape", shape_section(a, b)),
+            ("headers", headers_section(a, b)),
+            ("instructions", instructions_section(a, b)),
+            ("tools", tools_section(a, b)),
         ]
+        measured = [usage_section(a, b), sizes_section(a, b), turns_section(a, b), timings_section(a, b)]
         lines = [
             md.Markdown("# agent-probe diff"),
             "",
@@ -49,11 +51,52 @@ def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
             md.Markdown(
                 "- Ignored as volatile: {:,} values (ids, the agent's home, run and temp paths, timestamps)"
             ).format(sum(volatile.count for volatile in volatiles)),
-            "",
+            changes_line([name for name, section in structural if section], measured_differences(a, b)),
         ]
-        shown = [section for section in sections if section]
+        lines.append("")
+        shown = [section for _, section in structural] + measured
         lines += [line for section in shown for line in section] or [md.Markdown("No differences."), ""]
     return "\n".join(lines), [f"{name}: {warning}" for name, run in (("A", a), ("B", b)) for warning in run.warnings]
+
+
+def changes_line(structural: list[str], measured: list[str]) -> md.Markdown:
+    """Whether anything structural changed (naming the sections), and what was measured differently."""
+    if not measured:
+        return md.Markdown("- Structural changes: {}").format(", ".join(structural) or "none")
+    if not structural:
+        return md.Markdown("- Structural changes: none; only {} differ").format(and_list(measured))
+    return md.Markdown("- Structural changes: {} ({} differ too)").format(", ".join(structural), and_list(measured))
+
+
+def measured_differences(a: RunSummary, b: RunSummary) -> list[str]:
+    """Which measurements differ, in total or in some turn: usage (tokens), sizes (bytes), timings."""
+    turns = list(aligned(a, b))
+
+    def differ(total, per_turn) -> bool:
+        return total(a) != total(b) or any(
+            old is None or new is None or per_turn(old) != per_turn(new) for _, old, new in turns
+        )
+
+    found = {
+        "usage": differ(lambda run: [usage_of(run, kind) for kind in TOKEN_KINDS], lambda turn: turn.tokens),
+        "sizes": differ(lambda run: (run.sent, run.received), lambda turn: (turn.request_bytes, turn.response_bytes)),
+        "timings": differ(lambda run: (run.duration, run.ttfb), lambda turn: (turn.ttfb_ms, turn.duration_ms)),
+    }
+    return [name for name, differs in found.items() if differs]
+
+
+def aligned(a: RunSummary, b: RunSummary):
+    """The model turns of both runs paired by their order: (number from 1, A's or None, B's or None)."""
+    for index in range(max(len(a.turns), len(b.turns))):
+        yield (
+            index + 1,
+            a.turns[index] if index < len(a.turns) else None,
+            b.turns[index] if index < len(b.turns) else None,
+        )
+
+
+def and_list(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def describe(run: RunSummary) -> md.Markdown:
@@ -64,19 +107,26 @@ def describe(run: RunSummary) -> md.Markdown:
 
 def number(value: Any) -> str:
     if value is None:
-        return "?"
+        return ABSENT
     return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
 
 
 def delta(old: Any, new: Any) -> str:
-    if not isinstance(old, (int, float)) or not isinstance(new, (int, float)) or old == new:
+    """The change from one number to another; nothing when either is absent (a count not sent is not zero)."""
+    if not md.is_number(old) or not md.is_number(new) or old == new:
         return ""
     change = new - old
     sign = "+" if change > 0 else ""
     return f"{sign}{number(change)}" + (f" ({sign}{change / old:.0%})" if old else "")
 
 
-# Sections ----------------------------------------------------------------------------------------
+def numbers_table(first: str, rows: list[tuple[str, Any, Any]]) -> md.Markdown:
+    return md.table(
+        [first, "A", "B", "change"], [[name, number(old), number(new), delta(old, new)] for name, old, new in rows]
+    )
+
+
+# Structural sections -----------------------------------------------------------------------------
 
 
 def summary_section(a: RunSummary, b: RunSummary) -> list:
@@ -85,18 +135,10 @@ def summary_section(a: RunSummary, b: RunSummary) -> list:
         ["target", md.inline(a.target or "?"), md.inline(b.target or "?"), ""],
         ["models", models(a), models(b), ""],
     ]
-    numbers = [("exchanges", a.exchanges, b.exchanges), ("model turns", len(a.turns), len(b.turns))]
-    numbers += [(f"{kind} tokens", a.tokens.get(kind, 0), b.tokens.get(kind, 0)) for kind in TOKEN_KINDS]
-    numbers += [
-        ("bytes sent", a.sent, b.sent),
-        ("bytes received", a.received, b.received),
-        ("duration s", a.duration, b.duration),
-        ("median time to first byte ms", a.ttfb, b.ttfb),
-    ]
-    changed = any(row[1] != row[2] for row in rows) or any(old != new for _, old, new in numbers)
-    if not changed:
+    counts = [("exchanges", a.exchanges, b.exchanges), ("model turns", len(a.turns), len(b.turns))]
+    if all(row[1] == row[2] for row in rows) and all(old == new for _, old, new in counts):
         return []
-    rows += [[name, number(old), number(new), delta(old, new)] for name, old, new in numbers]
+    rows += [[name, number(old), number(new), delta(old, new)] for name, old, new in counts]
     return [md.Markdown("## Summary"), "", md.table(["", "A", "B", "change"], rows), ""]
 
 
@@ -233,14 +275,15 @@ def match_blocks(old: list, new: list) -> tuple[list, list, list]:
 def tools_section(a: RunSummary, b: RunSummary) -> list:
     only_a = sorted(set(a.tools) - set(b.tools), key=ToolKey.order)
     only_b = sorted(set(b.tools) - set(a.tools), key=ToolKey.order)
+    both = sorted(set(a.tools) & set(b.tools), key=ToolKey.order)
     changed = []
-    for key in sorted(set(a.tools) & set(b.tools), key=ToolKey.order):
-        old, new = a.tools[key], b.tools[key]  # compared by their content once normalised, not by the hash as sent
-        fields = [["type", leaf(old.type), leaf(new.type)]] if old.type != new.type else []
-        fields += shown_changes(old.metadata, new.metadata)
+    for key in both:
+        old, new = a.tools[key], b.tools[key]
+        rows = [["type", leaf(old.type), leaf(new.type)]] if old.type != new.type else []
+        rows += shown_changes(old.metadata, new.metadata)
         schema = shown_changes(old.schema, new.schema)
-        if old.description != new.description or schema or fields:
-            changed.append((key, old, new, schema, fields))
+        if old.description != new.description or schema or rows:
+            changed.append((key, old, new, schema, rows))
     if not (only_a or only_b or changed):
         return []
     lines = [md.Markdown("## Tools"), ""]
@@ -251,28 +294,39 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
         lines.append("")
     if any(old.description != new.description for _, old, new, _, _ in changed):
         lines += [WORD_DIFF_LEGEND, ""]
-    for key, old, new, schema, fields in changed:
+    for key, old, new, schema, rows in changed:
         lines += [md.Markdown("### Changed: {}").format(tool_name(key)), ""]
         if old.description != new.description:
-            description = text_diff(old.description, new.description, context=1)
-            lines += [md.Markdown("Description:"), "", md.code(description), ""]
+            lines += [
+                md.Markdown("Description:"),
+                "",
+                md.code(text_diff(old.description, new.description, context=1)),
+                "",
+            ]
         if schema:
-            rows = [[md.inline(path or "(root)"), before, after] for path, before, after in schema]
-            lines += [md.Markdown("Schema:"), "", md.table(["path", "A", "B"], rows), ""]
-        if fields:
-            rows = [[md.inline(path), before, after] for path, before, after in fields]
-            lines += [md.Markdown("Other fields:"), "", md.table(["field", "A", "B"], rows), ""]
+            lines += [
+                md.Markdown("Schema:"),
+                "",
+                md.table(["path", "A", "B"], [[md.inline(path or "(root)"), x, y] for path, x, y in schema]),
+                "",
+            ]
+        if rows:
+            lines += [
+                md.Markdown("Other fields:"),
+                "",
+                md.table(["field", "A", "B"], [[md.inline(path or "(all)"), x, y] for path, x, y in rows]),
+                "",
+            ]
     return lines
 
 
 def tool_name(key: ToolKey) -> md.Markdown:
-    """A tool as `namespace.name`, and a namespace's own entry as `` `name` (namespace) ``."""
     if key.is_namespace:
         return md.Markdown("{} (namespace)").format(md.inline(key.name))
     return md.inline(f"{key.namespace}.{key.name}" if key.namespace else key.name)
 
 
-# JSON values, compared by path ---------------------------------------------------------------------
+# JSON values, compared by path --------------------------------------------------------------------
 
 
 def value_changes(old: Any, new: Any) -> list[tuple[str, Any, Any]]:
@@ -467,39 +521,75 @@ def tail(text: str, size: int) -> str:
     return text[space:] if space >= 0 else text[-size:]
 
 
+# Measured sections -------------------------------------------------------------------------------
+
+
+def usage_section(a: RunSummary, b: RunSummary) -> list:
+    """Tokens by kind, summed over the model turns that reported them (a count not sent is not zero)."""
+    rows = [
+        [f"{kind} tokens", usage_total(a, kind), usage_total(b, kind), usage_change(a, b, kind)] for kind in TOKEN_KINDS
+    ]
+    if all(usage_of(a, kind) == usage_of(b, kind) for kind in TOKEN_KINDS):
+        return []
+    return [
+        md.Markdown("## Usage"),
+        "",
+        md.Markdown(
+            "Tokens as the API reported them, summed over the model turns that reported them; {} where none did."
+        ).format(md.Markdown(ABSENT)),
+        "",
+        md.table(["", "A", "B", "change"], rows),
+        "",
+    ]
+
+
+def usage_of(run: RunSummary, kind: str) -> tuple[int, int]:
+    return run.tokens.get(kind, 0), run.token_turns.get(kind, 0)
+
+
+def usage_total(run: RunSummary, kind: str) -> str:
+    total, covered = usage_of(run, kind)
+    if not covered:
+        return ABSENT
+    return f"{total:,}" if covered == len(run.turns) else f"{total:,} ({covered} of {len(run.turns)} turns)"
+
+
+def usage_change(a: RunSummary, b: RunSummary, kind: str) -> str:
+    """The change, only between two sums that cover every turn of their run."""
+    if any(usage_of(run, kind)[1] != len(run.turns) or not run.turns for run in (a, b)):
+        return ""
+    return delta(a.tokens[kind], b.tokens[kind])
+
+
+def sizes_section(a: RunSummary, b: RunSummary) -> list:
+    rows = [("bytes sent", a.sent, b.sent), ("bytes received", a.received, b.received)]
+    if all(old == new for _, old, new in rows):
+        return []
+    return [md.Markdown("## Sizes"), "", numbers_table("", rows), ""]
+
+
 def turns_section(a: RunSummary, b: RunSummary) -> list:
     rows = []
-    for index in range(max(len(a.turns), len(b.turns))):
-        old = a.turns[index] if index < len(a.turns) else None
-        new = b.turns[index] if index < len(b.turns) else None
-        cells = [index + 1]
-        for attribute in ("input", "output"):
-            cells += pair(old.tokens.get(attribute) if old else None, new.tokens.get(attribute) if new else None)
+    for number, old, new in aligned(a, b):
+        cells = [number]
+        for kind in ("input", "output"):
+            cells += pair(old.tokens.get(kind) if old else None, new.tokens.get(kind) if new else None)
         cells += pair(old.request_bytes if old else None, new.request_bytes if new else None)
         cells += pair(old.response_bytes if old else None, new.response_bytes if new else None)
-        if old is None or new is None or any(cells[position] for position in (3, 6, 9, 12)):
+        if old is None or new is None or any(cells[position] != cells[position + 1] for position in (1, 4, 7, 10)):
             rows.append(cells)
     if not rows:
         return []
-    headers = [
-        "turn",
-        "input A",
-        "input B",
-        "change",
-        "output A",
-        "output B",
-        "change",
-        "sent A",
-        "sent B",
-        "change",
-        "received A",
-        "received B",
-        "change",
-    ]
+    headers = ["turn"]
+    for name in ("input", "output", "sent", "received"):
+        headers += [f"{name} A", f"{name} B", "change"]
     return [
         md.Markdown("## Turns"),
         "",
-        md.Markdown("Model turns, aligned by their order in each run."),
+        md.Markdown(
+            "Model turns, aligned by their order in each run: input and output tokens ({} where the API did not "
+            "say), and bytes each way."
+        ).format(md.Markdown(ABSENT)),
         "",
         md.table(headers, rows),
         "",
@@ -507,7 +597,24 @@ def turns_section(a: RunSummary, b: RunSummary) -> list:
 
 
 def pair(old: Any, new: Any) -> list[str]:
-    return [number(old) if old is not None else "-", number(new) if new is not None else "-", delta(old, new)]
+    return [number(old), number(new), delta(old, new)]
+
+
+def timings_section(a: RunSummary, b: RunSummary) -> list:
+    totals = [("duration s", a.duration, b.duration), ("median time to first byte ms", a.ttfb, b.ttfb)]
+    rows = []
+    for number, old, new in aligned(a, b):
+        cells = [number, *pair(old.ttfb_ms if old else None, new.ttfb_ms if new else None)]
+        cells += pair(old.duration_ms if old else None, new.duration_ms if new else None)
+        if old is None or new is None or cells[1] != cells[2] or cells[4] != cells[5]:
+            rows.append(cells)
+    if all(old == new for _, old, new in totals) and not rows:
+        return []
+    lines = [md.Markdown("## Timings"), "", numbers_table("", totals), ""]
+    if rows:
+        headers = ["turn", "first byte ms A", "B", "change", "duration ms A", "B", "change"]
+        lines += [md.Markdown("Per model turn:"), "", md.table(headers, rows), ""]
+    return lines
 
 
 # Command line ------------------------------------------------------------------------------------

@@ -40,10 +40,12 @@ class ToolKey(NamedTuple):
 class TurnNumbers:
     number: int
     endpoint: str
-    tokens: dict[str, int]
+    tokens: dict[str, int | None]  # None: the API did not say (or sent no usage at all)
     request_bytes: int
     response_bytes: int
     items: int
+    ttfb_ms: float | None = None
+    duration_ms: float | None = None
 
 
 @dataclass
@@ -53,7 +55,8 @@ class RunSummary:
     agent: str = ""
     models: Counter = field(default_factory=Counter)
     exchanges: int = 0
-    tokens: Counter = field(default_factory=Counter)
+    tokens: Counter = field(default_factory=Counter)  # by kind, over the model turns that reported it
+    token_turns: Counter = field(default_factory=Counter)  # by kind, how many model turns reported it
     sent: int = 0
     received: int = 0
     start: float | None = None
@@ -142,10 +145,23 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
     if turn.model is not None:
         summary.models[turn.model] += 1  # requests naming each model, warm-ups included
     if turn.usage is not None or turn.output:
-        tokens = {kind: getattr(turn.usage, kind) or 0 for kind in TOKEN_KINDS} if turn.usage else {}
-        summary.tokens.update(tokens)
+        # A count the API did not send stays None: it is absent, not zero, and is neither summed nor compared.
+        tokens = {kind: getattr(turn.usage, kind) if turn.usage else None for kind in TOKEN_KINDS}
+        for kind, count in tokens.items():
+            if count is not None:
+                summary.tokens[kind] += count
+                summary.token_turns[kind] += 1
         summary.turns.append(
-            TurnNumbers(turn.number, endpoint, tokens, turn.request_bytes, turn.response_bytes, len(turn.input))
+            TurnNumbers(
+                turn.number,
+                endpoint,
+                tokens,
+                turn.request_bytes,
+                turn.response_bytes,
+                len(turn.input),
+                turn.timing.ttfb_ms,
+                turn.timing.duration_ms,
+            )
         )
 
 

@@ -142,6 +142,9 @@ def messages(old: dict, new: dict):
     yield from zip(old.get("messages") or [], new.get("messages") or [])
 
 
+# Sections ----------------------------------------------------------------------------------------
+
+
 def test_each_kind_of_change_is_named_in_its_section(tmp_path):
     changed_tools = copy.deepcopy(TOOLS)
     changed_tools[0]["description"] = "Run a command.\nIt returns the output and the exit code."
@@ -166,7 +169,13 @@ def test_each_kind_of_change_is_named_in_its_section(tmp_path):
     )
     text, warnings = diff_runs(a, b)
     assert warnings == []
+    # B's second exchange is a model turn of its own: usage, sizes and timings differ too.
+    assert (
+        "- Structural changes: summary, endpoints, request shape, headers, instructions, tools (usage, sizes and"
+        in text
+    )
     assert "| agent | `1.0` | `2.0` |  |" in text
+    assert "| exchanges | 1 | 2 | +1 (+100%) |" in text
     assert "- Only in B: `GET /v1/plugins` ×1" in text
     assert "- Only in A: `x-trace-tag`" in text  # a header gone
     assert "### Changed: `shell`" in text
@@ -198,6 +207,7 @@ def test_a_run_against_a_copy_that_differs_only_in_volatile_values_has_no_differ
     (copy_run / "traffic.jsonl").write_text(rewritten)
     (copy_run / "manifest.json").write_bytes((CODEX_HTTP / "manifest.json").read_bytes())
     text, _ = diff_runs(CODEX_HTTP, copy_run)
+    assert "- Structural changes: none\n" in text
     assert text.endswith("No differences.\n")
     assert ignored(text) > 100
 
@@ -221,7 +231,7 @@ def test_the_agent_home_in_a_tool_description_is_volatile(tmp_path):
     copied = copy_run(OPENCODE, tmp_path / "copy", rehome("/tmp/agent-probe-home-4242424-1234567-zq_9x8w7"))
     assert "4ikmsy5q" not in (copied / "traffic.jsonl").read_text()
     text, _ = diff_runs(OPENCODE, copied)
-    assert text.endswith("No differences.\n")
+    assert "- Structural changes: none\n" in text and text.endswith("No differences.\n")
     same, _ = diff_runs(OPENCODE, OPENCODE)
     assert ignored(text) == ignored(same) > 0  # every value found in the copy as in the original
 
@@ -234,7 +244,7 @@ def test_a_relative_path_to_the_agent_home_is_volatile_at_any_depth(tmp_path):
         "../../../tmp/agent-probe-home-7-88-abcdefgh/.qwen/output-language.md" in (copied / "traffic.jsonl").read_text()
     )
     text, _ = diff_runs(QWEN, copied)
-    assert text.endswith("No differences.\n")
+    assert "- Structural changes: none\n" in text and text.endswith("No differences.\n")
     assert ignored(text) == ignored(diff_runs(QWEN, QWEN)[0])
 
 
@@ -244,7 +254,7 @@ def test_a_home_in_another_temp_folder_is_volatile(tmp_path):
     copied = copy_run(GEMINI, tmp_path / "copy", rehome(home))
     assert home in (copied / "traffic.jsonl").read_text()
     text, _ = diff_runs(GEMINI, copied)
-    assert text.endswith("No differences.\n")
+    assert "- Structural changes: none\n" in text and text.endswith("No differences.\n")
 
 
 def test_the_run_folder_claude_code_keeps_its_state_in_is_volatile(tmp_path):
@@ -259,7 +269,7 @@ def test_the_run_folder_claude_code_keeps_its_state_in_is_volatile(tmp_path):
         lambda text: text.replace(folder, "/home/someone/probe/data/claude-code/20270101-000000-x"),
     )
     text, _ = diff_runs(CLAUDE, copied)
-    assert text.endswith("No differences.\n")
+    assert "- Structural changes: none\n" in text and text.endswith("No differences.\n")
 
 
 def normalise(text: str, manifest: dict | None = None, run: Path = Path("/runs/data/codex/20260101-000000-x")):
@@ -316,6 +326,37 @@ def test_temp_paths_are_taken_whole_wherever_they_start():
     volatile = Volatile()
     volatile.text("/tmp/a /tmp/b ../tmp/agent-probe-home-1-2-x/c")
     assert volatile.count == 3
+
+
+# Timings and sizes -------------------------------------------------------------------------------
+
+
+def test_timings_are_apart_from_structural_changes(tmp_path):
+    slower = copy_run(CODEX_169, tmp_path / "slower", lambda text: text, retime=1.5)
+    text, _ = diff_runs(CODEX_169, slower)
+    assert "- Structural changes: none; only timings differ\n" in text
+    assert [line for line in text.splitlines() if line.startswith("## ")] == ["## Timings"]
+    timings = section(text, "## Timings")
+    assert re.search(r"\| duration s \| 0\.5 \| 0\.6 \| \+0\.1 \(\+20%\) \|", timings)  # the gaps between are as long
+    assert "| turn | first byte ms A | B | change | duration ms A | B | change |" in timings
+    assert "| 2 | 2.1 | 3.2 | +1.1 (+50%) | 200.7 | 301.1 | +100.4 (+50%) |" in timings
+    assert len(re.findall(r"\n\| [12] \|", timings)) == 2  # both model turns, each with its timings
+
+
+def test_two_runs_that_differ_only_in_volatile_lengths_and_timings_change_nothing_structural(tmp_path):
+    """As two mock runs of one version differ: another home (with a longer name), so other body sizes and a few
+    more input tokens, and other timings. Sizes and usage are shown, as measurements, not as changes."""
+    rewrite = rehome("/tmp/agent-probe-home-1234567-7654321-abcdefgh", depth=3)
+
+    def remint(text: str) -> str:
+        return rewrite(text).replace('"prompt_tokens": 4', '"prompt_tokens": 5')
+
+    copied = copy_run(QWEN, tmp_path / "copy", remint, resize=True, retime=0.8)
+    text, _ = diff_runs(QWEN, copied)
+    assert "- Structural changes: none; only sizes and timings differ\n" in text
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == ["## Sizes", "## Turns", "## Timings"]
+    assert re.search(r"\| bytes sent \| ([\d,]+) \| ([\d,]+) \| \+\d+ \(\+0%\) \|", text)
 
 
 # JSON values: one row per change ------------------------------------------------------------------
@@ -428,6 +469,41 @@ def test_the_two_codex_transports_differ_in_endpoints_and_turn_sizes_but_no_id_s
         assert ids and not [found for found in ids if found in text]
 
 
+# Absent counts -----------------------------------------------------------------------------------
+
+
+def test_a_count_the_api_did_not_send_is_absent_not_zero():
+    """Anthropic sends no reasoning count: it is shown as —, and no change is computed to or from it."""
+    text, _ = diff_runs(CODEX_HTTP, CLAUDE)
+    usage = section(text, "## Usage")
+    assert "| reasoning tokens | 24 | — |  |" in usage
+    assert "| cache_write tokens | — | " in usage  # the Responses API sends no cache writes
+    assert "-100%" not in text
+
+
+def test_sums_say_how_many_turns_they_cover(tmp_path):
+    with_reasoning = {"input_tokens": 100, "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 3}}
+    a = run_folder(
+        tmp_path / "a",
+        [
+            exchange("/v1/responses", request(), HEADERS, "resp_aaaaaaaa1111", with_reasoning),
+            exchange("/v1/responses", request(), HEADERS, "resp_aaaaaaaa2222"),  # no reasoning count
+            exchange("/v1/responses", request(), HEADERS, "resp_aaaaaaaa3333", {}),  # no counts at all
+        ],
+    )
+    b = run_folder(
+        tmp_path / "b",
+        [exchange("/v1/responses", request(), HEADERS, f"resp_bbbbbbbb{n}111", with_reasoning) for n in range(3)],
+    )
+    text, _ = diff_runs(a, b)
+    usage = section(text, "## Usage")
+    assert "| reasoning tokens | 3 (1 of 3 turns) | 9 |  |" in usage  # no change from a partial sum
+    assert "| input tokens | 200 (2 of 3 turns) | 300 |  |" in usage
+    assert "| cache_write tokens | — | — |  |" in usage
+    turns = section(text, "## Turns")
+    assert "| 3 | — | 100 |  | — | 5 |  |" in turns
+
+
 # Tools: namespaces and every field ----------------------------------------------------------------
 
 
@@ -441,6 +517,7 @@ def test_a_namespace_description_is_compared(tmp_path):
     )
     text, _ = diff_runs(CODEX_169, copied)
     assert "No differences." not in text
+    assert "- Structural changes: tools\n" in text
     namespace = section(text, "### Changed: `clock` (namespace)")
     assert "Tools for reading and [-waiting-]{+sleeping+} on time." in namespace
     assert "### Changed: `clock.sleep`" not in text  # its tools are entries of their own, unchanged
@@ -513,25 +590,14 @@ def test_bad_arguments_are_one_line(tmp_path):
     ).startswith("error: cannot write")
 
 
+def invoke_diff(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "diff", *argv], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
+    )
+
+
 def test_the_invoke_task_writes_the_diff(tmp_path):
     output = tmp_path / "d.md"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "invoke",
-            "diff",
-            "--run",
-            str(CODEX_HTTP),
-            "--run",
-            str(CODEX_WEBSOCKET),
-            "--output",
-            str(output),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-    )
+    result = invoke_diff("--run", str(CODEX_HTTP), "--run", str(CODEX_WEBSOCKET), "--output", str(output))
     assert result.returncode == 0, result.stderr
     assert output.read_text().startswith("# agent-probe diff\n") and "## Endpoints" in output.read_text()
