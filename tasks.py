@@ -258,14 +258,17 @@ def sql(c, query, format=None):
         "run": "RUN: a run to compare, as analyze --run takes it; give it twice (A, then B)",
         "target": "NAME: with --run latest, the newest run of this target",
         "output": "FILE: write the Markdown here instead of printing it",
+        "wire": "compare endpoints, request shape and headers even when the runs speak different APIs",
     },
 )
-def diff(c, run=None, target=None, output=None):
+def diff(c, run=None, target=None, output=None, wire=False):
     """Compare two runs (two versions of one agent, or two agents), with ids, temp paths and timestamps ignored.
 
-    It compares endpoints, request shape, headers, instructions, tools and turns.
+    It names the structural changes (endpoints, request shape, headers, instructions, tools) apart from what is
+    measured (usage, sizes, timings), with the agent's home and the run folder ignored too. Two agents that speak
+    different APIs are compared on what the model sees; --wire compares their wire too.
     """
-    call(c, diff_script.main, script_argv(run=run, target=target, output=output))
+    call(c, diff_script.main, script_argv(run=run, target=target, output=output, wire=wire))
 
 
 @task(klass=ProbeTask)

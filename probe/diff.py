@@ -3,7 +3,7 @@
 Structural changes come first, each section only when the runs differ in it: summary, endpoints, request shape,
 headers, instructions and tools. What is measured rather than sent follows in sections of its own: usage and
 sizes, per turn, and timings. Volatile values (ids, the agent's home, run and temp paths, timestamps) are
-normalised first and counted.
+normalised first and counted. Two runs that speak different APIs compare the model only, unless --wire.
 """
 
 import difflib
@@ -29,19 +29,21 @@ ABSENT = "—"  # a count the API did not send: never shown as 0, never compared
 MISSING = object()  # a JSON path one side does not have
 
 
-def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
-    """The Markdown comparing two run folders, and the warnings met reading them."""
+def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[str]]:
+    """The Markdown comparing two run folders, and the warnings met reading them. With `wire`, runs that speak
+    different APIs are compared on the wire too (endpoints, request shape, headers)."""
     volatiles = [Volatile(run_places(run, read_manifest(run))) for run in (first, second)]
     a, b = (summarise(run, volatile) for run, volatile in zip((first, second), volatiles))
+    apart = different_apis(a, b)
     with md.masked_by(mask_tokens_and_urls):
-        structural = [
-            ("summary", summary_section(a, b)),
-            ("endpoints", endpoints_section(a, b)),
-            ("request shape", shape_section(a, b)),
-            ("headers", headers_section(a, b)),
-            ("instructions", instructions_section(a, b)),
-            ("tools", tools_section(a, b)),
-        ]
+        structural = [("summary", summary_section(a, b))]
+        if wire or not apart:
+            structural += [
+                ("endpoints", endpoints_section(a, b)),
+                ("request shape", shape_section(a, b)),
+                ("headers", headers_section(a, b)),
+            ]
+        structural += [("instructions", instructions_section(a, b)), ("tools", tools_section(a, b))]
         measured = [usage_section(a, b), sizes_section(a, b), turns_section(a, b), timings_section(a, b)]
         lines = [
             md.Markdown("# agent-probe diff"),
@@ -53,6 +55,12 @@ def diff_runs(first: Path, second: Path) -> tuple[str, list[str]]:
             ).format(sum(volatile.count for volatile in volatiles)),
             changes_line([name for name, section in structural if section], measured_differences(a, b)),
         ]
+        if apart:
+            lines.append(
+                md.Markdown("- Different APIs: the wire (endpoints, request shape, headers) is {}").format(
+                    md.Markdown("compared too (--wire)" if wire else "not compared (--wire compares it)")
+                )
+            )
         lines.append("")
         shown = [section for _, section in structural] + measured
         lines += [line for section in shown for line in section] or [md.Markdown("No differences."), ""]
@@ -99,9 +107,15 @@ def and_list(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def different_apis(a: RunSummary, b: RunSummary) -> bool:
+    """Whether the runs speak different APIs: each has model APIs (the generic reader's aside), none in common."""
+    return bool(a.apis and b.apis and not set(a.apis) & set(b.apis))
+
+
 def describe(run: RunSummary) -> md.Markdown:
-    return md.Markdown("target {}, agent {}").format(
-        md.inline(run.target or "unknown"), md.inline(run.agent or "unknown")
+    api = md.Markdown(", API {}").format(apis(run)) if run.apis else md.Markdown("")
+    return md.Markdown("target {}, agent {}{}").format(
+        md.inline(run.target or "unknown"), md.inline(run.agent or "unknown"), api
     )
 
 
@@ -133,6 +147,7 @@ def summary_section(a: RunSummary, b: RunSummary) -> list:
     rows = [
         ["agent", md.inline(a.agent or "?"), md.inline(b.agent or "?"), ""],
         ["target", md.inline(a.target or "?"), md.inline(b.target or "?"), ""],
+        ["API", apis(a), apis(b), ""],
         ["models", models(a), models(b), ""],
     ]
     counts = [("exchanges", a.exchanges, b.exchanges), ("model turns", len(a.turns), len(b.turns))]
@@ -140,6 +155,10 @@ def summary_section(a: RunSummary, b: RunSummary) -> list:
         return []
     rows += [[name, number(old), number(new), delta(old, new)] for name, old, new in counts]
     return [md.Markdown("## Summary"), "", md.table(["", "A", "B", "change"], rows), ""]
+
+
+def apis(run: RunSummary) -> md.Markdown:
+    return md.Markdown(", ").join(map(md.inline, sorted(run.apis))) or md.Markdown("none")
 
 
 def models(run: RunSummary) -> md.Markdown:
@@ -278,7 +297,7 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
     both = sorted(set(a.tools) & set(b.tools), key=ToolKey.order)
     changed = []
     for key in both:
-        old, new = a.tools[key], b.tools[key]
+        old, new = a.tools[key], b.tools[key]  # compared by their content once normalised, not by the hash as sent
         rows = [["type", leaf(old.type), leaf(new.type)]] if old.type != new.type else []
         rows += shown_changes(old.metadata, new.metadata)
         schema = shown_changes(old.schema, new.schema)
@@ -307,20 +326,21 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
             lines += [
                 md.Markdown("Schema:"),
                 "",
-                md.table(["path", "A", "B"], [[md.inline(path or "(root)"), x, y] for path, x, y in schema]),
+                md.table(["path", "A", "B"], [[md.inline(path or "(root)"), *sides] for path, *sides in schema]),
                 "",
             ]
         if rows:
             lines += [
                 md.Markdown("Other fields:"),
                 "",
-                md.table(["field", "A", "B"], [[md.inline(path or "(all)"), x, y] for path, x, y in rows]),
+                md.table(["field", "A", "B"], [[md.inline(path), *sides] for path, *sides in rows]),
                 "",
             ]
     return lines
 
 
 def tool_name(key: ToolKey) -> md.Markdown:
+    """A tool as `namespace.name`, and a namespace's own entry as `` `name` (namespace) ``."""
     if key.is_namespace:
         return md.Markdown("{} (namespace)").format(md.inline(key.name))
     return md.inline(f"{key.namespace}.{key.name}" if key.namespace else key.name)
@@ -631,6 +651,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--target", help="with --run latest: the newest run of this target")
     parser.add_argument("--output", help="write the Markdown here instead of printing it")
+    parser.add_argument(
+        "--wire",
+        action="store_true",
+        help="compare endpoints, request shape and headers even when the runs speak different APIs",
+    )
     args = parser.parse_args(argv)
     if len(args.run) != 2:
         raise RunError(f"--run: give exactly two runs to compare (got {len(args.run)})")
@@ -641,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output) if args.output else None
     if output is not None and (output.name in REFUSED_OUTPUTS or output.resolve().name in REFUSED_OUTPUTS):
         raise RunError(f"--output {output}: that name is a run's capture file; write the diff elsewhere")
-    text, warnings = diff_runs(*runs)
+    text, warnings = diff_runs(*runs, wire=args.wire)
     for warning in warnings:
         warn(warning)
     if output is None:

@@ -18,6 +18,7 @@ from probe.turns import Reading
 from probe.volatile import Volatile
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
+GENERIC_API = "generic"  # the generic reader's: it says nothing of which API a run speaks
 
 
 class ToolKey(NamedTuple):
@@ -53,6 +54,7 @@ class RunSummary:
     name: str
     target: str = ""
     agent: str = ""
+    apis: Counter = field(default_factory=Counter)  # exchanges read by each API's reader (the generic one aside)
     models: Counter = field(default_factory=Counter)
     exchanges: int = 0
     tokens: Counter = field(default_factory=Counter)  # by kind, over the model turns that reported it
@@ -106,6 +108,8 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
 
 def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volatile, extra_secrets) -> None:
     summary.exchanges += 1
+    if turn.api != GENERIC_API:
+        summary.apis[turn.api] += 1
     summary.sent += turn.request_bytes
     summary.received += turn.response_bytes
     start, end = exchange.timing.get("start"), exchange.timing.get("end")

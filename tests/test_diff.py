@@ -445,18 +445,72 @@ def test_a_rewritten_sentence_is_one_change_and_lines_added_or_removed_are_marke
     assert text_diff("a\nb\nc", "a\nc", context=0).splitlines() == ["@@ -2 +1,0 @@", "[-b-]"]
 
 
-def test_codex_against_claude_code_compares_what_the_model_makes_comparable():
+# Two APIs ----------------------------------------------------------------------------------------
+
+
+def test_codex_against_claude_code_compares_the_model_and_not_the_wire():
     text, _ = diff_runs(CODEX_HTTP, CLAUDE)
+    assert "API `openai.responses`" in text and "API `anthropic.messages`" in text
+    assert "- Different APIs: the wire (endpoints, request shape, headers) is not compared (--wire compares it)" in text
     assert "| agent | `codex-cli 0.169.0` | `2.1.330 (Claude Code)` |  |" in text
     assert "| models | `gpt-6.1-sol` ×2 | `claude-opus-5-5` ×2 |  |" in text
-    tools = text.split("## Tools")[1].split("##")[0]
+    assert "## Endpoints" not in text and "## Request shape" not in text and "## Headers" not in text
+    tools = section(text, "## Tools")
     assert "`clock.sleep`" in tools and "`Bash`" in tools  # tools compared by name, whatever the API
-    assert "`clock` (namespace)" in tools  # a namespace, as an entry of its own
-    assert "only in A" in text and "only in B" in text  # the APIs' fields, collapsed and counted
+    assert "`clock` (namespace)" in tools
+    assert text.split("\n")[5].startswith("- Structural changes: summary, instructions, tools (usage, sizes")
+
+
+def test_with_wire_two_apis_are_compared_on_the_wire_too(tmp_path):
+    text, _ = diff_runs(CODEX_HTTP, CLAUDE, wire=True)
+    assert "- Different APIs: the wire (endpoints, request shape, headers) is compared too (--wire)" in text
+    assert "- Only in A: `POST /v1/responses` ×2" in text and "- Only in B: `POST /v1/messages` ×2" in text
+    assert "## Request shape" in text and "only in A" in text and "only in B" in text  # collapsed and counted
+    assert "## Headers" in text
+    output = tmp_path / "d.md"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "probe.diff",
+            "--run",
+            str(CODEX_HTTP),
+            "--run",
+            str(CLAUDE),
+            "--wire",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "## Request shape" in output.read_text()
+
+
+def test_a_run_read_by_the_generic_reader_speaks_no_api_of_its_own(tmp_path):
+    """An exchange that no reader recognises is read by the generic reader: that says nothing of its API, so the
+    run's wire is compared with the other run's."""
+    a = run_folder(tmp_path / "a", [exchange("/v1/responses", request(), HEADERS, "resp_aaaaaaaa1111")])
+    logged = exchange("/internal/log", {"event": "started"}, HEADERS, "unused")
+    logged["response"] |= {
+        "headers": [["content-type", "application/json"]],
+        "body": {"ok": True},
+        "body_format": "json",
+    }
+    b = run_folder(tmp_path / "b", [logged], target="no-such-target")
+    text, _ = diff_runs(a, b)
+    assert "(target `no-such-target`, agent `1.0`)" in text  # no API named
+    assert "| API | `openai.responses` | none |  |" in text
+    assert "- Different APIs" not in text and "- Only in B: `POST /internal/log` ×1" in text
 
 
 def test_the_two_codex_transports_differ_in_endpoints_and_turn_sizes_but_no_id_shows():
+    """One API: the wire is compared without asking."""
     text, _ = diff_runs(CODEX_HTTP, CODEX_WEBSOCKET)
+    assert "- Different APIs" not in text
     assert "- Only in A: `POST /v1/responses` ×2" in text and "- Only in B: `WebSocket GET /v1/responses` ×3" in text
     assert "## Turns" in text and "| exchanges | 3 | 3 |" in text
     for sample in (CODEX_HTTP, CODEX_WEBSOCKET):
@@ -601,3 +655,11 @@ def test_the_invoke_task_writes_the_diff(tmp_path):
     result = invoke_diff("--run", str(CODEX_HTTP), "--run", str(CODEX_WEBSOCKET), "--output", str(output))
     assert result.returncode == 0, result.stderr
     assert output.read_text().startswith("# agent-probe diff\n") and "## Endpoints" in output.read_text()
+
+
+def test_the_invoke_task_passes_wire(tmp_path):
+    result = invoke_diff("--run", str(CODEX_HTTP), "--run", str(CLAUDE), "--wire")
+    assert result.returncode == 0, result.stderr
+    assert "## Request shape" in result.stdout and "is compared too (--wire)" in result.stdout
+    help_text = " ".join(invoke_diff("--help").stdout.split())
+    assert "--wire compare endpoints, request shape and headers even when the runs speak different APIs" in help_text
