@@ -40,7 +40,7 @@ from probe.viewer.data import ViewerData
 from probe.viewer.header import page_header
 from probe.viewer.page import GENERATED, write_page
 
-GENERIC_RENDERER = "probe.renderers.generic"  # when no target names one: it defers every API it knows to its own
+GENERIC_RENDERER = "probe.renderers.generic"  # no target: what no API reader recognises is shown raw
 PER_API = "each exchange is read and shown by its own API's built-in renderer (the generic one where none fits)"
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
 TURNS_FILE = "turns.jsonl"  # written beside report.md: one line per exchange, in the conversation model
@@ -802,6 +802,7 @@ def main(argv: list[str] | None = None) -> int:
             warn(warning)
         print(f"report: {display(report)}")
         print(f"viewer: {display(viewer_path(report))}")
+        print(f"turns: {display(turns_path(report))}")  # named after the report: say where
         return 0
     if args.output:
         raise RunError("--output goes with --input; a run's report is always written into its folder")

@@ -291,7 +291,8 @@ def test_analyze_input_says_which_report_it_writes(tmp_path, capsys, output):
     else:
         assert captured.err == "" and (tmp_path / "report.md").read_text() == "old"
     report = tmp_path / (output or "report.md")
-    assert captured.out == f"report: {report}\nviewer: {report.with_suffix('.html')}\n"
+    turns = report.with_name("turns.jsonl" if report.name == "report.md" else f"{report.stem}.turns.jsonl")
+    assert captured.out == f"report: {report}\nviewer: {report.with_suffix('.html')}\nturns: {turns}\n"
 
 
 def test_a_rebuild_that_changes_nothing_keeps_the_files_and_renews_their_time(private_data_dir, capsys, tmp_path):

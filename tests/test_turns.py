@@ -595,7 +595,11 @@ def test_two_reports_in_one_folder_each_get_their_own_derived_files(tmp_path):
             [*command, "--output", str(out / name)], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
         )
         assert result.returncode == 0, result.stderr
-        assert result.stdout == f"report: {out / name}\nviewer: {(out / name).with_suffix('.html')}\n"
+        turns = "turns.jsonl" if name == "report.md" else name.replace(".md", ".turns.jsonl")
+        assert (
+            result.stdout
+            == f"report: {out / name}\nviewer: {(out / name).with_suffix('.html')}\nturns: {out / turns}\n"
+        )
         written[name] = (out / name).read_text()
     assert sorted(path.name for path in out.iterdir() if not path.name.startswith(".")) == [
         "report-codex.html",
