@@ -264,7 +264,8 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
             turn.unknown.append({"where": "response body", "raw": body})
         return
     stream = Stream()
-    final, failed, latest = None, False, None  # latest: the newest response object an event carried
+    final, failed = None, False
+    answered: dict = {}  # the fields of every response object the events carried, the newest winning
     usage = None  # the newest usage an event carried: the final response's, else whatever event had one
     for event in events:
         data = event.data if type(event.data) is dict else {}
@@ -278,7 +279,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
             continue
         response = data.get("response") if type(data.get("response")) is dict else None
         if response is not None:
-            latest = response
+            answered.update(response)
             turn.response_id = text_or_none(response.get("id")) or turn.response_id
             if isinstance(response.get("usage"), dict):
                 usage = response["usage"]
@@ -302,8 +303,9 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         read_final(final, turn, assembled)
     else:
         turn.output = assembled
-        if latest is not None:  # a stream cut off still said which model answered, and when it began
-            turn.response_metadata = response_fields(latest, turn)
+    # What response.created said (the model that answered, when it began) holds even when the final event
+    # leaves it out, or never came.
+    turn.response_metadata = response_fields(answered, turn)
     if usage is not None:
         turn.usage = usage_of(usage)
 
