@@ -226,9 +226,9 @@ def tools_section(tools: list[Tool], label: str, state: dict, with_namespace: bo
     headers = (["namespace"] if with_namespace else []) + ["name", "type", "description", "notes", "hash"]
     rows, names = tool_listing(tools, state, with_namespace)
     namespaces = sum(tool.type == "namespace" for tool in tools)
-    count = f"{len(tools) - namespaces}" + (
-        f", in {namespaces} namespace{'s' * (namespaces != 1)}" if namespaces else ""
-    )
+    count = str(len(tools) - namespaces)
+    if namespaces:
+        count += f", in {namespaces} namespace{'s' if namespaces != 1 else ''}"
     return listing_once(
         "Tools declared",
         rows,

@@ -2,7 +2,7 @@
 
 import json
 
-from probe.conversation import Part, Turn
+from probe.conversation import Part, Turn, integer
 from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, compact, details, first_line, inline, json_block
 from probe.readers import anthropic_messages as reader
@@ -94,7 +94,7 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
         other_fields(rendered, "Other message fields", metadata)
     if turn.usage is not None:
         raw = turn.usage.raw
-        rendered.tokens = {kind: number(raw.get(field)) for field, kind in USAGE_FIELDS.items()}
+        rendered.tokens = {kind: integer(raw.get(field)) for field, kind in USAGE_FIELDS.items()}
         rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
         extra = {key: value for key, value in raw.items() if key not in USAGE_FIELDS and value}
         if extra:
@@ -145,11 +145,6 @@ def error_text(error) -> Markdown:
             inline(str(error.get("type", "?"))), first_line(str(error.get("message", "")), 500)
         )
     return inline(json.dumps(error, ensure_ascii=False, default=str))
-
-
-def number(value) -> int | None:
-    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def render_epilogue(state: dict) -> Rendered:

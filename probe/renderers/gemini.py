@@ -3,7 +3,7 @@
 import dataclasses
 import json
 
-from probe.conversation import Item, Part, Turn
+from probe.conversation import Item, Part, Turn, integer
 from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, details, first_line, inline, json_block
 from probe.readers import gemini as reader
@@ -133,7 +133,7 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
         rendered.add(*candidate_lines(turn, item))
     if turn.usage is not None:
         raw = turn.usage.raw
-        rendered.tokens = {kind: number(raw.get(field)) for field, kind in USAGE_FIELDS.items()}
+        rendered.tokens = {kind: integer(raw.get(field)) for field, kind in USAGE_FIELDS.items()}
         rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
         extra = {key: value for key, value in raw.items() if key not in USAGE_FIELDS and value}
         if extra:
@@ -198,11 +198,6 @@ def error_text(error) -> Markdown:
     if isinstance(error, dict) and isinstance(error.get("promptFeedback"), dict):
         return Markdown("prompt blocked: {}").format(inline(json.dumps(error["promptFeedback"], ensure_ascii=False)))
     return inline(json.dumps(error, ensure_ascii=False, default=str))
-
-
-def number(value) -> int | None:
-    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def render_epilogue(state: dict) -> Rendered:

@@ -4,7 +4,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from probe.conversation import Item, Part, Turn
+from probe.conversation import Item, Part, Turn, integer
 from probe.dedupe import config_lines
 from probe.markdown import Markdown, Rendered, details, first_line, inline, json_block
 from probe.readers import openai_chat as reader
@@ -173,22 +173,17 @@ def error_text(error: Any) -> Markdown:
     return inline(json.dumps(error, ensure_ascii=False, default=str))
 
 
-def number(value: Any) -> int | None:
-    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def usage_tokens(usage: dict) -> dict[str, int | None]:
     prompt = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
     completion = (
         usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}
     )
     return {
-        "input": number(usage.get("prompt_tokens")),
-        "cached": number(prompt.get("cached_tokens")),
-        "output": number(usage.get("completion_tokens")),
-        "reasoning": number(completion.get("reasoning_tokens")),
-        "total": number(usage.get("total_tokens")),
+        "input": integer(usage.get("prompt_tokens")),
+        "cached": integer(prompt.get("cached_tokens")),
+        "output": integer(usage.get("completion_tokens")),
+        "reasoning": integer(completion.get("reasoning_tokens")),
+        "total": integer(usage.get("total_tokens")),
     }
 
 

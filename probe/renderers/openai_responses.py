@@ -1,6 +1,6 @@
 """Renders OpenAI Responses API turns (HTTP+SSE and WebSocket) as Markdown, in that API's words."""
 
-from probe.conversation import Item, Tool, Turn
+from probe.conversation import Item, Tool, Turn, integer
 from probe.dedupe import RecentResponses, config_lines, mapping_block, text_once
 from probe.markdown import Markdown, Rendered, details, inline
 from probe.readers import openai_responses as reader
@@ -137,18 +137,13 @@ def render_epilogue(state: dict) -> Rendered:
     return rendered
 
 
-def number(value) -> int | None:
-    """A count as sent; None (shown as "—") where the API sent none: absent is not zero."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def usage_tokens(usage: dict) -> dict[str, int | None]:
     input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
     output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
     return {
-        "input": number(usage.get("input_tokens")),
-        "cached": number(input_details.get("cached_tokens")),
-        "output": number(usage.get("output_tokens")),
-        "reasoning": number(output_details.get("reasoning_tokens")),
-        "total": number(usage.get("total_tokens")),
+        "input": integer(usage.get("input_tokens")),
+        "cached": integer(input_details.get("cached_tokens")),
+        "output": integer(usage.get("output_tokens")),
+        "reasoning": integer(output_details.get("reasoning_tokens")),
+        "total": integer(usage.get("total_tokens")),
     }
