@@ -13,18 +13,18 @@ from pathlib import Path
 
 from invoke import Collection, Exit, Task, task
 
-from probe import analyze as analyze_script
-from probe import capture as capture_script
-from probe import diff as diff_script
-from probe import export as export_script
 from probe import pipeline as pipeline_script
-from probe import proxies as proxies_script
 from probe import samples as samples_script
-from probe import sql as sql_script
-from probe import targets as targets_script
-from probe import view as view_script
-from probe.errors import run_main
-from probe.targets import known_targets
+from probe.capture import proxies as proxies_script
+from probe.capture import run as capture_script
+from probe.common.errors import run_main
+from probe.runs import targets as targets_script
+from probe.runs.targets import known_targets
+from probe.write import diff as diff_script
+from probe.write import export as export_script
+from probe.write import report as analyze_script
+from probe.write import sql as sql_script
+from probe.write import view as view_script
 
 ROOT = Path(__file__).resolve().parent
 

@@ -13,14 +13,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from probe import processes  # noqa: E402  (after the path set-up above)
-from probe.proxies import RunningProxies, find_mitmdump, free_port, start_proxies  # noqa: E402
-from probe.targets import parse_target  # noqa: E402
+from probe.capture import processes  # noqa: E402  (after the path set-up above)
+from probe.capture.proxies import RunningProxies, find_mitmdump, free_port, start_proxies  # noqa: E402
+from probe.runs.targets import parse_target  # noqa: E402
 
 BENCH_TARGET = """
 name: bench
 description: one proxy
-renderer: probe.renderers.generic
+renderer: probe.apis.generic.report
 proxies: [{name: model, listen: 0, upstream: "https://api.openai.com/"}]
 agent: {command: ["true"]}
 """

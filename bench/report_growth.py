@@ -42,7 +42,7 @@ def main() -> None:
                     [
                         sys.executable,
                         "-m",
-                        "probe.analyze",
+                        "probe.write.report",
                         "--input",
                         str(capture),
                         "--output",

@@ -76,8 +76,8 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     upstream = f"http://127.0.0.1:{server.server_port}/"
     sys.path.insert(0, str(PROJECT_ROOT))
-    from probe import processes, watchdog
-    from probe.proxies import find_mitmdump, free_port
+    from probe.capture import processes, watchdog
+    from probe.capture.proxies import find_mitmdump, free_port
 
     watchdog.start()  # should this benchmark be killed, its watchdog stops the proxies it started
     with tempfile.TemporaryDirectory() as run:
@@ -85,7 +85,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "probe.proxies",
+                "probe.capture.proxies",
                 "--target",
                 "codex",
                 "--upstream",

@@ -16,7 +16,7 @@ from pathlib import Path
 from machine import describe_machine
 from proxy_routes import cpu_seconds, start_ours, start_plain, wait_until_idle
 
-from probe import processes, watchdog
+from probe.capture import processes, watchdog
 
 MB = 1_000_000
 CHUNK = 64 * 1024

@@ -136,7 +136,7 @@ def upstream_running():
     """This upstream's port while it runs in its own process group; a watchdog stops it, and every proxy the
     benchmark starts, should the benchmark be killed."""
     sys.path.insert(0, str(HERE.parent))
-    from probe import processes, watchdog
+    from probe.capture import processes, watchdog
 
     watchdog.start()
     try:

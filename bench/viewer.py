@@ -21,7 +21,7 @@ from machine import describe_machine
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from probe.viewer.headless import chromium, open_page  # noqa: E402  (the project's root goes on the path first)
+from probe.write.viewer.headless import chromium, open_page  # noqa: E402  (the project's root goes on the path first)
 
 SEARCH = """() => {
     const box = document.getElementById("search");
@@ -54,7 +54,7 @@ def main() -> None:
                 for entry in conversation(template, turns, 1, websocket=False):
                     out.write(json.dumps(entry) + "\n")
             subprocess.run(
-                [sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output", str(report),
+                [sys.executable, "-m", "probe.write.report", "--input", str(capture), "--output", str(report),
                  "--target", "codex"],
                 cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip

@@ -2,13 +2,13 @@
 
 import sys
 
-from probe import cli
-from probe.analyze import analyze_run, viewer_path
-from probe.capture import add_capture_arguments, capture, report_outcome
-from probe.errors import run_main, warn
-from probe.paths import display
-from probe.proxies import mock_transport_of
-from probe.targets import load_target
+from probe.capture.proxies import mock_transport_of
+from probe.capture.run import add_capture_arguments, capture, report_outcome
+from probe.common import cli
+from probe.common.errors import run_main, warn
+from probe.common.paths import display
+from probe.runs.targets import load_target
+from probe.write.report import analyze_run, viewer_path
 
 
 def main(argv: list[str] | None = None) -> int:

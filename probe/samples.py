@@ -10,13 +10,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe import cli, derived
-from probe.analyze import GENERATED_AT
-from probe.diff import diff_runs
-from probe.errors import RunError, one_line, run_main
-from probe.paths import data_dir, display
-from probe.rebuild import refresh_all
-from probe.runs import list_runs
+from probe.common import cli
+from probe.common.errors import RunError, one_line, run_main
+from probe.common.paths import data_dir, display
+from probe.runs import ledger as derived
+from probe.runs.folders import list_runs
+from probe.write.diff import diff_runs
+from probe.write.rebuild import refresh_all
+from probe.write.report import GENERATED_AT
 
 SAMPLE_MARK = "-sample-"  # in a run folder's name: a bundled sample, with committed derived files
 CAPTURE_FILES = ("traffic.jsonl", "manifest.json")  # what a sample is rebuilt from

@@ -13,9 +13,9 @@ import pytest
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import TextMessage
 
-from probe import agents
-from probe.proxies import start_proxies
-from probe.targets import load_target, parse_target
+from probe.capture import agents
+from probe.capture.proxies import start_proxies
+from probe.runs.targets import load_target, parse_target
 
 pytest_plugins = ["no_skips"]  # a skip fails the nox test sessions
 
@@ -98,7 +98,7 @@ def two_proxy_target(tmp_path) -> object:
     text = """
 name: itest
 description: two proxies for integration tests
-renderer: probe.renderers.openai_responses
+renderer: probe.apis.openai_responses.report
 proxies:
   - {name: model, listen: 0, upstream: "https://api.openai.com/"}
   - {name: backend, listen: 0, upstream: "https://chatgpt.com/"}
@@ -221,12 +221,12 @@ class Rendering:
     into the conversation model first, one report's state kept across calls."""
 
     def __init__(self, renderer) -> None:
-        from probe.turns import TurnBuilder
+        from probe.apis.turns import TurnBuilder
 
         self.renderer, self.builder, self.state, self.turns = renderer, TurnBuilder(renderer), {}, {}
 
     def turn(self, label: str):
-        from probe.conversation import Turn
+        from probe.read.conversation import Turn
 
         number = int(label.lstrip("#"))
         return self.turns.setdefault(

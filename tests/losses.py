@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from probe.traffic import iter_exchanges
+from probe.read.traffic import iter_exchanges
 
 SHORTEST = 6  # characters: a shorter value is found by chance in any output
 

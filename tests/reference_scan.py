@@ -3,7 +3,7 @@ over the whole text. Kept only as the reference the needle scan must agree with,
 
 import re
 
-from probe import secret_shapes
+from probe.redact import shapes as secret_shapes
 
 PROBES = [
     (

@@ -9,13 +9,13 @@ import sys
 import pytest
 from conftest import PROJECT_ROOT
 
-from probe.errors import TargetError
-from probe.targets import parse_target
+from probe.common.errors import TargetError
+from probe.runs.targets import parse_target
 
 TARGET = """
 name: filed
 description: an agent that reads its settings from its home
-renderer: probe.renderers.generic
+renderer: probe.apis.generic.report
 proxies:
   - {name: api, listen: 0, upstream: "https://api.example.com/"}
 agent:
@@ -67,7 +67,7 @@ def test_the_files_are_in_the_agent_home_when_it_starts_and_gone_after(tmp_path,
     script = 'cp "$HOME/.tool/settings.json" "$SEEN.json"; cat "$HOME/.tool/notes.txt" > "$SEEN.txt"; '
     script += 'stat -c %a "$HOME/.tool/settings.json" > "$SEEN.mode"; test -d "$HOME/.cache/tool/node_modules"'
     result = subprocess.run(
-        [sys.executable, "-m", "probe.capture", "--target", str(target), "--command", script, "--upstream", "mock"],
+        [sys.executable, "-m", "probe.capture.run", "--target", str(target), "--command", script, "--upstream", "mock"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import OLDER_CODEX, PROJECT_ROOT, read_traffic
 
-from probe import agents
-from probe.targets import load_target
+from probe.capture import agents
+from probe.runs.targets import load_target
 
 PROMPT = "write a hello world function"
 PINNED = load_target("codex").install.version
@@ -214,7 +214,7 @@ BAD_VERSIONS = [
 
 
 @pytest.mark.parametrize("value", BAD_VERSIONS, ids=[repr(value) for value in BAD_VERSIONS])
-@pytest.mark.parametrize("module", ["probe.pipeline", "probe.capture", "probe.agents"])
+@pytest.mark.parametrize("module", ["probe.pipeline", "probe.capture.run", "probe.capture.agents"])
 def test_a_version_that_is_not_plain_is_refused_before_anything_happens(tmp_path, value, module):
     _, npm_marker = fake_tools(tmp_path / "bin", "codex-cli 0.1.0")
     data, agents_dir = tmp_path / "data", tmp_path / "agents"
@@ -224,7 +224,7 @@ def test_a_version_that_is_not_plain_is_refused_before_anything_happens(tmp_path
         PROBE_AGENTS_DIR=str(agents_dir),
         PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
     )
-    if module == "probe.agents":
+    if module == "probe.capture.agents":
         result = probe(module, f"codex@{value}", env=env)
         expected = "error: codex@"
     else:
@@ -289,7 +289,7 @@ def test_a_version_npm_does_not_have_is_one_line_and_leaves_nothing(tmp_path):
 def test_a_version_with_nothing_to_install_is_refused(tmp_path, arguments, message):
     target = tmp_path / "noinstall.yaml"
     target.write_text(
-        "name: noinstall\ndescription: d\nrenderer: probe.renderers.generic\n"
+        "name: noinstall\ndescription: d\nrenderer: probe.apis.generic.report\n"
         "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: ['true']}\n"
     )
     arguments = [str(target) if argument == "NOINSTALL" else argument for argument in arguments]
@@ -312,11 +312,11 @@ def test_a_target_file_pins_only_a_plain_package_version_and_program(tmp_path, f
     install = {"npm": "@openai/codex", "version": "1.2.3", "binary": "codex", field: value}
     target = tmp_path / "pin.yaml"
     target.write_text(
-        "name: pin\ndescription: d\nrenderer: probe.renderers.generic\n"
+        "name: pin\ndescription: d\nrenderer: probe.apis.generic.report\n"
         "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\n"
         f"agent: {{command: [codex], install: {json.dumps(install)}}}\n"
     )
-    result = probe("probe.agents", str(target), env=dict(os.environ, PROBE_AGENTS_DIR=str(tmp_path / "agents")))
+    result = probe("probe.capture.agents", str(target), env=dict(os.environ, PROBE_AGENTS_DIR=str(tmp_path / "agents")))
     assert (
         result.returncode == 2
         and result.stderr.strip()

@@ -2,8 +2,8 @@
 
 import json
 
-from probe.analyze import main as analyze_main
-from probe.errors import run_main
+from probe.common.errors import run_main
+from probe.write.report import main as analyze_main
 
 SSE = (
     'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
@@ -63,7 +63,7 @@ def test_report_has_header_tables_structure_and_log(tmp_path, capsys):
     assert "- Totals: 2 exchanges (2 HTTP, 0 WebSocket)" in report
     tokens = "- Tokens: 2 turns with usage: input 200, cache read 80, output 10; not reported: cache write, reasoning"
     assert tokens in report
-    assert "- Read as: `openai.responses` ×2 (`probe.renderers.openai_responses`)" in report
+    assert "- Read as: `openai.responses` ×2 (`probe.apis.openai_responses.report`)" in report
     assert "| model | `/v1/responses` | POST | 2 |" in report
     assert "| 200 | 2 |" in report
     assert "| `input[].content` | string | 1 |" in report  # the repeated history is counted once
@@ -197,7 +197,7 @@ def test_without_a_target_each_exchange_is_read_by_its_api_and_the_rest_generica
     traffic.write_text(json.dumps(entry()) + "\n" + json.dumps(analytics) + "\n")
     assert run_main(analyze_main, ["--input", str(traffic)]) == 0
     report = (tmp_path / "report.md").read_text()
-    assert "- Read as: `openai.responses` ×1 (`probe.renderers.openai_responses`), `generic` ×1" in report
+    assert "- Read as: `openai.responses` ×1 (`probe.apis.openai_responses.report`), `generic` ×1" in report
     first, second = report.split("### #2 ")
     assert '- **model**: `"gpt-x"`' in first and "**Output text**" in first and "Request JSON" not in first
     assert "Request JSON" in second and '"event": "started"' in second
@@ -207,7 +207,7 @@ def test_without_a_target_each_exchange_is_read_by_its_api_and_the_rest_generica
 
 
 def test_a_failing_renderer_costs_one_exchange_not_the_report(tmp_path, capsys, monkeypatch):
-    from probe.renderers import openai_responses
+    from probe.apis.openai_responses import report as openai_responses
 
     def broken(*args):
         raise RuntimeError("boom")
@@ -255,7 +255,7 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
 
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text((json.dumps(entry()) + "\n") * 4000)
-    command = [sys.executable, "-m", "probe.analyze", "--input", str(traffic), "--target", "codex"]
+    command = [sys.executable, "-m", "probe.write.report", "--input", str(traffic), "--target", "codex"]
     quiet = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and "analysing" not in quiet.stderr
     leader, follower = pty.openpty()
@@ -307,7 +307,7 @@ def test_a_websocket_turn_ended_by_the_next_client_message_counts_as_incomplete(
 
 def test_a_key_streamed_in_pieces_is_masked_where_the_report_joins_them(tmp_path, capsys):
     """Each delta is too short to be a token when it is captured; the report's output text joins them."""
-    from probe.redaction import RULES_VERSION, fingerprint
+    from probe.redact.masking import RULES_VERSION, fingerprint
 
     key = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUv1234"
     deltas = ["Your key is sk-proj-Ab", "CdEfGhIj", "KlMnOpQrStUv1234"]
@@ -356,13 +356,13 @@ def test_an_exchange_of_another_api_is_read_by_its_own_reader_and_the_report_say
     code, report, _ = analyze(tmp_path, [entry(), messages, entry(id="f3"), second], capsys)
     assert code == 0
     assert (
-        "- Read as: `openai.responses` ×2 (`probe.renderers.openai_responses`), "
-        "`anthropic.messages` ×2 (`probe.renderers.anthropic_messages`)" in report
+        "- Read as: `openai.responses` ×2 (`probe.apis.openai_responses.report`), "
+        "`anthropic.messages` ×2 (`probe.apis.anthropic_messages.report`)" in report
     )
     notes = [line for line in report.splitlines() if line.startswith("- Note: ")]
     assert notes == [
         "- Note: 2 exchanges (#2, #4) speak `anthropic.messages`, not the API of the target's renderer: read and "
-        "shown by `probe.renderers.anthropic_messages`"
+        "shown by `probe.apis.anthropic_messages.report`"
     ]
     for section in (report.split("### #2 ")[1].split("### #3 ")[0], report.split("### #4 ")[1]):
         assert "**Output text**\n\n```text\nHi from Messages\n```" in section and "**Message**: id `msg_1`" in section

@@ -4,10 +4,10 @@ import json
 
 from conftest import Rendering
 
-from probe.analyze import without_carried
+from probe.apis.anthropic_messages import report as renderer
 from probe.mock import messages_api
-from probe.renderers import anthropic_messages as renderer
-from probe.sse import Event
+from probe.read.sse import Event
+from probe.write.report import without_carried
 
 PNG_DATA = "iVBORw0KGgo" * 500
 TOOLS = [

@@ -13,8 +13,9 @@ import pytest
 from conftest import answer_with_chunked_sse, read_traffic, send_chunk
 from mitmproxy.test import taddons, tflow
 
-from probe import capture_spool, redaction
-from probe.capture_addon import TIMINGS_KEPT, Capture
+from probe.capture.recorder import spool as capture_spool
+from probe.capture.recorder.addon import TIMINGS_KEPT, Capture
+from probe.redact import masking as redaction
 
 TOKEN = "sk-proj-" + "SPOOLEDSECRET1234567890"
 

@@ -4,9 +4,9 @@ import json
 
 from conftest import Rendering
 
+from probe.apis.openai_chat import report as renderer
 from probe.mock import chat_api
-from probe.renderers import openai_chat as renderer
-from probe.sse import Event, parse
+from probe.read.sse import Event, parse
 
 SHELL = {
     "type": "function",

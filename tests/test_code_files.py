@@ -1,7 +1,7 @@
 """The code a report is made from is found by reading import statements, through every probe module on the way."""
 
-from probe.code_files import source_files
-from probe.paths import PROJECT_ROOT
+from probe.common.paths import PROJECT_ROOT
+from probe.runs.code_files import source_files
 
 PROBE = PROJECT_ROOT / "probe"
 
@@ -11,31 +11,41 @@ def names(module: str) -> set[str]:
 
 
 def test_a_renderer_brings_its_reader_and_what_they_import_but_not_the_capture_side():
-    found = names("probe.renderers.openai_responses")
-    assert {"renderers/openai_responses.py", "readers/openai_responses.py", "conversation.py", "sse.py",
-            "turn_markdown.py", "markdown.py", "renderers/__init__.py", "readers/__init__.py",
-            "__init__.py"} <= found  # fmt: skip
-    assert not {"capture_addon.py", "proxies.py", "renderers/anthropic_messages.py", "analyze.py"} & found
+    found = names("probe.apis.openai_responses.report")
+    assert {"apis/openai_responses/report.py", "apis/openai_responses/reader.py", "read/conversation.py",
+            "read/sse.py", "apis/turn_markdown.py", "common/markdown.py", "apis/openai_responses/__init__.py",
+            "apis/__init__.py", "__init__.py"} <= found  # fmt: skip
+    assert not {"capture/recorder/addon.py", "capture/proxies.py", "apis/anthropic_messages/report.py",
+                "write/report.py"} & found  # fmt: skip
 
 
 def test_the_analyzer_brings_its_own_modules_and_every_built_in_reader_and_renderer_but_not_the_mock():
     """Each exchange is read by its own API's reader, so a report is made from all of them: a change to any
     reader or renderer rebuilds every report."""
-    found = names("probe.analyze")
-    assert {"analyze.py", "markdown.py", "turns.py", "traffic.py", "derived.py", "rebuild.py"} <= found
+    found = names("probe.write.report")
+    assert {"write/report.py", "common/markdown.py", "apis/turns.py", "read/traffic.py", "runs/ledger.py",
+            "write/rebuild.py"} <= found  # fmt: skip
     apis = ("openai_responses", "anthropic_messages", "openai_chat", "gemini", "generic")
-    assert {f"{folder}/{api}.py" for folder in ("readers", "renderers") for api in apis} <= found
-    assert {"readers/recognise.py", "renderers/built_in.py"} <= found
+    assert {f"apis/{api}/{part}.py" for part in ("reader", "report") for api in apis} <= found
+    assert {"apis/recognise.py", "apis/built_in.py"} <= found
     assert not any(name.startswith("mock/") for name in found)
 
 
 def test_relative_and_attribute_imports_are_followed(tmp_path, monkeypatch):
     assert {"mock/server.py", "mock/responses_api.py", "mock/messages_api.py"} <= names("probe.mock.server")
     (tmp_path / "own_module.py").write_text(
-        "import os\nimport probe.sse\nfrom probe import markdown as md\nfrom probe.keypaths import KeyPaths\n"
-        "def later():\n    from probe.dedupe import changes\n"
+        "import os\nimport probe.read.sse\nfrom probe.common import markdown as md\n"
+        "from probe.analyse.keypaths import KeyPaths\n"
+        "def later():\n    from probe.read.dedupe import changes\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     found = names("own_module")
-    assert {"own_module.py", "sse.py", "markdown.py", "keypaths.py", "dedupe.py", "__init__.py"} <= found
+    assert {
+        "own_module.py",
+        "read/sse.py",
+        "common/markdown.py",
+        "analyse/keypaths.py",
+        "read/dedupe.py",
+        "__init__.py",
+    } <= found
     assert "os.py" not in found

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from probe.analyze import write_report
-from probe.renderers.built_in import BY_API
-from probe.secrets import mask_tokens_and_urls
-from probe.targets import parse_target
+from probe.apis.built_in import BY_API
+from probe.redact.secrets import mask_tokens_and_urls
+from probe.runs.targets import parse_target
+from probe.write.report import write_report
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(path for path in CORPUS.glob("*/*.jsonl") if not path.name.endswith(".turns.jsonl"))
@@ -35,7 +35,7 @@ def case_id(case: Path) -> str:
 
 def renderer_of(api: str) -> str:
     """The built-in renderer module whose reader reads `api`: the folder a case lies in names its API."""
-    assert api in BY_API, f"tests/corpus/{api}: no renderer in probe/renderers reads API {api!r}"
+    assert api in BY_API, f"tests/corpus/{api}: no renderer in probe/apis reads API {api!r}"
     return BY_API[api].__name__
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from test_inert_reports import inspect
 
-from probe import agent_home
-from probe.diff import MISSING, diff_runs, text_diff, value_changes
-from probe.volatile import Volatile, run_places
+from probe.analyse.volatile import Volatile, run_places
+from probe.capture import agent_home
+from probe.write.diff import MISSING, diff_runs, text_diff, value_changes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = PROJECT_ROOT / "data"
@@ -306,7 +306,7 @@ def test_the_places_a_manifest_names_are_replaced_absolute_or_relative(tmp_path)
     assert normalise(f"see {run}/claude-config.", None, run) == "see <run>/claude-config."
     assert normalise("cd /opt/agent-probe-home-1-2-aaaaaaaa/x && ls") == "cd <agent home>/x && ls"
     assert normalise("file:///tmp/agent-probe-home-1-2-aaaaaaaa/a.md") == "file:<agent home>/a.md"
-    # The home's name as probe.agent_home makes it.
+    # The home's name as probe.capture.agent_home makes it.
     assert normalise(f"/tmp/{agent_home.PREFIX}99-1-q_w-e_rt/x") == "<agent home>/x"
 
 
@@ -472,7 +472,7 @@ def test_with_wire_two_apis_are_compared_on_the_wire_too(tmp_path):
         [
             sys.executable,
             "-m",
-            "probe.diff",
+            "probe.write.diff",
             "--run",
             str(CODEX_HTTP),
             "--run",
@@ -623,7 +623,11 @@ def test_captured_text_stays_inert_in_the_diff(tmp_path):
 def test_bad_arguments_are_one_line(tmp_path):
     def diff(*argv):
         result = subprocess.run(
-            [sys.executable, "-m", "probe.diff", *argv], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60
+            [sys.executable, "-m", "probe.write.diff", *argv],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=60,
         )
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
         [line] = result.stderr.splitlines()

@@ -10,8 +10,8 @@ import pytest
 from conftest import PROJECT_ROOT, read_traffic, tokens_line
 from test_no_loss import assert_run_loses_nothing
 
-from probe.secrets import fingerprint
-from probe.sse import parse
+from probe.read.sse import parse
+from probe.redact.secrets import fingerprint
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"

@@ -8,8 +8,8 @@ import pytest
 from conftest import pipeline_against_mock, read_traffic, tokens_line
 from test_no_loss import assert_run_loses_nothing
 
-from probe.secrets import fingerprint
-from probe.sse import parse
+from probe.read.sse import parse
+from probe.redact.secrets import fingerprint
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
@@ -82,7 +82,7 @@ def test_the_report_shows_thoughts_the_call_and_the_token_numbers(gemini_run):
         for item in usage
     ]
     assert tokens_line(turns) in report
-    assert "- Made with: renderer `probe.renderers.gemini`, captured text masked" in report
+    assert "- Made with: renderer `probe.apis.gemini.report`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report
     [thought] = [part["text"] for part in parts(chunks(entries[1])) if part.get("thought")]
     assert "**Thinking**" in report and thought.splitlines()[-1] in report

@@ -10,8 +10,8 @@ import pytest
 from conftest import pipeline_against_mock, read_traffic, tokens_line
 from test_no_loss import assert_run_loses_nothing
 
-from probe.secrets import fingerprint
-from probe.sse import parse
+from probe.read.sse import parse
+from probe.redact.secrets import fingerprint
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
@@ -79,7 +79,7 @@ def test_the_report_reuses_the_responses_renderer(opencode_run):
         for item in usage
     ]
     assert tokens_line(turns) in report
-    assert "- Made with: renderer `probe.renderers.openai_responses`, captured text masked" in report
+    assert "- Made with: renderer `probe.apis.openai_responses.report`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report
     assert "**Tool call** `bash`" in report and "output of bash: agent-probe tool call" in report
     assert "**Input**: + 2 new items; 2 carried over from #2" in report

@@ -8,8 +8,8 @@ import pytest
 from conftest import pipeline_against_mock, read_traffic, tokens_line
 from test_no_loss import assert_run_loses_nothing
 
-from probe.secrets import fingerprint
-from probe.sse import parse
+from probe.read.sse import parse
+from probe.redact.secrets import fingerprint
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
@@ -78,7 +78,7 @@ def test_the_report_assembles_the_call_and_counts_the_tokens(qwen_run):
         for item in usage
     ]
     assert tokens_line(turns) in report
-    assert "- Made with: renderer `probe.renderers.openai_chat`, captured text masked" in report
+    assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
     call = report.index("**Tool call** `run_shell_command`")
     assert '"command": "echo agent-probe tool call"' in report[call : call + 400]

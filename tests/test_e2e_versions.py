@@ -50,7 +50,7 @@ def pipeline(data_dir: Path, target: str, version: str, label: str, *options: st
 def diff(a: Path, b: Path) -> tuple[str, str]:
     """The diff, and its body: what follows the lines naming the two runs (whose paths hold temp folders)."""
     result = subprocess.run(
-        [sys.executable, "-m", "probe.diff", "--run", str(a), "--run", str(b)],
+        [sys.executable, "-m", "probe.write.diff", "--run", str(a), "--run", str(b)],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

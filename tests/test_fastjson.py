@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from probe import fastjson, sse
-from probe.traffic import iter_exchanges
+from probe.common import fastjson
+from probe.read import sse
+from probe.read.traffic import iter_exchanges
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import time
 import pytest
 from conftest import read_traffic
 
-from probe.proxies import start_proxies
-from probe.targets import parse_target
+from probe.capture.proxies import start_proxies
+from probe.runs.targets import parse_target
 
 PARTIAL = b'event: response.created\ndata: {"type": "response.created"}\n\n'
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -61,7 +61,7 @@ def target_with_stall_timeout(tmp_path, seconds):
     text = f"""
 name: faults
 description: one proxy with a short stall timeout
-renderer: probe.renderers.openai_responses
+renderer: probe.apis.openai_responses.report
 proxies: [{{name: model, listen: 0, upstream: "https://api.openai.com/"}}]
 agent: {{command: ["true"]}}
 stall_timeout: {seconds}

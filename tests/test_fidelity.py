@@ -3,12 +3,12 @@
 import json
 from pathlib import Path
 
-from probe.analyze import build_report, write_report
-from probe.importer import import_renderer
+from probe.runs.importer import import_renderer
+from probe.write.report import build_report, write_report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-OPENAI = import_renderer("probe.renderers.openai_responses")
-ANTHROPIC = import_renderer("probe.renderers.anthropic_messages")
+OPENAI = import_renderer("probe.apis.openai_responses.report")
+ANTHROPIC = import_renderer("probe.apis.anthropic_messages.report")
 
 
 def report_of(tmp_path: Path, renderer, *exchanges: tuple[dict, list | dict]) -> str:

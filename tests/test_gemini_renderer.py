@@ -2,11 +2,11 @@
 
 from conftest import Rendering
 
-from probe.analyze import without_carried
+from probe.apis.gemini import report as renderer
 from probe.mock import gemini_api
 from probe.mock.wording import final_answer_text
-from probe.renderers import gemini as renderer
-from probe.sse import Event
+from probe.read.sse import Event
+from probe.write.report import without_carried
 
 STREAM_PATH = "/v1beta/models/gemini-3-flash:streamGenerateContent?alt=sse"
 PNG_DATA = "iVBORw0KGgo" * 500

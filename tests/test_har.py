@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, run_with_traffic
 
-from probe import analyze, export
-from probe.errors import RunError
-from probe.proxies import find_mitmdump
+from probe.capture.proxies import find_mitmdump
+from probe.common.errors import RunError
+from probe.write import export
+from probe.write import report as analyze
 
 SAMPLES = sorted((PROJECT_ROOT / "data").glob("*/*-sample-*"))
 HTTP_SAMPLE = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"

@@ -7,16 +7,16 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from probe.analyze import build_report
-from probe.conversation import Turn
-from probe.importer import import_renderer
-from probe.renderers import anthropic_messages
-from probe.sse import Event
-from probe.turns import TurnBuilder, turn_line
+from probe.apis.anthropic_messages import report as anthropic_messages
+from probe.apis.turns import TurnBuilder, turn_line
+from probe.read.conversation import Turn
+from probe.read.sse import Event
+from probe.runs.importer import import_renderer
+from probe.write.report import build_report
 
 RENDERERS = [
-    import_renderer("probe.renderers.openai_responses"),
-    import_renderer("probe.renderers.generic"),
+    import_renderer("probe.apis.openai_responses.report"),
+    import_renderer("probe.apis.generic.report"),
     anthropic_messages,
 ]
 EXAMPLES = settings(

@@ -12,10 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from probe.analyze import build_report
-from probe.markdown import Markdown, Rendered, code, details, inline, table, text
-from probe.redaction import fingerprint
-from probe.renderers import anthropic_messages, generic, openai_responses
+from probe.apis.anthropic_messages import report as anthropic_messages
+from probe.apis.generic import report as generic
+from probe.apis.openai_responses import report as openai_responses
+from probe.common.markdown import Markdown, Rendered, code, details, inline, table, text
+from probe.redact.masking import fingerprint
+from probe.write.report import build_report
 
 EXAMPLES = settings(
     max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
@@ -702,7 +704,7 @@ def test_placeholder_marks_in_captured_text_cannot_turn_code_back_into_markdown(
     marks) paired with its own marks and turned the next code span's text into an image."""
     import markdown as python_markdown
 
-    from probe import markdown as md
+    from probe.common import markdown as md
 
     line = md.Markdown("- Run: target {}, agent version {}").format(
         md.inline("\x03"), md.inline("<script>x</script>![x](javascript:alert(1))")

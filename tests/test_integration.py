@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, WebSocketClient, answer_with_chunked_sse, post_json, read_traffic, send_chunk
 
-from probe import export
+from probe.write import export
 
 SECRETS = (
     "sk-proj-" + "SECRETBEARER123456",
@@ -312,7 +312,7 @@ def test_proxies_script_records_until_stopped(tmp_path):
         [
             sys.executable,
             "-m",
-            "probe.proxies",
+            "probe.capture.proxies",
             "--target",
             "tests/data/itest.yaml",
             "--upstream",
@@ -440,8 +440,8 @@ def test_run_folder_is_private_and_the_prompt_is_masked(private_data_dir):
 
 
 def test_prompt_tokens_are_masked_in_the_manifest():
-    from probe.session import open_run
-    from probe.targets import load_target
+    from probe.capture.session import open_run
+    from probe.runs.targets import load_target
 
     recording = open_run(load_target("tests/data/itest.yaml"), None, "", "use sk-proj-ABCDEFGHIJKL now", None, None)
     assert "sk-proj-" + "ABCDEFGHIJKL" not in (recording.run / "manifest.json").read_text()
@@ -550,7 +550,7 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
         for content in stored:
             for form in encodings:
                 assert form not in content, f"the {name} secret reached the run folder"
-    from probe.redaction import RULES_VERSION
+    from probe.redact.masking import RULES_VERSION
 
     # The manifest names the rules the capture was masked with: its report then needs no second pass.
     assert json.loads((run / "manifest.json").read_text())["redaction"] == RULES_VERSION

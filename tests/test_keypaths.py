@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from probe import sse
-from probe.keypaths import KeyPaths
-from probe.traffic import iter_exchanges
+from probe.analyse.keypaths import KeyPaths
+from probe.read import sse
+from probe.read.traffic import iter_exchanges
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

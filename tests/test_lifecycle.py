@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import textwrap
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, processes_mentioning, read_traffic
 
-from probe import agent_home
+from probe.capture import agent_home
 
 ITEST = "tests/data/itest.yaml"
 
@@ -142,7 +143,7 @@ def test_kill_9_of_the_pipeline_leaves_nothing_running_and_closes_the_run(privat
     assert wait_for(lambda: agent_running(f"{sys.executable} {script}")), "the agent never started"
     run = the_run(private_data_dir)
     assert wait_for(lambda: len(read_traffic(run)) == 2), "the two exchanges were never recorded"
-    watchdog = child_running(process.pid, "probe.watchdog")
+    watchdog = child_running(process.pid, "probe.capture.watchdog")
     assert homes_of(process.pid), "the agent's private folder should exist while it runs"
     os.kill(process.pid, signal.SIGKILL)  # only the pipeline itself: no handler can run
     process.communicate(timeout=30)
@@ -159,7 +160,7 @@ def test_mitmdump_killed_mid_run_is_proxy_failed_and_said_once(private_data_dir)
     process = start_pipeline(private_data_dir, f"sleep 60; echo {marker}")
     assert wait_for(lambda: agent_running(f"sleep 60; echo {marker}")), "the agent never started"
     run = the_run(private_data_dir)
-    os.kill(child_running(process.pid, "capture_addon.py"), signal.SIGKILL)  # mitmdump
+    os.kill(child_running(process.pid, "recorder/addon.py"), signal.SIGKILL)  # mitmdump
     _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert nothing_left(marker, run)
@@ -178,7 +179,7 @@ def test_mitmdump_that_hangs_at_the_end_is_killed_and_the_run_is_not_complete(pr
     process = start_pipeline(private_data_dir, f"sleep 3; echo {marker}", env={"PROBE_STOP_GRACE": "2"})
     assert wait_for(lambda: agent_running(f"sleep 3; echo {marker}")), "the agent never started"
     run = the_run(private_data_dir)
-    os.kill(child_running(process.pid, "capture_addon.py"), signal.SIGSTOP)  # hung: deaf to the stop request
+    os.kill(child_running(process.pid, "recorder/addon.py"), signal.SIGSTOP)  # hung: deaf to the stop request
     _stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 1 and "Traceback" not in stderr
     assert nothing_left(marker, run)
@@ -304,7 +305,7 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_every_whole_exchange(
 
 def test_a_failed_write_is_counted_logged_and_does_not_damage_the_capture(private_data_dir, tmp_path):
     """A write error other than a full disk costs one exchange, which the manifest counts; the run goes on."""
-    from probe.proxies import find_mitmdump
+    from probe.capture.proxies import find_mitmdump
 
     limited = tmp_path / "limited-mitmdump"  # mitmdump that may not write files over 150 KB
     limited.write_text(
@@ -334,6 +335,39 @@ def test_a_failed_write_is_counted_logged_and_does_not_damage_the_capture(privat
     report = (run / "report.md").read_text().splitlines()
     assert "- Recording errors: 1 exchange could not be recorded (see proxies.log)" in report
     assert "- Totals: 2 exchanges (2 HTTP, 0 WebSocket)" in next(line for line in report if line.startswith("- Totals"))
+
+
+def test_the_recorder_runs_under_a_mitmdump_that_cannot_import_probe(private_data_dir, tmp_path):
+    """The addon is loaded by `mitmdump -s` from its file: a mitmdump installed on its own, whose Python has no
+    probe package, still records (the addon puts the folder holding probe on sys.path itself)."""
+    from probe.capture.proxies import find_mitmdump
+
+    # -S: no site processing, so the editable install's path hook is not read; mitmproxy's own packages are
+    # put on the path by hand. The wrapper checks that probe is then not importable before it starts mitmdump.
+    site_folders = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    alone = tmp_path / "mitmdump-alone"
+    alone.write_text(
+        textwrap.dedent(f"""\
+        #!{sys.executable} -S
+        import importlib.util, sys
+        sys.path = [folder for folder in sys.path if folder] + {site_folders!r}
+        assert importlib.util.find_spec("probe") is None, "probe is importable"
+        from mitmproxy.tools.main import mitmdump
+        sys.argv[0] = {find_mitmdump()!r}
+        mitmdump()
+    """)
+    )
+    alone.chmod(0o755)
+    script = tmp_path / "poster.py"
+    script.write_text(POSTER)
+    process = start_pipeline(
+        private_data_dir, f"{sys.executable} {script} 1000 2000", env={"PROBE_MITMDUMP": str(alone)}
+    )
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    run = the_run(private_data_dir)
+    assert [len(entry["request"]["body"]["input"]) for entry in read_traffic(run)] == [1000, 2000]
+    assert json.loads((run / "manifest.json").read_text())["status"] == "complete"
 
 
 def test_ctrl_c_is_taken_at_once_even_when_started_with_it_ignored(tmp_path, private_data_dir):

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, WebSocketClient, post_json, read_traffic
 
-from probe import live_feed
-from probe.follow import Follower
-from probe.importer import import_renderer
-from probe.readers import generic
-from probe.targets import parse_target
+from probe.apis.generic import reader as generic
+from probe.read.follow import Follower
+from probe.runs.importer import import_renderer
+from probe.runs.targets import parse_target
+from probe.write import live_feed
 
-RESPONSES = import_renderer("probe.renderers.openai_responses")
-MESSAGES = import_renderer("probe.renderers.anthropic_messages")
+RESPONSES = import_renderer("probe.apis.openai_responses.report")
+MESSAGES = import_renderer("probe.apis.anthropic_messages.report")
 SECRET = "sk-proj-" + "LIVEFEEDSECRET123456"
 START = 1795000000.25
 CLOCK = time.strftime("%H:%M:%S", time.localtime(START))
@@ -238,12 +238,12 @@ def test_a_short_stream_is_kept_whole():
 
 
 def test_a_renderer_that_cannot_be_imported_falls_back_to_the_generic_reader(tmp_path, capsys):
-    text = "name: broken\ndescription: x\nrenderer: probe.renderers.missing\nproxies:\n"
+    text = "name: broken\ndescription: x\nrenderer: probe.apis.missing\nproxies:\n"
     text += "  - {name: api, listen: 0, upstream: 'https://example.com/'}\nagent: {command: ['true']}\n"
     target = parse_target(text, "broken.yaml", tmp_path / "broken.yaml")
     assert live_feed.reader_for(target) is generic
     assert capsys.readouterr().err == (
-        'warning: live feed: renderer "probe.renderers.missing": no module named "probe.renderers.missing"; '
+        'warning: live feed: renderer "probe.apis.missing": no module named "probe.apis.missing"; '
         "its lines show no model or tokens\n"
     )
     assert live_feed.reader_for(None) is generic
@@ -357,7 +357,7 @@ class Stderr:
 
 def start_proxies_script(tmp_path, *options: str) -> tuple[subprocess.Popen, dict[str, str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "probe.proxies", "--target", "tests/data/itest.yaml", "--upstream", "mock",
+        [sys.executable, "-m", "probe.capture.proxies", "--target", "tests/data/itest.yaml", "--upstream", "mock",
          "--run", str(tmp_path / "run"), *options],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip

@@ -27,7 +27,7 @@ def write_target(tmp_path: Path, command: str, install: str = "") -> str:
     path.write_text(f"""
 name: tool
 description: a target whose agent is missing
-renderer: probe.renderers.generic
+renderer: probe.apis.generic.report
 proxies: [{{name: api, listen: 0, upstream: "https://api.example.com/"}}]
 agent:
   command: [{command}, "{{prompt}}"]

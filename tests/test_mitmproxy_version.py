@@ -8,7 +8,7 @@ import sys
 
 from mitmproxy.version import VERSION
 
-from probe.proxies import find_mitmdump
+from probe.capture.proxies import find_mitmdump
 
 MITMPROXY_FOR_PYTHON = {(3, 11): 11, (3, 12): 12}
 

@@ -5,7 +5,7 @@ import json
 from conftest import post_json, read_traffic
 
 from probe.mock import chat_api
-from probe.sse import parse
+from probe.read.sse import parse
 
 SHELL = {
     "type": "function",

@@ -6,7 +6,7 @@ from conftest import post_json, read_traffic
 
 from probe.mock import gemini_api
 from probe.mock.wording import final_answer_text
-from probe.sse import parse
+from probe.read.sse import parse
 
 STREAM = "/v1beta/models/gemini-test:streamGenerateContent?alt=sse"
 ROUTE = "/v1beta/models/gemini-test-lite:generateContent"

@@ -5,7 +5,7 @@ import json
 
 from conftest import post_json, read_traffic
 
-from probe.sse import parse
+from probe.read.sse import parse
 
 TOOLS = [{"name": "Read", "input_schema": {"type": "object"}}, {"name": "Bash", "input_schema": {"type": "object"}}]
 PROMPT = {

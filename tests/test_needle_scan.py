@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probe import needle_scan
-from probe.needle_scan import Finder, Haystack
+from probe.redact import needle_scan
+from probe.redact.needle_scan import Finder, Haystack
 
 NEEDLES = [(b"sk-", False), (b"sk_", False), (b"gsk_", False), (b"eyJ", False), (b"bearer", True), (b"key=", True)]
 # (RE2 over text would also take the Kelvin sign, \xe2\x84\xaa, for a k when ignoring case; bytes.lower() does not.)

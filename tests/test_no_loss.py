@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from losses import losses
 
-from probe.analyze import write_report
+from probe.write.report import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(path.parent for path in (ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
@@ -35,7 +35,7 @@ DROPPED = re.compile(
         ]
     )
 )
-ZERO_WIDTH_SPACE = "\u200b"  # what the report puts after `<` in code (see probe.markdown)
+ZERO_WIDTH_SPACE = "\u200b"  # what the report puts after `<` in code (see probe.common.markdown)
 
 
 def outputs_of(traffic: Path, run: Path) -> list[str]:

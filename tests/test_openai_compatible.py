@@ -8,7 +8,7 @@ import sys
 
 from conftest import PROJECT_ROOT, read_traffic
 
-from probe.targets import load_target
+from probe.runs.targets import load_target
 
 CLIENT = r"""
 import json, os, urllib.request
@@ -61,7 +61,7 @@ def test_any_chat_completions_client_is_recorded_with_the_chat_renderer(tmp_path
     assert [entry["request"]["path"] for entry in entries] == ["/v1/chat/completions"] * 2
     assert entries[1]["request"]["body"]["messages"][-1]["content"] == "ran echo agent-probe tool call"
     report = (run / "report.md").read_text()
-    assert "- Made with: renderer `probe.renderers.openai_chat`, captured text masked" in report
+    assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
     assert "**Tool call** `bash`" in report and "**Messages**: + 1 new message; 3 carried over from #1" in report
     assert "- Unrecognised: 0 kinds" in report
     assert b"client-key-not-real" not in b"".join(path.read_bytes() for path in run.rglob("*") if path.is_file())

@@ -2,9 +2,9 @@
 
 from conftest import Rendering
 
+from probe.apis.openai_responses import report as renderer
 from probe.mock import responses_api
-from probe.renderers import openai_responses as renderer
-from probe.sse import Event
+from probe.read.sse import Event
 
 CODEX_REQUEST = {
     "model": "gpt-6.1-sol",

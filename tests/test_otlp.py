@@ -17,9 +17,9 @@ import pytest
 from conftest import PROJECT_ROOT
 from test_sql import usage_from_traffic
 
-from probe import export
-from probe.errors import RunError, UsageError
-from probe.proxies import free_port
+from probe.capture.proxies import free_port
+from probe.common.errors import RunError, UsageError
+from probe.write import export
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, post_json
 
-from probe import analyze, runs
-from probe.code_files import source_files
-from probe.derived import REPORT, out_of_date, record_made
-from probe.paths import display
+from probe.common.paths import display
+from probe.runs import folders as runs
+from probe.runs.code_files import source_files
+from probe.runs.ledger import REPORT, out_of_date, record_made
+from probe.write import report as analyze
 
 SAMPLES = {
     "codex": PROJECT_ROOT / "data/codex/20261121-210815-sample-http",
@@ -74,8 +75,8 @@ def test_a_second_run_all_rebuilds_nothing(private_data_dir, capsys):
     assert sorted(lines[:-1]) == sorted(f"rebuilt {run}: report.md is missing" for run in made)
     reports = {run: (run / "report.md").read_text() for run in made}
     assert "**Tool call** `Bash`" in reports[made[2]]  # the Claude Code runs got their own renderer
-    assert "- Made with: renderer `probe.renderers.anthropic_messages`, captured text masked" in reports[made[2]]
-    assert "- Made with: renderer `probe.renderers.openai_responses`, captured text masked" in reports[made[0]]
+    assert "- Made with: renderer `probe.apis.anthropic_messages.report`, captured text masked" in reports[made[2]]
+    assert "- Made with: renderer `probe.apis.openai_responses.report`, captured text masked" in reports[made[0]]
     assert (made[0] / "turns.jsonl").read_bytes() == (SAMPLES["codex"] / "turns.jsonl").read_bytes()
 
     mtimes = {run: (run / "report.md").stat().st_mtime_ns for run in made}
@@ -108,7 +109,7 @@ def test_touching_one_capture_rebuilds_exactly_that_run(private_data_dir, capsys
 def test_the_analyzer_code_counts_as_a_source(private_data_dir, capsys):
     made = make_runs(private_data_dir, count=1)
     analyze_all(capsys)
-    newest_code = max(source_files("probe.analyze"), key=lambda path: path.stat().st_mtime)
+    newest_code = max(source_files("probe.write.report"), key=lambda path: path.stat().st_mtime)
     older = newest_code.stat().st_mtime - 10
     set_mtime(older - 10, made[0] / "traffic.jsonl", made[0] / "manifest.json")
     made_at(older, made[0])  # older than the analyzer's newest file, newer than the capture
@@ -116,7 +117,7 @@ def test_the_analyzer_code_counts_as_a_source(private_data_dir, capsys):
     [line, summary] = analyze_all(capsys)[1]
     assert summary == SUMMARY.format(1, 1, 0)
     named = re.fullmatch(rf"rebuilt {re.escape(str(made[0]))}: (\S+) is newer than report.md", line).group(1)
-    assert named in {display(path) for path in source_files("probe.analyze")}
+    assert named in {display(path) for path in source_files("probe.write.report")}
     assert Path(named).stat().st_mtime > older
 
 
@@ -125,14 +126,14 @@ def test_the_renderer_module_and_the_target_file_count_as_sources(private_data_d
     package = tmp_path / "own"
     package.mkdir()
     renderer = package / "own_renderer.py"
-    renderer.write_text("from probe.renderers.generic import *  # noqa: F403\n")
+    renderer.write_text("from probe.apis.generic.report import *  # noqa: F403\n")
     monkeypatch.syspath_prepend(str(package))
     target_file = tmp_path / "own.yaml"
     target_file.write_text(
         (PROJECT_ROOT / "targets/codex.yaml")
         .read_text()
         .replace("name: codex", "name: own", 1)
-        .replace("renderer: probe.renderers.openai_responses", "renderer: own_renderer", 1)
+        .replace("renderer: probe.apis.openai_responses.report", "renderer: own_renderer", 1)
     )
     own = private_data_dir / "own" / "20260101-000000-mine"
     own.mkdir(parents=True)
@@ -179,8 +180,8 @@ def test_a_report_made_another_way_is_rebuilt(private_data_dir, capsys):
     analyze.main(["--run", str(run), "--no-redact"])
     assert "(up to date: nothing it is made from has changed; --force rebuilds it)" in capsys.readouterr().out
     assert analyze_all(capsys)[1] == [
-        f"rebuilt {run}: report.md was made with renderer `probe.renderers.openai_responses`, captured text as "
-        "captured (--no-redact); now: renderer `probe.renderers.openai_responses`, captured text masked",
+        f"rebuilt {run}: report.md was made with renderer `probe.apis.openai_responses.report`, captured text as "
+        "captured (--no-redact); now: renderer `probe.apis.openai_responses.report`, captured text masked",
         SUMMARY.format(1, 1, 0),
     ]
     report = run / "report.md"
@@ -227,7 +228,8 @@ def test_the_proxies_hold_the_run_while_they_record(proxied):
 def test_a_capture_in_progress_is_skipped_and_analysed_once_it_ends(private_data_dir):
     """`invoke proxies` records until it is stopped: meanwhile --run all leaves its run alone."""
     recorder = subprocess.Popen(
-        [sys.executable, "-m", "probe.proxies", "--target", "codex", "--upstream", "mock", "--mock-transport", "http"],
+        [sys.executable, "-m", "probe.capture.proxies", "--target", "codex", "--upstream", "mock",
+         "--mock-transport", "http"],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -239,7 +241,7 @@ def test_a_capture_in_progress_is_skipped_and_analysed_once_it_ends(private_data
             time.sleep(0.1)
         [run] = found
         assert runs.read_manifest(run)["status"] == "running"
-        walk = [sys.executable, "-m", "probe.analyze", "--run", "all"]
+        walk = [sys.executable, "-m", "probe.write.report", "--run", "all"]
         during = subprocess.run(walk, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
         assert during.stdout.splitlines()[-1] == SUMMARY.format(0, 0, 0) + ", 1 skipped"
         assert f"skipped {run}: still being captured" in during.stdout
@@ -330,7 +332,7 @@ def test_a_report_that_came_with_a_run_folder_is_made_anew(private_data_dir, cap
     """Times can be set to anything: a report shipped inside someone's run folder, dated in the future and with
     our stamp line, is still replaced by one of ours, which renders the capture inert."""
     [run, _] = make_runs(private_data_dir, count=1)
-    stamp = "- Made with: renderer `probe.renderers.openai_responses`, captured text masked"
+    stamp = "- Made with: renderer `probe.apis.openai_responses.report`, captured text masked"
     (run / "report.md").write_text(f"# agent-probe report\n{stamp}\n<img src=x onerror=alert(1)>\n")
     (run / "turns.jsonl").write_text("")
     (run / "report.html").write_text("<script>alert(1)</script>")

@@ -4,12 +4,14 @@ import json
 
 import pytest
 
-from probe.readers import anthropic_messages, generic, openai_responses
-from probe.readers.recognise import reader_for, recognised
-from probe.renderers import gemini as gemini_renderer
-from probe.renderers import generic as generic_renderer
-from probe.renderers import openai_responses as responses_renderer
-from probe.traffic import from_entry
+from probe.apis.anthropic_messages import reader as anthropic_messages
+from probe.apis.gemini import report as gemini_renderer
+from probe.apis.generic import reader as generic
+from probe.apis.generic import report as generic_renderer
+from probe.apis.openai_responses import reader as openai_responses
+from probe.apis.openai_responses import report as responses_renderer
+from probe.apis.recognise import reader_for, recognised
+from probe.read.traffic import from_entry
 
 
 def exchange(path: str, request=None, answer=None, events=None, headers=(), kind="http", frames=None):

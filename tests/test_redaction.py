@@ -14,8 +14,9 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from probe import decoding, redaction
-from probe.redaction import fingerprint, mask_body, mask_bytes, mask_header, mask_json, mask_text, mask_url
+from probe.common import decoding
+from probe.redact import masking as redaction
+from probe.redact.masking import fingerprint, mask_body, mask_bytes, mask_header, mask_json, mask_text, mask_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = settings(

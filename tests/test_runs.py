@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from probe.errors import RunError
-from probe.runs import create_run, resolve_run, sanitise_label, write_manifest
+from probe.common.errors import RunError
+from probe.runs.folders import create_run, resolve_run, sanitise_label, write_manifest
 
 
 def test_labels_cannot_escape_the_data_folder(tmp_path):

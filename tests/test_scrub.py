@@ -7,8 +7,8 @@ import sys
 
 from conftest import PROJECT_ROOT
 
-from probe.scrub import scrub_run, secret_values
-from probe.secrets import fingerprint
+from probe.capture.scrub import scrub_run, secret_values
+from probe.redact.secrets import fingerprint
 
 SECRET = "plain-secret-value-0123"  # not token-shaped: found because the environment names it a key
 
@@ -52,7 +52,7 @@ def capture_leaking_command(data_dir, *options):
         [
             sys.executable,
             "-m",
-            "probe.capture",
+            "probe.capture.run",
             "--target",
             "claude-code",
             "--port",

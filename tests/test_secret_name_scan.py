@@ -5,7 +5,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probe import redaction
+from probe.redact import masking as redaction
 
 NAMES = [
     "api_key", "API-KEY", "apiKeys", "k_e_y", "key", "x-amz-signature", "x-amz\"signature", "prompt_cache_key",

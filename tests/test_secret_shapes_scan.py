@@ -13,9 +13,10 @@ import reference_scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probe import redaction, secret_shapes
-from probe.redaction import mask_body
-from probe.secret_shapes import (
+from probe.redact import masking as redaction
+from probe.redact import shapes as secret_shapes
+from probe.redact.masking import mask_body
+from probe.redact.shapes import (
     BOUNDARY,
     NEEDLES,
     RULES,

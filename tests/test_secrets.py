@@ -1,6 +1,6 @@
 """Secrets in command lines and headers are replaced by fingerprints."""
 
-from probe.secrets import fingerprint, mask_argv, mask_command, redact_header
+from probe.redact.secrets import fingerprint, mask_argv, mask_command, redact_header
 
 
 def test_curl_style_command_secrets_are_masked():
@@ -39,8 +39,8 @@ def test_headers_already_redacted_are_left_alone():
 def test_a_command_line_masked_for_the_manifest_keeps_one_fingerprint_per_secret(tmp_path):
     """Masking an already masked command line again must change nothing (it once gave every secret the same
     fingerprint, that of `[REDACTED`)."""
-    from probe.session import open_run
-    from probe.targets import load_target
+    from probe.capture.session import open_run
+    from probe.runs.targets import load_target
 
     command = "API_KEY=first-secret-value curl --token second-secret-value -H 'x-api-key: third4secret5value'"
     masked = mask_command(command)

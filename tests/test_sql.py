@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
-from probe import sql
-from probe.errors import UsageError
-from probe.sse import parse
+from probe.common.errors import UsageError
+from probe.read.sse import parse
+from probe.write import sql
 
 pytestmark = pytest.mark.e2e
 

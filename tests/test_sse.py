@@ -1,6 +1,6 @@
 """The SSE parser: standard framing, and streams that were cut off."""
 
-from probe import sse
+from probe.read import sse
 
 
 def test_parses_named_json_events_and_comments():

@@ -10,7 +10,7 @@ import sys
 
 from conftest import PROJECT_ROOT
 
-from probe.redaction import fingerprint
+from probe.redact.masking import fingerprint
 
 KEY = "sk-proj-" + "Q7xR2mVb9TzK4pLw8NcY3hJd6FgS1aEu"  # shaped like an OpenAI key
 PASSWORD = "correct-horse-battery"  # shaped like nothing: masked because its variable's name says secret
@@ -18,7 +18,7 @@ PASSWORD = "correct-horse-battery"  # shaped like nothing: masked because its va
 TARGET = f"""# a target kept outside targets/
 name: mytool
 description: a tool whose file is not in targets/
-renderer: probe.renderers.openai_responses
+renderer: probe.apis.openai_responses.report
 proxies: [{{name: model, listen: 0, upstream: "https://api.openai.com/"}}]
 agent:
   command: ["true", "{{prompt}}"]
@@ -58,7 +58,7 @@ def test_the_manifest_keeps_the_target_file_masked_and_analysis_can_use_it(tmp_p
 
     target.unlink()  # the run goes elsewhere, without its target file
     result = subprocess.run(
-        [sys.executable, "-m", "probe.analyze", "--run", str(run)],
+        [sys.executable, "-m", "probe.write.report", "--run", str(run)],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -68,7 +68,7 @@ def test_the_manifest_keeps_the_target_file_masked_and_analysis_can_use_it(tmp_p
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "warning: the manifest names target 'mytool', which is not a target in targets/: the report uses "
-        "probe.renderers.openai_responses, the renderer of the target file 'mytool.yaml' stored in the manifest "
+        "probe.apis.openai_responses.report, the renderer of the target file 'mytool.yaml' stored in the manifest "
         "(pass --target to choose another)"
     ]
 
@@ -81,7 +81,7 @@ def test_with_keep_secrets_the_target_file_is_stored_as_written(tmp_path):
         [
             sys.executable,
             "-m",
-            "probe.capture",
+            "probe.capture.run",
             "--target",
             str(target),
             "--upstream",

@@ -1,19 +1,20 @@
 """Target files are validated strictly, with errors that name the file and the place."""
 
+import importlib
 import subprocess
 import sys
 
 import pytest
 from conftest import PROJECT_ROOT
 
-from probe.errors import TargetError
-from probe.importer import import_renderer
-from probe.targets import fill_placeholders, load_target, parse_target
+from probe.common.errors import TargetError
+from probe.runs.importer import import_renderer
+from probe.runs.targets import fill_placeholders, load_target, parse_target
 
 VALID = """
 name: demo
 description: a demo agent
-renderer: probe.renderers.generic
+renderer: probe.apis.generic.report
 proxies:
   - {name: api, listen: 0, upstream: "https://api.example.com/"}
 agent:
@@ -30,7 +31,7 @@ def test_codex_target_declares_both_proxies_and_its_pinned_package():
     assert 'openai_base_url="{proxy.model}/v1"' in target.command
     assert 'chatgpt_base_url="{proxy.backend}/backend-api/"' in target.command
     assert target.install.npm == "@openai/codex" and target.install.version == "0.169.0"
-    assert target.renderer == "probe.renderers.openai_responses"
+    assert target.renderer == "probe.apis.openai_responses.report"
 
 
 def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
@@ -42,7 +43,7 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
     assert target.env == {"ANTHROPIC_BASE_URL": "{proxy.api}", "CLAUDE_CONFIG_DIR": "{run}/claude-config"}
     assert target.quiet_env == {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
     assert target.install.npm == "@anthropic-ai/claude-code" and target.install.version == "2.1.330"
-    assert target.renderer == "probe.renderers.anthropic_messages"
+    assert target.renderer == "probe.apis.anthropic_messages.report"
 
 
 def test_targets_script_lists_every_target_with_renderer_and_proxies():
@@ -52,7 +53,7 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
         "claude-code: Anthropic Claude Code CLI speaking the Messages API over HTTP/SSE\n"
-        "  renderer: probe.renderers.anthropic_messages\n"
+        "  renderer: probe.apis.anthropic_messages.report\n"
         "  proxy api: 127.0.0.1:18090 -> https://api.anthropic.com/"
     )
     assert "\ncodex: OpenAI codex CLI" in result.stdout
@@ -61,10 +62,10 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies():
     assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
     assert "  agent: none: give the client to record with --command" in result.stdout
     assert (
-        "  renderer: probe.renderers.gemini\n  proxy api: 127.0.0.1:18120 -> https://generativelanguage.googleapis.com/"
+        "  renderer: probe.apis.gemini.report\n  proxy api: 127.0.0.1:18120 -> https://generativelanguage.googleapis.com/"
         in (result.stdout)
     )
-    assert "  renderer: probe.renderers.openai_chat\n" in result.stdout
+    assert "  renderer: probe.apis.openai_chat.report\n" in result.stdout
     assert "  proxy backend: 127.0.0.1:18081 -> https://chatgpt.com/" in result.stdout
     assert "  agent: claude (npm @anthropic-ai/claude-code@2.1.330)" in result.stdout
 
@@ -74,12 +75,13 @@ def test_targets_script_names_a_broken_file_and_lists_the_rest(tmp_path, monkeyp
     (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     monkeypatch.setenv("PROBE_TARGETS_DIR", str(tmp_path))
     result = subprocess.run(
-        [sys.executable, "-m", "probe.targets"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "probe.runs.targets"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stdout.splitlines()[0].startswith("bad: not usable: ") and "invalid YAML" in result.stdout
     assert (
-        "good: a demo agent\n  renderer: probe.renderers.generic\n  proxy api: 127.0.0.1:any free port" in result.stdout
+        "good: a demo agent\n  renderer: probe.apis.generic.report\n  proxy api: 127.0.0.1:any free port"
+        in result.stdout
     )
 
 
@@ -93,7 +95,7 @@ def test_valid_target_parses():
     [
         (("listen: 0", "listen: eighty"), "targets/x.yaml: proxies[0].listen: expected an integer"),
         (("listen: 0", "listen: 0, colour: red"), "targets/x.yaml: proxies[0].colour: unknown key"),
-        (("renderer: probe.renderers.generic", "renderer: [a]"), "targets/x.yaml: renderer: expected a string"),
+        (("renderer: probe.apis.generic.report", "renderer: [a]"), "targets/x.yaml: renderer: expected a string"),
         (("description: a demo agent\n", ""), "targets/x.yaml: description: missing"),
         (("{proxy.api}", "{proxy.nope}"), "targets/x.yaml: agent.command[2]: {proxy.nope} names no proxy"),
         (
@@ -144,10 +146,13 @@ def test_placeholders_fill_only_known_names():
 @pytest.mark.parametrize(
     "reference, message",
     [
-        ("probe.renderers.nonexistent", 'no module named "probe.renderers.nonexistent"'),
-        ("probe.renderers.generic:missing", 'has no attribute "missing"'),
-        ("probe.markdown", "is not a renderer (missing read_request, read_response, render_request, render_response)"),
-        ("probe.renderers.generic:", 'expected "package.module"'),
+        ("probe.apis.nonexistent", 'no module named "probe.apis.nonexistent"'),
+        ("probe.apis.generic.report:missing", 'has no attribute "missing"'),
+        (
+            "probe.common.markdown",
+            "is not a renderer (missing read_request, read_response, render_request, render_response)",
+        ),
+        ("probe.apis.generic.report:", 'expected "package.module"'),
     ],
 )
 def test_renderer_import_errors_are_distinct(reference, message):
@@ -156,10 +161,17 @@ def test_renderer_import_errors_are_distinct(reference, message):
 
 
 def test_renderer_by_module_and_by_attribute():
-    import probe.renderers.openai_responses as module
+    import probe.apis.openai_responses.report as module
 
-    assert import_renderer("probe.renderers.openai_responses") is module
-    assert import_renderer("probe.renderers:openai_responses") is module
+    assert import_renderer("probe.apis.openai_responses.report") is module
+    assert import_renderer("probe.apis.openai_responses:report") is module
+
+
+@pytest.mark.parametrize("api", ["openai_responses", "anthropic_messages", "openai_chat", "gemini", "generic"])
+def test_a_renderer_named_by_its_former_path_is_the_same_module(api):
+    """Target files and manifests written before the stage layout name probe.renderers.<api>: a fixed table
+    maps each to where it lives now, so they keep working."""
+    assert import_renderer(f"probe.renderers.{api}") is importlib.import_module(f"probe.apis.{api}.report")
 
 
 def test_a_target_without_a_command_records_only_clients_given_with_command():

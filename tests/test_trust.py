@@ -9,10 +9,10 @@ import pytest
 import yaml
 from conftest import PROJECT_ROOT
 
-from probe.analyze import PER_API, build_report, choose_renderer
-from probe.errors import TargetError
-from probe.runs import create_run, read_manifest
-from probe.targets import load_target, parse_target
+from probe.common.errors import TargetError
+from probe.runs.folders import create_run, read_manifest
+from probe.runs.targets import load_target, parse_target
+from probe.write.report import PER_API, build_report, choose_renderer
 
 EXCHANGE = {
     "schema": 1,
@@ -74,7 +74,7 @@ def test_a_manifest_never_makes_analysis_import_anything(tmp_path, named):
         (run / "manifest.json").write_text(json.dumps({"target": named.format(run=run)}))
     # Run from inside the shared folder, where its module is importable: the worst case.
     result = subprocess.run(
-        [sys.executable, "-m", "probe.analyze", "--run", str(run)],
+        [sys.executable, "-m", "probe.write.report", "--run", str(run)],
         cwd=run,
         capture_output=True,
         text=True,
@@ -86,7 +86,7 @@ def test_a_manifest_never_makes_analysis_import_anything(tmp_path, named):
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert f"which is not a target in targets/: {PER_API}" in warning
     # No renderer the manifest names: the exchange is read by its own API's built-in reader.
-    assert "- Read as: `openai.responses` ×1 (`probe.renderers.openai_responses`)" in (run / "report.md").read_text()
+    assert "- Read as: `openai.responses` ×1 (`probe.apis.openai_responses.report`)" in (run / "report.md").read_text()
 
 
 def test_sample_replay_follows_the_same_rule(tmp_path):
@@ -99,7 +99,7 @@ def test_sample_replay_follows_the_same_rule(tmp_path):
         _report, _ = build_report(run / "traffic.jsonl", renderer, read_manifest(run))
     finally:
         sys.path.remove(str(run))
-    assert renderer.__name__ == "probe.renderers.generic" and "evilrenderer" not in sys.modules
+    assert renderer.__name__ == "probe.apis.generic.report" and "evilrenderer" not in sys.modules
     assert not marker.exists() and len(warnings) == 1
 
 
@@ -107,7 +107,7 @@ def test_a_manifest_naming_a_known_target_gets_its_renderer(tmp_path):
     run, _ = crafted_run(tmp_path, "claude-code")
     warnings = []
     renderer, _ = choose_renderer(None, read_manifest(run), warnings)
-    assert renderer.__name__ == "probe.renderers.anthropic_messages" and warnings == []
+    assert renderer.__name__ == "probe.apis.anthropic_messages.report" and warnings == []
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_a_manifest_naming_a_known_target_gets_its_renderer(tmp_path):
 )
 def test_a_target_name_cannot_place_a_run_outside_data(name):
     text = (
-        f"name: {json.dumps(name)}\ndescription: d\nrenderer: probe.renderers.generic\n"
+        f"name: {json.dumps(name)}\ndescription: d\nrenderer: probe.apis.generic.report\n"
         "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n"
     )
     with pytest.raises(TargetError, match=r"targets/x.yaml: name: expected lowercase letters"):
@@ -126,7 +126,7 @@ def test_a_target_name_cannot_place_a_run_outside_data(name):
 @pytest.mark.parametrize("name", ["codex", "claude-code", "gemini-cli", "qwen.code_2", "0day"])
 def test_ordinary_target_names_are_accepted(name, tmp_path):
     text = (
-        f"name: {name}\ndescription: d\nrenderer: probe.renderers.generic\n"
+        f"name: {name}\ndescription: d\nrenderer: probe.apis.generic.report\n"
         "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n"
     )
     target = parse_target(text, "targets/x.yaml")
@@ -160,7 +160,7 @@ def stored_manifest(renderer, file_name="custom.yaml", name="custom") -> dict:
     }
 
 
-@pytest.mark.parametrize("renderer", ["probe.renderers.anthropic_messages", "probe.renderers.openai_responses"])
+@pytest.mark.parametrize("renderer", ["probe.apis.anthropic_messages.report", "probe.apis.openai_responses.report"])
 def test_a_stored_target_naming_a_shipped_renderer_gets_it_with_a_warning(renderer):
     warnings = []
     chosen, extra = choose_renderer(None, stored_manifest(renderer), warnings)
@@ -173,8 +173,8 @@ def test_a_stored_target_naming_a_shipped_renderer_gets_it_with_a_warning(render
 
 
 def test_a_stored_target_may_name_the_renderer_of_a_target_in_targets(tmp_path, monkeypatch):
-    """The user's own targets/ may name a renderer outside probe.renderers; a stored target may name it too,
-    and nothing else outside probe.renderers."""
+    """The user's own targets/ may name a renderer outside probe.apis; a stored target may name it too,
+    and nothing else outside probe.apis."""
     (tmp_path / "own_renderer.py").write_text(
         "def read_request(*a): pass\ndef read_response(*a): pass\n"
         "def render_request(*a): pass\ndef render_response(*a): pass\n"
@@ -195,7 +195,7 @@ def test_a_stored_target_may_name_the_renderer_of_a_target_in_targets(tmp_path, 
     assert choose_renderer(None, stored_manifest("own_renderer"), warnings)[0].__name__ == "own_renderer"
     assert "the renderer of the target file 'custom.yaml' stored in the manifest" in warnings[0]
     warnings = []
-    assert choose_renderer(None, stored_manifest("outsider"), warnings)[0].__name__ == "probe.renderers.generic"
+    assert choose_renderer(None, stored_manifest("outsider"), warnings)[0].__name__ == "probe.apis.generic.report"
     assert "outsider" not in sys.modules and not (tmp_path / "IMPORTED").exists()
     assert f"which is not a target in targets/: {PER_API}" in warnings[0]
 
@@ -213,15 +213,17 @@ HOSTILE_RENDERERS = [
     ".renderers.generic",
     "probe.renderers",
     "probe.renderers.__init__",
-    "probe.renderers.generic.x",
-    "probe.renderers.generic:render_request",
-    "probe.analyze",
-    "probe.renderers.generic ",
-    "probe.renderers.generic\n",
+    "probe.apis",
+    "probe.apis.__init__",
+    "probe.apis.generic.report.x",
+    "probe.apis.generic.report:render_request",
+    "probe.write.report",
+    "probe.apis.generic.report ",
+    "probe.apis.generic.report\n",
     "/tmp/evilmodule.py",
     "probe.renderers.evilmodule",
     "probe\u2024renderers\u2024generic",
-    ["probe.renderers.generic"],
+    ["probe.apis.generic.report"],
     {"a": 1},
     7,
     None,
@@ -237,8 +239,8 @@ def test_a_stored_target_naming_any_other_renderer_gets_the_generic_one(tmp_path
     before = set(sys.modules)
     warnings = []
     chosen, extra = choose_renderer(None, stored_manifest(renderer), warnings)
-    assert chosen.__name__ == "probe.renderers.generic" and extra == frozenset()
-    assert set(sys.modules) - before <= {"probe.renderers.generic"}
+    assert chosen.__name__ == "probe.apis.generic.report" and extra == frozenset()
+    assert set(sys.modules) - before <= {"probe.apis.generic.report"}
     assert not (tmp_path / "IMPORTED").exists()
     [warning] = warnings
     assert warning.startswith(f"the manifest names target 'custom', which is not a target in targets/: {PER_API}")
@@ -256,14 +258,14 @@ def test_a_stored_target_naming_any_other_renderer_gets_the_generic_one(tmp_path
         {"content": 7},
         {"content": "renderer: [unclosed"},
         {"content": "[" * 100_000},
-        {"content": "- probe.renderers.anthropic_messages"},
-        {"content": "renderer: probe.renderers.anthropic_messages\n\0"},
+        {"content": "- probe.apis.anthropic_messages.report"},
+        {"content": "renderer: probe.apis.anthropic_messages.report\n\0"},
     ],
 )
 def test_a_stored_target_that_is_not_one_gets_the_generic_renderer(stored):
     warnings = []
     manifest = {"target": "custom", "target_file": stored}
-    assert choose_renderer(None, manifest, warnings)[0].__name__ == "probe.renderers.generic"
+    assert choose_renderer(None, manifest, warnings)[0].__name__ == "probe.apis.generic.report"
     assert len(warnings) == 1 and PER_API in warnings[0]
 
 
@@ -273,7 +275,7 @@ def test_a_stored_target_never_makes_analysis_import_a_module_beside_the_run(tmp
     manifest = stored_manifest("evilrenderer")
     (run / "manifest.json").write_text(json.dumps(manifest))
     result = subprocess.run(
-        [sys.executable, "-m", "probe.analyze", "--run", str(run)],
+        [sys.executable, "-m", "probe.write.report", "--run", str(run)],
         cwd=run,
         capture_output=True,
         text=True,
@@ -282,11 +284,11 @@ def test_a_stored_target_never_makes_analysis_import_a_module_beside_the_run(tmp
     )
     assert result.returncode == 0, result.stderr
     assert not marker.exists()
-    assert "names renderer 'evilrenderer', which is not one of probe.renderers or of targets/" in result.stderr
-    assert "- Read as: `openai.responses` ×1 (`probe.renderers.openai_responses`)" in (run / "report.md").read_text()
+    assert "names renderer 'evilrenderer', which is not one of probe.apis or of targets/" in result.stderr
+    assert "- Read as: `openai.responses` ×1 (`probe.apis.openai_responses.report`)" in (run / "report.md").read_text()
 
 
 def test_a_manifest_naming_a_target_in_targets_ignores_the_stored_one():
     warnings = []
-    renderer, _ = choose_renderer(None, stored_manifest("probe.renderers.generic", name="claude-code"), warnings)
-    assert renderer.__name__ == "probe.renderers.anthropic_messages" and warnings == []
+    renderer, _ = choose_renderer(None, stored_manifest("probe.apis.generic.report", name="claude-code"), warnings)
+    assert renderer.__name__ == "probe.apis.anthropic_messages.report" and warnings == []

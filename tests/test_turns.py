@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from probe.conversation import SCHEMA, Turn
-from probe.readers import anthropic_messages, openai_responses
-from probe.sse import Event
-from probe.traffic import iter_exchanges
+from probe.apis.anthropic_messages import reader as anthropic_messages
+from probe.apis.openai_responses import reader as openai_responses
+from probe.read.conversation import SCHEMA, Turn
+from probe.read.sse import Event
+from probe.read.traffic import iter_exchanges
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
@@ -24,7 +25,7 @@ def analysed(sample: Path, tmp_path: Path) -> tuple[list[dict], list]:
     for name in ("traffic.jsonl", "manifest.json"):
         (copy / name).write_bytes((sample / name).read_bytes())
     result = subprocess.run(
-        [sys.executable, "-m", "probe.analyze", "--run", str(copy)],
+        [sys.executable, "-m", "probe.write.report", "--run", str(copy)],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -504,7 +505,7 @@ def test_messages_request_keeps_is_error_false_types_as_sent_and_unknown_blocks(
 def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture):
     """Whether or not the capture was masked when it was recorded, the answer joined from deltas is masked; a
     capture not known to be masked has its request masked too."""
-    from probe.redaction import RULES_VERSION
+    from probe.redact.masking import RULES_VERSION
 
     pieces = ["sk-proj-", "Q2w3E4r5T6", "y7U8i9O0pAsDfGhJkL"]
     events = "".join(
@@ -537,7 +538,7 @@ def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture
     if masked_at_capture:  # then the request is taken as it was captured: this key is one a test planted
         (run / "manifest.json").write_text(json.dumps({"target": "codex", "redaction": RULES_VERSION}))
     result = subprocess.run(
-        [sys.executable, "-m", "probe.analyze", "--run", str(run), "--target", "codex"],
+        [sys.executable, "-m", "probe.write.report", "--run", str(run), "--target", "codex"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -564,7 +565,7 @@ def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_
     )
     before = capture.read_bytes()
     result = subprocess.run(
-        [sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output", str(tmp_path / "report.md")],
+        [sys.executable, "-m", "probe.write.report", "--input", str(capture), "--output", str(tmp_path / "report.md")],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -573,7 +574,7 @@ def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_
     out = tmp_path / "elsewhere"
     out.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "probe.analyze", "--input", str(capture), "--output", str(out / "r.md")],
+        [sys.executable, "-m", "probe.write.report", "--input", str(capture), "--output", str(out / "r.md")],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -590,7 +591,15 @@ def test_two_reports_in_one_folder_each_get_their_own_derived_files(tmp_path):
     out.mkdir()
     written = {}
     for name, target in (("report-codex.md", "codex"), ("report-generic.md", "claude-code"), ("report.md", "codex")):
-        command = [sys.executable, "-m", "probe.analyze", "--input", str(sample / "traffic.jsonl"), "--target", target]
+        command = [
+            sys.executable,
+            "-m",
+            "probe.write.report",
+            "--input",
+            str(sample / "traffic.jsonl"),
+            "--target",
+            target,
+        ]
         result = subprocess.run(
             [*command, "--output", str(out / name)], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
         )
@@ -613,8 +622,8 @@ def test_two_reports_in_one_folder_each_get_their_own_derived_files(tmp_path):
         "turns.jsonl",
     ]
     # Each report's turns are its own: the second, under another target, did not overwrite the first's.
-    assert "renderer `probe.renderers.openai_responses`" in written["report-codex.md"]
-    assert "renderer `probe.renderers.anthropic_messages`" in written["report-generic.md"]
+    assert "renderer `probe.apis.openai_responses.report`" in written["report-codex.md"]
+    assert "renderer `probe.apis.anthropic_messages.report`" in written["report-generic.md"]
     for name in ("report-codex", "report-generic", "report"):
         turns = (out / f"{name}.turns.jsonl" if name != "report" else out / "turns.jsonl").read_text().splitlines()
         assert len(turns) == 3 and json.loads(turns[1])["api"] == "openai.responses"

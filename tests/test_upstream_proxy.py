@@ -13,8 +13,8 @@ from typing import ClassVar
 import pytest
 from conftest import WebSocketClient, post_json, read_traffic, two_proxy_target
 
-from probe.proxies import UpstreamProxy, choose_upstream_proxy, start_proxies
-from probe.secrets import fingerprint
+from probe.capture.proxies import UpstreamProxy, choose_upstream_proxy, start_proxies
+from probe.redact.secrets import fingerprint
 
 USER, PASSWORD = "alice", "tunnel-s3cret"
 
@@ -22,7 +22,7 @@ USER, PASSWORD = "alice", "tunnel-s3cret"
 @pytest.fixture
 def tunnel(tmp_path):
     """A CONNECT-only proxy requiring credentials: mitmdump in regular mode that intercepts nothing."""
-    from probe.proxies import find_mitmdump, free_port
+    from probe.capture.proxies import find_mitmdump, free_port
 
     port = free_port()
     log = tmp_path / "tunnel.log"

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 from test_e2e_codex import run_pipeline
 from test_inert_reports import PAYLOADS, capture, manifest
 
-from probe.analyze import write_report
-from probe.targets import load_target
-from probe.viewer.headless import chromium, open_page
+from probe.runs.targets import load_target
+from probe.write.report import write_report
+from probe.write.viewer.headless import chromium, open_page
 
 pytestmark = pytest.mark.browser
 

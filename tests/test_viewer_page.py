@@ -18,11 +18,13 @@ from hypothesis import strategies as st
 from test_inert_reports import PAYLOADS
 from test_viewer import SCRIPT_PAYLOADS, hostile_capture
 
-from probe import analyze, derived, view
-from probe.analyze import write_report
-from probe.errors import RunError
-from probe.targets import load_target
-from probe.viewer.page import ASSETS
+from probe.common.errors import RunError
+from probe.runs import ledger as derived
+from probe.runs.targets import load_target
+from probe.write import report as analyze
+from probe.write import view
+from probe.write.report import write_report
+from probe.write.viewer.page import ASSETS
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import conversation, template_request  # bench/ is not a package: its folder is put on the path

@@ -4,8 +4,8 @@ import argparse
 import asyncio
 import sys
 
-from probe import cli
-from probe.errors import ProbeError, run_main
+from probe.common import cli
+from probe.common.errors import ProbeError, run_main
 from probe.mock.server import Settings, serve
 
 

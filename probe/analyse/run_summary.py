@@ -1,0 +1,189 @@
+"""Reads one run into what two runs are compared by: totals, endpoints, request shape, headers, instructions,
+tools and per-turn numbers, all taken from the conversation model, with volatile values normalised."""
+
+import json
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from probe.analyse.keypaths import KeyPaths
+from probe.analyse.volatile import Volatile
+from probe.apis.turns import Reading
+from probe.read.conversation import TextBlock, Tool, Turn
+from probe.read.traffic import Exchange, iter_exchanges
+from probe.redact.secrets import redact_header
+from probe.runs.folders import load_manifest
+from probe.write.report import choose_renderer
+
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
+GENERIC_API = "generic"  # the generic reader's: it says nothing of which API a run speaks
+
+
+class ToolKey(NamedTuple):
+    """A tool's place among the declared tools: a namespace's own entry never meets a tool of the same name."""
+
+    namespace: str
+    name: str
+    is_namespace: bool
+
+    @staticmethod
+    def of(tool: Tool) -> "ToolKey":
+        return ToolKey(tool.namespace, tool.name, tool.type == "namespace")
+
+    def order(self) -> tuple:
+        """Top-level tools first, then each namespace's entry followed by its tools."""
+        return (self.name if self.is_namespace else self.namespace, not self.is_namespace, self.name)
+
+
+@dataclass
+class TurnNumbers:
+    number: int
+    endpoint: str
+    tokens: dict[str, int | None]  # None: the API did not say (or sent no usage at all)
+    request_bytes: int
+    response_bytes: int
+    items: int
+    ttfb_ms: float | None = None
+    duration_ms: float | None = None
+
+
+@dataclass
+class RunSummary:
+    name: str
+    target: str = ""
+    agent: str = ""
+    apis: Counter = field(default_factory=Counter)  # exchanges read by each API's reader (the generic one aside)
+    models: Counter = field(default_factory=Counter)
+    exchanges: int = 0
+    tokens: Counter = field(default_factory=Counter)  # by kind, over the model turns that reported it
+    token_turns: Counter = field(default_factory=Counter)  # by kind, how many model turns reported it
+    sent: int = 0
+    received: int = 0
+    start: float | None = None
+    end: float | None = None
+    ttfbs: list[float] = field(default_factory=list)
+    endpoints: Counter = field(default_factory=Counter)
+    config: dict[str, set] = field(default_factory=dict)  # key -> its values, as compact JSON
+    request_paths: KeyPaths = field(default_factory=KeyPaths)  # of the request bodies
+    kinds: set[str] = field(default_factory=set)  # event, item and part types
+    headers: dict[str, set] = field(default_factory=dict)  # request header -> its values
+    instructions: dict[tuple, TextBlock] = field(default_factory=dict)  # distinct blocks, in order
+    tools: dict[ToolKey, Tool] = field(default_factory=dict)  # the last declaration of each, normalised
+    turns: list[TurnNumbers] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float | None:
+        return self.end - self.start if self.start is not None and self.end is not None else None
+
+    @property
+    def key_paths(self) -> set[str]:
+        self.request_paths.settle()
+        return set(self.request_paths.counts)
+
+    @property
+    def ttfb(self) -> float | None:
+        return statistics.median(self.ttfbs) if self.ttfbs else None
+
+
+def summarise(run: Path, volatile: Volatile) -> RunSummary:
+    """Read a run folder as analysis reads it (each exchange by its API's reader, the target's for its API: a
+    manifest names a target only by name) and summarise it."""
+    manifest, problem = load_manifest(run)
+    summary = RunSummary(run.name)
+    summary.warnings += [problem] if problem else []
+    renderer, extra_secrets = choose_renderer(None, manifest, summary.warnings)
+    if isinstance(manifest, dict):
+        summary.target = str(manifest.get("target") or "")
+        agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
+        summary.agent = str(agent.get("version") or "")
+    reading = Reading(renderer)  # each exchange read by its own API's reader, as analysis reads it
+    for exchange in iter_exchanges(run / "traffic.jsonl", summary.warnings):
+        turn, _ = reading.build(exchange, summary.warnings)
+        absorb(summary, exchange, turn, volatile, extra_secrets)
+    return summary
+
+
+def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volatile, extra_secrets) -> None:
+    summary.exchanges += 1
+    if turn.api != GENERIC_API:
+        summary.apis[turn.api] += 1
+    summary.sent += turn.request_bytes
+    summary.received += turn.response_bytes
+    start, end = exchange.timing.get("start"), exchange.timing.get("end")
+    if start is not None:
+        summary.start = start if summary.start is None else min(summary.start, start)
+    if end is not None:
+        summary.end = end if summary.end is None else max(summary.end, end)
+    if turn.timing.ttfb_ms is not None:
+        summary.ttfbs.append(turn.timing.ttfb_ms)
+    endpoint = (
+        f"{'WebSocket ' if exchange.kind == 'websocket' else ''}{exchange.method} "
+        f"{volatile.text(exchange.path.split('?', 1)[0])}"
+    )
+    summary.endpoints[endpoint] += 1
+    for name, value in exchange.request_headers:
+        shown = volatile.header(name, redact_header(name, value, extra_secrets))
+        summary.headers.setdefault(name.lower(), set()).add(shown)
+    for key, value in volatile.value(turn.config).items():
+        summary.config.setdefault(key, set()).add(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+    for body in request_bodies(exchange):
+        summary.request_paths.add(body)
+    summary.kinds |= {f"event {kind}" for kind in turn.events}
+    for item in turn.input + turn.output:
+        summary.kinds.add(f"item {item.type}")
+        summary.kinds |= {f"part {part.type}" for part in item.parts}
+    for block in turn.system:
+        text, metadata = volatile.text(block.text), volatile.value(block.metadata)
+        key = (block.role, json.dumps(metadata, sort_keys=True, default=str), text)
+        summary.instructions.setdefault(key, TextBlock(text, block.role, block.type, block.id, metadata))
+    for tool in turn.tools:
+        key = ToolKey.of(tool)
+        known = summary.tools.get(key)
+        if known is None or not tool.hash or known.hash != tool.hash:  # re-declared as before: normalised once
+            summary.tools[key] = normalised(tool, volatile)
+    # A model turn is one that was answered: a warm-up request (codex's first WebSocket request generates
+    # nothing) would shift the pairing of every later turn.
+    if turn.model is not None:
+        summary.models[turn.model] += 1  # requests naming each model, warm-ups included
+    if turn.usage is not None or turn.output:
+        # A count the API did not send stays None: it is absent, not zero, and is neither summed nor compared.
+        tokens = {kind: getattr(turn.usage, kind) if turn.usage else None for kind in TOKEN_KINDS}
+        for kind, count in tokens.items():
+            if count is not None:
+                summary.tokens[kind] += count
+                summary.token_turns[kind] += 1
+        summary.turns.append(
+            TurnNumbers(
+                turn.number,
+                endpoint,
+                tokens,
+                turn.request_bytes,
+                turn.response_bytes,
+                len(turn.input),
+                turn.timing.ttfb_ms,
+                turn.timing.duration_ms,
+            )
+        )
+
+
+def normalised(tool: Tool, volatile: Volatile) -> Tool:
+    """The tool with volatile values replaced in every field the model keeps (its hash stays that of the tool as
+    sent: it tells a re-declaration from a change, not one run's tool from another's)."""
+    return Tool(
+        name=tool.name,
+        namespace=tool.namespace,
+        type=tool.type,
+        description=volatile.text(tool.description),
+        schema=volatile.value(tool.schema),
+        hash=tool.hash,
+        metadata=volatile.value(tool.metadata),
+    )
+
+
+def request_bodies(exchange: Exchange) -> list[Any]:
+    if exchange.kind == "websocket":
+        return [frame.body.value for frame in exchange.frames if frame.from_client and frame.body.is_json]
+    return [exchange.request_body.value] if exchange.request_body.is_json else []

@@ -1,0 +1,160 @@
+"""Replaces values that change from run to run without meaning anything (ids, the agent's private home, the run
+folder, temp paths, timestamps) by placeholders, and counts them, so that comparing two runs shows what really
+changed."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from probe.runs.folders import RUN_NAME
+
+# Field names whose values are volatile whatever they hold: ids of sessions, turns, installations, requests.
+VOLATILE_NAME = re.compile(
+    r"(?i)(^|[_\-.])(id|ids|uuid|session|session_id|installation_id|turn_id|thread_id|"
+    r"window_id|request_id|trace_id|span_id|prompt_cache_key|created|created_at|"
+    r"create_time|timestamp|expires_at|date|nonce)$|(_id|-id|Id)$"
+)
+# Headers whose values are minted per connection or request.
+VOLATILE_HEADERS = frozenset(
+    {
+        "sec-websocket-key",
+        "sec-websocket-accept",
+        "date",
+        "x-request-id",
+        "request-id",
+        "x-client-request-id",
+        "traceparent",
+        "tracestate",
+        "content-length",
+    }
+)
+
+# Paths. A path runs to a space, a quote, a bracket or another character that ends one in prose and code.
+PATH_PART = r"[^\s\"'`<>:;,()\[\]{}|*?/]+"
+# Where a path may start: not in the middle of a longer path or word, nor right after a placeholder (whose
+# own path goes on: `<agent home>/tmp/opencode` is not a temp path).
+PATH_START = r"(?<![\w.~/>-])"
+# Absolute, or relative from wherever the agent ran (`../../tmp/…`: the depth is the agent's working folder's).
+ROOTED = r"(?:/+|(?:\.\./)+)(?:private/)?"  # macOS's /tmp and /var are links into /private; file:///tmp/…
+# The agent's private home, as probe.capture.agent_home names it: agent-probe-home-<pid>-<start>-<random>.
+HOME_NAME = "agent-probe-home-"
+HOME = re.compile(rf"(?:{PATH_START}{ROOTED}(?:{PATH_PART}/)*{PATH_PART[:-1]}*?)?{HOME_NAME}[A-Za-z0-9_-]+")
+# The system's temp folders: every path under one is taken whole (which of its parts are random is unknown).
+TEMP_FOLDERS = ("tmp", "var/tmp", "var/folders")
+TEMP = re.compile(rf"{PATH_START}{ROOTED}(?:{'|'.join(TEMP_FOLDERS)})/{PATH_PART}(?:/{PATH_PART})*/?")
+
+PLAIN_KEY = re.compile(r"[A-Za-z_.-]{1,40}")  # a field name (no digit, no slash) that no pattern can match
+PATTERNS = [
+    ("loopback", re.compile(r"\b(?:127\.0\.0\.1|localhost|\[::1\]):\d+")),  # the proxies' ports differ each run
+    ("uuid", re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")),
+    # Ids with a kind prefix, as APIs and agents mint them: resp_…, msg_…, call_…, toolu_…, req_…
+    ("id", re.compile(r"\b[a-z]{2,10}_(?=[A-Za-z-]*\d)[A-Za-z0-9-]{8,}\b")),
+    ("hex", re.compile(r"\b[0-9a-fA-F]{16,}\b")),
+    ("time", re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")),
+    ("epoch", re.compile(r"\b1[5-9]\d{8}(?:\d{3})?(?:\.\d+)?\b")),  # seconds (or ms) since 1970, 2017 to 2033
+]
+
+
+class Place:
+    """A folder of one run, replaced wherever it appears, absolute or relative, by a placeholder; what follows
+    it in a path is kept (`<agent home>/.qwen/settings.json`), or, for a temp folder, taken with it."""
+
+    def __init__(self, path: str, placeholder: str, whole: bool = False) -> None:
+        self.core = path.removeprefix("/private/").lstrip("/")  # as it appears after `/` or `../`
+        self.placeholder = placeholder
+        rest = rf"(?:/{PATH_PART})+/?" if whole else r"(?![A-Za-z0-9_-])"
+        self.pattern = re.compile(rf"{PATH_START}{ROOTED}{re.escape(self.core)}{rest}")
+
+
+def run_places(run: Path, manifest: Any) -> list[Place]:
+    """The folders one run owned, from its manifest: the agent's home and the run folder (where the agent was
+    told to keep state, in `agent.env`: HOME, XDG_*, TMPDIR, CODEX_HOME, CLAUDE_CONFIG_DIR…), the run folder as
+    it is now, and the temp folders named by TMPDIR (the run's and this process's)."""
+    agent = manifest.get("agent") if isinstance(manifest, dict) else None
+    env = agent.get("env") if isinstance(agent, dict) else None
+    values = [value for value in (env or {}).values() if isinstance(value, str) and value.startswith("/")]
+    homes, runs, temps = set(), {str(run.resolve())}, set()
+    for value in values:
+        parts = value.rstrip("/").split("/")
+        for index, part in enumerate(parts):
+            if part.startswith(HOME_NAME):
+                homes.add("/".join(parts[: index + 1]))
+                break
+            if part == run.name or RUN_NAME.match(part):
+                runs.add("/".join(parts[: index + 1]))
+                break
+    temps |= {value for name, value in (env or {}).items() if name in ("TMPDIR", "TMP", "TEMP") and value in values}
+    temps |= {os.environ.get("TMPDIR", ""), tempfile.gettempdir()}
+    places = [Place(path, "<agent home>") for path in homes] + [Place(path, "<run>") for path in runs]
+    owned = homes | runs
+    places += [
+        Place(path, "<temp>", whole=True)
+        for path in temps
+        if temp_root(path) and not any(within(path, folder) for folder in owned)  # TMPDIR={agent_home}/tmp
+    ]
+    return sorted(places, key=lambda place: -len(place.core))  # the longest first: a home inside a temp folder
+
+
+def temp_root(path: str) -> bool:
+    """Whether a folder named as a temp folder is one that the patterns do not know already, and can be taken
+    as one: not the root, nor a folder that holds the user's home or the working folder (TMPDIR=$HOME would
+    make every path there volatile)."""
+    if not path.startswith("/") or not path.strip("/") or TEMP.fullmatch(path + "/x"):
+        return False
+    return not any(within(str(other), path) for other in (Path.home(), Path.cwd()))
+
+
+def within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+class Volatile:
+    """Normalises text and JSON values, counting what it replaced. `places` are the folders of the run whose
+    values these are (see run_places); without them, the agent's home and temp paths are still found by name."""
+
+    def __init__(self, places: list[Place] | None = None) -> None:
+        self.count = 0
+        self.places = places or []
+
+    def text(self, value: str) -> str:
+        for place in self.places:
+            if place.core in value:
+                value = self.replace(place.pattern, place.placeholder, value)
+        if HOME_NAME in value:
+            value = self.replace(HOME, "<agent home>", value)
+        if "tmp/" in value or "var/folders/" in value:
+            value = self.replace(TEMP, "<temp>", value)
+        for name, pattern in PATTERNS:
+            value = self.replace(pattern, f"<{name}>", value)
+        return value
+
+    def replace(self, pattern: re.Pattern, placeholder: str, value: str) -> str:
+        value, found = pattern.subn(placeholder, value)
+        self.count += found
+        return value
+
+    def header(self, name: str, value: str) -> str:
+        if name.lower() in VOLATILE_HEADERS:
+            self.count += 1
+            return "<volatile>"
+        return self.text(value)
+
+    def key(self, key: Any) -> Any:
+        return self.text(key) if isinstance(key, str) and not PLAIN_KEY.fullmatch(key) else key
+
+    def value(self, value: Any, name: str = "", depth: int = 0) -> Any:
+        """A JSON value with volatile strings replaced, and any value under a volatile field name."""
+        if name and VOLATILE_NAME.search(name) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            self.count += 1
+            return "<volatile>"
+        if depth > 20:
+            return value
+        if isinstance(value, dict):  # keys too: a folder may be one (codex's workspaces are keyed by path)
+            return {self.key(key): self.value(item, str(key), depth + 1) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.value(item, name, depth + 1) for item in value]
+        if isinstance(value, str):
+            return self.text(value)
+        return value

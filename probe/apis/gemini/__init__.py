@@ -1,0 +1,1 @@
+"""Google Gemini API: generateContent, streamGenerateContent and countTokens."""

@@ -1,0 +1,1 @@
+"""Any JSON API, read without knowing it: bodies kept raw, stream events counted."""

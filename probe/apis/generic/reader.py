@@ -1,0 +1,26 @@
+"""Reads any JSON API without knowing it: the bodies are kept raw, the stream's event types counted."""
+
+from typing import Any
+
+from probe.read.conversation import Turn
+from probe.read.sse import Event
+
+API = "generic"
+PROVIDER = None
+OPERATION = None
+
+
+def read_request(body: Any, turn: Turn) -> None:
+    turn.unknown.append({"where": "request body", "raw": body})
+
+
+def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
+    if events is None:
+        turn.unknown.append({"where": "response body", "raw": body})
+        return
+    for event in events:
+        kind = (event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)"
+        turn.events[str(kind)] = turn.events.get(str(kind), 0) + 1
+    turn.unknown.append(
+        {"where": "response events", "raw": [{"event": event.name, "data": event.data} for event in events]}
+    )

@@ -1,0 +1,1 @@
+"""OpenAI Responses API, over HTTP with Server-Sent Events and over WebSocket."""

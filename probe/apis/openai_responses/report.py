@@ -1,0 +1,149 @@
+"""Renders OpenAI Responses API turns (HTTP+SSE and WebSocket) as Markdown, in that API's words."""
+
+from probe.apis.openai_responses import reader
+from probe.apis.turn_markdown import (
+    facts_line,
+    items_section,
+    output_section,
+    response_fields_lines,
+    response_opening,
+    tools_section,
+    usage_table,
+)
+from probe.common.markdown import Markdown, Rendered, details, inline
+from probe.read.conversation import Item, Tool, Turn, integer
+from probe.read.dedupe import RecentResponses, config_lines, mapping_block, text_once
+
+# The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
+API, PROVIDER, OPERATION = reader.API, reader.PROVIDER, reader.OPERATION
+read_request, read_response = reader.read_request, reader.read_response
+HISTORY_FIELD = "input"  # the request field holding the re-sent history (left out of the key-path counts)
+MAPPING_FIELDS = ("client_metadata",)  # config shown as a table of its own, only what changed
+TOKEN_COLUMNS = ["input", "cached", "output", "reasoning", "total"]
+
+
+# Requests ----------------------------------------------------------------------------------------
+
+
+def render_request(turn: Turn, label: str, state: dict) -> Rendered:
+    config = ({"model": turn.model} if turn.model is not None else {}) | turn.config
+    rendered = Rendered(config_lines(config, set(MAPPING_FIELDS), label, state))
+    instructions = [block for block in turn.system if block.role == "instructions"]
+    if instructions:
+        rendered.add(text_once("Instructions", instructions[0].text, label, state), "")
+    for field in MAPPING_FIELDS:
+        if field in turn.config:
+            rendered.add(mapping_block("Client metadata", turn.config[field], label, state), "")
+    carried = turn.carried.items if turn.carried else 0
+    if turn.previous_response_id:
+        if turn.carried:
+            rendered.add(
+                Markdown("Continues response {} from exchange #{}: its input holds only the new items.").format(
+                    inline(turn.previous_response_id), turn.carried.source
+                ),
+                "",
+            )
+        else:
+            rendered.add(
+                Markdown(
+                    "Continues response {} from a response not in this capture: its input holds only the new items."
+                ).format(inline(turn.previous_response_id)),
+                "",
+            )
+    tools = tools_in_context(turn, state)
+    if tools:
+        rendered.add(*tools_section(tools, label, state, with_namespace=True))
+    if turn.input or turn.previous_response_id:
+        rendered.add(Markdown("**Input**: {}").format(input_summary(turn)), "")
+    new = turn.input if turn.carried is None or turn.carried.by != "prefix" else turn.input[carried:]
+    first = carried + 1 if turn.carried else 1
+    items_section(
+        new, first, "input", state.setdefault("calls", {}), rendered, [item.size for item in new], notes=part_kinds
+    )
+    rendered.unrecognised |= set(turn.unrecognised)
+    return rendered
+
+
+def input_summary(turn: Turn) -> Markdown:
+    carried = turn.carried
+    count = len(turn.input) - (carried.items if carried and carried.by == "prefix" else 0)
+    summary = Markdown("+ {} new item{}").format(count, "s" if count != 1 else "")
+    if carried and carried.items:
+        how = " (by previous_response_id)" if carried.by == "previous_response_id" else ""
+        summary = Markdown("{}; {} carried over from #{}{}").format(summary, carried.items, carried.source, how)
+    return summary
+
+
+def part_kinds(item: Item) -> dict[int, Markdown]:
+    """What codex says each part of a message is (`content_item_kinds`, one per part), beside the part."""
+    passthrough = item.metadata.get("internal_chat_message_metadata_passthrough")
+    kinds = passthrough.get("content_item_kinds") if isinstance(passthrough, dict) else None
+    if not isinstance(kinds, list):
+        return {}
+    return {position: Markdown("kind {}").format(inline(str(kind))) for position, kind in enumerate(kinds)}
+
+
+def tools_in_context(turn: Turn, state: dict) -> list[Tool]:
+    """The tools the whole context declares: a request continuing a response by id sends only new items, so the
+    tools declared earlier in that context still apply."""
+    known = state.setdefault("context_tools", RecentResponses())  # response id -> tools of its context
+    earlier = known.get(turn.previous_response_id) if turn.previous_response_id else None
+    tools = (earlier or []) + turn.tools
+    state.setdefault("pending_tools", {})[turn.number] = tools
+    return tools
+
+
+# Responses ---------------------------------------------------------------------------------------
+
+
+def render_response(turn: Turn, label: str, state: dict) -> Rendered:
+    tools = state.setdefault("pending_tools", {}).pop(turn.number, turn.tools)
+    if turn.response_id:
+        state.setdefault("context_tools", RecentResponses()).remember(turn.response_id, tools)
+    final = any(kind in turn.events for kind in reader.FINAL_EVENTS)
+    rendered = response_opening(turn, state)
+    output_section(turn, state.setdefault("calls", {}), rendered)
+    if turn.events and not final:
+        rendered.add(Markdown("**No final event**: the stream ended before `response.completed`."), "")
+    elif final or turn.response_id:
+        facts = [("status", turn.stop_reason)] if turn.stop_reason is not None else []
+        facts += [("id", turn.response_id)] + ([("model", turn.model)] if turn.model else [])
+        rendered.add(facts_line("Response", facts), "")
+    rendered.add(*response_fields_lines(turn))
+    if turn.usage is not None:
+        rendered.tokens = usage_tokens(turn.usage.raw)
+        rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
+    elif final and not turn.output:
+        rendered.add(Markdown("No usage and no output (a warm-up request answers like this)."), "")
+    rendered.unrecognised |= set(turn.unrecognised)
+    return rendered
+
+
+def render_epilogue(state: dict) -> Rendered:
+    """The whole context of the last request, for readers who want it rebuilt in one place."""
+    rendered = Rendered()
+    last = state.get("last_context")
+    if last and last[1]:
+        number, items, _ = last
+        inner = Rendered()
+        items_section(
+            items, 1, "input", dict(state.get("calls", {})), inner, [item.size for item in items], notes=part_kinds
+        )
+        rendered.add(
+            Markdown("## Full context of the last request (#{})").format(number),
+            "",
+            details(f"All {len(items)} input items of #{number}, rebuilt from the history", *inner.lines),
+        )
+    return rendered
+
+
+def usage_tokens(usage: dict) -> dict[str, int | None]:
+    input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
+    output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
+    return {
+        "input": integer(usage.get("input_tokens")),
+        "cached": integer(input_details.get("cached_tokens")),
+        "output": integer(usage.get("output_tokens")),
+        "reasoning": integer(output_details.get("reasoning_tokens")),
+        "total": integer(usage.get("total_tokens")),
+    }

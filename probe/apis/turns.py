@@ -1,0 +1,317 @@
+"""Builds the conversation model's turns from captured exchanges, with an API's reader, and writes turns.jsonl."""
+
+import contextlib
+import json
+from typing import Any
+
+import orjson
+
+from probe.apis.recognise import reader_for
+from probe.read import history_reads
+from probe.read.conversation import SCHEMA, Carried, Item, Timing, Tool, Turn, json_size, plain, tool_hash
+from probe.read.dedupe import History, RecentResponses
+from probe.read.traffic import Exchange
+from probe.redact.masking import mask_body, mask_json_scanned
+
+KEYS_KEPT = 1 << 14  # items remembered with their history keys before starting over: memory stays bounded
+TOOLS_KEPT = 1 << 12  # tools remembered for their hashes: memory stays bounded whatever a capture declares
+
+
+def item_key(item: Item) -> Any:
+    """An item as compared for carried-over history, unless the reader knows better: what it says, not the
+    metadata an agent adds when it sends an earlier answer back (codex stamps each item it re-sends)."""
+    return (item.type, item.role, item.id, item.parts)
+
+
+class TurnBuilder:
+    """Turns exchanges into turns one at a time, remembering just enough to say what each one carries over."""
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+        self.key = getattr(reader, "history_key", item_key)
+        self.history = History()  # re-sent histories, matched by prefix
+        self.contexts = RecentResponses()  # response id -> (exchange number, the whole context after it)
+        self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included
+        self.items_of = RecentResponses()  # exchange number -> its context and answer, for re-sent items' sizes
+        self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
+        self.last_context: tuple[int, list[Item]] | None = None
+        self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
+        self.keys: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its key)
+
+    def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
+        turn = Turn(
+            number=exchange.number,
+            line=exchange.line,
+            kind=exchange.kind,
+            proxy=exchange.proxy,
+            method=exchange.method,
+            path=exchange.path,
+            status=exchange.status,
+            complete=exchange.complete,
+            api=str(getattr(self.reader, "API", "unknown")),
+            provider=getattr(self.reader, "PROVIDER", None),
+            operation=getattr(self.reader, "OPERATION", None),
+            timing=Timing(exchange.timing.get("start"), exchange.ttfb_ms, exchange.duration_ms),
+        )
+        if exchange.error:
+            turn.errors.append({"connection": exchange.error})
+        requests = (
+            [frame.body for frame in exchange.frames if frame.from_client]
+            if exchange.kind == "websocket"
+            else [exchange.request_body]
+        )
+        turn.request_bytes = sum(body.size for body in requests)
+        turn.response_bytes = (
+            exchange.response_body.size
+            if exchange.kind == "http"
+            else sum(frame.body.size for frame in exchange.frames if not frame.from_client)
+        )
+        first, *more = [body for body in requests if body.is_json] or [None]
+        for index, body in enumerate(more, start=2):
+            turn.unknown.append({"where": f"client message {index}", "raw": body.value})
+        self.request(turn, first.value if first is not None else None, warnings, first is not None)
+        events = exchange.stream_events()
+        answered = events is not None or exchange.response_body.is_json
+        self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
+        return turn
+
+    def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:
+        """Read the request's body into `turn` and say what history it carries."""
+        if sent:
+            reading = history_reads.CURRENT.set(self.history_reads)
+            try:
+                self.guarded(lambda: self.reader.read_request(body, turn), turn, "request", warnings)
+            finally:
+                history_reads.CURRENT.reset(reading)
+        try:
+            self.carry(turn)
+        except RecursionError:  # histories nested too deeply to compare: this turn says nothing of its history
+            turn.unrecognised.append("history nested too deeply to compare")
+            self.contexts_of[turn.number] = list(turn.input)
+        measure(turn.input)
+        self.hash_tools(turn.tools)
+
+    def response(self, turn: Turn, events, body: Any, warnings: list[str], answered: bool = True) -> None:
+        """Read the response into `turn`, and remember the context it leaves for later requests."""
+        if answered:
+            self.guarded(lambda: self.reader.read_response(events, body, turn), turn, "response", warnings)
+        # On a RecursionError the next request will not know what this one carried; it is still shown whole.
+        with contextlib.suppress(RecursionError):
+            self.remember(turn)
+
+    def guarded(self, read, turn: Turn, what: str, warnings: list[str]) -> None:
+        try:
+            read()
+        except Exception as error:  # a reader bug costs this part of one turn, not the rest
+            turn.unrecognised.append(f"{what} the reader failed on ({type(error).__name__})")
+            warnings.append(
+                f"exchange #{turn.number}: the reader failed on its {what} "
+                f"({type(error).__name__}: {error}); kept what it read"
+            )
+
+    def carry(self, turn: Turn) -> None:
+        """Say which earlier exchange already held this request's history."""
+        earlier_context: list[Item] = []
+        if turn.previous_response_id:
+            origin = self.contexts.get(turn.previous_response_id)
+            if origin is not None:
+                turn.carried = Carried(len(origin[1]), origin[0], "previous_response_id")
+                earlier_context = origin[1]
+        elif turn.input:
+            carried = self.history.split(str(turn.number), self.keys_of(turn.input))
+            if carried.count:
+                turn.carried = Carried(carried.count, int(carried.source), "prefix")
+                earlier = self.items_of.get(carried.source) or []
+                for index, (item, before) in enumerate(zip(turn.input[: carried.count], earlier)):
+                    item.size = before.size  # measured when it was first sent
+                    if item == before:  # re-sent unchanged: one object, so outputs convert it once
+                        turn.input[index] = before
+        self.contexts_of[turn.number] = earlier_context + turn.input
+
+    def keys_of(self, items: list[Item]) -> list[Any]:
+        """The items' keys for comparing histories; an item read once and re-sent (the same object, see
+        probe.read.history_reads) keeps its key, and is read for it once."""
+        keys, known = [], self.keys
+        for item in items:
+            found = known.get(id(item))
+            if found is None or found[0] is not item:
+                if len(known) >= KEYS_KEPT:
+                    known.clear()
+                found = known[id(item)] = (item, self.key(item))
+            keys.append(found[1])
+        return keys
+
+    def hash_tools(self, tools: list[Tool]) -> None:
+        """Give each tool its hash. A session declares the same tools with every request: a tool sent as
+        before (compared whole, which is cheap) is the same tool, one object, hashed and written out once."""
+        for index, tool in enumerate(tools):
+            if tool.sent is None:
+                continue
+            known = self.tools_seen.get((tool.namespace, tool.name))
+            if known is not None and known[0] == tool.sent:
+                tools[index] = known[1]
+                continue
+            tool.hash = tool_hash(tool.sent)
+            if len(self.tools_seen) >= TOOLS_KEPT:
+                self.tools_seen.clear()
+            self.tools_seen[(tool.namespace, tool.name)] = (tool.sent, tool)
+            tool.sent = None
+
+    def remember(self, turn: Turn) -> None:
+        measure(turn.output)
+        context = self.contexts_of.pop(turn.number, list(turn.input))
+        if turn.response_id and turn.complete:
+            after = context + turn.output
+            self.contexts.remember(turn.response_id, (turn.number, after))
+            if not turn.previous_response_id:
+                self.history.update(str(turn.number), self.keys_of(after))
+                self.items_of.remember(str(turn.number), after)
+        self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
+
+
+class Reading:
+    """Builds each exchange's turn with the reader of its own API (probe.apis.recognise.reader_for), one
+    TurnBuilder per reader: each API's histories are compared with that API's own, item for item."""
+
+    def __init__(self, preferred: Any = None) -> None:
+        self.preferred = preferred  # the target's renderer: its reader reads the exchanges of its API
+        self.builders: dict[int, TurnBuilder] = {}  # by the reader's id, in the order first used
+
+    def build(self, exchange: Exchange, warnings: list[str]) -> tuple[Turn, TurnBuilder]:
+        """The exchange's turn, and the builder (with its reader) that made it."""
+        reader = reader_for(exchange, self.preferred)
+        builder = self.builders.get(id(reader))
+        if builder is None:
+            builder = self.builders[id(reader)] = TurnBuilder(reader)
+        return builder.build(exchange, warnings), builder
+
+
+def measure(items: list[Item]) -> None:
+    """Give each item not yet measured its size as sent, and let go of what was sent."""
+    for item in items:
+        if item.size is None and item.sent is not None:
+            item.size = json_size(item.sent)
+        item.sent = None
+
+
+# The fields of a turn that hold no captured structure, so they can always be written.
+SCALAR_FIELDS = (
+    "number",
+    "line",
+    "kind",
+    "proxy",
+    "method",
+    "path",
+    "status",
+    "complete",
+    "api",
+    "provider",
+    "operation",
+    "request_bytes",
+    "response_bytes",
+)
+
+
+def encoded(record: dict) -> bytes:
+    try:
+        return orjson.dumps(record, default=str)
+    except (orjson.JSONEncodeError, TypeError):  # lone surrogates from a capture's escapes, or very deep nesting
+        try:
+            return json.dumps(record, separators=(",", ":"), default=str).encode("ascii")
+        except ValueError as error:  # circular, which parsed JSON never is
+            raise RecursionError(str(error)) from None
+
+
+class StringMemo(dict):
+    """mask_json's memo of masked strings, emptied once the strings it holds pass MEMO_BYTES: it would otherwise
+    keep every distinct string of the capture (tool outputs, file contents), up to tens of thousands of any length,
+    and memory would grow with the capture."""
+
+    MEMO_BYTES = 16 << 20
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.size = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        text = key[0] if type(key) is tuple and key and type(key[0]) is str else ""
+        if self.size + len(text) > self.MEMO_BYTES:
+            self.clear()
+        self.size += len(text)
+        super().__setitem__(key, value)
+
+    def clear(self) -> None:
+        super().clear()
+        self.size = 0
+
+
+class TurnLines:
+    """Writes turns as lines of turns.jsonl, masked like everything this project writes.
+
+    `only_output` masks only the answer: enough for a capture masked when it was recorded, with the rules in
+    force now, since everything else is as captured, while the answer holds what a model streamed in pieces,
+    joined (a key in three deltas, each too short to be recognised). A session re-sends its history with every
+    request, and the builder hands back the same object for an item or tool re-sent unchanged, so each is
+    converted and masked once.
+    """
+
+    ITEMS_KEPT = 1 << 12  # items remembered before starting over: memory stays bounded
+
+    def __init__(self, redact: bool = True, only_output: bool = False) -> None:
+        self.redact, self.only_output = redact, only_output
+        self.strings = StringMemo()  # masked strings, by string
+        self.items: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its line form)
+
+    def item(self, item: Item | Tool, mask: bool) -> Any:
+        found = self.items.get(id(item))
+        if found is None or found[0] is not item:
+            value = plain(item)
+            if mask:
+                value = mask_json_scanned(value, memo=self.strings)[0]
+            if len(self.items) >= self.ITEMS_KEPT:
+                self.items.clear()
+            found = self.items[id(item)] = (item, value)
+        return found[1]
+
+    def line(self, turn: Turn) -> bytes:
+        return self.encode(turn, self.record(turn))
+
+    def record(self, turn: Turn) -> dict | None:
+        """The turn as turns.jsonl holds it, masked; None if it is nested deeper than a walk can go."""
+        try:
+            record = {"schema": SCHEMA}
+            for name in turn.__dataclass_fields__:
+                value = getattr(turn, name)
+                if name in ("input", "output", "tools"):  # what a session repeats: one conversion per object
+                    mask = self.redact and (name == "output" or not self.only_output)
+                    record[name] = [self.item(item, mask) for item in value]
+                else:
+                    record[name] = plain(value)
+                    if self.redact and not self.only_output:
+                        record[name] = mask_json_scanned(record[name], memo=self.strings)[0]
+            return record
+        except RecursionError:
+            return None
+
+    def encode(self, turn: Turn, record: dict | None) -> bytes:
+        """The line of `record` (this turn's); when it is too deep to write, masked as text, or cut to where
+        and what it was."""
+        if record is not None:
+            with contextlib.suppress(RecursionError):
+                return encoded(record) + b"\n"
+        try:
+            line = encoded(turn.to_json())
+        except RecursionError:
+            line = encoded(shallow_record(turn))
+        return (mask_body(line, "application/json").data if self.redact else line) + b"\n"
+
+
+def shallow_record(turn: Turn) -> dict:
+    """What a turn too deeply nested to write still says: where and what it was."""
+    record = {"schema": SCHEMA, **{name: getattr(turn, name) for name in SCALAR_FIELDS}}
+    return record | {"unrecognised": turn.unrecognised + ["content nested too deeply to write"]}
+
+
+def turn_line(turn: Turn, redact: bool = True) -> bytes:
+    """One turn's line of turns.jsonl, masked (for a single turn; TurnLines writes a whole file)."""
+    return TurnLines(redact).line(turn)

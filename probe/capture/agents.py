@@ -1,0 +1,184 @@
+"""Chooses the agent program a run starts: one on PATH, or an exact version installed from npm into .agents/."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from probe.capture import npm
+from probe.common import cli
+from probe.common.errors import TargetError, ToolMissing, UsageError, run_main
+from probe.common.paths import agents_dir, display
+from probe.runs.targets import Install, Target, is_target_path, load_target
+
+
+@dataclass(frozen=True)
+class Agent:
+    """The program a run starts, what it says of its version, and where it came from."""
+
+    program: str
+    version: str | None  # its own `--version` line
+    package: str | None  # the npm package it was installed from into .agents/; None for one found on PATH
+    requested: str | None  # the version asked for with --agent-version
+
+    def describe(self) -> str:
+        # The folder is shown resolved but not the program: node_modules/.bin/codex, not the file it links to.
+        program = Path(self.program)
+        return f"agent: {self.version or 'version unknown'} at {Path(display(program.parent)) / program.name}"
+
+
+def install_folder(install: Install, version: str) -> Path:
+    """The npm prefix of one version, `.agents/<package>@<version>/`: versions never overwrite each other."""
+    return agents_dir() / f"{install.npm}@{version}"
+
+
+def installed_binary(install: Install, version: str) -> Path | None:
+    """The program of that version in .agents/, if it is installed there whole."""
+    folder = install_folder(install, version) / "node_modules"
+    try:
+        found = json.loads((folder / install.npm / "package.json").read_text()).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    binary = folder / ".bin" / install.binary
+    return binary if found == version and binary.is_file() else None
+
+
+def ensure_installed(target: Target, version: str | None = None) -> Path:
+    """`version` (default: the pinned one) of the target's agent in .agents/, installed now if it is not there."""
+    if target.install is None:
+        raise TargetError(f"{target.name} names no npm package (agent.install) to install its agent from")
+    install = target.install
+    version = version or install.version
+    binary = installed_binary(install, version)
+    if binary is not None:
+        return binary
+    if shutil.which("npm") is None:
+        where = "" if version != install.version else f" or put {install.binary} on PATH"
+        raise ToolMissing(
+            f"{install.binary} {version} is not installed and npm was not found: install Node.js >= 20 "
+            f"(it brings npm){where}"
+        )
+    folder = install_folder(install, version)
+    if version != install.version:
+        why = f"not the pinned {install.version}"
+    else:
+        why = f"pinned in {display(target.path)}" if target.path else "pinned"
+    print(
+        f"{install.binary}: installing {install.npm}@{version} ({why}) into {display(folder)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if folder.exists():
+        # Installs are renamed into place whole, so this one was damaged by hand: install it afresh.
+        shutil.rmtree(folder)
+    npm.install(install.npm, version, folder)
+    binary = installed_binary(install, version)
+    if binary is None:
+        raise ToolMissing(f"installing {install.npm}@{version} gave no {install.binary} program")
+    return binary
+
+
+def choose(target: Target, requested: str | None = None) -> Agent:
+    """The requested version from .agents/ (never what is on PATH); else the program on PATH; else the pinned
+    version from .agents/, installed now if it is missing."""
+    if requested is not None:
+        if target.install is None:
+            raise UsageError(
+                f"--agent-version: {target.name} names no npm package (agent.install) to install "
+                "a version of its agent from"
+            )
+        return started_from(str(ensure_installed(target, requested)), target, requested)
+    program = target.command[0]
+    found = shutil.which(program)
+    if found:
+        return Agent(found, agent_version(found), None, None)
+    if target.install is None:
+        raise ToolMissing(f"{program} not found on PATH, and {target.name} names no npm package to install it from")
+    return started_from(str(ensure_installed(target)), target, None)
+
+
+def started_from(program: str, target: Target, requested: str | None) -> Agent:
+    return Agent(program, agent_version(program), target.install.npm, requested)
+
+
+def path_warning(target: Target, agent: Agent) -> str | None:
+    """Why an agent found on PATH may not be the one the target was written for; None when it says the pinned
+    version (or says none at all)."""
+    if agent.package is not None or target.install is None or agent.version is None:
+        return None
+    pinned = target.install.version
+    # `codex-cli 0.169.0`, `2.1.330 (Claude Code)`: the version is one word of what it says.
+    if pinned in (word.removeprefix("v") for word in re.split(r"[\s(),]+", agent.version)):
+        return None
+    return (
+        f"{target.command[0]} on PATH ({display(Path(agent.program))}) says {agent.version!r}, not the pinned "
+        f"{pinned}: --agent-version X runs version X, installed into {display(agents_dir())}/"
+    )
+
+
+def agent_version(program: str) -> str | None:
+    """What the agent says of its own version, or None if it won't say.
+
+    It is asked in a throwaway home (HOME, TMPDIR and the XDG folders): some agents set up their state on any start
+    (opencode makes $TMPDIR/opencode), and a run touches nothing of the user's outside its own folders.
+    """
+    with tempfile.TemporaryDirectory(prefix="agent-probe-version-") as home:
+        places = {"HOME": home, "TMPDIR": home}
+        places |= {f"XDG_{kind}_HOME": str(Path(home, kind.lower())) for kind in ("CONFIG", "DATA", "CACHE", "STATE")}
+        try:
+            result = subprocess.run(
+                [program, "--version"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **places},
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+    output = (result.stdout or result.stderr).strip().splitlines()
+    return output[0] if result.returncode == 0 and output else None
+
+
+def target_and_version(spec: str) -> tuple[str, str | None]:
+    """`codex` or `codex@0.166.0` (a target file's path is taken whole: it may hold an @)."""
+    name, at, version = spec.rpartition("@")
+    if not at or is_target_path(spec):
+        return spec, None
+    if not npm.is_plain_version(version):
+        raise UsageError(f"{spec}: expected a plain version after the @, such as {name}@1.2.3")
+    return name, version
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(
+        prog="python -m probe.capture.agents",
+        description="Install each target's pinned agent, or the version named after an @, "
+        "into .agents/<package>@<version>/.",
+    )
+    parser.add_argument("targets", nargs="+", help="target names, e.g. codex, or codex@0.166.0 for that version")
+    args = parser.parse_args(argv)
+    # Every spec is checked before anything is installed.
+    chosen = [(spec, *target_and_version(spec)) for spec in args.targets]
+    chosen = [(spec, name, load_target(name), version) for spec, name, version in chosen]
+    for spec, name, target, version in chosen:
+        if target.install is None:
+            if version is not None:
+                raise UsageError(f"{spec}: {name} names no npm package (agent.install) to install a version from")
+            print(f"{name}: no npm package pinned; nothing to install")
+            continue
+        binary = ensure_installed(target, version)
+        print(
+            f"{spec}: {agent_version(str(binary)) or version or target.install.version} at "
+            f"{Path(display(binary.parent)) / binary.name}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,530 @@
+"""Starts one mitmdump with a reverse proxy per target proxy, loading the capture addon."""
+
+import argparse
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from probe.capture import processes
+from probe.common import cli
+from probe.common.errors import ProxyError, ToolMissing, UsageError, run_main
+from probe.common.paths import display
+from probe.redact.masking import mask_url
+from probe.redact.secrets import fingerprint
+from probe.runs.targets import Target, load_target, upstream_problem
+
+ADDON = Path(__file__).parent / "recorder" / "addon.py"
+READY_TIMEOUT = 30.0
+STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed ($PROBE_STOP_GRACE)
+
+
+@dataclass(frozen=True)
+class UpstreamProxy:
+    """Where upstream connections are tunnelled through, and why."""
+
+    url: str | None  # None: connect directly
+    source: str  # --upstream-proxy, the target file, HTTPS_PROXY, or none
+    no_proxy: str = ""  # hosts that still connect directly (only for a proxy taken from the environment)
+
+    def describe(self) -> str:
+        return f"{mask_proxy_credentials(self.url)} (from {self.source})" if self.url else "none"
+
+
+def mask_proxy_credentials(url: str | None) -> str:
+    """The URL with its whole user:password part replaced by a fingerprint: neither belongs in a log."""
+    parts = urllib.parse.urlsplit(url or "")
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url or ""
+    return parts._replace(netloc=f"{fingerprint(userinfo)}@{host}").geturl()
+
+
+def choose_upstream_proxy(option: str | None, target: Target, environ: dict[str, str]) -> UpstreamProxy:
+    """--upstream-proxy (or `none`), else the target's upstream_proxy, else HTTPS_PROXY / https_proxy."""
+    if option == "none":
+        return UpstreamProxy(None, "--upstream-proxy none")
+    if option:
+        problem = upstream_problem(option, proxy=True)
+        if problem:
+            raise ProxyError(f"--upstream-proxy {mask_proxy_credentials(option)}: {problem}, or none")
+        return UpstreamProxy(option, "--upstream-proxy")
+    if target.upstream_proxy:
+        return UpstreamProxy(target.upstream_proxy, "the target file")
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        if environ.get(name, "").startswith("http://"):
+            # Like curl: loopback and NO_PROXY hosts (a local mock or gateway) still connect directly.
+            no_proxy = ",".join(
+                filter(None, [environ.get("NO_PROXY", ""), environ.get("no_proxy", ""), "localhost,127.0.0.1,::1"])
+            )
+            return UpstreamProxy(environ[name], name, no_proxy)
+    return UpstreamProxy(None, "none")
+
+
+@dataclass
+class RunningProxies:
+    process: subprocess.Popen
+    urls: dict[str, str]  # proxy name -> http://127.0.0.1:PORT
+    upstreams: dict[str, str]  # proxy name -> upstream URL
+    upstream_proxy: UpstreamProxy = UpstreamProxy(None, "none")
+    mock: subprocess.Popen | None = None
+    log: Path | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    status: "StatusReader | None" = None  # what the capture addon reports while it runs
+    died: str | None = None  # set when mitmdump ended before it was asked to
+
+    @property
+    def recording_errors(self) -> int:
+        return self.status.errors if self.status else 0
+
+    @property
+    def fatal(self) -> str | None:
+        """Why recording cannot go on (a full disk), if the addon said so."""
+        return self.status.fatal if self.status else None
+
+    def read_status(self) -> None:
+        if self.status is not None:
+            self.status.read()
+
+    def describe(self) -> list[str]:
+        via = f" via {self.upstream_proxy.describe()}" if self.upstream_proxy.url else ""
+        return [f"{name}  {url} -> {self.upstreams[name]}{via}" for name, url in self.urls.items()]
+
+    def problem(self, run: Path | None) -> tuple[str, str] | None:
+        """Why recording cannot go on, as (the run's status, one line), or None while all is well."""
+        self.read_status()
+        if run is not None and not run.is_dir():
+            return (
+                "run-deleted",
+                f"the run folder {display(run)} was deleted during the run, so nothing more "
+                "could be recorded; the agent and the proxies were stopped",
+            )
+        if self.fatal:
+            return "recording-failed", self.fatal
+        if self.process.poll() is not None:
+            self.note_death()
+            return "proxy-failed", self.died
+        return None
+
+    def note_death(self) -> None:
+        """Record, once, that mitmdump ended on its own: every exchange after that went unrecorded."""
+        code = self.process.poll()
+        if code is None or self.died:
+            return
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        self.died = f"mitmdump stopped during the run ({how}): {last_log_line(self.log)}"
+
+    def stop(self) -> None:
+        self.note_death()
+        # SIGINT is mitmdump's clean shutdown: the addon's `done` flushes what is still open. Writing a
+        # 200 MB exchange takes seconds: waiting for it keeps it, where killing mitmdump would lose it.
+        asked, grace = self.process.poll() is None, stop_grace()
+        code = processes.stop(self.process, signal.SIGINT, grace=grace)
+        if asked and code != 0 and not self.died:
+            # Killed after the grace period (hung, or stopped with SIGSTOP), or failed on the way out: what it
+            # still held may be missing, and the run must not read as complete.
+            if code in (None, -signal.SIGKILL):
+                how = f"it did not stop within {grace:g} s and was killed"
+            else:
+                how = f"exit code {code}: {last_log_line(self.log)}"
+            self.died = f"mitmdump did not shut down cleanly ({how}); exchanges still open then may be missing"
+        if self.mock is not None:
+            processes.stop(self.mock, signal.SIGTERM, grace=2)
+        if self.status is not None:
+            self.status.close()  # mitmdump has exited: everything it reported is in the pipe
+
+
+def stop_grace() -> float:
+    """$PROBE_STOP_GRACE seconds if it is a number of seconds, else STOP_GRACE."""
+    try:
+        grace = float(os.environ.get("PROBE_STOP_GRACE", STOP_GRACE))
+    except ValueError:
+        return STOP_GRACE
+    return grace if 0 <= grace < 86400 else STOP_GRACE
+
+
+class StatusReader:
+    """The read end of the pipe on which the capture addon reports recording problems, one line each.
+
+    A pipe, not a file: when the disk is full, a file could not carry the news that the disk is full.
+    """
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        os.set_blocking(fd, False)
+        self.pending = b""
+        self.errors = 0
+        self.fatal: str | None = None
+
+    def read(self) -> None:
+        if self.fd < 0:
+            return
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            self.pending += data
+            *lines, self.pending = self.pending.split(b"\n")
+            for line in lines:
+                self.take(line.decode("utf-8", "replace"))
+
+    def take(self, line: str) -> None:
+        kind, _, message = line.partition(" ")
+        if kind == "recording-error":
+            self.errors += 1
+        elif kind == "fatal":
+            self.errors += 1
+            self.fatal = self.fatal or message
+
+    def close(self) -> None:
+        self.read()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+MINIMUM_MITMPROXY = (11, 0)
+UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"  # read by the capture addon
+
+
+def find_mitmdump() -> str:
+    """$PROBE_MITMDUMP, else the mitmdump installed with this Python, else the one on PATH; at least 11.0."""
+    override = os.environ.get("PROBE_MITMDUMP")
+    beside_python = Path(sys.executable).parent / "mitmdump"
+    if override:
+        found = shutil.which(override)
+    elif beside_python.is_file():
+        return str(beside_python)  # installed with this project, so its version is the pinned range's
+    else:
+        found = shutil.which("mitmdump")
+    if not found:
+        where = f"PROBE_MITMDUMP={override}" if override else "mitmdump"
+        raise ToolMissing(
+            f'{where} not found: install the project with `python3 -m pip install -e ".[dev]"`, which brings mitmproxy'
+        )
+    check_mitmdump_version(found)
+    return found
+
+
+def check_mitmdump_version(mitmdump: str) -> None:
+    try:
+        output = subprocess.run([mitmdump, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ToolMissing(f"{mitmdump} does not run: {error}") from None
+    match = re.search(r"Mitmproxy:\s*(\d+)\.(\d+)", output)
+    if not match:
+        raise ToolMissing(f"{mitmdump} does not look like mitmdump (no version in `--version`)")
+    if (int(match.group(1)), int(match.group(2))) < MINIMUM_MITMPROXY:
+        raise ToolMissing(
+            f"{mitmdump} is mitmproxy {match.group(1)}.{match.group(2)}, but agent-probe needs 11 or "
+            "newer: upgrade it (`pip install -U 'mitmproxy>=11'`) or unset PROBE_MITMDUMP"
+        )
+
+
+def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
+    names = [proxy.name for proxy in target.proxies]
+    overrides = {}
+    for spec in specs:
+        name, sep, port = spec.partition("=")
+        # ASCII digits only: str.isdigit() also takes "٣" and "²".
+        if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
+            raise ProxyError(
+                f"--port {spec}: expected NAME=PORT with PORT from 0 to 65535, for example --port {names[0]}=18080"
+            )
+        if name not in names:
+            raise ProxyError(f"--port {spec}: target {target.name} has no proxy {name!r} (it has {', '.join(names)})")
+        overrides[name] = int(port)
+    return overrides
+
+
+def free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return probe_socket.getsockname()[1]
+
+
+def choose_ports(target: Target, overrides: dict[str, int]) -> dict[str, int]:
+    """Each proxy's port, checked free before anything starts."""
+    ports = {}
+    for proxy in target.proxies:
+        port = overrides.get(proxy.name, proxy.listen) or free_port()
+        with socket.socket() as probe_socket:
+            try:
+                probe_socket.bind(("127.0.0.1", port))
+            except OSError:
+                source = display(target.path) if target.path else "the target file"
+                raise ProxyError(
+                    f"port {port} for proxy {proxy.name!r} is busy; choose another with "
+                    f"--port {proxy.name}=PORT (0 picks a free one) or change its listen: in {source}"
+                ) from None
+        ports[proxy.name] = port
+    return ports
+
+
+def start_mock(transport: str) -> tuple[subprocess.Popen, str]:
+    """Start our mock model server on a free port and return it with its base URL."""
+    process = processes.spawn(
+        [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", transport],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        processes.Interrupts.raise_pending()
+        ready, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT)
+        line = process.stdout.readline() if ready else ""
+    except BaseException:
+        processes.stop(process)
+        raise
+    if not line.startswith("mock listening on "):
+        processes.stop(process)
+        error = process.stderr.read().strip().splitlines()
+        raise ProxyError(f"the mock upstream did not start: {error[-1] if error else 'no output'}")
+    return process, line.split("mock listening on ", 1)[1].strip()
+
+
+def start_proxies(
+    target: Target,
+    run: Path | None,
+    upstream: str | None = None,
+    port_overrides: dict[str, int] | None = None,
+    keep_secrets: bool = False,
+    mock_transport: str = "websocket",
+    upstream_proxy: UpstreamProxy | None = None,
+) -> RunningProxies:
+    """Start mitmdump (and the mock, for upstream "mock") and wait until every port accepts."""
+    mitmdump = find_mitmdump()
+    ports = choose_ports(target, port_overrides or {})
+    check_upstream(upstream)
+    mock = None
+    if upstream == "mock":
+        mock, upstream = start_mock(mock_transport)
+    try:
+        return start_mitmdump(mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock)
+    except BaseException:
+        if mock is not None:
+            processes.stop(mock, grace=2)
+        raise
+
+
+def check_upstream(upstream: str | None) -> None:
+    """Refuse an --upstream that is neither `mock` nor a URL mitmproxy can forward to, without echoing secrets."""
+    if upstream is None or upstream == "mock":
+        return
+    problem = upstream_problem(upstream)
+    if problem:
+        # Only the scheme and host are shown: any path, query or user:password may be a secret.
+        scheme, separator, rest = upstream.partition("://")
+        authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+        shown = mask_url(f"{scheme}{separator}{authority}")[0] + ("/…" if len(authority) < len(rest) else "")
+        raise ProxyError(f"--upstream {shown}: {problem}, or `mock`")
+
+
+def start_mitmdump(
+    mitmdump: str,
+    target: Target,
+    run: Path | None,
+    upstream: str | None,
+    ports: dict[str, int],
+    keep_secrets: bool,
+    upstream_proxy: UpstreamProxy | None,
+    mock,
+) -> RunningProxies:
+    """Start the one mitmdump serving every proxy of the target, and wait until its ports accept."""
+    upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
+    argv = [
+        mitmdump,
+        "--listen-host",
+        "127.0.0.1",
+        "-s",
+        str(ADDON),
+        # lazy: connect upstream per request, so a dead upstream becomes a recorded 502, not a dropped client.
+        "--set",
+        "connection_strategy=lazy",
+        "--set",
+        "termlog_verbosity=warn",
+        "--set",
+        "flow_detail=0",
+        "--set",
+        "probe_proxy_names=" + ",".join(f"{ports[name]}={name}" for name in ports),
+        "--set",
+        "probe_redact_headers=" + ",".join(target.redact_headers),
+        "--set",
+        f"probe_stall_timeout={target.stall_timeout:g}",
+    ]
+    for proxy in target.proxies:
+        argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
+    if keep_secrets:
+        argv += ["--set", "probe_keep_secrets=true"]
+    upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")
+    env = dict(os.environ)
+    env.pop(UPSTREAM_PROXY_VARIABLE, None)
+    if upstream_proxy.url:
+        # Through the environment, not an option: mitmdump's argv is readable by every user (ps), and the
+        # URL may carry the proxy's credentials.
+        env[UPSTREAM_PROXY_VARIABLE] = upstream_proxy.url
+        argv += ["--set", f"probe_no_proxy={upstream_proxy.no_proxy}"]
+    log = None
+    if run is not None:
+        argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}"]
+        log = run / "proxies.log"
+    status_read, status_write = os.pipe()
+    argv += ["--set", f"probe_status_fd={status_write}"]
+    log_file = (
+        os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") if log else subprocess.DEVNULL
+    )
+    try:
+        process = processes.spawn(
+            argv,
+            signal.SIGINT,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            env=env,
+            pass_fds=(status_write,),
+        )
+    except BaseException:
+        os.close(status_read)
+        raise
+    finally:
+        os.close(status_write)  # mitmdump holds its own copy: the pipe ends when mitmdump does
+        if log:
+            log_file.close()
+    running = RunningProxies(
+        process,
+        {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+        upstreams,
+        upstream_proxy,
+        mock,
+        log,
+        ports,
+        StatusReader(status_read),
+    )
+    try:
+        processes.Interrupts.raise_pending()
+        wait_until_listening(running)
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+def wait_until_listening(running: RunningProxies) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    waiting = dict(running.ports)
+    while waiting:
+        if running.process.poll() is not None:
+            raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
+        for name, port in list(waiting.items()):
+            with socket.socket() as probe_socket:
+                if probe_socket.connect_ex(("127.0.0.1", port)) == 0:
+                    del waiting[name]
+        if time.monotonic() > deadline:
+            raise ProxyError(
+                f"mitmdump did not open port(s) {', '.join(map(str, waiting.values()))} "
+                f"within {READY_TIMEOUT:.0f} s: {last_log_line(running.log)}"
+            )
+        time.sleep(0.05)
+    # mitmdump can open its ports and then exit over a bad option: give that a moment to show.
+    time.sleep(0.2)
+    if running.process.poll() is not None:
+        raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
+
+
+def last_log_line(log: Path | None) -> str:
+    if log is None or not log.is_file():
+        return "no log"
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = cli.ArgumentParser(prog="python -m probe.capture.proxies", description=__doc__)
+    parser.add_argument(
+        "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
+    )
+    parser.add_argument(
+        "--upstream", metavar="URL|mock", help="send every proxy to this URL instead, or `mock` for the bundled mock"
+    )
+    add_mock_transport_argument(parser)
+    parser.add_argument("--run", metavar="FOLDER", help="run folder to record into (default: a new one under data/)")
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="NAME=PORT",
+        help="listen port for one proxy (0 = any free port); repeatable",
+    )
+    parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+    add_upstream_proxy_argument(parser)
+    add_quiet_argument(parser)
+    return parser.parse_args(argv)
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print no line per finished exchange on stderr while recording (the live feed)",
+    )
+
+
+def add_mock_transport_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mock-transport",
+        choices=["websocket", "http"],
+        metavar="websocket|http",
+        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE (default: websocket)",
+    )
+
+
+def mock_transport_of(args: argparse.Namespace) -> str:
+    """--mock-transport only says how the bundled mock talks: given without the mock, it would be ignored."""
+    if args.mock_transport is not None and args.upstream != "mock":
+        raise UsageError(f"--mock-transport {args.mock_transport} goes with --upstream mock (the bundled mock)")
+    return args.mock_transport or "websocket"
+
+
+def add_upstream_proxy_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--upstream-proxy",
+        metavar="URL|none",
+        help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "
+        "target's upstream_proxy, else HTTPS_PROXY; `none` connects directly",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from probe.capture.run import capture, report_outcome  # the same recording as a run, without an agent
+
+    args = parse_args(argv)
+    result = capture(
+        load_target(args.target),
+        None,
+        None,
+        args.upstream,
+        ports=args.port,
+        keep_secrets=args.keep_secrets,
+        mock_transport=mock_transport_of(args),
+        upstream_proxy=args.upstream_proxy,
+        run=Path(args.run) if args.run else None,
+        agent=False,
+        quiet=args.quiet,
+    )
+    report_outcome(result, agent=False)
+    return 0 if result.status == "complete" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

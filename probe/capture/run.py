@@ -1,0 +1,420 @@
+"""Records one agent run: new run folder, proxies up, agent run to its end, proxies down, manifest."""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from probe.capture import agent_home, agents, processes, scrub, session, watchdog
+from probe.capture.proxies import (
+    RunningProxies,
+    UpstreamProxy,
+    add_mock_transport_argument,
+    add_quiet_argument,
+    add_upstream_proxy_argument,
+    check_upstream,
+    choose_upstream_proxy,
+    mock_transport_of,
+    parse_port_overrides,
+    start_proxies,
+)
+from probe.common import cli
+from probe.common.errors import ProbeError, RunError, UsageError, run_main, warn
+from probe.common.paths import display
+from probe.redact.secrets import mask_argv, mask_command
+from probe.runs.targets import Target, fill_placeholders, load_target
+from probe.write import live_feed
+
+
+@dataclass
+class Outcome:
+    """How a run ended: the manifest's status, the exit code to return, and why, in one line."""
+
+    status: str  # complete, agent-failed, interrupted, proxy-failed or recording-failed
+    exit_code: int
+    note: str | None = None
+    agent_exit_code: int | None = None  # when it differs from exit_code: an agent we had to stop
+
+    @property
+    def agent_code(self) -> int | None:
+        return self.exit_code if self.agent_exit_code is None else self.agent_exit_code
+
+
+INTERRUPTED = Outcome("interrupted", 130, "stopped by Ctrl-C or a signal")
+
+
+@dataclass
+class CaptureResult:
+    run: Path
+    status: str
+    exit_code: int  # what the capture exits with
+    note: str | None = None
+    agent_exit_code: int | None = None
+
+
+def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options `capture` and `pipeline` share."""
+    parser.add_argument(
+        "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
+    )
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--prompt", type=cli.not_empty, metavar="TEXT", help="the prompt given to the target's agent command"
+    )
+    what.add_argument(
+        "--command",
+        type=cli.not_empty,
+        metavar="SHELL-COMMAND",
+        help="run this shell command instead of the target's agent",
+    )
+    parser.add_argument(
+        "--upstream", metavar="URL|mock", help="send every proxy to this URL instead, or `mock` for the bundled mock"
+    )
+    add_mock_transport_argument(parser)
+    parser.add_argument("--label", default="", metavar="TEXT", help="added to the run folder's name")
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="NAME=PORT",
+        help="listen port for one proxy (0 = any free port); repeatable",
+    )
+    parser.add_argument(
+        "--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent after this many seconds"
+    )
+    parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+    parser.add_argument(
+        "--full-traffic",
+        action="store_true",
+        help="leave out the target's quiet_env, so the agent also makes its optional calls (telemetry, update checks)",
+    )
+    parser.add_argument(
+        "--agent-version",
+        type=cli.agent_version,
+        metavar="X.Y.Z",
+        help="run this version of the target's npm package, installed into "
+        ".agents/<package>@<version>/ if needed, instead of the agent on PATH",
+    )
+    add_upstream_proxy_argument(parser)
+    add_quiet_argument(parser)
+
+
+def target_environment(target: Target, values: dict[str, str], mock: bool, full_traffic: bool) -> dict[str, str]:
+    """The variables the target sets for its agent, placeholders filled: `env`, then `quiet_env` unless
+    --full-traffic, then `mock_env` with the mock (later groups win)."""
+    groups = [target.env] + ([] if full_traffic else [target.quiet_env]) + ([target.mock_env] if mock else [])
+    return {key: fill_placeholders(value, values) for group in groups for key, value in group.items()}
+
+
+def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(target_env)
+    # The agent talks to our proxies on loopback: a corporate HTTP_PROXY must not capture that hop.
+    for name in ("NO_PROXY", "no_proxy"):
+        env[name] = ",".join(filter(None, [env.get(name, ""), "127.0.0.1,localhost"]))
+    env["PROBE_PROXY_URL"] = next(iter(urls.values()))
+    for name, url in urls.items():
+        env[f"PROBE_PROXY_{name.upper().replace('-', '_')}_URL"] = url
+    return env
+
+
+@dataclass
+class Plan:
+    """Everything one recording needs, decided before anything starts."""
+
+    target: Target
+    prompt: str | None
+    command: str | None  # a shell command instead of the target's agent
+    chosen: agents.Agent | None  # the target's agent; None with a command, or with no agent at all
+    upstream: str | None
+    label: str
+    ports: dict[str, int]
+    timeout: float | None
+    keep_secrets: bool
+    mock_transport: str
+    tunnel: UpstreamProxy
+    full_traffic: bool
+    run: Path | None = None  # record into this folder instead of a new one
+    agent: bool = True  # False: no agent, record until stopped (`invoke proxies`)
+    quiet: bool = False  # no live feed
+
+
+def capture(
+    target: Target,
+    prompt: str | None,
+    command: str | None,
+    upstream: str | None = None,
+    label: str = "",
+    ports: list[str] | tuple = (),
+    timeout: float | None = None,
+    keep_secrets: bool = False,
+    mock_transport: str = "websocket",
+    upstream_proxy: str | None = None,
+    full_traffic: bool = False,
+    *,
+    run: Path | None = None,
+    agent: bool = True,
+    agent_version: str | None = None,
+    quiet: bool = False,
+) -> CaptureResult:
+    """Record one run. With `agent=False` no agent is started and the proxies record until stopped.
+    `agent_version` runs that version of the target's npm package (see probe.capture.agents). Unless `quiet`, each
+    finished exchange is shown as one line on stderr (probe.write.live_feed)."""
+    if agent_version is not None and (command is not None or not agent):
+        raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
+    if agent and command is None and not target.command:
+        raise UsageError(f"{target.name} runs no agent of its own: give the client to record with --command")
+    check_upstream(upstream)  # before the manifest records it
+    listen = parse_port_overrides(list(ports), target)
+    tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
+    # Last of the checks, as it may install the agent from npm.
+    chosen = agents.choose(target, agent_version) if agent and command is None else None
+    plan = Plan(
+        target,
+        prompt,
+        command,
+        chosen,
+        upstream,
+        label,
+        listen,
+        timeout,
+        keep_secrets,
+        mock_transport,
+        tunnel,
+        full_traffic,
+        run,
+        agent,
+        quiet,
+    )
+    agent_home.remove_stale()  # left behind by runs killed together with their watchdog
+    # From here on, every child is known to a watchdog, which stops them and closes the run should this
+    # process be killed (SIGKILL cannot be handled here).
+    watchdog.start()
+    cleaned_up = False
+    try:
+        with processes.StopSignals() as signals:
+            result = record(plan, signals)
+        cleaned_up = True
+        return result
+    except (ProbeError, KeyboardInterrupt):
+        cleaned_up = True  # raised after the cleanup in record(), or before anything was started
+        raise
+    finally:
+        watchdog.stop(done=cleaned_up)
+
+
+def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
+    """The run itself, inside the signal handling: whatever happens, the cleanup in `finally` runs whole."""
+    recording = proxies = home = feed = None
+    env: dict[str, str] = {}
+    # Stopping is how a proxies-only recording ends normally.
+    outcome = initial = INTERRUPTED if plan.agent else Outcome("complete", 0)
+    try:
+        recording = session.open_run(
+            plan.target,
+            plan.run,
+            plan.label if plan.agent else "proxies",
+            plan.prompt,
+            None,
+            plan.upstream,
+            plan.keep_secrets,
+            agent_fields(plan.chosen),
+        )
+        watchdog.close_run(recording.run)
+        if not plan.quiet:
+            # It reads what the addon writes, from a thread of this process: the proxies never wait for it.
+            feed = live_feed.start(recording.run / "traffic.jsonl", plan.target)
+        try:
+            proxies = start_proxies(
+                plan.target,
+                recording.run,
+                plan.upstream,
+                plan.ports,
+                plan.keep_secrets,
+                plan.mock_transport,
+                plan.tunnel,
+            )
+        except ProbeError as error:
+            outcome = Outcome("proxy-failed", error.exit_code, str(error))
+            raise
+        recording.started(proxies)
+        if plan.agent:
+            home = agent_home.create()
+            watchdog.remove(home)
+            outcome = run_agent(plan, recording, proxies, home, env)
+        else:
+            announce(proxies, recording.run)
+            outcome = wait_for_a_problem(proxies, recording.run)
+    except KeyboardInterrupt:
+        if recording is None:
+            raise  # stopped before the run folder existed: nothing to close
+    except ProbeError as error:
+        if outcome is initial:  # not a proxy start failure, which says so itself: a write that failed
+            outcome = Outcome("recording-failed", error.exit_code, str(error))
+        raise
+    finally:
+        signals.cleaning_up()
+        if proxies is not None:
+            proxies.stop()
+            outcome = proxy_outcome(proxies, outcome)
+        live_feed.stop(feed)  # after mitmdump, so that what it wrote on its way out is shown too
+        if home is not None:
+            agent_home.remove(home)
+        if recording is not None and recording.run.is_dir():
+            if env and not plan.keep_secrets:
+                # An agent may keep its state in the run folder ({run}/...) and copy its key into it.
+                recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, scrub.secret_values(env))
+            outcome = finish_manifest(recording, outcome, proxies)
+    if outcome.status == "run-deleted":
+        raise RunError(outcome.note)
+    return CaptureResult(recording.run, outcome.status, outcome.exit_code, outcome.note, outcome.agent_code)
+
+
+def run_agent(
+    plan: Plan, recording: session.Recording, proxies: RunningProxies, home: Path, env: dict[str, str]
+) -> Outcome:
+    """Start the agent (or the command) and supervise it to its end. `env` receives its environment at once,
+    so the cleanup can scrub what the agent wrote even if it is interrupted."""
+    if plan.chosen is not None:
+        announce_agent(plan.target, plan.chosen)
+    for line in proxies.describe():
+        print(f"proxy {line}", file=sys.stderr)
+    # {agent_home}: the agent's private state folder, outside the run folder (see probe.capture.agent_home).
+    values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
+    values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
+    # What the target set is recorded in the manifest; the rest of the environment is the user's own.
+    target_env = target_environment(plan.target, values, plan.upstream == "mock", plan.full_traffic)
+    env.update(agent_environment(target_env, proxies.urls))
+    agent_home.populate(home, {name: fill_placeholders(text, values) for name, text in plan.target.files.items()})
+    if not plan.keep_secrets:
+        watchdog.scrub(scrub.secret_values(env))
+    if plan.command is None:
+        argv = [plan.chosen.program] + [fill_placeholders(argument, values) for argument in plan.target.command[1:]]
+        recording.set_agent(argv, plan.chosen.version, target_env)
+    else:
+        argv = ["/bin/sh", "-c", plan.command]
+        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, masked=True)
+    return supervise(argv, env, plan.timeout, proxies, recording.run)
+
+
+def announce_agent(target: Target, chosen: agents.Agent) -> None:
+    """The agent's program in one line, with a warning when the one on PATH is not the version the target pins."""
+    problem = agents.path_warning(target, chosen)
+    if problem:
+        warn(problem)
+    print(chosen.describe(), file=sys.stderr)
+
+
+def agent_fields(chosen: agents.Agent | None) -> dict:
+    """Where the agent's program came from, for the manifest (its path masked like the argv that starts it)."""
+    return {
+        "binary": mask_argv([chosen.program])[0] if chosen else None,
+        "npm_package": chosen.package if chosen else None,
+        "requested_version": chosen.requested if chosen else None,
+    }
+
+
+def announce(proxies: RunningProxies, run: Path) -> None:
+    for line in proxies.describe():
+        print(line, flush=True)
+    print(f"recording into {display(run)}; Ctrl-C to stop", flush=True)
+
+
+def proxy_outcome(proxies: RunningProxies, outcome: Outcome) -> Outcome:
+    """What the proxies add to the outcome: recording that stopped, or mitmdump dying, outranks the agent's end."""
+    if proxies.fatal and outcome.status != "recording-failed":
+        return Outcome("recording-failed", 1, proxies.fatal, outcome.agent_code)
+    if proxies.died and outcome.status not in ("proxy-failed", "recording-failed", "run-deleted"):
+        return Outcome("proxy-failed", 1, proxies.died, outcome.agent_code)
+    return outcome
+
+
+def finish_manifest(recording: session.Recording, outcome: Outcome, proxies: RunningProxies | None) -> Outcome:
+    errors = proxies.recording_errors if proxies is not None else 0
+    try:
+        recording.finish(outcome.status, outcome.agent_code, outcome.note, errors)
+    except RunError as error:
+        # A full disk may refuse even the manifest: say so with the outcome, in the same one line.
+        note = f"{outcome.note}; {error}" if outcome.note else str(error)
+        return Outcome(outcome.status, outcome.exit_code or 1, note, outcome.agent_exit_code)
+    return outcome
+
+
+def supervise(
+    argv: list[str], env: dict[str, str], timeout: float | None, proxies: RunningProxies, run: Path
+) -> Outcome:
+    """Run the agent in its own process group to its end, unless the proxies die, recording stops, the run
+    folder disappears or time runs out: then stop the whole group and say why."""
+    stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
+    try:
+        process = processes.spawn(argv, env=env, stdin=stdin)
+    except OSError as error:
+        return Outcome("agent-failed", 127, f"cannot start {argv[0]}: {error.strerror}")
+    deadline = time.monotonic() + timeout if timeout else None
+    try:
+        processes.Interrupts.raise_pending()
+        while process.poll() is None:
+            problem = proxies.problem(run)
+            if problem is not None:
+                status, note = problem
+                return Outcome(status, 1, note, processes.stop(process))
+            if deadline and time.monotonic() > deadline:
+                processes.stop(process)
+                return Outcome("interrupted", 124, f"agent stopped after the {timeout:g} s timeout")
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        processes.stop(process)
+        raise
+    # The agent may have left children behind in its group (node workers, tool processes).
+    processes.stop(process, grace=0)
+    code = process.returncode
+    return Outcome("complete" if code == 0 else "agent-failed", code)
+
+
+def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
+    """Record until stopped (KeyboardInterrupt) or until recording cannot go on."""
+    while True:
+        problem = proxies.problem(run)
+        if problem is not None:
+            return Outcome(problem[0], 1, problem[1])
+        time.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.capture.run", description=__doc__)
+    add_capture_arguments(parser)
+    args = parser.parse_args(argv)
+    result = capture(
+        load_target(args.target),
+        args.prompt,
+        args.command,
+        args.upstream,
+        args.label,
+        args.port,
+        args.timeout,
+        args.keep_secrets,
+        mock_transport_of(args),
+        args.upstream_proxy,
+        args.full_traffic,
+        agent_version=args.agent_version,
+        quiet=args.quiet,
+    )
+    report_outcome(result)
+    return result.exit_code
+
+
+def report_outcome(result: CaptureResult, agent: bool = True) -> None:
+    """The run folder and how the run ended; a failure of the recording itself as one `error:` line."""
+    if result.status in ("proxy-failed", "recording-failed") and result.note:
+        print(f"error: {result.note} ({display(result.run)})", file=sys.stderr)
+    if agent:
+        print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
+    else:
+        print(f"run folder: {display(result.run)} ({result.status})")
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

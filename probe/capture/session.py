@@ -1,0 +1,177 @@
+"""The bookkeeping of one recording: its run folder and an honest manifest.json from start to end."""
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from probe import __version__
+from probe.common.errors import RunError
+from probe.common.paths import display
+from probe.read.traffic import bounded_lines
+from probe.redact.masking import RULES_VERSION, fingerprint, is_secret_variable
+from probe.redact.secrets import mask_argv, mask_tokens_and_urls
+from probe.runs import stored_target
+from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
+from probe.runs.targets import Target
+
+
+@dataclass
+class Recording:
+    run: Path
+    manifest: dict
+    lock: int | None = (
+        None  # the run folder's lock, held while the run is `running` (probe.runs.folders.being_recorded)
+    )
+
+    def save(self) -> None:
+        try:
+            write_manifest(self.run, self.manifest)
+        except OSError as error:  # a full disk, or the run folder deleted under us
+            raise RunError(f"cannot write {display(self.run / 'manifest.json')}: {error.strerror}") from None
+
+    def started(self, proxies) -> None:
+        self.manifest["proxies"] = [
+            {"name": name, "url": url, "upstream": proxies.upstreams[name]} for name, url in proxies.urls.items()
+        ]
+        self.manifest["upstream_proxy"] = proxies.upstream_proxy.describe()
+        self.save()
+
+    def set_agent(
+        self, argv: list[str], version: str | None, env: dict[str, str] | None = None, masked: bool = False
+    ) -> None:
+        """Record the agent's argv (masked here unless the caller `masked` it already: masked twice, every
+        secret would get the fingerprint of a fingerprint), its version, and the environment variables the
+        target set for it (secret-shaped values masked)."""
+        self.manifest["agent"].update(
+            argv=argv if masked else mask_argv(argv),
+            version=version,
+            env={name: masked_variable(name, value) for name, value in (env or {}).items()},
+        )
+        self.save()
+
+    def finish(self, status: str, exit_code: int | None, note: str | None = None, recording_errors: int = 0) -> None:
+        """Close the manifest: how the run ended, and what the capture holds (`recording_errors` counts the
+        exchanges the proxies failed to record; proxies.log says why)."""
+        self.manifest.update(
+            status=status,
+            agent_exit_code=exit_code,
+            ended_at=now_iso(),
+            recording_errors=recording_errors,
+            **traffic_summary(self.run / "traffic.jsonl"),
+        )
+        if note:
+            self.manifest["note"] = note
+        self.save()
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
+
+
+def masked_variable(name: str, value: str) -> str:
+    return fingerprint(value) if is_secret_variable(name, value) else mask_tokens_and_urls(value)
+
+
+def mitmproxy_version() -> str:
+    try:
+        return importlib.metadata.version("mitmproxy")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def open_run(
+    target: Target,
+    run: Path | None,
+    label: str,
+    prompt: str | None,
+    argv: list[str] | None,
+    upstream: str | None,
+    keep_secrets: bool = False,
+    agent: dict | None = None,
+) -> Recording:
+    """Create (or adopt) the run folder and write a `running` manifest before anything starts. `agent` says
+    where the agent's program came from (`binary`, `npm_package`, `requested_version`)."""
+    if not keep_secrets:
+        label = mask_tokens_and_urls(label)  # it names the run folder: a key pasted there must not
+    if run is None:
+        run = create_run(target.name, label)
+    else:
+        run.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # An empty capture from the start: a run stopped before its first exchange still has one to report.
+    os.close(os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    recording = Recording(
+        run,
+        {
+            "target": target.name,
+            "target_file": stored_target.record(target, keep_secrets),  # to re-analyse a run made with any target file
+            "label": label,
+            "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
+            "upstream_override": upstream,
+            "keep_secrets": keep_secrets,
+            "redaction": None if keep_secrets else RULES_VERSION,  # the masking rules the capture was written with
+            "agent": {"argv": mask_argv(argv) if argv else None, "version": None, **(agent or {})},
+            "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
+            "started_at": now_iso(),
+            "ended_at": None,
+            "status": "running",
+            "agent_exit_code": None,
+        },
+    )
+    recording.lock = hold_while_recording(run)
+    recording.save()
+    if keep_secrets:
+        print(f"warning: --keep-secrets is on: secret headers are stored unredacted in {run}", file=sys.stderr)
+    return recording
+
+
+def traffic_summary(traffic: Path) -> dict:
+    """Counts of exchanges and WebSocket messages, and the file's sha256, read as a stream (an over-long line is
+    hashed, and counted as damaged, but never held)."""
+    digest = hashlib.sha256()
+    exchanges = websocket_messages = damaged = 0
+    if traffic.is_file():
+        with traffic.open("rb") as file:
+            for _, line, _ in bounded_lines(file, seen=digest.update):
+                if line is None:
+                    damaged += 1
+                    continue
+                try:
+                    entry = json.loads(line)
+                except (ValueError, RecursionError):
+                    damaged += 1
+                    continue
+                exchanges += 1
+                if isinstance(entry, dict) and isinstance(entry.get("messages"), list):
+                    websocket_messages += len(entry["messages"])
+    summary = {"exchanges": exchanges, "websocket_messages": websocket_messages, "traffic_sha256": digest.hexdigest()}
+    if damaged:
+        summary["damaged_lines"] = damaged
+    return summary
+
+
+RECORDING_ERROR = re.compile(rb"probe: recording error: ")
+
+
+def close_abandoned(run: Path, note: str) -> None:
+    """Mark a run whose capture process died while recording as interrupted, with what it holds.
+
+    Without the capture, the count of recording errors comes from the proxies' log.
+    """
+    manifest = read_manifest(run)
+    if manifest is None or manifest.get("status") != "running":
+        return
+    try:
+        errors = len(RECORDING_ERROR.findall((run / "proxies.log").read_bytes()))
+    except OSError:
+        errors = 0
+    Recording(run, manifest).finish("interrupted", manifest.get("agent_exit_code"), note, errors)

@@ -1,0 +1,55 @@
+"""The argument parser every script uses: a bad argument is one `error:` line, like every other error."""
+
+import argparse
+import math
+
+from probe.capture import npm
+from probe.common.errors import UsageError
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        # argparse would print its usage too, then exit: one line, through run_main, is what every error gets.
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse's float takes nan, inf and -1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP port number, 0-65535 (0: any free port)."""
+    if not text.isascii() or not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number between 0 and 65535, got {text!r}")
+    return int(text)
+
+
+def delay(text: str) -> float:
+    """A finite number, zero or more (argparse's float takes nan, inf and -1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number, zero or more, got {text!r}")
+    return value
+
+
+def not_empty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def agent_version(text: str) -> str:
+    """A plain version such as 0.166.0: it goes to npm, which would take a tag, a range, a URL or a path too."""
+    if not npm.is_plain_version(text):
+        raise argparse.ArgumentTypeError(f"expected a plain version such as 0.166.0, got {text!r}")
+    return text

@@ -1,0 +1,71 @@
+"""Reads the items of a request's history, reusing those read from an earlier request that sent the same ones.
+
+A session re-sends its whole history with every request: reading it all again, item by item in Python, cost
+several times more than parsing it. Items sent exactly as before (compared as JSON text, in C) are the objects
+read before, and what reading them noted on the turn (unrecognised content) is noted again.
+"""
+
+from collections import deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+import orjson
+
+from probe.read.conversation import Item, Turn
+from probe.read.dedupe import RECENT_REQUESTS, common_prefix
+
+
+def as_sent(raws: list) -> list:
+    """Each raw item's JSON text, to compare items exactly (1, 1.0 and true are equal in Python); an item orjson
+    cannot write (a lone surrogate, an integer past 64 bits) gets an object equal to nothing, so it is read anew."""
+    try:
+        return list(map(orjson.dumps, raws))
+    except (orjson.JSONEncodeError, TypeError):
+        texts: list = []
+        for raw in raws:
+            try:
+                texts.append(orjson.dumps(raw))
+            except (orjson.JSONEncodeError, TypeError):
+                texts.append(object())
+        return texts
+
+
+class HistoryReads:
+    """The items of the last few requests' histories, each with what reading it noted on its turn."""
+
+    def __init__(self) -> None:
+        self.recent: deque[tuple[list, list[Item], list[tuple[list, list]]]] = deque(maxlen=RECENT_REQUESTS)
+
+    def read(self, raws: list, turn: Turn, read_one: Callable[[Any], Item]) -> list[Item]:
+        sent = as_sent(raws)
+        count, earlier = 0, None
+        for candidate in reversed(self.recent):
+            shared = common_prefix(candidate[0], sent)
+            if shared > count:
+                count, earlier = shared, candidate
+            if shared and shared == len(candidate[0]):
+                break  # this history extends that one whole: the usual case
+        items: list[Item] = []
+        notes: list[tuple[list, list]] = []
+        if earlier is not None:
+            items, notes = earlier[1][:count], earlier[2][:count]
+            for unrecognised, unknown in notes:
+                turn.unrecognised += unrecognised
+                turn.unknown += unknown
+        for raw in raws[count:]:
+            marks = len(turn.unrecognised), len(turn.unknown)
+            items.append(read_one(raw))
+            notes.append((turn.unrecognised[marks[0] :], turn.unknown[marks[1] :]))
+        self.recent.append((sent, items, notes))
+        return items
+
+
+# The reads of the TurnBuilder reading a request now; a reader called on its own reads every item.
+CURRENT: ContextVar[HistoryReads | None] = ContextVar("history_reads", default=None)
+
+
+def read_history(raws: list, turn: Turn, read_one: Callable[[Any], Item]) -> list[Item]:
+    """The items of a request's history, in order, as `read_one` reads each (it may note things on `turn`)."""
+    reads = CURRENT.get()
+    return reads.read(raws, turn, read_one) if reads is not None else [read_one(raw) for raw in raws]

@@ -1,0 +1,277 @@
+"""Reads traffic.jsonl line by line into exchanges, in this project's format or the original tool's."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from probe.common import fastjson
+from probe.read import sse
+from probe.read.conversation import json_size
+
+
+@dataclass
+class Body:
+    value: Any  # parsed JSON, text, base64 text, or None
+    format: str  # json, text, base64 or empty
+    size: int = 0
+    as_sent: bool = False  # still in the Content-Encoding it travelled in: the capture could not decode it
+
+    @property
+    def is_json(self) -> bool:
+        return self.format == "json"
+
+
+@dataclass
+class Frame:
+    """One WebSocket message."""
+
+    from_client: bool
+    time: float | None
+    body: Body
+
+
+@dataclass
+class Exchange:
+    number: int  # position in the report, from 1
+    line: int  # line in traffic.jsonl
+    kind: str  # http or websocket
+    proxy: str
+    method: str
+    url: str
+    path: str
+    status: int | None
+    request_headers: list[tuple[str, str]]
+    response_headers: list[tuple[str, str]]
+    request_body: Body
+    response_body: Body
+    complete: bool = True
+    error: str | None = None
+    timing: dict[str, float] = field(default_factory=dict)
+    chunks: list[list[float]] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    content_type: str = ""
+    reason: str = ""
+    request_trailers: list[tuple[str, str]] | None = None
+    response_trailers: list[tuple[str, str]] | None = None
+    flow_id: str | None = None  # a WebSocket's: every turn of one socket has the same
+    ended_by: str | None = None  # what ended a WebSocket turn (socket-closed, proxy-stopped: the socket's last)
+    # The response's events, parsed on first use: the turn, the report and the viewer all read them.
+    events: list[sse.Event] | None = field(default=None, init=False, repr=False, compare=False)
+    events_parsed: bool = field(default=False, init=False, repr=False, compare=False)
+
+    @property
+    def ttfb_ms(self) -> float | None:
+        start, first = self.timing.get("start"), self.timing.get("first_byte")
+        return (first - start) * 1000 if isinstance(start, (int, float)) and isinstance(first, (int, float)) else None
+
+    @property
+    def duration_ms(self) -> float | None:
+        start, end = self.timing.get("start"), self.timing.get("end")
+        return (end - start) * 1000 if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+
+    def stream_events(self) -> list[sse.Event] | None:
+        """The response as events: SSE parsed, or the server's WebSocket frames; None if neither. Parsed once."""
+        if not self.events_parsed:
+            self.events, self.events_parsed = self.parse_events(), True
+        return self.events
+
+    def parse_events(self) -> list[sse.Event] | None:
+        if self.kind == "websocket":
+            return [sse.Event(None, frame.body.value) for frame in self.frames if not frame.from_client]
+        body = self.response_body
+        if (
+            body.format == "text"
+            and isinstance(body.value, str)
+            and ("event-stream" in self.content_type or sse.looks_like_sse(body.value))
+        ):
+            return sse.parse(body.value)
+        return None
+
+
+def header_pairs(value: Any) -> list[tuple[str, str]]:
+    """Headers as (name, value) pairs, from a list of pairs or a mapping."""
+    if isinstance(value, dict):
+        return [(str(name), str(item)) for name, item in value.items()]
+    if isinstance(value, list):
+        return [(str(pair[0]), str(pair[1])) for pair in value if isinstance(pair, (list, tuple)) and len(pair) == 2]
+    return []
+
+
+def header(pairs: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in pairs if key.lower() == name), "")
+
+
+def body_of(message: dict) -> Body:
+    value, body_format = message.get("body"), message.get("body_format")
+    if body_format not in ("json", "text", "base64", "empty"):
+        body_format = guess_format(value)
+        if body_format == "text" and isinstance(value, str):
+            value, body_format = maybe_json(value)
+    size = message.get("body_size", message.get("size"))  # WebSocket frames record `size`
+    if not isinstance(size, int) or isinstance(size, bool):
+        # The original tool's captures carry no size: a JSON body's is that of its JSON written compactly (as
+        # agents send it), near enough, where 0 would say nothing was sent.
+        size = len(value.encode("utf-8", "replace")) if isinstance(value, str) else json_size(value) if value else 0
+    return Body(value, body_format, size)
+
+
+def sent_encoded(message: dict, headers: list[tuple[str, str]]) -> bool:
+    """Whether a stored body is still in its Content-Encoding: the capture notes `content_encoding` only when it
+    decoded the body."""
+    return header(headers, "content-encoding").strip().lower() not in ("", "identity") and (
+        "content_encoding" not in message
+    )
+
+
+def guess_format(value: Any) -> str:
+    if value is None or value == "":
+        return "empty"
+    return "text" if isinstance(value, str) else "json"
+
+
+def maybe_json(text: str) -> tuple[Any, str]:
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return fastjson.loads(text), "json"
+        except ValueError:
+            pass
+    return text, "text"
+
+
+def from_entry(entry: dict, number: int, line: int) -> Exchange:
+    """Normalise one line of either format; raises (KeyError, TypeError, ValueError) when it is unusable."""
+    if "schema" in entry and "kind" in entry:
+        return from_current(entry, number, line)
+    return from_legacy(entry, number, line)
+
+
+def from_current(entry: dict, number: int, line: int) -> Exchange:
+    request = entry["request"]
+    if not isinstance(request, dict):
+        raise TypeError("request is not an object")
+    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    url = str(request.get("url", ""))
+    request_headers = header_pairs(request.get("headers"))
+    response_headers = header_pairs(response.get("headers"))
+    frames = []
+    for message in entry.get("messages") or []:
+        if isinstance(message, dict):
+            time = message.get("t") if isinstance(message.get("t"), (int, float)) else None
+            frames.append(Frame(message.get("from") == "client", time, body_of(message)))
+    timing = {
+        key: value
+        for key, value in (entry.get("timing") or {}).items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    }
+    status = response.get("status")
+    request_body, response_body = body_of(request), body_of(response)
+    if "schema" in entry:  # the original tool's captures stored bodies decoded
+        request_body.as_sent = sent_encoded(request, request_headers)
+        response_body.as_sent = sent_encoded(response, response_headers)
+    return Exchange(
+        number=number,
+        line=line,
+        kind="websocket" if entry.get("kind") == "websocket" else "http",
+        proxy=str(entry.get("proxy", "")),
+        method=str(request.get("method", "")),
+        url=url,
+        path=str(request.get("path") or urlsplit(url).path or "/"),
+        status=status if isinstance(status, int) else None,
+        request_headers=request_headers,
+        response_headers=response_headers,
+        request_body=request_body,
+        response_body=response_body,
+        # A WebSocket turn ended by the client's next message never got its terminal event, whatever an older
+        # capture says.
+        complete=bool(entry.get("complete", True)) and entry.get("ended_by") != "next-client-message",
+        error=str(entry["error"]) if entry.get("error") else None,
+        timing=timing,
+        chunks=[chunk for chunk in response.get("chunks") or [] if isinstance(chunk, list) and len(chunk) == 2],
+        frames=frames,
+        content_type=header(response_headers, "content-type"),
+        reason=str(response.get("reason") or ""),
+        request_trailers=header_pairs(request["trailers"]) if "trailers" in request else None,
+        response_trailers=header_pairs(response["trailers"]) if "trailers" in response else None,
+        flow_id=str(entry["flow_id"]) if entry.get("flow_id") else None,
+        ended_by=str(entry["ended_by"]) if entry.get("ended_by") else None,
+    )
+
+
+def from_legacy(entry: dict, number: int, line: int) -> Exchange:
+    """The original tool's line: {timestamp, request:{method,url,headers,body}, response:{status_code,...}}."""
+    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    converted = {
+        "kind": "http",
+        "proxy": "legacy",
+        "timing": {"start": entry.get("timestamp")},
+        "request": entry["request"],
+        "response": {**response, "status": response.get("status_code")},
+    }
+    return from_current(converted, number, line)
+
+
+MAX_LINE_BYTES = 256 * 1024 * 1024  # one exchange; a longer line is skipped, not held (memory stays bounded)
+
+
+def bounded_lines(file, limit: int | None = None, seen=None) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, the line or None if it is over the limit, its size): a longer line is read through in
+    chunks and dropped, never held whole. `seen`, if given, gets every byte read (to hash the whole file)."""
+    limit = MAX_LINE_BYTES if limit is None else limit
+    readline, number = file.readline, 0
+    while True:
+        raw = readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if seen is not None:
+            seen(raw)
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield number, raw, len(raw)
+            continue
+        size = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = readline(1 << 20)
+            if not raw:
+                break
+            if seen is not None:
+                seen(raw)
+            size += len(raw)
+        yield number, None, size
+
+
+def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[Exchange]:
+    """Every usable line as an exchange, read as a stream; damaged lines become warnings naming their line."""
+    number = 0
+    with path.open("rb") as file:
+        for line_number, raw, size in bounded_lines(file):
+            if progress is not None:
+                progress.advance(size)
+            if raw is None:
+                warnings.append(
+                    f"line {line_number}: {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit for "
+                    "one exchange, skipped"
+                )
+                continue
+            if len(raw) < 3 and not raw.strip():  # (a length check first: strip copies the whole line)
+                continue
+            try:
+                entry = fastjson.loads(raw)
+            except RecursionError:
+                warnings.append(f"line {line_number}: nested too deeply to read, skipped")
+                continue
+            except (ValueError, UnicodeDecodeError):
+                ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"
+                warnings.append(f"line {line_number}: not valid JSON, skipped{ending}")
+                continue
+            if not isinstance(entry, dict):
+                warnings.append(f"line {line_number}: not a JSON object, skipped")
+                continue
+            try:
+                exchange = from_entry(entry, number + 1, line_number)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+                warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
+                continue
+            number += 1
+            yield exchange

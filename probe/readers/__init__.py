@@ -1,1 +1,0 @@
-"""Readers: one module per API, each filling the conversation model from captured requests and responses."""

@@ -1,0 +1,162 @@
+"""What each derived file in a run folder is made from, and whether it is out of date, decided as make does:
+an output is rebuilt when it is missing or older than anything it is made from.
+
+This is the one place the dependencies are declared. A step that makes more files from a run (the HTML viewer,
+the exports) adds its Rule here, and `analyze --run all` and the sample replay pick it up.
+"""
+
+import contextlib
+import json
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from probe.common.paths import display
+from probe.runs.code_files import source_files
+from probe.runs.folders import private_replacement
+from probe.write.viewer.page import ASSETS as VIEWER_ASSETS
+
+STAMP_LIMIT = 64 * 1024  # bytes of an output's head searched for its stamp line
+LEDGER = ".made-here.json"  # beside the outputs: which files this machine made (see not_made_here)
+LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from elsewhere, like everything in it
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Files one step makes together, what in the run folder they are made from, and the code that makes them.
+
+    Per run, the step adds what only the run can name: the renderer its manifest chooses (with the probe modules
+    it imports) and that target's file. `stamp` starts the line the first output holds to say how it was made
+    (the renderer, and whether text was masked), which mtimes cannot tell.
+    """
+
+    outputs: tuple[str, ...]
+    inputs: tuple[str, ...]  # the first is required; the others count when present
+    code: tuple[str, ...]  # modules whose files, and those of the probe modules they import, make the outputs
+    stamp: str
+    assets: tuple[Path, ...] = ()  # other files of ours that go into the outputs (the viewer's script and style)
+
+
+REPORT = Rule(
+    outputs=("report.md", "turns.jsonl", "report.html"),
+    inputs=("traffic.jsonl", "manifest.json"),
+    code=("probe.write.report",),
+    stamp="- Made with: ",
+    assets=VIEWER_ASSETS,
+)
+# HAR 1.2 of the capture (probe.write.export): only the capture goes into it.
+HAR = Rule(outputs=("traffic.har",), inputs=("traffic.jsonl",), code=("probe.write.har",), stamp="")
+# mitmproxy's flow file (probe.write.export --format mitm), made from the capture too: the capture no longer writes it.
+FLOWS = Rule(outputs=("flows.mitm",), inputs=("traffic.jsonl",), code=("probe.write.flow_file",), stamp="")
+RULES = (REPORT, HAR, FLOWS)
+
+
+def sources(run: Path, rule: Rule, extra: tuple[Path, ...] = ()) -> list[Path]:
+    """Everything `rule`'s outputs in `run` are made from: run files, code files, and the run's own `extra`."""
+    code = [path for module in rule.code for path in source_files(module)]
+    return [run / name for name in rule.inputs] + code + list(rule.assets) + list(extra)
+
+
+def out_of_date(run: Path, rule: Rule, extra: tuple[Path, ...] = (), stamp: str | None = None) -> str | None:
+    """Why `rule`'s outputs in `run` must be rebuilt (one line), or None if they are up to date.
+
+    `stamp` is the stamp line the outputs would get now; a different one means they were made another way.
+    """
+    oldest = None
+    for name in rule.outputs:
+        try:
+            modified = (run / name).stat().st_mtime_ns
+        except FileNotFoundError:
+            return f"{name} is missing"
+        except OSError as error:  # a link loop, a folder in its place: the build replaces it
+            return f"{name} cannot be read ({error.strerror})"
+        if oldest is None or modified < oldest[0]:
+            oldest = (modified, name)
+    for source in sources(run, rule, extra):
+        try:
+            modified = source.stat().st_mtime_ns
+        except OSError:
+            continue  # a missing or unreadable input is the build's to report (or ignore), not a reason to rebuild
+        if modified > oldest[0]:
+            return f"{shown(source, run)} is newer than {oldest[1]}"
+    stranger = not_made_here(run, rule)
+    if stranger is not None:
+        return f"{stranger} was not made here (it came with the run folder, or was copied)"
+    if stamp is not None:
+        found = stamp_of(run / rule.outputs[0], rule.stamp)
+        if found is None:
+            return f"{rule.outputs[0]} does not say how it was made (an older agent-probe wrote it)"
+        if found != stamp:
+            was, now = (line.removeprefix(rule.stamp)[:200] for line in (found, stamp))
+            return f"{rule.outputs[0]} was made with {was}; now: {now}"
+    return None
+
+
+def stamp_of(output: Path, prefix: str) -> str | None:
+    """The first line of `output` that starts with `prefix`, looked for in its head only. A run folder may come
+    from anyone: a FIFO or a device in place of the file is not read."""
+    if not output.is_file():
+        return None
+    try:
+        with output.open("rb") as file:
+            head = file.read(STAMP_LIMIT)
+    except OSError:
+        return None
+    for line in head.decode("utf-8", "replace").splitlines():
+        if line.startswith(prefix):
+            return line
+    return None
+
+
+def shown(path: Path, run: Path) -> str:
+    """A source as the user should read it: by name inside the run folder, else as a path."""
+    return path.name if path.parent == run else display(path)
+
+
+def record_made(folder: Path, rule: Rule) -> None:
+    """Note, beside `rule`'s outputs just written into `folder`, that this machine made them.
+
+    File times can be set to anything, so a report that came inside someone else's run folder could pass for up
+    to date and never be made again by our renderers. A file's inode and change time cannot be set: they are
+    recorded here, and anything else in the outputs' place is rebuilt.
+    """
+    files = recorded_files(folder) | {name: identity(folder / name) for name in rule.outputs}
+    with contextlib.suppress(OSError), private_replacement(folder / LEDGER) as file:  # without it: made again once
+        file.write(json.dumps({"schema": 1, "files": files}) + "\n")
+
+
+def not_made_here(folder: Path, rule: Rule) -> str | None:
+    """The first of `rule`'s outputs in `folder` that is not the very file this machine made (record_made)."""
+    files = recorded_files(folder)
+    for name in rule.outputs:
+        found = identity(folder / name)
+        if found is None or files.get(name) != found:
+            return name
+    return None
+
+
+def recorded_files(folder: Path) -> dict:
+    """What the ledger says this machine made in `folder` (each rule's outputs); nothing if it cannot be read."""
+    ledger = folder / LEDGER
+    try:
+        if not stat.S_ISREG(os.lstat(ledger).st_mode):
+            return {}
+        with ledger.open("rb") as file:
+            data = file.read(LEDGER_LIMIT + 1)
+        recorded = json.loads(data) if len(data) <= LEDGER_LIMIT else None
+    except (OSError, ValueError, RecursionError):
+        return {}
+    files = recorded.get("files") if isinstance(recorded, dict) else None
+    return files if isinstance(files, dict) else {}
+
+
+def identity(path: Path) -> list[int] | None:
+    """A regular file's device, inode, change time and size; None for anything else, a link included."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_dev, info.st_ino, info.st_ctime_ns, info.st_size]

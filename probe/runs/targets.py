@@ -1,0 +1,384 @@
+"""Loads and strictly validates `targets/<name>.yaml`, the description of one agent."""
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from probe.capture import npm
+from probe.common import cli
+from probe.common.errors import TargetError, run_main
+from probe.common.paths import display, targets_dir
+
+PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
+PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+# A target's name names its folder under data/: nothing in it may climb out of there.
+TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Dotted Python identifiers, optionally `:attribute.path`: an absolute module path, never a relative one.
+RENDERER_REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$", re.ASCII)
+MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
+# What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
+# user:password would be dropped by it, and would put what may be a secret into its command line.
+UPSTREAM_URL = re.compile(r"^https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
+UPSTREAM_PROXY_URL = re.compile(r"^http://(?:[^/@\s]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
+# An environment variable's name as a shell writes it, and an HTTP header's name (RFC 9110's token).
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# The name of the program an npm package puts in node_modules/.bin/: a file name, never a path.
+BINARY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*", re.ASCII)
+
+
+def upstream_problem(url: str, proxy: bool = False) -> str | None:
+    """Why `url` cannot be an upstream (or, with `proxy`, an upstream HTTP proxy), in a few words; None if it can."""
+    match = (UPSTREAM_PROXY_URL if proxy else UPSTREAM_URL).match(url)
+    if match is None:
+        return (
+            "expected http://[user:pass@]host:port"
+            if proxy
+            else "expected http(s)://host[:port], with no path, query or user:password"
+        )
+    if match.group(1) and int(match.group(1)) > 65535:
+        return "its port is outside 0-65535"
+    return None
+
+
+@dataclass(frozen=True)
+class Proxy:
+    name: str
+    listen: int  # 0 picks a free port at start
+    upstream: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class Install:
+    npm: str
+    version: str
+    binary: str
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    renderer: str
+    proxies: tuple[Proxy, ...]
+    command: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
+    quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
+    redact_headers: tuple[str, ...] = ()
+    install: Install | None = None
+    # Written into {agent_home} before the agent starts (its settings): relative path -> text; a path ending in
+    # "/" is a folder.
+    files: dict[str, str] = field(default_factory=dict)
+    upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
+    stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
+    path: Path | None = None
+    text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
+
+
+# key -> (expected type name, required)
+TOP_LEVEL = {
+    "name": ("string", True),
+    "description": ("string", True),
+    "renderer": ("string", True),
+    "proxies": ("list", True),
+    "agent": ("mapping", True),
+    "redact_headers": ("list of strings", False),
+    "upstream_proxy": ("string", False),
+    "stall_timeout": ("non-negative number", False),
+}
+PROXY_KEYS = {
+    "name": ("string", True),
+    "listen": ("integer", True),
+    "upstream": ("string", True),
+    "purpose": ("string", False),
+}
+AGENT_KEYS = {
+    # Without one, the target records whatever client --command runs (openai-compatible, say).
+    "command": ("list of strings", False),
+    "env": ("string mapping", False),
+    "mock_env": ("string mapping", False),
+    "quiet_env": ("string mapping", False),
+    "install": ("mapping", False),
+    "files": ("mapping", False),
+}
+ENVIRONMENTS = ("env", "mock_env", "quiet_env")
+INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
+
+
+class Checker:
+    """Reports the first problem as `file: location: message`."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, location: str, message: str) -> TargetError:
+        return TargetError(f"{self.source}: {location}: {message}" if location else f"{self.source}: {message}")
+
+    def mapping(self, value: object, keys: dict, location: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(location, "expected a mapping")
+        for key in value:
+            if key not in keys:
+                where = f"{location}.{key}" if location else str(key)
+                raise self.fail(where, f"unknown key (expected one of: {', '.join(keys)})")
+        for key, (kind, required) in keys.items():
+            where = f"{location}.{key}" if location else key
+            if key not in value:
+                if required:
+                    raise self.fail(where, "missing")
+                continue
+            self.typed(value[key], kind, where)
+        return value
+
+    def typed(self, value: object, kind: str, location: str) -> None:
+        valid = {
+            "string": isinstance(value, str),
+            "integer": isinstance(value, int) and not isinstance(value, bool),
+            "non-negative number": isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
+            "list": isinstance(value, list),
+            "mapping": isinstance(value, dict),
+            "list of strings": isinstance(value, list) and all(isinstance(item, str) for item in value),
+            "string mapping": isinstance(value, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
+        }[kind]
+        if not valid:
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise self.fail(location, f"expected {article} {kind}")
+
+
+def parse_target(text: str, source: str, path: Path | None = None) -> Target:
+    check = Checker(source)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise check.fail(where, f"invalid YAML: {problem}") from None
+    except RecursionError:
+        raise check.fail("", "invalid YAML: nested too deeply") from None
+    check.mapping(data, TOP_LEVEL, "")
+    if not TARGET_NAME.match(data["name"]):
+        raise check.fail(
+            "name",
+            "expected lowercase letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit (it names the run folder's parent under data/)",
+        )
+    if not RENDERER_REFERENCE.match(data["renderer"]):
+        raise check.fail("renderer", 'expected a module path, "package.module" or "package.module:attribute"')
+    proxies = []
+    for index, entry in enumerate(data["proxies"]):
+        where = f"proxies[{index}]"
+        check.mapping(entry, PROXY_KEYS, where)
+        if not PROXY_NAME.match(entry["name"]):
+            raise check.fail(f"{where}.name", "expected lowercase letters, digits, - or _")
+        if not 0 <= entry["listen"] <= 65535:
+            raise check.fail(f"{where}.listen", "expected a port number between 0 and 65535")
+        problem = upstream_problem(entry["upstream"])
+        if problem:
+            raise check.fail(f"{where}.upstream", problem)
+        proxies.append(Proxy(entry["name"], entry["listen"], entry["upstream"], entry.get("purpose", "")))
+    if not proxies:
+        raise check.fail("proxies", "expected at least one proxy")
+    names = [proxy.name for proxy in proxies]
+    if len(set(names)) != len(names):
+        raise check.fail("proxies", "proxy names must be unique")
+    agent = check.mapping(data["agent"], AGENT_KEYS, "agent")
+    if "command" in agent and not agent["command"]:
+        raise check.fail("agent.command", "expected at least the program name (or no command key at all)")
+    if "command" not in agent and "install" in agent:
+        raise check.fail("agent.install", "there is no agent.command to install a program for")
+    files = agent_files(agent.get("files", {}), check)
+    places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent.get("command", []))]
+    places += [(f"agent.{kind}.{name}", value) for kind in ENVIRONMENTS for name, value in agent.get(kind, {}).items()]
+    places += [(f"agent.files.{name}", text) for name, text in files.items()]
+    for where, written in places:
+        for match in PLACEHOLDER.finditer(written):
+            placeholder = match.group(1)
+            if placeholder.startswith("proxy.") and placeholder[6:] not in names:
+                raise check.fail(where, f"{{{placeholder}}} names no proxy of this target")
+    for kind in ENVIRONMENTS:
+        for name in agent.get(kind, {}):
+            if not ENV_NAME.match(name):
+                raise check.fail(f"agent.{kind}", f"{name!r}: expected a variable name (letters, digits, _)")
+    for index, header in enumerate(data.get("redact_headers", [])):
+        if not HEADER_NAME.match(header):
+            raise check.fail(f"redact_headers[{index}]", f"{header!r}: expected a header name")
+    nul = nul_location(data, "")
+    if nul is not None:  # no NUL can be passed to a process, in its argv or its environment
+        raise check.fail(nul, "cannot hold a NUL character")
+    if "upstream_proxy" in data:
+        problem = upstream_problem(data["upstream_proxy"], proxy=True)
+        if problem:
+            raise check.fail("upstream_proxy", problem)
+    if data.get("stall_timeout", 0) == float("inf"):
+        raise check.fail("stall_timeout", "expected a number of seconds (0 turns the check off)")
+    install = None
+    if "install" in agent:
+        spec = check.mapping(agent["install"], INSTALL_KEYS, "agent.install")
+        # All three go into npm's command line or name a folder under .agents/.
+        if not npm.PACKAGE_NAME.fullmatch(spec["npm"]):
+            raise check.fail("agent.install.npm", "expected an npm package name, such as @openai/codex")
+        if not npm.is_plain_version(spec["version"]):
+            raise check.fail("agent.install.version", "expected a plain version, such as 1.2.3")
+        if not BINARY_NAME.fullmatch(spec["binary"]):
+            raise check.fail("agent.install.binary", "expected a program's file name, such as codex")
+        install = Install(spec["npm"], spec["version"], spec["binary"])
+    return Target(
+        name=data["name"],
+        description=data["description"],
+        renderer=data["renderer"],
+        proxies=tuple(proxies),
+        command=tuple(agent.get("command", ())),
+        env=dict(agent.get("env", {})),
+        mock_env=dict(agent.get("mock_env", {})),
+        quiet_env=dict(agent.get("quiet_env", {})),
+        redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
+        install=install,
+        files=files,
+        upstream_proxy=data.get("upstream_proxy"),
+        stall_timeout=float(data.get("stall_timeout", 300)),
+        path=path,
+        text=text,
+    )
+
+
+def agent_files(declared: dict, check: Checker) -> dict[str, str]:
+    """`agent.files`: each path must stay inside {agent_home}; a mapping or list is written as JSON, so a settings
+    file can be written as YAML in the target file."""
+    files = {}
+    for name, content in declared.items():
+        where = f"agent.files.{name}"
+        parts = PurePosixPath(name).parts if isinstance(name, str) else ()
+        if not parts or name.startswith(("/", "~")) or ".." in parts or "\\" in name:
+            raise check.fail(where, "expected a relative path inside {agent_home}, such as .gemini/settings.json")
+        if name.endswith("/"):
+            if content not in (None, ""):
+                raise check.fail(where, "a path ending in / is a folder: give it no content")
+            files[name] = ""
+        elif isinstance(content, str):
+            files[name] = content
+        elif isinstance(content, (dict, list)):
+            files[name] = json.dumps(content, indent=2) + "\n"
+        else:
+            raise check.fail(where, "expected the file's text, or a mapping or list to write as JSON")
+    return files
+
+
+def nul_location(value: object, where: str) -> str | None:
+    """Where the first string holding a NUL is, as `agent.env.A` or `agent.command[0]`; None if there is none."""
+    if isinstance(value, str):
+        return where if "\0" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else str(key)
+            found = nul_location(key, inner) or nul_location(item, inner)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_location(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def known_targets() -> list[str]:
+    return sorted(path.stem for path in targets_dir().glob("*.yaml") if TARGET_NAME.match(path.stem))
+
+
+def is_target_path(name_or_path: str) -> bool:
+    return Path(name_or_path).suffix in (".yaml", ".yml")
+
+
+def target_file(name: str) -> Path:
+    """The file of a target named `name` in targets/; the name is checked first, so it cannot reach elsewhere."""
+    if not TARGET_NAME.match(name):
+        raise TargetError(
+            f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or the path of a .yaml file)"
+        )
+    path = targets_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(known_targets()) or "none"
+        raise TargetError(f'unknown target "{name}" (known targets: {known})')
+    return path
+
+
+def load_target(name_or_path: str) -> Target:
+    """Load a target by name (`codex`, looked up in targets/) or by the path of its YAML file."""
+    if is_target_path(name_or_path):
+        path = Path(name_or_path)
+        if not path.exists():
+            raise TargetError(f"{name_or_path}: no such target file")
+        if not path.is_file():
+            raise TargetError(f"{name_or_path}: not a regular file")
+    else:
+        path = target_file(name_or_path)
+    return parse_target(read_target_file(path), display(path), path)
+
+
+def read_target_file(path: Path) -> str:
+    """The file's text, read no further than the size limit (a FIFO or a huge file must not hold us up)."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_TARGET_FILE + 1)
+    except OSError as error:
+        raise TargetError(f"{display(path)}: cannot read: {error.strerror}") from None
+    if len(data) > MAX_TARGET_FILE:
+        raise TargetError(f"{display(path)}: over the {MAX_TARGET_FILE:,}-byte limit for a target file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TargetError(f"{display(path)}: not UTF-8 text") from None
+
+
+def fill_placeholders(text: str, values: dict[str, str]) -> str:
+    """Replace `{prompt}`, `{run}`, `{agent_home}` and `{proxy.NAME}`; other braces are left alone."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def describe(target: Target) -> list[str]:
+    """What `invoke targets` prints for one target."""
+    lines = [f"{target.name}: {target.description}", f"  renderer: {target.renderer}"]
+    for proxy in target.proxies:
+        port = proxy.listen or "any free port"
+        purpose = f"  ({proxy.purpose})" if proxy.purpose else ""
+        lines.append(f"  proxy {proxy.name}: 127.0.0.1:{port} -> {proxy.upstream}{purpose}")
+    if not target.command:
+        lines.append("  agent: none: give the client to record with --command")
+    elif target.install:
+        lines.append(f"  agent: {target.command[0]} (npm {target.install.npm}@{target.install.version})")
+    else:
+        lines.append(f"  agent: {target.command[0]}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(
+        prog="python -m probe.runs.targets", description="List the known targets: description, renderer and proxies."
+    )
+    parser.parse_args(argv)
+    names = known_targets()
+    if not names:
+        print(f"no targets in {display(targets_dir())}")
+        return 0
+    broken = 0
+    for position, name in enumerate(names):
+        if position:
+            print()
+        try:
+            print("\n".join(describe(load_target(name))))
+        except TargetError as error:
+            print(f"{name}: not usable: {error}")  # one broken file must not hide the others
+            broken += 1
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,131 @@
+"""Exports a run for the tools teams already use: HAR 1.2 (`--format har`), which browsers' developer tools,
+mitmproxy and HAR viewers read, mitmproxy's own flow file (`--format mitm`, for `mitmweb -r`), or OpenTelemetry
+GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing backend (Phoenix, Langfuse, Jaeger, any collector)."""
+
+import os
+import sys
+from pathlib import Path
+
+from probe.common import cli
+from probe.common.errors import RunError, UsageError, run_main, warn
+from probe.common.paths import display
+from probe.runs import ledger as derived
+from probe.runs.folders import being_recorded, private_replacement, resolve_run
+from probe.runs.targets import load_target
+from probe.write import otlp, rebuild
+from probe.write.report import CAPTURE_FILES
+
+FORMATS = ("har", "mitm", "otlp")
+
+
+def export_har(run: Path, output: Path | None, force: bool = False) -> tuple[Path, bool]:
+    """Write the run's HAR to `output` (default: traffic.har in the run), unless that file is up to date; return
+    its path and whether it was written."""
+    # mitmproxy's addons take a third of a second to import: only a HAR export pays for them (not `invoke --list`).
+    from probe.write.har import write_har
+
+    return export_file(run, output, force, derived.HAR, write_har, "exchange{s} as HAR entries")
+
+
+def export_mitm(run: Path, output: Path | None, force: bool = False) -> tuple[Path, bool]:
+    """Write the run's flows in mitmproxy's own format to `output` (default: flows.mitm in the run), unless that
+    file is up to date; return its path and whether it was written."""
+    if output is None and not force and derived.not_made_here(run, derived.FLOWS) and (run / "flows.mitm").exists():
+        # Older captures wrote flows.mitm as they recorded: replacing it by one made from traffic.jsonl is a choice.
+        raise RunError(
+            f"{display(run / 'flows.mitm')} was not made here (an older capture wrote it, or it came with the run "
+            "folder): --force replaces it with one made from traffic.jsonl, or --output writes elsewhere"
+        )
+    from probe.write.flow_file import write_flows  # imports mitmproxy, like the HAR writer: only when it is asked for
+
+    return export_file(run, output, force, derived.FLOWS, write_flows, "flow{s} in mitmproxy's format")
+
+
+def export_file(run: Path, output: Path | None, force: bool, rule: derived.Rule, write, counted: str):
+    """Write `rule`'s output of the run with `write(traffic, file, warnings)` (to `output` if given), unless it is
+    up to date; `counted` says what the count it returns is (with {s} for the plural)."""
+    traffic = run / "traffic.jsonl"
+    if not traffic.is_file():
+        raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
+    default = output is None
+    output = output if output is not None else run / rule.outputs[0]
+    if default and not force and derived.out_of_date(run, rule) is None:
+        return output, False
+    warnings: list[str] = []
+    try:
+        with private_replacement(output) as file:
+            count = write(traffic, file.buffer, warnings)
+    except OSError as error:
+        raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
+    if default:
+        derived.record_made(run, rule)
+    for warning in warnings:
+        warn(warning)
+    print(f"{count} {counted.format(s='s' if count != 1 else '')}", file=sys.stderr)
+    return output, True
+
+
+def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> int:
+    """The run as one trace, from its turns.jsonl (brought up to date first)."""
+    if endpoint is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        raise UsageError("no OTLP endpoint: give --otlp URL, or set OTEL_EXPORTER_OTLP_ENDPOINT")
+    for warning in rebuild.refresh(run, target).warnings:
+        warn(warning)
+    models, others = otlp.export_run(run, endpoint, with_content)
+    where = endpoint or os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    print(f"otlp: 1 trace, {models} model spans and {others} other spans sent to {where}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.write.export", description=__doc__)
+    parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
+                        help="`latest` (default), a run folder name, or a run folder path")  # fmt: skip
+    parser.add_argument("--target", metavar="NAME|FILE", help="with --run latest, the newest run of this target")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="har (the default): HAR 1.2; mitm: mitmproxy's flow file; otlp: spans to OTEL_EXPORTER_OTLP_ENDPOINT "
+        "(or --otlp)",
+    )
+    parser.add_argument(
+        "--otlp",
+        metavar="URL",
+        help="send OpenTelemetry spans to this OTLP/HTTP base endpoint (/v1/traces is added); "
+        "OTEL_EXPORTER_OTLP_HEADERS is sent with them",
+    )
+    parser.add_argument(
+        "--with-content",
+        action="store_true",
+        help="with --otlp: put the messages, instructions and tool definitions into the spans "
+        "(off by default: they are sensitive)",
+    )
+    parser.add_argument(
+        "--output", metavar="FILE", help="where to write it (default: traffic.har, or flows.mitm, in the run)"
+    )
+    parser.add_argument("--force", action="store_true", help="write it even if it is up to date")
+    args = parser.parse_args(argv)
+    target = load_target(args.target) if args.target else None
+    run = resolve_run(args.run, target.name if target else None)
+    if being_recorded(run):
+        warn(f"{display(run)} is still being captured: the export covers what was recorded so far")
+    if args.otlp is not None or args.format == "otlp":
+        if args.output:
+            raise UsageError("--output goes with --format har or mitm; spans are sent to --otlp URL")
+        return send_spans(run, target, args.otlp, args.with_content)
+    if args.with_content:
+        raise UsageError("--with-content goes with --otlp: a HAR or flow file holds the bodies whole anyway")
+    output = Path(args.output) if args.output else None
+    if output is not None and output.name in CAPTURE_FILES:
+        raise RunError(f"--output {output}: that name is a run's capture file; write the export elsewhere")
+    file_format = args.format or "har"
+    path, written = (export_mitm if file_format == "mitm" else export_har)(run, output, args.force)
+    print(
+        f"{file_format}: {display(path)}"
+        + ("" if written else " (up to date: the capture has not changed; --force writes it)")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,208 @@
+"""SQL over every run under the data folder: DuckDB, embedded, reading the run folders' own files (manifest.json
+and turns.jsonl, brought up to date first) through views; there is no import step."""
+
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from probe.common import cli
+from probe.common.errors import UsageError, one_line, run_main
+from probe.common.paths import data_dir, display
+from probe.runs.folders import list_runs
+from probe.write import rebuild
+
+FORMATS = ("table", "csv", "json")
+CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
+
+# The fields each file is read with: typed, so that one odd capture cannot change a column's type for all runs.
+MANIFEST_COLUMNS = {
+    "target": "VARCHAR",
+    "label": "VARCHAR",
+    "prompt": "VARCHAR",
+    "status": "VARCHAR",
+    "started_at": "VARCHAR",
+    "ended_at": "VARCHAR",
+    "agent_exit_code": "BIGINT",
+    "agent": "JSON",
+    "exchanges": "BIGINT",
+}
+TURN_COLUMNS = {
+    "number": "BIGINT",
+    "kind": "VARCHAR",
+    "proxy": "VARCHAR",
+    "method": "VARCHAR",
+    "path": "VARCHAR",
+    "status": "BIGINT",
+    "complete": "BOOLEAN",
+    "api": "VARCHAR",
+    "provider": "VARCHAR",
+    "model": "VARCHAR",
+    "stop_reason": "VARCHAR",
+    "system": "JSON",
+    "tools": "JSON",
+    "output": "JSON",
+    "usage": "JSON",
+    "timing": "JSON",
+    "request_bytes": "BIGINT",
+    "response_bytes": "BIGINT",
+}
+
+# The documented views (README: "SQL over all runs"). `folder` joins a file to its run. Times are UTC TIMESTAMPs
+# (a TIMESTAMPTZ would need pytz to reach Python).
+VIEWS = {
+    "runs": """
+        SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
+               m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
+               m.agent_exit_code AS exit_code, m.label, m.prompt
+        FROM run_folders f
+        LEFT JOIN manifest_files m ON m.folder = f.folder
+        LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_lines GROUP BY folder) t ON t.folder = f.folder""",
+    "exchanges": """
+        SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
+               TRY_CAST(l.timing->>'ttfb_ms' AS DOUBLE) AS ttfb_ms,
+               TRY_CAST(l.timing->>'duration_ms' AS DOUBLE) AS duration_ms,
+               l.request_bytes, l.response_bytes, l.complete,
+               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
+        FROM turn_lines l JOIN run_folders f ON f.folder = l.folder""",
+    "turns": """
+        SELECT f.run, l.number AS n, l.api, l.provider, l.model,
+               TRY_CAST(l.usage->>'input' AS BIGINT) AS input_tokens,
+               TRY_CAST(l.usage->>'output' AS BIGINT) AS output_tokens,
+               TRY_CAST(l.usage->>'cache_read' AS BIGINT) AS cache_read_tokens,
+               TRY_CAST(l.usage->>'cache_write' AS BIGINT) AS cache_write_tokens,
+               TRY_CAST(l.usage->>'reasoning' AS BIGINT) AS reasoning_tokens,
+               coalesce(len(list_filter(CAST(json_extract_string(l.output, '$[*].parts[*].kind') AS VARCHAR[]),
+                                        lambda kind: kind = 'tool_call')), 0) AS tool_calls,
+               CASE WHEN coalesce(json_array_length(l.system), 0) > 0 THEN sha256(array_to_string(
+                   CAST(json_extract_string(l.system, '$[*].text') AS VARCHAR[]), chr(10) || chr(10))) END
+                   AS instructions_sha256,
+               coalesce(list_sum(list_transform(CAST(json_extract_string(l.system, '$[*].text') AS VARCHAR[]),
+                                                lambda text: length(text))), 0) AS instructions_chars,
+               CASE WHEN coalesce(json_array_length(l.tools), 0) > 0 THEN sha256(array_to_string(
+                   CAST(json_extract_string(l.tools, '$[*].hash') AS VARCHAR[]), ',')) END AS tools_sha256,
+               coalesce(len(list_filter(CAST(json_extract(l.tools, '$[*]') AS JSON[]),
+                                        lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0) AS tools,
+               l.stop_reason
+        FROM turn_lines l JOIN run_folders f ON f.folder = l.folder""",
+    "tool_calls": """
+        SELECT run, n, part->>'name' AS name, part->'arguments' AS arguments, part->>'call_id' AS call_id
+        FROM (SELECT f.run, l.number AS n, unnest(CAST(json_extract(l.output, '$[*].parts[*]') AS JSON[])) AS part
+              FROM turn_lines l JOIN run_folders f ON f.folder = l.folder)
+        WHERE part->>'kind' = 'tool_call'""",
+}
+
+
+def quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def file_source(paths: list[Path], columns: dict[str, str], lines: bool = True) -> str:
+    """The rows of some JSON files (JSON lines, or one object each), typed, with the folder each came from; no
+    rows when there is none."""
+    if not paths:
+        typed = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns.items())
+        return f"SELECT {typed}, CAST(NULL AS VARCHAR) AS folder WHERE false"
+    files = "[" + ", ".join(quoted(str(path)) for path in paths) + "]"
+    spec = "{" + ", ".join(f"{quoted(name)}: {quoted(kind)}" for name, kind in columns.items()) + "}"
+    # A damaged line is left out, not an error: a run folder may come from anyone.
+    return (
+        f"SELECT * EXCLUDE (filename), regexp_replace(filename, '/[^/]*$', '') AS folder FROM read_json({files}, "
+        f"format = {quoted('newline_delimited' if lines else 'unstructured')}, columns = {spec}, filename = true, "
+        "ignore_errors = true)"
+    )
+
+
+def connect(runs: list[Path]):
+    """An in-memory DuckDB with the views over `runs`; nothing is copied out of the files."""
+    import duckdb
+
+    connection = duckdb.connect(":memory:")
+    connection.execute("CREATE TABLE run_folders (run VARCHAR, target VARCHAR, folder VARCHAR)")
+    if runs:
+        connection.executemany(
+            "INSERT INTO run_folders VALUES (?, ?, ?)", [(run.name, run.parent.name, str(run)) for run in runs]
+        )
+    manifests = [run / "manifest.json" for run in runs if (run / "manifest.json").is_file()]
+    turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
+    connection.execute(f"CREATE VIEW manifest_files AS {file_source(manifests, MANIFEST_COLUMNS, lines=False)}")
+    connection.execute(f"CREATE VIEW turn_lines AS {file_source(turn_files, TURN_COLUMNS)}")
+    for name, query in VIEWS.items():
+        connection.execute(f"CREATE VIEW {name} AS {query}")
+    return connection
+
+
+def query(runs: list[Path], sql: str) -> tuple[list[str], list[tuple]]:
+    """The columns and rows `sql` gives over the runs' views; a bad query is a UsageError in one line."""
+    import duckdb
+
+    connection = connect(runs)
+    try:
+        relation = connection.sql(sql)
+        if relation is None:
+            return [], []
+        return list(relation.columns), relation.fetchall()
+    except duckdb.Error as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UsageError(f"sql: {one_line(message)}") from None
+    finally:
+        connection.close()
+
+
+def shown(value: Any) -> str:
+    """A value in a table cell: captured text shown inert and short."""
+    text = "NULL" if value is None else value if isinstance(value, str) else str(value)
+    text = one_line(text)
+    return text if len(text) <= CELL_LIMIT else text[: CELL_LIMIT - 1] + "…"
+
+
+def write_table(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+    cells = [[shown(column) for column in columns]] + [[shown(value) for value in row] for row in rows]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(columns))]
+    for number, row in enumerate(cells):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+        if number == 0:
+            print("  ".join("-" * width for width in widths), file=out)
+    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", file=out)
+
+
+def write_csv(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(["" if value is None else value for value in row] for row in rows)
+
+
+def write_json(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+    """One JSON array of objects; values DuckDB gives as other types (times, decimals) are written as text."""
+    records = [dict(zip(columns, row)) for row in rows]
+    out.write(orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+
+
+WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.write.sql", description=__doc__)
+    parser.add_argument("query", metavar="SQL", help="a query over the views runs, exchanges, turns and tool_calls")
+    parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), csv or json")
+    args = parser.parse_args(argv)
+    if not data_dir().is_dir():
+        raise UsageError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
+    runs = list_runs()
+    # The views read each run's turns.jsonl: bring those up to date first, as `analyze --run all` would.
+    log = io.StringIO()
+    counts = rebuild.refresh_all(runs, out=log)
+    if counts["rebuilt"] or counts["failed"]:
+        print(
+            f"reports: {counts['rebuilt']} rebuilt, {counts['failed']} failed (see analyze --run all)", file=sys.stderr
+        )
+    columns, rows = query(runs, args.query)
+    WRITERS[args.format](columns, rows, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

@@ -1,0 +1,249 @@
+"""Gathers what the viewer shows, exchange by exchange, with every repeated value stored once.
+
+A session re-sends its whole history with every request, so the page would grow with the square of the
+turns. Items, tools, instructions and header sets are interned in one table of values instead, and a turn
+holds their numbers: a history re-sent 200 times is stored once, plus 200 lists of numbers.
+"""
+
+import hashlib
+import shutil
+import tempfile
+from typing import Any, BinaryIO
+
+from probe.apis.turns import StringMemo, encoded, shallow_record
+from probe.read.conversation import Turn, plain
+from probe.read.traffic import Body, Exchange
+from probe.redact.masking import mask_json, may_mask
+from probe.redact.secrets import redact_header
+from probe.write.cut_json import MemberMasks, mask_cut_json
+from probe.write.viewer.inert import inert
+
+RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
+UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
+# Bytes of raw bodies and payloads not understood in one page: a 1 GB capture, or one no reader understands,
+# still makes a page that opens.
+RAW_BUDGET = 24 * 1024 * 1024
+TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in report.md and traffic.jsonl
+TOO_DEEP = {"format": "json", "size": 0, "kept": "omitted", "bytes": 0}  # a body nested deeper than a walk goes
+UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
+IN_MEMORY = 8 * 1024 * 1024  # bytes of the page's data kept in memory before spilling to disk
+KNOWN_OBJECTS = 1 << 12  # objects remembered by identity before starting over: memory stays flat
+
+
+class Spool:
+    """A JSON array written element by element, each as inert JSON, in memory up to IN_MEMORY then on disk:
+    the page's data is not held as objects until the end, so memory stays flat however large the capture."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.SpooledTemporaryFile(IN_MEMORY, "w+b")  # noqa: SIM115 (closed by write_to)
+        self.count = 0
+
+    def append(self, text: bytes) -> None:
+        """Add one element, given as its JSON (made inert here)."""
+        if self.count:
+            self.file.write(b",")
+        self.file.write(inert(text))
+        self.count += 1
+
+    def write_to(self, out: BinaryIO) -> None:
+        out.write(b"[")
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, out, 1 << 20)
+        out.write(b"]")
+        self.file.close()
+
+
+class Values:
+    """A table of JSON values, each distinct value stored once and named by its position."""
+
+    def __init__(self) -> None:
+        self.values = Spool()
+        self.by_content: dict[bytes, int] = {}
+        self.by_identity: dict[int, tuple[Any, int]] = {}  # the same object re-sent: no need to serialise it again
+
+    def add(self, value: Any) -> int:
+        known = self.by_identity.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        text = encoded(value)
+        key = hashlib.blake2b(text, digest_size=16).digest()
+        index = self.by_content.get(key)
+        if index is None:
+            index = self.by_content[key] = self.values.count
+            self.values.append(text if len(text) <= TEXT_LIMIT else encoded(clipped(value)))  # no string is longer
+        if isinstance(value, (dict, list)):
+            if len(self.by_identity) >= KNOWN_OBJECTS:
+                self.by_identity.clear()
+            self.by_identity[id(value)] = (value, index)
+        return index
+
+
+def clipped(value: Any) -> Any:
+    """A value with every string longer than TEXT_LIMIT cut, saying how much was left out."""
+    if isinstance(value, str):
+        if len(value) <= TEXT_LIMIT:
+            return value
+        return value[:TEXT_LIMIT] + f"\n… [{len(value) - TEXT_LIMIT:,} more characters: see report.md]"
+    if isinstance(value, dict):
+        return {key: clipped(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clipped(item) for item in value]
+    return value
+
+
+def api_errors(errors: list) -> list:
+    """The errors the API sent: a connection's own error is the exchange's `error`, shown with its state."""
+    return [error for error in errors if not (isinstance(error, dict) and set(error) == {"connection"})]
+
+
+class ViewerData:
+    """The page's data: one entry per exchange, built from its turn (as written to turns.jsonl) and the
+    exchange itself (headers and raw bodies, masked here like the report masks them)."""
+
+    def __init__(self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False) -> None:
+        self.redact, self.extra_secrets = redact, extra_secrets
+        # Raw bodies are shown as captured: masked when they were recorded (with the rules in force now), they
+        # need no second pass, which would cost more than the rest of the page.
+        self.mask_raw = redact and not masked_at_capture
+        self.values = Values()
+        self.turns = Spool()
+        self.unrecognised: list[dict] = []  # the turns with something not understood: n and unrecognised
+        self.raw_bytes = 0
+        self.strings = StringMemo()  # masked strings, for mask_json's memo
+        self.members = MemberMasks(self.strings)
+
+    def add(self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None = None) -> None:
+        """One exchange: `record` is its turn as turns.jsonl has it (masked there); `history_field` names the
+        request field that holds the history its API re-sends (left out of the raw view when carried)."""
+        try:
+            entry = self.entry(exchange, turn, record, history_field)
+        except RecursionError:  # nested deeper than a walk can go: where and what it was, as turns.jsonl keeps it
+            entry = self.entry(exchange, turn, shallow_record(turn), history_field, with_bodies=False)
+        self.turns.append(encoded(entry))
+        if entry["unrecognised"]:
+            self.unrecognised.append({"n": entry["n"], "unrecognised": entry["unrecognised"]})
+
+    def entry(
+        self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None, with_bodies: bool = True
+    ) -> dict:
+        intern = self.values.add
+        errors = api_errors(record.get("errors") or [])
+        return {
+            "n": turn.number,
+            "line": turn.line,
+            "kind": turn.kind,
+            "proxy": turn.proxy,
+            "method": turn.method,
+            "path": record.get("path", turn.path),
+            "url": self.masked(exchange.url),
+            "status": turn.status,
+            "complete": turn.complete,
+            "error": self.masked(exchange.error),
+            "api": turn.api,
+            "provider": turn.provider,
+            "model": record.get("model"),
+            "timing": record.get("timing") or {},
+            "request_bytes": turn.request_bytes,
+            "response_bytes": turn.response_bytes,
+            "frames": len(exchange.frames),
+            "stop_reason": record.get("stop_reason"),
+            "response_id": record.get("response_id"),
+            "response_metadata": record.get("response_metadata") or {},
+            "previous_response_id": record.get("previous_response_id"),
+            "carried": record.get("carried"),
+            "usage": record.get("usage"),
+            "events": record.get("events") or {},
+            "errors": [self.kept(error, UNKNOWN_LIMIT) for error in errors],
+            "unrecognised": record.get("unrecognised") or [],
+            "unknown": [
+                {"where": str(entry.get("where")), "raw": self.kept(entry.get("raw"), UNKNOWN_LIMIT)}
+                for entry in (record.get("unknown") or [])[:UNKNOWN_KEPT]
+                if isinstance(entry, dict)
+            ],
+            "config": intern(record.get("config") or {}),
+            "system": intern(record.get("system") or []),
+            "tools": [intern(tool) for tool in record.get("tools") or []],
+            "input": [intern(item) for item in record.get("input") or []],
+            "output": [intern(item) for item in record.get("output") or []],
+            "request_headers": intern(self.headers(exchange.request_headers)),
+            "response_headers": intern(self.headers(exchange.response_headers)),
+            "raw_request": self.raw_request(exchange, turn, history_field) if with_bodies else TOO_DEEP,
+            "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
+        }
+
+    def masked(self, text: str | None) -> str | None:
+        if text is None or not self.redact:
+            return text
+        return mask_json(text, memo=self.strings)[0]
+
+    def headers(self, pairs: list[tuple[str, str]]) -> list[list[str]]:
+        # Secret headers are always fingerprinted, as in the report, --no-redact or not.
+        return [[name, redact_header(name, value, self.extra_secrets)] for name, value in pairs]
+
+    def raw_request(self, exchange: Exchange, turn: Turn, field: str | None) -> dict | None:
+        if exchange.kind == "websocket":
+            return self.raw_frames(exchange, from_client=True)
+        body = exchange.request_body.value
+        left_out = None
+        carried = turn.carried
+        if (
+            field
+            and carried is not None
+            and carried.by == "prefix"
+            and isinstance(body, dict)
+            and isinstance(body.get(field), list)
+        ):
+            # The history an earlier request already held is named, not repeated: the page stays linear.
+            body = {**body, field: body[field][carried.items :]}
+            left_out = {"field": field, "items": carried.items, "source": carried.source}
+        return self.raw(exchange.request_body, body) | {"left_out": left_out}
+
+    def raw_response(self, exchange: Exchange) -> dict | None:
+        if exchange.kind == "websocket":
+            return self.raw_frames(exchange, from_client=False)
+        events = exchange.stream_events()
+        if events is not None:
+            value = [{"event": event.name, "data": event.data} if event.name else event.data for event in events]
+            return self.raw(exchange.response_body, value) | {"format": "events"}
+        return self.raw(exchange.response_body, exchange.response_body.value)
+
+    def raw_frames(self, exchange: Exchange, from_client: bool) -> dict:
+        frames = [frame.body.value for frame in exchange.frames if frame.from_client == from_client]
+        size = sum(frame.body.size for frame in exchange.frames if frame.from_client == from_client)
+        return self.raw(Body(frames, "json", size), frames) | {"format": "frames"}
+
+    def raw(self, body: Body, value: Any) -> dict:
+        """A body for the raw view, masked unless --no-redact (see `kept`)."""
+        if body.format == "empty":
+            return {"format": "empty", "size": 0}
+        if body.format == "base64":
+            return {"format": "binary", "size": body.size}
+        return self.kept(value, RAW_LIMIT) | {"format": body.format, "size": body.size}
+
+    def kept(self, value: Any, limit: int) -> dict:
+        """A captured value for a collapsed view: whole while its JSON is under `limit` bytes, else the head of
+        that JSON as text (`head`), and nothing (`omitted`) once the page holds RAW_BUDGET bytes of such values."""
+        text = encoded(value)
+        if self.raw_bytes + min(len(text), limit) > RAW_BUDGET:
+            return {"kept": "omitted", "bytes": len(text)}
+        if len(text) > limit:
+            self.raw_bytes += limit
+            head = text[:limit].decode("utf-8", "replace")
+            return {
+                "kept": "head",
+                "bytes": len(text),
+                "value": mask_cut_json(head, self.strings) if self.mask_raw else head,
+            }
+        self.raw_bytes += len(text)
+        if self.mask_raw:
+            value = self.members.mask(value) if may_mask(value, text) else value
+        return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
+
+    def write_data(self, out: BinaryIO, header: dict) -> None:
+        """The page's data as inert JSON: {"schema", "header", "values", "turns"}, written compactly in that order
+        (each value and turn as encoded when it was added)."""
+        out.write(b'{"schema":1,"header":' + inert(encoded(plain(header))) + b',"values":')
+        self.values.values.write_to(out)
+        out.write(b',"turns":')
+        self.turns.write_to(out)
+        out.write(b"}")

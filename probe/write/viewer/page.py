@@ -1,0 +1,82 @@
+"""Writes report.html: the viewer's script and style inline, and the run's data as inert JSON, in one file."""
+
+import base64
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO
+
+HERE = Path(__file__).parent
+ASSETS = (HERE / "viewer.js", HERE / "viewer.css")  # what the page is made of, besides the data (probe.runs.ledger)
+GENERATED = b'<meta name="generated" content="'  # the one line that differs between two pages of the same capture
+
+
+TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src '{script_hash}'; \
+style-src '{style_hash}'; img-src 'none'; connect-src 'none'; font-src 'none'; media-src 'none'; \
+frame-src 'none'; worker-src 'none'; base-uri 'none'; form-action 'none'">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{generated}
+<title>agent-probe report</title>
+<style>{style}</style>
+</head>
+<body>
+<header class="top">
+<h1>agent-probe <span id="run-name"></span></h1>
+<div class="search">
+<input id="search" type="search" placeholder="Search the run (/)" aria-label="Search the run" autocomplete="off">
+<span id="search-count" aria-live="polite"></span>
+<button id="search-previous" type="button" title="Previous hit (Shift+Enter)">&#8593;</button>
+<button id="search-next" type="button" title="Next hit (Enter)">&#8595;</button>
+</div>
+<span class="keys">j/k: turns · g/G: first/last · /: search · n/N: hits</span>
+</header>
+<div class="layout">
+<nav><div id="turn-count"></div><div id="timeline"></div></nav>
+<main>
+<details id="run" open><summary>Run</summary></details>
+<div id="chart"></div>
+<article id="turn"></article>
+</main>
+</div>
+<noscript>This viewer needs JavaScript; report.md beside it holds the same report as text.</noscript>
+<script type="application/json" id="probe-data">
+"""
+
+CLOSING = """
+</script>
+<script>{script}</script>
+</body>
+</html>
+"""
+
+
+@cache
+def assets() -> tuple[str, str]:
+    script, style = (path.read_text(encoding="utf-8") for path in ASSETS)
+    return script, style
+
+
+def csp_hash(text: str) -> str:
+    """A CSP source for one inline element: only our own script and style run, whatever else got in."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def write_page(out: BinaryIO, write_data: Callable[[BinaryIO], None], generated: str) -> None:
+    """The page, into `out`, its data written by `write_data(out)` as inert JSON (probe.write.viewer.inert): `generated`
+    is the time it was made, on a line of its own (see GENERATED)."""
+    script, style = assets()
+    head = TEMPLATE.format(
+        script_hash=csp_hash(script),
+        style_hash=csp_hash(style),
+        generated=GENERATED.decode() + generated + '">',
+        style=style,
+    )
+    out.write(head.encode("utf-8"))
+    write_data(out)
+    out.write(CLOSING.format(script=script).encode("utf-8"))
