@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import npm
-from probe.common import cli
+from probe.common import cli, npm_names
 from probe.common.errors import TargetError, ToolMissing, UsageError, run_main
 from probe.common.paths import agents_dir, display
 from probe.runs.targets import Install, Target, is_target_path, load_target
@@ -150,7 +150,7 @@ def target_and_version(spec: str) -> tuple[str, str | None]:
     name, at, version = spec.rpartition("@")
     if not at or is_target_path(spec):
         return spec, None
-    if not npm.is_plain_version(version):
+    if not npm_names.is_plain_version(version):
         raise UsageError(f"{spec}: expected a plain version after the @, such as {name}@1.2.3")
     return name, version
 

@@ -1,22 +1,13 @@
 """Installs one exact version of an npm package into a folder of its own, and says in one line why it could not."""
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from probe.common.errors import ToolMissing
-
-# npm's rule for package names (lowercase, optionally @scope/): no name can climb out of the folder it names.
-PACKAGE_NAME = re.compile(r"(?:@[a-z0-9~-][a-z0-9._~-]*/)?[a-z0-9~-][a-z0-9._~-]*", re.ASCII)
-# A plain version, nothing npm would read as a range, a tag, a URL or a path (`latest`, `^1`, `file:..`, `git+…`).
-PLAIN_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?", re.ASCII)
-
-
-def is_plain_version(text: str) -> bool:
-    return PLAIN_VERSION.fullmatch(text) is not None
+from probe.common.npm_names import PACKAGE_NAME, is_plain_version
 
 
 def install(package: str, version: str, destination: Path) -> None:

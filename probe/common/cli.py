@@ -3,7 +3,7 @@
 import argparse
 import math
 
-from probe.capture import npm
+from probe.common import npm_names
 from probe.common.errors import UsageError
 
 
@@ -50,6 +50,6 @@ def not_empty(text: str) -> str:
 
 def agent_version(text: str) -> str:
     """A plain version such as 0.166.0: it goes to npm, which would take a tag, a range, a URL or a path too."""
-    if not npm.is_plain_version(text):
+    if not npm_names.is_plain_version(text):
         raise argparse.ArgumentTypeError(f"expected a plain version such as 0.166.0, got {text!r}")
     return text

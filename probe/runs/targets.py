@@ -8,8 +8,7 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from probe.capture import npm
-from probe.common import cli
+from probe.common import cli, npm_names
 from probe.common.errors import TargetError, run_main
 from probe.common.paths import display, targets_dir
 
@@ -223,9 +222,9 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     if "install" in agent:
         spec = check.mapping(agent["install"], INSTALL_KEYS, "agent.install")
         # All three go into npm's command line or name a folder under .agents/.
-        if not npm.PACKAGE_NAME.fullmatch(spec["npm"]):
+        if not npm_names.PACKAGE_NAME.fullmatch(spec["npm"]):
             raise check.fail("agent.install.npm", "expected an npm package name, such as @openai/codex")
-        if not npm.is_plain_version(spec["version"]):
+        if not npm_names.is_plain_version(spec["version"]):
             raise check.fail("agent.install.version", "expected a plain version, such as 1.2.3")
         if not BINARY_NAME.fullmatch(spec["binary"]):
             raise check.fail("agent.install.binary", "expected a program's file name, such as codex")
