@@ -20,9 +20,9 @@ from probe.capture import run as capture_script
 from probe.common.errors import run_main
 from probe.runs import targets as targets_script
 from probe.runs.targets import known_targets
+from probe.write import analyze as analyze_script
 from probe.write import diff as diff_script
 from probe.write import export as export_script
-from probe.write import report as analyze_script
 from probe.write import sql as sql_script
 from probe.write import view as view_script
 

@@ -42,7 +42,7 @@ def main() -> None:
                     [
                         sys.executable,
                         "-m",
-                        "probe.write.report",
+                        "probe.write.analyze",
                         "--input",
                         str(capture),
                         "--output",

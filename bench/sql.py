@@ -42,7 +42,7 @@ def data_folder(megabytes: float) -> Path:
         manifest = {"schema": 1, "target": "codex", "status": "complete", "agent": {"version": f"bench {index}"},
                     "started_at": "2026-01-01T00:00:00+0000"}  # fmt: skip
         (run / "manifest.json").write_text(json.dumps(manifest))
-        subprocess.run([sys.executable, "-m", "probe.write.report", "--run", str(run), "--target", "codex"],
+        subprocess.run([sys.executable, "-m", "probe.write.analyze", "--run", str(run), "--target", "codex"],
                        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     return folder.parent
 

@@ -54,7 +54,7 @@ def main() -> None:
                 for entry in conversation(template, turns, 1, websocket=False):
                     out.write(json.dumps(entry) + "\n")
             subprocess.run(
-                [sys.executable, "-m", "probe.write.report", "--input", str(capture), "--output", str(report),
+                [sys.executable, "-m", "probe.write.analyze", "--input", str(capture), "--output", str(report),
                  "--target", "codex"],
                 cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip

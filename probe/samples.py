@@ -17,7 +17,7 @@ from probe.runs import ledger as derived
 from probe.runs.folders import list_runs
 from probe.write.diff import diff_runs
 from probe.write.rebuild import refresh_all
-from probe.write.report import GENERATED_AT
+from probe.write.report_header import GENERATED_AT
 
 SAMPLE_MARK = "-sample-"  # in a run folder's name: a bundled sample, with committed derived files
 CAPTURE_FILES = ("traffic.jsonl", "manifest.json")  # what a sample is rebuilt from

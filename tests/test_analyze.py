@@ -3,7 +3,7 @@
 import json
 
 from probe.common.errors import run_main
-from probe.write.report import main as analyze_main
+from probe.write.analyze import main as analyze_main
 
 SSE = (
     'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
@@ -255,7 +255,7 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
 
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text((json.dumps(entry()) + "\n") * 4000)
-    command = [sys.executable, "-m", "probe.write.report", "--input", str(traffic), "--target", "codex"]
+    command = [sys.executable, "-m", "probe.write.analyze", "--input", str(traffic), "--target", "codex"]
     quiet = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and "analysing" not in quiet.stderr
     leader, follower = pty.openpty()

@@ -7,7 +7,7 @@ from conftest import Rendering
 from probe.apis.anthropic_messages import report as renderer
 from probe.mock import messages_api
 from probe.read.sse import Event
-from probe.write.report import without_carried
+from probe.write.exchange_markdown import without_carried
 
 PNG_DATA = "iVBORw0KGgo" * 500
 TOOLS = [

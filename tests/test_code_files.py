@@ -24,7 +24,7 @@ def test_the_analyzer_brings_its_own_modules_and_every_built_in_reader_and_rende
     reader or renderer rebuilds every report."""
     found = names("probe.write.report")
     assert {"write/report.py", "common/markdown.py", "apis/turns.py", "read/traffic.py", "runs/ledger.py",
-            "write/rebuild.py"} <= found  # fmt: skip
+            "write/report_header.py", "write/exchange_markdown.py", "apis/choice.py"} <= found  # fmt: skip
     apis = ("openai_responses", "anthropic_messages", "openai_chat", "gemini", "generic")
     assert {f"apis/{api}/{part}.py" for part in ("reader", "report") for api in apis} <= found
     assert {"apis/recognise.py", "apis/built_in.py"} <= found

@@ -14,8 +14,7 @@ from conftest import PROJECT_ROOT, run_with_traffic
 
 from probe.capture.proxies import find_mitmdump
 from probe.common.errors import RunError
-from probe.write import export
-from probe.write import report as analyze
+from probe.write import analyze, export
 
 SAMPLES = sorted((PROJECT_ROOT / "data").glob("*/*-sample-*"))
 HTTP_SAMPLE = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"

@@ -16,7 +16,7 @@ from probe.common.paths import display
 from probe.runs import folders as runs
 from probe.runs.code_files import source_files
 from probe.runs.ledger import REPORT, out_of_date, record_made
-from probe.write import report as analyze
+from probe.write import analyze
 
 SAMPLES = {
     "codex": PROJECT_ROOT / "data/codex/20261121-210815-sample-http",
@@ -241,7 +241,7 @@ def test_a_capture_in_progress_is_skipped_and_analysed_once_it_ends(private_data
             time.sleep(0.1)
         [run] = found
         assert runs.read_manifest(run)["status"] == "running"
-        walk = [sys.executable, "-m", "probe.write.report", "--run", "all"]
+        walk = [sys.executable, "-m", "probe.write.analyze", "--run", "all"]
         during = subprocess.run(walk, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
         assert during.stdout.splitlines()[-1] == SUMMARY.format(0, 0, 0) + ", 1 skipped"
         assert f"skipped {run}: still being captured" in during.stdout

@@ -21,8 +21,7 @@ from test_viewer import SCRIPT_PAYLOADS, hostile_capture
 from probe.common.errors import RunError
 from probe.runs import ledger as derived
 from probe.runs.targets import load_target
-from probe.write import report as analyze
-from probe.write import view
+from probe.write import analyze, report, view
 from probe.write.report import write_report
 from probe.write.viewer.page import ASSETS
 
@@ -267,8 +266,8 @@ def test_a_lone_surrogate_stays_in_its_own_value(tmp_path):
 def test_pages_compare_apart_from_when_they_were_made_even_with_lines_of_megabytes(tmp_path):
     data = b"x" * 3_000_000
     old, new, other = tmp_path / "old.html", tmp_path / "new.html", tmp_path / "other.html"
-    old.write_bytes(b"<head>\n" + analyze.GENERATED + b'1">\n' + data + b"\n</html>\n")
-    new.write_bytes(b"<head>\n" + analyze.GENERATED + b'2">\n' + data + b"\n</html>\n")
-    other.write_bytes(b"<head>\n" + analyze.GENERATED + b'2">\n' + data[:-1] + b"y\n</html>\n")
-    assert analyze.same_page(old, new)
-    assert not analyze.same_page(old, other)
+    old.write_bytes(b"<head>\n" + report.GENERATED + b'1">\n' + data + b"\n</html>\n")
+    new.write_bytes(b"<head>\n" + report.GENERATED + b'2">\n' + data + b"\n</html>\n")
+    other.write_bytes(b"<head>\n" + report.GENERATED + b'2">\n' + data[:-1] + b"y\n</html>\n")
+    assert report.same_page(old, new)
+    assert not report.same_page(old, other)

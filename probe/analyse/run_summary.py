@@ -10,12 +10,12 @@ from typing import Any, NamedTuple
 
 from probe.analyse.keypaths import KeyPaths
 from probe.analyse.volatile import Volatile
+from probe.apis.choice import choose_renderer
 from probe.apis.turns import Reading
 from probe.read.conversation import TextBlock, Tool, Turn
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.redact.secrets import redact_header
 from probe.runs.folders import load_manifest
-from probe.write.report import choose_renderer
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 GENERIC_API = "generic"  # the generic reader's: it says nothing of which API a run speaks

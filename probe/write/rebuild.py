@@ -12,7 +12,7 @@ from probe.common.paths import display
 from probe.runs import ledger as derived
 from probe.runs.folders import being_recorded
 from probe.runs.targets import Target
-from probe.write import report as analyze
+from probe.write import report
 
 
 @dataclass
@@ -26,12 +26,12 @@ class Refreshed:
 
 def refresh(run: Path, target: Target | None = None, redact: bool = True, force: bool = False) -> Refreshed:
     """Rebuild the run's report and turns.jsonl if they are out of date (or `force`); errors are raised."""
-    job = analyze.run_job(run, target, redact)
+    job = report.run_job(run, target, redact)
     why = "--force" if force else derived.out_of_date(run, derived.REPORT, job.choice.sources(), job.stamp)
     if why is None:
         return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
-    report, warnings = analyze.write(job)
-    return Refreshed(report, why, warnings)
+    written, warnings = report.write(job)
+    return Refreshed(written, why, warnings)
 
 
 def refresh_all(

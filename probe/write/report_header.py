@@ -1,0 +1,239 @@
+"""The top of report.md: what the run was, its totals, tables of endpoints and tokens, and how it was read."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from probe.analyse.keypaths import KeyPaths
+from probe.analyse.token_sums import TokenSums
+from probe.apis.choice import renderer_module
+from probe.common import markdown as md
+from probe.common.paths import PROJECT_ROOT, display
+from probe.read.conversation import Turn
+from probe.read.traffic import Exchange
+from probe.runs.ledger import REPORT
+
+GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
+
+
+@dataclass
+class Totals:
+    """Everything the report's header and tables need, gathered while the log streams past."""
+
+    exchanges: int = 0
+    http: int = 0
+    websocket: int = 0
+    frames: int = 0
+    client_frames: int = 0
+    incomplete: int = 0
+    sent: int = 0
+    received: int = 0
+    first_start: float | None = None
+    last_end: float | None = None
+    endpoints: dict = field(default_factory=dict)  # (proxy, path) -> Counter of methods
+    methods: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    tokens: TokenSums = field(default_factory=TokenSums)
+    unrecognised: set[str] = field(default_factory=set)
+    apis: Counter = field(default_factory=Counter)  # exchanges by the API they were read as
+    renderers: dict = field(default_factory=dict)  # API -> the renderer module that showed its exchanges
+    foreign: dict = field(default_factory=dict)  # API -> numbers of exchanges not of the target's API
+    request_paths: KeyPaths = field(default_factory=KeyPaths)
+    response_paths: KeyPaths = field(default_factory=KeyPaths)
+
+    def absorb(self, rendered: md.Rendered) -> None:
+        self.unrecognised |= rendered.unrecognised
+
+    def read_by(self, turn: Turn, renderer, preferred, preferred_name: str) -> None:
+        """Which API the exchange was read as, and by which renderer: the report says so once."""
+        self.apis[turn.api] += 1
+        self.tokens.add(turn)
+        self.renderers.setdefault(turn.api, preferred_name if renderer is preferred else renderer_module(renderer))
+        preferred_api = getattr(preferred, "API", None)
+        if preferred_api not in (None, "generic") and turn.api not in (preferred_api, "generic"):
+            self.foreign.setdefault(turn.api, []).append(turn.number)
+
+    def count(self, exchange: Exchange) -> None:
+        self.exchanges += 1
+        self.incomplete += not exchange.complete
+        self.endpoints.setdefault((exchange.proxy, exchange.path.split("?", 1)[0]), Counter())[exchange.method] += 1
+        self.methods[exchange.method] += 1
+        self.statuses[str(exchange.status) if exchange.status is not None else "none"] += 1
+        if exchange.kind == "websocket":
+            self.websocket += 1
+            self.frames += len(exchange.frames)
+            for frame in exchange.frames:
+                self.client_frames += frame.from_client
+                if frame.from_client:
+                    self.sent += frame.body.size
+                else:
+                    self.received += frame.body.size
+        else:
+            self.http += 1
+            self.sent += exchange.request_body.size
+            self.received += exchange.response_body.size
+        start, end = exchange.timing.get("start"), exchange.timing.get("end", exchange.timing.get("start"))
+        if start is not None:
+            self.first_start = start if self.first_start is None else min(self.first_start, start)
+        if end is not None:
+            self.last_end = end if self.last_end is None else max(self.last_end, end)
+
+
+def source_name(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return display(path)
+
+
+def manifest_value(value: Any) -> md.Markdown:
+    """A manifest field in a code span: text as written, any other JSON value (null, a number, a list) as JSON."""
+    return md.inline(value if isinstance(value, str) else md.compact(value))
+
+
+# What a run's status means for what its report covers: report.md and report.html say the same.
+STATUS_NOTES = {
+    "running": "this run is marked running, so the report covers only what was captured before it stopped",
+    "interrupted": "this run is marked interrupted, so the report covers only what was captured before it stopped",
+    "proxy-failed": "the proxies stopped during the run, so exchanges after that were not recorded (see proxies.log)",
+}
+
+
+def run_header(manifest: dict | None) -> list[md.Markdown]:
+    """The run's facts from its manifest, which is as untrusted as the capture: any field may be missing or of
+    any JSON type."""
+    if not isinstance(manifest, dict) or not manifest:
+        return [md.Markdown("- Run: no manifest.json beside this capture")]
+    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
+    status, exit_code = manifest.get("status"), manifest.get("agent_exit_code")
+    lines = [
+        md.Markdown("- Run: target {}, status {}, agent exit code {}, agent version {}").format(
+            manifest_value(manifest.get("target")),
+            md.strong(status if isinstance(status, str) else md.compact(status)),
+            exit_code if type(exit_code) is int else manifest_value(exit_code),
+            manifest_value(agent.get("version")),
+        )
+    ]
+    if isinstance(status, str) and status in STATUS_NOTES:
+        lines.append(md.Markdown("- Note: {}").format(md.Markdown(STATUS_NOTES[status])))
+    note = manifest.get("note")
+    if note:
+        lines.append(md.Markdown("- Note: {}").format(note if isinstance(note, str) else manifest_value(note)))
+    failures = manifest.get("recording_errors")
+    if type(failures) is int and failures > 0:
+        lines.append(
+            md.Markdown("- Recording errors: {:,} exchange{} could not be recorded (see proxies.log)").format(
+                failures, "s" if failures != 1 else ""
+            )
+        )
+    elif failures is not None and type(failures) is not int:
+        lines.append(
+            md.Markdown("- Recording errors: {} (not a count; see proxies.log)").format(manifest_value(failures))
+        )
+    if manifest.get("prompt"):
+        lines.append(md.Markdown("- Prompt: {}").format(manifest_value(manifest["prompt"])))
+    return lines
+
+
+def made_with(renderer_name: str, redact: bool) -> str:
+    """The report's stamp line: what rendered it (as its target names it) and whether captured text was masked,
+    which the rebuild check compares (probe.runs.ledger) because file times cannot tell."""
+    return md.Markdown(REPORT.stamp + "renderer {}, {}").format(md.inline(renderer_name), masking(redact))
+
+
+def plain_stamp(renderer_name: str, redact: bool) -> str:
+    return f"renderer {renderer_name}, {masking(redact)}"
+
+
+def masking(redact: bool) -> str:
+    return "captured text masked" if redact else "captured text as captured (--no-redact)"
+
+
+def report_header(
+    traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str], stamp: str, generated: str
+) -> list[str]:
+    duration = "unknown"
+    if totals.first_start is not None and totals.last_end is not None:
+        duration = f"{totals.last_end - totals.first_start:.2f} s"
+    lines = [
+        "# agent-probe report",
+        "",
+        md.Markdown("- Source: {}").format(md.inline(source_name(traffic))),
+        f"{GENERATED_AT}{generated}",
+        stamp,
+        *run_header(manifest),
+        f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
+        f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
+        f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",
+        f"- Tokens: {totals.tokens.described()}",
+        *readers_lines(totals),
+        f"- Incomplete exchanges: {totals.incomplete}",
+    ]
+    if totals.unrecognised:
+        lines.append(
+            md.Markdown("- Unrecognised: {} kinds ({}); shown as raw JSON below").format(
+                len(totals.unrecognised), md.Markdown(", ").join(sorted(totals.unrecognised))
+            )
+        )
+    else:
+        lines.append("- Unrecognised: 0 kinds")
+    lines += [md.Markdown("- Warning: {}").format(warning) for warning in warnings]
+    endpoint_rows = [
+        [proxy, md.inline(path), ", ".join(sorted(counter)), sum(counter.values())]
+        for (proxy, path), counter in sorted(totals.endpoints.items())
+    ]
+    key_paths = [
+        [[md.inline(path), types, count] for path, types, count in paths.top()]
+        for paths in (totals.request_paths, totals.response_paths)
+    ]
+    return lines + [
+        "",
+        "## Endpoints",
+        "",
+        md.table(["proxy", "path", "methods", "count"], endpoint_rows),
+        "",
+        "## HTTP methods",
+        "",
+        md.table(["method", "count"], sorted(totals.methods.items())),
+        "",
+        "## Status codes",
+        "",
+        md.table(["status", "count"], sorted(totals.statuses.items())),
+        "",
+        "## Payload structure",
+        "",
+        "Repeated history is counted once: a request's items already shown by an earlier request are left out.",
+        "",
+        "### Request key paths (top 30)",
+        "",
+        md.table(["path", "types", "count"], key_paths[0]),
+        "",
+        "### Response key paths (top 30)",
+        "",
+        md.table(["path", "types", "count"], key_paths[1]),
+    ]
+
+
+NUMBERS_SHOWN = 12  # exchange numbers listed in a note before the rest are counted
+
+
+def readers_lines(totals: Totals) -> list[md.Markdown]:
+    """Which API each exchange was read as, and by which renderer; and, once per API, the exchanges that speak
+    another API than the target's renderer reads."""
+    apis = md.Markdown(", ").join(
+        md.Markdown("{} ×{} ({})").format(md.inline(api), count, md.inline(totals.renderers[api]))
+        for api, count in totals.apis.items()
+    )
+    lines = [md.Markdown("- Read as: {}").format(apis or md.Markdown("no exchange"))]
+    for api, numbers in totals.foreign.items():
+        listed = ", ".join(f"#{number}" for number in numbers[:NUMBERS_SHOWN])
+        more = f" and {len(numbers) - NUMBERS_SHOWN:,} more" if len(numbers) > NUMBERS_SHOWN else ""
+        lines.append(
+            md.Markdown("- Note: {} exchange{} ({}{}) speak {}, not the API of the target's renderer: read and "
+                        "shown by {}").format(
+                len(numbers), "s" if len(numbers) != 1 else "", listed, more, md.inline(api),
+                md.inline(totals.renderers[api]),
+            )
+        )  # fmt: skip
+    return lines
