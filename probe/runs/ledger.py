@@ -15,11 +15,14 @@ from pathlib import Path
 from probe.common.paths import display
 from probe.runs.code_files import source_files
 from probe.runs.folders import private_replacement
-from probe.write.viewer.page import ASSETS as VIEWER_ASSETS
 
 STAMP_LIMIT = 64 * 1024  # bytes of an output's head searched for its stamp line
 LEDGER = ".made-here.json"  # beside the outputs: which files this machine made (see not_made_here)
 LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from elsewhere, like everything in it
+# What the viewer's page is made of besides the run's data: its script and style, inlined into every report.html
+# (probe.write.viewer.page reads them from here, so the list is kept once).
+VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
+VIEWER_ASSETS = (VIEWER_FOLDER / "viewer.js", VIEWER_FOLDER / "viewer.css")
 
 
 @dataclass(frozen=True)

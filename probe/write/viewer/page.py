@@ -4,11 +4,11 @@ import base64
 import hashlib
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import BinaryIO
 
-HERE = Path(__file__).parent
-ASSETS = (HERE / "viewer.js", HERE / "viewer.css")  # what the page is made of, besides the data (probe.runs.ledger)
+# The script and the style, declared where the ledger counts them among what a report is made from.
+from probe.runs.ledger import VIEWER_ASSETS as ASSETS
+
 GENERATED = b'<meta name="generated" content="'  # the one line that differs between two pages of the same capture
 
 
