@@ -13,8 +13,8 @@ from pathlib import Path
 
 from probe import __version__
 from probe.common.errors import RunError
+from probe.common.lines import MAX_LINE_BYTES, bounded_lines
 from probe.common.paths import display
-from probe.read.traffic import bounded_lines
 from probe.redact.masking import RULES_VERSION, fingerprint, is_secret_variable
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
 from probe.runs import stored_target
@@ -141,7 +141,7 @@ def traffic_summary(traffic: Path) -> dict:
     exchanges = websocket_messages = damaged = 0
     if traffic.is_file():
         with traffic.open("rb") as file:
-            for _, line, _ in bounded_lines(file, seen=digest.update):
+            for _, line, _ in bounded_lines(file, MAX_LINE_BYTES, seen=digest.update):
                 if line is None:
                     damaged += 1
                     continue

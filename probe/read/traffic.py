@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from probe.common import fastjson
+from probe.common.lines import MAX_LINE_BYTES, bounded_lines
 from probe.read import sse
 from probe.read.conversation import json_size
 
@@ -212,40 +213,11 @@ def from_legacy(entry: dict, number: int, line: int) -> Exchange:
     return from_current(converted, number, line)
 
 
-MAX_LINE_BYTES = 256 * 1024 * 1024  # one exchange; a longer line is skipped, not held (memory stays bounded)
-
-
-def bounded_lines(file, limit: int | None = None, seen=None) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, the line or None if it is over the limit, its size): a longer line is read through in
-    chunks and dropped, never held whole. `seen`, if given, gets every byte read (to hash the whole file)."""
-    limit = MAX_LINE_BYTES if limit is None else limit
-    readline, number = file.readline, 0
-    while True:
-        raw = readline(limit + 1)
-        if not raw:
-            return
-        number += 1
-        if seen is not None:
-            seen(raw)
-        if len(raw) <= limit or raw.endswith(b"\n"):
-            yield number, raw, len(raw)
-            continue
-        size = len(raw)
-        while not raw.endswith(b"\n"):
-            raw = readline(1 << 20)
-            if not raw:
-                break
-            if seen is not None:
-                seen(raw)
-            size += len(raw)
-        yield number, None, size
-
-
 def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[Exchange]:
     """Every usable line as an exchange, read as a stream; damaged lines become warnings naming their line."""
     number = 0
     with path.open("rb") as file:
-        for line_number, raw, size in bounded_lines(file):
+        for line_number, raw, size in bounded_lines(file, MAX_LINE_BYTES):
             if progress is not None:
                 progress.advance(size)
             if raw is None:
