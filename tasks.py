@@ -14,9 +14,8 @@ from pathlib import Path
 from invoke import Collection, Exit, Task, task
 
 from probe import pipeline as pipeline_script
+from probe import record
 from probe import samples as samples_script
-from probe.capture import proxies as proxies_script
-from probe.capture import run as capture_script
 from probe.common.errors import run_main
 from probe.runs import targets as targets_script
 from probe.runs.targets import known_targets
@@ -128,7 +127,7 @@ def proxies(
     options = dict(upstream=upstream, mock_transport=mock_transport, run=run, port=port, keep_secrets=keep_secrets)
     call(
         c,
-        proxies_script.main,
+        record.proxies_main,
         script_argv(target=target_or_default(c, target), **options, upstream_proxy=upstream_proxy, quiet=quiet),
     )
 
@@ -175,7 +174,7 @@ def agent_run_task(name: str, main, summary: str) -> Task:
 
 capture = agent_run_task(
     "capture",
-    capture_script.main,
+    record.capture_main,
     "Run the agent once through the proxies and record every exchange into a new run folder.",
 )
 pipeline = agent_run_task(

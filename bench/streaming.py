@@ -85,7 +85,8 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "probe.capture.proxies",
+                "probe.record",
+                "proxies",
                 "--target",
                 "codex",
                 "--upstream",

@@ -2,11 +2,11 @@
 
 import sys
 
-from probe.capture.proxies import mock_transport_of
-from probe.capture.run import add_capture_arguments, capture, report_outcome
+from probe.capture.run import add_capture_arguments
 from probe.common import cli
 from probe.common.errors import run_main, warn
 from probe.common.paths import display
+from probe.record import record_agent_run
 from probe.runs.targets import load_target
 from probe.write.report import analyze_run, viewer_path
 
@@ -16,22 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     target = load_target(args.target)
-    result = capture(
-        target,
-        args.prompt,
-        args.command,
-        args.upstream,
-        args.label,
-        args.port,
-        args.timeout,
-        args.keep_secrets,
-        mock_transport_of(args),
-        args.upstream_proxy,
-        args.full_traffic,
-        agent_version=args.agent_version,
-        quiet=args.quiet,
-    )
-    report_outcome(result)
+    result = record_agent_run(args, target)
     if result.status == "recording-failed":
         return result.exit_code  # the disk that refused the capture would refuse the report as well
     # A report is written whatever the agent did: a failed or interrupted run is worth reading too.

@@ -67,7 +67,8 @@ def test_the_files_are_in_the_agent_home_when_it_starts_and_gone_after(tmp_path,
     script = 'cp "$HOME/.tool/settings.json" "$SEEN.json"; cat "$HOME/.tool/notes.txt" > "$SEEN.txt"; '
     script += 'stat -c %a "$HOME/.tool/settings.json" > "$SEEN.mode"; test -d "$HOME/.cache/tool/node_modules"'
     result = subprocess.run(
-        [sys.executable, "-m", "probe.capture.run", "--target", str(target), "--command", script, "--upstream", "mock"],
+        [sys.executable, "-m", "probe.record", "capture", "--target", str(target), "--command", script,
+         "--upstream", "mock"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

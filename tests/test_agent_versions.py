@@ -214,7 +214,7 @@ BAD_VERSIONS = [
 
 
 @pytest.mark.parametrize("value", BAD_VERSIONS, ids=[repr(value) for value in BAD_VERSIONS])
-@pytest.mark.parametrize("module", ["probe.pipeline", "probe.capture.run", "probe.capture.agents"])
+@pytest.mark.parametrize("module", ["probe.pipeline", "probe.record capture", "probe.capture.agents"])
 def test_a_version_that_is_not_plain_is_refused_before_anything_happens(tmp_path, value, module):
     _, npm_marker = fake_tools(tmp_path / "bin", "codex-cli 0.1.0")
     data, agents_dir = tmp_path / "data", tmp_path / "agents"
@@ -229,7 +229,15 @@ def test_a_version_that_is_not_plain_is_refused_before_anything_happens(tmp_path
         expected = "error: codex@"
     else:
         result = probe(
-            module, "--target", "codex", "--upstream", "mock", f"--agent-version={value}", "--prompt", PROMPT, env=env
+            *module.split(),
+            "--target",
+            "codex",
+            "--upstream",
+            "mock",
+            f"--agent-version={value}",
+            "--prompt",
+            PROMPT,
+            env=env,
         )
         expected = "error: argument --agent-version: expected a plain version such as 0.166.0, got "
     lines = result.stderr.splitlines()

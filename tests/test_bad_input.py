@@ -210,8 +210,8 @@ def test_bad_capture_options_are_one_line(argv, message):
     for option in argv[::2]:
         base.pop(option, None)
     args = [item for pair in base.items() for item in pair] + argv
-    for script in ("probe.pipeline", "probe.capture.run"):
-        assert message in one_error_line(probe_cli(script, *args))
+    for script in (["probe.pipeline"], ["probe.record", "capture"]):
+        assert message in one_error_line(probe_cli(*script, *args))
 
 
 @pytest.mark.parametrize(
@@ -226,10 +226,10 @@ def test_bad_capture_options_are_one_line(argv, message):
 def test_an_upstream_with_credentials_is_refused_without_echoing_them(tmp_path, upstream):
     """mitmproxy's reverse mode would drop them, and they would be in its argv, the manifest and the log."""
     data = tmp_path / "data"
-    for script in ("probe.pipeline", "probe.capture.run", "probe.capture.proxies"):
-        options = [] if script == "probe.capture.proxies" else ["--command", "true"]
+    for script in (["probe.pipeline"], ["probe.record", "capture"], ["probe.record", "proxies"]):
+        options = [] if script[-1] == "proxies" else ["--command", "true"]
         result = probe_cli(
-            script,
+            *script,
             "--target",
             "tests/data/itest.yaml",
             "--upstream",

@@ -312,7 +312,8 @@ def test_proxies_script_records_until_stopped(tmp_path):
         [
             sys.executable,
             "-m",
-            "probe.capture.proxies",
+            "probe.record",
+            "proxies",
             "--target",
             "tests/data/itest.yaml",
             "--upstream",

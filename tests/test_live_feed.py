@@ -357,7 +357,7 @@ class Stderr:
 
 def start_proxies_script(tmp_path, *options: str) -> tuple[subprocess.Popen, dict[str, str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "probe.capture.proxies", "--target", "tests/data/itest.yaml", "--upstream", "mock",
+        [sys.executable, "-m", "probe.record", "proxies", "--target", "tests/data/itest.yaml", "--upstream", "mock",
          "--run", str(tmp_path / "run"), *options],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip

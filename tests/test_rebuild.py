@@ -228,7 +228,7 @@ def test_the_proxies_hold_the_run_while_they_record(proxied):
 def test_a_capture_in_progress_is_skipped_and_analysed_once_it_ends(private_data_dir):
     """`invoke proxies` records until it is stopped: meanwhile --run all leaves its run alone."""
     recorder = subprocess.Popen(
-        [sys.executable, "-m", "probe.capture.proxies", "--target", "codex", "--upstream", "mock",
+        [sys.executable, "-m", "probe.record", "proxies", "--target", "codex", "--upstream", "mock",
          "--mock-transport", "http"],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

@@ -52,7 +52,8 @@ def capture_leaking_command(data_dir, *options):
         [
             sys.executable,
             "-m",
-            "probe.capture.run",
+            "probe.record",
+            "capture",
             "--target",
             "claude-code",
             "--port",

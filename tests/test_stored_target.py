@@ -81,7 +81,8 @@ def test_with_keep_secrets_the_target_file_is_stored_as_written(tmp_path):
         [
             sys.executable,
             "-m",
-            "probe.capture.run",
+            "probe.record",
+            "capture",
             "--target",
             str(target),
             "--upstream",

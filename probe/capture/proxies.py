@@ -16,11 +16,11 @@ from pathlib import Path
 
 from probe.capture import processes
 from probe.common import cli
-from probe.common.errors import ProxyError, ToolMissing, UsageError, run_main
+from probe.common.errors import ProxyError, ToolMissing, UsageError
 from probe.common.paths import display
 from probe.redact.masking import mask_url
 from probe.redact.secrets import fingerprint
-from probe.runs.targets import Target, load_target, upstream_problem
+from probe.runs.targets import Target, upstream_problem
 
 ADDON = Path(__file__).parent / "recorder" / "addon.py"
 READY_TIMEOUT = 30.0
@@ -450,7 +450,7 @@ def last_log_line(log: Path | None) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = cli.ArgumentParser(prog="python -m probe.capture.proxies", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.record proxies", description=__doc__)
     parser.add_argument(
         "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
     )
@@ -503,28 +503,3 @@ def add_upstream_proxy_argument(parser: argparse.ArgumentParser) -> None:
         help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "
         "target's upstream_proxy, else HTTPS_PROXY; `none` connects directly",
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    from probe.capture.run import capture, report_outcome  # the same recording as a run, without an agent
-
-    args = parse_args(argv)
-    result = capture(
-        load_target(args.target),
-        None,
-        None,
-        args.upstream,
-        ports=args.port,
-        keep_secrets=args.keep_secrets,
-        mock_transport=mock_transport_of(args),
-        upstream_proxy=args.upstream_proxy,
-        run=Path(args.run) if args.run else None,
-        agent=False,
-        quiet=args.quiet,
-    )
-    report_outcome(result, agent=False)
-    return 0 if result.status == "complete" else 1
-
-
-if __name__ == "__main__":
-    sys.exit(run_main(main))

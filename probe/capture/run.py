@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,16 +18,14 @@ from probe.capture.proxies import (
     add_upstream_proxy_argument,
     check_upstream,
     choose_upstream_proxy,
-    mock_transport_of,
     parse_port_overrides,
     start_proxies,
 )
 from probe.common import cli
-from probe.common.errors import ProbeError, RunError, UsageError, run_main, warn
+from probe.common.errors import ProbeError, RunError, UsageError, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_argv, mask_command
-from probe.runs.targets import Target, fill_placeholders, load_target
-from probe.write import live_feed
+from probe.runs.targets import Target, fill_placeholders
 
 
 @dataclass
@@ -121,6 +120,10 @@ def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[
     return env
 
 
+# Given the run's traffic.jsonl once the run folder exists; returns what stops it after the proxies have stopped.
+Watch = Callable[[Path], Callable[[], None]]
+
+
 @dataclass
 class Plan:
     """Everything one recording needs, decided before anything starts."""
@@ -139,7 +142,7 @@ class Plan:
     full_traffic: bool
     run: Path | None = None  # record into this folder instead of a new one
     agent: bool = True  # False: no agent, record until stopped (`invoke proxies`)
-    quiet: bool = False  # no live feed
+    watch: "Watch | None" = None  # started once the run folder exists, stopped after the proxies
 
 
 def capture(
@@ -158,11 +161,12 @@ def capture(
     run: Path | None = None,
     agent: bool = True,
     agent_version: str | None = None,
-    quiet: bool = False,
+    watch: "Watch | None" = None,
 ) -> CaptureResult:
     """Record one run. With `agent=False` no agent is started and the proxies record until stopped.
-    `agent_version` runs that version of the target's npm package (see probe.capture.agents). Unless `quiet`, each
-    finished exchange is shown as one line on stderr (probe.write.live_feed)."""
+    `agent_version` runs that version of the target's npm package (see probe.capture.agents). `watch`, if given,
+    is started with the run's traffic.jsonl as soon as the run folder exists (the live feed, from above this
+    stage), and the function it returns is called once the proxies have stopped."""
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -187,7 +191,7 @@ def capture(
         full_traffic,
         run,
         agent,
-        quiet,
+        watch,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -208,7 +212,8 @@ def capture(
 
 def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     """The run itself, inside the signal handling: whatever happens, the cleanup in `finally` runs whole."""
-    recording = proxies = home = feed = None
+    recording = proxies = home = None
+    stop_watching = None
     env: dict[str, str] = {}
     # Stopping is how a proxies-only recording ends normally.
     outcome = initial = INTERRUPTED if plan.agent else Outcome("complete", 0)
@@ -224,9 +229,9 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             agent_fields(plan.chosen),
         )
         watchdog.close_run(recording.run)
-        if not plan.quiet:
+        if plan.watch is not None:
             # It reads what the addon writes, from a thread of this process: the proxies never wait for it.
-            feed = live_feed.start(recording.run / "traffic.jsonl", plan.target)
+            stop_watching = plan.watch(recording.run / "traffic.jsonl")
         try:
             proxies = start_proxies(
                 plan.target,
@@ -260,7 +265,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if proxies is not None:
             proxies.stop()
             outcome = proxy_outcome(proxies, outcome)
-        live_feed.stop(feed)  # after mitmdump, so that what it wrote on its way out is shown too
+        if stop_watching is not None:
+            stop_watching()  # after mitmdump, so that what it wrote on its way out is shown too
         if home is not None:
             agent_home.remove(home)
         if recording is not None and recording.run.is_dir():
@@ -383,29 +389,6 @@ def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
         time.sleep(0.2)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.capture.run", description=__doc__)
-    add_capture_arguments(parser)
-    args = parser.parse_args(argv)
-    result = capture(
-        load_target(args.target),
-        args.prompt,
-        args.command,
-        args.upstream,
-        args.label,
-        args.port,
-        args.timeout,
-        args.keep_secrets,
-        mock_transport_of(args),
-        args.upstream_proxy,
-        args.full_traffic,
-        agent_version=args.agent_version,
-        quiet=args.quiet,
-    )
-    report_outcome(result)
-    return result.exit_code
-
-
 def report_outcome(result: CaptureResult, agent: bool = True) -> None:
     """The run folder and how the run ended; a failure of the recording itself as one `error:` line."""
     if result.status in ("proxy-failed", "recording-failed") and result.note:
@@ -414,7 +397,3 @@ def report_outcome(result: CaptureResult, agent: bool = True) -> None:
         print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
     else:
         print(f"run folder: {display(result.run)} ({result.status})")
-
-
-if __name__ == "__main__":
-    sys.exit(run_main(main))
