@@ -10,9 +10,10 @@ from probe.apis.anthropic_messages import reader as anthropic_messages
 from probe.apis.gemini import reader as gemini
 from probe.apis.openai_chat import reader as openai_chat
 from probe.apis.openai_responses import reader as openai_responses
-from probe.apis.turns import TurnBuilder, turn_line
+from probe.apis.turns import TurnBuilder
 from probe.read import history_reads
 from probe.read.traffic import iter_exchanges
+from probe.read.turn_lines import turn_line
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))

@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from probe.apis.anthropic_messages import report as anthropic_messages
-from probe.apis.turns import TurnBuilder, turn_line
+from probe.apis.turns import TurnBuilder
 from probe.read.conversation import Turn
 from probe.read.sse import Event
+from probe.read.turn_lines import turn_line
 from probe.runs.importer import import_renderer
 from probe.write.report import build_report
 

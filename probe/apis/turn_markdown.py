@@ -4,6 +4,7 @@ instruction blocks, output, errors and unknown payloads. Renderers put them in o
 import json
 from typing import Any
 
+from probe.apis.said_once import listing_once, text_once
 from probe.common.markdown import (
     Markdown,
     Rendered,
@@ -17,7 +18,7 @@ from probe.common.markdown import (
     tally,
 )
 from probe.read.conversation import Item, Part, TextBlock, Tool, Turn, json_size
-from probe.read.dedupe import FirstSeen, listing_once, text_once
+from probe.read.dedupe import FirstSeen
 
 # Parts and items ---------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Parses JSON with orjson, as the standard library would: where orjson refuses or would round, json parses."""
+"""Parses JSON with orjson, as the standard library would: where orjson refuses or would round, json parses; and
+writes it compactly, falling back to json where orjson cannot."""
 
 import json
 
@@ -21,3 +22,14 @@ def loads(data: bytes | str):
         except orjson.JSONDecodeError:
             pass
     return json.loads(data)
+
+
+def encoded(record: dict) -> bytes:
+    """`record` as compact JSON bytes; what JSON cannot hold is written as its str()."""
+    try:
+        return orjson.dumps(record, default=str)
+    except (orjson.JSONEncodeError, TypeError):  # lone surrogates from a capture's escapes, or very deep nesting
+        try:
+            return json.dumps(record, separators=(",", ":"), default=str).encode("ascii")
+        except ValueError as error:  # circular, which parsed JSON never is
+            raise RecursionError(str(error)) from None

@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import Any
 
-from probe.apis.turns import encoded
+from probe.common.fastjson import encoded
 from probe.redact.masking import NESTED_JSON_LIMIT, is_secret_name, mask_json, masked_string
 from probe.redact.shapes import mask_text
 

@@ -8,7 +8,7 @@ from typing import BinaryIO
 from mitmproxy import version
 from mitmproxy.addons.savehar import SaveHar
 
-from probe.apis.turns import encoded
+from probe.common.fastjson import encoded
 from probe.read.traffic import iter_exchanges
 from probe.write.flows import UNFIT, flow_of
 

@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from probe.apis.built_in import renderer_for
-from probe.apis.choice import Choice, choose, renderer_module
-from probe.apis.turns import Reading, TurnLines, shallow_record
+from probe.apis.choice import Choice, choose
+from probe.apis.turns import Reading
 from probe.common import markdown as md
 from probe.common.errors import RunError
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.traffic import iter_exchanges
+from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import load_manifest, private_replacement
+from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely

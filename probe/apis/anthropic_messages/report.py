@@ -3,6 +3,7 @@
 import json
 
 from probe.apis.anthropic_messages import reader
+from probe.apis.said_once import config_lines
 from probe.apis.turn_markdown import (
     counted,
     facts_line,
@@ -17,7 +18,6 @@ from probe.apis.turn_markdown import (
 )
 from probe.common.markdown import Markdown, Rendered, compact, details, first_line, inline, json_block
 from probe.read.conversation import Part, Turn, integer
-from probe.read.dedupe import config_lines
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
 API, PROVIDER, OPERATION, history_key = reader.API, reader.PROVIDER, reader.OPERATION, reader.history_key

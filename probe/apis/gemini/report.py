@@ -4,6 +4,7 @@ import dataclasses
 import json
 
 from probe.apis.gemini import reader
+from probe.apis.said_once import config_lines
 from probe.apis.turn_markdown import (
     counted,
     error_message,
@@ -19,7 +20,6 @@ from probe.apis.turn_markdown import (
 )
 from probe.common.markdown import Markdown, Rendered, details, first_line, inline, json_block
 from probe.read.conversation import Item, Part, Turn, integer
-from probe.read.dedupe import config_lines
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
 API, PROVIDER, OPERATION, history_key = reader.API, reader.PROVIDER, reader.OPERATION, reader.history_key

@@ -1,6 +1,7 @@
 """Renders OpenAI Responses API turns (HTTP+SSE and WebSocket) as Markdown, in that API's words."""
 
 from probe.apis.openai_responses import reader
+from probe.apis.said_once import config_lines, mapping_block, text_once
 from probe.apis.turn_markdown import (
     facts_line,
     items_section,
@@ -12,7 +13,7 @@ from probe.apis.turn_markdown import (
 )
 from probe.common.markdown import Markdown, Rendered, details, inline
 from probe.read.conversation import Item, Tool, Turn, integer
-from probe.read.dedupe import RecentResponses, config_lines, mapping_block, text_once
+from probe.read.dedupe import RecentResponses
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
 API, PROVIDER, OPERATION = reader.API, reader.PROVIDER, reader.OPERATION

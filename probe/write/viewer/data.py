@@ -10,9 +10,10 @@ import shutil
 import tempfile
 from typing import Any, BinaryIO
 
-from probe.apis.turns import StringMemo, encoded, shallow_record
+from probe.common.fastjson import encoded
 from probe.read.conversation import Turn, plain
 from probe.read.traffic import Body, Exchange
+from probe.read.turn_lines import StringMemo, shallow_record
 from probe.redact.masking import mask_json, may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
