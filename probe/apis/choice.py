@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from probe.common.errors import TargetError
 from probe.runs.code_files import source_files
-from probe.runs.importer import import_renderer
+from probe.runs.importer import import_renderer, renderer_module
 from probe.runs.stored_target import stored_target
 from probe.runs.targets import Target, is_target_path, load_target
 
@@ -15,13 +14,6 @@ GENERIC_RENDERER = "probe.apis.generic.report"  # no target: what no API reader 
 
 
 PER_API = "each exchange is read and shown by its own API's built-in renderer (the generic one where none fits)"
-
-
-def renderer_module(renderer) -> str:
-    """The module a renderer comes from: the renderer itself, or the module defining the attribute named."""
-    if isinstance(renderer, ModuleType):
-        return renderer.__name__
-    return getattr(renderer, "__module__", None) or type(renderer).__module__
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from probe.common.lines import MAX_LINE_BYTES, bounded_lines
 from probe.common.paths import display
 from probe.redact.masking import RULES_VERSION, fingerprint, is_secret_variable
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
-from probe.runs import stored_target
 from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
 from probe.runs.targets import Target
 
@@ -113,7 +112,7 @@ def open_run(
         run,
         {
             "target": target.name,
-            "target_file": stored_target.record(target, keep_secrets),  # to re-analyse a run made with any target file
+            "target_file": stored_target_file(target, keep_secrets),  # to re-analyse a run made with any target file
             "label": label,
             "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
             "upstream_override": upstream,
@@ -175,3 +174,26 @@ def close_abandoned(run: Path, note: str) -> None:
     except OSError:
         errors = 0
     Recording(run, manifest).finish("interrupted", manifest.get("agent_exit_code"), note, errors)
+
+
+def stored_target_file(target: Target, keep_secrets: bool) -> dict | None:
+    """The manifest's `target_file`: the file's name, the sha256 of its bytes, and its text with the values of
+    secret-named variables fingerprinted and every other secret masked as in the rest of the manifest."""
+    if target.text is None:
+        return None
+    text = target.text
+    if not keep_secrets:
+        values = {
+            value
+            for group in (target.env, target.mock_env, target.quiet_env)
+            for name, value in group.items()
+            if is_secret_variable(name, value)
+        }
+        for value in sorted(values, key=len, reverse=True):  # a longer secret may hold a shorter one
+            text = text.replace(value, fingerprint(value))
+        text = mask_tokens_and_urls(text)
+    return {
+        "name": target.path.name if target.path else f"{target.name}.yaml",
+        "sha256": hashlib.sha256(target.text.encode("utf-8")).hexdigest(),
+        "content": text,
+    }

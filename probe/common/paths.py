@@ -1,10 +1,13 @@
 """Where the project's targets, run data and installed agents live."""
 
 import os
+import re
 from pathlib import Path
 
 from probe.common.errors import one_line
 
+# A target's name names its folder under data/: nothing in it may climb out of there.
+TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # The project is used from its checkout (`pip install -e .`), so its folders sit beside the package.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from probe.common.errors import RunError
-from probe.common.paths import data_dir, display
-from probe.runs.targets import TARGET_NAME
+from probe.common.paths import TARGET_NAME, data_dir, display
 
 MANIFEST_SCHEMA = 1
 RUN_NAME = re.compile(r"^\d{8}-\d{6}(-.+)?$")

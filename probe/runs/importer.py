@@ -6,11 +6,13 @@ line), or one a run's manifest names that is already among those or shipped in p
 """
 
 import importlib
+import re
 from types import ModuleType
 
 from probe.common.errors import TargetError
-from probe.runs.targets import RENDERER_REFERENCE
 
+# Dotted Python identifiers, optionally `:attribute.path`: an absolute module path, never a relative one.
+RENDERER_REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$", re.ASCII)
 # Read a request and a response into the conversation model, then write each as Markdown.
 REQUIRED_FUNCTIONS = ("read_request", "read_response", "render_request", "render_response")
 # The built-in renderers' former module paths, which older target files and run manifests name: a fixed table,
@@ -57,3 +59,10 @@ def describe(error: BaseException) -> str:
     if isinstance(error, SystemExit):
         return f"it called exit({error.code!r})"
     return f"{type(error).__name__}: {error}"
+
+
+def renderer_module(renderer) -> str:
+    """The module a renderer comes from: the renderer itself, or the module defining the attribute named."""
+    if isinstance(renderer, ModuleType):
+        return renderer.__name__
+    return getattr(renderer, "__module__", None) or type(renderer).__module__

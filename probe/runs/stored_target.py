@@ -1,39 +1,14 @@
-"""The run's copy of its target file: what the manifest keeps of it, and the one thing analysis may take back."""
+"""The run's copy of its target file, as analysis reads it back: the one thing it may take from it is the name of
+one of our renderers (the capture writes the copy: probe.capture.session)."""
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from probe.common.errors import TargetError
-from probe.redact.masking import fingerprint, is_secret_variable
-from probe.redact.secrets import mask_tokens_and_urls
-from probe.runs.importer import FORMER_PATHS
-from probe.runs.targets import HEADER_NAME, RENDERER_REFERENCE, Target, known_targets, load_target
-
-
-def record(target: Target, keep_secrets: bool) -> dict | None:
-    """The manifest's `target_file`: the file's name, the sha256 of its bytes, and its text with the values of
-    secret-named variables fingerprinted and every other secret masked as in the rest of the manifest."""
-    if target.text is None:
-        return None
-    text = target.text
-    if not keep_secrets:
-        values = {
-            value
-            for group in (target.env, target.mock_env, target.quiet_env)
-            for name, value in group.items()
-            if is_secret_variable(name, value)
-        }
-        for value in sorted(values, key=len, reverse=True):  # a longer secret may hold a shorter one
-            text = text.replace(value, fingerprint(value))
-        text = mask_tokens_and_urls(text)
-    return {
-        "name": target.path.name if target.path else f"{target.name}.yaml",
-        "sha256": hashlib.sha256(target.text.encode("utf-8")).hexdigest(),
-        "content": text,
-    }
+from probe.runs.importer import FORMER_PATHS, RENDERER_REFERENCE
+from probe.runs.targets import HEADER_NAME, known_targets, load_target
 
 
 @dataclass(frozen=True)

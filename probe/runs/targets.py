@@ -10,14 +10,11 @@ import yaml
 
 from probe.common import cli, npm_names
 from probe.common.errors import TargetError, run_main
-from probe.common.paths import display, targets_dir
+from probe.common.paths import TARGET_NAME, display, targets_dir
+from probe.runs.importer import RENDERER_REFERENCE
 
 PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
-# A target's name names its folder under data/: nothing in it may climb out of there.
-TARGET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-# Dotted Python identifiers, optionally `:attribute.path`: an absolute module path, never a relative one.
-RENDERER_REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$", re.ASCII)
 MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
 # What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
 # user:password would be dropped by it, and would put what may be a secret into its command line.

@@ -7,7 +7,6 @@ from probe.read.conversation import Turn
 from probe.read.dedupe import changes
 from probe.read.traffic import Body, Exchange
 from probe.redact.secrets import redact_header
-from probe.write.report_header import Totals
 
 
 def render_body_generically(body: Body, what: str) -> list[md.Markdown]:
@@ -99,7 +98,7 @@ def safely(render, fallback, label: str, warnings: list[str]) -> md.Rendered:
 
 
 def render_exchange(
-    exchange: Exchange, turn: Turn, renderer, state: dict, totals: Totals, extra_secrets, warnings: list[str]
+    exchange: Exchange, turn: Turn, renderer, state: dict, totals, extra_secrets, warnings: list[str]
 ) -> list[str]:
     """One exchange in the log: where and when, its headers, then its turn as the renderer writes it."""
     label = f"#{exchange.number}"

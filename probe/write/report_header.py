@@ -7,11 +7,11 @@ from typing import Any
 
 from probe.analyse.keypaths import KeyPaths
 from probe.analyse.token_sums import TokenSums
-from probe.apis.choice import renderer_module
 from probe.common import markdown as md
 from probe.common.paths import PROJECT_ROOT, display
 from probe.read.conversation import Turn
 from probe.read.traffic import Exchange
+from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
