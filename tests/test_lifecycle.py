@@ -143,7 +143,7 @@ def test_kill_9_of_the_pipeline_leaves_nothing_running_and_closes_the_run(privat
     assert wait_for(lambda: agent_running(f"{sys.executable} {script}")), "the agent never started"
     run = the_run(private_data_dir)
     assert wait_for(lambda: len(read_traffic(run)) == 2), "the two exchanges were never recorded"
-    watchdog = child_running(process.pid, "probe.capture.watchdog")
+    watchdog = child_running(process.pid, "probe.capture.watchdog_process")
     assert homes_of(process.pid), "the agent's private folder should exist while it runs"
     os.kill(process.pid, signal.SIGKILL)  # only the pipeline itself: no handler can run
     process.communicate(timeout=30)
