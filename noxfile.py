@@ -62,10 +62,13 @@ def phoenix(session: nox.Session) -> None:
 
 @nox.session(venv_backend="venv")
 def lint(session: nox.Session) -> None:
-    """ruff: the checks and the formatting configured in pyproject.toml."""
-    session.install(ruff_requirement())
+    """ruff: the checks and the formatting configured in pyproject.toml; lint-imports: the house's architecture
+    (.importlinter), so that an import against the flow fails with the name of the contract it breaks."""
+    session.install(dev_requirement("ruff"), dev_requirement("import-linter"))
+    session.install("--no-deps", "-e", ".")  # lint-imports reads the package's source; nothing of it is run
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(venv_backend="venv")
@@ -82,9 +85,9 @@ def bench(session: nox.Session) -> None:
     session.run("invoke", "bench", "--quick")
 
 
-def ruff_requirement() -> str:
-    """The ruff pinned in pyproject.toml's dev extra: formatting changes between releases."""
-    return next(requirement for requirement in extra("dev") if requirement.startswith("ruff"))
+def dev_requirement(name: str) -> str:
+    """A tool as pinned in pyproject.toml's dev extra (ruff's formatting changes between releases)."""
+    return next(requirement for requirement in extra("dev") if requirement.startswith(name))
 
 
 def extra_requirement(name: str) -> str:

@@ -1,0 +1,68 @@
+"""The shape of the package, read from its own imports: the stage contract, no cycles and at most 8 levels of
+imports. A change that breaks the flow fails with the name of the contract."""
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+from conftest import PROJECT_ROOT
+
+PROBE = PROJECT_ROOT / "probe"
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+MOST_LEVELS = 8
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """lint-imports run in `root`, reading its .importlinter and the probe package found there."""
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(root)),
+    )
+
+
+def test_every_contract_of_the_house_is_kept():
+    result = lint_imports(PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 5 kept, 0 broken." in result.stdout
+
+
+def test_read_importing_write_breaks_the_flow_and_names_the_contracts(tmp_path):
+    shutil.copytree(PROBE, tmp_path / "probe", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_ROOT / ".importlinter", tmp_path)
+    sse = tmp_path / "probe" / "read" / "sse.py"
+    sse.write_text(sse.read_text() + "\nfrom probe.write import report  # noqa: E402\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "read imports nothing of apis, analyse or write BROKEN" in result.stdout
+    assert "The flow: capture → read → apis → analyse → write" in result.stdout
+    assert "probe.read.sse -> probe.write.report" in result.stdout
+
+
+def test_imports_are_at_most_8_levels_deep():
+    """A module that imports nothing of probe stands on level 1; every other one a level above the highest it
+    imports. (A cycle would have no level: the contract above forbids them.)"""
+    graph = grimp.build_graph("probe", cache_dir=None)
+    on_the_way: list[str] = []
+
+    @functools.cache
+    def level(module: str) -> int:
+        assert module not in on_the_way, "a cycle: " + " -> ".join([*on_the_way, module])
+        on_the_way.append(module)
+        below = max(map(level, graph.find_modules_directly_imported_by(module)), default=0)
+        on_the_way.pop()
+        return 1 + below
+
+    levels = {module: level(module) for module in graph.modules}
+    deepest = max(levels, key=levels.get)
+    chain = [deepest]
+    while imported := graph.find_modules_directly_imported_by(chain[-1]):
+        chain.append(max(imported, key=levels.get))
+    assert levels[deepest] <= MOST_LEVELS, " -> ".join(chain)
