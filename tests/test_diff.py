@@ -13,7 +13,9 @@ from test_inert_reports import inspect
 
 from probe.analyse.volatile import Volatile, run_places
 from probe.capture import agent_home
-from probe.write.diff import MISSING, diff_runs, text_diff, value_changes
+from probe.write.diff import diff_runs
+from probe.write.text_diff import text_diff
+from probe.write.value_diff import MISSING, value_changes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = PROJECT_ROOT / "data"
