@@ -9,7 +9,8 @@ normalised first and counted. Two runs that speak different APIs compare the mod
 import sys
 from pathlib import Path
 
-from probe.analyse.run_summary import TOKEN_KINDS, RunSummary, summarise
+from probe.analyse.run_facts import TOKEN_KINDS, RunSummary
+from probe.analyse.run_summary import summarise
 from probe.analyse.volatile import Volatile, run_places
 from probe.common import cli
 from probe.common import markdown as md

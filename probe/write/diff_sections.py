@@ -5,7 +5,7 @@ import difflib
 import json
 from typing import Any
 
-from probe.analyse.run_summary import TOKEN_KINDS, RunSummary, ToolKey
+from probe.analyse.run_facts import TOKEN_KINDS, RunSummary, ToolKey
 from probe.common import markdown as md
 from probe.write.text_diff import text_diff
 from probe.write.value_diff import leaf, shown_changes
