@@ -42,8 +42,9 @@ put_pyenv_pythons_on_path()
 def tests(session: nox.Session) -> None:
     """The whole test suite, with the real mitmdump and agents; pytest's options go after `--`."""
     session.install("-e", ".[dev]", MITMPROXY[session.python])
-    # A skipped test fails here (tests/no_skips.py): every part a test needs must be present.
-    session.run("python", "-m", "pytest", *session.posargs, env={"PROBE_FORBID_SKIPS": "1"})
+    # A skipped test fails here (tests/no_skips.py): every part a test needs must be present. The tests run
+    # on every core (pytest-xdist): each one uses free ports and a data folder of its own.
+    session.run("python", "-m", "pytest", "-n", "auto", *session.posargs, env={"PROBE_FORBID_SKIPS": "1"})
 
 
 @nox.session(python="3.12", venv_backend="venv")

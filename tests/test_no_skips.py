@@ -62,3 +62,11 @@ def test_a_module_that_skips_while_collected_fails_too(tmp_path):
 def test_a_skip_is_a_skip_otherwise(tmp_path):
     result = run_pytest(tmp_path, False, "test_skipping.py", "test_module_skip.py")
     assert result.returncode == 0 and "1 passed, 2 skipped, 1 xfailed" in result.stdout
+
+
+def test_a_skip_fails_in_parallel_workers_too(tmp_path):
+    """nox runs the suite across workers (pytest-xdist): each worker loads the plugin and fails its skips."""
+    result = run_pytest(tmp_path, True, "-n", "2", "test_skipping.py")
+    assert result.returncode == 1
+    assert "1 failed, 1 passed, 1 xfailed" in result.stdout
+    assert "skipped, which the test sessions do not allow (PROBE_FORBID_SKIPS)" in result.stdout
