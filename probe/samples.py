@@ -33,7 +33,7 @@ class Mismatch:
     difference: list[str]
 
 
-# Made on every checkout instead: the viewer page repeats its script in each sample, and tests/test_viewer*.py
+# Made on every checkout instead: the viewer page repeats its script in each sample, and tests/write/test_viewer*.py
 # check what it shows.
 NOT_COMMITTED = ("report.html",)
 

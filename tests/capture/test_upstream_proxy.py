@@ -174,7 +174,7 @@ def test_bad_upstream_proxy_is_one_line():
             "--upstream-proxy",
             "socks5://x:1",
         ],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         timeout=60,

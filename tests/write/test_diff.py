@@ -17,7 +17,7 @@ from probe.write.diff import diff_runs
 from probe.write.text_diff import text_diff
 from probe.write.value_diff import MISSING, value_changes
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = PROJECT_ROOT / "data"
 [CODEX_HTTP] = (SAMPLES / "codex").glob("*-sample-http")
 [CODEX_WEBSOCKET] = (SAMPLES / "codex").glob("*-sample-websocket")

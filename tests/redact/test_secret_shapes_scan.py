@@ -32,7 +32,7 @@ try:
 except ImportError:  # pragma: no cover
     import sre_parse
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def language(pattern: str) -> set[str]:

@@ -15,7 +15,7 @@ from probe.read import history_reads
 from probe.read.traffic import iter_exchanges
 from probe.read.turn_lines import turn_line
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import growing_session, http_entry  # noqa: E402  (bench/ is not a package)
 

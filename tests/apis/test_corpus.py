@@ -2,7 +2,7 @@
 every text of those turns must reach report.md and the viewer's data.
 
 A shape is added as files, not as code: `<shape>.jsonl` (a capture, in this project's format or the original
-tool's) and `<shape>.turns.jsonl` (the model it must produce). `PROBE_CORPUS_UPDATE=1 pytest tests/test_corpus.py`
+tool's) and `<shape>.turns.jsonl` (the model it must produce). `PROBE_CORPUS_UPDATE=1 pytest tests/apis/test_corpus.py`
 writes the expected turns of captures that have none yet (`=all` rewrites every one): read what it wrote before
 committing it, since it is what the reader is then held to.
 """
@@ -19,7 +19,7 @@ from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.targets import parse_target
 from probe.write.report import write_report
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 CASES = sorted(path for path in CORPUS.glob("*/*.jsonl") if not path.name.endswith(".turns.jsonl"))
 DATA = re.compile(r'<script type="application/json" id="probe-data">\n(.*?)\n</script>', re.S)
 ZERO_WIDTH_SPACE = "\u200b"  # what the report puts after `<` in code, so that no HTML parser reads markup there

@@ -8,7 +8,7 @@ from pathlib import Path
 from probe.samples import main as samples_main
 from probe.samples import replay
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
 
 

@@ -6,7 +6,7 @@ from probe.analyse.keypaths import KeyPaths
 from probe.read import sse
 from probe.read.traffic import iter_exchanges
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def walked(payloads) -> KeyPaths:

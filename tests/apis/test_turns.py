@@ -14,7 +14,7 @@ from probe.read.conversation import SCHEMA, Turn
 from probe.read.sse import Event
 from probe.read.traffic import iter_exchanges
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
 
 

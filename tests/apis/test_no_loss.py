@@ -10,7 +10,7 @@ from losses import losses
 
 from probe.write.report import write_report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(path.parent for path in (ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
 CORPUS = sorted(
     path for path in (ROOT / "tests" / "corpus").glob("*/*.jsonl") if not path.name.endswith(".turns.jsonl")

@@ -6,7 +6,7 @@ from pathlib import Path
 from probe.runs.importer import import_renderer
 from probe.write.report import build_report, write_report
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OPENAI = import_renderer("probe.apis.openai_responses.report")
 ANTHROPIC = import_renderer("probe.apis.anthropic_messages.report")
 

@@ -18,7 +18,7 @@ from probe.common import decoding
 from probe.redact import masking as redaction
 from probe.redact.masking import fingerprint, mask_body, mask_bytes, mask_header, mask_json, mask_text, mask_url
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = settings(
     max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
     deadline=None,
