@@ -1,8 +1,8 @@
 """agent-probe: record and explain what AI coding agents send to their model APIs.
 
 The folders follow the data, and imports only ever run down this list (.importlinter holds it):
-- pipeline, samples: the commands that run the stages one after another; record: the capture and proxies
-  commands, which start the live feed (an output) beside the capture.
+- pipeline, samples, record: the commands that run the stages one after another (record: the capture and
+  proxies commands, which start the live feed, an output, beside the capture).
 - write/: every output (report.md, report.html, turns.jsonl, diff, HAR, flows, OTLP, SQL, the live feed).
 - analyse/: facts derived from the conversation model (key paths, token sums, what runs are compared by).
 - apis/: one package per model API, reading its exchanges into the model and wording its report.

@@ -2,12 +2,13 @@
 
 import sys
 
-from probe.capture.run import add_capture_arguments
+from probe.capture.options import add_capture_arguments
+from probe.capture.run import capture_from_arguments
 from probe.common import cli
 from probe.common.errors import run_main, warn
 from probe.common.paths import display
-from probe.record import record_agent_run
 from probe.runs.targets import load_target
+from probe.write import live_feed
 from probe.write.report import analyze_run, viewer_path
 
 
@@ -16,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     target = load_target(args.target)
-    result = record_agent_run(args, target)
+    result = capture_from_arguments(args, target, live_feed.beside(target, args.quiet))
     if result.status == "recording-failed":
         return result.exit_code  # the disk that refused the capture would refuse the report as well
     # A report is written whatever the agent did: a failed or interrupted run is worth reading too.

@@ -2,50 +2,15 @@
 `python -m probe.record capture [options]` records one agent run; `python -m probe.record proxies [options]`
 records through the proxies alone until stopped. `invoke capture` and `invoke proxies` call the same."""
 
-import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from probe.capture.proxies import mock_transport_of, parse_args
-from probe.capture.run import CaptureResult, add_capture_arguments, capture, report_outcome
+from probe.capture.options import add_capture_arguments, mock_transport_of, proxies_arguments
+from probe.capture.run import capture, capture_from_arguments, report_outcome
 from probe.common import cli
 from probe.common.errors import UsageError, run_main
-from probe.runs.targets import Target, load_target
+from probe.runs.targets import load_target
 from probe.write import live_feed
-
-
-def live_feed_beside(target: Target, quiet: bool):
-    """What the capture starts once the run folder exists: one terminal line per recorded exchange."""
-    if quiet:
-        return None
-
-    def watch(traffic: Path) -> Callable[[], None]:
-        follower = live_feed.start(traffic, target)
-        return lambda: live_feed.stop(follower)
-
-    return watch
-
-
-def record_agent_run(args: argparse.Namespace, target: Target) -> CaptureResult:
-    """The run `capture` and `pipeline` both record, from the options they share (run.add_capture_arguments)."""
-    result = capture(
-        target,
-        args.prompt,
-        args.command,
-        args.upstream,
-        args.label,
-        args.port,
-        args.timeout,
-        args.keep_secrets,
-        mock_transport_of(args),
-        args.upstream_proxy,
-        args.full_traffic,
-        agent_version=args.agent_version,
-        watch=live_feed_beside(target, args.quiet),
-    )
-    report_outcome(result)
-    return result
 
 
 def capture_main(argv: list[str] | None = None) -> int:
@@ -53,13 +18,14 @@ def capture_main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.record capture", description=capture_main.__doc__)
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
-    return record_agent_run(args, load_target(args.target)).exit_code
+    target = load_target(args.target)
+    return capture_from_arguments(args, target, live_feed.beside(target, args.quiet)).exit_code
 
 
 def proxies_main(argv: list[str] | None = None) -> int:
     """Starts the target's proxies and records through them until stopped: the same recording as a run,
     without an agent."""
-    args = parse_args(argv)
+    args = proxies_arguments(argv, proxies_main.__doc__)
     target = load_target(args.target)
     result = capture(
         target,
@@ -72,7 +38,7 @@ def proxies_main(argv: list[str] | None = None) -> int:
         upstream_proxy=args.upstream_proxy,
         run=Path(args.run) if args.run else None,
         agent=False,
-        watch=live_feed_beside(target, args.quiet),
+        watch=live_feed.beside(target, args.quiet),
     )
     report_outcome(result, agent=False)
     return 0 if result.status == "complete" else 1

@@ -1,6 +1,5 @@
 """Starts one mitmdump with a reverse proxy per target proxy, loading the capture addon."""
 
-import argparse
 import os
 import re
 import select
@@ -10,63 +9,26 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture import processes
-from probe.common import cli
-from probe.common.errors import ProxyError, ToolMissing, UsageError
+from probe.capture.upstreams import (
+    UPSTREAM_PROXY_VARIABLE,
+    UpstreamProxy,
+    check_upstream,
+)
+from probe.common.errors import ProxyError, ToolMissing
 from probe.common.paths import display
-from probe.redact.masking import mask_url
-from probe.redact.secrets import fingerprint
-from probe.runs.targets import Target, upstream_problem
+from probe.runs.targets import Target
 
 ADDON = Path(__file__).parent / "recorder" / "addon.py"
+
+
 READY_TIMEOUT = 30.0
+
+
 STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed ($PROBE_STOP_GRACE)
-
-
-@dataclass(frozen=True)
-class UpstreamProxy:
-    """Where upstream connections are tunnelled through, and why."""
-
-    url: str | None  # None: connect directly
-    source: str  # --upstream-proxy, the target file, HTTPS_PROXY, or none
-    no_proxy: str = ""  # hosts that still connect directly (only for a proxy taken from the environment)
-
-    def describe(self) -> str:
-        return f"{mask_proxy_credentials(self.url)} (from {self.source})" if self.url else "none"
-
-
-def mask_proxy_credentials(url: str | None) -> str:
-    """The URL with its whole user:password part replaced by a fingerprint: neither belongs in a log."""
-    parts = urllib.parse.urlsplit(url or "")
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at:
-        return url or ""
-    return parts._replace(netloc=f"{fingerprint(userinfo)}@{host}").geturl()
-
-
-def choose_upstream_proxy(option: str | None, target: Target, environ: dict[str, str]) -> UpstreamProxy:
-    """--upstream-proxy (or `none`), else the target's upstream_proxy, else HTTPS_PROXY / https_proxy."""
-    if option == "none":
-        return UpstreamProxy(None, "--upstream-proxy none")
-    if option:
-        problem = upstream_problem(option, proxy=True)
-        if problem:
-            raise ProxyError(f"--upstream-proxy {mask_proxy_credentials(option)}: {problem}, or none")
-        return UpstreamProxy(option, "--upstream-proxy")
-    if target.upstream_proxy:
-        return UpstreamProxy(target.upstream_proxy, "the target file")
-    for name in ("HTTPS_PROXY", "https_proxy"):
-        if environ.get(name, "").startswith("http://"):
-            # Like curl: loopback and NO_PROXY hosts (a local mock or gateway) still connect directly.
-            no_proxy = ",".join(
-                filter(None, [environ.get("NO_PROXY", ""), environ.get("no_proxy", ""), "localhost,127.0.0.1,::1"])
-            )
-            return UpstreamProxy(environ[name], name, no_proxy)
-    return UpstreamProxy(None, "none")
 
 
 @dataclass
@@ -74,7 +36,7 @@ class RunningProxies:
     process: subprocess.Popen
     urls: dict[str, str]  # proxy name -> http://127.0.0.1:PORT
     upstreams: dict[str, str]  # proxy name -> upstream URL
-    upstream_proxy: UpstreamProxy = UpstreamProxy(None, "none")
+    upstream_proxy: UpstreamProxy = field(default_factory=lambda: UpstreamProxy(None, "none"))
     mock: subprocess.Popen | None = None
     log: Path | None = None
     ports: dict[str, int] = field(default_factory=dict)
@@ -195,7 +157,6 @@ class StatusReader:
 
 
 MINIMUM_MITMPROXY = (11, 0)
-UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"  # read by the capture addon
 
 
 def find_mitmdump() -> str:
@@ -318,19 +279,6 @@ def start_proxies(
         raise
 
 
-def check_upstream(upstream: str | None) -> None:
-    """Refuse an --upstream that is neither `mock` nor a URL mitmproxy can forward to, without echoing secrets."""
-    if upstream is None or upstream == "mock":
-        return
-    problem = upstream_problem(upstream)
-    if problem:
-        # Only the scheme and host are shown: any path, query or user:password may be a secret.
-        scheme, separator, rest = upstream.partition("://")
-        authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-        shown = mask_url(f"{scheme}{separator}{authority}")[0] + ("/…" if len(authority) < len(rest) else "")
-        raise ProxyError(f"--upstream {shown}: {problem}, or `mock`")
-
-
 def start_mitmdump(
     mitmdump: str,
     target: Target,
@@ -447,59 +395,3 @@ def last_log_line(log: Path | None) -> str:
         return "no log"
     lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no output"
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = cli.ArgumentParser(prog="python -m probe.record proxies", description=__doc__)
-    parser.add_argument(
-        "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
-    )
-    parser.add_argument(
-        "--upstream", metavar="URL|mock", help="send every proxy to this URL instead, or `mock` for the bundled mock"
-    )
-    add_mock_transport_argument(parser)
-    parser.add_argument("--run", metavar="FOLDER", help="run folder to record into (default: a new one under data/)")
-    parser.add_argument(
-        "--port",
-        action="append",
-        default=[],
-        metavar="NAME=PORT",
-        help="listen port for one proxy (0 = any free port); repeatable",
-    )
-    parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
-    add_upstream_proxy_argument(parser)
-    add_quiet_argument(parser)
-    return parser.parse_args(argv)
-
-
-def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--quiet",
-        action="store_true",
-        help="print no line per finished exchange on stderr while recording (the live feed)",
-    )
-
-
-def add_mock_transport_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--mock-transport",
-        choices=["websocket", "http"],
-        metavar="websocket|http",
-        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE (default: websocket)",
-    )
-
-
-def mock_transport_of(args: argparse.Namespace) -> str:
-    """--mock-transport only says how the bundled mock talks: given without the mock, it would be ignored."""
-    if args.mock_transport is not None and args.upstream != "mock":
-        raise UsageError(f"--mock-transport {args.mock_transport} goes with --upstream mock (the bundled mock)")
-    return args.mock_transport or "websocket"
-
-
-def add_upstream_proxy_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--upstream-proxy",
-        metavar="URL|none",
-        help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "
-        "target's upstream_proxy, else HTTPS_PROXY; `none` connects directly",
-    )

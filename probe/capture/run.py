@@ -10,18 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
-from probe.capture.proxies import (
-    RunningProxies,
-    UpstreamProxy,
-    add_mock_transport_argument,
-    add_quiet_argument,
-    add_upstream_proxy_argument,
-    check_upstream,
-    choose_upstream_proxy,
-    parse_port_overrides,
-    start_proxies,
-)
-from probe.common import cli
+from probe.capture.options import mock_transport_of
+from probe.capture.proxies import RunningProxies, parse_port_overrides, start_proxies
+from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy
 from probe.common.errors import ProbeError, RunError, UsageError, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_argv, mask_command
@@ -52,53 +43,6 @@ class CaptureResult:
     exit_code: int  # what the capture exits with
     note: str | None = None
     agent_exit_code: int | None = None
-
-
-def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options `capture` and `pipeline` share."""
-    parser.add_argument(
-        "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
-    )
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument(
-        "--prompt", type=cli.not_empty, metavar="TEXT", help="the prompt given to the target's agent command"
-    )
-    what.add_argument(
-        "--command",
-        type=cli.not_empty,
-        metavar="SHELL-COMMAND",
-        help="run this shell command instead of the target's agent",
-    )
-    parser.add_argument(
-        "--upstream", metavar="URL|mock", help="send every proxy to this URL instead, or `mock` for the bundled mock"
-    )
-    add_mock_transport_argument(parser)
-    parser.add_argument("--label", default="", metavar="TEXT", help="added to the run folder's name")
-    parser.add_argument(
-        "--port",
-        action="append",
-        default=[],
-        metavar="NAME=PORT",
-        help="listen port for one proxy (0 = any free port); repeatable",
-    )
-    parser.add_argument(
-        "--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent after this many seconds"
-    )
-    parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
-    parser.add_argument(
-        "--full-traffic",
-        action="store_true",
-        help="leave out the target's quiet_env, so the agent also makes its optional calls (telemetry, update checks)",
-    )
-    parser.add_argument(
-        "--agent-version",
-        type=cli.agent_version,
-        metavar="X.Y.Z",
-        help="run this version of the target's npm package, installed into "
-        ".agents/<package>@<version>/ if needed, instead of the agent on PATH",
-    )
-    add_upstream_proxy_argument(parser)
-    add_quiet_argument(parser)
 
 
 def target_environment(target: Target, values: dict[str, str], mock: bool, full_traffic: bool) -> dict[str, str]:
@@ -387,6 +331,27 @@ def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
         if problem is not None:
             return Outcome(problem[0], 1, problem[1])
         time.sleep(0.2)
+
+
+def capture_from_arguments(args: argparse.Namespace, target: Target, watch: Watch | None) -> CaptureResult:
+    """The run `capture` and `pipeline` both record, from the options they share (add_capture_arguments)."""
+    result = capture(
+        target,
+        args.prompt,
+        args.command,
+        args.upstream,
+        args.label,
+        args.port,
+        args.timeout,
+        args.keep_secrets,
+        mock_transport_of(args),
+        args.upstream_proxy,
+        args.full_traffic,
+        agent_version=args.agent_version,
+        watch=watch,
+    )
+    report_outcome(result)
+    return result
 
 
 def report_outcome(result: CaptureResult, agent: bool = True) -> None:

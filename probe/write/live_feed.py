@@ -5,6 +5,7 @@ import math
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -183,3 +184,15 @@ def duration(milliseconds: float) -> str:
     if not (math.isfinite(milliseconds) and 0 <= milliseconds < 1e10):
         return "?"
     return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:,.1f} s"
+
+
+def beside(target: Target, quiet: bool):
+    """What the capture starts once the run folder exists: one terminal line per recorded exchange."""
+    if quiet:
+        return None
+
+    def watch(traffic: Path) -> Callable[[], None]:
+        follower = start(traffic, target)
+        return lambda: stop(follower)
+
+    return watch

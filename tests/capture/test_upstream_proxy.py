@@ -13,7 +13,8 @@ from typing import ClassVar
 import pytest
 from conftest import WebSocketClient, post_json, read_traffic, two_proxy_target
 
-from probe.capture.proxies import UpstreamProxy, choose_upstream_proxy, start_proxies
+from probe.capture.proxies import start_proxies
+from probe.capture.upstreams import UpstreamProxy, choose_upstream_proxy
 from probe.redact.secrets import fingerprint
 
 USER, PASSWORD = "alice", "tunnel-s3cret"

@@ -1,0 +1,93 @@
+"""The command-line options of the recording commands: `capture` and `pipeline` (an agent run) and `proxies`."""
+
+import argparse
+
+from probe.common import cli
+from probe.common.errors import UsageError
+
+
+def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options `capture` and `pipeline` share."""
+    add_target_and_upstream_arguments(parser)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--prompt", type=cli.not_empty, metavar="TEXT", help="the prompt given to the target's agent command"
+    )
+    what.add_argument(
+        "--command",
+        type=cli.not_empty,
+        metavar="SHELL-COMMAND",
+        help="run this shell command instead of the target's agent",
+    )
+    parser.add_argument("--label", default="", metavar="TEXT", help="added to the run folder's name")
+    parser.add_argument(
+        "--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent after this many seconds"
+    )
+    parser.add_argument(
+        "--full-traffic",
+        action="store_true",
+        help="leave out the target's quiet_env, so the agent also makes its optional calls (telemetry, update checks)",
+    )
+    parser.add_argument(
+        "--agent-version",
+        type=cli.agent_version,
+        metavar="X.Y.Z",
+        help="run this version of the target's npm package, installed into "
+        ".agents/<package>@<version>/ if needed, instead of the agent on PATH",
+    )
+    add_recording_arguments(parser)
+
+
+def proxies_arguments(argv: list[str] | None, description: str | None) -> argparse.Namespace:
+    """The options of `proxies`, parsed."""
+    parser = cli.ArgumentParser(prog="python -m probe.record proxies", description=description)
+    add_target_and_upstream_arguments(parser)
+    parser.add_argument("--run", metavar="FOLDER", help="run folder to record into (default: a new one under data/)")
+    add_recording_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def add_target_and_upstream_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which target, where its proxies send the traffic, and on which ports they listen."""
+    parser.add_argument(
+        "--target", required=True, metavar="NAME|FILE", help="target name (targets/NAME.yaml) or path to a target file"
+    )
+    parser.add_argument(
+        "--upstream", metavar="URL|mock", help="send every proxy to this URL instead, or `mock` for the bundled mock"
+    )
+    parser.add_argument(
+        "--mock-transport",
+        choices=["websocket", "http"],
+        metavar="websocket|http",
+        help="with --upstream mock: `http` refuses WebSockets so agents use POST + SSE (default: websocket)",
+    )
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="NAME=PORT",
+        help="listen port for one proxy (0 = any free port); repeatable",
+    )
+
+
+def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the recording treats secrets, reaches the upstreams and shows its progress."""
+    parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
+    parser.add_argument(
+        "--upstream-proxy",
+        metavar="URL|none",
+        help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "
+        "target's upstream_proxy, else HTTPS_PROXY; `none` connects directly",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print no line per finished exchange on stderr while recording (the live feed)",
+    )
+
+
+def mock_transport_of(args: argparse.Namespace) -> str:
+    """--mock-transport only says how the bundled mock talks: given without the mock, it would be ignored."""
+    if args.mock_transport is not None and args.upstream != "mock":
+        raise UsageError(f"--mock-transport {args.mock_transport} goes with --upstream mock (the bundled mock)")
+    return args.mock_transport or "websocket"
