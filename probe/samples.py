@@ -16,7 +16,7 @@ from probe.common.paths import data_dir, display
 from probe.runs import ledger as derived
 from probe.runs.folders import list_runs
 from probe.write.diff import diff_runs
-from probe.write.rebuild import refresh_all
+from probe.write.report import refresh_all
 from probe.write.report_header import GENERATED_AT
 
 SAMPLE_MARK = "-sample-"  # in a run folder's name: a bundled sample, with committed derived files

@@ -74,3 +74,34 @@ def losses(traffic: Path, outputs: list[str], dropped: re.Pattern | None = None)
         if not any(text in output or escaped in output for output in outputs):
             found.append((where, text))
     return found
+
+
+DROPPED = re.compile(
+    "|".join(
+        [
+            # A streamed tool call's arguments come in pieces of a JSON text: they are joined and parsed, so each
+            # value is kept whole in the call's arguments, and a piece as such is no text of its own.
+            r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.tool_calls\[\d+\]\.function\.arguments$",
+            r"\bevent\[\d+\]\.choices\[\d+\]\.delta\.function_call\.arguments$",
+            r"\{response\.(function_call_arguments|custom_tool_call_input)\.delta\}\.delta$",
+            r"\{content_block_delta\}\.delta\.partial_json$",
+            # A Messages delta's type: deltas are joined into their block, and events are counted by their type.
+            r"\{content_block_delta\}\.delta\.type$",
+            # What a JSON answer is (chat.completion): the reader reads it by that, as a stream's chunks are
+            # counted by theirs in `events`.
+            r"\bresponse\.object$",
+            # The status a Responses stream reports on its way (in_progress, queued): the final one is the stop
+            # reason.
+            r"\{response\.(created|in_progress|queued)\}\.response\.status$",
+        ]
+    )
+)
+ZERO_WIDTH_SPACE = "\u200b"  # what the report puts after `<` in code (see probe.common.markdown)
+
+
+def assert_run_loses_nothing(run: Path) -> None:
+    """A fresh run's capture against the turns.jsonl and report.md its pipeline wrote: every captured text is in
+    one of them (for the end-to-end tests of each agent)."""
+    written = [(run / "turns.jsonl").read_text(), (run / "report.md").read_text().replace(ZERO_WIDTH_SPACE, "")]
+    lost = losses(run / "traffic.jsonl", written, DROPPED)
+    assert lost == [], f"{len(lost)} captured texts reach no output, first: {lost[:5]}"

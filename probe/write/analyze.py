@@ -11,8 +11,7 @@ from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, resolve_run
 from probe.runs.targets import load_target
-from probe.write import rebuild
-from probe.write.report import check_output, plan, turns_path, viewer_path, write
+from probe.write.report import check_output, plan, refresh, refresh_all, turns_path, viewer_path, write
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.run == "all":
         if not data_dir().is_dir():  # a mistyped PROBE_DATA_DIR must not pass for "nothing to do"
             raise RunError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
-        counts = rebuild.refresh_all(list_runs(target.name if target else None), target, redact, args.force)
+        counts = refresh_all(list_runs(target.name if target else None), target, redact, args.force)
         return 1 if counts["failed"] else 0
     run = resolve_run(args.run or "latest", target.name if target else None)
     if being_recorded(run):
         warn(f"{display(run)} is still being captured: the report covers what was recorded so far")
-    refreshed = rebuild.refresh(run, target, redact, args.force)
+    refreshed = refresh(run, target, redact, args.force)
     for warning in refreshed.warnings:
         warn(warning)
     if refreshed.why is None:

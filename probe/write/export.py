@@ -12,8 +12,8 @@ from probe.common.paths import display
 from probe.runs import ledger as derived
 from probe.runs.folders import being_recorded, private_replacement, resolve_run
 from probe.runs.targets import load_target
-from probe.write import otlp, rebuild
-from probe.write.report import CAPTURE_FILES
+from probe.write import otlp
+from probe.write.report import CAPTURE_FILES, refresh
 
 FORMATS = ("har", "mitm", "otlp")
 
@@ -69,7 +69,7 @@ def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> i
     """The run as one trace, from its turns.jsonl (brought up to date first)."""
     if endpoint is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         raise UsageError("no OTLP endpoint: give --otlp URL, or set OTEL_EXPORTER_OTLP_ENDPOINT")
-    for warning in rebuild.refresh(run, target).warnings:
+    for warning in refresh(run, target).warnings:
         warn(warning)
     models, others = otlp.export_run(run, endpoint, with_content)
     where = endpoint or os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]

@@ -1,17 +1,17 @@
-"""Writes report.md, report.html and turns.jsonl from a traffic.jsonl in one pass: the header is written last,
-from the totals gathered while the conversation log streams to a temporary file."""
+"""Writes report.md, report.html and turns.jsonl from a traffic.jsonl in one pass (the header is written last,
+from the totals gathered while the conversation log streams to a temporary file), and brings run folders' reports
+up to date, rebuilding only what is out of date (probe.runs.ledger)."""
 
-import filecmp
 import functools
 import gc
 import io
-import itertools
 import os
 import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -19,14 +19,15 @@ from probe.apis.built_in import renderer_for
 from probe.apis.choice import Choice, choose
 from probe.apis.turns import Reading
 from probe.common import markdown as md
-from probe.common.errors import RunError
+from probe.common.errors import ProbeError, RunError, one_line
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.traffic import iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.runs.folders import load_manifest, private_replacement
+from probe.runs import ledger
+from probe.runs.folders import being_recorded, load_manifest, private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
@@ -40,6 +41,7 @@ from probe.write.report_header import (
     report_header,
     source_name,
 )
+from probe.write.unchanged import same_apart_from, same_bytes
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
 from probe.write.viewer.page import GENERATED, write_page
@@ -51,9 +53,6 @@ TURNS_FILE = "turns.jsonl"  # written beside report.md: one line per exchange, i
 
 
 TURNS_SUFFIX = ".turns.jsonl"  # of the turns beside a report named otherwise (Y.md: Y.turns.jsonl)
-
-
-GENERATED_AT_BYTES = GENERATED_AT.encode()
 
 
 def write_report_to(
@@ -280,36 +279,6 @@ def turns_path(report: Path) -> Path:
     return report.with_name(TURNS_FILE if report.name == REPORT.outputs[0] else report.stem + TURNS_SUFFIX)
 
 
-def same_report(old: Path, new: Path) -> bool:
-    """Whether two reports say the same, apart from when they were generated."""
-    return same_apart_from(old, new, GENERATED_AT_BYTES)
-
-
-def same_page(old: Path, new: Path) -> bool:
-    """Whether two viewer pages say the same, apart from when they were generated."""
-    return same_apart_from(old, new, GENERATED)
-
-
-COMPARED_AT_ONCE = 1 << 20  # bytes of a line compared at a time: a page's data is one line of many megabytes
-
-
-def same_apart_from(old: Path, new: Path, generated: bytes) -> bool:
-    with old.open("rb") as first, new.open("rb") as second:
-        # Both are read in the same pieces while they agree; the generated line, far shorter, is read whole.
-        pieces_of_old = iter(lambda: first.readline(COMPARED_AT_ONCE), b"")
-        pieces_of_new = iter(lambda: second.readline(COMPARED_AT_ONCE), b"")
-        for line_of_old, line_of_new in itertools.zip_longest(pieces_of_old, pieces_of_new):
-            if line_of_old != line_of_new and not (
-                line_of_old and line_of_new and line_of_old.startswith(generated) and line_of_new.startswith(generated)
-            ):
-                return False
-    return True
-
-
-def same_bytes(old: Path, new: Path) -> bool:
-    return filecmp.cmp(old, new, shallow=False)
-
-
 CAPTURE_FILES = ("traffic.jsonl", "manifest.json")  # never overwritten by a report or an export
 
 
@@ -330,3 +299,75 @@ def check_output(output: Path, traffic: Path) -> None:
                 f"--output {output}: {what} would be written beside the report as {derived.name}, and that is "
                 "the capture itself (--input); write the report elsewhere"
             )
+
+
+@dataclass
+class Refreshed:
+    """A run's report after a refresh: its path, why it was rebuilt (None: it was up to date), its warnings."""
+
+    report: Path
+    why: str | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def refresh(run: Path, target: Target | None = None, redact: bool = True, force: bool = False) -> Refreshed:
+    """Rebuild the run's report and turns.jsonl if they are out of date (or `force`); errors are raised."""
+    job = run_job(run, target, redact)
+    why = "--force" if force else ledger.out_of_date(run, ledger.REPORT, job.choice.sources(), job.stamp)
+    if why is None:
+        return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
+    written, warnings = write(job)
+    return Refreshed(written, why, warnings)
+
+
+def refresh_all(
+    runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False, out: TextIO | None = None
+) -> Counter:
+    """Refresh every run, printing one line per run rebuilt, failed or skipped, then the counts; a failed run does
+    not stop the others. Returns the counts by outcome."""
+    out = out or sys.stdout  # looked up now: tests and callers may have replaced it
+    counts: Counter = Counter()
+    for run in runs:
+        shown = display(run)  # with any control characters of a name from elsewhere escaped
+        if being_recorded(run):
+            counts["skipped"] += 1
+            print(
+                f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
+                file=out,
+                flush=True,
+            )
+            continue
+        try:
+            refreshed = refresh(run, target, redact, force)
+        except ProbeError as error:
+            counts["failed"] += 1
+            print(f"failed {shown}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        except Exception as error:  # a bug met in one capture must not cost the other runs their reports
+            counts["failed"] += 1
+            print(f"failed {shown}: {type(error).__name__}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        if refreshed.why is None:
+            counts["up to date"] += 1
+            continue
+        counts["rebuilt"] += 1
+        print(f"rebuilt {shown}: {one_line(refreshed.why)}", file=out, flush=True)
+        for warning in refreshed.warnings:
+            print(f"  warning: {one_line(warning)}", file=out)
+    summary = f"{counts['up to date']} up to date, {counts['rebuilt']} rebuilt, {counts['failed']} failed"
+    summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
+    print(summary, file=out, flush=True)
+    return counts
+
+
+GENERATED_AT_BYTES = GENERATED_AT.encode()
+
+
+def same_report(old: Path, new: Path) -> bool:
+    """Whether two reports say the same, apart from when they were generated."""
+    return same_apart_from(old, new, GENERATED_AT_BYTES)
+
+
+def same_page(old: Path, new: Path) -> bool:
+    """Whether two viewer pages say the same, apart from when they were generated."""
+    return same_apart_from(old, new, GENERATED)

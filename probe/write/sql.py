@@ -13,7 +13,7 @@ from probe.common import cli
 from probe.common.errors import UsageError, one_line, run_main
 from probe.common.paths import data_dir, display
 from probe.runs.folders import list_runs
-from probe.write import rebuild
+from probe.write.report import refresh_all
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = list_runs()
     # The views read each run's turns.jsonl: bring those up to date first, as `analyze --run all` would.
     log = io.StringIO()
-    counts = rebuild.refresh_all(runs, out=log)
+    counts = refresh_all(runs, out=log)
     if counts["rebuilt"] or counts["failed"]:
         print(
             f"reports: {counts['rebuilt']} rebuilt, {counts['failed']} failed (see analyze --run all)", file=sys.stderr

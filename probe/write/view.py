@@ -8,8 +8,7 @@ from probe.common.errors import run_main, warn
 from probe.common.paths import display
 from probe.runs.folders import resolve_run
 from probe.runs.targets import load_target
-from probe.write import rebuild
-from probe.write.report import viewer_path
+from probe.write.report import refresh, viewer_path
 
 
 def open_in_browser(path) -> bool:
@@ -29,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
     run = resolve_run(args.run, target.name if target else None)
-    refreshed = rebuild.refresh(run, target)
+    refreshed = refresh(run, target)
     for warning in refreshed.warnings:
         warn(warning)
     page = viewer_path(refreshed.report)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, read_traffic, tokens_line
-from test_no_loss import assert_run_loses_nothing
+from losses import assert_run_loses_nothing
 
 from probe.read.sse import parse
 from probe.redact.secrets import fingerprint

@@ -1,53 +1,13 @@
 """The real codex CLI, run by `invoke pipeline --upstream mock` over both of its transports."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, read_traffic
-from test_no_loss import assert_run_loses_nothing
+from codex_pipeline import PROMPT, run_pipeline
+from conftest import read_traffic
+from losses import assert_run_loses_nothing
 
 pytestmark = pytest.mark.e2e
-PROMPT = "write a hello world function"
-
-
-def run_pipeline(data_dir: Path, codex_program: str, transport: str) -> tuple[subprocess.CompletedProcess, Path]:
-    env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
-    env["PATH"] = f"{Path(codex_program).parent}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "invoke",
-            "pipeline",
-            "--target",
-            "codex",
-            "--upstream",
-            "mock",
-            "--mock-transport",
-            transport,
-            "--prompt",
-            PROMPT,
-            "--label",
-            transport,
-            "--port",
-            "model=0",
-            "--port",
-            "backend=0",
-            "--timeout",
-            "120",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    [run] = (data_dir / "codex").iterdir()
-    return result, run
 
 
 @pytest.fixture(scope="module", params=["http", "websocket"])

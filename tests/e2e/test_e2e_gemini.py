@@ -6,7 +6,7 @@ import os
 
 import pytest
 from conftest import pipeline_against_mock, read_traffic, tokens_line
-from test_no_loss import assert_run_loses_nothing
+from losses import assert_run_loses_nothing
 
 from probe.read.sse import parse
 from probe.redact.secrets import fingerprint

@@ -5,11 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
+from codex_pipeline import run_pipeline
 from conftest import PROJECT_ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import expect
-from test_e2e_codex import run_pipeline
 from test_inert_reports import PAYLOADS, capture, manifest
 
 from probe.runs.targets import load_target
