@@ -5,7 +5,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from probe.redact.masking import fingerprint, is_secret_variable, mask_bytes
+from probe.redact.masking import fingerprint, mask_bytes
+from probe.redact.secret_names import is_secret_variable
 
 # Written by the capture addon and the analyzer, which mask as they write, and flows.mitm, which the export makes
 # from traffic.jsonl (a run exported while it is captured has one; its lengths are binary, so it must not be

@@ -15,7 +15,8 @@ from probe import __version__
 from probe.common.errors import RunError
 from probe.common.lines import MAX_LINE_BYTES, bounded_lines
 from probe.common.paths import display
-from probe.redact.masking import RULES_VERSION, fingerprint, is_secret_variable
+from probe.redact.masking import RULES_VERSION, fingerprint
+from probe.redact.secret_names import is_secret_variable
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
 from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
 from probe.runs.targets import Target

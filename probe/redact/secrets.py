@@ -8,7 +8,8 @@ import itertools
 import re
 import shlex
 
-from probe.redact.masking import REDACTED_PREFIX, fingerprint, mask_header, mask_text
+from probe.redact.masking import REDACTED_PREFIX, fingerprint, mask_text
+from probe.redact.urls_and_headers import mask_header
 
 # Command-line flags whose next argument is a secret (curl's among them, for `--command` captures).
 SECRET_FLAGS = {

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from probe.common.fastjson import encoded
-from probe.redact.masking import NESTED_JSON_LIMIT, is_secret_name, mask_json, masked_string
+from probe.redact.json_values import NESTED_JSON_LIMIT, mask_json, masked_string
+from probe.redact.secret_names import is_secret_name
 from probe.redact.shapes import mask_text
 
 # Every normalised secret name (redaction.SECRET_SUFFIXES, WEAK_NAMES) holds one of these: a text in which none

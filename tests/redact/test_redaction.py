@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from probe.common import decoding
 from probe.redact import masking as redaction
-from probe.redact.masking import fingerprint, mask_body, mask_bytes, mask_header, mask_json, mask_text, mask_url
+from probe.redact.json_values import mask_json
+from probe.redact.masking import fingerprint, mask_body, mask_bytes, mask_text
+from probe.redact.urls_and_headers import mask_header, mask_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = settings(

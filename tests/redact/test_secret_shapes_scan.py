@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from probe.redact import masking as redaction
 from probe.redact import shapes as secret_shapes
+from probe.redact import urls_and_headers
 from probe.redact.masking import mask_body
 from probe.redact.shapes import (
     BOUNDARY,
@@ -373,7 +374,7 @@ def test_headers_and_urls_masked_after_one_scan_are_masked_as_when_every_part_is
     urls += ["https://api.example/v1/sk-" + "d4" * 12 + "/x?key=AIza" + "e5" * 12, "/p%73k-" + "f6" * 12]
     headers = redaction.mask_headers(pairs)
     masked_urls = [redaction.mask_url(url) for url in urls]
-    monkeypatch.setattr(redaction, "which_have_shapes", lambda texts: [True] * len(texts))
+    monkeypatch.setattr(urls_and_headers, "which_have_shapes", lambda texts: [True] * len(texts))
     assert redaction.mask_headers(pairs) == headers
     assert [redaction.mask_url(url) for url in urls] == masked_urls
     assert headers[0][-3][1].startswith("[REDACTED") and "[REDACTED" in headers[0][-2][1] + headers[0][-1][0]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from probe.redact import masking as redaction
-from probe.redact.masking import mask_json
+from probe.redact.json_values import mask_json
 from probe.write.cut_json import NAME_STEMS, MemberMasks, mask_cut_json, may_name_secret
 
 KEY = "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0" * 2

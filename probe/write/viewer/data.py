@@ -14,7 +14,8 @@ from probe.common.fastjson import encoded
 from probe.read.conversation import Turn, plain
 from probe.read.traffic import Body, Exchange
 from probe.read.turn_lines import StringMemo, shallow_record
-from probe.redact.masking import mask_json, may_mask
+from probe.redact.json_values import mask_json
+from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
 from probe.write.viewer.inert import inert

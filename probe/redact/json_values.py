@@ -1,0 +1,135 @@
+"""Masks secrets in JSON values: secret-named fields whatever they hold, and token shapes in every string."""
+
+import contextlib
+import json
+import re
+from typing import Any
+
+from probe.redact.secret_names import CREDENTIAL_LIKE, is_secret_name, is_weak_secret_name
+from probe.redact.shapes import REDACTED_PREFIX, fingerprint, is_fingerprint, mask_text
+
+NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON
+
+
+NESTED_JSON_LIMIT = 1 << 20  # a string holding JSON (tool arguments) is looked into up to this size
+
+
+def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tuple[Any, int]:
+    """A masked copy of a parsed JSON value: values of secret-named keys, token shapes in every string and key,
+    and the same inside strings that hold JSON themselves (tool-call arguments). The input is untouched.
+
+    `strings=False` leaves the text rules out (a body's raw bytes had them already): names, and the JSON held in
+    strings, are still checked. `memo`, if given, keeps each string's result for the next call: a session's
+    records repeat the same history again and again.
+    """
+    if isinstance(value, dict):
+        total, changed = 0, {}
+        for key, item in value.items():
+            new_key, key_count = (
+                masked_string(key, strings, memo, is_key=True) if strings and isinstance(key, str) else (key, 0)
+            )
+            if is_secret_scalar(key, item):
+                new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
+            elif isinstance(item, list) and isinstance(key, str) and is_secret_name(key):
+                new_item, count = mask_secret_list(key, item, strings)  # "api_keys": ["k1", "k2"]
+            else:
+                new_item, count = mask_json(item, strings, memo)
+            total += key_count + count
+            changed[new_key] = new_item
+        return (changed, total) if total else (value, 0)
+    if isinstance(value, list):
+        total, items = 0, []
+        for item in value:
+            new_item, count = mask_json(item, strings, memo)
+            items.append(new_item)
+            total += count
+        return (items, total) if total else (value, 0)
+    if isinstance(value, str):
+        return masked_string(value, strings, memo)
+    return value, 0
+
+
+MEMO_ENTRIES = 1 << 16  # strings remembered before the memo starts over: memory stays bounded
+
+
+def masked_string(value: str, strings: bool, memo: dict | None, is_key: bool = False) -> tuple[str, int]:
+    """A string (a key: by the text rules only) masked, or its result from `memo`."""
+    found = memo.get((value, is_key)) if memo is not None else None
+    if found is None:
+        found = mask_text(value) if is_key else mask_string(value, strings)
+        if memo is not None:
+            if len(memo) >= MEMO_ENTRIES:
+                memo.clear()
+            memo[(value, is_key)] = found
+    return found
+
+
+def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:
+    """The scalars of a list under a secret name, each masked whole; anything else in it walked as usual."""
+    masked, total = [], 0
+    for item in items:
+        if is_secret_scalar(key, item):
+            new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
+        else:
+            new_item, count = mask_json(item, strings)
+        masked.append(new_item)
+        total += count
+    return (masked, total) if total else (items, 0)
+
+
+def is_secret_scalar(key: Any, item: Any) -> bool:
+    if not isinstance(key, str) or isinstance(item, bool) or not isinstance(item, (str, int, float)):
+        return False
+    if item == "" or (isinstance(item, str) and item.startswith(REDACTED_PREFIX)):
+        return False
+    if is_secret_name(key):
+        return True
+    return is_weak_secret_name(key) and isinstance(item, str) and CREDENTIAL_LIKE.match(item) is not None
+
+
+def mask_string(value: str, strings: bool = True) -> tuple[str, int]:
+    stripped = value.strip()
+    named = 0
+    if stripped[:1] in ("{", "["):
+        nested = NOT_JSON
+        if stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
+            with contextlib.suppress(ValueError, RecursionError):
+                nested = json.loads(value)
+        if nested is not NOT_JSON:
+            masked, count = mask_json(nested, strings)
+            if count:
+                return json.dumps(masked, ensure_ascii=False), count
+        else:  # too large to parse here, cut off, or not quite JSON: its `"name": value` pairs are found
+            value, named = mask_named_pairs(value)
+    masked_text, count = mask_text(value) if strings else (value, 0)
+    return masked_text, count + named
+
+
+# `"name": "value"` or `"name": 123` in text that does not parse as JSON (cut off, nested too deeply, or too
+# large to walk): what a secret-named field looks like wherever it is written.
+NAMED_PAIR = re.compile(r'"((?:[^"\\\n]|\\.){1,200})"\s*:\s*("(?:[^"\\\n]|\\.)*"|-?[0-9][0-9.eE+-]*)')
+
+
+def mask_named_pairs(text: str) -> tuple[str, int]:
+    """Mask the values of secret-named `"name": value` pairs in any text, JSON or not."""
+    total = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal total
+        name, value = json_string(match.group(1)), match.group(2)
+        if value.startswith('"'):
+            value = json_string(value[1:-1])
+        if not is_secret_scalar(name, value) or is_fingerprint(value):
+            return match.group(0)
+        total += 1
+        return f'{match.group(0)[: match.start(2) - match.start(0)]}"{fingerprint(value)}"'
+
+    return NAMED_PAIR.sub(replace, text), total
+
+
+def json_string(inner: str) -> str:
+    """The text a JSON string's inside stands for (escapes decoded), or the inside itself if it is malformed."""
+    try:
+        return json.loads(f'"{inner}"')
+    except ValueError:
+        return inner
