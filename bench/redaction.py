@@ -22,7 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from probe.redact.masking import mask_body, mask_bytes, mask_text  # noqa: E402  (the project is imported from its checkout)
-from probe.redact.shapes import RULES, needles_of  # noqa: E402
+from probe.redact.shape_rules import RULES, needles_of  # noqa: E402
 
 EVENT = (
     'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_0a1b2c",'

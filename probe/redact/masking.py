@@ -32,18 +32,8 @@ from probe.redact.secret_names import (
     WEAK_NAMES,
     is_secret_name,
 )
-from probe.redact.shapes import (
-    ESCAPE,
-    NEEDLE_FINDER,
-    NEEDLE_RULES,
-    REDACTED_PREFIX,
-    RULES,
-    apply_rules_at,
-    fingerprint,
-    is_fingerprint,
-    mask_bytes,
-    mask_text,
-)
+from probe.redact.shape_rules import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint
+from probe.redact.shapes import ESCAPE, NEEDLE_FINDER, NEEDLE_RULES, apply_rules_at, mask_bytes, mask_text
 from probe.redact.urls_and_headers import mask_header, mask_headers, mask_parameters, mask_url
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.

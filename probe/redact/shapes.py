@@ -2,12 +2,11 @@
 credentials after an auth scheme or a header name, secret URL parameters, also when written with JSON escapes.
 
 A secret becomes a fingerprint, `[REDACTED sha256:<first 8 hex digits>]`, so two requests that used the same
-key still match. Masking is idempotent: a fingerprint is never masked again. Only the standard library is
-imported: the capture addon loads this module under any mitmdump.
+key still match. Masking is idempotent: a fingerprint is never masked again. The rules themselves are in
+probe.redact.shape_rules. Only the standard library is imported: the capture addon loads this under any mitmdump.
 """
 
 import bisect
-import hashlib
 import json
 import re
 import string
@@ -15,134 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from probe.redact.needle_scan import Finder
+from probe.redact.shape_rules import BOUNDARY, REDACTED_PREFIX, RULES, Rule, fingerprint, needles_of
 
-REDACTED_PREFIX = "[REDACTED"
-FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
-
-
-def fingerprint(value: str | bytes) -> str:
-    """A stand-in for a secret that still tells whether two requests used the same one."""
-    data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
-    return f"[REDACTED sha256:{hashlib.sha256(data).hexdigest()[:8]}]"
-
-
-def is_fingerprint(text: str) -> bool:
-    return FINGERPRINT.fullmatch(text) is not None
-
-
-# Rules for free text -------------------------------------------------------------------------------------
-# Bodies run to hundreds of megabytes, and Python's regular expressions crawl over them (about 50 MB/s),
-# while a literal `find` runs at memory speed. So each rule has a literal probe; its pattern is only tried,
-# anchored, where the probe occurs.
-
-
-@dataclass(frozen=True)
-class Rule:
-    probe: str  # a regular expression with a literal start that the secret always contains (searched fast)
-    pattern: str  # the secret; a group named `keep` at its start is kept (a scheme or a name), the rest masked
-    before: int = 0  # how many characters before the probe's match the secret can start
-    lowercase: bool = False  # the probe is searched for in the lowercased text
-
-
-# A token starts where a run of token characters starts, also right after a JSON escape (`\n`, `\u00e9`) or a
-# percent-encoded character (`%20`): bodies are masked as raw JSON, where a token at the start of a line
-# follows the `n` of `\n`, and a URL in a body is not decoded first.
-BOUNDARY = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf])|(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2}))"
-GAP = r"(?:\s|\\[nrt])+"  # white space, also as JSON writes it
-
-
-def shape(probe: str, pattern: str, before: int = 0) -> Rule:
-    return Rule(probe, BOUNDARY + pattern, before)
-
-
-CREDENTIAL = r"(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"  # token characters with a digit among them
-QUOTE = r"\\?[\"']"  # a quote, perhaps escaped (JSON inside a JSON string)
-# What follows a secret's name in text: `": "`, `=`, `: ` …; a quoted name needs a quoted value.
-NAME_THEN_VALUE = rf"(?:{QUOTE}\s*[:=]\s*{QUOTE}|\s*[:=]\s*(?:{QUOTE})?)"
-PARAMETER_NAMES = (
-    r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
-    r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
-    r"x-goog-signature|x-goog-credential"
-)
-RULES = [
-    # OpenAI (also sk-proj-, sk-admin-, sk-svcacct-), Anthropic (sk-ant-), OpenRouter, Cerebras (csk-); Stripe.
-    shape(r"sk[-_]", r"(?:c?sk-[A-Za-z0-9_-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{16,})", 1),
-    shape(r"rk_", r"rk_(?:live|test)_[A-Za-z0-9]{16,}"),  # Stripe restricted keys
-    shape(r"AIza", r"AIza[0-9A-Za-z_-]{20,}"),  # Google API keys
-    shape(r"ya29\.", r"ya29\.[0-9A-Za-z_-]{20,}"),  # Google OAuth access tokens
-    shape(r"eyJ", r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWTs: header.payload.signature
-    shape(r"gh[pousr]_", r"gh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub: personal, OAuth, user, server, refresh
-    shape(r"github_pat_", r"github_pat_[A-Za-z0-9_]{20,}"),
-    shape(r"A[KS]IA", r"A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])"),  # AWS access key ids: long-lived, temporary
-    # Slack and xAI. Each probe starts after the x: a body of x's (a padded stream) would make `x…` probes crawl.
-    shape(r"ox[abprse]-", r"xox[abprse]-[A-Za-z0-9-]{10,}", 1),
-    shape(r"app-[0-9]-", r"xapp-[0-9]-[A-Za-z0-9-]{10,}", 1),
-    shape(r"ai-", r"xai-[A-Za-z0-9]{30,}", 1),
-    shape(r"glpat-", r"glpat-[A-Za-z0-9_-]{16,}"),  # GitLab
-    shape(r"hf_", r"hf_[A-Za-z0-9]{30,}"),  # Hugging Face
-    shape(r"npm_", r"npm_[A-Za-z0-9]{30,}"),
-    shape(r"p(?:ypi-|plx-)", r"(?:pypi-AgE[A-Za-z0-9_-]{40,}|pplx-[A-Za-z0-9]{30,})"),  # PyPI, Perplexity
-    shape(r"SG\.", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"),  # SendGrid
-    shape(r"gsk_", r"gsk_[A-Za-z0-9]{30,}"),  # Groq
-    shape(r"r8_", r"r8_[A-Za-z0-9]{30,}"),  # Replicate
-    shape(r"_v1_", r"do[por]_v1_[a-f0-9]{40,}", 3),  # DigitalOcean
-    shape(r"shp", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32,}"),  # Shopify
-    shape(r"whsec_", r"whsec_[A-Za-z0-9+/=]{24,}"),  # webhook signing secrets
-    shape(r"GOCSPX-", r"GOCSPX-[A-Za-z0-9_-]{20,}"),  # Google OAuth client secrets
-    shape(r"ATATT3", r"ATATT3[A-Za-z0-9_=-]{20,}"),  # Atlassian API tokens
-    shape(r"sntry", r"sntry[su]_[A-Za-z0-9+/=_-]{20,}"),  # Sentry auth tokens
-    shape(r"lin_api_", r"lin_api_[A-Za-z0-9]{20,}"),  # Linear
-    shape(r"ntn_", r"ntn_[A-Za-z0-9]{20,}"),  # Notion
-    shape(r"PMAK-", r"PMAK-[A-Za-z0-9-]{20,}"),  # Postman
-    # A private key in PEM, whole; in JSON its line ends are written `\n`, and a cut-off one is masked too.
-    Rule(
-        r"PRIVATE KEY",
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?!-----END )[A-Za-z0-9+/=\s:,-]|\\[rn])*"
-        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?",
-        40,
-    ),
-    # A credential after an auth scheme (a curl command in a tool call), the scheme kept.
-    Rule(r"bearer", rf"(?P<keep>\b(?i:bearer){GAP}){CREDENTIAL}", lowercase=True),
-    Rule(r"basic", rf"(?P<keep>\b(?i:basic){GAP})(?=[A-Za-z0-9+/=]{{16}})[A-Za-z0-9+/]+=*", lowercase=True),
-    # A header line naming a secret, in text: `Authorization: Bearer x`, `x-api-key: "x"`, `x-auth-token=x`.
-    # After a quoted name the value must be quoted too: `"authorization": 12345678` is JSON, and an unquoted
-    # mask there would break it (secret-named fields with numbers are masked, quoted, by their name instead).
-    Rule(
-        r"auth",
-        rf"(?P<keep>(?i:authorization|auth-token){NAME_THEN_VALUE}"
-        rf"(?:(?i:bearer|basic|token|digest){GAP})?){CREDENTIAL}",
-        6,
-        lowercase=True,
-    ),
-    # `api-key.<key>` too: OpenAI's Realtime API takes a key as a WebSocket subprotocol, `openai-insecure-api-key.…`.
-    Rule(
-        r"api-key", rf"(?P<keep>(?i:api-key){NAME_THEN_VALUE.replace('[:=]', '[:=.]')})" + CREDENTIAL, 7, lowercase=True
-    ),
-    # The user:password of a URL written in any text (a prompt, a tool call's `git clone`), the scheme kept.
-    Rule(r"://", r"(?P<keep>://)[^\s/@:'\"<>\\]+:[^\s/@'\"<>\\]+(?=@)"),
-    # A URL parameter naming a secret, anywhere in text: `?key=…`, `&access_token=…`.
-    *[
-        Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
-        for name in ("key", "token", "auth", "passw(?:or)?d", "secret", "sig", "signature", "credential")
-    ],
-]
-
-
-# Every string each rule's probe matches, spelled out: the text is scanned for these with `find`, which runs at
-# memory speed for one character, where a regular expression per probe would read the whole text 40 times.
-# A probe that is one literal (`ya29\.`) is its own needle; the others are listed here, and a rule whose probe is
-# neither fails at import instead of never being looked for.
-NEEDLES = {
-    r"sk[-_]": ("sk-", "sk_"),
-    r"gh[pousr]_": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
-    r"A[KS]IA": ("AKIA", "ASIA"),
-    r"ox[abprse]-": ("oxa-", "oxb-", "oxp-", "oxr-", "oxs-", "oxe-"),
-    r"app-[0-9]-": tuple(f"app-{digit}-" for digit in range(10)),
-    r"p(?:ypi-|plx-)": ("pypi-", "pplx-"),
-    r"passw(?:or)?d=": ("passwd=", "password="),
-}
-# A part of a probe that is a literal: an escaped symbol, or a character standing for itself.
-LITERAL_PART = re.compile(r"\\[^A-Za-z0-9]|[^.^$*+?{}\[\]\\|()]")
 # A needle is found through one of its characters that is rare in prompts and JSON, its anchor: a one-character
 # `find` (memchr) visits each place of the anchor, and the text before it is checked for the needles' starts.
 # Needles sharing an anchor share one pass. Of the characters here, a needle's first is its anchor (at its last
@@ -211,20 +84,6 @@ def anchor_places(haystack, group: Group) -> list[int]:
             places.append(position)
         position = find(anchor, position + 1)
     return places
-
-
-def needles_of(rule: Rule) -> tuple[str, ...]:
-    """Every string the rule's probe matches."""
-    parts = LITERAL_PART.findall(rule.probe)
-    needles = NEEDLES.get(rule.probe) or (
-        ("".join(part[-1] for part in parts),) if "".join(parts) == rule.probe else ()
-    )
-    if not needles:
-        raise ValueError(f"secret_shapes: the probe {rule.probe!r} is not a literal and has no needles")
-    wrong = [needle for needle in needles if not re.fullmatch(rule.probe, needle)]
-    if wrong:
-        raise ValueError(f"secret_shapes: the probe {rule.probe!r} does not match its needles {wrong}")
-    return needles
 
 
 def build_scan(lowercase: bool, as_bytes: bool) -> Scan:
@@ -296,14 +155,28 @@ COMPILED = [
     Compiled(rule, re.compile(rule.pattern), re.compile(rule.pattern.encode()), rule.pattern.startswith(BOUNDARY))
     for rule in RULES
 ]
+
+
 # The scans of the text as it is and lowercased, for str and for bytes.
 SCANS = {as_bytes: (build_scan(False, as_bytes), build_scan(True, as_bytes)) for as_bytes in (False, True)}
+
+
 KELVIN, DOTTED_I = "\u212a", "\u0130"  # the letters whose lowercase is (or starts with) an ASCII letter
+
+
 # Every rule's needles for one pass of RE2, a lowercase rule's matched ignoring case, and the rule of each.
 NEEDLE_RULES = [index for index, rule in enumerate(RULES) for _ in needles_of(rule)]
+
+
 NEEDLE_FINDER = Finder([(needle.encode(), rule.lowercase) for rule in RULES for needle in needles_of(rule)])
+
+
 ESCAPE = "\\u00"  # JSON's escape for an ASCII character: a token written `\u0073k-…` is found after decoding
+
+
 ESCAPED_RUN = re.compile(r"(?:[A-Za-z0-9_.+/=-]|\\u00[0-9a-fA-F]{2}|\\/)+")
+
+
 TOKEN_CHARACTER = re.compile(r"[A-Za-z0-9_.+/=-]")
 
 

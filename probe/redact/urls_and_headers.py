@@ -4,7 +4,8 @@ import re
 import urllib.parse
 
 from probe.redact.secret_names import is_secret_header, is_secret_name
-from probe.redact.shapes import REDACTED_PREFIX, fingerprint, is_fingerprint, mask_text, which_have_shapes
+from probe.redact.shape_rules import REDACTED_PREFIX, fingerprint, is_fingerprint
+from probe.redact.shapes import mask_text, which_have_shapes
 
 # The credential leaves out whitespace around it, so a key gets one fingerprint however it is padded.
 SINGLE_TOKEN_SCHEMES = frozenset({"bearer", "basic", "token", "bot", "apikey"})
