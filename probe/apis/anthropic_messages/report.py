@@ -4,6 +4,7 @@ import json
 
 from probe.apis.anthropic_messages import reader
 from probe.apis.said_once import config_lines
+from probe.apis.tool_markdown import tools_section
 from probe.apis.turn_markdown import (
     counted,
     facts_line,
@@ -13,7 +14,6 @@ from probe.apis.turn_markdown import (
     items_section,
     output_section,
     response_opening,
-    tools_section,
     usage_table,
 )
 from probe.common.markdown import Markdown, Rendered, compact, details, first_line, inline, json_block

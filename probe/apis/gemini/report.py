@@ -5,6 +5,7 @@ import json
 
 from probe.apis.gemini import reader
 from probe.apis.said_once import config_lines
+from probe.apis.tool_markdown import tools_section
 from probe.apis.turn_markdown import (
     counted,
     error_message,
@@ -15,7 +16,6 @@ from probe.apis.turn_markdown import (
     items_section,
     output_section,
     response_opening,
-    tools_section,
     usage_table,
 )
 from probe.common.markdown import Markdown, Rendered, details, first_line, inline, json_block

@@ -6,6 +6,7 @@ from typing import Any
 
 from probe.apis.openai_chat import reader
 from probe.apis.said_once import config_lines
+from probe.apis.tool_markdown import tools_section
 from probe.apis.turn_markdown import (
     error_message,
     facts_line,
@@ -16,7 +17,6 @@ from probe.apis.turn_markdown import (
     opaque,
     output_section,
     response_opening,
-    tools_section,
     usage_table,
 )
 from probe.common.markdown import Markdown, Rendered, details, first_line, inline, json_block

@@ -2,13 +2,13 @@
 
 from probe.apis.openai_responses import reader
 from probe.apis.said_once import config_lines, mapping_block, text_once
+from probe.apis.tool_markdown import tools_section
 from probe.apis.turn_markdown import (
     facts_line,
     items_section,
     output_section,
     response_fields_lines,
     response_opening,
-    tools_section,
     usage_table,
 )
 from probe.common.markdown import Markdown, Rendered, details, inline
