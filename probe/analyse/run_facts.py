@@ -9,8 +9,6 @@ from probe.analyse.keypaths import KeyPaths
 from probe.read.conversation import TextBlock, Tool
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
-
-
 GENERIC_API = "generic"  # the generic reader's: it says nothing of which API a run speaks
 
 

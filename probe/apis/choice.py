@@ -11,8 +11,6 @@ from probe.runs.stored_target import stored_target
 from probe.runs.targets import Target, is_target_path, load_target
 
 GENERIC_RENDERER = "probe.apis.generic.report"  # no target: what no API reader recognises is shown raw
-
-
 PER_API = "each exchange is read and shown by its own API's built-in renderer (the generic one where none fits)"
 
 

@@ -10,8 +10,6 @@ from probe.read.dedupe import History, RecentResponses
 from probe.read.traffic import Exchange
 
 KEYS_KEPT = 1 << 14  # items remembered with their history keys before starting over: memory stays bounded
-
-
 TOOLS_KEPT = 1 << 12  # tools remembered for their hashes: memory stays bounded whatever a capture declares
 
 

@@ -23,11 +23,7 @@ from probe.common.paths import display
 from probe.runs.targets import Target
 
 ADDON = Path(__file__).parent / "recorder" / "addon.py"
-
-
 READY_TIMEOUT = 30.0
-
-
 STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed ($PROBE_STOP_GRACE)
 
 

@@ -75,8 +75,6 @@ def scan_json(data: bytes) -> JsonScan:
 
 
 NAME_WINDOW = 256  # bytes before a name's ending looked at for the rest of the name
-
-
 JSON_ESCAPE = re.compile(rb"\\+(?:u[0-9a-fA-F]{4}|.)")  # each stands for a character no name keeps (or is masked)
 
 

@@ -10,8 +10,6 @@ from probe.redact.shape_rules import REDACTED_PREFIX, fingerprint, is_fingerprin
 from probe.redact.shapes import mask_text
 
 NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON
-
-
 NESTED_JSON_LIMIT = 1 << 20  # a string holding JSON (tool arguments) is looked into up to this size
 
 

@@ -63,8 +63,6 @@ class MaskedBody:
 
 
 JSON_LINES_LIMIT = 32 << 20  # text bodies up to this size also have their JSON lines' secret-named fields masked
-
-
 # A JSON key naming a secret, in a line of text (an SSE event, an NDJSON line), perhaps escaped once (JSON in
 # a JSON string): found on the lowercased text, then the line is parsed.
 # A line with an escaped ASCII character is parsed too: `"api_ke\u0079"` names a key without spelling it.
@@ -147,11 +145,7 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
-
-
 CHARSET = re.compile(r"(?i)charset=\"?([A-Za-z0-9_-]+)")
-
-
 WIDE_BOMS = (
     (b"\xff\xfe\x00\x00", "utf-32"),
     (b"\x00\x00\xfe\xff", "utf-32"),
@@ -253,15 +247,9 @@ def mask_json_lines(data: bytes, starts: list[int] | None = None) -> tuple[bytes
 
 
 KEY_FINDER = Finder([(probe, True) for probe in KEY_PROBES])
-
-
 # Every rule's needles, the keys' probes and JSON's escape for an ASCII character, for one pass over a text body.
 RULE_NEEDLES = len(NEEDLE_FINDER.needles)
-
-
 TEXT_FINDER = Finder(NEEDLE_FINDER.needles + KEY_FINDER.needles + [(ESCAPE.encode(), False)])
-
-
 ESCAPE_NEEDLE = len(TEXT_FINDER.needles) - 1
 
 
@@ -285,11 +273,7 @@ def line_starts(data: bytes, found) -> list[int]:
 
 
 MULTIPART_NAME = re.compile(rb'(?i)content-disposition:[^\r\n]*?\bname="([^"]*)"')
-
-
 MULTIPART_TYPE = re.compile(rb"(?im)^content-type:[ \t]*([^\r\n]*)")
-
-
 MULTIPART_BOUNDARY = re.compile(r'(?i)boundary=(?:"([^"]+)"|([^";\s]+))')
 
 
@@ -363,8 +347,6 @@ def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
 
 # Raised whenever the masking code (not only its tables) masks more than before: 2 masks token shapes in a URL's host.
 MASKING_REVISION = 2
-
-
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
 RULES_VERSION = hashlib.sha256(
     repr(

@@ -42,12 +42,8 @@ SECRET_SUFFIXES = (
 # Names that are secrets only when the value looks like a credential: logprobs carry `"token": "Hello"`,
 # and Anthropic's thinking blocks a `"signature"` that is no credential.
 WEAK_NAMES = {"token", "key", "auth", "sig", "pwd", "pass"}
-
-
 # In a URL, these always hold the secret: Google's `?key=`, SAS `sig=`, AWS `Signature=`, OAuth `code=`.
 URL_NAMES = {"key", "token", "auth", "sig", "signature", "code", "pwd", "pass"}
-
-
 CREDENTIAL_LIKE = re.compile(r"^[^\s]{16,}$")
 
 
@@ -72,8 +68,6 @@ def is_secret_name(name: str, in_url: bool = False) -> bool:
 # An environment variable whose name says secret anywhere (GITHUB_TOKEN, OPENAI_API_KEY, DB_PASSWORD); values
 # shorter than SHORTEST_SECRET are flags ("1"), which would otherwise match all over the files they are in.
 SECRET_VARIABLE = re.compile(r"(?i)(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)")
-
-
 SHORTEST_SECRET = 8
 
 

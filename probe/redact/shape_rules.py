@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 
 REDACTED_PREFIX = "[REDACTED"
-
-
 FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
 
 
@@ -33,8 +31,6 @@ class Rule:
 # percent-encoded character (`%20`): bodies are masked as raw JSON, where a token at the start of a line
 # follows the `n` of `\n`, and a URL in a body is not decoded first.
 BOUNDARY = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf])|(?<=\\u[0-9a-fA-F]{4})|(?<=%[0-9a-fA-F]{2}))"
-
-
 GAP = r"(?:\s|\\[nrt])+"  # white space, also as JSON writes it
 
 
@@ -43,15 +39,9 @@ def shape(probe: str, pattern: str, before: int = 0) -> Rule:
 
 
 CREDENTIAL = r"(?=[A-Za-z._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"  # token characters with a digit among them
-
-
 QUOTE = r"\\?[\"']"  # a quote, perhaps escaped (JSON inside a JSON string)
-
-
 # What follows a secret's name in text: `": "`, `=`, `: ` …; a quoted name needs a quoted value.
 NAME_THEN_VALUE = rf"(?:{QUOTE}\s*[:=]\s*{QUOTE}|\s*[:=]\s*(?:{QUOTE})?)"
-
-
 PARAMETER_NAMES = (
     r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
     r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"

@@ -159,24 +159,12 @@ COMPILED = [
 
 # The scans of the text as it is and lowercased, for str and for bytes.
 SCANS = {as_bytes: (build_scan(False, as_bytes), build_scan(True, as_bytes)) for as_bytes in (False, True)}
-
-
 KELVIN, DOTTED_I = "\u212a", "\u0130"  # the letters whose lowercase is (or starts with) an ASCII letter
-
-
 # Every rule's needles for one pass of RE2, a lowercase rule's matched ignoring case, and the rule of each.
 NEEDLE_RULES = [index for index, rule in enumerate(RULES) for _ in needles_of(rule)]
-
-
 NEEDLE_FINDER = Finder([(needle.encode(), rule.lowercase) for rule in RULES for needle in needles_of(rule)])
-
-
 ESCAPE = "\\u00"  # JSON's escape for an ASCII character: a token written `\u0073k-…` is found after decoding
-
-
 ESCAPED_RUN = re.compile(r"(?:[A-Za-z0-9_.+/=-]|\\u00[0-9a-fA-F]{2}|\\/)+")
-
-
 TOKEN_CHARACTER = re.compile(r"[A-Za-z0-9_.+/=-]")
 
 

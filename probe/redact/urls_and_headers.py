@@ -9,8 +9,6 @@ from probe.redact.shapes import mask_text, which_have_shapes
 
 # The credential leaves out whitespace around it, so a key gets one fingerprint however it is padded.
 SINGLE_TOKEN_SCHEMES = frozenset({"bearer", "basic", "token", "bot", "apikey"})
-
-
 AUTH_SCHEME = re.compile(
     r"^(?i:(bearer|basic|token|digest|bot|apikey|negotiate|ntlm|aws4-hmac-sha256))"
     r"(\s+)(\S.*?)(\s*)$",  # the credential starts at its first non-space: a lone CR after "Bearer " is none

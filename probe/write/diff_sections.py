@@ -11,11 +11,7 @@ from probe.write.text_diff import text_diff
 from probe.write.value_diff import leaf, shown_changes
 
 SIMILAR = 0.5  # blocks at least this alike (difflib's ratio) are one block changed, not one removed and one added
-
-
 LONG_LIST = 20  # entries shown open; a longer list is collapsed
-
-
 ABSENT = "—"  # a count the API did not send: never shown as 0, never compared
 
 

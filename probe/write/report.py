@@ -47,11 +47,7 @@ from probe.write.viewer.header import page_header
 from probe.write.viewer.page import GENERATED, write_page
 
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
-
-
 TURNS_FILE = "turns.jsonl"  # written beside report.md: one line per exchange, in the conversation model
-
-
 TURNS_SUFFIX = ".turns.jsonl"  # of the turns beside a report named otherwise (Y.md: Y.turns.jsonl)
 
 

@@ -6,11 +6,7 @@ import re
 # A word, or one other character, with the spaces before it (so that a space never matches on its own), or the
 # spaces that end a text.
 TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])|\s+")
-
-
 MAX_WORD_PAIRS = 4_000_000  # tokens of one side × the other's: beyond, the lines are shown whole
-
-
 CONTEXT = 40  # characters of an unchanged stretch kept on each side of a change
 
 
