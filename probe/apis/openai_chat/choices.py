@@ -1,0 +1,150 @@
+"""A Chat Completions choice as its chunks' deltas build it (text, reasoning, tool calls), its usage, and tool
+arguments parsed."""
+
+import json
+from typing import Any
+
+from probe.common import fastjson
+from probe.read.conversation import (
+    Item,
+    Part,
+    Turn,
+    Usage,
+    integer,
+    text_or_none,
+)
+
+# Streamed text fields, joined from their pieces; `reasoning` is what some servers name reasoning_content.
+DELTA_TEXTS = {"reasoning_content": "reasoning", "reasoning": "reasoning", "content": "text", "refusal": "text"}
+
+
+def read_function_call(call: dict) -> Part:
+    """The legacy `function_call`: a call without an id, answered by a `function` message naming it."""
+    extra = {key: value for key, value in call.items() if key not in ("name", "arguments")}
+    name, arguments = text_or_none(call.get("name")), parsed(call.get("arguments"))
+    return Part("tool_call", "function_call", name=name, arguments=arguments, raw=extra or None)
+
+
+def parsed(arguments: Any) -> Any:
+    """Tool arguments parsed when they are a JSON string (as the API sends them), else as sent."""
+    if isinstance(arguments, str):
+        try:
+            return fastjson.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments
+
+
+class Choice:
+    """One choice as its deltas build it: texts joined from pieces, tool calls by their `index`."""
+
+    def __init__(self, index: Any = 0) -> None:
+        self.role: str | None = None
+        self.texts: dict[str, list[str]] = {}  # reasoning_content, content, refusal…: pieces in order
+        self.calls: dict[Any, dict] = {}  # index -> {id, type, name, arguments pieces, other fields}
+        self.function_call: dict | None = None  # the legacy single call
+        self.other: dict = {}  # fields a delta carries that this reader does not know, joined or listed
+        self.fields: dict = {"index": index}  # the choice's own fields: index, finish_reason, logprobs…
+        self.finished = False
+
+    def add(self, choice: dict, turn: Turn) -> None:
+        for key, value in choice.items():
+            if key == "logprobs" and value is not None:
+                self.fields.setdefault("logprobs", []).append(value)
+            elif key not in ("index", "delta", "logprobs") and (value is not None or key not in self.fields):
+                self.fields[key] = value
+        self.finished = self.finished or choice.get("finish_reason") is not None
+        delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+        for key, value in delta.items():
+            if value is None:
+                continue  # servers send `content: null` beside a tool call delta: nothing arrived
+            if key == "role":
+                self.role = str(value)
+            elif key in DELTA_TEXTS and isinstance(value, str):
+                self.texts.setdefault(key, []).append(value)
+            elif key == "tool_calls" and isinstance(value, list):
+                for call in value:
+                    self.call(call, turn)
+            elif key == "function_call" and isinstance(value, dict):
+                self.function_call = self.function_call or {"arguments": []}
+                merge_call(self.function_call, value, "arguments")
+            else:
+                if key not in self.other:
+                    turn.unrecognised.append(f"delta field {key}")
+                joined = self.other.setdefault(key, "" if isinstance(value, str) else [])
+                self.other[key] = joined + value if isinstance(joined, str) else [*joined, value]
+
+    def call(self, call: Any, turn: Turn) -> None:
+        if not isinstance(call, dict):
+            turn.unrecognised.append(f"tool call delta that is {type(call).__name__}")
+            return
+        # A delta names its call by `index`; a server that sends no index sends each call whole, by id.
+        key = call.get("index", call.get("id", len(self.calls)))
+        key = key if isinstance(key, (int, str)) and not isinstance(key, bool) else str(key)
+        kind = str(call.get("type") or self.calls.get(key, {}).get("type") or "function")
+        built = self.calls.setdefault(key, {"type": kind, "pieces": []})
+        if call.get("id") not in (None, ""):  # some servers send `"id": ""` with every later fragment
+            built["id"] = call["id"]
+        built.update({name: value for name, value in call.items() if name not in ("index", "id", "type", kind)})
+        if isinstance(call.get(kind), dict):
+            merge_call(built, call[kind], "input" if kind == "custom" else "arguments", pieces="pieces")
+
+    def item(self, answer: dict, ended: bool = False) -> Item:
+        """The choice as one message; `answer` holds the fields its chunks carried beside the choices, and
+        `ended` says the stream reached its end, so that every part of the choice is whole."""
+        complete = self.finished or ended
+        parts = []
+        for key, pieces in self.texts.items():
+            part_type = "text" if key == "content" else key
+            parts.append(Part(DELTA_TEXTS[key], part_type, text="".join(pieces), complete=complete))
+        parts.sort(key=lambda part: part.kind != "reasoning")  # reasoning first, as it came
+        for built in self.calls.values():
+            kind = built["type"]
+            rest = {key: value for key, value in built.items() if key not in ("type", "id", "name", "pieces")}
+            parts.append(
+                Part(
+                    "tool_call",
+                    kind,
+                    name=text_or_none(built.get("name")),
+                    call_id=text_or_none(built.get("id")),
+                    arguments=parsed("".join(built["pieces"])),
+                    raw=rest or None,
+                    complete=complete,
+                )
+            )
+        if self.function_call is not None:
+            call = self.function_call
+            part = read_function_call({"name": call.get("name"), "arguments": "".join(call["arguments"])})
+            part.complete = complete
+            parts.append(part)
+        return Item(
+            type="message", role=self.role or "assistant", parts=parts, metadata=self.fields | answer | self.other
+        )
+
+
+def merge_call(built: dict, piece: dict, field: str, pieces: str = "arguments") -> None:
+    """Fold one delta of a call into what arrived before: its input text is joined; its name, which some servers
+    repeat in every delta, is kept once."""
+    for key, value in piece.items():
+        if key == field:
+            built.setdefault(pieces, []).append(value if isinstance(value, str) else json.dumps(value))
+        elif key == "name":
+            if value and not built.get("name"):
+                built["name"] = value
+        elif value is not None:
+            built[key] = value
+
+
+def usage_of(usage: dict) -> Usage:
+    """The prompt count includes the cached tokens, and the completion count the reasoning tokens."""
+    prompt = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+    completion = (
+        usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}
+    )
+    return Usage(
+        raw=usage,
+        input=integer(usage.get("prompt_tokens")),
+        output=integer(usage.get("completion_tokens")),
+        cache_read=integer(prompt.get("cached_tokens")),
+        reasoning=integer(completion.get("reasoning_tokens")),
+    )
