@@ -21,8 +21,6 @@ read_request, read_response = reader.read_request, reader.read_response
 HISTORY_FIELD = "input"  # the request field holding the re-sent history (left out of the key-path counts)
 MAPPING_FIELDS = ("client_metadata",)  # config shown as a table of its own, only what changed
 TOKEN_COLUMNS = ["input", "cached", "output", "reasoning", "total"]
-
-
 # Requests ----------------------------------------------------------------------------------------
 
 
