@@ -14,6 +14,7 @@ from mitmproxy.websocket import WebSocketMessage
 
 from probe.capture.recorder import addon as capture_addon
 from probe.capture.recorder.addon import Capture
+from probe.capture.recorder.record import TERMINAL_EVENT
 from probe.redact import masking as redaction
 from probe.write.flow_file import write_flows
 
@@ -537,4 +538,4 @@ def test_a_bomb_with_a_token_after_it_is_kept_masked(tmp_path):
 )
 def test_a_stream_is_complete_once_it_holds_its_apis_last_event(stream, complete):
     """The client may hang up before the final chunk: the stream's own last event says the answer arrived."""
-    assert bool(capture_addon.TERMINAL_EVENT.search(stream)) is complete
+    assert bool(TERMINAL_EVENT.search(stream)) is complete

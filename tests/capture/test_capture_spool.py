@@ -14,7 +14,8 @@ from conftest import answer_with_chunked_sse, read_traffic, send_chunk
 from mitmproxy.test import taddons, tflow
 
 from probe.capture.recorder import spool as capture_spool
-from probe.capture.recorder.addon import TIMINGS_KEPT, Capture
+from probe.capture.recorder.addon import Capture
+from probe.capture.recorder.tee import TIMINGS_KEPT
 from probe.redact import masking as redaction
 
 TOKEN = "sk-proj-" + "SPOOLEDSECRET1234567890"

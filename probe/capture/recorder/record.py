@@ -5,6 +5,7 @@ Loaded beside the capture addon by `mitmdump -s`, it imports nothing of `probe` 
 
 import base64
 import hashlib
+import re
 from dataclasses import dataclass
 
 from mitmproxy import http
@@ -12,6 +13,18 @@ from mitmproxy import http
 from probe.common import decoding
 from probe.redact import masking as redaction
 
+SCHEMA_VERSION = 1
+# A stream holding one of these has delivered its whole answer, even if the client hung up before
+# the final chunk (codex closes the connection as soon as it reads `response.completed`): the Responses and
+# Messages APIs' last events, Chat Completions' `data: [DONE]`, and the Gemini API's finishReason, which only
+# its last chunk carries.
+TERMINAL_EVENT = re.compile(
+    rb'"type"\s*:\s*"(?:response\.completed|response\.failed|response\.incomplete|message_stop)"'
+    rb"|^event:\s*(?:response\.completed|response\.failed|response\.incomplete|message_stop)\s*$"
+    rb"|^data:\s*\[DONE\]\s*$"
+    rb'|"finishReason"\s*:\s*"',
+    re.MULTILINE,
+)
 JSON_START = (b"{", b"[")
 
 

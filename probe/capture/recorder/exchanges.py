@@ -1,0 +1,103 @@
+"""The HTTP half of the capture addon: one finished exchange made into its record (request, response, a spooled
+body, timings, how it ended) and appended to traffic.jsonl."""
+
+import time
+
+from mitmproxy import http
+
+from probe.capture.recorder import line as capture_line
+from probe.capture.recorder import record as stored
+from probe.capture.recorder.files import (
+    spooled_body_fields,
+)
+from probe.capture.recorder.record import SCHEMA_VERSION, TERMINAL_EVENT
+from probe.capture.recorder.tee import Tee
+from probe.common import decoding
+
+
+class HttpRecording:
+    """What the capture addon does with a finished HTTP exchange; the addon (Capture) provides the policy, the
+    tees, append and the fields of a message."""
+
+    def record_http(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None) -> None:
+        """Write the exchange's line. One that ended in an error is complete if its stream holds a terminal event."""
+        request, response = flow.request, flow.response
+        policy = self.policy
+        start = request.timestamp_start
+        request_body = stored.store_body(
+            request.raw_content,
+            request.headers.get("content-encoding", ""),
+            request.headers.get("content-type", ""),
+            policy,
+        )
+        spool = tee.spool if tee is not None else None
+        if spool is not None:
+            tee.wait_for_spool()
+        content_encoding = response.headers.get("content-encoding", "").strip().lower() if response else ""
+        if spool is not None and content_encoding not in ("", "identity"):
+            # A large compressed body is decoded whole, in memory: the decoders work on whole bodies.
+            tee.chunks, tee.spool, spool = [spool.read_all()], None, None
+        complete = error is None or (response is not None and self.ends_with_terminal_event(flow, tee))
+        record = {
+            "schema": SCHEMA_VERSION,
+            "kind": "http",
+            "id": flow.id,
+            "proxy": self.proxy_name(flow),
+            "complete": complete,
+            "error": stored.text(error, policy) if error else error,
+            "timing": {"start": start, "request_end": request.timestamp_end},
+            "request": self.message_fields(request)
+            | {
+                "method": stored.text(request.method, policy),
+                "url": stored.url(request.url, policy),
+                "path": stored.url(request.path, policy),
+                "http_version": request.http_version,
+                **request_body.fields,
+            },
+            "response": None,
+        }
+        if response is not None:
+            record["response"] = self.message_fields(response) | {
+                "status": response.status_code,
+                "reason": stored.text(response.reason, policy),
+                "http_version": response.http_version,
+            }
+            end = (tee.ended_at or tee.last_arrival) if tee else None
+            record["timing"].update(
+                response_headers=response.timestamp_start,
+                first_byte=(tee.first_arrival if tee else None) or response.timestamp_start,
+                end=end or response.timestamp_end or time.time(),
+            )
+            if tee is not None:
+                record["response"]["chunks"] = [
+                    [round((arrival - start) * 1000, 3), size] for arrival, size in tee.timings
+                ]
+            if spool is not None:
+                try:
+                    spool.finish()
+                    # The body goes last in its response object, streamed from the spool into its place in the line.
+                    record["response"] |= spooled_body_fields(spool)
+                    self.append(capture_line.spooled_line(record, spool, policy.redact), "traffic.jsonl")
+                finally:
+                    spool.close()
+                return
+            raw = tee.body() if tee is not None else response.raw_content
+            record["response"] |= stored.store_body(
+                raw, content_encoding, response.headers.get("content-type", ""), policy
+            ).fields
+        else:
+            record["timing"]["end"] = time.time()
+        self.append([capture_line.line(record)], "traffic.jsonl")
+        if tee is not None:
+            tee.chunks = []  # the body may be hundreds of megabytes: let it go now
+
+    def ends_with_terminal_event(self, flow: http.HTTPFlow, tee: Tee | None) -> bool:
+        if tee is not None and tee.spool is not None:
+            return bool(TERMINAL_EVENT.search(tee.spool.tail()))
+        body = tee.body() if tee is not None else flow.response.raw_content or b""
+        content_encoding = flow.response.headers.get("content-encoding", "")
+        if content_encoding:
+            body = decoding.decode_body(body, content_encoding, self.policy.decode_cap).data
+        return bool(TERMINAL_EVENT.search(body))
+
+    # WebSocket ------------------------------------------------------------------------------
