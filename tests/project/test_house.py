@@ -1,5 +1,5 @@
-"""The shape of the package, read from its own imports: the stage contract, no cycles and at most 8 levels of
-imports. A change that breaks the flow fails with the name of the contract."""
+"""The shape of the package, read from its own imports: the stage contract, no cycles, at most 8 levels of
+imports and no module over 400 lines. A change that breaks the flow fails with the name of the contract."""
 
 import functools
 import os
@@ -13,6 +13,7 @@ from conftest import PROJECT_ROOT
 
 PROBE = PROJECT_ROOT / "probe"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+MOST_LINES = 400
 MOST_LEVELS = 8
 
 
@@ -44,6 +45,11 @@ def test_read_importing_write_breaks_the_flow_and_names_the_contracts(tmp_path):
     assert "read imports nothing of apis, analyse or write BROKEN" in result.stdout
     assert "The flow: capture → read → apis → analyse → write" in result.stdout
     assert "probe.read.sse -> probe.write.report" in result.stdout
+
+
+def test_no_module_is_over_400_lines():
+    sizes = {str(path.relative_to(PROJECT_ROOT)): len(path.read_text().splitlines()) for path in PROBE.rglob("*.py")}
+    assert {path: lines for path, lines in sizes.items() if lines > MOST_LINES} == {}
 
 
 def test_imports_are_at_most_8_levels_deep():
