@@ -33,3 +33,13 @@ def encoded(record: dict) -> bytes:
             return json.dumps(record, separators=(",", ":"), default=str).encode("ascii")
         except ValueError as error:  # circular, which parsed JSON never is
             raise RecursionError(str(error)) from None
+
+
+def parsed(value):
+    """A JSON string parsed (tool arguments, as the APIs send them), or the value as sent when it is not one."""
+    if isinstance(value, str):
+        try:
+            return loads(value)
+        except ValueError:
+            return value
+    return value

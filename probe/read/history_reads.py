@@ -69,3 +69,28 @@ def read_history(raws: list, turn: Turn, read_one: Callable[[Any], Item]) -> lis
     """The items of a request's history, in order, as `read_one` reads each (it may note things on `turn`)."""
     reads = CURRENT.get()
     return reads.read(raws, turn, read_one) if reads is not None else [read_one(raw) for raw in raws]
+
+
+def history_key(item: Item, fields_left_out: frozenset[str], kinds_left_out: frozenset[str] = frozenset()) -> Any:
+    """An item as compared for carried-over history, without the raw fields an agent changes on re-sent items
+    (cache markers, signatures) and without the parts of kinds it drops from them: neither makes an old item new."""
+    return (
+        item.type,
+        item.role,
+        [
+            (
+                part.kind,
+                part.type,
+                part.text,
+                part.name,
+                part.call_id,
+                part.arguments,
+                part.is_error,
+                ({key: value for key, value in part.raw.items() if key not in fields_left_out} or None)
+                if isinstance(part.raw, dict)
+                else part.raw,
+            )
+            for part in item.parts
+            if part.kind not in kinds_left_out
+        ],
+    )

@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from probe.common import fastjson
+from probe.read import history_reads
 from probe.read.conversation import (
     Item,
     Part,
@@ -168,27 +169,9 @@ def read_block(block: Any, turn: Turn) -> Part:
 
 
 def history_key(item: Item) -> Any:
-    """An item as compared for carried-over history: agents move cache markers to the newest message on every
-    request, which alone must not make an old message look new."""
-    return (
-        item.type,
-        item.role,
-        [
-            (
-                part.kind,
-                part.type,
-                part.text,
-                part.name,
-                part.call_id,
-                part.arguments,
-                part.is_error,
-                ({key: value for key, value in part.raw.items() if key != "cache_control"} or None)
-                if isinstance(part.raw, dict)
-                else part.raw,
-            )
-            for part in item.parts
-        ],
-    )
+    """Agents move cache markers to the newest message on every request, which alone must not make an old
+    message look new."""
+    return history_reads.history_key(item, frozenset({"cache_control"}))
 
 
 # Responses ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from probe.read import history_reads
 from probe.read.conversation import (
     Item,
     Part,
@@ -211,28 +212,9 @@ def read_function_response(kind: str, value: dict, rest: dict | None) -> Part:
 
 
 def history_key(item: Item) -> Any:
-    """An item as compared for carried-over history. gemini-cli re-sends its model turns without their thought
-    parts, adds or strips thought signatures on older turns, and joins text pieces: none of that makes an
-    earlier turn new."""
-    return (
-        item.type,
-        item.role,
-        [
-            (
-                part.kind,
-                part.type,
-                part.text,
-                part.name,
-                part.call_id,
-                part.arguments,
-                ({key: value for key, value in part.raw.items() if key not in SIGNATURES} or None)
-                if isinstance(part.raw, dict)
-                else part.raw,
-            )
-            for part in item.parts
-            if part.kind != "reasoning"
-        ],
-    )
+    """gemini-cli re-sends its model turns without their thought parts, adds or strips thought signatures on older
+    turns, and joins text pieces: none of that makes an earlier turn new."""
+    return history_reads.history_key(item, frozenset(SIGNATURES), frozenset({"reasoning"}))
 
 
 SIGNATURES = ("thoughtSignature", "thought_signature")

@@ -21,18 +21,8 @@ DELTA_TEXTS = {"reasoning_content": "reasoning", "reasoning": "reasoning", "cont
 def read_function_call(call: dict) -> Part:
     """The legacy `function_call`: a call without an id, answered by a `function` message naming it."""
     extra = {key: value for key, value in call.items() if key not in ("name", "arguments")}
-    name, arguments = text_or_none(call.get("name")), parsed(call.get("arguments"))
+    name, arguments = text_or_none(call.get("name")), fastjson.parsed(call.get("arguments"))
     return Part("tool_call", "function_call", name=name, arguments=arguments, raw=extra or None)
-
-
-def parsed(arguments: Any) -> Any:
-    """Tool arguments parsed when they are a JSON string (as the API sends them), else as sent."""
-    if isinstance(arguments, str):
-        try:
-            return fastjson.loads(arguments)
-        except ValueError:
-            return arguments
-    return arguments
 
 
 class Choice:
@@ -107,7 +97,7 @@ class Choice:
                     kind,
                     name=text_or_none(built.get("name")),
                     call_id=text_or_none(built.get("id")),
-                    arguments=parsed("".join(built["pieces"])),
+                    arguments=fastjson.parsed("".join(built["pieces"])),
                     raw=rest or None,
                     complete=complete,
                 )

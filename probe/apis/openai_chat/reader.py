@@ -3,7 +3,8 @@
 import re
 from typing import Any
 
-from probe.apis.openai_chat.choices import Choice, parsed, read_function_call, usage_of
+from probe.apis.openai_chat.choices import Choice, read_function_call, usage_of
+from probe.common import fastjson
 from probe.read.conversation import (
     Item,
     Part,
@@ -180,7 +181,7 @@ def read_tool_call(call: Any, turn: Turn) -> Part:
         kind,
         name=text_or_none(inner.get("name")),
         call_id=text_or_none(call.get("id")),
-        arguments=parsed(inner.get(field)),
+        arguments=fastjson.parsed(inner.get(field)),
         raw=extra or None,
     )
 

@@ -194,7 +194,11 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
             name = f"{raw['namespace']}.{name}"
         item.parts = [
             Part(
-                "tool_call", kind, name=name, call_id=text_or_none(raw.get("call_id")), arguments=parsed(raw.get(field))
+                "tool_call",
+                kind,
+                name=name,
+                call_id=text_or_none(raw.get("call_id")),
+                arguments=fastjson.parsed(raw.get(field)),
             )
         ]
         used |= {"name", "call_id", field}
@@ -244,16 +248,6 @@ def read_content(content: Any, turn: Turn) -> list[Part]:
             turn.unrecognised.append(f"content part {kind or type(part).__name__}")
             parts.append(Part("other", kind or type(part).__name__, raw=part))
     return parts
-
-
-def parsed(arguments: Any) -> Any:
-    """Tool arguments parsed when they are a JSON string (as the API sends them), else as sent."""
-    if isinstance(arguments, str):
-        try:
-            return fastjson.loads(arguments)
-        except ValueError:
-            return arguments
-    return arguments
 
 
 def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
