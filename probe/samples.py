@@ -14,13 +14,12 @@ from probe.common import cli
 from probe.common.errors import RunError, one_line, run_main
 from probe.common.paths import data_dir, display
 from probe.runs import ledger as derived
-from probe.runs.folders import list_runs
+from probe.runs.folders import CAPTURE_FILES, list_runs
 from probe.write.diff import diff_runs
 from probe.write.report import refresh_all
 from probe.write.report_header import GENERATED_AT
 
 SAMPLE_MARK = "-sample-"  # in a run folder's name: a bundled sample, with committed derived files
-CAPTURE_FILES = ("traffic.jsonl", "manifest.json")  # what a sample is rebuilt from
 DIFF_PREFIX = "diff-"  # diff-<A's folder>.md in B's folder: the diff of a bundled version pair
 SHOWN_LINES = 12  # lines of a unified diff shown per mismatch
 

@@ -7,12 +7,13 @@ from pathlib import Path
 
 from probe.redact.masking import fingerprint, mask_bytes
 from probe.redact.secret_names import is_secret_variable
+from probe.runs.folders import CAPTURE_FILES
 
 # Written by the capture addon and the analyzer, which mask as they write, and flows.mitm, which the export makes
 # from traffic.jsonl (a run exported while it is captured has one; its lengths are binary, so it must not be
 # rewritten). proxies.log is scrubbed too: its lines are masked as mitmproxy logs them, but mitmproxy may print
 # outside its log.
-OUR_FILES = {"traffic.jsonl", "flows.mitm", "manifest.json", "report.md"}
+OUR_FILES = {*CAPTURE_FILES, "flows.mitm", "report.md"}
 
 
 def secret_values(env: dict[str, str]) -> list[str]:

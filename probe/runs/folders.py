@@ -14,6 +14,10 @@ from probe.common.errors import RunError
 from probe.common.paths import TARGET_NAME, data_dir, display
 
 MANIFEST_SCHEMA = 1
+# What the capture writes into a run folder: every other file there is made from these two, and nothing that
+# writes a derived file or an export may write over them. (The recorder inside mitmdump spells the first itself.)
+TRAFFIC, MANIFEST = "traffic.jsonl", "manifest.json"
+CAPTURE_FILES = (TRAFFIC, MANIFEST)
 RUN_NAME = re.compile(r"^\d{8}-\d{6}(-.+)?$")
 
 

@@ -17,7 +17,7 @@ from probe.common import markdown as md
 from probe.common.errors import RunError, run_main, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.runs.folders import private_replacement, read_manifest, resolve_run
+from probe.runs.folders import CAPTURE_FILES, private_replacement, read_manifest, resolve_run
 from probe.write.diff_sections import (
     aligned,
     apis,
@@ -34,7 +34,7 @@ from probe.write.diff_sections import (
     usage_section,
 )
 
-REFUSED_OUTPUTS = ("traffic.jsonl", "manifest.json", "turns.jsonl")  # the capture, and the turns other tools read
+REFUSED_OUTPUTS = (*CAPTURE_FILES, "turns.jsonl")  # the capture, and the turns other tools read
 
 
 def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[str]]:

@@ -10,10 +10,10 @@ from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import display
 from probe.runs import ledger as derived
-from probe.runs.folders import being_recorded, private_replacement, resolve_run
+from probe.runs.folders import CAPTURE_FILES, being_recorded, private_replacement, resolve_run
 from probe.runs.targets import load_target
 from probe.write import otlp
-from probe.write.report import CAPTURE_FILES, refresh
+from probe.write.report import refresh
 
 FORMATS = ("har", "mitm", "otlp")
 

@@ -27,7 +27,7 @@ from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs import ledger
-from probe.runs.folders import being_recorded, load_manifest, private_replacement
+from probe.runs.folders import CAPTURE_FILES, being_recorded, load_manifest, private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
@@ -273,9 +273,6 @@ def turns_path(report: Path) -> Path:
     """turns.jsonl beside report.md (a run folder's documented name); Y.turns.jsonl beside Y.md, so that two
     reports in one folder never share, or overwrite, each other's turns."""
     return report.with_name(TURNS_FILE if report.name == REPORT.outputs[0] else report.stem + TURNS_SUFFIX)
-
-
-CAPTURE_FILES = ("traffic.jsonl", "manifest.json")  # never overwritten by a report or an export
 
 
 def check_output(output: Path, traffic: Path) -> None:
