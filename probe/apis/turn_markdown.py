@@ -172,6 +172,15 @@ def history_summary(turn: Turn, noun: str) -> Markdown:
     return summary
 
 
+def history_section(turn: Turn, title: str, noun: str, rendered: Rendered, show) -> None:
+    """A request's history under its title: the summary line says how many items are new and which were carried
+    over from an earlier request, and `show(new_items, number_of_the_first)` writes only the new ones."""
+    carried = turn.carried.items if turn.carried else 0
+    new = turn.input[carried:]
+    rendered.add(Markdown("**{}**: {}").format(title, history_summary(turn, noun)), "")
+    show(new, carried + 1)
+
+
 def full_conversation(state: dict, prefix: str, noun: str, attachment=default_attachment, shown=None) -> Rendered:
     """The report's closing section: the last request's whole history, then the answer it got, in one place.
     `shown(items)` gives the items as the renderer shows them (without bytes, say)."""

@@ -9,7 +9,7 @@ from probe.apis.turn_markdown import (
     counted,
     facts_line,
     full_conversation,
-    history_summary,
+    history_section,
     instructions_section,
     items_section,
     output_section,
@@ -54,17 +54,15 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     if turn.tools:
         rendered.add(*tools_section(turn.tools, label, state, with_namespace=False))
     if turn.input:
-        carried = turn.carried.items if turn.carried else 0
-        new = turn.input[carried:]
-        rendered.add(Markdown("**Messages**: {}").format(history_summary(turn, "message")), "")
-        items_section(
-            new,
-            carried + 1,
-            "messages",
-            state.setdefault("calls", {}),
+        calls = state.setdefault("calls", {})
+        history_section(
+            turn,
+            "Messages",
+            "message",
             rendered,
-            [item.size for item in new],
-            attachment=attachment,
+            lambda new, first: items_section(
+                new, first, "messages", calls, rendered, [item.size for item in new], attachment=attachment
+            ),
         )
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered

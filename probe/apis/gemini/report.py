@@ -11,7 +11,7 @@ from probe.apis.turn_markdown import (
     error_message,
     facts_line,
     full_conversation,
-    history_summary,
+    history_section,
     instructions_section,
     items_section,
     output_section,
@@ -94,17 +94,15 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     if turn.tools:
         rendered.add(*tools_section(turn.tools, label, state, with_namespace=False))
     if turn.input:
-        carried = turn.carried.items if turn.carried else 0
-        new = turn.input[carried:]
-        rendered.add(Markdown("**Contents**: {}").format(history_summary(turn, "content")), "")
-        items_section(
-            shown(new),
-            carried + 1,
-            "contents",
-            state.setdefault("calls", {}),
+        calls = state.setdefault("calls", {})
+        history_section(
+            turn,
+            "Contents",
+            "content",
             rendered,
-            [item.size for item in new],
-            attachment=attachment,
+            lambda new, first: items_section(
+                shown(new), first, "contents", calls, rendered, [item.size for item in new], attachment=attachment
+            ),
         )
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered

@@ -11,7 +11,7 @@ from probe.apis.turn_markdown import (
     error_message,
     facts_line,
     full_conversation,
-    history_summary,
+    history_section,
     instructions_section,
     items_section,
     opaque,
@@ -107,10 +107,10 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     if turn.tools:
         rendered.add(*tools_section(turn.tools, label, state, with_namespace=False))
     if turn.input:
-        carried = turn.carried.items if turn.carried else 0
-        new = turn.input[carried:]
-        rendered.add(Markdown("**Messages**: {}").format(history_summary(turn, "message")), "")
-        messages_section(new, carried + 1, state.setdefault("calls", {}), rendered)
+        calls = state.setdefault("calls", {})
+        history_section(
+            turn, "Messages", "message", rendered, lambda new, first: messages_section(new, first, calls, rendered)
+        )
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered
 
