@@ -128,6 +128,52 @@ def proxied(tmp_path):
         proxies.stop()
 
 
+def captured_exchange(
+    path: str = "/v1/responses",
+    request_body=None,
+    response_body="",
+    *,
+    host: str = "https://api.openai.com",
+    request_headers=(("content-type", "application/json"),),
+    response_headers=(("content-type", "text/event-stream"),),
+    status: int = 200,
+    timing: dict | None = None,
+    **fields,
+) -> dict:
+    """One HTTP exchange as traffic.jsonl holds it (schema 1), the shape every test that writes a capture starts
+    from: a JSON request body, a response body kept as text (an SSE stream) or as JSON. `fields` replace the
+    record's own top-level fields."""
+    record = {
+        "schema": 1,
+        "kind": "http",
+        "id": "f1",
+        "proxy": "model",
+        "complete": True,
+        "error": None,
+        "timing": timing or {"start": 1000.0, "first_byte": 1000.005, "end": 1000.25},
+        "request": {
+            "method": "POST",
+            "url": host + path,
+            "path": path,
+            "headers": [list(header) for header in request_headers],
+            "body": request_body,
+            "body_format": "json",
+        },
+        "response": {
+            "status": status,
+            "headers": [list(header) for header in response_headers],
+            "body": response_body,
+            "body_format": "text" if isinstance(response_body, str) else "json",
+        },
+    }
+    return record | fields
+
+
+def run_manifest(target: str = "codex", status: str = "complete", **fields) -> dict:
+    """A run's manifest.json as the capture writes it, with what the tests read of it."""
+    return {"schema": 1, "target": target, "status": status, "agent_exit_code": 0, "exchanges": 0} | fields
+
+
 def run_with_traffic(data_dir: Path, lines: list, name: str = "20260101-000000-odd", tail: str = "") -> Path:
     """A codex run folder under `data_dir` holding only a traffic.jsonl of these lines (a string is written as it
     is: a damaged line), then `tail` (a last line cut off, say)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, run_manifest
 
 from probe.apis.choice import PER_API, choose_renderer
 from probe.common.errors import TargetError
@@ -46,7 +46,7 @@ def crafted_run(folder: Path, manifest_target) -> tuple[Path, Path]:
         "proxies: [{name: a, listen: 0, upstream: 'https://x/'}]\nagent: {command: [x]}\n"
     )
     (run / "traffic.jsonl").write_text(json.dumps(EXCHANGE) + "\n")
-    (run / "manifest.json").write_text(json.dumps({"target": manifest_target, "status": "complete"}))
+    (run / "manifest.json").write_text(json.dumps(run_manifest(manifest_target)))
     return run, marker
 
 

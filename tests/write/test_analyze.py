@@ -2,6 +2,8 @@
 
 import json
 
+from conftest import captured_exchange, run_manifest
+
 from probe.common.errors import run_main
 from probe.write.analyze import main as analyze_main
 
@@ -15,33 +17,14 @@ SSE = (
 
 
 def entry(**overrides):
-    line = {
-        "schema": 1,
-        "kind": "http",
-        "id": "f1",
-        "proxy": "model",
-        "complete": True,
-        "error": None,
-        "timing": {"start": 1000.0, "first_byte": 1000.005, "end": 1000.25},
-        "request": {
-            "method": "POST",
-            "url": "https://api.openai.com/v1/responses",
-            "path": "/v1/responses",
-            "headers": [["authorization", "Bearer sk-abcdefghijklmnop"], ["content-type", "application/json"]],
-            "body": {"model": "gpt-x", "input": [{"type": "message", "role": "user", "content": "hi"}]},
-            "body_format": "json",
-            "body_size": 80,
-        },
-        "response": {
-            "status": 200,
-            "headers": [["content-type", "text/event-stream"]],
-            "body": SSE,
-            "body_format": "text",
-            "body_size": len(SSE),
-        },
-    }
-    line.update(overrides)
-    return line
+    line = captured_exchange(
+        "/v1/responses",
+        {"model": "gpt-x", "input": [{"type": "message", "role": "user", "content": "hi"}]},
+        SSE,
+        request_headers=[["authorization", "Bearer sk-abcdefghijklmnop"], ["content-type", "application/json"]],
+    )
+    line["request"]["body_size"], line["response"]["body_size"] = 80, len(SSE)
+    return line | overrides
 
 
 def analyze(tmp_path, lines, capsys, target="codex"):
@@ -327,9 +310,7 @@ def test_a_key_streamed_in_pieces_is_masked_where_the_report_joins_them(tmp_path
     run.mkdir()
     (run / "traffic.jsonl").write_text(json.dumps(line) + "\n")
     # The manifest says the capture was masked with the rules in force: the report masks all the same.
-    (run / "manifest.json").write_text(
-        json.dumps({"target": "codex", "status": "complete", "redaction": RULES_VERSION})
-    )
+    (run / "manifest.json").write_text(json.dumps(run_manifest("codex", redaction=RULES_VERSION)))
     assert run_main(analyze_main, ["--run", str(run)]) == 0
     report = (run / "report.md").read_text()
     assert key not in report and f"Your key is {fingerprint(key)}" in report

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, WebSocketClient, post_json, read_traffic
+from conftest import PROJECT_ROOT, WebSocketClient, captured_exchange, post_json, read_traffic
 
 from probe.apis.generic import reader as generic
 from probe.read.follow import Follower
@@ -33,43 +33,21 @@ def sse(*events: dict) -> str:
 
 
 def http_record(**changes) -> dict:
-    record = {
-        "schema": 1,
-        "kind": "http",
-        "id": "f1",
-        "proxy": "model",
-        "complete": True,
-        "error": None,
-        "timing": {"start": START, "request_end": START + 0.01, "first_byte": START + 0.12, "end": START + 1.834},
-        "request": {
-            "method": "POST",
-            "url": "https://api.openai.com/v1/responses",
-            "path": "/v1/responses",
-            "headers": [["content-type", "application/json"]],
-            "body": {"model": "gpt-5", "input": "hi", "stream": True},
-            "body_format": "json",
+    answer = sse(
+        {"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5"}},
+        {"type": "response.output_text.delta", "delta": "Hello"},
+        {
+            "type": "response.completed",
+            "response": {
+                "id": "resp_1",
+                "model": "gpt-5",
+                "usage": {"input_tokens": 1234, "output_tokens": 56, "total_tokens": 1290},
+            },
         },
-        "response": {
-            "status": 200,
-            "headers": [["content-type", "text/event-stream"]],
-            "body": sse(
-                {"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5"}},
-                {"type": "response.output_text.delta", "delta": "Hello"},
-                {
-                    "type": "response.completed",
-                    "response": {
-                        "id": "resp_1",
-                        "model": "gpt-5",
-                        "usage": {"input_tokens": 1234, "output_tokens": 56, "total_tokens": 1290},
-                    },
-                },
-            ),
-            "body_format": "text",
-        },
-    }
-    for key, value in changes.items():
-        record[key] = value
-    return record
+    )
+    timing = {"start": START, "request_end": START + 0.01, "first_byte": START + 0.12, "end": START + 1.834}
+    request = {"model": "gpt-5", "input": "hi", "stream": True}
+    return captured_exchange("/v1/responses", request, answer, timing=timing, **changes)
 
 
 def line(record: dict, reader=RESPONSES) -> str | None:
