@@ -6,14 +6,13 @@ import time
 import uuid
 from typing import Any
 
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
 
 # Harmless tools agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
     ("run_shell_command", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
     ("bash", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
 ]
-FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
 RESULT_ROLES = {"tool", "function"}  # `function` is the legacy role of a tool result
 
 
@@ -69,11 +68,7 @@ def legacy(request: dict) -> bool:
 
 def choose_tool_call(request: dict) -> tuple[str, dict]:
     declared = declared_tools(request)
-    for name, arguments in HARMLESS_CALLS:
-        if name in declared:
-            return name, arguments
-    # An undeclared tool still completes the loop: the agent answers with an error tool result.
-    return FALLBACK_CALL
+    return harmless_call(declared, HARMLESS_CALLS)
 
 
 def usage_for(request: dict, completion_tokens: int) -> dict:

@@ -5,7 +5,7 @@ import json
 import os
 from typing import Any
 
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
 
 # Harmless tools gemini-cli declares, in order of preference, with arguments their schemas accept.
 # run_shell_command is declared only with --yolo; list_directory always is, and reads nothing private.
@@ -13,7 +13,6 @@ HARMLESS_CALLS = [
     ("run_shell_command", {"command": "echo agent-probe tool call"}),
     ("list_directory", {"dir_path": "."}),
 ]
-FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
 THOUGHT = "**Planning the answer**\n\nThe user asked for code. I will call {name} once before answering."
 
 
@@ -59,11 +58,7 @@ def declared_functions(request: dict) -> set[str]:
 
 def choose_tool_call(request: dict) -> tuple[str, dict]:
     declared = declared_functions(request)
-    for name, arguments in HARMLESS_CALLS:
-        if name in declared:
-            return name, arguments
-    # An undeclared tool still completes the loop: the agent answers with an error functionResponse.
-    return FALLBACK_CALL
+    return harmless_call(declared, HARMLESS_CALLS)
 
 
 def estimate_tokens(value: Any) -> int:

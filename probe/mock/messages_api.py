@@ -4,7 +4,7 @@ import json
 import uuid
 from typing import Any
 
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
 
 # Harmless tools Claude Code declares, in order of preference, with input their schemas accept.
 # `echo` is on Claude Code's read-only list, so it runs without a permission prompt.
@@ -12,7 +12,6 @@ HARMLESS_CALLS = [
     ("Bash", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
     ("ToolSearch", {"query": "select:WebFetch", "max_results": 1}),
 ]
-FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
 
 
 def blocks(message: Any) -> list[dict]:
@@ -43,11 +42,7 @@ def wants_final_answer(request: dict) -> bool:
 
 def choose_tool_call(request: dict) -> tuple[str, dict]:
     declared = {tool.get("name") for tool in request.get("tools") or [] if isinstance(tool, dict)}
-    for name, arguments in HARMLESS_CALLS:
-        if name in declared:
-            return name, arguments
-    # An undeclared tool still completes the loop: the agent answers with an error tool_result.
-    return FALLBACK_CALL
+    return harmless_call(declared, HARMLESS_CALLS)
 
 
 def estimate_tokens(value: Any) -> int:

@@ -4,7 +4,7 @@ import json
 import time
 from typing import Any
 
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
 
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
@@ -15,7 +15,6 @@ HARMLESS_CALLS = [
     ),
     ("bash", {"command": "echo agent-probe tool call"}),  # opencode's shell tool
 ]
-FALLBACK_CALL = ("probe_lookup", {"query": "hello world"})
 TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
 
 
@@ -72,12 +71,8 @@ def wants_final_answer(request: dict) -> bool:
 def choose_tool_call(request: dict) -> tuple[str, str | None, dict]:
     """Pick a harmless tool the agent declared: (name, namespace, arguments its schema accepts)."""
     tools = declared_tools(request)
-    for name, arguments in HARMLESS_CALLS:
-        if name in tools:
-            return name, tools[name], arguments
-    # An undeclared tool still completes the loop: the agent answers with an error output.
-    name, arguments = FALLBACK_CALL
-    return name, None, arguments
+    name, arguments = harmless_call(tools, HARMLESS_CALLS)
+    return name, tools.get(name), arguments
 
 
 def usage_for(request: dict, output_words: int, reasoning_tokens: int) -> dict:

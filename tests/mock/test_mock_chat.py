@@ -5,6 +5,7 @@ import json
 from conftest import post_json, read_traffic
 
 from probe.mock import chat_api
+from probe.mock.wording import FALLBACK_CALL
 from probe.read.sse import parse
 
 SHELL = {
@@ -108,7 +109,7 @@ def test_without_include_usage_or_stream_and_with_legacy_or_unknown_tools(proxie
     assert completion["usage"]["completion_tokens"] > 0
     proxies.stop()
     # A tool the mock does not know still gets a call (the agent answers it with an error); no tools, an answer.
-    assert chat_api.choose_tool_call({"tools": [READ]}) == chat_api.FALLBACK_CALL
+    assert chat_api.choose_tool_call({"tools": [READ]}) == FALLBACK_CALL
     # A client that declares the legacy `functions` gets the legacy `function_call`, streamed in pieces too.
     legacy = {"functions": [{"name": "bash"}], "messages": [PROMPT]}
     [choice] = chat_api.plan_completion(legacy)["choices"]

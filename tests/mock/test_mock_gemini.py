@@ -5,7 +5,7 @@ import json
 from conftest import post_json, read_traffic
 
 from probe.mock import gemini_api
-from probe.mock.wording import final_answer_text
+from probe.mock.wording import FALLBACK_CALL, final_answer_text
 from probe.read.sse import parse
 
 STREAM = "/v1beta/models/gemini-test:streamGenerateContent?alt=sse"
@@ -129,7 +129,7 @@ def test_fallback_call_older_schema_field_and_plain_answers():
     # with an error functionResponse).
     request = {"contents": [PROMPT], "tools": [{"functionDeclarations": [{"name": "write_file"}]}]}
     call = parts_of(gemini_api.plan_chunks(request, "m"))[-1]["functionCall"]
-    assert (call["name"], call["args"]) == gemini_api.FALLBACK_CALL
+    assert (call["name"], call["args"]) == FALLBACK_CALL
     old_schema = {"contents": [PROMPT], "generationConfig": {"responseSchema": {"type": "object", "properties": {}}}}
     assert json.loads(gemini_api.plan_response(old_schema, "m")["candidates"][0]["content"]["parts"][0]["text"]) == {}
     # Without tools, and without a schema, the answer is the final text at once, in one response.

@@ -192,15 +192,8 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
         name = text_or_none(raw.get("name"))
         if raw.get("namespace") and name is not None:
             name = f"{raw['namespace']}.{name}"
-        item.parts = [
-            Part(
-                "tool_call",
-                kind,
-                name=name,
-                call_id=text_or_none(raw.get("call_id")),
-                arguments=fastjson.parsed(raw.get(field)),
-            )
-        ]
+        call_id = text_or_none(raw.get("call_id"))
+        item.parts = [Part("tool_call", kind, name=name, call_id=call_id, arguments=fastjson.parsed(raw.get(field)))]
         used |= {"name", "call_id", field}
     elif kind in TOOL_RESULTS:
         output = raw.get("output")
