@@ -34,7 +34,6 @@ from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely
 from probe.write.report_header import (
     GENERATED_AT,
-    STATUS_NOTES,
     Totals,
     made_with,
     plain_stamp,
@@ -168,7 +167,7 @@ def stream_report(
     if page is not None:
         header = page_header(
             traffic.parent.name, source_name(traffic), plain_stamp(renderer_name, redact), manifest, totals,
-            warnings, STATUS_NOTES, page.unrecognised, page.masked,
+            warnings, page.unrecognised, page.masked,
         )  # fmt: skip
         write_page(viewer, lambda out: page.write_data(out, header), generated)
 

@@ -13,6 +13,7 @@ from probe.read.conversation import Turn
 from probe.read.traffic import Exchange
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT
+from probe.write.manifest_facts import manifest_facts
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 
@@ -92,35 +93,25 @@ def manifest_value(value: Any) -> md.Markdown:
     return md.inline(value if isinstance(value, str) else md.compact(value))
 
 
-# What a run's status means for what its report covers: report.md and report.html say the same.
-STATUS_NOTES = {
-    "running": "this run is marked running, so the report covers only what was captured before it stopped",
-    "interrupted": "this run is marked interrupted, so the report covers only what was captured before it stopped",
-    "proxy-failed": "the proxies stopped during the run, so exchanges after that were not recorded (see proxies.log)",
-}
-
-
 def run_header(manifest: dict | None) -> list[md.Markdown]:
-    """The run's facts from its manifest, which is as untrusted as the capture: any field may be missing or of
-    any JSON type."""
-    if not isinstance(manifest, dict) or not manifest:
+    """The run's facts from its manifest (probe.write.manifest_facts), as the report's header lines."""
+    facts = manifest_facts(manifest)
+    if facts is None:
         return [md.Markdown("- Run: no manifest.json beside this capture")]
-    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
-    status, exit_code = manifest.get("status"), manifest.get("agent_exit_code")
+    status, exit_code, failures = facts.status, facts.exit_code, facts.recording_errors
     lines = [
         md.Markdown("- Run: target {}, status {}, agent exit code {}, agent version {}").format(
-            manifest_value(manifest.get("target")),
+            manifest_value(facts.target),
             md.strong(status if isinstance(status, str) else md.compact(status)),
             exit_code if type(exit_code) is int else manifest_value(exit_code),
-            manifest_value(agent.get("version")),
+            manifest_value(facts.agent_version),
         )
     ]
-    if isinstance(status, str) and status in STATUS_NOTES:
-        lines.append(md.Markdown("- Note: {}").format(md.Markdown(STATUS_NOTES[status])))
-    note = manifest.get("note")
-    if note:
+    if facts.status_note:
+        lines.append(md.Markdown("- Note: {}").format(md.Markdown(facts.status_note)))
+    if facts.note is not None:
+        note = facts.note
         lines.append(md.Markdown("- Note: {}").format(note if isinstance(note, str) else manifest_value(note)))
-    failures = manifest.get("recording_errors")
     if type(failures) is int and failures > 0:
         lines.append(
             md.Markdown("- Recording errors: {:,} exchange{} could not be recorded (see proxies.log)").format(
@@ -131,8 +122,8 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
         lines.append(
             md.Markdown("- Recording errors: {} (not a count; see proxies.log)").format(manifest_value(failures))
         )
-    if manifest.get("prompt"):
-        lines.append(md.Markdown("- Prompt: {}").format(manifest_value(manifest["prompt"])))
+    if facts.prompt is not None:
+        lines.append(md.Markdown("- Prompt: {}").format(manifest_value(facts.prompt)))
     return lines
 
 

@@ -3,40 +3,38 @@
 from collections.abc import Callable
 from typing import Any
 
+from probe.write.manifest_facts import manifest_facts
+
 
 def manifest_text(value: Any) -> str:
     return value if isinstance(value, str) else repr(value) if not isinstance(value, (int, float)) else str(value)
 
 
-def run_facts(manifest: dict | None, notes: dict[str, str]) -> list[tuple[str, str]]:
-    """The run's facts from its manifest, which is as untrusted as the capture: any field, of any type.
-    `notes` are the report's sentences for a status that needs one, shared with report.md."""
-    if not isinstance(manifest, dict) or not manifest:
+def run_facts(manifest: dict | None) -> list[tuple[str, str]]:
+    """The run's facts from its manifest (probe.write.manifest_facts), as the Run panel's (label, text) pairs."""
+    facts = manifest_facts(manifest)
+    if facts is None:
         return [("Run", "no manifest.json beside this capture")]
-    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
-    exit_code = manifest.get("agent_exit_code")
-    facts = [
-        ("Target", manifest_text(manifest.get("target"))),
-        ("Status", manifest_text(manifest.get("status"))),
-        ("Agent exit code", manifest_text(exit_code)),
-        ("Agent version", manifest_text(agent.get("version"))),
+    shown = [
+        ("Target", manifest_text(facts.target)),
+        ("Status", manifest_text(facts.status)),
+        ("Agent exit code", manifest_text(facts.exit_code)),
+        ("Agent version", manifest_text(facts.agent_version)),
     ]
-    status = manifest.get("status")
-    if isinstance(status, str) and status in notes:
-        facts.append(("Note", notes[status]))
-    if manifest.get("note"):
-        facts.append(("Note", manifest_text(manifest["note"])))
-    failures = manifest.get("recording_errors")
-    if failures is not None and failures != 0:
-        facts.append(("Recording errors", f"{manifest_text(failures)} (see proxies.log)"))
-    if manifest.get("prompt"):
-        facts.append(("Prompt", manifest_text(manifest["prompt"])))
-    return facts
+    if facts.status_note:
+        shown.append(("Note", facts.status_note))
+    if facts.note is not None:
+        shown.append(("Note", manifest_text(facts.note)))
+    if facts.recording_errors is not None and facts.recording_errors != 0:
+        shown.append(("Recording errors", f"{manifest_text(facts.recording_errors)} (see proxies.log)"))
+    if facts.prompt is not None:
+        shown.append(("Prompt", manifest_text(facts.prompt)))
+    return shown
 
 
 def page_header(
     run: str, source: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
-    notes: dict[str, str], turns: list[dict], mask: Callable[[str], str],
+    turns: list[dict], mask: Callable[[str], str],
 ) -> dict:  # fmt: skip
     """Everything the page's Run panel shows; `totals` is the report's (probe.write.report.Totals). Captured text
     (the manifest's fields, paths, warnings that quote a capture) is masked with `mask`, as report.md masks it."""
@@ -52,7 +50,7 @@ def page_header(
     facts = [
         ("Source", source),
         ("Made with", stamp),
-        *run_facts(manifest, notes),
+        *run_facts(manifest),
         (
             "Totals",
             f"{totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "

@@ -1,0 +1,44 @@
+"""What a run's manifest says, read once for report.md's header and the viewer's Run panel. The manifest comes
+with the run, as untrusted as the capture: any field may be missing or of any JSON type."""
+
+from dataclasses import dataclass
+from typing import Any
+
+# What a run's status means for what its report covers: report.md and report.html say the same.
+STATUS_NOTES = {
+    "running": "this run is marked running, so the report covers only what was captured before it stopped",
+    "interrupted": "this run is marked interrupted, so the report covers only what was captured before it stopped",
+    "proxy-failed": "the proxies stopped during the run, so exchanges after that were not recorded (see proxies.log)",
+}
+
+
+@dataclass(frozen=True)
+class ManifestFacts:
+    """The manifest's fields as it holds them, each of any JSON type; the writers decide how each is shown."""
+
+    target: Any
+    status: Any
+    exit_code: Any
+    agent_version: Any
+    status_note: str | None  # our sentence for a status that needs one (STATUS_NOTES)
+    note: Any  # None: no note
+    recording_errors: Any  # None: not recorded
+    prompt: Any  # None: no prompt
+
+
+def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
+    """The facts of a run's manifest; None when there is no manifest, or it holds nothing."""
+    if not isinstance(manifest, dict) or not manifest:
+        return None
+    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
+    status = manifest.get("status")
+    return ManifestFacts(
+        target=manifest.get("target"),
+        status=status,
+        exit_code=manifest.get("agent_exit_code"),
+        agent_version=agent.get("version"),
+        status_note=STATUS_NOTES.get(status) if isinstance(status, str) else None,
+        note=manifest.get("note") or None,
+        recording_errors=manifest.get("recording_errors"),
+        prompt=manifest.get("prompt") or None,
+    )
