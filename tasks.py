@@ -7,9 +7,22 @@ Conventions, the same in every task:
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+
+def interrupted_while_loading(signum, frame):
+    """Ctrl-C while invoke loads this file: nothing has started that needs stopping, so the run ends as every
+    interrupted run does (exit 130), not in invoke's own handler (exit 1). The scripts take over from here."""
+    sys.exit(130)
+
+
+# Loading the project's modules takes a moment, longer on a busy machine; a background job's ignored Ctrl-C stays
+# ignored.
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, interrupted_while_loading)
 
 from invoke import Collection, Exit, Task, task
 
@@ -305,3 +318,6 @@ def bench(c, runs=None, sizes=None, quick=False):
 ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, targets, samples, bench)
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})
+
+if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # loaded: from here Ctrl-C is each script's to take
