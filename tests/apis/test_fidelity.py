@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from conftest import captured_exchange
+
 from probe.runs.importer import import_renderer
 from probe.write.report import build_report, write_report
 
@@ -17,27 +19,16 @@ def report_of(tmp_path: Path, renderer, *exchanges: tuple[dict, list | dict]) ->
     for request, answer in exchanges:
         streamed = isinstance(answer, list)
         body = "".join(f"data: {json.dumps(event)}\n\n" for event in answer) if streamed else answer
+        content_type = "text/event-stream" if streamed else "application/json"
         lines.append(
-            {
-                "schema": 1,
-                "kind": "http",
-                "proxy": "model",
-                "complete": True,
-                "request": {
-                    "method": "POST",
-                    "url": "https://x/v1/x",
-                    "path": "/v1/x",
-                    "headers": [],
-                    "body": request,
-                    "body_format": "json",
-                },
-                "response": {
-                    "status": 200,
-                    "headers": [["content-type", "text/event-stream" if streamed else "application/json"]],
-                    "body": body,
-                    "body_format": "text" if streamed else "json",
-                },
-            }
+            captured_exchange(
+                "/v1/x",
+                request,
+                body,
+                host="https://x",
+                request_headers=[],
+                response_headers=[["content-type", content_type]],
+            )
         )
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import captured_exchange
 
 from probe.apis.anthropic_messages import reader as anthropic_messages
 from probe.apis.openai_responses import reader as openai_responses
@@ -512,26 +513,8 @@ def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture
         f"data: {json.dumps({'type': 'response.output_text.delta', 'item_id': 'm', 'delta': piece})}\n\n"
         for piece in pieces
     )
-    entry = {
-        "schema": 1,
-        "kind": "http",
-        "proxy": "model",
-        "complete": True,
-        "request": {
-            "method": "POST",
-            "url": "https://x/v1/responses",
-            "path": "/v1/responses",
-            "headers": [],
-            "body": {"model": "m", "input": "hi", "api_key": "plain-key-in-the-request"},
-            "body_format": "json",
-        },
-        "response": {
-            "status": 200,
-            "headers": [["content-type", "text/event-stream"]],
-            "body": events,
-            "body_format": "text",
-        },
-    }
+    request = {"model": "m", "input": "hi", "api_key": "plain-key-in-the-request"}
+    entry = captured_exchange("/v1/responses", request, events, host="https://x", request_headers=[])
     run = tmp_path / "run"
     run.mkdir()
     (run / "traffic.jsonl").write_text(json.dumps(entry) + "\n")

@@ -9,7 +9,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, captured_exchange
 
 from probe.read import traffic
 
@@ -20,21 +20,9 @@ proxies: [{{name: model, listen: 0, upstream: "https://x/"}}]
 agent: {{command: ["true"]}}
 """
 GOOD_TARGET = VALID_TARGET.format(renderer="probe.apis.generic.report")
-EXCHANGE = {
-    "schema": 1,
-    "kind": "http",
-    "proxy": "model",
-    "complete": True,
-    "request": {
-        "method": "POST",
-        "url": "https://x/v1/responses",
-        "path": "/v1/responses",
-        "headers": [],
-        "body": {"model": "m"},
-        "body_format": "json",
-    },
-    "response": {"status": 200, "headers": [], "body": {"ok": True}, "body_format": "json"},
-}
+EXCHANGE = captured_exchange(
+    "/v1/responses", {"model": "m"}, {"ok": True}, host="https://x", request_headers=[], response_headers=[]
+)
 
 
 def probe_cli(*argv: str, cwd=PROJECT_ROOT, env: dict | None = None, timeout: float = 60):

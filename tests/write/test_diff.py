@@ -9,6 +9,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from conftest import captured_exchange
 from test_inert_reports import inspect
 
 from probe.analyse.volatile import Volatile, run_places
@@ -46,27 +47,12 @@ def exchange(path: str, body: dict | None, headers: list, answer_id: str, usage:
         {"type": "response.output_text.delta", "item_id": "m", "delta": "ok"},
         {"type": "response.completed", "response": {"id": answer_id, "status": "completed", "usage": usage}},
     ]
-    return {
-        "schema": 1,
-        "kind": "http",
-        "proxy": "model",
-        "complete": True,
-        "timing": {"start": 1795000000.0, "first_byte": 1795000000.1, "end": 1795000000.5},
-        "request": {
-            "method": "POST" if body is not None else "GET",
-            "url": f"https://x{path}",
-            "path": path,
-            "headers": headers,
-            "body": body,
-            "body_format": "json" if body is not None else "empty",
-        },
-        "response": {
-            "status": 200,
-            "headers": [["content-type", "text/event-stream"]],
-            "body": "".join(f"data: {json.dumps(event)}\n\n" for event in events),
-            "body_format": "text",
-        },
-    }
+    stream = "".join(f"data: {json.dumps(event)}\n\n" for event in events)
+    timing = {"start": 1795000000.0, "first_byte": 1795000000.1, "end": 1795000000.5}
+    record = captured_exchange(path, body, stream, host="https://x", request_headers=headers, timing=timing)
+    if body is None:
+        record["request"] |= {"method": "GET", "body_format": "empty"}
+    return record
 
 
 def run_folder(folder: Path, entries: list[dict], target: str = "codex", version: str = "1.0") -> Path:

@@ -4,6 +4,7 @@ import io
 import json
 import os
 
+from conftest import captured_exchange
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -126,26 +127,15 @@ def sse_text(event_list, garbage):
 
 
 well_formed_http = st.builds(
-    lambda body, event_list, garbage, status: {
-        "schema": 1,
-        "kind": "http",
-        "proxy": "model",
-        "complete": True,
-        "timing": {"start": 1.0, "first_byte": 1.1, "end": 2.0},
-        "request": {
-            "method": "POST",
-            "url": "https://x/v1/responses",
-            "headers": [["a", "b"]],
-            "body": body,
-            "body_format": "json",
-        },
-        "response": {
-            "status": status,
-            "headers": [["content-type", "text/event-stream"]],
-            "body": sse_text(event_list, garbage),
-            "body_format": "text",
-        },
-    },
+    lambda body, event_list, garbage, status: captured_exchange(
+        "/v1/responses",
+        body,
+        sse_text(event_list, garbage),
+        host="https://x",
+        request_headers=[["a", "b"]],
+        status=status,
+        timing={"start": 1.0, "first_byte": 1.1, "end": 2.0},
+    ),
     request_bodies,
     st.lists(events, max_size=6),
     st.text(max_size=30),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from codex_pipeline import run_pipeline
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, captured_exchange
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playwright.sync_api import expect
@@ -373,14 +373,10 @@ def test_odd_text_and_numbers_are_searched_and_drawn_cleanly(browser, tmp_path):
         ("response.completed", {"type": "response.completed", "response": {"id": "r", "output": [],
          "usage": {"input_tokens": -100, "output_tokens": -5}}}),
     ]  # fmt: skip
-    entry = {
-        "schema": 1, "kind": "http", "proxy": "model", "complete": True, "error": None,
-        "timing": {"start": 1.0, "end": 2.0},
-        "request": {"method": "POST", "url": "http://127.0.0.1:1/v1/responses", "path": "/v1/responses",
-                    "headers": [], "body": body, "body_format": "json"},
-        "response": {"status": 200, "headers": [["content-type", "text/event-stream"]], "body_format": "text",
-                     "body": "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)},
-    }  # fmt: skip
+    stream = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
+    entry = captured_exchange(
+        "/v1/responses", body, stream, host="http://127.0.0.1:1", request_headers=[], timing={"start": 1.0, "end": 2.0}
+    )
     (tmp_path / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
     watched = open_page(browser, analysed(tmp_path / "traffic.jsonl", "codex", tmp_path / "run"))
     page = watched.page

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, captured_exchange
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_inert_reports import PAYLOADS
@@ -101,13 +101,10 @@ def test_any_captured_text_is_inert_in_the_page(tmp_path_factory, texts):
     text = "".join(texts)
     message = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
     body = {"model": text, "input": [message]}
-    entry = {
-        "schema": 1, "kind": "http", "proxy": "model", "complete": True, "error": None,
-        "timing": {"start": 1.0, "end": 2.0},
-        "request": {"method": "POST", "url": "http://127.0.0.1:1/v1/responses", "path": "/v1/responses",
-                    "headers": [["x-note", text.replace("\n", " ")]], "body": body, "body_format": "json"},
-        "response": {"status": 200, "headers": [], "body": {"output_text": text}, "body_format": "json"},
-    }  # fmt: skip
+    entry = captured_exchange(
+        "/v1/responses", body, {"output_text": text}, host="http://127.0.0.1:1",
+        request_headers=[["x-note", text.replace("\n", " ")]], response_headers=[], timing={"start": 1.0, "end": 2.0},
+    )  # fmt: skip
     (folder / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
     page = page_of(folder / "traffic.jsonl", folder)
     assert page.count("<script") == 2 and page.count("</script>") == 2
@@ -117,17 +114,15 @@ def test_any_captured_text_is_inert_in_the_page(tmp_path_factory, texts):
 
 def test_secrets_are_masked_in_the_page(tmp_path):
     key = "sk-proj-" + "Zq8xW2vN5mR7tY1uI3oP6aS9dF4gH0jK"
-    entry = {
-        "schema": 1, "kind": "http", "proxy": "model", "complete": True, "error": None,
-        "timing": {"start": 1.0, "end": 2.0},
-        "request": {"method": "POST", "url": f"http://127.0.0.1:1/v1/responses?api_key={key}",
-                    "path": f"/v1/responses?api_key={key}",
-                    "headers": [["authorization", f"Bearer {key}"], ["content-type", "application/json"]],
-                    "body": {"model": "m", "input": [{"type": "message", "role": "user",
-                             "content": [{"type": "input_text", "text": f"my key is {key}"}]}]},
-                    "body_format": "json"},
-        "response": {"status": 200, "headers": [], "body": {"output_text": f"echo {key}"}, "body_format": "json"},
-    }  # fmt: skip
+    request = {
+        "model": "m",
+        "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"my key is {key}"}]}],
+    }
+    entry = captured_exchange(
+        f"/v1/responses?api_key={key}", request, {"output_text": f"echo {key}"}, host="http://127.0.0.1:1",
+        request_headers=[["authorization", f"Bearer {key}"], ["content-type", "application/json"]],
+        response_headers=[], timing={"start": 1.0, "end": 2.0},
+    )  # fmt: skip
     (tmp_path / "traffic.jsonl").write_text(json.dumps(entry) + "\n")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "manifest.json").write_text(json.dumps({"target": "codex", "prompt": f"use {key}"}))
