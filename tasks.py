@@ -254,7 +254,7 @@ def export(c, run=None, target=None, format=None, output=None, force=False, otlp
     klass=ProbeTask,
     positional=["query"],
     help={
-        "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see the README)",
+        "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see docs/sql.md)",
         "format": "table|csv|json: how to print the rows (default: table)",
     },
 )

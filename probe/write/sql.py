@@ -51,7 +51,7 @@ TURN_COLUMNS = {
     "response_bytes": "BIGINT",
 }
 
-# The documented views (README: "SQL over all runs"). `folder` joins a file to its run. Times are UTC TIMESTAMPs
+# The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
 # (a TIMESTAMPTZ would need pytz to reach Python).
 VIEWS = {
     "runs": """
