@@ -3,6 +3,7 @@
 import sys
 
 from probe.capture.options import add_capture_arguments
+from probe.capture.processes import StopSignals
 from probe.capture.run import capture_from_arguments
 from probe.common import cli
 from probe.common.errors import run_main, warn
@@ -17,11 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     args = parser.parse_args(argv)
     target = load_target(args.target)
-    result = capture_from_arguments(args, target, live_feed.beside(target, args.quiet))
-    if result.status == "recording-failed":
-        return result.exit_code  # the disk that refused the capture would refuse the report as well
-    # A report is written whatever the agent did: a failed or interrupted run is worth reading too.
-    report, warnings = analyze_run(result.run, target)
+    # One stop-signal handling for the capture and the report: once Ctrl-C (or SIGTERM, SIGHUP) has stopped
+    # the run, writing its report is part of stopping, and pressing Ctrl-C again does not cut it short.
+    with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:
+        result = capture_from_arguments(args, target, live_feed.beside(target, args.quiet), signals)
+        if result.status == "recording-failed":
+            return result.exit_code  # the disk that refused the capture would refuse the report as well
+        # A report is written whatever the agent did: a failed or interrupted run is worth reading too.
+        report, warnings = analyze_run(result.run, target)
     for warning in warnings:
         warn(warning)
     print(f"report: {display(report)}")

@@ -83,10 +83,13 @@ class StopSignals:
     """
 
     SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    SAYING = "stopping: the proxies are writing what they hold, and every child is being stopped"
 
-    def __init__(self) -> None:
+    def __init__(self, saying: str = SAYING) -> None:
         self.stopping = False
+        self.asked = False  # a stop signal arrived, at any time
         self.told = False
+        self.saying = saying
         self.previous: dict[int, object] = {}
 
     def __enter__(self) -> "StopSignals":
@@ -101,7 +104,13 @@ class StopSignals:
         """From now on a signal does not interrupt: what runs is the cleanup itself."""
         self.stopping = True
 
+    def cleaned_up(self) -> None:
+        """The cleanup is over. A signal interrupts again, unless one already asked us to stop: then what
+        the owner still does on the way out (the pipeline's report) belongs to the stop and runs whole."""
+        self.stopping = self.asked
+
     def handle(self, signum, frame) -> None:
+        self.asked = True
         if Interrupts.arrived():
             return
         if not self.stopping:
@@ -109,8 +118,4 @@ class StopSignals:
             raise KeyboardInterrupt
         if not self.told:
             self.told = True
-            print(
-                "stopping: the proxies are writing what they hold, and every child is being stopped",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(self.saying, file=sys.stderr, flush=True)

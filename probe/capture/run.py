@@ -1,6 +1,7 @@
 """Records one agent run: new run folder, proxies up, agent run to its end, proxies down, manifest."""
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -106,11 +107,13 @@ def capture(
     agent: bool = True,
     agent_version: str | None = None,
     watch: "Watch | None" = None,
+    signals: processes.StopSignals | None = None,
 ) -> CaptureResult:
     """Record one run. With `agent=False` no agent is started and the proxies record until stopped.
     `agent_version` runs that version of the target's npm package (see probe.capture.agents). `watch`, if given,
     is started with the run's traffic.jsonl as soon as the run folder exists (the live feed, from above this
-    stage), and the function it returns is called once the proxies have stopped."""
+    stage), and the function it returns is called once the proxies have stopped. `signals`, if given, is the
+    caller's stop-signal handling, already entered: it then outlives the capture (see StopSignals.cleaned_up)."""
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -143,8 +146,9 @@ def capture(
     watchdog.start()
     cleaned_up = False
     try:
-        with processes.StopSignals() as signals:
-            result = record(plan, signals)
+        with contextlib.nullcontext(signals) if signals else processes.StopSignals() as handling:
+            result = record(plan, handling)
+            handling.cleaned_up()
         cleaned_up = True
         return result
     except (ProbeError, KeyboardInterrupt):
@@ -333,7 +337,9 @@ def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
         time.sleep(0.2)
 
 
-def capture_from_arguments(args: argparse.Namespace, target: Target, watch: Watch | None) -> CaptureResult:
+def capture_from_arguments(
+    args: argparse.Namespace, target: Target, watch: Watch | None, signals: processes.StopSignals | None = None
+) -> CaptureResult:
     """The run `capture` and `pipeline` both record, from the options they share (add_capture_arguments)."""
     result = capture(
         target,
@@ -349,6 +355,7 @@ def capture_from_arguments(args: argparse.Namespace, target: Target, watch: Watc
         args.full_traffic,
         agent_version=args.agent_version,
         watch=watch,
+        signals=signals,
     )
     report_outcome(result)
     return result

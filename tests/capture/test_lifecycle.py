@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, processes_mentioning, read_traffic
 
-from probe.capture import agent_home
+from probe.capture import agent_home, processes
 
 ITEST = "tests/data/itest.yaml"
 
@@ -416,3 +416,27 @@ def test_ctrl_c_is_taken_at_once_even_when_started_with_it_ignored(tmp_path, pri
     assert time.monotonic() - started < 20  # not the minute npm would have taken
     assert wait_for(lambda: not processes_mentioning(marker), timeout=10)
     assert not private_data_dir.exists()  # stopped before any run folder was made
+
+
+def send_ourselves(signum: int) -> None:
+    os.kill(os.getpid(), signum)
+    time.sleep(0.05)  # the handler runs on the main thread between two bytecodes: give it the chance
+
+
+def test_after_a_stop_signal_the_wrap_up_runs_whole_and_otherwise_ctrl_c_still_interrupts_it(capsys):
+    # What the pipeline relies on: Ctrl-C pressed three times must not cut the report of the run it stopped
+    # short, however late the third press lands; a report after a run that ended by itself stays interruptible.
+    with processes.StopSignals("stopping: test") as signals:
+        with pytest.raises(KeyboardInterrupt):
+            send_ourselves(signal.SIGINT)
+        signals.cleaning_up()
+        send_ourselves(signal.SIGINT)  # during the cleanup: said, not raised
+        signals.cleaned_up()
+        send_ourselves(signal.SIGINT)  # during the report: not raised either
+        send_ourselves(signal.SIGTERM)
+    assert capsys.readouterr().err == "stopping: test\n"
+    with processes.StopSignals() as signals:
+        signals.cleaning_up()
+        signals.cleaned_up()
+        with pytest.raises(KeyboardInterrupt):
+            send_ourselves(signal.SIGINT)
