@@ -3,6 +3,7 @@ over the whole text. Kept only as the reference the needle scan must agree with,
 
 import re
 
+from probe.redact import maintained, replacing
 from probe.redact import shapes as secret_shapes
 
 PROBES = [
@@ -31,12 +32,16 @@ def apply_rules(text, is_bytes: bool):
         hit = probe.search(haystack)
         while hit is not None:
             match = anchored_match(pattern, text, hit.start(), rule.before)
+            if match is not None and rule.check and not secret_shapes.checked(rule, match, text, is_bytes):
+                match = None
             hit = probe.search(haystack, match.end() if match is not None else hit.start() + 1)
             if match is not None:
-                matches.append(match)
+                keep_end = match.end("keep") if "keep" in match.re.groupindex else match.start()
+                matches.append((keep_end, match.end()))
+    matches += maintained.secret_spans(text)
     if not matches:
         return text, 0
-    return secret_shapes.replace_spans(text, matches, is_bytes)
+    return replacing.replace_spans(text, matches, is_bytes)
 
 
 def anchored_match(pattern: re.Pattern, text, position: int, before: int):

@@ -4,7 +4,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from probe.common.errors import ProxyError
-from probe.redact.shape_rules import fingerprint
+from probe.redact.replacing import fingerprint
 from probe.redact.urls_and_headers import mask_url
 from probe.runs.targets import Target, upstream_problem
 

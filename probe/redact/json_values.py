@@ -5,8 +5,8 @@ import json
 import re
 from typing import Any
 
+from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
 from probe.redact.secret_names import CREDENTIAL_LIKE, is_secret_name, is_weak_secret_name
-from probe.redact.shape_rules import REDACTED_PREFIX, fingerprint, is_fingerprint
 from probe.redact.shapes import mask_text
 
 NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON

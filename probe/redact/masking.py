@@ -19,9 +19,11 @@ try:
 except ImportError:
     orjson = None
 
+from probe.redact import maintained
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
 from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
 from probe.redact.needle_scan import Finder
+from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
 from probe.redact.secret_names import (
     KNOWN_SECRET_HEADERS,
     NOT_SECRET_HEADERS,
@@ -32,8 +34,9 @@ from probe.redact.secret_names import (
     WEAK_NAMES,
     is_secret_name,
 )
-from probe.redact.shape_rules import REDACTED_PREFIX, RULES, fingerprint, is_fingerprint
+from probe.redact.shape_rules import RULES
 from probe.redact.shapes import ESCAPE, NEEDLE_FINDER, NEEDLE_RULES, apply_rules_at, mask_bytes, mask_text
+from probe.redact.stream_pieces import mask_event_stream, mask_pieces
 from probe.redact.urls_and_headers import mask_header, mask_headers, mask_parameters, mask_url
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.
@@ -96,7 +99,7 @@ def may_mask(value: Any, text: bytes | None = None) -> bool:
             text = orjson.dumps(value)
         except (orjson.JSONEncodeError, TypeError):
             return True  # an integer past 64 bits, a lone surrogate: walked
-    return bool(TEXT_FINDER.positions(text)) or scan_json(text).walk
+    return bool(TEXT_FINDER.positions(text)) or scan_json(text).walk or maintained.found_in(text)
 
 
 def mask_json_scanned(value: Any, memo: dict | None = None) -> tuple[Any, int]:
@@ -124,7 +127,7 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
     if "json" in kind or looks_like_json:
         masked = mask_json_body(data)
         if masked is not None:
-            return masked
+            return joined_chunks_masked(masked)
     if kind == "application/x-www-form-urlencoded":
         # Bytes that are not UTF-8 (a Latin-1 form) are carried through unchanged, not a reason to skip the names.
         masked_text, count = mask_parameters(data.decode("utf-8", "surrogateescape"))
@@ -141,7 +144,21 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
             count += named
         return MaskedBody(masked_data, NOT_JSON, count)
     masked_data, count = mask_text_lines(data)
+    if b"data:" in masked_data:  # an event stream: a secret may be streamed over several events
+        masked_data, joined = mask_event_stream(masked_data)
+        count += joined
     return MaskedBody(masked_data, NOT_JSON, count)
+
+
+def joined_chunks_masked(masked: MaskedBody) -> MaskedBody:
+    """A JSON array of chunks (a stream sent without SSE) with the secrets that cross chunks masked too."""
+    if not isinstance(masked.parsed, list) or len(masked.parsed) < 2:
+        return masked
+    joined, _ = mask_pieces(masked.parsed)
+    if not joined:
+        return masked
+    written = json.dumps(masked.parsed, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return MaskedBody(written, masked.parsed, masked.count + joined)
 
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -345,13 +362,15 @@ def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
     return value, b""
 
 
-# Raised whenever the masking code (not only its tables) masks more than before: 2 masks token shapes in a URL's host.
-MASKING_REVISION = 2
+# Raised whenever the masking code (not only its tables) masks more than before: 2 masks token shapes in a URL's host,
+# 3 checks free-text assignments (secret_names.CHECKS) and adds the maintained rule set (probe.redact.maintained).
+MASKING_REVISION = 3
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
 RULES_VERSION = hashlib.sha256(
     repr(
         (
             MASKING_REVISION,
+            maintained.package_version(),  # its rules come with the package: a new release masks differently
             RULES,
             SECRET_SUFFIXES,
             sorted(WEAK_NAMES),

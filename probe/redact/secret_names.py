@@ -1,4 +1,5 @@
-"""Names that say secret: JSON keys, URL and form parameters, environment variables and headers."""
+"""Names that say secret: JSON keys, URL and form parameters, environment variables, headers, and the names in an
+assignment in free text."""
 
 import functools
 import re
@@ -125,3 +126,193 @@ def is_secret_header(name: str, extra: frozenset[str] = frozenset()) -> bool:
         return False
     # `x-auth-token` by its parts, `x-authtoken` by how it ends.
     return any(part in SECRET_HEADER_PARTS for part in re.split(r"[-_.]", lower)) or is_secret_name(lower)
+
+
+# The checks of the free-text rules (probe.redact.shape_rules, by name): whether what a pattern found, an assignment
+# in free text (`DB_PASSWORD=…`, `password: …`, `-pS3cret`), holds a secret.
+
+NAME_CHARACTER = re.compile(r"[A-Za-z0-9_.-]")
+LONGEST_NAME = 64
+# Names that end like a secret's but hold none: a WebSocket handshake's nonce, a database's keys, a cache key.
+NOT_SECRET_NAMES = frozenset(
+    {
+        "secwebsocketkey",
+        "publickey",
+        "primarykey",
+        "foreignkey",
+        "sortkey",
+        "partitionkey",
+        "cachekey",
+        "promptcachekey",
+        "idempotencykey",
+        "pagetoken",
+        "nextpagetoken",
+        "continuationtoken",
+        "maxtoken",
+        "bostoken",
+        "eostoken",
+        "padtoken",
+    }
+)
+# Values that are a type, a placeholder or a word, not a secret: `password: string`, `token: Optional[str]`.
+NOT_SECRET_VALUES = frozenset(
+    {
+        "true",
+        "false",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "string",
+        "str",
+        "number",
+        "int",
+        "integer",
+        "float",
+        "bool",
+        "boolean",
+        "object",
+        "array",
+        "any",
+        "bytes",
+        "optional",
+        "required",
+        "secret",
+        "password",
+        "token",
+        "value",
+        "redacted",
+        "changeme",
+        "example",
+        "xxxx",
+        "****",
+    }
+)
+CODE_REFERENCE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|[0-9.,_+-]+")
+NOT_A_VALUE_START = ("$", "{", "%", "<", "[REDACTED", "*")
+LOOKS_LIKE_CREDENTIAL = re.compile(r"(?=.*[0-9]).{8,}|\S{20,}")  # in free text, after a weak name
+HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{32,}")
+# What starts a command line in free text: a line end (perhaps a JSON escape), or a shell separator.
+COMMAND_START = re.compile(r"(?:\n|\\n|\r|\\r|;|\||&&)")
+MYSQL_CLIENTS = re.compile(r"\b(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b")
+NETRC_LINE = re.compile(r"\b(?:machine|login|default)\b")
+
+
+def as_text(text, start: int, end: int) -> str:
+    piece = text[max(start, 0) : end]
+    return piece.decode("latin-1") if isinstance(piece, bytes) else piece
+
+
+def name_before(text, end: int) -> tuple[str, int]:
+    """The name that ends at `end` (letters, digits, `_`, `.`, `-`) and where it starts; a JSON escape's letter
+    before it (`\\nDB_PASSWORD`) is not part of it."""
+    start = end
+    while start > 0 and end - start < LONGEST_NAME and NAME_CHARACTER.match(as_text(text, start - 1, start)):
+        start -= 1
+    if start >= 1 and as_text(text, start - 1, start) == "\\":
+        start += 1  # `\nNAME`: the `n` belongs to the escape
+    return as_text(text, start, end), start
+
+
+def plain_value(value: str) -> bool:
+    """A value that can be a secret at all: not a type, a number, a code reference, a template or a mask."""
+    stripped = value.strip()
+    return (
+        len(stripped) >= 4
+        and stripped.lower() not in NOT_SECRET_VALUES
+        and not stripped.startswith(NOT_A_VALUE_START)
+        and CODE_REFERENCE.fullmatch(stripped) is None
+    )
+
+
+def secret_assignment(match: re.Match, text) -> bool:
+    """`NAME = value`, `NAME: value`, `"NAME": "value"`, `--NAME=value`: the name says secret, and the value can be
+    one. A name that only ends in `key` or `token` needs a value that looks like a credential."""
+    name, _ = name_before(text, match.end("word"))
+    between = as_text(text, match.end("word"), match.end("keep"))
+    if json_number(match, between):
+        return False
+    if normalised(name).endswith("signature") and "=" not in between:
+        return False  # SigV4's `Signature=<hex>`; a thinking block's `"signature": "…"` is no credential
+    quoted = between.lstrip("\\")[:1] in ('"', "'")
+    return secret_value(name, as_text(text, match.end("keep"), match.end()), quoted)
+
+
+def json_number(match: re.Match, between: str) -> bool:
+    """A quoted name with an unquoted value: `"x-auth-token": 1e10` is JSON, and an unquoted mask would break it
+    (the value is masked by its name, quoted, where the JSON is parsed)."""
+    return between.lstrip("\\")[:1] in ('"', "'") and not match.group("q")
+
+
+def flag_value(match: re.Match, text) -> bool:
+    """`--password S3cret`, `--api-key sk-…`: a command-line flag naming a secret, and its next word."""
+    name, _ = name_before(text, match.end("word"))
+    return name.startswith("-") and secret_value(name, as_text(text, match.end("keep"), match.end()))
+
+
+def secret_value(name: str, value: str, quoted: bool = False) -> bool:
+    """Whether `value`, assigned to `name` in free text, is a secret. A quoted name (`"api_key": …`, JSON's way) is
+    judged as the JSON walk judges a key (is_secret_name), so that masking a body as text and as parsed JSON agree."""
+    compact = normalised(name)
+    if not compact or compact in NOT_SECRET_NAMES or not plain_value(value):
+        return False
+    if quoted:
+        if is_secret_name(name):
+            return True
+        return is_weak_secret_name(name) and CREDENTIAL_LIKE.match(value) is not None
+    if compact.endswith("signature"):
+        return HEX_SIGNATURE.fullmatch(value) is not None  # a request signature; a thinking block's is no secret
+    if compact.endswith(SECRET_SUFFIXES) or compact.endswith(("pass", "pwd", "secrets")):
+        return compact not in ("pass", "pwd") or LOOKS_LIKE_CREDENTIAL.fullmatch(value) is not None
+    letters = name.lstrip("-")
+    if letters.isupper() and SECRET_VARIABLE.search(letters) and len(value) >= 8:
+        return True  # an environment variable: GITHUB_TOKEN, SLACK_BOT_TOKEN, AZURE_OPENAI_API_KEY
+    # A name that only ends in the word (`x_key`, `apiKey`, `token`), not one that merely contains it (`monkey`).
+    return WORD_AT_END.search(name) is not None and LOOKS_LIKE_CREDENTIAL.fullmatch(value) is not None
+
+
+WORD_AT_END = re.compile(r"(?:^|[_.-])(?i:key|token|auth|credentials?)$|[a-z0-9](?:Key|Token|Auth|Credentials?)$")
+
+
+def standalone(match: re.Match, text) -> bool:
+    """The rule's word starts a word: `cookie:` but not `fortune_cookie:`, `-u` but not `x-user`."""
+    before = as_text(text, match.start() - 1, match.start())
+    after_escape = as_text(text, match.start() - 2, match.start()) in ("\\n", "\\r", "\\t")  # in JSON's text
+    return (before == "" or after_escape or not NAME_CHARACTER.match(before)) and plain_value(
+        as_text(text, match.end("keep"), match.end())
+    )
+
+
+def line_before(text, position: int) -> str:
+    """The text from the start of the line (or shell command) that holds `position` up to it."""
+    line = as_text(text, position - 200, position)
+    starts = [found.end() for found in COMMAND_START.finditer(line)]
+    return line[starts[-1] :] if starts else line
+
+
+def netrc_password(match: re.Match, text) -> bool:
+    """`machine host login bob password s3cret`: a .netrc line."""
+    return standalone(match, text) and NETRC_LINE.search(line_before(text, match.start())) is not None
+
+
+def mysql_password(match: re.Match, text) -> bool:
+    """`mysql -u root -pS3cret`: the MySQL clients take a password glued to `-p`."""
+    return standalone(match, text) and MYSQL_CLIENTS.search(line_before(text, match.start())) is not None
+
+
+def cookie_line(match: re.Match, text) -> bool:
+    """A `Cookie:` or `Set-Cookie:` line, not `fortune_cookie: …`."""
+    name, _ = name_before(text, match.end("word"))
+    if json_number(match, as_text(text, match.end("word"), match.end("keep"))):
+        return False
+    return name.lower() in ("cookie", "set-cookie") and plain_value(as_text(text, match.end("keep"), match.end()))
+
+
+CHECKS = {
+    "secret_assignment": secret_assignment,
+    "flag_value": flag_value,
+    "cookie_line": cookie_line,
+    "standalone": standalone,
+    "netrc_password": netrc_password,
+    "mysql_password": mysql_password,
+}

@@ -1,22 +1,8 @@
-"""What a secret looks like in free text, as rules (a literal probe and an anchored pattern each), and what
-replaces one: a fingerprint."""
+"""What a secret looks like in free text, as rules: a literal probe and an anchored pattern each, and perhaps a
+check of what the pattern found."""
 
-import hashlib
 import re
 from dataclasses import dataclass
-
-REDACTED_PREFIX = "[REDACTED"
-FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
-
-
-def fingerprint(value: str | bytes) -> str:
-    """A stand-in for a secret that still tells whether two requests used the same one."""
-    data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
-    return f"[REDACTED sha256:{hashlib.sha256(data).hexdigest()[:8]}]"
-
-
-def is_fingerprint(text: str) -> bool:
-    return FINGERPRINT.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -25,6 +11,9 @@ class Rule:
     pattern: str  # the secret; a group named `keep` at its start is kept (a scheme or a name), the rest masked
     before: int = 0  # how many characters before the probe's match the secret can start
     lowercase: bool = False  # the probe is searched for in the lowercased text
+    # The name of what a match must also pass to be masked: one of probe.redact.secret_names.CHECKS, given the
+    # match and the whole text (`password: string` has the shape of a secret, and is none).
+    check: str = ""
 
 
 # A token starts where a run of token characters starts, also right after a JSON escape (`\n`, `\u00e9`) or a
@@ -45,8 +34,25 @@ NAME_THEN_VALUE = rf"(?:{QUOTE}\s*[:=]\s*{QUOTE}|\s*[:=]\s*(?:{QUOTE})?)"
 PARAMETER_NAMES = (
     r"api[_-]?key|key|access[_-]?token|refresh[_-]?token|id[_-]?token|token|auth|password|passwd|"
     r"secret|client[_-]?secret|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
-    r"x-goog-signature|x-goog-credential"
+    r"x-goog-signature|x-goog-credential|"
+    # `session_token`, `bot-token`, `db.password`: any name that ends in one of these
+    r"(?:[a-z0-9]+[_.-])+(?:token|key|secret|password|passwd|credential|signature)"
 )
+# The words that end a secret's name in free text; secret_names.secret_assignment reads the whole name.
+ASSIGNED_WORDS = r"password|passwd|passphrase|secrets|secret|credentials|credential|token|key|pwd|pass|auth|signature"
+# After the name: `=`, `:`, `:=`, `=>` (not `==`, `::` or `://`), perhaps quoted, as env, YAML, TOML, INI, JSON or
+# shell flags write it. A quoted value runs to its quote, spaces and all; an unquoted one to a space or a quote.
+ASSIGNED_VALUE = (
+    r"\\?[\"']?[ \t]*(?::=|=>|[:=](?![:/=]))[ \t]*(?P<q>\\?[\"'])?)"
+    # An `&` ends an unquoted value where a parameter follows (`secret=x&name=y`): in a password it is kept.
+    r"(?(q)[^\"'\r\n\\]{1,256}(?=\\?[\"'])|(?:[^\s\"'`,;<>(){}\[\]\\&]|&(?![A-Za-z0-9_.-]+=))+)"
+)
+# The word with what can follow it in an assignment: the probes are found only there, not at every `keys` and
+# `tokens` of prose and code.
+ASSIGNED_AFTER = "=:\"'\\ \t"
+ASSIGNED_PROBE = rf"(?:{ASSIGNED_WORDS})[=:\"'\\ \t]"
+FLAG_PROBE = rf"(?:{ASSIGNED_WORDS})[ \t]"
+TEXT_VALUE = r"[^\s\"'\\]+"  # a word, up to a space, a quote or an escape
 
 
 RULES = [
@@ -79,11 +85,14 @@ RULES = [
     shape(r"lin_api_", r"lin_api_[A-Za-z0-9]{20,}"),  # Linear
     shape(r"ntn_", r"ntn_[A-Za-z0-9]{20,}"),  # Notion
     shape(r"PMAK-", r"PMAK-[A-Za-z0-9-]{20,}"),  # Postman
+    shape(r":AA", r"[0-9]{8,10}:AA[0-9A-Za-z_-]{33}(?![0-9A-Za-z_-])", 10),  # Telegram bot tokens
+    # Discord's webhook URLs carry their token in the path (Slack's are among the maintained rules).
+    Rule(r"/api/webhooks/", r"(?P<keep>/api/webhooks/[0-9]{5,25}/)[A-Za-z0-9_-]{40,100}"),
     # A private key in PEM, whole; in JSON its line ends are written `\n`, and a cut-off one is masked too.
     Rule(
         r"PRIVATE KEY",
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:(?!-----END )[A-Za-z0-9+/=\s:,-]|\\[rn])*"
-        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----)?",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END )[A-Za-z0-9+/=\s:,.()-]|\\[rn])*"
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?",
         40,
     ),
     # A credential after an auth scheme (a curl command in a tool call), the scheme kept.
@@ -110,6 +119,36 @@ RULES = [
         Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
         for name in ("key", "token", "auth", "passw(?:or)?d", "secret", "sig", "signature", "credential")
     ],
+    # Free text: what an agent reads from a user's files and sends on. `DB_PASSWORD=…`, `password: …`,
+    # `"client_secret": "…"`, `--token=…`, `AccountKey=…;`, `Signature=<hex>`.
+    Rule(
+        ASSIGNED_PROBE,
+        rf"(?P<keep>(?P<word>(?i:{ASSIGNED_WORDS})){ASSIGNED_VALUE}",
+        lowercase=True,
+        check="secret_assignment",
+    ),
+    Rule(
+        FLAG_PROBE,
+        rf"(?P<keep>(?P<word>(?i:{ASSIGNED_WORDS}))[ \t]+){TEXT_VALUE}",
+        lowercase=True,
+        check="flag_value",
+    ),
+    # `Cookie: a=b; c=d` and `Set-Cookie: …` lines: the whole value.
+    Rule(
+        r"cookie",
+        r"(?P<keep>(?P<word>(?i:cookie))\\?[\"']?[ \t]*:[ \t]*(?P<q>\\?[\"'])?)[^\r\n\\\"']+",
+        lowercase=True,
+        check="cookie_line",
+    ),
+    Rule(r"password", rf"(?P<keep>password[ \t]+){TEXT_VALUE}", check="netrc_password"),  # .netrc
+    # curl's `-u user:password` (and `--user`, `--proxy-user`): the pair, as the command line's masking does.
+    Rule(
+        r"-u|--user|--proxy-user",
+        r"(?P<keep>(?:--proxy-user|--user|-u)(?:[ \t]+|=)?\\?[\"']?)[^\s:'\"\\/@]{1,64}:[^\s'\"@\\]+",
+        check="standalone",
+    ),
+    Rule(r"-p", rf"(?P<keep>-p)(?!-){TEXT_VALUE}", check="mysql_password"),  # `mysql -pS3cret`
+    Rule(r"sshpass", rf"(?P<keep>sshpass[ \t]+-p[ \t]*){TEXT_VALUE}", check="standalone"),
 ]
 
 
@@ -125,6 +164,9 @@ NEEDLES = {
     r"app-[0-9]-": tuple(f"app-{digit}-" for digit in range(10)),
     r"p(?:ypi-|plx-)": ("pypi-", "pplx-"),
     r"passw(?:or)?d=": ("passwd=", "password="),
+    ASSIGNED_PROBE: tuple(word + after for word in ASSIGNED_WORDS.split("|") for after in ASSIGNED_AFTER),
+    FLAG_PROBE: tuple(word + after for word in ASSIGNED_WORDS.split("|") for after in " \t"),
+    r"-u|--user|--proxy-user": ("-u", "--user", "--proxy-user"),
 }
 
 

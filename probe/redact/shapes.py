@@ -7,14 +7,16 @@ probe.redact.shape_rules. Only the standard library is imported: the capture add
 """
 
 import bisect
-import json
 import re
 import string
 from collections import defaultdict
 from dataclasses import dataclass
 
+from probe.redact import maintained
 from probe.redact.needle_scan import Finder
-from probe.redact.shape_rules import BOUNDARY, REDACTED_PREFIX, RULES, Rule, fingerprint, needles_of
+from probe.redact.replacing import replace_spans
+from probe.redact.secret_names import CHECKS
+from probe.redact.shape_rules import BOUNDARY, RULES, Rule, needles_of
 
 # A needle is found through one of its characters that is rare in prompts and JSON, its anchor: a one-character
 # `find` (memchr) visits each place of the anchor, and the text before it is checked for the needles' starts.
@@ -223,7 +225,10 @@ def which_have_shapes(texts: list[str]) -> list[bool]:
         starts.append(position)
         position += len(text) + 1
     flags = [ESCAPE in text for text in texts]
-    for positions in probe_hits("\n".join(texts), False).values():
+    joined = "\n".join(texts)
+    if maintained.found_in(joined):
+        return [True] * len(texts)  # a shape of the maintained rules: each text is masked alone
+    for positions in probe_hits(joined, False).values():
         for hit in positions:
             flags[bisect.bisect_right(starts, hit) - 1] = True
     return flags
@@ -234,9 +239,21 @@ def apply_rules(text, is_bytes: bool):
 
 
 def apply_rules_at(text, is_bytes: bool, found) -> tuple:
-    """apply_rules with the probes' places already found, by rule (probe_hits)."""
-    matches = []
-    for index in sorted(found):  # in the order of RULES, each rule's hits in order: overlaps resolve as they did
+    """apply_rules with the probes' places already found, by rule (probe_hits); then the maintained rules."""
+    spans = secret_spans_at(text, is_bytes, found)
+    if not spans:
+        return text, 0
+    return replace_spans(text, spans, is_bytes)
+
+
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """Where the secrets are in a text, as (start, end), unmasked: for whoever masks them in pieces."""
+    return secret_spans_at(text, False, probe_hits(text, False)) if text else []
+
+
+def secret_spans_at(text, is_bytes: bool, found) -> list[tuple[int, int]]:
+    spans = []
+    for index in sorted(found):  # in the order of RULES, each rule's hits in order
         compiled = COMPILED[index]
         pattern = compiled.pattern_bytes if is_bytes else compiled.pattern
         resume = 0
@@ -244,12 +261,37 @@ def apply_rules_at(text, is_bytes: bool, found) -> tuple:
             if position < resume:
                 continue  # inside this rule's last match, or a place seen already
             match = anchored_match(pattern, text, position, compiled.rule.before, compiled.at_boundary)
+            if match is not None and compiled.rule.check and not checked(compiled.rule, match, text, is_bytes):
+                match = None  # the shape, but not a secret: `password: string`, `fortune_cookie: …`
             resume = match.end() if match is not None else position + 1
             if match is not None:
-                matches.append(match)
-    if not matches:
-        return text, 0
-    return replace_spans(text, matches, is_bytes)
+                keep_end = match.end("keep") if "keep" in match.re.groupindex else match.start()
+                spans.append((keep_end, match.end()))
+    found_by_maintained = maintained.secret_spans(text)
+    if is_bytes:  # a binary body: its random bytes can look like anything a loose rule describes
+        found_by_maintained = [span for span in found_by_maintained if reads_as_text(text, *span)]
+    return spans + found_by_maintained
+
+
+def checked(rule: Rule, match: re.Match, text, is_bytes: bool) -> bool:
+    """Whether a free-text rule's match passes its check; in bytes, only where they read as text."""
+    return (not is_bytes or reads_as_text(text, match.start(), match.end())) and CHECKS[rule.check](match, text)
+
+
+TEXT_CONTEXT = 16  # bytes around a match that must read as text too
+CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def reads_as_text(data: bytes, start: int, end: int) -> bool:
+    """Whether the bytes of a match, and a few around it, are UTF-8 text without control characters."""
+    around = data[max(start - TEXT_CONTEXT, 0) : end + TEXT_CONTEXT]
+    try:
+        around.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A character cut at the edge of the window is still text.
+        if error.start < len(around) - 4 and error.end > 4:
+            return False
+    return CONTROL.search(around) is None
 
 
 def anchored_match(pattern: re.Pattern, text, position: int, before: int, at_boundary: bool = False):
@@ -310,36 +352,6 @@ def token_can_start(text, start: int) -> bool:
         and text[start - 3 : start - 2] == known.percent
         and not text[start - 2 : start].strip(known.hex_digits)
     )
-
-
-def replace_spans(text, matches: list[re.Match], is_bytes: bool):
-    pieces, cursor, count = [], 0, 0
-    for match in sorted(matches, key=lambda match: (match.start(), -match.end())):
-        if match.start() < cursor:
-            continue  # inside a secret already masked
-        keep_end = match.end("keep") if "keep" in match.re.groupindex else match.start()
-        secret = text[keep_end : match.end()]
-        shown = secret.decode("latin-1") if is_bytes else secret
-        if shown.startswith(REDACTED_PREFIX):
-            continue
-        replacement = fingerprint(unescaped(shown))
-        pieces += [text[cursor:keep_end], replacement.encode("ascii") if is_bytes else replacement]
-        cursor, count = match.end(), count + 1
-    if not count:
-        return text, 0
-    pieces.append(text[cursor:])
-    return (b"" if is_bytes else "").join(pieces), count
-
-
-def unescaped(secret: str) -> str:
-    """A secret as it would be written without JSON's escapes (a PEM key's `\\n`), so that it gets the same
-    fingerprint wherever it appears."""
-    if "\\" not in secret:
-        return secret
-    try:
-        return json.loads(f'"{secret}"')
-    except ValueError:
-        return secret
 
 
 def unescape_runs(text: str) -> tuple[str, int]:

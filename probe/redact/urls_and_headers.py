@@ -3,8 +3,8 @@
 import re
 import urllib.parse
 
+from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
 from probe.redact.secret_names import is_secret_header, is_secret_name
-from probe.redact.shape_rules import REDACTED_PREFIX, fingerprint, is_fingerprint
 from probe.redact.shapes import mask_text, which_have_shapes
 
 # The credential leaves out whitespace around it, so a key gets one fingerprint however it is padded.
@@ -22,6 +22,8 @@ def mask_header(name: str, value: str, extra: frozenset[str] = frozenset(), shap
     if not value or is_fingerprint(value):
         return value, 0
     if is_secret_header(name, extra):
+        if REDACTED_PREFIX in value:  # masked already (`Bearer [REDACTED …]`): kept, whatever else it holds masked
+            return mask_text(value)
         return fingerprint(value), 1
     scheme = AUTH_SCHEME.match(value)
     if scheme and not scheme.group(3).startswith(REDACTED_PREFIX):
@@ -30,9 +32,29 @@ def mask_header(name: str, value: str, extra: frozenset[str] = frozenset(), shap
             credential, rest = re.match(r"(\S+)(.*)", credential, re.DOTALL).groups()
             rest, count = mask_text(rest) if rest and shapes else (rest, 0)
         return f"{scheme.group(1)}{scheme.group(2)}{fingerprint(credential)}{rest}{scheme.group(4)}", 1 + count
-    if "://" in value or value.startswith("/"):
+    if WHOLE_URL.fullmatch(value):
         return mask_url(value)  # (its parts are percent-decoded first: a scan of the value says nothing)
+    if "://" in value:  # URLs inside a value (`<…?session_token=x>; rel=next`, `db=postgres://u:pw@db`): each alone
+        return mask_text_and_urls(value)
     return mask_text(value) if shapes else (value, 0)
+
+
+WHOLE_URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|/)[^\s<>\"']*")
+URL_INSIDE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"']+")
+
+
+def mask_text_and_urls(value: str) -> tuple[str, int]:
+    total = 0
+
+    def masked_url(found: re.Match) -> str:
+        nonlocal total
+        url, count = mask_url(found.group())
+        total += count
+        return url
+
+    value = URL_INSIDE.sub(masked_url, value)
+    value, count = mask_text(value)
+    return value, total + count
 
 
 def mask_headers(pairs, extra: frozenset[str] = frozenset()) -> tuple[list[tuple[str, str]], int]:

@@ -17,7 +17,8 @@ from probe.redact import masking as redaction
 from probe.redact import shapes as secret_shapes
 from probe.redact import urls_and_headers
 from probe.redact.masking import mask_body
-from probe.redact.shape_rules import BOUNDARY, NEEDLES, RULES, fingerprint
+from probe.redact.replacing import fingerprint
+from probe.redact.shape_rules import BOUNDARY, NEEDLES, RULES
 from probe.redact.shapes import apply_rules, mask_bytes, mask_text, token_can_start
 
 try:

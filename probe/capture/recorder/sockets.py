@@ -9,6 +9,7 @@ from mitmproxy import http
 from probe.capture.recorder import line as capture_line
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.record import SCHEMA_VERSION, TERMINAL_EVENT
+from probe.redact.stream_pieces import mask_pieces
 
 
 @dataclass
@@ -74,6 +75,8 @@ class WebSocketRecording:
         # without waiting for one (or a socket that closes) leaves this exchange incomplete.
         complete = socket.terminal
         close_code = flow.websocket.close_code if flow.websocket else None
+        if self.policy.redact:
+            mask_streamed_secrets(messages)
         record = {
             "schema": SCHEMA_VERSION,
             "kind": "websocket",
@@ -104,3 +107,12 @@ class WebSocketRecording:
         self.append([capture_line.line(record)], "traffic.jsonl")
 
     # Shutdown -------------------------------------------------------------------------------
+
+
+def mask_streamed_secrets(messages: list[dict]) -> None:
+    """A key the model streams over several frames, each frame masked alone, is masked across them too."""
+    frames = [frame for frame in messages if frame["from"] == "server" and frame.get("body_format") == "json"]
+    joined, changed = mask_pieces([frame["body"] for frame in frames])
+    if joined:
+        first = frames[min(changed)]
+        first["redacted_tokens"] = first.get("redacted_tokens", 0) + joined

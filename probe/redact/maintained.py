@@ -1,0 +1,169 @@
+"""The maintained rule set of secret shapes: the rules that the `kingfisher-bin` package ships (Betterleaks's, which
+descend from gitleaks's, and Veles's), read from its binary once per version and found in one pass of an RE2 set.
+
+Hundreds of provider shapes (webhook URLs, Databricks, Telegram, Azure …) that nobody here keeps by hand: a new
+release of the package brings new rules. Without the package or RE2 (a capture under some other mitmdump) the
+project's own rules in probe.redact.shape_rules still mask, and `available()` says so.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+try:
+    import re2
+except ImportError:  # the capture addon loads this under any mitmdump: its rules then mask alone
+    re2 = None
+
+# A rule's secret is the first of these named groups that matched, else its first group, else the whole match.
+SECRET_GROUPS = ("password", "secret", "token", "key", "apikey", "api_key", "credential")
+RE2_MEMORY = 128 << 20  # for the set's automaton: past it, RE2 answers from a slower engine, never wrongly
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str  # the package's version: what a report names as the source of its shapes
+    ids: tuple[str, ...]
+    patterns: tuple  # compiled, one per id
+    scan: object  # an RE2 set of them all
+
+
+def binary() -> Path | None:
+    spec = importlib.util.find_spec("kingfisher")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = Path(next(iter(spec.submodule_search_locations))) / "bin" / "kingfisher"
+    return found if found.is_file() else None
+
+
+def package_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("kingfisher-bin")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def cache_file(version: str) -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "agent-probe" / f"secret-rules-kingfisher-{version}.json"
+
+
+def listed_rules(program: Path, version: str) -> list[dict]:
+    """The package's rules as its binary lists them, kept in the user's cache for the next process."""
+    cached = cache_file(version)
+    try:
+        return json.loads(cached.read_bytes())
+    except (OSError, ValueError):
+        pass
+    listing = subprocess.run(
+        [str(program), "rules", "list", "--format", "json", "--quiet"],
+        capture_output=True,
+        timeout=60,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C meant for the run is ours to handle, not a reason to list no rules
+    )
+    rules = json.loads(listing.stdout)
+    try:  # written whole or not at all: another process may be reading it
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=cached.parent, delete=False) as out:
+            out.write(listing.stdout)
+        os.replace(out.name, cached)
+    except OSError:
+        pass  # a read-only home: listed again next time
+    return rules
+
+
+LOADED: list[RuleSet | None] = []  # the rule set once loaded (or known to be missing): loaded once a process
+
+
+def rule_set() -> RuleSet | None:
+    """The rules, compiled; None without the package or RE2, or if its binary cannot list them (then tried again
+    at the next call: a listing cut short must not leave a whole run with fewer rules)."""
+    if not LOADED:
+        program = binary()
+        if re2 is None or program is None:
+            LOADED.append(None)
+            return None
+        try:
+            rules = listed_rules(program, package_version())
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return None
+        LOADED.append(compiled(rules))
+    return LOADED[0]
+
+
+def compiled(rules: list) -> RuleSet:
+    """The listed rules as RE2 patterns and one RE2 set of them all."""
+    options = re2.Options()
+    options.max_mem = RE2_MEMORY
+    scan = re2.Set.SearchSet(options)
+    ids, patterns = [], []
+    for rule in rules:
+        pattern = rule.get("pattern") if isinstance(rule, dict) else None
+        # RE2 has no verbose mode (`(?x)`). The one such rule (AWS session tokens after their variable's name) is
+        # a free-text assignment that probe.redact.shape_rules masks as well.
+        if not isinstance(pattern, str) or "(?x" in pattern:
+            continue
+        try:
+            one = re2.compile(pattern)
+            scan.Add(pattern)
+        except Exception:  # a rule in syntax RE2 lacks: the others still mask
+            continue
+        ids.append(str(rule.get("id", "")))
+        patterns.append(one)
+    scan.Compile()
+    return RuleSet(package_version(), tuple(ids), tuple(patterns), scan)
+
+
+def available() -> bool:
+    return rule_set() is not None
+
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scannable(text):
+    """`text` as RE2 can take it: a str with a lone surrogate (JSON's `\\ud800`) cannot be written as UTF-8, so
+    each becomes U+FFFD, which keeps every other character where it was."""
+    if isinstance(text, str) and not text.isascii() and LONE_SURROGATE.search(text):
+        return LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def found_in(text) -> bool:
+    """Whether any maintained rule matches somewhere in `text` (str or bytes)."""
+    rules = rule_set()
+    return rules is not None and bool(rules.scan.Match(scannable(text)))
+
+
+def secret_spans(text) -> list[tuple[int, int]]:
+    """Where the secrets are that the maintained rules find in `text` (str or bytes), as (start, end)."""
+    rules = rule_set()
+    if rules is None or not text:
+        return []
+    spans = []
+    text = scannable(text)
+    for index in rules.scan.Match(text) or ():
+        pattern = rules.patterns[index]
+        for match in pattern.finditer(text):
+            spans.append(secret_span(match, pattern))
+    return [span for span in spans if span[1] > span[0]]
+
+
+def secret_span(match, pattern) -> tuple[int, int]:
+    names = pattern.groupindex
+    for name in SECRET_GROUPS:
+        if name in names and match.start(names[name]) >= 0:
+            return match.span(names[name])
+    for group in range(1, pattern.groups + 1):
+        if match.start(group) >= 0:
+            return match.span(group)
+    return match.span()
