@@ -10,6 +10,7 @@ from probe.analyse.volatile import Volatile
 from probe.apis.choice import choose_renderer
 from probe.apis.turns import Reading
 from probe.read.conversation import TextBlock, Tool, Turn
+from probe.read.masked import masked_exchanges
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.redact.secrets import redact_header
 from probe.runs.folders import load_manifest
@@ -27,7 +28,8 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
         agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
         summary.agent = str(agent.get("version") or "")
     reading = Reading(renderer)  # each exchange read by its own API's reader, as analysis reads it
-    for exchange in iter_exchanges(run / "traffic.jsonl", summary.warnings):
+    # Masked as it is read, whatever the capture says: the diff prints what it compares.
+    for exchange in masked_exchanges(iter_exchanges(run / "traffic.jsonl", summary.warnings), extra_secrets):
         turn, _ = reading.build(exchange, summary.warnings)
         absorb(summary, exchange, turn, volatile, extra_secrets)
     return summary

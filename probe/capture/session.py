@@ -102,31 +102,34 @@ def open_run(
     """Create (or adopt) the run folder and write a `running` manifest before anything starts. `agent` says
     where the agent's program came from (`binary`, `npm_package`, `requested_version`)."""
     if not keep_secrets:
-        label = mask_tokens_and_urls(label)  # it names the run folder: a key pasted there must not
+        label = mask_tokens_and_urls(label)
+    # Everything the manifest says is worked out before the folder exists (masking loads its rules, the versions
+    # import mitmproxy): a Ctrl-C meanwhile leaves no folder without a manifest behind.
+    fields = {
+        "target": target.name,
+        "target_file": stored_target_file(target, keep_secrets),  # to re-analyse a run made with any target file
+        "label": label,
+        "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
+        "upstream_override": upstream,
+        "keep_secrets": keep_secrets,
+        "redaction": None if keep_secrets else RULES_VERSION,  # the masking rules the capture was written with
+        "agent": {"argv": mask_argv(argv) if argv else None, "version": None, **(agent or {})},
+        "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
+        "started_at": now_iso(),
+        "ended_at": None,
+        "status": "running",
+        "agent_exit_code": None,
+    }
+    # The folder's name is masked even with --keep-secrets: a key pasted into a label must not name a folder that
+    # every listing, path and shared archive shows.
+    folder_label = mask_tokens_and_urls(label)
     if run is None:
-        run = create_run(target.name, label)
+        run = create_run(target.name, folder_label)
     else:
         run.mkdir(mode=0o700, parents=True, exist_ok=True)
     # An empty capture from the start: a run stopped before its first exchange still has one to report.
     os.close(os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
-    recording = Recording(
-        run,
-        {
-            "target": target.name,
-            "target_file": stored_target_file(target, keep_secrets),  # to re-analyse a run made with any target file
-            "label": label,
-            "prompt": prompt if keep_secrets or prompt is None else mask_tokens_and_urls(prompt),
-            "upstream_override": upstream,
-            "keep_secrets": keep_secrets,
-            "redaction": None if keep_secrets else RULES_VERSION,  # the masking rules the capture was written with
-            "agent": {"argv": mask_argv(argv) if argv else None, "version": None, **(agent or {})},
-            "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": platform.python_version()},
-            "started_at": now_iso(),
-            "ended_at": None,
-            "status": "running",
-            "agent_exit_code": None,
-        },
-    )
+    recording = Recording(run, fields)
     recording.lock = hold_while_recording(run)
     recording.save()
     if keep_secrets:

@@ -2,6 +2,7 @@
 mitmproxy and HAR viewers read, mitmproxy's own flow file (`--format mitm`, for `mitmweb -r`), or OpenTelemetry
 GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing backend (Phoenix, Langfuse, Jaeger, any collector)."""
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -18,26 +19,30 @@ from probe.write.report import refresh
 FORMATS = ("har", "mitm", "otlp")
 
 
-def export_har(run: Path, output: Path | None, force: bool = False) -> tuple[Path, bool]:
+def export_har(run: Path, output: Path | None, force: bool = False, keep_secrets: bool = False) -> tuple[Path, bool]:
     """Write the run's HAR to `output` (default: traffic.har in the run), unless that file is up to date; return
-    its path and whether it was written."""
+    its path and whether it was written. Masked, whatever the capture holds, unless `keep_secrets`."""
     # mitmproxy's addons take a third of a second to import: only a HAR export pays for them (not `invoke --list`).
     from probe.write.har import write_har
 
+    if keep_secrets:
+        return export_unmasked(run, output, derived.HAR, write_har, "exchange{s} as HAR entries")
     return export_file(run, output, force, derived.HAR, write_har, "exchange{s} as HAR entries")
 
 
-def export_mitm(run: Path, output: Path | None, force: bool = False) -> tuple[Path, bool]:
+def export_mitm(run: Path, output: Path | None, force: bool = False, keep_secrets: bool = False) -> tuple[Path, bool]:
     """Write the run's flows in mitmproxy's own format to `output` (default: flows.mitm in the run), unless that
-    file is up to date; return its path and whether it was written."""
+    file is up to date; return its path and whether it was written. Masked unless `keep_secrets`."""
+    from probe.write.flow_file import write_flows  # imports mitmproxy, like the HAR writer: only when it is asked for
+
+    if keep_secrets:
+        return export_unmasked(run, output, derived.FLOWS, write_flows, "flow{s} in mitmproxy's format")
     if output is None and not force and derived.not_made_here(run, derived.FLOWS) and (run / "flows.mitm").exists():
         # Older captures wrote flows.mitm as they recorded: replacing it by one made from traffic.jsonl is a choice.
         raise RunError(
             f"{display(run / 'flows.mitm')} was not made here (an older capture wrote it, or it came with the run "
             "folder): --force replaces it with one made from traffic.jsonl, or --output writes elsewhere"
         )
-    from probe.write.flow_file import write_flows  # imports mitmproxy, like the HAR writer: only when it is asked for
-
     return export_file(run, output, force, derived.FLOWS, write_flows, "flow{s} in mitmproxy's format")
 
 
@@ -63,6 +68,16 @@ def export_file(run: Path, output: Path | None, force: bool, rule: derived.Rule,
         warn(warning)
     print(f"{count} {counted.format(s='s' if count != 1 else '')}", file=sys.stderr)
     return output, True
+
+
+def export_unmasked(run: Path, output: Path | None, rule: derived.Rule, write, counted: str) -> tuple[Path, bool]:
+    """The export as the capture holds it, with nothing masked again: to `output`, or beside the masked file under
+    a name that says so (traffic.unmasked.har), never in the masked file's place. Always written."""
+    if output is None:
+        name = rule.outputs[0]
+        stem, dot, extension = name.rpartition(".")
+        output = run / f"{stem}.unmasked{dot}{extension}"
+    return export_file(run, output, True, rule, functools.partial(write, masked=False), counted)
 
 
 def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> int:
@@ -104,11 +119,19 @@ def main(argv: list[str] | None = None) -> int:
         "--output", metavar="FILE", help="where to write it (default: traffic.har, or flows.mitm, in the run)"
     )
     parser.add_argument("--force", action="store_true", help="write it even if it is up to date")
+    parser.add_argument(
+        "--keep-secrets",
+        action="store_true",
+        help="har and mitm: leave what the capture holds unmasked (a --keep-secrets capture's secrets stay); "
+        "written to traffic.unmasked.har or flows.unmasked.mitm unless --output says where",
+    )
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
     run = resolve_run(args.run, target.name if target else None)
     if being_recorded(run):
         warn(f"{display(run)} is still being captured: the export covers what was recorded so far")
+    if args.keep_secrets and (args.otlp is not None or args.format == "otlp"):
+        raise UsageError("--keep-secrets goes with --format har or mitm: spans are always masked")
     if args.otlp is not None or args.format == "otlp":
         if args.output:
             raise UsageError("--output goes with --format har or mitm; spans are sent to --otlp URL")
@@ -119,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if output is not None and output.name in CAPTURE_FILES:
         raise RunError(f"--output {output}: that name is a run's capture file; write the export elsewhere")
     file_format = args.format or "har"
-    path, written = (export_mitm if file_format == "mitm" else export_har)(run, output, args.force)
+    path, written = (export_mitm if file_format == "mitm" else export_har)(run, output, args.force, args.keep_secrets)
     print(
         f"{file_format}: {display(path)}"
         + ("" if written else " (up to date: the capture has not changed; --force writes it)")

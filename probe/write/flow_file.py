@@ -6,16 +6,18 @@ from typing import BinaryIO
 
 from mitmproxy import io as flow_io
 
+from probe.read.masked import masked_exchanges
 from probe.read.traffic import iter_exchanges
 from probe.write.flows import UNFIT, joined_flows
 
 
-def write_flows(traffic: Path, out: BinaryIO, warnings: list[str]) -> int:
+def write_flows(traffic: Path, out: BinaryIO, warnings: list[str], masked: bool = True) -> int:
     """Write the capture's flows into `out` one at a time (a capture may be gigabytes: only open WebSockets are
-    held), each as masked as its line; return the number of flows."""
+    held), masked unless `masked` is off; return the number of flows."""
     writer = flow_io.FlowWriter(out)
     count = 0
-    for flow in joined_flows(iter_exchanges(traffic, warnings), warnings):
+    exchanges = iter_exchanges(traffic, warnings)
+    for flow in joined_flows(masked_exchanges(exchanges) if masked else exchanges, warnings):
         try:
             writer.add(flow)  # serialised whole before it is written: a failure leaves nothing behind
         except UNFIT as error:

@@ -22,9 +22,9 @@ from probe.common import markdown as md
 from probe.common.errors import ProbeError, RunError, one_line
 from probe.common.paths import display
 from probe.common.progress import Progress
+from probe.read.masked import masked_exchanges
 from probe.read.traffic import iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
-from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs import ledger
 from probe.runs.folders import CAPTURE_FILES, being_recorded, load_manifest, private_replacement
@@ -125,13 +125,13 @@ def stream_report(
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
     reading = Reading(renderer)  # each exchange is read by its own API's reader; the target's for its API
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
-    # A capture masked as it was recorded, with the rules in force now, needs only its joined answers masked
-    # again in turns.jsonl. (The report masks everything it shows, whatever the manifest says.)
-    masked_at_capture = isinstance(manifest, dict) and manifest.get("redaction") == RULES_VERSION
-    lines = TurnLines(redact, only_output=masked_at_capture)
-    page = ViewerData(redact, extra_secrets, masked_at_capture) if viewer else None
+    # Every exchange is masked as it is read, whatever the capture or its manifest says (a --keep-secrets, older
+    # or hand-made capture): turns.jsonl and the viewer then need only their joined answers masked again.
+    lines = TurnLines(redact, only_output=True)
+    page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
+    exchanges = iter_exchanges(traffic, warnings, progress)
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
-        for exchange in iter_exchanges(traffic, warnings, progress):
+        for exchange in masked_exchanges(exchanges, extra_secrets) if redact else exchanges:
             totals.count(exchange)
             turn, builder = reading.build(exchange, warnings)
             shown_by = renderer_for(builder.reader, renderer)

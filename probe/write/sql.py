@@ -12,6 +12,8 @@ import orjson
 from probe.common import cli
 from probe.common.errors import UsageError, one_line, run_main
 from probe.common.paths import data_dir, display
+from probe.redact.json_values import mask_json
+from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
 
@@ -144,12 +146,22 @@ def query(runs: list[Path], sql: str) -> tuple[list[str], list[tuple]]:
         relation = connection.sql(sql)
         if relation is None:
             return [], []
-        return list(relation.columns), relation.fetchall()
+        return list(relation.columns), [tuple(map(masked_value, row)) for row in relation.fetchall()]
     except duckdb.Error as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UsageError(f"sql: {one_line(message)}") from None
     finally:
         connection.close()
+
+
+def masked_value(value: Any) -> Any:
+    """A value as a result may show it: the files behind the views may hold secrets (a --keep-secrets capture's
+    label or prompt, a hand-made turns.jsonl), and a result is printed or passed on."""
+    if isinstance(value, str):
+        return mask_tokens_and_urls(value)
+    if isinstance(value, (list, dict)):
+        return mask_json(value)[0]
+    return value
 
 
 def shown(value: Any) -> str:

@@ -133,6 +133,15 @@ def test_secrets_are_masked_wherever_they_are_shown():
     assert shown.count("[REDACTED sha256:") == 4
 
 
+def test_query_keys_named_like_secrets_are_masked_even_in_a_keep_secrets_capture():
+    # A --keep-secrets capture stores the URL as it was: the feed masks what it prints all the same.
+    record = http_record()
+    record["request"]["path"] = "/v1/responses?session_token=plainsecret42&auth_token=plainsecret43&page=2"
+    shown = line(record)
+    assert "plainsecret4" not in shown and "&page=2" in shown
+    assert "?session_token=[REDACTED sha256:" in shown and "&auth_token=[REDACTED sha256:" in shown
+
+
 @pytest.mark.parametrize(
     ("raw", "problem"),
     [

@@ -1,0 +1,61 @@
+"""Exchanges masked as they are read, for every output that shows them, whatever the capture or its manifest says:
+a capture made with --keep-secrets, by an older version or by hand is then as safe to share as a report as one
+masked when it was recorded (masking is idempotent: what was masked then stays as it is)."""
+
+import base64
+import binascii
+from collections.abc import Iterable, Iterator
+
+from probe.read.traffic import Body, Exchange
+from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_scanned, mask_text, mask_url
+from probe.redact.stream_pieces import mask_pieces
+
+
+def masked_exchanges(exchanges: Iterable[Exchange], extra_headers: frozenset[str] = frozenset()) -> Iterator[Exchange]:
+    for exchange in exchanges:
+        yield masked_exchange(exchange, extra_headers)
+
+
+def masked_exchange(exchange: Exchange, extra_headers: frozenset[str] = frozenset()) -> Exchange:
+    """The exchange with its URL, headers, trailers, bodies, frames and messages masked, in place."""
+    exchange.url = mask_url(exchange.url)[0]
+    exchange.path = mask_url(exchange.path)[0]
+    exchange.request_headers = mask_headers(exchange.request_headers, extra_headers)[0]
+    exchange.response_headers = mask_headers(exchange.response_headers, extra_headers)[0]
+    if exchange.request_trailers:
+        exchange.request_trailers = mask_headers(exchange.request_trailers, extra_headers)[0]
+    if exchange.response_trailers:
+        exchange.response_trailers = mask_headers(exchange.response_trailers, extra_headers)[0]
+    request_type = next((value for name, value in exchange.request_headers if name.lower() == "content-type"), "")
+    exchange.request_body = masked_body(exchange.request_body, request_type)
+    exchange.response_body = masked_body(exchange.response_body, exchange.content_type)
+    for frame in exchange.frames:
+        frame.body = masked_body(frame.body, "")
+    # A key the model streamed over several frames.
+    mask_pieces([frame.body.value for frame in exchange.frames if not frame.from_client and frame.body.is_json])
+    if exchange.error:
+        exchange.error = mask_text(exchange.error)[0]
+    if exchange.reason:
+        exchange.reason = mask_text(exchange.reason)[0]
+    exchange.events, exchange.events_parsed = None, False  # parsed again, from the masked body
+    return exchange
+
+
+def masked_body(body: Body, content_type: str) -> Body:
+    if body.format == "json":
+        value, _ = mask_json_scanned(body.value)
+        if isinstance(value, list):
+            mask_pieces(value)  # a stream sent as a JSON array of chunks
+        return Body(value, body.format, body.size, body.as_sent)
+    if body.format == "text" and isinstance(body.value, str):
+        data = mask_body(body.value.encode("utf-8", "surrogatepass"), content_type).data
+        return Body(data.decode("utf-8", "surrogatepass"), body.format, body.size, body.as_sent)
+    if body.format == "base64" and isinstance(body.value, str):
+        try:
+            raw = base64.b64decode(body.value, validate=True)
+        except (binascii.Error, ValueError):
+            return Body(mask_text(body.value)[0], body.format, body.size, body.as_sent)
+        masked, count = mask_bytes(raw)
+        value = base64.b64encode(masked).decode("ascii") if count else body.value
+        return Body(value, body.format, body.size, body.as_sent)
+    return body
