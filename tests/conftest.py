@@ -1,12 +1,15 @@
 """Shared fixtures: real proxies in a temporary run folder, clients for HTTP and WebSocket, the agent."""
 
 import base64
+import contextlib
 import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -306,6 +309,17 @@ class Rendering:
 
     def epilogue(self):
         return self.renderer.render_epilogue(self.state)
+
+
+@contextlib.contextmanager
+def serving(handler):
+    """A threaded HTTP server for a test's request handler on a free loopback port; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 def answer_with_chunked_sse(handler) -> bytes:

@@ -5,16 +5,15 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, serving
 from test_sql import usage_from_traffic
 
 from probe.capture.proxies import free_port
@@ -43,10 +42,8 @@ class Collector(BaseHTTPRequestHandler):
 @pytest.fixture
 def collector():
     Collector.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(Collector) as url:
+        yield url
 
 
 def copied_run(tmp_path: Path) -> Path:

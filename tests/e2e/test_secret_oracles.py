@@ -1,0 +1,236 @@
+"""Every output of a run made from a corpus of credential shapes goes to two established secret scanners
+(detect-secrets with every plugin, secretlint with its recommended preset), and neither finds one of the corpus's
+secrets. Two runs: a real capture (the secrets in a request's text, fields, headers, URL and label, and in an answer
+streamed in pieces), and a hand-made capture that holds them all raw, as one made with --keep-secrets, by an older
+version or by hand would, whose manifest even claims it was masked."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from conftest import PROJECT_ROOT, answer_with_chunked_sse, captured_exchange, run_manifest, send_chunk, serving
+from secret_corpus import CORPUS, SECRETS
+from secret_oracles import detect_secrets_findings, leaks, secretlint_findings
+
+from probe.redact.masking import RULES_VERSION
+
+TEXT = "\n\n".join(text for _, text, _ in CORPUS)
+NAMED = {"api_key": SECRETS[0], "user_password": SECRETS[1], "metadata": {"db": {"password": SECRETS[2]}}}
+HEADERS = [
+    ("authorization", "Bearer " + SECRETS[32]),
+    ("x-debug", "db=postgres://admin:" + SECRETS[19] + "@db/prod"),
+    ("cookie", "sessionid=" + SECRETS[25]),
+    ("link", "<https://example.com/next?session_token=" + SECRETS[30] + ">; rel=next"),
+]
+
+
+def pieces(text: str, size: int = 7) -> list[str]:
+    """The text as a model streams it: a few characters per delta, so no delta holds a whole secret."""
+    return [text[start : start + size] for start in range(0, len(text), size)]
+
+
+def sse(events: list[dict]) -> bytes:
+    return b"".join(
+        b"event: %s\ndata: %s\n\n" % (event["type"].encode(), json.dumps(event).encode()) for event in events
+    )
+
+
+def streamed_answer() -> list[dict]:
+    events = [{"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5"}}]
+    events += [{"type": "response.output_text.delta", "item_id": "msg_1", "delta": piece} for piece in pieces(TEXT)]
+    usage = {"input_tokens": 10, "output_tokens": 20, "total_tokens": 30}
+    events.append({"type": "response.completed", "response": {"id": "resp_1", "model": "gpt-5", "usage": usage}})
+    return events
+
+
+class Collector(BaseHTTPRequestHandler):
+    """A stand-in OTLP receiver: each export it is sent, as the JSON protobuf's own printer writes it."""
+
+    received: ClassVar[list[str]] = []
+
+    def do_POST(self):
+        from google.protobuf.json_format import MessageToJson
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(self.rfile.read(int(self.headers["content-length"])))
+        Collector.received.append(MessageToJson(request))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class Upstream(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # chunked
+
+    def do_POST(self):
+        answer_with_chunked_sse(self)
+        send_chunk(self, sse(streamed_answer()))
+        send_chunk(self, b"")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def collector():
+    Collector.received = []
+    with serving(Collector) as url:
+        yield url
+
+
+@pytest.fixture
+def upstream():
+    with serving(Upstream) as url:
+        yield url
+
+
+def request_body() -> dict:
+    return {
+        "model": "gpt-5",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": TEXT}]}],
+        "tools": [{"type": "function", "name": "shell", "description": TEXT[:400], "parameters": {"type": "object"}}],
+        **NAMED,
+    }
+
+
+def probe(*argv: str, data_dir: Path) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=PROJECT_ROOT,
+        env={**__import__("os").environ, "PROBE_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def real_capture(data_dir: Path, upstream: str, scratch: Path) -> tuple[Path, list[Path]]:
+    client = scratch / "client.py"
+    client.write_text(
+        textwrap.dedent(f"""
+        import json, os, urllib.request
+        url = os.environ["PROBE_PROXY_URL"] + "/v1/responses?session_token={SECRETS[30]}"
+        request = urllib.request.Request(url, json.dumps({request_body()!r}).encode(), dict({HEADERS!r}))
+        request.add_header("content-type", "application/json")
+        print(urllib.request.urlopen(request).read()[:0].decode())
+        """)
+    )
+    result = probe(
+        "probe.pipeline",
+        "--target",
+        "tests/data/itest.yaml",
+        "--upstream",
+        upstream,
+        "--label",
+        "DB_PASSWORD=" + SECRETS[0],
+        "--command",
+        f"{sys.executable} {client}",
+        data_dir=data_dir,
+    )
+    (scratch / "pipeline-output.txt").write_text(result.stdout + result.stderr)
+    [run] = (data_dir / "itest").iterdir()
+    return run, [scratch / "pipeline-output.txt"]
+
+
+def hand_made_capture(data_dir: Path) -> Path:
+    """What --keep-secrets, an older version or a hand would leave: every secret raw, and a manifest that claims
+    the capture was masked with today's rules."""
+    run = data_dir / "itest" / "20260101-000000-raw"
+    run.mkdir(parents=True)
+    exchange = captured_exchange(
+        "/v1/responses?session_token=" + SECRETS[30],
+        request_body(),
+        sse(streamed_answer()).decode(),
+        request_headers=[("content-type", "application/json"), *HEADERS],
+    )
+    (run / "traffic.jsonl").write_text(json.dumps(exchange) + "\n")
+    manifest = run_manifest("itest", exchanges=1, label="DB_PASSWORD=" + SECRETS[0], prompt=TEXT[:300])
+    (run / "manifest.json").write_text(json.dumps(manifest | {"redaction": RULES_VERSION}))
+    return run
+
+
+def every_output(run: Path, data_dir: Path, scratch: Path, collector: str, inputs: tuple[str, ...] = ()) -> list[Path]:
+    """The run's files after every command that writes or prints something of it, and what each printed."""
+    printed = []
+    commands = {
+        "analyze": ["probe.write.analyze", "--run", str(run), "--force"],
+        "har": ["probe.write.export", "--run", str(run), "--format", "har", "--force"],
+        "mitm": ["probe.write.export", "--run", str(run), "--format", "mitm", "--force"],
+        "diff": ["probe.write.diff", "--run", str(run), "--run", str(run)],
+        "otlp": ["probe.write.export", "--run", str(run), "--otlp", collector, "--with-content"],
+    }
+    for table in ("runs", "exchanges", "turns", "tool_calls"):
+        for form in ("csv", "table", "json"):
+            commands[f"sql-{table}-{form}"] = ["probe.write.sql", f"select * from {table}", "--format", form]
+    for name, argv in commands.items():
+        result = probe(*argv, data_dir=data_dir)
+        printed.append(scratch / f"{run.name}-{name}.txt")
+        printed[-1].write_text(result.stdout + result.stderr)
+    spans = scratch / f"{run.name}-spans.json"
+    spans.write_text("\n".join(Collector.received))
+    printed.append(spans)
+    flows = scratch / f"{run.name}-flows.txt"
+    flows.write_text(flows_as_text(run / "flows.mitm"))
+    written = [path for path in run.rglob("*") if path.is_file() and path.name not in ("flows.mitm", *inputs)]
+    return written + printed + [flows]
+
+
+def flows_as_text(path: Path) -> str:
+    """mitmproxy's flow file as mitmproxy reads it back: each request's and response's URL, headers and body."""
+    from mitmproxy import io
+
+    lines = []
+    with path.open("rb") as stream:
+        for flow in io.FlowReader(stream).stream():
+            for message in (flow.request, flow.response):
+                if message is not None:
+                    lines += [f"{name}: {value}" for name, value in message.headers.items(multi=True)]
+                    lines.append(message.get_text(strict=False) or "")
+            lines.append(flow.request.url)
+    return "\n".join(lines)
+
+
+def which(value: str) -> str:
+    """The corpus entries a finding holds, by name."""
+    return ",".join(name for name, _, secret in CORPUS if secret in value or (len(value) >= 8 and value in secret))
+
+
+def test_no_output_of_a_real_or_a_raw_capture_holds_a_corpus_secret(tmp_path, upstream, collector):
+    data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
+    scratch.mkdir()
+    # The corpus is what the scanners find: otherwise a clean result would prove nothing.
+    corpus_file = scratch / "corpus.txt"
+    corpus_file.write_text(TEXT)
+    raw = leaks(detect_secrets_findings([corpus_file]) + secretlint_findings([corpus_file], scratch), SECRETS)
+    assert len({finding[2] for finding in raw}) >= 10, raw
+
+    run, printed = real_capture(data_dir, upstream, scratch)
+    assert SECRETS[0] not in run.name
+    traffic = json.loads((run / "traffic.jsonl").read_text().splitlines()[0])
+    Collector.received = []
+    assert traffic["response"]["status"] == 200 and "response.output_text.delta" in traffic["response"]["body"]
+    outputs = (
+        printed
+        + every_output(run, data_dir, scratch, collector)
+        + every_output(hand_made_capture(data_dir), data_dir, scratch, collector, ("traffic.jsonl", "manifest.json"))
+    )
+    spans = [path.read_text() for path in outputs if path.name.endswith("-spans.json")]
+    assert len(spans) == 2 and all("gen_ai.input.messages" in text and "[REDACTED sha256:" in text for text in spans)
+    found = detect_secrets_findings(outputs) + secretlint_findings(outputs, scratch)
+    assert sorted({(name, scanner, which(value)) for scanner, name, value in leaks(found, SECRETS)}) == []
+    # And more strictly than the scanners: no corpus secret appears anywhere, as it is or JSON-escaped.
+    for path in outputs:
+        text = path.read_text(errors="replace")
+        raw = [name for name, _, secret in CORPUS if secret in text or json.dumps(secret)[1:-1] in text]
+        assert raw == [], path.name
