@@ -18,6 +18,7 @@ BENCHMARKS = [
     ("analyzer.py", ["--sizes", "{sizes}"], ["--sizes", "1,5"]),
     ("report_growth.py", [], ["--turns", "10,20"]),
     ("redaction.py", [], ["--megabytes", "10"]),
+    ("masker_compare.py", [], ["--megabytes", "5"]),
     ("viewer.py", [], ["--turns", "20,40"]),
     ("sql.py", [], ["--megabytes", "20"]),
     ("large_bodies.py", [], ["--exchange-mb", "50", "--single-mb", "100"]),
