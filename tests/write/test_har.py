@@ -201,3 +201,27 @@ def test_odd_exchanges_still_become_entries(tmp_path):
     assert entries[2]["_webSocketMessages"][0]["data"] == "AAAA" and entries[2]["_webSocketMessages"][0]["opcode"] == 2
     result = subprocess.run([find_mitmdump(), "-n", "-r", str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and len(re.findall(r"^\S+: ", result.stdout, re.M)) == 3
+
+
+def test_a_keep_secrets_capture_exports_masked_unless_keep_secrets_is_given_again(tmp_path):
+    run = copied(HTTP_SAMPLE, tmp_path)
+    key = "sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDfGhJkL"  # made up, in two pieces
+    lines = (run / "traffic.jsonl").read_text().splitlines()
+    entry = json.loads(lines[1])
+    entry["request"]["headers"].append(["x-debug", f"key={key}"])
+    entry["request"]["url"] += "?session_token=plainsecret42"
+    lines[1] = json.dumps(entry)
+    (run / "traffic.jsonl").write_text("\n".join(lines) + "\n")
+    masked_har, _ = export.export_har(run, None)
+    masked_flows, _ = export.export_mitm(run, None, force=True)
+    raw_har, _ = export.export_har(run, None, keep_secrets=True)
+    raw_flows, _ = export.export_mitm(run, None, keep_secrets=True)
+    assert (masked_har.name, masked_flows.name) == ("traffic.har", "flows.mitm")
+    assert (raw_har.name, raw_flows.name) == ("traffic.unmasked.har", "flows.unmasked.mitm")
+    for path in (masked_har, masked_flows):
+        data = path.read_bytes()
+        assert key.encode() not in data and b"plainsecret42" not in data and b"[REDACTED sha256:" in data
+    for path in (raw_har, raw_flows):
+        assert key.encode() in path.read_bytes() and b"plainsecret42" in path.read_bytes()
+    # An export that follows writes the masked file again, never the unmasked one in its place.
+    assert export.export_har(run, None, force=True)[0] == masked_har and key.encode() not in masked_har.read_bytes()
