@@ -6,9 +6,13 @@ import base64
 import binascii
 from collections.abc import Iterable, Iterator
 
+from probe.common.fastjson import encoded
 from probe.read.traffic import Body, Exchange
-from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_scanned, mask_text, mask_url
+from probe.redact.json_values import mask_json
+from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_body, mask_text, mask_url
 from probe.redact.stream_pieces import mask_pieces
+
+TOO_DEEP = "(nested too deeply to be masked, so not shown: traffic.jsonl holds it)"
 
 
 def masked_exchanges(exchanges: Iterable[Exchange], extra_headers: frozenset[str] = frozenset()) -> Iterator[Exchange]:
@@ -43,7 +47,15 @@ def masked_exchange(exchange: Exchange, extra_headers: frozenset[str] = frozense
 
 def masked_body(body: Body, content_type: str) -> Body:
     if body.format == "json":
-        value, _ = mask_json_scanned(body.value)
+        # As the capture masks a JSON body: the text rules over it written out, once (not string by string), then
+        # a walk only where a key may name a secret.
+        try:
+            masked = mask_json_body(encoded(body.value))
+            value = masked.parsed if masked is not None and masked.count else body.value
+            if masked is None:
+                value, _ = mask_json(body.value)
+        except RecursionError:  # nested past what can be walked: not shown at all (traffic.jsonl keeps it)
+            return Body(TOO_DEEP, "text", body.size, body.as_sent)
         if isinstance(value, list):
             mask_pieces(value)  # a stream sent as a JSON array of chunks
         return Body(value, body.format, body.size, body.as_sent)

@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 try:
@@ -29,8 +29,15 @@ RE2_MEMORY = 128 << 20  # for the set's automaton: past it, RE2 answers from a s
 class RuleSet:
     version: str  # the package's version: what a report names as the source of its shapes
     ids: tuple[str, ...]
-    patterns: tuple  # compiled, one per id
+    sources: tuple[str, ...]  # each rule's pattern
     scan: object  # an RE2 set of them all
+    compiled: dict = field(default_factory=dict)  # a rule's pattern, compiled the first time the set finds it
+
+    def pattern(self, index: int):
+        found = self.compiled.get(index)
+        if found is None:
+            found = self.compiled[index] = re2.compile(self.sources[index])
+        return found
 
 
 def binary() -> Path | None:
@@ -105,7 +112,7 @@ def compiled(rules: list) -> RuleSet:
     options = re2.Options()
     options.max_mem = RE2_MEMORY
     scan = re2.Set.SearchSet(options)
-    ids, patterns = [], []
+    ids, sources = [], []
     for rule in rules:
         pattern = rule.get("pattern") if isinstance(rule, dict) else None
         # RE2 has no verbose mode (`(?x)`). The one such rule (AWS session tokens after their variable's name) is
@@ -113,14 +120,13 @@ def compiled(rules: list) -> RuleSet:
         if not isinstance(pattern, str) or "(?x" in pattern:
             continue
         try:
-            one = re2.compile(pattern)
             scan.Add(pattern)
         except Exception:  # a rule in syntax RE2 lacks: the others still mask
             continue
         ids.append(str(rule.get("id", "")))
-        patterns.append(one)
+        sources.append(pattern)
     scan.Compile()
-    return RuleSet(package_version(), tuple(ids), tuple(patterns), scan)
+    return RuleSet(package_version(), tuple(ids), tuple(sources), scan)
 
 
 def available() -> bool:
@@ -152,7 +158,7 @@ def secret_spans(text) -> list[tuple[int, int]]:
     spans = []
     text = scannable(text)
     for index in rules.scan.Match(text) or ():
-        pattern = rules.patterns[index]
+        pattern = rules.pattern(index)
         for match in pattern.finditer(text):
             spans.append(secret_span(match, pattern))
     return [span for span in spans if span[1] > span[0]]

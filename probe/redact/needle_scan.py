@@ -88,6 +88,10 @@ class Finder:
             (self.folded if ignore_case else self.exact).setdefault(needle, []).append(index)
         # RE2 reports one needle at a place and goes on after it: the needles that can also start at that place,
         # or inside it, are checked there (`gsk_` holds `sk_`; `auth=` starts as `auth` does).
+        self.lowered = [needle.lower() for needle, _ in needles]
+        self.by_first: dict[int, list[int]] = {}  # a needle's first byte, lowercased -> the needles
+        for index, needle in enumerate(self.lowered):
+            self.by_first.setdefault(needle[0], []).append(index)
         self.within = {text: self.overlapping(text) for text in [*self.exact, *self.folded]}
         alternatives = [
             b"(?i:%s)" % re.escape(needle) if ignore_case else re.escape(needle) for needle, ignore_case in needles
@@ -99,8 +103,9 @@ class Finder:
         pairs = []
         for offset in range(len(text)):
             rest = text[offset:].lower()
-            for index, (needle, _) in enumerate(self.needles):
-                if needle.lower()[: len(rest)] == rest[: len(needle)] and not (offset == 0 and needle == text):
+            for index in self.by_first.get(rest[0], ()):  # (only those that start as the rest does can match)
+                needle = self.lowered[index]
+                if needle[: len(rest)] == rest[: len(needle)] and not (offset == 0 and self.needles[index][0] == text):
                     pairs.append((offset, index))
         return pairs
 
