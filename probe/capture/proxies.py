@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture import processes
+from probe.capture.ports import choose_ports
+from probe.capture.status import StatusReader, last_log_line
 from probe.capture.upstreams import (
     UPSTREAM_PROXY_VARIABLE,
     UpstreamProxy,
@@ -36,7 +38,7 @@ class RunningProxies:
     mock: subprocess.Popen | None = None
     log: Path | None = None
     ports: dict[str, int] = field(default_factory=dict)
-    status: "StatusReader | None" = None  # what the capture addon reports while it runs
+    status: StatusReader | None = None  # what the capture addon reports while it runs
     died: str | None = None  # set when mitmdump ended before it was asked to
 
     @property
@@ -109,49 +111,6 @@ def stop_grace() -> float:
     return grace if 0 <= grace < 86400 else STOP_GRACE
 
 
-class StatusReader:
-    """The read end of the pipe on which the capture addon reports recording problems, one line each.
-
-    A pipe, not a file: when the disk is full, a file could not carry the news that the disk is full.
-    """
-
-    def __init__(self, fd: int):
-        self.fd = fd
-        os.set_blocking(fd, False)
-        self.pending = b""
-        self.errors = 0
-        self.fatal: str | None = None
-
-    def read(self) -> None:
-        if self.fd < 0:
-            return
-        while True:
-            try:
-                data = os.read(self.fd, 65536)
-            except BlockingIOError:
-                return
-            if not data:
-                return
-            self.pending += data
-            *lines, self.pending = self.pending.split(b"\n")
-            for line in lines:
-                self.take(line.decode("utf-8", "replace"))
-
-    def take(self, line: str) -> None:
-        kind, _, message = line.partition(" ")
-        if kind == "recording-error":
-            self.errors += 1
-        elif kind == "fatal":
-            self.errors += 1
-            self.fatal = self.fatal or message
-
-    def close(self) -> None:
-        self.read()
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
 MINIMUM_MITMPROXY = (11, 0)
 
 
@@ -187,46 +146,6 @@ def check_mitmdump_version(mitmdump: str) -> None:
             f"{mitmdump} is mitmproxy {match.group(1)}.{match.group(2)}, but agent-probe needs 11 or "
             "newer: upgrade it (`pip install -U 'mitmproxy>=11'`) or unset PROBE_MITMDUMP"
         )
-
-
-def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
-    names = [proxy.name for proxy in target.proxies]
-    overrides = {}
-    for spec in specs:
-        name, sep, port = spec.partition("=")
-        # ASCII digits only: str.isdigit() also takes "٣" and "²".
-        if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
-            raise ProxyError(
-                f"--port {spec}: expected NAME=PORT with PORT from 0 to 65535, for example --port {names[0]}=18080"
-            )
-        if name not in names:
-            raise ProxyError(f"--port {spec}: target {target.name} has no proxy {name!r} (it has {', '.join(names)})")
-        overrides[name] = int(port)
-    return overrides
-
-
-def free_port() -> int:
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        return probe_socket.getsockname()[1]
-
-
-def choose_ports(target: Target, overrides: dict[str, int]) -> dict[str, int]:
-    """Each proxy's port, checked free before anything starts."""
-    ports = {}
-    for proxy in target.proxies:
-        port = overrides.get(proxy.name, proxy.listen) or free_port()
-        with socket.socket() as probe_socket:
-            try:
-                probe_socket.bind(("127.0.0.1", port))
-            except OSError:
-                source = display(target.path) if target.path else "the target file"
-                raise ProxyError(
-                    f"port {port} for proxy {proxy.name!r} is busy; choose another with "
-                    f"--port {proxy.name}=PORT (0 picks a free one) or change its listen: in {source}"
-                ) from None
-        ports[proxy.name] = port
-    return ports
 
 
 def start_mock(transport: str) -> tuple[subprocess.Popen, str]:
@@ -384,10 +303,3 @@ def wait_until_listening(running: RunningProxies) -> None:
     time.sleep(0.2)
     if running.process.poll() is not None:
         raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
-
-
-def last_log_line(log: Path | None) -> str:
-    if log is None or not log.is_file():
-        return "no log"
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no output"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
 from probe.capture.options import mock_transport_of
-from probe.capture.proxies import RunningProxies, parse_port_overrides, start_proxies
+from probe.capture.ports import parse_port_overrides
+from probe.capture.proxies import RunningProxies, start_proxies
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy
 from probe.common.errors import ProbeError, RunError, UsageError, warn
 from probe.common.paths import display

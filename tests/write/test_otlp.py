@@ -17,7 +17,7 @@ import pytest
 from conftest import PROJECT_ROOT
 from test_sql import usage_from_traffic
 
-from probe.capture.proxies import free_port
+from probe.capture.ports import free_port
 from probe.common.errors import RunError, UsageError
 from probe.write import export
 
