@@ -1,4 +1,4 @@
-"""Which port each proxy listens on: the ones asked for, checked free, or free ones picked at start."""
+"""Which port each proxy listens on: a free one, unless the user fixed it, and what to say when a fixed one is busy."""
 
 import re
 import socket
@@ -8,7 +8,16 @@ from probe.common.paths import display
 from probe.runs.targets import Target
 
 
+class PortTaken(ProxyError):
+    """mitmdump could not bind a port: another process took it between our check and mitmdump's bind."""
+
+    def __init__(self, port: int, message: str):
+        super().__init__(message)
+        self.port = port
+
+
 def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
+    """--port NAME=PORT options as {name: port}."""
     names = [proxy.name for proxy in target.proxies]
     overrides = {}
     for spec in specs:
@@ -30,19 +39,45 @@ def free_port() -> int:
         return probe_socket.getsockname()[1]
 
 
-def choose_ports(target: Target, overrides: dict[str, int]) -> dict[str, int]:
-    """Each proxy's port, checked free before anything starts."""
+def requested_ports(target: Target, overrides: dict[str, int], listen_from_target: bool) -> dict[str, int]:
+    """Each proxy's fixed port, or 0 for a free one: the --port given for it, else with `listen_from_target` (the
+    `proxies` command) its `listen:` in the target file."""
+    return {
+        proxy.name: overrides.get(proxy.name, proxy.listen if listen_from_target else 0) for proxy in target.proxies
+    }
+
+
+def choose_ports(target: Target, requested: dict[str, int], overrides: dict[str, int]) -> dict[str, int]:
+    """Each proxy's port: a fixed one checked free before anything starts, else a free one picked now."""
     ports = {}
-    for proxy in target.proxies:
-        port = overrides.get(proxy.name, proxy.listen) or free_port()
+    for name, port in requested.items():
+        if not port:
+            ports[name] = free_port()
+            continue
         with socket.socket() as probe_socket:
             try:
                 probe_socket.bind(("127.0.0.1", port))
             except OSError:
-                source = display(target.path) if target.path else "the target file"
-                raise ProxyError(
-                    f"port {port} for proxy {proxy.name!r} is busy; choose another with "
-                    f"--port {proxy.name}=PORT (0 picks a free one) or change its listen: in {source}"
-                ) from None
-        ports[proxy.name] = port
+                raise ProxyError(busy(target, name, port, overrides)) from None
+        ports[name] = port
     return ports
+
+
+def busy(target: Target, name: str, port: int, overrides: dict[str, int]) -> str:
+    """The one line saying a fixed port is taken, and how to choose another."""
+    if name in overrides:
+        return f"port {port} for proxy {name!r} is busy; choose another with --port {name}=PORT (0 picks a free one)"
+    source = display(target.path) if target.path else "the target file"
+    return (
+        f"port {port} for proxy {name!r} is busy; choose another with --port {name}=PORT "
+        f"(0 picks a free one) or change its listen: in {source}"
+    )
+
+
+BIND_FAILED = re.compile(r"failed to listen on \S*:(\d+) ")
+
+
+def port_taken(log_text: str) -> int | None:
+    """The port mitmdump said it failed to listen on, if its log says so."""
+    match = BIND_FAILED.search(log_text)
+    return int(match.group(1)) if match else None

@@ -5,16 +5,14 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture import processes
-from probe.capture.ports import choose_ports
-from probe.capture.status import StatusReader, last_log_line
+from probe.capture.ports import PortTaken, busy, choose_ports, requested_ports
+from probe.capture.status import READY_TIMEOUT, StatusReader, last_log_line, log_size, wait_until_ready
 from probe.capture.upstreams import (
     UPSTREAM_PROXY_VARIABLE,
     UpstreamProxy,
@@ -25,7 +23,7 @@ from probe.common.paths import display
 from probe.runs.targets import Target
 
 ADDON = Path(__file__).parent / "recorder" / "addon.py"
-READY_TIMEOUT = 30.0
+PORT_ATTEMPTS = 5  # fresh free ports, each time another process takes one before mitmdump binds it
 STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed ($PROBE_STOP_GRACE)
 
 
@@ -178,16 +176,29 @@ def start_proxies(
     keep_secrets: bool = False,
     mock_transport: str = "websocket",
     upstream_proxy: UpstreamProxy | None = None,
+    listen_from_target: bool = False,
 ) -> RunningProxies:
-    """Start mitmdump (and the mock, for upstream "mock") and wait until every port accepts."""
+    """Start mitmdump (and the mock, for upstream "mock") and wait until it listens. Each proxy gets a free port
+    of its own unless `port_overrides` (--port) or, with `listen_from_target`, the target's `listen:` fix one."""
     mitmdump = find_mitmdump()
-    ports = choose_ports(target, port_overrides or {})
+    overrides = port_overrides or {}
+    requested = requested_ports(target, overrides, listen_from_target)
+    ports = choose_ports(target, requested, overrides)  # a busy fixed port stops the run before anything starts
     check_upstream(upstream)
     mock = None
     if upstream == "mock":
         mock, upstream = start_mock(mock_transport)
     try:
-        return start_mitmdump(mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                return start_mitmdump(mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock)
+            except PortTaken as taken:
+                name = next((name for name, port in ports.items() if port == taken.port), None)
+                if name is not None and requested[name]:
+                    raise ProxyError(busy(target, name, taken.port, overrides)) from None
+                if attempt == PORT_ATTEMPTS:
+                    raise
+            ports = choose_ports(target, requested, overrides)
     except BaseException:
         if mock is not None:
             processes.stop(mock, grace=2)
@@ -204,7 +215,7 @@ def start_mitmdump(
     upstream_proxy: UpstreamProxy | None,
     mock,
 ) -> RunningProxies:
-    """Start the one mitmdump serving every proxy of the target, and wait until its ports accept."""
+    """Start the one mitmdump serving every proxy of the target, and wait until it says it listens on `ports`."""
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
     argv = [
         mitmdump,
@@ -242,6 +253,7 @@ def start_mitmdump(
     if run is not None:
         argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}"]
         log = run / "proxies.log"
+    since = log_size(log)  # where this mitmdump's lines begin, after an earlier attempt's
     status_read, status_write = os.pipe()
     argv += ["--set", f"probe_status_fd={status_write}"]
     log_file = (
@@ -269,37 +281,16 @@ def start_mitmdump(
         {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
         upstreams,
         upstream_proxy,
-        mock,
+        None,  # the mock is the caller's until mitmdump is ready: it outlives a failed attempt
         log,
         ports,
         StatusReader(status_read),
     )
     try:
         processes.Interrupts.raise_pending()
-        wait_until_listening(running)
+        wait_until_ready(process, running.status, ports, log, since)
     except BaseException:
         running.stop()
         raise
+    running.mock = mock
     return running
-
-
-def wait_until_listening(running: RunningProxies) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    waiting = dict(running.ports)
-    while waiting:
-        if running.process.poll() is not None:
-            raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
-        for name, port in list(waiting.items()):
-            with socket.socket() as probe_socket:
-                if probe_socket.connect_ex(("127.0.0.1", port)) == 0:
-                    del waiting[name]
-        if time.monotonic() > deadline:
-            raise ProxyError(
-                f"mitmdump did not open port(s) {', '.join(map(str, waiting.values()))} "
-                f"within {READY_TIMEOUT:.0f} s: {last_log_line(running.log)}"
-            )
-        time.sleep(0.05)
-    # mitmdump can open its ports and then exit over a bad option: give that a moment to show.
-    time.sleep(0.2)
-    if running.process.poll() is not None:
-        raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
