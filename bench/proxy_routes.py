@@ -14,7 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from probe.capture import processes  # noqa: E402  (after the path set-up above)
-from probe.capture.proxies import RunningProxies, find_mitmdump, free_port, start_proxies  # noqa: E402
+from probe.capture.ports import free_port  # noqa: E402
+from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies  # noqa: E402
 from probe.runs.targets import parse_target  # noqa: E402
 
 BENCH_TARGET = """

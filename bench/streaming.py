@@ -77,7 +77,8 @@ def main() -> None:
     upstream = f"http://127.0.0.1:{server.server_port}/"
     sys.path.insert(0, str(PROJECT_ROOT))
     from probe.capture import processes, watchdog
-    from probe.capture.proxies import find_mitmdump, free_port
+    from probe.capture.ports import free_port
+    from probe.capture.proxies import find_mitmdump
 
     watchdog.start()  # should this benchmark be killed, its watchdog stops the proxies it started
     with tempfile.TemporaryDirectory() as run:

@@ -39,6 +39,7 @@ def proxies_main(argv: list[str] | None = None) -> int:
         run=Path(args.run) if args.run else None,
         agent=False,
         watch=live_feed.beside(target, args.quiet),
+        listen_from_target=True,  # a client pointed at the proxies by hand finds them where the target says
     )
     report_outcome(result, agent=False)
     return 0 if result.status == "complete" else 1

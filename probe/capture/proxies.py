@@ -5,14 +5,14 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture import processes
+from probe.capture.ports import PortTaken, busy, choose_ports, requested_ports
+from probe.capture.status import READY_TIMEOUT, StatusReader, last_log_line, log_size, wait_until_ready
 from probe.capture.upstreams import (
     UPSTREAM_PROXY_VARIABLE,
     UpstreamProxy,
@@ -23,7 +23,7 @@ from probe.common.paths import display
 from probe.runs.targets import Target
 
 ADDON = Path(__file__).parent / "recorder" / "addon.py"
-READY_TIMEOUT = 30.0
+PORT_ATTEMPTS = 5  # fresh free ports, each time another process takes one before mitmdump binds it
 STOP_GRACE = 60.0  # seconds mitmdump gets to write what it holds before it is killed ($PROBE_STOP_GRACE)
 
 
@@ -36,7 +36,7 @@ class RunningProxies:
     mock: subprocess.Popen | None = None
     log: Path | None = None
     ports: dict[str, int] = field(default_factory=dict)
-    status: "StatusReader | None" = None  # what the capture addon reports while it runs
+    status: StatusReader | None = None  # what the capture addon reports while it runs
     died: str | None = None  # set when mitmdump ended before it was asked to
 
     @property
@@ -109,49 +109,6 @@ def stop_grace() -> float:
     return grace if 0 <= grace < 86400 else STOP_GRACE
 
 
-class StatusReader:
-    """The read end of the pipe on which the capture addon reports recording problems, one line each.
-
-    A pipe, not a file: when the disk is full, a file could not carry the news that the disk is full.
-    """
-
-    def __init__(self, fd: int):
-        self.fd = fd
-        os.set_blocking(fd, False)
-        self.pending = b""
-        self.errors = 0
-        self.fatal: str | None = None
-
-    def read(self) -> None:
-        if self.fd < 0:
-            return
-        while True:
-            try:
-                data = os.read(self.fd, 65536)
-            except BlockingIOError:
-                return
-            if not data:
-                return
-            self.pending += data
-            *lines, self.pending = self.pending.split(b"\n")
-            for line in lines:
-                self.take(line.decode("utf-8", "replace"))
-
-    def take(self, line: str) -> None:
-        kind, _, message = line.partition(" ")
-        if kind == "recording-error":
-            self.errors += 1
-        elif kind == "fatal":
-            self.errors += 1
-            self.fatal = self.fatal or message
-
-    def close(self) -> None:
-        self.read()
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
 MINIMUM_MITMPROXY = (11, 0)
 
 
@@ -189,46 +146,6 @@ def check_mitmdump_version(mitmdump: str) -> None:
         )
 
 
-def parse_port_overrides(specs: list[str], target: Target) -> dict[str, int]:
-    names = [proxy.name for proxy in target.proxies]
-    overrides = {}
-    for spec in specs:
-        name, sep, port = spec.partition("=")
-        # ASCII digits only: str.isdigit() also takes "٣" and "²".
-        if not sep or not re.fullmatch(r"[0-9]{1,5}", port) or int(port) > 65535:
-            raise ProxyError(
-                f"--port {spec}: expected NAME=PORT with PORT from 0 to 65535, for example --port {names[0]}=18080"
-            )
-        if name not in names:
-            raise ProxyError(f"--port {spec}: target {target.name} has no proxy {name!r} (it has {', '.join(names)})")
-        overrides[name] = int(port)
-    return overrides
-
-
-def free_port() -> int:
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        return probe_socket.getsockname()[1]
-
-
-def choose_ports(target: Target, overrides: dict[str, int]) -> dict[str, int]:
-    """Each proxy's port, checked free before anything starts."""
-    ports = {}
-    for proxy in target.proxies:
-        port = overrides.get(proxy.name, proxy.listen) or free_port()
-        with socket.socket() as probe_socket:
-            try:
-                probe_socket.bind(("127.0.0.1", port))
-            except OSError:
-                source = display(target.path) if target.path else "the target file"
-                raise ProxyError(
-                    f"port {port} for proxy {proxy.name!r} is busy; choose another with "
-                    f"--port {proxy.name}=PORT (0 picks a free one) or change its listen: in {source}"
-                ) from None
-        ports[proxy.name] = port
-    return ports
-
-
 def start_mock(transport: str) -> tuple[subprocess.Popen, str]:
     """Start our mock model server on a free port and return it with its base URL."""
     process = processes.spawn(
@@ -259,16 +176,29 @@ def start_proxies(
     keep_secrets: bool = False,
     mock_transport: str = "websocket",
     upstream_proxy: UpstreamProxy | None = None,
+    listen_from_target: bool = False,
 ) -> RunningProxies:
-    """Start mitmdump (and the mock, for upstream "mock") and wait until every port accepts."""
+    """Start mitmdump (and the mock, for upstream "mock") and wait until it listens. Each proxy gets a free port
+    of its own unless `port_overrides` (--port) or, with `listen_from_target`, the target's `listen:` fix one."""
     mitmdump = find_mitmdump()
-    ports = choose_ports(target, port_overrides or {})
+    overrides = port_overrides or {}
+    requested = requested_ports(target, overrides, listen_from_target)
+    ports = choose_ports(target, requested, overrides)  # a busy fixed port stops the run before anything starts
     check_upstream(upstream)
     mock = None
     if upstream == "mock":
         mock, upstream = start_mock(mock_transport)
     try:
-        return start_mitmdump(mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            try:
+                return start_mitmdump(mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock)
+            except PortTaken as taken:
+                name = next((name for name, port in ports.items() if port == taken.port), None)
+                if name is not None and requested[name]:
+                    raise ProxyError(busy(target, name, taken.port, overrides)) from None
+                if attempt == PORT_ATTEMPTS:
+                    raise
+            ports = choose_ports(target, requested, overrides)
     except BaseException:
         if mock is not None:
             processes.stop(mock, grace=2)
@@ -285,7 +215,7 @@ def start_mitmdump(
     upstream_proxy: UpstreamProxy | None,
     mock,
 ) -> RunningProxies:
-    """Start the one mitmdump serving every proxy of the target, and wait until its ports accept."""
+    """Start the one mitmdump serving every proxy of the target, and wait until it says it listens on `ports`."""
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
     argv = [
         mitmdump,
@@ -323,6 +253,7 @@ def start_mitmdump(
     if run is not None:
         argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}"]
         log = run / "proxies.log"
+    since = log_size(log)  # where this mitmdump's lines begin, after an earlier attempt's
     status_read, status_write = os.pipe()
     argv += ["--set", f"probe_status_fd={status_write}"]
     log_file = (
@@ -350,44 +281,16 @@ def start_mitmdump(
         {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
         upstreams,
         upstream_proxy,
-        mock,
+        None,  # the mock is the caller's until mitmdump is ready: it outlives a failed attempt
         log,
         ports,
         StatusReader(status_read),
     )
     try:
         processes.Interrupts.raise_pending()
-        wait_until_listening(running)
+        wait_until_ready(process, running.status, ports, log, since)
     except BaseException:
         running.stop()
         raise
+    running.mock = mock
     return running
-
-
-def wait_until_listening(running: RunningProxies) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    waiting = dict(running.ports)
-    while waiting:
-        if running.process.poll() is not None:
-            raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
-        for name, port in list(waiting.items()):
-            with socket.socket() as probe_socket:
-                if probe_socket.connect_ex(("127.0.0.1", port)) == 0:
-                    del waiting[name]
-        if time.monotonic() > deadline:
-            raise ProxyError(
-                f"mitmdump did not open port(s) {', '.join(map(str, waiting.values()))} "
-                f"within {READY_TIMEOUT:.0f} s: {last_log_line(running.log)}"
-            )
-        time.sleep(0.05)
-    # mitmdump can open its ports and then exit over a bad option: give that a moment to show.
-    time.sleep(0.2)
-    if running.process.poll() is not None:
-        raise ProxyError(f"mitmdump exited at start: {last_log_line(running.log)}")
-
-
-def last_log_line(log: Path | None) -> str:
-    if log is None or not log.is_file():
-        return "no log"
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no output"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
 from probe.capture.options import mock_transport_of
-from probe.capture.proxies import RunningProxies, parse_port_overrides, start_proxies
+from probe.capture.ports import parse_port_overrides
+from probe.capture.proxies import RunningProxies, start_proxies
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy
 from probe.common.errors import ProbeError, RunError, UsageError, warn
 from probe.common.paths import display
@@ -79,7 +80,7 @@ class Plan:
     chosen: agents.Agent | None  # the target's agent; None with a command, or with no agent at all
     upstream: str | None
     label: str
-    ports: dict[str, int]
+    ports: dict[str, int]  # --port: the proxies given a fixed port
     timeout: float | None
     keep_secrets: bool
     mock_transport: str
@@ -88,6 +89,7 @@ class Plan:
     run: Path | None = None  # record into this folder instead of a new one
     agent: bool = True  # False: no agent, record until stopped (`invoke proxies`)
     watch: "Watch | None" = None  # started once the run folder exists, stopped after the proxies
+    listen_from_target: bool = False  # the proxies without --port listen on the target's `listen:`, not a free port
 
 
 def capture(
@@ -108,8 +110,11 @@ def capture(
     agent_version: str | None = None,
     watch: "Watch | None" = None,
     signals: processes.StopSignals | None = None,
+    listen_from_target: bool = False,
 ) -> CaptureResult:
-    """Record one run. With `agent=False` no agent is started and the proxies record until stopped.
+    """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
+    once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
+    With `agent=False` no agent is started and the proxies record until stopped.
     `agent_version` runs that version of the target's npm package (see probe.capture.agents). `watch`, if given,
     is started with the run's traffic.jsonl as soon as the run folder exists (the live feed, from above this
     stage), and the function it returns is called once the proxies have stopped. `signals`, if given, is the
@@ -139,6 +144,7 @@ def capture(
         run,
         agent,
         watch,
+        listen_from_target,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -189,6 +195,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
                 plan.keep_secrets,
                 plan.mock_transport,
                 plan.tunnel,
+                plan.listen_from_target,
             )
         except ProbeError as error:
             outcome = Outcome("proxy-failed", error.exit_code, str(error))

@@ -44,7 +44,7 @@ def upstream_problem(url: str, proxy: bool = False) -> str | None:
 @dataclass(frozen=True)
 class Proxy:
     name: str
-    listen: int  # 0 picks a free port at start
+    listen: int  # where `proxies` listens (a run takes a free port unless --port fixes one); 0 picks a free port
     upstream: str
     purpose: str = ""
 

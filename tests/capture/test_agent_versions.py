@@ -78,10 +78,6 @@ def older_run(request, tmp_path_factory, codex_program, older_codex_program):
         OLDER_CODEX,
         "--prompt",
         PROMPT,
-        "--port",
-        "model=0",
-        "--port",
-        "backend=0",
         "--timeout",
         "120",
         env=env,
@@ -164,10 +160,6 @@ def test_an_agent_on_path_that_is_not_the_pinned_version_is_named_in_a_warning(t
         "mock",
         "--prompt",
         PROMPT,
-        "--port",
-        "model=0",
-        "--port",
-        "backend=0",
         env=env,
     )
     assert result.returncode == 0, result.stderr

@@ -249,9 +249,7 @@ def test_busy_port_gives_one_clear_line(tmp_path):
         )
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"error: port {port} for proxy 'model' is busy; choose another with "
-        "--port model=PORT (0 picks a free one) or change its listen: in "
-        "targets/codex.yaml"
+        f"error: port {port} for proxy 'model' is busy; choose another with --port model=PORT (0 picks a free one)"
     )
 
 

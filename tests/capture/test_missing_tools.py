@@ -74,9 +74,5 @@ def test_missing_or_old_mitmdump(tmp_path, mitmdump, message):
         dict(os.environ, PROBE_MITMDUMP=mitmdump),
         "--upstream",
         "mock",
-        "--port",
-        "model=0",
-        "--port",
-        "backend=0",
     )
     assert_one_line(result, message)

@@ -56,8 +56,6 @@ def capture_leaking_command(data_dir, *options):
             "capture",
             "--target",
             "claude-code",
-            "--port",
-            "api=0",
             "--upstream",
             "http://127.0.0.1:9",
             "--command",

@@ -23,7 +23,8 @@ USER, PASSWORD = "alice", "tunnel-s3cret"
 @pytest.fixture
 def tunnel(tmp_path):
     """A CONNECT-only proxy requiring credentials: mitmdump in regular mode that intercepts nothing."""
-    from probe.capture.proxies import find_mitmdump, free_port
+    from probe.capture.ports import free_port
+    from probe.capture.proxies import find_mitmdump
 
     port = free_port()
     log = tmp_path / "tunnel.log"

@@ -33,8 +33,6 @@ def run_pipeline(data_dir: Path, claude_program: str, *options: str) -> tuple[su
             "mock",
             "--prompt",
             PROMPT,
-            "--port",
-            "api=0",
             "--timeout",
             "120",
             *options,

@@ -72,8 +72,8 @@ def volatile_values(run: Path) -> set[str]:
 
 
 def test_codex_0_166_against_0_169_names_what_changed(tmp_path):
-    older = pipeline(tmp_path, "codex", "0.166.0", "older", "--port", "model=0", "--port", "backend=0")
-    newer = pipeline(tmp_path, "codex", "0.169.0", "newer", "--port", "model=0", "--port", "backend=0")
+    older = pipeline(tmp_path, "codex", "0.166.0", "older")
+    newer = pipeline(tmp_path, "codex", "0.169.0", "newer")
     text, body = diff(older, newer)
     assert "| agent | `codex-cli 0.166.0` | `codex-cli 0.169.0` |  |" in text
     assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text  # only 0.166.0 calls it
@@ -86,8 +86,8 @@ def test_codex_0_166_against_0_169_names_what_changed(tmp_path):
 
 
 def test_claude_code_2_1_316_against_2_1_330(tmp_path):
-    older = pipeline(tmp_path, "claude-code", "2.1.316", "older", "--port", "api=0")
-    newer = pipeline(tmp_path, "claude-code", "2.1.330", "newer", "--port", "api=0")
+    older = pipeline(tmp_path, "claude-code", "2.1.316", "older")
+    newer = pipeline(tmp_path, "claude-code", "2.1.330", "newer")
     text, body = diff(older, newer)
     assert "| agent | `2.1.316 (Claude Code)` | `2.1.330 (Claude Code)` |  |" in text
     assert "No differences." not in text

@@ -50,7 +50,7 @@ def test_any_chat_completions_client_is_recorded_with_the_chat_renderer(tmp_path
     script.write_text(CLIENT)
     env = dict(os.environ, KEY="sk-" + "client-key-not-real-0123456789")
     result = subprocess.run(
-        [sys.executable, "-m", "invoke", "pipeline", "-t", "openai-compatible", "-u", "mock", "--port", "api=0",
+        [sys.executable, "-m", "invoke", "pipeline", "-t", "openai-compatible", "-u", "mock",
          "--command", f"{sys.executable} {script}"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

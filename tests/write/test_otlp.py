@@ -16,7 +16,7 @@ import pytest
 from conftest import PROJECT_ROOT, serving
 from test_sql import usage_from_traffic
 
-from probe.capture.proxies import free_port
+from probe.capture.ports import free_port
 from probe.common.errors import RunError, UsageError
 from probe.write import export
 

@@ -37,6 +37,7 @@ from probe.capture.recorder.files import (
 from probe.capture.recorder.settings import (
     UPSTREAM_PROXY_VARIABLE,
     close_upstream,
+    listening_ports,
     parse_proxy_names,
     parse_upstream_proxy,
 )
@@ -152,6 +153,10 @@ class Capture(HttpRecording, WebSocketRecording):
         self.loop, self.loop_thread = asyncio.get_running_loop(), threading.current_thread()
         if self.stall_timeout > 0 and self.watchdog is None:
             self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
+        # mitmproxy binds its servers before `running`, and exits instead if one cannot bind: this line is how
+        # the capture knows that the ports are this mitmdump's, not another run's that holds them.
+        if self.status_fd is not None:
+            self.tell("listening", " ".join(map(str, listening_ports())))
 
     # HTTP -----------------------------------------------------------------------------------
 
@@ -279,6 +284,10 @@ class Capture(HttpRecording, WebSocketRecording):
         """Tell proxies.log and the capture process, which counts it in the manifest (recording_errors)."""
         line = " ".join(stored.text(message, self.policy).split())
         logging.error(f"probe: recording error: {line}")
+        self.tell(kind, line)
+
+    def tell(self, kind: str, line: str) -> None:
+        """One line on the status pipe to the capture process (probe.capture.status), if it gave one."""
         if self.status_fd is not None:
             try:
                 os.write(self.status_fd, f"{kind} {line}\n".encode("utf-8", "replace"))

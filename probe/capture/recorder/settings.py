@@ -1,4 +1,4 @@
-"""The addon's settings read from its options and the environment: the proxies' names and the upstream proxy."""
+"""The addon's settings and surroundings: the proxies' names and ports, the upstream proxy, the proxy server."""
 
 import base64
 import logging
@@ -22,6 +22,13 @@ def close_upstream(flow: http.HTTPFlow) -> None:
         logging.warning(
             f"probe: cannot cut off stalled upstream of {flow.request.url}: {error!r}"
         )  # masked by the filter
+
+
+def listening_ports() -> list[int]:
+    """The ports mitmproxy's servers are bound to (with port 0 asked for, the ones the system gave)."""
+    proxyserver = ctx.master.addons.get("proxyserver")
+    servers = proxyserver.servers if proxyserver is not None else []
+    return sorted({address[1] for server in servers for address in server.listen_addrs})
 
 
 def parse_upstream_proxy(url: str) -> tuple[tuple[str, int] | None, str | None]:
