@@ -10,7 +10,7 @@ from typing import Any, TextIO
 import orjson
 
 from probe.common import cli
-from probe.common.errors import UsageError, one_line, run_main
+from probe.common.errors import UsageError, inert_json, inert_lines, one_line, run_main
 from probe.common.paths import data_dir, display
 from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
@@ -170,15 +170,26 @@ def write_table(columns: list[str], rows: list[tuple], out: TextIO) -> None:
 
 
 def write_csv(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+    """Every value whole, captured text with its line breaks but no character a terminal would obey."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
+    writer.writerow(map(inert_lines, columns))
+    writer.writerows(map(csv_value, row) for row in rows)
+
+
+def csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return value
+    return inert_lines(value if isinstance(value, str) else str(value))
 
 
 def write_json(columns: list[str], rows: list[tuple], out: TextIO) -> None:
-    """One JSON array of objects; values DuckDB gives as other types (times, decimals) are written as text."""
+    """One JSON array of objects; values DuckDB gives as other types (times, decimals) are written as text, and
+    characters a terminal would obey as JSON escapes (the same values)."""
     records = [dict(zip(columns, row)) for row in rows]
-    out.write(orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    text = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    out.write(inert_json(text) + "\n")
 
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}

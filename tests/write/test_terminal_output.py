@@ -10,7 +10,8 @@ from conftest import captured_exchange, run_manifest
 
 from probe.common.errors import RunError, inert_json, inert_lines, one_line, run_main, warn
 from probe.runs.importer import import_renderer
-from probe.write import analyze, diff, export, live_feed
+from probe.runs.targets import main as targets_main
+from probe.write import analyze, diff, export, live_feed, sql
 
 # A window title, a cleared screen, a CSI in its one-byte form, a right-to-left override, an isolate, an OSC 8 link.
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202egnp.exe\u2066\x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\"
@@ -102,6 +103,37 @@ def test_report_md_and_the_analyze_command_hold_nothing_raw(runs, capsys):
     assert not RAW.search("".join(capsys.readouterr()))
     report = (runs[0] / "report.md").read_text()
     assert_inert(report, "toolA", "modelA", "agentA", "versionA", "promptA", "instructA", "describeA", "callA", "ask")
+
+
+@pytest.mark.parametrize("form", ["table", "csv", "json", None])
+def test_sql_prints_every_captured_field_inert(runs, capsys, form):
+    query = (
+        "SELECT r.label, r.prompt, r.agent_version, t.model, c.name, e.proxy FROM runs r JOIN turns t USING (run) "
+        "JOIN tool_calls c USING (run) JOIN exchanges e USING (run) ORDER BY r.run"
+    )
+    assert sql.main([query] + (["--format", form] if form else [])) == 0
+    out, err = capsys.readouterr()
+    if form == "json":
+        assert [row["label"] for row in json.loads(out)] == [f"labelA{HOSTILE}", f"labelB{HOSTILE}"]  # whole
+        out = out.replace("\\u001b", "\\x1b").replace("\\u0007", "\\x07").replace("\\u009b", "\\x9b")
+    assert_inert(out, "labelA", "promptB", "versionA", "modelB", "callA", "proxy")
+    assert not RAW.search(err)
+
+
+def test_targets_prints_a_target_file_inert(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PROBE_TARGETS_DIR", str(tmp_path))
+    escaped = "\\e]0;pwned\\a\\e[2J\\x9b31m\\u202egnp.exe\\u2066"  # YAML's escapes for HOSTILE's first part
+    (tmp_path / "demo.yaml").write_text(
+        "name: demo\n"
+        f'description: "demo{escaped}"\n'
+        "renderer: probe.apis.generic.report\n"
+        f'proxies:\n  - {{name: api, listen: 0, upstream: "https://api.example.com/", purpose: "purpose{escaped}"}}\n'
+        "agent: {command: [demo]}\n"
+    )
+    (tmp_path / "broken.yaml").write_text(f'name: broken\n"key{escaped}": 1\n')
+    assert targets_main([]) == 1
+    out, _ = capsys.readouterr()
+    assert_inert(out, "demo", "purpose", "key")
 
 
 def test_export_and_its_warnings_print_nothing_raw(runs, capsys):
