@@ -14,42 +14,10 @@ from probe.common.errors import UsageError, inert_json, inert_lines, one_line, r
 from probe.common.paths import data_dir, display
 from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
+from probe.write.sql_files import MANIFEST_COLUMNS, TURN_COLUMNS, file_source
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
-
-# The fields each file is read with: typed, so that one odd capture cannot change a column's type for all runs.
-MANIFEST_COLUMNS = {
-    "target": "VARCHAR",
-    "label": "VARCHAR",
-    "prompt": "VARCHAR",
-    "status": "VARCHAR",
-    "started_at": "VARCHAR",
-    "ended_at": "VARCHAR",
-    "agent_exit_code": "BIGINT",
-    "agent": "JSON",
-    "exchanges": "BIGINT",
-}
-TURN_COLUMNS = {
-    "number": "BIGINT",
-    "kind": "VARCHAR",
-    "proxy": "VARCHAR",
-    "method": "VARCHAR",
-    "path": "VARCHAR",
-    "status": "BIGINT",
-    "complete": "BOOLEAN",
-    "api": "VARCHAR",
-    "provider": "VARCHAR",
-    "model": "VARCHAR",
-    "stop_reason": "VARCHAR",
-    "system": "JSON",
-    "tools": "JSON",
-    "output": "JSON",
-    "usage": "JSON",
-    "timing": "JSON",
-    "request_bytes": "BIGINT",
-    "response_bytes": "BIGINT",
-}
 
 # The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
 # (a TIMESTAMPTZ would need pytz to reach Python).
@@ -94,26 +62,6 @@ VIEWS = {
               FROM turn_lines l JOIN run_folders f ON f.folder = l.folder)
         WHERE part->>'kind' = 'tool_call'""",
 }
-
-
-def quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def file_source(paths: list[Path], columns: dict[str, str], lines: bool = True) -> str:
-    """The rows of some JSON files (JSON lines, or one object each), typed, with the folder each came from; no
-    rows when there is none."""
-    if not paths:
-        typed = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns.items())
-        return f"SELECT {typed}, CAST(NULL AS VARCHAR) AS folder WHERE false"
-    files = "[" + ", ".join(quoted(str(path)) for path in paths) + "]"
-    spec = "{" + ", ".join(f"{quoted(name)}: {quoted(kind)}" for name, kind in columns.items()) + "}"
-    # A damaged line is left out, not an error: a run folder may come from anyone.
-    return (
-        f"SELECT * EXCLUDE (filename), regexp_replace(filename, '/[^/]*$', '') AS folder FROM read_json({files}, "
-        f"format = {quoted('newline_delimited' if lines else 'unstructured')}, columns = {spec}, filename = true, "
-        "ignore_errors = true)"
-    )
 
 
 def connect(runs: list[Path]):
