@@ -10,11 +10,11 @@ from typing import Any, TextIO
 import orjson
 
 from probe.common import cli
-from probe.common.errors import UsageError, inert_json, inert_lines, one_line, run_main
+from probe.common.errors import UsageError, inert_json, inert_lines, one_line, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
-from probe.write.sql_files import MANIFEST_COLUMNS, TURN_COLUMNS, file_source
+from probe.write.sql_files import MANIFEST_COLUMNS, TURN_COLUMNS, damaged_lines, file_source, readable_runs
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
@@ -64,11 +64,15 @@ VIEWS = {
 }
 
 
-def connect(runs: list[Path]):
-    """An in-memory DuckDB with the views over `runs`; nothing is copied out of the files."""
+def connect(runs: list[Path], warnings: list[str] | None = None):
+    """An in-memory DuckDB with the views over `runs`; nothing is copied out of the files. A run whose manifest
+    cannot be read is left out, and so is each damaged line of a turns.jsonl; with `warnings`, a line for each is
+    added to it."""
     import duckdb
 
     connection = duckdb.connect(":memory:")
+    found: list[str] = []
+    runs = readable_runs(connection, runs, found)
     connection.execute("CREATE TABLE run_folders (run VARCHAR, target VARCHAR, folder VARCHAR)")
     if runs:
         connection.executemany(
@@ -77,17 +81,22 @@ def connect(runs: list[Path]):
     manifests = [run / "manifest.json" for run in runs if (run / "manifest.json").is_file()]
     turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
     connection.execute(f"CREATE VIEW manifest_files AS {file_source(manifests, MANIFEST_COLUMNS, lines=False)}")
-    connection.execute(f"CREATE VIEW turn_lines AS {file_source(turn_files, TURN_COLUMNS)}")
+    connection.execute(f"CREATE VIEW turn_files AS {file_source(turn_files, TURN_COLUMNS)}")
+    # Every turn has its number: a row without one is a damaged line, not a turn to count.
+    connection.execute("CREATE VIEW turn_lines AS SELECT * FROM turn_files WHERE number IS NOT NULL")
     for name, query in VIEWS.items():
         connection.execute(f"CREATE VIEW {name} AS {query}")
+    if warnings is not None:
+        warnings += found + damaged_lines(connection)  # (which reads every turns.jsonl once more: only when asked)
     return connection
 
 
-def query(runs: list[Path], sql: str) -> tuple[list[str], list[tuple]]:
-    """The columns and rows `sql` gives over the runs' views; a bad query is a UsageError in one line."""
+def query(runs: list[Path], sql: str, warnings: list[str] | None = None) -> tuple[list[str], list[tuple]]:
+    """The columns and rows `sql` gives over the runs' views; a bad query is a UsageError in one line. With
+    `warnings`, what was left out of the views is added to it (see connect)."""
     import duckdb
 
-    connection = connect(runs)
+    connection = connect(runs, warnings)
     try:
         relation = connection.sql(sql)
         if relation is None:
@@ -158,7 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"reports: {counts['rebuilt']} rebuilt, {counts['failed']} failed (see analyze --run all)", file=sys.stderr
         )
-    columns, rows = query(runs, args.query)
+    warnings: list[str] = []
+    try:
+        columns, rows = query(runs, args.query, warnings)
+    finally:
+        for warning in warnings:
+            warn(warning)
     WRITERS[args.format](columns, rows, sys.stdout)
     return 0
 
