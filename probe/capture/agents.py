@@ -12,7 +12,7 @@ from pathlib import Path
 
 from probe.capture import npm
 from probe.common import cli, npm_names
-from probe.common.errors import TargetError, ToolMissing, UsageError, run_main
+from probe.common.errors import TargetError, ToolMissing, UsageError, one_line, run_main
 from probe.common.paths import agents_dir, display
 from probe.runs.targets import Install, Target, is_target_path, load_target
 
@@ -29,7 +29,9 @@ class Agent:
     def describe(self) -> str:
         # The folder is shown resolved but not the program: node_modules/.bin/codex, not the file it links to.
         program = Path(self.program)
-        return f"agent: {self.version or 'version unknown'} at {Path(display(program.parent)) / program.name}"
+        # The version is the first line the program printed: shown inert, like everything it says.
+        version = one_line(self.version or "version unknown")
+        return f"agent: {version} at {Path(display(program.parent)) / one_line(program.name)}"
 
 
 def install_folder(install: Install, version: str) -> Path:
@@ -174,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         binary = ensure_installed(target, version)
         print(
-            f"{spec}: {agent_version(str(binary)) or version or target.install.version} at "
-            f"{Path(display(binary.parent)) / binary.name}"
+            f"{spec}: {one_line(agent_version(str(binary)) or version or target.install.version)} at "
+            f"{Path(display(binary.parent)) / one_line(binary.name)}"
         )
     return 0
 

@@ -15,7 +15,7 @@ from probe.capture.options import mock_transport_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy
-from probe.common.errors import ProbeError, RunError, UsageError, warn
+from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_argv, mask_command
 from probe.runs.targets import Target, fill_placeholders
@@ -242,7 +242,7 @@ def run_agent(
     if plan.chosen is not None:
         announce_agent(plan.target, plan.chosen)
     for line in proxies.describe():
-        print(f"proxy {line}", file=sys.stderr)
+        print(f"proxy {one_line(line)}", file=sys.stderr)  # upstreams come from the target file
     # {agent_home}: the agent's private state folder, outside the run folder (see probe.capture.agent_home).
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
     values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
@@ -280,7 +280,7 @@ def agent_fields(chosen: agents.Agent | None) -> dict:
 
 def announce(proxies: RunningProxies, run: Path) -> None:
     for line in proxies.describe():
-        print(line, flush=True)
+        print(one_line(line), flush=True)
     print(f"recording into {display(run)}; Ctrl-C to stop", flush=True)
 
 
@@ -371,7 +371,8 @@ def capture_from_arguments(
 def report_outcome(result: CaptureResult, agent: bool = True) -> None:
     """The run folder and how the run ended; a failure of the recording itself as one `error:` line."""
     if result.status in ("proxy-failed", "recording-failed") and result.note:
-        print(f"error: {result.note} ({display(result.run)})", file=sys.stderr)
+        # The note may quote mitmdump's log, which quotes what it was sent.
+        print(f"error: {one_line(result.note)} ({display(result.run)})", file=sys.stderr)
     if agent:
         print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
     else:

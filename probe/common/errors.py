@@ -1,4 +1,15 @@
-"""The project's user-facing errors and the one place they become an exit code."""
+"""The project's user-facing errors, the one place they become an exit code, and how text is made safe to print.
+
+Messages, reports and outputs quote names and values from captures, run folders and target files, which an agent,
+a model, an upstream or an attacker may have written. Printed as they are, an ESC (or a C1 control such as CSI,
+`\\x9b`) starts a sequence that recolours the terminal, clears the screen, sets the window title or makes a
+hyperlink (OSC 8); BEL rings; a carriage return or a backspace overwrites what was printed before; a bidirectional
+override or isolate reorders the rest of the line, so that `gnp.exe` reads as `exe.png`; a zero-width or tag
+character hides text. `one_line` and `inert_lines` write each of these as Python writes it in a string literal
+(`\\x1b`, `\\u202e`), visible and inert (the rest of a sequence is plain text then), and `inert_json` as JSON's own
+escape. Joiners (U+200C, U+200D) are kept: emoji and several scripts need them, and they hide nothing. (This lives
+here, not in a module of its own, because the errors are printed with it and stand at the bottom of every import.)
+"""
 
 import re
 import signal
@@ -32,14 +43,43 @@ class UsageError(ProbeError):
     """The command line itself is wrong."""
 
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 controls but the tab, the newline and the carriage return, which `inert_lines` keeps; DEL and the C1 controls;
+# the line and paragraph separators; lone surrogates (which no terminal can show).
+CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+# Bidirectional marks, embeddings, overrides and isolates: the Arabic letter mark, LRM and RLM, LRE to RLO, LRI to
+# PDI (with the word joiner, the invisible operators and the deprecated format characters of the same block).
+BIDIRECTIONAL = "\u061c\u200e\u200f\u202a-\u202e\u2060-\u206f"
+# Characters that show nothing: the zero-width space, the byte order mark, interlinear annotation marks, tags.
+INVISIBLE = "\u200b\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f"
+
+UNSAFE = re.compile(f"[\t\n\r{CONTROLS}{BIDIRECTIONAL}{INVISIBLE}]")
+UNSAFE_IN_LINES = re.compile(f"\r(?!\n)|[{CONTROLS}{BIDIRECTIONAL}{INVISIBLE}]")
 
 
 def one_line(text: str) -> str:
-    """Text safe to print as one terminal line: control characters (a newline, an escape sequence that would
-    recolour or rewrite the terminal) are shown as escapes. Messages quote names and values from files and
-    captures, which anyone may have written."""
-    return CONTROL.sub(lambda match: match.group(0).encode("unicode_escape").decode("ascii"), text)
+    """Text safe to print as one line (a field, a cell, a message): every unsafe character, line breaks and tabs
+    too, shown as its escape."""
+    return UNSAFE.sub(escaped, text) if UNSAFE.search(text) else text
+
+
+def inert_lines(text: str) -> str:
+    """Text safe to print whole (a diff, a CSV value, a report): every unsafe character shown as its escape, but
+    for newlines, tabs and CRLF line endings."""
+    return UNSAFE_IN_LINES.sub(escaped, text) if UNSAFE_IN_LINES.search(text) else text
+
+
+def escaped(match: re.Match) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def inert_json(text: str) -> str:
+    """JSON text with every unsafe character written as a JSON escape (`\\u202e`): the same JSON, safe to print."""
+    return UNSAFE.sub(json_escaped, text) if UNSAFE.search(text) else text
+
+
+def json_escaped(match: re.Match) -> str:
+    units = match.group().encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{int.from_bytes(units[index : index + 2], 'big'):04x}" for index in range(0, len(units), 2))
 
 
 def warn(message: str) -> None:

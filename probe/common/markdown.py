@@ -30,7 +30,10 @@ through one of these helpers, each made for one context:
 - `table(headers, rows)`: cells are Markdown as given (`inline(value)` for values), numbers as written, other
   text as prose, other values as JSON in a code span; pipes are escaped in every cell.
 Every one-line context (all but `code`) turns line breaks into spaces, so captured text can never end a
-paragraph, a heading, a table row or the HTML block of a summary, and start a block of its own.
+paragraph, a heading, a table row or the HTML block of a summary, and start a block of its own. In every context,
+control characters (an escape sequence, a lone carriage return, STX), bidirectional overrides and isolates and
+invisible characters are shown as their escapes (`\\x1b`, `\\u202e`, as probe.common.errors writes them), so that a
+report printed on a terminal, or read in an editor, shows what was captured and does nothing else.
 
 Captured text is masked here too, before it is escaped, by the function that `masked_by` sets for the
 report being written (probe.write.report masks token shapes unless the capture was masked when it was recorded).
@@ -55,6 +58,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from probe.common.errors import inert_lines
 
 # CommonMark ends a line at \n, \r or \r\n; the others break lines in editors and in Python's splitlines.
 LINE_BREAKS = re.compile(r"\r\n?|[\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
@@ -133,15 +138,12 @@ def escape_prose(match: re.Match) -> str:
     return "\\" + found
 
 
-# Python-Markdown marks its own placeholders with STX and ETX: one in captured text pairs with them and turns what
-# follows back into Markdown (a code span's text became an image). They are shown as their control pictures.
-PLACEHOLDER_MARKS = str.maketrans({"\x02": "\u2402", "\x03": "\u2403"})
-
-
 def captured(value: str) -> str:
-    """Captured text as every helper takes it in: masked, and without Python-Markdown's placeholder marks."""
-    value = CAPTURE_MASK.get()(value)
-    return value.translate(PLACEHOLDER_MARKS) if "\x02" in value or "\x03" in value else value
+    """Captured text as every helper takes it in: masked, and with every character a terminal or a text display would
+    obey shown as its escape, line breaks and tabs aside (probe.common.errors). Among them are STX and ETX, which
+    Python-Markdown uses to mark its own placeholders: one in captured text would pair with them and turn what follows
+    back into Markdown (a code span's text became an image)."""
+    return inert_lines(CAPTURE_MASK.get()(value))
 
 
 def text(value: str) -> Markdown:

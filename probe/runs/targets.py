@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from probe.common import cli, npm_names
-from probe.common.errors import TargetError, run_main
+from probe.common.errors import TargetError, one_line, run_main
 from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.importer import RENDERER_REFERENCE
 
@@ -340,7 +340,7 @@ def fill_placeholders(text: str, values: dict[str, str]) -> str:
 
 
 def describe(target: Target) -> list[str]:
-    """What `invoke targets` prints for one target."""
+    """What `invoke targets` prints for one target: each line shown inert, since a target file may come from anyone."""
     lines = [f"{target.name}: {target.description}", f"  renderer: {target.renderer}"]
     for proxy in target.proxies:
         port = proxy.listen or "any free port"
@@ -352,7 +352,7 @@ def describe(target: Target) -> list[str]:
         lines.append(f"  agent: {target.command[0]} (npm {target.install.npm}@{target.install.version})")
     else:
         lines.append(f"  agent: {target.command[0]}")
-    return lines
+    return [one_line(line) for line in lines]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print("\n".join(describe(load_target(name))))
         except TargetError as error:
-            print(f"{name}: not usable: {error}")  # one broken file must not hide the others
+            print(one_line(f"{name}: not usable: {error}"))  # one broken file must not hide the others
             broken += 1
     return 1 if broken else 0
 

@@ -4,14 +4,13 @@ import json
 import math
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from probe.apis.generic import reader as generic
 from probe.apis.turns import Reading
-from probe.common.errors import TargetError, warn
+from probe.common.errors import TargetError, one_line, warn
 from probe.read import traffic
 from probe.read.conversation import Turn
 from probe.read.follow import Follower
@@ -24,9 +23,6 @@ LONG_STREAM = 1 << 20  # characters of a streamed answer past which only its end
 MANY_FRAMES = 1 << 10  # WebSocket frames of one exchange past which only its ends are read
 ENDS_KEPT = 8  # events (or frames) kept at each end
 DRAIN_TIMEOUT = 30.0  # seconds the feed gets, once mitmdump has stopped, to show what it wrote last
-# The Unicode categories a terminal would obey or hide: controls (escape sequences, line breaks), format
-# characters (bidirectional overrides, zero-width ones), lone surrogates and line or paragraph separators.
-UNSAFE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 def start(traffic_file: Path, target: Target | None, stream: TextIO | None = None) -> Follower | None:
@@ -153,14 +149,7 @@ def inert(text: str, limit: int) -> str:
     text = mask_tokens_and_urls(text)
     if len(text) > limit:
         text = text[:limit] + "…"
-    shown = "".join(escaped(character) for character in text)
-    return shown or "-"
-
-
-def escaped(character: str) -> str:
-    if unicodedata.category(character) in UNSAFE:
-        return character.encode("unicode_escape").decode("ascii")
-    return character
+    return one_line(text) or "-"
 
 
 def clock(epoch: Any) -> str:

@@ -10,48 +10,16 @@ from typing import Any, TextIO
 import orjson
 
 from probe.common import cli
-from probe.common.errors import UsageError, one_line, run_main
+from probe.common.errors import UsageError, inert_json, inert_lines, one_line, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
+from probe.write.sql_files import MANIFEST_COLUMNS, TURN_COLUMNS, damaged_lines, file_source, readable_runs
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
-
-# The fields each file is read with: typed, so that one odd capture cannot change a column's type for all runs.
-MANIFEST_COLUMNS = {
-    "target": "VARCHAR",
-    "label": "VARCHAR",
-    "prompt": "VARCHAR",
-    "status": "VARCHAR",
-    "started_at": "VARCHAR",
-    "ended_at": "VARCHAR",
-    "agent_exit_code": "BIGINT",
-    "agent": "JSON",
-    "exchanges": "BIGINT",
-}
-TURN_COLUMNS = {
-    "number": "BIGINT",
-    "kind": "VARCHAR",
-    "proxy": "VARCHAR",
-    "method": "VARCHAR",
-    "path": "VARCHAR",
-    "status": "BIGINT",
-    "complete": "BOOLEAN",
-    "api": "VARCHAR",
-    "provider": "VARCHAR",
-    "model": "VARCHAR",
-    "stop_reason": "VARCHAR",
-    "system": "JSON",
-    "tools": "JSON",
-    "output": "JSON",
-    "usage": "JSON",
-    "timing": "JSON",
-    "request_bytes": "BIGINT",
-    "response_bytes": "BIGINT",
-}
 
 # The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
 # (a TIMESTAMPTZ would need pytz to reach Python).
@@ -98,31 +66,15 @@ VIEWS = {
 }
 
 
-def quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def file_source(paths: list[Path], columns: dict[str, str], lines: bool = True) -> str:
-    """The rows of some JSON files (JSON lines, or one object each), typed, with the folder each came from; no
-    rows when there is none."""
-    if not paths:
-        typed = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in columns.items())
-        return f"SELECT {typed}, CAST(NULL AS VARCHAR) AS folder WHERE false"
-    files = "[" + ", ".join(quoted(str(path)) for path in paths) + "]"
-    spec = "{" + ", ".join(f"{quoted(name)}: {quoted(kind)}" for name, kind in columns.items()) + "}"
-    # A damaged line is left out, not an error: a run folder may come from anyone.
-    return (
-        f"SELECT * EXCLUDE (filename), regexp_replace(filename, '/[^/]*$', '') AS folder FROM read_json({files}, "
-        f"format = {quoted('newline_delimited' if lines else 'unstructured')}, columns = {spec}, filename = true, "
-        "ignore_errors = true)"
-    )
-
-
-def connect(runs: list[Path]):
-    """An in-memory DuckDB with the views over `runs`; nothing is copied out of the files."""
+def connect(runs: list[Path], warnings: list[str] | None = None):
+    """An in-memory DuckDB with the views over `runs`; nothing is copied out of the files. A run whose manifest
+    cannot be read is left out, and so is each damaged line of a turns.jsonl; with `warnings`, a line for each is
+    added to it."""
     import duckdb
 
     connection = duckdb.connect(":memory:")
+    found: list[str] = []
+    runs = readable_runs(connection, runs, found)
     connection.execute("CREATE TABLE run_folders (run VARCHAR, target VARCHAR, folder VARCHAR)")
     if runs:
         connection.executemany(
@@ -131,17 +83,22 @@ def connect(runs: list[Path]):
     manifests = [run / "manifest.json" for run in runs if (run / "manifest.json").is_file()]
     turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
     connection.execute(f"CREATE VIEW manifest_files AS {file_source(manifests, MANIFEST_COLUMNS, lines=False)}")
-    connection.execute(f"CREATE VIEW turn_lines AS {file_source(turn_files, TURN_COLUMNS)}")
+    connection.execute(f"CREATE VIEW turn_files AS {file_source(turn_files, TURN_COLUMNS)}")
+    # Every turn has its number: a row without one is a damaged line, not a turn to count.
+    connection.execute("CREATE VIEW turn_lines AS SELECT * FROM turn_files WHERE number IS NOT NULL")
     for name, query in VIEWS.items():
         connection.execute(f"CREATE VIEW {name} AS {query}")
+    if warnings is not None:
+        warnings += found + damaged_lines(connection)  # (which reads every turns.jsonl once more: only when asked)
     return connection
 
 
-def query(runs: list[Path], sql: str) -> tuple[list[str], list[tuple]]:
-    """The columns and rows `sql` gives over the runs' views; a bad query is a UsageError in one line."""
+def query(runs: list[Path], sql: str, warnings: list[str] | None = None) -> tuple[list[str], list[tuple]]:
+    """The columns and rows `sql` gives over the runs' views; a bad query is a UsageError in one line. With
+    `warnings`, what was left out of the views is added to it (see connect)."""
     import duckdb
 
-    connection = connect(runs)
+    connection = connect(runs, warnings)
     try:
         relation = connection.sql(sql)
         if relation is None:
@@ -182,15 +139,26 @@ def write_table(columns: list[str], rows: list[tuple], out: TextIO) -> None:
 
 
 def write_csv(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+    """Every value whole, captured text with its line breaks but no character a terminal would obey."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(["" if value is None else value for value in row] for row in rows)
+    writer.writerow(map(inert_lines, columns))
+    writer.writerows(map(csv_value, row) for row in rows)
+
+
+def csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return value
+    return inert_lines(value if isinstance(value, str) else str(value))
 
 
 def write_json(columns: list[str], rows: list[tuple], out: TextIO) -> None:
-    """One JSON array of objects; values DuckDB gives as other types (times, decimals) are written as text."""
+    """One JSON array of objects; values DuckDB gives as other types (times, decimals) are written as text, and
+    characters a terminal would obey as JSON escapes (the same values)."""
     records = [dict(zip(columns, row)) for row in rows]
-    out.write(orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    text = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    out.write(inert_json(text) + "\n")
 
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
@@ -211,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"reports: {counts['rebuilt']} rebuilt, {counts['failed']} failed (see analyze --run all)", file=sys.stderr
         )
-    columns, rows = query(runs, args.query)
+    warnings: list[str] = []
+    try:
+        columns, rows = query(runs, args.query, warnings)
+    finally:
+        for warning in warnings:
+            warn(warning)
     WRITERS[args.format](columns, rows, sys.stdout)
     return 0
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import OLDER_CODEX, PROJECT_ROOT, read_traffic
 
 from probe.capture import agents
+from probe.capture.run import CaptureResult, report_outcome
 from probe.runs.targets import load_target
 
 PROMPT = "write a hello world function"
@@ -323,3 +324,13 @@ def test_a_target_file_pins_only_a_plain_package_version_and_program(tmp_path, f
         == f"error: {target}: {message}"
         + {"npm": ", such as @openai/codex", "version": ", such as 1.2.3", "binary": ", such as codex"}[field]
     )
+
+
+def test_what_the_agent_says_of_its_version_and_mitmdumps_last_words_print_inert(tmp_path, capsys):
+    said = "codex-cli 1.0\x1b]0;pwned\x07\u202e"
+    shown = agents.Agent(str(tmp_path / "codex"), said, None, None).describe()
+    assert shown.startswith("agent: codex-cli 1.0\\x1b]0;pwned\\x07\\u202e at ")
+    report_outcome(CaptureResult(tmp_path, "proxy-failed", 1, f"mitmdump stopped: {said}"))
+    err = capsys.readouterr().err
+    assert err.startswith("error: mitmdump stopped: codex-cli 1.0\\x1b]0;pwned\\x07\\u202e (")
+    assert not any(raw in err for raw in "\x1b\x07\u202e")

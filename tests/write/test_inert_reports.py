@@ -19,6 +19,8 @@ from probe.common.markdown import Markdown, Rendered, code, details, inline, tab
 from probe.redact.masking import fingerprint
 from probe.write.report import build_report
 
+# What report.md never holds raw: controls (but tab and line breaks), the bidirectional formatting characters.
+OBEYED = re.compile("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 EXAMPLES = settings(
     max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
     deadline=None,
@@ -131,6 +133,15 @@ PAYLOADS = [
     "_",
     "__init__",
     "\x00",
+    # What a terminal (or an editor) obeys: escape sequences (title, clear, OSC 8 link), C1 controls, BEL, a lone CR,
+    # bidirectional overrides and isolates.
+    "\x1b]0;pwned\x07",
+    "\x1b[2J\x1b[H",
+    "\x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\",
+    "\x9b31m\x9d0;t\x9c",
+    "over\rwritten",
+    "\u202egnp.exe\u202c",
+    "\u2066\u2067\u2068\u2069\u200e\u200f\u061c",
     "é漢字🙂",
     "# h",
     "- i",
@@ -538,6 +549,8 @@ def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, rende
     for inspector in inspect(report):
         # Each exchange is one heading (plus the two key-path tables): no captured text made or broke one.
         assert inspector.tags.count("h3") == len(entries) + 2
+    # Nothing a terminal would obey, printed with cat or read in an editor: each such character is shown escaped.
+    assert not OBEYED.search(report), OBEYED.search(report)
 
 
 # Readable cases: one payload per position, and the exact form it takes in report.md.
@@ -631,7 +644,7 @@ def test_summaries_are_html_escaped_on_one_line():
         ("[x](javascript:alert(1)) ![i](x)", "\\[x\\](javascript\\:alert(1)) !\\[i\\](x)"),
         ("mailto:a@b.com //evil.com", "mailto\\:a\\@b.com /\\/evil.com"),
         ("*a* _b_ ~~c~~ `d` a|b \\", "\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\`d\\` a\\|b \\\\"),
-        ("one\r\ntwo\rthree\nfour", "one two three four"),
+        ("one\r\ntwo\rthree\nfour", "one two\\\\rthree four"),  # a lone CR would overwrite the line: shown
         ("x {: onclick=alert(1) }", "x \\{: onclick=alert(1) }"),  # no attribute list for Python-Markdown
     ],
 )
@@ -651,7 +664,7 @@ def test_code_spans_and_tables_hold_any_text():
     assert inline("a ``` b") == "````a ``` b````"
     assert inline("`x`") == "`` `x` ``"
     assert inline(" padded ") == "`  padded  `"
-    assert inline("two\nlines\r") == "`two lines `"
+    assert inline("two\nlines\r") == "`two lines\\r`"  # a lone CR would overwrite the line: shown
     assert table(["k", "v"], [["a|b", inline("c|d")]]).splitlines()[2] == "| a\\|b | `c\\|d` |"
 
 
@@ -711,4 +724,4 @@ def test_placeholder_marks_in_captured_text_cannot_turn_code_back_into_markdown(
     )
     page = python_markdown.markdown(line + "\n" + md.text("a\x02b\x03c"))
     assert "<img" not in page and "javascript:alert(1)" in page  # shown as text, in the code span
-    assert "\u2403" in page and "a\u2402b\u2403c" in page
+    assert "<code>\\x03</code>" in page and "a\\x02b\\x03c" in page  # shown as their escapes

@@ -160,3 +160,55 @@ def test_odd_run_folders_do_not_break_the_views(tmp_path, monkeypatch):
     assert sql.shown("a\x1b[31mb\nc") == "a\\x1b[31mb\\nc"
     with pytest.raises(UsageError, match=r"^sql: Parser Error"):
         sql.query([], "SELEC 1")
+
+
+SAMPLE = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"
+BAD_MANIFESTS = {
+    "cut off": lambda text: text.encode()[: len(text) // 2],
+    "plain text": lambda text: b"status: complete\n",
+    "UTF-16": lambda text: text.encode("utf-16"),
+    "over 16 MB": lambda text: json.dumps(json.loads(text) | {"prompt": "x" * (17 << 20)}).encode(),
+    "a lone surrogate": lambda text: text.replace('"sample-http"', '"\\ud800"').encode(),  # DuckDB's refusal only
+}
+
+
+def sample_copy(data_dir: Path, name: str) -> Path:
+    run = data_dir / "codex" / name
+    shutil.copytree(SAMPLE, run)
+    return run
+
+
+@pytest.mark.parametrize("damage", BAD_MANIFESTS)
+def test_a_run_whose_manifest_cannot_be_read_is_left_out_with_one_warning(private_data_dir, capsys, damage):
+    good = sample_copy(private_data_dir, "20260101-000000-good")
+    bad = sample_copy(private_data_dir, "20260101-000001-bad")
+    (bad / "manifest.json").write_bytes(BAD_MANIFESTS[damage]((SAMPLE / "manifest.json").read_text()))
+    assert sql.main(["SELECT run, label, exchanges FROM runs", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["run,label,exchanges", f"{good.name},sample-http,3"]
+    [warning] = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(f"warning: {bad}: manifest.json ") and warning.endswith(": the run is left out")
+    warnings = []
+    assert sql.query([good, bad], "SELECT DISTINCT run FROM turns", warnings) == (["run"], [(good.name,)])
+    assert len(warnings) == 1
+    assert sql.query([good, bad], "SELECT count(*) FROM runs") == (["count_star()"], [(1,)])  # warnings unasked
+
+
+def test_damaged_turns_lines_are_left_out_with_a_warning_naming_file_and_lines(private_data_dir):
+    run = sample_copy(private_data_dir, "20260101-000000-damaged")
+    with (run / "turns.jsonl").open("a") as file:
+        file.write('{not json}\n{"number": "x", "usage": 7}\n\n[1, 2]\n"text"\n{"kind": "http"}\n{"number": 9, "mo')
+    warnings = []
+    query = "SELECT r.exchanges, count(t.n), count(t.model) FROM runs r JOIN turns t USING (run) GROUP BY ALL"
+    turns = [json.loads(line) for line in (SAMPLE / "turns.jsonl").read_text().splitlines()]
+    models = sum(1 for turn in turns if turn.get("model"))
+    assert sql.query([run], query, warnings)[1] == [(3, 3, models)]  # the sample's turns, and no row of NULLs
+    assert warnings == [f"{run}/turns.jsonl: 6 damaged lines left out (lines 4, 5, 7, 8, 9, 10)"]
+    assert sql.query([run], "SELECT count(*) FROM exchanges")[1] == [(3,)]
+    many = "".join(f"{{broken {number}\n" for number in range(12))
+    (run / "turns.jsonl").write_text((SAMPLE / "turns.jsonl").read_text() + many)
+    warnings = []
+    sql.query([run], "SELECT 1", warnings)
+    assert warnings == [
+        f"{run}/turns.jsonl: 12 damaged lines left out (lines 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 2 more)"
+    ]
