@@ -4,7 +4,8 @@ import contextlib
 from typing import Any
 
 from probe.apis.recognise import reader_for
-from probe.read import history_reads
+from probe.common.fastjson import DEPTH_LIMIT
+from probe.read import history_reads, sse
 from probe.read.conversation import Carried, Item, Timing, Tool, Turn, json_size, tool_hash
 from probe.read.dedupe import History, RecentResponses
 from probe.read.traffic import Exchange
@@ -179,7 +180,13 @@ class Reading:
         builder = self.builders.get(id(reader))
         if builder is None:
             builder = self.builders[id(reader)] = TurnBuilder(reader)
-        return builder.build(exchange, warnings), builder
+        turn = builder.build(exchange, warnings)
+        if any(isinstance(event.data, sse.NestedTooDeeply) for event in exchange.stream_events() or ()):
+            warnings.append(
+                f"exchange {exchange.number}: an event is nested deeper than {DEPTH_LIMIT:,} levels: "
+                "it is shown as text, not read"
+            )
+        return turn, builder
 
 
 def measure(items: list[Item]) -> None:

@@ -93,6 +93,9 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
     # as early as a script can.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # JSON is read down to 1,024 levels (probe.common.fastjson.DEPTH_LIMIT, orjson's own limit), and a walk of it
+    # takes a few frames a level: Python's default of 1,000 frames would stop a walk of a hostile capture half-way.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 8192))
     try:
         return main(argv)
     except ProbeError as error:

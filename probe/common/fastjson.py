@@ -11,17 +11,68 @@ DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
 LONG_NUMBER = b"0" * 19
 
 
+class NestedTooDeeply(ValueError):
+    """JSON nested deeper than anything here walks (a hostile capture's): read as not JSON, with a warning."""
+
+
+# orjson's own limit. Whatever it parses, every walk of the project can go down: run_main raises Python's recursion
+# limit to RECURSION_LIMIT for that.
+DEPTH_LIMIT = 1024
+RECURSION_LIMIT = 8 * DEPTH_LIMIT
+
+
 def loads(data: bytes | str):
-    """The value json.loads gives for `data`, raising what it raises (ValueError, UnicodeDecodeError,
-    RecursionError), nearly always parsed by orjson. orjson refuses what json reads differently (NaN, lone
-    surrogates, a byte order mark, nesting past its limit): those are parsed by json."""
+    """The value json.loads gives for `data`, raising what it raises (ValueError, UnicodeDecodeError), nearly
+    always parsed by orjson. orjson refuses what json reads differently (NaN, lone surrogates, a byte order mark):
+    those are parsed by json. Nesting past DEPTH_LIMIT raises NestedTooDeeply, a ValueError, whichever parses."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if raw.translate(DIGITS_AS_ZEROS).find(LONG_NUMBER) < 0:
         try:
             return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(data)
+        except orjson.JSONDecodeError as error:
+            if str(error).startswith("depth limit exceeded"):
+                raise NestedTooDeeply(f"nested deeper than {DEPTH_LIMIT} levels") from None
+    if nesting(raw) > DEPTH_LIMIT:
+        raise NestedTooDeeply(f"nested deeper than {DEPTH_LIMIT} levels")
+    try:
+        return json.loads(data, parse_int=exact_integer)
+    except RecursionError:
+        raise NestedTooDeeply(f"nested deeper than {DEPTH_LIMIT} levels") from None
+
+
+class LongNumber(str):
+    """An integer too long for Python to read from text (more than 4,300 digits: a guard against conversions that
+    take quadratic time), kept as its digits, exactly; written back out as a string of them."""
+
+
+def exact_integer(digits: str) -> int | LongNumber:
+    return int(digits) if len(digits) <= 4000 else LongNumber(digits)
+
+
+OPENING, CLOSING = ord("["), ord("]")
+BRACKETS = bytes.maketrans(b"{}", b"[]")
+
+
+def nesting(raw: bytes) -> int:
+    """How deep brackets nest in JSON text, strings left out; read only where json, not orjson, will parse."""
+    depth = deepest = 0
+    inside = escaped = False
+    for byte in raw.translate(BRACKETS):
+        if inside:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                inside = False
+        elif byte == 0x22:
+            inside = True
+        elif byte == OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte == CLOSING:
+            depth -= 1
+    return deepest
 
 
 def encoded(record: dict) -> bytes:

@@ -80,10 +80,16 @@ def parse_payloads(payloads: list[str], all_objects: bool = False) -> list[Any]:
     return [parse_data(payload) for payload in payloads]
 
 
+class NestedTooDeeply(str):
+    """An event's data that is JSON nested past what is read (fastjson.DEPTH_LIMIT), kept as its text."""
+
+
 def parse_data(raw: str) -> Any:
     if raw[:1] in "{[":
         try:
             return fastjson.loads(raw)
+        except fastjson.NestedTooDeeply:
+            return NestedTooDeeply(raw)
         except ValueError:
             pass
     return raw

@@ -230,8 +230,10 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
                 continue
             try:
                 entry = fastjson.loads(raw)
-            except RecursionError:
-                warnings.append(f"line {line_number}: nested too deeply to read, skipped")
+            except (RecursionError, fastjson.NestedTooDeeply):
+                warnings.append(
+                    f"line {line_number}: nested too deeply to read (past {fastjson.DEPTH_LIMIT:,} levels), skipped"
+                )
                 continue
             except (ValueError, UnicodeDecodeError):
                 ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"

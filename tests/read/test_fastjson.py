@@ -38,12 +38,34 @@ def test_a_string_holding_a_lone_surrogate_and_a_byte_order_mark():
     assert fastjson.loads(b"\xef\xbb\xbf[1]") == [1]
 
 
-@pytest.mark.parametrize("data", [b'{"a": ', b"\xff\xfe{", "[" * 100_000, b"nope"])
+@pytest.mark.parametrize("data", [b'{"a": ', b"\xff\xfe{", b"nope"])
 def test_raises_what_json_raises(data):
     with pytest.raises(Exception) as expected:
         json.loads(data)
     with pytest.raises(type(expected.value)):
         fastjson.loads(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[" * 100_000,
+        b'{"a":' * 1100 + b"1" + b"}" * 1100,
+        '{"n": 1' + "0" * 30 + ', "x": ' + "[" * 1100 + "]" * 1100 + "}",
+    ],
+)
+def test_nesting_past_the_limit_is_a_value_error_whichever_parser_reads_it(data):
+    # A hostile capture's event nested 1,100 levels deep: not a RecursionError, which nothing catches.
+    with pytest.raises(fastjson.NestedTooDeeply):
+        fastjson.loads(data)
+    assert fastjson.loads("[" * fastjson.DEPTH_LIMIT + "]" * fastjson.DEPTH_LIMIT)  # up to the limit, read
+
+
+def test_a_number_of_thousands_of_digits_is_read_and_kept_exactly():
+    digits = "7" * 5000
+    value = fastjson.loads(f'{{"n": {digits}, "m": -{digits}}}')
+    assert value == {"n": digits, "m": "-" + digits} and isinstance(value["n"], fastjson.LongNumber)
+    assert fastjson.encoded(value) == f'{{"n":"{digits}","m":"-{digits}"}}'.encode()
 
 
 def test_capture_lines_and_stream_payloads_keep_big_numbers_and_nan(tmp_path):

@@ -3,8 +3,10 @@
 import io
 import json
 import os
+import subprocess
+import sys
 
-from conftest import captured_exchange
+from conftest import PROJECT_ROOT, captured_exchange, run_manifest, run_with_traffic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -355,3 +357,36 @@ def test_messages_renderer_never_raises_on_odd_shapes(turns):
         assert warnings == []  # the reader never failed
         assert json.loads(turn_line(turn))["number"] == number
     anthropic_messages.render_epilogue(state)
+
+
+def test_an_event_nested_past_the_limit_is_one_warning_in_every_command(tmp_path):
+    """A hostile capture whose one SSE event is nested 1,100 levels deep: analyze, diff and both exports go on, and
+    say so in one line; none stops with a traceback."""
+    deep = "[" * 1100 + "]" * 1100
+    answer = (
+        'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"hi","x":'
+        + deep
+        + "}\n\n"
+        'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
+    )
+    data_dir = tmp_path / "data"
+    run = run_with_traffic(data_dir, [captured_exchange("/v1/responses", {"model": "m", "input": "hi"}, answer)])
+    (run / "manifest.json").write_text(json.dumps(run_manifest(exchanges=1)))
+    env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
+    for argv in (
+        ["probe.write.analyze", "--run", str(run), "--force"],
+        ["probe.write.diff", "--run", str(run), "--run", str(run)],
+        ["probe.write.export", "--run", str(run), "--format", "har", "--force"],
+        ["probe.write.sql", "select count(*) from turns", "--format", "csv"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", *argv], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0 and "Traceback" not in result.stderr, (argv, result.stderr)
+    report = (run / "report.md").read_text()
+    assert "hi" in report
+    analyzed = subprocess.run(
+        [sys.executable, "-m", "probe.write.analyze", "--run", str(run), "--force"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert analyzed.stderr.count("nested deeper than 1,024 levels") == 1
