@@ -1,6 +1,7 @@
 """The sections of a diff of two runs: summary, endpoints, request shape, headers, instructions, tools, usage,
 sizes, turns and timings."""
 
+import difflib
 import json
 from collections import Counter
 from typing import Any
@@ -192,10 +193,16 @@ def match_blocks(old: list, new: list) -> tuple[list, list, list]:
     return pairs, [block for block in old if id(block) not in matched], left
 
 
+CHARACTER_PAIRS = 4_000_000  # characters of one text × the other's up to which they are compared character by character
+
+
 def alike(old: str, new: str) -> float:
-    """How alike two texts are, from 0 to 1: the share of their lines (of their words, in a text of few lines) that
-    both hold, counted as multisets. Linear in the texts' length, where a character-level matcher grows faster
-    than quadratically (a hostile 80 KB block took minutes)."""
+    """How alike two texts are, from 0 to 1. Short texts: difflib's ratio, character by character. Longer ones: the
+    share of their lines (of their words, in a text of few lines) that both hold, counted as multisets, which is
+    linear in their length, where the character matcher grows faster than quadratically (80 KB took minutes)."""
+    if len(old) * len(new) <= CHARACTER_PAIRS:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        return matcher.ratio() if matcher.real_quick_ratio() > SIMILAR and matcher.quick_ratio() > SIMILAR else 0.0
     few_lines = min(old.count("\n"), new.count("\n")) < 4
     old_parts, new_parts = (old.split(), new.split()) if few_lines else (old.splitlines(), new.splitlines())
     if not old_parts and not new_parts:
