@@ -147,9 +147,15 @@ def items_section(
     attachment=default_attachment,
 ) -> None:
     """A table of items (one row each), then each item collapsed in full. `notes(item)` may name a part (by
-    position) the way the agent does; `attachment(part)` names an image without its bytes."""
+    position) the way the agent does; `attachment(part)` names an image without its bytes. Past ITEMS_SHOWN
+    items, the first and last halves of that many are shown, and a row says how many are left out between."""
     rows, blocks = [], []
-    for offset, item in enumerate(items):
+    for offset, item in shown_items(items):
+        if item is None:
+            rows.append(
+                ["…", "", "", "", Markdown("{:,} items left out here: turns.jsonl holds every one").format(offset), ""]
+            )
+            continue
         index = first_index + offset
         summary = item_summary(item, calls, attachment)
         kinds = ", ".join(part.type for part in item.parts)
@@ -160,6 +166,18 @@ def items_section(
         blocks.append(details(title, *item_body(item, calls, notes(item) if notes else None, attachment)))
     if rows:
         rendered.add(table(["#", "type", "role", "parts", "summary", "bytes"], rows), "", *blocks)
+
+
+ITEMS_SHOWN = 400  # a hostile request of 300,000 tiny items made a report of 150 MB
+
+
+def shown_items(items: list[Item]) -> list[tuple[int, Item | None]]:
+    """(position, item) for the items a report shows, with (how many are left out, None) where some are."""
+    if len(items) <= ITEMS_SHOWN:
+        return list(enumerate(items))
+    half = ITEMS_SHOWN // 2
+    tail = len(items) - half
+    return [*enumerate(items[:half]), (tail - half, None), *zip(range(tail, len(items)), items[tail:], strict=True)]
 
 
 def history_summary(turn: Turn, noun: str) -> Markdown:

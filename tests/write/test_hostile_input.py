@@ -390,3 +390,24 @@ def test_an_event_nested_past_the_limit_is_one_warning_in_every_command(tmp_path
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert analyzed.stderr.count("nested deeper than 1,024 levels") == 1
+
+
+def test_a_request_of_thousands_of_items_is_summarised_in_the_report_and_the_viewer_and_whole_in_turns(tmp_path):
+    items = [{"role": "user", "content": f"tiny {number}"} for number in range(2_000)]
+    answer = 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
+    data_dir = tmp_path / "data"
+    run = run_with_traffic(data_dir, [captured_exchange("/v1/responses", {"model": "m", "input": items}, answer)])
+    (run / "manifest.json").write_text(json.dumps(run_manifest(exchanges=1)))
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.write.analyze", "--run", str(run), "--force"],
+        cwd=PROJECT_ROOT, env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)), capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = (run / "report.md").read_text()
+    assert "1,600 items left out here: turns.jsonl holds every one" in report
+    assert "tiny 199" in report and "tiny 1800" in report and "tiny 1000" not in report
+    [turn] = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+    assert len(turn["input"]) == 2_000 and turn["input"][1000]["parts"][0]["text"] == "tiny 1000"
+    page = (run / "report.html").read_text()
+    assert '"input_left_out":{"at":200,"count":1600}' in page  # (the raw request view is cut at its own limit)

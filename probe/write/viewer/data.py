@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from typing import Any, BinaryIO
 
+from probe.apis.turn_markdown import ITEMS_SHOWN
 from probe.common.fastjson import encoded
 from probe.read.conversation import Turn, plain
 from probe.read.traffic import Body, Exchange
@@ -165,13 +166,22 @@ class ViewerData:
             "config": intern(record.get("config") or {}),
             "system": intern(record.get("system") or []),
             "tools": [intern(tool) for tool in record.get("tools") or []],
-            "input": [intern(item) for item in record.get("input") or []],
-            "output": [intern(item) for item in record.get("output") or []],
+            **self.item_refs("input", record.get("input") or []),
+            **self.item_refs("output", record.get("output") or []),
             "request_headers": intern(self.headers(exchange.request_headers)),
             "response_headers": intern(self.headers(exchange.response_headers)),
             "raw_request": self.raw_request(exchange, turn, history_field) if with_bodies else TOO_DEEP,
             "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
         }
+
+    def item_refs(self, name: str, items: list) -> dict:
+        """`name`: the refs of the items the page shows, all of them up to ITEMS_SHOWN, else the first and last
+        halves of that many; and `<name>_left_out`: where the rest were and how many (turns.jsonl has them all)."""
+        if len(items) <= ITEMS_SHOWN:
+            return {name: [self.values.add(item) for item in items]}
+        half = ITEMS_SHOWN // 2
+        shown = [self.values.add(item) for item in [*items[:half], *items[-half:]]]
+        return {name: shown, f"{name}_left_out": {"at": half, "count": len(items) - ITEMS_SHOWN}}
 
     def masked(self, text: str | None) -> str | None:
         if text is None or not self.redact:

@@ -579,8 +579,24 @@ function toolTable(refs, highlighted, search, searched) {
   );
 }
 
+// A list of items as the page holds it: past a few hundred, only its first and last halves, with where the rest
+// were and how many (`left`, from the data): each item keeps its own number, and a line stands for the rest.
+function itemViews(refs, left, first, fresh, search) {
+  const views = [];
+  refs.forEach((ref, i) => {
+    if (left && i === left.at) views.push(el("p", { class: "quiet" }, "… " + number(left.count) + " items left out here: turns.jsonl holds every one"));
+    const position = first + i + (left && i >= left.at ? left.count : 0);
+    views.push(itemView(VALUES[ref], position, fresh, search));
+  });
+  return views;
+}
+
 function inputSection(turn) {
   if (!turn.input.length && !turn.previous_response_id) return null;
+  if (turn.input_left_out) {
+    const total = turn.input.length + turn.input_left_out.count;
+    return el("div", { class: "items" }, el("p", { class: "delta" }, number(total) + " items"), itemViews(turn.input, turn.input_left_out, 1, true, true));
+  }
   const carried = turn.carried;
   const count = carriedCount(turn);
   const parts = [];
@@ -601,7 +617,7 @@ function inputSection(turn) {
 
 function outputSection(turn) {
   if (!turn.output.length) return turn.kind === "http" && turn.method !== "POST" ? null : el("p", { class: "quiet" }, "No output items.");
-  return el("div", { class: "items" }, turn.output.map((ref, i) => itemView(VALUES[ref], i + 1, false, true)));
+  return el("div", { class: "items" }, itemViews(turn.output, turn.output_left_out, 1, false, true));
 }
 
 function itemView(item, position, fresh, search) {
