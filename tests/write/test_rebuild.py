@@ -13,6 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT, post_json
 
 from probe.common.paths import display
+from probe.runs import code_files
 from probe.runs import folders as runs
 from probe.runs.code_files import source_files
 from probe.runs.ledger import REPORT, out_of_date, record_made
@@ -123,6 +124,9 @@ def test_the_analyzer_code_counts_as_a_source(private_data_dir, capsys):
 
 def test_the_renderer_module_and_the_target_file_count_as_sources(private_data_dir, tmp_path, capsys, monkeypatch):
     """A target of one's own: touching its renderer module, or its file, rebuilds its runs and no others."""
+    # Another test of this worker may have found an `own_renderer` of its own, in its own folder: found anew here.
+    code_files.source_files.cache_clear()
+    monkeypatch.delitem(sys.modules, "own_renderer", raising=False)
     package = tmp_path / "own"
     package.mkdir()
     renderer = package / "own_renderer.py"
