@@ -2,7 +2,7 @@
 
 mitmproxy's own decoding raises on a stream that was cut off, and builds whatever a decompression bomb
 expands to. Loaded beside the capture addon by `mitmdump -s`, so it imports no `probe` module; `brotli` and
-`zstandard` are mitmproxy's own dependencies.
+`zstandard` are the project's own dependencies (mitmproxy 12.3 no longer brings zstandard).
 """
 
 import zlib
