@@ -9,6 +9,7 @@ import os
 import pytest
 import zstandard
 from mitmproxy import exceptions, io
+from mitmproxy.connection import ConnectionState
 from mitmproxy.test import taddons, tflow
 from mitmproxy.websocket import WebSocketMessage
 
@@ -134,10 +135,22 @@ def test_client_hang_up_after_terminal_event_is_complete(capture, tmp_path):
     flow = sse_flow([])
     stream(capture, flow, [SSE_COMPLETED], end=False)
     flow.error = tflow.terr("Client disconnected.")
+    flow.client_conn.state = ConnectionState.CLOSED  # the agent hung up
     capture.error(flow)
     [entry] = lines(tmp_path)
     assert entry["complete"] is True
     assert entry["error"] == "Client disconnected."
+    assert entry["response"]["body"].endswith('"response":{"id":"resp_1"}}\n\n')
+
+
+def test_upstream_failing_after_terminal_event_is_incomplete(capture, tmp_path):
+    # The agent is still connected: mitmproxy cuts its answer off, so it did not get the exchange whole.
+    flow = sse_flow([])
+    stream(capture, flow, [SSE_COMPLETED], end=False)
+    flow.error = tflow.terr("HTTP/1 protocol error: peer closed connection without sending complete message body")
+    capture.error(flow)
+    [entry] = lines(tmp_path)
+    assert entry["complete"] is False and entry["error"].startswith("HTTP/1 protocol error: peer closed")
     assert entry["response"]["body"].endswith('"response":{"id":"resp_1"}}\n\n')
 
 

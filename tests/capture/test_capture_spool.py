@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import answer_with_chunked_sse, read_traffic, send_chunk
+from mitmproxy.connection import ConnectionState
 from mitmproxy.test import taddons, tflow
 
 from probe.capture.recorder import spool as capture_spool
@@ -110,6 +111,7 @@ def test_a_spooled_stream_cut_off_after_its_terminal_event_is_complete(capture, 
     events = sse_events(400) + [b'data: {"type":"response.completed","response":{}}\n\n']
     flow = streamed(capture, events)
     flow.error = tflow.terr("Client disconnected.")
+    flow.client_conn.state = ConnectionState.CLOSED  # the agent hung up
     capture.error(flow)
     entry = only_line(tmp_path)
     assert entry["complete"] is True and entry["error"] == "Client disconnected."

@@ -12,6 +12,7 @@ from probe.capture.proxies import start_proxies
 from probe.runs.targets import parse_target
 
 PARTIAL = b'event: response.created\ndata: {"type": "response.created"}\n\n'
+COMPLETED = b'event: response.completed\ndata: {"type": "response.completed", "response": {}}\n\n'
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
 
 
@@ -47,6 +48,20 @@ class FaultyUpstream:
             elif self.behaviour == "stall-mid-stream":
                 connection.sendall(HEAD + chunk(PARTIAL))
                 self.release.wait(30)
+                connection.close()
+            elif self.behaviour == "trailers":
+                # A whole answer, its last chunk carrying a trailer: mitmproxy 11 and 12.3 cannot read it and cut
+                # the agent's answer off after the terminal event.
+                connection.sendall(
+                    HEAD.replace(b"\r\n\r\n", b"\r\ntrailer: x-checksum\r\n\r\n")
+                    + chunk(COMPLETED)
+                    + b"0\r\nx-checksum: 1f\r\n\r\n"
+                )
+                time.sleep(0.5)
+                connection.close()
+            elif self.behaviour == "close-after-terminal-event":
+                connection.sendall(HEAD + chunk(COMPLETED))  # no last chunk: the answer is cut off
+                time.sleep(0.2)
                 connection.close()
             elif self.behaviour == "stall-before-answer":
                 self.release.wait(30)
@@ -85,6 +100,8 @@ def exchange(proxies, timeout=20) -> tuple[bytes, float]:
             received += data
             if received.startswith(b"HTTP/1.1 502") and b"\r\n\r\n" in received:
                 break
+            if received.endswith(b"0\r\n\r\n") or received.endswith(b"\r\n\r\n0\r\nx-checksum: 1f\r\n\r\n"):
+                break  # the whole chunked answer: the proxy keeps the connection open for the next request
     return received, time.monotonic() - started
 
 
@@ -111,4 +128,27 @@ def test_upstream_fault_is_recorded_with_the_bytes_received(tmp_path, behaviour)
         assert "upstream stalled: nothing received for 1 s" in entry["error"]
         assert elapsed < 15  # cut off by the 1 s stall timeout, not by the upstream's 30 s
     else:
+        assert entry["error"]
+
+
+@pytest.mark.parametrize("behaviour", ["trailers", "close-after-terminal-event"])
+def test_an_answer_the_agent_did_not_get_whole_is_incomplete(tmp_path, behaviour):
+    """The record says `complete` only if the agent got the whole answer: an upstream that ends badly after its
+    terminal event reaches the agent cut off, whichever mitmproxy forwards it."""
+    upstream = FaultyUpstream(behaviour)
+    run = tmp_path / "run"
+    run.mkdir()
+    proxies = start_proxies(target_with_stall_timeout(tmp_path, 5), run, f"http://127.0.0.1:{upstream.port}/")
+    try:
+        received, _ = exchange(proxies, timeout=10)
+    finally:
+        proxies.stop()
+        upstream.close()
+    [entry] = read_traffic(run)
+    got_whole = received.split(b"\r\n\r\n", 1)[1].endswith(b"\r\n\r\n") and b"\r\n0\r\n" in received
+    assert COMPLETED in received and entry["response"]["body"] == COMPLETED.decode()
+    assert entry["complete"] is got_whole
+    if behaviour == "close-after-terminal-event":
+        assert not got_whole
+    if not got_whole:
         assert entry["error"]

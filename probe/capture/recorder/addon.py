@@ -223,27 +223,31 @@ class Capture(HttpRecording, WebSocketRecording):
         chunk (which it does only after this hook returns); a large one in the writer thread, in order."""
         if self.in_flight.pop(flow.id, None) is None and flow.id not in self.tees:
             return  # already written
+        # Read now, not when the record is written (later, in the writer thread): by then either side may be gone.
+        agent_hung_up = error is not None and not flow.client_conn.connected
         tee = self.tees.pop(flow.id, None)
         if tee is not None:
             tee.finish()
         size = len(flow.request.raw_content or b"") + (tee.size if tee else 0)
         if self.background is not None and (size >= BACKGROUND_THRESHOLD or (tee and tee.spool)):
-            self.background.submit(self.record_in_background, flow, tee, error)
+            self.background.submit(self.record_in_background, flow, tee, error, agent_hung_up)
         elif deferred and self.loop is not None:
             self.deferred[flow.id] = (flow, tee, error)
             self.loop.call_soon(self.record_deferred, flow.id)
         else:
-            self.record_http(flow, tee, error)
+            self.record_http(flow, tee, error, agent_hung_up)
 
     def record_deferred(self, flow_id: str) -> None:
         flow, tee, error = self.deferred.pop(flow_id, (None, None, None))
         if flow is not None:
             with self.recording("response", flow):
-                self.record_http(flow, tee, error)
+                self.record_http(flow, tee, error, agent_hung_up=False)
 
-    def record_in_background(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None) -> None:
+    def record_in_background(
+        self, flow: http.HTTPFlow, tee: Tee | None, error: str | None, agent_hung_up: bool
+    ) -> None:
         with self.recording("background writer", flow):
-            self.record_http(flow, tee, error)
+            self.record_http(flow, tee, error, agent_hung_up)
 
     def done(self) -> None:
         if self.watchdog is not None:

@@ -19,8 +19,9 @@ class HttpRecording:
     """What the capture addon does with a finished HTTP exchange; the addon (Capture) provides the policy, the
     tees, append and the fields of a message."""
 
-    def record_http(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None) -> None:
-        """Write the exchange's line. One that ended in an error is complete if its stream holds a terminal event."""
+    def record_http(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None, agent_hung_up: bool) -> None:
+        """Write the exchange's line. One that ended in an error is complete only if the agent hung up after its
+        stream's terminal event; an error on the upstream's side means the agent got the answer cut off."""
         request, response = flow.request, flow.response
         policy = self.policy
         start = request.timestamp_start
@@ -37,7 +38,11 @@ class HttpRecording:
         if spool is not None and content_encoding not in ("", "identity"):
             # A large compressed body is decoded whole, in memory: the decoders work on whole bodies.
             tee.chunks, tee.spool, spool = [spool.read_all()], None, None
-        complete = error is None or (response is not None and self.ends_with_terminal_event(flow, tee))
+        # An upstream that fails after its terminal event (a chunked answer cut off, trailers mitmproxy 11 cannot
+        # read) still reaches the agent cut off, so only the agent's own hang-up is forgiven.
+        complete = error is None or (
+            agent_hung_up and response is not None and self.ends_with_terminal_event(flow, tee)
+        )
         record = {
             "schema": SCHEMA_VERSION,
             "kind": "http",
