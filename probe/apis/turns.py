@@ -27,9 +27,9 @@ class TurnBuilder:
         self.reader = reader
         self.key = getattr(reader, "history_key", item_key)
         self.history = History()  # re-sent histories, matched by prefix
-        self.contexts = RecentResponses()  # response id -> (exchange number, the whole context after it)
+        self.contexts = RecentResponses(lambda found: len(found[1]))  # response id -> (exchange number, context after)
         self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included
-        self.items_of = RecentResponses()  # exchange number -> its context and answer, for re-sent items' sizes
+        self.items_of = RecentResponses(len)  # exchange number -> its context and answer, for re-sent items' sizes
         self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
         self.last_context: tuple[int, list[Item]] | None = None
         self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again

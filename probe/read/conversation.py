@@ -17,7 +17,7 @@ SCHEMA = 1  # of turns.jsonl; raised when a field changes meaning or goes away (
 PART_KINDS = ("text", "image", "reasoning", "tool_call", "tool_result", "other")
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds of thousands of them in a hostile capture: no __dict__ each
 class Part:
     """One piece of a message: its kind, as this model names it, and the API's own type as sent."""
 
@@ -32,7 +32,7 @@ class Part:
     complete: bool = True  # false when the stream ended before this part did: it holds what arrived
 
 
-@dataclass
+@dataclass(slots=True)  # hundreds of thousands of them in a hostile capture: no __dict__ each
 class Item:
     """One input or output item: a message, or an API item such as a tool call, reasoning or a tool list."""
 

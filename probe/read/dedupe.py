@@ -3,22 +3,42 @@ before, and what changed in a mapping or a text. The report's words for it are i
 
 import difflib
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 RECENT_REQUESTS = 8  # earlier requests searched for a shared history; conversations rarely interleave more
-
-
 RECENT_RESPONSES = 32  # responses a later request may still continue by id
+# Items kept across those recent histories and contexts, the newest always whole: a long session re-sends a few
+# thousand, but a hostile request of 300,000 tiny items must not be kept 8 or 32 times over, or memory would grow
+# with the capture rather than with its largest exchange.
+RECENT_ITEMS = 1 << 17
+
+
+def within_budget(sizes: list[int]) -> int:
+    """How many of the newest entries (sizes given oldest first) fit in RECENT_ITEMS; never fewer than one."""
+    kept, total = 0, 0
+    for size in reversed(sizes):
+        total += size
+        if kept and total > RECENT_ITEMS:
+            break
+        kept += 1
+    return kept
 
 
 class RecentResponses(OrderedDict):
-    """The contexts of the last few responses, by response id: memory must not grow with the capture."""
+    """The contexts of the last few responses, by response id: memory must not grow with the capture. `size`
+    counts a context's items, for RECENT_ITEMS."""
+
+    def __init__(self, size: Callable[[Any], int] = lambda value: 0) -> None:
+        super().__init__()
+        self.size = size
 
     def remember(self, response_id: str, value: Any) -> None:
         self[response_id] = value
         self.move_to_end(response_id)
-        while len(self) > RECENT_RESPONSES:
+        kept = min(RECENT_RESPONSES, within_budget([self.size(value) for value in self.values()]))
+        while len(self) > kept:
             self.popitem(last=False)
 
 
@@ -69,13 +89,19 @@ class History:
             if count and count == len(earlier):
                 break  # this request extends that one whole: the usual case, and no older one can beat it
         self.recent.append((label, items))
+        self.trim()
         return Carried(best_count, best_label, items[best_count:])
+
+    def trim(self) -> None:
+        for _ in range(len(self.recent) - within_budget([len(items) for _, items in self.recent])):
+            self.recent.popleft()
 
     def update(self, label: str, items: list) -> None:
         """Replace what `label` stands for, e.g. its request history plus the answer that followed."""
         for index, (earlier, _) in enumerate(self.recent):
             if earlier == label:
                 self.recent[index] = (label, items)
+        self.trim()
 
 
 def changes(before: dict, current: dict) -> tuple[dict, list]:

@@ -18,6 +18,7 @@ TOO_DEEP = "(nested too deeply to be masked, so not shown: traffic.jsonl holds i
 def masked_exchanges(exchanges: Iterable[Exchange], extra_headers: frozenset[str] = frozenset()) -> Iterator[Exchange]:
     for exchange in exchanges:
         yield masked_exchange(exchange, extra_headers)
+        del exchange  # before the next one is read: memory holds one exchange at a time
 
 
 def masked_exchange(exchange: Exchange, extra_headers: frozenset[str] = frozenset()) -> Exchange:

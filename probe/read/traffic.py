@@ -249,3 +249,5 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
                 continue
             number += 1
             yield exchange
+            # Let this one go before the next line is parsed: one hostile exchange can take hundreds of MB parsed.
+            del raw, entry, exchange

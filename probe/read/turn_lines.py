@@ -2,6 +2,7 @@
 turns stored once."""
 
 import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from probe.common.fastjson import encoded
@@ -88,7 +89,7 @@ class TurnLines:
                 value = getattr(turn, name)
                 if name in ("input", "output", "tools"):  # what a session repeats: one conversion per object
                     mask = self.redact and (name == "output" or not self.only_output)
-                    record[name] = [self.item(item, mask) for item in value]
+                    record[name] = ConvertedItems(value, lambda item, mask=mask: self.item(item, mask))
                 else:
                     record[name] = plain(value)
                     if self.redact and not self.only_output:
@@ -102,12 +103,48 @@ class TurnLines:
         and what it was."""
         if record is not None:
             with contextlib.suppress(RecursionError):
-                return encoded(record) + b"\n"
+                return encoded_record(record) + b"\n"
         try:
             line = encoded(turn.to_json())
         except RecursionError:
             line = encoded(shallow_record(turn))
         return (mask_body(line, "application/json").data if self.redact else line) + b"\n"
+
+
+ENCODED_RUN = 1024  # items converted and encoded together
+
+
+class ConvertedItems:
+    """A turn's items (or tools) as turns.jsonl holds them, each converted (and masked) when it is written or
+    looked at: a hostile request of 300,000 tiny items would otherwise be held as 300,000 dicts at once."""
+
+    def __init__(self, items: list, convert: Callable[[Any], Any]) -> None:
+        self.items, self.convert = items, convert
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.convert, self.items)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self.convert(item) for item in self.items[index]]
+        return self.convert(self.items[index])
+
+    def encoded(self) -> bytes:
+        # In runs of items: encoding each alone gives each its own buffer of a few KB, a gigabyte for 300,000.
+        runs = (encoded(self[start : start + ENCODED_RUN]) for start in range(0, len(self.items), ENCODED_RUN))
+        return b"[" + b",".join(run[1:-1] for run in runs if len(run) > 2) + b"]"
+
+
+def encoded_record(record: dict) -> bytes:
+    """`record` as compact JSON, its converted item lists written one item at a time."""
+    members = (
+        encoded(key) + b":" + (value.encoded() if isinstance(value, ConvertedItems) else encoded(value))
+        for key, value in record.items()
+    )
+    return b"{" + b",".join(members) + b"}"
 
 
 def shallow_record(turn: Turn) -> dict:

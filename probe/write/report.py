@@ -148,6 +148,8 @@ def stream_report(
                 state["last_context"] = (turn.number, builder.last_context[1], turn.output)
             text = "\n".join(render_exchange(exchange, turn, shown_by, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
+            # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
+            del exchange, turn, builder, record, text
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
             if epilogue is not None:
