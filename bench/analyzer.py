@@ -1,5 +1,6 @@
-"""Analyzer at scale: wall time and peak RSS of `analyze` on generated captures of three shapes (codex sessions,
-streams of 2,000 tiny deltas, 200-turn sessions re-sending their history), against a parse floor.
+"""Analyzer at scale: wall time and peak RSS of `analyze` on generated captures of four shapes (codex sessions,
+streams of 2,000 tiny deltas, 200-turn sessions re-sending their history, requests of 100,000 tiny items), against
+a parse floor, with peak RSS also as a multiple of the capture's largest exchange (its longest line).
 
 The floor reads the file and parses, with orjson (the analyzer's parser), every line and every payload in it: each
 SSE `data:` payload of a text body and each WebSocket message written as JSON text. Both run as fresh processes,
@@ -95,7 +96,7 @@ def main() -> None:
           "runs each, interleaved")  # fmt: skip
     print(
         f"{'shape':>8} {'size':>6} {'floor s':>8} {'analyze s':>10} {'ratio':>6} {'MB/s':>6} "
-        f"{'floor RSS MB':>13} {'analyze RSS MB':>15} {'report MB':>10}"
+        f"{'floor RSS MB':>13} {'analyze RSS MB':>15} {'largest MB':>11} {'RSS/largest':>12} {'report MB':>10}"
     )
     for shape in args.shapes.split(","):
         for megabytes in (float(size) for size in args.sizes.split(",")):
@@ -115,9 +116,13 @@ def measure(shape: str, capture: Path, runs: int) -> None:
     floor = statistics.median(run[0] for run in floors)
     wall = statistics.median(run[0] for run in analyses)
     size = capture.stat().st_size / 1e6
+    with capture.open("rb") as lines:
+        largest = max(len(line) for line in lines) / 1e6
+    peak = max(run[1] for run in analyses)
     print(
         f"{shape:>8} {size:>5.0f}M {floor:>8.2f} {wall:>10.2f} {wall / floor:>6.2f} {size / wall:>6.0f} "
-        f"{max(run[1] for run in floors):>13.0f} {max(run[1] for run in analyses):>15.0f} {report_size:>10.1f}",
+        f"{max(run[1] for run in floors):>13.0f} {peak:>15.0f} {largest:>11.1f} {peak * 1.048576 / largest:>12.0f} "
+        f"{report_size:>10.1f}",
         flush=True,
     )
 

@@ -1,4 +1,4 @@
-"""Writes captures for benchmarks, in three shapes (--shape):
+"""Writes captures for benchmarks, in four shapes (--shape):
 
 - codex: growing HTTP conversations plus WebSocket sessions. Each HTTP request re-sends the whole history plus
   codex's ~60 KB of tools and developer messages (taken from the bundled HTTP sample, so the shape is real), and
@@ -7,6 +7,8 @@
 - deltas: short Responses API requests, each answered by a stream of 2,000 tiny text deltas.
 - growing: Messages API sessions of 200 turns, each request carrying the whole history so far (a tool call and
   its result a turn), each answer a short SSE stream.
+- items: hostile Responses API requests of 100,000 tiny input items each (about 5 MB), none re-sent, each
+  answered by one event: the analyzer's memory should follow the largest exchange, not how many there are.
 """
 
 import argparse
@@ -194,8 +196,18 @@ def growing_session(first_number: int):
         ]  # fmt: skip
 
 
+def many_items_exchange(number: int) -> dict:
+    """A hostile request: ITEMS_PER_REQUEST tiny input items, none re-sent from an earlier request."""
+    items = [{"role": "user", "content": f"tiny {number} {index}"} for index in range(ITEMS_PER_REQUEST)]
+    body = {"model": "gpt-5-codex", "input": items, "stream": True}
+    events = [{"type": "response.completed", "response": {"id": f"resp_{number:08d}", "status": "completed"}}]
+    return http_entry(number, body, events)
+
+
 def entries(shape: str, turns: int, first_number: int, index: int):
     """The lines of the `index`th conversation of a shape, numbered from `first_number`."""
+    if shape == "items":
+        return [many_items_exchange(first_number)]
     if shape == "deltas":
         return [delta_exchange(first_number)]
     if shape == "growing":
@@ -203,8 +215,9 @@ def entries(shape: str, turns: int, first_number: int, index: int):
     return conversation(template_request(), turns, first_number, websocket=index % 5 == 4)
 
 
-SHAPES = ("codex", "deltas", "growing")
-TARGETS = {"codex": "codex", "deltas": "codex", "growing": "claude-code"}  # whose renderer reads each shape
+SHAPES = ("codex", "deltas", "growing", "items")
+TARGETS = {"codex": "codex", "deltas": "codex", "growing": "claude-code", "items": "codex"}  # whose renderer reads it
+ITEMS_PER_REQUEST = 100_000  # about 5 MB of request: memory should follow it, not the number of such requests
 
 
 def generate(path: Path, megabytes: float, turns: int, shape: str = "codex") -> int:
