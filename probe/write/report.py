@@ -136,6 +136,7 @@ def stream_report(
             turn, builder = reading.build(exchange, warnings)
             shown_by = renderer_for(builder.reader, renderer)
             totals.read_by(turn, shown_by, renderer, renderer_name)
+            totals.cache.add(turn, exchange.request_headers)
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
             record = lines.record(turn) if turns is not None or page is not None else None
             if turns is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from probe.analyse.keypaths import KeyPaths
+from probe.analyse.prompt_cache import PromptCache
 from probe.analyse.token_sums import TokenSums
 from probe.common import markdown as md
 from probe.common.paths import PROJECT_ROOT, display
@@ -13,6 +14,7 @@ from probe.read.conversation import Turn
 from probe.read.traffic import Exchange
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT
+from probe.write.cache_section import cache_section
 from probe.write.manifest_facts import manifest_facts
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
@@ -36,6 +38,7 @@ class Totals:
     methods: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
     tokens: TokenSums = field(default_factory=TokenSums)
+    cache: PromptCache = field(default_factory=PromptCache)
     unrecognised: set[str] = field(default_factory=set)
     apis: Counter = field(default_factory=Counter)  # exchanges by the API they were read as
     renderers: dict = field(default_factory=dict)  # API -> the renderer module that showed its exchanges
@@ -178,32 +181,36 @@ def report_header(
         [[md.inline(path), types, count] for path, types, count in paths.top()]
         for paths in (totals.request_paths, totals.response_paths)
     ]
-    return lines + [
-        "",
-        "## Endpoints",
-        "",
-        md.table(["proxy", "path", "methods", "count"], endpoint_rows),
-        "",
-        "## HTTP methods",
-        "",
-        md.table(["method", "count"], sorted(totals.methods.items())),
-        "",
-        "## Status codes",
-        "",
-        md.table(["status", "count"], sorted(totals.statuses.items())),
-        "",
-        "## Payload structure",
-        "",
-        "Repeated history is counted once: a request's items already shown by an earlier request are left out.",
-        "",
-        "### Request key paths (top 30)",
-        "",
-        md.table(["path", "types", "count"], key_paths[0]),
-        "",
-        "### Response key paths (top 30)",
-        "",
-        md.table(["path", "types", "count"], key_paths[1]),
-    ]
+    return (
+        lines
+        + cache_section(totals.cache)
+        + [
+            "",
+            "## Endpoints",
+            "",
+            md.table(["proxy", "path", "methods", "count"], endpoint_rows),
+            "",
+            "## HTTP methods",
+            "",
+            md.table(["method", "count"], sorted(totals.methods.items())),
+            "",
+            "## Status codes",
+            "",
+            md.table(["status", "count"], sorted(totals.statuses.items())),
+            "",
+            "## Payload structure",
+            "",
+            "Repeated history is counted once: a request's items already shown by an earlier request are left out.",
+            "",
+            "### Request key paths (top 30)",
+            "",
+            md.table(["path", "types", "count"], key_paths[0]),
+            "",
+            "### Response key paths (top 30)",
+            "",
+            md.table(["path", "types", "count"], key_paths[1]),
+        ]
+    )
 
 
 NUMBERS_SHOWN = 12  # exchange numbers listed in a note before the rest are counted

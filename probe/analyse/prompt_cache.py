@@ -1,0 +1,238 @@
+"""The prompt cache, turn by turn: how much of each request's input the API read from its cache and, where that
+drops against the turn before in the same conversation, why, found by comparing the two requests' prefixes."""
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from probe.analyse.token_sums import spends
+from probe.read.conversation import Turn
+
+# How long a cached prefix lives unless the request asks for longer: Anthropic's default is 5 minutes; OpenAI
+# keeps cached prefixes 5 to 10 minutes in memory. A 1-hour cache_control ttl, or OpenAI's
+# prompt_cache_retention "24h", lengthens it.
+LIFETIME_S = {"default": 300, "1h": 3600, "24h": 86400}
+# A conversation's requests are told apart by these headers, the first one sent: Claude Code's sub-agents send
+# their own agent id, codex's threads their own thread id (probe notes; the main Claude Code session sends none).
+THREAD_HEADERS = ("x-claude-code-agent-id", "thread-id")
+CONVERSATIONS_KEPT = 256  # conversations remembered: memory stays bounded whatever a capture holds
+SNIPPET = 40  # characters of changed text quoted in a cause
+
+
+@dataclass
+class Cause:
+    """Why a cache broke, in one line: `template`'s `{}` filled with `values` (captured text: a writer escapes it)."""
+
+    kind: str  # model, tools, instructions, breakpoint, history, lifetime or unseen
+    template: str
+    values: tuple = ()
+
+    def plain(self) -> str:
+        return self.template.format(*self.values)
+
+
+@dataclass
+class CacheTurn:
+    """One turn's use of the prompt cache."""
+
+    number: int
+    input: int | None  # input tokens, cached ones included
+    cached: int | None  # of which read from the cache
+    compared_with: int | None = None  # the turn before in its conversation
+    cause: Cause | None = None  # set when the cached tokens dropped against that turn
+
+    @property
+    def hit_rate(self) -> float | None:
+        if self.input is None or self.cached is None or self.input <= 0:
+            return None
+        return self.cached / self.input
+
+
+@dataclass
+class Prefix:
+    """What a request's cached prefix is made of, as the next turn compares it (texts shared with the turn)."""
+
+    number: int
+    model: str | None
+    tools: dict[tuple[str, str], str]  # (namespace, name) -> hash of the tool as sent
+    blocks: list[tuple[str, str]]  # (type, text) of each instruction block
+    markers: list[str]  # where the tools and instructions carry a cache marker
+    history: int  # items of the context after this turn: its input and its answer
+    cached: int | None
+    end: float | None  # seconds since the epoch
+    lifetime: int
+
+
+@dataclass
+class PromptCache:
+    """Fed each turn as the report streams past; keeps, per conversation, only the last turn's prefix."""
+
+    turns: list[CacheTurn] = field(default_factory=list)
+    prefixes: dict[int, Prefix] = field(default_factory=dict)  # by turn number, for turns continued by history
+    latest: OrderedDict = field(default_factory=OrderedDict)  # conversation key -> its latest Prefix
+
+    def add(self, turn: Turn, headers: list[tuple[str, str]]) -> CacheTurn | None:
+        """This turn's cache figures, or None if it spent nothing (a token count, a failed request)."""
+        if not spends(turn):
+            return None
+        usage = turn.usage
+        found = CacheTurn(turn.number, usage.input, usage.cache_read)
+        key = conversation_key(turn, headers)
+        before = self.turn_before(turn, key)
+        prefix = prefix_of(turn)
+        if before is not None and turn.carried is not None and turn.carried.by == "previous_response_id":
+            # A request that continues a response by its id sends only what is new: the server kept the rest,
+            # instructions and tools included, unless the request sends its own.
+            prefix.tools = prefix.tools or before.tools
+            prefix.blocks = prefix.blocks or before.blocks
+            prefix.markers = prefix.markers or before.markers
+            prefix.model = prefix.model or before.model
+        if before is not None:
+            found.compared_with = before.number
+            if before.cached and (found.cached or 0) < before.cached:
+                found.cause = cause_of_break(before, prefix, turn)
+        self.remember(key, prefix)
+        self.turns.append(found)
+        return found
+
+    def turn_before(self, turn: Turn, key: tuple) -> Prefix | None:
+        """The turn this one continues: the one whose history it re-sends or whose response it continues, else
+        the latest of its conversation with the same model (an agent's side requests use other models)."""
+        if turn.carried is not None and turn.carried.source in self.prefixes:
+            return self.prefixes[turn.carried.source]
+        latest = self.latest.get(key)
+        return latest if latest is not None and latest.model == turn.model else None
+
+    def remember(self, key: tuple, prefix: Prefix) -> None:
+        self.latest[key] = prefix
+        self.latest.move_to_end(key)
+        self.prefixes[prefix.number] = prefix
+        while len(self.latest) > CONVERSATIONS_KEPT:
+            self.latest.popitem(last=False)
+        while len(self.prefixes) > CONVERSATIONS_KEPT:
+            self.prefixes.pop(next(iter(self.prefixes)))
+
+    def totals(self) -> tuple[int, int, int]:
+        """Input tokens and cached tokens summed over the turns that reported both, and how many did."""
+        both = [turn for turn in self.turns if turn.input is not None and turn.cached is not None]
+        return sum(turn.input for turn in both), sum(turn.cached for turn in both), len(both)
+
+    def breaks(self) -> list[CacheTurn]:
+        return [turn for turn in self.turns if turn.cause is not None]
+
+
+def conversation_key(turn: Turn, headers: list[tuple[str, str]]) -> tuple:
+    lowered = {name.lower(): value for name, value in headers}
+    thread = next((lowered[name] for name in THREAD_HEADERS if lowered.get(name)), None)
+    return (turn.api, turn.proxy, thread)
+
+
+def prefix_of(turn: Turn) -> Prefix:
+    markers = [f"tool {tool.name}" for tool in turn.tools if marker_of(tool.metadata)]
+    markers += [f"instruction block {index}" for index, block in enumerate(turn.system, 1) if marker_of(block.metadata)]
+    end = None
+    if turn.timing.start is not None:
+        end = turn.timing.start + (turn.timing.duration_ms or 0) / 1000
+    return Prefix(
+        number=turn.number,
+        model=turn.model,
+        tools={(tool.namespace, tool.name): tool.hash for tool in turn.tools},
+        blocks=[(block.type, block.text) for block in turn.system],
+        markers=markers,
+        history=(turn.carried.items if turn.carried and turn.carried.by == "previous_response_id" else 0)
+        + len(turn.input)
+        + len(turn.output),
+        cached=turn.usage.cache_read if turn.usage else None,
+        end=end,
+        lifetime=lifetime(turn),
+    )
+
+
+def marker_of(metadata: dict) -> Any:
+    return metadata.get("cache_control") if isinstance(metadata, dict) else None
+
+
+def lifetime(turn: Turn) -> int:
+    """Seconds the turn's cached prefix lives: longer where the request asks for it."""
+    if turn.config.get("prompt_cache_retention") == "24h":
+        return LIFETIME_S["24h"]
+    metadata = [tool.metadata for tool in turn.tools] + [block.metadata for block in turn.system]
+    metadata += [part.raw for item in turn.input for part in item.parts if isinstance(part.raw, dict)]
+    ttls = {str(marker.get("ttl")) for marker in map(marker_of, metadata) if isinstance(marker, dict)}
+    return LIFETIME_S["1h"] if "1h" in ttls else LIFETIME_S["default"]
+
+
+def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
+    """The first difference between the two prefixes, in the order a cache reads them: model, tools,
+    instructions and their cache markers, history; then the time between the turns."""
+    if before.model != now.model:
+        return Cause("model", "the model changed from {} to {}", (before.model or "none", now.model or "none"))
+    tools = tool_changes(before.tools, now.tools)
+    if tools:
+        return Cause("tools", "the tool set changed: {}", (tools,))
+    instructions = block_change(before.blocks, now.blocks)
+    if instructions is not None:
+        return instructions
+    if before.markers != now.markers:
+        return Cause(
+            "breakpoint",
+            "a cache breakpoint moved: {} before, {} now",
+            (", ".join(before.markers) or "none", ", ".join(now.markers) or "none"),
+        )
+    carried = turn.carried.items if turn.carried is not None and turn.carried.source == before.number else 0
+    if carried < before.history:
+        return Cause(
+            "history",
+            "history item {} of #{} was edited or removed (compaction)",
+            (carried + 1, before.number),
+        )
+    if before.end is not None and turn.timing.start is not None:
+        gap = turn.timing.start - before.end
+        if gap > before.lifetime:
+            # Durations are this project's own words, so they go into the template; values are captured text.
+            return Cause(
+                "lifetime",
+                f"{duration(gap)} since #{{}}, past the cache's {duration(before.lifetime)} lifetime",
+                (before.number,),
+            )
+    return Cause("unseen", "the requests' prefixes match: the provider dropped or missed the cache", ())
+
+
+def tool_changes(before: dict, now: dict) -> str:
+    def name(key: tuple[str, str]) -> str:
+        return f"{key[0]}.{key[1]}" if key[0] else key[1]
+
+    added = [f"+{name(key)}" for key in now if key not in before]
+    removed = [f"-{name(key)}" for key in before if key not in now]
+    changed = [f"{name(key)} changed" for key in now if key in before and before[key] != now[key]]
+    return ", ".join(added + removed + changed)
+
+
+def block_change(before: list, now: list) -> Cause | None:
+    for index, (old, new) in enumerate(zip(before, now), start=1):
+        if old != new:
+            at = first_difference(old[1], new[1])
+            return Cause(
+                "instructions", "instruction block {} changed at {}", (index, new[1][at : at + SNIPPET] or "its end")
+            )
+    if len(before) != len(now):
+        index = min(len(before), len(now)) + 1
+        verb = "added" if len(now) > len(before) else "removed"
+        return Cause("instructions", f"instruction block {{}} was {verb}", (index,))
+    return None
+
+
+def first_difference(old: str, new: str) -> int:
+    """Where two texts first differ, moved back to the start of that word so that a quote reads well."""
+    at = next((index for index, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    while at > 0 and not new[at - 1].isspace() and at < len(new):
+        at -= 1
+    return at
+
+
+def duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
