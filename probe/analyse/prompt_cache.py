@@ -157,7 +157,9 @@ def lifetime(turn: Turn) -> int:
     if turn.config.get("prompt_cache_retention") == "24h":
         return LIFETIME_S["24h"]
     metadata = [tool.metadata for tool in turn.tools] + [block.metadata for block in turn.system]
-    metadata += [part.raw for item in turn.input for part in item.parts if isinstance(part.raw, dict)]
+    # Only the new items: a marker moves to the newest message each turn, and the carried ones were read before.
+    carried = turn.carried.items if turn.carried is not None and turn.carried.by == "prefix" else 0
+    metadata += [part.raw for item in turn.input[carried:] for part in item.parts if isinstance(part.raw, dict)]
     ttls = {str(marker.get("ttl")) for marker in map(marker_of, metadata) if isinstance(marker, dict)}
     return LIFETIME_S["1h"] if "1h" in ttls else LIFETIME_S["default"]
 
