@@ -57,7 +57,9 @@ class Prefix:
     tools: dict[tuple[str, str], str]  # (namespace, name) -> hash of the tool as sent
     blocks: list[tuple[str, str]]  # (type, text) of each instruction block
     markers: list[str]  # where the tools and instructions carry a cache marker
-    history: int  # items of the context after this turn: its input and its answer
+    # Items of the context this request sent (or continued by id). Not its answer: some agents re-send an answer
+    # in another form (a plain message for streamed items), which must not read as an edited history.
+    history: int
     cached: int | None
     end: float | None  # seconds since the epoch
     lifetime: int
@@ -140,8 +142,7 @@ def prefix_of(turn: Turn) -> Prefix:
         blocks=[(block.type, block.text) for block in turn.system],
         markers=markers,
         history=(turn.carried.items if turn.carried and turn.carried.by == "previous_response_id" else 0)
-        + len(turn.input)
-        + len(turn.output),
+        + len(turn.input),
         cached=turn.usage.cache_read if turn.usage else None,
         end=end,
         lifetime=lifetime(turn),

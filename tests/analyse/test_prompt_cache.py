@@ -159,3 +159,17 @@ def test_a_continuation_by_response_id_keeps_the_instructions_and_tools_the_serv
     traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))
     report = build_report(traffic, openai_responses, None)[0]
     assert breaks(report) == ["cache break at #2 (against #1): " + UNSEEN]
+
+
+def test_an_answer_re_sent_in_another_form_is_not_an_edited_history(tmp_path):
+    # Some agents re-send an answer as a plain message rather than the items that streamed: the history the turn
+    # before sent is intact, so the cause is the next difference, here the time between the turns.
+    history = [
+        {"role": "user", "content": "Fix the build."},
+        {"role": "assistant", "content": [{"type": "text", "text": "Step 1."}]},
+        {"role": "user", "content": "Go on after step 1."},
+        {"role": "assistant", "content": "Step 2, as plain text."},
+        {"role": "user", "content": "Go on after step 2."},
+    ]
+    report = messages_session(tmp_path, [{"read": 0}, {"read": 3000}, {"read": 0, "messages": history, "at": 420}])
+    assert breaks(report) == [AT_3 + "7 min since #2, past the cache's 5 min lifetime"]
