@@ -108,7 +108,7 @@ CONTEXTS = [
     "\\u00g9",
 ]
 EXAMPLES = [
-    "sk-proj-Q2w3E4r5T6y7U8i9O0pAsDf",
+    "sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDf",
     "sk-ant-api03-abcdefghijklmnop",
     "csk-abcdefghijklmnopqrst",
     "sk_live_abcdefghij0123456789",
