@@ -7,6 +7,7 @@ from typing import Any
 
 from probe.analyse.token_sums import spends
 from probe.read.conversation import Turn
+from probe.read.traffic import header
 
 # How long a cached prefix lives unless the request asks for longer: Anthropic's default is 5 minutes; OpenAI
 # keeps cached prefixes 5 to 10 minutes in memory. A 1-hour cache_control ttl, or OpenAI's
@@ -26,9 +27,6 @@ class Cause:
     kind: str  # model, tools, instructions, breakpoint, history, lifetime or unseen
     template: str
     values: tuple = ()
-
-    def plain(self) -> str:
-        return self.template.format(*self.values)
 
 
 @dataclass
@@ -124,8 +122,7 @@ class PromptCache:
 
 
 def conversation_key(turn: Turn, headers: list[tuple[str, str]]) -> tuple:
-    lowered = {name.lower(): value for name, value in headers}
-    thread = next((lowered[name] for name in THREAD_HEADERS if lowered.get(name)), None)
+    thread = next((header(headers, name) for name in THREAD_HEADERS if header(headers, name)), None)
     return (turn.api, turn.proxy, thread)
 
 
@@ -228,8 +225,9 @@ def block_change(before: list, now: list) -> Cause | None:
 def first_difference(old: str, new: str) -> int:
     """Where two texts first differ, moved back to the start of that word so that a quote reads well."""
     at = next((index for index, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
-    while at > 0 and not new[at - 1].isspace() and at < len(new):
-        at -= 1
+    if at < len(new):  # (at the end of the new text, there is no word to quote)
+        while at > 0 and not new[at - 1].isspace():
+            at -= 1
     return at
 
 

@@ -26,6 +26,12 @@ def within_budget(sizes: list[int]) -> int:
     return kept
 
 
+def trim(recent: deque, size: Callable[[Any], int]) -> None:
+    """Drop the oldest entries of `recent` past RECENT_ITEMS items (`size` counts an entry's), keeping the newest."""
+    for _ in range(len(recent) - within_budget([size(entry) for entry in recent])):
+        recent.popleft()
+
+
 class RecentResponses(OrderedDict):
     """The contexts of the last few responses, by response id: memory must not grow with the capture. `size`
     counts a context's items, for RECENT_ITEMS."""
@@ -89,19 +95,15 @@ class History:
             if count and count == len(earlier):
                 break  # this request extends that one whole: the usual case, and no older one can beat it
         self.recent.append((label, items))
-        self.trim()
+        trim(self.recent, lambda entry: len(entry[1]))
         return Carried(best_count, best_label, items[best_count:])
-
-    def trim(self) -> None:
-        for _ in range(len(self.recent) - within_budget([len(items) for _, items in self.recent])):
-            self.recent.popleft()
 
     def update(self, label: str, items: list) -> None:
         """Replace what `label` stands for, e.g. its request history plus the answer that followed."""
         for index, (earlier, _) in enumerate(self.recent):
             if earlier == label:
                 self.recent[index] = (label, items)
-        self.trim()
+        trim(self.recent, lambda entry: len(entry[1]))
 
 
 def changes(before: dict, current: dict) -> tuple[dict, list]:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from probe.read.conversation import Item, Turn
-from probe.read.dedupe import RECENT_REQUESTS, common_prefix, within_budget
+from probe.read.dedupe import RECENT_REQUESTS, common_prefix, trim
 
 
 def as_sent(raws: list) -> list:
@@ -63,8 +63,7 @@ class HistoryReads:
             # Most items note nothing: one shared empty note, not two lists each, for 300,000 tiny items.
             notes.append((turn.unrecognised[marks[0] :], turn.unknown[marks[1] :]) if noted else NOTHING_NOTED)
         self.recent.append((sent, items, notes))
-        for _ in range(len(self.recent) - within_budget([len(entry[0]) for entry in self.recent])):
-            self.recent.popleft()
+        trim(self.recent, lambda entry: len(entry[0]))
         return items
 
 
