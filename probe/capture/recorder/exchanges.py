@@ -39,10 +39,16 @@ class HttpRecording:
             # A large compressed body is decoded whole, in memory: the decoders work on whole bodies.
             tee.chunks, tee.spool, spool = [spool.read_all()], None, None
         # An upstream that fails after its terminal event (a chunked answer cut off, trailers mitmproxy 11 cannot
-        # read) still reaches the agent cut off, so only the agent's own hang-up is forgiven.
-        complete = error is None or (
-            agent_hung_up and response is not None and self.ends_with_terminal_event(flow, tee)
+        # read) still reaches the agent cut off, so only the agent's own hang-up is forgiven. mitmproxy may close
+        # the agent's connection itself (on an answer shorter than its Content-Length), which then looks like a
+        # hang-up: so a declared length that was not reached is never forgiven.
+        forgiven = (
+            agent_hung_up
+            and response is not None
+            and not cut_short(response, tee)
+            and self.ends_with_terminal_event(flow, tee)
         )
+        complete = error is None or forgiven
         record = {
             "schema": SCHEMA_VERSION,
             "kind": "http",
@@ -106,3 +112,10 @@ class HttpRecording:
         return bool(TERMINAL_EVENT.search(body))
 
     # WebSocket ------------------------------------------------------------------------------
+
+
+def cut_short(response: http.Response, tee: Tee | None) -> bool:
+    """Whether fewer bytes arrived than the answer's Content-Length declared."""
+    declared = response.headers.get("content-length", "").strip()
+    received = tee.size if tee is not None else len(response.raw_content or b"")
+    return declared.isdigit() and received < int(declared)
