@@ -42,7 +42,7 @@ class Rule:
 
 
 REPORT = Rule(
-    outputs=("report.md", "turns.jsonl", "report.html"),
+    outputs=("report.md", "turns.jsonl", "report.html", "insight.jsonl"),
     inputs=("traffic.jsonl", "manifest.json"),
     code=("probe.write.report",),
     stamp="- Made with: ",

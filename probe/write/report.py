@@ -32,6 +32,7 @@ from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely
+from probe.write.insight_lines import INSIGHT_FILE, INSIGHT_SUFFIX, InsightLines
 from probe.write.report_header import (
     GENERATED_AT,
     Totals,
@@ -61,6 +62,7 @@ def write_report_to(
     turns: BinaryIO | None = None,
     viewer: BinaryIO | None = None,
     renderer_name: str = "",
+    insight: BinaryIO | None = None,
 ) -> list[str]:
     """Stream the report into `out`, each exchange's turn into `turns` (turns.jsonl) and the HTML viewer into
     `viewer` (report.html), those given; return the warnings met while reading the capture.
@@ -93,6 +95,7 @@ def write_report_to(
                 redact,
                 viewer,
                 renderer_name or renderer_module(renderer),
+                insight,
             )
     finally:
         if collecting:
@@ -120,6 +123,7 @@ def stream_report(
     redact: bool = True,
     viewer: BinaryIO | None = None,
     renderer_name: str = "",
+    insight_out: BinaryIO | None = None,
 ) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
@@ -128,6 +132,7 @@ def stream_report(
     # Every exchange is masked as it is read, whatever the capture or its manifest says (a --keep-secrets, older
     # or hand-made capture): turns.jsonl and the viewer then need only their joined answers masked again.
     lines = TurnLines(redact, only_output=True)
+    insight = InsightLines(insight_out, redact)
     page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
     exchanges = iter_exchanges(traffic, warnings, progress)
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
@@ -136,7 +141,9 @@ def stream_report(
             turn, builder = reading.build(exchange, warnings)
             shown_by = renderer_for(builder.reader, renderer)
             totals.read_by(turn, shown_by, renderer, renderer_name)
-            totals.cache.add(turn, exchange.request_headers)
+            facts, answered = totals.insight.add(turn, exchange.request_headers)
+            insight.turn(facts)
+            insight.calls(answered)
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
             record = lines.record(turn) if turns is not None or page is not None else None
             if turns is not None:
@@ -151,6 +158,9 @@ def stream_report(
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
             del exchange, turn, builder, record, text
+        agents, unanswered = totals.insight.finish()
+        insight.calls(unanswered)
+        insight.finish(totals.insight, agents)
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
             if epilogue is not None:
@@ -182,11 +192,12 @@ def build_report(
     extra_secrets=frozenset(),
     redact: bool = True,
     turns: BinaryIO | None = None,
+    insight: BinaryIO | None = None,
 ) -> tuple[str, list[str]]:
     """The whole report as one string (for tests and small captures), and the warnings; the turns go to
-    `turns`, if given."""
+    `turns`, and the insight records to `insight`, if given."""
     out = io.StringIO()
-    warnings = write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, turns=turns)
+    warnings = write_report_to(out, traffic, renderer, manifest, extra_secrets, redact, turns=turns, insight=insight)
     return out.getvalue(), warnings
 
 
@@ -243,6 +254,7 @@ def write(job: Job) -> tuple[Path, list[str]]:
             private_replacement(output, same_report) as out,
             private_replacement(turns_path(output), same_bytes) as turns,
             private_replacement(viewer_path(output), same_page) as page,
+            private_replacement(insight_path(output), same_bytes) as insight,
         ):
             warnings += write_report_to(
                 out,
@@ -255,6 +267,7 @@ def write(job: Job) -> tuple[Path, list[str]]:
                 turns.buffer,
                 page.buffer,
                 job.choice.name,
+                insight.buffer,
             )
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
@@ -277,6 +290,11 @@ def turns_path(report: Path) -> Path:
     return report.with_name(TURNS_FILE if report.name == REPORT.outputs[0] else report.stem + TURNS_SUFFIX)
 
 
+def insight_path(report: Path) -> Path:
+    """insight.jsonl beside report.md; Y.insight.jsonl beside Y.md."""
+    return report.with_name(INSIGHT_FILE if report.name == REPORT.outputs[0] else report.stem + INSIGHT_SUFFIX)
+
+
 def check_output(output: Path, traffic: Path) -> None:
     """Refuse to write the report over the capture it is made from, or over any run's capture files."""
     if output.name in CAPTURE_FILES or output.resolve().name in CAPTURE_FILES:
@@ -288,7 +306,10 @@ def check_output(output: Path, traffic: Path) -> None:
             f"--output {output}: name the report .md (its viewer and turns are named after it: "
             f"{output.stem}.html, {output.stem}{TURNS_SUFFIX})"
         )
-    for derived, what in ((viewer_path(output), "the viewer"), (turns_path(output), "the turns")):
+    derived_files = (
+        (viewer_path(output), "the viewer"), (turns_path(output), "the turns"), (insight_path(output), "the insight")
+    )  # fmt: skip
+    for derived, what in derived_files:
         if derived.exists() and os.path.samefile(derived, traffic):
             raise RunError(
                 f"--output {output}: {what} would be written beside the report as {derived.name}, and that is "

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from probe.analyse.insight import Insight
 from probe.analyse.keypaths import KeyPaths
-from probe.analyse.prompt_cache import PromptCache
 from probe.analyse.token_sums import TokenSums
 from probe.common import markdown as md
 from probe.common.paths import PROJECT_ROOT, display
@@ -14,6 +14,7 @@ from probe.read.conversation import Turn
 from probe.read.traffic import Exchange
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT
+from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
 from probe.write.manifest_facts import manifest_facts
 
@@ -38,7 +39,7 @@ class Totals:
     methods: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
     tokens: TokenSums = field(default_factory=TokenSums)
-    cache: PromptCache = field(default_factory=PromptCache)
+    insight: Insight = field(default_factory=Insight)
     unrecognised: set[str] = field(default_factory=set)
     apis: Counter = field(default_factory=Counter)  # exchanges by the API they were read as
     renderers: dict = field(default_factory=dict)  # API -> the renderer module that showed its exchanges
@@ -183,7 +184,9 @@ def report_header(
     ]
     return (
         lines
-        + cache_section(totals.cache)
+        + agents_section(totals.insight.finished or [])
+        + cache_section(totals.insight.cache)
+        + tools_section(totals.insight.tools, totals.insight.finished or [])
         + [
             "",
             "## Endpoints",

@@ -16,7 +16,14 @@ from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
-from probe.write.sql_files import MANIFEST_COLUMNS, TURN_COLUMNS, damaged_lines, file_source, readable_runs
+from probe.write.sql_files import (
+    INSIGHT_COLUMNS,
+    MANIFEST_COLUMNS,
+    TURN_COLUMNS,
+    damaged_lines,
+    file_source,
+    readable_runs,
+)
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
@@ -56,13 +63,34 @@ VIEWS = {
                    CAST(json_extract_string(l.tools, '$[*].hash') AS VARCHAR[]), ',')) END AS tools_sha256,
                coalesce(len(list_filter(CAST(json_extract(l.tools, '$[*]') AS JSON[]),
                                         lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0) AS tools,
-               l.stop_reason
-        FROM turn_lines l JOIN run_folders f ON f.folder = l.folder""",
+               l.stop_reason, i.agent,
+               TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break
+        FROM turn_lines l JOIN run_folders f ON f.folder = l.folder
+        LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
+               ON i.folder = l.folder AND i.number = l.number""",
     "tool_calls": """
-        SELECT run, n, part->>'name' AS name, part->'arguments' AS arguments, part->>'call_id' AS call_id
-        FROM (SELECT f.run, l.number AS n, unnest(CAST(json_extract(l.output, '$[*].parts[*]') AS JSON[])) AS part
-              FROM turn_lines l JOIN run_folders f ON f.folder = l.folder)
-        WHERE part->>'kind' = 'tool_call'""",
+        SELECT c.run, c.n, c.name, c.arguments, c.call_id, i.agent, i.answered_in, i.wait_ms, i.result_size,
+               i.is_error
+        FROM (SELECT f.run, f.folder, l.number AS n, part->>'name' AS name, part->'arguments' AS arguments,
+                     part->>'call_id' AS call_id
+              FROM (SELECT l.folder, l.number,
+                           unnest(CAST(json_extract(l.output, '$[*].parts[*]') AS JSON[])) AS part
+                    FROM turn_lines l) l
+              JOIN run_folders f ON f.folder = l.folder
+              WHERE part->>'kind' = 'tool_call') c
+        LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'tool_call') i
+               ON i.folder = c.folder AND i.asked_in = c.n AND i.call_id IS NOT DISTINCT FROM c.call_id""",
+    "agents": """
+        SELECT f.run, i.id AS agent, i.name, i.parent, i.depth, i.requests, i.first_request,
+               TRY_CAST(i.tokens->>'input' AS BIGINT) AS input_tokens,
+               TRY_CAST(i.tokens->>'output' AS BIGINT) AS output_tokens,
+               TRY_CAST(i.tokens->>'cache_read' AS BIGINT) AS cache_read_tokens,
+               TRY_CAST(i.tokens->>'cache_write' AS BIGINT) AS cache_write_tokens,
+               i.tool_calls, i.duration_s,
+               TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
+               i.spawned_by->>'tool' AS spawn_tool
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        WHERE i.record = 'agent'""",
 }
 
 
@@ -84,6 +112,12 @@ def connect(runs: list[Path], warnings: list[str] | None = None):
     turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
     connection.execute(f"CREATE VIEW manifest_files AS {file_source(manifests, MANIFEST_COLUMNS, lines=False)}")
     connection.execute(f"CREATE VIEW turn_files AS {file_source(turn_files, TURN_COLUMNS)}")
+    insight_files = [run / "insight.jsonl" for run in runs if (run / "insight.jsonl").is_file()]
+    # A damaged line of an insight file is left out as turns.jsonl's are: a record names its kind.
+    connection.execute(
+        f"CREATE VIEW insight_lines AS SELECT * FROM ({file_source(insight_files, INSIGHT_COLUMNS)}) "
+        "WHERE record IS NOT NULL"
+    )
     # Every turn has its number: a row without one is a damaged line, not a turn to count.
     connection.execute("CREATE VIEW turn_lines AS SELECT * FROM turn_files WHERE number IS NOT NULL")
     for name, query in VIEWS.items():
@@ -166,7 +200,9 @@ WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.write.sql", description=__doc__)
-    parser.add_argument("query", metavar="SQL", help="a query over the views runs, exchanges, turns and tool_calls")
+    parser.add_argument(
+        "query", metavar="SQL", help="a query over the views runs, exchanges, turns, tool_calls and agents"
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), csv or json")
     args = parser.parse_args(argv)
     if not data_dir().is_dir():

@@ -43,6 +43,38 @@ TURN_COLUMNS = {
 }
 
 
+# insight.jsonl holds records of several kinds (probe.write.insight_lines): each field is typed once, and a record
+# leaves the fields of the other kinds NULL.
+INSIGHT_COLUMNS = {
+    "record": "VARCHAR",
+    "schema": "BIGINT",
+    "number": "BIGINT",
+    "agent": "VARCHAR",
+    "cache": "JSON",
+    "context": "JSON",
+    "cost": "JSON",
+    "call_id": "VARCHAR",
+    "tool": "VARCHAR",
+    "arguments": "VARCHAR",
+    "asked_in": "BIGINT",
+    "answered_in": "BIGINT",
+    "wait_ms": "DOUBLE",
+    "result_size": "BIGINT",
+    "is_error": "BOOLEAN",
+    "id": "VARCHAR",
+    "name": "VARCHAR",
+    "parent": "VARCHAR",
+    "depth": "BIGINT",
+    "spawned_by": "JSON",
+    "requests": "BIGINT",
+    "first_request": "BIGINT",
+    "tokens": "JSON",
+    "tool_calls": "BIGINT",
+    "start": "DOUBLE",
+    "duration_s": "DOUBLE",
+}
+
+
 def quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

@@ -101,8 +101,18 @@ def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch
             assert exchange["duration_ms"] == pytest.approx((timing["end"] - timing["start"]) * 1000, rel=1e-6)
             if entry["kind"] == "http" and entry["request"].get("body_size") is not None:
                 assert exchange["request_bytes"] == entry["request"]["body_size"]
-        calls = rows(data_dir, f"SELECT name, arguments FROM tool_calls WHERE run = '{run.name}'", monkeypatch)
+        calls = rows(data_dir, f"SELECT * FROM tool_calls WHERE run = '{run.name}'", monkeypatch)
         assert calls and all(json.loads(call["arguments"]) for call in calls)
+        # Each call's result came back in a later request, timed from the end of the answer that asked for it.
+        for call in calls:
+            asked = entries[call["n"] - 1]
+            answered = entries[call["answered_in"] - 1]
+            assert call["answered_in"] > call["n"] and call["call_id"] in json.dumps(answered["request"]["body"])
+            wait = (answered["timing"]["start"] - asked["timing"]["end"]) * 1000
+            assert call["wait_ms"] == pytest.approx(wait, abs=0.1) and call["result_size"] > 0
+        [agent] = rows(data_dir, f"SELECT * FROM agents WHERE run = '{run.name}'", monkeypatch)
+        assert agent["name"] == "main" and agent["parent"] is None and agent["requests"] == len(entries)
+        assert agent["tool_calls"] == len(calls) and agent["spawned_in"] is None
 
 
 def test_the_instructions_size_by_agent_version_is_one_query(fresh_runs, monkeypatch):

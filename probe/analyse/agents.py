@@ -1,0 +1,165 @@
+"""Which agent made each request, and the tree the agents form: a sub-agent's requests name it, and its parent, in
+headers its agent sends; the tool call that spawned it is found from the tool result that names its id."""
+
+import re
+from dataclasses import dataclass, field
+
+import orjson
+
+from probe.analyse.token_sums import TokenSums, spends
+from probe.analyse.tool_calls import ToolCall
+from probe.read.conversation import Turn
+from probe.read.traffic import header
+
+
+@dataclass(frozen=True)
+class AgentHeaders:
+    """The request headers by which one agent names the agent that sent a request, and its parent."""
+
+    own: str
+    parent: str
+    # Whether the main agent sends `own` too: if not, an agent that names no parent is a child of the main one.
+    sent_by_main: bool
+
+
+# Measured on the agents (probe notes): Claude Code's sub-agents send their agent id, a grandchild its parent's
+# too, and the main session neither; every codex thread sends its thread id, a sub-agent its parent's thread.
+AGENT_HEADERS = (
+    AgentHeaders("x-claude-code-agent-id", "x-claude-code-parent-agent-id", sent_by_main=False),
+    AgentHeaders("thread-id", "x-codex-parent-thread-id", sent_by_main=True),
+)
+# The session all of one run's agents share, where the agent says: it tells two main agents apart.
+SESSION_HEADERS = ("x-claude-code-session-id", "session-id")
+MAIN = "main"
+# How a tool result names the agent it started: Claude Code's `agentId: <id>` line, codex's `{"agent_id": …}`.
+AGENT_ID_IN_TEXT = re.compile(r"\bagentId:\s*([A-Za-z0-9_.:-]{1,128})")
+AGENT_ID_KEYS = ("agent_id",)
+# The spawning call's arguments that name what the agent is for, in order of preference.
+NAME_ARGUMENTS = ("description", "task_name", "subagent_type", "agent_type")
+AGENTS_KEPT = 4096  # agents remembered: a capture that names more is hostile, and the rest are counted as one
+OTHER = "(other agents)"
+
+
+@dataclass
+class Spawn:
+    """The tool call that started an agent: the turn that asked for it, its id and its tool."""
+
+    turn: int
+    call_id: str
+    tool: str
+    name: str | None = None  # what the call's arguments say the agent is for
+
+
+@dataclass
+class Agent:
+    """One agent's requests and what they spent."""
+
+    id: str
+    parent: str | None
+    requests: list[int] = field(default_factory=list)  # the exchanges' numbers, in order
+    tokens: TokenSums = field(default_factory=TokenSums)
+    models: dict[str, int] = field(default_factory=dict)
+    tool_calls: int = 0
+    start: float | None = None
+    end: float | None = None
+    spawn: Spawn | None = None
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        if self.spawn is not None and self.spawn.name:
+            return self.spawn.name
+        return MAIN if self.id.startswith(MAIN) and self.parent is None else self.id
+
+    @property
+    def duration_s(self) -> float | None:
+        return self.end - self.start if self.start is not None and self.end is not None else None
+
+
+@dataclass
+class AgentTree:
+    """Fed each turn with its request headers as the report streams past; the tree is known at the end."""
+
+    agents: dict[str, Agent] = field(default_factory=dict)
+    spawns: dict[str, Spawn] = field(default_factory=dict)  # by the id of the agent spawned
+
+    def add(self, turn: Turn, headers: list[tuple[str, str]]) -> str:
+        """The id of the agent that made this turn's request, with the turn counted to it."""
+        own, parent = identify(headers)
+        agent = self.agent(own, parent)
+        agent.requests.append(turn.number)
+        if spends(turn):
+            agent.tokens.add(turn)
+            if turn.model:
+                agent.models[turn.model] = agent.models.get(turn.model, 0) + 1
+        agent.tool_calls += sum(part.kind == "tool_call" for item in turn.output for part in item.parts)
+        if turn.timing.start is not None:
+            end = turn.timing.start + (turn.timing.duration_ms or 0) / 1000
+            agent.start = turn.timing.start if agent.start is None else min(agent.start, turn.timing.start)
+            agent.end = end if agent.end is None else max(agent.end, end)
+        return agent.id
+
+    def agent(self, own: str, parent: str | None) -> Agent:
+        if own not in self.agents:
+            if len(self.agents) >= AGENTS_KEPT:
+                own, parent = OTHER, None
+            self.agents.setdefault(own, Agent(own, parent))
+        return self.agents[own]
+
+    def note_spawn(self, call: ToolCall) -> None:
+        """Remember the first answered tool call whose result names an agent id: the call that spawned it (a
+        later call, such as one that waits for the agent, names it again)."""
+        if call.result is None:
+            return
+        for agent_id in agent_ids_in(call.result):
+            if agent_id not in self.spawns and len(self.spawns) < AGENTS_KEPT:
+                self.spawns[agent_id] = Spawn(call.asked_in, call.call_id or "", call.tool, agent_name(call.parsed))
+
+    def finish(self) -> list[Agent]:
+        """The agents, each linked to its parent and to the call that spawned it; in the order they first made a
+        request, children listed under each parent in that order too."""
+        for agent in list(self.agents.values()):
+            if agent.parent is not None and agent.parent not in self.agents:
+                self.agents[agent.parent] = Agent(agent.parent, None)  # a parent that made no request seen here
+        for agent in self.agents.values():
+            agent.spawn = self.spawns.get(agent.id)
+            if agent.parent is not None:
+                self.agents[agent.parent].children.append(agent.id)
+        return list(self.agents.values())
+
+
+def identify(headers: list[tuple[str, str]]) -> tuple[str, str | None]:
+    """The agent that sent a request, and its parent (None for a main agent), from the request's headers."""
+    session = next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
+    main = f"{MAIN} {session}" if session else MAIN
+    for names in AGENT_HEADERS:
+        own = header(headers, names.own)
+        if not own or own == session:  # (codex's main thread is named after its session)
+            continue
+        parent = header(headers, names.parent)
+        if parent:
+            return own, main if parent == session else parent
+        return (own, None) if names.sent_by_main else (own, main)
+    return main, None
+
+
+def agent_ids_in(text: str) -> list[str]:
+    """The agent ids a tool result names: in an `agentId: …` line, or as a JSON object's `agent_id`."""
+    found = AGENT_ID_IN_TEXT.findall(text[:65536])
+    if text.lstrip().startswith("{") and len(text) < 65536:
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            found += [value[key] for key in AGENT_ID_KEYS if isinstance(value.get(key), str)]
+    return found
+
+
+def agent_name(arguments) -> str | None:
+    """What a spawning call's arguments say the new agent is for."""
+    if isinstance(arguments, dict):
+        for key in NAME_ARGUMENTS:
+            if isinstance(arguments.get(key), str) and arguments[key].strip():
+                return arguments[key].strip()[:80]
+    return None

@@ -1,0 +1,46 @@
+"""The answers a run's capture holds, derived once from the conversation model as the run streams past: which agent
+made each request, the prompt cache and its breaks, and every tool call; every output reads them from here."""
+
+from dataclasses import dataclass, field
+
+from probe.analyse.agents import Agent, AgentTree
+from probe.analyse.prompt_cache import CacheTurn, PromptCache
+from probe.analyse.tool_calls import ToolCall, ToolTimeline
+from probe.read.conversation import Turn
+
+SCHEMA = 1  # of insight.jsonl; raised when a field changes meaning or goes away (new fields keep it)
+
+
+@dataclass
+class TurnInsight:
+    """What one turn adds: the agent that made it, and its use of the prompt cache."""
+
+    number: int
+    agent: str
+    cache: CacheTurn | None
+
+
+@dataclass
+class Insight:
+    """Fed each turn, with its request headers, in the order the run recorded them."""
+
+    agents: AgentTree = field(default_factory=AgentTree)
+    cache: PromptCache = field(default_factory=PromptCache)
+    tools: ToolTimeline = field(default_factory=ToolTimeline)
+    finished: list[Agent] | None = None
+
+    def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
+        """This turn's facts, and the tool calls it answered (each once, in the order answered)."""
+        agent = self.agents.add(turn, headers)
+        found = TurnInsight(turn.number, agent, self.cache.add(turn, headers))
+        answered = self.tools.add(turn, agent)
+        for call in answered:
+            self.agents.note_spawn(call)
+            call.result = call.parsed = None  # read: no need to hold them until the run ends
+        return found, answered
+
+    def finish(self) -> tuple[list[Agent], list[ToolCall]]:
+        """The agent tree, and the tool calls no request answered."""
+        left = self.tools.finish()
+        self.finished = self.agents.finish()
+        return self.finished, left

@@ -1,0 +1,114 @@
+"""The report's agents and tool calls: the tree of agents with what each spent and did, and every tool's calls
+with the time the agent took over them."""
+
+from probe.analyse.agents import Agent
+from probe.analyse.tool_calls import ToolTimeline
+from probe.common import markdown as md
+
+INDENT = "\u00a0\u00a0"  # two no-break spaces a level: a table cell keeps them, so the tree shows its depth
+
+
+def tree_order(agents: list[Agent]) -> list[tuple[Agent, int]]:
+    """Each agent with its depth, parents before their children; an agent whose parents form a loop (hostile
+    headers) is listed at the top level, never twice and never lost."""
+    by_id = {agent.id: agent for agent in agents}
+    shown: list[tuple[Agent, int]] = []
+    seen: set[str] = set()
+
+    def visit(agent: Agent, level: int) -> None:
+        stack = [(agent, level)]
+        while stack:
+            current, depth = stack.pop()
+            if current.id in seen:
+                continue
+            seen.add(current.id)
+            shown.append((current, depth))
+            stack += [(by_id[child], depth + 1) for child in reversed(current.children) if child in by_id]
+
+    for agent in agents:
+        if agent.parent is None or agent.parent not in by_id:
+            visit(agent, 0)
+    for agent in agents:  # (only agents in a loop are left)
+        visit(agent, 0)
+    return shown
+
+
+def agents_section(agents: list[Agent]) -> list[str]:
+    lines = ["", "## Agents", ""]
+    if len(agents) <= 1:
+        agent = agents[0] if agents else None
+        requests = len(agent.requests) if agent else 0
+        return lines + [f"One agent made all {requests:,} requests: no request named a sub-agent."]
+    spawned = sum(agent.parent is not None for agent in agents)
+    lines.append(
+        f"{len(agents)} agents: {spawned} sub-agent{'s' if spawned != 1 else ''}, told apart by the ids their requests "
+        "send; each linked to the tool call that spawned it where that call's result names its id."
+    )
+    rows = []
+    for agent, depth in tree_order(agents):
+        spawn = agent.spawn
+        rows.append(
+            [
+                md.Markdown(INDENT * depth + ("└ " if depth else "") + "{}").format(md.inline(agent.name)),
+                md.inline(agent.id),
+                len(agent.requests),
+                f"#{agent.requests[0]}" if agent.requests else "",
+                tokens(agent, "input"),
+                tokens(agent, "output"),
+                agent.tool_calls,
+                f"{agent.duration_s:.1f} s" if agent.duration_s is not None else "",
+                md.Markdown("#{} {} {}").format(spawn.turn, md.inline(spawn.tool), md.inline(spawn.call_id))
+                if spawn and spawn.tool
+                else "",
+            ]
+        )
+    headers = ["agent", "id", "requests", "first", "input tokens", "output tokens", "tool calls", "duration",
+               "spawned by"]  # fmt: skip
+    return lines + ["", md.table(headers, rows)]
+
+
+def tokens(agent: Agent, kind: str) -> str:
+    return f"{agent.tokens.sums[kind]:,}" if agent.tokens.reported[kind] else ""
+
+
+def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
+    lines = ["", "## Tool calls", ""]
+    if not timeline.calls:
+        return lines + ["No response asked for a tool call."]
+    failed = sum(stats.failed for stats in timeline.tools.values())
+    lines.append(
+        f"{timeline.calls:,} tool call{'s' if timeline.calls != 1 else ''}, {failed} flagged as failed by the API. "
+        "Wait: from the end of the response that asked for a call to the start of the request that brought its "
+        "result back (the agent's time, running the tool included)."
+    )
+    rows = [
+        [
+            md.inline(name),
+            stats.calls,
+            stats.answered,
+            stats.failed,
+            f"{stats.wait_ms / stats.timed:,.0f} ms" if stats.timed else "",
+            f"{stats.longest_ms:,.0f} ms" if stats.longest_ms is not None else "",
+            f"{stats.result_size:,}",
+        ]
+        for name, stats in sorted(timeline.tools.items(), key=lambda item: (-item[1].calls, item[0]))
+    ]
+    lines += ["", md.table(["tool", "calls", "answered", "failed", "mean wait", "longest wait", "result chars"], rows)]
+    names = {agent.id: agent.name for agent in agents}
+    longest = timeline.longest()
+    if longest:
+        lines += ["", "Longest waits:", ""]
+        rows = [
+            [
+                f"#{call['asked_in']}",
+                f"#{call['answered_in']}",
+                md.inline(call["tool"]),
+                md.inline(names.get(call["agent"], call["agent"])),
+                f"{call['wait_ms']:,.0f} ms",
+                "yes" if call["is_error"] else "",
+                md.inline(call["arguments"]),
+            ]
+            for call in longest
+        ]
+        lines.append(md.table(["asked in", "answered in", "tool", "agent", "wait", "failed", "arguments"], rows))
+    return lines

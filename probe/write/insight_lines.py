@@ -1,0 +1,92 @@
+"""Writes insight.jsonl beside turns.jsonl: the run's derived facts as JSON lines (docs/formats.md), one record
+per turn as it streams past, one per tool call as its result comes back, then the agents and the run's totals."""
+
+from typing import Any, BinaryIO
+
+import orjson
+
+from probe.analyse.agents import Agent
+from probe.analyse.insight import SCHEMA, Insight, TurnInsight
+from probe.analyse.prompt_cache import CacheTurn, Cause
+from probe.analyse.token_sums import KINDS
+from probe.analyse.tool_calls import ToolCall
+from probe.redact.json_values import mask_json
+
+INSIGHT_FILE = "insight.jsonl"
+INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.insight.jsonl)
+
+
+class InsightLines:
+    """The records of one run's insight file, written to `out` (nothing is written without one)."""
+
+    def __init__(self, out: BinaryIO | None, redact: bool = True):
+        self.out = out
+        # Tool arguments and quoted instructions are captured text joined from streamed pieces: masked again.
+        self.redact = redact
+        self.memo: dict = {}
+
+    def write(self, record: dict) -> None:
+        if self.out is None:
+            return
+        if self.redact:
+            record = mask_json(record, memo=self.memo)[0]
+            if len(self.memo) > 65536:  # (bounded: tool arguments rarely repeat)
+                self.memo.clear()
+        self.out.write(orjson.dumps(record, default=str) + b"\n")
+
+    def turn(self, facts: TurnInsight) -> None:
+        self.write({"record": "turn", "schema": SCHEMA, "number": facts.number, "agent": facts.agent,
+                    "cache": cache_record(facts.cache)})  # fmt: skip
+
+    def calls(self, calls: list[ToolCall]) -> None:
+        for call in calls:
+            self.write({"record": "tool_call", "schema": SCHEMA, **call.to_json()})
+
+    def finish(self, insight: Insight, agents: list[Agent]) -> None:
+        for agent in agents:
+            self.write(agent_record(agent, agents))
+        total_input, total_cached, reporting = insight.cache.totals()
+        tools = {name: vars(stats) for name, stats in insight.tools.tools.items()}
+        self.write({
+            "record": "run", "schema": SCHEMA, "agents": len(agents), "tool_calls": insight.tools.calls,
+            "cache": {"input": total_input, "cached": total_cached, "turns": reporting,
+                      "breaks": len(insight.cache.breaks())},
+            "tools": tools,
+        })  # fmt: skip
+
+
+def cache_record(cache: CacheTurn | None) -> dict | None:
+    if cache is None:
+        return None
+    return {
+        "input": cache.input, "cached": cache.cached, "hit_rate": cache.hit_rate,
+        "compared_with": cache.compared_with, "cause": cause_record(cache.cause),
+    }  # fmt: skip
+
+
+def cause_record(cause: Cause | None) -> dict | None:
+    return None if cause is None else {"kind": cause.kind, "text": cause.template.format(*cause.values)}
+
+
+def agent_record(agent: Agent, agents: list[Agent]) -> dict[str, Any]:
+    spawn = agent.spawn
+    return {
+        "record": "agent", "schema": SCHEMA, "id": agent.id, "name": agent.name, "parent": agent.parent,
+        "depth": depth(agent, {each.id: each for each in agents}),
+        "spawned_by": None if spawn is None else {"turn": spawn.turn, "call_id": spawn.call_id, "tool": spawn.tool},
+        "requests": len(agent.requests), "first_request": agent.requests[0] if agent.requests else None,
+        "turns_with_usage": agent.tokens.turns,
+        "tokens": {kind: agent.tokens.sums[kind] if agent.tokens.reported[kind] else None for kind in KINDS},
+        "models": agent.models, "tool_calls": agent.tool_calls, "start": agent.start,
+        "duration_s": agent.duration_s, "children": agent.children,
+    }  # fmt: skip
+
+
+def depth(agent: Agent, by_id: dict[str, Agent]) -> int:
+    """How many parents up the tree the agent is from a main agent (a cycle in hostile headers stops it)."""
+    found, seen = 0, {agent.id}
+    while agent.parent is not None and agent.parent in by_id and agent.parent not in seen:
+        seen.add(agent.parent)
+        agent = by_id[agent.parent]
+        found += 1
+    return found

@@ -1,0 +1,183 @@
+"""The agent tree and the tool-call timeline, through the real readers and the report: each request counted to the
+agent its headers name, each sub-agent under its parent and linked to the call that spawned it, each tool call
+timed from the answer that asked for it to the request that brought its result back."""
+
+import io
+import json
+
+import orjson
+from conftest import captured_exchange
+
+from probe.apis.anthropic_messages import report as anthropic_messages
+from probe.apis.openai_responses import report as openai_responses
+from probe.write.report import build_report
+
+SESSION = ("x-claude-code-session-id", "5e551011-aaaa-bbbb-cccc-000000000001")
+
+
+def message_exchange(number, messages, content, headers=(), start=None, usage=None, stop="tool_use"):
+    """One Messages exchange: the request's messages, the answer's content blocks, timed 1 s long."""
+    start = 1000.0 + number * 10 if start is None else start
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 1024, "system": "You are an agent.",
+            "tools": [{"name": "Agent", "input_schema": {"type": "object"}},
+                      {"name": "Bash", "input_schema": {"type": "object"}}],
+            "messages": messages}  # fmt: skip
+    answer = {"id": f"msg_{number}", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+              "content": content, "stop_reason": stop,
+              "usage": usage or {"input_tokens": 100 * number, "output_tokens": 10 * number}}  # fmt: skip
+    return captured_exchange(
+        "/v1/messages", body, answer, host="https://api.anthropic.com",
+        request_headers=(("content-type", "application/json"), SESSION, *headers),
+        response_headers=(("content-type", "application/json"),),
+        timing={"start": start, "first_byte": start + 0.5, "end": start + 1.0}, id=f"f{number}",
+    )  # fmt: skip
+
+
+def call(call_id, name, arguments):
+    return {"type": "tool_use", "id": call_id, "name": name, "input": arguments}
+
+
+def result(call_id, text, is_error=False):
+    return {"type": "tool_result", "tool_use_id": call_id, "content": text, "is_error": is_error}
+
+
+def report_of(tmp_path, exchanges, renderer=anthropic_messages):
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text("".join(json.dumps(exchange) + "\n" for exchange in exchanges))
+    insight = io.BytesIO()
+    report = build_report(traffic, renderer, None, insight=insight)[0]
+    records = [orjson.loads(line) for line in insight.getvalue().splitlines()]
+    return report, records
+
+
+def claude_like_session():
+    """Main spawns a child (Agent, toolu_1); the child spawns a grandchild (toolu_2) and runs Bash, which fails;
+    each tool result names the agent it started as Claude Code's does (`agentId: …`)."""
+    child, grandchild = ("x-claude-code-agent-id", "a1c0ffee"), ("x-claude-code-agent-id", "a2beef")
+    ask = [{"role": "user", "content": "Explore the repo."}]
+    spawn_child = call("toolu_1", "Agent", {"description": "Explore repo", "prompt": "Look around."})
+    child_ask = [{"role": "user", "content": "Look around."}]
+    spawn_grandchild = call("toolu_2", "Agent", {"description": "Read README", "prompt": "Read it."})
+    bash = call("toolu_3", "Bash", {"command": "false"})
+    return [
+        message_exchange(1, ask, [spawn_child]),
+        message_exchange(2, child_ask, [spawn_grandchild], headers=[child]),
+        message_exchange(3, [{"role": "user", "content": "Read it."}], [{"type": "text", "text": "Done."}],
+                         headers=[grandchild, ("x-claude-code-parent-agent-id", "a1c0ffee")], stop="end_turn"),
+        message_exchange(4, child_ask + [{"role": "assistant", "content": [spawn_grandchild]},
+                                         {"role": "user", "content": [result("toolu_2", "Read.\nagentId: a2beef")]}],
+                         [bash], headers=[child], start=1043.5),
+        message_exchange(5, child_ask + [{"role": "assistant", "content": [spawn_grandchild]},
+                                         {"role": "user", "content": [result("toolu_2", "Read.\nagentId: a2beef")]},
+                                         {"role": "assistant", "content": [bash]},
+                                         {"role": "user", "content": [result("toolu_3", "exit 1", True)]}],
+                         [{"type": "text", "text": "Explored."}], headers=[child], stop="end_turn"),
+        message_exchange(6, ask + [{"role": "assistant", "content": [spawn_child]},
+                                   {"role": "user", "content": [result("toolu_1", "Explored.\nagentId: a1c0ffee")]}],
+                         [{"type": "text", "text": "All done."}], stop="end_turn"),
+    ]  # fmt: skip
+
+
+def test_claude_like_sub_agents_form_a_tree_linked_to_the_calls_that_spawned_them(tmp_path):
+    report, records = report_of(tmp_path, claude_like_session())
+    agents = {record["id"]: record for record in records if record["record"] == "agent"}
+    main = "main " + SESSION[1]
+    assert set(agents) == {main, "a1c0ffee", "a2beef"}
+    assert agents[main]["parent"] is None and agents[main]["children"] == ["a1c0ffee"]
+    assert agents["a1c0ffee"]["parent"] == main and agents["a1c0ffee"]["depth"] == 1
+    assert agents["a1c0ffee"]["spawned_by"] == {"turn": 1, "call_id": "toolu_1", "tool": "Agent"}
+    assert agents["a1c0ffee"]["name"] == "Explore repo"
+    assert agents["a2beef"]["parent"] == "a1c0ffee" and agents["a2beef"]["depth"] == 2
+    assert agents["a2beef"]["spawned_by"] == {"turn": 2, "call_id": "toolu_2", "tool": "Agent"}
+    # Requests and tokens per agent: turns 1 and 6 are the main agent's, 2, 4 and 5 the child's.
+    assert [agents[main]["requests"], agents["a1c0ffee"]["requests"], agents["a2beef"]["requests"]] == [2, 3, 1]
+    assert agents[main]["tokens"]["input"] == 100 + 600 and agents[main]["tokens"]["output"] == 10 + 60
+    assert agents["a1c0ffee"]["tokens"]["input"] == 200 + 400 + 500
+    assert agents["a2beef"]["tokens"]["output"] == 30
+    turns = {record["number"]: record["agent"] for record in records if record["record"] == "turn"}
+    assert turns == {1: main, 2: "a1c0ffee", 3: "a2beef", 4: "a1c0ffee", 5: "a1c0ffee", 6: main}
+    tree = report.split("## Agents", 1)[1].split("\n## ", 1)[0]
+    assert "3 agents: 2 sub-agents" in tree
+    rows = [line for line in tree.splitlines() if line.startswith("| ")][1:]
+    assert rows[0].startswith("| `main` | `main 5e551011")
+    assert rows[1].startswith("| \u00a0\u00a0└ `Explore repo` | `a1c0ffee` | 3 | #2 | 1,100 | 110 | 2 |")
+    assert rows[1].endswith("| #1 `Agent` `toolu_1` |")
+    assert rows[2].startswith("| \u00a0\u00a0\u00a0\u00a0└ `Read README` | `a2beef` | 1 | #3 |")
+
+
+def test_tool_calls_are_timed_from_the_answer_that_asked_to_the_request_that_answered(tmp_path):
+    report, records = report_of(tmp_path, claude_like_session())
+    calls = {record["call_id"]: record for record in records if record["record"] == "tool_call"}
+    assert set(calls) == {"toolu_1", "toolu_2", "toolu_3"}
+    # toolu_2: asked by #2's answer (ended at 1021.0), answered by #4's request (started at 1043.5).
+    assert calls["toolu_2"] | {"arguments": None} == {
+        "record": "tool_call", "schema": 1, "call_id": "toolu_2", "tool": "Agent", "arguments": None,
+        "agent": "a1c0ffee", "asked_in": 2, "answered_in": 4, "wait_ms": 22500.0, "result_size": 21,
+        "is_error": False,
+    }  # fmt: skip
+    assert calls["toolu_2"]["arguments"] == '{"description":"Read README","prompt":"Read it."}'
+    assert calls["toolu_3"]["is_error"] is True and calls["toolu_3"]["answered_in"] == 5
+    assert calls["toolu_1"]["answered_in"] == 6 and calls["toolu_1"]["wait_ms"] == (1060.0 - 1011.0) * 1000
+    run = next(record for record in records if record["record"] == "run")
+    assert run["tool_calls"] == 3 and run["tools"]["Bash"]["failed"] == 1 and run["tools"]["Agent"]["calls"] == 2
+    tools = report.split("## Tool calls", 1)[1].split("\n## ", 1)[0]
+    assert "3 tool calls, 1 flagged as failed by the API" in tools
+    assert "| `Agent` | 2 | 2 | 0 | 35,750 ms | 49,000 ms | 48 |" in tools
+    assert "| `Bash` | 1 | 1 | 1 |" in tools
+
+
+def test_hostile_headers_that_make_a_loop_list_every_agent_once(tmp_path):
+    ask = [{"role": "user", "content": "Hi."}]
+    loop = [
+        message_exchange(1, ask, [{"type": "text", "text": "a"}], stop="end_turn",
+                         headers=[("x-claude-code-agent-id", "x"), ("x-claude-code-parent-agent-id", "y")]),
+        message_exchange(2, ask, [{"type": "text", "text": "b"}], stop="end_turn",
+                         headers=[("x-claude-code-agent-id", "y"), ("x-claude-code-parent-agent-id", "x")]),
+    ]  # fmt: skip
+    report, records = report_of(tmp_path, loop)
+    agents = [record for record in records if record["record"] == "agent"]
+    assert sorted(agent["id"] for agent in agents) == ["x", "y"]
+    tree = report.split("## Agents", 1)[1].split("\n## ", 1)[0]
+    assert tree.count("| `x` |") == 1 and tree.count("| `y` |") == 1
+
+
+def responses_exchange(number, items, output, thread, parent=None, start=None):
+    """One Responses exchange as codex sends it: its thread's id, and its parent's for a sub-agent."""
+    start = 1000.0 + number * 10 if start is None else start
+    headers = [("content-type", "application/json"), ("session-id", "root-thread"), ("thread-id", thread)]
+    headers += [("x-codex-parent-thread-id", parent), ("x-openai-subagent", "collab_spawn")] if parent else []
+    body = {"model": "gpt-5.1-codex", "instructions": "You are codex.", "input": items, "tools": [], "stream": False}
+    answer = {"id": f"resp_{number}", "object": "response", "status": "completed", "model": "gpt-5.1-codex",
+              "output": output, "usage": {"input_tokens": 1000, "output_tokens": 50,
+                                          "input_tokens_details": {"cached_tokens": 0}}}  # fmt: skip
+    return captured_exchange(
+        "/v1/responses", body, answer, request_headers=headers,
+        response_headers=(("content-type", "application/json"),),
+        timing={"start": start, "first_byte": start + 0.5, "end": start + 1.0}, id=f"f{number}",
+    )  # fmt: skip
+
+
+def test_codex_like_threads_form_a_tree_linked_by_the_spawn_calls_output(tmp_path):
+    user = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Go."}]}
+    spawn = {"type": "function_call", "call_id": "call_s1", "name": "spawn_agent", "namespace": "multi_agent_v1",
+             "arguments": json.dumps({"message": "Count files.", "agent_type": "explorer"})}  # fmt: skip
+    output = {"type": "function_call_output", "call_id": "call_s1",
+              "output": json.dumps({"agent_id": "child-thread", "nickname": "Ada"})}  # fmt: skip
+    done = [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Done."}]}]
+    exchanges = [
+        responses_exchange(1, [user], [spawn], "root-thread"),
+        responses_exchange(2, [user], done, "child-thread", parent="root-thread"),
+        responses_exchange(3, [user, spawn, output], done, "root-thread"),
+    ]
+    report, records = report_of(tmp_path, exchanges, openai_responses)
+    agents = {record["id"]: record for record in records if record["record"] == "agent"}
+    assert set(agents) == {"main root-thread", "child-thread"}
+    assert agents["child-thread"]["parent"] == "main root-thread"
+    assert agents["child-thread"]["spawned_by"] == {
+        "turn": 1,
+        "call_id": "call_s1",
+        "tool": "multi_agent_v1.spawn_agent",
+    }
+    assert agents["child-thread"]["name"] == "explorer"
+    assert agents["main root-thread"]["requests"] == 2 and agents["child-thread"]["tokens"]["input"] == 1000
+    assert "| \u00a0\u00a0└ `explorer` | `child-thread` | 1 | #2 |" in report
