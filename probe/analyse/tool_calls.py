@@ -43,7 +43,8 @@ class ToolCall:
     def to_json(self) -> dict:
         return {
             "call_id": self.call_id, "tool": self.tool, "arguments": self.arguments, "agent": self.agent,
-            "asked_in": self.asked_in, "answered_in": self.answered_in, "wait_ms": self.wait_ms,
+            "asked_in": self.asked_in, "asked_at": self.asked_at, "answered_in": self.answered_in,
+            "answered_at": self.answered_at, "wait_ms": self.wait_ms,
             "result_size": self.result_size, "is_error": self.is_error,
         }  # fmt: skip
 

@@ -86,9 +86,12 @@ def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> i
         raise UsageError("no OTLP endpoint: give --otlp URL, or set OTEL_EXPORTER_OTLP_ENDPOINT")
     for warning in refresh(run, target).warnings:
         warn(warning)
-    models, others = otlp.export_run(run, endpoint, with_content)
+    spans = otlp.export_run(run, endpoint, with_content)
     where = endpoint or os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
-    print(f"otlp: 1 trace, {models} model spans and {others} other spans sent to {where}")
+    print(
+        f"otlp: 1 trace, {spans['model']} model spans, {spans['tool']} tool spans, {spans['agent']} sub-agent spans "
+        f"and {spans['other']} other spans sent to {where}"
+    )
     return 0
 
 

@@ -17,6 +17,8 @@ from probe.common.errors import RunError
 from probe.read.conversation import integer
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import load_manifest
+from probe.write.otlp_agents import AgentSpans, insight_records
+from probe.write.otlp_values import attribute, nanoseconds
 
 SERVICE = "agent-probe"
 TRACES_PATH = "/v1/traces"  # appended to a base endpoint, as the OTLP exporter spec says
@@ -51,10 +53,6 @@ def turns_of(run: Path) -> Iterator[dict]:
                 yield record
 
 
-def nanoseconds(seconds: float | None) -> int | None:
-    return int(seconds * 1e9) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else None
-
-
 def is_model_call(turn: dict) -> bool:
     """A model's answer: output, a stop reason or a response id (not analytics, not a token count)."""
     return bool(turn.get("output") or turn.get("stop_reason") or turn.get("response_id")) and bool(
@@ -73,15 +71,6 @@ def config_value(config: dict, names: tuple[str, ...]) -> Any:
                 if name in value:
                     return value[name]
     return None
-
-
-def attribute(value: Any) -> Any:
-    """A value OpenTelemetry accepts as an attribute: a scalar, a list of one scalar type, else its JSON."""
-    if isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
-        return value
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def server_of(turn: dict, upstreams: dict[str, str]) -> dict[str, Any]:
@@ -211,9 +200,9 @@ def part_of(part: dict) -> dict:
     return {"type": str(part.get("type") or kind), "content": part.get("text", part.get("raw"))}
 
 
-def export_run(run: Path, endpoint: str | None, with_content: bool = False) -> tuple[int, int]:
-    """Send the run as one trace; return the numbers of model spans and of other spans. `endpoint` is a base URL
-    (None: OTEL_EXPORTER_OTLP_ENDPOINT); the exporter adds OTEL_EXPORTER_OTLP_HEADERS itself."""
+def export_run(run: Path, endpoint: str | None, with_content: bool = False) -> dict[str, int]:
+    """Send the run as one trace; return the numbers of its spans by kind (model, tool, agent, other). `endpoint`
+    is a base URL (None: OTEL_EXPORTER_OTLP_ENDPOINT); the exporter adds OTEL_EXPORTER_OTLP_HEADERS itself."""
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
@@ -253,7 +242,7 @@ def export_run(run: Path, endpoint: str | None, with_content: bool = False) -> t
         start_time=nanoseconds(min(starts)) if starts else None,
         attributes=root_attributes(run, manifest),
     )
-    context = trace.set_span_in_context(root)
+    agents = AgentSpans(tracer, trace, root, insight_records(run))
     counts = [0, 0]
     for turn in turns:
         timing = turn.get("timing") if isinstance(turn.get("timing"), dict) else {}
@@ -268,18 +257,21 @@ def export_run(run: Path, endpoint: str | None, with_content: bool = False) -> t
             attributes = http_attributes(turn) | server_of(turn, upstreams)
         attributes["agent_probe.exchange"] = integer(turn.get("number")) or 0
         span = tracer.start_span(
-            name, context=context, kind=trace.SpanKind.CLIENT, start_time=nanoseconds(start), attributes=attributes
-        )
+            name, context=agents.context_of(turn.get("number")), kind=trace.SpanKind.CLIENT,
+            start_time=nanoseconds(start), attributes=attributes,
+        )  # fmt: skip
         if attributes.get("error.type"):
             span.set_status(trace.Status(trace.StatusCode.ERROR))
         span.end(end_time=nanoseconds(end))
         counts[0 if model_call else 1] += 1
+    agents.end()
     root.end(end_time=nanoseconds(max(ends)) if ends else None)
     provider.shutdown()  # sends what is left
     if failed:
         where = endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
-        raise RunError(f"{sum(failed)} of {sum(counts) + 1} spans could not be sent to {where} (is it running?)")
-    return counts[0], counts[1]
+        made = sum(counts) + agents.tools + agents.agents + 1
+        raise RunError(f"{sum(failed)} of {made} spans could not be sent to {where} (is it running?)")
+    return {"model": counts[0], "tool": agents.tools, "agent": agents.agents, "other": counts[1]}
 
 
 def masked(value: Any) -> Any:

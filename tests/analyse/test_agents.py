@@ -112,7 +112,8 @@ def test_tool_calls_are_timed_from_the_answer_that_asked_to_the_request_that_ans
     # toolu_2: asked by #2's answer (ended at 1021.0), answered by #4's request (started at 1043.5).
     assert calls["toolu_2"] | {"arguments": None} == {
         "record": "tool_call", "schema": 1, "call_id": "toolu_2", "tool": "Agent", "arguments": None,
-        "agent": "a1c0ffee", "asked_in": 2, "answered_in": 4, "wait_ms": 22500.0, "result_size": 21,
+        "agent": "a1c0ffee", "asked_in": 2, "asked_at": 1021.0, "answered_in": 4, "answered_at": 1043.5,
+        "wait_ms": 22500.0, "result_size": 21,
         "is_error": False,
     }  # fmt: skip
     assert calls["toolu_2"]["arguments"] == '{"description":"Read README","prompt":"Read it."}'

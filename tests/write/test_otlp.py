@@ -58,7 +58,9 @@ def test_spans_go_to_the_base_endpoint_with_the_users_headers(private_data_dir, 
     run = copied_run(private_data_dir)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Basic%20cGs6c2s=,x-team=probe")
     assert export.main(["--run", run.name, "--otlp", collector]) == 0
-    assert capsys.readouterr().out == f"otlp: 1 trace, 2 model spans and 1 other spans sent to {collector}\n"
+    assert capsys.readouterr().out == (
+        f"otlp: 1 trace, 2 model spans, 1 tool spans, 0 sub-agent spans and 1 other spans sent to {collector}\n"
+    )
     [(path, headers, size)] = Collector.received
     assert path == "/v1/traces" and size > 500
     assert headers["authorization"] == "Basic cGs6c2s=" and headers["x-team"] == "probe"
@@ -79,7 +81,7 @@ def test_the_endpoint_may_come_from_the_environment(private_data_dir, collector,
 def test_an_endpoint_that_is_not_there_is_one_error(private_data_dir, monkeypatch):
     run = copied_run(private_data_dir)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
-    unreachable = r"4 of 4 spans could not be sent to http://127\.0\.0\.1:\d+ \(is it running\?\)"
+    unreachable = r"5 of 5 spans could not be sent to http://127\.0\.0\.1:\d+ \(is it running\?\)"
     with pytest.raises(RunError, match=unreachable):
         export.main(["--run", run.name, "--otlp", f"http://127.0.0.1:{free_port()}"])
 
@@ -127,11 +129,19 @@ def spans_of(base: str, run: Path) -> list[dict]:
         if roots:
             trace = roots[0]["context"]["trace_id"]
             found = [span for span in spans if span["context"]["trace_id"] == trace]
-            entries = sum(1 for _ in (run / "traffic.jsonl").open())
-            if len(found) == entries + 1:
+            if len(found) == expected_spans(run):
                 return found
         time.sleep(0.5)
     raise AssertionError(f"Phoenix holds no whole trace of {run.name}")
+
+
+def expected_spans(run: Path) -> int:
+    """The run's span, one per exchange, one per tool call, and one per agent but the main one."""
+    entries = sum(1 for _ in (run / "traffic.jsonl").open())
+    records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+    calls = sum(record["record"] == "tool_call" for record in records)
+    agents = sum(record["record"] == "agent" for record in records)
+    return 1 + entries + calls + agents - 1
 
 
 @pytest.mark.phoenix
@@ -152,8 +162,23 @@ def test_phoenix_holds_each_model_exchange_with_the_captures_numbers(phoenix, fr
         assert root["attributes"]["agent_probe.prompt"] == "write a hello world function"
         turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
         entries = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
-        by_number = {span["attributes"]["agent_probe.exchange"]: span for span in spans if span is not root}
+        by_number = {span["attributes"]["agent_probe.exchange"]: span for span in spans
+                     if "agent_probe.exchange" in span["attributes"]}  # fmt: skip
         assert sorted(by_number) == [turn["number"] for turn in turns]
+        # The one main agent is the run's span; each tool call an execute_tool span under it, from the end of the
+        # answer that asked for it to the start of the request that brought its result back.
+        assert root["attributes"]["gen_ai.agent.name"] == "main" and root["attributes"]["gen_ai.agent.id"]
+        records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+        calls = [record for record in records if record["record"] == "tool_call"]
+        tool_spans = {span["attributes"].get("gen_ai.tool.call.id"): span for span in spans
+                      if span["name"].startswith("execute_tool ")}  # fmt: skip
+        assert calls and sorted(tool_spans) == sorted(call["call_id"] for call in calls)
+        for call in calls:
+            span = tool_spans[call["call_id"]]
+            assert span["name"] == f"execute_tool {call['tool']}" and span["parent_id"] == root["context"]["span_id"]
+            assert span["attributes"]["gen_ai.operation.name"] == "execute_tool"
+            assert abs(time_of(span["start_time"].replace("+00:00", "")) - call["asked_at"]) < 1e-5
+            assert abs(time_of(span["end_time"].replace("+00:00", "")) - call["answered_at"]) < 1e-5
         expected_usage = iter(usage_from_traffic(run))
         for turn, entry in zip(turns, entries):
             span = by_number[turn["number"]]

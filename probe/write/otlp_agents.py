@@ -1,0 +1,114 @@
+"""The run's agents and tool calls as OTLP spans, read from its insight.jsonl: an `execute_tool` span per tool call
+under the span of the agent that made it, and an `invoke_agent` span per sub-agent under the `execute_tool` span
+of the call that spawned it (the GenAI conventions' agent as a tool), or under its parent agent's when no call
+names it."""
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from probe.write.otlp_values import attribute, nanoseconds
+
+TOOL_TYPE = "function"  # every call a model asks an agent to run is a function call, in the conventions' words
+
+
+def insight_records(run: Path) -> list[dict]:
+    """The records of the run's insight.jsonl; none when it has none (a report made by an older agent-probe)."""
+    path = run / "insight.jsonl"
+    if not path.is_file():
+        return []
+    found = []
+    with path.open("rb") as file:
+        for line in file:
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("record"), str):
+                found.append(record)
+    return found
+
+
+def number(value: Any) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+class AgentSpans:
+    """The agents' and tool calls' spans of one trace, started under `root` (the run's own invoke_agent span)."""
+
+    def __init__(self, tracer, trace, root, records: list[dict]):
+        self.trace, self.root = trace, root
+        self.spans: list[tuple[Any, float | None]] = []  # (span, its end in seconds) to end once all are made
+        self.agents = self.tools = 0
+        self.by_agent: dict[str, Any] = {}
+        self.turn_agent = {r.get("number"): r.get("agent") for r in records if r["record"] == "turn"}
+        agents = [r for r in records if r["record"] == "agent" and isinstance(r.get("id"), str)]
+        calls = [r for r in records if r["record"] == "tool_call"]
+        mains = [agent for agent in agents if agent.get("parent") is None]
+        tool_spans: dict[str, Any] = {}
+        # Parents first: a sub-agent's spawning call belongs to its parent, whose spans are made by then.
+        for agent in sorted(agents, key=lambda agent: number(agent.get("depth")) or 0):
+            if agent.get("parent") is None and len(mains) == 1:
+                span = root  # the run's own span is its one main agent's
+                span.set_attributes(agent_attributes(agent))
+            else:
+                spawn = agent.get("spawned_by") if isinstance(agent.get("spawned_by"), dict) else {}
+                parent = tool_spans.get(spawn.get("call_id")) or self.by_agent.get(agent.get("parent")) or root
+                span = self.started(
+                    tracer, f"invoke_agent {agent.get('name')}", parent, agent.get("start"),
+                    agent_attributes(agent) | {"gen_ai.operation.name": "invoke_agent"},
+                )  # fmt: skip
+                start, duration = number(agent.get("start")), number(agent.get("duration_s"))
+                self.spans.append((span, start + duration if start is not None and duration is not None else None))
+                self.agents += 1
+            self.by_agent[agent["id"]] = span
+            for call in calls:
+                if call.get("agent") == agent["id"]:
+                    span = self.started(tracer, f"execute_tool {call.get('tool')}", self.by_agent[agent["id"]],
+                                        call.get("asked_at"), tool_attributes(call))  # fmt: skip
+                    self.spans.append((span, number(call.get("answered_at")) or number(call.get("asked_at"))))
+                    self.tools += 1
+                    if isinstance(call.get("call_id"), str):
+                        tool_spans[call["call_id"]] = span
+
+    def started(self, tracer, name: str, parent, start: Any, attributes: dict):
+        context = self.trace.set_span_in_context(parent)
+        return tracer.start_span(
+            name, context=context, kind=self.trace.SpanKind.INTERNAL, start_time=nanoseconds(number(start)),
+            attributes=attributes,
+        )  # fmt: skip
+
+    def context_of(self, turn_number: Any):
+        """Where an exchange's span goes: under the span of the agent that made the request."""
+        return self.trace.set_span_in_context(self.by_agent.get(self.turn_agent.get(turn_number), self.root))
+
+    def end(self) -> None:
+        """End every span made here."""
+        for span, end in self.spans:
+            span.end(end_time=nanoseconds(end))
+
+
+def agent_attributes(agent: dict) -> dict[str, Any]:
+    attributes = {"gen_ai.agent.id": str(agent["id"]), "gen_ai.agent.name": str(agent.get("name") or agent["id"])}
+    if isinstance(agent.get("parent"), str):
+        attributes["agent_probe.parent_agent"] = agent["parent"]
+    for name, value in (("agent_probe.requests", agent.get("requests")), ("agent_probe.tool_calls",
+                        agent.get("tool_calls")), ("agent_probe.depth", agent.get("depth"))):  # fmt: skip
+        if number(value) is not None:
+            attributes[name] = attribute(value)
+    return attributes
+
+
+def tool_attributes(call: dict) -> dict[str, Any]:
+    attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": str(call.get("tool")),
+                  "gen_ai.tool.type": TOOL_TYPE}  # fmt: skip
+    if isinstance(call.get("call_id"), str):
+        attributes["gen_ai.tool.call.id"] = call["call_id"]
+    for name, key in (("agent_probe.asked_in", "asked_in"), ("agent_probe.answered_in", "answered_in"),
+                      ("agent_probe.result_size", "result_size"), ("agent_probe.wait_ms", "wait_ms")):  # fmt: skip
+        if number(call.get(key)) is not None:
+            attributes[name] = call[key]
+    if call.get("is_error") is True:
+        attributes["error.type"] = "tool_error"
+    return attributes
