@@ -163,3 +163,13 @@ def agent_name(arguments) -> str | None:
             if isinstance(arguments.get(key), str) and arguments[key].strip():
                 return arguments[key].strip()[:80]
     return None
+
+
+def depth_of(agent: Agent, by_id: dict[str, Agent]) -> int:
+    """How many parents up the tree the agent is from a main agent (a loop in hostile headers stops it)."""
+    found, seen = 0, {agent.id}
+    while agent.parent is not None and agent.parent in by_id and agent.parent not in seen:
+        seen.add(agent.parent)
+        agent = by_id[agent.parent]
+        found += 1
+    return found

@@ -5,7 +5,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from probe.analyse.agents import Agent
+from probe.analyse.agents import Agent, depth_of
 from probe.analyse.insight import SCHEMA, Insight, TurnInsight
 from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
@@ -72,7 +72,7 @@ def agent_record(agent: Agent, agents: list[Agent]) -> dict[str, Any]:
     spawn = agent.spawn
     return {
         "record": "agent", "schema": SCHEMA, "id": agent.id, "name": agent.name, "parent": agent.parent,
-        "depth": depth(agent, {each.id: each for each in agents}),
+        "depth": depth_of(agent, {each.id: each for each in agents}),
         "spawned_by": None if spawn is None else {"turn": spawn.turn, "call_id": spawn.call_id, "tool": spawn.tool},
         "requests": len(agent.requests), "first_request": agent.requests[0] if agent.requests else None,
         "turns_with_usage": agent.tokens.turns,
@@ -80,13 +80,3 @@ def agent_record(agent: Agent, agents: list[Agent]) -> dict[str, Any]:
         "models": agent.models, "tool_calls": agent.tool_calls, "start": agent.start,
         "duration_s": agent.duration_s, "children": agent.children,
     }  # fmt: skip
-
-
-def depth(agent: Agent, by_id: dict[str, Agent]) -> int:
-    """How many parents up the tree the agent is from a main agent (a cycle in hostile headers stops it)."""
-    found, seen = 0, {agent.id}
-    while agent.parent is not None and agent.parent in by_id and agent.parent not in seen:
-        seen.add(agent.parent)
-        agent = by_id[agent.parent]
-        found += 1
-    return found

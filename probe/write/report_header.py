@@ -17,6 +17,7 @@ from probe.runs.ledger import REPORT
 from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
 from probe.write.manifest_facts import manifest_facts
+from probe.write.summary_section import summary_section
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 
@@ -184,6 +185,7 @@ def report_header(
     ]
     return (
         lines
+        + summary_section(totals.insight)
         + agents_section(totals.insight.finished or [])
         + cache_section(totals.insight.cache)
         + tools_section(totals.insight.tools, totals.insight.finished or [])
