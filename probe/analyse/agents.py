@@ -9,7 +9,7 @@ import orjson
 from probe.analyse.token_sums import TokenSums, spends
 from probe.analyse.tool_calls import ToolCall
 from probe.read.conversation import Turn
-from probe.read.traffic import header
+from probe.read.headers import header
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Agent:
     def name(self) -> str:
         if self.spawn is not None and self.spawn.name:
             return self.spawn.name
-        return MAIN if self.id.startswith(MAIN) and self.parent is None else self.id
+        return self.id
 
     @property
     def duration_s(self) -> float | None:
@@ -82,10 +82,13 @@ class AgentTree:
 
     agents: dict[str, Agent] = field(default_factory=dict)
     spawns: dict[str, Spawn] = field(default_factory=dict)  # by the id of the agent spawned
+    first_session: str = ""
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> str:
         """The id of the agent that made this turn's request, with the turn counted to it."""
-        own, parent = identify(headers)
+        if not self.first_session:
+            self.first_session = next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
+        own, parent = identify(headers, self.first_session)
         agent = self.agent(own, parent)
         agent.requests.append(turn.number)
         if spends(turn):
@@ -128,10 +131,12 @@ class AgentTree:
         return list(self.agents.values())
 
 
-def identify(headers: list[tuple[str, str]]) -> tuple[str, str | None]:
-    """The agent that sent a request, and its parent (None for a main agent), from the request's headers."""
+def identify(headers: list[tuple[str, str]], first_session: str) -> tuple[str, str | None]:
+    """The agent that sent a request, and its parent (None for a main agent), from the request's headers. The main
+    agent of the run's first session is `main`, like a request that names no session (an agent's side requests
+    often do not); a main agent of another session is `main <session id>`."""
     session = next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
-    main = f"{MAIN} {session}" if session else MAIN
+    main = f"{MAIN} {session}" if session and session != first_session else MAIN
     for names in AGENT_HEADERS:
         own = header(headers, names.own)
         if not own or own == session:  # (codex's main thread is named after its session)

@@ -7,7 +7,7 @@ from typing import Any
 
 from probe.analyse.token_sums import spends
 from probe.read.conversation import Turn
-from probe.read.traffic import header
+from probe.read.headers import header
 
 # How long a cached prefix lives unless the request asks for longer: Anthropic's default is 5 minutes; OpenAI
 # keeps cached prefixes 5 to 10 minutes in memory. A 1-hour cache_control ttl, or OpenAI's

@@ -5,6 +5,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from probe.analyse.insight import Insight
 from probe.analyse.keypaths import KeyPaths
 from probe.read.conversation import TextBlock, Tool
 
@@ -63,6 +64,7 @@ class RunSummary:
     instructions: dict[tuple, TextBlock] = field(default_factory=dict)  # distinct blocks, in order
     tools: dict[ToolKey, Tool] = field(default_factory=dict)  # the last declaration of each, normalised
     turns: list[TurnNumbers] = field(default_factory=list)
+    insight: Insight = field(default_factory=Insight)  # the same answers the run's report gives
     warnings: list[str] = field(default_factory=list)
 
     @property

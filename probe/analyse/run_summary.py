@@ -32,6 +32,8 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
     for exchange in masked_exchanges(iter_exchanges(run / "traffic.jsonl", summary.warnings), extra_secrets):
         turn, _ = reading.build(exchange, summary.warnings)
         absorb(summary, exchange, turn, volatile, extra_secrets)
+        summary.insight.add(turn, exchange.request_headers)
+    summary.insight.finish()
     return summary
 
 

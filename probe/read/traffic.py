@@ -10,6 +10,7 @@ from probe.common import fastjson
 from probe.common.lines import MAX_LINE_BYTES, bounded_lines
 from probe.read import sse
 from probe.read.conversation import json_size
+from probe.read.headers import header, header_pairs
 
 
 @dataclass
@@ -89,19 +90,6 @@ class Exchange:
         ):
             return sse.parse(body.value)
         return None
-
-
-def header_pairs(value: Any) -> list[tuple[str, str]]:
-    """Headers as (name, value) pairs, from a list of pairs or a mapping."""
-    if isinstance(value, dict):
-        return [(str(name), str(item)) for name, item in value.items()]
-    if isinstance(value, list):
-        return [(str(pair[0]), str(pair[1])) for pair in value if isinstance(pair, (list, tuple)) and len(pair) == 2]
-    return []
-
-
-def header(pairs: list[tuple[str, str]], name: str) -> str:
-    return next((value for key, value in pairs if key.lower() == name), "")
 
 
 def body_of(message: dict) -> Body:

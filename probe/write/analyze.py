@@ -11,7 +11,16 @@ from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, resolve_run
 from probe.runs.targets import load_target
-from probe.write.report import check_output, plan, refresh, refresh_all, turns_path, viewer_path, write
+from probe.write.report import (
+    check_output,
+    insight_path,
+    plan,
+    refresh,
+    refresh_all,
+    turns_path,
+    viewer_path,
+    write,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         job = plan(traffic, output, target, traffic.parent, redact)
         if not args.output:
             what = "rewriting" if output.exists() else "writing"
-            beside = f"(and {turns_path(output).name}, {viewer_path(output).name}) beside the input"
+            beside = (
+                f"(and {turns_path(output).name}, {insight_path(output).name}, {viewer_path(output).name}) beside "
+                "the input"
+            )
             print(f"no --output: {what} {display(output)} {beside}", file=sys.stderr)
         report, warnings = write(job)
         for warning in warnings:
@@ -60,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {display(report)}")
         print(f"viewer: {display(viewer_path(report))}")
         print(f"turns: {display(turns_path(report))}")  # named after the report: say where
+        print(f"insight: {display(insight_path(report))}")
         return 0
     if args.output:
         raise RunError("--output goes with --input; a run's report is always written into its folder")

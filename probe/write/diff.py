@@ -18,6 +18,7 @@ from probe.common.errors import RunError, run_main, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import CAPTURE_FILES, private_replacement, read_manifest, resolve_run
+from probe.write.diff_insight import agents_and_tools_section, cache_section
 from probe.write.diff_sections import (
     aligned,
     apis,
@@ -52,7 +53,8 @@ def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[
                 ("headers", headers_section(a, b)),
             ]
         structural += [("instructions", instructions_section(a, b)), ("tools", tools_section(a, b))]
-        measured = [usage_section(a, b), sizes_section(a, b), turns_section(a, b), timings_section(a, b)]
+        measured = [usage_section(a, b), cache_section(a, b), agents_and_tools_section(a, b), sizes_section(a, b),
+                    turns_section(a, b), timings_section(a, b)]  # fmt: skip
         lines = [
             md.Markdown("# agent-probe diff"),
             "",
@@ -95,6 +97,8 @@ def measured_differences(a: RunSummary, b: RunSummary) -> list[str]:
 
     found = {
         "usage": differ(lambda run: [usage_of(run, kind) for kind in TOKEN_KINDS], lambda turn: turn.tokens),
+        "prompt cache": bool(cache_section(a, b)),
+        "agents and tool calls": bool(agents_and_tools_section(a, b)),
         "sizes": differ(lambda run: (run.sent, run.received), lambda turn: (turn.request_bytes, turn.response_bytes)),
         "timings": differ(lambda run: (run.duration, run.ttfb), lambda turn: (turn.ttfb_ms, turn.duration_ms)),
     }

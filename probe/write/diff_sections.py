@@ -8,12 +8,12 @@ from typing import Any
 
 from probe.analyse.run_facts import TOKEN_KINDS, RunSummary, ToolKey
 from probe.common import markdown as md
+from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
 from probe.write.text_diff import text_diff
 from probe.write.value_diff import leaf, shown_changes
 
 SIMILAR = 0.5  # blocks at least this alike (difflib's ratio) are one block changed, not one removed and one added
 LONG_LIST = 20  # entries shown open; a longer list is collapsed
-ABSENT = "—"  # a count the API did not send: never shown as 0, never compared
 
 
 def aligned(a: RunSummary, b: RunSummary):
@@ -24,27 +24,6 @@ def aligned(a: RunSummary, b: RunSummary):
             a.turns[index] if index < len(a.turns) else None,
             b.turns[index] if index < len(b.turns) else None,
         )
-
-
-def number(value: Any) -> str:
-    if value is None:
-        return ABSENT
-    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
-
-
-def delta(old: Any, new: Any) -> str:
-    """The change from one number to another; nothing when either is absent (a count not sent is not zero)."""
-    if not md.is_number(old) or not md.is_number(new) or old == new:
-        return ""
-    change = new - old
-    sign = "+" if change > 0 else ""
-    return f"{sign}{number(change)}" + (f" ({sign}{change / old:.0%})" if old else "")
-
-
-def numbers_table(first: str, rows: list[tuple[str, Any, Any]]) -> md.Markdown:
-    return md.table(
-        [first, "A", "B", "change"], [[name, number(old), number(new), delta(old, new)] for name, old, new in rows]
-    )
 
 
 def summary_section(a: RunSummary, b: RunSummary) -> list:
@@ -312,8 +291,8 @@ def sizes_section(a: RunSummary, b: RunSummary) -> list:
 
 def turns_section(a: RunSummary, b: RunSummary) -> list:
     rows = []
-    for number, old, new in aligned(a, b):
-        cells = [number]
+    for turn_number, old, new in aligned(a, b):
+        cells = [turn_number]
         for kind in ("input", "output"):
             cells += pair(old.tokens.get(kind) if old else None, new.tokens.get(kind) if new else None)
         cells += pair(old.request_bytes if old else None, new.request_bytes if new else None)
@@ -345,8 +324,8 @@ def pair(old: Any, new: Any) -> list[str]:
 def timings_section(a: RunSummary, b: RunSummary) -> list:
     totals = [("duration s", a.duration, b.duration), ("median time to first byte ms", a.ttfb, b.ttfb)]
     rows = []
-    for number, old, new in aligned(a, b):
-        cells = [number, *pair(old.ttfb_ms if old else None, new.ttfb_ms if new else None)]
+    for turn_number, old, new in aligned(a, b):
+        cells = [turn_number, *pair(old.ttfb_ms if old else None, new.ttfb_ms if new else None)]
         cells += pair(old.duration_ms if old else None, new.duration_ms if new else None)
         if old is None or new is None or cells[1] != cells[2] or cells[4] != cells[5]:
             rows.append(cells)

@@ -10,6 +10,7 @@ from probe.analyse.insight import SCHEMA, Insight, TurnInsight
 from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
 from probe.analyse.tool_calls import ToolCall
+from probe.read.conversation import Turn
 from probe.redact.json_values import mask_json
 
 INSIGHT_FILE = "insight.jsonl"
@@ -34,15 +35,29 @@ class InsightLines:
                 self.memo.clear()
         self.out.write(orjson.dumps(record, default=str) + b"\n")
 
-    def turn(self, facts: TurnInsight) -> None:
-        self.write({"record": "turn", "schema": SCHEMA, "number": facts.number, "agent": facts.agent,
-                    "cache": cache_record(facts.cache)})  # fmt: skip
+    def add(self, insight: Insight, turn: Turn, headers: list[tuple[str, str]]) -> dict:
+        """Feed the turn to `insight`, write its record and the tool calls it answered; return the turn's record,
+        which the viewer shows too."""
+        facts, answered = insight.add(turn, headers)
+        record = self.turn(facts)
+        self.calls(answered)
+        return record
+
+    def turn(self, facts: TurnInsight) -> dict:
+        """Write the turn's record, and return it."""
+        record = {"record": "turn", "schema": SCHEMA, "number": facts.number, "agent": facts.agent,
+                  "cache": cache_record(facts.cache)}  # fmt: skip
+        self.write(record)
+        return record
 
     def calls(self, calls: list[ToolCall]) -> None:
         for call in calls:
             self.write({"record": "tool_call", "schema": SCHEMA, **call.to_json()})
 
-    def finish(self, insight: Insight, agents: list[Agent]) -> None:
+    def finish(self, insight: Insight) -> None:
+        """The calls no request answered, the agents, and the run's totals."""
+        agents, unanswered = insight.finish()
+        self.calls(unanswered)
         for agent in agents:
             self.write(agent_record(agent, agents))
         total_input, total_cached, reporting = insight.cache.totals()

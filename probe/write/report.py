@@ -41,6 +41,7 @@ from probe.write.report_header import (
     report_header,
     source_name,
 )
+from probe.write.summary_section import summary_section
 from probe.write.unchanged import same_apart_from, same_bytes
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
@@ -141,26 +142,23 @@ def stream_report(
             turn, builder = reading.build(exchange, warnings)
             shown_by = renderer_for(builder.reader, renderer)
             totals.read_by(turn, shown_by, renderer, renderer_name)
-            facts, answered = totals.insight.add(turn, exchange.request_headers)
-            insight.turn(facts)
-            insight.calls(answered)
+            facts_record = insight.add(totals.insight, turn, exchange.request_headers)
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
             record = lines.record(turn) if turns is not None or page is not None else None
             if turns is not None:
                 turns.write(lines.encode(turn, record))
             if page is not None:
                 history_field = getattr(shown_by, "HISTORY_FIELD", None)
-                page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field)
+                page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field,
+                         facts_record)  # fmt: skip
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
                 state["last_context"] = (turn.number, builder.last_context[1], turn.output)
             text = "\n".join(render_exchange(exchange, turn, shown_by, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
-            del exchange, turn, builder, record, text
-        agents, unanswered = totals.insight.finish()
-        insight.calls(unanswered)
-        insight.finish(totals.insight, agents)
+            del exchange, turn, builder, record, text, facts_record
+        insight.finish(totals.insight)
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
             if epilogue is not None:
@@ -168,7 +166,17 @@ def stream_report(
                 log.write("\n".join(ending.lines).encode("utf-8", "replace"))
         generated = time.strftime("%Y-%m-%d %H:%M:%S %z")
         out.write(
-            "\n".join(report_header(traffic, manifest, totals, warnings, made_with(renderer_name, redact), generated))
+            "\n".join(
+                report_header(
+                    traffic,
+                    manifest,
+                    totals,
+                    warnings,
+                    made_with(renderer_name, redact),
+                    generated,
+                    summary_section(totals.insight),
+                )
+            )
         )
         out.write("\n\n## Conversation log\n\n")
         log.seek(0)

@@ -17,7 +17,6 @@ from probe.runs.ledger import REPORT
 from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
 from probe.write.manifest_facts import manifest_facts
-from probe.write.summary_section import summary_section
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 
@@ -147,8 +146,15 @@ def masking(redact: bool) -> str:
 
 
 def report_header(
-    traffic: Path, manifest: dict | None, totals: Totals, warnings: list[str], stamp: str, generated: str
+    traffic: Path,
+    manifest: dict | None,
+    totals: Totals,
+    warnings: list[str],
+    stamp: str,
+    generated: str,
+    summary: list[str],
 ) -> list[str]:
+    """The report's top, with `summary` (probe.write.summary_section) after the run's totals."""
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
@@ -185,7 +191,7 @@ def report_header(
     ]
     return (
         lines
-        + summary_section(totals.insight)
+        + summary
         + agents_section(totals.insight.finished or [])
         + cache_section(totals.insight.cache)
         + tools_section(totals.insight.tools, totals.insight.finished or [])

@@ -81,7 +81,7 @@ def claude_like_session():
 def test_claude_like_sub_agents_form_a_tree_linked_to_the_calls_that_spawned_them(tmp_path):
     report, records = report_of(tmp_path, claude_like_session())
     agents = {record["id"]: record for record in records if record["record"] == "agent"}
-    main = "main " + SESSION[1]
+    main = "main"
     assert set(agents) == {main, "a1c0ffee", "a2beef"}
     assert agents[main]["parent"] is None and agents[main]["children"] == ["a1c0ffee"]
     assert agents["a1c0ffee"]["parent"] == main and agents["a1c0ffee"]["depth"] == 1
@@ -99,7 +99,7 @@ def test_claude_like_sub_agents_form_a_tree_linked_to_the_calls_that_spawned_the
     tree = report.split("## Agents", 1)[1].split("\n## ", 1)[0]
     assert "3 agents: 2 sub-agents" in tree
     rows = [line for line in tree.splitlines() if line.startswith("| ")][1:]
-    assert rows[0].startswith("| `main` | `main 5e551011")
+    assert rows[0].startswith("| `main` | `main` | 2 | #1 | 700 | 70 | 1 | 51.0 s |")
     assert rows[1].startswith("| \u00a0\u00a0└ `Explore repo` | `a1c0ffee` | 3 | #2 | 1,100 | 110 | 2 |")
     assert rows[1].endswith("| #1 `Agent` `toolu_1` |")
     assert rows[2].startswith("| \u00a0\u00a0\u00a0\u00a0└ `Read README` | `a2beef` | 1 | #3 |")
@@ -172,13 +172,29 @@ def test_codex_like_threads_form_a_tree_linked_by_the_spawn_calls_output(tmp_pat
     ]
     report, records = report_of(tmp_path, exchanges, openai_responses)
     agents = {record["id"]: record for record in records if record["record"] == "agent"}
-    assert set(agents) == {"main root-thread", "child-thread"}
-    assert agents["child-thread"]["parent"] == "main root-thread"
+    assert set(agents) == {"main", "child-thread"}
+    assert agents["child-thread"]["parent"] == "main"
     assert agents["child-thread"]["spawned_by"] == {
         "turn": 1,
         "call_id": "call_s1",
         "tool": "multi_agent_v1.spawn_agent",
     }
     assert agents["child-thread"]["name"] == "explorer"
-    assert agents["main root-thread"]["requests"] == 2 and agents["child-thread"]["tokens"]["input"] == 1000
+    assert agents["main"]["requests"] == 2 and agents["child-thread"]["tokens"]["input"] == 1000
     assert "| \u00a0\u00a0└ `explorer` | `child-thread` | 1 | #2 |" in report
+
+
+def test_a_request_that_names_no_session_is_the_main_agents_and_a_second_session_is_a_main_agent_of_its_own(tmp_path):
+    ask = [{"role": "user", "content": "Hi."}]
+    done = [{"type": "text", "text": "a"}]
+    second = ("x-claude-code-session-id", "5e551011-aaaa-bbbb-cccc-000000000002")
+    exchanges = [
+        message_exchange(1, ask, done, stop="end_turn"),
+        message_exchange(2, ask, done, stop="end_turn", headers=[]),
+        message_exchange(3, ask, done, stop="end_turn"),
+    ]
+    exchanges[0]["request"]["headers"] = [["content-type", "application/json"]]  # a side request: no session
+    exchanges[2]["request"]["headers"] = [["content-type", "application/json"], list(second)]
+    _, records = report_of(tmp_path, exchanges)
+    agents = {record["id"]: record["requests"] for record in records if record["record"] == "agent"}
+    assert agents == {"main": 2, "main " + second[1]: 1}

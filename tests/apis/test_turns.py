@@ -588,16 +588,20 @@ def test_two_reports_in_one_folder_each_get_their_own_derived_files(tmp_path):
         )
         assert result.returncode == 0, result.stderr
         turns = "turns.jsonl" if name == "report.md" else name.replace(".md", ".turns.jsonl")
-        assert (
-            result.stdout
-            == f"report: {out / name}\nviewer: {(out / name).with_suffix('.html')}\nturns: {out / turns}\n"
+        insight = "insight.jsonl" if name == "report.md" else name.replace(".md", ".insight.jsonl")
+        assert result.stdout == (
+            f"report: {out / name}\nviewer: {(out / name).with_suffix('.html')}\nturns: {out / turns}\n"
+            f"insight: {out / insight}\n"
         )
         written[name] = (out / name).read_text()
     assert sorted(path.name for path in out.iterdir() if not path.name.startswith(".")) == [
+        "insight.jsonl",
         "report-codex.html",
+        "report-codex.insight.jsonl",
         "report-codex.md",
         "report-codex.turns.jsonl",
         "report-generic.html",
+        "report-generic.insight.jsonl",
         "report-generic.md",
         "report-generic.turns.jsonl",
         "report.html",

@@ -291,14 +291,17 @@ def test_analyze_input_says_which_report_it_writes(tmp_path, capsys, output):
     assert analyze.main(argv) == 0
     captured = capsys.readouterr()
     if output is None:
-        beside = "(and turns.jsonl, report.html) beside the input"
+        beside = "(and turns.jsonl, insight.jsonl, report.html) beside the input"
         assert captured.err == f"no --output: rewriting {tmp_path}/report.md {beside}\n"
         assert (tmp_path / "report.md").read_text().startswith("# agent-probe report")
     else:
         assert captured.err == "" and (tmp_path / "report.md").read_text() == "old"
     report = tmp_path / (output or "report.md")
     turns = report.with_name("turns.jsonl" if report.name == "report.md" else f"{report.stem}.turns.jsonl")
-    assert captured.out == f"report: {report}\nviewer: {report.with_suffix('.html')}\nturns: {turns}\n"
+    insight = report.with_name("insight.jsonl" if report.name == "report.md" else f"{report.stem}.insight.jsonl")
+    assert captured.out == (
+        f"report: {report}\nviewer: {report.with_suffix('.html')}\nturns: {turns}\ninsight: {insight}\n"
+    )
 
 
 def test_a_rebuild_that_changes_nothing_keeps_the_files_and_renews_their_time(private_data_dir, capsys, tmp_path):
@@ -340,6 +343,7 @@ def test_a_report_that_came_with_a_run_folder_is_made_anew(private_data_dir, cap
     (run / "report.md").write_text(f"# agent-probe report\n{stamp}\n<img src=x onerror=alert(1)>\n")
     (run / "turns.jsonl").write_text("")
     (run / "report.html").write_text("<script>alert(1)</script>")
+    (run / "insight.jsonl").write_text("")
     (run / ".made-here.json").write_text('{"schema": 1, "files": {"report.md": [1, 2, 3, 4]}}')  # forged
     set_mtime(4_000_000_000, *outputs(run))  # the year 2096
     assert analyze.main(["--run", str(run)]) == 0

@@ -48,6 +48,7 @@ def test_output_y_md_writes_y_html_beside_it(tmp_path, capsys):
     assert analyze.main(["--input", str(SAMPLE / "traffic.jsonl"), "--output", str(output), "--target", "codex"]) == 0
     assert capsys.readouterr().out == (
         f"report: {output}\nviewer: {output.with_suffix('.html')}\nturns: {output.parent / 'mine.turns.jsonl'}\n"
+        f"insight: {output.parent / 'mine.insight.jsonl'}\n"
     )
     data = data_of(output.with_suffix(".html").read_text())
     # Every file derived from the report is named after it: two reports in one folder never share one.

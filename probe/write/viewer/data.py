@@ -115,13 +115,17 @@ class ViewerData:
         self.strings = StringMemo()  # masked strings, for mask_json's memo
         self.members = MemberMasks(self.strings)
 
-    def add(self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None = None) -> None:
+    def add(
+        self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None = None, facts: dict | None = None
+    ) -> None:
         """One exchange: `record` is its turn as turns.jsonl has it (masked there); `history_field` names the
-        request field that holds the history its API re-sends (left out of the raw view when carried)."""
+        request field that holds the history its API re-sends (left out of the raw view when carried); `facts` is
+        its record of insight.jsonl (its agent, its prompt cache)."""
         try:
             entry = self.entry(exchange, turn, record, history_field)
         except RecursionError:  # nested deeper than a walk can go: where and what it was, as turns.jsonl keeps it
             entry = self.entry(exchange, turn, shallow_record(turn), history_field, with_bodies=False)
+        entry["insight"] = {key: value for key, value in (facts or {}).items() if key not in ("record", "schema")}
         self.turns.append(encoded(entry))
         if entry["unrecognised"]:
             self.unrecognised.append({"n": entry["n"], "unrecognised": entry["unrecognised"]})

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from probe.write.manifest_facts import manifest_facts
+from probe.write.summary_facts import plain, summary_facts
 
 
 def manifest_text(value: Any) -> str:
@@ -58,6 +59,7 @@ def page_header(
             f"{totals.sent:,} bytes sent, {totals.received:,} bytes received",
         ),
         ("Tokens", totals.tokens.described()),
+        *[(label, plain(pieces)) for label, pieces in summary_facts(totals.insight)],
         ("Read as", ", ".join(f"{api} ×{count} ({totals.renderers[api]})" for api, count in totals.apis.items())),
         ("Incomplete exchanges", str(totals.incomplete)),
         ("Unrecognised", f"{len(unrecognised)} kinds" + (" (listed below)" if unrecognised else "")),

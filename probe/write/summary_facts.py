@@ -1,0 +1,103 @@
+"""The run's answers in a few lines (what filled the context, what it cost, the prompt cache, the agents, the
+tools), as pieces of text that each output shows its own way: our words as prose, captured text quoted."""
+
+from dataclasses import dataclass
+
+from probe.analyse.agents import Agent, depth_of
+from probe.analyse.insight import Insight
+from probe.analyse.prompt_cache import Cause
+
+AGENTS_NAMED = 4  # agents named in the summary; the report's Agents section lists them all
+BREAKS_NAMED = 2
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """Captured text (a tool's or an agent's name, a quote from the instructions): a code span in Markdown, plain
+    text in the viewer, never markup anywhere."""
+
+    text: str
+
+
+Piece = str | Quoted
+Fact = tuple[str, list[Piece]]  # a label, and the line's pieces
+
+
+def summary_facts(insight: Insight) -> list[Fact]:
+    return [cache_fact(insight), agents_fact(insight.finished or []), tools_fact(insight)]
+
+
+def plain(pieces: list[Piece]) -> str:
+    return "".join(piece.text if isinstance(piece, Quoted) else piece for piece in pieces)
+
+
+def s(count: int) -> str:
+    return "s" if count != 1 else ""
+
+
+def cause_pieces(cause: Cause) -> list[Piece]:
+    """A cache break's cause: its template (our words) with the captured values quoted."""
+    words = cause.template.split("{}")
+    pieces: list[Piece] = []
+    for index, word in enumerate(words):
+        pieces.append(word)
+        if index < len(cause.values):
+            value = cause.values[index]
+            pieces.append(str(value) if isinstance(value, int) else Quoted(str(value)))
+    return pieces
+
+
+def cache_fact(insight: Insight) -> Fact:
+    total_input, total_cached, reporting = insight.cache.totals()
+    if not reporting or not total_input:
+        return "Prompt cache", ["no turn reported cached tokens"]
+    breaks = insight.cache.breaks()
+    pieces: list[Piece] = [
+        f"{total_cached / total_input:.1%} of {total_input:,} input tokens read from the cache; "
+        f"{len(breaks)} break{s(len(breaks))}"
+    ]
+    for index, turn in enumerate(breaks[:BREAKS_NAMED]):
+        pieces += [" (" if index == 0 else "; ", f"cache break at #{turn.number}: ", *cause_pieces(turn.cause)]
+    if breaks:
+        pieces.append(f" and {len(breaks) - BREAKS_NAMED} more)" if len(breaks) > BREAKS_NAMED else ")")
+    return "Prompt cache", pieces
+
+
+def agents_fact(agents: list[Agent]) -> Fact:
+    spawned = [agent for agent in agents if agent.parent is not None]
+    if not spawned:
+        return "Agents", ["one agent made every request"]
+    by_id = {agent.id: agent for agent in agents}
+    deepest = max(depth_of(agent, by_id) for agent in spawned)
+    pieces: list[Piece] = [
+        f"{len(agents)} ({len(spawned)} sub-agent{s(len(spawned))}, {deepest} level{s(deepest)} deep): "
+    ]
+    for index, agent in enumerate(agents[:AGENTS_NAMED]):
+        pieces += [
+            ", " if index else "",
+            Quoted(agent.name),
+            f" {len(agent.requests):,} request{s(len(agent.requests))}",
+        ]
+    if len(agents) > AGENTS_NAMED:
+        pieces.append(f", and {len(agents) - AGENTS_NAMED} more")
+    return "Agents", pieces
+
+
+def tools_fact(insight: Insight) -> Fact:
+    timeline = insight.tools
+    if not timeline.calls:
+        return "Tools", ["no tool call"]
+    failed = sum(stats.failed for stats in timeline.tools.values())
+    pieces: list[Piece] = [
+        f"{timeline.calls:,} call{s(timeline.calls)} of {len(timeline.tools)} tool{s(len(timeline.tools))}, "
+        f"{failed} failed"
+    ]
+    longest = timeline.longest()
+    if longest:
+        call = longest[0]
+        pieces += [
+            "; longest wait ",
+            Quoted(call["tool"]),
+            f" {call['wait_ms']:,.0f} ms (asked in #{call['asked_in']})",
+        ]
+    return "Tools", pieces
