@@ -4,6 +4,7 @@ import json
 import uuid
 from typing import Any
 
+from probe.mock import subagents
 from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
 
 # Harmless tools Claude Code declares, in order of preference, with input their schemas accept.
@@ -12,6 +13,7 @@ HARMLESS_CALLS = [
     ("Bash", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
     ("ToolSearch", {"query": "select:WebFetch", "max_results": 1}),
 ]
+SPAWN_TOOL = "Agent"  # Claude Code's sub-agent tool
 
 
 def blocks(message: Any) -> list[dict]:
@@ -40,9 +42,36 @@ def wants_final_answer(request: dict) -> bool:
     return False
 
 
+def declared_tools(request: dict) -> set[str]:
+    return {tool.get("name") for tool in request.get("tools") or [] if isinstance(tool, dict)}
+
+
 def choose_tool_call(request: dict) -> tuple[str, dict]:
-    declared = {tool.get("name") for tool in request.get("tools") or [] if isinstance(tool, dict)}
-    return harmless_call(declared, HARMLESS_CALLS)
+    return harmless_call(declared_tools(request), HARMLESS_CALLS)
+
+
+def spawned_before(request: dict) -> bool:
+    """True once the conversation holds a call to the sub-agent tool: a background sub-agent's report comes back
+    in a later user turn, which must be answered, not spawn another."""
+    return any(
+        block.get("type") == "tool_use" and block.get("name") == SPAWN_TOOL
+        for message in request.get("messages") or []
+        if isinstance(message, dict) and message.get("role") == "assistant"
+        for block in blocks(message)
+    )
+
+
+def spawn_call(request: dict) -> dict | None:
+    """The sub-agent tool's input, when the prompt asks for a sub-agent and the agent offers the tool."""
+    depth = subagents.child_depth(user_prompt(request))
+    if depth is None or SPAWN_TOOL not in declared_tools(request):
+        return None
+    # In the foreground the tool_result carries the sub-agent's report, so the run takes one path every time.
+    return {
+        "description": f"agent-probe sub-agent {depth}",
+        "prompt": subagents.child_prompt(depth),
+        "run_in_background": False,
+    }
 
 
 def estimate_tokens(value: Any) -> int:
@@ -138,13 +167,14 @@ class EventStream:
 def plan(request: dict) -> tuple[EventStream, str, dict]:
     """Decide the scenario from the request itself: (built stream, stop reason, final usage)."""
     stream = EventStream(request)
-    if wants_final_answer(request) or not request.get("tools"):
+    if wants_final_answer(request) or not request.get("tools") or spawned_before(request):
         text = final_answer_text(user_prompt(request))
         usage = usage_for(request, len(split_words(text)))
         stream.start(usage)
         stream.text(text)
         return stream, "end_turn", usage
-    name, arguments = choose_tool_call(request)
+    spawn = spawn_call(request)
+    name, arguments = (SPAWN_TOOL, spawn) if spawn else choose_tool_call(request)
     usage = usage_for(request, 40)
     stream.start(usage)
     stream.thinking(f"The user asked for code. I will call {name} once before answering.")

@@ -2,8 +2,10 @@
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
+from probe.mock import subagents
 from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
 
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
@@ -16,35 +18,47 @@ HARMLESS_CALLS = [
     ("bash", {"command": "echo agent-probe tool call"}),  # opencode's shell tool
 ]
 TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
+# codex's sub-agent tools, in the namespace `collaboration` (0.169.0's default) or `multi_agent_v1`.
+SPAWN_TOOL, WAIT_TOOL = "spawn_agent", "wait_agent"
+NEW_TASK = "NEW_TASK"  # the kind of agent_message that gives a spawned agent its task
 
 
-def declared_tools(request: dict) -> dict[str, str | None]:
-    """Every function tool the request declares, in `tools` or inside `additional_tools` namespaces.
+def function_tools(request: dict) -> Iterator[tuple[str | None, dict]]:
+    """Every function tool the request declares, in `tools` or inside `additional_tools` namespaces, with its
+    namespace (None at top level)."""
 
-    Maps the tool name to its namespace (None at top level): a call to a namespaced tool must name
-    its namespace, or codex answers "unsupported call".
-    """
-    found: dict[str, str | None] = {}
-
-    def collect(tools: Any, namespace: str | None = None) -> None:
+    def walk(tools: Any, namespace: str | None = None) -> Iterator[tuple[str | None, dict]]:
         for tool in tools if isinstance(tools, list) else []:
             if not isinstance(tool, dict):
                 continue
             if tool.get("type") == "namespace":
-                collect(tool.get("tools"), tool.get("name"))
+                yield from walk(tool.get("tools"), tool.get("name"))
             elif tool.get("type") == "function" and tool.get("name"):
-                found.setdefault(tool["name"], namespace)
+                yield namespace, tool
 
-    collect(request.get("tools"))
+    yield from walk(request.get("tools"))
     for item in request.get("input") or []:
         if isinstance(item, dict) and item.get("type") == "additional_tools":
-            collect(item.get("tools"))
+            yield from walk(item.get("tools"))
+
+
+def declared_tools(request: dict) -> dict[str, str | None]:
+    """Maps each declared function tool's name to its namespace: a call to a namespaced tool must name its
+    namespace, or codex answers "unsupported call"."""
+    found: dict[str, str | None] = {}
+    for namespace, tool in function_tools(request):
+        found.setdefault(tool["name"], namespace)
     return found
 
 
 def last_user_text(request: dict) -> str:
-    """The text of the newest user message, which is the prompt for a fresh turn."""
+    """The text of the newest user message, which is the prompt for a fresh turn; for a sub-agent codex spawned,
+    the task its parent sent it in an `agent_message`."""
     for item in reversed(request.get("input") or []):
+        if isinstance(item, dict) and item.get("type") == "agent_message":
+            task = agent_task(item)
+            if task is not None:
+                return task
         if isinstance(item, dict) and item.get("type", "message") == "message" and item.get("role") == "user":
             content = item.get("content")
             if isinstance(content, str):
@@ -52,6 +66,17 @@ def last_user_text(request: dict) -> str:
             texts = [part.get("text", "") for part in content or [] if isinstance(part, dict)]
             return "\n".join(text for text in texts if text)
     return ""
+
+
+def agent_task(item: dict) -> str | None:
+    """The task in an `agent_message` that hands one to its recipient, else None (a sub-agent's final answer,
+    say). A plain-text header names the kind and sender; the sender's own words follow, encrypted by the API."""
+    parts = [part for part in item.get("content") or [] if isinstance(part, dict)]
+    header = "".join(part.get("text", "") for part in parts if part.get("type") == "input_text")
+    if not header.startswith(f"Message Type: {NEW_TASK}"):
+        return None
+    payload = [part.get("encrypted_content") for part in parts if part.get("type") == "encrypted_content"]
+    return "\n".join(text for text in payload if isinstance(text, str))
 
 
 def wants_final_answer(request: dict) -> bool:
@@ -73,6 +98,71 @@ def choose_tool_call(request: dict) -> tuple[str, str | None, dict]:
     tools = declared_tools(request)
     name, arguments = harmless_call(tools, HARMLESS_CALLS)
     return name, tools.get(name), arguments
+
+
+def tool_properties(request: dict, name: str) -> dict:
+    """The properties of a declared tool's parameters: which arguments its schema takes."""
+    for _namespace, tool in function_tools(request):
+        parameters = tool.get("parameters") if tool["name"] == name else None
+        if isinstance(parameters, dict) and isinstance(parameters.get("properties"), dict):
+            return parameters["properties"]
+    return {}
+
+
+def newest_tool_output(request: dict) -> dict | None:
+    """The tool output the request answers with, when it is the newest conversational input."""
+    for item in reversed(request.get("input") or []):
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type", "message")
+        if kind in TOOL_OUTPUT_TYPES:
+            return item
+        if kind == "message" and item.get("role") == "user":
+            return None
+    return None
+
+
+def wait_call(output: dict) -> tuple[str, dict] | None:
+    """How to wait for the agent a spawn_agent output names, (namespace, arguments), or None for any other tool's
+    output. Read from the output alone, since over WebSocket a follow-up does not re-send the tools."""
+    text = output.get("output")
+    if isinstance(text, list):  # content items, as a custom tool's output may be
+        text = "".join(part.get("text", "") for part in text if isinstance(part, dict))
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("agent_id"), str):  # multi_agent_v1 names the child's thread and waits on it
+        return "multi_agent_v1", {"targets": [value["agent_id"]]}
+    if isinstance(value.get("task_name"), str):  # collaboration names the task; its wait_agent wakes on any agent
+        return "collaboration", {}
+    return None
+
+
+def sub_agent_call(request: dict, prompt_hint: str = "") -> tuple[str, str | None, dict] | None:
+    """The next step of the sub-agent scenario, (tool, namespace, arguments), or None when the request is not in
+    it: spawn when a fresh prompt asks for a sub-agent, then wait for the agent spawn_agent's output names."""
+    if subagents.child_depth(prompt_hint or last_user_text(request)) is None:
+        return None  # not in the scenario: planned as before
+    output = newest_tool_output(request)
+    if output is not None:
+        wait = wait_call(output)
+        return (WAIT_TOOL, *wait) if wait else None
+    # The newest user message, not the turn's first prompt: a later turn (a sub-agent's report) spawns none.
+    depth = subagents.child_depth(last_user_text(request))
+    declared = declared_tools(request)
+    if depth is None or SPAWN_TOOL not in declared:
+        return None
+    message = subagents.child_prompt(depth)
+    if "task_name" in tool_properties(request, SPAWN_TOOL):
+        # collaboration names each task, and by default forks the parent's history into the child: without it the
+        # child's input holds only its own task.
+        arguments = {"task_name": f"probe_sub_agent_{depth}", "message": message, "fork_turns": "none"}
+    else:
+        arguments = {"message": message}
+    return SPAWN_TOOL, declared[SPAWN_TOOL], arguments
 
 
 def usage_for(request: dict, output_words: int, reasoning_tokens: int) -> dict:
@@ -198,6 +288,12 @@ def plan_events(request: dict, prompt_hint: str = "") -> list[dict]:
     if request.get("generate") is False:
         # codex's warm-up request: acknowledge it without producing output.
         return stream.complete(None)
+    call = sub_agent_call(request, prompt_hint)
+    if call is not None:
+        name, namespace, arguments = call
+        stream.reasoning(f"The task asks for a sub-agent. I will call {name}.")
+        stream.function_call(name, namespace, arguments)
+        return stream.complete(usage_for(request, 12, 24))
     # No tools to call (opencode's title request, say): a model can only answer.
     if wants_final_answer(request) or not declared_tools(request):
         text = final_answer_text(prompt_hint or last_user_text(request))
