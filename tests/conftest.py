@@ -97,6 +97,24 @@ def fresh_runs(tmp_path_factory, codex_program, claude_program):
     return data_dir, codex_run, claude_run
 
 
+@pytest.fixture(scope="session")
+def subagent_runs(tmp_path_factory, codex_program, claude_program):
+    """A data folder holding a fresh Claude Code run and a fresh codex run (over WebSocket) in which the mock made
+    the main agent spawn a child, and the child a grandchild (probe/mock/subagents.py). Read them; do not change
+    them."""
+    data_dir = tmp_path_factory.mktemp("subagent-runs")
+    prompt = "spawn a sub-agent to write a hello world function"
+    runs = []
+    for target, program, options in (
+        ("claude-code", claude_program, ()),
+        ("codex", codex_program, ("--port", "model=0", "--port", "backend=0")),
+    ):
+        result, run = pipeline_against_mock(target, program, data_dir, prompt, *options)
+        assert result.returncode == 0, result.stderr[-2000:]
+        runs.append(run)
+    return data_dir, runs
+
+
 def two_proxy_target(tmp_path) -> object:
     text = """
 name: itest

@@ -33,7 +33,11 @@ SESSION_HEADERS = ("x-claude-code-session-id", "session-id")
 MAIN = "main"
 # How a tool result names the agent it started: Claude Code's `agentId: <id>` line, codex's `{"agent_id": …}`.
 AGENT_ID_IN_TEXT = re.compile(r"\bagentId:\s*([A-Za-z0-9_.:-]{1,128})")
-AGENT_ID_KEYS = ("agent_id",)
+# A JSON result may name the agent by its id or by its name: codex's spawn_agent answers `{"task_name": …}`, the
+# name the child's requests then give in their turn metadata (below).
+AGENT_ID_KEYS = ("agent_id", "task_name")
+# Headers that hold JSON naming the agent that sent the request: codex's turn metadata names each thread's agent.
+AGENT_NAME_HEADERS = (("x-codex-turn-metadata", "agent_name"),)
 # The spawning call's arguments that name what the agent is for, in order of preference.
 NAME_ARGUMENTS = ("description", "task_name", "subagent_type", "agent_type")
 AGENTS_KEPT = 4096  # agents remembered: a capture that names more is hostile, and the rest are counted as one
@@ -63,13 +67,14 @@ class Agent:
     start: float | None = None
     end: float | None = None
     spawn: Spawn | None = None
+    label: str | None = None  # the name its requests give it, where they give one
     children: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         if self.spawn is not None and self.spawn.name:
             return self.spawn.name
-        return self.id
+        return self.label or self.id
 
     @property
     def duration_s(self) -> float | None:
@@ -90,6 +95,8 @@ class AgentTree:
             self.first_session = next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
         own, parent = identify(headers, self.first_session)
         agent = self.agent(own, parent)
+        if agent.label is None:
+            agent.label = label_in(headers)
         agent.requests.append(turn.number)
         if spends(turn):
             agent.tokens.add(turn)
@@ -125,7 +132,7 @@ class AgentTree:
             if agent.parent is not None and agent.parent not in self.agents:
                 self.agents[agent.parent] = Agent(agent.parent, None)  # a parent that made no request seen here
         for agent in self.agents.values():
-            agent.spawn = self.spawns.get(agent.id)
+            agent.spawn = self.spawns.get(agent.id) or (self.spawns.get(agent.label) if agent.label else None)
             if agent.parent is not None:
                 self.agents[agent.parent].children.append(agent.id)
         return list(self.agents.values())
@@ -148,8 +155,22 @@ def identify(headers: list[tuple[str, str]], first_session: str) -> tuple[str, s
     return main, None
 
 
+def label_in(headers: list[tuple[str, str]]) -> str | None:
+    """The name a request gives the agent that sent it, where its headers give one."""
+    for name, key in AGENT_NAME_HEADERS:
+        value = header(headers, name)
+        if value.lstrip().startswith("{") and len(value) < 65536:
+            try:
+                found = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(found, dict) and isinstance(found.get(key), str) and found[key].strip():
+                return found[key].strip()[:200]
+    return None
+
+
 def agent_ids_in(text: str) -> list[str]:
-    """The agent ids a tool result names: in an `agentId: …` line, or as a JSON object's `agent_id`."""
+    """The agents a tool result names: in an `agentId: …` line, or as a JSON object's `agent_id` or `task_name`."""
     found = AGENT_ID_IN_TEXT.findall(text[:65536])
     if text.lstrip().startswith("{") and len(text) < 65536:
         try:

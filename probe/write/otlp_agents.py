@@ -50,8 +50,8 @@ class AgentSpans:
         # Parents first: a sub-agent's spawning call belongs to its parent, whose spans are made by then.
         for agent in sorted(agents, key=lambda agent: number(agent.get("depth")) or 0):
             if agent.get("parent") is None and len(mains) == 1:
-                span = root  # the run's own span is its one main agent's
-                span.set_attributes(agent_attributes(agent))
+                span = root  # the run's own span is its one main agent's, named after the target
+                span.set_attributes(agent_attributes(agent) | {"gen_ai.agent.name": agent_name_of_root(root)})
             else:
                 spawn = agent.get("spawned_by") if isinstance(agent.get("spawned_by"), dict) else {}
                 parent = tool_spans.get(spawn.get("call_id")) or self.by_agent.get(agent.get("parent")) or root
@@ -87,6 +87,10 @@ class AgentSpans:
         """End every span made here."""
         for span, end in self.spans:
             span.end(end_time=nanoseconds(end))
+
+
+def agent_name_of_root(root) -> str:
+    return str(root.attributes.get("gen_ai.agent.name", "main"))
 
 
 def agent_attributes(agent: dict) -> dict[str, Any]:

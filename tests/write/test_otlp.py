@@ -167,7 +167,7 @@ def test_phoenix_holds_each_model_exchange_with_the_captures_numbers(phoenix, fr
         assert sorted(by_number) == [turn["number"] for turn in turns]
         # The one main agent is the run's span; each tool call an execute_tool span under it, from the end of the
         # answer that asked for it to the start of the request that brought its result back.
-        assert root["attributes"]["gen_ai.agent.name"] == "main" and root["attributes"]["gen_ai.agent.id"]
+        assert root["attributes"]["gen_ai.agent.name"] == target and root["attributes"]["gen_ai.agent.id"] == "main"
         records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
         calls = [record for record in records if record["record"] == "tool_call"]
         tool_spans = {span["attributes"].get("gen_ai.tool.call.id"): span for span in spans
@@ -228,6 +228,45 @@ def test_phoenix_holds_the_messages_when_asked(phoenix, fresh_runs, monkeypatch,
     assert system[0]["type"] == "text" and "Codex" in system[0]["content"]
     tools = json.loads(answering[0]["attributes"]["gen_ai.tool.definitions"])
     assert {tool["name"] for tool in tools} >= {"exec"}
+
+
+@pytest.mark.phoenix
+@pytest.mark.e2e
+def test_phoenix_holds_the_agent_tree_under_the_calls_that_spawned_it(phoenix, subagent_runs, monkeypatch, capsys):
+    """Each sub-agent an invoke_agent span under the execute_tool span of the call that spawned it; each exchange
+    under the span of its agent, whose model spans' tokens add up to the agent's."""
+    data_dir, runs = subagent_runs
+    monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
+    for run in runs:
+        assert export.main(["--run", str(run), "--otlp", phoenix]) == 0
+        assert ", 2 sub-agent spans and " in capsys.readouterr().out
+        spans = spans_of(phoenix, run)
+        by_id = {span["context"]["span_id"]: span for span in spans}
+        [root] = [span for span in spans if span["parent_id"] is None]
+        records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+        agents = {record["id"]: record for record in records if record["record"] == "agent"}
+        agent_spans = {span["attributes"]["gen_ai.agent.id"]: span for span in spans
+                       if "gen_ai.agent.id" in span["attributes"]}  # fmt: skip
+        assert set(agent_spans) == set(agents) and agent_spans["main"] is root
+        for agent, record in agents.items():
+            span = agent_spans[agent]
+            if record["parent"] is None:
+                continue
+            assert span["name"] == f"invoke_agent {record['name']}"
+            assert span["attributes"]["gen_ai.operation.name"] == "invoke_agent"
+            spawning = by_id[span["parent_id"]]  # the call that spawned it, under the agent that made that call
+            assert spawning["name"].startswith("execute_tool ")
+            assert spawning["attributes"]["gen_ai.tool.call.id"] == record["spawned_by"]["call_id"]
+            assert spawning["parent_id"] == agent_spans[record["parent"]]["context"]["span_id"]
+        turn_agent = {record["number"]: record["agent"] for record in records if record["record"] == "turn"}
+        for agent, record in agents.items():
+            mine = [span for span in spans if "agent_probe.exchange" in span["attributes"]
+                    and span["parent_id"] == agent_spans[agent]["context"]["span_id"]]  # fmt: skip
+            assert sorted(span["attributes"]["agent_probe.exchange"] for span in mine) == sorted(
+                number for number, owner in turn_agent.items() if owner == agent
+            )
+            tokens = [span["attributes"].get("gen_ai.usage.input_tokens") for span in mine]
+            assert sum(count for count in tokens if count is not None) == record["tokens"]["input"]
 
 
 def time_of(text: str) -> float:
