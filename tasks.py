@@ -208,14 +208,17 @@ pipeline = agent_run_task(
         "input": "TRAFFIC: analyse this traffic.jsonl instead of a run folder (always written)",
         "output": "REPORT: with --input, where to write the report (default: report.md beside the input)",
         "no_redact": "show token-shaped strings and URL secrets as captured (headers stay masked)",
+        "prices": "FILE: a YAML price file priced before the bundled price database (default: $PROBE_PRICES)",
     },
 )
-def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False):
+def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False, prices=None):
     """Write report.md, report.html and turns.jsonl: what the agent sent and what came back, turn by turn."""
     call(
         c,
         analyze_script.main,
-        script_argv(run=run, force=force, target=target, input=input, output=output, no_redact=no_redact),
+        script_argv(
+            run=run, force=force, target=target, input=input, output=output, no_redact=no_redact, prices=prices
+        ),
     )
 
 
@@ -271,16 +274,17 @@ def sql(c, query, format=None):
         "target": "NAME: with --run latest, the newest run of this target",
         "output": "FILE: write the Markdown here instead of printing it",
         "wire": "compare endpoints, request shape and headers even when the runs speak different APIs",
+        "prices": "FILE: a YAML price file priced before the bundled price database (default: $PROBE_PRICES)",
     },
 )
-def diff(c, run=None, target=None, output=None, wire=False):
+def diff(c, run=None, target=None, output=None, wire=False, prices=None):
     """Compare two runs (two versions of one agent, or two agents), with ids, temp paths and timestamps ignored.
 
     It names the structural changes (endpoints, request shape, headers, instructions, tools) apart from what is
     measured (usage, sizes, timings), with the agent's home and the run folder ignored too. Two agents that speak
     different APIs are compared on what the model sees; --wire compares their wire too.
     """
-    call(c, diff_script.main, script_argv(run=run, target=target, output=output, wire=wire))
+    call(c, diff_script.main, script_argv(run=run, target=target, output=output, wire=wire, prices=prices))
 
 
 @task(klass=ProbeTask)

@@ -2,6 +2,7 @@
 
 import sys
 
+from probe.analyse.prices import PRICES_HELP, use_prices
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import capture_from_arguments
@@ -16,7 +17,9 @@ from probe.write.report import analyze_run, viewer_path
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.pipeline", description=__doc__)
     add_capture_arguments(parser)
+    parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
+    use_prices(args.prices)
     target = load_target(args.target)
     # One stop-signal handling for the capture and the report: once Ctrl-C (or SIGTERM, SIGHUP) has stopped
     # the run, writing its report is part of stopping, and pressing Ctrl-C again does not cut it short.

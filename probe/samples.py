@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from probe.analyse.prices import prices_from
 from probe.common import cli
 from probe.common.errors import RunError, one_line, run_main
 from probe.common.paths import data_dir, display
@@ -19,6 +20,7 @@ from probe.write.diff import diff_runs
 from probe.write.report import refresh_all
 from probe.write.report_header import GENERATED_AT
 
+SAMPLE_PRICES = "sample-prices.yaml"  # in the data folder, beside the samples' target folders
 SAMPLE_MARK = "-sample-"  # in a run folder's name: a bundled sample, with committed derived files
 DIFF_PREFIX = "diff-"  # diff-<A's folder>.md in B's folder: the diff of a bundled version pair
 SHOWN_LINES = 12  # lines of a unified diff shown per mismatch
@@ -49,7 +51,8 @@ def replay(root: Path, update: bool = False, out=None) -> list[Mismatch]:
     if not found:
         raise RunError(f"no sample runs (folders named *{SAMPLE_MARK}*) in {display(root)}")
     mismatches = []
-    with tempfile.TemporaryDirectory(prefix="probe-samples-") as scratch:
+    # The samples' costs come from their own price file, whatever genai-prices this install has.
+    with tempfile.TemporaryDirectory(prefix="probe-samples-") as scratch, prices_from(root / SAMPLE_PRICES):
         copies = Path(scratch) / "data"  # named as the committed diffs name their runs: data/<target>/<run>
         for run in found:
             copy = copies / run.parent.name / run.name

@@ -1,9 +1,12 @@
 """The answers a run's capture holds, derived once from the conversation model as the run streams past: which agent
-made each request, the prompt cache and its breaks, and every tool call; every output reads them from here."""
+made each request, what each turn cost, the prompt cache and its breaks, and every tool call; every output reads
+them from here."""
 
 from dataclasses import dataclass, field
 
 from probe.analyse.agents import Agent, AgentTree
+from probe.analyse.cost import Costs, TurnCost
+from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache
 from probe.analyse.tool_calls import ToolCall, ToolTimeline
 from probe.read.conversation import Turn
@@ -13,11 +16,12 @@ SCHEMA = 1  # of insight.jsonl; raised when a field changes meaning or goes away
 
 @dataclass
 class TurnInsight:
-    """What one turn adds: the agent that made it, and its use of the prompt cache."""
+    """What one turn adds: the agent that made it, its use of the prompt cache, and its cost."""
 
     number: int
     agent: str
     cache: CacheTurn | None
+    cost: TurnCost | None = None
 
 
 @dataclass
@@ -27,12 +31,14 @@ class Insight:
     agents: AgentTree = field(default_factory=AgentTree)
     cache: PromptCache = field(default_factory=PromptCache)
     tools: ToolTimeline = field(default_factory=ToolTimeline)
+    # Priced with the price file --prices or $PROBE_PRICES names, if any (probe.analyse.prices).
+    costs: Costs = field(default_factory=lambda: Costs(price_book()))
     finished: list[Agent] | None = None
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""
         agent = self.agents.add(turn, headers)
-        found = TurnInsight(turn.number, agent, self.cache.add(turn, headers))
+        found = TurnInsight(turn.number, agent, self.cache.add(turn, headers), self.costs.add(turn, agent))
         answered = self.tools.add(turn, agent)
         for call in answered:
             self.agents.note_spawn(call)

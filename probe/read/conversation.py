@@ -81,6 +81,9 @@ class Usage:
     output: int | None = None
     cache_read: int | None = None
     cache_write: int | None = None
+    # Of cache_write, the tokens kept for an hour rather than minutes, where the API tells them apart: they are
+    # priced higher.
+    cache_write_1h: int | None = None
     reasoning: int | None = None
 
 

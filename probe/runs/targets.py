@@ -10,7 +10,7 @@ import yaml
 
 from probe.common import cli, npm_names
 from probe.common.errors import TargetError, one_line, run_main
-from probe.common.paths import TARGET_NAME, display, targets_dir
+from probe.common.paths import TARGET_NAME, display, read_at_most, targets_dir
 from probe.runs.importer import RENDERER_REFERENCE
 
 PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
@@ -322,11 +322,10 @@ def load_target(name_or_path: str) -> Target:
 def read_target_file(path: Path) -> str:
     """The file's text, read no further than the size limit (a FIFO or a huge file must not hold us up)."""
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_TARGET_FILE + 1)
+        data = read_at_most(path, MAX_TARGET_FILE)
     except OSError as error:
         raise TargetError(f"{display(path)}: cannot read: {error.strerror}") from None
-    if len(data) > MAX_TARGET_FILE:
+    if data is None:
         raise TargetError(f"{display(path)}: over the {MAX_TARGET_FILE:,}-byte limit for a target file")
     try:
         return data.decode("utf-8")

@@ -2,6 +2,7 @@
 with the time the agent took over them."""
 
 from probe.analyse.agents import Agent
+from probe.analyse.cost import Costs, Spend, dollars
 from probe.analyse.tool_calls import ToolTimeline
 from probe.common import markdown as md
 
@@ -33,7 +34,7 @@ def tree_order(agents: list[Agent]) -> list[tuple[Agent, int]]:
     return shown
 
 
-def agents_section(agents: list[Agent]) -> list[str]:
+def agents_section(agents: list[Agent], costs: Costs) -> list[str]:
     lines = ["", "## Agents", ""]
     if len(agents) <= 1:
         agent = agents[0] if agents else None
@@ -55,6 +56,7 @@ def agents_section(agents: list[Agent]) -> list[str]:
                 f"#{agent.requests[0]}" if agent.requests else "",
                 tokens(agent, "input"),
                 tokens(agent, "output"),
+                spent(costs.by_agent.get(agent.id)),
                 agent.tool_calls,
                 f"{agent.duration_s:.1f} s" if agent.duration_s is not None else "",
                 md.Markdown("#{} {} {}").format(spawn.turn, md.inline(spawn.tool), md.inline(spawn.call_id))
@@ -62,9 +64,18 @@ def agents_section(agents: list[Agent]) -> list[str]:
                 else "",
             ]
         )
-    headers = ["agent", "id", "requests", "first", "input tokens", "output tokens", "tool calls", "duration",
+    headers = ["agent", "id", "requests", "first", "input tokens", "output tokens", "cost", "tool calls", "duration",
                "spawned by"]  # fmt: skip
     return lines + ["", md.table(headers, rows)]
+
+
+def spent(spend: Spend | None) -> str:
+    """An agent's cost, saying how many of its turns had no known price (never counted as $0)."""
+    if spend is None:
+        return ""
+    if not spend.priced:
+        return "unknown" if spend.unknown else ""
+    return dollars(spend.usd) + (f" (+{spend.unknown} unknown)" if spend.unknown else "")
 
 
 def tokens(agent: Agent, kind: str) -> str:

@@ -6,6 +6,7 @@ with --input."""
 import sys
 from pathlib import Path
 
+from probe.analyse.prices import PRICES_HELP, use_prices
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import data_dir, display
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="show token-shaped strings and URL secrets as captured (headers stay redacted)",
     )
+    parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
+    use_prices(args.prices)
     target = load_target(args.target) if args.target else None
     redact = not args.no_redact
     if args.input and args.run:

@@ -9,6 +9,7 @@ normalised first and counted. Two runs that speak different APIs compare the mod
 import sys
 from pathlib import Path
 
+from probe.analyse.prices import PRICES_HELP, use_prices
 from probe.analyse.run_facts import TOKEN_KINDS, RunSummary
 from probe.analyse.run_summary import summarise
 from probe.analyse.volatile import Volatile, run_places
@@ -18,7 +19,7 @@ from probe.common.errors import RunError, run_main, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import CAPTURE_FILES, private_replacement, read_manifest, resolve_run
-from probe.write.diff_insight import agents_and_tools_section, cache_section
+from probe.write.diff_insight import agents_and_tools_section, cache_section, cost_section
 from probe.write.diff_sections import (
     aligned,
     apis,
@@ -53,8 +54,8 @@ def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[
                 ("headers", headers_section(a, b)),
             ]
         structural += [("instructions", instructions_section(a, b)), ("tools", tools_section(a, b))]
-        measured = [usage_section(a, b), cache_section(a, b), agents_and_tools_section(a, b), sizes_section(a, b),
-                    turns_section(a, b), timings_section(a, b)]  # fmt: skip
+        measured = [usage_section(a, b), cost_section(a, b), cache_section(a, b), agents_and_tools_section(a, b),
+                    sizes_section(a, b), turns_section(a, b), timings_section(a, b)]  # fmt: skip
         lines = [
             md.Markdown("# agent-probe diff"),
             "",
@@ -97,6 +98,7 @@ def measured_differences(a: RunSummary, b: RunSummary) -> list[str]:
 
     found = {
         "usage": differ(lambda run: [usage_of(run, kind) for kind in TOKEN_KINDS], lambda turn: turn.tokens),
+        "cost": bool(cost_section(a, b)),
         "prompt cache": bool(cache_section(a, b)),
         "agents and tool calls": bool(agents_and_tools_section(a, b)),
         "sizes": differ(lambda run: (run.sent, run.received), lambda turn: (turn.request_bytes, turn.response_bytes)),
@@ -137,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="compare endpoints, request shape and headers even when the runs speak different APIs",
     )
+    parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
+    use_prices(args.prices)
     if len(args.run) != 2:
         raise RunError(f"--run: give exactly two runs to compare (got {len(args.run)})")
     runs = [resolve_run(spec, args.target) for spec in args.run]

@@ -1,9 +1,10 @@
 """The diff's sections on what each run's capture answers (probe.analyse.insight, as each run's report gives it):
-the agents, the tool calls by tool, and the prompt cache."""
+the cost, the agents, the tool calls by tool, and the prompt cache."""
 
+from probe.analyse.cost import Spend, dollars
 from probe.analyse.run_facts import RunSummary
 from probe.common import markdown as md
-from probe.write.diff_numbers import delta, number, numbers_table
+from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
 
 
 def agents_and_tools_section(a: RunSummary, b: RunSummary) -> list:
@@ -58,3 +59,35 @@ def cache_section(a: RunSummary, b: RunSummary) -> list:
 def hit_rate(run: RunSummary) -> float | None:
     total_input, cached, reporting = run.insight.cache.totals()
     return cached / total_input if reporting and total_input else None
+
+
+def cost_section(a: RunSummary, b: RunSummary) -> list:
+    """The runs' costs, in all and by model, with the turns each leaves out for want of a price."""
+    spends = [run.insight.costs.run for run in (a, b)]
+    rows = [["cost", *(cost_of(spend) for spend in spends), cost_change(*spends)],
+            ["turns with an unknown price", *(number(spend.unknown) for spend in spends),
+             delta(spends[0].unknown, spends[1].unknown)]]  # fmt: skip
+    models = sorted(set(a.insight.costs.by_model) | set(b.insight.costs.by_model))
+    for model in models:
+        pair = [run.insight.costs.by_model.get(model, Spend()) for run in (a, b)]
+        rows.append([md.Markdown("cost of {}").format(md.inline(model)), *(cost_of(spend) for spend in pair),
+                     cost_change(*pair)])  # fmt: skip
+    if all(row[1] == row[2] for row in rows):
+        return []
+    prices = [run.insight.costs.book.provenance() for run in (a, b)]
+    lines = [md.Markdown("## Cost"), "", md.table(["", "A", "B", "change"], rows), ""]
+    return lines + [md.Markdown("Prices from {}.").format(md.inline(prices[0])), ""]
+
+
+def cost_of(spend: Spend) -> str:
+    if not spend.priced:
+        return "unknown" if spend.unknown else ABSENT
+    return dollars(spend.usd) + (f" (+{spend.unknown} unknown)" if spend.unknown else "")
+
+
+def cost_change(old: Spend, new: Spend) -> str:
+    """A change in dollars only where both sides priced every turn: a partial sum compares nothing."""
+    if not old.priced or not new.priced or old.unknown or new.unknown or old.usd == new.usd:
+        return ""
+    change = new.usd - old.usd
+    return ("+" if change > 0 else "-") + dollars(abs(change)) + (f" ({change / old.usd:+.0%})" if old.usd else "")

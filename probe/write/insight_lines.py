@@ -6,6 +6,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from probe.analyse.agents import Agent, depth_of
+from probe.analyse.cost import Costs
 from probe.analyse.insight import SCHEMA, Insight, TurnInsight
 from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
@@ -46,7 +47,8 @@ class InsightLines:
     def turn(self, facts: TurnInsight) -> dict:
         """Write the turn's record, and return it."""
         record = {"record": "turn", "schema": SCHEMA, "number": facts.number, "agent": facts.agent,
-                  "cache": cache_record(facts.cache)}  # fmt: skip
+                  "cache": cache_record(facts.cache),
+                  "cost": None if facts.cost is None else facts.cost.to_json()}  # fmt: skip
         self.write(record)
         return record
 
@@ -59,15 +61,24 @@ class InsightLines:
         agents, unanswered = insight.finish()
         self.calls(unanswered)
         for agent in agents:
-            self.write(agent_record(agent, agents))
+            spend = insight.costs.by_agent.get(agent.id)
+            self.write({**agent_record(agent, agents), "cost": None if spend is None else spend.to_json()})
         total_input, total_cached, reporting = insight.cache.totals()
         tools = {name: vars(stats) for name, stats in insight.tools.tools.items()}
         self.write({
             "record": "run", "schema": SCHEMA, "agents": len(agents), "tool_calls": insight.tools.calls,
             "cache": {"input": total_input, "cached": total_cached, "turns": reporting,
                       "breaks": len(insight.cache.breaks())},
-            "tools": tools,
+            "tools": tools, "cost": costs_record(insight.costs),
         })  # fmt: skip
+
+
+def costs_record(costs: Costs) -> dict:
+    """The run's cost: in all, by model, where the prices came from, and why some turns have none."""
+    return {
+        **costs.run.to_json(), "by_model": {model: spend.to_json() for model, spend in costs.by_model.items()},
+        "prices": costs.book.provenance(), "sources": dict(costs.sources), "unknown": dict(costs.reasons),
+    }  # fmt: skip
 
 
 def cache_record(cache: CacheTurn | None) -> dict | None:

@@ -43,6 +43,9 @@ class AgentSpans:
         self.agents = self.tools = 0
         self.by_agent: dict[str, Any] = {}
         self.turn_agent = {r.get("number"): r.get("agent") for r in records if r["record"] == "turn"}
+        self.turn_cost = {r.get("number"): r.get("cost") for r in records if r["record"] == "turn"}
+        run = next((r for r in records if r["record"] == "run"), {})
+        root.set_attributes(cost_attributes(run.get("cost"), "agent_probe.run.cost"))
         agents = [r for r in records if r["record"] == "agent" and isinstance(r.get("id"), str)]
         calls = [r for r in records if r["record"] == "tool_call"]
         mains = [agent for agent in agents if agent.get("parent") is None]
@@ -79,6 +82,14 @@ class AgentSpans:
             attributes=attributes,
         )  # fmt: skip
 
+    def cost_of(self, turn_number: Any) -> dict[str, Any]:
+        """The exchange's cost as span attributes: in US dollars, or why it has none."""
+        cost = self.turn_cost.get(turn_number)
+        attributes = cost_attributes(cost, "agent_probe.cost")
+        if isinstance(cost, dict) and isinstance(cost.get("unknown"), str):
+            attributes["agent_probe.cost.unknown"] = cost["unknown"]
+        return attributes
+
     def context_of(self, turn_number: Any):
         """Where an exchange's span goes: under the span of the agent that made the request."""
         return self.trace.set_span_in_context(self.by_agent.get(self.turn_agent.get(turn_number), self.root))
@@ -101,6 +112,18 @@ def agent_attributes(agent: dict) -> dict[str, Any]:
                         agent.get("tool_calls")), ("agent_probe.depth", agent.get("depth"))):  # fmt: skip
         if number(value) is not None:
             attributes[name] = attribute(value)
+    return attributes | cost_attributes(agent.get("cost"), "agent_probe.cost")
+
+
+def cost_attributes(cost: Any, prefix: str) -> dict[str, Any]:
+    """`prefix.usd` (only where known: an unknown price is never 0) and `prefix.unknown_turns`, where counted."""
+    if not isinstance(cost, dict):
+        return {}
+    attributes = {}
+    if number(cost.get("usd")) is not None:
+        attributes[f"{prefix}.usd"] = float(cost["usd"])
+    if number(cost.get("unknown_turns")) is not None:
+        attributes[f"{prefix}.unknown_turns"] = int(cost["unknown_turns"])
     return attributes
 
 

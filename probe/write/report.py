@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from probe.analyse.prices import price_book
 from probe.apis.built_in import renderer_for
 from probe.apis.choice import Choice, choose
 from probe.apis.turns import Reading
@@ -172,7 +173,7 @@ def stream_report(
                     manifest,
                     totals,
                     warnings,
-                    made_with(renderer_name, redact),
+                    made_with(renderer_name, redact, totals.insight.costs.book.provenance()),
                     generated,
                     summary_section(totals.insight),
                 )
@@ -186,8 +187,9 @@ def stream_report(
         else:
             out.write(log.read().decode("utf-8"))
     if page is not None:
+        prices = totals.insight.costs.book.provenance()
         header = page_header(
-            traffic.parent.name, source_name(traffic), plain_stamp(renderer_name, redact), manifest, totals,
+            traffic.parent.name, source_name(traffic), plain_stamp(renderer_name, redact, prices), manifest, totals,
             warnings, page.unrecognised, page.masked,
         )  # fmt: skip
         write_page(viewer, lambda out: page.write_data(out, header), generated)
@@ -222,7 +224,7 @@ class Job:
 
     @property
     def stamp(self) -> str:
-        return made_with(self.choice.name, self.redact)
+        return made_with(self.choice.name, self.redact, price_book().provenance())
 
 
 def plan(traffic: Path, output: Path, target: Target | None, run: Path, redact: bool = True) -> Job:

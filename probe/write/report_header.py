@@ -16,6 +16,7 @@ from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT
 from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
+from probe.write.cost_section import cost_section
 from probe.write.manifest_facts import manifest_facts
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
@@ -131,14 +132,17 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
     return lines
 
 
-def made_with(renderer_name: str, redact: bool) -> str:
-    """The report's stamp line: what rendered it (as its target names it) and whether captured text was masked,
-    which the rebuild check compares (probe.runs.ledger) because file times cannot tell."""
-    return md.Markdown(REPORT.stamp + "renderer {}, {}").format(md.inline(renderer_name), masking(redact))
+def made_with(renderer_name: str, redact: bool, prices: str) -> str:
+    """The report's stamp line: what rendered it (as its target names it), whether captured text was masked, and
+    the prices' sources with their versions, which the rebuild check compares (probe.runs.ledger) because file
+    times cannot tell."""
+    return md.Markdown(REPORT.stamp + "renderer {}, {}, prices {}").format(
+        md.inline(renderer_name), masking(redact), md.inline(prices)
+    )
 
 
-def plain_stamp(renderer_name: str, redact: bool) -> str:
-    return f"renderer {renderer_name}, {masking(redact)}"
+def plain_stamp(renderer_name: str, redact: bool, prices: str) -> str:
+    return f"renderer {renderer_name}, {masking(redact)}, prices {prices}"
 
 
 def masking(redact: bool) -> str:
@@ -192,7 +196,8 @@ def report_header(
     return (
         lines
         + summary
-        + agents_section(totals.insight.finished or [])
+        + cost_section(totals.insight.costs)
+        + agents_section(totals.insight.finished or [], totals.insight.costs)
         + cache_section(totals.insight.cache)
         + tools_section(totals.insight.tools, totals.insight.finished or [])
         + [

@@ -34,9 +34,12 @@ VIEWS = {
     "runs": """
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
                m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
-               m.agent_exit_code AS exit_code, m.label, m.prompt
+               m.agent_exit_code AS exit_code, m.label, m.prompt,
+               TRY_CAST(c.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
+               TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices
         FROM run_folders f
         LEFT JOIN manifest_files m ON m.folder = f.folder
+        LEFT JOIN (SELECT folder, cost FROM insight_lines WHERE record = 'run') c ON c.folder = f.folder
         LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_lines GROUP BY folder) t ON t.folder = f.folder""",
     "exchanges": """
         SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
@@ -64,7 +67,8 @@ VIEWS = {
                coalesce(len(list_filter(CAST(json_extract(l.tools, '$[*]') AS JSON[]),
                                         lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0) AS tools,
                l.stop_reason, i.agent,
-               TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break
+               TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
+               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown
         FROM turn_lines l JOIN run_folders f ON f.folder = l.folder
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
                ON i.folder = l.folder AND i.number = l.number""",
@@ -88,7 +92,9 @@ VIEWS = {
                TRY_CAST(i.tokens->>'cache_write' AS BIGINT) AS cache_write_tokens,
                i.tool_calls, i.duration_s,
                TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
-               i.spawned_by->>'tool' AS spawn_tool
+               i.spawned_by->>'tool' AS spawn_tool,
+               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
+               TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'agent'""",
 }

@@ -4,11 +4,13 @@ tools), as pieces of text that each output shows its own way: our words as prose
 from dataclasses import dataclass
 
 from probe.analyse.agents import Agent, depth_of
+from probe.analyse.cost import Costs, dollars
 from probe.analyse.insight import Insight
 from probe.analyse.prompt_cache import Cause
 
 AGENTS_NAMED = 4  # agents named in the summary; the report's Agents section lists them all
 BREAKS_NAMED = 2
+MODELS_NAMED = 3
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ Fact = tuple[str, list[Piece]]  # a label, and the line's pieces
 
 
 def summary_facts(insight: Insight) -> list[Fact]:
-    return [cache_fact(insight), agents_fact(insight.finished or []), tools_fact(insight)]
+    return [cost_fact(insight.costs), cache_fact(insight), agents_fact(insight.finished or []), tools_fact(insight)]
 
 
 def plain(pieces: list[Piece]) -> str:
@@ -45,6 +47,27 @@ def cause_pieces(cause: Cause) -> list[Piece]:
             value = cause.values[index]
             pieces.append(str(value) if isinstance(value, int) else Quoted(str(value)))
     return pieces
+
+
+def cost_fact(costs: Costs) -> Fact:
+    """`$0.1234 for 12 turns (3 left out: price unknown); claude-x $0.1000, …; prices genai-prices 0.2.3`."""
+    run = costs.run
+    if not run.priced and not run.unknown:
+        return "Cost", ["no turn reported usage to price"]
+    if not run.priced:
+        pieces: list[Piece] = [f"unknown for all {run.unknown:,} turn{s(run.unknown)} with usage"]
+    else:
+        pieces = [f"{dollars(run.usd)} for {run.priced:,} turn{s(run.priced)}"]
+        if run.unknown:
+            pieces.append(f" ({run.unknown:,} more left out: price unknown)")
+    priced = sorted(((spend.usd, model) for model, spend in costs.by_model.items() if spend.priced), reverse=True)
+    for index, (usd, model) in enumerate(priced[:MODELS_NAMED]):
+        pieces += ["; " if index == 0 else ", ", Quoted(model), f" {dollars(usd)}"]
+    if costs.reasons:
+        reason, _ = costs.reasons.most_common(1)[0]
+        pieces += ["; " if run.priced else ": ", Quoted(reason)]
+    pieces += ["; prices ", Quoted(costs.book.provenance())]
+    return "Cost", pieces
 
 
 def cache_fact(insight: Insight) -> Fact:

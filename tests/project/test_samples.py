@@ -68,5 +68,5 @@ def test_the_codex_version_pair_diff_names_what_changed():
     assert "developer block host_skills.instructions changed" in text  # a skill's description line changed
     assert "\n- openai-docs: [-Use for Codex models/pricing, " in text and "-]{+API first-timers, Codex/Work" in text
     # ... and nothing else: the other sections are the versions' own (their agent and headers), or measured.
-    assert "- Structural changes: summary, endpoints, headers, instructions, tools (usage, sizes and timings" in text
+    assert "- Structural changes: summary, endpoints, headers, instructions, tools (usage, cost, sizes and timings" in text
     assert text.count("### Changed: ") == 1 and text.count("changed (") == 1

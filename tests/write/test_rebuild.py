@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ SAMPLES = {
     "claude-code": PROJECT_ROOT / "data/claude-code/20261121-223942-sample-mock",
 }
 SUMMARY = "{} up to date, {} rebuilt, {} failed"
+PRICES = f"genai-prices {version('genai-prices')}"  # the price data a report names, with no price file
 
 
 def make_runs(data: Path, count: int = 2) -> list[Path]:
@@ -185,7 +187,8 @@ def test_a_report_made_another_way_is_rebuilt(private_data_dir, capsys):
     assert "(up to date: nothing it is made from has changed; --force rebuilds it)" in capsys.readouterr().out
     assert analyze_all(capsys)[1] == [
         f"rebuilt {run}: report.md was made with renderer `probe.apis.openai_responses.report`, captured text as "
-        "captured (--no-redact); now: renderer `probe.apis.openai_responses.report`, captured text masked",
+        f"captured (--no-redact), prices `{PRICES}`; now: renderer `probe.apis.openai_responses.report`, captured "
+        f"text masked, prices `{PRICES}`",
         SUMMARY.format(1, 1, 0),
     ]
     report = run / "report.md"
@@ -333,6 +336,24 @@ def test_input_and_run_together_are_an_error(tmp_path, capsys):
     assert (
         capsys.readouterr().err == "error: --input and --run are alternatives: analyse a traffic.jsonl file, or a run\n"
     )
+
+
+def test_other_prices_make_the_report_anew(private_data_dir, capsys, tmp_path, monkeypatch):
+    """The price data is part of what a report is made from: another price file, or an edited one, rebuilds it."""
+    monkeypatch.delenv("PROBE_PRICES", raising=False)
+    [run, _] = make_runs(private_data_dir, count=1)
+    analyze.main(["--run", str(run)])
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("models:\n  gpt-9: {input: 1, output: 2}\n")
+    capsys.readouterr()
+    assert analyze.main(["--run", str(run), "--prices", str(prices)]) == 0
+    out = capsys.readouterr().out
+    assert f"prices `{PRICES}`; now: " in out and "prices `prices.yaml (sha256 " in out and f"then {PRICES}`" in out
+    assert analyze.main(["--run", str(run), "--prices", str(prices)]) == 0
+    assert "(up to date" in capsys.readouterr().out
+    prices.write_text("models:\n  gpt-9: {input: 1, output: 3}\n")
+    assert analyze.main(["--run", str(run), "--prices", str(prices)]) == 0
+    assert "(up to date" not in capsys.readouterr().out
 
 
 def test_a_report_that_came_with_a_run_folder_is_made_anew(private_data_dir, capsys):

@@ -327,11 +327,14 @@ def usage_of(usage: dict) -> Usage:
     )
     total = None if plain is None and write is None and read is None else (plain or 0) + (write or 0) + (read or 0)
     details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
+    # Where sent, cache_creation splits the writes by how long they are kept (ephemeral_5m_…, ephemeral_1h_…).
+    lifetimes = usage.get("cache_creation") if isinstance(usage.get("cache_creation"), dict) else {}
     return Usage(
         raw=usage,
         input=total,
         output=integer(usage.get("output_tokens")),
         cache_read=read,
         cache_write=write,
+        cache_write_1h=integer(lifetimes.get("ephemeral_1h_input_tokens")),
         reasoning=integer(details.get("thinking_tokens")),  # part of output_tokens, as the API counts them
     )

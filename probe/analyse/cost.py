@@ -1,0 +1,187 @@
+"""What each turn cost, in US dollars, from its reported usage and the price book: by turn, model, agent and run.
+
+The usage is the normalised one (probe.read.conversation.Usage), in which every API's counts mean the same, as
+the price database expects them: input includes the tokens read from and written to the cache (Anthropic sends
+those apart from `input_tokens`; the reader has added them up), and output includes reasoning (Gemini sends its
+thoughts apart from its candidates; the reader has added them too). A turn whose model has no known price costs
+"unknown", with the reason, and is left out of the totals, which say how many turns they leave out: never $0.
+"""
+
+import functools
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from probe.analyse.prices import DATABASE_PROVIDERS, FilePrice, PriceBook
+from probe.analyse.token_sums import spends
+from probe.read.conversation import Turn, Usage
+
+MILLION = Decimal(1_000_000)
+# Anthropic prices a write to the 1-hour cache at twice the input price (a 5-minute write at 1.25 times): used
+# when the price data has no 1-hour price of its own.
+LONG_WRITE_TIMES_INPUT = Decimal(2)
+UNKNOWN_KEPT = 64  # distinct reasons kept for the report; the rest are counted
+DEAREST_KEPT = 5  # the costliest turns the report names
+
+
+@dataclass
+class TurnCost:
+    """One turn's cost, or why it has none."""
+
+    number: int
+    agent: str
+    model: str | None
+    usd: Decimal | None = None
+    input_usd: Decimal | None = None  # input, cache reads and writes included
+    output_usd: Decimal | None = None
+    priced_as: str | None = None  # the model as the price source knows it
+    source: str | None = None  # the price file or the database
+    unknown: str | None = None  # why there is no cost
+
+    def to_json(self) -> dict:
+        return {"usd": number(self.usd), "input_usd": number(self.input_usd), "output_usd": number(self.output_usd),
+                "priced_as": self.priced_as, "source": self.source, "unknown": self.unknown}  # fmt: skip
+
+
+@dataclass
+class Spend:
+    """Money summed over turns, and the turns it leaves out because their price is unknown."""
+
+    usd: Decimal = Decimal(0)
+    priced: int = 0
+    unknown: int = 0
+
+    def add(self, cost: TurnCost) -> None:
+        if cost.usd is None:
+            self.unknown += 1
+        else:
+            self.usd += cost.usd
+            self.priced += 1
+
+    def to_json(self) -> dict:
+        return {"usd": number(self.usd) if self.priced else None, "priced_turns": self.priced,
+                "unknown_turns": self.unknown}  # fmt: skip
+
+
+@dataclass
+class Costs:
+    """Fed each turn (with the agent that made it); sums by model and agent as it goes."""
+
+    book: PriceBook = field(default_factory=PriceBook)
+    run: Spend = field(default_factory=Spend)
+    by_model: dict[str, Spend] = field(default_factory=dict)
+    by_agent: dict[str, Spend] = field(default_factory=dict)
+    reasons: Counter = field(default_factory=Counter)  # why turns have no cost, with how many
+    sources: Counter = field(default_factory=Counter)  # where the known prices came from, with how many turns
+    dearest: list = field(default_factory=list)  # a heap of (usd, -number, TurnCost): the costliest turns
+
+    def add(self, turn: Turn, agent: str) -> TurnCost | None:
+        """The turn's cost, or None if it spent nothing (a token count, a failed request)."""
+        if not spends(turn):
+            return None
+        cost = turn_cost(self.book, turn, agent)
+        self.run.add(cost)
+        self.by_model.setdefault(cost.model or "(no model)", Spend()).add(cost)
+        self.by_agent.setdefault(agent, Spend()).add(cost)
+        if cost.unknown is not None and (cost.unknown in self.reasons or len(self.reasons) < UNKNOWN_KEPT):
+            self.reasons[cost.unknown] += 1
+        if cost.source is not None:
+            self.sources[cost.source] += 1
+        if cost.usd is not None:
+            entry = (cost.usd, -cost.number, cost)
+            if len(self.dearest) < DEAREST_KEPT:
+                heapq.heappush(self.dearest, entry)
+            elif entry[:2] > self.dearest[0][:2]:
+                heapq.heapreplace(self.dearest, entry)
+        return cost
+
+    def costliest(self) -> list[TurnCost]:
+        return [entry[2] for entry in sorted(self.dearest, key=lambda entry: entry[:2], reverse=True)]
+
+
+def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
+    cost = TurnCost(turn.number, agent, turn.model)
+    usage = turn.usage
+    if usage.input is None and usage.output is None:
+        cost.unknown = "the response reported no token counts"
+        return cost
+    if not turn.model:
+        cost.unknown = "the request named no model"
+        return cost
+    file_price = book.from_file(turn.model)
+    if file_price is not None:
+        cost.input_usd, cost.output_usd = file_cost(file_price, usage)
+        cost.priced_as, cost.source = file_price.pattern, book.file.name
+    elif not book.use_database:
+        cost.unknown = f"no price for {turn.model} in {book.file.name} (which leaves the database out)"
+        return cost
+    else:
+        day = datetime.fromtimestamp(turn.timing.start, UTC).date() if turn.timing.start else None
+        provider = DATABASE_PROVIDERS.get(turn.provider or "")
+        found = database_cost(turn.model, provider, *counts(usage), day)
+        if isinstance(found, str):
+            cost.unknown = f"no price for {turn.model} in {book.database}{f' ({found})' if found else ''}"
+            return cost
+        cost.input_usd, cost.output_usd, cost.priced_as = found
+        cost.source = book.database
+    cost.usd = cost.input_usd + cost.output_usd
+    return cost
+
+
+def counts(usage: Usage) -> tuple[int, int, int, int, int]:
+    """Input (all of it), cache reads, cache writes, of those the 1-hour ones, and output; 0 where not reported."""
+    write = usage.cache_write or 0
+    return (usage.input or 0, usage.cache_read or 0, write, min(usage.cache_write_1h or 0, write), usage.output or 0)
+
+
+def file_cost(price: FilePrice, usage: Usage) -> tuple[Decimal, Decimal]:
+    total, read, write, long, output = counts(usage)
+    plain = max(total - read - write, 0)
+    read_price = price.cache_read if price.cache_read is not None else price.input
+    write_price = price.cache_write if price.cache_write is not None else price.input
+    long_price = price.cache_write_1h if price.cache_write_1h is not None else write_price
+    spent = plain * price.input + read * read_price + (write - long) * write_price + long * long_price
+    return spent / MILLION, output * price.output / MILLION
+
+
+@functools.lru_cache(maxsize=4096)  # a run repeats its models, and a hostile capture its counts
+def database_cost(
+    model: str, provider: str | None, total: int, read: int, write: int, long: int, output: int, day
+) -> tuple[Decimal, Decimal, str] | str:
+    """Input and output prices from the database, with the model as it knows it; or why it has none (a string)."""
+    import genai_prices  # here: loading its data takes 0.3 s, which a run that spent no tokens need not wait
+
+    when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC) if day is not None else None
+    tokens = {"input_tokens": total, "cache_read_tokens": read, "cache_write_tokens": write, "output_tokens": output}
+    try:
+        found = genai_prices.calc_price(genai_prices.Usage(**tokens), model, provider_id=provider,
+                                        genai_request_timestamp=when)  # fmt: skip
+        extra = Decimal(0)
+        if long and getattr(found.model_price, "cache_write_1h_mtok", None) is not None:  # the database has them
+            found = genai_prices.calc_price(genai_prices.Usage(**tokens, cache_write_1h_tokens=long), model,
+                                            provider_id=provider, genai_request_timestamp=when)  # fmt: skip
+        elif long:
+            # Priced as plain input, the 1-hour writes cost once the input price: add the rest of their price, at
+            # the input price of this request's size (a price may step up past a number of input tokens).
+            shorter = {**tokens, "cache_write_tokens": write - long}
+            found = genai_prices.calc_price(genai_prices.Usage(**shorter), model, provider_id=provider,
+                                            genai_request_timestamp=when)  # fmt: skip
+            plain = genai_prices.calc_price(genai_prices.Usage(input_tokens=total), model, provider_id=provider,
+                                            genai_request_timestamp=when)  # fmt: skip
+            extra = long * (LONG_WRITE_TIMES_INPUT - 1) * plain.input_price / total
+    except LookupError:
+        return ""
+    except Exception as error:  # the library meeting a model name or counts it cannot price: still a reason
+        return f"{type(error).__name__}: {str(error)[:120]}"
+    return found.input_price + extra, found.output_price, f"{found.model.id} ({found.provider.id})"
+
+
+def dollars(value: Decimal) -> str:
+    """US dollars to the hundredth of a cent: a turn often costs less than one cent."""
+    return f"${value:,.4f}"
+
+
+def number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
