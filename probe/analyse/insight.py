@@ -1,10 +1,11 @@
 """The answers a run's capture holds, derived once from the conversation model as the run streams past: which agent
-made each request, what each turn cost, the prompt cache and its breaks, and every tool call; every output reads
-them from here."""
+made each request, what filled its context, what each turn cost, the prompt cache and its breaks, and every tool
+call; every output reads them from here."""
 
 from dataclasses import dataclass, field
 
 from probe.analyse.agents import Agent, AgentTree
+from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache
@@ -22,6 +23,7 @@ class TurnInsight:
     agent: str
     cache: CacheTurn | None
     cost: TurnCost | None = None
+    context: Composition | None = None
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Insight:
     agents: AgentTree = field(default_factory=AgentTree)
     cache: PromptCache = field(default_factory=PromptCache)
     tools: ToolTimeline = field(default_factory=ToolTimeline)
+    context: ContextFilling = field(default_factory=ContextFilling)
     # Priced with the price file --prices or $PROBE_PRICES names, if any (probe.analyse.prices).
     costs: Costs = field(default_factory=lambda: Costs(price_book()))
     finished: list[Agent] | None = None
@@ -38,7 +41,9 @@ class Insight:
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""
         agent = self.agents.add(turn, headers)
-        found = TurnInsight(turn.number, agent, self.cache.add(turn, headers), self.costs.add(turn, agent))
+        found = TurnInsight(
+            turn.number, agent, self.cache.add(turn, headers), self.costs.add(turn, agent), self.context.add(turn)
+        )
         answered = self.tools.add(turn, agent)
         for call in answered:
             self.agents.note_spawn(call)

@@ -3,6 +3,7 @@ price database, genai-prices, which is bundled and works offline; and how each w
 
 import contextlib
 import fnmatch
+import functools
 import hashlib
 import os
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ from typing import Any
 
 import yaml
 
+from probe.common.bounded_read import read_at_most
 from probe.common.errors import UsageError, one_line
-from probe.common.paths import read_at_most
 
 # The environment variable that names a price file when no --prices does: the pipeline's steps each read it.
 PRICES_ENV = "PROBE_PRICES"
@@ -71,6 +72,7 @@ class PriceBook:
         return " then ".join(sources) if sources else "none"
 
 
+@functools.cache  # the installed version does not change while we run, and looking it up takes 1.5 ms
 def database_version() -> str:
     try:
         return version("genai-prices")

@@ -9,8 +9,9 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from probe.common import cli, npm_names
+from probe.common.bounded_read import read_at_most
 from probe.common.errors import TargetError, one_line, run_main
-from probe.common.paths import TARGET_NAME, display, read_at_most, targets_dir
+from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.importer import RENDERER_REFERENCE
 
 PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")

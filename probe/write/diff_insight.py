@@ -1,10 +1,13 @@
 """The diff's sections on what each run's capture answers (probe.analyse.insight, as each run's report gives it):
-the cost, the agents, the tool calls by tool, and the prompt cache."""
+the context's composition, the cost, the agents, the tool calls by tool, and the prompt cache."""
 
+from probe.analyse.context import tool_text
 from probe.analyse.cost import Spend, dollars
 from probe.analyse.run_facts import RunSummary
+from probe.analyse.token_count import TokenCounter
 from probe.common import markdown as md
 from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
+from probe.write.diff_sections import block_name, match_blocks
 
 
 def agents_and_tools_section(a: RunSummary, b: RunSummary) -> list:
@@ -91,3 +94,49 @@ def cost_change(old: Spend, new: Spend) -> str:
         return ""
     change = new.usd - old.usd
     return ("+" if change > 0 else "-") + dollars(abs(change)) + (f" ({change / old.usd:+.0%})" if old.usd else "")
+
+
+def context_section(a: RunSummary, b: RunSummary) -> list:
+    """How the fixed part of the context changed: every distinct instruction block and tool each run sent, with
+    volatile values (ids, paths, dates) replaced as everywhere in the diff, counted with the same encoder and not
+    scaled, so that text is compared with text: "instructions +1,240 tokens, tools −2"."""
+    counter = TokenCounter()
+    blocks = [[counter.count(block.text) for block in run.instructions.values()] for run in (a, b)]
+    tools = [[counter.count(tool_text(tool)) for tool in run.tools.values() if tool.type != "namespace"]
+             for run in (a, b)]  # fmt: skip
+    rows = [
+        ("instruction tokens", sum(blocks[0]), sum(blocks[1])),
+        ("instruction blocks", len(blocks[0]), len(blocks[1])),
+        ("tool definition tokens", sum(tools[0]), sum(tools[1])),
+        ("tools", len(tools[0]), len(tools[1])),
+    ]
+    if all(old == new for _, old, new in rows):
+        return []
+    words = {"instruction tokens": "instructions {} tokens", "tool definition tokens": "tool definitions {} tokens",
+             "tools": "tools {}"}  # fmt: skip
+    changes = [words[label].format(signed(new - old)) for label, old, new in (rows[0], rows[3], rows[2]) if old != new]
+    lines = [md.Markdown("## Context"), "",
+             md.Markdown("Every instruction block and tool each run sent, counted with {}: {}.").format(
+                 md.text(counter.encoding), md.text(", ".join(changes) or "the same sizes"))]  # fmt: skip
+    lines += ["", numbers_table("", rows), ""]
+    changed = block_changes(a, b, counter)
+    if changed:
+        lines += [md.table(["instruction block", "A tokens", "B tokens", "change"], changed), ""]
+    return lines
+
+
+def block_changes(a: RunSummary, b: RunSummary, counter: TokenCounter) -> list[list]:
+    """The instruction blocks whose size changed, paired as the instructions section pairs them."""
+    pairs, only_a, only_b = match_blocks(list(a.instructions.values()), list(b.instructions.values()))
+    rows = []
+    for old, new in (
+        [(old, new) for old, new, _ in pairs] + [(old, None) for old in only_a] + [(None, new) for new in only_b]
+    ):
+        sizes = [counter.count(block.text) if block is not None else None for block in (old, new)]
+        if sizes[0] != sizes[1]:
+            rows.append([md.inline(block_name(new or old)), number(sizes[0]), number(sizes[1]), delta(*sizes)])
+    return rows
+
+
+def signed(value: int) -> str:
+    return f"+{value:,}" if value > 0 else f"\u2212{-value:,}"

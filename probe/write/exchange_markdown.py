@@ -7,6 +7,7 @@ from probe.read.conversation import Turn
 from probe.read.dedupe import changes
 from probe.read.traffic import Body, Exchange
 from probe.redact.secrets import redact_header
+from probe.write.context_section import turn_context
 
 
 def render_body_generically(body: Body, what: str) -> list[md.Markdown]:
@@ -120,7 +121,7 @@ def render_exchange(
         if exchange.kind == "websocket"
         else [exchange.request_body]
     )
-    lines += [md.Markdown("#### Request"), ""]
+    lines += [md.Markdown("#### Request"), "", *turn_context(totals.insight.context.latest)]
     if not requests:
         lines += [md.Markdown("(no client frame: the server spoke first, or the socket closed without a request)"), ""]
     read = next((body for body in requests if body.is_json), None)  # the one the turn was read from

@@ -12,7 +12,7 @@ from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
 from probe.analyse.tool_calls import ToolCall
 from probe.read.conversation import Turn
-from probe.redact.json_values import mask_json
+from probe.redact.json_values import mask_json, masked_string
 
 INSIGHT_FILE = "insight.jsonl"
 INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.insight.jsonl)
@@ -31,10 +31,22 @@ class InsightLines:
         if self.out is None:
             return
         if self.redact:
-            record = mask_json(record, memo=self.memo)[0]
+            context = record.get("context") if record["record"] == "turn" else None
+            record = mask_json({**record, "context": None} if context else record, memo=self.memo)[0]
+            if context:
+                record["context"] = self.masked_context(context)
             if len(self.memo) > 65536:  # (bounded: tool arguments rarely repeat)
                 self.memo.clear()
         self.out.write(orjson.dumps(record, default=str) + b"\n")
+
+    def masked_context(self, context: dict) -> dict:
+        """A turn's context split with its captured strings (the parts' names and groups: tool names) masked: the
+        rest is numbers and our words, and walking a few dozen parts a turn through the masker would cost more
+        than splitting the turn did."""
+        parts = [{**part, "name": masked_string(part["name"], True, self.memo)[0],
+                  "group": None if part["group"] is None else masked_string(part["group"], True, self.memo)[0]}
+                 for part in context["categories"]]  # fmt: skip
+        return {**context, "categories": parts}
 
     def add(self, insight: Insight, turn: Turn, headers: list[tuple[str, str]]) -> dict:
         """Feed the turn to `insight`, write its record and the tool calls it answered; return the turn's record,
@@ -48,7 +60,8 @@ class InsightLines:
         """Write the turn's record, and return it."""
         record = {"record": "turn", "schema": SCHEMA, "number": facts.number, "agent": facts.agent,
                   "cache": cache_record(facts.cache),
-                  "cost": None if facts.cost is None else facts.cost.to_json()}  # fmt: skip
+                  "cost": None if facts.cost is None else facts.cost.to_json(),
+                  "context": None if facts.context is None else facts.context.to_json()}  # fmt: skip
         self.write(record)
         return record
 
@@ -70,6 +83,8 @@ class InsightLines:
             "cache": {"input": total_input, "cached": total_cached, "turns": reporting,
                       "breaks": len(insight.cache.breaks())},
             "tools": tools, "cost": costs_record(insight.costs),
+            "context": [{"kind": kind, "name": name, "new": new, "tokens": tokens}
+                        for (kind, name, new), tokens in insight.context.sums.items()],
         })  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT
 from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
+from probe.write.context_section import context_section
 from probe.write.cost_section import cost_section
 from probe.write.manifest_facts import manifest_facts
 
@@ -196,6 +197,7 @@ def report_header(
     return (
         lines
         + summary
+        + context_section(totals.insight.context)
         + cost_section(totals.insight.costs)
         + agents_section(totals.insight.finished or [], totals.insight.costs)
         + cache_section(totals.insight.cache)

@@ -84,6 +84,15 @@ VIEWS = {
               WHERE part->>'kind' = 'tool_call') c
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'tool_call') i
                ON i.folder = c.folder AND i.asked_in = c.n AND i.call_id IS NOT DISTINCT FROM c.call_id""",
+    "context": """
+        SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
+               TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
+               TRY_CAST(c->>'tokens' AS BIGINT) AS tokens, TRY_CAST(c->>'counted' AS BIGINT) AS counted,
+               i.context->>'encoding' AS encoding, TRY_CAST(i.context->>'scaled_to' AS BIGINT) AS input_tokens
+        FROM (SELECT folder, number, context,
+                     unnest(CAST(json_extract(context, '$.categories[*]') AS JSON[])) AS c
+              FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL) i
+        JOIN run_folders f ON f.folder = i.folder""",
     "agents": """
         SELECT f.run, i.id AS agent, i.name, i.parent, i.depth, i.requests, i.first_request,
                TRY_CAST(i.tokens->>'input' AS BIGINT) AS input_tokens,

@@ -4,6 +4,7 @@ tools), as pieces of text that each output shows its own way: our words as prose
 from dataclasses import dataclass
 
 from probe.analyse.agents import Agent, depth_of
+from probe.analyse.context import HISTORY, INSTRUCTIONS, TOOLS, ContextFilling
 from probe.analyse.cost import Costs, dollars
 from probe.analyse.insight import Insight
 from probe.analyse.prompt_cache import Cause
@@ -26,7 +27,13 @@ Fact = tuple[str, list[Piece]]  # a label, and the line's pieces
 
 
 def summary_facts(insight: Insight) -> list[Fact]:
-    return [cost_fact(insight.costs), cache_fact(insight), agents_fact(insight.finished or []), tools_fact(insight)]
+    return [
+        context_fact(insight.context),
+        cost_fact(insight.costs),
+        cache_fact(insight),
+        agents_fact(insight.finished or []),
+        tools_fact(insight),
+    ]
 
 
 def plain(pieces: list[Piece]) -> str:
@@ -47,6 +54,25 @@ def cause_pieces(cause: Cause) -> list[Piece]:
             value = cause.values[index]
             pieces.append(str(value) if isinstance(value, int) else Quoted(str(value)))
     return pieces
+
+
+def context_fact(filling: ContextFilling) -> Fact:
+    """`largest input 13,464 tokens (#6); over the run: tools 59%, instructions 14%, history 27% (…)`."""
+    if not filling.turns or not filling.sums:
+        return "Context", ["no turn reported usage to split"]
+    total = sum(filling.sums.values()) or 1
+    by_kind = {kind: 0 for kind in (TOOLS, INSTRUCTIONS, HISTORY)}
+    for (kind, _name, _new), tokens in filling.sums.items():
+        by_kind[kind] = by_kind.get(kind, 0) + tokens
+    carried = sum(tokens for (kind, _name, new), tokens in filling.sums.items() if kind == HISTORY and not new)
+    pieces: list[Piece] = []
+    if filling.largest is not None and filling.largest.scaled_to is not None:
+        pieces.append(f"largest input {filling.largest.scaled_to:,} tokens (#{filling.largest.number}); ")
+    shares = ", ".join(f"{kind} {tokens / total:.0%}" for kind, tokens in by_kind.items())
+    pieces.append(f"over the run (estimated): {shares}, of which history carried from the turn before "
+                  f"{carried / total:.0%}; largest part: ")  # fmt: skip
+    (kind, name, _new), tokens = max(filling.sums.items(), key=lambda item: item[1])
+    return "Context", [*pieces, f"{kind} ", Quoted(name), f" {tokens / total:.0%}"]
 
 
 def cost_fact(costs: Costs) -> Fact:

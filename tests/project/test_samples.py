@@ -68,5 +68,9 @@ def test_the_codex_version_pair_diff_names_what_changed():
     assert "developer block host_skills.instructions changed" in text  # a skill's description line changed
     assert "\n- openai-docs: [-Use for Codex models/pricing, " in text and "-]{+API first-timers, Codex/Work" in text
     # ... and nothing else: the other sections are the versions' own (their agent and headers), or measured.
-    assert "- Structural changes: summary, endpoints, headers, instructions, tools (usage, cost, sizes and timings" in text
+    structural = "- Structural changes: summary, endpoints, headers, instructions, tools"
+    assert f"{structural} (usage, context, cost, sizes and timings differ too)" in text
+    # The changed skill line and the exec tool's description, in tokens: what the context is made of changed.
+    assert "counted with o200k_base: instructions +18 tokens, tool definitions \u2212148 tokens." in text
+    assert "| `developer block host_skills.instructions` | 453 | 471 | +18 (+4%) |" in text
     assert text.count("### Changed: ") == 1 and text.count("changed (") == 1
