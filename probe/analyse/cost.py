@@ -24,6 +24,9 @@ MILLION = Decimal(1_000_000)
 LONG_WRITE_TIMES_INPUT = Decimal(2)
 UNKNOWN_KEPT = 64  # distinct reasons kept for the report; the rest are counted
 DEAREST_KEPT = 5  # the costliest turns the report names
+MODELS_KEPT = 256  # models summed one by one; a capture that names more is hostile, and the rest are summed as one
+MODEL_NAME_LIMIT = 200  # characters: a longer model name is no model's, and is not looked up
+OTHER_MODELS = "(other models)"
 
 
 @dataclass
@@ -83,7 +86,10 @@ class Costs:
             return None
         cost = turn_cost(self.book, turn, agent)
         self.run.add(cost)
-        self.by_model.setdefault(cost.model or "(no model)", Spend()).add(cost)
+        model = cost.model or "(no model)"
+        if model not in self.by_model and len(self.by_model) >= MODELS_KEPT:
+            model = OTHER_MODELS
+        self.by_model.setdefault(model, Spend()).add(cost)
         self.by_agent.setdefault(agent, Spend()).add(cost)
         if cost.unknown is not None and (cost.unknown in self.reasons or len(self.reasons) < UNKNOWN_KEPT):
             self.reasons[cost.unknown] += 1
@@ -109,6 +115,9 @@ def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
         return cost
     if not turn.model:
         cost.unknown = "the request named no model"
+        return cost
+    if len(turn.model) > MODEL_NAME_LIMIT:
+        cost.unknown = f"a model name of {len(turn.model):,} characters"
         return cost
     file_price = book.from_file(turn.model)
     if file_price is not None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 ENCODING = "o200k_base"  # OpenAI's current models'; for other vendors' models an estimate all the same
 TEXTS_KEPT = 1 << 15  # distinct texts whose counts are remembered
+CHARACTERS_KEPT = 1 << 26  # and their characters, at most: memory stays bounded whatever a capture holds
 
 
 def rust_counter(encoding: str) -> Callable[[str], int] | None:
@@ -51,6 +52,7 @@ class TokenCounter:
         self.counted = (rust_counter(encoding) if fast else None) or package_counter(encoding)
         self.known: OrderedDict[str, int] = OrderedDict()
         self.characters = 0  # characters encoded, each distinct text counted once
+        self.kept = 0  # characters of the texts remembered
 
     def count(self, text: str) -> int:
         if not text:
@@ -65,6 +67,7 @@ class TokenCounter:
             found = self.counted(text.encode("utf-8", "replace").decode("utf-8"))
         self.characters += len(text)
         self.known[text] = found
-        if len(self.known) > TEXTS_KEPT:
-            self.known.popitem(last=False)
+        self.kept += len(text)
+        while len(self.known) > TEXTS_KEPT or self.kept > CHARACTERS_KEPT:
+            self.kept -= len(self.known.popitem(last=False)[0])
         return found

@@ -267,6 +267,24 @@ def test_phoenix_holds_the_agent_tree_under_the_calls_that_spawned_it(phoenix, s
             )
             tokens = [span["attributes"].get("gen_ai.usage.input_tokens") for span in mine]
             assert sum(count for count in tokens if count is not None) == record["tokens"]["input"]
+            # Each model span's cost is its turn's; an agent's is the sum of its turns' (an unknown one left out).
+            assert span_cost(agent_spans[agent]) == record["cost"]["usd"]
+            assert (
+                agent_spans[agent]["attributes"].get("agent_probe.cost.unknown_turns")
+                == record["cost"]["unknown_turns"]
+            )
+        costs = {record["number"]: record["cost"] for record in records if record["record"] == "turn"}
+        for span in spans:
+            cost = costs.get(span["attributes"].get("agent_probe.exchange"))
+            if cost is not None:
+                assert span_cost(span) == cost["usd"]
+                assert span["attributes"].get("agent_probe.cost.unknown") == cost["unknown"]
+
+
+def span_cost(span: dict) -> float | None:
+    """A span's cost attribute, which is left out where the price is unknown (never 0)."""
+    value = span["attributes"].get("agent_probe.cost.usd")
+    return None if value is None else pytest.approx(value, rel=1e-9)
 
 
 def time_of(text: str) -> float:
