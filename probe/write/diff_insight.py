@@ -6,8 +6,8 @@ from probe.analyse.cost import Spend, dollars
 from probe.analyse.run_facts import RunSummary
 from probe.analyse.token_count import TokenCounter
 from probe.common import markdown as md
+from probe.write.block_pairs import block_name, match_blocks
 from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
-from probe.write.diff_sections import block_name, match_blocks
 
 
 def agents_and_tools_section(a: RunSummary, b: RunSummary) -> list:

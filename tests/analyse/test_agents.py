@@ -100,7 +100,7 @@ def test_claude_like_sub_agents_form_a_tree_linked_to_the_calls_that_spawned_the
     assert "3 agents: 2 sub-agents" in tree
     rows = [line for line in tree.splitlines() if line.startswith("| ")][1:]
     assert rows[0].startswith("| `main` | `main` | 2 | #1 | 700 | 70 | $0.0032 | 1 | 51.0 s |")
-    assert rows[1].startswith("| \u00a0\u00a0└ `Explore repo` | `a1c0ffee` | 3 | #2 | 1,100 | 110 | 2 |")
+    assert rows[1].startswith("| \u00a0\u00a0└ `Explore repo` | `a1c0ffee` | 3 | #2 | 1,100 | 110 | $0.0050 | 2 |")
     assert rows[1].endswith("| #1 `Agent` `toolu_1` |")
     assert rows[2].startswith("| \u00a0\u00a0\u00a0\u00a0└ `Read README` | `a2beef` | 1 | #3 |")
 

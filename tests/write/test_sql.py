@@ -111,7 +111,9 @@ def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch
             wait = (answered["timing"]["start"] - asked["timing"]["end"]) * 1000
             assert call["wait_ms"] == pytest.approx(wait, abs=0.1) and call["result_size"] > 0
         [agent] = rows(data_dir, f"SELECT * FROM agents WHERE run = '{run.name}'", monkeypatch)
-        assert agent["name"] == "main" and agent["parent"] is None and agent["requests"] == len(entries)
+        # codex's turn metadata names its main thread's agent /root; Claude Code names none.
+        assert agent["agent"] == "main" and agent["name"] == {"codex": "/root", "claude-code": "main"}[target]
+        assert agent["parent"] is None and agent["requests"] == len(entries)
         assert agent["tool_calls"] == len(calls) and agent["spawned_in"] is None
 
 
