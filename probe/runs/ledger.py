@@ -22,7 +22,15 @@ LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from el
 # What the viewer's page is made of besides the run's data: its script and style, inlined into every report.html
 # (probe.write.viewer.page reads them from here, so the list is kept once).
 VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
-VIEWER_ASSETS = (VIEWER_FOLDER / "viewer.js", VIEWER_FOLDER / "viewer.css")
+# The script's parts, joined in this order into one inline script (they share its scope: each uses what the ones
+# before it define), and the style sheets, joined likewise.
+VIEWER_SCRIPTS = tuple(
+    VIEWER_FOLDER / "js" / name
+    for name in ("base.js", "turn_facts.js", "sidebar.js", "run_panel.js", "chart.js", "turn_view.js",
+                 "navigation.js", "search.js", "start.js")
+)  # fmt: skip
+VIEWER_STYLES = (VIEWER_FOLDER / "style.css",)
+VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 
 
 @dataclass(frozen=True)

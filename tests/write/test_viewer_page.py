@@ -20,10 +20,10 @@ from test_viewer import SCRIPT_PAYLOADS, hostile_capture
 
 from probe.common.errors import RunError
 from probe.runs import ledger as derived
+from probe.runs.ledger import VIEWER_ASSETS, VIEWER_SCRIPTS, VIEWER_STYLES
 from probe.runs.targets import load_target
 from probe.write import analyze, report, view
 from probe.write.report import write_report
-from probe.write.viewer.page import ASSETS
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import conversation, template_request  # bench/ is not a package: its folder is put on the path
@@ -73,7 +73,7 @@ def test_only_the_viewers_own_script_and_style_may_run(tmp_path):
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert directives["default-src"] == "'none'" and directives["connect-src"] == "'none'"
     assert directives["img-src"] == "'none'" and directives["base-uri"] == "'none'"
-    script, style = (path.read_text() for path in ASSETS)
+    script, style = ("\n".join(path.read_text() for path in paths) for paths in (VIEWER_SCRIPTS, VIEWER_STYLES))
     for text, directive in ((script, "script-src"), (style, "style-src")):
         digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
         assert directives[directive] == f"'sha256-{digest}'"
@@ -167,11 +167,11 @@ def test_a_missing_or_outdated_page_is_rebuilt(private_data_dir, capsys, monkeyp
     assert code == 0 and f"rebuilt {run}: report.html is missing" in out
     assert (run / "report.html").is_file()
     # The viewer's script changed (a copy stands in for it, so the checkout's file times stay as they are).
-    script = tmp_path / "viewer.js"
-    shutil.copy(ASSETS[0], script)
+    script = tmp_path / "base.js"
+    shutil.copy(VIEWER_ASSETS[0], script)
     later = (run / "report.html").stat().st_mtime + 10
     os.utime(script, (later, later))
-    monkeypatch.setattr(derived, "REPORT", dataclasses.replace(derived.REPORT, assets=(script, ASSETS[1])))
+    monkeypatch.setattr(derived, "REPORT", dataclasses.replace(derived.REPORT, assets=(script, *VIEWER_ASSETS[1:])))
     code, out = analyze.main(["--run", "all"]), capsys.readouterr().out
     assert code == 0 and f"rebuilt {run}: {script} is newer than" in out
 

@@ -7,7 +7,7 @@ from functools import cache
 from typing import BinaryIO
 
 # The script and the style, declared where the ledger counts them among what a report is made from.
-from probe.runs.ledger import VIEWER_ASSETS as ASSETS
+from probe.runs.ledger import VIEWER_SCRIPTS, VIEWER_STYLES
 
 GENERATED = b'<meta name="generated" content="'  # the one line that differs between two pages of the same capture
 
@@ -58,7 +58,10 @@ CLOSING = """
 
 @cache
 def assets() -> tuple[str, str]:
-    script, style = (path.read_text(encoding="utf-8") for path in ASSETS)
+    """The script and the style sheet, each joined from its parts."""
+    script, style = (
+        "\n".join(path.read_text(encoding="utf-8") for path in paths) for paths in (VIEWER_SCRIPTS, VIEWER_STYLES)
+    )
     return script, style
 
 

@@ -1,0 +1,101 @@
+// agent-probe's report viewer: its script is the files of this folder joined in the order probe.runs.ledger lists
+// them, this one first. Every captured string reaches the page as a text node (textContent or createTextNode),
+// never as HTML: there is no innerHTML, no insertAdjacentHTML and no URL taken from the data.
+"use strict";
+
+const DATA = JSON.parse(document.getElementById("probe-data").textContent);
+const VALUES = DATA.values;
+const TURNS = DATA.turns;
+const byNumber = new Map(TURNS.map((turn, index) => [turn.n, index]));
+const SVG = "http://www.w3.org/2000/svg";
+const RAW_HEAD = 256 * 1024; // bytes of a raw body the page keeps (probe/viewer/data.py)
+
+// ---- building elements -------------------------------------------------------------------------------------
+
+// el("div", {class: "x"}, "text", child): strings become text nodes, whatever they hold.
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  setAttributes(node, attributes);
+  append(node, children);
+  return node;
+}
+
+function setAttributes(node, attributes) {
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) throw new Error("event handlers are attached with addEventListener");
+    node.setAttribute(name, value === true ? "" : String(value));
+  }
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Searchable text: what the search counts and marks is exactly what these elements hold.
+function searchable(tag, className, text) {
+  return el(tag, { class: className ? "s " + className : "s" }, text);
+}
+
+function turnLink(number, label) {
+  const link = el("a", { href: "#turn-" + number, class: "turn-link" }, label || "#" + number);
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    select(byNumber.get(number), true);
+  });
+  return link;
+}
+
+function details(summary, build, open) {
+  // The body is built when first opened: a 200-turn run has thousands of collapsed parts.
+  const node = el("details", { open: !!open }, el("summary", {}, summary));
+  let built = false;
+  const fill = () => {
+    if (built) return;
+    built = true;
+    append(node, [build()]);
+  };
+  if (open) fill();
+  node.addEventListener("toggle", () => node.open && fill());
+  return node;
+}
+
+function pretty(value) {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch (error) {
+    return String(value);
+  }
+}
+
+function compact(value) {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    return String(value);
+  }
+}
+
+function number(value) {
+  return typeof value === "number" ? value.toLocaleString("en-US") : "—";
+}
+
+function ms(value) {
+  if (typeof value !== "number") return "—";
+  return value >= 1000 ? (value / 1000).toFixed(2) + " s" : value.toFixed(1) + " ms";
+}
+
+function table(headers, rows, className) {
+  return el(
+    "table",
+    { class: className },
+    el("thead", {}, el("tr", {}, headers.map((header) => el("th", {}, header)))),
+    el("tbody", {}, rows.map((row) => el("tr", {}, row.map((cell) => el("td", {}, cell)))))
+  );
+}

@@ -1,0 +1,110 @@
+// Search: literal and case-insensitive, over exactly the text the page shows as searchable.
+
+// Literal and case-insensitive; hits are counted and marked with the same expression, in the same texts.
+const search = { query: "", pattern: null, hits: [], at: -1 };
+
+function hitsIn(text) {
+  search.pattern.lastIndex = 0;
+  let found = 0;
+  while (search.pattern.exec(text)) found++;
+  return found;
+}
+
+function runSearch(query) {
+  pending = null;
+  search.query = query;
+  search.pattern = query ? new RegExp(query.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "giu") : null;
+  search.hits = [];
+  search.at = -1;
+  if (query) {
+    TURNS.forEach((turn, index) => {
+      const found = turnTexts(index).reduce((sum, text) => sum + hitsIn(text), 0);
+      for (let k = 0; k < found; k++) search.hits.push([index, k]);
+    });
+  }
+  const hit = new Set(search.hits.map((entry) => entry[0]));
+  rows.forEach((row, index) => row.classList.toggle("hit", hit.has(index)));
+  if (search.hits.length) step(1);
+  else {
+    showCount();
+    if (current >= 0) renderTurn(current);
+  }
+}
+
+// What was typed last is searched before stepping, however soon after the typing Enter comes.
+function step(direction) {
+  const box = document.getElementById("search");
+  if (pending !== null || box.value !== search.query) {
+    clearTimeout(pending);
+    runSearch(box.value);
+    return;
+  }
+  if (!search.hits.length) return;
+  search.at = (search.at + direction + search.hits.length) % search.hits.length;
+  const [index] = search.hits[search.at];
+  if (index !== current) select(index, false);
+  else markHits(index);
+  showCount();
+}
+
+function showCount() {
+  const label = document.getElementById("search-count");
+  if (!search.query) label.textContent = "";
+  else if (!search.hits.length) label.textContent = "no hits";
+  else label.textContent = search.at + 1 + " of " + search.hits.length + " hit" + (search.hits.length === 1 ? "" : "s");
+}
+
+// Wraps every hit in this turn's searchable text in <mark>, the current one marked as such.
+function markHits(index) {
+  const view = document.getElementById("turn");
+  for (const old of view.querySelectorAll("mark")) old.replaceWith(document.createTextNode(old.textContent));
+  view.normalize();
+  if (!search.pattern) return;
+  const currentHit = search.at >= 0 && search.hits[search.at][0] === index ? search.hits[search.at][1] : -1;
+  let k = 0;
+  for (const holder of view.querySelectorAll(".s")) {
+    const nodes = [];
+    const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    // The hits are counted in the holder's whole text: find them there, then wrap each in its text nodes.
+    const text = nodes.map((node) => node.textContent).join("");
+    const ranges = [];
+    search.pattern.lastIndex = 0;
+    for (let found = search.pattern.exec(text); found; found = search.pattern.exec(text))
+      ranges.push([found.index, found.index + found[0].length, k++]);
+    if (!ranges.length) continue;
+    let offset = 0;
+    for (const node of nodes) {
+      const start = offset;
+      const value = node.textContent;
+      offset += value.length;
+      const inside = ranges.filter(([from, to]) => from < offset && to > start);
+      if (!inside.length) continue;
+      const pieces = document.createDocumentFragment();
+      let at = 0;
+      for (const [from, to, number] of inside) {
+        const a = Math.max(from - start, 0);
+        const b = Math.min(to - start, value.length);
+        pieces.appendChild(document.createTextNode(value.slice(at, a)));
+        pieces.appendChild(el("mark", { class: number === currentHit ? "current" : null }, value.slice(a, b)));
+        at = b;
+      }
+      pieces.appendChild(document.createTextNode(value.slice(at)));
+      node.replaceWith(pieces);
+    }
+  }
+  const mark = view.querySelector("mark.current");
+  if (mark) {
+    for (let open = mark.closest("details"); open; open = open.parentElement.closest("details")) open.open = true;
+    mark.scrollIntoView({ block: "center" });
+  }
+}
+
+let pending = null;
+document.getElementById("search").addEventListener("input", (event) => {
+  clearTimeout(pending);
+  const query = event.target.value;
+  pending = setTimeout(() => runSearch(query), 120);
+});
+document.getElementById("search-next").addEventListener("click", () => step(1));
+document.getElementById("search-previous").addEventListener("click", () => step(-1));

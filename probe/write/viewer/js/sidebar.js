@@ -1,0 +1,32 @@
+// The sidebar: one row per exchange.
+
+let current = -1;
+const rows = [];
+
+function buildSidebar() {
+  const list = document.getElementById("timeline");
+  const fragment = document.createDocumentFragment();
+  TURNS.forEach((turn, index) => {
+    const used = tokens(turn);
+    const trouble = problem(turn);
+    const row = el(
+      "button",
+      { class: "row" + (trouble ? " " + trouble : ""), type: "button", "data-turn": turn.n },
+      el("span", { class: "n" }, "#" + turn.n),
+      el("span", { class: "path" }, (turn.kind === "websocket" ? "WS " : turn.method + " ") + turn.path),
+      el("span", { class: "status" }, turn.status == null ? "—" : String(turn.status)),
+      trouble ? el("span", { class: "mark", title: trouble }, trouble === "error" ? "error" : "cut off") : null,
+      el("span", { class: "model" }, turn.model == null ? "" : String(turn.model)),
+      el(
+        "span",
+        { class: "numbers" },
+        (used.input == null && used.output == null ? "" : number(used.input) + " in · " + number(used.output) + " out · ") +
+          "ttfb " + ms(timing(turn).ttfb_ms) + " · " + ms(timing(turn).duration_ms)
+      )
+    );
+    row.addEventListener("click", () => select(index, true));
+    rows.push(row);
+    fragment.appendChild(row);
+  });
+  list.appendChild(fragment);
+}
