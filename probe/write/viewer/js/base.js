@@ -10,6 +10,24 @@ const byNumber = new Map(TURNS.map((turn, index) => [turn.n, index]));
 const SVG = "http://www.w3.org/2000/svg";
 const RAW_HEAD = 256 * 1024; // bytes of a raw body the page keeps (probe/viewer/data.py)
 
+// ---- what the views share ----------------------------------------------------------------------------------
+
+// The selected turn: an index into TURNS, -1 before the first selection.
+let current = -1;
+
+// The views are told of what changes, each registering with on(): "selected" (index): a turn was selected;
+// "added" (first index): TURNS grew (a live page), from that index on; "matched" (Set of indexes, or null when the
+// search is cleared): the turns the search finds.
+const LISTENERS = { selected: [], added: [], matched: [] };
+
+function on(event, listener) {
+  LISTENERS[event].push(listener);
+}
+
+function tell(event, value) {
+  for (const listener of LISTENERS[event]) listener(value);
+}
+
 // ---- building elements -------------------------------------------------------------------------------------
 
 // el("div", {class: "x"}, "text", child): strings become text nodes, whatever they hold.

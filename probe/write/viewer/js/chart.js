@@ -63,3 +63,8 @@ function buildChart() {
     ),
   ]);
 }
+
+on("selected", (index) => {
+  for (const bar of document.querySelectorAll("svg.tokens .bar.selected")) bar.classList.remove("selected");
+  if (bars[index]) bars[index].classList.add("selected");
+});

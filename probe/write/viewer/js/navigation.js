@@ -2,14 +2,8 @@
 
 function select(index, scroll) {
   if (index === undefined || index < 0 || index >= TURNS.length) return;
-  if (current >= 0) {
-    rows[current].classList.remove("selected");
-    if (bars[current]) bars[current].classList.remove("selected");
-  }
   current = index;
-  rows[index].classList.add("selected");
-  if (bars[index]) bars[index].classList.add("selected");
-  keepInView(rows[index], document.querySelector("nav"));
+  tell("selected", index);
   renderTurn(index);
   if (location.hash !== "#turn-" + TURNS[index].n) history.replaceState(null, "", "#turn-" + TURNS[index].n);
   if (scroll) {

@@ -22,8 +22,7 @@ function runSearch(query) {
       for (let k = 0; k < found; k++) search.hits.push([index, k]);
     });
   }
-  const hit = new Set(search.hits.map((entry) => entry[0]));
-  rows.forEach((row, index) => row.classList.toggle("hit", hit.has(index)));
+  tell("matched", query ? new Set(search.hits.map((entry) => entry[0])) : null);
   if (search.hits.length) step(1);
   else {
     showCount();

@@ -1,6 +1,5 @@
 // The sidebar: one row per exchange.
 
-let current = -1;
 const rows = [];
 
 function buildSidebar() {
@@ -30,3 +29,11 @@ function buildSidebar() {
   });
   list.appendChild(fragment);
 }
+
+on("selected", (index) => {
+  for (const row of document.querySelectorAll("#timeline .row.selected")) row.classList.remove("selected");
+  rows[index].classList.add("selected");
+  keepInView(rows[index], document.querySelector("nav"));
+});
+
+on("matched", (found) => rows.forEach((row, index) => row.classList.toggle("hit", !!found && found.has(index))));
