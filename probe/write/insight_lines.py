@@ -18,18 +18,25 @@ INSIGHT_FILE = "insight.jsonl"
 INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.insight.jsonl)
 
 
-class InsightLines:
-    """The records of one run's insight file, written to `out` (nothing is written without one)."""
+PAGE_TOOL_CALLS = 5000  # tool calls the viewer's overview lists; the insight file has them all
 
-    def __init__(self, out: BinaryIO | None, redact: bool = True):
+
+class InsightLines:
+    """The records of one run's insight file, written to `out` (nothing is written without one), and kept for the
+    viewer when `keep` (`kept`: the agents, the run, and the first PAGE_TOOL_CALLS tool calls)."""
+
+    def __init__(self, out: BinaryIO | None, redact: bool = True, keep: bool = False):
         self.out = out
         # Tool arguments and quoted instructions are captured text joined from streamed pieces: masked again.
         self.redact = redact
         self.memo: dict = {}
+        self.keep = keep
+        self.kept: dict[str, Any] = {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0}
 
-    def write(self, record: dict) -> None:
-        if self.out is None:
-            return
+    def write(self, record: dict) -> dict:
+        """Write `record` (masked), and return it as written."""
+        if self.out is None and not self.keep:
+            return record
         if self.redact:
             context = record.get("context") if record["record"] == "turn" else None
             record = mask_json({**record, "context": None} if context else record, memo=self.memo)[0]
@@ -37,7 +44,23 @@ class InsightLines:
                 record["context"] = self.masked_context(context)
             if len(self.memo) > 65536:  # (bounded: tool arguments rarely repeat)
                 self.memo.clear()
-        self.out.write(orjson.dumps(record, default=str) + b"\n")
+        if self.out is not None:
+            self.out.write(orjson.dumps(record, default=str) + b"\n")
+        if self.keep:
+            self.keep_for_page(record)
+        return record
+
+    def keep_for_page(self, record: dict) -> None:
+        kind = record["record"]
+        if kind == "run":
+            self.kept["run"] = record
+        elif kind == "agent":
+            self.kept["agents"].append(record)
+        elif kind == "tool_call":
+            if len(self.kept["tool_calls"]) < PAGE_TOOL_CALLS:
+                self.kept["tool_calls"].append(record)
+            else:
+                self.kept["tool_calls_left_out"] += 1
 
     def masked_context(self, context: dict) -> dict:
         """A turn's context split with its captured strings (the parts' names and groups: tool names) masked: the
@@ -49,8 +72,8 @@ class InsightLines:
         return {**context, "categories": parts}
 
     def add(self, insight: Insight, turn: Turn, headers: list[tuple[str, str]]) -> dict:
-        """Feed the turn to `insight`, write its record and the tool calls it answered; return the turn's record,
-        which the viewer shows too."""
+        """Feed the turn to `insight`, write its record and the tool calls it answered; return the turn's record as
+        written, which the viewer shows too."""
         facts, answered = insight.add(turn, headers)
         record = self.turn(facts)
         self.calls(answered)
@@ -62,8 +85,7 @@ class InsightLines:
                   "cache": cache_record(facts.cache),
                   "cost": None if facts.cost is None else facts.cost.to_json(),
                   "context": None if facts.context is None else facts.context.to_json()}  # fmt: skip
-        self.write(record)
-        return record
+        return self.write(record)
 
     def calls(self, calls: list[ToolCall]) -> None:
         for call in calls:

@@ -134,7 +134,7 @@ def stream_report(
     # Every exchange is masked as it is read, whatever the capture or its manifest says (a --keep-secrets, older
     # or hand-made capture): turns.jsonl and the viewer then need only their joined answers masked again.
     lines = TurnLines(redact, only_output=True)
-    insight = InsightLines(insight_out, redact)
+    insight = InsightLines(insight_out, redact, keep=viewer is not None)
     page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
     exchanges = iter_exchanges(traffic, warnings, progress)
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
@@ -190,7 +190,7 @@ def stream_report(
         prices = totals.insight.costs.book.provenance()
         header = page_header(
             traffic.parent.name, source_name(traffic), plain_stamp(renderer_name, redact, prices), manifest, totals,
-            warnings, page.unrecognised, page.masked,
+            warnings, page.unrecognised, page.masked, insight.kept,
         )  # fmt: skip
         write_page(viewer, lambda out: page.write_data(out, header), generated)
 

@@ -35,10 +35,11 @@ def run_facts(manifest: dict | None) -> list[tuple[str, str]]:
 
 def page_header(
     run: str, source: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
-    turns: list[dict], mask: Callable[[str], str],
+    turns: list[dict], mask: Callable[[str], str], insight: dict | None = None,
 ) -> dict:  # fmt: skip
-    """Everything the page's Run panel shows; `totals` is the report's (probe.write.report.Totals). Captured text
-    (the manifest's fields, paths, warnings that quote a capture) is masked with `mask`, as report.md masks it."""
+    """Everything the page's Run panel and overview show; `totals` is the report's (probe.write.report.Totals),
+    `insight` the run's records of insight.jsonl (probe.write.insight_lines, masked there). Captured text (the
+    manifest's fields, paths, warnings that quote a capture) is masked with `mask`, as report.md masks it."""
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
@@ -66,6 +67,7 @@ def page_header(
     ]
     return {
         "run": run,
+        "insight": insight or {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0},
         "facts": [(label, mask(text)) for label, text in facts],
         "warnings": [mask(warning) for warning in warnings],
         "unrecognised": {mask(kind): numbers for kind, numbers in sorted(unrecognised.items())},
