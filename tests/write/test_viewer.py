@@ -170,14 +170,20 @@ def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
     page.fill("#search", "hello")
     expect(page.locator("#search-count")).to_have_text(re.compile(r"\d+ of \d+ hits?"))
     count = page.locator("#search-count").inner_text()
-    total = int(re.fullmatch(r"1 of (\d+) hits?", count).group(1))
+    first, total = map(int, re.fullmatch(r"(\d+) of (\d+) hits?", count).groups())
     assert total >= 2
     current = page.locator("mark.current")
     assert current.inner_text().lower() == "hello" and current.is_visible()
     page.locator("#search").press("Enter")
-    assert page.locator("#search-count").inner_text() == f"2 of {total} hits"
+    assert page.locator("#search-count").inner_text() == f"{first % total + 1} of {total} hits"
     page.locator("#search").press("Shift+Enter")
-    assert page.locator("#search-count").inner_text() == f"1 of {total} hits"
+    assert page.locator("#search-count").inner_text() == f"{first} of {total} hits"
+    # Esc clears the search: no count, no marks, an empty box.
+    page.locator("#search").press("Escape")
+    expect(page.locator("#search-count")).to_have_text("")
+    assert page.locator("#search").input_value() == "" and page.locator("mark").count() == 0
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("g")
     # Enter right after typing searches what was typed, without waiting for the pause that starts a search.
     calling = next(turn for turn in turns if any(item["type"] == "function_call" for item in turn["output"]))
     [call_id] = [part["call_id"] for item in calling["output"] for part in item["parts"] if part["kind"] == "tool_call"]
@@ -420,8 +426,10 @@ def test_a_count_the_api_did_not_send_shows_as_absent_and_the_answer_fields_as_f
     try:
         assert "Bare deltas." in watched.text("#turn")
         usage = page.locator("#turn table.usage").inner_text().split("\n")
-        assert usage[0].split("\t") == ["input", "cached", "cache written", "output", "reasoning"]
+        # The words of the header and every other view; the API's own names beside them.
+        assert usage[0].split("\t") == ["input", "cache read", "cache write", "output", "reasoning"]
         assert usage[1].split("\t") == ["7", "—", "—", "3", "—"]
+        assert 'As the API named them: {"input_tokens":7,"output_tokens":3}' in watched.text("#turn-1-usage")
         assert "response model\no4-mini-2026-01" in watched.text("#turn dl.facts")  # the snapshot that answered
         assert "1 turn with usage: input 7, output 3; not reported: cache read, cache write, reasoning" in (
             watched.text("#run")

@@ -94,6 +94,18 @@ def clipped(value: Any) -> Any:
     return value
 
 
+def runs_of(refs: list[int]) -> list[list[int]]:
+    """Refs as runs of consecutive numbers, [first, count] each: a history re-sent turn after turn is interned in
+    order, so its refs are a few runs however long it grows, and the page stays linear in the turns."""
+    runs: list[list[int]] = []
+    for ref in refs:
+        if runs and runs[-1][0] + runs[-1][1] == ref:
+            runs[-1][1] += 1
+        else:
+            runs.append([ref, 1])
+    return runs
+
+
 def api_errors(errors: list) -> list:
     """The errors the API sent: a connection's own error is the exchange's `error`, shown with its state."""
     return [error for error in errors if not (isinstance(error, dict) and set(error) == {"connection"})]
@@ -209,9 +221,12 @@ class ViewerData:
             and isinstance(body, dict)
             and isinstance(body.get(field), list)
         ):
-            # The history an earlier request already held is named, not repeated: the page stays linear.
+            # The history an earlier request already held is named, not repeated: the page stays linear. Its items,
+            # as sent, are interned values (each distinct one stored once), so a copy of the request is still whole.
+            history = body[field][: carried.items]
             body = {**body, field: body[field][carried.items :]}
-            left_out = {"field": field, "items": carried.items, "source": carried.source}
+            refs = [self.values.add(self.members.mask(item) if self.mask_raw else item) for item in history]
+            left_out = {"field": field, "items": carried.items, "source": carried.source, "runs": runs_of(refs)}
         return self.raw(exchange.request_body, body) | {"left_out": left_out}
 
     def raw_response(self, exchange: Exchange) -> dict | None:

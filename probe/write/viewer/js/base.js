@@ -68,8 +68,9 @@ function turnLink(number, label) {
   return link;
 }
 
-function details(summary, build, open) {
-  // The body is built when first opened: a 200-turn run has thousands of collapsed parts.
+// A collapsible part. Its body is built when first opened (a 200-turn run has thousands of collapsed parts), or at
+// once when `eager`: a part whose text the search counts must be in the page for its hits to be marked.
+function details(summary, build, open, eager) {
   const node = el("details", { open: !!open }, el("summary", {}, summary));
   let built = false;
   const fill = () => {
@@ -77,7 +78,7 @@ function details(summary, build, open) {
     built = true;
     append(node, [build()]);
   };
-  if (open) fill();
+  if (open || eager) fill();
   node.addEventListener("toggle", () => node.open && fill());
   return node;
 }

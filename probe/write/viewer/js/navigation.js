@@ -32,7 +32,7 @@ document.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
       event.preventDefault();
       step(event.shiftKey ? -1 : 1);
-    } else if (event.key === "Escape") box.blur();
+    } else if (event.key === "Escape") clearSearch(box);
     return;
   }
   if (event.altKey || event.ctrlKey || event.metaKey) return;

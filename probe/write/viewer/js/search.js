@@ -23,7 +23,12 @@ function runSearch(query) {
     });
   }
   tell("matched", query ? new Set(search.hits.map((entry) => entry[0])) : null);
-  if (search.hits.length) step(1);
+  if (search.hits.length) {
+    // From the turn in view: the first hit there or after it (wrapping to the start), not the run's first hit.
+    const from = search.hits.findIndex(([index]) => index >= Math.max(current, 0));
+    search.at = (from < 0 ? 0 : from) - 1;
+    step(1);
+  }
   else {
     showCount();
     if (current >= 0) renderTurn(current);
@@ -95,6 +100,8 @@ function markHits(index) {
   const mark = view.querySelector("mark.current");
   if (mark) {
     for (let open = mark.closest("details"); open; open = open.parentElement.closest("details")) open.open = true;
+    const fold = mark.closest(".fold.folded");
+    if (fold) unfold(fold, true);
     mark.scrollIntoView({ block: "center" });
   }
 }
@@ -107,3 +114,14 @@ document.getElementById("search").addEventListener("input", (event) => {
 });
 document.getElementById("search-next").addEventListener("click", () => step(1));
 document.getElementById("search-previous").addEventListener("click", () => step(-1));
+
+// Esc in the search box clears the search (the sidebar shows every turn again); a second Esc leaves the box.
+function clearSearch(box) {
+  if (!box.value && !search.query) {
+    box.blur();
+    return;
+  }
+  clearTimeout(pending);
+  box.value = "";
+  runSearch("");
+}

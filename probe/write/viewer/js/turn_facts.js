@@ -9,6 +9,20 @@ function count(value) {
   return isNumber(value) && value >= 0 ? value : null;
 }
 
+// The words every view uses for token counts, by the field of tokens(turn) they name.
+const TOKEN_WORDS = [
+  ["input", "input"],
+  ["cached", "cache read"],
+  ["written", "cache write"],
+  ["output", "output"],
+  ["reasoning", "reasoning"],
+];
+
+// The usage as the API sent it, compactly: its own names for the counts.
+function usageAsSent(turn) {
+  return turn.usage && turn.usage.raw !== undefined ? compact(turn.usage.raw) : "";
+}
+
 function tokens(turn) {
   const usage = turn.usage || {};
   return {
@@ -165,6 +179,7 @@ function turnTexts(index) {
   if (tools.added) for (const ref of tools.added) texts.push(...toolTexts(VALUES[ref]));
   for (const ref of newInput(turn)) texts.push(...itemTexts(VALUES[ref]));
   for (const ref of turn.output) texts.push(...itemTexts(VALUES[ref]));
+  if (turn.usage) texts.push(usageAsSent(turn));
   for (const error of turn.errors) texts.push(keptText(error));
   return texts;
 }
@@ -173,8 +188,11 @@ function diffLine(line) {
   return line.op + " " + line.text + "\n";
 }
 
+// What a tool's card shows as searchable (probe/write/viewer/js/turn_context.js), in the same order.
 function toolTexts(tool) {
-  return [toolName(tool), tool.description || ""];
+  const texts = [toolName(tool), String(tool.description || "")];
+  if (tool.schema !== undefined && tool.schema !== null) texts.push(pretty(tool.schema));
+  return texts;
 }
 
 // ---- a line diff (longest common subsequence; instructions are a few hundred lines) ----------------------

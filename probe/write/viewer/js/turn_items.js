@@ -1,0 +1,103 @@
+// A turn's input and output items, and their parts: text, reasoning, tool calls and their results.
+
+// A list of items as the page holds it: past a few hundred, only its first and last halves, with where the rest
+// were and how many (`left`, from the data): each item keeps its own number, and a line stands for the rest.
+function itemViews(refs, left, first, fresh, search) {
+  const views = [];
+  refs.forEach((ref, i) => {
+    if (left && i === left.at) views.push(el("p", { class: "quiet" }, "… " + number(left.count) + " items left out here: turns.jsonl holds every one"));
+    const position = first + i + (left && i >= left.at ? left.count : 0);
+    views.push(itemView(VALUES[ref], position, fresh, search));
+  });
+  return views;
+}
+
+function inputSection(turn) {
+  if (!turn.input.length && !turn.previous_response_id) return null;
+  if (turn.input_left_out) {
+    const total = turn.input.length + turn.input_left_out.count;
+    return el("div", { class: "items" }, el("p", { class: "delta" }, number(total) + " items"), itemViews(turn.input, turn.input_left_out, 1, true, true));
+  }
+  const carried = turn.carried;
+  const count = carriedCount(turn);
+  const parts = [];
+  if (carried && carried.by === "prefix" && count) {
+    parts.push(
+      details(count + " earlier item" + (count === 1 ? "" : "s") + ", as sent in #" + carried.source, () =>
+        el("div", {}, turn.input.slice(0, count).map((ref, i) => itemView(VALUES[ref], i + 1, false, false)))
+      )
+    );
+  } else if (carried && carried.by === "previous_response_id") {
+    parts.push(continuedContext(carried));
+  }
+  const fresh = newInput(turn);
+  parts.push(el("p", { class: "delta" }, "+ " + fresh.length + " new item" + (fresh.length === 1 ? "" : "s") + (carried ? " since #" + carried.source : "")));
+  parts.push(fresh.map((ref, i) => itemView(VALUES[ref], count + i + 1, true, true)));
+  return el("div", { class: "items" }, parts);
+}
+
+function outputSection(turn) {
+  if (!turn.output.length) return turn.kind === "http" && turn.method !== "POST" ? null : el("p", { class: "quiet" }, "No output items.");
+  return el("div", { class: "items" }, itemViews(turn.output, turn.output_left_out, 1, false, true));
+}
+
+function itemView(item, position, fresh, search) {
+  const label = search ? searchable("span", "", itemLabel(item)) : itemLabel(item);
+  const parts = (item.parts || []).map((part) => partView(part, search));
+  const metadata =
+    item.metadata && Object.keys(item.metadata).length
+      ? search
+        ? searchable("div", "metadata", compact(item.metadata))
+        : el("div", { class: "metadata" }, compact(item.metadata))
+      : null;
+  return el("div", { class: "item" + (fresh ? " new" : "") }, el("div", { class: "label" }, position + ". ", label), parts, metadata);
+}
+
+function partView(part, search) {
+  const text = (tag, className, value) => (search ? searchable(tag, className, value) : el(tag, { class: className }, value));
+  const incomplete = part.complete === false ? el("span", { class: "bad" }, " (cut off: what arrived)") : null;
+  if (part.kind === "tool_call") {
+    const answered = part.call_id != null && ANSWERS.get(part.call_id);
+    return el(
+      "div",
+      { class: "part tool-call" },
+      el("div", { class: "label" }, "tool call ", text("code", "", String(part.name)), part.call_id != null ? [" · ", text("span", "", String(part.call_id))] : "", incomplete, answered ? [" · result in ", turnLink(answered)] : "", part.arguments != null ? copyPreButton() : null),
+      part.arguments != null ? text("pre", "arguments", pretty(part.arguments)) : null
+    );
+  }
+  if (part.kind === "tool_result") {
+    const call = part.call_id != null && CALLS.get(part.call_id);
+    return el(
+      "div",
+      { class: "part tool-result" + (part.is_error ? " bad" : "") },
+      el("div", { class: "label" }, "tool result", part.call_id != null ? [" · ", text("span", "", String(part.call_id))] : "", part.is_error ? " · error" : "", call ? [" · call in ", turnLink(call)] : "", part.text != null ? copyPreButton() : null),
+      part.text != null ? foldedText(text("pre", "text", String(part.text)), String(part.text)) : null,
+      part.raw != null ? foldedText(text("pre", "raw", pretty(part.raw)), pretty(part.raw)) : null
+    );
+  }
+  if (part.kind === "text" || part.kind === "reasoning") {
+    return el("div", { class: "part " + part.kind }, el("div", { class: "label" }, part.kind === "reasoning" ? "reasoning" : part.type, incomplete, copyPreButton()), text("pre", "text", String(part.text == null ? "" : part.text)));
+  }
+  return el("div", { class: "part other" }, el("div", { class: "label" }, part.kind + " · " + part.type), part.text != null ? text("pre", "text", String(part.text)) : null, text("pre", "raw", pretty(part.raw)));
+}
+
+// What a request continued by previous_response_id carries: the context the server kept, which is the continued
+// turn's whole input (itself perhaps continued) and its output.
+function continuedContext(carried) {
+  const source = byNumber.get(carried.source);
+  const intro = ["Continues ", turnLink(carried.source), " by previous_response_id: the server holds its context, "];
+  if (source === undefined) return el("p", { class: "same" }, intro, number(carried.items) + " items (that exchange is not in this capture)");
+  const earlier = TURNS[source];
+  const held = earlier.input.length + earlier.output.length;
+  if (!carried.items && !held)
+    return el("p", { class: "same" }, intro, "which is empty (#" + earlier.n + " sent no items: a warm-up request)");
+  const what = number(carried.items) + " items: #" + earlier.n + "'s " + number(earlier.input.length) + " input item" + (earlier.input.length === 1 ? "" : "s") + (earlier.carried && earlier.carried.by === "previous_response_id" ? " (after what it continued)" : "") + " and " + number(earlier.output.length) + " output item" + (earlier.output.length === 1 ? "" : "s");
+  return el(
+    "div",
+    {},
+    el("p", { class: "same" }, intro, what),
+    details("Show the " + number(held) + " items #" + earlier.n + " sent and received", () =>
+      el("div", {}, earlier.input.concat(earlier.output).map((ref, i) => itemView(VALUES[ref], i + 1, false, false)))
+    )
+  );
+}
