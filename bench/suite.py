@@ -20,7 +20,7 @@ BENCHMARKS = [
     ("report_growth.py", [], ["--turns", "10,20"]),
     ("redaction.py", [], ["--megabytes", "10"]),
     ("masker_compare.py", [], ["--megabytes", "5"]),
-    ("viewer.py", [], ["--turns", "20,40"]),
+    ("viewer.py", [], ["--turns", "20,40", "--session", "200", "--items", "30000"]),
     ("sql.py", [], ["--megabytes", "20"]),
     ("large_bodies.py", [], ["--exchange-mb", "50", "--single-mb", "100"]),
     ("realistic_load.py", [], ["--seconds", "2"]),
