@@ -140,6 +140,12 @@ def test_a_tool_call_with_its_arguments_linked_to_its_result(codex_page):
     assert selected(page) == f"#{answering['number']}"
     result = page.locator("[data-section=input] .item.new .tool-result").first
     assert call["call_id"] in result.inner_text()
+    # The link was a step in the history: Back returns to the call, Forward to its result.
+    page.go_back()
+    expect(page.locator("#turn h2")).to_contain_text(f"#{calling['number']} ")
+    assert selected(page) == f"#{calling['number']}"
+    page.go_forward()
+    expect(page.locator("#turn h2")).to_contain_text(f"#{answering['number']} ")
     assert_quiet(watched)
 
 

@@ -59,13 +59,10 @@ function searchable(tag, className, text) {
   return el(tag, { class: className ? "s " + className : "s" }, text);
 }
 
+// A plain link to the turn's address: following it adds a history entry, so Back returns (start.js selects the
+// turn the address names whenever it changes).
 function turnLink(number, label) {
-  const link = el("a", { href: "#turn-" + number, class: "turn-link" }, label || "#" + number);
-  link.addEventListener("click", (event) => {
-    event.preventDefault();
-    select(byNumber.get(number), true);
-  });
-  return link;
+  return el("a", { href: "#turn-" + number, class: "turn-link" }, label || "#" + number);
 }
 
 // A collapsible part. Its body is built when first opened (a 200-turn run has thousands of collapsed parts), or at
