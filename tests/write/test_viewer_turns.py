@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, captured_exchange
 from playwright.sync_api import expect
 from test_viewer import analysed, assert_quiet
 
@@ -169,3 +169,43 @@ def test_the_colour_scheme_follows_the_system(browser, claude, scheme, backgroun
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
         text = page.evaluate("getComputedStyle(document.body).color")
         assert text == ("rgb(31, 35, 40)" if scheme == "light" else "rgb(230, 237, 243)")
+
+
+def test_a_huge_turn_is_cut_with_show_all_and_the_search_still_reaches_everything(browser, tmp_path):
+    long_result = "".join(f"line {index} of a long tool result\n" for index in range(2000))  # ~60,000 characters
+    items = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": f"item {index} ask"}]}
+             for index in range(1, 351)]  # fmt: skip
+    items.insert(0, {"type": "function_call_output", "call_id": "call_long", "output": long_result})
+    body = {"model": "gpt-5", "input": items, "stream": True}
+    completed = {
+        "type": "response.completed",
+        "response": {"id": "resp_1", "usage": {"input_tokens": 9, "output_tokens": 1}},
+    }
+    stream = f"event: response.completed\ndata: {json.dumps(completed)}\n\n"
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text(json.dumps(captured_exchange(request_body=body, response_body=stream)) + "\n")
+    path = analysed(traffic, "codex", tmp_path / "out")
+    with opened(browser, path, "#turn-1") as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        section = page.locator("#turn-1-input")
+        assert section.locator(".item").count() == 100  # of 351: the rest is one click away
+        expect(section.locator(".list > button.show-all")).to_have_text("Show all 351 (251 more)")
+        result = section.locator(".tool-result pre.text")
+        assert len(result.inner_text()) == 20_000
+        assert (
+            section.locator(".tool-result button.show-all").inner_text() == f"Show all {len(long_result):,} characters"
+        )
+        # Copying the cut text copies all of it.
+        section.locator(".tool-result button.copy-pre").click()
+        assert page.evaluate("navigator.clipboard.readText()") == long_result
+        # The search counts in everything, and builds what it marks.
+        page.fill("#search", "item 342 ask")
+        expect(page.locator("#search-count")).to_have_text("1 of 1 hit")
+        assert page.locator("mark.current").is_visible() and section.locator(".item").count() == 351
+        page.fill("#search", "line 1999 of a long")
+        expect(page.locator("#search-count")).to_have_text("1 of 1 hit")
+        assert page.locator("mark.current").is_visible()
+        assert (
+            len(result.inner_text()) == len(long_result.rstrip("\n"))
+            or len(result.inner_text()) >= len(long_result) - 1
+        )

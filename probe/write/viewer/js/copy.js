@@ -96,7 +96,7 @@ document.addEventListener("click", (event) => {
   if (!button) return;
   const holder = button.closest(".part, .block");
   const pre = holder && holder.querySelector("pre");
-  if (pre) copyText(pre.textContent, button);
+  if (pre) copyText(WHOLE_TEXT.get(pre) || pre.textContent, button);
 });
 
 function copyPreButton() {

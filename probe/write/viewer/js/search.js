@@ -64,6 +64,7 @@ function markHits(index) {
   for (const old of view.querySelectorAll("mark")) old.replaceWith(document.createTextNode(old.textContent));
   view.normalize();
   if (!search.pattern) return;
+  showAll(view);
   const currentHit = search.at >= 0 && search.hits[search.at][0] === index ? search.hits[search.at][1] : -1;
   let k = 0;
   for (const holder of view.querySelectorAll(".s")) {
@@ -124,4 +125,9 @@ function clearSearch(box) {
   clearTimeout(pending);
   box.value = "";
   runSearch("");
+}
+
+// Every cut list and text of the turn built whole: the hits are counted in whole texts, so they are marked in them.
+function showAll(view) {
+  for (let button = view.querySelector("button.show-all"); button; button = view.querySelector("button.show-all")) button.click();
 }

@@ -1,15 +1,51 @@
 // A turn's input and output items, and their parts: text, reasoning, tool calls and their results.
 
+const LIST_SHOWN = 100; // items a list shows before "Show all": a huge turn is not built whole
+const TEXT_SHOWN = 20000; // characters of one text shown before "Show all"
+
+// `count` views, `build(i)` making the i-th (a node or a list of nodes): the first LIST_SHOWN, then a button that
+// builds the rest. The search builds them all before it marks a turn (search.js: showAll).
+function cutList(count, build) {
+  const box = el("div", { class: "list" });
+  const shown = Math.min(count, LIST_SHOWN);
+  for (let i = 0; i < shown; i++) append(box, [build(i)]);
+  if (count > shown) {
+    const button = el("button", { type: "button", class: "show-all" }, "Show all " + number(count) + " (" + number(count - shown) + " more)");
+    button.addEventListener("click", () => {
+      const rest = el("div", { class: "list-rest" });
+      for (let i = shown; i < count; i++) append(rest, [build(i)]);
+      button.replaceWith(rest);
+    });
+    box.appendChild(button);
+  }
+  return box;
+}
+
+// The whole text of an element cut by cutText, for a copy of it.
+const WHOLE_TEXT = new WeakMap();
+
+// A text element holding its first TEXT_SHOWN characters, and a button that puts the whole text in.
+function cutText(tag, className, text, search) {
+  const node = search ? searchable(tag, className, text) : el(tag, { class: className }, text);
+  if (text.length <= TEXT_SHOWN) return node;
+  node.textContent = text.slice(0, TEXT_SHOWN);
+  WHOLE_TEXT.set(node, text);
+  const button = el("button", { type: "button", class: "show-all" }, "Show all " + number(text.length) + " characters");
+  button.addEventListener("click", () => {
+    node.textContent = text;
+    button.remove();
+  });
+  return el("div", { class: "cut" }, node, button);
+}
+
 // A list of items as the page holds it: past a few hundred, only its first and last halves, with where the rest
 // were and how many (`left`, from the data): each item keeps its own number, and a line stands for the rest.
 function itemViews(refs, left, first, fresh, search) {
-  const views = [];
-  refs.forEach((ref, i) => {
-    if (left && i === left.at) views.push(el("p", { class: "quiet" }, "… " + number(left.count) + " items left out here: turns.jsonl holds every one"));
+  return cutList(refs.length, (i) => {
     const position = first + i + (left && i >= left.at ? left.count : 0);
-    views.push(itemView(VALUES[ref], position, fresh, search));
+    const gap = left && i === left.at ? el("p", { class: "quiet" }, "… " + number(left.count) + " items left out here: turns.jsonl holds every one") : null;
+    return [gap, itemView(VALUES[refs[i]], position, fresh, search)];
   });
-  return views;
 }
 
 function inputSection(turn) {
@@ -24,7 +60,7 @@ function inputSection(turn) {
   if (carried && carried.by === "prefix" && count) {
     parts.push(
       details(count + " earlier item" + (count === 1 ? "" : "s") + ", as sent in #" + carried.source, () =>
-        el("div", {}, turn.input.slice(0, count).map((ref, i) => itemView(VALUES[ref], i + 1, false, false)))
+        cutList(count, (i) => itemView(VALUES[turn.input[i]], i + 1, false, false))
       )
     );
   } else if (carried && carried.by === "previous_response_id") {
@@ -32,7 +68,7 @@ function inputSection(turn) {
   }
   const fresh = newInput(turn);
   parts.push(el("p", { class: "delta" }, "+ " + fresh.length + " new item" + (fresh.length === 1 ? "" : "s") + (carried ? " since #" + carried.source : "")));
-  parts.push(fresh.map((ref, i) => itemView(VALUES[ref], count + i + 1, true, true)));
+  parts.push(cutList(fresh.length, (i) => itemView(VALUES[fresh[i]], count + i + 1, true, true)));
   return el("div", { class: "items" }, parts);
 }
 
@@ -54,7 +90,7 @@ function itemView(item, position, fresh, search) {
 }
 
 function partView(part, search) {
-  const text = (tag, className, value) => (search ? searchable(tag, className, value) : el(tag, { class: className }, value));
+  const text = (tag, className, value) => cutText(tag, className, value, search);
   const incomplete = part.complete === false ? el("span", { class: "bad" }, " (cut off: what arrived)") : null;
   if (part.kind === "tool_call") {
     const answered = part.call_id != null && ANSWERS.get(part.call_id);
@@ -96,8 +132,9 @@ function continuedContext(carried) {
     "div",
     {},
     el("p", { class: "same" }, intro, what),
-    details("Show the " + number(held) + " items #" + earlier.n + " sent and received", () =>
-      el("div", {}, earlier.input.concat(earlier.output).map((ref, i) => itemView(VALUES[ref], i + 1, false, false)))
-    )
+    details("Show the " + number(held) + " items #" + earlier.n + " sent and received", () => {
+      const refs = earlier.input.concat(earlier.output);
+      return cutList(refs.length, (i) => itemView(VALUES[refs[i]], i + 1, false, false));
+    })
   );
 }
