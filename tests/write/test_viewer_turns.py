@@ -209,3 +209,15 @@ def test_a_huge_turn_is_cut_with_show_all_and_the_search_still_reaches_everythin
             len(result.inner_text()) == len(long_result.rstrip("\n"))
             or len(result.inner_text()) >= len(long_result) - 1
         )
+
+
+def test_config_keys_stay_whole_words(browser, tmp_path):
+    """A key such as `parallel_tool_calls` is not broken mid-word into a narrow column."""
+    path, turns, _insight = sample_page(PROJECT_ROOT / "data/codex/20261121-210815-sample-http", tmp_path)
+    number = next(turn["number"] for turn in turns if len(turn["config"]) >= 3)
+    with opened(browser, path, f"#turn-{number}") as page:
+        keys = page.locator(f"#turn-{number}-config table.config td:first-child code")
+        assert keys.all_inner_texts() == list(turns[number - 1]["config"])
+        for key in keys.all():
+            box = key.bounding_box()
+            assert box["height"] < 20, key.inner_text()  # one line
