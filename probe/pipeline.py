@@ -2,7 +2,7 @@
 
 import sys
 
-from probe.analyse.prices import PRICES_HELP, use_prices
+from probe.analyse.prices import PRICES_HELP, prices_from
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import capture_from_arguments
@@ -19,7 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     add_capture_arguments(parser)
     parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
-    use_prices(args.prices)
+    # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
+    with prices_from(args.prices):
+        return run_as_asked(args)
+
+
+def run_as_asked(args) -> int:
+    """What main() was asked to do, with the prices in force."""
     target = load_target(args.target)
     # One stop-signal handling for the capture and the report: once Ctrl-C (or SIGTERM, SIGHUP) has stopped
     # the run, writing its report is part of stopping, and pressing Ctrl-C again does not cut it short.

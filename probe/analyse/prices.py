@@ -159,8 +159,11 @@ def use_prices(path: str | None) -> None:
 
 
 @contextlib.contextmanager
-def prices_from(path: Path) -> Iterator[None]:
-    """Price what is analysed inside the block with the file at `path`, then as before."""
+def prices_from(path: Path | str | None) -> Iterator[None]:
+    """Price what is analysed inside the block with the file at `path` (None: as before), then as before."""
+    if path is None:
+        yield
+        return
     before = os.environ.get(PRICES_ENV)
     use_prices(str(path))
     try:

@@ -6,7 +6,7 @@ with --input."""
 import sys
 from pathlib import Path
 
-from probe.analyse.prices import PRICES_HELP, use_prices
+from probe.analyse.prices import PRICES_HELP, prices_from
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import data_dir, display
@@ -50,7 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
-    use_prices(args.prices)
+    # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
+    with prices_from(args.prices):
+        return analyze_as_asked(args)
+
+
+def analyze_as_asked(args) -> int:
+    """What main() was asked to do, with the prices in force."""
     target = load_target(args.target) if args.target else None
     redact = not args.no_redact
     if args.input and args.run:

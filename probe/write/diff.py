@@ -9,7 +9,7 @@ normalised first and counted. Two runs that speak different APIs compare the mod
 import sys
 from pathlib import Path
 
-from probe.analyse.prices import PRICES_HELP, use_prices
+from probe.analyse.prices import PRICES_HELP, prices_from
 from probe.analyse.run_facts import TOKEN_KINDS, RunSummary
 from probe.analyse.run_summary import summarise
 from probe.analyse.volatile import Volatile, run_places
@@ -143,7 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
-    use_prices(args.prices)
+    # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
+    with prices_from(args.prices):
+        return diff_as_asked(args)
+
+
+def diff_as_asked(args) -> int:
+    """What main() was asked to do, with the prices in force."""
     if len(args.run) != 2:
         raise RunError(f"--run: give exactly two runs to compare (got {len(args.run)})")
     runs = [resolve_run(spec, args.target) for spec in args.run]

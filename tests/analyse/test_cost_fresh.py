@@ -113,7 +113,7 @@ def test_fresh_runs_cost_what_the_price_database_says(fresh_runs, subagent_runs,
 
 @pytest.mark.e2e
 def test_fresh_runs_cost_what_a_price_file_says(fresh_runs, subagent_runs, tmp_path, monkeypatch):
-    monkeypatch.delenv("PROBE_PRICES", raising=False)  # and so restored when the test ends: --prices sets it
+    monkeypatch.delenv("PROBE_PRICES", raising=False)  # a price file named by the environment is not in play
     prices = tmp_path / "prices.yaml"
     fields = ("input", "cache_read", "cache_write", "cache_write_1h", "output")
     entries = [
