@@ -100,8 +100,10 @@ function compact(value) {
   }
 }
 
+const COUNT_FORMAT = new Intl.NumberFormat("en-US"); // made once: toLocaleString makes one at every call, slowly
+
 function number(value) {
-  return typeof value === "number" ? value.toLocaleString("en-US") : "—";
+  return typeof value === "number" ? COUNT_FORMAT.format(value) : "—";
 }
 
 function ms(value) {
