@@ -26,10 +26,10 @@ VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
 # before it define), and the style sheets, joined likewise.
 VIEWER_SCRIPTS = tuple(
     VIEWER_FOLDER / "js" / name
-    for name in ("base.js", "turn_facts.js", "sidebar.js", "run_panel.js", "chart.js", "turn_view.js",
-                 "navigation.js", "search.js", "start.js")
+    for name in ("base.js", "turn_facts.js", "sidebar_facts.js", "sidebar_filter.js", "sidebar_fold.js", "sidebar.js",
+                 "run_panel.js", "chart.js", "turn_view.js", "navigation.js", "search.js", "start.js")
 )  # fmt: skip
-VIEWER_STYLES = (VIEWER_FOLDER / "style.css",)
+VIEWER_STYLES = (VIEWER_FOLDER / "style.css", VIEWER_FOLDER / "sidebar.css")
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 
 
