@@ -139,6 +139,11 @@ def test_each_row_names_the_tools_asked_for_the_stop_reason_a_preview_and_the_to
     heights = page.locator(".row:not(.selected)").evaluate_all("rows => rows.map(r => r.offsetHeight)")
     assert heights and max(heights) <= 34
     assert page.locator("#turn-count").inner_text() == f"{len(turns)} of {len(turns)} turns"
+    # The tool filter keeps exactly the turns whose output asked for the tool.
+    choose(page, "tool", calls(calling)[0])
+    assert shown(page) == [turn["number"] for turn in turns if calls(calling)[0] in calls(turn)]
+    page.get_by_role("button", name="Clear").click()
+    assert shown(page) == [turn["number"] for turn in turns]
     assert_quiet(watched)
 
 
