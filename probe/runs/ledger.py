@@ -27,11 +27,12 @@ VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
 VIEWER_SCRIPTS = tuple(
     VIEWER_FOLDER / "js" / name
     for name in (
-        "base.js", "turn_facts.js", "sidebar.js", "run_panel.js", "chart.js", "turn_view.js", "turn_context.js",
-        "turn_items.js", "turn_details.js", "copy.js", "navigation.js", "search.js", "start.js",
+        "base.js", "turn_facts.js", "sidebar_facts.js", "sidebar_filter.js", "sidebar_fold.js", "sidebar.js",
+        "run_panel.js", "chart.js", "turn_view.js", "turn_context.js", "turn_items.js", "turn_details.js", "copy.js",
+        "navigation.js", "search.js", "start.js",
     )
 )  # fmt: skip
-VIEWER_STYLES = (VIEWER_FOLDER / "style.css",)
+VIEWER_STYLES = (VIEWER_FOLDER / "style.css", VIEWER_FOLDER / "sidebar.css")
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 
 

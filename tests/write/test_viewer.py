@@ -118,9 +118,9 @@ def test_the_final_answer_and_the_run_header(codex_page):
     answer = next(part["text"] for item in last["output"] for part in item["parts"] if part["kind"] == "text")
     assert 'return "Hello, world!"' in answer
     assert 'return "Hello, world!"' in watched.text("#turn")
-    # The sidebar shows each exchange's tokens and timings, the chart one bar per turn with usage.
-    row = page.locator(f".row[data-turn='{last['number']}']").inner_text()
-    assert f"{last['usage']['input']:,} in" in row and "ttfb" in row
+    # The sidebar shows each exchange's tokens, the chart one bar per turn with usage.
+    row = page.locator(f".row[data-turn='{last['number']}'] .tokens").inner_text()
+    assert row == f"{last['usage']['input']:,} in · {last['usage']['output']:,} out"
     assert page.locator("svg.tokens g.bar").count() == sum(1 for turn in turns if turn["usage"])
     assert_quiet(watched)
 
@@ -201,6 +201,7 @@ def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
     expect(page.locator("#search-count")).to_have_text("no hits")
     assert page.locator("mark").count() == 0
     page.fill("#search", "")
+    expect(page.locator("#turn-count")).to_have_text(f"{len(turns)} of {len(turns)} turns")  # the list, whole again
     assert_quiet(watched)
 
 
@@ -253,7 +254,9 @@ def test_websocket_turns_are_shown_as_turns(browser, tmp_path):
     websocket = [turn for turn in turns if turn["kind"] == "websocket" and turn["output"]]
     assert websocket
     page = watched.page
-    assert page.locator(".row .path", has_text="WS ").count() == sum(turn["kind"] == "websocket" for turn in turns)
+    titles = page.locator(".row").evaluate_all("rows => rows.map((row) => row.title)")
+    websockets = sum(turn["kind"] == "websocket" for turn in turns)
+    assert sum(title.startswith("WebSocket GET /") for title in titles) == websockets
     page.locator(f".row[data-turn='{websocket[-1]['number']}']").click()
     shown = watched.text("#turn")
     assert "WebSocket" in shown and "Output" in shown and "Input" in shown

@@ -84,6 +84,16 @@ def test_only_the_viewers_own_script_and_style_may_run(tmp_path):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing to load from anywhere
 
 
+def test_each_part_of_the_script_declares_its_own_names():
+    """The parts share one scope: a function declared twice is no error there, the later one silently wins."""
+    declared: dict[str, list[str]] = {}
+    for path in VIEWER_SCRIPTS:
+        for match in re.finditer(r"^(?:function\s+(\w+)|(?:const|let|var|class)\s+(\w+))", path.read_text(), re.M):
+            declared.setdefault(match.group(1) or match.group(2), []).append(path.name)
+    assert {name: parts for name, parts in declared.items() if len(parts) > 1} == {}
+    assert {"TURNS", "current", "select", "renderTurn", "buildSidebar"} <= declared.keys()  # the pattern finds them
+
+
 def test_the_hostile_capture_stays_inside_the_data_and_comes_back_whole(tmp_path):
     traffic, hostile_manifest = hostile_capture(tmp_path / "run")
     (tmp_path / "run" / "manifest.json").write_text(json.dumps(hostile_manifest))

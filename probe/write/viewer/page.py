@@ -26,7 +26,9 @@ frame-src 'none'; worker-src 'none'; base-uri 'none'; form-action 'none'">
 <style>{style}</style>
 </head>
 <body>
+<a id="skip" class="skip" href="#turn">Skip to the turn</a>
 <header class="top">
+<button id="turns-toggle" type="button" aria-expanded="false" aria-controls="sidebar">Turns</button>
 <h1>agent-probe <span id="run-name"></span></h1>
 <div class="search">
 <input id="search" type="search" placeholder="Search the run (/)" aria-label="Search the run" autocomplete="off">
@@ -37,7 +39,7 @@ frame-src 'none'; worker-src 'none'; base-uri 'none'; form-action 'none'">
 <span class="keys">j/k: turns · g/G: first/last · /: search · n/N: hits</span>
 </header>
 <div class="layout">
-<nav><div id="turn-count"></div><div id="timeline"></div></nav>
+<nav id="sidebar" aria-label="Turns"></nav>
 <main>
 <details id="run" open><summary>Run</summary></details>
 <div id="chart"></div>

@@ -13,13 +13,6 @@ function select(index, scroll) {
   if (search.query) markHits(index);
 }
 
-// Scrolls only `box` (scrollIntoView would scroll every scrolling ancestor, the page's main pane too).
-function keepInView(node, box) {
-  const top = node.offsetTop; // nav is positioned: it is the offset parent
-  if (top < box.scrollTop) box.scrollTop = top;
-  else if (top + node.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = top + node.offsetHeight - box.clientHeight;
-}
-
 function fromHash() {
   const match = /^#turn-(\d+)$/.exec(location.hash);
   const index = match ? byNumber.get(Number(match[1])) : undefined;
@@ -37,11 +30,12 @@ document.addEventListener("keydown", (event) => {
   }
   if (event.altKey || event.ctrlKey || event.metaKey) return;
   if (event.target instanceof HTMLElement && event.target.closest("input, textarea, select")) return;
-  // Letters only: the arrows, Home and End keep scrolling a long turn.
-  if (event.key === "j") select(current + 1, true);
-  else if (event.key === "k") select(current - 1, true);
-  else if (event.key === "g") select(0, true);
-  else if (event.key === "G") select(TURNS.length - 1, true);
+  // Letters only: the arrows, Home and End keep scrolling a long turn (the turns' list has them while focused).
+  // The letters go through the turns the list shows: the filters and the search pass over the others.
+  if (event.key === "j") select(shownFrom(current, 1), true);
+  else if (event.key === "k") select(shownFrom(current, -1), true);
+  else if (event.key === "g") select(shownEnd(false), true);
+  else if (event.key === "G") select(shownEnd(true), true);
   else if (event.key === "n") step(1);
   else if (event.key === "N") step(-1);
   else if (event.key === "/") {

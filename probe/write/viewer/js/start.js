@@ -3,7 +3,6 @@
 buildHeader();
 buildSidebar();
 buildChart();
-append(document.getElementById("turn-count"), [TURNS.length + " exchange" + (TURNS.length === 1 ? "" : "s")]);
 if (TURNS.length) select(fromHash(), false);
 else append(document.getElementById("turn"), [el("p", { class: "quiet" }, "This capture holds no exchange.")]);
 window.addEventListener("hashchange", () => select(fromHash(), true));
