@@ -24,12 +24,13 @@ LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from el
 VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
 # The script's parts, joined in this order into one inline script (they share its scope: each uses what the ones
 # before it define), and the style sheets, joined likewise.
+# The vendored chart library (vendor/README.md) comes right after base.js, whose "use strict" opens the script.
 VIEWER_SCRIPTS = tuple(
-    VIEWER_FOLDER / "js" / name
-    for name in ("base.js", "turn_facts.js", "sidebar.js", "run_panel.js", "chart.js", "turn_view.js",
-                 "navigation.js", "search.js", "start.js")
+    VIEWER_FOLDER / name
+    for name in ("js/base.js", "vendor/uPlot.iife.min.js", "js/turn_facts.js", "js/sidebar.js", "js/run_panel.js",
+                 "js/chart.js", "js/turn_view.js", "js/navigation.js", "js/search.js", "js/start.js")
 )  # fmt: skip
-VIEWER_STYLES = (VIEWER_FOLDER / "style.css",)
+VIEWER_STYLES = tuple(VIEWER_FOLDER / name for name in ("style.css", "vendor/uPlot.min.css"))
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 
 
