@@ -28,9 +28,11 @@ VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
 VIEWER_SCRIPTS = tuple(
     VIEWER_FOLDER / name
     for name in ("js/base.js", "vendor/uPlot.iife.min.js", "js/turn_facts.js", "js/sidebar.js", "js/run_panel.js",
-                 "js/chart.js", "js/turn_view.js", "js/navigation.js", "js/search.js", "js/start.js")
+                 "js/chart.js", "js/overview_data.js", "js/overview_charts.js", "js/overview_cost.js",
+                 "js/overview_cache.js", "js/overview_tools.js", "js/overview_agents.js", "js/overview.js",
+                 "js/turn_view.js", "js/navigation.js", "js/search.js", "js/start.js")
 )  # fmt: skip
-VIEWER_STYLES = tuple(VIEWER_FOLDER / name for name in ("style.css", "vendor/uPlot.min.css"))
+VIEWER_STYLES = tuple(VIEWER_FOLDER / name for name in ("style.css", "vendor/uPlot.min.css", "overview.css"))
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 
 

@@ -39,8 +39,8 @@ frame-src 'none'; worker-src 'none'; base-uri 'none'; form-action 'none'">
 <div class="layout">
 <nav><div id="turn-count"></div><div id="timeline"></div></nav>
 <main>
+<section id="overview" aria-labelledby="overview-title"><h2 id="overview-title">Overview</h2></section>
 <details id="run" open><summary>Run</summary></details>
-<div id="chart"></div>
 <article id="turn"></article>
 </main>
 </div>
