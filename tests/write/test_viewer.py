@@ -118,12 +118,13 @@ def test_the_final_answer_and_the_run_header(codex_page):
     answer = next(part["text"] for item in last["output"] for part in item["parts"] if part["kind"] == "text")
     assert 'return "Hello, world!"' in answer
     assert 'return "Hello, world!"' in watched.text("#turn")
-    # The sidebar shows each exchange's tokens and timings, the overview's chart the input of each turn with usage.
+    # The sidebar shows each exchange's tokens and timings, the overview's chart the input each turn spent.
     row = page.locator(f".row[data-turn='{last['number']}']").inner_text()
     assert f"{last['usage']['input']:,} in" in row and "ttfb" in row
     numbers, inputs = page.evaluate("[CHARTS[0].data[0], NUMBERS.input]")
     drawn = [(n, i) for n, i in zip(numbers, inputs, strict=True) if i is not None]
-    assert drawn == [(turn["number"], turn["usage"]["input"]) for turn in turns if turn["usage"]]
+    spent = [turn for turn in turns if turn["usage"] and (turn["output"] or turn["stop_reason"] or turn["response_id"])]
+    assert drawn == [(turn["number"], turn["usage"]["input"]) for turn in spent]
     assert_quiet(watched)
 
 

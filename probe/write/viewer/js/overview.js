@@ -4,23 +4,25 @@ function runInsight() {
   return DATA.header.insight && typeof DATA.header.insight === "object" ? DATA.header.insight : {};
 }
 
-// The run's tokens by kind, summed over the turns that reported each (as report.md's Tokens line sums them).
+// The run's tokens by kind, summed over the turns that spent them and reported each, as report.md's Tokens line
+// sums them: [kind, sum, turns that reported it].
 function tokenTotals() {
-  const totals = [];
-  for (const [label, values] of [["input", NUMBERS.input], ["cache read", NUMBERS.cacheRead], ["cache write", NUMBERS.cacheWrite], ["output", NUMBERS.output], ["reasoning", NUMBERS.reasoning]]) {
+  const kinds = [["input", NUMBERS.input], ["cache read", NUMBERS.cacheRead], ["cache write", NUMBERS.cacheWrite],
+    ["output", NUMBERS.output], ["reasoning", NUMBERS.reasoning]];
+  return kinds.map(([kind, values]) => {
     const reported = values.filter((value) => value !== null);
-    const sum = reported.reduce((total, value) => total + value, 0);
-    totals.push([label, reported.length ? number(sum) : "not reported", reported.length]);
-  }
-  return totals;
+    return [kind, reported.reduce((total, value) => total + value, 0), reported.length];
+  });
 }
 
 function headline() {
-  const withUsage = NUMBERS.input.filter((value, index) => value !== null || NUMBERS.output[index] !== null).length;
+  const spent = TURNS.filter(spentTokens).length;
   const cost = (runInsight().run || {}).cost;
-  const facts = [["turns", number(TURNS.length) + " (" + number(withUsage) + " with usage)"]];
-  for (const [label, sum, turns] of tokenTotals()) facts.push([label, turns && turns < withUsage ? sum + " (" + turns + " turns)" : sum]);
-  if (cost) facts.push(["cost", spentText({ usd: cost.usd, priced_turns: cost.priced_turns, unknown_turns: cost.unknown_turns })]);
+  const facts = [["turns", number(TURNS.length) + " (" + number(spent) + " with usage)"]];
+  for (const [kind, sum, turns] of tokenTotals()) {
+    facts.push([kind, !turns ? "not reported" : turns < spent ? number(sum) + " (" + turns + " of the " + spent + ")" : number(sum)]);
+  }
+  if (cost) facts.push(["cost", spentText(cost)]);
   return el(
     "dl",
     { class: "ov-headline" },

@@ -25,8 +25,17 @@ function insightOf(turn) {
   return turn.insight && typeof turn.insight === "object" ? turn.insight : {};
 }
 
+// Whether the turn spent its tokens on an answer: insight.jsonl gives such a turn its cache, cost and context
+// records, and none to a token count or a failed request, whose usage report.md's sums leave out too.
+function spentTokens(turn) {
+  const insight = insightOf(turn);
+  return insight.cost != null || insight.cache != null || insight.context != null;
+}
+
+const NONE_SPENT = { input: null, output: null, cached: null, written: null, reasoning: null };
+
 // Per turn (index into TURNS): the turn's number, its context by group (null: not split), the five token counts
-// (null: not reported), the cache hit rate and its break. `groups` are the indexes of CONTEXT_GROUPS any turn has.
+// (null: not reported, or not spent), the cache hit rate and its break. `groups` are the indexes of CONTEXT_GROUPS any turn has.
 function overviewNumbers() {
   const size = TURNS.length;
   const numbers = {
@@ -44,7 +53,7 @@ function overviewNumbers() {
   };
   const present = new Set();
   TURNS.forEach((turn, index) => {
-    const used = tokens(turn);
+    const used = spentTokens(turn) ? tokens(turn) : NONE_SPENT;
     numbers.turn[index] = turn.n;
     numbers.input[index] = used.input;
     numbers.cacheRead[index] = used.cached;
@@ -104,7 +113,10 @@ function dollars(value) {
 function turnReadout(numbers, index) {
   const turn = TURNS[index];
   const parts = ["#" + turn.n];
-  if (numbers.input[index] === null && numbers.output[index] === null) return parts[0] + ": no token usage reported";
+  if (!spentTokens(turn)) {
+    const counted = tokens(turn).input;
+    return parts[0] + ": no tokens spent" + (counted === null ? "" : " (input " + number(counted) + " reported: a token count or a failed request)");
+  }
   const split = numbers.groups
     .filter((at) => numbers.context[at][index])
     .map((at) => CONTEXT_GROUPS[at].name + " " + number(numbers.context[at][index]));
