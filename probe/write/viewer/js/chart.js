@@ -153,6 +153,10 @@ function resizeCharts(width) {
   for (const chart of CHARTS) chart.setSize({ width: Math.max(120, width), height: chart.height });
 }
 
+// A change of scheme redraws with the paths built again: uPlot keeps a bar series' colour with its paths.
+function repaintCharts() {
+  for (const chart of CHARTS) chart.redraw(true);
+}
+
 on("selected", redrawCharts);
-// Colours are read when drawing: a change of scheme only needs a redraw.
-if (window.matchMedia) matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redrawCharts);
+if (window.matchMedia) matchMedia("(prefers-color-scheme: dark)").addEventListener("change", repaintCharts);
