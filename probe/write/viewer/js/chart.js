@@ -94,7 +94,8 @@ function markSelected(chart, over) {
   if (current < 0 || current >= chart.data[0].length) return;
   const ratio = devicePixelRatio || 1;
   const x = chart.valToPos(chart.data[0][current], "x", true);
-  const slot = Math.max(3 * ratio, chart.valToPos(1, "x", true) - chart.valToPos(0, "x", true));
+  // One turn's slot, at least 3 px and at most a little wider than the widest bar (a run of two turns has wide slots).
+  const slot = Math.min(80 * ratio, Math.max(3 * ratio, chart.valToPos(1, "x", true) - chart.valToPos(0, "x", true)));
   const { top, height } = chart.bbox;
   const context = chart.ctx;
   context.save();
