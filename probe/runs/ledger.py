@@ -24,15 +24,20 @@ LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from el
 VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
 # The script's parts, joined in this order into one inline script (they share its scope: each uses what the ones
 # before it define), and the style sheets, joined likewise.
+# The vendored chart library (vendor/README.md) comes right after base.js, whose "use strict" opens the script.
 VIEWER_SCRIPTS = tuple(
-    VIEWER_FOLDER / "js" / name
+    VIEWER_FOLDER / name
     for name in (
-        "base.js", "turn_facts.js", "sidebar_facts.js", "sidebar_filter.js", "sidebar_fold.js", "sidebar.js",
-        "run_panel.js", "chart.js", "turn_view.js", "turn_context.js", "turn_items.js", "turn_details.js", "copy.js",
-        "navigation.js", "search.js", "start.js",
+        "js/base.js", "vendor/uPlot.iife.min.js", "js/turn_facts.js", "js/sidebar_facts.js", "js/sidebar_filter.js",
+        "js/sidebar_fold.js", "js/sidebar.js", "js/run_panel.js", "js/chart.js", "js/overview_data.js",
+        "js/overview_charts.js", "js/overview_cost.js", "js/overview_cache.js", "js/overview_tools.js",
+        "js/overview_agents.js", "js/overview.js", "js/turn_view.js", "js/turn_context.js", "js/turn_items.js",
+        "js/turn_details.js", "js/copy.js", "js/navigation.js", "js/search.js", "js/start.js",
     )
 )  # fmt: skip
-VIEWER_STYLES = (VIEWER_FOLDER / "style.css", VIEWER_FOLDER / "sidebar.css")
+VIEWER_STYLES = tuple(
+    VIEWER_FOLDER / name for name in ("style.css", "sidebar.css", "vendor/uPlot.min.css", "overview.css")
+)
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 
 

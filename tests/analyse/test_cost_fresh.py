@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import genai_prices
 import pytest
+from price_oracle import counts_as_sent
 
 from probe.write import analyze
 from probe.write.sql import connect
@@ -16,18 +17,6 @@ PRICES = {  # per million tokens: input, cache read, 5-minute write, 1-hour writ
     "claude-opus-5-5": (Decimal("4"), Decimal("0.2"), Decimal("5"), Decimal("8"), Decimal("20")),
     "gpt-6.1-sol": (Decimal("2"), Decimal("0.1"), Decimal("2.5"), Decimal("2.5"), Decimal("10")),
 }
-
-
-def counts_as_sent(api: str, raw: dict) -> tuple[int, int, int, int, int]:
-    """All input, cache reads, cache writes, 1-hour writes and output, from the usage object as the API sent it."""
-    if api == "anthropic.messages":
-        plain, write, read = (raw.get(key) or 0 for key in ("input_tokens", "cache_creation_input_tokens",
-                                                               "cache_read_input_tokens"))  # fmt: skip
-        long = (raw.get("cache_creation") or {}).get("ephemeral_1h_input_tokens") or 0
-        return plain + write + read, read, write, long, raw.get("output_tokens") or 0
-    assert api == "openai.responses"
-    cached = (raw.get("input_tokens_details") or {}).get("cached_tokens") or 0
-    return raw["input_tokens"], cached, 0, 0, raw["output_tokens"]  # reasoning is inside output_tokens
 
 
 def from_database(model: str, provider: str, counts) -> Decimal | None:

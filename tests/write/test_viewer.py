@@ -118,10 +118,13 @@ def test_the_final_answer_and_the_run_header(codex_page):
     answer = next(part["text"] for item in last["output"] for part in item["parts"] if part["kind"] == "text")
     assert 'return "Hello, world!"' in answer
     assert 'return "Hello, world!"' in watched.text("#turn")
-    # The sidebar shows each exchange's tokens, the chart one bar per turn with usage.
+    # The sidebar shows each exchange's tokens, the overview's chart the input each turn spent.
     row = page.locator(f".row[data-turn='{last['number']}'] .tokens").inner_text()
     assert row == f"{last['usage']['input']:,} in · {last['usage']['output']:,} out"
-    assert page.locator("svg.tokens g.bar").count() == sum(1 for turn in turns if turn["usage"])
+    numbers, inputs = page.evaluate("[CHARTS[0].data[0], NUMBERS.input]")
+    drawn = [(n, i) for n, i in zip(numbers, inputs, strict=True) if i is not None]
+    spent = [turn for turn in turns if turn["usage"] and (turn["output"] or turn["stop_reason"] or turn["response_id"])]
+    assert drawn == [(turn["number"], turn["usage"]["input"]) for turn in spent]
     assert_quiet(watched)
 
 

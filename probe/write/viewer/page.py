@@ -41,8 +41,8 @@ frame-src 'none'; worker-src 'none'; base-uri 'none'; form-action 'none'">
 <div class="layout">
 <nav id="sidebar" aria-label="Turns"></nav>
 <main>
+<section id="overview" aria-labelledby="overview-title"><h2 id="overview-title">Overview</h2></section>
 <details id="run" open><summary>Run</summary></details>
-<div id="chart"></div>
 <article id="turn"></article>
 </main>
 </div>

@@ -99,10 +99,10 @@ function compact(value) {
 }
 
 // One formatter for every count: toLocaleString builds a new one per call, which a 1,000-turn page felt.
-const NUMBERS = new Intl.NumberFormat("en-US", { maximumFractionDigits: 3 });
+const COUNT_FORMAT = new Intl.NumberFormat("en-US", { maximumFractionDigits: 3 });
 
 function number(value) {
-  return typeof value === "number" ? NUMBERS.format(value) : "—";
+  return typeof value === "number" ? COUNT_FORMAT.format(value) : "—";
 }
 
 function ms(value) {

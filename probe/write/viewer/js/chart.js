@@ -1,70 +1,163 @@
-// The token chart: input and output per turn.
+// The overview's charts, built on uPlot: colours read from the page's CSS variables at every draw (so a dark scheme
+// applies without a rebuild), turn numbers on the x axis, the selected turn marked, widths that follow the pane.
 
-function svg(tag, attributes, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  setAttributes(node, attributes);
-  append(node, children);
-  return node;
+const CHART_SYNC = "overview"; // the charts share a cursor and a zoom
+const TURN_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+const CHART_FONT = "11px system-ui, -apple-system, 'Segoe UI', sans-serif";
+
+function colour(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue("--" + name).trim() || "#888";
 }
 
-let bars = [];
+// 12.3k, 1.2M: the axes' labels; the readout gives the exact counts.
+function shortCount(value) {
+  const size = Math.abs(value);
+  if (size >= 1e6) return +(value / 1e6).toFixed(1) + "M";
+  if (size >= 1e3) return +(value / 1e3).toFixed(1) + "k";
+  return String(+value.toFixed(2));
+}
 
-function buildChart() {
-  const withTokens = TURNS.map((turn, index) => ({ index, used: tokens(turn) })).filter(
-    (entry) => entry.used.input != null || entry.used.output != null
-  );
-  const box = document.getElementById("chart");
-  if (!withTokens.length) {
-    append(box, [el("p", { class: "quiet" }, "No exchange reported token usage.")]);
-    return;
+function turnAxis() {
+  return {
+    scale: "x",
+    font: CHART_FONT,
+    size: 24,
+    space: (chart, axis, min, max) => 14 + 7 * String(Math.round(max)).length, // room for "#1300" and a gap
+    incrs: TURN_STEPS,
+    stroke: () => colour("ov-axis"),
+    grid: { show: false },
+    ticks: { size: 4, stroke: () => colour("ov-grid") },
+    values: (chart, splits) => splits.map((value) => (Number.isInteger(value) ? "#" + value : "")),
+  };
+}
+
+function valueAxis(format) {
+  return {
+    scale: "y",
+    font: CHART_FONT,
+    size: 52,
+    space: 24,
+    stroke: () => colour("ov-axis"),
+    grid: { stroke: () => colour("ov-grid"), width: 1 },
+    ticks: { size: 4, stroke: () => colour("ov-grid") },
+    values: (chart, splits) => splits.map(format),
+  };
+}
+
+// The x scale: one slot per turn, with half a slot on each side of the whole run so that the first and last bars are
+// whole; a zoom is kept as it is (padding it too would widen it each time it is passed between the charts).
+function turnScale() {
+  const range = (chart, min, max) => {
+    const turns = chart.data[0];
+    if (min == null || !turns.length) return [0, 1];
+    return min === turns[0] && max === turns[turns.length - 1] ? [min - 0.5, max + 0.5] : [min, max];
+  };
+  return { time: false, range };
+}
+
+function fromZero() {
+  return { range: (chart, min, max) => [0, max > 0 ? max * 1.08 : 1] };
+}
+
+function barSeries(label, colourName) {
+  return {
+    label,
+    width: 0,
+    fill: () => colour(colourName),
+    stroke: () => colour(colourName),
+    paths: uPlot.paths.bars({ size: [0.72, 64], gap: 1 }),
+    points: { show: false },
+  };
+}
+
+function lineSeries(label, colourName, dash, points) {
+  return {
+    label,
+    width: 2,
+    dash,
+    stroke: () => colour(colourName),
+    points: { show: points, size: 5, fill: () => colour(colourName), stroke: () => colour(colourName) },
+  };
+}
+
+function pointSeries(label, colourName) {
+  return {
+    label,
+    width: 0,
+    paths: () => null,
+    points: { show: true, size: 9, width: 2, fill: () => colour("ov-back"), stroke: () => colour(colourName) },
+  };
+}
+
+// The selected turn: a band behind the series (drawClear) and its edges over them (draw).
+function markSelected(chart, over) {
+  if (current < 0 || current >= chart.data[0].length) return;
+  const ratio = devicePixelRatio || 1;
+  const x = chart.valToPos(chart.data[0][current], "x", true);
+  // One turn's slot, at least 3 px and at most a little wider than the widest bar (a run of two turns has wide slots).
+  const slot = Math.min(80 * ratio, Math.max(3 * ratio, chart.valToPos(1, "x", true) - chart.valToPos(0, "x", true)));
+  const { top, height } = chart.bbox;
+  const context = chart.ctx;
+  context.save();
+  if (over) {
+    context.strokeStyle = colour("ov-selected-edge");
+    context.lineWidth = ratio;
+    context.strokeRect(x - slot / 2, top, slot, height);
+  } else {
+    context.fillStyle = colour("ov-selected");
+    context.fillRect(x - slot / 2, top, slot, height);
   }
-  // Input (cached, then the rest) in the upper band, output in the lower one, each on its own scale: output is
-  // often a hundredth of the input, and would not show on the input's scale.
-  const upper = 100;
-  const lower = 36;
-  const gap = 6;
-  const height = upper + gap + lower;
-  const step = Math.max(3, Math.min(28, 1200 / withTokens.length));
-  const width = step * withTokens.length;
-  const mostInput = Math.max(1, ...withTokens.map((entry) => entry.used.input || 0));
-  const mostOutput = Math.max(1, ...withTokens.map((entry) => entry.used.output || 0));
-  const chart = svg("svg", { viewBox: "0 0 " + width + " " + height, width: width, height: height, class: "tokens", role: "img", "aria-label": "tokens per turn" });
-  bars = new Array(TURNS.length);
-  withTokens.forEach(({ index, used }, position) => {
-    const x = position * step;
-    const cached = Math.min(used.cached || 0, used.input || 0);
-    const fresh = (used.input || 0) - cached;
-    const group = svg(
-      "g",
-      { class: "bar", "data-turn": TURNS[index].n },
-      svg("title", {}, "#" + TURNS[index].n + ": input " + number(used.input) + " (cached " + number(used.cached) + "), output " + number(used.output)),
-      svg("rect", { class: "hit", x: x, y: 0, width: step, height: height })
-    );
-    const bar = (kind, y, h) => group.appendChild(svg("rect", { class: kind, x: x + step * 0.1, y: y, width: Math.max(1, step * 0.8), height: Math.max(0, h) }));
-    const cachedHeight = (cached / mostInput) * upper;
-    const freshHeight = (fresh / mostInput) * upper;
-    bar("cached", upper - cachedHeight, cachedHeight);
-    bar("input", upper - cachedHeight - freshHeight, freshHeight);
-    bar("output", upper + gap, ((used.output || 0) / mostOutput) * lower);
-    group.addEventListener("click", () => select(index, true));
-    bars[index] = group;
-    chart.appendChild(group);
-  });
-  append(box, [
-    chart,
-    el(
-      "p",
-      { class: "legend" },
-      el("span", { class: "key cached" }, "cached input"),
-      el("span", { class: "key input" }, "input"),
-      " tokens per turn, up to " + number(mostInput) + "; ",
-      el("span", { class: "key output" }, "output"),
-      " tokens below, up to " + number(mostOutput)
-    ),
-  ]);
+  context.restore();
 }
 
-on("selected", (index) => {
-  for (const bar of document.querySelectorAll("svg.tokens .bar.selected")) bar.classList.remove("selected");
-  if (bars[index]) bars[index].classList.add("selected");
-});
+const CHARTS = [];
+
+function makeChart(box, height, series, axes, scales, data) {
+  const chart = new uPlot(
+    {
+      width: Math.max(120, box.clientWidth),
+      height,
+      legend: { show: false },
+      padding: [8, 16, 5, 0], // the same on every chart, so that a turn is at the same x in each
+      series: [{ label: "turn" }, ...series],
+      axes,
+      scales: { x: turnScale(), ...scales },
+      cursor: { sync: { key: CHART_SYNC }, drag: { x: true, y: false }, y: false, points: { show: false } },
+      hooks: {
+        drawClear: [(drawn) => markSelected(drawn, false)],
+        draw: [(drawn) => markSelected(drawn, true)],
+        setScale: [(zoomed, key) => key === "x" && shareZoom(zoomed)],
+      },
+    },
+    data,
+    box
+  );
+  chart.root.setAttribute("aria-hidden", "true"); // the readout and the keyboard say what the canvas shows
+  CHARTS.push(chart);
+  return chart;
+}
+
+// A zoom of one chart is passed on to the others (uPlot calls this hook later, not within setScale: a chart already
+// showing that range is left alone, so the charts do not pass it back and forth).
+function shareZoom(zoomed) {
+  const { min, max } = zoomed.scales.x;
+  for (const chart of CHARTS) {
+    if (chart !== zoomed && (chart.scales.x.min !== min || chart.scales.x.max !== max)) chart.setScale("x", { min, max });
+  }
+}
+
+function redrawCharts() {
+  for (const chart of CHARTS) chart.redraw(false);
+}
+
+function resizeCharts(width) {
+  for (const chart of CHARTS) chart.setSize({ width: Math.max(120, width), height: chart.height });
+}
+
+// A change of scheme redraws with the paths built again: uPlot keeps a bar series' colour with its paths.
+function repaintCharts() {
+  for (const chart of CHARTS) chart.redraw(true);
+}
+
+on("selected", redrawCharts);
+if (window.matchMedia) matchMedia("(prefers-color-scheme: dark)").addEventListener("change", repaintCharts);

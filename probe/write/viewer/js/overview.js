@@ -1,0 +1,79 @@
+// The overview the page opens on: the run's token totals, the charts, cost, prompt cache, tool calls and agents.
+
+function runInsight() {
+  return DATA.header.insight && typeof DATA.header.insight === "object" ? DATA.header.insight : {};
+}
+
+// The run's tokens by kind, summed over the turns that spent them and reported each, as report.md's Tokens line
+// sums them: [kind, sum, turns that reported it].
+function tokenTotals() {
+  const kinds = [["input", NUMBERS.input], ["cache read", NUMBERS.cacheRead], ["cache write", NUMBERS.cacheWrite],
+    ["output", NUMBERS.output], ["reasoning", NUMBERS.reasoning]];
+  return kinds.map(([kind, values]) => {
+    const reported = values.filter((value) => value !== null);
+    return [kind, reported.reduce((total, value) => total + value, 0), reported.length];
+  });
+}
+
+function headline() {
+  const spent = TURNS.filter(spentTokens).length;
+  const cost = (runInsight().run || {}).cost;
+  const facts = [["turns", number(TURNS.length) + " (" + number(spent) + " with usage)"]];
+  for (const [kind, sum, turns] of tokenTotals()) {
+    facts.push([kind, !turns ? "not reported" : turns < spent ? number(sum) + " (" + turns + " of the " + spent + ")" : number(sum)]);
+  }
+  if (cost) facts.push(["cost", spentText(cost)]);
+  return el(
+    "dl",
+    { class: "ov-headline" },
+    facts.map(([label, text]) => el("div", { "data-fact": label }, el("dt", {}, label), el("dd", {}, text)))
+  );
+}
+
+const overviewParts = {};
+
+function fillCards() {
+  const insight = runInsight();
+  const { side, tools, head } = overviewParts;
+  head.replaceChildren(headline());
+  side.replaceChildren(costCard(insight), cacheCard(insight), agentsCard(insight));
+  tools.replaceChildren(toolsCard(insight));
+}
+
+function buildOverview() {
+  const box = document.getElementById("overview");
+  NUMBERS = overviewNumbers();
+  const parts = {
+    head: el("div", {}),
+    charts: el("div", {}),
+    tools: el("div", {}),
+    side: el("div", { class: "ov-side" }),
+  };
+  Object.assign(overviewParts, parts);
+  append(box, [parts.head, el("div", { class: "ov-grid" }, el("div", { class: "ov-main" }, parts.charts, parts.tools), parts.side)]);
+  if (hasUsage()) buildCharts(parts.charts);
+  else append(parts.charts, [el("p", { class: "quiet ov-no-usage" }, "No exchange reported token usage.")]);
+  fillCards();
+  const back = el("button", { type: "button", class: "to-overview", title: "Back to the overview at the top" }, "Overview");
+  back.addEventListener("click", () => {
+    document.querySelector("main").scrollTop = 0;
+    box.focus({ preventScroll: true });
+  });
+  box.setAttribute("tabindex", "-1");
+  document.querySelector("header.top h1").after(back);
+}
+
+// A live page: the charts take the new turns, and the cards are built again from the header's records.
+on("added", () => {
+  const { charts } = overviewParts;
+  if (!charts) return;
+  if (CHARTS.length) refreshCharts();
+  else {
+    NUMBERS = overviewNumbers();
+    if (hasUsage()) {
+      charts.replaceChildren();
+      buildCharts(charts);
+    }
+  }
+  fillCards();
+});

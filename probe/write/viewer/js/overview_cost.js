@@ -1,0 +1,85 @@
+// The overview's cost card: the run's total, by model and by agent, the turns without a price and why, and where
+// the prices came from (header.insight.run.cost and each agent's cost, as insight.jsonl has them).
+
+function plural(many) {
+  return many === 1 ? "" : "s";
+}
+
+// A sum of money that may leave turns out: "unknown" when it priced none (never $0), else the sum and what it leaves out.
+function spentText(spend) {
+  if (!spend || typeof spend !== "object") return "—";
+  const priced = count(spend.priced_turns) || 0;
+  const unknown = count(spend.unknown_turns) || 0;
+  if (!priced || !isNumber(spend.usd)) return unknown ? "unknown" : "—";
+  return dollars(spend.usd) + (unknown ? " (+" + number(unknown) + " unknown)" : "");
+}
+
+function costTotal(cost) {
+  const priced = count(cost.priced_turns) || 0;
+  const unknown = count(cost.unknown_turns) || 0;
+  if (priced && isNumber(cost.usd)) {
+    return el(
+      "p",
+      { class: "ov-total" },
+      el("strong", { class: "ov-usd" }, dollars(cost.usd)),
+      " for " + number(priced) + " turn" + plural(priced),
+      unknown ? el("span", { class: "bad" }, "; " + number(unknown) + " more left out: price unknown") : ", every turn priced"
+    );
+  }
+  return el(
+    "p",
+    { class: "ov-total" },
+    el("strong", { class: "ov-usd bad" }, "unknown"),
+    ": none of the " + number(unknown) + " turn" + plural(unknown) + " with usage has a known price"
+  );
+}
+
+function unknownReasons(cost) {
+  const reasons = Object.entries(cost.unknown && typeof cost.unknown === "object" ? cost.unknown : {});
+  if (!reasons.length) return null;
+  return el(
+    "ul",
+    { class: "ov-unknown" },
+    reasons.map(([reason, turns]) => el("li", {}, "unknown: " + reason + " (" + number(turns) + " turn" + plural(turns) + " left out)"))
+  );
+}
+
+function byModel(cost) {
+  const models = Object.entries(cost.by_model && typeof cost.by_model === "object" ? cost.by_model : {});
+  models.sort(([a, one], [b, other]) => (other.usd || -1) - (one.usd || -1) || (a < b ? -1 : a > b ? 1 : 0));
+  return table(
+    ["model", "turns priced", "turns unknown", "cost"],
+    models.map(([model, spend]) => [model, number(spend.priced_turns), number(spend.unknown_turns), spentText(spend)]),
+    "ov-table ov-by-model"
+  );
+}
+
+function byAgent(agents) {
+  return table(
+    ["agent", "cost"],
+    agents.map((agent) => [String(agent.name), spentText(agent.cost)]),
+    "ov-table ov-by-agent"
+  );
+}
+
+function provenance(cost) {
+  const sources = Object.entries(cost.sources && typeof cost.sources === "object" ? cost.sources : {});
+  const counted = sources.map(([source, turns]) => source + " priced " + number(turns) + " turn" + plural(turns));
+  return el("p", { class: "ov-note ov-prices" }, "Prices: " + String(cost.prices) + (counted.length ? " (" + counted.join(", ") + ")" : "") + "; in US dollars, each API's own counting followed.");
+}
+
+function costCard(insight) {
+  const card = el("section", { class: "ov-card ov-cost", "aria-label": "Cost" }, el("h3", {}, "Cost"));
+  const cost = (insight.run || {}).cost;
+  if (!cost || (!count(cost.priced_turns) && !count(cost.unknown_turns))) {
+    return append(card, [el("p", { class: "quiet" }, "No turn reported usage to price.")]);
+  }
+  const agents = Array.isArray(insight.agents) ? insight.agents : [];
+  return append(card, [
+    costTotal(cost),
+    unknownReasons(cost),
+    byModel(cost),
+    agents.length > 1 ? byAgent(agents) : null,
+    provenance(cost),
+  ]);
+}
