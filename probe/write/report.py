@@ -16,16 +16,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from probe.analyse.prices import price_book
-from probe.apis.built_in import renderer_for
 from probe.apis.choice import Choice, choose
-from probe.apis.turns import Reading
 from probe.common import markdown as md
 from probe.common.errors import ProbeError, RunError, one_line
 from probe.common.paths import display
 from probe.common.progress import Progress
-from probe.read.masked import masked_exchanges
 from probe.read.traffic import iter_exchanges
-from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs import ledger
 from probe.runs.folders import CAPTURE_FILES, being_recorded, load_manifest, private_replacement
@@ -33,19 +29,16 @@ from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely
-from probe.write.insight_lines import INSIGHT_FILE, INSIGHT_SUFFIX, InsightLines
+from probe.write.insight_lines import INSIGHT_FILE, INSIGHT_SUFFIX
 from probe.write.report_header import (
     GENERATED_AT,
     Totals,
     made_with,
-    plain_stamp,
     report_header,
-    source_name,
 )
+from probe.write.run_reading import RunReading
 from probe.write.summary_section import summary_section
 from probe.write.unchanged import same_apart_from, same_bytes
-from probe.write.viewer.data import ViewerData
-from probe.write.viewer.header import page_header
 from probe.write.viewer.page import GENERATED, write_page
 
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
@@ -129,37 +122,21 @@ def stream_report(
 ) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
-    reading = Reading(renderer)  # each exchange is read by its own API's reader; the target's for its API
+    run = RunReading(renderer, renderer_name, redact, extra_secrets, totals, turns, insight_out, viewer is not None)
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
-    # Every exchange is masked as it is read, whatever the capture or its manifest says (a --keep-secrets, older
-    # or hand-made capture): turns.jsonl and the viewer then need only their joined answers masked again.
-    lines = TurnLines(redact, only_output=True)
-    insight = InsightLines(insight_out, redact, keep=viewer is not None)
-    page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
-    exchanges = iter_exchanges(traffic, warnings, progress)
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
-        for exchange in masked_exchanges(exchanges, extra_secrets) if redact else exchanges:
-            totals.count(exchange)
-            turn, builder = reading.build(exchange, warnings)
-            shown_by = renderer_for(builder.reader, renderer)
-            totals.read_by(turn, shown_by, renderer, renderer_name)
-            facts_record = insight.add(totals.insight, turn, exchange.request_headers)
+        for exchange in iter_exchanges(traffic, warnings, progress):
+            read = run.read(exchange, warnings)
+            exchange, turn, builder, shown_by = read.exchange, read.turn, read.builder, read.shown_by
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
-            record = lines.record(turn) if turns is not None or page is not None else None
-            if turns is not None:
-                turns.write(lines.encode(turn, record))
-            if page is not None:
-                history_field = getattr(shown_by, "HISTORY_FIELD", None)
-                page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field,
-                         facts_record)  # fmt: skip
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
                 state["last_context"] = (turn.number, builder.last_context[1], turn.output)
             text = "\n".join(render_exchange(exchange, turn, shown_by, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
-            del exchange, turn, builder, record, text, facts_record
-        insight.finish(totals.insight)
+            del exchange, turn, builder, read, text
+        run.finish()
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
             if epilogue is not None:
@@ -186,12 +163,8 @@ def stream_report(
             shutil.copyfileobj(log, out.buffer, 1 << 20)
         else:
             out.write(log.read().decode("utf-8"))
-    if page is not None:
-        prices = totals.insight.costs.book.provenance()
-        header = page_header(
-            traffic.parent.name, source_name(traffic), plain_stamp(renderer_name, redact, prices), manifest, totals,
-            warnings, page.unrecognised, page.masked, insight.kept,
-        )  # fmt: skip
+    if viewer is not None and run.page is not None:
+        header, page = run.page_header(traffic, manifest, warnings), run.page
         write_page(viewer, lambda out: page.write_data(out, header), generated)
 
 
