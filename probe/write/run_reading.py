@@ -1,5 +1,5 @@
 """Reads a run's exchanges one at a time for every output made from them: the report's totals, each exchange's
-turn and insight, its line of turns.jsonl and its entry in the viewer's data. report.md and report.html are
+turn, key paths and insight, its line of turns.jsonl and its entry in the viewer's data. report.md and report.html are
 written from it, and the live viewer grows from it, so that both show the same."""
 
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from probe.read.conversation import Turn
 from probe.read.masked import masked_exchange
 from probe.read.traffic import Exchange
 from probe.read.turn_lines import TurnLines, shallow_record
+from probe.write.exchange_markdown import count_key_paths
 from probe.write.insight_lines import InsightLines
 from probe.write.report_header import Totals, plain_stamp, source_name
 from probe.write.viewer.data import ViewerData
@@ -68,6 +69,7 @@ class RunReading:
         turn, builder = self.reading.build(exchange, warnings)
         shown_by = renderer_for(builder.reader, self.renderer)
         self.totals.read_by(turn, shown_by, self.renderer, self.renderer_name)
+        count_key_paths(exchange, turn, shown_by, self.totals)
         facts_record = self.insight.add(self.totals.insight, turn, exchange.request_headers)
         page = self.page
         record = self.lines.record(turn) if self.turns is not None or page is not None else None
