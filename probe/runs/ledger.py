@@ -23,11 +23,12 @@ LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from el
 # (probe.write.viewer.page reads them from here, so the list is kept once).
 VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
 # The script's parts, joined in this order into one inline script (they share its scope: each uses what the ones
-# before it define), and the style sheets, joined likewise.
+# before it define), and the style sheets, joined likewise. live.js comes last: it asks a live page's server for
+# more once the page is built.
 VIEWER_SCRIPTS = tuple(
     VIEWER_FOLDER / "js" / name
     for name in ("base.js", "turn_facts.js", "sidebar.js", "run_panel.js", "chart.js", "turn_view.js",
-                 "navigation.js", "search.js", "start.js")
+                 "navigation.js", "search.js", "start.js", "live.js")
 )  # fmt: skip
 VIEWER_STYLES = (VIEWER_FOLDER / "style.css",)
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES

@@ -2,10 +2,11 @@
 
 const rows = [];
 
-function buildSidebar() {
+function buildSidebar(first) {
   const list = document.getElementById("timeline");
   const fragment = document.createDocumentFragment();
-  TURNS.forEach((turn, index) => {
+  TURNS.slice(first || 0).forEach((turn, offset) => {
+    const index = (first || 0) + offset;
     const used = tokens(turn);
     const trouble = problem(turn);
     const row = el(
@@ -37,3 +38,9 @@ on("selected", (index) => {
 });
 
 on("matched", (found) => rows.forEach((row, index) => row.classList.toggle("hit", !!found && found.has(index))));
+
+// A live page's new turns: their rows, and the count (a stand-in until the sidebar handles them itself).
+on("added", (first) => {
+  buildSidebar(first);
+  document.getElementById("turn-count").textContent = TURNS.length + " exchange" + (TURNS.length === 1 ? "" : "s");
+});
