@@ -11,10 +11,12 @@ from probe.capture.run import Watch, capture_from_arguments
 from probe.common import cli
 from probe.common.errors import run_main, warn
 from probe.common.paths import display
-from probe.runs.targets import load_target
+from probe.runs.targets import Target, load_target
 from probe.write import live_feed
+from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import PipelineViewer, wait_until_stopped
-from probe.write.report import analyze_run, viewer_path
+from probe.write.report import analyze_run, viewer_reading
+from probe.write.report_paths import viewer_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     use_prices(args.prices)
     target = load_target(args.target)
-    live = PipelineViewer(target) if args.view else None
+    live = PipelineViewer(lambda run: live_data(run, target)) if args.view else None
     watch = watching(live_feed.beside(target, args.quiet), live.watch if live else None)
     # One stop-signal handling for the capture and the report: once Ctrl-C (or SIGTERM, SIGHUP) has stopped
     # the run, writing its report is part of stopping, and pressing Ctrl-C again does not cut it short.
@@ -51,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             if live and live.viewer:
                 live.viewer.close()
     return result.exit_code
+
+
+def live_data(run: Path, target: Target) -> LiveData:
+    """The live viewer's data for the run: read as its report.html will be."""
+    reading, job = viewer_reading(run, target)
+    return LiveData(job.traffic, reading, job.warnings)
 
 
 def watching(*watches: Watch | None) -> Watch | None:

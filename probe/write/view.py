@@ -9,8 +9,10 @@ from probe.common.errors import run_main, warn
 from probe.common.paths import display
 from probe.runs.folders import resolve_run
 from probe.runs.targets import load_target
+from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import open_viewer, wait_until_stopped
-from probe.write.report import refresh, viewer_path
+from probe.write.report import refresh, viewer_reading
+from probe.write.report_paths import viewer_path
 
 
 def open_in_browser(path) -> bool:
@@ -34,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     target = load_target(args.target) if args.target else None
     run = resolve_run(args.run, target.name if target else None)
     if args.live:
-        viewer = open_viewer(run, target)
+        reading, job = viewer_reading(run, target)
+        viewer = open_viewer(LiveData(job.traffic, reading, job.warnings))
         wait_until_stopped()
         viewer.close()
         return 0

@@ -18,13 +18,15 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, wait_for
+from conftest import PROJECT_ROOT, post_json, wait_for
 from playwright.sync_api import expect
+from test_live_feed import start_proxies_script, stop
 from test_viewer import assert_quiet
 
 from probe.runs.targets import load_target
+from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import open_viewer
-from probe.write.report import write_report
+from probe.write.report import viewer_reading, write_report
 from probe.write.viewer.headless import chromium, open_page
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket"
@@ -97,12 +99,17 @@ def ended(port: int, token: str) -> bool:
     return status == 200 and json.loads(body)["ended"]
 
 
+def live_viewer(run: Path, target: str | None):
+    reading, job = viewer_reading(run, load_target(target) if target else None)
+    return open_viewer(LiveData(job.traffic, reading, job.warnings))
+
+
 # ---- the server, in this process -------------------------------------------------------------------------
 
 
 @pytest.fixture
 def served(tmp_path):
-    viewer = open_viewer(sample_run(tmp_path / "data"), load_target("codex"))
+    viewer = live_viewer(sample_run(tmp_path / "data"), "codex")
     server = viewer.server
     assert wait_for(lambda: ended(server.port, server.token))
     yield viewer
@@ -193,6 +200,35 @@ def test_it_listens_on_127_0_0_1_only(served):
     server = served.server
     assert server.socket.family == socket.AF_INET and server.socket.getsockname() == ("127.0.0.1", server.port)
     assert listening(server.port) == ["0100007F"]  # 127.0.0.1, and neither 0.0.0.0 nor any IPv6 address
+
+
+def news(viewer) -> dict:
+    status, _, body = get(viewer.server.port, f"/{viewer.server.token}/since?values=0&turns=0&version=-1")
+    assert status == 200
+    return json.loads(body)
+
+
+def test_a_run_another_process_records_grows_until_that_process_closes_it(tmp_path):
+    process, urls = start_proxies_script(tmp_path, "--mock-transport", "http", "--quiet")
+    viewer = live_viewer(tmp_path / "run", ITEST)
+    try:
+        assert news(viewer)["data"]["turns"] == [] and not news(viewer)["ended"]
+        for text in ("first live-marker-one", "second live-marker-two"):
+            status, _, _ = post_json(urls["model"], "/v1/responses", {"model": "m", "input": text})
+            assert status == 200
+        assert wait_for(lambda: len(news(viewer)["data"]["turns"]) == 2, timeout=10)
+        now = news(viewer)
+        assert not now["ended"] and dict(now["data"]["header"]["facts"])["Status"] == "running"
+        texts = json.dumps(now["data"]["values"])
+        assert "live-marker-one" in texts and "live-marker-two" in texts
+        stop(process)
+        assert wait_for(lambda: news(viewer)["ended"], timeout=10)
+        facts = dict(news(viewer)["data"]["header"]["facts"])
+        assert facts["Status"] == "complete" and facts["Totals"].startswith("2 exchanges (2 HTTP")
+    finally:
+        viewer.close()
+        if process.poll() is None:
+            stop(process)
 
 
 # ---- in Chromium ----------------------------------------------------------------------------------------

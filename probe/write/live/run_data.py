@@ -1,20 +1,16 @@
-"""A run's viewer data, grown line by line as its traffic.jsonl grows, read as report.html reads it (RunReading):
-what the page holds at a moment, and what was added since, without writing anything twice."""
+"""A run's viewer data, grown line by line as its traffic.jsonl grows, read as report.html reads it (the report's
+RunReading, handed in): what the page holds at a moment, and what was added since, without writing anything twice."""
 
 import io
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from probe.common.errors import one_line
 from probe.read.traffic import exchange_of_line
 from probe.runs.folders import load_manifest
-from probe.runs.targets import Target
-from probe.write.report import run_job
-from probe.write.report_header import Totals
-from probe.write.run_reading import RunReading
-from probe.write.viewer.data import ViewerData, header_json
+from probe.write.viewer.inert import header_json
 
 
 @dataclass(frozen=True)
@@ -33,13 +29,10 @@ class LiveData:
     at any time from the server's threads. Memory is bounded as report.html's writing bounds it (the values and
     turns wait in spools, on disk past a few MB), plus 8 bytes a value and a turn for where each starts."""
 
-    def __init__(self, run: Path, target: Target | None) -> None:
-        job = run_job(run, target)  # the renderer and the secrets the report would use
-        self.traffic, self.run = job.traffic, run
-        self.warnings = list(job.warnings)
-        choice = job.choice
-        self.reading = RunReading(choice.renderer, choice.name, True, choice.extra_secrets, Totals(), viewer=True,
-                                  indexed=True)  # fmt: skip
+    def __init__(self, traffic: Path, reading: Any, warnings: list[str]) -> None:
+        """`reading`: probe.write.report.RunReading, made by report.viewer_reading with the renderer and secrets the
+        report would use; `warnings`: those met in choosing them."""
+        self.traffic, self.run, self.reading, self.warnings = traffic, traffic.parent, reading, list(warnings)
         self.lock = threading.Lock()  # the reading's state (totals, insight) is read for the header meanwhile
         self.lines = 0  # lines of traffic.jsonl taken
         self.exchanges = 0
@@ -47,10 +40,9 @@ class LiveData:
         self.header: tuple[int, bytes] | None = None  # (version, inert JSON), made again when the data changed
 
     @property
-    def page(self) -> ViewerData:
-        page = self.reading.page
-        assert page is not None  # (made with viewer=True)
-        return page
+    def page(self) -> Any:
+        """The reading's probe.write.viewer.data.ViewerData (an indexed one)."""
+        return self.reading.page
 
     def take(self, raw: bytes | None) -> None:
         """One complete line of traffic.jsonl; None for one over the size limit. A line that cannot be read costs

@@ -12,7 +12,6 @@ from probe.common.errors import ProbeError, warn
 from probe.common.lines import MAX_LINE_BYTES
 from probe.read.follow import Follower
 from probe.runs.folders import being_recorded
-from probe.runs.targets import Target
 from probe.write.live.run_data import LiveData
 from probe.write.live.server import LiveServer
 
@@ -23,8 +22,8 @@ RECORDING_CHECK = 0.5  # seconds between looks at whether another process still 
 class LiveViewer:
     """One run's viewer: `start` it, call `run_ended` once the run is over (its manifest says how), `close` it."""
 
-    def __init__(self, run: Path, target: Target | None) -> None:
-        self.data = LiveData(run, target)
+    def __init__(self, data: LiveData) -> None:
+        self.data = data
         # It keeps its priority (the terminal's live feed gives way): someone watches the page.
         self.follower = Follower(
             self.data.traffic, self.data.take, self.data.failed, MAX_LINE_BYTES, from_start=True, humble=False
@@ -51,10 +50,11 @@ class LiveViewer:
         self.follower.stop(0)
 
 
-def open_viewer(run: Path, target: Target | None) -> LiveViewer:
+def open_viewer(data: LiveData) -> LiveViewer:
     """The viewer of a run folder, recorded now by another process or long done: it follows the run until that
     process has closed it."""
-    viewer = LiveViewer(run, target).start()
+    run = data.run
+    viewer = LiveViewer(data).start()
 
     def follow_to_the_end() -> None:
         while being_recorded(run):
@@ -75,16 +75,16 @@ def wait_until_stopped() -> None:
 
 
 class PipelineViewer:
-    """The viewer of the run a capture is about to record: `watch` is the capture's (started once the run folder
-    exists, its stop called once mitmdump has stopped)."""
+    """The viewer of the run a capture is about to record, its data made by `data_of(run folder)`: `watch` is the
+    capture's (started once the run folder exists, its stop called once mitmdump has stopped)."""
 
-    def __init__(self, target: Target) -> None:
-        self.target = target
+    def __init__(self, data_of: Callable[[Path], LiveData]) -> None:
+        self.data_of = data_of
         self.viewer: LiveViewer | None = None
 
     def watch(self, traffic: Path) -> Callable[[], None]:
         try:
-            self.viewer = LiveViewer(traffic.parent, self.target).start()
+            self.viewer = LiveViewer(self.data_of(traffic.parent)).start()
         except (ProbeError, OSError) as error:
             warn(f"no live viewer: {error}")
             return lambda: None

@@ -14,14 +14,14 @@ from typing import Any, BinaryIO
 
 from probe.apis.turn_markdown import ITEMS_SHOWN
 from probe.common.fastjson import encoded
-from probe.read.conversation import Turn, plain
+from probe.read.conversation import Turn
 from probe.read.traffic import Body, Exchange
 from probe.read.turn_lines import StringMemo, shallow_record
 from probe.redact.json_values import mask_json
 from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
-from probe.write.viewer.inert import inert
+from probe.write.viewer.inert import header_json, inert
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
 UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
@@ -318,8 +318,3 @@ class ViewerData:
         out.write(b',"turns":')
         self.turns.copy_elements(out, since[1], upto[1])
         out.write(b"}")
-
-
-def header_json(header: dict) -> bytes:
-    """The page's header (probe.write.viewer.header) as inert JSON."""
-    return inert(encoded(plain(header)))
