@@ -6,6 +6,7 @@ Conventions, the same in every task:
 - Defaults come from invoke.yaml (`probe.target`, `probe.data_dir`); a command-line option always wins.
 """
 
+import inspect
 import os
 import signal
 import subprocess
@@ -63,6 +64,8 @@ HELP = {
     "agent_version": "X.Y.Z: run this version of the target's npm package, installed into "
     ".agents/<package>@<version>/, instead of the agent on PATH",
     "quiet": "print no line per finished exchange on stderr while recording (the live feed)",
+    "view": "serve the viewer from 127.0.0.1 while the run is recorded, at an address with a random token "
+    "(printed), and after it until Ctrl-C",
 }
 
 
@@ -145,8 +148,9 @@ def proxies(
     )
 
 
-def agent_run_task(name: str, main, summary: str) -> Task:
-    """`capture` and `pipeline`: the same options, declared once here, handed to different scripts."""
+def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -> Task:
+    """`capture` and `pipeline`: the same options, declared once here, handed to different scripts; `pipeline`
+    also takes --view."""
 
     def run_agent(
         c,
@@ -163,6 +167,7 @@ def agent_run_task(name: str, main, summary: str) -> Task:
         full_traffic=False,
         agent_version=None,
         quiet=False,
+        view=False,
     ):
         argv = script_argv(
             target=target_or_default(c, target),
@@ -178,11 +183,18 @@ def agent_run_task(name: str, main, summary: str) -> Task:
             full_traffic=full_traffic,
             agent_version=agent_version,
             quiet=quiet,
+            view=view,
         )
         call(c, main, argv)
 
     run_agent.__doc__ = summary
-    return task(klass=ProbeTask, name=name, help=dict(HELP), iterable=["port"])(run_agent)
+    if not serves_viewer:  # capture has no --view: invoke takes the options from the signature
+        signature = inspect.signature(run_agent)
+        run_agent.__signature__ = signature.replace(
+            parameters=[parameter for parameter in signature.parameters.values() if parameter.name != "view"]
+        )
+    options = {name: text for name, text in HELP.items() if serves_viewer or name != "view"}
+    return task(klass=ProbeTask, name=name, help=options, iterable=["port"])(run_agent)
 
 
 capture = agent_run_task(
@@ -194,6 +206,7 @@ pipeline = agent_run_task(
     "pipeline",
     pipeline_script.main,
     "Capture a run and write its report in one step; exits with the agent's exit code.",
+    serves_viewer=True,
 )
 
 
@@ -227,11 +240,16 @@ def analyze(c, run=None, force=False, target=None, input=None, output=None, no_r
     help={
         "run": "RUN: `latest` (default), a run folder name, or a run folder path",
         "target": "NAME|FILE: with --run latest, the newest run of this target",
+        "live": "serve the viewer from 127.0.0.1 at an address with a random token (printed), following the run "
+        "while it is recorded, until Ctrl-C",
     },
 )
-def view(c, run=None, target=None):
-    """Open the run's report.html (brought up to date first) in the default browser, or print its path."""
-    call(c, view_script.main, script_argv(run=run, target=target))
+def view(c, run=None, target=None, live=False):
+    """Open the run's report.html (brought up to date first) in the default browser, or print its path.
+
+    With --live, serve it instead, growing as the run is recorded: see docs/outputs.md.
+    """
+    call(c, view_script.main, script_argv(run=run, target=target, live=live))
 
 
 @task(

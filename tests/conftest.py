@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -268,6 +269,18 @@ class WebSocketClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def wait_for(condition, timeout: float = 30.0, interval: float = 0.05):
+    """What `condition()` returns once it is true, checked every `interval` seconds; its last answer after
+    `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return condition()
 
 
 def processes_mentioning(text: str) -> list[str]:

@@ -11,8 +11,9 @@ CHUNK = 1 << 20
 
 
 class Follower:
-    """Calls `take(line)` with each complete line (newline included) appended to `path` after it was opened,
-    or `take(None)` for a line longer than `limit` bytes, which is read through and never held whole.
+    """Calls `take(line)` with each complete line (newline included) appended to `path` after it was opened
+    (with `from_start`, every line from the first), or `take(None)` for a line longer than `limit` bytes, which is
+    read through and never held whole.
 
     It only reads, from its own thread: the writer never waits for it. A failure (of the file, or of `take`)
     goes to `failed` once, and following stops.
@@ -25,10 +26,13 @@ class Follower:
         failed: Callable[[Exception], None],
         limit: int,
         poll: float = POLL,
+        from_start: bool = False,
+        humble: bool = True,
     ) -> None:
-        self.take, self.failed, self.limit, self.poll = take, failed, limit, poll
+        self.take, self.failed, self.limit, self.poll, self.humble = take, failed, limit, poll, humble
         self.file = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by the thread when it ends)
-        self.position = self.file.seek(0, os.SEEK_END)  # what is there already is not new
+        # Unless asked for, what is there already is not new.
+        self.position = self.file.seek(0, os.SEEK_SET if from_start else os.SEEK_END)
         self.line_start = self.position
         self.parts: list[bytes] = []
         self.held = 0  # bytes of the line so far, also those of an over-long line that were let go
@@ -46,7 +50,8 @@ class Follower:
             self.thread.join(timeout)
 
     def run(self) -> None:
-        yield_the_processor()
+        if self.humble:  # (a follower someone watches, the live viewer, keeps its process's priority)
+            yield_the_processor()
         try:
             while True:
                 last = self.stopping.is_set()  # set before this read: it takes everything written until then

@@ -208,34 +208,42 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
         for line_number, raw, size in bounded_lines(file, MAX_LINE_BYTES):
             if progress is not None:
                 progress.advance(size)
-            if raw is None:
-                warnings.append(
-                    f"line {line_number}: {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit for "
-                    "one exchange, skipped"
-                )
-                continue
-            if len(raw) < 3 and not raw.strip():  # (a length check first: strip copies the whole line)
-                continue
-            try:
-                entry = fastjson.loads(raw)
-            except (RecursionError, fastjson.NestedTooDeeply):
-                warnings.append(
-                    f"line {line_number}: nested too deeply to read (past {fastjson.DEPTH_LIMIT:,} levels), skipped"
-                )
-                continue
-            except (ValueError, UnicodeDecodeError):
-                ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"
-                warnings.append(f"line {line_number}: not valid JSON, skipped{ending}")
-                continue
-            if not isinstance(entry, dict):
-                warnings.append(f"line {line_number}: not a JSON object, skipped")
-                continue
-            try:
-                exchange = from_entry(entry, number + 1, line_number)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-                warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
+            exchange = exchange_of_line(raw, line_number, size, number + 1, warnings)
+            del raw  # let the line go before the next is read: one hostile exchange can take hundreds of MB parsed
+            if exchange is None:
                 continue
             number += 1
             yield exchange
-            # Let this one go before the next line is parsed: one hostile exchange can take hundreds of MB parsed.
-            del raw, entry, exchange
+            del exchange
+
+
+def exchange_of_line(raw: bytes | None, line_number: int, size: int | None, number: int, warnings: list[str]):
+    """Line `line_number` of a capture as exchange `number`, or None for a blank or damaged line (a damaged one
+    adds a warning naming it); `raw` is None for a line over MAX_LINE_BYTES (`size` bytes, if known)."""
+    if raw is None:
+        bytes_said = f"{size:,} bytes, " if size is not None else ""
+        warnings.append(
+            f"line {line_number}: {bytes_said}over the {MAX_LINE_BYTES:,}-byte limit for one exchange, skipped"
+        )
+        return None
+    if len(raw) < 3 and not raw.strip():  # (a length check first: strip copies the whole line)
+        return None
+    try:
+        entry = fastjson.loads(raw)
+    except (RecursionError, fastjson.NestedTooDeeply):
+        warnings.append(
+            f"line {line_number}: nested too deeply to read (past {fastjson.DEPTH_LIMIT:,} levels), skipped"
+        )
+        return None
+    except (ValueError, UnicodeDecodeError):
+        ending = "" if raw.endswith(b"\n") else " (the last line is cut off: the capture was probably killed)"
+        warnings.append(f"line {line_number}: not valid JSON, skipped{ending}")
+        return None
+    if not isinstance(entry, dict):
+        warnings.append(f"line {line_number}: not a JSON object, skipped")
+        return None
+    try:
+        return from_entry(entry, number, line_number)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
+        return None

@@ -23,7 +23,8 @@ LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from el
 # (probe.write.viewer.page reads them from here, so the list is kept once).
 VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
 # The script's parts, joined in this order into one inline script (they share its scope: each uses what the ones
-# before it define), and the style sheets, joined likewise.
+# before it define), and the style sheets, joined likewise. live.js comes last: it asks a live page's server for
+# more once the page is built.
 # The vendored chart library (vendor/README.md) comes right after base.js, whose "use strict" opens the script.
 VIEWER_SCRIPTS = tuple(
     VIEWER_FOLDER / name
@@ -32,7 +33,7 @@ VIEWER_SCRIPTS = tuple(
         "js/sidebar_fold.js", "js/sidebar.js", "js/run_panel.js", "js/chart.js", "js/overview_data.js",
         "js/overview_charts.js", "js/overview_cost.js", "js/overview_cache.js", "js/overview_tools.js",
         "js/overview_agents.js", "js/overview.js", "js/turn_view.js", "js/turn_context.js", "js/turn_items.js",
-        "js/turn_details.js", "js/copy.js", "js/navigation.js", "js/search.js", "js/start.js",
+        "js/turn_details.js", "js/copy.js", "js/navigation.js", "js/search.js", "js/start.js", "js/live.js",
     )
 )  # fmt: skip
 VIEWER_STYLES = tuple(

@@ -133,18 +133,12 @@ def render_exchange(
                 label,
                 warnings,
             )
-            totals.request_paths.add(without_carried(body.value, turn, renderer))
             totals.absorb(rendered)
             lines += rendered.lines + [""]
         else:
             lines += render_body_generically(body, "request") + [""]
     lines += [md.Markdown("#### Response"), ""]
-    events = exchange.stream_events()
-    if events is not None:
-        totals.response_paths.add_events(events)
-    elif exchange.response_body.is_json:
-        totals.response_paths.add(exchange.response_body.value)
-    else:
+    if exchange.stream_events() is None and not exchange.response_body.is_json:
         return lines + render_body_generically(exchange.response_body, "response") + [""]
     rendered = safely(
         lambda: renderer.render_response(turn, label, state),
@@ -154,6 +148,23 @@ def render_exchange(
     )
     totals.absorb(rendered)
     return lines + rendered.lines + [""]
+
+
+def count_key_paths(exchange: Exchange, turn: Turn, renderer, totals) -> None:
+    """The key paths of the request the turn was read from and of the response, for the payload-structure tables
+    of the report and the viewer (`totals`: probe.write.report_header.Totals)."""
+    if exchange.kind == "websocket":
+        requests = [frame.body for frame in exchange.frames if frame.from_client]
+    else:
+        requests = [exchange.request_body]
+    read = next((body for body in requests if body.is_json), None)
+    if read is not None:
+        totals.request_paths.add(without_carried(read.value, turn, renderer))
+    events = exchange.stream_events()
+    if events is not None:
+        totals.response_paths.add_events(events)
+    elif exchange.response_body.is_json:
+        totals.response_paths.add(exchange.response_body.value)
 
 
 def without_carried(body: Any, turn: Turn, renderer) -> Any:

@@ -1,11 +1,11 @@
 """Writes report.md, report.html and turns.jsonl from a traffic.jsonl in one pass (the header is written last,
-from the totals gathered while the conversation log streams to a temporary file), and brings run folders' reports
-up to date, rebuilding only what is out of date (probe.runs.ledger)."""
+from the totals gathered while the conversation log streams to a temporary file), each exchange read once for them
+all (RunReading, which the live viewer shares), and brings run folders' reports up to date, rebuilding only what is
+out of date (probe.runs.ledger)."""
 
 import functools
 import gc
 import io
-import os
 import shutil
 import sys
 import tempfile
@@ -15,25 +15,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from probe.analyse.prices import price_book
 from probe.apis.built_in import renderer_for
-from probe.apis.choice import Choice, choose
 from probe.apis.turns import Reading
 from probe.common import markdown as md
 from probe.common.errors import ProbeError, RunError, one_line
 from probe.common.paths import display
 from probe.common.progress import Progress
-from probe.read.masked import masked_exchanges
-from probe.read.traffic import iter_exchanges
+from probe.read.conversation import Turn
+from probe.read.masked import masked_exchange
+from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs import ledger
-from probe.runs.folders import CAPTURE_FILES, being_recorded, load_manifest, private_replacement
+from probe.runs.folders import being_recorded, private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
-from probe.write.exchange_markdown import render_exchange, safely
-from probe.write.insight_lines import INSIGHT_FILE, INSIGHT_SUFFIX, InsightLines
+from probe.write.exchange_markdown import count_key_paths, render_exchange, safely
+from probe.write.insight_lines import InsightLines
 from probe.write.report_header import (
     GENERATED_AT,
     Totals,
@@ -42,6 +41,8 @@ from probe.write.report_header import (
     report_header,
     source_name,
 )
+from probe.write.report_job import Job, plan, run_job
+from probe.write.report_paths import insight_path, turns_path, viewer_path
 from probe.write.summary_section import summary_section
 from probe.write.unchanged import same_apart_from, same_bytes
 from probe.write.viewer.data import ViewerData
@@ -49,8 +50,6 @@ from probe.write.viewer.header import page_header
 from probe.write.viewer.page import GENERATED, write_page
 
 LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
-TURNS_FILE = "turns.jsonl"  # written beside report.md: one line per exchange, in the conversation model
-TURNS_SUFFIX = ".turns.jsonl"  # of the turns beside a report named otherwise (Y.md: Y.turns.jsonl)
 
 
 def write_report_to(
@@ -129,37 +128,21 @@ def stream_report(
 ) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
-    reading = Reading(renderer)  # each exchange is read by its own API's reader; the target's for its API
+    run = RunReading(renderer, renderer_name, redact, extra_secrets, totals, turns, insight_out, viewer is not None)
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
-    # Every exchange is masked as it is read, whatever the capture or its manifest says (a --keep-secrets, older
-    # or hand-made capture): turns.jsonl and the viewer then need only their joined answers masked again.
-    lines = TurnLines(redact, only_output=True)
-    insight = InsightLines(insight_out, redact, keep=viewer is not None)
-    page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
-    exchanges = iter_exchanges(traffic, warnings, progress)
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
-        for exchange in masked_exchanges(exchanges, extra_secrets) if redact else exchanges:
-            totals.count(exchange)
-            turn, builder = reading.build(exchange, warnings)
-            shown_by = renderer_for(builder.reader, renderer)
-            totals.read_by(turn, shown_by, renderer, renderer_name)
-            facts_record = insight.add(totals.insight, turn, exchange.request_headers)
+        for exchange in iter_exchanges(traffic, warnings, progress):
+            read = run.read(exchange, warnings)
+            exchange, turn, builder, shown_by = read.exchange, read.turn, read.builder, read.shown_by
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
-            record = lines.record(turn) if turns is not None or page is not None else None
-            if turns is not None:
-                turns.write(lines.encode(turn, record))
-            if page is not None:
-                history_field = getattr(shown_by, "HISTORY_FIELD", None)
-                page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field,
-                         facts_record)  # fmt: skip
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
                 state["last_context"] = (turn.number, builder.last_context[1], turn.output)
             text = "\n".join(render_exchange(exchange, turn, shown_by, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
-            del exchange, turn, builder, record, text, facts_record
-        insight.finish(totals.insight)
+            del exchange, turn, builder, read, text
+        run.finish()
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
             if epilogue is not None:
@@ -186,13 +169,87 @@ def stream_report(
             shutil.copyfileobj(log, out.buffer, 1 << 20)
         else:
             out.write(log.read().decode("utf-8"))
-    if page is not None:
-        prices = totals.insight.costs.book.provenance()
-        header = page_header(
-            traffic.parent.name, source_name(traffic), plain_stamp(renderer_name, redact, prices), manifest, totals,
-            warnings, page.unrecognised, page.masked, insight.kept,
-        )  # fmt: skip
+    if viewer is not None and run.page is not None:
+        header, page = run.page_header(traffic, manifest, warnings), run.page
         write_page(viewer, lambda out: page.write_data(out, header), generated)
+
+
+@dataclass
+class Read:
+    """One exchange as read: masked (unless --no-redact), its turn, the builder that made it, and the renderer
+    that shows it."""
+
+    exchange: Exchange
+    turn: Turn
+    builder: Any
+    shown_by: Any
+
+
+class RunReading:
+    """Reads a run's exchanges one at a time for every output made from them: the report's totals, each exchange's
+    turn, key paths and insight, its line of turns.jsonl and its entry in the viewer's data. report.md and
+    report.html are written with it, and the live viewer (probe.write.live) grows with it, so that both show the
+    same.
+
+    Fed each exchange of a run in order; writes its line of turns.jsonl to `turns` and its insight records to
+    `insight`, those given, and adds it to the viewer's data (`page`) when `viewer`. `indexed` lets the viewer's
+    data hand out what was added since a count (the live viewer)."""
+
+    def __init__(
+        self,
+        renderer,
+        renderer_name: str,
+        redact: bool,
+        extra_secrets: frozenset[str],
+        totals: Totals,
+        turns: BinaryIO | None = None,
+        insight: BinaryIO | None = None,
+        viewer: bool = False,
+        indexed: bool = False,
+    ) -> None:
+        self.renderer, self.renderer_name, self.totals, self.turns = renderer, renderer_name, totals, turns
+        self.redact, self.extra_secrets = redact, extra_secrets
+        self.reading = Reading(renderer)  # each exchange is read by its own API's reader; the target's for its API
+        # Every exchange is masked as it is read, whatever the capture or its manifest says (a --keep-secrets, older
+        # or hand-made capture): turns.jsonl and the viewer then need only their joined answers masked again.
+        self.lines = TurnLines(redact, only_output=True)
+        self.insight = InsightLines(insight, redact, keep=viewer)
+        self.page = ViewerData(redact, extra_secrets, masked_at_capture=True, indexed=indexed) if viewer else None
+
+    def read(self, exchange: Exchange, warnings: list[str]) -> Read:
+        """Read one exchange into every output; the caller lets go of what it returns before the next one."""
+        if self.redact:
+            exchange = masked_exchange(exchange, self.extra_secrets)
+        self.totals.count(exchange)
+        turn, builder = self.reading.build(exchange, warnings)
+        shown_by = renderer_for(builder.reader, self.renderer)
+        self.totals.read_by(turn, shown_by, self.renderer, self.renderer_name)
+        count_key_paths(exchange, turn, shown_by, self.totals)
+        facts_record = self.insight.add(self.totals.insight, turn, exchange.request_headers)
+        page = self.page
+        record = self.lines.record(turn) if self.turns is not None or page is not None else None
+        if self.turns is not None:
+            self.turns.write(self.lines.encode(turn, record))
+        if page is not None:
+            history_field = getattr(shown_by, "HISTORY_FIELD", None)
+            page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field,
+                     facts_record)  # fmt: skip
+        return Read(exchange, turn, builder, shown_by)
+
+    def finish(self) -> None:
+        """The run's last insight records: the tool calls no request answered, the agents, the run's totals."""
+        self.insight.finish(self.totals.insight)
+
+    def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
+        """The viewer's header (probe.write.viewer.header) for what was read so far."""
+        page = self.page
+        assert page is not None, "a header for a viewer that was not asked for"
+        prices = self.totals.insight.costs.book.provenance()
+        stamp = plain_stamp(self.renderer_name, self.redact, prices)
+        return page_header(
+            traffic.parent.name, source_name(traffic), stamp, manifest, self.totals, warnings, page.unrecognised,
+            page.masked, self.insight.kept,
+        )  # fmt: skip
 
 
 def build_report(
@@ -211,39 +268,18 @@ def build_report(
     return out.getvalue(), warnings
 
 
-@dataclass
-class Job:
-    """One report to write: the capture, where the report goes, the run's manifest and the renderer chosen."""
-
-    traffic: Path
-    output: Path
-    manifest: dict | None
-    choice: Choice
-    redact: bool
-    warnings: list[str]  # met while choosing; the report's own are added when it is written
-
-    @property
-    def stamp(self) -> str:
-        return made_with(self.choice.name, self.redact, price_book().provenance())
-
-
-def plan(traffic: Path, output: Path, target: Target | None, run: Path, redact: bool = True) -> Job:
-    """What writing the report of `traffic` (with the manifest in `run`, if any) to `output` would take."""
-    manifest, problem = load_manifest(run)
-    warnings = [problem] if problem else []
-    return Job(traffic, output, manifest, choose(target, manifest, warnings), redact, warnings)
-
-
-def run_job(run: Path, target: Target | None = None, redact: bool = True) -> Job:
-    traffic = run / "traffic.jsonl"
-    if not traffic.is_file():
-        raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
-    return plan(traffic, run / REPORT.outputs[0], target, run, redact)
-
-
 def analyze_run(run: Path, target: Target | None = None, redact: bool = True) -> tuple[Path, list[str]]:
     """Write the run's report whatever its state; return the report's path and its warnings."""
     return write(run_job(run, target, redact))
+
+
+def viewer_reading(run: Path, target: Target | None = None) -> tuple[RunReading, Job]:
+    """The reading report.html's data would be made with, for the viewer's data alone, able to hand out what was
+    added since a count (the live viewer, probe.write.live), and the run's job (its capture, its warnings)."""
+    job = run_job(run, target)
+    choice = job.choice
+    return RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True,
+                      indexed=True), job  # fmt: skip
 
 
 def write_report(
@@ -287,44 +323,6 @@ def write(job: Job) -> tuple[Path, list[str]]:
     if output.name == REPORT.outputs[0]:
         record_made(output.parent, REPORT)  # a run folder's report: the next check knows it was made here
     return output, warnings
-
-
-def viewer_path(report: Path) -> Path:
-    """report.html beside report.md; Y.html beside Y.md."""
-    return report.with_suffix(".html")
-
-
-def turns_path(report: Path) -> Path:
-    """turns.jsonl beside report.md (a run folder's documented name); Y.turns.jsonl beside Y.md, so that two
-    reports in one folder never share, or overwrite, each other's turns."""
-    return report.with_name(TURNS_FILE if report.name == REPORT.outputs[0] else report.stem + TURNS_SUFFIX)
-
-
-def insight_path(report: Path) -> Path:
-    """insight.jsonl beside report.md; Y.insight.jsonl beside Y.md."""
-    return report.with_name(INSIGHT_FILE if report.name == REPORT.outputs[0] else report.stem + INSIGHT_SUFFIX)
-
-
-def check_output(output: Path, traffic: Path) -> None:
-    """Refuse to write the report over the capture it is made from, or over any run's capture files."""
-    if output.name in CAPTURE_FILES or output.resolve().name in CAPTURE_FILES:
-        raise RunError(f"--output {output}: that name is a run's capture file; write the report elsewhere")
-    if output.exists() and os.path.samefile(output, traffic):
-        raise RunError(f"--output {output}: that is the capture itself (--input); write the report elsewhere")
-    if output.suffix != ".md":
-        raise RunError(
-            f"--output {output}: name the report .md (its viewer and turns are named after it: "
-            f"{output.stem}.html, {output.stem}{TURNS_SUFFIX})"
-        )
-    derived_files = (
-        (viewer_path(output), "the viewer"), (turns_path(output), "the turns"), (insight_path(output), "the insight")
-    )  # fmt: skip
-    for derived, what in derived_files:
-        if derived.exists() and os.path.samefile(derived, traffic):
-            raise RunError(
-                f"--output {output}: {what} would be written beside the report as {derived.name}, and that is "
-                "the capture itself (--input); write the report elsewhere"
-            )
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Opens a run's report.html in the default browser, bringing it up to date first; prints its path either way."""
+"""Opens a run's report.html in the default browser, bringing it up to date first; prints its path either way.
+With --live, serves the viewer from 127.0.0.1 instead, growing while the run is recorded, until Ctrl-C."""
 
 import sys
 import webbrowser
@@ -8,7 +9,10 @@ from probe.common.errors import run_main, warn
 from probe.common.paths import display
 from probe.runs.folders import resolve_run
 from probe.runs.targets import load_target
-from probe.write.report import refresh, viewer_path
+from probe.write.live.run_data import LiveData
+from probe.write.live.viewer import open_viewer, wait_until_stopped
+from probe.write.report import refresh, viewer_reading
+from probe.write.report_paths import viewer_path
 
 
 def open_in_browser(path) -> bool:
@@ -25,9 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
                         help="`latest` (default), a run folder name, or a run folder path")  # fmt: skip
     parser.add_argument("--target", metavar="NAME|FILE", help="with --run latest, the newest run of this target")
+    parser.add_argument("--live", action="store_true",
+                        help="serve the viewer from 127.0.0.1 at an address with a random token, following the run "
+                        "while it is recorded, until Ctrl-C")  # fmt: skip
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
     run = resolve_run(args.run, target.name if target else None)
+    if args.live:
+        reading, job = viewer_reading(run, target)
+        viewer = open_viewer(LiveData(job.traffic, reading, job.warnings))
+        wait_until_stopped()
+        viewer.close()
+        return 0
     refreshed = refresh(run, target)
     for warning in refreshed.warnings:
         warn(warning)

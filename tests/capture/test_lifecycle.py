@@ -13,21 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, processes_mentioning, read_traffic
+from conftest import PROJECT_ROOT, processes_mentioning, read_traffic, wait_for
 
 from probe.capture import agent_home, processes
 
 ITEST = "tests/data/itest.yaml"
-
-
-def wait_for(condition, timeout: float = 30.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    return condition()
 
 
 def start_pipeline(data_dir: Path, command: str, *options: str, env: dict | None = None) -> subprocess.Popen:

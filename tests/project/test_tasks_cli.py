@@ -69,11 +69,14 @@ def test_the_help_shows_the_placeholders_and_short_flags_as_read():
     assert "-r STRING, --run=STRING RUN: `latest` (default), `all` (every run)" in analyze_help
 
 
-def test_capture_and_pipeline_take_the_same_options():
+def test_capture_and_pipeline_take_the_same_options_and_pipeline_serves_the_viewer_too():
     def described(name):
         return [(argument.names, argument.kind, argument.help) for argument in task_arguments()[name]]
 
-    assert described("capture") == described("pipeline")
+    pipeline = described("pipeline")
+    [view] = [option for option in pipeline if option[0] == ("view",)]
+    assert view[2].startswith("serve the viewer from 127.0.0.1 while the run is recorded")
+    assert described("capture") == [option for option in pipeline if option is not view]
     assert tasks.ns["capture"].__doc__ != tasks.ns["pipeline"].__doc__
 
 

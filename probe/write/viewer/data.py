@@ -8,18 +8,20 @@ holds their numbers: a history re-sent 200 times is stored once, plus 200 lists 
 import hashlib
 import shutil
 import tempfile
+import threading
+from array import array
 from typing import Any, BinaryIO
 
 from probe.apis.turn_markdown import ITEMS_SHOWN
 from probe.common.fastjson import encoded
-from probe.read.conversation import Turn, plain
+from probe.read.conversation import Turn
 from probe.read.traffic import Body, Exchange
 from probe.read.turn_lines import StringMemo, shallow_record
 from probe.redact.json_values import mask_json
 from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
-from probe.write.viewer.inert import inert
+from probe.write.viewer.inert import header_json, inert
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
 UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
@@ -35,18 +37,30 @@ KNOWN_OBJECTS = 1 << 12  # objects remembered by identity before starting over: 
 
 class Spool:
     """A JSON array written element by element, each as inert JSON, in memory up to IN_MEMORY then on disk:
-    the page's data is not held as objects until the end, so memory stays flat however large the capture."""
+    the page's data is not held as objects until the end, so memory stays flat however large the capture.
 
-    def __init__(self) -> None:
+    `indexed` keeps where each element starts (8 bytes an element), so that the elements added since a count can
+    be read back while more are added (the live viewer); a lock keeps the reading and the adding apart."""
+
+    def __init__(self, indexed: bool = False) -> None:
         self.file = tempfile.SpooledTemporaryFile(IN_MEMORY, "w+b")  # noqa: SIM115 (closed by write_to)
         self.count = 0
+        self.size = 0  # bytes written
+        self.starts = array("q") if indexed else None
+        self.lock = threading.Lock()
 
     def append(self, text: bytes) -> None:
         """Add one element, given as its JSON (made inert here)."""
-        if self.count:
-            self.file.write(b",")
-        self.file.write(inert(text))
-        self.count += 1
+        text = inert(text)
+        with self.lock:
+            if self.count:
+                self.file.write(b",")
+                self.size += 1
+            if self.starts is not None:
+                self.starts.append(self.size)
+            self.file.write(text)
+            self.size += len(text)
+            self.count += 1
 
     def write_to(self, out: BinaryIO) -> None:
         out.write(b"[")
@@ -55,12 +69,36 @@ class Spool:
         out.write(b"]")
         self.file.close()
 
+    def span(self, first: int, upto: int) -> tuple[int, int]:
+        """Where elements first to upto (not included) are, in bytes; an indexed spool only."""
+        assert self.starts is not None, "only an indexed spool knows where its elements start"
+        with self.lock:
+            if first >= upto:
+                return 0, 0
+            end = self.starts[upto] - 1 if upto < self.count else self.size  # (before the comma that follows)
+            return self.starts[first], end
+
+    def copy_elements(self, out: BinaryIO, first: int, upto: int) -> None:
+        """Elements first to upto (not included) as a JSON array, into `out`, leaving the spool as it was: what
+        was written never changes, so it is read a chunk at a time while more is added."""
+        position, end = self.span(first, upto)
+        out.write(b"[")
+        while position < end:
+            with self.lock:
+                writing_at = self.file.tell()
+                self.file.seek(position)
+                chunk = self.file.read(min(1 << 20, end - position))
+                self.file.seek(writing_at)
+            out.write(chunk)
+            position += len(chunk)
+        out.write(b"]")
+
 
 class Values:
     """A table of JSON values, each distinct value stored once and named by its position."""
 
-    def __init__(self) -> None:
-        self.values = Spool()
+    def __init__(self, indexed: bool = False) -> None:
+        self.values = Spool(indexed)
         self.by_content: dict[bytes, int] = {}
         self.by_identity: dict[int, tuple[Any, int]] = {}  # the same object re-sent: no need to serialise it again
 
@@ -115,13 +153,15 @@ class ViewerData:
     """The page's data: one entry per exchange, built from its turn (as written to turns.jsonl) and the
     exchange itself (headers and raw bodies, masked here like the report masks them)."""
 
-    def __init__(self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False) -> None:
+    def __init__(
+        self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False, indexed: bool = False
+    ) -> None:
         self.redact, self.extra_secrets = redact, extra_secrets
         # Raw bodies are shown as captured: masked when they were recorded (with the rules in force now), they
         # need no second pass, which would cost more than the rest of the page.
         self.mask_raw = redact and not masked_at_capture
-        self.values = Values()
-        self.turns = Spool()
+        self.values = Values(indexed)  # indexed: what was added since a count can be handed out (the live viewer)
+        self.turns = Spool(indexed)
         self.unrecognised: list[dict] = []  # the turns with something not understood: n and unrecognised
         self.raw_bytes = 0
         self.strings = StringMemo()  # masked strings, for mask_json's memo
@@ -273,8 +313,23 @@ class ViewerData:
     def write_data(self, out: BinaryIO, header: dict) -> None:
         """The page's data as inert JSON: {"schema", "header", "values", "turns"}, written compactly in that order
         (each value and turn as encoded when it was added)."""
-        out.write(b'{"schema":1,"header":' + inert(encoded(plain(header))) + b',"values":')
+        out.write(b'{"schema":1,"header":' + header_json(header) + b',"values":')
         self.values.values.write_to(out)
         out.write(b',"turns":')
         self.turns.write_to(out)
+        out.write(b"}")
+
+    def counts(self) -> tuple[int, int]:
+        """How many values and turns the data holds: every value those turns name is among those values."""
+        turns = self.turns.count  # first: a turn is added after the values it names
+        return self.values.values.count, turns
+
+    def write_part(self, out: BinaryIO, header: bytes, since: tuple[int, int], upto: tuple[int, int]) -> None:
+        """The values and turns added after the counts `since` up to the counts `upto` (from `counts`), written as
+        write_data writes them all, without encoding anything again; `header` is already JSON (header_json). An
+        indexed ViewerData only."""
+        out.write(b'{"schema":1,"header":' + header + b',"values":')
+        self.values.values.copy_elements(out, since[0], upto[0])
+        out.write(b',"turns":')
+        self.turns.copy_elements(out, since[1], upto[1])
         out.write(b"}")

@@ -64,6 +64,7 @@ class Watched:
     page: Any
     url: str
     requests: list[str] = field(default_factory=list)  # blocked: every URL but the page's own
+    asked: list[str] = field(default_factory=list)  # a live page's questions to its own server (let through)
     errors: list[str] = field(default_factory=list)  # console errors, uncaught exceptions
     dialogs: list[str] = field(default_factory=list)  # alert(), confirm(), prompt(): dismissed
 
@@ -74,21 +75,28 @@ class Watched:
         return self.page.locator(selector).inner_text()
 
 
-def open_page(browser, path: Path, viewport=(1400, 900), fragment: str = "") -> Watched:
-    """`path` in a new page, once its script has finished starting (the page marks itself ready)."""
+def open_page(browser, path: Path | str, viewport=(1400, 900), fragment: str = "") -> Watched:
+    """`path` in a new page, once its script has finished starting (the page marks itself ready); `path` is a
+    report.html, or the address of a live viewer (probe.write.live), whose page may ask for what is under it."""
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
-    watched = Watched(page, path.resolve().as_uri())
+    live = isinstance(path, str)
+    watched = Watched(page, path if live else path.resolve().as_uri())
+
+    def own(url: str) -> bool:
+        url = url.split("#", 1)[0]
+        return url == watched.url or (live and url.startswith(watched.url))
 
     def block(route) -> None:
-        if route.request.url.split("#", 1)[0] == watched.url:
+        if own(route.request.url):
             route.continue_()
         else:
             route.abort()
 
     def requested(request) -> None:
-        if request.url.split("#", 1)[0] != watched.url:
-            watched.requests.append(request.url)
+        if request.url.split("#", 1)[0] == watched.url:
+            return
+        (watched.asked if own(request.url) else watched.requests).append(request.url)
 
     context.route("**/*", block)
     page.on("request", requested)

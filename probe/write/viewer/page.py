@@ -10,18 +10,19 @@ from typing import BinaryIO
 from probe.runs.ledger import VIEWER_SCRIPTS, VIEWER_STYLES
 
 GENERATED = b'<meta name="generated" content="'  # the one line that differs between two pages of the same capture
+# A live page's own server, where it asks for what the run added since (relative to the page's address).
+LIVE_META = '\n<meta name="live" content="since">'
+LIVE_CONNECT = "'self'"
 
 
 TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src '{script_hash}'; \
-style-src '{style_hash}'; img-src 'none'; connect-src 'none'; font-src 'none'; media-src 'none'; \
-frame-src 'none'; worker-src 'none'; base-uri 'none'; form-action 'none'">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-{generated}
+{generated}{live}
 <title>agent-probe report</title>
 <style>{style}</style>
 </head>
@@ -72,14 +73,28 @@ def csp_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def write_page(out: BinaryIO, write_data: Callable[[BinaryIO], None], generated: str) -> None:
+@cache
+def policy(live: bool = False) -> str:
+    """The page's Content-Security-Policy: only its own script and style, and no network at all, but for a live
+    page's questions to the server that serves it (probe.write.live)."""
+    script, style = assets()
+    connect = LIVE_CONNECT if live else "'none'"
+    return (
+        f"default-src 'none'; script-src '{csp_hash(script)}'; style-src '{csp_hash(style)}'; img-src 'none'; "
+        f"connect-src {connect}; font-src 'none'; media-src 'none'; frame-src 'none'; worker-src 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def write_page(out: BinaryIO, write_data: Callable[[BinaryIO], None], generated: str, live: bool = False) -> None:
     """The page, into `out`, its data written by `write_data(out)` as inert JSON (probe.write.viewer.inert): `generated`
-    is the time it was made, on a line of its own (see GENERATED)."""
+    is the time it was made, on a line of its own (see GENERATED). A `live` page asks the server that serves it for
+    what the run adds (js/live.js): it is told so by a meta element, and its policy lets it ask."""
     script, style = assets()
     head = TEMPLATE.format(
-        script_hash=csp_hash(script),
-        style_hash=csp_hash(style),
+        policy=policy(live),
         generated=GENERATED.decode() + generated + '">',
+        live=LIVE_META if live else "",
         style=style,
     )
     out.write(head.encode("utf-8"))

@@ -53,29 +53,29 @@ function endpoint(turn) {
 // the turn whose history this one carries, else the previous one with them to the same endpoint and model, so
 // that a side call (a router, a title) is not taken for a change of the conversation's instructions.
 const BEFORE = { system: [], tools: [], endpoint: [] };
-{
-  const lastAt = { system: new Map(), tools: new Map(), endpoint: new Map() };
-  const has = { system: (turn) => VALUES[turn.system].length > 0, tools: (turn) => turn.tools.length > 0 };
-  TURNS.forEach((turn, index) => {
-    const place = endpoint(turn);
-    const conversation = place + "\u0000" + turn.model;
-    const source = turn.carried ? byNumber.get(turn.carried.source) : undefined;
-    for (const section of ["system", "tools"]) {
-      const carried = source !== undefined && source < index && has[section](TURNS[source]) ? source : undefined;
-      const last = lastAt[section].get(conversation);
-      BEFORE[section].push(carried !== undefined ? carried : last !== undefined ? last : -1);
-      if (has[section](turn)) lastAt[section].set(conversation, index);
-    }
-    const last = lastAt.endpoint.get(place);
-    BEFORE.endpoint.push(last !== undefined ? last : -1);
-    lastAt.endpoint.set(place, index);
-  });
+const lastAt = { system: new Map(), tools: new Map(), endpoint: new Map() };
+const hasSection = { system: (turn) => VALUES[turn.system].length > 0, tools: (turn) => turn.tools.length > 0 };
+
+function noteBefore(turn, index) {
+  const place = endpoint(turn);
+  const conversation = place + "\u0000" + turn.model;
+  const source = turn.carried ? byNumber.get(turn.carried.source) : undefined;
+  for (const section of ["system", "tools"]) {
+    const carried = source !== undefined && source < index && hasSection[section](TURNS[source]) ? source : undefined;
+    const last = lastAt[section].get(conversation);
+    BEFORE[section].push(carried !== undefined ? carried : last !== undefined ? last : -1);
+    if (hasSection[section](turn)) lastAt[section].set(conversation, index);
+  }
+  const last = lastAt.endpoint.get(place);
+  BEFORE.endpoint.push(last !== undefined ? last : -1);
+  lastAt.endpoint.set(place, index);
 }
 
 // Tool calls answered later: call id -> the turn whose request first carried the result.
 const ANSWERS = new Map();
 const CALLS = new Map();
-TURNS.forEach((turn) => {
+
+function noteCalls(turn) {
   newInput(turn).forEach((ref) => {
     for (const part of VALUES[ref].parts || []) {
       if (part.kind === "tool_result" && part.call_id != null && !ANSWERS.has(part.call_id))
@@ -87,7 +87,11 @@ TURNS.forEach((turn) => {
       if (part.kind === "tool_call" && part.call_id != null && !CALLS.has(part.call_id)) CALLS.set(part.call_id, turn.n);
     }
   });
-});
+}
+
+TURNS.forEach(noteBefore);
+TURNS.forEach(noteCalls);
+on("added", (first) => TURNS.slice(first).forEach((turn, offset) => (noteBefore(turn, first + offset), noteCalls(turn))));
 
 function carriedCount(turn) {
   const carried = turn.carried;

@@ -1,0 +1,103 @@
+"""A run's viewer data, grown line by line as its traffic.jsonl grows, read as report.html reads it (the report's
+RunReading, handed in): what the page holds at a moment, and what was added since, without writing anything twice."""
+
+import io
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from probe.common.errors import one_line
+from probe.read.traffic import exchange_of_line
+from probe.runs.folders import load_manifest
+from probe.write.viewer.inert import header_json
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The data at one moment: how many values and turns, the header then (inert JSON) and its version, and
+    whether the run had ended."""
+
+    counts: tuple[int, int]
+    header: bytes
+    version: int
+    ended: bool
+
+
+class LiveData:
+    """Fed the run's traffic.jsonl a complete line at a time (`take`, from the follower's thread) until `end`; read
+    at any time from the server's threads. Memory is bounded as report.html's writing bounds it (the values and
+    turns wait in spools, on disk past a few MB), plus 8 bytes a value and a turn for where each starts."""
+
+    def __init__(self, traffic: Path, reading: Any, warnings: list[str]) -> None:
+        """`reading`: probe.write.report.RunReading, made by report.viewer_reading with the renderer and secrets the
+        report would use; `warnings`: those met in choosing them."""
+        self.traffic, self.run, self.reading, self.warnings = traffic, traffic.parent, reading, list(warnings)
+        self.lock = threading.Lock()  # the reading's state (totals, insight) is read for the header meanwhile
+        self.lines = 0  # lines of traffic.jsonl taken
+        self.exchanges = 0
+        self.ended = False
+        self.header: tuple[int, bytes] | None = None  # (version, inert JSON), made again when the data changed
+
+    @property
+    def page(self) -> Any:
+        """The reading's probe.write.viewer.data.ViewerData (an indexed one)."""
+        return self.reading.page
+
+    def take(self, raw: bytes | None) -> None:
+        """One complete line of traffic.jsonl; None for one over the size limit. A line that cannot be read costs
+        a warning, as in the report, never the viewer."""
+        with self.lock:
+            self.lines += 1
+            exchange = exchange_of_line(raw, self.lines, None, self.exchanges + 1, self.warnings)
+            del raw
+            if exchange is None:
+                return
+            self.exchanges += 1
+            try:
+                self.reading.read(exchange, self.warnings)
+            except Exception as error:  # the report would fail on it; the live page goes on without it
+                why = one_line(f"{type(error).__name__}: {error}")[:300]
+                self.warnings.append(f"line {self.lines}: could not be read ({why}); the report says more")
+
+    def failed(self, error: Exception) -> None:
+        """The follower stopped on an error of the file: the page says so, and ends."""
+        with self.lock:
+            self.warnings.append(f"the live viewer stopped reading traffic.jsonl: {type(error).__name__}: {error}")
+        self.end()
+
+    def end(self) -> None:
+        """The run has ended and every line was taken: the run's last insight records (the agents, the run's
+        totals) join the header, and the page stops asking for more."""
+        with self.lock:
+            if not self.ended:
+                self.ended = True
+                self.reading.finish()
+
+    def snapshot(self) -> Snapshot:
+        with self.lock:
+            version = 2 * self.lines + self.ended  # changes whenever the header may have
+            if self.header is None or self.header[0] != version:
+                manifest, problem = load_manifest(self.run)  # as it is now: running, then how the run ended
+                warnings = self.warnings + ([problem] if problem else [])
+                self.header = version, header_json(self.reading.page_header(self.traffic, manifest, warnings))
+            return Snapshot(self.page.counts(), self.header[1], version, self.ended)
+
+    def write_page_data(self, out: BinaryIO, snapshot: Snapshot) -> None:
+        """All the data of `snapshot`, as report.html holds it."""
+        self.page.write_part(out, snapshot.header, (0, 0), snapshot.counts)
+
+    def news(self, since: tuple[int, int], version: int) -> bytes | None:
+        """What was added after the counts `since` (values, turns) as JSON: {"version", "ended", "data": the values
+        and turns added and the header (null if `version` is still current)}; None if `since` is more than the
+        data holds."""
+        snapshot = self.snapshot()
+        if not all(0 <= have <= count for have, count in zip(since, snapshot.counts, strict=True)):
+            return None
+        out = io.BytesIO()
+        ended = b"true" if snapshot.ended else b"false"
+        out.write(b'{"version":%d,"ended":%s,"data":' % (snapshot.version, ended))
+        header = snapshot.header if version != snapshot.version else b"null"
+        self.page.write_part(out, header, since, snapshot.counts)
+        out.write(b"}")
+        return out.getvalue()
