@@ -149,23 +149,16 @@ PRICES_HELP = (
 )
 
 
-def use_prices(path: str | None) -> None:
-    """Price every run this process (and the steps it starts) analyses with the file at `path`; it is read now, so
-    that a bad file is a one-line error before any work."""
-    if path is None:
-        return
-    price_book(path)
-    os.environ[PRICES_ENV] = str(Path(path).resolve())
-
-
 @contextlib.contextmanager
 def prices_from(path: Path | str | None) -> Iterator[None]:
     """Price what is analysed inside the block with the file at `path` (None: as before), then as before."""
     if path is None:
         yield
         return
+    price_book(path)  # read now, so that a bad file is a one-line error before any work
     before = os.environ.get(PRICES_ENV)
-    use_prices(str(path))
+    # In the environment, so that the steps the block starts price with it too.
+    os.environ[PRICES_ENV] = str(Path(path).resolve())
     try:
         yield
     finally:

@@ -88,6 +88,12 @@ def selected(page) -> str:
     return page.locator(".row.selected .n").inner_text()
 
 
+def follow(link, page, number: int) -> None:
+    """Clicks a link to a turn and waits for the selection: a link selects on hashchange, which comes a moment later."""
+    link.click()
+    expect(page.locator(".row.selected .n")).to_have_text(f"#{number}")
+
+
 # ---- a real codex run against the mock -------------------------------------------------------------------
 
 
@@ -138,9 +144,8 @@ def test_a_tool_call_with_its_arguments_linked_to_its_result(codex_page):
     assert call["name"] in shown.inner_text()
     arguments = shown.locator("pre.arguments").inner_text()
     assert json.loads(arguments) == call["arguments"]
-    shown.locator("a.turn-link").click()  # "result in #n"
     answering = next(turn for turn in turns if turn["number"] > calling["number"] and turn["input"])
-    assert selected(page) == f"#{answering['number']}"
+    follow(shown.locator("a.turn-link"), page, answering["number"])  # "result in #n"
     result = page.locator("[data-section=input] .item.new .tool-result").first
     assert call["call_id"] in result.inner_text()
     # The link was a step in the history: Back returns to the call, Forward to its result.
@@ -345,8 +350,7 @@ def test_a_hostile_capture_runs_nothing_and_shows_its_text(browser, tmp_path):
     # The unrecognised event is listed in the header and links to its turn.
     unrecognised = page.locator("ul.unrecognised li").first
     assert "</script" in unrecognised.inner_text()
-    unrecognised.locator("a.turn-link").first.click()
-    assert selected(page) == "#1"
+    follow(unrecognised.locator("a.turn-link").first, page, 1)
     page.fill("#search", "</script>")
     expect(page.locator("#search-count")).to_have_text(re.compile(r"1 of \d+ hits?"))
     assert page.locator("script").count() == 2  # the data and the viewer's own script

@@ -13,7 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT, captured_exchange
 from price_oracle import lines, price_file, spends, turn_cost
 from test_agent_tree import expected_tree
-from test_viewer import analysed, assert_quiet
+from test_viewer import analysed, assert_quiet, follow
 
 from probe.analyse.prices import prices_from
 from probe.write import insight_lines
@@ -259,8 +259,7 @@ def test_cache_breaks_are_listed_with_their_cause_and_lead_to_their_turn(subagen
         text = record["cache"]["cause"]["text"]
         assert item.inner_text().startswith(f"cache break at #{number} against #{before}: {text}")
         assert item.locator("a").first.get_attribute("href") == f"#turn-{number}"
-        item.locator("a").first.click()
-        assert page.locator(".row.selected .n").inner_text() == f"#{number}"
+        follow(item.locator("a").first, page, number)
     if run.folder.name == "codex":
         assert len(breaks) == 3  # the mock drops the cache now and then: this capture has three breaks
 

@@ -105,6 +105,11 @@ function number(value) {
   return typeof value === "number" ? COUNT_FORMAT.format(value) : "—";
 }
 
+// The "s" of a plural noun after `many` of it.
+function plural(many) {
+  return many === 1 ? "" : "s";
+}
+
 function ms(value) {
   if (typeof value !== "number") return "—";
   return value >= 1000 ? (value / 1000).toFixed(2) + " s" : value.toFixed(1) + " ms";

@@ -1,10 +1,6 @@
 // The overview's cost card: the run's total, by model and by agent, the turns without a price and why, and where
 // the prices came from (header.insight.run.cost and each agent's cost, as insight.jsonl has them).
 
-function plural(many) {
-  return many === 1 ? "" : "s";
-}
-
 // A sum of money that may leave turns out: "unknown" when it priced none (never $0), else the sum and what it leaves out.
 function spentText(spend) {
   if (!spend || typeof spend !== "object") return "—";

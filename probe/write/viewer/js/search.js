@@ -55,7 +55,7 @@ function showCount() {
   const label = document.getElementById("search-count");
   if (!search.query) label.textContent = "";
   else if (!search.hits.length) label.textContent = "no hits";
-  else label.textContent = search.at + 1 + " of " + search.hits.length + " hit" + (search.hits.length === 1 ? "" : "s");
+  else label.textContent = search.at + 1 + " of " + search.hits.length + " hit" + plural(search.hits.length);
 }
 
 // Wraps every hit in this turn's searchable text in <mark>, the current one marked as such.

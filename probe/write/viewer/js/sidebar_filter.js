@@ -112,7 +112,7 @@ function refilter() {
 // "12 of 200 turns", and whether the selected turn is among them.
 function countShown() {
   const hidden = current >= 0 && !passes(current) ? " · #" + TURNS[current].n + " is filtered out" : "";
-  const text = number(SHOWN.length) + " of " + number(TURNS.length) + " turn" + (TURNS.length === 1 ? "" : "s") + hidden;
+  const text = number(SHOWN.length) + " of " + number(TURNS.length) + " turn" + plural(TURNS.length) + hidden;
   const count = document.getElementById("turn-count");
   if (count.textContent !== text) count.textContent = text; // a live region: said again only when it changes
 }

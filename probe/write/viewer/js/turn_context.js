@@ -60,10 +60,10 @@ function systemSection(index) {
     const source = continuedFrom(index, (other) => VALUES[other.system].length > 0);
     if (source < 0) return null;
     const kept = VALUES[TURNS[source].system];
-    return el("div", {}, continuedNote(index, source, "instructions"), details(kept.length + " block" + (kept.length === 1 ? "" : "s") + " of #" + TURNS[source].n, () => blocksView(TURNS[source], kept, false)));
+    return el("div", {}, continuedNote(index, source, "instructions"), details(kept.length + " block" + plural(kept.length) + " of #" + TURNS[source].n, () => blocksView(TURNS[source], kept, false)));
   }
   if (shown.kind === "same")
-    return el("p", { class: "same" }, "Same as ", turnLink(shown.since), " (" + blocks.length + " block" + (blocks.length === 1 ? "" : "s") + ", " + number(systemText(blocks).length) + " characters)");
+    return el("p", { class: "same" }, "Same as ", turnLink(shown.since), " (" + blocks.length + " block" + plural(blocks.length) + ", " + number(systemText(blocks).length) + " characters)");
   if (shown.kind === "changed")
     return el(
       "div",

@@ -59,7 +59,7 @@ function inputSection(turn) {
   const parts = [];
   if (carried && carried.by === "prefix" && count) {
     parts.push(
-      details(count + " earlier item" + (count === 1 ? "" : "s") + ", as sent in #" + carried.source, () =>
+      details(count + " earlier item" + plural(count) + ", as sent in #" + carried.source, () =>
         cutList(count, (i) => itemView(VALUES[turn.input[i]], i + 1, false, false))
       )
     );
@@ -67,7 +67,7 @@ function inputSection(turn) {
     parts.push(continuedContext(carried));
   }
   const fresh = newInput(turn);
-  parts.push(el("p", { class: "delta" }, "+ " + fresh.length + " new item" + (fresh.length === 1 ? "" : "s") + (carried ? " since #" + carried.source : "")));
+  parts.push(el("p", { class: "delta" }, "+ " + fresh.length + " new item" + plural(fresh.length) + (carried ? " since #" + carried.source : "")));
   parts.push(cutList(fresh.length, (i) => itemView(VALUES[fresh[i]], count + i + 1, true, true)));
   return el("div", { class: "items" }, parts);
 }
@@ -127,7 +127,7 @@ function continuedContext(carried) {
   const held = earlier.input.length + earlier.output.length;
   if (!carried.items && !held)
     return el("p", { class: "same" }, intro, "which is empty (#" + earlier.n + " sent no items: a warm-up request)");
-  const what = number(carried.items) + " items: #" + earlier.n + "'s " + number(earlier.input.length) + " input item" + (earlier.input.length === 1 ? "" : "s") + (earlier.carried && earlier.carried.by === "previous_response_id" ? " (after what it continued)" : "") + " and " + number(earlier.output.length) + " output item" + (earlier.output.length === 1 ? "" : "s");
+  const what = number(carried.items) + " items: #" + earlier.n + "'s " + number(earlier.input.length) + " input item" + plural(earlier.input.length) + (earlier.carried && earlier.carried.by === "previous_response_id" ? " (after what it continued)" : "") + " and " + number(earlier.output.length) + " output item" + plural(earlier.output.length);
   return el(
     "div",
     {},
