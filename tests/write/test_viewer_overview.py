@@ -375,10 +375,13 @@ def test_a_thousand_turns_are_drawn_from_arrays_with_no_node_per_turn(browser, t
     assert len(calls) == 1000 and calls["call_999"] == (999, 1000) and calls["call_1000"] == (1000, None)
     assert page.locator(".ov-left-out").inner_text() == f"{len(calls) - 300} more in insight.jsonl"
     assert page.locator(".ov-tools h3").inner_text() == f"Tool calls ({len(calls):,})"
-    # A live page tells of turns added: the charts and the headline take them.
+    # A live page tells of turns added, then of the header that came with them: the charts take the turns, the
+    # headline the header's news.
     page.evaluate("""() => { TURNS.push({ ...TURNS[TURNS.length - 1], n: 1001 }); byNumber.set(1001, TURNS.length - 1);
         tell("added", TURNS.length - 1); }""")
     assert page.evaluate("CHARTS.map((chart) => chart.data[0].at(-1))") == [1001] * 3
+    assert page.locator("[data-fact='turns'] dd").inner_text() == "1,000 (1,000 with usage)"
+    page.evaluate('tell("header")')
     assert page.locator("[data-fact='turns'] dd").inner_text() == "1,001 (1,001 with usage)"
     assert_quiet(watched)
     watched.page.context.close()

@@ -34,6 +34,7 @@ class LiveData:
         report would use; `warnings`: those met in choosing them."""
         self.traffic, self.run, self.reading, self.warnings = traffic, traffic.parent, reading, list(warnings)
         self.lock = threading.Lock()  # the reading's state (totals, insight) is read for the header meanwhile
+        self.changed = threading.Condition(self.lock)  # told of each line taken and of the end, for waiting pages
         self.lines = 0  # lines of traffic.jsonl taken
         self.exchanges = 0
         self.ended = False
@@ -47,7 +48,8 @@ class LiveData:
     def take(self, raw: bytes | None) -> None:
         """One complete line of traffic.jsonl; None for one over the size limit. A line that cannot be read costs
         a warning, as in the report, never the viewer."""
-        with self.lock:
+        with self.changed:
+            self.changed.notify_all()  # (once the lock is let go, whatever this line brought is there)
             self.lines += 1
             exchange = exchange_of_line(raw, self.lines, None, self.exchanges + 1, self.warnings)
             del raw
@@ -69,14 +71,27 @@ class LiveData:
     def end(self) -> None:
         """The run has ended and every line was taken: the run's last insight records (the agents, the run's
         totals) join the header, and the page stops asking for more."""
-        with self.lock:
+        with self.changed:
             if not self.ended:
                 self.ended = True
                 self.reading.finish()
+                self.changed.notify_all()
+
+    def version(self) -> int:
+        """Changes whenever the header may have (held under the lock)."""
+        return 2 * self.lines + self.ended
+
+    def wait(self, since: tuple[int, int], version: int, timeout: float) -> None:
+        """Returns once there is something newer than `since` and `version`, the run has ended, or after `timeout`
+        seconds: a page that asks is answered the moment a line is read, not at its next question."""
+        with self.changed:
+            self.changed.wait_for(
+                lambda: self.ended or self.version() != version or self.page.counts() != since, timeout
+            )
 
     def snapshot(self) -> Snapshot:
         with self.lock:
-            version = 2 * self.lines + self.ended  # changes whenever the header may have
+            version = self.version()
             if self.header is None or self.header[0] != version:
                 manifest, problem = load_manifest(self.run)  # as it is now: running, then how the run ended
                 warnings = self.warnings + ([problem] if problem else [])

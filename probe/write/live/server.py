@@ -17,6 +17,7 @@ from probe.write.viewer.page import policy, write_page
 
 HOST = "127.0.0.1"  # nothing else: the page holds a run's traffic
 PAGE_IN_MEMORY = 8 * 1024 * 1024  # bytes of a page built in memory before it spills to disk
+NEWS_WAIT = 15.0  # seconds a question waits for news before it is answered with none (the page asks again)
 # On every answer: nothing is cached, nothing guessed from the content, no address leaves in a Referer, and nothing
 # may frame or embed it.
 SAFE_HEADERS = (
@@ -119,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
         except (KeyError, ValueError):
             self.answer(400, b"ask with values, turns and version\n", "text/plain; charset=utf-8")
             return
+        self.server.data.wait((values, turns), version, NEWS_WAIT)
         news = self.server.data.news((values, turns), version)
         if news is None:
             self.answer(400, b"more values or turns than the run holds\n", "text/plain; charset=utf-8")

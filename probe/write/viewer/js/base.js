@@ -17,8 +17,9 @@ let current = -1;
 
 // The views are told of what changes, each registering with on(): "selected" (index): a turn was selected;
 // "added" (first index): TURNS grew (a live page), from that index on; "matched" (Set of indexes, or null when the
-// search is cleared): the turns the search finds.
-const LISTENERS = { selected: [], added: [], matched: [] };
+// search is cleared): the turns the search finds; "header": DATA.header was replaced (a live page, after the turns it
+// came with were added).
+const LISTENERS = { selected: [], added: [], matched: [], header: [] };
 
 function on(event, listener) {
   LISTENERS[event].push(listener);

@@ -1,7 +1,9 @@
 // A live page (served by probe.write.live, which marks it with <meta name="live">): asks its server for what the run
 // added, and hands it to the views. In report.html there is no such mark, and this part asks for nothing at all.
 
-const LIVE_EVERY = 400; // ms between questions
+// The server holds each question until the run adds something (or for a while): the page asks again at once, but
+// never sooner than this many ms after its last question, so that a busy run is not a busy page.
+const LIVE_GAP = 100;
 
 const liveSource = document.querySelector('meta[name="live"]');
 if (liveSource) followTheRun(liveSource.getAttribute("content"));
@@ -14,10 +16,12 @@ function followTheRun(address) {
   let version = -1; // of the header the page holds (the server's count): -1, the one it came with
   let updated = new Date();
   const clock = (date) => date.toLocaleTimeString("en-GB", { hour12: false });
-  const exchanges = () => TURNS.length + " exchange" + (TURNS.length === 1 ? "" : "s");
+  const exchanges = () => TURNS.length + " exchange" + plural(TURNS.length);
+  let asked = 0;
   const take = (news) => {
-    if (news.data.header) {
-      DATA.header = news.data.header;
+    const header = news.data.header;
+    if (header) {
+      DATA.header = header;
       version = news.version;
     }
     for (const value of news.data.values) VALUES.push(value); // (one by one: spreading a long list would overflow)
@@ -31,8 +35,10 @@ function followTheRun(address) {
       tell("added", first);
       if (current < 0) select(0, false); // the page had nothing to show until now
     }
+    if (header) tell("header");
   };
   const ask = () => {
+    asked = Date.now();
     const query = "?values=" + VALUES.length + "&turns=" + TURNS.length + "&version=" + version;
     fetch(address + query, { cache: "no-store" })
       .then((answer) => {
@@ -46,7 +52,7 @@ function followTheRun(address) {
           return;
         }
         say("live: " + exchanges() + ", updated " + clock(updated));
-        setTimeout(ask, LIVE_EVERY);
+        setTimeout(ask, Math.max(0, asked + LIVE_GAP - Date.now()));
       })
       .catch((error) => say("not live any more (" + error.message + "): this page keeps what it holds"));
   };

@@ -63,7 +63,8 @@ function buildOverview() {
   document.querySelector("header.top h1").after(back);
 }
 
-// A live page: the charts take the new turns, and the cards are built again from the header's records.
+// A live page: the charts take the new turns, and the cards are built again from each new header's records (a new
+// header comes with every line the run adds, and once more when the run has ended).
 on("added", () => {
   const { charts } = overviewParts;
   if (!charts) return;
@@ -75,5 +76,5 @@ on("added", () => {
       buildCharts(charts);
     }
   }
-  fillCards();
 });
+on("header", () => overviewParts.side && fillCards());

@@ -2,9 +2,21 @@
 
 function buildHeader() {
   const header = DATA.header;
-  const box = document.getElementById("run");
   document.title = "agent-probe: " + (header.run || "report");
   append(document.getElementById("run-name"), [header.run || ""]);
+  append(document.getElementById("run"), [el("div", { id: "run-body" }, runPanel(header))]);
+}
+
+// A live page: the panel is built again from each new header, with the same tables open.
+on("header", () => {
+  const body = document.getElementById("run-body");
+  const open = [...body.querySelectorAll("details")].map((node) => node.open);
+  body.replaceChildren(...runPanel(DATA.header));
+  body.querySelectorAll("details").forEach((node, index) => (node.open = !!open[index]));
+});
+
+// The panel's parts: the facts, what was not recognised, the warnings and the tables.
+function runPanel(header) {
   const facts = el("dl", { class: "facts" });
   const generated = document.querySelector('meta[name="generated"]').getAttribute("content");
   const shown = header.facts.slice(0, 1).concat([["Generated at", generated]], header.facts.slice(1));
@@ -29,5 +41,5 @@ function buildHeader() {
     details("Payload structure: request key paths (top 30)", () => table(["path", "types", "count"], header.key_paths.request)),
     details("Payload structure: response key paths (top 30)", () => table(["path", "types", "count"], header.key_paths.response))
   );
-  append(box, parts);
+  return parts;
 }

@@ -10,18 +10,21 @@ function hitsIn(text) {
   return found;
 }
 
+// Adds the hits of the turns from `first` on.
+function findHits(first) {
+  for (let index = first; index < TURNS.length; index++) {
+    const found = turnTexts(index).reduce((sum, text) => sum + hitsIn(text), 0);
+    for (let k = 0; k < found; k++) search.hits.push([index, k]);
+  }
+}
+
 function runSearch(query) {
   pending = null;
   search.query = query;
   search.pattern = query ? new RegExp(query.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "giu") : null;
   search.hits = [];
   search.at = -1;
-  if (query) {
-    TURNS.forEach((turn, index) => {
-      const found = turnTexts(index).reduce((sum, text) => sum + hitsIn(text), 0);
-      for (let k = 0; k < found; k++) search.hits.push([index, k]);
-    });
-  }
+  if (query) findHits(0);
   tell("matched", query ? new Set(search.hits.map((entry) => entry[0])) : null);
   if (search.hits.length) {
     // From the turn in view: the first hit there or after it (wrapping to the start), not the run's first hit.
@@ -34,6 +37,14 @@ function runSearch(query) {
     if (current >= 0) renderTurn(current);
   }
 }
+
+// A live page: the turns the run adds are searched too, and the list shows those that match (the hit in view stays).
+on("added", (first) => {
+  if (!search.query) return;
+  findHits(first);
+  tell("matched", new Set(search.hits.map((entry) => entry[0])));
+  showCount();
+});
 
 // What was typed last is searched before stepping, however soon after the typing Enter comes.
 function step(direction) {
@@ -55,6 +66,7 @@ function showCount() {
   const label = document.getElementById("search-count");
   if (!search.query) label.textContent = "";
   else if (!search.hits.length) label.textContent = "no hits";
+  else if (search.at < 0) label.textContent = search.hits.length + " hit" + plural(search.hits.length); // none stepped to yet
   else label.textContent = search.at + 1 + " of " + search.hits.length + " hit" + plural(search.hits.length);
 }
 
