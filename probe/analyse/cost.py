@@ -187,6 +187,12 @@ def database_cost(
     return found.input_price + extra, found.output_price, f"{found.model.id} ({found.provider.id})"
 
 
+def load_price_database() -> None:
+    """Loads the price database now (0.2 s), for a caller that will price turns soon and would rather not wait
+    then: the live viewer, before its first exchange arrives."""
+    database_cost("gpt-4o", "openai", 1, 0, 0, 0, 1, None)
+
+
 def dollars(value: Decimal) -> str:
     """US dollars to the hundredth of a cent: a turn often costs less than one cent."""
     return f"${value:,.4f}"

@@ -1,6 +1,7 @@
 """Counts a text's tokens with a real BPE encoder that works offline (bpe-openai's bundled o200k_base), each distinct
 text once: an agent re-sends the same instructions, tools and history every turn."""
 
+import functools
 import glob
 import importlib.machinery
 import importlib.util
@@ -13,6 +14,7 @@ TEXTS_KEPT = 1 << 15  # distinct texts whose counts are remembered
 CHARACTERS_KEPT = 1 << 26  # and their characters, at most: memory stays bounded whatever a capture holds
 
 
+@functools.cache  # loaded once a process: the live viewer loads it before the first exchange arrives
 def rust_counter(encoding: str) -> Callable[[str], int] | None:
     """bpe-openai's Rust tokenizer, loaded on its own. Importing the package decodes the rank tables of three
     encodings in Python to build a table of models (1.6 s, once per process), which counting does not use; the

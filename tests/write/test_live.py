@@ -237,11 +237,15 @@ def test_a_run_another_process_records_grows_until_that_process_closes_it(tmp_pa
 # ---- in Chromium ----------------------------------------------------------------------------------------
 
 
-def started(data_dir: Path, module: str, *arguments: str) -> tuple[subprocess.Popen, queue.Queue]:
-    """`python -m module arguments` with its own data folder, and the lines of its stdout as they come."""
+def started(data_dir: Path, module: str, *arguments: str, program: str = "") -> tuple[subprocess.Popen, queue.Queue]:
+    """`python -m module arguments` with its own data folder (and `program`'s folder first on PATH), and the lines
+    of its stdout as they come."""
+    env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
+    if program:
+        env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
     process = subprocess.Popen(
         [sys.executable, "-m", module, *arguments], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)),
+        text=True, env=env,
     )  # fmt: skip
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
@@ -259,6 +263,19 @@ def next_line(lines: queue.Queue, pattern: re.Pattern, timeout: float = 60) -> r
 
 def complete_lines(traffic: Path) -> int:
     return traffic.read_bytes().count(b"\n") if traffic.exists() else 0
+
+
+def interrupted(process: subprocess.Popen) -> str:
+    """Ctrl-C, as a person stops a live viewer; what it said on stderr."""
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=60)[1]
+
+
+def assert_stopped_cleanly(process: subprocess.Popen, stderr: str, port: str) -> None:
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", int(port)), timeout=5)
 
 
 @pytest.mark.browser
@@ -326,12 +343,66 @@ def test_a_finished_exchange_shows_in_the_open_page_within_a_second(browser, pri
         assert_quiet(watched)
         watched.page.context.close()
     finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+        stderr = interrupted(process)
+    assert_stopped_cleanly(process, stderr, port)
+
+
+@pytest.fixture
+def slow_mock():
+    """The mock on its own, streaming an event every 150 ms: codex's final answer then takes seconds to arrive, and
+    the exchanges before it are finished while codex still runs. Its URL."""
+    mock = subprocess.Popen(
+        [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", "http", "--event-delay-ms", "150"],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    line = mock.stdout.readline()
+    assert line.startswith("mock listening on "), line
+    yield line.split("mock listening on ", 1)[1].strip()
+    mock.terminate()
+    mock.wait(timeout=10)
+
+
+@pytest.mark.browser
+def test_a_real_codex_run_shows_in_the_page_while_codex_runs(browser, codex_program, slow_mock, private_data_dir):
+    process, lines = started(
+        private_data_dir, "probe.pipeline", "--target", "codex", "--upstream", slow_mock, "--port", "model=0",
+        "--port", "backend=0", "--view", "--quiet", "--timeout", "120", "--prompt", "write a hello world function",
+        program=codex_program,
+    )  # fmt: skip
+    try:
+        url, port, _token = next_line(lines, URL).groups()
+        watched = open_page(browser, url)  # before codex's first exchange has ended
+        page = watched.page
+        [run] = (private_data_dir / "codex").iterdir()
+        traffic = run / "traffic.jsonl"
+        delays = []
+        for n in (1, 2, 3):
+            assert wait_for(lambda n=n: complete_lines(traffic) >= n, timeout=60, interval=0.002)
+            written = time.monotonic()
+            page.wait_for_selector(f'#timeline .row[data-turn="{n}"]', timeout=5000)
+            delays.append(time.monotonic() - written)
+            if n < 3:  # codex waits for the answer still streaming to it: it runs, and the page shows #n already
+                assert complete_lines(traffic) == n
+                expect(page.locator("#run dl.facts")).to_contain_text("running")
+        print("exchanges shown " + ", ".join(f"{delay * 1000:.0f}" for delay in delays) + " ms after their lines")
+        assert max(delays) < 1.0
+        # codex's exchanges as they are: the WebSocket it was refused, the tool call, the answer.
+        where = page.locator("#timeline .row .where").all_inner_texts()
+        assert where[0].startswith("GET /v1/responses → 426") and where[1].startswith("POST /v1/responses → 200")
+        assert page.locator('#timeline .row[data-turn="2"] .calls').inner_text() == "clock.sleep"
+        page.locator('#timeline .row[data-turn="3"]').click()
+        expect(page.locator("#turn")).to_contain_text('return "Hello, world!"')
+
+        next_line(lines, re.compile(r"the run ended; the live viewer stays at " + re.escape(url)))
+        expect(page.locator("#live-status")).to_have_text("the run ended: 3 exchanges", timeout=5000)
+        assert dict(page.evaluate("DATA.header.facts"))["Status"].startswith("complete")
+        written = json.loads(DATA.search((run / "report.html").read_bytes()).group(1))  # the pipeline's report
+        assert page.evaluate("[VALUES, TURNS]") == [written["values"], written["turns"]]
+        assert_quiet(watched)
+        watched.page.context.close()
+    finally:
+        stderr = interrupted(process)
+    assert_stopped_cleanly(process, stderr, port)
 
 
 @pytest.mark.browser
@@ -370,7 +441,6 @@ def test_invoke_view_live_serves_a_finished_run_whole(browser, private_data_dir,
         assert_quiet(watched)
         watched.page.context.close()
     finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 0 and "Traceback" not in stderr, stderr
+        stderr = interrupted(process)
+    assert_stopped_cleanly(process, stderr, port)
     assert not (run / "report.html").exists()  # it serves; it writes nothing into the run

@@ -31,6 +31,8 @@ class LiveViewer:
         self.server = LiveServer(self.data)
 
     def start(self, out: TextIO | None = None) -> "LiveViewer":
+        # While the agent starts up, before its first exchange: the page's first news is not kept waiting by it.
+        threading.Thread(target=LiveData.warm_up, name="probe-live-warm-up", daemon=True).start()
         self.follower.start()
         self.server.start()
         print(f"live viewer: {self.server.url} (Ctrl-C stops it)", file=out or sys.stdout, flush=True)
