@@ -90,6 +90,7 @@ class Plan:
     agent: bool = True  # False: no agent, record until stopped (`invoke proxies`)
     watch: "Watch | None" = None  # started once the run folder exists, stopped after the proxies
     listen_from_target: bool = False  # the proxies without --port listen on the target's `listen:`, not a free port
+    stand_in: bool = False  # the upstream stands in for the model (the mock, a replay): the agent gets mock_env
 
 
 def capture(
@@ -111,6 +112,7 @@ def capture(
     watch: "Watch | None" = None,
     signals: processes.StopSignals | None = None,
     listen_from_target: bool = False,
+    stand_in: bool = False,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -118,7 +120,9 @@ def capture(
     `agent_version` runs that version of the target's npm package (see probe.capture.agents). `watch`, if given,
     is started with the run's traffic.jsonl as soon as the run folder exists (the live feed, from above this
     stage), and the function it returns is called once the proxies have stopped. `signals`, if given, is the
-    caller's stop-signal handling, already entered: it then outlives the capture (see StopSignals.cleaned_up)."""
+    caller's stop-signal handling, already entered: it then outlives the capture (see StopSignals.cleaned_up).
+    `stand_in` says the upstream URL is a local stand-in for the model (a replay): the agent then gets the
+    target's `mock_env`, as with the mock."""
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -145,6 +149,7 @@ def capture(
         agent,
         watch,
         listen_from_target,
+        stand_in or upstream == "mock",
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -247,7 +252,7 @@ def run_agent(
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
     values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
-    target_env = target_environment(plan.target, values, plan.upstream == "mock", plan.full_traffic)
+    target_env = target_environment(plan.target, values, plan.stand_in, plan.full_traffic)
     env.update(agent_environment(target_env, proxies.urls))
     agent_home.populate(home, {name: fill_placeholders(text, values) for name, text in plan.target.files.items()})
     if not plan.keep_secrets:
@@ -345,7 +350,11 @@ def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
 
 
 def capture_from_arguments(
-    args: argparse.Namespace, target: Target, watch: Watch | None, signals: processes.StopSignals | None = None
+    args: argparse.Namespace,
+    target: Target,
+    watch: Watch | None,
+    signals: processes.StopSignals | None = None,
+    stand_in: bool = False,
 ) -> CaptureResult:
     """The run `capture` and `pipeline` both record, from the options they share (add_capture_arguments)."""
     result = capture(
@@ -363,6 +372,7 @@ def capture_from_arguments(
         agent_version=args.agent_version,
         watch=watch,
         signals=signals,
+        stand_in=stand_in,
     )
     report_outcome(result)
     return result

@@ -5,11 +5,13 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
+from wsproto.events import CloseConnection, Ping, TextMessage
 
 from probe.mock import chat_api, gemini_api, messages_api, responses_api
 
@@ -59,18 +61,7 @@ class MockServer:
         self.prompts: dict[str, str] = {}  # response id -> prompt, so follow-ups can answer it
 
     async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request = await read_request(reader)
-                if request is None:
-                    break
-                keep_open = await self.route(request, reader, writer)
-                if not keep_open:
-                    break
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-            pass
-        finally:
-            writer.close()
+        await serve_connection(reader, writer, self.route)
 
     async def route(self, request: Request, reader, writer) -> bool:
         path = request.path.split("?", 1)[0]
@@ -163,35 +154,9 @@ class MockServer:
         await writer.drain()
 
     async def serve_websocket(self, request: Request, reader, writer) -> None:
-        key = request.headers.get("sec-websocket-key", "")
-        accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest()).decode()
-        writer.write(
-            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
-            f"sec-websocket-accept: {accept}\r\n\r\n".encode()
-        )
-        await writer.drain()
+        connection = await accept_websocket(request, writer)
         self.stats.websocket_sessions += 1
-        connection = Connection(ConnectionType.SERVER)
-        text_parts: list[str] = []
-        while True:
-            data = await reader.read(65536)
-            if not data:
-                return
-            connection.receive_data(data)
-            for event in connection.events():
-                if isinstance(event, TextMessage):
-                    text_parts.append(event.data)
-                    if event.message_finished:
-                        await self.answer_frame("".join(text_parts), connection, writer)
-                        text_parts = []
-                elif isinstance(event, Ping):
-                    writer.write(connection.send(event.response()))
-                elif isinstance(event, CloseConnection):
-                    writer.write(connection.send(event.response()))
-                    await writer.drain()
-                    return
-                elif isinstance(event, BytesMessage):
-                    pass  # the Responses WebSocket protocol is text-only
+        await serve_messages(reader, writer, connection, lambda text: self.answer_frame(text, connection, writer))
 
     async def answer_frame(self, text: str, connection: Connection, writer) -> None:
         try:
@@ -208,6 +173,55 @@ class MockServer:
             await writer.drain()
             await asyncio.sleep(self.settings.event_delay)
         self.stats.websocket_exchanges += 1
+
+
+async def serve_connection(reader, writer, route: Callable[[Request, Any, Any], Awaitable[bool]]) -> None:
+    """Each request of an HTTP/1.1 connection to `route(request, reader, writer)`, while it says to keep the
+    connection open; a client that hangs up or sends what is not HTTP ends it quietly."""
+    try:
+        while True:
+            request = await read_request(reader)
+            if request is None or not await route(request, reader, writer):
+                break
+    except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+        pass
+    finally:
+        writer.close()
+
+
+async def accept_websocket(request: Request, writer) -> Connection:
+    """Switches the connection to WebSocket (RFC 6455's handshake) and returns its server side."""
+    key = request.headers.get("sec-websocket-key", "")
+    accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest()).decode()
+    writer.write(
+        "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
+        f"sec-websocket-accept: {accept}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    return Connection(ConnectionType.SERVER)
+
+
+async def serve_messages(reader, writer, connection: Connection, answer: Callable[[str], Awaitable[None]]) -> None:
+    """Each text message the client sends, whole, to `answer`, until the client closes; pings answered. The
+    Responses WebSocket protocol is text-only: binary messages are ignored."""
+    parts: list[str] = []
+    while True:
+        data = await reader.read(65536)
+        if not data:
+            return
+        connection.receive_data(data)
+        for event in connection.events():
+            if isinstance(event, TextMessage):
+                parts.append(event.data)
+                if event.message_finished:
+                    await answer("".join(parts))
+                    parts = []
+            elif isinstance(event, Ping):
+                writer.write(connection.send(event.response()))
+            elif isinstance(event, CloseConnection):
+                writer.write(connection.send(event.response()))
+                await writer.drain()
+                return
 
 
 async def read_request(reader: asyncio.StreamReader) -> Request | None:
