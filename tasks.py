@@ -31,6 +31,7 @@ from probe import pipeline as pipeline_script
 from probe import record
 from probe import samples as samples_script
 from probe.common.errors import run_main
+from probe.replay import run as replay_main
 from probe.runs import targets as targets_script
 from probe.runs.targets import known_targets
 from probe.write import analyze as analyze_script
@@ -305,6 +306,33 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
     call(c, diff_script.main, script_argv(run=run, target=target, output=output, wire=wire, prices=prices))
 
 
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: the recorded run to replay: `latest`, a run folder name, or a run folder path",
+        "target": "NAME: the recorded run's target (default: the one its manifest names)",
+        "agent_version": "X.Y.Z: run this version of the agent (default: the version the run was recorded with)",
+        "prompt": "TEXT: the prompt (default: the recorded one)",
+        "label": "TEXT: added to the new run folder's name (default: replay)",
+        "timeout": "SECONDS: stop the agent after this long",
+        "fast": "send recorded streams at once, not at the pace they were recorded",
+        "allow_divergence": "exit 0 even if a request matched nothing recorded",
+        "quiet": "print no line per finished exchange on stderr while recording",
+    },
+)
+def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None, timeout=None, fast=False,
+           allow_divergence=False, quiet=False):  # fmt: skip
+    """Run the agent against a recorded run's answers and record a new run; name the request that diverged.
+
+    A stand-in upstream serves the recording: each request gets the recorded answer it matches (by endpoint,
+    model and the conversation it carries, volatile values ignored), as recorded. One that matches nothing is
+    answered with its API's error, and the new run's manifest.json records where and how it differed.
+    """
+    options = dict(agent_version=agent_version, prompt=prompt, label=label, timeout=timeout, fast=fast)
+    options.update(allow_divergence=allow_divergence, quiet=quiet)
+    call(c, replay_main.main, script_argv(run=run, target=target, **options))
+
+
 @task(klass=ProbeTask)
 def targets(c):
     """List the known targets (targets/*.yaml) with their description, renderer, proxies and agent."""
@@ -337,7 +365,7 @@ def bench(c, runs=None, sizes=None, quick=False):
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 
 
-ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, targets, samples, bench)
+ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, replay, targets, samples, bench)
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})
 

@@ -1,0 +1,168 @@
+"""The replay's stand-in upstream: an asyncio HTTP/1.1 + WebSocket server that answers each request with the
+recorded answer it matches, as it was recorded (status, headers, body, and the pacing of its chunks unless
+`--fast`), and a request that matches none with an error in its API's own shape. It says on stdout, one JSON
+object a line, each request that diverged, and when stopped, what it served."""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import threading
+
+from wsproto.connection import Connection
+from wsproto.events import TextMessage
+
+from probe.common import cli
+from probe.common.errors import ProbeError, run_main
+from probe.mock.server import Request, accept_websocket, serve_connection, serve_messages
+from probe.read.traffic import Body
+from probe.replay.api_errors import divergence_error, websocket_divergence_error
+from probe.replay.keys import request_key, workdir_place
+from probe.replay.matching import Divergence, Matcher
+from probe.replay.recorded import Answer, recorded_answers
+from probe.runs.folders import resolve_run
+
+
+def body_of(request: Request) -> Body:
+    try:
+        value = request.json() if request.body else None
+    except (ValueError, UnicodeDecodeError):
+        return Body(request.body.decode("latin-1"), "text")
+    return Body(value, "json") if value is not None else Body(None, "empty")
+
+
+class ReplayServer:
+    def __init__(self, matcher: Matcher, fast: bool) -> None:
+        self.matcher = matcher
+        self.fast = fast
+        self.websocket_paths = matcher.websocket_paths()
+        self.places = [workdir_place(os.getcwd())]  # the agent runs where its replay was started
+
+    async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await serve_connection(reader, writer, self.route)
+
+    async def route(self, request: Request, reader, writer) -> bool:
+        path = request.path.split("?", 1)[0]
+        if request.headers.get("upgrade", "").lower() == "websocket" and path in self.websocket_paths:
+            await self.serve_websocket(request, reader, writer)
+            return False
+        found = self.matcher.answer(request_key(request.method, request.path, body_of(request), False, self.places))
+        if isinstance(found, Divergence):
+            told(found)
+            status, payload = divergence_error(path, found.summary())
+            await send(writer, status, "Bad Request", json.dumps(payload).encode())
+            return True
+        await self.serve_http(found, writer)
+        return True
+
+    async def serve_http(self, answer: Answer, writer) -> None:
+        """The recorded response: its headers at once, then its body in the recorded chunks at their times."""
+        head = f"HTTP/1.1 {answer.status} {answer.reason or 'OK'}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
+        writer.write((head + "transfer-encoding: chunked\r\n\r\n").encode("latin-1", "replace"))
+        await writer.drain()
+        loop = asyncio.get_running_loop()
+        started, offset = loop.time(), 0
+        for at, size in answer.chunks:
+            if not self.fast:
+                await asyncio.sleep(max(0.0, started + at / 1000 - loop.time()))
+            piece = answer.body[offset : offset + size]
+            offset += len(piece)
+            if piece:
+                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                await writer.drain()
+        rest = answer.body[offset:]  # a body its chunks do not add up to (an older capture): sent whole, last
+        if rest:
+            writer.write(b"%x\r\n%s\r\n" % (len(rest), rest))
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    async def serve_websocket(self, request: Request, reader, writer) -> None:
+        connection = await accept_websocket(request, writer)
+        await serve_messages(
+            reader, writer, connection, lambda text: self.answer_message(text, request.path, connection, writer)
+        )
+
+    async def answer_message(self, text: str, path: str, connection: Connection, writer) -> None:
+        try:
+            body = Body(json.loads(text), "json")
+        except ValueError:
+            body = Body(text, "text")
+        found = self.matcher.answer(request_key("GET", path, body, True, self.places))
+        if isinstance(found, Divergence):
+            told(found)
+            writer.write(connection.send(TextMessage(data=json.dumps(websocket_divergence_error(found.summary())))))
+            await writer.drain()
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for at, message in found.messages or []:
+            if not self.fast:
+                await asyncio.sleep(max(0.0, started + at - loop.time()))
+            writer.write(connection.send(TextMessage(data=message)))
+            await writer.drain()
+
+
+async def send(writer, status: int, reason: str, body: bytes) -> None:
+    """A JSON answer of our own."""
+    head = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+    writer.write(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+
+
+def told(divergence: Divergence) -> None:
+    """One line on stdout for whoever started the server (probe.replay reads it into the run's manifest)."""
+    expected = divergence.expected.number if divergence.expected else None
+    line = {"event": "diverged", "request": divergence.request, "summary": divergence.summary(), "expected": expected}
+    line["diff"] = divergence.diff()
+    print(json.dumps(line), flush=True)
+
+
+def summary(matcher: Matcher) -> dict:
+    return {
+        "event": "stopped",
+        "requests": matcher.requests,
+        "served": len(matcher.served),
+        "repeated": matcher.repeated,
+        "diverged": len(matcher.divergences),
+        "not_asked": matcher.unserved(),
+    }
+
+
+async def serve(matcher: Matcher, host: str, port: int, fast: bool, until_stdin_closes: bool = False) -> None:
+    replay = ReplayServer(matcher, fast)
+    server = await asyncio.start_server(replay.handle_connection, host, port)
+    # The first stdout line is machine-read by probe.replay to learn the chosen port.
+    print(f"replay listening on http://{host}:{server.sockets[0].getsockname()[1]}/", flush=True)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopped.set)
+    if until_stdin_closes:  # its starter holds the other end: should the starter be killed, the server ends too
+        threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stopped.set)), daemon=True).start()
+    async with server:
+        await stopped.wait()
+    print(json.dumps(summary(matcher)), flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.replay.server", description=__doc__)
+    parser.add_argument("--run", required=True, metavar="RUN", help="the recorded run: a run folder name or path")
+    parser.add_argument("--target", metavar="NAME", help="with --run latest, the newest run of this target")
+    parser.add_argument("--port", type=cli.port, default=0, help="port to listen on; 0 picks a free one")
+    parser.add_argument("--fast", action="store_true", help="send recorded streams at once, not at their pace")
+    parser.add_argument("--until-stdin-closes", action="store_true", help="stop when stdin reaches its end")
+    args = parser.parse_args(argv)
+    answers, warnings = recorded_answers(resolve_run(args.run, args.target))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    try:
+        asyncio.run(serve(Matcher(answers), "127.0.0.1", args.port, args.fast, args.until_stdin_closes))
+    except OSError as error:
+        raise ProbeError(f"the replay cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

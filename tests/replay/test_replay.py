@@ -1,0 +1,175 @@
+"""`python -m probe.replay.run`: a fresh run of the real codex is served back to the real codex by the stand-in
+upstream, and the new capture matches it; an edited recording makes the replay name the request that diverged;
+bad input gets one line."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT, pipeline_against_mock
+
+from probe.write.diff import diff_runs
+
+PROMPT = "write a hello world function"
+
+
+@pytest.fixture(scope="module", params=["http", "websocket"])
+def recorded(request, tmp_path_factory, codex_program):
+    """A fresh codex run against the mock, over one transport: the recording a replay serves."""
+    data_dir = tmp_path_factory.mktemp(f"recorded-{request.param}")
+    options = ("--port", "model=0", "--port", "backend=0", "--mock-transport", request.param, "--label", "original")
+    result, run = pipeline_against_mock("codex", codex_program, data_dir, PROMPT, *options)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return run
+
+
+def replay(run: Path, program: str, *options: str) -> tuple[subprocess.CompletedProcess, Path | None]:
+    """`python -m probe.replay --run RUN` with `program`'s folder first on PATH; the new run folder, if any."""
+    env = dict(os.environ, PROBE_DATA_DIR=str(run.parent.parent))
+    env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
+    before = set(run.parent.iterdir())
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.replay.run", "--run", str(run), "--quiet", "--timeout", "120", *options],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    made = sorted(set(run.parent.iterdir()) - before)
+    return result, made[-1] if made else None
+
+
+def lines(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
+
+
+def model_requests(run: Path) -> list[list]:
+    """What each request told the model, read here from the JSON as sent: each input item's type, role, tool
+    name, arguments and output (durations left out), HTTP bodies and WebSocket client messages alike."""
+    found = []
+    for line in lines(run):
+        bodies = [line["request"].get("body")] if line["kind"] == "http" else [
+            message["body"] for message in line["messages"] if message["from"] == "client"
+        ]  # fmt: skip
+        for body in bodies:
+            if isinstance(body, dict) and isinstance(body.get("input"), list):
+                found.append([said(item) for item in body["input"] if item.get("role") not in ("developer", "system")])
+    return found
+
+
+def said(item: dict) -> tuple:
+    output = item.get("output")
+    output = re.sub(r"\d+(\.\d+)? seconds", "<duration>", output) if isinstance(output, str) else output
+    text = [part.get("text") for part in item.get("content") or [] if isinstance(part, dict)]
+    text = [re.sub(r"<cwd>.*?</cwd>|<root>.*?</root>", "<folder>", each or "") for each in text]
+    return item.get("type"), item.get("role"), item.get("name"), item.get("arguments"), output, text
+
+
+def answers(run: Path) -> list[str]:
+    """Every answer the model gave, as the agent got it: SSE bodies and the server's WebSocket messages."""
+    found = []
+    for line in lines(run):
+        if line["kind"] == "http":
+            found.append(json.dumps(line["response"]["body"]))
+        else:
+            found += [json.dumps(message["body"]) for message in line["messages"] if message["from"] == "server"]
+    return found
+
+
+def test_a_replay_by_the_same_codex_matches_every_request_and_the_capture_matches(recorded, codex_program):
+    result, run = replay(recorded, codex_program, "--fast")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1] == "replay: every request matched (3 requests)"
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["upstream_override"].startswith("http://127.0.0.1:")
+    assert manifest["replay"] == {
+        "of": f"codex/{recorded.name}", "status": "every request matched", "requests": 3, "repeated": 0,
+        "not_asked": [],
+    }  # fmt: skip
+    # The agent asked the same things, and got the recorded answers whole: the same response ids, the same text.
+    assert model_requests(run) == model_requests(recorded) and len(model_requests(run)) >= 2
+    assert answers(run) == answers(recorded)
+    ids = set(re.findall(r"resp_[A-Za-z0-9]+", "".join(answers(recorded))))
+    assert ids and ids == set(re.findall(r"resp_[A-Za-z0-9]+", "".join(answers(run))))
+    assert "Hello, world!" in "".join(answers(run)) and "Hello, world!" in (run / "report.md").read_text()
+    diff, _ = diff_runs(recorded, run)
+    assert "- Structural changes: none" in diff, diff[:2000]
+
+
+def edited(recorded: Path, folder: Path) -> Path:
+    """A copy of the recording in which the tool's output, as codex sent it back, says something else."""
+    run = folder / "codex" / recorded.name
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_bytes((recorded / "manifest.json").read_bytes())
+    changed = 0
+    with (run / "traffic.jsonl").open("w") as out:
+        for line in lines(recorded):
+            text = json.dumps(line)
+            if "Sleep completed." in text:
+                text, count = text.replace("Sleep completed.", "Sleep was cut short."), 1
+                changed += count
+            out.write(text + "\n")
+    assert changed == 1
+    return run
+
+
+def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, codex_program, tmp_path):
+    run = edited(recorded, tmp_path / "data")
+    result, replayed = replay(run, codex_program, "--fast")
+    assert result.returncode == 1
+    message = result.stderr.strip().splitlines()[-1]
+    where = "WS" if "websocket" in lines(run)[-1]["kind"] else "POST"
+    assert re.fullmatch(
+        rf"replay: diverged at request 3 \({where} /v1/responses\): it matches no recorded request; expected "
+        r"exchange #3 of the recording \(the run's manifest.json holds the diff\)",
+        message,
+    ), message
+    record = json.loads((replayed / "manifest.json").read_text())["replay"]
+    assert record["status"] == "diverged at request 3" and record["divergences"] == 1
+    assert "Sleep was cut short." in record["diff"] and "Sleep completed." in record["diff"]
+    assert record["diff"].startswith("| Path | Expected (recorded) | Actual (this run) |")
+    # The agent was answered with its API's own error, and showed it.
+    assert "agent-probe replay: diverged at request 3" in json.dumps(lines(replayed)[-1])
+    assert "Traceback" not in result.stderr
+
+    allowed, _ = replay(run, codex_program, "--fast", "--allow-divergence")
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert "replay: diverged at request 3" in allowed.stderr
+
+
+def one_line_error(*arguments: str, data_dir: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.replay.run", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True,
+        env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)), timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    return line
+
+
+def run_folder(data_dir: Path, traffic: str, target: str = "codex") -> Path:
+    run = data_dir / target / "20261125-120000-given"
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps({"schema": 1, "target": target, "prompt": PROMPT}))
+    (run / "traffic.jsonl").write_text(traffic)
+    return run
+
+
+def test_bad_input_gets_one_line(tmp_path, private_data_dir):
+    models = {"schema": 1, "kind": "http", "id": "x", "proxy": "model", "complete": True,
+              "request": {"method": "GET", "url": "http://u/v1/models", "path": "/v1/models", "headers": []},
+              "response": {"status": 200, "headers": [], "body": {"data": []}, "body_format": "json"}}  # fmt: skip
+    run = run_folder(tmp_path / "a", json.dumps(models) + "\n")
+    assert one_line_error("--run", str(run), data_dir=tmp_path / "a") == (
+        f"error: {run} holds no exchange with a model: there is nothing to replay"
+    )
+    damaged = run_folder(tmp_path / "b", '{"schema": 1, "kind": "http", "requ\n\x00\x01garbage\n')
+    assert "holds no exchange with a model" in one_line_error("--run", str(damaged), data_dir=tmp_path / "b")
+    other = run_folder(tmp_path / "c", json.dumps(models) + "\n")
+    assert one_line_error("--run", str(other), "--target", "claude-code", data_dir=tmp_path / "c") == (
+        f"error: {other} is a run of 'codex', not of 'claude-code'"
+    )
+    empty = tmp_path / "d" / "codex" / "20261125-120000-empty"
+    empty.mkdir(parents=True)
+    assert "manifest.json" in one_line_error("--run", str(empty), data_dir=tmp_path / "d")
