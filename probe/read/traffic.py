@@ -1,10 +1,14 @@
 """Reads traffic.jsonl line by line into exchanges, in this project's format or the original tool's."""
 
+import base64
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from probe.common import fastjson
 from probe.common.lines import MAX_LINE_BYTES, bounded_lines
@@ -23,6 +27,23 @@ class Body:
     @property
     def is_json(self) -> bool:
         return self.format == "json"
+
+
+def body_bytes(body: Body) -> bytes:
+    """A body as the capture stored it (decoded, and masked when it was recorded), as bytes again."""
+    if body.format == "empty" or body.value is None:
+        return b""
+    if body.format == "base64":
+        try:
+            return base64.b64decode(str(body.value), validate=False)
+        except ValueError:
+            return str(body.value).encode("utf-8", "surrogateescape")
+    if body.format == "json":
+        try:
+            return orjson.dumps(body.value)
+        except (orjson.JSONEncodeError, TypeError):  # lone surrogates, or nested deeper than orjson writes
+            return json.dumps(body.value, separators=(",", ":")).encode("ascii")
+    return str(body.value).encode("utf-8", "surrogateescape")
 
 
 @dataclass

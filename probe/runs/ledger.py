@@ -69,7 +69,9 @@ REPORT = Rule(
 HAR = Rule(outputs=("traffic.har",), inputs=("traffic.jsonl",), code=("probe.write.har",), stamp="")
 # mitmproxy's flow file (probe.write.export --format mitm), made from the capture too: the capture no longer writes it.
 FLOWS = Rule(outputs=("flows.mitm",), inputs=("traffic.jsonl",), code=("probe.write.flow_file",), stamp="")
-RULES = (REPORT, HAR, FLOWS)
+# A VCR.py cassette of the capture's HTTP exchanges (probe.write.export --format vcr), made from the capture alone.
+VCR = Rule(outputs=("traffic.vcr.yaml",), inputs=("traffic.jsonl",), code=("probe.write.vcr",), stamp="")
+RULES = (REPORT, HAR, FLOWS, VCR)
 
 
 def sources(run: Path, rule: Rule, extra: tuple[Path, ...] = ()) -> list[Path]:

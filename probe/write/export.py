@@ -1,6 +1,7 @@
 """Exports a run for the tools teams already use: HAR 1.2 (`--format har`), which browsers' developer tools,
-mitmproxy and HAR viewers read, mitmproxy's own flow file (`--format mitm`, for `mitmweb -r`), or OpenTelemetry
-GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing backend (Phoenix, Langfuse, Jaeger, any collector)."""
+mitmproxy and HAR viewers read, mitmproxy's own flow file (`--format mitm`, for `mitmweb -r`), a VCR.py cassette
+(`--format vcr`) that tests replay, or OpenTelemetry GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing
+backend (Phoenix, Langfuse, Jaeger, any collector)."""
 
 import functools
 import os
@@ -16,7 +17,7 @@ from probe.runs.targets import load_target
 from probe.write import otlp
 from probe.write.report import refresh
 
-FORMATS = ("har", "mitm", "otlp")
+FORMATS = ("har", "mitm", "vcr", "otlp")
 
 
 def export_har(run: Path, output: Path | None, force: bool = False, keep_secrets: bool = False) -> tuple[Path, bool]:
@@ -25,9 +26,7 @@ def export_har(run: Path, output: Path | None, force: bool = False, keep_secrets
     # mitmproxy's addons take a third of a second to import: only a HAR export pays for them (not `invoke --list`).
     from probe.write.har import write_har
 
-    if keep_secrets:
-        return export_unmasked(run, output, derived.HAR, write_har, "exchange{s} as HAR entries")
-    return export_file(run, output, force, derived.HAR, write_har, "exchange{s} as HAR entries")
+    return export_masked(run, output, force, keep_secrets, derived.HAR, write_har, "exchange{s} as HAR entries")
 
 
 def export_mitm(run: Path, output: Path | None, force: bool = False, keep_secrets: bool = False) -> tuple[Path, bool]:
@@ -44,6 +43,22 @@ def export_mitm(run: Path, output: Path | None, force: bool = False, keep_secret
             "folder): --force replaces it with one made from traffic.jsonl, or --output writes elsewhere"
         )
     return export_file(run, output, force, derived.FLOWS, write_flows, "flow{s} in mitmproxy's format")
+
+
+def export_vcr(run: Path, output: Path | None, force: bool = False, keep_secrets: bool = False) -> tuple[Path, bool]:
+    """Write the run's HTTP exchanges as a VCR.py cassette to `output` (default: traffic.vcr.yaml in the run),
+    unless that file is up to date; return its path and whether it was written. Masked unless `keep_secrets`."""
+    from probe.write.vcr import write_cassette
+
+    counted = "interaction{s} in a VCR.py cassette"
+    return export_masked(run, output, force, keep_secrets, derived.VCR, write_cassette, counted)
+
+
+def export_masked(run: Path, output: Path | None, force: bool, keep_secrets: bool, rule: derived.Rule, write, counted):
+    """`export_file`, masked, or with `keep_secrets` as the capture holds it (`export_unmasked`)."""
+    if keep_secrets:
+        return export_unmasked(run, output, rule, write, counted)
+    return export_file(run, output, force, rule, write, counted)
 
 
 def export_file(run: Path, output: Path | None, force: bool, rule: derived.Rule, write, counted: str):
@@ -95,6 +110,9 @@ def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> i
     return 0
 
 
+EXPORTS = {"har": export_har, "mitm": export_mitm, "vcr": export_vcr}  # the formats written to a file
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.write.export", description=__doc__)
     parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
@@ -103,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--format",
         choices=FORMATS,
-        help="har (the default): HAR 1.2; mitm: mitmproxy's flow file; otlp: spans to OTEL_EXPORTER_OTLP_ENDPOINT "
-        "(or --otlp)",
+        help="har (the default): HAR 1.2; mitm: mitmproxy's flow file; vcr: a VCR.py cassette of the HTTP "
+        "exchanges; otlp: spans to OTEL_EXPORTER_OTLP_ENDPOINT (or --otlp)",
     )
     parser.add_argument(
         "--otlp",
@@ -119,14 +137,17 @@ def main(argv: list[str] | None = None) -> int:
         "(off by default: they are sensitive)",
     )
     parser.add_argument(
-        "--output", metavar="FILE", help="where to write it (default: traffic.har, or flows.mitm, in the run)"
+        "--output",
+        metavar="FILE",
+        help="where to write it (default: traffic.har, flows.mitm or traffic.vcr.yaml, in the run)",
     )
     parser.add_argument("--force", action="store_true", help="write it even if it is up to date")
     parser.add_argument(
         "--keep-secrets",
         action="store_true",
-        help="har and mitm: leave what the capture holds unmasked (a --keep-secrets capture's secrets stay); "
-        "written to traffic.unmasked.har or flows.unmasked.mitm unless --output says where",
+        help="har, mitm and vcr: leave what the capture holds unmasked (a --keep-secrets capture's secrets stay); "
+        "written to traffic.unmasked.har, flows.unmasked.mitm or traffic.vcr.unmasked.yaml unless --output says "
+        "where",
     )
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
@@ -134,18 +155,20 @@ def main(argv: list[str] | None = None) -> int:
     if being_recorded(run):
         warn(f"{display(run)} is still being captured: the export covers what was recorded so far")
     if args.keep_secrets and (args.otlp is not None or args.format == "otlp"):
-        raise UsageError("--keep-secrets goes with --format har or mitm: spans are always masked")
+        raise UsageError("--keep-secrets goes with --format har, mitm or vcr: spans are always masked")
     if args.otlp is not None or args.format == "otlp":
         if args.output:
-            raise UsageError("--output goes with --format har or mitm; spans are sent to --otlp URL")
+            raise UsageError("--output goes with --format har, mitm or vcr; spans are sent to --otlp URL")
         return send_spans(run, target, args.otlp, args.with_content)
     if args.with_content:
-        raise UsageError("--with-content goes with --otlp: a HAR or flow file holds the bodies whole anyway")
+        raise UsageError(
+            "--with-content goes with --otlp: a HAR, a flow file or a cassette holds the bodies whole anyway"
+        )
     output = Path(args.output) if args.output else None
     if output is not None and output.name in CAPTURE_FILES:
         raise RunError(f"--output {output}: that name is a run's capture file; write the export elsewhere")
     file_format = args.format or "har"
-    path, written = (export_mitm if file_format == "mitm" else export_har)(run, output, args.force, args.keep_secrets)
+    path, written = EXPORTS[file_format](run, output, args.force, args.keep_secrets)
     print(
         f"{file_format}: {display(path)}"
         + ("" if written else " (up to date: the capture has not changed; --force writes it)")

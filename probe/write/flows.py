@@ -1,36 +1,16 @@
 """A captured exchange rebuilt as a mitmproxy flow, and a WebSocket's turns joined again into the socket's one flow."""
 
-import base64
-import json
 from collections.abc import Iterable, Iterator
 
-import orjson
 from mitmproxy import connection, flow, http
 from mitmproxy.websocket import WebSocketData, WebSocketMessage
 from wsproto.frame_protocol import Opcode
 
-from probe.read.traffic import Body, Exchange
+from probe.read.traffic import Body, Exchange, body_bytes
 
 UNKNOWN_URL = "http://unknown.invalid/"  # for a captured URL with no host (a capture may hold anything)
 SOCKET_ENDS = ("socket-closed", "proxy-stopped")  # a WebSocket turn ended so is its socket's last
 UNFIT = (ValueError, TypeError, UnicodeError, OverflowError)  # what a field no flow can hold raises
-
-
-def body_bytes(body: Body) -> bytes:
-    """A body as the capture stored it (decoded, and masked when it was recorded), as bytes again."""
-    if body.format == "empty" or body.value is None:
-        return b""
-    if body.format == "base64":
-        try:
-            return base64.b64decode(str(body.value), validate=False)
-        except ValueError:
-            return str(body.value).encode("utf-8", "surrogateescape")
-    if body.format == "json":
-        try:
-            return orjson.dumps(body.value)
-        except (orjson.JSONEncodeError, TypeError):  # lone surrogates, or nested deeper than orjson writes
-            return json.dumps(body.value, separators=(",", ":")).encode("ascii")
-    return str(body.value).encode("utf-8", "surrogateescape")
 
 
 def headers_of(pairs: list[tuple[str, str]], keep_encoding: bool = False) -> http.Headers:
