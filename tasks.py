@@ -65,6 +65,8 @@ HELP = {
     "agent_version": "X.Y.Z: run this version of the target's npm package, installed into "
     ".agents/<package>@<version>/, instead of the agent on PATH",
     "quiet": "print no line per finished exchange on stderr while recording (the live feed)",
+    "workdir": "FOLDER|fresh: run the agent in this folder (default: the current one); `fresh`: a new empty "
+    "folder outside any git repository, removed after the run",
     "view": "serve the viewer from 127.0.0.1 while the run is recorded, at an address with a random token "
     "(printed), and after it until Ctrl-C",
 }
@@ -167,6 +169,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         upstream_proxy=None,
         full_traffic=False,
         agent_version=None,
+        workdir=None,
         quiet=False,
         view=False,
     ):
@@ -183,6 +186,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
             upstream_proxy=upstream_proxy,
             full_traffic=full_traffic,
             agent_version=agent_version,
+            workdir=workdir,
             quiet=quiet,
             view=view,
         )
@@ -317,12 +321,14 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
         "label": "TEXT: added to the new run folder's name (default: replay)",
         "timeout": "SECONDS: stop the agent after this long",
         "fast": "send recorded streams at once, not at the pace they were recorded",
+        "workdir": "FOLDER|fresh: run the agent in this folder (default: fresh, a new empty one, removed after the "
+        "replay; the agent runs the recorded tool calls)",
         "allow_divergence": "exit 0 even if a request matched nothing recorded",
         "quiet": "print no line per finished exchange on stderr while recording",
     },
 )
 def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None, timeout=None, fast=False,
-           allow_divergence=False, quiet=False):  # fmt: skip
+           workdir=None, allow_divergence=False, quiet=False):  # fmt: skip
     """Run the agent against a recorded run's answers and record a new run; name the request that diverged.
 
     A stand-in upstream serves the recording: each request gets the recorded answer it matches (by endpoint,
@@ -330,7 +336,7 @@ def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None
     answered with its API's error, and the new run's manifest.json records where and how it differed.
     """
     options = dict(agent_version=agent_version, prompt=prompt, label=label, timeout=timeout, fast=fast)
-    options.update(allow_divergence=allow_divergence, quiet=quiet)
+    options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet)
     call(c, replay_main.main, script_argv(run=run, target=target, **options))
 
 

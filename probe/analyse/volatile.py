@@ -45,6 +45,14 @@ HOME = re.compile(rf"(?:{PATH_START}{ROOTED}(?:{PATH_PART}/)*{PATH_PART[:-1]}*?)
 TEMP_FOLDERS = ("tmp", "var/tmp", "var/folders")
 TEMP = re.compile(rf"{PATH_START}{ROOTED}(?:{'|'.join(TEMP_FOLDERS)})/{PATH_PART}(?:/{PATH_PART})*/?")
 
+# Dates as agents write them into prompts ("Today's date is Monday, November 23, 2026", "23 Nov 2026", 11/23/2026).
+MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\b\.?"
+)
+WEEKDAY = r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b\.?,?\s+)?"
+DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+PROSE_DATE = rf"\b{WEEKDAY}(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+{MONTH},?\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{4}})\b"
 PLAIN_KEY = re.compile(r"[A-Za-z_.-]{1,40}")  # a field name (no digit, no slash) that no pattern can match
 PATTERNS = [
     ("loopback", re.compile(r"\b(?:127\.0\.0\.1|localhost|\[::1\]):\d+")),  # the proxies' ports differ each run
@@ -52,7 +60,10 @@ PATTERNS = [
     # Ids with a kind prefix, as APIs and agents mint them: resp_…, msg_…, call_…, toolu_…, req_…
     ("id", re.compile(r"\b[a-z]{2,10}_(?=[A-Za-z-]*\d)[A-Za-z0-9-]{8,}\b")),
     ("hex", re.compile(r"\b[0-9a-fA-F]{16,}\b")),
+    ("date", re.compile(PROSE_DATE)),
     ("time", re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b")),
+    # Process ids, as a tool reports the process it ran ("Process Group PGID: 12517", "pid=4242").
+    ("pid", re.compile(r"(?i)(?:(?<=\bpid: )|(?<=\bpgid: )|(?<=\bpid=)|(?<=\bpgid=)|(?<=\bpid ))\d+\b")),
     ("epoch", re.compile(r"\b1[5-9]\d{8}(?:\d{3})?(?:\.\d+)?\b")),  # seconds (or ms) since 1970, 2017 to 2033
 ]
 
@@ -66,6 +77,7 @@ class Place:
         self.placeholder = placeholder
         rest = rf"(?:/{PATH_PART})+/?" if whole else r"(?![A-Za-z0-9_-])"
         self.pattern = re.compile(rf"{PATH_START}{ROOTED}{re.escape(self.core)}{rest}")
+        self.needles = (self.core,)  # what a text holds if the pattern can match in it
 
 
 def run_places(run: Path, manifest: Any) -> list[Place]:
@@ -88,13 +100,43 @@ def run_places(run: Path, manifest: Any) -> list[Place]:
     temps |= {value for name, value in (env or {}).items() if name in ("TMPDIR", "TMP", "TEMP") and value in values}
     temps |= {os.environ.get("TMPDIR", ""), tempfile.gettempdir()}
     places = [Place(path, "<agent home>") for path in homes] + [Place(path, "<run>") for path in runs]
+    workdir = recorded_workdir(manifest)
+    places += [workdir_place(workdir)] if workdir and workdir.strip("/") else []
     owned = homes | runs
     places += [
         Place(path, "<temp>", whole=True)
         for path in temps
         if temp_root(path) and not any(within(path, folder) for folder in owned)  # TMPDIR={agent_home}/tmp
     ]
-    return sorted(places, key=lambda place: -len(place.core))  # the longest first: a home inside a temp folder
+    # The longest first: a home inside a temp folder, a run folder inside the working folder.
+    return sorted(places, key=lambda place: -len(place.core))
+
+
+def workdir_place(folder: str) -> Place:
+    """The folder the agent ran in (codex tells the model its cwd): runs made in different folders compare it as
+    one."""
+    place = Place(folder, "<workdir>")
+    # As agents make a file name of it, every other character a dash: Claude Code keeps a folder's memory in
+    # `projects/-tmp-agent-probe-workdir-1-2-x-workdir/`.
+    dashed = re.sub(r"[^A-Za-z0-9]", "-", folder)
+    # Found after a tag's `>` too (`<cwd>/work/project</cwd>`), which a placeholder's own path is not.
+    place.pattern = re.compile(
+        rf"(?<![\w.~/-]){ROOTED}{re.escape(place.core)}(?![A-Za-z0-9_-])|(?<![A-Za-z0-9-]){re.escape(dashed)}(?![A-Za-z0-9])"
+    )
+    place.needles = (place.core, dashed)
+    return place
+
+
+def recorded_workdir(manifest: Any) -> str | None:
+    """Where the recorded agent ran: the manifest says so since it records `agent.cwd`; before, the project's
+    folder was where its agents were installed (`<project>/.agents/…` in argv[0])."""
+    agent = manifest.get("agent") if isinstance(manifest, dict) else None
+    agent = agent if isinstance(agent, dict) else {}
+    if isinstance(agent.get("cwd"), str) and agent["cwd"].startswith("/"):
+        return agent["cwd"]
+    argv = agent.get("argv") if isinstance(agent.get("argv"), list) else []
+    program = argv[0] if argv and isinstance(argv[0], str) else ""
+    return program.split("/.agents/", 1)[0] if program.startswith("/") and "/.agents/" in program else None
 
 
 def temp_root(path: str) -> bool:
@@ -120,7 +162,7 @@ class Volatile:
 
     def text(self, value: str) -> str:
         for place in self.places:
-            if place.core in value:
+            if any(needle in value for needle in place.needles):
                 value = self.replace(place.pattern, place.placeholder, value)
         if HOME_NAME in value:
             value = self.replace(HOME, "<agent home>", value)

@@ -12,8 +12,9 @@ import tempfile
 from pathlib import Path
 
 PREFIX = "agent-probe-home-"
+WORKDIR_PREFIX = "agent-probe-workdir-"  # a fresh working folder's parent (see fresh_workdir)
 # The owner's pid and its start time (clock ticks since boot): a pid alone may be reused by another process.
-OWNED = re.compile(rf"^{PREFIX}(\d+)-(\d+)-")
+OWNED = re.compile(rf"^(?:{PREFIX}|{WORKDIR_PREFIX})(\d+)-(\d+)-")
 
 
 def process_start(pid: int) -> int | None:
@@ -25,10 +26,10 @@ def process_start(pid: int) -> int | None:
         return None
 
 
-def create() -> Path:
+def create(prefix: str = PREFIX) -> Path:
     """A new private folder named after this process, so a later run can tell when its owner is gone."""
     owner = f"{os.getpid()}-{process_start(os.getpid()) or 0}"
-    return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{owner}-"))
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{owner}-"))
 
 
 def populate(home: Path, files: dict[str, str]) -> None:
@@ -44,6 +45,21 @@ def populate(home: Path, files: dict[str, str]) -> None:
             file.write(text)
 
 
+def fresh_workdir() -> Path:
+    """A new empty folder for the agent to work in (`--workdir fresh`): in the temp folder, outside any git
+    repository, and always named `workdir`, since agents tell the model the name of the folder they run in
+    (gemini-cli's `~/.gemini/tmp/<name>`). Not inside the agent's home, whose files the agent would then name by
+    relative paths (`../.qwen/…`). The agent sees the same surroundings in every run, which a replay relies on.
+    Remove it with remove_workdir."""
+    workdir = create(WORKDIR_PREFIX) / "workdir"
+    workdir.mkdir(mode=0o700)
+    return workdir
+
+
+def remove_workdir(workdir: Path) -> None:
+    remove(workdir.parent)
+
+
 def remove(home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
 
@@ -51,7 +67,7 @@ def remove(home: Path) -> None:
 def remove_stale(parent: Path | None = None) -> list[Path]:
     """Remove the folders whose owner process is gone (a run killed with SIGKILL, with its watchdog too)."""
     removed = []
-    for path in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+    for path in Path(parent or tempfile.gettempdir()).glob("agent-probe-*"):
         match = OWNED.match(path.name)
         if match and path.is_dir() and not path.is_symlink() and process_start(int(match[1])) != int(match[2]):
             remove(path)

@@ -35,6 +35,13 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         help="run this version of the target's npm package, installed into "
         ".agents/<package>@<version>/ if needed, instead of the agent on PATH",
     )
+    parser.add_argument(
+        "--workdir",
+        type=cli.workdir,
+        metavar="FOLDER|fresh",
+        help="run the agent in this folder (default: the current one); `fresh`: a new empty folder outside any "
+        "git repository, removed after the run, so that the agent sees the same surroundings every run",
+    )
     add_recording_arguments(parser)
 
 

@@ -1,6 +1,5 @@
 """Records one agent run: new run folder, proxies up, agent run to its end, proxies down, manifest."""
 
-import argparse
 import contextlib
 import os
 import subprocess
@@ -11,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
-from probe.capture.options import mock_transport_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy
+from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_argv, mask_command
@@ -91,6 +90,7 @@ class Plan:
     watch: "Watch | None" = None  # started once the run folder exists, stopped after the proxies
     listen_from_target: bool = False  # the proxies without --port listen on the target's `listen:`, not a free port
     stand_in: bool = False  # the upstream stands in for the model (the mock, a replay): the agent gets mock_env
+    workdir: str | None = None  # where the agent runs: a folder, `fresh` (see agent_home.fresh_workdir), or here
 
 
 def capture(
@@ -113,6 +113,7 @@ def capture(
     signals: processes.StopSignals | None = None,
     listen_from_target: bool = False,
     stand_in: bool = False,
+    workdir: str | None = None,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -122,7 +123,8 @@ def capture(
     stage), and the function it returns is called once the proxies have stopped. `signals`, if given, is the
     caller's stop-signal handling, already entered: it then outlives the capture (see StopSignals.cleaned_up).
     `stand_in` says the upstream URL is a local stand-in for the model (a replay): the agent then gets the
-    target's `mock_env`, as with the mock."""
+    target's `mock_env`, as with the mock. `workdir`: the folder the agent runs in (default: this process's), or
+    `fresh` for a new empty one."""
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -150,6 +152,7 @@ def capture(
         watch,
         listen_from_target,
         stand_in or upstream == "mock",
+        workdir,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -171,7 +174,7 @@ def capture(
 
 def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     """The run itself, inside the signal handling: whatever happens, the cleanup in `finally` runs whole."""
-    recording = proxies = home = None
+    recording = proxies = home = workdir = None
     stop_watching = None
     env: dict[str, str] = {}
     # Stopping is how a proxies-only recording ends normally.
@@ -209,7 +212,10 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if plan.agent:
             home = agent_home.create()
             watchdog.remove(home)
-            outcome = run_agent(plan, recording, proxies, home, env)
+            if plan.workdir == FRESH:
+                workdir = agent_home.fresh_workdir()
+                watchdog.remove(workdir.parent)
+            outcome = run_agent(plan, recording, proxies, home, env, workdir or Path(plan.workdir or os.getcwd()))
         else:
             announce(proxies, recording.run)
             outcome = wait_for_a_problem(proxies, recording.run)
@@ -229,6 +235,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             stop_watching()  # after mitmdump, so that what it wrote on its way out is shown too
         if home is not None:
             agent_home.remove(home)
+        if workdir is not None:
+            agent_home.remove_workdir(workdir)
         if recording is not None and recording.run.is_dir():
             if env and not plan.keep_secrets:
                 # An agent may keep its state in the run folder ({run}/...) and copy its key into it.
@@ -240,10 +248,10 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
 
 
 def run_agent(
-    plan: Plan, recording: session.Recording, proxies: RunningProxies, home: Path, env: dict[str, str]
+    plan: Plan, recording: session.Recording, proxies: RunningProxies, home: Path, env: dict[str, str], cwd: Path
 ) -> Outcome:
-    """Start the agent (or the command) and supervise it to its end. `env` receives its environment at once,
-    so the cleanup can scrub what the agent wrote even if it is interrupted."""
+    """Start the agent (or the command) in `cwd` and supervise it to its end. `env` receives its environment at
+    once, so the cleanup can scrub what the agent wrote even if it is interrupted."""
     if plan.chosen is not None:
         announce_agent(plan.target, plan.chosen)
     for line in proxies.describe():
@@ -259,11 +267,11 @@ def run_agent(
         watchdog.scrub(scrub.secret_values(env))
     if plan.command is None:
         argv = [plan.chosen.program] + [fill_placeholders(argument, values) for argument in plan.target.command[1:]]
-        recording.set_agent(argv, plan.chosen.version, target_env)
+        recording.set_agent(argv, plan.chosen.version, target_env, cwd=cwd)
     else:
         argv = ["/bin/sh", "-c", plan.command]
-        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, masked=True)
-    return supervise(argv, env, plan.timeout, proxies, recording.run)
+        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, True, cwd)
+    return supervise(argv, env, plan.timeout, proxies, recording.run, cwd)
 
 
 def announce_agent(target: Target, chosen: agents.Agent) -> None:
@@ -310,13 +318,13 @@ def finish_manifest(recording: session.Recording, outcome: Outcome, proxies: Run
 
 
 def supervise(
-    argv: list[str], env: dict[str, str], timeout: float | None, proxies: RunningProxies, run: Path
+    argv: list[str], env: dict[str, str], timeout: float | None, proxies: RunningProxies, run: Path, cwd: Path
 ) -> Outcome:
     """Run the agent in its own process group to its end, unless the proxies die, recording stops, the run
     folder disappears or time runs out: then stop the whole group and say why."""
     stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
     try:
-        process = processes.spawn(argv, env=env, stdin=stdin)
+        process = processes.spawn(argv, env=env, stdin=stdin, cwd=cwd)
     except OSError as error:
         return Outcome("agent-failed", 127, f"cannot start {argv[0]}: {error.strerror}")
     deadline = time.monotonic() + timeout if timeout else None
@@ -347,43 +355,3 @@ def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
         if problem is not None:
             return Outcome(problem[0], 1, problem[1])
         time.sleep(0.2)
-
-
-def capture_from_arguments(
-    args: argparse.Namespace,
-    target: Target,
-    watch: Watch | None,
-    signals: processes.StopSignals | None = None,
-    stand_in: bool = False,
-) -> CaptureResult:
-    """The run `capture` and `pipeline` both record, from the options they share (add_capture_arguments)."""
-    result = capture(
-        target,
-        args.prompt,
-        args.command,
-        args.upstream,
-        args.label,
-        args.port,
-        args.timeout,
-        args.keep_secrets,
-        mock_transport_of(args),
-        args.upstream_proxy,
-        args.full_traffic,
-        agent_version=args.agent_version,
-        watch=watch,
-        signals=signals,
-        stand_in=stand_in,
-    )
-    report_outcome(result)
-    return result
-
-
-def report_outcome(result: CaptureResult, agent: bool = True) -> None:
-    """The run folder and how the run ended; a failure of the recording itself as one `error:` line."""
-    if result.status in ("proxy-failed", "recording-failed") and result.note:
-        # The note may quote mitmdump's log, which quotes what it was sent.
-        print(f"error: {one_line(result.note)} ({display(result.run)})", file=sys.stderr)
-    if agent:
-        print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
-    else:
-        print(f"run folder: {display(result.run)} ({result.status})")

@@ -44,16 +44,21 @@ class Recording:
         self.save()
 
     def set_agent(
-        self, argv: list[str], version: str | None, env: dict[str, str] | None = None, masked: bool = False
+        self,
+        argv: list[str],
+        version: str | None,
+        env: dict[str, str] | None = None,
+        masked: bool = False,
+        cwd: Path | None = None,
     ) -> None:
         """Record the agent's argv (masked here unless the caller `masked` it already: masked twice, every
         secret would get the fingerprint of a fingerprint), its version, and the environment variables the
-        target set for it (secret-shaped values masked), and the folder it runs in (this process's: a replay
-        compares the paths the agent saw there as one)."""
+        target set for it (secret-shaped values masked), and the folder it runs in (`cwd`, else this process's: a
+        replay compares the paths the agent saw there as one)."""
         self.manifest["agent"].update(
             argv=argv if masked else mask_argv(argv),
             version=version,
-            cwd=os.getcwd(),
+            cwd=str(cwd or os.getcwd()),
             env={name: masked_variable(name, value) for name, value in (env or {}).items()},
         )
         self.save()

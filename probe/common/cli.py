@@ -2,6 +2,7 @@
 
 import argparse
 import math
+from pathlib import Path
 
 from probe.common import npm_names
 from probe.common.errors import UsageError
@@ -53,3 +54,19 @@ def agent_version(text: str) -> str:
     if not npm_names.is_plain_version(text):
         raise argparse.ArgumentTypeError(f"expected a plain version such as 0.166.0, got {text!r}")
     return text
+
+
+FRESH = "fresh"  # --workdir fresh: a new empty folder for the agent, made and removed by the run
+
+
+def workdir(text: str) -> str:
+    """`fresh`, or an existing folder, made absolute (the agent starts there, whatever this process's folder)."""
+    return text if text == FRESH else folder(text)
+
+
+def folder(text: str) -> str:
+    """An existing folder, made absolute."""
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
+    return str(path.resolve())

@@ -39,11 +39,29 @@ def body_bytes(body: Body) -> bytes:
         except ValueError:
             return str(body.value).encode("utf-8", "surrogateescape")
     if body.format == "json":
-        try:
-            return orjson.dumps(body.value)
-        except (orjson.JSONEncodeError, TypeError):  # lone surrogates, or nested deeper than orjson writes
-            return json.dumps(body.value, separators=(",", ":")).encode("ascii")
+        return json_bytes(body.value, body.size)
     return str(body.value).encode("utf-8", "surrogateescape")
+
+
+# How servers write JSON besides compactly: Python's json.dumps with its default separators, and either with
+# non-ASCII escaped. The capture keeps a JSON body parsed, with its size: the form of that size is the one sent.
+JSON_FORMS = (((", ", ": "), False), ((",", ":"), True), ((", ", ": "), True))
+
+
+def json_bytes(value: Any, size: int) -> bytes:
+    """A parsed JSON body written as it most likely was sent: compactly, unless another common form has the
+    recorded size (a masked body has another size, and is written compactly)."""
+    try:
+        compact = orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):  # lone surrogates, or nested deeper than orjson writes
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
+    if not size or len(compact) == size:
+        return compact
+    for separators, ascii_only in JSON_FORMS:
+        written = json.dumps(value, separators=separators, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+        if len(written) == size:
+            return written
+    return compact
 
 
 @dataclass

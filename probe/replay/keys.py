@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from probe.analyse.volatile import ROOTED, Place, Volatile
+from probe.analyse.volatile import Place, Volatile
 from probe.apis.recognise import reader_for
 from probe.read.conversation import Item, Turn
 from probe.read.traffic import Body, Exchange, Frame
@@ -33,14 +33,6 @@ class RequestKey:
     def shown(self) -> dict:
         """The key as JSON, for a divergence's diff."""
         return {"endpoint": self.endpoint, "model": self.model, "items": plain(self.items)}
-
-
-def workdir_place(folder: str) -> Place:
-    """The folder the agent ran in (codex tells the model its cwd): a replay run elsewhere compares it as one."""
-    place = Place(folder, "<workdir>")
-    # Found after a tag's `>` too (`<cwd>/work/project</cwd>`), which a placeholder's own path is not.
-    place.pattern = re.compile(rf"(?<![\w.~/-]){ROOTED}{re.escape(place.core)}(?![A-Za-z0-9_-])")
-    return place
 
 
 def plain(value: Any) -> Any:

@@ -1,15 +1,13 @@
 """A recorded run as a replay serves it: each exchange's request key and the answer it got, as it was recorded."""
 
-import base64
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.analyse.volatile import Place, run_places
 from probe.common.errors import RunError
 from probe.common.paths import display
-from probe.read.traffic import Body, Exchange, iter_exchanges
-from probe.replay.keys import RequestKey, request_key, workdir_place
+from probe.read.traffic import Exchange, body_bytes, iter_exchanges
+from probe.replay.keys import RequestKey, request_key
 from probe.runs.folders import load_manifest
 
 # Headers that described the body as it travelled, not as it is stored (decoded, whole), or the connection.
@@ -29,27 +27,6 @@ class Answer:
     body: bytes = b""
     chunks: list[tuple[float, int]] = field(default_factory=list)  # (ms after the request, bytes)
     messages: list[tuple[float, str]] | None = None  # WebSocket: (seconds after the client's message, text)
-
-
-def body_bytes(body: Body) -> bytes:
-    if body.format == "json":
-        return json.dumps(body.value, ensure_ascii=False, separators=(",", ":")).encode()
-    if body.format == "text" and isinstance(body.value, str):
-        return body.value.encode("utf-8", "surrogatepass")
-    if body.format == "base64" and isinstance(body.value, str):
-        return base64.b64decode(body.value)
-    return b""
-
-
-def recorded_workdir(manifest: dict) -> str | None:
-    """Where the recorded agent ran: the manifest says so since it records `agent.cwd`; before, the project's
-    folder was where its agents were installed (`<project>/.agents/…` in argv[0])."""
-    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
-    if isinstance(agent.get("cwd"), str) and agent["cwd"].startswith("/"):
-        return agent["cwd"]
-    argv = agent.get("argv") if isinstance(agent.get("argv"), list) else []
-    program = argv[0] if argv and isinstance(argv[0], str) else ""
-    return program.split("/.agents/", 1)[0] if program.startswith("/") and "/.agents/" in program else None
 
 
 def answer_of(exchange: Exchange, places: list[Place]) -> Answer | None:
@@ -88,8 +65,7 @@ def recorded_answers(run: Path) -> tuple[list[Answer], list[str]]:
     if not traffic.is_file():
         raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
     manifest = load_manifest(run)[0] or {}
-    workdir = recorded_workdir(manifest)
-    places = run_places(run, manifest) + ([workdir_place(workdir)] if workdir else [])
+    places = run_places(run, manifest)  # the working folder among them
     warnings: list[str] = []
     answers = [answer for exchange in iter_exchanges(traffic, warnings) if (answer := answer_of(exchange, places))]
     if not any(answer.key.items is not None for answer in answers):

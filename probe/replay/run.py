@@ -9,10 +9,10 @@ import sys
 import threading
 from pathlib import Path
 
-from probe.capture import processes
+from probe.capture import agent_home, processes
+from probe.capture.command import capture_from_arguments
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
-from probe.capture.run import capture_from_arguments
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import display
@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--label", default="replay", metavar="TEXT", help="added to the new run folder's name")
     parser.add_argument("--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent then")
     parser.add_argument("--fast", action="store_true", help="send recorded streams at once, not at their pace")
+    parser.add_argument("--workdir", type=cli.workdir, default=cli.FRESH, metavar="FOLDER|fresh",
+                        help="run the agent in this folder; default: a new empty one, removed after the replay (the "
+                        "agent runs the recorded tool calls: keep them away from your own files)")  # fmt: skip
     parser.add_argument("--allow-divergence", action="store_true",
                         help="exit 0 even if a request matched nothing recorded")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no line per finished exchange on stderr")
@@ -55,8 +58,9 @@ def recorded_version(manifest: dict) -> str | None:
 class StandIn:
     """The replay server in its own process: its URL, and what it says on stdout as it goes."""
 
-    def __init__(self, run: Path, fast: bool) -> None:
+    def __init__(self, run: Path, fast: bool, workdir: Path) -> None:
         command = [sys.executable, "-m", "probe.replay.server", "--run", str(run), "--until-stdin-closes"]
+        command += ["--workdir", str(workdir)]
         self.process = subprocess.Popen(
             command + (["--fast"] if fast else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -130,9 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     capture_argv = ["--target", target_name, "--prompt", prompt, "--label", args.label, "--quiet"]
     capture_argv += ["--agent-version", version] if version else []
     capture_argv += ["--timeout", str(args.timeout)] if args.timeout else []
-    stand_in = StandIn(recorded, args.fast)
+    # A fresh folder is made here, not by the capture: the stand-in compares the paths the agent names in it.
+    fresh = agent_home.fresh_workdir() if args.workdir == cli.FRESH else None
+    workdir = fresh or Path(args.workdir)
+    stand_in = None
     try:
-        capture_args = capture_arguments(capture_argv + ["--upstream", stand_in.url])
+        stand_in = StandIn(recorded, args.fast, workdir)
+        capture_args = capture_arguments(capture_argv + ["--upstream", stand_in.url, "--workdir", str(workdir)])
         # As in `pipeline`: once a stop signal has ended the run, its report is part of stopping.
         with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:
             watch = live_feed.beside(target, args.quiet)
@@ -147,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
                     warn(warning)
                 print(f"report: {display(report)}\nviewer: {display(viewer_path(report))}", flush=True)
     finally:
-        if stand_in.process.poll() is None:
+        if stand_in is not None and stand_in.process.poll() is None:
             stand_in.stop()
+        if fresh is not None:
+            agent_home.remove_workdir(fresh)
     return exit_code(args, result, record)
 
 

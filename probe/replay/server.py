@@ -13,12 +13,13 @@ import threading
 from wsproto.connection import Connection
 from wsproto.events import TextMessage
 
+from probe.analyse.volatile import workdir_place
 from probe.common import cli
 from probe.common.errors import ProbeError, run_main
 from probe.mock.server import Request, accept_websocket, serve_connection, serve_messages
 from probe.read.traffic import Body
 from probe.replay.api_errors import divergence_error, websocket_divergence_error
-from probe.replay.keys import request_key, workdir_place
+from probe.replay.keys import request_key
 from probe.replay.matching import Divergence, Matcher
 from probe.replay.recorded import Answer, recorded_answers
 from probe.runs.folders import resolve_run
@@ -33,11 +34,11 @@ def body_of(request: Request) -> Body:
 
 
 class ReplayServer:
-    def __init__(self, matcher: Matcher, fast: bool) -> None:
+    def __init__(self, matcher: Matcher, fast: bool, workdir: str) -> None:
         self.matcher = matcher
         self.fast = fast
         self.websocket_paths = matcher.websocket_paths()
-        self.places = [workdir_place(os.getcwd())]  # the agent runs where its replay was started
+        self.places = [workdir_place(workdir)]  # paths the agent names in its folder compare as one
 
     async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await serve_connection(reader, writer, self.route)
@@ -130,8 +131,10 @@ def summary(matcher: Matcher) -> dict:
     }
 
 
-async def serve(matcher: Matcher, host: str, port: int, fast: bool, until_stdin_closes: bool = False) -> None:
-    replay = ReplayServer(matcher, fast)
+async def serve(
+    matcher: Matcher, host: str, port: int, fast: bool, workdir: str, until_stdin_closes: bool = False
+) -> None:
+    replay = ReplayServer(matcher, fast, workdir)
     server = await asyncio.start_server(replay.handle_connection, host, port)
     # The first stdout line is machine-read by probe.replay to learn the chosen port.
     print(f"replay listening on http://{host}:{server.sockets[0].getsockname()[1]}/", flush=True)
@@ -152,13 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", metavar="NAME", help="with --run latest, the newest run of this target")
     parser.add_argument("--port", type=cli.port, default=0, help="port to listen on; 0 picks a free one")
     parser.add_argument("--fast", action="store_true", help="send recorded streams at once, not at their pace")
+    parser.add_argument("--workdir", type=cli.folder, default=os.getcwd(), metavar="FOLDER",
+                        help="the folder the agent runs in (default: this one)")  # fmt: skip
     parser.add_argument("--until-stdin-closes", action="store_true", help="stop when stdin reaches its end")
     args = parser.parse_args(argv)
     answers, warnings = recorded_answers(resolve_run(args.run, args.target))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     try:
-        asyncio.run(serve(Matcher(answers), "127.0.0.1", args.port, args.fast, args.until_stdin_closes))
+        asyncio.run(serve(Matcher(answers), "127.0.0.1", args.port, args.fast, args.workdir, args.until_stdin_closes))
     except OSError as error:
         raise ProbeError(f"the replay cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
     return 0
