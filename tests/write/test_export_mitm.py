@@ -18,7 +18,7 @@ from probe.capture.proxies import find_mitmdump
 from probe.common.errors import RunError
 from probe.write import export
 
-WEBSOCKET_SAMPLE = PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket"
+WEBSOCKET_SAMPLE = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
 
 
 def copied(run: Path, tmp_path: Path) -> Path:

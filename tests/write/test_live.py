@@ -29,7 +29,7 @@ from probe.write.live.viewer import open_viewer
 from probe.write.report import viewer_reading, write_report
 from probe.write.viewer.headless import chromium, open_page
 
-SAMPLE = PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket"
+SAMPLE = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
 ITEST = "tests/data/itest.yaml"
 DATA = re.compile(rb'<script type="application/json" id="probe-data">\n(.*?)\n</script>', re.S)
 URL = re.compile(r"live viewer: (http://127\.0\.0\.1:(\d+)/([A-Za-z0-9_-]+)/) \(Ctrl-C stops it\)")

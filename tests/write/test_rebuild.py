@@ -22,8 +22,8 @@ from probe.runs.ledger import REPORT, out_of_date, record_made
 from probe.write import analyze
 
 SAMPLES = {
-    "codex": PROJECT_ROOT / "data/codex/20261121-210815-sample-http",
-    "claude-code": PROJECT_ROOT / "data/claude-code/20261121-223942-sample-mock",
+    "codex": PROJECT_ROOT / "data/codex/20261125-122553-sample-http",
+    "claude-code": PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock",
 }
 SUMMARY = "{} up to date, {} rebuilt, {} failed"
 PRICES = f"genai-prices {version('genai-prices')}"  # the price data a report names, with no price file

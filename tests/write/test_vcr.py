@@ -23,9 +23,9 @@ from vcr.serializers import yamlserializer
 from probe.runs.folders import CAPTURE_FILES
 from probe.write import export
 
-CODEX_HTTP = PROJECT_ROOT / "data/codex/20261121-210815-sample-http"  # OpenAI Responses over HTTP and SSE
-CLAUDE_CODE = PROJECT_ROOT / "data/claude-code/20261121-223942-sample-mock"  # Anthropic Messages, streamed
-CODEX_WEBSOCKET = PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket"  # three turns on one socket
+CODEX_HTTP = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"  # OpenAI Responses over HTTP and SSE
+CLAUDE_CODE = PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock"  # Anthropic Messages, streamed
+CODEX_WEBSOCKET = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"  # three turns on one socket
 # The SDKs send the recorded request body itself (see sdk_arguments), so the body is matched too: each request
 # gets the interaction recorded for it, not merely the next one on the same path.
 MATCH_ON = ["method", "scheme", "host", "port", "path", "query", "body"]

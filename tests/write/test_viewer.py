@@ -255,7 +255,7 @@ def test_every_expandable_part_of_every_turn_opens_cleanly(codex_page):
 
 
 def test_websocket_turns_are_shown_as_turns(browser, tmp_path):
-    sample = PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket"
+    sample = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
     page_path = analysed(sample / "traffic.jsonl", "codex", tmp_path / "run")
     turns = [json.loads(line) for line in (tmp_path / "run" / "turns.jsonl").read_text().splitlines()]
     watched = open_page(browser, page_path)

@@ -15,9 +15,9 @@ from probe.write.viewer.headless import chromium, open_page
 pytestmark = pytest.mark.browser
 
 SAMPLES = {
-    "claude-code": PROJECT_ROOT / "data/claude-code/20261121-223942-sample-mock",
-    "codex-http": PROJECT_ROOT / "data/codex/20261121-210815-sample-http",
-    "codex-websocket": PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket",
+    "claude-code": PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock",
+    "codex-http": PROJECT_ROOT / "data/codex/20261125-122553-sample-http",
+    "codex-websocket": PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket",
     "gemini": next((PROJECT_ROOT / "data/gemini").glob("*-sample-*")),
     "claude-code-subagents": PROJECT_ROOT / "tests/data/subagents/claude-code",
 }

@@ -16,8 +16,8 @@ from probe.write.viewer.headless import chromium, open_page
 
 pytestmark = pytest.mark.browser
 
-CLAUDE = PROJECT_ROOT / "data/claude-code/20261121-223942-sample-mock"
-CODEX_WEBSOCKET = PROJECT_ROOT / "data/codex/20261121-210818-sample-websocket"
+CLAUDE = PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock"
+CODEX_WEBSOCKET = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
 
 
 @contextmanager
@@ -213,7 +213,7 @@ def test_a_huge_turn_is_cut_with_show_all_and_the_search_still_reaches_everythin
 
 def test_config_keys_stay_whole_words(browser, tmp_path):
     """A key such as `parallel_tool_calls` is not broken mid-word into a narrow column."""
-    path, turns, _insight = sample_page(PROJECT_ROOT / "data/codex/20261121-210815-sample-http", tmp_path)
+    path, turns, _insight = sample_page(PROJECT_ROOT / "data/codex/20261125-122553-sample-http", tmp_path)
     number = next(turn["number"] for turn in turns if len(turn["config"]) >= 3)
     with opened(browser, path, f"#turn-{number}") as page:
         keys = page.locator(f"#turn-{number}-config table.config td:first-child code")

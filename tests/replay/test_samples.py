@@ -1,0 +1,139 @@
+"""Every bundled sample is replayed through its real agent, at the version it was recorded with, against the stand-in
+serving the sample (no model is called), and the new capture matches the sample: every request matched and none
+left unasked, the same conversation sent, the same answers got, the same tool calls and results, and the same
+report and diff apart from volatile values."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+from test_replay import replay
+
+from probe.analyse.prices import prices_from
+from probe.analyse.volatile import Volatile, run_places
+from probe.capture import agents
+from probe.runs.targets import load_target
+from probe.write.diff import diff_runs
+from probe.write.report import analyze_run
+
+DATA = PROJECT_ROOT / "data"
+SAMPLES = sorted(DATA.glob("*/*-sample-*"))
+# The agent versions the CI machine installs before the tests (.ci/run), so a replay installs nothing.
+CI_INSTALLS = re.search(r"python -m probe\.capture\.agents (.*)", (PROJECT_ROOT / ".ci" / "run").read_text())[1]
+
+
+def manifest(run: Path) -> dict:
+    return json.loads((run / "manifest.json").read_text())
+
+
+def lines(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
+
+
+def normalised(run: Path):
+    """A Volatile that knows the run's own folders (its agent's home, its run folder, where its agent ran)."""
+    return Volatile(run_places(run, manifest(run)))
+
+
+def requests(run: Path) -> list:
+    """What the agent sent, in order: each HTTP request's method, path and JSON body, each WebSocket client
+    message, with volatile values (ids, folders, dates, durations…) normalised, read from the JSON as stored."""
+    volatile = normalised(run)
+    sent = []
+    for line in lines(run):
+        request = line["request"]
+        path = volatile.text(request["path"].split("?", 1)[0])
+        if line["kind"] == "http":
+            sent.append((request["method"], path, volatile.value(request.get("body"))))
+        for message in line.get("messages") or []:
+            if message["from"] == "client":
+                sent.append(("WS", path, volatile.value(message["body"])))
+    return [re.sub(r"\d+(\.\d+)? ?(seconds|ms)\b", "<duration>", json.dumps(each)) for each in sent]
+
+
+def answers(run: Path) -> list[str]:
+    """What the agent got, byte for byte as stored: status and body of each HTTP response, each server message."""
+    got = []
+    for line in lines(run):
+        response = line.get("response") or {}
+        if line["kind"] == "http":
+            got.append(json.dumps([response.get("status"), response.get("body_sha256"), response.get("body")]))
+        got += [json.dumps([m["sha256"], m["body"]]) for m in line.get("messages") or [] if m["from"] == "server"]
+    return got
+
+
+def tool_calls(run: Path) -> list:
+    """The tool calls the model asked for and the results the agent sent back, as turns.jsonl records them."""
+    volatile = normalised(run)
+    found = []
+    for line in (run / "turns.jsonl").read_text().splitlines():
+        turn = json.loads(line)
+        for item in turn.get("output") or []:
+            found += [
+                ("call", part.get("name"), part.get("arguments"))
+                for part in item["parts"]
+                if part["kind"] == "tool_call"
+            ]
+        for item in turn.get("input") or []:
+            found += [
+                ("result", part.get("name"), volatile.text(part.get("text") or ""), part.get("is_error"))
+                for part in item["parts"]
+                if part["kind"] == "tool_result"
+            ]
+    return [re.sub(r"\d+(\.\d+)? ?(seconds|ms)\b", "<duration>", json.dumps(each)) for each in found]
+
+
+def report_lines(run: Path) -> list[str]:
+    """The report with volatile values normalised, less what measures this run's own pace and place: when it
+    was made and from which folder, durations, timings and the bytes they move."""
+    volatile = normalised(run)
+    kept = []
+    for line in (run / "report.md").read_text().splitlines():
+        if re.search(
+            r"Generated at|Source:|duration|first byte|\bms\b|\bs\)|bytes|Started|Ended|run folder", line, re.I
+        ):
+            continue
+        kept.append(volatile.text(line.replace(run.name, "<run name>")))
+    return kept
+
+
+@pytest.fixture(scope="module")
+def pinned_agents():
+    """Each sample's agent at its recorded version is one CI installs: a replay never installs one."""
+    for target in {sample.parent.name for sample in SAMPLES}:
+        agents.ensure_installed(load_target(target))
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda sample: f"{sample.parent.name}-{sample.name}")
+def test_the_sample_replayed_through_its_agent_matches_the_sample(sample, tmp_path, pinned_agents):
+    target = sample.parent.name
+    recorded = manifest(sample)
+    version = recorded["agent"].get("requested_version") or load_target(target).install.version
+    assert version in recorded["agent"]["version"]
+    pinned = load_target(target).install.version
+    assert version == pinned or f"{target}@{version}" in CI_INSTALLS.split(), f"{target} {version}: not installed by CI"
+    copy = tmp_path / "data" / target / sample.name
+    shutil.copytree(sample, copy)
+    shutil.copy(DATA / "sample-prices.yaml", tmp_path / "data")
+    program = agents.ensure_installed(load_target(target), version)
+    result, run = replay(copy, str(program), "--fast")
+    assert result.returncode == 0, result.stderr[-3000:]
+    with prices_from(DATA / "sample-prices.yaml"):  # as the samples' reports were made (probe.samples)
+        analyze_run(run, load_target(target))
+    exchanges = sum(1 if line["kind"] == "http" else sum(m["from"] == "client" for m in line["messages"])
+                    for line in lines(sample))  # fmt: skip
+    assert manifest(run)["replay"] == {
+        "of": f"{target}/{sample.name}", "status": "every request matched", "requests": exchanges, "repeated": 0,
+        "not_asked": [],
+    }  # fmt: skip
+    assert manifest(run)["status"] == "complete" and manifest(run)["agent"]["version"] == recorded["agent"]["version"]
+    # The same conversation sent and the same answers got, in the same order.
+    assert requests(run) == requests(sample)
+    assert answers(run) == answers(sample) and answers(sample)
+    assert tool_calls(run) == tool_calls(sample) and any('"call"' in call for call in tool_calls(sample))
+    assert report_lines(run) == report_lines(sample)
+    text, _ = diff_runs(sample, run)
+    assert re.search(r"^- Structural changes: none", text, re.M), text[:3000]
