@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, pipeline_against_mock
 
+from probe.replay.keys import durations_out
 from probe.write.diff import diff_runs
 
 PROMPT = "write a hello world function"
@@ -136,6 +137,18 @@ def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, c
     allowed, _ = replay(run, codex_program, "--fast", "--allow-divergence")
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "replay: diverged at request 3" in allowed.stderr
+
+
+def test_reported_durations_compare_as_one():
+    """Measured anew each run: a tool's `Wall time`, a sub-agent's report's `duration_ms` (Claude Code's)."""
+    assert durations_out("Wall time: 0.0113 seconds\nSleep completed. took 12ms") == (
+        "Wall time: <duration>\nSleep completed. took <duration>"
+    )
+    report = "<usage>subagent_tokens: 9559\ntool_uses: 1\nduration_ms: 1977</usage>"
+    assert durations_out(report) == "<usage>subagent_tokens: 9559\ntool_uses: 1\nduration_ms: <duration></usage>"
+    assert durations_out('{"elapsed_s": 1.5, "tokens_used": 3, "files": 12}') == (
+        '{"elapsed_s": <duration>, "tokens_used": 3, "files": 12}'
+    )
 
 
 def one_line_error(*arguments: str, data_dir: Path) -> str:
