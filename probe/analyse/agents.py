@@ -82,18 +82,30 @@ class Agent:
 
 
 @dataclass
+class Senders:
+    """Tells which agent sent each request of one run, fed its requests' headers in the order they were made (the
+    first session named is the run's main one)."""
+
+    first_session: str = ""
+
+    def sender(self, headers: list[tuple[str, str]]) -> tuple[str, str | None]:
+        """The agent that sent this request and its parent, as identify() tells them."""
+        if not self.first_session:
+            self.first_session = session_of(headers)
+        return identify(headers, self.first_session)
+
+
+@dataclass
 class AgentTree:
     """Fed each turn with its request headers as the report streams past; the tree is known at the end."""
 
     agents: dict[str, Agent] = field(default_factory=dict)
     spawns: dict[str, Spawn] = field(default_factory=dict)  # by the id of the agent spawned
-    first_session: str = ""
+    senders: Senders = field(default_factory=Senders)
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> str:
         """The id of the agent that made this turn's request, with the turn counted to it."""
-        if not self.first_session:
-            self.first_session = next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
-        own, parent = identify(headers, self.first_session)
+        own, parent = self.senders.sender(headers)
         agent = self.agent(own, parent)
         if agent.label is None:
             agent.label = label_in(headers)
@@ -142,7 +154,7 @@ def identify(headers: list[tuple[str, str]], first_session: str) -> tuple[str, s
     """The agent that sent a request, and its parent (None for a main agent), from the request's headers. The main
     agent of the run's first session is `main`, like a request that names no session (an agent's side requests
     often do not); a main agent of another session is `main <session id>`."""
-    session = next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
+    session = session_of(headers)
     main = f"{MAIN} {session}" if session and session != first_session else MAIN
     for names in AGENT_HEADERS:
         own = header(headers, names.own)
@@ -153,6 +165,17 @@ def identify(headers: list[tuple[str, str]], first_session: str) -> tuple[str, s
             return own, main if parent == session else parent
         return (own, None) if names.sent_by_main else (own, main)
     return main, None
+
+
+def session_of(headers: list[tuple[str, str]]) -> str:
+    """The session a request names, where its agent names one ("" where not)."""
+    return next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
+
+
+def names_sender(headers: list[tuple[str, str]]) -> bool:
+    """Whether a request's headers name the agent or the session that sent it: an agent's side requests (a
+    connectivity check, telemetry) often name neither, and identify() then counts them to the main agent."""
+    return bool(session_of(headers)) or any(header(headers, names.own) for names in AGENT_HEADERS)
 
 
 def label_in(headers: list[tuple[str, str]]) -> str | None:

@@ -19,6 +19,8 @@ INSTRUCTION_ROLES = frozenset({"system", "developer"})
 
 # How long something took, as tools report it ("Wall time: 0.0113 seconds", "took 12ms"): measured anew each run.
 DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:seconds?|secs?|s|milliseconds?|ms)\b")
+# The same as a field whose name says its unit: a sub-agent's report ends `duration_ms: 1977` in Claude Code.
+DURATION_FIELD = re.compile(r"\b(\w+_(?:seconds|secs|ms|s)[\"']?\s?[:=]\s?)\d+(?:\.\d+)?\b")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def item_key(item: Item, volatile: Volatile) -> tuple:
     parts = tuple(
         (
             part.kind,
-            DURATION.sub("<duration>", volatile.text(part.text)) if isinstance(part.text, str) else None,
+            durations_out(volatile.text(part.text)) if isinstance(part.text, str) else None,
             part.name,
             repr(volatile.value(part.arguments)) if part.arguments is not None else None,
             part.is_error,
@@ -86,3 +88,8 @@ def item_key(item: Item, volatile: Volatile) -> tuple:
         for part in item.parts
     )
     return (item.role, parts)
+
+
+def durations_out(text: str) -> str:
+    """The text with the durations it reports, measured anew each run, as `<duration>`."""
+    return DURATION_FIELD.sub(r"\1<duration>", DURATION.sub("<duration>", text))

@@ -8,6 +8,7 @@ from probe.common.errors import RunError
 from probe.common.paths import display
 from probe.read.traffic import Exchange, body_bytes, iter_exchanges
 from probe.replay.keys import RequestKey, request_key
+from probe.replay.threads import Thread, ThreadNames
 from probe.runs.folders import load_manifest
 
 # Headers that described the body as it travelled, not as it is stored (decoded, whole), or the connection.
@@ -27,6 +28,7 @@ class Answer:
     body: bytes = b""
     chunks: list[tuple[float, int]] = field(default_factory=list)  # (ms after the request, bytes)
     messages: list[tuple[float, str]] | None = None  # WebSocket: (seconds after the client's message, text)
+    thread: Thread | None = None  # the recorded agent that asked for it, where its request named one
 
 
 def answer_of(exchange: Exchange, places: list[Place]) -> Answer | None:
@@ -59,15 +61,21 @@ def replayed_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def recorded_answers(run: Path) -> tuple[list[Answer], list[str]]:
-    """Every answer of the run, in the order recorded, and the warnings met reading it. One line if the run
-    cannot be replayed: no capture, or no exchange with the model."""
+    """Every answer of the run, in the order recorded, each with the thread that asked for it, and the warnings
+    met reading it. One line if the run cannot be replayed: no capture, or no exchange with the model."""
     traffic = run / "traffic.jsonl"
     if not traffic.is_file():
         raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
     manifest = load_manifest(run)[0] or {}
     places = run_places(run, manifest)  # the working folder among them
     warnings: list[str] = []
-    answers = [answer for exchange in iter_exchanges(traffic, warnings) if (answer := answer_of(exchange, places))]
+    answers, names = [], ThreadNames()
+    for exchange in iter_exchanges(traffic, warnings):
+        thread = names.of(exchange.request_headers)  # every request, answered or not, as the analysis reads them
+        answer = answer_of(exchange, places)
+        if answer is not None:
+            answer.thread = thread
+            answers.append(answer)
     if not any(answer.key.items is not None for answer in answers):
         raise RunError(f"{display(run)} holds no exchange with a model: there is nothing to replay")
     return answers, warnings

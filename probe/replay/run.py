@@ -110,9 +110,11 @@ def outcome(recorded: Path, said: list[dict]) -> dict:
         "requests": stopped.get("requests"),
         "repeated": stopped.get("repeated"),
         "not_asked": stopped.get("not_asked"),
+        "threads": stopped.get("threads"),
     }
     if diverged:
         record.update(first_divergence=diverged[0]["summary"], diff=diverged[0]["diff"], divergences=len(diverged))
+        record.update(thread=diverged[0].get("thread"))
     return record
 
 

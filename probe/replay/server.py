@@ -22,6 +22,7 @@ from probe.replay.api_errors import divergence_error, websocket_divergence_error
 from probe.replay.keys import request_key
 from probe.replay.matching import Divergence, Matcher
 from probe.replay.recorded import Answer, recorded_answers
+from probe.replay.threads import Thread, ThreadNames
 from probe.runs.folders import resolve_run
 
 
@@ -36,6 +37,7 @@ def body_of(request: Request) -> Body:
 class ReplayServer:
     def __init__(self, matcher: Matcher, fast: bool, workdir: str) -> None:
         self.matcher = matcher
+        self.names = ThreadNames()  # the thread of each request, named as the recorded ones were
         self.fast = fast
         self.websocket_paths = matcher.websocket_paths()
         self.places = [workdir_place(workdir)]  # paths the agent names in its folder compare as one
@@ -48,7 +50,8 @@ class ReplayServer:
         if request.headers.get("upgrade", "").lower() == "websocket" and path in self.websocket_paths:
             await self.serve_websocket(request, reader, writer)
             return False
-        found = self.matcher.answer(request_key(request.method, request.path, body_of(request), False, self.places))
+        key = request_key(request.method, request.path, body_of(request), False, self.places)
+        found = self.matcher.answer(key, self.names.of(list(request.headers.items())))
         if isinstance(found, Divergence):
             told(found)
             status, payload = divergence_error(path, found.summary())
@@ -81,16 +84,19 @@ class ReplayServer:
 
     async def serve_websocket(self, request: Request, reader, writer) -> None:
         connection = await accept_websocket(request, writer)
+        # Every message on the socket is its thread's: the upgrade request's headers name it, as they do when
+        # recorded (the capture writes them on each of the socket's exchanges).
+        thread = self.names.of(list(request.headers.items()))
         await serve_messages(
-            reader, writer, connection, lambda text: self.answer_message(text, request.path, connection, writer)
+            reader, writer, connection, lambda text: self.answer_message(text, request.path, thread, connection, writer)
         )
 
-    async def answer_message(self, text: str, path: str, connection: Connection, writer) -> None:
+    async def answer_message(self, text: str, path: str, thread: Thread | None, connection: Connection, writer) -> None:
         try:
             body = Body(json.loads(text), "json")
         except ValueError:
             body = Body(text, "text")
-        found = self.matcher.answer(request_key("GET", path, body, True, self.places))
+        found = self.matcher.answer(request_key("GET", path, body, True, self.places), thread)
         if isinstance(found, Divergence):
             told(found)
             writer.write(connection.send(TextMessage(data=json.dumps(websocket_divergence_error(found.summary())))))
@@ -116,6 +122,7 @@ def told(divergence: Divergence) -> None:
     """One line on stdout for whoever started the server (probe.replay reads it into the run's manifest)."""
     expected = divergence.expected.number if divergence.expected else None
     line = {"event": "diverged", "request": divergence.request, "summary": divergence.summary(), "expected": expected}
+    line["thread"] = divergence.threads()
     line["diff"] = divergence.diff()
     print(json.dumps(line), flush=True)
 
@@ -128,6 +135,7 @@ def summary(matcher: Matcher) -> dict:
         "repeated": matcher.repeated,
         "diverged": len(matcher.divergences),
         "not_asked": matcher.unserved(),
+        "threads": matcher.thread_counts(),
     }
 
 

@@ -5,6 +5,7 @@ bad input gets one line."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, pipeline_against_mock
 
+from probe.replay.keys import durations_out
 from probe.write.diff import diff_runs
+from probe.write.report import analyze_run
 
 PROMPT = "write a hello world function"
 
@@ -85,7 +88,7 @@ def test_a_replay_by_the_same_codex_matches_every_request_and_the_capture_matche
     assert manifest["status"] == "complete" and manifest["upstream_override"].startswith("http://127.0.0.1:")
     assert manifest["replay"] == {
         "of": f"codex/{recorded.name}", "status": "every request matched", "requests": 3, "repeated": 0,
-        "not_asked": [],
+        "not_asked": [], "threads": {"recorded": 1, "bound": 1, "unbound": 0},
     }  # fmt: skip
     # The agent asked the same things, and got the recorded answers whole: the same response ids, the same text.
     assert model_requests(run) == model_requests(recorded) and len(model_requests(run)) >= 2
@@ -95,6 +98,75 @@ def test_a_replay_by_the_same_codex_matches_every_request_and_the_capture_matche
     assert "Hello, world!" in "".join(answers(run)) and "Hello, world!" in (run / "report.md").read_text()
     diff, _ = diff_runs(recorded, run)
     assert "- Structural changes: none" in diff, diff[:2000]
+
+
+def answer_of(line: dict) -> str:
+    """One exchange's answer as the agent got it: an HTTP body, or a WebSocket turn's server messages."""
+    if line["kind"] == "http":
+        return json.dumps(line["response"]["body"])
+    return json.dumps([message["body"] for message in line["messages"] if message["from"] == "server"])
+
+
+def answers_by_agent(run: Path) -> dict[tuple, list[str]]:
+    """Each agent's answers in order, the agents grouped by the run's own analysis (insight.jsonl) and each known
+    by the names from the main agent down to it (a sub-agent's name is what its spawning call said it is for:
+    the same in a faithful replay, where its id is fresh)."""
+    records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+    agents = {record["id"]: record for record in records if record["record"] == "agent"}
+
+    def path(agent: str) -> tuple:
+        record = agents[agent]
+        return (path(record["parent"]) if record["parent"] else ()) + (record["name"],)
+
+    found: dict[tuple, list[str]] = {path(agent): [] for agent in agents}
+    exchanges = lines(run)
+    for record in records:
+        if record["record"] == "turn":
+            found[path(record["agent"])].append(answer_of(exchanges[record["number"] - 1]))
+    return found
+
+
+def regroup(run: Path) -> None:
+    """The run's exchanges reordered: each agent's in its order, but the grandchild's first, then the child's, then
+    the main agent's, as if the agents had taken turns otherwise than they will in the replay."""
+    records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+    depth = {record["id"]: record["depth"] for record in records if record["record"] == "agent"}
+    agent_of = {record["number"]: record["agent"] for record in records if record["record"] == "turn"}
+    exchanges = (run / "traffic.jsonl").read_text().splitlines()
+    order = sorted(agent_of, key=lambda number: (-depth[agent_of[number]], number))
+    assert order != sorted(order)
+    (run / "traffic.jsonl").write_text("".join(exchanges[number - 1] + "\n" for number in order))
+    analyze_run(run)
+
+
+@pytest.mark.parametrize("order", ["as recorded", "regrouped"])
+@pytest.mark.parametrize("target", ["claude-code", "codex"])
+def test_a_replay_serves_each_sub_agent_the_answers_recorded_for_it(target, order, subagent_runs, tmp_path, request):
+    """The main agent spawns a child, the child a grandchild: their requests interleave, and some are the same
+    (codex's first request of each thread); each agent of the new run gets its recorded agent's answers, also
+    when the recording's agents took turns otherwise (matched by key alone, a codex thread would get another's
+    first answer)."""
+    [recorded_run] = [run for run in subagent_runs[1] if run.parent.name == target]
+    recorded = tmp_path / "data" / target / recorded_run.name  # a copy: the fixture's folder is shared
+    shutil.copytree(recorded_run, recorded)
+    analyze_run(recorded)
+    if order == "regrouped":
+        regroup(recorded)
+    program = request.getfixturevalue("claude_program" if target == "claude-code" else "codex_program")
+    result, run = replay(recorded, program, "--fast")
+    assert result.returncode == 0, result.stderr[-3000:]
+    exchanges = len(lines(recorded))
+    assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({exchanges} requests)"
+    assert json.loads((run / "manifest.json").read_text())["replay"] == {
+        "of": f"{target}/{recorded.name}", "status": "every request matched", "requests": exchanges, "repeated": 0,
+        "not_asked": [], "threads": {"recorded": 3, "bound": 3, "unbound": 0},
+    }  # fmt: skip
+    expected, got = answers_by_agent(recorded), answers_by_agent(run)
+    assert len(expected) == 3 and sorted(map(len, expected)) == [1, 2, 3]  # main, child, grandchild
+    assert got == expected
+    ids = re.compile(r"\b(?:resp|msg)_[A-Za-z0-9]+")
+    for agent, answers_got in got.items():  # each answer names its response: the ids are the recorded agent's
+        assert ids.findall("".join(answers_got)) == ids.findall("".join(expected[agent])) != [], agent
 
 
 def edited(recorded: Path, folder: Path) -> Path:
@@ -121,12 +193,13 @@ def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, c
     message = result.stderr.strip().splitlines()[-1]
     where = "WS" if "websocket" in lines(run)[-1]["kind"] else "POST"
     assert re.fullmatch(
-        rf"replay: diverged at request 3 \({where} /v1/responses\): it matches no recorded request; expected "
-        r"exchange #3 of the recording \(the run's manifest.json holds the diff\)",
+        rf"replay: diverged at request 3 \({where} /v1/responses, recorded thread main\): it matches no recorded "
+        r"request; expected exchange #3 of the recording \(the run's manifest.json holds the diff\)",
         message,
     ), message
     record = json.loads((replayed / "manifest.json").read_text())["replay"]
     assert record["status"] == "diverged at request 3" and record["divergences"] == 1
+    assert record["thread"]["recorded"] == "main" and record["threads"] == {"recorded": 1, "bound": 1, "unbound": 0}
     assert "Sleep was cut short." in record["diff"] and "Sleep completed." in record["diff"]
     assert record["diff"].startswith("| Path | Expected (recorded) | Actual (this run) |")
     # The agent was answered with its API's own error, and showed it.
@@ -136,6 +209,18 @@ def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, c
     allowed, _ = replay(run, codex_program, "--fast", "--allow-divergence")
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "replay: diverged at request 3" in allowed.stderr
+
+
+def test_reported_durations_compare_as_one():
+    """Measured anew each run: a tool's `Wall time`, a sub-agent's report's `duration_ms` (Claude Code's)."""
+    assert durations_out("Wall time: 0.0113 seconds\nSleep completed. took 12ms") == (
+        "Wall time: <duration>\nSleep completed. took <duration>"
+    )
+    report = "<usage>subagent_tokens: 9559\ntool_uses: 1\nduration_ms: 1977</usage>"
+    assert durations_out(report) == "<usage>subagent_tokens: 9559\ntool_uses: 1\nduration_ms: <duration></usage>"
+    assert durations_out('{"elapsed_s": 1.5, "tokens_used": 3, "files": 12}') == (
+        '{"elapsed_s": <duration>, "tokens_used": 3, "files": 12}'
+    )
 
 
 def one_line_error(*arguments: str, data_dir: Path) -> str:
