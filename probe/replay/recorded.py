@@ -29,6 +29,7 @@ class Answer:
     chunks: list[tuple[float, int]] = field(default_factory=list)  # (ms after the request, bytes)
     messages: list[tuple[float, str]] | None = None  # WebSocket: (seconds after the client's message, text)
     thread: Thread | None = None  # the recorded agent that asked for it, where its request named one
+    length: str | None = None  # the recorded Content-Length, for a body framed by its length, not chunked
 
 
 def answer_of(exchange: Exchange, places: list[Place]) -> Answer | None:
@@ -53,7 +54,13 @@ def answer_of(exchange: Exchange, places: list[Place]) -> Answer | None:
     chunks = [(float(at), int(size)) for at, size in exchange.chunks if size > 0]
     return Answer(exchange.number, request_key(exchange.method, exchange.path, exchange.request_body, False, places),
                   exchange.status, exchange.reason, replayed_headers(exchange.response_headers), body,
-                  chunks)  # fmt: skip
+                  chunks, length=recorded_length(exchange.response_headers))  # fmt: skip
+
+
+def recorded_length(headers: list[tuple[str, str]]) -> str | None:
+    """The Content-Length of a response framed by its length (none when it was chunked, which overrides it)."""
+    names = {name.lower(): value for name, value in headers}
+    return None if "chunked" in names.get("transfer-encoding", "").lower() else names.get("content-length")
 
 
 def replayed_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -57,14 +57,22 @@ class ReplayServer:
             status, payload = divergence_error(path, found.summary())
             await send(writer, status, "Bad Request", json.dumps(payload).encode())
             return True
-        await self.serve_http(found, writer)
+        await self.serve_http(found, writer, request.method)
         return True
 
-    async def serve_http(self, answer: Answer, writer) -> None:
-        """The recorded response: its headers at once, then its body in the recorded chunks at their times."""
+    async def serve_http(self, answer: Answer, writer, method: str) -> None:
+        """The recorded response: its headers at once, then its body in the recorded chunks at their times,
+        framed as it was recorded (by its length, or chunked); no body where HTTP has none (HEAD, 1xx, 204, 304)."""
         head = f"HTTP/1.1 {answer.status} {answer.reason or 'OK'}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
-        writer.write((head + "transfer-encoding: chunked\r\n\r\n").encode("latin-1", "replace"))
+        if method.upper() == "HEAD" or answer.status < 200 or answer.status in (204, 304):
+            length = f"content-length: {answer.length}\r\n" if answer.length is not None else ""
+            writer.write((head + length + "\r\n").encode("latin-1", "replace"))
+            await writer.drain()
+            return
+        by_length = answer.length is not None  # the body as sent, which masking may have changed: its own length
+        framing = f"content-length: {len(answer.body)}" if by_length else "transfer-encoding: chunked"
+        writer.write((head + framing + "\r\n\r\n").encode("latin-1", "replace"))
         await writer.drain()
         loop = asyncio.get_running_loop()
         started, offset = loop.time(), 0
@@ -74,12 +82,13 @@ class ReplayServer:
             piece = answer.body[offset : offset + size]
             offset += len(piece)
             if piece:
-                writer.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                writer.write(piece if by_length else b"%x\r\n%s\r\n" % (len(piece), piece))
                 await writer.drain()
         rest = answer.body[offset:]  # a body its chunks do not add up to (an older capture): sent whole, last
         if rest:
-            writer.write(b"%x\r\n%s\r\n" % (len(rest), rest))
-        writer.write(b"0\r\n\r\n")
+            writer.write(rest if by_length else b"%x\r\n%s\r\n" % (len(rest), rest))
+        if not by_length:
+            writer.write(b"0\r\n\r\n")
         await writer.drain()
 
     async def serve_websocket(self, request: Request, reader, writer) -> None:
