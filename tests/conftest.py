@@ -71,13 +71,15 @@ def gemini_program():
 
 
 def pipeline_against_mock(target: str, program: str, data_dir: Path, prompt: str, *options: str):
-    """`invoke pipeline --target T --upstream mock` with the agent's pinned program first on PATH; returns the
-    finished process and the run folder. `options` replace the default `--port api=0`."""
+    """`invoke pipeline --target T --upstream mock` with the agent's pinned program first on PATH, in a fresh
+    working folder (as the samples are recorded: the agent sees the same surroundings in every run, and never
+    this repository); returns the finished process and the run folder. `options` replace the default
+    `--port api=0`."""
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
         [sys.executable, "-m", "invoke", "pipeline", "-t", target, "-u", "mock", "-p", prompt,
-         *(options or ("--port", "api=0")), "--timeout", "120"],
+         *(options or ("--port", "api=0")), "--workdir", "fresh", "--timeout", "120"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     [run] = (data_dir / target).iterdir()

@@ -271,6 +271,7 @@ def run_agent(
     else:
         argv = ["/bin/sh", "-c", plan.command]
         recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, True, cwd)
+    env["PWD"] = str(cwd)  # what opencode tells the model is its working directory, before its real one
     return supervise(argv, env, plan.timeout, proxies, recording.run, cwd)
 
 

@@ -17,7 +17,7 @@ from probe.common.errors import RunError
 from probe.write import analyze, export
 
 SAMPLES = sorted((PROJECT_ROOT / "data").glob("*/*-sample-*"))
-HTTP_SAMPLE = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"
+HTTP_SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 WEBSOCKET_SAMPLE = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
 
 # HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/): the fields every object must have.

@@ -20,7 +20,7 @@ from probe.capture.ports import free_port
 from probe.common.errors import RunError, UsageError
 from probe.write import export
 
-SAMPLE = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"
+SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 
 
 class Collector(BaseHTTPRequestHandler):

@@ -22,7 +22,7 @@ from probe.runs.ledger import REPORT, out_of_date, record_made
 from probe.write import analyze
 
 SAMPLES = {
-    "codex": PROJECT_ROOT / "data/codex/20261125-122553-sample-http",
+    "codex": PROJECT_ROOT / "data/codex/20261125-123532-sample-http",
     "claude-code": PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock",
 }
 SUMMARY = "{} up to date, {} rebuilt, {} failed"

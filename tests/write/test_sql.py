@@ -160,7 +160,7 @@ def test_odd_run_folders_do_not_break_the_views(tmp_path, monkeypatch):
     assert sql.query(sql.list_runs(), "SELECT * FROM turns") == (sql.query([], "SELECT * FROM turns")[0], [])
     run = tmp_path / "codex" / "20260101-000000-odd"
     run.mkdir(parents=True)
-    sample = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"
+    sample = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
     shutil.copy(sample / "turns.jsonl", run / "turns.jsonl")
     with (run / "turns.jsonl").open("a") as file:
         file.write('{"number": "x\\u001b[31m", "usage": 7\n{not json}\n')
@@ -174,7 +174,7 @@ def test_odd_run_folders_do_not_break_the_views(tmp_path, monkeypatch):
         sql.query([], "SELEC 1")
 
 
-SAMPLE = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"
+SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 BAD_MANIFESTS = {
     "cut off": lambda text: text.encode()[: len(text) // 2],
     "plain text": lambda text: b"status: complete\n",

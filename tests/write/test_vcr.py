@@ -23,7 +23,7 @@ from vcr.serializers import yamlserializer
 from probe.runs.folders import CAPTURE_FILES
 from probe.write import export
 
-CODEX_HTTP = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"  # OpenAI Responses over HTTP and SSE
+CODEX_HTTP = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"  # OpenAI Responses over HTTP and SSE
 CLAUDE_CODE = PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock"  # Anthropic Messages, streamed
 CODEX_WEBSOCKET = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"  # three turns on one socket
 # The SDKs send the recorded request body itself (see sdk_arguments), so the body is matched too: each request

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 SAMPLES = {
     "claude-code": PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock",
-    "codex-http": PROJECT_ROOT / "data/codex/20261125-122553-sample-http",
+    "codex-http": PROJECT_ROOT / "data/codex/20261125-123532-sample-http",
     "codex-websocket": PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket",
     "gemini": next((PROJECT_ROOT / "data/gemini").glob("*-sample-*")),
     "claude-code-subagents": PROJECT_ROOT / "tests/data/subagents/claude-code",

@@ -28,7 +28,7 @@ from probe.write.report import write_report
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import conversation, template_request  # bench/ is not a package: its folder is put on the path
 
-SAMPLE = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"
+SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 DATA = re.compile(r'<script type="application/json" id="probe-data">\n(.*?)\n</script>', re.S)
 
 

@@ -14,7 +14,7 @@ from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
 
-SAMPLE = PROJECT_ROOT / "data/codex/20261125-122553-sample-http"
+SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 TOOLS = ["exec", "read_file", "apply_patch", "web.search", "clock.sleep"]
 
 

@@ -119,10 +119,9 @@ def test_a_continued_websocket_turn_names_what_it_continues_and_carries(browser,
             f"the server holds its context, 9 items: #2's {len(second['input'])} input items" in carried
             and f"and {len(second['output'])} output items" in carried
         )
-        page.locator("#turn-3-input summary", has_text="Show the").click()
-        assert page.locator("#turn-3-input .item").count() == len(second["input"]) + len(second["output"]) + len(
-            third["input"]
-        )
+        page.locator("#turn-3-input summary", has_text="Show the").click()  # the items are built as it opens
+        shown = len(second["input"]) + len(second["output"]) + len(third["input"])
+        expect(page.locator("#turn-3-input .item")).to_have_count(shown)
         # The warm-up it follows is said to be empty, not "0 items".
         page.goto(page.url.split("#")[0] + "#turn-2")
         expect(page.locator("#turn-2-input")).to_contain_text("which is empty (#1 sent no items: a warm-up request)")
@@ -213,7 +212,7 @@ def test_a_huge_turn_is_cut_with_show_all_and_the_search_still_reaches_everythin
 
 def test_config_keys_stay_whole_words(browser, tmp_path):
     """A key such as `parallel_tool_calls` is not broken mid-word into a narrow column."""
-    path, turns, _insight = sample_page(PROJECT_ROOT / "data/codex/20261125-122553-sample-http", tmp_path)
+    path, turns, _insight = sample_page(PROJECT_ROOT / "data/codex/20261125-123532-sample-http", tmp_path)
     number = next(turn["number"] for turn in turns if len(turn["config"]) >= 3)
     with opened(browser, path, f"#turn-{number}") as page:
         keys = page.locator(f"#turn-{number}-config table.config td:first-child code")
