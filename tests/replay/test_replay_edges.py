@@ -1,0 +1,143 @@
+"""The replay's edges: a capture recorded against a stand-in server that is not the project's mock (written here,
+framing and wording its answers its own way) replays through the real Qwen Code with the same bytes served; and
+Ctrl-C in the middle of a replay leaves no process, folder or half-written manifest behind."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from conftest import PROJECT_ROOT
+
+DATA = PROJECT_ROOT / "data"
+PROMPT = "write a hello world function"
+
+
+class OtherServer(BaseHTTPRequestHandler):
+    """A Chat Completions server unlike the mock: its stream framed by Content-Length, `data:` lines without a
+    space, CRLF line ends, ids of its own, one text answer split in three, and usage in the last chunk."""
+
+    protocol_version = "HTTP/1.1"
+    served = 0
+
+    def do_POST(self):  # the name http.server calls
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        OtherServer.served += 1
+        chunk = {"id": f"other-{OtherServer.served}", "object": "chat.completion.chunk", "created": 1795600000,
+                 "model": "gpt-4.1"}  # fmt: skip
+        events = [
+            {
+                **chunk,
+                "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}],
+            }
+            for piece in ("Hello from ", "another ", "server.")
+        ]
+        events.append({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                       "usage": {"prompt_tokens": 1234, "completion_tokens": 7, "total_tokens": 1241}})  # fmt: skip
+        body = "".join(f"data:{json.dumps(event)}\r\n\r\n" for event in events) + "data:[DONE]\r\n\r\n"
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("content-length", str(len(body.encode())))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *arguments):
+        pass
+
+
+def invoke(data_dir: Path, program: str, *arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, PROBE_DATA_DIR=str(data_dir), **(env or {}))
+    environment["PATH"] = f"{Path(program).parent}{os.pathsep}{environment['PATH']}"
+    return subprocess.run([sys.executable, "-m", *arguments], cwd=PROJECT_ROOT, env=environment, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def test_a_capture_against_another_stand_in_replays_with_the_same_bytes(tmp_path, qwen_program):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OtherServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    data = tmp_path / "data"
+    key = {"OPENAI_API_KEY": "sk-other-server-not-a-real-key"}  # a server of the user's own: they give the key
+    try:
+        recorded = invoke(data, qwen_program, "invoke", "pipeline", "-t", "qwen-code", "-p", PROMPT, "--port",
+                          "api=0", "-u", f"http://127.0.0.1:{server.server_address[1]}/", "--workdir", "fresh",
+                          "--quiet", env=key)  # fmt: skip
+    finally:
+        server.shutdown()
+    assert recorded.returncode == 0, recorded.stderr[-2000:]
+    [run] = (data / "qwen-code").iterdir()
+    original = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
+    assert original and all(line["response"]["body"].startswith("data:{") for line in original)
+    result = invoke(data, qwen_program, "probe.replay.run", "--run", str(run), "--fast", "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({len(original)} requests)"
+    [new] = [folder for folder in (data / "qwen-code").iterdir() if folder != run]
+    replayed = [json.loads(line) for line in (new / "traffic.jsonl").read_text().splitlines()]
+    # The same bytes, framed the same way: the other server's own ids, line ends and Content-Length.
+    for before, after in zip(original, replayed, strict=True):
+        assert after["response"]["body_sha256"] == before["response"]["body_sha256"]
+        assert after["response"]["body"] == before["response"]["body"] and "other-" in after["response"]["body"]
+        headers = {name.lower(): value for name, value in after["response"]["headers"]}
+        assert headers["content-length"] == str(before["response"]["body_size"]) and "transfer-encoding" not in headers
+    assert "Hello from another server." in (new / "report.md").read_text()
+
+
+def slowed(sample: Path, folder: Path) -> Path:
+    """A copy of the codex HTTP sample whose first model answer ends a minute after it starts."""
+    run = folder / "codex" / sample.name
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_bytes((sample / "manifest.json").read_bytes())
+    lines = [json.loads(line) for line in (sample / "traffic.jsonl").read_text().splitlines()]
+    first = next(line for line in lines if line["request"]["path"].startswith("/v1/responses") and
+                 line["response"]["status"] == 200)  # fmt: skip
+    first["response"]["chunks"][-1][0] = 60_000.0
+    (run / "traffic.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return run
+
+
+def leftovers(marker: str) -> list[str]:
+    """Processes whose command line or environment names `marker`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            said = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in said:
+            found.append(f"{proc.name}: {(proc / 'cmdline').read_bytes()[:200]!r}")
+    return found
+
+
+def test_ctrl_c_in_the_middle_of_a_replay_leaves_nothing_behind(tmp_path, codex_program):
+    [sample] = (DATA / "codex").glob("*-sample-http")
+    data = tmp_path / "data"
+    run = slowed(sample, data)
+    temp = tmp_path / "tmp"  # the agent's home and working folder are made here
+    temp.mkdir()
+    env = dict(os.environ, PROBE_DATA_DIR=str(data), TMPDIR=str(temp))
+    env["PATH"] = f"{Path(codex_program).parent}{os.pathsep}{env['PATH']}"
+    command = [sys.executable, "-m", "probe.replay.run", "--run", str(run), "--quiet"]
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    # Wait until codex has asked for the slow answer: the stand-in is then sending it, paced.
+    while time.monotonic() < deadline and not any(temp.glob("agent-probe-workdir-*/workdir")):
+        time.sleep(0.2)
+    time.sleep(5)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=90)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
+    [new] = [folder for folder in (data / "codex").iterdir() if folder != run]
+    manifest = json.loads((new / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["ended_at"]
+    assert leftovers(str(tmp_path)) == []
+    assert sorted(path.name for path in temp.iterdir()) == []
