@@ -1,6 +1,7 @@
 """The replay's edges: a capture recorded against a stand-in server that is not the project's mock (written here,
 framing and wording its answers its own way) replays through the real Qwen Code with the same bytes served; and
-Ctrl-C in the middle of a replay leaves no process, folder or half-written manifest behind."""
+Ctrl-C in the middle of a replay leaves no process, folder or half-written manifest behind; and a run of an older
+codex replays with the pinned one, as a regression test of the upgrade."""
 
 import json
 import os
@@ -13,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from conftest import PROJECT_ROOT
+
+from probe.write.diff import diff_runs
 
 DATA = PROJECT_ROOT / "data"
 PROMPT = "write a hello world function"
@@ -141,3 +144,25 @@ def test_ctrl_c_in_the_middle_of_a_replay_leaves_nothing_behind(tmp_path, codex_
     assert manifest["status"] == "interrupted" and manifest["ended_at"]
     assert leftovers(str(tmp_path)) == []
     assert sorted(path.name for path in temp.iterdir()) == []
+
+
+def test_a_run_of_an_older_codex_replays_with_the_pinned_one_and_the_diff_names_what_changed(tmp_path, codex_program):
+    [sample] = (DATA / "codex").glob("*-sample-v0.166.0")
+    data = tmp_path / "data"
+    copy = data / "codex" / sample.name
+    copy.mkdir(parents=True)
+    for name in ("manifest.json", "traffic.jsonl"):
+        (copy / name).write_bytes((sample / name).read_bytes())
+    result = invoke(data, codex_program, "probe.replay.run", "--run", str(copy), "--agent-version", "0.169.0",
+                    "--fast", "--quiet")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    # 0.169.0 asks the model the same things, and no longer asks the backend for its featured plugins.
+    assert result.stderr.strip().splitlines()[-1] == "replay: every request matched (3 requests)"
+    [new] = [folder for folder in (data / "codex").iterdir() if folder != copy]
+    manifest = json.loads((new / "manifest.json").read_text())
+    assert manifest["agent"]["version"] == "codex-cli 0.169.0" and manifest["replay"]["not_asked"] == []
+    # Free ports, not the target's listen ports (another run, or `invoke proxies`, may hold those).
+    assert all(not proxy["url"].endswith((":18080", ":18081")) for proxy in manifest["proxies"])
+    text, _ = diff_runs(copy, new)
+    assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text
+    assert "| agent | `codex-cli 0.166.0` | `codex-cli 0.169.0` |" in text
