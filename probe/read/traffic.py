@@ -43,9 +43,14 @@ def body_bytes(body: Body) -> bytes:
     return str(body.value).encode("utf-8", "surrogateescape")
 
 
-# How servers write JSON besides compactly: Python's json.dumps with its default separators, and either with
-# non-ASCII escaped. The capture keeps a JSON body parsed, with its size: the form of that size is the one sent.
-JSON_FORMS = (((", ", ": "), False), ((",", ":"), True), ((", ", ": "), True))
+# How servers write JSON besides compactly: Python's json.dumps with its default separators, or indented by two
+# (JSON.stringify(value, null, 2) too), each with non-ASCII escaped or not. The capture keeps a JSON body parsed,
+# with its size: the form of that size is the one sent.
+JSON_FORMS = [
+    dict(separators=separators, indent=indent, ensure_ascii=ascii_only)
+    for separators, indent in (((", ", ": "), None), ((",", ":"), None), ((",", ": "), 2))
+    for ascii_only in (False, True)
+]
 
 
 def json_bytes(value: Any, size: int) -> bytes:
@@ -57,8 +62,8 @@ def json_bytes(value: Any, size: int) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode("ascii")
     if not size or len(compact) == size:
         return compact
-    for separators, ascii_only in JSON_FORMS:
-        written = json.dumps(value, separators=separators, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    for form in JSON_FORMS:
+        written = json.dumps(value, **form).encode("utf-8", "surrogatepass")
         if len(written) == size:
             return written
     return compact
