@@ -5,10 +5,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from probe.analyse.prices import PRICES_HELP, prices_from
-from probe.capture.command import capture_from_arguments
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
-from probe.capture.run import Watch
+from probe.capture.run import Watch, capture_from_arguments
 from probe.common import cli
 from probe.common.errors import run_main, warn
 from probe.common.paths import display

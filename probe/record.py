@@ -5,9 +5,8 @@ records through the proxies alone until stopped. `invoke capture` and `invoke pr
 import sys
 from pathlib import Path
 
-from probe.capture.command import capture_from_arguments, report_outcome
 from probe.capture.options import add_capture_arguments, mock_transport_of, proxies_arguments
-from probe.capture.run import capture
+from probe.capture.run import capture, capture_from_arguments, report_outcome
 from probe.common import cli
 from probe.common.errors import UsageError, run_main
 from probe.runs.targets import load_target

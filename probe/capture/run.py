@@ -1,40 +1,24 @@
 """Records one agent run: new run folder, proxies up, agent run to its end, proxies down, manifest."""
 
+import argparse
 import contextlib
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
+from probe.capture.options import mock_transport_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
+from probe.capture.supervision import INTERRUPTED, Outcome, supervise, wait_for_a_problem
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy
 from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_argv, mask_command
 from probe.runs.targets import Target, fill_placeholders
-
-
-@dataclass
-class Outcome:
-    """How a run ended: the manifest's status, the exit code to return, and why, in one line."""
-
-    status: str  # complete, agent-failed, interrupted, proxy-failed or recording-failed
-    exit_code: int
-    note: str | None = None
-    agent_exit_code: int | None = None  # when it differs from exit_code: an agent we had to stop
-
-    @property
-    def agent_code(self) -> int | None:
-        return self.exit_code if self.agent_exit_code is None else self.agent_exit_code
-
-
-INTERRUPTED = Outcome("interrupted", 130, "stopped by Ctrl-C or a signal")
 
 
 @dataclass
@@ -218,7 +202,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             outcome = run_agent(plan, recording, proxies, home, env, workdir or Path(plan.workdir or os.getcwd()))
         else:
             announce(proxies, recording.run)
-            outcome = wait_for_a_problem(proxies, recording.run)
+            outcome = wait_for_a_problem(lambda: proxies.problem(recording.run))
     except KeyboardInterrupt:
         if recording is None:
             raise  # stopped before the run folder existed: nothing to close
@@ -272,7 +256,7 @@ def run_agent(
         argv = ["/bin/sh", "-c", plan.command]
         recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, True, cwd)
     env["PWD"] = str(cwd)  # what opencode tells the model is its working directory, before its real one
-    return supervise(argv, env, plan.timeout, proxies, recording.run, cwd)
+    return supervise(argv, env, plan.timeout, lambda: proxies.problem(recording.run), cwd)
 
 
 def announce_agent(target: Target, chosen: agents.Agent) -> None:
@@ -318,41 +302,42 @@ def finish_manifest(recording: session.Recording, outcome: Outcome, proxies: Run
     return outcome
 
 
-def supervise(
-    argv: list[str], env: dict[str, str], timeout: float | None, proxies: RunningProxies, run: Path, cwd: Path
-) -> Outcome:
-    """Run the agent in its own process group to its end, unless the proxies die, recording stops, the run
-    folder disappears or time runs out: then stop the whole group and say why."""
-    stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
-    try:
-        process = processes.spawn(argv, env=env, stdin=stdin, cwd=cwd)
-    except OSError as error:
-        return Outcome("agent-failed", 127, f"cannot start {argv[0]}: {error.strerror}")
-    deadline = time.monotonic() + timeout if timeout else None
-    try:
-        processes.Interrupts.raise_pending()
-        while process.poll() is None:
-            problem = proxies.problem(run)
-            if problem is not None:
-                status, note = problem
-                return Outcome(status, 1, note, processes.stop(process))
-            if deadline and time.monotonic() > deadline:
-                processes.stop(process)
-                return Outcome("interrupted", 124, f"agent stopped after the {timeout:g} s timeout")
-            time.sleep(0.05)
-    except KeyboardInterrupt:
-        processes.stop(process)
-        raise
-    # The agent may have left children behind in its group (node workers, tool processes).
-    processes.stop(process, grace=0)
-    code = process.returncode
-    return Outcome("complete" if code == 0 else "agent-failed", code)
+def capture_from_arguments(
+    args: argparse.Namespace,
+    target: Target,
+    watch: Watch | None,
+    signals: processes.StopSignals | None = None,
+    stand_in: bool = False,
+) -> CaptureResult:
+    """The run `capture` and `pipeline` both record, from the options they share (add_capture_arguments)."""
+    result = capture(
+        target,
+        args.prompt,
+        args.command,
+        args.upstream,
+        args.label,
+        args.port,
+        args.timeout,
+        args.keep_secrets,
+        mock_transport_of(args),
+        args.upstream_proxy,
+        args.full_traffic,
+        agent_version=args.agent_version,
+        watch=watch,
+        signals=signals,
+        stand_in=stand_in,
+        workdir=args.workdir,
+    )
+    report_outcome(result)
+    return result
 
 
-def wait_for_a_problem(proxies: RunningProxies, run: Path) -> Outcome:
-    """Record until stopped (KeyboardInterrupt) or until recording cannot go on."""
-    while True:
-        problem = proxies.problem(run)
-        if problem is not None:
-            return Outcome(problem[0], 1, problem[1])
-        time.sleep(0.2)
+def report_outcome(result: CaptureResult, agent: bool = True) -> None:
+    """The run folder and how the run ended; a failure of the recording itself as one `error:` line."""
+    if result.status in ("proxy-failed", "recording-failed") and result.note:
+        # The note may quote mitmdump's log, which quotes what it was sent.
+        print(f"error: {one_line(result.note)} ({display(result.run)})", file=sys.stderr)
+    if agent:
+        print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
+    else:
+        print(f"run folder: {display(result.run)} ({result.status})")

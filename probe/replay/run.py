@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 
 from probe.capture import agent_home, processes
-from probe.capture.command import capture_from_arguments
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
+from probe.capture.run import capture_from_arguments
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import display

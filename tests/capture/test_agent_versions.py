@@ -12,8 +12,7 @@ import pytest
 from conftest import OLDER_CODEX, PROJECT_ROOT, read_traffic
 
 from probe.capture import agents
-from probe.capture.command import report_outcome
-from probe.capture.run import CaptureResult
+from probe.capture.run import CaptureResult, report_outcome
 from probe.runs.targets import load_target
 
 PROMPT = "write a hello world function"
