@@ -61,8 +61,9 @@ class ReplayServer:
         return True
 
     async def serve_http(self, answer: Answer, writer, method: str) -> None:
-        """The recorded response: its headers at once, then its body in the recorded chunks at their times,
-        framed as it was recorded (by its length, or chunked); no body where HTTP has none (HEAD, 1xx, 204, 304)."""
+        """The recorded response: its headers with what of its body is due, then the rest in the recorded chunks at
+        their times, framed as recorded (by its length, or chunked); no body where HTTP has none (HEAD, 1xx, 204,
+        304)."""
         head = f"HTTP/1.1 {answer.status} {answer.reason or 'OK'}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
         if method.upper() == "HEAD" or answer.status < 200 or answer.status in (204, 304):
@@ -72,23 +73,28 @@ class ReplayServer:
             return
         by_length = answer.length is not None  # the body as sent, which masking may have changed: its own length
         framing = f"content-length: {len(answer.body)}" if by_length else "transfer-encoding: chunked"
-        writer.write((head + framing + "\r\n\r\n").encode("latin-1", "replace"))
-        await writer.drain()
+        # What is due goes out in one write: an agent that hangs up on a status it reads (codex on the 426 that
+        # refuses its WebSocket) then still gets the body the recording holds.
+        due = bytearray((head + framing + "\r\n\r\n").encode("latin-1", "replace"))
         loop = asyncio.get_running_loop()
         started, offset = loop.time(), 0
         for at, size in answer.chunks:
-            if not self.fast:
-                await asyncio.sleep(max(0.0, started + at / 1000 - loop.time()))
+            wait = 0.0 if self.fast else started + at / 1000 - loop.time()
+            if wait > 0:
+                writer.write(bytes(due))
+                due.clear()
+                await writer.drain()
+                await asyncio.sleep(wait)
             piece = answer.body[offset : offset + size]
             offset += len(piece)
             if piece:
-                writer.write(piece if by_length else b"%x\r\n%s\r\n" % (len(piece), piece))
-                await writer.drain()
+                due += piece if by_length else b"%x\r\n%s\r\n" % (len(piece), piece)
         rest = answer.body[offset:]  # a body its chunks do not add up to (an older capture): sent whole, last
         if rest:
-            writer.write(rest if by_length else b"%x\r\n%s\r\n" % (len(rest), rest))
+            due += rest if by_length else b"%x\r\n%s\r\n" % (len(rest), rest)
         if not by_length:
-            writer.write(b"0\r\n\r\n")
+            due += b"0\r\n\r\n"
+        writer.write(bytes(due))
         await writer.drain()
 
     async def serve_websocket(self, request: Request, reader, writer) -> None:
