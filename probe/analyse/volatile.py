@@ -102,6 +102,8 @@ def run_places(run: Path, manifest: Any) -> list[Place]:
     places = [Place(path, "<agent home>") for path in homes] + [Place(path, "<run>") for path in runs]
     workdir = recorded_workdir(manifest)
     places += [workdir_place(workdir)] if workdir and workdir.strip("/") else []
+    installed = agents_folder(manifest)
+    places += [folder_place(installed, "<agents>")] if installed else []
     owned = homes | runs
     places += [
         Place(path, "<temp>", whole=True)
@@ -112,19 +114,38 @@ def run_places(run: Path, manifest: Any) -> list[Place]:
     return sorted(places, key=lambda place: -len(place.core))
 
 
+def folder_place(folder: str, placeholder: str) -> Place:
+    """A folder named in full, found after a tag's `>` too (`<cwd>/work/project</cwd>`, `<location>…`), which a
+    path found by its shape alone is not (a placeholder's own path: `<agent home>/tmp/…`)."""
+    place = Place(folder, placeholder)
+    place.pattern = re.compile(rf"(?<![\w.~/-]){ROOTED}{re.escape(place.core)}(?![A-Za-z0-9_-])")
+    return place
+
+
 def workdir_place(folder: str) -> Place:
     """The folder the agent ran in (codex tells the model its cwd): runs made in different folders compare it as
     one."""
-    place = Place(folder, "<workdir>")
+    place = folder_place(folder, "<workdir>")
     # As agents make a file name of it, every other character a dash: Claude Code keeps a folder's memory in
     # `projects/-tmp-agent-probe-workdir-1-2-x-workdir/`.
     dashed = re.sub(r"[^A-Za-z0-9]", "-", folder)
-    # Found after a tag's `>` too (`<cwd>/work/project</cwd>`), which a placeholder's own path is not.
-    place.pattern = re.compile(
-        rf"(?<![\w.~/-]){ROOTED}{re.escape(place.core)}(?![A-Za-z0-9_-])|(?<![A-Za-z0-9-]){re.escape(dashed)}(?![A-Za-z0-9])"
-    )
+    place.pattern = re.compile(f"{place.pattern.pattern}|(?<![A-Za-z0-9-]){re.escape(dashed)}(?![A-Za-z0-9])")
     place.needles = (place.core, dashed)
     return place
+
+
+def agents_folder(manifest: Any) -> str | None:
+    """Where the project installed its agents (`<project>/.agents`, from the agent's program in argv[0]): an agent
+    may name files of its own installation to the model (gemini-cli its bundled skills), and the project sits in
+    another folder on each machine."""
+    program = agent_program(manifest)
+    return program.split("/.agents/", 1)[0] + "/.agents" if program.startswith("/") and "/.agents/" in program else None
+
+
+def agent_program(manifest: Any) -> str:
+    agent = manifest.get("agent") if isinstance(manifest, dict) else None
+    argv = agent.get("argv") if isinstance(agent, dict) and isinstance(agent.get("argv"), list) else []
+    return argv[0] if argv and isinstance(argv[0], str) else ""
 
 
 def recorded_workdir(manifest: Any) -> str | None:
@@ -134,9 +155,8 @@ def recorded_workdir(manifest: Any) -> str | None:
     agent = agent if isinstance(agent, dict) else {}
     if isinstance(agent.get("cwd"), str) and agent["cwd"].startswith("/"):
         return agent["cwd"]
-    argv = agent.get("argv") if isinstance(agent.get("argv"), list) else []
-    program = argv[0] if argv and isinstance(argv[0], str) else ""
-    return program.split("/.agents/", 1)[0] if program.startswith("/") and "/.agents/" in program else None
+    installed = agents_folder(manifest)
+    return installed.removesuffix("/.agents") if installed else None
 
 
 def temp_root(path: str) -> bool:
