@@ -26,6 +26,14 @@ def opencode_run(tmp_path_factory, opencode_program):
     return result, run, read_traffic(run), existed or not scratch.exists()
 
 
+def by_role(entries: list[dict]) -> tuple[dict, dict, dict]:
+    """The title request (no tools), the task and the follow-up with the tool's result. opencode sends the title
+    request beside the task: which of the two finishes first, and so comes first in the capture, is the machine's."""
+    [title] = [entry for entry in entries if "tools" not in entry["request"]["body"]]
+    task, follow_up = [entry for entry in entries if "tools" in entry["request"]["body"]]
+    return title, task, follow_up
+
+
 def completed(entry: dict) -> dict:
     [event] = [event.data for event in parse(entry["response"]["body"]) if event.data["type"] == "response.completed"]
     return event["response"]
@@ -51,14 +59,14 @@ def test_the_title_request_then_the_task_then_the_tool_result(opencode_run):
     assert [(entry["request"]["method"], entry["request"]["path"]) for entry in entries] == [
         ("POST", "/v1/responses")
     ] * 3
-    title, task, follow_up = (entry["request"]["body"] for entry in entries)
-    assert "tools" not in title and title["input"][0]["content"].startswith("You are a title generator")
+    title, task, follow_up = (entry["request"]["body"] for entry in by_role(entries))
+    assert title["input"][0]["content"].startswith("You are a title generator")
     assert task["store"] is False and task["stream"] is True and task["model"] == "gpt-5-mini"
     assert task["input"][0]["role"] == "developer" and task["input"][0]["content"].startswith("You are OpenCode")
     assert {"bash", "read", "glob", "grep", "apply_patch"} <= {tool["name"] for tool in task["tools"]}
-    headers = {name.lower(): value for name, value in entries[1]["request"]["headers"]}
+    headers = {name.lower(): value for name, value in by_role(entries)[1]["request"]["headers"]}
     assert headers["authorization"] == fingerprint(f"Bearer {MOCK_KEY}") and headers["originator"] == "opencode"
-    [call] = [item for item in completed(entries[1])["output"] if item["type"] == "function_call"]
+    [call] = [item for item in completed(by_role(entries)[1])["output"] if item["type"] == "function_call"]
     assert (call["name"], json.loads(call["arguments"])) == ("bash", {"command": "echo agent-probe tool call"})
     sent_call, output = follow_up["input"][-2:]
     assert sent_call["type"] == "function_call" and sent_call["call_id"] == call["call_id"]
@@ -82,14 +90,15 @@ def test_the_report_reuses_the_responses_renderer(opencode_run):
     assert "- Made with: renderer `probe.apis.openai_responses.report`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report
     assert "**Tool call** `bash`" in report and "output of bash: agent-probe tool call" in report
-    assert "**Input**: + 2 new items; 2 carried over from #2" in report
+    task_number = entries.index(by_role(entries)[1]) + 1  # the turn the follow-up carries its items over from
+    assert f"**Input**: + 2 new items; 2 carried over from #{task_number}" in report
     assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
 
 
 def test_nothing_outside_the_run_and_the_agent_home_and_no_key_on_disk(opencode_run):
     _, run, entries, scratch_untouched = opencode_run
     assert scratch_untouched  # opencode's scratch folder went into the private home ($TMPDIR), not /tmp/opencode
-    bash = next(tool for tool in entries[1]["request"]["body"]["tools"] if tool["name"] == "bash")
+    bash = next(tool for tool in by_role(entries)[1]["request"]["body"]["tools"] if tool["name"] == "bash")
     home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
     assert f"Use `{home}/tmp/opencode` for temporary work" in bash["description"]
     assert not os.path.exists(home)  # the home, with opencode's state, is gone with the run
