@@ -47,22 +47,15 @@ def request_key(
     method: str, path: str, body: Body, websocket: bool = False, places: list[Place] | None = None
 ) -> RequestKey:
     """The key of one request (or one WebSocket client message, with `websocket`), read by its own API's reader;
-    `places`: the folders of the run it belongs to (see probe.analyse.volatile.run_places, and workdir_place)."""
+    `places`: the folders of the run it belongs to (see probe.analyse.volatile.run_places)."""
     endpoint = f"{'WS' if websocket else method.upper()} {unquote(path.split('?', 1)[0])}"
     volatile = Volatile(places)
     endpoint = volatile.text(endpoint)
     if not body.is_json or not isinstance(body.value, dict):
         return RequestKey(endpoint, None, None)
-    exchange = Exchange(
-        number=1, line=1, kind="websocket" if websocket else "http", proxy="", method=method, url=path, path=path,
-        status=None, request_headers=[], response_headers=[], request_body=body, response_body=Body(None, "empty"),
-    )  # fmt: skip
-    if websocket:  # a reader recognises a WebSocket turn by its client's first message
-        exchange.request_body = Body(None, "empty")
-        exchange.frames = [Frame(True, None, body)]
-    reader = reader_for(exchange)
-    turn = Turn(number=1, line=1, kind=exchange.kind, proxy="", method=method, path=path, status=None,
-                complete=True, api=str(getattr(reader, "API", "")))  # fmt: skip
+    reader = request_reader(method, path, body, websocket)
+    turn = Turn(number=1, line=1, kind="websocket" if websocket else "http", proxy="", method=method, path=path,
+                status=None, complete=True, api=str(getattr(reader, "API", "")))  # fmt: skip
     try:
         reader.read_request(body.value, turn)
     except Exception:  # a request its reader cannot read is still matched, by endpoint and body
@@ -71,6 +64,18 @@ def request_key(
         return RequestKey(endpoint, None, None)
     conversation = [item for item in turn.input if item.role not in INSTRUCTION_ROLES]
     return RequestKey(endpoint, turn.model, tuple(item_key(item, volatile) for item in conversation))
+
+
+def request_reader(method: str, path: str, body: Body, websocket: bool = False) -> Any:
+    """The reader of the API a request (or a WebSocket client message) is of, as the analysis recognises it."""
+    exchange = Exchange(
+        number=1, line=1, kind="websocket" if websocket else "http", proxy="", method=method, url=path, path=path,
+        status=None, request_headers=[], response_headers=[], request_body=body, response_body=Body(None, "empty"),
+    )  # fmt: skip
+    if websocket:  # a reader recognises a WebSocket turn by its client's first message
+        exchange.request_body = Body(None, "empty")
+        exchange.frames = [Frame(True, None, body)]
+    return reader_for(exchange)
 
 
 def item_key(item: Item, volatile: Volatile) -> tuple:

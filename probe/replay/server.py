@@ -18,8 +18,7 @@ from probe.common import cli
 from probe.common.errors import ProbeError, run_main
 from probe.mock.server import Request, accept_websocket, serve_connection, serve_messages
 from probe.read.traffic import Body
-from probe.replay.api_errors import divergence_error, websocket_divergence_error
-from probe.replay.keys import request_key
+from probe.replay.keys import request_key, request_reader
 from probe.replay.matching import Divergence, Matcher
 from probe.replay.recorded import Answer, recorded_answers
 from probe.replay.threads import Thread, ThreadNames
@@ -50,12 +49,14 @@ class ReplayServer:
         if request.headers.get("upgrade", "").lower() == "websocket" and path in self.websocket_paths:
             await self.serve_websocket(request, reader, writer)
             return False
-        key = request_key(request.method, request.path, body_of(request), False, self.places)
+        body = body_of(request)
+        key = request_key(request.method, request.path, body, False, self.places)
         found = self.matcher.answer(key, self.names.of(list(request.headers.items())))
         if isinstance(found, Divergence):
             told(found)
-            status, payload = divergence_error(path, found.summary())
-            await send(writer, status, "Bad Request", json.dumps(payload).encode())
+            # A 400 in the API's own error shape, which the agent shows as its API's error and does not retry.
+            error = request_reader(request.method, request.path, body).error_body(said_by_replay(found))
+            await send(writer, 400, "Bad Request", json.dumps(error).encode())
             return True
         await self.serve_http(found, writer, request.method)
         return True
@@ -114,7 +115,10 @@ class ReplayServer:
         found = self.matcher.answer(request_key("GET", path, body, True, self.places), thread)
         if isinstance(found, Divergence):
             told(found)
-            writer.write(connection.send(TextMessage(data=json.dumps(websocket_divergence_error(found.summary())))))
+            reader = request_reader("GET", path, body, True)
+            # An API that talks over a WebSocket has an error event of its own; else its error body is sent.
+            error = getattr(reader, "error_event", reader.error_body)(said_by_replay(found))
+            writer.write(connection.send(TextMessage(data=json.dumps(error))))
             await writer.drain()
             return
         loop = asyncio.get_running_loop()
@@ -170,6 +174,11 @@ async def serve(
     async with server:
         await stopped.wait()
     print(json.dumps(summary(matcher)), flush=True)
+
+
+def said_by_replay(divergence: Divergence) -> str:
+    """The error's message: the replay's own words on where the agent diverged."""
+    return f"agent-probe replay: {divergence.summary()}"
 
 
 def main(argv: list[str] | None = None) -> int:

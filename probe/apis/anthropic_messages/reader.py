@@ -338,3 +338,8 @@ def usage_of(usage: dict) -> Usage:
         cache_write_1h=integer(lifetimes.get("ephemeral_1h_input_tokens")),
         reasoning=integer(details.get("thinking_tokens")),  # part of output_tokens, as the API counts them
     )
+
+
+def error_body(message: str) -> dict:
+    """The body this API answers a request it refuses with (a 400): what the agent shows as its API's error."""
+    return {"type": "error", "error": {"type": "invalid_request_error", "message": message}}

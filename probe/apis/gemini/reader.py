@@ -353,3 +353,8 @@ def usage_of(usage: dict) -> Usage:
         cache_read=integer(usage.get("cachedContentTokenCount")),
         reasoning=thoughts,
     )
+
+
+def error_body(message: str) -> dict:
+    """The body this API answers a request it refuses with (a 400): what the agent shows as its API's error."""
+    return {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}

@@ -24,3 +24,8 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     turn.unknown.append(
         {"where": "response events", "raw": [{"event": event.name, "data": event.data} for event in events]}
     )
+
+
+def error_body(message: str) -> dict:
+    """An error body for an API none of the readers knows: the `{"error": {"message": …}}` most servers send."""
+    return {"error": {"message": message}}

@@ -298,3 +298,8 @@ def read_stream(events: list[Event], turn: Turn) -> None:
     ended = DONE in turn.events
     turn.output = [choice.item(extra, ended) for _, choice in ordered]
     stop_reasons(turn)
+
+
+def error_body(message: str) -> dict:
+    """The body this API answers a request it refuses with (a 400): what the agent shows as its API's error."""
+    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}

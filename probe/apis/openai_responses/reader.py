@@ -346,3 +346,13 @@ def usage_of(usage: dict) -> Usage:
         cache_read=integer(input_details.get("cached_tokens")),
         reasoning=integer(output_details.get("reasoning_tokens")),
     )
+
+
+def error_body(message: str) -> dict:
+    """The body this API answers a request it refuses with (a 400): what the agent shows as its API's error."""
+    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
+
+
+def error_event(message: str) -> dict:
+    """The error event this API sends on its WebSocket for a turn it refuses."""
+    return {"type": "error", "status": 400, "error": error_body(message)["error"]}
