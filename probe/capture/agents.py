@@ -114,13 +114,19 @@ def path_warning(target: Target, agent: Agent) -> str | None:
     if agent.package is not None or target.install is None or agent.version is None:
         return None
     pinned = target.install.version
-    # `codex-cli 0.169.0`, `2.1.330 (Claude Code)`: the version is one word of what it says.
-    if pinned in (word.removeprefix("v") for word in re.split(r"[\s(),]+", agent.version)):
+    if pinned in versions_said(agent.version):
         return None
     return (
         f"{target.command[0]} on PATH ({display(Path(agent.program))}) says {agent.version!r}, not the pinned "
         f"{pinned}: --agent-version X runs version X, installed into {display(agents_dir())}/"
     )
+
+
+def versions_said(said: str) -> list[str]:
+    """The plain versions in what an agent says of its own version: `codex-cli 0.169.0`, `2.1.330 (Claude Code)`,
+    `v1.18.33`: the version is one word of what it says."""
+    words = (word.removeprefix("v") for word in re.split(r"[\s(),]+", said))
+    return [word for word in words if npm_names.is_plain_version(word)]
 
 
 def agent_version(program: str) -> str | None:

@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from probe.capture import agent_home, processes
+from probe.capture import agent_home, agents, processes
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import capture_from_arguments
@@ -48,10 +48,9 @@ def recorded_version(manifest: dict) -> str | None:
     """The agent version the run was recorded with: the one asked for, else the one the agent reported."""
     agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
     for value in (agent.get("requested_version"), agent.get("version")):
-        if isinstance(value, str) and value.strip():
-            last = value.split()[-1].removeprefix("v")
-            if cli.npm_names.is_plain_version(last):
-                return last
+        found = agents.versions_said(value) if isinstance(value, str) else []
+        if found:
+            return found[0]
     return None
 
 

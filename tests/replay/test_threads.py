@@ -163,3 +163,12 @@ def test_the_committed_sub_agent_captures_replayed_in_another_interleaving_get_e
         assert got == {number: number for number in agent_of}, target
         assert matcher.thread_counts() == {"recorded": 3, "bound": 3, "unbound": 0}
         assert (matcher.repeated, matcher.divergences, matcher.unserved()) == (0, [], [])
+
+
+def test_a_recorded_version_is_read_from_what_the_agent_said():
+    from probe.replay.run import recorded_version
+
+    assert recorded_version({"agent": {"version": "2.1.330 (Claude Code)"}}) == "2.1.330"
+    assert recorded_version({"agent": {"version": "codex-cli 0.169.0", "requested_version": "0.166.0"}}) == "0.166.0"
+    assert recorded_version({"agent": {"version": "v1.18.33"}}) == "1.18.33"
+    assert recorded_version({"agent": {"version": "unknown"}}) is None and recorded_version({}) is None
