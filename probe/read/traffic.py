@@ -47,9 +47,11 @@ def body_bytes(body: Body) -> bytes:
 # (JSON.stringify(value, null, 2) too), each with non-ASCII escaped or not. The capture keeps a JSON body parsed,
 # with its size: the form of that size is the one sent.
 JSON_FORMS = [
-    dict(separators=separators, indent=indent, ensure_ascii=ascii_only)
-    for separators, indent in (((", ", ": "), None), ((",", ":"), None), ((",", ": "), 2))
-    for ascii_only in (False, True)
+    dict(separators=(", ", ": "), ensure_ascii=False),
+    dict(separators=(", ", ": "), ensure_ascii=True),
+    dict(separators=(",", ":"), ensure_ascii=True),  # compact with non-ASCII kept is orjson's, tried first
+    dict(separators=(",", ": "), indent=2, ensure_ascii=False),
+    dict(separators=(",", ": "), indent=2, ensure_ascii=True),
 ]
 
 
