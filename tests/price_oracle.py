@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from probe.read.whole_turns import WholeTurns
+
 
 def counts_as_sent(api: str, raw: dict) -> tuple[int, int, int, int, int]:
     """All input, cache reads, cache writes, 1-hour writes and output, from the usage object as the API sent it."""
@@ -50,4 +52,6 @@ def turn_cost(turn: dict, prices: dict[str, dict[str, Decimal]]) -> Decimal | No
 
 
 def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    """A JSON lines file's records; a turns.jsonl's turns whole (probe.read.whole_turns)."""
+    whole = WholeTurns()
+    return [whole.whole(json.loads(line)) for line in path.read_text().splitlines()]

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-SCHEMA = 1  # of turns.jsonl; raised when a field changes meaning or goes away (new fields keep it)
+SCHEMA = 2  # of turns.jsonl; raised when a field changes meaning or goes away (new fields keep it)
 PART_KINDS = ("text", "image", "reasoning", "tool_call", "tool_result", "other")
 
 

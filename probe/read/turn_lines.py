@@ -1,12 +1,15 @@
-"""Turns as the lines of turns.jsonl: one compact JSON object per exchange, with the strings repeated across
-turns stored once."""
+"""Turns as the lines of turns.jsonl (schema 2): one compact JSON object per exchange, each distinct item, tool and
+instruction block written once, on the line that first carries it, and named by its number on the lines after."""
 
 import contextlib
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from itertools import count, groupby
+from operator import sub
 from typing import Any
 
 from probe.common.fastjson import encoded
-from probe.read.conversation import SCHEMA, Item, Tool, Turn, plain
+from probe.read.conversation import SCHEMA, Turn, plain
 from probe.redact.masking import mask_body, mask_json_scanned
 
 # The fields of a turn that hold no captured structure, so they can always be written.
@@ -25,6 +28,8 @@ SCALAR_FIELDS = (
     "request_bytes",
     "response_bytes",
 )
+# The fields a session repeats, written as numbers into the file's table of values.
+LISTED = ("system", "tools", "input", "output")
 
 
 class StringMemo(dict):
@@ -50,100 +55,178 @@ class StringMemo(dict):
         self.size = 0
 
 
+def runs(numbers: Iterable[int]) -> list[list[int]]:
+    """Numbers as runs of consecutive ones, [first, count] each: a history re-sent turn after turn was numbered in
+    order, so it is a few runs however long it grows. (Grouped by number minus position, in C but for each run.)"""
+    found: list[list[int]] = []
+    position = 0
+    for offset, group in groupby(map(sub, numbers, count())):
+        length = len(list(group))
+        found.append([offset + position, length])
+        position += length
+    return found
+
+
+class Listed:
+    """One of a turn's listed fields as numbers into the table (written as runs), with the objects they number
+    and how each becomes the value its number names (for an output that shows some of them)."""
+
+    __slots__ = ("convert", "generation", "numbers", "objects")
+
+    def __init__(self, numbers: list[int], objects: Sequence[Any], convert: Callable[[Any], Any], generation: int):
+        self.numbers, self.objects, self.convert = numbers, objects, convert
+        self.generation = generation  # of the table: a number of another generation names another value
+
+
+class ValueTable:
+    """Numbers each distinct value once, by the object handed back for a value re-sent unchanged (the turn
+    builder hands back one object for an item, tool or block sent as before), else by the hash of its JSON.
+
+    Forgets everything once it knows KEPT objects, between lines, and numbers the values it meets after that from
+    the next free number (`generation` counts the times): memory stays flat, and a value met again is written
+    again. A number once written always means the same value."""
+
+    KEPT = 1 << 16
+
+    def __init__(self) -> None:
+        self.next = 0
+        self.generation = 0
+        self.by_object: dict[int, int] = {}  # id(object) -> its number, the object kept alive in `alive`
+        self.alive: list[Any] = []
+        self.by_content: dict[bytes, int] = {}
+        self.pending: list[tuple[int, bytes | None]] = []  # what this line added, undone if it cannot be written
+        self.first_new = 0
+        self.new_texts: list[bytes] = []  # this line's new values, encoded
+
+    def start_line(self) -> None:
+        if len(self.by_object) > self.KEPT:  # between lines only: a line's numbers all belong to one generation
+            self.forget()
+        self.pending, self.new_texts, self.first_new = [], [], self.next
+
+    def numbers(self, objects: Sequence[Any], convert: Callable[[Any], Any]) -> list[int]:
+        """The numbers of `objects`, each converted to its JSON-ready value and added when it is new."""
+        found = list(map(self.by_object.get, map(id, objects)))  # a re-sent history, looked up in C
+        start = 0
+        with contextlib.suppress(ValueError):
+            while True:
+                start = found.index(None, start)
+                found[start] = self.number(objects[start], convert)
+                start += 1
+        return found
+
+    def number(self, thing: Any, convert: Callable[[Any], Any]) -> int:
+        value = convert(thing)
+        text = encoded(value)
+        key = hashlib.blake2b(text, digest_size=16).digest()
+        number = self.by_content.get(key)
+        added_key = None
+        if number is None:
+            number = self.by_content[key] = self.next
+            self.next += 1
+            self.new_texts.append(text)
+            added_key = key
+        self.by_object[id(thing)] = number
+        self.alive.append(thing)
+        self.pending.append((id(thing), added_key))
+        return number
+
+    def undo_line(self) -> None:
+        """Take back what this line added: it is written without them, so no later line may name them."""
+        for object_id, key in self.pending:
+            self.by_object.pop(object_id, None)
+            if key is not None:
+                self.by_content.pop(key, None)
+        self.next = self.first_new
+        self.start_line()
+
+    def forget(self) -> None:
+        self.by_object.clear()
+        self.by_content.clear()
+        self.alive = []
+        self.generation += 1
+
+
 class TurnLines:
     """Writes turns as lines of turns.jsonl, masked like everything this project writes.
 
     `only_output` masks only the answer: enough for a capture masked when it was recorded, with the rules in
     force now, since everything else is as captured, while the answer holds what a model streamed in pieces,
-    joined (a key in three deltas, each too short to be recognised). A session re-sends its history with every
-    request, and the builder hands back the same object for an item or tool re-sent unchanged, so each is
-    converted and masked once.
+    joined (a key in three deltas, each too short to be recognised). A value met first in an answer keeps the form
+    it was written in there.
     """
-
-    ITEMS_KEPT = 1 << 12  # items remembered before starting over: memory stays bounded
 
     def __init__(self, redact: bool = True, only_output: bool = False) -> None:
         self.redact, self.only_output = redact, only_output
         self.strings = StringMemo()  # masked strings, by string
-        self.items: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its line form)
+        self.table = ValueTable()
 
-    def item(self, item: Item | Tool, mask: bool) -> Any:
-        found = self.items.get(id(item))
-        if found is None or found[0] is not item:
-            value = plain(item)
-            if mask:
-                value = mask_json_scanned(value, memo=self.strings)[0]
-            if len(self.items) >= self.ITEMS_KEPT:
-                self.items.clear()
-            found = self.items[id(item)] = (item, value)
-        return found[1]
+    def converter(self, mask: bool) -> Callable[[Any], Any]:
+        if not mask:
+            return plain
+        return lambda thing: mask_json_scanned(plain(thing), memo=self.strings)[0]
 
     def line(self, turn: Turn) -> bytes:
         return self.encode(turn, self.record(turn))
 
     def record(self, turn: Turn) -> dict | None:
-        """The turn as turns.jsonl holds it, masked; None if it is nested deeper than a walk can go."""
+        """The turn as turns.jsonl holds it, masked, its listed fields as numbers (`Listed`) and the values it
+        adds to the table under `new`; None if it is nested deeper than a walk can go."""
+        table = self.table
+        table.start_line()
         try:
-            record = {"schema": SCHEMA}
+            record: dict[str, Any] = {"schema": SCHEMA, "new": None}
             for name in turn.__dataclass_fields__:
                 value = getattr(turn, name)
-                if name in ("input", "output", "tools"):  # what a session repeats: one conversion per object
+                if name in LISTED:
                     mask = self.redact and (name == "output" or not self.only_output)
-                    record[name] = ConvertedItems(value, lambda item, mask=mask: self.item(item, mask))
+                    convert = self.converter(mask)
+                    record[name] = Listed(table.numbers(value, convert), value, convert, table.generation)
                 else:
                     record[name] = plain(value)
                     if self.redact and not self.only_output:
                         record[name] = mask_json_scanned(record[name], memo=self.strings)[0]
-            return record
         except RecursionError:
+            table.undo_line()
             return None
+        record["new"] = NewValues(table.first_new, table.new_texts)
+        return record
 
     def encode(self, turn: Turn, record: dict | None) -> bytes:
-        """The line of `record` (this turn's); when it is too deep to write, masked as text, or cut to where
-        and what it was."""
+        """The line of `record` (this turn's); when it is too deep to write, where and what it was."""
         if record is not None:
-            with contextlib.suppress(RecursionError):
-                return encoded_record(record) + b"\n"
-        try:
-            line = encoded(turn.to_json())
-        except RecursionError:
-            line = encoded(shallow_record(turn))
+            return encoded_record(record) + b"\n"
+        line = encoded(shallow_record(turn))
         return (mask_body(line, "application/json").data if self.redact else line) + b"\n"
 
 
-ENCODED_RUN = 1024  # items converted and encoded together
+class NewValues:
+    """The values a line adds to the table, numbered from `first`, already encoded."""
 
+    __slots__ = ("first", "texts")
 
-class ConvertedItems:
-    """A turn's items (or tools) as turns.jsonl holds them, each converted (and masked) when it is written or
-    looked at: a hostile request of 300,000 tiny items would otherwise be held as 300,000 dicts at once."""
-
-    def __init__(self, items: list, convert: Callable[[Any], Any]) -> None:
-        self.items, self.convert = items, convert
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self) -> Iterator[Any]:
-        return map(self.convert, self.items)
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return [self.convert(item) for item in self.items[index]]
-        return self.convert(self.items[index])
+    def __init__(self, first: int, texts: list[bytes]) -> None:
+        self.first, self.texts = first, texts
 
     def encoded(self) -> bytes:
-        # In runs of items: encoding each alone gives each its own buffer of a few KB, a gigabyte for 300,000.
-        runs = (encoded(self[start : start + ENCODED_RUN]) for start in range(0, len(self.items), ENCODED_RUN))
-        return b"[" + b",".join(run[1:-1] for run in runs if len(run) > 2) + b"]"
+        return b'{"from":%d,"values":[' % self.first + b",".join(self.texts) + b"]}"
 
 
 def encoded_record(record: dict) -> bytes:
-    """`record` as compact JSON, its converted item lists written one item at a time."""
-    members = (
-        encoded(key) + b":" + (value.encoded() if isinstance(value, ConvertedItems) else encoded(value))
-        for key, value in record.items()
-    )
+    """`record` as compact JSON: its new values as encoded when they were numbered, its listed fields as runs, and
+    no `new` when the line adds nothing."""
+    members = []
+    for key, value in record.items():
+        if isinstance(value, NewValues):
+            if not value.texts:
+                continue
+            text = value.encoded()
+        elif isinstance(value, Listed):
+            text = encoded(runs(value.numbers))
+        elif value is None and key == "new":
+            continue
+        else:
+            text = encoded(value)
+        members.append(encoded(key) + b":" + text)
     return b"{" + b",".join(members) + b"}"
 
 
@@ -154,5 +237,6 @@ def shallow_record(turn: Turn) -> dict:
 
 
 def turn_line(turn: Turn, redact: bool = True) -> bytes:
-    """One turn's line of turns.jsonl, masked (for a single turn; TurnLines writes a whole file)."""
+    """One turn's line of turns.jsonl, masked, holding every value it names (for a single turn; TurnLines writes a
+    whole file)."""
     return TurnLines(redact).line(turn)

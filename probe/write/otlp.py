@@ -15,6 +15,7 @@ import orjson
 
 from probe.common.errors import RunError
 from probe.read.conversation import integer
+from probe.read.whole_turns import TurnsFileError, WholeTurns
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import load_manifest
 from probe.write.otlp_agents import AgentSpans, insight_records
@@ -43,14 +44,17 @@ USAGE = {
 
 
 def turns_of(run: Path) -> Iterator[dict]:
+    """The run's turns, whole (probe.read.whole_turns); a line that cannot be read is left out, as a damaged line
+    is in the SQL views."""
+    whole = WholeTurns()
     with (run / "turns.jsonl").open("rb") as file:
         for line in file:
             try:
                 record = orjson.loads(line)
-            except orjson.JSONDecodeError:
+                if isinstance(record, dict):
+                    yield whole.whole(record)
+            except (orjson.JSONDecodeError, TurnsFileError):
                 continue
-            if isinstance(record, dict):
-                yield record
 
 
 def is_model_call(turn: dict) -> bool:

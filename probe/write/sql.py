@@ -18,8 +18,11 @@ from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
 from probe.write.sql_files import (
     INSIGHT_COLUMNS,
+    LISTED_VALUES,
     MANIFEST_COLUMNS,
     TURN_COLUMNS,
+    TURN_VALUES,
+    WHOLE_LINES,
     damaged_lines,
     file_source,
     readable_runs,
@@ -133,8 +136,10 @@ def connect(runs: list[Path], warnings: list[str] | None = None):
         f"CREATE VIEW insight_lines AS SELECT * FROM ({file_source(insight_files, INSIGHT_COLUMNS)}) "
         "WHERE record IS NOT NULL"
     )
-    # Every turn has its number: a row without one is a damaged line, not a turn to count.
-    connection.execute("CREATE VIEW turn_lines AS SELECT * FROM turn_files WHERE number IS NOT NULL")
+    # Every turn has its number: a row without one is a damaged line, not a turn to count. Each line is made whole.
+    connection.execute(f"CREATE VIEW turn_values AS {TURN_VALUES}")
+    connection.execute(f"CREATE MACRO listed_values(line_folder, listed) AS {LISTED_VALUES}")
+    connection.execute(f"CREATE VIEW turn_lines AS {WHOLE_LINES}")
     for name, query in VIEWS.items():
         connection.execute(f"CREATE VIEW {name} AS {query}")
     if warnings is not None:

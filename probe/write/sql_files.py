@@ -22,6 +22,8 @@ MANIFEST_COLUMNS = {
     "exchanges": "BIGINT",
 }
 TURN_COLUMNS = {
+    "schema": "BIGINT",
+    "new": "JSON",
     "number": "BIGINT",
     "kind": "VARCHAR",
     "proxy": "VARCHAR",
@@ -41,6 +43,26 @@ TURN_COLUMNS = {
     "request_bytes": "BIGINT",
     "response_bytes": "BIGINT",
 }
+
+
+# turns.jsonl's schema 2 writes each distinct item, tool and instruction block once, in the `new` of the first line
+# that carries it, and names it by number after that (probe.read.turn_lines): these views make each line whole.
+TURN_VALUES = """
+    SELECT folder, TRY_CAST(new->>'from' AS BIGINT) + v.position - 1 AS number, v.value
+    FROM turn_files, unnest(CAST(json_extract(new, '$.values') AS JSON[])) WITH ORDINALITY AS v(value, position)
+    WHERE schema = 2 AND new IS NOT NULL"""
+LISTED_VALUES = """
+    (SELECT coalesce(to_json(list(value ORDER BY position)), CAST('[]' AS JSON))
+     FROM unnest(flatten(list_transform(TRY_CAST(listed AS BIGINT[][]), lambda run: range(run[1], run[1] + run[2]))))
+          WITH ORDINALITY AS named(number, position)
+     JOIN turn_values USING (number)
+     WHERE turn_values.folder = line_folder)"""
+WHOLE_LINES = """
+    SELECT * REPLACE (
+        CASE WHEN schema = 2 THEN listed_values(folder, system) ELSE system END AS system,
+        CASE WHEN schema = 2 THEN listed_values(folder, tools) ELSE tools END AS tools,
+        CASE WHEN schema = 2 THEN listed_values(folder, output) ELSE output END AS output)
+    FROM turn_files WHERE number IS NOT NULL"""
 
 
 # insight.jsonl holds records of several kinds (probe.write.insight_lines): each field is typed once, and a record

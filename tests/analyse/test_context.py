@@ -16,6 +16,7 @@ from conftest import PROJECT_ROOT, captured_exchange
 from probe.analyse.context import HistoryTotals
 from probe.analyse.token_count import TokenCounter
 from probe.apis.anthropic_messages import report as anthropic_messages
+from probe.read.whole_turns import whole_turns
 from probe.write.diff import diff_runs
 from probe.write.report import build_report
 
@@ -77,8 +78,10 @@ def test_the_fast_tokenizer_counts_as_the_package_api_on_every_corpus_text():
         "x" * 250_000,
     }
     turn_files = [traffic.parent / "turns.jsonl" for traffic in CORPUS]
-    for turns in [*turn_files, *(shape.with_suffix(".turns.jsonl") for shape in SHAPES)]:
-        for turn in orjson_lines(turns):
+    # The runs' turns.jsonl made whole, and the corpus's expected turns (whole already).
+    wholes = [list(whole_turns(turns)) for turns in turn_files if turns.is_file()]
+    for turns in [*wholes, *(orjson_lines(shape.with_suffix(".turns.jsonl")) for shape in SHAPES)]:
+        for turn in turns:
             texts.update(block["text"] for block in turn.get("system") or [])
             texts.update(tool.get("description") or "" for tool in turn.get("tools") or [])
             texts.update(orjson.dumps(tool.get("schema")).decode() for tool in turn.get("tools") or [])

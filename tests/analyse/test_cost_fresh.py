@@ -10,6 +10,7 @@ import genai_prices
 import pytest
 from price_oracle import counts_as_sent
 
+from probe.read.whole_turns import whole_turns
 from probe.write import analyze
 from probe.write.sql import connect
 
@@ -44,8 +45,7 @@ def from_file(model: str, counts) -> Decimal:
 
 def expected_costs(run, priced) -> dict[int, Decimal | None]:
     expected = {}
-    for line in (run / "turns.jsonl").read_text().splitlines():
-        turn = json.loads(line)
+    for turn in whole_turns(run / "turns.jsonl"):
         usage = turn.get("usage")
         if usage is None or not (turn["output"] or turn["stop_reason"] or turn["response_id"]):
             continue  # a token count, a failed request: nothing spent

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from probe.apis.built_in import BY_API
+from probe.read.whole_turns import whole_turns
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.targets import parse_target
 from probe.write.report import write_report
@@ -58,7 +59,7 @@ def analysed(case: Path, tmp_path: Path, target) -> tuple[list[dict], str, str]:
     capture.write_bytes(case.read_bytes())
     report, warnings = write_report(capture, folder / "report.md", target, folder)
     assert not [warning for warning in warnings if "failed" in warning], warnings  # no reader or renderer failed
-    turns = [json.loads(line) for line in (folder / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(folder / "turns.jsonl"))
     return turns, report.read_text(), report.with_suffix(".html").read_text()
 
 

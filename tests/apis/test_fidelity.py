@@ -5,6 +5,7 @@ from pathlib import Path
 
 from conftest import captured_exchange
 
+from probe.read.whole_turns import whole_turns
 from probe.runs.importer import import_renderer
 from probe.write.report import build_report, write_report
 
@@ -164,7 +165,7 @@ def test_a_200_turn_session_in_bare_deltas_keeps_every_answer(tmp_path):
     traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))
     report_path, _ = write_report(traffic, tmp_path / "session.md", None, tmp_path)
     report = report_path.read_text()
-    turns = [json.loads(line) for line in (tmp_path / "session.turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(tmp_path / "session.turns.jsonl"))
     page = report_path.with_suffix(".html").read_text()
     assert len(turns) == 200
     for number, turn in enumerate(turns, start=1):

@@ -14,6 +14,7 @@ from probe.apis.openai_responses import reader as openai_responses
 from probe.read.conversation import SCHEMA, Turn
 from probe.read.sse import Event
 from probe.read.traffic import iter_exchanges
+from probe.read.whole_turns import whole_turns
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))
@@ -33,7 +34,7 @@ def analysed(sample: Path, tmp_path: Path) -> tuple[list[dict], list]:
         timeout=120,
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    turns = [json.loads(line) for line in (copy / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(copy / "turns.jsonl"))
     return turns, list(iter_exchanges(copy / "traffic.jsonl", []))
 
 
@@ -530,7 +531,7 @@ def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture
     assert result.returncode == 0, result.stderr
     written = (run / "turns.jsonl").read_text()
     assert "".join(pieces) not in written and "[REDACTED sha256:" in written
-    assert json.loads(written)["input"][0]["parts"][0]["text"] == "hi"
+    assert next(whole_turns(run / "turns.jsonl"))["input"][0]["parts"][0]["text"] == "hi"
     assert "plain-key-in-the-request" not in written
 
 
@@ -563,7 +564,7 @@ def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_
         cwd=PROJECT_ROOT,
     )
     assert result.returncode == 0, result.stderr
-    [turn] = [json.loads(line) for line in (out / "r.turns.jsonl").read_text().splitlines()]
+    [turn] = list(whole_turns(out / "r.turns.jsonl"))
     assert (turn["method"], turn["path"], turn["status"], turn["api"]) == ("GET", "/a", 200, "generic")
 
 

@@ -14,6 +14,7 @@ from probe.apis.turns import TurnBuilder
 from probe.read import history_reads
 from probe.read.traffic import iter_exchanges
 from probe.read.turn_lines import turn_line
+from probe.read.whole_turns import WholeTurns
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
@@ -42,7 +43,7 @@ def test_a_growing_session_gives_the_turns_reading_every_item_gives(tmp_path, mo
     reused = lines_of(capture, anthropic_messages)
     every_item_read(monkeypatch)
     assert reused == lines_of(capture, anthropic_messages)
-    last = json.loads(reused[-1])
+    last = WholeTurns().whole(json.loads(reused[-1]))  # each line is whole on its own (turn_line)
     assert "content block hologram" in last["unrecognised"] and len(last["input"]) == 1 + 2 * 39
     assert last["carried"]["items"] == 2 * 39  # the previous request's history and its answer
     assert ["content block hologram" in json.loads(line)["unrecognised"] for line in reused] == [False] * 5 + [
@@ -85,4 +86,4 @@ def test_every_reader_gives_the_same_turns(tmp_path, monkeypatch, reader, field,
     reused = lines_of(capture, reader)
     every_item_read(monkeypatch)
     assert reused == lines_of(capture, reader)
-    assert len(json.loads(reused[-1])["input"]) == len(history)
+    assert len(WholeTurns().whole(json.loads(reused[-1]))["input"]) == len(history)

@@ -15,6 +15,7 @@ from test_replay import replay
 from probe.analyse.prices import prices_from
 from probe.analyse.volatile import VOLATILE_HEADERS, Volatile, run_places
 from probe.capture import agents
+from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
 from probe.write.diff import diff_runs
 from probe.write.report import analyze_run
@@ -69,8 +70,7 @@ def tool_calls(run: Path) -> list:
     """The tool calls the model asked for and the results the agent sent back, as turns.jsonl records them."""
     volatile = normalised(run)
     found = []
-    for line in (run / "turns.jsonl").read_text().splitlines():
-        turn = json.loads(line)
+    for turn in whole_turns(run / "turns.jsonl"):
         for item in turn.get("output") or []:
             found += [
                 ("call", part.get("name"), part.get("arguments"))
@@ -111,7 +111,7 @@ def report_lines(run: Path) -> list[str]:
 
 def usage(run: Path) -> list:
     """What each turn's API reported: its model, stop reason and token counts."""
-    turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(run / "turns.jsonl"))
     return [json.dumps([turn.get("model"), turn.get("stop_reason"), turn.get("usage")]) for turn in turns]
 
 

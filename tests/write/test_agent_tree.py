@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
+from probe.read.whole_turns import WholeTurns
 from probe.write import sql
 from probe.write.report import analyze_run
 
@@ -17,7 +18,9 @@ SAVED = PROJECT_ROOT / "tests" / "data" / "subagents"
 
 
 def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    """A JSON lines file's records; a turns.jsonl's turns whole (probe.read.whole_turns)."""
+    whole = WholeTurns()
+    return [whole.whole(json.loads(line)) for line in path.read_text().splitlines()]
 
 
 def expected_tree(run: Path) -> tuple[dict[int, str], dict[str, str | None], dict[str, str]]:

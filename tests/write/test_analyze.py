@@ -5,6 +5,7 @@ import json
 from conftest import captured_exchange, run_manifest
 
 from probe.common.errors import run_main
+from probe.read.whole_turns import whole_turns
 from probe.write.analyze import main as analyze_main
 
 SSE = (
@@ -184,7 +185,7 @@ def test_without_a_target_each_exchange_is_read_by_its_api_and_the_rest_generica
     first, second = report.split("### #2 ")
     assert '- **model**: `"gpt-x"`' in first and "**Output text**" in first and "Request JSON" not in first
     assert "Request JSON" in second and '"event": "started"' in second
-    turns = [json.loads(line) for line in (tmp_path / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(tmp_path / "turns.jsonl"))
     assert [turn["api"] for turn in turns] == ["openai.responses", "generic"]
     assert turns[0]["usage"]["input"] == 100 and turns[1]["usage"] is None
 
@@ -347,6 +348,6 @@ def test_an_exchange_of_another_api_is_read_by_its_own_reader_and_the_report_say
     ]
     for section in (report.split("### #2 ")[1].split("### #3 ")[0], report.split("### #4 ")[1]):
         assert "**Output text**\n\n```text\nHi from Messages\n```" in section and "**Message**: id `msg_1`" in section
-    turns = [json.loads(line) for line in (tmp_path / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(tmp_path / "turns.jsonl"))
     assert [turn["api"] for turn in turns] == ["openai.responses", "anthropic.messages"] * 2
     assert turns[1]["usage"]["output"] == 4 and turns[1]["usage"]["input"] is None

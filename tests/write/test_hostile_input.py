@@ -15,6 +15,7 @@ from probe.apis.turns import TurnBuilder
 from probe.read.conversation import Turn
 from probe.read.sse import Event
 from probe.read.turn_lines import turn_line
+from probe.read.whole_turns import WholeTurns, whole_turns
 from probe.runs.importer import import_renderer
 from probe.write.report import build_report
 
@@ -213,7 +214,8 @@ def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
     turns = io.BytesIO()
     report, _warnings = build_report(traffic, RENDERERS[0], None, turns=turns)
     assert "### #1" in report
-    written = [json.loads(line) for line in turns.getvalue().splitlines()]
+    whole = WholeTurns()
+    written = [whole.whole(json.loads(line)) for line in turns.getvalue().splitlines()]
     assert len(written) == report.count("\n### #")  # the deep line is a turn too, unless it could not be read
     assert written[-1]["input"][0]["parts"][0]["text"] == "x" * size
     assert "x" * min(size, 1000) in report
@@ -407,7 +409,7 @@ def test_a_request_of_thousands_of_items_is_summarised_in_the_report_and_the_vie
     report = (run / "report.md").read_text()
     assert "1,600 items left out here: turns.jsonl holds every one" in report
     assert "tiny 199" in report and "tiny 1800" in report and "tiny 1000" not in report
-    [turn] = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+    [turn] = list(whole_turns(run / "turns.jsonl"))
     assert len(turn["input"]) == 2_000 and turn["input"][1000]["parts"][0]["text"] == "tiny 1000"
     page = (run / "report.html").read_text()
     assert '"input_left_out":{"at":200,"count":1600}' in page  # (the raw request view is cut at its own limit)

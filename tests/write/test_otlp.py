@@ -18,6 +18,7 @@ from test_sql import usage_from_traffic
 
 from probe.capture.ports import free_port
 from probe.common.errors import RunError, UsageError
+from probe.read.whole_turns import whole_turns
 from probe.write import export
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
@@ -160,7 +161,7 @@ def test_phoenix_holds_each_model_exchange_with_the_captures_numbers(phoenix, fr
         assert root["attributes"]["agent_probe.status"] == "complete"
         assert root["attributes"]["agent_probe.exit_code"] == 0
         assert root["attributes"]["agent_probe.prompt"] == "write a hello world function"
-        turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+        turns = list(whole_turns(run / "turns.jsonl"))
         entries = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
         by_number = {span["attributes"]["agent_probe.exchange"]: span for span in spans
                      if "agent_probe.exchange" in span["attributes"]}  # fmt: skip

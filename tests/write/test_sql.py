@@ -11,6 +11,7 @@ from conftest import PROJECT_ROOT
 
 from probe.common.errors import UsageError
 from probe.read.sse import parse
+from probe.read.whole_turns import whole_turns
 from probe.write import sql
 
 pytestmark = pytest.mark.e2e
@@ -119,7 +120,7 @@ def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch
 
 def test_the_instructions_size_by_agent_version_is_one_query(fresh_runs, monkeypatch):
     data_dir, codex_run, _ = fresh_runs
-    turns = [json.loads(line) for line in (codex_run / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(codex_run / "turns.jsonl"))
     longest = max(sum(len(block["text"]) for block in turn["system"]) for turn in turns)
     [row] = rows(
         data_dir,
@@ -212,7 +213,7 @@ def test_damaged_turns_lines_are_left_out_with_a_warning_naming_file_and_lines(p
         file.write('{not json}\n{"number": "x", "usage": 7}\n\n[1, 2]\n"text"\n{"kind": "http"}\n{"number": 9, "mo')
     warnings = []
     query = "SELECT r.exchanges, count(t.n), count(t.model) FROM runs r JOIN turns t USING (run) GROUP BY ALL"
-    turns = [json.loads(line) for line in (SAMPLE / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(SAMPLE / "turns.jsonl"))
     models = sum(1 for turn in turns if turn.get("model"))
     assert sql.query([run], query, warnings)[1] == [(3, 3, models)]  # the sample's turns, and no row of NULLs
     assert warnings == [f"{run}/turns.jsonl: 6 damaged lines left out (lines 4, 5, 7, 8, 9, 10)"]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from playwright.sync_api import expect
 from test_inert_reports import PAYLOADS, capture, manifest
 
+from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
 from probe.write.report import write_report
 from probe.write.viewer.headless import chromium, open_page
@@ -102,7 +103,7 @@ def codex_page(browser, tmp_path_factory, codex_program):
     result, run = run_pipeline(tmp_path_factory.mktemp("viewer-data"), codex_program, "http")
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"viewer: {run / 'report.html'}" in result.stdout
-    turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(run / "turns.jsonl"))
     watched = open_page(browser, run / "report.html")
     yield watched, turns, run
     watched.page.context.close()
@@ -257,7 +258,7 @@ def test_every_expandable_part_of_every_turn_opens_cleanly(codex_page):
 def test_websocket_turns_are_shown_as_turns(browser, tmp_path):
     sample = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
     page_path = analysed(sample / "traffic.jsonl", "codex", tmp_path / "run")
-    turns = [json.loads(line) for line in (tmp_path / "run" / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(tmp_path / "run" / "turns.jsonl"))
     watched = open_page(browser, page_path)
     websocket = [turn for turn in turns if turn["kind"] == "websocket" and turn["output"]]
     assert websocket

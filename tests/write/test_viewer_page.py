@@ -19,6 +19,7 @@ from test_inert_reports import PAYLOADS
 from test_viewer import SCRIPT_PAYLOADS, hostile_capture
 
 from probe.common.errors import RunError
+from probe.read.whole_turns import whole_turns
 from probe.runs import ledger as derived
 from probe.runs.ledger import VIEWER_ASSETS, VIEWER_SCRIPTS, VIEWER_STYLES
 from probe.runs.targets import load_target
@@ -53,7 +54,7 @@ def test_output_y_md_writes_y_html_beside_it(tmp_path, capsys):
     data = data_of(output.with_suffix(".html").read_text())
     # Every file derived from the report is named after it: two reports in one folder never share one.
     assert not (output.parent / "turns.jsonl").exists()
-    turns = [json.loads(line) for line in (output.parent / "mine.turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(output.parent / "mine.turns.jsonl"))
     assert [turn["n"] for turn in data["turns"]] == [turn["number"] for turn in turns]
     assert [turn["usage"] for turn in data["turns"]] == [turn["usage"] for turn in turns]
     assert data["header"]["run"] == SAMPLE.name

@@ -10,6 +10,7 @@ from conftest import PROJECT_ROOT, captured_exchange
 from playwright.sync_api import expect
 from test_viewer import analysed, assert_quiet, browser  # noqa: F401  (browser: the module's Chromium, a fixture)
 
+from probe.read.whole_turns import whole_turns
 from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
@@ -53,7 +54,7 @@ def made_up_run(folder: Path, count: int) -> tuple[Path, list[dict], dict[int, s
     folder.mkdir(parents=True)
     (folder / "traffic.jsonl").write_text("".join(json.dumps(exchange(n)) + "\n" for n in range(1, count + 1)))
     page = analysed(folder / "traffic.jsonl", "codex", folder)
-    turns = [json.loads(line) for line in (folder / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(folder / "turns.jsonl"))
     records = [json.loads(line) for line in (folder / "insight.jsonl").read_text().splitlines()]
     agents = {record["number"]: record["agent"] for record in records if record["record"] == "turn"}
     return page, turns, agents
@@ -85,7 +86,7 @@ def choose(page, control: str, label_start: str) -> None:
 def sample_page(browser, tmp_path_factory):  # noqa: F811
     folder = tmp_path_factory.mktemp("sidebar-sample")
     page = analysed(SAMPLE / "traffic.jsonl", "codex", folder)
-    turns = [json.loads(line) for line in (folder / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(folder / "turns.jsonl"))
     watched = open_page(browser, page)
     yield watched, turns
     watched.page.context.close()

@@ -12,6 +12,7 @@ from conftest import PROJECT_ROOT, captured_exchange
 from playwright.sync_api import expect
 from test_viewer import analysed, assert_quiet
 
+from probe.read.whole_turns import whole_turns
 from probe.write.viewer.headless import chromium, open_page
 
 pytestmark = pytest.mark.browser
@@ -42,7 +43,7 @@ def sample_page(sample: Path, folder: Path) -> tuple[Path, list[dict], list[dict
     shutil.copy(sample / "traffic.jsonl", folder / "traffic.jsonl")
     manifest = json.loads((sample / "manifest.json").read_text())
     page = analysed(folder / "traffic.jsonl", manifest["target"], folder / "out", manifest)
-    turns = [json.loads(line) for line in (page.parent / "turns.jsonl").read_text().splitlines()]
+    turns = list(whole_turns(page.parent / "turns.jsonl"))
     insight = [json.loads(line) for line in (page.parent / "insight.jsonl").read_text().splitlines()]
     return page, turns, insight
 

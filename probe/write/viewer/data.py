@@ -5,6 +5,7 @@ turns. Items, tools, instructions and header sets are interned in one table of v
 holds their numbers: a history re-sent 200 times is stored once, plus 200 lists of numbers.
 """
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from probe.apis.turn_markdown import ITEMS_SHOWN
 from probe.common.fastjson import encoded
 from probe.read.conversation import Turn
 from probe.read.traffic import Body, Exchange
-from probe.read.turn_lines import StringMemo, shallow_record
+from probe.read.turn_lines import Listed, StringMemo, shallow_record
 from probe.redact.json_values import mask_json
 from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
@@ -166,6 +167,11 @@ class ViewerData:
         self.raw_bytes = 0
         self.strings = StringMemo()  # masked strings, for mask_json's memo
         self.members = MemberMasks(self.strings)
+        # turns.jsonl's numbers for the values its lines define, and their numbers here: a re-sent history is
+        # looked up, not encoded and hashed again. Emptied when turns.jsonl's table starts over (its generation).
+        self.numbered: dict[int, int] = {}
+        self.lists: dict[tuple[int, ...], int] = {}  # a list of such values (the system blocks), by their numbers
+        self.generation = 0
 
     def add(
         self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None = None, facts: dict | None = None
@@ -181,6 +187,36 @@ class ViewerData:
         self.turns.append(encoded(entry))
         if entry["unrecognised"]:
             self.unrecognised.append({"n": entry["n"], "unrecognised": entry["unrecognised"]})
+
+    def shown(self, listed: Any, positions: slice | None = None) -> list[int]:
+        """The numbers here of a listed field's values (those at `positions`, else all), each interned the first
+        time it is shown: a re-sent history is looked up by its numbers in turns.jsonl, in C, not walked."""
+        if not isinstance(listed, Listed):
+            return []
+        if listed.generation != self.generation:  # turns.jsonl's table started over: its numbers name new values
+            self.numbered, self.lists, self.generation = {}, {}, listed.generation
+        numbers = listed.numbers if positions is None else listed.numbers[positions]
+        found = list(map(self.numbered.get, numbers))
+        start = 0
+        with contextlib.suppress(ValueError):
+            while True:
+                start = found.index(None, start)
+                where = start if positions is None else range(len(listed.numbers))[positions][start]
+                found[start] = self.numbered[numbers[start]] = self.values.add(listed.convert(listed.objects[where]))
+                start += 1
+        return found
+
+    def system_index(self, listed: Any) -> int:
+        """The system blocks, as one value: what the page compares from turn to turn."""
+        if not isinstance(listed, Listed):
+            return self.values.add([])
+        numbers = tuple(listed.numbers)
+        index = self.lists.get(numbers) if listed.generation == self.generation else None
+        if index is None:
+            if len(self.lists) >= KNOWN_OBJECTS:
+                self.lists.clear()
+            index = self.lists[numbers] = self.values.add([listed.convert(block) for block in listed.objects])
+        return index
 
     def entry(
         self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None, with_bodies: bool = True
@@ -220,24 +256,25 @@ class ViewerData:
                 if isinstance(entry, dict)
             ],
             "config": intern(record.get("config") or {}),
-            "system": intern(record.get("system") or []),
-            "tools": [intern(tool) for tool in record.get("tools") or []],
-            **self.item_refs("input", record.get("input") or []),
-            **self.item_refs("output", record.get("output") or []),
+            "system": self.system_index(record.get("system")),
+            "tools": self.shown(record.get("tools")),
+            **self.item_refs("input", record.get("input")),
+            **self.item_refs("output", record.get("output")),
             "request_headers": intern(self.headers(exchange.request_headers)),
             "response_headers": intern(self.headers(exchange.response_headers)),
             "raw_request": self.raw_request(exchange, turn, history_field) if with_bodies else TOO_DEEP,
             "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
         }
 
-    def item_refs(self, name: str, items: list) -> dict:
+    def item_refs(self, name: str, listed: Any) -> dict:
         """`name`: the refs of the items the page shows, all of them up to ITEMS_SHOWN, else the first and last
         halves of that many; and `<name>_left_out`: where the rest were and how many (turns.jsonl has them all)."""
-        if len(items) <= ITEMS_SHOWN:
-            return {name: [self.values.add(item) for item in items]}
+        count = len(listed.numbers) if isinstance(listed, Listed) else 0
+        if count <= ITEMS_SHOWN:
+            return {name: self.shown(listed)}
         half = ITEMS_SHOWN // 2
-        shown = [self.values.add(item) for item in [*items[:half], *items[-half:]]]
-        return {name: shown, f"{name}_left_out": {"at": half, "count": len(items) - ITEMS_SHOWN}}
+        shown = self.shown(listed, slice(None, half)) + self.shown(listed, slice(count - half, None))
+        return {name: shown, f"{name}_left_out": {"at": half, "count": count - ITEMS_SHOWN}}
 
     def masked(self, text: str | None) -> str | None:
         if text is None or not self.redact:
