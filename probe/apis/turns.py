@@ -1,6 +1,7 @@
 """Builds the conversation model's turns from captured exchanges, with an API's reader, and writes turns.jsonl."""
 
 import contextlib
+import operator
 from typing import Any
 
 from probe.apis.recognise import reader_for
@@ -33,7 +34,8 @@ class TurnBuilder:
         self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
         self.last_context: tuple[int, list[Item]] | None = None
         self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
-        self.keys: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its key)
+        self.key_of: dict[int, Any] = {}  # id(item) -> its key, for the items in `keyed` (kept alive)
+        self.keyed: list[Item] = []
 
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
         turn = Turn(
@@ -119,7 +121,12 @@ class TurnBuilder:
             if carried.count:
                 turn.carried = Carried(carried.count, int(carried.source), "prefix")
                 earlier = self.items_of.get(carried.source) or []
-                for index, (item, before) in enumerate(zip(turn.input[: carried.count], earlier)):
+                # Items read once and re-sent are the very objects of that context already (see
+                # probe.read.history_reads): compared by identity in C, only the rest are walked here.
+                same = list(map(operator.is_, turn.input[: carried.count], earlier))
+                start = same.index(False) if False in same else len(same)
+                for index in range(start, len(same)):
+                    item, before = turn.input[index], earlier[index]
                     item.size = before.size  # measured when it was first sent
                     if item == before:  # re-sent unchanged: one object, so outputs convert it once
                         turn.input[index] = before
@@ -127,15 +134,18 @@ class TurnBuilder:
 
     def keys_of(self, items: list[Item]) -> list[Any]:
         """The items' keys for comparing histories; an item read once and re-sent (the same object, see
-        probe.read.history_reads) keeps its key, and is read for it once."""
-        keys, known = [], self.keys
-        for item in items:
-            found = known.get(id(item))
-            if found is None or found[0] is not item:
-                if len(known) >= KEYS_KEPT:
-                    known.clear()
-                found = known[id(item)] = (item, self.key(item))
-            keys.append(found[1])
+        probe.read.history_reads) keeps its key, looked up in C, and is read for it once."""
+        if len(self.keyed) > KEYS_KEPT:  # between calls: one call's keys are all looked up in the same table
+            self.key_of, self.keyed = {}, []
+        keys = list(map(self.key_of.get, map(id, items)))
+        start = 0
+        with contextlib.suppress(ValueError):
+            while True:
+                start = keys.index(None, start)
+                item = items[start]
+                keys[start] = self.key_of[id(item)] = self.key(item)
+                self.keyed.append(item)  # kept alive, so that its id stays its own
+                start += 1
         return keys
 
     def hash_tools(self, tools: list[Tool]) -> None:

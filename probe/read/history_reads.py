@@ -39,9 +39,13 @@ class HistoryReads:
 
     def __init__(self) -> None:
         self.recent: deque[tuple[list, list[Item], list[tuple[list, list]]]] = deque(maxlen=RECENT_REQUESTS)
+        # The newest history's JSON text and its list, as read: the next request usually re-sends it whole, which
+        # one comparison of texts, in C, tells (instead of writing and hashing each item again).
+        self.newest_text: bytes | None = None
+        self.newest_raws: list | None = None
 
     def read(self, raws: list, turn: Turn, read_one: Callable[[Any], Item]) -> list[Item]:
-        sent = as_sent(raws)
+        sent = self.sent(raws)
         count, earlier = 0, None
         for candidate in reversed(self.recent):
             shared = common_prefix(candidate[0], sent)
@@ -65,6 +69,31 @@ class HistoryReads:
         self.recent.append((sent, items, notes))
         trim(self.recent, lambda entry: len(entry[0]))
         return items
+
+    def sent(self, raws: list) -> list:
+        """as_sent(raws), taking the digests of the newest history when `raws` starts with it whole: the JSON
+        text of that history, but its closing bracket, is where `raws`'s own text starts, and a comma or a closing
+        bracket follows (JSON reads the same bytes into the same items)."""
+        newest, newest_text = (self.recent[-1][0] if self.recent else None), self.newest_text
+        try:
+            text = orjson.dumps(raws)
+        except (orjson.JSONEncodeError, TypeError):
+            self.newest_text = self.newest_raws = None
+            return as_sent(raws)
+        self.newest_text, self.newest_raws = text, raws
+        if newest is None or newest_text is None or len(newest) > len(raws):
+            return as_sent(raws)
+        end = len(newest_text) - 1
+        if not newest or not text.startswith(memoryview(newest_text)[:end]) or text[end : end + 1] not in (b",", b"]"):
+            return as_sent(raws)
+        return newest + as_sent(raws[len(newest) :])
+
+    def digests(self, raws: list) -> list | None:
+        """The digests (as_sent) of the history last read, if `raws` is that list: what an output that stores
+        each distinct item once can look its items up by."""
+        if raws is self.newest_raws and self.recent:
+            return self.recent[-1][0]
+        return None
 
 
 # The reads of the TurnBuilder reading a request now; a reader called on its own reads every item.

@@ -22,6 +22,7 @@ from probe.common.errors import ProbeError, RunError, one_line
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.conversation import Turn
+from probe.read.history_masks import HistoryMasks
 from probe.read.masked import masked_exchange
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
@@ -212,6 +213,7 @@ class RunReading:
         self.reading = Reading(renderer)  # each exchange is read by its own API's reader; the target's for its API
         # Every exchange is masked as it is read, whatever the capture or its manifest says (a --keep-secrets, older
         # or hand-made capture): turns.jsonl and the viewer then need only their joined answers masked again.
+        self.histories = HistoryMasks()  # request bodies' long lists, masked item by item across requests
         self.lines = TurnLines(redact, only_output=True)
         self.insight = InsightLines(insight, redact, keep=viewer)
         self.page = ViewerData(redact, extra_secrets, masked_at_capture=True, indexed=indexed) if viewer else None
@@ -219,7 +221,7 @@ class RunReading:
     def read(self, exchange: Exchange, warnings: list[str]) -> Read:
         """Read one exchange into every output; the caller lets go of what it returns before the next one."""
         if self.redact:
-            exchange = masked_exchange(exchange, self.extra_secrets)
+            exchange = masked_exchange(exchange, self.extra_secrets, self.histories)
         self.totals.count(exchange)
         turn, builder = self.reading.build(exchange, warnings)
         shown_by = renderer_for(builder.reader, self.renderer)
@@ -233,7 +235,7 @@ class RunReading:
         if page is not None:
             history_field = getattr(shown_by, "HISTORY_FIELD", None)
             page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field,
-                     facts_record)  # fmt: skip
+                     facts_record, builder.history_reads.digests)  # fmt: skip
         return Read(exchange, turn, builder, shown_by)
 
     def finish(self) -> None:

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import threading
 from array import array
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from probe.apis.turn_markdown import ITEMS_SHOWN
@@ -103,6 +104,18 @@ class Values:
         self.by_content: dict[bytes, int] = {}
         self.by_identity: dict[int, tuple[Any, int]] = {}  # the same object re-sent: no need to serialise it again
 
+    def known(self, values: list, digests: list) -> list[int]:
+        """The numbers of `values`, looked up in C by their digests (blake2b of their JSON, as add hashes them);
+        those not stored yet are added."""
+        found = list(map(self.by_content.get, digests))
+        start = 0
+        with contextlib.suppress(ValueError):
+            while True:
+                start = found.index(None, start)
+                found[start] = self.add(values[start])
+                start += 1
+        return found
+
     def add(self, value: Any) -> int:
         known = self.by_identity.get(id(value))
         if known is not None and known[0] is value:
@@ -174,13 +187,20 @@ class ViewerData:
         self.generation = 0
 
     def add(
-        self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None = None, facts: dict | None = None
+        self,
+        exchange: Exchange,
+        turn: Turn,
+        record: dict,
+        history_field: str | None = None,
+        facts: dict | None = None,
+        digests: Callable[[list], list | None] | None = None,
     ) -> None:
         """One exchange: `record` is its turn as turns.jsonl has it (masked there); `history_field` names the
         request field that holds the history its API re-sends (left out of the raw view when carried); `facts` is
-        its record of insight.jsonl (its agent, its prompt cache)."""
+        its record of insight.jsonl (its agent, its prompt cache); `digests` gives the digests of a history as read
+        (probe.read.history_reads), by which its items as sent are looked up here rather than encoded again."""
         try:
-            entry = self.entry(exchange, turn, record, history_field)
+            entry = self.entry(exchange, turn, record, history_field, digests=digests)
         except RecursionError:  # nested deeper than a walk can go: where and what it was, as turns.jsonl keeps it
             entry = self.entry(exchange, turn, shallow_record(turn), history_field, with_bodies=False)
         entry["insight"] = {key: value for key, value in (facts or {}).items() if key not in ("record", "schema")}
@@ -219,7 +239,13 @@ class ViewerData:
         return index
 
     def entry(
-        self, exchange: Exchange, turn: Turn, record: dict, history_field: str | None, with_bodies: bool = True
+        self,
+        exchange: Exchange,
+        turn: Turn,
+        record: dict,
+        history_field: str | None,
+        with_bodies: bool = True,
+        digests: Callable[[list], list | None] | None = None,
     ) -> dict:
         intern = self.values.add
         errors = api_errors(record.get("errors") or [])
@@ -262,7 +288,7 @@ class ViewerData:
             **self.item_refs("output", record.get("output")),
             "request_headers": intern(self.headers(exchange.request_headers)),
             "response_headers": intern(self.headers(exchange.response_headers)),
-            "raw_request": self.raw_request(exchange, turn, history_field) if with_bodies else TOO_DEEP,
+            "raw_request": self.raw_request(exchange, turn, history_field, digests) if with_bodies else TOO_DEEP,
             "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
         }
 
@@ -285,7 +311,9 @@ class ViewerData:
         # Secret headers are always fingerprinted, as in the report, --no-redact or not.
         return [[name, redact_header(name, value, self.extra_secrets)] for name, value in pairs]
 
-    def raw_request(self, exchange: Exchange, turn: Turn, field: str | None) -> dict | None:
+    def raw_request(
+        self, exchange: Exchange, turn: Turn, field: str | None, digests: Callable[[list], list | None] | None
+    ) -> dict | None:
         if exchange.kind == "websocket":
             return self.raw_frames(exchange, from_client=True)
         body = exchange.request_body.value
@@ -301,8 +329,12 @@ class ViewerData:
             # The history an earlier request already held is named, not repeated: the page stays linear. Its items,
             # as sent, are interned values (each distinct one stored once), so a copy of the request is still whole.
             history = body[field][: carried.items]
+            known = digests(body[field]) if digests is not None and not self.mask_raw else None
             body = {**body, field: body[field][carried.items :]}
-            refs = [self.values.add(self.members.mask(item) if self.mask_raw else item) for item in history]
+            if known is not None:
+                refs = self.values.known(history, known[: carried.items])
+            else:
+                refs = [self.values.add(self.members.mask(item) if self.mask_raw else item) for item in history]
             left_out = {"field": field, "items": carried.items, "source": carried.source, "runs": runs_of(refs)}
         return self.raw(exchange.request_body, body) | {"left_out": left_out}
 
