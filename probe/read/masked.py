@@ -5,8 +5,10 @@ masked when it was recorded (masking is idempotent: what was masked then stays a
 import base64
 import binascii
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from probe.common.fastjson import encoded
+from probe.read.history_masks import HistoryMasks
 from probe.read.traffic import Body, Exchange
 from probe.redact.json_values import mask_json
 from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_body, mask_text, mask_url
@@ -16,13 +18,17 @@ TOO_DEEP = "(nested too deeply to be masked, so not shown: traffic.jsonl holds i
 
 
 def masked_exchanges(exchanges: Iterable[Exchange], extra_headers: frozenset[str] = frozenset()) -> Iterator[Exchange]:
+    histories = HistoryMasks()
     for exchange in exchanges:
-        yield masked_exchange(exchange, extra_headers)
+        yield masked_exchange(exchange, extra_headers, histories)
         del exchange  # before the next one is read: memory holds one exchange at a time
 
 
-def masked_exchange(exchange: Exchange, extra_headers: frozenset[str] = frozenset()) -> Exchange:
-    """The exchange with its URL, headers, trailers, bodies, frames and messages masked, in place."""
+def masked_exchange(
+    exchange: Exchange, extra_headers: frozenset[str] = frozenset(), histories: HistoryMasks | None = None
+) -> Exchange:
+    """The exchange with its URL, headers, trailers, bodies, frames and messages masked, in place; `histories`,
+    kept from one exchange to the next, masks only what a request adds to the long lists of the one before."""
     exchange.url = mask_url(exchange.url)[0]
     exchange.path = mask_url(exchange.path)[0]
     exchange.request_headers = mask_headers(exchange.request_headers, extra_headers)[0]
@@ -32,7 +38,7 @@ def masked_exchange(exchange: Exchange, extra_headers: frozenset[str] = frozense
     if exchange.response_trailers:
         exchange.response_trailers = mask_headers(exchange.response_trailers, extra_headers)[0]
     request_type = next((value for name, value in exchange.request_headers if name.lower() == "content-type"), "")
-    exchange.request_body = masked_body(exchange.request_body, request_type)
+    exchange.request_body = masked_body(exchange.request_body, request_type, histories)
     exchange.response_body = masked_body(exchange.response_body, exchange.content_type)
     for frame in exchange.frames:
         frame.body = masked_body(frame.body, "")
@@ -46,15 +52,20 @@ def masked_exchange(exchange: Exchange, extra_headers: frozenset[str] = frozense
     return exchange
 
 
-def masked_body(body: Body, content_type: str) -> Body:
+def masked_json(value: Any) -> Any:
+    """A parsed JSON value masked as the capture masks a JSON body: the text rules over it written out, once (not
+    string by string), then a walk only where a key may name a secret. RecursionError past what can be walked."""
+    masked = mask_json_body(encoded(value))
+    if masked is None:
+        return mask_json(value)[0]
+    return masked.parsed if masked.count else value
+
+
+def masked_body(body: Body, content_type: str, histories: HistoryMasks | None = None) -> Body:
     if body.format == "json":
-        # As the capture masks a JSON body: the text rules over it written out, once (not string by string), then
-        # a walk only where a key may name a secret.
         try:
-            masked = mask_json_body(encoded(body.value))
-            value = masked.parsed if masked is not None and masked.count else body.value
-            if masked is None:
-                value, _ = mask_json(body.value)
+            fast = histories.masked(body.value, masked_json) if histories and isinstance(body.value, dict) else None
+            value = fast if fast is not None else masked_json(body.value)
         except RecursionError:  # nested past what can be walked: not shown at all (traffic.jsonl keeps it)
             return Body(TOO_DEEP, "text", body.size, body.as_sent)
         if isinstance(value, list):
