@@ -1,6 +1,9 @@
 """Analyzer at scale: wall time and peak RSS of `analyze` on generated captures of four shapes (codex sessions,
 streams of 2,000 tiny deltas, 200-turn sessions re-sending their history, requests of 100,000 tiny items), against
-a parse floor, with peak RSS also as a multiple of the capture's largest exchange (its longest line).
+a parse floor, with peak RSS also as a multiple of the capture's largest exchange (its longest line), and the size
+of what the analysis writes: report.md, and turns.jsonl plus the viewer (report.html, its code included) as a share
+of the capture (the targets: wall time at most 3x the floor, turns.jsonl plus viewer under 0.3x the capture, and peak
+RSS flat in the capture's size).
 
 The floor reads the file and parses, with orjson (the analyzer's parser), every line and every payload in it: each
 SSE `data:` payload of a text body and each WebSocket message written as JSON text. Both run as fresh processes,
@@ -96,7 +99,8 @@ def main() -> None:
           "runs each, interleaved")  # fmt: skip
     print(
         f"{'shape':>8} {'size':>6} {'floor s':>8} {'analyze s':>10} {'ratio':>6} {'MB/s':>6} "
-        f"{'floor RSS MB':>13} {'analyze RSS MB':>15} {'largest MB':>11} {'RSS/largest':>12} {'report MB':>10}"
+        f"{'floor RSS MB':>13} {'analyze RSS MB':>15} {'largest MB':>11} {'RSS/largest':>12} {'report MB':>10} "
+        f"{'turns MB':>9} {'viewer MB':>10} {'(turns+viewer)/capture':>23}"
     )
     for shape in args.shapes.split(","):
         for megabytes in (float(size) for size in args.sizes.split(",")):
@@ -113,6 +117,8 @@ def measure(shape: str, capture: Path, runs: int) -> None:
             floors.append(timed([sys.executable, "-c", FLOOR, str(capture)]))
             analyses.append(timed([*analyze, "--target", TARGETS[shape]]))
         report_size = report.stat().st_size / 1e6
+        turns_size = report.with_name("turns.jsonl").stat().st_size / 1e6
+        viewer_size = report.with_suffix(".html").stat().st_size / 1e6
     floor = statistics.median(run[0] for run in floors)
     wall = statistics.median(run[0] for run in analyses)
     size = capture.stat().st_size / 1e6
@@ -122,7 +128,7 @@ def measure(shape: str, capture: Path, runs: int) -> None:
     print(
         f"{shape:>8} {size:>5.0f}M {floor:>8.2f} {wall:>10.2f} {wall / floor:>6.2f} {size / wall:>6.0f} "
         f"{max(run[1] for run in floors):>13.0f} {peak:>15.0f} {largest:>11.1f} {peak * 1.048576 / largest:>12.0f} "
-        f"{report_size:>10.1f}",
+        f"{report_size:>10.1f} {turns_size:>9.1f} {viewer_size:>10.1f} {(turns_size + viewer_size) / size:>23.2f}",
         flush=True,
     )
 

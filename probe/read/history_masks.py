@@ -1,52 +1,81 @@
-"""Masks the long lists of JSON request bodies (a re-sent history, a tool list) from one request to the next: the
-items a request sends exactly as the one before did are masked already, so only what it adds is masked again."""
+"""Masks the long fields of JSON request bodies (a re-sent history, a tool list, the instructions) from one
+request to the next: a field a request sends exactly as the one before did is masked already, and of a list only
+the items it adds are masked again."""
 
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from probe.read.history_reads import head_digest
 from probe.redact.secret_names import is_secret_name
 
-LONG_LIST = 8  # items a top-level list holds for it to be masked this way; shorter ones are masked with the body
+LONG_LIST = 8  # items of a top-level list for it to be masked on its own
+LONG_FIELD = 1024  # bytes of a top-level field's JSON for it to be masked on its own
 PLAIN_KEY = 32  # characters of a field name that cannot be a token shape, and is masked as it is
 
 
 class HistoryMasks:
-    """The last masked value of each long list a request body held, with that list's JSON text as sent."""
+    """The last masked value of each long field a request body held, with what its JSON text as sent was: its
+    length and the digest of all of it but its last byte (held instead of a text of many megabytes)."""
 
     def __init__(self) -> None:
-        self.last: dict[str, tuple[bytes, list]] = {}
+        self.last: dict[str, tuple[int, bytes, Any]] = {}
 
     def masked(self, body: dict, mask: Callable[[Any], Any]) -> dict | None:
         """`body` masked as `mask` would mask it whole (mask raises RecursionError past what it can walk), its long
-        lists item by item; None when it has no long list under a plain name (mask it whole)."""
-        long = {key for key, value in body.items() if type(value) is list and len(value) >= LONG_LIST and plain(key)}
+        fields each on its own; None when it has no long field under a plain name (mask it whole)."""
+        long = {key: text for key, value in body.items() if (text := long_text(key, value)) is not None}
         if not long:
             return None
         rest = {key: value for key, value in body.items() if key not in long}
         masked_rest = mask(rest) if rest else {}
         if not isinstance(masked_rest, dict) or masked_rest.keys() != rest.keys():
             return None  # a field's name was masked: the body is masked whole, as before
-        return {key: self.masked_list(key, body[key], mask) if key in long else masked_rest[key] for key in body}
+        return {
+            key: self.masked_field(key, body[key], long[key], mask) if key in long else masked_rest[key] for key in body
+        }
 
-    def masked_list(self, key: str, items: list, mask: Callable[[Any], Any]) -> list:
-        try:
-            text = orjson.dumps(items)
-        except (orjson.JSONEncodeError, TypeError):  # lone surrogates, integers past 64 bits: masked whole
-            self.last.pop(key, None)
-            return mask(items)
-        earlier = self.last.get(key)
-        kept = 0
-        if earlier is not None and len(earlier[1]) <= len(items):
-            # That list's text, but its closing bracket, starts this one's, and a comma or a bracket follows: JSON
-            # reads the same bytes into the same items.
-            end = len(earlier[0]) - 1
-            if text.startswith(memoryview(earlier[0])[:end]) and text[end : end + 1] in (b",", b"]"):
-                kept = len(earlier[1])
-        masked = (earlier[1] if kept else []) + (mask(items[kept:]) if kept < len(items) else [])
-        self.last[key] = (text, masked)
+    def masked_field(self, key: str, value: Any, text: bytes, mask: Callable[[Any], Any]) -> Any:
+        masked = self.known(key, value, text, mask)
+        if masked is None:
+            masked = mask(value)
+        self.last[key] = (len(text), head_digest(text, len(text)), masked)
         return masked
+
+    def known(self, key: str, value: Any, text: bytes, mask: Callable[[Any], Any]) -> Any:
+        """The field masked from what the last request sent under its name: the same text (of the same length,
+        the same but for its last byte, which closes what the first byte opened), or a list that starts with that
+        list's items (its text, but its closing bracket, is where this one's starts, and a comma follows: JSON
+        reads the same bytes into the same items); else None."""
+        earlier = self.last.get(key)
+        if earlier is None:
+            return None
+        length, digest, masked = earlier
+        if length > len(text) or length < 2 or head_digest(text, length) != digest:
+            return None
+        if length == len(text):
+            return masked
+        if type(value) is list and type(masked) is list and text[length - 1 : length] == b",":
+            kept = len(masked)
+            return masked + mask(value[kept:])
+        return None
+
+
+def long_text(key: Any, value: Any) -> bytes | None:
+    """The JSON text of a field masked on its own: a list of LONG_LIST items or more, or a text, object or list
+    whose JSON is LONG_FIELD bytes or more, under a plain name; else None."""
+    if not plain(key) or type(value) not in (list, dict, str):
+        return None
+    if type(value) is str and len(value) * 6 + 2 < LONG_FIELD:
+        return None  # too short to be long, whatever it holds (a character is at most six bytes of JSON)
+    try:
+        text = orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):  # lone surrogates, integers past 64 bits: masked with the body
+        return None
+    if type(value) is list and len(value) >= LONG_LIST:
+        return text
+    return text if len(text) >= LONG_FIELD else None
 
 
 def plain(key: Any) -> bool:

@@ -123,7 +123,9 @@ class ValueTable:
         if number is None:
             number = self.by_content[key] = self.next
             self.next += 1
-            self.new_texts.append(text)
+            # A copy of its own size: orjson gives each text a buffer of a few KB, and a hostile request of
+            # 300,000 tiny items would hold a gigabyte of them until its line is written.
+            self.new_texts.append(bytes(memoryview(text)) if len(text) < 4096 else text)
             added_key = key
         self.by_object[id(thing)] = number
         self.alive.append(thing)
