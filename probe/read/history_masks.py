@@ -7,7 +7,6 @@ from typing import Any
 
 import orjson
 
-from probe.read.history_reads import head_digest
 from probe.redact.secret_names import is_secret_name
 
 LONG_LIST = 8  # items of a top-level list for it to be masked on its own
@@ -16,11 +15,11 @@ PLAIN_KEY = 32  # characters of a field name that cannot be a token shape, and i
 
 
 class HistoryMasks:
-    """The last masked value of each long field a request body held, with what its JSON text as sent was: its
-    length and the digest of all of it but its last byte (held instead of a text of many megabytes)."""
+    """The last masked value of each long field a request body held, with its JSON text as sent (compared in C:
+    hashing it instead, to hold less, cost as much as parsing the capture)."""
 
     def __init__(self) -> None:
-        self.last: dict[str, tuple[int, bytes, Any]] = {}
+        self.last: dict[str, tuple[bytes, Any]] = {}
 
     def masked(self, body: dict, mask: Callable[[Any], Any]) -> dict | None:
         """`body` masked as `mask` would mask it whole (mask raises RecursionError past what it can walk), its long
@@ -40,23 +39,23 @@ class HistoryMasks:
         masked = self.known(key, value, text, mask)
         if masked is None:
             masked = mask(value)
-        self.last[key] = (len(text), head_digest(text, len(text)), masked)
+        self.last[key] = (text, masked)
         return masked
 
     def known(self, key: str, value: Any, text: bytes, mask: Callable[[Any], Any]) -> Any:
-        """The field masked from what the last request sent under its name: the same text (of the same length,
-        the same but for its last byte, which closes what the first byte opened), or a list that starts with that
-        list's items (its text, but its closing bracket, is where this one's starts, and a comma follows: JSON
-        reads the same bytes into the same items); else None."""
+        """The field masked from what the last request sent under its name: the same text, or a list that starts
+        with that list's items (its text, but its closing bracket, is where this one's starts, and a comma follows:
+        JSON reads the same bytes into the same items); else None."""
         earlier = self.last.get(key)
         if earlier is None:
             return None
-        length, digest, masked = earlier
-        if length > len(text) or length < 2 or head_digest(text, length) != digest:
-            return None
-        if length == len(text):
+        known, masked = earlier
+        if known == text:
             return masked
-        if type(value) is list and type(masked) is list and text[length - 1 : length] == b",":
+        end = len(known) - 1
+        if end < 1 or end >= len(text) or not text.startswith(memoryview(known)[:end]):
+            return None
+        if type(value) is list and type(masked) is list and text[end : end + 1] == b",":
             kept = len(masked)
             return masked + mask(value[kept:])
         return None

@@ -17,11 +17,6 @@ from probe.read.conversation import Item, Turn
 from probe.read.dedupe import RECENT_REQUESTS, common_prefix, trim
 
 
-def head_digest(text: bytes, length: int) -> bytes:
-    """The digest of a JSON text's first `length` bytes but the last of them (a list's closing bracket)."""
-    return blake2b(memoryview(text)[: length - 1], digest_size=16).digest()
-
-
 def as_sent(raws: list) -> list:
     """Each raw item's JSON text, as a digest, to compare items exactly (1, 1.0 and true are equal in Python); an
     item orjson cannot write (a lone surrogate, an integer past 64 bits) gets an object equal to nothing, so it is
@@ -44,10 +39,10 @@ class HistoryReads:
 
     def __init__(self) -> None:
         self.recent: deque[tuple[list, list[Item], list[tuple[list, list]]]] = deque(maxlen=RECENT_REQUESTS)
-        # The newest history's JSON text (its length, and the digest of all of it but its closing bracket) and its
-        # list, as read: the next request usually re-sends it whole, which one digest of its text, in C, tells
-        # (instead of writing and hashing each item again).
-        self.newest_text: tuple[int, bytes] | None = None
+        # The newest history's JSON text and its list, as read: the next request usually re-sends it whole, which
+        # one comparison of texts, in C, tells (instead of writing and hashing each item again; hashing the text,
+        # to hold less, cost as much as parsing the capture).
+        self.newest_text: bytes | None = None
         self.newest_raws: list | None = None
 
     def read(self, raws: list, turn: Turn, read_one: Callable[[Any], Item]) -> list[Item]:
@@ -79,19 +74,18 @@ class HistoryReads:
     def sent(self, raws: list) -> list:
         """as_sent(raws), taking the digests of the newest history when `raws` starts with it whole: the JSON
         text of that history, but its closing bracket, is where `raws`'s own text starts, and a comma or a closing
-        bracket follows (JSON reads the same bytes into the same items). That text is held as its length and the
-        digest of all of it but its last byte, not as megabytes of text."""
+        bracket follows (JSON reads the same bytes into the same items)."""
         newest, newest_text = (self.recent[-1][0] if self.recent else None), self.newest_text
         try:
             text = orjson.dumps(raws)
         except (orjson.JSONEncodeError, TypeError):
             self.newest_text = self.newest_raws = None
             return as_sent(raws)
-        self.newest_text, self.newest_raws = (len(text), head_digest(text, len(text))), raws
-        if not newest or newest_text is None or len(newest) > len(raws) or newest_text[0] > len(text):
+        self.newest_text, self.newest_raws = text, raws
+        if not newest or newest_text is None or len(newest) > len(raws):
             return as_sent(raws)
-        length, digest = newest_text
-        if head_digest(text, length) != digest or text[length - 1 : length] not in (b",", b"]"):
+        end = len(newest_text) - 1
+        if not text.startswith(memoryview(newest_text)[:end]) or text[end : end + 1] not in (b",", b"]"):
             return as_sent(raws)
         return newest + as_sent(raws[len(newest) :])
 
