@@ -92,11 +92,16 @@ class ValueTable:
         self.next = 0
         self.generation = 0
         self.by_object: dict[int, int] = {}  # id(object) -> its number, the object kept alive in `alive`
-        self.alive: list[Any] = []
+        self.alive: list[tuple[Any, int]] = []  # (object, its number): what by_object is made from again
         self.by_content: dict[bytes, int] = {}
         self.pending: list[tuple[int, bytes | None]] = []  # what this line added, undone if it cannot be written
         self.first_new = 0
         self.new_texts: list[bytes] = []  # this line's new values, encoded
+
+    def __setstate__(self, state: dict) -> None:
+        # Loaded again (a saved reading): the objects are the same, but the ids were another process's.
+        self.__dict__.update(state)
+        self.by_object = {id(thing): number for thing, number in self.alive}
 
     def start_line(self) -> None:
         if len(self.by_object) > self.KEPT:  # between lines only: a line's numbers all belong to one generation
@@ -128,7 +133,7 @@ class ValueTable:
             self.new_texts.append(bytes(memoryview(text)) if len(text) < 4096 else text)
             added_key = key
         self.by_object[id(thing)] = number
-        self.alive.append(thing)
+        self.alive.append((thing, number))
         self.pending.append((id(thing), added_key))
         return number
 
