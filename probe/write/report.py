@@ -50,7 +50,8 @@ from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
 from probe.write.viewer.page import GENERATED, write_page
 
-LOG_IN_MEMORY = 64 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk
+LOG_IN_MEMORY = 8 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk (a 1 GB
+# capture makes 33 MB of it: kept whole, peak memory grew with the capture)
 
 
 def write_report_to(
