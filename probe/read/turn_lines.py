@@ -9,6 +9,7 @@ from operator import sub
 from typing import Any
 
 from probe.common.fastjson import encoded
+from probe.read import dedupe
 from probe.read.conversation import SCHEMA, Turn, plain
 from probe.redact.masking import mask_body, mask_json_scanned
 
@@ -82,11 +83,11 @@ class ValueTable:
     """Numbers each distinct value once, by the object handed back for a value re-sent unchanged (the turn
     builder hands back one object for an item, tool or block sent as before), else by the hash of its JSON.
 
-    Forgets everything once it knows KEPT objects, between lines, and numbers the values it meets after that from
-    the next free number (`generation` counts the times): memory stays flat, and a value met again is written
-    again. A number once written always means the same value."""
-
-    KEPT = 1 << 16
+    Memory stays flat: past as many objects as the builder keeps items to compare histories (RECENT_ITEMS), it
+    lets go of the objects it knows (found again by their hash, at the cost of converting them once more); past as
+    many hashes, it forgets everything and numbers the values it meets after that from the next free number
+    (`generation` counts the times), so a value met again is written again. Both between lines. A number once
+    written always means the same value."""
 
     def __init__(self) -> None:
         self.next = 0
@@ -104,8 +105,11 @@ class ValueTable:
         self.by_object = {id(thing): number for thing, number in self.alive}
 
     def start_line(self) -> None:
-        if len(self.by_object) > self.KEPT:  # between lines only: a line's numbers all belong to one generation
+        # Between lines only: a line's numbers all belong to one generation.
+        if len(self.by_content) > dedupe.RECENT_ITEMS:
             self.forget()
+        elif len(self.alive) > dedupe.RECENT_ITEMS:
+            self.by_object, self.alive = {}, []
         self.pending, self.new_texts, self.first_new = [], [], self.next
 
     def numbers(self, objects: Sequence[Any], convert: Callable[[Any], Any]) -> list[int]:

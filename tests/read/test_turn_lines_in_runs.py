@@ -11,9 +11,10 @@ import pytest
 from probe.apis.built_in import BY_API
 from probe.apis.turns import Reading
 from probe.common.fastjson import encoded
+from probe.read import dedupe
 from probe.read.conversation import Item, Part, Turn, plain
 from probe.read.traffic import iter_exchanges
-from probe.read.turn_lines import LISTED, TurnLines, ValueTable, runs
+from probe.read.turn_lines import LISTED, TurnLines, runs
 from probe.read.whole_turns import TurnsFileError, WholeTurns, whole_turns
 from probe.redact.masking import mask_json_scanned
 
@@ -42,7 +43,7 @@ def whole_record(turn: Turn, only_output: bool) -> dict:
 def compared(traffic: Path, api: str | None, only_output: bool, kept: int | None = None, monkeypatch=None) -> int:
     """Write turns.jsonl's lines for a capture and make them whole; assert each is its whole record; the turns."""
     if kept is not None:
-        monkeypatch.setattr(ValueTable, "KEPT", kept)
+        monkeypatch.setattr(dedupe, "RECENT_ITEMS", kept)
     reading, lines, whole = Reading(BY_API.get(api)), TurnLines(only_output=only_output), WholeTurns()
     count = 0
     for exchange in iter_exchanges(traffic, []):
