@@ -18,7 +18,6 @@ from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
 from probe.write.sql_files import (
     INSIGHT_COLUMNS,
-    LISTED_VALUES,
     MANIFEST_COLUMNS,
     TURN_COLUMNS,
     TURN_VALUES,
@@ -138,7 +137,6 @@ def connect(runs: list[Path], warnings: list[str] | None = None):
     )
     # Every turn has its number: a row without one is a damaged line, not a turn to count. Each line is made whole.
     connection.execute(f"CREATE VIEW turn_values AS {TURN_VALUES}")
-    connection.execute(f"CREATE MACRO listed_values(line_folder, listed) AS {LISTED_VALUES}")
     connection.execute(f"CREATE VIEW turn_lines AS {WHOLE_LINES}")
     for name, query in VIEWS.items():
         connection.execute(f"CREATE VIEW {name} AS {query}")
