@@ -7,10 +7,6 @@ holds their numbers: a history re-sent 200 times is stored once, plus 200 lists 
 
 import contextlib
 import hashlib
-import shutil
-import tempfile
-import threading
-from array import array
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -23,7 +19,8 @@ from probe.redact.json_values import mask_json
 from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
-from probe.write.viewer.inert import header_json, inert
+from probe.write.viewer.inert import header_json
+from probe.write.viewer.spool import Spool
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
 UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
@@ -33,67 +30,7 @@ RAW_BUDGET = 24 * 1024 * 1024
 TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in report.md and traffic.jsonl
 TOO_DEEP = {"format": "json", "size": 0, "kept": "omitted", "bytes": 0}  # a body nested deeper than a walk goes
 UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
-IN_MEMORY = 8 * 1024 * 1024  # bytes of the page's data kept in memory before spilling to disk
 KNOWN_OBJECTS = 1 << 12  # objects remembered by identity before starting over: memory stays flat
-
-
-class Spool:
-    """A JSON array written element by element, each as inert JSON, in memory up to IN_MEMORY then on disk:
-    the page's data is not held as objects until the end, so memory stays flat however large the capture.
-
-    `indexed` keeps where each element starts (8 bytes an element), so that the elements added since a count can
-    be read back while more are added (the live viewer); a lock keeps the reading and the adding apart."""
-
-    def __init__(self, indexed: bool = False) -> None:
-        self.file = tempfile.SpooledTemporaryFile(IN_MEMORY, "w+b")  # noqa: SIM115 (closed by write_to)
-        self.count = 0
-        self.size = 0  # bytes written
-        self.starts = array("q") if indexed else None
-        self.lock = threading.Lock()
-
-    def append(self, text: bytes) -> None:
-        """Add one element, given as its JSON (made inert here)."""
-        text = inert(text)
-        with self.lock:
-            if self.count:
-                self.file.write(b",")
-                self.size += 1
-            if self.starts is not None:
-                self.starts.append(self.size)
-            self.file.write(text)
-            self.size += len(text)
-            self.count += 1
-
-    def write_to(self, out: BinaryIO) -> None:
-        out.write(b"[")
-        self.file.seek(0)
-        shutil.copyfileobj(self.file, out, 1 << 20)
-        out.write(b"]")
-        self.file.close()
-
-    def span(self, first: int, upto: int) -> tuple[int, int]:
-        """Where elements first to upto (not included) are, in bytes; an indexed spool only."""
-        assert self.starts is not None, "only an indexed spool knows where its elements start"
-        with self.lock:
-            if first >= upto:
-                return 0, 0
-            end = self.starts[upto] - 1 if upto < self.count else self.size  # (before the comma that follows)
-            return self.starts[first], end
-
-    def copy_elements(self, out: BinaryIO, first: int, upto: int) -> None:
-        """Elements first to upto (not included) as a JSON array, into `out`, leaving the spool as it was: what
-        was written never changes, so it is read a chunk at a time while more is added."""
-        position, end = self.span(first, upto)
-        out.write(b"[")
-        while position < end:
-            with self.lock:
-                writing_at = self.file.tell()
-                self.file.seek(position)
-                chunk = self.file.read(min(1 << 20, end - position))
-                self.file.seek(writing_at)
-            out.write(chunk)
-            position += len(chunk)
-        out.write(b"]")
 
 
 class Values:
