@@ -10,7 +10,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -18,7 +17,7 @@ from typing import Any, BinaryIO, TextIO
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
-from probe.common.errors import ProbeError, RunError, one_line
+from probe.common.errors import RunError
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.conversation import Turn
@@ -27,7 +26,7 @@ from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs import ledger
-from probe.runs.folders import being_recorded, private_replacement
+from probe.runs.folders import private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
@@ -342,46 +341,6 @@ def refresh(run: Path, target: Target | None = None, redact: bool = True, force:
         return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
     written, warnings = write(job)
     return Refreshed(written, why, warnings)
-
-
-def refresh_all(
-    runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False, out: TextIO | None = None
-) -> Counter:
-    """Refresh every run, printing one line per run rebuilt, failed or skipped, then the counts; a failed run does
-    not stop the others. Returns the counts by outcome."""
-    out = out or sys.stdout  # looked up now: tests and callers may have replaced it
-    counts: Counter = Counter()
-    for run in runs:
-        shown = display(run)  # with any control characters of a name from elsewhere escaped
-        if being_recorded(run):
-            counts["skipped"] += 1
-            print(
-                f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
-                file=out,
-                flush=True,
-            )
-            continue
-        try:
-            refreshed = refresh(run, target, redact, force)
-        except ProbeError as error:
-            counts["failed"] += 1
-            print(f"failed {shown}: {one_line(str(error))}", file=out, flush=True)
-            continue
-        except Exception as error:  # a bug met in one capture must not cost the other runs their reports
-            counts["failed"] += 1
-            print(f"failed {shown}: {type(error).__name__}: {one_line(str(error))}", file=out, flush=True)
-            continue
-        if refreshed.why is None:
-            counts["up to date"] += 1
-            continue
-        counts["rebuilt"] += 1
-        print(f"rebuilt {shown}: {one_line(refreshed.why)}", file=out, flush=True)
-        for warning in refreshed.warnings:
-            print(f"  warning: {one_line(warning)}", file=out)
-    summary = f"{counts['up to date']} up to date, {counts['rebuilt']} rebuilt, {counts['failed']} failed"
-    summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
-    print(summary, file=out, flush=True)
-    return counts
 
 
 GENERATED_AT_BYTES = GENERATED_AT.encode()

@@ -1,0 +1,52 @@
+"""Brings many run folders' reports up to date, one line per run rebuilt, failed or skipped: `analyze --run all`."""
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TextIO
+
+from probe.common.errors import ProbeError, one_line
+from probe.common.paths import display
+from probe.runs.folders import being_recorded
+from probe.runs.targets import Target
+from probe.write.report import refresh
+
+
+def refresh_all(
+    runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False, out: TextIO | None = None
+) -> Counter:
+    """Refresh every run, printing one line per run rebuilt, failed or skipped, then the counts; a failed run does
+    not stop the others. Returns the counts by outcome."""
+    out = out or sys.stdout  # looked up now: tests and callers may have replaced it
+    counts: Counter = Counter()
+    for run in runs:
+        shown = display(run)  # with any control characters of a name from elsewhere escaped
+        if being_recorded(run):
+            counts["skipped"] += 1
+            print(
+                f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
+                file=out,
+                flush=True,
+            )
+            continue
+        try:
+            refreshed = refresh(run, target, redact, force)
+        except ProbeError as error:
+            counts["failed"] += 1
+            print(f"failed {shown}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        except Exception as error:  # a bug met in one capture must not cost the other runs their reports
+            counts["failed"] += 1
+            print(f"failed {shown}: {type(error).__name__}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        if refreshed.why is None:
+            counts["up to date"] += 1
+            continue
+        counts["rebuilt"] += 1
+        print(f"rebuilt {shown}: {one_line(refreshed.why)}", file=out, flush=True)
+        for warning in refreshed.warnings:
+            print(f"  warning: {one_line(warning)}", file=out)
+    summary = f"{counts['up to date']} up to date, {counts['rebuilt']} rebuilt, {counts['failed']} failed"
+    summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
+    print(summary, file=out, flush=True)
+    return counts
