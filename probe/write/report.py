@@ -42,8 +42,9 @@ from probe.write.report_header import (
 )
 from probe.write.report_job import Job, plan, run_job
 from probe.write.report_paths import insight_path, turns_path, viewer_path
+from probe.write.resume import Resume, lines_out
 from probe.write.summary_section import summary_section
-from probe.write.unchanged import same_apart_from, same_bytes
+from probe.write.unchanged import same_apart_from
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
 from probe.write.viewer.page import GENERATED, write_page
@@ -63,6 +64,7 @@ def write_report_to(
     viewer: BinaryIO | None = None,
     renderer_name: str = "",
     insight: BinaryIO | None = None,
+    resume: Resume | None = None,
 ) -> list[str]:
     """Stream the report into `out`, each exchange's turn into `turns` (turns.jsonl) and the HTML viewer into
     `viewer` (report.html), those given; return the warnings met while reading the capture.
@@ -96,6 +98,7 @@ def write_report_to(
                 viewer,
                 renderer_name or renderer_module(renderer),
                 insight,
+                resume,
             )
     finally:
         if collecting:
@@ -124,13 +127,20 @@ def stream_report(
     viewer: BinaryIO | None = None,
     renderer_name: str = "",
     insight_out: BinaryIO | None = None,
+    resume: Resume | None = None,
 ) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
     run = RunReading(renderer, renderer_name, redact, extra_secrets, totals, turns, insight_out, viewer is not None)
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
-        for exchange in iter_exchanges(traffic, warnings, progress):
+        exchanges = iter_exchanges(traffic, warnings, progress)
+        if resume is not None:  # picking up the reading the last analysis saved, saving this one (probe.write.resume)
+            run, states, exchanges = resume.begin(
+                run, states, warnings, log, {"turns": turns, "insight": insight_out}, progress
+            )
+            totals = run.totals
+        for exchange in exchanges:
             read = run.read(exchange, warnings)
             exchange, turn, builder, shown_by = read.exchange, read.turn, read.builder, read.shown_by
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
@@ -141,6 +151,8 @@ def stream_report(
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
             del exchange, turn, builder, read, text
+        if resume is not None:
+            resume.take()  # (unless taken before a last line still being written)
         run.finish()
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
@@ -165,6 +177,8 @@ def stream_report(
         log.seek(0)
         if hasattr(out, "buffer"):
             out.flush()
+            if resume is not None:
+                resume.log_written_at(out.buffer.tell())
             shutil.copyfileobj(log, out.buffer, 1 << 20)
         else:
             out.write(log.read().decode("utf-8"))
@@ -294,12 +308,13 @@ def write(job: Job) -> tuple[Path, list[str]]:
     renderer, extra_secrets = job.choice.renderer, job.choice.extra_secrets
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
+        resume = Resume.loaded(job)  # a run folder's analysis starts from the last one's saved reading, if it holds
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
         with (
             private_replacement(output, same_report) as out,
-            private_replacement(turns_path(output), same_bytes) as turns,
+            lines_out(turns_path(output), resume, "turns") as turns,
             private_replacement(viewer_path(output), same_page) as page,
-            private_replacement(insight_path(output), same_bytes) as insight,
+            lines_out(insight_path(output), resume, "insight") as insight,
         ):
             warnings += write_report_to(
                 out,
@@ -309,11 +324,14 @@ def write(job: Job) -> tuple[Path, list[str]]:
                 extra_secrets,
                 job.redact,
                 progress,
-                turns.buffer,
+                turns,
                 page.buffer,
                 job.choice.name,
-                insight.buffer,
+                insight,
+                resume,
             )
+        if resume is not None:
+            resume.save()
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
     finally:
