@@ -40,6 +40,11 @@ class TurnBuilder:
         self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
         self.keys: dict[int, tuple[Item, Any]] = {}  # id(item) -> (the item, kept alive; its key)
 
+    def __setstate__(self, state: dict) -> None:
+        # Loaded again (probe.write.resume): the items are the same objects, but the ids were another process's.
+        self.__dict__.update(state)
+        self.keys = {id(found[0]): found for found in self.keys.values()}
+
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
         turn = Turn(
             number=exchange.number,

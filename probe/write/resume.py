@@ -10,6 +10,7 @@ matches, reads only the lines added since, and writes the outputs as a full anal
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import sys
 from collections.abc import Callable
@@ -22,12 +23,13 @@ from typing import Any, BinaryIO
 
 from probe.common.state_key import signature, signed_by, state_key
 from probe.read.traffic_from import Position, exchanges_from
-from probe.runs.code_files import source_files
 from probe.runs.folders import private_replacement
+from probe.runs.importer import renderer_module
 from probe.write.report_paths import insight_path, turns_path
 from probe.write.saved_reading import dumps, loads
 from probe.write.unchanged import same_bytes
 
+PACKAGE = Path(__file__).resolve().parents[1]  # probe/
 FOLDER = ".analysis"  # beside the report; hidden, and never among a run's outputs
 MAGIC = b"agent-probe saved reading 1\n"
 SAMPLE = 1 << 20  # bytes read at each end of a file to tell it is still the one read: hashing all would cost more
@@ -56,7 +58,12 @@ def identity(job) -> dict:
     """What a reading depends on besides the capture: the renderer, masking, prices and the code that reads."""
     choice = job.choice
     code = hashlib.sha256()
-    for path in sorted(set(source_files("probe.write.report") + choice.sources())):
+    # Every module of the package (following its imports, as the ledger does, takes longer than reading them all),
+    # the renderer's own file and the target file.
+    renderer = sys.modules[renderer_module(choice.renderer)].__file__
+    extra = [Path(renderer)] if renderer else []
+    extra += [choice.target_file] if choice.target_file is not None else []
+    for path in sorted({*PACKAGE.rglob("*.py"), *extra}):
         code.update(str(path).encode() + b"\0" + path.read_bytes())
     return {
         "stamp": job.stamp,
@@ -206,7 +213,11 @@ class Resume:
     def keep(self, state: Callable[[], Any], position: Position, log: BinaryIO, files: dict[str, BinaryIO]) -> None:
         if self.taken is not None:
             return
-        self.pickled = dumps(state(), self.folder, files)
+        try:
+            self.pickled = dumps(state(), self.folder, files)
+        except (pickle.PicklingError, TypeError, AttributeError):  # something new that pickle cannot hold: no state
+            self.taken = {}
+            return
         self.taken = {
             "position": asdict(position),
             "traffic": mark(self.traffic, position.offset),
