@@ -17,7 +17,7 @@ from probe.common.paths import data_dir, display
 from probe.runs import ledger as derived
 from probe.runs.folders import CAPTURE_FILES, list_runs
 from probe.write.diff import diff_runs
-from probe.write.refresh_runs import refresh_all
+from probe.write.report import refresh_all
 from probe.write.report_header import GENERATED_AT
 
 SAMPLE_PRICES = "sample-prices.yaml"  # in the data folder, beside the samples' target folders

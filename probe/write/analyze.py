@@ -12,8 +12,7 @@ from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, resolve_run
 from probe.runs.targets import load_target
-from probe.write.refresh_runs import refresh_all
-from probe.write.report import refresh, write
+from probe.write.report import refresh, refresh_all, write
 from probe.write.report_job import plan
 from probe.write.report_paths import check_output, insight_path, turns_path, viewer_path
 

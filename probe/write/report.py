@@ -3,21 +3,21 @@ from the totals gathered while the conversation log streams to a temporary file)
 all (RunReading, which the live viewer shares), and brings run folders' reports up to date, rebuilding only what is
 out of date (probe.runs.ledger)."""
 
-import functools
 import gc
 import io
 import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
-from probe.common.errors import RunError
+from probe.common.errors import ProbeError, RunError, one_line
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.conversation import Turn
@@ -26,7 +26,7 @@ from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs import ledger
-from probe.runs.folders import private_replacement
+from probe.runs.folders import being_recorded, private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
@@ -40,7 +40,7 @@ from probe.write.report_header import (
     report_header,
     source_name,
 )
-from probe.write.report_job import Job, plan, run_job
+from probe.write.report_job import Job, Refreshed, plan, run_job
 from probe.write.report_paths import insight_path, turns_path, viewer_path
 from probe.write.resume import Resume, lines_out
 from probe.write.summary_section import summary_section
@@ -74,7 +74,7 @@ def write_report_to(
     """
     # Even a capture masked as it was recorded is masked again: the report joins what was captured in pieces
     # (a key streamed in three deltas, each too short to be a token), and older rules may have missed shapes.
-    mask = remembered(mask_tokens_and_urls) if redact else str
+    mask = md.remembered(mask_tokens_and_urls) if redact else str
     totals, warnings = Totals(), []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.
@@ -104,13 +104,6 @@ def write_report_to(
         if collecting:
             gc.enable()
     return warnings
-
-
-def remembered(mask):
-    """`mask`, keeping its answers for short texts: a report passes the same names, types and values thousands of
-    times, and each pass would run every masking rule again."""
-    cached = functools.lru_cache(maxsize=1 << 16)(mask)
-    return lambda text: cached(text) if len(text) <= 256 else mask(text)
 
 
 def stream_report(
@@ -308,13 +301,14 @@ def write(job: Job) -> tuple[Path, list[str]]:
     renderer, extra_secrets = job.choice.renderer, job.choice.extra_secrets
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
-        resume = Resume.loaded(job)  # a run folder's analysis starts from the last one's saved reading, if it holds
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
+        lines = {"turns": turns_path(output), "insight": insight_path(output)}
+        resume = Resume.loaded(job, lines)  # a run folder's analysis goes on from the last one's saved reading
         with (
             private_replacement(output, same_report) as out,
-            lines_out(turns_path(output), resume, "turns") as turns,
+            lines_out(lines["turns"], resume, "turns") as turns,
             private_replacement(viewer_path(output), same_page) as page,
-            lines_out(insight_path(output), resume, "insight") as insight,
+            lines_out(lines["insight"], resume, "insight") as insight,
         ):
             warnings += write_report_to(
                 out,
@@ -342,15 +336,6 @@ def write(job: Job) -> tuple[Path, list[str]]:
     return output, warnings
 
 
-@dataclass
-class Refreshed:
-    """A run's report after a refresh: its path, why it was rebuilt (None: it was up to date), its warnings."""
-
-    report: Path
-    why: str | None
-    warnings: list[str] = field(default_factory=list)
-
-
 def refresh(run: Path, target: Target | None = None, redact: bool = True, force: bool = False) -> Refreshed:
     """Rebuild the run's report and turns.jsonl if they are out of date (or `force`); errors are raised."""
     job = run_job(run, target, redact)
@@ -359,6 +344,46 @@ def refresh(run: Path, target: Target | None = None, redact: bool = True, force:
         return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
     written, warnings = write(job)
     return Refreshed(written, why, warnings)
+
+
+def refresh_all(
+    runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False, out: TextIO | None = None
+) -> Counter:
+    """Refresh every run, printing one line per run rebuilt, failed or skipped, then the counts; a failed run does
+    not stop the others. Returns the counts by outcome."""
+    out = out or sys.stdout  # looked up now: tests and callers may have replaced it
+    counts: Counter = Counter()
+    for run in runs:
+        shown = display(run)  # with any control characters of a name from elsewhere escaped
+        if being_recorded(run):
+            counts["skipped"] += 1
+            print(
+                f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
+                file=out,
+                flush=True,
+            )
+            continue
+        try:
+            refreshed = refresh(run, target, redact, force)
+        except ProbeError as error:
+            counts["failed"] += 1
+            print(f"failed {shown}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        except Exception as error:  # a bug met in one capture must not cost the other runs their reports
+            counts["failed"] += 1
+            print(f"failed {shown}: {type(error).__name__}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        if refreshed.why is None:
+            counts["up to date"] += 1
+            continue
+        counts["rebuilt"] += 1
+        print(f"rebuilt {shown}: {one_line(refreshed.why)}", file=out, flush=True)
+        for warning in refreshed.warnings:
+            print(f"  warning: {one_line(warning)}", file=out)
+    summary = f"{counts['up to date']} up to date, {counts['rebuilt']} rebuilt, {counts['failed']} failed"
+    summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
+    print(summary, file=out, flush=True)
+    return counts
 
 
 GENERATED_AT_BYTES = GENERATED_AT.encode()

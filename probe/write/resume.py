@@ -25,7 +25,6 @@ from probe.common.state_key import signature, signed_by, state_key
 from probe.read.traffic_from import Position, exchanges_from
 from probe.runs.folders import private_replacement
 from probe.runs.importer import renderer_module
-from probe.write.report_paths import insight_path, turns_path
 from probe.write.saved_reading import dumps, loads
 from probe.write.unchanged import same_bytes
 
@@ -84,8 +83,8 @@ def installed(name: str) -> str | None:
 class Resume:
     """One analysis's saved reading: the one it may start from (`loaded`), and the one it leaves."""
 
-    def __init__(self, job, key: bytes) -> None:
-        self.traffic, self.output, self.key = job.traffic, job.output, key
+    def __init__(self, job, lines: dict[str, Path], key: bytes) -> None:
+        self.traffic, self.output, self.lines, self.key = job.traffic, job.output, lines, key
         self.folder = job.output.parent / FOLDER
         self.identity = identity(job)
         self.meta: dict | None = None  # what the saved reading says, if it can be started from
@@ -94,7 +93,7 @@ class Resume:
         self.taking: Callable[[], None] | None = None
 
     @classmethod
-    def loaded(cls, job) -> "Resume | None":
+    def loaded(cls, job, lines: dict[str, Path]) -> "Resume | None":
         """The job's saved readings, if its run keeps them: a report.md beside its traffic.jsonl, read with a
         renderer that is a module (one given as an object's attribute is not saved), and a key to sign with. The
         one saved last is loaded, if it still holds."""
@@ -105,7 +104,7 @@ class Resume:
         key = state_key()
         if key is None:
             return None
-        resume = cls(job, key)
+        resume = cls(job, lines, key)
         resume.load()
         return resume
 
@@ -155,10 +154,9 @@ class Resume:
             return False
         if [report.st_size, report.st_mtime_ns, report.st_ino] != meta["report"]["stat"]:
             return False
-        for path, (upto, marked) in [
-            (turns_path(self.output), meta["turns"]),
-            (insight_path(self.output), meta["insight"]),
-        ] + [(self.folder / name, spool) for name, spool in meta["spools"].items()]:
+        for path, (upto, marked) in [(path, meta[role]) for role, path in self.lines.items()] + [
+            (self.folder / name, spool) for name, spool in meta["spools"].items()
+        ]:
             if path.is_symlink() or mark(path, upto) != marked:
                 return False
         return True
@@ -244,8 +242,7 @@ class Resume:
             "traffic": taken["traffic"],
             "report": {"stat": [report.st_size, report.st_mtime_ns, report.st_ino],
                        "log": [taken["log_start"], taken["log"]]},
-            "turns": [taken["turns"], mark(turns_path(self.output), taken["turns"])],
-            "insight": [taken["insight"], mark(insight_path(self.output), taken["insight"])],
+            **{role: [taken[role], mark(path, taken[role])] for role, path in self.lines.items()},
             "spools": {name: [size, mark(self.folder / name, size)] for name, size in taken["spools"].items()},
         }  # fmt: skip
         encoded = json.dumps(meta).encode()

@@ -9,6 +9,7 @@ own (appended to in place by the next analysis), output files by the role they p
 
 import contextvars
 import copyreg
+import functools
 import importlib
 import io
 import pickle
@@ -18,9 +19,6 @@ import threading
 import types
 from pathlib import Path
 from typing import Any, BinaryIO
-
-from probe.read.turn_lines import StringMemo
-from probe.write.viewer.data import Spool
 
 SPOOL_PREFIX = "spool-"
 # While saving or loading: the folder of the spools' files, and the output files by role.
@@ -32,7 +30,7 @@ def dumps(state: Any, folder: Path, files: dict[str, BinaryIO]) -> bytes:
     files among `files` are saved as their roles."""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = TABLE
+    pickler.dispatch_table = table()
     token = PLACES.set((folder, {id(file): role for role, file in files.items()}))
     try:
         pickler.dump(state)
@@ -51,7 +49,7 @@ def loads(data: bytes, folder: Path, files: dict[str, BinaryIO]) -> Any:
         PLACES.reset(token)
 
 
-def saved_spool(spool: Spool):
+def saved_spool(spool: Any):
     folder, _ = PLACES.get()
     state = {name: value for name, value in vars(spool).items() if name not in ("file", "lock")}
     name = getattr(spool.file, "name", None)
@@ -70,9 +68,10 @@ def saved_spool(spool: Spool):
     return reopened_spool, (path.name, state)
 
 
-def reopened_spool(name: str, state: dict) -> Spool:
+def reopened_spool(name: str, state: dict) -> Any:
     folder, _ = PLACES.get()
-    spool = Spool.__new__(Spool)
+    kind = spool_kind()
+    spool = kind.__new__(kind)
     vars(spool).update(state)
     file = (folder / name).open("r+b")
     file.truncate(spool.size)  # what was added after it was saved (before a line being written) is added again
@@ -95,21 +94,30 @@ def saved_module(module: types.ModuleType):
     return importlib.import_module, (module.__name__,)
 
 
-def saved_memo(memo: StringMemo):
-    return StringMemo, ()
+def saved_memo(memo: Any):
+    return type(memo), ()
 
 
 def saved_lock(lock: Any):
     return threading.Lock, ()
 
 
-TABLE = copyreg.dispatch_table.copy()
-TABLE.update({
-    Spool: saved_spool,
-    StringMemo: saved_memo,
-    types.ModuleType: saved_module,
-    type(threading.Lock()): saved_lock,
-})  # fmt: skip
-for kind in (io.BufferedWriter, io.BufferedRandom, io.BufferedReader, io.FileIO, io.TextIOWrapper):
-    TABLE[kind] = saved_file
-TABLE[tempfile.SpooledTemporaryFile] = saved_file
+def spool_kind() -> type:
+    return importlib.import_module("probe.write.viewer.data").Spool
+
+
+@functools.cache
+def table() -> dict:
+    """How each object pickle cannot hold is saved. The spool and the memo are looked up when first needed, not
+    imported with this module: every module importing the report's would be two levels deeper (test_house)."""
+    found = copyreg.dispatch_table.copy()
+    found.update({
+        spool_kind(): saved_spool,
+        importlib.import_module("probe.read.turn_lines").StringMemo: saved_memo,
+        types.ModuleType: saved_module,
+        type(threading.Lock()): saved_lock,
+    })  # fmt: skip
+    for kind in (io.BufferedWriter, io.BufferedRandom, io.BufferedReader, io.FileIO, io.TextIOWrapper):
+        found[kind] = saved_file
+    found[tempfile.SpooledTemporaryFile] = saved_file
+    return found

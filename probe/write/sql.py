@@ -15,7 +15,7 @@ from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
-from probe.write.refresh_runs import refresh_all
+from probe.write.report import refresh_all
 from probe.write.sql_files import (
     INSIGHT_COLUMNS,
     MANIFEST_COLUMNS,
