@@ -16,6 +16,7 @@ BENCHMARKS = [
     ("streaming.py", [], []),
     ("throughput.py", [], ["--response-mb", "10", "--request-mb", "5"]),
     ("analyzer.py", ["--sizes", "{sizes}"], ["--sizes", "1,5"]),
+    ("incremental.py", [], ["--megabytes", "10", "--check"]),
     ("context_split.py", [], ["--megabytes", "5"]),
     ("report_growth.py", [], ["--turns", "10,20"]),
     ("redaction.py", [], ["--megabytes", "10"]),

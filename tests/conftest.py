@@ -31,6 +31,7 @@ OLDER_CODEX = "0.166.0"  # a version before the pinned one, to compare with (.ci
 def private_data_dir(tmp_path, monkeypatch):
     """Every test records under its own temporary data/ folder, never into the checkout's."""
     monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the key signing saved readings, too
     return tmp_path / "data"
 
 

@@ -97,6 +97,11 @@ class ContextFilling:
     more: int = 0  # splits made after those
     sums: dict[tuple[str, str, bool], int] = field(default_factory=dict)  # (kind, name, new) -> tokens, run-long
 
+    def __setstate__(self, state: dict) -> None:
+        # Loaded again (probe.write.resume): the items are the same objects, but the ids were another process's.
+        self.__dict__.update(state)
+        self.items = OrderedDict((id(found[0]), found) for found in self.items.values())
+
     def add(self, turn: Turn) -> Composition | None:
         """The turn's context split, or None if it spent nothing (a token count, a failed request)."""
         self.latest = None

@@ -50,11 +50,19 @@ class TokenCounter:
     """Counts with one encoding, remembering the counts of the texts it met last."""
 
     def __init__(self, encoding: str = ENCODING, fast: bool = True):
-        self.encoding = encoding
+        self.encoding, self.fast = encoding, fast
         self.counted = (rust_counter(encoding) if fast else None) or package_counter(encoding)
         self.known: OrderedDict[str, int] = OrderedDict()
         self.characters = 0  # characters encoded, each distinct text counted once
         self.kept = 0  # characters of the texts remembered
+
+    def __getstate__(self) -> dict:
+        # The tokenizer is a native object: a counter saved with an analysis (probe.write.resume) loads it again.
+        return {name: value for name, value in self.__dict__.items() if name != "counted"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.counted = (rust_counter(self.encoding) if self.fast else None) or package_counter(self.encoding)
 
     def count(self, text: str) -> int:
         if not text:

@@ -21,6 +21,11 @@ def item_key(item: Item) -> Any:
     return (item.type, item.role, item.id, item.parts)
 
 
+def context_size(found: tuple[int, list[Item]]) -> int:
+    """The items of a remembered context, (exchange number, context): named, so that a builder can be saved."""
+    return len(found[1])
+
+
 class TurnBuilder:
     """Turns exchanges into turns one at a time, remembering just enough to say what each one carries over."""
 
@@ -28,7 +33,7 @@ class TurnBuilder:
         self.reader = reader
         self.key = getattr(reader, "history_key", item_key)
         self.history = History()  # re-sent histories, matched by prefix
-        self.contexts = RecentResponses(lambda found: len(found[1]))  # response id -> (exchange number, context after)
+        self.contexts = RecentResponses(context_size)  # response id -> (exchange number, context after)
         self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included
         self.items_of = RecentResponses(len)  # exchange number -> its context and answer, for re-sent items' sizes
         self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
@@ -36,6 +41,11 @@ class TurnBuilder:
         self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
         self.key_of: dict[int, Any] = {}  # id(item) -> its key, for the items in `keyed` (kept alive)
         self.keyed: list[Item] = []
+
+    def __setstate__(self, state: dict) -> None:
+        # Loaded again (probe.write.resume): the items are the same objects, but the ids were another process's.
+        self.__dict__.update(state)
+        self.keys = {id(found[0]): found for found in self.keys.values()}
 
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
         turn = Turn(
@@ -183,6 +193,11 @@ class Reading:
     def __init__(self, preferred: Any = None) -> None:
         self.preferred = preferred  # the target's renderer: its reader reads the exchanges of its API
         self.builders: dict[int, TurnBuilder] = {}  # by the reader's id, in the order first used
+
+    def __setstate__(self, state: dict) -> None:
+        # Loaded again (probe.write.resume): the readers are the same modules, but the ids were another process's.
+        self.__dict__.update(state)
+        self.builders = {id(builder.reader): builder for builder in self.builders.values()}
 
     def build(self, exchange: Exchange, warnings: list[str]) -> tuple[Turn, TurnBuilder]:
         """The exchange's turn, and the builder (with its reader) that made it."""

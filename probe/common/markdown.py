@@ -48,6 +48,7 @@ argument is escaped as prose unless it is Markdown already or a number. Renderer
 captured text into the report unescaped. Large blocks pay only for the fence check; no per-event work escapes.
 """
 
+import functools
 import html
 import json
 import re
@@ -86,6 +87,13 @@ def masked_by(mask: Callable[[str], str]) -> Iterator[None]:
         yield
     finally:
         CAPTURE_MASK.reset(token)
+
+
+def remembered(mask: Callable[[str], str]) -> Callable[[str], str]:
+    """`mask`, keeping its answers for short texts: a report passes the same names, types and values thousands of
+    times, and each pass would run every masking rule again."""
+    cached = functools.lru_cache(maxsize=1 << 16)(mask)
+    return lambda text: cached(text) if len(text) <= 256 else mask(text)
 
 
 class Markdown(str):

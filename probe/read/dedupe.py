@@ -32,11 +32,15 @@ def trim(recent: deque, size: Callable[[Any], int]) -> None:
         recent.popleft()
 
 
+def no_size(value: Any) -> int:
+    return 0
+
+
 class RecentResponses(OrderedDict):
     """The contexts of the last few responses, by response id: memory must not grow with the capture. `size`
     counts a context's items, for RECENT_ITEMS."""
 
-    def __init__(self, size: Callable[[Any], int] = lambda value: 0) -> None:
+    def __init__(self, size: Callable[[Any], int] = no_size) -> None:  # (named: an analysis is saved)
         super().__init__()
         self.size = size
 

@@ -3,7 +3,6 @@ from the totals gathered while the conversation log streams to a temporary file)
 all (RunReading, which the live viewer shares), and brings run folders' reports up to date, rebuilding only what is
 out of date (probe.runs.ledger)."""
 
-import functools
 import gc
 import io
 import shutil
@@ -11,7 +10,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -42,10 +41,11 @@ from probe.write.report_header import (
     report_header,
     source_name,
 )
-from probe.write.report_job import Job, plan, run_job
+from probe.write.report_job import Job, Refreshed, plan, run_job
 from probe.write.report_paths import insight_path, turns_path, viewer_path
+from probe.write.resume import Resume, lines_out
 from probe.write.summary_section import summary_section
-from probe.write.unchanged import same_apart_from, same_bytes
+from probe.write.unchanged import same_apart_from
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
 from probe.write.viewer.page import GENERATED, write_page
@@ -66,6 +66,7 @@ def write_report_to(
     viewer: BinaryIO | None = None,
     renderer_name: str = "",
     insight: BinaryIO | None = None,
+    resume: Resume | None = None,
 ) -> list[str]:
     """Stream the report into `out`, each exchange's turn into `turns` (turns.jsonl) and the HTML viewer into
     `viewer` (report.html), those given; return the warnings met while reading the capture.
@@ -75,7 +76,7 @@ def write_report_to(
     """
     # Even a capture masked as it was recorded is masked again: the report joins what was captured in pieces
     # (a key streamed in three deltas, each too short to be a token), and older rules may have missed shapes.
-    mask = remembered(mask_tokens_and_urls) if redact else str
+    mask = md.remembered(mask_tokens_and_urls) if redact else str
     totals, warnings = Totals(), []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.
@@ -99,18 +100,12 @@ def write_report_to(
                 viewer,
                 renderer_name or renderer_module(renderer),
                 insight,
+                resume,
             )
     finally:
         if collecting:
             gc.enable()
     return warnings
-
-
-def remembered(mask):
-    """`mask`, keeping its answers for short texts: a report passes the same names, types and values thousands of
-    times, and each pass would run every masking rule again."""
-    cached = functools.lru_cache(maxsize=1 << 16)(mask)
-    return lambda text: cached(text) if len(text) <= 256 else mask(text)
 
 
 def stream_report(
@@ -127,13 +122,20 @@ def stream_report(
     viewer: BinaryIO | None = None,
     renderer_name: str = "",
     insight_out: BinaryIO | None = None,
+    resume: Resume | None = None,
 ) -> None:
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
     run = RunReading(renderer, renderer_name, redact, extra_secrets, totals, turns, insight_out, viewer is not None)
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
-        for exchange in iter_exchanges(traffic, warnings, progress):
+        exchanges = iter_exchanges(traffic, warnings, progress)
+        if resume is not None:  # picking up the reading the last analysis saved, saving this one (probe.write.resume)
+            run, states, exchanges = resume.begin(
+                run, states, warnings, log, {"turns": turns, "insight": insight_out}, progress
+            )
+            totals = run.totals
+        for exchange in exchanges:
             read = run.read(exchange, warnings)
             exchange, turn, builder, shown_by = read.exchange, read.turn, read.builder, read.shown_by
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
@@ -144,6 +146,8 @@ def stream_report(
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
             del exchange, turn, builder, read, text
+        if resume is not None:
+            resume.take()  # (unless taken before a last line still being written)
         run.finish()
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
@@ -168,6 +172,8 @@ def stream_report(
         log.seek(0)
         if hasattr(out, "buffer"):
             out.flush()
+            if resume is not None:
+                resume.log_written_at(out.buffer.tell())
             shutil.copyfileobj(log, out.buffer, 1 << 20)
         else:
             out.write(log.read().decode("utf-8"))
@@ -299,11 +305,13 @@ def write(job: Job) -> tuple[Path, list[str]]:
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
+        lines = {"turns": turns_path(output), "insight": insight_path(output)}
+        resume = Resume.loaded(job, lines)  # a run folder's analysis goes on from the last one's saved reading
         with (
             private_replacement(output, same_report) as out,
-            private_replacement(turns_path(output), same_bytes) as turns,
+            lines_out(lines["turns"], resume, "turns") as turns,
             private_replacement(viewer_path(output), same_page) as page,
-            private_replacement(insight_path(output), same_bytes) as insight,
+            lines_out(lines["insight"], resume, "insight") as insight,
         ):
             warnings += write_report_to(
                 out,
@@ -313,11 +321,14 @@ def write(job: Job) -> tuple[Path, list[str]]:
                 extra_secrets,
                 job.redact,
                 progress,
-                turns.buffer,
+                turns,
                 page.buffer,
                 job.choice.name,
-                insight.buffer,
+                insight,
+                resume,
             )
+        if resume is not None:
+            resume.save()
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
     finally:
@@ -326,15 +337,6 @@ def write(job: Job) -> tuple[Path, list[str]]:
     if output.name == REPORT.outputs[0]:
         record_made(output.parent, REPORT)  # a run folder's report: the next check knows it was made here
     return output, warnings
-
-
-@dataclass
-class Refreshed:
-    """A run's report after a refresh: its path, why it was rebuilt (None: it was up to date), its warnings."""
-
-    report: Path
-    why: str | None
-    warnings: list[str] = field(default_factory=list)
 
 
 def refresh(run: Path, target: Target | None = None, redact: bool = True, force: bool = False) -> Refreshed:

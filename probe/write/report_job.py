@@ -1,6 +1,6 @@
 """What writing a report takes: the capture, where the report goes, the run's manifest and the renderer chosen."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.analyse.prices import price_book
@@ -41,3 +41,12 @@ def run_job(run: Path, target: Target | None = None, redact: bool = True) -> Job
     if not traffic.is_file():
         raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
     return plan(traffic, run / REPORT.outputs[0], target, run, redact)
+
+
+@dataclass
+class Refreshed:
+    """A run's report after a refresh: its path, why it was rebuilt (None: it was up to date), its warnings."""
+
+    report: Path
+    why: str | None
+    warnings: list[str] = field(default_factory=list)
