@@ -298,15 +298,16 @@ def write_report(
     return write(plan(traffic, output, target, run, redact))
 
 
-def write(job: Job) -> tuple[Path, list[str]]:
-    """Write the job's report and turns.jsonl; return the report's path and all the warnings."""
+def write(job: Job, afresh: bool = False) -> tuple[Path, list[str]]:
+    """Write the job's report and turns.jsonl, from the last analysis's saved reading unless `afresh`; return the
+    report's path and all the warnings."""
     traffic, output, warnings = job.traffic, job.output, list(job.warnings)
     renderer, extra_secrets = job.choice.renderer, job.choice.extra_secrets
     progress = Progress(traffic) if sys.stderr.isatty() else None
     try:
         # The turns go beside the report: into the run folder, or wherever --output puts the report.
         lines = {"turns": turns_path(output), "insight": insight_path(output)}
-        resume = Resume.loaded(job, lines)  # a run folder's analysis goes on from the last one's saved reading
+        resume = Resume.loaded(job, lines, afresh)  # a run folder's analysis goes on from the last one's reading
         with (
             private_replacement(output, same_report) as out,
             lines_out(lines["turns"], resume, "turns") as turns,
@@ -345,7 +346,7 @@ def refresh(run: Path, target: Target | None = None, redact: bool = True, force:
     why = "--force" if force else ledger.out_of_date(run, ledger.REPORT, job.choice.sources(), job.stamp)
     if why is None:
         return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
-    written, warnings = write(job)
+    written, warnings = write(job, afresh=force)
     return Refreshed(written, why, warnings)
 
 
@@ -389,12 +390,9 @@ def refresh_all(
     return counts
 
 
-GENERATED_AT_BYTES = GENERATED_AT.encode()
-
-
 def same_report(old: Path, new: Path) -> bool:
     """Whether two reports say the same, apart from when they were generated."""
-    return same_apart_from(old, new, GENERATED_AT_BYTES)
+    return same_apart_from(old, new, GENERATED_AT.encode())
 
 
 def same_page(old: Path, new: Path) -> bool:

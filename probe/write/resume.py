@@ -93,10 +93,10 @@ class Resume:
         self.taking: Callable[[], None] | None = None
 
     @classmethod
-    def loaded(cls, job, lines: dict[str, Path]) -> "Resume | None":
+    def loaded(cls, job, lines: dict[str, Path], afresh: bool = False) -> "Resume | None":
         """The job's saved readings, if its run keeps them: a report.md beside its traffic.jsonl, read with a
         renderer that is a module (one given as an object's attribute is not saved), and a key to sign with. The
-        one saved last is loaded, if it still holds."""
+        one saved last is loaded, if it still holds, unless `afresh` (--force: the whole capture is read again)."""
         if job.output.name != "report.md" or job.output.parent != job.traffic.parent:
             return None
         if not isinstance(job.choice.renderer, ModuleType):
@@ -105,7 +105,10 @@ class Resume:
         if key is None:
             return None
         resume = cls(job, lines, key)
-        resume.load()
+        if afresh:
+            resume.forget()
+        else:
+            resume.load()
         return resume
 
     def load(self) -> bool:

@@ -211,6 +211,19 @@ def test_another_renderer_or_masking_reads_the_capture_whole(tmp_path, lines_rea
     assert lines_read == list(range(1, 8))
 
 
+def test_force_reads_the_capture_whole_and_saves_a_reading_the_next_analysis_goes_on_from(tmp_path, lines_read):
+    run, more = grown_run(tmp_path)
+    append(run, more[0])
+    lines_read.clear()
+    write(plan(run / "traffic.jsonl", run / "report.md", None, run), afresh=True)
+    assert lines_read == list(range(1, 8))
+    assert outputs(run) == full_analysis(run, None)[0]
+    lines_read.clear()
+    append(run, more[1])
+    analyse(run)
+    assert lines_read == [8]
+
+
 def test_the_saved_reading_is_private_and_only_kept_in_a_run_folder(tmp_path):
     run, _ = grown_run(tmp_path)
     saved = sorted((run / FOLDER).iterdir())
