@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import sys
@@ -26,6 +27,7 @@ if __name__ != "probe.capture.recorder.addon":
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from probe.capture.recorder import record as stored
+from probe.capture.recorder.body_file import BodyFile
 from probe.capture.recorder.exchanges import HttpRecording
 from probe.capture.recorder.files import (
     RecordingStopped,
@@ -182,7 +184,13 @@ class Capture(HttpRecording, WebSocketRecording):
         if flow.response.status_code == 101:
             return  # a WebSocket handshake: frames are captured by the websocket hooks
         with self.recording("responseheaders", flow):
-            tee = Tee(self.spool_threshold, os.path.dirname(ctx.options.probe_traffic or "."), self.spooler)
+            folder = os.path.dirname(ctx.options.probe_traffic or ".")
+            encoding = flow.response.headers.get("content-encoding", "").strip().lower()
+            # A body as it travelled is stored in a file of its own; a compressed one is decoded whole, in the line.
+            body_file = (
+                functools.partial(BodyFile, folder, self.policy.redact) if encoding in ("", "identity") else None
+            )
+            tee = Tee(self.spool_threshold, folder, self.spooler, body_file)
             self.tees[flow.id] = tee
             flow.response.stream = tee
 

@@ -39,11 +39,7 @@ class Spool:
                 self.utf8.decode(data)
             except UnicodeDecodeError:
                 self.is_utf8 = False
-        if self.failed is None:
-            try:
-                write_all(self.fd, data)
-            except OSError as error:
-                self.failed = error
+        self.failed = write_unless_failed(self.fd, data, self.failed)
 
     def finish(self) -> None:
         """The body has ended: a character cut off at the very end makes it not UTF-8."""
@@ -95,6 +91,17 @@ def text_cut(data: bytes) -> int:
         if position >= 0:
             return position + len(separator)
     return len(data)
+
+
+def write_unless_failed(fd: int, data: bytes, failed: OSError | None) -> OSError | None:
+    """Write `data` unless an earlier write failed (a full disk): the body is then lost whole, and the first
+    failure is what is reported."""
+    if failed is None:
+        try:
+            write_all(fd, data)
+        except OSError as error:
+            return error
+    return failed
 
 
 def write_all(fd: int, data: bytes) -> None:
