@@ -1,12 +1,15 @@
 """Finds literal needles in bytes in one pass of a Hyperscan automaton, at memory speed, where the `hyperscan`
 package is installed: every place of every needle (as the slower finders of probe.redact.needle_scan report
-them), or only whether any is there at all.
+them), or only whether any is there at all; and tells whether any of a set of regular expressions may match.
 
 Optional, like RE2: the capture addon loads this under any mitmdump, and `automaton` is then None.
 """
 
 import contextlib
+import os
+import tempfile
 import threading
+from pathlib import Path
 
 try:
     import hyperscan
@@ -71,3 +74,56 @@ def automaton(needles: list[tuple[bytes, bool]]) -> Automaton | None:
         return Automaton(needles)
     except Exception:  # a CPU without the instructions it needs, a library that will not load: found otherwise
         return None
+
+
+class PatternSet:
+    """Whether any of a set of regular expressions may match a text, in one pass: compiled in Hyperscan's prefilter
+    mode, which may say yes where none matches, but never no where one does (reading them as PCRE does)."""
+
+    def __init__(self, database) -> None:
+        self.database = database
+        self.local = threading.local()
+
+    def may_match(self, text: bytes) -> bool:
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = hyperscan.Scratch(self.database)
+        seen = []
+
+        def first(index: int, start: int, end: int, flags: int, context) -> bool:
+            seen.append(index)
+            return True  # stop here
+
+        with contextlib.suppress(hyperscan.ScanTerminated):
+            self.database.scan(bytes(text), match_event_handler=first, scratch=scratch)
+        return bool(seen)
+
+
+PREFILTER = (
+    (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY) if hyperscan else 0
+)
+
+
+def pattern_set(patterns: list[str], cache: Path) -> PatternSet | None:
+    """The patterns compiled (seconds for hundreds), or loaded from `cache` where an earlier process left them
+    compiled; None without Hyperscan, or if any pattern cannot be compiled (a prefilter must cover them all)."""
+    if hyperscan is None or not patterns:
+        return None
+    cache = cache.with_name(f"{cache.name}-hyperscan-{hyperscan.__version__}.db")
+    with contextlib.suppress(Exception):  # missing, from another machine or version: compiled again
+        return PatternSet(hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK))
+    try:
+        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        database.compile(
+            expressions=[pattern.encode() for pattern in patterns],
+            ids=list(range(len(patterns))),
+            flags=[PREFILTER] * len(patterns),
+        )
+    except Exception:
+        return None
+    with contextlib.suppress(OSError, hyperscan.HyperscanError):  # written whole or not at all; else compiled next time
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=cache.parent, delete=False) as out:
+            out.write(hyperscan.dumpb(database))
+        os.replace(out.name, cache)
+    return PatternSet(database)

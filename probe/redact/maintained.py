@@ -3,9 +3,11 @@ descend from gitleaks's, and Veles's), read from its binary once per version and
 
 Hundreds of provider shapes (webhook URLs, Databricks, Telegram, Azure …) that nobody here keeps by hand: a new
 release of the package brings new rules. Without the package or RE2 (a capture under some other mitmdump) the
-project's own rules in probe.redact.shape_rules still mask, and `available()` says so.
+project's own rules in probe.redact.shape_rules still mask, and `available()` says so. Where Hyperscan is installed,
+a prefilter of them all rules out most texts before RE2 is asked (compiled once a machine, kept in the cache).
 """
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -20,6 +22,8 @@ try:
 except ImportError:  # the capture addon loads this under any mitmdump: its rules then mask alone
     re2 = None
 
+from probe.redact import fast_scan
+
 # A rule's secret is the first of these named groups that matched, else its first group, else the whole match.
 SECRET_GROUPS = ("password", "secret", "token", "key", "apikey", "api_key", "credential")
 RE2_MEMORY = 128 << 20  # for the set's automaton: past it, RE2 answers from a slower engine, never wrongly
@@ -31,6 +35,7 @@ class RuleSet:
     ids: tuple[str, ...]
     sources: tuple[str, ...]  # each rule's pattern
     scan: object  # an RE2 set of them all
+    prefilter: object = None  # a probe.redact.fast_scan.PatternSet of them all, where Hyperscan is installed
     compiled: dict = field(default_factory=dict)  # a rule's pattern, compiled the first time the set finds it
 
     def pattern(self, index: int):
@@ -126,7 +131,10 @@ def compiled(rules: list) -> RuleSet:
         ids.append(str(rule.get("id", "")))
         sources.append(pattern)
     scan.Compile()
-    return RuleSet(package_version(), tuple(ids), tuple(sources), scan)
+    version = package_version()
+    digest = hashlib.sha256("\n".join(sources).encode()).hexdigest()[:16]
+    prefilter = fast_scan.pattern_set(sources, cache_file(version).with_name(f"secret-rules-{version}-{digest}"))
+    return RuleSet(version, tuple(ids), tuple(sources), scan, prefilter=prefilter)
 
 
 def available() -> bool:
@@ -144,16 +152,25 @@ def scannable(text):
     return text
 
 
+def ruled_out(rules: RuleSet, text) -> bool:
+    """Whether Hyperscan's prefilter shows that no rule matches `text`: in one pass, about three times as fast as
+    RE2's set. Only ASCII text is ruled out, where PCRE (as Hyperscan reads a rule) and RE2 agree on what a
+    character is and how its case folds; other text goes to RE2."""
+    if rules.prefilter is None or not text.isascii():
+        return False
+    return not rules.prefilter.may_match(text.encode("ascii") if isinstance(text, str) else text)
+
+
 def found_in(text) -> bool:
     """Whether any maintained rule matches somewhere in `text` (str or bytes)."""
     rules = rule_set()
-    return rules is not None and bool(rules.scan.Match(scannable(text)))
+    return rules is not None and not ruled_out(rules, text) and bool(rules.scan.Match(scannable(text)))
 
 
 def secret_spans(text) -> list[tuple[int, int]]:
     """Where the secrets are that the maintained rules find in `text` (str or bytes), as (start, end)."""
     rules = rule_set()
-    if rules is None or not text:
+    if rules is None or not text or ruled_out(rules, text):
         return []
     spans = []
     text = scannable(text)

@@ -1,13 +1,18 @@
-"""Masking with Hyperscan finding the needles gives exactly what it gives without (RE2, or `find`): on the corpus
-of credential shapes, the masking tests' own texts, and large generated bodies with secrets planted in them."""
+"""Masking with Hyperscan finding the needles (and ruling out the maintained rules) gives exactly what it gives
+without (RE2, or `find`): on the corpus of credential shapes, the masking tests' own texts, and large generated
+bodies with secrets planted in them; and the maintained rules' prefilter never rules out a text a rule matches."""
 
 import json
 import random
+import re
+import warnings
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from secret_corpus import CORPUS
 
-from probe.redact import masking, shapes
+from probe.redact import maintained, masking, shapes
 
 FINDERS = (shapes.NEEDLE_FINDER, masking.KEY_FINDER, masking.TEXT_FINDER)
 TOKENS = [
@@ -20,7 +25,9 @@ TOKENS = [
 
 
 def slow(monkeypatch, engine: str) -> None:
-    """The finders without Hyperscan (and, for `find`, without RE2)."""
+    """The finders without Hyperscan (and, for `find`, without RE2), and the maintained rules without its prefilter."""
+    assert maintained.rule_set().prefilter is not None
+    monkeypatch.setattr(maintained, "ruled_out", lambda rules, text: False)
     for finder in FINDERS:
         assert finder.fast is not None  # Hyperscan is a dependency: its absence must not go unnoticed here
         monkeypatch.setattr(finder, "fast", None)
@@ -77,3 +84,35 @@ def test_the_corpus_secrets_are_masked_with_hyperscan():
     for name, text, secret in CORPUS:
         masked, count = masking.mask_text_lines(text.encode())
         assert secret.encode() not in masked or not count, name
+
+
+def examples_of(source: str) -> list[str]:
+    """An ASCII text matching the pattern as Python reads it (most RE2 patterns read the same); none if it cannot."""
+    examples: list[str] = []
+
+    @settings(max_examples=1, database=None, suppress_health_check=list(HealthCheck), deadline=None)
+    @given(st.from_regex(source, alphabet=st.characters(min_codepoint=32, max_codepoint=126)))
+    def collect(example):
+        examples.append(example)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            re.compile(source)
+            collect()
+        except Exception:
+            return []  # RE2 syntax Python lacks, or a pattern Hypothesis cannot draw from
+    return examples
+
+
+def test_the_prefilter_keeps_every_text_a_maintained_rule_matches():
+    """An example of each rule: wherever RE2's set matches it, the prefilter lets it through."""
+    rules = maintained.rule_set()
+    checked = 0
+    for source in rules.sources:
+        for example in examples_of(source):
+            data = example.encode()
+            if rules.scan.Match(data):
+                checked += 1
+                assert rules.prefilter.may_match(data), (source, example)
+    assert checked > 300

@@ -45,6 +45,7 @@ from probe.capture.recorder.settings import (
 )
 from probe.capture.recorder.sockets import Socket, WebSocketRecording
 from probe.capture.recorder.tee import SPOOL_THRESHOLD, Tee
+from probe.redact import maintained
 from probe.redact import masking as redaction
 
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
@@ -151,7 +152,11 @@ class Capture(HttpRecording, WebSocketRecording):
         self.background = self.background or concurrent.futures.ThreadPoolExecutor(
             1, "probe-writer", initializer=lower_priority
         )
-        self.spooler = self.spooler or concurrent.futures.ThreadPoolExecutor(1, "probe-spooler")
+        if self.spooler is None:
+            self.spooler = concurrent.futures.ThreadPoolExecutor(1, "probe-spooler")
+            # The maintained rules are loaded (and their prefilter read from the cache) before the first body
+            # needs them, not while it streams.
+            self.spooler.submit(maintained.rule_set)
         self.loop, self.loop_thread = asyncio.get_running_loop(), threading.current_thread()
         if self.stall_timeout > 0 and self.watchdog is None:
             self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
