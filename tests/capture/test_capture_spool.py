@@ -217,3 +217,18 @@ def test_a_40_mb_stream_through_mitmdump_is_recorded_whole_and_masked(proxied):
     for path in [*run.iterdir(), *(run / "bodies").iterdir()]:  # no spool left behind, and no file holds the token
         assert path.name in ("traffic.jsonl", "proxies.log", "bodies") or path.parent.name == "bodies"
         assert path.is_dir() or TOKEN.encode() not in path.read_bytes()
+
+
+def test_a_segment_the_text_masker_trips_over_is_stored_masked_as_bytes(tmp_path, monkeypatch):
+    def trips(segment):
+        raise RecursionError("nested too deeply")
+
+    monkeypatch.setattr(redaction, "mask_text_lines", trips)
+    body = capture_body_file.BodyFile(str(tmp_path), masking=True)
+    text = f"data: key {TOKEN}\n\n".encode() * 10
+    body.add_all([text])
+    body.finish()
+    assert (tmp_path / body.name).read_bytes() == text.replace(TOKEN.encode(), redaction.fingerprint(TOKEN).encode())
+    assert body.masked == 10
+    body.close()
+    body.close()  # closing twice does no harm (the descriptor's number may be another file's by then)

@@ -69,11 +69,7 @@ class BodyFile:
             self.is_utf8 = False
 
     def write_segment(self, segment: bytes) -> None:
-        masked, count = segment, 0
-        if self.masking:
-            # While the body is UTF-8 it is masked as text (token shapes, then the secret-named fields of its JSON
-            # lines); from the first byte that is not, as bytes. Text masking masks all that bytes masking does.
-            masked, count = (redaction.mask_text_lines if self.is_utf8 else redaction.mask_bytes)(segment)
+        masked, count = self.masked_segment(segment) if self.masking else (segment, 0)
         if self.stored is None and masked is not segment:
             self.stored = self.received.copy()  # what is stored has been the body so far, and differs from here
         self.received.update(segment)
@@ -83,6 +79,16 @@ class BodyFile:
         self.stored_size += len(masked)
         self.masked += count
         self.failed = write_unless_failed(self.fd, masked, self.failed)
+
+    def masked_segment(self, segment: bytes) -> tuple[bytes, int]:
+        """While the body is UTF-8 it is masked as text (token shapes, then the secret-named fields of its JSON
+        lines); from the first byte that is not, as bytes. Text masking masks all that bytes masking does."""
+        if self.is_utf8:
+            try:
+                return redaction.mask_text_lines(segment)
+            except Exception:  # whatever a hostile body trips over, it is stored, and stored masked
+                pass
+        return redaction.mask_bytes(segment)
 
     def finish(self) -> None:
         """The body has ended: its last segment is written, and the file named by the sha256 of what it holds."""
@@ -104,8 +110,11 @@ class BodyFile:
         return os.pread(self.fd, TAIL, max(self.stored_size - TAIL, 0))
 
     def close(self) -> None:
+        if self.fd < 0:
+            return  # closed already
         with contextlib.suppress(OSError):
             os.close(self.fd)
+        self.fd = -1
         if self.partial is not None and self.name is None:
             with contextlib.suppress(OSError):
                 os.unlink(self.partial)

@@ -20,8 +20,17 @@ class HttpRecording:
     tees, append and the fields of a message."""
 
     def record_http(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None, agent_hung_up: bool) -> None:
-        """Write the exchange's line. One that ended in an error is complete only if the agent hung up after its
-        stream's terminal event; an error on the upstream's side means the agent got the answer cut off."""
+        """Write the exchange's line; a large body's file is let go whatever happens (unnamed, it then vanishes)."""
+        body_file = tee.spool if tee is not None and isinstance(tee.spool, BodyFile) else None
+        try:
+            self.record_exchange(flow, tee, error, agent_hung_up)
+        finally:
+            if body_file is not None:
+                body_file.close()
+
+    def record_exchange(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None, agent_hung_up: bool) -> None:
+        """One that ended in an error is complete only if the agent hung up after its stream's terminal event; an
+        error on the upstream's side means the agent got the answer cut off."""
         request, response = flow.request, flow.response
         policy = self.policy
         start = request.timestamp_start
@@ -88,11 +97,8 @@ class HttpRecording:
                     [round((arrival - start) * 1000, 3), size] for arrival, size in tee.timings
                 ]
             if isinstance(spool, BodyFile):
-                try:
-                    record["response"] |= body_file_fields(spool)
-                    self.append([capture_line.line(record)], "traffic.jsonl")
-                finally:
-                    spool.close()
+                record["response"] |= body_file_fields(spool)
+                self.append([capture_line.line(record)], "traffic.jsonl")
                 return
             if spool is not None:
                 try:
