@@ -6,6 +6,7 @@ its name. Anything else is a one-line warning, and the body is left out.
 """
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -47,8 +48,29 @@ def read_body(reference, stored_size, body_format: str, run: Path | None):
     return text
 
 
+def read_ends(reference, run: Path | None, head: int, tail: int) -> bytes:
+    """The first `head` and last `tail` bytes of a body file (all of it if it is no longer), for a glance at a
+    long stream (its first and last events) without reading it whole: not checked against its name. Raises
+    Unreadable."""
+    found = REFERENCE.fullmatch(reference) if isinstance(reference, str) else None
+    if found is None or run is None:
+        raise Unreadable(f"its body_file {repr(reference)[:90]} cannot be read here")
+    with opened(run, found.group(1)) as fd:
+        size = regular_size(fd, reference)
+        if size <= head + tail:
+            return os.pread(fd, size, 0)
+        return os.pread(fd, head, 0) + os.pread(fd, tail, size - tail)
+
+
 def read_named(run: Path, name: str, stored_size) -> bytes:
     """The file `bodies/<name>` of the run folder, opened without following a link at either step."""
+    with opened(run, name) as fd:
+        return read_regular(fd, f"{FOLDER}/{name}", stored_size)
+
+
+@contextlib.contextmanager
+def opened(run: Path, name: str):
+    """A descriptor of `bodies/<name>` in the run folder, opened without following a link at either step."""
     where = f"{FOLDER}/{name}"
     try:
         folder = os.open(run / FOLDER, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -62,20 +84,25 @@ def read_named(run: Path, name: str, stored_size) -> bytes:
         except OSError as error:
             raise Unreadable(f"its body file {where} cannot be read: {error.strerror}") from None
         try:
-            return read_regular(fd, where, stored_size)
+            yield fd
         finally:
             os.close(fd)
     finally:
         os.close(folder)
 
 
-def read_regular(fd: int, where: str, stored_size) -> bytes:
+def regular_size(fd: int, where: str) -> int:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         raise Unreadable(f"its body file {where} is not a regular file")
-    if isinstance(stored_size, int) and not isinstance(stored_size, bool) and info.st_size != stored_size:
-        raise Unreadable(f"its body file {where} has {info.st_size:,} bytes where the line says {stored_size:,}")
-    if info.st_size > MAX_LINE_BYTES:
+    return info.st_size
+
+
+def read_regular(fd: int, where: str, stored_size) -> bytes:
+    size = regular_size(fd, where)
+    if isinstance(stored_size, int) and not isinstance(stored_size, bool) and size != stored_size:
+        raise Unreadable(f"its body file {where} has {size:,} bytes where the line says {stored_size:,}")
+    if size > MAX_LINE_BYTES:
         raise Unreadable(f"its body file {where} is over the {MAX_LINE_BYTES:,}-byte limit for one exchange")
     pieces, size = [], 0
     while data := os.read(fd, READ):
