@@ -7,6 +7,7 @@ project's own rules in probe.redact.shape_rules still mask, and `available()` sa
 a prefilter of them all rules out most texts before RE2 is asked (compiled once a machine, kept in the cache).
 """
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -14,6 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +23,10 @@ try:
     import re2
 except ImportError:  # the capture addon loads this under any mitmdump: its rules then mask alone
     re2 = None
-
-from probe.redact import fast_scan
+try:
+    import hyperscan
+except ImportError:  # RE2's set is then asked of every text
+    hyperscan = None
 
 # A rule's secret is the first of these named groups that matched, else its first group, else the whole match.
 SECRET_GROUPS = ("password", "secret", "token", "key", "apikey", "api_key", "credential")
@@ -35,7 +39,7 @@ class RuleSet:
     ids: tuple[str, ...]
     sources: tuple[str, ...]  # each rule's pattern
     scan: object  # an RE2 set of them all
-    prefilter: object = None  # a probe.redact.fast_scan.PatternSet of them all, where Hyperscan is installed
+    prefilter: object = None  # a PatternSet of them all, where Hyperscan is installed
     compiled: dict = field(default_factory=dict)  # a rule's pattern, compiled the first time the set finds it
 
     def pattern(self, index: int):
@@ -133,7 +137,7 @@ def compiled(rules: list) -> RuleSet:
     scan.Compile()
     version = package_version()
     digest = hashlib.sha256("\n".join(sources).encode()).hexdigest()[:16]
-    prefilter = fast_scan.pattern_set(sources, cache_file(version).with_name(f"secret-rules-{version}-{digest}"))
+    prefilter = pattern_set(sources, cache_file(version).with_name(f"secret-rules-{version}-{digest}"))
     return RuleSet(version, tuple(ids), tuple(sources), scan, prefilter=prefilter)
 
 
@@ -190,3 +194,56 @@ def secret_span(match, pattern) -> tuple[int, int]:
         if match.start(group) >= 0:
             return match.span(group)
     return match.span()
+
+
+class PatternSet:
+    """Whether any of a set of regular expressions may match a text, in one pass: compiled in Hyperscan's prefilter
+    mode, which may say yes where none matches, but never no where one does (reading them as PCRE does)."""
+
+    def __init__(self, database) -> None:
+        self.database = database
+        self.local = threading.local()
+
+    def may_match(self, text: bytes) -> bool:
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = hyperscan.Scratch(self.database)
+        seen = []
+
+        def first(index: int, start: int, end: int, flags: int, context) -> bool:
+            seen.append(index)
+            return True  # stop here
+
+        with contextlib.suppress(hyperscan.ScanTerminated):
+            self.database.scan(bytes(text), match_event_handler=first, scratch=scratch)
+        return bool(seen)
+
+
+PREFILTER = (
+    (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY) if hyperscan else 0
+)
+
+
+def pattern_set(patterns: list[str], cache: Path) -> PatternSet | None:
+    """The patterns compiled (seconds for hundreds), or loaded from `cache` where an earlier process left them
+    compiled; None without Hyperscan, or if any pattern cannot be compiled (a prefilter must cover them all)."""
+    if hyperscan is None or not patterns:
+        return None
+    cache = cache.with_name(f"{cache.name}-hyperscan-{hyperscan.__version__}.db")
+    with contextlib.suppress(Exception):  # missing, from another machine or version: compiled again
+        return PatternSet(hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK))
+    try:
+        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        database.compile(
+            expressions=[pattern.encode() for pattern in patterns],
+            ids=list(range(len(patterns))),
+            flags=[PREFILTER] * len(patterns),
+        )
+    except Exception:
+        return None
+    with contextlib.suppress(OSError, hyperscan.HyperscanError):  # written whole or not at all; else compiled next time
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=cache.parent, delete=False) as out:
+            out.write(hyperscan.dumpb(database))
+        os.replace(out.name, cache)
+    return PatternSet(database)

@@ -1,5 +1,6 @@
 """A large streamed body kept in an unnamed file while it passes: hashed, sized and checked as UTF-8 on the way,
-then read back in segments cut after a line end where the segment has one, so that a secret is not cut in two.
+then read back (a compressed body, decoded whole; or, where no body file can be made, in segments cut after a
+line end, so that a secret is not cut in two). Other large bodies go to probe.capture.recorder.body_file.
 
 The file is created unlinked, so a crash or a kill leaves nothing behind, and the unmasked body never has a name
 on disk. Loaded beside the capture addon by `mitmdump -s`: only the standard library is imported.
