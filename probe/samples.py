@@ -15,7 +15,7 @@ from probe.common import cli
 from probe.common.errors import RunError, one_line, run_main
 from probe.common.paths import data_dir, display
 from probe.runs import ledger as derived
-from probe.runs.folders import CAPTURE_FILES, list_runs
+from probe.runs.folders import BODIES, CAPTURE_FILES, list_runs
 from probe.write.diff import diff_runs
 from probe.write.report import refresh_all
 from probe.write.report_header import GENERATED_AT
@@ -60,6 +60,8 @@ def replay(root: Path, update: bool = False, out=None) -> list[Mismatch]:
             for name in CAPTURE_FILES:
                 if (run / name).is_file():
                     shutil.copy2(run / name, copy / name)
+            if (run / BODIES).is_dir():
+                shutil.copytree(run / BODIES, copy / BODIES, symlinks=True)
         # The derived files are missing from the copies, so the make-style refresh rebuilds each one.
         log = io.StringIO()
         with contextlib.chdir(scratch):  # reports name their capture relative to where they are made: data/...

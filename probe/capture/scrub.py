@@ -7,7 +7,7 @@ from pathlib import Path
 
 from probe.redact.masking import fingerprint, mask_bytes
 from probe.redact.secret_names import is_secret_variable
-from probe.runs.folders import CAPTURE_FILES
+from probe.runs.folders import BODIES, CAPTURE_FILES
 
 # Written by the capture addon and the analyzer, which mask as they write, and flows.mitm, which the export makes
 # from traffic.jsonl (a run exported while it is captured has one; its lengths are binary, so it must not be
@@ -40,7 +40,10 @@ def scrub_run(run: Path, secrets: list[str]) -> int:
 
 
 def agent_files(run: Path):
-    for folder, _, names in os.walk(run):
+    for folder, folders, names in os.walk(run):
+        if Path(folder) == run and BODIES in folders:
+            # The capture's large bodies, masked as they were written: each is named by the sha256 of its bytes.
+            folders.remove(BODIES)
         for name in names:
             path = Path(folder, name)
             if (Path(folder) == run and name in OUR_FILES) or path.is_symlink() or not path.is_file():

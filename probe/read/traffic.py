@@ -12,7 +12,7 @@ import orjson
 
 from probe.common import fastjson
 from probe.common.lines import MAX_LINE_BYTES, bounded_lines
-from probe.read import sse
+from probe.read import body_files, sse
 from probe.read.conversation import json_size
 from probe.read.headers import header, header_pairs
 
@@ -23,6 +23,8 @@ class Body:
     format: str  # json, text, base64 or empty
     size: int = 0
     as_sent: bool = False  # still in the Content-Encoding it travelled in: the capture could not decode it
+    file: Any = None  # `bodies/<sha256>`: a large body, stored in that file beside traffic.jsonl (resolve_files)
+    file_size: Any = None  # that file's size, as the line says
 
     @property
     def is_json(self) -> bool:
@@ -149,7 +151,22 @@ def body_of(message: dict) -> Body:
         # The original tool's captures carry no size: a JSON body's is that of its JSON written compactly (as
         # agents send it), near enough, where 0 would say nothing was sent.
         size = len(value.encode("utf-8", "replace")) if isinstance(value, str) else json_size(value) if value else 0
+    if "body_file" in message:
+        return Body(None, body_format, size, file=message["body_file"], file_size=message.get("body_file_size"))
     return Body(value, body_format, size)
+
+
+def resolve_files(exchange: Exchange, run: Path | None, warnings: list[str]) -> None:
+    """Read each body stored in a file of its own (bodies/) into its exchange; one that cannot be read is left
+    out, with a warning naming its line."""
+    for body in (exchange.request_body, exchange.response_body):
+        if body.file is None:
+            continue
+        try:
+            body.value = body_files.read_body(body.file, body.file_size, body.format, run)
+        except body_files.Unreadable as problem:
+            warnings.append(f"line {exchange.line}: {problem}; the body is left out")
+            body.value, body.format = None, "empty"
 
 
 def sent_encoded(message: dict, headers: list[tuple[str, str]]) -> bool:
@@ -254,7 +271,7 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
         for line_number, raw, size in bounded_lines(file, MAX_LINE_BYTES):
             if progress is not None:
                 progress.advance(size)
-            exchange = exchange_of_line(raw, line_number, size, number + 1, warnings)
+            exchange = exchange_of_line(raw, line_number, size, number + 1, warnings, path.parent)
             del raw  # let the line go before the next is read: one hostile exchange can take hundreds of MB parsed
             if exchange is None:
                 continue
@@ -263,9 +280,12 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
             del exchange
 
 
-def exchange_of_line(raw: bytes | None, line_number: int, size: int | None, number: int, warnings: list[str]):
+def exchange_of_line(
+    raw: bytes | None, line_number: int, size: int | None, number: int, warnings: list[str], run: Path | None = None
+):
     """Line `line_number` of a capture as exchange `number`, or None for a blank or damaged line (a damaged one
-    adds a warning naming it); `raw` is None for a line over MAX_LINE_BYTES (`size` bytes, if known)."""
+    adds a warning naming it); `raw` is None for a line over MAX_LINE_BYTES (`size` bytes, if known). A body
+    stored in a file is read from the run folder `run`."""
     if raw is None:
         bytes_said = f"{size:,} bytes, " if size is not None else ""
         warnings.append(
@@ -289,7 +309,10 @@ def exchange_of_line(raw: bytes | None, line_number: int, size: int | None, numb
         warnings.append(f"line {line_number}: not a JSON object, skipped")
         return None
     try:
-        return from_entry(entry, number, line_number)
+        exchange = from_entry(entry, number, line_number)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         warnings.append(f"line {line_number}: not an exchange ({type(error).__name__}: {error}), skipped")
         return None
+    del entry
+    resolve_files(exchange, run, warnings)
+    return exchange

@@ -3,15 +3,19 @@ descend from gitleaks's, and Veles's), read from its binary once per version and
 
 Hundreds of provider shapes (webhook URLs, Databricks, Telegram, Azure …) that nobody here keeps by hand: a new
 release of the package brings new rules. Without the package or RE2 (a capture under some other mitmdump) the
-project's own rules in probe.redact.shape_rules still mask, and `available()` says so.
+project's own rules in probe.redact.shape_rules still mask, and `available()` says so. Where Hyperscan is installed,
+a prefilter of them all rules out most texts before RE2 is asked (compiled once a machine, kept in the cache).
 """
 
+import contextlib
+import hashlib
 import importlib.util
 import json
 import os
 import re
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +23,10 @@ try:
     import re2
 except ImportError:  # the capture addon loads this under any mitmdump: its rules then mask alone
     re2 = None
+try:
+    import hyperscan
+except ImportError:  # RE2's set is then asked of every text
+    hyperscan = None
 
 # A rule's secret is the first of these named groups that matched, else its first group, else the whole match.
 SECRET_GROUPS = ("password", "secret", "token", "key", "apikey", "api_key", "credential")
@@ -31,6 +39,7 @@ class RuleSet:
     ids: tuple[str, ...]
     sources: tuple[str, ...]  # each rule's pattern
     scan: object  # an RE2 set of them all
+    prefilter: object = None  # a PatternSet of them all, where Hyperscan is installed
     compiled: dict = field(default_factory=dict)  # a rule's pattern, compiled the first time the set finds it
 
     def pattern(self, index: int):
@@ -126,7 +135,10 @@ def compiled(rules: list) -> RuleSet:
         ids.append(str(rule.get("id", "")))
         sources.append(pattern)
     scan.Compile()
-    return RuleSet(package_version(), tuple(ids), tuple(sources), scan)
+    version = package_version()
+    digest = hashlib.sha256("\n".join(sources).encode()).hexdigest()[:16]
+    prefilter = pattern_set(sources, cache_file(version).with_name(f"secret-rules-{version}-{digest}"))
+    return RuleSet(version, tuple(ids), tuple(sources), scan, prefilter=prefilter)
 
 
 def available() -> bool:
@@ -144,16 +156,25 @@ def scannable(text):
     return text
 
 
+def ruled_out(rules: RuleSet, text) -> bool:
+    """Whether Hyperscan's prefilter shows that no rule matches `text`: in one pass, about three times as fast as
+    RE2's set. Only ASCII text is ruled out, where PCRE (as Hyperscan reads a rule) and RE2 agree on what a
+    character is and how its case folds; other text goes to RE2."""
+    if rules.prefilter is None or not text.isascii():
+        return False
+    return not rules.prefilter.may_match(text.encode("ascii") if isinstance(text, str) else text)
+
+
 def found_in(text) -> bool:
     """Whether any maintained rule matches somewhere in `text` (str or bytes)."""
     rules = rule_set()
-    return rules is not None and bool(rules.scan.Match(scannable(text)))
+    return rules is not None and not ruled_out(rules, text) and bool(rules.scan.Match(scannable(text)))
 
 
 def secret_spans(text) -> list[tuple[int, int]]:
     """Where the secrets are that the maintained rules find in `text` (str or bytes), as (start, end)."""
     rules = rule_set()
-    if rules is None or not text:
+    if rules is None or not text or ruled_out(rules, text):
         return []
     spans = []
     text = scannable(text)
@@ -173,3 +194,56 @@ def secret_span(match, pattern) -> tuple[int, int]:
         if match.start(group) >= 0:
             return match.span(group)
     return match.span()
+
+
+class PatternSet:
+    """Whether any of a set of regular expressions may match a text, in one pass: compiled in Hyperscan's prefilter
+    mode, which may say yes where none matches, but never no where one does (reading them as PCRE does)."""
+
+    def __init__(self, database) -> None:
+        self.database = database
+        self.local = threading.local()
+
+    def may_match(self, text: bytes) -> bool:
+        scratch = getattr(self.local, "scratch", None)
+        if scratch is None:
+            scratch = self.local.scratch = hyperscan.Scratch(self.database)
+        seen = []
+
+        def first(index: int, start: int, end: int, flags: int, context) -> bool:
+            seen.append(index)
+            return True  # stop here
+
+        with contextlib.suppress(hyperscan.ScanTerminated):
+            self.database.scan(bytes(text), match_event_handler=first, scratch=scratch)
+        return bool(seen)
+
+
+PREFILTER = (
+    (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY) if hyperscan else 0
+)
+
+
+def pattern_set(patterns: list[str], cache: Path) -> PatternSet | None:
+    """The patterns compiled (seconds for hundreds), or loaded from `cache` where an earlier process left them
+    compiled; None without Hyperscan, or if any pattern cannot be compiled (a prefilter must cover them all)."""
+    if hyperscan is None or not patterns:
+        return None
+    cache = cache.with_name(f"{cache.name}-hyperscan-{hyperscan.__version__}.db")
+    with contextlib.suppress(Exception):  # missing, from another machine or version: compiled again
+        return PatternSet(hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK))
+    try:
+        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        database.compile(
+            expressions=[pattern.encode() for pattern in patterns],
+            ids=list(range(len(patterns))),
+            flags=[PREFILTER] * len(patterns),
+        )
+    except Exception:
+        return None
+    with contextlib.suppress(OSError, hyperscan.HyperscanError):  # written whole or not at all; else compiled next time
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=cache.parent, delete=False) as out:
+            out.write(hyperscan.dumpb(database))
+        os.replace(out.name, cache)
+    return PatternSet(database)

@@ -92,7 +92,7 @@ def may_mask(value: Any, text: bytes | None = None) -> bool:
     written as JSON finds no rule's literal, no JSON escape and no key that could name a secret. (A string's
     text, keys included, is in that JSON as it is, but for quotes, backslashes and control characters, which no
     literal holds.) `text`, if given, is that JSON already written."""
-    if orjson is None or TEXT_FINDER.union is None or not isinstance(value, (dict, list)):
+    if orjson is None or not TEXT_FINDER.one_pass or not isinstance(value, (dict, list)):
         return True
     if text is None:
         try:

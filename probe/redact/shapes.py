@@ -195,20 +195,20 @@ def mask_bytes(data: bytes) -> tuple[bytes, int]:
 
 
 def probe_hits(text, is_bytes: bool) -> defaultdict[int, list[int]]:
-    """Where each rule's probe occurs, by rule: in one pass of RE2 over every needle where it is installed (and
-    the text is bytes, or ASCII), else by the needles' anchors."""
+    """Where each rule's probe occurs, by rule: in one pass of an automaton (Hyperscan's, else RE2's) over every
+    needle where one is installed (and the text is bytes, or ASCII), else by the needles' anchors."""
     found: defaultdict[int, list[int]] = defaultdict(list)
-    if NEEDLE_FINDER.union is not None and (is_bytes or text.isascii()):
+    if NEEDLE_FINDER.one_pass and (is_bytes or text.isascii()):
         for needle, positions in NEEDLE_FINDER.positions(text if is_bytes else text.encode()).items():
             found[NEEDLE_RULES[needle]] += positions
         return found
-    # Other text: RE2 over its UTF-8 tells at once whether any probe is there at all (most often none); only then
-    # are the places found, in the text's own positions, by the anchors. (The two letters that lowercase to ASCII
-    # ones would make a probe of the lowercased text that the bytes do not hold.)
+    # Other text: the automaton over its UTF-8 tells at once whether any probe is there at all (most often none);
+    # only then are the places found, in the text's own positions, by the anchors. (The two letters that lowercase
+    # to ASCII ones would make a probe of the lowercased text that the bytes do not hold.)
     if (
-        NEEDLE_FINDER.union is not None
+        NEEDLE_FINDER.one_pass
         and not (KELVIN in text or DOTTED_I in text)
-        and not NEEDLE_FINDER.positions(text.encode("utf-8", "surrogatepass"))
+        and not NEEDLE_FINDER.any_in(text.encode("utf-8", "surrogatepass"))
     ):
         return found
     cased, lowered = SCANS[is_bytes]

@@ -18,6 +18,7 @@ MANIFEST_SCHEMA = 1
 # writes a derived file or an export may write over them. (The recorder inside mitmdump spells the first itself.)
 TRAFFIC, MANIFEST = "traffic.jsonl", "manifest.json"
 CAPTURE_FILES = (TRAFFIC, MANIFEST)
+BODIES = "bodies"  # the capture's folder of large bodies, each in a file named by its sha256, referred to by its line
 RUN_NAME = re.compile(r"^\d{8}-\d{6}(-.+)?$")
 
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from probe.apis.generic import reader as generic
 from probe.apis.turns import Reading
 from probe.common.errors import TargetError, one_line, warn
-from probe.read import traffic
+from probe.read import body_files, traffic
 from probe.read.conversation import Turn
 from probe.read.follow import Follower
 from probe.read.traffic import Exchange
@@ -22,6 +22,7 @@ from probe.runs.targets import Target
 LONG_STREAM = 1 << 20  # characters of a streamed answer past which only its ends are read
 MANY_FRAMES = 1 << 10  # WebSocket frames of one exchange past which only its ends are read
 ENDS_KEPT = 8  # events (or frames) kept at each end
+FILE_ENDS = 4 << 20  # bytes read at each end of a body in its own file (codex's last event holds the whole answer)
 DRAIN_TIMEOUT = 30.0  # seconds the feed gets, once mitmdump has stopped, to show what it wrote last
 
 
@@ -32,7 +33,7 @@ def start(traffic_file: Path, target: Target | None, stream: TextIO | None = Non
     try:
         follower = Follower(
             traffic_file,
-            lambda raw: show(out, line_for(raw, reader)),
+            lambda raw: show(out, line_for(raw, reader, traffic_file.parent)),
             lambda error: warn(f"live feed stopped: {type(error).__name__}: {error}"),
             traffic.MAX_LINE_BYTES,
         )
@@ -71,32 +72,40 @@ def show(stream: TextIO, line: str | None) -> None:
         pass  # the terminal is gone: the capture goes on without its feed
 
 
-def line_for(raw: bytes | None, reader: Any) -> str | None:
+def line_for(raw: bytes | None, reader: Any, run: Path | None = None) -> str | None:
     """The line for one line of traffic.jsonl; a line that cannot be read says so in one line, never raises."""
     if raw is None:
         return f"{clock(time.time())} (an exchange over {traffic.MAX_LINE_BYTES:,} bytes, not shown)"
     if not raw or raw.isspace():  # (not strip(), which would copy a line of hundreds of megabytes)
         return None
     try:
-        exchange = exchange_of(raw)
+        exchange = exchange_of(raw, run)
         return describe(exchange, Reading(reader).build(exchange, [])[0])
     except Exception as error:  # a damaged or hostile line costs its own line, not the capture
         why = inert(f"{type(error).__name__}: {error}", 160)
         return f"{clock(time.time())} (an exchange that could not be read: {why})"
 
 
-def exchange_of(raw: bytes) -> Exchange:
+def exchange_of(raw: bytes, run: Path | None = None) -> Exchange:
     entry = json.loads(raw)
     if not isinstance(entry, dict):
         raise ValueError("not a JSON object")
-    keep_ends(entry)
+    keep_ends(entry, run)
     return traffic.from_entry(entry, 1, 1)
 
 
-def keep_ends(entry: dict) -> None:
+def keep_ends(entry: dict, run: Path | None = None) -> None:
     """Shorten a very long streamed answer to its first and last events, where APIs give the model and the
     usage: reading every event of a 200 MB stream would take seconds, for one line."""
     response = entry.get("response")
+    if isinstance(response, dict) and "body_file" in response and response.get("body_format") == "text":
+        # A large body in its own file (bodies/): only its ends are read, the events between never.
+        try:
+            ends = body_files.read_ends(response["body_file"], run, FILE_ENDS, FILE_ENDS)
+        except (body_files.Unreadable, OSError, TypeError):
+            ends = b""
+        response.pop("body_file")
+        response["body"] = ends_of_stream(ends.decode("utf-8", "replace"))
     if isinstance(response, dict) and isinstance(response.get("body"), str) and len(response["body"]) > LONG_STREAM:
         response["body"] = ends_of_stream(response["body"])
     messages = entry.get("messages")

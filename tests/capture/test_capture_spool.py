@@ -1,6 +1,7 @@
-"""Large response bodies: spooled to an unnamed file as they stream, and written into their line from it."""
+"""Large response bodies: masked as they stream into a file of their own, `bodies/<sha256>` beside traffic.jsonl,
+named by the sha256 of what it holds once whole, and referred to from their line (a compressed one is spooled
+unnamed and decoded whole into its line)."""
 
-import base64
 import gzip
 import hashlib
 import json
@@ -14,6 +15,7 @@ from conftest import answer_with_chunked_sse, read_traffic, send_chunk
 from mitmproxy.connection import ConnectionState
 from mitmproxy.test import taddons, tflow
 
+from probe.capture.recorder import body_file as capture_body_file
 from probe.capture.recorder import spool as capture_spool
 from probe.capture.recorder.addon import Capture
 from probe.capture.recorder.tee import TIMINGS_KEPT
@@ -63,6 +65,15 @@ def only_line(tmp_path) -> dict:
     return entry
 
 
+def stored(run, response: dict) -> bytes:
+    """The bytes of the body file a line refers to, checked against its name and the size the line gives."""
+    assert response["body"] is None and response["body_file"].startswith("bodies/")
+    data = (run / response["body_file"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == response["body_file"].removeprefix("bodies/")
+    assert len(data) == response["body_file_size"]
+    return data
+
+
 def test_a_spooled_sse_body_is_stored_whole_and_masked_with_its_sha256_and_thinned_timings(capture, tmp_path):
     events = sse_events(3000, secret_at=1234)
     events.append(b'data: {"type":"response.completed","response":{"api_key":"plainvalue"}}\n\n')
@@ -76,8 +87,9 @@ def test_a_spooled_sse_body_is_stored_whole_and_masked_with_its_sha256_and_thinn
     expected = body.decode().replace(TOKEN, redaction.fingerprint(TOKEN))
     masked_field = json.dumps({"api_key": redaction.fingerprint("plainvalue")}, separators=(",", ":"))
     expected = expected.replace('{"api_key":"plainvalue"}', masked_field)
-    assert response["body"] == expected
+    assert stored(tmp_path, response) == expected.encode()
     assert response["redacted_tokens"] == 2 and entry["complete"] is True
+    assert os.listdir(tmp_path / "bodies") == [response["body_file"].removeprefix("bodies/")]
     # 3,001 chunks arrived within milliseconds: the first TIMINGS_KEPT one by one, the rest joined.
     assert TIMINGS_KEPT <= len(response["chunks"]) < len(events)
     assert sum(size for _, size in response["chunks"]) == len(body)
@@ -93,7 +105,7 @@ def test_a_spooled_body_that_is_not_utf8_is_stored_as_base64_masked(capture, tmp
     response = only_line(tmp_path)["response"]
     assert response["body_format"] == "base64" and response["body_size"] == len(data)
     assert response["body_sha256"] == hashlib.sha256(data).hexdigest()
-    assert base64.b64decode(response["body"]) == data.replace(TOKEN.encode(), redaction.fingerprint(TOKEN).encode())
+    assert stored(tmp_path, response) == data.replace(TOKEN.encode(), redaction.fingerprint(TOKEN).encode())
     assert response["redacted_tokens"] == 1
 
 
@@ -115,7 +127,38 @@ def test_a_spooled_stream_cut_off_after_its_terminal_event_is_complete(capture, 
     capture.error(flow)
     entry = only_line(tmp_path)
     assert entry["complete"] is True and entry["error"] == "Client disconnected."
-    assert entry["response"]["body"] == b"".join(events).decode()
+    body = b"".join(events)
+    # Nothing was masked: the file holds the body as it arrived, and its name is the body's sha256.
+    assert stored(tmp_path, entry["response"]) == body
+    assert entry["response"]["body_file"] == "bodies/" + hashlib.sha256(body).hexdigest()
+
+
+def test_body_file_segments_are_cut_after_a_line_end_and_have_no_name_until_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(capture_body_file, "SEGMENT", 64)
+    masked = []
+    monkeypatch.setattr(redaction, "mask_text_lines", lambda segment: (masked.append(segment) or segment, 0))
+    body = capture_body_file.BodyFile(str(tmp_path), masking=True)
+    lines = [f"line {number} {TOKEN}\n".encode() for number in range(40)]
+    for line in lines:
+        body.add_all([line])
+    assert os.listdir(tmp_path / "bodies") == []  # no name while it streams: a kill leaves nothing to take
+    body.finish()
+    assert b"".join(masked) == b"".join(lines) and len(masked) > 5
+    assert all(segment.endswith(b"\n") for segment in masked)
+    name = hashlib.sha256(b"".join(lines)).hexdigest()
+    assert body.name == f"bodies/{name}" and os.listdir(tmp_path / "bodies") == [name]
+    body.close()
+
+
+def test_a_body_file_that_turns_out_not_utf8_is_masked_as_bytes_from_there(tmp_path):
+    body = capture_body_file.BodyFile(str(tmp_path), masking=True)
+    text = b"".join(f"line {number} ok\n".encode() for number in range(100_000))
+    body.add_all([text, b"\xff\xfe" + f" {TOKEN} ".encode() + bytes(range(256))])
+    body.finish()
+    assert not body.is_utf8 and body.masked == 1
+    data = (tmp_path / body.name).read_bytes()
+    assert data == text + b"\xff\xfe" + f" {redaction.fingerprint(TOKEN)} ".encode() + bytes(range(256))
+    body.close()
 
 
 def test_segments_are_cut_after_a_line_end_so_that_no_token_is_split(tmp_path, monkeypatch):
@@ -168,8 +211,24 @@ def test_a_40_mb_stream_through_mitmdump_is_recorded_whole_and_masked(proxied):
     [entry] = read_traffic(run)
     response = entry["response"]
     assert response["body_size"] == len(body) and response["body_sha256"] == hashlib.sha256(body).hexdigest()
-    assert response["body"] == body.decode().replace(TOKEN, redaction.fingerprint(TOKEN))
-    assert TOKEN not in (run / "traffic.jsonl").read_text() and entry["complete"] is True
+    assert stored(run, response) == body.replace(TOKEN.encode(), redaction.fingerprint(TOKEN).encode())
+    assert entry["complete"] is True and response["redacted_tokens"] == 1
     assert sum(size for _, size in response["chunks"]) == len(body)
-    for path in run.iterdir():  # no spool left behind, and no file holds the token
-        assert path.name in ("traffic.jsonl", "proxies.log") and TOKEN.encode() not in path.read_bytes()
+    for path in [*run.iterdir(), *(run / "bodies").iterdir()]:  # no spool left behind, and no file holds the token
+        assert path.name in ("traffic.jsonl", "proxies.log", "bodies") or path.parent.name == "bodies"
+        assert path.is_dir() or TOKEN.encode() not in path.read_bytes()
+
+
+def test_a_segment_the_text_masker_trips_over_is_stored_masked_as_bytes(tmp_path, monkeypatch):
+    def trips(segment):
+        raise RecursionError("nested too deeply")
+
+    monkeypatch.setattr(redaction, "mask_text_lines", trips)
+    body = capture_body_file.BodyFile(str(tmp_path), masking=True)
+    text = f"data: key {TOKEN}\n\n".encode() * 10
+    body.add_all([text])
+    body.finish()
+    assert (tmp_path / body.name).read_bytes() == text.replace(TOKEN.encode(), redaction.fingerprint(TOKEN).encode())
+    assert body.masked == 10
+    body.close()
+    body.close()  # closing twice does no harm (the descriptor's number may be another file's by then)

@@ -1,4 +1,5 @@
-"""The needle scan finds exactly what a `find` of each needle would, with RE2 and without it, in any text."""
+"""The needle scan finds exactly what a `find` of each needle would, with Hyperscan, with RE2 and with neither, in
+any text."""
 
 import random
 
@@ -23,13 +24,23 @@ def expected(text: bytes) -> dict[int, list[int]]:
     return {index: places for index, places in found.items() if places}
 
 
-@pytest.fixture(params=["re2", "find"])
-def finder(request, monkeypatch):
+def finder_by(engine: str) -> Finder:
     scan = Finder(NEEDLES)
-    assert scan.union is not None  # RE2 is a dependency: its absence must not go unnoticed here
-    if request.param == "find":
+    # Hyperscan and RE2 are dependencies: their absence must not go unnoticed here.
+    assert scan.fast is not None and scan.union is not None
+    if engine != "hyperscan":
+        scan.fast = None
+    if engine == "find":
         scan.union = None
     return scan
+
+
+ENGINES = ["hyperscan", "re2", "find"]
+
+
+@pytest.fixture(params=ENGINES)
+def finder(request):
+    return finder_by(request.param)
 
 
 @given(
@@ -56,11 +67,10 @@ def finder(request, monkeypatch):
 @settings(max_examples=300, deadline=None)
 def test_every_occurrence_is_found_overlapping_and_ignoring_case(pieces):
     text = b"".join(pieces)
-    for use_re2 in (True, False):
-        scan = Finder(NEEDLES)
-        if not use_re2:
-            scan.union = None
+    for engine in ENGINES:
+        scan = finder_by(engine)
         assert scan.positions(text) == expected(text)
+        assert scan.any_in(text) == bool(expected(text))
 
 
 def test_a_large_text_is_scanned_by_its_sparse_bytes_with_the_same_result(finder, monkeypatch):

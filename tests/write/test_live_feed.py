@@ -1,6 +1,7 @@
 """The live feed: one inert, masked line on stderr per finished exchange, from the real proxies, and none with
 --quiet."""
 
+import hashlib
 import json
 import os
 import re
@@ -475,3 +476,28 @@ def test_the_invoke_tasks_print_the_feed_unless_quiet(tmp_path, private_data_dir
     clock = time.strftime("%H:%M:%S", time.localtime(entry["timing"]["start"]))
     assert len(feed) == 1 and feed[0].startswith(f"{clock} model POST /v1/responses 200 gpt-live ")
     assert f" in {usage['input_tokens']:,} out {usage['output_tokens']:,} ttfb " in feed[0]
+
+
+def test_a_body_in_its_own_file_is_read_from_its_ends_only(tmp_path):
+    delta = {"type": "response.output_text.delta", "delta": "word " * 50}
+    body = sse(
+        {"type": "response.created", "response": {"id": "resp_1", "model": "gpt-5"}},
+        *[delta] * 40_000,
+        {"type": "response.completed", "response": {"id": "resp_1", "model": "gpt-5", "usage": {"input_tokens": 7,
+                                                                                                 "output_tokens": 9}}},
+    ).encode()  # fmt: skip
+    assert len(body) > 2 * live_feed.FILE_ENDS
+    name = hashlib.sha256(body).hexdigest()
+    (tmp_path / "bodies").mkdir()
+    (tmp_path / "bodies" / name).write_bytes(body)
+    record = http_record()
+    record["response"].update(body=None, body_file=f"bodies/{name}", body_file_size=len(body))
+    raw = json.dumps(record).encode() + b"\n"
+    assert (
+        live_feed.line_for(raw, RESPONSES, tmp_path)
+        == f"{CLOCK} model POST /v1/responses 200 gpt-5 in 7 out 9 ttfb 120 ms 1.8 s"
+    )
+    # Without its run folder (or with a reference that is not a body file) the line is still shown, bare.
+    assert live_feed.line_for(raw, RESPONSES).startswith(f"{CLOCK} model POST /v1/responses 200")
+    record["response"]["body_file"] = "bodies/../../etc/passwd"
+    assert live_feed.line_for(json.dumps(record).encode(), RESPONSES, tmp_path).startswith(f"{CLOCK} model POST")

@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import sys
@@ -26,6 +27,7 @@ if __name__ != "probe.capture.recorder.addon":
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from probe.capture.recorder import record as stored
+from probe.capture.recorder.body_file import BodyFile
 from probe.capture.recorder.exchanges import HttpRecording
 from probe.capture.recorder.files import (
     RecordingStopped,
@@ -43,6 +45,7 @@ from probe.capture.recorder.settings import (
 )
 from probe.capture.recorder.sockets import Socket, WebSocketRecording
 from probe.capture.recorder.tee import SPOOL_THRESHOLD, Tee
+from probe.redact import maintained
 from probe.redact import masking as redaction
 
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
@@ -149,7 +152,11 @@ class Capture(HttpRecording, WebSocketRecording):
         self.background = self.background or concurrent.futures.ThreadPoolExecutor(
             1, "probe-writer", initializer=lower_priority
         )
-        self.spooler = self.spooler or concurrent.futures.ThreadPoolExecutor(1, "probe-spooler")
+        if self.spooler is None:
+            self.spooler = concurrent.futures.ThreadPoolExecutor(1, "probe-spooler")
+            # The maintained rules are loaded (and their prefilter read from the cache) before the first body
+            # needs them, not while it streams.
+            self.spooler.submit(maintained.rule_set)
         self.loop, self.loop_thread = asyncio.get_running_loop(), threading.current_thread()
         if self.stall_timeout > 0 and self.watchdog is None:
             self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
@@ -182,7 +189,13 @@ class Capture(HttpRecording, WebSocketRecording):
         if flow.response.status_code == 101:
             return  # a WebSocket handshake: frames are captured by the websocket hooks
         with self.recording("responseheaders", flow):
-            tee = Tee(self.spool_threshold, os.path.dirname(ctx.options.probe_traffic or "."), self.spooler)
+            folder = os.path.dirname(ctx.options.probe_traffic or ".")
+            encoding = flow.response.headers.get("content-encoding", "").strip().lower()
+            # A body as it travelled is stored in a file of its own; a compressed one is decoded whole, in the line.
+            body_file = (
+                functools.partial(BodyFile, folder, self.policy.redact) if encoding in ("", "identity") else None
+            )
+            tee = Tee(self.spool_threshold, folder, self.spooler, body_file)
             self.tees[flow.id] = tee
             flow.response.stream = tee
 

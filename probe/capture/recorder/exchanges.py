@@ -1,5 +1,5 @@
-"""The HTTP half of the capture addon: one finished exchange made into its record (request, response, a spooled
-body, timings, how it ended) and appended to traffic.jsonl."""
+"""The HTTP half of the capture addon: one finished exchange made into its record (request, response, a large
+body's file or a spooled body, timings, how it ended) and appended to traffic.jsonl."""
 
 import time
 
@@ -7,10 +7,10 @@ from mitmproxy import http
 
 from probe.capture.recorder import line as capture_line
 from probe.capture.recorder import record as stored
-from probe.capture.recorder.files import (
-    spooled_body_fields,
-)
+from probe.capture.recorder.body_file import BodyFile
+from probe.capture.recorder.files import body_file_fields, spooled_body_fields
 from probe.capture.recorder.record import SCHEMA_VERSION, TERMINAL_EVENT
+from probe.capture.recorder.spool import Spool
 from probe.capture.recorder.tee import Tee
 from probe.common import decoding
 
@@ -20,8 +20,17 @@ class HttpRecording:
     tees, append and the fields of a message."""
 
     def record_http(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None, agent_hung_up: bool) -> None:
-        """Write the exchange's line. One that ended in an error is complete only if the agent hung up after its
-        stream's terminal event; an error on the upstream's side means the agent got the answer cut off."""
+        """Write the exchange's line; a large body's file is let go whatever happens (unnamed, it then vanishes)."""
+        body_file = tee.spool if tee is not None and isinstance(tee.spool, BodyFile) else None
+        try:
+            self.record_exchange(flow, tee, error, agent_hung_up)
+        finally:
+            if body_file is not None:
+                body_file.close()
+
+    def record_exchange(self, flow: http.HTTPFlow, tee: Tee | None, error: str | None, agent_hung_up: bool) -> None:
+        """One that ended in an error is complete only if the agent hung up after its stream's terminal event; an
+        error on the upstream's side means the agent got the answer cut off."""
         request, response = flow.request, flow.response
         policy = self.policy
         start = request.timestamp_start
@@ -34,10 +43,14 @@ class HttpRecording:
         spool = tee.spool if tee is not None else None
         if spool is not None:
             tee.wait_for_spool()
+            if isinstance(spool, BodyFile):
+                spool.finish()  # its last segment written, and the file named: the line can refer to it
         content_encoding = response.headers.get("content-encoding", "").strip().lower() if response else ""
-        if spool is not None and content_encoding not in ("", "identity"):
+        if isinstance(spool, Spool) and content_encoding not in ("", "identity"):
             # A large compressed body is decoded whole, in memory: the decoders work on whole bodies.
-            tee.chunks, tee.spool, spool = [spool.read_all()], None, None
+            tee.chunks, tee.spool = [spool.read_all()], None
+            spool.close()
+            spool = None
         # An upstream that fails after its terminal event (a chunked answer cut off, trailers mitmproxy 11 cannot
         # read) still reaches the agent cut off, so only the agent's own hang-up is forgiven. mitmproxy may close
         # the agent's connection itself (on an answer shorter than its Content-Length), which then looks like a
@@ -83,6 +96,10 @@ class HttpRecording:
                 record["response"]["chunks"] = [
                     [round((arrival - start) * 1000, 3), size] for arrival, size in tee.timings
                 ]
+            if isinstance(spool, BodyFile):
+                record["response"] |= body_file_fields(spool)
+                self.append([capture_line.line(record)], "traffic.jsonl")
+                return
             if spool is not None:
                 try:
                     spool.finish()

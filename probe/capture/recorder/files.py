@@ -1,5 +1,5 @@
-"""How the recorder writes: whole lines appended under a lock, private files, the run folder's lock, and a
-spooled body's fields."""
+"""How the recorder writes: whole lines appended under a lock, private files, the run folder's lock, and the
+fields of a large body (in its file, or spooled)."""
 
 import contextlib
 import errno
@@ -12,20 +12,43 @@ from mitmproxy import exceptions
 
 from probe.capture.recorder import line as capture_line
 from probe.capture.recorder import spool as capture_spool
+from probe.capture.recorder.body_file import BodyFile
 
 
 def spooled_body_fields(spool: capture_spool.Spool) -> dict:
     """A spooled body's fields, `body` last: a stand-in for the body itself, which is written in its place."""
-    if spool.failed is not None:  # the spool could not be written: the body cannot be stored
-        if spool.failed.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise RecordingStopped(f"recording stopped: {spool.failed.strerror} while spooling a response body")
-        raise spool.failed
+    check_written(spool.failed)
     return {
         "body_size": spool.size,
         "body_sha256": spool.sha256.hexdigest(),
         "body_format": "text" if spool.is_utf8 else "base64",
         "body": capture_line.PLACEHOLDER,
     }
+
+
+def body_file_fields(body: BodyFile) -> dict:
+    """A large body's fields: `body_size` and `body_sha256` of the body as it travelled, and `body_file`, the file
+    beside traffic.jsonl holding it as stored (masked), whose name is the sha256 of its `body_file_size` bytes."""
+    check_written(body.failed)
+    fields = {
+        "body_size": body.size,
+        "body_sha256": body.received_sha256(),
+        "body_format": "text" if body.is_utf8 else "base64",
+        "body": None,
+        "body_file": body.name,
+        "body_file_size": body.stored_size,
+    }
+    if body.masked:
+        fields["redacted_tokens"] = body.masked
+    return fields
+
+
+def check_written(failed: OSError | None) -> None:
+    """A body that could not be written (a full disk stops the recording) cannot be stored."""
+    if failed is not None:
+        if failed.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise RecordingStopped(f"recording stopped: {failed.strerror} while storing a response body")
+        raise failed
 
 
 def lower_priority() -> None:

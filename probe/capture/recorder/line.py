@@ -1,5 +1,6 @@
-"""One exchange's JSON line as bytes: written whole for an ordinary exchange, or in pieces around a large body
-that is masked and escaped one segment at a time from its spool, so that the line is never built in memory.
+"""One exchange's JSON line as bytes: written whole for an ordinary exchange (or one whose large body is in its
+own file), or in pieces around a spooled body that is masked and escaped one segment at a time, so that the line
+is never built in memory (where no body file could be made).
 
 Loaded beside the capture addon by `mitmdump -s`: it imports nothing of `probe` but its siblings, and uses orjson
 where it is installed (about three times faster than the standard library at writing a body as a JSON string).

@@ -1,5 +1,6 @@
 """A large streamed body kept in an unnamed file while it passes: hashed, sized and checked as UTF-8 on the way,
-then read back in segments cut after a line end where the segment has one, so that a secret is not cut in two.
+then read back (a compressed body, decoded whole; or, where no body file can be made, in segments cut after a
+line end, so that a secret is not cut in two). Other large bodies go to probe.capture.recorder.body_file.
 
 The file is created unlinked, so a crash or a kill leaves nothing behind, and the unmasked body never has a name
 on disk. Loaded beside the capture addon by `mitmdump -s`: only the standard library is imported.
@@ -39,11 +40,7 @@ class Spool:
                 self.utf8.decode(data)
             except UnicodeDecodeError:
                 self.is_utf8 = False
-        if self.failed is None:
-            try:
-                write_all(self.fd, data)
-            except OSError as error:
-                self.failed = error
+        self.failed = write_unless_failed(self.fd, data, self.failed)
 
     def finish(self) -> None:
         """The body has ended: a character cut off at the very end makes it not UTF-8."""
@@ -95,6 +92,17 @@ def text_cut(data: bytes) -> int:
         if position >= 0:
             return position + len(separator)
     return len(data)
+
+
+def write_unless_failed(fd: int, data: bytes, failed: OSError | None) -> OSError | None:
+    """Write `data` unless an earlier write failed (a full disk): the body is then lost whole, and the first
+    failure is what is reported."""
+    if failed is None:
+        try:
+            write_all(fd, data)
+        except OSError as error:
+            return error
+    return failed
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -3,11 +3,13 @@
 import collections
 import concurrent.futures
 import time
+from collections.abc import Callable
 
 from probe.capture.recorder import spool as capture_spool
+from probe.capture.recorder.body_file import BodyFile
 
 TIMINGS_KEPT, TIMING_GAP = 1000, 0.01  # chunk timings kept one by one, then the gap (s) that starts a new entry
-SPOOL_THRESHOLD = 16 << 20  # bytes of response body above which it is kept on disk, not in memory
+SPOOL_THRESHOLD = 8 << 20  # bytes of response body above which it is kept on disk, not in memory
 SPOOL_BATCH = 1 << 20  # bytes of chunks handed to the spool at a time
 SPOOL_BACKLOG = 16  # batches waiting for the spooler before the stream waits for it (memory stays bounded)
 
@@ -15,19 +17,27 @@ SPOOL_BACKLOG = 16  # batches waiting for the spooler before the stream waits fo
 class Tee:
     """A `flow.response.stream` callable: passes each chunk on unchanged, keeping the body and when it arrived.
 
-    A body stays in memory until it passes `spool_threshold`; from then on it goes to a spool on disk, written by
-    the spooler thread in batches, so that neither memory nor the event loop pays for a large body.
+    A body stays in memory until it passes `spool_threshold`; from then on it goes to disk, written by the spooler
+    thread in batches, so that neither memory nor the event loop pays for a large body: to its body file
+    (`body_file` makes one), else (a compressed body, which is decoded whole) to an unnamed spool.
     """
 
-    def __init__(self, spool_threshold: int = 0, spool_folder: str = "", spooler=None) -> None:
+    def __init__(
+        self,
+        spool_threshold: int = 0,
+        spool_folder: str = "",
+        spooler=None,
+        body_file: Callable[[], BodyFile] | None = None,
+    ) -> None:
         self.chunks: list[bytes] = []
         self.size = 0
         self.timings: list[list[float]] = []  # [arrival time, bytes since the previous entry], thinned
         self.first_arrival: float | None = None
         self.last_arrival: float | None = None
         self.ended_at: float | None = None
-        self.spool: capture_spool.Spool | None = None
+        self.spool: capture_spool.Spool | BodyFile | None = None
         self.spool_threshold, self.spool_folder, self.spooler = spool_threshold, spool_folder, spooler
+        self.body_file = body_file
         self.spooling: collections.deque[concurrent.futures.Future] = collections.deque()  # batches handed over
         self.unspooled = 0  # bytes in `chunks` not yet handed to the spool
 
@@ -40,12 +50,20 @@ class Tee:
         self.note_arrival(now, len(data))
         self.chunks.append(data)
         if self.spool is None and self.spool_threshold and self.size > self.spool_threshold:
-            self.spool = capture_spool.Spool(self.spool_folder)
+            self.spool = self.new_spool()
         if self.spool is not None:
             self.unspooled += len(data)
             if self.unspooled >= SPOOL_BATCH:
                 self.hand_to_spool()
         return data
+
+    def new_spool(self) -> "capture_spool.Spool | BodyFile":
+        if self.body_file is not None:
+            try:
+                return self.body_file()
+            except OSError:
+                pass  # no bodies/ folder can be made (a read-only run folder): kept unnamed, and written in the line
+        return capture_spool.Spool(self.spool_folder)
 
     def note_arrival(self, now: float, size: int) -> None:
         """Every chunk's time for the first TIMINGS_KEPT; after that a chunk joins the previous entry unless a

@@ -62,7 +62,7 @@ class LiveData:
         with self.changed:
             self.changed.notify_all()  # (once the lock is let go, whatever this line brought is there)
             self.lines += 1
-            exchange = exchange_of_line(raw, self.lines, None, self.exchanges + 1, self.warnings)
+            exchange = exchange_of_line(raw, self.lines, None, self.exchanges + 1, self.warnings, self.run)
             del raw
             if exchange is None:
                 return
