@@ -38,7 +38,7 @@ def exchanges_from(
             whole = ended[0]
             if not whole and before_tail is not None:
                 before_tail()
-            exchange = exchange_of_line(raw, line_number, size, start.exchanges + 1, warnings)
+            exchange = exchange_of_line(raw, line_number, size, start.exchanges + 1, warnings, path.parent)
             del raw  # one line held at a time, as iter_exchanges does
             if whole:
                 start.offset, start.lines = start.offset + size, line_number
