@@ -21,6 +21,11 @@ class HistoryMasks:
     def __init__(self) -> None:
         self.last: dict[str, tuple[bytes, Any]] = {}
 
+    def __getstate__(self) -> dict:
+        # A saved reading (probe.write.resume) is written to disk: the texts here are as sent, secrets and all. What
+        # is masked once more after it is loaded is masked the same.
+        return {"last": {}}
+
     def masked(self, body: dict, mask: Callable[[Any], Any]) -> dict | None:
         """`body` masked as `mask` would mask it whole (mask raises RecursionError past what it can walk), its long
         fields each on its own; None when it has no long field under a plain name (mask it whole)."""
