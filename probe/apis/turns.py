@@ -40,12 +40,12 @@ class TurnBuilder:
         self.last_context: tuple[int, list[Item]] | None = None
         self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
         self.key_of: dict[int, Any] = {}  # id(item) -> its key, for the items in `keyed` (kept alive)
-        self.keyed: list[tuple[Item, Any]] = []  # (item, its key): what key_of is made from again
+        self.keyed: list[Item] = []
 
-    def __setstate__(self, state: dict) -> None:
-        # Loaded again (probe.write.resume): the items are the same objects, but the ids were another process's.
-        self.__dict__.update(state)
-        self.key_of = {id(item): key for item, key in self.keyed}
+    def __getstate__(self) -> dict:
+        # A saved reading (probe.write.resume) leaves out the keys kept by the items' ids, which would be another
+        # process's: loaded again, an item's key is worked out again, the same.
+        return self.__dict__ | {"key_of": {}, "keyed": []}
 
     def build(self, exchange: Exchange, warnings: list[str]) -> Turn:
         turn = Turn(
@@ -154,7 +154,7 @@ class TurnBuilder:
                 start = keys.index(None, start)
                 item = items[start]
                 keys[start] = self.key_of[id(item)] = self.key(item)
-                self.keyed.append((item, keys[start]))  # kept alive, so that its id stays its own
+                self.keyed.append(item)  # kept alive, so that its id stays its own
                 start += 1
         return keys
 
