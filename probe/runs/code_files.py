@@ -44,7 +44,7 @@ def probe_imports(path: Path, name: str) -> set[str]:
     module_file drops the attributes."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+    for node in import_statements(ast.parse(path.read_bytes(), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -58,3 +58,20 @@ def probe_imports(path: Path, name: str) -> set[str]:
         ".".join(parts[:end]) for parts in (n.split(".") for n in names) for end in range(1, len(parts) + 1)
     }
     return {imported for imported in with_parents if imported == PACKAGE or imported.startswith(PACKAGE + ".")}
+
+
+BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # where a statement holds statements
+
+
+def import_statements(tree: ast.AST):
+    """The import statements of a module, at any depth (in functions, conditions, try blocks): statements are
+    walked, not the expressions in them, which are most of a module's nodes."""
+    waiting = [tree]
+    while waiting:
+        node = waiting.pop()
+        for field in BODIES:
+            for child in getattr(node, field, None) or ():
+                if isinstance(child, (ast.Import, ast.ImportFrom)):
+                    yield child
+                elif isinstance(child, ast.AST):
+                    waiting.append(child)

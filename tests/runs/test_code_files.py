@@ -1,7 +1,9 @@
 """The code a report is made from is found by reading import statements, through every probe module on the way."""
 
+import ast
+
 from probe.common.paths import PROJECT_ROOT
-from probe.runs.code_files import source_files
+from probe.runs.code_files import import_statements, source_files
 
 PROBE = PROJECT_ROOT / "probe"
 
@@ -49,3 +51,12 @@ def test_relative_and_attribute_imports_are_followed(tmp_path, monkeypatch):
         "__init__.py",
     } <= found
     assert "os.py" not in found
+
+
+def test_walking_statements_finds_every_import_a_walk_of_every_node_finds_in_the_package():
+    modules = sorted(PROBE.rglob("*.py"))
+    assert len(modules) > 100
+    for path in modules:
+        tree = ast.parse(path.read_bytes())
+        every = sorted(ast.dump(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)))
+        assert sorted(ast.dump(node) for node in import_statements(tree)) == every, path
