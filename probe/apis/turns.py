@@ -6,6 +6,7 @@ from typing import Any
 
 from probe.apis.recognise import reader_for
 from probe.common.fastjson import DEPTH_LIMIT
+from probe.common.lookup import fill_misses
 from probe.read import history_reads, sse
 from probe.read.conversation import Carried, Item, Timing, Tool, Turn, json_size, tool_hash
 from probe.read.dedupe import History, RecentResponses
@@ -147,16 +148,12 @@ class TurnBuilder:
         probe.read.history_reads) keeps its key, looked up in C, and is read for it once."""
         if len(self.keyed) > KEYS_KEPT:  # between calls: one call's keys are all looked up in the same table
             self.key_of, self.keyed = {}, []
-        keys = list(map(self.key_of.get, map(id, items)))
-        start = 0
-        with contextlib.suppress(ValueError):
-            while True:
-                start = keys.index(None, start)
-                item = items[start]
-                keys[start] = self.key_of[id(item)] = self.key(item)
-                self.keyed.append(item)  # kept alive, so that its id stays its own
-                start += 1
-        return keys
+        return fill_misses(list(map(self.key_of.get, map(id, items))), lambda at: self.keyed_anew(items[at]))
+
+    def keyed_anew(self, item: Item) -> Any:
+        key = self.key_of[id(item)] = self.key(item)
+        self.keyed.append(item)  # kept alive, so that its id stays its own
+        return key
 
     def hash_tools(self, tools: list[Tool]) -> None:
         """Give each tool its hash. A session declares the same tools with every request: a tool sent as

@@ -1,7 +1,6 @@
 """Turns as the lines of turns.jsonl (schema 2): one compact JSON object per exchange, each distinct item, tool and
 instruction block written once, on the line that first carries it, and named by its number on the lines after."""
 
-import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from itertools import count, groupby
@@ -9,6 +8,7 @@ from operator import sub
 from typing import Any
 
 from probe.common.fastjson import encoded
+from probe.common.lookup import fill_misses
 from probe.read import dedupe
 from probe.read.conversation import SCHEMA, Turn, plain
 from probe.redact.masking import mask_body, mask_json_scanned
@@ -115,13 +115,7 @@ class ValueTable:
     def numbers(self, objects: Sequence[Any], convert: Callable[[Any], Any]) -> list[int]:
         """The numbers of `objects`, each converted to its JSON-ready value and added when it is new."""
         found = list(map(self.by_object.get, map(id, objects)))  # a re-sent history, looked up in C
-        start = 0
-        with contextlib.suppress(ValueError):
-            while True:
-                start = found.index(None, start)
-                found[start] = self.number(objects[start], convert)
-                start += 1
-        return found
+        return fill_misses(found, lambda at: self.number(objects[at], convert))
 
     def number(self, thing: Any, convert: Callable[[Any], Any]) -> int:
         value = convert(thing)

@@ -5,16 +5,16 @@ turns. Items, tools, instructions and header sets are interned in one table of v
 holds their numbers: a history re-sent 200 times is stored once, plus 200 lists of numbers.
 """
 
-import contextlib
 import hashlib
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from probe.apis.turn_markdown import ITEMS_SHOWN
 from probe.common.fastjson import encoded
+from probe.common.lookup import fill_misses
 from probe.read.conversation import Turn
 from probe.read.traffic import Body, Exchange
-from probe.read.turn_lines import Listed, StringMemo, shallow_record
+from probe.read.turn_lines import Listed, StringMemo, runs, shallow_record
 from probe.redact.json_values import mask_json
 from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
@@ -44,14 +44,7 @@ class Values:
     def known(self, values: list, digests: list) -> list[int]:
         """The numbers of `values`, looked up in C by their digests (blake2b of their JSON, as add hashes them);
         those not stored yet are added."""
-        found = list(map(self.by_content.get, digests))
-        start = 0
-        with contextlib.suppress(ValueError):
-            while True:
-                start = found.index(None, start)
-                found[start] = self.add(values[start])
-                start += 1
-        return found
+        return fill_misses(list(map(self.by_content.get, digests)), lambda at: self.add(values[at]))
 
     def add(self, value: Any) -> int:
         known = self.by_identity.get(id(value))
@@ -81,18 +74,6 @@ def clipped(value: Any) -> Any:
     if isinstance(value, list):
         return [clipped(item) for item in value]
     return value
-
-
-def runs_of(refs: list[int]) -> list[list[int]]:
-    """Refs as runs of consecutive numbers, [first, count] each: a history re-sent turn after turn is interned in
-    order, so its refs are a few runs however long it grows, and the page stays linear in the turns."""
-    runs: list[list[int]] = []
-    for ref in refs:
-        if runs and runs[-1][0] + runs[-1][1] == ref:
-            runs[-1][1] += 1
-        else:
-            runs.append([ref, 1])
-    return runs
 
 
 def api_errors(errors: list) -> list:
@@ -153,15 +134,13 @@ class ViewerData:
         if listed.generation != self.generation:  # turns.jsonl's table started over: its numbers name new values
             self.numbered, self.lists, self.generation = {}, {}, listed.generation
         numbers = listed.numbers if positions is None else listed.numbers[positions]
-        found = list(map(self.numbered.get, numbers))
-        start = 0
-        with contextlib.suppress(ValueError):
-            while True:
-                start = found.index(None, start)
-                where = start if positions is None else range(len(listed.numbers))[positions][start]
-                found[start] = self.numbered[numbers[start]] = self.values.add(listed.convert(listed.objects[where]))
-                start += 1
-        return found
+        places = range(len(listed.numbers)) if positions is None else range(len(listed.numbers))[positions]
+
+        def interned(at: int) -> int:
+            index = self.numbered[numbers[at]] = self.values.add(listed.convert(listed.objects[places[at]]))
+            return index
+
+        return fill_misses(list(map(self.numbered.get, numbers)), interned)
 
     def system_index(self, listed: Any) -> int:
         """The system blocks, as one value: what the page compares from turn to turn."""
@@ -272,7 +251,7 @@ class ViewerData:
                 refs = self.values.known(history, known[: carried.items])
             else:
                 refs = [self.values.add(self.members.mask(item) if self.mask_raw else item) for item in history]
-            left_out = {"field": field, "items": carried.items, "source": carried.source, "runs": runs_of(refs)}
+            left_out = {"field": field, "items": carried.items, "source": carried.source, "runs": runs(refs)}
         return self.raw(exchange.request_body, body) | {"left_out": left_out}
 
     def raw_response(self, exchange: Exchange) -> dict | None:
