@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from probe.read.history_reads import starts_with
 from probe.redact.secret_names import is_secret_name
 
 LONG_LIST = 8  # items of a top-level list for it to be masked on its own
@@ -57,10 +58,7 @@ class HistoryMasks:
         known, masked = earlier
         if known == text:
             return masked
-        end = len(known) - 1
-        if end < 1 or end >= len(text) or not text.startswith(memoryview(known)[:end]):
-            return None
-        if type(value) is list and type(masked) is list and text[end : end + 1] == b",":
+        if type(value) is list and type(masked) is list and starts_with(text, known):
             kept = len(masked)
             return masked + mask(value[kept:])
         return None

@@ -17,6 +17,14 @@ from probe.read.conversation import Item, Turn
 from probe.read.dedupe import RECENT_REQUESTS, common_prefix, trim
 
 
+def starts_with(text: bytes, earlier: bytes) -> bool:
+    """Whether the JSON list `text` starts with the items of the JSON list `earlier`: `earlier`'s text, but its
+    closing bracket, starts `text`, and a comma or a closing bracket follows (JSON reads the same bytes into the
+    same items). One comparison, in C."""
+    end = len(earlier) - 1
+    return end >= 1 and text.startswith(memoryview(earlier)[:end]) and text[end : end + 1] in (b",", b"]")
+
+
 def as_sent(raws: list) -> list:
     """Each raw item's JSON text, as a digest, to compare items exactly (1, 1.0 and true are equal in Python); an
     item orjson cannot write (a lone surrogate, an integer past 64 bits) gets an object equal to nothing, so it is
@@ -82,10 +90,7 @@ class HistoryReads:
             self.newest_text = self.newest_raws = None
             return as_sent(raws)
         self.newest_text, self.newest_raws = text, raws
-        if not newest or newest_text is None or len(newest) > len(raws):
-            return as_sent(raws)
-        end = len(newest_text) - 1
-        if not text.startswith(memoryview(newest_text)[:end]) or text[end : end + 1] not in (b",", b"]"):
+        if not newest or newest_text is None or len(newest) > len(raws) or not starts_with(text, newest_text):
             return as_sent(raws)
         return newest + as_sent(raws[len(newest) :])
 
