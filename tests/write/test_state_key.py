@@ -28,8 +28,10 @@ class Planted:
 
 
 @pytest.fixture(autouse=True)
-def told_afresh():
-    """Each test hears the refusal anew: the key module says a problem once a process."""
+def own_state_dir(tmp_path, monkeypatch):
+    """A state folder of the test's own, whose key and modes it may spoil; and the refusal heard anew (the key module
+    says a problem once a process)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     state_key_module.said.clear()
 
 
