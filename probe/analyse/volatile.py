@@ -65,6 +65,9 @@ PATTERNS = [
     # Process ids, as a tool reports the process it ran ("Process Group PGID: 12517", "pid=4242").
     ("pid", re.compile(r"(?i)(?:(?<=\bpid: )|(?<=\bpgid: )|(?<=\bpid=)|(?<=\bpgid=)|(?<=\bpid ))\d+\b")),
     ("epoch", re.compile(r"\b1[5-9]\d{8}(?:\d{3})?(?:\.\d+)?\b")),  # seconds (or ms) since 1970, 2017 to 2033
+    # The kernel's release, as agents tell the model the OS ("OS Version: Linux 6.18.44-fc-v669"): it is the
+    # machine's, and one machine's differs from another's build by build.
+    ("kernel", re.compile(r"(?:(?<=\bLinux )|(?<=\bDarwin ))\d+\.\d+(?:\.\d+)?(?:[-+~][\w.+~-]*)?")),
 ]
 
 

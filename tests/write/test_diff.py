@@ -323,6 +323,17 @@ def test_temp_paths_are_taken_whole_wherever_they_start():
     assert volatile.count == 3
 
 
+def test_the_machines_kernel_release_is_volatile():
+    """Claude Code tells the model its OS with the kernel's release, which differs from one machine's build to the
+    next: the same run made on another machine is the same run."""
+    for said in ("OS Version: Linux 6.18.44-fc-v669", "Linux 6.1.0-28-amd64 x86_64", "os: Darwin 23.6.0"):
+        volatile = Volatile()
+        assert "<kernel>" in volatile.text(said) and volatile.count == 1, said
+    assert Volatile().text("OS Version: Linux 6.18.44-fc-v782\n - Shell") == "OS Version: Linux <kernel>\n - Shell"
+    for kept in ("Linux kernel", "Linux distributions", "GNU/Linux 12", "Linux6.1"):
+        assert Volatile().text(kept) == kept, kept
+
+
 # Timings and sizes -------------------------------------------------------------------------------
 
 
