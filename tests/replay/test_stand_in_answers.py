@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from conftest import PROJECT_ROOT, captured_exchange
+from test_replay_trust import fake_agent, replay
 
 from probe.replay.recorded import recorded_answers
 from probe.replay.sendable import MAX_PACE, pace_limit, paced
@@ -204,3 +205,15 @@ def test_an_answer_recorded_with_no_reason_gets_the_reason_http_gives_its_status
     finally:
         stand_in.stop()
     assert head_lines(raw) == ["HTTP/1.1 404 Not Found", "content-length: 2"]
+
+
+def test_a_replay_shows_the_first_warnings_about_the_recording_and_counts_the_rest(tmp_path):
+    """Four hundred exchanges with a bad reason: more warnings than a pipe holds, read as they come (the stand-in
+    would otherwise wait on a full pipe, and never listen)."""
+    run = run_folder(tmp_path / "data", *[{"reason": f"OK\r\n{INJECTED} {number}"} for number in range(400)])
+    agent = fake_agent(tmp_path / "bin", "codex")  # asks nothing: the replay is about what it says first
+    result = replay(tmp_path / "data", "--run", str(run), "--trust", path=str(agent))
+    assert "Traceback" not in result.stderr and (agent / "STARTED").exists()
+    shown = [line for line in result.stderr.splitlines() if line.startswith(f"warning: {run / 'traffic.jsonl'}: ")]
+    assert len(shown) == 20 and "line 20: its recorded answer's reason 'OK\\r\\nX-Injected: yes 19'" in shown[-1]
+    assert "warning: replay: 380 more warnings about the recording" in result.stderr.splitlines()
