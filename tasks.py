@@ -315,7 +315,7 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
     klass=ProbeTask,
     help={
         "run": "RUN: the recorded run to replay: `latest`, a run folder name, or a run folder path",
-        "target": "NAME: the recorded run's target (default: the one its manifest names)",
+        "target": "NAME|FILE: the recorded run's target (default: the target in targets/ its manifest names)",
         "agent_version": "X.Y.Z: run this version of the agent (default: the version the run was recorded with)",
         "prompt": "TEXT: the prompt (default: the recorded one)",
         "label": "TEXT: added to the new run folder's name (default: replay)",
@@ -325,18 +325,24 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
         "replay; the agent runs the recorded tool calls)",
         "allow_divergence": "exit 0 even if a request matched nothing recorded",
         "quiet": "print no line per finished exchange on stderr while recording",
+        "trust": "replay a run not recorded on this machine, or of an agent that runs its tools without asking: the "
+        "agent carries out the recorded tool calls as you",
+        "approvals": "run the agent with its approvals on (its target's agent.auto_approve left out): tool calls "
+        "that need approval are refused",
     },
 )
 def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None, timeout=None, fast=False,
-           workdir=None, allow_divergence=False, quiet=False):  # fmt: skip
+           workdir=None, allow_divergence=False, quiet=False, trust=False, approvals=False):  # fmt: skip
     """Run the agent against a recorded run's answers and record a new run; name the request that diverged.
 
     A stand-in upstream serves the recording: each request gets the recorded answer it matches (by endpoint,
     model and the conversation it carries, volatile values ignored), as recorded. One that matches nothing is
-    answered with its API's error, and the new run's manifest.json records where and how it differed.
+    answered with its API's error, and the new run's manifest.json records where and how it differed. The agent
+    carries out the recorded tool calls: a run from elsewhere, or of an agent that auto-approves, needs --trust or
+    --approvals.
     """
     options = dict(agent_version=agent_version, prompt=prompt, label=label, timeout=timeout, fast=fast)
-    options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet)
+    options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet, trust=trust, approvals=approvals)
     call(c, replay_main.main, script_argv(run=run, target=target, **options))
 
 

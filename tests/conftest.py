@@ -27,11 +27,20 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OLDER_CODEX = "0.166.0"  # a version before the pinned one, to compare with (.ci/run installs it too)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_state_dir(tmp_path_factory):
+    """The state folder, and in it the key that signs saved readings and the runs recorded here, is one of the
+    session's own, never the user's: the same for every test and fixture, as it is on one machine (a run recorded
+    by a session-wide fixture is recorded here for every test that replays it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path, monkeypatch):
     """Every test records under its own temporary data/ folder, never into the checkout's."""
     monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the key signing saved readings, too
     return tmp_path / "data"
 
 

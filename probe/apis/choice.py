@@ -8,7 +8,7 @@ from probe.common.errors import TargetError
 from probe.runs.code_files import source_files
 from probe.runs.importer import import_renderer, renderer_module
 from probe.runs.stored_target import stored_target
-from probe.runs.targets import Target, is_target_path, load_target
+from probe.runs.targets import Target, load_target, named_by_data
 
 GENERIC_RENDERER = "probe.apis.generic.report"  # no target: what no API reader recognises is shown raw
 PER_API = "each exchange is read and shown by its own API's built-in renderer (the generic one where none fits)"
@@ -45,7 +45,7 @@ def choose(target: Target | None, manifest: dict | None, warnings: list[str]) ->
     if target is None and manifest and manifest.get("target") is not None:
         named = manifest["target"]
         try:
-            target = load_target(named) if isinstance(named, str) and not is_target_path(named) else None
+            target = load_target(named_by_data(named)) if named_by_data(named) else None
         except TargetError:
             target = None
         if target is None:

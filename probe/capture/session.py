@@ -18,6 +18,7 @@ from probe.common.paths import display
 from probe.redact.masking import RULES_VERSION, fingerprint
 from probe.redact.secret_names import is_secret_variable
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
+from probe.runs import provenance
 from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
 from probe.runs.targets import Target
 
@@ -29,6 +30,9 @@ class Recording:
     lock: int | None = (
         None  # the run folder's lock, held while the run is `running` (probe.runs.folders.being_recorded)
     )
+    # Whether its end is signed as recorded here (probe.runs.provenance): not when the capture went on from traffic
+    # it found in the folder, nor when the watchdog closes a run whose capture was killed.
+    signed: bool = True
 
     def save(self) -> None:
         try:
@@ -75,6 +79,10 @@ class Recording:
         )
         if note:
             self.manifest["note"] = note
+        self.manifest.pop(provenance.FIELD, None)
+        signature = provenance.sign(self.manifest) if self.signed else None
+        if signature is not None:
+            self.manifest[provenance.FIELD] = signature
         self.save()
         if self.lock is not None:
             os.close(self.lock)
@@ -135,8 +143,10 @@ def open_run(
     else:
         run.mkdir(mode=0o700, parents=True, exist_ok=True)
     # An empty capture from the start: a run stopped before its first exchange still has one to report.
-    os.close(os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
-    recording = Recording(run, fields)
+    traffic = os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    found = os.fstat(traffic).st_size  # in a folder given with --run: what was there is not ours to sign
+    os.close(traffic)
+    recording = Recording(run, fields, signed=found == 0)
     recording.lock = hold_while_recording(run)
     recording.save()
     if keep_secrets:
@@ -175,7 +185,8 @@ RECORDING_ERROR = re.compile(rb"probe: recording error: ")
 def close_abandoned(run: Path, note: str) -> None:
     """Mark a run whose capture process died while recording as interrupted, with what it holds.
 
-    Without the capture, the count of recording errors comes from the proxies' log.
+    Without the capture, the count of recording errors comes from the proxies' log. It is not signed as recorded
+    here: nothing watched what went into the folder after the capture died.
     """
     manifest = read_manifest(run)
     if manifest is None or manifest.get("status") != "running":
@@ -184,7 +195,7 @@ def close_abandoned(run: Path, note: str) -> None:
         errors = len(RECORDING_ERROR.findall((run / "proxies.log").read_bytes()))
     except OSError:
         errors = 0
-    Recording(run, manifest).finish("interrupted", manifest.get("agent_exit_code"), note, errors)
+    Recording(run, manifest, signed=False).finish("interrupted", manifest.get("agent_exit_code"), note, errors)
 
 
 def stored_target_file(target: Target, keep_secrets: bool) -> dict | None:

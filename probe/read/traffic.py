@@ -264,14 +264,16 @@ def from_legacy(entry: dict, number: int, line: int) -> Exchange:
     return from_current(converted, number, line)
 
 
-def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[Exchange]:
-    """Every usable line as an exchange, read as a stream; damaged lines become warnings naming their line."""
+def iter_exchanges(path: Path, warnings: list[str], progress=None, seen=None, vet=None) -> Iterator[Exchange]:
+    """Every usable line as an exchange, read as a stream; damaged lines become warnings naming their line. `seen`,
+    if given, gets every byte read (to hash the very bytes the exchanges were read from); `vet`, see
+    exchange_of_line."""
     number = 0
     with path.open("rb") as file:
-        for line_number, raw, size in bounded_lines(file, MAX_LINE_BYTES):
+        for line_number, raw, size in bounded_lines(file, MAX_LINE_BYTES, seen):
             if progress is not None:
                 progress.advance(size)
-            exchange = exchange_of_line(raw, line_number, size, number + 1, warnings, path.parent)
+            exchange = exchange_of_line(raw, line_number, size, number + 1, warnings, path.parent, vet)
             del raw  # let the line go before the next is read: one hostile exchange can take hundreds of MB parsed
             if exchange is None:
                 continue
@@ -281,11 +283,18 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None) -> Iterator[E
 
 
 def exchange_of_line(
-    raw: bytes | None, line_number: int, size: int | None, number: int, warnings: list[str], run: Path | None = None
+    raw: bytes | None,
+    line_number: int,
+    size: int | None,
+    number: int,
+    warnings: list[str],
+    run: Path | None = None,
+    vet=None,
 ):
     """Line `line_number` of a capture as exchange `number`, or None for a blank or damaged line (a damaged one
     adds a warning naming it); `raw` is None for a line over MAX_LINE_BYTES (`size` bytes, if known). A body
-    stored in a file is read from the run folder `run`."""
+    stored in a file is read from the run folder `run`. `vet(entry, line_number, warnings)`, if given, gets the
+    line's JSON object first and may take out of it what its caller cannot use (a replay, what it cannot send)."""
     if raw is None:
         bytes_said = f"{size:,} bytes, " if size is not None else ""
         warnings.append(
@@ -308,6 +317,8 @@ def exchange_of_line(
     if not isinstance(entry, dict):
         warnings.append(f"line {line_number}: not a JSON object, skipped")
         return None
+    if vet is not None:
+        vet(entry, line_number, warnings)
     try:
         exchange = from_entry(entry, number, line_number)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:

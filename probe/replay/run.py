@@ -1,6 +1,8 @@
 """Replays a recorded run: its agent runs through the proxies as in `pipeline`, against a stand-in upstream that
 answers each request with the recorded answer it matches; the new run's manifest says whether every request
-matched, or at which one the agent diverged (`python -m probe.replay.run --run RUN`, `invoke replay`)."""
+matched, or at which one the agent diverged (`python -m probe.replay.run --run RUN`, `invoke replay`). The agent
+carries out the recorded tool calls: a run from elsewhere, or one of an agent that auto-approves its tools, needs
+--trust or --approvals (probe.replay.trust)."""
 
 import json
 import queue
@@ -16,19 +18,23 @@ from probe.capture.run import capture_from_arguments
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import display
+from probe.replay.trust import permit
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
-from probe.runs.targets import load_target
+from probe.runs.targets import Target, known_targets, load_target, named_by_data
 from probe.write import live_feed
 from probe.write.report import analyze_run
 from probe.write.report_paths import viewer_path
 
 STARTUP_TIMEOUT = 60.0  # seconds the stand-in gets to read the recording and listen
+SHOWN_WARNINGS = 20  # of the stand-in's warnings about the recording, the first this many are shown
 
 
 def parse_args(argv: list[str] | None):
     parser = cli.ArgumentParser(prog="python -m probe.replay.run", description=__doc__)
     parser.add_argument("--run", required=True, metavar="RUN", help="the recorded run: `latest`, a folder name or path")
-    parser.add_argument("--target", metavar="NAME", help="the recorded run's target (default: its manifest's)")
+    parser.add_argument("--target", metavar="NAME|FILE",
+                        help="the recorded run's target, a name from targets/ or a target file (default: the target in "
+                        "targets/ its manifest names)")  # fmt: skip
     parser.add_argument("--agent-version", type=cli.agent_version, metavar="X.Y.Z",
                         help="run this version of the agent (default: the recorded one)")  # fmt: skip
     parser.add_argument("--prompt", type=cli.not_empty, metavar="TEXT", help="default: the recorded prompt")
@@ -41,45 +47,75 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--allow-divergence", action="store_true",
                         help="exit 0 even if a request matched nothing recorded")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no line per finished exchange on stderr")
+    consent = parser.add_mutually_exclusive_group()
+    consent.add_argument("--trust", action="store_true",
+                         help="replay a run not recorded on this machine, or of an agent that runs its tools without "
+                         "asking: the agent carries out the recorded tool calls as you")  # fmt: skip
+    consent.add_argument("--approvals", action="store_true",
+                         help="run the agent with its approvals on (the target's agent.auto_approve left out): tool "
+                         "calls that need approval are refused")  # fmt: skip
     return parser.parse_args(argv)
 
 
-def recorded_version(manifest: dict) -> str | None:
-    """The agent version the run was recorded with: the one asked for, else the one the agent reported."""
+def recorded_version(manifest: dict, vouched: bool = True) -> str | None:
+    """The agent version the run was recorded with: the one asked for, else the one the agent reported. Not for a
+    run nobody vouched for (probe.replay.trust.Permit): its agent runs at the version it would in a new run (an
+    older one might not keep the approvals a replay turned on), and one line says so."""
     agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
     for value in (agent.get("requested_version"), agent.get("version")):
         found = agents.versions_said(value) if isinstance(value, str) else []
+        if found and not vouched:
+            print(f"replay: the agent runs at the version a new run would, not {found[0]}, the one the run names "
+                  "(--agent-version chooses one)", file=sys.stderr)  # fmt: skip
+            return None
         if found:
             return found[0]
     return None
 
 
 class StandIn:
-    """The replay server in its own process: its URL, and what it says on stdout as it goes."""
+    """The replay server in its own process: its URL, and what it says on stdout as it goes (its warnings about the
+    recording go on to stderr, the first SHOWN_WARNINGS of them)."""
 
-    def __init__(self, run: Path, fast: bool, workdir: Path) -> None:
+    def __init__(self, run: Path, fast: bool, workdir: Path, traffic_sha256: str | None) -> None:
         command = [sys.executable, "-m", "probe.replay.server", "--run", str(run), "--until-stdin-closes"]
-        command += ["--workdir", str(workdir)]
+        command += ["--workdir", str(workdir)] + (["--traffic-sha256", traffic_sha256] if traffic_sha256 else [])
         self.process = subprocess.Popen(
             command + (["--fast"] if fast else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, start_new_session=True,
         )  # fmt: skip
         self.lines: queue.Queue = queue.Queue()
+        self.last_error = ""
         threading.Thread(target=self.read, daemon=True).start()
+        # Read as it comes: a recording with many warnings would otherwise fill the pipe, and the server would wait.
+        errors = threading.Thread(target=self.read_errors, daemon=True)
+        errors.start()
         try:
             first = self.lines.get(timeout=STARTUP_TIMEOUT)
         except queue.Empty:
             first = None
         if not first or not first.startswith("replay listening on "):
             self.stop()
-            error = self.process.stderr.read().strip().splitlines()
-            raise RunError(error[-1].removeprefix("error: ") if error else "the replay's upstream did not start")
+            errors.join(timeout=10)
+            raise RunError(self.last_error.removeprefix("error: ") or "the replay's upstream did not start")
         self.url = first.removeprefix("replay listening on ").strip()
 
     def read(self) -> None:
         for line in self.process.stdout:
             self.lines.put(line)
         self.lines.put(None)
+
+    def read_errors(self) -> None:
+        warnings = 0
+        for line in self.process.stderr:
+            if not line.startswith("warning: "):
+                self.last_error = line.strip() or self.last_error
+                continue
+            warnings += 1
+            if warnings <= SHOWN_WARNINGS:
+                sys.stderr.write(line)  # the server printed it inert
+        if warnings > SHOWN_WARNINGS:
+            warn(f"replay: {warnings - SHOWN_WARNINGS:,} more warnings about the recording")
 
     def stop(self) -> list[dict]:
         """Stops the server; what it said after its first line, as JSON objects."""
@@ -119,20 +155,24 @@ def outcome(recorded: Path, said: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    recorded = resolve_run(args.run, args.target)
+    chosen = load_target(args.target) if args.target else None  # a name, or a file: the user's choice
+    recorded = resolve_run(args.run, chosen.name if chosen else None)
     manifest, problem = load_manifest(recorded)
     if manifest is None:
         raise RunError(problem or f"{display(recorded)} has no manifest.json: it is not a run folder")
-    recorded_target = manifest.get("target")
-    target_name = args.target or recorded_target
-    if not isinstance(target_name, str) or (args.target and recorded_target and args.target != recorded_target):
-        raise UsageError(f"{display(recorded)} is a run of {recorded_target!r}, not of {args.target!r}")
+    target = chosen or recorded_target(recorded, manifest)
+    if chosen and manifest.get("target") and manifest.get("target") != chosen.name:
+        raise UsageError(f"{display(recorded)} is a run of {repr(manifest['target'])[:80]}, not of {chosen.name!r}")
     prompt = args.prompt or manifest.get("prompt")
     if not isinstance(prompt, str) or not prompt:
         raise UsageError(f"{display(recorded)} records no prompt: give --prompt")
-    target = load_target(target_name)
-    version = args.agent_version or recorded_version(manifest)
-    capture_argv = ["--target", target_name, "--prompt", prompt, "--label", args.label, "--quiet"]
+    allowed = permit(recorded, manifest, target, args.trust, args.approvals, args.workdir)
+    target = allowed.target
+    if not args.prompt and not allowed.vouched and prompt.startswith("-"):
+        # The agent would read it as an option of its own: one that turns its approvals off, say.
+        raise UsageError(f"{display(recorded)}: its recorded prompt starts with '-', an agent's option: give --prompt")
+    version = args.agent_version or recorded_version(manifest, allowed.vouched)
+    capture_argv = ["--target", target.name, "--prompt", prompt, "--label", args.label, "--quiet"]
     capture_argv += ["--agent-version", version] if version else []
     capture_argv += ["--timeout", str(args.timeout)] if args.timeout else []
     # A fresh folder is made here, not by the capture: the stand-in compares the paths the agent names in it.
@@ -140,13 +180,14 @@ def main(argv: list[str] | None = None) -> int:
     workdir = fresh or Path(args.workdir)
     stand_in = None
     try:
-        stand_in = StandIn(recorded, args.fast, workdir)
+        stand_in = StandIn(recorded, args.fast, workdir, allowed.traffic_sha256)
+        allowed.say()  # once the recording is read: what the agent, started next, will do
         capture_args = capture_arguments(capture_argv + ["--upstream", stand_in.url, "--workdir", str(workdir)])
         # As in `pipeline`: once a stop signal has ended the run, its report is part of stopping.
         with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:
             watch = live_feed.beside(target, args.quiet)
             result = capture_from_arguments(capture_args, target, watch, signals, stand_in=True)
-            record = outcome(recorded, stand_in.stop())
+            record = outcome(recorded, stand_in.stop()) | {"trust": allowed.why}
             new_manifest, _ = load_manifest(result.run)
             if new_manifest is not None:  # the report, written next, shows it
                 write_manifest(result.run, {**without_schema(new_manifest), "replay": record})
@@ -161,6 +202,21 @@ def main(argv: list[str] | None = None) -> int:
         if fresh is not None:
             agent_home.remove_workdir(fresh)
     return exit_code(args, result, record)
+
+
+def recorded_target(run: Path, manifest: dict) -> Target:
+    """The target the run's manifest names, found by its name among targets/ only, as analysis finds it (a run
+    folder comes from anyone: what it says is never a file to read, nor a name outside targets/)."""
+    named = manifest.get("target")
+    if named is None:
+        raise UsageError(f"{display(run)}: its manifest names no target: give --target NAME or FILE")
+    name = named_by_data(named)
+    if name is None:
+        raise UsageError(
+            f"{display(run)}: its manifest names target {repr(named)[:80]}, which is not a target in targets/ (a run "
+            f"names its target only by name; known: {', '.join(known_targets()) or 'none'}): give --target NAME or FILE"
+        )
+    return load_target(name)
 
 
 def capture_arguments(argv: list[str]):

@@ -3,19 +3,23 @@ recorded answer it matches, as it was recorded (status, headers, body, and the p
 `--fast`), and a request that matches none with an error in its API's own shape. It says on stdout, one JSON
 object a line, each request that diverged, and when stopped, what it served."""
 
+import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 import threading
+from http import HTTPStatus
 
 from wsproto.connection import Connection
 from wsproto.events import TextMessage
 
 from probe.analyse.volatile import workdir_place
 from probe.common import cli
-from probe.common.errors import ProbeError, run_main
+from probe.common.errors import ProbeError, run_main, warn
+from probe.common.paths import display
 from probe.mock.server import Request, accept_websocket, serve_connection, serve_messages
 from probe.read.traffic import Body
 from probe.replay.keys import request_key, request_reader
@@ -65,7 +69,7 @@ class ReplayServer:
         """The recorded response: its headers with what of its body is due, then the rest in the recorded chunks at
         their times, framed as recorded (by its length, or chunked); no body where HTTP has none (HEAD, 1xx, 204,
         304)."""
-        head = f"HTTP/1.1 {answer.status} {answer.reason or 'OK'}\r\n"
+        head = f"HTTP/1.1 {answer.status} {answer.reason or phrase(answer.status)}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
         if method.upper() == "HEAD" or answer.status < 200 or answer.status in (204, 304):
             length = f"content-length: {answer.length}\r\n" if answer.length is not None else ""
@@ -130,6 +134,14 @@ class ReplayServer:
             await writer.drain()
 
 
+def phrase(status: int) -> str:
+    """The reason HTTP gives a status, for an answer recorded without one (none for a status it does not name)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 async def send(writer, status: int, reason: str, body: bytes) -> None:
     """A JSON answer of our own."""
     head = f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
@@ -181,6 +193,12 @@ def said_by_replay(divergence: Divergence) -> str:
     return f"agent-probe replay: {divergence.summary()}"
 
 
+def sha256_hex(text: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise argparse.ArgumentTypeError(f"expected a sha256 in hex, got {text[:80]!r}")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.replay.server", description=__doc__)
     parser.add_argument("--run", required=True, metavar="RUN", help="the recorded run: a run folder name or path")
@@ -190,10 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=cli.folder, default=os.getcwd(), metavar="FOLDER",
                         help="the folder the agent runs in (default: this one)")  # fmt: skip
     parser.add_argument("--until-stdin-closes", action="store_true", help="stop when stdin reaches its end")
+    parser.add_argument("--traffic-sha256", type=sha256_hex, metavar="HEX",
+                        help="serve the capture only if its traffic.jsonl hashes to this")  # fmt: skip
     args = parser.parse_args(argv)
-    answers, warnings = recorded_answers(resolve_run(args.run, args.target))
+    run = resolve_run(args.run, args.target)
+    answers, warnings = recorded_answers(run, args.traffic_sha256)
     for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        warn(f"{display(run / 'traffic.jsonl')}: {warning}")
     try:
         asyncio.run(serve(Matcher(answers), "127.0.0.1", args.port, args.fast, args.workdir, args.until_stdin_closes))
     except OSError as error:

@@ -12,6 +12,7 @@ from probe.common import cli, npm_names
 from probe.common.bounded_read import read_at_most
 from probe.common.errors import TargetError, one_line, run_main
 from probe.common.paths import TARGET_NAME, display, targets_dir
+from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
 
 PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
@@ -74,6 +75,7 @@ class Target:
     files: dict[str, str] = field(default_factory=dict)
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
+    auto_approve: AutoApprove | None = None  # None: the agent asks before its tools (or refuses them), as run here
     path: Path | None = None
     text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
@@ -103,6 +105,7 @@ AGENT_KEYS = {
     "quiet_env": ("string mapping", False),
     "install": ("mapping", False),
     "files": ("mapping", False),
+    "auto_approve": ("mapping", False),  # probe.runs.auto_approve
 }
 ENVIRONMENTS = ("env", "mock_env", "quiet_env")
 INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
@@ -192,18 +195,21 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     if "command" not in agent and "install" in agent:
         raise check.fail("agent.install", "there is no agent.command to install a program for")
     files = agent_files(agent.get("files", {}), check)
+    auto = parse_auto_approve(agent["auto_approve"], agent.get("command"), check) if "auto_approve" in agent else None
+    variables = [(f"agent.{kind}", agent.get(kind, {})) for kind in ENVIRONMENTS]
+    variables += [("agent.auto_approve.approvals_env", auto.approvals_env if auto else {})]
     places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent.get("command", []))]
-    places += [(f"agent.{kind}.{name}", value) for kind in ENVIRONMENTS for name, value in agent.get(kind, {}).items()]
+    places += [(f"{kind}.{name}", value) for kind, values in variables for name, value in values.items()]
     places += [(f"agent.files.{name}", text) for name, text in files.items()]
     for where, written in places:
         for match in PLACEHOLDER.finditer(written):
             placeholder = match.group(1)
             if placeholder.startswith("proxy.") and placeholder[6:] not in names:
                 raise check.fail(where, f"{{{placeholder}}} names no proxy of this target")
-    for kind in ENVIRONMENTS:
-        for name in agent.get(kind, {}):
+    for kind, values in variables:
+        for name in values:
             if not ENV_NAME.match(name):
-                raise check.fail(f"agent.{kind}", f"{name!r}: expected a variable name (letters, digits, _)")
+                raise check.fail(kind, f"{name!r}: expected a variable name (letters, digits, _)")
     for index, header in enumerate(data.get("redact_headers", [])):
         if not HEADER_NAME.match(header):
             raise check.fail(f"redact_headers[{index}]", f"{header!r}: expected a header name")
@@ -241,6 +247,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         files=files,
         upstream_proxy=data.get("upstream_proxy"),
         stall_timeout=float(data.get("stall_timeout", 300)),
+        auto_approve=auto,
         path=path,
         text=text,
     )
@@ -307,6 +314,12 @@ def target_file(name: str) -> Path:
     return path
 
 
+def named_by_data(named: object) -> str | None:
+    """The target a run's data (its manifest) names, if it is the name of one in targets/; None for anything else.
+    Data names a target by name only, never by a file's path, whatever it says: a run folder comes from anyone."""
+    return named if isinstance(named, str) and not is_target_path(named) and named in known_targets() else None
+
+
 def load_target(name_or_path: str) -> Target:
     """Load a target by name (`codex`, looked up in targets/) or by the path of its YAML file."""
     if is_target_path(name_or_path):
@@ -352,6 +365,8 @@ def describe(target: Target) -> list[str]:
         lines.append(f"  agent: {target.command[0]} (npm {target.install.npm}@{target.install.version})")
     else:
         lines.append(f"  agent: {target.command[0]}")
+    if target.auto_approve is not None:
+        lines[-1] += f"; runs its tools without asking ({target.auto_approve.said()})"
     return [one_line(line) for line in lines]
 
 

@@ -144,7 +144,9 @@ def test_the_sample_replayed_through_its_agent_matches_the_sample(sample, tmp_pa
     shutil.copytree(sample, copy)
     shutil.copy(DATA / "sample-prices.yaml", tmp_path / "data")
     program = agents.ensure_installed(load_target(target), version)
-    result, run = replay(copy, str(program), "--fast")
+    # The project's own runs, but not recorded on this machine (and gemini's and Qwen Code's agents run their tools
+    # without asking): replayed with --trust, each in a fresh empty folder, where the mock's harmless calls run.
+    result, run = replay(copy, str(program), "--fast", "--trust")
     assert result.returncode == 0, result.stderr[-3000:]
     with prices_from(DATA / "sample-prices.yaml"):  # as the samples' reports were made (probe.samples)
         analyze_run(run, load_target(target))
@@ -155,7 +157,7 @@ def test_the_sample_replayed_through_its_agent_matches_the_sample(sample, tmp_pa
     assert threads["bound"] == threads["recorded"] and threads["unbound"] == 0
     assert record == {
         "of": f"{target}/{sample.name}", "status": "every request matched", "requests": exchanges, "repeated": 0,
-        "not_asked": [],
+        "not_asked": [], "trust": "trusted (--trust)",
     }  # fmt: skip
     assert manifest(run)["status"] == "complete" and manifest(run)["agent"]["version"] == recorded["agent"]["version"]
     # The same conversation sent and the same answers got. In any order: an agent sends some requests side by side

@@ -86,9 +86,10 @@ def test_a_replay_by_the_same_codex_matches_every_request_and_the_capture_matche
     assert result.stderr.strip().splitlines()[-1] == "replay: every request matched (3 requests)"
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["upstream_override"].startswith("http://127.0.0.1:")
+    # Recorded on this machine, by an agent that asks before its tools: replayed without --trust.
     assert manifest["replay"] == {
         "of": f"codex/{recorded.name}", "status": "every request matched", "requests": 3, "repeated": 0,
-        "not_asked": [], "threads": {"recorded": 1, "bound": 1, "unbound": 0},
+        "not_asked": [], "threads": {"recorded": 1, "bound": 1, "unbound": 0}, "trust": "recorded here",
     }  # fmt: skip
     # The agent asked the same things, and got the recorded answers whole: the same response ids, the same text.
     assert model_requests(run) == model_requests(recorded) and len(model_requests(run)) >= 2
@@ -153,13 +154,15 @@ def test_a_replay_serves_each_sub_agent_the_answers_recorded_for_it(target, orde
     if order == "regrouped":
         regroup(recorded)
     program = request.getfixturevalue("claude_program" if target == "claude-code" else "codex_program")
-    result, run = replay(recorded, program, "--fast")
+    # Regrouped, its capture is no longer the one recorded here: replaying it takes --trust.
+    result, run = replay(recorded, program, "--fast", *(["--trust"] if order == "regrouped" else []))
     assert result.returncode == 0, result.stderr[-3000:]
     exchanges = len(lines(recorded))
     assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({exchanges} requests)"
     assert json.loads((run / "manifest.json").read_text())["replay"] == {
         "of": f"{target}/{recorded.name}", "status": "every request matched", "requests": exchanges, "repeated": 0,
         "not_asked": [], "threads": {"recorded": 3, "bound": 3, "unbound": 0},
+        "trust": "recorded here" if order == "as recorded" else "trusted (--trust)",
     }  # fmt: skip
     expected, got = answers_by_agent(recorded), answers_by_agent(run)
     assert len(expected) == 3 and sorted(map(len, expected)) == [1, 2, 3]  # main, child, grandchild
@@ -188,7 +191,14 @@ def edited(recorded: Path, folder: Path) -> Path:
 
 def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, codex_program, tmp_path):
     run = edited(recorded, tmp_path / "data")
-    result, replayed = replay(run, codex_program, "--fast")
+    # Its manifest, signed here, still says it was recorded here: the stand-in finds the capture is not the one signed.
+    refused, nothing = replay(run, codex_program, "--fast")
+    assert refused.returncode != 0 and nothing is None and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: {run / 'traffic.jsonl'} is not the capture recorded on this machine: it changed after the run was "
+        "signed (replay it with --trust only if you trust whoever changed it)"
+    )
+    result, replayed = replay(run, codex_program, "--fast", "--trust")
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()[-1]
     where = "WS" if "websocket" in lines(run)[-1]["kind"] else "POST"
@@ -206,7 +216,7 @@ def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, c
     assert "agent-probe replay: diverged at request 3" in json.dumps(lines(replayed)[-1])
     assert "Traceback" not in result.stderr
 
-    allowed, _ = replay(run, codex_program, "--fast", "--allow-divergence")
+    allowed, _ = replay(run, codex_program, "--fast", "--allow-divergence", "--trust")
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "replay: diverged at request 3" in allowed.stderr
 
@@ -246,11 +256,11 @@ def test_bad_input_gets_one_line(tmp_path, private_data_dir):
               "request": {"method": "GET", "url": "http://u/v1/models", "path": "/v1/models", "headers": []},
               "response": {"status": 200, "headers": [], "body": {"data": []}, "body_format": "json"}}  # fmt: skip
     run = run_folder(tmp_path / "a", json.dumps(models) + "\n")
-    assert one_line_error("--run", str(run), data_dir=tmp_path / "a") == (
+    assert one_line_error("--run", str(run), "--trust", data_dir=tmp_path / "a") == (
         f"error: {run} holds no exchange with a model: there is nothing to replay"
     )
     damaged = run_folder(tmp_path / "b", '{"schema": 1, "kind": "http", "requ\n\x00\x01garbage\n')
-    assert "holds no exchange with a model" in one_line_error("--run", str(damaged), data_dir=tmp_path / "b")
+    assert "holds no exchange with a model" in one_line_error("--run", str(damaged), "--trust", data_dir=tmp_path / "b")
     other = run_folder(tmp_path / "c", json.dumps(models) + "\n")
     assert one_line_error("--run", str(other), "--target", "claude-code", data_dir=tmp_path / "c") == (
         f"error: {other} is a run of 'codex', not of 'claude-code'"

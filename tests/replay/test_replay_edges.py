@@ -75,7 +75,8 @@ def test_a_capture_against_another_stand_in_replays_with_the_same_bytes(tmp_path
     [run] = (data / "qwen-code").iterdir()
     original = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
     assert original and all(line["response"]["body"].startswith("data:{") for line in original)
-    result = invoke(data, qwen_program, "probe.replay.run", "--run", str(run), "--fast", "--quiet")
+    # Recorded here, but Qwen Code runs its tools without asking (--yolo): replayed with --trust.
+    result = invoke(data, qwen_program, "probe.replay.run", "--run", str(run), "--fast", "--quiet", "--trust")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({len(original)} requests)"
     [new] = [folder for folder in (data / "qwen-code").iterdir() if folder != run]
@@ -125,7 +126,7 @@ def test_ctrl_c_in_the_middle_of_a_replay_leaves_nothing_behind(tmp_path, codex_
     temp.mkdir()
     env = dict(os.environ, PROBE_DATA_DIR=str(data), TMPDIR=str(temp))
     env["PATH"] = f"{Path(codex_program).parent}{os.pathsep}{env['PATH']}"
-    command = [sys.executable, "-m", "probe.replay.run", "--run", str(run), "--quiet"]
+    command = [sys.executable, "-m", "probe.replay.run", "--run", str(run), "--quiet", "--trust"]  # a sample
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -154,7 +155,7 @@ def test_a_run_of_an_older_codex_replays_with_the_pinned_one_and_the_diff_names_
     for name in ("manifest.json", "traffic.jsonl"):
         (copy / name).write_bytes((sample / name).read_bytes())
     result = invoke(data, codex_program, "probe.replay.run", "--run", str(copy), "--agent-version", "0.169.0",
-                    "--fast", "--quiet")  # fmt: skip
+                    "--fast", "--quiet", "--trust")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     # 0.169.0 asks the model the same things, and no longer asks the backend for its featured plugins.
     assert result.stderr.strip().splitlines()[-1] == "replay: every request matched (3 requests)"

@@ -8,8 +8,9 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from probe.common.errors import TargetError
+from probe.runs.auto_approve import with_approvals
 from probe.runs.importer import import_renderer
-from probe.runs.targets import fill_placeholders, load_target, parse_target
+from probe.runs.targets import describe, fill_placeholders, known_targets, load_target, parse_target
 
 VALID = """
 name: demo
@@ -182,3 +183,57 @@ def test_a_target_without_a_command_records_only_clients_given_with_command():
     with pytest.raises(TargetError, match=r"agent\.install: there is no agent\.command to install a program for"):
         parse_target(VALID.replace('  command: [demo, --base, "{proxy.api}", "{prompt}"]',
                                    "  install: {npm: demo, version: 1.0.0, binary: demo}"), "t.yaml")  # fmt: skip
+
+
+def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on():
+    """gemini-cli and Qwen Code with --yolo, opencode's `run` by default; Claude Code (dontAsk) and codex (its
+    read-only sandbox) refuse what needs approval, and the client-only target runs no agent of its own."""
+    declared = {name: load_target(name).auto_approve for name in known_targets()}
+    assert {name for name, auto in declared.items() if auto is not None} == {"gemini", "qwen-code", "opencode"}
+    for name in ("gemini", "qwen-code"):
+        target = load_target(name)
+        assert target.auto_approve.arguments == ("--yolo",) and "--yolo" in target.command
+        on = with_approvals(target)
+        assert on.command == tuple(argument for argument in target.command if argument != "--yolo")
+        assert on.env == target.env and on.auto_approve is None
+    opencode = load_target("opencode")
+    assert opencode.auto_approve.arguments == () and with_approvals(opencode).command == opencode.command
+    assert with_approvals(opencode).env == {**opencode.env, "OPENCODE_PERMISSION": '{"*": "ask"}'}
+    assert with_approvals(load_target("codex")) == load_target("codex")
+    assert "  agent: qwen (npm @qwen-code/qwen-code@0.24.4); runs its tools without asking (--yolo)" in (
+        describe(load_target("qwen-code"))
+    )
+
+
+AUTO = VALID + "  auto_approve: {arguments: [--base], approvals_env: {ASK: 'yes, {proxy.api}'}}\n"
+
+
+def test_auto_approve_is_parsed():
+    target = parse_target(AUTO, "targets/x.yaml")
+    assert target.auto_approve.arguments == ("--base",) and target.auto_approve.approvals_env == {
+        "ASK": "yes, {proxy.api}"
+    }
+    assert with_approvals(target).command == ("demo", "{proxy.api}", "{prompt}")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("[--base]", "[--yolo]"), "agent.auto_approve.arguments[0]: '--yolo' is not an argument of agent.command"),
+        (("[--base]", "[demo]"), "agent.auto_approve.arguments[0]: 'demo' is not an argument of agent.command"),
+        (("[--base]", "--base"), "agent.auto_approve.arguments: expected a list of strings"),
+        (("approvals_env: {ASK", "approvals_env: {'A-B'"), "agent.auto_approve.approvals_env: 'A-B': expected a"),
+        (("{proxy.api}'}", "{proxy.nope}'}"), "agent.auto_approve.approvals_env.ASK: {proxy.nope} names no proxy"),
+        (("'yes, {proxy.api}'", '"a\\0b"'), "agent.auto_approve.approvals_env.ASK: cannot hold a NUL"),
+        (("arguments: [--base]", "yolo: true"), "agent.auto_approve.yolo: unknown key"),
+        (("auto_approve: {", "auto_approve: [{"), "agent.auto_approve: expected a mapping"),
+        (('command: [demo, --base, "{proxy.api}", "{prompt}"]', "env: {}"), "agent.auto_approve: there is no agent"),
+    ],
+)
+def test_a_bad_auto_approve_is_rejected_with_its_location(change, message):
+    text = AUTO.replace(*change)
+    if change[1].startswith("auto_approve: [{"):
+        text = text.rstrip("\n") + "]\n"
+    with pytest.raises(TargetError) as error:
+        parse_target(text, "targets/x.yaml")
+    assert str(error.value).startswith(f"targets/x.yaml: {message}")
