@@ -5,6 +5,7 @@ import operator
 from typing import Any
 
 from probe.apis.recognise import reader_for
+from probe.common.errors import one_line
 from probe.common.fastjson import DEPTH_LIMIT
 from probe.common.lookup import fill_misses
 from probe.read import history_reads, sse
@@ -83,6 +84,8 @@ class TurnBuilder:
         events = exchange.stream_events()
         answered = events is not None or exchange.response_body.is_json
         self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
+        if turn.usage is not None and turn.usage.refused:
+            warnings.append(refused_counts(turn.number, turn.usage.refused))
         return turn
 
     def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:
@@ -209,6 +212,12 @@ class Reading:
                 "it is shown as text, not read"
             )
         return turn, builder
+
+
+def refused_counts(number: int, refused: dict[str, str]) -> str:
+    """The warning for what a usage held that is no count (probe.read.conversation.read_usage), inert."""
+    shown = ", ".join(f"{path} {value}" for path, value in refused.items())
+    return f"exchange #{number}: usage {one_line(shown)}: not a token count an API sends; not reported"
 
 
 def measure(items: list[Item]) -> None:

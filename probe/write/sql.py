@@ -4,6 +4,7 @@ each command; there is no import step and no database file."""
 
 import csv
 import io
+import json
 import os
 import shutil
 import sys
@@ -23,7 +24,7 @@ from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
 from probe.write.sql_files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
 from probe.write.sql_load import load
-from probe.write.sql_views import TURN_VIEWS, VIEWS
+from probe.write.sql_views import MACROS, TURN_VIEWS, VIEWS
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
@@ -63,6 +64,8 @@ def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: s
         )
     turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
     connection.execute(f"CREATE VIEW turn_files AS {file_source(turn_files, TURN_COLUMNS)}")
+    for macro, expression in MACROS.items():
+        connection.execute(f"CREATE MACRO {macro} AS {expression}")
     for name, query in (TURN_VIEWS | VIEWS).items():
         connection.execute(f"CREATE VIEW {name} AS {query}")
     if warnings is not None:
@@ -139,7 +142,10 @@ def write_json(columns: list[str], rows: list[tuple], out: TextIO) -> None:
     """One JSON array of objects; values DuckDB gives as other types (times, decimals) are written as text, and
     characters a terminal would obey as JSON escapes (the same values)."""
     records = [dict(zip(columns, row)) for row in rows]
-    text = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        text = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # a sum past 64 bits (HUGEINT), a lone surrogate
+        text = json.dumps(records, default=str)
     out.write(inert_json(text) + "\n")
 
 

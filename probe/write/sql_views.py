@@ -1,6 +1,8 @@
 """The SQL views over the run files, built so that their work grows with the data: each turns.jsonl table is unnested
 once, each distinct list of numbers is read once, and values are joined by number, each row carrying only its own."""
 
+from probe.read.conversation import MOST_TOKENS
+
 # Two rules keep the work linear, whatever a run holds (a line's table of 200,000 tools, say):
 # - a list is unnested from a column of a subquery, never from an expression: DuckDB works out an UNNEST's argument
 #   again for each 2,048 rows it gives, so `unnest(json_extract(new, …))` parses the whole table once per 2,048
@@ -126,6 +128,16 @@ OUTPUT_CALLS = f"""
     FROM turn_parts p JOIN ({VALUE_CALLS.format(keys="part", values="part_elements")}) c ON c.part = p.part
     WHERE p.field = 'output'"""
 
+# What the views read as a count of tokens, a sum of them and a cost in US dollars: NULL where a file holds what
+# no analysis writes (a hand-made turns.jsonl's negative count, say), as the analysis reads a capture's counts.
+MACROS = {
+    "token_count(value)": (
+        f"CASE WHEN TRY_CAST(value AS BIGINT) BETWEEN 0 AND {MOST_TOKENS} THEN TRY_CAST(value AS BIGINT) END"
+    ),
+    "token_sum(value)": "CASE WHEN TRY_CAST(value AS BIGINT) >= 0 THEN TRY_CAST(value AS BIGINT) END",
+    "dollars(value)": "CASE WHEN TRY_CAST(value AS DECIMAL(18, 8)) >= 0 THEN TRY_CAST(value AS DECIMAL(18, 8)) END",
+}
+
 # The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
 # (a TIMESTAMPTZ would need pytz to reach Python).
 VIEWS = {
@@ -133,7 +145,7 @@ VIEWS = {
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
                m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
                m.agent_exit_code AS exit_code, m.label, m.prompt,
-               TRY_CAST(c.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
+               dollars(c.cost->>'usd') AS cost_usd,
                TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices
         FROM run_folders f
         LEFT JOIN manifest_files m ON m.folder = f.folder
@@ -148,16 +160,16 @@ VIEWS = {
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder""",
     "turns": """
         SELECT f.run, l.number AS n, l.api, l.provider, l.model,
-               TRY_CAST(l.usage->>'input' AS BIGINT) AS input_tokens,
-               TRY_CAST(l.usage->>'output' AS BIGINT) AS output_tokens,
-               TRY_CAST(l.usage->>'cache_read' AS BIGINT) AS cache_read_tokens,
-               TRY_CAST(l.usage->>'cache_write' AS BIGINT) AS cache_write_tokens,
-               TRY_CAST(l.usage->>'reasoning' AS BIGINT) AS reasoning_tokens,
+               token_count(l.usage->>'input') AS input_tokens,
+               token_count(l.usage->>'output') AS output_tokens,
+               token_count(l.usage->>'cache_read') AS cache_read_tokens,
+               token_count(l.usage->>'cache_write') AS cache_write_tokens,
+               token_count(l.usage->>'reasoning') AS reasoning_tokens,
                coalesce(o.tool_calls, 0) AS tool_calls, s.instructions_sha256,
                coalesce(s.instructions_chars, 0) AS instructions_chars, t.tools_sha256, coalesce(t.tools, 0) AS tools,
                l.stop_reason, i.agent,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
-               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown
+               dollars(i.cost->>'usd') AS cost_usd, i.cost->>'unknown' AS cost_unknown
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
         LEFT JOIN part_facts s ON s.folder = l.folder AND s.field = 'system' AND s.key = CAST(l.system AS VARCHAR)
                           AND s.numbered = coalesce(l.schema = 2, false)
@@ -178,24 +190,24 @@ VIEWS = {
     "context": """
         SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
                TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
-               TRY_CAST(c->>'tokens' AS BIGINT) AS tokens, TRY_CAST(c->>'counted' AS BIGINT) AS counted,
+               token_count(c->>'tokens') AS tokens, token_count(c->>'counted') AS counted,
                i.encoding, i.input_tokens
         FROM (SELECT folder, number, encoding, input_tokens, unnest(categories) AS c
               FROM (SELECT folder, number, context->>'encoding' AS encoding,
-                           TRY_CAST(context->>'scaled_to' AS BIGINT) AS input_tokens,
+                           token_count(context->>'scaled_to') AS input_tokens,
                            CAST(json_extract(context, '$.categories[*]') AS JSON[]) AS categories
                     FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL)) i
         JOIN run_folders f ON f.folder = i.folder""",
     "agents": """
         SELECT f.run, i.id AS agent, i.name, i.parent, i.depth, i.requests, i.first_request,
-               TRY_CAST(i.tokens->>'input' AS BIGINT) AS input_tokens,
-               TRY_CAST(i.tokens->>'output' AS BIGINT) AS output_tokens,
-               TRY_CAST(i.tokens->>'cache_read' AS BIGINT) AS cache_read_tokens,
-               TRY_CAST(i.tokens->>'cache_write' AS BIGINT) AS cache_write_tokens,
+               token_sum(i.tokens->>'input') AS input_tokens,
+               token_sum(i.tokens->>'output') AS output_tokens,
+               token_sum(i.tokens->>'cache_read') AS cache_read_tokens,
+               token_sum(i.tokens->>'cache_write') AS cache_write_tokens,
                i.tool_calls, i.duration_s,
                TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
                i.spawned_by->>'tool' AS spawn_tool,
-               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
+               dollars(i.cost->>'usd') AS cost_usd,
                TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'agent'""",
