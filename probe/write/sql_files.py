@@ -90,12 +90,26 @@ def file_source(paths: list[Path], columns: dict[str, str], lines: bool = True) 
     files = "[" + ", ".join(quoted(str(path)) for path in paths) + "]"
     spec = "{" + ", ".join(f"{quoted(name)}: {quoted(kind)}" for name, kind in columns.items()) + "}"
     # A damaged line is no error (a run folder may come from anyone): it is read as a row of NULLs, left out by
-    # the turn_lines view (see damaged_lines).
+    # the turn_lines view (see damaged_lines). A line may be as long as its file: DuckDB refuses one past twice its
+    # maximum_object_size (16 MB unless told), which one request's history can pass. (A manifest over 1 MB is left
+    # out before: see readable_runs.)
+    longest = max(DUCKDB_OBJECT_SIZE, min(LONGEST_OBJECT, max(map(file_size, paths)))) if lines else DUCKDB_OBJECT_SIZE
     return (
         f"SELECT * EXCLUDE (filename), regexp_replace(filename, '/[^/]*$', '') AS folder FROM read_json({files}, "
         f"format = {quoted('newline_delimited' if lines else 'unstructured')}, columns = {spec}, filename = true, "
-        "ignore_errors = true)"
+        f"ignore_errors = true, maximum_object_size = {longest})"
     )
+
+
+DUCKDB_OBJECT_SIZE = 16 << 20  # DuckDB's own default
+LONGEST_OBJECT = (1 << 32) - 1  # the most DuckDB takes
+
+
+def file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 # DuckDB's reason for refusing a file, from its message ("Malformed JSON in file "…", at byte 1 in record/value 2:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from probe.common.errors import one_line
 from probe.common.paths import display
-from probe.write.sql_files import INSIGHT_COLUMNS, MANIFEST_COLUMNS, TURN_COLUMNS, file_source
+from probe.write.sql_files import INSIGHT_COLUMNS, MANIFEST_COLUMNS, TURN_COLUMNS, file_size, file_source
 from probe.write.sql_views import (
     LOADED_VALUES,
     NEW_FIELDS,
@@ -47,13 +47,6 @@ def megabytes(size: int) -> str:
     return f"{size / 1e6:,.1f} MB"
 
 
-def file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size if path.is_file() else 0
-    except OSError:
-        return 0
-
-
 # The views a batch is loaded through (probe.write.sql_views), in place of those a query reads the files through.
 LOADING = {
     "turn_files": "load_turns",
@@ -77,39 +70,35 @@ def load_batch(connection, runs: list[Path], create: bool = False) -> None:
     made: list[str] = []  # the batch's own tables and views, dropped after it
 
     def make(kind: str, name: str, query: str) -> None:
-        query = over(query, **LOADING)
         if kind == "keep":
             connection.execute(f"CREATE TABLE {name} AS {query}" if create else f"INSERT INTO {name} {query}")
         else:
             connection.execute(f"CREATE TEMP {kind} {name} AS {query}")
             made.append(f"{kind} IF EXISTS temp.{name}")  # (gone already after a rollback)
 
+    def loading(view: str) -> str:  # (only a view's text: a file's path may hold a view's name)
+        return over(view, **LOADING)
+
     connection.execute("BEGIN TRANSACTION")
     try:
         make("table", "load_turns", file_source(turns, TURN_COLUMNS | {"new": NEW_FIELDS}))
-        make("view", "load_rows", "SELECT * EXCLUDE (new) FROM turn_files WHERE number IS NOT NULL")
-        make(
-            "keep",
-            "damaged_counts",
-            "SELECT folder, count(*) AS lines FROM turn_files WHERE number IS NULL GROUP BY folder",
-        )
-        make("keep", "turn_heads", "SELECT * FROM turn_rows")
-        make("view", "load_values", LOADED_VALUES)
-        make("table", "load_parts", TURN_PARTS)
+        make("view", "load_rows", "SELECT * EXCLUDE (new) FROM load_turns WHERE number IS NOT NULL")
+        damaged = "SELECT folder, count(*) AS lines FROM load_turns WHERE number IS NULL GROUP BY folder"
+        make("keep", "damaged_counts", damaged)
+        make("keep", "turn_heads", "SELECT * FROM load_rows")
+        make("view", "load_values", loading(LOADED_VALUES))
+        make("table", "load_parts", loading(TURN_PARTS))
         check_named(connection, runs)
-        make("view", "load_numbers", PART_NUMBERS)
-        make("view", "load_elements", PART_ELEMENTS)
-        make("table", "load_facts", NUMBERED_FACTS)
-        make("table", "load_calls", NUMBERED_CALLS)
-        make("keep", "part_facts", PART_FACTS)
-        make("keep", "output_calls", OUTPUT_CALLS)
+        make("view", "load_numbers", loading(PART_NUMBERS))
+        make("view", "load_elements", loading(PART_ELEMENTS))
+        make("table", "load_facts", loading(NUMBERED_FACTS))
+        make("table", "load_calls", loading(NUMBERED_CALLS))
+        make("keep", "part_facts", loading(PART_FACTS))
+        make("keep", "output_calls", loading(OUTPUT_CALLS))
         make("keep", "manifest_files", f"SELECT * FROM ({file_source(manifests, MANIFEST_COLUMNS, lines=False)})")
         # A damaged line of an insight file is left out as turns.jsonl's are: a record names its kind.
-        make(
-            "keep",
-            "insight_lines",
-            f"SELECT * FROM ({file_source(insights, INSIGHT_COLUMNS)}) WHERE record IS NOT NULL",
-        )
+        insight = f"SELECT * FROM ({file_source(insights, INSIGHT_COLUMNS)}) WHERE record IS NOT NULL"
+        make("keep", "insight_lines", insight)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

@@ -68,7 +68,8 @@ def runs(tmp_path_factory) -> list[Path]:
         traffic = tmp_path_factory.mktemp(shape) / "traffic.jsonl"
         generate(traffic, 2, 6, shape)
         found.append(run_folder(data_dir, target, f"20260103-000000-{shape}", traffic))
-    found.append(run_folder(data_dir, "codex", "20260104-000000-tools", [tools_request(300)]))
+    # (named after a view: a path holding one is read as it is)
+    found.append(run_folder(data_dir, "codex", "20260104-000000-turn_values", [tools_request(300)]))
     for run in found:
         analyze_run(run)
     old = shutil.copytree(found[0], found[0].with_name("20260105-000000-schema-1"))
