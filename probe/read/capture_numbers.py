@@ -1,6 +1,6 @@
-"""The numbers of a capture's lines that outputs print, sum or turn into dates (times, statuses, sizes, the times
-of a response's chunks), read as absent where they hold what no recorder writes: a capture may come from anyone,
-and a time past any date, a status of 10**20 or a size of -5 would stop an output or mislead it."""
+"""The numbers of a capture's lines that outputs print, sum or turn into dates (times, statuses, sizes), read as
+absent where they hold what no recorder writes: a capture may come from anyone, and a time past any date, a status
+of 10**20 or a size of -5 would stop an output or mislead it."""
 
 from typing import Any
 
@@ -23,13 +23,3 @@ def status(value: Any) -> int | None:
 def byte_count(value: Any) -> int | None:
     """A size in bytes: a whole number from 0 to MOST_BYTES."""
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MOST_BYTES else None
-
-
-def chunk(value: Any) -> list | None:
-    """A response chunk's [milliseconds after the request, bytes], as the recorder writes it."""
-    if not isinstance(value, list) or len(value) != 2:
-        return None
-    at, size = value
-    if isinstance(at, bool) or not isinstance(at, int | float) or not 0 <= at <= LATEST * 1000:
-        return None
-    return value if byte_count(size) is not None else None

@@ -13,7 +13,7 @@ import orjson
 from probe.common import fastjson
 from probe.common.lines import MAX_LINE_BYTES, bounded_lines
 from probe.read import body_files, sse
-from probe.read.capture_numbers import byte_count, chunk, moment, status
+from probe.read.capture_numbers import byte_count, moment, status
 from probe.read.conversation import json_size
 from probe.read.headers import header, header_pairs
 
@@ -240,7 +240,8 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         complete=bool(entry.get("complete", True)) and entry.get("ended_by") != "next-client-message",
         error=str(entry["error"]) if entry.get("error") else None,
         timing=timing,
-        chunks=[pair for pair in listed(response.get("chunks")) if chunk(pair) is not None],
+        # (What a chunk's numbers may be is the replay's to check: nothing else reads them.)
+        chunks=[chunk for chunk in listed(response.get("chunks")) if isinstance(chunk, list) and len(chunk) == 2],
         frames=frames,
         content_type=header(response_headers, "content-type"),
         reason=str(response.get("reason") or ""),
