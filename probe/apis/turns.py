@@ -15,6 +15,7 @@ from probe.read.traffic import Exchange
 
 KEYS_KEPT = 1 << 14  # items remembered with their history keys before starting over: memory stays bounded
 TOOLS_KEPT = 1 << 12  # tools remembered for their hashes: memory stays bounded whatever a capture declares
+REFUSALS_NAMED = 20  # exchanges whose usage holds what is not a count, named in a warning each
 
 
 def item_key(item: Item) -> Any:
@@ -85,7 +86,13 @@ class TurnBuilder:
         answered = events is not None or exchange.response_body.is_json
         self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
         if turn.usage is not None and turn.usage.refused:
-            warnings.append(refused_counts(turn.number, turn.usage.refused))
+            # One line each for the first few; a hostile capture's thousands would be lines nobody reads.
+            self.refusals = getattr(self, "refusals", 0) + 1
+            if self.refusals <= REFUSALS_NAMED:
+                warnings.append(refused_counts(turn.number, turn.usage.refused))
+            elif self.refusals == REFUSALS_NAMED + 1:
+                warnings.append(f"exchange #{turn.number} and later: more usages hold what is not a token count; "
+                                "not reported, and not named one by one")  # fmt: skip
         return turn
 
     def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:

@@ -262,3 +262,16 @@ def test_times_statuses_sizes_and_chunks_no_recorder_writes_stop_nothing(private
                               text=True, timeout=300)  # fmt: skip
     assert exported.returncode == 0 and "Traceback" not in exported.stderr, exported.stderr
     assert sql.query([run], "SELECT count(*), count(status), count(ttfb_ms) FROM exchanges")[1] == [(11, 8, 7)]
+
+
+def test_a_capture_of_thousands_of_such_counts_names_the_first_twenty(private_data_dir):
+    run = run_of(private_data_dir, "codex", [responses("-1") for _ in range(30)])
+    warnings = analyze(run)
+    assert warnings[:20] == [
+        f"exchange #{number}: usage input_tokens -1: not a token count an API sends; not reported"
+        for number in range(1, 21)
+    ]
+    assert warnings[20:] == [
+        "exchange #21 and later: more usages hold what is not a token count; not reported, and not named one by one"
+    ]
+    assert all(turn["usage"]["input"] is None for turn in whole_turns(run / "turns.jsonl"))
