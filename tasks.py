@@ -283,11 +283,12 @@ def export(c, run=None, target=None, format=None, output=None, force=False, otlp
     help={
         "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see docs/sql.md)",
         "format": "table|csv|json: how to print the rows (default: table)",
+        "memory_limit": "SIZE: what DuckDB may hold in memory (default 1GB); a run that needs more is left out",
     },
 )
-def sql(c, query, format=None):
+def sql(c, query, format=None, memory_limit=None):
     """Query every run under the data folder with SQL (DuckDB, embedded), through views over the runs' own files."""
-    call(c, sql_script.main, [query, *script_argv(format=format)])
+    call(c, sql_script.main, [query, *script_argv(format=format, memory_limit=memory_limit)])
 
 
 @task(

@@ -23,12 +23,13 @@ BENCHMARKS = [
     ("masker_compare.py", [], ["--megabytes", "5"]),
     ("viewer.py", [], ["--turns", "20,40", "--session", "200", "--items", "30000"]),
     ("sql.py", [], ["--megabytes", "20"]),
+    ("sql_memory.py", [], ["--tools", "1000,8000", "--items", "10000", "--blocks", "10000", "--named", "2000"]),
     ("large_bodies.py", [], ["--exchange-mb", "50", "--single-mb", "100"]),
     ("realistic_load.py", [], ["--seconds", "2"]),
 ]
 # These repeat their measurements within one run (exchanges back to back, seconds of load), and one run takes
 # minutes: they run once whatever --runs says.
-RUN_ONCE = {"large_bodies.py", "realistic_load.py"}
+RUN_ONCE = {"large_bodies.py", "realistic_load.py", "sql_memory.py"}
 
 
 def whole_number(text: str) -> int:

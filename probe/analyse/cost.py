@@ -27,6 +27,9 @@ DEAREST_KEPT = 5  # the costliest turns the report names
 MODELS_KEPT = 256  # models summed one by one; a capture that names more is hostile, and the rest are summed as one
 MODEL_NAME_LIMIT = 200  # characters: a longer model name is no model's, and is not looked up
 OTHER_MODELS = "(other models)"
+# More US dollars than any turn costs: a price file's price (any number it holds) times a count can come to
+# anything, and sums of such (as floats in insight.jsonl) to infinity, which JSON writes as null.
+MOST_USD = Decimal(10) ** 12
 
 
 @dataclass
@@ -110,6 +113,9 @@ class Costs:
 def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
     cost = TurnCost(turn.number, agent, turn.model)
     usage = turn.usage
+    if usage.refused:
+        cost.unknown = f"the usage holds what no API sends as a count ({', '.join(sorted(usage.refused))})"
+        return cost
     if usage.input is None and usage.output is None:
         cost.unknown = "the response reported no token counts"
         return cost
@@ -121,8 +127,12 @@ def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
         return cost
     file_price = book.from_file(turn.model)
     if file_price is not None:
-        cost.input_usd, cost.output_usd = file_cost(file_price, usage)
         cost.priced_as, cost.source = file_price.pattern, book.file.name
+        try:
+            cost.input_usd, cost.output_usd = file_cost(file_price, usage)
+        except ArithmeticError:  # decimal.Overflow: a price past any Decimal's exponent
+            cost.unknown = f"{book.file.name}'s price for {turn.model} times the tokens is too large to work out"
+            return cost
     elif not book.use_database:
         cost.unknown = f"no price for {turn.model} in {book.file.name} (which leaves the database out)"
         return cost
@@ -135,7 +145,12 @@ def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
             return cost
         cost.input_usd, cost.output_usd, cost.priced_as = found
         cost.source = book.database
-    cost.usd = cost.input_usd + cost.output_usd
+    usd = cost.input_usd + cost.output_usd
+    if not 0 <= usd <= MOST_USD:
+        cost.input_usd = cost.output_usd = None
+        cost.unknown = f"{cost.source}'s price for {turn.model} times the tokens comes to {usd:.3g} US dollars"
+        return cost
+    cost.usd = usd
     return cost
 
 

@@ -5,6 +5,7 @@ import operator
 from typing import Any
 
 from probe.apis.recognise import reader_for
+from probe.common.errors import one_line
 from probe.common.fastjson import DEPTH_LIMIT
 from probe.common.lookup import fill_misses
 from probe.read import history_reads, sse
@@ -14,6 +15,7 @@ from probe.read.traffic import Exchange
 
 KEYS_KEPT = 1 << 14  # items remembered with their history keys before starting over: memory stays bounded
 TOOLS_KEPT = 1 << 12  # tools remembered for their hashes: memory stays bounded whatever a capture declares
+REFUSALS_NAMED = 20  # exchanges whose usage holds what is not a count, named in a warning each
 
 
 def item_key(item: Item) -> Any:
@@ -83,6 +85,14 @@ class TurnBuilder:
         events = exchange.stream_events()
         answered = events is not None or exchange.response_body.is_json
         self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
+        if turn.usage is not None and turn.usage.refused:
+            # One line each for the first few; a hostile capture's thousands would be lines nobody reads.
+            self.refusals = getattr(self, "refusals", 0) + 1
+            if self.refusals <= REFUSALS_NAMED:
+                warnings.append(refused_counts(turn.number, turn.usage.refused))
+            elif self.refusals == REFUSALS_NAMED + 1:
+                warnings.append(f"exchange #{turn.number} and later: more usages hold what is not a token count; "
+                                "not reported, and not named one by one")  # fmt: skip
         return turn
 
     def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:
@@ -209,6 +219,12 @@ class Reading:
                 "it is shown as text, not read"
             )
         return turn, builder
+
+
+def refused_counts(number: int, refused: dict[str, str]) -> str:
+    """The warning for what a usage held that is no count (probe.read.conversation.read_usage), inert."""
+    shown = ", ".join(f"{path} {value}" for path, value in refused.items())
+    return f"exchange #{number}: usage {one_line(shown)}: not a token count an API sends; not reported"
 
 
 def measure(items: list[Item]) -> None:

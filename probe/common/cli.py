@@ -2,6 +2,7 @@
 
 import argparse
 import math
+import re
 from pathlib import Path
 
 from probe.common import npm_names
@@ -70,3 +71,19 @@ def folder(text: str) -> str:
     if not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
     return str(path.resolve())
+
+
+MEMORY_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
+MEMORY_UNITS |= {"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+MEMORY_FLOOR = 128 * 1000**2  # DuckDB's JSON reader alone takes buffers of 32 MiB and more
+
+
+def memory_size(text: str) -> str:
+    """An amount of memory as DuckDB writes it (`2GB`, `512MiB`), at least MEMORY_FLOOR."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]+)\s*", text)
+    unit = MEMORY_UNITS.get(found.group(2).lower()) if found else None
+    if unit is None:
+        raise argparse.ArgumentTypeError(f"expected an amount of memory such as 2GB or 512MiB, got {text!r}")
+    if float(found.group(1)) * unit < MEMORY_FLOOR:
+        raise argparse.ArgumentTypeError(f"expected at least 128MB, got {text!r}")
+    return found.group(1) + found.group(2)

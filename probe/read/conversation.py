@@ -74,7 +74,8 @@ class Tool:
 
 @dataclass
 class Usage:
-    """Token counts in the API's own kinds, and normalised (None where the API does not say)."""
+    """Token counts in the API's own kinds, and normalised (None where the API does not say). Made by read_usage,
+    which every reader's counts go through."""
 
     raw: dict
     input: int | None = None  # all input tokens, cached ones included
@@ -85,6 +86,9 @@ class Usage:
     # priced higher.
     cache_write_1h: int | None = None
     reasoning: int | None = None
+    # What was sent that is no count an API sends (see read_usage), by where it was in `raw`: the kinds it makes up
+    # are not reported, the turn's cost is unknown, and the analysis names it in a warning. Never written out.
+    refused: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -144,11 +148,14 @@ class Turn:
         return {"schema": SCHEMA, **plain(self)}
 
 
+NOT_WRITTEN = {"sent", "refused"}  # fields kept while a turn is built, never written out
+
+
 def plain(value: Any) -> Any:
     """A record as JSON-ready dicts and lists. Unlike dataclasses.asdict it copies nothing it need not: the
     values are written out at once, and deep copies of every re-sent history cost more than the analysis."""
     if hasattr(value, "__dataclass_fields__"):
-        return {name: plain(getattr(value, name)) for name in value.__dataclass_fields__ if name != "sent"}
+        return {name: plain(getattr(value, name)) for name in value.__dataclass_fields__ if name not in NOT_WRITTEN}
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
@@ -163,9 +170,60 @@ def tool_hash(tool: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+# The most tokens a count can hold: JSON numbers are read as doubles by most parsers, exact up to 2**53, and no API
+# counts near that many. A count past it, negative, fractional, true or false, or text, is no count an API sends.
+MOST_TOKENS = 2**53
+
+
 def integer(value: Any) -> int | None:
-    """A token count as an int, or None for anything else (counts come from untrusted captures)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A token count as an int, or None for anything else (counts come from untrusted captures): a JSON number
+    that is a whole number from 0 to MOST_TOKENS (5.0 is 5)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= MOST_TOKENS else None
+    if isinstance(value, float) and value.is_integer() and 0 <= value <= MOST_TOKENS:
+        return int(value)
+    return None
+
+
+# Normalised kinds that are part of another (cache reads and writes of the input, 1-hour writes of the writes,
+# reasoning of the output): a part larger than its whole is no usage an API sends either.
+PARTS_OF = {"cache_read": "input", "cache_write": "input", "cache_write_1h": "cache_write", "reasoning": "output"}
+
+
+def read_usage(raw: dict, **kinds: tuple[str, ...]) -> Usage:
+    """The usage a reader read, `raw` as the API sent it: each normalised kind the sum of the counts at its paths
+    (a field's name, or `details.name` within an object), None where none of them was sent. A kind one of whose
+    counts is not a count (see integer), or that is larger than the kind it is part of, is None too, and what was
+    sent is kept in `refused`, by where it was, to be named in a warning."""
+    refused: dict[str, str] = {}
+    counts: dict[str, int | None] = {}
+    for kind, paths in kinds.items():
+        found = [count_at(raw, path, refused) for path in paths]
+        sent = [count for count in found if count is not None]
+        counts[kind] = None if not sent or any(path in refused for path in paths) else sum(sent)
+    for part, whole in PARTS_OF.items():
+        larger = counts.get(part) is not None and counts.get(whole) is not None and counts[part] > counts[whole]
+        if part == "cache_read" and counts.get("cache_write") is not None and counts.get(whole) is not None:
+            larger = larger or (counts.get(part) or 0) + counts["cache_write"] > counts[whole]
+        if larger:
+            refused[kinds[part][0]] = f"{counts[part]:,} (more than the {counts[whole]:,} {whole} tokens)"
+            counts[part] = None
+    return Usage(raw=raw, refused=refused, **counts)
+
+
+def count_at(raw: dict, path: str, refused: dict[str, str]) -> int | None:
+    """The count at `path` in `raw`; None where there is none, and where there is one that is not a count, which
+    goes into `refused` (as JSON, cut short)."""
+    value: Any = raw
+    for name in path.split("."):
+        value = value.get(name) if isinstance(value, dict) else None
+    count = integer(value)
+    if count is None and value is not None:
+        text = json.dumps(value, default=str)
+        refused[path] = text if len(text) <= 40 else text[:39] + "…"
+    return count
 
 
 def text_or_none(value: Any) -> str | None:

@@ -13,6 +13,7 @@ import orjson
 from probe.common import fastjson
 from probe.common.lines import MAX_LINE_BYTES, bounded_lines
 from probe.read import body_files, sse
+from probe.read.capture_numbers import byte_count, moment, status
 from probe.read.conversation import json_size
 from probe.read.headers import header, header_pairs
 
@@ -140,14 +141,18 @@ class Exchange:
         return None
 
 
+def listed(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def body_of(message: dict) -> Body:
     value, body_format = message.get("body"), message.get("body_format")
     if body_format not in ("json", "text", "base64", "empty"):
         body_format = guess_format(value)
         if body_format == "text" and isinstance(value, str):
             value, body_format = maybe_json(value)
-    size = message.get("body_size", message.get("size"))  # WebSocket frames record `size`
-    if not isinstance(size, int) or isinstance(size, bool):
+    size = byte_count(message.get("body_size", message.get("size")))  # WebSocket frames record `size`
+    if size is None:
         # The original tool's captures carry no size: a JSON body's is that of its JSON written compactly (as
         # agents send it), near enough, where 0 would say nothing was sent.
         size = len(value.encode("utf-8", "replace")) if isinstance(value, str) else json_size(value) if value else 0
@@ -208,16 +213,11 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
     request_headers = header_pairs(request.get("headers"))
     response_headers = header_pairs(response.get("headers"))
     frames = []
-    for message in entry.get("messages") or []:
+    for message in listed(entry.get("messages")):
         if isinstance(message, dict):
-            time = message.get("t") if isinstance(message.get("t"), (int, float)) else None
-            frames.append(Frame(message.get("from") == "client", time, body_of(message)))
-    timing = {
-        key: value
-        for key, value in (entry.get("timing") or {}).items()
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-    }
-    status = response.get("status")
+            frames.append(Frame(message.get("from") == "client", moment(message.get("t")), body_of(message)))
+    timing = entry.get("timing") if isinstance(entry.get("timing"), dict) else {}
+    timing = {key: value for key, value in timing.items() if moment(value) is not None}
     request_body, response_body = body_of(request), body_of(response)
     if "schema" in entry:  # the original tool's captures stored bodies decoded
         request_body.as_sent = sent_encoded(request, request_headers)
@@ -230,7 +230,7 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         method=str(request.get("method", "")),
         url=url,
         path=str(request.get("path") or urlsplit(url).path or "/"),
-        status=status if isinstance(status, int) else None,
+        status=status(response.get("status")),
         request_headers=request_headers,
         response_headers=response_headers,
         request_body=request_body,
@@ -240,7 +240,8 @@ def from_current(entry: dict, number: int, line: int) -> Exchange:
         complete=bool(entry.get("complete", True)) and entry.get("ended_by") != "next-client-message",
         error=str(entry["error"]) if entry.get("error") else None,
         timing=timing,
-        chunks=[chunk for chunk in response.get("chunks") or [] if isinstance(chunk, list) and len(chunk) == 2],
+        # (What a chunk's numbers may be is the replay's to check: nothing else reads them.)
+        chunks=[chunk for chunk in listed(response.get("chunks")) if isinstance(chunk, list) and len(chunk) == 2],
         frames=frames,
         content_type=header(response_headers, "content-type"),
         reason=str(response.get("reason") or ""),

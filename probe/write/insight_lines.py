@@ -3,14 +3,13 @@ per turn as it streams past, one per tool call as its result comes back, then th
 
 from typing import Any, BinaryIO
 
-import orjson
-
 from probe.analyse.agents import Agent, depth_of
 from probe.analyse.cost import Costs
 from probe.analyse.insight import SCHEMA, Insight, TurnInsight
 from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
 from probe.analyse.tool_calls import ToolCall
+from probe.common.fastjson import encoded
 from probe.read.conversation import Turn
 from probe.redact.json_values import mask_json, masked_string
 
@@ -45,7 +44,7 @@ class InsightLines:
             if len(self.memo) > 65536:  # (bounded: tool arguments rarely repeat)
                 self.memo.clear()
         if self.out is not None:
-            self.out.write(orjson.dumps(record, default=str) + b"\n")
+            self.out.write(encoded(record) + b"\n")  # (a sum of counts may pass 64 bits)
         if self.keep:
             self.keep_for_page(record)
         return record

@@ -1,9 +1,15 @@
-"""SQL over every run under the data folder: DuckDB, embedded, reading the run folders' own files (manifest.json
-and turns.jsonl, brought up to date first) through views; there is no import step."""
+"""SQL over every run under the data folder: DuckDB, embedded, within a memory limit, over views of the run
+folders' own files (manifest.json, turns.jsonl and insight.jsonl, brought up to date first), loaded into memory for
+each command; there is no import step and no database file."""
 
 import csv
 import io
+import json
+import os
+import shutil
 import sys
+import tempfile
+import weakref
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,141 +22,66 @@ from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
 from probe.write.report import refresh_all
-from probe.write.sql_files import (
-    INSIGHT_COLUMNS,
-    MANIFEST_COLUMNS,
-    TURN_COLUMNS,
-    TURN_VALUES,
-    WHOLE_LINES,
-    damaged_lines,
-    file_source,
-    readable_runs,
-)
+from probe.write.sql_files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
+from probe.write.sql_load import load
+from probe.write.sql_views import MACROS, TURN_VIEWS, VIEWS
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
-
-# The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
-# (a TIMESTAMPTZ would need pytz to reach Python).
-VIEWS = {
-    "runs": """
-        SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
-               m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
-               m.agent_exit_code AS exit_code, m.label, m.prompt,
-               TRY_CAST(c.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
-               TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices
-        FROM run_folders f
-        LEFT JOIN manifest_files m ON m.folder = f.folder
-        LEFT JOIN (SELECT folder, cost FROM insight_lines WHERE record = 'run') c ON c.folder = f.folder
-        LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_lines GROUP BY folder) t ON t.folder = f.folder""",
-    "exchanges": """
-        SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
-               TRY_CAST(l.timing->>'ttfb_ms' AS DOUBLE) AS ttfb_ms,
-               TRY_CAST(l.timing->>'duration_ms' AS DOUBLE) AS duration_ms,
-               l.request_bytes, l.response_bytes, l.complete,
-               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
-        FROM turn_lines l JOIN run_folders f ON f.folder = l.folder""",
-    "turns": """
-        SELECT f.run, l.number AS n, l.api, l.provider, l.model,
-               TRY_CAST(l.usage->>'input' AS BIGINT) AS input_tokens,
-               TRY_CAST(l.usage->>'output' AS BIGINT) AS output_tokens,
-               TRY_CAST(l.usage->>'cache_read' AS BIGINT) AS cache_read_tokens,
-               TRY_CAST(l.usage->>'cache_write' AS BIGINT) AS cache_write_tokens,
-               TRY_CAST(l.usage->>'reasoning' AS BIGINT) AS reasoning_tokens,
-               coalesce(len(list_filter(CAST(json_extract_string(l.output, '$[*].parts[*].kind') AS VARCHAR[]),
-                                        lambda kind: kind = 'tool_call')), 0) AS tool_calls,
-               CASE WHEN coalesce(json_array_length(l.system), 0) > 0 THEN sha256(array_to_string(
-                   CAST(json_extract_string(l.system, '$[*].text') AS VARCHAR[]), chr(10) || chr(10))) END
-                   AS instructions_sha256,
-               coalesce(list_sum(list_transform(CAST(json_extract_string(l.system, '$[*].text') AS VARCHAR[]),
-                                                lambda text: length(text))), 0) AS instructions_chars,
-               CASE WHEN coalesce(json_array_length(l.tools), 0) > 0 THEN sha256(array_to_string(
-                   CAST(json_extract_string(l.tools, '$[*].hash') AS VARCHAR[]), ',')) END AS tools_sha256,
-               coalesce(len(list_filter(CAST(json_extract(l.tools, '$[*]') AS JSON[]),
-                                        lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0) AS tools,
-               l.stop_reason, i.agent,
-               TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
-               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown
-        FROM turn_lines l JOIN run_folders f ON f.folder = l.folder
-        LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
-               ON i.folder = l.folder AND i.number = l.number""",
-    "tool_calls": """
-        SELECT c.run, c.n, c.name, c.arguments, c.call_id, i.agent, i.answered_in, i.wait_ms, i.result_size,
-               i.is_error
-        FROM (SELECT f.run, f.folder, l.number AS n, part->>'name' AS name, part->'arguments' AS arguments,
-                     part->>'call_id' AS call_id
-              FROM (SELECT l.folder, l.number,
-                           unnest(CAST(json_extract(l.output, '$[*].parts[*]') AS JSON[])) AS part
-                    FROM turn_lines l) l
-              JOIN run_folders f ON f.folder = l.folder
-              WHERE part->>'kind' = 'tool_call') c
-        LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'tool_call') i
-               ON i.folder = c.folder AND i.asked_in = c.n AND i.call_id IS NOT DISTINCT FROM c.call_id""",
-    "context": """
-        SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
-               TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
-               TRY_CAST(c->>'tokens' AS BIGINT) AS tokens, TRY_CAST(c->>'counted' AS BIGINT) AS counted,
-               i.context->>'encoding' AS encoding, TRY_CAST(i.context->>'scaled_to' AS BIGINT) AS input_tokens
-        FROM (SELECT folder, number, context,
-                     unnest(CAST(json_extract(context, '$.categories[*]') AS JSON[])) AS c
-              FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL) i
-        JOIN run_folders f ON f.folder = i.folder""",
-    "agents": """
-        SELECT f.run, i.id AS agent, i.name, i.parent, i.depth, i.requests, i.first_request,
-               TRY_CAST(i.tokens->>'input' AS BIGINT) AS input_tokens,
-               TRY_CAST(i.tokens->>'output' AS BIGINT) AS output_tokens,
-               TRY_CAST(i.tokens->>'cache_read' AS BIGINT) AS cache_read_tokens,
-               TRY_CAST(i.tokens->>'cache_write' AS BIGINT) AS cache_write_tokens,
-               i.tool_calls, i.duration_s,
-               TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
-               i.spawned_by->>'tool' AS spawn_tool,
-               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
-               TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns
-        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
-        WHERE i.record = 'agent'""",
-}
+# DuckDB's own default is 80% of the machine's memory, and every thread holds its own share of a query's work: one
+# shared run could take the machine. What does not fit is spilled to a temporary folder, up to SPILL_LIMIT.
+MEMORY_LIMIT = "1GB"
+THREADS = min(os.cpu_count() or 1, 4)
+SPILL_LIMIT = "8GB"
 
 
-def connect(runs: list[Path], warnings: list[str] | None = None):
-    """An in-memory DuckDB with the views over `runs`; nothing is copied out of the files. A run whose manifest
-    cannot be read is left out, and so is each damaged line of a turns.jsonl; with `warnings`, a line for each is
-    added to it."""
+def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT):
+    """An in-memory DuckDB with the views over `runs`, within `memory_limit`. What the documented views show is
+    loaded from the runs' files first (probe.write.sql_load); the views that give every value or each turn whole
+    read turns.jsonl where it lies. A run whose manifest cannot be read is left out, and so is a run that cannot be
+    loaded within the limit, and each damaged line of a turns.jsonl; with `warnings`, a line for each is added."""
     import duckdb
 
-    connection = duckdb.connect(":memory:")
+    # DuckDB spills what does not fit to its temporary folder, by default `.tmp` in the current folder (a checkout,
+    # a run folder): a folder of its own instead, removed when the connection goes.
+    spill = tempfile.mkdtemp(prefix="probe-sql-")
+    config = {"memory_limit": memory_limit, "threads": THREADS, "temp_directory": spill,
+              "max_temp_directory_size": SPILL_LIMIT}  # fmt: skip
+    try:
+        connection = duckdb.connect(":memory:", config=config)
+    except duckdb.Error as error:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise UsageError(f"sql: {one_line(str(error).splitlines()[0])}") from None
+    weakref.finalize(connection, shutil.rmtree, spill, ignore_errors=True)
     found: list[str] = []
-    runs = readable_runs(connection, runs, found)
+    connection.execute("SET threads = 1")  # each thread reading a large line of JSON holds many times its size
+    runs = load(connection, readable_runs(connection, runs, found), found)
+    connection.execute(f"SET threads = {THREADS}")
     connection.execute("CREATE TABLE run_folders (run VARCHAR, target VARCHAR, folder VARCHAR)")
     if runs:
         connection.executemany(
             "INSERT INTO run_folders VALUES (?, ?, ?)", [(run.name, run.parent.name, str(run)) for run in runs]
         )
-    manifests = [run / "manifest.json" for run in runs if (run / "manifest.json").is_file()]
     turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
-    connection.execute(f"CREATE VIEW manifest_files AS {file_source(manifests, MANIFEST_COLUMNS, lines=False)}")
     connection.execute(f"CREATE VIEW turn_files AS {file_source(turn_files, TURN_COLUMNS)}")
-    insight_files = [run / "insight.jsonl" for run in runs if (run / "insight.jsonl").is_file()]
-    # A damaged line of an insight file is left out as turns.jsonl's are: a record names its kind.
-    connection.execute(
-        f"CREATE VIEW insight_lines AS SELECT * FROM ({file_source(insight_files, INSIGHT_COLUMNS)}) "
-        "WHERE record IS NOT NULL"
-    )
-    # Every turn has its number: a row without one is a damaged line, not a turn to count. Each line is made whole.
-    connection.execute(f"CREATE VIEW turn_values AS {TURN_VALUES}")
-    connection.execute(f"CREATE VIEW turn_lines AS {WHOLE_LINES}")
-    for name, query in VIEWS.items():
+    for macro, expression in MACROS.items():
+        connection.execute(f"CREATE MACRO {macro} AS {expression}")
+    for name, query in (TURN_VIEWS | VIEWS).items():
         connection.execute(f"CREATE VIEW {name} AS {query}")
     if warnings is not None:
-        warnings += found + damaged_lines(connection)  # (which reads every turns.jsonl once more: only when asked)
+        warnings += found + damaged_lines(connection)
     return connection
 
 
-def query(runs: list[Path], sql: str, warnings: list[str] | None = None) -> tuple[list[str], list[tuple]]:
-    """The columns and rows `sql` gives over the runs' views; a bad query is a UsageError in one line. With
-    `warnings`, what was left out of the views is added to it (see connect)."""
+def query(
+    runs: list[Path], sql: str, warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT
+) -> tuple[list[str], list[tuple]]:
+    """The columns and rows `sql` gives over the runs' views; a bad query, or one that needs more than
+    `memory_limit`, is a UsageError in one line. With `warnings`, what was left out of the views is added to it
+    (see connect)."""
     import duckdb
 
-    connection = connect(runs, warnings)
+    connection = connect(runs, warnings, memory_limit)
     try:
         relation = connection.sql(sql)
         if relation is None:
@@ -158,6 +89,8 @@ def query(runs: list[Path], sql: str, warnings: list[str] | None = None) -> tupl
         return list(relation.columns), [tuple(map(masked_value, row)) for row in relation.fetchall()]
     except duckdb.Error as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, duckdb.OutOfMemoryException):
+            message += f" (the query needs more than --memory-limit {memory_limit})"
         raise UsageError(f"sql: {one_line(message)}") from None
     finally:
         connection.close()
@@ -209,7 +142,10 @@ def write_json(columns: list[str], rows: list[tuple], out: TextIO) -> None:
     """One JSON array of objects; values DuckDB gives as other types (times, decimals) are written as text, and
     characters a terminal would obey as JSON escapes (the same values)."""
     records = [dict(zip(columns, row)) for row in rows]
-    text = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        text = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # a sum past 64 bits (HUGEINT), a lone surrogate
+        text = json.dumps(records, default=str)
     out.write(inert_json(text) + "\n")
 
 
@@ -222,6 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         "query", metavar="SQL", help="a query over the views runs, exchanges, turns, tool_calls and agents"
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), csv or json")
+    parser.add_argument(
+        "--memory-limit",
+        type=cli.memory_size,
+        default=MEMORY_LIMIT,
+        metavar="SIZE",
+        help=f"what DuckDB may hold in memory, as DuckDB writes it (default {MEMORY_LIMIT}): a run that needs more is "
+        "left out with a warning",
+    )
     args = parser.parse_args(argv)
     if not data_dir().is_dir():
         raise UsageError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
@@ -235,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     warnings: list[str] = []
     try:
-        columns, rows = query(runs, args.query, warnings)
+        columns, rows = query(runs, args.query, warnings, args.memory_limit)
     finally:
         for warning in warnings:
             warn(warning)

@@ -45,37 +45,6 @@ TURN_COLUMNS = {
 }
 
 
-# turns.jsonl's schema 2 writes each distinct item, tool and instruction block once, in the `new` of the first line
-# that carries it, and names it by number after that (probe.read.turn_lines): these views make each line whole, all
-# lines at once (a subquery for each line was slower: 5.7 s against 4.8 s for a query over 200 MB of runs).
-TURN_VALUES = """
-    SELECT folder, TRY_CAST(new->>'from' AS BIGINT) + v.position - 1 AS number, v.value
-    FROM turn_files, unnest(CAST(json_extract(new, '$.values') AS JSON[])) WITH ORDINALITY AS v(value, position)
-    WHERE schema = 2 AND new IS NOT NULL"""
-WHOLE_LINES = """
-    WITH lines AS (SELECT * FROM turn_files WHERE number IS NOT NULL),
-    named AS (
-        SELECT l.folder, l.number, f.field, n.value_number, n.position
-        FROM lines l, (VALUES ('system'), ('tools'), ('output')) f(field),
-             unnest(flatten(list_transform(TRY_CAST(CASE f.field WHEN 'system' THEN l.system WHEN 'tools' THEN l.tools
-                                                    ELSE l.output END AS BIGINT[][]),
-                                           lambda run: range(run[1], run[1] + run[2]))))
-             WITH ORDINALITY AS n(value_number, position)
-        WHERE l.schema = 2),
-    whole AS (
-        SELECT n.folder, n.number, n.field, to_json(list(v.value ORDER BY n.position)) AS value
-        FROM named n JOIN turn_values v ON v.folder = n.folder AND v.number = n.value_number
-        GROUP BY n.folder, n.number, n.field)
-    SELECT l.* REPLACE (
-        CASE WHEN l.schema = 2 THEN coalesce(s.value, CAST('[]' AS JSON)) ELSE l.system END AS system,
-        CASE WHEN l.schema = 2 THEN coalesce(t.value, CAST('[]' AS JSON)) ELSE l.tools END AS tools,
-        CASE WHEN l.schema = 2 THEN coalesce(o.value, CAST('[]' AS JSON)) ELSE l.output END AS output)
-    FROM lines l
-    LEFT JOIN whole s ON s.folder = l.folder AND s.number = l.number AND s.field = 'system'
-    LEFT JOIN whole t ON t.folder = l.folder AND t.number = l.number AND t.field = 'tools'
-    LEFT JOIN whole o ON o.folder = l.folder AND o.number = l.number AND o.field = 'output'"""
-
-
 # insight.jsonl holds records of several kinds (probe.write.insight_lines): each field is typed once, and a record
 # leaves the fields of the other kinds NULL.
 INSIGHT_COLUMNS = {
@@ -121,12 +90,26 @@ def file_source(paths: list[Path], columns: dict[str, str], lines: bool = True) 
     files = "[" + ", ".join(quoted(str(path)) for path in paths) + "]"
     spec = "{" + ", ".join(f"{quoted(name)}: {quoted(kind)}" for name, kind in columns.items()) + "}"
     # A damaged line is no error (a run folder may come from anyone): it is read as a row of NULLs, left out by
-    # the turn_lines view (see damaged_lines).
+    # the turn_lines view (see damaged_lines). A line may be as long as its file: DuckDB refuses one past twice its
+    # maximum_object_size (16 MB unless told), which one request's history can pass. (A manifest over 1 MB is left
+    # out before: see readable_runs.)
+    longest = max(DUCKDB_OBJECT_SIZE, min(LONGEST_OBJECT, max(map(file_size, paths)))) if lines else DUCKDB_OBJECT_SIZE
     return (
         f"SELECT * EXCLUDE (filename), regexp_replace(filename, '/[^/]*$', '') AS folder FROM read_json({files}, "
         f"format = {quoted('newline_delimited' if lines else 'unstructured')}, columns = {spec}, filename = true, "
-        "ignore_errors = true)"
+        f"ignore_errors = true, maximum_object_size = {longest})"
     )
+
+
+DUCKDB_OBJECT_SIZE = 16 << 20  # DuckDB's own default
+LONGEST_OBJECT = (1 << 32) - 1  # the most DuckDB takes
+
+
+def file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 # DuckDB's reason for refusing a file, from its message ("Malformed JSON in file "…", at byte 1 in record/value 2:
@@ -182,7 +165,7 @@ def damaged_lines(connection) -> list[str]:
     """A warning for each turns.jsonl with lines that are not turns (not JSON, cut off, not an object, no number),
     which the turn_lines view leaves out, naming the lines."""
     warnings = []
-    damaged = "SELECT folder, count(*) FROM turn_files WHERE number IS NULL GROUP BY folder ORDER BY folder"
+    damaged = "SELECT folder, lines FROM damaged_counts ORDER BY folder"
     for folder, count in connection.execute(damaged).fetchall():
         path = Path(folder) / "turns.jsonl"
         numbers = line_numbers(path)

@@ -12,8 +12,8 @@ from probe.read.conversation import (
     Tool,
     Turn,
     Usage,
-    integer,
     read_model_and_config,
+    read_usage,
     text_or_none,
 )
 from probe.read.history_reads import read_history
@@ -183,7 +183,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     elif isinstance(body, dict) and body.get("type") == "message":
         read_answer(body, as_blocks(body.get("content")), body.get("usage"), turn)
     elif isinstance(body, dict) and set(body) - {"context_management"} == {"input_tokens"}:
-        turn.usage = Usage(raw=body, input=integer(body["input_tokens"]))  # count_tokens
+        turn.usage = read_usage(body, input=("input_tokens",))  # count_tokens
     elif isinstance(body, dict) and body.get("type") == "error":
         turn.errors.append(body)  # whole: beside the error object, the API sends the request's id
     elif body is not None:
@@ -322,21 +322,15 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
 def usage_of(usage: dict) -> Usage:
     """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up. A count
     the API did not send stays None."""
-    plain, write, read = (
-        integer(usage.get(name)) for name in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    )
-    total = None if plain is None and write is None and read is None else (plain or 0) + (write or 0) + (read or 0)
-    details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
-    # Where sent, cache_creation splits the writes by how long they are kept (ephemeral_5m_…, ephemeral_1h_…).
-    lifetimes = usage.get("cache_creation") if isinstance(usage.get("cache_creation"), dict) else {}
-    return Usage(
-        raw=usage,
-        input=total,
-        output=integer(usage.get("output_tokens")),
-        cache_read=read,
-        cache_write=write,
-        cache_write_1h=integer(lifetimes.get("ephemeral_1h_input_tokens")),
-        reasoning=integer(details.get("thinking_tokens")),  # part of output_tokens, as the API counts them
+    return read_usage(
+        usage,
+        input=("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"),
+        output=("output_tokens",),
+        cache_read=("cache_read_input_tokens",),
+        cache_write=("cache_creation_input_tokens",),
+        # Where sent, cache_creation splits the writes by how long they are kept (ephemeral_5m_…, ephemeral_1h_…).
+        cache_write_1h=("cache_creation.ephemeral_1h_input_tokens",),
+        reasoning=("output_tokens_details.thinking_tokens",),  # part of output_tokens, as the API counts them
     )
 
 

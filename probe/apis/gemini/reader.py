@@ -12,8 +12,8 @@ from probe.read.conversation import (
     Tool,
     Turn,
     Usage,
-    integer,
     read_model_and_config,
+    read_usage,
     text_or_none,
 )
 from probe.read.history_reads import read_history
@@ -243,9 +243,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     elif isinstance(body, dict) and "error" in body:
         turn.errors.append(body["error"])
     elif isinstance(body, dict) and "totalTokens" in body:  # countTokens
-        turn.usage = Usage(
-            raw=body, input=integer(body.get("totalTokens")), cache_read=integer(body.get("cachedContentTokenCount"))
-        )
+        turn.usage = read_usage(body, input=("totalTokens",), cache_read=("cachedContentTokenCount",))
     elif isinstance(body, dict) and (set(body) & RESPONSE_FIELDS or "promptFeedback" in body):
         read_chunks([body], turn)
     elif body is not None:
@@ -344,14 +342,12 @@ def usage_of(usage: dict) -> Usage:
     """Gemini's prompt count includes cached tokens; its candidates count leaves thoughts out, so the normalised
     output adds them (as OpenAI's and Anthropic's output counts include reasoning), and tool-use prompt tokens
     (search results and the like) are input."""
-    prompt, tool_use = integer(usage.get("promptTokenCount")), integer(usage.get("toolUsePromptTokenCount"))
-    candidates, thoughts = integer(usage.get("candidatesTokenCount")), integer(usage.get("thoughtsTokenCount"))
-    return Usage(
-        raw=usage,
-        input=None if prompt is None and tool_use is None else (prompt or 0) + (tool_use or 0),
-        output=None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0),
-        cache_read=integer(usage.get("cachedContentTokenCount")),
-        reasoning=thoughts,
+    return read_usage(
+        usage,
+        input=("promptTokenCount", "toolUsePromptTokenCount"),
+        output=("candidatesTokenCount", "thoughtsTokenCount"),
+        cache_read=("cachedContentTokenCount",),
+        reasoning=("thoughtsTokenCount",),
     )
 
 

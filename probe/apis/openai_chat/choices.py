@@ -10,7 +10,7 @@ from probe.read.conversation import (
     Part,
     Turn,
     Usage,
-    integer,
+    read_usage,
     text_or_none,
 )
 
@@ -127,14 +127,10 @@ def merge_call(built: dict, piece: dict, field: str, pieces: str = "arguments") 
 
 def usage_of(usage: dict) -> Usage:
     """The prompt count includes the cached tokens, and the completion count the reasoning tokens."""
-    prompt = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
-    completion = (
-        usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}
-    )
-    return Usage(
-        raw=usage,
-        input=integer(usage.get("prompt_tokens")),
-        output=integer(usage.get("completion_tokens")),
-        cache_read=integer(prompt.get("cached_tokens")),
-        reasoning=integer(completion.get("reasoning_tokens")),
+    return read_usage(
+        usage,
+        input=("prompt_tokens",),
+        output=("completion_tokens",),
+        cache_read=("prompt_tokens_details.cached_tokens",),
+        reasoning=("completion_tokens_details.reasoning_tokens",),
     )

@@ -12,8 +12,8 @@ from probe.read.conversation import (
     Tool,
     Turn,
     Usage,
-    integer,
     read_model_and_config,
+    read_usage,
     text_or_none,
 )
 from probe.read.history_reads import read_history
@@ -337,14 +337,12 @@ def response_fields(response: dict, turn: Turn) -> dict:
 
 def usage_of(usage: dict) -> Usage:
     """OpenAI's input count includes the cached tokens, and its output count the reasoning tokens."""
-    input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
-    output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
-    return Usage(
-        raw=usage,
-        input=integer(usage.get("input_tokens")),
-        output=integer(usage.get("output_tokens")),
-        cache_read=integer(input_details.get("cached_tokens")),
-        reasoning=integer(output_details.get("reasoning_tokens")),
+    return read_usage(
+        usage,
+        input=("input_tokens",),
+        output=("output_tokens",),
+        cache_read=("input_tokens_details.cached_tokens",),
+        reasoning=("output_tokens_details.reasoning_tokens",),
     )
 
 

@@ -1,0 +1,227 @@
+"""The SQL views over the run files, built so that their work grows with the data: each turns.jsonl table is unnested
+once, each distinct list of numbers is read once, and values are joined by number, each row carrying only its own."""
+
+from probe.read.conversation import MOST_TOKENS
+
+# Two rules keep the work linear, whatever a run holds (a line's table of 200,000 tools, say):
+# - a list is unnested from a column of a subquery, never from an expression: DuckDB works out an UNNEST's argument
+#   again for each 2,048 rows it gives, so `unnest(json_extract(new, …))` parses the whole table once per 2,048
+#   values, and every column beside it (the line's `new`, read for its `from`) is copied into each row;
+# - what lines name by numbers is read once for each distinct list of numbers in a file (the tools a session sends
+#   with every request are one list), not once for each line, and what the views show of it (a count, a digest) is
+#   worked out from the values one by one, never from the list made whole.
+
+# The rows of turns.jsonl that are turns: a row without a number is a damaged line (see damaged_lines).
+TURN_ROWS = "SELECT * FROM turn_files WHERE number IS NOT NULL"
+
+# Each value a line of schema 2 adds to its file's table, numbered from the `from` of that line's `new` (a number
+# past 64 bits, which only a hand-made `from` gives, is NULL and names nothing), from `tables`: a row for each `new`
+# with its `folder`, its `from` (`first`) and its values (`tab`), as turns.jsonl is read where it lies (`new` as
+# JSON) or loaded (`new` read as its two fields, which spares writing the values out as one text to parse again).
+VALUES_OF = """
+    SELECT folder, TRY_CAST(first + position - 1 AS BIGINT) AS number, value
+    FROM (SELECT folder, first, unnest(tab) AS value, generate_subscripts(tab, 1) AS position FROM {tables})"""
+TURN_VALUES = VALUES_OF.format(
+    tables="""(SELECT folder, TRY_CAST(new->>'from' AS HUGEINT) AS first, json_extract(new, '$.values[*]') AS tab
+              FROM turn_files WHERE schema = 2 AND new IS NOT NULL)"""
+)
+NEW_FIELDS = 'STRUCT("from" HUGEINT, "values" JSON[])'  # how the loader reads `new`
+LOADED_VALUES = VALUES_OF.format(
+    tables="(SELECT folder, new.from AS first, new.values AS tab FROM turn_files WHERE schema = 2 AND new IS NOT NULL)"
+)
+
+# Each distinct `system`, `tools` or `output` of a file's turns, as its text (`key`), numbered (`part`): a list of
+# runs of numbers on a line of schema 2 (`numbered`), the list itself on a line of schema 1.
+TURN_PARTS = """
+    SELECT row_number() OVER (ORDER BY folder, numbered, field, key) AS part, * FROM (
+        SELECT DISTINCT folder, coalesce(schema = 2, false) AS numbered, field, key FROM (
+            SELECT folder, schema, 'system' AS field, CAST(system AS VARCHAR) AS key FROM turn_rows
+            UNION ALL SELECT folder, schema, 'tools', CAST(tools AS VARCHAR) FROM turn_rows
+            UNION ALL SELECT folder, schema, 'output', CAST(output AS VARCHAR) FROM turn_rows)
+        WHERE key IS NOT NULL)"""
+
+# The numbers each numbered part names, in order (`position`). Runs of numbers [first, count] are read within the
+# numbers the file's table holds: a run of 10**12 numbers names no more values than the table has.
+PART_NUMBERS = """
+    WITH bounds AS (
+        SELECT folder, min(number) AS low, CAST(max(number) AS HUGEINT) + 1 AS stop FROM turn_values GROUP BY folder),
+    runs AS (
+        SELECT p.part, p.folder,
+               flatten(list_transform(TRY_CAST(p.key AS BIGINT[][]), lambda run: range(
+                   CASE WHEN run[1] < b.low THEN b.low ELSE run[1] END,
+                   CAST(CASE WHEN CAST(run[1] AS HUGEINT) + run[2] > b.stop THEN b.stop
+                             WHEN CAST(run[1] AS HUGEINT) + run[2] < b.low THEN b.low
+                             ELSE CAST(run[1] AS HUGEINT) + run[2] END AS BIGINT)))) AS numbers
+        FROM turn_parts p JOIN bounds b ON b.folder = p.folder
+        WHERE p.numbered)
+    SELECT part, folder, unnest(numbers) AS number, generate_subscripts(numbers, 1) AS position FROM runs"""
+
+# The values of each part of schema 1, which holds them itself, in order.
+PART_ELEMENTS = """
+    SELECT part, generate_subscripts(elements, 1) AS position, unnest(elements) AS value
+    FROM (SELECT part, json_extract(CAST(key AS JSON), '$[*]') AS elements FROM turn_parts WHERE NOT numbered)"""
+
+# The values of each part, in order.
+PART_VALUES = """
+    SELECT n.part, n.position, v.value
+    FROM part_numbers n JOIN turn_values v ON v.folder = n.folder AND v.number = n.number
+    UNION ALL
+    SELECT * FROM part_elements"""
+
+# Each turn made whole: what a line of schema 2 names by numbers, as the values (an empty list where it names none).
+WHOLE_LINES = """
+    WITH whole AS (
+        SELECT p.folder, p.field, p.key, to_json(list(v.value ORDER BY v.position)) AS value
+        FROM turn_parts p JOIN part_values v ON v.part = p.part
+        WHERE p.numbered
+        GROUP BY p.part, p.folder, p.field, p.key)
+    SELECT l.* REPLACE (
+        CASE WHEN l.schema = 2 THEN coalesce(s.value, CAST('[]' AS JSON)) ELSE l.system END AS system,
+        CASE WHEN l.schema = 2 THEN coalesce(t.value, CAST('[]' AS JSON)) ELSE l.tools END AS tools,
+        CASE WHEN l.schema = 2 THEN coalesce(o.value, CAST('[]' AS JSON)) ELSE l.output END AS output)
+    FROM turn_rows l
+    LEFT JOIN whole s ON s.folder = l.folder AND s.field = 'system' AND s.key = CAST(l.system AS VARCHAR)
+    LEFT JOIN whole t ON t.folder = l.folder AND t.field = 'tools' AND t.key = CAST(l.tools AS VARCHAR)
+    LEFT JOIN whole o ON o.folder = l.folder AND o.field = 'output' AND o.key = CAST(l.output AS VARCHAR)"""
+
+# What the turns view shows of a value (an instruction block's text, a tool's hash and whether it is one, an output
+# item's tool calls), worked out once for each value, so that a part's lists join these and not the values.
+VALUE_FACTS = """value->>'text' AS text, value->>'hash' AS hash,
+    coalesce(value->>'type', '') <> 'namespace' AS tool,
+    len(list_filter(json_extract_string(value, '$.parts[*].kind'), lambda kind: kind = 'tool_call')) AS calls"""
+# The tool calls among an output item's parts.
+VALUE_CALLS = """
+    SELECT * EXCLUDE (call), call->>'name' AS name, call->'arguments' AS arguments, call->>'call_id' AS call_id
+    FROM (SELECT * EXCLUDE (parts), unnest(parts) AS call
+          FROM (SELECT {keys}, json_extract(value, '$.parts[*]') AS parts FROM {values}))
+    WHERE call->>'kind' = 'tool_call'"""
+NUMBERED_FACTS = f"SELECT folder, number, {VALUE_FACTS} FROM turn_values"
+NUMBERED_CALLS = VALUE_CALLS.format(keys="folder, number", values="turn_values")
+
+# What the turns view shows of each part, from its values one by one (the same as from the list made whole: a list
+# with values but no text or hash is the digest of an empty text).
+PART_FACTS = f"""
+    WITH facts AS (
+        SELECT n.part, n.position, f.* EXCLUDE (folder, number)
+        FROM part_numbers n JOIN numbered_facts f ON f.folder = n.folder AND f.number = n.number
+        UNION ALL
+        SELECT part, position, {VALUE_FACTS} FROM part_elements)
+    SELECT p.folder, p.numbered, p.field, p.key,
+           CASE WHEN f.values > 0 THEN sha256(coalesce(f.texts, '')) END AS instructions_sha256,
+           coalesce(f.chars, 0) AS instructions_chars,
+           CASE WHEN f.values > 0 THEN sha256(coalesce(f.hashes, '')) END AS tools_sha256,
+           coalesce(f.tools, 0) AS tools, coalesce(f.tool_calls, 0) AS tool_calls
+    FROM turn_parts p LEFT JOIN (
+        SELECT part, count(*) AS values, string_agg(text, chr(10) || chr(10) ORDER BY position) AS texts,
+               CAST(sum(length(text)) AS HUGEINT) AS chars, string_agg(hash, ',' ORDER BY position) AS hashes,
+               count(*) FILTER (WHERE tool) AS tools, CAST(sum(calls) AS BIGINT) AS tool_calls
+        FROM facts GROUP BY part) f ON f.part = p.part"""
+
+# The tool calls among the parts of each output's items.
+OUTPUT_CALLS = f"""
+    SELECT p.folder, p.numbered, p.key, c.name, c.arguments, c.call_id
+    FROM turn_parts p JOIN part_numbers n ON n.part = p.part
+    JOIN numbered_calls c ON c.folder = n.folder AND c.number = n.number
+    WHERE p.field = 'output'
+    UNION ALL
+    SELECT p.folder, p.numbered, p.key, c.name, c.arguments, c.call_id
+    FROM turn_parts p JOIN ({VALUE_CALLS.format(keys="part", values="part_elements")}) c ON c.part = p.part
+    WHERE p.field = 'output'"""
+
+# What the views read as a count of tokens, a sum of them and a cost in US dollars: NULL where a file holds what
+# no analysis writes (a hand-made turns.jsonl's negative count, say), as the analysis reads a capture's counts.
+MACROS = {
+    "token_count(value)": (
+        f"CASE WHEN TRY_CAST(value AS BIGINT) BETWEEN 0 AND {MOST_TOKENS} THEN TRY_CAST(value AS BIGINT) END"
+    ),
+    "token_sum(value)": "CASE WHEN TRY_CAST(value AS BIGINT) >= 0 THEN TRY_CAST(value AS BIGINT) END",
+    "dollars(value)": "CASE WHEN TRY_CAST(value AS DECIMAL(18, 8)) >= 0 THEN TRY_CAST(value AS DECIMAL(18, 8)) END",
+}
+
+# The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
+# (a TIMESTAMPTZ would need pytz to reach Python).
+VIEWS = {
+    "runs": """
+        SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
+               m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
+               m.agent_exit_code AS exit_code, m.label, m.prompt,
+               dollars(c.cost->>'usd') AS cost_usd,
+               TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices
+        FROM run_folders f
+        LEFT JOIN manifest_files m ON m.folder = f.folder
+        LEFT JOIN (SELECT folder, cost FROM insight_lines WHERE record = 'run') c ON c.folder = f.folder
+        LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_heads GROUP BY folder) t ON t.folder = f.folder""",
+    "exchanges": """
+        SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
+               TRY_CAST(l.timing->>'ttfb_ms' AS DOUBLE) AS ttfb_ms,
+               TRY_CAST(l.timing->>'duration_ms' AS DOUBLE) AS duration_ms,
+               l.request_bytes, l.response_bytes, l.complete,
+               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
+        FROM turn_heads l JOIN run_folders f ON f.folder = l.folder""",
+    "turns": """
+        SELECT f.run, l.number AS n, l.api, l.provider, l.model,
+               token_count(l.usage->>'input') AS input_tokens,
+               token_count(l.usage->>'output') AS output_tokens,
+               token_count(l.usage->>'cache_read') AS cache_read_tokens,
+               token_count(l.usage->>'cache_write') AS cache_write_tokens,
+               token_count(l.usage->>'reasoning') AS reasoning_tokens,
+               coalesce(o.tool_calls, 0) AS tool_calls, s.instructions_sha256,
+               coalesce(s.instructions_chars, 0) AS instructions_chars, t.tools_sha256, coalesce(t.tools, 0) AS tools,
+               l.stop_reason, i.agent,
+               TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
+               dollars(i.cost->>'usd') AS cost_usd, i.cost->>'unknown' AS cost_unknown
+        FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
+        LEFT JOIN part_facts s ON s.folder = l.folder AND s.field = 'system' AND s.key = CAST(l.system AS VARCHAR)
+                          AND s.numbered = coalesce(l.schema = 2, false)
+        LEFT JOIN part_facts t ON t.folder = l.folder AND t.field = 'tools' AND t.key = CAST(l.tools AS VARCHAR)
+                          AND t.numbered = coalesce(l.schema = 2, false)
+        LEFT JOIN part_facts o ON o.folder = l.folder AND o.field = 'output' AND o.key = CAST(l.output AS VARCHAR)
+                          AND o.numbered = coalesce(l.schema = 2, false)
+        LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
+               ON i.folder = l.folder AND i.number = l.number""",
+    "tool_calls": """
+        SELECT f.run, l.number AS n, c.name, c.arguments, c.call_id, i.agent, i.answered_in, i.wait_ms,
+               i.result_size, i.is_error
+        FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
+        JOIN output_calls c ON c.folder = l.folder AND c.numbered = coalesce(l.schema = 2, false)
+                            AND c.key = CAST(l.output AS VARCHAR)
+        LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'tool_call') i
+               ON i.folder = l.folder AND i.asked_in = l.number AND i.call_id IS NOT DISTINCT FROM c.call_id""",
+    "context": """
+        SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
+               TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
+               token_count(c->>'tokens') AS tokens, token_count(c->>'counted') AS counted,
+               i.encoding, i.input_tokens
+        FROM (SELECT folder, number, encoding, input_tokens, unnest(categories) AS c
+              FROM (SELECT folder, number, context->>'encoding' AS encoding,
+                           token_count(context->>'scaled_to') AS input_tokens,
+                           CAST(json_extract(context, '$.categories[*]') AS JSON[]) AS categories
+                    FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL)) i
+        JOIN run_folders f ON f.folder = i.folder""",
+    "agents": """
+        SELECT f.run, i.id AS agent, i.name, i.parent, i.depth, i.requests, i.first_request,
+               token_sum(i.tokens->>'input') AS input_tokens,
+               token_sum(i.tokens->>'output') AS output_tokens,
+               token_sum(i.tokens->>'cache_read') AS cache_read_tokens,
+               token_sum(i.tokens->>'cache_write') AS cache_write_tokens,
+               i.tool_calls, i.duration_s,
+               TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
+               i.spawned_by->>'tool' AS spawn_tool,
+               dollars(i.cost->>'usd') AS cost_usd,
+               TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        WHERE i.record = 'agent'""",
+}
+
+# The views that read turns.jsonl where it lies, in the order each can be made (each reads those before it): the
+# documented views read the tables loaded from it instead (probe.write.sql_load), and these are there for a query
+# that wants every value or each turn whole.
+TURN_VIEWS = {
+    "turn_rows": TURN_ROWS,
+    "turn_values": TURN_VALUES,
+    "turn_parts": TURN_PARTS,
+    "part_numbers": PART_NUMBERS,
+    "part_elements": PART_ELEMENTS,
+    "part_values": PART_VALUES,
+    "turn_lines": WHOLE_LINES,
+}
