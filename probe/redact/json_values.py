@@ -11,6 +11,7 @@ from probe.redact.shapes import mask_text
 
 NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON
 NESTED_JSON_LIMIT = 1 << 20  # a string holding JSON (tool arguments) is looked into up to this size
+CLOSING = {"{": "}", "[": "]", '"': '"'}
 
 
 def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tuple[Any, int]:
@@ -89,9 +90,9 @@ def is_secret_scalar(key: Any, item: Any) -> bool:
 def mask_string(value: str, strings: bool = True) -> tuple[str, int]:
     stripped = value.strip()
     named = 0
-    if stripped[:1] in ("{", "["):
+    if stripped[:1] in ("{", "[", '"'):  # an object, a list, or a string written as JSON (held in another)
         nested = NOT_JSON
-        if stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
+        if stripped[-1:] == CLOSING[stripped[0]] and len(stripped) > 1 and len(value) <= NESTED_JSON_LIMIT:
             with contextlib.suppress(ValueError, RecursionError):
                 nested = json.loads(value)
         if nested is not NOT_JSON:

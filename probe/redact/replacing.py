@@ -3,8 +3,9 @@ again."""
 
 import bisect
 import hashlib
-import json
 import re
+
+from probe.redact import escapes
 
 REDACTED_PREFIX = "[REDACTED"
 FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
@@ -71,11 +72,13 @@ def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def unescaped(secret: str) -> str:
-    """A secret as it would be written without JSON's escapes (a PEM key's `\\n`), so that it gets the same
-    fingerprint wherever it appears."""
-    if "\\" not in secret:
-        return secret
-    try:
-        return json.loads(f'"{secret}"')
-    except ValueError:
-        return secret
+    """A secret as it would be written without JSON's escapes, at whatever depth (a PEM key's `\\n`, or `\\\\n` in a
+    tool call's arguments), so that it gets the same fingerprint wherever it appears."""
+    for _ in range(8):
+        if "\\" not in secret:
+            break
+        decoded = escapes.decoded(secret)
+        if decoded == secret:
+            break
+        secret = decoded
+    return secret
