@@ -13,7 +13,7 @@ try:
 except ImportError:
     orjson = None
 
-from probe.redact.replacing import FINGERPRINT, fingerprint, joined_spans, unescaped
+from probe.redact.replacing import fingerprint, joined_spans, outside_fingerprints, unescaped
 from probe.redact.shapes import secret_spans
 
 Path = tuple  # keys and list positions from an event's root to one of its strings
@@ -61,31 +61,18 @@ def mask_pieces(events: list[Any]) -> tuple[int, set[int]]:
 
 
 def masked_pieces(pieces: list[str]) -> tuple[list[str], int] | None:
-    """The pieces with every secret that spans two or more of them masked (one inside a piece is its event's own
-    masking's to find), or None if there is none."""
-    starts, offset = [], 0
-    for piece in pieces:
-        starts.append(offset)
-        offset += len(piece)
+    """The pieces with every secret their joined text shows masked, or None if it shows none but those masked
+    already. A secret inside one piece is masked too: its name may be in the piece before (`DB_PASSWORD=`, then
+    the value in a delta of its own), where the piece alone shows none."""
     joined = "".join(pieces)
-    crossing = []
-    for start, end in joined_spans(secret_spans(joined)):
-        inside_one = any(
-            piece_start <= start and end <= piece_start + len(piece)
-            for piece_start, piece in zip(starts, pieces, strict=True)
-        )
-        if not inside_one and not in_fingerprint(joined, start, end):
-            crossing.append((start, end))
-    if not crossing:
+    found = outside_fingerprints(joined, joined_spans(secret_spans(joined)), False)
+    if not found:
         return None
-    new_pieces = []
-    for piece_start, piece in zip(starts, pieces, strict=True):
-        new_pieces.append(remasked(joined, crossing, piece_start, piece_start + len(piece)))
-    return new_pieces, len(crossing)
-
-
-def in_fingerprint(joined: str, start: int, end: int) -> bool:
-    return any(found.start() < end and start < found.end() for found in FINGERPRINT.finditer(joined))
+    new_pieces, piece_start = [], 0
+    for piece in pieces:
+        new_pieces.append(remasked(joined, found, piece_start, piece_start + len(piece)))
+        piece_start += len(piece)
+    return new_pieces, len(found)
 
 
 def remasked(joined: str, secrets: list[tuple[int, int]], start: int, end: int) -> str:

@@ -115,3 +115,45 @@ def test_ids_repeated_in_every_event_are_not_joined_into_a_secret():
     deltas = ["Hello", " world"]
     body = sse(deltas)
     assert mask_body(body, "text/event-stream").data == body
+
+
+COOKIE = "Cookie: sessionid=" + "9f8e7d6c5b4a3928" + "1706f5e4d3c2b1a0"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"{COOKIE}; key {KEY}",
+        f"{COOKIE}; theme=dark; {fingerprint('masked before')}",
+        f"Set-Cookie: auth={'Ck9Oo8Kk7I' + 'i6Ee5Aa4Uu3'}; Path=/; {fingerprint('x')} HttpOnly",
+        f"{fingerprint('x')} {COOKIE}",
+    ],
+)
+def test_a_cookie_line_is_masked_also_where_a_fingerprint_stands_on_it(line):
+    masked, count = mask_text(line)
+    assert count >= 1 and "9f8e7d6c" not in masked and "Ck9Oo8Kk" not in masked, masked
+    assert mask_text(masked) == (masked, 0)  # and masking it again changes nothing
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 8])
+def test_a_cookie_streamed_in_pieces_before_a_whole_key_on_its_line_is_masked(size):
+    text = f"{COOKIE}; "
+    pieces = [text[start : start + size] for start in range(0, len(text), size)] + [f"key {KEY}\n"]
+    masked = mask_body(sse(pieces), "text/event-stream")
+    joined = "".join(deltas_of(masked.data))
+    assert "9f8e7d6c" not in masked.data.decode() and KEY not in masked.data.decode(), joined
+    assert mask_text(joined) == (joined, 0)  # (the key masked first, in its own event: a fingerprint of its own)
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["DB_PASSWORD", "=", "Vq8xLm2Rt7Zp4Kw9", "\n"],
+        ["Cookie: ", "sessionid=9f8e7d6c5b4a39281706f5e4d3c2b1a0"],
+        ['export STRIPE_SECRET="', "Wq3Er5Ty7Ui9Op1As3Df5", '"'],
+    ],
+)
+def test_a_value_streamed_in_a_delta_of_its_own_after_its_name_is_masked(pieces):
+    masked = mask_body(sse(pieces), "text/event-stream").data.decode()
+    assert not any(secret in masked for secret in ("Vq8xLm2R", "9f8e7d6c", "Wq3Er5Ty")), masked
+    assert "".join(deltas_of(masked.encode())) == mask_text("".join(pieces))[0]
