@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any
 
-from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
+from probe.redact.replacing import fingerprint, is_fingerprint, only_fingerprints
 from probe.redact.secret_names import CREDENTIAL_LIKE, is_secret_name, is_weak_secret_name
 from probe.redact.shapes import mask_text
 
@@ -80,7 +80,7 @@ def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:
 def is_secret_scalar(key: Any, item: Any) -> bool:
     if not isinstance(key, str) or isinstance(item, bool) or not isinstance(item, (str, int, float)):
         return False
-    if item == "" or (isinstance(item, str) and item.startswith(REDACTED_PREFIX)):
+    if item == "" or (isinstance(item, str) and only_fingerprints(item)):
         return False
     if is_secret_name(key):
         return True

@@ -21,6 +21,11 @@ def is_fingerprint(text: str) -> bool:
     return FINGERPRINT.fullmatch(text) is not None
 
 
+def only_fingerprints(text: str) -> bool:
+    """Whether a value holds nothing but fingerprints (and separators between them): masked already, whole."""
+    return REDACTED_PREFIX in text and not outside_fingerprints(text, [(0, len(text))], False)
+
+
 FINGERPRINT_BYTES = re.compile(FINGERPRINT.pattern.encode())
 
 
@@ -32,8 +37,6 @@ def replace_spans(text, spans: list[tuple[int, int]], is_bytes: bool):
     for start, end in outside_fingerprints(text, joined_spans(spans), is_bytes):
         secret = text[start:end]
         shown = secret.decode("latin-1") if is_bytes else secret
-        if shown.startswith(REDACTED_PREFIX):
-            continue
         replacement = fingerprint(unescaped(shown))
         pieces += [text[cursor:start], replacement.encode("ascii") if is_bytes else replacement]
         cursor, count = end, count + 1

@@ -189,7 +189,7 @@ NOT_SECRET_VALUES = frozenset(
     }
 )
 CODE_REFERENCE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|[0-9.,_+-]+")
-NOT_A_VALUE_START = ("$", "{", "%", "<", "[REDACTED", "*")
+NOT_A_VALUE_START = ("$", "{", "%", "<", "*")  # (a fingerprint is a value: what stands around one is masked)
 LOOKS_LIKE_CREDENTIAL = re.compile(r"(?=.*[0-9]).{8,}|\S{20,}")  # in free text, after a weak name
 HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{32,}")
 # What starts a command line in free text: a line end (perhaps a JSON escape), or a shell separator.

@@ -9,7 +9,7 @@ import pytest
 from secret_corpus import CORPUS
 
 from probe.redact import maintained
-from probe.redact.masking import fingerprint, is_fingerprint, mask_body, mask_bytes, mask_text
+from probe.redact.masking import fingerprint, is_fingerprint, mask_body, mask_bytes, mask_header, mask_json, mask_text
 from probe.redact.stream_pieces import mask_pieces
 
 
@@ -157,3 +157,13 @@ def test_a_value_streamed_in_a_delta_of_its_own_after_its_name_is_masked(pieces)
     masked = mask_body(sse(pieces), "text/event-stream").data.decode()
     assert not any(secret in masked for secret in ("Vq8xLm2R", "9f8e7d6c", "Wq3Er5Ty")), masked
     assert "".join(deltas_of(masked.encode())) == mask_text("".join(pieces))[0]
+
+
+def test_a_secret_header_or_field_holding_a_fingerprint_and_more_is_masked_around_it():
+    marker = fingerprint("masked before")
+    header, count = mask_header("cookie", f"sessionid=9f8e7d6c5b4a3928; theme={marker}")
+    assert count == 1 and "9f8e7d6c" not in header and marker in header
+    assert mask_header("authorization", f"Bearer {marker}") == (f"Bearer {marker}", 0)  # masked already: kept
+    value, count = mask_json({"password": f"{marker} Hunter2Secret9"})
+    assert count == 1 and "Hunter2" not in value["password"]
+    assert mask_json({"password": marker}) == ({"password": marker}, 0)
