@@ -90,6 +90,7 @@ UNREADABLE = r"\\[\\/tbfu]"
 GAP, MARGIN, WIDEST = 1024, 512, 256
 CLUSTER_PATTERN = f"{UNREADABLE}(?:(?s:.){{0,{GAP}}}?{UNREADABLE})*"
 CLUSTER = {False: re.compile(CLUSTER_PATTERN), True: re.compile(CLUSTER_PATTERN.encode())}
+UNREADABLE_FOUND = re.compile(UNREADABLE.encode())  # in a text written as JSON
 EDGES = {False: frozenset(" \t\r\n\"'"), True: frozenset(b" \t\r\n\"'")}
 
 

@@ -19,7 +19,7 @@ try:
 except ImportError:
     orjson = None
 
-from probe.redact import maintained
+from probe.redact import escapes, maintained
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
 from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
 from probe.redact.needle_scan import Finder
@@ -89,9 +89,9 @@ KEY_PROBES = (
 
 def may_mask(value: Any, text: bytes | None = None) -> bool:
     """Whether mask_json could mask anything in a JSON value: False only where one pass of RE2 over the value
-    written as JSON finds no rule's literal, no JSON escape and no key that could name a secret. (A string's
-    text, keys included, is in that JSON as it is, but for quotes, backslashes and control characters, which no
-    literal holds.) `text`, if given, is that JSON already written."""
+    written as JSON finds no rule's literal, no JSON escape the rules cannot read through and no key that could
+    name a secret. (A string's text, keys included, is in that JSON as it is, but for quotes, backslashes and
+    control characters, which no literal holds.) `text`, if given, is that JSON already written."""
     if orjson is None or not TEXT_FINDER.one_pass or not isinstance(value, (dict, list)):
         return True
     if text is None:
@@ -99,7 +99,12 @@ def may_mask(value: Any, text: bytes | None = None) -> bool:
             text = orjson.dumps(value)
         except (orjson.JSONEncodeError, TypeError):
             return True  # an integer past 64 bits, a lone surrogate: walked
-    return bool(TEXT_FINDER.positions(text)) or scan_json(text).walk or maintained.found_in(text)
+    return (
+        bool(TEXT_FINDER.positions(text))
+        or scan_json(text).walk
+        or escapes.UNREADABLE_FOUND.search(text) is not None  # what only decoding shows: looked for by the walk
+        or maintained.found_in(escapes.spaced(text))
+    )
 
 
 def mask_json_scanned(value: Any, memo: dict | None = None) -> tuple[Any, int]:
@@ -363,8 +368,9 @@ def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
 
 
 # Raised whenever the masking code (not only its tables) masks more than before: 2 masks token shapes in a URL's host,
-# 3 checks free-text assignments (secret_names.CHECKS) and adds the maintained rule set (probe.redact.maintained).
-MASKING_REVISION = 3
+# 3 checks free-text assignments (secret_names.CHECKS) and adds the maintained rule set (probe.redact.maintained),
+# 4 reads through JSON's escapes at every depth and masks around fingerprints.
+MASKING_REVISION = 4
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
 RULES_VERSION = hashlib.sha256(
     repr(
