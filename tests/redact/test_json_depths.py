@@ -9,7 +9,7 @@ import pytest
 from secret_corpus import CORPUS, SECRETS
 
 from probe.redact.escapes import decoded, regions, spaced, to_written
-from probe.redact.masking import fingerprint, mask_body, mask_text
+from probe.redact.masking import fingerprint, mask_body, mask_json, mask_text, may_mask
 
 
 def nested(text: str, depth: int):
@@ -118,3 +118,13 @@ def test_decoding_takes_off_one_level_and_finds_its_way_back():
     assert to_written(text, [(start, start + 2)]) == [(text.index("\\u0041"), text.index(" \\q"))]
     assert len(spaced(text)) == len(text) and spaced('a\\"b\\nc') == 'a "b \nc'
     assert regions("x" * 5000) == [] and regions("a " * 2000 + "\\t" + " b" * 2000)[0][1] - 4000 < 600
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_a_parsed_value_holding_a_secret_deep_in_json_strings_is_walked_and_masked(depth):
+    # turns.jsonl and the viewer mask parsed values: may_mask must not spare one whose secret only decoding shows.
+    for name, text, _ in CORPUS:
+        value = {"type": "function_call", "arguments": nested(text, depth)}
+        assert may_mask(value), name
+        masked, _ = mask_json(value)
+        assert innermost(masked["arguments"], depth) == mask_text(text)[0], name
