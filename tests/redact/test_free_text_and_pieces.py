@@ -167,3 +167,20 @@ def test_a_secret_header_or_field_holding_a_fingerprint_and_more_is_masked_aroun
     value, count = mask_json({"password": f"{marker} Hunter2Secret9"})
     assert count == 1 and "Hunter2" not in value["password"]
     assert mask_json({"password": marker}) == ({"password": marker}, 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://api.telegram.org/bot{token}/sendMessage?chat_id=1",
+        "GET /bot{token}/getUpdates HTTP/1.1",
+        "the Bot{token} answers",
+        "TELEGRAM={token}",
+    ],
+)
+def test_telegram_bot_tokens_are_masked_in_their_usual_places(text):
+    token = "7081234567:" + "AAFq9Zx3Wv5Ut7Sr" + "1Qp3On5Ml7Kj9Ih1Gf3"
+    other = "5566778899:" + "Bx7Cv9Nm1Lk3Jh5G" + "f7Ds9Ap1Oi3Uy5Tr7Ew"  # not starting with AA: found after `bot`
+    for secret in (token, other) if "bot" in text.lower() else (token,):
+        masked, count = mask_text(text.format(token=secret))
+        assert count == 1 and secret.split(":")[1][:8] not in masked and fingerprint(secret) in masked, masked
