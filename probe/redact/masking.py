@@ -20,6 +20,7 @@ except ImportError:
     orjson = None
 
 from probe.redact import escapes, maintained
+from probe.redact.event_stream import mask_event_stream
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
 from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
 from probe.redact.needle_scan import Finder
@@ -36,7 +37,7 @@ from probe.redact.secret_names import (
 )
 from probe.redact.shape_rules import RULES
 from probe.redact.shapes import ESCAPE, NEEDLE_FINDER, NEEDLE_RULES, apply_rules_at, mask_bytes, mask_text
-from probe.redact.stream_pieces import mask_event_stream, mask_pieces
+from probe.redact.stream_pieces import mask_pieces
 from probe.redact.urls_and_headers import mask_header, mask_headers, mask_parameters, mask_url
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.
@@ -148,11 +149,13 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
             masked_data, named = mask_named_pairs_in_bytes(masked_data)
             count += named
         return MaskedBody(masked_data, NOT_JSON, count)
+    joined = 0
+    if b"data:" in data:
+        # An event stream: a secret may be streamed over several events. Its pieces are joined first, before a
+        # piece long enough to look like a secret alone is masked as one, which would leave the rest showing.
+        data, joined = mask_event_stream(data)
     masked_data, count = mask_text_lines(data)
-    if b"data:" in masked_data:  # an event stream: a secret may be streamed over several events
-        masked_data, joined = mask_event_stream(masked_data)
-        count += joined
-    return MaskedBody(masked_data, NOT_JSON, count)
+    return MaskedBody(masked_data, NOT_JSON, count + joined)
 
 
 def joined_chunks_masked(masked: MaskedBody) -> MaskedBody:
