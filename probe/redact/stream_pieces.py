@@ -6,12 +6,21 @@ others are emptied, so the events still join to the masked text."""
 
 import bisect
 import itertools
+import re
 from typing import Any
 
-from probe.redact.replacing import fingerprint, joined_spans, outside_fingerprints, unescaped
+from probe.redact.replacing import (
+    FINGERPRINT,
+    REDACTED_PREFIX,
+    fingerprint,
+    joined_spans,
+    outside_fingerprints,
+    unescaped,
+)
 from probe.redact.shapes import secret_spans
 
 Path = tuple  # keys and list positions from an event's root to one of its strings
+GLUED = re.compile(FINGERPRINT.pattern + r"([A-Za-z0-9_-]+)")
 
 
 def event_leaves(event: Any) -> list[tuple[Path, str]]:
@@ -75,7 +84,10 @@ def masked_pieces(pieces: list[str]) -> tuple[list[str], list[int]] | None:
     alone (its event's own masking finds them). A secret inside one piece is masked here when that piece alone
     shows none: its name may be in the piece before (`DB_PASSWORD=`, then the value in a delta of its own)."""
     joined = "".join(pieces)
-    found = outside_fingerprints(joined, joined_spans(secret_spans(joined)), False)
+    # The rest of a secret whose first piece, long enough to look like one alone, was masked in its own event (a
+    # WebSocket frame, a chunk of a JSON array): what is glued to a fingerprint was part of it.
+    glued = [found.span(1) for found in GLUED.finditer(joined)] if REDACTED_PREFIX in joined else []
+    found = outside_fingerprints(joined, joined_spans(secret_spans(joined) + glued), False)
     piece_starts = list(itertools.accumulate((len(piece) for piece in pieces[:-1]), initial=0))
     found = [span for span in found if not shown_alone(pieces, piece_starts, span)]
     if not found:

@@ -184,3 +184,15 @@ def test_telegram_bot_tokens_are_masked_in_their_usual_places(text):
     for secret in (token, other) if "bot" in text.lower() else (token,):
         masked, count = mask_text(text.format(token=secret))
         assert count == 1 and secret.split(":")[1][:8] not in masked and fingerprint(secret) in masked, masked
+
+
+@pytest.mark.parametrize("split", [3, 19, 22, 30])
+def test_a_key_whose_first_frame_alone_looks_like_one_is_masked_whole_across_frames(split):
+    # Each WebSocket frame is masked alone as it comes: a first piece long enough is masked as a secret of its own,
+    # and the rest, glued to its fingerprint, is masked across the frames.
+    frames = [{"type": "response.output_text.delta", "delta": "key " + KEY[:split]}]
+    frames.append({"type": "response.output_text.delta", "delta": KEY[split:] + " done"})
+    frames = [json.loads(mask_body(json.dumps(frame).encode(), "").data) for frame in frames]
+    mask_pieces(frames)
+    joined = "".join(frame["delta"] for frame in frames)
+    assert not any(KEY[start : start + 8] in joined for start in range(len(KEY) - 8)), joined
