@@ -3,9 +3,8 @@ again."""
 
 import bisect
 import hashlib
+import json
 import re
-
-from probe.redact import escapes
 
 REDACTED_PREFIX = "[REDACTED"
 FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
@@ -21,9 +20,27 @@ def is_fingerprint(text: str) -> bool:
     return FINGERPRINT.fullmatch(text) is not None
 
 
+def fingerprints_of(text) -> set[str]:
+    """The fingerprints a text (str or bytes) holds, as str."""
+    if (REDACTED_PREFIX.encode() if isinstance(text, bytes) else REDACTED_PREFIX) not in text:
+        return set()
+    if isinstance(text, bytes):
+        return {found.decode("ascii") for found in FINGERPRINT_BYTES.findall(text)}
+    return set(FINGERPRINT.findall(text))
+
+
+def between_fingerprints(text: str) -> list[tuple[int, int]]:
+    """Where a text holds anything but fingerprints and the separators around them."""
+    spans, cursor = [], 0
+    for found in FINGERPRINT.finditer(text):
+        spans += trimmed(text, cursor, found.start())
+        cursor = found.end()
+    return spans + trimmed(text, cursor, len(text))
+
+
 def only_fingerprints(text: str) -> bool:
     """Whether a value holds nothing but fingerprints (and separators between them): masked already, whole."""
-    return REDACTED_PREFIX in text and not outside_fingerprints(text, [(0, len(text))], False)
+    return REDACTED_PREFIX in text and not FINGERPRINT.sub("", text).strip(SEPARATORS)
 
 
 FINGERPRINT_BYTES = re.compile(FINGERPRINT.pattern.encode())
@@ -60,7 +77,8 @@ def joined_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def outside_fingerprints(text, spans: list[tuple[int, int]], is_bytes: bool) -> list[tuple[int, int]]:
     """The spans (in order, apart) with the fingerprints already in the text cut out of them. A rule that reads a
     line whole, `Cookie: …` up to its end, masks what it holds around a secret masked before; a piece of nothing
-    but separators (`; `, a space) is left as it is."""
+    but separators (`; `, a space) is left as it is. A span that starts in a fingerprint is dropped: the rule took
+    the mask for its secret, and what it read on from there is no part of one."""
     masked_already = fingerprints_in(text, is_bytes)
     if not masked_already:
         return spans
@@ -74,6 +92,8 @@ def outside_fingerprints(text, spans: list[tuple[int, int]], is_bytes: bool) -> 
             index += 1
         if not inside:
             kept.append((start, end))
+            continue
+        if inside[0][0] <= start:
             continue
         for fingerprint_start, fingerprint_end in inside:
             kept += trimmed(text, start, fingerprint_start)
@@ -109,8 +129,8 @@ def unescaped(secret: str) -> str:
     for _ in range(8):
         if "\\" not in secret:
             break
-        decoded = escapes.decoded(secret)
-        if decoded == secret:
+        try:
+            secret = json.loads(f'"{secret}"')
+        except ValueError:
             break
-        secret = decoded
     return secret

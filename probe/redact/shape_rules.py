@@ -119,7 +119,7 @@ RULES = [
     Rule(r"://", r"(?P<keep>://)[^\s/@:'\"<>\\]+:[^\s/@'\"<>\\]+(?=@)"),
     # A URL parameter naming a secret, anywhere in text: `?key=…`, `&access_token=…`.
     *[
-        Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
+        Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, True, "not_a_mask")
         for name in ("key", "token", "auth", "passw(?:or)?d", "secret", "sig", "signature", "credential")
     ],
     # Free text: what an agent reads from a user's files and sends on. `DB_PASSWORD=…`, `password: …`,

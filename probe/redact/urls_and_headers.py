@@ -3,7 +3,7 @@
 import re
 import urllib.parse
 
-from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint, replace_spans
+from probe.redact.replacing import REDACTED_PREFIX, between_fingerprints, fingerprint, is_fingerprint, replace_spans
 from probe.redact.secret_names import is_secret_header, is_secret_name
 from probe.redact.shapes import mask_text, which_have_shapes
 
@@ -43,7 +43,7 @@ def masked_around_fingerprints(value: str) -> tuple[str, int]:
     """A secret header's value that holds a fingerprint: everything else in it, but an auth scheme, masked too."""
     scheme = AUTH_SCHEME.match(value)
     start = scheme.start(3) if scheme else 0
-    masked, count = replace_spans(value[start:], [(0, len(value) - start)], False)
+    masked, count = replace_spans(value[start:], between_fingerprints(value[start:]), False)
     return value[:start] + masked, count
 
 
