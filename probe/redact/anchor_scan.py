@@ -6,8 +6,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from probe.redact.shape_rules import RULES, needles_of
-
 # A needle is found through one of its characters that is rare in prompts and JSON, its anchor: a one-character
 # `find` (memchr) visits each place of the anchor, and the text before it is checked for the needles' starts.
 # Needles sharing an anchor share one pass. Of the characters here, a needle's first is its anchor (at its last
@@ -78,13 +76,13 @@ def anchor_places(haystack, group: Group) -> list[int]:
     return places
 
 
-def build_scan(lowercase: bool, as_bytes: bool) -> Scan:
+def build_scan(rules_needles: list[tuple[int, str, bool]], lowercase: bool, as_bytes: bool) -> Scan:
+    """The scan of the needles, each (its rule's place, the needle, whether it is looked for lowercased), that are
+    looked for as `lowercase` says."""
     anchors = LOWERED_ANCHORS if lowercase else CASED_ANCHORS
     grouped, whole = {}, []
-    for index, rule in enumerate(RULES):
-        if rule.lowercase != lowercase:
-            continue
-        for text in needles_of(rule):
+    for index, text, lowered in rules_needles:
+        if lowered == lowercase:
             places = [place for place, character in enumerate(text) if character in anchors]
             place = min(places, key=lambda place: (anchors.index(text[place]), -place)) if places else -1
             needle = Needle(index, text.encode() if as_bytes else text, place)

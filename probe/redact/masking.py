@@ -20,11 +20,10 @@ except ImportError:
     orjson = None
 
 from probe.redact import escapes, maintained
-from probe.redact.event_stream import mask_event_stream
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
 from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
 from probe.redact.needle_scan import Finder
-from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
+from probe.redact.replacing import REDACTED_PREFIX, fingerprint, fingerprints_of, is_fingerprint
 from probe.redact.secret_names import (
     KNOWN_SECRET_HEADERS,
     NOT_SECRET_HEADERS,
@@ -37,7 +36,7 @@ from probe.redact.secret_names import (
 )
 from probe.redact.shape_rules import RULES
 from probe.redact.shapes import ESCAPE, NEEDLE_FINDER, NEEDLE_RULES, apply_rules_at, mask_bytes, mask_text
-from probe.redact.stream_pieces import mask_pieces
+from probe.redact.stream_pieces import mask_event_stream, mask_pieces
 from probe.redact.urls_and_headers import mask_header, mask_headers, mask_parameters, mask_url
 
 # The text rules are part of this module's interface: callers need one import for every kind of masking.
@@ -133,7 +132,7 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
     if "json" in kind or looks_like_json:
         masked = mask_json_body(data)
         if masked is not None:
-            return joined_chunks_masked(masked)
+            return joined_chunks_masked(masked, data)
     if kind == "application/x-www-form-urlencoded":
         # Bytes that are not UTF-8 (a Latin-1 form) are carried through unchanged, not a reason to skip the names.
         masked_text, count = mask_parameters(data.decode("utf-8", "surrogateescape"))
@@ -149,20 +148,23 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
             masked_data, named = mask_named_pairs_in_bytes(masked_data)
             count += named
         return MaskedBody(masked_data, NOT_JSON, count)
-    joined = 0
-    if b"data:" in data:
-        # An event stream: a secret may be streamed over several events. Its pieces are joined first, before a
-        # piece long enough to look like a secret alone is masked as one, which would leave the rest showing.
-        data, joined = mask_event_stream(data)
     masked_data, count = mask_text_lines(data)
-    return MaskedBody(masked_data, NOT_JSON, count + joined)
+    if b"data:" in masked_data:
+        fresh = fingerprints_of(masked_data) - fingerprints_of(data) if count else set()
+        # An event stream: a secret may be streamed over several events, each masked alone first (with all it
+        # holds around it: where events hold whole values, two would otherwise be read as one).
+        masked_data, joined = mask_event_stream(masked_data, fresh)
+        count += joined
+    return MaskedBody(masked_data, NOT_JSON, count)
 
 
-def joined_chunks_masked(masked: MaskedBody) -> MaskedBody:
-    """A JSON array of chunks (a stream sent without SSE) with the secrets that cross chunks masked too."""
+def joined_chunks_masked(masked: MaskedBody, data: bytes) -> MaskedBody:
+    """A JSON array of chunks (a stream sent without SSE) with the secrets that cross chunks masked too (`data`: the
+    body before, to tell the fingerprints masking each chunk has made)."""
     if not isinstance(masked.parsed, list) or len(masked.parsed) < 2:
         return masked
-    joined, _ = mask_pieces(masked.parsed)
+    fresh = fingerprints_of(masked.data) - fingerprints_of(data) if masked.count else set()
+    joined, _ = mask_pieces(masked.parsed, fresh)
     if not joined:
         return masked
     written = json.dumps(masked.parsed, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")

@@ -39,7 +39,11 @@ COMPILED = [
 
 
 # The scans of the text as it is and lowercased, for str and for bytes.
-SCANS = {as_bytes: (build_scan(False, as_bytes), build_scan(True, as_bytes)) for as_bytes in (False, True)}
+RULES_NEEDLES = [(index, needle, rule.lowercase) for index, rule in enumerate(RULES) for needle in needles_of(rule)]
+SCANS = {
+    as_bytes: (build_scan(RULES_NEEDLES, False, as_bytes), build_scan(RULES_NEEDLES, True, as_bytes))
+    for as_bytes in (False, True)
+}
 KELVIN, DOTTED_I = "\u212a", "\u0130"  # the letters whose lowercase is (or starts with) an ASCII letter
 # Every rule's needles for one pass of RE2, a lowercase rule's matched ignoring case, and the rule of each.
 NEEDLE_RULES = [index for index, rule in enumerate(RULES) for _ in needles_of(rule)]

@@ -2,25 +2,33 @@
 deltas, each too short to look like one. The string values at one place of consecutive events (an SSE stream's
 `data:` lines, a WebSocket's frames, a JSON array of chunks) are joined, searched with the text rules, and each
 piece of a secret is masked in the event that carries it: the first piece becomes the secret's fingerprint and the
-others are emptied, so the events still join to the masked text."""
+others are emptied, so the events still join to the masked text.
+
+An SSE body is masked so as it is given (EventStream): whole, or in segments as a large body streams to its file.
+The last events are held back until enough of what follows them has come, and the events already written are kept
+as they came for a while, so that a secret streamed across the cut between two segments is found whole and masked as
+it is in the same body given whole. Only the standard library is imported (orjson where installed): the capture
+addon loads this under any mitmdump."""
 
 import bisect
 import itertools
+import json
 import re
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
-from probe.redact.replacing import (
-    FINGERPRINT,
-    REDACTED_PREFIX,
-    fingerprint,
-    joined_spans,
-    outside_fingerprints,
-    unescaped,
-)
+# Optional (the capture addon runs under any mitmdump): parsing every event of a long stream is most of this work.
+try:
+    import orjson
+except ImportError:
+    orjson = None
+
+from probe.redact.replacing import FINGERPRINT, fingerprint, joined_spans, outside_fingerprints, unescaped
 from probe.redact.shapes import secret_spans
 
 Path = tuple  # keys and list positions from an event's root to one of its strings
-GLUED = re.compile(FINGERPRINT.pattern + r"([A-Za-z0-9_-]+)")
+Fresh = set | frozenset  # fingerprints that masking each event alone has just made
 
 
 def event_leaves(event: Any) -> list[tuple[Path, str]]:
@@ -44,9 +52,10 @@ def event_leaves(event: Any) -> list[tuple[Path, str]]:
 Change = dict  # an event's place -> (its string masked, how many fingerprints it now starts)
 
 
-def piece_changes(leaves_by_event: list[list[tuple[Path, str]]]) -> dict[int, Change]:
+def piece_changes(leaves_by_event: list[list[tuple[Path, str]]], fresh: Fresh = frozenset()) -> dict[int, Change]:
     """What masking the secrets that cross from one event's string to the next at the same place changes, by event:
-    each place's strings joined, searched, and the pieces of each secret masked where they are."""
+    each place's strings joined, searched, and the pieces of each secret masked where they are. `fresh`: the
+    fingerprints that masking each event alone has just made (masked_pieces)."""
     places: dict[Path, list[tuple[int, str]]] = {}
     for index, leaves in enumerate(leaves_by_event):
         for path, piece in leaves:
@@ -59,7 +68,7 @@ def piece_changes(leaves_by_event: list[list[tuple[Path, str]]]) -> dict[int, Ch
     for path, pieces in places.items():
         if len(pieces) < 2 or all(piece == pieces[0][1] for _, piece in pieces):
             continue  # an id or a type repeated in every event: nothing is streamed there
-        masked = masked_pieces([piece for _, piece in pieces])
+        masked = masked_pieces([piece for _, piece in pieces], fresh)
         if masked is None:
             continue
         for (index, old), new, starts in zip(pieces, *masked, strict=True):
@@ -68,26 +77,24 @@ def piece_changes(leaves_by_event: list[list[tuple[Path, str]]]) -> dict[int, Ch
     return changes
 
 
-def mask_pieces(events: list[Any]) -> tuple[int, set[int]]:
+def mask_pieces(events: list[Any], fresh: Fresh = frozenset()) -> tuple[int, set[int]]:
     """Mask, in place, the secrets that cross from one event's string to the next at the same place; return how
     many were masked and which events changed."""
-    changes = piece_changes([event_leaves(event) for event in events])
+    changes = piece_changes([event_leaves(event) for event in events], fresh)
     for index, change in changes.items():
         for path, (new, _) in change.items():
             put(events[index], path, new)
     return sum(starts for change in changes.values() for _, starts in change.values()), set(changes)
 
 
-def masked_pieces(pieces: list[str]) -> tuple[list[str], list[int]] | None:
+def masked_pieces(pieces: list[str], fresh: Fresh = frozenset()) -> tuple[list[str], list[int]] | None:
     """The pieces with every secret their joined text shows masked, and how many secrets start in each (each
     becomes its fingerprint there), or None if it shows none but those masked already and those each piece shows
     alone (its event's own masking finds them). A secret inside one piece is masked here when that piece alone
     shows none: its name may be in the piece before (`DB_PASSWORD=`, then the value in a delta of its own)."""
     joined = "".join(pieces)
-    # The rest of a secret whose first piece, long enough to look like one alone, was masked in its own event (a
-    # WebSocket frame, a chunk of a JSON array): what is glued to a fingerprint was part of it.
-    glued = [found.span(1) for found in GLUED.finditer(joined)] if REDACTED_PREFIX in joined else []
-    found = outside_fingerprints(joined, joined_spans(secret_spans(joined) + glued), False)
+    cut = cut_off(pieces, fresh) if fresh else []
+    found = outside_fingerprints(joined, joined_spans(secret_spans(joined) + cut), False)
     piece_starts = list(itertools.accumulate((len(piece) for piece in pieces[:-1]), initial=0))
     found = [span for span in found if not shown_alone(pieces, piece_starts, span)]
     if not found:
@@ -100,6 +107,29 @@ def masked_pieces(pieces: list[str]) -> tuple[list[str], list[int]] | None:
         starts.append(bisect.bisect_left(secret_starts, piece_end) - bisect.bisect_left(secret_starts, piece_start))
         piece_start = piece_end
     return new_pieces, starts
+
+
+# A fingerprint at the very end of a piece, and token characters at the very start of the next.
+ENDS_MASKED = re.compile(FINGERPRINT.pattern + r"\Z")
+TAIL = re.compile(r"[A-Za-z0-9_.+/=-]*[A-Za-z0-9][A-Za-z0-9_.+/=-]*")
+
+
+def cut_off(pieces: list[str], fresh: Fresh) -> list[tuple[int, int]]:
+    """The rest of a secret whose first piece, long enough to look like one alone, was masked in its own event (its
+    fingerprint is `fresh`, made just now): the token characters that open the next piece after a piece that ends in
+    that fingerprint. (A value that merely starts with a word after one that ends in a secret is masked too: a
+    stream's pieces say nothing of where values end.)"""
+    spans, start, previous = [], 0, ""
+    for piece in pieces:
+        ending = ENDS_MASKED.search(previous) if piece and previous else None
+        if ending and ending.group() in fresh:
+            tail = TAIL.match(piece)
+            if tail:
+                spans.append((start, start + tail.end()))
+        if piece:
+            previous = piece
+        start += len(piece)
+    return spans
 
 
 def shown_alone(pieces: list[str], piece_starts: list[int], span: tuple[int, int]) -> bool:
@@ -128,3 +158,142 @@ def put(value: Any, path: Path, new: str) -> None:
     for step in path[:-1]:
         value = value[step]
     value[path[-1]] = new
+
+
+# An SSE body given in segments -------------------------------------------------------------------------
+
+# Bytes of events held back before they are written, and kept after, around each cut: a secret streamed over no
+# more than this (a private key in one-character deltas is about 400 KB of events) is masked as in the whole body.
+HOLD = CONTEXT = 512 << 10
+WRITE_AT_LEAST = 256 << 10  # events gathered before the held ones are searched again (each search reads them all)
+LONGEST_LINE = 8 << 20  # a line without its end past this is passed on as it is: it is masked line by line only
+
+
+@dataclass
+class Line:
+    data: bytes  # as it came (masked line by line), with its line end if it has one
+    leaves: list[tuple[Path, str]] = field(default_factory=list)  # an event's strings, by place
+
+
+def line_of(data: bytes) -> Line:
+    """A line; a `data:` line holding JSON with its strings."""
+    if not data.startswith(b"data:"):
+        return Line(data)
+    try:
+        return Line(data, event_leaves(parsed(data[5:])))
+    except (ValueError, RecursionError):
+        return Line(data)  # not JSON (`[DONE]`), or cut off: its own masking has seen it
+
+
+class EventStream:
+    """Feed it a body's text in order (`feed`, then `finish`); it gives back the same text with the secrets that cross
+    events masked, as soon as what follows each event is known; `whole` holds everything until `finish`."""
+
+    def __init__(self, whole: bool = False) -> None:
+        self.hold, self.context_limit = None if whole else HOLD, CONTEXT
+        self.context: deque[Line] = deque()  # written already, kept as they came
+        self.context_size = 0
+        self.held: list[Line] = []
+        self.held_size = 0
+        self.partial = b""  # the start of a line whose end has not come
+        self.in_long_line = False  # passing a line longer than LONGEST_LINE on as it comes
+        self.count = 0  # secrets masked in what was written
+        self.fresh: set[str] = set()  # fingerprints made by the masking line by line (stream_pieces.cut_off)
+
+    def feed(self, data: bytes, fresh: set[str] | frozenset = frozenset()) -> bytes:
+        """`data`, masked line by line, and the fingerprints that masking made (`fresh`)."""
+        self.fresh |= fresh
+        if self.in_long_line:
+            end = data.find(b"\n") + 1
+            self.add(Line(data if not end else data[:end]))
+            self.in_long_line, data = not end, data[end:] if end else b""
+        data = self.partial + data if self.partial else data
+        cut = data.rfind(b"\n") + 1
+        self.partial = data[cut:]
+        start = 0
+        while start < cut:
+            end = data.index(b"\n", start) + 1
+            self.add(line_of(data[start:end]))
+            start = end
+        if len(self.partial) > LONGEST_LINE:
+            self.add(Line(self.partial))
+            self.partial, self.in_long_line = b"", True
+        ready = self.unchanging()
+        if self.hold is not None and self.held_size >= self.hold + WRITE_AT_LEAST:
+            return ready + self.write(keep=self.hold)
+        return ready
+
+    def unchanging(self) -> bytes:
+        """The held lines before the first event: nothing changes them (a body with no events is held not at all)."""
+        first = next((index for index, line in enumerate(self.held) if line.leaves), len(self.held))
+        if not first:
+            return b""
+        ready = b"".join(line.data for line in self.held[:first])
+        del self.held[:first]
+        self.held_size -= len(ready)
+        return ready
+
+    def finish(self) -> bytes:
+        if self.partial:
+            self.add(line_of(self.partial))
+            self.partial = b""
+        return self.write(keep=0)
+
+    def add(self, line: Line) -> None:
+        self.held.append(line)
+        self.held_size += len(line.data)
+
+    def write(self, keep: int) -> bytes:
+        """The held lines but the last `keep` bytes of them, masked: searched with the context before them and every
+        held line after."""
+        window = [*self.context, *self.held]
+        leaves = [line.leaves for line in window]
+        changes = piece_changes(leaves, self.fresh) if any(leaves) else {}
+        written, size = 0, self.held_size
+        while written < len(self.held) and size > keep:
+            size -= len(self.held[written].data)
+            written += 1
+        out = []
+        for offset, line in enumerate(self.held[:written]):
+            change = changes.get(len(self.context) + offset)
+            out.append(changed(line.data, change) if change else line.data)
+            if change:
+                self.count += sum(starts for _, starts in change.values())
+        for line in self.held[:written]:
+            if line.leaves:  # (only an event's strings can join a secret's next pieces)
+                self.context.append(line)
+                self.context_size += len(line.data)
+        while self.context and self.context_size - len(self.context[0].data) >= self.context_limit:
+            self.context_size -= len(self.context.popleft().data)
+        del self.held[:written]
+        self.held_size = size
+        return b"".join(out)
+
+
+def changed(data: bytes, change: dict) -> bytes:
+    """A `data:` line with the strings of `change` put in, written back compact, its line end kept."""
+    body, ending = (data[:-1], b"\n") if data.endswith(b"\n") else (data, b"")
+    body, ending = (body[:-1], b"\r" + ending) if body.endswith(b"\r") else (body, ending)
+    event = parsed(body[5:])
+    for path, (new, _) in change.items():
+        put(event, path, new)
+    prefix = b"data: " if body.startswith(b"data: ") else b"data:"
+    written = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return prefix + written + ending
+
+
+def mask_event_stream(data: bytes, fresh: set[str] | frozenset = frozenset()) -> tuple[bytes, int]:
+    """A whole SSE body's `data:` lines, each JSON, with the secrets that cross events masked; lines that change are
+    written back compact. `fresh`: the fingerprints that masking it line by line has just made."""
+    stream = EventStream(whole=True)
+    masked = stream.feed(data, fresh) + stream.finish()
+    return (masked, stream.count) if stream.count else (data, 0)
+
+
+def parsed(data: bytes):
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # an integer past 64 bits, say: the standard library reads it
+    return json.loads(data)

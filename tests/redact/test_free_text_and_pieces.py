@@ -10,6 +10,7 @@ from secret_corpus import CORPUS
 
 from probe.redact import maintained
 from probe.redact.masking import fingerprint, is_fingerprint, mask_body, mask_bytes, mask_header, mask_json, mask_text
+from probe.redact.replacing import fingerprints_of
 from probe.redact.stream_pieces import mask_pieces
 
 
@@ -187,12 +188,34 @@ def test_telegram_bot_tokens_are_masked_in_their_usual_places(text):
 
 
 @pytest.mark.parametrize("split", [3, 19, 22, 30])
-def test_a_key_whose_first_frame_alone_looks_like_one_is_masked_whole_across_frames(split):
-    # Each WebSocket frame is masked alone as it comes: a first piece long enough is masked as a secret of its own,
-    # and the rest, glued to its fingerprint, is masked across the frames.
-    frames = [{"type": "response.output_text.delta", "delta": "key " + KEY[:split]}]
-    frames.append({"type": "response.output_text.delta", "delta": KEY[split:] + " done"})
-    frames = [json.loads(mask_body(json.dumps(frame).encode(), "").data) for frame in frames]
-    mask_pieces(frames)
-    joined = "".join(frame["delta"] for frame in frames)
-    assert not any(KEY[start : start + 8] in joined for start in range(len(KEY) - 8)), joined
+def test_a_key_whose_first_frame_or_chunk_alone_looks_like_one_is_masked_whole(split):
+    # A first piece long enough (`sk-proj-` and 11 more) is masked alone as each frame or chunk is when it comes:
+    # the rest, which opens the next piece, is masked too.
+    events = [{"type": "response.output_text.delta", "delta": "key " + KEY[:split]}]
+    events.append({"type": "response.output_text.delta", "delta": KEY[split:] + " done"})
+    frames = [json.loads(mask_body(json.dumps(event).encode(), "").data) for event in events]
+    mask_pieces(frames, fingerprints_of(json.dumps(frames)))  # (the fingerprints that masking each frame made)
+    chunks = mask_body(json.dumps(events).encode(), "application/json").parsed
+    for pieces in ([frame["delta"] for frame in frames], [chunk["delta"] for chunk in chunks]):
+        joined = "".join(pieces)
+        assert joined.startswith("key [REDACTED") and joined.endswith("] done"), joined
+        assert not any(KEY[start : start + 8] in joined for start in range(len(KEY) - 7)), joined
+
+
+def test_a_fingerprint_made_before_and_a_word_after_it_in_the_next_piece_are_left_as_they_are():
+    # Masking a capture again: the fingerprint a stream's pieces got when it was recorded is not a key's first piece.
+    url = "curl https://api.telegram.org/bot" + "7081234567:" + "AAFq9Zx3Wv5Ut7Sr" + "1Qp3On5Ml7Kj9Ih1Gf3" + "/send"
+    masked = mask_body(sse(pieces_of(url, 7)), "text/event-stream").data
+    assert mask_body(masked, "text/event-stream").data == masked and b"/send" in masked
+
+
+def pieces_of(text: str, size: int) -> list[str]:
+    return [text[start : start + size] for start in range(0, len(text), size)]
+
+
+def test_a_delta_that_ends_in_a_secret_name_leaves_the_json_after_it_whole():
+    # `secret:"}]}` once read as a name, then a quoted value: the closing of the event's JSON was masked, the event
+    # no longer parsed, and the value in the next delta was not joined to its name.
+    body = sse(["oauth:\n  client_", "secret:", " 'Zp5Xc7Vb9N" + "m1Qw3Er5Ty'\n"])
+    masked = mask_body(body, "text/event-stream").data
+    assert len(deltas_of(masked)) == 3 and b"Zp5Xc7Vb9N" not in masked

@@ -2,7 +2,7 @@
 
 The body is cut into segments after a line end (a secret is never cut in two), each masked and written as it
 arrives, the last events held back a while so that a secret streamed across two events is masked as in the body
-whole (probe.redact.event_stream). The file has no name until the body is whole: then it is linked (or renamed) to
+whole (probe.redact.stream_pieces). The file has no name until the body is whole: then it is linked (or renamed) to
 the sha256 of the bytes it holds, which any reader can check. A kill mid-body leaves no file a reader could take
 for whole (an unnamed file vanishes; a named one is `.partial-…`, which no reference can name). The unmasked body
 is never on disk. Loaded beside the capture addon by `mitmdump -s`: only the standard library and probe.redact.
@@ -17,7 +17,8 @@ import secrets
 
 from probe.capture.recorder.spool import SEGMENT, TAIL, text_cut, write_all, write_unless_failed
 from probe.redact import masking as redaction
-from probe.redact.event_stream import EventStream
+from probe.redact.replacing import fingerprints_of
+from probe.redact.stream_pieces import EventStream
 
 FOLDER = "bodies"  # beside traffic.jsonl
 
@@ -78,13 +79,16 @@ class BodyFile:
         if not self.masking:
             self.store(segment)
             return
-        # The secrets that cross events first, as a body given whole is masked (probe.redact.masking), the last
-        # events held back a while: a secret streamed across the cut before the next segment is masked whole. From
-        # the first byte that is not text on, the body is masked only as bytes.
-        segment = self.events.feed(segment) if self.is_utf8 else self.events.finish() + segment
-        masked, count = self.masked_segment(segment) if segment else (segment, 0)
+        masked, count = self.masked_segment(segment)
         self.masked += count
-        self.store(masked)
+        # Then the secrets that cross events, as a body given whole is masked (probe.redact.masking), the last events
+        # held back a while: a secret streamed across the cut before the next segment is masked whole. From the
+        # first byte that is not text on, the body is masked only as bytes.
+        if not self.is_utf8:
+            self.store(self.events.finish() + masked)
+            return
+        fresh = fingerprints_of(masked) - fingerprints_of(segment) if count else frozenset()
+        self.store(self.events.feed(masked, fresh))
 
     def store(self, data: bytes) -> None:
         if self.stored is not None:
@@ -106,10 +110,8 @@ class BodyFile:
         """The body has ended: its last segment is written, and the file named by the sha256 of what it holds."""
         self.write_segments(final=True)
         if self.masking:
-            last = self.events.finish()
-            masked, count = self.masked_segment(last) if last else (last, 0)
-            self.store(masked)
-            self.masked += count + self.events.count
+            self.store(self.events.finish())
+            self.masked += self.events.count
         if self.failed is None:
             try:
                 self.name = link(self.fd, self.partial, self.folder, self.stored_sha256())
