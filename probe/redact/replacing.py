@@ -29,10 +29,14 @@ def fingerprints_of(text) -> set[str]:
     return set(FINGERPRINT.findall(text))
 
 
+# Any mask in brackets, a fingerprint of another length (an older capture's) among them.
+ANY_MASK = re.compile(r"\[REDACTED[^\]\r\n]{0,80}\]")
+
+
 def between_fingerprints(text: str) -> list[tuple[int, int]]:
-    """Where a text holds anything but fingerprints and the separators around them."""
+    """Where a text holds anything but masks and the separators around them."""
     spans, cursor = [], 0
-    for found in FINGERPRINT.finditer(text):
+    for found in ANY_MASK.finditer(text):
         spans += trimmed(text, cursor, found.start())
         cursor = found.end()
     return spans + trimmed(text, cursor, len(text))
