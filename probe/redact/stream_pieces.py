@@ -11,7 +11,6 @@ it is in the same body given whole. Only the standard library is imported (orjso
 addon loads this under any mitmdump."""
 
 import bisect
-import itertools
 import json
 import re
 from collections import deque
@@ -24,7 +23,14 @@ try:
 except ImportError:
     orjson = None
 
-from probe.redact.replacing import FINGERPRINT, fingerprint, joined_spans, outside_fingerprints, unescaped
+from probe.redact.replacing import (
+    FINGERPRINT,
+    fingerprint,
+    fingerprints_of,
+    joined_spans,
+    outside_fingerprints,
+    unescaped,
+)
 from probe.redact.shapes import secret_spans
 
 Path = tuple  # keys and list positions from an event's root to one of its strings
@@ -89,14 +95,12 @@ def mask_pieces(events: list[Any], fresh: Fresh = frozenset()) -> tuple[int, set
 
 def masked_pieces(pieces: list[str], fresh: Fresh = frozenset()) -> tuple[list[str], list[int]] | None:
     """The pieces with every secret their joined text shows masked, and how many secrets start in each (each
-    becomes its fingerprint there), or None if it shows none but those masked already and those each piece shows
-    alone (its event's own masking finds them). A secret inside one piece is masked here when that piece alone
-    shows none: its name may be in the piece before (`DB_PASSWORD=`, then the value in a delta of its own)."""
+    becomes its fingerprint there), or None if it shows none but those masked already. A secret inside one piece
+    is masked too: its name may be in the piece before (`DB_PASSWORD=`, then the value in a delta of its own), where
+    the piece alone, as its event was masked, shows none."""
     joined = "".join(pieces)
     cut = cut_off(pieces, fresh) if fresh else []
     found = outside_fingerprints(joined, joined_spans(secret_spans(joined) + cut), False)
-    piece_starts = list(itertools.accumulate((len(piece) for piece in pieces[:-1]), initial=0))
-    found = [span for span in found if not shown_alone(pieces, piece_starts, span)]
     if not found:
         return None
     new_pieces, starts, piece_start = [], [], 0
@@ -132,15 +136,6 @@ def cut_off(pieces: list[str], fresh: Fresh) -> list[tuple[int, int]]:
     return spans
 
 
-def shown_alone(pieces: list[str], piece_starts: list[int], span: tuple[int, int]) -> bool:
-    """Whether the secret at `span` of the joined pieces is inside one piece that shows it alone."""
-    index = bisect.bisect_right(piece_starts, span[0]) - 1
-    start, end = span[0] - piece_starts[index], span[1] - piece_starts[index]
-    if end > len(pieces[index]):
-        return False  # it crosses from this piece to the next
-    return any(first <= start and end <= last for first, last in joined_spans(secret_spans(pieces[index])))
-
-
 def remasked(joined: str, secrets: list[tuple[int, int]], ends: list[int], start: int, end: int) -> str:
     """The part of the masked text that the piece (start, end) of `joined` becomes: a secret goes whole to the
     piece where it starts, as its fingerprint. (`secrets` are in order and apart; `ends` are their ends.)"""
@@ -167,6 +162,7 @@ def put(value: Any, path: Path, new: str) -> None:
 HOLD = CONTEXT = 512 << 10
 WRITE_AT_LEAST = 256 << 10  # events gathered before the held ones are searched again (each search reads them all)
 LONGEST_LINE = 8 << 20  # a line without its end past this is passed on as it is: it is masked line by line only
+FRESH_KEPT = 1 << 16  # fingerprints made line by line, remembered before those no longer searched are forgotten
 
 
 @dataclass
@@ -267,6 +263,8 @@ class EventStream:
             self.context_size -= len(self.context.popleft().data)
         del self.held[:written]
         self.held_size = size
+        if len(self.fresh) > FRESH_KEPT:  # memory stays bounded: only those in lines still searched can matter
+            self.fresh &= fingerprints_of(b"".join(line.data for line in (*self.context, *self.held)))
         return b"".join(out)
 
 
