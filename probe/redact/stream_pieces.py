@@ -14,7 +14,6 @@ import bisect
 import json
 import re
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 # Optional (the capture addon runs under any mitmdump): parsing every event of a long stream is most of this work.
@@ -70,6 +69,28 @@ def piece_changes(leaves_by_event: list[list[tuple[Path, str]]], fresh: Fresh = 
                 places[path] = [(index, piece)]
             else:
                 found.append((index, piece))
+    return changes_at(places, fresh)
+
+
+def collect_leaves(value: Any, index: int, places: dict) -> None:
+    """Each string of one event, appended as (event, string) to the list of its place: event_leaves and the first
+    step of piece_changes in one walk, for a body given whole."""
+    stack = [((), value)]
+    while stack:
+        path, item = stack.pop()
+        items = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in items:
+            if isinstance(child, str):
+                found = places.get((*path, key))
+                if found is None:
+                    places[(*path, key)] = [(index, child)]
+                else:
+                    found.append((index, child))
+            elif isinstance(child, (dict, list)):
+                stack.append(((*path, key), child))
+
+
+def changes_at(places: dict[Path, list[tuple[int, str]]], fresh: Fresh) -> dict[int, Change]:
     changes: dict[int, Change] = {}
     for path, pieces in places.items():
         if len(pieces) < 2 or all(piece == pieces[0][1] for _, piece in pieces):
@@ -165,20 +186,19 @@ LONGEST_LINE = 8 << 20  # a line without its end past this is passed on as it is
 FRESH_KEPT = 1 << 16  # fingerprints made line by line, remembered before those no longer searched are forgotten
 
 
-@dataclass
-class Line:
-    data: bytes  # as it came (masked line by line), with its line end if it has one
-    leaves: list[tuple[Path, str]] = field(default_factory=list)  # an event's strings, by place
+# A held piece of the body: its bytes (masked line by line), and, for an event (a `data:` line holding JSON), its
+# strings by place; None for any other text, which nothing changes.
+Held = tuple[bytes, list | None]
+DATA_LINE = re.compile(rb"^data:[^\n]*\n", re.MULTILINE)
 
 
-def line_of(data: bytes) -> Line:
-    """A line; a `data:` line holding JSON with its strings."""
-    if not data.startswith(b"data:"):
-        return Line(data)
+def event_of(line: bytes) -> Held:
+    """A `data:` line, with its JSON's strings; as text if it holds none (`[DONE]`, cut off: its own masking saw it)."""
     try:
-        return Line(data, event_leaves(parsed(data[5:])))
+        leaves = event_leaves(parsed(line[5:]))
     except (ValueError, RecursionError):
-        return Line(data)  # not JSON (`[DONE]`), or cut off: its own masking has seen it
+        return line, None
+    return line, leaves or None
 
 
 class EventStream:
@@ -187,9 +207,9 @@ class EventStream:
 
     def __init__(self, whole: bool = False) -> None:
         self.hold, self.context_limit = None if whole else HOLD, CONTEXT
-        self.context: deque[Line] = deque()  # written already, kept as they came
+        self.context: deque[Held] = deque()  # events written already, kept as they came
         self.context_size = 0
-        self.held: list[Line] = []
+        self.held: list[Held] = []
         self.held_size = 0
         self.partial = b""  # the start of a line whose end has not come
         self.in_long_line = False  # passing a line longer than LONGEST_LINE on as it comes
@@ -201,18 +221,22 @@ class EventStream:
         self.fresh |= fresh
         if self.in_long_line:
             end = data.find(b"\n") + 1
-            self.add(Line(data if not end else data[:end]))
+            self.add((data if not end else data[:end], None))
             self.in_long_line, data = not end, data[end:] if end else b""
         data = self.partial + data if self.partial else data
         cut = data.rfind(b"\n") + 1
         self.partial = data[cut:]
-        start = 0
-        while start < cut:
-            end = data.index(b"\n", start) + 1
-            self.add(line_of(data[start:end]))
-            start = end
+        position, held = 0, self.held
+        for line in DATA_LINE.finditer(data, 0, cut):
+            if line.start() > position:
+                held.append((data[position : line.start()], None))
+            held.append(event_of(line.group()))
+            position = line.end()
+        if position < cut:
+            held.append((data[position:cut], None))
+        self.held_size += cut
         if len(self.partial) > LONGEST_LINE:
-            self.add(Line(self.partial))
+            self.add((self.partial, None))
             self.partial, self.in_long_line = b"", True
         ready = self.unchanging()
         if self.hold is not None and self.held_size >= self.hold + WRITE_AT_LEAST:
@@ -220,51 +244,51 @@ class EventStream:
         return ready
 
     def unchanging(self) -> bytes:
-        """The held lines before the first event: nothing changes them (a body with no events is held not at all)."""
-        first = next((index for index, line in enumerate(self.held) if line.leaves), len(self.held))
+        """The held text before the first event: nothing changes it (a body with no events is held not at all)."""
+        first = next((index for index, (_, leaves) in enumerate(self.held) if leaves), len(self.held))
         if not first:
             return b""
-        ready = b"".join(line.data for line in self.held[:first])
+        ready = b"".join(data for data, _ in self.held[:first])
         del self.held[:first]
         self.held_size -= len(ready)
         return ready
 
     def finish(self) -> bytes:
         if self.partial:
-            self.add(line_of(self.partial))
+            last = self.partial
+            self.add(event_of(last) if last.startswith(b"data:") else (last, None))
             self.partial = b""
         return self.write(keep=0)
 
-    def add(self, line: Line) -> None:
-        self.held.append(line)
-        self.held_size += len(line.data)
+    def add(self, held: Held) -> None:
+        self.held.append(held)
+        self.held_size += len(held[0])
 
     def write(self, keep: int) -> bytes:
-        """The held lines but the last `keep` bytes of them, masked: searched with the context before them and every
-        held line after."""
+        """The held text but the last `keep` bytes of it, masked: searched with the events before it and all held."""
         window = [*self.context, *self.held]
-        leaves = [line.leaves for line in window]
+        leaves = [found or () for _, found in window]
         changes = piece_changes(leaves, self.fresh) if any(leaves) else {}
         written, size = 0, self.held_size
         while written < len(self.held) and size > keep:
-            size -= len(self.held[written].data)
+            size -= len(self.held[written][0])
             written += 1
-        out = []
-        for offset, line in enumerate(self.held[:written]):
-            change = changes.get(len(self.context) + offset)
-            out.append(changed(line.data, change) if change else line.data)
-            if change:
+        out, first = [data for data, _ in self.held[:written]], len(self.context)
+        for index, change in changes.items():
+            if first <= index < first + written:
+                out[index - first] = changed(out[index - first], change)
                 self.count += sum(starts for _, starts in change.values())
-        for line in self.held[:written]:
-            if line.leaves:  # (only an event's strings can join a secret's next pieces)
-                self.context.append(line)
-                self.context_size += len(line.data)
-        while self.context and self.context_size - len(self.context[0].data) >= self.context_limit:
-            self.context_size -= len(self.context.popleft().data)
+        if keep:  # (more is to come: the events written are kept, as they came, for the next search)
+            for data, found in self.held[:written]:
+                if found:  # (only an event's strings can join a secret's next pieces)
+                    self.context.append((data, found))
+                    self.context_size += len(data)
+        while self.context and self.context_size - len(self.context[0][0]) >= self.context_limit:
+            self.context_size -= len(self.context.popleft()[0])
         del self.held[:written]
         self.held_size = size
-        if len(self.fresh) > FRESH_KEPT:  # memory stays bounded: only those in lines still searched can matter
-            self.fresh &= fingerprints_of(b"".join(line.data for line in (*self.context, *self.held)))
+        if len(self.fresh) > FRESH_KEPT:  # memory stays bounded: only those in text still searched can matter
+            self.fresh &= fingerprints_of(b"".join(data for data, _ in (*self.context, *self.held)))
         return b"".join(out)
 
 
@@ -282,10 +306,26 @@ def changed(data: bytes, change: dict) -> bytes:
 
 def mask_event_stream(data: bytes, fresh: set[str] | frozenset = frozenset()) -> tuple[bytes, int]:
     """A whole SSE body's `data:` lines, each JSON, with the secrets that cross events masked; lines that change are
-    written back compact. `fresh`: the fingerprints that masking it line by line has just made."""
-    stream = EventStream(whole=True)
-    masked = stream.feed(data, fresh) + stream.finish()
-    return (masked, stream.count) if stream.count else (data, 0)
+    written back compact. `fresh`: the fingerprints that masking it line by line has just made. (What EventStream
+    gives of the body fed whole, in one walk of each event.)"""
+    lines = data.split(b"\n")
+    places: dict[Path, list[tuple[int, str]]] = {}
+    where = []
+    for number, line in enumerate(lines):
+        if line.startswith(b"data:"):
+            try:
+                event = parsed(line[5:])
+            except (ValueError, RecursionError):
+                continue  # not JSON (`[DONE]`), or cut off: its own masking has seen it
+            if isinstance(event, (dict, list)):
+                collect_leaves(event, len(where), places)
+                where.append(number)
+    changes = changes_at(places, fresh) if len(where) > 1 else {}
+    if not changes:
+        return data, 0
+    for index, change in changes.items():
+        lines[where[index]] = changed(lines[where[index]], change)
+    return b"\n".join(lines), sum(starts for change in changes.values() for _, starts in change.values())
 
 
 def parsed(data: bytes):

@@ -116,7 +116,7 @@ def test_decoding_takes_off_one_level_and_finds_its_way_back():
     view = decoded(text)
     start = view.index("A/")
     assert to_written(text, [(start, start + 2)]) == [(text.index("\\u0041"), text.index(" \\q"))]
-    assert len(spaced(text)) == len(text) and spaced('a\\"b\\nc') == 'a "b \nc'
+    assert len(spaced(text)) == len(text) and spaced('a\\"b\\nc\\/') == 'a "b \nc /'
     assert regions("x" * 5000) == [] and regions("a " * 2000 + "\\t" + " b" * 2000)[0][1] - 4000 < 600
 
 
