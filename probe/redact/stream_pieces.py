@@ -179,20 +179,32 @@ def put(value: Any, path: Path, new: str) -> None:
 # An SSE body given in segments -------------------------------------------------------------------------
 
 # Bytes of events held back before they are written, and kept after, around each cut: a secret streamed over no
-# more than this (a private key in one-character deltas is about 400 KB of events) is masked as in the whole body.
-HOLD = CONTEXT = 512 << 10
-WRITE_AT_LEAST = 256 << 10  # events gathered before the held ones are searched again (each search reads them all)
+# more than this (a 2048-bit private key in one-character deltas is about 200 KB of events) is masked as in the
+# whole body.
+HOLD = CONTEXT = 256 << 10
+WRITE_AT_LEAST = 1 << 20  # events gathered before the held ones are searched again (each search reads them all)
 LONGEST_LINE = 8 << 20  # a line without its end past this is passed on as it is: it is masked line by line only
 FRESH_KEPT = 1 << 16  # fingerprints made line by line, remembered before those no longer searched are forgotten
 
 
-# A held piece of the body: its bytes (masked line by line), and, for an event (a `data:` line holding JSON), its
-# strings by place; None for any other text, which nothing changes.
-Held = tuple[bytes, list | None]
-DATA_LINE = re.compile(rb"^data:[^\n]*\n", re.MULTILINE)
+# A held piece of the body: its bytes (masked line by line, a view of them), and, for an event (a `data:` line
+# holding JSON), its strings by place; None for any other text, which nothing changes.
+Held = tuple[bytes | memoryview, list | None]
 
 
-def event_of(line: bytes) -> Held:
+def data_lines(data: bytes, cut: int):
+    """Where the `data:` lines of data[:cut] start and end (after their line end), found with `find`."""
+    position = data.find(b"data:", 0, cut)
+    while position >= 0:
+        end = data.find(b"\n", position, cut) + 1
+        if not end:
+            return
+        if position == 0 or data[position - 1] == 10:  # (at a line's start)
+            yield position, end
+        position = data.find(b"data:", end, cut)
+
+
+def event_of(line: bytes | memoryview) -> Held:
     """A `data:` line, with its JSON's strings; as text if it holds none (`[DONE]`, cut off: its own masking saw it)."""
     try:
         leaves = event_leaves(parsed(line[5:]))
@@ -226,14 +238,15 @@ class EventStream:
         data = self.partial + data if self.partial else data
         cut = data.rfind(b"\n") + 1
         self.partial = data[cut:]
-        position, held = 0, self.held
-        for line in DATA_LINE.finditer(data, 0, cut):
-            if line.start() > position:
-                held.append((data[position : line.start()], None))
-            held.append(event_of(line.group()))
-            position = line.end()
+        # (Views of `data`, not copies: each byte is copied once, when it is written.)
+        position, held, view = 0, self.held, memoryview(data)
+        for start, end in data_lines(data, cut):
+            if start > position:
+                held.append((view[position:start], None))
+            held.append(event_of(view[start:end]))
+            position = end
         if position < cut:
-            held.append((data[position:cut], None))
+            held.append((view[position:cut], None))
         self.held_size += cut
         if len(self.partial) > LONGEST_LINE:
             self.add((self.partial, None))
@@ -292,8 +305,9 @@ class EventStream:
         return b"".join(out)
 
 
-def changed(data: bytes, change: dict) -> bytes:
+def changed(data: bytes | memoryview, change: dict) -> bytes:
     """A `data:` line with the strings of `change` put in, written back compact, its line end kept."""
+    data = bytes(data)
     body, ending = (data[:-1], b"\n") if data.endswith(b"\n") else (data, b"")
     body, ending = (body[:-1], b"\r" + ending) if body.endswith(b"\r") else (body, ending)
     event = parsed(body[5:])
@@ -328,10 +342,10 @@ def mask_event_stream(data: bytes, fresh: set[str] | frozenset = frozenset()) ->
     return b"\n".join(lines), sum(starts for change in changes.values() for _, starts in change.values())
 
 
-def parsed(data: bytes):
+def parsed(data: bytes | memoryview):
     if orjson is not None:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # an integer past 64 bits, say: the standard library reads it
-    return json.loads(data)
+    return json.loads(bytes(data))
