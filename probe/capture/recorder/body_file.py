@@ -32,8 +32,8 @@ class BodyFile:
         self.fd, self.partial = open_unnamed(self.folder)
         self.masking = masking
         self.received = hashlib.sha256()
-        # What is stored lags behind what came while events are held back: hashed apart unless nothing is masked.
-        self.stored: hashlib._Hash | None = hashlib.sha256() if masking else None
+        # Made only once masking changes what is stored: till then the file holds the body as it came.
+        self.stored: hashlib._Hash | None = None
         self.events = EventStream()
         self.size = self.stored_size = self.masked = 0
         self.utf8 = codecs.getincrementaldecoder("utf-8")()
@@ -84,13 +84,18 @@ class BodyFile:
         # Then the secrets that cross events, as a body given whole is masked (probe.redact.masking), the last events
         # held back a while: a secret streamed across the cut before the next segment is masked whole. From the
         # first byte that is not text on, the body is masked only as bytes.
+        joined = self.events.count
         if not self.is_utf8:
-            self.store(self.events.finish() + masked)
-            return
-        fresh = fingerprints_of(masked) - fingerprints_of(segment) if count else frozenset()
-        self.store(self.events.feed(masked, fresh))
+            data = self.events.finish() + masked
+        else:
+            data = self.events.feed(masked, fingerprints_of(masked) - fingerprints_of(segment) if count else set())
+        self.store(data, changed=bool(count) or self.events.count > joined)
 
-    def store(self, data: bytes) -> None:
+    def store(self, data: bytes, changed: bool = False) -> None:
+        """Write `data`; `changed`: masking made it differ from the body as it came (what is stored is then hashed
+        apart, from what the file holds so far: the body as it came, up to here)."""
+        if self.stored is None and changed:
+            self.stored = hash_of_file(self.fd, self.stored_size)
         if self.stored is not None:
             self.stored.update(data)
         self.stored_size += len(data)
@@ -110,7 +115,8 @@ class BodyFile:
         """The body has ended: its last segment is written, and the file named by the sha256 of what it holds."""
         self.write_segments(final=True)
         if self.masking:
-            self.store(self.events.finish())
+            joined = self.events.count
+            self.store(self.events.finish(), changed=self.events.count > joined)
             self.masked += self.events.count
         if self.failed is None:
             try:
@@ -137,6 +143,18 @@ class BodyFile:
         if self.partial is not None and self.name is None:
             with contextlib.suppress(OSError):
                 os.unlink(self.partial)
+
+
+def hash_of_file(fd: int, size: int) -> "hashlib._Hash":
+    """The sha256 of the first `size` bytes of a file, read back a segment at a time."""
+    digest, offset = hashlib.sha256(), 0
+    while offset < size:
+        data = os.pread(fd, min(SEGMENT * 8, size - offset), offset)
+        if not data:
+            break
+        digest.update(data)
+        offset += len(data)
+    return digest
 
 
 def open_unnamed(folder: str) -> tuple[int, str | None]:
