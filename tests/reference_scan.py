@@ -3,7 +3,7 @@ over the whole text. Kept only as the reference the needle scan must agree with,
 
 import re
 
-from probe.redact import maintained, replacing
+from probe.redact import escapes, maintained, replacing
 from probe.redact import shapes as secret_shapes
 
 PROBES = [
@@ -38,7 +38,10 @@ def apply_rules(text, is_bytes: bool):
             if match is not None:
                 keep_end = match.end("keep") if "keep" in match.re.groupindex else match.start()
                 matches.append((keep_end, match.end()))
-    matches += maintained.secret_spans(text)
+    matches += maintained.secret_spans(escapes.spaced(text))
+    # What only decoding shows is looked for as the masking does (its views use the needle scan too).
+    matches += secret_shapes.escaped_spans(text, is_bytes, 1)
+    matches = secret_shapes.without_escape_ends(text, matches)
     if not matches:
         return text, 0
     return replacing.replace_spans(text, matches, is_bytes)

@@ -94,6 +94,21 @@ CORPUS = [
         ("lQOYBF0aBcDeFgHiJk", "LmNoPqRsTuVwXyZ0123"),
         "\n=Ab3d\n-----END PGP PRIVATE KEY BLOCK-----",
     ),
+    # Added later, at the end: tests name some entries by their place.
+    shape(
+        "telegram-api-url",
+        "curl https://api.telegram.org/bot",
+        ("7081234567:AAFq9Zx3Wv5Ut7Sr", "1Qp3On5Ml7Kj9Ih1Gf3"),
+        "/sendMessage?chat_id=42",
+    ),
+    shape("telegram-bot-in-text", "the bot", ("5566778899:Bx7Cv9Nm1Lk3Jh5G", "f7Ds9Ap1Oi3Uy5Tr7Ew"), " answers"),
+    shape(
+        "percent-encoded-query",
+        "fetch('https://api.example.com/v1/items?access_token=",
+        ("Zq8Xk29vLq%2B8Zt", "R4mW7pN2sY5c%3D"),
+        "&limit=5')",
+    ),
+    shape("form-password", "grant_type=password&username=bob&password=", ("S3cr3tPa%21ss", "w0rd9Kq")),
 ]
 
 SECRETS = [secret for _, _, secret in CORPUS]

@@ -3,7 +3,9 @@ and secretlint with its recommended preset (npm, installed by .ci/run into .agen
 it found, as (scanner, file, the text it flagged)."""
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 from conftest import PROJECT_ROOT
@@ -55,3 +57,32 @@ def leaks(found: list[tuple[str, str, str]], secrets: list[str]) -> list[tuple[s
         for finding in found
         if any(secret in finding[2] or (len(finding[2]) >= 8 and finding[2] in secret) for secret in secrets)
     ]
+
+
+def probe(*argv: str, data_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """A command of the project (`probe.write.analyze`, …) run as a user runs it, on the data folder given."""
+    result = subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PROBE_DATA_DIR": str(data_dir), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def flows_as_text(path: Path) -> str:
+    """mitmproxy's flow file as mitmproxy reads it back: each request's and response's URL, headers and body."""
+    from mitmproxy import io
+
+    lines = []
+    with path.open("rb") as stream:
+        for flow in io.FlowReader(stream).stream():
+            for message in (flow.request, flow.response):
+                if message is not None:
+                    lines += [f"{name}: {value}" for name, value in message.headers.items(multi=True)]
+                    lines.append(message.get_text(strict=False) or "")
+            lines.append(flow.request.url)
+    return "\n".join(lines)

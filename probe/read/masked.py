@@ -12,6 +12,7 @@ from probe.read.history_masks import HistoryMasks
 from probe.read.traffic import Body, Exchange
 from probe.redact.json_values import mask_json
 from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_body, mask_text, mask_url
+from probe.redact.replacing import fingerprints_of
 from probe.redact.stream_pieces import mask_pieces
 
 TOO_DEEP = "(nested too deeply to be masked, so not shown: traffic.jsonl holds it)"
@@ -40,16 +41,30 @@ def masked_exchange(
     request_type = next((value for name, value in exchange.request_headers if name.lower() == "content-type"), "")
     exchange.request_body = masked_body(exchange.request_body, request_type, histories)
     exchange.response_body = masked_body(exchange.response_body, exchange.content_type)
+    fresh: set[str] = set()
     for frame in exchange.frames:
+        before = frame.body
         frame.body = masked_body(frame.body, "")
+        fresh |= made(before, frame.body)
     # A key the model streamed over several frames.
-    mask_pieces([frame.body.value for frame in exchange.frames if not frame.from_client and frame.body.is_json])
+    mask_pieces([frame.body.value for frame in exchange.frames if not frame.from_client and frame.body.is_json], fresh)
     if exchange.error:
         exchange.error = mask_text(exchange.error)[0]
     if exchange.reason:
         exchange.reason = mask_text(exchange.reason)[0]
     exchange.events, exchange.events_parsed = None, False  # parsed again, from the masked body
     return exchange
+
+
+def made(before: Body, after: Body) -> set[str]:
+    """The fingerprints that masking a body made (stream_pieces.cut_off looks at those only)."""
+    if before.value is after.value or not isinstance(after.value, (str, dict, list)):
+        return set()
+    return fingerprints_of(shown(after.value)) - fingerprints_of(shown(before.value))
+
+
+def shown(value: Any):
+    return value if isinstance(value, str) else encoded(value)
 
 
 def masked_json(value: Any) -> Any:
@@ -68,8 +83,8 @@ def masked_body(body: Body, content_type: str, histories: HistoryMasks | None = 
             value = fast if fast is not None else masked_json(body.value)
         except RecursionError:  # nested past what can be walked: not shown at all (traffic.jsonl keeps it)
             return Body(TOO_DEEP, "text", body.size, body.as_sent)
-        if isinstance(value, list):
-            mask_pieces(value)  # a stream sent as a JSON array of chunks
+        if isinstance(value, list):  # a stream sent as a JSON array of chunks
+            mask_pieces(value, fingerprints_of(encoded(value)) - fingerprints_of(encoded(body.value)))
         return Body(value, body.format, body.size, body.as_sent)
     if body.format == "text" and isinstance(body.value, str):
         data = mask_body(body.value.encode("utf-8", "surrogatepass"), content_type).data

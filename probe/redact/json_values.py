@@ -5,12 +5,13 @@ import json
 import re
 from typing import Any
 
-from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
+from probe.redact.replacing import fingerprint, is_fingerprint, only_fingerprints
 from probe.redact.secret_names import CREDENTIAL_LIKE, is_secret_name, is_weak_secret_name
 from probe.redact.shapes import mask_text
 
 NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON
 NESTED_JSON_LIMIT = 1 << 20  # a string holding JSON (tool arguments) is looked into up to this size
+CLOSING = {"{": "}", "[": "]", '"': '"'}
 
 
 def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tuple[Any, int]:
@@ -79,7 +80,7 @@ def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:
 def is_secret_scalar(key: Any, item: Any) -> bool:
     if not isinstance(key, str) or isinstance(item, bool) or not isinstance(item, (str, int, float)):
         return False
-    if item == "" or (isinstance(item, str) and item.startswith(REDACTED_PREFIX)):
+    if item == "" or (isinstance(item, str) and only_fingerprints(item)):
         return False
     if is_secret_name(key):
         return True
@@ -89,9 +90,9 @@ def is_secret_scalar(key: Any, item: Any) -> bool:
 def mask_string(value: str, strings: bool = True) -> tuple[str, int]:
     stripped = value.strip()
     named = 0
-    if stripped[:1] in ("{", "["):
+    if stripped[:1] in ("{", "[", '"'):  # an object, a list, or a string written as JSON (held in another)
         nested = NOT_JSON
-        if stripped[-1:] in ("}", "]") and len(value) <= NESTED_JSON_LIMIT:
+        if stripped[-1:] == CLOSING[stripped[0]] and len(stripped) > 1 and len(value) <= NESTED_JSON_LIMIT:
             with contextlib.suppress(ValueError, RecursionError):
                 nested = json.loads(value)
         if nested is not NOT_JSON:

@@ -19,11 +19,11 @@ try:
 except ImportError:
     orjson = None
 
-from probe.redact import maintained
+from probe.redact import escapes, maintained
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
 from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
 from probe.redact.needle_scan import Finder
-from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
+from probe.redact.replacing import REDACTED_PREFIX, fingerprint, fingerprints_of, is_fingerprint
 from probe.redact.secret_names import (
     KNOWN_SECRET_HEADERS,
     NOT_SECRET_HEADERS,
@@ -89,9 +89,9 @@ KEY_PROBES = (
 
 def may_mask(value: Any, text: bytes | None = None) -> bool:
     """Whether mask_json could mask anything in a JSON value: False only where one pass of RE2 over the value
-    written as JSON finds no rule's literal, no JSON escape and no key that could name a secret. (A string's
-    text, keys included, is in that JSON as it is, but for quotes, backslashes and control characters, which no
-    literal holds.) `text`, if given, is that JSON already written."""
+    written as JSON finds no rule's literal, no JSON escape the rules cannot read through and no key that could
+    name a secret. (A string's text, keys included, is in that JSON as it is, but for quotes, backslashes and
+    control characters, which no literal holds.) `text`, if given, is that JSON already written."""
     if orjson is None or not TEXT_FINDER.one_pass or not isinstance(value, (dict, list)):
         return True
     if text is None:
@@ -99,7 +99,12 @@ def may_mask(value: Any, text: bytes | None = None) -> bool:
             text = orjson.dumps(value)
         except (orjson.JSONEncodeError, TypeError):
             return True  # an integer past 64 bits, a lone surrogate: walked
-    return bool(TEXT_FINDER.positions(text)) or scan_json(text).walk or maintained.found_in(text)
+    return (
+        bool(TEXT_FINDER.positions(text))
+        or scan_json(text).walk
+        or escapes.UNREADABLE_FOUND.search(text) is not None  # what only decoding shows: looked for by the walk
+        or maintained.found_in(escapes.spaced(text))
+    )
 
 
 def mask_json_scanned(value: Any, memo: dict | None = None) -> tuple[Any, int]:
@@ -127,7 +132,7 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
     if "json" in kind or looks_like_json:
         masked = mask_json_body(data)
         if masked is not None:
-            return joined_chunks_masked(masked)
+            return joined_chunks_masked(masked, data)
     if kind == "application/x-www-form-urlencoded":
         # Bytes that are not UTF-8 (a Latin-1 form) are carried through unchanged, not a reason to skip the names.
         masked_text, count = mask_parameters(data.decode("utf-8", "surrogateescape"))
@@ -144,17 +149,22 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
             count += named
         return MaskedBody(masked_data, NOT_JSON, count)
     masked_data, count = mask_text_lines(data)
-    if b"data:" in masked_data:  # an event stream: a secret may be streamed over several events
-        masked_data, joined = mask_event_stream(masked_data)
+    if b"data:" in masked_data:
+        fresh = fingerprints_of(masked_data) - fingerprints_of(data) if count else set()
+        # An event stream: a secret may be streamed over several events, each masked alone first (with all it
+        # holds around it: where events hold whole values, two would otherwise be read as one).
+        masked_data, joined = mask_event_stream(masked_data, fresh)
         count += joined
     return MaskedBody(masked_data, NOT_JSON, count)
 
 
-def joined_chunks_masked(masked: MaskedBody) -> MaskedBody:
-    """A JSON array of chunks (a stream sent without SSE) with the secrets that cross chunks masked too."""
+def joined_chunks_masked(masked: MaskedBody, data: bytes) -> MaskedBody:
+    """A JSON array of chunks (a stream sent without SSE) with the secrets that cross chunks masked too (`data`: the
+    body before, to tell the fingerprints masking each chunk has made)."""
     if not isinstance(masked.parsed, list) or len(masked.parsed) < 2:
         return masked
-    joined, _ = mask_pieces(masked.parsed)
+    fresh = fingerprints_of(masked.data) - fingerprints_of(data) if masked.count else set()
+    joined, _ = mask_pieces(masked.parsed, fresh)
     if not joined:
         return masked
     written = json.dumps(masked.parsed, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
@@ -363,8 +373,9 @@ def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
 
 
 # Raised whenever the masking code (not only its tables) masks more than before: 2 masks token shapes in a URL's host,
-# 3 checks free-text assignments (secret_names.CHECKS) and adds the maintained rule set (probe.redact.maintained).
-MASKING_REVISION = 3
+# 3 checks free-text assignments (secret_names.CHECKS) and adds the maintained rule set (probe.redact.maintained),
+# 4 reads through JSON's escapes at every depth and masks around fingerprints.
+MASKING_REVISION = 4
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
 RULES_VERSION = hashlib.sha256(
     repr(

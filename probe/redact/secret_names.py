@@ -189,7 +189,7 @@ NOT_SECRET_VALUES = frozenset(
     }
 )
 CODE_REFERENCE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|[0-9.,_+-]+")
-NOT_A_VALUE_START = ("$", "{", "%", "<", "[REDACTED", "*")
+NOT_A_VALUE_START = ("$", "{", "%", "<", "*")  # (a fingerprint is a value: what stands around one is masked)
 LOOKS_LIKE_CREDENTIAL = re.compile(r"(?=.*[0-9]).{8,}|\S{20,}")  # in free text, after a weak name
 HEX_SIGNATURE = re.compile(r"[0-9a-fA-F]{32,}")
 # What starts a command line in free text: a line end (perhaps a JSON escape), or a shell separator.
@@ -219,10 +219,29 @@ def plain_value(value: str) -> bool:
     stripped = value.strip()
     return (
         len(stripped) >= 4
+        and HAS_LETTER_OR_DIGIT.search(stripped) is not None  # not `"}]}, ` (JSON's closing after `secret:"`)
         and stripped.lower() not in NOT_SECRET_VALUES
         and not stripped.startswith(NOT_A_VALUE_START)
         and CODE_REFERENCE.fullmatch(stripped) is None
+        and not cut_mask(stripped)
     )
+
+
+HAS_LETTER_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+MASK_START = "[REDACTED sha256:"
+
+
+def cut_mask(value: str) -> bool:
+    """A fingerprint that a report's summary cut short, `[RED…` or `[REDACTED sha256:3f…`: a mask, not a value."""
+    head, ellipsis, _ = value.partition("…")
+    if not ellipsis or not head:
+        return False
+    if MASK_START.startswith(head):
+        return True
+    return head.startswith(MASK_START) and HEX_END.fullmatch(head[len(MASK_START) :]) is not None
+
+
+HEX_END = re.compile(r"[0-9a-f]{0,8}\]?")
 
 
 def secret_assignment(match: re.Match, text) -> bool:
@@ -308,7 +327,13 @@ def cookie_line(match: re.Match, text) -> bool:
     return name.lower() in ("cookie", "set-cookie") and plain_value(as_text(text, match.end("keep"), match.end()))
 
 
+def not_a_mask(match: re.Match, text) -> bool:
+    """A URL parameter's value that is no fingerprint cut short (`?session_token=[RED…`, in a summary)."""
+    return not cut_mask(as_text(text, match.end("keep"), match.end()))
+
+
 CHECKS = {
+    "not_a_mask": not_a_mask,
     "secret_assignment": secret_assignment,
     "flag_value": flag_value,
     "cookie_line": cookie_line,

@@ -85,7 +85,10 @@ RULES = [
     shape(r"lin_api_", r"lin_api_[A-Za-z0-9]{20,}"),  # Linear
     shape(r"ntn_", r"ntn_[A-Za-z0-9]{20,}"),  # Notion
     shape(r"PMAK-", r"PMAK-[A-Za-z0-9-]{20,}"),  # Postman
-    shape(r":AA", r"[0-9]{8,10}:AA[0-9A-Za-z_-]{33}(?![0-9A-Za-z_-])", 10),  # Telegram bot tokens
+    # Telegram bot tokens, `<bot id>:AA<33 or more>`, also right after the `bot` of an API URL
+    # (`/bot<id>:…/sendMessage`, where no token boundary is); and whatever token follows `bot<id>:` there.
+    Rule(r":AA", r"[0-9]{8,10}:AA[0-9A-Za-z_-]{33,}", 10),
+    Rule(r"bot[0-9]", r"(?P<keep>(?i:bot))[0-9]{8,10}:[0-9A-Za-z_-]{30,}", lowercase=True),
     # Discord's webhook URLs carry their token in the path (Slack's are among the maintained rules).
     Rule(r"/api/webhooks/", r"(?P<keep>/api/webhooks/[0-9]{5,25}/)[A-Za-z0-9_-]{40,100}"),
     # A private key in PEM, whole; in JSON its line ends are written `\n`, and a cut-off one is masked too.
@@ -116,7 +119,7 @@ RULES = [
     Rule(r"://", r"(?P<keep>://)[^\s/@:'\"<>\\]+:[^\s/@'\"<>\\]+(?=@)"),
     # A URL parameter naming a secret, anywhere in text: `?key=…`, `&access_token=…`.
     *[
-        Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, lowercase=True)
+        Rule(rf"{name}=", rf"(?P<keep>[?&#;](?i:{PARAMETER_NAMES})=)[^&#\s\"'<>\\]+", 24, True, "not_a_mask")
         for name in ("key", "token", "auth", "passw(?:or)?d", "secret", "sig", "signature", "credential")
     ],
     # Free text: what an agent reads from a user's files and sends on. `DB_PASSWORD=…`, `password: …`,
@@ -167,6 +170,7 @@ NEEDLES = {
     ASSIGNED_PROBE: tuple(word + after for word in ASSIGNED_WORDS.split("|") for after in ASSIGNED_AFTER),
     FLAG_PROBE: tuple(word + after for word in ASSIGNED_WORDS.split("|") for after in " \t"),
     r"-u|--user|--proxy-user": ("-u", "--user", "--proxy-user"),
+    r"bot[0-9]": tuple(f"bot{digit}" for digit in range(10)),
 }
 
 

@@ -12,135 +12,14 @@ import string
 from collections import defaultdict
 from dataclasses import dataclass
 
-from probe.redact import maintained
+from probe.redact import escapes, maintained
+from probe.redact.anchor_scan import CHARACTERS_PER_VISIT, build_scan
 from probe.redact.needle_scan import Finder
 from probe.redact.replacing import replace_spans
 from probe.redact.secret_names import CHECKS
 from probe.redact.shape_rules import BOUNDARY, RULES, Rule, needles_of
 
-# A needle is found through one of its characters that is rare in prompts and JSON, its anchor: a one-character
-# `find` (memchr) visits each place of the anchor, and the text before it is checked for the needles' starts.
-# Needles sharing an anchor share one pass. Of the characters here, a needle's first is its anchor (at its last
-# place in the needle, so that the check reads the most). A needle with none (`auth`, `shp`) is found whole.
-CASED_ANCHORS = "-_JQXZVKGWYFHBUMLNRECDOPSTI9A"  # `A` last: base64 of zeros is `AAAA…`
-LOWERED_ANCHORS = "="  # the lowercased text has no capitals, and its `-` would be a second pass over every `-`
-# Visiting places one by one costs more than one pass of a regular expression once the anchor is denser than
-# one per so many characters (`snake_case` keys, `-` in code, base64): the rest of the text is then read by one
-# pattern that finds the needles around the anchor (`dense_pattern`), checking each place without leaving C.
-CHARACTERS_PER_VISIT = 1024
-
-
-@dataclass(frozen=True)
-class Needle:
-    rule: int  # its rule's place in RULES
-    text: str | bytes
-    anchor: int  # where its anchor character is in it, or -1: found whole
-
-
-@dataclass(frozen=True)
-class Group:
-    """The needles that share an anchor."""
-
-    anchor: str | bytes
-    starts: tuple  # each needle up to and with its anchor (the text that ends at a place worth checking)
-    by_previous: dict  # the character before the anchor in a needle -> those needles, and those with none ("")
-    dense: re.Pattern  # the anchor where one of the needles is
-
-
-@dataclass(frozen=True)
-class Scan:
-    """How one kind of haystack (the text as it is, or lowercased) is scanned for the needles of its rules."""
-
-    groups: tuple[Group, ...]
-    whole: tuple[Needle, ...]
-
-    def hits(self, haystack, found: defaultdict[int, list[int]]) -> None:
-        """Adds where each rule's probe occurs in the haystack, by rule (a place twice does no harm)."""
-        starts_with = haystack.startswith
-        for group in self.groups:
-            by_previous, anywhere = group.by_previous, group.by_previous.get(haystack[:0], ())
-            for place in anchor_places(haystack, group):
-                for needle in by_previous.get(haystack[place - 1 : place], anywhere):
-                    start = place - needle.anchor
-                    if start >= 0 and starts_with(needle.text, start):
-                        found[needle.rule].append(start)
-        for needle in self.whole:
-            find, text, places = haystack.find, needle.text, found[needle.rule]
-            position = find(text)
-            while position >= 0:
-                places.append(position)
-                position = find(text, position + 1)
-
-
-def anchor_places(haystack, group: Group) -> list[int]:
-    """Where the group's anchor ends one of its needles' starts."""
-    find, ends_with, anchor, starts = haystack.find, haystack.endswith, group.anchor, group.starts
-    budget = len(haystack) // CHARACTERS_PER_VISIT + 16
-    places = []
-    position = find(anchor)
-    while position >= 0:
-        budget -= 1
-        if budget < 0:  # a common character here: the rest in one pass (a look-behind sees before `position`)
-            return places + [match.start() for match in group.dense.finditer(haystack, position)]
-        if ends_with(starts, 0, position + 1):
-            places.append(position)
-        position = find(anchor, position + 1)
-    return places
-
-
-def build_scan(lowercase: bool, as_bytes: bool) -> Scan:
-    anchors = LOWERED_ANCHORS if lowercase else CASED_ANCHORS
-    grouped, whole = {}, []
-    for index, rule in enumerate(RULES):
-        if rule.lowercase != lowercase:
-            continue
-        for text in needles_of(rule):
-            places = [place for place, character in enumerate(text) if character in anchors]
-            place = min(places, key=lambda place: (anchors.index(text[place]), -place)) if places else -1
-            needle = Needle(index, text.encode() if as_bytes else text, place)
-            if place < 0:
-                whole.append(needle)
-            else:
-                grouped.setdefault(text[place], []).append(needle)
-    return Scan(tuple(group_of(anchor, needles, as_bytes) for anchor, needles in grouped.items()), tuple(whole))
-
-
-def group_of(anchor: str, needles: list[Needle], as_bytes: bool) -> Group:
-    starts = tuple(dict.fromkeys(needle.text[: needle.anchor + 1] for needle in needles))
-    by_previous = {}  # a needle whose anchor is its first character is checked at every place, under ""
-    for needle in needles:
-        previous = needle.text[needle.anchor - 1 : needle.anchor] if needle.anchor else needle.text[:0]
-        by_previous[previous] = by_previous.get(previous, ()) + (needle,)
-    anywhere = by_previous.get(needles[0].text[:0], ())
-    by_previous = {previous: group + anywhere * bool(previous) for previous, group in by_previous.items()}
-    dense = dense_pattern(anchor, needles)
-    return Group(
-        anchor.encode() if as_bytes else anchor, starts, by_previous, re.compile(dense.encode() if as_bytes else dense)
-    )
-
-
-def dense_pattern(anchor: str, needles: list[Needle]) -> str:
-    """The anchor where one of the needles is, whole (a text of `AAAA…`, base64 of zeros, gives no place)."""
-    ending, around = {}, []
-    for needle in needles:
-        text = as_str(needle.text)
-        before, after = re.escape(text[: needle.anchor + 1]), re.escape(text[needle.anchor + 1 :])
-        if after:
-            around.append(f"(?<={before})(?={after})")
-        else:  # one look-behind for the needles of one length: its alternatives are skipped on their first character
-            ending.setdefault(needle.anchor, []).append(before)
-    alternatives = [f"(?<={'|'.join(befores)})" for _, befores in sorted(ending.items())] + around
-    # Most places fail on the two characters before the anchor, checked first against those of any needle.
-    depth = min(min(needle.anchor for needle in needles), 2)
-    guard = "".join(
-        "[" + "".join(sorted({re.escape(as_str(needle.text)[needle.anchor - back]) for needle in needles})) + "]"
-        for back in range(depth, 0, -1)
-    )
-    return f"{re.escape(anchor)}(?<={guard}{re.escape(anchor)})(?:{'|'.join(alternatives)})"
-
-
-def as_str(text: str | bytes) -> str:
-    return text.decode() if isinstance(text, bytes) else text
+__all__ = ["CHARACTERS_PER_VISIT"]  # the scan by anchors, which the tests look into
 
 
 @dataclass(frozen=True)
@@ -160,7 +39,11 @@ COMPILED = [
 
 
 # The scans of the text as it is and lowercased, for str and for bytes.
-SCANS = {as_bytes: (build_scan(False, as_bytes), build_scan(True, as_bytes)) for as_bytes in (False, True)}
+RULES_NEEDLES = [(index, needle, rule.lowercase) for index, rule in enumerate(RULES) for needle in needles_of(rule)]
+SCANS = {
+    as_bytes: (build_scan(RULES_NEEDLES, False, as_bytes), build_scan(RULES_NEEDLES, True, as_bytes))
+    for as_bytes in (False, True)
+}
 KELVIN, DOTTED_I = "\u212a", "\u0130"  # the letters whose lowercase is (or starts with) an ASCII letter
 # Every rule's needles for one pass of RE2, a lowercase rule's matched ignoring case, and the rule of each.
 NEEDLE_RULES = [index for index, rule in enumerate(RULES) for _ in needles_of(rule)]
@@ -224,7 +107,7 @@ def which_have_shapes(texts: list[str]) -> list[bool]:
     for text in texts:
         starts.append(position)
         position += len(text) + 1
-    flags = [ESCAPE in text for text in texts]
+    flags = ["\\" in text for text in texts]  # escaped: what decoding shows is looked for in each alone
     joined = "\n".join(texts)
     if maintained.found_in(joined):
         return [True] * len(texts)  # a shape of the maintained rules: each text is masked alone
@@ -252,6 +135,36 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
 
 
 def secret_spans_at(text, is_bytes: bool, found) -> list[tuple[int, int]]:
+    """Where the secrets are: those the rules find in the text as written, and those they find only once JSON's
+    escapes are taken off, level by level (a tool call's arguments in a request body are escaped twice)."""
+    spans = direct_spans(text, is_bytes, found)
+    if (b"\\" if is_bytes else "\\") in text:
+        spans += escaped_spans(text, is_bytes, 1)
+    return without_escape_ends(text, spans)
+
+
+DEEPEST = 8  # levels of escaping looked through: JSON in a string in JSON in a string … eight deep
+
+
+def escaped_spans(text, is_bytes: bool, depth: int) -> list[tuple[int, int]]:
+    """The secrets the rules find in the parts of `text` that hold escapes they cannot read through
+    (escapes.regions), each decoded once (and looked through again while it still holds such escapes), as spans of
+    `text`. A secret found there and as written is one span: they are joined when masked."""
+    spans = []
+    for start, end in escapes.regions(text):
+        part = text[start:end]
+        view = escapes.decoded(part)
+        if view == part:
+            continue
+        found = direct_spans(view, is_bytes, probe_hits(view, is_bytes))
+        if depth < DEEPEST:
+            found += escaped_spans(view, is_bytes, depth + 1)
+        spans += [(start + first, start + last) for first, last in escapes.to_written(part, found)]
+    return spans
+
+
+def direct_spans(text, is_bytes: bool, found) -> list[tuple[int, int]]:
+    """The secrets the rules find in the text as it is written, by the places of their probes (probe_hits)."""
     spans = []
     for index in sorted(found):  # in the order of RULES, each rule's hits in order
         compiled = COMPILED[index]
@@ -267,10 +180,36 @@ def secret_spans_at(text, is_bytes: bool, found) -> list[tuple[int, int]]:
             if match is not None:
                 keep_end = match.end("keep") if "keep" in match.re.groupindex else match.start()
                 spans.append((keep_end, match.end()))
-    found_by_maintained = maintained.secret_spans(text)
+    # (read with one level of escapes as what they stand for: they are written for source code, not JSON)
+    found_by_maintained = [unquoted(text, *span) for span in maintained.secret_spans(escapes.spaced(text))]
     if is_bytes:  # a binary body: its random bytes can look like anything a loose rule describes
         found_by_maintained = [span for span in found_by_maintained if reads_as_text(text, *span)]
     return spans + found_by_maintained
+
+
+QUOTES = {False: "\"'`", True: b"\"'`"}
+
+
+def unquoted(text, start: int, end: int) -> tuple[int, int]:
+    """A span without the quotes around it (a maintained rule may take them in): the secret is what they hold, and
+    masks the same wherever it is written."""
+    quotes = QUOTES[isinstance(text, bytes)]
+    while end - start > 2 and text[start : start + 1] in quotes and text[end - 1 : end] == text[start : start + 1]:
+        start, end = start + 1, end - 1
+    return start, end
+
+
+def without_escape_ends(text, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans, each ending before a backslash it would end with: in JSON's text that backslash starts the escape
+    after the secret (`…\\"` closing an escaped quote), and masking it would break the JSON around."""
+    backslash = b"\\"[0] if isinstance(text, bytes) else "\\"
+    trimmed = []
+    for start, end in spans:
+        while end > start and text[end - 1] == backslash:
+            end -= 1
+        if end > start:
+            trimmed.append((start, end))
+    return trimmed
 
 
 def checked(rule: Rule, match: re.Match, text, is_bytes: bool) -> bool:

@@ -3,7 +3,7 @@
 import re
 import urllib.parse
 
-from probe.redact.replacing import REDACTED_PREFIX, fingerprint, is_fingerprint
+from probe.redact.replacing import REDACTED_PREFIX, between_fingerprints, fingerprint, is_fingerprint, replace_spans
 from probe.redact.secret_names import is_secret_header, is_secret_name
 from probe.redact.shapes import mask_text, which_have_shapes
 
@@ -22,8 +22,8 @@ def mask_header(name: str, value: str, extra: frozenset[str] = frozenset(), shap
     if not value or is_fingerprint(value):
         return value, 0
     if is_secret_header(name, extra):
-        if REDACTED_PREFIX in value:  # masked already (`Bearer [REDACTED …]`): kept, whatever else it holds masked
-            return mask_text(value)
+        if REDACTED_PREFIX in value:  # masked already (`Bearer [REDACTED …]`): what stands around it is masked
+            return masked_around_fingerprints(value)
         return fingerprint(value), 1
     scheme = AUTH_SCHEME.match(value)
     if scheme and not scheme.group(3).startswith(REDACTED_PREFIX):
@@ -37,6 +37,14 @@ def mask_header(name: str, value: str, extra: frozenset[str] = frozenset(), shap
     if "://" in value:  # URLs inside a value (`<…?session_token=x>; rel=next`, `db=postgres://u:pw@db`): each alone
         return mask_text_and_urls(value)
     return mask_text(value) if shapes else (value, 0)
+
+
+def masked_around_fingerprints(value: str) -> tuple[str, int]:
+    """A secret header's value that holds a fingerprint: everything else in it, but an auth scheme, masked too."""
+    scheme = AUTH_SCHEME.match(value)
+    start = scheme.start(3) if scheme else 0
+    masked, count = replace_spans(value[start:], between_fingerprints(value[start:]), False)
+    return value[:start] + masked, count
 
 
 WHOLE_URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|/)[^\s<>\"']*")

@@ -5,7 +5,6 @@ streamed in pieces), and a hand-made capture that holds them all raw, as one mad
 version or by hand would, whose manifest even claims it was masked."""
 
 import json
-import subprocess
 import sys
 import textwrap
 from http.server import BaseHTTPRequestHandler
@@ -13,9 +12,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import PROJECT_ROOT, answer_with_chunked_sse, captured_exchange, run_manifest, send_chunk, serving
+from conftest import answer_with_chunked_sse, captured_exchange, run_manifest, send_chunk, serving
 from secret_corpus import CORPUS, SECRETS
-from secret_oracles import detect_secrets_findings, leaks, secretlint_findings
+from secret_oracles import detect_secrets_findings, flows_as_text, leaks, probe, secretlint_findings
 
 from probe.redact.masking import RULES_VERSION
 
@@ -102,19 +101,6 @@ def request_body() -> dict:
     }
 
 
-def probe(*argv: str, data_dir: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", *argv],
-        cwd=PROJECT_ROOT,
-        env={**__import__("os").environ, "PROBE_DATA_DIR": str(data_dir)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 def real_capture(data_dir: Path, upstream: str, scratch: Path) -> tuple[Path, list[Path]]:
     client = scratch / "client.py"
     client.write_text(
@@ -184,21 +170,6 @@ def every_output(run: Path, data_dir: Path, scratch: Path, collector: str, input
     flows.write_text(flows_as_text(run / "flows.mitm"))
     written = [path for path in run.rglob("*") if path.is_file() and path.name not in ("flows.mitm", *inputs)]
     return written + printed + [flows]
-
-
-def flows_as_text(path: Path) -> str:
-    """mitmproxy's flow file as mitmproxy reads it back: each request's and response's URL, headers and body."""
-    from mitmproxy import io
-
-    lines = []
-    with path.open("rb") as stream:
-        for flow in io.FlowReader(stream).stream():
-            for message in (flow.request, flow.response):
-                if message is not None:
-                    lines += [f"{name}: {value}" for name, value in message.headers.items(multi=True)]
-                    lines.append(message.get_text(strict=False) or "")
-            lines.append(flow.request.url)
-    return "\n".join(lines)
 
 
 def which(value: str) -> str:

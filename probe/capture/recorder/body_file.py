@@ -1,10 +1,11 @@
 """A large streamed body written once, masked as it passes, to `bodies/<sha256>` beside traffic.jsonl.
 
 The body is cut into segments after a line end (a secret is never cut in two), each masked and written as it
-arrives, to a file that has no name until the body is whole: then it is linked (or renamed) to the sha256 of the
-bytes it holds, which any reader can check. A kill mid-body leaves no file a reader could take for whole (an
-unnamed file vanishes; a named one is `.partial-…`, which no reference can name). The unmasked body is never on
-disk. Loaded beside the capture addon by `mitmdump -s`: only the standard library and probe.redact.
+arrives, the last events held back a while so that a secret streamed across two events is masked as in the body
+whole (probe.redact.stream_pieces). The file has no name until the body is whole: then it is linked (or renamed) to
+the sha256 of the bytes it holds, which any reader can check. A kill mid-body leaves no file a reader could take
+for whole (an unnamed file vanishes; a named one is `.partial-…`, which no reference can name). The unmasked body
+is never on disk. Loaded beside the capture addon by `mitmdump -s`: only the standard library and probe.redact.
 """
 
 import codecs
@@ -16,6 +17,8 @@ import secrets
 
 from probe.capture.recorder.spool import SEGMENT, TAIL, text_cut, write_all, write_unless_failed
 from probe.redact import masking as redaction
+from probe.redact.replacing import fingerprints_of
+from probe.redact.stream_pieces import EventStream
 
 FOLDER = "bodies"  # beside traffic.jsonl
 
@@ -29,7 +32,9 @@ class BodyFile:
         self.fd, self.partial = open_unnamed(self.folder)
         self.masking = masking
         self.received = hashlib.sha256()
-        self.stored: hashlib._Hash | None = None  # made only once a segment is masked: else it is `received`
+        # Made only once masking changes what is stored: till then the file holds the body as it came.
+        self.stored: hashlib._Hash | None = None
+        self.events = EventStream()
         self.size = self.stored_size = self.masked = 0
         self.utf8 = codecs.getincrementaldecoder("utf-8")()
         self.is_utf8 = True
@@ -69,16 +74,32 @@ class BodyFile:
             self.is_utf8 = False
 
     def write_segment(self, segment: bytes) -> None:
-        masked, count = self.masked_segment(segment) if self.masking else (segment, 0)
-        if self.stored is None and masked is not segment:
-            self.stored = self.received.copy()  # what is stored has been the body so far, and differs from here
         self.received.update(segment)
         self.size += len(segment)
-        if self.stored is not None:
-            self.stored.update(masked)
-        self.stored_size += len(masked)
+        if not self.masking:
+            self.store(segment)
+            return
+        masked, count = self.masked_segment(segment)
         self.masked += count
-        self.failed = write_unless_failed(self.fd, masked, self.failed)
+        # Then the secrets that cross events, as a body given whole is masked (probe.redact.masking), the last events
+        # held back a while: a secret streamed across the cut before the next segment is masked whole. From the
+        # first byte that is not text on, the body is masked only as bytes.
+        joined = self.events.count
+        if not self.is_utf8:
+            data = self.events.finish() + masked
+        else:
+            data = self.events.feed(masked, fingerprints_of(masked) - fingerprints_of(segment) if count else set())
+        self.store(data, changed=bool(count) or self.events.count > joined)
+
+    def store(self, data: bytes, changed: bool = False) -> None:
+        """Write `data`; `changed`: masking made it differ from the body as it came (what is stored is then hashed
+        apart, from what the file holds so far: the body as it came, up to here)."""
+        if self.stored is None and changed:
+            self.stored = hash_of_file(self.fd, self.stored_size)
+        if self.stored is not None:
+            self.stored.update(data)
+        self.stored_size += len(data)
+        self.failed = write_unless_failed(self.fd, data, self.failed)
 
     def masked_segment(self, segment: bytes) -> tuple[bytes, int]:
         """While the body is UTF-8 it is masked as text (token shapes, then the secret-named fields of its JSON
@@ -93,6 +114,10 @@ class BodyFile:
     def finish(self) -> None:
         """The body has ended: its last segment is written, and the file named by the sha256 of what it holds."""
         self.write_segments(final=True)
+        if self.masking:
+            joined = self.events.count
+            self.store(self.events.finish(), changed=self.events.count > joined)
+            self.masked += self.events.count
         if self.failed is None:
             try:
                 self.name = link(self.fd, self.partial, self.folder, self.stored_sha256())
@@ -118,6 +143,18 @@ class BodyFile:
         if self.partial is not None and self.name is None:
             with contextlib.suppress(OSError):
                 os.unlink(self.partial)
+
+
+def hash_of_file(fd: int, size: int) -> "hashlib._Hash":
+    """The sha256 of the first `size` bytes of a file, read back a segment at a time."""
+    digest, offset = hashlib.sha256(), 0
+    while offset < size:
+        data = os.pread(fd, min(SEGMENT * 8, size - offset), offset)
+        if not data:
+            break
+        digest.update(data)
+        offset += len(data)
+    return digest
 
 
 def open_unnamed(folder: str) -> tuple[int, str | None]:

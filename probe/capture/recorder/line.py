@@ -18,6 +18,8 @@ except ImportError:  # a mitmdump installed on its own, without our dependencies
 
 from probe.capture.recorder.spool import Spool
 from probe.redact import masking as redaction
+from probe.redact.replacing import fingerprints_of
+from probe.redact.stream_pieces import EventStream
 
 # Stands in for the spooled body while the rest of the record is written; random, so that no captured text can
 # be mistaken for it.
@@ -60,13 +62,18 @@ def spooled_line(record: dict, spool: Spool, masking: bool) -> Iterator[bytes]:
 
 
 def text_pieces(spool: Spool, masking: bool) -> Iterator[tuple[bytes, int]]:
+    events = EventStream()
     for segment in spool.segments(cut_at_lines=True):
         count = 0
         if masking:
             # As a text body is masked (a large body is never parsed whole): token shapes, then the secret-named
-            # fields of its JSON lines (SSE events, NDJSON), or of a long JSON line's `"name": value` pairs.
-            segment, count = redaction.mask_text_lines(segment)
+            # fields of its JSON lines (SSE events, NDJSON), or of a long JSON line's `"name": value` pairs; then
+            # the secrets that cross events, the last events held back until what follows them has come.
+            masked, count = redaction.mask_text_lines(segment)
+            segment = events.feed(masked, fingerprints_of(masked) - fingerprints_of(segment) if count else frozenset())
         yield escaped(segment.decode("utf-8", "surrogateescape")), count
+    if masking:
+        yield escaped(events.finish().decode("utf-8", "surrogateescape")), events.count
 
 
 def base64_pieces(spool: Spool, masking: bool) -> Iterator[tuple[bytes, int]]:

@@ -2,13 +2,15 @@
 model streams), and each exchange written as the HTTP ones are."""
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from mitmproxy import http
 
 from probe.capture.recorder import line as capture_line
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.record import SCHEMA_VERSION, TERMINAL_EVENT
+from probe.redact.replacing import fingerprints_of
 from probe.redact.stream_pieces import mask_pieces
 
 
@@ -20,6 +22,7 @@ class Socket:
     next_seq: int = 0
     pending: list[dict] | None = None  # frames of the exchange in progress
     terminal: bool = False
+    fresh: set[str] = field(default_factory=set)  # fingerprints that masking each frame alone made
 
 
 class WebSocketRecording:
@@ -45,6 +48,9 @@ class WebSocketRecording:
             "sha256": hashlib.sha256(message.content).hexdigest(),
         }
         frame.update(stored.websocket_content(message.content, message.is_text, self.policy))
+        if frame.get("redacted_tokens"):
+            shown = frame["body"] if isinstance(frame["body"], str) else json.dumps(frame["body"], ensure_ascii=False)
+            socket.fresh |= fingerprints_of(shown) - fingerprints_of(message.content)
         if message.from_client and socket.pending is not None:
             self.finish_websocket_exchange(socket, "next-client-message")
         if socket.pending is None:
@@ -76,7 +82,8 @@ class WebSocketRecording:
         complete = socket.terminal
         close_code = flow.websocket.close_code if flow.websocket else None
         if self.policy.redact:
-            mask_streamed_secrets(messages)
+            mask_streamed_secrets(messages, socket.fresh)
+        socket.fresh = set()
         record = {
             "schema": SCHEMA_VERSION,
             "kind": "websocket",
@@ -109,10 +116,10 @@ class WebSocketRecording:
     # Shutdown -------------------------------------------------------------------------------
 
 
-def mask_streamed_secrets(messages: list[dict]) -> None:
+def mask_streamed_secrets(messages: list[dict], fresh: set[str]) -> None:
     """A key the model streams over several frames, each frame masked alone, is masked across them too."""
     frames = [frame for frame in messages if frame["from"] == "server" and frame.get("body_format") == "json"]
-    joined, changed = mask_pieces([frame["body"] for frame in frames])
+    joined, changed = mask_pieces([frame["body"] for frame in frames], fresh)
     if joined:
         first = frames[min(changed)]
         first["redacted_tokens"] = first.get("redacted_tokens", 0) + joined
