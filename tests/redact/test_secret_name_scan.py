@@ -43,7 +43,9 @@ def test_whatever_the_walk_masks_the_scan_sends_to_it(document, ascii_only):
     # Parsed fast or exactly, the body is the value the standard library reads (integers past 64 bits too).
     masked = redaction.mask_json_body(raw)
     assert masked.parsed == redaction.mask_json(json.loads(masked.data), strings=False)[0]
-    if not named and "sk-" not in raw.decode():
+    # The text rules see the raw bytes, numbers too: a maintained rule may take a long number after a secret's name.
+    if not named and redaction.mask_bytes(raw)[1] == 0:
+        assert "sk-" not in raw.decode()
         assert masked.parsed == json.loads(raw) and masked.data == raw
 
 
