@@ -203,12 +203,20 @@ class Reading:
         if builder is None:
             builder = self.builders[id(reader)] = TurnBuilder(reader)
         turn = builder.build(exchange, warnings)
-        if any(isinstance(event.data, sse.NestedTooDeeply) for event in exchange.stream_events() or ()):
+        if too_deep(exchange.stream_events()):
             warnings.append(
                 f"exchange {exchange.number}: an event is nested deeper than {DEPTH_LIMIT:,} levels: "
                 "it is shown as text, not read"
             )
         return turn, builder
+
+
+def too_deep(events: "list[sse.Event] | sse.StreamEvents | None") -> bool:
+    """Whether an event of the stream is nested too deeply to read; a long stream says so once walked (the reader
+    walked it), not walked again."""
+    if isinstance(events, sse.StreamEvents):
+        return events.too_deep
+    return any(isinstance(event.data, sse.NestedTooDeeply) for event in events or ())
 
 
 def measure(items: list[Item]) -> None:

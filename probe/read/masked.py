@@ -72,8 +72,12 @@ def masked_body(body: Body, content_type: str, histories: HistoryMasks | None = 
             mask_pieces(value)  # a stream sent as a JSON array of chunks
         return Body(value, body.format, body.size, body.as_sent)
     if body.format == "text" and isinstance(body.value, str):
-        data = mask_body(body.value.encode("utf-8", "surrogatepass"), content_type).data
-        return Body(data.decode("utf-8", "surrogatepass"), body.format, body.size, body.as_sent)
+        sent = body.value.encode("utf-8", "surrogatepass")
+        data = mask_body(sent, content_type).data
+        # Nothing masked (as nearly always, the capture having masked it): the text as it was, not a copy of it,
+        # which for a stream of a million events is another copy of hundreds of megabytes.
+        text = body.value if data is sent or data == sent else data.decode("utf-8", "surrogatepass")
+        return Body(text, body.format, body.size, body.as_sent)
     if body.format == "base64" and isinstance(body.value, str):
         try:
             raw = base64.b64decode(body.value, validate=True)

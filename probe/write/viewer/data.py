@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from probe.apis.turn_markdown import ITEMS_SHOWN
+from probe.common import fastjson
 from probe.common.fastjson import encoded
 from probe.common.lookup import fill_misses
 from probe.read.conversation import Turn
+from probe.read.sse import StreamEvents
 from probe.read.traffic import Body, Exchange
 from probe.read.turn_lines import Listed, StringMemo, runs, shallow_record
 from probe.redact.json_values import mask_json
@@ -74,6 +76,11 @@ def clipped(value: Any) -> Any:
     if isinstance(value, list):
         return [clipped(item) for item in value]
     return value
+
+
+def raw_event(event: Any) -> Any:
+    """An event as the raw view shows it: its payload, with its name where the stream gave one."""
+    return {"event": event.name, "data": event.data} if event.name else event.data
 
 
 def api_errors(errors: list) -> list:
@@ -258,10 +265,27 @@ class ViewerData:
         if exchange.kind == "websocket":
             return self.raw_frames(exchange, from_client=False)
         events = exchange.stream_events()
+        if isinstance(events, StreamEvents):
+            return self.raw_stream(exchange.response_body, events) | {"format": "events"}
         if events is not None:
-            value = [{"event": event.name, "data": event.data} if event.name else event.data for event in events]
+            value = [raw_event(event) for event in events]
             return self.raw(exchange.response_body, value) | {"format": "events"}
         return self.raw(exchange.response_body, exchange.response_body.value)
+
+    def raw_stream(self, body: Body, events: StreamEvents) -> dict:
+        """A long stream's events as `raw` keeps the list of them, each written in turn: the head of that list's JSON
+        is kept, the rest only measured (the list of a million events was gigabytes)."""
+        head, size = bytearray(b"["), 1
+        for index, event in enumerate(events):
+            text = encoded(raw_event(event))
+            size += len(text) + (1 if index else 0)
+            if len(head) <= RAW_LIMIT:
+                head += b"," + text if index else text
+        head, size = head + b"]", size + 1
+        return self.kept_text(bytes(head), size, RAW_LIMIT, lambda: fastjson.loads(bytes(head))) | {
+            "format": body.format,
+            "size": body.size,
+        }
 
     def raw_frames(self, exchange: Exchange, from_client: bool) -> dict:
         frames = [frame.body.value for frame in exchange.frames if frame.from_client == from_client]
@@ -280,20 +304,26 @@ class ViewerData:
         """A captured value for a collapsed view: whole while its JSON is under `limit` bytes, else the head of
         that JSON as text (`head`), and nothing (`omitted`) once the page holds RAW_BUDGET bytes of such values."""
         text = encoded(value)
-        if self.raw_bytes + min(len(text), limit) > RAW_BUDGET:
-            return {"kept": "omitted", "bytes": len(text)}
-        if len(text) > limit:
+        return self.kept_text(text, len(text), limit, lambda: value)
+
+    def kept_text(self, text: bytes, size: int, limit: int, value: Callable[[], Any]) -> dict:
+        """`kept` for a value of `size` bytes of JSON whose text starts with `text` (all of it, while `size` is
+        within `limit`); `value()` gives the value itself."""
+        if self.raw_bytes + min(size, limit) > RAW_BUDGET:
+            return {"kept": "omitted", "bytes": size}
+        if size > limit:
             self.raw_bytes += limit
             head = text[:limit].decode("utf-8", "replace")
             return {
                 "kept": "head",
-                "bytes": len(text),
+                "bytes": size,
                 "value": mask_cut_json(head, self.strings) if self.mask_raw else head,
             }
-        self.raw_bytes += len(text)
+        self.raw_bytes += size
+        whole = value()
         if self.mask_raw:
-            value = self.members.mask(value) if may_mask(value, text) else value
-        return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
+            whole = self.members.mask(whole) if may_mask(whole, text) else whole
+        return {"kept": "whole", "bytes": size, "value": whole if size <= TEXT_LIMIT else clipped(whole)}
 
     def write_data(self, out: BinaryIO, header: dict) -> None:
         """The page's data as inert JSON: {"schema", "header", "values", "turns"}, written compactly in that order
