@@ -9,6 +9,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+import orjson
+
 from probe.apis.turn_markdown import ITEMS_SHOWN
 from probe.common import fastjson
 from probe.common.fastjson import encoded
@@ -21,7 +23,9 @@ from probe.redact.json_values import mask_json
 from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
+from probe.write.viewer.header import NotUnderstood
 from probe.write.viewer.inert import header_json
+from probe.write.viewer.page_budget import PAGE_LIMIT, SLACK, chosen, left_out_note, write_chosen
 from probe.write.viewer.spool import Spool
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
@@ -38,8 +42,8 @@ KNOWN_OBJECTS = 1 << 12  # objects remembered by identity before starting over: 
 class Values:
     """A table of JSON values, each distinct value stored once and named by its position."""
 
-    def __init__(self, indexed: bool = False) -> None:
-        self.values = Spool(indexed)
+    def __init__(self) -> None:
+        self.values = Spool()
         self.by_content: dict[bytes, int] = {}
         self.by_identity: dict[int, tuple[Any, int]] = {}  # the same object re-sent: no need to serialise it again
 
@@ -92,16 +96,14 @@ class ViewerData:
     """The page's data: one entry per exchange, built from its turn (as written to turns.jsonl) and the
     exchange itself (headers and raw bodies, masked here like the report masks them)."""
 
-    def __init__(
-        self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False, indexed: bool = False
-    ) -> None:
+    def __init__(self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False) -> None:
         self.redact, self.extra_secrets = redact, extra_secrets
         # Raw bodies are shown as captured: masked when they were recorded (with the rules in force now), they
         # need no second pass, which would cost more than the rest of the page.
         self.mask_raw = redact and not masked_at_capture
-        self.values = Values(indexed)  # indexed: what was added since a count can be handed out (the live viewer)
-        self.turns = Spool(indexed)
-        self.unrecognised: list[dict] = []  # the turns with something not understood: n and unrecognised
+        self.values = Values()
+        self.turns = Spool()
+        self.unrecognised = NotUnderstood()  # what the turns held that was not understood, and where
         self.raw_bytes = 0
         self.strings = StringMemo()  # masked strings, for mask_json's memo
         self.members = MemberMasks(self.strings)
@@ -130,8 +132,7 @@ class ViewerData:
             entry = self.entry(exchange, turn, shallow_record(turn), history_field, with_bodies=False)
         entry["insight"] = {key: value for key, value in (facts or {}).items() if key not in ("record", "schema")}
         self.turns.append(encoded(entry))
-        if entry["unrecognised"]:
-            self.unrecognised.append({"n": entry["n"], "unrecognised": entry["unrecognised"]})
+        self.unrecognised.add(entry["n"], entry["unrecognised"])
 
     def shown(self, listed: Any, positions: slice | None = None) -> list[int]:
         """The numbers here of a listed field's values (those at `positions`, else all), each interned the first
@@ -325,13 +326,24 @@ class ViewerData:
             whole = self.members.mask(whole) if may_mask(whole, text) else whole
         return {"kept": "whole", "bytes": size, "value": whole if size <= TEXT_LIMIT else clipped(whole)}
 
-    def write_data(self, out: BinaryIO, header: dict) -> None:
+    def write_data(self, out: BinaryIO, header: dict, frame: int = 0) -> None:
         """The page's data as inert JSON: {"schema", "header", "values", "turns"}, written compactly in that order
-        (each value and turn as encoded when it was added)."""
-        out.write(b'{"schema":1,"header":' + header_json(header) + b',"values":')
-        self.values.values.write_to(out)
-        out.write(b',"turns":')
-        self.turns.write_to(out)
+        (each value and turn as encoded when it was added). A page that would pass PAGE_LIMIT (with `frame`, the
+        bytes of the page around its data) keeps its first and last turns only, and its header says so."""
+        text = header_json(header)
+        values, turns = self.values.values, self.turns
+        choice = chosen(values, turns, PAGE_LIMIT - frame - len(text) - SLACK)
+        if choice is not None:
+            note = left_out_note(choice, turns.count, lambda index: orjson.loads(turns.element(index))["n"])
+            text = header_json(header | {"warnings": [*header.get("warnings", []), note]})
+        out.write(b'{"schema":1,"header":' + text + b",")
+        if choice is None:
+            out.write(b'"values":')
+            values.write_to(out)
+            out.write(b',"turns":')
+            turns.write_to(out)
+        else:
+            write_chosen(out, values, turns, choice)
         out.write(b"}")
 
     def counts(self) -> tuple[int, int]:
@@ -341,8 +353,7 @@ class ViewerData:
 
     def write_part(self, out: BinaryIO, header: bytes, since: tuple[int, int], upto: tuple[int, int]) -> None:
         """The values and turns added after the counts `since` up to the counts `upto` (from `counts`), written as
-        write_data writes them all, without encoding anything again; `header` is already JSON (header_json). An
-        indexed ViewerData only."""
+        write_data writes them all, without encoding anything again; `header` is already JSON (header_json)."""
         out.write(b'{"schema":1,"header":' + header + b',"values":')
         self.values.values.copy_elements(out, since[0], upto[0])
         out.write(b',"turns":')
