@@ -7,7 +7,7 @@ from typing import Any
 from probe.apis.recognise import reader_for
 from probe.common.fastjson import DEPTH_LIMIT
 from probe.common.lookup import fill_misses
-from probe.read import history_reads, sse
+from probe.read import history_reads, sse, thinning
 from probe.read.conversation import Carried, Item, Timing, Tool, Turn, json_size, tool_hash
 from probe.read.dedupe import History, RecentResponses
 from probe.read.traffic import Exchange
@@ -38,7 +38,9 @@ class TurnBuilder:
         self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included
         self.items_of = RecentResponses(len)  # exchange number -> its context and answer, for re-sent items' sizes
         self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
-        self.last_context: tuple[int, list[Item]] | None = None
+        # The latest request's number, its whole context, and where in it items of a history too long to read whole
+        # were left out (turn_markdown.Gap, or None).
+        self.last_context: tuple[int, list[Item], tuple[int, int] | None] | None = None
         self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
         self.key_of: dict[int, Any] = {}  # id(item) -> its key, for the items in `keyed` (kept alive)
         self.keyed: list[Item] = []
@@ -65,6 +67,9 @@ class TurnBuilder:
         )
         if exchange.error:
             turn.errors.append({"connection": exchange.error})
+        # Lists too long to read whole are read at their ends (probe.read.thinning): memory follows the bytes. (The
+        # analysis thins an exchange before it masks it, so that what is left out costs no masking either.)
+        turn.left_out = list(thinning.thin_exchange(exchange))
         requests = (
             [frame.body for frame in exchange.frames if frame.from_client]
             if exchange.kind == "websocket"
@@ -83,6 +88,8 @@ class TurnBuilder:
         events = exchange.stream_events()
         answered = events is not None or exchange.response_body.is_json
         self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
+        if turn.left_out:
+            warnings.append(thinning.note(turn.number, turn.left_out))
         return turn
 
     def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:
@@ -180,7 +187,9 @@ class TurnBuilder:
             if not turn.previous_response_id:
                 self.history.update(str(turn.number), self.keys_of(after))
                 self.items_of.remember(str(turn.number), after)
-        self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
+        left = turn.history_left_out
+        gap = (len(context) - len(turn.input) + left.first, left.left) if left is not None else None
+        self.last_context = (turn.number, context, gap)  # the whole context of the latest request, for the report
 
 
 class Reading:

@@ -104,6 +104,28 @@ class Carried:
 
 
 @dataclass
+class LeftOut:
+    """A list of an exchange too long to read whole (probe.read.thinning): only its ends were read, and what lay
+    between them is counted and digested."""
+
+    where: str  # which list: `request input`, `request messages[3].content`, `response output`…
+    count: int  # its elements, as sent
+    first: int  # read from its start
+    last: int  # and from its end
+    bytes: int  # of the JSON of the elements left out between (as a list)
+    sha256: str  # of that JSON
+    history: bool = False  # whether it is the request's history, read into the turn's input items
+
+    @property
+    def left(self) -> int:
+        return self.count - self.first - self.last
+
+    def position(self, index: int) -> int:
+        """Where the element read `index`th (from 0) stood in the list as sent."""
+        return index if index < self.first else index + self.left
+
+
+@dataclass
 class Turn:
     """Everything one exchange says about the conversation, plus where and when it happened."""
 
@@ -139,9 +161,22 @@ class Turn:
     errors: list = field(default_factory=list)  # error objects the API sent, as sent
     unrecognised: list[str] = field(default_factory=list)  # kinds the reader did not know, e.g. "event x.y"
     unknown: list[dict] = field(default_factory=list)  # {"where", "raw"}: payloads not understood nor kept above
+    # Lists too long to read whole, whose ends only were read (probe.read.thinning); written only when there are.
+    left_out: list[LeftOut] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"schema": SCHEMA, **plain(self)}
+
+    @property
+    def history_left_out(self) -> LeftOut | None:
+        """The request's history, when it was too long to read whole: `input` holds its ends only."""
+        return next((left for left in self.left_out if left.history), None)
+
+    @property
+    def input_count(self) -> int:
+        """How many input items the request sent, those left out of `input` included."""
+        left = self.history_left_out
+        return len(self.input) + (left.left if left is not None else 0)
 
 
 def plain(value: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 
 from probe.common.fastjson import encoded
 from probe.read.history_masks import HistoryMasks
+from probe.read.thinning import marked_like
 from probe.read.traffic import Body, Exchange
 from probe.redact.json_values import mask_json
 from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_body, mask_text, mask_url
@@ -38,10 +39,11 @@ def masked_exchange(
     if exchange.response_trailers:
         exchange.response_trailers = mask_headers(exchange.response_trailers, extra_headers)[0]
     request_type = next((value for name, value in exchange.request_headers if name.lower() == "content-type"), "")
-    exchange.request_body = masked_body(exchange.request_body, request_type, histories)
-    exchange.response_body = masked_body(exchange.response_body, exchange.content_type)
+    thinned = bool(exchange.left_out)
+    exchange.request_body = masked_body(exchange.request_body, request_type, histories, thinned)
+    exchange.response_body = masked_body(exchange.response_body, exchange.content_type, thinned=thinned)
     for frame in exchange.frames:
-        frame.body = masked_body(frame.body, "")
+        frame.body = masked_body(frame.body, "", thinned=thinned)
     # A key the model streamed over several frames.
     mask_pieces([frame.body.value for frame in exchange.frames if not frame.from_client and frame.body.is_json])
     if exchange.error:
@@ -61,13 +63,17 @@ def masked_json(value: Any) -> Any:
     return masked.parsed if masked.count else value
 
 
-def masked_body(body: Body, content_type: str, histories: HistoryMasks | None = None) -> Body:
+def masked_body(body: Body, content_type: str, histories: HistoryMasks | None = None, thinned: bool = False) -> Body:
+    """`body` masked; `thinned`: its lists too long to read whole were thinned (probe.read.thinning), and stay
+    marked so in what masking writes anew."""
     if body.format == "json":
         try:
             fast = histories.masked(body.value, masked_json) if histories and isinstance(body.value, dict) else None
             value = fast if fast is not None else masked_json(body.value)
         except RecursionError:  # nested past what can be walked: not shown at all (traffic.jsonl keeps it)
             return Body(TOO_DEEP, "text", body.size, body.as_sent)
+        if thinned and value is not body.value:
+            value = marked_like(body.value, value)
         if isinstance(value, list):
             mask_pieces(value)  # a stream sent as a JSON array of chunks
         return Body(value, body.format, body.size, body.as_sent)

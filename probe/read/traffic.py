@@ -111,6 +111,9 @@ class Exchange:
     # are parsed again a piece at a time whenever they are walked: sse.StreamEvents).
     events: "list[sse.Event] | sse.StreamEvents | None" = field(default=None, init=False, repr=False, compare=False)
     events_parsed: bool = field(default=False, init=False, repr=False, compare=False)
+    # What was left out of its lists too long to read whole, once they were thinned (probe.read.thinning); None
+    # before (an exchange read for an export is never thinned).
+    left_out: list | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ttfb_ms(self) -> float | None:

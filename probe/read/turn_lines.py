@@ -31,6 +31,8 @@ SCALAR_FIELDS = (
 )
 # The fields a session repeats, written as numbers into the file's table of values.
 LISTED = ("system", "tools", "input", "output")
+# Fields written only on the lines that have something in them: what was left out of lists too long to read.
+WHEN_PRESENT = ("left_out",)
 
 
 class StringMemo(dict):
@@ -182,6 +184,8 @@ class TurnLines:
             record: dict[str, Any] = {"schema": SCHEMA, "new": None}
             for name in turn.__dataclass_fields__:
                 value = getattr(turn, name)
+                if name in WHEN_PRESENT and not value:
+                    continue
                 if name in LISTED:
                     mask = self.redact and (name == "output" or not self.only_output)
                     convert = self.converter(mask)

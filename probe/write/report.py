@@ -23,6 +23,7 @@ from probe.common.progress import Progress
 from probe.read.conversation import Turn
 from probe.read.history_masks import HistoryMasks
 from probe.read.masked import masked_exchange
+from probe.read.thinning import thin_exchange
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
@@ -141,7 +142,7 @@ def stream_report(
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
-                state["last_context"] = (turn.number, builder.last_context[1], turn.output)
+                state["last_context"] = (turn.number, builder.last_context[1], turn.output, builder.last_context[2])
             text = "\n".join(render_exchange(exchange, turn, shown_by, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
@@ -226,6 +227,7 @@ class RunReading:
 
     def read(self, exchange: Exchange, warnings: list[str]) -> Read:
         """Read one exchange into every output; the caller lets go of what it returns before the next one."""
+        thin_exchange(exchange)  # before masking: what lists too long to read leave out costs nothing (read.thinning)
         if self.redact:
             exchange = masked_exchange(exchange, self.extra_secrets, self.histories)
         self.totals.count(exchange)

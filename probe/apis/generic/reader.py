@@ -4,6 +4,7 @@ from typing import Any
 
 from probe.read.conversation import Turn
 from probe.read.sse import Event
+from probe.read.thinning import EndsOf
 
 API = "generic"
 PROVIDER = None
@@ -18,12 +19,15 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     if events is None:
         turn.unknown.append({"where": "response body", "raw": body})
         return
+    kept = EndsOf()  # a stream of a million events keeps its first and last ones (probe.read.thinning)
     for event in events:
         kind = (event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)"
         turn.events[str(kind)] = turn.events.get(str(kind), 0) + 1
-    turn.unknown.append(
-        {"where": "response events", "raw": [{"event": event.name, "data": event.data} for event in events]}
-    )
+        kept.add({"event": event.name, "data": event.data})
+    raw, left_out = kept.kept("response events")
+    turn.unknown.append({"where": "response events", "raw": raw})
+    if left_out is not None:
+        turn.left_out.append(left_out)
 
 
 def error_body(message: str) -> dict:

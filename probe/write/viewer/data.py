@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from probe.apis.turn_markdown import ITEMS_SHOWN
+from probe.apis.turn_markdown import ITEMS_SHOWN, history_gap
 from probe.common import fastjson
 from probe.common.fastjson import encoded
 from probe.common.lookup import fill_misses
@@ -208,23 +208,38 @@ class ViewerData:
             "config": intern(record.get("config") or {}),
             "system": self.system_index(record.get("system")),
             "tools": self.shown(record.get("tools")),
-            **self.item_refs("input", record.get("input")),
+            **self.item_refs("input", record.get("input"), history_gap(turn)),
             **self.item_refs("output", record.get("output")),
             "request_headers": intern(self.headers(exchange.request_headers)),
             "response_headers": intern(self.headers(exchange.response_headers)),
             "raw_request": self.raw_request(exchange, turn, history_field, digests) if with_bodies else TOO_DEEP,
             "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
+            # Lists too long to read whole, read at their ends (probe.read.thinning): only where there were.
+            **({"left_out": record["left_out"]} if record.get("left_out") else {}),
         }
 
-    def item_refs(self, name: str, listed: Any) -> dict:
+    def item_refs(self, name: str, listed: Any, gap: tuple[int, int] | None = None) -> dict:
         """`name`: the refs of the items the page shows, all of them up to ITEMS_SHOWN, else the first and last
-        halves of that many; and `<name>_left_out`: where the rest were and how many (turns.jsonl has them all)."""
+        halves of that many; and `<name>_left_out`: where the rest were and how many (turns.jsonl has them all, but
+        for `not_read` of them: `gap`, where items of a history too long to read whole were left out)."""
         count = len(listed.numbers) if isinstance(listed, Listed) else 0
-        if count <= ITEMS_SHOWN:
-            return {name: self.shown(listed)}
+        at, not_read = gap if gap is not None else (count, 0)
+        sent = count + not_read
+        if sent <= ITEMS_SHOWN:
+            refs = {name: self.shown(listed)}
+            return refs | (
+                {f"{name}_left_out": {"at": at, "count": not_read, "not_read": not_read}} if not_read else {}
+            )
         half = ITEMS_SHOWN // 2
-        shown = self.shown(listed, slice(None, half)) + self.shown(listed, slice(count - half, None))
-        return {name: shown, f"{name}_left_out": {"at": half, "count": count - ITEMS_SHOWN}}
+
+        def first_at(position: int) -> int:  # the first item read that stood at `position` or after, as sent
+            return position if position <= at else max(at, position - not_read)
+
+        head, tail = first_at(half), first_at(sent - half)
+        shown = self.shown(listed, slice(None, head)) + self.shown(listed, slice(tail, None))
+        left_out = {"at": head, "count": sent - head - (count - tail)}
+        unread = max(0, min(sent - half, at + not_read) - max(half, at))
+        return {name: shown, f"{name}_left_out": left_out | ({"not_read": unread} if unread else {})}
 
     def masked(self, text: str | None) -> str | None:
         if text is None or not self.redact:
