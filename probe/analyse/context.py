@@ -22,7 +22,7 @@ INSTRUCTIONS, TOOLS, HISTORY = "instructions", "tools", "history"
 # each counts as this many before scaling (about a 1,000 × 1,000 image on the big APIs).
 MEDIA_TOKENS = 1_500
 NAMED_KEPT = 64  # instruction blocks and tools named one by one per turn; the rest are summed as one
-ITEMS_KEPT = 1 << 17  # items whose counts are remembered: a re-sent item is the same object, counted once
+ITEMS_KEPT = 1 << 15  # items whose counts are remembered: a re-sent item is the same object, counted once
 SUMS_KEPT = 1024  # categories summed over the run one by one; a hostile capture's others are summed as one
 SPLITS_KEPT = 500  # turns' splits kept whole for a report's table; every split is written as its turn passes
 TURNS_KEPT = 256  # turns whose totals a continuation by response id may need

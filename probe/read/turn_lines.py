@@ -31,6 +31,7 @@ SCALAR_FIELDS = (
 )
 # The fields a session repeats, written as numbers into the file's table of values.
 LISTED = ("system", "tools", "input", "output")
+HASHES_KEPT = 1 << 17  # values known by their hash before the table starts over (about 100 bytes each)
 # Fields written only on the lines that have something in them: what was left out of lists too long to read.
 WHEN_PRESENT = ("left_out",)
 
@@ -86,8 +87,8 @@ class ValueTable:
     builder hands back one object for an item, tool or block sent as before), else by the hash of its JSON.
 
     Memory stays flat: past as many objects as the builder keeps items to compare histories (RECENT_ITEMS), it
-    lets go of the objects it knows (found again by their hash, at the cost of converting them once more); past as
-    many hashes, it forgets everything and numbers the values it meets after that from the next free number
+    lets go of the objects it knows (found again by their hash, at the cost of converting them once more); past
+    HASHES_KEPT hashes, it forgets everything and numbers the values it meets after that from the next free number
     (`generation` counts the times), so a value met again is written again. Both between lines. A number once
     written always means the same value."""
 
@@ -108,7 +109,7 @@ class ValueTable:
 
     def start_line(self) -> None:
         # Between lines only: a line's numbers all belong to one generation.
-        if len(self.by_content) > dedupe.RECENT_ITEMS:
+        if len(self.by_content) > HASHES_KEPT:
             self.forget()
         elif len(self.alive) > dedupe.RECENT_ITEMS:
             self.by_object, self.alive = {}, []

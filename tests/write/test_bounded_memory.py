@@ -7,10 +7,11 @@ import orjson
 from conftest import captured_exchange
 
 from probe.apis.openai_responses import report as openai_responses
-from probe.read import dedupe
+from probe.read import dedupe, turn_lines
 from probe.read.dedupe import RECENT_ITEMS, History, RecentResponses
 from probe.read.history_reads import HistoryReads
 from probe.write.report import write_report_to
+from probe.write.viewer import data as viewer_data
 
 ANSWER = 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'
 
@@ -42,8 +43,10 @@ def peak_analysing(traffic) -> int:
 
 
 def test_peak_memory_does_not_grow_with_the_number_of_large_requests(tmp_path, monkeypatch):
-    # A smaller budget, so that small requests stand for hostile ones: past it, nothing more is kept.
+    # Smaller budgets, so that small requests stand for hostile ones: past them, nothing more is kept.
     monkeypatch.setattr(dedupe, "RECENT_ITEMS", 4_000)
+    monkeypatch.setattr(turn_lines, "HASHES_KEPT", 4_000)
+    monkeypatch.setattr(viewer_data, "VALUES_KNOWN", 4_000)
     few = peak_analysing(hostile_capture(tmp_path / "few.jsonl", 3, 10_000))
     many = peak_analysing(hostile_capture(tmp_path / "many.jsonl", 12, 10_000))
     # Held whole, the nine more requests would take about three times `few` more. The caches of masked strings and

@@ -37,6 +37,7 @@ TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in re
 TOO_DEEP = {"format": "json", "size": 0, "kept": "omitted", "bytes": 0}  # a body nested deeper than a walk goes
 UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
 KNOWN_OBJECTS = 1 << 12  # objects remembered by identity before starting over: memory stays flat
+VALUES_KNOWN = 1 << 17  # values known by their digest before starting over (a page holds far fewer: PAGE_LIMIT)
 
 
 class Values:
@@ -60,6 +61,8 @@ class Values:
         key = hashlib.blake2b(text, digest_size=16).digest()
         index = self.by_content.get(key)
         if index is None:
+            if len(self.by_content) >= VALUES_KNOWN:  # a value met again after this is stored again
+                self.by_content.clear()
             index = self.by_content[key] = self.values.count
             self.values.append(text if len(text) <= TEXT_LIMIT else encoded(clipped(value)))  # no string is longer
         if isinstance(value, (dict, list)):
