@@ -90,6 +90,9 @@ class TurnBuilder:
         self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
         if turn.left_out:
             warnings.append(thinning.note(turn.number, turn.left_out))
+        too_much = thinning.noted_note(turn)
+        if too_much is not None:
+            warnings.append(too_much)
         return turn
 
     def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:

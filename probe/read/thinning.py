@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from probe.common.fastjson import encoded
-from probe.read.conversation import LeftOut
+from probe.read.conversation import EVENT_KINDS_KEPT, NOTED_KEPT, OTHER_KINDS, LeftOut, Noted, Turn
 from probe.read.traffic import Exchange
 from probe.redact.masking import mask_bytes
 
@@ -187,6 +187,22 @@ class EndsOf:
         digest.update(b"]")
         left_out = LeftOut(where, self.count, len(self.head), len(self.tail), self.bytes + 1, digest.hexdigest())
         return self.head + list(self.tail), left_out
+
+
+def noted_note(turn: Turn) -> str | None:
+    """The report's line for a turn whose reader noted more than it keeps (conversation.NOTED_KEPT of each list,
+    EVENT_KINDS_KEPT kinds of events), or None."""
+    lists = [("errors", turn.errors), ("kinds not understood", turn.unrecognised), ("payloads", turn.unknown)]
+    lists += [(f"pieces of {entry['where']}", entry["raw"]) for entry in turn.unknown if isinstance(entry, dict)
+              and isinstance(entry.get("raw"), Noted)]  # fmt: skip
+    said = [f"{len(kept) + kept.more:,} {what}" for what, kept in lists if getattr(kept, "more", 0)]
+    if OTHER_KINDS in turn.events:
+        said.append(
+            f"more than {EVENT_KINDS_KEPT:,} kinds of events ({turn.events[OTHER_KINDS]:,} events of the others)"
+        )
+    if not said:
+        return None
+    return f"exchange #{turn.number}: {', '.join(said)}; the first {NOTED_KEPT:,} of each are kept, the others counted"
 
 
 def note(number: int, left_out: list[LeftOut]) -> str:

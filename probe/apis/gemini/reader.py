@@ -13,6 +13,7 @@ from probe.read.conversation import (
     Tool,
     Turn,
     Usage,
+    count_event,
     integer,
     read_model_and_config,
     text_or_none,
@@ -247,12 +248,12 @@ def chunks_of(events, turn: Turn) -> Iterator[dict]:
     counted; errors and what is not a chunk are noted on the turn."""
     for event in events:
         data, kind = event.data, chunk_kind(event)
-        turn.events[kind] = turn.events.get(kind, 0) + 1
+        seen = count_event(turn, kind)
         if kind == "chunk":
             yield data
         elif kind == "error":
             turn.errors.append(data["error"])
-        elif turn.events[kind] == 1:
+        elif seen == 1:
             turn.unrecognised.append(f"event {kind}")
             turn.unknown.append({"where": f"event {kind}", "raw": data})
 

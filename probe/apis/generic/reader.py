@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from probe.read.conversation import Turn
+from probe.read.conversation import Turn, count_event
 from probe.read.sse import Event
 from probe.read.thinning import EndsOf
 
@@ -22,7 +22,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     kept = EndsOf()  # a stream of a million events keeps its first and last ones (probe.read.thinning)
     for event in events:
         kind = (event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)"
-        turn.events[str(kind)] = turn.events.get(str(kind), 0) + 1
+        count_event(turn, str(kind))
         kept.add({"event": event.name, "data": event.data})
     raw, left_out = kept.kept("response events")
     turn.unknown.append({"where": "response events", "raw": raw})
