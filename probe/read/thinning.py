@@ -22,6 +22,9 @@ LIST_READ = 10_000  # elements of one list read whole; a longer one is read at i
 # history before the parts of each item. Past it, a list is read at its ends only, ENDS elements of it.
 BODY_READ = 20_000
 ENDS = 2
+# How deep lists are looked for: a history's items' parts, a tool result's blocks, a namespace's tools. Deeper lists
+# (a tool call's arguments) are read as they were sent, as one value: no object is made for each of their elements.
+DEPTH = 5
 
 
 class Thinned(list):
@@ -44,25 +47,30 @@ def thinned(value: Any, where: str) -> tuple[Any, list[LeftOut]]:
 
 def budgeted(value: Any) -> dict[int, int]:
     """How many elements each list to thin keeps, by its id: lists taken breadth first (the outermost first, in
-    order), each given what is left of BODY_READ, at most LIST_READ and at least ENDS. Lists inside elements left
-    out are not walked: they are gone."""
+    order) down to DEPTH, each given what is left of BODY_READ, at most LIST_READ and at least ENDS. Lists inside
+    elements left out are not walked: they are gone."""
     plan: dict[int, int] = {}
     left = BODY_READ
-    queue = deque([value])
-    while queue:
-        node = queue.popleft()
-        if type(node) is dict:
-            queue.extend(child for child in node.values() if type(child) is dict or type(child) is list)
-            continue
-        if type(node) is not list:
-            continue
-        allowed = min(LIST_READ, max(ENDS, left))
-        kept = node
-        if len(node) > allowed:
-            plan[id(node)] = allowed
-            kept = node[: ends(allowed)[0]] + node[len(node) - ends(allowed)[1] :]
-        left -= len(kept)
-        queue.extend(child for child in kept if type(child) is dict or type(child) is list)
+    level = [value]
+    for _ in range(DEPTH + 1):
+        below = []
+        push = below.append
+        for node in level:
+            if type(node) is dict:
+                children = node.values()
+            else:
+                allowed = min(LIST_READ, max(ENDS, left))
+                children = node
+                if len(node) > allowed:
+                    plan[id(node)] = allowed
+                    head, tail = ends(allowed)
+                    children = node[:head] + node[len(node) - tail :]
+                left -= len(children)
+            for child in children:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    push(child)
+        level = below
     return plan
 
 
@@ -71,14 +79,16 @@ def ends(kept: int) -> tuple[int, int]:
     return (kept + 1) // 2, kept // 2
 
 
-def rebuilt(node: Any, plan: dict[int, int], where: str, path: str, found: list[LeftOut]) -> Any:
-    """`node` with the lists of `plan` thinned, copying only what holds one, depth first (so `found` is in document
-    order)."""
+def rebuilt(node: Any, plan: dict[int, int], where: str, path: str, found: list[LeftOut], depth: int = 0) -> Any:
+    """`node` (at `depth` in the value) with the lists of `plan` thinned, copying only what holds one, depth first
+    (so `found` is in document order)."""
+    if depth > DEPTH:
+        return node
     if type(node) is dict:
         copied = None
         for key, child in node.items():
             if type(child) is dict or type(child) is list:
-                new = rebuilt(child, plan, where, f"{path}.{key}" if path else str(key), found)
+                new = rebuilt(child, plan, where, f"{path}.{key}" if path else str(key), found, depth + 1)
                 if new is not child:
                     copied = copied if copied is not None else dict(node)
                     copied[key] = new
@@ -102,7 +112,7 @@ def rebuilt(node: Any, plan: dict[int, int], where: str, path: str, found: list[
         result.left_out = left_out
     for at, (position, child) in enumerate(zip(positions, elements, strict=True)):
         if type(child) is dict or type(child) is list:
-            new = rebuilt(child, plan, where, f"{path}[{position}]", found)
+            new = rebuilt(child, plan, where, f"{path}[{position}]", found, depth + 1)
             if new is not child:
                 result = result if result is not None else list(node)
                 result[at] = new
