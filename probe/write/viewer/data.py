@@ -25,7 +25,7 @@ from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
 from probe.write.viewer.header import NotUnderstood
 from probe.write.viewer.inert import header_json
-from probe.write.viewer.page_budget import PAGE_LIMIT, SLACK, chosen, left_out_note, write_chosen
+from probe.write.viewer.page_budget import chosen, left_out_note, room_for_data, write_chosen
 from probe.write.viewer.spool import Spool
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
@@ -350,7 +350,7 @@ class ViewerData:
         bytes of the page around its data) keeps its first and last turns only, and its header says so."""
         text = header_json(header)
         values, turns = self.values.values, self.turns
-        choice = chosen(values, turns, PAGE_LIMIT - frame - len(text) - SLACK)
+        choice = chosen(values, turns, room_for_data(frame, len(text)))
         if choice is not None:
             note = left_out_note(choice, turns.count, lambda index: orjson.loads(turns.element(index))["n"])
             text = header_json(header | {"warnings": [*header.get("warnings", []), note]})

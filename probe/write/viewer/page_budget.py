@@ -24,6 +24,11 @@ class Chosen:
         self.numbers = {value: number for number, value in enumerate(values)}
 
 
+def room_for_data(frame: int, header: int) -> int:
+    """The bytes a page's values and turns may take, with `frame` bytes around its data and `header` of header."""
+    return PAGE_LIMIT - frame - header - SLACK
+
+
 def named(entry: dict) -> list[int]:
     """The values one turn of the page names (probe.write.viewer.data.ViewerData.entry)."""
     found = [entry["config"], entry["system"], entry["request_headers"], entry["response_headers"]]
