@@ -40,8 +40,9 @@ def named(entry: dict) -> list[int]:
 
 
 def chosen(values: Spool, turns: Spool, room: int) -> Chosen | None:
-    """The turns and values to keep within `room` bytes of data: the first turns, up to half of it, then the last
-    ones, up to all of it, each with the values it names not kept already; None when all of them fit."""
+    """The turns and values to keep within `room` bytes of data: the first turns, up to half of it (the first one
+    whatever it takes), then the last ones, up to all of it, each with the values it names not kept already; None
+    when all of them fit."""
     if values.size + turns.size + 2 * (values.count + turns.count) <= room:
         return None
     kept: set[int] = set()
@@ -59,7 +60,8 @@ def chosen(values: Spool, turns: Spool, room: int) -> Chosen | None:
         return True
 
     head = 0
-    while head < turns.count and fits(head, room // 2):
+    # The first turn may take more than half (its request often carries the instructions and tools all others name).
+    while head < turns.count and fits(head, room if head == 0 else room // 2):
         head += 1
     tail = turns.count
     while tail > head and fits(tail - 1, room):
