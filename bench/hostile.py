@@ -101,15 +101,27 @@ def items_request(api: str, number: int, items: int) -> dict:
     return http_entry(number, body, [], answer, HOSTS[api])  # fmt: skip
 
 
-def written(run: Path, entries) -> Path:
-    """A run folder holding these lines as its traffic.jsonl, written once (kept in the cache after)."""
-    traffic = run / "traffic.jsonl"
-    if not traffic.exists():
-        run.mkdir(parents=True, exist_ok=True)
-        with traffic.open("wb") as out:
-            for entry in entries:
-                out.write(orjson.dumps(entry) + b"\n")
+def written(run: Path, shape: str, scale: int) -> Path:
+    """A run folder holding the shape's capture as its traffic.jsonl, written once (kept in the cache after) by a
+    process of its own: a child's peak RSS counts its parent's at the time it started, and the capture is built in
+    memory."""
+    if not (run / "traffic.jsonl").exists():
+        subprocess.run([sys.executable, __file__, "--write", shape, str(run), "--scale", str(scale)], check=True)
     return run
+
+
+def write(shape: str, run: Path, scale: int) -> None:
+    """The capture of `shape` (`items-<api>`, `events` or `agents`), a `scale`th of its size, into the run folder."""
+    if shape.startswith("items-"):
+        entries = (items_request(shape.removeprefix("items-"), number, 100_000 // scale) for number in (1, 2))
+    elif shape == "events":
+        entries = iter([many_events_exchange(1, EVENTS_PER_ANSWER // scale)])
+    else:
+        entries = (agent_exchange(number) for number in range(1, 20_001 // scale))
+    run.mkdir(parents=True, exist_ok=True)
+    with (run / "traffic.jsonl").open("wb") as out:
+        for entry in entries:
+            out.write(orjson.dumps(entry) + b"\n")
 
 
 def peak_rss(argv: list[str]) -> float:
@@ -139,7 +151,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="each shape a tenth of its size")
     parser.add_argument("--shapes", default="items,events,agents", help="comma-separated: items, events, agents")
     parser.add_argument("--runs", type=int, default=1, help="(one run: a peak is measured, not a time)")
+    parser.add_argument("--write", nargs=2, metavar=("SHAPE", "RUN"), help=argparse.SUPPRESS)  # (a child's job)
+    parser.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.write:
+        write(args.write[0], Path(args.write[1]), args.scale)
+        return
     scale = 10 if args.quick else 1
     print(describe_machine())
     print("peak RSS (MB) of each command, a fresh process, against its target; report.html (MB) against 25 MB")
@@ -150,17 +167,15 @@ def main() -> None:
     shapes = args.shapes.split(",")
     if "items" in shapes:
         for api in HOSTS:
-            items = 100_000 // scale
-            run = written(folder / f"items-{api}", (items_request(api, number, items) for number in (1, 2)))
+            run = written(folder / f"items-{api}", f"items-{api}", scale)
             row(f"items {api}", "analyze", run, 8, peak_rss([*analyze, str(run)]), True)
     if "events" in shapes:
-        events = EVENTS_PER_ANSWER // scale
-        run = written(folder / "events", [many_events_exchange(1, events)])
+        run = written(folder / "events", "events", scale)
         row("events", "analyze", run, 3, peak_rss([*analyze, str(run)]), True)
         diff = [sys.executable, "-m", "probe.write.diff", "--run", str(run), "--run", str(SAMPLE)]
         row("events", "diff", run, 3, peak_rss([*diff, "--output", str(run / "diff.md")]), False)
     if "agents" in shapes:
-        run = written(folder / "agents", (agent_exchange(number) for number in range(1, 20_001 // scale)))
+        run = written(folder / "agents", "agents", scale)
         row("agents", "analyze", run, 8, peak_rss([*analyze, str(run)]), True)
 
 

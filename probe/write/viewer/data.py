@@ -31,8 +31,8 @@ from probe.write.viewer.spool import Spool
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
 UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
 # Bytes of raw bodies and payloads not understood in one page: a 1 GB capture, or one no reader understands,
-# still makes a page that opens.
-RAW_BUDGET = 24 * 1024 * 1024
+# still makes a page that opens, and they leave most of the page's limit (page_budget.PAGE_LIMIT) to its turns.
+RAW_BUDGET = 8 * 1024 * 1024
 TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in report.md and traffic.jsonl
 TOO_DEEP = {"format": "json", "size": 0, "kept": "omitted", "bytes": 0}  # a body nested deeper than a walk goes
 UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
