@@ -8,16 +8,16 @@ agent sends is cut, and a request that does is said to have been, in one line of
 """
 
 import hashlib
-from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from probe.common.fastjson import encoded
 from probe.read.conversation import EVENT_KINDS_KEPT, NOTED_KEPT, OTHER_KINDS, LeftOut, Noted, Turn
-from probe.read.traffic import Exchange
-from probe.redact.masking import mask_bytes
+from probe.read.ends import LIST_READ, ends
+from probe.redact.shapes import mask_bytes
 
-LIST_READ = 10_000  # elements of one list read whole; a longer one is read at its ends, half that many at each
+Exchange = Any  # probe.read.traffic.Exchange (not imported: readers import this module, and levels add up)
+
 # Elements of all the lists of one body read whole, taken in order from the outermost lists in: the items of a
 # history before the parts of each item. Past it, a list is read at its ends only, ENDS elements of it.
 BODY_READ = 20_000
@@ -72,11 +72,6 @@ def budgeted(value: Any) -> dict[int, int]:
                     push(child)
         level = below
     return plan
-
-
-def ends(kept: int) -> tuple[int, int]:
-    """How many elements are read from a thinned list's start and from its end."""
-    return (kept + 1) // 2, kept // 2
 
 
 def rebuilt(node: Any, plan: dict[int, int], where: str, path: str, found: list[LeftOut], depth: int = 0) -> Any:
@@ -163,40 +158,6 @@ def thin_exchange(exchange: Exchange) -> list[LeftOut]:
         thin(exchange.request_body, "request")
         thin(exchange.response_body, "response")
     return found
-
-
-class EndsOf:
-    """The first and last elements of a sequence walked once (a stream's events), those between counted and
-    digested as they pass, as `thinned` would for the list of them all: memory holds the ends only."""
-
-    def __init__(self, keep: int = LIST_READ) -> None:
-        self.first, self.last = ends(keep)
-        self.head: list = []
-        self.tail: deque = deque()
-        self.count = self.middle = self.bytes = 0
-        self.digest = hashlib.sha256()
-
-    def add(self, value: Any) -> None:
-        self.count += 1
-        if len(self.head) < self.first:
-            self.head.append(value)
-            return
-        self.tail.append(value)
-        if len(self.tail) > self.last:
-            text = mask_bytes(encoded(self.tail.popleft()))[0]
-            self.digest.update(b"," if self.middle else b"[")
-            self.digest.update(text)
-            self.bytes += len(text) + 1  # and its comma, or the opening bracket
-            self.middle += 1
-
-    def kept(self, where: str) -> tuple[list, LeftOut | None]:
-        """The elements kept, and what was left out between them (None if nothing was)."""
-        if not self.middle:
-            return self.head + list(self.tail), None
-        digest = self.digest.copy()
-        digest.update(b"]")
-        left_out = LeftOut(where, self.count, len(self.head), len(self.tail), self.bytes + 1, digest.hexdigest())
-        return self.head + list(self.tail), left_out
 
 
 def noted_note(turn: Turn) -> str | None:

@@ -2,13 +2,12 @@
 instruction block written once, on the line that first carries it, and named by its number on the lines after."""
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
-from itertools import count, groupby
-from operator import sub
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from probe.common.fastjson import encoded
 from probe.common.lookup import fill_misses
+from probe.common.number_runs import runs
 from probe.read import dedupe
 from probe.read.conversation import SCHEMA, Turn, plain
 from probe.redact.masking import mask_body, mask_json_scanned
@@ -57,18 +56,6 @@ class StringMemo(dict):
     def clear(self) -> None:
         super().clear()
         self.size = 0
-
-
-def runs(numbers: Iterable[int]) -> list[list[int]]:
-    """Numbers as runs of consecutive ones, [first, count] each: a history re-sent turn after turn was numbered in
-    order, so it is a few runs however long it grows. (Grouped by number minus position, in C but for each run.)"""
-    found: list[list[int]] = []
-    position = 0
-    for offset, group in groupby(map(sub, numbers, count())):
-        length = len(list(group))
-        found.append([offset + position, length])
-        position += length
-    return found
 
 
 class Listed:

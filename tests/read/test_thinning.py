@@ -10,8 +10,9 @@ from conftest import PROJECT_ROOT
 
 from probe.read import thinning
 from probe.read.conversation import LeftOut
+from probe.read.ends import LIST_READ, EndsOf
 from probe.read.masked import masked_exchange
-from probe.read.thinning import BODY_READ, DEPTH, ENDS, LIST_READ, EndsOf, Thinned, thin_exchange, thinned
+from probe.read.thinning import BODY_READ, DEPTH, ENDS, Thinned, thin_exchange, thinned
 from probe.read.traffic import iter_exchanges
 from probe.redact.masking import mask_bytes
 
@@ -86,13 +87,13 @@ def test_lists_deeper_than_the_walk_are_read_as_sent():
 
 def test_what_is_left_out_of_a_stream_walked_once_is_what_is_left_out_of_its_list():
     events = [{"event": None, "data": {"type": "tick", "n": index, "key": KEY}} for index in range(LIST_READ + 500)]
-    kept = EndsOf()
+    kept = EndsOf(mask_bytes)
     for event in events:
         kept.add(event)
     elements, left_out = kept.kept("response events")
     read, [whole] = thinned(events, "response events")
     assert elements == list(read) and left_out == whole
-    few = EndsOf()
+    few = EndsOf(mask_bytes)
     few.add(1)
     assert few.kept("response events") == ([1], None)
 

@@ -21,7 +21,7 @@ from probe.read.whole_turns import whole_turns
 from probe.redact.masking import mask_bytes
 from probe.write.report import analyze_run
 from probe.write.viewer import page_budget
-from probe.write.viewer.header import SHOWN
+from probe.write.viewer.not_understood import SHOWN
 
 DATA = re.compile(rb'<script type="application/json" id="probe-data">\n(.*?)\n</script>', re.S)
 ITEMS = 3 * LIST_READ  # items of each hostile request: read at their ends, LIST_READ of them

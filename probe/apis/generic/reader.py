@@ -3,8 +3,9 @@
 from typing import Any
 
 from probe.read.conversation import Turn, count_event
+from probe.read.ends import EndsOf
 from probe.read.sse import Event
-from probe.read.thinning import EndsOf
+from probe.redact.shapes import mask_bytes
 
 API = "generic"
 PROVIDER = None
@@ -19,7 +20,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     if events is None:
         turn.unknown.append({"where": "response body", "raw": body})
         return
-    kept = EndsOf()  # a stream of a million events keeps its first and last ones (probe.read.thinning)
+    kept = EndsOf(mask_bytes)  # a stream of a million events keeps its first and last ones (probe.read.ends)
     for event in events:
         kind = (event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)"
         count_event(turn, str(kind))

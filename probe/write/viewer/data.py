@@ -23,9 +23,10 @@ from probe.redact.json_values import mask_json
 from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
-from probe.write.viewer.header import NotUnderstood
 from probe.write.viewer.inert import header_json
+from probe.write.viewer.not_understood import NotUnderstood
 from probe.write.viewer.page_budget import chosen, left_out_note, room_for_data, write_chosen
+from probe.write.viewer.refs import named, renumbered
 from probe.write.viewer.spool import Spool
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
@@ -350,7 +351,7 @@ class ViewerData:
         bytes of the page around its data) keeps its first and last turns only, and its header says so."""
         text = header_json(header)
         values, turns = self.values.values, self.turns
-        choice = chosen(values, turns, room_for_data(frame, len(text)))
+        choice = chosen(values, turns, room_for_data(frame, len(text)), named)
         if choice is not None:
             note = left_out_note(choice, turns.count, lambda index: orjson.loads(turns.element(index))["n"])
             text = header_json(header | {"warnings": [*header.get("warnings", []), note]})
@@ -361,7 +362,7 @@ class ViewerData:
             out.write(b',"turns":')
             turns.write_to(out)
         else:
-            write_chosen(out, values, turns, choice)
+            write_chosen(out, values, turns, choice, renumbered)
         out.write(b"}")
 
     def counts(self) -> tuple[int, int]:

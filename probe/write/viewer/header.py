@@ -5,6 +5,7 @@ from typing import Any
 
 from probe.write.manifest_facts import manifest_facts
 from probe.write.summary_facts import plain, summary_facts
+from probe.write.viewer.not_understood import SHOWN, NotUnderstood
 
 
 def manifest_text(value: Any) -> str:
@@ -33,33 +34,10 @@ def run_facts(manifest: dict | None) -> list[tuple[str, str]]:
     return shown
 
 
-SHOWN = 1000  # warnings, endpoints, kinds not understood, and turns for each kind, in a page's header
-
-
 def first_shown(rows: list, more: Callable[[int], object]) -> list:
     """The first SHOWN rows, then `more(how many others)` if there are others: a hostile capture's header would
     take the page's room."""
     return rows if len(rows) <= SHOWN else [*rows[:SHOWN], more(len(rows) - SHOWN)]
-
-
-class NotUnderstood:
-    """The kinds of things the readers did not understand, each with the turns it was met in: the first SHOWN
-    kinds and turns of each, and whether there were more kinds."""
-
-    def __init__(self) -> None:
-        self.kinds: dict[str, list[int]] = {}
-        self.more = False
-
-    def add(self, number: int, kinds: list[str]) -> None:
-        for kind in kinds:
-            turns = self.kinds.get(kind)
-            if turns is None:
-                if len(self.kinds) >= SHOWN:
-                    self.more = True
-                    continue
-                turns = self.kinds[kind] = []
-            if len(turns) < SHOWN:
-                turns.append(number)
 
 
 def page_header(

@@ -8,7 +8,6 @@ from typing import BinaryIO
 import orjson
 
 from probe.common.fastjson import encoded
-from probe.read.turn_lines import runs
 from probe.write.viewer.inert import inert
 from probe.write.viewer.spool import Spool
 
@@ -29,20 +28,10 @@ def room_for_data(frame: int, header: int) -> int:
     return PAGE_LIMIT - frame - header - SLACK
 
 
-def named(entry: dict) -> list[int]:
-    """The values one turn of the page names (probe.write.viewer.data.ViewerData.entry)."""
-    found = [entry["config"], entry["system"], entry["request_headers"], entry["response_headers"]]
-    found += entry["tools"] + entry["input"] + entry["output"]
-    left_out = (entry.get("raw_request") or {}).get("left_out")
-    for first, count in left_out["runs"] if isinstance(left_out, dict) else ():
-        found += range(first, first + count)
-    return found
-
-
-def chosen(values: Spool, turns: Spool, room: int) -> Chosen | None:
+def chosen(values: Spool, turns: Spool, room: int, named: Callable[[dict], list[int]]) -> Chosen | None:
     """The turns and values to keep within `room` bytes of data: the first turns, up to half of it (the first one
-    whatever it takes), then the last ones, up to all of it, each with the values it names not kept already; None
-    when all of them fit."""
+    whatever it takes), then the last ones, up to all of it, each with the values it names (`named(turn)`) not kept
+    already; None when all of them fit."""
     if values.size + turns.size + 2 * (values.count + turns.count) <= room:
         return None
     kept: set[int] = set()
@@ -69,8 +58,11 @@ def chosen(values: Spool, turns: Spool, room: int) -> Chosen | None:
     return Chosen([*range(head), *range(tail, turns.count)], sorted(kept))
 
 
-def write_chosen(out: BinaryIO, values: Spool, turns: Spool, choice: Chosen) -> None:
-    """The values and turns kept, as `"values":[…],"turns":[…]`, each turn naming its values by their new numbers."""
+def write_chosen(
+    out: BinaryIO, values: Spool, turns: Spool, choice: Chosen, renumbered: Callable[[dict, Callable], dict]
+) -> None:
+    """The values and turns kept, as `"values":[…],"turns":[…]`, each turn naming its values by their new numbers
+    (`renumbered(turn, number)`)."""
     out.write(b'"values":[')
     for at, value in enumerate(choice.values):
         out.write(b"," + values.element(value) if at else values.element(value))
@@ -81,19 +73,6 @@ def write_chosen(out: BinaryIO, values: Spool, turns: Spool, choice: Chosen) -> 
     out.write(b"]")
     values.file.close()
     turns.file.close()
-
-
-def renumbered(entry: dict, number: Callable[[int], int]) -> dict:
-    """A turn of the page naming its values by `number(value)`."""
-    for field in ("config", "system", "request_headers", "response_headers"):
-        entry[field] = number(entry[field])
-    for field in ("tools", "input", "output"):
-        entry[field] = [number(value) for value in entry[field]]
-    left_out = (entry.get("raw_request") or {}).get("left_out")
-    if isinstance(left_out, dict):
-        named_here = [number(first + at) for first, count in left_out["runs"] for at in range(count)]
-        left_out["runs"] = runs(named_here)
-    return entry
 
 
 def left_out_note(choice: Chosen, count: int, number_of: Callable[[int], int]) -> str:
