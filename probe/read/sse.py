@@ -25,7 +25,9 @@ BOM = "\ufeff"  # one at the very start of a stream is not part of it (the SSE s
 # The shape nearly every model API streams: optional `event:` line, one `data:` line holding a JSON
 # object, blank line.
 SIMPLE_EVENT = re.compile(r"(?:event: ?([^\n]*)\n)?data: ?(\{[^\n]*)\n\n")
-SIMPLE_STREAM = re.compile(r"(?:(?:event: ?[^\n]*\n)?data: ?\{[^\n]*\n\n)*")
+# One way only to match each line (`event:[^\n]*`, not `event: ?[^\n]*`, which matches a space two ways): a stream
+# cut in the middle of an event fails to match after a walk back over its events, not over 2**events ways to them.
+SIMPLE_STREAM = re.compile(r"(?:(?:event:[^\n]*\n)?data: ?\{[^\n]*\n\n)*")
 
 
 IN_ONE_LIST = 8 << 20  # characters of a stream parsed into one list of events; a longer one is read a piece at a time

@@ -68,3 +68,12 @@ def test_a_long_stream_says_it_met_an_event_nested_too_deeply_once_walked(monkey
     streamed = sse.StreamEvents('data: {"a": 1}\n\n' * 10 + f"data: {deep}\n\n")
     assert not streamed.too_deep
     assert isinstance(list(streamed)[-1].data, sse.NestedTooDeeply) and streamed.too_deep
+
+
+def test_a_named_stream_cut_in_the_middle_of_an_event_is_parsed_whole():
+    # Each line of the fast path's pattern matches one way: a cut stream of named events (Anthropic's shape) once
+    # made it try 2**events ways before the general parser could take over.
+    events = "".join(f'event: e{index}\ndata: {{"n": {index}}}\n\n' for index in range(5_000))
+    parsed = sse.parse(events + 'event: last\ndata: {"cut": ')
+    assert len(parsed) == 5_001 and parsed[4_999] == sse.Event("e4999", {"n": 4999})
+    assert parsed[-1] == sse.Event("last", '{"cut": ')
