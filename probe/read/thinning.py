@@ -51,7 +51,7 @@ def budgeted(value: Any) -> dict[int, int]:
     elements left out are not walked: they are gone."""
     plan: dict[int, int] = {}
     left = BODY_READ
-    level = [value]
+    level = [value] if isinstance(value, (dict, list)) else []  # a body may be JSON's null, a number or a string
     for _ in range(DEPTH + 1):
         below = []
         push = below.append

@@ -29,6 +29,8 @@ def test_a_body_within_the_budgets_is_read_whole_and_left_as_it_is():
     body = {"input": [{"role": "user", "content": [{"type": "text", "text": "t"}]}] * LIST_READ, "tools": [1] * 9}
     assert thinned(body, "request") == (body, [])
     assert thinned(body, "request")[0] is body
+    for scalar in (None, 0, 1.5, "text", True):  # a JSON body need not be an object or a list
+        assert thinned(scalar, "response") == (scalar, [])
 
 
 def test_every_body_of_the_samples_and_the_corpus_is_read_whole():
