@@ -89,7 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10,100,1000", help="capture sizes in MB, comma-separated")
     parser.add_argument(
-        "--shapes", default=",".join(SHAPES), help=f"capture shapes, comma-separated: {', '.join(SHAPES)}"
+        "--shapes",
+        default="codex,deltas,growing,items",
+        help=f"capture shapes, comma-separated: {', '.join(SHAPES)} (bench/hostile.py measures the last two)",
     )
     parser.add_argument("--turns", type=int, default=20, help="turns per generated codex conversation")
     parser.add_argument("--runs", type=int, default=5)

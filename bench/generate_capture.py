@@ -9,6 +9,10 @@
   its result a turn), each answer a short SSE stream.
 - items: hostile Responses API requests of 100,000 tiny input items each (about 5 MB), none re-sent, each
   answered by one event: the analyzer's memory should follow the largest exchange, not how many there are.
+- events: hostile exchanges whose answer streams 1,000,000 tiny text deltas (a line of about 143 MB each): memory
+  should follow the line's bytes, not its events.
+- agents: hostile runs of one-exchange agents, each request naming an agent of its own (20,000 of them make about
+  30 MB): report.html should stay under 25 MB however many turns there are.
 """
 
 import argparse
@@ -204,10 +208,54 @@ def many_items_exchange(number: int) -> dict:
     return http_entry(number, body, events)
 
 
+EVENTS_PER_ANSWER = 1_000_000  # tiny deltas of one streamed answer in the `events` shape
+
+
+def many_events_exchange(number: int, events: int = EVENTS_PER_ANSWER) -> dict:
+    """A hostile answer: `events` tiny text deltas (143 bytes each), streamed as one body."""
+    response_id, item_id = f"resp_{number:08d}", f"msg_{number:08d}"
+    body = {"model": "gpt-5", "stream": True, "input": [user_message(f"Question {number}: count on and on.")]}
+    usage = {"input_tokens": 20, "output_tokens": events, "total_tokens": 20 + events}
+    opening = {"type": "response.created", "response": {"id": response_id, "status": "in_progress", "output": []}}
+    closing = {"type": "response.completed", "response": {"id": response_id, "status": "completed", "usage": usage}}
+    delta = (
+        'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"%s",'
+        '"output_index":0,"content_index":0,"delta":"w%d "}\n\n'
+    )
+    text = "".join(delta % (item_id, index) for index in range(events))
+    return http_entry(number, body, [], sse([opening]) + text + sse([closing]))
+
+
+def agent_exchange(number: int) -> dict:
+    """A hostile run's exchange: one request of an agent of its own, with its parent named, answered briefly."""
+    tools = [{"name": "Bash", "description": "Run a shell command.", "input_schema": {"type": "object"}}]
+    task = {"role": "user", "content": f"Task {number}: look at file_{number}.c"}
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 100, "stream": True, "system": "You are a sub-agent.",
+            "tools": tools, "messages": [task]}  # fmt: skip
+    events = [
+        {"type": "message_start", "message": {"id": f"msg_{number:08d}", "type": "message", "role": "assistant",
+         "model": "claude-sonnet-4-5", "content": [], "usage": {"input_tokens": 40, "output_tokens": 1}}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"Done {number}."}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 4}},
+        {"type": "message_stop"},
+    ]  # fmt: skip
+    text = "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events)
+    entry = http_entry(number, body, events, text, "https://api.anthropic.com/v1/messages")
+    entry["request"]["headers"] += [["x-claude-code-agent-id", f"agent-{number:06d}"],
+                                    ["x-claude-code-parent-agent-id", f"agent-{number - 1:06d}"]]  # fmt: skip
+    return entry
+
+
 def entries(shape: str, turns: int, first_number: int, index: int):
     """The lines of the `index`th conversation of a shape, numbered from `first_number`."""
     if shape == "items":
         return [many_items_exchange(first_number)]
+    if shape == "events":
+        return [many_events_exchange(first_number)]
+    if shape == "agents":
+        return [agent_exchange(first_number)]
     if shape == "deltas":
         return [delta_exchange(first_number)]
     if shape == "growing":
@@ -215,8 +263,10 @@ def entries(shape: str, turns: int, first_number: int, index: int):
     return conversation(template_request(), turns, first_number, websocket=index % 5 == 4)
 
 
-SHAPES = ("codex", "deltas", "growing", "items")
-TARGETS = {"codex": "codex", "deltas": "codex", "growing": "claude-code", "items": "codex"}  # whose renderer reads it
+SHAPES = ("codex", "deltas", "growing", "items", "events", "agents")
+# Whose renderer reads each shape.
+TARGETS = {"codex": "codex", "deltas": "codex", "growing": "claude-code", "items": "codex", "events": "codex",
+           "agents": "claude-code"}  # fmt: skip
 ITEMS_PER_REQUEST = 100_000  # about 5 MB of request: memory should follow it, not the number of such requests
 
 

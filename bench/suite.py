@@ -16,6 +16,7 @@ BENCHMARKS = [
     ("streaming.py", [], []),
     ("throughput.py", [], ["--response-mb", "10", "--request-mb", "5"]),
     ("analyzer.py", ["--sizes", "{sizes}"], ["--sizes", "1,5"]),
+    ("hostile.py", [], ["--quick"]),
     ("incremental.py", [], ["--megabytes", "10", "--check"]),
     ("context_split.py", [], ["--megabytes", "5"]),
     ("report_growth.py", [], ["--turns", "10,20"]),
@@ -29,7 +30,7 @@ BENCHMARKS = [
 ]
 # These repeat their measurements within one run (exchanges back to back, seconds of load), and one run takes
 # minutes: they run once whatever --runs says.
-RUN_ONCE = {"large_bodies.py", "realistic_load.py", "sql_memory.py"}
+RUN_ONCE = {"large_bodies.py", "realistic_load.py", "sql_memory.py", "hostile.py"}
 
 
 def whole_number(text: str) -> int:

@@ -22,12 +22,14 @@ INSTRUCTIONS, TOOLS, HISTORY = "instructions", "tools", "history"
 # each counts as this many before scaling (about a 1,000 × 1,000 image on the big APIs).
 MEDIA_TOKENS = 1_500
 NAMED_KEPT = 64  # instruction blocks and tools named one by one per turn; the rest are summed as one
-ITEMS_KEPT = 1 << 17  # items whose counts are remembered: a re-sent item is the same object, counted once
+ITEMS_KEPT = 1 << 15  # items whose counts are remembered: a re-sent item is the same object, counted once
 SUMS_KEPT = 1024  # categories summed over the run one by one; a hostile capture's others are summed as one
 SPLITS_KEPT = 500  # turns' splits kept whole for a report's table; every split is written as its turn passes
 TURNS_KEPT = 256  # turns whose totals a continuation by response id may need
 TEXT_BY_ROLE = {"user": "user text", "assistant": "assistant text", "model": "assistant text"}  # Gemini's "model"
 MCP_PREFIX = "mcp__"  # Claude Code names an MCP server's tools mcp__<server>__<tool>
+NOT_READ = "items not read (by their size)"  # a history too long to read whole: the items left out between its ends
+BYTES_PER_TOKEN = 4  # of JSON, near enough, where no item was read to tell
 
 
 @dataclass
@@ -165,6 +167,13 @@ class ContextFilling:
                                                     items[-1] if items else None, totals, names)  # fmt: skip
         while len(self.histories) > TURNS_KEPT:
             self.histories.popitem(last=False)
+        left = turn.history_left_out
+        if left is not None:
+            # A history too long to read whole (probe.read.thinning): the items not read count by their bytes, at
+            # the tokens per byte of those read (near four bytes a token where nothing was read).
+            read_bytes = sum(item.size or 0 for item in items)
+            per_byte = sum(totals.values()) / read_bytes if read_bytes and totals else BYTES_PER_TOKEN**-1
+            sums[(NOT_READ, True)] = round(left.bytes * per_byte)
         if turn.carried is not None and turn.carried.by == "previous_response_id":
             # The server kept the context this request continues: what the turn it continues read and wrote.
             kept = self.totals.get(turn.carried.source)

@@ -5,6 +5,8 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+from probe.read.sse import StreamEvents
+
 MAX_DEPTH = 12  # deeper structure is not counted, so hostile nesting stays cheap (and recursion shallow)
 TYPE_BITS = {type(None): 1, bool: 2, int: 4, float: 4, str: 8, list: 16, dict: 32}
 EVENT_DATA = itemgetter(1)
@@ -48,9 +50,11 @@ class KeyPaths:
             if type(value) is list:
                 self.walk(value, "", 0)
 
-    def add_events(self, events: list) -> None:
-        """Count the payloads of a stream's events (probe.read.sse.Event: the payload second)."""
-        self.add_many(list(map(EVENT_DATA, events)))
+    def add_events(self, events: "list | StreamEvents") -> None:
+        """Count the payloads of a stream's events (probe.read.sse.Event: the payload second); a long stream's a
+        piece at a time (the counts do not depend on how the payloads are split)."""
+        for piece in events.pieces() if isinstance(events, StreamEvents) else [events]:
+            self.add_many(list(map(EVENT_DATA, piece)))
 
     def walk(self, node: Any, path: str, depth: int) -> None:
         shapes = self.shapes

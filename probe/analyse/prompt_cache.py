@@ -139,7 +139,7 @@ def prefix_of(turn: Turn) -> Prefix:
         blocks=[(block.type, block.text) for block in turn.system],
         markers=markers,
         history=(turn.carried.items if turn.carried and turn.carried.by == "previous_response_id" else 0)
-        + len(turn.input),
+        + turn.input_count,
         cached=turn.usage.cache_read if turn.usage else None,
         end=end,
         lifetime=lifetime(turn),

@@ -11,6 +11,7 @@ from probe.apis.choice import choose_renderer
 from probe.apis.turns import Reading
 from probe.read.conversation import TextBlock, Tool, Turn
 from probe.read.masked import masked_exchanges
+from probe.read.thinning import thinned_exchanges
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.redact.secrets import redact_header
 from probe.runs.folders import load_manifest
@@ -29,7 +30,9 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
         summary.agent = str(agent.get("version") or "")
     reading = Reading(renderer)  # each exchange read by its own API's reader, as analysis reads it
     # Masked as it is read, whatever the capture says: the diff prints what it compares.
-    for exchange in masked_exchanges(iter_exchanges(run / "traffic.jsonl", summary.warnings), extra_secrets):
+    # Lists too long to read whole read at their ends, before masking, as analysis reads them (probe.read.thinning).
+    exchanges = thinned_exchanges(iter_exchanges(run / "traffic.jsonl", summary.warnings))
+    for exchange in masked_exchanges(exchanges, extra_secrets):
         turn, _ = reading.build(exchange, summary.warnings)
         absorb(summary, exchange, turn, volatile, extra_secrets)
         summary.insight.add(turn, exchange.request_headers)
@@ -93,7 +96,7 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
                 tokens,
                 turn.request_bytes,
                 turn.response_bytes,
-                len(turn.input),
+                turn.input_count,
                 turn.timing.ttfb_ms,
                 turn.timing.duration_ms,
             )

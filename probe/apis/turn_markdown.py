@@ -136,6 +136,12 @@ def item_body(
     return lines
 
 
+ITEMS_SHOWN = 400  # a hostile request of 300,000 tiny items made a report of 150 MB
+# Where a history too long to read whole left items out (probe.read.thinning): (the offset, among the items read,
+# of the first read after them; how many were left out).
+Gap = tuple[int, int]
+
+
 def items_section(
     items: list[Item],
     first_index: int,
@@ -145,18 +151,22 @@ def items_section(
     sizes: list[int] | None = None,
     notes=None,
     attachment=default_attachment,
+    gap: Gap | None = None,
 ) -> None:
     """A table of items (one row each), then each item collapsed in full. `notes(item)` may name a part (by
     position) the way the agent does; `attachment(part)` names an image without its bytes. Past ITEMS_SHOWN
-    items, the first and last halves of that many are shown, and a row says how many are left out between."""
+    items, the first and last halves of that many are shown, and a row says how many are left out between;
+    `gap` says where items of a history too long to read were left out, which counts them among those."""
     rows, blocks = [], []
-    for offset, item in shown_items(items):
+    for offset, item, left, not_read in shown_items(items, gap):
         if item is None:
-            rows.append(
-                ["…", "", "", "", Markdown("{:,} items left out here: turns.jsonl holds every one").format(offset), ""]
-            )
+            said = Markdown("{:,} items left out here: turns.jsonl holds every one").format(left)
+            if not_read:
+                said = Markdown("{:,} items left out here: {:,} not read (the history was too long to read whole)")
+                said = said.format(left, not_read)
+            rows.append(["…", "", "", "", said, ""])
             continue
-        index = first_index + offset
+        index = first_index + offset + (gap[1] if gap is not None and offset >= gap[0] else 0)
         summary = item_summary(item, calls, attachment)
         kinds = ", ".join(part.type for part in item.parts)
         size = sizes[offset] if sizes is not None and offset < len(sizes) else None
@@ -168,22 +178,38 @@ def items_section(
         rendered.add(table(["#", "type", "role", "parts", "summary", "bytes"], rows), "", *blocks)
 
 
-ITEMS_SHOWN = 400  # a hostile request of 300,000 tiny items made a report of 150 MB
-
-
-def shown_items(items: list[Item]) -> list[tuple[int, Item | None]]:
-    """(position, item) for the items a report shows, with (how many are left out, None) where some are."""
-    if len(items) <= ITEMS_SHOWN:
-        return list(enumerate(items))
+def shown_items(items: list[Item], gap: Gap | None = None) -> list[tuple[int, Item | None, int, int]]:
+    """(offset, item, 0, 0) for the items a report shows, with (0, None, how many are left out, how many of those
+    were not read) where some are: the first and last halves of ITEMS_SHOWN, counting as sent (`gap`)."""
+    at, not_read = gap if gap is not None else (len(items), 0)
+    sent = len(items) + not_read
     half = ITEMS_SHOWN // 2
-    tail = len(items) - half
-    return [*enumerate(items[:half]), (tail - half, None), *zip(range(tail, len(items)), items[tail:], strict=True)]
+    rows: list[tuple[int, Item | None, int, int]] = []
+    before = -1  # the position as sent of the last item shown
+    for offset, item in enumerate(items):
+        position = offset + (not_read if offset >= at else 0)
+        if sent > ITEMS_SHOWN and half <= position < sent - half:
+            continue
+        if position > before + 1:  # a row for those between, and how many of them were not read
+            unread = max(0, min(position, at + not_read) - max(before + 1, at))
+            rows.append((0, None, position - before - 1, unread))
+        rows.append((offset, item, 0, 0))
+        before = position
+    return rows
+
+
+def history_gap(turn: Turn, carried: int = 0) -> Gap | None:
+    """Where the items of the turn's history that were not read stood, among its items from `carried` on."""
+    left = turn.history_left_out
+    if left is None or left.first < carried:
+        return None
+    return left.first - carried, left.left
 
 
 def history_summary(turn: Turn, noun: str) -> Markdown:
     """`+ 1 new message; 3 carried over from #1`: what a request adds to the history it re-sends."""
     carried = turn.carried.items if turn.carried else 0
-    count = len(turn.input) - carried
+    count = turn.input_count - carried
     summary = Markdown("+ {} new {}{}").format(count, noun, "s" if count != 1 else "")
     if turn.carried:
         summary = Markdown("{}; {} carried over from #{}").format(summary, carried, turn.carried.source)
@@ -192,11 +218,12 @@ def history_summary(turn: Turn, noun: str) -> Markdown:
 
 def history_section(turn: Turn, title: str, noun: str, rendered: Rendered, show) -> None:
     """A request's history under its title: the summary line says how many items are new and which were carried
-    over from an earlier request, and `show(new_items, number_of_the_first)` writes only the new ones."""
+    over from an earlier request, and `show(new_items, number_of_the_first, gap)` writes only the new ones (`gap`:
+    where items of a history too long to read were left out, or None)."""
     carried = turn.carried.items if turn.carried else 0
     new = turn.input[carried:]
     rendered.add(Markdown("**{}**: {}").format(title, history_summary(turn, noun)), "")
-    show(new, carried + 1)
+    show(new, carried + 1, history_gap(turn, carried))
 
 
 def full_conversation(state: dict, prefix: str, noun: str, attachment=default_attachment, shown=None) -> Rendered:
@@ -206,13 +233,14 @@ def full_conversation(state: dict, prefix: str, noun: str, attachment=default_at
     last = state.get("last_context")
     if not last or not last[1]:
         return rendered
-    label, items, reply = last
+    label, items, reply, gap = last if len(last) == 4 else (*last, None)
     answered = items + reply
     inner = Rendered()
     sizes = [item.size for item in answered]
     items_section(shown(answered) if shown else answered, 1, prefix, dict(state.get("calls", {})), inner, sizes,
-                  attachment=attachment)  # fmt: skip
-    summary = f"All {len(items)} {noun}s of #{label}" + (", then its answer" if reply else "")
+                  attachment=attachment, gap=gap)  # fmt: skip
+    count = len(items) + (gap[1] if gap is not None else 0)
+    summary = f"All {count} {noun}s of #{label}" + (", then its answer" if reply else "")
     rendered.add(
         Markdown("## Full conversation of the last request (#{})").format(label), "", details(summary, *inner.lines)
     )

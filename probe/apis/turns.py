@@ -8,7 +8,7 @@ from probe.apis.recognise import reader_for
 from probe.common.errors import one_line
 from probe.common.fastjson import DEPTH_LIMIT
 from probe.common.lookup import fill_misses
-from probe.read import history_reads, sse
+from probe.read import history_reads, sse, thinning
 from probe.read.conversation import Carried, Item, Timing, Tool, Turn, json_size, tool_hash
 from probe.read.dedupe import History, RecentResponses
 from probe.read.traffic import Exchange
@@ -40,7 +40,9 @@ class TurnBuilder:
         self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included
         self.items_of = RecentResponses(len)  # exchange number -> its context and answer, for re-sent items' sizes
         self.tools_seen: dict[tuple[str, str], tuple[Any, Tool]] = {}  # (namespace, name) -> (as sent, the tool)
-        self.last_context: tuple[int, list[Item]] | None = None
+        # The latest request's number, its whole context, and where in it items of a history too long to read whole
+        # were left out (turn_markdown.Gap, or None).
+        self.last_context: tuple[int, list[Item], tuple[int, int] | None] | None = None
         self.history_reads = history_reads.HistoryReads()  # items re-sent as before are not read again
         self.key_of: dict[int, Any] = {}  # id(item) -> its key, for the items in `keyed` (kept alive)
         self.keyed: list[Item] = []
@@ -67,6 +69,9 @@ class TurnBuilder:
         )
         if exchange.error:
             turn.errors.append({"connection": exchange.error})
+        # Lists too long to read whole are read at their ends (probe.read.thinning): memory follows the bytes. (The
+        # analysis thins an exchange before it masks it, so that what is left out costs no masking either.)
+        turn.left_out = list(thinning.thin_exchange(exchange))
         requests = (
             [frame.body for frame in exchange.frames if frame.from_client]
             if exchange.kind == "websocket"
@@ -93,6 +98,11 @@ class TurnBuilder:
             elif self.refusals == REFUSALS_NAMED + 1:
                 warnings.append(f"exchange #{turn.number} and later: more usages hold what is not a token count; "
                                 "not reported, and not named one by one")  # fmt: skip
+        if turn.left_out:
+            warnings.append(thinning.note(turn.number, turn.left_out))
+        too_much = thinning.noted_note(turn)
+        if too_much is not None:
+            warnings.append(too_much)
         return turn
 
     def request(self, turn: Turn, body: Any, warnings: list[str], sent: bool = True) -> None:
@@ -190,7 +200,9 @@ class TurnBuilder:
             if not turn.previous_response_id:
                 self.history.update(str(turn.number), self.keys_of(after))
                 self.items_of.remember(str(turn.number), after)
-        self.last_context = (turn.number, context)  # the whole context of the latest request, for the report
+        left = turn.history_left_out
+        gap = (len(context) - len(turn.input) + left.first, left.left) if left is not None else None
+        self.last_context = (turn.number, context, gap)  # the whole context of the latest request, for the report
 
 
 class Reading:
@@ -213,7 +225,7 @@ class Reading:
         if builder is None:
             builder = self.builders[id(reader)] = TurnBuilder(reader)
         turn = builder.build(exchange, warnings)
-        if any(isinstance(event.data, sse.NestedTooDeeply) for event in exchange.stream_events() or ()):
+        if too_deep(exchange.stream_events()):
             warnings.append(
                 f"exchange {exchange.number}: an event is nested deeper than {DEPTH_LIMIT:,} levels: "
                 "it is shown as text, not read"
@@ -225,6 +237,14 @@ def refused_counts(number: int, refused: dict[str, str]) -> str:
     """The warning for what a usage held that is no count (probe.read.conversation.read_usage), inert."""
     shown = ", ".join(f"{path} {value}" for path, value in refused.items())
     return f"exchange #{number}: usage {one_line(shown)}: not a token count an API sends; not reported"
+
+
+def too_deep(events: "list[sse.Event] | sse.StreamEvents | None") -> bool:
+    """Whether an event of the stream is nested too deeply to read; a long stream says so once walked (the reader
+    walked it), not walked again."""
+    if isinstance(events, sse.StreamEvents):
+        return events.too_deep
+    return any(isinstance(event.data, sse.NestedTooDeeply) for event in events or ())
 
 
 def measure(items: list[Item]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from probe import __version__
 from probe.common.errors import RunError
-from probe.common.lines import MAX_LINE_BYTES, bounded_lines
+from probe.common.lines import MAX_LINE_BYTES, BoundedLines
 from probe.common.paths import display
 from probe.redact.masking import RULES_VERSION, fingerprint
 from probe.redact.secret_names import is_secret_variable
@@ -161,7 +161,7 @@ def traffic_summary(traffic: Path) -> dict:
     exchanges = websocket_messages = damaged = 0
     if traffic.is_file():
         with traffic.open("rb") as file:
-            for _, line, _ in bounded_lines(file, MAX_LINE_BYTES, seen=digest.update):
+            for _, line, _ in BoundedLines(file, MAX_LINE_BYTES, seen=digest.update):
                 if line is None:
                     damaged += 1
                     continue

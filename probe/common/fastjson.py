@@ -26,7 +26,7 @@ def loads(data: bytes | str):
     always parsed by orjson. orjson refuses what json reads differently (NaN, lone surrogates, a byte order mark):
     those are parsed by json. Nesting past DEPTH_LIMIT raises NestedTooDeeply, a ValueError, whichever parses."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if raw.translate(DIGITS_AS_ZEROS).find(LONG_NUMBER) < 0:
+    if not has_long_number(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as error:
@@ -38,6 +38,21 @@ def loads(data: bytes | str):
         return json.loads(data, parse_int=exact_integer)
     except RecursionError:
         raise NestedTooDeeply(f"nested deeper than {DEPTH_LIMIT} levels") from None
+
+
+WINDOW = 8 << 20  # bytes looked at a time for a long number: a line of hundreds of MB is not copied whole
+
+
+def has_long_number(raw: bytes) -> bool:
+    """Whether `raw` holds a run of 19 digits or more, looked for a window at a time (each window overlaps the one
+    before by a run's length, so that none is missed where two meet)."""
+    if len(raw) <= WINDOW:
+        return raw.translate(DIGITS_AS_ZEROS).find(LONG_NUMBER) >= 0
+    view, overlap = memoryview(raw), len(LONG_NUMBER) - 1
+    for start in range(0, max(len(raw) - overlap, 1), WINDOW):
+        if bytes(view[start : start + WINDOW + overlap]).translate(DIGITS_AS_ZEROS).find(LONG_NUMBER) >= 0:
+            return True
+    return False
 
 
 class LongNumber(str):

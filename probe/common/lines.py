@@ -5,26 +5,34 @@ from collections.abc import Iterator
 MAX_LINE_BYTES = 256 * 1024 * 1024  # one exchange; a longer line is skipped, not held (memory stays bounded)
 
 
-def bounded_lines(file, limit: int, seen=None) -> Iterator[tuple[int, bytes | None, int]]:
+class BoundedLines:
     """(line number, the line or None if it is over the limit, its size): a longer line is read through in
-    chunks and dropped, never held whole. `seen`, if given, gets every byte read (to hash the whole file)."""
-    readline, number = file.readline, 0
-    while True:
-        raw = readline(limit + 1)
+    chunks and dropped, never held whole. `seen`, if given, gets every byte read (to hash the whole file).
+
+    An iterator object rather than a generator: a generator's frame would hold the line it gave out until the next
+    one is asked for, while its exchange is read, and a line of a hostile capture is hundreds of megabytes."""
+
+    def __init__(self, file, limit: int, seen=None) -> None:
+        self.readline, self.limit, self.seen, self.number = file.readline, limit, seen, 0
+
+    def __iter__(self) -> Iterator[tuple[int, bytes | None, int]]:
+        return self
+
+    def __next__(self) -> tuple[int, bytes | None, int]:
+        raw = self.readline(self.limit + 1)
         if not raw:
-            return
-        number += 1
-        if seen is not None:
-            seen(raw)
-        if len(raw) <= limit or raw.endswith(b"\n"):
-            yield number, raw, len(raw)
-            continue
+            raise StopIteration
+        self.number += 1
+        if self.seen is not None:
+            self.seen(raw)
+        if len(raw) <= self.limit or raw.endswith(b"\n"):
+            return self.number, raw, len(raw)
         size = len(raw)
         while not raw.endswith(b"\n"):
-            raw = readline(1 << 20)
+            raw = self.readline(1 << 20)
             if not raw:
                 break
-            if seen is not None:
-                seen(raw)
+            if self.seen is not None:
+                self.seen(raw)
             size += len(raw)
-        yield number, None, size
+        return self.number, None, size

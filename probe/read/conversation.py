@@ -15,6 +15,33 @@ import orjson
 
 SCHEMA = 2  # of turns.jsonl; raised when a field changes meaning or goes away (new fields keep it)
 PART_KINDS = ("text", "image", "reasoning", "tool_call", "tool_result", "other")
+NOTED_KEPT = 1000  # errors, kinds not understood and payloads not understood kept per turn; a hostile stream's rest
+EVENT_KINDS_KEPT = 1000  # kinds of events counted one by one per turn; a hostile stream's other kinds together
+OTHER_KINDS = "(other kinds)"
+
+
+class Noted(list):
+    """A turn's list of what its reader noted (errors sent, kinds and payloads not understood): the first NOTED_KEPT
+    entries, and how many more there were (`more`): a stream of a million error events is not held."""
+
+    def __init__(self, values=()) -> None:
+        super().__init__()
+        self.more = 0
+        self.extend(values)
+
+    def append(self, value: Any) -> None:
+        if len(self) < NOTED_KEPT:
+            super().append(value)
+        else:
+            self.more += 1
+
+    def extend(self, values) -> None:
+        for value in values:
+            self.append(value)
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
 
 
 @dataclass(slots=True)  # hundreds of thousands of them in a hostile capture: no __dict__ each
@@ -108,6 +135,28 @@ class Carried:
 
 
 @dataclass
+class LeftOut:
+    """A list of an exchange too long to read whole (probe.read.thinning): only its ends were read, and what lay
+    between them is counted and digested."""
+
+    where: str  # which list: `request input`, `request messages[3].content`, `response output`…
+    count: int  # its elements, as sent
+    first: int  # read from its start
+    last: int  # and from its end
+    bytes: int  # of the JSON of the elements left out between (as a list)
+    sha256: str  # of that JSON
+    history: bool = False  # whether it is the request's history, read into the turn's input items
+
+    @property
+    def left(self) -> int:
+        return self.count - self.first - self.last
+
+    def position(self, index: int) -> int:
+        """Where the element read `index`th (from 0) stood in the list as sent."""
+        return index if index < self.first else index + self.left
+
+
+@dataclass
 class Turn:
     """Everything one exchange says about the conversation, plus where and when it happened."""
 
@@ -140,12 +189,37 @@ class Turn:
     events: dict[str, int] = field(default_factory=dict)  # stream event types, counted
     request_bytes: int = 0
     response_bytes: int = 0
-    errors: list = field(default_factory=list)  # error objects the API sent, as sent
-    unrecognised: list[str] = field(default_factory=list)  # kinds the reader did not know, e.g. "event x.y"
-    unknown: list[dict] = field(default_factory=list)  # {"where", "raw"}: payloads not understood nor kept above
+    errors: list = field(default_factory=Noted)  # error objects the API sent, as sent
+    unrecognised: list[str] = field(default_factory=Noted)  # kinds the reader did not know, e.g. "event x.y"
+    unknown: list[dict] = field(default_factory=Noted)  # {"where", "raw"}: payloads not understood nor kept above
+    # Lists too long to read whole, whose ends only were read (probe.read.thinning); written only when there are.
+    left_out: list[LeftOut] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"schema": SCHEMA, **plain(self)}
+
+    @property
+    def history_left_out(self) -> LeftOut | None:
+        """The request's history, when it was too long to read whole: `input` holds its ends only."""
+        return next((left for left in self.left_out if left.history), None)
+
+    @property
+    def input_count(self) -> int:
+        """How many input items the request sent, those left out of `input` included."""
+        left = self.history_left_out
+        return len(self.input) + (left.left if left is not None else 0)
+
+
+def count_event(turn: Turn, kind: str) -> int:
+    """Count one event of `kind` among the turn's events; how many of its kind there were so far (1: the first).
+    Past EVENT_KINDS_KEPT kinds, one not met yet is counted among OTHER_KINDS, and is never a first (0)."""
+    events = turn.events
+    count = events.get(kind)
+    if count is None and len(events) >= EVENT_KINDS_KEPT:
+        events[OTHER_KINDS] = events.get(OTHER_KINDS, 0) + 1
+        return 0
+    events[kind] = count = (count or 0) + 1
+    return count
 
 
 NOT_WRITTEN = {"sent", "refused"}  # fields kept while a turn is built, never written out

@@ -10,9 +10,9 @@ from typing import Any
 RECENT_REQUESTS = 8  # earlier requests searched for a shared history; conversations rarely interleave more
 RECENT_RESPONSES = 32  # responses a later request may still continue by id
 # Items kept across those recent histories and contexts, the newest always whole: a long session re-sends a few
-# thousand, but a hostile request of 300,000 tiny items must not be kept 8 or 32 times over, or memory would grow
-# with the capture rather than with its largest exchange.
-RECENT_ITEMS = 1 << 17
+# thousand, but hostile requests of 10,000 tiny items each (as many as a history is read of: probe.read.thinning)
+# must not be kept 8 or 32 times over, or memory would grow with the capture rather than with its largest exchange.
+RECENT_ITEMS = 1 << 15
 
 
 def within_budget(sizes: list[int]) -> int:

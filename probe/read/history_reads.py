@@ -107,7 +107,11 @@ CURRENT: ContextVar[HistoryReads | None] = ContextVar("history_reads", default=N
 
 
 def read_history(raws: list, turn: Turn, read_one: Callable[[Any], Item]) -> list[Item]:
-    """The items of a request's history, in order, as `read_one` reads each (it may note things on `turn`)."""
+    """The items of a request's history, in order, as `read_one` reads each (it may note things on `turn`). A history
+    too long to read whole (probe.read.thinning) holds its ends only: what was left out is the turn's input's."""
+    left_out = getattr(raws, "left_out", None)
+    if left_out is not None:
+        left_out.history = True
     reads = CURRENT.get()
     return reads.read(raws, turn, read_one) if reads is not None else [read_one(raw) for raw in raws]
 

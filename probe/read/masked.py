@@ -9,6 +9,7 @@ from typing import Any
 
 from probe.common.fastjson import encoded
 from probe.read.history_masks import HistoryMasks
+from probe.read.thinning import marked_like
 from probe.read.traffic import Body, Exchange
 from probe.redact.json_values import mask_json
 from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_body, mask_text, mask_url
@@ -39,12 +40,13 @@ def masked_exchange(
     if exchange.response_trailers:
         exchange.response_trailers = mask_headers(exchange.response_trailers, extra_headers)[0]
     request_type = next((value for name, value in exchange.request_headers if name.lower() == "content-type"), "")
-    exchange.request_body = masked_body(exchange.request_body, request_type, histories)
-    exchange.response_body = masked_body(exchange.response_body, exchange.content_type)
+    thinned = bool(exchange.left_out)
+    exchange.request_body = masked_body(exchange.request_body, request_type, histories, thinned)
+    exchange.response_body = masked_body(exchange.response_body, exchange.content_type, thinned=thinned)
     fresh: set[str] = set()
     for frame in exchange.frames:
         before = frame.body
-        frame.body = masked_body(frame.body, "")
+        frame.body = masked_body(frame.body, "", thinned=thinned)
         fresh |= made(before, frame.body)
     # A key the model streamed over several frames.
     mask_pieces([frame.body.value for frame in exchange.frames if not frame.from_client and frame.body.is_json], fresh)
@@ -76,19 +78,27 @@ def masked_json(value: Any) -> Any:
     return masked.parsed if masked.count else value
 
 
-def masked_body(body: Body, content_type: str, histories: HistoryMasks | None = None) -> Body:
+def masked_body(body: Body, content_type: str, histories: HistoryMasks | None = None, thinned: bool = False) -> Body:
+    """`body` masked; `thinned`: its lists too long to read whole were thinned (probe.read.thinning), and stay
+    marked so in what masking writes anew."""
     if body.format == "json":
         try:
             fast = histories.masked(body.value, masked_json) if histories and isinstance(body.value, dict) else None
             value = fast if fast is not None else masked_json(body.value)
         except RecursionError:  # nested past what can be walked: not shown at all (traffic.jsonl keeps it)
             return Body(TOO_DEEP, "text", body.size, body.as_sent)
+        if thinned and value is not body.value:
+            value = marked_like(body.value, value)
         if isinstance(value, list):  # a stream sent as a JSON array of chunks
             mask_pieces(value, fingerprints_of(encoded(value)) - fingerprints_of(encoded(body.value)))
         return Body(value, body.format, body.size, body.as_sent)
     if body.format == "text" and isinstance(body.value, str):
-        data = mask_body(body.value.encode("utf-8", "surrogatepass"), content_type).data
-        return Body(data.decode("utf-8", "surrogatepass"), body.format, body.size, body.as_sent)
+        sent = body.value.encode("utf-8", "surrogatepass")
+        data = mask_body(sent, content_type).data
+        # Nothing masked (as nearly always, the capture having masked it): the text as it was, not a copy of it,
+        # which for a stream of a million events is another copy of hundreds of megabytes.
+        text = body.value if data is sent or data == sent else data.decode("utf-8", "surrogatepass")
+        return Body(text, body.format, body.size, body.as_sent)
     if body.format == "base64" and isinstance(body.value, str):
         try:
             raw = base64.b64decode(body.value, validate=True)

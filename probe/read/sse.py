@@ -1,6 +1,8 @@
 """Parses a Server-Sent Events stream into events, tolerating a stream that was cut off."""
 
 import re
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any, NamedTuple
 
 from probe.common import fastjson
@@ -23,12 +25,59 @@ BOM = "\ufeff"  # one at the very start of a stream is not part of it (the SSE s
 # The shape nearly every model API streams: optional `event:` line, one `data:` line holding a JSON
 # object, blank line.
 SIMPLE_EVENT = re.compile(r"(?:event: ?([^\n]*)\n)?data: ?(\{[^\n]*)\n\n")
-SIMPLE_STREAM = re.compile(r"(?:(?:event: ?[^\n]*\n)?data: ?\{[^\n]*\n\n)*")
+# One way only to match each line (`event:[^\n]*`, not `event: ?[^\n]*`, which matches a space two ways): a stream
+# cut in the middle of an event fails to match after a walk back over its events, not over 2**events ways to them.
+SIMPLE_STREAM = re.compile(r"(?:(?:event:[^\n]*\n)?data: ?\{[^\n]*\n\n)*")
 
 
-def parse(text: str) -> list[Event]:
-    """Events in order; a final event without its blank line is kept (the stream may have been cut)."""
-    text = text.removeprefix(BOM)
+IN_ONE_LIST = 8 << 20  # characters of a stream parsed into one list of events; a longer one is read a piece at a time
+PIECE = 1 << 20  # characters of a long stream parsed at a time
+# Where one event ends and the next begins: a line ending followed by another (an empty line).
+BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)(?:\r\n|\r|\n)")
+
+
+def events_of(text: str) -> "list[Event] | StreamEvents":
+    """A stream's events: a list, or for a stream longer than IN_ONE_LIST characters the same events read a piece
+    at a time whenever they are walked (a stream of a million tiny events, held as objects, took gigabytes)."""
+    return parse(text) if len(text) <= IN_ONE_LIST else StreamEvents(text)
+
+
+class StreamEvents:
+    """The events of a long stream, in order, parsed again a piece at a time each time they are walked: memory
+    holds one piece's. Walked like the list `parse` gives; sliced from its start only (`events[:4]`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.too_deep = False  # whether a walk met an event nested too deeply to read (NestedTooDeeply)
+
+    def __iter__(self) -> Iterator[Event]:
+        for events in self.pieces():
+            yield from events
+
+    def pieces(self) -> Iterator[list[Event]]:
+        """The events a piece at a time, each piece's as one list."""
+        text, start = self.text, 0
+        while start < len(text):
+            cut = BLANK_LINE.search(text, start + PIECE) if start + PIECE < len(text) else None
+            end = cut.end() if cut is not None else len(text)
+            events = parse(text[start:end], first=start == 0)
+            self.too_deep = self.too_deep or any(type(event.data) is NestedTooDeeply for event in events)
+            yield events
+            start = end
+
+    def __getitem__(self, wanted: slice) -> list[Event]:
+        if not isinstance(wanted, slice) or (wanted.start or 0) < 0 or wanted.stop is None or wanted.stop < 0:
+            raise TypeError("a stream read a piece at a time is sliced from its start only")
+        return list(islice(self, wanted.start, wanted.stop, wanted.step))
+
+    def __bool__(self) -> bool:
+        return next(iter(self), None) is not None
+
+
+def parse(text: str, first: bool = True) -> list[Event]:
+    """Events in order; a final event without its blank line is kept (the stream may have been cut). `first`:
+    the text starts the stream (a byte order mark there is not part of it)."""
+    text = text.removeprefix(BOM) if first else text
     if "\r" not in text and SIMPLE_STREAM.fullmatch(text):
         # Fast path, two passes in C: worth it because analysis time is mostly spent here and in JSON.
         pairs = SIMPLE_EVENT.findall(text)

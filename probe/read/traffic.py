@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from probe.common import fastjson
-from probe.common.lines import MAX_LINE_BYTES, bounded_lines
+from probe.common.lines import MAX_LINE_BYTES, BoundedLines
 from probe.read import body_files, sse
 from probe.read.capture_numbers import byte_count, moment, status
 from probe.read.conversation import json_size
@@ -108,9 +108,13 @@ class Exchange:
     response_trailers: list[tuple[str, str]] | None = None
     flow_id: str | None = None  # a WebSocket's: every turn of one socket has the same
     ended_by: str | None = None  # what ended a WebSocket turn (socket-closed, proxy-stopped: the socket's last)
-    # The response's events, parsed on first use: the turn, the report and the viewer all read them.
-    events: list[sse.Event] | None = field(default=None, init=False, repr=False, compare=False)
+    # The response's events, parsed on first use: the turn, the report and the viewer all read them (a long stream's
+    # are parsed again a piece at a time whenever they are walked: sse.StreamEvents).
+    events: "list[sse.Event] | sse.StreamEvents | None" = field(default=None, init=False, repr=False, compare=False)
     events_parsed: bool = field(default=False, init=False, repr=False, compare=False)
+    # What was left out of its lists too long to read whole, once they were thinned (probe.read.thinning); None
+    # before (an exchange read for an export is never thinned).
+    left_out: list | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ttfb_ms(self) -> float | None:
@@ -122,13 +126,13 @@ class Exchange:
         start, end = self.timing.get("start"), self.timing.get("end")
         return (end - start) * 1000 if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
 
-    def stream_events(self) -> list[sse.Event] | None:
+    def stream_events(self) -> "list[sse.Event] | sse.StreamEvents | None":
         """The response as events: SSE parsed, or the server's WebSocket frames; None if neither. Parsed once."""
         if not self.events_parsed:
             self.events, self.events_parsed = self.parse_events(), True
         return self.events
 
-    def parse_events(self) -> list[sse.Event] | None:
+    def parse_events(self) -> "list[sse.Event] | sse.StreamEvents | None":
         if self.kind == "websocket":
             return [sse.Event(None, frame.body.value) for frame in self.frames if not frame.from_client]
         body = self.response_body
@@ -137,7 +141,7 @@ class Exchange:
             and isinstance(body.value, str)
             and ("event-stream" in self.content_type or sse.looks_like_sse(body.value))
         ):
-            return sse.parse(body.value)
+            return sse.events_of(body.value)
         return None
 
 
@@ -271,7 +275,7 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None, seen=None, ve
     exchange_of_line."""
     number = 0
     with path.open("rb") as file:
-        for line_number, raw, size in bounded_lines(file, MAX_LINE_BYTES, seen):
+        for line_number, raw, size in BoundedLines(file, MAX_LINE_BYTES, seen):
             if progress is not None:
                 progress.advance(size)
             exchange = exchange_of_line(raw, line_number, size, number + 1, warnings, path.parent, vet)

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.common.lines import MAX_LINE_BYTES, bounded_lines
+from probe.common.lines import MAX_LINE_BYTES, BoundedLines
 from probe.read.traffic import Exchange, exchange_of_line
 
 
@@ -30,7 +30,7 @@ def exchanges_from(
         file.seek(start.offset)
         before = start.lines
         ended = [True]  # whether the latest piece read ended a line (a line past the limit comes in pieces)
-        lines = bounded_lines(file, MAX_LINE_BYTES, lambda piece: ended.__setitem__(0, piece.endswith(b"\n")))
+        lines = BoundedLines(file, MAX_LINE_BYTES, lambda piece: ended.__setitem__(0, piece.endswith(b"\n")))
         for line_number, raw, size in lines:
             line_number += before
             if progress is not None:

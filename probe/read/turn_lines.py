@@ -2,13 +2,12 @@
 instruction block written once, on the line that first carries it, and named by its number on the lines after."""
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
-from itertools import count, groupby
-from operator import sub
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from probe.common.fastjson import encoded
 from probe.common.lookup import fill_misses
+from probe.common.number_runs import runs
 from probe.read import dedupe
 from probe.read.conversation import SCHEMA, Turn, plain
 from probe.redact.masking import mask_body, mask_json_scanned
@@ -31,6 +30,9 @@ SCALAR_FIELDS = (
 )
 # The fields a session repeats, written as numbers into the file's table of values.
 LISTED = ("system", "tools", "input", "output")
+HASHES_KEPT = 1 << 17  # values known by their hash before the table starts over (about 100 bytes each)
+# Fields written only on the lines that have something in them: what was left out of lists too long to read.
+WHEN_PRESENT = ("left_out",)
 
 
 class StringMemo(dict):
@@ -56,18 +58,6 @@ class StringMemo(dict):
         self.size = 0
 
 
-def runs(numbers: Iterable[int]) -> list[list[int]]:
-    """Numbers as runs of consecutive ones, [first, count] each: a history re-sent turn after turn was numbered in
-    order, so it is a few runs however long it grows. (Grouped by number minus position, in C but for each run.)"""
-    found: list[list[int]] = []
-    position = 0
-    for offset, group in groupby(map(sub, numbers, count())):
-        length = len(list(group))
-        found.append([offset + position, length])
-        position += length
-    return found
-
-
 class Listed:
     """One of a turn's listed fields as numbers into the table (written as runs), with the objects they number
     and how each becomes the value its number names (for an output that shows some of them)."""
@@ -84,8 +74,8 @@ class ValueTable:
     builder hands back one object for an item, tool or block sent as before), else by the hash of its JSON.
 
     Memory stays flat: past as many objects as the builder keeps items to compare histories (RECENT_ITEMS), it
-    lets go of the objects it knows (found again by their hash, at the cost of converting them once more); past as
-    many hashes, it forgets everything and numbers the values it meets after that from the next free number
+    lets go of the objects it knows (found again by their hash, at the cost of converting them once more); past
+    HASHES_KEPT hashes, it forgets everything and numbers the values it meets after that from the next free number
     (`generation` counts the times), so a value met again is written again. Both between lines. A number once
     written always means the same value."""
 
@@ -106,7 +96,7 @@ class ValueTable:
 
     def start_line(self) -> None:
         # Between lines only: a line's numbers all belong to one generation.
-        if len(self.by_content) > dedupe.RECENT_ITEMS:
+        if len(self.by_content) > HASHES_KEPT:
             self.forget()
         elif len(self.alive) > dedupe.RECENT_ITEMS:
             self.by_object, self.alive = {}, []
@@ -182,6 +172,8 @@ class TurnLines:
             record: dict[str, Any] = {"schema": SCHEMA, "new": None}
             for name in turn.__dataclass_fields__:
                 value = getattr(turn, name)
+                if name in WHEN_PRESENT and not value:
+                    continue
                 if name in LISTED:
                     mask = self.redact and (name == "output" or not self.only_output)
                     convert = self.converter(mask)

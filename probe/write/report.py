@@ -23,6 +23,7 @@ from probe.common.progress import Progress
 from probe.read.conversation import Turn
 from probe.read.history_masks import HistoryMasks
 from probe.read.masked import masked_exchange
+from probe.read.thinning import thin_exchange
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
@@ -48,7 +49,7 @@ from probe.write.summary_section import summary_section
 from probe.write.unchanged import same_apart_from
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
-from probe.write.viewer.page import GENERATED, write_page
+from probe.write.viewer.page import GENERATED, frame_size, write_page
 
 LOG_IN_MEMORY = 8 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk (a 1 GB
 # capture makes 33 MB of it: kept whole, peak memory grew with the capture)
@@ -141,7 +142,7 @@ def stream_report(
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
             if turn.input or turn.previous_response_id:
                 # What the renderer's closing section rebuilds: the last request's whole context, and its answer.
-                state["last_context"] = (turn.number, builder.last_context[1], turn.output)
+                state["last_context"] = (turn.number, builder.last_context[1], turn.output, builder.last_context[2])
             text = "\n".join(render_exchange(exchange, turn, shown_by, state, totals, extra_secrets, warnings))
             log.write(text.encode("utf-8", "replace") + b"\n")
             # Before the next exchange is read, so memory holds one at a time: a hostile one takes hundreds of MB.
@@ -179,7 +180,7 @@ def stream_report(
             out.write(log.read().decode("utf-8"))
     if viewer is not None and run.page is not None:
         header, page = run.page_header(traffic, manifest, warnings), run.page
-        write_page(viewer, lambda out: page.write_data(out, header), generated)
+        write_page(viewer, lambda out: page.write_data(out, header, frame_size()), generated)
 
 
 @dataclass
@@ -200,8 +201,8 @@ class RunReading:
     same.
 
     Fed each exchange of a run in order; writes its line of turns.jsonl to `turns` and its insight records to
-    `insight`, those given, and adds it to the viewer's data (`page`) when `viewer`. `indexed` lets the viewer's
-    data hand out what was added since a count (the live viewer)."""
+    `insight`, those given, and adds it to the viewer's data (`page`) when `viewer`, which can hand out what was
+    added since a count (the live viewer)."""
 
     def __init__(
         self,
@@ -213,7 +214,6 @@ class RunReading:
         turns: BinaryIO | None = None,
         insight: BinaryIO | None = None,
         viewer: bool = False,
-        indexed: bool = False,
     ) -> None:
         self.renderer, self.renderer_name, self.totals, self.turns = renderer, renderer_name, totals, turns
         self.redact, self.extra_secrets = redact, extra_secrets
@@ -223,10 +223,11 @@ class RunReading:
         self.histories = HistoryMasks()  # request bodies' long lists, masked item by item across requests
         self.lines = TurnLines(redact, only_output=True)
         self.insight = InsightLines(insight, redact, keep=viewer)
-        self.page = ViewerData(redact, extra_secrets, masked_at_capture=True, indexed=indexed) if viewer else None
+        self.page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
 
     def read(self, exchange: Exchange, warnings: list[str]) -> Read:
         """Read one exchange into every output; the caller lets go of what it returns before the next one."""
+        thin_exchange(exchange)  # before masking: what lists too long to read leave out costs nothing (read.thinning)
         if self.redact:
             exchange = masked_exchange(exchange, self.extra_secrets, self.histories)
         self.totals.count(exchange)
@@ -287,8 +288,7 @@ def viewer_reading(run: Path, target: Target | None = None) -> tuple[RunReading,
     added since a count (the live viewer, probe.write.live), and the run's job (its capture, its warnings)."""
     job = run_job(run, target)
     choice = job.choice
-    return RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True,
-                      indexed=True), job  # fmt: skip
+    return RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True), job
 
 
 def write_report(

@@ -28,15 +28,19 @@ PLACES: contextvars.ContextVar[tuple[Path, dict[str, Any]]] = contextvars.Contex
 def dumps(state: Any, folder: Path, files: dict[str, BinaryIO]) -> bytes:
     """`state` as bytes; its spools are saved as files in `folder` (those already there are flushed), and the
     files among `files` are saved as their roles."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = table()
-    token = PLACES.set((folder, {id(file): role for role, file in files.items()}))
-    try:
-        pickler.dump(state)
-    finally:
-        PLACES.reset(token)
-    return buffer.getvalue()
+    # Written to a file and read back once: a buffer in memory grew by copies to several times the reading's size,
+    # at the analysis's peak.
+    with tempfile.TemporaryFile() as buffer:
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = table()
+        token = PLACES.set((folder, {id(file): role for role, file in files.items()}))
+        try:
+            pickler.dump(state)
+        finally:
+            PLACES.reset(token)
+        del pickler
+        buffer.seek(0)
+        return buffer.read()
 
 
 def loads(data: bytes, folder: Path, files: dict[str, BinaryIO]) -> Any:

@@ -38,3 +38,42 @@ def test_a_field_without_a_colon_has_an_empty_value_and_a_leading_byte_order_mar
     assert [(event.name, event.data) for event in events] == [("a", {"x": 1}), (None, ""), (None, "plain")]
     assert sse.looks_like_sse('\ufeffevent: a\ndata: {"x": 1}\n\n')
     assert sse.parse('\ufeffdata: {"x": 1}\n\n') == [sse.Event(None, {"x": 1})]  # the fast path too
+
+
+def test_a_long_stream_walked_a_piece_at_a_time_gives_the_events_the_whole_parse_gives(monkeypatch):
+    # Pieces are cut at an empty line only (after CRLF, CR or LF line ends), and a byte order mark counts only at the
+    # very start: whatever the framing, the events are those of the stream parsed at once.
+    monkeypatch.setattr(sse, "PIECE", 64)
+    events = "".join(f'event: e{index}\ndata: {{"n": {index}, "t": "x{index}"}}\n\n' for index in range(200))
+    odd = ': comment\r\n\r\ndata: {"a": 1}\r\ndata: 2\r\n\r\n\ufeffdata: {"hidden": 1}\n\ndata: plain\r\r' * 30
+    for text in (events, "\ufeff" + events, odd, events + 'data: {"cut": ', odd + events):
+        whole = sse.parse(text)
+        streamed = sse.StreamEvents(text)
+        assert list(streamed) == whole and list(streamed) == whole  # walked twice, parsed again each time
+        assert sum(1 for _ in streamed.pieces()) > 2
+        assert streamed[:4] == whole[:4] and bool(streamed) == bool(whole)
+
+
+def test_a_stream_past_the_bound_is_read_a_piece_at_a_time(monkeypatch):
+    monkeypatch.setattr(sse, "IN_ONE_LIST", 100)
+    short, long = 'data: {"a": 1}\n\n', 'data: {"a": 1}\n\n' * 20
+    assert isinstance(sse.events_of(short), list)
+    found = sse.events_of(long)
+    assert isinstance(found, sse.StreamEvents) and list(found) == sse.parse(long)
+
+
+def test_a_long_stream_says_it_met_an_event_nested_too_deeply_once_walked(monkeypatch):
+    monkeypatch.setattr(sse, "PIECE", 32)
+    deep = "[" * 2000 + "]" * 2000
+    streamed = sse.StreamEvents('data: {"a": 1}\n\n' * 10 + f"data: {deep}\n\n")
+    assert not streamed.too_deep
+    assert isinstance(list(streamed)[-1].data, sse.NestedTooDeeply) and streamed.too_deep
+
+
+def test_a_named_stream_cut_in_the_middle_of_an_event_is_parsed_whole():
+    # Each line of the fast path's pattern matches one way: a cut stream of named events (Anthropic's shape) once
+    # made it try 2**events ways before the general parser could take over.
+    events = "".join(f'event: e{index}\ndata: {{"n": {index}}}\n\n' for index in range(5_000))
+    parsed = sse.parse(events + 'event: last\ndata: {"cut": ')
+    assert len(parsed) == 5_001 and parsed[4_999] == sse.Event("e4999", {"n": 4999})
+    assert parsed[-1] == sse.Event("last", '{"cut": ')

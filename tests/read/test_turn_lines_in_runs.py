@@ -14,7 +14,7 @@ from probe.common.fastjson import encoded
 from probe.read import dedupe
 from probe.read.conversation import Item, Part, Turn, plain
 from probe.read.traffic import iter_exchanges
-from probe.read.turn_lines import LISTED, TurnLines, runs
+from probe.read.turn_lines import LISTED, WHEN_PRESENT, TurnLines, runs
 from probe.read.whole_turns import TurnsFileError, WholeTurns, whole_turns
 from probe.redact.masking import mask_json_scanned
 
@@ -31,6 +31,8 @@ def whole_record(turn: Turn, only_output: bool) -> dict:
     record = {"schema": 2}
     for name in turn.__dataclass_fields__:
         value = plain(getattr(turn, name))
+        if name in WHEN_PRESENT and not value:
+            continue
         if name != "output" and only_output:
             record[name] = value
         elif name in LISTED:

@@ -15,6 +15,7 @@ from test_inert_reports import PAYLOADS, capture, manifest
 from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
 from probe.write.report import write_report
+from probe.write.viewer import page_budget
 from probe.write.viewer.headless import chromium, open_page
 
 pytestmark = pytest.mark.browser
@@ -453,3 +454,36 @@ def test_a_count_the_api_did_not_send_shows_as_absent_and_the_answer_fields_as_f
         assert_quiet(watched)
     finally:
         page.context.close()
+
+
+# ---- hostile shapes, degraded -----------------------------------------------------------------------------
+
+
+def test_a_history_read_at_its_ends_and_a_page_past_its_limit_show_what_they_left_out(browser, tmp_path, monkeypatch):
+    # A request of 30,000 tiny items (read at its ends), then 600 small exchanges on a page held to a smaller limit
+    # than 25 MB: the page keeps its first and last turns, and says so.
+    monkeypatch.setattr(page_budget, "PAGE_LIMIT", 1_000_000)
+    answer = 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r","output":[]}}\n\n'
+    items = [{"role": "user", "content": f"tiny {index}"} for index in range(30_000)]
+    lines = [captured_exchange("/v1/responses", {"model": "m", "input": items}, answer)]
+    lines += [captured_exchange("/v1/responses", {"model": "m", "input": f"task {n}"}, answer) for n in range(600)]
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    watched = open_page(browser, analysed(traffic, "codex", tmp_path / "run"))
+    header = watched.text("#run")
+    assert "exchange #1: 30,000 input items; the first 5,000 and last 5,000 are shown" in header
+    assert re.search(r"this page shows [\d,]+ of the run's 601 turns \(#1 to #[\d,]+ and #[\d,]+ to #601\)", header)
+    page = watched.page
+    page.locator(".row[data-turn='1']").click()
+    open_every_section(page)
+    page.locator("#turn button.show-all").first.click()  # the items past the first hundred
+    shown = watched.text("#turn")
+    assert "30,000 items" in shown and "tiny 0" in shown and "tiny 29999" in shown
+    assert "29,600 items left out here: 20,000 not read (the history was too long to read whole)" in shown
+    page.evaluate("location.hash = '#turn-601'")  # the list draws only the rows in view
+    page.wait_for_function("document.querySelector('#turn').innerText.includes('#601')")
+    open_every_section(page)
+    assert "task 599" in watched.text("#turn")
+    open_every_section(page)
+    assert_quiet(watched)
+    watched.page.context.close()

@@ -7,11 +7,13 @@ from probe.common import fastjson
 from probe.read import history_reads
 from probe.read.conversation import (
     Item,
+    Noted,
     Part,
     TextBlock,
     Tool,
     Turn,
     Usage,
+    count_event,
     read_model_and_config,
     read_usage,
     text_or_none,
@@ -209,7 +211,7 @@ def read_stream(events: list[Event], turn: Turn) -> None:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or "(untyped)"
         kind = kind if type(kind) is str else str(kind)
-        turn.events[kind] = turn.events.get(kind, 0) + 1
+        seen = count_event(turn, kind)
         index = data.get("index") if isinstance(data.get("index"), (int, str)) else None
         if kind == "content_block_delta":
             delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
@@ -251,7 +253,7 @@ def read_stream(events: list[Event], turn: Turn) -> None:
             usage.update({key: value for key, value in sent.items() if value is not None})
         elif kind == "error":
             turn.errors.append(data or event.data)
-        elif kind not in KNOWN_EVENTS and turn.events[kind] == 1:
+        elif kind not in KNOWN_EVENTS and seen == 1:
             turn.unrecognised.append(f"event {kind}")
             turn.unknown.append({"where": f"event {kind}", "raw": event.data})
     order = list(blocks)
@@ -272,7 +274,7 @@ def unknown_delta(delta: dict, index: Any, seen: dict[tuple, dict], turn: Turn) 
     if entry is None:
         if f"delta {key[1]}" not in turn.unrecognised:
             turn.unrecognised.append(f"delta {key[1]}")
-        entry = seen[key] = {"where": f"delta {key[1]} of block {index}", "raw": []}
+        entry = seen[key] = {"where": f"delta {key[1]} of block {index}", "raw": Noted()}
         turn.unknown.append(entry)
     entry["raw"].append(delta)
 

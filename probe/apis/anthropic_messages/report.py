@@ -60,8 +60,15 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
             "Messages",
             "message",
             rendered,
-            lambda new, first: items_section(
-                new, first, "messages", calls, rendered, [item.size for item in new], attachment=attachment
+            lambda new, first, gap: items_section(
+                new,
+                first,
+                "messages",
+                calls,
+                rendered,
+                [item.size for item in new],
+                attachment=attachment,
+                gap=gap,
             ),
         )
     rendered.unrecognised |= set(turn.unrecognised)

@@ -1,6 +1,7 @@
 """Reads Gemini API (generativelanguage v1beta) requests and responses, streamed or JSON, into the model."""
 
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -12,6 +13,7 @@ from probe.read.conversation import (
     Tool,
     Turn,
     Usage,
+    count_event,
     read_model_and_config,
     read_usage,
     text_or_none,
@@ -228,18 +230,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         # `:streamGenerateContent` without `alt=sse` streams one JSON array: its elements are the chunks.
         events = [Event(None, chunk) for chunk in body]
     if events is not None:
-        chunks = []
-        for event in events:
-            data, kind = event.data, chunk_kind(event)
-            turn.events[kind] = turn.events.get(kind, 0) + 1
-            if kind == "chunk":
-                chunks.append(data)
-            elif kind == "error":
-                turn.errors.append(data["error"])
-            elif turn.events[kind] == 1:
-                turn.unrecognised.append(f"event {kind}")
-                turn.unknown.append({"where": f"event {kind}", "raw": data})
-        read_chunks(chunks, turn)
+        read_chunks(chunks_of(events, turn), turn)
     elif isinstance(body, dict) and "error" in body:
         turn.errors.append(body["error"])
     elif isinstance(body, dict) and "totalTokens" in body:  # countTokens
@@ -250,6 +241,21 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         turn.unknown.append({"where": "response body", "raw": body})
 
 
+def chunks_of(events, turn: Turn) -> Iterator[dict]:
+    """The response chunks of a stream, one at a time (a stream of a million chunks is never held), each event
+    counted; errors and what is not a chunk are noted on the turn."""
+    for event in events:
+        data, kind = event.data, chunk_kind(event)
+        seen = count_event(turn, kind)
+        if kind == "chunk":
+            yield data
+        elif kind == "error":
+            turn.errors.append(data["error"])
+        elif seen == 1:
+            turn.unrecognised.append(f"event {kind}")
+            turn.unknown.append({"where": f"event {kind}", "raw": data})
+
+
 def chunk_kind(event: Event) -> str:
     """The stream names no events: each `data:` is a response chunk, or an error in the middle of a stream."""
     if isinstance(event.data, dict):
@@ -257,12 +263,14 @@ def chunk_kind(event: Event) -> str:
     return event.name or ("(not JSON)" if isinstance(event.data, str) else "(not an object)")
 
 
-def read_chunks(chunks: list[dict], turn: Turn) -> None:
+def read_chunks(chunks: Iterable[dict], turn: Turn) -> None:
     """Every chunk is a GenerateContentResponse holding the next pieces: join them into one answer per
-    candidate, and keep the newest usage (each chunk's is a running total)."""
+    candidate, and keep the newest usage (each chunk's is a running total). What a chunk holds that is not
+    understood is noted after what the stream's events were (they are counted as the chunks are read)."""
     candidates: dict[Any, Answer] = {}
     usage: dict = {}
     extra: dict = {}
+    odd: list[dict] = []
     for chunk in chunks:
         if "error" in chunk:
             continue  # read as an error by the caller
@@ -273,10 +281,11 @@ def read_chunks(chunks: list[dict], turn: Turn) -> None:
         extra.update({key: value for key, value in chunk.items() if key not in RESPONSE_FIELDS - {"modelVersion"}})
         for position, candidate in enumerate(chunk.get("candidates") or []):
             if not isinstance(candidate, dict):
-                turn.unknown.append({"where": "candidate", "raw": candidate})
+                odd.append({"where": "candidate", "raw": candidate})
                 continue
             index = candidate.get("index", position)
             candidates.setdefault(index if isinstance(index, (int, str)) else position, Answer()).add(candidate, turn)
+    turn.unknown += odd
     # Candidates in the order of their index (a chunk may hold a later one first), then any without a number.
     ordered = [answer for _, answer in sorted(candidates.items(), key=lambda pair: index_order(pair[0]))]
     turn.output += [answer.item(extra, turn) for answer in ordered]
@@ -300,6 +309,7 @@ class Answer:
 
     def __init__(self) -> None:
         self.parts: list[dict] = []
+        self.pieces: list[str] = []  # text that extends the last part's, joined once (a million pieces stream in)
         self.role: str | None = None
         self.fields: dict = {}  # finishReason, safetyRatings…: the newest value of each
 
@@ -325,11 +335,20 @@ class Answer:
             and bool(part.get("thought")) == bool(last.get("thought"))
             and all(last.get(key, value) == value for key, value in part.items() if key not in ("text", "thought"))
         ):
-            last.update({key: value for key, value in part.items() if key != "text"}, text=last["text"] + part["text"])
+            last.update({key: value for key, value in part.items() if key != "text"})
+            self.pieces.append(part["text"])
         else:
+            self.joined()
             self.parts.append(dict(part) if isinstance(part, dict) else part)
 
+    def joined(self) -> None:
+        """The pieces that extend the last part, joined into its text."""
+        if self.pieces:
+            self.parts[-1]["text"] += "".join(self.pieces)
+            self.pieces = []
+
     def item(self, extra: dict, turn: Turn) -> Item:
+        self.joined()
         finished = bool(self.fields.get("finishReason"))
         parts = [read_part(part, turn) for part in self.parts]
         for part in parts:

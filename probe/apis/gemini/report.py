@@ -100,8 +100,15 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
             "Contents",
             "content",
             rendered,
-            lambda new, first: items_section(
-                shown(new), first, "contents", calls, rendered, [item.size for item in new], attachment=attachment
+            lambda new, first, gap: items_section(
+                shown(new),
+                first,
+                "contents",
+                calls,
+                rendered,
+                [item.size for item in new],
+                attachment=attachment,
+                gap=gap,
             ),
         )
     rendered.unrecognised |= set(turn.unrecognised)

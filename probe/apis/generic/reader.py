@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from probe.read.conversation import Turn
+from probe.read.conversation import Turn, count_event
+from probe.read.ends import EndsOf
 from probe.read.sse import Event
+from probe.redact.shapes import mask_bytes
 
 API = "generic"
 PROVIDER = None
@@ -18,12 +20,15 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     if events is None:
         turn.unknown.append({"where": "response body", "raw": body})
         return
+    kept = EndsOf(mask_bytes)  # a stream of a million events keeps its first and last ones (probe.read.ends)
     for event in events:
         kind = (event.data.get("type") if isinstance(event.data, dict) else None) or event.name or "(untyped)"
-        turn.events[str(kind)] = turn.events.get(str(kind), 0) + 1
-    turn.unknown.append(
-        {"where": "response events", "raw": [{"event": event.name, "data": event.data} for event in events]}
-    )
+        count_event(turn, str(kind))
+        kept.add({"event": event.name, "data": event.data})
+    raw, left_out = kept.kept("response events")
+    turn.unknown.append({"where": "response events", "raw": raw})
+    if left_out is not None:
+        turn.left_out.append(left_out)
 
 
 def error_body(message: str) -> dict:

@@ -11,6 +11,7 @@ from probe.read.conversation import (
     TextBlock,
     Tool,
     Turn,
+    count_event,
     read_model_and_config,
     text_or_none,
 )
@@ -262,7 +263,7 @@ def read_stream(events: list[Event], turn: Turn) -> None:
             kind = kind if type(kind) is str else str(kind)
         else:
             kind = "(not JSON)"
-        turn.events[kind] = turn.events.get(kind, 0) + 1
+        seen = count_event(turn, kind)
         if kind == DONE:
             continue
         if kind == "error" or (type(data) is dict and data.get("error") is not None):
@@ -270,7 +271,7 @@ def read_stream(events: list[Event], turn: Turn) -> None:
             if not isinstance(data.get("choices"), list):
                 continue
         elif kind != "chat.completion.chunk" and not (type(data) is dict and "choices" in data):
-            if turn.events[kind] == 1:  # one example of each kind: its payload says what the kind carries
+            if seen == 1:  # one example of each kind: its payload says what the kind carries
                 turn.unrecognised.append(f"event {kind}")
                 turn.unknown.append({"where": f"event {kind}", "raw": data})
             continue

@@ -76,8 +76,12 @@ def is_instruction(item: Item) -> bool:
     return item.role in reader.SYSTEM_ROLES and all(part.kind == "text" for part in item.parts)
 
 
-def messages_section(items: list[Item], first: int, calls: dict, rendered: Rendered) -> None:
-    """Messages in a table each (system text aside, which the System prompt section shows), then each in full."""
+def messages_section(
+    items: list[Item], first: int, calls: dict, rendered: Rendered, gap: tuple[int, int] | None = None
+) -> None:
+    """Messages in a table each (system text aside, which the System prompt section shows), then each in full;
+    `gap`: where messages of a history too long to read were left out (turn_markdown.items_section)."""
+    at, not_read = gap if gap is not None else (len(items) + 1, 0)
     start = 0
     while start < len(items):
         instruction = is_instruction(items[start])
@@ -85,14 +89,18 @@ def messages_section(items: list[Item], first: int, calls: dict, rendered: Rende
         while end < len(items) and is_instruction(items[end]) == instruction:
             end += 1
         if instruction:
-            indices = range(first + start, first + end)
-            shown = ", ".join(f"messages[{index}] {items[index - first].role}" for index in indices)
+            shown = ", ".join(
+                f"messages[{first + offset + (not_read if offset >= at else 0)}] {items[offset].role}"
+                for offset in range(start, end)
+            )
             rendered.add(Markdown("{}: in the System prompt above.").format(shown), "")
         else:
             run = [without_bytes(item) for item in items[start:end]]
+            holds_gap = start <= at < end
             items_section(
-                run, first + start, "messages", calls, rendered, [item.size for item in run], attachment=attachment
-            )
+                run, first + start + (not_read if start > at else 0), "messages", calls, rendered,
+                [item.size for item in run], attachment=attachment, gap=(at - start, not_read) if holds_gap else None,
+            )  # fmt: skip
         start = end
 
 
@@ -109,7 +117,11 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     if turn.input:
         calls = state.setdefault("calls", {})
         history_section(
-            turn, "Messages", "message", rendered, lambda new, first: messages_section(new, first, calls, rendered)
+            turn,
+            "Messages",
+            "message",
+            rendered,
+            lambda new, first, gap: messages_section(new, first, calls, rendered, gap),
         )
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered

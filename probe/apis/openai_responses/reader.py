@@ -12,6 +12,7 @@ from probe.read.conversation import (
     Tool,
     Turn,
     Usage,
+    count_event,
     read_model_and_config,
     read_usage,
     text_or_none,
@@ -260,9 +261,9 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or (event.data if event.data == "[DONE]" else "(untyped)")
         kind = kind if type(kind) is str else str(kind)
-        turn.events[kind] = turn.events.get(kind, 0) + 1
+        seen = count_event(turn, kind)
         if kind not in KNOWN_EVENTS:
-            if turn.events[kind] == 1:  # one example of each kind: its payload is what a reader needs to see
+            if seen == 1:  # one example of each kind: its payload is what a reader needs to see
                 turn.unrecognised.append(f"event {kind}")
                 turn.unknown.append({"where": f"event {kind}", "raw": event.data})
             continue

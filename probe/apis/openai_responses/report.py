@@ -5,6 +5,7 @@ from probe.apis.said_once import config_lines, mapping_block, text_once
 from probe.apis.tool_markdown import tools_section
 from probe.apis.turn_markdown import (
     facts_line,
+    history_gap,
     items_section,
     output_section,
     response_fields_lines,
@@ -54,18 +55,18 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
         rendered.add(*tools_section(tools, label, state, with_namespace=True))
     if turn.input or turn.previous_response_id:
         rendered.add(Markdown("**Input**: {}").format(input_summary(turn)), "")
-    new = turn.input if turn.carried is None or turn.carried.by != "prefix" else turn.input[carried:]
+    prefix = turn.carried is not None and turn.carried.by == "prefix"
+    new = turn.input[carried:] if prefix else turn.input
     first = carried + 1 if turn.carried else 1
-    items_section(
-        new, first, "input", state.setdefault("calls", {}), rendered, [item.size for item in new], notes=part_kinds
-    )
+    items_section(new, first, "input", state.setdefault("calls", {}), rendered, [item.size for item in new],
+                  notes=part_kinds, gap=history_gap(turn, carried if prefix else 0))  # fmt: skip
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered
 
 
 def input_summary(turn: Turn) -> Markdown:
     carried = turn.carried
-    count = len(turn.input) - (carried.items if carried and carried.by == "prefix" else 0)
+    count = turn.input_count - (carried.items if carried and carried.by == "prefix" else 0)
     summary = Markdown("+ {} new item{}").format(count, "s" if count != 1 else "")
     if carried and carried.items:
         how = " (by previous_response_id)" if carried.by == "previous_response_id" else ""
@@ -123,15 +124,15 @@ def render_epilogue(state: dict) -> Rendered:
     rendered = Rendered()
     last = state.get("last_context")
     if last and last[1]:
-        number, items, _ = last
+        number, items, _, gap = last if len(last) == 4 else (*last, None)
         inner = Rendered()
-        items_section(
-            items, 1, "input", dict(state.get("calls", {})), inner, [item.size for item in items], notes=part_kinds
-        )
+        items_section(items, 1, "input", dict(state.get("calls", {})), inner, [item.size for item in items],
+                      notes=part_kinds, gap=gap)  # fmt: skip
+        count = len(items) + (gap[1] if gap is not None else 0)
         rendered.add(
             Markdown("## Full context of the last request (#{})").format(number),
             "",
-            details(f"All {len(items)} input items of #{number}, rebuilt from the history", *inner.lines),
+            details(f"All {count} input items of #{number}, rebuilt from the history", *inner.lines),
         )
     return rendered
 

@@ -45,7 +45,7 @@ class LiveData:
 
     @property
     def page(self) -> Any:
-        """The reading's probe.write.viewer.data.ViewerData (an indexed one)."""
+        """The reading's probe.write.viewer.data.ViewerData."""
         return self.reading.page
 
     @staticmethod

@@ -9,10 +9,14 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from probe.apis.turn_markdown import ITEMS_SHOWN
+import orjson
+
+from probe.apis.turn_markdown import ITEMS_SHOWN, history_gap
+from probe.common import fastjson
 from probe.common.fastjson import encoded
 from probe.common.lookup import fill_misses
 from probe.read.conversation import Turn
+from probe.read.sse import StreamEvents
 from probe.read.traffic import Body, Exchange
 from probe.read.turn_lines import Listed, StringMemo, runs, shallow_record
 from probe.redact.json_values import mask_json
@@ -20,24 +24,28 @@ from probe.redact.masking import may_mask
 from probe.redact.secrets import redact_header
 from probe.write.cut_json import MemberMasks, mask_cut_json
 from probe.write.viewer.inert import header_json
+from probe.write.viewer.not_understood import NotUnderstood
+from probe.write.viewer.page_budget import chosen, left_out_note, room_for_data, write_chosen
+from probe.write.viewer.refs import named, renumbered
 from probe.write.viewer.spool import Spool
 
 RAW_LIMIT = 256 * 1024  # bytes of one raw body kept as JSON; beyond, its first RAW_LIMIT bytes as text
 UNKNOWN_LIMIT = 16 * 1024  # bytes of one payload not understood (the raw view shows the whole body anyway)
 # Bytes of raw bodies and payloads not understood in one page: a 1 GB capture, or one no reader understands,
-# still makes a page that opens.
-RAW_BUDGET = 24 * 1024 * 1024
+# still makes a page that opens, and they leave most of the page's limit (page_budget.PAGE_LIMIT) to its turns.
+RAW_BUDGET = 8 * 1024 * 1024
 TEXT_LIMIT = 1024 * 1024  # characters of one captured string; the rest is in report.md and traffic.jsonl
 TOO_DEEP = {"format": "json", "size": 0, "kept": "omitted", "bytes": 0}  # a body nested deeper than a walk goes
 UNKNOWN_KEPT = 8  # payloads not understood, per turn: the report lists them all
 KNOWN_OBJECTS = 1 << 12  # objects remembered by identity before starting over: memory stays flat
+VALUES_KNOWN = 1 << 17  # values known by their digest before starting over (a page holds far fewer: PAGE_LIMIT)
 
 
 class Values:
     """A table of JSON values, each distinct value stored once and named by its position."""
 
-    def __init__(self, indexed: bool = False) -> None:
-        self.values = Spool(indexed)
+    def __init__(self) -> None:
+        self.values = Spool()
         self.by_content: dict[bytes, int] = {}
         self.by_identity: dict[int, tuple[Any, int]] = {}  # the same object re-sent: no need to serialise it again
 
@@ -54,6 +62,8 @@ class Values:
         key = hashlib.blake2b(text, digest_size=16).digest()
         index = self.by_content.get(key)
         if index is None:
+            if len(self.by_content) >= VALUES_KNOWN:  # a value met again after this is stored again
+                self.by_content.clear()
             index = self.by_content[key] = self.values.count
             self.values.append(text if len(text) <= TEXT_LIMIT else encoded(clipped(value)))  # no string is longer
         if isinstance(value, (dict, list)):
@@ -76,6 +86,11 @@ def clipped(value: Any) -> Any:
     return value
 
 
+def raw_event(event: Any) -> Any:
+    """An event as the raw view shows it: its payload, with its name where the stream gave one."""
+    return {"event": event.name, "data": event.data} if event.name else event.data
+
+
 def api_errors(errors: list) -> list:
     """The errors the API sent: a connection's own error is the exchange's `error`, shown with its state."""
     return [error for error in errors if not (isinstance(error, dict) and set(error) == {"connection"})]
@@ -85,16 +100,14 @@ class ViewerData:
     """The page's data: one entry per exchange, built from its turn (as written to turns.jsonl) and the
     exchange itself (headers and raw bodies, masked here like the report masks them)."""
 
-    def __init__(
-        self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False, indexed: bool = False
-    ) -> None:
+    def __init__(self, redact: bool, extra_secrets: frozenset[str], masked_at_capture: bool = False) -> None:
         self.redact, self.extra_secrets = redact, extra_secrets
         # Raw bodies are shown as captured: masked when they were recorded (with the rules in force now), they
         # need no second pass, which would cost more than the rest of the page.
         self.mask_raw = redact and not masked_at_capture
-        self.values = Values(indexed)  # indexed: what was added since a count can be handed out (the live viewer)
-        self.turns = Spool(indexed)
-        self.unrecognised: list[dict] = []  # the turns with something not understood: n and unrecognised
+        self.values = Values()
+        self.turns = Spool()
+        self.unrecognised = NotUnderstood()  # what the turns held that was not understood, and where
         self.raw_bytes = 0
         self.strings = StringMemo()  # masked strings, for mask_json's memo
         self.members = MemberMasks(self.strings)
@@ -123,8 +136,7 @@ class ViewerData:
             entry = self.entry(exchange, turn, shallow_record(turn), history_field, with_bodies=False)
         entry["insight"] = {key: value for key, value in (facts or {}).items() if key not in ("record", "schema")}
         self.turns.append(encoded(entry))
-        if entry["unrecognised"]:
-            self.unrecognised.append({"n": entry["n"], "unrecognised": entry["unrecognised"]})
+        self.unrecognised.add(entry["n"], entry["unrecognised"])
 
     def shown(self, listed: Any, positions: slice | None = None) -> list[int]:
         """The numbers here of a listed field's values (those at `positions`, else all), each interned the first
@@ -200,23 +212,38 @@ class ViewerData:
             "config": intern(record.get("config") or {}),
             "system": self.system_index(record.get("system")),
             "tools": self.shown(record.get("tools")),
-            **self.item_refs("input", record.get("input")),
+            **self.item_refs("input", record.get("input"), history_gap(turn)),
             **self.item_refs("output", record.get("output")),
             "request_headers": intern(self.headers(exchange.request_headers)),
             "response_headers": intern(self.headers(exchange.response_headers)),
             "raw_request": self.raw_request(exchange, turn, history_field, digests) if with_bodies else TOO_DEEP,
             "raw_response": self.raw_response(exchange) if with_bodies else TOO_DEEP,
+            # Lists too long to read whole, read at their ends (probe.read.thinning): only where there were.
+            **({"left_out": record["left_out"]} if record.get("left_out") else {}),
         }
 
-    def item_refs(self, name: str, listed: Any) -> dict:
+    def item_refs(self, name: str, listed: Any, gap: tuple[int, int] | None = None) -> dict:
         """`name`: the refs of the items the page shows, all of them up to ITEMS_SHOWN, else the first and last
-        halves of that many; and `<name>_left_out`: where the rest were and how many (turns.jsonl has them all)."""
+        halves of that many; and `<name>_left_out`: where the rest were and how many (turns.jsonl has them all, but
+        for `not_read` of them: `gap`, where items of a history too long to read whole were left out)."""
         count = len(listed.numbers) if isinstance(listed, Listed) else 0
-        if count <= ITEMS_SHOWN:
-            return {name: self.shown(listed)}
+        at, not_read = gap if gap is not None else (count, 0)
+        sent = count + not_read
+        if sent <= ITEMS_SHOWN:
+            refs = {name: self.shown(listed)}
+            return refs | (
+                {f"{name}_left_out": {"at": at, "count": not_read, "not_read": not_read}} if not_read else {}
+            )
         half = ITEMS_SHOWN // 2
-        shown = self.shown(listed, slice(None, half)) + self.shown(listed, slice(count - half, None))
-        return {name: shown, f"{name}_left_out": {"at": half, "count": count - ITEMS_SHOWN}}
+
+        def first_at(position: int) -> int:  # the first item read that stood at `position` or after, as sent
+            return position if position <= at else max(at, position - not_read)
+
+        head, tail = first_at(half), first_at(sent - half)
+        shown = self.shown(listed, slice(None, head)) + self.shown(listed, slice(tail, None))
+        left_out = {"at": head, "count": sent - head - (count - tail)}
+        unread = max(0, min(sent - half, at + not_read) - max(half, at))
+        return {name: shown, f"{name}_left_out": left_out | ({"not_read": unread} if unread else {})}
 
     def masked(self, text: str | None) -> str | None:
         if text is None or not self.redact:
@@ -258,10 +285,27 @@ class ViewerData:
         if exchange.kind == "websocket":
             return self.raw_frames(exchange, from_client=False)
         events = exchange.stream_events()
+        if isinstance(events, StreamEvents):
+            return self.raw_stream(exchange.response_body, events) | {"format": "events"}
         if events is not None:
-            value = [{"event": event.name, "data": event.data} if event.name else event.data for event in events]
+            value = [raw_event(event) for event in events]
             return self.raw(exchange.response_body, value) | {"format": "events"}
         return self.raw(exchange.response_body, exchange.response_body.value)
+
+    def raw_stream(self, body: Body, events: StreamEvents) -> dict:
+        """A long stream's events as `raw` keeps the list of them, each written in turn: the head of that list's JSON
+        is kept, the rest only measured (the list of a million events was gigabytes)."""
+        head, size = bytearray(b"["), 1
+        for index, event in enumerate(events):
+            text = encoded(raw_event(event))
+            size += len(text) + (1 if index else 0)
+            if len(head) <= RAW_LIMIT:
+                head += b"," + text if index else text
+        head, size = head + b"]", size + 1
+        return self.kept_text(bytes(head), size, RAW_LIMIT, lambda: fastjson.loads(bytes(head))) | {
+            "format": body.format,
+            "size": body.size,
+        }
 
     def raw_frames(self, exchange: Exchange, from_client: bool) -> dict:
         frames = [frame.body.value for frame in exchange.frames if frame.from_client == from_client]
@@ -280,28 +324,45 @@ class ViewerData:
         """A captured value for a collapsed view: whole while its JSON is under `limit` bytes, else the head of
         that JSON as text (`head`), and nothing (`omitted`) once the page holds RAW_BUDGET bytes of such values."""
         text = encoded(value)
-        if self.raw_bytes + min(len(text), limit) > RAW_BUDGET:
-            return {"kept": "omitted", "bytes": len(text)}
-        if len(text) > limit:
+        return self.kept_text(text, len(text), limit, lambda: value)
+
+    def kept_text(self, text: bytes, size: int, limit: int, value: Callable[[], Any]) -> dict:
+        """`kept` for a value of `size` bytes of JSON whose text starts with `text` (all of it, while `size` is
+        within `limit`); `value()` gives the value itself."""
+        if self.raw_bytes + min(size, limit) > RAW_BUDGET:
+            return {"kept": "omitted", "bytes": size}
+        if size > limit:
             self.raw_bytes += limit
             head = text[:limit].decode("utf-8", "replace")
             return {
                 "kept": "head",
-                "bytes": len(text),
+                "bytes": size,
                 "value": mask_cut_json(head, self.strings) if self.mask_raw else head,
             }
-        self.raw_bytes += len(text)
+        self.raw_bytes += size
+        whole = value()
         if self.mask_raw:
-            value = self.members.mask(value) if may_mask(value, text) else value
-        return {"kept": "whole", "bytes": len(text), "value": value if len(text) <= TEXT_LIMIT else clipped(value)}
+            whole = self.members.mask(whole) if may_mask(whole, text) else whole
+        return {"kept": "whole", "bytes": size, "value": whole if size <= TEXT_LIMIT else clipped(whole)}
 
-    def write_data(self, out: BinaryIO, header: dict) -> None:
+    def write_data(self, out: BinaryIO, header: dict, frame: int = 0) -> None:
         """The page's data as inert JSON: {"schema", "header", "values", "turns"}, written compactly in that order
-        (each value and turn as encoded when it was added)."""
-        out.write(b'{"schema":1,"header":' + header_json(header) + b',"values":')
-        self.values.values.write_to(out)
-        out.write(b',"turns":')
-        self.turns.write_to(out)
+        (each value and turn as encoded when it was added). A page that would pass PAGE_LIMIT (with `frame`, the
+        bytes of the page around its data) keeps its first and last turns only, and its header says so."""
+        text = header_json(header)
+        values, turns = self.values.values, self.turns
+        choice = chosen(values, turns, room_for_data(frame, len(text)), named)
+        if choice is not None:
+            note = left_out_note(choice, turns.count, lambda index: orjson.loads(turns.element(index))["n"])
+            text = header_json(header | {"warnings": [*header.get("warnings", []), note]})
+        out.write(b'{"schema":1,"header":' + text + b",")
+        if choice is None:
+            out.write(b'"values":')
+            values.write_to(out)
+            out.write(b',"turns":')
+            turns.write_to(out)
+        else:
+            write_chosen(out, values, turns, choice, renumbered)
         out.write(b"}")
 
     def counts(self) -> tuple[int, int]:
@@ -311,8 +372,7 @@ class ViewerData:
 
     def write_part(self, out: BinaryIO, header: bytes, since: tuple[int, int], upto: tuple[int, int]) -> None:
         """The values and turns added after the counts `since` up to the counts `upto` (from `counts`), written as
-        write_data writes them all, without encoding anything again; `header` is already JSON (header_json). An
-        indexed ViewerData only."""
+        write_data writes them all, without encoding anything again; `header` is already JSON (header_json)."""
         out.write(b'{"schema":1,"header":' + header + b',"values":')
         self.values.values.copy_elements(out, since[0], upto[0])
         out.write(b',"turns":')

@@ -5,6 +5,7 @@ from typing import Any
 
 from probe.write.manifest_facts import manifest_facts
 from probe.write.summary_facts import plain, summary_facts
+from probe.write.viewer.not_understood import SHOWN, NotUnderstood
 
 
 def manifest_text(value: Any) -> str:
@@ -33,9 +34,15 @@ def run_facts(manifest: dict | None) -> list[tuple[str, str]]:
     return shown
 
 
+def first_shown(rows: list, more: Callable[[int], object]) -> list:
+    """The first SHOWN rows, then `more(how many others)` if there are others: a hostile capture's header would
+    take the page's room."""
+    return rows if len(rows) <= SHOWN else [*rows[:SHOWN], more(len(rows) - SHOWN)]
+
+
 def page_header(
     run: str, source: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
-    turns: list[dict], mask: Callable[[str], str], insight: dict | None = None,
+    not_understood: NotUnderstood, mask: Callable[[str], str], insight: dict | None = None,
 ) -> dict:  # fmt: skip
     """Everything the page's Run panel and overview show; `totals` is the report's (probe.write.report.Totals),
     `insight` the run's records of insight.jsonl (probe.write.insight_lines, masked there). Captured text (the
@@ -43,10 +50,8 @@ def page_header(
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
-    unrecognised: dict[str, list[int]] = {}
-    for turn in turns:
-        for kind in turn["unrecognised"]:
-            unrecognised.setdefault(kind, []).append(turn["n"])
+    unrecognised = not_understood.kinds
+    endpoints = sorted(totals.endpoints.items())
     # When the page was generated is not among them: it is on a line of its own (probe.write.viewer.page.GENERATED), so
     # that two pages of the same capture differ in that line only.
     facts = [
@@ -63,18 +68,33 @@ def page_header(
         *[(label, plain(pieces)) for label, pieces in summary_facts(totals.insight)],
         ("Read as", ", ".join(f"{api} ×{count} ({totals.renderers[api]})" for api, count in totals.apis.items())),
         ("Incomplete exchanges", str(totals.incomplete)),
-        ("Unrecognised", f"{len(unrecognised)} kinds" + (" (listed below)" if unrecognised else "")),
+        (
+            "Unrecognised",
+            f"{'more than ' if not_understood.more else ''}{len(unrecognised)} kinds"
+            + (" (listed below)" if unrecognised else ""),
+        ),
     ]
     return {
         "run": run,
         "insight": insight or {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0},
         "facts": [(label, mask(text)) for label, text in facts],
-        "warnings": [mask(warning) for warning in warnings],
+        "warnings": first_shown(
+            [mask(warning) for warning in warnings[: SHOWN + 1]],
+            lambda more: f"and {len(warnings) - SHOWN:,} more warnings: report.md lists every one",
+        ),
         "unrecognised": {mask(kind): numbers for kind, numbers in sorted(unrecognised.items())},
-        "endpoints": [
-            [mask(proxy), mask(path), ", ".join(sorted(counter)), sum(counter.values())]
-            for (proxy, path), counter in sorted(totals.endpoints.items())
-        ],
+        "endpoints": first_shown(
+            [
+                [mask(proxy), mask(path), ", ".join(sorted(counter)), sum(counter.values())]
+                for (proxy, path), counter in endpoints[: SHOWN + 1]
+            ],
+            lambda more: [
+                "…",
+                f"{len(endpoints) - SHOWN:,} more endpoints: report.md lists every one",
+                "",
+                sum(sum(counter.values()) for _, counter in endpoints[SHOWN:]),
+            ],
+        ),
         "methods": sorted(totals.methods.items()),
         "statuses": sorted(totals.statuses.items()),
         "key_paths": {

@@ -100,3 +100,10 @@ def write_page(out: BinaryIO, write_data: Callable[[BinaryIO], None], generated:
     out.write(head.encode("utf-8"))
     write_data(out)
     out.write(CLOSING.format(script=script).encode("utf-8"))
+
+
+def frame_size(live: bool = False) -> int:
+    """The bytes of a page around its data (its script and style above all), near enough: a page's data is kept
+    within what the page's limit leaves it (probe.write.viewer.page_budget)."""
+    script, style = assets()
+    return len(TEMPLATE.encode("utf-8")) + len(policy(live)) + len(style.encode()) + len(script.encode()) + 256

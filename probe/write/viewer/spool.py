@@ -15,14 +15,15 @@ class Spool:
     """A JSON array written element by element, each as inert JSON, in memory up to IN_MEMORY then on disk:
     the page's data is not held as objects until the end, so memory stays flat however large the capture.
 
-    `indexed` keeps where each element starts (8 bytes an element), so that the elements added since a count can
-    be read back while more are added (the live viewer); a lock keeps the reading and the adding apart."""
+    It keeps where each element starts (8 bytes an element), so that elements can be read back while more are
+    added (the live viewer asks for those added since a count; a page too large to hold whole keeps some turns
+    and the values they name): a lock keeps the reading and the adding apart."""
 
-    def __init__(self, indexed: bool = False) -> None:
+    def __init__(self) -> None:
         self.file = tempfile.SpooledTemporaryFile(IN_MEMORY, "w+b")  # noqa: SIM115 (closed by write_to)
         self.count = 0
         self.size = 0  # bytes written
-        self.starts = array("q") if indexed else None
+        self.starts = array("q")
         self.lock = threading.Lock()
 
     def append(self, text: bytes) -> None:
@@ -32,8 +33,7 @@ class Spool:
             if self.count:
                 self.file.write(b",")
                 self.size += 1
-            if self.starts is not None:
-                self.starts.append(self.size)
+            self.starts.append(self.size)
             self.file.write(text)
             self.size += len(text)
             self.count += 1
@@ -46,8 +46,7 @@ class Spool:
         self.file.close()
 
     def span(self, first: int, upto: int) -> tuple[int, int]:
-        """Where elements first to upto (not included) are, in bytes; an indexed spool only."""
-        assert self.starts is not None, "only an indexed spool knows where its elements start"
+        """Where elements first to upto (not included) are, in bytes."""
         with self.lock:
             if first >= upto:
                 return 0, 0
@@ -57,8 +56,12 @@ class Spool:
     def copy_elements(self, out: BinaryIO, first: int, upto: int) -> None:
         """Elements first to upto (not included) as a JSON array, into `out`, leaving the spool as it was: what
         was written never changes, so it is read a chunk at a time while more is added."""
-        position, end = self.span(first, upto)
         out.write(b"[")
+        self.copy_span(out, *self.span(first, upto))
+        out.write(b"]")
+
+    def copy_span(self, out: BinaryIO, position: int, end: int) -> None:
+        """The bytes from `position` to `end`, into `out`, a chunk at a time."""
         while position < end:
             with self.lock:
                 writing_at = self.file.tell()
@@ -67,4 +70,17 @@ class Spool:
                 self.file.seek(writing_at)
             out.write(chunk)
             position += len(chunk)
-        out.write(b"]")
+
+    def element(self, index: int) -> bytes:
+        """One element's JSON, as it was added (inert)."""
+        position, end = self.span(index, index + 1)
+        with self.lock:
+            writing_at = self.file.tell()
+            self.file.seek(position)
+            text = self.file.read(end - position)
+            self.file.seek(writing_at)
+        return text
+
+    def element_size(self, index: int) -> int:
+        position, end = self.span(index, index + 1)
+        return end - position

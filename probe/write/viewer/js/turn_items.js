@@ -43,7 +43,8 @@ function cutText(tag, className, text, search) {
 function itemViews(refs, left, first, fresh, search) {
   return cutList(refs.length, (i) => {
     const position = first + i + (left && i >= left.at ? left.count : 0);
-    const gap = left && i === left.at ? el("p", { class: "quiet" }, "… " + number(left.count) + " items left out here: turns.jsonl holds every one") : null;
+    const where = left && left.not_read ? number(left.not_read) + " not read (the history was too long to read whole)" : "turns.jsonl holds every one";
+    const gap = left && i === left.at ? el("p", { class: "quiet" }, "… " + number(left.count) + " items left out here: " + where) : null;
     return [gap, itemView(VALUES[refs[i]], position, fresh, search)];
   });
 }
