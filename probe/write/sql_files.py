@@ -42,6 +42,7 @@ TURN_COLUMNS = {
     "timing": "JSON",
     "request_bytes": "BIGINT",
     "response_bytes": "BIGINT",
+    "left_out": "JSON",
 }
 
 

@@ -136,6 +136,13 @@ MACROS = {
     ),
     "token_sum(value)": "CASE WHEN TRY_CAST(value AS BIGINT) >= 0 THEN TRY_CAST(value AS BIGINT) END",
     "dollars(value)": "CASE WHEN TRY_CAST(value AS DECIMAL(18, 8)) >= 0 THEN TRY_CAST(value AS DECIMAL(18, 8)) END",
+    # The tools a request sent that its line does not list: a tools list too long to read whole was read at its
+    # ends (its line's `left_out`), the tools themselves or a list of them in one of its elements.
+    "tools_left_out(left_out)": r"""coalesce(list_sum(list_transform(
+        list_filter(CAST(json_extract(left_out, '$[*]') AS JSON[]),
+                    lambda gap: regexp_full_match(coalesce(gap->>'where', ''), 'request tools(\[[0-9]+\]\.\w+)?')),
+        lambda gap: greatest(0, coalesce(TRY_CAST(gap->>'count' AS BIGINT) - TRY_CAST(gap->>'first' AS BIGINT)
+                                         - TRY_CAST(gap->>'last' AS BIGINT), 0)))), 0)""",
 }
 
 # The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
@@ -166,7 +173,8 @@ VIEWS = {
                token_count(l.usage->>'cache_write') AS cache_write_tokens,
                token_count(l.usage->>'reasoning') AS reasoning_tokens,
                coalesce(o.tool_calls, 0) AS tool_calls, s.instructions_sha256,
-               coalesce(s.instructions_chars, 0) AS instructions_chars, t.tools_sha256, coalesce(t.tools, 0) AS tools,
+               coalesce(s.instructions_chars, 0) AS instructions_chars, t.tools_sha256,
+               coalesce(t.tools, 0) + tools_left_out(l.left_out) AS tools,
                l.stop_reason, i.agent,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
                dollars(i.cost->>'usd') AS cost_usd, i.cost->>'unknown' AS cost_unknown

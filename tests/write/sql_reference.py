@@ -66,7 +66,8 @@ VIEWS = {
                CASE WHEN coalesce(json_array_length(l.tools), 0) > 0 THEN sha256(array_to_string(
                    CAST(json_extract_string(l.tools, '$[*].hash') AS VARCHAR[]), ',')) END AS tools_sha256,
                coalesce(len(list_filter(CAST(json_extract(l.tools, '$[*]') AS JSON[]),
-                                        lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0) AS tools,
+                                        lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0)
+                   + tools_left_out(l.left_out) AS tools,
                l.stop_reason, i.agent,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
                TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown

@@ -15,6 +15,7 @@ import pytest
 import sql_reference
 from conftest import PROJECT_ROOT
 
+from probe.read.ends import LIST_READ
 from probe.read.whole_turns import whole_turns
 from probe.write import sql
 from probe.write.report import analyze_run
@@ -108,10 +109,33 @@ def test_a_request_of_many_tools_gives_its_counts(tmp_path):
     [turn] = whole_turns(run / "turns.jsonl")
     hashes = ",".join(tool["hash"] for tool in turn["tools"])
     found = sql.query([run], "SELECT tools, tools_sha256, tool_calls FROM turns")[1]
+    # Too many to read whole (probe.read.thinning): the line lists the first and last tools, and `tools` counts
+    # every tool the request sent.
+    assert len(turn["tools"]) == LIST_READ and turn["left_out"][0]["where"] == "request tools"
     assert found == [(20_000, hashlib.sha256(hashes.encode()).hexdigest(), 1)]
-    # The tools, the input item and the answer's item, each once.
-    assert sql.query([run], "SELECT count(*), max(number) FROM turn_values")[1] == [(20_002, 20_001)]
+    # The tools read, the input item and the answer's item, each once.
+    assert sql.query([run], "SELECT count(*), max(number) FROM turn_values")[1] == [(LIST_READ + 2, LIST_READ + 1)]
     assert sql.query([run], "SELECT name, arguments FROM tool_calls")[1] == [("tool_1", '{"a":1}')]
+
+
+def test_a_gemini_request_of_many_tools_counts_them_all(tmp_path):
+    declarations = [{"name": f"tool_{index}", "description": "d"} for index in range(12_000)]
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "tools": [{"functionDeclarations": declarations}],
+    }
+    answer = {"candidates": [{"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP"}],
+              "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 1}}  # fmt: skip
+    url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent"
+    exchange = {**tools_request(0), "request": {"method": "POST", "url": url, "path": url[url.index("/v1beta"):],
+                "headers": [["content-type", "application/json"]], "body": body, "body_format": "json"},
+                "response": {"status": 200, "headers": [["content-type", "application/json"]], "body": answer,
+                             "body_format": "json"}}  # fmt: skip
+    run = run_folder(tmp_path / "data", "gemini", "20260101-000000-tools", [exchange])
+    analyze_run(run)
+    [turn] = whole_turns(run / "turns.jsonl")
+    assert len(turn["tools"]) == LIST_READ and turn["left_out"][0]["where"] == "request tools[0].functionDeclarations"
+    assert sql.query([run], "SELECT api, tools FROM turns")[1] == [("gemini.generate_content", 12_000)]
 
 
 def tool_values(tools: int, description: str = "") -> list[dict]:
