@@ -29,6 +29,28 @@ def context_size(found: tuple[int, list[Item]]) -> int:
     return len(found[1])
 
 
+def answer_form_mismatch(reader, turn: Turn, exchange: Exchange, streamed: bool) -> str | None:
+    """A line when an HTTP answer came in the other form than the request asked for (a stream for a request that
+    wanted one JSON body, or the reverse): the client could not read it, however complete the exchange was."""
+    if exchange.kind != "http" or exchange.status is None or not 200 <= exchange.status < 300:
+        return None
+    asked = getattr(reader, "stream_asked", default_stream_asked)(turn)
+    answered_json = exchange.response_body.is_json
+    if asked is True and not streamed and answered_json:
+        return (f"exchange #{turn.number}: the request asked for a stream and was answered with one JSON body: "
+                "a client that reads the stream could not read it")  # fmt: skip
+    if asked is False and streamed:
+        return (f"exchange #{turn.number}: the request asked for one JSON body and was answered with a stream: "
+                "a client that reads JSON could not read it")  # fmt: skip
+    return None
+
+
+def default_stream_asked(turn: Turn) -> bool | None:
+    """Whether the request asked for a stream, when it said so in a `stream` field; None when it did not say."""
+    asked = turn.config.get("stream")
+    return asked if isinstance(asked, bool) else None
+
+
 class TurnBuilder:
     """Turns exchanges into turns one at a time, remembering just enough to say what each one carries over."""
 
@@ -90,6 +112,9 @@ class TurnBuilder:
         events = exchange.stream_events()
         answered = events is not None or exchange.response_body.is_json
         self.response(turn, events, exchange.response_body.value if events is None else None, warnings, answered)
+        mismatch = answer_form_mismatch(self.reader, turn, exchange, streamed=events is not None)
+        if mismatch is not None:
+            warnings.append(mismatch)
         if turn.usage is not None and turn.usage.refused:
             # One line each for the first few; a hostile capture's thousands would be lines nobody reads.
             self.refusals = getattr(self, "refusals", 0) + 1

@@ -53,6 +53,15 @@ PATH = re.compile(r":(?:stream)?generate_?content$|:count_?tokens$", re.IGNORECA
 ANSWER_FIELDS = {"candidates", "usageMetadata", "promptFeedback"}
 
 
+ONE_ANSWER = re.compile(r":generate_?content$", re.IGNORECASE)  # the method that answers with one JSON body
+
+
+def stream_asked(turn: Turn) -> bool | None:
+    """The method says it: `:generateContent` wants one JSON body. `:streamGenerateContent` is answered as SSE
+    with `alt=sse` and as one JSON array of chunks without, both streams: that case is left unsaid."""
+    return False if ONE_ANSWER.search(turn.path.split("?", 1)[0]) else None
+
+
 def recognise(evidence) -> int:
     """3: the path is this API's and the request fits it; 2: an answer or a request only this API sends."""
     request = evidence.request or {}
