@@ -56,6 +56,8 @@ def declared_tools(request: dict) -> dict[str, str | None]:
 def last_user_text(request: dict) -> str:
     """The text of the newest user message, which is the prompt for a fresh turn; for a sub-agent codex spawned,
     the task its parent sent it in an `agent_message`."""
+    if isinstance(request.get("input"), str):  # the API takes a plain string as one user message
+        return request["input"]
     for item in reversed(request.get("input") or []):
         if isinstance(item, dict) and item.get("type") == "agent_message":
             task = agent_task(item)

@@ -33,17 +33,20 @@ class Choice:
 
 
 def shell_parameter(schema: dict) -> str | None:
-    """The parameter that takes the command, when the tool is shell-like: one required parameter, a string or an
-    array of strings, named like a command."""
+    """The parameter that takes the command, when the tool is shell-like: exactly one of its required parameters
+    is named like a command and takes a string or an array of strings (others, such as a description, are filled
+    from the schema)."""
     required = schema.get("required") if isinstance(schema.get("required"), list) else []
     properties = properties_of(schema)
-    if len(required) != 1 or required[0] not in SHELL_PARAMETERS:
+    named = [name for name in required if name in SHELL_PARAMETERS]
+    if len(named) != 1:
         return None
-    kinds = types_of(resolve(properties.get(required[0]), schema))
+    declared = resolve(properties.get(named[0]), schema)
+    kinds = types_of(declared)
     if "string" in kinds:
-        return required[0]
-    items = resolve(properties.get(required[0], {}).get("items"), schema)
-    return required[0] if "array" in kinds and "string" in types_of(items) else None
+        return named[0]
+    items = resolve(declared.get("items"), schema)
+    return named[0] if "array" in kinds and "string" in types_of(items) else None
 
 
 def shell_arguments(tool: Tool, command: str) -> dict:
