@@ -84,8 +84,8 @@ class Plan:
     watch: "Watch | None" = None  # started once the run folder exists, stopped after the proxies
     listen_from_target: bool = False  # the proxies without --port listen on the target's `listen:`, not a free port
     stand_in: bool = False  # the upstream stands in for the model (the mock, a replay): the agent gets mock_env
-    local_upstream: bool = False  # --upstream is on this machine: mock_env fills what the user did not set
     workdir: str | None = None  # where the agent runs: a folder, `fresh` (see agent_home.fresh_workdir), or here
+    local_upstream: bool = False  # --upstream is on this machine: mock_env fills what the user did not set
 
 
 def capture(
