@@ -7,12 +7,15 @@ import uuid
 from typing import Any
 
 from probe.mock import tool_schemas
-from probe.mock.models import answering_model
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words
 
-# Harmless tools agents declare, in order of preference (a shell-like tool is found by its schema).
-HARMLESS_CALLS: list[tuple[str, dict]] = []
+# Harmless tools agents declare, in order of preference, by name (any other shell-like tool is found by its
+# schema); the arguments are fitted to the declared schema.
+HARMLESS_CALLS = [
+    ("run_shell_command", {"command": "echo agent-probe tool call"}),
+    ("bash", {"command": "echo agent-probe tool call"}),
+]
 RESULT_ROLES = {"tool", "function"}  # `function` is the legacy role of a tool result
 
 
@@ -128,7 +131,7 @@ def plan_chunks(request: dict, finish_command: str | None = None) -> list[dict]:
     text, call = plan(request, finish_command)
     include_usage = isinstance(request.get("stream_options"), dict) and request["stream_options"].get("include_usage")
     head = {"id": completion_id(), "object": "chat.completion.chunk", "created": int(time.time())}
-    head["model"] = answering_model(request.get("model"), "openai")
+    head["model"] = request.get("model") or "gpt-mock"
     # With include_usage every chunk carries `usage: null`, and one more chunk, without choices, the counts.
     head |= {"usage": None} if include_usage else {}
 
@@ -186,7 +189,7 @@ def plan_completion(request: dict, finish_command: str | None = None) -> dict:
         "id": completion_id(),
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": answering_model(request.get("model"), "openai"),
+        "model": request.get("model") or "gpt-mock",
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
         "usage": usage_for(request, completion_tokens),
     }

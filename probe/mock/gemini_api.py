@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 from probe.mock import tool_schemas
-from probe.mock.models import answering_model
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words
 
@@ -163,7 +162,7 @@ class Chunks:
 
 def plan(request: dict, model: str, finish_command: str | None = None) -> tuple[Chunks, dict]:
     """Decide the scenario from the request itself: (built chunks, final usage)."""
-    chunks = Chunks(answering_model(model, "google"))
+    chunks = Chunks(model)
     call = choose_tool_call(request, finish_command)
     if call is None:
         text = final_answer_text(user_prompt(request))
@@ -217,7 +216,7 @@ def plan_response(request: dict, model: str, finish_command: str | None = None) 
     """One GenerateContentResponse, for `:generateContent` (gemini-cli's routing call asks for JSON by schema)."""
     config = request.get("generationConfig") if isinstance(request.get("generationConfig"), dict) else {}
     if schema_of(request) is not None or config.get("responseMimeType") == "application/json":
-        chunks = Chunks(answering_model(model, "google"))
+        chunks = Chunks(model)
         text = json.dumps(schema_answer(schema_of(request)))
         chunks.add({"text": text})
         return chunks.whole(usage_for(request, max(1, len(text) // 4)))

@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 from probe.mock import subagents, tool_schemas
-from probe.mock.models import answering_model
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words
 
@@ -143,7 +142,7 @@ class EventStream:
             "id": new_id("msg"),
             "type": "message",
             "role": "assistant",
-            "model": answering_model(request.get("model"), "anthropic"),
+            "model": request.get("model") or "claude-mock",
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,

@@ -7,7 +7,6 @@ from typing import Any
 
 from probe.mock import subagents, tool_schemas
 from probe.mock.continuations import Counted, Memory
-from probe.mock.models import answering_model
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words
 
@@ -18,6 +17,7 @@ HARMLESS_CALLS = [
         "update_plan",
         {"explanation": "Planning the answer.", "plan": [{"step": "Write the function", "status": "completed"}]},
     ),
+    ("bash", {"command": "echo agent-probe tool call"}),  # opencode's shell tool; any other is found by schema
 ]
 TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
 # codex's sub-agent tools, in the namespace `collaboration` (0.169.0's default) or `multi_agent_v1`.
@@ -228,7 +228,7 @@ class EventStream:
             "object": "response",
             "created_at": int(time.time()),
             "status": "in_progress",
-            "model": answering_model(request.get("model"), "openai"),
+            "model": request.get("model") or "gpt-mock",
             "previous_response_id": request.get("previous_response_id"),
             "output": [],
             "usage": None,

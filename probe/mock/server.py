@@ -13,7 +13,7 @@ from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 
-from probe.mock import chat_api, gemini_api, messages_api, models, responses_api
+from probe.mock import chat_api, gemini_api, messages_api, responses_api
 from probe.mock.continuations import Memory
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -290,8 +290,6 @@ async def send_json(writer, status: int, payload: dict) -> None:
 
 async def serve(host: str, port: int, settings: Settings, on_ready=None) -> None:
     mock = MockServer(settings)
-    # The price database loads now, before the port is announced, so that no client's first answer waits for it.
-    models.priced(models.STAND_INS["openai"], "openai")
     server = await asyncio.start_server(mock.handle_connection, host, port)
     if on_ready:
         on_ready(server.sockets[0].getsockname()[1])

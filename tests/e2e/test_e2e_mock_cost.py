@@ -1,8 +1,9 @@
 """A newcomer's first run says what it would cost: `invoke pipeline --upstream mock` for codex and Claude Code ends
-with a dollar figure in report.md, equal to genai-prices' own price of the usage the capture holds. And against
-any local test server, not only the bundled mock, the agent gets the target's stand-in key."""
+with a dollar figure in report.md, costed with the mock's price file (probe/mock/prices.yaml, copied from
+genai-prices 0.2.3) and named there, equal to genai-prices' own price of the usage the capture holds wherever the
+installed genai-prices knows the model. And against any local test server, not only the bundled mock, the agent
+gets the target's stand-in key."""
 
-import json
 import os
 import re
 import subprocess
@@ -13,8 +14,9 @@ from pathlib import Path
 import genai_prices
 import pytest
 from conftest import PROJECT_ROOT, read_traffic
-from price_oracle import counts_as_sent, lines, spends
+from price_oracle import counts_as_sent, lines, price_file, spends, turn_cost
 
+import probe.mock
 from probe.capture.run import target_environment
 from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
 COST = re.compile(r"^- Cost: \$([0-9,.]+) for (\d+) turns?;", re.MULTILINE)
 MOCK_KEY = "sk-" + "ant-mock-not-a-real-key"  # what claude-code's mock_env gives it
+MOCK_PRICES = Path(probe.mock.__file__).parent / "prices.yaml"
 
 
 def pipeline(data_dir: Path, program: str, target: str, upstream: str, env: dict | None = None) -> Path:
@@ -42,17 +45,32 @@ def pipeline(data_dir: Path, program: str, target: str, upstream: str, env: dict
     return run
 
 
+def known(model: str, provider: str) -> bool:
+    try:
+        genai_prices.calc_price(genai_prices.Usage(input_tokens=1), model, provider_id=provider)
+    except LookupError:
+        return False
+    return True
+
+
 def oracle_cost(run: Path) -> tuple[Decimal, int]:
-    """The run's cost as genai-prices works it out from each turn's usage as the API sent it, and the turns."""
+    """The run's cost worked out here from each turn's usage as the API sent it: by genai-prices where it knows
+    the model (then the mock's price file must agree with it), else by the mock's price file."""
+    prices = price_file(MOCK_PRICES)
     total, priced = Decimal(0), 0
     for turn in lines(run / "turns.jsonl"):
         if not spends(turn):
             continue
-        every, read, write, _long, output = counts_as_sent(turn["api"], turn["usage"]["raw"])
-        usage = genai_prices.Usage(
-            input_tokens=every, cache_read_tokens=read, cache_write_tokens=write, output_tokens=output
-        )
-        total += genai_prices.calc_price(usage, turn["model"], provider_id=turn["provider"]).total_price
+        from_file = turn_cost(turn, prices)
+        if known(turn["model"], turn["provider"]):
+            every, read, write, _long, output = counts_as_sent(turn["api"], turn["usage"]["raw"])
+            usage = genai_prices.Usage(
+                input_tokens=every, cache_read_tokens=read, cache_write_tokens=write, output_tokens=output
+            )
+            database = genai_prices.calc_price(usage, turn["model"], provider_id=turn["provider"]).total_price
+            assert from_file is None or from_file == database, (turn["model"], from_file, database)
+            from_file = database
+        total += from_file
         priced += 1
     return total, priced
 
@@ -66,8 +84,8 @@ def test_the_first_mock_run_ends_with_what_it_would_cost(target, tmp_path, codex
     expected, priced = oracle_cost(run)
     assert priced >= 2 and int(found.group(2)) == priced
     assert Decimal(found.group(1).replace(",", "")) == expected.quantize(Decimal("0.0001")) > 0
-    models = {json.loads(line)["model"] for line in (run / "turns.jsonl").read_text().splitlines()} - {None}
-    assert models == {"codex": {"gpt-5.1"}, "claude-code": {"claude-sonnet-4-5"}}[target]
+    # The report names the price file it was costed with.
+    assert re.search(r"prices `prices\.yaml \(sha256 [0-9a-f]{12}\)", report), found.group(0)
 
 
 def test_a_local_test_server_gets_the_stand_in_key(tmp_path, claude_program):
@@ -92,7 +110,7 @@ def test_a_local_gateway_keeps_the_users_own_key():
     target = load_target("claude-code")
     values = {"agent_home": "/h", "run": "/r", "prompt": "p", "proxy.api": "http://127.0.0.1:1"}
     mine = target_environment(target, values, False, False, True, {"ANTHROPIC_API_KEY": "users-own"})
-    assert "ANTHROPIC_API_KEY" not in mine and mine["ANTHROPIC_MODEL"] == "claude-sonnet-4-5"
+    assert "ANTHROPIC_API_KEY" not in mine
     keyless = target_environment(target, values, False, False, True, {})
     assert keyless["ANTHROPIC_API_KEY"] == MOCK_KEY
     # A remote upstream gets none of it; the mock, all of it.

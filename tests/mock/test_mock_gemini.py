@@ -61,7 +61,7 @@ def test_function_call_turn_then_final_answer_to_its_function_response(proxied):
         usage["totalTokenCount"]
         == usage["promptTokenCount"] + usage["candidatesTokenCount"] + usage["thoughtsTokenCount"]
     )
-    assert {chunk["modelVersion"] for chunk in first} == {"gemini-2.5-flash"}  # a model with a published price
+    assert {chunk["modelVersion"] for chunk in first} == {"gemini-test"}
     assert len({chunk["responseId"] for chunk in first}) == 1
 
     follow_up = dict(
@@ -116,7 +116,7 @@ def test_routing_call_gets_json_matching_its_schema(proxied):
     answer = json.loads(data)
     assert status == 200 and headers["content-type"] == "application/json"
     candidate = answer["candidates"][0]
-    assert candidate["finishReason"] == "STOP" and answer["modelVersion"] == "gemini-2.5-flash"
+    assert candidate["finishReason"] == "STOP" and answer["modelVersion"] == "gemini-test-lite"
     choice = json.loads(candidate["content"]["parts"][0]["text"])
     assert set(choice) == {"reasoning", "model_choice", "complexity_score"}
     assert choice["model_choice"] == "flash" and choice["complexity_score"] >= 1 and choice["reasoning"]

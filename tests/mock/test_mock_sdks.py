@@ -65,7 +65,7 @@ def test_openai_responses_without_and_with_stream(mock_url):
         {"type": "function", "name": "lookup", "parameters": LOOKUP},
     ]
     first = client.responses.create(model="gpt-test-unknown", input=PROMPT, tools=tools)
-    assert first.status == "completed" and first.model == "gpt-5.1"  # a model with a published price
+    assert first.status == "completed" and first.model == "gpt-test-unknown"
     [call] = [item for item in first.output if item.type == "function_call"]
     assert call.name == "run_commands"
     assert accepts(SHELL, json.loads(call.arguments)) == {
@@ -122,7 +122,7 @@ def test_anthropic_messages_without_and_with_stream(mock_url):
     tools = [{"name": "Bash", "input_schema": SHELL}, {"name": "lookup", "input_schema": LOOKUP}]
     messages = [{"role": "user", "content": PROMPT}]
     whole = client.messages.create(model="claude-test-unknown", max_tokens=100, messages=messages, tools=tools)
-    assert whole.model == "claude-sonnet-4-5" and whole.stop_reason == "tool_use"
+    assert whole.model == "claude-test-unknown" and whole.stop_reason == "tool_use"
     [call] = [block for block in whole.content if block.type == "tool_use"]
     assert call.name == "Bash" and accepts(SHELL, call.input)
     with client.messages.stream(
@@ -148,7 +148,7 @@ def test_google_genai_without_and_with_stream(mock_url):
     declaration = types.FunctionDeclaration(name="run_shell_command", parameters_json_schema=SHELL)
     config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[declaration])])
     whole = client.models.generate_content(model="gemini-test-unknown", contents=PROMPT, config=config)
-    assert whole.model_version == "gemini-2.5-flash"
+    assert whole.model_version == "gemini-test-unknown"
     [call] = whole.function_calls
     assert call.name == "run_shell_command" and accepts(SHELL, call.args)
     chunks = list(client.models.generate_content_stream(model="gemini-2.5-flash", contents=PROMPT, config=config))
