@@ -45,6 +45,7 @@ class Request:
 
 
 STATS_PATH = "/__mock/stats"
+PROMPT_KEPT = 16_384  # characters of each remembered prompt
 GEMINI_METHOD = re.compile(r"/models/([^/:]+):(streamGenerateContent|generateContent)$")  # model, method
 
 
@@ -109,7 +110,8 @@ class MockServer:
         events = responses_api.plan_events(body, hint, counted, self.settings.finish_command)
         response = events[-1]["response"]
         self.memory.remember(response["id"], head, counted, (response.get("usage") or {}).get("output_tokens", 0))
-        self.prompts[response["id"]] = hint or responses_api.last_user_text(body)
+        # Cut: the scenario reads a prompt's first line and markers near its start, and memory stays bounded.
+        self.prompts[response["id"]] = (hint or responses_api.last_user_text(body))[:PROMPT_KEPT]
         while len(self.prompts) > self.memory.size:  # as bounded as the memory: the oldest go first
             del self.prompts[next(iter(self.prompts))]
         self.stats.model_responses += 1
