@@ -1,10 +1,12 @@
 """Captures an agent run and writes its report in one go: `capture`, then `analyze`."""
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from probe.analyse.prices import PRICES_HELP, prices_from
+import probe.mock
+from probe.analyse.prices import PRICES_ENV, PRICES_HELP, prices_from
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import Watch, capture_from_arguments
@@ -18,6 +20,8 @@ from probe.write.live.viewer import PipelineViewer, wait_until_stopped
 from probe.write.report import analyze_run, viewer_reading
 from probe.write.report_paths import viewer_path
 
+MOCK_PRICES = "prices.yaml"  # beside the mock's code
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.pipeline", description=__doc__)
@@ -28,8 +32,16 @@ def main(argv: list[str] | None = None) -> int:
                         "token, printed), and after it until Ctrl-C")  # fmt: skip
     args = parser.parse_args(argv)
     # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
-    with prices_from(args.prices):
+    with prices_from(args.prices or mock_prices(args.upstream)):
         return run_as_asked(args)
+
+
+def mock_prices(upstream: str | None) -> Path | None:
+    """The mock's price file for a run against the mock when no price file was named (--prices, PROBE_PRICES): the
+    agents' default models are newer than some installs' price database, and a first run should say what it costs."""
+    if upstream != "mock" or os.environ.get(PRICES_ENV):
+        return None
+    return Path(probe.mock.__file__).parent / MOCK_PRICES
 
 
 def run_as_asked(args) -> int:

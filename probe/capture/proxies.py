@@ -146,10 +146,11 @@ def check_mitmdump_version(mitmdump: str) -> None:
         )
 
 
-def start_mock(transport: str) -> tuple[subprocess.Popen, str]:
+def start_mock(transport: str, finish_command: str | None = None) -> tuple[subprocess.Popen, str]:
     """Start our mock model server on a free port and return it with its base URL."""
+    finishing = [f"--finish-command={finish_command}"] if finish_command else []  # one word: it may start with -
     process = processes.spawn(
-        [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", transport],
+        [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", transport, *finishing],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -187,7 +188,7 @@ def start_proxies(
     check_upstream(upstream)
     mock = None
     if upstream == "mock":
-        mock, upstream = start_mock(mock_transport)
+        mock, upstream = start_mock(mock_transport, target.mock_finish_command)
     try:
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:

@@ -13,7 +13,7 @@ from probe.capture.options import mock_transport_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
 from probe.capture.supervision import INTERRUPTED, Outcome, supervise, wait_for_a_problem
-from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy
+from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
 from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.common.paths import display
@@ -30,11 +30,21 @@ class CaptureResult:
     agent_exit_code: int | None = None
 
 
-def target_environment(target: Target, values: dict[str, str], mock: bool, full_traffic: bool) -> dict[str, str]:
+def target_environment(
+    target: Target, values: dict[str, str], mock: bool, full_traffic: bool, local: bool = False, environ=None
+) -> dict[str, str]:
     """The variables the target sets for its agent, placeholders filled: `env`, then `quiet_env` unless
-    --full-traffic, then `mock_env` with the mock (later groups win)."""
+    --full-traffic, then `mock_env` with the mock (later groups win). With `local` (an upstream on this machine),
+    `mock_env` fills only what neither the target nor `environ` (the user's environment) sets: a keyless agent
+    gets the stand-in key instead of retrying until its timeout, and a local gateway still gets the user's key."""
     groups = [target.env] + ([] if full_traffic else [target.quiet_env]) + ([target.mock_env] if mock else [])
-    return {key: fill_placeholders(value, values) for group in groups for key, value in group.items()}
+    found = {key: fill_placeholders(value, values) for group in groups for key, value in group.items()}
+    if local and not mock:
+        given = environ if environ is not None else os.environ
+        for key, value in target.mock_env.items():
+            if key not in found and key not in given:
+                found[key] = fill_placeholders(value, values)
+    return found
 
 
 def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
@@ -75,6 +85,7 @@ class Plan:
     listen_from_target: bool = False  # the proxies without --port listen on the target's `listen:`, not a free port
     stand_in: bool = False  # the upstream stands in for the model (the mock, a replay): the agent gets mock_env
     workdir: str | None = None  # where the agent runs: a folder, `fresh` (see agent_home.fresh_workdir), or here
+    local_upstream: bool = False  # --upstream is on this machine: mock_env fills what the user did not set
 
 
 def capture(
@@ -137,6 +148,7 @@ def capture(
         listen_from_target,
         stand_in or upstream == "mock",
         workdir,
+        is_local(upstream),
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -244,7 +256,7 @@ def run_agent(
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
     values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
-    target_env = target_environment(plan.target, values, plan.stand_in, plan.full_traffic)
+    target_env = target_environment(plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream)
     env.update(agent_environment(target_env, proxies.urls))
     agent_home.populate(home, {name: fill_placeholders(text, values) for name, text in plan.target.files.items()})
     if not plan.keep_secrets:

@@ -1,5 +1,6 @@
 """Where the proxies send what they receive: the upstream URL a run may override, and the HTTP proxy on the way."""
 
+import ipaddress
 import urllib.parse
 from dataclasses import dataclass
 
@@ -52,6 +53,19 @@ def choose_upstream_proxy(option: str | None, target: Target, environ: dict[str,
 
 
 UPSTREAM_PROXY_VARIABLE = "PROBE_UPSTREAM_PROXY"  # read by the capture addon
+
+
+def is_local(upstream: str | None) -> bool:
+    """Whether --upstream is a URL on this machine (a test server, a local gateway), not the mock's name."""
+    if not upstream or upstream == "mock":
+        return False
+    host = (urllib.parse.urlsplit(upstream).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_upstream(upstream: str | None) -> None:

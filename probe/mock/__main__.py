@@ -20,12 +20,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="'http' answers WebSocket upgrades with 426 so agents fall back to POST + SSE",
     )
     parser.add_argument("--event-delay-ms", type=cli.delay, default=5.0, help="pause between streamed events")
+    parser.add_argument(
+        "--finish-command",
+        metavar="COMMAND",
+        help="COMMAND: once a tool has answered, run this with the agent's shell-like tool instead of answering in "
+        "words (for agents that must call a tool every turn and end on a command)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = Settings(websocket=args.transport == "websocket", event_delay=args.event_delay_ms / 1000)
+    settings = Settings(
+        websocket=args.transport == "websocket",
+        event_delay=args.event_delay_ms / 1000,
+        finish_command=args.finish_command or None,
+    )
 
     def announce(port: int) -> None:
         # The first stdout line is machine-read by `capture` to learn the chosen port.

@@ -6,12 +6,15 @@ import time
 import uuid
 from typing import Any
 
-from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
+from probe.mock import tool_schemas
+from probe.mock.tool_schemas import Choice, Tool
+from probe.mock.wording import final_answer_text, new_id, split_words
 
-# Harmless tools agents declare, in order of preference, with arguments their schemas accept.
+# Harmless tools agents declare, in order of preference, by name (any other shell-like tool is found by its
+# schema); the arguments are fitted to the declared schema.
 HARMLESS_CALLS = [
-    ("run_shell_command", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
-    ("bash", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
+    ("run_shell_command", {"command": "echo agent-probe tool call"}),
+    ("bash", {"command": "echo agent-probe tool call"}),
 ]
 RESULT_ROLES = {"tool", "function"}  # `function` is the legacy role of a tool result
 
@@ -52,13 +55,41 @@ def wants_final_answer(request: dict) -> bool:
 
 def declared_tools(request: dict) -> set[str]:
     """Function names declared in `tools`, or in the legacy `functions` list."""
-    names = set()
-    for tool in request.get("tools") or []:
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if isinstance(function, dict) and function.get("name"):
-            names.add(function["name"])
-    names |= {function.get("name") for function in request.get("functions") or [] if isinstance(function, dict)}
-    return names
+    return {tool.name for tool in tools_of(request)}
+
+
+def tools_of(request: dict) -> list[Tool]:
+    """The functions declared in `tools`, or in the legacy `functions` list, with their parameters' schemas."""
+    functions = [tool.get("function") for tool in request.get("tools") or [] if isinstance(tool, dict)]
+    functions += list(request.get("functions") or [])
+    found: dict[str, Tool] = {}
+    for function in functions:
+        if isinstance(function, dict) and isinstance(function.get("name"), str) and function["name"]:
+            schema = function.get("parameters") if isinstance(function.get("parameters"), dict) else {}
+            found.setdefault(function["name"], Tool(function["name"], None, schema))
+    return list(found.values())
+
+
+def choice_of(request: dict) -> Choice:
+    """tool_choice (`none`, `auto`, `required`, or one function), or the legacy function_call."""
+    choice = request.get("tool_choice", request.get("function_call"))
+    if choice in ("none", "auto", "required"):
+        return Choice(choice)
+    function = choice.get("function", choice) if isinstance(choice, dict) else None
+    if isinstance(function, dict) and isinstance(function.get("name"), str):
+        return Choice("required", function["name"])
+    return Choice()
+
+
+def earlier_calls(request: dict) -> list[object]:
+    """The arguments of the calls in the conversation's assistant messages."""
+    calls: list[object] = []
+    for message in messages_of(request):
+        if message.get("role") == "assistant":
+            for call in message.get("tool_calls") or []:
+                calls.append(call.get("function") if isinstance(call, dict) else None)
+            calls.append(message.get("function_call"))
+    return [call for call in calls if call]
 
 
 def legacy(request: dict) -> bool:
@@ -66,9 +97,12 @@ def legacy(request: dict) -> bool:
     return bool(request.get("functions")) and not request.get("tools")
 
 
-def choose_tool_call(request: dict) -> tuple[str, dict]:
-    declared = declared_tools(request)
-    return harmless_call(declared, HARMLESS_CALLS)
+def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, dict] | None:
+    """The call this turn makes, (name, arguments its schema accepts), or None to answer in words."""
+    finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
+    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
+                                  wants_final_answer(request), finish_command, finished)  # fmt: skip
+    return None if decided is None else (decided[0].name, decided[1])
 
 
 def usage_for(request: dict, completion_tokens: int) -> dict:
@@ -84,17 +118,17 @@ def usage_for(request: dict, completion_tokens: int) -> dict:
     }
 
 
-def plan(request: dict) -> tuple[str, tuple[str, dict] | None]:
+def plan(request: dict, finish_command: str | None = None) -> tuple[str, tuple[str, dict] | None]:
     """The scenario, from the request itself: (the text to say, the tool call to make or None)."""
-    if wants_final_answer(request) or not declared_tools(request):
+    call = choose_tool_call(request, finish_command)
+    if call is None:
         return final_answer_text(user_prompt(request)), None
-    name, arguments = choose_tool_call(request)
-    return f"Let me run {name} first.", (name, arguments)
+    return f"Let me run {call[0]} first.", call
 
 
-def plan_chunks(request: dict) -> list[dict]:
+def plan_chunks(request: dict, finish_command: str | None = None) -> list[dict]:
     """The `chat.completion.chunk` objects of a streamed answer (the server ends the stream with [DONE])."""
-    text, call = plan(request)
+    text, call = plan(request, finish_command)
     include_usage = isinstance(request.get("stream_options"), dict) and request["stream_options"].get("include_usage")
     head = {"id": completion_id(), "object": "chat.completion.chunk", "created": int(time.time())}
     head["model"] = request.get("model") or "gpt-mock"
@@ -135,9 +169,9 @@ def plan_chunks(request: dict) -> list[dict]:
     return chunks
 
 
-def plan_completion(request: dict) -> dict:
+def plan_completion(request: dict, finish_command: str | None = None) -> dict:
     """One `chat.completion` object, for a request that does not ask for a stream."""
-    text, call = plan(request)
+    text, call = plan(request, finish_command)
     message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
     completion_tokens = len(split_words(text))
     finish_reason = "stop"

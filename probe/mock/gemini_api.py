@@ -5,7 +5,9 @@ import json
 import os
 from typing import Any
 
-from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
+from probe.mock import tool_schemas
+from probe.mock.tool_schemas import Choice, Tool
+from probe.mock.wording import final_answer_text, new_id, split_words
 
 # Harmless tools gemini-cli declares, in order of preference, with arguments their schemas accept.
 # run_shell_command is declared only with --yolo; list_directory always is, and reads nothing private.
@@ -13,6 +15,7 @@ HARMLESS_CALLS = [
     ("run_shell_command", {"command": "echo agent-probe tool call"}),
     ("list_directory", {"dir_path": "."}),
 ]
+SCHEMA_KEYS = ("parametersJsonSchema", "parameters_json_schema", "parameters")
 THOUGHT = "**Planning the answer**\n\nThe user asked for code. I will call {name} once before answering."
 
 
@@ -48,17 +51,57 @@ def wants_final_answer(request: dict) -> bool:
 
 
 def declared_functions(request: dict) -> set[str]:
-    names = set()
+    return {tool.name for tool in tools_of(request)}
+
+
+def tools_of(request: dict) -> list[Tool]:
+    """The function declarations, with their schemas (`parametersJsonSchema`, or the OpenAPI-style `parameters`);
+    the SDKs send them in snake_case as well."""
+    found: dict[str, Tool] = {}
     for tool in request.get("tools") or []:
-        for declaration in (tool.get("functionDeclarations") or []) if isinstance(tool, dict) else []:
-            if isinstance(declaration, dict) and declaration.get("name"):
-                names.add(declaration["name"])
-    return names
+        declarations = (
+            (tool.get("functionDeclarations") or tool.get("function_declarations")) if isinstance(tool, dict) else None
+        )
+        for declaration in declarations or []:
+            if isinstance(declaration, dict) and isinstance(declaration.get("name"), str) and declaration["name"]:
+                schemas = [declaration.get(key) for key in SCHEMA_KEYS]
+                schema = next((each for each in schemas if isinstance(each, dict)), {})
+                found.setdefault(declaration["name"], Tool(declaration["name"], None, schema))
+    return list(found.values())
 
 
-def choose_tool_call(request: dict) -> tuple[str, dict]:
-    declared = declared_functions(request)
-    return harmless_call(declared, HARMLESS_CALLS)
+def choice_of(request: dict) -> Choice:
+    """toolConfig.functionCallingConfig: mode ANY (with allowed names, one of them) or NONE; else AUTO."""
+    config = request.get("toolConfig") or request.get("tool_config")
+    calling = (
+        config.get("functionCallingConfig") or config.get("function_calling_config")
+        if isinstance(config, dict)
+        else None
+    )
+    if not isinstance(calling, dict):
+        return Choice()
+    mode = str(calling.get("mode", "AUTO")).upper()
+    allowed = calling.get("allowedFunctionNames") or calling.get("allowed_function_names")
+    if mode == "ANY":
+        return Choice("required", allowed[0] if isinstance(allowed, list) and len(allowed) == 1 else None)
+    return Choice("none" if mode == "NONE" else "auto")
+
+
+def earlier_calls(request: dict) -> list[object]:
+    """The arguments of the functionCalls in the conversation's model turns."""
+    contents = [content for content in request.get("contents") or [] if isinstance(content, dict)]
+    calls = [
+        part.get("functionCall") for content in contents if content.get("role") == "model" for part in parts_of(content)
+    ]
+    return [call.get("args") for call in calls if isinstance(call, dict)]
+
+
+def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, dict] | None:
+    """The call this turn makes, (name, arguments its schema accepts), or None to answer in words."""
+    finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
+    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
+                                  wants_final_answer(request), finish_command, finished)  # fmt: skip
+    return None if decided is None else (decided[0].name, decided[1])
 
 
 def estimate_tokens(value: Any) -> int:
@@ -117,15 +160,16 @@ class Chunks:
         return self.response([candidate]) | {"usageMetadata": usage}
 
 
-def plan(request: dict, model: str) -> tuple[Chunks, dict]:
+def plan(request: dict, model: str, finish_command: str | None = None) -> tuple[Chunks, dict]:
     """Decide the scenario from the request itself: (built chunks, final usage)."""
     chunks = Chunks(model)
-    if wants_final_answer(request) or not declared_functions(request):
+    call = choose_tool_call(request, finish_command)
+    if call is None:
         text = final_answer_text(user_prompt(request))
         for piece in split_words(text):
             chunks.add({"text": piece})
         return chunks, usage_for(request, len(split_words(text)))
-    name, arguments = choose_tool_call(request)
+    name, arguments = call
     thought = THOUGHT.format(name=name)
     chunks.add({"text": thought, "thought": True})
     chunks.add({"text": f"Let me run {name} first."})
@@ -135,9 +179,9 @@ def plan(request: dict, model: str) -> tuple[Chunks, dict]:
     return chunks, usage_for(request, 20, len(split_words(thought)))
 
 
-def plan_chunks(request: dict, model: str) -> list[dict]:
+def plan_chunks(request: dict, model: str, finish_command: str | None = None) -> list[dict]:
     """The GenerateContentResponse objects of a streamed answer (`:streamGenerateContent?alt=sse`)."""
-    chunks, usage = plan(request, model)
+    chunks, usage = plan(request, model, finish_command)
     return chunks.finish(usage)
 
 
@@ -168,7 +212,7 @@ def schema_answer(schema: Any) -> Any:
     return "A simple, bounded request (agent-probe mock model)."
 
 
-def plan_response(request: dict, model: str) -> dict:
+def plan_response(request: dict, model: str, finish_command: str | None = None) -> dict:
     """One GenerateContentResponse, for `:generateContent` (gemini-cli's routing call asks for JSON by schema)."""
     config = request.get("generationConfig") if isinstance(request.get("generationConfig"), dict) else {}
     if schema_of(request) is not None or config.get("responseMimeType") == "application/json":
@@ -176,5 +220,5 @@ def plan_response(request: dict, model: str) -> dict:
         text = json.dumps(schema_answer(schema_of(request)))
         chunks.add({"text": text})
         return chunks.whole(usage_for(request, max(1, len(text) // 4)))
-    chunks, usage = plan(request, model)
+    chunks, usage = plan(request, model, finish_command)
     return chunks.whole(usage)

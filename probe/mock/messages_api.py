@@ -4,11 +4,12 @@ import json
 import uuid
 from typing import Any
 
-from probe.mock import subagents
-from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
+from probe.mock import subagents, tool_schemas
+from probe.mock.tool_schemas import Choice, Tool
+from probe.mock.wording import final_answer_text, new_id, split_words
 
-# Harmless tools Claude Code declares, in order of preference, with input their schemas accept.
-# `echo` is on Claude Code's read-only list, so it runs without a permission prompt.
+# Harmless tools Claude Code declares, in order of preference, with input their schemas accept; any shell-like
+# tool is found by its schema. `echo` is on Claude Code's read-only list, so it runs without a permission prompt.
 HARMLESS_CALLS = [
     ("Bash", {"command": "echo agent-probe tool call", "description": "Print a marker line"}),
     ("ToolSearch", {"query": "select:WebFetch", "max_results": 1}),
@@ -46,8 +47,42 @@ def declared_tools(request: dict) -> set[str]:
     return {tool.get("name") for tool in request.get("tools") or [] if isinstance(tool, dict)}
 
 
-def choose_tool_call(request: dict) -> tuple[str, dict]:
-    return harmless_call(declared_tools(request), HARMLESS_CALLS)
+def tools_of(request: dict) -> list[Tool]:
+    """The declared client tools (server tools, such as web search, have no input_schema), each name once."""
+    found: dict[str, Tool] = {}
+    for tool in request.get("tools") or []:
+        if isinstance(tool, dict) and isinstance(tool.get("name"), str) and isinstance(tool.get("input_schema"), dict):
+            found.setdefault(tool["name"], Tool(tool["name"], None, tool["input_schema"]))
+    return list(found.values())
+
+
+def choice_of(request: dict) -> Choice:
+    """tool_choice: `auto`, `any` (some tool), `tool` (the one named) or `none`."""
+    choice = request.get("tool_choice")
+    kind = choice.get("type") if isinstance(choice, dict) else None
+    if kind == "tool" and isinstance(choice.get("name"), str):
+        return Choice("required", choice["name"])
+    return Choice({"any": "required", "none": "none"}.get(kind or "", "auto"))
+
+
+def earlier_calls(request: dict) -> list[object]:
+    """The input of every tool_use in the conversation's assistant turns."""
+    return [
+        block.get("input")
+        for message in request.get("messages") or []
+        if isinstance(message, dict) and message.get("role") == "assistant"
+        for block in blocks(message)
+        if block.get("type") == "tool_use"
+    ]
+
+
+def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, dict] | None:
+    """The call this turn makes, (name, input its schema accepts), or None to answer in words."""
+    finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
+    answering = wants_final_answer(request) or spawned_before(request)
+    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS, answering,
+                                  finish_command, finished)  # fmt: skip
+    return None if decided is None else (decided[0].name, decided[1])
 
 
 def spawned_before(request: dict) -> bool:
@@ -164,17 +199,18 @@ class EventStream:
         return dict(self.message, content=self.content, stop_reason=stop_reason, usage=usage)
 
 
-def plan(request: dict) -> tuple[EventStream, str, dict]:
+def plan(request: dict, finish_command: str | None = None) -> tuple[EventStream, str, dict]:
     """Decide the scenario from the request itself: (built stream, stop reason, final usage)."""
     stream = EventStream(request)
-    if wants_final_answer(request) or not request.get("tools") or spawned_before(request):
+    spawn = None if wants_final_answer(request) or spawned_before(request) else spawn_call(request)
+    call = (SPAWN_TOOL, spawn) if spawn else choose_tool_call(request, finish_command)
+    if call is None:
         text = final_answer_text(user_prompt(request))
         usage = usage_for(request, len(split_words(text)))
         stream.start(usage)
         stream.text(text)
         return stream, "end_turn", usage
-    spawn = spawn_call(request)
-    name, arguments = (SPAWN_TOOL, spawn) if spawn else choose_tool_call(request)
+    name, arguments = call
     usage = usage_for(request, 40)
     stream.start(usage)
     stream.thinking(f"The user asked for code. I will call {name} once before answering.")
@@ -183,15 +219,15 @@ def plan(request: dict) -> tuple[EventStream, str, dict]:
     return stream, "tool_use", usage
 
 
-def plan_events(request: dict) -> list[dict]:
+def plan_events(request: dict, finish_command: str | None = None) -> list[dict]:
     """The SSE events of a streamed answer, from message_start to message_stop."""
-    stream, stop_reason, usage = plan(request)
+    stream, stop_reason, usage = plan(request, finish_command)
     return stream.finish(stop_reason, usage)
 
 
-def plan_message(request: dict) -> dict:
+def plan_message(request: dict, finish_command: str | None = None) -> dict:
     """A non-streamed answer."""
-    stream, stop_reason, usage = plan(request)
+    stream, stop_reason, usage = plan(request, finish_command)
     return stream.as_message(stop_reason, usage)
 
 

@@ -5,8 +5,10 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from probe.mock import subagents
-from probe.mock.wording import final_answer_text, harmless_call, new_id, split_words
+from probe.mock import subagents, tool_schemas
+from probe.mock.continuations import Counted, Memory
+from probe.mock.tool_schemas import Choice, Tool
+from probe.mock.wording import final_answer_text, new_id, split_words
 
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
@@ -15,7 +17,7 @@ HARMLESS_CALLS = [
         "update_plan",
         {"explanation": "Planning the answer.", "plan": [{"step": "Write the function", "status": "completed"}]},
     ),
-    ("bash", {"command": "echo agent-probe tool call"}),  # opencode's shell tool
+    ("bash", {"command": "echo agent-probe tool call"}),  # opencode's shell tool; any other is found by schema
 ]
 TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
 # codex's sub-agent tools, in the namespace `collaboration` (0.169.0's default) or `multi_agent_v1`.
@@ -54,6 +56,8 @@ def declared_tools(request: dict) -> dict[str, str | None]:
 def last_user_text(request: dict) -> str:
     """The text of the newest user message, which is the prompt for a fresh turn; for a sub-agent codex spawned,
     the task its parent sent it in an `agent_message`."""
+    if isinstance(request.get("input"), str):  # the API takes a plain string as one user message
+        return request["input"]
     for item in reversed(request.get("input") or []):
         if isinstance(item, dict) and item.get("type") == "agent_message":
             task = agent_task(item)
@@ -93,11 +97,44 @@ def wants_final_answer(request: dict) -> bool:
     return bool(request.get("previous_response_id"))
 
 
-def choose_tool_call(request: dict) -> tuple[str, str | None, dict]:
-    """Pick a harmless tool the agent declared: (name, namespace, arguments its schema accepts)."""
-    tools = declared_tools(request)
-    name, arguments = harmless_call(tools, HARMLESS_CALLS)
-    return name, tools.get(name), arguments
+def tools_of(request: dict) -> list[Tool]:
+    """The declared function tools with their parameters' schemas, each name once."""
+    found: dict[str, Tool] = {}
+    for namespace, tool in function_tools(request):
+        schema = tool.get("parameters") if isinstance(tool.get("parameters"), dict) else {}
+        found.setdefault(tool["name"], Tool(tool["name"], namespace, schema))
+    return list(found.values())
+
+
+def choice_of(request: dict) -> Choice:
+    """The request's tool_choice: `none`, `auto`, `required`, a named function, or allowed tools with a mode."""
+    choice = request.get("tool_choice")
+    if choice in ("none", "auto", "required"):
+        return Choice(choice)
+    if isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str):
+        return Choice("required", choice["name"])
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools" and choice.get("mode") == "required":
+        return Choice("required")
+    return Choice()
+
+
+def earlier_calls(request: dict) -> list[object]:
+    """The arguments of the calls the request's input holds (the model's earlier turns)."""
+    items = [item for item in request.get("input") or [] if isinstance(item, dict)]
+    return [item.get("arguments") for item in items if item.get("type") == "function_call"]
+
+
+def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, str | None, dict] | None:
+    """The call this turn makes, (name, namespace, arguments its schema accepts), or None to answer in words."""
+    finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
+    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
+                                  wants_final_answer(request), finish_command, finished)  # fmt: skip
+    return None if decided is None else (decided[0].name, decided[0].namespace, decided[1])
+
+
+def cached_head(request: dict) -> dict:
+    """What the request sends afresh each time and a prompt cache's prefix starts with."""
+    return {"instructions": request.get("instructions"), "tools": request.get("tools")}
 
 
 def tool_properties(request: dict, name: str) -> dict:
@@ -165,13 +202,14 @@ def sub_agent_call(request: dict, prompt_hint: str = "") -> tuple[str, str | Non
     return SPAWN_TOOL, declared[SPAWN_TOOL], arguments
 
 
-def usage_for(request: dict, output_words: int, reasoning_tokens: int) -> dict:
-    input_tokens = max(1, len(json.dumps(request)) // 4)
+def usage_for(counted: Counted, output_words: int, reasoning_tokens: int) -> dict:
+    """The whole context as input (on a continuation, the earlier context too), of which the cache read what the
+    request shares with the answer it continues."""
+    input_tokens = counted.input_tokens
     output_tokens = output_words + reasoning_tokens
-    cached = input_tokens // 2 if request.get("previous_response_id") else 0
     return {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": cached},
+        "input_tokens_details": {"cached_tokens": counted.cached_tokens},
         "output_tokens": output_tokens,
         "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
         "total_tokens": input_tokens + output_tokens,
@@ -281,8 +319,12 @@ class EventStream:
         return self.events
 
 
-def plan_events(request: dict, prompt_hint: str = "") -> list[dict]:
-    """Decide the scenario from the request itself and return its events, ending in response.completed."""
+def plan_events(
+    request: dict, prompt_hint: str = "", counted: Counted | None = None, finish_command: str | None = None
+) -> list[dict]:
+    """Decide the scenario from the request itself and return its events, ending in response.completed.
+    `counted`: the input as the server counts it (Memory.count); `finish_command`: see tool_schemas.decide."""
+    counted = counted or Memory().count(None, cached_head(request), request.get("input"))
     stream = EventStream(request)
     stream.start()
     if request.get("generate") is False:
@@ -293,13 +335,14 @@ def plan_events(request: dict, prompt_hint: str = "") -> list[dict]:
         name, namespace, arguments = call
         stream.reasoning(f"The task asks for a sub-agent. I will call {name}.")
         stream.function_call(name, namespace, arguments)
-        return stream.complete(usage_for(request, 12, 24))
-    # No tools to call (opencode's title request, say): a model can only answer.
-    if wants_final_answer(request) or not declared_tools(request):
+        return stream.complete(usage_for(counted, 12, 24))
+    call = choose_tool_call(request, finish_command)
+    # No call to make (opencode's title request, say, or a tool's result to answer): the model answers.
+    if call is None:
         text = final_answer_text(prompt_hint or last_user_text(request))
         stream.message(text)
-        return stream.complete(usage_for(request, len(split_words(text)), 0))
-    name, namespace, arguments = choose_tool_call(request)
+        return stream.complete(usage_for(counted, len(split_words(text)), 0))
+    name, namespace, arguments = call
     stream.reasoning(f"The user asked for code. I will call {name} once before answering.")
     stream.function_call(name, namespace, arguments)
-    return stream.complete(usage_for(request, 12, 24))
+    return stream.complete(usage_for(counted, 12, 24))

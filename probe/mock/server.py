@@ -14,6 +14,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 
 from probe.mock import chat_api, gemini_api, messages_api, responses_api
+from probe.mock.continuations import Memory
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # Side channels agents talk to besides the model; an empty JSON object satisfies them. codex's
@@ -25,6 +26,9 @@ BACKEND_CHANNELS = ("/wham/", "/analytics-events/", "/ps/", "/api/hello", "/api/
 class Settings:
     websocket: bool = True  # False answers WebSocket upgrades with 426, forcing agents onto HTTP
     event_delay: float = 0.005  # seconds between streamed events, so streaming is observable
+    # A command that tells the agent the task is done, run with its shell-like tool instead of a final answer
+    # (see tool_schemas.decide): how an agent that must call a tool every turn ends.
+    finish_command: str | None = None
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Request:
 
 
 STATS_PATH = "/__mock/stats"
+PROMPT_KEPT = 16_384  # characters of each remembered prompt
 GEMINI_METHOD = re.compile(r"/models/([^/:]+):(streamGenerateContent|generateContent)$")  # model, method
 
 
@@ -59,6 +64,7 @@ class MockServer:
         self.settings = settings
         self.stats = Stats()
         self.prompts: dict[str, str] = {}  # response id -> prompt, so follow-ups can answer it
+        self.memory = Memory()  # the newest answers' contexts, so a continuation is counted whole
 
     async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await serve_connection(reader, writer, self.route)
@@ -78,7 +84,7 @@ class MockServer:
         if request.method == "HEAD":
             await send_bytes(writer, 200, b"", "text/plain")
         elif request.method == "POST" and path.endswith("/responses"):
-            await self.serve_sse(writer, self.events_for(request.json()))
+            await self.serve_responses(request, writer)
         elif request.method == "POST" and path.endswith("/v1/messages/count_tokens"):
             await send_json(writer, 200, messages_api.count_tokens(request.json()))
         elif request.method == "POST" and path.endswith("/v1/messages"):
@@ -97,31 +103,49 @@ class MockServer:
         return True
 
     def events_for(self, body: dict) -> list[dict]:
-        hint = self.prompts.get(body.get("previous_response_id") or "", "")
-        events = responses_api.plan_events(body, hint)
-        response_id = events[-1]["response"]["id"]
-        self.prompts[response_id] = hint or responses_api.last_user_text(body)
+        previous = body.get("previous_response_id")
+        hint = self.prompts.get(previous, "") if isinstance(previous, str) else ""
+        head = responses_api.cached_head(body)
+        counted = self.memory.count(previous, head, body.get("input"))
+        events = responses_api.plan_events(body, hint, counted, self.settings.finish_command)
+        response = events[-1]["response"]
+        self.memory.remember(response["id"], head, counted, (response.get("usage") or {}).get("output_tokens", 0))
+        # Cut: the scenario reads a prompt's first line and markers near its start, and memory stays bounded.
+        self.prompts[response["id"]] = (hint or responses_api.last_user_text(body))[:PROMPT_KEPT]
+        while len(self.prompts) > self.memory.size:  # as bounded as the memory: the oldest go first
+            del self.prompts[next(iter(self.prompts))]
         self.stats.model_responses += 1
         return events
+
+    async def serve_responses(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        """OpenAI Responses over HTTP: SSE when the request asks for a stream, else the response as one JSON."""
+        body = request.json()
+        events = self.events_for(body)
+        if body.get("stream"):
+            await self.serve_sse(writer, events)
+        else:
+            await send_json(writer, 200, events[-1]["response"])
 
     async def serve_messages(self, request: Request, writer: asyncio.StreamWriter) -> None:
         """Anthropic Messages API: SSE when the request asks for a stream, one JSON message otherwise."""
         body = request.json()
         self.stats.model_responses += 1
         if body.get("stream"):
-            await self.serve_sse(writer, messages_api.plan_events(body))
+            await self.serve_sse(writer, messages_api.plan_events(body, self.settings.finish_command))
         else:
-            await send_json(writer, 200, messages_api.plan_message(body))
+            await send_json(writer, 200, messages_api.plan_message(body, self.settings.finish_command))
 
     async def serve_chat(self, request: Request, writer: asyncio.StreamWriter) -> None:
         """OpenAI Chat Completions: `data:` chunks ending in `data: [DONE]`, or one JSON completion."""
         body = request.json()
         self.stats.model_responses += 1
         if body.get("stream"):
-            chunks = [f"data: {json.dumps(chunk)}\n\n" for chunk in chat_api.plan_chunks(body)]
+            chunks = [
+                f"data: {json.dumps(chunk)}\n\n" for chunk in chat_api.plan_chunks(body, self.settings.finish_command)
+            ]
             await self.stream(writer, [*chunks, "data: [DONE]\n\n"])
         else:
-            await send_json(writer, 200, chat_api.plan_completion(body))
+            await send_json(writer, 200, chat_api.plan_completion(body, self.settings.finish_command))
 
     async def serve_gemini(self, request: Request, writer: asyncio.StreamWriter, model: str, method: str) -> None:
         """Gemini API: `:streamGenerateContent?alt=sse` streams `data:` chunks; `:generateContent` is one JSON."""
@@ -129,10 +153,14 @@ class MockServer:
         self.stats.model_responses += 1
         if method == "streamGenerateContent":
             await self.stream(
-                writer, [f"data: {json.dumps(chunk)}\n\n" for chunk in gemini_api.plan_chunks(body, model)]
+                writer,
+                [
+                    f"data: {json.dumps(chunk)}\n\n"
+                    for chunk in gemini_api.plan_chunks(body, model, self.settings.finish_command)
+                ],
             )
         else:
-            await send_json(writer, 200, gemini_api.plan_response(body, model))
+            await send_json(writer, 200, gemini_api.plan_response(body, model, self.settings.finish_command))
 
     async def serve_sse(self, writer: asyncio.StreamWriter, events: list[dict]) -> None:
         """Named events, as the Responses and Messages APIs send them."""

@@ -67,6 +67,7 @@ class Target:
     command: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
+    mock_finish_command: str | None = None  # given to the mock (--finish-command) when it is the upstream
     quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
     redact_headers: tuple[str, ...] = ()
     install: Install | None = None
@@ -102,6 +103,9 @@ AGENT_KEYS = {
     "command": ("list of strings", False),
     "env": ("string mapping", False),
     "mock_env": ("string mapping", False),
+    # The command that tells the agent its task is done, which the mock runs with its shell-like tool after a
+    # tool's result (python -m probe.mock --finish-command): for agents that must call a tool every turn.
+    "mock_finish_command": ("string", False),
     "quiet_env": ("string mapping", False),
     "install": ("mapping", False),
     "files": ("mapping", False),
@@ -241,6 +245,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         command=tuple(agent.get("command", ())),
         env=dict(agent.get("env", {})),
         mock_env=dict(agent.get("mock_env", {})),
+        mock_finish_command=agent.get("mock_finish_command"),
         quiet_env=dict(agent.get("quiet_env", {})),
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
         install=install,

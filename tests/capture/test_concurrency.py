@@ -23,7 +23,11 @@ def test_two_hundred_concurrent_clients(proxied):
     received: Counter = Counter()  # ... and of every one it received
 
     def sse(index):
-        body = {"model": "m", "input": [{"type": "message", "role": "user", "content": f"client {index}"}]}
+        body = {
+            "model": "m",
+            "stream": True,
+            "input": [{"type": "message", "role": "user", "content": f"client {index}"}],
+        }
         status, _, data = post_json(model, "/v1/responses", body, timeout=120)
         assert status == 200 and b"response.completed" in data
         return [sha(json.dumps(body).encode())], [sha(data)]

@@ -78,3 +78,53 @@ def test_without_a_command_the_target_says_what_it_needs(private_data_dir):
         result.stderr == "error: openai-compatible runs no agent of its own: give the client to record with --command\n"
     )
     assert not (private_data_dir / "openai-compatible").exists()
+
+
+MUST_CALL = r"""
+import json, os, subprocess
+import openai
+
+client = openai.OpenAI(max_retries=0, api_key="sk-" + "client-key-not-real")
+bash = {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}
+tools = [{"type": "function", "function": {"name": "bash", "parameters": bash}}]
+messages = [{"role": "user", "content": "say hello"}]
+for turn in range(6):
+    answer = client.chat.completions.create(model="any-model", messages=messages, tool_choice="required", tools=tools)
+    message = answer.choices[0].message
+    [call] = message.tool_calls
+    output = subprocess.run(json.loads(call.function.arguments)["command"], shell=True, capture_output=True,
+                            text=True).stdout
+    if output.startswith("COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"):
+        print(f"finished after {turn + 1} turns")
+        break
+    messages += [message.model_dump(exclude_none=True), {"role": "tool", "tool_call_id": call.id, "content": output}]
+"""
+
+
+def test_an_agent_that_must_call_a_tool_ends_on_the_targets_finishing_command(tmp_path, private_data_dir):
+    """A target's `mock_finish_command` reaches the mock: a client that requires a tool call every turn (as
+    mini-SWE-agent does) is told to finish, and ends as it would with a real model."""
+    target = tmp_path / "must-call.yaml"
+    text = (
+        (PROJECT_ROOT / "targets" / "openai-compatible.yaml")
+        .read_text()
+        .replace("name: openai-compatible", "name: must-call")
+    )
+    target.write_text(
+        text.replace("agent:\n", 'agent:\n  mock_finish_command: "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"\n')
+    )
+    assert load_target(str(target)).mock_finish_command == "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"
+    script = tmp_path / "client.py"
+    script.write_text(MUST_CALL)
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "pipeline", "-t", str(target), "-u", "mock",
+         "--command", f"{sys.executable} {script}"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "finished after 2 turns" in result.stdout
+    [run] = (private_data_dir / "must-call").iterdir()
+    bodies = [entry["response"]["body"] for entry in read_traffic(run)]
+    commands = [json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])["command"]
+                for body in bodies]  # fmt: skip
+    assert commands == ["echo agent-probe tool call", "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"]

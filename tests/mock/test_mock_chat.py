@@ -5,7 +5,6 @@ import json
 from conftest import post_json, read_traffic
 
 from probe.mock import chat_api
-from probe.mock.wording import FALLBACK_CALL
 from probe.read.sse import parse
 
 SHELL = {
@@ -61,7 +60,7 @@ def test_tool_call_turn_then_final_answer_to_its_tool_result(proxied):
     assert opening["function"]["name"] == "run_shell_command" and opening["id"].startswith("call_")
     assert len(pieces) == 3 and all(call["index"] == 0 and "name" not in call["function"] for call in pieces)
     arguments = "".join(call["function"]["arguments"] for call in calls)
-    assert json.loads(arguments) == {"command": "echo agent-probe tool call", "description": "Print a marker line"}
+    assert json.loads(arguments) == {"command": "echo agent-probe tool call"}  # only what the schema declares
     assert [choice["finish_reason"] for chunk in chunks for choice in chunk["choices"]][-1] == "tool_calls"
     # include_usage: a last chunk without choices holds the counts; every other chunk says `usage: null`.
     usage = chunks[-1]["usage"]
@@ -108,15 +107,16 @@ def test_without_include_usage_or_stream_and_with_legacy_or_unknown_tools(proxie
     assert json.loads(call["function"]["arguments"])["command"] == "echo agent-probe tool call"
     assert completion["usage"]["completion_tokens"] > 0
     proxies.stop()
-    # A tool the mock does not know still gets a call (the agent answers it with an error); no tools, an answer.
-    assert chat_api.choose_tool_call({"tools": [READ]}) == FALLBACK_CALL
+    # Only declared tools are called: with none the mock knows, it answers, unless the request requires a call.
+    assert chat_api.choose_tool_call({"tools": [READ]}) is None
+    assert chat_api.choose_tool_call({"tools": [READ], "tool_choice": "required"}) == ("read_file", {})
     # A client that declares the legacy `functions` gets the legacy `function_call`, streamed in pieces too.
-    legacy = {"functions": [{"name": "bash"}], "messages": [PROMPT]}
+    legacy = {"functions": [{"name": "bash", "parameters": SHELL["function"]["parameters"]}], "messages": [PROMPT]}
     [choice] = chat_api.plan_completion(legacy)["choices"]
     assert choice["finish_reason"] == "function_call" and choice["message"]["function_call"]["name"] == "bash"
     pieces = [chunk["choices"][0]["delta"].get("function_call") for chunk in chat_api.plan_chunks(legacy)]
     arguments = "".join(piece["arguments"] for piece in pieces if piece)
-    assert json.loads(arguments) == chat_api.HARMLESS_CALLS[1][1]
+    assert json.loads(arguments) == {"command": "echo agent-probe tool call"}  # no description: none is declared
     plain = chat_api.plan_completion({"messages": [{"role": "user", "content": "hi"}]})
     assert plain["choices"][0]["message"]["content"].startswith('Here is my answer to "hi"')
     assert plain["choices"][0]["finish_reason"] == "stop"

@@ -5,7 +5,7 @@ import json
 from conftest import post_json, read_traffic
 
 from probe.mock import gemini_api
-from probe.mock.wording import FALLBACK_CALL, final_answer_text
+from probe.mock.wording import final_answer_text
 from probe.read.sse import parse
 
 STREAM = "/v1beta/models/gemini-test:streamGenerateContent?alt=sse"
@@ -124,12 +124,14 @@ def test_routing_call_gets_json_matching_its_schema(proxied):
     assert [entry["response"]["status"] for entry in read_traffic(run)] == [200]
 
 
-def test_fallback_call_older_schema_field_and_plain_answers():
-    # No harmless tool declared: a call to an undeclared tool still completes the loop (the agent answers
-    # with an error functionResponse).
+def test_declared_calls_only_older_schema_field_and_plain_answers():
+    # No harmless tool declared: the mock answers in words (it never calls a tool the request did not declare),
+    # unless the request requires a call (mode ANY): then the declared tool, with arguments its schema takes.
     request = {"contents": [PROMPT], "tools": [{"functionDeclarations": [{"name": "write_file"}]}]}
-    call = parts_of(gemini_api.plan_chunks(request, "m"))[-1]["functionCall"]
-    assert (call["name"], call["args"]) == FALLBACK_CALL
+    assert "functionCall" not in parts_of(gemini_api.plan_chunks(request, "m"))[-1]
+    forced = dict(request, toolConfig={"functionCallingConfig": {"mode": "ANY"}})
+    call = parts_of(gemini_api.plan_chunks(forced, "m"))[-1]["functionCall"]
+    assert (call["name"], call["args"]) == ("write_file", {})
     old_schema = {"contents": [PROMPT], "generationConfig": {"responseSchema": {"type": "object", "properties": {}}}}
     assert json.loads(gemini_api.plan_response(old_schema, "m")["candidates"][0]["content"]["parts"][0]["text"]) == {}
     # Without tools, and without a schema, the answer is the final text at once, in one response.

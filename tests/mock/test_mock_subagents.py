@@ -99,6 +99,7 @@ COLLABORATION = namespace(
 )
 MULTI_AGENT_V1 = namespace("multi_agent_v1", ("spawn_agent", ["message", "agent_type"]), ("wait_agent", ["targets"]))
 CLOCK = namespace("clock", ("sleep", ["duration_ms"]))
+CLOCK["tools"][0]["parameters"]["properties"]["duration_ms"] = {"type": "integer"}
 
 
 def codex_request(*items: dict, tools: dict = COLLABORATION) -> dict:

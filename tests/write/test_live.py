@@ -48,7 +48,7 @@ CLIENT = textwrap.dedent(
     url = os.environ["PROBE_PROXY_URL"] + "/v1/responses"
 
     def post(text):
-        body = json.dumps({"model": "m", "input": text}).encode()
+        body = json.dumps({"model": "m", "input": text, "stream": True}).encode()
         request = urllib.request.Request(url, body, {"content-type": "application/json"})
         urllib.request.urlopen(request, timeout=60).read()
 
@@ -217,7 +217,7 @@ def test_a_run_another_process_records_grows_until_that_process_closes_it(tmp_pa
     try:
         assert news(viewer)["data"]["turns"] == [] and not news(viewer)["ended"]
         for text in ("first live-marker-one", "second live-marker-two"):
-            status, _, _ = post_json(urls["model"], "/v1/responses", {"model": "m", "input": text})
+            status, _, _ = post_json(urls["model"], "/v1/responses", {"model": "m", "input": text, "stream": True})
             assert status == 200
         assert wait_for(lambda: len(news(viewer)["data"]["turns"]) == 2, timeout=10)
         now = news(viewer)

@@ -399,7 +399,9 @@ def test_the_proxies_script_prints_each_exchange_while_it_runs(tmp_path):
     process, urls = start_proxies_script(tmp_path, "--mock-transport", "http", "--keep-secrets")
     stderr = Stderr(process)
     assert stderr.wait(1)[0].startswith("warning: --keep-secrets is on")
-    status, _, body = post_json(urls["model"], f"/v1/responses?alt=sse&key={SECRET}", {"model": "gpt-5", "input": "hi"})
+    status, _, body = post_json(
+        urls["model"], f"/v1/responses?alt=sse&key={SECRET}", {"model": "gpt-5", "input": "hi", "stream": True}
+    )
     assert status == 200
     # The line is there while the proxies still run: it is a live feed, not a summary at the end.
     [feed] = stderr.wait(2)[1:]
@@ -407,7 +409,9 @@ def test_the_proxies_script_prints_each_exchange_while_it_runs(tmp_path):
     assert re.fullmatch(expected(masked, "gpt-5", usage_sent(body)), feed), feed
     hostile_model = "gpt\x1b[31m-red\x07\u202e\n"
     answer = raw_post(
-        urls["model"], b"/v1/responses?x=\x1b[2J\x1b]0;pwned\x07", {"model": hostile_model, "input": "hi"}
+        urls["model"],
+        b"/v1/responses?x=\x1b[2J\x1b]0;pwned\x07",
+        {"model": hostile_model, "input": "hi", "stream": True},
     )
     assert answer.startswith(b"HTTP/1.1 200")
     [hostile] = stderr.wait(3)[2:]
@@ -440,7 +444,7 @@ def test_a_websocket_turn_gets_its_line_as_soon_as_it_is_answered(tmp_path):
 
 def test_quiet_proxies_print_no_line(tmp_path):
     process, urls = start_proxies_script(tmp_path, "--mock-transport", "http", "--quiet")
-    assert post_json(urls["model"], "/v1/responses", {"model": "gpt-5", "input": "hi"})[0] == 200
+    assert post_json(urls["model"], "/v1/responses", {"model": "gpt-5", "input": "hi", "stream": True})[0] == 200
     assert wait_for(lambda: len(read_traffic(tmp_path / "run")) == 1)
     time.sleep(0.5)  # the time a feed would have taken to print
     stop(process)
@@ -450,7 +454,7 @@ def test_quiet_proxies_print_no_line(tmp_path):
 CLIENT = """
 import json, os, urllib.request
 request = urllib.request.Request(os.environ["PROBE_PROXY_URL"] + "/v1/responses", json.dumps(
-    {"model": "gpt-live", "input": "hi"}).encode(), {"content-type": "application/json"})
+    {"model": "gpt-live", "input": "hi", "stream": True}).encode(), {"content-type": "application/json"})
 print(len(urllib.request.urlopen(request).read()))
 """
 

@@ -1,0 +1,191 @@
+"""The official SDKs (openai's Responses and Chat Completions, anthropic, google-genai), streamed and not, with
+tools declared by schema, against `python -m probe.mock` in a process of its own: the mock must answer each as
+its real API would, or the SDK fails to read it."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import anthropic
+import jsonschema
+import openai
+import pytest
+from google import genai
+from google.genai import types
+
+SHELL = {
+    "type": "object",
+    "properties": {
+        "commands": {"type": "array", "items": {"type": "string"}},
+        "reason": {"type": "string", "enum": ["inspect", "build"]},
+    },
+    "required": ["commands", "reason"],
+    "additionalProperties": False,
+}
+LOOKUP = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
+PROMPT = "write a hello world function"
+FINISH = "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"
+
+
+def start_mock(*options: str) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "probe.mock", "--port", "0", "--event-delay-ms", "0", *options],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("mock listening on "), line
+        yield line.split("mock listening on ", 1)[1].strip().rstrip("/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def mock_url():
+    yield from start_mock()
+
+
+@pytest.fixture(scope="module")
+def finishing_mock_url():
+    yield from start_mock("--finish-command", FINISH)
+
+
+def accepts(schema: dict, arguments: dict) -> dict:
+    jsonschema.Draft202012Validator(schema).validate(arguments)
+    return arguments
+
+
+def test_openai_responses_without_and_with_stream(mock_url):
+    client = openai.OpenAI(base_url=f"{mock_url}/v1", api_key="sk-test", max_retries=0)
+    tools = [
+        {"type": "function", "name": "run_commands", "parameters": SHELL, "strict": True},
+        {"type": "function", "name": "lookup", "parameters": LOOKUP},
+    ]
+    first = client.responses.create(model="gpt-test-unknown", input=PROMPT, tools=tools)
+    assert first.status == "completed" and first.model == "gpt-test-unknown"
+    [call] = [item for item in first.output if item.type == "function_call"]
+    assert call.name == "run_commands"
+    assert accepts(SHELL, json.loads(call.arguments)) == {
+        "commands": ["echo agent-probe tool call"],
+        "reason": "inspect",
+    }
+    # A continuation counts the whole context, and reads from the cache no more than the prefix it shares.
+    result = {"type": "function_call_output", "call_id": call.call_id, "output": "agent-probe tool call"}
+    second = client.responses.create(model="gpt-5.1", input=[result], tools=tools, previous_response_id=first.id)
+    assert second.output_text.startswith(f'Here is my answer to "{PROMPT}"')
+    shared = first.usage.input_tokens + first.usage.output_tokens
+    assert second.usage.input_tokens > shared
+    assert second.usage.input_tokens_details.cached_tokens == shared
+    # Streamed, through the SDK's own stream reader.
+    with client.responses.stream(model="gpt-5.1", input=PROMPT, tools=tools, tool_choice="required") as stream:
+        events = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert events[0] == "response.created" and events[-1] == "response.completed"
+    assert "response.function_call_arguments.delta" in events
+    assert accepts(SHELL, json.loads(final.output[-1].arguments))["commands"] == ["echo agent-probe tool call"]
+    # tool_choice names a tool: that one is called, with arguments its schema takes.
+    named = client.responses.create(
+        model="gpt-5.1", input=PROMPT, tools=tools, tool_choice={"type": "function", "name": "lookup"}
+    )
+    assert named.output[-1].name == "lookup" and accepts(LOOKUP, json.loads(named.output[-1].arguments))
+    assert client.responses.create(model="gpt-5.1", input=PROMPT, tools=tools, tool_choice="none").output_text
+
+
+def test_openai_chat_completions_without_and_with_stream(mock_url):
+    client = openai.OpenAI(base_url=f"{mock_url}/v1", api_key="sk-test", max_retries=0)
+    tools = [{"type": "function", "function": {"name": "shell", "parameters": SHELL}}]
+    messages = [{"role": "user", "content": PROMPT}]
+    whole = client.chat.completions.create(model="gpt-5.1", messages=messages, tools=tools)
+    [call] = whole.choices[0].message.tool_calls
+    assert whole.choices[0].finish_reason == "tool_calls" and accepts(SHELL, json.loads(call.function.arguments))
+    pieces = client.chat.completions.create(
+        model="gpt-5.1", messages=messages, tools=tools, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(pieces)
+    arguments = "".join(
+        call.function.arguments or ""
+        for chunk in chunks
+        for choice in chunk.choices
+        for call in choice.delta.tool_calls or []
+    )
+    assert accepts(SHELL, json.loads(arguments)) and chunks[-1].usage.prompt_tokens > 0
+    with client.chat.completions.stream(model="gpt-5.1", messages=messages, tools=tools) as stream:
+        final = stream.get_final_completion()
+    assert accepts(SHELL, json.loads(final.choices[0].message.tool_calls[0].function.arguments))
+
+
+def test_anthropic_messages_without_and_with_stream(mock_url):
+    client = anthropic.Anthropic(base_url=mock_url, api_key="sk-ant-test", max_retries=0)
+    tools = [{"name": "Bash", "input_schema": SHELL}, {"name": "lookup", "input_schema": LOOKUP}]
+    messages = [{"role": "user", "content": PROMPT}]
+    whole = client.messages.create(model="claude-test-unknown", max_tokens=100, messages=messages, tools=tools)
+    assert whole.model == "claude-test-unknown" and whole.stop_reason == "tool_use"
+    [call] = [block for block in whole.content if block.type == "tool_use"]
+    assert call.name == "Bash" and accepts(SHELL, call.input)
+    with client.messages.stream(
+        model="claude-sonnet-4-5",
+        max_tokens=100,
+        messages=messages,
+        tools=tools,
+        tool_choice={"type": "tool", "name": "lookup"},
+    ) as stream:
+        final = stream.get_final_message()
+    assert final.content[-1].name == "lookup" and accepts(LOOKUP, final.content[-1].input)
+    answered = [
+        *messages,
+        {"role": "assistant", "content": whole.content},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "ok"}]},
+    ]
+    last = client.messages.create(model="claude-sonnet-4-5", max_tokens=100, messages=answered, tools=tools)
+    assert last.stop_reason == "end_turn" and last.content[0].text.startswith("Here is my answer")
+
+
+def test_google_genai_without_and_with_stream(mock_url):
+    client = genai.Client(api_key="test-key", http_options=types.HttpOptions(base_url=mock_url))
+    declaration = types.FunctionDeclaration(name="run_shell_command", parameters_json_schema=SHELL)
+    config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[declaration])])
+    whole = client.models.generate_content(model="gemini-test-unknown", contents=PROMPT, config=config)
+    assert whole.model_version == "gemini-test-unknown"
+    [call] = whole.function_calls
+    assert call.name == "run_shell_command" and accepts(SHELL, call.args)
+    chunks = list(client.models.generate_content_stream(model="gemini-2.5-flash", contents=PROMPT, config=config))
+    calls = [call for chunk in chunks for call in chunk.function_calls or []]
+    assert len(chunks) > 1 and accepts(SHELL, calls[-1].args) and chunks[-1].usage_metadata.prompt_token_count > 0
+    # Mode NONE: words only.
+    none = types.ToolConfig(function_calling_config=types.FunctionCallingConfig(mode="NONE"))
+    words = client.models.generate_content(
+        model="gemini-2.5-flash", contents=PROMPT, config=config.model_copy(update={"tool_config": none})
+    )
+    assert not words.function_calls and words.text.startswith("Here is my answer")
+
+
+def test_an_agent_that_must_call_a_tool_every_turn_is_told_when_to_end(finishing_mock_url):
+    """tool_choice "required" (mini-SWE-agent's way): after the tool's result the shell tool runs the finishing
+    command the mock was given, once; the agent then ends, as it would with a real model."""
+    client = openai.OpenAI(base_url=f"{finishing_mock_url}/v1", api_key="sk-test", max_retries=0)
+    bash = {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}
+    tools = [{"type": "function", "function": {"name": "bash", "parameters": bash}}]
+    messages: list = [{"role": "user", "content": PROMPT}]
+    commands = []
+    for _ in range(2):
+        answer = client.chat.completions.create(model="gpt-5.1", messages=messages, tools=tools, tool_choice="required")
+        [call] = answer.choices[0].message.tool_calls
+        commands.append(accepts(bash, json.loads(call.function.arguments))["command"])
+        messages += [
+            answer.choices[0].message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": "done"},
+        ]
+    assert commands == ["echo agent-probe tool call", FINISH]
+    # Anthropic's "any" is the same requirement.
+    claude = anthropic.Anthropic(base_url=finishing_mock_url, api_key="sk-ant-test", max_retries=0)
+    first = claude.messages.create(
+        model="claude-sonnet-4-5",
+        max_tokens=100,
+        tools=[{"name": "Bash", "input_schema": bash}],
+        tool_choice={"type": "any"},
+        messages=[{"role": "user", "content": PROMPT}],
+    )
+    assert first.content[-1].input == {"command": "echo agent-probe tool call"}
