@@ -186,7 +186,8 @@ class ContextFilling:
             kept = self.totals.get(turn.carried.source)
             if kept is not None:
                 sums[("kept by the server", False)] = kept
-        found = [Category(HISTORY, name, 0, tokens, new=new) for (name, new), tokens in sums.items() if name != IN_HISTORY]
+        found = [Category(HISTORY, name, 0, tokens, new=new)
+                 for (name, new), tokens in sums.items() if name != IN_HISTORY]  # fmt: skip
         instructions = sum(tokens for (name, _), tokens in sums.items() if name == IN_HISTORY)
         if instructions:  # instructions are one part, neither new nor carried
             found.insert(0, Category(INSTRUCTIONS, IN_HISTORY, 0, instructions))

@@ -1,10 +1,17 @@
 """The prompt cache, turn by turn: how much of each request's input the API read from its cache and, where that
-drops against the turn before in the same conversation, why, found by comparing the two requests' prefixes."""
+drops against the turn before in the same conversation, why, found by comparing the two requests' prefixes.
+
+A drop is a cache break only where the cache read less than it could have: fewer tokens than the turn before read,
+from a request that kept its whole prefix and its size; or, from a request that shrank (a compaction, another
+agent's first request), fewer than the prefix it still shares with the turn before. A request that continues the
+turn before whole yet counts fewer input tokens was counted by the server in another way (some count only the new
+input of a continuation by response id): the capture cannot tell what the cache could read, and says so."""
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from probe.analyse.context import INSTRUCTIONS, TOOLS, Composition
 from probe.analyse.token_sums import spends
 from probe.read.conversation import Turn
 from probe.read.headers import header
@@ -18,13 +25,15 @@ LIFETIME_S = {"default": 300, "1h": 3600, "24h": 86400}
 THREAD_HEADERS = ("x-claude-code-agent-id", "thread-id")
 CONVERSATIONS_KEPT = 256  # conversations remembered: memory stays bounded whatever a capture holds
 SNIPPET = 40  # characters of changed text quoted in a cause
+# The shared prefix's tokens are an estimate (probe.analyse.context): a turn that read this share of it read it all.
+SHARED_READ = 0.9
 
 
 @dataclass
 class Cause:
     """Why a cache broke, in one line: `template`'s `{}` filled with `values` (captured text: a writer escapes it)."""
 
-    kind: str  # model, tools, instructions, breakpoint, history, lifetime or unseen
+    kind: str  # model, tools, instructions, breakpoint, history, compaction, lifetime, unseen or uncounted
     template: str
     values: tuple = ()
 
@@ -37,7 +46,9 @@ class CacheTurn:
     input: int | None  # input tokens, cached ones included
     cached: int | None  # of which read from the cache
     compared_with: int | None = None  # the turn before in its conversation
-    cause: Cause | None = None  # set when the cached tokens dropped against that turn
+    cause: Cause | None = None  # set when the cached tokens dropped against that turn and the cache read less
+    # than it could have: a cache break
+    drop: Cause | None = None  # set when they dropped without a break: why, or that the capture cannot tell
 
     @property
     def hit_rate(self) -> float | None:
@@ -58,6 +69,7 @@ class Prefix:
     # Items of the context this request sent (or continued by id). Not its answer: some agents re-send an answer
     # in another form (a plain message for streamed items), which must not read as an edited history.
     history: int
+    input: int | None
     cached: int | None
     end: float | None  # seconds since the epoch
     lifetime: int
@@ -71,8 +83,9 @@ class PromptCache:
     prefixes: dict[int, Prefix] = field(default_factory=dict)  # by turn number, for turns continued by history
     latest: OrderedDict = field(default_factory=OrderedDict)  # conversation key -> its latest Prefix
 
-    def add(self, turn: Turn, headers: list[tuple[str, str]]) -> CacheTurn | None:
-        """This turn's cache figures, or None if it spent nothing (a token count, a failed request)."""
+    def add(self, turn: Turn, headers: list[tuple[str, str]], split: Composition | None = None) -> CacheTurn | None:
+        """This turn's cache figures, or None if it spent nothing (a token count, a failed request); `split`, what
+        filled its context, tells how many tokens a prefix it shares with the turn before holds."""
         if not spends(turn):
             return None
         usage = turn.usage
@@ -90,7 +103,7 @@ class PromptCache:
         if before is not None:
             found.compared_with = before.number
             if before.cached and (found.cached or 0) < before.cached:
-                found.cause = cause_of_break(before, prefix, turn)
+                found.cause, found.drop = judged(cause_of_break(before, prefix, turn), before, found, split)
         self.remember(key, prefix)
         self.turns.append(found)
         return found
@@ -140,6 +153,7 @@ def prefix_of(turn: Turn) -> Prefix:
         markers=markers,
         history=(turn.carried.items if turn.carried and turn.carried.by == "previous_response_id" else 0)
         + turn.input_count,
+        input=turn.usage.input if turn.usage else None,
         cached=turn.usage.cache_read if turn.usage else None,
         end=end,
         lifetime=lifetime(turn),
@@ -180,6 +194,12 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
             (", ".join(before.markers) or "none", ", ".join(now.markers) or "none"),
         )
     carried = turn.carried.items if turn.carried is not None and turn.carried.source == before.number else 0
+    if carried < before.history and now.history < before.history:
+        return Cause(
+            "compaction",
+            "compaction: the history of #{} ({} items) was replaced by a shorter one ({} items) from item {} on",
+            (before.number, before.history, now.history, carried + 1),
+        )
     if carried < before.history:
         return Cause(
             "history",
@@ -196,6 +216,49 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
                 (before.number,),
             )
     return Cause("unseen", "the requests' prefixes match: the provider dropped or missed the cache", ())
+
+
+def judged(cause: Cause, before: Prefix, turn: CacheTurn, split: Composition | None) -> tuple:
+    """(the break, None) where the cache read less than it could have; else (None, why the cached tokens dropped).
+    A request that kept its size is judged against what the turn before read; one that shrank, against the prefix
+    it shares with it."""
+    if turn.input is None or before.input is None or turn.input >= before.input:
+        return cause, None
+    if cause.kind in ("unseen", "lifetime"):
+        return None, Cause(
+            "uncounted",
+            f"the request continues all of #{{}}, yet the server counted {turn.input:,} input tokens after "
+            f"{before.input:,}: it counts only what is new, so the capture cannot tell what the cache could read",
+            (before.number,),
+        )
+    shared = shared_tokens(cause, split)
+    if shared is None:
+        return None, Cause(cause.kind, cause.template + "; the capture cannot tell how much of it the cache could read",
+                           cause.values)  # fmt: skip
+    cached = turn.cached or 0
+    if cached >= SHARED_READ * shared:
+        note = f"; the request shrank, and the cache read the ~{shared:,} tokens it shares with #{before.number}"
+        return None, Cause(cause.kind, cause.template + note, cause.values)
+    note = f"; the cache read {cached:,} of the ~{shared:,} tokens the request shares with #{before.number}"
+    return Cause(cause.kind, cause.template + note, cause.values), None
+
+
+def shared_tokens(cause: Cause, split: Composition | None) -> int | None:
+    """Tokens of the prefix the request shares with the turn before, estimated from what filled its context, in the
+    order a cache reads them (tools, instructions, history); None where no split tells."""
+    if cause.kind == "model":
+        return 0  # a cache is the model's own
+    if split is None or split.scaled_to is None:
+        return None
+    tools = split.total(TOOLS)
+    if cause.kind == "tools":
+        return 0  # (which tools come first in a provider's prompt, the capture does not say)
+    blocks = [category.tokens for category in split.categories if category.kind == INSTRUCTIONS]
+    if cause.kind == "instructions":
+        return tools + sum(blocks[: cause.values[0] - 1])
+    carried = sum(category.tokens for category in split.categories if category.kind != INSTRUCTIONS
+                  and category.kind != TOOLS and not category.new)  # fmt: skip
+    return tools + sum(blocks) + (carried if cause.kind in ("history", "compaction") else 0)
 
 
 def tool_changes(before: dict, now: dict) -> str:
