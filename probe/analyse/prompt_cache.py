@@ -195,10 +195,12 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
         )
     carried = turn.carried.items if turn.carried is not None and turn.carried.source == before.number else 0
     if carried < before.history and now.history < before.history:
+        # The history was replaced from an item on by a shorter one: a summary in place of the conversation.
+        kept = "none kept" if not carried else "the first kept" if carried == 1 else f"the first {carried:,} kept"
         return Cause(
             "compaction",
-            "compaction: the history of #{} ({} items) was replaced by a shorter one ({} items) from item {} on",
-            (before.number, before.history, now.history, carried + 1),
+            f"compaction: the {before.history:,} history items of #{{}} were replaced by {now.history:,} ({kept})",
+            (before.number,),
         )
     if carried < before.history:
         return Cause(
