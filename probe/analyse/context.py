@@ -33,6 +33,7 @@ SYSTEM_ROLES = {"system", "developer"}  # a message of these roles carries instr
 IN_HISTORY = "instructions in the history"
 MCP_PREFIX = "mcp__"  # Claude Code names an MCP server's tools mcp__<server>__<tool>
 NOT_READ = "items not read (by their size)"  # a history too long to read whole: the items left out between its ends
+DECLARES_TOOLS = "declares_tools"  # an item's note of the tools it declares (probe.apis), counted as tools
 BYTES_PER_TOKEN = 4  # of JSON, near enough, where no item was read to tell
 
 
@@ -114,7 +115,9 @@ class ContextFilling:
         if not spends(turn):
             return None
         counter = self.counter = self.counter or TokenCounter()
-        lifted = {block.text for block in turn.system}
+        # The texts the reader took from a system or developer message as instruction blocks: the same string
+        # objects (a top-level field's text that reads the same as a message is another object, sent twice).
+        lifted = {id(block.text) for block in turn.system}
         pieces = self.instructions(turn, counter) + self.tools(turn, counter) + self.history(turn, counter, lifted)
         reported = turn.usage.input
         self.remember(turn)
@@ -152,7 +155,7 @@ class ContextFilling:
             found.append(Category(TOOLS, name, 0, counter.count(tool_text(tool)), group=group or None))
         return capped(found, TOOLS, "other tools")
 
-    def history(self, turn: Turn, counter: TokenCounter, lifted: set[str]) -> list[Category]:
+    def history(self, turn: Turn, counter: TokenCounter, lifted: set[int]) -> list[Category]:
         """The history by kind, new or carried; a system or developer message's text that is an instruction block
         already (`lifted`) is not counted again, and one that is not counts as instructions."""
         items = turn.input
@@ -194,7 +197,7 @@ class ContextFilling:
         return found
 
     def item_counts(
-        self, item: Item, names: dict[str, str], counter: TokenCounter, lifted: set[str]
+        self, item: Item, names: dict[str, str], counter: TokenCounter, lifted: set[int]
     ) -> list[tuple[str, int]]:
         """The item's tokens by kind of history, counted once per item object: a re-sent item is the same (and so is
         whether its reader took its text as instruction blocks)."""
@@ -204,12 +207,14 @@ class ContextFilling:
             return found[1]
         counts: dict[str, int] = {}
         for part in item.parts:
-            if item.role in SYSTEM_ROLES and part.kind == "text" and (part.text or "") in lifted:
+            if item.role in SYSTEM_ROLES and part.kind == "text" and id(part.text) in lifted:
                 continue  # an instruction block: counted there
             name, tokens = part_count(item, part, names, counter)
             counts[name] = counts.get(name, 0) + tokens
-        if not item.parts and item.metadata:
-            counts["other"] = counter.count(json_text(item.metadata))
+        # An item that declares tools (a reader notes how many) holds what the tools part counts: the rest of it only.
+        metadata = {key: value for key, value in item.metadata.items() if key != DECLARES_TOOLS}
+        if not item.parts and metadata:
+            counts["other"] = counter.count(json_text(metadata))
         result = list(counts.items())
         self.items[id(item)] = (item, result)
         if len(self.items) > ITEMS_KEPT:
