@@ -66,6 +66,13 @@ class Composition:
     def total(self, kind: str, new: bool | None = None) -> int:
         return sum(c.tokens for c in self.categories if c.kind == kind and (new is None or c.new == new))
 
+    def prefix(self, blocks: int | None = None, history: bool = False) -> int:
+        """Tokens of a prefix in the order a cache reads them: the tools, the first `blocks` instruction parts (all
+        of them if None), and, if `history`, the history carried from the turn before."""
+        instructions = [c.tokens for c in self.categories if c.kind == INSTRUCTIONS]
+        kept = self.total(HISTORY, new=False) if history else 0
+        return self.total(TOOLS) + sum(instructions if blocks is None else instructions[:blocks]) + kept
+
     def to_json(self) -> dict:
         return {"encoding": self.encoding, "counted": self.counted, "scaled_to": self.scaled_to,
                 "categories": [category.to_json() for category in self.categories]}  # fmt: skip

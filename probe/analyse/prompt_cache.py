@@ -9,9 +9,8 @@ input of a continuation by response id): the capture cannot tell what the cache 
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from probe.analyse.context import INSTRUCTIONS, TOOLS, Composition
 from probe.analyse.token_sums import spends
 from probe.read.conversation import Turn
 from probe.read.headers import header
@@ -27,6 +26,14 @@ CONVERSATIONS_KEPT = 256  # conversations remembered: memory stays bounded whate
 SNIPPET = 40  # characters of changed text quoted in a cause
 # The shared prefix's tokens are an estimate (probe.analyse.context): a turn that read this share of it read it all.
 SHARED_READ = 0.9
+
+
+class Split(Protocol):
+    """What filled a turn's context (probe.analyse.context.Composition), as far as a cache's prefix needs it."""
+
+    scaled_to: int | None
+
+    def prefix(self, blocks: int | None = None, history: bool = False) -> int: ...
 
 
 @dataclass
@@ -83,7 +90,7 @@ class PromptCache:
     prefixes: dict[int, Prefix] = field(default_factory=dict)  # by turn number, for turns continued by history
     latest: OrderedDict = field(default_factory=OrderedDict)  # conversation key -> its latest Prefix
 
-    def add(self, turn: Turn, headers: list[tuple[str, str]], split: Composition | None = None) -> CacheTurn | None:
+    def add(self, turn: Turn, headers: list[tuple[str, str]], split: Split | None = None) -> CacheTurn | None:
         """This turn's cache figures, or None if it spent nothing (a token count, a failed request); `split`, what
         filled its context, tells how many tokens a prefix it shares with the turn before holds."""
         if not spends(turn):
@@ -220,7 +227,7 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
     return Cause("unseen", "the requests' prefixes match: the provider dropped or missed the cache", ())
 
 
-def judged(cause: Cause, before: Prefix, turn: CacheTurn, split: Composition | None) -> tuple:
+def judged(cause: Cause, before: Prefix, turn: CacheTurn, split: Split | None) -> tuple:
     """(the break, None) where the cache read less than it could have; else (None, why the cached tokens dropped).
     A request that kept its size is judged against what the turn before read; one that shrank, against the prefix
     it shares with it."""
@@ -245,22 +252,18 @@ def judged(cause: Cause, before: Prefix, turn: CacheTurn, split: Composition | N
     return Cause(cause.kind, cause.template + note, cause.values), None
 
 
-def shared_tokens(cause: Cause, split: Composition | None) -> int | None:
+def shared_tokens(cause: Cause, split: Split | None) -> int | None:
     """Tokens of the prefix the request shares with the turn before, estimated from what filled its context, in the
     order a cache reads them (tools, instructions, history); None where no split tells."""
     if cause.kind == "model":
         return 0  # a cache is the model's own
     if split is None or split.scaled_to is None:
         return None
-    tools = split.total(TOOLS)
     if cause.kind == "tools":
         return 0  # (which tools come first in a provider's prompt, the capture does not say)
-    blocks = [category.tokens for category in split.categories if category.kind == INSTRUCTIONS]
     if cause.kind == "instructions":
-        return tools + sum(blocks[: cause.values[0] - 1])
-    carried = sum(category.tokens for category in split.categories if category.kind != INSTRUCTIONS
-                  and category.kind != TOOLS and not category.new)  # fmt: skip
-    return tools + sum(blocks) + (carried if cause.kind in ("history", "compaction") else 0)
+        return split.prefix(blocks=cause.values[0] - 1)
+    return split.prefix(history=cause.kind in ("history", "compaction"))
 
 
 def tool_changes(before: dict, now: dict) -> str:
