@@ -201,6 +201,12 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
             (", ".join(before.markers) or "none", ", ".join(now.markers) or "none"),
         )
     carried = turn.carried.items if turn.carried is not None and turn.carried.source == before.number else 0
+    if carried < before.history and now.history <= carried:
+        return Cause(
+            "history",
+            f"the request re-sends only the first {carried:,} of the {before.history:,} history items of #{{}}",
+            (before.number,),
+        )
     if carried < before.history and now.history < before.history:
         # The history was replaced from an item on by a shorter one: a summary in place of the conversation.
         kept = "none kept" if not carried else "the first kept" if carried == 1 else f"the first {carried:,} kept"
@@ -246,7 +252,8 @@ def judged(cause: Cause, before: Prefix, turn: CacheTurn, split: Split | None) -
                            cause.values)  # fmt: skip
     cached = turn.cached or 0
     if cached >= SHARED_READ * shared:
-        note = f"; the request shrank, and the cache read the ~{shared:,} tokens it shares with #{before.number}"
+        note = (f"; the request shrank, and the cache read {cached:,} of the ~{shared:,} tokens it shares with "
+                f"#{before.number}: all of them, near enough")  # fmt: skip
         return None, Cause(cause.kind, cause.template + note, cause.values)
     note = f"; the cache read {cached:,} of the ~{shared:,} tokens the request shares with #{before.number}"
     return Cause(cause.kind, cause.template + note, cause.values), None

@@ -131,8 +131,8 @@ def test_a_compaction_that_reads_its_whole_shared_prefix_is_named_and_is_no_brea
     [line] = [line for line in section.splitlines() if line.startswith("  - #3")]
     assert line.startswith(
         "  - #3 (against #2): compaction: the 4 history items of #2 were replaced by 2 (the first kept); the request "
-        "shrank, and the cache read the ~"
-    ) and line.endswith(" tokens it shares with #2")
+        f"shrank, and the cache read {shared:,} of the ~"
+    ) and line.endswith(" tokens it shares with #2: all of them, near enough")
     estimate = int(line.split("~")[1].split(" ")[0].replace(",", ""))
     assert abs(estimate - shared) <= shared * 0.05  # the instructions and the tool, and not the summary
     assert turns[2]["cache"]["cause"] is None and turns[2]["cache"]["drop"]["kind"] == "compaction"
@@ -160,3 +160,20 @@ def test_codex_runs_against_the_mock_show_no_phantom_break(traffic):
     drops = [record["cache"]["drop"] for record in turns if record["cache"] and record["cache"]["drop"]]
     assert drops and {drop["kind"] for drop in drops} == {"uncounted"}
     assert all(0.49 <= record["cache"]["hit_rate"] <= 0.51 for record in turns if record["cache"])
+
+
+def test_a_request_that_re_sends_only_the_start_of_the_history_is_judged_on_that_start(tmp_path):
+    # A side request re-sending the first items of the turn before (codex does so): the cache could read them all.
+    history = [user("Fix the build."), said(1), user("Go on."), said(2), user("More.")]
+    lines = [
+        responses_turn(1, codex_like(history[:3]), (9_000, 0)),
+        responses_turn(2, codex_like(history), (9_200, 8_900)),
+        responses_turn(3, codex_like(history[:3]), (9_000, 4_000)),
+    ]
+    section, turns = report_of(tmp_path, lines)
+    [line] = [line for line in section.splitlines() if line.startswith("  - cache break")]
+    assert line == (
+        "  - cache break at #3 (against #2): the request re-sends only the first 4 of the 6 history items of #2; "
+        "the cache read 4,000 of the ~9,000 tokens the request shares with #2"
+    )
+    assert turns[2]["cache"]["cause"]["kind"] == "history"
