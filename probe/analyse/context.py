@@ -27,8 +27,13 @@ SUMS_KEPT = 1024  # categories summed over the run one by one; a hostile capture
 SPLITS_KEPT = 500  # turns' splits kept whole for a report's table; every split is written as its turn passes
 TURNS_KEPT = 256  # turns whose totals a continuation by response id may need
 TEXT_BY_ROLE = {"user": "user text", "assistant": "assistant text", "model": "assistant text"}  # Gemini's "model"
+SYSTEM_ROLES = {"system", "developer"}  # a message of these roles carries instructions, wherever it stands
+# A system or developer message's text that the API's reader did not take as an instruction block (a system message
+# amid Anthropic's messages): counted as instructions, under this name, so that instructions are counted once.
+IN_HISTORY = "instructions in the history"
 MCP_PREFIX = "mcp__"  # Claude Code names an MCP server's tools mcp__<server>__<tool>
 NOT_READ = "items not read (by their size)"  # a history too long to read whole: the items left out between its ends
+DECLARES_TOOLS = "declares_tools"  # an item's note of the tools it declares (probe.apis), counted as tools
 BYTES_PER_TOKEN = 4  # of JSON, near enough, where no item was read to tell
 
 
@@ -60,6 +65,13 @@ class Composition:
 
     def total(self, kind: str, new: bool | None = None) -> int:
         return sum(c.tokens for c in self.categories if c.kind == kind and (new is None or c.new == new))
+
+    def prefix(self, blocks: int | None = None, history: bool = False) -> int:
+        """Tokens of a prefix in the order a cache reads them: the tools, the first `blocks` instruction parts (all
+        of them if None), and, if `history`, the history carried from the turn before."""
+        instructions = [c.tokens for c in self.categories if c.kind == INSTRUCTIONS]
+        kept = self.total(HISTORY, new=False) if history else 0
+        return self.total(TOOLS) + sum(instructions if blocks is None else instructions[:blocks]) + kept
 
     def to_json(self) -> dict:
         return {"encoding": self.encoding, "counted": self.counted, "scaled_to": self.scaled_to,
@@ -110,7 +122,10 @@ class ContextFilling:
         if not spends(turn):
             return None
         counter = self.counter = self.counter or TokenCounter()
-        pieces = self.instructions(turn, counter) + self.tools(turn, counter) + self.history(turn, counter)
+        # The texts the reader took from a system or developer message as instruction blocks: the same string
+        # objects (a top-level field's text that reads the same as a message is another object, sent twice).
+        lifted = {id(block.text) for block in turn.system}
+        pieces = self.instructions(turn, counter) + self.tools(turn, counter) + self.history(turn, counter, lifted)
         reported = turn.usage.input
         self.remember(turn)
         split = Composition(turn.number, counter.encoding, sum(piece.counted for piece in pieces), reported, pieces)
@@ -147,7 +162,9 @@ class ContextFilling:
             found.append(Category(TOOLS, name, 0, counter.count(tool_text(tool)), group=group or None))
         return capped(found, TOOLS, "other tools")
 
-    def history(self, turn: Turn, counter: TokenCounter) -> list[Category]:
+    def history(self, turn: Turn, counter: TokenCounter, lifted: set[int]) -> list[Category]:
+        """The history by kind, new or carried; a system or developer message's text that is an instruction block
+        already (`lifted`) is not counted again, and one that is not counts as instructions."""
         items = turn.input
         carried = turn.carried.items if turn.carried is not None and turn.carried.by == "prefix" else 0
         earlier = self.histories.get(turn.carried.source) if self.reuse and carried else None
@@ -159,7 +176,7 @@ class ContextFilling:
         names.update(tool_names(items[start:]))
         sums = {(name, False): tokens for name, tokens in totals.items()}
         for index in range(start, len(items)):
-            for name, tokens in self.item_counts(items[index], names, counter):
+            for name, tokens in self.item_counts(items[index], names, counter, lifted):
                 key = (name, index >= carried)
                 sums[key] = sums.get(key, 0) + tokens
                 totals[name] = totals.get(name, 0) + tokens
@@ -179,20 +196,32 @@ class ContextFilling:
             kept = self.totals.get(turn.carried.source)
             if kept is not None:
                 sums[("kept by the server", False)] = kept
-        return [Category(HISTORY, name, 0, tokens, new=new) for (name, new), tokens in sums.items()]
+        found = [Category(HISTORY, name, 0, tokens, new=new)
+                 for (name, new), tokens in sums.items() if name != IN_HISTORY]  # fmt: skip
+        instructions = sum(tokens for (name, _), tokens in sums.items() if name == IN_HISTORY)
+        if instructions:  # instructions are one part, neither new nor carried
+            found.insert(0, Category(INSTRUCTIONS, IN_HISTORY, 0, instructions))
+        return found
 
-    def item_counts(self, item: Item, names: dict[str, str], counter: TokenCounter) -> list[tuple[str, int]]:
-        """The item's tokens by kind of history, counted once per item object: a re-sent item is the same."""
+    def item_counts(
+        self, item: Item, names: dict[str, str], counter: TokenCounter, lifted: set[int]
+    ) -> list[tuple[str, int]]:
+        """The item's tokens by kind of history, counted once per item object: a re-sent item is the same (and so is
+        whether its reader took its text as instruction blocks)."""
         found = self.items.get(id(item))
         if found is not None and found[0] is item:
             self.items.move_to_end(id(item))
             return found[1]
         counts: dict[str, int] = {}
         for part in item.parts:
+            if item.role in SYSTEM_ROLES and part.kind == "text" and id(part.text) in lifted:
+                continue  # an instruction block: counted there
             name, tokens = part_count(item, part, names, counter)
             counts[name] = counts.get(name, 0) + tokens
-        if not item.parts and item.metadata:
-            counts["other"] = counter.count(json_text(item.metadata))
+        # An item that declares tools (a reader notes how many) holds what the tools part counts: the rest of it only.
+        metadata = {key: value for key, value in item.metadata.items() if key != DECLARES_TOOLS}
+        if not item.parts and metadata:
+            counts["other"] = counter.count(json_text(metadata))
         result = list(counts.items())
         self.items[id(item)] = (item, result)
         if len(self.items) > ITEMS_KEPT:
@@ -207,7 +236,9 @@ class ContextFilling:
 
 def part_count(item: Item, part: Part, names: dict[str, str], counter: TokenCounter) -> tuple[str, int]:
     if part.kind == "text":
-        return TEXT_BY_ROLE.get(item.role or "user", "instructions in the history"), counter.count(part.text or "")
+        role = item.role or "user"
+        name = IN_HISTORY if role in SYSTEM_ROLES else TEXT_BY_ROLE.get(role, "other")
+        return name, counter.count(part.text or "")
     if part.kind == "reasoning":
         return "reasoning", counter.count(part.text or "") or counter.count(json_text(part.raw))
     if part.kind == "tool_call":

@@ -41,9 +41,9 @@ class Insight:
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""
         agent = self.agents.add(turn, headers)
-        found = TurnInsight(
-            turn.number, agent, self.cache.add(turn, headers), self.costs.add(turn, agent), self.context.add(turn)
-        )
+        split = self.context.add(turn)  # before the cache, which weighs a shared prefix by it
+        cache = self.cache.add(turn, headers, split)
+        found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
         answered = self.tools.add(turn, agent)
         for call in answered:
             self.agents.note_spawn(call)

@@ -1,9 +1,15 @@
 """The prompt cache, turn by turn: how much of each request's input the API read from its cache and, where that
-drops against the turn before in the same conversation, why, found by comparing the two requests' prefixes."""
+drops against the turn before in the same conversation, why, found by comparing the two requests' prefixes.
+
+A drop is a cache break only where the cache read less than it could have: fewer tokens than the turn before read,
+from a request that kept its whole prefix and its size; or, from a request that shrank (a compaction, another
+agent's first request), fewer than the prefix it still shares with the turn before. A request that continues the
+turn before whole yet counts fewer input tokens was counted by the server in another way (some count only the new
+input of a continuation by response id): the capture cannot tell what the cache could read, and says so."""
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from probe.analyse.token_sums import spends
 from probe.read.conversation import Turn
@@ -18,13 +24,23 @@ LIFETIME_S = {"default": 300, "1h": 3600, "24h": 86400}
 THREAD_HEADERS = ("x-claude-code-agent-id", "thread-id")
 CONVERSATIONS_KEPT = 256  # conversations remembered: memory stays bounded whatever a capture holds
 SNIPPET = 40  # characters of changed text quoted in a cause
+# The shared prefix's tokens are an estimate (probe.analyse.context): a turn that read this share of it read it all.
+SHARED_READ = 0.9
+
+
+class Split(Protocol):
+    """What filled a turn's context (probe.analyse.context.Composition), as far as a cache's prefix needs it."""
+
+    scaled_to: int | None
+
+    def prefix(self, blocks: int | None = None, history: bool = False) -> int: ...
 
 
 @dataclass
 class Cause:
     """Why a cache broke, in one line: `template`'s `{}` filled with `values` (captured text: a writer escapes it)."""
 
-    kind: str  # model, tools, instructions, breakpoint, history, lifetime or unseen
+    kind: str  # model, tools, instructions, breakpoint, history, compaction, lifetime, unseen or uncounted
     template: str
     values: tuple = ()
 
@@ -37,7 +53,9 @@ class CacheTurn:
     input: int | None  # input tokens, cached ones included
     cached: int | None  # of which read from the cache
     compared_with: int | None = None  # the turn before in its conversation
-    cause: Cause | None = None  # set when the cached tokens dropped against that turn
+    cause: Cause | None = None  # set when the cached tokens dropped against that turn and the cache read less
+    # than it could have: a cache break
+    drop: Cause | None = None  # set when they dropped without a break: why, or that the capture cannot tell
 
     @property
     def hit_rate(self) -> float | None:
@@ -58,6 +76,7 @@ class Prefix:
     # Items of the context this request sent (or continued by id). Not its answer: some agents re-send an answer
     # in another form (a plain message for streamed items), which must not read as an edited history.
     history: int
+    input: int | None
     cached: int | None
     end: float | None  # seconds since the epoch
     lifetime: int
@@ -71,8 +90,9 @@ class PromptCache:
     prefixes: dict[int, Prefix] = field(default_factory=dict)  # by turn number, for turns continued by history
     latest: OrderedDict = field(default_factory=OrderedDict)  # conversation key -> its latest Prefix
 
-    def add(self, turn: Turn, headers: list[tuple[str, str]]) -> CacheTurn | None:
-        """This turn's cache figures, or None if it spent nothing (a token count, a failed request)."""
+    def add(self, turn: Turn, headers: list[tuple[str, str]], split: Split | None = None) -> CacheTurn | None:
+        """This turn's cache figures, or None if it spent nothing (a token count, a failed request); `split`, what
+        filled its context, tells how many tokens a prefix it shares with the turn before holds."""
         if not spends(turn):
             return None
         usage = turn.usage
@@ -90,7 +110,7 @@ class PromptCache:
         if before is not None:
             found.compared_with = before.number
             if before.cached and (found.cached or 0) < before.cached:
-                found.cause = cause_of_break(before, prefix, turn)
+                found.cause, found.drop = judged(cause_of_break(before, prefix, turn), before, found, split)
         self.remember(key, prefix)
         self.turns.append(found)
         return found
@@ -140,6 +160,7 @@ def prefix_of(turn: Turn) -> Prefix:
         markers=markers,
         history=(turn.carried.items if turn.carried and turn.carried.by == "previous_response_id" else 0)
         + turn.input_count,
+        input=turn.usage.input if turn.usage else None,
         cached=turn.usage.cache_read if turn.usage else None,
         end=end,
         lifetime=lifetime(turn),
@@ -180,6 +201,20 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
             (", ".join(before.markers) or "none", ", ".join(now.markers) or "none"),
         )
     carried = turn.carried.items if turn.carried is not None and turn.carried.source == before.number else 0
+    if carried < before.history and now.history <= carried:
+        return Cause(
+            "history",
+            f"the request re-sends only the first {carried:,} of the {before.history:,} history items of #{{}}",
+            (before.number,),
+        )
+    if carried < before.history and now.history < before.history:
+        # The history was replaced from an item on by a shorter one: a summary in place of the conversation.
+        kept = "none kept" if not carried else "the first kept" if carried == 1 else f"the first {carried:,} kept"
+        return Cause(
+            "compaction",
+            f"compaction: the {before.history:,} history items of #{{}} were replaced by {now.history:,} ({kept})",
+            (before.number,),
+        )
     if carried < before.history:
         return Cause(
             "history",
@@ -196,6 +231,46 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
                 (before.number,),
             )
     return Cause("unseen", "the requests' prefixes match: the provider dropped or missed the cache", ())
+
+
+def judged(cause: Cause, before: Prefix, turn: CacheTurn, split: Split | None) -> tuple:
+    """(the break, None) where the cache read less than it could have; else (None, why the cached tokens dropped).
+    A request that kept its size is judged against what the turn before read; one that shrank, against the prefix
+    it shares with it."""
+    if turn.input is None or before.input is None or turn.input >= before.input:
+        return cause, None
+    if cause.kind in ("unseen", "lifetime"):
+        return None, Cause(
+            "uncounted",
+            f"the request continues all of #{{}}, yet the server counted {turn.input:,} input tokens after "
+            f"{before.input:,}: it counts only what is new, so the capture cannot tell what the cache could read",
+            (before.number,),
+        )
+    shared = shared_tokens(cause, split)
+    if shared is None:
+        return None, Cause(cause.kind, cause.template + "; the capture cannot tell how much of it the cache could read",
+                           cause.values)  # fmt: skip
+    cached = turn.cached or 0
+    if cached >= SHARED_READ * shared:
+        note = (f"; the request shrank, and the cache read {cached:,} of the ~{shared:,} tokens it shares with "
+                f"#{before.number}: all of them, near enough")  # fmt: skip
+        return None, Cause(cause.kind, cause.template + note, cause.values)
+    note = f"; the cache read {cached:,} of the ~{shared:,} tokens the request shares with #{before.number}"
+    return Cause(cause.kind, cause.template + note, cause.values), None
+
+
+def shared_tokens(cause: Cause, split: Split | None) -> int | None:
+    """Tokens of the prefix the request shares with the turn before, estimated from what filled its context, in the
+    order a cache reads them (tools, instructions, history); None where no split tells."""
+    if cause.kind == "model":
+        return 0  # a cache is the model's own
+    if split is None or split.scaled_to is None:
+        return None
+    if cause.kind == "tools":
+        return 0  # (which tools come first in a provider's prompt, the capture does not say)
+    if cause.kind == "instructions":
+        return split.prefix(blocks=cause.values[0] - 1)
+    return split.prefix(history=cause.kind in ("history", "compaction"))
 
 
 def tool_changes(before: dict, now: dict) -> str:

@@ -1,5 +1,5 @@
 """The report's prompt cache section: the share of input read from the cache, each cache break with its cause,
-and every turn's figures."""
+each drop in cached tokens that is not a break with its reason, and every turn's figures."""
 
 from probe.analyse.prompt_cache import CacheTurn, Cause, PromptCache
 from probe.common import markdown as md
@@ -16,8 +16,15 @@ def cache_section(cache: PromptCache) -> list[str]:
         f"turn{'s' if reporting != 1 else ''} that reported cached tokens"
     )
     breaks = cache.breaks()
-    lines.append(f"- Cache breaks: {len(breaks)} (a turn that read fewer tokens from the cache than the turn before)")
+    lines.append(
+        f"- Cache breaks: {len(breaks)} (a turn that read fewer tokens from the cache than it could have: than the "
+        "turn before, or, if the request shrank, than the prefix it still shares with it)"
+    )
     lines += [md.Markdown("  - {}").format(break_line(turn)) for turn in breaks]
+    drops = [turn for turn in cache.turns if turn.drop is not None]
+    if drops:
+        lines.append(f"- Fewer cached tokens without a break: {len(drops)}")
+        lines += [md.Markdown("  - {}").format(drop_line(turn)) for turn in drops]
     rows = [
         [
             f"#{turn.number}",
@@ -25,7 +32,7 @@ def cache_section(cache: PromptCache) -> list[str]:
             count(turn.cached),
             f"{turn.hit_rate:.1%}" if turn.hit_rate is not None else "",
             f"#{turn.compared_with}" if turn.compared_with is not None else "",
-            cause_markdown(turn.cause) if turn.cause else "",
+            cause_markdown(turn.cause) if turn.cause else drop_cell(turn),
         ]
         for turn in cache.turns
     ]
@@ -36,6 +43,14 @@ def break_line(turn: CacheTurn) -> md.Markdown:
     return md.Markdown("cache break at #{} (against #{}): {}").format(
         turn.number, turn.compared_with, cause_markdown(turn.cause)
     )
+
+
+def drop_line(turn: CacheTurn) -> md.Markdown:
+    return md.Markdown("#{} (against #{}): {}").format(turn.number, turn.compared_with, cause_markdown(turn.drop))
+
+
+def drop_cell(turn: CacheTurn) -> md.Markdown | str:
+    return md.Markdown("no break: {}").format(cause_markdown(turn.drop)) if turn.drop else ""
 
 
 def cause_markdown(cause: Cause) -> md.Markdown:

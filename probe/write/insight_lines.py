@@ -122,7 +122,7 @@ def cache_record(cache: CacheTurn | None) -> dict | None:
         return None
     return {
         "input": cache.input, "cached": cache.cached, "hit_rate": cache.hit_rate,
-        "compared_with": cache.compared_with, "cause": cause_record(cache.cause),
+        "compared_with": cache.compared_with, "cause": cause_record(cache.cause), "drop": cause_record(cache.drop),
     }  # fmt: skip
 
 

@@ -21,7 +21,8 @@ TOOLS = [
 
 def messages_session(tmp_path, turns: list[dict], headers=()) -> str:
     """A Claude-like session: each request re-sends the history, its answer and a new user message; `turns`
-    give each turn's cache reads (`read`) and what differs (system, tools, model, at, messages)."""
+    give each turn's cache reads (`read`) and what differs (system, tools, model, at, messages). A request's input
+    (`size`) grows by 100 tokens a turn unless told, what the cache did not read written to it."""
     history = [{"role": "user", "content": "Fix the build."}]
     lines = []
     for number, spec in enumerate(turns, start=1):
@@ -37,7 +38,8 @@ def messages_session(tmp_path, turns: list[dict], headers=()) -> str:
             "id": f"msg_{number}", "type": "message", "role": "assistant", "model": body["model"],
             "content": [{"type": "text", "text": f"Step {number}."}], "stop_reason": "end_turn",
             "usage": {"input_tokens": 10, "cache_read_input_tokens": spec["read"],
-                      "cache_creation_input_tokens": spec.get("write", 100), "output_tokens": 5},
+                      "cache_creation_input_tokens": spec.get("write", spec.get("size", 3000 + 100 * number) - 10
+                                                              - spec["read"]), "output_tokens": 5},
         }  # fmt: skip
         start = 1000.0 + spec.get("at", number * 10)
         exchange = captured_exchange(
@@ -96,7 +98,7 @@ def test_a_changed_instruction_block_is_named_with_where_it_changed(tmp_path):
         ({"marker": {"cache_control": {"type": "ephemeral"}}},
          "a cache breakpoint moved: `none` before, `instruction block 1` now"),
         ({"messages": [{"role": "user", "content": "Fix the build, summarised."}]},
-         "history item 1 of #2 was edited or removed (compaction)"),
+         "compaction: the 3 history items of #2 were replaced by 1 (none kept)"),
         ({}, UNSEEN),
     ],
 )  # fmt: skip
@@ -113,11 +115,11 @@ def test_a_one_hour_marker_lengthens_the_lifetime(tmp_path):
 
 def test_a_sub_agent_is_compared_with_its_own_turns_not_the_main_sessions(tmp_path):
     child = {"headers": [("x-claude-code-agent-id", "agent-1")], "system": "You are an agent for the coder.",
-             "messages": [{"role": "user", "content": "Look around."}]}  # fmt: skip
+             "messages": [{"role": "user", "content": "Look around."}], "size": 110}  # fmt: skip
     report = messages_session(tmp_path, [{"read": 0}, {"read": 3000}, {"read": 0, **child}, {"read": 3100}])
     section = cache_section(report)
     assert "| #3 | 110 | 0 | 0.0% |  |  |" in section  # the child's first turn has no turn before it
-    assert "| #4 | 3,210 | 3,100 | 96.6% | #2 |  |" in section  # the main session continues from #2
+    assert "| #4 | 3,400 | 3,100 | 91.2% | #2 |  |" in section  # the main session continues from #2
     assert breaks(report) == []
 
 
