@@ -98,10 +98,11 @@ def workdir_of(args: argparse.Namespace) -> str | None:
     """Where the agent runs: the folder --workdir names; without it, a prompt's agent gets a fresh empty folder of
     its run's own, since the folder a recording command is started from is usually this project's checkout, whose
     files and git status the agent would read into its context (and a replay, run in a fresh folder, would then
-    differ at its first request); a --command runs where it was started, as its relative paths expect (None)."""
+    differ at its first request); anything else (a --command) runs where it was started, as its relative paths
+    expect (None)."""
     if args.workdir is not None:
         return args.workdir
-    return cli.FRESH if args.command is None else None
+    return cli.FRESH if args.prompt is not None else None
 
 
 def mock_transport_of(args: argparse.Namespace) -> str:

@@ -16,6 +16,8 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from probe.capture.agent_home import is_fresh_workdir
+from probe.capture.options import add_capture_arguments, workdir_of
+from probe.common import cli
 from probe.replay.keys import RequestKey
 from probe.replay.matching import Divergence, Matcher
 from probe.replay.recorded import Answer
@@ -215,3 +217,17 @@ def test_the_earliest_divergence_comes_first_whatever_order_it_is_read_in():
     assert record["status"] == "diverged at request 2" and record["first_divergence"] == second.summary()
     assert record["diff"] == second.diff() and "changed" in record["diff"] and record["divergences"] == 2
     assert record["consequences"] == [{"request": 6, "summary": sixth.summary()}]
+
+
+def test_only_a_prompt_run_gets_a_fresh_folder_without_workdir(tmp_path, monkeypatch):
+    parser = cli.ArgumentParser(prog="capture")
+    add_capture_arguments(parser)
+
+    def workdir(*arguments: str) -> str | None:
+        return workdir_of(parser.parse_args(["--target", "codex", *arguments]))
+
+    assert workdir("--prompt", PROMPT) == "fresh"
+    assert workdir("--command", "python client.py") is None  # where it was started: its paths are relative to it
+    assert workdir("--prompt", PROMPT, "--workdir", str(tmp_path)) == str(tmp_path.resolve())
+    monkeypatch.chdir(tmp_path)
+    assert workdir("--prompt", PROMPT, "--workdir", ".") == str(tmp_path.resolve())
