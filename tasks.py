@@ -65,8 +65,8 @@ HELP = {
     "agent_version": "X.Y.Z: run this version of the target's npm package, installed into "
     ".agents/<package>@<version>/, instead of the agent on PATH",
     "quiet": "print no line per finished exchange on stderr while recording (the live feed)",
-    "workdir": "FOLDER|fresh: run the agent in this folder (default: the current one); `fresh`: a new empty "
-    "folder outside any git repository, removed after the run",
+    "workdir": "FOLDER|fresh: run the agent in this folder (`.`: the current one); `fresh`, the default with "
+    "--prompt: a new empty folder outside any git repository, removed after the run",
     "view": "serve the viewer from 127.0.0.1 while the run is recorded, at an address with a random token "
     "(printed), and after it until Ctrl-C",
 }

@@ -56,6 +56,12 @@ def fresh_workdir() -> Path:
     return workdir
 
 
+def is_fresh_workdir(path: str) -> bool:
+    """Whether a folder is one fresh_workdir made (in any run, on any machine): `…/agent-probe-workdir-…/workdir`."""
+    parts = path.rstrip("/").split("/")
+    return len(parts) >= 2 and parts[-1] == "workdir" and OWNED.match(parts[-2]) is not None
+
+
 def remove_workdir(workdir: Path) -> None:
     remove(workdir.parent)
 

@@ -39,8 +39,9 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         "--workdir",
         type=cli.workdir,
         metavar="FOLDER|fresh",
-        help="run the agent in this folder (default: the current one); `fresh`: a new empty folder outside any "
-        "git repository, removed after the run, so that the agent sees the same surroundings every run",
+        help="run the agent in this folder (`.`: the current one); `fresh`, the default with --prompt: a new empty "
+        "folder outside any git repository, removed after the run, so that the agent sees the same surroundings "
+        "every run and never this one's files (a --command runs in the current folder unless told otherwise)",
     )
     add_recording_arguments(parser)
 
@@ -91,6 +92,17 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print no line per finished exchange on stderr while recording (the live feed)",
     )
+
+
+def workdir_of(args: argparse.Namespace) -> str | None:
+    """Where the agent runs: the folder --workdir names; without it, a prompt's agent gets a fresh empty folder of
+    its run's own, since the folder a recording command is started from is usually this project's checkout, whose
+    files and git status the agent would read into its context (and a replay, run in a fresh folder, would then
+    differ at its first request); anything else (a --command) runs where it was started, as its relative paths
+    expect (None)."""
+    if args.workdir is not None:
+        return args.workdir
+    return cli.FRESH if args.prompt is not None else None
 
 
 def mock_transport_of(args: argparse.Namespace) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
-from probe.capture.options import mock_transport_of
+from probe.capture.options import mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
 from probe.capture.supervision import INTERRUPTED, Outcome, supervise, wait_for_a_problem
@@ -338,7 +338,7 @@ def capture_from_arguments(
         watch=watch,
         signals=signals,
         stand_in=stand_in,
-        workdir=args.workdir,
+        workdir=workdir_of(args),
     )
     report_outcome(result)
     return result

@@ -23,6 +23,7 @@ class Divergence:
     expected: Answer | None
     thread: Thread | None = None
     recorded_thread: str | None = None
+    first: "Divergence | None" = None  # the replay's first divergence, for one that came after it
 
     def where(self) -> str:
         if self.thread is None:
@@ -35,6 +36,16 @@ class Divergence:
         expected = f"exchange #{self.expected.number} of the recording" if self.expected else "nothing recorded"
         return f"diverged at request {self.request} ({self.where()}): it matches no recorded request; " + (
             f"expected {expected}"
+        )
+
+    def said(self) -> str:
+        """What the agent is told in its API's error, which it shows: the replay's first divergence first, since an
+        agent shows the error of its last request, which may only follow from an earlier one."""
+        if self.first is None:
+            return self.summary()
+        return (
+            f"{self.first.summary()}; request {self.request} ({self.where()}), after it, matches no recorded request "
+            "either"
         )
 
     def diff(self) -> str:
@@ -96,7 +107,8 @@ class Matcher:
         if fitting:  # asked again (a retry, a poll): the same answer, counted
             self.repeated += 1
             return fitting[-1]
-        divergence = Divergence(self.requests, key, self.expected(key, thread, recorded), thread, recorded)
+        first = self.divergences[0] if self.divergences else None
+        divergence = Divergence(self.requests, key, self.expected(key, thread, recorded), thread, recorded, first)
         self.divergences.append(divergence)
         return divergence
 

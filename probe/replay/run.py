@@ -11,12 +11,13 @@ import sys
 import threading
 from pathlib import Path
 
+from probe.analyse.volatile import recorded_workdir
 from probe.capture import agent_home, agents, processes
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import capture_from_arguments
 from probe.common import cli
-from probe.common.errors import RunError, UsageError, run_main, warn
+from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import display
 from probe.replay.trust import permit
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
@@ -27,6 +28,7 @@ from probe.write.report_paths import viewer_path
 
 STARTUP_TIMEOUT = 60.0  # seconds the stand-in gets to read the recording and listen
 SHOWN_WARNINGS = 20  # of the stand-in's warnings about the recording, the first this many are shown
+LISTED = 20  # of the divergences after the first, the manifest lists this many (`divergences` counts them all)
 
 
 def parse_args(argv: list[str] | None):
@@ -136,8 +138,10 @@ class StandIn:
 
 
 def outcome(recorded: Path, said: list[dict]) -> dict:
-    """The manifest's `replay` record: the recording replayed, and whether every request matched."""
-    diverged = [line for line in said if line.get("event") == "diverged"]
+    """The manifest's `replay` record: the recording replayed, and whether every request matched; if not, the
+    earliest request that diverged, and the ones after it (what the agent asked once it had been answered with an
+    error follows from that: the agent shows the error of its last request, not of the first)."""
+    diverged = sorted((line for line in said if line.get("event") == "diverged"), key=lambda line: line["request"])
     stopped = next((line for line in said if line.get("event") == "stopped"), {})
     record = {
         "of": f"{recorded.parent.name}/{recorded.name}",
@@ -148,8 +152,11 @@ def outcome(recorded: Path, said: list[dict]) -> dict:
         "threads": stopped.get("threads"),
     }
     if diverged:
-        record.update(first_divergence=diverged[0]["summary"], diff=diverged[0]["diff"], divergences=len(diverged))
-        record.update(thread=diverged[0].get("thread"))
+        first, later = diverged[0], diverged[1:]
+        record.update(first_divergence=first["summary"], diff=first["diff"], divergences=len(diverged))
+        record.update(thread=first.get("thread"))
+        listed = [{"request": line["request"], "summary": line["summary"]} for line in later[:LISTED]]
+        record.update(consequences=listed)
     return record
 
 
@@ -177,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     capture_argv += ["--timeout", str(args.timeout)] if args.timeout else []
     # A fresh folder is made here, not by the capture: the stand-in compares the paths the agent names in it.
     fresh = agent_home.fresh_workdir() if args.workdir == cli.FRESH else None
+    if fresh is not None:
+        note_recorded_folder(manifest)
     workdir = fresh or Path(args.workdir)
     stand_in = None
     try:
@@ -204,6 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     return exit_code(args, result, record)
 
 
+def note_recorded_folder(manifest: dict) -> None:
+    """One line when the recorded agent worked in a folder of the user's (a project, or this checkout, as runs
+    did by default before), not in a fresh one: what the agent reads of its folder (its files, its git status)
+    then differs in the replay's fresh folder, and its first request with it."""
+    recorded = recorded_workdir(manifest)
+    if recorded is None or agent_home.is_fresh_workdir(recorded):
+        return
+    print(f"replay: the run's agent worked in {one_line(recorded)[:200]}, not in a fresh folder, and the replay's "
+          "works in a new empty one: what it reads of its folder (files, git status) may differ, and its requests "
+          "with it (--workdir FOLDER runs it in a folder like the recorded one)", file=sys.stderr)  # fmt: skip
+
+
 def recorded_target(run: Path, manifest: dict) -> Target:
     """The target the run's manifest names, found by its name among targets/ only, as analysis finds it (a run
     folder comes from anyone: what it says is never a file to read, nor a name outside targets/)."""
@@ -226,6 +247,18 @@ def capture_arguments(argv: list[str]):
     return parser.parse_args(argv)
 
 
+def following(record: dict) -> str:
+    """The divergences after the first, in one line, as its consequences."""
+    later = [entry["request"] for entry in record["consequences"]]
+    more = record["divergences"] - 1 - len(later)
+    named = ", ".join(map(str, later)) + (f" and {more:,} more" if more else "")
+    count = record["divergences"] - 1
+    return (
+        f"then, as a consequence, {count:,} later request{'s' if count > 1 else ''} matched nothing either "
+        f"({named}): what the agent asked once it had been answered with an error"
+    )
+
+
 def without_schema(manifest: dict) -> dict:
     return {key: value for key, value in manifest.items() if key != "schema"}  # write_manifest puts it first
 
@@ -235,6 +268,8 @@ def exit_code(args, result, record: dict) -> int:
     itself failed: the agent failing on the error it was answered with is what diverging means)."""
     if record.get("first_divergence"):
         print(f"replay: {record['first_divergence']} (the run's manifest.json holds the diff)", file=sys.stderr)
+        if record["divergences"] > 1:
+            print(f"replay: {following(record)}", file=sys.stderr)
         if not args.allow_divergence:
             return result.exit_code or 1
         return 0 if result.status in ("complete", "agent-failed") else result.exit_code

@@ -150,11 +150,13 @@ async def send(writer, status: int, reason: str, body: bytes) -> None:
 
 
 def told(divergence: Divergence) -> None:
-    """One line on stdout for whoever started the server (probe.replay reads it into the run's manifest)."""
+    """One line on stdout for whoever started the server (probe.replay reads it into the run's manifest); the diff
+    only for the first divergence, the one the manifest shows (an agent that retries may diverge hundreds of times)."""
     expected = divergence.expected.number if divergence.expected else None
     line = {"event": "diverged", "request": divergence.request, "summary": divergence.summary(), "expected": expected}
     line["thread"] = divergence.threads()
-    line["diff"] = divergence.diff()
+    line["after"] = divergence.first.request if divergence.first else None
+    line["diff"] = divergence.diff() if divergence.first is None else None
     print(json.dumps(line), flush=True)
 
 
@@ -190,7 +192,7 @@ async def serve(
 
 def said_by_replay(divergence: Divergence) -> str:
     """The error's message: the replay's own words on where the agent diverged."""
-    return f"agent-probe replay: {divergence.summary()}"
+    return f"agent-probe replay: {divergence.said()}"
 
 
 def sha256_hex(text: str) -> str:
