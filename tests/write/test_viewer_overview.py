@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, captured_exchange
+from playwright.sync_api import expect
 from price_oracle import lines, price_file, spends, turn_cost
 from test_agent_tree import expected_tree
 from test_viewer import analysed, assert_quiet, follow
@@ -158,6 +159,54 @@ def test_the_page_opens_on_the_overview_and_comes_back_to_it_from_a_turn(subagen
     assert 0 <= page.locator("#overview").bounding_box()["y"] < 900
     assert_quiet(linked)
     linked.page.context.close()
+
+
+def marked_in_charts(page, number: int) -> bool:
+    """Whether the charts mark turn `number`: its column, above any bar, is painted."""
+    return page.evaluate(f"""CHARTS.every((u) => u.ctx.getImageData(
+        Math.round(u.valToPos({number}, 'x', true)), u.bbox.top + 2, 1, 1).data[3] > 0)""")
+
+
+def test_back_from_a_turn_followed_from_the_overview_shows_it_again_and_forward_the_turn(subagents, browser, tmp_path):
+    _watched, run = subagents
+    fresh = open_page(browser, run.page, viewport=(1400, 900))
+    page = fresh.page
+    main = "document.querySelector('main').scrollTop"
+    link = page.locator("#overview a.turn-link").last
+    target = int(link.get_attribute("href").removeprefix("#turn-"))
+    assert target > 1  # a turn other than the one shown below the overview
+    # The page opens on the overview: the first turn is shown below it, but no chart marks it as if it stood out.
+    assert not marked_in_charts(page, 1) and not marked_in_charts(page, target)
+    page.evaluate(f"{main} = 40")  # where the reader was; Back is to bring them there again
+    page.wait_for_timeout(300)
+    left_at = page.locator("#overview").bounding_box()["y"]
+    follow(link, page, target)
+    assert page.evaluate("location.hash") == f"#turn-{target}"
+    assert page.locator("#turn h2").inner_text().startswith(f"#{target} ")
+    assert 0 <= page.locator(f"#turn-{target}").bounding_box()["y"] < 900  # the turn, not the overview, on screen
+    assert marked_in_charts(page, target) and not marked_in_charts(page, 1)
+    page.screenshot(path=tmp_path / "turn.png")
+    page.go_back()
+    expect(page.locator(".row.selected .n")).to_have_text("#1")
+    assert page.evaluate("location.hash") == "" and page.url == fresh.url
+    assert page.evaluate(main) == 40
+    assert page.locator("#overview").bounding_box()["y"] == left_at  # the overview on screen, as it was left
+    assert page.locator("#turn h2").inner_text().startswith("#1 ")
+    assert not marked_in_charts(page, 1) and not marked_in_charts(page, target)
+    page.screenshot(path=tmp_path / "back.png")
+    page.go_forward()
+    expect(page.locator(".row.selected .n")).to_have_text(f"#{target}")
+    assert page.evaluate("location.hash") == f"#turn-{target}"
+    assert 0 <= page.locator(f"#turn-{target}").bounding_box()["y"] < 900
+    # The Overview button is a step too: Back from it returns to the turn.
+    page.locator("button.to-overview").click()
+    assert page.evaluate("location.hash") == "" and page.evaluate(main) == 0
+    page.go_back()
+    expect(page.locator(".row.selected .n")).to_have_text(f"#{target}")
+    assert page.evaluate("location.hash") == f"#turn-{target}"
+    assert 0 <= page.locator(f"#turn-{target}").bounding_box()["y"] < 900
+    assert_quiet(fresh)
+    fresh.page.context.close()
 
 
 def test_the_headline_and_every_turns_readout_give_the_runs_numbers(subagents):

@@ -56,6 +56,12 @@ function buildOverview() {
   fillCards();
   const back = el("button", { type: "button", class: "to-overview", title: "Back to the overview at the top" }, "Overview");
   back.addEventListener("click", () => {
+    // A step in the history, as a link is: Back returns to the turn, and the address names no turn.
+    if (addressedTurn() !== undefined) {
+      remember();
+      history.pushState(null, "", location.pathname + location.search);
+      tell("selected", current);
+    }
     document.querySelector("main").scrollTop = 0;
     box.focus({ preventScroll: true });
   });
