@@ -5,7 +5,8 @@ of 100 turns one after another), and a hostile capture of one request with 300,0
 Each page is opened in a new tab with the network blocked. "first paint" is Chromium's own first-contentful-paint
 mark; "ready" is when the viewer's script has built the page (its own mark, from the start of the navigation);
 "search" is the time to count a word's hits across the whole run; "heap" is the JS heap in use once the page is
-ready, after a garbage collection (the session's is printed against the 50 MB it may take). The page's data is de-duplicated, so 4x the turns should make about 4x the page.
+ready, after a garbage collection (the session's is printed against the 50 MB it may take). The page's data is
+de-duplicated, so 4x the turns should make about 4x the page.
 """
 
 import argparse
