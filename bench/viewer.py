@@ -5,7 +5,8 @@ of 100 turns one after another), and a hostile capture of one request with 300,0
 Each page is opened in a new tab with the network blocked. "first paint" is Chromium's own first-contentful-paint
 mark; "ready" is when the viewer's script has built the page (its own mark, from the start of the navigation);
 "search" is the time to count a word's hits across the whole run; "heap" is the JS heap in use once the page is
-ready, after a garbage collection. The page's data is de-duplicated, so 4x the turns should make about 4x the page.
+ready, after a garbage collection (the session's is printed against the 50 MB it may take). The page's data is
+de-duplicated, so 4x the turns should make about 4x the page.
 """
 
 import argparse
@@ -54,17 +55,19 @@ def session(template: dict, turns: int):
         first += length
 
 
+HEAP_TARGET_MB = 50  # the JS heap a 1,000-turn session's page may hold once loaded
+
+
 def heap_mb(page) -> float:
     """The JS heap in use, after a collection: what the page's data and views hold, not garbage."""
     devtools = page.context.new_cdp_session(page)
     devtools.send("HeapProfiler.collectGarbage")
-    devtools.send("Performance.enable")
-    metrics = {metric["name"]: metric["value"] for metric in devtools.send("Performance.getMetrics")["metrics"]}
-    return metrics["JSHeapUsedSize"] / 1e6
+    return devtools.send("Runtime.getHeapUsage")["usedSize"] / 1e6
 
 
-def measure(browser, folder: Path, name: str, lines, runs: int) -> int:
-    """Write the capture, analyse it, open its page `runs` times; print one line of medians; return its size."""
+def measure(browser, folder: Path, name: str, lines, runs: int) -> tuple[int, float]:
+    """Write the capture, analyse it, open its page `runs` times; print one line of medians; return its size and
+    its median heap in MB."""
     capture, report = Path(folder) / f"{name}.jsonl", Path(folder) / f"{name}.md"
     with capture.open("w") as out:
         for entry in lines:
@@ -96,7 +99,7 @@ def measure(browser, folder: Path, name: str, lines, runs: int) -> int:
         f"{statistics.median(paints):>14.3f} {statistics.median(readies):>8.3f} "
         f"{statistics.median(searches):>9.3f} {statistics.median(heaps):>8.1f} {hits}"
     )
-    return size
+    return size, statistics.median(heaps)
 
 
 def main() -> None:
@@ -114,10 +117,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, chromium() as browser:
         for turns in map(int, args.turns.split(",")):
             lines = conversation(template, turns, 1, websocket=False)
-            sizes[turns] = measure(browser, Path(folder), f"{turns} turns", lines, args.runs)
+            sizes[turns], _heap = measure(browser, Path(folder), f"{turns} turns", lines, args.runs)
         if args.session:
-            measure(
-                browser, Path(folder), f"session of {args.session:,} turns", session(template, args.session), args.runs
+            name = f"session of {args.session:,} turns"
+            size, heap = measure(browser, Path(folder), name, session(template, args.session), args.runs)
+            verdict = "under" if heap < HEAP_TARGET_MB else "OVER"
+            print(
+                f"{name}: {size / 1e6:.2f} MB page, {heap:.1f} MB of JS heap after load and a collection, "
+                f"{verdict} the {HEAP_TARGET_MB} MB target"
             )
         if args.items:
             generate_capture.ITEMS_PER_REQUEST = args.items

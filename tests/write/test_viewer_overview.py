@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, captured_exchange
+from playwright.sync_api import expect
 from price_oracle import lines, price_file, spends, turn_cost
 from test_agent_tree import expected_tree
 from test_viewer import analysed, assert_quiet, follow
 
 from probe.analyse.prices import prices_from
 from probe.write import insight_lines
+from probe.write.viewer import page_budget
 from probe.write.viewer.headless import chromium, open_page
 
 pytestmark = pytest.mark.browser
@@ -158,6 +160,91 @@ def test_the_page_opens_on_the_overview_and_comes_back_to_it_from_a_turn(subagen
     assert 0 <= page.locator("#overview").bounding_box()["y"] < 900
     assert_quiet(linked)
     linked.page.context.close()
+
+
+def marked_in_charts(page, number: int) -> bool:
+    """Whether the charts mark turn `number`: its column, above any bar, is painted."""
+    return page.evaluate(f"""CHARTS.every((u) => u.ctx.getImageData(
+        Math.round(u.valToPos({number}, 'x', true)), u.bbox.top + 2, 1, 1).data[3] > 0)""")
+
+
+def test_back_from_a_turn_followed_from_the_overview_shows_it_again_and_forward_the_turn(subagents, browser, tmp_path):
+    _watched, run = subagents
+    fresh = open_page(browser, run.page, viewport=(1400, 900))
+    page = fresh.page
+    main = "document.querySelector('main').scrollTop"
+    link = page.locator("#overview a.turn-link").last
+    target = int(link.get_attribute("href").removeprefix("#turn-"))
+    assert target > 1  # a turn other than the one shown below the overview
+    # The page opens on the overview: the first turn is shown below it, but no chart marks it as if it stood out.
+    assert not marked_in_charts(page, 1) and not marked_in_charts(page, target)
+    page.evaluate(f"{main} = 40")  # where the reader was; Back is to bring them there again
+    page.wait_for_timeout(300)
+    left_at = page.locator("#overview").bounding_box()["y"]
+    follow(link, page, target)
+    assert page.evaluate("location.hash") == f"#turn-{target}"
+    assert page.locator("#turn h2").inner_text().startswith(f"#{target} ")
+    assert 0 <= page.locator(f"#turn-{target}").bounding_box()["y"] < 900  # the turn, not the overview, on screen
+    assert marked_in_charts(page, target) and not marked_in_charts(page, 1)
+    page.screenshot(path=tmp_path / "turn.png")
+    page.go_back()
+    expect(page.locator(".row.selected .n")).to_have_text("#1")
+    assert page.evaluate("location.hash") == "" and page.url == fresh.url
+    assert page.evaluate(main) == 40
+    assert page.locator("#overview").bounding_box()["y"] == left_at  # the overview on screen, as it was left
+    assert page.locator("#turn h2").inner_text().startswith("#1 ")
+    assert not marked_in_charts(page, 1) and not marked_in_charts(page, target)
+    page.screenshot(path=tmp_path / "back.png")
+    page.go_forward()
+    expect(page.locator(".row.selected .n")).to_have_text(f"#{target}")
+    assert page.evaluate("location.hash") == f"#turn-{target}"
+    assert 0 <= page.locator(f"#turn-{target}").bounding_box()["y"] < 900
+    # The Overview button is a step too: Back from it returns to the turn.
+    page.locator("button.to-overview").click()
+    assert page.evaluate("location.hash") == "" and page.evaluate(main) == 0
+    page.go_back()
+    expect(page.locator(".row.selected .n")).to_have_text(f"#{target}")
+    assert page.evaluate("location.hash") == f"#turn-{target}"
+    assert 0 <= page.locator(f"#turn-{target}").bounding_box()["y"] < 900
+    assert_quiet(fresh)
+    fresh.page.context.close()
+
+
+def test_a_page_that_kept_a_long_runs_ends_gives_totals_and_cost_over_the_same_turns(browser, tmp_path, monkeypatch):
+    # 300 priced exchanges, each a different size, on a page held to a smaller limit than 25 MB: the page keeps its
+    # first and last turns, and its headline's tokens and cost are both theirs; the cost card is the whole run's.
+    monkeypatch.setattr(page_budget, "PAGE_LIMIT", 400_000)
+    lines = []
+    for n in range(1, 301):
+        usage = {"input_tokens": 1000 + n, "output_tokens": n}
+        answer = "event: response.completed\ndata: " + json.dumps(
+            {"type": "response.completed", "response": {"id": f"r{n}", "output": [], "usage": usage}}
+        )
+        lines.append(
+            captured_exchange("/v1/responses", {"model": "gpt-6.1-sol", "input": f"task {n}"}, answer + "\n\n")
+        )
+    traffic = tmp_path / "traffic.jsonl"
+    traffic.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with prices_from(SAMPLE_PRICES):
+        watched = open_page(browser, analysed(traffic, "codex", tmp_path / "run"))
+    page = watched.page
+    kept = [int(n) for n in page.evaluate("TURNS.map((turn) => turn.n)")]
+    assert 1 in kept and 300 in kept and len(kept) < 300
+    headline = page.locator("[data-fact='turns'] dd").inner_text()
+    scope = "the totals and cost here are theirs"
+    assert headline == f"{len(kept)} of the run's 300, its first and last ({len(kept)} with usage): {scope}"
+    assert page.locator("[data-fact='input'] dd").inner_text() == f"{sum(1000 + n for n in kept):,}"
+    assert page.locator("[data-fact='output'] dd").inner_text() == f"{sum(kept):,}"
+    usd = lambda turns: sum(Decimal(1000 + n) * 2 / 10**6 + Decimal(n) * 10 / 10**6 for n in turns)  # noqa: E731
+    assert page.locator("[data-fact='cost'] dd").inner_text() == dollars(usd(kept))
+    card = page.locator(".ov-cost")
+    assert card.locator(".ov-total").inner_text() == f"{dollars(usd(range(1, 301)))} for 300 turns, every turn priced"
+    assert card.locator(".ov-scope").inner_text() == (
+        f"The whole run's, all 300 turns; the headline's cost is the {len(kept)} this page holds."
+    )
+    page.locator("#overview").screenshot(path=tmp_path / "kept.png")
+    assert_quiet(watched)
+    watched.page.context.close()
 
 
 def test_the_headline_and_every_turns_readout_give_the_runs_numbers(subagents):

@@ -354,7 +354,7 @@ class ViewerData:
         choice = chosen(values, turns, room_for_data(frame, len(text)), named)
         if choice is not None:
             note = left_out_note(choice, turns.count, lambda index: orjson.loads(turns.element(index))["n"])
-            text = header_json(header | {"warnings": [*header.get("warnings", []), note]})
+            text = header_json(header | {"warnings": [*header.get("warnings", []), note], "run_turns": turns.count})
         out.write(b'{"schema":1,"header":' + text + b",")
         if choice is None:
             out.write(b'"values":')

@@ -89,9 +89,12 @@ function pointSeries(label, colourName) {
   };
 }
 
-// The selected turn: a band behind the series (drawClear) and its edges over them (draw).
+// The turn the address names: a band behind the series (drawClear) and its sides over them (draw). On the overview
+// the address names none and nothing is marked: the first turn, shown below it only to fill the page, drew as the
+// tallest bar of every chart (a band is as high as the chart), which read as the run's maximum. For the same
+// reason the band has no top edge.
 function markSelected(chart, over) {
-  if (current < 0 || current >= chart.data[0].length) return;
+  if (current < 0 || current >= chart.data[0].length || addressedTurn() !== current) return;
   const ratio = devicePixelRatio || 1;
   const x = chart.valToPos(chart.data[0][current], "x", true);
   // One turn's slot, at least 3 px and at most a little wider than the widest bar (a run of two turns has wide slots).
@@ -102,7 +105,12 @@ function markSelected(chart, over) {
   if (over) {
     context.strokeStyle = colour("ov-selected-edge");
     context.lineWidth = ratio;
-    context.strokeRect(x - slot / 2, top, slot, height);
+    context.beginPath();
+    for (const side of [x - slot / 2, x + slot / 2]) {
+      context.moveTo(side, top);
+      context.lineTo(side, top + height);
+    }
+    context.stroke();
   } else {
     context.fillStyle = colour("ov-selected");
     context.fillRect(x - slot / 2, top, slot, height);

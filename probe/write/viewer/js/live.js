@@ -33,7 +33,7 @@ function followTheRun(address) {
     if (TURNS.length > first) {
       updated = new Date();
       tell("added", first);
-      if (current < 0) select(0, false); // the page had nothing to show until now
+      if (current < 0) select(0, false, "keep"); // the page had nothing to show until now
     }
     if (header) tell("header");
   };

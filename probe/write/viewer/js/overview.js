@@ -15,10 +15,32 @@ function tokenTotals() {
   });
 }
 
+// A page that kept the first and last turns of a long run (DATA.header.run_turns, its count of turns, is set then):
+// the headline's totals and cost are both over the turns it holds, and it says so; the cost card is the run's.
+function keptOnly() {
+  return isNumber(DATA.header.run_turns) && DATA.header.run_turns > TURNS.length;
+}
+
+// The cost of the turns the page holds, in the run record's shape: each turn's own cost, summed.
+function keptCost() {
+  const spend = { usd: 0, priced_turns: 0, unknown_turns: 0 };
+  for (const turn of TURNS) {
+    const cost = (turn.insight || {}).cost;
+    if (cost && isNumber(cost.usd)) {
+      spend.usd += cost.usd;
+      spend.priced_turns++;
+    } else if (cost && cost.unknown) spend.unknown_turns++;
+  }
+  return spend;
+}
+
 function headline() {
   const spent = TURNS.filter(spentTokens).length;
-  const cost = (runInsight().run || {}).cost;
-  const facts = [["turns", number(TURNS.length) + " (" + number(spent) + " with usage)"]];
+  const cost = keptOnly() ? keptCost() : (runInsight().run || {}).cost;
+  const turns = keptOnly()
+    ? number(TURNS.length) + " of the run's " + number(DATA.header.run_turns) + ", its first and last (" + number(spent) + " with usage): the totals and cost here are theirs"
+    : number(TURNS.length) + " (" + number(spent) + " with usage)";
+  const facts = [["turns", turns]];
   for (const [kind, sum, turns] of tokenTotals()) {
     facts.push([kind, !turns ? "not reported" : turns < spent ? number(sum) + " (" + turns + " of the " + spent + ")" : number(sum)]);
   }
@@ -56,6 +78,12 @@ function buildOverview() {
   fillCards();
   const back = el("button", { type: "button", class: "to-overview", title: "Back to the overview at the top" }, "Overview");
   back.addEventListener("click", () => {
+    // A step in the history, as a link is: Back returns to the turn, and the address names no turn.
+    if (addressedTurn() !== undefined) {
+      remember();
+      history.pushState(null, "", location.pathname + location.search);
+      tell("selected", current);
+    }
     document.querySelector("main").scrollTop = 0;
     box.focus({ preventScroll: true });
   });

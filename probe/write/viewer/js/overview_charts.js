@@ -71,7 +71,7 @@ function followPointer(chart) {
   chart.over.addEventListener("mousedown", (event) => (pressedAt = event.clientX));
   chart.over.addEventListener("click", (event) => {
     const still = pressedAt === null || Math.abs(event.clientX - pressedAt) < 4;
-    if (still && chart.cursor.idx != null) select(chart.cursor.idx, true);
+    if (still && chart.cursor.idx != null) select(chart.cursor.idx, true, "push");
   });
 }
 
@@ -100,7 +100,7 @@ function chartKeys(event) {
   if (event.key in CHART_KEYS) point(pointed + CHART_KEYS[event.key]);
   else if (event.key === "Home") point(0);
   else if (event.key === "End") point(TURNS.length - 1);
-  else if (event.key === "Enter" || event.key === " ") select(pointed, true);
+  else if (event.key === "Enter" || event.key === " ") select(pointed, true, "push");
   else return;
   event.preventDefault();
 }

@@ -73,6 +73,9 @@ function costCard(insight) {
   const agents = Array.isArray(insight.agents) ? insight.agents : [];
   return append(card, [
     costTotal(cost),
+    keptOnly()
+      ? el("p", { class: "ov-scope" }, "The whole run's, all " + number(DATA.header.run_turns) + " turns; the headline's cost is the " + number(TURNS.length) + " this page holds.")
+      : null,
     unknownReasons(cost),
     byModel(cost),
     agents.length > 1 ? byAgent(agents) : null,

@@ -23,7 +23,7 @@ function buildSidebar() {
   list.addEventListener("click", (event) => {
     const row = event.target instanceof Element && event.target.closest(".row");
     if (!row) return;
-    select(ROW_INDEX.get(row), true);
+    select(ROW_INDEX.get(row), true, "push");
     foldIfNarrow();
   });
   new ResizeObserver(drawRows).observe(list);
