@@ -1,8 +1,9 @@
 """The prompt cache, turn by turn: how much of each request's input the API read from its cache and, where that
 drops against the turn before in the same conversation, why, found by comparing the two requests' prefixes.
 
-A drop is a cache break only where the cache read less than it could have: fewer tokens than the turn before read,
-from a request that kept its whole prefix and its size; or, from a request that shrank (a compaction, another
+A drop is a cache break only where the cache read less than it could have: fewer tokens than the turn before is
+known to have left in the cache (what it read, plus what it wrote where the API reports writes), from a request that
+kept its whole prefix and its size; or, from a request that shrank (a compaction, another
 agent's first request), fewer than the prefix it still shares with the turn before. A request that continues the
 turn before whole yet counts fewer input tokens was counted by the server in another way (some count only the new
 input of a continuation by response id): the capture cannot tell what the cache could read, and says so."""
@@ -78,6 +79,10 @@ class Prefix:
     history: int
     input: int | None
     cached: int | None
+    # What the cache is known to hold of this prefix once the turn is done: what it read, plus what it wrote where
+    # the API reports writes (Anthropic's cache_creation). An API that reports no writes may have cached more, but
+    # the capture cannot show it, so only what was read counts: no provider is blamed on a guess.
+    held: int | None
     end: float | None  # seconds since the epoch
     lifetime: int
 
@@ -109,7 +114,7 @@ class PromptCache:
             prefix.model = prefix.model or before.model
         if before is not None:
             found.compared_with = before.number
-            if before.cached and (found.cached or 0) < before.cached:
+            if before.held and (found.cached or 0) < before.held:
                 found.cause, found.drop = judged(cause_of_break(before, prefix, turn), before, found, split)
         self.remember(key, prefix)
         self.turns.append(found)
@@ -162,9 +167,18 @@ def prefix_of(turn: Turn) -> Prefix:
         + turn.input_count,
         input=turn.usage.input if turn.usage else None,
         cached=turn.usage.cache_read if turn.usage else None,
+        held=held_after(turn),
         end=end,
         lifetime=lifetime(turn),
     )
+
+
+def held_after(turn: Turn) -> int | None:
+    """Tokens the cache is known to hold of the turn's prefix after it: read, plus written where reported."""
+    usage = turn.usage
+    if usage is None or (usage.cache_read is None and usage.cache_write is None):
+        return None
+    return (usage.cache_read or 0) + (usage.cache_write or 0)
 
 
 def marker_of(metadata: dict) -> Any:

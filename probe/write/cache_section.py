@@ -18,7 +18,7 @@ def cache_section(cache: PromptCache) -> list[str]:
     breaks = cache.breaks()
     lines.append(
         f"- Cache breaks: {len(breaks)} (a turn that read fewer tokens from the cache than it could have: than the "
-        "turn before, or, if the request shrank, than the prefix it still shares with it)"
+        "turn before left in the cache, or, if the request shrank, than the prefix it still shares with it)"
     )
     lines += [md.Markdown("  - {}").format(break_line(turn)) for turn in breaks]
     drops = [turn for turn in cache.turns if turn.drop is not None]

@@ -99,8 +99,8 @@ def test_a_prefix_that_matched_and_read_less_is_a_break_the_provider_made(tmp_pa
     ]  # fmt: skip
     section, turns = report_of(tmp_path, lines)
     assert (
-        "- Cache breaks: 1 (a turn that read fewer tokens from the cache than it could have: than the turn before, "
-        "or, if the request shrank, than the prefix it still shares with it)\n"
+        "- Cache breaks: 1 (a turn that read fewer tokens from the cache than it could have: than the turn before left "
+        "in the cache, or, if the request shrank, than the prefix it still shares with it)\n"
         "  - cache break at #3 (against #2): the requests' prefixes match: the provider dropped or missed the cache"
     ) in section
     assert turns[2]["cache"]["cause"]["kind"] == "unseen" and turns[2]["cache"]["drop"] is None
@@ -177,3 +177,43 @@ def test_a_request_that_re_sends_only_the_start_of_the_history_is_judged_on_that
         "the cache read 4,000 of the ~9,000 tokens the request shares with #2"
     )
     assert turns[2]["cache"]["cause"]["kind"] == "history"
+
+
+def messages_turn(number: int, messages: list[dict], usage: tuple[int, int, int]) -> dict:
+    """An Anthropic Messages exchange, as JSON, whose usage is (uncached input, cache written, cache read)."""
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 1024, "tools": [{"name": "Bash", "input_schema": {
+        "type": "object", "properties": {"command": {"type": "string"}}}}],  # fmt: skip
+        "system": [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}], "messages": messages}
+    answer = {"id": f"msg_{number}", "type": "message", "role": "assistant", "model": body["model"],
+              "content": [{"type": "text", "text": f"Step {number}."}], "stop_reason": "end_turn",
+              "usage": {"input_tokens": usage[0], "cache_creation_input_tokens": usage[1],
+                        "cache_read_input_tokens": usage[2], "output_tokens": 5}}  # fmt: skip
+    start = 1000.0 + number * 10
+    return captured_exchange("/v1/messages", body, answer, host="https://api.anthropic.com", id=f"f{number}",
+                             response_headers=(("content-type", "application/json"),),
+                             timing={"start": start, "first_byte": start + 0.1, "end": start + 0.5})  # fmt: skip
+
+
+def anthropic_pair(tmp_path, second_read: int) -> tuple[str, list[dict]]:
+    """Two turns of one conversation: the first reads nothing and writes 10,000 tokens to the cache; the second
+    re-sends all of it and more, and reads `second_read` of it."""
+    ask = [{"role": "user", "content": "Fix the build."}]
+    again = [*ask, {"role": "assistant", "content": "Step 1."}, {"role": "user", "content": "Go on."}]
+    return report_of(tmp_path, [messages_turn(1, ask, (12, 10_000, 0)),
+                                messages_turn(2, again, (20, 10_000 - second_read + 30, second_read))])  # fmt: skip
+
+
+def test_a_turn_that_reads_nothing_of_what_the_turn_before_wrote_is_a_break(tmp_path):
+    # The turn before read nothing, but wrote 10,000 tokens: the cache held them, and the next turn read none.
+    section, turns = anthropic_pair(tmp_path, 0)
+    assert "- Cache breaks: 1 (" in section
+    assert "cache break at #2 (against #1): the requests' prefixes match: the provider dropped or missed the cache" in (
+        section
+    )
+    assert turns[1]["cache"]["cause"]["kind"] == "unseen"
+
+
+def test_a_turn_that_reads_all_the_turn_before_wrote_is_no_break(tmp_path):
+    section, turns = anthropic_pair(tmp_path, 10_000)
+    assert NO_BREAKS in section and "cache break at" not in section
+    assert turns[1]["cache"]["cause"] is None and turns[1]["cache"]["drop"] is None

@@ -22,7 +22,8 @@ TOOLS = [
 def messages_session(tmp_path, turns: list[dict], headers=()) -> str:
     """A Claude-like session: each request re-sends the history, its answer and a new user message; `turns`
     give each turn's cache reads (`read`) and what differs (system, tools, model, at, messages). A request's input
-    (`size`) grows by 100 tokens a turn unless told, what the cache did not read written to it."""
+    (`size`) grows by 100 tokens a turn unless told; what the cache did not read is not written to it unless told
+    (`write`): a write is what the next turn's cache could read."""
     history = [{"role": "user", "content": "Fix the build."}]
     lines = []
     for number, spec in enumerate(turns, start=1):
@@ -37,9 +38,9 @@ def messages_session(tmp_path, turns: list[dict], headers=()) -> str:
         answer = {
             "id": f"msg_{number}", "type": "message", "role": "assistant", "model": body["model"],
             "content": [{"type": "text", "text": f"Step {number}."}], "stop_reason": "end_turn",
-            "usage": {"input_tokens": 10, "cache_read_input_tokens": spec["read"],
-                      "cache_creation_input_tokens": spec.get("write", spec.get("size", 3000 + 100 * number) - 10
-                                                              - spec["read"]), "output_tokens": 5},
+            "usage": {"input_tokens": 10 if "write" in spec else spec.get("size", 3000 + 100 * number) - spec["read"],
+                      "cache_read_input_tokens": spec["read"], "cache_creation_input_tokens": spec.get("write", 0),
+                      "output_tokens": 5},
         }  # fmt: skip
         start = 1000.0 + spec.get("at", number * 10)
         exchange = captured_exchange(

@@ -45,6 +45,6 @@ function cacheCard(insight) {
     el("h4", {}, "Cache breaks (" + breaks.length + ")"),
     breaks.length
       ? el("ol", { class: "ov-breaks ov-scroll" }, breaks.map(breakItem))
-      : el("p", { class: "quiet" }, "None: no turn read fewer tokens from the cache than the turn before it.")
+      : el("p", { class: "quiet" }, "None: no turn read fewer tokens from the cache than it could have.")
   );
 }
