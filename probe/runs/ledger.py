@@ -61,15 +61,16 @@ class Rule:
 REPORT = Rule(
     outputs=("report.md", "turns.jsonl", "report.html", "insight.jsonl"),
     inputs=("traffic.jsonl", "manifest.json"),
-    code=("probe.write.report",),
+    code=("probe.analysis.report",),
     stamp="- Made with: ",
     assets=VIEWER_ASSETS,
 )
-# HAR 1.2 of the capture (probe.write.export): only the capture goes into it.
+# HAR 1.2 of the capture (probe.analysis.export): only the capture goes into it.
 HAR = Rule(outputs=("traffic.har",), inputs=("traffic.jsonl",), code=("probe.write.har",), stamp="")
-# mitmproxy's flow file (probe.write.export --format mitm), made from the capture too: the capture no longer writes it.
+# mitmproxy's flow file (probe.analysis.export --format mitm), made from the capture too: the capture no longer
+# writes it.
 FLOWS = Rule(outputs=("flows.mitm",), inputs=("traffic.jsonl",), code=("probe.write.flow_file",), stamp="")
-# A VCR.py cassette of the capture's HTTP exchanges (probe.write.export --format vcr), made from the capture alone.
+# A VCR.py cassette of the capture's HTTP exchanges (probe.analysis.export --format vcr), made from the capture alone.
 VCR = Rule(outputs=("traffic.vcr.yaml",), inputs=("traffic.jsonl",), code=("probe.write.vcr",), stamp="")
 RULES = (REPORT, HAR, FLOWS, VCR)
 

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from test_inert_reports import PAYLOADS
 from test_viewer import SCRIPT_PAYLOADS, hostile_capture
 
+from probe.analysis import analyze, report, view
+from probe.analysis.report import write_report
 from probe.common.errors import RunError
 from probe.read.whole_turns import whole_turns
 from probe.runs import ledger as derived
 from probe.runs.ledger import VIEWER_ASSETS, VIEWER_SCRIPTS, VIEWER_STYLES
 from probe.runs.targets import load_target
-from probe.write import analyze, report, view
-from probe.write.report import write_report
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import conversation, template_request  # bench/ is not a package: its folder is put on the path

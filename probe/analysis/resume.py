@@ -21,11 +21,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO
 
+from probe.analysis.saved_reading import dumps, loads
 from probe.common.state_key import signature, signed_by, state_key
 from probe.read.traffic_from import Position, exchanges_from
 from probe.runs.folders import private_replacement
 from probe.runs.importer import renderer_module
-from probe.write.saved_reading import dumps, loads
 from probe.write.unchanged import same_bytes
 
 PACKAGE = Path(__file__).resolve().parents[1]  # probe/

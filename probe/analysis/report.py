@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from probe.analysis.report_job import Job, Refreshed, plan, run_job
+from probe.analysis.resume import Resume, lines_out
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
@@ -42,9 +44,7 @@ from probe.write.report_header import (
     report_header,
     source_name,
 )
-from probe.write.report_job import Job, Refreshed, plan, run_job
 from probe.write.report_paths import insight_path, turns_path, viewer_path
-from probe.write.resume import Resume, lines_out
 from probe.write.summary_section import summary_section
 from probe.write.unchanged import same_apart_from
 from probe.write.viewer.data import ViewerData
@@ -131,7 +131,7 @@ def stream_report(
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         exchanges = iter_exchanges(traffic, warnings, progress)
-        if resume is not None:  # picking up the reading the last analysis saved, saving this one (probe.write.resume)
+        if resume is not None:  # from the reading the last analysis saved, saving this one (probe.analysis.resume)
             run, states, exchanges = resume.begin(
                 run, states, warnings, log, {"turns": turns, "insight": insight_out}, progress
             )
