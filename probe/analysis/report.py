@@ -1,7 +1,6 @@
 """Writes report.md, report.html and turns.jsonl from a traffic.jsonl in one pass (the header is written last,
 from the totals gathered while the conversation log streams to a temporary file), each exchange read once for them
-all (RunReading, which the live viewer shares), and brings run folders' reports up to date, rebuilding only what is
-out of date (probe.runs.ledger)."""
+all (RunReading, which the live viewer shares); probe.analysis.refresh brings run folders' reports up to date."""
 
 import gc
 import io
@@ -9,17 +8,17 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from probe.analysis.report_job import Job, Refreshed, plan, run_job
+from probe.analysis.prices_kept import keeping_prices
+from probe.analysis.report_job import Job, plan, run_job
 from probe.analysis.resume import Resume, lines_out
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
-from probe.common.errors import ProbeError, RunError, one_line
+from probe.common.errors import RunError
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.conversation import Turn
@@ -29,8 +28,7 @@ from probe.read.thinning import thin_exchange
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.runs import ledger
-from probe.runs.folders import being_recorded, private_replacement
+from probe.runs.folders import private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
@@ -286,9 +284,13 @@ def analyze_run(run: Path, target: Target | None = None, redact: bool = True) ->
 def viewer_reading(run: Path, target: Target | None = None) -> tuple[RunReading, Job]:
     """The reading report.html's data would be made with, for the viewer's data alone, able to hand out what was
     added since a count (the live viewer, probe.write.live), and the run's job (its capture, its warnings)."""
-    job = run_job(run, target)
-    choice = job.choice
-    return RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True), job
+    warnings: list[str] = []
+    with keeping_prices(run, warnings):  # priced as its report.html is (probe.analysis.prices_kept)
+        job = run_job(run, target)
+        choice = job.choice
+        reading = RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True)
+    job.warnings += warnings
+    return reading, job
 
 
 def write_report(
@@ -335,59 +337,9 @@ def write(job: Job, afresh: bool = False) -> tuple[Path, list[str]]:
     finally:
         if progress is not None:
             progress.finish()
-    if output.name == REPORT.outputs[0]:
-        record_made(output.parent, REPORT)  # a run folder's report: the next check knows it was made here
+    if output.name == REPORT.outputs[0]:  # a run folder's report: the next check knows it was made here, and how
+        record_made(output.parent, REPORT, job.prices)
     return output, warnings
-
-
-def refresh(run: Path, target: Target | None = None, redact: bool = True, force: bool = False) -> Refreshed:
-    """Rebuild the run's report and turns.jsonl if they are out of date (or `force`); errors are raised."""
-    job = run_job(run, target, redact)
-    why = "--force" if force else ledger.out_of_date(run, ledger.REPORT, job.choice.sources(), job.stamp)
-    if why is None:
-        return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
-    written, warnings = write(job, afresh=force)
-    return Refreshed(written, why, warnings)
-
-
-def refresh_all(
-    runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False, out: TextIO | None = None
-) -> Counter:
-    """Refresh every run, printing one line per run rebuilt, failed or skipped, then the counts; a failed run does
-    not stop the others. Returns the counts by outcome."""
-    out = out or sys.stdout  # looked up now: tests and callers may have replaced it
-    counts: Counter = Counter()
-    for run in runs:
-        shown = display(run)  # with any control characters of a name from elsewhere escaped
-        if being_recorded(run):
-            counts["skipped"] += 1
-            print(
-                f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
-                file=out,
-                flush=True,
-            )
-            continue
-        try:
-            refreshed = refresh(run, target, redact, force)
-        except ProbeError as error:
-            counts["failed"] += 1
-            print(f"failed {shown}: {one_line(str(error))}", file=out, flush=True)
-            continue
-        except Exception as error:  # a bug met in one capture must not cost the other runs their reports
-            counts["failed"] += 1
-            print(f"failed {shown}: {type(error).__name__}: {one_line(str(error))}", file=out, flush=True)
-            continue
-        if refreshed.why is None:
-            counts["up to date"] += 1
-            continue
-        counts["rebuilt"] += 1
-        print(f"rebuilt {shown}: {one_line(refreshed.why)}", file=out, flush=True)
-        for warning in refreshed.warnings:
-            print(f"  warning: {one_line(warning)}", file=out)
-    summary = f"{counts['up to date']} up to date, {counts['rebuilt']} rebuilt, {counts['failed']} failed"
-    summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
-    print(summary, file=out, flush=True)
-    return counts
 
 
 def same_report(old: Path, new: Path) -> bool:
