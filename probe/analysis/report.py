@@ -233,7 +233,8 @@ class RunReading:
         shown_by = renderer_for(builder.reader, self.renderer)
         self.totals.read_by(turn, shown_by, self.renderer, self.renderer_name)
         count_key_paths(exchange, turn, shown_by, self.totals)
-        facts_record = self.insight.add(self.totals.insight, turn, exchange.request_headers)
+        facts, answered = self.totals.insight.add(turn, exchange.request_headers)  # (probe.analyse.insight)
+        facts_record = self.insight.add(facts, answered)
         page = self.page
         record = self.lines.record(turn) if self.turns is not None or page is not None else None
         if self.turns is not None:
@@ -246,7 +247,8 @@ class RunReading:
 
     def finish(self) -> None:
         """The run's last insight records: the tool calls no request answered, the agents, the run's totals."""
-        self.insight.finish(self.totals.insight)
+        agents, unanswered = self.totals.insight.finish()
+        self.insight.finish(self.totals.insight, agents, unanswered)
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
         """The viewer's header (probe.write.viewer.header) for what was read so far."""
