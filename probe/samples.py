@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.analyse.prices import prices_from
-from probe.analysis.refresh import refresh_all
+from probe.analysis.report import refresh_all
 from probe.common import cli
 from probe.common.errors import RunError, one_line, run_main
 from probe.common.paths import data_dir, display

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from probe.analyse.prices import PRICES_HELP, prices_from
-from probe.analysis.refresh import refresh, refresh_all
-from probe.analysis.report import write
+from probe.analysis.report import refresh, refresh_all, write
 from probe.analysis.report_job import plan
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from probe.analysis.refresh import refresh
+from probe.analysis.report import refresh
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import display

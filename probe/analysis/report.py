@@ -1,6 +1,7 @@
 """Writes report.md, report.html and turns.jsonl from a traffic.jsonl in one pass (the header is written last,
 from the totals gathered while the conversation log streams to a temporary file), each exchange read once for them
-all (RunReading, which the live viewer shares); probe.analysis.refresh brings run folders' reports up to date."""
+all (RunReading, which the live viewer shares), and brings run folders' reports up to date, rebuilding only what is
+out of date (probe.runs.ledger), with the prices each was made with (probe.analysis.prices_kept)."""
 
 import gc
 import io
@@ -8,17 +9,19 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from probe.analyse.run_totals import Totals, count_key_paths
 from probe.analysis.prices_kept import keeping_prices
-from probe.analysis.report_job import Job, plan, run_job
+from probe.analysis.report_job import Job, Refreshed, plan, run_job
 from probe.analysis.resume import Resume, lines_out
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
-from probe.common.errors import RunError
+from probe.common.errors import ProbeError, RunError, one_line
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.conversation import Turn
@@ -28,15 +31,14 @@ from probe.read.thinning import thin_exchange
 from probe.read.traffic import Exchange, iter_exchanges
 from probe.read.turn_lines import TurnLines, shallow_record
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.runs.folders import private_replacement
+from probe.runs import ledger
+from probe.runs.folders import being_recorded, private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
-from probe.write.exchange_markdown import count_key_paths, render_exchange, safely
+from probe.write.exchange_markdown import render_exchange, safely
 from probe.write.insight_lines import InsightLines
 from probe.write.report_header import (
-    GENERATED_AT,
-    Totals,
     made_with,
     plain_stamp,
     report_header,
@@ -44,10 +46,10 @@ from probe.write.report_header import (
 )
 from probe.write.report_paths import insight_path, turns_path, viewer_path
 from probe.write.summary_section import summary_section
-from probe.write.unchanged import same_apart_from
+from probe.write.unchanged import same_page, same_report
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
-from probe.write.viewer.page import GENERATED, frame_size, write_page
+from probe.write.viewer.page import frame_size, write_page
 
 LOG_IN_MEMORY = 8 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk (a 1 GB
 # capture makes 33 MB of it: kept whole, peak memory grew with the capture)
@@ -228,9 +230,10 @@ class RunReading:
         thin_exchange(exchange)  # before masking: what lists too long to read leave out costs nothing (read.thinning)
         if self.redact:
             exchange = masked_exchange(exchange, self.extra_secrets, self.histories)
-        self.totals.count(exchange)
-        turn, builder = self.reading.build(exchange, warnings)
+        turn, builder = self.reading.build(exchange, warnings)  # (probe.apis)
         shown_by = renderer_for(builder.reader, self.renderer)
+        # What the run's totals and the insight layer make of it (probe.analyse), then what is written of it.
+        self.totals.count(exchange)
         self.totals.read_by(turn, shown_by, self.renderer, self.renderer_name)
         count_key_paths(exchange, turn, shown_by, self.totals)
         facts, answered = self.totals.insight.add(turn, exchange.request_headers)  # (probe.analyse.insight)
@@ -344,11 +347,54 @@ def write(job: Job, afresh: bool = False) -> tuple[Path, list[str]]:
     return output, warnings
 
 
-def same_report(old: Path, new: Path) -> bool:
-    """Whether two reports say the same, apart from when they were generated."""
-    return same_apart_from(old, new, GENERATED_AT.encode())
+def refresh(run: Path, target: Target | None = None, redact: bool = True, force: bool = False) -> Refreshed:
+    """Rebuild the run's report and turns.jsonl if they are out of date (or `force`); errors are raised."""
+    kept: list[str] = []
+    with keeping_prices(run, kept):
+        job = run_job(run, target, redact)
+        job.warnings[:0] = kept
+        why = "--force" if force else ledger.out_of_date(run, ledger.REPORT, job.choice.sources(), job.stamp)
+        if why is None:
+            return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
+        written, warnings = write(job, afresh=force)
+    return Refreshed(written, why, warnings)
 
 
-def same_page(old: Path, new: Path) -> bool:
-    """Whether two viewer pages say the same, apart from when they were generated."""
-    return same_apart_from(old, new, GENERATED)
+def refresh_all(
+    runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False, out: TextIO | None = None
+) -> Counter:
+    """Refresh every run, printing one line per run rebuilt, failed or skipped, then the counts; a failed run does
+    not stop the others. Returns the counts by outcome."""
+    out = out or sys.stdout  # looked up now: tests and callers may have replaced it
+    counts: Counter = Counter()
+    for run in runs:
+        shown = display(run)  # with any control characters of a name from elsewhere escaped
+        if being_recorded(run):
+            counts["skipped"] += 1
+            print(
+                f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
+                file=out,
+                flush=True,
+            )
+            continue
+        try:
+            refreshed = refresh(run, target, redact, force)
+        except ProbeError as error:
+            counts["failed"] += 1
+            print(f"failed {shown}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        except Exception as error:  # a bug met in one capture must not cost the other runs their reports
+            counts["failed"] += 1
+            print(f"failed {shown}: {type(error).__name__}: {one_line(str(error))}", file=out, flush=True)
+            continue
+        if refreshed.why is None:
+            counts["up to date"] += 1
+            continue
+        counts["rebuilt"] += 1
+        print(f"rebuilt {shown}: {one_line(refreshed.why)}", file=out, flush=True)
+        for warning in refreshed.warnings:
+            print(f"  warning: {one_line(warning)}", file=out)
+    summary = f"{counts['up to date']} up to date, {counts['rebuilt']} rebuilt, {counts['failed']} failed"
+    summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
+    print(summary, file=out, flush=True)
+    return counts

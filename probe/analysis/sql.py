@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from probe.analysis.refresh import refresh_all
+from probe.analysis.report import refresh_all
 from probe.common import cli
 from probe.common.errors import UsageError, inert_json, inert_lines, one_line, run_main, warn
 from probe.common.paths import data_dir, display

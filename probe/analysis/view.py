@@ -4,8 +4,7 @@ With --live, serves the viewer from 127.0.0.1 instead, growing while the run is 
 import sys
 import webbrowser
 
-from probe.analysis.refresh import refresh
-from probe.analysis.report import viewer_reading
+from probe.analysis.report import refresh, viewer_reading
 from probe.common import cli
 from probe.common.errors import run_main, warn
 from probe.common.paths import display

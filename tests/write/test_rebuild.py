@@ -357,11 +357,12 @@ def test_other_prices_make_the_report_anew(private_data_dir, capsys, tmp_path, m
     prices.write_text("models:\n  gpt-9: {input: 1, output: 3}\n")
     assert analyze.main(["--run", str(run), "--prices", str(prices)]) == 0
     assert "(up to date" not in capsys.readouterr().out
-    # The price file was for those calls only: the next analysis in the same process is priced as before.
+    # The price file was for those calls only, but the report keeps the prices it was made with: the next analysis
+    # in the same process, without --prices, finds it up to date and leaves it priced as it was.
     assert "PROBE_PRICES" not in os.environ
     analyze.main(["--run", str(run)])
-    assert "(up to date" not in capsys.readouterr().out
-    assert (run / "report.md").read_text().count(f", prices `{PRICES}`") == 1
+    assert "(up to date" in capsys.readouterr().out
+    assert (run / "report.md").read_text().count(", prices `prices.yaml (sha256 ") == 1
 
 
 def test_a_report_that_came_with_a_run_folder_is_made_anew(private_data_dir, capsys):
