@@ -30,15 +30,15 @@ from invoke import Collection, Exit, Task, task
 from probe import pipeline as pipeline_script
 from probe import record
 from probe import samples as samples_script
+from probe.analysis import analyze as analyze_script
+from probe.analysis import export as export_script
+from probe.analysis import sql as sql_script
+from probe.analysis import view as view_script
 from probe.common.errors import run_main
 from probe.replay import run as replay_main
 from probe.runs import targets as targets_script
 from probe.runs.targets import known_targets
-from probe.write import analyze as analyze_script
 from probe.write import diff as diff_script
-from probe.write import export as export_script
-from probe.write import sql as sql_script
-from probe.write import view as view_script
 
 ROOT = Path(__file__).resolve().parent
 

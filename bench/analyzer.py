@@ -114,7 +114,7 @@ def measure(shape: str, capture: Path, runs: int) -> None:
     floors, analyses = [], []
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.md"
-        analyze = [sys.executable, "-m", "probe.write.analyze", "--input", str(capture), "--output", str(report)]
+        analyze = [sys.executable, "-m", "probe.analysis.analyze", "--input", str(capture), "--output", str(report)]
         for _ in range(runs):
             floors.append(timed([sys.executable, "-c", FLOOR, str(capture)]))
             analyses.append(timed([*analyze, "--target", TARGETS[shape]]))

@@ -20,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUNNER = """
 import sys
 from probe.analyse.context import ContextFilling
-from probe.write import analyze
+from probe.analysis import analyze
 if sys.argv[1] == "without":
     ContextFilling.add = lambda self, turn: None
 sys.exit(analyze.main(["--input", sys.argv[2], "--output", sys.argv[3]]))

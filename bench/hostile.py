@@ -162,7 +162,7 @@ def main() -> None:
     print("peak RSS (MB) of each command, a fresh process, against its target; report.html (MB) against 25 MB")
     print(f"{'shape':>18} {'command':>8} {'capture':>9} {'line':>8} {'peak':>8} {'target':>8} {'html MB':>8} "
           f"{'within':>7}")  # fmt: skip
-    analyze = [sys.executable, "-m", "probe.write.analyze", "--force", "--run"]
+    analyze = [sys.executable, "-m", "probe.analysis.analyze", "--force", "--run"]
     folder = CACHE / ("quick" if args.quick else "full")
     shapes = args.shapes.split(",")
     if "items" in shapes:

@@ -2,7 +2,7 @@
 
 In one run, on a generated capture (codex shape, 1 GB by default) copied into a run folder: the parse floor (orjson
 over every line and payload, as bench/analyzer.py), a full analysis, then one exchange appended and the analysis
-again, which picks up the reading the first one saved (probe.write.resume). Each is a fresh process; wall seconds,
+again, which picks up the reading the first one saved (probe.analysis.resume). Each is a fresh process; wall seconds,
 peak RSS and the outputs' sizes are printed, and the incremental/full ratio (the target is 5% or less). --check also
 analyses the grown capture from scratch and compares the outputs, apart from their generated-at stamps.
 """
@@ -41,7 +41,7 @@ def main() -> None:
         # The capture grows before each analysis after the first, so each is out of date without --force, which
         # reads the capture whole: the first (and the check's) analysis only.
         analyze = [
-            "env", f"XDG_STATE_HOME={state}", sys.executable, "-m", "probe.write.analyze", "--run", str(run),
+            "env", f"XDG_STATE_HOME={state}", sys.executable, "-m", "probe.analysis.analyze", "--run", str(run),
             "--target", TARGETS[args.shape],
         ]  # fmt: skip
         floor = timed([sys.executable, "-c", FLOOR, str(traffic)])

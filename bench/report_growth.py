@@ -42,7 +42,7 @@ def main() -> None:
                     [
                         sys.executable,
                         "-m",
-                        "probe.write.analyze",
+                        "probe.analysis.analyze",
                         "--input",
                         str(capture),
                         "--output",

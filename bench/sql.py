@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CACHE = PROJECT_ROOT / "bench" / ".cache"  # generated captures, git-ignored
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from probe.write import sql  # noqa: E402  (the project's root goes on the path first)
+from probe.analysis import sql  # noqa: E402  (the project's root goes on the path first)
 
 QUERY = """SELECT r.target, count(*) AS turns, sum(t.input_tokens) AS input_tokens,
     sum(t.output_tokens) AS output_tokens, count(DISTINCT t.instructions_sha256) AS instructions
@@ -42,7 +42,7 @@ def data_folder(megabytes: float) -> Path:
         manifest = {"schema": 1, "target": "codex", "status": "complete", "agent": {"version": f"bench {index}"},
                     "started_at": "2026-01-01T00:00:00+0000"}  # fmt: skip
         (run / "manifest.json").write_text(json.dumps(manifest))
-        subprocess.run([sys.executable, "-m", "probe.write.analyze", "--run", str(run), "--target", "codex"],
+        subprocess.run([sys.executable, "-m", "probe.analysis.analyze", "--run", str(run), "--target", "codex"],
                        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
     return folder.parent
 

@@ -2,7 +2,7 @@
 thousands of instruction blocks, and a hand-made turns.jsonl whose lines name a table of tools over and over.
 
 Each shape is written as a run folder beside one bundled sample and analysed once (untimed); then `python -m
-probe.write.sql` runs a query over the turns view in a process of its own, whose peak RSS (and time, noisy on a
+probe.analysis.sql` runs a query over the turns view in a process of its own, whose peak RSS (and time, noisy on a
 shared machine) is reported with the sizes of the capture and of its turns.jsonl. Memory should follow the data with
 a small factor: the views unnest each turns.jsonl table once and join values by number.
 """
@@ -74,7 +74,7 @@ def data_folder(shape: str, count: int) -> Path:
     # Brought up to date here (the code may have changed since), so that the command measured only reads. (The
     # hand-made run has no capture to analyse: that one fails, and its turns.jsonl stays.)
     environment = os.environ | {"PROBE_DATA_DIR": str(folder)}
-    subprocess.run([sys.executable, "-m", "probe.write.analyze", "--run", "all"], cwd=PROJECT_ROOT, env=environment,
+    subprocess.run([sys.executable, "-m", "probe.analysis.analyze", "--run", "all"], cwd=PROJECT_ROOT, env=environment,
                    check=shape != "named", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     return folder
 
@@ -84,7 +84,7 @@ def peak(folder: Path) -> tuple[int, float, str]:
     environment = os.environ | {"PROBE_DATA_DIR": str(folder)}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "probe.write.sql", QUERY, "--format", "csv"],
+        process = subprocess.Popen([sys.executable, "-m", "probe.analysis.sql", QUERY, "--format", "csv"],
                                    cwd=PROJECT_ROOT, env=environment, stdout=out, stderr=err)  # fmt: skip
         _, status, usage = os.wait4(process.pid, 0)  # the rusage of this child alone
         process.returncode = os.waitstatus_to_exitcode(status)

@@ -73,7 +73,7 @@ def measure(browser, folder: Path, name: str, lines, runs: int) -> tuple[int, fl
         for entry in lines:
             out.write(json.dumps(entry) + "\n")
     subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--input", str(capture), "--output", str(report),
+        [sys.executable, "-m", "probe.analysis.analyze", "--input", str(capture), "--output", str(report),
          "--target", "codex"],
         cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import probe.mock
 from probe.analyse.prices import PRICES_ENV, PRICES_HELP, prices_from
+from probe.analysis.report import analyze_run, viewer_reading
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import Watch, capture_from_arguments
@@ -17,7 +18,6 @@ from probe.runs.targets import Target, load_target
 from probe.write import live_feed
 from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import PipelineViewer, wait_until_stopped
-from probe.write.report import analyze_run, viewer_reading
 from probe.write.report_paths import viewer_path
 
 MOCK_PRICES = "prices.yaml"  # beside the mock's code

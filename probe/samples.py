@@ -11,17 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.analyse.prices import prices_from
+from probe.analysis.report import refresh_all
 from probe.common import cli
 from probe.common.errors import RunError, one_line, run_main
 from probe.common.paths import data_dir, display
 from probe.runs import ledger as derived
 from probe.runs.folders import BODIES, CAPTURE_FILES, list_runs
+from probe.runs.ledger import SAMPLE_MARK, SAMPLE_PRICES
 from probe.write.diff import diff_runs
-from probe.write.report import refresh_all
 from probe.write.report_header import GENERATED_AT
 
-SAMPLE_PRICES = "sample-prices.yaml"  # in the data folder, beside the samples' target folders
-SAMPLE_MARK = "-sample-"  # in a run folder's name: a bundled sample, with committed derived files
 DIFF_PREFIX = "diff-"  # diff-<A's folder>.md in B's folder: the diff of a bundled version pair
 SHOWN_LINES = 12  # lines of a unified diff shown per mismatch
 

@@ -60,7 +60,7 @@ def leaks(found: list[tuple[str, str, str]], secrets: list[str]) -> list[tuple[s
 
 
 def probe(*argv: str, data_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    """A command of the project (`probe.write.analyze`, …) run as a user runs it, on the data folder given."""
+    """A command of the project (`probe.analysis.analyze`, …) run as a user runs it, on the data folder given."""
     result = subprocess.run(
         [sys.executable, "-m", *argv],
         cwd=PROJECT_ROOT,

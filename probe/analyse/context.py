@@ -112,7 +112,7 @@ class ContextFilling:
     sums: dict[tuple[str, str, bool], int] = field(default_factory=dict)  # (kind, name, new) -> tokens, run-long
 
     def __setstate__(self, state: dict) -> None:
-        # Loaded again (probe.write.resume): the items are the same objects, but the ids were another process's.
+        # Loaded again (probe.analysis.resume): the items are the same objects, but the ids were another process's.
         self.__dict__.update(state)
         self.items = OrderedDict((id(found[0]), found) for found in self.items.values())
 

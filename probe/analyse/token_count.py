@@ -57,7 +57,7 @@ class TokenCounter:
         self.kept = 0  # characters of the texts remembered
 
     def __getstate__(self) -> dict:
-        # The tokenizer is a native object: a counter saved with an analysis (probe.write.resume) loads it again.
+        # The tokenizer is a native object: a counter saved with an analysis (probe.analysis.resume) loads it again.
         return {name: value for name, value in self.__dict__.items() if name != "counted"}
 
     def __setstate__(self, state: dict) -> None:

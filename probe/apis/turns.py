@@ -70,7 +70,7 @@ class TurnBuilder:
         self.keyed: list[Item] = []
 
     def __getstate__(self) -> dict:
-        # A saved reading (probe.write.resume) leaves out the keys kept by the items' ids, which would be another
+        # A saved reading (probe.analysis.resume) leaves out the keys kept by the items' ids, which would be another
         # process's: loaded again, an item's key is worked out again, the same.
         return self.__dict__ | {"key_of": {}, "keyed": []}
 
@@ -239,7 +239,7 @@ class Reading:
         self.builders: dict[int, TurnBuilder] = {}  # by the reader's id, in the order first used
 
     def __setstate__(self, state: dict) -> None:
-        # Loaded again (probe.write.resume): the readers are the same modules, but the ids were another process's.
+        # Loaded again (probe.analysis.resume): the readers are the same modules, but the ids were another process's.
         self.__dict__.update(state)
         self.builders = {id(builder.reader): builder for builder in self.builders.values()}
 

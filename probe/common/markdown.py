@@ -36,7 +36,7 @@ invisible characters are shown as their escapes (`\\x1b`, `\\u202e`, as probe.co
 report printed on a terminal, or read in an editor, shows what was captured and does nothing else.
 
 Captured text is masked here too, before it is escaped, by the function that `masked_by` sets for the
-report being written (probe.write.report masks token shapes unless the capture was masked when it was recorded).
+report being written (probe.analysis.report masks token shapes unless the capture was masked when it was recorded).
 Masking the finished Markdown instead would let a masked span swallow the syntax around it (a URL parameter's
 value runs to the next space, across a closing backtick), and the `[REDACTED sha256:…]` it writes would not
 be escaped.

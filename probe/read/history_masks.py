@@ -23,7 +23,7 @@ class HistoryMasks:
         self.last: dict[str, tuple[bytes, Any]] = {}
 
     def __getstate__(self) -> dict:
-        # A saved reading (probe.write.resume) is written to disk: the texts here are as sent, secrets and all. What
+        # A saved reading (probe.analysis.resume) is written to disk: the texts here are as sent, secrets and all. What
         # is masked once more after it is loaded is masked the same.
         return {"last": {}}
 

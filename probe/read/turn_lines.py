@@ -90,7 +90,7 @@ class ValueTable:
         self.new_texts: list[bytes] = []  # this line's new values, encoded
 
     def __getstate__(self) -> dict:
-        # A saved reading (probe.write.resume) leaves out the objects known by identity (40 MB of items in a 1 GB
+        # A saved reading (probe.analysis.resume) leaves out the objects known by identity (40 MB of items in a 1 GB
         # capture's): loaded again, their numbers are found by their hash, the same numbers.
         return self.__dict__ | {"by_object": {}, "alive": []}
 

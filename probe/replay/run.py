@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from probe.analyse.volatile import recorded_workdir
+from probe.analysis.report import analyze_run
 from probe.capture import agent_home, agents, processes
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
@@ -23,7 +24,6 @@ from probe.replay.trust import permit
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
 from probe.runs.targets import Target, known_targets, load_target, named_by_data
 from probe.write import live_feed
-from probe.write.report import analyze_run
 from probe.write.report_paths import viewer_path
 
 STARTUP_TIMEOUT = 60.0  # seconds the stand-in gets to read the recording and listen

@@ -19,6 +19,8 @@ from probe.runs.folders import private_replacement
 STAMP_LIMIT = 64 * 1024  # bytes of an output's head searched for its stamp line
 LEDGER = ".made-here.json"  # beside the outputs: which files this machine made (see not_made_here)
 LEDGER_LIMIT = 64 * 1024  # bytes; the ledger may come with a run folder from elsewhere, like everything in it
+SAMPLE_MARK = "-sample-"  # in a run folder's name: a bundled sample, with committed derived files
+SAMPLE_PRICES = "sample-prices.yaml"  # in the data folder, beside the samples' folders: what they are priced with
 # What the viewer's page is made of besides the run's data: its script and style, inlined into every report.html
 # (probe.write.viewer.page reads them from here, so the list is kept once).
 VIEWER_FOLDER = Path(__file__).resolve().parents[1] / "write" / "viewer"
@@ -61,15 +63,16 @@ class Rule:
 REPORT = Rule(
     outputs=("report.md", "turns.jsonl", "report.html", "insight.jsonl"),
     inputs=("traffic.jsonl", "manifest.json"),
-    code=("probe.write.report",),
+    code=("probe.analysis.report",),
     stamp="- Made with: ",
     assets=VIEWER_ASSETS,
 )
-# HAR 1.2 of the capture (probe.write.export): only the capture goes into it.
+# HAR 1.2 of the capture (probe.analysis.export): only the capture goes into it.
 HAR = Rule(outputs=("traffic.har",), inputs=("traffic.jsonl",), code=("probe.write.har",), stamp="")
-# mitmproxy's flow file (probe.write.export --format mitm), made from the capture too: the capture no longer writes it.
+# mitmproxy's flow file (probe.analysis.export --format mitm), made from the capture too: the capture no longer
+# writes it.
 FLOWS = Rule(outputs=("flows.mitm",), inputs=("traffic.jsonl",), code=("probe.write.flow_file",), stamp="")
-# A VCR.py cassette of the capture's HTTP exchanges (probe.write.export --format vcr), made from the capture alone.
+# A VCR.py cassette of the capture's HTTP exchanges (probe.analysis.export --format vcr), made from the capture alone.
 VCR = Rule(outputs=("traffic.vcr.yaml",), inputs=("traffic.jsonl",), code=("probe.write.vcr",), stamp="")
 RULES = (REPORT, HAR, FLOWS, VCR)
 
@@ -136,16 +139,31 @@ def shown(path: Path, run: Path) -> str:
     return path.name if path.parent == run else display(path)
 
 
-def record_made(folder: Path, rule: Rule) -> None:
-    """Note, beside `rule`'s outputs just written into `folder`, that this machine made them.
+def record_made(folder: Path, rule: Rule, prices: Path | None = None) -> None:
+    """Note, beside `rule`'s outputs just written into `folder`, that this machine made them, and with which price
+    file (`prices`; None: the price database alone), so that bringing them up to date keeps those prices.
 
     File times can be set to anything, so a report that came inside someone else's run folder could pass for up
     to date and never be made again by our renderers. A file's inode and change time cannot be set: they are
     recorded here, and anything else in the outputs' place is rebuilt.
     """
-    files = recorded_files(folder) | {name: identity(folder / name) for name in rule.outputs}
+    recorded = read_ledger(folder)
+    files = recorded["files"] | {name: identity(folder / name) for name in rule.outputs}
+    priced = recorded["prices"] | {rule.outputs[0]: str(prices.resolve()) if prices is not None else None}
     with contextlib.suppress(OSError), private_replacement(folder / LEDGER) as file:  # without it: made again once
-        file.write(json.dumps({"schema": 1, "files": files}) + "\n")
+        file.write(json.dumps({"schema": 1, "files": files, "prices": priced}) + "\n")
+
+
+def prices_made_with(folder: Path, rule: Rule) -> tuple[bool, Path | None]:
+    """Whether the ledger says which prices `rule`'s outputs in `folder` were made with, and the price file (None:
+    the price database alone). Only for outputs this machine made: a ledger from elsewhere names nothing to open."""
+    if not_made_here(folder, rule) is not None:
+        return False, None
+    priced = read_ledger(folder)["prices"]
+    if rule.outputs[0] not in priced:
+        return False, None
+    path = priced[rule.outputs[0]]
+    return True, Path(path) if isinstance(path, str) else None
 
 
 def not_made_here(folder: Path, rule: Rule) -> str | None:
@@ -160,17 +178,24 @@ def not_made_here(folder: Path, rule: Rule) -> str | None:
 
 def recorded_files(folder: Path) -> dict:
     """What the ledger says this machine made in `folder` (each rule's outputs); nothing if it cannot be read."""
+    return read_ledger(folder)["files"]
+
+
+def read_ledger(folder: Path) -> dict:
+    """The ledger in `folder`: `files` (what this machine made) and `prices` (the price file each rule's first
+    output was made with), each empty if it cannot be read."""
     ledger = folder / LEDGER
     try:
         if not stat.S_ISREG(os.lstat(ledger).st_mode):
-            return {}
+            return {"files": {}, "prices": {}}
         with ledger.open("rb") as file:
             data = file.read(LEDGER_LIMIT + 1)
         recorded = json.loads(data) if len(data) <= LEDGER_LIMIT else None
     except (OSError, ValueError, RecursionError):
-        return {}
-    files = recorded.get("files") if isinstance(recorded, dict) else None
-    return files if isinstance(files, dict) else {}
+        return {"files": {}, "prices": {}}
+    recorded = recorded if isinstance(recorded, dict) else {}
+    files, prices = recorded.get("files"), recorded.get("prices")
+    return {"files": files if isinstance(files, dict) else {}, "prices": prices if isinstance(prices, dict) else {}}
 
 
 def identity(path: Path) -> list[int] | None:

@@ -1,7 +1,5 @@
 """One exchange of the conversation log as Markdown: its heading and facts, headers, and the renderer's sections."""
 
-from typing import Any
-
 from probe.common import markdown as md
 from probe.read.conversation import Turn
 from probe.read.dedupe import changes
@@ -148,35 +146,3 @@ def render_exchange(
     )
     totals.absorb(rendered)
     return lines + rendered.lines + [""]
-
-
-def count_key_paths(exchange: Exchange, turn: Turn, renderer, totals) -> None:
-    """The key paths of the request the turn was read from and of the response, for the payload-structure tables
-    of the report and the viewer (`totals`: probe.write.report_header.Totals)."""
-    if exchange.kind == "websocket":
-        requests = [frame.body for frame in exchange.frames if frame.from_client]
-    else:
-        requests = [exchange.request_body]
-    read = next((body for body in requests if body.is_json), None)
-    if read is not None:
-        totals.request_paths.add(without_carried(read.value, turn, renderer))
-    events = exchange.stream_events()
-    if events is not None:
-        totals.response_paths.add_events(events)
-    elif exchange.response_body.is_json:
-        totals.response_paths.add(exchange.response_body.value)
-
-
-def without_carried(body: Any, turn: Turn, renderer) -> Any:
-    """A request body without the history an earlier request already held, so repeated history counts once in
-    the key-path tables. The renderer names the field that holds the history."""
-    field = getattr(renderer, "HISTORY_FIELD", None)
-    if not (
-        isinstance(body, dict)
-        and field
-        and turn.carried
-        and turn.carried.by == "prefix"
-        and isinstance(body.get(field), list)
-    ):
-        return body
-    return {**body, field: body[field][turn.carried.items :]}

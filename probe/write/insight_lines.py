@@ -10,7 +10,6 @@ from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
 from probe.analyse.tool_calls import ToolCall
 from probe.common.fastjson import encoded
-from probe.read.conversation import Turn
 from probe.redact.json_values import mask_json, masked_string
 
 INSIGHT_FILE = "insight.jsonl"
@@ -70,10 +69,9 @@ class InsightLines:
                  for part in context["categories"]]  # fmt: skip
         return {**context, "categories": parts}
 
-    def add(self, insight: Insight, turn: Turn, headers: list[tuple[str, str]]) -> dict:
-        """Feed the turn to `insight`, write its record and the tool calls it answered; return the turn's record as
-        written, which the viewer shows too."""
-        facts, answered = insight.add(turn, headers)
+    def add(self, facts: TurnInsight, answered: list[ToolCall]) -> dict:
+        """Write a turn's record (`facts`, what the insight layer made of it) and the tool calls it answered; return
+        the turn's record as written, which the viewer shows too."""
         record = self.turn(facts)
         self.calls(answered)
         return record
@@ -90,9 +88,8 @@ class InsightLines:
         for call in calls:
             self.write({"record": "tool_call", "schema": SCHEMA, **call.to_json()})
 
-    def finish(self, insight: Insight) -> None:
-        """The calls no request answered, the agents, and the run's totals."""
-        agents, unanswered = insight.finish()
+    def finish(self, insight: Insight, agents: list[Agent], unanswered: list[ToolCall]) -> None:
+        """The calls no request answered, the agents, and the run's totals, from `insight` once it has finished."""
         self.calls(unanswered)
         for agent in agents:
             spend = insight.costs.by_agent.get(agent.id)

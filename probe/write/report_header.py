@@ -1,18 +1,10 @@
 """The top of report.md: what the run was, its totals, tables of endpoints and tokens, and how it was read."""
 
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from probe.analyse.insight import Insight
-from probe.analyse.keypaths import KeyPaths
-from probe.analyse.token_sums import TokenSums
 from probe.common import markdown as md
 from probe.common.paths import PROJECT_ROOT, display
-from probe.read.conversation import Turn
-from probe.read.traffic import Exchange
-from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT
 from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
@@ -21,70 +13,6 @@ from probe.write.cost_section import cost_section
 from probe.write.manifest_facts import manifest_facts
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
-
-
-@dataclass
-class Totals:
-    """Everything the report's header and tables need, gathered while the log streams past."""
-
-    exchanges: int = 0
-    http: int = 0
-    websocket: int = 0
-    frames: int = 0
-    client_frames: int = 0
-    incomplete: int = 0
-    sent: int = 0
-    received: int = 0
-    first_start: float | None = None
-    last_end: float | None = None
-    endpoints: dict = field(default_factory=dict)  # (proxy, path) -> Counter of methods
-    methods: Counter = field(default_factory=Counter)
-    statuses: Counter = field(default_factory=Counter)
-    tokens: TokenSums = field(default_factory=TokenSums)
-    insight: Insight = field(default_factory=Insight)
-    unrecognised: set[str] = field(default_factory=set)
-    apis: Counter = field(default_factory=Counter)  # exchanges by the API they were read as
-    renderers: dict = field(default_factory=dict)  # API -> the renderer module that showed its exchanges
-    foreign: dict = field(default_factory=dict)  # API -> numbers of exchanges not of the target's API
-    request_paths: KeyPaths = field(default_factory=KeyPaths)
-    response_paths: KeyPaths = field(default_factory=KeyPaths)
-
-    def absorb(self, rendered: md.Rendered) -> None:
-        self.unrecognised |= rendered.unrecognised
-
-    def read_by(self, turn: Turn, renderer, preferred, preferred_name: str) -> None:
-        """Which API the exchange was read as, and by which renderer: the report says so once."""
-        self.apis[turn.api] += 1
-        self.tokens.add(turn)
-        self.renderers.setdefault(turn.api, preferred_name if renderer is preferred else renderer_module(renderer))
-        preferred_api = getattr(preferred, "API", None)
-        if preferred_api not in (None, "generic") and turn.api not in (preferred_api, "generic"):
-            self.foreign.setdefault(turn.api, []).append(turn.number)
-
-    def count(self, exchange: Exchange) -> None:
-        self.exchanges += 1
-        self.incomplete += not exchange.complete
-        self.endpoints.setdefault((exchange.proxy, exchange.path.split("?", 1)[0]), Counter())[exchange.method] += 1
-        self.methods[exchange.method] += 1
-        self.statuses[str(exchange.status) if exchange.status is not None else "none"] += 1
-        if exchange.kind == "websocket":
-            self.websocket += 1
-            self.frames += len(exchange.frames)
-            for frame in exchange.frames:
-                self.client_frames += frame.from_client
-                if frame.from_client:
-                    self.sent += frame.body.size
-                else:
-                    self.received += frame.body.size
-        else:
-            self.http += 1
-            self.sent += exchange.request_body.size
-            self.received += exchange.response_body.size
-        start, end = exchange.timing.get("start"), exchange.timing.get("end", exchange.timing.get("start"))
-        if start is not None:
-            self.first_start = start if self.first_start is None else min(self.first_start, start)
-        if end is not None:
-            self.last_end = end if self.last_end is None else max(self.last_end, end)
 
 
 def source_name(path: Path) -> str:
@@ -153,7 +81,7 @@ def masking(redact: bool) -> str:
 def report_header(
     traffic: Path,
     manifest: dict | None,
-    totals: Totals,
+    totals,  # what the analysis counted (probe.analyse.run_totals.Totals)
     warnings: list[str],
     stamp: str,
     generated: str,
@@ -234,7 +162,7 @@ def report_header(
 NUMBERS_SHOWN = 12  # exchange numbers listed in a note before the rest are counted
 
 
-def readers_lines(totals: Totals) -> list[md.Markdown]:
+def readers_lines(totals) -> list[md.Markdown]:
     """Which API each exchange was read as, and by which renderer; and, once per API, the exchanges that speak
     another API than the target's renderer reads."""
     apis = md.Markdown(", ").join(

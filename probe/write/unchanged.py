@@ -1,8 +1,11 @@
-"""Whether a file just written says the same as the one it replaces, apart from when it was generated."""
+"""Whether a report or viewer page just written says the same as the one it replaces, apart from when it was
+generated."""
 
-import filecmp
 import itertools
 from pathlib import Path
+
+from probe.write.report_header import GENERATED_AT
+from probe.write.viewer.page import GENERATED
 
 COMPARED_AT_ONCE = 1 << 20  # bytes of a line compared at a time: a page's data is one line of many megabytes
 
@@ -20,5 +23,11 @@ def same_apart_from(old: Path, new: Path, generated: bytes) -> bool:
     return True
 
 
-def same_bytes(old: Path, new: Path) -> bool:
-    return filecmp.cmp(old, new, shallow=False)
+def same_report(old: Path, new: Path) -> bool:
+    """Whether two reports say the same, apart from when they were generated."""
+    return same_apart_from(old, new, GENERATED_AT.encode())
+
+
+def same_page(old: Path, new: Path) -> bool:
+    """Whether two viewer pages say the same, apart from when they were generated."""
+    return same_apart_from(old, new, GENERATED)

@@ -8,9 +8,9 @@ import json
 import orjson
 from conftest import captured_exchange
 
+from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.apis.openai_responses import report as openai_responses
-from probe.write.report import build_report
 
 SESSION = ("x-claude-code-session-id", "5e551011-aaaa-bbbb-cccc-000000000001")
 

@@ -11,7 +11,7 @@ from conftest import PROJECT_ROOT, captured_exchange
 
 from probe.analyse.token_count import TokenCounter
 from probe.apis.anthropic_messages import report as anthropic_messages
-from probe.write.report import build_report
+from probe.analysis.report import build_report
 
 RULES = "".join(f"Rule {n}: keep the build green, and say what you changed and why. " for n in range(1, 120))
 SYSTEM = "You are a coding agent working in /tmp/project.\n" + RULES

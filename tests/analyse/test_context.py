@@ -15,10 +15,10 @@ from conftest import PROJECT_ROOT, captured_exchange
 
 from probe.analyse.context import HistoryTotals
 from probe.analyse.token_count import TokenCounter
+from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.read.whole_turns import whole_turns
 from probe.write.diff import diff_runs
-from probe.write.report import build_report
 
 CORPUS = sorted(
     [*PROJECT_ROOT.glob("data/*/*-sample-*/traffic.jsonl"), *PROJECT_ROOT.glob("tests/data/subagents/*/traffic.jsonl")]
@@ -150,7 +150,7 @@ def test_parts_are_named_and_carried_history_is_told_from_new(tmp_path):
 
 
 def test_the_report_sql_and_diff_read_the_same_split(tmp_path, monkeypatch):
-    from probe.write.sql import connect
+    from probe.analysis.sql import connect
 
     data = tmp_path / "data"
     old = data / "claude-code" / "20261125-010000-old"
@@ -159,7 +159,7 @@ def test_the_report_sql_and_diff_read_the_same_split(tmp_path, monkeypatch):
     longer = ("You are an agent.", "Today's date is 2026-11-25. " + "Follow the house style. " * 60)
     write_traffic(new, two_turns(tools=TOOLS[:2], system=longer))
     monkeypatch.setenv("PROBE_DATA_DIR", str(data))
-    from probe.write.report import analyze_run
+    from probe.analysis.report import analyze_run
 
     for run in (old, new):
         analyze_run(run)

@@ -14,9 +14,9 @@ import pytest
 from conftest import captured_exchange
 
 from probe.analyse.prices import price_book
+from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.common.errors import UsageError
-from probe.write.report import build_report
 
 START = 1_795_000_000.0  # November 2026
 
@@ -211,7 +211,7 @@ def test_a_bad_price_file_is_one_line(tmp_path, content, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace("[", r"\[")):
         price_book(prices)
     run = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--prices", str(prices), "--input", str(tmp_path / "none")],
+        [sys.executable, "-m", "probe.analysis.analyze", "--prices", str(prices), "--input", str(tmp_path / "none")],
         capture_output=True, text=True,
     )  # fmt: skip
     assert run.returncode == 2 and run.stdout == ""

@@ -10,9 +10,9 @@ import genai_prices
 import pytest
 from price_oracle import counts_as_sent
 
+from probe.analysis import analyze
+from probe.analysis.sql import connect
 from probe.read.whole_turns import whole_turns
-from probe.write import analyze
-from probe.write.sql import connect
 
 PRICES = {  # per million tokens: input, cache read, 5-minute write, 1-hour write, output
     "claude-opus-5-5": (Decimal("4"), Decimal("0.2"), Decimal("5"), Decimal("8"), Decimal("20")),

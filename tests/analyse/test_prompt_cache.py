@@ -6,9 +6,9 @@ import json
 import pytest
 from conftest import captured_exchange
 
+from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.apis.openai_responses import report as openai_responses
-from probe.write.report import build_report
 
 SYSTEM = "You are a coding agent. Today's date is 2026-11-23. Work in /tmp/project."
 AT_3 = "cache break at #3 (against #2): "

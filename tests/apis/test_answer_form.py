@@ -11,7 +11,7 @@ import pytest
 from conftest import captured_exchange
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ANALYZE = "probe.write.analyze"
+ANALYZE = "probe.analysis.analyze"
 
 RESPONSES_STREAM = (
     'event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_1","status":"completed",'

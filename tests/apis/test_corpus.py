@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from probe.analysis.report import write_report
 from probe.apis.built_in import BY_API
 from probe.read.whole_turns import whole_turns
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.targets import parse_target
-from probe.write.report import write_report
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 CASES = sorted(path for path in CORPUS.glob("*/*.jsonl") if not path.name.endswith(".turns.jsonl"))

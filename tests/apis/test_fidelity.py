@@ -5,9 +5,9 @@ from pathlib import Path
 
 from conftest import captured_exchange
 
+from probe.analysis.report import build_report, write_report
 from probe.read.whole_turns import whole_turns
 from probe.runs.importer import import_renderer
-from probe.write.report import build_report, write_report
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OPENAI = import_renderer("probe.apis.openai_responses.report")

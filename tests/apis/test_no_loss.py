@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from losses import DROPPED, ZERO_WIDTH_SPACE, losses
 
-from probe.write.report import write_report
+from probe.analysis.report import write_report
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(path.parent for path in (ROOT / "data").glob("*/*-sample-*/traffic.jsonl"))

@@ -27,7 +27,7 @@ def analysed(sample: Path, tmp_path: Path) -> tuple[list[dict], list]:
     for name in ("traffic.jsonl", "manifest.json"):
         (copy / name).write_bytes((sample / name).read_bytes())
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--run", str(copy)],
+        [sys.executable, "-m", "probe.analysis.analyze", "--run", str(copy)],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -522,7 +522,7 @@ def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture
     if masked_at_capture:  # a claim the key planted in the request belies
         (run / "manifest.json").write_text(json.dumps({"target": "codex", "redaction": RULES_VERSION}))
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--run", str(run), "--target", "codex"],
+        [sys.executable, "-m", "probe.analysis.analyze", "--run", str(run), "--target", "codex"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -549,7 +549,15 @@ def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_
     )
     before = capture.read_bytes()
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--input", str(capture), "--output", str(tmp_path / "report.md")],
+        [
+            sys.executable,
+            "-m",
+            "probe.analysis.analyze",
+            "--input",
+            str(capture),
+            "--output",
+            str(tmp_path / "report.md"),
+        ],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -558,7 +566,7 @@ def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_
     out = tmp_path / "elsewhere"
     out.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--input", str(capture), "--output", str(out / "r.md")],
+        [sys.executable, "-m", "probe.analysis.analyze", "--input", str(capture), "--output", str(out / "r.md")],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -578,7 +586,7 @@ def test_two_reports_in_one_folder_each_get_their_own_derived_files(tmp_path):
         command = [
             sys.executable,
             "-m",
-            "probe.write.analyze",
+            "probe.analysis.analyze",
             "--input",
             str(sample / "traffic.jsonl"),
             "--target",

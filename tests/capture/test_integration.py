@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, WebSocketClient, answer_with_chunked_sse, post_json, read_traffic, send_chunk
 
-from probe.write import export
+from probe.analysis import export
 
 SECRETS = (
     "sk-proj-" + "SECRETBEARER123456",
@@ -434,7 +434,7 @@ def test_run_folder_is_private_and_the_prompt_is_masked(private_data_dir):
     assert result.returncode == 0, result.stderr
     [run] = (private_data_dir / "itest").iterdir()
     assert run.name.endswith("-escape") and stat.S_IMODE(run.stat().st_mode) == 0o700
-    for path in run.iterdir():  # (a folder: the analysis's saved reading, probe.write.resume)
+    for path in run.iterdir():  # (a folder: the analysis's saved reading, probe.analysis.resume)
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path.name
 
 

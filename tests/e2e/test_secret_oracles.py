@@ -150,15 +150,15 @@ def every_output(run: Path, data_dir: Path, scratch: Path, collector: str, input
     """The run's files after every command that writes or prints something of it, and what each printed."""
     printed = []
     commands = {
-        "analyze": ["probe.write.analyze", "--run", str(run), "--force"],
-        "har": ["probe.write.export", "--run", str(run), "--format", "har", "--force"],
-        "mitm": ["probe.write.export", "--run", str(run), "--format", "mitm", "--force"],
+        "analyze": ["probe.analysis.analyze", "--run", str(run), "--force"],
+        "har": ["probe.analysis.export", "--run", str(run), "--format", "har", "--force"],
+        "mitm": ["probe.analysis.export", "--run", str(run), "--format", "mitm", "--force"],
         "diff": ["probe.write.diff", "--run", str(run), "--run", str(run)],
-        "otlp": ["probe.write.export", "--run", str(run), "--otlp", collector, "--with-content"],
+        "otlp": ["probe.analysis.export", "--run", str(run), "--otlp", collector, "--with-content"],
     }
     for table in ("runs", "exchanges", "turns", "tool_calls"):
         for form in ("csv", "table", "json"):
-            commands[f"sql-{table}-{form}"] = ["probe.write.sql", f"select * from {table}", "--format", form]
+            commands[f"sql-{table}-{form}"] = ["probe.analysis.sql", f"select * from {table}", "--format", form]
     for name, argv in commands.items():
         result = probe(*argv, data_dir=data_dir)
         printed.append(scratch / f"{run.name}-{name}.txt")

@@ -244,11 +244,11 @@ def test_the_corpus_in_every_way_it_travels_reaches_no_file_of_the_run(tmp_path,
     assert all(entry["response"]["body_file"] for entry in entries)  # every answer in its own file
     assert max(entry["response"]["body_size"] for entry in entries) > 2 * (1 << 20)  # one in several segments
 
-    probe("probe.write.analyze", "--run", str(run), "--force", data_dir=data_dir)
+    probe("probe.analysis.analyze", "--run", str(run), "--force", data_dir=data_dir)
     for form in ("har", "mitm", "vcr"):
-        probe("probe.write.export", "--run", str(run), "--format", form, "--force", data_dir=data_dir)
+        probe("probe.analysis.export", "--run", str(run), "--format", form, "--force", data_dir=data_dir)
     unmasked_report = scratch / "report-read-as-captured.md"
-    probe("probe.write.analyze", "--input", str(run / "traffic.jsonl"), "--target", "tests/data/itest.yaml",
+    probe("probe.analysis.analyze", "--input", str(run / "traffic.jsonl"), "--target", "tests/data/itest.yaml",
           "--output", str(unmasked_report), "--no-redact", data_dir=data_dir)  # fmt: skip
     # What the report's pass would mask is masked already: read as captured, the report is the same (but for when it
     # was made, and its saying so).

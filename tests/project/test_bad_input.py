@@ -85,7 +85,7 @@ def test_a_renderer_that_fails_to_import_is_one_line(tmp_path, renderers, render
     target.write_text(VALID_TARGET.format(renderer=renderer))
     capture = a_capture(tmp_path / "run")
     result = probe_cli(
-        "probe.write.analyze",
+        "probe.analysis.analyze",
         "--input",
         str(capture),
         "--target",
@@ -99,7 +99,7 @@ def test_a_renderer_that_fails_to_import_is_one_line(tmp_path, renderers, render
 def test_a_renderer_reference_that_is_not_a_module_path_is_refused_when_the_target_loads(tmp_path, renderer):
     target = tmp_path / "x.yaml"
     target.write_text(VALID_TARGET.format(renderer=json.dumps(renderer)))
-    result = probe_cli("probe.write.analyze", "--input", str(a_capture(tmp_path / "run")), "--target", str(target))
+    result = probe_cli("probe.analysis.analyze", "--input", str(a_capture(tmp_path / "run")), "--target", str(target))
     assert one_error_line(result).endswith(
         'renderer: expected a module path, "package.module" or "package.module:attribute"'
     )
@@ -161,7 +161,7 @@ def test_special_files_never_hang(tmp_path):
     run = tmp_path / "20261122-120000-devices"
     run.mkdir()
     (run / "traffic.jsonl").symlink_to("/dev/zero")
-    assert "no such file" in one_error_line(probe_cli("probe.write.analyze", "--run", str(run), timeout=30))
+    assert "no such file" in one_error_line(probe_cli("probe.analysis.analyze", "--run", str(run), timeout=30))
     (tmp_path / "t.bin").write_bytes(b"\xff\xfe\x00name")
     os.rename(tmp_path / "t.bin", tmp_path / "latin.yaml")
     assert one_error_line(
@@ -237,7 +237,7 @@ def test_other_scripts_refuse_bad_numbers_and_empty_names_in_one_line():
     assert "argument --event-delay-ms: expected a number, zero or more, got 'nan'" in one_error_line(
         probe_cli("probe.mock", "--event-delay-ms", "nan")
     )
-    assert "argument --run: must not be empty" in one_error_line(probe_cli("probe.write.analyze", "--run", ""))
+    assert "argument --run: must not be empty" in one_error_line(probe_cli("probe.analysis.analyze", "--run", ""))
     assert (
         one_error_line(probe_cli("invoke", "bench", "--runs", "abc"))
         == "error: --runs 'abc': expected a whole number, 1 or more"
@@ -262,7 +262,7 @@ def test_the_report_never_overwrites_a_capture(tmp_path):
         tmp_path / "x" / "traffic.jsonl",
         tmp_path / "run" / "manifest.json",
     ):
-        line = one_error_line(probe_cli("probe.write.analyze", "--input", str(capture), "--output", str(output)))
+        line = one_error_line(probe_cli("probe.analysis.analyze", "--input", str(capture), "--output", str(output)))
         assert "write the report elsewhere" in line
     assert (sha(capture), sha(other)) == before
 
@@ -270,10 +270,10 @@ def test_the_report_never_overwrites_a_capture(tmp_path):
 def test_bad_run_and_input_arguments(tmp_path):
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    assert "not a folder" in one_error_line(probe_cli("probe.write.analyze", "--run", str(a_file)))
-    assert "no run " in one_error_line(probe_cli("probe.write.analyze", "--run", "20990101-000000-nothing"))
-    assert "not a file" in one_error_line(probe_cli("probe.write.analyze", "--input", str(tmp_path)))
-    assert "--output goes with --input" in one_error_line(probe_cli("probe.write.analyze", "--output", "x.md"))
+    assert "not a folder" in one_error_line(probe_cli("probe.analysis.analyze", "--run", str(a_file)))
+    assert "no run " in one_error_line(probe_cli("probe.analysis.analyze", "--run", "20990101-000000-nothing"))
+    assert "not a file" in one_error_line(probe_cli("probe.analysis.analyze", "--input", str(tmp_path)))
+    assert "--output goes with --input" in one_error_line(probe_cli("probe.analysis.analyze", "--output", "x.md"))
 
 
 @pytest.mark.parametrize(
@@ -289,7 +289,7 @@ def test_a_bad_manifest_is_a_warning_and_the_report_is_written(tmp_path, manifes
     run = tmp_path / "20261122-120000-bad"
     a_capture(run)
     (run / "manifest.json").write_bytes(manifest)
-    result = probe_cli("probe.write.analyze", "--run", str(run))
+    result = probe_cli("probe.analysis.analyze", "--run", str(run))
     assert result.returncode == 0 and f"warning: {warning}" in result.stderr and "Traceback" not in result.stderr
     assert "- Totals: 1 exchanges" in (run / "report.md").read_text()
 
@@ -298,13 +298,13 @@ def test_a_manifest_that_is_a_fifo_does_not_hang(tmp_path):
     run = tmp_path / "20261122-120000-fifo"
     a_capture(run)
     os.mkfifo(run / "manifest.json")
-    result = probe_cli("probe.write.analyze", "--run", str(run), timeout=30)
+    result = probe_cli("probe.analysis.analyze", "--run", str(run), timeout=30)
     assert result.returncode == 0 and "manifest.json is not a regular file; ignored" in result.stderr
 
 
 def test_a_capture_line_over_the_limit_is_skipped_without_being_held(tmp_path, monkeypatch):
+    from probe.analysis.report import build_report
     from probe.runs.importer import import_renderer
-    from probe.write.report import build_report
 
     monkeypatch.setattr(traffic, "MAX_LINE_BYTES", 1 << 20)
     capture = tmp_path / "traffic.jsonl"
@@ -325,7 +325,7 @@ def test_errors_and_warnings_cannot_write_control_sequences_to_the_terminal(tmp_
     run = tmp_path / "20261122-120000-ansi"
     a_capture(run)
     (run / "manifest.json").write_text(json.dumps({"target": "x\x1b]0;owned\x07\nsecond line"}))
-    result = probe_cli("probe.write.analyze", "--run", str(run))
+    result = probe_cli("probe.analysis.analyze", "--run", str(run))
     assert result.returncode == 0 and "\x1b" not in result.stderr and "\x07" not in result.stderr
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert "second line" in warning  # still one line

@@ -32,19 +32,31 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess:
 def test_every_contract_of_the_house_is_kept():
     result = lint_imports(PROJECT_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 5 kept, 0 broken." in result.stdout
+    assert "Contracts: 6 kept, 0 broken." in result.stdout
 
 
 def test_read_importing_write_breaks_the_flow_and_names_the_contracts(tmp_path):
     shutil.copytree(PROBE, tmp_path / "probe", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(PROJECT_ROOT / ".importlinter", tmp_path)
     sse = tmp_path / "probe" / "read" / "sse.py"
-    sse.write_text(sse.read_text() + "\nfrom probe.write import report  # noqa: E402\n")
+    sse.write_text(sse.read_text() + "\nfrom probe.write import diff  # noqa: E402\n")
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "read imports nothing of apis, analyse or write BROKEN" in result.stdout
     assert "The flow: capture → read → apis → analyse → write" in result.stdout
-    assert "probe.read.sse -> probe.write.report" in result.stdout
+    assert "probe.read.sse -> probe.write.diff" in result.stdout
+
+
+def test_a_writer_running_the_analysis_job_breaks_the_flow_and_names_the_contracts(tmp_path):
+    """write only writes what the job (probe.analysis) hands it: a writer that ran the job would climb back up."""
+    shutil.copytree(PROBE, tmp_path / "probe", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_ROOT / ".importlinter", tmp_path)
+    har = tmp_path / "probe" / "write" / "har.py"
+    har.write_text(har.read_text() + "\nfrom probe.analysis import report  # noqa: E402\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "write (and everything it reads with) never runs the analysis job" in result.stdout
+    assert "probe.write.har -> probe.analysis.report" in result.stdout
 
 
 def test_no_module_is_over_400_lines():

@@ -14,10 +14,10 @@ import pytest
 from conftest import PROJECT_ROOT, captured_exchange, run_with_traffic
 from mitmproxy.io import har as mitmproxy_har
 
+from probe.analysis import export
+from probe.analysis.report import analyze_run
 from probe.read.traffic import body_bytes, iter_exchanges
 from probe.replay.recorded import recorded_answers
-from probe.write import export
-from probe.write.report import analyze_run
 
 SAMPLES = [
     PROJECT_ROOT / "data/codex/20261125-123532-sample-http",

@@ -14,11 +14,11 @@ from test_replay import replay
 
 from probe.analyse.prices import prices_from
 from probe.analyse.volatile import VOLATILE_HEADERS, Volatile, run_places
+from probe.analysis.report import analyze_run
 from probe.capture import agents
 from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
 from probe.write.diff import diff_runs
-from probe.write.report import analyze_run
 
 DATA = PROJECT_ROOT / "data"
 SAMPLES = sorted(DATA.glob("*/*-sample-*"))

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, pipeline_against_mock
 
+from probe.analysis.report import analyze_run
 from probe.replay.keys import durations_out
 from probe.write.diff import diff_runs
-from probe.write.report import analyze_run
 
 PROMPT = "write a hello world function"
 

@@ -18,14 +18,14 @@ def test_a_renderer_brings_its_reader_and_what_they_import_but_not_the_capture_s
             "read/sse.py", "apis/turn_markdown.py", "common/markdown.py", "apis/openai_responses/__init__.py",
             "apis/__init__.py", "__init__.py"} <= found  # fmt: skip
     assert not {"capture/recorder/addon.py", "capture/proxies.py", "apis/anthropic_messages/report.py",
-                "write/report.py"} & found  # fmt: skip
+                "analysis/report.py"} & found  # fmt: skip
 
 
 def test_the_analyzer_brings_its_own_modules_and_every_built_in_reader_and_renderer_but_not_the_mock():
     """Each exchange is read by its own API's reader, so a report is made from all of them: a change to any
     reader or renderer rebuilds every report."""
-    found = names("probe.write.report")
-    assert {"write/report.py", "common/markdown.py", "apis/turns.py", "read/traffic.py", "runs/ledger.py",
+    found = names("probe.analysis.report")
+    assert {"analysis/report.py", "common/markdown.py", "apis/turns.py", "read/traffic.py", "runs/ledger.py",
             "write/report_header.py", "write/exchange_markdown.py", "apis/choice.py"} <= found  # fmt: skip
     apis = ("openai_responses", "anthropic_messages", "openai_chat", "gemini", "generic")
     assert {f"apis/{api}/{part}.py" for part in ("reader", "report") for api in apis} <= found

@@ -58,7 +58,7 @@ def test_the_manifest_keeps_the_target_file_masked_and_analysis_can_use_it(tmp_p
 
     target.unlink()  # the run goes elsewhere, without its target file
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--run", str(run)],
+        [sys.executable, "-m", "probe.analysis.analyze", "--run", str(run)],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from conftest import PROJECT_ROOT, run_manifest
 
+from probe.analysis.report import build_report
 from probe.apis.choice import PER_API, choose_renderer
 from probe.common.errors import TargetError
 from probe.runs.folders import create_run, read_manifest
 from probe.runs.targets import load_target, parse_target
-from probe.write.report import build_report
 
 EXCHANGE = {
     "schema": 1,
@@ -75,7 +75,7 @@ def test_a_manifest_never_makes_analysis_import_anything(tmp_path, named):
         (run / "manifest.json").write_text(json.dumps({"target": named.format(run=run)}))
     # Run from inside the shared folder, where its module is importable: the worst case.
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--run", str(run)],
+        [sys.executable, "-m", "probe.analysis.analyze", "--run", str(run)],
         cwd=run,
         capture_output=True,
         text=True,
@@ -218,7 +218,7 @@ HOSTILE_RENDERERS = [
     "probe.apis.__init__",
     "probe.apis.generic.report.x",
     "probe.apis.generic.report:render_request",
-    "probe.write.analyze",
+    "probe.analysis.analyze",
     "probe.apis.generic.report ",
     "probe.apis.generic.report\n",
     "/tmp/evilmodule.py",
@@ -276,7 +276,7 @@ def test_a_stored_target_never_makes_analysis_import_a_module_beside_the_run(tmp
     manifest = stored_manifest("evilrenderer")
     (run / "manifest.json").write_text(json.dumps(manifest))
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--run", str(run)],
+        [sys.executable, "-m", "probe.analysis.analyze", "--run", str(run)],
         cwd=run,
         capture_output=True,
         text=True,

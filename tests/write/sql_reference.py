@@ -30,7 +30,7 @@ WHOLE_LINES = """
     LEFT JOIN whole t ON t.folder = l.folder AND t.number = l.number AND t.field = 'tools'
     LEFT JOIN whole o ON o.folder = l.folder AND o.number = l.number AND o.field = 'output'"""
 
-# The documented views, as probe.write.sql defined them.
+# The documented views, as probe.analysis.sql defined them.
 VIEWS = {
     "runs": """
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,

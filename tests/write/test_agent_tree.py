@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
+from probe.analysis import sql
+from probe.analysis.report import analyze_run
 from probe.read.whole_turns import WholeTurns
-from probe.write import sql
-from probe.write.report import analyze_run
 
 pytestmark = pytest.mark.e2e
 SAVED = PROJECT_ROOT / "tests" / "data" / "subagents"

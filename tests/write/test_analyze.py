@@ -4,9 +4,9 @@ import json
 
 from conftest import captured_exchange, run_manifest
 
+from probe.analysis.analyze import main as analyze_main
 from probe.common.errors import run_main
 from probe.read.whole_turns import whole_turns
-from probe.write.analyze import main as analyze_main
 
 SSE = (
     'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1"}}\n\n'
@@ -239,7 +239,7 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
 
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text((json.dumps(entry()) + "\n") * 4000)
-    command = [sys.executable, "-m", "probe.write.analyze", "--input", str(traffic), "--target", "codex"]
+    command = [sys.executable, "-m", "probe.analysis.analyze", "--input", str(traffic), "--target", "codex"]
     quiet = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert quiet.returncode == 0 and "analysing" not in quiet.stderr
     leader, follower = pty.openpty()

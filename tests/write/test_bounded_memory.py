@@ -8,14 +8,14 @@ import tracemalloc
 import orjson
 from conftest import captured_exchange
 
+from probe.analyse.run_totals import Totals
+from probe.analysis.report import RunReading, write_report_to
 from probe.apis.openai_responses import report as openai_responses
 from probe.read import dedupe, sse, turn_lines
 from probe.read.dedupe import RECENT_ITEMS, History, RecentResponses
 from probe.read.history_reads import HistoryReads
 from probe.read.thinning import LIST_READ
 from probe.read.traffic import exchange_of_line
-from probe.write.report import RunReading, write_report_to
-from probe.write.report_header import Totals
 from probe.write.viewer import data as viewer_data
 
 ANSWER = 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r"}}\n\n'

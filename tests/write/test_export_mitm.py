@@ -14,9 +14,9 @@ import pytest
 from conftest import PROJECT_ROOT, run_with_traffic
 from mitmproxy import io as flow_io
 
+from probe.analysis import export
 from probe.capture.proxies import find_mitmdump
 from probe.common.errors import RunError
-from probe.write import export
 
 WEBSOCKET_SAMPLE = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
 
@@ -195,7 +195,7 @@ def test_odd_captures_give_warnings_and_flows_mitmdump_reads(tmp_path):
     damaged = [odd[0], "{not json", [1, 2], *odd[1:]]
     run = run_with_traffic(tmp_path, damaged, tail='{"schema": 1, "kind": "ht')
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.export", "--run", str(run), "--format", "mitm"],
+        [sys.executable, "-m", "probe.analysis.export", "--run", str(run), "--format", "mitm"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0 and "Traceback" not in result.stderr

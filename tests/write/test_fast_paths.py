@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from probe.analysis.report import same_page, same_report, write_report
 from probe.apis.turns import TurnBuilder
 from probe.read.history_masks import HistoryMasks
 from probe.read.history_reads import HistoryReads, as_sent
-from probe.write.report import same_page, same_report, write_report
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(

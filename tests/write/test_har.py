@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, run_with_traffic
 
+from probe.analysis import analyze, export
 from probe.capture.proxies import find_mitmdump
 from probe.common.errors import RunError
-from probe.write import analyze, export
 
 SAMPLES = sorted((PROJECT_ROOT / "data").glob("*/*-sample-*"))
 HTTP_SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"

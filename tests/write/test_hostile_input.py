@@ -10,6 +10,7 @@ from conftest import PROJECT_ROOT, captured_exchange, run_manifest, run_with_tra
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.apis.turns import TurnBuilder
 from probe.read.conversation import Turn
@@ -17,7 +18,6 @@ from probe.read.sse import Event
 from probe.read.turn_lines import turn_line
 from probe.read.whole_turns import WholeTurns, whole_turns
 from probe.runs.importer import import_renderer
-from probe.write.report import build_report
 
 RENDERERS = [
     import_renderer("probe.apis.openai_responses.report"),
@@ -376,10 +376,10 @@ def test_an_event_nested_past_the_limit_is_one_warning_in_every_command(tmp_path
     (run / "manifest.json").write_text(json.dumps(run_manifest(exchanges=1)))
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     for argv in (
-        ["probe.write.analyze", "--run", str(run), "--force"],
+        ["probe.analysis.analyze", "--run", str(run), "--force"],
         ["probe.write.diff", "--run", str(run), "--run", str(run)],
-        ["probe.write.export", "--run", str(run), "--format", "har", "--force"],
-        ["probe.write.sql", "select count(*) from turns", "--format", "csv"],
+        ["probe.analysis.export", "--run", str(run), "--format", "har", "--force"],
+        ["probe.analysis.sql", "select count(*) from turns", "--format", "csv"],
     ):
         result = subprocess.run(
             [sys.executable, "-m", *argv], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -388,7 +388,7 @@ def test_an_event_nested_past_the_limit_is_one_warning_in_every_command(tmp_path
     report = (run / "report.md").read_text()
     assert "hi" in report
     analyzed = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--run", str(run), "--force"],
+        [sys.executable, "-m", "probe.analysis.analyze", "--run", str(run), "--force"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert analyzed.stderr.count("nested deeper than 1,024 levels") == 1
@@ -401,7 +401,7 @@ def test_a_request_of_thousands_of_items_is_summarised_in_the_report_and_the_vie
     run = run_with_traffic(data_dir, [captured_exchange("/v1/responses", {"model": "m", "input": items}, answer)])
     (run / "manifest.json").write_text(json.dumps(run_manifest(exchanges=1)))
     result = subprocess.run(
-        [sys.executable, "-m", "probe.write.analyze", "--run", str(run), "--force"],
+        [sys.executable, "-m", "probe.analysis.analyze", "--run", str(run), "--force"],
         cwd=PROJECT_ROOT, env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)), capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip

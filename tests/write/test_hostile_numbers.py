@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, captured_exchange, run_manifest
 
+from probe.analysis import sql
 from probe.read.conversation import MOST_TOKENS, integer, read_usage
 from probe.read.whole_turns import whole_turns
-from probe.write import sql
 
 DATA = re.compile(r'<script type="application/json" id="probe-data">\n(.*?)\n</script>', re.S)
 # Each as a JSON text, as a capture holds it (2**64 stops orjson; 2**53 + 1 is past what a double holds exactly).
@@ -105,7 +105,7 @@ def run_of(data_dir: Path, target: str, exchanges: list[dict]) -> Path:
 
 def analyze(run: Path, *options: str) -> list[str]:
     """Run `analyze` as the user does; its warnings. It must neither fail nor print a traceback."""
-    result = subprocess.run([sys.executable, "-m", "probe.write.analyze", "--run", str(run), *options],
+    result = subprocess.run([sys.executable, "-m", "probe.analysis.analyze", "--run", str(run), *options],
                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
     return [line.strip().removeprefix("warning: ") for line in result.stderr.splitlines() if "warning: " in line]
@@ -257,7 +257,7 @@ def test_times_statuses_sizes_and_chunks_no_recorder_writes_stop_nothing(private
     assert "### #5 POST `/v1/responses` → no response (model)" in report
     data = viewer_data(run)
     assert {turn["timing"]["start"] for turn in data["turns"]} == {None, 1e9 + 1, 1000.0}
-    exported = subprocess.run([sys.executable, "-m", "probe.write.export", "--run", str(run), "--format", "har",
+    exported = subprocess.run([sys.executable, "-m", "probe.analysis.export", "--run", str(run), "--format", "har",
                                "--output", str(run.parent / "run.har")], cwd=PROJECT_ROOT, capture_output=True,
                               text=True, timeout=300)  # fmt: skip
     assert exported.returncode == 0 and "Traceback" not in exported.stderr, exported.stderr

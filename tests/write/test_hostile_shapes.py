@@ -15,11 +15,11 @@ from conftest import captured_exchange
 
 from probe.analyse.run_summary import summarise
 from probe.analyse.volatile import Volatile
+from probe.analysis.report import analyze_run
 from probe.read import sse
 from probe.read.thinning import LIST_READ
 from probe.read.whole_turns import whole_turns
 from probe.redact.masking import mask_bytes
-from probe.write.report import analyze_run
 from probe.write.viewer import page_budget
 from probe.write.viewer.not_understood import SHOWN
 

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.apis.generic import report as generic
 from probe.apis.openai_responses import report as openai_responses
 from probe.common.markdown import Markdown, Rendered, code, details, inline, table, text
 from probe.redact.masking import fingerprint
-from probe.write.report import build_report
 
 # What report.md never holds raw: controls (but tab and line breaks), the bidirectional formatting characters.
 OBEYED = re.compile("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -23,10 +23,10 @@ from playwright.sync_api import expect
 from test_live_feed import start_proxies_script, stop
 from test_viewer import assert_quiet
 
+from probe.analysis.report import viewer_reading, write_report
 from probe.runs.targets import load_target
 from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import open_viewer
-from probe.write.report import viewer_reading, write_report
 from probe.write.viewer.headless import chromium, open_page
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"

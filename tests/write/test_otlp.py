@@ -16,10 +16,10 @@ import pytest
 from conftest import PROJECT_ROOT, serving
 from test_sql import usage_from_traffic
 
+from probe.analysis import export
 from probe.capture.ports import free_port
 from probe.common.errors import RunError, UsageError
 from probe.read.whole_turns import whole_turns
-from probe.write import export
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 

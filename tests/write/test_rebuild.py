@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, post_json
 
+from probe.analysis import analyze
 from probe.common.paths import display
 from probe.runs import code_files
 from probe.runs import folders as runs
 from probe.runs.code_files import source_files
 from probe.runs.ledger import REPORT, out_of_date, record_made
-from probe.write import analyze
 
 SAMPLES = {
     "codex": PROJECT_ROOT / "data/codex/20261125-123532-sample-http",
@@ -113,7 +113,7 @@ def test_touching_one_capture_rebuilds_exactly_that_run(private_data_dir, capsys
 def test_the_analyzer_code_counts_as_a_source(private_data_dir, capsys):
     made = make_runs(private_data_dir, count=1)
     analyze_all(capsys)
-    newest_code = max(source_files("probe.write.report"), key=lambda path: path.stat().st_mtime)
+    newest_code = max(source_files("probe.analysis.report"), key=lambda path: path.stat().st_mtime)
     older = newest_code.stat().st_mtime - 10
     set_mtime(older - 10, made[0] / "traffic.jsonl", made[0] / "manifest.json")
     made_at(older, made[0])  # older than the analyzer's newest file, newer than the capture
@@ -121,7 +121,7 @@ def test_the_analyzer_code_counts_as_a_source(private_data_dir, capsys):
     [line, summary] = analyze_all(capsys)[1]
     assert summary == SUMMARY.format(1, 1, 0)
     named = re.fullmatch(rf"rebuilt {re.escape(str(made[0]))}: (\S+) is newer than report.md", line).group(1)
-    assert named in {display(path) for path in source_files("probe.write.report")}
+    assert named in {display(path) for path in source_files("probe.analysis.report")}
     assert Path(named).stat().st_mtime > older
 
 
@@ -249,7 +249,7 @@ def test_a_capture_in_progress_is_skipped_and_analysed_once_it_ends(private_data
             time.sleep(0.1)
         [run] = found
         assert runs.read_manifest(run)["status"] == "running"
-        walk = [sys.executable, "-m", "probe.write.analyze", "--run", "all"]
+        walk = [sys.executable, "-m", "probe.analysis.analyze", "--run", "all"]
         during = subprocess.run(walk, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
         assert during.stdout.splitlines()[-1] == SUMMARY.format(0, 0, 0) + ", 1 skipped"
         assert f"skipped {run}: still being captured" in during.stdout
@@ -357,11 +357,12 @@ def test_other_prices_make_the_report_anew(private_data_dir, capsys, tmp_path, m
     prices.write_text("models:\n  gpt-9: {input: 1, output: 3}\n")
     assert analyze.main(["--run", str(run), "--prices", str(prices)]) == 0
     assert "(up to date" not in capsys.readouterr().out
-    # The price file was for those calls only: the next analysis in the same process is priced as before.
+    # The price file was for those calls only, but the report keeps the prices it was made with: the next analysis
+    # in the same process, without --prices, finds it up to date and leaves it priced as it was.
     assert "PROBE_PRICES" not in os.environ
     analyze.main(["--run", str(run)])
-    assert "(up to date" not in capsys.readouterr().out
-    assert (run / "report.md").read_text().count(f", prices `{PRICES}`") == 1
+    assert "(up to date" in capsys.readouterr().out
+    assert (run / "report.md").read_text().count(", prices `prices.yaml (sha256 ") == 1
 
 
 def test_a_report_that_came_with_a_run_folder_is_made_anew(private_data_dir, capsys):

@@ -1,4 +1,4 @@
-"""An analysis of a run whose capture grew starts from the reading the last one saved (probe.write.resume), reads
+"""An analysis of a run whose capture grew starts from the reading the last one saved (probe.analysis.resume), reads
 only the lines added since, and writes, byte for byte apart from the generated-at stamps, what a full analysis
 writes; a saved reading that does not hold (tampered with, signed with another key, for a capture rewritten)
 is not used."""
@@ -14,10 +14,10 @@ import pytest
 from conftest import PROJECT_ROOT
 
 import probe.read.traffic_from as traffic_from
+from probe.analysis.report import write
+from probe.analysis.report_job import plan
+from probe.analysis.resume import FOLDER
 from probe.runs.targets import load_target
-from probe.write.report import write
-from probe.write.report_job import plan
-from probe.write.resume import FOLDER
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import generate  # bench/ is not a package: its folder is put on the path

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
+from probe.analysis import sql
 from probe.common.errors import UsageError
 from probe.read.sse import parse
 from probe.read.whole_turns import whole_turns
-from probe.write import sql
 
 pytestmark = pytest.mark.e2e
 

@@ -15,10 +15,10 @@ import pytest
 import sql_reference
 from conftest import PROJECT_ROOT
 
+from probe.analysis import sql
+from probe.analysis.report import analyze_run
 from probe.read.ends import LIST_READ
 from probe.read.whole_turns import whole_turns
-from probe.write import sql
-from probe.write.report import analyze_run
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import generate  # (bench/ is not a package)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from test_resume import analyse, append, full_analysis, grown_run, outputs
 
+from probe.analysis.resume import FOLDER, MAGIC
 from probe.common import state_key as state_key_module
 from probe.common.state_key import signature, state_dir, state_key
-from probe.write.resume import FOLDER, MAGIC
 
 ANOTHER_USER = 65534  # nobody
 

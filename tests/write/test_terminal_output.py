@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import captured_exchange, run_manifest
 
+from probe.analysis import analyze, export, sql
 from probe.common.errors import RunError, inert_json, inert_lines, one_line, run_main, warn
 from probe.runs.importer import import_renderer
 from probe.runs.targets import main as targets_main
-from probe.write import analyze, diff, export, live_feed, sql
+from probe.write import diff, live_feed
 
 # A window title, a cleared screen, a CSI in its one-byte form, a right-to-left override, an isolate, an OSC 8 link.
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202egnp.exe\u2066\x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\"

@@ -20,8 +20,8 @@ from conftest import PROJECT_ROOT, run_with_traffic
 from vcr.serialize import deserialize
 from vcr.serializers import yamlserializer
 
+from probe.analysis import export
 from probe.runs.folders import CAPTURE_FILES
-from probe.write import export
 
 CODEX_HTTP = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"  # OpenAI Responses over HTTP and SSE
 CLAUDE_CODE = PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock"  # Anthropic Messages, streamed

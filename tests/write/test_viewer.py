@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from playwright.sync_api import expect
 from test_inert_reports import PAYLOADS, capture, manifest
 
+from probe.analysis.report import write_report
 from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
-from probe.write.report import write_report
 from probe.write.viewer import page_budget
 from probe.write.viewer.headless import chromium, open_page
 

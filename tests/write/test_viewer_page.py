@@ -18,13 +18,14 @@ from hypothesis import strategies as st
 from test_inert_reports import PAYLOADS
 from test_viewer import SCRIPT_PAYLOADS, hostile_capture
 
+from probe.analysis import analyze, view
+from probe.analysis.report import write_report
 from probe.common.errors import RunError
 from probe.read.whole_turns import whole_turns
 from probe.runs import ledger as derived
 from probe.runs.ledger import VIEWER_ASSETS, VIEWER_SCRIPTS, VIEWER_STYLES
 from probe.runs.targets import load_target
-from probe.write import analyze, report, view
-from probe.write.report import write_report
+from probe.write import unchanged
 
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 from generate_capture import conversation, template_request  # bench/ is not a package: its folder is put on the path
@@ -275,8 +276,8 @@ def test_a_lone_surrogate_stays_in_its_own_value(tmp_path):
 def test_pages_compare_apart_from_when_they_were_made_even_with_lines_of_megabytes(tmp_path):
     data = b"x" * 3_000_000
     old, new, other = tmp_path / "old.html", tmp_path / "new.html", tmp_path / "other.html"
-    old.write_bytes(b"<head>\n" + report.GENERATED + b'1">\n' + data + b"\n</html>\n")
-    new.write_bytes(b"<head>\n" + report.GENERATED + b'2">\n' + data + b"\n</html>\n")
-    other.write_bytes(b"<head>\n" + report.GENERATED + b'2">\n' + data[:-1] + b"y\n</html>\n")
-    assert report.same_page(old, new)
-    assert not report.same_page(old, other)
+    old.write_bytes(b"<head>\n" + unchanged.GENERATED + b'1">\n' + data + b"\n</html>\n")
+    new.write_bytes(b"<head>\n" + unchanged.GENERATED + b'2">\n' + data + b"\n</html>\n")
+    other.write_bytes(b"<head>\n" + unchanged.GENERATED + b'2">\n' + data[:-1] + b"y\n</html>\n")
+    assert unchanged.same_page(old, new)
+    assert not unchanged.same_page(old, other)

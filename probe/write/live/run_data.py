@@ -33,7 +33,7 @@ class LiveData:
     turns wait in spools, on disk past a few MB), plus 8 bytes a value and a turn for where each starts."""
 
     def __init__(self, traffic: Path, reading: Any, warnings: list[str]) -> None:
-        """`reading`: probe.write.report.RunReading, made by report.viewer_reading with the renderer and secrets the
+        """`reading`: probe.analysis.report.RunReading, made by report.viewer_reading with the renderer and secrets the
         report would use; `warnings`: those met in choosing them."""
         self.traffic, self.run, self.reading, self.warnings = traffic, traffic.parent, reading, list(warnings)
         self.lock = threading.Lock()  # the reading's state (totals, insight) is read for the header meanwhile

@@ -44,7 +44,7 @@ def page_header(
     run: str, source: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
     not_understood: NotUnderstood, mask: Callable[[str], str], insight: dict | None = None,
 ) -> dict:  # fmt: skip
-    """Everything the page's Run panel and overview show; `totals` is the report's (probe.write.report.Totals),
+    """Everything the page's Run panel and overview show; `totals` is the report's (probe.analyse.run_totals.Totals),
     `insight` the run's records of insight.jsonl (probe.write.insight_lines, masked there). Captured text (the
     manifest's fields, paths, warnings that quote a capture) is masked with `mask`, as report.md masks it."""
     duration = "unknown"

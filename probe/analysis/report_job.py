@@ -28,6 +28,11 @@ class Job:
     def stamp(self) -> str:
         return made_with(self.choice.name, self.redact, price_book().provenance())
 
+    @property
+    def prices(self) -> Path | None:
+        """The price file the report is made with (None: the price database alone), which the ledger keeps."""
+        return price_book().file
+
 
 def plan(traffic: Path, output: Path, target: Target | None, run: Path, redact: bool = True) -> Job:
     """What writing the report of `traffic` (with the manifest in `run`, if any) to `output` would take."""

@@ -4,6 +4,7 @@ With --live, serves the viewer from 127.0.0.1 instead, growing while the run is 
 import sys
 import webbrowser
 
+from probe.analysis.report import refresh, viewer_reading
 from probe.common import cli
 from probe.common.errors import run_main, warn
 from probe.common.paths import display
@@ -11,7 +12,6 @@ from probe.runs.folders import resolve_run
 from probe.runs.targets import load_target
 from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import open_viewer, wait_until_stopped
-from probe.write.report import refresh, viewer_reading
 from probe.write.report_paths import viewer_path
 
 
@@ -25,7 +25,7 @@ def open_in_browser(path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.write.view", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.analysis.view", description=__doc__)
     parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
                         help="`latest` (default), a run folder name, or a run folder path")  # fmt: skip
     parser.add_argument("--target", metavar="NAME|FILE", help="with --run latest, the newest run of this target")

@@ -15,13 +15,13 @@ from typing import Any, TextIO
 
 import orjson
 
+from probe.analysis.report import refresh_all
 from probe.common import cli
 from probe.common.errors import UsageError, inert_json, inert_lines, one_line, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
-from probe.write.report import refresh_all
 from probe.write.sql_files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
 from probe.write.sql_load import load
 from probe.write.sql_views import MACROS, TURN_VIEWS, VIEWS
@@ -153,7 +153,7 @@ WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.write.sql", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.analysis.sql", description=__doc__)
     parser.add_argument(
         "query", metavar="SQL", help="a query over the views runs, exchanges, turns, tool_calls and agents"
     )

@@ -7,18 +7,18 @@ import sys
 from pathlib import Path
 
 from probe.analyse.prices import PRICES_HELP, prices_from
+from probe.analysis.report import refresh, refresh_all, write
+from probe.analysis.report_job import plan
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, resolve_run
 from probe.runs.targets import load_target
-from probe.write.report import refresh, refresh_all, write
-from probe.write.report_job import plan
 from probe.write.report_paths import check_output, insight_path, turns_path, viewer_path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.write.analyze", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.analysis.analyze", description=__doc__)
     parser.add_argument(
         "--run",
         type=cli.not_empty,

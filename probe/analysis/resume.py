@@ -7,6 +7,7 @@ conversation log, turns.jsonl and insight.jsonl stood then. The next analysis lo
 matches, reads only the lines added since, and writes the outputs as a full analysis would (docs/outputs.md).
 """
 
+import filecmp
 import hashlib
 import json
 import os
@@ -21,12 +22,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO
 
+from probe.analysis.saved_reading import dumps, loads
 from probe.common.state_key import signature, signed_by, state_key
 from probe.read.traffic_from import Position, exchanges_from
 from probe.runs.folders import private_replacement
 from probe.runs.importer import renderer_module
-from probe.write.saved_reading import dumps, loads
-from probe.write.unchanged import same_bytes
 
 PACKAGE = Path(__file__).resolve().parents[1]  # probe/
 FOLDER = ".analysis"  # beside the report; hidden, and never among a run's outputs
@@ -257,6 +257,10 @@ class Resume:
             file.buffer.write(MAGIC)
             file.buffer.write(signature(self.key, body))
             file.buffer.write(body)
+
+
+def same_bytes(old: Path, new: Path) -> bool:
+    return filecmp.cmp(old, new, shallow=False)
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Saves a reading of a capture as bytes and loads it back, exactly as it was: what an analysis picks up from.
 
 Pickle keeps every object and every shared reference as it was, which the reading's de-duplication relies on; it
-also runs code when loading, so only bytes this machine signed are ever loaded (probe.write.resume checks that).
+also runs code when loading, so only bytes this machine signed are ever loaded (probe.analysis.resume checks that).
 What pickle cannot hold is written otherwise: modules by name, each spool of the viewer's data in a file of its
 own (appended to in place by the next analysis), output files by the role they play, and memos of masked strings
 (pure caches) as empty ones.
@@ -48,7 +48,7 @@ def loads(data: bytes, folder: Path, files: dict[str, BinaryIO]) -> Any:
     replaced by those of `files` with the same roles. Only for bytes this machine wrote."""
     token = PLACES.set((folder, files))
     try:
-        return pickle.loads(data)  # (signed by this machine: probe.write.resume)
+        return pickle.loads(data)  # (signed by this machine: probe.analysis.resume)
     finally:
         PLACES.reset(token)
 

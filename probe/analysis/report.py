@@ -1,7 +1,7 @@
 """Writes report.md, report.html and turns.jsonl from a traffic.jsonl in one pass (the header is written last,
 from the totals gathered while the conversation log streams to a temporary file), each exchange read once for them
 all (RunReading, which the live viewer shares), and brings run folders' reports up to date, rebuilding only what is
-out of date (probe.runs.ledger)."""
+out of date (probe.runs.ledger), with the prices each was made with (probe.analysis.prices_kept)."""
 
 import gc
 import io
@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from probe.analyse.run_totals import Totals, count_key_paths
+from probe.analysis.prices_kept import keeping_prices
+from probe.analysis.report_job import Job, Refreshed, plan, run_job
+from probe.analysis.resume import Resume, lines_out
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
@@ -32,24 +36,20 @@ from probe.runs.folders import being_recorded, private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
-from probe.write.exchange_markdown import count_key_paths, render_exchange, safely
+from probe.write.exchange_markdown import render_exchange, safely
 from probe.write.insight_lines import InsightLines
 from probe.write.report_header import (
-    GENERATED_AT,
-    Totals,
     made_with,
     plain_stamp,
     report_header,
     source_name,
 )
-from probe.write.report_job import Job, Refreshed, plan, run_job
 from probe.write.report_paths import insight_path, turns_path, viewer_path
-from probe.write.resume import Resume, lines_out
 from probe.write.summary_section import summary_section
-from probe.write.unchanged import same_apart_from
+from probe.write.unchanged import same_page, same_report
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
-from probe.write.viewer.page import GENERATED, frame_size, write_page
+from probe.write.viewer.page import frame_size, write_page
 
 LOG_IN_MEMORY = 8 * 1024 * 1024  # bytes of conversation log kept in memory before spilling to disk (a 1 GB
 # capture makes 33 MB of it: kept whole, peak memory grew with the capture)
@@ -131,7 +131,7 @@ def stream_report(
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         exchanges = iter_exchanges(traffic, warnings, progress)
-        if resume is not None:  # picking up the reading the last analysis saved, saving this one (probe.write.resume)
+        if resume is not None:  # from the reading the last analysis saved, saving this one (probe.analysis.resume)
             run, states, exchanges = resume.begin(
                 run, states, warnings, log, {"turns": turns, "insight": insight_out}, progress
             )
@@ -230,12 +230,14 @@ class RunReading:
         thin_exchange(exchange)  # before masking: what lists too long to read leave out costs nothing (read.thinning)
         if self.redact:
             exchange = masked_exchange(exchange, self.extra_secrets, self.histories)
-        self.totals.count(exchange)
-        turn, builder = self.reading.build(exchange, warnings)
+        turn, builder = self.reading.build(exchange, warnings)  # (probe.apis)
         shown_by = renderer_for(builder.reader, self.renderer)
+        # What the run's totals and the insight layer make of it (probe.analyse), then what is written of it.
+        self.totals.count(exchange)
         self.totals.read_by(turn, shown_by, self.renderer, self.renderer_name)
         count_key_paths(exchange, turn, shown_by, self.totals)
-        facts_record = self.insight.add(self.totals.insight, turn, exchange.request_headers)
+        facts, answered = self.totals.insight.add(turn, exchange.request_headers)  # (probe.analyse.insight)
+        facts_record = self.insight.add(facts, answered)
         page = self.page
         record = self.lines.record(turn) if self.turns is not None or page is not None else None
         if self.turns is not None:
@@ -248,7 +250,8 @@ class RunReading:
 
     def finish(self) -> None:
         """The run's last insight records: the tool calls no request answered, the agents, the run's totals."""
-        self.insight.finish(self.totals.insight)
+        agents, unanswered = self.totals.insight.finish()
+        self.insight.finish(self.totals.insight, agents, unanswered)
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
         """The viewer's header (probe.write.viewer.header) for what was read so far."""
@@ -286,9 +289,13 @@ def analyze_run(run: Path, target: Target | None = None, redact: bool = True) ->
 def viewer_reading(run: Path, target: Target | None = None) -> tuple[RunReading, Job]:
     """The reading report.html's data would be made with, for the viewer's data alone, able to hand out what was
     added since a count (the live viewer, probe.write.live), and the run's job (its capture, its warnings)."""
-    job = run_job(run, target)
-    choice = job.choice
-    return RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True), job
+    warnings: list[str] = []
+    with keeping_prices(run, warnings):  # priced as its report.html is (probe.analysis.prices_kept)
+        job = run_job(run, target)
+        choice = job.choice
+        reading = RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True)
+    job.warnings += warnings
+    return reading, job
 
 
 def write_report(
@@ -335,18 +342,21 @@ def write(job: Job, afresh: bool = False) -> tuple[Path, list[str]]:
     finally:
         if progress is not None:
             progress.finish()
-    if output.name == REPORT.outputs[0]:
-        record_made(output.parent, REPORT)  # a run folder's report: the next check knows it was made here
+    if output.name == REPORT.outputs[0]:  # a run folder's report: the next check knows it was made here, and how
+        record_made(output.parent, REPORT, job.prices)
     return output, warnings
 
 
 def refresh(run: Path, target: Target | None = None, redact: bool = True, force: bool = False) -> Refreshed:
     """Rebuild the run's report and turns.jsonl if they are out of date (or `force`); errors are raised."""
-    job = run_job(run, target, redact)
-    why = "--force" if force else ledger.out_of_date(run, ledger.REPORT, job.choice.sources(), job.stamp)
-    if why is None:
-        return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
-    written, warnings = write(job, afresh=force)
+    kept: list[str] = []
+    with keeping_prices(run, kept):
+        job = run_job(run, target, redact)
+        job.warnings[:0] = kept
+        why = "--force" if force else ledger.out_of_date(run, ledger.REPORT, job.choice.sources(), job.stamp)
+        if why is None:
+            return Refreshed(job.output, None, job.warnings)  # how the renderer was chosen still matters
+        written, warnings = write(job, afresh=force)
     return Refreshed(written, why, warnings)
 
 
@@ -388,13 +398,3 @@ def refresh_all(
     summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
     print(summary, file=out, flush=True)
     return counts
-
-
-def same_report(old: Path, new: Path) -> bool:
-    """Whether two reports say the same, apart from when they were generated."""
-    return same_apart_from(old, new, GENERATED_AT.encode())
-
-
-def same_page(old: Path, new: Path) -> bool:
-    """Whether two viewer pages say the same, apart from when they were generated."""
-    return same_apart_from(old, new, GENERATED)

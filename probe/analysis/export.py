@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from probe.analysis.report import refresh
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import display
@@ -15,7 +16,6 @@ from probe.runs import ledger as derived
 from probe.runs.folders import CAPTURE_FILES, being_recorded, private_replacement, resolve_run
 from probe.runs.targets import load_target
 from probe.write import otlp
-from probe.write.report import refresh
 
 FORMATS = ("har", "mitm", "vcr", "otlp")
 
@@ -114,7 +114,7 @@ EXPORTS = {"har": export_har, "mitm": export_mitm, "vcr": export_vcr}  # the for
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.write.export", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.analysis.export", description=__doc__)
     parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
                         help="`latest` (default), a run folder name, or a run folder path")  # fmt: skip
     parser.add_argument("--target", metavar="NAME|FILE", help="with --run latest, the newest run of this target")
