@@ -10,8 +10,8 @@ import pytest
 from conftest import PROJECT_ROOT, captured_exchange
 
 from probe.analyse.token_count import TokenCounter
-from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.analysis.report import build_report
+from probe.apis.anthropic_messages import report as anthropic_messages
 
 RULES = "".join(f"Rule {n}: keep the build green, and say what you changed and why. " for n in range(1, 120))
 SYSTEM = "You are a coding agent working in /tmp/project.\n" + RULES
@@ -181,9 +181,9 @@ def test_a_request_that_re_sends_only_the_start_of_the_history_is_judged_on_that
 
 def messages_turn(number: int, messages: list[dict], usage: tuple[int, int, int]) -> dict:
     """An Anthropic Messages exchange, as JSON, whose usage is (uncached input, cache written, cache read)."""
-    body = {"model": "claude-sonnet-4-5", "max_tokens": 1024, "tools": [{"name": "Bash", "input_schema": {
-        "type": "object", "properties": {"command": {"type": "string"}}}}],  # fmt: skip
-        "system": [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}], "messages": messages}
+    bash = {"name": "Bash", "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}
+    system = [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}]
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 1024, "tools": [bash], "system": system, "messages": messages}
     answer = {"id": f"msg_{number}", "type": "message", "role": "assistant", "model": body["model"],
               "content": [{"type": "text", "text": f"Step {number}."}], "stop_reason": "end_turn",
               "usage": {"input_tokens": usage[0], "cache_creation_input_tokens": usage[1],

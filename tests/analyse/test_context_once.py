@@ -14,8 +14,8 @@ from conftest import PROJECT_ROOT, captured_exchange
 from probe.analyse import context
 from probe.analyse.context import HISTORY, INSTRUCTIONS, NOT_READ, SYSTEM_ROLES, ContextFilling
 from probe.analyse.token_count import TokenCounter
-from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.analysis.report import build_report
+from probe.apis.anthropic_messages import report as anthropic_messages
 
 RULES = "".join(f"Rule {n}: keep the build green, and say what you changed and why. " for n in range(1, 70))
 QUESTION = "Fix the failing build, then run the tests."
