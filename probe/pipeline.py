@@ -20,8 +20,6 @@ from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import PipelineViewer, wait_until_stopped
 from probe.write.report_paths import viewer_path
 
-MOCK_PRICES = "prices.yaml"  # beside the mock's code
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.pipeline", description=__doc__)
@@ -41,7 +39,7 @@ def mock_prices(upstream: str | None) -> Path | None:
     agents' default models are newer than some installs' price database, and a first run should say what it costs."""
     if upstream != "mock" or os.environ.get(PRICES_ENV):
         return None
-    return Path(probe.mock.__file__).parent / MOCK_PRICES
+    return probe.mock.PRICES
 
 
 def run_as_asked(args) -> int:

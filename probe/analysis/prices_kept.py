@@ -1,5 +1,6 @@
 """Which prices bringing a run's report up to date keeps: those asked for, else a bundled sample's own price file,
-else the price file the report was made with (recorded in the ledger, probe.runs.ledger), else the database."""
+else the price file the report was made with (recorded in the ledger, probe.runs.ledger), else, for a run recorded
+against the bundled mock, the mock's own price file, else the database."""
 
 import contextlib
 import os
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from probe.analyse.prices import PRICES_ENV, prices_from
 from probe.common.paths import display
+from probe.mock import PRICES as MOCK_PRICES
+from probe.runs.folders import read_manifest
 from probe.runs.ledger import REPORT, SAMPLE_MARK, SAMPLE_PRICES, prices_made_with
 
 
@@ -21,11 +24,18 @@ def kept_prices(run: Path, warnings: list[str]) -> Path | None:
         return own
     known, made_with = prices_made_with(run, REPORT)
     if not known or made_with is None:
-        return None
+        return against_the_mock(run)
     if not made_with.is_file():
         warnings.append(f"price file {display(made_with)}, which the report was made with, is gone: priced anew")
         return None
     return made_with
+
+
+def against_the_mock(run: Path) -> Path | None:
+    """The mock's price file for a run its manifest says was recorded against the bundled mock (a file of this
+    install, never one the manifest names), as `pipeline` priced it; else None."""
+    manifest = read_manifest(run)
+    return MOCK_PRICES if isinstance(manifest, dict) and manifest.get("upstream_override") == "mock" else None
 
 
 @contextlib.contextmanager

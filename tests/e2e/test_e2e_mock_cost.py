@@ -86,6 +86,20 @@ def test_the_first_mock_run_ends_with_what_it_would_cost(target, tmp_path, codex
     assert Decimal(found.group(1).replace(",", "")) == expected.quantize(Decimal("0.0001")) > 0
     # The report names the price file it was costed with.
     assert re.search(r"prices `prices\.yaml \(sha256 [0-9a-f]{12}\)", report), found.group(0)
+    # Made anew (--force), and made anew from a copy that came without this machine's ledger of what it made (a
+    # run folder from elsewhere): a run recorded against the mock keeps the mock's prices.
+    for forget in (False, True):
+        if forget:
+            (run / ".made-here.json").unlink()
+        env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path))
+        env.pop("PROBE_PRICES", None)
+        again = subprocess.run(
+            [sys.executable, "-m", "invoke", "analyze", "--run", str(run), "--force"],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240,
+        )  # fmt: skip
+        assert again.returncode == 0, again.stderr[-2000:]
+        remade = COST.search((run / "report.md").read_text())
+        assert remade and remade.group(0) == found.group(0), (forget, remade)
 
 
 def test_a_local_test_server_gets_the_stand_in_key(tmp_path, claude_program):
