@@ -52,6 +52,7 @@ class Spawn:
     call_id: str
     tool: str
     name: str | None = None  # what the call's arguments say the agent is for
+    asked_at: float | None = None  # when the answer asking for it ended: the agent's life starts there
 
 
 @dataclass
@@ -67,18 +68,20 @@ class Agent:
     start: float | None = None
     end: float | None = None
     spawn: Spawn | None = None
-    label: str | None = None  # the name its requests give it, where they give one
+    label: str | None = None  # the name its requests give it, where they give one: codex's `/root/<task>` path
     children: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        if self.spawn is not None and self.spawn.name:
-            return self.spawn.name
-        return self.label or self.id
+    name: str = ""  # the one readable name every view gives it, chosen by readable_names() once the tree is known
 
     @property
     def duration_s(self) -> float | None:
         return self.end - self.start if self.start is not None and self.end is not None else None
+
+    @property
+    def life_s(self) -> float | None:
+        """From the answer that asked for the agent to its own last answer: a background agent's call is answered
+        at once with a launch acknowledgement, so the call's wait says nothing of how long the agent ran."""
+        asked = self.spawn.asked_at if self.spawn is not None else None
+        return self.end - asked if asked is not None and self.end is not None else None
 
 
 @dataclass
@@ -135,7 +138,8 @@ class AgentTree:
             return
         for agent_id in agent_ids_in(call.result):
             if agent_id not in self.spawns and len(self.spawns) < AGENTS_KEPT:
-                self.spawns[agent_id] = Spawn(call.asked_in, call.call_id or "", call.tool, agent_name(call.parsed))
+                self.spawns[agent_id] = Spawn(call.asked_in, call.call_id or "", call.tool, agent_name(call.parsed),
+                                              call.asked_at)  # fmt: skip
 
     def finish(self) -> list[Agent]:
         """The agents, each linked to its parent and to the call that spawned it; in the order they first made a
@@ -147,7 +151,41 @@ class AgentTree:
             agent.spawn = self.spawns.get(agent.id) or (self.spawns.get(agent.label) if agent.label else None)
             if agent.parent is not None:
                 self.agents[agent.parent].children.append(agent.id)
+        readable_names(list(self.agents.values()))
         return list(self.agents.values())
+
+
+def readable_names(agents: list[Agent]) -> None:
+    """Give each agent one readable name: the task the call that spawned it gave (else the agent type it asked
+    for), else the name its requests give it without its path, else `main` for a main agent; two agents with one
+    name are told apart by a number, in the order they first made a request ("list files (2)"). The wire's own ids
+    and paths stay the agent's `id` and `label`."""
+    taken: dict[str, int] = {}
+    for agent in agents:
+        if agent.id == OTHER:
+            name = OTHER
+        elif agent.parent is None and agent.spawn is None and (agent.id == MAIN or agent.id.startswith(MAIN + " ")):
+            name = MAIN
+        else:
+            task = agent.spawn.name if agent.spawn is not None and agent.spawn.name else agent.label
+            name = readable(task or "") or "sub-agent"
+        taken[name] = taken.get(name, 0) + 1
+        agent.name = name if taken[name] == 1 else f"{name} ({taken[name]})"
+        while agent.name in taken and agent.name != name:  # a task that is itself called "x (2)"
+            taken[name] += 1
+            agent.name = f"{name} ({taken[name]})"
+        taken.setdefault(agent.name, 1)
+
+
+def readable(text: str) -> str:
+    """A wire name made readable: a path's last step (codex's `/root/list_files`), an identifier's underscores as
+    spaces ("list files"), one line of at most 80 characters."""
+    text = " ".join(text.split())
+    if "/" in text and " " not in text:
+        text = text.rstrip("/").rsplit("/", 1)[-1]
+    if " " not in text and "_" in text.strip("_"):
+        text = text.replace("_", " ").strip()
+    return text[:80]
 
 
 def identify(headers: list[tuple[str, str]], first_session: str) -> tuple[str, str | None]:

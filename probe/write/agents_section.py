@@ -43,7 +43,9 @@ def agents_section(agents: list[Agent], costs: Costs) -> list[str]:
     spawned = sum(agent.parent is not None for agent in agents)
     lines.append(
         f"{len(agents)} agents: {spawned} sub-agent{'s' if spawned != 1 else ''}, told apart by the ids their requests "
-        "send; each linked to the tool call that spawned it where that call's result names its id."
+        "send; each linked to the tool call that spawned it where that call's result names its id. Each is named by "
+        "the task its spawning call gave; the id (and the path its requests give it) is the wire's. Duration: from "
+        "the answer that spawned the agent (a main agent: its first request) to its last answer."
     )
     rows = []
     for agent, depth in tree_order(agents):
@@ -51,14 +53,16 @@ def agents_section(agents: list[Agent], costs: Costs) -> list[str]:
         rows.append(
             [
                 md.Markdown(INDENT * depth + ("└ " if depth else "") + "{}").format(md.inline(agent.name)),
-                md.inline(agent.id),
+                md.inline(agent.id)
+                if not agent.label
+                else md.Markdown("{} {}").format(md.inline(agent.id), md.inline(agent.label)),
                 len(agent.requests),
                 f"#{agent.requests[0]}" if agent.requests else "",
                 tokens(agent, "input"),
                 tokens(agent, "output"),
                 spent(costs.by_agent.get(agent.id)),
                 agent.tool_calls,
-                f"{agent.duration_s:.1f} s" if agent.duration_s is not None else "",
+                f"{lived:.1f} s" if (lived := life_or_duration(agent)) is not None else "",
                 md.Markdown("#{} {} {}").format(spawn.turn, md.inline(spawn.tool), md.inline(spawn.call_id))
                 if spawn and spawn.tool
                 else "",
@@ -67,6 +71,11 @@ def agents_section(agents: list[Agent], costs: Costs) -> list[str]:
     headers = ["agent", "id", "requests", "first", "input tokens", "output tokens", "cost", "tool calls", "duration",
                "spawned by"]  # fmt: skip
     return lines + ["", md.table(headers, rows)]
+
+
+def life_or_duration(agent: Agent) -> float | None:
+    """How long the agent ran: from its spawn where a call spawned it, else from its first request."""
+    return agent.life_s if agent.life_s is not None else agent.duration_s
 
 
 def spent(spend: Spend | None) -> str:
@@ -106,6 +115,7 @@ def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
     ]
     lines += ["", md.table(["tool", "calls", "answered", "failed", "mean wait", "longest wait", "result chars"], rows)]
     names = {agent.id: agent.name for agent in agents}
+    lives = {agent.spawn.call_id: agent.life_s for agent in agents if agent.spawn and agent.life_s is not None}
     longest = timeline.longest()
     if longest:
         lines += ["", "Longest waits:", ""]
@@ -115,7 +125,7 @@ def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
                 f"#{call['answered_in']}",
                 md.inline(call["tool"]),
                 md.inline(names.get(call["agent"], call["agent"])),
-                f"{call['wait_ms']:,.0f} ms",
+                wait_text(call, lives.get(call.get("call_id"))),
                 "yes" if call["is_error"] else "",
                 md.inline(call["arguments"]),
             ]
@@ -123,3 +133,12 @@ def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
         ]
         lines.append(md.table(["asked in", "answered in", "tool", "agent", "wait", "failed", "arguments"], rows))
     return lines
+
+
+def wait_text(call: dict, life_s: float | None) -> str:
+    """A call's wait; for a call that spawned an agent which ran on after the call was answered (a background
+    agent, whose call is answered at once by a launch acknowledgement), the agent's life, from spawn to its last
+    answer."""
+    if life_s is not None and life_s * 1000 > call["wait_ms"]:
+        return f"{life_s * 1000:,.0f} ms (the agent's life; answered in {call['wait_ms']:,.0f} ms)"
+    return f"{call['wait_ms']:,.0f} ms"

@@ -130,12 +130,13 @@ def cause_record(cause: Cause | None) -> dict | None:
 def agent_record(agent: Agent, agents: list[Agent]) -> dict[str, Any]:
     spawn = agent.spawn
     return {
-        "record": "agent", "schema": SCHEMA, "id": agent.id, "name": agent.name, "parent": agent.parent,
+        "record": "agent", "schema": SCHEMA, "id": agent.id, "name": agent.name, "path": agent.label,
+        "parent": agent.parent,
         "depth": depth_of(agent, {each.id: each for each in agents}),
         "spawned_by": None if spawn is None else {"turn": spawn.turn, "call_id": spawn.call_id, "tool": spawn.tool},
         "requests": len(agent.requests), "first_request": agent.requests[0] if agent.requests else None,
         "turns_with_usage": agent.tokens.turns,
         "tokens": {kind: agent.tokens.sums[kind] if agent.tokens.reported[kind] else None for kind in KINDS},
         "models": agent.models, "tool_calls": agent.tool_calls, "start": agent.start,
-        "duration_s": agent.duration_s, "children": agent.children,
+        "duration_s": agent.duration_s, "life_s": agent.life_s, "children": agent.children,
     }  # fmt: skip

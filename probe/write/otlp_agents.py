@@ -106,6 +106,10 @@ def agent_name_of_root(root) -> str:
 
 def agent_attributes(agent: dict) -> dict[str, Any]:
     attributes = {"gen_ai.agent.id": str(agent["id"]), "gen_ai.agent.name": str(agent.get("name") or agent["id"])}
+    if isinstance(agent.get("path"), str):  # the wire's own name for it (codex's `/root/<task>`): a detail
+        attributes["agent_probe.agent.path"] = agent["path"]
+    if number(agent.get("life_s")) is not None:
+        attributes["agent_probe.agent.life_s"] = float(agent["life_s"])
     if isinstance(agent.get("parent"), str):
         attributes["agent_probe.parent_agent"] = agent["parent"]
     for name, value in (("agent_probe.requests", agent.get("requests")), ("agent_probe.tool_calls",

@@ -75,6 +75,8 @@ INSIGHT_COLUMNS = {
     "tool_calls": "BIGINT",
     "start": "DOUBLE",
     "duration_s": "DOUBLE",
+    "path": "VARCHAR",
+    "life_s": "DOUBLE",
 }
 
 

@@ -145,6 +145,10 @@ MACROS = {
                                          - TRY_CAST(gap->>'last' AS BIGINT), 0)))), 0)""",
 }
 
+# Each agent's one readable name, by its id: what the turns and tool_calls views call the agent (a hostile file that
+# names an id twice gets one of its names, never a row twice).
+AGENT_NAMES = "(SELECT folder, id, any_value(name) AS name FROM insight_lines WHERE record = 'agent' GROUP BY ALL)"
+
 # The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
 # (a TIMESTAMPTZ would need pytz to reach Python).
 VIEWS = {
@@ -165,7 +169,7 @@ VIEWS = {
                l.request_bytes, l.response_bytes, l.complete,
                make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder""",
-    "turns": """
+    "turns": f"""
         SELECT f.run, l.number AS n, l.api, l.provider, l.model,
                token_count(l.usage->>'input') AS input_tokens,
                token_count(l.usage->>'output') AS output_tokens,
@@ -175,7 +179,7 @@ VIEWS = {
                coalesce(o.tool_calls, 0) AS tool_calls, s.instructions_sha256,
                coalesce(s.instructions_chars, 0) AS instructions_chars, t.tools_sha256,
                coalesce(t.tools, 0) + tools_left_out(l.left_out) AS tools,
-               l.stop_reason, i.agent,
+               l.stop_reason, i.agent, a.name AS agent_name,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
                dollars(i.cost->>'usd') AS cost_usd, i.cost->>'unknown' AS cost_unknown
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
@@ -186,15 +190,22 @@ VIEWS = {
         LEFT JOIN part_facts o ON o.folder = l.folder AND o.field = 'output' AND o.key = CAST(l.output AS VARCHAR)
                           AND o.numbered = coalesce(l.schema = 2, false)
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
-               ON i.folder = l.folder AND i.number = l.number""",
-    "tool_calls": """
-        SELECT f.run, l.number AS n, c.name, c.arguments, c.call_id, i.agent, i.answered_in, i.wait_ms,
-               i.result_size, i.is_error
+               ON i.folder = l.folder AND i.number = l.number
+        LEFT JOIN {AGENT_NAMES} a
+               ON a.folder = l.folder AND a.id = i.agent""",
+    "tool_calls": f"""
+        SELECT f.run, l.number AS n, c.name, c.arguments, c.call_id, i.agent, a.name AS agent_name, i.answered_in,
+               i.wait_ms, i.result_size, i.is_error, s.life_s AS spawned_agent_life_s
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
         JOIN output_calls c ON c.folder = l.folder AND c.numbered = coalesce(l.schema = 2, false)
                             AND c.key = CAST(l.output AS VARCHAR)
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'tool_call') i
-               ON i.folder = l.folder AND i.asked_in = l.number AND i.call_id IS NOT DISTINCT FROM c.call_id""",
+               ON i.folder = l.folder AND i.asked_in = l.number AND i.call_id IS NOT DISTINCT FROM c.call_id
+        LEFT JOIN {AGENT_NAMES} a
+               ON a.folder = l.folder AND a.id = i.agent
+        LEFT JOIN (SELECT folder, spawned_by->>'call_id' AS call_id, max(life_s) AS life_s FROM insight_lines
+                   WHERE record = 'agent' AND spawned_by IS NOT NULL GROUP BY ALL) s
+               ON s.folder = l.folder AND s.call_id = c.call_id""",
     "context": """
         SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
                TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
@@ -207,12 +218,12 @@ VIEWS = {
                     FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL)) i
         JOIN run_folders f ON f.folder = i.folder""",
     "agents": """
-        SELECT f.run, i.id AS agent, i.name, i.parent, i.depth, i.requests, i.first_request,
+        SELECT f.run, i.id AS agent, i.name, i.path, i.parent, i.depth, i.requests, i.first_request,
                token_sum(i.tokens->>'input') AS input_tokens,
                token_sum(i.tokens->>'output') AS output_tokens,
                token_sum(i.tokens->>'cache_read') AS cache_read_tokens,
                token_sum(i.tokens->>'cache_write') AS cache_write_tokens,
-               i.tool_calls, i.duration_s,
+               i.tool_calls, i.duration_s, i.life_s,
                TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
                i.spawned_by->>'tool' AS spawn_tool,
                dollars(i.cost->>'usd') AS cost_usd,

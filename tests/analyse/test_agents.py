@@ -8,6 +8,7 @@ import json
 import orjson
 from conftest import captured_exchange
 
+from probe.analyse.agents import Agent, AgentTree
 from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.apis.openai_responses import report as openai_responses
@@ -198,3 +199,49 @@ def test_a_request_that_names_no_session_is_the_main_agents_and_a_second_session
     _, records = report_of(tmp_path, exchanges)
     agents = {record["id"]: record["requests"] for record in records if record["record"] == "agent"}
     assert agents == {"main": 2, "main " + second[1]: 1}
+
+
+def test_a_background_agents_wait_is_its_life_and_agents_with_one_task_are_told_apart(tmp_path):
+    """Claude Code's background agents: the Agent call is answered at once ("Async agent launched…", 111 ms after
+    the answer that asked for it), the agent runs on and its answer comes back later in a task-notification. Its
+    wait is its life, from the spawn to its last answer; two agents given the same task get one name each."""
+    ask = [{"role": "user", "content": "List the files twice."}]
+    spawns = [call(f"toolu_{n}", "Agent", {"description": "list_files", "prompt": "ls", "run_in_background": True})
+              for n in (1, 2)]  # fmt: skip
+    launched = [result(f"toolu_{n}", f"Async agent launched successfully.\nagentId: a{n}") for n in (1, 2)]
+    history = ask + [{"role": "assistant", "content": spawns}, {"role": "user", "content": launched}]
+    done = [{"type": "text", "text": "Listed."}]
+    note = {"role": "user", "content": "<task-notification><task-id>a1</task-id><result>Listed.</result>"}
+    exchanges = [
+        message_exchange(1, ask, spawns),  # ends at 1011.0
+        message_exchange(2, history, [{"type": "text", "text": "Waiting."}], start=1011.111, stop="end_turn"),
+        message_exchange(3, [{"role": "user", "content": "ls"}], done, headers=[("x-claude-code-agent-id", "a1")],
+                         stop="end_turn"),  # ends at 1031.0
+        message_exchange(4, [{"role": "user", "content": "ls"}], done, headers=[("x-claude-code-agent-id", "a2")],
+                         start=1039.0, stop="end_turn"),  # ends at 1040.0
+        message_exchange(5, history + [note], done, stop="end_turn"),
+    ]  # fmt: skip
+    report, records = report_of(tmp_path, exchanges)
+    agents = {record["id"]: record for record in records if record["record"] == "agent"}
+    assert {agent: record["name"] for agent, record in agents.items()} == {
+        "main": "main", "a1": "list files", "a2": "list files (2)",
+    }  # fmt: skip
+    calls = {record["call_id"]: record for record in records if record["record"] == "tool_call"}
+    assert calls["toolu_1"]["wait_ms"] == 111.0  # the launch acknowledgement, as the wire has it
+    assert agents["a1"]["life_s"] == 1031.0 - 1011.0 and agents["a2"]["life_s"] == 1040.0 - 1011.0
+    tree = report.split("## Agents", 1)[1].split("\n## ", 1)[0]
+    row = "| \u00a0\u00a0└ `list files` | `a1` | 1 | #3 | 300 | 30 | $0.0014 | 0 | 20.0 s | #1 `Agent` `toolu_1` |"
+    assert row in tree  # its duration is its life: from the spawn (1011.0) to its last answer (1031.0)
+    assert "| \u00a0\u00a0└ `list files (2)` | `a2` | 1 | #4 |" in tree
+    tools = report.split("Longest waits:", 1)[1].split("\n## ", 1)[0]
+    assert "| #1 | #2 | `Agent` | `main` | 20,000 ms (the agent's life; answered in 111 ms) |" in tools
+    assert "| #1 | #2 | `Agent` | `main` | 29,000 ms (the agent's life; answered in 111 ms) |" in tools
+
+
+def test_a_path_is_no_name_and_a_main_agent_is_main():
+    """codex names its agents by path (`/root`, `/root/list_files`): the name is the path's last step, readable;
+    a sub-agent nothing names is a sub-agent, never its id."""
+    tree = AgentTree()
+    tree.agents = {"main": Agent("main", None, label="/root"), "t1": Agent("t1", "main", label="/root/list_files"),
+                   "t2": Agent("t2", "main"), "t3": Agent("t3", "main", label="/root/list_files")}  # fmt: skip
+    assert [agent.name for agent in tree.finish()] == ["main", "list files", "sub-agent", "list files (2)"]

@@ -68,15 +68,17 @@ VIEWS = {
                coalesce(len(list_filter(CAST(json_extract(l.tools, '$[*]') AS JSON[]),
                                         lambda tool: coalesce(tool->>'type', '') <> 'namespace')), 0)
                    + tools_left_out(l.left_out) AS tools,
-               l.stop_reason, i.agent,
+               l.stop_reason, i.agent, a.name AS agent_name,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
                TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown
         FROM turn_lines l JOIN run_folders f ON f.folder = l.folder
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
-               ON i.folder = l.folder AND i.number = l.number""",
+               ON i.folder = l.folder AND i.number = l.number
+        LEFT JOIN (SELECT folder, id, any_value(name) AS name FROM insight_lines WHERE record = 'agent' GROUP BY ALL) a
+               ON a.folder = l.folder AND a.id = i.agent""",
     "tool_calls": """
-        SELECT c.run, c.n, c.name, c.arguments, c.call_id, i.agent, i.answered_in, i.wait_ms, i.result_size,
-               i.is_error
+        SELECT c.run, c.n, c.name, c.arguments, c.call_id, i.agent, a.name AS agent_name, i.answered_in, i.wait_ms,
+               i.result_size, i.is_error, s.life_s AS spawned_agent_life_s
         FROM (SELECT f.run, f.folder, l.number AS n, part->>'name' AS name, part->'arguments' AS arguments,
                      part->>'call_id' AS call_id
               FROM (SELECT l.folder, l.number,
@@ -85,7 +87,12 @@ VIEWS = {
               JOIN run_folders f ON f.folder = l.folder
               WHERE part->>'kind' = 'tool_call') c
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'tool_call') i
-               ON i.folder = c.folder AND i.asked_in = c.n AND i.call_id IS NOT DISTINCT FROM c.call_id""",
+               ON i.folder = c.folder AND i.asked_in = c.n AND i.call_id IS NOT DISTINCT FROM c.call_id
+        LEFT JOIN (SELECT folder, id, any_value(name) AS name FROM insight_lines WHERE record = 'agent' GROUP BY ALL) a
+               ON a.folder = c.folder AND a.id = i.agent
+        LEFT JOIN (SELECT folder, spawned_by->>'call_id' AS call_id, max(life_s) AS life_s FROM insight_lines
+                   WHERE record = 'agent' AND spawned_by IS NOT NULL GROUP BY ALL) s
+               ON s.folder = c.folder AND s.call_id = c.call_id""",
     "context": """
         SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
                TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
@@ -96,12 +103,12 @@ VIEWS = {
               FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL) i
         JOIN run_folders f ON f.folder = i.folder""",
     "agents": """
-        SELECT f.run, i.id AS agent, i.name, i.parent, i.depth, i.requests, i.first_request,
+        SELECT f.run, i.id AS agent, i.name, i.path, i.parent, i.depth, i.requests, i.first_request,
                TRY_CAST(i.tokens->>'input' AS BIGINT) AS input_tokens,
                TRY_CAST(i.tokens->>'output' AS BIGINT) AS output_tokens,
                TRY_CAST(i.tokens->>'cache_read' AS BIGINT) AS cache_read_tokens,
                TRY_CAST(i.tokens->>'cache_write' AS BIGINT) AS cache_write_tokens,
-               i.tool_calls, i.duration_s,
+               i.tool_calls, i.duration_s, i.life_s,
                TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
                i.spawned_by->>'tool' AS spawn_tool,
                TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,

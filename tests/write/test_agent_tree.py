@@ -60,6 +60,35 @@ def expected_tree(run: Path) -> tuple[dict[int, str], dict[str, str | None], dic
     return agent_of, parent_of, spawned
 
 
+def walk(value):
+    """Every dict inside a JSON value."""
+    if isinstance(value, dict):
+        yield value
+        value = list(value.values())
+    for each in value if isinstance(value, list) else []:
+        yield from walk(each)
+
+
+def expected_names(run: Path, spawned: dict[str, str]) -> dict[str, str]:
+    """Each agent's readable name, from the capture alone: the task its spawning call gave (Claude Code's Agent
+    `description`; codex's spawn_agent `task_name`, its underscores read as spaces), `main` for the main agent."""
+    task_of = {}
+    for entry in lines(run / "traffic.jsonl"):
+        bodies = [entry["request"].get("body")] + [frame["body"] for frame in entry.get("messages", [])
+                                                 if frame["from"] == "client"]  # fmt: skip
+        for body in bodies:
+            for message in body.get("messages", []) if isinstance(body, dict) else []:
+                for block in message["content"] if isinstance(message["content"], list) else []:
+                    if block.get("type") == "tool_use" and "description" in block["input"]:
+                        task_of[block["id"]] = block["input"]["description"]
+        # codex: the answers' function calls (over a WebSocket, the server's frames), wherever they are.
+        frames = [frame["body"] for frame in entry.get("messages", []) if frame["from"] == "server"]
+        for item in walk(frames):
+            if item.get("type") == "function_call" and "task_name" in item.get("arguments", ""):
+                task_of[item["call_id"]] = json.loads(item["arguments"])["task_name"].replace("_", " ")
+    return {"main": "main"} | {agent: task_of[call_id] for agent, call_id in spawned.items()}
+
+
 def check_tree(run: Path, data_dir: Path, monkeypatch) -> None:
     analyze_run(run)
     agent_of, parent_of, spawned = expected_tree(run)
@@ -86,9 +115,17 @@ def check_tree(run: Path, data_dir: Path, monkeypatch) -> None:
     tree = report.split("\n## Agents\n", 1)[1].split("\n## ", 1)[0]
     child = next(agent for agent, parent in parent_of.items() if parent == "main")
     grandchild = next(agent for agent, parent in parent_of.items() if parent == child)
-    for agent, depth in ((child, 1), (grandchild, 2)):
-        [row] = [line for line in tree.splitlines() if line.startswith("| ") and f"| `{agent}` |" in line]
-        assert row.startswith("| " + "\u00a0\u00a0" * depth + "└ ")
+    names = expected_names(run, spawned)
+    assert {agent: r["name"] for agent, r in agents.items()} == names
+    assert len(set(names.values())) == 3 and not any("/" in name for name in names.values())
+    for agent, depth in (("main", 0), (child, 1), (grandchild, 2)):
+        [row] = [line for line in tree.splitlines() if line.startswith("| ") and f"| `{agent}`" in line]
+        # The readable name leads the row; the wire's id (and codex's path) are the details beside it.
+        assert row.startswith("| " + "\u00a0\u00a0" * depth + ("└ " if depth else "") + f"`{names[agent]}` |")
+        if agents[agent]["path"]:
+            assert row.split(" | ")[1] == f"`{agent}` `{agents[agent]['path']}`"
+    for agent in (child, grandchild):
+        [row] = [line for line in tree.splitlines() if line.startswith("| ") and f"| `{agent}`" in line]
         assert f"`{spawned[agent]}` |" in row and f"| {agents[agent]['requests']} |" in row
     # SQL: the agents view, and each turn's agent.
     monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
@@ -99,6 +136,13 @@ def check_tree(run: Path, data_dir: Path, monkeypatch) -> None:
     }
     _, rows = sql.query([run], "SELECT n, agent FROM turns")
     assert dict(rows) == agent_of
+    _, rows = sql.query([run], "SELECT n, agent_name FROM turns")
+    assert dict(rows) == {number: names[agent] for number, agent in agent_of.items()}
+    _, rows = sql.query([run], "SELECT agent, name, path FROM agents")
+    assert {row[0]: (row[1], row[2]) for row in rows} == {a: (names[a], r["path"]) for a, r in agents.items()}
+    _, rows = sql.query([run], "SELECT call_id, agent_name FROM tool_calls")
+    calls = [r for r in records if r["record"] == "tool_call"]
+    assert dict(rows) == {call["call_id"]: names[call["agent"]] for call in calls}
 
 
 @pytest.fixture(scope="module", params=["claude-code", "codex"])

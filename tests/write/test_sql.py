@@ -112,8 +112,10 @@ def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch
             wait = (answered["timing"]["start"] - asked["timing"]["end"]) * 1000
             assert call["wait_ms"] == pytest.approx(wait, abs=0.1) and call["result_size"] > 0
         [agent] = rows(data_dir, f"SELECT * FROM agents WHERE run = '{run.name}'", monkeypatch)
-        # codex's turn metadata names its main thread's agent /root; Claude Code names none.
-        assert agent["agent"] == "main" and agent["name"] == {"codex": "/root", "claude-code": "main"}[target]
+        # The main agent is called main; codex's turn metadata names its path, /root, which is a detail.
+        assert agent["agent"] == "main" and agent["name"] == "main"
+        assert agent["path"] == {"codex": "/root", "claude-code": None}[target]
+        assert {call["agent_name"] for call in calls} == {"main"}
         assert agent["parent"] is None and agent["requests"] == len(entries)
         assert agent["tool_calls"] == len(calls) and agent["spawned_in"] is None
 

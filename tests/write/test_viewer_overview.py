@@ -13,7 +13,7 @@ import pytest
 from conftest import PROJECT_ROOT, captured_exchange
 from playwright.sync_api import expect
 from price_oracle import lines, price_file, spends, turn_cost
-from test_agent_tree import expected_tree
+from test_agent_tree import expected_names, expected_tree
 from test_viewer import analysed, assert_quiet, follow
 
 from probe.analyse.prices import prices_from
@@ -98,10 +98,12 @@ def readout(run: Run, number: int) -> str:
     (which adds up to its input), its cost from the price file."""
     turn = run.turns[number - 1]
     record = next(each for each in run.insight("turn") if each["number"] == number)
+    agent_of, _, spawned = expected_tree(run.folder)
+    head = f"#{number} ({expected_names(run.folder, spawned)[agent_of[number]]})"  # the agent that made it
     if not spends(turn):
         counted = (turn["usage"] or {}).get("input")
         reported = "" if counted is None else f" (input {counted:,} reported: a token count or a failed request)"
-        return f"#{number}: no tokens spent{reported}"
+        return f"{head}: no tokens spent{reported}"
     usage = turn["usage"]
     split: Counter = Counter()
     for category in record["context"]["categories"]:
@@ -111,7 +113,7 @@ def readout(run: Run, number: int) -> str:
     read, spent_input = usage["cache_read"], usage["input"]
     rate = f"{read / spent_input * 100:.1f}%" if read is not None and spent_input else "—"
     cost = costs(run)[number]
-    shown = [f"#{number}", f"input {count(spent_input)} ({parts})", f"cache read {count(read)}",
+    shown = [head, f"input {count(spent_input)} ({parts})", f"cache read {count(read)}",
              f"cache write {count(usage['cache_write'])}", f"hit rate {rate}", f"output {count(usage['output'])}",
              f"reasoning {count(usage['reasoning'])}",
              "cost " + (dollars(cost) if cost is not None else "unknown")]  # fmt: skip

@@ -177,9 +177,11 @@ def test_the_filters_show_exactly_the_turns_they_name(thirty):
     choose(page, "status", "error")
     expect_rows([turn["number"] for turn in turns if (turn["status"] >= 400 or turn["errors"]) and turn["complete"]])
     choose(page, "status", "All statuses")
-    choose(page, "agent", "helper")
+    # The agent "helper" is a sub-agent no call named: it is called so, its id only beside the name.
+    choose(page, "agent", "sub-agent")
     expect_rows([n for n, agent in agents.items() if agent == "helper"])
-    assert set(page.locator(".row .agent").all_inner_texts()) == {"helper"}  # two agents: rows name theirs
+    assert set(page.locator(".row .agent").all_inner_texts()) == {"sub-agent"}  # two agents: rows name theirs
+    assert set(page.locator(".row .agent").evaluate_all("(all) => all.map((span) => span.title)")) == {"helper"}
     choose(page, "agent", "All agents")
     choose(page, "model", "small")
     expect_rows([turn["number"] for turn in turns if turn["model"] == "small"])

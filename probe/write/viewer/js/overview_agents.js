@@ -32,7 +32,9 @@ function agentItem(agent, tree, shown) {
     "li",
     { "data-agent": String(agent.id), "data-depth": depth },
     el("strong", { class: "ov-agent-name" }, String(agent.name)),
-    String(agent.name) !== String(agent.id) ? [" ", el("code", { class: "ov-agent-id", title: String(agent.id) }, String(agent.id))] : null,
+    // The wire's own id, and the path its requests give it (codex's /root/list_files), as details beside the name.
+    String(agent.name) !== String(agent.id) ? [" ", el("code", { class: "ov-agent-id", title: "id " + String(agent.id) }, String(agent.id))] : null,
+    agent.path != null ? [" ", el("code", { class: "ov-agent-id", title: "path " + String(agent.path) }, String(agent.path))] : null,
     el("br", {}),
     agentFacts(agent)
   );

@@ -113,6 +113,8 @@ function dollars(value) {
 function turnReadout(numbers, index) {
   const turn = TURNS[index];
   const parts = ["#" + turn.n];
+  const agent = insightOf(turn).agent;
+  if (agent != null && (runInsight().agents || []).length > 1) parts[0] += " (" + agentName(agent) + ")";
   if (!spentTokens(turn)) {
     const counted = tokens(turn).input;
     return parts[0] + ": no tokens spent" + (counted === null ? "" : " (input " + number(counted) + " reported: a token count or a failed request)");

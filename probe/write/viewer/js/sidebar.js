@@ -159,7 +159,7 @@ function buildRow(index) {
     el(
       "span",
       { class: "about" },
-      manyAgents && facts.agent != null ? el("span", { class: "agent" }, facts.agent) : null,
+      manyAgents && facts.agent != null ? el("span", { class: "agent", title: facts.agent }, agentName(facts.agent)) : null,
       turn.stop_reason != null ? el("span", { class: "stop" }, String(turn.stop_reason)) : null,
       el("span", { class: "preview" }, previewOf(turn))
     ),

@@ -1,6 +1,25 @@
 // What a sidebar row says about a turn: the tools its output asks for, a line of preview, its agent and its marks.
 
 const ROW_FACTS = []; // by turn index, filled as the rows and the filters ask
+let AGENT_NAMES = null; // agent id -> the one readable name every view gives it (header.insight.agents), or null
+
+// The agent's readable name, as report.md and insight.jsonl give it: its id where the header names no such agent
+// (a live page before its run's end, or a report from an older agent-probe).
+function agentName(id) {
+  if (id == null) return null;
+  if (!AGENT_NAMES) {
+    const insight = DATA.header && DATA.header.insight && typeof DATA.header.insight === "object" ? DATA.header.insight : {};
+    const agents = (Array.isArray(insight.agents) ? insight.agents : []).filter((agent) => agent && typeof agent === "object");
+    AGENT_NAMES = new Map(agents.map((agent) => [String(agent.id), agent.name == null ? String(agent.id) : String(agent.name)]));
+  }
+  return AGENT_NAMES.get(String(id)) ?? String(id);
+}
+
+on("header", () => {
+  AGENT_NAMES = null;
+  if (manyAgents) forgetRows(); // drawn again, with the names the new header gives
+  fillChoices();
+});
 
 function rowFacts(index) {
   if (!ROW_FACTS[index]) ROW_FACTS[index] = factsForRow(TURNS[index]);

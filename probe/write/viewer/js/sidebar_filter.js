@@ -72,7 +72,9 @@ function fillChoices() {
   fill("tool", "All tools", byName(tools, "t:").concat(noCall ? [["-", "(no tool call)", noCall]] : []), tools.size);
   fill("status", "All statuses", STATUSES.map(([key, label]) => [key, label, statuses.get(key) || 0]), statuses.size - 1);
   fill("model", "All models", byName(models, "m:"), models.size - 1);
-  fill("agent", "All agents", byName(agents, "a:"), agents.size - 1);
+  // An agent is chosen by its id and shown by its name (two agents never share one: "list files (2)").
+  const agentChoices = [...agents].map(([id, n]) => ["a:" + id, agentName(id), n]).sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  fill("agent", "All agents", agentChoices, agents.size - 1);
   if ((agents.size > 1) !== manyAgents) {
     manyAgents = agents.size > 1;
     forgetRows(); // drawn again, naming their agents
@@ -85,7 +87,7 @@ function fill(key, any, choices, shows) {
   select.replaceChildren();
   append(select, [el("option", { value: "" }, any), choices.map(([value, label, n]) => el("option", { value }, label + " (" + number(n) + ")"))]);
   // A choice the data no longer offers is kept (a live page's filter stays as it was set).
-  if (chosen && !choices.some(([value]) => value === chosen)) append(select, [el("option", { value: chosen }, chosen.slice(2) + " (0)")]);
+  if (chosen && !choices.some(([value]) => value === chosen)) append(select, [el("option", { value: chosen }, (key === "agent" ? agentName(chosen.slice(2)) : chosen.slice(2)) + " (0)")]);
   select.value = chosen;
   select.hidden = shows < 1 && !chosen;
 }

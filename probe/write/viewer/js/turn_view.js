@@ -75,7 +75,10 @@ function factList(turn) {
   if (events.length) facts.push(["events", events.map(([name, count]) => name + " ×" + count).join(", ")]);
   if (turn.unrecognised.length) facts.push(["unrecognised", turn.unrecognised.join(", ")]);
   const insight = turn.insight || {};
-  if (insight.agent != null) facts.push(["agent", String(insight.agent)]);
+  if (insight.agent != null) {
+    const name = agentName(insight.agent);
+    facts.push(["agent", name === String(insight.agent) ? name : name + " (id " + String(insight.agent) + ")"]);
+  }
   if (insight.cache && insight.cache.hit_rate != null) {
     let cache = (100 * insight.cache.hit_rate).toFixed(1) + "% of " + number(insight.cache.input) + " input tokens read from the cache";
     if (insight.cache.cause) cache += "; cache break: " + insight.cache.cause.text;
