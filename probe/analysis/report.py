@@ -1,7 +1,7 @@
 """Writes report.md, report.html and turns.jsonl from a traffic.jsonl in one pass (the header is written last,
 from the totals gathered while the conversation log streams to a temporary file), each exchange read once for them
 all (RunReading, which the live viewer shares), and brings run folders' reports up to date, rebuilding only what is
-out of date (probe.runs.ledger), with the prices each was made with (probe.analysis.prices_kept)."""
+out of date (probe.runs.ledger), with the prices each was made with (probe.analyse.prices_kept)."""
 
 import gc
 import io
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
-from probe.analysis.prices_kept import keeping_prices
 from probe.analysis.report_job import Job, Refreshed, plan, run_job
 from probe.analysis.resume import Resume, lines_out
 from probe.apis.built_in import renderer_for
@@ -290,7 +290,7 @@ def viewer_reading(run: Path, target: Target | None = None) -> tuple[RunReading,
     """The reading report.html's data would be made with, for the viewer's data alone, able to hand out what was
     added since a count (the live viewer, probe.write.live), and the run's job (its capture, its warnings)."""
     warnings: list[str] = []
-    with keeping_prices(run, warnings):  # priced as its report.html is (probe.analysis.prices_kept)
+    with keeping_prices(run, warnings):  # priced as its report.html is (probe.analyse.prices_kept)
         job = run_job(run, target)
         choice = job.choice
         reading = RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from probe.analyse.prices import PRICES_HELP, prices_from
+from probe.analyse.prices_kept import kept_prices
 from probe.analyse.run_facts import TOKEN_KINDS, RunSummary
 from probe.analyse.run_summary import summarise
 from probe.analyse.volatile import Volatile, run_places
@@ -144,8 +145,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
     # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
-    with prices_from(args.prices):
+    with prices_from(args.prices or prices_of_both(args)):
         return diff_as_asked(args)
+
+
+def prices_of_both(args) -> Path | None:
+    """The prices both runs' reports keep (two bundled samples: their own file), when no other was asked for; the
+    database when they keep different ones, said in one line."""
+    if len(args.run) != 2:
+        return None  # diff_as_asked says what is wrong
+    warnings: list[str] = []
+    kept = {kept_prices(resolve_run(spec, args.target), warnings) for spec in args.run}
+    for warning in warnings:
+        warn(warning)
+    if len(kept) == 1:
+        return kept.pop()
+    warn("the two runs' reports were priced with different price files: the diff prices both with the database "
+         "(give --prices FILE to choose)")  # fmt: skip
+    return None
 
 
 def diff_as_asked(args) -> int:

@@ -3,6 +3,7 @@ ignored, captured text inert and secrets masked."""
 
 import copy
 import json
+import os
 import re
 import subprocess
 import sys
@@ -678,3 +679,21 @@ def test_the_invoke_task_passes_wire(tmp_path):
     assert "## Request shape" in result.stdout and "is compared too (--wire)" in result.stdout
     help_text = " ".join(invoke_diff("--help").stdout.split())
     assert "--wire compare endpoints, request shape and headers even when the runs speak different APIs" in help_text
+
+
+def test_two_bundled_samples_are_diffed_with_their_own_prices():
+    """`invoke diff` of two samples prices them as their committed diff does (data/sample-prices.yaml), not as
+    unknown for want of a price in the installed database."""
+    new, old = (PROJECT_ROOT / "data/codex" / name for name in ("20261125-122607-sample-v0.169.0",
+                                                              "20261125-122602-sample-v0.166.0"))  # fmt: skip
+    env = {key: value for key, value in os.environ.items() if key != "PROBE_PRICES"}
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.write.diff", "--run", str(old), "--run", str(new)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    committed = (new / f"diff-{old.name}.md").read_text()
+    cost_lines = [line for line in committed.splitlines() if line.startswith("| cost")]
+    assert cost_lines and all("$" in line for line in cost_lines)
+    for line in cost_lines:
+        assert line in result.stdout
