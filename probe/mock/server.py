@@ -13,7 +13,7 @@ from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 
-from probe.mock import chat_api, gemini_api, messages_api, responses_api
+from probe.mock import chat_api, gemini_api, messages_api, responses_api, tool_schemas
 from probe.mock.continuations import Memory
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -102,12 +102,16 @@ class MockServer:
         self.stats.http_exchanges += 1
         return True
 
+    def finish_command(self, body: dict) -> str | None:
+        """The finishing command: the one the mock was given, else one the request's own instructions name."""
+        return self.settings.finish_command or tool_schemas.finishing_command_named(body)
+
     def events_for(self, body: dict) -> list[dict]:
         previous = body.get("previous_response_id")
         hint = self.prompts.get(previous, "") if isinstance(previous, str) else ""
         head = responses_api.cached_head(body)
         counted = self.memory.count(previous, head, body.get("input"))
-        events = responses_api.plan_events(body, hint, counted, self.settings.finish_command)
+        events = responses_api.plan_events(body, hint, counted, self.finish_command(body))
         response = events[-1]["response"]
         self.memory.remember(response["id"], head, counted, (response.get("usage") or {}).get("output_tokens", 0))
         # Cut: the scenario reads a prompt's first line and markers near its start, and memory stays bounded.
@@ -131,9 +135,9 @@ class MockServer:
         body = request.json()
         self.stats.model_responses += 1
         if body.get("stream"):
-            await self.serve_sse(writer, messages_api.plan_events(body, self.settings.finish_command))
+            await self.serve_sse(writer, messages_api.plan_events(body, self.finish_command(body)))
         else:
-            await send_json(writer, 200, messages_api.plan_message(body, self.settings.finish_command))
+            await send_json(writer, 200, messages_api.plan_message(body, self.finish_command(body)))
 
     async def serve_chat(self, request: Request, writer: asyncio.StreamWriter) -> None:
         """OpenAI Chat Completions: `data:` chunks ending in `data: [DONE]`, or one JSON completion."""
@@ -141,11 +145,11 @@ class MockServer:
         self.stats.model_responses += 1
         if body.get("stream"):
             chunks = [
-                f"data: {json.dumps(chunk)}\n\n" for chunk in chat_api.plan_chunks(body, self.settings.finish_command)
+                f"data: {json.dumps(chunk)}\n\n" for chunk in chat_api.plan_chunks(body, self.finish_command(body))
             ]
             await self.stream(writer, [*chunks, "data: [DONE]\n\n"])
         else:
-            await send_json(writer, 200, chat_api.plan_completion(body, self.settings.finish_command))
+            await send_json(writer, 200, chat_api.plan_completion(body, self.finish_command(body)))
 
     async def serve_gemini(self, request: Request, writer: asyncio.StreamWriter, model: str, method: str) -> None:
         """Gemini API: `:streamGenerateContent?alt=sse` streams `data:` chunks; `:generateContent` is one JSON."""
@@ -156,11 +160,11 @@ class MockServer:
                 writer,
                 [
                     f"data: {json.dumps(chunk)}\n\n"
-                    for chunk in gemini_api.plan_chunks(body, model, self.settings.finish_command)
+                    for chunk in gemini_api.plan_chunks(body, model, self.finish_command(body))
                 ],
             )
         else:
-            await send_json(writer, 200, gemini_api.plan_response(body, model, self.settings.finish_command))
+            await send_json(writer, 200, gemini_api.plan_response(body, model, self.finish_command(body)))
 
     async def serve_sse(self, writer: asyncio.StreamWriter, events: list[dict]) -> None:
         """Named events, as the Responses and Messages APIs send them."""

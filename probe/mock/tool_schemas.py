@@ -7,6 +7,7 @@ made from the schema.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,3 +284,17 @@ def ran_before(calls: list[object], command: str) -> bool:
     """Whether one of the conversation's earlier calls (their arguments, as sent) already ran `command`."""
     needle = json.dumps(command)[1:-1]
     return any(needle in (call if isinstance(call, str) else json.dumps(call)) for call in calls)
+
+
+# A finishing command as agents that must call a tool every turn name it in their instructions (mini-SWE-agent:
+# `echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT`): `echo` and one capitalised word of three or more parts, a marker no
+# one types by chance.
+NAMED_FINISH = re.compile(r"\becho ([A-Z][A-Z0-9]*(?:_[A-Z0-9]+){2,})\b")
+FINISH_LOOKED_AT = 1 << 20  # characters of a request searched for one: the instructions come first
+
+
+def finishing_command_named(request: dict) -> str | None:
+    """The finishing command a request's instructions name, which a real model told about it would run when done;
+    None when they name none."""
+    found = NAMED_FINISH.search(json.dumps(request, ensure_ascii=False)[:FINISH_LOOKED_AT])
+    return f"echo {found.group(1)}" if found else None

@@ -189,3 +189,42 @@ def test_an_agent_that_must_call_a_tool_every_turn_is_told_when_to_end(finishing
         messages=[{"role": "user", "content": PROMPT}],
     )
     assert first.content[-1].input == {"command": "echo agent-probe tool call"}
+
+
+def test_a_finishing_command_the_instructions_name_ends_the_agent_without_being_given(mock_url):
+    """A mock given no finishing command reads one from the request's instructions, as a real model told about it
+    would (mini-SWE-agent's system prompt names `echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT`), and runs it once,
+    after the first tool result, with the declared shell-like tool, whatever its name."""
+    client = openai.OpenAI(base_url=f"{mock_url}/v1", api_key="sk-test", max_retries=0)
+    shell = {"type": "object", "properties": {"cmd": {"type": "string"}}, "required": ["cmd"],
+             "additionalProperties": False}  # fmt: skip
+    tools = [{"type": "function", "function": {"name": "shell", "parameters": shell}}]
+    system = f"Run one command per turn. When the task is done, run `{FINISH}` and nothing else."
+    messages: list = [{"role": "system", "content": system}, {"role": "user", "content": PROMPT}]
+    commands = []
+    for stream in (False, True):
+        if stream:
+            chunks = list(client.chat.completions.create(model="gpt-5.1", messages=messages, tools=tools,
+                                                         tool_choice="required", stream=True))  # fmt: skip
+            arguments = "".join(
+                call.function.arguments or ""
+                for chunk in chunks if chunk.choices
+                for call in (chunk.choices[0].delta.tool_calls or [])
+            )  # fmt: skip
+            call_id = next(call.id for chunk in chunks if chunk.choices
+                           for call in (chunk.choices[0].delta.tool_calls or []) if call.id)  # fmt: skip
+            message = {"role": "assistant", "tool_calls": [{"id": call_id, "type": "function",
+                       "function": {"name": "shell", "arguments": arguments}}]}  # fmt: skip
+        else:
+            answer = client.chat.completions.create(model="gpt-5.1", messages=messages, tools=tools,
+                                                    tool_choice="required")  # fmt: skip
+            [call] = answer.choices[0].message.tool_calls
+            arguments, call_id = call.function.arguments, call.id
+            message = answer.choices[0].message.model_dump(exclude_none=True)
+        commands.append(accepts(shell, json.loads(arguments))["cmd"])
+        messages += [message, {"role": "tool", "tool_call_id": call_id, "content": "done"}]
+    assert commands == ["echo agent-probe tool call", FINISH]
+    # Without such a command in the instructions, nothing is read into them: the shell keeps its harmless call.
+    plain = [{"role": "user", "content": PROMPT}, *messages[2:4]]
+    again = client.chat.completions.create(model="gpt-5.1", messages=plain, tools=tools, tool_choice="required")
+    assert json.loads(again.choices[0].message.tool_calls[0].function.arguments)["cmd"] != FINISH
