@@ -5,8 +5,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import probe.mock
-from probe.analyse.prices import PRICES_ENV, PRICES_HELP, prices_from
+from probe.analyse.prices import MOCK_PRICES, PRICES_ENV, PRICES_HELP, prices_from
 from probe.analysis.report import analyze_run, viewer_reading
 from probe.capture.options import add_capture_arguments
 from probe.capture.processes import StopSignals
@@ -39,7 +38,7 @@ def mock_prices(upstream: str | None) -> Path | None:
     agents' default models are newer than some installs' price database, and a first run should say what it costs."""
     if upstream != "mock" or os.environ.get(PRICES_ENV):
         return None
-    return probe.mock.PRICES
+    return MOCK_PRICES
 
 
 def run_as_asked(args) -> int:

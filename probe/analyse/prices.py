@@ -142,6 +142,10 @@ def amount(value: Any, where: str) -> Decimal:
     return number
 
 
+# The prices a run against the bundled mock is costed with unless others are asked for (see the file's own
+# comment): named by path here, so that pricing never imports the mock.
+MOCK_PRICES = Path(__file__).with_name("mock_prices.yaml")
+
 PRICES_HELP = (
     "a YAML price file (models: {name or glob: {input, output, cache_read, cache_write, cache_write_1h}} in US "
     "dollars per million tokens) whose models are priced before the bundled price database's; default: "

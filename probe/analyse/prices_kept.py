@@ -7,9 +7,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from probe.analyse.prices import PRICES_ENV, prices_from
+from probe.analyse.prices import MOCK_PRICES, PRICES_ENV, prices_from
 from probe.common.paths import display
-from probe.mock import PRICES as MOCK_PRICES
 from probe.runs.folders import read_manifest
 from probe.runs.ledger import REPORT, SAMPLE_MARK, SAMPLE_PRICES, prices_made_with
 

@@ -91,10 +91,16 @@ def copies(tmp_path, fresh_runs, subagent_runs) -> list:
 @pytest.mark.e2e
 def test_fresh_runs_cost_what_the_price_database_says(fresh_runs, subagent_runs, monkeypatch, tmp_path):
     """Against the installed genai-prices: the mock's models are priced where it knows them, and are unknown (not
-    $0) where it does not, as with genai-prices 0.0.61 under Python 3.11."""
+    $0) where it does not, as with genai-prices 0.0.61 under Python 3.11. (A run its manifest says was recorded
+    against the mock keeps the mock's own price file, tests/e2e/test_e2e_mock_cost.py: these copies say nothing of
+    their upstream, as runs recorded against a server of the user's own.)"""
     monkeypatch.delenv("PROBE_PRICES", raising=False)
     providers = {"anthropic.messages": "anthropic", "openai.responses": "openai"}
     for run in copies(tmp_path, fresh_runs, subagent_runs):
+        manifest = json.loads((run / "manifest.json").read_text())
+        manifest.pop("upstream_override", None)
+        (run / "manifest.json").write_text(json.dumps(manifest))
+        (run / ".made-here.json").unlink(missing_ok=True)  # nor the prices their reports were made with
         assert analyze.main(["--run", str(run), "--force"]) == 0
         check_run(run, expected_costs(run, lambda turn, counts: from_database(turn["model"], providers[turn["api"]],
                                                                              counts)))  # fmt: skip

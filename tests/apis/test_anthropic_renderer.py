@@ -4,10 +4,10 @@ import json
 
 from conftest import Rendering
 
+from probe.analyse.run_totals import without_carried
 from probe.apis.anthropic_messages import report as renderer
 from probe.mock import messages_api
 from probe.read.sse import Event
-from probe.write.exchange_markdown import without_carried
 
 PNG_DATA = "iVBORw0KGgo" * 500
 TOOLS = [

@@ -2,11 +2,11 @@
 
 from conftest import Rendering
 
+from probe.analyse.run_totals import without_carried
 from probe.apis.gemini import report as renderer
 from probe.mock import gemini_api
 from probe.mock.wording import final_answer_text
 from probe.read.sse import Event
-from probe.write.exchange_markdown import without_carried
 
 STREAM_PATH = "/v1beta/models/gemini-3-flash:streamGenerateContent?alt=sse"
 PNG_DATA = "iVBORw0KGgo" * 500

@@ -34,7 +34,7 @@ def events_of(sse_body: bytes) -> list[dict]:
 def test_sse_exchange_is_captured_whole_and_matches_what_the_client_got(proxied):
     start, run = proxied
     proxies = start("mock", "http")
-    request = {"model": "gpt-test", "input": [{"type": "message", "role": "user", "content": "hello"}]}
+    request = {"model": "gpt-test", "input": [{"type": "message", "role": "user", "content": "hello"}], "stream": True}
     status, headers, body = post_json(proxies.urls["model"], "/v1/responses", request)
     assert status == 200 and headers["content-type"] == "text/event-stream"
     assert events_of(body)[-1]["type"] == "response.completed"
@@ -330,12 +330,12 @@ def test_proxies_script_records_until_stopped(tmp_path):
     assert model.startswith("model  http://127.0.0.1:") and " -> http://127.0.0.1:" in model
     assert backend.startswith("backend  http://127.0.0.1:")
     assert process.stdout.readline().startswith("recording into ")
-    status, _, body = post_json(model.split()[1], "/v1/responses", {"model": "m", "input": "hi"})
+    status, _, body = post_json(model.split()[1], "/v1/responses", {"model": "m", "input": "hi", "stream": True})
     assert status == 200 and b"response.completed" in body
     os.killpg(process.pid, signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     [entry] = read_traffic(run)
-    assert entry["proxy"] == "model" and entry["request"]["body"] == {"model": "m", "input": "hi"}
+    assert entry["proxy"] == "model" and entry["request"]["body"] == {"model": "m", "input": "hi", "stream": True}
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["exchanges"] == 1
 

@@ -1,5 +1,5 @@
 """A newcomer's first run says what it would cost: `invoke pipeline --upstream mock` for codex and Claude Code ends
-with a dollar figure in report.md, costed with the mock's price file (probe/mock/prices.yaml, copied from
+with a dollar figure in report.md, costed with the mock's price file (probe/analyse/mock_prices.yaml, copied from
 genai-prices 0.2.3) and named there, equal to genai-prices' own price of the usage the capture holds wherever the
 installed genai-prices knows the model. And against any local test server, not only the bundled mock, the agent
 gets the target's stand-in key."""
@@ -16,7 +16,6 @@ import pytest
 from conftest import PROJECT_ROOT, read_traffic
 from price_oracle import counts_as_sent, lines, price_file, spends, turn_cost
 
-import probe.mock
 from probe.capture.run import target_environment
 from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
 COST = re.compile(r"^- Cost: \$([0-9,.]+) for (\d+) turns?;", re.MULTILINE)
 MOCK_KEY = "sk-" + "ant-mock-not-a-real-key"  # what claude-code's mock_env gives it
-MOCK_PRICES = Path(probe.mock.__file__).parent / "prices.yaml"
+MOCK_PRICES = PROJECT_ROOT / "probe/analyse/mock_prices.yaml"
 
 
 def pipeline(data_dir: Path, program: str, target: str, upstream: str, env: dict | None = None) -> Path:
@@ -85,7 +84,7 @@ def test_the_first_mock_run_ends_with_what_it_would_cost(target, tmp_path, codex
     assert priced >= 2 and int(found.group(2)) == priced
     assert Decimal(found.group(1).replace(",", "")) == expected.quantize(Decimal("0.0001")) > 0
     # The report names the price file it was costed with.
-    assert re.search(r"prices `prices\.yaml \(sha256 [0-9a-f]{12}\)", report), found.group(0)
+    assert re.search(r"prices `mock_prices\.yaml \(sha256 [0-9a-f]{12}\)", report), found.group(0)
     # Made anew (--force), and made anew from a copy that came without this machine's ledger of what it made (a
     # run folder from elsewhere): a run recorded against the mock keeps the mock's prices.
     for forget in (False, True):

@@ -10,8 +10,8 @@ import pytest
 from conftest import PROJECT_ROOT, serving
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from probe.analysis import export
 from probe.analysis.report import analyze_run
-from probe.write import export
 
 SAVED = PROJECT_ROOT / "tests" / "data" / "subagents"
 # From the captures: Claude Code's Agent calls' `description`s, codex's spawn_agent `task_name`s read as words.

@@ -27,6 +27,9 @@ SAMPLES = {
 }
 SUMMARY = "{} up to date, {} rebuilt, {} failed"
 PRICES = f"genai-prices {version('genai-prices')}"  # the price data a report names, with no price file
+# What a report of a run recorded against the mock names (the samples' copies below were): the mock's price file.
+MOCK_DIGEST = hashlib.sha256((PROJECT_ROOT / "probe/analyse/mock_prices.yaml").read_bytes()).hexdigest()[:12]
+MOCK_PRICES = f"mock_prices.yaml (sha256 {MOCK_DIGEST}) then {PRICES}"
 
 
 def make_runs(data: Path, count: int = 2) -> list[Path]:
@@ -188,8 +191,8 @@ def test_a_report_made_another_way_is_rebuilt(private_data_dir, capsys):
     assert "(up to date: nothing it is made from has changed; --force rebuilds it)" in capsys.readouterr().out
     assert analyze_all(capsys)[1] == [
         f"rebuilt {run}: report.md was made with renderer `probe.apis.openai_responses.report`, captured text as "
-        f"captured (--no-redact), prices `{PRICES}`; now: renderer `probe.apis.openai_responses.report`, captured "
-        f"text masked, prices `{PRICES}`",
+        f"captured (--no-redact), prices `{MOCK_PRICES}`; now: renderer `probe.apis.openai_responses.report`, "
+        f"captured text masked, prices `{MOCK_PRICES}`",
         SUMMARY.format(1, 1, 0),
     ]
     report = run / "report.md"
