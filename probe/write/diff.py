@@ -145,17 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
     args = parser.parse_args(argv)
     # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
-    with prices_from(args.prices or prices_of_both(args)):
+    with prices_from(args.prices):
         return diff_as_asked(args)
 
 
-def prices_of_both(args) -> Path | None:
-    """The prices both runs' reports keep (two bundled samples: their own file), when no other was asked for; the
-    database when they keep different ones, said in one line."""
-    if len(args.run) != 2:
-        return None  # diff_as_asked says what is wrong
+def prices_of_both(runs: list[Path]) -> Path | None:
+    """The prices both runs' reports keep (two bundled samples: their own file), when no other was asked for (a
+    price file asked for is in force already: kept_prices then gives None); the database when they keep different
+    ones, said in one line."""
     warnings: list[str] = []
-    kept = {kept_prices(resolve_run(spec, args.target), warnings) for spec in args.run}
+    kept = {kept_prices(run, warnings) for run in runs}
     for warning in warnings:
         warn(warning)
     if len(kept) == 1:
@@ -176,7 +175,8 @@ def diff_as_asked(args) -> int:
     output = Path(args.output) if args.output else None
     if output is not None and (output.name in REFUSED_OUTPUTS or output.resolve().name in REFUSED_OUTPUTS):
         raise RunError(f"--output {output}: that name is a run's capture file; write the diff elsewhere")
-    text, warnings = diff_runs(*runs, wire=args.wire)
+    with prices_from(prices_of_both(runs)):
+        text, warnings = diff_runs(*runs, wire=args.wire)
     for warning in warnings:
         warn(warning)
     if output is None:
