@@ -360,6 +360,8 @@ def bench(c, runs=None, sizes=None, quick=False):
     Streaming latency, throughput, analyzer speed, report growth, masking cost, how soon the viewer opens, and a
     query over 1 GB of runs.
     """
+    if not (ROOT / "bench" / "suite.py").is_file():  # an installed agent-probe has no bench/ beside it
+        raise Exit("error: bench runs from agent-probe's checkout, which holds the benchmarks (bench/)", code=2)
     suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *script_argv(runs=runs, sizes=sizes, quick=quick)]
     result = subprocess.run(suite, cwd=ROOT / "bench")
     if result.returncode:
