@@ -83,8 +83,9 @@ def elsewhere(tmp_path, claude_program) -> tuple[Path, dict]:
     return folder, env
 
 
-def pipeline(installed: Path, folder: Path, env: dict) -> tuple[str, Path]:
+def pipeline(installed: Path, folder: Path, env: dict, *agent_args: str) -> tuple[str, Path]:
     argv = ["pipeline", "--target", "claude-code", "--upstream", "mock", "--prompt", PROMPT, "--timeout", "120"]
+    argv += ["--", *agent_args] if agent_args else []
     result = run([installed / "agent-probe", *argv], cwd=folder, env=env)
     [folder_line] = [line for line in result.stdout.splitlines() if line.startswith("run folder: ")]
     return result.stdout, Path(folder_line.removeprefix("run folder: ").split(" (")[0])
@@ -138,12 +139,15 @@ def test_a_run_goes_to_the_user_data_folder(installed, elsewhere):
     assert sql.stdout.splitlines() == ["target,prompt,exchanges", f"claude-code,{PROMPT},2"]
 
 
-def test_probe_data_dir_wins_over_the_user_data_folder(installed, elsewhere, tmp_path):
+def test_probe_data_dir_wins_over_the_user_data_folder_and_the_agents_flags_go_through(installed, elsewhere, tmp_path):
     folder, env = elsewhere
     env |= {"PROBE_DATA_DIR": str(tmp_path / "chosen"), "XDG_DATA_HOME": str(tmp_path / "xdg")}
-    stdout, run_folder = pipeline(installed, folder, env)
+    stdout, run_folder = pipeline(installed, folder, env, "--model", "claude-haiku-4-5-20251001")
     assert run_folder.parent == tmp_path / "chosen" / "claude-code"
     assert_recorded_run(run_folder, stdout)
+    manifest = json.loads((run_folder / "manifest.json").read_text())
+    assert manifest["agent"]["argv"][-2:] == ["--model", "claude-haiku-4-5-20251001"]
+    assert {entry["request"]["body"]["model"] for entry in read_traffic(run_folder)} == {"claude-haiku-4-5-20251001"}
     assert not (tmp_path / "xdg").exists() and not (Path(env["HOME"]) / ".local" / "share").exists()
 
 
