@@ -23,6 +23,7 @@ from probe.analysis import export as export_script
 from probe.analysis import sql as sql_script
 from probe.analysis import view as view_script
 from probe.common.errors import run_main
+from probe.common.paths import checkout
 from probe.replay import run as replay_main
 from probe.runs import targets as targets_script
 from probe.runs.targets import known_targets
@@ -99,7 +100,8 @@ def call(c, main, argv: list[str]) -> None:
     """Run a script's main with the data folder invoke.yaml names (unless PROBE_DATA_DIR says otherwise); a
     failure exits with the script's code, its one-line reason already printed."""
     if c.config.probe.data_dir and "PROBE_DATA_DIR" not in os.environ:
-        os.environ["PROBE_DATA_DIR"] = str(ROOT / c.config.probe.data_dir)  # relative to invoke.yaml's folder
+        # Relative to invoke.yaml's folder, the checkout; installed, to the folder the command runs in.
+        os.environ["PROBE_DATA_DIR"] = str((checkout() or Path.cwd()) / Path(c.config.probe.data_dir).expanduser())
     code = run_main(main, argv)
     if code:
         raise Exit(code=code)

@@ -169,6 +169,17 @@ def test_the_installed_folders_follow_xdg_data_home(installed, elsewhere, tmp_pa
     )
 
 
+def test_a_relative_data_folder_in_the_configuration_is_the_current_folders(installed, elsewhere):
+    folder, env = elsewhere
+    env["INVOKE_PROBE_DATA_DIR"] = "runs-here"  # invoke's own variable, as for `invoke` in the checkout
+    argv = [installed / "agent-probe", "sql", "SELECT count(*) AS n FROM runs", "--format", "csv"]
+    result = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == "error: no data folder at runs-here (see PROBE_DATA_DIR and invoke.yaml)\n"
+    (folder / "runs-here").mkdir()
+    assert run(argv, cwd=folder, env=env).stdout.splitlines() == ["n", "0"]
+
+
 def test_the_command_lists_the_same_tasks_as_invoke_in_the_checkout_and_its_version(installed, elsewhere):
     folder, env = elsewhere
     version = run([installed / "agent-probe", "--version"], cwd=folder, env=env)
