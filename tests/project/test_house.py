@@ -78,7 +78,9 @@ def test_imports_are_at_most_8_levels_deep():
         on_the_way.pop()
         return 1 + below
 
-    levels = {module: level(module) for module in graph.modules}
+    # The invoke tasks only hand options to the scripts, and the installed command only runs the tasks: they stand on
+    # top of them all (as tasks.py did from outside the package), not on a level of the code they call.
+    levels = {module: level(module) for module in graph.modules if module not in ("probe.tasks", "probe.program")}
     deepest = max(levels, key=levels.get)
     chain = [deepest]
     while imported := graph.find_modules_directly_imported_by(chain[-1]):

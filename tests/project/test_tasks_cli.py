@@ -10,8 +10,7 @@ import pytest
 import yaml
 from conftest import PROJECT_ROOT
 
-sys.path.insert(0, str(PROJECT_ROOT))
-import tasks
+from probe import tasks
 
 PLACEHOLDER = re.compile(r"^[A-Za-z][\w.,|=-]*(\.\.\.)?: \S")  # NAME=PORT: ..., URL|mock: ..., websocket|http: ...
 

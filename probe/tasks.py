@@ -1,0 +1,394 @@
+"""Invoke tasks: thin wrappers that parse options and call the `probe` scripts' main(argv).
+
+Conventions, the same in every task:
+- A short flag means one option everywhere (SHORT_FLAGS); options without one are long only.
+- The help of an option that takes a value starts with its placeholder: `--port`: "NAME=PORT: ...".
+- Defaults come from invoke.yaml (`probe.target`, `probe.data_dir`); a command-line option always wins.
+"""
+
+import inspect
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from invoke import Collection, Exit, Task, task
+
+from probe import pipeline as pipeline_script
+from probe import record
+from probe import samples as samples_script
+from probe.analysis import analyze as analyze_script
+from probe.analysis import export as export_script
+from probe.analysis import sql as sql_script
+from probe.analysis import view as view_script
+from probe.common.errors import run_main
+from probe.common.paths import checkout
+from probe.replay import run as replay_main
+from probe.runs import targets as targets_script
+from probe.runs.targets import known_targets
+from probe.write import diff as diff_script
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: invoke.yaml's folder
+
+# One letter, one option, in every task that has it. Invoke would otherwise give each option the first free letter
+# of its name, task by task: `-i` was --timeout in pipeline and --input in analyze.
+SHORT_FLAGS = {"target": "t", "prompt": "p", "run": "r", "label": "l", "input": "i", "output": "o", "upstream": "u"}
+
+HELP = {
+    "target": "NAME|FILE: the agent's target, a name from targets/ (e.g. codex) or a target YAML file "
+    "(default: probe.target in invoke.yaml)",
+    "prompt": "TEXT: the prompt handed to the agent's command ({prompt} in the target file); without it (and "
+    "without --command), the agent's own interactive session runs in this terminal. Arguments after a standalone "
+    "-- go to the agent's command",
+    "command": "SHELL-COMMAND: run this instead of the target's agent (to capture any client)",
+    "upstream": "URL|mock: send every proxy to this URL instead of the real API, or to the bundled mock model",
+    "mock_transport": "websocket|http: with --upstream mock, whether the mock takes WebSockets (codex's default) "
+    "or refuses them",
+    "label": "TEXT: added to the run folder's name",
+    "port": "NAME=PORT: the listen port of one proxy (0 picks a free port); repeat it for each proxy",
+    "timeout": "SECONDS: stop the agent after this long",
+    "keep_secrets": "store secret headers unmasked (by default they are replaced by a fingerprint)",
+    "full_traffic": "leave out the target's quiet_env, so that the agent also makes its optional calls "
+    "(telemetry, update checks)",
+    "upstream_proxy": "URL|none: reach the upstreams through this HTTP proxy, http://[user:pass@]host:port, or "
+    "directly (default: the target's upstream_proxy, else HTTPS_PROXY)",
+    "agent_version": "X.Y.Z: run this version of the target's npm package, installed into "
+    ".agents/<package>@<version>/, instead of the agent on PATH",
+    "quiet": "print no line per finished exchange on stderr while recording (the live feed)",
+    "workdir": "FOLDER|fresh: run the agent in this folder (`.`: the current one); `fresh`, the default with "
+    "--prompt: a new empty folder outside any git repository, removed after the run",
+    "home": "own|private: own: the agent runs with your own settings, memory files and login; private: a new, "
+    "empty home prepared by the target (default: own for an interactive session with a real API, else private)",
+    "feed": "FILE: write the live feed to this file instead of stderr (an interactive session's default: "
+    "live-feed.txt in the run folder)",
+    "view": "serve the viewer from 127.0.0.1 while the run is recorded, at an address with a random token "
+    "(printed), and after it until Ctrl-C",
+}
+
+
+class ProbeTask(Task):
+    """A task whose short flags come from SHORT_FLAGS alone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "auto_shortflags": False})
+
+    def arg_opts(self, name, default, taken_names):
+        options = super().arg_opts(name, default, taken_names)
+        if name in SHORT_FLAGS:
+            options["names"] = [*options["names"], SHORT_FLAGS[name]]
+        return options
+
+
+def script_argv(**options) -> list[str]:
+    """The script's arguments for the options given: `--name VALUE`, `--name` for a flag that is on, one
+    `--name VALUE` per item of a list. Options left at None, False or "" are not passed: the script's own
+    defaults apply."""
+    argv = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, list):
+            argv += [part for item in value for part in (flag, str(item))]
+        elif value not in (None, False, ""):
+            argv += [flag, str(value)]
+    return argv
+
+
+def call(c, main, argv: list[str]) -> None:
+    """Run a script's main with the data folder invoke.yaml names (unless PROBE_DATA_DIR says otherwise); a
+    failure exits with the script's code, its one-line reason already printed."""
+    if c.config.probe.data_dir and "PROBE_DATA_DIR" not in os.environ:
+        # Relative to invoke.yaml's folder, the checkout; installed, to the folder the command runs in.
+        os.environ["PROBE_DATA_DIR"] = str((checkout() or Path.cwd()) / Path(c.config.probe.data_dir).expanduser())
+    code = run_main(main, argv)
+    if code:
+        raise Exit(code=code)
+
+
+def agent_arguments(c) -> list[str]:
+    """What followed a standalone `--` on the command line, for the agent: taken from the command line itself, as
+    invoke keeps it only as one string (c.remainder), with the quoting gone."""
+    if not c.remainder:
+        return []
+    return ["--", *sys.argv[sys.argv.index("--") + 1 :]] if "--" in sys.argv else ["--", *shlex.split(c.remainder)]
+
+
+def target_or_default(c, target: str | None) -> str:
+    """--target, else `probe.target` from invoke.yaml, so that a project sets its usual agent once."""
+    chosen = target or c.config.probe.target
+    if not chosen:
+        raise Exit(f"error: --target is required (known targets: {', '.join(known_targets())})", code=2)
+    return chosen
+
+
+@task(
+    klass=ProbeTask,
+    iterable=["port"],
+    help={name: HELP[name] for name in ("target", "upstream", "mock_transport", "port", "keep_secrets", "quiet")}
+    | {
+        "upstream_proxy": HELP["upstream_proxy"],
+        "run": "FOLDER: the run folder to record into (default: a new one under the data folder)",
+    },
+)
+def proxies(
+    c,
+    target=None,
+    upstream=None,
+    mock_transport=None,
+    run=None,
+    port=None,
+    keep_secrets=False,
+    upstream_proxy=None,
+    quiet=False,
+):
+    """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand.
+
+    Each finished exchange is shown as one line on stderr (--quiet: none).
+    """
+    options = dict(upstream=upstream, mock_transport=mock_transport, run=run, port=port, keep_secrets=keep_secrets)
+    call(
+        c,
+        record.proxies_main,
+        script_argv(target=target_or_default(c, target), **options, upstream_proxy=upstream_proxy, quiet=quiet),
+    )
+
+
+def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -> Task:
+    """`capture` and `pipeline`: the same options, declared once here, handed to different scripts; `pipeline`
+    also takes --view."""
+
+    def run_agent(
+        c,
+        target=None,
+        prompt=None,
+        command=None,
+        upstream=None,
+        mock_transport=None,
+        label="",
+        port=None,
+        timeout=None,
+        keep_secrets=False,
+        upstream_proxy=None,
+        full_traffic=False,
+        agent_version=None,
+        workdir=None,
+        home=None,
+        feed=None,
+        quiet=False,
+        view=False,
+    ):
+        argv = script_argv(
+            target=target_or_default(c, target),
+            prompt=prompt,
+            command=command,
+            upstream=upstream,
+            mock_transport=mock_transport,
+            label=label,
+            port=port,
+            timeout=timeout,
+            keep_secrets=keep_secrets,
+            upstream_proxy=upstream_proxy,
+            full_traffic=full_traffic,
+            agent_version=agent_version,
+            workdir=workdir,
+            home=home,
+            feed=feed,
+            quiet=quiet,
+            view=view,
+        )
+        call(c, main, argv + agent_arguments(c))
+
+    run_agent.__doc__ = summary
+    if not serves_viewer:  # capture has no --view: invoke takes the options from the signature
+        signature = inspect.signature(run_agent)
+        run_agent.__signature__ = signature.replace(
+            parameters=[parameter for parameter in signature.parameters.values() if parameter.name != "view"]
+        )
+    options = {name: text for name, text in HELP.items() if serves_viewer or name != "view"}
+    return task(klass=ProbeTask, name=name, help=options, iterable=["port"])(run_agent)
+
+
+capture = agent_run_task(
+    "capture",
+    record.capture_main,
+    "Run the agent once through the proxies and record every exchange into a new run folder.",
+)
+pipeline = agent_run_task(
+    "pipeline",
+    pipeline_script.main,
+    "Capture a run and write its report in one step; exits with the agent's exit code.",
+    serves_viewer=True,
+)
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: `latest` (default), `all` (every run), a run folder name, or a run folder; a report is "
+        "rebuilt only if it is older than its capture, its manifest or the code that makes it",
+        "force": "rebuild the reports even if they are up to date",
+        "target": "NAME|FILE: use this target's renderer; with --run latest, all or a run name, only this "
+        "target's runs",
+        "input": "TRAFFIC: analyse this traffic.jsonl instead of a run folder (always written)",
+        "output": "REPORT: with --input, where to write the report (default: report.md beside the input)",
+        "no_redact": "show token-shaped strings and URL secrets as captured (headers stay masked)",
+        "prices": "FILE: a YAML price file priced before the bundled price database (default: $PROBE_PRICES)",
+    },
+)
+def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False, prices=None):
+    """Write report.md, report.html and turns.jsonl: what the agent sent and what came back, turn by turn."""
+    call(
+        c,
+        analyze_script.main,
+        script_argv(
+            run=run, force=force, target=target, input=input, output=output, no_redact=no_redact, prices=prices
+        ),
+    )
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: `latest` (default), a run folder name, or a run folder path",
+        "target": "NAME|FILE: with --run latest, the newest run of this target",
+        "live": "serve the viewer from 127.0.0.1 at an address with a random token (printed), following the run "
+        "while it is recorded, until Ctrl-C",
+    },
+)
+def view(c, run=None, target=None, live=False):
+    """Open the run's report.html (brought up to date first) in the default browser, or print its path.
+
+    With --live, serve it instead, growing as the run is recorded: see docs/outputs.md.
+    """
+    call(c, view_script.main, script_argv(run=run, target=target, live=live))
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: `latest` (default), a run folder name, or a run folder path",
+        "target": "NAME|FILE: with --run latest, the newest run of this target",
+        "format": "har|mitm|vcr|otlp: HAR 1.2 (the default), mitmproxy's flow file (flows.mitm), a VCR.py cassette "
+        "(traffic.vcr.yaml), or spans to OTEL_EXPORTER_OTLP_ENDPOINT",
+        "output": "FILE: where to write the file (default: traffic.har, flows.mitm or traffic.vcr.yaml in the run "
+        "folder)",
+        "force": "write the file even if it is up to date (or replace a flows.mitm an older capture wrote)",
+        "otlp": "URL: send OpenTelemetry GenAI spans to this OTLP/HTTP base endpoint (/v1/traces is added)",
+        "with_content": "with --otlp: put the messages, instructions and tool definitions into the spans",
+    },
+)
+def export(c, run=None, target=None, format=None, output=None, force=False, otlp=None, with_content=False):
+    """Export a run for other tools: HAR 1.2 (browsers' developer tools), mitmproxy's flows, VCR.py, OTel spans."""
+    options = dict(format=format, output=output, force=force, otlp=otlp, with_content=with_content)
+    call(c, export_script.main, script_argv(run=run, target=target, **options))
+
+
+@task(
+    klass=ProbeTask,
+    positional=["query"],
+    help={
+        "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see docs/sql.md)",
+        "format": "table|csv|json: how to print the rows (default: table)",
+        "memory_limit": "SIZE: what DuckDB may hold in memory (default 1GB); a run that needs more is left out",
+    },
+)
+def sql(c, query, format=None, memory_limit=None):
+    """Query every run under the data folder with SQL (DuckDB, embedded), through views over the runs' own files."""
+    call(c, sql_script.main, [query, *script_argv(format=format, memory_limit=memory_limit)])
+
+
+@task(
+    klass=ProbeTask,
+    iterable=["run"],
+    help={
+        "run": "RUN: a run to compare, as analyze --run takes it; give it twice (A, then B)",
+        "target": "NAME: with --run latest, the newest run of this target",
+        "output": "FILE: write the Markdown here instead of printing it",
+        "wire": "compare endpoints, request shape and headers even when the runs speak different APIs",
+        "prices": "FILE: a YAML price file priced before the bundled price database (default: $PROBE_PRICES)",
+    },
+)
+def diff(c, run=None, target=None, output=None, wire=False, prices=None):
+    """Compare two runs (two versions of one agent, or two agents), with ids, temp paths and timestamps ignored.
+
+    It names the structural changes (endpoints, request shape, headers, instructions, tools) apart from what is
+    measured (usage, sizes, timings), with the agent's home and the run folder ignored too. Two agents that speak
+    different APIs are compared on what the model sees; --wire compares their wire too.
+    """
+    call(c, diff_script.main, script_argv(run=run, target=target, output=output, wire=wire, prices=prices))
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: the recorded run to replay: `latest`, a run folder name, or a run folder path",
+        "target": "NAME|FILE: the recorded run's target (default: the target in targets/ its manifest names)",
+        "agent_version": "X.Y.Z: run this version of the agent (default: the version the run was recorded with)",
+        "prompt": "TEXT: the prompt (default: the recorded one)",
+        "label": "TEXT: added to the new run folder's name (default: replay)",
+        "timeout": "SECONDS: stop the agent after this long",
+        "fast": "send recorded streams at once, not at the pace they were recorded",
+        "workdir": "FOLDER|fresh: run the agent in this folder (default: fresh, a new empty one, removed after the "
+        "replay; the agent runs the recorded tool calls)",
+        "allow_divergence": "exit 0 even if a request matched nothing recorded",
+        "quiet": "print no line per finished exchange on stderr while recording",
+        "trust": "replay a run not recorded on this machine, or of an agent that runs its tools without asking: the "
+        "agent carries out the recorded tool calls as you",
+        "approvals": "run the agent with its approvals on (its target's agent.auto_approve left out): tool calls "
+        "that need approval are refused",
+    },
+)
+def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None, timeout=None, fast=False,
+           workdir=None, allow_divergence=False, quiet=False, trust=False, approvals=False):  # fmt: skip
+    """Run the agent against a recorded run's answers and record a new run; name the request that diverged.
+
+    A stand-in upstream serves the recording: each request gets the recorded answer it matches (by endpoint,
+    model and the conversation it carries, volatile values ignored), as recorded. One that matches nothing is
+    answered with its API's error, and the new run's manifest.json records where and how it differed. The agent
+    carries out the recorded tool calls: a run from elsewhere, or of an agent that auto-approves, needs --trust or
+    --approvals.
+    """
+    options = dict(agent_version=agent_version, prompt=prompt, label=label, timeout=timeout, fast=fast)
+    options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet, trust=trust, approvals=approvals)
+    call(c, replay_main.main, script_argv(run=run, target=target, **options))
+
+
+@task(klass=ProbeTask)
+def targets(c):
+    """List the known targets (targets/*.yaml) with their description, renderer, proxies and agent."""
+    call(c, targets_script.main, [])
+
+
+@task(klass=ProbeTask, help={"update": "write the rebuilt reports, turns and diffs over the committed ones"})
+def samples(c, update=False):
+    """Re-analyse the bundled sample runs and compare with their committed reports, turns and diffs."""
+    call(c, samples_script.main, script_argv(update=update))
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "runs": "N: runs per measurement; the median is reported (default: 5)",
+        "sizes": "MB,MB,...: capture sizes for the analyzer benchmark (default: 10,100,1000)",
+        "quick": "small sizes and one run each: checks that every benchmark works, in about two minutes",
+    },
+)
+def bench(c, runs=None, sizes=None, quick=False):
+    """Measure the proxies, the analyzer, masking, the viewer and SQL, each beside its floor, and print them.
+
+    Streaming latency, throughput, analyzer speed, report growth, masking cost, how soon the viewer opens, and a
+    query over 1 GB of runs.
+    """
+    if not (ROOT / "bench" / "suite.py").is_file():  # an installed agent-probe has no bench/ beside it
+        raise Exit("error: bench runs from agent-probe's checkout, which holds the benchmarks (bench/)", code=2)
+    suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *script_argv(runs=runs, sizes=sizes, quick=quick)]
+    result = subprocess.run(suite, cwd=ROOT / "bench")
+    if result.returncode:
+        raise Exit(code=result.returncode)  # the suite has said which benchmark failed
+
+
+ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, replay, targets, samples, bench)
+# The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
+ns.configure({"probe": {"target": None, "data_dir": None}})
