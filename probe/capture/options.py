@@ -6,7 +6,7 @@ from pathlib import Path
 
 from probe.common import cli
 from probe.common.errors import UsageError
-from probe.common.paths import PROJECT_ROOT
+from probe.common.paths import checkout
 
 
 def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
@@ -163,11 +163,9 @@ def workdir_of(args: argparse.Namespace) -> str | None:
 
 
 def inside_checkout(folder: Path) -> bool:
-    """Whether `folder` is agent-probe's own checkout, or inside it."""
-    root = PROJECT_ROOT.resolve()
-    if not (root / ".git").exists():
-        return False  # installed from a wheel: there is no checkout to keep the agent out of
-    return folder.resolve() == root or root in folder.resolve().parents
+    """Whether `folder` is agent-probe's own checkout, or inside it (an installed package has none)."""
+    root = checkout()
+    return root is not None and (folder.resolve() == root.resolve() or root.resolve() in folder.resolve().parents)
 
 
 def mock_transport_of(args: argparse.Namespace) -> str:
