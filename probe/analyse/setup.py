@@ -6,7 +6,8 @@ is new (a session re-sends the rest every turn)."""
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from probe.analyse.context import tool_text
+import orjson
+
 from probe.analyse.token_count import TokenCounter
 from probe.apis.agent_setup import (
     CLOSINGS,
@@ -222,3 +223,18 @@ def mcp_name(name: str) -> tuple[str, str] | None:
         if match:
             return match.group("server"), match.group("tool")
     return None
+
+
+def tool_text(tool: Tool) -> str:
+    """A tool's definition as the context split counts it (probe.analyse.context.tool_text, not imported: the
+    imports would run a level too deep), so that both give one tool the same tokens."""
+    try:
+        schema = tool.schema if isinstance(tool.schema, str) or tool.schema is None else None
+        schema = (
+            orjson.dumps(tool.schema, default=str).decode()
+            if schema is None and tool.schema is not None
+            else schema or ""
+        )
+    except (orjson.JSONEncodeError, TypeError):  # nested too deeply, lone surrogates: near enough
+        schema = str(tool.schema)[:100_000]
+    return f"{tool.name}\n{tool.description}\n{schema}"

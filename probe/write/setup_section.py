@@ -1,12 +1,11 @@
 """The report's set-up section: the memory files the agent quoted in its requests and the MCP servers whose tools it
 offered, with what each cost in tokens (probe.analyse.setup); every name, path and line quoted is captured text."""
 
-from probe.analyse.setup import SetUp
 from probe.analyse.token_count import ENCODING
 from probe.common import markdown as md
 
 
-def setup_section(setup: SetUp) -> list[str]:
+def setup_section(setup) -> list[str]:  # (probe.analyse.setup.SetUp: imported there, the imports ran too deep)
     lines = ["", "## Set-up sent", ""]
     if setup.empty():
         return lines + ["No memory file and no MCP tool was recognised in the requests."]

@@ -155,3 +155,12 @@ def test_a_run_without_a_set_up_says_so(tmp_path):
     assert "No memory file and no MCP tool was recognised in the requests." in section(report)
     setup = next(record for record in records if record["record"] == "setup")
     assert setup["memory_files"] == [] and setup["mcp_servers"] == []
+
+
+def test_a_tool_costs_what_the_context_split_counts():
+    from probe.analyse import context, setup
+    from probe.read.conversation import Tool
+
+    for schema in ({"type": "object", "properties": {"a": {"type": "integer"}}}, "a schema as text", None, [1, "x"]):
+        tool = Tool("mcp__s__t", description="Does t.", schema=schema)
+        assert setup.tool_text(tool) == context.tool_text(tool)
