@@ -228,13 +228,11 @@ def mcp_name(name: str) -> tuple[str, str] | None:
 def tool_text(tool: Tool) -> str:
     """A tool's definition as the context split counts it (probe.analyse.context.tool_text, not imported: the
     imports would run a level too deep), so that both give one tool the same tokens."""
+    schema = tool.schema
+    if schema is None or isinstance(schema, str):
+        return f"{tool.name}\n{tool.description}\n{schema or ''}"
     try:
-        schema = tool.schema if isinstance(tool.schema, str) or tool.schema is None else None
-        schema = (
-            orjson.dumps(tool.schema, default=str).decode()
-            if schema is None and tool.schema is not None
-            else schema or ""
-        )
+        schema = orjson.dumps(schema, default=str).decode()
     except (orjson.JSONEncodeError, TypeError):  # nested too deeply, lone surrogates: near enough
-        schema = str(tool.schema)[:100_000]
+        schema = str(schema)[:100_000]
     return f"{tool.name}\n{tool.description}\n{schema}"
