@@ -23,9 +23,10 @@ from probe.read.conversation import Tool, Turn
 FILES_KEPT = 64  # memory files listed; a hostile capture's others are counted
 SERVERS_KEPT = 64  # MCP servers listed, and tools listed per server; the others counted
 TOOLS_KEPT = 256
+NAMES_COUNTED = 65536  # servers past those listed, counted by name up to this many
 TEXTS_KEPT = 4096  # instruction texts whose findings are remembered: re-sent every turn, read once
 FIRST_LINE = 120  # characters of a file's first line kept
-HEADINGS_READ = 1000  # headings read in one text: a hostile one may hold millions
+HEADINGS_READ = 256  # headings read in one text: a hostile one may hold millions
 
 
 @dataclass
@@ -81,8 +82,9 @@ class SetUp:
     files: OrderedDict = field(default_factory=OrderedDict)  # (path, text hash) -> MemoryFile
     more_files: int = 0
     servers: dict[str, McpServer] = field(default_factory=dict)
-    more_servers: int = 0
-    texts: OrderedDict = field(default_factory=OrderedDict)  # instruction text -> None, once read
+    more_servers: int = 0  # servers past SERVERS_KEPT (counted up to NAMES_COUNTED)
+    left_out: set = field(default_factory=set)  # their names, to count each once
+    texts: OrderedDict = field(default_factory=OrderedDict)  # (length, hash) of each text read -> None
     tools_seen: set = field(default_factory=set)  # hashes of tool definitions read
 
     def add(self, turn: Turn) -> None:
@@ -97,9 +99,10 @@ class SetUp:
             self.read_tool(tool)
 
     def read_text(self, text: str, number: int) -> None:
-        if text in self.texts:
+        key = (len(text), hash(text))  # not the text: a few thousand long instructions would hold gigabytes
+        if key in self.texts:
             return
-        self.texts[text] = None
+        self.texts[key] = None
         while len(self.texts) > TEXTS_KEPT:
             self.texts.popitem(last=False)
         for shape in MEMORY_SHAPES:
@@ -141,7 +144,9 @@ class SetUp:
         found = self.servers.get(server)
         if found is None:
             if len(self.servers) >= SERVERS_KEPT:
-                self.more_servers += 1
+                if len(self.left_out) < NAMES_COUNTED:
+                    self.left_out.add(server)
+                    self.more_servers = len(self.left_out)
                 return
             found = self.servers[server] = McpServer(server)
         if tool is None:
@@ -170,7 +175,8 @@ def quoted_files(text: str, shape: MemoryShape) -> list[tuple[str, str]]:
         path, start = match.group("path"), match.end()
         stop = headings[index + 1].start() if index + 1 < len(headings) else len(text)
         if shape.end is not None:
-            end = text.find(shape.end.format(path=path), start)
+            # Looked for before the next heading only: a text of many unclosed headings is read once, not once each.
+            end = text.find(shape.end.format(path=path), start, stop)
             if end < 0:
                 continue  # not closed: not the agent's quote
             stop = end

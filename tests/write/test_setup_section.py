@@ -164,3 +164,19 @@ def test_a_tool_costs_what_the_context_split_counts():
     for schema in ({"type": "object", "properties": {"a": {"type": "integer"}}}, "a schema as text", None, [1, "x"]):
         tool = Tool("mcp__s__t", description="Does t.", schema=schema)
         assert setup.tool_text(tool) == context.tool_text(tool)
+
+
+def test_a_hostile_request_is_read_within_bounds(tmp_path):
+    from probe.analyse import setup
+
+    headings = "".join(f"--- Context from: /f{index} ---\nx\n" for index in range(20_000))  # never closed
+    closed = "".join(f"--- Context from: /c{index} ---\ny\n--- End of Context from: /c{index} ---\n"
+                     for index in range(200))  # fmt: skip
+    tools = [{"name": f"mcp__s{index % 100}__t{index}", "description": "", "input_schema": {"type": "object"}}
+             for index in range(2_000)]  # fmt: skip
+    first = {"role": "user", "content": [{"type": "text", "text": headings}, {"type": "text", "text": closed}]}
+    report, _, records = outputs(tmp_path, [claude_exchange(1, [first], tools)])
+    found = next(record for record in records if record["record"] == "setup")
+    assert len(found["memory_files"]) == setup.FILES_KEPT and found["more_memory_files"] == 200 - setup.FILES_KEPT
+    assert len(found["mcp_servers"]) == setup.SERVERS_KEPT and found["more_mcp_servers"] == 100 - setup.SERVERS_KEPT
+    assert f"And {200 - setup.FILES_KEPT:,} more memory files, not listed." in section(report)
