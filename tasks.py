@@ -8,6 +8,7 @@ Conventions, the same in every task:
 
 import inspect
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -49,7 +50,9 @@ SHORT_FLAGS = {"target": "t", "prompt": "p", "run": "r", "label": "l", "input": 
 HELP = {
     "target": "NAME|FILE: the agent's target, a name from targets/ (e.g. codex) or a target YAML file "
     "(default: probe.target in invoke.yaml)",
-    "prompt": "TEXT: the prompt handed to the agent's command ({prompt} in the target file)",
+    "prompt": "TEXT: the prompt handed to the agent's command ({prompt} in the target file); without it (and "
+    "without --command), the agent's own interactive session runs in this terminal. Arguments after a standalone "
+    "-- go to the agent's command",
     "command": "SHELL-COMMAND: run this instead of the target's agent (to capture any client)",
     "upstream": "URL|mock: send every proxy to this URL instead of the real API, or to the bundled mock model",
     "mock_transport": "websocket|http: with --upstream mock, whether the mock takes WebSockets (codex's default) "
@@ -67,6 +70,10 @@ HELP = {
     "quiet": "print no line per finished exchange on stderr while recording (the live feed)",
     "workdir": "FOLDER|fresh: run the agent in this folder (`.`: the current one); `fresh`, the default with "
     "--prompt: a new empty folder outside any git repository, removed after the run",
+    "home": "own|private: own: the agent runs with your own settings, memory files and login; private: a new, "
+    "empty home prepared by the target (default: own for an interactive session with a real API, else private)",
+    "feed": "FILE: write the live feed to this file instead of stderr (an interactive session's default: "
+    "live-feed.txt in the run folder)",
     "view": "serve the viewer from 127.0.0.1 while the run is recorded, at an address with a random token "
     "(printed), and after it until Ctrl-C",
 }
@@ -109,6 +116,14 @@ def call(c, main, argv: list[str]) -> None:
     code = run_main(main, argv)
     if code:
         raise Exit(code=code)
+
+
+def agent_arguments(c) -> list[str]:
+    """What followed a standalone `--` on the command line, for the agent: taken from the command line itself, as
+    invoke keeps it only as one string (c.remainder), with the quoting gone."""
+    if not c.remainder:
+        return []
+    return ["--", *sys.argv[sys.argv.index("--") + 1 :]] if "--" in sys.argv else ["--", *shlex.split(c.remainder)]
 
 
 def target_or_default(c, target: str | None) -> str:
@@ -170,6 +185,8 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         full_traffic=False,
         agent_version=None,
         workdir=None,
+        home=None,
+        feed=None,
         quiet=False,
         view=False,
     ):
@@ -187,10 +204,12 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
             full_traffic=full_traffic,
             agent_version=agent_version,
             workdir=workdir,
+            home=home,
+            feed=feed,
             quiet=quiet,
             view=view,
         )
-        call(c, main, argv)
+        call(c, main, argv + agent_arguments(c))
 
     run_agent.__doc__ = summary
     if not serves_viewer:  # capture has no --view: invoke takes the options from the signature

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from probe.analyse.prices import MOCK_PRICES, PRICES_ENV, PRICES_HELP, prices_from
 from probe.analysis.report import analyze_run, viewer_reading
-from probe.capture.options import add_capture_arguments
+from probe.capture.options import add_capture_arguments, parse_capture_arguments, session_of
 from probe.capture.processes import StopSignals
 from probe.capture.run import Watch, capture_from_arguments
 from probe.common import cli
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--view", action="store_true",
                         help="serve the viewer from 127.0.0.1 while the run is recorded (at an address with a random "
                         "token, printed), and after it until Ctrl-C")  # fmt: skip
-    args = parser.parse_args(argv)
+    args = parse_capture_arguments(parser, argv)
     # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
     with prices_from(args.prices or mock_prices(args.upstream)):
         return run_as_asked(args)
@@ -45,7 +45,8 @@ def run_as_asked(args) -> int:
     """What main() was asked to do, with the prices in force."""
     target = load_target(args.target)
     live = PipelineViewer(lambda run: live_data(run, target)) if args.view else None
-    watch = watching(live_feed.beside(target, args.quiet), live.watch if live else None)
+    feed = live_feed.beside(target, args.quiet, args.feed, session_of(args) == "interactive")
+    watch = watching(feed, live.watch if live else None)
     # One stop-signal handling for the capture and the report: once Ctrl-C (or SIGTERM, SIGHUP) has stopped
     # the run, writing its report is part of stopping, and pressing Ctrl-C again does not cut it short.
     with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:

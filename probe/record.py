@@ -5,7 +5,13 @@ records through the proxies alone until stopped. `invoke capture` and `invoke pr
 import sys
 from pathlib import Path
 
-from probe.capture.options import add_capture_arguments, mock_transport_of, proxies_arguments
+from probe.capture.options import (
+    add_capture_arguments,
+    mock_transport_of,
+    parse_capture_arguments,
+    proxies_arguments,
+    session_of,
+)
 from probe.capture.run import capture, capture_from_arguments, report_outcome
 from probe.common import cli
 from probe.common.errors import UsageError, run_main
@@ -17,9 +23,10 @@ def capture_main(argv: list[str] | None = None) -> int:
     """Records one run: new run folder, proxies up, agent run to its end, proxies down, manifest."""
     parser = cli.ArgumentParser(prog="python -m probe.record capture", description=capture_main.__doc__)
     add_capture_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parse_capture_arguments(parser, argv)
     target = load_target(args.target)
-    return capture_from_arguments(args, target, live_feed.beside(target, args.quiet)).exit_code
+    feed = live_feed.beside(target, args.quiet, args.feed, session_of(args) == "interactive")
+    return capture_from_arguments(args, target, feed).exit_code
 
 
 def proxies_main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from probe.runs.targets import RUN_FOLDER
+
 PREFIX = "agent-probe-home-"
 WORKDIR_PREFIX = "agent-probe-workdir-"  # a fresh working folder's parent (see fresh_workdir)
 # The owner's pid and its start time (clock ticks since boot): a pid alone may be reused by another process.
@@ -32,11 +34,12 @@ def create(prefix: str = PREFIX) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{owner}-"))
 
 
-def populate(home: Path, files: dict[str, str]) -> None:
-    """Write the files a target declares (agent.files) into the new home: settings the agent reads at start. A
-    name ending in "/" is a folder. Paths were checked to stay inside the home when the target was read."""
+def populate(home: Path, files: dict[str, str], run: Path) -> None:
+    """Write the files a target declares (agent.files) into the new home, or into the run folder for a name that
+    starts `{run}/`: settings the agent reads at start. A name ending in "/" is a folder. Paths were checked to
+    stay inside the home (or the run folder) when the target was read."""
     for name, text in files.items():
-        path = home / name
+        path = run / name.removeprefix(RUN_FOLDER) if name.startswith(RUN_FOLDER) else home / name
         if name.endswith("/"):
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
             continue

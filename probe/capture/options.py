@@ -1,17 +1,25 @@
 """The command-line options of the recording commands: `capture` and `pipeline` (an agent run) and `proxies`."""
 
 import argparse
+import sys
+from pathlib import Path
 
 from probe.common import cli
 from probe.common.errors import UsageError
+from probe.common.paths import PROJECT_ROOT
 
 
 def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     """The options `capture` and `pipeline` share."""
     add_target_and_upstream_arguments(parser)
-    what = parser.add_mutually_exclusive_group(required=True)
+    # Neither: the agent's own interactive UI, in this terminal.
+    what = parser.add_mutually_exclusive_group()
     what.add_argument(
-        "--prompt", type=cli.not_empty, metavar="TEXT", help="the prompt given to the target's agent command"
+        "--prompt",
+        type=cli.not_empty,
+        metavar="TEXT",
+        help="the prompt given to the target's agent command (without it, and without --command: the agent's own "
+        "interactive session, in this terminal)",
     )
     what.add_argument(
         "--command",
@@ -41,7 +49,22 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FOLDER|fresh",
         help="run the agent in this folder (`.`: the current one); `fresh`, the default with --prompt: a new empty "
         "folder outside any git repository, removed after the run, so that the agent sees the same surroundings "
-        "every run and never this one's files (a --command runs in the current folder unless told otherwise)",
+        "every run and never this one's files (a --command runs in the current folder unless told otherwise; an "
+        "interactive session too, unless that is agent-probe's own checkout)",
+    )
+    parser.add_argument(
+        "--home",
+        choices=HOMES,
+        metavar="own|private",
+        help="own: the agent runs with your own settings, memory files and login, redirected only by environment "
+        "variables and command-line options; private: a new, empty home of the run's own, prepared by the target "
+        "(default: own for an interactive session with a real API, private otherwise)",
+    )
+    parser.add_argument(
+        "--feed",
+        metavar="FILE",
+        help="write the live feed (a line per exchange) to this file instead of stderr (an interactive session's "
+        "default: live-feed.txt in the run folder, so that it does not draw over the agent's screen)",
     )
     add_recording_arguments(parser)
 
@@ -94,6 +117,36 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+HOMES = ("own", "private")
+
+
+def parse_capture_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options of `capture` or `pipeline`, parsed, with those after a standalone `--` as `agent_args`: they go
+    to the agent's command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    args.agent_args = argv[cut + 1 :]
+    return args
+
+
+def session_of(args: argparse.Namespace) -> str:
+    """What the run is: a prompt given to the target's agent, a --command, or the agent's interactive session."""
+    if args.prompt is not None:
+        return "prompt"
+    return "command" if args.command is not None else "interactive"
+
+
+def home_of(args: argparse.Namespace, stand_in: bool = False) -> str:
+    """--home, else own for an interactive session with a real model behind it (the session the user really runs),
+    else private: a prompt run is a lab run, and a stand-in model (the mock, a replay) would only show the user's
+    own login and settings the screens they were made for."""
+    if args.home is not None:
+        return args.home
+    real_model = args.upstream != "mock" and not stand_in
+    return "own" if session_of(args) == "interactive" and real_model else "private"
+
+
 def workdir_of(args: argparse.Namespace) -> str | None:
     """Where the agent runs: the folder --workdir names; without it, a prompt's agent gets a fresh empty folder of
     its run's own, since the folder a recording command is started from is usually this project's checkout, whose
@@ -102,7 +155,19 @@ def workdir_of(args: argparse.Namespace) -> str | None:
     expect (None)."""
     if args.workdir is not None:
         return args.workdir
-    return cli.FRESH if args.prompt is not None else None
+    if args.prompt is not None:
+        return cli.FRESH
+    if session_of(args) == "interactive" and inside_checkout(Path.cwd()):
+        return cli.FRESH  # an agent never works on agent-probe's own files unless told to (--workdir .)
+    return None
+
+
+def inside_checkout(folder: Path) -> bool:
+    """Whether `folder` is agent-probe's own checkout, or inside it."""
+    root = PROJECT_ROOT.resolve()
+    if not (root / ".git").exists():
+        return False  # installed from a wheel: there is no checkout to keep the agent out of
+    return folder.resolve() == root or root in folder.resolve().parents
 
 
 def mock_transport_of(args: argparse.Namespace) -> str:

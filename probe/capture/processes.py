@@ -34,8 +34,11 @@ class Interrupts:
             raise KeyboardInterrupt
 
 
-def spawn(argv: list[str], first_signal: int = signal.SIGTERM, **options) -> subprocess.Popen:
-    """Start argv in its own session, so its whole group can be signalled (and Ctrl-C is ours).
+def spawn(
+    argv: list[str], first_signal: int = signal.SIGTERM, in_terminal: bool = False, **options
+) -> subprocess.Popen:
+    """Start argv in its own session, so its whole group can be signalled (and Ctrl-C is ours); `in_terminal`: in
+    a process group of its own in this session, so that it can be given the terminal (probe.capture.terminal).
 
     The group is handed to the running watchdog, if any, which stops it with `first_signal` should this
     process die without stopping it. An interrupt arriving meanwhile is held back: call
@@ -44,7 +47,8 @@ def spawn(argv: list[str], first_signal: int = signal.SIGTERM, **options) -> sub
     """
     Interrupts.deferring = True
     try:
-        process = subprocess.Popen(argv, start_new_session=True, **options)
+        group = {"process_group": 0} if in_terminal else {"start_new_session": True}
+        process = subprocess.Popen(argv, **group, **options)
         watchdog.watch(process.pid, first_signal)
         return process
     finally:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
-from probe.capture.options import mock_transport_of, workdir_of
+from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
 from probe.capture.supervision import INTERRUPTED, Outcome, supervise, wait_for_a_problem
+from probe.capture.terminal import terminal_problem
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
 from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
@@ -31,15 +32,25 @@ class CaptureResult:
 
 
 def target_environment(
-    target: Target, values: dict[str, str], mock: bool, full_traffic: bool, local: bool = False, environ=None
+    target: Target,
+    values: dict[str, str],
+    mock: bool,
+    full_traffic: bool,
+    local: bool = False,
+    environ=None,
+    home: str = "private",
 ) -> dict[str, str]:
-    """The variables the target sets for its agent, placeholders filled: `env`, then `quiet_env` unless
-    --full-traffic, then `mock_env` with the mock (later groups win). With `local` (an upstream on this machine),
-    `mock_env` fills only what neither the target nor `environ` (the user's environment) sets: a keyless agent
-    gets the stand-in key instead of retrying until its timeout, and a local gateway still gets the user's key."""
-    groups = [target.env] + ([] if full_traffic else [target.quiet_env]) + ([target.mock_env] if mock else [])
+    """The variables the target sets for its agent, placeholders filled: `env`, then `private_env` with a private
+    home, then `quiet_env` unless --full-traffic, then `mock_env` with the mock (later groups win). With `local`
+    (an upstream on this machine), `mock_env` fills only what neither the target nor `environ` (the user's
+    environment) sets: a keyless agent gets the stand-in key instead of retrying until its timeout, and a local
+    gateway still gets the user's key. With the user's own home (`home` "own") there is no stand-in key: the
+    agent sends the user's own login, as it would to its real API (masked in the capture like any secret)."""
+    private = home == "private"
+    groups = [target.env] + ([target.private_env] if private else []) + ([] if full_traffic else [target.quiet_env])
+    groups += [target.mock_env] if mock and private else []
     found = {key: fill_placeholders(value, values) for group in groups for key, value in group.items()}
-    if local and not mock:
+    if local and not mock and private:
         given = environ if environ is not None else os.environ
         for key, value in target.mock_env.items():
             if key not in found and key not in given:
@@ -86,6 +97,9 @@ class Plan:
     stand_in: bool = False  # the upstream stands in for the model (the mock, a replay): the agent gets mock_env
     workdir: str | None = None  # where the agent runs: a folder, `fresh` (see agent_home.fresh_workdir), or here
     local_upstream: bool = False  # --upstream is on this machine: mock_env fills what the user did not set
+    home: str = "private"  # own: the user's own home, settings and login; private: a new one (see --home)
+    agent_args: tuple[str, ...] = ()  # given after `--`: added to the agent's command
+    interactive: bool = False  # the agent's own UI in this terminal (a run given neither prompt nor command)
 
 
 def capture(
@@ -109,6 +123,8 @@ def capture(
     listen_from_target: bool = False,
     stand_in: bool = False,
     workdir: str | None = None,
+    home: str = "private",
+    agent_args: list[str] | tuple = (),
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -119,11 +135,18 @@ def capture(
     caller's stop-signal handling, already entered: it then outlives the capture (see StopSignals.cleaned_up).
     `stand_in` says the upstream URL is a local stand-in for the model (a replay): the agent then gets the
     target's `mock_env`, as with the mock. `workdir`: the folder the agent runs in (default: this process's), or
-    `fresh` for a new empty one."""
+    `fresh` for a new empty one. `home`: "private" (a new home the target prepares) or "own" (the user's; see
+    target_environment). `agent_args` are added to the agent's command. An agent run given neither a prompt nor a
+    command is the agent's interactive session, in this terminal."""
+    interactive = agent and prompt is None and command is None
+    if agent_args and (command is not None or not agent):
+        raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
         raise UsageError(f"{target.name} runs no agent of its own: give the client to record with --command")
+    if interactive:
+        check_interactive(target)
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
@@ -149,6 +172,9 @@ def capture(
         stand_in or upstream == "mock",
         workdir,
         is_local(upstream),
+        home,
+        tuple(agent_args),
+        interactive,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -186,6 +212,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             plan.keep_secrets,
             agent_fields(plan.chosen),
         )
+        if plan.agent:
+            recording.set_session(session_kind(plan), plan.home, plan.agent_args)
         watchdog.close_run(recording.run)
         if plan.watch is not None:
             # It reads what the addon writes, from a thread of this process: the proxies never wait for it.
@@ -211,6 +239,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             if plan.workdir == FRESH:
                 workdir = agent_home.fresh_workdir()
                 watchdog.remove(workdir.parent)
+                if plan.interactive:
+                    print(f"the agent works in a new empty folder, {workdir} (--workdir: another)", file=sys.stderr)
             outcome = run_agent(plan, recording, proxies, home, env, workdir or Path(plan.workdir or os.getcwd()))
         else:
             announce(proxies, recording.run)
@@ -254,21 +284,45 @@ def run_agent(
         print(f"proxy {one_line(line)}", file=sys.stderr)  # upstreams come from the target file
     # {agent_home}: the agent's private state folder, outside the run folder (see probe.capture.agent_home).
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
-    values.update({f"proxy.{name}": url for name, url in proxies.urls.items()})
+    values.update({f"proxy.{name}": url for name, url in proxies.urls.items()}, workdir=str(cwd.resolve()))
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
-    target_env = target_environment(plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream)
+    target_env = target_environment(
+        plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
+    )
     env.update(agent_environment(target_env, proxies.urls))
-    agent_home.populate(home, {name: fill_placeholders(text, values) for name, text in plan.target.files.items()})
+    if plan.home == "private":  # the user's own home is never written to
+        files = {name: fill_placeholders(text, values) for name, text in plan.target.files.items()}
+        agent_home.populate(home, files, recording.run)
     if not plan.keep_secrets:
         watchdog.scrub(scrub.secret_values(env))
     if plan.command is None:
-        argv = [plan.chosen.program] + [fill_placeholders(argument, values) for argument in plan.target.command[1:]]
+        template = plan.target.interactive if plan.interactive else plan.target.command
+        argv = [plan.chosen.program] + [fill_placeholders(argument, values) for argument in template[1:]]
+        argv += plan.agent_args
         recording.set_agent(argv, plan.chosen.version, target_env, cwd=cwd)
     else:
         argv = ["/bin/sh", "-c", plan.command]
         recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, True, cwd)
     env["PWD"] = str(cwd)  # what opencode tells the model is its working directory, before its real one
-    return supervise(argv, env, plan.timeout, lambda: proxies.problem(recording.run), cwd)
+    if plan.interactive:
+        print("interactive session: leave the agent its own way (/exit, /quit…) to end the run", file=sys.stderr)
+    return supervise(argv, env, plan.timeout, lambda: proxies.problem(recording.run), cwd, plan.interactive)
+
+
+def check_interactive(target: Target) -> None:
+    """An interactive session needs the target's interactive command and a terminal to run it in."""
+    if not target.interactive:
+        raise UsageError(f"{target.name} has no interactive session (agent.interactive in its target): give --prompt")
+    problem = terminal_problem()
+    if problem is not None:
+        raise UsageError(problem)
+
+
+def session_kind(plan: Plan) -> str:
+    """What the manifest calls the run: a prompt given to the agent, a --command, or an interactive session."""
+    if plan.interactive:
+        return "interactive"
+    return "command" if plan.command is not None else "prompt"
 
 
 def announce_agent(target: Target, chosen: agents.Agent) -> None:
@@ -339,6 +393,8 @@ def capture_from_arguments(
         signals=signals,
         stand_in=stand_in,
         workdir=workdir_of(args),
+        home=home_of(args, stand_in),
+        agent_args=args.agent_args,
     )
     report_outcome(result)
     return result

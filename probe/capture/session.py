@@ -67,6 +67,11 @@ class Recording:
         )
         self.save()
 
+    def set_session(self, session: str, home: str, agent_args: tuple[str, ...]) -> None:
+        """What kind of run this is (prompt, command or interactive), whose home the agent ran with, and the
+        arguments given after `--` (masked like the argv they join)."""
+        self.manifest.update(session=session, home=home, agent_args=mask_argv(list(agent_args)))
+
     def finish(self, status: str, exit_code: int | None, note: str | None = None, recording_errors: int = 0) -> None:
         """Close the manifest: how the run ended, and what the capture holds (`recording_errors` counts the
         exchanges the proxies failed to record; proxies.log says why)."""

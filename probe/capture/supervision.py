@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import processes
+from probe.capture.terminal import Terminal
 
 # What stops a run from outside its agent, asked every so often: (status, why), or None while all is well (the
 # proxies' `problem` for the run: a proxy died, recording stopped, the run folder is gone).
@@ -33,15 +34,33 @@ INTERRUPTED = Outcome("interrupted", 130, "stopped by Ctrl-C or a signal")
 
 
 def supervise(
-    argv: list[str], env: dict[str, str], timeout: float | None, problem_of_run: Problem, cwd: Path
+    argv: list[str],
+    env: dict[str, str],
+    timeout: float | None,
+    problem_of_run: Problem,
+    cwd: Path,
+    interactive: bool = False,
 ) -> Outcome:
     """Run the agent in its own process group to its end, unless the proxies die, recording stops, the run
-    folder disappears or time runs out: then stop the whole group and say why."""
-    stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
+    folder disappears or time runs out: then stop the whole group and say why. `interactive`: the agent's group
+    is given this terminal while it runs (its UI reads the keys, takes Ctrl-C and follows resizes)."""
+    terminal = Terminal() if interactive else None
+    stdin = None if interactive or (sys.stdin is not None and sys.stdin.isatty()) else subprocess.DEVNULL
     try:
-        process = processes.spawn(argv, env=env, stdin=stdin, cwd=cwd)
+        process = processes.spawn(argv, env=env, stdin=stdin, cwd=cwd, in_terminal=interactive)
     except OSError as error:
         return Outcome("agent-failed", 127, f"cannot start {argv[0]}: {error.strerror}")
+    try:
+        if terminal is not None:
+            terminal.hand_to(process.pid)
+        return watch_to_the_end(process, timeout, problem_of_run)
+    finally:
+        if terminal is not None:
+            terminal.take_back()
+
+
+def watch_to_the_end(process: subprocess.Popen, timeout: float | None, problem_of_run: Problem) -> Outcome:
+    """Wait for the agent to end, stopping its group if the run cannot go on or its time runs out."""
     deadline = time.monotonic() + timeout if timeout else None
     try:
         processes.Interrupts.raise_pending()

@@ -14,7 +14,7 @@ from pathlib import Path
 from probe.analyse.volatile import recorded_workdir
 from probe.analysis.report import analyze_run
 from probe.capture import agent_home, agents, processes
-from probe.capture.options import add_capture_arguments
+from probe.capture.options import add_capture_arguments, parse_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import capture_from_arguments
 from probe.common import cli
@@ -244,7 +244,9 @@ def capture_arguments(argv: list[str]):
     """The options `pipeline` would have been given, parsed as it parses them."""
     parser = cli.ArgumentParser(prog="python -m probe.replay.run")
     add_capture_arguments(parser)
-    return parser.parse_args(argv)
+    # Arguments recorded after `--` are not given again: a manifest comes from anyone, and they could turn the
+    # agent's approvals off.
+    return parse_capture_arguments(parser, argv)
 
 
 def following(record: dict) -> str:

@@ -15,7 +15,10 @@ from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
 
-PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|proxy\.[A-Za-z0-9_-]+)\}")
+PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|workdir|proxy\.[A-Za-z0-9_-]+)\}")
+# An agent.files path inside the run folder rather than the private home (an agent whose state folder is kept
+# with the run).
+RUN_FOLDER = "{run}/"
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
 # What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
@@ -65,14 +68,18 @@ class Target:
     renderer: str
     proxies: tuple[Proxy, ...]
     command: tuple[str, ...]
+    # The agent's own interactive UI, run in the user's terminal when a run is given no prompt.
+    interactive: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    # Set only with a private home (--home private): what points the agent at a state folder of its own.
+    private_env: dict[str, str] = field(default_factory=dict)
     mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
     mock_finish_command: str | None = None  # given to the mock (--finish-command) when it is the upstream
     quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
     redact_headers: tuple[str, ...] = ()
     install: Install | None = None
-    # Written into {agent_home} before the agent starts (its settings): relative path -> text; a path ending in
-    # "/" is a folder.
+    # Written into {agent_home} (or, for a path starting `{run}/`, the run folder) before the agent starts with a
+    # private home (its settings): relative path -> text; a path ending in "/" is a folder.
     files: dict[str, str] = field(default_factory=dict)
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
@@ -101,7 +108,11 @@ PROXY_KEYS = {
 AGENT_KEYS = {
     # Without one, the target records whatever client --command runs (openai-compatible, say).
     "command": ("list of strings", False),
+    # The agent's interactive UI (a run given no prompt), placeholders as in command.
+    "interactive": ("list of strings", False),
     "env": ("string mapping", False),
+    # Only with a private home: the variables that give the agent its own state folder (HOME, CLAUDE_CONFIG_DIR).
+    "private_env": ("string mapping", False),
     "mock_env": ("string mapping", False),
     # The command that tells the agent its task is done, which the mock runs with its shell-like tool after a
     # tool's result (python -m probe.mock --finish-command): for agents that must call a tool every turn.
@@ -111,7 +122,7 @@ AGENT_KEYS = {
     "files": ("mapping", False),
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
 }
-ENVIRONMENTS = ("env", "mock_env", "quiet_env")
+ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env")
 INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
 
 
@@ -196,13 +207,21 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     agent = check.mapping(data["agent"], AGENT_KEYS, "agent")
     if "command" in agent and not agent["command"]:
         raise check.fail("agent.command", "expected at least the program name (or no command key at all)")
+    if "interactive" in agent and not agent["interactive"]:
+        raise check.fail("agent.interactive", "expected at least the program name (or no interactive key at all)")
+    if "interactive" in agent and "command" not in agent:
+        raise check.fail("agent.interactive", "goes with agent.command, whose program it runs")
     if "command" not in agent and "install" in agent:
         raise check.fail("agent.install", "there is no agent.command to install a program for")
     files = agent_files(agent.get("files", {}), check)
     auto = parse_auto_approve(agent["auto_approve"], agent.get("command"), check) if "auto_approve" in agent else None
     variables = [(f"agent.{kind}", agent.get(kind, {})) for kind in ENVIRONMENTS]
     variables += [("agent.auto_approve.approvals_env", auto.approvals_env if auto else {})]
-    places = [(f"agent.command[{index}]", argument) for index, argument in enumerate(agent.get("command", []))]
+    places = [
+        (f"agent.{key}[{index}]", argument)
+        for key in ("command", "interactive")
+        for index, argument in enumerate(agent.get(key, []))
+    ]
     places += [(f"{kind}.{name}", value) for kind, values in variables for name, value in values.items()]
     places += [(f"agent.files.{name}", text) for name, text in files.items()]
     for where, written in places:
@@ -243,7 +262,9 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         renderer=data["renderer"],
         proxies=tuple(proxies),
         command=tuple(agent.get("command", ())),
+        interactive=tuple(agent.get("interactive", ())),
         env=dict(agent.get("env", {})),
+        private_env=dict(agent.get("private_env", {})),
         mock_env=dict(agent.get("mock_env", {})),
         mock_finish_command=agent.get("mock_finish_command"),
         quiet_env=dict(agent.get("quiet_env", {})),
@@ -259,14 +280,17 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
 
 
 def agent_files(declared: dict, check: Checker) -> dict[str, str]:
-    """`agent.files`: each path must stay inside {agent_home}; a mapping or list is written as JSON, so a settings
-    file can be written as YAML in the target file."""
+    """`agent.files`: each path must stay inside {agent_home}, or inside the run folder for one that starts `{run}/`;
+    a mapping or list is written as JSON, so a settings file can be written as YAML in the target file."""
     files = {}
     for name, content in declared.items():
         where = f"agent.files.{name}"
-        parts = PurePosixPath(name).parts if isinstance(name, str) else ()
-        if not parts or name.startswith(("/", "~")) or ".." in parts or "\\" in name:
-            raise check.fail(where, "expected a relative path inside {agent_home}, such as .gemini/settings.json")
+        relative = name.removeprefix(RUN_FOLDER) if isinstance(name, str) else name
+        parts = PurePosixPath(relative).parts if isinstance(relative, str) else ()
+        if not parts or relative.startswith(("/", "~", "{")) or ".." in parts or "\\" in relative:
+            raise check.fail(
+                where, "expected a relative path inside {agent_home} (or {run}/…), such as .gemini/settings.json"
+            )
         if name.endswith("/"):
             if content not in (None, ""):
                 raise check.fail(where, "a path ending in / is a folder: give it no content")
@@ -372,6 +396,8 @@ def describe(target: Target) -> list[str]:
         lines.append(f"  agent: {target.command[0]}")
     if target.auto_approve is not None:
         lines[-1] += f"; runs its tools without asking ({target.auto_approve.said()})"
+    if target.interactive:
+        lines.append(f"  interactive session: {' '.join(target.interactive)} (a run given no --prompt)")
     return [one_line(line) for line in lines]
 
 

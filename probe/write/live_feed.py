@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from probe.apis.generic import reader as generic
 from probe.apis.turns import Reading
 from probe.common.errors import TargetError, one_line, warn
+from probe.common.paths import display
 from probe.read import body_files, traffic
 from probe.read.conversation import Turn
 from probe.read.follow import Follower
@@ -23,6 +24,7 @@ LONG_STREAM = 1 << 20  # characters of a streamed answer past which only its end
 MANY_FRAMES = 1 << 10  # WebSocket frames of one exchange past which only its ends are read
 ENDS_KEPT = 8  # events (or frames) kept at each end
 FILE_ENDS = 4 << 20  # bytes read at each end of a body in its own file (codex's last event holds the whole answer)
+FEED_FILE = "live-feed.txt"  # an interactive session's live feed, in its run folder
 DRAIN_TIMEOUT = 30.0  # seconds the feed gets, once mitmdump has stopped, to show what it wrote last
 
 
@@ -184,13 +186,30 @@ def duration(milliseconds: float) -> str:
     return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:,.1f} s"
 
 
-def beside(target: Target, quiet: bool):
-    """What the capture starts once the run folder exists: one terminal line per recorded exchange."""
+def beside(target: Target, quiet: bool, feed: str | None = None, interactive: bool = False):
+    """What the capture starts once the run folder exists: one line per recorded exchange, on stderr, or in the file
+    `feed` names; an interactive session's goes to live-feed.txt in its run folder by default, since the agent's
+    screen is the terminal's."""
     if quiet:
         return None
 
     def watch(traffic: Path) -> Callable[[], None]:
-        follower = start(traffic, target)
-        return lambda: stop(follower)
+        path = Path(feed) if feed else traffic.parent / FEED_FILE if interactive else None
+        stream = None
+        if path is not None:
+            try:
+                stream = open(path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by stop_feed)
+            except OSError as error:
+                warn(f"no live feed: cannot write {path}: {error.strerror}")
+                return lambda: None
+            print(f"live feed: {display(path)} (tail -f it in another terminal)", file=sys.stderr)
+        follower = start(traffic, target, stream)
+
+        def stop_feed() -> None:
+            stop(follower)
+            if stream is not None:
+                stream.close()
+
+        return stop_feed
 
     return watch

@@ -45,10 +45,17 @@ def test_files_parse_into_text_with_mappings_as_json():
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("/etc/passwd", "x", "expected a relative path inside {agent_home}, such as .gemini/settings.json"),
+        (
+            "/etc/passwd",
+            "x",
+            "expected a relative path inside {agent_home} (or {run}/…), such as .gemini/settings.json",
+        ),
         ("../outside", "x", "expected a relative path inside {agent_home}"),
         ("a/../../b", "x", "expected a relative path inside {agent_home}"),
         ("~/.bashrc", "x", "expected a relative path inside {agent_home}"),
+        ("{run}/../outside", "x", "expected a relative path inside {agent_home} (or {run}/…)"),
+        ("{run}//etc/passwd", "x", "expected a relative path inside {agent_home} (or {run}/…)"),
+        ("{agent_home}/x", "x", "expected a relative path inside {agent_home} (or {run}/…)"),
         ("folder/", "x", "a path ending in / is a folder: give it no content"),
         ("count.txt", "3", "expected the file's text, or a mapping or list to write as JSON"),
         ("url.txt", '"{proxy.other}"', "{proxy.other} names no proxy of this target"),
