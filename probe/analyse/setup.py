@@ -123,7 +123,7 @@ class SetUp:
             return
         counter = self.counter = self.counter or TokenCounter()
         first = next((line.strip() for line in body.splitlines() if line.strip()), "")
-        label = shape.label.format(path=path)
+        label = shape.label.format(path=path) if path else shape.unnamed
         self.files[key] = MemoryFile(shape.agent, label, first[:FIRST_LINE], counter.count(body), len(body), number,
                                      shape.ends_marked)  # fmt: skip
 
@@ -172,7 +172,7 @@ def quoted_files(text: str, shape: MemoryShape) -> list[tuple[str, str]]:
         if len(headings) >= HEADINGS_READ:
             break
     for index, match in enumerate(headings):
-        path, start = match.group("path"), match.end()
+        path, start = match.group("path") or "", match.end()
         stop = headings[index + 1].start() if index + 1 < len(headings) else len(text)
         if shape.end is not None:
             # Looked for before the next heading only: a text of many unclosed headings is read once, not once each.

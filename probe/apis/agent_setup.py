@@ -18,6 +18,7 @@ class MemoryShape:
     opens: str = ""
     # How the report names the file, from the heading's path (codex names the folder its instructions are for).
     label: str = "{path}"
+    unnamed: str = ""  # the name when the heading gives no path
     # False where nothing marks where a file's text ends: the last one runs to the end of its text, which may hold
     # more than the file (its size is then an upper bound).
     ends_marked: bool = True
@@ -32,12 +33,14 @@ MEMORY_SHAPES = (
         opens="<system-reminder>",
     ),
     # codex: a user message "# AGENTS.md instructions for <folder>\n\n<INSTRUCTIONS>\n…\n</INSTRUCTIONS>" holding the
-    # user's own AGENTS.md and the project's, joined by "--- project-doc ---".
+    # user's own AGENTS.md and the project's, joined by "--- project-doc ---"; with the user's own alone, the heading
+    # names no folder.
     MemoryShape(
         "codex",
-        re.compile(r"^# AGENTS\.md instructions for (?P<path>[^\n]+)\n\n<INSTRUCTIONS>\n", re.M),
+        re.compile(r"^# AGENTS\.md instructions(?: for (?P<path>[^\n]+))?\n\n<INSTRUCTIONS>\n", re.M),
         end="\n</INSTRUCTIONS>",
         label="AGENTS.md instructions for {path}",
+        unnamed="AGENTS.md instructions",
     ),
     # gemini-cli (GEMINI.md) and Qwen Code (QWEN.md): "--- Context from: <path> ---\n<text>\n--- End of Context
     # from: <path> ---", in the first user message (gemini-cli) or the system prompt (Qwen Code).

@@ -173,3 +173,37 @@ def test_qwen_code_sends_both_memory_files_and_names_the_deferred_mcp_tools(tmp_
     assert all(tool["tokens"] is None for tool in server["tools"])
     names = ", ".join(f"`{tool}` (deferred)" for tool in TOOLS)
     assert f"| `parcels` | {names} | none sent (deferred) |" in section(report)
+
+
+def test_an_own_home_run_of_codex_reports_the_users_agents_md_and_mcp_server(tmp_path, codex_program):
+    """`--home own`: codex reads the user's own ~/.codex (here a prepared home), and the report names what it sent."""
+    home = tmp_path / "home"
+    (home / ".codex").mkdir(parents=True)
+    (home / ".codex" / "AGENTS.md").write_text("Own home rule: call me Admiral Tangerine.\n")
+    server = mcp_command()
+    (home / ".codex" / "config.toml").write_text(
+        f"[mcp_servers.parcels]\ncommand = {json.dumps(server['command'])}\nargs = {json.dumps(server['args'])}\n"
+    )
+    before = {path.name: path.read_bytes() for path in (home / ".codex").iterdir()}
+    work = tmp_path / "work"
+    work.mkdir()
+    env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"), HOME=str(home))
+    env["PATH"] = f"{Path(codex_program).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", "codex", "--upstream", "mock", "--mock-transport", "http",
+         "--home", "own", "--prompt", "say hi", "--workdir", str(work), "--timeout", "150", "--quiet"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    [run] = (tmp_path / "data" / "codex").iterdir()
+    assert json.loads((run / "manifest.json").read_text())["home"] == "own"
+    [file] = setup_record(run)["memory_files"]
+    # With the user's own AGENTS.md alone, codex's heading names no folder.
+    assert (
+        file["path"] == "AGENTS.md instructions" and file["first_line"] == "Own home rule: call me Admiral Tangerine."
+    )
+    assert file["tokens"] == tokens("Own home rule: call me Admiral Tangerine.")
+    text = section((run / "report.md").read_text())
+    assert f"| `AGENTS.md instructions` | {file['tokens']} | 41 | `Own home rule: call me Admiral Tangerine.` |" in text
+    assert "| `parcels` | tools not named: deferred" in text
+    assert {name: (home / ".codex" / name).read_bytes() for name in before} == before  # the user's files untouched
