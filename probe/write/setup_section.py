@@ -53,3 +53,35 @@ def tokens_cell(server) -> str:
     if not sent:
         return "none sent (deferred)"
     return f"{sum(sent):,} ({len(sent)} tool{'s' if len(sent) != 1 else ''})"
+
+
+FACT_NAMES = 4  # files and servers named in the viewer's one line; report.md lists them all
+
+
+def setup_fact(setup) -> str | None:
+    """The set-up in one plain line, for the viewer's Run panel (shown as text there); None when nothing was sent."""
+    if setup.empty():
+        return None
+    pieces = []
+    files = list(setup.files.values())
+    if files:
+        named = ", ".join(f"{file.path} ({'≤ ' if not file.ends_marked else ''}{file.tokens:,} tokens)"
+                          for file in files[:FACT_NAMES])  # fmt: skip
+        left = len(files) - FACT_NAMES + setup.more_files
+        pieces.append(f"memory files: {named}" + (f" and {left:,} more" if left > 0 else ""))
+    servers = list(setup.servers.values())
+    if servers:
+        named = ", ".join(server_fact(server) for server in servers[:FACT_NAMES])
+        left = len(servers) - FACT_NAMES + setup.more_servers
+        pieces.append(f"MCP servers: {named}" + (f" and {left:,} more" if left > 0 else ""))
+    return "; ".join(pieces)
+
+
+def server_fact(server) -> str:
+    if not server.tools:
+        return f"{server.name} (deferred)"
+    count = len(server.tools) + server.more
+    tools = f"{count:,} tool{'s' if count != 1 else ''}"
+    if all(tokens is None for tokens in server.tools.values()):
+        return f"{server.name} ({tools}, deferred)"
+    return f"{server.name} ({tools}, {server.tokens():,} tokens)"

@@ -10,6 +10,7 @@ import bpe_openai
 import orjson
 from conftest import captured_exchange
 from test_inert_reports import inspect
+from test_viewer_page import data_of
 
 from probe.analysis.report import write_report_to
 from probe.apis.anthropic_messages import report as anthropic_messages
@@ -180,3 +181,17 @@ def test_a_hostile_request_is_read_within_bounds(tmp_path):
     assert len(found["memory_files"]) == setup.FILES_KEPT and found["more_memory_files"] == 200 - setup.FILES_KEPT
     assert len(found["mcp_servers"]) == setup.SERVERS_KEPT and found["more_mcp_servers"] == 100 - setup.SERVERS_KEPT
     assert f"And {200 - setup.FILES_KEPT:,} more memory files, not listed." in section(report)
+
+
+def test_the_viewer_names_the_set_up_in_its_run_panel_masked(tmp_path):
+    _, page, records = outputs(tmp_path, session())
+    facts = dict(data_of(page)["header"]["facts"])
+    setup = next(record for record in records if record["record"] == "setup")
+    servers = {server["name"]: server["tokens"] for server in setup["mcp_servers"]}
+    home, project = setup["memory_files"]
+    assert facts["Set-up sent"] == (
+        f"memory files: {home['path']} ({home['tokens']} tokens), /work/CLAUDE.md ({project['tokens']} tokens); "
+        f"MCP servers: github (2 tools, deferred), parcels (1 tool, {servers['parcels']} tokens), <b>evil</b> "
+        f"(1 tool, {servers['<b>evil</b>']} tokens)"
+    )
+    assert "Set-up sent" not in dict(data_of(outputs(tmp_path, [claude_exchange(1, [], [])])[1])["header"]["facts"])
