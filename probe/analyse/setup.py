@@ -3,6 +3,7 @@ tools it offered, declared in full or only named (deferred), each with the token
 each agent's shapes (probe.apis.agent_setup); every request's instructions are read, and of its history only what
 is new (a session re-sends the rest every turn)."""
 
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from probe.read.conversation import Tool, Turn
 FILES_KEPT = 64  # memory files listed; a hostile capture's others are counted
 SERVERS_KEPT = 64  # MCP servers listed, and tools listed per server; the others counted
 TOOLS_KEPT = 256
-NAMES_COUNTED = 65536  # servers past those listed, counted by name up to this many
+NAMES_COUNTED = 65536  # files and servers past those listed, each counted once, up to this many
 TEXTS_KEPT = 4096  # instruction texts whose findings are remembered: re-sent every turn, read once
 FIRST_LINE = 120  # characters of a file's first line kept
 HEADINGS_READ = 256  # headings read in one text: a hostile one may hold millions
@@ -79,8 +80,9 @@ class SetUp:
     """Fed each turn; what the run's requests sent of the user's set-up."""
 
     counter: TokenCounter | None = None
-    files: OrderedDict = field(default_factory=OrderedDict)  # (path, text hash) -> MemoryFile
-    more_files: int = 0
+    files: OrderedDict = field(default_factory=OrderedDict)  # (path, sha256 of its text) -> MemoryFile
+    more_files: int = 0  # files past FILES_KEPT (counted up to NAMES_COUNTED)
+    files_left_out: set = field(default_factory=set)  # their keys, to count each once
     servers: dict[str, McpServer] = field(default_factory=dict)
     more_servers: int = 0  # servers past SERVERS_KEPT (counted up to NAMES_COUNTED)
     left_out: set = field(default_factory=set)  # their names, to count each once
@@ -114,12 +116,20 @@ class SetUp:
                 for server, tool in deferred_tools(text, deferred):
                     self.add_tool(server, tool, None)
 
+    def __setstate__(self, state: dict) -> None:
+        # Loaded again (probe.analysis.resume): the texts were remembered by another process's string hashes.
+        self.__dict__.update(state)
+        self.texts = OrderedDict()
+
     def add_file(self, shape: MemoryShape, path: str, body: str, number: int) -> None:
-        key = (path, hash(body))
+        # By a digest that holds across processes: a resumed analysis meets the same file again.
+        key = (path, hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest())
         if key in self.files:
             return
         if len(self.files) >= FILES_KEPT:
-            self.more_files += 1
+            if len(self.files_left_out) < NAMES_COUNTED:
+                self.files_left_out.add(key)
+                self.more_files = len(self.files_left_out)
             return
         counter = self.counter = self.counter or TokenCounter()
         first = next((line.strip() for line in body.splitlines() if line.strip()), "")

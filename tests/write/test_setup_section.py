@@ -195,3 +195,29 @@ def test_the_viewer_names_the_set_up_in_its_run_panel_masked(tmp_path):
         f"(1 tool, {servers['<b>evil</b>']} tokens)"
     )
     assert "Set-up sent" not in dict(data_of(outputs(tmp_path, [claude_exchange(1, [], [])])[1])["header"]["facts"])
+
+
+def test_an_analysis_resumed_in_another_process_lists_each_file_once(tmp_path):
+    """The saved reading is loaded by another process, whose string hashes differ: a file met again is still known."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT
+
+    run = tmp_path / "data" / "claude-code" / "20261126-010000"
+    run.mkdir(parents=True)
+    exchanges = session()
+    quoted = exchanges[0]["request"]["body"]["messages"][0]["content"][0]
+    # A new conversation, whose first message quotes the same files: not a history carried from the first.
+    fresh = claude_exchange(3, [{"role": "user", "content": [quoted, {"type": "text", "text": "another task"}]}], TOOLS)
+    lines = [orjson.dumps(exchange) + b"\n" for exchange in [*exchanges, fresh]]
+    for seed, upto in (("1", 2), ("2", 3)):
+        (run / "traffic.jsonl").write_bytes(b"".join(lines[:upto]))
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-m", "probe.analysis.analyze", "--run", str(run), "--target", "claude-code"],
+                       cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)  # fmt: skip
+    assert (run / ".analysis").exists()  # the second analysis resumed from the first one's reading
+    records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+    setup = next(record for record in records if record["record"] == "setup")
+    assert [file["turn"] for file in setup["memory_files"]] == [1, 1]
