@@ -200,12 +200,12 @@ def quoted_files(text: str, shape: MemoryShape) -> list[tuple[str, str]]:
 def deferred_tools(text: str, shape: DeferredShape) -> list[tuple[str, str | None]]:
     """The MCP tools (server, tool) or servers (server, None) a deferred list in `text` names, up to a blank line."""
     found: list[tuple[str, str | None]] = []
-    start = text.find(shape.heading)
+    start = text.find(shape.heading) + len(shape.heading)
+    if not shape.heading.endswith("\n"):  # the heading's line goes on: the list starts on the next one
+        start = text.find("\n", start) + 1 or len(text)
+    end = text.find("\n\n", start)  # the list ends at a blank line
     server = None
-    lines = text[start + len(shape.heading) :].split("\n")
-    for line in lines[1:] if not shape.heading.endswith("\n") else lines:
-        if not line.strip():
-            break
+    for line in text[start : end if end >= 0 else len(text)].split("\n"):
         if shape.server_line is not None and (heading := shape.server_line.match(line)):
             server = heading.group("server")
             continue
