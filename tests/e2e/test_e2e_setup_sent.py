@@ -207,3 +207,20 @@ def test_an_own_home_run_of_codex_reports_the_users_agents_md_and_mcp_server(tmp
     assert f"| `AGENTS.md instructions` | {file['tokens']} | 41 | `Own home rule: call me Admiral Tangerine.` |" in text
     assert "| `parcels` | tools not named: deferred" in text
     assert {name: (home / ".codex" / name).read_bytes() for name in before} == before  # the user's files untouched
+
+
+def test_claude_code_by_default_names_its_mcp_tools_deferred(tmp_path, claude_program):
+    """Left to itself, Claude Code sends no MCP tool definition: it lists the tools' names for its ToolSearch."""
+
+    def deferring(target: dict) -> tuple[str, str]:
+        files = claude_code(target)
+        del target["agent"]["env"]["ENABLE_TOOL_SEARCH"]
+        return files
+
+    run, report = record(tmp_path, "claude-code", claude_program, deferring)
+    assert_memory_files(run, report, "/.claude/CLAUDE.md", "/work/CLAUDE.md")
+    assert definition_tokens(run, [f"mcp__parcels__{tool}" for tool in TOOLS]) == {}
+    [server] = setup_record(run)["mcp_servers"]
+    assert server["tools"] == [{"name": tool, "tokens": None} for tool in TOOLS] and server["tokens"] == 0
+    names = ", ".join(f"`{tool}` (deferred)" for tool in TOOLS)
+    assert f"| `parcels` | {names} | none sent (deferred) |" in section(report)
