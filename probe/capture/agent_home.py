@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from probe.runs.targets import RUN_FOLDER
+from probe.runs.target_checks import RUN_FOLDER
 
 PREFIX = "agent-probe-home-"
 WORKDIR_PREFIX = "agent-probe-workdir-"  # a fresh working folder's parent (see fresh_workdir)

@@ -1,10 +1,9 @@
 """Loads and strictly validates `targets/<name>.yaml`, the description of one agent."""
 
-import json
 import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import yaml
 
@@ -14,11 +13,9 @@ from probe.common.errors import TargetError, one_line, run_main
 from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
+from probe.runs.target_checks import Checker, agent_files, nul_location
 
 PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|workdir|proxy\.[A-Za-z0-9_-]+)\}")
-# An agent.files path inside the run folder rather than the private home (an agent whose state folder is kept
-# with the run).
-RUN_FOLDER = "{run}/"
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
 # What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
@@ -124,47 +121,6 @@ AGENT_KEYS = {
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env")
 INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
-
-
-class Checker:
-    """Reports the first problem as `file: location: message`."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, location: str, message: str) -> TargetError:
-        return TargetError(f"{self.source}: {location}: {message}" if location else f"{self.source}: {message}")
-
-    def mapping(self, value: object, keys: dict, location: str) -> dict:
-        if not isinstance(value, dict):
-            raise self.fail(location, "expected a mapping")
-        for key in value:
-            if key not in keys:
-                where = f"{location}.{key}" if location else str(key)
-                raise self.fail(where, f"unknown key (expected one of: {', '.join(keys)})")
-        for key, (kind, required) in keys.items():
-            where = f"{location}.{key}" if location else key
-            if key not in value:
-                if required:
-                    raise self.fail(where, "missing")
-                continue
-            self.typed(value[key], kind, where)
-        return value
-
-    def typed(self, value: object, kind: str, location: str) -> None:
-        valid = {
-            "string": isinstance(value, str),
-            "integer": isinstance(value, int) and not isinstance(value, bool),
-            "non-negative number": isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
-            "list": isinstance(value, list),
-            "mapping": isinstance(value, dict),
-            "list of strings": isinstance(value, list) and all(isinstance(item, str) for item in value),
-            "string mapping": isinstance(value, dict)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
-        }[kind]
-        if not valid:
-            article = "an" if kind[0] in "aeiou" else "a"
-            raise self.fail(location, f"expected {article} {kind}")
 
 
 def parse_target(text: str, source: str, path: Path | None = None) -> Target:
@@ -277,49 +233,6 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         path=path,
         text=text,
     )
-
-
-def agent_files(declared: dict, check: Checker) -> dict[str, str]:
-    """`agent.files`: each path must stay inside {agent_home}, or inside the run folder for one that starts `{run}/`;
-    a mapping or list is written as JSON, so a settings file can be written as YAML in the target file."""
-    files = {}
-    for name, content in declared.items():
-        where = f"agent.files.{name}"
-        relative = name.removeprefix(RUN_FOLDER) if isinstance(name, str) else name
-        parts = PurePosixPath(relative).parts if isinstance(relative, str) else ()
-        if not parts or relative.startswith(("/", "~", "{")) or ".." in parts or "\\" in relative:
-            raise check.fail(
-                where, "expected a relative path inside {agent_home} (or {run}/…), such as .gemini/settings.json"
-            )
-        if name.endswith("/"):
-            if content not in (None, ""):
-                raise check.fail(where, "a path ending in / is a folder: give it no content")
-            files[name] = ""
-        elif isinstance(content, str):
-            files[name] = content
-        elif isinstance(content, (dict, list)):
-            files[name] = json.dumps(content, indent=2) + "\n"
-        else:
-            raise check.fail(where, "expected the file's text, or a mapping or list to write as JSON")
-    return files
-
-
-def nul_location(value: object, where: str) -> str | None:
-    """Where the first string holding a NUL is, as `agent.env.A` or `agent.command[0]`; None if there is none."""
-    if isinstance(value, str):
-        return where if "\0" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{where}.{key}" if where else str(key)
-            found = nul_location(key, inner) or nul_location(item, inner)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = nul_location(item, f"{where}[{index}]")
-            if found is not None:
-                return found
-    return None
 
 
 def known_targets() -> list[str]:

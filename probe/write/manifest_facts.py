@@ -24,6 +24,11 @@ class ManifestFacts:
     note: Any  # None: no note
     recording_errors: Any  # None: not recorded
     prompt: Any  # None: no prompt
+    # How the agent was run: prompt, command or interactive; with its own home or a private one; the arguments
+    # given after `--`. None: not recorded (a run made before these were).
+    session: Any = None
+    home: Any = None
+    agent_args: Any = None
 
 
 def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
@@ -41,4 +46,13 @@ def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
         note=manifest.get("note") or None,
         recording_errors=manifest.get("recording_errors"),
         prompt=manifest.get("prompt") or None,
+        session=manifest.get("session"),
+        home=manifest.get("home"),
+        agent_args=manifest.get("agent_args") or None,
     )
+
+
+def session_words(facts: ManifestFacts) -> list[tuple[str, Any]]:
+    """What the manifest says of how the agent was run, as (what, value) pairs, only those it records."""
+    said = [("session", facts.session), ("home", facts.home), ("agent arguments", facts.agent_args)]
+    return [(what, value) for what, value in said if value is not None]

@@ -10,7 +10,7 @@ from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
 from probe.write.context_section import context_section
 from probe.write.cost_section import cost_section
-from probe.write.manifest_facts import manifest_facts
+from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_section
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
@@ -59,6 +59,10 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
         )
     if facts.prompt is not None:
         lines.append(md.Markdown("- Prompt: {}").format(manifest_value(facts.prompt)))
+    said = session_words(facts)
+    if said:
+        parts = [md.Markdown("{} {}").format(what, manifest_value(value)) for what, value in said]
+        lines.append(md.Markdown("- Agent run: ") + md.Markdown(", ").join(parts))
     return lines
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from probe.write.manifest_facts import manifest_facts
+from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_fact
 from probe.write.summary_facts import plain, summary_facts
 from probe.write.viewer.not_understood import SHOWN, NotUnderstood
@@ -32,6 +32,7 @@ def run_facts(manifest: dict | None) -> list[tuple[str, str]]:
         shown.append(("Recording errors", f"{manifest_text(facts.recording_errors)} (see proxies.log)"))
     if facts.prompt is not None:
         shown.append(("Prompt", manifest_text(facts.prompt)))
+    shown += [(what.capitalize(), manifest_text(value)) for what, value in session_words(facts)]
     return shown
 
 
