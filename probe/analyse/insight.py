@@ -9,6 +9,7 @@ from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache
+from probe.analyse.setup import SetUp
 from probe.analyse.tool_calls import ToolCall, ToolTimeline
 from probe.read.conversation import Turn
 
@@ -34,6 +35,7 @@ class Insight:
     cache: PromptCache = field(default_factory=PromptCache)
     tools: ToolTimeline = field(default_factory=ToolTimeline)
     context: ContextFilling = field(default_factory=ContextFilling)
+    setup: SetUp = field(default_factory=SetUp)  # the memory files and MCP tools the agent sent
     # Priced with the price file --prices or $PROBE_PRICES names, if any (probe.analyse.prices).
     costs: Costs = field(default_factory=lambda: Costs(price_book()))
     finished: list[Agent] | None = None
@@ -43,6 +45,7 @@ class Insight:
         agent = self.agents.add(turn, headers)
         split = self.context.add(turn)  # before the cache, which weighs a shared prefix by it
         cache = self.cache.add(turn, headers, split)
+        self.setup.add(turn)
         found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
         answered = self.tools.add(turn, agent)
         for call in answered:

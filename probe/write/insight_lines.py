@@ -104,6 +104,7 @@ class InsightLines:
             "context": [{"kind": kind, "name": name, "new": new, "tokens": tokens}
                         for (kind, name, new), tokens in insight.context.sums.items()],
         })  # fmt: skip
+        self.write({"record": "setup", "schema": SCHEMA, **insight.setup.to_json()})
 
 
 def costs_record(costs: Costs) -> dict:

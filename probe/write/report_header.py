@@ -11,6 +11,7 @@ from probe.write.cache_section import cache_section
 from probe.write.context_section import context_section
 from probe.write.cost_section import cost_section
 from probe.write.manifest_facts import manifest_facts, session_words
+from probe.write.setup_section import setup_section
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 
@@ -134,6 +135,7 @@ def report_header(
         + agents_section(totals.insight.finished or [], totals.insight.costs)
         + cache_section(totals.insight.cache)
         + tools_section(totals.insight.tools, totals.insight.finished or [])
+        + setup_section(totals.insight.setup)
         + [
             "",
             "## Endpoints",

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from probe.write.manifest_facts import manifest_facts, session_words
+from probe.write.setup_section import setup_fact
 from probe.write.summary_facts import plain, summary_facts
 from probe.write.viewer.not_understood import SHOWN, NotUnderstood
 
@@ -67,6 +68,7 @@ def page_header(
         ),
         ("Tokens", totals.tokens.described()),
         *[(label, plain(pieces)) for label, pieces in summary_facts(totals.insight)],
+        *[("Set-up sent", fact) for fact in [setup_fact(totals.insight.setup)] if fact is not None],
         ("Read as", ", ".join(f"{api} ×{count} ({totals.renderers[api]})" for api, count in totals.apis.items())),
         ("Incomplete exchanges", str(totals.incomplete)),
         (
