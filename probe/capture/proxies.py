@@ -20,6 +20,7 @@ from probe.capture.upstreams import (
 )
 from probe.common.errors import ProxyError, ToolMissing
 from probe.common.paths import display
+from probe.common.state_key import state_dir
 from probe.runs.targets import Target
 
 ADDON = Path(__file__).parent / "recorder" / "addon.py"
@@ -227,6 +228,9 @@ def start_mitmdump(
         # lazy: connect upstream per request, so a dead upstream becomes a recorded 502, not a dropped client.
         "--set",
         "connection_strategy=lazy",
+        # mitmproxy writes its certificate authority into its confdir at start: ~/.mitmproxy is the user's own.
+        "--set",
+        f"confdir={state_dir() / 'mitmproxy'}",
         "--set",
         "termlog_verbosity=warn",
         "--set",
