@@ -1,6 +1,6 @@
 """gemini-cli with the user's own home (`--home own`): a prepared home holding its settings (the API-key login), a
 memory file, its trusted folders, a stand-in Google login and the state of a finished first run, and the key in the
-environment. The agent reaches the mock through GOOGLE_GEMINI_BASE_URL alone; nothing of the home is edited."""
+environment. The agent reaches the mock through its base URL alone; nothing of the home is edited."""
 
 import hashlib
 import json
@@ -78,8 +78,9 @@ def test_the_users_own_home_is_used_and_left_as_it_was(tmp_path, gemini_program)
     [run] = (data / "gemini").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["session"] == "prompt"
-    # Only the base URL is set: no HOME, no trust override, no stand-in key.
-    assert manifest["agent"]["env"] == {"GOOGLE_GEMINI_BASE_URL": manifest["proxies"][0]["url"]}
+    # Only the base URLs are set: no HOME, no trust override, no stand-in key.
+    proxy = manifest["proxies"][0]["url"]
+    assert manifest["agent"]["env"] == {"GOOGLE_GEMINI_BASE_URL": proxy, "CODE_ASSIST_ENDPOINT": proxy}
     assert manifest["agent"]["cwd"] == str(project.resolve())
     entries = read_traffic(run)
     [task, *_] = [entry for entry in entries if "streamGenerateContent" in entry["request"]["path"]]
