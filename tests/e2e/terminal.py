@@ -2,9 +2,11 @@
 command in its one pane, keys typed into it and the screen read back, polled with generous waits."""
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,11 +25,16 @@ class Tmux:
                 "tmux is not installed: the interactive sessions are tested in it (apt-get install tmux)"
             )
         self.socket = f"agent-probe-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # The command's exit status, written by the shell that runs it: tmux's own (#{pane_dead_status}) was seen
+        # to stay empty after the command had ended.
+        self.status_file = Path(tempfile.mkdtemp(prefix="agent-probe-tmux-")) / "status"
+        script = '"$@"; echo $? > "$STATUS_FILE"'
         # The server takes its environment from the command that starts it: the agent's run sees `env`. The pane
-        # stays after its command ends, so that its last screen and exit status can still be read.
+        # stays after its command ends, so that its last screen can still be read.
         self.tmux("new-session", "-d", "-s", "test", "-x", str(WIDTH), "-y", str(HEIGHT), "-c", str(cwd),
-                  subprocess.list2cmdline(command), ";", "set-option", "-t", "test", "remain-on-exit", "on",
-                  env=env)  # fmt: skip
+                  shlex.join(["sh", "-c", script, "sh", *command]),
+                  ";", "set-option", "-t", "test", "remain-on-exit", "on",
+                  env=dict(env, STATUS_FILE=str(self.status_file)))  # fmt: skip
 
     def tmux(self, *arguments: str, env: dict[str, str] | None = None) -> str:
         result = subprocess.run(
@@ -74,11 +81,10 @@ class Tmux:
 
     def exit_status(self) -> int | None:
         """The command's exit status once it has ended, else None."""
-        shown = self.tmux("display-message", "-p", "-t", "test", "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}")
-        dead, status, killed_by = shown.strip().split(":")
-        if dead != "1" or not (status or killed_by):
-            return None  # tmux may see the pane's terminal close before it has the command's exit status
-        return int(status) if status else 128 + int(killed_by or 0)  # as a shell says a signal ended a command
+        try:
+            return int(self.status_file.read_text())
+        except (OSError, ValueError):
+            return None  # not ended yet, or the shell is still writing it
 
     def wait_for_exit(self, timeout: float = 240) -> int:
         deadline = time.monotonic() + timeout
@@ -90,6 +96,7 @@ class Tmux:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=60)
+        shutil.rmtree(self.status_file.parent, ignore_errors=True)
 
 
 # What the mock answers to any prompt once its tool call has run (probe.mock.wording.final_answer_text).
