@@ -100,7 +100,8 @@ def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[
     """The call this turn makes, (name, arguments its schema accepts), or None to answer in words."""
     finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
     decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
-                                  wants_final_answer(request), finish_command, finished)  # fmt: skip
+                                  wants_final_answer(request), finish_command, finished,
+                                  user_prompt(request))  # fmt: skip
     return None if decided is None else (decided[0].name, decided[1])
 
 

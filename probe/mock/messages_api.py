@@ -81,7 +81,7 @@ def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[
     finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
     answering = wants_final_answer(request) or spawned_before(request)
     decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS, answering,
-                                  finish_command, finished)  # fmt: skip
+                                  finish_command, finished, user_prompt(request))  # fmt: skip
     return None if decided is None else (decided[0].name, decided[1])
 
 

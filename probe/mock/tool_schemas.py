@@ -265,10 +265,12 @@ def decide(
     answering: bool,
     finish_command: str | None = None,
     finished: bool = False,
+    prompt: str = "",
 ) -> tuple[Tool, dict] | None:
     """The call a turn makes, or None to answer in words. `answering`: the turn follows a tool's result, so the
     model is done. Then, with a finishing command not yet run, the shell-like tool runs it (how an agent that must
-    call a tool every turn learns that the task is over); else only a request that requires a call gets one."""
+    call a tool every turn learns that the task is over); else only a request that requires a call gets one. The
+    shell-like tool runs the command the `prompt` asks for (see asked_command), else a harmless marker."""
     if choice.mode == "none" or not tools:
         return None
     if answering and finish_command and not finished:
@@ -277,7 +279,18 @@ def decide(
             return call
     if answering and choice.mode == "auto":
         return None
-    return choose(tools, choice, preferences)
+    return choose(tools, choice, preferences, asked_command(prompt) or SHELL_COMMAND)
+
+
+# A prompt that says run `COMMAND` (in backticks) has the shell-like tool run it, as a model would: how a test
+# makes the agent act on its working folder. The prompt is the user's own words, which could run it themselves.
+ASKED_COMMAND = re.compile(r"\brun `([^`\n]{1,200})`")
+
+
+def asked_command(prompt: str) -> str | None:
+    """The command the user's prompt asks to run, or None."""
+    match = ASKED_COMMAND.search(prompt[:10_000])
+    return match[1] if match else None
 
 
 def ran_before(calls: list[object], command: str) -> bool:

@@ -117,6 +117,25 @@ def test_tool_choice_and_the_finishing_command():
     assert not tool_schemas.ran_before([{"command": "echo agent-probe tool call"}], done)
 
 
+def test_a_prompt_that_says_run_a_command_gets_that_command():
+    shell = Tool("run", None, MORE_SHELLS["mini-swe-agent/bash"])
+    asked = "please run `touch made-here.txt` and then tell me"
+    assert tool_schemas.decide([shell], Choice(), [], False, prompt=asked) == (
+        shell,
+        {"command": "touch made-here.txt"},
+    )
+    preferred = [("run", {"command": "echo agent-probe tool call"})]
+    assert tool_schemas.decide([shell], Choice(), preferred, False, prompt=asked)[1] == {
+        "command": "touch made-here.txt"
+    }
+    # Only backticks after "run" name a command; anything else keeps the harmless marker.
+    for prompt in ("write a hello world function", "run touch x", "the `ls` command", ""):
+        assert tool_schemas.decide([shell], Choice(), [], False, prompt=prompt)[1] == {
+            "command": tool_schemas.SHELL_COMMAND
+        }
+    assert tool_schemas.decide([shell], Choice(), [], True, prompt=asked) is None  # after the result: the answer
+
+
 NAMES = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
 LEAVES = st.one_of(
     st.just({"type": "string"}),

@@ -1,0 +1,49 @@
+"""What the run folder of an interactive session against the mock must hold, whatever the agent: the typed prompt
+in what it sent, the tool call the mock made and its result sent back, the answer, and a finished manifest."""
+
+import json
+from pathlib import Path
+
+from conftest import read_traffic
+from terminal import TOOL_OUTPUT
+
+from probe.runs.targets import load_target
+
+
+def tool_results(value: object) -> list[str]:
+    """The tool results a request body sends back, in any of the APIs' shapes: Gemini's functionResponse, a Chat
+    Completions `tool` message, a Responses function_call_output."""
+    found = []
+    if isinstance(value, dict):
+        if "functionResponse" in value:
+            found.append(json.dumps(value["functionResponse"]))
+        elif value.get("role") == "tool" or value.get("type") == "function_call_output":
+            found.append(json.dumps(value.get("content", value.get("output"))))
+        else:
+            found += [text for item in value.values() for text in tool_results(item)]
+    elif isinstance(value, list):
+        found += [text for item in value for text in tool_results(item)]
+    return found
+
+
+def assert_interactive_run(run: Path, target: str, prompt: str, tool: str) -> dict:
+    """The checks every agent's session passes; returns the manifest."""
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete", manifest.get("note")
+    assert manifest["session"] == "interactive" and manifest["home"] == "private"
+    assert manifest["agent_args"] == []
+    assert manifest["agent"]["argv"][1:] == list(load_target(target).interactive[1:])
+    entries = read_traffic(run)
+    assert manifest["exchanges"] == len(entries) and all(entry["complete"] for entry in entries)
+    bodies = [entry["request"]["body"] for entry in entries]
+    asked = [body for body in bodies if prompt in json.dumps(body)]
+    assert asked, "the typed prompt is in no captured request"
+    # The command's output came back to the model: the result holds it beyond the command's own words.
+    results = [text.replace(f"echo {TOOL_OUTPUT}", "") for body in asked for text in tool_results(body)]
+    assert any(TOOL_OUTPUT in text for text in results), results
+    report = (run / "report.md").read_text()
+    assert prompt in report
+    call = report.index(f"**Tool call** `{tool}`")
+    assert f'"command": "echo {TOOL_OUTPUT}"' in report[call : call + 400]
+    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
+    return manifest
