@@ -1,10 +1,11 @@
 """codex's own interactive UI recorded in a real terminal (tmux), in a private home and in the user's own."""
 
 import json
+import subprocess
 import time
 
 import pytest
-from conftest import read_traffic
+from conftest import PROJECT_ROOT, read_traffic
 from terminal_session import (
     ANSWER_WAIT,
     TerminalSession,
@@ -201,3 +202,21 @@ def test_own_home_is_used_as_it_is_and_left_unchanged(tmp_path, codex_program):
     assert_tool_round_trip(requests, events)
     for path in run.rglob("*"):
         assert not path.is_file() or USER_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_arguments_after_a_double_dash_go_to_codex(tmp_path, codex_program):
+    """`pipeline --prompt P -- -m M` runs `codex exec … P -m M`, which asks the model for M."""
+    data, model = tmp_path / "data", "gpt-5.5"
+    options = ("--prompt", PROMPT, "--mock-transport", "http", "--timeout", "120")
+    result = subprocess.run(
+        [*pipeline_argv("codex", *options), "--", "-m", model],
+        cwd=PROJECT_ROOT, env=session_environment(codex_program, data, CODEX_HOME=None),
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    [run] = (data / "codex").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["session"] == "prompt" and manifest["home"] == "private"
+    assert manifest["agent_args"] == ["-m", model] and manifest["agent"]["argv"][-3:] == [PROMPT, "-m", model]
+    requests, _ = requests_and_events(read_traffic(run))
+    assert len(requests) == 2 and {request["model"] for request in requests} == {model}
