@@ -33,7 +33,9 @@ def test_codex_target_declares_both_proxies_and_its_pinned_package():
     assert 'openai_base_url="{proxy.model}/v1"' in target.command
     assert 'chatgpt_base_url="{proxy.backend}/backend-api/"' in target.command
     # The interactive UI is redirected the same way, with nothing else changed.
-    assert target.interactive == ("codex", *target.command[3:7])
+    assert target.interactive == ("codex", *target.command[5:9])
+    # A prompt run's sandbox is read-only even in a folder its config trusts.
+    assert target.command[1:5] == ("exec", "--skip-git-repo-check", "--sandbox", "read-only")
     # The mock's stand-in login lives in a home of its own, never used against a real API.
     assert target.private_env == {"CODEX_HOME": "{agent_home}"}
     assert target.mock_env == {"CODEX_HOME": "{agent_home}/mock"}
