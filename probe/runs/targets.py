@@ -396,6 +396,8 @@ def describe(target: Target) -> list[str]:
         lines.append(f"  agent: {target.command[0]}")
     if target.auto_approve is not None:
         lines[-1] += f"; runs its tools without asking ({target.auto_approve.said()})"
+    if target.interactive:
+        lines.append(f"  interactive session: {' '.join(target.interactive)} (a run given no --prompt)")
     return [one_line(line) for line in lines]
 
 

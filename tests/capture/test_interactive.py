@@ -1,0 +1,217 @@
+"""An interactive session is the agent's own UI in the user's terminal: driven here in tmux with a shell for an agent,
+through the real proxies and the mock. The terminal is the agent's while it runs (keys, Ctrl-C, resizes), and the
+run is closed and reported when it leaves."""
+
+import json
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+
+from probe.capture.options import add_capture_arguments, home_of, parse_capture_arguments, workdir_of
+from probe.capture.run import target_environment
+from probe.common import cli
+from probe.runs.targets import parse_target
+
+SHELL_TARGET = """
+name: shell
+description: an interactive shell standing in for an agent's UI
+renderer: probe.apis.openai_chat.report
+proxies:
+  - {name: api, listen: 0, upstream: "https://api.openai.com/"}
+agent:
+  command: [bash, -c, "{prompt}"]
+  interactive: [bash, --norc, --noprofile, -i]
+  env:
+    OPENAI_BASE_URL: "{proxy.api}/v1"
+    PS1: "agent$ "
+  private_env:
+    HOME: "{agent_home}"
+  mock_env:
+    OPENAI_API_KEY: sk-mock-not-a-real-key
+  files:
+    .marker: "private home, working in {workdir}"
+    "{run}/agent-state/seen.txt": "state kept with the run"
+"""
+
+
+def parsed(*argv: str):
+    parser = cli.ArgumentParser(prog="test")
+    add_capture_arguments(parser)
+    return parse_capture_arguments(parser, list(argv))
+
+
+def test_arguments_after_a_standalone_double_dash_go_to_the_agent():
+    args = parsed("--target", "t", "--prompt", "p", "--", "--model", "m", "--", "x")
+    assert (args.prompt, args.agent_args) == ("p", ["--model", "m", "--", "x"])
+    assert parsed("--target", "t").agent_args == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "home"),
+    [
+        ((), "own"),  # an interactive session with the real API: the user's own
+        (("--upstream", "mock"), "private"),
+        (("--prompt", "p"), "private"),
+        (("--command", "c"), "private"),
+        (("--upstream", "http://127.0.0.1:9/"), "own"),  # a local gateway is still a real model
+        (("--upstream", "mock", "--home", "own"), "own"),
+        (("--prompt", "p", "--home", "own"), "own"),
+    ],
+)
+def test_the_home_defaults_to_own_only_for_an_interactive_session_with_a_real_model(argv, home):
+    assert home_of(parsed("--target", "t", *argv)) == home
+    assert home_of(parsed("--target", "t", *argv), stand_in=True) == ("own" if "own" in argv else "private")
+
+
+def test_an_interactive_session_never_works_in_the_checkout(monkeypatch, tmp_path):
+    monkeypatch.chdir(PROJECT_ROOT / "probe")
+    assert workdir_of(parsed("--target", "t")) == cli.FRESH
+    assert workdir_of(parsed("--target", "t", "--workdir", ".")) == str(PROJECT_ROOT / "probe")  # unless told to
+    monkeypatch.chdir(tmp_path)
+    assert workdir_of(parsed("--target", "t")) is None  # the user's project: where it was started
+    assert workdir_of(parsed("--target", "t", "--prompt", "p")) == cli.FRESH
+
+
+def test_own_home_drops_the_private_variables_and_the_stand_in_key():
+    target = parse_target(SHELL_TARGET, "shell.yaml")
+    values = {"proxy.api": "http://127.0.0.1:1", "agent_home": "/h", "run": "/r", "workdir": "/w", "prompt": ""}
+    private = target_environment(target, values, mock=True, full_traffic=False)
+    own = target_environment(target, values, mock=True, full_traffic=False, home="own")
+    assert private == {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "PS1": "agent$ ", "HOME": "/h",
+                       "OPENAI_API_KEY": "sk-mock-not-a-real-key"}  # fmt: skip
+    assert own == {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "PS1": "agent$ "}
+
+
+def test_without_a_terminal_an_interactive_session_is_refused_in_one_line(tmp_path):
+    (tmp_path / "shell.yaml").write_text(SHELL_TARGET)
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.record", "capture", "--target", str(tmp_path / "shell.yaml"), "--upstream",
+         "mock"], stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: an interactive session needs a terminal: run it in one, or give --prompt (or --command)"
+    ]
+
+
+def test_a_target_without_an_interactive_command_says_so(tmp_path):
+    (tmp_path / "t.yaml").write_text(SHELL_TARGET.replace("  interactive: [bash, --norc, --noprofile, -i]\n", ""))
+    result = subprocess.run([sys.executable, "-m", "probe.record", "capture", "--target", str(tmp_path / "t.yaml")],
+                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)  # fmt: skip
+    assert result.returncode == 2
+    assert "has no interactive session (agent.interactive in its target): give --prompt" in result.stderr
+
+
+class Tmux:
+    """One tmux server of the test's own, with one window running `command`."""
+
+    def __init__(self, tmp_path: Path, command: str, width: int = 160, height: int = 45):
+        self.socket = f"probe-test-{tmp_path.name}"
+        self.run_tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+
+    def run_tmux(self, *argv: str) -> str:
+        result = subprocess.run(["tmux", "-L", self.socket, *argv], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.run_tmux("capture-pane", "-p", "-J", "-t", "t")
+
+    def keys(self, *keys: str) -> None:
+        self.run_tmux("send-keys", "-t", "t", *keys)
+
+    def wait_for(self, text: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.3)
+        raise AssertionError(f"{text!r} never appeared on the screen:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def terminal(tmp_path, private_data_dir):
+    """A tmux window in a project folder of its own, where a script records the shell target's interactive
+    session through the real proxies and the mock, with the terminal's modes taken before and after."""
+    (tmp_path / "shell.yaml").write_text(SHELL_TARGET)
+    project = tmp_path / "project"
+    project.mkdir()
+    pipeline = [sys.executable, "-m", "probe.pipeline", "--target", str(tmp_path / "shell.yaml"), "--upstream", "mock"]
+    script = tmp_path / "session.sh"
+    script.write_text(
+        f"cd {shlex.quote(str(project))}\n"
+        f"export PYTHONPATH={shlex.quote(str(PROJECT_ROOT))} PROBE_DATA_DIR={shlex.quote(str(private_data_dir))}\n"
+        "stty -g > ../modes-before\n"
+        f"{shlex.join(pipeline)} -- -o noclobber\n"
+        'echo "probe exited $?"\nstty -g > ../modes-after\nsleep 600\n'
+    )
+    session = Tmux(tmp_path, f"bash {shlex.quote(str(script))}")
+    yield session, tmp_path
+    session.close()
+
+
+def only_run(data: Path) -> Path:
+    runs = list((data / "shell").iterdir())
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_leaves(terminal, private_data_dir):
+    tmux, folder = terminal
+    tmux.wait_for("agent$ ")
+    # The agent's keys: a request through the proxy it was pointed at, and the private home the target prepared.
+    tmux.keys("cat ~/.marker; echo; curl -s $OPENAI_BASE_URL/chat/completions -H 'content-type: application/json'"
+              " -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"typed in tmux\"}]}'"
+              " | head -c 120; echo", "Enter")  # fmt: skip
+    screen = tmux.wait_for('"object": "chat.completion"')
+    assert f"private home, working in {folder / 'project'}" in screen
+    # Ctrl-C is the agent's: it stops what the agent runs, not the recording.
+    tmux.keys("sleep 300; echo ended-$((40+2))", "Enter")
+    time.sleep(1)
+    tmux.keys("C-c")
+    tmux.keys("echo still-here", "Enter")
+    assert "ended-42" not in tmux.wait_for("\nstill-here")
+    # A resize reaches the agent.
+    tmux.run_tmux("resize-window", "-t", "t", "-x", "97", "-y", "30")
+    tmux.keys("echo columns=$COLUMNS", "Enter")
+    tmux.wait_for("columns=97")
+    tmux.keys("exit", "Enter")
+    screen = tmux.wait_for("probe exited 0")
+    assert "run folder: " in screen and "(complete, agent exit code 0)" in screen
+    run = only_run(private_data_dir)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert (manifest["status"], manifest["session"], manifest["home"]) == ("complete", "interactive", "private")
+    assert manifest["agent_args"] == ["-o", "noclobber"]
+    assert manifest["agent"]["argv"][-2:] == ["-o", "noclobber"]
+    assert manifest["agent"]["cwd"] == str(folder / "project")
+    assert (run / "agent-state" / "seen.txt").read_text() == "state kept with the run"
+    exchanges = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
+    assert [e["request"]["body"]["messages"][0]["content"] for e in exchanges] == ["typed in tmux"]
+    feed = (run / "live-feed.txt").read_text()
+    assert "POST /v1/chat/completions 200 m" in feed and feed.count("\n") == 1
+    assert "typed in tmux" in (run / "report.md").read_text()
+    assert (folder / "modes-before").read_text() == (folder / "modes-after").read_text()
+
+
+def test_a_run_stopped_from_outside_gives_the_terminal_back_as_it_was(terminal, private_data_dir):
+    tmux, folder = terminal
+    tmux.wait_for("agent$ ")
+    tmux.keys("stty raw -echo; echo raw-now", "Enter")  # an agent's UI in raw mode, as every TUI runs
+    tmux.wait_for("raw-now")
+    pids = subprocess.run(["pgrep", "-f", "probe.pipeline --target " + str(folder)], capture_output=True, text=True)
+    for pid in pids.stdout.split():
+        subprocess.run(["kill", "-TERM", pid])
+    screen = tmux.wait_for("probe exited 130")
+    assert "(interrupted, agent exit code" in screen
+    manifest = json.loads((only_run(private_data_dir) / "manifest.json").read_text())
+    assert (manifest["status"], manifest["session"]) == ("interrupted", "interactive")
+    assert (folder / "modes-before").read_text() == (folder / "modes-after").read_text()
