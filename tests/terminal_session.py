@@ -3,6 +3,7 @@ from the screen, as a user runs an interactive session."""
 
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ START_WAIT = 120.0
 ANSWER_WAIT = 120.0
 EXIT_WAIT = 180.0  # the agent's exit, then the report
 POLL = 0.25
+EXIT_MARK = "agent-probe-test: exit status "
 
 
 class TerminalSession:
@@ -28,10 +30,12 @@ class TerminalSession:
             raise AssertionError("tmux is not installed: these tests drive the agent in a real terminal (apt tmux)")
         self.socket = f"agent-probe-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.config = cwd.parent / f"{self.socket}.conf"
-        # remain-on-exit: the last screen and the exit status stay readable once the command is gone.
+        # remain-on-exit: the last screen stays readable once the command is gone.
         self.config.write_text("set -g remain-on-exit on\nset -g history-limit 5000\n")
-        # The server is started by this call, so the pane's environment is exactly `env`.
-        command = f"cd {shlex.quote(str(cwd))} && exec {shlex.join(argv)}"
+        # The server is started by this call, so the pane's environment is exactly `env`. The pane's shell waits
+        # for the command and prints its exit status: tmux may leave a pane's own process unreaped, a zombie whose
+        # status it never reports (seen with tmux 3.3a on a loaded machine).
+        command = f"cd {shlex.quote(str(cwd))} && {shlex.join(argv)}; echo {EXIT_MARK}$?"
         self.tmux("new-session", "-d", "-s", "run", "-x", str(width), "-y", str(height), command, env=env)
 
     def tmux(self, *arguments: str, env: dict[str, str] | None = None) -> str:
@@ -54,11 +58,10 @@ class TerminalSession:
         """Wait until `text` is on screen; returns the screen."""
         deadline = time.monotonic() + timeout
         while True:
-            ended = self.exit_status() is not None  # asked first: the screen read next is then the last one
             screen = self.screen()
             if text in screen:
                 return screen
-            if ended:
+            if re.search(rf"^{EXIT_MARK}\d+$", screen, re.MULTILINE):
                 raise AssertionError(f"the command ended before {text!r} was shown:\n{screen[-4000:]}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} was not shown within {timeout:.0f} s:\n{screen[-4000:]}")
@@ -73,14 +76,9 @@ class TerminalSession:
         self.tmux("send-keys", "-t", "run", "Enter")
 
     def exit_status(self) -> int | None:
-        """The command's exit status once it has ended, else None."""
-        # A pane is dead once its terminal is closed, which tmux may see before the command's exit status: until
-        # either the status or the signal that ended it is known, it has not ended yet.
-        shown = self.tmux("display-message", "-p", "-t", "run", "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}")
-        dead, status, killed_by = shown.strip().split(":")
-        if dead != "1" or not (status or killed_by):
-            return None
-        return int(status) if status else 128 + int(killed_by)
+        """The command's exit status once it has ended (its shell printed it), else None."""
+        found = re.search(rf"^{EXIT_MARK}(\d+)$", self.screen(), re.MULTILINE)
+        return int(found[1]) if found else None
 
     def wait_for_exit(self, timeout: float = EXIT_WAIT) -> int:
         deadline = time.monotonic() + timeout
@@ -93,6 +91,9 @@ class TerminalSession:
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
         self.config.unlink(missing_ok=True)
+        # A server that was killed leaves its socket behind.
+        sockets = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        (sockets / self.socket).unlink(missing_ok=True)
 
 
 def pipeline_argv(target: str, *options: str) -> list[str]:
