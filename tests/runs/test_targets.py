@@ -1,6 +1,7 @@
 """Target files are validated strictly, with errors that name the file and the place."""
 
 import importlib
+import json
 import subprocess
 import sys
 
@@ -31,6 +32,19 @@ def test_codex_target_declares_both_proxies_and_its_pinned_package():
     ]
     assert 'openai_base_url="{proxy.model}/v1"' in target.command
     assert 'chatgpt_base_url="{proxy.backend}/backend-api/"' in target.command
+    # The interactive UI is redirected the same way, with nothing else changed.
+    assert target.interactive == ("codex", *target.command[5:9])
+    # A prompt run's sandbox is read-only even in a folder its config trusts.
+    assert target.command[1:5] == ("exec", "--skip-git-repo-check", "--sandbox", "read-only")
+    # The mock's stand-in login lives in a home of its own, never used against a real API.
+    assert target.private_env == {"CODEX_HOME": "{agent_home}"}
+    assert target.mock_env == {"CODEX_HOME": "{agent_home}/mock"}
+    assert json.loads(target.files["mock/auth.json"]) == {
+        "auth_mode": "apikey",
+        "OPENAI_API_KEY": "sk-mock-not-a-real-key",
+    }
+    assert target.files["config.toml"] == target.files["mock/config.toml"]
+    assert '[projects."{workdir}"]\ntrust_level = "trusted"' in target.files["config.toml"]
     assert target.install.npm == "@openai/codex" and target.install.version == "0.169.0"
     assert target.renderer == "probe.apis.openai_responses.report"
 
@@ -41,7 +55,13 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
     assert target.command[:3] == ("claude", "-p", "{prompt}")
     options = dict(zip(target.command[3::2], target.command[4::2]))
     assert options == {"--output-format": "text", "--max-turns": "8", "--permission-mode": "dontAsk"}
-    assert target.env == {"ANTHROPIC_BASE_URL": "{proxy.api}", "CLAUDE_CONFIG_DIR": "{run}/claude-config"}
+    assert target.env == {"ANTHROPIC_BASE_URL": "{proxy.api}"}
+    assert target.private_env == {"CLAUDE_CONFIG_DIR": "{run}/claude-config"}
+    assert target.interactive == ("claude",)
+    state = json.loads(target.files["{run}/claude-config/.claude.json"])
+    assert state["hasCompletedOnboarding"] is True
+    assert state["customApiKeyResponses"]["approved"] == [target.mock_env["ANTHROPIC_API_KEY"][-20:]]
+    assert state["projects"] == {"{workdir}": {"hasTrustDialogAccepted": True}}
     assert target.quiet_env == {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
     assert target.install.npm == "@anthropic-ai/claude-code" and target.install.version == "2.1.330"
     assert target.renderer == "probe.apis.anthropic_messages.report"
