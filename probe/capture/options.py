@@ -137,14 +137,16 @@ def session_of(args: argparse.Namespace) -> str:
     return "command" if args.command is not None else "interactive"
 
 
-def home_of(args: argparse.Namespace, stand_in: bool = False) -> str:
+def home_of(args: argparse.Namespace, stand_in: bool = False, real_api_home: str = "private") -> str:
     """--home, else own for an interactive session with a real model behind it (the session the user really runs),
-    else private: a prompt run is a lab run, and a stand-in model (the mock, a replay) would only show the user's
-    own login and settings the screens they were made for."""
+    else the target's `real_api_home` for other runs with a real model, else private: a prompt run is a lab run,
+    and a stand-in model (the mock, a replay) would only show the user's own login and settings the screens they
+    were made for."""
     if args.home is not None:
         return args.home
-    real_model = args.upstream != "mock" and not stand_in
-    return "own" if session_of(args) == "interactive" and real_model else "private"
+    if args.upstream == "mock" or stand_in:
+        return "private"
+    return "own" if session_of(args) == "interactive" else real_api_home
 
 
 def workdir_of(args: argparse.Namespace) -> str | None:

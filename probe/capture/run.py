@@ -355,7 +355,7 @@ def capture_from_arguments(
         signals=signals,
         stand_in=stand_in,
         workdir=workdir_of(args),
-        home=home_of(args, stand_in),
+        home=home_of(args, stand_in, target.real_api_home),
         agent_args=args.agent_args,
     )
     report_outcome(result)

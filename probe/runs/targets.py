@@ -70,6 +70,9 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)
     # Set only with a private home (--home private): what points the agent at a state folder of its own.
     private_env: dict[str, str] = field(default_factory=dict)
+    # The home a prompt or command run against the real API gets without --home: an agent whose login lives only in
+    # its own home (codex's ChatGPT login) says own; an interactive session with the real API always defaults to own.
+    real_api_home: str = "private"
     mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
     mock_finish_command: str | None = None  # given to the mock (--finish-command) when it is the upstream
     quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
@@ -110,6 +113,7 @@ AGENT_KEYS = {
     "env": ("string mapping", False),
     # Only with a private home: the variables that give the agent its own state folder (HOME, CLAUDE_CONFIG_DIR).
     "private_env": ("string mapping", False),
+    "real_api_home": ("string", False),  # own or private: see Target.real_api_home
     "mock_env": ("string mapping", False),
     # The command that tells the agent its task is done, which the mock runs with its shell-like tool after a
     # tool's result (python -m probe.mock --finish-command): for agents that must call a tool every turn.
@@ -163,6 +167,8 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     agent = check.mapping(data["agent"], AGENT_KEYS, "agent")
     if "command" in agent and not agent["command"]:
         raise check.fail("agent.command", "expected at least the program name (or no command key at all)")
+    if agent.get("real_api_home", "private") not in ("own", "private"):
+        raise check.fail("agent.real_api_home", "expected own or private")
     if "interactive" in agent and not agent["interactive"]:
         raise check.fail("agent.interactive", "expected at least the program name (or no interactive key at all)")
     if "interactive" in agent and "command" not in agent:
@@ -221,6 +227,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         interactive=tuple(agent.get("interactive", ())),
         env=dict(agent.get("env", {})),
         private_env=dict(agent.get("private_env", {})),
+        real_api_home=agent.get("real_api_home", "private"),
         mock_env=dict(agent.get("mock_env", {})),
         mock_finish_command=agent.get("mock_finish_command"),
         quiet_env=dict(agent.get("quiet_env", {})),
