@@ -36,6 +36,7 @@ class TerminalSession:
         # for the command and prints its exit status: tmux may leave a pane's own process unreaped, a zombie whose
         # status it never reports (seen with tmux 3.3a on a loaded machine).
         command = f"cd {shlex.quote(str(cwd))} && {shlex.join(argv)}; echo {EXIT_MARK}$?"
+        env = {name: value for name, value in env.items() if name != "TMUX"}  # a server of its own, even in tmux
         self.tmux("new-session", "-d", "-s", "run", "-x", str(width), "-y", str(height), command, env=env)
 
     def tmux(self, *arguments: str, env: dict[str, str] | None = None) -> str:
@@ -66,6 +67,29 @@ class TerminalSession:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} was not shown within {timeout:.0f} s:\n{screen[-4000:]}")
             time.sleep(POLL)
+
+    def wait_for_any(self, *texts: str, timeout: float = START_WAIT) -> str:
+        """Wait until one of `texts` is on screen; returns that text."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            for text in texts:
+                if text in screen:
+                    return text
+            if re.search(rf"^{EXIT_MARK}\d+$", screen, re.MULTILINE) or time.monotonic() > deadline:
+                raise AssertionError(f"the screen never showed {texts!r}; it shows:\n{screen[-4000:]}")
+            time.sleep(POLL)
+
+    def wait_until_gone(self, text: str, timeout: float = START_WAIT) -> None:
+        deadline = time.monotonic() + timeout
+        while text in self.screen():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the screen still shows {text!r}:\n{self.screen()[-4000:]}")
+            time.sleep(POLL)
+
+    def press(self, *keys: str) -> None:
+        """Send keys by tmux's names (Enter, C-c), not typed as text."""
+        self.tmux("send-keys", "-t", "run", *keys)
 
     def type_line(self, text: str, timeout: float = START_WAIT) -> None:
         """Type `text` as keys, wait until the agent shows it, then press Enter (a UI that is still drawing may

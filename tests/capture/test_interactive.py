@@ -3,6 +3,7 @@ through the real proxies and the mock. The terminal is the agent's while it runs
 run is closed and reported when it leaves."""
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT
+from terminal_session import TerminalSession
 
 from probe.capture.options import add_capture_arguments, home_of, parse_capture_arguments, workdir_of
 from probe.capture.run import target_environment
@@ -107,37 +109,6 @@ def test_a_target_without_an_interactive_command_says_so(tmp_path):
     assert "has no interactive session (agent.interactive in its target): give --prompt" in result.stderr
 
 
-class Tmux:
-    """One tmux server of the test's own, with one window running `command`."""
-
-    def __init__(self, tmp_path: Path, command: str, width: int = 160, height: int = 45):
-        self.socket = f"probe-test-{tmp_path.name}"
-        self.run_tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
-
-    def run_tmux(self, *argv: str) -> str:
-        result = subprocess.run(["tmux", "-L", self.socket, *argv], capture_output=True, text=True, timeout=30)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def screen(self) -> str:
-        return self.run_tmux("capture-pane", "-p", "-J", "-t", "t")
-
-    def keys(self, *keys: str) -> None:
-        self.run_tmux("send-keys", "-t", "t", *keys)
-
-    def wait_for(self, text: str, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.3)
-        raise AssertionError(f"{text!r} never appeared on the screen:\n{self.screen()}")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
-
-
 @pytest.fixture
 def terminal(tmp_path, private_data_dir):
     """A tmux window in a project folder of its own, where a script records the shell target's interactive
@@ -152,9 +123,9 @@ def terminal(tmp_path, private_data_dir):
         f"export PYTHONPATH={shlex.quote(str(PROJECT_ROOT))} PROBE_DATA_DIR={shlex.quote(str(private_data_dir))}\n"
         "stty -g > ../modes-before\n"
         f"{shlex.join(pipeline)} -- -o noclobber\n"
-        'echo "probe exited $?"\nstty -g > ../modes-after\nsleep 600\n'
+        'echo "probe exited $?"\nstty -g > ../modes-after\n'
     )
-    session = Tmux(tmp_path, f"bash {shlex.quote(str(script))}")
+    session = TerminalSession(["bash", str(script)], project, dict(os.environ))
     yield session, tmp_path
     session.close()
 
@@ -169,22 +140,22 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
     tmux, folder = terminal
     tmux.wait_for("agent$ ")
     # The agent's keys: a request through the proxy it was pointed at, and the private home the target prepared.
-    tmux.keys("cat ~/.marker; echo; curl -s $OPENAI_BASE_URL/chat/completions -H 'content-type: application/json'"
-              " -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"typed in tmux\"}]}'"
-              " | head -c 120; echo", "Enter")  # fmt: skip
+    tmux.type_line("cat ~/.marker; echo; curl -s $OPENAI_BASE_URL/chat/completions -H 'content-type: application/json'"
+                   " -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"typed in tmux\"}]}'"
+                   " | head -c 120; echo")  # fmt: skip
     screen = tmux.wait_for('"object": "chat.completion"')
     assert f"private home, working in {folder / 'project'}" in screen
     # Ctrl-C is the agent's: it stops what the agent runs, not the recording.
-    tmux.keys("sleep 300; echo ended-$((40+2))", "Enter")
+    tmux.type_line("sleep 300; echo ended-$((40+2))")
     time.sleep(1)
-    tmux.keys("C-c")
-    tmux.keys("echo still-here", "Enter")
+    tmux.press("C-c")
+    tmux.type_line("echo still-here")
     assert "ended-42" not in tmux.wait_for("\nstill-here")
     # A resize reaches the agent.
-    tmux.run_tmux("resize-window", "-t", "t", "-x", "97", "-y", "30")
-    tmux.keys("echo columns=$COLUMNS", "Enter")
+    tmux.tmux("resize-window", "-t", "run", "-x", "97", "-y", "30")
+    tmux.type_line("echo columns=$COLUMNS")
     tmux.wait_for("columns=97")
-    tmux.keys("exit", "Enter")
+    tmux.type_line("exit")
     screen = tmux.wait_for("probe exited 0")
     assert "run folder: " in screen and "(complete, agent exit code 0)" in screen
     run = only_run(private_data_dir)
@@ -205,7 +176,7 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
 def test_a_run_stopped_from_outside_gives_the_terminal_back_as_it_was(terminal, private_data_dir):
     tmux, folder = terminal
     tmux.wait_for("agent$ ")
-    tmux.keys("stty raw -echo; echo raw-now", "Enter")  # an agent's UI in raw mode, as every TUI runs
+    tmux.type_line("stty raw -echo; echo raw-now")  # an agent's UI in raw mode, as every TUI runs
     tmux.wait_for("raw-now")
     pids = subprocess.run(["pgrep", "-f", "probe.pipeline --target " + str(folder)], capture_output=True, text=True)
     for pid in pids.stdout.split():
