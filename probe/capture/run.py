@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -253,7 +254,10 @@ def run_agent(
     )
     env.update(agent_environment(target_env, proxies.urls))
     if plan.home == "private":  # the user's own home is never written to
-        files = {name: fill_placeholders(text, values) for name, text in plan.target.files.items()}
+        # Filled escaped as in a JSON string, which a TOML string reads alike: a folder named with a quote or a
+        # backslash must not break the settings file it is written into.
+        escaped = {name: json.dumps(value)[1:-1] for name, value in values.items()}
+        files = {name: fill_placeholders(text, escaped) for name, text in plan.target.files.items()}
         agent_home.populate(home, files, recording.run)
     if not plan.keep_secrets:
         watchdog.scrub(scrub.secret_values(env))

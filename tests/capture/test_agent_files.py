@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 
 import pytest
 from conftest import PROJECT_ROOT
@@ -86,3 +87,40 @@ def test_the_files_are_in_the_agent_home_when_it_starts_and_gone_after(tmp_path,
     home = (run / "seen.txt").read_text().removeprefix("plain text at ").strip()
     assert os.path.basename(home).startswith("agent-probe-home-") and not os.path.exists(home)  # removed after
     assert (run / "seen.mode").read_text().strip() == "600"
+
+
+WORKDIR_TARGET = """
+name: trusting
+description: an agent whose settings trust the folder it works in
+renderer: probe.apis.generic.report
+proxies:
+  - {name: api, listen: 0, upstream: "https://api.example.com/"}
+agent:
+  command: [trusting, "{prompt}"]
+  private_env:
+    HOME: "{agent_home}"
+    SEEN: "{run}/seen"
+  files:
+    settings.json: {projects: {"{workdir}": {trusted: true}}}
+    config.toml: "[projects.\\"{workdir}\\"]\\ntrust_level = \\"trusted\\"\\n"
+    "{run}/state/kept.txt": "kept with the run"
+"""
+
+
+def test_a_folder_named_with_quotes_and_backslashes_stays_valid_json_and_toml(tmp_path, private_data_dir):
+    """{workdir} is filled into the files escaped as in a JSON string, which TOML reads alike."""
+    target = tmp_path / "trusting.yaml"
+    target.write_text(WORKDIR_TARGET)
+    workdir = tmp_path / 'a "quoted" back\\slash\tfolder'
+    workdir.mkdir()
+    script = 'cp "$HOME/settings.json" "$SEEN.json"; cp "$HOME/config.toml" "$SEEN.toml"'
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.record", "capture", "--target", str(target), "--command", script,
+         "--upstream", "mock", "--workdir", str(workdir)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [run] = (private_data_dir / "trusting").iterdir()
+    assert json.loads((run / "seen.json").read_text()) == {"projects": {str(workdir): {"trusted": True}}}
+    assert tomllib.loads((run / "seen.toml").read_text()) == {"projects": {str(workdir): {"trust_level": "trusted"}}}
+    assert (run / "state" / "kept.txt").read_text() == "kept with the run"
