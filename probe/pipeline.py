@@ -6,18 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from probe.analyse.prices import MOCK_PRICES, PRICES_ENV, PRICES_HELP, prices_from
-from probe.analysis.report import analyze_run, viewer_reading
+from probe.analysis.after_run import report_the_run
+from probe.analysis.report import viewer_reading
 from probe.capture.options import add_capture_arguments, parse_capture_arguments, session_of
 from probe.capture.processes import StopSignals
 from probe.capture.run import Watch, capture_from_arguments
 from probe.common import cli
-from probe.common.errors import run_main, warn
-from probe.common.paths import display
+from probe.common.errors import run_main
 from probe.runs.targets import Target, load_target
 from probe.write import live_feed
 from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import PipelineViewer, wait_until_stopped
-from probe.write.report_paths import viewer_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,12 +55,7 @@ def run_as_asked(args) -> int:
                 live.viewer.run_ended()  # the manifest now says how the run ended
             if result.status == "recording-failed":
                 return result.exit_code  # the disk that refused the capture would refuse the report as well
-            # A report is written whatever the agent did: a failed or interrupted run is worth reading too.
-            report, warnings = analyze_run(result.run, target)
-            for warning in warnings:
-                warn(warning)
-            print(f"report: {display(report)}")
-            print(f"viewer: {display(viewer_path(report))}", flush=True)
+            report_the_run(result.run, target)
             if live and live.viewer and not signals.asked:  # a run stopped by Ctrl-C takes its viewer along
                 print(f"the run ended; the live viewer stays at {live.viewer.server.url} until Ctrl-C", flush=True)
                 wait_until_stopped()

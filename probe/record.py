@@ -1,10 +1,12 @@
 """The recording commands, each with the live feed beside the capture unless --quiet:
-`python -m probe.record capture [options]` records one agent run; `python -m probe.record proxies [options]`
+`python -m probe.record capture [options]` records one agent run (and writes an interactive session's report when it
+ends); `python -m probe.record proxies [options]`
 records through the proxies alone until stopped. `invoke capture` and `invoke proxies` call the same."""
 
 import sys
 from pathlib import Path
 
+from probe.analysis.after_run import report_the_run
 from probe.capture.options import (
     add_capture_arguments,
     mock_transport_of,
@@ -12,6 +14,7 @@ from probe.capture.options import (
     proxies_arguments,
     session_of,
 )
+from probe.capture.processes import StopSignals
 from probe.capture.run import capture, capture_from_arguments, report_outcome
 from probe.common import cli
 from probe.common.errors import UsageError, run_main
@@ -20,13 +23,23 @@ from probe.write import live_feed
 
 
 def capture_main(argv: list[str] | None = None) -> int:
-    """Records one run: new run folder, proxies up, agent run to its end, proxies down, manifest."""
+    """Records one run: new run folder, proxies up, agent run to its end, proxies down, manifest; an interactive
+    session's report too."""
     parser = cli.ArgumentParser(prog="python -m probe.record capture", description=capture_main.__doc__)
     add_capture_arguments(parser)
     args = parse_capture_arguments(parser, argv)
     target = load_target(args.target)
-    feed = live_feed.beside(target, args.quiet, args.feed, session_of(args) == "interactive")
-    return capture_from_arguments(args, target, feed).exit_code
+    interactive = session_of(args) == "interactive"
+    feed = live_feed.beside(target, args.quiet, args.feed, interactive)
+    if not interactive:
+        return capture_from_arguments(args, target, feed).exit_code
+    # Someone who worked with the agent for an hour wants to read the session when it ends, as `pipeline` gives it:
+    # one stop-signal handling for both, so that the report of a stopped session is part of stopping.
+    with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:
+        result = capture_from_arguments(args, target, feed, signals)
+        if result.status != "recording-failed":  # the disk that refused the capture would refuse the report too
+            report_the_run(result.run, target)
+    return result.exit_code
 
 
 def proxies_main(argv: list[str] | None = None) -> int:

@@ -213,7 +213,8 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
 capture = agent_run_task(
     "capture",
     record.capture_main,
-    "Run the agent once through the proxies and record every exchange into a new run folder.",
+    "Run the agent once through the proxies and record every exchange into a new run folder (an interactive "
+    "session's report is written when it ends).",
 )
 pipeline = agent_run_task(
     "pipeline",

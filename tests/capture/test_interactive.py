@@ -116,7 +116,9 @@ def terminal(tmp_path, private_data_dir):
     (tmp_path / "shell.yaml").write_text(SHELL_TARGET)
     project = tmp_path / "project"
     project.mkdir()
-    pipeline = [sys.executable, "-m", "probe.pipeline", "--target", str(tmp_path / "shell.yaml"), "--upstream", "mock"]
+    # `capture`, as a user records a session: it writes the report too when the session ends.
+    pipeline = [sys.executable, "-m", "probe.record", "capture", "--target", str(tmp_path / "shell.yaml"), "--upstream",
+                "mock"]  # fmt: skip
     script = tmp_path / "session.sh"
     script.write_text(
         f"cd {shlex.quote(str(project))}\n"
@@ -158,6 +160,7 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
     tmux.type_line("exit")
     screen = tmux.wait_for("probe exited 0")
     assert "run folder: " in screen and "(complete, agent exit code 0)" in screen
+    assert "/report.md\n" in screen and "/report.html\n" in screen  # where the report is, as pipeline says it
     run = only_run(private_data_dir)
     manifest = json.loads((run / "manifest.json").read_text())
     assert (manifest["status"], manifest["session"], manifest["home"]) == ("complete", "interactive", "private")
@@ -186,3 +189,21 @@ def test_a_run_stopped_from_outside_gives_the_terminal_back_as_it_was(terminal, 
     manifest = json.loads((only_run(private_data_dir) / "manifest.json").read_text())
     assert (manifest["status"], manifest["session"]) == ("interrupted", "interactive")
     assert (folder / "modes-before").read_text() == (folder / "modes-after").read_text()
+
+
+def test_the_agents_arguments_are_recorded_masked(tmp_path, private_data_dir):
+    """What follows `--` is the agent's, a key included: the manifest keeps it masked, as it keeps the argv."""
+    (tmp_path / "shell.yaml").write_text(SHELL_TARGET)
+    key = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z" * 2
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.record", "capture", "--target", str(tmp_path / "shell.yaml"), "--upstream",
+         "mock", "--prompt", 'echo "$1" > "$PWD/seen"', "--workdir", str(tmp_path), "--", "--api-key", key],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "seen").read_text() == f"{key}\n"  # the agent got it whole
+    manifest_text = (only_run(private_data_dir) / "manifest.json").read_text()
+    manifest = json.loads(manifest_text)
+    assert key not in manifest_text
+    assert manifest["agent_args"][0] == "--api-key" and manifest["agent_args"][1].startswith("[REDACTED sha256:")
+    assert (manifest["session"], manifest["home"]) == ("prompt", "private")
