@@ -172,7 +172,10 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
     assert [e["request"]["body"]["messages"][0]["content"] for e in exchanges] == ["typed in tmux"]
     feed = (run / "live-feed.txt").read_text()
     assert "POST /v1/chat/completions 200 m" in feed and feed.count("\n") == 1
-    assert "typed in tmux" in (run / "report.md").read_text()
+    report = (run / "report.md").read_text()
+    assert "typed in tmux" in report
+    assert "- Agent run: session `interactive`, home `private`, agent arguments `[\"-o\", \"noclobber\"]`" in report
+    assert "prices `mock_prices.yaml (sha256 " in report  # priced as pipeline prices a run against the mock
     assert (folder / "modes-before").read_text() == (folder / "modes-after").read_text()
 
 
