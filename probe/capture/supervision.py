@@ -53,14 +53,17 @@ def supervise(
     try:
         if terminal is not None:
             terminal.hand_to(process.pid)
-        return watch_to_the_end(process, timeout, problem_of_run)
+        return watch_to_the_end(process, timeout, problem_of_run, terminal)
     finally:
         if terminal is not None:
             terminal.take_back()
 
 
-def watch_to_the_end(process: subprocess.Popen, timeout: float | None, problem_of_run: Problem) -> Outcome:
-    """Wait for the agent to end, stopping its group if the run cannot go on or its time runs out."""
+def watch_to_the_end(
+    process: subprocess.Popen, timeout: float | None, problem_of_run: Problem, terminal: Terminal | None = None
+) -> Outcome:
+    """Wait for the agent to end, stopping its group if the run cannot go on or its time runs out. With the
+    `terminal` the agent holds, a suspended agent (Ctrl-Z) suspends the recording too (Terminal.follow_suspend)."""
     deadline = time.monotonic() + timeout if timeout else None
     try:
         processes.Interrupts.raise_pending()
@@ -72,6 +75,8 @@ def watch_to_the_end(process: subprocess.Popen, timeout: float | None, problem_o
             if deadline and time.monotonic() > deadline:
                 processes.stop(process)
                 return Outcome("interrupted", 124, f"agent stopped after the {timeout:g} s timeout")
+            if terminal is not None:
+                terminal.follow_suspend(process.pid)
             time.sleep(0.05)
     except KeyboardInterrupt:
         processes.stop(process)

@@ -38,6 +38,16 @@ class Terminal:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(group, signal.SIGCONT)
 
+    def follow_suspend(self, group: int) -> None:
+        """If the agent was suspended (Ctrl-Z stops its group, which holds the terminal), suspend this process too,
+        with the terminal given back, so that the user's shell takes over as it does for any job; when the shell
+        resumes it (`fg`), hand the terminal back to the agent and wake it."""
+        if not is_stopped(group):
+            return
+        self.take_back()
+        os.kill(os.getpid(), signal.SIGSTOP)  # the shell sees its job stopped; SIGCONT (fg) goes on from here
+        self.hand_to(group)
+
     def take_back(self) -> None:
         if not self.handed:
             return
@@ -54,3 +64,12 @@ class Terminal:
             os.tcsetpgrp(self.fd, group)
         finally:
             signal.signal(signal.SIGTTOU, previous)
+
+
+def is_stopped(pid: int) -> bool:
+    """Whether the process is stopped by a signal (its state in /proc is T)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rsplit(b")", 1)[1].split()[0] == b"T"
+    except (OSError, IndexError):
+        return False

@@ -174,7 +174,7 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
     assert "POST /v1/chat/completions 200 m" in feed and feed.count("\n") == 1
     report = (run / "report.md").read_text()
     assert "typed in tmux" in report
-    assert "- Agent run: session `interactive`, home `private`, agent arguments `[\"-o\", \"noclobber\"]`" in report
+    assert '- Agent run: session `interactive`, home `private`, agent arguments `["-o", "noclobber"]`' in report
     assert "prices `mock_prices.yaml (sha256 " in report  # priced as pipeline prices a run against the mock
     assert (folder / "modes-before").read_text() == (folder / "modes-after").read_text()
 
@@ -210,3 +210,42 @@ def test_the_agents_arguments_are_recorded_masked(tmp_path, private_data_dir):
     assert key not in manifest_text
     assert manifest["agent_args"][0] == "--api-key" and manifest["agent_args"][1].startswith("[REDACTED sha256:")
     assert (manifest["session"], manifest["home"]) == ("prompt", "private")
+
+
+PYTHON_TARGET = """
+name: asking
+description: a program that asks one question, standing in for an agent's UI
+renderer: probe.apis.openai_chat.report
+proxies:
+  - {name: api, listen: 0, upstream: "https://api.openai.com/"}
+agent:
+  command: [python3, -c, "{prompt}"]
+  interactive: [python3, -c, "print('agent ready', flush=True); print('got', input(), flush=True)"]
+"""
+
+
+def test_a_suspended_agent_suspends_the_recording_and_fg_gives_it_the_terminal_back(tmp_path, private_data_dir):
+    """Ctrl-Z stops the agent (its group holds the terminal): the recording stops too, so that the user's shell has
+    the terminal and its job list says so; `fg` resumes both, and the agent reads the keys again."""
+    (tmp_path / "asking.yaml").write_text(PYTHON_TARGET)
+    capture = [sys.executable, "-m", "probe.record", "capture", "--target", str(tmp_path / "asking.yaml"),
+               "--upstream", "mock"]  # fmt: skip
+    tmux = TerminalSession(["bash", "--norc", "--noprofile", "-i"], tmp_path, dict(os.environ))
+    try:
+        tmux.wait_for("bash-")  # its own prompt: an interactive shell, with job control
+        tmux.type_line(f"export PYTHONPATH={PROJECT_ROOT} PROBE_DATA_DIR={private_data_dir}; {shlex.join(capture)}")
+        tmux.wait_for("agent ready")
+        tmux.press("C-z")
+        tmux.wait_for("Stopped")
+        tmux.type_line("jobs -l; echo the-shell-has-$((6*7))")
+        tmux.wait_for("the-shell-has-42")
+        tmux.type_line("fg")
+        time.sleep(1)
+        tmux.type_line("typed after fg")
+        screen = tmux.wait_for("run folder: ")
+        assert "got typed after fg" in screen and "(complete, agent exit code 0)" in screen
+    finally:
+        tmux.close()
+    [run] = (private_data_dir / "asking").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert (manifest["status"], manifest["session"]) == ("complete", "interactive")
