@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from probe.capture.upstreams import is_local
 from probe.common import cli
 from probe.common.errors import UsageError
 from probe.common.paths import checkout
@@ -139,14 +140,17 @@ def session_of(args: argparse.Namespace) -> str:
 
 def home_of(args: argparse.Namespace, stand_in: bool = False, real_api_home: str = "private") -> str:
     """--home, else own for an interactive session with a real model behind it (the session the user really runs),
-    else the target's `real_api_home` for other runs with a real model, else private: a prompt run is a lab run,
-    and a stand-in model (the mock, a replay) would only show the user's own login and settings the screens they
-    were made for."""
+    else the target's `real_api_home` for other runs with the real API (not a server on this machine), else
+    private: a prompt run is a lab run, and a stand-in model (the mock, a replay) would only show the user's own
+    login and settings the screens they were made for."""
     if args.home is not None:
         return args.home
     if args.upstream == "mock" or stand_in:
         return "private"
-    return "own" if session_of(args) == "interactive" else real_api_home
+    if session_of(args) == "interactive":
+        return "own"
+    # A server on this machine (a test server, a local gateway) is the lab's, as before the target's own API.
+    return "private" if is_local(args.upstream) else real_api_home
 
 
 def workdir_of(args: argparse.Namespace) -> str | None:

@@ -70,6 +70,20 @@ def test_the_home_defaults_to_own_only_for_an_interactive_session_with_a_real_mo
     assert home_of(parsed("--target", "t", *argv), stand_in=True) == ("own" if "own" in argv else "private")
 
 
+@pytest.mark.parametrize(
+    ("argv", "home"),
+    [
+        (("--prompt", "p"), "own"),  # codex's login lives only in its own home
+        (("--prompt", "p", "--upstream", "https://gateway.example/"), "own"),
+        (("--prompt", "p", "--upstream", "http://127.0.0.1:9/"), "private"),  # a test server, a local gateway
+        (("--prompt", "p", "--upstream", "mock"), "private"),
+        (("--prompt", "p", "--home", "private"), "private"),
+    ],
+)
+def test_a_target_may_keep_the_users_own_home_for_prompt_runs_against_the_real_api(argv, home):
+    assert home_of(parsed("--target", "t", *argv), real_api_home="own") == home
+
+
 def test_an_interactive_session_never_works_in_the_checkout(monkeypatch, tmp_path):
     monkeypatch.chdir(PROJECT_ROOT / "probe")
     assert workdir_of(parsed("--target", "t")) == cli.FRESH
