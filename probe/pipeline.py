@@ -6,8 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from probe.analyse.prices import MOCK_PRICES, PRICES_ENV, PRICES_HELP, prices_from
-from probe.analysis.after_run import report_the_run
-from probe.analysis.report import viewer_reading
+from probe.analysis.report import report_the_run, viewer_reading
 from probe.capture.options import add_capture_arguments, parse_capture_arguments, session_of
 from probe.capture.processes import StopSignals
 from probe.capture.run import Watch, capture_from_arguments

@@ -6,7 +6,7 @@ records through the proxies alone until stopped. `invoke capture` and `invoke pr
 import sys
 from pathlib import Path
 
-from probe.analysis.after_run import report_the_run
+from probe.analysis.report import report_the_run
 from probe.capture.options import (
     add_capture_arguments,
     mock_transport_of,

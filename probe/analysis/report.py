@@ -21,7 +21,7 @@ from probe.analysis.resume import Resume, lines_out
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
-from probe.common.errors import ProbeError, RunError, one_line
+from probe.common.errors import ProbeError, RunError, one_line, warn
 from probe.common.paths import display
 from probe.common.progress import Progress
 from probe.read.conversation import Turn
@@ -38,12 +38,7 @@ from probe.runs.ledger import REPORT, record_made
 from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely
 from probe.write.insight_lines import InsightLines
-from probe.write.report_header import (
-    made_with,
-    plain_stamp,
-    report_header,
-    source_name,
-)
+from probe.write.report_header import made_with, plain_stamp, report_header, source_name
 from probe.write.report_paths import insight_path, turns_path, viewer_path
 from probe.write.summary_section import summary_section
 from probe.write.unchanged import same_page, same_report
@@ -286,6 +281,16 @@ def analyze_run(run: Path, target: Target | None = None, redact: bool = True) ->
     return write(run_job(run, target, redact))
 
 
+def report_the_run(run: Path, target: Target) -> None:
+    """Write the report a recording command gives when its run ends, priced as `analyze` prices it; say where."""
+    kept: list[str] = []
+    with keeping_prices(run, kept):
+        report, warnings = analyze_run(run, target)
+    for warning in kept + warnings:
+        warn(warning)
+    print(f"report: {display(report)}\nviewer: {display(viewer_path(report))}", flush=True)
+
+
 def viewer_reading(run: Path, target: Target | None = None) -> tuple[RunReading, Job]:
     """The reading report.html's data would be made with, for the viewer's data alone, able to hand out what was
     added since a count (the live viewer, probe.write.live), and the run's job (its capture, its warnings)."""
@@ -371,21 +376,15 @@ def refresh_all(
         shown = display(run)  # with any control characters of a name from elsewhere escaped
         if being_recorded(run):
             counts["skipped"] += 1
-            print(
-                f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
-                file=out,
-                flush=True,
-            )
+            print(f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
+                  file=out, flush=True)  # fmt: skip
             continue
         try:
             refreshed = refresh(run, target, redact, force)
-        except ProbeError as error:
+        except Exception as error:  # a bug met in one capture must not cost the other runs their reports either
             counts["failed"] += 1
-            print(f"failed {shown}: {one_line(str(error))}", file=out, flush=True)
-            continue
-        except Exception as error:  # a bug met in one capture must not cost the other runs their reports
-            counts["failed"] += 1
-            print(f"failed {shown}: {type(error).__name__}: {one_line(str(error))}", file=out, flush=True)
+            why = str(error) if isinstance(error, ProbeError) else f"{type(error).__name__}: {error}"
+            print(f"failed {shown}: {one_line(why)}", file=out, flush=True)
             continue
         if refreshed.why is None:
             counts["up to date"] += 1

@@ -198,7 +198,9 @@ def test_a_run_stopped_from_outside_gives_the_terminal_back_as_it_was(terminal, 
     tmux.wait_for("agent$ ")
     tmux.type_line("stty raw -echo; echo raw-now")  # an agent's UI in raw mode, as every TUI runs
     tmux.wait_for("raw-now")
-    pids = subprocess.run(["pgrep", "-f", "probe.pipeline --target " + str(folder)], capture_output=True, text=True)
+    pids = subprocess.run(["pgrep", "-f", "probe.record capture --target " + str(folder)], capture_output=True,
+                          text=True)  # fmt: skip
+    assert pids.stdout.split(), "the recording's process was not found"
     for pid in pids.stdout.split():
         subprocess.run(["kill", "-TERM", pid])
     screen = tmux.wait_for("probe exited 130")

@@ -34,7 +34,7 @@ def claude_code(target: dict) -> tuple[str, str]:
     agent = target["agent"]
     # Its state folder in the private home, so that the memory file can be written there before it starts; its MCP
     # tools sent in full (by default it defers them to its ToolSearch tool).
-    agent["env"]["CLAUDE_CONFIG_DIR"] = "{agent_home}/.claude"
+    agent["private_env"]["CLAUDE_CONFIG_DIR"] = "{agent_home}/.claude"
     agent["env"]["ENABLE_TOOL_SEARCH"] = "false"
     agent["command"] += ["--mcp-config", "{agent_home}/mcp.json"]
     agent["files"] = {".claude/CLAUDE.md": HOME_MEMORY, "mcp.json": {"mcpServers": {"parcels": mcp_command()}}}

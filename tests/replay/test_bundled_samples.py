@@ -94,7 +94,9 @@ def report_lines(run: Path) -> list[str]:
     volatile = normalised(run)
     kept = []
     for line in (run / "report.md").read_text().splitlines():
-        if re.search(r"Generated at|Source:", line):
+        # How the agent was run: a replay's manifest says it (a prompt, a private home), and the samples were recorded
+        # before manifests did.
+        if re.search(r"Generated at|Source:", line) or line.startswith("- Agent run: "):
             continue
         header = re.fullmatch(r"\| ([A-Za-z0-9-]+) \| `.*` \|", line)
         # codex 0.166.0 sends its first backend request with or without its `(codex_exec; …)` User-Agent suffix,

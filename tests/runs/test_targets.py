@@ -36,14 +36,13 @@ def test_codex_target_declares_both_proxies_and_its_pinned_package():
     assert target.interactive == ("codex", *target.command[5:9])
     # A prompt run's sandbox is read-only even in a folder its config trusts.
     assert target.command[1:5] == ("exec", "--skip-git-repo-check", "--sandbox", "read-only")
-    # The mock's stand-in login lives in a home of its own, never used against a real API.
-    assert target.private_env == {"CODEX_HOME": "{agent_home}"}
-    assert target.mock_env == {"CODEX_HOME": "{agent_home}/mock"}
-    assert json.loads(target.files["mock/auth.json"]) == {
-        "auth_mode": "apikey",
-        "OPENAI_API_KEY": "sk-mock-not-a-real-key",
-    }
-    assert target.files["config.toml"] == target.files["mock/config.toml"]
+    # The mock's stand-in login lives in the mock's home, never in the real API's private one (a folder in it).
+    assert target.private_env == {"CODEX_HOME": "{agent_home}/codex"}
+    assert target.mock_env == {"CODEX_HOME": "{agent_home}"}
+    assert target.real_api_home == "own"
+    assert json.loads(target.files["auth.json"]) == {"auth_mode": "apikey", "OPENAI_API_KEY": "sk-mock-not-a-real-key"}
+    assert not any(name.startswith("codex/") and name.endswith("auth.json") for name in target.files)
+    assert target.files["config.toml"] == target.files["codex/config.toml"]
     assert '[projects."{workdir}"]\ntrust_level = "trusted"' in target.files["config.toml"]
     assert target.install.npm == "@openai/codex" and target.install.version == "0.169.0"
     assert target.renderer == "probe.apis.openai_responses.report"
