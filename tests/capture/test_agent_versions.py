@@ -13,7 +13,10 @@ from conftest import OLDER_CODEX, PROJECT_ROOT, read_traffic
 
 from probe.capture import agents
 from probe.capture.run import CaptureResult, report_outcome
+from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
+
+MOCK_KEY = "sk-mock-not-a-real-key"  # in the codex target's stand-in login (agent.files auth.json)
 
 PROMPT = "write a hello world function"
 PINNED = load_target("codex").install.version
@@ -111,7 +114,8 @@ def test_the_requested_version_runs_and_says_so(older_run):
     target_file = PROJECT_ROOT / "targets" / "codex.yaml"
     assert manifest["target_file"] == {
         "name": "codex.yaml",
-        "content": target_file.read_text(),
+        # The stand-in login's key, a secret-named value, is fingerprinted as every such value is.
+        "content": target_file.read_text().replace(MOCK_KEY, fingerprint(MOCK_KEY)),
         "sha256": hashlib.sha256(target_file.read_bytes()).hexdigest(),
     }
     assert f"agent version `codex-cli {OLDER_CODEX}`" in (run / "report.md").read_text()
