@@ -111,8 +111,9 @@ def test_interactive_session_in_a_private_home(tmp_path, codex_program):
     assert manifest["session"] == "interactive" and manifest["home"] == "private" and manifest["agent_args"] == []
     assert manifest["agent"]["argv"][1::2] == ["-c", "-c"]  # `codex` and its two base URLs, nothing else
     assert manifest["agent"]["cwd"] == str(project.resolve())
-    # The mock's home of its own: the one with the stand-in login, which the target keeps from real APIs.
-    assert manifest["agent"]["env"]["CODEX_HOME"].endswith("/mock")
+    # The mock's home, the one with the stand-in login; a real API's private home is a folder in it, without one.
+    assert "agent-probe-home-" in manifest["agent"]["env"]["CODEX_HOME"]
+    assert not manifest["agent"]["env"]["CODEX_HOME"].endswith("/codex")
     entries = read_traffic(run)
     requests, events = requests_and_events(entries)
     assert any(PROMPT in input_texts(request) for request in requests)
