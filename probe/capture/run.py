@@ -253,6 +253,8 @@ def run_agent(
         plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
     )
     env.update(agent_environment(target_env, proxies.urls))
+    for name in plan.target.interactive_unset if plan.interactive else ():
+        env.pop(name, None)
     if plan.home == "private":  # the user's own home is never written to
         # Filled escaped as in a JSON string, which a TOML string reads alike: a folder named with a quote or a
         # backslash must not break the settings file it is written into.

@@ -67,6 +67,9 @@ class Target:
     command: tuple[str, ...]
     # The agent's own interactive UI, run in the user's terminal when a run is given no prompt.
     interactive: tuple[str, ...] = ()
+    # Variables taken out of the user's environment for that session: ones that tell the agent no one is at the
+    # terminal (CI=true makes gemini-cli run headless and exit 42 for want of a prompt on stdin).
+    interactive_unset: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     # Set only with a private home (--home private): what points the agent at a state folder of its own.
     private_env: dict[str, str] = field(default_factory=dict)
@@ -110,6 +113,8 @@ AGENT_KEYS = {
     "command": ("list of strings", False),
     # The agent's interactive UI (a run given no prompt), placeholders as in command.
     "interactive": ("list of strings", False),
+    # Variables of the user's environment left out of an interactive session (gemini-cli goes headless with CI=true).
+    "interactive_unset": ("list of strings", False),
     "env": ("string mapping", False),
     # Only with a private home: the variables that give the agent its own state folder (HOME, CLAUDE_CONFIG_DIR).
     "private_env": ("string mapping", False),
@@ -173,6 +178,11 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         raise check.fail("agent.interactive", "expected at least the program name (or no interactive key at all)")
     if "interactive" in agent and "command" not in agent:
         raise check.fail("agent.interactive", "goes with agent.command, whose program it runs")
+    if "interactive_unset" in agent and "interactive" not in agent:
+        raise check.fail("agent.interactive_unset", "goes with agent.interactive, whose session it applies to")
+    for name in agent.get("interactive_unset", []):
+        if not ENV_NAME.match(name):
+            raise check.fail("agent.interactive_unset", f"{name!r}: expected a variable name (letters, digits, _)")
     if "command" not in agent and "install" in agent:
         raise check.fail("agent.install", "there is no agent.command to install a program for")
     files = agent_files(agent.get("files", {}), check)
@@ -225,6 +235,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         proxies=tuple(proxies),
         command=tuple(agent.get("command", ())),
         interactive=tuple(agent.get("interactive", ())),
+        interactive_unset=tuple(agent.get("interactive_unset", ())),
         env=dict(agent.get("env", {})),
         private_env=dict(agent.get("private_env", {})),
         real_api_home=agent.get("real_api_home", "private"),

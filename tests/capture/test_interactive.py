@@ -28,6 +28,7 @@ proxies:
 agent:
   command: [bash, -c, "{prompt}"]
   interactive: [bash, --norc, --noprofile, -i]
+  interactive_unset: [PROBE_TEST_HEADLESS]
   env:
     OPENAI_BASE_URL: "{proxy.api}/v1"
     PS1: "agent$ "
@@ -116,7 +117,8 @@ def test_without_a_terminal_an_interactive_session_is_refused_in_one_line(tmp_pa
 
 
 def test_a_target_without_an_interactive_command_says_so(tmp_path):
-    (tmp_path / "t.yaml").write_text(SHELL_TARGET.replace("  interactive: [bash, --norc, --noprofile, -i]\n", ""))
+    session_keys = "  interactive: [bash, --norc, --noprofile, -i]\n  interactive_unset: [PROBE_TEST_HEADLESS]\n"
+    (tmp_path / "t.yaml").write_text(SHELL_TARGET.replace(session_keys, ""))
     result = subprocess.run([sys.executable, "-m", "probe.record", "capture", "--target", str(tmp_path / "t.yaml")],
                             capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)  # fmt: skip
     assert result.returncode == 2
@@ -141,7 +143,8 @@ def terminal(tmp_path, private_data_dir):
         f"{shlex.join(pipeline)} -- -o noclobber\n"
         'echo "probe exited $?"\nstty -g > ../modes-after\n'
     )
-    session = TerminalSession(["bash", str(script)], project, dict(os.environ))
+    # A variable the target leaves out of its sessions, as gemini-cli's leaves out CI=true.
+    session = TerminalSession(["bash", str(script)], project, dict(os.environ, PROBE_TEST_HEADLESS="true"))
     yield session, tmp_path
     session.close()
 
@@ -161,6 +164,8 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
                    " | head -c 120; echo")  # fmt: skip
     screen = tmux.wait_for('"object": "chat.completion"')
     assert f"private home, working in {folder / 'project'}" in screen
+    tmux.type_line("echo headless=${PROBE_TEST_HEADLESS-unset}")
+    tmux.wait_for("\nheadless=unset")
     # Ctrl-C is the agent's: it stops what the agent runs, not the recording.
     tmux.type_line("sleep 300; echo ended-$((40+2))")
     time.sleep(1)

@@ -24,6 +24,8 @@ def interactive_session(
     screen that showed the answer."""
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
+    # As in a shell on a CI machine: the UI must open even so (gemini-cli would run headless and exit 42).
+    env["CI"] = "true"
     command = [sys.executable, "-m", "probe.pipeline", "--target", target, "--upstream", "mock", "--port", "api=0"]
     tmux = TerminalSession(command, project, env, WIDTH, HEIGHT)
     try:

@@ -135,6 +135,14 @@ def test_valid_target_parses():
             ('"{prompt}"]', '"{prompt}"]\n  quiet_env: {QUIET: 1}'),
             "targets/x.yaml: agent.quiet_env: expected a string mapping",
         ),
+        (
+            ('"{prompt}"]', '"{prompt}"]\n  interactive_unset: [CI]'),
+            "targets/x.yaml: agent.interactive_unset: goes with agent.interactive",
+        ),
+        (
+            ('"{prompt}"]', '"{prompt}"]\n  interactive: [demo]\n  interactive_unset: ["C I"]'),
+            "targets/x.yaml: agent.interactive_unset: 'C I': expected a variable name",
+        ),
     ],
 )
 def test_invalid_targets_are_rejected_with_location(change, message):
