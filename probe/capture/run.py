@@ -281,7 +281,9 @@ def run_agent(
             fill_placeholders(text, values | agent_values(plan.target, text, kind, i, env)) for i, text in template
         ]
         argv += plan.agent_args
-        recording.set_agent(argv, plan.chosen.version, target_env, cwd=cwd)
+        # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
+        shown = [scrub.mask_values(argument, scrub.secret_values(env)) for argument in argv]
+        recording.set_agent(shown, plan.chosen.version, target_env, cwd=cwd)
     else:
         # The prompt as one word of the shell's, whatever it holds.
         command = plan.command.replace("{prompt}", shlex.quote(plan.prompt)) if plan.prompt else plan.command
