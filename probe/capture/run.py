@@ -2,7 +2,6 @@
 
 import argparse
 import contextlib
-import json
 import os
 import shlex
 import sys
@@ -10,8 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import agent_home, agents, processes, scrub, session, watchdog
-from probe.capture.environment import agent_environment, agent_values, target_environment, with_login, written_by_target
+from probe.capture import agent_home, agents, environment, processes, scrub, session, watchdog
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
@@ -22,7 +20,7 @@ from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_argv, mask_command
-from probe.runs.targets import Target, fill_placeholders
+from probe.runs.targets import Target
 
 
 @dataclass
@@ -116,7 +114,9 @@ def capture(
     if interactive:
         check_interactive(target)
     template = None if command is not None else "interactive" if interactive else "command"
-    target = with_login(target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream)
+    target = environment.with_login(
+        target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream
+    )
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
@@ -257,30 +257,20 @@ def run_agent(
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
     values.update({f"proxy.{name}": url for name, url in proxies.urls.items()}, workdir=str(cwd.resolve()))
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
-    target_env = target_environment(
+    target_env = environment.target_environment(
         plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
     )
-    env.update(agent_environment(target_env, proxies.urls))
+    env.update(environment.agent_environment(target_env, proxies.urls))
     for name in plan.target.interactive_unset if plan.interactive else ():
         env.pop(name, None)
     if plan.home == "private":  # the user's own home is never written to
-        # Filled escaped as in a JSON string, which a TOML string reads alike: a folder named with a quote or a
-        # backslash must not break the settings file it is written into.
-        files = {}
-        for kind, name, text in written_by_target(plan.target, None, plan.home, plan.stand_in):
-            filled = values | agent_values(plan.target, text, kind, name, env)
-            files[name] = fill_placeholders(text, {key: json.dumps(value)[1:-1] for key, value in filled.items()})
-        agent_home.populate(home, files, recording.run)
+        agent_home.populate(home, environment.filled_files(plan.target, plan.stand_in, values, env), recording.run)
     if not plan.keep_secrets:
         watchdog.scrub(scrub.secret_values(env))
     if plan.command is None:
-        kind = "interactive" if plan.interactive else "command"
-        template = list(enumerate(getattr(plan.target, kind)))[1:]
-        argv = [plan.chosen.program]
-        argv += [
-            fill_placeholders(text, values | agent_values(plan.target, text, kind, i, env)) for i, text in template
-        ]
-        argv += plan.agent_args
+        template = "interactive" if plan.interactive else "command"
+        arguments = environment.filled_arguments(plan.target, template, values, env)
+        argv = [plan.chosen.program, *arguments, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
         shown = [scrub.mask_values(argument, scrub.secret_values(env)) for argument in argv]
         recording.set_agent(shown, plan.chosen.version, target_env, cwd=cwd)
