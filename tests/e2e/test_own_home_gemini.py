@@ -79,8 +79,11 @@ def test_the_users_own_home_is_used_and_left_as_it_was(tmp_path, gemini_program)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["session"] == "prompt"
     # Only the base URLs are set: no HOME, no trust override, no stand-in key.
-    proxy = manifest["proxies"][0]["url"]
-    assert manifest["agent"]["env"] == {"GOOGLE_GEMINI_BASE_URL": proxy, "CODE_ASSIST_ENDPOINT": proxy}
+    proxies = {proxy["name"]: proxy["url"] for proxy in manifest["proxies"]}
+    assert manifest["agent"]["env"] == {
+        "GOOGLE_GEMINI_BASE_URL": proxies["api"],
+        "CODE_ASSIST_ENDPOINT": proxies["codeassist"],
+    }
     assert manifest["agent"]["cwd"] == str(project.resolve())
     entries = read_traffic(run)
     [task, *_] = [entry for entry in entries if "streamGenerateContent" in entry["request"]["path"]]
