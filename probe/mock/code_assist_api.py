@@ -7,8 +7,9 @@ from typing import Any
 from probe.mock import gemini_api
 from probe.mock.wording import new_id
 
-# `{CODE_ASSIST_ENDPOINT}/v1internal:<method>`: the method follows the version, after a colon.
-METHOD = re.compile(r"/(v1[A-Za-z0-9]*):([A-Za-z]+)$")
+# `{CODE_ASSIST_ENDPOINT}/v1internal:<method>`: the method follows the version, after a colon; an onboarding
+# operation is polled at `/v1internal/operations/<name>` (answered as getOperation).
+METHOD = re.compile(r"/(v1[A-Za-z0-9]*)(?::([A-Za-z]+)|/operations/[^/]+)$")
 MODEL_METHODS = ("generateContent", "streamGenerateContent")
 PROJECT = "agent-probe-mock-project"
 FREE_TIER = {
@@ -64,6 +65,7 @@ def user_quota(body: dict) -> dict:
 ACCOUNT_ANSWERS = {
     "loadCodeAssist": load_code_assist,
     "onboardUser": onboard_user,
+    "getOperation": onboard_user,
     "countTokens": count_tokens,
     "listExperiments": experiments,
     "retrieveUserQuota": user_quota,
@@ -72,6 +74,12 @@ ACCOUNT_ANSWERS = {
     "setCodeAssistGlobalUserSetting": lambda body: body,
     "recordCodeAssistMetrics": lambda body: {},
 }
+
+
+def method_of(path: str) -> str | None:
+    """The Code Assist method a path names, or None for another API's path."""
+    found = METHOD.search(path)
+    return None if found is None else found.group(2) or "getOperation"
 
 
 def account_answer(method: str, body: Any) -> dict | None:

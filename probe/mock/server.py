@@ -91,8 +91,8 @@ class MockServer:
             await self.serve_messages(request, writer)
         elif request.method == "POST" and path.endswith("/chat/completions"):
             await self.serve_chat(request, writer)
-        elif code_assist_api.METHOD.search(path):
-            await self.serve_code_assist(request, writer, code_assist_api.METHOD.search(path).group(2))
+        elif code_assist_api.method_of(path):
+            await self.serve_code_assist(request, writer, code_assist_api.method_of(path))
         elif request.method == "POST" and GEMINI_METHOD.search(path):
             await self.serve_gemini(request, writer, *GEMINI_METHOD.search(path).groups())
         elif path.endswith("/models"):

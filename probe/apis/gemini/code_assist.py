@@ -16,12 +16,14 @@ Turn = Any
 Event = Any
 
 # The version is `v1internal` unless CODE_ASSIST_API_VERSION says otherwise; no `/models/` precedes the method.
-PATH = re.compile(r"/v1[A-Za-z0-9]*:([A-Za-z]+)$")
+# An onboarding that is not done at once is polled by its operation's name: GET /v1internal/operations/<id>.
+PATH = re.compile(r"/v1[A-Za-z0-9]*(?::([A-Za-z]+)|/(operations)/[^/?#]+)$")
 MODEL_CALLS = {"generateContent", "streamGenerateContent", "countTokens"}
 # What each account call does, in a few words: the report names the exchange by it.
 ACCOUNT_CALLS = {
     "loadCodeAssist": "account set-up: the user's tier and Cloud project",
     "onboardUser": "onboarding: the user joins a tier, as a long-running operation",
+    "getOperation": "the onboarding operation, polled until it is done",
     "listExperiments": "the experiment flags the client follows",
     "retrieveUserQuota": "the user's quota per model",
     "fetchAdminControls": "the administrator's controls",
@@ -34,7 +36,9 @@ ACCOUNT_CALLS = {
 def method_of(path: str) -> str | None:
     """The Code Assist method an exchange's path names (`loadCodeAssist`, `streamGenerateContent`…), or None."""
     found = PATH.search(path.split("?", 1)[0])
-    return found.group(1) if found and "/models/" not in path else None
+    if found is None or "/models/" in path:
+        return None
+    return found.group(1) or "getOperation"
 
 
 def is_account_call(path: str) -> bool:
@@ -72,7 +76,10 @@ def unwrap_answer(answer: Any) -> Any:
     id); an error or what is not wrapped stays as it is."""
     if isinstance(answer, dict) and isinstance(answer.get("response"), dict):
         extra = {key: value for key, value in answer.items() if key != "response"}
-        return answer["response"] | extra
+        unwrapped = answer["response"] | extra
+        if "responseId" not in unwrapped and isinstance(answer.get("traceId"), str):
+            unwrapped["responseId"] = answer["traceId"]  # as gemini-cli takes it
+        return unwrapped
     return answer
 
 

@@ -130,6 +130,8 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     rendered = response_opening(turn, state, error_text)
     if code_assist.is_account_call(turn.path):
+        if not turn.request_bytes:  # a GET: no request was rendered to name the call
+            rendered.add(Markdown("**Code Assist account call**: {}").format(code_assist.account_call(turn.path)), "")
         rendered.add(*response_fields_lines(turn))
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # an account call has no answer of the model's
