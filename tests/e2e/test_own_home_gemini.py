@@ -83,6 +83,7 @@ def test_the_users_own_home_is_used_and_left_as_it_was(tmp_path, gemini_program)
     assert manifest["agent"]["env"] == {
         "GOOGLE_GEMINI_BASE_URL": proxies["api"],
         "CODE_ASSIST_ENDPOINT": proxies["codeassist"],
+        "GOOGLE_VERTEX_BASE_URL": proxies["vertex"],
     }
     assert manifest["agent"]["cwd"] == str(project.resolve())
     entries = read_traffic(run)
@@ -113,7 +114,7 @@ def test_the_users_own_google_login_is_sent_through_the_code_assist_proxy(tmp_pa
     env["PATH"] = f"{Path(gemini_program).parent}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
         [sys.executable, "-m", "probe.pipeline", "--target", "gemini", "--upstream", "mock", "--home", "own",
-         "--workdir", ".", "--prompt", PROMPT, "--timeout", "120"],
+         "--login", "google", "--workdir", ".", "--prompt", PROMPT, "--timeout", "120"],
         cwd=project, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
@@ -123,7 +124,10 @@ def test_the_users_own_google_login_is_sent_through_the_code_assist_proxy(tmp_pa
 
     [run] = (data / "gemini").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["status"] == "complete" and manifest["home"] == "own"
+    assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["login"] == "google"
+    # The login's private settings and stand-in token are left out with the user's own home: only the base URLs.
+    base_urls = ["CODE_ASSIST_ENDPOINT", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_VERTEX_BASE_URL"]
+    assert sorted(manifest["agent"]["env"]) == base_urls
     entries = read_traffic(run)
     assert {entry["proxy"] for entry in entries} == {"codeassist"}  # nothing went to the Gemini API's proxy
     paths = [entry["request"]["path"].split("?")[0] for entry in entries]
