@@ -104,7 +104,8 @@ def test_onboarding_then_a_tool_round_trip_read_back_as_gemini_turns(proxied, tm
     assert single["output"][0]["parts"][0]["text"] == text and single["usage"]["input"] > 0
     assert single["input"][-1]["parts"][0]["kind"] == "tool_result"
     count = by_path["/v1internal:countTokens"]
-    assert count["model"] == "gemini-3.8-flash" and count["usage"]["input"] == gemini_api.estimate_tokens([PROMPT])
+    assert count["model"] == "models/gemini-3.8-flash"  # as countTokens names it, inside the request
+    assert count["usage"]["input"] == gemini_api.estimate_tokens([PROMPT])
 
     text = report.read_text()
     assert "- Unrecognised: 0 kinds" in text and "- Read as: `gemini.generate_content` ×9" in text

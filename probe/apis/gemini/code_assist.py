@@ -57,8 +57,8 @@ def account_call(path: str) -> str | None:
 
 def read_request(body: Any, turn: Turn, read_gemini_request: Callable[[Any, Turn], None]) -> None:
     """An account call's body as its settings; a model call's wrapped Gemini request read by
-    `read_gemini_request`, then the model the wrapper names (countTokens names it inside, as `models/<model>`)
-    and the wrapper's other fields (project, user_prompt_id…) beside the request's settings."""
+    `read_gemini_request`, then the model the wrapper names and the wrapper's other fields (project,
+    user_prompt_id…) beside the request's settings."""
     if is_account_call(turn.path):
         turn.config = dict(body) if isinstance(body, dict) else {"body": body}
         return
@@ -66,8 +66,8 @@ def read_request(body: Any, turn: Turn, read_gemini_request: Callable[[Any, Turn
         read_gemini_request(body, turn)  # not wrapped: read as it is
         return
     read_gemini_request(body["request"], turn)
-    model = body.get("model") if isinstance(body.get("model"), str) and body["model"] else turn.model
-    turn.model = model.removeprefix("models/") if model else None
+    # countTokens names the model inside, as `models/<model>`: kept as sent, as the Gemini API's countTokens is.
+    turn.model = body["model"] if isinstance(body.get("model"), str) and body["model"] else turn.model
     turn.config |= {key: value for key, value in body.items() if key not in ("request", "model")}
 
 
