@@ -13,7 +13,7 @@ from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 
-from probe.mock import chat_api, gemini_api, messages_api, responses_api, tool_schemas
+from probe.mock import chat_api, code_assist_api, gemini_api, messages_api, responses_api, tool_schemas
 from probe.mock.continuations import Memory
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -91,6 +91,8 @@ class MockServer:
             await self.serve_messages(request, writer)
         elif request.method == "POST" and path.endswith("/chat/completions"):
             await self.serve_chat(request, writer)
+        elif code_assist_api.method_of(path):
+            await self.serve_code_assist(request, writer, code_assist_api.method_of(path))
         elif request.method == "POST" and GEMINI_METHOD.search(path):
             await self.serve_gemini(request, writer, *GEMINI_METHOD.search(path).groups())
         elif path.endswith("/models"):
@@ -165,6 +167,23 @@ class MockServer:
             )
         else:
             await send_json(writer, 200, gemini_api.plan_response(body, model, self.finish_command(body)))
+
+    async def serve_code_assist(self, request: Request, writer: asyncio.StreamWriter, method: str) -> None:
+        """Code Assist (`/v1internal:<method>`): the model calls as Gemini's, wrapped; the account calls."""
+        body = request.json()
+        if method not in code_assist_api.MODEL_METHODS:
+            answer = code_assist_api.account_answer(method, body)
+            if answer is None:
+                await send_json(writer, 404, {"error": {"message": f"mock has no Code Assist method {method}"}})
+            else:
+                await send_json(writer, 200, answer)
+            return
+        self.stats.model_responses += 1
+        answers = code_assist_api.generate(body, method, self.finish_command(body))
+        if method == "streamGenerateContent":
+            await self.stream(writer, [f"data: {json.dumps(answer)}\n\n" for answer in answers])
+        else:
+            await send_json(writer, 200, answers[0])
 
     async def serve_sse(self, writer: asyncio.StreamWriter, events: list[dict]) -> None:
         """Named events, as the Responses and Messages APIs send them."""

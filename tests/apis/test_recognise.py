@@ -58,6 +58,11 @@ R, M, C, G = "openai.responses", "anthropic.messages", "openai.chat_completions"
         (exchange("/v1beta/models/gemini-3:streamGenerateContent?alt=sse", GEMINI), G),
         (exchange("/v1beta/models/gemini-3%3AgenerateContent", GEMINI), G),
         (exchange("/v1/projects/p/locations/l/publishers/google/models/g:countTokens", GEMINI), G),
+        # Code Assist (gemini-cli's Google login): its model calls wrap a Gemini request; its account calls, even a
+        # GET polling an operation, are named by the same path.
+        (exchange("/v1internal:streamGenerateContent?alt=sse", {"model": "g", "request": GEMINI}), G),
+        (exchange("/v1internal:loadCodeAssist", {"metadata": {}}, {"allowedTiers": []}), G),
+        (exchange("/v1internal/operations/onb-1", None, {"done": True}), G),
         # A GET with no body to the API's path (codex's WebSocket upgrade refused with 426).
         (exchange("/v1/responses", None, {"error": "upgrade required"}), R),
         # By what only the API sends, where the path says nothing.

@@ -39,11 +39,11 @@ def hashes(home: Path) -> dict[str, str]:
     }
 
 
-def prepared_home(home: Path, project: Path) -> None:
+def prepared_home(home: Path, project: Path, login: str = "gemini-api-key") -> None:
     gemini = home / ".gemini"
     gemini.mkdir(parents=True)
     settings = {
-        "security": {"auth": {"selectedType": "gemini-api-key"}},
+        "security": {"auth": {"selectedType": login}},
         "privacy": {"usageStatisticsEnabled": False},
         "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
         "ui": {"theme": "GitHub"},
@@ -79,8 +79,12 @@ def test_the_users_own_home_is_used_and_left_as_it_was(tmp_path, gemini_program)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["session"] == "prompt"
     # Only the base URLs are set: no HOME, no trust override, no stand-in key.
-    proxy = manifest["proxies"][0]["url"]
-    assert manifest["agent"]["env"] == {"GOOGLE_GEMINI_BASE_URL": proxy, "CODE_ASSIST_ENDPOINT": proxy}
+    proxies = {proxy["name"]: proxy["url"] for proxy in manifest["proxies"]}
+    assert manifest["agent"]["env"] == {
+        "GOOGLE_GEMINI_BASE_URL": proxies["api"],
+        "CODE_ASSIST_ENDPOINT": proxies["codeassist"],
+        "GOOGLE_VERTEX_BASE_URL": proxies["vertex"],
+    }
     assert manifest["agent"]["cwd"] == str(project.resolve())
     entries = read_traffic(run)
     [task, *_] = [entry for entry in entries if "streamGenerateContent" in entry["request"]["path"]]
@@ -91,3 +95,50 @@ def test_the_users_own_home_is_used_and_left_as_it_was(tmp_path, gemini_program)
     for path in run.rglob("*"):
         if path.is_file():
             assert OWN_KEY.encode() not in path.read_bytes(), f"the user's key reached {path}"
+
+
+# The user's Google access token, given as gemini-cli takes one from the environment (GOOGLE_GENAI_USE_GCA with
+# GOOGLE_CLOUD_ACCESS_TOKEN): its credentials file would be checked at oauth2.googleapis.com first, which no test
+# reaches offline.
+OWN_TOKEN = "ya29." + "OwnGoogleTokenOfTheUserNotARealOne0000"
+
+
+def test_the_users_own_google_login_is_sent_through_the_code_assist_proxy(tmp_path, gemini_program):
+    home, project, data = tmp_path / "home", tmp_path / "project", tmp_path / "data"
+    project.mkdir()
+    prepared_home(home, project.resolve(), login="oauth-personal")
+    before = hashes(home)
+    env = dict(os.environ, HOME=str(home), PROBE_DATA_DIR=str(data))
+    env |= {"GOOGLE_GENAI_USE_GCA": "true", "GOOGLE_CLOUD_ACCESS_TOKEN": OWN_TOKEN}
+    env.pop("GEMINI_API_KEY", None)
+    env["PATH"] = f"{Path(gemini_program).parent}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", "gemini", "--upstream", "mock", "--home", "own",
+         "--login", "google", "--workdir", ".", "--prompt", PROMPT, "--timeout", "120"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    after = hashes(home)
+    assert {name: after.get(name) for name in before} == before
+    assert [name for name in sorted(set(after) - set(before)) if not name.startswith(WRITTEN_BY_THEM)] == []
+
+    [run] = (data / "gemini").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["login"] == "google"
+    # The login's private settings and stand-in token are left out with the user's own home: only the base URLs.
+    base_urls = ["CODE_ASSIST_ENDPOINT", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_VERTEX_BASE_URL"]
+    assert sorted(manifest["agent"]["env"]) == base_urls
+    entries = read_traffic(run)
+    assert {entry["proxy"] for entry in entries} == {"codeassist"}  # nothing went to the Gemini API's proxy
+    paths = [entry["request"]["path"].split("?")[0] for entry in entries]
+    assert paths[:2] == ["/v1internal:loadCodeAssist", "/v1internal:onboardUser"]
+    assert paths.count("/v1internal:streamGenerateContent") == 2  # the tool call, then the answer to its result
+    [task, *_] = [entry for entry in entries if "streamGenerateContent" in entry["request"]["path"]]
+    assert MEMORY in json.dumps(task["request"]["body"]["request"])
+    headers = {name.lower(): value for name, value in task["request"]["headers"]}
+    assert headers["authorization"] == fingerprint("Bearer " + OWN_TOKEN)
+    report = (run / "report.md").read_text()
+    assert "- Unrecognised: 0 kinds" in report and "(account set-up: the user's tier and Cloud project)" in report
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert OWN_TOKEN.encode() not in path.read_bytes(), f"the user's token reached {path}"

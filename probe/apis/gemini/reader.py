@@ -1,10 +1,11 @@
-"""Reads Gemini API (generativelanguage v1beta) requests and responses, streamed or JSON, into the model."""
+"""Reads Gemini API (generativelanguage v1beta) and Code Assist requests and responses into the model."""
 
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
+from probe.apis.gemini import code_assist
 from probe.read import history_reads
 from probe.read.conversation import (
     Item,
@@ -63,8 +64,10 @@ def stream_asked(turn: Turn) -> bool | None:
 
 
 def recognise(evidence) -> int:
-    """3: the path is this API's and the request fits it; 2: an answer or a request only this API sends."""
+    """3: the path is this API's (or Code Assist's) and the request fits; 2: an answer or request only it sends."""
     request = evidence.request or {}
+    if code_assist.method_of(evidence.path):
+        return 3
     if PATH.search(evidence.path) and (not request or "contents" in request or "generateContentRequest" in request):
         return 3
     return 2 if "contents" in request or any(ANSWER_FIELDS & answer.keys() for answer in evidence.answers) else 0
@@ -74,6 +77,13 @@ def recognise(evidence) -> int:
 
 
 def read_request(body: Any, turn: Turn) -> None:
+    if code_assist.method_of(turn.path):
+        code_assist.read_request(body, turn, read_gemini_request)
+    else:
+        read_gemini_request(body, turn)
+
+
+def read_gemini_request(body: Any, turn: Turn) -> None:
     if isinstance(body, dict) and isinstance(body.get("generateContentRequest"), dict):
         body = body["generateContentRequest"]  # countTokens may wrap a whole request
     if not read_model_and_config(body, turn, SECTION_FIELDS):
@@ -235,6 +245,10 @@ SIGNATURES = ("thoughtSignature", "thought_signature")
 
 
 def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
+    if code_assist.method_of(turn.path):
+        if code_assist.is_account_call(turn.path):
+            return code_assist.read_account_answer(body, turn)
+        events, body = code_assist.unwrap_response(events, body)
     if events is None and isinstance(body, list):
         # `:streamGenerateContent` without `alt=sse` streams one JSON array: its elements are the chunks.
         events = [Event(None, chunk) for chunk in body]

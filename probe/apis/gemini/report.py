@@ -1,9 +1,10 @@
-"""Renders Gemini API (generateContent, streamed or not, countTokens) turns as Markdown, in that API's words."""
+"""Renders Gemini API (generateContent, streamed or not, countTokens) turns as Markdown, in that API's words; and
+the Code Assist API's, whose account calls are named for what they do."""
 
 import dataclasses
 import json
 
-from probe.apis.gemini import reader
+from probe.apis.gemini import code_assist, reader
 from probe.apis.said_once import config_lines
 from probe.apis.tool_markdown import tools_section
 from probe.apis.turn_markdown import (
@@ -15,6 +16,7 @@ from probe.apis.turn_markdown import (
     instructions_section,
     items_section,
     output_section,
+    response_fields_lines,
     response_opening,
     usage_table,
 )
@@ -88,6 +90,13 @@ def request_config(turn: Turn) -> dict:
 
 
 def render_request(turn: Turn, label: str, state: dict) -> Rendered:
+    account = code_assist.account_call(turn.path)
+    if account is not None:  # its fields said once per method, apart from the model calls' settings
+        rendered = Rendered([Markdown("**Code Assist account call**: {}").format(account), ""])
+        title = f"Fields of {code_assist.method_of(turn.path)}"
+        rendered.add(*config_lines(turn.config, set(), label, state, title))
+        rendered.unrecognised |= set(turn.unrecognised)
+        return rendered
     rendered = Rendered(config_lines(request_config(turn), set(), label, state))
     if turn.system:
         rendered.add(instructions_section("System instruction", turn.system, label, state), "")
@@ -120,6 +129,12 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     rendered = response_opening(turn, state, error_text)
+    if code_assist.is_account_call(turn.path):
+        if not turn.request_bytes:  # a GET: no request was rendered to name the call
+            rendered.add(Markdown("**Code Assist account call**: {}").format(code_assist.account_call(turn.path)), "")
+        rendered.add(*response_fields_lines(turn))
+        rendered.unrecognised |= set(turn.unrecognised)
+        return rendered  # an account call has no answer of the model's
     if not turn.events and turn.usage is not None and "totalTokens" in turn.usage.raw and not turn.output:
         count = Markdown("**Token count** (countTokens): {} tokens").format(counted(turn.usage.input))
         if turn.usage.cache_read is not None:
