@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,6 +107,8 @@ def capture(
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
+    if command is not None and prompt is not None and "{prompt}" not in command:
+        raise UsageError("--prompt goes to --command where the command writes {prompt}: it names none")
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -280,8 +283,10 @@ def run_agent(
         argv += plan.agent_args
         recording.set_agent(argv, plan.chosen.version, target_env, cwd=cwd)
     else:
-        argv = ["/bin/sh", "-c", plan.command]
-        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, True, cwd)
+        # The prompt as one word of the shell's, whatever it holds.
+        command = plan.command.replace("{prompt}", shlex.quote(plan.prompt)) if plan.prompt else plan.command
+        argv = ["/bin/sh", "-c", command]
+        recording.set_agent(["/bin/sh", "-c", mask_command(command)], None, target_env, True, cwd)
     env["PWD"] = str(cwd)  # what opencode tells the model is its working directory, before its real one
     if plan.interactive:
         print("interactive session: leave the agent its own way (/exit, /quit…) to end the run", file=sys.stderr)
@@ -316,7 +321,8 @@ def agent_fields(chosen: agents.Agent | None) -> dict:
     """Where the agent's program came from, for the manifest (its path masked like the argv that starts it)."""
     return {
         "binary": mask_argv([chosen.program])[0] if chosen else None,
-        "npm_package": chosen.package if chosen else None,
+        "npm_package": chosen.package if chosen and chosen.registry == "npm" else None,
+        "pypi_package": chosen.package if chosen and chosen.registry == "pypi" else None,
         "requested_version": chosen.requested if chosen else None,
     }
 
