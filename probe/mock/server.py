@@ -13,7 +13,7 @@ from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 
-from probe.mock import chat_api, code_assist_api, gemini_api, messages_api, responses_api, tool_schemas
+from probe.mock import chat_api, chatgpt_backend, code_assist_api, gemini_api, messages_api, responses_api, tool_schemas
 from probe.mock.continuations import Memory
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -95,6 +95,8 @@ class MockServer:
             await self.serve_code_assist(request, writer, code_assist_api.method_of(path))
         elif request.method == "POST" and GEMINI_METHOD.search(path):
             await self.serve_gemini(request, writer, *GEMINI_METHOD.search(path).groups())
+        elif (answer := chatgpt_backend.answer(path, request.headers)) is not None:
+            await send_json(writer, 200, answer)
         elif path.endswith("/models"):
             await send_json(writer, 200, {"object": "list", "data": [], "models": []})
         elif any(channel in path for channel in BACKEND_CHANNELS):

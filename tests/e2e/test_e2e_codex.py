@@ -40,7 +40,7 @@ def test_pipeline_completes_and_prints_where_things_are(codex_run):
     assert manifest["agent"]["version"] == "codex-cli 0.169.0"
     assert manifest["prompt"] == PROMPT and manifest["target"] == "codex"
     assert manifest["exchanges"] == len(read_traffic(run))
-    assert [proxy["name"] for proxy in manifest["proxies"]] == ["model", "backend"]
+    assert [proxy["name"] for proxy in manifest["proxies"]] == ["model", "backend", "chatgpt"]
 
 
 def test_tool_loop_is_captured_in_full(codex_run):

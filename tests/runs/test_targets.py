@@ -26,11 +26,12 @@ agent:
 """
 
 
-def test_codex_target_declares_both_proxies_and_its_pinned_package():
+def test_codex_target_declares_its_proxies_and_its_pinned_package():
     target = load_target("codex")
     assert [(proxy.name, proxy.upstream) for proxy in target.proxies] == [
         ("model", "https://api.openai.com/"),
         ("backend", "https://chatgpt.com/"),
+        ("chatgpt", "https://chatgpt.com/"),
     ]
     assert 'openai_base_url="{proxy.model}/v1"' in target.command
     assert 'chatgpt_base_url="{proxy.backend}/backend-api/"' in target.command
