@@ -78,7 +78,9 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies():
     )
     assert "\ncodex: OpenAI codex CLI" in result.stdout
     names = [line.split(":", 1)[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")]
-    assert names == ["claude-code", "codex", "copilot", "gemini", "openai-compatible", "opencode", "pi", "qwen-code"]
+    assert names == [
+        "claude-code", "codex", "continue", "copilot", "gemini", "openai-compatible", "opencode", "pi", "qwen-code"
+    ]  # fmt: skip
     assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
     assert "  agent: none: give the client to record with --command" in result.stdout
     assert (
@@ -213,12 +215,12 @@ def test_a_target_without_a_command_records_only_clients_given_with_command():
 
 
 def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on():
-    """gemini-cli and Qwen Code with --yolo, Copilot with --allow-all-tools, opencode's `run` by default, pi always
-    (it has no approvals to turn on); Claude Code (dontAsk) and codex (its read-only sandbox) refuse what needs
-    approval, and the client-only target runs no agent of its own."""
+    """gemini-cli and Qwen Code with --yolo, Copilot with --allow-all-tools, opencode's `run` by default, pi and
+    Continue's print mode always (they have no approvals to turn on); Claude Code (dontAsk) and codex (its read-only
+    sandbox) refuse what needs approval, and the client-only target runs no agent of its own."""
     declared = {name: load_target(name).auto_approve for name in known_targets()}
     assert {name for name, auto in declared.items() if auto is not None} == {
-        "gemini", "qwen-code", "opencode", "copilot", "pi"
+        "gemini", "qwen-code", "opencode", "copilot", "pi", "continue"
     }  # fmt: skip
     for name, argument in (("gemini", "--yolo"), ("qwen-code", "--yolo"), ("copilot", "--allow-all-tools")):
         target = load_target(name)
@@ -230,8 +232,10 @@ def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_a
     assert opencode.auto_approve.arguments == () and with_approvals(opencode).command == opencode.command
     assert with_approvals(opencode).env == {**opencode.env, "OPENCODE_PERMISSION": '{"*": "ask"}'}
     assert with_approvals(load_target("codex")) == load_target("codex")
+    for name in ("pi", "continue"):
+        auto = load_target(name).auto_approve
+        assert auto.arguments == () and auto.approvals_env == {}
     pi = load_target("pi")
-    assert pi.auto_approve.arguments == () and pi.auto_approve.approvals_env == {}
     assert "  agent: pi (npm @mariozechner/pi-coding-agent@0.73.1); runs its tools without asking (by default)" in (
         describe(pi)
     )
