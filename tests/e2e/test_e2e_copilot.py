@@ -8,10 +8,8 @@ import pytest
 from conftest import pipeline_against_mock, read_traffic, tokens_line
 from losses import assert_run_loses_nothing
 
-from probe.capture import agents
 from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
-from probe.runs.targets import load_target
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
@@ -19,9 +17,8 @@ MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives Cop
 
 
 @pytest.fixture(scope="module")
-def copilot_run(tmp_path_factory):
-    program = str(agents.ensure_installed(load_target("copilot")))  # the pinned version, from npm if missing
-    result, run = pipeline_against_mock("copilot", program, tmp_path_factory.mktemp("data"), PROMPT)
+def copilot_run(tmp_path_factory, copilot_program):
+    result, run = pipeline_against_mock("copilot", copilot_program, tmp_path_factory.mktemp("data"), PROMPT)
     return result, run, read_traffic(run)
 
 

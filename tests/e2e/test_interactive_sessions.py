@@ -1,7 +1,8 @@
-"""gemini-cli's, Qwen Code's and opencode's own interactive UI, recorded: `python -m probe.pipeline --target T
---upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with the private home the
-target prepares (no login, trust or first-run screen may stand in the way); a prompt typed, the mock's tool call
-run, the answer on screen, then the agent's own exit command. (Claude Code and codex have files of their own.)"""
+"""gemini-cli's, Qwen Code's, opencode's, Copilot's, Continue's and pi's own interactive UI, recorded: `python -m
+probe.pipeline --target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with
+the private home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed, the
+mock's tool call run, the answer on screen, then the agent's own exit command. (Claude Code and codex have files of
+their own.)"""
 
 import pytest
 from interactive_checks import assert_interactive_run
@@ -15,6 +16,9 @@ AGENTS = [
     ("gemini", "gemini_program", "/quit", "run_shell_command", ("Allow execution",)),
     ("qwen-code", "qwen_program", "/quit", "run_shell_command", ("Allow execution", "Do you want to proceed")),
     ("opencode", "opencode_program", "/exit", "bash", ("Permission required", "Allow once")),
+    ("copilot", "copilot_program", "/exit", "bash", ()),
+    ("continue", "continue_program", "/exit", "Bash", ("Would you like to continue?",)),
+    ("pi", "pi_program", "/quit", "bash", ()),
 ]
 
 
