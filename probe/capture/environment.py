@@ -1,5 +1,6 @@
 """The agent's environment: the user's own, with what the target sets for the run on top."""
 
+import json
 import os
 
 from probe.capture.upstreams import is_local
@@ -57,6 +58,25 @@ def written_by_target(target: Target, template: str | None, home: str, stand_in:
 def agent_values(target: Target, text: str, kind: str, key, agent_env: dict[str, str]) -> dict[str, str]:
     """`env.NAME` -> its value in the agent's environment, for each `{env.NAME}` in one of the target's texts."""
     return environment_values(text, agent_env, target.name, place_of(target, kind, key), AGENTS)
+
+
+def filled_arguments(target: Target, template: str, values: dict[str, str], agent_env: dict[str, str]) -> list[str]:
+    """The arguments after the program of the target's command (or interactive session), placeholders filled."""
+    arguments = list(enumerate(getattr(target, template)))[1:]
+    return [
+        fill_placeholders(text, values | agent_values(target, text, template, i, agent_env)) for i, text in arguments
+    ]
+
+
+def filled_files(target: Target, stand_in: bool, values: dict[str, str], agent_env: dict[str, str]) -> dict[str, str]:
+    """The files written into a private home (agent.files, and against the mock agent.mock_files over them), their
+    placeholders filled escaped as in a JSON string, which a TOML string reads alike: a folder named with a quote or a
+    backslash must not break the settings file it is written into."""
+    files = {}
+    for kind, name, text in written_by_target(target, None, "private", stand_in):
+        filled = values | agent_values(target, text, kind, name, agent_env)
+        files[name] = fill_placeholders(text, {key: json.dumps(value)[1:-1] for key, value in filled.items()})
+    return files
 
 
 def check_placeholders(

@@ -2,15 +2,14 @@
 
 import argparse
 import contextlib
-import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import agent_home, agents, processes, scrub, session, watchdog
-from probe.capture.environment import agent_environment, agent_values, target_environment, with_login, written_by_target
+from probe.capture import agent_home, agents, environment, processes, scrub, session, watchdog
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
@@ -21,7 +20,7 @@ from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_argv, mask_command
-from probe.runs.targets import Target, fill_placeholders
+from probe.runs.targets import Target
 
 
 @dataclass
@@ -106,6 +105,8 @@ def capture(
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
+    if command is not None and prompt is not None and "{prompt}" not in command:
+        raise UsageError("--prompt goes to --command where the command writes {prompt}: it names none")
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -113,7 +114,9 @@ def capture(
     if interactive:
         check_interactive(target)
     template = None if command is not None else "interactive" if interactive else "command"
-    target = with_login(target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream)
+    target = environment.with_login(
+        target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream
+    )
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
@@ -254,34 +257,28 @@ def run_agent(
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
     values.update({f"proxy.{name}": url for name, url in proxies.urls.items()}, workdir=str(cwd.resolve()))
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
-    target_env = target_environment(
+    target_env = environment.target_environment(
         plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
     )
-    env.update(agent_environment(target_env, proxies.urls))
+    env.update(environment.agent_environment(target_env, proxies.urls))
     for name in plan.target.interactive_unset if plan.interactive else ():
         env.pop(name, None)
     if plan.home == "private":  # the user's own home is never written to
-        # Filled escaped as in a JSON string, which a TOML string reads alike: a folder named with a quote or a
-        # backslash must not break the settings file it is written into.
-        files = {}
-        for kind, name, text in written_by_target(plan.target, None, plan.home, plan.stand_in):
-            filled = values | agent_values(plan.target, text, kind, name, env)
-            files[name] = fill_placeholders(text, {key: json.dumps(value)[1:-1] for key, value in filled.items()})
-        agent_home.populate(home, files, recording.run)
+        agent_home.populate(home, environment.filled_files(plan.target, plan.stand_in, values, env), recording.run)
     if not plan.keep_secrets:
         watchdog.scrub(scrub.secret_values(env))
     if plan.command is None:
-        kind = "interactive" if plan.interactive else "command"
-        template = list(enumerate(getattr(plan.target, kind)))[1:]
-        argv = [plan.chosen.program]
-        argv += [
-            fill_placeholders(text, values | agent_values(plan.target, text, kind, i, env)) for i, text in template
-        ]
-        argv += plan.agent_args
-        recording.set_agent(argv, plan.chosen.version, target_env, cwd=cwd)
+        template = "interactive" if plan.interactive else "command"
+        arguments = environment.filled_arguments(plan.target, template, values, env)
+        argv = [plan.chosen.program, *arguments, *plan.agent_args]
+        # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
+        shown = [scrub.mask_values(argument, scrub.secret_values(env)) for argument in argv]
+        recording.set_agent(shown, plan.chosen.version, target_env, cwd=cwd)
     else:
-        argv = ["/bin/sh", "-c", plan.command]
-        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, True, cwd)
+        # The prompt as one word of the shell's, whatever it holds.
+        command = plan.command.replace("{prompt}", shlex.quote(plan.prompt)) if plan.prompt else plan.command
+        argv = ["/bin/sh", "-c", command]
+        recording.set_agent(["/bin/sh", "-c", mask_command(command)], None, target_env, True, cwd)
     env["PWD"] = str(cwd)  # what opencode tells the model is its working directory, before its real one
     if plan.interactive:
         print("interactive session: leave the agent its own way (/exit, /quit…) to end the run", file=sys.stderr)
@@ -316,7 +313,8 @@ def agent_fields(chosen: agents.Agent | None) -> dict:
     """Where the agent's program came from, for the manifest (its path masked like the argv that starts it)."""
     return {
         "binary": mask_argv([chosen.program])[0] if chosen else None,
-        "npm_package": chosen.package if chosen else None,
+        "npm_package": chosen.package if chosen and chosen.registry == "npm" else None,
+        "pypi_package": chosen.package if chosen and chosen.registry == "pypi" else None,
         "requested_version": chosen.requested if chosen else None,
     }
 

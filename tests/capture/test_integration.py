@@ -259,7 +259,6 @@ def test_busy_port_gives_one_clear_line(tmp_path):
     [
         (
             ["--target", "nope", "--prompt", "x"],
-            # Every bundled target, in order: the files in targets/, whichever they are.
             f'error: unknown target "nope" (known targets: {", ".join(known_targets())})',
         ),
         (
