@@ -80,6 +80,24 @@ def gemini_program():
     return str(agents.ensure_installed(load_target("gemini")))
 
 
+@pytest.fixture(scope="session")
+def copilot_program():
+    """The pinned GitHub Copilot CLI in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("copilot")))
+
+
+@pytest.fixture(scope="session")
+def continue_program():
+    """The pinned Continue CLI (`cn`) in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("continue")))
+
+
+@pytest.fixture(scope="session")
+def pi_program():
+    """The pinned pi in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("pi")))
+
+
 def pipeline_against_mock(target: str, program: str, data_dir: Path, prompt: str, *options: str):
     """`invoke pipeline --target T --upstream mock` with the agent's pinned program first on PATH, in a fresh
     working folder (as the samples are recorded: the agent sees the same surroundings in every run, and never

@@ -138,8 +138,9 @@ def path_warning(target: Target, agent: Agent) -> str | None:
 
 def versions_said(said: str) -> list[str]:
     """The plain versions in what an agent says of its own version: `codex-cli 0.169.0`, `2.1.330 (Claude Code)`,
-    `v1.18.33`, `llm, version 0.36`: the version is one word of what it says (npm's x.y.z first, then PyPI's)."""
-    words = [word.removeprefix("v") for word in re.split(r"[\s(),]+", said)]
+    `v1.18.33`, `llm, version 0.36`, `GitHub Copilot CLI 1.0.102.`: the version is one word of what it says (npm's
+    x.y.z first, then PyPI's; a sentence's full stop left off)."""
+    words = [word.removeprefix("v").rstrip(".") for word in re.split(r"[\s(),]+", said)]
     plain = [word for word in words if npm_names.is_plain_version(word)]
     return plain + [word for word in words if word not in plain and pypi_names.is_plain_version(word)]
 

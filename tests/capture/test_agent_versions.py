@@ -338,3 +338,17 @@ def test_what_the_agent_says_of_its_version_and_mitmdumps_last_words_print_inert
     err = capsys.readouterr().err
     assert err.startswith("error: mitmdump stopped: codex-cli 1.0\\x1b]0;pwned\\x07\\u202e (")
     assert not any(raw in err for raw in "\x1b\x07\u202e")
+
+
+@pytest.mark.parametrize(
+    "said, versions",
+    [
+        ("codex-cli 0.169.0", ["0.169.0"]),
+        ("2.1.330 (Claude Code)", ["2.1.330"]),
+        ("v1.18.33", ["1.18.33"]),
+        ("GitHub Copilot CLI 1.0.102.", ["1.0.102"]),  # a sentence, its full stop not part of the version
+        ("version unknown.", []),
+    ],
+)
+def test_the_version_an_agent_says_is_one_word_of_it(said, versions):
+    assert agents.versions_said(said) == versions

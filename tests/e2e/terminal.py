@@ -29,7 +29,8 @@ def interactive_session(
     command = [sys.executable, "-m", "probe.pipeline", "--target", target, "--upstream", "mock", "--port", "api=0"]
     tmux = TerminalSession(command, project, env, WIDTH, HEIGHT)
     try:
-        tmux.wait_for_any("Type your message", "Ask anything", timeout=300)  # the agent's input box, ready
+        # The agent's input box, ready: its placeholder, or the help line drawn with it (Copilot's, pi's).
+        tmux.wait_for_any("Type your message", "Ask anything", "? help", "ctrl+c/ctrl+d clear/exit", timeout=300)
         tmux.type_line(prompt, timeout=60)
         while (seen := tmux.wait_for_any(ANSWER_LINE, *approvals, timeout=240)) != ANSWER_LINE:
             tmux.press("Enter")

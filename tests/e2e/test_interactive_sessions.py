@@ -1,7 +1,9 @@
-"""gemini-cli's, Qwen Code's and opencode's own interactive UI, recorded: `python -m probe.pipeline --target T
---upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with the private home the
-target prepares (no login, trust or first-run screen may stand in the way); a prompt typed, the mock's tool call
-run, the answer on screen, then the agent's own exit command. (Claude Code and codex have files of their own.)"""
+"""gemini-cli's, Qwen Code's, opencode's, Copilot's and pi's own interactive UI, recorded: `python -m probe.pipeline
+--target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with the private
+home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed, the mock's tool
+call run, the answer on screen, then the agent's own exit command. (Claude Code and codex have files of their own.
+Continue's UI is not typed into here: now and then it took the Enter after a typed prompt for a new line in its
+input box, not a send, and the session waited for an answer that never came.)"""
 
 import pytest
 from interactive_checks import assert_interactive_run
@@ -15,6 +17,8 @@ AGENTS = [
     ("gemini", "gemini_program", "/quit", "run_shell_command", ("Allow execution",)),
     ("qwen-code", "qwen_program", "/quit", "run_shell_command", ("Allow execution", "Do you want to proceed")),
     ("opencode", "opencode_program", "/exit", "bash", ("Permission required", "Allow once")),
+    ("copilot", "copilot_program", "/exit", "bash", ()),
+    ("pi", "pi_program", "/quit", "bash", ()),
 ]
 
 

@@ -70,7 +70,9 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
 
 
 # The targets these tests describe; targets/ may hold more, in any order of names.
-BUNDLED = {"claude-code", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"}
+BUNDLED = {
+    "claude-code", "codex", "continue", "copilot", "gemini", "openai-compatible", "opencode", "pi", "qwen-code"
+}  # fmt: skip
 # A target whose file sorts before every bundled one (as aider.yaml does before claude-code.yaml).
 FIRST = """
 name: aardvark
@@ -251,21 +253,29 @@ def test_a_target_without_a_command_records_only_clients_given_with_command():
 
 
 def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on(any_targets):
-    """gemini-cli and Qwen Code with --yolo, opencode's `run` by default; Claude Code (dontAsk) and codex (its
-    read-only sandbox) refuse what needs approval, and the client-only target runs no agent of its own."""
+    """gemini-cli and Qwen Code with --yolo, Copilot with --allow-all-tools, opencode's `run` by default, pi and
+    Continue's print mode always (they have no approvals to turn on); Claude Code (dontAsk) and codex (its read-only
+    sandbox) refuse what needs approval, and the client-only target runs no agent of its own."""
     declared = {name: load_target(name).auto_approve for name in known_targets()}
     auto = {name for name, auto in declared.items() if auto is not None}
-    assert auto & BUNDLED == {"gemini", "qwen-code", "opencode"}
-    for name in ("gemini", "qwen-code"):
+    assert auto & BUNDLED == {"gemini", "qwen-code", "opencode", "copilot", "pi", "continue"}
+    for name, argument in (("gemini", "--yolo"), ("qwen-code", "--yolo"), ("copilot", "--allow-all-tools")):
         target = load_target(name)
-        assert target.auto_approve.arguments == ("--yolo",) and "--yolo" in target.command
+        assert target.auto_approve.arguments == (argument,) and argument in target.command
         on = with_approvals(target)
-        assert on.command == tuple(argument for argument in target.command if argument != "--yolo")
+        assert on.command == tuple(each for each in target.command if each != argument)
         assert on.env == target.env and on.auto_approve is None
     opencode = load_target("opencode")
     assert opencode.auto_approve.arguments == () and with_approvals(opencode).command == opencode.command
     assert with_approvals(opencode).env == {**opencode.env, "OPENCODE_PERMISSION": '{"*": "ask"}'}
     assert with_approvals(load_target("codex")) == load_target("codex")
+    for name in ("pi", "continue"):
+        auto = load_target(name).auto_approve
+        assert auto.arguments == () and auto.approvals_env == {}
+    pi = load_target("pi")
+    assert "  agent: pi (npm @mariozechner/pi-coding-agent@0.73.1); runs its tools without asking (by default)" in (
+        describe(pi)
+    )
     assert "  agent: qwen (npm @qwen-code/qwen-code@0.24.4); runs its tools without asking (--yolo)" in (
         describe(load_target("qwen-code"))
     )

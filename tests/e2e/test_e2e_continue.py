@@ -1,0 +1,112 @@
+"""The real Continue CLI (`cn`) with a local config's OpenAI model, run by `invoke pipeline --target continue
+--upstream mock`: an agent whose base URL and key come from a settings file the target writes, filled from the
+environment ({env.OPENAI_API_KEY}, the mock's stand-in key)."""
+
+import json
+import os
+
+import pytest
+from conftest import pipeline_against_mock, read_traffic, tokens_line
+from losses import assert_run_loses_nothing
+
+from probe.read.sse import parse
+from probe.redact.secrets import fingerprint
+
+pytestmark = pytest.mark.e2e
+PROMPT = "write a hello world function"
+MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives cn, through its config file
+
+
+@pytest.fixture(scope="module")
+def continue_run(tmp_path_factory, continue_program):
+    result, run = pipeline_against_mock("continue", continue_program, tmp_path_factory.mktemp("data"), PROMPT)
+    return result, run, read_traffic(run)
+
+
+def chunks(entry: dict) -> list[dict]:
+    """The streamed chunks; the [DONE] terminator is not JSON and is left out."""
+    return [event.data for event in parse(entry["response"]["body"]) if isinstance(event.data, dict)]
+
+
+def test_continue_completes_a_tool_round_trip_against_the_mock(continue_run):
+    result, run, entries = continue_run
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'return "Hello, world!"' in result.stdout
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
+    assert manifest["agent"]["version"] == "1.5.47"
+    env = manifest["agent"]["env"]
+    config = f"{env['HOME']}/.continue/agent-probe.yaml"
+    assert manifest["agent"]["argv"][1:] == ["--print", PROMPT, "--config", config]
+    assert env["OPENAI_API_KEY"] == fingerprint(MOCK_KEY) and env["CONTINUE_METRICS_ENABLED"] == "0"
+    assert manifest["exchanges"] == len(entries) == 2
+    assert all(entry["complete"] for entry in entries)
+    assert all(entry["response"]["body"].rstrip().endswith("data: [DONE]") for entry in entries)
+
+
+def test_the_config_sends_the_prompt_and_the_key_then_the_bash_result(continue_run):
+    """The apiBase and apiKey cn read from the config the target wrote: each request reached the proxy with the
+    stand-in key filled from the environment."""
+    _, _, entries = continue_run
+    assert [(entry["request"]["method"], entry["request"]["path"]) for entry in entries] == [
+        ("POST", "/v1/chat/completions")
+    ] * 2
+    first = entries[0]["request"]
+    body = first["body"]
+    assert body["model"] == "gpt-4.1" and body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    system, user = body["messages"]
+    assert system["role"] == "system" and system["content"].startswith("You are an agent in the Continue CLI")
+    assert user == {"role": "user", "content": PROMPT}
+    names = {tool["function"]["name"] for tool in body["tools"]}
+    assert {"Bash", "Read", "List"} <= names and not names & {"Edit", "Write"}  # print mode offers no writing tool
+    headers = {name.lower(): value for name, value in first["headers"]}
+    assert headers["authorization"] == fingerprint(f"Bearer {MOCK_KEY}")
+    deltas = [call for chunk in chunks(entries[0]) for choice in chunk["choices"]
+              for call in choice["delta"].get("tool_calls", [])]  # fmt: skip
+    assert deltas[0]["function"]["name"] == "Bash"
+    arguments = json.loads("".join(delta["function"].get("arguments", "") for delta in deltas))
+    assert arguments == {"command": "echo agent-probe tool call"}
+    assistant, tool = entries[1]["request"]["body"]["messages"][-2:]
+    assert assistant["tool_calls"][0]["id"] == deltas[0]["id"]
+    assert tool == {"role": "tool", "tool_call_id": deltas[0]["id"], "content": "agent-probe tool call\n"}
+
+
+def test_the_report_shows_the_call_its_output_the_answer_and_the_usage(continue_run):
+    _, run, entries = continue_run
+    report = (run / "report.md").read_text()
+    usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
+    assert len(usage) == 2
+    turns = [
+        {
+            "input": item["prompt_tokens"],  # cached ones included
+            "cache_read": item["prompt_tokens_details"]["cached_tokens"],
+            "output": item["completion_tokens"],
+            "reasoning": item["completion_tokens_details"]["reasoning_tokens"],
+        }
+        for item in usage
+    ]
+    assert tokens_line(turns) in report
+    assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
+    assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
+    call = report.index("**Tool call** `Bash`")
+    assert '"command": "echo agent-probe tool call"' in report[call : call + 400]
+    assert "finish_reason `tool_calls`" in report and "finish_reason `stop`" in report
+    assert "output of Bash: agent-probe tool call" in report
+    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
+
+
+def test_the_config_with_its_key_stays_in_the_agent_home_and_no_key_reaches_the_run(continue_run):
+    _, run, _ = continue_run
+    home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
+    assert not os.path.exists(home)  # the config holding the key, and cn's sessions, are gone with the run
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_every_text_the_fresh_run_captured_reaches_an_output(continue_run):
+    """Any value in the capture that appears in no output is a loss (but pieces of tool-argument JSON, which are
+    joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
+    _, run, _ = continue_run
+    assert_run_loses_nothing(run)

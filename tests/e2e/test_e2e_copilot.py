@@ -1,0 +1,120 @@
+"""The real GitHub Copilot CLI with its own-key provider, run by `invoke pipeline --target copilot --upstream mock`:
+a native agent on a known API (Chat Completions), with no GitHub login."""
+
+import json
+import os
+
+import pytest
+from conftest import pipeline_against_mock, read_traffic, tokens_line
+from losses import assert_run_loses_nothing
+
+from probe.read.sse import parse
+from probe.redact.secrets import fingerprint
+
+pytestmark = pytest.mark.e2e
+PROMPT = "write a hello world function"
+MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives Copilot
+
+
+@pytest.fixture(scope="module")
+def copilot_run(tmp_path_factory, copilot_program):
+    result, run = pipeline_against_mock("copilot", copilot_program, tmp_path_factory.mktemp("data"), PROMPT)
+    return result, run, read_traffic(run)
+
+
+def chunks(entry: dict) -> list[dict]:
+    """The streamed chunks; the [DONE] terminator is not JSON and is left out."""
+    return [event.data for event in parse(entry["response"]["body"]) if isinstance(event.data, dict)]
+
+
+def test_copilot_completes_a_tool_round_trip_against_the_mock(copilot_run):
+    result, run, entries = copilot_run
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "echo agent-probe tool call" in result.stdout  # the tool it ran, as it shows it
+    assert 'return "Hello, world!"' in result.stdout
+    # It says its version as a sentence ("GitHub Copilot CLI 1.0.102."): read as the pinned one, no warning.
+    assert not [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
+    assert manifest["agent"]["version"] == "GitHub Copilot CLI 1.0.102."
+    assert manifest["agent"]["argv"][1:] == ["--prompt", PROMPT, "--allow-all-tools"]
+    env = manifest["agent"]["env"]
+    assert env["COPILOT_PROVIDER_BASE_URL"] == manifest["proxies"][0]["url"] + "/v1"
+    assert env["COPILOT_PROVIDER_API_KEY"] == fingerprint(MOCK_KEY)
+    assert env["COPILOT_OFFLINE"] == "true" and env["COPILOT_AUTO_UPDATE"] == "false"
+    assert env["COPILOT_HOME"] == env["HOME"] + "/.copilot" and env["COPILOT_MODEL"] == "gpt-4.1"
+    assert manifest["exchanges"] == len(entries) == 2
+    assert all(entry["complete"] for entry in entries)
+    assert all(entry["response"]["body"].rstrip().endswith("data: [DONE]") for entry in entries)
+
+
+def test_the_prompt_then_the_bash_call_and_its_output(copilot_run):
+    _, _, entries = copilot_run
+    assert [(entry["request"]["method"], entry["request"]["path"]) for entry in entries] == [
+        ("POST", "/v1/chat/completions")
+    ] * 2
+    first = entries[0]["request"]
+    body = first["body"]
+    assert body["model"] == "gpt-4.1" and body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    assert body["messages"][0]["role"] == "system"
+    assert body["messages"][0]["content"].startswith("You are the GitHub Copilot CLI")
+    # The prompt follows the date it adds to the user's message.
+    [user] = [message for message in body["messages"] if message["role"] == "user"]
+    assert user["content"].startswith("<current_datetime>") and user["content"].endswith(f"\n\n{PROMPT}")
+    assert {"bash", "view", "create", "edit", "grep", "glob"} <= {tool["function"]["name"] for tool in body["tools"]}
+    headers = {name.lower(): value for name, value in first["headers"]}
+    assert headers["authorization"] == fingerprint(f"Bearer {MOCK_KEY}")
+    assert headers["x-initiator"] == "user"
+    deltas = [call for chunk in chunks(entries[0]) for choice in chunk["choices"]
+              for call in choice["delta"].get("tool_calls", [])]  # fmt: skip
+    assert deltas[0]["function"]["name"] == "bash"
+    arguments = json.loads("".join(delta["function"].get("arguments", "") for delta in deltas))
+    assert arguments["command"] == "echo agent-probe tool call"
+    follow_up = entries[1]["request"]
+    assert {name.lower(): value for name, value in follow_up["headers"]}["x-initiator"] == "agent"
+    assistant, tool = follow_up["body"]["messages"][-2:]
+    assert assistant["tool_calls"][0]["id"] == deltas[0]["id"]
+    assert json.loads(assistant["tool_calls"][0]["function"]["arguments"]) == arguments
+    assert tool["role"] == "tool" and tool["tool_call_id"] == deltas[0]["id"]
+    assert tool["content"].startswith("agent-probe tool call\n")
+
+
+def test_the_report_shows_the_call_its_output_the_answer_and_the_usage(copilot_run):
+    _, run, entries = copilot_run
+    report = (run / "report.md").read_text()
+    usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
+    assert len(usage) == 2
+    turns = [
+        {
+            "input": item["prompt_tokens"],  # cached ones included
+            "cache_read": item["prompt_tokens_details"]["cached_tokens"],
+            "output": item["completion_tokens"],
+            "reasoning": item["completion_tokens_details"]["reasoning_tokens"],
+        }
+        for item in usage
+    ]
+    assert tokens_line(turns) in report
+    assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
+    assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
+    call = report.index("**Tool call** `bash`")
+    assert '"command": "echo agent-probe tool call"' in report[call : call + 400]
+    assert "finish_reason `tool_calls`" in report and "finish_reason `stop`" in report
+    assert "output of bash: agent-probe tool call" in report
+    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
+
+
+def test_its_state_stays_in_the_agent_home_and_no_key_reaches_the_run(copilot_run):
+    _, run, _ = copilot_run
+    home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
+    assert not os.path.exists(home)  # the home, with Copilot's sessions and logs, is gone with the run
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_every_text_the_fresh_run_captured_reaches_an_output(copilot_run):
+    """Any value in the capture that appears in no output is a loss (but pieces of tool-argument JSON, which are
+    joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
+    _, run, _ = copilot_run
+    assert_run_loses_nothing(run)
