@@ -71,14 +71,16 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies():
         [sys.executable, "-m", "invoke", "targets"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(
+    assert (
         "claude-code: Anthropic Claude Code CLI speaking the Messages API over HTTP/SSE\n"
         "  renderer: probe.apis.anthropic_messages.report\n"
         "  proxy api: 127.0.0.1:18090 -> https://api.anthropic.com/"
-    )
+    ) in result.stdout
     assert "\ncodex: OpenAI codex CLI" in result.stdout
     names = [line.split(":", 1)[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")]
-    assert names == ["claude-code", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"]
+    # Every target file, in order, whichever files there are; the bundled ones among them.
+    assert names == known_targets()
+    assert {"claude-code", "cline", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"} <= set(names)
     assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
     assert "  agent: none: give the client to record with --command" in result.stdout
     assert (
@@ -216,7 +218,7 @@ def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_a
     """gemini-cli and Qwen Code with --yolo, opencode's `run` by default; Claude Code (dontAsk) and codex (its
     read-only sandbox) refuse what needs approval, and the client-only target runs no agent of its own."""
     declared = {name: load_target(name).auto_approve for name in known_targets()}
-    assert {name for name, auto in declared.items() if auto is not None} == {"gemini", "qwen-code", "opencode"}
+    assert {name for name, auto in declared.items() if auto is not None} == {"gemini", "qwen-code", "opencode", "cline"}
     for name in ("gemini", "qwen-code"):
         target = load_target(name)
         assert target.auto_approve.arguments == ("--yolo",) and "--yolo" in target.command
@@ -226,6 +228,10 @@ def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_a
     opencode = load_target("opencode")
     assert opencode.auto_approve.arguments == () and with_approvals(opencode).command == opencode.command
     assert with_approvals(opencode).env == {**opencode.env, "OPENCODE_PERMISSION": '{"*": "ask"}'}
+    cline = load_target("cline")  # its approvals are turned on by a settings file of their own
+    asking = "{agent_home}/.cline/approvals-on/global-settings.json"
+    assert with_approvals(cline).env == {**cline.env, "CLINE_GLOBAL_SETTINGS_PATH": asking}
+    assert json.loads(cline.files[".cline/approvals-on/global-settings.json"])["toolAutoApprove"] is False
     assert with_approvals(load_target("codex")) == load_target("codex")
     assert "  agent: qwen (npm @qwen-code/qwen-code@0.24.4); runs its tools without asking (--yolo)" in (
         describe(load_target("qwen-code"))
