@@ -46,6 +46,8 @@ HELP = {
     "mock_transport": "websocket|http: with --upstream mock, whether the mock takes WebSockets (codex's default) "
     "or refuses them",
     "label": "TEXT: added to the run folder's name",
+    "login": "NAME: the target's login the agent signs in with (agent.logins; default: the first listed; "
+    "`invoke targets` lists them)",
     "port": "NAME=PORT: the listen port of one proxy (0 picks a free port); repeat it for each proxy",
     "timeout": "SECONDS: stop the agent after this long",
     "keep_secrets": "store secret headers unmasked (by default they are replaced by a fingerprint)",
@@ -166,6 +168,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         command=None,
         upstream=None,
         mock_transport=None,
+        login=None,
         label="",
         port=None,
         timeout=None,
@@ -185,6 +188,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
             command=command,
             upstream=upstream,
             mock_transport=mock_transport,
+            login=login,
             label=label,
             port=port,
             timeout=timeout,
@@ -328,6 +332,7 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
         "target": "NAME|FILE: the recorded run's target (default: the target in targets/ its manifest names)",
         "agent_version": "X.Y.Z: run this version of the agent (default: the version the run was recorded with)",
         "prompt": "TEXT: the prompt (default: the recorded one)",
+        "login": "NAME: the target's login the agent signs in with (default: the recorded one)",
         "label": "TEXT: added to the new run folder's name (default: replay)",
         "timeout": "SECONDS: stop the agent after this long",
         "fast": "send recorded streams at once, not at the pace they were recorded",
@@ -342,7 +347,7 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
     },
 )
 def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None, timeout=None, fast=False,
-           workdir=None, allow_divergence=False, quiet=False, trust=False, approvals=False):  # fmt: skip
+           workdir=None, allow_divergence=False, quiet=False, trust=False, approvals=False, login=None):  # fmt: skip
     """Run the agent against a recorded run's answers and record a new run; name the request that diverged.
 
     A stand-in upstream serves the recording: each request gets the recorded answer it matches (by endpoint,
@@ -351,14 +356,14 @@ def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None
     carries out the recorded tool calls: a run from elsewhere, or of an agent that auto-approves, needs --trust or
     --approvals.
     """
-    options = dict(agent_version=agent_version, prompt=prompt, label=label, timeout=timeout, fast=fast)
+    options = dict(agent_version=agent_version, prompt=prompt, login=login, label=label, timeout=timeout, fast=fast)
     options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet, trust=trust, approvals=approvals)
     call(c, replay_main.main, script_argv(run=run, target=target, **options))
 
 
 @task(klass=ProbeTask)
 def targets(c):
-    """List the known targets (targets/*.yaml) with their description, renderer, proxies and agent."""
+    """List the known targets (targets/*.yaml) with their description, renderer, proxies, agent and logins."""
     call(c, targets_script.main, [])
 
 

@@ -2,7 +2,14 @@
 
 import os
 
+from probe.capture.upstreams import is_local
+from probe.common.errors import UsageError
+from probe.runs.logins import choose_login, place_of
+from probe.runs.placeholders import environment_values, variables_named
 from probe.runs.targets import Target, fill_placeholders
+
+USERS = "your environment"
+AGENTS = "the agent's environment (yours, with the target's variables)"
 
 
 def target_environment(
@@ -21,15 +28,45 @@ def target_environment(
     gateway still gets the user's key. With the user's own home (`home` "own") there is no stand-in key: the
     agent sends the user's own login, as it would to its real API (masked in the capture like any secret)."""
     private = home == "private"
-    groups = [target.env] + ([target.private_env] if private else []) + ([] if full_traffic else [target.quiet_env])
-    groups += [target.mock_env] if mock and private else []
-    found = {key: fill_placeholders(value, values) for group in groups for key, value in group.items()}
+    given = environ if environ is not None else os.environ
+    kinds = ["env"] + (["private_env"] if private else []) + ([] if full_traffic else ["quiet_env"])
+    kinds += ["mock_env"] if mock and private else []
+
+    def filled(kind: str, key: str, value: str) -> str:
+        # {env.NAME} in a variable is the user's own: the target's variables are what is being worked out.
+        where = place_of(target, kind, key)
+        return fill_placeholders(value, values | environment_values(value, given, target.name, where, USERS))
+
+    found = {key: filled(kind, key, value) for kind in kinds for key, value in getattr(target, kind).items()}
     if local and not mock and private:
-        given = environ if environ is not None else os.environ
         for key, value in target.mock_env.items():
             if key not in found and key not in given:
-                found[key] = fill_placeholders(value, values)
+                found[key] = filled("mock_env", key, value)
     return found
+
+
+def written_by_target(target: Target, template: str | None, home: str, stand_in: bool) -> list[tuple]:
+    """What the agent's `{env.NAME}` placeholders are taken from the agent's environment for: each argument of the
+    `template` the run starts (command or interactive; None for a --command), and, with a private home, each file
+    (and against the mock each mock file) written into it, as (kind, key, text)."""
+    places = [(template, index, text) for index, text in enumerate(getattr(target, template))] if template else []
+    kinds = (["files"] + (["mock_files"] if stand_in else [])) if home == "private" else []
+    return places + [(kind, name, text) for kind in kinds for name, text in getattr(target, kind).items()]
+
+
+def agent_values(target: Target, text: str, kind: str, key, agent_env: dict[str, str]) -> dict[str, str]:
+    """`env.NAME` -> its value in the agent's environment, for each `{env.NAME}` in one of the target's texts."""
+    return environment_values(text, agent_env, target.name, place_of(target, kind, key), AGENTS)
+
+
+def check_placeholders(
+    target: Target, target_env: dict[str, str], template: str | None, home: str, stand_in: bool, environ=None
+) -> None:
+    """Every `{env.NAME}` the run will fill is set, else a one-line error, before anything starts."""
+    names = dict.fromkeys(environ if environ is not None else os.environ, "") | dict.fromkeys(target_env, "")
+    for kind, key, text in written_by_target(target, template, home, stand_in):
+        if variables_named(text):
+            agent_values(target, text, kind, key, names)
 
 
 def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
@@ -42,3 +79,26 @@ def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[
     for name, url in urls.items():
         env[f"PROBE_PROXY_{name.upper().replace('-', '_')}_URL"] = url
     return env
+
+
+def with_login(
+    target: Target,
+    login: str | None,
+    agent: bool,
+    template: str | None,
+    home: str,
+    stand_in: bool,
+    full_traffic: bool,
+    upstream: str | None,
+) -> Target:
+    """The target with the login a run's agent uses laid over it (probe.runs.logins.choose_login), once every
+    `{env.NAME}` the run will fill is known to be set: else a one-line error, before anything starts."""
+    if not agent:
+        if login is not None:
+            raise UsageError("--login chooses how the target's agent signs in; there is no agent in this run")
+        return target
+    target = choose_login(target, login)
+    # With made-up values for what the run fills in later: only {env.NAME} is checked here.
+    made_up = target_environment(target, {}, stand_in, full_traffic, is_local(upstream), home=home)
+    check_placeholders(target, made_up, template, home, stand_in)
+    return target

@@ -28,6 +28,12 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SHELL-COMMAND",
         help="run this shell command instead of the target's agent",
     )
+    parser.add_argument(
+        "--login",
+        metavar="NAME",
+        help="the target's login the agent signs in with (agent.logins in its target file; default: the first one "
+        "listed); against the mock, that login's stand-in credentials",
+    )
     parser.add_argument("--label", default="", metavar="TEXT", help="added to the run folder's name")
     parser.add_argument(
         "--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent after this many seconds"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import agent_home, agents, processes, scrub, session, watchdog
-from probe.capture.environment import agent_environment, target_environment
+from probe.capture.environment import agent_environment, agent_values, target_environment, with_login, written_by_target
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
@@ -88,6 +88,7 @@ def capture(
     workdir: str | None = None,
     home: str = "private",
     agent_args: list[str] | tuple = (),
+    login: str | None = None,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -99,7 +100,8 @@ def capture(
     `stand_in` says the upstream URL is a local stand-in for the model (a replay): the agent then gets the
     target's `mock_env`, as with the mock. `workdir`: the folder the agent runs in (default: this process's), or
     `fresh` for a new empty one. `home`: "private" (a new home the target prepares) or "own" (the user's; see
-    target_environment). `agent_args` are added to the agent's command. An agent run given neither a prompt nor a
+    target_environment). `agent_args` are added to the agent's command. `login` names the target's login the agent
+    uses (default: the first it lists; see probe.runs.logins). An agent run given neither a prompt nor a
     command is the agent's interactive session, in this terminal."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
@@ -110,6 +112,8 @@ def capture(
         raise UsageError(f"{target.name} runs no agent of its own: give the client to record with --command")
     if interactive:
         check_interactive(target)
+    template = None if command is not None else "interactive" if interactive else "command"
+    target = with_login(target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream)
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
@@ -177,6 +181,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         )
         if plan.agent:
             recording.set_session(session_kind(plan), plan.home, plan.agent_args)
+            recording.manifest["login"] = plan.target.login.name if plan.target.login else None
         watchdog.close_run(recording.run)
         if plan.watch is not None:
             # It reads what the addon writes, from a thread of this process: the proxies never wait for it.
@@ -258,14 +263,20 @@ def run_agent(
     if plan.home == "private":  # the user's own home is never written to
         # Filled escaped as in a JSON string, which a TOML string reads alike: a folder named with a quote or a
         # backslash must not break the settings file it is written into.
-        escaped = {name: json.dumps(value)[1:-1] for name, value in values.items()}
-        files = {name: fill_placeholders(text, escaped) for name, text in plan.target.files.items()}
+        files = {}
+        for kind, name, text in written_by_target(plan.target, None, plan.home, plan.stand_in):
+            filled = values | agent_values(plan.target, text, kind, name, env)
+            files[name] = fill_placeholders(text, {key: json.dumps(value)[1:-1] for key, value in filled.items()})
         agent_home.populate(home, files, recording.run)
     if not plan.keep_secrets:
         watchdog.scrub(scrub.secret_values(env))
     if plan.command is None:
-        template = plan.target.interactive if plan.interactive else plan.target.command
-        argv = [plan.chosen.program] + [fill_placeholders(argument, values) for argument in template[1:]]
+        kind = "interactive" if plan.interactive else "command"
+        template = list(enumerate(getattr(plan.target, kind)))[1:]
+        argv = [plan.chosen.program]
+        argv += [
+            fill_placeholders(text, values | agent_values(plan.target, text, kind, i, env)) for i, text in template
+        ]
         argv += plan.agent_args
         recording.set_agent(argv, plan.chosen.version, target_env, cwd=cwd)
     else:
@@ -363,6 +374,7 @@ def capture_from_arguments(
         workdir=workdir_of(args),
         home=home_of(args, stand_in, target.real_api_home),
         agent_args=args.agent_args,
+        login=args.login,
     )
     report_outcome(result)
     return result

@@ -212,7 +212,8 @@ def stored_target_file(target: Target, keep_secrets: bool) -> dict | None:
     if not keep_secrets:
         values = {
             value
-            for group in (target.env, target.mock_env, target.quiet_env)
+            for holder in (target, *target.logins)
+            for group in (holder.env, holder.mock_env, holder.quiet_env, holder.private_env)
             for name, value in group.items()
             if is_secret_variable(name, value)
         }

@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--agent-version", type=cli.agent_version, metavar="X.Y.Z",
                         help="run this version of the agent (default: the recorded one)")  # fmt: skip
     parser.add_argument("--prompt", type=cli.not_empty, metavar="TEXT", help="default: the recorded prompt")
+    parser.add_argument("--login", metavar="NAME", help="the target's login the agent uses (default: the recorded one)")
     parser.add_argument("--label", default="replay", metavar="TEXT", help="added to the new run folder's name")
     parser.add_argument("--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent then")
     parser.add_argument("--fast", action="store_true", help="send recorded streams at once, not at their pace")
@@ -73,6 +74,12 @@ def recorded_version(manifest: dict, vouched: bool = True) -> str | None:
         if found:
             return found[0]
     return None
+
+
+def recorded_login(manifest: dict, target) -> str | None:
+    """The login the run was recorded with, if it is one the target lists (a manifest may say anything)."""
+    login = manifest.get("login")
+    return login if isinstance(login, str) and login in [known.name for known in target.logins] else None
 
 
 class StandIn:
@@ -181,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     version = args.agent_version or recorded_version(manifest, allowed.vouched)
     capture_argv = ["--target", target.name, "--prompt", prompt, "--label", args.label, "--quiet"]
     capture_argv += ["--agent-version", version] if version else []
+    login = args.login or recorded_login(manifest, target)
+    capture_argv += ["--login", login] if login else []
     capture_argv += ["--timeout", str(args.timeout)] if args.timeout else []
     # A fresh folder is made here, not by the capture: the stand-in compares the paths the agent names in it.
     fresh = agent_home.fresh_workdir() if args.workdir == cli.FRESH else None

@@ -51,12 +51,13 @@ class Checker:
             raise self.fail(location, f"expected {article} {kind}")
 
 
-def agent_files(declared: dict, check: Checker) -> dict[str, str]:
-    """`agent.files`: each path must stay inside {agent_home}, or inside the run folder for one that starts `{run}/`;
-    a mapping or list is written as JSON, so a settings file can be written as YAML in the target file."""
+def agent_files(declared: dict, check: Checker, place: str = "agent.files") -> dict[str, str]:
+    """`agent.files` (or another mapping of files, at `place`): each path must stay inside {agent_home}, or inside
+    the run folder for one that starts `{run}/`; a mapping or list is written as JSON, so a settings file can be
+    written as YAML in the target file."""
     files = {}
     for name, content in declared.items():
-        where = f"agent.files.{name}"
+        where = f"{place}.{name}"
         relative = name.removeprefix(RUN_FOLDER) if isinstance(name, str) else name
         parts = PurePosixPath(relative).parts if isinstance(relative, str) else ()
         if not parts or relative.startswith(("/", "~", "{")) or ".." in parts or "\\" in relative:

@@ -13,9 +13,11 @@ from probe.common.errors import TargetError, one_line, run_main
 from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
+from probe.runs.logins import Login, parse_logins
+from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.target_checks import Checker, agent_files, nul_location
 
-PLACEHOLDER = re.compile(r"\{(prompt|run|agent_home|workdir|proxy\.[A-Za-z0-9_-]+)\}")
+__all__ = ["Login", "fill_placeholders"]  # here too for the callers that read a target
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
 # What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
@@ -84,6 +86,11 @@ class Target:
     # Written into {agent_home} (or, for a path starting `{run}/`, the run folder) before the agent starts with a
     # private home (its settings): relative path -> text; a path ending in "/" is a folder.
     files: dict[str, str] = field(default_factory=dict)
+    mock_files: dict[str, str] = field(default_factory=dict)  # as files, written only when the mock is the upstream
+    # The ways the agent can sign in (agent.logins), the first the default; `login` is the one a run chose
+    # (probe.runs.logins.choose_login), its mappings then already laid over the agent's.
+    logins: tuple[Login, ...] = ()
+    login: Login | None = None
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     auto_approve: AutoApprove | None = None  # None: the agent asks before its tools (or refuses them), as run here
@@ -126,6 +133,8 @@ AGENT_KEYS = {
     "quiet_env": ("string mapping", False),
     "install": ("mapping", False),
     "files": ("mapping", False),
+    "mock_files": ("mapping", False),  # as files, written into the private home only against the mock
+    "logins": ("mapping", False),  # probe.runs.logins
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env")
@@ -186,6 +195,8 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     if "command" not in agent and "install" in agent:
         raise check.fail("agent.install", "there is no agent.command to install a program for")
     files = agent_files(agent.get("files", {}), check)
+    mock_files = agent_files(agent.get("mock_files", {}), check, "agent.mock_files")
+    logins = parse_logins(agent["logins"], names, check, agent_files) if "logins" in agent else ()
     auto = parse_auto_approve(agent["auto_approve"], agent.get("command"), check) if "auto_approve" in agent else None
     variables = [(f"agent.{kind}", agent.get(kind, {})) for kind in ENVIRONMENTS]
     variables += [("agent.auto_approve.approvals_env", auto.approvals_env if auto else {})]
@@ -194,8 +205,13 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         for key in ("command", "interactive")
         for index, argument in enumerate(agent.get(key, []))
     ]
+    written_files = [("agent.files", files), ("agent.mock_files", mock_files)]
+    for login in logins:
+        variables += [(f"{login.where()}.{kind}", getattr(login, kind)) for kind in ENVIRONMENTS]
+        written_files += [(f"{login.where()}.{kind}", getattr(login, kind)) for kind in ("files", "mock_files")]
+        places += [(f"{login.where()}.arguments[{index}]", text) for index, text in enumerate(login.arguments)]
     places += [(f"{kind}.{name}", value) for kind, values in variables for name, value in values.items()]
-    places += [(f"agent.files.{name}", text) for name, text in files.items()]
+    places += [(f"{kind}.{name}", text) for kind, got in written_files for name, text in got.items()]
     for where, written in places:
         for match in PLACEHOLDER.finditer(written):
             placeholder = match.group(1)
@@ -245,6 +261,8 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
         install=install,
         files=files,
+        mock_files=mock_files,
+        logins=logins,
         upstream_proxy=data.get("upstream_proxy"),
         stall_timeout=float(data.get("stall_timeout", 300)),
         auto_approve=auto,
@@ -307,11 +325,6 @@ def read_target_file(path: Path) -> str:
         raise TargetError(f"{display(path)}: not UTF-8 text") from None
 
 
-def fill_placeholders(text: str, values: dict[str, str]) -> str:
-    """Replace `{prompt}`, `{run}`, `{agent_home}` and `{proxy.NAME}`; other braces are left alone."""
-    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
-
-
 def describe(target: Target) -> list[str]:
     """What `invoke targets` prints for one target: each line shown inert, since a target file may come from anyone."""
     lines = [f"{target.name}: {target.description}", f"  renderer: {target.renderer}"]
@@ -329,6 +342,12 @@ def describe(target: Target) -> list[str]:
         lines[-1] += f"; runs its tools without asking ({target.auto_approve.said()})"
     if target.interactive:
         lines.append(f"  interactive session: {' '.join(target.interactive)} (a run given no --prompt)")
+    for position, login in enumerate(target.logins):
+        default = " (the default)" if position == 0 else ""
+        lines.append(f"  login {login.name}{default}: {login.description}")
+        if login.needs:
+            lines.append(f"    needs: {login.needs}")
+        lines.append(f"    proxies: {', '.join(login.proxies) or 'as the target'}")
     return [one_line(line) for line in lines]
 
 

@@ -29,6 +29,7 @@ class ManifestFacts:
     session: Any = None
     home: Any = None
     agent_args: Any = None
+    login: Any = None  # the target's login the agent used (agent.logins); None: a target without logins
 
 
 def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
@@ -49,10 +50,12 @@ def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
         session=manifest.get("session"),
         home=manifest.get("home"),
         agent_args=manifest.get("agent_args") or None,
+        login=manifest.get("login"),
     )
 
 
 def session_words(facts: ManifestFacts) -> list[tuple[str, Any]]:
     """What the manifest says of how the agent was run, as (what, value) pairs, only those it records."""
-    said = [("session", facts.session), ("home", facts.home), ("agent arguments", facts.agent_args)]
+    said = [("session", facts.session), ("login", facts.login), ("home", facts.home)]
+    said += [("agent arguments", facts.agent_args)]
     return [(what, value) for what, value in said if value is not None]
