@@ -4,7 +4,8 @@ asked, has the agent run `ls` and then write hello.py with the agent's own shell
 It shares no code with the mock, so a test driving a real agent through it checks the agent, the proxy and the
 reports against a second reading of the API. It answers streamed requests as SSE (with a usage chunk when the
 request asks for one, as the API does) and others as one JSON object. A request that declares no shell-like tool
-(aider's, which edits files from the answer's text) is answered with a whole-file edit of hello.py instead.
+(aider's, which edits files from the answer's text) is answered, the first time, with an edit that creates
+hello.py, in the SEARCH/REPLACE blocks of aider's "diff" edit format.
 """
 
 import json
@@ -62,18 +63,21 @@ def results_so_far(messages: list) -> int:
     return sum(1 for message in messages if isinstance(message, dict) and message.get("role") in ("tool", "function"))
 
 
-def whole_file_edit() -> str:
-    """hello.py in aider's whole-file edit format: the file's name on a line, then its text in a fence."""
-    return f"I will create hello.py.\n\nhello.py\n```python\n{HELLO_TEXT}\n```\n"
+def edit_creating_hello() -> str:
+    """An edit that creates hello.py, as a SEARCH/REPLACE block whose SEARCH part is empty: the file's name on a
+    line, then the block in a fence."""
+    return (
+        f"I will create hello.py.\n\nhello.py\n```python\n<<<<<<< SEARCH\n=======\n{HELLO_TEXT}\n>>>>>>> REPLACE\n```\n"
+    )
 
 
-def next_turn(body: dict) -> tuple[str, tuple[str, str] | None]:
-    """(text, (tool name, JSON arguments) or None) for this request."""
+def next_turn(body: dict, edited: bool) -> tuple[str, tuple[str, str] | None]:
+    """(text, (tool name, JSON arguments) or None) for this request; `edited`: a request without tools was
+    answered with the edit before."""
     messages = body.get("messages") or []
     tool = shell_tool(body.get("tools") or [])
     if tool is None:
-        said = [message for message in messages if isinstance(message, dict) and message.get("role") == "assistant"]
-        return (FINAL_ANSWER, None) if said else (whole_file_edit(), None)
+        return (FINAL_ANSWER, None) if edited else (edit_creating_hello(), None)
     step = results_so_far(messages)
     if step >= 2:
         return FINAL_ANSWER, None
@@ -97,6 +101,7 @@ class ScriptedModel:
     def __init__(self):
         self.requests: list[Recorded] = []
         self.calls = 0
+        self.edited = False
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -123,7 +128,9 @@ class ScriptedModel:
                 if not self.path.split("?")[0].endswith("/chat/completions") or not isinstance(body, dict):
                     self.send_error(404)
                     return
-                text, call = next_turn(body)
+                with model.lock:
+                    edited, model.edited = model.edited, model.edited or shell_tool(body.get("tools") or []) is None
+                text, call = next_turn(body, edited)
                 if body.get("stream"):
                     self.stream(body, text, call)
                 else:

@@ -80,7 +80,8 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies():
     names = [line.split(":", 1)[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")]
     # Every target file, in order, whichever files there are; the bundled ones among them.
     assert names == known_targets()
-    assert {"claude-code", "cline", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"} <= set(names)
+    bundled = {"aider", "claude-code", "cline", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"}
+    assert bundled <= set(names)
     assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
     assert "  agent: none: give the client to record with --command" in result.stdout
     assert (
@@ -215,15 +216,17 @@ def test_a_target_without_a_command_records_only_clients_given_with_command():
 
 
 def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on():
-    """gemini-cli and Qwen Code with --yolo, opencode's `run` by default; Claude Code (dontAsk) and codex (its
-    read-only sandbox) refuse what needs approval, and the client-only target runs no agent of its own."""
+    """gemini-cli and Qwen Code with --yolo, aider with --yes-always, opencode's `run` and Cline by default;
+    Claude Code (dontAsk) and codex (its read-only sandbox) refuse what needs approval, and the client-only target
+    runs no agent of its own."""
     declared = {name: load_target(name).auto_approve for name in known_targets()}
-    assert {name for name, auto in declared.items() if auto is not None} == {"gemini", "qwen-code", "opencode", "cline"}
-    for name in ("gemini", "qwen-code"):
+    auto_approving = {"gemini", "qwen-code", "opencode", "cline", "aider"}
+    assert {name for name, auto in declared.items() if auto is not None} == auto_approving
+    for name, argument in (("gemini", "--yolo"), ("qwen-code", "--yolo"), ("aider", "--yes-always")):
         target = load_target(name)
-        assert target.auto_approve.arguments == ("--yolo",) and "--yolo" in target.command
+        assert target.auto_approve.arguments == (argument,) and argument in target.command
         on = with_approvals(target)
-        assert on.command == tuple(argument for argument in target.command if argument != "--yolo")
+        assert on.command == tuple(given for given in target.command if given != argument)
         assert on.env == target.env and on.auto_approve is None
     opencode = load_target("opencode")
     assert opencode.auto_approve.arguments == () and with_approvals(opencode).command == opencode.command
