@@ -1,4 +1,5 @@
-"""Chooses the agent program a run starts: one on PATH, or an exact version installed from npm into .agents/."""
+"""Chooses the agent program a run starts: one on PATH, or an exact version installed from npm or PyPI into
+.agents/."""
 
 import json
 import os
@@ -10,8 +11,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import npm
-from probe.common import cli, npm_names
+from probe.capture import npm, pypi
+from probe.common import cli, npm_names, pypi_names
 from probe.common.errors import TargetError, ToolMissing, UsageError, one_line, run_main
 from probe.common.paths import agents_dir, display
 from probe.runs.targets import Install, Target, is_target_path, load_target
@@ -25,6 +26,7 @@ class Agent:
     version: str | None  # its own `--version` line
     package: str | None  # the npm package it was installed from into .agents/; None for one found on PATH
     requested: str | None  # the version asked for with --agent-version
+    registry: str = "npm"  # where `package` comes from: npm, or pypi (a distribution, in a virtualenv)
 
     def describe(self) -> str:
         # The folder is shown resolved but not the program: node_modules/.bin/codex, not the file it links to.
@@ -35,12 +37,17 @@ class Agent:
 
 
 def install_folder(install: Install, version: str) -> Path:
-    """The npm prefix of one version, `.agents/<package>@<version>/`: versions never overwrite each other."""
-    return agents_dir() / f"{install.npm}@{version}"
+    """The npm prefix (or the virtualenv) of one version, `.agents/<package>@<version>/`: versions never overwrite
+    each other."""
+    return agents_dir() / f"{install.package}@{version}"
 
 
 def installed_binary(install: Install, version: str) -> Path | None:
     """The program of that version in .agents/, if it is installed there whole."""
+    if install.pypi:
+        folder = install_folder(install, version)
+        binary = folder / "bin" / install.binary
+        return binary if pypi.installed(folder, install.pypi, version) and binary.is_file() else None
     folder = install_folder(install, version) / "node_modules"
     try:
         found = json.loads((folder / install.npm / "package.json").read_text()).get("version")
@@ -53,13 +60,15 @@ def installed_binary(install: Install, version: str) -> Path | None:
 def ensure_installed(target: Target, version: str | None = None) -> Path:
     """`version` (default: the pinned one) of the target's agent in .agents/, installed now if it is not there."""
     if target.install is None:
-        raise TargetError(f"{target.name} names no npm package (agent.install) to install its agent from")
+        raise TargetError(f"{target.name} names no npm or PyPI package (agent.install) to install its agent from")
     install = target.install
     version = version or install.version
+    if not install.is_plain_version(version):  # npm's and PyPI's plain versions differ (1.2 is only PyPI's)
+        raise UsageError(f"argument --agent-version: expected a plain version such as 0.166.0, got {version!r}")
     binary = installed_binary(install, version)
     if binary is not None:
         return binary
-    if shutil.which("npm") is None:
+    if install.npm and shutil.which("npm") is None:
         where = "" if version != install.version else f" or put {install.binary} on PATH"
         raise ToolMissing(
             f"{install.binary} {version} is not installed and npm was not found: install Node.js >= 20 "
@@ -71,17 +80,20 @@ def ensure_installed(target: Target, version: str | None = None) -> Path:
     else:
         why = f"pinned in {display(target.path)}" if target.path else "pinned"
     print(
-        f"{install.binary}: installing {install.npm}@{version} ({why}) into {display(folder)}",
+        f"{install.binary}: installing {install.registry} {install.package}@{version} ({why}) into {display(folder)}",
         file=sys.stderr,
         flush=True,
     )
-    if folder.exists():
-        # Installs are renamed into place whole, so this one was damaged by hand: install it afresh.
-        shutil.rmtree(folder)
-    npm.install(install.npm, version, folder)
+    if install.pypi:
+        pypi.install(install.pypi, version, folder)  # built in place, under a lock (see probe.capture.pypi)
+    else:
+        if folder.exists():
+            # Installs are renamed into place whole, so this one was damaged by hand: install it afresh.
+            shutil.rmtree(folder)
+        npm.install(install.npm, version, folder)
     binary = installed_binary(install, version)
     if binary is None:
-        raise ToolMissing(f"installing {install.npm}@{version} gave no {install.binary} program")
+        raise ToolMissing(f"installing {install.package}@{version} gave no {install.binary} program")
     return binary
 
 
@@ -91,7 +103,7 @@ def choose(target: Target, requested: str | None = None) -> Agent:
     if requested is not None:
         if target.install is None:
             raise UsageError(
-                f"--agent-version: {target.name} names no npm package (agent.install) to install "
+                f"--agent-version: {target.name} names no npm or PyPI package (agent.install) to install "
                 "a version of its agent from"
             )
         return started_from(str(ensure_installed(target, requested)), target, requested)
@@ -100,12 +112,14 @@ def choose(target: Target, requested: str | None = None) -> Agent:
     if found:
         return Agent(found, agent_version(found), None, None)
     if target.install is None:
-        raise ToolMissing(f"{program} not found on PATH, and {target.name} names no npm package to install it from")
+        raise ToolMissing(
+            f"{program} not found on PATH, and {target.name} names no npm or PyPI package to install it from"
+        )
     return started_from(str(ensure_installed(target)), target, None)
 
 
 def started_from(program: str, target: Target, requested: str | None) -> Agent:
-    return Agent(program, agent_version(program), target.install.npm, requested)
+    return Agent(program, agent_version(program), target.install.package, requested, target.install.registry)
 
 
 def path_warning(target: Target, agent: Agent) -> str | None:
@@ -124,9 +138,10 @@ def path_warning(target: Target, agent: Agent) -> str | None:
 
 def versions_said(said: str) -> list[str]:
     """The plain versions in what an agent says of its own version: `codex-cli 0.169.0`, `2.1.330 (Claude Code)`,
-    `v1.18.33`: the version is one word of what it says."""
-    words = (word.removeprefix("v") for word in re.split(r"[\s(),]+", said))
-    return [word for word in words if npm_names.is_plain_version(word)]
+    `v1.18.33`, `llm, version 0.36`: the version is one word of what it says (npm's x.y.z first, then PyPI's)."""
+    words = [word.removeprefix("v") for word in re.split(r"[\s(),]+", said)]
+    plain = [word for word in words if npm_names.is_plain_version(word)]
+    return plain + [word for word in words if word not in plain and pypi_names.is_plain_version(word)]
 
 
 def agent_version(program: str) -> str | None:
@@ -158,7 +173,7 @@ def target_and_version(spec: str) -> tuple[str, str | None]:
     name, at, version = spec.rpartition("@")
     if not at or is_target_path(spec):
         return spec, None
-    if not npm_names.is_plain_version(version):
+    if not npm_names.is_plain_version(version) and not pypi_names.is_plain_version(version):
         raise UsageError(f"{spec}: expected a plain version after the @, such as {name}@1.2.3")
     return name, version
 
@@ -175,10 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [(spec, *target_and_version(spec)) for spec in args.targets]
     chosen = [(spec, name, load_target(name), version) for spec, name, version in chosen]
     for spec, name, target, version in chosen:
+        if version is not None and target.install and not target.install.is_plain_version(version):
+            raise UsageError(f"{spec}: expected a plain version after the @, such as {name}@1.2.3")
+    for spec, name, target, version in chosen:
         if target.install is None:
             if version is not None:
-                raise UsageError(f"{spec}: {name} names no npm package (agent.install) to install a version from")
-            print(f"{name}: no npm package pinned; nothing to install")
+                raise UsageError(
+                    f"{spec}: {name} names no npm or PyPI package (agent.install) to install a version from"
+                )
+            print(f"{name}: no package pinned; nothing to install")
             continue
         binary = ensure_installed(target, version)
         print(

@@ -316,7 +316,8 @@ def agent_fields(chosen: agents.Agent | None) -> dict:
     """Where the agent's program came from, for the manifest (its path masked like the argv that starts it)."""
     return {
         "binary": mask_argv([chosen.program])[0] if chosen else None,
-        "npm_package": chosen.package if chosen else None,
+        "npm_package": chosen.package if chosen and chosen.registry == "npm" else None,
+        "pypi_package": chosen.package if chosen and chosen.registry == "pypi" else None,
         "requested_version": chosen.requested if chosen else None,
     }
 

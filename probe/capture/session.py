@@ -120,7 +120,7 @@ def open_run(
     agent: dict | None = None,
 ) -> Recording:
     """Create (or adopt) the run folder and write a `running` manifest before anything starts. `agent` says
-    where the agent's program came from (`binary`, `npm_package`, `requested_version`)."""
+    where the agent's program came from (`binary`, `npm_package` or `pypi_package`, `requested_version`)."""
     if not keep_secrets:
         label = mask_tokens_and_urls(label)
     # Everything the manifest says is worked out before the folder exists (masking loads its rules, the versions

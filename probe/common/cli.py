@@ -5,7 +5,7 @@ import math
 import re
 from pathlib import Path
 
-from probe.common import npm_names
+from probe.common import npm_names, pypi_names
 from probe.common.errors import UsageError
 
 
@@ -51,8 +51,9 @@ def not_empty(text: str) -> str:
 
 
 def agent_version(text: str) -> str:
-    """A plain version such as 0.166.0: it goes to npm, which would take a tag, a range, a URL or a path too."""
-    if not npm_names.is_plain_version(text):
+    """A plain version such as 0.166.0: it goes to npm (or pip), which would take a tag, a range, a URL or a path
+    too. Which of the two registries' plain versions it must be is checked once the target is known."""
+    if not npm_names.is_plain_version(text) and not pypi_names.is_plain_version(text):
         raise argparse.ArgumentTypeError(f"expected a plain version such as 0.166.0, got {text!r}")
     return text
 

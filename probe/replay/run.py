@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.prompt and not allowed.vouched and prompt.startswith("-"):
         # The agent would read it as an option of its own: one that turns its approvals off, say.
         raise UsageError(f"{display(recorded)}: its recorded prompt starts with '-', an agent's option: give --prompt")
-    version = args.agent_version or recorded_version(manifest, allowed.vouched)
+    # Only an agent the target installs (from npm or PyPI) can be run at a version: one on PATH runs as it is.
+    version = args.agent_version or (recorded_version(manifest, allowed.vouched) if target.install else None)
     capture_argv = ["--target", target.name, "--prompt", prompt, "--label", args.label, "--quiet"]
     capture_argv += ["--agent-version", version] if version else []
     login = args.login or recorded_login(manifest, target)

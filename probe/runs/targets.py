@@ -7,17 +7,18 @@ from pathlib import Path
 
 import yaml
 
-from probe.common import cli, npm_names
+from probe.common import cli
 from probe.common.bounded_read import read_at_most
 from probe.common.errors import TargetError, one_line, run_main
 from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
+from probe.runs.install import Install, parse_install
 from probe.runs.logins import Login, parse_logins
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.target_checks import Checker, agent_files, nul_location
 
-__all__ = ["Login", "fill_placeholders"]  # here too for the callers that read a target
+__all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
 # What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
@@ -27,8 +28,6 @@ UPSTREAM_PROXY_URL = re.compile(r"^http://(?:[^/@\s]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A
 # An environment variable's name as a shell writes it, and an HTTP header's name (RFC 9110's token).
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-# The name of the program an npm package puts in node_modules/.bin/: a file name, never a path.
-BINARY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*", re.ASCII)
 
 
 def upstream_problem(url: str, proxy: bool = False) -> str | None:
@@ -51,13 +50,6 @@ class Proxy:
     listen: int  # where `proxies` listens (a run takes a free port unless --port fixes one); 0 picks a free port
     upstream: str
     purpose: str = ""
-
-
-@dataclass(frozen=True)
-class Install:
-    npm: str
-    version: str
-    binary: str
 
 
 @dataclass(frozen=True)
@@ -138,7 +130,6 @@ AGENT_KEYS = {
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env")
-INSTALL_KEYS = {"npm": ("string", True), "version": ("string", True), "binary": ("string", True)}
 
 
 def parse_target(text: str, source: str, path: Path | None = None) -> Target:
@@ -233,17 +224,6 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
             raise check.fail("upstream_proxy", problem)
     if data.get("stall_timeout", 0) == float("inf"):
         raise check.fail("stall_timeout", "expected a number of seconds (0 turns the check off)")
-    install = None
-    if "install" in agent:
-        spec = check.mapping(agent["install"], INSTALL_KEYS, "agent.install")
-        # All three go into npm's command line or name a folder under .agents/.
-        if not npm_names.PACKAGE_NAME.fullmatch(spec["npm"]):
-            raise check.fail("agent.install.npm", "expected an npm package name, such as @openai/codex")
-        if not npm_names.is_plain_version(spec["version"]):
-            raise check.fail("agent.install.version", "expected a plain version, such as 1.2.3")
-        if not BINARY_NAME.fullmatch(spec["binary"]):
-            raise check.fail("agent.install.binary", "expected a program's file name, such as codex")
-        install = Install(spec["npm"], spec["version"], spec["binary"])
     return Target(
         name=data["name"],
         description=data["description"],
@@ -259,7 +239,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         mock_finish_command=agent.get("mock_finish_command"),
         quiet_env=dict(agent.get("quiet_env", {})),
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
-        install=install,
+        install=parse_install(agent["install"], check) if "install" in agent else None,
         files=files,
         mock_files=mock_files,
         logins=logins,
@@ -335,7 +315,8 @@ def describe(target: Target) -> list[str]:
     if not target.command:
         lines.append("  agent: none: give the client to record with --command")
     elif target.install:
-        lines.append(f"  agent: {target.command[0]} (npm {target.install.npm}@{target.install.version})")
+        install = target.install
+        lines.append(f"  agent: {target.command[0]} ({install.registry} {install.package}@{install.version})")
     else:
         lines.append(f"  agent: {target.command[0]}")
     if target.auto_approve is not None:

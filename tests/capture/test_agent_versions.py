@@ -286,8 +286,8 @@ def test_a_version_npm_does_not_have_is_one_line_and_leaves_nothing(tmp_path):
         ),
         (
             ["--target", "NOINSTALL", "--prompt", "hi"],
-            "error: --agent-version: noinstall names no npm package (agent.install) to install a version of its "
-            "agent from",
+            "error: --agent-version: noinstall names no npm or PyPI package (agent.install) to install a version of "
+            "its agent from",
         ),
     ],
 )

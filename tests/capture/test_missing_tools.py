@@ -44,7 +44,7 @@ def assert_one_line(result: subprocess.CompletedProcess, expected: str) -> None:
 
 def test_missing_agent_without_a_package(tmp_path):
     result = pipeline(write_target(tmp_path, "no-such-agent-xyz"), dict(os.environ))
-    assert_one_line(result, "error: no-such-agent-xyz not found on PATH, and tool names no npm package")
+    assert_one_line(result, "error: no-such-agent-xyz not found on PATH, and tool names no npm or PyPI package")
 
 
 def test_missing_npm(tmp_path):
