@@ -94,6 +94,24 @@ def test_its_settings_stay_in_the_private_home_and_no_key_reaches_the_run(aider_
             assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
 
 
+def test_the_run_replays_at_its_recorded_version_from_pypi(aider_run, private_data_dir):
+    """`invoke replay` serves the recorded answer back to the aider of the recorded version, which it takes from its
+    virtualenv in .agents/ (installed from PyPI if it were missing); with --approvals, without --yes-always."""
+    _, run, _ = aider_run
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "replay", "--run", str(run), "--approvals"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "replay: every request matched (1 requests)" in result.stdout + result.stderr
+    assert "agent: aider 0.86.2 at .agents/aider-chat@0.86.2/bin/aider" in result.stderr
+    [replayed] = (private_data_dir / "aider").glob("*-replay")
+    agent = json.loads((replayed / "manifest.json").read_text())["agent"]
+    assert (agent["requested_version"], agent["pypi_package"]) == ("0.86.2", "aider-chat")
+    assert agent["argv"][1:] == ["--message", PROMPT]
+    assert 'return "Hello, world!"' in result.stdout  # the recorded answer, printed by aider
+
+
 def test_aider_writes_hello_py_from_the_scripted_models_edit(tmp_path, scripted_model, aider_program):  # noqa: F811
     """aider applies the edit a model other than the mock wrote in its answer, in the folder given with --workdir.
     Run with a home of its own (--home own) that lacks the target's usage setting, aider asks for no usage, as it
