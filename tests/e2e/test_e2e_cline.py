@@ -145,3 +145,28 @@ def test_cline_runs_ls_and_writes_hello_py_for_the_scripted_model(tmp_path, scri
     assert "notes-before.txt" in report and "Done: hello.py prints a greeting." in report
     assert "- Unrecognised: 0 kinds" in report and "- Tokens: 3 turns with usage" in report
     assert TEST_KEY.encode() not in b"".join(path.read_bytes() for path in run.rglob("*") if path.is_file())
+
+
+def test_a_provider_entry_without_updated_at_sends_nothing_through_the_proxy(tmp_path, cline_program):
+    """Why the target's entry carries `updatedAt`: without it Cline drops the entry without a word and turns to its
+    own login and host (unreachable here), so the proxy sees no request until the run is stopped."""
+    bundled = (PROJECT_ROOT / "targets" / "cline.yaml").read_text()
+    assert bundled.count("updatedAt:") == 1
+    target = tmp_path / "cline-undated.yaml"
+    target.write_text(
+        "\n".join(line for line in bundled.splitlines() if "updatedAt:" not in line).replace(
+            "name: cline", "name: cline-undated"
+        )
+    )
+    data = tmp_path / "data"
+    env = dict(os.environ, PROBE_DATA_DIR=str(data))
+    env["PATH"] = f"{os.path.dirname(cline_program)}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock", "--port", "api=0",
+         "--prompt", "say hi", "--timeout", "30", "--quiet"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    [run] = (data / "cline-undated").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["exchanges"] == 0 and read_traffic(run) == [], result.stderr[-2000:]
+    assert manifest["status"] == "interrupted"  # it waited on its own host until the timeout stopped it
