@@ -41,13 +41,13 @@ HELP = {
     "prompt": "TEXT: the prompt handed to the agent's command ({prompt} in the target file); without it (and "
     "without --command), the agent's own interactive session runs in this terminal. Arguments after a standalone "
     "-- go to the agent's command",
-    "command": "SHELL-COMMAND: run this instead of the target's agent (to capture any client)",
+    "command": "SHELL-COMMAND: run this instead of the target's agent (to capture any client), with the target's "
+    "private home unless --home own; {prompt} in it is --prompt, shell-quoted",
     "upstream": "URL|mock: send every proxy to this URL instead of the real API, or to the bundled mock model",
     "mock_transport": "websocket|http: with --upstream mock, whether the mock takes WebSockets (codex's default) "
     "or refuses them",
     "label": "TEXT: added to the run folder's name",
-    "login": "NAME: the target's login the agent signs in with (agent.logins; default: the first listed; "
-    "`invoke targets` lists them)",
+    "login": "NAME: the target's login the agent signs in with (default: the first `invoke targets` lists)",
     "port": "NAME=PORT: the listen port of one proxy (0 picks a free port); repeat it for each proxy",
     "timeout": "SECONDS: stop the agent after this long",
     "keep_secrets": "store secret headers unmasked (by default they are replaced by a fingerprint)",
@@ -55,7 +55,7 @@ HELP = {
     "(telemetry, update checks)",
     "upstream_proxy": "URL|none: reach the upstreams through this HTTP proxy, http://[user:pass@]host:port, or "
     "directly (default: the target's upstream_proxy, else HTTPS_PROXY)",
-    "agent_version": "X.Y.Z: run this version of the target's npm package, installed into "
+    "agent_version": "X.Y.Z: run this version of the target's npm package (or PyPI distribution), installed into "
     ".agents/<package>@<version>/, instead of the agent on PATH",
     "quiet": "print no line per finished exchange on stderr while recording (the live feed)",
     "workdir": "FOLDER|fresh: run the agent in this folder (`.`: the current one); `fresh`, the default with "

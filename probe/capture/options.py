@@ -14,19 +14,19 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     """The options `capture` and `pipeline` share."""
     add_target_and_upstream_arguments(parser)
     # Neither: the agent's own interactive UI, in this terminal.
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument(
+    parser.add_argument(
         "--prompt",
         type=cli.not_empty,
         metavar="TEXT",
-        help="the prompt given to the target's agent command (without it, and without --command: the agent's own "
-        "interactive session, in this terminal)",
+        help="the prompt given to the target's agent command, or to --command where it writes {prompt} (without "
+        "either: the agent's own interactive session, in this terminal)",
     )
-    what.add_argument(
+    parser.add_argument(
         "--command",
         type=cli.not_empty,
         metavar="SHELL-COMMAND",
-        help="run this shell command instead of the target's agent",
+        help="run this shell command instead of the target's agent, with the target's private home unless --home "
+        "own; {prompt} in it is --prompt, shell-quoted",
     )
     parser.add_argument(
         "--login",
@@ -47,7 +47,7 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         "--agent-version",
         type=cli.agent_version,
         metavar="X.Y.Z",
-        help="run this version of the target's npm package, installed into "
+        help="run this version of the target's npm package (or PyPI distribution), installed into "
         ".agents/<package>@<version>/ if needed, instead of the agent on PATH",
     )
     parser.add_argument(
@@ -138,10 +138,11 @@ def parse_capture_arguments(parser: argparse.ArgumentParser, argv: list[str] | N
 
 
 def session_of(args: argparse.Namespace) -> str:
-    """What the run is: a prompt given to the target's agent, a --command, or the agent's interactive session."""
-    if args.prompt is not None:
-        return "prompt"
-    return "command" if args.command is not None else "interactive"
+    """What the run is: a --command (given a prompt or not), a prompt given to the target's agent, or the agent's
+    interactive session."""
+    if args.command is not None:
+        return "command"
+    return "prompt" if args.prompt is not None else "interactive"
 
 
 def home_of(args: argparse.Namespace, stand_in: bool = False, real_api_home: str = "private") -> str:
@@ -155,6 +156,8 @@ def home_of(args: argparse.Namespace, stand_in: bool = False, real_api_home: str
         return "private"
     if session_of(args) == "interactive":
         return "own"
+    if session_of(args) == "command":
+        return "private"  # a client given to record keeps its state out of the user's home unless told otherwise
     # A server on this machine (a test server, a local gateway) is the lab's, as before the target's own API.
     return "private" if is_local(args.upstream) else real_api_home
 
@@ -167,7 +170,7 @@ def workdir_of(args: argparse.Namespace) -> str | None:
     expect (None)."""
     if args.workdir is not None:
         return args.workdir
-    if args.prompt is not None:
+    if session_of(args) == "prompt":
         return cli.FRESH
     if session_of(args) == "interactive" and inside_checkout(Path.cwd()):
         return cli.FRESH  # an agent never works on agent-probe's own files unless told to (--workdir .)

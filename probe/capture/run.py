@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,6 +107,8 @@ def capture(
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
+    if command is not None and prompt is not None and "{prompt}" not in command:
+        raise UsageError("--prompt goes to --command where the command writes {prompt}: it names none")
     if agent_version is not None and (command is not None or not agent):
         raise UsageError("--agent-version chooses the version of the target's agent; it does not go with --command")
     if agent and command is None and not target.command:
@@ -278,10 +281,14 @@ def run_agent(
             fill_placeholders(text, values | agent_values(plan.target, text, kind, i, env)) for i, text in template
         ]
         argv += plan.agent_args
-        recording.set_agent(argv, plan.chosen.version, target_env, cwd=cwd)
+        # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
+        shown = [scrub.mask_values(argument, scrub.secret_values(env)) for argument in argv]
+        recording.set_agent(shown, plan.chosen.version, target_env, cwd=cwd)
     else:
-        argv = ["/bin/sh", "-c", plan.command]
-        recording.set_agent(["/bin/sh", "-c", mask_command(plan.command)], None, target_env, True, cwd)
+        # The prompt as one word of the shell's, whatever it holds.
+        command = plan.command.replace("{prompt}", shlex.quote(plan.prompt)) if plan.prompt else plan.command
+        argv = ["/bin/sh", "-c", command]
+        recording.set_agent(["/bin/sh", "-c", mask_command(command)], None, target_env, True, cwd)
     env["PWD"] = str(cwd)  # what opencode tells the model is its working directory, before its real one
     if plan.interactive:
         print("interactive session: leave the agent its own way (/exit, /quit…) to end the run", file=sys.stderr)

@@ -22,6 +22,13 @@ def secret_values(env: dict[str, str]) -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
+def mask_values(text: str, secrets: list[str]) -> str:
+    """`text` with each of these secret values (longest first) replaced by its fingerprint."""
+    for value in secrets:
+        text = text.replace(value, fingerprint(value))
+    return text
+
+
 def scrub_run(run: Path, secrets: list[str]) -> int:
     """Replace these secret values, and every secret shape, in the agent's files; the number of files changed."""
     longest_first = sorted(secrets, key=len, reverse=True)  # a key that contains another is replaced whole

@@ -22,6 +22,11 @@ from probe.runs import provenance
 from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
 from probe.runs.targets import Target
 
+NO_EXCHANGE = (
+    "the agent made no request through the proxies; it may be using its own login or host: see docs/capture.md, "
+    '"A run with no exchange"'
+)
+
 
 @dataclass
 class Recording:
@@ -82,6 +87,10 @@ class Recording:
             recording_errors=recording_errors,
             **traffic_summary(self.run / "traffic.jsonl"),
         )
+        if not note and self.manifest.get("session") and status in ("complete", "agent-failed"):
+            # An agent that ran to its end without a single request went elsewhere: a run of nothing says why it
+            # may be (Cline falls back to its own login and host when its provider settings lack a field).
+            note = NO_EXCHANGE if self.manifest["exchanges"] == 0 else None
         if note:
             self.manifest["note"] = note
         self.manifest.pop(provenance.FIELD, None)

@@ -16,6 +16,7 @@ import pytest
 from conftest import PROJECT_ROOT, WebSocketClient, answer_with_chunked_sse, post_json, read_traffic, send_chunk
 
 from probe.analysis import export
+from probe.runs.targets import known_targets
 
 SECRETS = (
     "sk-proj-" + "SECRETBEARER123456",
@@ -258,8 +259,7 @@ def test_busy_port_gives_one_clear_line(tmp_path):
     [
         (
             ["--target", "nope", "--prompt", "x"],
-            'error: unknown target "nope" (known targets: claude-code, codex, gemini, openai-compatible, opencode, '
-            "qwen-code)",
+            f'error: unknown target "nope" (known targets: {", ".join(known_targets())})',
         ),
         (
             ["--target", "tests/data/garbage.yaml", "--prompt", "x"],

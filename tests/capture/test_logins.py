@@ -10,6 +10,7 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from probe.common.errors import TargetError, UsageError
+from probe.redact.masking import fingerprint
 from probe.runs.logins import choose_login
 from probe.runs.targets import describe, parse_target
 
@@ -38,12 +39,12 @@ agent:
       needs: a sign-in done before
       proxies: [portal]
       env: {WHO: portal, FROM_USER: "{env.USER_THING}"}
-      mock_env: {THE_REGION: stand-in-portal}
+      mock_env: {THE_REGION: stand-in-portal, PORTAL_TOKEN: stand-in-portal-token-for-the-mock}
       files:
         settings.json: {region: "{env.THE_REGION}", who: portal}
       mock_files:
         creds.json: {region: "{env.THE_REGION}", base: "{proxy.portal}"}
-      arguments: [--portal, "{workdir}"]
+      arguments: [--portal, "{workdir}", "--token={env.PORTAL_TOKEN}"]
 """
 
 
@@ -66,7 +67,7 @@ def test_logins_parse_and_the_first_is_the_default():
     assert (portal.needs, portal.proxies, portal.arguments) == (
         "a sign-in done before",
         ("portal",),
-        ("--portal", "{workdir}"),
+        ("--portal", "{workdir}", "--token={env.PORTAL_TOKEN}"),
     )
     assert json.loads(portal.mock_files["creds.json"]) == {"region": "{env.THE_REGION}", "base": "{proxy.portal}"}
     assert target.login is None
@@ -84,10 +85,10 @@ def test_a_login_is_laid_over_the_agent_and_its_arguments_appended():
         "FROM_USER": "{env.USER_THING}",
     }
     assert target.private_env == {"HOME": "{agent_home}"}
-    assert target.mock_env == {"THE_REGION": "stand-in-portal"}
+    assert target.mock_env == {"THE_REGION": "stand-in-portal", "PORTAL_TOKEN": "stand-in-portal-token-for-the-mock"}
     assert json.loads(target.files["settings.json"])["who"] == "portal"
     assert list(target.mock_files) == ["creds.json"]
-    assert target.command[-3:] == ("{prompt}", "--portal", "{workdir}")
+    assert target.command[-4:] == ("{prompt}", "--portal", "{workdir}", "--token={env.PORTAL_TOKEN}")
     assert choose_login(target, "portal") is target
 
 
@@ -164,13 +165,18 @@ def test_the_chosen_login_runs_with_its_variables_files_and_arguments_against_th
     # Every proxy of the target runs, whichever login is chosen.
     assert [proxy["name"] for proxy in manifest["proxies"]] == ["api", "portal"]
     portal_url = manifest["proxies"][1]["url"]
-    assert seen(run, "args") == f"hello --portal {workdir}\n"
+    # The agent got the stand-in key, which the run's scrub then fingerprinted in the file it wrote.
+    token = fingerprint("stand-in-portal-token-for-the-mock")
+    assert seen(run, "args") == f"hello --portal {workdir} --token={token}\n"
     env = seen_env(run)
     assert (env["WHO"], env["FROM_USER"], env["THE_REGION"]) == ("portal", "from the user", "stand-in-portal")
     # {env.NAME} in a file is the agent's environment: the login's stand-in value, over the agent's.
     assert json.loads(seen(run, "home/settings.json")) == {"region": "stand-in-portal", "who": "portal"}
     assert json.loads(seen(run, "home/creds.json")) == {"region": "stand-in-portal", "base": portal_url}
-    assert manifest["agent"]["argv"][-3:] == ["hello", "--portal", str(workdir)]
+    # The key {env.NAME} put into the command is fingerprinted in the manifest, as in the environment it came from.
+    assert manifest["agent"]["argv"][-4:] == ["hello", "--portal", str(workdir), f"--token={token}"]
+    assert manifest["agent"]["env"]["PORTAL_TOKEN"] == token
+    assert "stand-in-portal-token-for-the-mock" not in (run / "manifest.json").read_text()
 
 
 def test_the_first_login_is_the_default_and_mock_files_need_the_mock(tmp_path, private_data_dir):
@@ -189,7 +195,8 @@ def test_own_home_drops_the_logins_files_and_stand_ins(tmp_path, private_data_di
     own = tmp_path / "own-home"
     own.mkdir()
     (own / "mine.txt").write_text("the user's")
-    environ = {"HOME": str(own), "THE_REGION": "users-own"}
+    # With the user's own home, the user's own token: the login's stand-in is not set.
+    environ = {"HOME": str(own), "THE_REGION": "users-own", "PORTAL_TOKEN": "users-own-token"}
     result = capture(tmp_path, "--upstream", "mock", "--login", "portal", "--home", "own", environ=environ)
     assert result.returncode == 0, result.stderr
     [run] = (private_data_dir / "signed").iterdir()

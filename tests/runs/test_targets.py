@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import shutil
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from probe.common.errors import TargetError
+from probe.common.paths import targets_dir
 from probe.runs.auto_approve import with_approvals
 from probe.runs.importer import import_renderer
 from probe.runs.targets import describe, fill_placeholders, known_targets, load_target, parse_target
@@ -66,22 +68,54 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
     assert target.renderer == "probe.apis.anthropic_messages.report"
 
 
-def test_targets_script_lists_every_target_with_renderer_and_proxies():
+# The targets these tests describe; targets/ may hold more, in any order of names.
+BUNDLED = {"aider", "claude-code", "cline", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"}
+# A target whose file sorts before every bundled one (as aider.yaml does before claude-code.yaml).
+FIRST = """
+name: aardvark
+description: an agent listed first
+renderer: probe.apis.openai_chat.report
+proxies:
+  - {name: api, listen: 0, upstream: "https://api.openai.com/"}
+agent:
+  command: [aardvark, --message, "{prompt}", --yes-always]
+  auto_approve: {arguments: [--yes-always]}
+  install: {pypi: aardvark-chat, version: "0.86.2", binary: aardvark}
+"""
+
+
+@pytest.fixture(params=["bundled", "one more first"])
+def any_targets(request, tmp_path, monkeypatch):
+    """targets/ as it is, and a copy with one more target whose name sorts first: the tests that list targets
+    hold for any set of target files."""
+    if request.param == "one more first":
+        folder = tmp_path / "targets"
+        shutil.copytree(targets_dir(), folder)
+        (folder / "aardvark.yaml").write_text(FIRST)
+        monkeypatch.setenv("PROBE_TARGETS_DIR", str(folder))
+    return request.param
+
+
+def test_targets_script_lists_every_target_with_renderer_and_proxies(any_targets):
     result = subprocess.run(
         [sys.executable, "-m", "invoke", "targets"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert (
+    blocks = {block.split(":", 1)[0]: block for block in result.stdout.split("\n\n")}
+    assert blocks["claude-code"].startswith(
         "claude-code: Anthropic Claude Code CLI speaking the Messages API over HTTP/SSE\n"
         "  renderer: probe.apis.anthropic_messages.report\n"
         "  proxy api: 127.0.0.1:18090 -> https://api.anthropic.com/"
-    ) in result.stdout
-    assert "\ncodex: OpenAI codex CLI" in result.stdout
+    )
+    assert blocks["codex"].startswith("codex: OpenAI codex CLI")
     names = [line.split(":", 1)[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")]
-    # Every target file, in order, whichever files there are; the bundled ones among them.
-    assert names == known_targets()
-    bundled = {"aider", "claude-code", "cline", "codex", "gemini", "openai-compatible", "opencode", "qwen-code"}
-    assert bundled <= set(names)
+    assert names == list(blocks) == known_targets() and set(names) >= BUNDLED
+    if any_targets == "one more first":
+        assert names[0] == "aardvark" and blocks["aardvark"] == (
+            "aardvark: an agent listed first\n  renderer: probe.apis.openai_chat.report\n"
+            "  proxy api: 127.0.0.1:any free port -> https://api.openai.com/\n"
+            "  agent: aardvark (pypi aardvark-chat@0.86.2); runs its tools without asking (--yes-always)"
+        )
     assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
     assert "  agent: none: give the client to record with --command" in result.stdout
     assert (
@@ -215,13 +249,13 @@ def test_a_target_without_a_command_records_only_clients_given_with_command():
                                    "  install: {npm: demo, version: 1.0.0, binary: demo}"), "t.yaml")  # fmt: skip
 
 
-def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on():
+def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on(any_targets):
     """gemini-cli and Qwen Code with --yolo, aider with --yes-always, opencode's `run` and Cline by default;
     Claude Code (dontAsk) and codex (its read-only sandbox) refuse what needs approval, and the client-only target
     runs no agent of its own."""
     declared = {name: load_target(name).auto_approve for name in known_targets()}
-    auto_approving = {"gemini", "qwen-code", "opencode", "cline", "aider"}
-    assert {name for name, auto in declared.items() if auto is not None} == auto_approving
+    auto = {name for name, auto in declared.items() if auto is not None}
+    assert auto & BUNDLED == {"gemini", "qwen-code", "opencode", "cline", "aider"}
     for name, argument in (("gemini", "--yolo"), ("qwen-code", "--yolo"), ("aider", "--yes-always")):
         target = load_target(name)
         assert target.auto_approve.arguments == (argument,) and argument in target.command

@@ -1,0 +1,48 @@
+"""A run whose agent ends without a single request through the proxies says why it may have none, in its manifest
+and its report, and points to the page that lists the reasons."""
+
+import json
+import subprocess
+import sys
+
+from conftest import PROJECT_ROOT
+
+from probe.capture.session import NO_EXCHANGE
+
+ASK = (
+    'python3 -c "import os, urllib.request; urllib.request.urlopen(urllib.request.Request('
+    'os.environ[\'PROBE_PROXY_URL\'] + \'/v1/chat/completions\', b\'{\\"model\\": \\"m\\", \\"messages\\": '
+    '[{\\"role\\": \\"user\\", \\"content\\": \\"hi\\"}]}\', {\'content-type\': \'application/json\'})).read()"'
+)
+
+
+def pipeline(command):
+    return subprocess.run(
+        [sys.executable, "-m", "probe.pipeline", "--target", "openai-compatible", "--upstream", "mock", "--command",
+         command],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_a_run_with_no_exchange_says_why_it_may_have_none(private_data_dir):
+    for command in ("true", "exit 3"):  # the agent ended well, or not: either way it asked nothing
+        assert pipeline(command).returncode == (0 if command == "true" else 3)
+    runs = sorted((private_data_dir / "openai-compatible").iterdir())
+    assert len(runs) == 2
+    for run in runs:
+        manifest = json.loads((run / "manifest.json").read_text())
+        assert manifest["exchanges"] == 0 and manifest["note"] == NO_EXCHANGE
+        report = (run / "report.md").read_text()
+        assert "- Note: the agent made no request through the proxies; it may be using its own login or host" in report
+    # The page the note names has the section it names.
+    assert '"A run with no exchange"' in NO_EXCHANGE and "docs/capture.md" in NO_EXCHANGE
+    assert "\n### A run with no exchange\n" in (PROJECT_ROOT / "docs" / "capture.md").read_text()
+
+
+def test_a_run_with_an_exchange_has_no_such_note(private_data_dir):
+    result = pipeline(ASK)
+    assert result.returncode == 0, result.stderr
+    [run] = (private_data_dir / "openai-compatible").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["exchanges"] == 1 and "note" not in manifest
+    assert "made no request" not in (run / "report.md").read_text()
