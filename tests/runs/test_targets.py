@@ -71,7 +71,8 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
 
 # The targets these tests describe; targets/ may hold more, in any order of names.
 BUNDLED = {
-    "claude-code", "codex", "continue", "copilot", "gemini", "openai-compatible", "opencode", "pi", "qwen-code"
+    "aider", "claude-code", "cline", "codex", "continue", "copilot", "gemini", "openai-compatible", "opencode", "pi",
+    "qwen-code",
 }  # fmt: skip
 # A target whose file sorts before every bundled one (as aider.yaml does before claude-code.yaml).
 FIRST = """
@@ -253,21 +254,32 @@ def test_a_target_without_a_command_records_only_clients_given_with_command():
 
 
 def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on(any_targets):
-    """gemini-cli and Qwen Code with --yolo, Copilot with --allow-all-tools, opencode's `run` by default, pi and
-    Continue's print mode always (they have no approvals to turn on); Claude Code (dontAsk) and codex (its read-only
-    sandbox) refuse what needs approval, and the client-only target runs no agent of its own."""
+    """gemini-cli and Qwen Code with --yolo, Copilot with --allow-all-tools, aider with --yes-always, opencode's `run`
+    and Cline by default, pi and Continue's print mode always (they have no approvals to turn on); Claude Code
+    (dontAsk) and codex (its read-only sandbox) refuse what needs approval, and the client-only target runs no agent
+    of its own."""
     declared = {name: load_target(name).auto_approve for name in known_targets()}
     auto = {name for name, auto in declared.items() if auto is not None}
-    assert auto & BUNDLED == {"gemini", "qwen-code", "opencode", "copilot", "pi", "continue"}
-    for name, argument in (("gemini", "--yolo"), ("qwen-code", "--yolo"), ("copilot", "--allow-all-tools")):
+    assert auto & BUNDLED == {"gemini", "qwen-code", "opencode", "copilot", "pi", "continue", "cline", "aider"}
+    arguments = (
+        ("gemini", "--yolo"),
+        ("qwen-code", "--yolo"),
+        ("copilot", "--allow-all-tools"),
+        ("aider", "--yes-always"),
+    )
+    for name, argument in arguments:
         target = load_target(name)
         assert target.auto_approve.arguments == (argument,) and argument in target.command
         on = with_approvals(target)
-        assert on.command == tuple(each for each in target.command if each != argument)
+        assert on.command == tuple(given for given in target.command if given != argument)
         assert on.env == target.env and on.auto_approve is None
     opencode = load_target("opencode")
     assert opencode.auto_approve.arguments == () and with_approvals(opencode).command == opencode.command
     assert with_approvals(opencode).env == {**opencode.env, "OPENCODE_PERMISSION": '{"*": "ask"}'}
+    cline = load_target("cline")  # its approvals are turned on by a settings file of their own
+    asking = "{agent_home}/.cline/approvals-on/global-settings.json"
+    assert with_approvals(cline).env == {**cline.env, "CLINE_GLOBAL_SETTINGS_PATH": asking}
+    assert json.loads(cline.files[".cline/approvals-on/global-settings.json"])["toolAutoApprove"] is False
     assert with_approvals(load_target("codex")) == load_target("codex")
     for name in ("pi", "continue"):
         auto = load_target(name).auto_approve
