@@ -7,11 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from chat_checks import assert_key_never_reached, chunks
 from conftest import PROJECT_ROOT, pipeline_against_mock, read_traffic, tokens_line
 from scripted_model import HELLO_TEXT, LS_COMMAND, WRITE_COMMAND, scripted_model  # noqa: F401 (a fixture)
 
 from probe.capture import agents
-from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
 
@@ -31,10 +31,6 @@ def cline_program():
 def cline_run(tmp_path_factory, cline_program):
     result, run = pipeline_against_mock("cline", cline_program, tmp_path_factory.mktemp("data"), PROMPT)
     return result, run, read_traffic(run)
-
-
-def chunks(entry: dict) -> list[dict]:
-    return [event.data for event in parse(entry["response"]["body"]) if isinstance(event.data, dict)]
 
 
 def test_cline_completes_a_tool_round_trip_against_the_mock(cline_run):
@@ -102,9 +98,7 @@ def test_its_settings_stay_in_the_private_home_and_no_key_reaches_the_run(cline_
     _, run, _ = cline_run
     home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
     assert not os.path.exists(home)
-    for path in run.rglob("*"):
-        if path.is_file():
-            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+    assert_key_never_reached(run, MOCK_KEY)
 
 
 def test_cline_runs_ls_and_writes_hello_py_for_the_scripted_model(tmp_path, scripted_model, cline_program):  # noqa: F811

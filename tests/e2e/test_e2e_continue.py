@@ -6,10 +6,10 @@ import json
 import os
 
 import pytest
-from conftest import pipeline_against_mock, read_traffic, tokens_line
+from chat_checks import assert_key_never_reached, assert_report_shows_the_mocks_tool_call_and_usage, chunks
+from conftest import pipeline_against_mock, read_traffic
 from losses import assert_run_loses_nothing
 
-from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
 
 pytestmark = pytest.mark.e2e
@@ -21,11 +21,6 @@ MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives cn,
 def continue_run(tmp_path_factory, continue_program):
     result, run = pipeline_against_mock("continue", continue_program, tmp_path_factory.mktemp("data"), PROMPT)
     return result, run, read_traffic(run)
-
-
-def chunks(entry: dict) -> list[dict]:
-    """The streamed chunks; the [DONE] terminator is not JSON and is left out."""
-    return [event.data for event in parse(entry["response"]["body"]) if isinstance(event.data, dict)]
 
 
 def test_continue_completes_a_tool_round_trip_against_the_mock(continue_run):
@@ -75,34 +70,15 @@ def test_the_config_sends_the_prompt_and_the_key_then_the_bash_result(continue_r
 def test_the_report_shows_the_call_its_output_the_answer_and_the_usage(continue_run):
     _, run, entries = continue_run
     report = (run / "report.md").read_text()
-    usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
-    assert len(usage) == 2
-    turns = [
-        {
-            "input": item["prompt_tokens"],  # cached ones included
-            "cache_read": item["prompt_tokens_details"]["cached_tokens"],
-            "output": item["completion_tokens"],
-            "reasoning": item["completion_tokens_details"]["reasoning_tokens"],
-        }
-        for item in usage
-    ]
-    assert tokens_line(turns) in report
-    assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
-    assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
-    call = report.index("**Tool call** `Bash`")
-    assert '"command": "echo agent-probe tool call"' in report[call : call + 400]
-    assert "finish_reason `tool_calls`" in report and "finish_reason `stop`" in report
+    assert_report_shows_the_mocks_tool_call_and_usage(report, entries, "Bash")
     assert "output of Bash: agent-probe tool call" in report
-    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
 
 
 def test_the_config_with_its_key_stays_in_the_agent_home_and_no_key_reaches_the_run(continue_run):
     _, run, _ = continue_run
     home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
     assert not os.path.exists(home)  # the config holding the key, and cn's sessions, are gone with the run
-    for path in run.rglob("*"):
-        if path.is_file():
-            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+    assert_key_never_reached(run, MOCK_KEY)
 
 
 def test_every_text_the_fresh_run_captured_reaches_an_output(continue_run):

@@ -5,6 +5,7 @@ import json
 import os
 
 import pytest
+from chat_checks import assert_key_never_reached
 from conftest import pipeline_against_mock, read_traffic, tokens_line
 from losses import assert_run_loses_nothing
 
@@ -87,9 +88,7 @@ def test_its_settings_and_sessions_stay_in_the_agent_home_and_no_key_reaches_the
     _, run, _ = pi_run
     home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
     assert not os.path.exists(home)  # the home, with models.json and pi's session, is gone with the run
-    for path in run.rglob("*"):
-        if path.is_file():
-            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+    assert_key_never_reached(run, MOCK_KEY)
 
 
 def test_every_text_the_fresh_run_captured_reaches_an_output(pi_run):

@@ -5,10 +5,10 @@ import json
 import os
 
 import pytest
-from conftest import pipeline_against_mock, read_traffic, tokens_line
+from chat_checks import assert_key_never_reached, assert_report_shows_the_mocks_tool_call_and_usage, chunks
+from conftest import pipeline_against_mock, read_traffic
 from losses import assert_run_loses_nothing
 
-from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
 
 pytestmark = pytest.mark.e2e
@@ -20,11 +20,6 @@ MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives Qwe
 def qwen_run(tmp_path_factory, qwen_program):
     result, run = pipeline_against_mock("qwen-code", qwen_program, tmp_path_factory.mktemp("data"), PROMPT)
     return result, run, read_traffic(run)
-
-
-def chunks(entry: dict) -> list[dict]:
-    """The streamed chunks; the [DONE] terminator is not JSON and is left out."""
-    return [event.data for event in parse(entry["response"]["body"]) if isinstance(event.data, dict)]
 
 
 def test_qwen_completes_a_tool_round_trip_against_the_mock(qwen_run):
@@ -66,35 +61,16 @@ def test_the_request_then_the_tool_result_as_an_array_of_parts(qwen_run):
 def test_the_report_assembles_the_call_and_counts_the_tokens(qwen_run):
     _, run, entries = qwen_run
     report = (run / "report.md").read_text()
-    usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
-    assert len(usage) == 2
-    turns = [
-        {
-            "input": item["prompt_tokens"],  # cached ones included
-            "cache_read": item["prompt_tokens_details"]["cached_tokens"],
-            "output": item["completion_tokens"],
-            "reasoning": item["completion_tokens_details"]["reasoning_tokens"],
-        }
-        for item in usage
-    ]
-    assert tokens_line(turns) in report
-    assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
-    assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
-    call = report.index("**Tool call** `run_shell_command`")
-    assert '"command": "echo agent-probe tool call"' in report[call : call + 400]
-    assert "finish_reason `tool_calls`" in report and "finish_reason `stop`" in report
+    assert_report_shows_the_mocks_tool_call_and_usage(report, entries, "run_shell_command")
     assert "**Messages**: + 1 new message; 3 carried over from #1" in report
     assert "output of run_shell_command: Command: echo agent-probe tool call" in report
-    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
 
 
 def test_settings_stay_in_the_agent_home_and_no_key_reaches_the_run(qwen_run):
     _, run, _ = qwen_run
     home = json.loads((run / "manifest.json").read_text())["agent"]["env"]["HOME"]
     assert not os.path.exists(home)
-    for path in run.rglob("*"):
-        if path.is_file():
-            assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
+    assert_key_never_reached(run, MOCK_KEY)
 
 
 def test_every_text_the_fresh_run_captured_reaches_an_output(qwen_run):
