@@ -13,9 +13,11 @@ def chunks(entry: dict) -> list[dict]:
     return [event.data for event in parse(entry["response"]["body"]) if isinstance(event.data, dict)]
 
 
-def assert_report_shows_the_mocks_tool_call_and_usage(report: str, entries: list[dict], tool: str) -> None:
+def assert_report_shows_the_mocks_tool_call_and_usage(
+    report: str, entries: list[dict], tool: str, shown: str = '"command": "echo agent-probe tool call"'
+) -> None:
     """The token line worked out from the API's own usage fields, no unrecognised or incomplete exchange, the call
-    of `tool` with the mock's command, both finish reasons and the mock's final answer."""
+    of `tool` with the mock's command (as `shown` in its arguments), both finish reasons and the mock's answer."""
     usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
     assert len(usage) == 2
     turns = [
@@ -31,7 +33,7 @@ def assert_report_shows_the_mocks_tool_call_and_usage(report: str, entries: list
     assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
     assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
     call = report.index(f"**Tool call** `{tool}`")
-    assert '"command": "echo agent-probe tool call"' in report[call : call + 400]
+    assert shown in report[call : call + 400]
     assert "finish_reason `tool_calls`" in report and "finish_reason `stop`" in report
     assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from chat_checks import assert_key_never_reached, chunks
-from conftest import PROJECT_ROOT, pipeline_against_mock, read_traffic, tokens_line
+from chat_checks import assert_key_never_reached, assert_report_shows_the_mocks_tool_call_and_usage, chunks
+from conftest import PROJECT_ROOT, pipeline_against_mock, read_traffic
 from scripted_model import HELLO_TEXT, LS_COMMAND, WRITE_COMMAND, scripted_model  # noqa: F401 (a fixture)
 
 from probe.capture import agents
@@ -74,24 +74,7 @@ def test_the_prompt_the_call_and_its_result_as_cline_sends_them(cline_run):
 def test_the_report_shows_the_call_the_answer_and_the_usage(cline_run):
     _, run, entries = cline_run
     report = (run / "report.md").read_text()
-    usage = [chunk["usage"] for entry in entries for chunk in chunks(entry) if chunk.get("usage")]
-    assert len(usage) == 2
-    turns = [
-        {
-            "input": item["prompt_tokens"],
-            "cache_read": item["prompt_tokens_details"]["cached_tokens"],
-            "output": item["completion_tokens"],
-            "reasoning": item["completion_tokens_details"]["reasoning_tokens"],
-        }
-        for item in usage
-    ]
-    assert tokens_line(turns) in report
-    assert "- Made with: renderer `probe.apis.openai_chat.report`, captured text masked" in report
-    assert "- Unrecognised: 0 kinds" in report and "- Incomplete exchanges: 0" in report
-    call = report.index("**Tool call** `run_commands`")
-    assert "echo agent-probe tool call" in report[call : call + 400]
-    assert "finish_reason `tool_calls`" in report and "finish_reason `stop`" in report
-    assert 'def hello_world() -> str:\n    return "Hello, world!"' in report
+    assert_report_shows_the_mocks_tool_call_and_usage(report, entries, "run_commands", "echo agent-probe tool call")
 
 
 def test_its_settings_stay_in_the_private_home_and_no_key_reaches_the_run(cline_run):
