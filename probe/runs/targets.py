@@ -135,6 +135,7 @@ ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env")
 # each level, took 12 s to reach Python's recursion limit.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
 def parse_target(text: str, source: str, path: Path | None = None) -> Target:
     check = Checker(source)
     try:
