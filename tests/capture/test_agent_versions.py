@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import OLDER_CODEX, PROJECT_ROOT, read_traffic
 
 from probe.capture import agents
@@ -112,10 +113,15 @@ def test_the_requested_version_runs_and_says_so(older_run):
     assert Path(agent["binary"]).resolve().is_relative_to(folder) and agent["argv"][0] == agent["binary"]
     assert agent["npm_package"] == "@openai/codex" and agent["requested_version"] == OLDER_CODEX
     target_file = PROJECT_ROOT / "targets" / "codex.yaml"
+    # The stand-in logins' key and tokens (the ChatGPT login's two JWTs and its refresh token) are fingerprinted as
+    # every secret is; nothing else of the file changes.
+    tokens = yaml.safe_load(target_file.read_text())["agent"]["logins"]["chatgpt"]["mock_files"]["auth.json"]["tokens"]
+    stored = target_file.read_text()
+    for secret in (MOCK_KEY, tokens["id_token"], tokens["access_token"], tokens["refresh_token"]):
+        stored = stored.replace(secret, fingerprint(secret))
     assert manifest["target_file"] == {
         "name": "codex.yaml",
-        # The stand-in login's key, a secret-named value, is fingerprinted as every such value is.
-        "content": target_file.read_text().replace(MOCK_KEY, fingerprint(MOCK_KEY)),
+        "content": stored,
         "sha256": hashlib.sha256(target_file.read_bytes()).hexdigest(),
     }
     assert f"agent version `codex-cli {OLDER_CODEX}`" in (run / "report.md").read_text()

@@ -263,7 +263,7 @@ def test_busy_port_gives_one_clear_line(tmp_path):
         ),
         (
             ["--target", "tests/data/garbage.yaml", "--prompt", "x"],
-            "error: tests/data/garbage.yaml: line 3: invalid YAML: expected ',' or ']'",
+            "error: tests/data/garbage.yaml: line 3: invalid YAML: did not find expected ',' or ']'",
         ),
     ],
 )
