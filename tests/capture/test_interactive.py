@@ -14,8 +14,8 @@ import pytest
 from conftest import PROJECT_ROOT
 from terminal_session import TerminalSession
 
+from probe.capture.environment import target_environment
 from probe.capture.options import add_capture_arguments, home_of, parse_capture_arguments, workdir_of
-from probe.capture.run import target_environment
 from probe.common import cli
 from probe.runs.targets import parse_target
 

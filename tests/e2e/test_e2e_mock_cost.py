@@ -16,7 +16,7 @@ import pytest
 from conftest import PROJECT_ROOT, read_traffic
 from price_oracle import counts_as_sent, lines, price_file, spends, turn_cost
 
-from probe.capture.run import target_environment
+from probe.capture.environment import target_environment
 from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
 
