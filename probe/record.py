@@ -60,6 +60,7 @@ def proxies_main(argv: list[str] | None = None) -> int:
         agent=False,
         watch=live_feed.beside(target, args.quiet),
         listen_from_target=True,  # a client pointed at the proxies by hand finds them where the target says
+        all_hosts=args.all_hosts,
     )
     report_outcome(result, agent=False)
     return 0 if result.status == "complete" else 1

@@ -53,6 +53,8 @@ HELP = {
     "keep_secrets": "store secret headers unmasked (by default they are replaced by a fingerprint)",
     "full_traffic": "leave out the target's quiet_env, so that the agent also makes its optional calls "
     "(telemetry, update checks)",
+    "all_hosts": "also record every other host the agent talks to, through a forward proxy on 127.0.0.1 with a "
+    "certificate authority made for the run",
     "upstream_proxy": "URL|none: reach the upstreams through this HTTP proxy, http://[user:pass@]host:port, or "
     "directly (default: the target's upstream_proxy, else HTTPS_PROXY)",
     "agent_version": "X.Y.Z: run this version of the target's npm package (or PyPI distribution), installed into "
@@ -129,6 +131,7 @@ def target_or_default(c, target: str | None) -> str:
     klass=ProbeTask,
     iterable=["port"],
     help={name: HELP[name] for name in ("target", "upstream", "mock_transport", "port", "keep_secrets", "quiet")}
+    | {"all_hosts": HELP["all_hosts"]}
     | {
         "upstream_proxy": HELP["upstream_proxy"],
         "run": "FOLDER: the run folder to record into (default: a new one under the data folder)",
@@ -144,12 +147,14 @@ def proxies(
     keep_secrets=False,
     upstream_proxy=None,
     quiet=False,
+    all_hosts=False,
 ):
     """Start the target's reverse proxies and record until Ctrl-C, to point any client at them by hand.
 
     Each finished exchange is shown as one line on stderr (--quiet: none).
     """
     options = dict(upstream=upstream, mock_transport=mock_transport, run=run, port=port, keep_secrets=keep_secrets)
+    options |= dict(all_hosts=all_hosts)
     call(
         c,
         record.proxies_main,
@@ -175,6 +180,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         keep_secrets=False,
         upstream_proxy=None,
         full_traffic=False,
+        all_hosts=False,
         agent_version=None,
         workdir=None,
         home=None,
@@ -182,26 +188,9 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         quiet=False,
         view=False,
     ):
-        argv = script_argv(
-            target=target_or_default(c, target),
-            prompt=prompt,
-            command=command,
-            upstream=upstream,
-            mock_transport=mock_transport,
-            login=login,
-            label=label,
-            port=port,
-            timeout=timeout,
-            keep_secrets=keep_secrets,
-            upstream_proxy=upstream_proxy,
-            full_traffic=full_traffic,
-            agent_version=agent_version,
-            workdir=workdir,
-            home=home,
-            feed=feed,
-            quiet=quiet,
-            view=view,
-        )
+        given = dict(locals())  # every option of the task's signature goes to the script under its own name, in order
+        options = {name: given[name] for name in inspect.signature(run_agent).parameters if name != "c"}
+        argv = script_argv(**options | {"target": target_or_default(c, target)})
         call(c, main, argv + agent_arguments(c))
 
     run_agent.__doc__ = summary

@@ -15,8 +15,9 @@ from probe.runs.target_checks import RUN_FOLDER
 
 PREFIX = "agent-probe-home-"
 WORKDIR_PREFIX = "agent-probe-workdir-"  # a fresh working folder's parent (see fresh_workdir)
+CA_PREFIX = "agent-probe-ca-"  # the certificate authority of a run with --all-hosts (see probe.capture.forward)
 # The owner's pid and its start time (clock ticks since boot): a pid alone may be reused by another process.
-OWNED = re.compile(rf"^(?:{PREFIX}|{WORKDIR_PREFIX})(\d+)-(\d+)-")
+OWNED = re.compile(rf"^(?:{PREFIX}|{WORKDIR_PREFIX}|{CA_PREFIX})(\d+)-(\d+)-")
 
 
 def process_start(pid: int) -> int | None:

@@ -89,12 +89,15 @@ def check_placeholders(
             agent_values(target, text, kind, key, names)
 
 
-def agent_environment(target_env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
+def agent_environment(target_env: dict[str, str], urls: dict[str, str], forward: dict[str, str]) -> dict[str, str]:
+    """The user's environment, the target's variables, and with --all-hosts the `forward` channel's (whose NO_PROXY
+    holds only the loopback proxies: a host the user's NO_PROXY names would otherwise go unrecorded)."""
     env = dict(os.environ)
     env.update(target_env)
     # The agent talks to our proxies on loopback: a corporate HTTP_PROXY must not capture that hop.
     for name in ("NO_PROXY", "no_proxy"):
         env[name] = ",".join(filter(None, [env.get(name, ""), "127.0.0.1,localhost"]))
+    env.update(forward)
     env["PROBE_PROXY_URL"] = next(iter(urls.values()))
     for name, url in urls.items():
         env[f"PROBE_PROXY_{name.upper().replace('-', '_')}_URL"] = url

@@ -112,6 +112,12 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
     """How the recording treats secrets, reaches the upstreams and shows its progress."""
     parser.add_argument("--keep-secrets", action="store_true", help="store secret headers unredacted")
     parser.add_argument(
+        "--all-hosts",
+        action="store_true",
+        help="also record every other host the agent talks to (telemetry, update checks, web fetches), through a "
+        "forward proxy on 127.0.0.1 and a certificate authority made for this run (see docs/capture.md)",
+    )
+    parser.add_argument(
         "--upstream-proxy",
         metavar="URL|none",
         help="reach upstreams through this HTTP proxy (http://[user:pass@]host:port); default: the "

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture import processes
+from probe.capture.forward import make_ca_folder, remove_ca_folder, seal
 from probe.capture.ports import PortTaken, busy, choose_ports, requested_ports
 from probe.capture.status import READY_TIMEOUT, StatusReader, last_log_line, log_size, wait_until_ready
 from probe.capture.upstreams import (
@@ -19,6 +20,7 @@ from probe.capture.upstreams import (
     check_upstream,
 )
 from probe.common.errors import ProxyError, ToolMissing
+from probe.common.forward import ALL_HOSTS
 from probe.common.paths import display
 from probe.common.state_key import state_dir
 from probe.runs.targets import Target
@@ -39,6 +41,9 @@ class RunningProxies:
     ports: dict[str, int] = field(default_factory=dict)
     status: StatusReader | None = None  # what the capture addon reports while it runs
     died: str | None = None  # set when mitmdump ended before it was asked to
+    forward: str | None = None  # with --all-hosts: the forward proxy's URL, http://127.0.0.1:PORT
+    ca_folder: Path | None = None  # with --all-hosts: the run's own CA (probe.capture.forward), removed at stop
+    ca: Path | None = None  # its certificate, which the agent is told to trust
 
     @property
     def recording_errors(self) -> int:
@@ -55,7 +60,8 @@ class RunningProxies:
 
     def describe(self) -> list[str]:
         via = f" via {self.upstream_proxy.describe()}" if self.upstream_proxy.url else ""
-        return [f"{name}  {url} -> {self.upstreams[name]}{via}" for name, url in self.urls.items()]
+        lines = [f"{name}  {url} -> {self.upstreams[name]}{via}" for name, url in self.urls.items()]
+        return lines + ([f"{ALL_HOSTS}  {self.forward} -> every other host{via}, CA {self.ca}"] if self.forward else [])
 
     def problem(self, run: Path | None) -> tuple[str, str] | None:
         """Why recording cannot go on, as (the run's status, one line), or None while all is well."""
@@ -99,6 +105,7 @@ class RunningProxies:
             processes.stop(self.mock, signal.SIGTERM, grace=2)
         if self.status is not None:
             self.status.close()  # mitmdump has exited: everything it reported is in the pipe
+        remove_ca_folder(self.ca_folder)  # its key signs for any host: it goes with the run that trusted it
 
 
 def stop_grace() -> float:
@@ -179,21 +186,26 @@ def start_proxies(
     mock_transport: str = "websocket",
     upstream_proxy: UpstreamProxy | None = None,
     listen_from_target: bool = False,
+    all_hosts: bool = False,
 ) -> RunningProxies:
     """Start mitmdump (and the mock, for upstream "mock") and wait until it listens. Each proxy gets a free port
-    of its own unless `port_overrides` (--port) or, with `listen_from_target`, the target's `listen:` fix one."""
+    of its own unless `port_overrides` (--port) or, with `listen_from_target`, the target's `listen:` fix one.
+    With `all_hosts`, it also listens as a forward proxy on a free port, with a CA of the run's own."""
     mitmdump = find_mitmdump()
     overrides = port_overrides or {}
-    requested = requested_ports(target, overrides, listen_from_target)
+    requested = requested_ports(target, overrides, listen_from_target) | ({ALL_HOSTS: 0} if all_hosts else {})
     ports = choose_ports(target, requested, overrides)  # a busy fixed port stops the run before anything starts
     check_upstream(upstream)
-    mock = None
+    mock = ca_folder = None
     if upstream == "mock":
         mock, upstream = start_mock(mock_transport, target.mock_finish_command)
     try:
+        ca_folder = make_ca_folder() if all_hosts else None
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:
-                return start_mitmdump(mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock)
+                return start_mitmdump(
+                    mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock, ca_folder
+                )
             except PortTaken as taken:
                 name = next((name for name, port in ports.items() if port == taken.port), None)
                 if name is not None and requested[name]:
@@ -204,6 +216,7 @@ def start_proxies(
     except BaseException:
         if mock is not None:
             processes.stop(mock, grace=2)
+        remove_ca_folder(ca_folder)
         raise
 
 
@@ -216,8 +229,10 @@ def start_mitmdump(
     keep_secrets: bool,
     upstream_proxy: UpstreamProxy | None,
     mock,
+    ca_folder: Path | None = None,
 ) -> RunningProxies:
-    """Start the one mitmdump serving every proxy of the target, and wait until it says it listens on `ports`."""
+    """Start the one mitmdump serving every proxy of the target (and, given a `ca_folder`, the forward proxy, whose
+    CA mitmproxy makes there), and wait until it says it listens on `ports`."""
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
     argv = [
         mitmdump,
@@ -229,8 +244,9 @@ def start_mitmdump(
         "--set",
         "connection_strategy=lazy",
         # mitmproxy writes its certificate authority into its confdir at start: ~/.mitmproxy is the user's own.
+        # The reverse proxies speak plain HTTP to the agent, so only the forward one uses it: its own, for this run.
         "--set",
-        f"confdir={state_dir() / 'mitmproxy'}",
+        f"confdir={ca_folder or state_dir() / 'mitmproxy'}",
         "--set",
         "termlog_verbosity=warn",
         "--set",
@@ -244,6 +260,8 @@ def start_mitmdump(
     ]
     for proxy in target.proxies:
         argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
+    if ALL_HOSTS in ports:
+        argv += ["--mode", f"regular@{ports[ALL_HOSTS]}"]
     if keep_secrets:
         argv += ["--set", "probe_keep_secrets=true"]
     upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")
@@ -283,7 +301,7 @@ def start_mitmdump(
             log_file.close()
     running = RunningProxies(
         process,
-        {name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+        {name: f"http://127.0.0.1:{port}" for name, port in ports.items() if name != ALL_HOSTS},
         upstreams,
         upstream_proxy,
         None,  # the mock is the caller's until mitmdump is ready: it outlives a failed attempt
@@ -298,4 +316,7 @@ def start_mitmdump(
         running.stop()
         raise
     running.mock = mock
+    if ca_folder is not None:
+        running.forward, running.ca_folder = f"http://127.0.0.1:{ports[ALL_HOSTS]}", ca_folder
+        running.ca = seal(ca_folder)
     return running

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import agent_home, agents, environment, processes, scrub, session, watchdog
+from probe.capture import agent_home, agents, environment, forward, processes, scrub, session, watchdog
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, start_proxies
@@ -62,6 +62,7 @@ class Plan:
     home: str = "private"  # own: the user's own home, settings and login; private: a new one (see --home)
     agent_args: tuple[str, ...] = ()  # given after `--`: added to the agent's command
     interactive: bool = False  # the agent's own UI in this terminal (a run given neither prompt nor command)
+    all_hosts: bool = False  # a forward proxy too, which every other host the agent talks to goes through
 
 
 def capture(
@@ -88,6 +89,7 @@ def capture(
     home: str = "private",
     agent_args: list[str] | tuple = (),
     login: str | None = None,
+    all_hosts: bool = False,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -101,7 +103,7 @@ def capture(
     `fresh` for a new empty one. `home`: "private" (a new home the target prepares) or "own" (the user's; see
     target_environment). `agent_args` are added to the agent's command. `login` names the target's login the agent
     uses (default: the first it lists; see probe.runs.logins). An agent run given neither a prompt nor a
-    command is the agent's interactive session, in this terminal."""
+    command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts)."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -145,6 +147,7 @@ def capture(
         home,
         tuple(agent_args),
         interactive,
+        all_hosts,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -185,6 +188,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if plan.agent:
             recording.set_session(session_kind(plan), plan.home, plan.agent_args)
             recording.manifest["login"] = plan.target.login.name if plan.target.login else None
+        recording.manifest["all_hosts"] = plan.all_hosts
         watchdog.close_run(recording.run)
         if plan.watch is not None:
             # It reads what the addon writes, from a thread of this process: the proxies never wait for it.
@@ -199,7 +203,10 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
                 plan.mock_transport,
                 plan.tunnel,
                 plan.listen_from_target,
+                plan.all_hosts,
             )
+            if proxies.ca_folder is not None:
+                watchdog.remove(proxies.ca_folder)
         except ProbeError as error:
             outcome = Outcome("proxy-failed", error.exit_code, str(error))
             raise
@@ -260,7 +267,8 @@ def run_agent(
     target_env = environment.target_environment(
         plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
     )
-    env.update(environment.agent_environment(target_env, proxies.urls))
+    forwarding = forward.forward_environment(plan.target, proxies.ca, proxies.forward, values)
+    env.update(environment.agent_environment(target_env, proxies.urls, forwarding))
     for name in plan.target.interactive_unset if plan.interactive else ():
         env.pop(name, None)
     if plan.home == "private":  # the user's own home is never written to
@@ -273,12 +281,12 @@ def run_agent(
         argv = [plan.chosen.program, *arguments, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
         shown = [scrub.mask_values(argument, scrub.secret_values(env)) for argument in argv]
-        recording.set_agent(shown, plan.chosen.version, target_env, cwd=cwd)
+        recording.set_agent(shown, plan.chosen.version, target_env | forwarding, cwd=cwd)
     else:
         # The prompt as one word of the shell's, whatever it holds.
         command = plan.command.replace("{prompt}", shlex.quote(plan.prompt)) if plan.prompt else plan.command
         argv = ["/bin/sh", "-c", command]
-        recording.set_agent(["/bin/sh", "-c", mask_command(command)], None, target_env, True, cwd)
+        recording.set_agent(["/bin/sh", "-c", mask_command(command)], None, target_env | forwarding, True, cwd)
     env["PWD"] = str(cwd)  # what opencode tells the model is its working directory, before its real one
     if plan.interactive:
         print("interactive session: leave the agent its own way (/exit, /quit…) to end the run", file=sys.stderr)
@@ -373,6 +381,7 @@ def capture_from_arguments(
         home=home_of(args, stand_in, target.real_api_home),
         agent_args=args.agent_args,
         login=args.login,
+        all_hosts=args.all_hosts,
     )
     report_outcome(result)
     return result

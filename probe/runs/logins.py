@@ -15,12 +15,13 @@ LOGIN_KEYS = {
     "private_env": ("string mapping", False),
     "mock_env": ("string mapping", False),
     "quiet_env": ("string mapping", False),
+    "all_hosts_env": ("string mapping", False),
     "files": ("mapping", False),
     "mock_files": ("mapping", False),
     "arguments": ("list of strings", False),  # appended to agent.command and agent.interactive
 }
 # The mappings a login lays over the agent's own, key by key (the login's value wins).
-LAYERED = ("env", "private_env", "mock_env", "quiet_env", "files", "mock_files")
+LAYERED = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env", "files", "mock_files")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Login:
     private_env: dict[str, str] = field(default_factory=dict)
     mock_env: dict[str, str] = field(default_factory=dict)
     quiet_env: dict[str, str] = field(default_factory=dict)
+    all_hosts_env: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     mock_files: dict[str, str] = field(default_factory=dict)
     arguments: tuple[str, ...] = ()
@@ -67,6 +69,7 @@ def parse_logins(declared: object, proxy_names: list[str], check, agent_files) -
                 private_env=dict(spec.get("private_env", {})),
                 mock_env=dict(spec.get("mock_env", {})),
                 quiet_env=dict(spec.get("quiet_env", {})),
+                all_hosts_env=dict(spec.get("all_hosts_env", {})),
                 files=agent_files(spec.get("files", {}), check, f"{where}.files"),
                 mock_files=agent_files(spec.get("mock_files", {}), check, f"{where}.mock_files"),
                 arguments=tuple(spec.get("arguments", [])),

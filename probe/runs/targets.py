@@ -10,6 +10,7 @@ import yaml
 from probe.common import cli
 from probe.common.bounded_read import read_at_most
 from probe.common.errors import TargetError, one_line, run_main
+from probe.common.forward import ALL_HOSTS
 from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
@@ -73,6 +74,7 @@ class Target:
     mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
     mock_finish_command: str | None = None  # given to the mock (--finish-command) when it is the upstream
     quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
+    all_hosts_env: dict[str, str] = field(default_factory=dict)  # set only with --all-hosts, last of all
     redact_headers: tuple[str, ...] = ()
     install: Install | None = None
     # Written into {agent_home} (or, for a path starting `{run}/`, the run folder) before the agent starts with a
@@ -123,13 +125,15 @@ AGENT_KEYS = {
     # tool's result (python -m probe.mock --finish-command): for agents that must call a tool every turn.
     "mock_finish_command": ("string", False),
     "quiet_env": ("string mapping", False),
+    # With --all-hosts: what the agent needs beyond the usual proxy and CA variables ({ca}, {forward} filled).
+    "all_hosts_env": ("string mapping", False),
     "install": ("mapping", False),
     "files": ("mapping", False),
     "mock_files": ("mapping", False),  # as files, written into the private home only against the mock
     "logins": ("mapping", False),  # probe.runs.logins
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
 }
-ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env")
+ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 
 # libyaml where PyYAML has it: it stops a file nested 20,000 deep at once, where the pure-Python scanner, slower at
 # each level, took 12 s to reach Python's recursion limit.
@@ -164,6 +168,8 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         check.mapping(entry, PROXY_KEYS, where)
         if not PROXY_NAME.match(entry["name"]):
             raise check.fail(f"{where}.name", "expected lowercase letters, digits, - or _")
+        if entry["name"] == ALL_HOSTS:
+            raise check.fail(f"{where}.name", f"{ALL_HOSTS} is the name of the forward proxy of --all-hosts")
         if not 0 <= entry["listen"] <= 65535:
             raise check.fail(f"{where}.listen", "expected a port number between 0 and 65535")
         problem = upstream_problem(entry["upstream"])
@@ -244,6 +250,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         mock_env=dict(agent.get("mock_env", {})),
         mock_finish_command=agent.get("mock_finish_command"),
         quiet_env=dict(agent.get("quiet_env", {})),
+        all_hosts_env=dict(agent.get("all_hosts_env", {})),
         redact_headers=tuple(header.lower() for header in data.get("redact_headers", [])),
         install=parse_install(agent["install"], check) if "install" in agent else None,
         files=files,

@@ -1,4 +1,4 @@
-"""mitmproxy addon that records every exchange through the reverse proxies as one JSON line each.
+"""mitmproxy addon that records every exchange through the proxies (reverse, and forward) as one JSON line each.
 
 It is loaded with `mitmdump -s` and must also run under a mitmdump installed on its own, so it imports only the
 recorder's own modules and those they need of `probe.common` and `probe.redact` (what a record holds, how bodies
@@ -36,6 +36,7 @@ from probe.capture.recorder.files import (
     lower_priority,
     open_private,
 )
+from probe.capture.recorder.forward import ForwardRecording
 from probe.capture.recorder.settings import (
     UPSTREAM_PROXY_VARIABLE,
     close_upstream,
@@ -51,7 +52,7 @@ from probe.redact import masking as redaction
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
 
 
-class Capture(HttpRecording, WebSocketRecording):
+class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
     """Tees every response, and writes each finished exchange to traffic.jsonl."""
 
     def __init__(self) -> None:
@@ -64,6 +65,7 @@ class Capture(HttpRecording, WebSocketRecording):
         self.tees: dict[str, Tee] = {}
         self.sockets: dict[str, Socket] = {}
         self.no_proxy: list[str] = []
+        self.refused: dict[str, str] = {}  # flow id -> why the forward proxy answered it 403 itself
         self.stalled: dict[str, float] = {}  # flow id -> seconds of silence when it was cut off
         self.watchdog: asyncio.Task | None = None
         self.stall_timeout = 0.0
@@ -186,8 +188,8 @@ class Capture(HttpRecording, WebSocketRecording):
         return any(host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")) for entry in self.no_proxy)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        if flow.response.status_code == 101:
-            return  # a WebSocket handshake: frames are captured by the websocket hooks
+        if flow.response.status_code == 101 or flow.id in self.refused:
+            return  # a WebSocket handshake (its frames are captured by the websocket hooks), or our own refusal
         with self.recording("responseheaders", flow):
             folder = os.path.dirname(ctx.options.probe_traffic or ".")
             encoding = flow.response.headers.get("content-encoding", "").strip().lower()
@@ -202,7 +204,7 @@ class Capture(HttpRecording, WebSocketRecording):
     def response(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is None:
             with self.recording("response", flow):
-                self.finish_http(flow, error=None, deferred=True)
+                self.finish_http(flow, error=self.refused.pop(flow.id, None), deferred=True)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is not None and flow.response is not None and flow.response.status_code == 101:

@@ -1,0 +1,101 @@
+"""A client written without anything of agent-probe, for the --all-hosts tests: the standard library only, certificate
+checks on. It reads the proxy variables and SSL_CERT_FILE itself, as a runtime does.
+
+    python all_hosts_client.py model     one Chat Completions call through $OPENAI_BASE_URL, then a telemetry batch
+                                          carrying a token to one host and an update check to another
+    python all_hosts_client.py loopback  CONNECTs to this machine through the proxy (each should be refused)
+    python all_hosts_client.py distrust  an HTTPS call through the proxy trusting no CA at all (the handshake fails)
+
+Each outcome is printed as one line `NAME: what happened`.
+"""
+
+import http.client
+import json
+import os
+import ssl
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+TOKEN = "sk-proj-" + "Q7f2Lm9XwR4tYb8Kc3Vn6Hj1Pz5Ds0Ag"  # a made-up key, in the shape of a real one
+
+
+def opener_for(url: str, context: ssl.SSLContext) -> urllib.request.OpenerDirector:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    direct = host in os.environ.get("NO_PROXY", "").split(",")
+    proxies = {} if direct else {"https": os.environ["HTTPS_PROXY"], "http": os.environ["HTTP_PROXY"]}
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler(proxies), urllib.request.HTTPSHandler(context=context)
+    )
+
+
+def call(name: str, request: urllib.request.Request, context: ssl.SSLContext) -> bytes | None:
+    try:
+        with opener_for(request.full_url, context).open(request, timeout=30) as response:
+            body = response.read()
+            print(f"{name}: {response.status}", flush=True)
+            return body
+    except urllib.error.HTTPError as error:
+        print(f"{name}: HTTP {error.code}", flush=True)
+    except (urllib.error.URLError, OSError) as error:
+        print(f"{name}: failed: {error}", flush=True)
+    return None
+
+
+def model(context: ssl.SSLContext) -> None:
+    base = os.environ["OPENAI_BASE_URL"].rstrip("/")
+    question = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello."}]}
+    headers = {"content-type": "application/json", "authorization": "Bearer sk-stand-in-key"}
+    body = call(
+        "model", urllib.request.Request(f"{base}/chat/completions", json.dumps(question).encode(), headers), context
+    )
+    if body:
+        print("answer:", json.loads(body)["choices"][0]["message"]["content"][:80].replace("\n", " "), flush=True)
+    batch = {
+        "api_key": TOKEN,
+        "batch": [{"event": "session_start", "properties": {"authorization": f"Bearer {TOKEN}"}}],
+    }
+    telemetry = urllib.request.Request(
+        "https://telemetry.agent-example.test/v1/batch",
+        json.dumps(batch).encode(),
+        {"content-type": "application/json"},
+    )
+    call("telemetry", telemetry, context)
+    call(
+        "update-check", urllib.request.Request("https://updates.agent-example.test/latest.json?channel=stable"), context
+    )
+
+
+def loopback(context: ssl.SSLContext) -> None:
+    proxy = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"])
+    for host in ("127.0.0.1", "localhost"):
+        connection = http.client.HTTPSConnection(proxy.hostname, proxy.port, timeout=30, context=context)
+        connection.set_tunnel(host, 9)
+        try:
+            connection.request("GET", "/")
+            print(f"connect {host}: answered {connection.getresponse().status}", flush=True)
+        except OSError as error:
+            print(f"connect {host}: failed: {error}", flush=True)
+        finally:
+            connection.close()
+    # Plain HTTP in absolute form, sent to the proxy whatever NO_PROXY says.
+    connection = http.client.HTTPConnection(proxy.hostname, proxy.port, timeout=30)
+    try:
+        connection.request("GET", "http://127.0.0.1:9/admin")
+        print(f"plain 127.0.0.1: answered {connection.getresponse().status}", flush=True)
+    except OSError as error:
+        print(f"plain 127.0.0.1: failed: {error}", flush=True)
+    finally:
+        connection.close()
+
+
+def distrust(_: ssl.SSLContext) -> None:
+    trusting_nobody = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # checks on, and no CA to check against
+    call("distrust", urllib.request.Request("https://pinned.agent-example.test/config"), trusting_nobody)
+
+
+if __name__ == "__main__":
+    context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    for step in sys.argv[1:] or ["model"]:
+        {"model": model, "loopback": loopback, "distrust": distrust}[step](context)
