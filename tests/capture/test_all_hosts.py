@@ -6,18 +6,21 @@ no trust store of the user's is touched."""
 
 import dataclasses
 import hashlib
+import http.client
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, WebSocketClient, read_traffic, two_proxy_target
 from secret_oracles import detect_secrets_findings, leaks, secretlint_findings
 
 from probe.capture.forward import forward_environment
+from probe.capture.proxies import start_proxies
 from probe.common.errors import TargetError
 from probe.runs.logins import choose_login
 from probe.runs.targets import load_target, parse_target
@@ -196,3 +199,52 @@ def test_a_target_may_not_name_a_proxy_all_hosts():
     text = "name: t\ndescription: d\nrenderer: r.m\nproxies: [{name: all-hosts, listen: 0, upstream: 'https://a.b/'}]\n"
     with pytest.raises(TargetError, match=r"proxies\[0\]\.name: all-hosts is the name of the forward proxy"):
         parse_target(text + "agent: {}\n", "t.yaml")
+
+
+def this_machines_address() -> str:
+    """This machine's address on its network (not loopback), the one a packet to elsewhere would leave from."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # UDP: nothing is sent
+        return probe.getsockname()[0]
+
+
+@pytest.fixture
+def mock_elsewhere():
+    """The mock model, listening on this machine's network address: a host the forward proxy lets through."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "probe.mock", "--host", this_machines_address(), "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    line = process.stdout.readline()
+    assert line.startswith("mock listening on "), line
+    yield line.removeprefix("mock listening on ").strip().rstrip("/")
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_sse_and_websockets_through_the_forward_proxy_are_recorded_as_through_a_reverse_one(tmp_path, mock_elsewhere):
+    run = tmp_path / "run"
+    run.mkdir()
+    proxies = start_proxies(two_proxy_target(tmp_path), run, mock_elsewhere, all_hosts=True)
+    try:
+        host, port = proxies.forward.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        question = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+        connection.request("POST", f"{mock_elsewhere}/v1/chat/completions", json.dumps(question).encode())
+        streamed = connection.getresponse().read()
+        connection.close()
+        client = WebSocketClient(proxies.forward, f"{mock_elsewhere}/v1/responses")
+        assert client.status == 101
+        message = {"type": "message", "role": "user", "content": "hi"}
+        client.send({"type": "response.create", "model": "m", "input": [message]})
+        events = client.until("response.completed")
+        client.close()
+    finally:
+        proxies.stop()
+    assert b"data: [DONE]" in streamed
+    sse, socket_line = read_traffic(run)
+    assert (sse["proxy"], sse["kind"], sse["complete"]) == ("all-hosts", "http", True)
+    assert sse["request"]["url"] == f"{mock_elsewhere}/v1/chat/completions"
+    assert sse["response"]["body"] == streamed.decode()
+    assert (socket_line["proxy"], socket_line["kind"], socket_line["complete"]) == ("all-hosts", "websocket", True)
+    assert [frame["body"]["type"] for frame in socket_line["messages"][1:]] == [event["type"] for event in events]
