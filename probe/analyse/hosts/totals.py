@@ -58,6 +58,16 @@ def sizes(exchange: Exchange) -> tuple[int, int]:
     return exchange.request_body.size, exchange.response_body.size
 
 
+def request_record(exchange: Exchange, host: str, kind: str) -> dict:
+    """An exchange's line in insight.jsonl (`request`), which the SQL view `requests` reads."""
+    sent, received = sizes(exchange)
+    return {
+        "record": "request", "number": exchange.number, "proxy": exchange.proxy, "host": host,
+        "method": exchange.method, "path": exchange.path, "status": exchange.status, "kind": kind,
+        "bytes_sent": sent, "bytes_received": received, "error": exchange.error,
+    }  # fmt: skip
+
+
 class OtherHosts:
     """The other hosts met so far, in the order they were first met."""
 
@@ -90,11 +100,7 @@ class OtherHosts:
                     host.events_more += 1
             if decoded.note is not None and len(host.notes) < NOTES_KEPT:
                 host.notes.append(f"exchange #{exchange.number}: {decoded.note}")
-        return {
-            "number": exchange.number, "proxy": exchange.proxy, "host": name, "method": exchange.method,
-            "path": exchange.path, "status": exchange.status, "kind": kind, "bytes_sent": sent,
-            "bytes_received": received, "error": exchange.error, "events": len(names),
-        }  # fmt: skip
+        return request_record(exchange, name, kind) | {"event_count": len(names)}
 
     def __bool__(self) -> bool:
         return bool(self.hosts)
