@@ -98,14 +98,35 @@ def side_lines() -> list[dict]:
         side("GET", "https://registry.npmjs.org/@anthropic-ai%2fclaude-code", None, {"dist-tags": {"latest": "9"}}),
         side("POST", "https://auth.openai.com/oauth/token", {"grant_type": "refresh_token", "refresh_token": MASKED}),
         side("POST", "https://mcp.example.com/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
-        side("GET", "https://example.org/page", None, "<html>hi</html>",
-             response_headers=[["content-type", "text/html; charset=utf-8"]]),  # fmt: skip
-        side("CONNECT", "https://pinned.example.com:443", None, status=None,
-             error="tls: the client refused the run's certificate for pinned.example.com"),  # fmt: skip
-        side("CONNECT", "https://127.0.0.9:8080", None, "", status=403,
-             error="refused: CONNECT to 127.0.0.9:8080, a loopback address outside the run's proxies"),  # fmt: skip
-        side("POST", "https://offline.example.net/ingest", {"n": 1}, status=None,
-             error="connect: offline.example.net: Name or service not known"),  # fmt: skip
+        side(
+            "GET",
+            "https://example.org/page",
+            None,
+            "<html>hi</html>",
+            response_headers=[["content-type", "text/html; charset=utf-8"]],
+        ),
+        side(
+            "CONNECT",
+            "https://pinned.example.com:443",
+            None,
+            status=None,
+            error="tls: the client refused the run's certificate for pinned.example.com",
+        ),
+        side(
+            "CONNECT",
+            "https://127.0.0.9:8080",
+            None,
+            "",
+            status=403,
+            error="refused: CONNECT to 127.0.0.9:8080, a loopback address outside the run's proxies",
+        ),
+        side(
+            "POST",
+            "https://offline.example.net/ingest",
+            {"n": 1},
+            status=None,
+            error="connect: offline.example.net: Name or service not known",
+        ),
         side("GET", f"https://{HOSTILE_HOST}/x", None, "odd"),
         forward_model,
     ]

@@ -9,8 +9,16 @@ import re
 import pytest
 from secret_oracles import detect_secrets_findings, leaks, secretlint_findings
 from side_traffic import (
-    EVENT_TOKEN, FORWARD, HOSTILE_EVENT, HOSTILE_HOST, MASKED, RAW_TOKEN, side, side_lines, side_run,
-)  # fmt: skip
+    EVENT_TOKEN,
+    FORWARD,
+    HOSTILE_EVENT,
+    HOSTILE_HOST,
+    MASKED,
+    RAW_TOKEN,
+    side,
+    side_lines,
+    side_run,
+)
 
 from probe.analyse.hosts.events import EVENTS_PER_EXCHANGE
 from probe.analyse.hosts.totals import KEPT_PER_HOST, OtherHosts

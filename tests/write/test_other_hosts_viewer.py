@@ -29,7 +29,10 @@ def test_the_run_panel_lists_other_hosts_as_inert_text(tmp_path):
         by_host = {row[0]: row for row in rows}
         assert by_host["statsig.anthropic.com"] == ["statsig.anthropic.com", "telemetry", "1", "POST ×1", "180", "16",
                                                     "", "tengu_init ×2, tengu_exit ×1"]  # fmt: skip
-        assert by_host["pinned.example.com"][6] == "tls: the client refused the run's certificate for pinned.example.com ×1"
+        assert (
+            by_host["pinned.example.com"][6]
+            == "tls: the client refused the run's certificate for pinned.example.com ×1"
+        )
         assert by_host[HOSTILE_HOST][:3] == [HOSTILE_HOST, "unknown", "1"]  # the host's name, as text
         posthog = by_host["us.i.posthog.com"]
         assert posthog[2] == "5" and HOSTILE_EVENT + " ×1" in posthog[7]

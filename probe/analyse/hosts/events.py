@@ -1,6 +1,7 @@
 """Telemetry bodies decoded into the names of the events they carry: OTLP/HTTP (JSON or protobuf), Sentry envelopes
 and JSON batches (Statsig's, PostHog's), each within bounds; a body that cannot be read gives a note instead."""
 
+import base64
 import binascii
 from dataclasses import dataclass, field
 from typing import Any
@@ -8,7 +9,6 @@ from typing import Any
 from probe.analyse.hosts import otlp, sentry
 from probe.analyse.hosts.kinds import table
 from probe.common import fastjson
-from probe.read.traffic import Exchange, body_bytes
 
 EVENTS_PER_EXCHANGE = 500  # events named from one body: a hostile batch of millions is counted, not listed
 BODY_LIMIT = 4 * 1024 * 1024  # bytes of body decoded (a protobuf one grows tenfold as Python objects): noted past it
@@ -22,8 +22,9 @@ class Decoded:
     note: str | None = None  # why the body could not be read, when it could not
 
 
-def decode(exchange: Exchange, events_format: str) -> Decoded:
-    """The names of the events the exchange's request carries, in `events_format` (a name from kinds.yaml)."""
+def decode(exchange, events_format: str) -> Decoded:
+    """The names of the events the exchange's request carries (an exchange of probe.read.traffic), in
+    `events_format` (a name from kinds.yaml)."""
     body = exchange.request_body
     if body.format == "empty" or body.value is None:
         return Decoded()
@@ -39,7 +40,7 @@ def decode(exchange: Exchange, events_format: str) -> Decoded:
     return Decoded(kept, max(0, len(names) - EVENTS_PER_EXCHANGE))
 
 
-def names_in(exchange: Exchange, events_format: str):
+def names_in(exchange, events_format: str):
     body = exchange.request_body
     if events_format == "otlp":
         signal = exchange.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
@@ -53,6 +54,14 @@ def names_in(exchange: Exchange, events_format: str):
         raise KeyError(events_format)
     value = body.value if body.is_json else fastjson.loads(body_bytes(body))
     return batch_names(value, *shape)
+
+
+def body_bytes(body) -> bytes:
+    """A body as stored (decoded, masked at capture) as bytes: base64 decoded, text encoded; a JSON one is read as
+    parsed, never through here."""
+    if body.format == "base64":
+        return base64.b64decode(str(body.value))
+    return str(body.value).encode("utf-8", "surrogateescape")
 
 
 def batch_names(value: Any, list_field: str, name_field: str) -> list[str]:

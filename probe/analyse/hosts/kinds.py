@@ -9,7 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from probe.read.traffic import Exchange
+# (An exchange is probe.read.traffic.Exchange, not imported: these modules stand low among the imports, under the
+# insight layer that counts hosts.)
 
 FORWARD_PROXY = "all-hosts"  # the proxy name the forward listener's exchanges are recorded under
 KINDS = ("telemetry", "update-check", "oauth", "mcp", "web-fetch", "model-api", "unknown")
@@ -48,7 +49,7 @@ def compiled(pattern: str | None) -> re.Pattern | None:
     return None if pattern is None else re.compile(pattern, re.IGNORECASE)
 
 
-def host_of(exchange: Exchange) -> str:
+def host_of(exchange) -> str:
     """The host an exchange went to, lowercase, from its absolute URL (a CONNECT's `https://HOST:PORT` too)."""
     try:
         host = urlsplit(exchange.url).hostname
@@ -57,12 +58,12 @@ def host_of(exchange: Exchange) -> str:
     return (host or "").lower() or "(no host)"
 
 
-def is_other_host(exchange: Exchange) -> bool:
+def is_other_host(exchange) -> bool:
     """Whether the exchange came through the forward proxy (every host), not a reverse proxy of the target."""
     return exchange.proxy == FORWARD_PROXY
 
 
-def kind_of(exchange: Exchange, host: str) -> tuple[str, str | None]:
+def kind_of(exchange, host: str) -> tuple[str, str | None]:
     """The kind of traffic, and the format its events are decoded with (None: not decoded)."""
     path = unquote(exchange.path.split("?", 1)[0]) or "/"
     found = table()
@@ -80,7 +81,7 @@ def kind_of(exchange: Exchange, host: str) -> tuple[str, str | None]:
     return "unknown", None
 
 
-def is_mcp(exchange: Exchange, methods: tuple[str, ...]) -> bool:
+def is_mcp(exchange, methods: tuple[str, ...]) -> bool:
     """A JSON-RPC request (or batch) whose method is one of MCP's."""
     body = exchange.request_body.value if exchange.request_body.is_json else None
     calls = body if isinstance(body, list) else [body]

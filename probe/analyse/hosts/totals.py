@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 
 from probe.analyse.hosts.events import decode
 from probe.analyse.hosts.kinds import host_of, kind_of
-from probe.read.traffic import Exchange
 
 HOSTS_KEPT = 500  # hosts counted one by one; the rest are counted together, under OVERFLOW
 OVERFLOW = "(other hosts past the first 500)"
 KEPT_PER_HOST = 200  # distinct event names, and distinct errors, counted for one host; the rest are counted only
 NOTES_KEPT = 5  # notes about bodies that could not be decoded, per host
 ERROR_LIMIT = 200  # characters of an error kept
+# (An exchange is probe.read.traffic.Exchange, not imported: the insight layer that counts hosts stands low.)
 
 
 @dataclass
@@ -50,7 +50,7 @@ def bounded_add(counter: Counter, key: str, count: int = 1) -> bool:
     return False
 
 
-def sizes(exchange: Exchange) -> tuple[int, int]:
+def sizes(exchange) -> tuple[int, int]:
     """Bytes sent and received: the bodies, or a WebSocket's messages each way."""
     if exchange.kind == "websocket":
         sent = sum(frame.body.size for frame in exchange.frames if frame.from_client)
@@ -58,7 +58,7 @@ def sizes(exchange: Exchange) -> tuple[int, int]:
     return exchange.request_body.size, exchange.response_body.size
 
 
-def request_record(exchange: Exchange, host: str, kind: str) -> dict:
+def request_record(exchange, host: str, kind: str) -> dict:
     """An exchange's line in insight.jsonl (`request`), which the SQL view `requests` reads."""
     sent, received = sizes(exchange)
     return {
@@ -74,7 +74,7 @@ class OtherHosts:
     def __init__(self) -> None:
         self.hosts: dict[str, Host] = {}
 
-    def add(self, exchange: Exchange) -> dict:
+    def add(self, exchange) -> dict:
         """Count one exchange with another host; return its record (insight.jsonl's `request`)."""
         name = host_of(exchange)
         kind, events_format = kind_of(exchange, name)
