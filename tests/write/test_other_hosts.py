@@ -167,3 +167,22 @@ def test_events_are_bounded_and_an_unreadable_body_is_a_note():
     statsig, otel = hosts.hosts.values()
     assert len(statsig.events) == KEPT_PER_HOST and sum(statsig.events.values()) + statsig.events_more == 600
     assert otel.notes == ["exchange #2: otlp body not readable (ValueError)"] and not otel.events
+
+
+def test_an_analysis_that_goes_on_from_the_last_one_counts_the_hosts_as_a_fresh_one(tmp_path):
+    lines = side_lines()
+    grown = side_run(tmp_path / "codex" / "20261126-100200-side", lines[:8])
+    analyze_run(grown)  # its reading is kept in .analysis/, and the next analysis reads only the lines added
+    with (grown / "traffic.jsonl").open("a") as traffic:
+        late = side("POST", "https://statsig.anthropic.com/v1/rgstr", {"events": [{"eventName": "late"}]})
+        traffic.writelines(json.dumps(line) + "\n" for line in [*lines[8:], late])
+    analyze_run(grown)
+    fresh = tmp_path / "codex" / "20261126-100300-side"
+    fresh.mkdir()
+    for name in ("traffic.jsonl", "manifest.json"):
+        (fresh / name).write_bytes((grown / name).read_bytes())
+    analyze_run(fresh)
+    assert (grown / "insight.jsonl").read_text() == (fresh / "insight.jsonl").read_text()
+    assert section(grown) == section(fresh) and "- Events: `tengu_init` ×2, `tengu_exit` ×1, `late` ×1" in section(
+        grown
+    )
