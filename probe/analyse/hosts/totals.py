@@ -9,7 +9,7 @@ from probe.analyse.hosts.kinds import host_of, kind_of
 
 HOSTS_KEPT = 500  # hosts counted one by one; the rest are counted together, under OVERFLOW
 OVERFLOW = "(other hosts past the first 500)"
-KEPT_PER_HOST = 200  # distinct event names, and distinct errors, counted for one host; the rest are counted only
+KEPT_PER_HOST = 200  # distinct event names, errors and methods counted for one host; the rest are counted only
 NOTES_KEPT = 5  # notes about bodies that could not be decoded, per host
 ERROR_LIMIT = 200  # characters of an error kept
 # (An exchange is probe.read.traffic.Exchange, not imported: the insight layer that counts hosts stands low.)
@@ -84,7 +84,7 @@ class OtherHosts:
             host = self.hosts.setdefault(key, Host(key))
         sent, received = sizes(exchange)
         host.kinds[kind] += 1
-        host.methods[exchange.method[:20]] += 1
+        bounded_add(host.methods, exchange.method[:20])
         host.requests += 1
         host.sent += sent
         host.received += received
