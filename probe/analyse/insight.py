@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from probe.analyse.agents import Agent, AgentTree
 from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost
+from probe.analyse.hosts.totals import OtherHosts
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache
 from probe.analyse.setup import SetUp
@@ -39,6 +40,7 @@ class Insight:
     # Priced with the price file --prices or $PROBE_PRICES names, if any (probe.analyse.prices).
     costs: Costs = field(default_factory=lambda: Costs(price_book()))
     finished: list[Agent] | None = None
+    hosts: OtherHosts = field(default_factory=OtherHosts)  # what went to other hosts, never a turn
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, TextIO
 
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
+from probe.analysis.other_hosts import took_other_host
 from probe.analysis.report_job import Job, Refreshed, plan, run_job
 from probe.analysis.resume import Resume, lines_out
 from probe.apis.built_in import renderer_for
@@ -82,22 +83,8 @@ def write_report_to(
         # Captured text is masked where it enters the Markdown, so captures made with --keep-secrets or by
         # older tools are safe to share too.
         with md.masked_by(mask):
-            stream_report(
-                out,
-                traffic,
-                renderer,
-                manifest,
-                extra_secrets,
-                progress,
-                totals,
-                warnings,
-                turns,
-                redact,
-                viewer,
-                renderer_name or renderer_module(renderer),
-                insight,
-                resume,
-            )
+            stream_report(out, traffic, renderer, manifest, extra_secrets, progress, totals, warnings, turns, redact,
+                          viewer, renderer_name or renderer_module(renderer), insight, resume)  # fmt: skip
     finally:
         if collecting:
             gc.enable()
@@ -133,6 +120,8 @@ def stream_report(
             totals = run.totals
         for exchange in exchanges:
             read = run.read(exchange, warnings)
+            if read is None:  # another host's (probe.analysis.other_hosts): shown in its own section, never a turn
+                continue
             exchange, turn, builder, shown_by = read.exchange, read.turn, read.builder, read.shown_by
             _, state = states.setdefault(id(shown_by), (shown_by, {}))
             if turn.input or turn.previous_response_id:
@@ -220,8 +209,11 @@ class RunReading:
         self.insight = InsightLines(insight, redact, keep=viewer)
         self.page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
 
-    def read(self, exchange: Exchange, warnings: list[str]) -> Read:
-        """Read one exchange into every output; the caller lets go of what it returns before the next one."""
+    def read(self, exchange: Exchange, warnings: list[str]) -> Read | None:
+        """Read one exchange into every output; the caller lets go of what it returns before the next one. None for
+        an exchange with another host than a model's, which is only counted (probe.analysis.other_hosts)."""
+        if took_other_host(self, exchange):
+            return None
         thin_exchange(exchange)  # before masking: what lists too long to read leave out costs nothing (read.thinning)
         if self.redact:
             exchange = masked_exchange(exchange, self.extra_secrets, self.histories)

@@ -20,6 +20,7 @@ from probe.common.errors import RunError, run_main, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import CAPTURE_FILES, private_replacement, read_manifest, resolve_run
+from probe.write.diff_hosts import hosts_section
 from probe.write.diff_insight import agents_and_tools_section, cache_section, context_section, cost_section
 from probe.write.diff_sections import (
     aligned,
@@ -55,6 +56,7 @@ def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[
                 ("headers", headers_section(a, b)),
             ]
         structural += [("instructions", instructions_section(a, b)), ("tools", tools_section(a, b))]
+        structural.append(("other hosts", hosts_section(a.insight.hosts, b.insight.hosts)))
         measured = [usage_section(a, b), context_section(a, b), cost_section(a, b), cache_section(a, b),
                     agents_and_tools_section(a, b), sizes_section(a, b), turns_section(a, b),
                     timings_section(a, b)]  # fmt: skip

@@ -105,6 +105,8 @@ class InsightLines:
                         for (kind, name, new), tokens in insight.context.sums.items()],
         })  # fmt: skip
         self.write({"record": "setup", "schema": SCHEMA, **insight.setup.to_json()})
+        for host in insight.hosts.hosts.values():  # (none unless the forward proxy recorded other hosts)
+            self.write({"record": "host", "schema": SCHEMA, **host.to_json()})
 
 
 def costs_record(costs: Costs) -> dict:

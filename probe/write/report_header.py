@@ -10,6 +10,7 @@ from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
 from probe.write.context_section import context_section
 from probe.write.cost_section import cost_section
+from probe.write.hosts_section import hosts_section
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_section
 
@@ -136,6 +137,7 @@ def report_header(
         + cache_section(totals.insight.cache)
         + tools_section(totals.insight.tools, totals.insight.finished or [])
         + setup_section(totals.insight.setup)
+        + hosts_section(totals.insight.hosts)
         + [
             "",
             "## Endpoints",

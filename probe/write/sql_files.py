@@ -77,6 +77,15 @@ INSIGHT_COLUMNS = {
     "duration_s": "DOUBLE",
     "path": "VARCHAR",
     "life_s": "DOUBLE",
+    "proxy": "VARCHAR",
+    "host": "VARCHAR",
+    "method": "VARCHAR",
+    "status": "BIGINT",
+    "kind": "VARCHAR",
+    "bytes_sent": "BIGINT",
+    "bytes_received": "BIGINT",
+    "error": "VARCHAR",
+    "event_count": "BIGINT",
 }
 
 

@@ -169,6 +169,22 @@ VIEWS = {
                l.request_bytes, l.response_bytes, l.complete,
                make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder""",
+    # Every exchange of every proxy: the turns (model calls; a reverse proxy's host is its upstream, which
+    # turns.jsonl does not hold), and what insight.jsonl records of the forward proxy's other exchanges.
+    "requests": """
+        SELECT f.run, r.n, r.proxy, r.host, r.method, r.path, r.status, r.kind, r.bytes_sent, r.bytes_received,
+               r.error, r.events
+        FROM (SELECT l.folder, l.number AS n, l.proxy, q.host, l.method, l.path, l.status, 'model-api' AS kind,
+                     l.request_bytes AS bytes_sent, l.response_bytes AS bytes_received, NULL AS error, 0 AS events
+              FROM turn_heads l
+              LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'request') q
+                     ON q.folder = l.folder AND q.number = l.number
+              UNION ALL
+              SELECT folder, number, proxy, host, method, path, status, kind, bytes_sent, bytes_received, error,
+                     coalesce(event_count, 0)
+              FROM insight_lines i
+              WHERE record = 'request' AND kind <> 'model-api') r
+        JOIN run_folders f ON f.folder = r.folder""",
     "turns": f"""
         SELECT f.run, l.number AS n, l.api, l.provider, l.model,
                token_count(l.usage->>'input') AS input_tokens,

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from probe.write.hosts_section import hosts_rows
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_fact
 from probe.write.summary_facts import plain, summary_facts
@@ -77,31 +78,35 @@ def page_header(
             + (" (listed below)" if unrecognised else ""),
         ),
     ]
-    return {
-        "run": run,
-        "insight": insight or {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0},
-        "facts": [(label, mask(text)) for label, text in facts],
-        "warnings": first_shown(
-            [mask(warning) for warning in warnings[: SHOWN + 1]],
-            lambda more: f"and {len(warnings) - SHOWN:,} more warnings: report.md lists every one",
-        ),
-        "unrecognised": {mask(kind): numbers for kind, numbers in sorted(unrecognised.items())},
-        "endpoints": first_shown(
-            [
-                [mask(proxy), mask(path), ", ".join(sorted(counter)), sum(counter.values())]
-                for (proxy, path), counter in endpoints[: SHOWN + 1]
-            ],
-            lambda more: [
-                "…",
-                f"{len(endpoints) - SHOWN:,} more endpoints: report.md lists every one",
-                "",
-                sum(sum(counter.values()) for _, counter in endpoints[SHOWN:]),
-            ],
-        ),
-        "methods": sorted(totals.methods.items()),
-        "statuses": sorted(totals.statuses.items()),
-        "key_paths": {
-            "request": [[mask(path), types, count] for path, types, count in totals.request_paths.top()],
-            "response": [[mask(path), types, count] for path, types, count in totals.response_paths.top()],
-        },
-    }
+    hosts = hosts_rows(totals.insight.hosts, mask)
+    return (
+        ({"other_hosts": hosts} if hosts else {})
+        | {  # (a run without other hosts' traffic: as it always was)
+            "run": run,
+            "insight": insight or {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0},
+            "facts": [(label, mask(text)) for label, text in facts],
+            "warnings": first_shown(
+                [mask(warning) for warning in warnings[: SHOWN + 1]],
+                lambda more: f"and {len(warnings) - SHOWN:,} more warnings: report.md lists every one",
+            ),
+            "unrecognised": {mask(kind): numbers for kind, numbers in sorted(unrecognised.items())},
+            "endpoints": first_shown(
+                [
+                    [mask(proxy), mask(path), ", ".join(sorted(counter)), sum(counter.values())]
+                    for (proxy, path), counter in endpoints[: SHOWN + 1]
+                ],
+                lambda more: [
+                    "…",
+                    f"{len(endpoints) - SHOWN:,} more endpoints: report.md lists every one",
+                    "",
+                    sum(sum(counter.values()) for _, counter in endpoints[SHOWN:]),
+                ],
+            ),
+            "methods": sorted(totals.methods.items()),
+            "statuses": sorted(totals.statuses.items()),
+            "key_paths": {
+                "request": [[mask(path), types, count] for path, types, count in totals.request_paths.top()],
+                "response": [[mask(path), types, count] for path, types, count in totals.response_paths.top()],
+            },
+        }
+    )

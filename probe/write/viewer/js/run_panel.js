@@ -34,6 +34,10 @@ function runPanel(header) {
     );
   }
   if (header.warnings.length) parts.push(el("h3", {}, "Warnings"), el("ul", { class: "warnings" }, header.warnings.map((w) => el("li", {}, w))));
+  if (header.other_hosts) {
+    const heads = ["host", "kind", "requests", "methods", "bytes sent", "bytes received", "errors", "events"];
+    parts.push(details("Other hosts (" + header.other_hosts.length + ")", () => table(heads, header.other_hosts), true));
+  }
   parts.push(
     details("Endpoints (" + header.endpoints.length + ")", () => table(["proxy", "path", "methods", "count"], header.endpoints)),
     details("HTTP methods", () => table(["method", "count"], header.methods)),

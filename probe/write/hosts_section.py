@@ -1,0 +1,68 @@
+"""The report's section on other hosts (what the forward proxy recorded): each host, its kind, its requests by
+method, the bytes each way, the errors met, and the telemetry events its bodies carried, counted by name."""
+
+from probe.analyse.hosts.totals import Host, OtherHosts
+from probe.common import markdown as md
+
+EVENTS_SHOWN = 40  # event names listed per host, the most frequent first; the rest are counted
+
+
+def hosts_section(hosts: OtherHosts) -> list[str]:
+    """The section's lines; none when the run recorded no other host (its report is then as it always was)."""
+    if not hosts:
+        return []
+    listed = list(hosts.hosts.values())
+    requests = sum(host.requests for host in listed)
+    lines: list[str] = [
+        "", "## Other hosts", "",
+        f"{requests:,} request{'s' if requests != 1 else ''} to {len(listed):,} host{'s' if len(listed) != 1 else ''} "
+        "besides the model API's, through the forward proxy; none of them is a turn of the conversation.",
+        "",
+    ]  # fmt: skip
+    rows = [
+        [md.inline(host.name), host.kind, host.requests, md.tally(dict(host.methods.most_common())),
+         host.sent, host.received, sum(host.errors.values()), sum(host.events.values()) + host.events_more]
+        for host in listed
+    ]  # fmt: skip
+    lines.append(md.table(["host", "kind", "requests", "methods", "bytes sent", "bytes received", "errors", "events"],
+                          rows))  # fmt: skip
+    for host in listed:
+        lines += host_details(host)
+    return lines
+
+
+def host_details(host: Host) -> list[str]:
+    """A host's errors, events and notes, when it has any."""
+    if not (host.errors or host.events or host.events_more or host.notes):
+        return []
+    lines: list[str] = ["", md.Markdown("### {}").format(md.inline(host.name)), ""]
+    if len(host.kinds) > 1:
+        lines.append(md.Markdown("- Kinds: {}").format(md.tally(dict(host.kinds.most_common()))))
+    for error, count in host.errors.most_common():
+        lines.append(md.Markdown("- Error ×{}: {}").format(count, md.inline(error)))
+    if host.events or host.events_more:
+        named = host.events.most_common(EVENTS_SHOWN)
+        more = sum(host.events.values()) - sum(count for _, count in named) + host.events_more
+        events = md.Markdown(", ").join(md.Markdown("{} ×{}").format(md.inline(name), count) for name, count in named)
+        tail = f" and {more:,} more" if more else ""
+        lines.append(md.Markdown("- Events: {}{}").format(events, tail))
+    for note in host.notes:
+        lines.append(md.Markdown("- Not decoded: {}").format(note))
+    return lines
+
+
+def hosts_rows(hosts: OtherHosts, mask) -> list[list]:
+    """The viewer's table of other hosts, as plain text (the page shows it as text, never as markup): each host,
+    its kind, requests, methods, bytes each way, its errors and its events, with their counts; `mask` masks what
+    was captured."""
+    rows = []
+    for host in hosts.hosts.values():
+        named = host.events.most_common(EVENTS_SHOWN)
+        more = sum(host.events.values()) - sum(count for _, count in named) + host.events_more
+        events = ", ".join(f"{name} ×{count}" for name, count in named) + (f" and {more:,} more" if more else "")
+        errors = "; ".join(f"{error} ×{count}" for error, count in host.errors.most_common())
+        methods = ", ".join(f"{method} ×{count}" for method, count in host.methods.most_common())
+        kinds = ", ".join(f"{kind} ×{count}" for kind, count in host.kinds.most_common()) if len(host.kinds) > 1 else ""
+        rows.append([mask(host.name), host.kind + (f" ({kinds})" if kinds else ""), host.requests, mask(methods),
+                     host.sent, host.received, mask(errors), mask(events)])  # fmt: skip
+    return rows
