@@ -49,7 +49,10 @@ def http_lines(flow: http.HTTPFlow, recorder: FlowLines | None = None) -> list[d
         recorder.end_socket(flow)
         return recorder.taken()
     error = flow.error.msg if flow.error is not None else None
-    recorder.record_exchange(flow, None, error, agent_hung_up=False)
+    # As the recorder decides (Capture.finish_http): an error with the agent gone is its hang-up, forgiven after
+    # the answer's terminal event.
+    agent_hung_up = error is not None and not flow.client_conn.connected
+    recorder.record_exchange(flow, None, error, agent_hung_up)
     lines = recorder.taken()
     for line in lines:
         known_times(line, flow)
