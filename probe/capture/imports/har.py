@@ -46,7 +46,8 @@ def read(path: Path) -> Iterator[dict | Skipped]:
                 except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
                     yield Skipped(f"entry {number}", f"not an exchange ({type(error).__name__}: {error})"[:300])
         except ijson.JSONError as error:
-            yield Skipped(f"after entry {number}", f"the file ends or is damaged here: {error}"[:300])
+            said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            yield Skipped(f"after entry {number}", f"the file ends or is damaged here ({said[:200]})")
 
 
 def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
