@@ -15,6 +15,7 @@ from pathlib import Path
 
 from invoke import Collection, Exit, Task, task
 
+from probe import import_capture as import_script
 from probe import pipeline as pipeline_script
 from probe import record
 from probe import samples as samples_script
@@ -233,13 +234,8 @@ pipeline = agent_run_task(
 )
 def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False, prices=None):
     """Write report.md, report.html and turns.jsonl: what the agent sent and what came back, turn by turn."""
-    call(
-        c,
-        analyze_script.main,
-        script_argv(
-            run=run, force=force, target=target, input=input, output=output, no_redact=no_redact, prices=prices
-        ),
-    )
+    options = dict(run=run, force=force, target=target, input=input, output=output, no_redact=no_redact)
+    call(c, analyze_script.main, script_argv(**options, prices=prices))
 
 
 @task(
@@ -248,14 +244,11 @@ def analyze(c, run=None, force=False, target=None, input=None, output=None, no_r
         "run": "RUN: `latest` (default), a run folder name, or a run folder path",
         "target": "NAME|FILE: with --run latest, the newest run of this target",
         "live": "serve the viewer from 127.0.0.1 at an address with a random token (printed), following the run "
-        "while it is recorded, until Ctrl-C",
+        "while it is recorded, until Ctrl-C (see docs/outputs.md)",
     },
 )
 def view(c, run=None, target=None, live=False):
-    """Open the run's report.html (brought up to date first) in the default browser, or print its path.
-
-    With --live, serve it instead, growing as the run is recorded: see docs/outputs.md.
-    """
+    """Open the run's report.html (brought up to date first) in the default browser, or print its path."""
     call(c, view_script.main, script_argv(run=run, target=target, live=live))
 
 
@@ -350,6 +343,12 @@ def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None
     call(c, replay_main.main, script_argv(run=run, target=target, **options))
 
 
+@task(klass=ProbeTask, name="import", positional=["file"], help=import_script.TASK_HELP)
+def import_(c, file, target=None, label=None):
+    """Import a recording made elsewhere (HAR, mitmproxy flows, a cassette, a trace) as a new run, and analyse it."""
+    call(c, import_script.main, [file, *script_argv(target=target, label=label)])
+
+
 @task(klass=ProbeTask)
 def targets(c):
     """List the known targets (targets/*.yaml) with their description, renderer, proxies, agent and logins."""
@@ -384,6 +383,6 @@ def bench(c, runs=None, sizes=None, quick=False):
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 
 
-ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, replay, targets, samples, bench)
+ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, replay, import_, targets, samples, bench)
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})

@@ -30,6 +30,7 @@ class ManifestFacts:
     home: Any = None
     agent_args: Any = None
     login: Any = None  # the target's login the agent used (agent.logins); None: a target without logins
+    imported: Any = None  # an imported run's source, format and what the format lost; None: recorded here
 
 
 def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
@@ -51,6 +52,7 @@ def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
         home=manifest.get("home"),
         agent_args=manifest.get("agent_args") or None,
         login=manifest.get("login"),
+        imported=manifest.get("imported"),
     )
 
 

@@ -58,12 +58,29 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
         lines.append(
             md.Markdown("- Recording errors: {} (not a count; see proxies.log)").format(manifest_value(failures))
         )
+    lines += imported_lines(facts.imported)
     if facts.prompt is not None:
         lines.append(md.Markdown("- Prompt: {}").format(manifest_value(facts.prompt)))
     said = session_words(facts)
     if said:
         parts = [md.Markdown("{} {}").format(what, manifest_value(value)) for what, value in said]
         lines.append(md.Markdown("- Agent run: ") + md.Markdown(", ").join(parts))
+    return lines
+
+
+def imported_lines(imported: Any) -> list[md.Markdown]:
+    """Where an imported run came from, and what its format does not keep (the manifest's `imported`)."""
+    if not isinstance(imported, dict):
+        return []
+    lines = [
+        md.Markdown("- Imported: from {}, format {}, sha256 {}, {} entries, {} skipped").format(
+            *(manifest_value(imported.get(name)) for name in ("source", "format", "sha256", "entries", "skipped"))
+        )
+    ]
+    lost = imported.get("lost")
+    if isinstance(lost, list) and lost:
+        said = md.Markdown("; ").join(manifest_value(item) for item in lost)
+        lines.append(md.Markdown("- Lost in this format: {}").format(said))
     return lines
 
 

@@ -1,0 +1,59 @@
+"""Recordings made elsewhere (a HAR, a mitmproxy flow file, cassettes, traces) read back as traffic.jsonl lines.
+
+In: a file of any of the formats below, untrusted. Out: traffic.jsonl lines (schema 1, before masking) and a
+`Skipped` for each entry that could not be read. `probe.import_capture` masks the lines, writes the run folder and
+analyses it.
+
+Each format is one module here, exposing:
+- `NAME: str`, the format's name as the manifest and messages give it;
+- `LOST: tuple[str, ...]`, what a file of this format does not keep ("timing", "chunking", "websocket frames", ...),
+  written into the manifest's `imported.lost` and the report;
+- `sniff(head: bytes) -> bool`, whether a file is of this format, decided from its first 64 KiB (`HEAD_BYTES`) and
+  never from its name;
+- `read(path: Path) -> Iterator[dict | Skipped]`, the file's exchanges as traffic.jsonl lines, or a `Skipped`
+  for an entry that is not one. Memory stays bounded whatever the file holds; a time the file does not give is
+  null, never 0 or made up; nothing the file names is opened, imported or run.
+
+`FORMATS` lists the modules in the order they are tried: a format that could pass for another is sniffed first.
+"""
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from probe.common.errors import RunError
+from probe.common.paths import display
+
+HEAD_BYTES = 64 * 1024  # what sniffing reads of a file
+
+# The format modules of this package, in sniffing order. A fixed list: no module is ever named by a file.
+FORMATS = ("har", "mitmproxy_flow")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry of the file that is not an exchange: where in the file, and why (one line each)."""
+
+    where: str
+    why: str
+
+
+def formats() -> list[ModuleType]:
+    return [importlib.import_module(f"{__name__}.{name}") for name in FORMATS]
+
+
+def detect(path: Path) -> ModuleType:
+    """The format module whose `sniff` takes the file's first 64 KiB; a file none takes is a one-line error that
+    names the formats tried."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(HEAD_BYTES)
+    except OSError as error:
+        raise RunError(f"cannot read {display(path)}: {error.strerror}") from None
+    tried = formats()
+    for module in tried:
+        if module.sniff(head):
+            return module
+    names = ", ".join(module.NAME for module in tried)
+    raise RunError(f"{display(path)}: not a recording this can import (tried: {names})")

@@ -1,0 +1,177 @@
+"""HAR 1.2 (a browser's developer tools, Charles, Proxyman, mitmweb, agent-probe's own export): each entry an
+exchange, Chrome's `_webSocketMessages` a WebSocket's turns. Read as a stream (ijson): one entry held at a time."""
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import ijson
+from mitmproxy import http
+from mitmproxy.websocket import WebSocketData, WebSocketMessage
+from wsproto.frame_protocol import Opcode
+
+from probe.capture.imports import Skipped
+from probe.capture.imports.flow_lines import FlowLines, http_lines
+from probe.capture.imports.lines import body_fields, header_list, http_line
+
+NAME = "HAR"
+LOST = (
+    "chunking: a streamed answer is one body, its events' arrival times gone",
+    "timing: to the millisecond, and only what the file's timings give",
+    "trailers",
+    "bodies the exporting tool left out or cut",
+)
+# The opening of a HAR document: an object whose first key is "log" (every writer puts it first), whose object
+# holds a HAR key early on.
+SNIFF = re.compile(rb'^\s*\{\s*"log"\s*:\s*\{[\s\S]{0,65536}?"(?:version|creator|entries|pages)"\s*:')
+TIMING_PARTS = ("blocked", "dns", "connect", "send")  # HAR's parts before the request is sent ("ssl" is in connect)
+
+
+def sniff(head: bytes) -> bool:
+    return bool(SNIFF.match(head.removeprefix(b"\xef\xbb\xbf")))
+
+
+def read(path: Path) -> Iterator[dict | Skipped]:
+    recorder = FlowLines()
+    with path.open("rb") as file:
+        entries = ijson.items(file, "log.entries.item", use_float=True)
+        number = 0
+        try:
+            for number, entry in enumerate(entries, 1):
+                try:
+                    yield from entry_lines(entry, number, recorder)
+                except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
+                    yield Skipped(f"entry {number}", f"not an exchange ({type(error).__name__}: {error})"[:300])
+        except ijson.JSONError as error:
+            said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            yield Skipped(f"after entry {number}", f"the file ends or is damaged here ({said[:200]})")
+
+
+def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
+    if not isinstance(entry, dict):
+        raise TypeError(f"an entry is an object, not {type(entry).__name__}")
+    request, response = entry["request"], entry.get("response")
+    if not isinstance(request, dict):
+        raise TypeError("its request is not an object")
+    if not isinstance(response, dict) or not number_or_none(response.get("status")):
+        response = None  # status 0: no answer (Chrome and mitmproxy write a failed request so)
+    start = started(entry.get("startedDateTime"))
+    if isinstance(entry.get("_webSocketMessages"), list):
+        yield from socket_lines(entry, number, start, recorder)
+        return
+    request_end, first_byte, end = moments(start, entry.get("timings"))
+    request_headers = pairs(request.get("headers"))
+    post = request.get("postData") if isinstance(request.get("postData"), dict) else {}
+    request_fields = {
+        "headers": header_list(request_headers),
+        "method": text(request["method"]),
+        "url": text(request["url"]),
+        "http_version": text(request.get("httpVersion") or ""),
+        **body_fields(content_bytes(post), request_headers, decoded=True),
+    }
+    timing = {"start": start, "request_end": request_end}
+    response_fields = None
+    if response is not None:
+        response_headers = pairs(response.get("headers"))
+        content = response.get("content") if isinstance(response.get("content"), dict) else {}
+        response_fields = {
+            "headers": header_list(response_headers),
+            "status": int(response["status"]),
+            "reason": text(response.get("statusText") or ""),
+            "http_version": text(response.get("httpVersion") or ""),
+            **body_fields(content_bytes(content), response_headers, decoded=True),
+        }
+        timing |= {"response_headers": first_byte, "first_byte": first_byte, "end": end}
+    else:
+        timing["end"] = end
+    failed = entry.get("response", {}).get("_error") if isinstance(entry.get("response"), dict) else None
+    error = text(failed) if failed else (None if response is not None else "no response recorded")
+    yield http_line(f"har-{number}", request_fields, response_fields, timing, complete=error is None, error=error)
+
+
+def socket_lines(entry: dict, number: int, start: float | None, recorder: FlowLines) -> Iterator[dict]:
+    """A WebSocket entry made into the flow it was, then into its turns as the recorder makes them."""
+    request, response = entry["request"], entry.get("response") or {}
+    flow = http.HTTPFlow(None, None)
+    flow.id = f"har-{number}"
+    flow.request = http.Request.make(text(request["method"]), text(request["url"]), b"", encoded(request))
+    flow.request.timestamp_start = start
+    flow.response = http.Response.make(int(response.get("status") or 101), b"", encoded(response))
+    messages = []
+    for message in entry["_webSocketMessages"]:
+        if not isinstance(message, dict) or message.get("type") not in ("send", "receive"):
+            continue
+        binary = message.get("opcode") == 2
+        data = text(message.get("data") or "")
+        content = base64.b64decode(data) if binary else data.encode("utf-8", "surrogateescape")
+        moment = number_or_none(message.get("time"))
+        messages.append(
+            WebSocketMessage(Opcode.BINARY if binary else Opcode.TEXT, message["type"] == "send", content, moment)
+        )
+    flow.websocket = WebSocketData(messages=messages)
+    yield from http_lines(flow, recorder)
+
+
+def content_bytes(content: dict) -> bytes | None:
+    """A postData's or content's text as the bytes it stands for (base64 when its encoding says so)."""
+    value = content.get("text")
+    if value is None:
+        return None
+    value = text(value)
+    if content.get("encoding") == "base64":
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            pass  # mislabelled: kept as the text it is
+    return value.encode("utf-8", "surrogateescape")
+
+
+def moments(start: float | None, timings) -> tuple[float | None, float | None, float | None]:
+    """The request's end, the first byte back and the end, from HAR's timings (milliseconds, -1: not applicable):
+    each None where the file does not say."""
+    if start is None or not isinstance(timings, dict):
+        return None, None, None
+    parts = [number_or_none(timings.get(name)) for name in TIMING_PARTS]
+    if parts[-1] is None:
+        return None, None, None
+    request_end = start + sum(part for part in parts if part is not None and part > 0) / 1000
+    wait, receive = number_or_none(timings.get("wait")), number_or_none(timings.get("receive"))
+    first_byte = request_end + max(wait, 0) / 1000 if wait is not None else None
+    end = first_byte + max(receive, 0) / 1000 if first_byte is not None and receive is not None else None
+    return request_end, first_byte, end
+
+
+def started(value) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except (ValueError, OverflowError):
+        return None
+
+
+def number_or_none(value) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def pairs(headers) -> list[tuple[str, str]]:
+    if not isinstance(headers, list):
+        return []
+    return [(text(h["name"]), text(h.get("value", ""))) for h in headers if isinstance(h, dict) and "name" in h]
+
+
+def encoded(message: dict) -> http.Headers:
+    """A message's headers as mitmproxy holds them."""
+    return http.Headers(
+        [(name.encode("utf-8", "surrogateescape"), value.encode("utf-8", "surrogateescape")) for name, value in
+         pairs(message.get("headers"))]
+    )  # fmt: skip
+
+
+def text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, found {type(value).__name__}")
+    return value

@@ -1,0 +1,92 @@
+"""An imported line masked as the recorder masks what it captures: its URL, headers, texts and bodies by the
+recorder's own functions (probe.capture.recorder.record), and a secret streamed across WebSocket frames too."""
+
+import base64
+import json
+
+from probe.capture.recorder import record as stored
+from probe.capture.recorder.line import dumps
+from probe.capture.recorder.sockets import mask_streamed_secrets
+from probe.redact.replacing import fingerprints_of
+
+MASKING = stored.Policy()
+BODY_FIELDS = ("body", "body_format", "redacted_tokens")
+
+
+def body_bytes(value, body_format) -> bytes | None:
+    """The bytes a stored body stands for (None: no body)."""
+    if value is None:
+        return None
+    if body_format == "base64" and isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except ValueError:
+            return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def shown(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def replaced_body(message: dict, fields: dict) -> None:
+    """The stored body's fields put in place of the message's; its size and sha256 stay those of the body as it
+    travelled."""
+    for name in BODY_FIELDS:
+        message.pop(name, None)
+        if name in fields:
+            message[name] = fields[name]
+
+
+def masked_message(message: dict) -> None:
+    """A request's or response's texts, URL, headers and body masked in place."""
+    for name in ("method", "reason"):
+        if isinstance(message.get(name), str):
+            message[name] = stored.text(message[name], MASKING)
+    for name in ("url", "path"):
+        if isinstance(message.get(name), str):
+            message[name] = stored.url(message[name], MASKING)
+    for name in ("headers", "trailers"):
+        if isinstance(message.get(name), list):
+            pairs = [
+                (str(pair[0]), str(pair[1])) for pair in message[name] if isinstance(pair, list) and len(pair) == 2
+            ]
+            message[name] = [list(pair) for pair in stored.headers(pairs, MASKING)]
+    data = body_bytes(message.get("body"), message.get("body_format"))
+    if data is not None:
+        content_type = next(
+            (value for name, value in message.get("headers") or [] if name.lower() == "content-type"), ""
+        )
+        replaced_body(message, stored.store_body(data, "", content_type, MASKING).fields)
+
+
+def masked_frames(frames: list[dict]) -> None:
+    """A WebSocket turn's messages masked in place, each as the recorder masks a frame, then a secret streamed
+    across frames."""
+    fresh: set[str] = set()
+    for message in frames:
+        data = body_bytes(message.get("body"), message.get("body_format"))
+        if data is None:
+            continue
+        fields = stored.websocket_content(data, message.get("type") != "binary", MASKING)
+        replaced_body(message, fields)
+        if fields.get("redacted_tokens"):
+            fresh |= fingerprints_of(shown(message["body"])) - fingerprints_of(data)
+    mask_streamed_secrets(frames, fresh)
+
+
+def mask_line(line: dict) -> tuple[dict, set[str]]:
+    """The line masked in place, and the fingerprints of the secrets it held unmasked (empty: none: a recording
+    exported masked, as agent-probe exports, holds fingerprints already, which stay as they are)."""
+    before = fingerprints_of(dumps(line))
+    if isinstance(line.get("error"), str):
+        line["error"] = stored.text(line["error"], MASKING)
+    for part in ("request", "response"):
+        if isinstance(line.get(part), dict):
+            masked_message(line[part])
+    frames = [message for message in line.get("messages") or [] if isinstance(message, dict)]
+    if frames:
+        masked_frames(frames)
+    return line, fingerprints_of(dumps(line)) - before

@@ -1,0 +1,127 @@
+"""Import a recording made elsewhere (a HAR, a mitmproxy flow file, a cassette, a trace) into a new run folder, masked
+as a capture is, and analyse it as `analyze` does.
+
+The file's format is told from its content, never its name (probe.capture.imports lists the formats)."""
+
+import hashlib
+import sys
+from pathlib import Path
+
+from probe import __version__
+from probe.analysis import analyze
+from probe.capture.imports import Skipped, detect
+from probe.capture.imports.masking import mask_line
+from probe.capture.recorder.line import line as line_bytes
+from probe.capture.session import mitmproxy_version, now_iso, traffic_summary
+from probe.common import cli
+from probe.common.errors import RunError, UsageError, run_main, warn
+from probe.common.paths import TARGET_NAME, display
+from probe.redact.masking import RULES_VERSION
+from probe.redact.secrets import mask_tokens_and_urls
+from probe.runs.folders import create_run, write_manifest
+
+FOLDER = "imported"  # the data folder's subfolder for runs imported without --target
+WARNINGS_SHOWN = 20  # skipped entries warned of one by one; the rest are counted
+TASK_HELP = {  # the invoke task's (probe.tasks)
+    "file": "FILE: a HAR, a mitmproxy flow file, a VCR.py or go-vcr cassette, a claude-tap trace or a traffic.jsonl",
+    "target": "NAME: file the run under this target's name (default: imported); each exchange is still read by its "
+    "own API's reader",
+    "label": "TEXT: added to the run folder's name",
+}
+RAW_SECRETS = (
+    "the source held {} secret{} unmasked (now masked as at capture, each as a fingerprint): treat the source "
+    "file itself as secret"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.import_capture", description=__doc__)
+    parser.add_argument("file", metavar="FILE", help="the recording to import")
+    parser.add_argument(
+        "--target",
+        metavar="NAME",
+        help=f"the name the run is filed under (default: {FOLDER}); each exchange is still read by its own API's "
+        "reader",
+    )
+    parser.add_argument("--label", default="", help="added to the run folder's name")
+    args = parser.parse_args(argv)
+    if args.target is not None and not TARGET_NAME.match(args.target):
+        raise UsageError(f"--target {args.target!r}: expected lowercase letters, digits, '.', '_' or '-'")
+    source = Path(args.file)
+    if not source.is_file():
+        raise RunError(f"{display(source)}: {'not a file' if source.exists() else 'no such file'}")
+    run = import_file(source, args.target, args.label)
+    print(f"run: {display(run)}")
+    return analyze.main(["--run", str(run)])
+
+
+def import_file(source: Path, target: str | None, label: str) -> Path:
+    """Write the run folder of `source`: its masked traffic.jsonl and a manifest saying where it came from."""
+    reader = detect(source)
+    digest = sha256_of(source)
+    label = mask_tokens_and_urls(label)
+    run = create_run(target or FOLDER, label)
+    manifest = {
+        "target": target,
+        "label": label,
+        "prompt": None,
+        "upstream_override": None,
+        "keep_secrets": False,
+        "redaction": RULES_VERSION,
+        "agent": {"argv": None, "version": None},
+        "versions": {"probe": __version__, "mitmproxy": mitmproxy_version(), "python": sys.version.split()[0]},
+        "started_at": now_iso(),
+        "ended_at": None,
+        "status": "importing",
+        "agent_exit_code": None,
+    }
+    write_manifest(run, manifest)
+    entries, skipped, secrets = write_traffic(reader.read(source), run / "traffic.jsonl")
+    manifest.update(status="imported", ended_at=now_iso(), **traffic_summary(run / "traffic.jsonl"))
+    manifest["imported"] = {
+        "source": mask_tokens_and_urls(source.name),
+        "format": reader.NAME,
+        "sha256": digest,
+        "lost": list(reader.LOST),
+        "entries": entries,
+        "skipped": skipped,
+    }
+    if secrets:
+        manifest["note"] = RAW_SECRETS.format(len(secrets), "s" if len(secrets) != 1 else "")
+        warn(manifest["note"])
+    write_manifest(run, manifest)
+    return run
+
+
+def write_traffic(items, traffic: Path) -> tuple[int, int, set[str]]:
+    """Mask each line and append it, one at a time; warn of each skipped entry (the first WARNINGS_SHOWN, then a
+    count). Return the lines written, the entries skipped and the fingerprints of the secrets found unmasked."""
+    entries = skipped = 0
+    secrets: set[str] = set()
+    with traffic.open("wb") as out:
+        traffic.chmod(0o600)
+        for item in items:
+            if isinstance(item, Skipped):
+                skipped += 1
+                if skipped <= WARNINGS_SHOWN:
+                    warn(f"{item.where}: skipped: {item.why}")
+                continue
+            masked, fresh = mask_line(item)
+            secrets |= fresh
+            out.write(line_bytes(masked))
+            entries += 1
+    if skipped > WARNINGS_SHOWN:
+        warn(f"{skipped - WARNINGS_SHOWN:,} more entries skipped")
+    return entries, skipped, secrets
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
