@@ -5,6 +5,8 @@ checks on. It reads the proxy variables and SSL_CERT_FILE itself, as a runtime d
                                           carrying a token to one host and an update check to another
     python all_hosts_client.py loopback  CONNECTs to this machine through the proxy (each should be refused)
     python all_hosts_client.py distrust  an HTTPS call through the proxy trusting no CA at all (the handshake fails)
+    python all_hosts_client.py listening the addresses the proxy listens on, from /proc/net/tcp and tcp6
+    python all_hosts_client.py ca        the modes of the CA's folder and of its files
 
 Each outcome is printed as one line `NAME: what happened`.
 """
@@ -69,7 +71,8 @@ def model(context: ssl.SSLContext) -> None:
 
 def loopback(context: ssl.SSLContext) -> None:
     proxy = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"])
-    for host in ("127.0.0.1", "localhost"):
+    # Literal loopback, its name, and two spellings that only resolving shows to be loopback.
+    for host in ("127.0.0.1", "localhost", "2130706433", "127.1"):
         connection = http.client.HTTPSConnection(proxy.hostname, proxy.port, timeout=30, context=context)
         connection.set_tunnel(host, 9)
         try:
@@ -90,6 +93,26 @@ def loopback(context: ssl.SSLContext) -> None:
         connection.close()
 
 
+def listening(_: ssl.SSLContext) -> None:
+    """The proxy's listening sockets, as the kernel lists them (/proc/net/tcp and tcp6)."""
+    port = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"]).port
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.rsplit(":", 1)
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    print(f"listening: {table} {address}", flush=True)
+
+
+def ca_folder(_: ssl.SSLContext) -> None:
+    """The modes of the folder holding the CA it was told to trust, and of each file in it."""
+    folder = os.path.dirname(os.environ["SSL_CERT_FILE"])
+    print(f"ca folder: {folder} {os.stat(folder).st_mode & 0o777:o}", flush=True)
+    for name in sorted(os.listdir(folder)):
+        print(f"ca file: {name} {os.stat(os.path.join(folder, name)).st_mode & 0o777:o}", flush=True)
+
+
 def distrust(_: ssl.SSLContext) -> None:
     trusting_nobody = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # checks on, and no CA to check against
     call("distrust", urllib.request.Request("https://pinned.agent-example.test/config"), trusting_nobody)
@@ -98,4 +121,6 @@ def distrust(_: ssl.SSLContext) -> None:
 if __name__ == "__main__":
     context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     for step in sys.argv[1:] or ["model"]:
-        {"model": model, "loopback": loopback, "distrust": distrust}[step](context)
+        {"model": model, "loopback": loopback, "distrust": distrust, "listening": listening, "ca": ca_folder}[step](
+            context
+        )

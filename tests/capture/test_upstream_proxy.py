@@ -1,7 +1,9 @@
 """Chaining through a corporate-style HTTP proxy: a real tunnelling mitmdump on loopback."""
 
+import http.client
 import json
 import re
+import ssl
 import subprocess
 import sys
 import threading
@@ -78,13 +80,15 @@ def connects_to(log: Path, port: int) -> bool:
     return re.search(rf"server connect 127\.0\.0\.1:{port}\b", log.read_text()) is not None
 
 
-def chained_proxies(tmp_path, tunnel_port: int, upstream: str, password: str = PASSWORD, transport: str = "http"):
+def chained_proxies(
+    tmp_path, tunnel_port: int, upstream: str, password: str = PASSWORD, transport: str = "http", all_hosts=False
+):
     """Proxies recording into a new run folder, reaching `upstream` through the tunnel; returns (proxies, run)."""
     run = tmp_path / "run"
     run.mkdir()
     tunnel = UpstreamProxy(f"http://{USER}:{password}@127.0.0.1:{tunnel_port}", "test")
     return start_proxies(
-        two_proxy_target(tmp_path), run, upstream, mock_transport=transport, upstream_proxy=tunnel
+        two_proxy_target(tmp_path), run, upstream, mock_transport=transport, upstream_proxy=tunnel, all_hosts=all_hosts
     ), run
 
 
@@ -145,6 +149,28 @@ def test_wrong_proxy_credentials_are_a_recorded_502(tmp_path, tunnel):
     assert status == 502
     [entry] = read_traffic(run)
     assert entry["response"] is None and "407" in entry["error"]
+
+
+def test_the_forward_channel_of_all_hosts_goes_through_the_tunnel_too(tmp_path, tunnel):
+    tunnel_port, log = tunnel
+    proxies, run = chained_proxies(tmp_path, tunnel_port, "mock", all_hosts=True)
+    try:
+        host, port = proxies.forward.removeprefix("http://").split(":")
+        context = ssl.create_default_context(cafile=str(proxies.ca))  # the run's CA, checks on
+        connection = http.client.HTTPSConnection(host, int(port), timeout=30, context=context)
+        connection.set_tunnel("telemetry.agent-example.test", 443)
+        connection.request("POST", "/v1/batch", b'{"events": 1}', {"content-type": "application/json"})
+        status = connection.getresponse().status
+        connection.close()
+    finally:
+        proxies.stop()
+    assert status == 502  # the tunnel could not reach the made-up host either
+    # The tunnel was asked to carry it, with the credentials it requires (else it would have answered 407).
+    assert "error establishing server connection: " in log.read_text()
+    [entry] = read_traffic(run)
+    assert entry["proxy"] == "all-hosts" and entry["request"]["url"] == "https://telemetry.agent-example.test/v1/batch"
+    assert entry["request"]["body"] == {"events": 1} and entry["response"] is None
+    assert entry["error"] == f"Upstream proxy 127.0.0.1:{tunnel_port} refused HTTP CONNECT request: 502 Bad Gateway"
 
 
 def test_choice_of_upstream_proxy(tmp_path):
