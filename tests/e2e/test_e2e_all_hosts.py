@@ -128,7 +128,7 @@ def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run, closed_port):
     name, result, run, entries = all_hosts_run
     expected, known = SENT[name], SENT[name] | MAY_SEND.get(name, set())
     sent = other_hosts(entries)
-    assert expected <= {sent_as(entry, known) for entry in sent} <= known, result.stderr
+    assert expected <= {sent_as(entry, known) for entry in sent} <= known, result.stderr[-3000:]
     for entry in sent:
         request, body_key = entry["request"], sent_as(entry, known)[3]
         assert entry["kind"] == "http" and request["url"].startswith("https://")
@@ -152,11 +152,12 @@ def test_claude_codes_telemetry_and_flag_calls_are_in_the_capture_masked(runs):
         with contextlib.suppress(KeyError):
             assert headers["x-api-key"] == fingerprint(CLAUDE_KEY)
     assert CLAUDE_KEY not in (run / "traffic.jsonl").read_text()
-    [batch] = [entry for entry in sent if "/api/event_logging/v2/batch" in entry["request"]["url"]]
-    events = batch["request"]["body"]["events"]
+    batches = [entry["request"]["body"] for entry in sent if "/api/event_logging/v2/batch" in entry["request"]["url"]]
+    events = [event for batch in batches for event in batch["events"]]
     assert {event["event_type"] for event in events} == {"ClaudeCodeInternalEvent"}
     names = [event["event_data"]["event_name"] for event in events]
     assert len(names) > 10 and all(name.startswith("tengu_") for name in names)
-    [flags] = [entry for entry in sent if "/api/eval/sdk-" in entry["request"]["url"]]
-    attributes = flags["request"]["body"]["attributes"]
-    assert attributes["sessionId"] == events[0]["event_data"]["session_id"]
+    # The feature-flag request names the session the events report.
+    flags = [entry["request"]["body"] for entry in sent if "/api/eval/sdk-" in entry["request"]["url"]]
+    sessions = {event["event_data"]["session_id"] for event in events}
+    assert flags and all(body["attributes"]["sessionId"] in sessions for body in flags)
