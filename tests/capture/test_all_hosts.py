@@ -248,3 +248,33 @@ def test_sse_and_websockets_through_the_forward_proxy_are_recorded_as_through_a_
     assert sse["response"]["body"] == streamed.decode()
     assert (socket_line["proxy"], socket_line["kind"], socket_line["complete"]) == ("all-hosts", "websocket", True)
     assert [frame["body"]["type"] for frame in socket_line["messages"][1:]] == [event["type"] for event in events]
+
+
+PLACEHOLDER_TARGET = """
+name: client
+description: a client whose settings name the run's CA and forward proxy
+renderer: probe.apis.openai_chat.report
+proxies:
+  - {name: api, listen: 0, upstream: "https://api.example.com/"}
+agent:
+  env: {SEEN: "{run}/seen", CLIENT_CA: "{ca}"}
+  private_env: {HOME: "{agent_home}"}
+  files:
+    settings.json: {proxy: "{forward}"}
+"""
+
+
+def test_ca_and_forward_fill_the_targets_variables_and_files_too(tmp_path, private_data_dir):
+    target = tmp_path / "client.yaml"
+    target.write_text(PLACEHOLDER_TARGET)
+    script = 'cat "$HOME/settings.json" > "$SEEN.json"; test -s "$CLIENT_CA" && echo "$CLIENT_CA" > "$SEEN.ca"'
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.record", "capture", "--target", str(target), "--all-hosts", "--quiet",
+         "--command", script],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [run] = (private_data_dir / "client").iterdir()
+    env = json.loads((run / "manifest.json").read_text())["agent"]["env"]
+    assert json.loads((run / "seen.json").read_text()) == {"proxy": env["HTTPS_PROXY"]}
+    assert (run / "seen.ca").read_text().strip() == env["SSL_CERT_FILE"] == env["CLIENT_CA"]

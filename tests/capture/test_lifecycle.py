@@ -226,8 +226,11 @@ def test_stale_agent_homes_of_dead_owners_are_removed(tmp_path):
         (folder / "sessions" / "log.jsonl").write_text("secret")
     unrelated = tmp_path / "agent-probe-home-something-else"
     unrelated.mkdir()
+    dead_ca = tmp_path / f"{agent_home.CA_PREFIX}999999999-12345-abc"  # an --all-hosts run's CA, its key in it
+    dead_ca.mkdir()
+    (dead_ca / "mitmproxy-ca.pem").write_text("-----BEGIN PRIVATE KEY-----")
     try:
-        assert sorted(agent_home.remove_stale(tmp_path)) == sorted([dead, reused])
+        assert sorted(agent_home.remove_stale(tmp_path)) == sorted([dead, reused, dead_ca])
         assert alive_elsewhere.is_dir() and unrelated.is_dir() and not dead.exists() and not reused.exists()
     finally:
         agent_home.remove(mine)
