@@ -1,0 +1,163 @@
+"""Every bundled agent, run by `invoke pipeline --upstream mock --all-hosts --full-traffic`: what it sends to hosts
+other than its model API is recorded by the forward channel (method, host, path, masked body), and its model turns
+are still read. The hosts are those measured for docs/capture.md ("Hosts each agent talks to"). The run's own
+upstream proxy is a closed port, so every other host fails the same way here as offline: the requests are recorded
+whole whatever the network, and a test run never sends stand-in telemetry to a vendor."""
+
+import contextlib
+import json
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import pipeline_against_mock, read_traffic
+
+from probe.capture import agents
+from probe.common.forward import ALL_HOSTS
+from probe.redact.secrets import fingerprint
+from probe.runs.targets import load_target
+
+pytestmark = pytest.mark.e2e
+PROMPT = "write a hello world function"
+CLAUDE_KEY = "sk-" + "ant-mock-not-a-real-key"  # what the claude-code target's mock_env gives Claude Code
+
+# (method, host, path prefix, a top-level key of its JSON body or None for no body): what each pinned agent sent to
+# other hosts in a prompt run against the mock. Each is sent at least once, and nothing else is but MAY_SEND's.
+SENT = {
+    "claude-code": {
+        ("POST", "api.anthropic.com", "/api/eval/sdk-", "attributes"),  # feature flags (GrowthBook)
+        ("GET", "api.anthropic.com", "/api/claude_cli/bootstrap?", None),
+        ("GET", "api.anthropic.com", "/api/claude_code_penguin_mode", None),
+        ("GET", "api.anthropic.com", "/api/directory/server-urls", None),
+        ("POST", "api.anthropic.com", "/api/event_logging/v2/batch", "events"),  # its telemetry events
+    },
+    "codex": {
+        ("GET", "api.github.com", "/repos/openai/plugins", None),
+        ("GET", "chatgpt.com", "/backend-api/plugins/export/curated", None),
+        ("POST", "ab.chatgpt.com", "/otlp/v1/metrics", "resourceMetrics"),  # OTLP/HTTP JSON metrics
+    },
+    "cline": {("POST", "data.cline.bot", "/flags/?v=2", "distinct_id")},  # PostHog feature flags
+    "copilot": {("GET", "api.github.com", "/repos/github/copilot-cli/releases?", None)},  # its update check
+    "opencode": {("GET", "models.opencode.ai", "/api.json", None)},  # the models list
+    "aider": {
+        ("GET", "pypi.org", "/pypi/aider-chat/json", None),  # its update check
+        ("GET", "raw.githubusercontent.com", "/BerriAI/litellm/main/model_prices_and_context_window.json", None),
+    },
+    # Their settings files turn usage statistics off whatever --full-traffic says; continue and pi make no other
+    # call in a prompt run.
+    "gemini": set(),
+    "qwen-code": set(),
+    "continue": set(),
+    "pi": set(),
+}
+# What some runs send and others do not.
+MAY_SEND = {
+    # Its OTLP logs exporter sends on a timer, which a short run may end before.
+    "cline": {("POST", "otel.cline.bot", "/v1/logs", "resourceLogs")},
+    # aider asks one user in ten (by the random id a fresh home gets) whether to send analytics, and --yes-always
+    # answers yes: PostHog batches.
+    "aider": {("POST", "us.i.posthog.com", "/batch/", "batch")},
+}
+
+
+@pytest.fixture(scope="module")
+def closed_port():
+    """A loopback port bound but never listening: connecting to it is refused at once."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, closed_port):
+    """One run per agent, made when a test first asks for it and shared by every test of that agent."""
+    done = {}
+
+    def run_of(name: str) -> tuple:
+        if name not in done:
+            target = load_target(name)
+            program = str(agents.ensure_installed(target))
+            ports = [option for proxy in target.proxies for option in ("--port", f"{proxy.name}=0")]
+            options = (*ports, "--all-hosts", "--full-traffic")
+            with pytest.MonkeyPatch.context() as patch:
+                patch.delenv("https_proxy", raising=False)
+                patch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port}")
+                result, run = pipeline_against_mock(name, program, tmp_path_factory.mktemp("data"), PROMPT, *options)
+            done[name] = name, result, run, read_traffic(run)
+        return done[name]
+
+    return run_of
+
+
+@pytest.fixture(scope="module", params=sorted(SENT))
+def all_hosts_run(request, runs):
+    return runs(request.param)
+
+
+def other_hosts(entries: list[dict]) -> list[dict]:
+    return [entry for entry in entries if entry["proxy"] == ALL_HOSTS]
+
+
+def sent_as(entry: dict, expected: set) -> tuple:
+    """The expected call an other-host line is, or the line's own (method, host, path) when it is none of them."""
+    request = entry["request"]
+    url = urlsplit(request["url"])
+    path = url.path + (f"?{url.query}" if url.query else "")
+    for method, host, prefix, body_key in expected:
+        if (request["method"], url.hostname, url.scheme) == (method, host, "https") and path.startswith(prefix):
+            return method, host, prefix, body_key
+    return request["method"], url.hostname, path
+
+
+def test_the_model_turns_are_still_read(all_hosts_run):
+    _, result, run, entries = all_hosts_run
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "hello, world" in result.stdout.lower()  # the agent printed the mock's answer
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
+    assert manifest["all_hosts"] is True
+    model_calls = [entry for entry in entries if entry["proxy"] != ALL_HOSTS and entry["kind"] == "http"]
+    assert all(entry["response"]["status"] == 200 for entry in model_calls)
+    turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
+    model_turns = [turn for turn in turns if turn["proxy"] != ALL_HOSTS]
+    assert model_turns and all(turn["model"] for turn in model_turns) and any(turn["output"] for turn in model_turns)
+    assert not [turn for turn in turns if turn["proxy"] == ALL_HOSTS and turn["model"]]
+
+
+def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run, closed_port):
+    name, result, run, entries = all_hosts_run
+    expected, known = SENT[name], SENT[name] | MAY_SEND.get(name, set())
+    sent = other_hosts(entries)
+    assert expected <= {sent_as(entry, known) for entry in sent} <= known, result.stderr[-3000:]
+    for entry in sent:
+        request, body_key = entry["request"], sent_as(entry, known)[3]
+        assert entry["kind"] == "http" and request["url"].startswith("https://")
+        # Recorded whole although no host answered: the run's upstream proxy is a closed port.
+        assert entry["response"] is None and entry["complete"] is False and str(closed_port) in entry["error"]
+        if body_key is None:
+            assert request["body_size"] == 0
+        else:
+            assert request["body_size"] > 0 and body_key in request["body"]
+    report = (run / "report.md").read_text()
+    assert all(urlsplit(entry["request"]["url"]).path in report for entry in sent)
+
+
+def test_claude_codes_telemetry_and_flag_calls_are_in_the_capture_masked(runs):
+    _, _, run, entries = runs("claude-code")
+    sent = other_hosts(entries)
+    assert {urlsplit(entry["request"]["url"]).hostname for entry in sent} == {"api.anthropic.com"}
+    for entry in sent:
+        headers = {name.lower(): value for name, value in entry["request"]["headers"]}
+        assert headers["user-agent"].startswith(("claude-code/2.1.330", "claude-cli/2.1.330"))
+        with contextlib.suppress(KeyError):
+            assert headers["x-api-key"] == fingerprint(CLAUDE_KEY)
+    assert CLAUDE_KEY not in (run / "traffic.jsonl").read_text()
+    batches = [entry["request"]["body"] for entry in sent if "/api/event_logging/v2/batch" in entry["request"]["url"]]
+    events = [event for batch in batches for event in batch["events"]]
+    assert {event["event_type"] for event in events} == {"ClaudeCodeInternalEvent"}
+    names = [event["event_data"]["event_name"] for event in events]
+    assert len(names) > 10 and all(name.startswith("tengu_") for name in names)
+    # The feature-flag request names the session the events report.
+    flags = [entry["request"]["body"] for entry in sent if "/api/eval/sdk-" in entry["request"]["url"]]
+    sessions = {event["event_data"]["session_id"] for event in events}
+    assert flags and all(body["attributes"]["sessionId"] in sessions for body in flags)
