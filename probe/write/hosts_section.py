@@ -1,10 +1,11 @@
 """The report's section on other hosts (what the forward proxy recorded): each host, its kind, its requests by
-method, the bytes each way, the errors met, and the telemetry events its bodies carried, counted by name."""
+method and path, the bytes each way, the errors met, and the telemetry events its bodies carried, counted by name."""
 
 from probe.analyse.hosts.totals import Host, OtherHosts
 from probe.common import markdown as md
 
 EVENTS_SHOWN = 40  # event names listed per host, the most frequent first; the rest are counted
+PATHS_SHOWN = 20  # a host's requests listed by method and path, the most frequent first; the rest are counted
 
 
 def hosts_section(hosts: OtherHosts) -> list[str]:
@@ -32,10 +33,12 @@ def hosts_section(hosts: OtherHosts) -> list[str]:
 
 
 def host_details(host: Host) -> list[str]:
-    """A host's errors, events and notes, when it has any."""
-    if not (host.errors or host.events or host.events_more or host.notes):
-        return []
+    """A host's requests by path, its errors, events and notes."""
     lines: list[str] = ["", md.Markdown("### {}").format(md.inline(host.name)), ""]
+    shown = host.paths.most_common(PATHS_SHOWN)
+    more = host.requests - sum(count for _, count in shown)
+    asked = md.Markdown(", ").join(md.Markdown("{} ×{}").format(md.inline(path), count) for path, count in shown)
+    lines.append(md.Markdown("- Requests: {}{}").format(asked, f" and {more:,} more" if more else ""))
     if len(host.kinds) > 1:
         lines.append(md.Markdown("- Kinds: {}").format(md.tally(dict(host.kinds.most_common()))))
     for error, count in host.errors.most_common():

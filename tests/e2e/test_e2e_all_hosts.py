@@ -121,7 +121,8 @@ def test_the_model_turns_are_still_read(all_hosts_run):
     turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
     model_turns = [turn for turn in turns if turn["proxy"] != ALL_HOSTS]
     assert model_turns and all(turn["model"] for turn in model_turns) and any(turn["output"] for turn in model_turns)
-    assert not [turn for turn in turns if turn["proxy"] == ALL_HOSTS and turn["model"]]
+    # None of these agents sends a model call to another host: nothing of the forward channel is a turn.
+    assert not [turn for turn in turns if turn["proxy"] == ALL_HOSTS]
 
 
 def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run, closed_port):
@@ -140,6 +141,10 @@ def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run, closed_port):
             assert request["body_size"] > 0 and body_key in request["body"]
     report = (run / "report.md").read_text()
     assert all(urlsplit(entry["request"]["url"]).path in report for entry in sent)
+    # The report's Other hosts section names every host the agent called, or is absent when it called none.
+    hosts = {urlsplit(entry["request"]["url"]).hostname for entry in sent}
+    section = report.split("## Other hosts", 1)[1].split("\n## ", 1)[0] if hosts else ""
+    assert all(f"{host}" in section for host in hosts) and (bool(hosts) == ("## Other hosts" in report))
 
 
 def test_claude_codes_telemetry_and_flag_calls_are_in_the_capture_masked(runs):
@@ -161,3 +166,6 @@ def test_claude_codes_telemetry_and_flag_calls_are_in_the_capture_masked(runs):
     flags = [entry["request"]["body"] for entry in sent if "/api/eval/sdk-" in entry["request"]["url"]]
     sessions = {event["event_data"]["session_id"] for event in events}
     assert flags and all(body["attributes"]["sessionId"] in sessions for body in flags)
+    # The report counts them as telemetry and names the events it decoded from the batches.
+    section = (run / "report.md").read_text().split("## Other hosts", 1)[1]
+    assert "telemetry" in section and max(set(names), key=names.count) in section

@@ -79,6 +79,9 @@ def test_the_report_lists_each_host_with_its_kind_requests_bytes_errors_and_even
     assert "- Error ×1: `refused: CONNECT to 127.0.0.9:8080, a loopback address outside the run's proxies`" in shown
     assert "- Error ×1: `connect: offline.example.net: Name or service not known`" in shown
     assert "- Events: `tengu_init` ×2, `tengu_exit` ×1" in shown
+    # What was asked of each host, by method and path (its query left out).
+    assert "- Requests: `POST /v1/logs` ×1, `POST /v1/traces` ×1" in shown
+    assert "- Requests: `GET /@anthropic-ai%2fclaude-code` ×1" in shown
     assert "- Events: `event: TypeError` ×1, `session` ×1" in shown
 
 

@@ -65,11 +65,22 @@ def body_bytes(body) -> bytes:
 
 
 def batch_names(value: Any, list_field: str, name_field: str) -> list[str]:
-    """The names of a JSON batch's events: `value[list_field][*][name_field]`, or the body's own name field."""
+    """The names of a JSON batch's events: `value[list_field][*][name_field]`, or the body's own name field. A dotted
+    `name_field` (`event_data.event_name`) reaches into each event."""
     events = value.get(list_field) if isinstance(value, dict) and list_field in value else [value]
     if not isinstance(events, list):
         raise TypeError(f"{list_field} is not a list")
-    return [str(event.get(name_field)) for event in events if isinstance(event, dict) and name_field in event]
+    names = (field_at(event, name_field.split(".")) for event in events)
+    return [str(name) for name in names if name is not None]
+
+
+def field_at(value: Any, path: list[str]) -> Any:
+    """The value at a path of object keys, or None where one is missing or not an object."""
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
 
 
 def shortened(name: str) -> str:

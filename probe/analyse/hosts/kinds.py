@@ -9,10 +9,11 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from probe.common.forward import ALL_HOSTS
+
 # (An exchange is probe.read.traffic.Exchange, not imported: these modules stand low among the imports, under the
 # insight layer that counts hosts.)
 
-FORWARD_PROXY = "all-hosts"  # the proxy name the forward listener's exchanges are recorded under
 KINDS = ("telemetry", "update-check", "oauth", "mcp", "web-fetch", "model-api", "unknown")
 TABLE = Path(__file__).with_name("kinds.yaml")
 
@@ -60,7 +61,7 @@ def host_of(exchange) -> str:
 
 def is_other_host(exchange) -> bool:
     """Whether the exchange came through the forward proxy (every host), not a reverse proxy of the target."""
-    return exchange.proxy == FORWARD_PROXY
+    return exchange.proxy == ALL_HOSTS
 
 
 def kind_of(exchange, host: str) -> tuple[str, str | None]:

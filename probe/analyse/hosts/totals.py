@@ -1,4 +1,4 @@
-"""Each other host's totals, gathered one exchange at a time: its kinds, requests by method, bytes each way, the
+"""Each other host's totals, gathered one exchange at a time: its kinds, requests by method and path, bytes each way, the
 errors met and the events its telemetry carried; bounded whatever a capture holds."""
 
 from collections import Counter
@@ -12,6 +12,7 @@ OVERFLOW = "(other hosts past the first 500)"
 KEPT_PER_HOST = 200  # distinct event names, errors and methods counted for one host; the rest are counted only
 NOTES_KEPT = 5  # notes about bodies that could not be decoded, per host
 ERROR_LIMIT = 200  # characters of an error kept
+PATH_LIMIT = 200  # characters of a request's path kept
 # (An exchange is probe.read.traffic.Exchange, not imported: the insight layer that counts hosts stands low.)
 
 
@@ -20,6 +21,7 @@ class Host:
     name: str
     kinds: Counter = field(default_factory=Counter)
     methods: Counter = field(default_factory=Counter)
+    paths: Counter = field(default_factory=Counter)  # "METHOD /path" (no query): what was asked of the host
     requests: int = 0
     sent: int = 0
     received: int = 0
@@ -36,7 +38,7 @@ class Host:
     def to_json(self) -> dict:
         return {
             "host": self.name, "kind": self.kind, "kinds": dict(self.kinds), "requests": self.requests,
-            "methods": dict(self.methods), "bytes_sent": self.sent, "bytes_received": self.received,
+            "methods": dict(self.methods), "paths": dict(self.paths), "bytes_sent": self.sent, "bytes_received": self.received,
             "errors": dict(self.errors), "events": dict(self.events), "events_not_named": self.events_more,
             "notes": self.notes,
         }  # fmt: skip
@@ -85,6 +87,7 @@ class OtherHosts:
         sent, received = sizes(exchange)
         host.kinds[kind] += 1
         bounded_add(host.methods, exchange.method[:20])
+        bounded_add(host.paths, f"{exchange.method[:20]} {exchange.path.split('?', 1)[0][:PATH_LIMIT]}")
         host.requests += 1
         host.sent += sent
         host.received += received
