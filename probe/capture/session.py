@@ -13,6 +13,7 @@ from pathlib import Path
 
 from probe import __version__
 from probe.common.errors import RunError
+from probe.common.forward import ALL_HOSTS
 from probe.common.lines import MAX_LINE_BYTES, BoundedLines
 from probe.common.paths import display
 from probe.redact.masking import RULES_VERSION, fingerprint
@@ -23,7 +24,8 @@ from probe.runs.folders import create_run, hold_while_recording, read_manifest, 
 from probe.runs.targets import Target
 
 NO_EXCHANGE = (
-    "the agent made no request through the proxies; it may be using its own login or host: see docs/capture.md, "
+    "the agent made no request through the model API's proxies; it may be using its own login or host: see "
+    "docs/capture.md, "
     '"A run with no exchange"'
 )
 
@@ -90,7 +92,9 @@ class Recording:
         if not note and self.manifest.get("session") and status in ("complete", "agent-failed"):
             # An agent that ran to its end without a single request went elsewhere: a run of nothing says why it
             # may be (Cline falls back to its own login and host when its provider settings lack a field).
-            note = NO_EXCHANGE if self.manifest["exchanges"] == 0 else None
+            # (What it sent to other hosts through the forward proxy of --all-hosts is no model request.)
+            model_side = self.manifest["exchanges"] - self.manifest.get("other_host_exchanges", 0)
+            note = NO_EXCHANGE if model_side == 0 else None
         if note:
             self.manifest["note"] = note
         self.manifest.pop(provenance.FIELD, None)
@@ -172,7 +176,7 @@ def traffic_summary(traffic: Path) -> dict:
     """Counts of exchanges and WebSocket messages, and the file's sha256, read as a stream (an over-long line is
     hashed, and counted as damaged, but never held)."""
     digest = hashlib.sha256()
-    exchanges = websocket_messages = damaged = 0
+    exchanges = websocket_messages = damaged = other_hosts = 0
     if traffic.is_file():
         with traffic.open("rb") as file:
             for _, line, _ in BoundedLines(file, MAX_LINE_BYTES, seen=digest.update):
@@ -185,9 +189,12 @@ def traffic_summary(traffic: Path) -> dict:
                     damaged += 1
                     continue
                 exchanges += 1
+                other_hosts += isinstance(entry, dict) and entry.get("proxy") == ALL_HOSTS
                 if isinstance(entry, dict) and isinstance(entry.get("messages"), list):
                     websocket_messages += len(entry["messages"])
     summary = {"exchanges": exchanges, "websocket_messages": websocket_messages, "traffic_sha256": digest.hexdigest()}
+    if other_hosts:  # (only in a run with --all-hosts: other runs' manifests stay as they were)
+        summary["other_host_exchanges"] = other_hosts
     if damaged:
         summary["damaged_lines"] = damaged
     return summary

@@ -16,10 +16,10 @@ ASK = (
 )
 
 
-def pipeline(command):
+def pipeline(command, *options):
     return subprocess.run(
-        [sys.executable, "-m", "probe.pipeline", "--target", "openai-compatible", "--upstream", "mock", "--command",
-         command],
+        [sys.executable, "-m", "probe.pipeline", "--target", "openai-compatible", "--upstream", "mock", *options,
+         "--command", command],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -33,7 +33,7 @@ def test_a_run_with_no_exchange_says_why_it_may_have_none(private_data_dir):
         manifest = json.loads((run / "manifest.json").read_text())
         assert manifest["exchanges"] == 0 and manifest["note"] == NO_EXCHANGE
         report = (run / "report.md").read_text()
-        assert "- Note: the agent made no request through the proxies; it may be using its own login or host" in report
+        assert "- Note: the agent made no request through the model API's proxies; it may be using its own login or host" in report
     # The page the note names has the section it names.
     assert '"A run with no exchange"' in NO_EXCHANGE and "docs/capture.md" in NO_EXCHANGE
     assert "\n### A run with no exchange\n" in (PROJECT_ROOT / "docs" / "capture.md").read_text()
@@ -46,3 +46,21 @@ def test_a_run_with_an_exchange_has_no_such_note(private_data_dir):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["exchanges"] == 1 and "note" not in manifest
     assert "made no request" not in (run / "report.md").read_text()
+
+
+# A request to another host only, through the forward proxy --all-hosts hands the agent in HTTP_PROXY.
+ELSEWHERE = (
+    'python3 -c "import urllib.request; urllib.request.urlopen(\'http://telemetry.invalid/batch\', b\'{}\')" || true'
+)
+
+
+def test_a_run_that_only_talked_to_other_hosts_still_has_the_note(private_data_dir):
+    result = pipeline(ELSEWHERE, "--all-hosts")
+    assert result.returncode == 0, result.stderr
+    [run] = (private_data_dir / "openai-compatible").iterdir()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["exchanges"] == 1 and manifest["other_host_exchanges"] == 1 and manifest["note"] == NO_EXCHANGE
+    [line] = (run / "traffic.jsonl").read_text().splitlines()
+    assert json.loads(line)["request"]["url"] == "http://telemetry.invalid/batch"
+    report = (run / "report.md").read_text()
+    assert "made no request through the model API's proxies" in report and "`telemetry.invalid`" in report
