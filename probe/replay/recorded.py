@@ -7,6 +7,7 @@ from pathlib import Path
 
 from probe.analyse.volatile import Place, run_places
 from probe.common.errors import RunError
+from probe.common.forward import ALL_HOSTS
 from probe.common.paths import display
 from probe.read.traffic import Exchange, body_bytes, iter_exchanges
 from probe.replay.keys import RequestKey, request_key
@@ -96,6 +97,8 @@ def recorded_answers(run: Path, traffic_sha256: str | None = None) -> tuple[list
     digest = hashlib.sha256()
     try:
         for exchange in iter_exchanges(traffic, warnings, seen=digest.update, vet=vet):
+            if exchange.proxy == ALL_HOSTS:
+                continue  # another host's answer (--all-hosts): never served in place of the model API's
             thread = names.of(exchange.request_headers)  # every request, answered or not, as the analysis reads them
             answer = answer_of(exchange, places, warnings)
             if answer is not None:

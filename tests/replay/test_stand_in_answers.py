@@ -218,3 +218,14 @@ def test_a_replay_shows_the_first_warnings_about_the_recording_and_counts_the_re
     shown = [line for line in result.stderr.splitlines() if line.startswith(f"warning: {run / 'traffic.jsonl'}: ")]
     assert len(shown) == 20 and "line 20: its recorded answer's reason 'OK\\r\\nX-Injected: yes 19'" in shown[-1]
     assert "warning: replay: 380 more warnings about the recording" in result.stderr.splitlines()
+
+
+def test_what_another_host_answered_is_never_served_in_place_of_the_model_apis_answer(tmp_path):
+    run = run_folder(tmp_path, {})
+    # The same path asked of another host through the forward proxy of --all-hosts, before the model's turn.
+    elsewhere = captured_exchange(PATH, REQUEST, "data: not the model\n\n", host="https://gateway.example.com",
+                                  proxy="all-hosts")  # fmt: skip
+    traffic = run / "traffic.jsonl"
+    traffic.write_text(json.dumps(elsewhere) + "\n" + traffic.read_text())
+    [answer], said = recorded_answers(run)
+    assert answer.number == 2 and b"hello" in answer.body and said == []
