@@ -33,7 +33,10 @@ def test_a_run_with_no_exchange_says_why_it_may_have_none(private_data_dir):
         manifest = json.loads((run / "manifest.json").read_text())
         assert manifest["exchanges"] == 0 and manifest["note"] == NO_EXCHANGE
         report = (run / "report.md").read_text()
-        assert "- Note: the agent made no request through the model API's proxies; it may be using its own login or host" in report
+        note = (
+            "- Note: the agent made no request through the model API's proxies; it may be using its own login or host"
+        )
+        assert note in report
     # The page the note names has the section it names.
     assert '"A run with no exchange"' in NO_EXCHANGE and "docs/capture.md" in NO_EXCHANGE
     assert "\n### A run with no exchange\n" in (PROJECT_ROOT / "docs" / "capture.md").read_text()
@@ -50,7 +53,7 @@ def test_a_run_with_an_exchange_has_no_such_note(private_data_dir):
 
 # A request to another host only, through the forward proxy --all-hosts hands the agent in HTTP_PROXY.
 ELSEWHERE = (
-    'python3 -c "import urllib.request; urllib.request.urlopen(\'http://telemetry.invalid/batch\', b\'{}\')" || true'
+    "python3 -c \"import urllib.request; urllib.request.urlopen('http://telemetry.invalid/batch', b'{}')\" || true"
 )
 
 

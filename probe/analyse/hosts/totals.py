@@ -1,5 +1,5 @@
-"""Each other host's totals, gathered one exchange at a time: its kinds, requests by method and path, bytes each way, the
-errors met and the events its telemetry carried; bounded whatever a capture holds."""
+"""Each other host's totals, gathered one exchange at a time: its kinds, requests by method and path, bytes each
+way, the errors met and the events its telemetry carried; bounded whatever a capture holds."""
 
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,7 +38,8 @@ class Host:
     def to_json(self) -> dict:
         return {
             "host": self.name, "kind": self.kind, "kinds": dict(self.kinds), "requests": self.requests,
-            "methods": dict(self.methods), "paths": dict(self.paths), "bytes_sent": self.sent, "bytes_received": self.received,
+            "methods": dict(self.methods), "paths": dict(self.paths), "bytes_sent": self.sent,
+            "bytes_received": self.received,
             "errors": dict(self.errors), "events": dict(self.events), "events_not_named": self.events_more,
             "notes": self.notes,
         }  # fmt: skip
