@@ -28,7 +28,16 @@ from probe.common.paths import display
 HEAD_BYTES = 64 * 1024  # what sniffing reads of a file
 
 # The format modules of this package, in sniffing order. A fixed list: no module is ever named by a file.
-FORMATS = ("har", "mitmproxy_flow")
+FORMATS = (
+    "har",
+    "mitmproxy_flow",
+    "vcr_cassette",
+    "go_vcr",
+    "claude_tap",
+    "claude_tap_session",
+    "traffic_jsonl",
+    "original_jsonl",
+)
 
 
 @dataclass(frozen=True)
