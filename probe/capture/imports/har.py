@@ -14,7 +14,7 @@ from mitmproxy.websocket import WebSocketData, WebSocketMessage
 from wsproto.frame_protocol import Opcode
 
 from probe.capture.imports import Skipped
-from probe.capture.imports.flow_lines import FlowLines, http_lines
+from probe.capture.imports.flow_lines import SocketLines
 from probe.capture.imports.lines import body_fields, header_list, http_line
 
 NAME = "HAR"
@@ -35,7 +35,7 @@ def sniff(head: bytes) -> bool:
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
-    recorder = FlowLines()
+    recorder = SocketLines()
     with path.open("rb") as file:
         entries = ijson.items(file, "log.entries.item", use_float=True)
         number = 0
@@ -50,7 +50,7 @@ def read(path: Path) -> Iterator[dict | Skipped]:
             yield Skipped(f"after entry {number}", f"the file ends or is damaged here ({said[:200]})")
 
 
-def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
+def entry_lines(entry, number: int, recorder: SocketLines) -> Iterator[dict]:
     if not isinstance(entry, dict):
         raise TypeError(f"an entry is an object, not {type(entry).__name__}")
     request, response = entry["request"], entry.get("response")
@@ -92,7 +92,7 @@ def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
     yield http_line(f"har-{number}", request_fields, response_fields, timing, complete=error is None, error=error)
 
 
-def socket_lines(entry: dict, number: int, start: float | None, recorder: FlowLines) -> Iterator[dict]:
+def socket_lines(entry: dict, number: int, start: float | None, recorder: SocketLines) -> Iterator[dict]:
     """A WebSocket entry made into the flow it was, then into its turns as the recorder makes them."""
     request, response = entry["request"], entry.get("response") or {}
     flow = http.HTTPFlow(None, None)
@@ -112,7 +112,7 @@ def socket_lines(entry: dict, number: int, start: float | None, recorder: FlowLi
             WebSocketMessage(Opcode.BINARY if binary else Opcode.TEXT, message["type"] == "send", content, moment)
         )
     flow.websocket = WebSocketData(messages=messages)
-    yield from http_lines(flow, recorder)
+    yield from recorder.socket_lines(flow)
 
 
 def content_bytes(content: dict) -> bytes | None:
