@@ -14,7 +14,7 @@ from mitmproxy.websocket import WebSocketData, WebSocketMessage
 from wsproto.frame_protocol import Opcode
 
 from probe.capture.imports import Skipped
-from probe.capture.imports.flow_lines import FlowLines, http_lines
+from probe.capture.imports.flow_lines import SocketLines
 from probe.capture.imports.lines import body_fields, header_list, http_line
 
 NAME = "HAR"
@@ -35,7 +35,7 @@ def sniff(head: bytes) -> bool:
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
-    recorder = FlowLines()
+    recorder = SocketLines()
     with path.open("rb") as file:
         entries = ijson.items(file, "log.entries.item", use_float=True)
         number = 0
@@ -46,10 +46,11 @@ def read(path: Path) -> Iterator[dict | Skipped]:
                 except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
                     yield Skipped(f"entry {number}", f"not an exchange ({type(error).__name__}: {error})"[:300])
         except ijson.JSONError as error:
-            yield Skipped(f"after entry {number}", f"the file ends or is damaged here: {error}"[:300])
+            said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            yield Skipped(f"after entry {number}", f"the file ends or is damaged here ({said[:200]})")
 
 
-def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
+def entry_lines(entry, number: int, recorder: SocketLines) -> Iterator[dict]:
     if not isinstance(entry, dict):
         raise TypeError(f"an entry is an object, not {type(entry).__name__}")
     request, response = entry["request"], entry.get("response")
@@ -91,7 +92,7 @@ def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
     yield http_line(f"har-{number}", request_fields, response_fields, timing, complete=error is None, error=error)
 
 
-def socket_lines(entry: dict, number: int, start: float | None, recorder: FlowLines) -> Iterator[dict]:
+def socket_lines(entry: dict, number: int, start: float | None, recorder: SocketLines) -> Iterator[dict]:
     """A WebSocket entry made into the flow it was, then into its turns as the recorder makes them."""
     request, response = entry["request"], entry.get("response") or {}
     flow = http.HTTPFlow(None, None)
@@ -111,7 +112,7 @@ def socket_lines(entry: dict, number: int, start: float | None, recorder: FlowLi
             WebSocketMessage(Opcode.BINARY if binary else Opcode.TEXT, message["type"] == "send", content, moment)
         )
     flow.websocket = WebSocketData(messages=messages)
-    yield from http_lines(flow, recorder)
+    yield from recorder.socket_lines(flow)
 
 
 def content_bytes(content: dict) -> bytes | None:

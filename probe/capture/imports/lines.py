@@ -37,8 +37,11 @@ def http_line(
     """One HTTP exchange's line. `request` holds method, url, http_version, headers (pairs) and body fields;
     `response` status, reason, http_version, headers and body fields, or is None (no answer recorded)."""
     url = str(request.get("url") or "")
-    parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    except ValueError:  # a host no URL can have (a bracket that is not an IPv6 address): the path is not known
+        path = url
     return {
         "schema": SCHEMA_VERSION,
         "kind": "http",
