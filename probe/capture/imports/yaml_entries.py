@@ -59,6 +59,24 @@ def top_keys(head: bytes) -> list[bytes]:
     return [match.group(1) for match in TOP_KEY.finditer(head)]
 
 
+# A request field written at the depth an interaction's request holds it: VCR.py's `uri` and `parsed_body`, and
+# go-vcr's own fields, which tell the two apart when the top-level keys' order does not.
+VCR_FIELD = re.compile(rb"(?m)^    (?:uri|parsed_body)\s*:|^\s*\{\s*\"interactions\"")
+GO_FIELD = re.compile(rb"(?m)^    (?:url|form|proto_major|content_length|request_uri)\s*:")
+
+
+def kind(head: bytes) -> str | None:
+    """ "vcr" or "go" for a cassette's head, None for anything else. VCR.py writes its keys sorted (`interactions`
+    before `version`), go-vcr `version` first; a request field of either settles a head that says both."""
+    keys = top_keys(head)
+    if not keys:
+        return None
+    vcr, go = bool(VCR_FIELD.search(head)), bool(GO_FIELD.search(head))
+    if vcr != go:
+        return "vcr" if vcr else "go"
+    return "vcr" if keys[0] == b"interactions" else "go"
+
+
 def interactions(path: Path) -> Iterator[tuple[int, object]]:
     """Each item of the file's top-level `interactions` as (number from 1, plain data or Refused), then a Damaged
     where the file ends early or breaks."""
