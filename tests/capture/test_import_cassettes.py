@@ -12,9 +12,10 @@ import yaml
 import zstandard
 from vcr.request import Request
 from vcr.serialize import serialize
-from vcr.serializers import yamlserializer
+from vcr.serializers import jsonserializer, yamlserializer
 
 from probe.analysis import analyze
+from probe.capture.imports import detect, vcr_cassette
 from probe.import_capture import import_file
 from probe.read.whole_turns import whole_turns
 
@@ -273,3 +274,14 @@ def test_a_go_vcr_cassette_keeps_its_duration_and_nothing_else_of_time(imported)
     token = lines[1]
     assert token["request"]["body"] == "grant_type=client_credentials&scope=read+write"
     assert (token["response"]["status"], token["response"]["reason"]) == (403, "Forbidden")
+
+
+def test_vcrpys_json_serializer_is_read_as_its_yaml_is(tmp_path):
+    request = Request("POST", "https://api.openai.com/v1/chat/completions", json.dumps(CHAT_REQUEST), {})
+    answer = {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": chat_answer("café / ok")}}
+    source = tmp_path / "cassette"
+    source.write_text(serialize({"requests": [request], "responses": [answer]}, jsonserializer))
+    assert detect(source) is vcr_cassette
+    (line,) = vcr_cassette.read(source)
+    assert line["request"]["body"] == CHAT_REQUEST
+    assert line["response"]["body"]["choices"][0]["message"]["content"] == "café / ok"

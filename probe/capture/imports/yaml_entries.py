@@ -27,7 +27,8 @@ SCALAR_TAGS = {f"{PLAIN}{name}" for name in ("str", "int", "float", "bool", "nul
 COLLECTION_TAGS = {f"{PLAIN}map", f"{PLAIN}seq", f"{PLAIN}omap", f"{PLAIN}set", f"{PLAIN}pairs"}
 CONSTRUCTOR = SafeConstructor()  # for plain scalars only (int, float, bool, null): it keeps no state for them
 TOP_KEY = re.compile(rb"(?m)^(interactions|version)\s*:")
-JSON_CASSETTE = re.compile(rb'^\s*\{\s*"interactions"\s*:\s*\[')
+# VCR.py's JSON serializer: {"version": 1, "interactions": [...]} (YAML's flow style, which libyaml parses too).
+JSON_CASSETTE = re.compile(rb'^\s*\{\s*(?:"version"\s*:\s*\d+\s*,\s*)?"interactions"\s*:\s*\[')
 # Blank or comment lines, directives and a document start, then one of the two keys at the top level.
 YAML_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:[ \t]*(?:#[^\n]*)?\r?\n|%[^\n]*\n|---[^\n]*\n)*(?:interactions|version)\s*:"
@@ -61,7 +62,7 @@ def top_keys(head: bytes) -> list[bytes]:
 
 # A request field written at the depth an interaction's request holds it: VCR.py's `uri` and `parsed_body`, and
 # go-vcr's own fields, which tell the two apart when the top-level keys' order does not.
-VCR_FIELD = re.compile(rb"(?m)^    (?:uri|parsed_body)\s*:|^\s*\{\s*\"interactions\"")
+VCR_FIELD = re.compile(rb"(?m)^    (?:uri|parsed_body)\s*:")
 GO_FIELD = re.compile(rb"(?m)^    (?:url|form|proto_major|content_length|request_uri)\s*:")
 
 
