@@ -129,3 +129,40 @@ def test_thousands_of_bad_interactions_are_counted_in_one_line_each_up_to_twenty
     run = next((tmp_path / "data/imported").iterdir())
     imported = json.loads((run / "manifest.json").read_text())["imported"]
     assert (imported["entries"], imported["skipped"]) == (1, bad)
+
+
+# Terminal escapes, HTML and a Markdown link in every field a cassette has (YAML's own escapes: the file is text).
+HOSTILE_STRINGS = r"""interactions:
+- request:
+    body: "{\"model\": \"<script>alert(1)</script>\x1b[31m\", \"messages\": [{\"role\": \"user\", \"content\": \"](javascript:alert(1)) \u202e\"}]}"
+    headers:
+      "X-Evil\x1b[2J": ["<img src=x onerror=alert(1)>"]
+    method: "POST\x1b[31m"
+    uri: "https://api.openai.com/v1/chat/completions?<script>=\x1b]8;;http://evil\x07"
+  response:
+    body: {string: "{\"choices\": [{\"message\": {\"role\": \"assistant\", \"content\": \"<script>x</script>\x1b[5m\"}}]}"}
+    headers: {"Content-Type": ["application/json"]}
+    status: {code: 200, message: "OK\x1b[31m<b>"}
+version: 1
+"""  # noqa: E501
+
+
+def test_hostile_strings_in_a_cassette_are_read_and_reported_inert(tmp_path):
+    source = tmp_path / "strings.yaml"
+    source.write_text(HOSTILE_STRINGS)
+    env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"), CI="true")
+    done = subprocess.run(
+        [sys.executable, "-m", "probe.import_capture", str(source)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "\x1b" not in done.stdout + done.stderr
+    run = next((tmp_path / "data/imported").iterdir())
+    (line,) = [json.loads(text) for text in (run / "traffic.jsonl").read_text().splitlines()]
+    # Kept as sent (a raw escape makes the body text, not JSON), and shown inert.
+    assert line["request"]["method"] == "POST\x1b[31m" and "<script>alert(1)</script>\x1b" in line["request"]["body"]
+    report = (run / "report.md").read_text()
+    assert "chat/completions" in report and "\x1b" not in report and "<script>" not in report
