@@ -24,16 +24,7 @@ def sniff(head: bytes) -> bool:
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
-    for number, item in entries.interactions(path):
-        if isinstance(item, entries.Damaged):
-            yield Skipped(item.where, item.why)
-        elif isinstance(item, entries.Refused):
-            yield Skipped(f"interaction {number}", f"left out: {item.why}")
-        else:
-            try:
-                yield interaction_line(item, number)
-            except (TypeError, ValueError, KeyError) as error:
-                yield Skipped(f"interaction {number}", f"not an exchange ({error})"[:300])
+    return entries.exchanges(path, interaction_line)
 
 
 def interaction_line(item, number: int) -> dict:

@@ -5,7 +5,7 @@ all it stands for (a billion-laughs file refuses its item instead of growing).""
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import yaml
 from yaml import events
 from yaml.constructor import SafeConstructor
 
+from probe.capture.imports import Skipped
 from probe.runs.targets import SAFE_LOADER
 
 # One item may hold this many characters of text, aliases counted as what they expand to, and this many values,
@@ -76,6 +77,20 @@ def kind(head: bytes) -> str | None:
     if vcr != go:
         return "vcr" if vcr else "go"
     return "vcr" if keys[0] == b"interactions" else "go"
+
+
+def exchanges(path: Path, convert: Callable[[object, int], dict]) -> Iterator[dict | Skipped]:
+    """Each interaction converted into its line, or a Skipped saying why not."""
+    for number, item in interactions(path):
+        if isinstance(item, Damaged):
+            yield Skipped(item.where, item.why)
+        elif isinstance(item, Refused):
+            yield Skipped(f"interaction {number}", f"left out: {item.why}")
+        else:
+            try:
+                yield convert(item, number)
+            except (TypeError, ValueError, KeyError) as error:
+                yield Skipped(f"interaction {number}", f"not an exchange ({error})"[:300])
 
 
 def interactions(path: Path) -> Iterator[tuple[int, object]]:
