@@ -10,7 +10,6 @@ from probe.capture.imports import Skipped
 from probe.capture.imports import yaml_entries as entries
 from probe.capture.imports.cassette_fields import NO_TIMES, body_of, header_pairs, mapping, text
 from probe.capture.imports.lines import http_line
-from probe.capture.imports.vcr_cassette import kind
 
 NAME = "go-vcr cassette"
 LOST = (
@@ -24,7 +23,7 @@ GO_STATUS = re.compile(r"\s*(\d{3})\s*(.*)")
 
 
 def sniff(head: bytes) -> bool:
-    return kind(head) == "go"
+    return entries.kind(head) == "go"
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
