@@ -104,9 +104,13 @@ def test_hostile_claude_tap_files_warn_per_record(tmp_path):
     assert len(lines) == 1 and lines[0]["timing"]["start"] is None  # a timestamp that is not one: no time
     assert [s.where for s in skipped] == ["line 2", "line 3", "line 4", "line 5"]
     session = tmp_path / "session.json"
-    session.write_text('{"session": "s", "packets": [{"method": "GET"}, 42, {"request": {"path": "/a"}, "resp')
+    deep = "[" * 200_000 + "]" * 200_000  # passed over, never built (memory would grow with its square)
+    session.write_text(
+        '{"session": "s", "packets": [{"method": "GET"}, 42, ' + deep + ', {"request": {"path": "/a"}, "resp'
+    )
     lines, skipped = read_all(claude_tap_session, session)
-    assert lines == [] and [s.where for s in skipped] == ["packet 1", "packet 2", "after packet 2"]
+    assert lines == [] and [s.where for s in skipped] == ["packet 1", "packet 2", "packet 3", "after packet 3"]
+    assert "nested more than 256 levels" in skipped[2].why
 
 
 def test_thousands_of_bad_interactions_are_counted_in_one_line_each_up_to_twenty(tmp_path):
