@@ -10,6 +10,7 @@ import brotli
 import pytest
 import yaml
 import zstandard
+from secret_corpus import SECRETS
 from vcr.request import Request
 from vcr.serialize import serialize
 from vcr.serializers import jsonserializer, yamlserializer
@@ -285,3 +286,36 @@ def test_vcrpys_json_serializer_is_read_as_its_yaml_is(tmp_path):
     (line,) = vcr_cassette.read(source)
     assert line["request"]["body"] == CHAT_REQUEST
     assert line["response"]["body"]["choices"][0]["message"]["content"] == "café / ok"
+
+
+def test_secrets_a_cassette_holds_raw_are_masked_wherever_they_were(tmp_path, monkeypatch, capsys):
+    """In a header, the URL, a gzip-compressed body (masked once decoded) and a go-vcr form: none reaches the run."""
+    monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path / "data"))
+    secrets = [SECRETS[32], SECRETS[30], SECRETS[0], SECRETS[2]]
+    url = "https://api.openai.com/v1/chat/completions?session_token=" + SECRETS[30]
+    request = Request("POST", url, json.dumps(CHAT_REQUEST), {"authorization": "Bearer " + SECRETS[32]})
+    body = json.loads(chat_answer("ok")) | {"api_key": SECRETS[0], "metadata": {"db": {"password": SECRETS[2]}}}
+    answer = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]},
+        "body": {"string": gzip.compress(json.dumps(body).encode())},
+    }
+    form = GO_VCR["interactions"][1] | {
+        "request": GO_VCR["interactions"][1]["request"] | {"form": {"api_key": [SECRETS[0]]}}
+    }
+    sources = {
+        "vcr": serialize({"requests": [request], "responses": [answer]}, yamlserializer),
+        "go": "---\n" + yaml.safe_dump({"version": 2, "interactions": [form]}, sort_keys=False),
+    }
+    for name, text in sources.items():
+        source = tmp_path / name
+        source.write_text(text)
+        assert any(secret in text for secret in secrets)  # raw in the source
+        run = import_file(source, None, name)
+        assert analyze.main(["--run", str(run)]) == 0
+        for path in run.rglob("*"):
+            if path.is_file():
+                written = path.read_text(errors="replace")
+                for secret in secrets:
+                    assert secret not in written and json.dumps(secret)[1:-1] not in written, (path.name, name)
+        assert "unmasked" in json.loads((run / "manifest.json").read_text())["note"]
