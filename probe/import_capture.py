@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from probe import __version__
-from probe.analysis import analyze
+from probe.analysis.report import refresh
 from probe.capture.imports import Skipped, detect
 from probe.capture.imports.masking import mask_line
 from probe.capture.recorder.line import line as line_bytes
@@ -19,6 +19,7 @@ from probe.common.paths import TARGET_NAME, display
 from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import create_run, write_manifest
+from probe.write.report_paths import viewer_path
 
 FOLDER = "imported"  # the data folder's subfolder for runs imported without --target
 WARNINGS_SHOWN = 20  # skipped entries warned of one by one; the rest are counted
@@ -52,7 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         raise RunError(f"{display(source)}: {'not a file' if source.exists() else 'no such file'}")
     run = import_file(source, args.target, args.label)
     print(f"run: {display(run)}")
-    return analyze.main(["--run", str(run)])
+    # The usual analysis, as `analyze --run RUN` runs it (probe.analysis.analyze).
+    refreshed = refresh(run)
+    for warning in refreshed.warnings:
+        warn(warning)
+    print(f"report: {display(refreshed.report)}")
+    print(f"viewer: {display(viewer_path(refreshed.report))}")
+    return 0
 
 
 def import_file(source: Path, target: str | None, label: str) -> Path:

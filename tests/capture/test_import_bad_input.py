@@ -4,6 +4,7 @@ warning per bad entry (capped, then counted), never a traceback; what can be rea
 
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,13 @@ from probe.common.paths import PROJECT_ROOT
 ESCAPE = "\x1b[2J\x1b]0;owned\x07"
 HTML = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 HUGE = "h" * 2_000_000  # a 2 MB header value
+MEMORY_CAP = 3 * 1024**3  # address space, in bytes, for an import of these small files
+
+
+def bounded_memory() -> None:
+    """What a hostile file would make the import hold ends in a MemoryError (a traceback the test sees), not in a
+    machine out of memory."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
 def importing(path: Path, data_dir: Path, *options: str) -> subprocess.CompletedProcess:
@@ -28,6 +36,7 @@ def importing(path: Path, data_dir: Path, *options: str) -> subprocess.Completed
         capture_output=True,
         text=True,
         timeout=600,
+        preexec_fn=bounded_memory,
     )
 
 
@@ -86,8 +95,10 @@ def hostile_har(tmp_path_factory):
         entry("file:///etc/passwd", response={"status": 0, "_error": f"failed {ESCAPE}"}),
     ]
     text = json.dumps({"log": {"version": "1.2", "entries": entries}})
+    # An entry nested 200,000 levels deep (ijson's own `items` would take gigabytes), then one cut off.
+    deep = '{"_x": ' + "[" * 200_000 + "]" * 200_000 + "}"
     source = root / f"capture{ESCAPE}<b>.har"
-    source.write_text(text[: text.rindex("]")] + ', {"request": {"method": "GET", "url": "http://cut')
+    source.write_text(text[: text.rindex("]")] + f", {deep}" + ', {"request": {"method": "GET", "url": "http://cut')
     data_dir = root / "data"
     result = importing(source, data_dir, "--label", f"../../{ESCAPE}")
     return result, the_run(data_dir), data_dir
@@ -100,12 +111,14 @@ def test_a_damaged_har_warns_once_per_bad_entry_and_imports_the_rest(hostile_har
     skipped = [line for line in warnings if ": skipped: " in line]
     assert [line.split(": skipped:")[0] for line in skipped] == [
         *(f"warning: entry {number}" for number in range(1, 6)),
-        "warning: after entry 8",
+        "warning: entry 9",
+        "warning: after entry 9",
     ]
+    assert skipped[-2] == "warning: entry 9: skipped: nested more than 64 levels deep: not an exchange"
     assert "the file ends or is damaged here" in skipped[-1] and "an entry is an object, not int" in skipped[0]
     assert all(line.startswith("warning: ") for line in warnings) and ESCAPE not in result.stderr
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["imported"]["entries"] == 3 and manifest["imported"]["skipped"] == 6
+    assert manifest["imported"]["entries"] == 3 and manifest["imported"]["skipped"] == 7
     lines = [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
     # Headers that are not a list are no headers; timings that are not an object, no times; no answer, an error.
     assert lines[0]["request"]["headers"] == [] and lines[0]["error"] == "no response recorded"

@@ -3,7 +3,9 @@ text or bytes (YAML's !!binary), and no times."""
 
 import json
 
-from probe.capture.imports.lines import body_fields, header_list, header_value
+from probe.capture.recorder import record as stored
+
+UNMASKED = stored.Policy(redact=False)  # the import masks each whole line afterwards (probe.capture.imports.masking)
 
 NO_TIMES = {"start": None, "request_end": None, "response_headers": None, "first_byte": None, "end": None}
 
@@ -42,17 +44,31 @@ def body_of(value, pairs: list[tuple[str, str]], what: str) -> dict:
     UTF-8 text); bytes are as they travelled, so their Content-Encoding is undone. A mapping or list is a body the
     cassette keeps parsed (`parsed_body`), written back as compact JSON."""
     if isinstance(value, bytes):
-        return {"headers": header_list(pairs), **body_fields(value or None, pairs, decoded=False)}
+        encoding = header_value(pairs, "content-encoding")
+        return {"headers": header_list(pairs), **stored_body(value or None, pairs, encoding)}
     if value is None or isinstance(value, str):
         data = value.encode("utf-8", "surrogateescape") if value else None
     elif isinstance(value, dict | list):
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     else:
         raise TypeError(f"its {what} is {type(value).__name__}, not text or bytes")
-    fields = body_fields(data, pairs, decoded=True)
+    fields = stored_body(data, pairs, "")
     encoding = header_value(pairs, "content-encoding").strip().lower()
     if data and encoding not in ("", "identity"):
         # Decoded by whoever wrote the cassette, its header kept: said so, as the recorder says what it decoded,
         # or the readers would take the body for one still in its encoding.
         fields["content_encoding"] = encoding
     return {"headers": header_list(pairs), **fields}
+
+
+def stored_body(data: bytes | None, pairs: list[tuple[str, str]], encoding: str) -> dict:
+    """The body as the recorder stores it, decoded from `encoding` (none: as it is)."""
+    return stored.store_body(data, encoding, header_value(pairs, "content-type"), UNMASKED).fields
+
+
+def header_list(pairs: list[tuple[str, str]]) -> list[list[str]]:
+    return [[name, value] for name, value in pairs]
+
+
+def header_value(pairs: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in pairs if key.lower() == name), "")

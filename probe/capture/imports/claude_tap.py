@@ -1,5 +1,5 @@
-"""claude-tap's trace JSONL (`.traces/<date>/trace_<time>.jsonl`, or `claude-tap export SESSION`'s JSONL): one
-record per exchange, read a line at a time."""
+"""claude-tap's trace JSONL (`.traces/<date>/trace_<time>.jsonl`, or a session's JSONL export): one record per
+exchange, read a line at a time."""
 
 import re
 from collections.abc import Iterator

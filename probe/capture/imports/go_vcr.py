@@ -10,7 +10,6 @@ from probe.capture.imports import Skipped
 from probe.capture.imports import yaml_entries as entries
 from probe.capture.imports.cassette_fields import NO_TIMES, body_of, header_pairs, mapping, text
 from probe.capture.imports.lines import http_line
-from probe.capture.imports.vcr_cassette import kind
 
 NAME = "go-vcr cassette"
 LOST = (
@@ -24,20 +23,11 @@ GO_STATUS = re.compile(r"\s*(\d{3})\s*(.*)")
 
 
 def sniff(head: bytes) -> bool:
-    return kind(head) == "go"
+    return entries.kind(head) == "go"
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
-    for number, item in entries.interactions(path):
-        if isinstance(item, entries.Damaged):
-            yield Skipped(item.where, item.why)
-        elif isinstance(item, entries.Refused):
-            yield Skipped(f"interaction {number}", f"left out: {item.why}")
-        else:
-            try:
-                yield interaction_line(item, number)
-            except (TypeError, ValueError, KeyError) as error:
-                yield Skipped(f"interaction {number}", f"not an exchange ({error})"[:300])
+    return entries.exchanges(path, interaction_line)
 
 
 def interaction_line(item, number: int) -> dict:

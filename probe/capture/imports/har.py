@@ -1,5 +1,6 @@
 """HAR 1.2 (a browser's developer tools, Charles, Proxyman, mitmweb, agent-probe's own export): each entry an
-exchange, Chrome's `_webSocketMessages` a WebSocket's turns. Read as a stream (ijson): one entry held at a time."""
+exchange, Chrome's `_webSocketMessages` a WebSocket's turns. Read as a stream (ijson's events): one entry held at a
+time."""
 
 import base64
 import binascii
@@ -14,7 +15,8 @@ from mitmproxy.websocket import WebSocketData, WebSocketMessage
 from wsproto.frame_protocol import Opcode
 
 from probe.capture.imports import Skipped
-from probe.capture.imports.flow_lines import FlowLines, http_lines
+from probe.capture.imports.flow_lines import SocketLines
+from probe.capture.imports.json_items import TOO_DEEP, array_items
 from probe.capture.imports.lines import body_fields, header_list, http_line
 
 NAME = "HAR"
@@ -27,6 +29,7 @@ LOST = (
 # The opening of a HAR document: an object whose first key is "log" (every writer puts it first), whose object
 # holds a HAR key early on.
 SNIFF = re.compile(rb'^\s*\{\s*"log"\s*:\s*\{[\s\S]{0,65536}?"(?:version|creator|entries|pages)"\s*:')
+MOST_DEPTH = 64  # levels of nesting in an entry: HAR's own are 4; a JSON body is text (postData.text), not nested
 TIMING_PARTS = ("blocked", "dns", "connect", "send")  # HAR's parts before the request is sent ("ssl" is in connect)
 
 
@@ -35,12 +38,15 @@ def sniff(head: bytes) -> bool:
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
-    recorder = FlowLines()
+    recorder = SocketLines()
     with path.open("rb") as file:
-        entries = ijson.items(file, "log.entries.item", use_float=True)
+        entries = array_items(file, ("log", "entries"), MOST_DEPTH)
         number = 0
         try:
             for number, entry in enumerate(entries, 1):
+                if entry is TOO_DEEP:
+                    yield Skipped(f"entry {number}", f"nested more than {MOST_DEPTH} levels deep: not an exchange")
+                    continue
                 try:
                     yield from entry_lines(entry, number, recorder)
                 except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
@@ -50,7 +56,7 @@ def read(path: Path) -> Iterator[dict | Skipped]:
             yield Skipped(f"after entry {number}", f"the file ends or is damaged here ({said[:200]})")
 
 
-def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
+def entry_lines(entry, number: int, recorder: SocketLines) -> Iterator[dict]:
     if not isinstance(entry, dict):
         raise TypeError(f"an entry is an object, not {type(entry).__name__}")
     request, response = entry["request"], entry.get("response")
@@ -92,7 +98,7 @@ def entry_lines(entry, number: int, recorder: FlowLines) -> Iterator[dict]:
     yield http_line(f"har-{number}", request_fields, response_fields, timing, complete=error is None, error=error)
 
 
-def socket_lines(entry: dict, number: int, start: float | None, recorder: FlowLines) -> Iterator[dict]:
+def socket_lines(entry: dict, number: int, start: float | None, recorder: SocketLines) -> Iterator[dict]:
     """A WebSocket entry made into the flow it was, then into its turns as the recorder makes them."""
     request, response = entry["request"], entry.get("response") or {}
     flow = http.HTTPFlow(None, None)
@@ -112,7 +118,7 @@ def socket_lines(entry: dict, number: int, start: float | None, recorder: FlowLi
             WebSocketMessage(Opcode.BINARY if binary else Opcode.TEXT, message["type"] == "send", content, moment)
         )
     flow.websocket = WebSocketData(messages=messages)
-    yield from http_lines(flow, recorder)
+    yield from recorder.socket_lines(flow)
 
 
 def content_bytes(content: dict) -> bytes | None:

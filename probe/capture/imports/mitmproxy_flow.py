@@ -9,7 +9,8 @@ from mitmproxy import http
 from mitmproxy import io as flow_io
 
 from probe.capture.imports import Skipped
-from probe.capture.imports.flow_lines import FlowLines, http_lines
+from probe.capture.imports.flow_lines import SocketLines
+from probe.capture.recorder.exchanges import HttpRecording
 
 NAME = "mitmproxy flows"
 LOST = ("chunking: a streamed answer is one body, its events' arrival times gone",)
@@ -24,6 +25,27 @@ FLOW_KEYS = {
 def sniff(head: bytes) -> bool:
     found = SNIFF.match(head)
     return found is not None and found[1] in FLOW_KEYS
+
+
+class FlowLines(HttpRecording, SocketLines):
+    """What the capture addon would write for each flow: an HTTP exchange's line, or a WebSocket's turns."""
+
+    def flow_lines(self, flow: http.HTTPFlow) -> list[dict]:
+        if flow.websocket is not None:
+            return self.socket_lines(flow)
+        error = flow.error.msg if flow.error is not None else None
+        # As the recorder decides (Capture.finish_http): an error with the agent gone is its hang-up, forgiven after
+        # the answer's terminal event.
+        agent_hung_up = error is not None and not flow.client_conn.connected
+        self.record_exchange(flow, None, error, agent_hung_up)
+        lines = self.taken()
+        for line in lines:
+            # The recorder stamps an end it did not see with the time of recording: here it stays unknown.
+            if flow.response is not None:
+                line["timing"]["end"] = flow.response.timestamp_end
+            else:
+                line["timing"]["end"] = flow.error.timestamp if flow.error is not None else None
+        return lines
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
@@ -48,6 +70,6 @@ def read(path: Path) -> Iterator[dict | Skipped]:
                 yield Skipped(f"flow {number}", f"a {type(flow).__name__}, not an HTTP exchange")
                 continue
             try:
-                yield from http_lines(flow, recorder)
+                yield from recorder.flow_lines(flow)
             except (TypeError, ValueError, AttributeError, KeyError, UnicodeError, OverflowError) as error:
                 yield Skipped(f"flow {number}", f"not an exchange ({type(error).__name__}: {error})"[:300])

@@ -1,7 +1,6 @@
 """VCR.py and pytest-recording cassettes (YAML, or VCR.py's JSON serializer; agent-probe's own export too): each
 interaction an HTTP exchange, its bodies as text, !!binary (compressed ones decoded) or kept parsed (`parsed_body`)."""
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,39 +17,14 @@ LOST = (
     "websocket frames: VCR.py records HTTP only",
     "the request body's bytes where the cassette keeps it parsed (parsed_body): written back as compact JSON",
 )
-# A request field written at the depth an interaction's request holds it: VCR.py's `uri` and `parsed_body`, and
-# go-vcr's own fields, which tell the two apart when the top-level keys' order does not.
-VCR_FIELD = re.compile(rb"(?m)^    (?:uri|parsed_body)\s*:|^\s*\{\s*\"interactions\"")
-GO_FIELD = re.compile(rb"(?m)^    (?:url|form|proto_major|content_length|request_uri)\s*:")
-
-
-def kind(head: bytes) -> str | None:
-    """ "vcr" or "go" for a cassette's head, None for anything else. VCR.py writes its keys sorted (`interactions`
-    before `version`), go-vcr `version` first; a request field of either settles a head that says both."""
-    keys = entries.top_keys(head)
-    if not keys:
-        return None
-    vcr, go = bool(VCR_FIELD.search(head)), bool(GO_FIELD.search(head))
-    if vcr != go:
-        return "vcr" if vcr else "go"
-    return "vcr" if keys[0] == b"interactions" else "go"
 
 
 def sniff(head: bytes) -> bool:
-    return kind(head) == "vcr"
+    return entries.kind(head) == "vcr"
 
 
 def read(path: Path) -> Iterator[dict | Skipped]:
-    for number, item in entries.interactions(path):
-        if isinstance(item, entries.Damaged):
-            yield Skipped(item.where, item.why)
-        elif isinstance(item, entries.Refused):
-            yield Skipped(f"interaction {number}", f"left out: {item.why}")
-        else:
-            try:
-                yield interaction_line(item, number)
-            except (TypeError, ValueError, KeyError) as error:
-                yield Skipped(f"interaction {number}", f"not an exchange ({error})"[:300])
+    return entries.exchanges(path, interaction_line)
 
 
 def interaction_line(item, number: int) -> dict:

@@ -5,7 +5,7 @@ all it stands for (a billion-laughs file refuses its item instead of growing).""
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import yaml
 from yaml import events
 from yaml.constructor import SafeConstructor
 
+from probe.capture.imports import Skipped
 from probe.runs.targets import SAFE_LOADER
 
 # One item may hold this many characters of text, aliases counted as what they expand to, and this many values,
@@ -27,7 +28,8 @@ SCALAR_TAGS = {f"{PLAIN}{name}" for name in ("str", "int", "float", "bool", "nul
 COLLECTION_TAGS = {f"{PLAIN}map", f"{PLAIN}seq", f"{PLAIN}omap", f"{PLAIN}set", f"{PLAIN}pairs"}
 CONSTRUCTOR = SafeConstructor()  # for plain scalars only (int, float, bool, null): it keeps no state for them
 TOP_KEY = re.compile(rb"(?m)^(interactions|version)\s*:")
-JSON_CASSETTE = re.compile(rb'^\s*\{\s*"interactions"\s*:\s*\[')
+# VCR.py's JSON serializer: {"version": 1, "interactions": [...]} (YAML's flow style, which libyaml parses too).
+JSON_CASSETTE = re.compile(rb'^\s*\{\s*(?:"version"\s*:\s*\d+\s*,\s*)?"interactions"\s*:\s*\[')
 # Blank or comment lines, directives and a document start, then one of the two keys at the top level.
 YAML_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?(?:[ \t]*(?:#[^\n]*)?\r?\n|%[^\n]*\n|---[^\n]*\n)*(?:interactions|version)\s*:"
@@ -57,6 +59,38 @@ def top_keys(head: bytes) -> list[bytes]:
     if not YAML_START.match(head):
         return []
     return [match.group(1) for match in TOP_KEY.finditer(head)]
+
+
+# A request field written at the depth an interaction's request holds it: VCR.py's `uri` and `parsed_body`, and
+# go-vcr's own fields, which tell the two apart when the top-level keys' order does not.
+VCR_FIELD = re.compile(rb"(?m)^    (?:uri|parsed_body)\s*:")
+GO_FIELD = re.compile(rb"(?m)^    (?:url|form|proto_major|content_length|request_uri)\s*:")
+
+
+def kind(head: bytes) -> str | None:
+    """ "vcr" or "go" for a cassette's head, None for anything else. VCR.py writes its keys sorted (`interactions`
+    before `version`), go-vcr `version` first; a request field of either settles a head that says both."""
+    keys = top_keys(head)
+    if not keys:
+        return None
+    vcr, go = bool(VCR_FIELD.search(head)), bool(GO_FIELD.search(head))
+    if vcr != go:
+        return "vcr" if vcr else "go"
+    return "vcr" if keys[0] == b"interactions" else "go"
+
+
+def exchanges(path: Path, convert: Callable[[object, int], dict]) -> Iterator[dict | Skipped]:
+    """Each interaction converted into its line, or a Skipped saying why not."""
+    for number, item in interactions(path):
+        if isinstance(item, Damaged):
+            yield Skipped(item.where, item.why)
+        elif isinstance(item, Refused):
+            yield Skipped(f"interaction {number}", f"left out: {item.why}")
+        else:
+            try:
+                yield convert(item, number)
+            except (TypeError, ValueError, KeyError) as error:
+                yield Skipped(f"interaction {number}", f"not an exchange ({error})"[:300])
 
 
 def interactions(path: Path) -> Iterator[tuple[int, object]]:
@@ -104,10 +138,11 @@ def walk(loader) -> Iterator[tuple[int, object]]:
 
 def items(loader) -> Iterator[tuple[int, object]]:
     anchors: dict[str, tuple[object, int]] = {}
+    resolved: dict[str, str] = {}
     number = 0
     while not loader.check_event(events.SequenceEndEvent):
         number += 1
-        yield number, Builder(anchors, loader).build()
+        yield number, Builder(anchors, loader, resolved).build()
     loader.get_event()
 
 
@@ -127,9 +162,10 @@ def skip(loader) -> None:
 class Builder:
     """Plain data from the events of one value, bounded; the document's anchors are shared between items."""
 
-    def __init__(self, anchors: dict[str, tuple[object, int]], loader) -> None:
+    def __init__(self, anchors: dict[str, tuple[object, int]], loader, resolved: dict[str, str]) -> None:
         self.anchors = anchors
         self.loader = loader
+        self.resolved = resolved  # a plain scalar's tag by its text, shared between items
         self.text = 0
         self.values = 0
 
@@ -160,32 +196,33 @@ class Builder:
 
     def take(self, event, stack: list[list]) -> tuple[bool, object]:
         """Fold one event into the value being built; (True, value) once the whole value is built."""
-        if isinstance(event, events.AliasEvent):
+        kind = type(event)  # the commonest first: a cassette is mostly scalars
+        if kind is events.ScalarEvent:
+            value = self.scalar(event)
+            weight = len(event.value) + 1
+            self.count(weight)
+            if event.anchor is not None:
+                self.remember(event.anchor, value, weight)
+            return self.place(value, stack)
+        if kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+            if event.tag not in (None, "!", *COLLECTION_TAGS):
+                raise ValueError(f"it carries the tag {event.tag[:80]!r}, which would construct an object")
+            if len(stack) >= DEPTH_LIMIT:
+                raise ValueError(f"it is nested deeper than {DEPTH_LIMIT} levels")
+            stack.append([{} if kind is events.MappingStartEvent else [], None, event.anchor, self.text])
+            self.count(1)
+            return False, None
+        if kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+            container, _, anchor, text_before = stack.pop()
+            self.remember(anchor, container, self.text - text_before)
+            return self.place(container, stack)
+        if kind is events.AliasEvent:
             if event.anchor not in self.anchors:
                 raise ValueError(f"an alias to an anchor not kept (*{event.anchor[:40]})")
             value, weight = self.anchors[event.anchor]
             self.count(weight)
             return self.place(value, stack)
-        tag = getattr(event, "tag", None)
-        if isinstance(event, events.ScalarEvent):
-            value = self.scalar(event)
-            self.count(len(event.value) + 1)
-            self.remember(event.anchor, value, len(event.value) + 1)
-            return self.place(value, stack)
-        if isinstance(event, events.CollectionStartEvent):
-            if tag not in (None, "!", *COLLECTION_TAGS):
-                raise ValueError(f"it carries the tag {tag[:80]!r}, which would construct an object")
-            if len(stack) >= DEPTH_LIMIT:
-                raise ValueError(f"it is nested deeper than {DEPTH_LIMIT} levels")
-            container = {} if isinstance(event, events.MappingStartEvent) else []
-            stack.append([container, None, event.anchor, self.text])
-            self.count(1)
-            return False, None
-        if isinstance(event, events.CollectionEndEvent):
-            container, _, anchor, text_before = stack.pop()
-            self.remember(anchor, container, self.text - text_before)
-            return self.place(container, stack)
-        raise ValueError(f"unexpected {type(event).__name__}")
+        raise ValueError(f"unexpected {kind.__name__}")
 
     def place(self, value, stack: list[list]) -> tuple[bool, object]:
         if not stack:
@@ -207,7 +244,11 @@ class Builder:
         if tag in (None, "!") or event.implicit[0]:
             if event.style or tag == "!":  # quoted or a block (libyaml gives a plain one the style ""): text
                 return event.value
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, (True, False))
+            tag = self.resolved.get(event.value)
+            if tag is None:
+                tag = self.loader.resolve(yaml.ScalarNode, event.value, (True, False))
+                if len(event.value) <= 64 and len(self.resolved) < 4096:  # the same keys and values again and again
+                    self.resolved[event.value] = tag
         if tag not in SCALAR_TAGS:
             raise ValueError(f"it carries the tag {tag[:80]!r}, which would construct an object")
         name = tag.removeprefix(PLAIN)
