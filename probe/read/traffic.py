@@ -123,8 +123,12 @@ class Exchange:
 
     @property
     def duration_ms(self) -> float | None:
+        """From its start to its end; else the duration an imported recording kept without either (go-vcr's)."""
         start, end = self.timing.get("start"), self.timing.get("end")
-        return (end - start) * 1000 if isinstance(start, (int, float)) and isinstance(end, (int, float)) else None
+        if isinstance(start, (int, float)) and isinstance(end, (int, float)):
+            return (end - start) * 1000
+        duration = self.timing.get("duration")
+        return duration * 1000 if isinstance(duration, (int, float)) else None
 
     def stream_events(self) -> "list[sse.Event] | sse.StreamEvents | None":
         """The response as events: SSE parsed, or the server's WebSocket frames; None if neither. Parsed once."""

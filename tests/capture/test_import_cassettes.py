@@ -268,6 +268,8 @@ def test_a_go_vcr_cassette_keeps_its_duration_and_nothing_else_of_time(imported)
         for d in (1.5, 0.25)
     ]
     assert lines[0]["request"]["http_version"] == "HTTP/1.1" and lines[0]["response"]["http_version"] == "HTTP/2.0"
+    # The duration is the turn's, with no start and no time to the first byte invented.
+    assert turns[0]["timing"] == {"start": None, "ttfb_ms": None, "duration_ms": 1500.0}
     assert turns[0]["api"] == "openai.chat_completions"
     assert texts(turns[0]) == [("tool_call", "ls", {"path": "."})]
     assert (turns[0]["usage"]["input"], turns[0]["usage"]["cache_read"], turns[0]["usage"]["output"]) == (40, 32, 8)
