@@ -96,6 +96,25 @@ def test_chrome_websocket_messages_become_the_sockets_turns(tmp_path):
     assert fresh == set() and masked["messages"][1]["body"] == {"type": "response.created"}
 
 
+def test_websocket_messages_without_a_time_keep_none(tmp_path):
+    frames = [
+        {"type": "send", "opcode": 1, "data": '{"type":"response.create"}'},
+        {"type": "receive", "opcode": 1, "data": '{"type":"response.completed"}'},
+    ]
+    [turn] = lines_of(
+        tmp_path,
+        {
+            "startedDateTime": START,
+            "request": {"method": "GET", "url": "wss://api.openai.com/v1/responses", "headers": []},
+            "response": {"status": 101, "headers": []},
+            "_webSocketMessages": frames,
+        },
+    )
+    assert [frame["t"] for frame in turn["messages"]] == [None, None]  # not the moment of the import
+    # The socket's opening (the entry's startedDateTime) is its start; when its answer came is unknown.
+    assert turn["timing"] == {"start": EPOCH, "first_byte": None, "end": None}
+
+
 def test_a_har_is_told_from_its_content_not_its_name(tmp_path):
     source = tmp_path / "capture.mitm"
     source.write_bytes(b"\xef\xbb\xbf" + b'{ "log" : {"creator": {"name": "Charles"}, "entries": []}}')

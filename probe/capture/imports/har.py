@@ -114,9 +114,9 @@ def socket_lines(entry: dict, number: int, start: float | None, recorder: Socket
         data = text(message.get("data") or "")
         content = base64.b64decode(data) if binary else data.encode("utf-8", "surrogateescape")
         moment = number_or_none(message.get("time"))
-        messages.append(
-            WebSocketMessage(Opcode.BINARY if binary else Opcode.TEXT, message["type"] == "send", content, moment)
-        )
+        frame = WebSocketMessage(Opcode.BINARY if binary else Opcode.TEXT, message["type"] == "send", content, moment)
+        frame.timestamp = moment  # mitmproxy stamps a message given no time with now: an unknown time stays unknown
+        messages.append(frame)
     flow.websocket = WebSocketData(messages=messages)
     yield from recorder.socket_lines(flow)
 

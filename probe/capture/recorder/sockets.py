@@ -76,7 +76,8 @@ class WebSocketRecording:
         seq = socket.next_seq
         socket.next_seq, socket.pending = seq + 1, None
         server_times = [frame["t"] for frame in messages if frame["from"] == "server"]
-        start = messages[0]["t"] if messages else flow.request.timestamp_start
+        # (An imported frame may have no time: the socket's opening is then the best known start.)
+        start = messages[0]["t"] if messages and messages[0]["t"] is not None else flow.request.timestamp_start
         # Only a terminal event proves the whole answer arrived: a client that sends its next request
         # without waiting for one (or a socket that closes) leaves this exchange incomplete.
         complete = socket.terminal
