@@ -22,7 +22,8 @@ def hosts_section(hosts: OtherHosts) -> list[str]:
     ]  # fmt: skip
     rows = [
         [md.inline(host.name), host.kind, host.requests, md.tally(dict(host.methods.most_common())),
-         host.sent, host.received, sum(host.errors.values()), sum(host.events.values()) + host.events_more]
+         f"{host.sent:,}", f"{host.received:,}", sum(host.errors.values()),
+         sum(host.events.values()) + host.events_more]
         for host in listed
     ]  # fmt: skip
     lines.append(md.table(["host", "kind", "requests", "methods", "bytes sent", "bytes received", "errors", "events"],

@@ -14,7 +14,7 @@ from probe.common.forward import ALL_HOSTS
 # (An exchange is probe.read.traffic.Exchange, not imported: these modules stand low among the imports, under the
 # insight layer that counts hosts.)
 
-KINDS = ("telemetry", "update-check", "oauth", "mcp", "web-fetch", "model-api", "unknown")
+KINDS = ("telemetry", "update-check", "config", "oauth", "mcp", "web-fetch", "model-api", "unknown")
 TABLE = Path(__file__).with_name("kinds.yaml")
 
 
