@@ -29,20 +29,29 @@ def manifest_value(value: Any) -> md.Markdown:
     return md.inline(value if isinstance(value, str) else md.compact(value))
 
 
+def run_line(facts, status, exit_code) -> md.Markdown:
+    """The line that says which target ran, how it ended, and which agent version it was."""
+    return md.Markdown("- Run: target {}, status {}, agent exit code {}, agent version {}").format(
+        manifest_value(facts.target),
+        md.strong(status if isinstance(status, str) else md.compact(status)),
+        exit_code if type(exit_code) is int else manifest_value(exit_code),
+        manifest_value(facts.agent_version),
+    )
+
+
 def run_header(manifest: dict | None) -> list[md.Markdown]:
     """The run's facts from its manifest (probe.write.manifest_facts), as the report's header lines."""
     facts = manifest_facts(manifest)
     if facts is None:
         return [md.Markdown("- Run: no manifest.json beside this capture")]
     status, exit_code, failures = facts.status, facts.exit_code, facts.recording_errors
-    lines = [
-        md.Markdown("- Run: target {}, status {}, agent exit code {}, agent version {}").format(
-            manifest_value(facts.target),
-            md.strong(status if isinstance(status, str) else md.compact(status)),
-            exit_code if type(exit_code) is int else manifest_value(exit_code),
-            manifest_value(facts.agent_version),
-        )
-    ]
+    if status == "imported":  # made elsewhere: no agent ran here, and a target is only what the import was told
+        named = manifest_value(facts.target) if facts.target is not None else "none named"
+        lines = [md.Markdown("- Run: imported from a recording made elsewhere, status **imported**, target {}").format(
+            named
+        )]  # fmt: skip
+    else:
+        lines = [run_line(facts, status, exit_code)]
     if facts.status_note:
         lines.append(md.Markdown("- Note: {}").format(md.Markdown(facts.status_note)))
     if facts.note is not None:

@@ -95,7 +95,7 @@ def test_the_imported_run_says_where_it_came_from_and_what_was_lost(round_trips,
     assert f"- Imported: from `{exported.name}`, format `{FORMATS[form]}`, sha256 `{imported['sha256']}`" in report
     lost = "; ".join(f"`{what}`" for what in imported["lost"])
     assert f"- Lost in this format: {lost}\n" in report and "`chunking: a streamed answer is one body" in lost
-    assert "- Run: target `null`, status **imported**" in report
+    assert "- Run: imported from a recording made elsewhere, status **imported**, target none named" in report
 
 
 def test_a_flow_file_keeps_what_har_loses(round_trips):
