@@ -6,7 +6,8 @@ import pytest
 from side_traffic import side
 
 from probe.analyse.hosts.events import decode
-from probe.analyse.hosts.kinds import host_of, kind_of
+from probe.analyse.hosts.kinds import FORWARD_PROXY, host_of, kind_of
+from probe.common.forward import ALL_HOSTS
 from probe.read.traffic import from_entry
 
 MEASURED = [
@@ -55,3 +56,7 @@ def test_claude_codes_event_batch_is_decoded_into_its_event_names():
     kind, events_format = kind_of(exchange, host_of(exchange))
     assert (kind, events_format) == ("telemetry", "claude-code")
     assert decode(exchange, events_format).names == ["tengu_init", "tengu_exit"]
+
+
+def test_the_forward_proxys_name_is_the_one_the_capture_records_under():
+    assert FORWARD_PROXY == ALL_HOSTS

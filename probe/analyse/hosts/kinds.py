@@ -9,11 +9,12 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from probe.common.forward import ALL_HOSTS
-
 # (An exchange is probe.read.traffic.Exchange, not imported: these modules stand low among the imports, under the
 # insight layer that counts hosts.)
 
+# The proxy name the forward listener records under (probe.common.forward.ALL_HOSTS, which a test holds equal):
+# not imported, as these modules stand low among the imports.
+FORWARD_PROXY = "all-hosts"
 KINDS = ("telemetry", "update-check", "config", "oauth", "mcp", "web-fetch", "model-api", "unknown")
 TABLE = Path(__file__).with_name("kinds.yaml")
 
@@ -61,7 +62,7 @@ def host_of(exchange) -> str:
 
 def is_other_host(exchange) -> bool:
     """Whether the exchange came through the forward proxy (every host), not a reverse proxy of the target."""
-    return exchange.proxy == ALL_HOSTS
+    return exchange.proxy == FORWARD_PROXY
 
 
 def kind_of(exchange, host: str) -> tuple[str, str | None]:
