@@ -25,7 +25,18 @@ API = "anthropic.messages"
 PROVIDER = "anthropic"
 OPERATION = "chat"  # in OpenTelemetry's GenAI words (gen_ai.operation.name)
 SECTION_FIELDS = {"system", "messages", "tools", "model"}
-TOOL_CALLS = {"tool_use", "server_tool_use"}
+TOOL_CALLS = {"tool_use", "server_tool_use", "mcp_tool_use"}
+# Results of the tools the API runs itself (server tools, MCP connectors): each answers the call named by
+# `tool_use_id`, in the same message.
+SERVER_RESULTS = {
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "tool_search_tool_result",
+    "mcp_tool_result",
+}
 KNOWN_EVENTS = {
     "message_start",
     "content_block_start",
@@ -161,6 +172,18 @@ def read_block(block: Any, turn: Turn) -> Part:
             is_error=is_error if isinstance(is_error, bool) else None,
             raw=extra or None,
         )
+    if kind in SERVER_RESULTS:
+        is_error = block.get("is_error")
+        content = block.get("content")
+        failed = isinstance(content, dict) and str(content.get("type", "")).endswith("_error")
+        return Part(
+            "tool_result",
+            kind,
+            text=result_text(content),
+            call_id=text_or_none(block.get("tool_use_id")),
+            is_error=is_error if isinstance(is_error, bool) else (True if failed else None),
+            raw=rest("tool_use_id", "is_error"),
+        )
     if kind == "thinking":
         return Part("reasoning", kind, text=str(block.get("thinking", "")), raw=rest("thinking"))
     if kind == "redacted_thinking":
@@ -168,6 +191,30 @@ def read_block(block: Any, turn: Turn) -> Part:
     if kind != "document":
         turn.unrecognised.append(f"content block {kind}")
     return Part("other", kind, raw=block)
+
+
+def result_text(content: Any) -> str:
+    """What a server tool's result says, as text: a search's titles and addresses, a run's output and exit code, an
+    error's code, an MCP result's text. The whole result stays in the part's `raw`."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(filter(None, (result_text(entry) for entry in content)))
+    if not isinstance(content, dict):
+        return ""
+    if isinstance(content.get("text"), str):
+        return content["text"]
+    if isinstance(content.get("url"), str):  # a search result, or a fetched page (its document in `content`)
+        title = content.get("title") if isinstance(content.get("title"), str) else ""
+        return f"{title} {content['url']}".strip()
+    lines = [str(content[field]) for field in ("stdout", "stderr") if content.get(field)]
+    if content.get("return_code") is not None:
+        lines.append(f"return code {content['return_code']}")
+    if content.get("error_code") is not None:
+        lines.append(f"error: {content['error_code']}")
+    if not lines and "content" in content:
+        return result_text(content["content"])
+    return "\n".join(lines)
 
 
 def history_key(item: Item) -> Any:

@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+from probe.apis.openai_responses.server_tools import SERVER_CALLS, server_call
 from probe.apis.openai_responses.stream import STREAMED, TOOL_CALLS, Stream
 from probe.common import fastjson
 from probe.read.conversation import (
@@ -50,6 +51,15 @@ KNOWN_EVENTS = FINAL_EVENTS | {
     "response.reasoning_summary_text.done",
     "response.reasoning_text.delta",
     "response.reasoning_text.done",
+    # A server tool's progress: its item's status only (the item itself comes whole with output_item.done).
+    "response.web_search_call.in_progress",
+    "response.web_search_call.searching",
+    "response.web_search_call.completed",
+    "response.code_interpreter_call.in_progress",
+    "response.code_interpreter_call.interpreting",
+    "response.code_interpreter_call.completed",
+    "response.code_interpreter_call_code.delta",
+    "response.code_interpreter_call_code.done",
     "error",
     "[DONE]",
 }
@@ -100,7 +110,7 @@ def read_request(body: Any, turn: Turn) -> None:
     read = read_history(items, turn, lambda raw: read_item(raw, turn, "input"))
     for index, (raw, item) in enumerate(zip(items, read)):
         turn.input.append(item)
-        if item.type == "additional_tools" and isinstance(raw, dict):
+        if item.type in ("additional_tools", "tool_search_output") and isinstance(raw, dict):
             turn.tools += read_tools(raw.get("tools"))
         if item.role in SYSTEM_ROLES:
             turn.system += instruction_blocks(item, index)
@@ -209,12 +219,25 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
             )
         ]
         used |= {"call_id", "output"}
+    elif kind in SERVER_CALLS:
+        item.parts = server_call(kind, raw)
+        used |= {"action", "code", "outputs", "call_id", "arguments"}
+    elif kind == "tool_search_output":
+        tools = read_tools(raw.get("tools"))
+        names = [tool.name if not tool.namespace else f"{tool.namespace}.{tool.name}" for tool in tools]
+        found = [name for name, tool in zip(names, tools) if tool.type != "namespace"]
+        item.parts = [Part("tool_result", kind, text="\n".join(found), call_id=text_or_none(raw.get("call_id")))]
+        item.metadata["declares_tools"] = len(found)
+        used |= {"call_id", "tools"}
+    elif kind == "compaction":  # the history the API summed up, opaque: it stands for the items it replaced
+        item.parts = [Part("other", kind, raw={"encrypted_content": raw.get("encrypted_content")})]
+        used.add("encrypted_content")
     elif kind == "additional_tools":
         tools = raw.get("tools")
         # The tools themselves are read into Turn.tools: here, how many (their namespaces are not tools).
         item.metadata["declares_tools"] = sum(tool.type != "namespace" for tool in read_tools(tools))
         used.add("tools")
-    elif kind not in ("configuration_update",):
+    elif kind not in ("configuration_update", "compaction_trigger"):
         turn.unrecognised.append(f"{where} item {kind}")
     item.metadata.update({key: value for key, value in raw.items() if key not in used})
     item.sent = raw  # measured by the builder, once per distinct item

@@ -24,9 +24,23 @@ STREAMED = {
     "response.function_call_arguments.done": "call",
     "response.custom_tool_call_input.delta": "call",
     "response.custom_tool_call_input.done": "call",
+    "response.code_interpreter_call_code.delta": "call",
+    "response.code_interpreter_call_code.done": "call",
 }
+# The field of a call item its streamed input builds.
+CALL_FIELDS = {**TOOL_CALLS, "code_interpreter_call": "code"}
 
 
+CALL_DELTAS = {
+    "response.function_call_arguments.delta",
+    "response.custom_tool_call_input.delta",
+    "response.code_interpreter_call_code.delta",
+}
+CALL_DONES = {
+    "response.function_call_arguments.done",
+    "response.custom_tool_call_input.done",
+    "response.code_interpreter_call_code.done",
+}
 REASONING_PARTS = {"summary_text", "reasoning_text"}
 # A part's text, streamed: which list of the item the part is in, the index naming it, and the part's type.
 TEXT_DELTAS = {
@@ -143,9 +157,9 @@ class Stream:
         if kind in TEXT_DELTAS:
             field, index_name, part_type = TEXT_DELTAS[kind]
             self.piece(key, field, position(data, index_name), part_type).pieces.append(str(data.get("delta", "")))
-        elif kind in ("response.function_call_arguments.delta", "response.custom_tool_call_input.delta"):
+        elif kind in CALL_DELTAS:
             self.arguments.setdefault(key, []).append(str(data.get("delta", "")))
-        elif kind in ("response.function_call_arguments.done", "response.custom_tool_call_input.done"):
+        elif kind in CALL_DONES:
             self.calls_done[key] = data
             self.ended.add(key)
         elif kind == "response.output_text.annotation.added":
@@ -212,8 +226,14 @@ class Stream:
         call = self.calls_done.get(key)
         if key in self.arguments or call is not None:
             done = call or {}
-            kind = item.get("type") or ("custom_tool_call" if "input" in done else "function_call")
-            field = TOOL_CALLS.get(kind, "arguments")
+            kind = item.get("type") or (
+                "custom_tool_call"
+                if "input" in done
+                else "code_interpreter_call"
+                if "code" in done
+                else "function_call"
+            )
+            field = CALL_FIELDS.get(kind, "arguments")
             item.setdefault("type", kind)
             for name in ("name", "call_id"):
                 if done.get(name) is not None:
@@ -237,7 +257,7 @@ class Stream:
 def item_kind(item: dict) -> str:
     """The kind of item an output item is, as the stream's events for it say: message, reasoning, call, other."""
     kind = item.get("type")
-    if kind in TOOL_CALLS:
+    if kind in CALL_FIELDS:
         return "call"
     return kind if kind in ("message", "reasoning") else "other"
 
