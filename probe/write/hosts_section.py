@@ -1,6 +1,8 @@
 """The report's section on other hosts (what the forward proxy recorded): each host, its kind, its requests by
 method and path, the bytes each way, the errors met, and the telemetry events its bodies carried, counted by name."""
 
+from collections import Counter
+
 from probe.analyse.hosts.totals import Host, OtherHosts
 from probe.common import markdown as md
 
@@ -36,8 +38,7 @@ def hosts_section(hosts: OtherHosts) -> list[str]:
 def host_details(host: Host) -> list[str]:
     """A host's requests by path, its errors, events and notes."""
     lines: list[str] = ["", md.Markdown("### {}").format(md.inline(host.name)), ""]
-    shown = host.paths.most_common(PATHS_SHOWN)
-    more = host.requests - sum(count for _, count in shown)
+    shown, more = listed(host.paths, PATHS_SHOWN, host.requests - sum(host.paths.values()))
     asked = md.Markdown(", ").join(md.Markdown("{} ×{}").format(md.inline(path), count) for path, count in shown)
     lines.append(md.Markdown("- Requests: {}{}").format(asked, f" and {more:,} more" if more else ""))
     if len(host.kinds) > 1:
@@ -45,8 +46,7 @@ def host_details(host: Host) -> list[str]:
     for error, count in host.errors.most_common():
         lines.append(md.Markdown("- Error ×{}: {}").format(count, md.inline(error)))
     if host.events or host.events_more:
-        named = host.events.most_common(EVENTS_SHOWN)
-        more = sum(host.events.values()) - sum(count for _, count in named) + host.events_more
+        named, more = listed(host.events, EVENTS_SHOWN, host.events_more)
         events = md.Markdown(", ").join(md.Markdown("{} ×{}").format(md.inline(name), count) for name, count in named)
         tail = f" and {more:,} more" if more else ""
         lines.append(md.Markdown("- Events: {}{}").format(events, tail))
@@ -55,14 +55,20 @@ def host_details(host: Host) -> list[str]:
     return lines
 
 
+def listed(counter: Counter, shown: int, uncounted: int = 0) -> tuple[list[tuple[str, int]], int]:
+    """The `shown` most frequent of a count, and how many times the rest occurred (with `uncounted`: those past the
+    count's bounds)."""
+    named = counter.most_common(shown)
+    return named, sum(counter.values()) - sum(count for _, count in named) + uncounted
+
+
 def hosts_rows(hosts: OtherHosts, mask) -> list[list]:
     """The viewer's table of other hosts, as plain text (the page shows it as text, never as markup): each host,
     its kind, requests, methods, bytes each way, its errors and its events, with their counts; `mask` masks what
     was captured."""
     rows = []
     for host in hosts.hosts.values():
-        named = host.events.most_common(EVENTS_SHOWN)
-        more = sum(host.events.values()) - sum(count for _, count in named) + host.events_more
+        named, more = listed(host.events, EVENTS_SHOWN, host.events_more)
         events = ", ".join(f"{name} ×{count}" for name, count in named) + (f" and {more:,} more" if more else "")
         errors = "; ".join(f"{error} ×{count}" for error, count in host.errors.most_common())
         methods = ", ".join(f"{method} ×{count}" for method, count in host.methods.most_common())
