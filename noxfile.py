@@ -1,4 +1,5 @@
-"""Nox sessions: the tests on both supported Pythons (each with its own mitmproxy), lint, samples and a quick bench.
+"""Nox sessions: the tests on both supported Pythons (each with its own mitmproxy), lint, samples, a quick loop
+before a commit, and a quick bench.
 
 `nox` alone runs what CI runs: tests-3.11, tests-3.12, lint, samples and phoenix.
 """
@@ -38,13 +39,37 @@ def patch_number(folder: Path) -> int:
 put_pyenv_pythons_on_path()
 
 
+# The newest pair runs every test. The older one leaves out what does not change with our Python: the tests that
+# start a real agent (a Node or Python program of its own) and those that drive Chromium (the page they open is made
+# by code the older pair's own tests cover). docs/development.md, "Where each test runs", says why.
+NEWEST = max(MITMPROXY, key=lambda version: tuple(map(int, version.split("."))))
+ONCE = "e2e or browser"
+DIST = ("-n", "auto", "--dist", "loadgroup")  # every core; tests sharing an expensive fixture stay on one worker
+
+
 @nox.session(python=list(MITMPROXY), venv_backend="venv")
 def tests(session: nox.Session) -> None:
-    """The whole test suite, with the real mitmdump and agents; pytest's options go after `--`."""
+    """The test suite with the real mitmdump: all of it on the newest Python, and on the older one every test whose
+    result can depend on the Python or mitmproxy version; pytest's options go after `--`."""
     session.install("-e", ".[dev]", MITMPROXY[session.python])
-    # A skipped test fails here (tests/no_skips.py): every part a test needs must be present. The tests run
-    # on every core (pytest-xdist): each one uses free ports and a data folder of its own.
-    session.run("python", "-m", "pytest", "-n", "auto", *session.posargs, env={"PROBE_FORBID_SKIPS": "1"})
+    # A skipped test fails here (tests/no_skips.py): every part a test needs must be present.
+    env = {"PROBE_FORBID_SKIPS": "1"}
+    selection = ()
+    if session.python != NEWEST:
+        selection, env["PROBE_NO_AGENTS"] = ("-m", f"not ({ONCE}) and not phoenix"), "1"
+    session.run("python", "-m", "pytest", *DIST, *selection, *session.posargs, env=env)
+
+
+@nox.session(python=NEWEST, venv_backend="venv")
+def quick(session: nox.Session) -> None:
+    """The loop before a commit, in about five minutes: the unit and integration tests with the real mitmdump,
+    no real agent and no browser, then the linter and the architecture contract."""
+    session.install("-e", ".[dev]", MITMPROXY[session.python])
+    session.run(
+        "python", "-m", "pytest", *DIST, "-m", f"not ({ONCE}) and not phoenix", *session.posargs,
+        env={"PROBE_FORBID_SKIPS": "1", "PROBE_NO_AGENTS": "1"},
+    )  # fmt: skip
+    check_style(session)
 
 
 @nox.session(python="3.12", venv_backend="venv")
@@ -67,6 +92,10 @@ def lint(session: nox.Session) -> None:
     (.importlinter), so that an import against the flow fails with the name of the contract it breaks."""
     session.install(dev_requirement("ruff"), dev_requirement("import-linter"))
     session.install("--no-deps", "-e", ".")  # lint-imports reads the package's source; nothing of it is run
+    check_style(session)
+
+
+def check_style(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports")
