@@ -1,7 +1,7 @@
 """Nox sessions: the tests on both supported Pythons (each with its own mitmproxy), lint, samples, a quick loop
 before a commit, and a quick bench.
 
-`nox` alone runs what CI runs: tests-3.11, tests-3.12, lint, samples and phoenix.
+`nox` alone runs what CI runs: tests-3.11, tests-3.12 (with the Phoenix tests), lint and samples.
 """
 
 import os
@@ -13,7 +13,7 @@ import nox
 # Each Python gets the mitmproxy release line it supports: 11.0.x is the last for Python 3.11.
 MITMPROXY = {"3.11": "mitmproxy>=11,<12", "3.12": "mitmproxy>=12,<13"}
 
-nox.options.sessions = ["tests", "lint", "samples", "phoenix"]
+nox.options.sessions = ["tests", "lint", "samples"]
 nox.options.error_on_missing_interpreters = True  # a missing Python fails, it is never skipped
 nox.options.download_python = "never"  # use the machine's interpreters, not a download
 
@@ -49,13 +49,16 @@ DIST = ("-n", "auto", "--dist", "loadgroup")  # every core; tests sharing an exp
 
 @nox.session(python=list(MITMPROXY), venv_backend="venv")
 def tests(session: nox.Session) -> None:
-    """The test suite with the real mitmdump: all of it on the newest Python, and on the older one every test whose
-    result can depend on the Python or mitmproxy version; pytest's options go after `--`."""
+    """The test suite with the real mitmdump: all of it on the newest Python, the OTLP export into a live Phoenix
+    included, and on the older one every test whose result can depend on the Python or mitmproxy version; pytest's
+    options go after `--`."""
     session.install("-e", ".[dev]", MITMPROXY[session.python])
     # A skipped test fails here (tests/no_skips.py): every part a test needs must be present.
     env = {"PROBE_FORBID_SKIPS": "1"}
-    selection = ()
-    if session.python != NEWEST:
+    if session.python == NEWEST:
+        # The Phoenix tests read the same agent runs as the SQL and OTLP tests: made once, for all of them.
+        selection, env["PROBE_PHOENIX"] = ("-m", "phoenix or not phoenix"), phoenix_program(session)
+    else:
         selection, env["PROBE_NO_AGENTS"] = ("-m", f"not ({ONCE}) and not phoenix"), "1"
     session.run("python", "-m", "pytest", *DIST, *selection, *session.posargs, env=env)
 
@@ -72,18 +75,25 @@ def quick(session: nox.Session) -> None:
     check_style(session)
 
 
-@nox.session(python="3.12", venv_backend="venv")
+@nox.session(python=NEWEST, venv_backend="venv")
 def phoenix(session: nox.Session) -> None:
-    """The OTLP export into a live Arize Phoenix. Phoenix gets an environment of its own (its dependencies clash
-    with mitmproxy's); the tests start it from there on free loopback ports."""
+    """Only the OTLP export into a live Arize Phoenix (`tests-3.12` runs it with the rest). Phoenix gets an
+    environment of its own (its dependencies clash with mitmproxy's); the tests start it from there on free loopback
+    ports."""
     session.install("-e", ".[dev]", MITMPROXY[session.python])
-    server = Path(session.create_tmp()) / "phoenix-server"
-    session.run("python", "-m", "venv", "--clear", str(server))
-    session.run(str(server / "bin" / "pip"), "install", "--quiet", extra_requirement("phoenix"), external=True)
     session.run(
         "python", "-m", "pytest", "-m", "phoenix", *session.posargs,
-        env={"PROBE_FORBID_SKIPS": "1", "PROBE_PHOENIX": str(server / "bin" / "phoenix")},
+        env={"PROBE_FORBID_SKIPS": "1", "PROBE_PHOENIX": phoenix_program(session)},
     )  # fmt: skip
+
+
+def phoenix_program(session: nox.Session) -> str:
+    """Phoenix, pinned in the phoenix extra, installed into an environment of its own inside the session's, by
+    installing steps (run_install): `nox --install-only` makes it, and `-R` reuses it."""
+    server = Path(session.create_tmp()) / "phoenix-server"
+    session.run_install("python", "-m", "venv", "--clear", str(server))
+    session.run_install(str(server / "bin" / "pip"), "install", "--quiet", extra_requirement("phoenix"), external=True)
+    return str(server / "bin" / "phoenix")
 
 
 @nox.session(venv_backend="venv")

@@ -70,6 +70,5 @@ def test_without_agents_an_unmarked_test_asking_for_one_fails_naming_the_mark(tm
     result = run_pytest(tmp_path, "-m", "not e2e", no_agents=True)
     assert result.returncode == 1
     assert "1 failed, 1 passed, 3 deselected" in result.stdout
-    assert "test_placed.py::test_unmarked_and_asking_the_installer starts a real agent (codex) but is not marked e2e" in (
-        result.stdout
-    )
+    unmarked = "test_placed.py::test_unmarked_and_asking_the_installer"
+    assert f"{unmarked} starts a real agent (codex) but is not marked e2e" in result.stdout
