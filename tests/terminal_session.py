@@ -17,7 +17,7 @@ from pathlib import Path
 START_WAIT = 120.0
 ANSWER_WAIT = 120.0
 EXIT_WAIT = 180.0  # the agent's exit, then the report
-POLL = 0.25
+POLL = 0.1  # one tmux call per look: often enough that a wait ends soon after what it waits for shows
 EXIT_MARK = "agent-probe-test: exit status "
 
 
@@ -91,12 +91,13 @@ class TerminalSession:
         """Send keys by tmux's names (Enter, C-c), not typed as text."""
         self.tmux("send-keys", "-t", "run", *keys)
 
-    def type_line(self, text: str, timeout: float = START_WAIT) -> None:
+    def type_line(self, text: str, timeout: float = START_WAIT, settle: float = 0.5) -> None:
         """Type `text` as keys, wait until the agent shows it, then press Enter (a UI that is still drawing may
-        drop an Enter sent with the text)."""
+        drop an Enter sent with the text). `settle`: how long an agent's UI is given to take it all in; a shell's
+        line editor reads keys in order, and needs none."""
         self.tmux("send-keys", "-t", "run", "-l", text)
         self.wait_for(text, timeout)
-        time.sleep(0.5)  # what was typed is drawn before the UI has taken it all in: let it settle
+        time.sleep(settle)  # what was typed is drawn before the UI has taken it all in: let it settle
         self.tmux("send-keys", "-t", "run", "Enter")
 
     def exit_status(self) -> int | None:

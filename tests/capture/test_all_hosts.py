@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, WebSocketClient, read_traffic, two_proxy_target
-from secret_oracles import detect_secrets_findings, leaks, secretlint_findings
+from secret_oracles import leaks, scanners_findings
 
 from probe.capture.forward import forward_environment
 from probe.capture.proxies import start_proxies
@@ -163,8 +163,7 @@ def test_no_trust_store_of_the_users_is_touched(run):
 def test_the_secret_scanners_find_no_token_in_the_run_folder(run, tmp_path):
     files = [path for path in run.folder.rglob("*") if path.is_file()]
     assert len(files) >= 5  # traffic, manifest, the reports, turns
-    found = detect_secrets_findings(files) + secretlint_findings(files, tmp_path)
-    assert leaks(found, [TOKEN]) == []
+    assert leaks(scanners_findings(files, tmp_path), [TOKEN]) == []
 
 
 def test_the_agent_gets_the_proxy_the_ca_and_its_targets_all_hosts_env_its_login_laid_over(tmp_path):

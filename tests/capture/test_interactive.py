@@ -7,11 +7,10 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, processes_mentioning, wait_for
 from terminal_session import TerminalSession
 
 from probe.capture.environment import target_environment
@@ -149,6 +148,12 @@ def terminal(tmp_path, private_data_dir):
     session.close()
 
 
+def type_into_shell(tmux: TerminalSession, text: str) -> None:
+    """A line typed at a shell, or at a program reading its terminal line by line: both take the keys in the order
+    they come, so Enter needs no pause after the text, as an agent's drawing UI does."""
+    tmux.type_line(text, settle=0)
+
+
 def only_run(data: Path) -> Path:
     runs = list((data / "shell").iterdir())
     assert len(runs) == 1, runs
@@ -159,24 +164,26 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
     tmux, folder = terminal
     tmux.wait_for("agent$ ")
     # The agent's keys: a request through the proxy it was pointed at, and the private home the target prepared.
-    tmux.type_line("cat ~/.marker; echo; curl -s $OPENAI_BASE_URL/chat/completions -H 'content-type: application/json'"
-                   " -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"typed in tmux\"}]}'"
-                   " | head -c 120; echo")  # fmt: skip
+    type_into_shell(tmux, "cat ~/.marker; echo; curl -s $OPENAI_BASE_URL/chat/completions"
+                    " -H 'content-type: application/json'"
+                    " -d '{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"typed in tmux\"}]}'"
+                    " | head -c 120; echo")  # fmt: skip
     screen = tmux.wait_for('"object": "chat.completion"')
     assert f"private home, working in {folder / 'project'}" in screen
-    tmux.type_line("echo headless=${PROBE_TEST_HEADLESS-unset}")
+    type_into_shell(tmux, "echo headless=${PROBE_TEST_HEADLESS-unset}")
     tmux.wait_for("\nheadless=unset")
     # Ctrl-C is the agent's: it stops what the agent runs, not the recording.
-    tmux.type_line("sleep 300; echo ended-$((40+2))")
-    time.sleep(1)
+    running = f"sleep 300.{os.getpid()}"  # a duration of this test's own, to find its process by
+    type_into_shell(tmux, running + "; echo ended-$((40+2))")
+    assert wait_for(lambda: processes_mentioning(running)), "the agent's command never started"
     tmux.press("C-c")
-    tmux.type_line("echo still-here")
+    type_into_shell(tmux, "echo still-here")
     assert "ended-42" not in tmux.wait_for("\nstill-here")
     # A resize reaches the agent.
     tmux.tmux("resize-window", "-t", "run", "-x", "97", "-y", "30")
-    tmux.type_line("echo columns=$COLUMNS")
+    type_into_shell(tmux, "echo columns=$COLUMNS")
     tmux.wait_for("columns=97")
-    tmux.type_line("exit")
+    type_into_shell(tmux, "exit")
     screen = tmux.wait_for("probe exited 0")
     assert "run folder: " in screen and "(complete, agent exit code 0)" in screen
     assert "/report.md\n" in screen and "/report.html\n" in screen  # where the report is, as pipeline says it
@@ -201,7 +208,7 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
 def test_a_run_stopped_from_outside_gives_the_terminal_back_as_it_was(terminal, private_data_dir):
     tmux, folder = terminal
     tmux.wait_for("agent$ ")
-    tmux.type_line("stty raw -echo; echo raw-now")  # an agent's UI in raw mode, as every TUI runs
+    type_into_shell(tmux, "stty raw -echo; echo raw-now")  # an agent's UI in raw mode, as every TUI runs
     tmux.wait_for("raw-now")
     pids = subprocess.run(["pgrep", "-f", "probe.record capture --target " + str(folder)], capture_output=True,
                           text=True)  # fmt: skip
@@ -245,6 +252,18 @@ agent:
 """
 
 
+def agent_states() -> list[str]:
+    """The state letters (T: stopped) of the processes running PYTHON_TARGET's interactive command."""
+    states = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and b"print('agent ready'" in (entry / "cmdline").read_bytes():
+                states.append((entry / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        except OSError:
+            continue
+    return states
+
+
 def test_a_suspended_agent_suspends_the_recording_and_fg_gives_it_the_terminal_back(tmp_path, private_data_dir):
     """Ctrl-Z stops the agent (its group holds the terminal): the recording stops too, so that the user's shell has
     the terminal and its job list says so; `fg` resumes both, and the agent reads the keys again."""
@@ -254,15 +273,18 @@ def test_a_suspended_agent_suspends_the_recording_and_fg_gives_it_the_terminal_b
     tmux = TerminalSession(["bash", "--norc", "--noprofile", "-i"], tmp_path, dict(os.environ))
     try:
         tmux.wait_for("bash-")  # its own prompt: an interactive shell, with job control
-        tmux.type_line(f"export PYTHONPATH={PROJECT_ROOT} PROBE_DATA_DIR={private_data_dir}; {shlex.join(capture)}")
+        type_into_shell(
+            tmux, f"export PYTHONPATH={PROJECT_ROOT} PROBE_DATA_DIR={private_data_dir}; {shlex.join(capture)}"
+        )
         tmux.wait_for("agent ready")
         tmux.press("C-z")
         tmux.wait_for("Stopped")
-        tmux.type_line("jobs -l; echo the-shell-has-$((6*7))")
+        type_into_shell(tmux, "jobs -l; echo the-shell-has-$((6*7))")
         tmux.wait_for("the-shell-has-42")
-        tmux.type_line("fg")
-        time.sleep(1)
-        tmux.type_line("typed after fg")
+        type_into_shell(tmux, "fg")
+        # Keys typed before the shell has handed the terminal back would be the shell's: wait until the agent runs.
+        assert wait_for(lambda: agent_states() and "T" not in agent_states()), "fg never resumed the agent"
+        type_into_shell(tmux, "typed after fg")
         screen = tmux.wait_for("run folder: ")
         assert "got typed after fg" in screen and "(complete, agent exit code 0)" in screen
     finally:

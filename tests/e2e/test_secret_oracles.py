@@ -2,8 +2,10 @@
 (detect-secrets with every plugin, secretlint with its recommended preset), and neither finds one of the corpus's
 secrets. Two runs: a real capture (the secrets in a request's text, fields, headers, URL and label, and in an answer
 streamed in pieces), and a hand-made capture that holds them all raw, as one made with --keep-secrets, by an older
-version or by hand would, whose manifest even claims it was masked."""
+version or by hand would, whose manifest even claims it was masked. Two tests, so that the two runs are made and
+scanned side by side."""
 
+import contextlib
 import json
 import sys
 import textwrap
@@ -11,10 +13,12 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
+import detect_secrets.core.scan
 import pytest
 from conftest import answer_with_chunked_sse, captured_exchange, run_manifest, send_chunk, serving
+from detect_secrets.settings import default_settings
 from secret_corpus import CORPUS, SECRETS
-from secret_oracles import detect_secrets_findings, flows_as_text, leaks, probe, secretlint_findings
+from secret_oracles import flows_as_text, leaks, lines_judged_once, probe, scanners_findings, shown
 
 from probe.redact.masking import RULES_VERSION
 
@@ -177,31 +181,65 @@ def which(value: str) -> str:
     return ",".join(name for name, _, secret in CORPUS if secret in value or (len(value) >= 8 and value in secret))
 
 
-def test_no_output_of_a_real_or_a_raw_capture_holds_a_corpus_secret(tmp_path, upstream, collector):
-    data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
-    scratch.mkdir()
-    # The corpus is what the scanners find: otherwise a clean result would prove nothing.
+def assert_no_output_holds_a_corpus_secret(outputs: list[Path], scratch: Path) -> None:
+    """Neither scanner finds a corpus secret in the outputs, while both, in the same run over the corpus itself,
+    find it (otherwise a clean result would prove nothing); nor does a plain search, raw or JSON-escaped."""
     corpus_file = scratch / "corpus.txt"
     corpus_file.write_text(TEXT)
-    raw = leaks(detect_secrets_findings([corpus_file]) + secretlint_findings([corpus_file], scratch), SECRETS)
+    found = scanners_findings([corpus_file, *outputs], scratch)  # the scanners started once for all
+    raw = leaks([finding for finding in found if finding[1] == shown(corpus_file)], SECRETS)
     assert len({finding[2] for finding in raw}) >= 10, raw
+    leaked = leaks([finding for finding in found if finding[1] != shown(corpus_file)], SECRETS)
+    assert sorted({(name, scanner, which(value)) for scanner, name, value in leaked}) == []
+    # And more strictly than the scanners: no corpus secret appears anywhere, as it is or JSON-escaped.
+    for path in outputs:
+        text = path.read_text(errors="replace")
+        held = [name for name, _, secret in CORPUS if secret in text or json.dumps(secret)[1:-1] in text]
+        assert held == [], path.name
 
+
+def assert_spans_masked(outputs: list[Path]) -> None:
+    [spans] = [path.read_text() for path in outputs if path.name.endswith("-spans.json")]
+    assert "gen_ai.input.messages" in spans and "[REDACTED sha256:" in spans
+
+
+def test_no_output_of_a_real_capture_holds_a_corpus_secret(tmp_path, upstream, collector):
+    data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
+    scratch.mkdir()
     run, printed = real_capture(data_dir, upstream, scratch)
     assert SECRETS[0] not in run.name
     traffic = json.loads((run / "traffic.jsonl").read_text().splitlines()[0])
     Collector.received = []
     assert traffic["response"]["status"] == 200 and "response.output_text.delta" in traffic["response"]["body"]
-    outputs = (
-        printed
-        + every_output(run, data_dir, scratch, collector)
-        + every_output(hand_made_capture(data_dir), data_dir, scratch, collector, ("traffic.jsonl", "manifest.json"))
-    )
-    spans = [path.read_text() for path in outputs if path.name.endswith("-spans.json")]
-    assert len(spans) == 2 and all("gen_ai.input.messages" in text and "[REDACTED sha256:" in text for text in spans)
-    found = detect_secrets_findings(outputs) + secretlint_findings(outputs, scratch)
-    assert sorted({(name, scanner, which(value)) for scanner, name, value in leaks(found, SECRETS)}) == []
-    # And more strictly than the scanners: no corpus secret appears anywhere, as it is or JSON-escaped.
-    for path in outputs:
-        text = path.read_text(errors="replace")
-        raw = [name for name, _, secret in CORPUS if secret in text or json.dumps(secret)[1:-1] in text]
-        assert raw == [], path.name
+    outputs = printed + every_output(run, data_dir, scratch, collector)
+    assert_spans_masked(outputs)
+    assert_no_output_holds_a_corpus_secret(outputs, scratch)
+
+
+def test_no_output_of_a_raw_capture_holds_a_corpus_secret(tmp_path, collector):
+    data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
+    scratch.mkdir()
+    run = hand_made_capture(data_dir)
+    outputs = every_output(run, data_dir, scratch, collector, ("traffic.jsonl", "manifest.json"))
+    assert_spans_masked(outputs)
+    assert_no_output_holds_a_corpus_secret(outputs, scratch)
+
+
+def test_judging_a_line_once_finds_what_detect_secrets_finds_line_by_line(tmp_path):
+    """The scan that remembers a line's verdict (secret_oracles.lines_judged_once) finds every secret the plain
+    scan finds, at the same lines, in files of the kinds whose names change how detect-secrets reads them: the
+    corpus four times in each, the second time after a line that allowlists the line below it."""
+    repeated = "\n\n".join([TEXT, "# pragma: allowlist nextline secret\n" + TEXT, TEXT, TEXT])
+    files = [tmp_path / name for name in ("corpus.txt", "corpus.py", "corpus.yaml", "corpus.jsonl", "corpus.ini")]
+    for file in files:
+        file.write_text(repeated)
+
+    def scanned(remembering: contextlib.AbstractContextManager) -> set[tuple]:
+        with default_settings(), remembering:  # each secret at each line it is found at, not once per file
+            found = [secret for file in files for secret in detect_secrets.core.scan.scan_file(str(file))]
+        return {(secret.filename, secret.type, secret.secret_value, secret.line_number) for secret in found}
+
+    plain = scanned(contextlib.nullcontext())
+    quarters = {number * 4 // (repeated.count("\n") + 1) for name, _, _, number in plain if name == str(files[0])}
+    assert quarters == {0, 1, 2, 3}, quarters  # found in every copy of the corpus
+    assert scanned(lines_judged_once()) == plain

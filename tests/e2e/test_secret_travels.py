@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 
 from conftest import answer_with_chunked_sse, read_traffic, send_chunk, serving
 from secret_corpus import CORPUS, SECRETS
-from secret_oracles import detect_secrets_findings, flows_as_text, leaks, probe, secretlint_findings
+from secret_oracles import flows_as_text, leaks, probe, scanners_findings
 
 TEXTS = [text for _, text, _ in CORPUS]
 ALL = "\n\n".join(TEXTS)
@@ -260,8 +260,7 @@ def test_the_corpus_in_every_way_it_travels_reaches_no_file_of_the_run(tmp_path,
     names = {path.relative_to(run).parts[0] for path in outputs if path.is_relative_to(run)}
     assert {"traffic.jsonl", "bodies", "report.md", "report.html", "turns.jsonl", ".analysis"} <= names, names
     assert {"traffic.har", "traffic.vcr.yaml", "insight.jsonl"} <= names, names
-    found = detect_secrets_findings(outputs) + secretlint_findings(outputs, scratch)
-    assert leaks(found, SECRETS) == []
+    assert leaks(scanners_findings(outputs, scratch), SECRETS) == []
     for path in outputs:
         text = path.read_bytes().decode("utf-8", "replace")
         raw = [name for name, _, secret in CORPUS if any(written in text for written in forms(secret))]
