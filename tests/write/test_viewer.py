@@ -16,7 +16,7 @@ from probe.analysis.report import write_report
 from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
 from probe.write.viewer import page_budget
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -44,12 +44,6 @@ SCRIPT_PAYLOADS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
 def analysed(traffic: Path, target: str | None, folder: Path, manifest_data: dict | None = None) -> Path:
     """report.html for `traffic`, written into `folder` (with its manifest, if given)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,21 +62,26 @@ def assert_quiet(watched) -> None:
     assert watched.page.evaluate("window.__pwned") is None
 
 
+# Opens every collapsed part there is, and comes back once each has told of its toggle: the events that fill the
+# parts just opened come a moment after the clicks, and a part's own listener, added when it was made, runs before
+# the one added here. (A part that never tells is waited for a second at most, then counted as opened.)
+OPEN_CLOSED_PARTS = """async () => {
+    const closed = [...document.querySelectorAll("#turn details:not([open]), #run details:not([open])")];
+    const told = closed.map((node) => new Promise((done) => node.addEventListener("toggle", done, { once: true })));
+    closed.forEach((node) => node.querySelector("summary").click());
+    await Promise.race([Promise.all(told), new Promise((done) => setTimeout(done, 1000))]);
+    return closed.length;
+}"""
+
+
 def open_every_section(page) -> int:
     """Click every collapsed part of the turn shown, including those inside parts just opened; their count."""
     opened = 0
     for _ in range(6):  # parts are built when opened, and may hold parts of their own
-        count = page.evaluate(
-            """() => {
-                const closed = [...document.querySelectorAll("#turn details:not([open]), #run details:not([open])")];
-                closed.forEach((node) => node.querySelector("summary").click());
-                return closed.length;
-            }"""
-        )
+        count = page.evaluate(OPEN_CLOSED_PARTS)
         opened += count
         if not count:
             break
-        page.wait_for_timeout(50)  # the toggle events that fill the parts just opened come a moment later
     return opened
 
 

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from conftest import PROJECT_ROOT
 from test_viewer import analysed, hostile_capture
 
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +22,6 @@ SAMPLES = {
     "claude-code-subagents": PROJECT_ROOT / "tests/data/subagents/claude-code",
 }
 SERIOUS = {"serious", "critical"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def page_of(sample: Path, folder: Path) -> Path:

@@ -19,7 +19,7 @@ from test_viewer import analysed, assert_quiet, follow
 from probe.analyse.prices import prices_from
 from probe.write import insight_lines
 from probe.write.viewer import page_budget
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
 SAMPLE_PRICES = PROJECT_ROOT / "data" / "sample-prices.yaml"
@@ -51,12 +51,6 @@ def analysed_copy(source: Path, target: str, folder: Path) -> Run:
     with prices_from(SAMPLE_PRICES):
         analysed(folder / "traffic.jsonl", target, folder)
     return Run(folder, lines(folder / "turns.jsonl"), lines(folder / "insight.jsonl"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module", params=["codex", "claude-code"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, captured_exchange
 from playwright.sync_api import expect
-from test_viewer import analysed, assert_quiet, browser  # noqa: F401  (browser: the module's Chromium, a fixture)
+from test_viewer import analysed, assert_quiet
 
 from probe.read.whole_turns import whole_turns
 from probe.write.viewer.headless import open_page
@@ -83,7 +83,7 @@ def choose(page, control: str, label_start: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_page(browser, tmp_path_factory):  # noqa: F811
+def sample_page(browser, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sidebar-sample")
     page = analysed(SAMPLE / "traffic.jsonl", "codex", folder)
     turns = list(whole_turns(folder / "turns.jsonl"))
@@ -93,7 +93,7 @@ def sample_page(browser, tmp_path_factory):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def thirty(browser, tmp_path_factory):  # noqa: F811
+def thirty(browser, tmp_path_factory):
     page, turns, agents = made_up_run(tmp_path_factory.mktemp("sidebar-thirty") / "run", 30)
     watched = open_page(browser, page)
     yield watched, turns, agents
@@ -246,7 +246,7 @@ def test_the_list_is_one_tab_stop_moved_through_with_the_keys(thirty):
     assert_quiet(watched)
 
 
-def test_a_live_page_lists_new_turns_and_keeps_the_selection(browser, tmp_path):  # noqa: F811
+def test_a_live_page_lists_new_turns_and_keeps_the_selection(browser, tmp_path):
     page_path, turns, _agents = made_up_run(tmp_path / "run", 12)
     watched = open_page(browser, page_path, fragment="#turn-5")
     page = watched.page
@@ -281,7 +281,7 @@ def five_thousand(tmp_path_factory):
     return made_up_run(tmp_path_factory.mktemp("sidebar-5000") / "run", 5000)
 
 
-def test_five_thousand_turns_keep_few_rows_in_the_page(browser, five_thousand):  # noqa: F811
+def test_five_thousand_turns_keep_few_rows_in_the_page(browser, five_thousand):
     page_path, turns, _agents = five_thousand
     watched = open_page(browser, page_path, fragment="#turn-4000")
     page = watched.page
@@ -319,7 +319,7 @@ def test_five_thousand_turns_keep_few_rows_in_the_page(browser, five_thousand): 
         page.context.close()
 
 
-def test_a_narrow_screen_folds_the_list_behind_a_button(browser, thirty):  # noqa: F811
+def test_a_narrow_screen_folds_the_list_behind_a_button(browser, thirty):
     page_path = Path(thirty[0].url.removeprefix("file://"))
     watched = open_page(browser, page_path, viewport=(600, 800))
     page = watched.page

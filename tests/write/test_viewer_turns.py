@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from test_viewer import analysed, assert_quiet
 
 from probe.read.whole_turns import whole_turns
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -30,12 +30,6 @@ def opened(browser, path: Path, fragment: str):
         assert_quiet(watched)
     finally:
         watched.page.context.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def sample_page(sample: Path, folder: Path) -> tuple[Path, list[dict], list[dict]]:
