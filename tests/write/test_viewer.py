@@ -19,6 +19,8 @@ from probe.write.viewer import page_budget
 from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
+# The tests of the one real codex run, kept on one test process: the run is made once, not once on each.
+ON_THE_CODEX_RUN = pytest.mark.xdist_group("viewer-codex-run")
 
 # What a hostile capture would do if any of its text ran: set a flag, call home, or open a dialog.
 SCRIPT_PAYLOADS = [
@@ -109,6 +111,7 @@ def codex_page(browser, tmp_path_factory, codex_program):
     watched.page.context.close()
 
 
+@ON_THE_CODEX_RUN
 def test_the_final_answer_and_the_run_header(codex_page):
     watched, turns, run = codex_page
     page = watched.page
@@ -135,6 +138,7 @@ def test_the_final_answer_and_the_run_header(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_a_tool_call_with_its_arguments_linked_to_its_result(codex_page):
     watched, turns, _run = codex_page
     page = watched.page
@@ -158,6 +162,7 @@ def test_a_tool_call_with_its_arguments_linked_to_its_result(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_expanding_a_turn_shows_its_input_and_what_is_new(codex_page):
     watched, turns, _run = codex_page
     page = watched.page
@@ -179,6 +184,7 @@ def test_expanding_a_turn_shows_its_input_and_what_is_new(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
     watched, turns, _run = codex_page
     page = watched.page
@@ -214,6 +220,7 @@ def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_keyboard_moves_between_turns_and_links_are_deep(codex_page, browser):
     watched, turns, run = codex_page
     page = watched.page
@@ -235,6 +242,7 @@ def test_keyboard_moves_between_turns_and_links_are_deep(codex_page, browser):
     linked.page.context.close()
 
 
+@ON_THE_CODEX_RUN
 def test_every_expandable_part_of_every_turn_opens_cleanly(codex_page):
     watched, turns, _run = codex_page
     page = watched.page

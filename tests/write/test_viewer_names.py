@@ -11,7 +11,8 @@ from test_viewer_overview import SUBAGENTS, analysed_copy
 
 from probe.write.viewer.headless import open_page
 
-pytestmark = pytest.mark.browser
+# Every test here reads the same two analysed captures: one test process makes them, not each.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("viewer-names")]
 
 
 @pytest.fixture(scope="module", params=["codex", "claude-code"])

@@ -14,6 +14,8 @@ from probe.read.whole_turns import whole_turns
 from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
+# The tests of the thirty-turn page, kept on one test process: the page is made once, not once on each.
+ON_THIRTY_TURNS = pytest.mark.xdist_group("viewer-thirty-turns")
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 TOOLS = ["exec", "read_file", "apply_patch", "web.search", "clock.sleep"]
@@ -148,6 +150,7 @@ def test_each_row_names_the_tools_asked_for_the_stop_reason_a_preview_and_the_to
     assert_quiet(watched)
 
 
+@ON_THIRTY_TURNS
 def test_the_filters_show_exactly_the_turns_they_name(thirty):
     watched, turns, agents = thirty
     page = watched.page
@@ -198,6 +201,7 @@ def test_the_filters_show_exactly_the_turns_they_name(thirty):
     assert_quiet(watched)
 
 
+@ON_THIRTY_TURNS
 def test_the_list_is_one_tab_stop_moved_through_with_the_keys(thirty):
     watched, turns, _agents = thirty
     page = watched.page
@@ -319,6 +323,7 @@ def test_five_thousand_turns_keep_few_rows_in_the_page(browser, five_thousand):
         page.context.close()
 
 
+@ON_THIRTY_TURNS
 def test_a_narrow_screen_folds_the_list_behind_a_button(browser, thirty):
     page_path = Path(thirty[0].url.removeprefix("file://"))
     watched = open_page(browser, page_path, viewport=(600, 800))
@@ -346,6 +351,7 @@ def test_a_narrow_screen_folds_the_list_behind_a_button(browser, thirty):
         page.context.close()
 
 
+@ON_THIRTY_TURNS
 def test_wide_screens_show_the_list_without_the_button(thirty):
     watched, _turns, _agents = thirty
     assert watched.page.locator("#sidebar").is_visible()
