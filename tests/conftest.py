@@ -21,7 +21,9 @@ from probe.capture import agents
 from probe.capture.proxies import start_proxies
 from probe.runs.targets import load_target, parse_target
 
-pytest_plugins = ["no_skips", "placement"]  # a skip fails the nox test sessions; which test runs where
+# a skip fails the nox test sessions; which test runs where; one Chromium per worker for the viewer tests; xdist
+# groups hold under pytest 9.2
+pytest_plugins = ["no_skips", "placement", "browser", "xdist_groups"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OLDER_CODEX = "0.166.0"  # a version before the pinned one, to compare with (.ci/run installs it too)

@@ -112,7 +112,6 @@ def regions(text) -> list[tuple[int, int]]:
 
 # The maintained rules are written for source code: they take a space where a quote or a line end may be. In their
 # view of a text, each one-character escape's backslash is a space, and `\\n` a space and a line end.
-BACKSLASH_AS_SPACE = {False: str.maketrans("\\", " "), True: bytes.maketrans(b"\\", b" ")}
 
 
 def spaced(text):
@@ -124,4 +123,6 @@ def spaced(text):
     if backslash not in text:
         return text
     view = text.replace(backslash + spelled("n", is_bytes), spelled(" \n", is_bytes))
-    return view.translate(BACKSLASH_AS_SPACE[is_bytes])
+    # `replace`, not `translate`: the same result, but `str.translate` looks up every character of a text that is
+    # not ASCII one by one (~40 times slower on a body of megabytes).
+    return view.replace(backslash, spelled(" ", is_bytes))

@@ -28,7 +28,7 @@ from probe.analysis.report import viewer_reading, write_report
 from probe.runs.targets import load_target
 from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import open_viewer
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
 ITEST = "tests/data/itest.yaml"
@@ -63,12 +63,6 @@ CLIENT = textwrap.dedent(
     post("third question live-marker-three")
     """
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def sample_run(folder: Path) -> Path:

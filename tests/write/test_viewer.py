@@ -16,9 +16,11 @@ from probe.analysis.report import write_report
 from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
 from probe.write.viewer import page_budget
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
+# The tests of the one real codex run, kept on one test process: the run is made once, not once on each.
+ON_THE_CODEX_RUN = pytest.mark.xdist_group("viewer-codex-run")
 
 # What a hostile capture would do if any of its text ran: set a flag, call home, or open a dialog.
 SCRIPT_PAYLOADS = [
@@ -44,12 +46,6 @@ SCRIPT_PAYLOADS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
-
-
 def analysed(traffic: Path, target: str | None, folder: Path, manifest_data: dict | None = None) -> Path:
     """report.html for `traffic`, written into `folder` (with its manifest, if given)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,21 +64,26 @@ def assert_quiet(watched) -> None:
     assert watched.page.evaluate("window.__pwned") is None
 
 
+# Opens every collapsed part there is, and comes back once each has told of its toggle: the events that fill the
+# parts just opened come a moment after the clicks, and a part's own listener, added when it was made, runs before
+# the one added here. (A part that never tells is waited for a second at most, then counted as opened.)
+OPEN_CLOSED_PARTS = """async () => {
+    const closed = [...document.querySelectorAll("#turn details:not([open]), #run details:not([open])")];
+    const told = closed.map((node) => new Promise((done) => node.addEventListener("toggle", done, { once: true })));
+    closed.forEach((node) => node.querySelector("summary").click());
+    await Promise.race([Promise.all(told), new Promise((done) => setTimeout(done, 1000))]);
+    return closed.length;
+}"""
+
+
 def open_every_section(page) -> int:
     """Click every collapsed part of the turn shown, including those inside parts just opened; their count."""
     opened = 0
     for _ in range(6):  # parts are built when opened, and may hold parts of their own
-        count = page.evaluate(
-            """() => {
-                const closed = [...document.querySelectorAll("#turn details:not([open]), #run details:not([open])")];
-                closed.forEach((node) => node.querySelector("summary").click());
-                return closed.length;
-            }"""
-        )
+        count = page.evaluate(OPEN_CLOSED_PARTS)
         opened += count
         if not count:
             break
-        page.wait_for_timeout(50)  # the toggle events that fill the parts just opened come a moment later
     return opened
 
 
@@ -110,6 +111,7 @@ def codex_page(browser, tmp_path_factory, codex_program):
     watched.page.context.close()
 
 
+@ON_THE_CODEX_RUN
 def test_the_final_answer_and_the_run_header(codex_page):
     watched, turns, run = codex_page
     page = watched.page
@@ -136,6 +138,7 @@ def test_the_final_answer_and_the_run_header(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_a_tool_call_with_its_arguments_linked_to_its_result(codex_page):
     watched, turns, _run = codex_page
     page = watched.page
@@ -159,6 +162,7 @@ def test_a_tool_call_with_its_arguments_linked_to_its_result(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_expanding_a_turn_shows_its_input_and_what_is_new(codex_page):
     watched, turns, _run = codex_page
     page = watched.page
@@ -180,6 +184,7 @@ def test_expanding_a_turn_shows_its_input_and_what_is_new(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
     watched, turns, _run = codex_page
     page = watched.page
@@ -215,6 +220,7 @@ def test_search_counts_hits_across_the_run_and_steps_through_them(codex_page):
     assert_quiet(watched)
 
 
+@ON_THE_CODEX_RUN
 def test_keyboard_moves_between_turns_and_links_are_deep(codex_page, browser):
     watched, turns, run = codex_page
     page = watched.page
@@ -236,6 +242,7 @@ def test_keyboard_moves_between_turns_and_links_are_deep(codex_page, browser):
     linked.page.context.close()
 
 
+@ON_THE_CODEX_RUN
 def test_every_expandable_part_of_every_turn_opens_cleanly(codex_page):
     watched, turns, _run = codex_page
     page = watched.page

@@ -9,15 +9,10 @@ from test_agent_tree import expected_names, expected_tree
 from test_viewer import assert_quiet
 from test_viewer_overview import SUBAGENTS, analysed_copy
 
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
+# Every test here reads the same two analysed captures: one test process makes them, not each.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("viewer-names")]
 
 
 @pytest.fixture(scope="module", params=["codex", "claude-code"])

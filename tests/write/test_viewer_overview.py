@@ -19,9 +19,11 @@ from test_viewer import analysed, assert_quiet, follow
 from probe.analyse.prices import prices_from
 from probe.write import insight_lines
 from probe.write.viewer import page_budget
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
+# The tests of the two sub-agent captures, kept on one test process: each is analysed once, not once on each.
+ON_THE_SUBAGENTS = pytest.mark.xdist_group("viewer-subagents")
 SAMPLE_PRICES = PROJECT_ROOT / "data" / "sample-prices.yaml"
 SUBAGENTS = PROJECT_ROOT / "tests" / "data" / "subagents"
 GROUPS = ["instructions", "tool definitions", "instructions in the history", "user text", "assistant text",
@@ -51,12 +53,6 @@ def analysed_copy(source: Path, target: str, folder: Path) -> Run:
     with prices_from(SAMPLE_PRICES):
         analysed(folder / "traffic.jsonl", target, folder)
     return Run(folder, lines(folder / "turns.jsonl"), lines(folder / "insight.jsonl"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module", params=["codex", "claude-code"])
@@ -141,6 +137,7 @@ def tool_calls(run: Run) -> dict[str, tuple[int, int | None]]:
 # ---- the page ---------------------------------------------------------------------------------------------
 
 
+@ON_THE_SUBAGENTS
 def test_the_page_opens_on_the_overview_and_comes_back_to_it_from_a_turn(subagents, browser):
     _watched, run = subagents
     fresh = open_page(browser, run.page, viewport=(1400, 900))
@@ -170,6 +167,7 @@ def marked_in_charts(page, number: int) -> bool:
         Math.round(u.valToPos({number}, 'x', true)), u.bbox.top + 2, 1, 1).data[3] > 0)""")
 
 
+@ON_THE_SUBAGENTS
 def test_back_from_a_turn_followed_from_the_overview_shows_it_again_and_forward_the_turn(subagents, browser, tmp_path):
     _watched, run = subagents
     fresh = open_page(browser, run.page, viewport=(1400, 900))
@@ -249,6 +247,7 @@ def test_a_page_that_kept_a_long_runs_ends_gives_totals_and_cost_over_the_same_t
     watched.page.context.close()
 
 
+@ON_THE_SUBAGENTS
 def test_the_headline_and_every_turns_readout_give_the_runs_numbers(subagents):
     watched, run = subagents
     page = watched.page
@@ -272,6 +271,7 @@ def test_the_headline_and_every_turns_readout_give_the_runs_numbers(subagents):
     assert "estimated with o200k_base" in page.locator(".ov-charts").inner_text()
 
 
+@ON_THE_SUBAGENTS
 def test_the_keyboard_reads_turn_2_and_enter_or_a_click_selects_a_turn(subagents):
     watched, run = subagents
     page = watched.page
@@ -294,6 +294,7 @@ def test_the_keyboard_reads_turn_2_and_enter_or_a_click_selects_a_turn(subagents
     assert marked != unmarked and unmarked[3] == 0
 
 
+@ON_THE_SUBAGENTS
 def test_the_cost_by_model_and_agent_is_the_price_files(subagents):
     watched, run = subagents
     page = watched.page
@@ -334,6 +335,7 @@ def test_unknown_prices_are_unknown_with_their_reason_never_0(browser, tmp_path)
     watched.page.context.close()
 
 
+@ON_THE_SUBAGENTS
 def test_cache_breaks_are_listed_with_their_cause_and_lead_to_their_turn(subagents):
     watched, run = subagents
     page = watched.page
@@ -359,6 +361,7 @@ def test_cache_breaks_are_listed_with_their_cause_and_lead_to_their_turn(subagen
         assert len(drops) == 3 and {drop["cache"]["drop"]["kind"] for drop in drops} == {"uncounted"}
 
 
+@ON_THE_SUBAGENTS
 def test_every_tool_call_is_listed_from_the_turn_that_asked_to_the_one_that_answered(subagents):
     watched, run = subagents
     page = watched.page
@@ -376,6 +379,7 @@ def test_every_tool_call_is_listed_from_the_turn_that_asked_to_the_one_that_answ
     assert sum(stats["calls"] for stats in tools.values()) == len(calls)
 
 
+@ON_THE_SUBAGENTS
 def test_the_agent_tree_is_the_captures(subagents):
     watched, run = subagents
     page = watched.page
@@ -399,6 +403,7 @@ def test_the_agent_tree_is_the_captures(subagents):
             assert "spawned" not in facts
 
 
+@ON_THE_SUBAGENTS
 def test_narrow_panes_and_the_dark_scheme(subagents, browser):
     _watched, run = subagents
     narrow = open_page(browser, run.page, viewport=(600, 900))

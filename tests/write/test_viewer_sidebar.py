@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT, captured_exchange
 from playwright.sync_api import expect
-from test_viewer import analysed, assert_quiet, browser  # noqa: F401  (browser: the module's Chromium, a fixture)
+from test_viewer import analysed, assert_quiet
 
 from probe.read.whole_turns import whole_turns
 from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
+# The tests of the thirty-turn page, kept on one test process: the page is made once, not once on each.
+ON_THIRTY_TURNS = pytest.mark.xdist_group("viewer-thirty-turns")
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261125-123532-sample-http"
 TOOLS = ["exec", "read_file", "apply_patch", "web.search", "clock.sleep"]
@@ -83,7 +85,7 @@ def choose(page, control: str, label_start: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_page(browser, tmp_path_factory):  # noqa: F811
+def sample_page(browser, tmp_path_factory):
     folder = tmp_path_factory.mktemp("sidebar-sample")
     page = analysed(SAMPLE / "traffic.jsonl", "codex", folder)
     turns = list(whole_turns(folder / "turns.jsonl"))
@@ -93,7 +95,7 @@ def sample_page(browser, tmp_path_factory):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def thirty(browser, tmp_path_factory):  # noqa: F811
+def thirty(browser, tmp_path_factory):
     page, turns, agents = made_up_run(tmp_path_factory.mktemp("sidebar-thirty") / "run", 30)
     watched = open_page(browser, page)
     yield watched, turns, agents
@@ -148,6 +150,7 @@ def test_each_row_names_the_tools_asked_for_the_stop_reason_a_preview_and_the_to
     assert_quiet(watched)
 
 
+@ON_THIRTY_TURNS
 def test_the_filters_show_exactly_the_turns_they_name(thirty):
     watched, turns, agents = thirty
     page = watched.page
@@ -198,6 +201,7 @@ def test_the_filters_show_exactly_the_turns_they_name(thirty):
     assert_quiet(watched)
 
 
+@ON_THIRTY_TURNS
 def test_the_list_is_one_tab_stop_moved_through_with_the_keys(thirty):
     watched, turns, _agents = thirty
     page = watched.page
@@ -246,7 +250,7 @@ def test_the_list_is_one_tab_stop_moved_through_with_the_keys(thirty):
     assert_quiet(watched)
 
 
-def test_a_live_page_lists_new_turns_and_keeps_the_selection(browser, tmp_path):  # noqa: F811
+def test_a_live_page_lists_new_turns_and_keeps_the_selection(browser, tmp_path):
     page_path, turns, _agents = made_up_run(tmp_path / "run", 12)
     watched = open_page(browser, page_path, fragment="#turn-5")
     page = watched.page
@@ -281,7 +285,7 @@ def five_thousand(tmp_path_factory):
     return made_up_run(tmp_path_factory.mktemp("sidebar-5000") / "run", 5000)
 
 
-def test_five_thousand_turns_keep_few_rows_in_the_page(browser, five_thousand):  # noqa: F811
+def test_five_thousand_turns_keep_few_rows_in_the_page(browser, five_thousand):
     page_path, turns, _agents = five_thousand
     watched = open_page(browser, page_path, fragment="#turn-4000")
     page = watched.page
@@ -319,7 +323,8 @@ def test_five_thousand_turns_keep_few_rows_in_the_page(browser, five_thousand): 
         page.context.close()
 
 
-def test_a_narrow_screen_folds_the_list_behind_a_button(browser, thirty):  # noqa: F811
+@ON_THIRTY_TURNS
+def test_a_narrow_screen_folds_the_list_behind_a_button(browser, thirty):
     page_path = Path(thirty[0].url.removeprefix("file://"))
     watched = open_page(browser, page_path, viewport=(600, 800))
     page = watched.page
@@ -346,6 +351,7 @@ def test_a_narrow_screen_folds_the_list_behind_a_button(browser, thirty):  # noq
         page.context.close()
 
 
+@ON_THIRTY_TURNS
 def test_wide_screens_show_the_list_without_the_button(thirty):
     watched, _turns, _agents = thirty
     assert watched.page.locator("#sidebar").is_visible()

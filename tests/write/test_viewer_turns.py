@@ -13,9 +13,11 @@ from playwright.sync_api import expect
 from test_viewer import analysed, assert_quiet
 
 from probe.read.whole_turns import whole_turns
-from probe.write.viewer.headless import chromium, open_page
+from probe.write.viewer.headless import open_page
 
 pytestmark = pytest.mark.browser
+# The tests of the Claude Code sample, kept on one test process: it is analysed once, not once on each.
+ON_THE_CLAUDE_SAMPLE = pytest.mark.xdist_group("viewer-claude-sample")
 
 CLAUDE = PROJECT_ROOT / "data/claude-code/20261125-122623-sample-mock"
 CODEX_WEBSOCKET = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
@@ -30,12 +32,6 @@ def opened(browser, path: Path, fragment: str):
         assert_quiet(watched)
     finally:
         watched.page.context.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def sample_page(sample: Path, folder: Path) -> tuple[Path, list[dict], list[dict]]:
@@ -53,6 +49,7 @@ def claude(tmp_path_factory):
     return sample_page(CLAUDE, tmp_path_factory.mktemp("claude"))
 
 
+@ON_THE_CLAUDE_SAMPLE
 def test_a_long_tool_description_starts_folded_with_its_size_and_keeps_its_line_breaks(browser, claude):
     path, turns, insight = claude
     tool = next(tool for tool in turns[0]["tools"] if tool["name"] == "Agent")
@@ -80,6 +77,7 @@ def test_a_long_tool_description_starts_folded_with_its_size_and_keeps_its_line_
         assert schema.bounding_box()["width"] > 0.9 * card.bounding_box()["width"]
 
 
+@ON_THE_CLAUDE_SAMPLE
 def test_the_jump_links_reach_every_section_and_the_output_in_one_click(browser, claude):
     path, turns, _insight = claude
     with opened(browser, path, "#turn-1") as page:
@@ -128,6 +126,7 @@ def test_a_continued_websocket_turn_names_what_it_continues_and_carries(browser,
         expect(page.locator("#turn-2-input")).to_contain_text("which is empty (#1 sent no items: a warm-up request)")
 
 
+@ON_THE_CLAUDE_SAMPLE
 def test_copy_as_curl_rebuilds_the_whole_request_with_secrets_masked(browser, claude):
     path, _turns, _insight = claude
     [_, second] = [json.loads(line) for line in (CLAUDE / "traffic.jsonl").read_text().splitlines()]
@@ -145,6 +144,7 @@ def test_copy_as_curl_rebuilds_the_whole_request_with_secrets_masked(browser, cl
         assert "content-length" not in {name.lower() for name in headers}
 
 
+@ON_THE_CLAUDE_SAMPLE
 def test_the_search_reaches_collapsed_headers_and_starts_from_the_turn_in_view(browser, claude):
     path, _turns, _insight = claude
     with opened(browser, path, "#turn-2") as page:
@@ -162,6 +162,7 @@ def test_the_search_reaches_collapsed_headers_and_starts_from_the_turn_in_view(b
 
 
 @pytest.mark.parametrize("scheme, background", [("light", "rgb(255, 255, 255)"), ("dark", "rgb(13, 17, 23)")])
+@ON_THE_CLAUDE_SAMPLE
 def test_the_colour_scheme_follows_the_system(browser, claude, scheme, background):
     path, _turns, _insight = claude
     with opened(browser, path, "#turn-1") as page:
