@@ -233,14 +233,24 @@ def test_reported_durations_compare_as_one():
     )
 
 
-def one_line_error(*arguments: str, data_dir: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "probe.replay.run", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True,
-        env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)), timeout=120,
+def started(data_dir: Path, arguments: list[str]) -> subprocess.Popen:
+    """`python -m probe.replay.run ARGUMENTS` recording into `data_dir`, started and left to run."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "probe.replay.run", *arguments], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)),
     )  # fmt: skip
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    return line
+
+
+def one_line_errors(*cases: tuple[Path, list[str]]) -> list[str]:
+    """The one line each `python -m probe.replay.run ARGUMENTS` prints as it refuses, for each (data folder,
+    arguments): the processes run side by side, as each refusal takes an interpreter's start and imports."""
+    found = []
+    for process in [started(data_dir, arguments) for data_dir, arguments in cases]:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode != 0 and "Traceback" not in stderr
+        [line] = stderr.strip().splitlines()
+        found.append(line)
+    return found
 
 
 def run_folder(data_dir: Path, traffic: str, target: str = "codex") -> Path:
@@ -256,15 +266,17 @@ def test_bad_input_gets_one_line(tmp_path, private_data_dir):
               "request": {"method": "GET", "url": "http://u/v1/models", "path": "/v1/models", "headers": []},
               "response": {"status": 200, "headers": [], "body": {"data": []}, "body_format": "json"}}  # fmt: skip
     run = run_folder(tmp_path / "a", json.dumps(models) + "\n")
-    assert one_line_error("--run", str(run), "--trust", data_dir=tmp_path / "a") == (
-        f"error: {run} holds no exchange with a model: there is nothing to replay"
-    )
     damaged = run_folder(tmp_path / "b", '{"schema": 1, "kind": "http", "requ\n\x00\x01garbage\n')
-    assert "holds no exchange with a model" in one_line_error("--run", str(damaged), "--trust", data_dir=tmp_path / "b")
     other = run_folder(tmp_path / "c", json.dumps(models) + "\n")
-    assert one_line_error("--run", str(other), "--target", "claude-code", data_dir=tmp_path / "c") == (
-        f"error: {other} is a run of 'codex', not of 'claude-code'"
-    )
     empty = tmp_path / "d" / "codex" / "20261125-120000-empty"
     empty.mkdir(parents=True)
-    assert "manifest.json" in one_line_error("--run", str(empty), data_dir=tmp_path / "d")
+    no_model, no_model_damaged, not_its_target, no_manifest = one_line_errors(
+        (tmp_path / "a", ["--run", str(run), "--trust"]),
+        (tmp_path / "b", ["--run", str(damaged), "--trust"]),
+        (tmp_path / "c", ["--run", str(other), "--target", "claude-code"]),
+        (tmp_path / "d", ["--run", str(empty)]),
+    )
+    assert no_model == f"error: {run} holds no exchange with a model: there is nothing to replay"
+    assert "holds no exchange with a model" in no_model_damaged
+    assert not_its_target == f"error: {other} is a run of 'codex', not of 'claude-code'"
+    assert "manifest.json" in no_manifest
