@@ -67,7 +67,7 @@ def runs(data_dir: Path, target: str) -> list[Path]:
 @pytest.fixture(scope="module")
 def first_runs(checkout, tmp_path_factory, request) -> dict:
     """Each agent's first run against the mock, from the checkout, with no --workdir: target -> its data folder.
-    The three run side by side: each has its own data folder, its target's own ports and a fresh folder to work in."""
+    The three run side by side: each has its own data folder, free ports and a fresh folder to work in."""
     programs = {target: request.getfixturevalue(fixture) for target, fixture in PROGRAMS.items()}
     folders = {target: tmp_path_factory.mktemp(f"first-{target}") for target in PROGRAMS}
     pipeline = ("pipeline", "-u", "mock", "-p", PROMPT, "--timeout", "120")
