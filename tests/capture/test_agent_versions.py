@@ -1,7 +1,6 @@
 """`--agent-version` runs one exact version of the target's agent from .agents/<package>@<version>/, beside the
 pinned one; the run says which program it uses, and warns when the one on PATH is not the pinned version."""
 
-import concurrent.futures
 import hashlib
 import json
 import os
@@ -224,54 +223,32 @@ BAD_VERSIONS = [
 ]
 
 
-VERSION_MODULES = ["probe.pipeline", "probe.record capture", "probe.capture.agents"]
-
-
-def refusal_of(folder: Path, module: str, value: str) -> tuple[Path, subprocess.CompletedProcess]:
-    """`module` asked for codex at `value`, with a `codex` and an `npm` of `folder`'s first on PATH: the marker the
-    `npm` leaves if it is called, and the finished process."""
-    _, npm_marker = fake_tools(folder / "bin", "codex-cli 0.1.0")
+@pytest.mark.parametrize("value", BAD_VERSIONS, ids=[repr(value) for value in BAD_VERSIONS])
+@pytest.mark.parametrize("module", ["probe.pipeline", "probe.record capture", "probe.capture.agents"])
+def test_a_version_that_is_not_plain_is_refused_before_anything_happens(tmp_path, value, module):
+    _, npm_marker = fake_tools(tmp_path / "bin", "codex-cli 0.1.0")
+    data, agents_dir = tmp_path / "data", tmp_path / "agents"
     env = dict(
         os.environ,
-        PROBE_DATA_DIR=str(folder / "data"),
-        PROBE_AGENTS_DIR=str(folder / "agents"),
-        PATH=f"{folder / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        PROBE_DATA_DIR=str(data),
+        PROBE_AGENTS_DIR=str(agents_dir),
+        PATH=f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
     )
     if module == "probe.capture.agents":
-        return npm_marker, probe(module, f"codex@{value}", env=env)
-    return npm_marker, probe(
-        *module.split(),
-        "--target",
-        "codex",
-        "--upstream",
-        "mock",
-        f"--agent-version={value}",
-        "--prompt",
-        PROMPT,
-        env=env,
-    )
-
-
-@pytest.fixture(scope="module")
-def bad_version_refusals(tmp_path_factory) -> dict:
-    """(module, version) -> (its folder, npm's marker, the finished process) for every module and bad version, each
-    in a folder of its own: they run side by side, as each refusal is an interpreter's start and imports."""
-    cases = [(module, value) for module in VERSION_MODULES for value in BAD_VERSIONS]
-    folders = {case: tmp_path_factory.mktemp("bad-version") for case in cases}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
-        done = {case: pool.submit(refusal_of, folders[case], *case) for case in cases}
-    return {case: (folders[case], *future.result()) for case, future in done.items()}
-
-
-@pytest.mark.xdist_group("bad-versions")  # one worker runs them all, side by side
-@pytest.mark.parametrize("value", BAD_VERSIONS, ids=[repr(value) for value in BAD_VERSIONS])
-@pytest.mark.parametrize("module", VERSION_MODULES)
-def test_a_version_that_is_not_plain_is_refused_before_anything_happens(bad_version_refusals, value, module):
-    folder, npm_marker, result = bad_version_refusals[module, value]
-    data, agents_dir = folder / "data", folder / "agents"
-    if module == "probe.capture.agents":
+        result = probe(module, f"codex@{value}", env=env)
         expected = "error: codex@"
     else:
+        result = probe(
+            *module.split(),
+            "--target",
+            "codex",
+            "--upstream",
+            "mock",
+            f"--agent-version={value}",
+            "--prompt",
+            PROMPT,
+            env=env,
+        )
         expected = "error: argument --agent-version: expected a plain version such as 0.166.0, got "
     lines = result.stderr.splitlines()
     assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith(expected), result.stderr

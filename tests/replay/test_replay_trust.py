@@ -4,7 +4,6 @@ without asking (Qwen Code's --yolo), is replayed only with --trust, or with the 
 and the refusal says what the replay would do. A shared run whose recorded answers make Qwen Code run shell
 commands and write files runs nothing without --trust, and with --approvals the agent refuses every call."""
 
-import concurrent.futures
 import json
 import os
 import pwd
@@ -89,32 +88,15 @@ HOSTILE_NAMES = [
 ]
 
 
-def refused_hostile(folder: Path, named, trust: bool) -> tuple[Path, subprocess.CompletedProcess]:
-    """A planted run naming `named` in `folder`, and its replay."""
-    run = planted(folder / "data", named, folder / "PWNED")
-    # Run from inside the shared folder, where the file a relative name names is: the worst case. Trusting the run
-    # does not make what its manifest says a file to read.
-    return run, replay(folder / "data", "--run", str(run), *(["--trust"] if trust else []), cwd=run)
-
-
-@pytest.fixture(scope="module")
-def hostile_replays(tmp_path_factory) -> dict:
-    """(index in HOSTILE_NAMES, trust) -> (folder, run, finished replay), each in a folder of its own: the replays run
-    side by side, as each refusal is an interpreter's start and imports."""
-    cases = [(index, trust) for index in range(len(HOSTILE_NAMES)) for trust in (False, True)]
-    folders = {case: tmp_path_factory.mktemp("hostile") for case in cases}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
-        done = {case: pool.submit(refused_hostile, folders[case], HOSTILE_NAMES[case[0]], case[1]) for case in cases}
-    return {case: (folders[case], *future.result()) for case, future in done.items()}
-
-
-@pytest.mark.xdist_group("hostile-manifests")  # one worker makes them all, side by side
 @pytest.mark.parametrize("named", HOSTILE_NAMES, ids=lambda named: "run/t.yaml" if callable(named) else repr(named))
 @pytest.mark.parametrize("trust", [False, True], ids=["", "--trust"])
-def test_a_manifest_naming_a_target_file_or_an_unknown_target_runs_nothing(hostile_replays, named, trust):
-    folder, run, result = hostile_replays[HOSTILE_NAMES.index(named), trust]
-    marker = folder / "PWNED"
+def test_a_manifest_naming_a_target_file_or_an_unknown_target_runs_nothing(tmp_path, named, trust):
+    marker = tmp_path / "PWNED"
+    run = planted(tmp_path / "data", named, marker)
     said = json.loads((run / "manifest.json").read_text())["target"]
+    # Run from inside the shared folder, where the file a relative name names is: the worst case. Trusting the run
+    # does not make what its manifest says a file to read.
+    result = replay(tmp_path / "data", "--run", str(run), *(["--trust"] if trust else []), cwd=run)
     assert error_line(result) == (
         f"error: .: its manifest names target {repr(said)[:80]}, which is not a target in targets/ (a run names its "
         f"target only by name; known: {KNOWN}): give --target NAME or FILE"
