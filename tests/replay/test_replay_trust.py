@@ -4,6 +4,7 @@ without asking (Qwen Code's --yolo), is replayed only with --trust, or with the 
 and the refusal says what the replay would do. A shared run whose recorded answers make Qwen Code run shell
 commands and write files runs nothing without --trust, and with --approvals the agent refuses every call."""
 
+import concurrent.futures
 import json
 import os
 import pwd
