@@ -63,6 +63,10 @@ def install_folder(version: str) -> Path:
     return agents.install_folder(load_target("codex").install, version).resolve()
 
 
+# The tests of the older codex's runs share one worker, so that each run is made once.
+ON_THE_OLDER_RUNS_WORKER = pytest.mark.xdist_group("older-codex-runs")
+
+
 @pytest.fixture(scope="module", params=["websocket", "http"])
 def older_run(request, tmp_path_factory, codex_program, older_codex_program):
     """The real codex 0.166.0 through the pipeline, with a different codex first on PATH and the pinned one
@@ -92,6 +96,7 @@ def older_run(request, tmp_path_factory, codex_program, older_codex_program):
 
 
 @pytest.mark.e2e
+@ON_THE_OLDER_RUNS_WORKER
 def test_the_requested_version_runs_and_says_so(older_run):
     _, result, run, _ = older_run
     assert result.returncode == 0, result.stderr[-2000:]
@@ -128,6 +133,7 @@ def test_the_requested_version_runs_and_says_so(older_run):
 
 
 @pytest.mark.e2e
+@ON_THE_OLDER_RUNS_WORKER
 def test_the_older_version_makes_real_model_exchanges(older_run):
     transport, _, run, _ = older_run
     model = [entry for entry in read_traffic(run) if entry["proxy"] == "model"]
@@ -146,6 +152,7 @@ def test_the_older_version_makes_real_model_exchanges(older_run):
 
 
 @pytest.mark.e2e
+@ON_THE_OLDER_RUNS_WORKER
 def test_the_pinned_install_is_left_as_it_was(older_run, codex_program):
     _, _, _, pinned_before = older_run
     assert tree_state(install_folder(PINNED)) == pinned_before

@@ -39,6 +39,10 @@ def target_file(tmp_path_factory):
     return path
 
 
+# The tests of the installed llm share one worker: it is installed (or found) once, by one of them.
+ON_THE_LLM_WORKER = pytest.mark.xdist_group("llm-agent")
+
+
 @pytest.fixture(scope="module")
 def llm_program(target_file):
     """llm 0.36 in .agents/, installed from PyPI if it is missing (as the npm agents are)."""
@@ -72,6 +76,7 @@ def test_a_bad_install_is_refused_with_its_place(install, message):
     assert str(error.value).startswith(f"targets/llm-cli.yaml: {message}")
 
 
+@ON_THE_LLM_WORKER
 def test_the_agent_is_installed_into_a_virtualenv_of_its_own(llm_program, target_file):
     folder = agents_dir() / "llm@0.36"
     assert llm_program == folder / "bin" / "llm"
@@ -98,6 +103,7 @@ def run(*argv, cwd=PROJECT_ROOT):
     return subprocess.run([sys.executable, "-m", *argv], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
+@ON_THE_LLM_WORKER
 def test_a_run_of_the_pypi_agent_replays_at_its_recorded_version(llm_program, target_file, private_data_dir):
     result = run("probe.pipeline", "--target", str(target_file), "--upstream", "mock", "--prompt", "say hi")
     assert result.returncode == 0, result.stderr

@@ -1,5 +1,6 @@
 """Two versions of the real agents, side by side: each run against the mock, then `invoke diff` between them."""
 
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -71,9 +72,18 @@ def volatile_values(run: Path) -> set[str]:
     return found
 
 
+def side_by_side(data_dir: Path, target: str, older: str, newer: str) -> tuple[Path, Path]:
+    """The runs of the two versions, made at the same time: each picks free ports and a folder of its own."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [
+            pool.submit(pipeline, data_dir, target, older, "older"),
+            pool.submit(pipeline, data_dir, target, newer, "newer"),
+        ]
+    return runs[0].result(), runs[1].result()
+
+
 def test_codex_0_166_against_0_169_names_what_changed(tmp_path):
-    older = pipeline(tmp_path, "codex", "0.166.0", "older")
-    newer = pipeline(tmp_path, "codex", "0.169.0", "newer")
+    older, newer = side_by_side(tmp_path, "codex", "0.166.0", "0.169.0")
     text, body = diff(older, newer)
     assert "| agent | `codex-cli 0.166.0` | `codex-cli 0.169.0` |  |" in text
     assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text  # only 0.166.0 calls it
@@ -86,8 +96,7 @@ def test_codex_0_166_against_0_169_names_what_changed(tmp_path):
 
 
 def test_claude_code_2_1_316_against_2_1_330(tmp_path):
-    older = pipeline(tmp_path, "claude-code", "2.1.316", "older")
-    newer = pipeline(tmp_path, "claude-code", "2.1.330", "newer")
+    older, newer = side_by_side(tmp_path, "claude-code", "2.1.316", "2.1.330")
     text, body = diff(older, newer)
     assert "| agent | `2.1.316 (Claude Code)` | `2.1.330 (Claude Code)` |  |" in text
     assert "No differences." not in text

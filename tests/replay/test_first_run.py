@@ -4,6 +4,7 @@ latest` asks the same things and every request matches (codex, Claude Code, gemi
 to run it in the checkout. A replay that diverges names the earliest request that did first, in the agent's error
 and in its own lines, and lists the requests after it as consequences (Claude Code retries a 400 five times)."""
 
+import concurrent.futures
 import json
 import os
 import re
@@ -65,18 +66,19 @@ def runs(data_dir: Path, target: str) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def first_runs(checkout, tmp_path_factory, request) -> dict:
-    """Each agent's first run against the mock, from the checkout, with no --workdir: target -> its data folder."""
-    found = {}
-    for target, fixture in PROGRAMS.items():
-        data_dir = tmp_path_factory.mktemp(f"first-{target}")
-        program = request.getfixturevalue(fixture)
-        result = invoke(checkout, data_dir, program, "pipeline", "-t", target, "-u", "mock", "-p", PROMPT,
-                        "--timeout", "120")  # fmt: skip
+    """Each agent's first run against the mock, from the checkout, with no --workdir: target -> its data folder.
+    The three run side by side: each has its own data folder, free ports and a fresh folder to work in."""
+    programs = {target: request.getfixturevalue(fixture) for target, fixture in PROGRAMS.items()}
+    folders = {target: tmp_path_factory.mktemp(f"first-{target}") for target in PROGRAMS}
+    pipeline = ("pipeline", "-u", "mock", "-p", PROMPT, "--timeout", "120")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(PROGRAMS)) as pool:
+        done = [pool.submit(invoke, checkout, folders[t], programs[t], *pipeline, "-t", t) for t in PROGRAMS]
+    for result in (future.result() for future in done):
         assert result.returncode == 0, result.stderr[-3000:]
-        found[target] = (data_dir, program)
-    return found
+    return {target: (folders[target], programs[target]) for target in PROGRAMS}
 
 
+@pytest.mark.xdist_group("first-runs")  # the module's runs are made once, on one worker
 @pytest.mark.parametrize("target", list(PROGRAMS))
 def test_the_first_run_from_a_checkout_replays_with_every_request_matched(target, first_runs, checkout):
     data_dir, program = first_runs[target]
@@ -145,6 +147,7 @@ def edited(recorded: Path, data_dir: Path) -> Path:
     return run
 
 
+@pytest.mark.xdist_group("first-runs")
 def test_a_replay_names_the_earliest_divergence_first_and_the_agents_retries_after_it(first_runs, checkout, tmp_path):
     data_dir, program = first_runs["claude-code"]
     [recorded] = runs(data_dir, "claude-code")[:1]

@@ -2,6 +2,7 @@
 upstream, and the new capture matches it; an edited recording makes the replay name the request that diverged;
 bad input gets one line."""
 
+import concurrent.futures
 import json
 import os
 import re
@@ -18,6 +19,10 @@ from probe.replay.keys import durations_out
 from probe.write.diff import diff_runs
 
 PROMPT = "write a hello world function"
+
+
+# The tests of the module's fresh codex runs share one worker, so that each run is made once.
+ON_THE_RECORDED_RUNS_WORKER = pytest.mark.xdist_group("codex-recorded")
 
 
 @pytest.fixture(scope="module", params=["http", "websocket"])
@@ -80,6 +85,7 @@ def answers(run: Path) -> list[str]:
     return found
 
 
+@ON_THE_RECORDED_RUNS_WORKER
 def test_a_replay_by_the_same_codex_matches_every_request_and_the_capture_matches(recorded, codex_program):
     result, run = replay(recorded, codex_program, "--fast")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -189,16 +195,25 @@ def edited(recorded: Path, folder: Path) -> Path:
     return run
 
 
+@ON_THE_RECORDED_RUNS_WORKER
 def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, codex_program, tmp_path):
-    run = edited(recorded, tmp_path / "data")
+    # Three replays of the edited recording, side by side, each of a copy in a data folder of its own: without
+    # --trust, with it, and with it and --allow-divergence.
+    options = {"refused": ["--fast"], "trusted": ["--fast", "--trust"],
+               "allowed": ["--fast", "--allow-divergence", "--trust"]}  # fmt: skip
+    runs = {name: edited(recorded, tmp_path / name) for name in options}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(options)) as pool:
+        done = {name: pool.submit(replay, runs[name], codex_program, *options[name]) for name in options}
+    run = runs["refused"]
     # Its manifest, signed here, still says it was recorded here: the stand-in finds the capture is not the one signed.
-    refused, nothing = replay(run, codex_program, "--fast")
+    refused, nothing = done["refused"].result()
     assert refused.returncode != 0 and nothing is None and "Traceback" not in refused.stderr
     assert refused.stderr.strip().splitlines()[-1] == (
         f"error: {run / 'traffic.jsonl'} is not the capture recorded on this machine: it changed after the run was "
         "signed (replay it with --trust only if you trust whoever changed it)"
     )
-    result, replayed = replay(run, codex_program, "--fast", "--trust")
+    run = runs["trusted"]
+    result, replayed = done["trusted"].result()
     assert result.returncode == 1
     message = result.stderr.strip().splitlines()[-1]
     where = "WS" if "websocket" in lines(run)[-1]["kind"] else "POST"
@@ -216,7 +231,7 @@ def test_a_changed_tool_output_is_named_as_the_request_that_diverged(recorded, c
     assert "agent-probe replay: diverged at request 3" in json.dumps(lines(replayed)[-1])
     assert "Traceback" not in result.stderr
 
-    allowed, _ = replay(run, codex_program, "--fast", "--allow-divergence", "--trust")
+    allowed, _ = done["allowed"].result()
     assert allowed.returncode == 0, allowed.stderr[-2000:]
     assert "replay: diverged at request 3" in allowed.stderr
 
@@ -233,14 +248,24 @@ def test_reported_durations_compare_as_one():
     )
 
 
-def one_line_error(*arguments: str, data_dir: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "probe.replay.run", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True,
-        env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)), timeout=120,
+def started(data_dir: Path, arguments: list[str]) -> subprocess.Popen:
+    """`python -m probe.replay.run ARGUMENTS` recording into `data_dir`, started and left to run."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "probe.replay.run", *arguments], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ, PROBE_DATA_DIR=str(data_dir)),
     )  # fmt: skip
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    [line] = result.stderr.strip().splitlines()
-    return line
+
+
+def one_line_errors(*cases: tuple[Path, list[str]]) -> list[str]:
+    """The one line each `python -m probe.replay.run ARGUMENTS` prints as it refuses, for each (data folder,
+    arguments): the processes run side by side, as each refusal takes an interpreter's start and imports."""
+    found = []
+    for process in [started(data_dir, arguments) for data_dir, arguments in cases]:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode != 0 and "Traceback" not in stderr
+        [line] = stderr.strip().splitlines()
+        found.append(line)
+    return found
 
 
 def run_folder(data_dir: Path, traffic: str, target: str = "codex") -> Path:
@@ -256,15 +281,17 @@ def test_bad_input_gets_one_line(tmp_path, private_data_dir):
               "request": {"method": "GET", "url": "http://u/v1/models", "path": "/v1/models", "headers": []},
               "response": {"status": 200, "headers": [], "body": {"data": []}, "body_format": "json"}}  # fmt: skip
     run = run_folder(tmp_path / "a", json.dumps(models) + "\n")
-    assert one_line_error("--run", str(run), "--trust", data_dir=tmp_path / "a") == (
-        f"error: {run} holds no exchange with a model: there is nothing to replay"
-    )
     damaged = run_folder(tmp_path / "b", '{"schema": 1, "kind": "http", "requ\n\x00\x01garbage\n')
-    assert "holds no exchange with a model" in one_line_error("--run", str(damaged), "--trust", data_dir=tmp_path / "b")
     other = run_folder(tmp_path / "c", json.dumps(models) + "\n")
-    assert one_line_error("--run", str(other), "--target", "claude-code", data_dir=tmp_path / "c") == (
-        f"error: {other} is a run of 'codex', not of 'claude-code'"
-    )
     empty = tmp_path / "d" / "codex" / "20261125-120000-empty"
     empty.mkdir(parents=True)
-    assert "manifest.json" in one_line_error("--run", str(empty), data_dir=tmp_path / "d")
+    no_model, no_model_damaged, not_its_target, no_manifest = one_line_errors(
+        (tmp_path / "a", ["--run", str(run), "--trust"]),
+        (tmp_path / "b", ["--run", str(damaged), "--trust"]),
+        (tmp_path / "c", ["--run", str(other), "--target", "claude-code"]),
+        (tmp_path / "d", ["--run", str(empty)]),
+    )
+    assert no_model == f"error: {run} holds no exchange with a model: there is nothing to replay"
+    assert "holds no exchange with a model" in no_model_damaged
+    assert not_its_target == f"error: {other} is a run of 'codex', not of 'claude-code'"
+    assert "manifest.json" in no_manifest

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -120,6 +119,38 @@ def leftovers(marker: str) -> list[str]:
     return found
 
 
+# What codex shows of the sample's first model answer, from its first events: that answer is then being sent.
+SLOW_ANSWER_STARTS = "The user asked for code. I will call sleep once before answering."
+
+
+class Lines:
+    """What a process writes on one of its pipes, read as it comes by a thread of its own, so that a test can wait
+    for a line instead of a guessed number of seconds."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self.read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def read(self, stream) -> None:
+        for line in stream:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+
+    def shows(self, text: str, timeout: float) -> bool:
+        """Whether a line holding `text` comes within `timeout` seconds."""
+        with self.changed:
+            return self.changed.wait_for(lambda: any(text in line for line in self.lines), timeout)
+
+    def text(self, timeout: float = 0) -> str:
+        """All read so far; after `timeout` seconds at most for the pipe to end, once the process has."""
+        self.thread.join(timeout)
+        with self.changed:
+            return "".join(self.lines)
+
+
 def test_ctrl_c_in_the_middle_of_a_replay_leaves_nothing_behind(tmp_path, codex_program):
     [sample] = (DATA / "codex").glob("*-sample-http")
     data = tmp_path / "data"
@@ -132,14 +163,13 @@ def test_ctrl_c_in_the_middle_of_a_replay_leaves_nothing_behind(tmp_path, codex_
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    deadline = time.monotonic() + 60
-    # Wait until codex has asked for the slow answer: the stand-in is then sending it, paced.
-    while time.monotonic() < deadline and not any(temp.glob("agent-probe-workdir-*/workdir")):
-        time.sleep(0.2)
-    time.sleep(5)
-    assert process.poll() is None, process.communicate()
+    stdout, stderr = Lines(process.stdout), Lines(process.stderr)
+    # Wait until codex shows the text at the start of the slow answer: the stand-in is then sending it, paced.
+    assert stderr.shows(SLOW_ANSWER_STARTS, timeout=60), stderr.text()[-2000:]
+    assert process.poll() is None, stdout.text() + stderr.text()
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=90)
+    process.wait(timeout=90)
+    stderr = stderr.text(timeout=30)
     assert process.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stderr
     [new] = [folder for folder in (data / "codex").iterdir() if folder != run]

@@ -4,6 +4,7 @@ without asking (Qwen Code's --yolo), is replayed only with --trust, or with the 
 and the refusal says what the replay would do. A shared run whose recorded answers make Qwen Code run shell
 commands and write files runs nothing without --trust, and with --approvals the agent refuses every call."""
 
+import concurrent.futures
 import json
 import os
 import pwd
@@ -173,24 +174,37 @@ CALLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def qwen_runs(tmp_path_factory, qwen_program):
-    """Two runs of Qwen Code against the mock, recorded here: as its target runs it (--yolo), and as a replay runs it
-    with its approvals on (without --yolo: it then sends other requests)."""
-    data = tmp_path_factory.mktemp("qwen-runs")
-    result, yolo = pipeline_against_mock("qwen-code", qwen_program, data / "yolo", PROMPT)
-    assert result.returncode == 0, result.stderr[-2000:]
+def asking_run(data: Path, qwen_program: str) -> subprocess.CompletedProcess:
+    """Qwen Code's run against the mock as a replay with approvals on runs it: its target without --yolo."""
     target = yaml.safe_load((PROJECT_ROOT / "targets" / "qwen-code.yaml").read_text())
     target["agent"]["command"].remove("--yolo")
     del target["agent"]["auto_approve"]
     (data / "asking.yaml").write_text(yaml.safe_dump(target))
     env = dict(os.environ, PROBE_DATA_DIR=str(data / "asking"))
     env["PATH"] = f"{Path(qwen_program).parent}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "invoke", "pipeline", "-t", str(data / "asking.yaml"), "-u", "mock", "-p", PROMPT,
          "--port", "api=0", "--workdir", "fresh", "--timeout", "120", "--quiet"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
+
+
+# The tests of the Qwen Code runs share one worker, so that the module makes its two runs once.
+ON_THE_QWEN_RUNS_WORKER = pytest.mark.xdist_group("qwen-runs")
+
+
+@pytest.fixture(scope="module")
+def qwen_runs(tmp_path_factory, qwen_program):
+    """Two runs of Qwen Code against the mock, recorded here: as its target runs it (--yolo), and as a replay runs it
+    with its approvals on (without --yolo: it then sends other requests). The two run side by side, each on free
+    ports into a data folder of its own."""
+    data = tmp_path_factory.mktemp("qwen-runs")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        yolo_run = pool.submit(pipeline_against_mock, "qwen-code", qwen_program, data / "yolo", PROMPT)
+        asking = pool.submit(asking_run, data, qwen_program)
+    result, yolo = yolo_run.result()
+    assert result.returncode == 0, result.stderr[-2000:]
+    result = asking.result()
     assert result.returncode == 0, result.stderr[-2000:]
     [asking] = (data / "asking" / "qwen-code").iterdir()
     return yolo, asking
@@ -230,6 +244,7 @@ def markers(marker: Path) -> list[str]:
     return sorted(path.name for path in marker.parent.glob(f"{marker.name}*"))
 
 
+@ON_THE_QWEN_RUNS_WORKER
 def test_a_shared_run_of_qwen_code_runs_nothing_without_trust(qwen_runs, tmp_path):
     marker = tmp_path / "PWNED"
     run = crafted(qwen_runs[0], tmp_path / "data", marker)
@@ -247,6 +262,7 @@ def test_a_shared_run_of_qwen_code_runs_nothing_without_trust(qwen_runs, tmp_pat
     assert [path.name for path in run.parent.iterdir()] == [run.name]  # no new run: no proxies, no agent
 
 
+@ON_THE_QWEN_RUNS_WORKER
 def test_a_run_of_qwen_code_recorded_here_still_needs_trust_as_it_runs_its_tools_without_asking(qwen_runs, tmp_path):
     recorded = tmp_path / "data" / "qwen-code" / qwen_runs[0].name
     shutil.copytree(qwen_runs[0], recorded)
@@ -255,6 +271,7 @@ def test_a_run_of_qwen_code_recorded_here_still_needs_trust_as_it_runs_its_tools
     assert "not recorded on this machine" not in line
 
 
+@ON_THE_QWEN_RUNS_WORKER
 def test_with_trust_the_shared_run_does_run_its_calls(qwen_runs, tmp_path, qwen_program):
     """What --trust means: the recorded calls run (the shell command and the write; the bridge takes only tools that
     are not declared, and under --yolo the shell is)."""
@@ -265,6 +282,7 @@ def test_with_trust_the_shared_run_does_run_its_calls(qwen_runs, tmp_path, qwen_
     assert markers(marker) == ["PWNED-shell", "PWNED-written"]
 
 
+@ON_THE_QWEN_RUNS_WORKER
 def test_with_approvals_the_agent_refuses_every_recorded_call(qwen_runs, tmp_path, qwen_program):
     marker = tmp_path / "PWNED"
     run = crafted(qwen_runs[1], tmp_path / "data", marker)
