@@ -21,7 +21,7 @@ from probe.capture import agents
 from probe.capture.proxies import start_proxies
 from probe.runs.targets import load_target, parse_target
 
-pytest_plugins = ["no_skips"]  # a skip fails the nox test sessions
+pytest_plugins = ["no_skips", "xdist_groups"]  # a skip fails the nox test sessions; xdist groups hold
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OLDER_CODEX = "0.166.0"  # a version before the pinned one, to compare with (.ci/run installs it too)
