@@ -116,36 +116,56 @@ def pipeline_against_mock(target: str, program: str, data_dir: Path, prompt: str
     return result, run
 
 
+# The group of every test that reads the session's fresh runs (fresh_runs, subagent_runs): under xdist a session
+# fixture is each worker's own, so the tests that share its runs go to one worker, which starts each agent once.
+FRESH_RUNS = pytest.mark.xdist_group("fresh-runs")
+
+
 @pytest.fixture(scope="session")
-def fresh_runs(tmp_path_factory, codex_program, claude_program):
-    """A data folder holding a fresh codex run (HTTP transport) and a fresh Claude Code run against the mock, for
-    the tests that read runs back (SQL, OTLP) and compare with their traffic.jsonl. Read them; do not change them."""
+def fresh_pipelines(tmp_path_factory, codex_program, claude_program) -> dict:
+    """The finished pipelines behind fresh_runs, by target: (the process, the run folder). The end-to-end modules
+    of codex (over HTTP) and Claude Code check these same runs, made once for them and the readers of fresh_runs."""
     data_dir = tmp_path_factory.mktemp("fresh-runs")
     prompt = "write a hello world function"
     codex = ("--port", "model=0", "--port", "backend=0", "--mock-transport", "http")
-    result, codex_run = pipeline_against_mock("codex", codex_program, data_dir, prompt, *codex)
-    assert result.returncode == 0, result.stderr[-2000:]
-    result, claude_run = pipeline_against_mock("claude-code", claude_program, data_dir, prompt)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return data_dir, codex_run, claude_run
+    return {
+        "codex": pipeline_against_mock("codex", codex_program, data_dir, prompt, *codex),
+        "claude-code": pipeline_against_mock("claude-code", claude_program, data_dir, prompt),
+    }
 
 
 @pytest.fixture(scope="session")
-def subagent_runs(tmp_path_factory, codex_program, claude_program):
+def fresh_runs(fresh_pipelines):
+    """A data folder holding a fresh codex run (HTTP transport) and a fresh Claude Code run against the mock, for
+    the tests that read runs back (SQL, OTLP) and compare with their traffic.jsonl. Read them; do not change them."""
+    for result, _ in fresh_pipelines.values():
+        assert result.returncode == 0, result.stderr[-2000:]
+    (_, codex_run), (_, claude_run) = fresh_pipelines["codex"], fresh_pipelines["claude-code"]
+    return codex_run.parents[1], codex_run, claude_run
+
+
+@pytest.fixture(scope="session")
+def subagent_pipelines(tmp_path_factory, codex_program, claude_program) -> dict:
+    """The finished pipelines behind subagent_runs, by target: (the process, the run folder). The end-to-end
+    module of sub-agents checks these same runs (codex's over WebSocket, the mock's default)."""
+    data_dir = tmp_path_factory.mktemp("subagent-runs")
+    prompt = "spawn a sub-agent to write a hello world function"
+    codex = ("--port", "model=0", "--port", "backend=0")
+    return {
+        "claude-code": pipeline_against_mock("claude-code", claude_program, data_dir, prompt),
+        "codex": pipeline_against_mock("codex", codex_program, data_dir, prompt, *codex),
+    }
+
+
+@pytest.fixture(scope="session")
+def subagent_runs(subagent_pipelines):
     """A data folder holding a fresh Claude Code run and a fresh codex run (over WebSocket) in which the mock made
     the main agent spawn a child, and the child a grandchild (probe/mock/subagents.py). Read them; do not change
     them."""
-    data_dir = tmp_path_factory.mktemp("subagent-runs")
-    prompt = "spawn a sub-agent to write a hello world function"
-    runs = []
-    for target, program, options in (
-        ("claude-code", claude_program, ()),
-        ("codex", codex_program, ("--port", "model=0", "--port", "backend=0")),
-    ):
-        result, run = pipeline_against_mock(target, program, data_dir, prompt, *options)
+    for result, _ in subagent_pipelines.values():
         assert result.returncode == 0, result.stderr[-2000:]
-        runs.append(run)
-    return data_dir, runs
+    runs = [run for _, run in subagent_pipelines.values()]
+    return runs[0].parents[1], runs
 
 
 def two_proxy_target(tmp_path) -> object:

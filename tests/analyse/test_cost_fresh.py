@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import genai_prices
 import pytest
+from conftest import FRESH_RUNS
 from price_oracle import counts_as_sent
 
 from probe.analysis import analyze
@@ -89,6 +90,7 @@ def copies(tmp_path, fresh_runs, subagent_runs) -> list:
 
 
 @pytest.mark.e2e
+@FRESH_RUNS
 def test_fresh_runs_cost_what_the_price_database_says(fresh_runs, subagent_runs, monkeypatch, tmp_path):
     """Against the installed genai-prices: the mock's models are priced where it knows them, and are unknown (not
     $0) where it does not, as with genai-prices 0.0.61 under Python 3.11. (A run its manifest says was recorded
@@ -107,6 +109,7 @@ def test_fresh_runs_cost_what_the_price_database_says(fresh_runs, subagent_runs,
 
 
 @pytest.mark.e2e
+@FRESH_RUNS
 def test_fresh_runs_cost_what_a_price_file_says(fresh_runs, subagent_runs, tmp_path, monkeypatch):
     monkeypatch.delenv("PROBE_PRICES", raising=False)  # a price file named by the environment is not in play
     prices = tmp_path / "prices.yaml"

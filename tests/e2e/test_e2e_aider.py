@@ -16,7 +16,8 @@ from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its tests share the module's run.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("aider")]
 PROMPT = "write a hello world function"
 MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives aider
 TEST_KEY = "sk-" + "scripted-key-not-real-0123456789"

@@ -89,7 +89,13 @@ def runs(tmp_path_factory, closed_port):
     return run_of
 
 
-@pytest.fixture(scope="module", params=sorted(SENT))
+def one_worker_per_agent(name: str):
+    """Each agent's run is made once, by the worker its tests are grouped on: under xdist a module fixture is the
+    worker's own, so two workers sharing an agent's tests would both start it."""
+    return pytest.param(name, marks=pytest.mark.xdist_group(f"all-hosts-{name}"))
+
+
+@pytest.fixture(scope="module", params=[one_worker_per_agent(name) for name in sorted(SENT)])
 def all_hosts_run(request, runs):
     return runs(request.param)
 
@@ -147,6 +153,7 @@ def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run, closed_port):
     assert all(f"{host}" in section for host in hosts) and (bool(hosts) == ("## Other hosts" in report))
 
 
+@pytest.mark.xdist_group("all-hosts-claude-code")
 def test_claude_codes_telemetry_and_flag_calls_are_in_the_capture_masked(runs):
     _, _, run, entries = runs("claude-code")
     sent = other_hosts(entries)

@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, read_traffic, tokens_line
+from conftest import FRESH_RUNS, PROJECT_ROOT, read_traffic, tokens_line
 from losses import assert_run_loses_nothing
 
 from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, FRESH_RUNS]  # most of its checks read the session's fresh run
 PROMPT = "write a hello world function"
 MOCK_KEY = "sk-" + "ant-mock-not-a-real-key"  # what the target's mock_env gives Claude Code
 
@@ -48,8 +48,9 @@ def run_pipeline(data_dir: Path, claude_program: str, *options: str) -> tuple[su
 
 
 @pytest.fixture(scope="module")
-def claude_run(tmp_path_factory, claude_program):
-    result, run = run_pipeline(tmp_path_factory.mktemp("data"), claude_program)
+def claude_run(fresh_pipelines):
+    """The session's fresh Claude Code run: the same pipeline, made once for these checks and its readers."""
+    result, run = fresh_pipelines["claude-code"]
     return result, run, read_traffic(run)
 
 

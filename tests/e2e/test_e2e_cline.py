@@ -15,7 +15,8 @@ from probe.capture import agents
 from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: the undated run below waits out its timeout beside the module's other runs.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("cline")]
 PROMPT = "write a hello world function"
 MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives Cline
 TEST_KEY = "sk-" + "scripted-key-not-real-0123456789"
@@ -28,7 +29,40 @@ def cline_program():
 
 
 @pytest.fixture(scope="module")
-def cline_run(tmp_path_factory, cline_program):
+def undated_run(tmp_path_factory, cline_program):
+    """The run of a target whose provider entry lacks `updatedAt`, started before the module's other runs and
+    collected by its test: Cline then waits, idle, on its own host until the 30 s timeout stops it, and the other
+    runs go on meanwhile instead of after it. Yields (the bundled target's text, a function that waits for the
+    pipeline to end and returns it, the data folder)."""
+    bundled = (PROJECT_ROOT / "targets" / "cline.yaml").read_text()
+    folder = tmp_path_factory.mktemp("undated")
+    target = folder / "cline-undated.yaml"
+    target.write_text(
+        "\n".join(line for line in bundled.splitlines() if "updatedAt:" not in line).replace(
+            "name: cline", "name: cline-undated"
+        )
+    )
+    data = folder / "data"
+    env = dict(os.environ, PROBE_DATA_DIR=str(data))
+    env["PATH"] = f"{os.path.dirname(cline_program)}{os.pathsep}{env['PATH']}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock", "--port", "api=0",
+         "--prompt", "say hi", "--timeout", "30", "--quiet"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def finished() -> subprocess.CompletedProcess:
+        stdout, stderr = process.communicate(timeout=180)
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+    yield bundled, finished, data
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+@pytest.fixture(scope="module")
+def cline_run(tmp_path_factory, cline_program, undated_run):
     result, run = pipeline_against_mock("cline", cline_program, tmp_path_factory.mktemp("data"), PROMPT)
     return result, run, read_traffic(run)
 
@@ -124,25 +158,12 @@ def test_cline_runs_ls_and_writes_hello_py_for_the_scripted_model(tmp_path, scri
     assert TEST_KEY.encode() not in b"".join(path.read_bytes() for path in run.rglob("*") if path.is_file())
 
 
-def test_a_provider_entry_without_updated_at_sends_nothing_through_the_proxy(tmp_path, cline_program):
+def test_a_provider_entry_without_updated_at_sends_nothing_through_the_proxy(undated_run):
     """Why the target's entry carries `updatedAt`: without it Cline drops the entry without a word and turns to its
     own login and host (unreachable here), so the proxy sees no request until the run is stopped."""
-    bundled = (PROJECT_ROOT / "targets" / "cline.yaml").read_text()
+    bundled, finished, data = undated_run
     assert bundled.count("updatedAt:") == 1
-    target = tmp_path / "cline-undated.yaml"
-    target.write_text(
-        "\n".join(line for line in bundled.splitlines() if "updatedAt:" not in line).replace(
-            "name: cline", "name: cline-undated"
-        )
-    )
-    data = tmp_path / "data"
-    env = dict(os.environ, PROBE_DATA_DIR=str(data))
-    env["PATH"] = f"{os.path.dirname(cline_program)}{os.pathsep}{env['PATH']}"
-    result = subprocess.run(
-        [sys.executable, "-m", "probe.pipeline", "--target", str(target), "--upstream", "mock", "--port", "api=0",
-         "--prompt", "say hi", "--timeout", "30", "--quiet"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+    result = finished()
     [run] = (data / "cline-undated").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["exchanges"] == 0 and read_traffic(run) == [], result.stderr[-2000:]

@@ -4,14 +4,25 @@ import json
 
 import pytest
 from codex_pipeline import PROMPT, run_pipeline
-from conftest import read_traffic
+from conftest import FRESH_RUNS, read_traffic
 from losses import assert_run_loses_nothing
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module", params=["http", "websocket"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("http", marks=FRESH_RUNS),
+        pytest.param("websocket", marks=pytest.mark.xdist_group("codex-websocket")),  # made once, by one worker
+    ],
+)
 def codex_run(request, tmp_path_factory, codex_program):
+    """The HTTP run is the session's fresh codex run (the same pipeline, made once for these checks and its
+    readers); the WebSocket run is made here."""
+    if request.param == "http":
+        result, run = request.getfixturevalue("fresh_pipelines")["codex"]
+        return request.param, result, run
     data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
     result, run = run_pipeline(data_dir, codex_program, request.param)
     return request.param, result, run

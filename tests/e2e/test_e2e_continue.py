@@ -12,7 +12,8 @@ from losses import assert_run_loses_nothing
 
 from probe.redact.secrets import fingerprint
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its tests share the module's run.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("continue")]
 PROMPT = "write a hello world function"
 MOCK_KEY = "sk-" + "mock-not-a-real-key"  # what the target's mock_env gives cn, through its config file
 

@@ -11,7 +11,8 @@ from losses import assert_run_loses_nothing
 from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its tests share the module's run.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("gemini")]
 PROMPT = "write a hello world function"
 MOCK_KEY = "AIza" + "MockNotARealKey-agent-probe-0000000"  # what the target's mock_env gives gemini-cli
 

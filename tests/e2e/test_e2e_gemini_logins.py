@@ -17,7 +17,8 @@ from probe.redact.secrets import fingerprint
 from probe.runs.logins import choose_login
 from probe.runs.targets import load_target
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its tests share the module's run.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("gemini-logins")]
 PROMPT = "write a hello world function"
 MOCK_TOKEN = "ya29." + "MockNotARealToken-agent-probe-000000"  # the google login's mock_env
 MOCK_VERTEX_KEY = "AIza" + "MockNotARealVertexKey-agent-probe-00"  # the vertex login's mock_env

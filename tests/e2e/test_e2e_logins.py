@@ -31,7 +31,13 @@ RUNS = {
 PROGRAMS = {"codex": "codex_program", "claude-code": "claude_program", "qwen-code": "qwen_program"}
 
 
-@pytest.fixture(scope="module", params=list(RUNS))
+def one_worker_per_login(name: str):
+    """Each login's run is made once, by the worker its tests are grouped on: under xdist a module fixture is the
+    worker's own, so two workers sharing a login's tests would both make its run."""
+    return pytest.param(name, marks=pytest.mark.xdist_group(f"logins-{name}"))
+
+
+@pytest.fixture(scope="module", params=[one_worker_per_login(name) for name in RUNS])
 def login_run(request, tmp_path_factory):
     target, login, options, endpoint, tool = RUNS[request.param]
     program = request.getfixturevalue(PROGRAMS[target])

@@ -7,7 +7,7 @@ developed against."""
 import json
 
 import pytest
-from conftest import PROJECT_ROOT, pipeline_against_mock
+from conftest import FRESH_RUNS, PROJECT_ROOT, pipeline_against_mock
 from subagent_trees import (
     PROMPT,
     TASKS,
@@ -25,19 +25,23 @@ pytestmark = pytest.mark.e2e
 SAVED = PROJECT_ROOT / "tests" / "data" / "subagents"
 
 
-@pytest.fixture(scope="module", params=["fresh", "saved"])
-def claude_tree(request, tmp_path_factory):
-    """(the finished pipeline or None for the committed capture, the run folder)."""
+@pytest.fixture(scope="module", params=[pytest.param("fresh", marks=FRESH_RUNS), "saved"])
+def claude_tree(request):
+    """(the finished pipeline or None for the committed capture, the run folder). The fresh run is the session's
+    (subagent_runs'): the same pipeline, made once for these checks and its readers."""
     if request.param == "saved":
         return None, SAVED / "claude-code"
-    program = request.getfixturevalue("claude_program")
-    return pipeline_against_mock("claude-code", program, tmp_path_factory.mktemp("data"), PROMPT)
+    return request.getfixturevalue("subagent_pipelines")["claude-code"]
 
 
-@pytest.fixture(scope="module", params=["websocket", "http", "saved"])
+@pytest.fixture(scope="module", params=[pytest.param("websocket", marks=FRESH_RUNS), "http", "saved"])
 def codex_tree(request, tmp_path_factory):
+    """The WebSocket run is the session's (subagent_runs', WebSocket being the mock's default); the HTTP run is
+    made here."""
     if request.param == "saved":
         return None, SAVED / "codex"
+    if request.param == "websocket":
+        return request.getfixturevalue("subagent_pipelines")["codex"]
     program = request.getfixturevalue("codex_program")
     ports = ("--port", "model=0", "--port", "backend=0", "--mock-transport", request.param)
     return pipeline_against_mock("codex", program, tmp_path_factory.mktemp("data"), PROMPT, *ports)

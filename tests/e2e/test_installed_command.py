@@ -26,7 +26,8 @@ from virtualenv.seed.wheels.embed import BUNDLE_FOLDER
 from probe import tasks
 from probe.read.sse import parse
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its tests share the module's installed wheel.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("installed-command")]
 PROMPT = "write a hello world function for the installed command"
 VERSION = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
 TASK_LINE = re.compile(r"^  ([a-z][a-z-]*)\s")  # `  name    summary` in invoke's --list

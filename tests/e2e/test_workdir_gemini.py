@@ -13,7 +13,8 @@ from conftest import PROJECT_ROOT
 
 from probe.capture.agent_home import is_fresh_workdir
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its tests share the module's clone.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("workdir-gemini")]
 MADE = "made-by-the-agent.txt"
 PROMPT = f"run `touch {MADE}` please"  # the mock's shell call runs the command a prompt asks for in backticks
 

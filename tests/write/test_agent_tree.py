@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import FRESH_RUNS, PROJECT_ROOT
 
 from probe.analysis import sql
 from probe.analysis.report import analyze_run
@@ -160,6 +160,7 @@ def test_the_committed_captures_give_the_tree_their_headers_and_results_say(suba
     check_tree(subagent_run[1], subagent_run[0], monkeypatch)
 
 
+@FRESH_RUNS
 def test_fresh_runs_of_both_agents_give_the_tree_their_headers_and_results_say(subagent_runs, monkeypatch):
     data_dir, runs = subagent_runs
     for run in runs:

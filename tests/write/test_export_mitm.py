@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, run_with_traffic
+from conftest import FRESH_RUNS, PROJECT_ROOT, run_with_traffic
 from mitmproxy import io as flow_io
 
 from probe.analysis import export
@@ -94,6 +94,7 @@ def check_http_flows(run: Path, tmp_path: Path) -> list:
     return flows
 
 
+@FRESH_RUNS
 def test_a_codex_capture_becomes_its_flows_read_back_by_mitmproxy(fresh_runs, tmp_path):
     _, codex_run, _ = fresh_runs
     flows = check_http_flows(codex_run, tmp_path)
@@ -101,6 +102,7 @@ def test_a_codex_capture_becomes_its_flows_read_back_by_mitmproxy(fresh_runs, tm
     assert streamed and all(b"response.completed" in flow.response.raw_content for flow in streamed)
 
 
+@FRESH_RUNS
 def test_a_claude_code_capture_becomes_its_flows_read_back_by_mitmproxy(fresh_runs, tmp_path):
     _, _, claude_run = fresh_runs
     flows = check_http_flows(claude_run, tmp_path)

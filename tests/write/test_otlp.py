@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from conftest import PROJECT_ROOT, serving
+from conftest import FRESH_RUNS, PROJECT_ROOT, serving
 from test_sql import usage_from_traffic
 
 from probe.analysis import export
@@ -147,6 +147,7 @@ def expected_spans(run: Path) -> int:
 
 @pytest.mark.phoenix
 @pytest.mark.e2e
+@FRESH_RUNS
 def test_phoenix_holds_each_model_exchange_with_the_captures_numbers(phoenix, fresh_runs, monkeypatch, capsys):
     data_dir, codex_run, claude_run = fresh_runs
     monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
@@ -207,6 +208,7 @@ def test_phoenix_holds_each_model_exchange_with_the_captures_numbers(phoenix, fr
 
 @pytest.mark.phoenix
 @pytest.mark.e2e
+@FRESH_RUNS
 def test_phoenix_holds_the_messages_when_asked(phoenix, fresh_runs, monkeypatch, tmp_path):
     _data_dir, codex_run, _ = fresh_runs
     copy = tmp_path / "codex" / f"{codex_run.name}-content"  # a trace of its own, told apart by its run's name
@@ -233,6 +235,7 @@ def test_phoenix_holds_the_messages_when_asked(phoenix, fresh_runs, monkeypatch,
 
 @pytest.mark.phoenix
 @pytest.mark.e2e
+@FRESH_RUNS
 def test_phoenix_holds_the_agent_tree_under_the_calls_that_spawned_it(phoenix, subagent_runs, monkeypatch, capsys):
     """Each sub-agent an invoke_agent span under the execute_tool span of the call that spawned it; each exchange
     under the span of its agent, whose model spans' tokens add up to the agent's."""

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import FRESH_RUNS, PROJECT_ROOT
 
 from probe.analysis import sql
 from probe.common.errors import UsageError
@@ -58,6 +58,7 @@ def rows(data_dir: Path, query: str, monkeypatch) -> list[dict]:
     return [dict(zip(columns, row)) for row in found]
 
 
+@FRESH_RUNS
 def test_token_totals_match_the_capture(fresh_runs, monkeypatch):
     data_dir, codex_run, claude_run = fresh_runs
     for run in (codex_run, claude_run):
@@ -84,6 +85,7 @@ def test_token_totals_match_the_capture(fresh_runs, monkeypatch):
     assert reported[claude_run.name] == 0 and reported[codex_run.name] > 0
 
 
+@FRESH_RUNS
 def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch):
     data_dir, codex_run, claude_run = fresh_runs
     found = {row["run"]: row for row in rows(data_dir, "SELECT * FROM runs", monkeypatch)}
@@ -120,6 +122,7 @@ def test_runs_exchanges_and_tool_calls_match_the_capture(fresh_runs, monkeypatch
         assert agent["tool_calls"] == len(calls) and agent["spawned_in"] is None
 
 
+@FRESH_RUNS
 def test_the_instructions_size_by_agent_version_is_one_query(fresh_runs, monkeypatch):
     data_dir, codex_run, _ = fresh_runs
     turns = list(whole_turns(codex_run / "turns.jsonl"))
@@ -133,6 +136,7 @@ def test_the_instructions_size_by_agent_version_is_one_query(fresh_runs, monkeyp
     assert row == {"agent_version": "codex-cli 0.169.0", "chars": longest}
 
 
+@FRESH_RUNS
 def test_formats_and_errors_through_the_command(fresh_runs, tmp_path):
     data_dir, codex_run, _ = fresh_runs
     env = {"PROBE_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
