@@ -10,7 +10,6 @@ from pathlib import Path
 from probe import __version__
 from probe.analysis.report import refresh
 from probe.capture.imports import Skipped, detect
-from probe.capture.imports.masking import mask_line
 from probe.capture.recorder.line import line as line_bytes
 from probe.capture.session import mitmproxy_version, now_iso, traffic_summary
 from probe.common import cli
@@ -103,6 +102,9 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
 def write_traffic(items, traffic: Path) -> tuple[int, int, set[str]]:
     """Mask each line and append it, one at a time; warn of each skipped entry (the first WARNINGS_SHOWN, then a
     count). Return the lines written, the entries skipped and the fingerprints of the secrets found unmasked."""
+    # Here, not at the top: it brings mitmproxy, and `invoke` imports this module for every task's help.
+    from probe.capture.imports.masking import mask_line
+
     entries = skipped = 0
     secrets: set[str] = set()
     with traffic.open("wb") as out:

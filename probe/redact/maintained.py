@@ -38,9 +38,22 @@ class RuleSet:
     version: str  # the package's version: what a report names as the source of its shapes
     ids: tuple[str, ...]
     sources: tuple[str, ...]  # each rule's pattern
-    scan: object  # an RE2 set of them all
+    unbuilt: object  # an RE2 set of them all, each added but the whole not compiled: `scan` compiles it
     prefilter: object = None  # a PatternSet of them all, where Hyperscan is installed
     compiled: dict = field(default_factory=dict)  # a rule's pattern, compiled the first time the set finds it
+    built: list = field(default_factory=list)  # the RE2 set once compiled
+    building: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def scan(self):
+        """The RE2 set, compiled the first time a text needs it: compiling takes half a second, and where the
+        prefilter rules out every text a process masks (a target file, a prompt), it is never needed."""
+        if not self.built:
+            with self.building:  # the capture addon's threads may both ask at once: compiled once
+                if not self.built:
+                    self.unbuilt.Compile()
+                    self.built.append(self.unbuilt)
+        return self.built[0]
 
     def pattern(self, index: int):
         found = self.compiled.get(index)
@@ -134,7 +147,6 @@ def compiled(rules: list) -> RuleSet:
             continue
         ids.append(str(rule.get("id", "")))
         sources.append(pattern)
-    scan.Compile()
     version = package_version()
     digest = hashlib.sha256("\n".join(sources).encode()).hexdigest()[:16]
     prefilter = pattern_set(sources, cache_file(version).with_name(f"secret-rules-{version}-{digest}"))
@@ -143,6 +155,13 @@ def compiled(rules: list) -> RuleSet:
 
 def available() -> bool:
     return rule_set() is not None
+
+
+def warm() -> None:
+    """Load the rules and compile their RE2 set now, ahead of the first text (the capture addon, at its start)."""
+    rules = rule_set()
+    if rules is not None:
+        rules.scan  # noqa: B018 -- the property compiles the set
 
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -20,16 +20,30 @@ from probe.capture.upstreams import UpstreamProxy, choose_upstream_proxy
 from probe.redact.secrets import fingerprint
 
 USER, PASSWORD = "alice", "tunnel-s3cret"
+pytestmark = pytest.mark.xdist_group("upstream-proxy")  # one tunnelling mitmdump serves the module
 
 
-@pytest.fixture
-def tunnel(tmp_path):
-    """A CONNECT-only proxy requiring credentials: mitmdump in regular mode that intercepts nothing."""
+class LogSince:
+    """The tunnel's log as written since a test began: what the tunnel did for that test, not for the ones before."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset = path, path.stat().st_size
+
+    def read_text(self) -> str:
+        with self.path.open("rb") as file:
+            file.seek(self.offset)
+            return file.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="module")
+def shared_tunnel(tmp_path_factory):
+    """A CONNECT-only proxy requiring credentials: mitmdump in regular mode that intercepts nothing. It keeps no
+    state between connections, so one serves every test of the module."""
     from probe.capture.ports import free_port
     from probe.capture.proxies import find_mitmdump
 
     port = free_port()
-    log = tmp_path / "tunnel.log"
+    log = tmp_path_factory.mktemp("tunnel") / "tunnel.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [
@@ -56,6 +70,13 @@ def tunnel(tmp_path):
     process.wait(timeout=10)
 
 
+@pytest.fixture
+def tunnel(shared_tunnel):
+    """The module's tunnel, and its log from this test on."""
+    port, log = shared_tunnel
+    return port, LogSince(log)
+
+
 class HeaderEcho(BaseHTTPRequestHandler):
     """An upstream that remembers the headers it was sent."""
 
@@ -76,7 +97,7 @@ class HeaderEcho(BaseHTTPRequestHandler):
         pass
 
 
-def connects_to(log: Path, port: int) -> bool:
+def connects_to(log: LogSince, port: int) -> bool:
     return re.search(rf"server connect 127\.0\.0\.1:{port}\b", log.read_text()) is not None
 
 

@@ -156,9 +156,9 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
         )
         if self.spooler is None:
             self.spooler = concurrent.futures.ThreadPoolExecutor(1, "probe-spooler")
-            # The maintained rules are loaded (and their prefilter read from the cache) before the first body
-            # needs them, not while it streams.
-            self.spooler.submit(maintained.rule_set)
+            # The maintained rules are loaded and compiled (and their prefilter read from the cache) before the
+            # first body needs them, not while it streams.
+            self.spooler.submit(maintained.warm)
         self.loop, self.loop_thread = asyncio.get_running_loop(), threading.current_thread()
         if self.stall_timeout > 0 and self.watchdog is None:
             self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
