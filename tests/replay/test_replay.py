@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, pipeline_against_mock
+from conftest import FRESH_RUNS, PROJECT_ROOT, pipeline_against_mock
 
 from probe.analysis.report import analyze_run
 from probe.replay.keys import durations_out
@@ -146,6 +146,7 @@ def regroup(run: Path) -> None:
     analyze_run(run)
 
 
+@FRESH_RUNS  # reads the session's subagent_runs: on the worker that makes them
 @pytest.mark.parametrize("order", ["as recorded", "regrouped"])
 @pytest.mark.parametrize("target", ["claude-code", "codex"])
 def test_a_replay_serves_each_sub_agent_the_answers_recorded_for_it(target, order, subagent_runs, tmp_path, request):
