@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-# The session fixtures of tests/conftest.py that start a real agent, or hand one to the test to start.
+# The fixtures that start a real agent, or hand one to the test to start.
 AGENT_FIXTURES = frozenset(
     {
         "codex_program",
@@ -20,6 +20,9 @@ AGENT_FIXTURES = frozenset(
         "pi_program",
         "fresh_runs",
         "subagent_runs",
+        # Module fixtures that install or look up a real agent themselves.
+        "pinned_agents",  # tests/replay/test_bundled_samples.py: every sample's agent
+        "llm_program",  # tests/capture/test_pypi_agents.py: llm from PyPI
     }
 )
 
