@@ -44,7 +44,9 @@ put_pyenv_pythons_on_path()
 # by code the older pair's own tests cover). docs/development.md, "Where each test runs", says why.
 NEWEST = max(MITMPROXY, key=lambda version: tuple(map(int, version.split("."))))
 ONCE = "e2e or browser"
-DIST = ("-n", "auto", "--dist", "loadgroup")  # every core; tests sharing an expensive fixture stay on one worker
+# Every core; tests sharing an expensive fixture stay on one worker; the 30 slowest are named, so that a slowdown
+# shows in the log.
+DIST = ("-n", "auto", "--dist", "loadgroup", "--durations=30")
 
 
 @nox.session(python=list(MITMPROXY), venv_backend="venv")
