@@ -92,7 +92,9 @@ def phoenix(session: nox.Session) -> None:
 def phoenix_program(session: nox.Session) -> str:
     """Phoenix, pinned in the phoenix extra, installed into an environment of its own inside the session's, by
     installing steps (run_install): `nox --install-only` makes it, and `-R` reuses it."""
-    server = Path(session.create_tmp()) / "phoenix-server"
+    # Beside the session's environment, not in session.create_tmp(), which would also point TMPDIR, and so every
+    # test's temporary folder, into the checkout.
+    server = Path(session.virtualenv.location).resolve() / "phoenix-server"
     session.run_install("python", "-m", "venv", "--clear", str(server))
     session.run_install(str(server / "bin" / "pip"), "install", "--quiet", extra_requirement("phoenix"), external=True)
     return str(server / "bin" / "phoenix")
