@@ -44,6 +44,9 @@ put_pyenv_pythons_on_path()
 # by code the older pair's own tests cover). docs/development.md, "Where each test runs", says why.
 NEWEST = max(MITMPROXY, key=lambda version: tuple(map(int, version.split("."))))
 ONCE = "e2e or browser"
+# The older pair and the quick loop run every property test with a share of its examples: its code paths all run
+# there, and the newest pair does the whole search (tests/search_budget.py).
+SEARCH_SHARE = "0.2"
 # Every core; tests sharing an expensive fixture stay on one worker; the 30 slowest are named, so that a slowdown
 # shows in the log.
 DIST = ("-n", "auto", "--dist", "loadgroup", "--durations=30")
@@ -62,6 +65,7 @@ def tests(session: nox.Session) -> None:
         selection, env["PROBE_PHOENIX"] = ("-m", "phoenix or not phoenix"), phoenix_program(session)
     else:
         selection, env["PROBE_NO_AGENTS"] = ("-m", f"not ({ONCE}) and not phoenix"), "1"
+        env["PROBE_EXAMPLES_SHARE"] = SEARCH_SHARE
     session.run("python", "-m", "pytest", *DIST, *selection, *session.posargs, env=env)
 
 
@@ -72,7 +76,7 @@ def quick(session: nox.Session) -> None:
     session.install("-e", ".[dev]", MITMPROXY[session.python])
     session.run(
         "python", "-m", "pytest", *DIST, "-m", f"not ({ONCE}) and not phoenix", *session.posargs,
-        env={"PROBE_FORBID_SKIPS": "1", "PROBE_NO_AGENTS": "1"},
+        env={"PROBE_FORBID_SKIPS": "1", "PROBE_NO_AGENTS": "1", "PROBE_EXAMPLES_SHARE": SEARCH_SHARE},
     )  # fmt: skip
     check_style(session)
 

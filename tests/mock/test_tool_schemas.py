@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_budget import examples
 
 from probe.mock import tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
@@ -181,7 +182,7 @@ SCHEMAS = st.recursive(
 )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(objects(SCHEMAS), st.dictionaries(NAMES, st.one_of(st.text(max_size=5), st.integers(), st.none()), max_size=4))
 def test_arguments_validate_against_any_declared_shape(schema, preferred):
     assert valid(schema, tool_schemas.arguments_for(schema, preferred))

@@ -6,6 +6,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from search_budget import examples
 
 from probe.redact import needle_scan
 from probe.redact.needle_scan import Finder, Haystack
@@ -64,7 +65,7 @@ def finder(request):
         )
     )
 )
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 def test_every_occurrence_is_found_overlapping_and_ignoring_case(pieces):
     text = b"".join(pieces)
     for engine in ENGINES:

@@ -13,6 +13,7 @@ import pytest
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_budget import examples
 
 from probe.common import decoding
 from probe.redact import masking as redaction
@@ -22,7 +23,7 @@ from probe.redact.urls_and_headers import mask_header, mask_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
+    max_examples=examples(500),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

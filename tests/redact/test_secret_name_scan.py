@@ -4,6 +4,7 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from search_budget import examples
 
 from probe.redact import masking as redaction
 
@@ -33,7 +34,7 @@ def documents(depth: int = 3):
     )
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(documents(), st.booleans())
 def test_whatever_the_walk_masks_the_scan_sends_to_it(document, ascii_only):
     raw = json.dumps(document, ensure_ascii=ascii_only, separators=(",", ":")).encode()
@@ -64,7 +65,7 @@ TEXTS = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.recursive(st.one_of(VALUES, TEXTS), lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.one_of(st.sampled_from(NAMES), TEXTS), inner, max_size=3)
 ), max_leaves=12))  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 import reference_scan
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from search_budget import examples
 
 from probe.redact import masking as redaction
 from probe.redact import shapes as secret_shapes
@@ -292,7 +293,7 @@ def test_masking_whole_bodies_agrees_with_the_probes(monkeypatch):
     assert new == old
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(
         st.sampled_from(EXAMPLES + NEAR_MISSES + CONTEXTS + needle_strings() + ["0a1B", "İ", "ẞ", "K"]), max_size=10

@@ -9,6 +9,7 @@ import sys
 from conftest import PROJECT_ROOT, captured_exchange, run_manifest, run_with_traffic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_budget import examples
 
 from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
@@ -25,7 +26,7 @@ RENDERERS = [
     anthropic_messages,
 ]
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500)),
+    max_examples=examples(500),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -203,7 +204,7 @@ def test_analyze_never_raises_and_keeps_every_good_exchange(tmp_path_factory, go
     )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(depth=st.integers(500, 5000), size=st.integers(0, 2_000_000))
 def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
     deep = "[" * depth + "]" * depth

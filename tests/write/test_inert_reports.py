@@ -1,7 +1,6 @@
 """Reports are inert: hostile text anywhere in a capture or manifest never becomes HTML or a non-http(s) link."""
 
 import json
-import os
 import re
 import types
 from html.parser import HTMLParser
@@ -11,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
+from search_budget import examples
 
 from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
@@ -21,12 +21,12 @@ from probe.redact.masking import fingerprint
 
 # What report.md never holds raw: controls (but tab and line breaks), the bidirectional formatting characters.
 OBEYED = re.compile("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-EXAMPLES = int(os.environ.get("PROBE_HYPOTHESIS_EXAMPLES", 500))
+EXAMPLES = 500
 # The hostile capture is rendered by each API's renderer in a test of its own, the examples shared out between
 # them: the same number in all, and the test's third each on whichever worker is free.
 RENDERERS = {"openai-responses": openai_responses, "anthropic-messages": anthropic_messages, "generic": generic}
 EXAMPLES_PER_RENDERER = settings(
-    max_examples=-(-EXAMPLES // len(RENDERERS)),
+    max_examples=examples(-(-EXAMPLES // len(RENDERERS))),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -15,6 +15,7 @@ import pytest
 from conftest import PROJECT_ROOT, captured_exchange
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_budget import examples
 from test_inert_reports import PAYLOADS
 from test_viewer import SCRIPT_PAYLOADS, hostile_capture
 
@@ -109,7 +110,7 @@ def test_the_hostile_capture_stays_inside_the_data_and_comes_back_whole(tmp_path
     assert data["turns"][0]["model"] == SCRIPT_PAYLOADS[2]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(texts=st.lists(st.sampled_from(SCRIPT_PAYLOADS + PAYLOADS) | st.text(), min_size=1, max_size=6))
 def test_any_captured_text_is_inert_in_the_page(tmp_path_factory, texts):
     folder = tmp_path_factory.mktemp("inert-page")
