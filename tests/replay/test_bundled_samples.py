@@ -23,7 +23,7 @@ from probe.write.diff import diff_runs
 DATA = PROJECT_ROOT / "data"
 SAMPLES = sorted(DATA.glob("*/*-sample-*"))
 # The agent versions the CI machine installs before the tests (.ci/run), so a replay installs nothing.
-CI_INSTALLS = re.search(r"python -m probe\.capture\.agents (.*)", (PROJECT_ROOT / ".ci" / "run").read_text())[1]
+CI_INSTALLS = re.search(r'^AGENTS="(.*)"$', (PROJECT_ROOT / ".ci" / "run").read_text(), re.MULTILINE)[1]
 
 
 def manifest(run: Path) -> dict:
