@@ -72,10 +72,11 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=NEWEST, venv_backend="venv")
 def quick(session: nox.Session) -> None:
     """The loop before a commit, in about five minutes: the unit and integration tests with the real mitmdump,
-    no real agent and no browser, then the linter and the architecture contract."""
+    no real agent, no browser and none of the few that take over ten seconds (marked slow), then the linter and the
+    architecture contract."""
     session.install("-e", ".[dev]", MITMPROXY[session.python])
     session.run(
-        "python", "-m", "pytest", *DIST, "-m", f"not ({ONCE}) and not phoenix", *session.posargs,
+        "python", "-m", "pytest", *DIST, "-m", f"not ({ONCE}) and not phoenix and not slow", *session.posargs,
         env={"PROBE_FORBID_SKIPS": "1", "PROBE_NO_AGENTS": "1", "PROBE_EXAMPLES_SHARE": SEARCH_SHARE},
     )  # fmt: skip
     check_style(session)

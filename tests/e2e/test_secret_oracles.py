@@ -203,6 +203,7 @@ def assert_spans_masked(outputs: list[Path]) -> None:
     assert "gen_ai.input.messages" in spans and "[REDACTED sha256:" in spans
 
 
+@pytest.mark.slow  # the scanners over every file of a run: CI runs it, `nox -s quick` does not
 def test_no_output_of_a_real_capture_holds_a_corpus_secret(tmp_path, upstream, collector):
     data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
     scratch.mkdir()
@@ -216,6 +217,7 @@ def test_no_output_of_a_real_capture_holds_a_corpus_secret(tmp_path, upstream, c
     assert_no_output_holds_a_corpus_secret(outputs, scratch)
 
 
+@pytest.mark.slow  # the scanners over every file of a run: CI runs it, `nox -s quick` does not
 def test_no_output_of_a_raw_capture_holds_a_corpus_secret(tmp_path, collector):
     data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
     scratch.mkdir()

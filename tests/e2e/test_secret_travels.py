@@ -14,6 +14,7 @@ import sys
 import textwrap
 from http.server import BaseHTTPRequestHandler
 
+import pytest
 from conftest import answer_with_chunked_sse, read_traffic, send_chunk, serving
 from secret_corpus import CORPUS, SECRETS
 from secret_oracles import flows_as_text, leaks, probe, scanners_findings
@@ -225,6 +226,7 @@ def forms(secret: str) -> list[str]:
     return written
 
 
+@pytest.mark.slow  # the scanners over every file of a run: CI runs it, `nox -s quick` does not
 def test_the_corpus_in_every_way_it_travels_reaches_no_file_of_the_run(tmp_path, monkeypatch):
     data_dir, scratch = tmp_path / "data", tmp_path / "scratch"
     scratch.mkdir()

@@ -58,6 +58,7 @@ READ_ONLY = [  # every read-only command README.md and docs/*.md show, as a user
 ]
 
 
+@pytest.mark.slow  # every read-only command in turn: CI runs it, `nox -s quick` does not
 def test_every_documented_read_only_command_leaves_a_fresh_clone_clean(clone):
     folder, env = clone
     committed = (folder / SAMPLE / "report.md").read_text()

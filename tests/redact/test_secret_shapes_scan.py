@@ -264,6 +264,7 @@ def assert_same(text) -> None:
         assert apply_rules(text, is_bytes) == expected, text[:200]
 
 
+@pytest.mark.slow  # thousands of texts through the slow probes: CI runs it, `nox -s quick` does not
 def test_the_needle_scan_agrees_with_the_probes_on_generated_text():
     texts = generated()
     underscore = next(group for group in secret_shapes.SCANS[False][0].groups if group.anchor == "_")

@@ -6,6 +6,7 @@ import io
 import tracemalloc
 
 import orjson
+import pytest
 from conftest import captured_exchange
 
 from probe.analyse.run_totals import Totals
@@ -47,6 +48,7 @@ def peak_analysing(traffic) -> int:
             tracemalloc.stop()
 
 
+@pytest.mark.slow  # sizes that take seconds to hold: CI runs it, `nox -s quick` does not
 def test_peak_memory_does_not_grow_with_the_number_of_large_requests(tmp_path, monkeypatch):
     # Smaller budgets, so that small requests stand for hostile ones: past them, nothing more is kept.
     monkeypatch.setattr(dedupe, "RECENT_ITEMS", 4_000)
@@ -128,6 +130,7 @@ def peak_reading(exchange) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # sizes that take seconds to hold: CI runs it, `nox -s quick` does not
 def test_walking_a_long_stream_holds_a_piece_of_its_events_not_all_of_them(monkeypatch):
     # A smaller bound, so that short streams stand for long ones: past it, events are parsed a piece at a time each
     # time they are walked. Held as a list, each event cost about 2 KB, twenty times its bytes.
