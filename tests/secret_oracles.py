@@ -1,6 +1,6 @@
 """Two established secret scanners as oracles: detect-secrets (PyPI, every plugin, its keyword detector among them)
-and secretlint with its recommended preset (npm, installed by .ci/run into .agents/secretlint). Each returns what
-it found, as (scanner, file, the text it flagged).
+and secretlint with its recommended preset (npm, pinned in tests/secretlint_install.py, installed into
+.agents/secretlint on first use). Each returns what it found, as (scanner, file, the text it flagged).
 
 Both are started once for all the files of a test, not once per file: secretlint's start costs seconds, and
 detect-secrets loads its plugins anew each time its settings are entered."""
@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import detect_secrets.core.scan
+import secretlint_install
 from conftest import PROJECT_ROOT
 from detect_secrets import SecretsCollection
 from detect_secrets.settings import default_settings
 from detect_secrets.util.code_snippet import get_code_snippet
 
-SECRETLINT = PROJECT_ROOT / ".agents/secretlint/node_modules/.bin/secretlint"
 SECRETLINT_RULES = {"rules": [{"id": "@secretlint/secretlint-rule-preset-recommend"}]}
 
 Finding = tuple[str, str, str]
@@ -107,10 +107,10 @@ def scanners_findings(paths: list[Path], scratch: Path) -> list[Finding]:
 
 
 def secretlint_started(paths: list[Path], scratch: Path) -> subprocess.Popen:
-    assert SECRETLINT.is_file(), f"secretlint is not installed at {SECRETLINT}: .ci/run installs it"
+    secretlint = secretlint_install.ensure_installed()
     rules = scratch / "secretlintrc.json"
     rules.write_text(json.dumps(SECRETLINT_RULES))
-    command = [str(SECRETLINT), "--secretlintrc", str(rules), "--format", "json", "--no-maskSecrets", *map(str, paths)]
+    command = [str(secretlint), "--secretlintrc", str(rules), "--format", "json", "--no-maskSecrets", *map(str, paths)]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

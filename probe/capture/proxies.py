@@ -1,5 +1,6 @@
 """Starts one mitmdump with a reverse proxy per target proxy, loading the capture addon."""
 
+import functools
 import os
 import re
 import select
@@ -139,6 +140,7 @@ def find_mitmdump() -> str:
     return found
 
 
+@functools.cache  # a run checks before it starts anything, then starts it: one `--version` is enough
 def check_mitmdump_version(mitmdump: str) -> None:
     try:
         output = subprocess.run([mitmdump, "--version"], capture_output=True, text=True, timeout=60).stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 from probe.capture import agent_home, agents, environment, forward, processes, scrub, session, watchdog
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
-from probe.capture.proxies import RunningProxies, start_proxies
+from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies
 from probe.capture.supervision import INTERRUPTED, Outcome, supervise, wait_for_a_problem
 from probe.capture.terminal import terminal_problem
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
@@ -122,6 +122,8 @@ def capture(
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
+    # A missing or old mitmdump is known now, before the agent is looked for (which may install it from npm).
+    find_mitmdump()
     # Last of the checks, as it may install the agent from npm.
     chosen = agents.choose(target, agent_version) if agent and command is None else None
     plan = Plan(

@@ -64,15 +64,18 @@ def test_missing_npm(tmp_path):
     ],
 )
 def test_missing_or_old_mitmdump(tmp_path, mitmdump, message):
+    """Named before anything starts: the agent, which is not installed in this agents folder, is not installed."""
     if mitmdump == "OLD":
         fake = tmp_path / "mitmdump"
         fake.write_text("#!/bin/sh\necho 'Mitmproxy: 10.4.2'\necho 'Python: 3.11'\n")
         fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
         mitmdump = str(fake)
+    agents = tmp_path / "agents"
     result = pipeline(
         "codex",
-        dict(os.environ, PROBE_MITMDUMP=mitmdump),
+        dict(os.environ, PROBE_MITMDUMP=mitmdump, PROBE_AGENTS_DIR=str(agents)),
         "--upstream",
         "mock",
     )
     assert_one_line(result, message)
+    assert not agents.exists() or list(agents.iterdir()) == []
