@@ -122,8 +122,7 @@ def capture(
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
-    # A missing or old mitmdump is known now, before the agent is looked for (which may install it from npm).
-    find_mitmdump()
+    find_mitmdump()  # named missing or old now, not after the agent was installed from npm
     # Last of the checks, as it may install the agent from npm.
     chosen = agents.choose(target, agent_version) if agent and command is None else None
     plan = Plan(
