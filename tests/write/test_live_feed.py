@@ -351,10 +351,21 @@ def start_proxies_script(tmp_path, *options: str) -> tuple[subprocess.Popen, dic
     )  # fmt: skip
     urls = {}
     for _ in range(2):
-        name, url, *_ = process.stdout.readline().split()
-        urls[name] = url
+        words = process.stdout.readline().split()
+        if len(words) < 2:
+            not_started(process, tmp_path / "run")
+        urls[words[0]] = words[1]
     assert process.stdout.readline().startswith("recording into ")
     return process, urls
+
+
+def not_started(process: subprocess.Popen, run) -> None:
+    """Fail with what the script and its mitmdump said, so that a start that failed once can be explained."""
+    process.kill()
+    _, stderr = process.communicate(timeout=30)
+    log = run / "proxies.log"
+    mitmdump_said = log.read_text(errors="replace")[-3000:] if log.is_file() else "(no proxies.log)"
+    pytest.fail(f"the proxies script did not start (exit {process.returncode}):\n{stderr}\nmitmdump:\n{mitmdump_said}")
 
 
 def stop(process: subprocess.Popen) -> None:
