@@ -73,7 +73,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=NEWEST, venv_backend="venv")
 def quick(session: nox.Session) -> None:
     """The loop before a commit, in about five minutes: the unit and integration tests with the real mitmdump,
-    no real agent, no browser and none of the few that take over ten seconds (marked slow), then the linter and the
+    no real agent, no browser and none of the few that take over five seconds (marked slow), then the linter and the
     architecture contract."""
     session.install("-e", ".[dev]", MITMPROXY[session.python])
     compile_project(session)

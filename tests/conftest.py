@@ -27,6 +27,9 @@ pytest_plugins = ["no_skips", "placement", "browser", "xdist_groups", "search_bu
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OLDER_CODEX = "0.166.0"  # a version before the pinned one, to compare with (.ci/run installs it too)
+# agent-probe's own cache (compiled secret rules), kept where it is for a test that gives a run another HOME: else
+# each process of that run lists and compiles the rules again, seconds each.
+SHARED_CACHE = {"XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -55,6 +55,21 @@ def spawn(
         Interrupts.deferring = False
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group still runs; zombies (dead, not yet reaped) do not count."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as file:
+                fields = file.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
 def signal_group(process: subprocess.Popen, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
@@ -67,8 +82,11 @@ def stop(process: subprocess.Popen, first_signal: int = signal.SIGTERM, grace: f
         deadline = time.monotonic() + grace
         while process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
-    # Children of the leader (a shell's commands, node's workers) may outlive it: end them too.
-    signal_group(process, signal.SIGKILL)
+    # Children of the leader (a shell's commands, node's workers) may outlive it: end them too. Only while the
+    # group has a member: once its leader is reaped and it is empty, its number is free, and may already name the
+    # group of a process someone else started.
+    if process.poll() is None or group_alive(process.pid):
+        signal_group(process, signal.SIGKILL)
     try:
         code = process.wait(timeout=5)
     except subprocess.TimeoutExpired:

@@ -10,36 +10,26 @@ import time
 from pathlib import Path
 
 from probe.capture import scrub, session
+from probe.capture.processes import group_alive
 from probe.capture.watchdog import decode
 
 GRACE = 60.0  # seconds the groups get to stop before they are killed; mitmdump may need them to write a big exchange
 
 
-def group_alive(pgid: int) -> bool:
-    """Whether any process of the group still runs; zombies (dead, not yet reaped) do not count."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as file:
-                fields = file.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
-            return True
-    return False
-
-
 def stop_groups(groups: dict[int, int]) -> None:
+    # A group is signalled only while it has a member: an empty group's number is free, and may already name the
+    # group of a process someone else started.
     for pgid, first_signal in groups.items():
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, first_signal)
+        if group_alive(pgid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, first_signal)
     deadline = time.monotonic() + GRACE
     while any(map(group_alive, groups)) and time.monotonic() < deadline:
         time.sleep(0.1)
     for pgid in groups:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pgid, signal.SIGKILL)
+        if group_alive(pgid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
 
 
 def clean_up(groups: dict[int, int], run: Path | None, secrets: list[str] | None, folders: list[Path]) -> None:

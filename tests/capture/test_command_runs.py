@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, SHARED_CACHE
 
 from probe.capture.options import add_capture_arguments, home_of, parse_capture_arguments
 from probe.common import cli
@@ -53,7 +53,8 @@ def capture(tmp_path, *options, environ=None):
     target.write_text(TARGET)
     return subprocess.run(
         [sys.executable, "-m", "probe.record", "capture", "--target", str(target), *options],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **(environ or {})},
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, **SHARED_CACHE, **(environ or {})},
     )  # fmt: skip
 
 

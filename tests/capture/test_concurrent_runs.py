@@ -107,6 +107,7 @@ def assert_only_its_own(run: Path, marker: str) -> None:
     assert manifest["status"] == "complete" and manifest["exchanges"] == len(upstreams)
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_runs_of_one_target_at_once_each_record_their_own(private_data_dir, gate):
     runs = run_concurrently(private_data_dir, gate, {f"itest-{index}": ITEST for index in range(4)})
     assert len(set(runs.values())) == 4
@@ -115,6 +116,7 @@ def test_runs_of_one_target_at_once_each_record_their_own(private_data_dir, gate
         assert run.parent == private_data_dir / "itest"
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_runs_of_different_targets_at_once_each_record_their_own(private_data_dir, gate):
     # codex and claude-code name fixed ports in their files (listen:), for the `proxies` command only.
     runs = run_concurrently(

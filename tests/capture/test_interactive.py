@@ -205,6 +205,7 @@ def test_the_terminal_is_the_agents_while_it_runs_and_the_run_is_closed_when_it_
     assert (folder / "modes-before").read_text() == (folder / "modes-after").read_text()
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_a_run_stopped_from_outside_gives_the_terminal_back_as_it_was(terminal, private_data_dir):
     tmux, folder = terminal
     tmux.wait_for("agent$ ")

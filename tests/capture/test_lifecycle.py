@@ -169,6 +169,7 @@ def test_mitmdump_killed_mid_run_is_proxy_failed_and_said_once(private_data_dir)
     assert "status **proxy-failed**" in report
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_mitmdump_that_hangs_at_the_end_is_killed_and_the_run_is_not_complete(private_data_dir):
     marker = f"probe-mitmdump-hang-{os.getpid()}"
     process = start_pipeline(private_data_dir, f"sleep 3; echo {marker}", env={"PROBE_STOP_GRACE": "2"})

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, SHARED_CACHE
 
 from probe.common.errors import TargetError, UsageError
 from probe.redact.masking import fingerprint
@@ -139,7 +139,7 @@ def capture(tmp_path, *options, environ=None):
     target = tmp_path / "signed.yaml"
     target.write_text(TARGET)
     (tmp_path / "ask.py").write_text(ASK)
-    env = {**os.environ, "USER_THING": "from the user", "PYTHONPATH": str(tmp_path), **(environ or {})}
+    env = {**os.environ, **SHARED_CACHE, "USER_THING": "from the user", "PYTHONPATH": str(tmp_path), **(environ or {})}
     return subprocess.run(
         [sys.executable, "-m", "probe.record", "capture", "--target", str(target), "--prompt", "hello", *options],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, env=env,
@@ -240,6 +240,7 @@ def test_an_unset_variable_or_unknown_login_is_one_line_before_anything_starts(
     assert not private_data_dir.exists() or not any(private_data_dir.rglob("manifest.json"))
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_a_replay_uses_the_recorded_login_unless_told_another(tmp_path, private_data_dir):
     assert capture(tmp_path, "--upstream", "mock", "--login", "portal").returncode == 0
     [recorded] = (private_data_dir / "signed").iterdir()

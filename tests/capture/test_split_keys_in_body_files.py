@@ -191,6 +191,7 @@ def capture_answers(tmp_path, monkeypatch, threshold: int, variants: range) -> l
     return exchanges
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_through_mitmdump_split_keys_are_masked_in_body_files_as_in_traffic_jsonl(tmp_path, monkeypatch):
     variants = range(0, 100, 25)
     in_files = capture_answers(tmp_path, monkeypatch, 64 << 10, variants)  # each answer past the threshold

@@ -105,6 +105,7 @@ def examples_of(source: str) -> list[str]:
     return examples
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_the_prefilter_keeps_every_text_a_maintained_rule_matches():
     """An example of each rule: wherever RE2's set matches it, the prefilter lets it through."""
     rules = maintained.rule_set()

@@ -277,6 +277,7 @@ def run_folder(data_dir: Path, traffic: str, target: str = "codex") -> Path:
     return run
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_bad_input_gets_one_line(tmp_path, private_data_dir):
     models = {"schema": 1, "kind": "http", "id": "x", "proxy": "model", "complete": True,
               "request": {"method": "GET", "url": "http://u/v1/models", "path": "/v1/models", "headers": []},

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import captured_exchange, run_manifest
 
 from probe.analysis.analyze import main as analyze_main
@@ -231,6 +232,7 @@ def test_report_of_a_run_still_marked_running_says_so(tmp_path, capsys):
     assert "- Totals: 1 exchanges" in report and "line 2: not valid JSON, skipped (the last line is cut off" in report
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_progress_shows_on_a_terminal_only(tmp_path):
     import os
     import pty

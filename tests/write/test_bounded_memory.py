@@ -95,6 +95,7 @@ def parse_peak(traffic) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_memory_past_parsing_a_request_does_not_grow_with_its_items_past_what_is_read(tmp_path):
     # Past LIST_READ items a history is read at its ends (probe.read.thinning): five times the items, five times the
     # parsing, and the rest of the analysis holds what it holds for as many as it reads. Read whole, each item made

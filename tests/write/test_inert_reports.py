@@ -526,6 +526,7 @@ def inspect(report: str) -> list[Inspector]:
     return results
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 @pytest.mark.parametrize("renderer", RENDERERS.values(), ids=RENDERERS.keys())
 @EXAMPLES_PER_RENDERER
 @given(data=st.data())

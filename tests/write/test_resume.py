@@ -98,7 +98,10 @@ def test_every_sample_grown_line_by_line_and_cut_mid_line_reads_as_a_whole(sampl
     split_at(capture, cuts, tmp_path / target / "run", target, sample / "manifest.json")
 
 
-@pytest.mark.parametrize("shape", sorted(TARGETS))
+# The largest shape takes over five seconds: CI runs it, `nox -s quick` does not.
+@pytest.mark.parametrize(
+    "shape", [pytest.param(s, marks=pytest.mark.slow) if s == "items" else s for s in sorted(TARGETS)]
+)
 def test_generated_captures_grown_in_steps_read_as_a_whole(shape, tmp_path):
     generated = tmp_path / "capture.jsonl"
     generate(generated, 9 if shape == "items" else 1.5, 6, shape)

@@ -253,6 +253,7 @@ def later_generated_at(strftime):
     )
 
 
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
 def test_a_capture_no_reader_understands_still_makes_a_page_that_opens(tmp_path):
     template = template_request()
     traffic = tmp_path / "traffic.jsonl"
