@@ -10,13 +10,15 @@ from probe.common.errors import ToolMissing
 from probe.common.npm_names import PACKAGE_NAME, is_plain_version
 
 
-def install(package: str, version: str, destination: Path) -> None:
-    """Install `package@version` and its dependencies with `destination` as npm's prefix. npm works in a
-    temporary folder beside it, renamed into place only when it succeeded, so a half-done install (npm
-    stopped, or failing) is never taken for a finished one."""
-    if not PACKAGE_NAME.fullmatch(package) or not is_plain_version(version):
-        # The callers check both first; this is the last guard before anything reaches npm's command line.
-        raise ToolMissing(f"will not ask npm for {package!r} at version {version!r}")
+def install(package: str, version: str, destination: Path, beside: tuple[tuple[str, str], ...] = ()) -> None:
+    """Install `package@version` and its dependencies with `destination` as npm's prefix, with the (package,
+    version) pairs `beside` it (plugins it loads by name, pinned as it is). npm works in a temporary folder beside
+    the destination, renamed into place only when it succeeded, so a half-done install (npm stopped, or failing)
+    is never taken for a finished one."""
+    for name, wanted in ((package, version), *beside):
+        if not PACKAGE_NAME.fullmatch(name) or not is_plain_version(wanted):
+            # The callers check them first; this is the last guard before anything reaches npm's command line.
+            raise ToolMissing(f"will not ask npm for {name!r} at version {wanted!r}")
     npm = shutil.which("npm")
     if not npm:
         raise ToolMissing(
@@ -35,6 +37,7 @@ def install(package: str, version: str, destination: Path) -> None:
                 "--no-fund",
                 "--loglevel=error",
                 f"{package}@{version}",
+                *(f"{name}@{wanted}" for name, wanted in beside),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
