@@ -92,7 +92,9 @@ def listed_rules(program: Path, version: str) -> list[dict]:
     except (OSError, ValueError):
         pass
     listing = subprocess.run(
-        [str(program), "rules", "list", "--format", "json", "--quiet"],
+        # Without --no-update-check the binary asks GitHub for a newer release of itself (through the user's
+        # proxy, if any): a tool for seeing what agents send must send nothing it was not asked to.
+        [str(program), "rules", "list", "--format", "json", "--quiet", "--no-update-check"],
         capture_output=True,
         timeout=60,
         check=True,
