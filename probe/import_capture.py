@@ -9,7 +9,7 @@ from pathlib import Path
 
 from probe import __version__
 from probe.analysis.report import refresh
-from probe.capture.imports import Skipped, detect
+from probe.capture.imports import Noted, Skipped, detect
 from probe.capture.recorder.line import line as line_bytes
 from probe.capture.session import mitmproxy_version, now_iso, traffic_summary
 from probe.common import cli
@@ -82,7 +82,7 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
         "agent_exit_code": None,
     }
     write_manifest(run, manifest)
-    entries, skipped, secrets = write_traffic(reader.read(source), run / "traffic.jsonl")
+    entries, skipped, secrets, notes = write_traffic(reader.read(source), run / "traffic.jsonl")
     manifest.update(status="imported", ended_at=now_iso(), **traffic_summary(run / "traffic.jsonl"))
     manifest["imported"] = {
         "source": mask_tokens_and_urls(source.name),
@@ -92,6 +92,8 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
         "entries": entries,
         "skipped": skipped,
     }
+    if notes:
+        manifest["imported"]["notes"] = notes
     if secrets:
         manifest["note"] = RAW_SECRETS.format(len(secrets), "s" if len(secrets) != 1 else "")
         warn(manifest["note"])
@@ -99,17 +101,23 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
     return run
 
 
-def write_traffic(items, traffic: Path) -> tuple[int, int, set[str]]:
+def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str]]:
     """Mask each line and append it, one at a time; warn of each skipped entry (the first WARNINGS_SHOWN, then a
-    count). Return the lines written, the entries skipped and the fingerprints of the secrets found unmasked."""
+    count) and of each note on the file. Return the lines written, the entries skipped, the fingerprints of the
+    secrets found unmasked and the notes."""
     # Here, not at the top: it brings mitmproxy, and `invoke` imports this module for every task's help.
     from probe.capture.imports.masking import mask_line
 
     entries = skipped = 0
     secrets: set[str] = set()
+    notes: list[str] = []
     with traffic.open("wb") as out:
         traffic.chmod(0o600)
         for item in items:
+            if isinstance(item, Noted):
+                notes.append(f"{item.where}: {item.what}")
+                warn(notes[-1])
+                continue
             if isinstance(item, Skipped):
                 skipped += 1
                 if skipped <= WARNINGS_SHOWN:
@@ -121,7 +129,7 @@ def write_traffic(items, traffic: Path) -> tuple[int, int, set[str]]:
             entries += 1
     if skipped > WARNINGS_SHOWN:
         warn(f"{skipped - WARNINGS_SHOWN:,} more entries skipped")
-    return entries, skipped, secrets
+    return entries, skipped, secrets, notes
 
 
 def sha256_of(path: Path) -> str:

@@ -90,6 +90,9 @@ def imported_lines(imported: Any) -> list[md.Markdown]:
     if isinstance(lost, list) and lost:
         said = md.Markdown("; ").join(manifest_value(item) for item in lost)
         lines.append(md.Markdown("- Lost in this format: {}").format(said))
+    notes = imported.get("notes")
+    if isinstance(notes, list):
+        lines += [md.Markdown("- Import note: {}").format(manifest_value(note)) for note in notes]
     return lines
 
 

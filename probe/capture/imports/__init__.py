@@ -10,9 +10,10 @@ Each format is one module here, exposing:
   written into the manifest's `imported.lost` and the report;
 - `sniff(head: bytes) -> bool`, whether a file is of this format, decided from its first 64 KiB (`HEAD_BYTES`) and
   never from its name;
-- `read(path: Path) -> Iterator[dict | Skipped]`, the file's exchanges as traffic.jsonl lines, or a `Skipped`
-  for an entry that is not one. Memory stays bounded whatever the file holds; a time the file does not give is
-  null, never 0 or made up; nothing the file names is opened, imported or run.
+- `read(path: Path) -> Iterator[dict | Skipped | Noted]`, the file's exchanges as traffic.jsonl lines, a `Skipped`
+  for an entry that is not one, and a `Noted` for what the file gets wrong throughout (once each). Memory stays
+  bounded whatever the file holds; a time the file does not give is null, never 0 or made up; nothing the file
+  names is opened, imported or run.
 
 `FORMATS` lists the modules in the order they are tried: a format that could pass for another is sniffed first.
 """
@@ -38,6 +39,14 @@ FORMATS = (
     "traffic_jsonl",
     "original_jsonl",
 )
+
+
+@dataclass(frozen=True)
+class Noted:
+    """Something the whole file gets wrong that the import worked around (warned of, and kept in the manifest)."""
+
+    where: str
+    what: str
 
 
 @dataclass(frozen=True)

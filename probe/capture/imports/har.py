@@ -4,6 +4,7 @@ time."""
 
 import base64
 import binascii
+import math
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,7 +15,7 @@ from mitmproxy import http
 from mitmproxy.websocket import WebSocketData, WebSocketMessage
 from wsproto.frame_protocol import Opcode
 
-from probe.capture.imports import Skipped
+from probe.capture.imports import Noted, Skipped
 from probe.capture.imports.flow_lines import SocketLines
 from probe.capture.imports.json_items import TOO_DEEP, array_items
 from probe.capture.imports.lines import body_fields, header_list, http_line
@@ -31,14 +32,17 @@ LOST = (
 SNIFF = re.compile(rb'^\s*\{\s*"log"\s*:\s*\{[\s\S]{0,65536}?"(?:version|creator|entries|pages)"\s*:')
 MOST_DEPTH = 64  # levels of nesting in an entry: HAR's own are 4; a JSON body is text (postData.text), not nested
 TIMING_PARTS = ("blocked", "dns", "connect", "send")  # HAR's parts before the request is sent ("ssl" is in connect)
+# How far the timings' sum may be from the entry's `time` and still agree: writers round each part to the millisecond.
+TIMING_SLACK_MS = 2.0
+TIMING_SLACK_SHARE = 0.01
 
 
 def sniff(head: bytes) -> bool:
     return bool(SNIFF.match(head.removeprefix(b"\xef\xbb\xbf")))
 
 
-def read(path: Path) -> Iterator[dict | Skipped]:
-    recorder = SocketLines()
+def read(path: Path) -> Iterator[dict | Skipped | Noted]:
+    recorder, timings = SocketLines(), Disagreements()
     with path.open("rb") as file:
         entries = array_items(file, ("log", "entries"), MOST_DEPTH)
         number = 0
@@ -48,15 +52,17 @@ def read(path: Path) -> Iterator[dict | Skipped]:
                     yield Skipped(f"entry {number}", f"nested more than {MOST_DEPTH} levels deep: not an exchange")
                     continue
                 try:
-                    yield from entry_lines(entry, number, recorder)
+                    yield from entry_lines(entry, number, recorder, timings)
                 except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as error:
                     yield Skipped(f"entry {number}", f"not an exchange ({type(error).__name__}: {error})"[:300])
         except ijson.JSONError as error:
             said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             yield Skipped(f"after entry {number}", f"the file ends or is damaged here ({said[:200]})")
+    if timings.count:
+        yield timings.noted()
 
 
-def entry_lines(entry, number: int, recorder: SocketLines) -> Iterator[dict]:
+def entry_lines(entry, number: int, recorder: SocketLines, timings: "Disagreements") -> Iterator[dict]:
     if not isinstance(entry, dict):
         raise TypeError(f"an entry is an object, not {type(entry).__name__}")
     request, response = entry["request"], entry.get("response")
@@ -68,7 +74,7 @@ def entry_lines(entry, number: int, recorder: SocketLines) -> Iterator[dict]:
     if isinstance(entry.get("_webSocketMessages"), list):
         yield from socket_lines(entry, number, start, recorder)
         return
-    request_end, first_byte, end = moments(start, entry.get("timings"))
+    request_end, first_byte, end = moments(start, entry.get("timings"), entry.get("time"), number, timings)
     request_headers = pairs(request.get("headers"))
     post = request.get("postData") if isinstance(request.get("postData"), dict) else {}
     request_fields = {
@@ -135,19 +141,58 @@ def content_bytes(content: dict) -> bytes | None:
     return value.encode("utf-8", "surrogateescape")
 
 
-def moments(start: float | None, timings) -> tuple[float | None, float | None, float | None]:
-    """The request's end, the first byte back and the end, from HAR's timings (milliseconds, -1: not applicable):
-    each None where the file does not say."""
-    if start is None or not isinstance(timings, dict):
+def moments(
+    start: float | None, timings, time, number: int, disagreements: "Disagreements"
+) -> tuple[float | None, float | None, float | None]:
+    """The request's end, the first byte back and the end, from HAR's timings (milliseconds, -1: not applicable)
+    and the entry's `time` (its whole duration): each None where the file does not say. Where the timings add up
+    to another duration than `time`, `time` is kept, and a moment the timings put past it is not known."""
+    if start is None:
         return None, None, None
-    parts = [number_or_none(timings.get(name)) for name in TIMING_PARTS]
-    if parts[-1] is None:
-        return None, None, None
-    request_end = start + sum(part for part in parts if part is not None and part > 0) / 1000
-    wait, receive = number_or_none(timings.get("wait")), number_or_none(timings.get("receive"))
-    first_byte = request_end + max(wait, 0) / 1000 if wait is not None else None
-    end = first_byte + max(receive, 0) / 1000 if first_byte is not None and receive is not None else None
-    return request_end, first_byte, end
+    total = duration(time)
+    timings = timings if isinstance(timings, dict) else {}
+    parts = [duration(timings.get(name)) for name in TIMING_PARTS]
+    wait, receive = duration(timings.get("wait")), duration(timings.get("receive"))
+    if parts[-1] is None:  # no send time: nothing but `time` says when what happened
+        return None, None, start + total / 1000 if total is not None else None
+    request_end = start + sum(part for part in parts if part is not None) / 1000
+    first_byte = request_end + wait / 1000 if wait is not None else None
+    end = first_byte + receive / 1000 if first_byte is not None and receive is not None else None
+    if total is None or end is None:
+        return request_end, first_byte, end if total is None else start + total / 1000
+    summed = (end - start) * 1000
+    if abs(summed - total) <= max(TIMING_SLACK_MS, total * TIMING_SLACK_SHARE):
+        return request_end, first_byte, end
+    disagreements.add(number, summed, total)
+    end = start + total / 1000
+    within = [moment if moment is not None and moment <= end else None for moment in (request_end, first_byte)]
+    return within[0], within[1], end
+
+
+class Disagreements:
+    """The entries whose timings add up to another duration than their `time`: warned of once for the file."""
+
+    def __init__(self) -> None:
+        self.count, self.first = 0, ""
+
+    def add(self, number: int, summed: float, total: float) -> None:
+        self.count += 1
+        if not self.first:
+            self.first = f"entry {number}: {summed:,.0f} ms against {total:,.0f} ms"
+
+    def noted(self) -> Noted:
+        entries = f"{self.count:,} entr{'y' if self.count == 1 else 'ies'}"
+        return Noted(
+            "timings",
+            f"{entries} whose timings add up to another duration than their time ({self.first}): each one's time "
+            "is kept as its duration",
+        )
+
+
+def duration(value) -> float | None:
+    """Milliseconds the file gives; None where it does not (-1: not applicable, or not known)."""
+    number = number_or_none(value)
+    return number if number is not None and number >= 0 else None
 
 
 def started(value) -> float | None:
@@ -160,7 +205,14 @@ def started(value) -> float | None:
 
 
 def number_or_none(value) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number the file gives, as a float; None for anything else (text, true, a number past a float)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def pairs(headers) -> list[tuple[str, str]]:

@@ -1,13 +1,17 @@
 """The items of one array deep in a JSON document of any size (a HAR's `log.entries`), built one at a time from
 ijson's events: an item nested past a depth is passed over, never built (ijson's own `items` spends memory with the
-square of the nesting: a few hundred thousand brackets would take gigabytes)."""
+square of the nesting: a few hundred thousand brackets would take gigabytes). A number past what the fast parser reads
+(an integer past 64 bits, a float past its range) makes the rest be read again by ijson's own Python parser, which
+reads any number, from the item it stopped at."""
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import BinaryIO
 
 import ijson
 from ijson.common import ObjectBuilder
 
+EXACT_PARSER = ijson.get_backend("python")  # slower, but reads every number JSON can write
 TOO_DEEP = object()  # stands for an item nested past the depth allowed
 OPENING = ("start_map", "start_array")
 CLOSING = ("end_map", "end_array")
@@ -16,8 +20,33 @@ CLOSING = ("end_map", "end_array")
 def array_items(file: BinaryIO, path: tuple[str, ...], most_depth: int) -> Iterator[object]:
     """Each item of the array at `path` (keys of nested objects from the top), or TOO_DEEP for one nested more than
     `most_depth` levels; ijson.JSONError where the document is not JSON."""
+    taken = 0
+    try:
+        for item in parsed_items(ijson, file, path, most_depth):
+            taken += 1
+            yield item
+        return
+    except ijson.JSONError as error:
+        if "overflow" not in str(error):
+            raise
+    file.seek(0)
+    again = parsed_items(EXACT_PARSER, file, path, most_depth, exact=True)
+    try:
+        for _ in range(taken):
+            next(again)  # built and let go: memory stays at one item
+        yield from again
+    except ValueError as error:  # an integer of more digits than Python converts
+        raise ijson.JSONError(str(error)) from None
+
+
+def parsed_items(parser, file: BinaryIO, path: tuple[str, ...], most_depth: int, exact=False) -> Iterator[object]:
     keys: list[str | None] = []  # the key each open object is at (None for an array), outside the items
-    events = ijson.basic_parse(file, use_float=True)
+    # The exact parser refuses a float past its range unless it keeps fractions as Decimal: made floats here (inf).
+    events = (
+        ((event, float(value) if isinstance(value, Decimal) else value) for event, value in parser.basic_parse(file))
+        if exact
+        else parser.basic_parse(file, use_float=True)
+    )
     for event, value in events:
         if event == "map_key":
             keys[-1] = value
