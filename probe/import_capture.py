@@ -121,7 +121,7 @@ def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str]]:
             if isinstance(item, Skipped):
                 skipped += 1
                 if skipped <= WARNINGS_SHOWN:
-                    warn(f"{item.where}: skipped: {item.why}")
+                    warn(item.said())
                 continue
             masked, fresh = mask_line(item)
             secrets |= fresh

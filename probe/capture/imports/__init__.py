@@ -25,6 +25,7 @@ from types import ModuleType
 
 from probe.common.errors import RunError
 from probe.common.paths import display
+from probe.redact.secrets import mask_tokens_and_urls
 
 HEAD_BYTES = 64 * 1024  # what sniffing reads of a file
 
@@ -55,6 +56,10 @@ class Skipped:
 
     where: str
     why: str
+
+    def said(self) -> str:
+        """The warning, with what the file held in it masked (a reason quotes what it could not read)."""
+        return f"{self.where}: skipped: {mask_tokens_and_urls(self.why)}"
 
 
 def formats() -> list[ModuleType]:

@@ -1,9 +1,11 @@
 """An imported line masked as the recorder masks what it captures: its URL, headers, texts and bodies by the
-recorder's own functions (probe.capture.recorder.record), and a secret streamed across WebSocket frames too."""
+recorder's own functions (probe.capture.recorder.record), a secret streamed across WebSocket frames too, and every
+other field it carries over (probe.capture.imports.carried)."""
 
 import base64
 import json
 
+from probe.capture.imports.carried import mask_carried
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.line import dumps
 from probe.capture.recorder.sockets import mask_streamed_secrets
@@ -11,6 +13,7 @@ from probe.redact.replacing import fingerprints_of
 
 MASKING = stored.Policy()
 BODY_FIELDS = ("body", "body_format", "redacted_tokens")
+SIDES = ("client", "server")
 
 
 def body_bytes(value, body_format) -> bytes | None:
@@ -86,7 +89,12 @@ def mask_line(line: dict) -> tuple[dict, set[str]]:
     for part in ("request", "response"):
         if isinstance(line.get(part), dict):
             masked_message(line[part])
-    frames = [message for message in line.get("messages") or [] if isinstance(message, dict)]
-    if frames:
-        masked_frames(frames)
+    if "messages" in line:
+        # A frame is from one side or the other: anything else in the list is no frame, and is left out.
+        messages = line["messages"] if isinstance(line["messages"], list) else []
+        line["messages"] = [
+            message for message in messages if isinstance(message, dict) and message.get("from") in SIDES
+        ]
+        masked_frames(line["messages"])
+    mask_carried(line)
     return line, fingerprints_of(dumps(line)) - before
