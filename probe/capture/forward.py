@@ -5,9 +5,14 @@ The CA is made by mitmdump at its start in a new folder of the run's own (mode 0
 the agent's private home so that a later run removes it should this one be killed). Its key signs a certificate for
 any host, so it never goes into the run folder, which is shared; every file in its folder is made 0600, and the
 folder is removed when the run ends: a CA lives exactly as long as the one run that trusts it.
+
+The forward proxy serves only the holder of a user:password made for the run: the agent gets them in its proxy URL,
+mitmdump in its environment, and the user of `proxies` in a file of the CA's folder; they are never printed, and
+never written into the run folder.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 from probe.capture import agent_home
@@ -18,6 +23,28 @@ LOOPBACK = "127.0.0.1,localhost,::1"  # the reverse proxies' addresses, which th
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")
 # Node (NODE_EXTRA_CA_CERTS adds to its bundled roots), Python's ssl and requests, and codex.
 CA_VARIABLES = ("NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CODEX_CA_CERTIFICATE")
+FORWARD_AUTH_VARIABLE = "PROBE_FORWARD_AUTH"  # read by the capture addon
+PROXY_USER = "agent-probe"
+PROXY_URL_FILE = "forward-proxy-url"  # the forward proxy's URL with its credentials, in the CA's folder
+
+
+def new_credentials() -> str:
+    """A user:password for one run's forward proxy (URL-safe, so that it goes into the proxy URL as it is)."""
+    return f"{PROXY_USER}:{secrets.token_urlsafe(24)}"
+
+
+def with_credentials(url: str, credentials: str) -> str:
+    """http://user:password@127.0.0.1:PORT for http://127.0.0.1:PORT."""
+    return url.replace("://", f"://{credentials}@", 1)
+
+
+def write_proxy_url(folder: Path, url: str) -> Path:
+    """The URL with its credentials, for `proxies`' user to hand a client: readable by its owner only."""
+    path = folder / PROXY_URL_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(url + "\n")
+    return path
 
 
 def make_ca_folder() -> Path:

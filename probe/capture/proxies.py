@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture import processes
-from probe.capture.forward import make_ca_folder, remove_ca_folder, seal
+from probe.capture.forward import (
+    FORWARD_AUTH_VARIABLE,
+    make_ca_folder,
+    new_credentials,
+    remove_ca_folder,
+    seal,
+    with_credentials,
+    write_proxy_url,
+)
 from probe.capture.ports import PortTaken, busy, choose_ports, requested_ports
 from probe.capture.status import READY_TIMEOUT, StatusReader, last_log_line, log_size, wait_until_ready
 from probe.capture.upstreams import (
@@ -45,6 +53,13 @@ class RunningProxies:
     forward: str | None = None  # with --all-hosts: the forward proxy's URL, http://127.0.0.1:PORT
     ca_folder: Path | None = None  # with --all-hosts: the run's own CA (probe.capture.forward), removed at stop
     ca: Path | None = None  # its certificate, which the agent is told to trust
+    forward_credentials: str | None = None  # user:password, which the forward proxy asks of its clients
+    proxy_url_file: Path | None = None  # the forward proxy's URL with them, in the CA's folder
+
+    @property
+    def agent_forward(self) -> str | None:
+        """The forward proxy's URL with the run's credentials: for the agent's environment only, never shown."""
+        return with_credentials(self.forward, self.forward_credentials) if self.forward else None
 
     @property
     def recording_errors(self) -> int:
@@ -62,7 +77,10 @@ class RunningProxies:
     def describe(self) -> list[str]:
         via = f" via {self.upstream_proxy.describe()}" if self.upstream_proxy.url else ""
         lines = [f"{name}  {url} -> {self.upstreams[name]}{via}" for name, url in self.urls.items()]
-        return lines + ([f"{ALL_HOSTS}  {self.forward} -> every other host{via}, CA {self.ca}"] if self.forward else [])
+        if self.forward:
+            where = f"CA {self.ca}, its URL with the credentials it asks for in {self.proxy_url_file}"
+            lines.append(f"{ALL_HOSTS}  {self.forward} -> every other host{via}, {where}")
+        return lines
 
     def problem(self, run: Path | None) -> tuple[str, str] | None:
         """Why recording cannot go on, as (the run's status, one line), or None while all is well."""
@@ -269,6 +287,7 @@ def start_mitmdump(
     upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")
     env = dict(os.environ)
     env.pop(UPSTREAM_PROXY_VARIABLE, None)
+    credentials = env[FORWARD_AUTH_VARIABLE] = new_credentials()  # never in argv: every user can read that
     if upstream_proxy.url:
         # Through the environment, not an option: mitmdump's argv is readable by every user (ps), and the
         # URL may carry the proxy's credentials.
@@ -320,5 +339,6 @@ def start_mitmdump(
     running.mock = mock
     if ca_folder is not None:
         running.forward, running.ca_folder = f"http://127.0.0.1:{ports[ALL_HOSTS]}", ca_folder
-        running.ca = seal(ca_folder)
+        running.ca, running.forward_credentials = seal(ca_folder), credentials
+        running.proxy_url_file = write_proxy_url(ca_folder, running.agent_forward)
     return running

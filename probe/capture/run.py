@@ -264,12 +264,12 @@ def run_agent(
     # {agent_home}: the agent's private state folder, outside the run folder (see probe.capture.agent_home).
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
     values.update({f"proxy.{name}": url for name, url in proxies.urls.items()}, workdir=str(cwd.resolve()))
-    values.update({"ca": str(proxies.ca), "forward": proxies.forward} if proxies.forward else {})  # --all-hosts
+    values.update({"ca": str(proxies.ca), "forward": proxies.agent_forward} if proxies.forward else {})  # --all-hosts
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
     target_env = environment.target_environment(
         plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
     )
-    forwarding = forward.forward_environment(plan.target, proxies.ca, proxies.forward, values)
+    forwarding = forward.forward_environment(plan.target, proxies.ca, proxies.agent_forward, values)
     env.update(environment.agent_environment(target_env, proxies.urls, forwarding))
     for name in plan.target.interactive_unset if plan.interactive else ():
         env.pop(name, None)

@@ -3,6 +3,7 @@ in mitmdump's log there."""
 
 import os
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 from probe.redact.masking import fingerprint, mask_bytes
@@ -14,12 +15,27 @@ from probe.runs.folders import BODIES, CAPTURE_FILES
 # rewritten). proxies.log is scrubbed too: its lines are masked as mitmproxy logs them, but mitmproxy may print
 # outside its log.
 OUR_FILES = {*CAPTURE_FILES, "flows.mitm", "report.md"}
+MIN_URL_PASSWORD = 12  # characters a URL's password needs to be scrubbed wherever it appears
 
 
 def secret_values(env: dict[str, str]) -> list[str]:
-    """Values of the agent's environment variables whose names say they are secrets, longest first."""
+    """Values of the agent's environment variables whose names say they are secrets, and the password of any URL
+    among them (a proxy's, such as the forward proxy's own credentials), longest first."""
     values = {value for name, value in env.items() if is_secret_variable(name, value)}
+    values |= set(filter(None, map(url_password, env.values())))
     return sorted(values, key=len, reverse=True)
+
+
+def url_password(value: str) -> str | None:
+    """The password of a URL (scheme://user:password@host) long enough to be replaced wherever it appears, else
+    None: a short one would mangle ordinary words (the URL's shape is masked anyway)."""
+    if "://" not in value or "@" not in value:
+        return None
+    try:
+        password = urllib.parse.urlsplit(value).password
+    except ValueError:
+        return None
+    return password if password and len(password) >= MIN_URL_PASSWORD else None
 
 
 def mask_values(text: str, secrets: list[str]) -> str:

@@ -11,6 +11,7 @@ checks on. It reads the proxy variables and SSL_CERT_FILE itself, as a runtime d
 Each outcome is printed as one line `NAME: what happened`.
 """
 
+import base64
 import http.client
 import json
 import os
@@ -71,10 +72,13 @@ def model(context: ssl.SSLContext) -> None:
 
 def loopback(context: ssl.SSLContext) -> None:
     proxy = urllib.parse.urlsplit(os.environ["HTTPS_PROXY"])
-    # Literal loopback, its name, and two spellings that only resolving shows to be loopback.
+    # The proxy's credentials, from its URL, as a client library sends them.
+    credentials = base64.b64encode(f"{proxy.username}:{proxy.password}".encode()).decode()
+    authorization = {"Proxy-Authorization": f"Basic {credentials}"}
+    # Literal loopback, its name, and two other spellings of its address.
     for host in ("127.0.0.1", "localhost", "2130706433", "127.1"):
         connection = http.client.HTTPSConnection(proxy.hostname, proxy.port, timeout=30, context=context)
-        connection.set_tunnel(host, 9)
+        connection.set_tunnel(host, 9, authorization)
         try:
             connection.request("GET", "/")
             print(f"connect {host}: answered {connection.getresponse().status}", flush=True)
@@ -85,7 +89,7 @@ def loopback(context: ssl.SSLContext) -> None:
     # Plain HTTP in absolute form, sent to the proxy whatever NO_PROXY says.
     connection = http.client.HTTPConnection(proxy.hostname, proxy.port, timeout=30)
     try:
-        connection.request("GET", "http://127.0.0.1:9/admin")
+        connection.request("GET", "http://127.0.0.1:9/admin", headers=authorization)
         print(f"plain 127.0.0.1: answered {connection.getresponse().status}", flush=True)
     except OSError as error:
         print(f"plain 127.0.0.1: failed: {error}", flush=True)

@@ -23,6 +23,12 @@ def test_secret_values_come_from_secret_named_variables():
     assert secret_values(env) == [SECRET, "ghp_abcdefgh"]
 
 
+def test_the_password_of_a_url_in_any_variable_is_a_secret_value_when_it_is_long_enough():
+    proxy = "http://agent-probe:Xk3j9dLq0PzR7mN2vB5cT8wY1aE4sH6u@127.0.0.1:41234"
+    env = {"HTTPS_PROXY": proxy, "ALL_PROXY": "http://user:short@proxy:3128", "HOME": "/h", "BAD": "http://[::1"}
+    assert secret_values(env) == ["Xk3j9dLq0PzR7mN2vB5cT8wY1aE4sH6u"]
+
+
 def test_agent_files_are_scrubbed_and_ours_left_alone(tmp_path):
     run = tmp_path / "run"
     state = run / "agent-state" / "projects"

@@ -1,5 +1,6 @@
 """Chaining through a corporate-style HTTP proxy: a real tunnelling mitmdump on loopback."""
 
+import base64
 import http.client
 import json
 import re
@@ -179,7 +180,8 @@ def test_the_forward_channel_of_all_hosts_goes_through_the_tunnel_too(tmp_path, 
         host, port = proxies.forward.removeprefix("http://").split(":")
         context = ssl.create_default_context(cafile=str(proxies.ca))  # the run's CA, checks on
         connection = http.client.HTTPSConnection(host, int(port), timeout=30, context=context)
-        connection.set_tunnel("telemetry.agent-example.test", 443)
+        credentials = base64.b64encode(proxies.forward_credentials.encode()).decode()
+        connection.set_tunnel("telemetry.agent-example.test", 443, {"Proxy-Authorization": f"Basic {credentials}"})
         connection.request("POST", "/v1/batch", b'{"events": 1}', {"content-type": "application/json"})
         status = connection.getresponse().status
         connection.close()

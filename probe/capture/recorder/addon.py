@@ -3,7 +3,8 @@
 It is loaded with `mitmdump -s` and must also run under a mitmdump installed on its own, so it imports only the
 recorder's own modules and those they need of `probe.common` and `probe.redact` (what a record holds, how bodies
 are decoded, how secrets are masked), none of which needs more than the standard library and mitmproxy's own
-dependencies. It is configured only through its own options, and the environment for the upstream proxy.
+dependencies. It is configured only through its own options, and the environment for the upstream proxy and the
+forward proxy's credentials.
 """
 
 import asyncio
@@ -36,7 +37,7 @@ from probe.capture.recorder.files import (
     lower_priority,
     open_private,
 )
-from probe.capture.recorder.forward import ForwardRecording
+from probe.capture.recorder.forward import ForwardRecording, run_proxy_auth
 from probe.capture.recorder.settings import (
     UPSTREAM_PROXY_VARIABLE,
     close_upstream,
@@ -83,6 +84,7 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
         self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(
             os.environ.get(UPSTREAM_PROXY_VARIABLE, "")
         )
+        self.forward_auth = run_proxy_auth()  # the forward proxy serves only the holder of the run's credentials
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")

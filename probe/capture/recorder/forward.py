@@ -1,35 +1,66 @@
-"""The forward listener's half of the capture addon (--all-hosts): destinations on this machine refused with a 403,
-and TLS handshakes the client refused, each recorded as a line of traffic.jsonl; every other exchange through it is
-recorded as the reverse proxies' are.
+"""The forward listener's half of the capture addon (--all-hosts): clients without the run's proxy credentials
+refused with a 407, destinations on this machine with a 403, and TLS handshakes the client refused, each recorded
+as a line of traffic.jsonl; every other exchange through it is recorded as the reverse proxies' are.
 
 A forward proxy on 127.0.0.1 would otherwise let whatever runs on the machine reach every local service through it,
-with the run's CA vouching for them: so a CONNECT, or a plain-HTTP request, to a loopback address (literal, a name
-under `localhost`, or a name that resolves to one) is refused unless it is one of the run's own reverse proxies.
+with the run's CA vouching for them, and ride on the upstream proxy's login: so only a client with the credentials
+the run handed its agent is served, and a CONNECT, or a plain-HTTP request, to this machine (an address in any
+spelling, a name under `localhost`, or a name that resolves here, whether or not an upstream proxy will resolve it
+again) is refused unless it is one of the run's own reverse proxies.
 """
 
 import asyncio
+import hmac
+import os
 import socket
 import time
 import uuid
 
 from mitmproxy import http, tls
+from mitmproxy.addons.proxyauth import ProxyAuth, Validator
 
 from probe.capture.recorder import line as capture_line
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.record import SCHEMA_VERSION
-from probe.common.forward import ALL_HOSTS, is_loopback
+from probe.common.forward import ALL_HOSTS, is_loopback, is_this_machine
 
 RESOLVE_TIMEOUT = 10.0  # seconds a name may take to resolve before it is let through to mitmproxy's own connect
+FORWARD_AUTH_VARIABLE = "PROBE_FORWARD_AUTH"  # how probe.capture.proxies hands the addon the run's user:password
+NO_CREDENTIALS = "refused: no valid proxy credentials; the forward proxy serves only the run's own agent"
+
+
+class RunCredentials(Validator):
+    """The one user:password of the run, compared in constant time; none given, nobody is let in."""
+
+    def __init__(self, credentials: str):
+        self.expected = credentials.encode() if ":" in credentials else None
+
+    def __call__(self, username: str, password: str) -> bool:
+        return self.expected is not None and hmac.compare_digest(f"{username}:{password}".encode(), self.expected)
+
+
+def run_proxy_auth() -> ProxyAuth:
+    """mitmproxy's own proxy authentication, for the forward listener only (its `proxyauth` option would ask the
+    reverse proxies' clients too), checking the credentials given in the environment: an option would show in
+    mitmdump's argv, which every user can read."""
+    credentials = os.environ.get(FORWARD_AUTH_VARIABLE, "")
+    auth = ProxyAuth()
+    auth.validator = RunCredentials(credentials)
+    return auth
 
 
 class ForwardRecording:
     """What the capture addon does on its forward listener; the addon (Capture) provides proxy_names, refused,
-    upstream_proxy, bypasses_proxy, policy, recording, append and the fields of a message."""
+    forward_auth, policy, recording, append and the fields of a message."""
 
     async def http_connect(self, flow: http.HTTPFlow) -> None:
         if not self.on_forward(flow.client_conn):
             return
         with self.recording("http_connect", flow):
+            self.forward_auth.http_connect(flow)  # the tunnel's requests are then the client's, authenticated
+            if flow.response is not None:
+                self.record_connect(flow.request.host, flow.request.port, NO_CREDENTIALS, flow)
+                return  # mitmproxy answers the 407 its authentication set, and forwards nothing
             reason = await self.refusal(flow.request.host, flow.request.port)
             if reason is not None:
                 flow.response = refusal_response(reason)
@@ -41,6 +72,11 @@ class ForwardRecording:
         if not self.on_forward(flow.client_conn) or flow.response is not None:
             return
         with self.recording("request", flow):
+            # Inside an authenticated tunnel, or plain HTTP carrying the credentials (removed before it goes on).
+            self.forward_auth.requestheaders(flow)
+            if flow.response is not None:
+                self.refused[flow.id] = NO_CREDENTIALS
+                return
             reason = await self.refusal(flow.request.host, flow.request.port)
             if reason is not None:
                 self.refused[flow.id] = reason
@@ -70,10 +106,10 @@ class ForwardRecording:
         elsewhere = "this machine; the forward proxy reaches other hosts only"
         if is_loopback(host):
             return f"refused: {host} is {elsewhere}"
-        if self.upstream_proxy and not self.bypasses_proxy(host):
-            return None  # the upstream proxy resolves the name, on its own machine
+        # Resolved here even when an upstream proxy will resolve it again: one on this machine (or a name that is
+        # this machine's wherever it is asked) would reach this machine's services all the same.
         for address in await resolve(host, port):
-            if is_loopback(address):
+            if is_this_machine(address):
                 return f"refused: {host} resolves to {address}, {elsewhere}"
         return None
 
