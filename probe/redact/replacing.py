@@ -2,9 +2,12 @@
 again."""
 
 import bisect
+import contextlib
+import contextvars
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 
 REDACTED_PREFIX = "[REDACTED"
 FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
@@ -13,7 +16,26 @@ FINGERPRINT = re.compile(r"\[REDACTED sha256:[0-9a-f]{8}\]")
 def fingerprint(value: str | bytes) -> str:
     """A stand-in for a secret that still tells whether two requests used the same one."""
     data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
-    return f"[REDACTED sha256:{hashlib.sha256(data).hexdigest()[:8]}]"
+    made = f"[REDACTED sha256:{hashlib.sha256(data).hexdigest()[:8]}]"
+    seen = SEEN.get()
+    if seen is not None:
+        seen.setdefault(made, data.decode("utf-8", "replace"))
+    return made
+
+
+# While `secrets_seen` runs: each fingerprint made, with what it stands for (for a caller that judges what it masked).
+SEEN: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("secrets_seen", default=None)
+
+
+@contextlib.contextmanager
+def secrets_seen() -> Iterator[dict[str, str]]:
+    """The fingerprints made inside the block, each with the value it replaced."""
+    seen: dict[str, str] = {}
+    token = SEEN.set(seen)
+    try:
+        yield seen
+    finally:
+        SEEN.reset(token)
 
 
 def is_fingerprint(text: str) -> bool:

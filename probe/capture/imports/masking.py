@@ -9,7 +9,8 @@ from probe.capture.imports.carried import mask_carried
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.line import dumps
 from probe.capture.recorder.sockets import mask_streamed_secrets
-from probe.redact.replacing import fingerprints_of
+from probe.redact.not_secrets import is_identifier_name, is_secret
+from probe.redact.replacing import fingerprints_of, secrets_seen
 
 MASKING = stored.Policy()
 BODY_FIELDS = ("body", "body_format", "redacted_tokens")
@@ -82,19 +83,35 @@ def masked_frames(frames: list[dict]) -> None:
 
 def mask_line(line: dict) -> tuple[dict, set[str]]:
     """The line masked in place, and the fingerprints of the secrets it held unmasked (empty: none: a recording
-    exported masked, as agent-probe exports, holds fingerprints already, which stay as they are)."""
+    exported masked, as agent-probe exports, holds fingerprints already, which stay as they are). A placeholder a
+    recorder wrote for a secret (`<redacted>`, `***`), an identifier (an organisation's, a project's) and prose a
+    rule took for an assignment are masked all the same, and not counted (probe.redact.not_secrets)."""
     before = fingerprints_of(dumps(line))
-    if isinstance(line.get("error"), str):
-        line["error"] = stored.text(line["error"], MASKING)
+    identifiers = identifier_values(line)
+    with secrets_seen() as seen:
+        if isinstance(line.get("error"), str):
+            line["error"] = stored.text(line["error"], MASKING)
+        for part in ("request", "response"):
+            if isinstance(line.get(part), dict):
+                masked_message(line[part])
+        if "messages" in line:
+            # A frame is from one side or the other: anything else in the list is no frame, and is left out.
+            messages = line["messages"] if isinstance(line["messages"], list) else []
+            line["messages"] = [
+                message for message in messages if isinstance(message, dict) and message.get("from") in SIDES
+            ]
+            masked_frames(line["messages"])
+        mask_carried(line)
+    fresh = fingerprints_of(dumps(line)) - before
+    return line, {found for found in fresh if found not in seen or is_secret(seen[found], identifiers)}
+
+
+def identifier_values(line: dict) -> frozenset[str]:
+    """The values of the line's headers that name who a request is for (`OpenAI-Organization: …`)."""
+    values = set()
     for part in ("request", "response"):
-        if isinstance(line.get(part), dict):
-            masked_message(line[part])
-    if "messages" in line:
-        # A frame is from one side or the other: anything else in the list is no frame, and is left out.
-        messages = line["messages"] if isinstance(line["messages"], list) else []
-        line["messages"] = [
-            message for message in messages if isinstance(message, dict) and message.get("from") in SIDES
-        ]
-        masked_frames(line["messages"])
-    mask_carried(line)
-    return line, fingerprints_of(dumps(line)) - before
+        message = line.get(part)
+        for pair in message.get("headers") or [] if isinstance(message, dict) else []:
+            if isinstance(pair, list) and len(pair) == 2 and is_identifier_name(str(pair[0])):
+                values.add(str(pair[1]).strip())
+    return frozenset(values)
