@@ -9,10 +9,11 @@ from pathlib import Path
 
 from probe import __version__
 from probe.analysis.report import refresh
-from probe.capture.imports import Noted, Skipped, detect
+from probe.capture.imports import Lost, Noted, Skipped, detect
 from probe.capture.recorder.line import line as line_bytes
 from probe.capture.session import mitmproxy_version, now_iso, traffic_summary
 from probe.common import cli
+from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import TARGET_NAME, display
 from probe.redact.masking import RULES_VERSION
@@ -29,7 +30,7 @@ TASK_HELP = {  # the invoke task's (probe.tasks)
     "label": "TEXT: added to the run folder's name",
 }
 RAW_SECRETS = (
-    "the source held {} secret{} unmasked (now masked as at capture, each as a fingerprint): treat the source "
+    "the source held {} unmasked (now masked as at capture, each as a fingerprint): treat the source "
     "file itself as secret"
 )
 
@@ -82,38 +83,42 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
         "agent_exit_code": None,
     }
     write_manifest(run, manifest)
-    entries, skipped, secrets, notes = write_traffic(reader.read(source), run / "traffic.jsonl")
+    entries, skipped, secrets, lost, notes = write_traffic(reader.read(source), run / "traffic.jsonl")
     manifest.update(status="imported", ended_at=now_iso(), **traffic_summary(run / "traffic.jsonl"))
     manifest["imported"] = {
         "source": mask_tokens_and_urls(source.name),
         "format": reader.NAME,
         "sha256": digest,
-        "lost": list(reader.LOST),
+        "lost": [*reader.LOST, *lost],
         "entries": entries,
         "skipped": skipped,
     }
     if notes:
         manifest["imported"]["notes"] = notes
     if secrets:
-        manifest["note"] = RAW_SECRETS.format(len(secrets), "s" if len(secrets) != 1 else "")
+        manifest["note"] = RAW_SECRETS.format(counted(len(secrets), "secret"))
         warn(manifest["note"])
     write_manifest(run, manifest)
     return run
 
 
-def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str]]:
+def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str], list[str]]:
     """Mask each line and append it, one at a time; warn of each skipped entry (the first WARNINGS_SHOWN, then a
     count) and of each note on the file. Return the lines written, the entries skipped, the fingerprints of the
-    secrets found unmasked and the notes."""
+    secrets found unmasked, what entries did not keep (each once, in the order first seen) and the notes."""
     # Here, not at the top: it brings mitmproxy, and `invoke` imports this module for every task's help.
     from probe.capture.imports.masking import mask_line
 
     entries = skipped = 0
     secrets: set[str] = set()
+    lost: dict[str, None] = {}
     notes: list[str] = []
     with traffic.open("wb") as out:
         traffic.chmod(0o600)
         for item in items:
+            if isinstance(item, Lost):
+                lost[item.what] = None
+                continue
             if isinstance(item, Noted):
                 notes.append(f"{item.where}: {item.what}")
                 warn(notes[-1])
@@ -128,8 +133,8 @@ def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str]]:
             out.write(line_bytes(masked))
             entries += 1
     if skipped > WARNINGS_SHOWN:
-        warn(f"{skipped - WARNINGS_SHOWN:,} more entries skipped")
-    return entries, skipped, secrets, notes
+        warn(f"{counted(skipped - WARNINGS_SHOWN, 'more entry', 'more entries')} skipped")
+    return entries, skipped, secrets, list(lost), notes
 
 
 def sha256_of(path: Path) -> str:

@@ -17,7 +17,7 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
 
 from importlib.metadata import version
 
-from invoke import Program
+from invoke import Exit, Program
 
 from probe.common.paths import checkout
 from probe.tasks import ns
@@ -26,11 +26,16 @@ if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # loaded: from here Ctrl-C is each script's to take
 
 NAME = "agent-probe"
+# invoke's core options that mean something here: help, version, the task list, shell completion and a
+# configuration file (its probe.target and probe.data_dir). The others (--pty, --echo, --dry, --warn-only, --hide,
+# --prompt-for-sudo-password, ...) shape the shell commands a task runs with c.run, and no task of ours runs one.
+CORE_OPTIONS = ("complete", "config", "help", "list", "list-format", "print-completion-script", "version")
 
 
 class ProbeProgram(Program):
     """invoke's Program over the bundled tasks; run from a checkout, it reads the checkout's invoke.yaml as `invoke`
-    does there, so that its defaults (probe.target, probe.data_dir) hold in both."""
+    does there, so that its defaults (probe.target, probe.data_dir) hold in both. Only the core options that apply
+    are shown or taken (CORE_OPTIONS); the rest are kept at their defaults, which invoke itself reads."""
 
     def create_config(self) -> None:
         super().create_config()
@@ -38,6 +43,23 @@ class ProbeProgram(Program):
         if folder is not None:
             self.config.set_project_location(str(folder))
             self.config.load_project()
+
+    def print_help(self) -> None:
+        """invoke's help, with only the core options that apply."""
+        applying = {self.initial_context.help_for(f"--{name}") for name in CORE_OPTIONS}
+        print(f"Usage: {self.binary} [--core-opts] <subcommand> [--subcommand-opts] ...")
+        print("")
+        print("Core options:")
+        print("")
+        self.print_columns([pair for pair in self.initial_context.help_tuples() if pair in applying])
+        self.list_tasks()
+
+    def parse_core_args(self) -> None:
+        """A core option that does not apply is refused in one line, not taken without effect."""
+        super().parse_core_args()
+        for name, argument in self.core[0].args.items():
+            if argument.got_value and name not in CORE_OPTIONS:
+                raise Exit(f"error: --{name} is an option of invoke's that {NAME} does not use (see {NAME} --help)", 2)
 
 
 def main() -> None:

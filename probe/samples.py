@@ -13,8 +13,9 @@ from pathlib import Path
 from probe.analyse.prices import prices_from
 from probe.analysis.report import refresh_all
 from probe.common import cli
-from probe.common.errors import RunError, one_line, run_main
-from probe.common.paths import data_dir, display
+from probe.common.counting import counted
+from probe.common.errors import RunError, UsageError, one_line, run_main
+from probe.common.paths import checkout, data_dir, display
 from probe.runs import ledger as derived
 from probe.runs.folders import BODIES, CAPTURE_FILES, list_runs
 from probe.runs.ledger import SAMPLE_MARK, SAMPLE_PRICES
@@ -23,6 +24,7 @@ from probe.write.report_header import GENERATED_AT
 
 DIFF_PREFIX = "diff-"  # diff-<A's folder>.md in B's folder: the diff of a bundled version pair
 SHOWN_LINES = 12  # lines of a unified diff shown per mismatch
+NEEDS_CHECKOUT = "samples runs from agent-probe's checkout, which holds the sample runs (data/*/*-sample-*)"
 
 
 @dataclass
@@ -102,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.samples", description=__doc__)
     parser.add_argument("--update", action="store_true", help="write the rebuilt files over the committed ones")
     args = parser.parse_args(argv)
+    if checkout() is None:  # an installed agent-probe has no sample runs: they are committed in the repository
+        raise UsageError(NEEDS_CHECKOUT)
     mismatches = replay(data_dir(), args.update)
     for mismatch in mismatches:
         print(f"differs: {display(mismatch.path)}", file=sys.stderr)
@@ -109,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {line}", file=sys.stderr)
     if mismatches:
         print(
-            f"{len(mismatches)} committed file(s) differ from what the analyzer makes now: if the change is meant, "
-            "run `python -m probe.samples --update` and commit the result",
+            f"{counted(len(mismatches), 'committed file')} {'differs' if len(mismatches) == 1 else 'differ'} from "
+            "what the analyzer makes now: if the change is meant, run `python -m probe.samples --update` and commit "
+            "the result",
             file=sys.stderr,
         )
         return 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from probe.analyse.token_sums import spends
+from probe.common.counting import counted
 from probe.read.conversation import Turn
 from probe.read.headers import header
 
@@ -218,7 +219,8 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
     if carried < before.history and now.history <= carried:
         return Cause(
             "history",
-            f"the request re-sends only the first {carried:,} of the {before.history:,} history items of #{{}}",
+            f"the request re-sends only the first {carried:,} of the {counted(before.history, 'history item')} of "
+            "#{}",
             (before.number,),
         )
     if carried < before.history and now.history < before.history:
@@ -226,7 +228,8 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
         kept = "none kept" if not carried else "the first kept" if carried == 1 else f"the first {carried:,} kept"
         return Cause(
             "compaction",
-            f"compaction: the {before.history:,} history items of #{{}} were replaced by {now.history:,} ({kept})",
+            f"compaction: the {counted(before.history, 'history item')} of #{{}} were replaced by {now.history:,} "
+            f"({kept})",
             (before.number,),
         )
     if carried < before.history:

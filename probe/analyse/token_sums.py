@@ -3,6 +3,7 @@ send is absent, never a zero, so every sum says how many turns it covers."""
 
 from dataclasses import dataclass, field
 
+from probe.common.counting import counted
 from probe.read.conversation import Turn, Usage
 
 # The normalised kinds (probe.read.conversation.Usage), with the words a report uses for them.
@@ -52,6 +53,6 @@ class TokenSums:
                 shown.append(f"{words} {self.sums[kind]:,}")
             else:
                 shown.append(f"{words} {self.sums[kind]:,} ({count} of the {self.turns})")
-        text = f"{self.turns} turn{'s' if self.turns != 1 else ''} with usage"
+        text = f"{counted(self.turns, 'turn')} with usage"
         text += f": {', '.join(shown)}" if shown else ""
         return text + (f"; not reported: {', '.join(missing)}" if missing else "")

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from probe.apis.said_once import text_once
+from probe.common import counting
 from probe.common.markdown import (
     Markdown,
     Rendered,
@@ -160,10 +161,10 @@ def items_section(
     rows, blocks = [], []
     for offset, item, left, not_read in shown_items(items, gap):
         if item is None:
-            said = Markdown("{:,} items left out here: turns.jsonl holds every one").format(left)
+            said = Markdown("{} left out here: turns.jsonl holds every one").format(counting.counted(left, "item"))
             if not_read:
-                said = Markdown("{:,} items left out here: {:,} not read (the history was too long to read whole)")
-                said = said.format(left, not_read)
+                said = Markdown("{} left out here: {:,} not read (the history was too long to read whole)")
+                said = said.format(counting.counted(left, "item"), not_read)
             rows.append(["…", "", "", "", said, ""])
             continue
         index = first_index + offset + (gap[1] if gap is not None and offset >= gap[0] else 0)

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from probe.common.counting import counted
 from probe.common.fastjson import encoded
 from probe.read.conversation import EVENT_KINDS_KEPT, NOTED_KEPT, OTHER_KINDS, LeftOut, Noted, Turn
 from probe.read.ends import LIST_READ, ends
@@ -169,7 +170,8 @@ def noted_note(turn: Turn) -> str | None:
     said = [f"{len(kept) + kept.more:,} {what}" for what, kept in lists if getattr(kept, "more", 0)]
     if OTHER_KINDS in turn.events:
         said.append(
-            f"more than {EVENT_KINDS_KEPT:,} kinds of events ({turn.events[OTHER_KINDS]:,} events of the others)"
+            f"more than {EVENT_KINDS_KEPT:,} kinds of events "
+            f"({counted(turn.events[OTHER_KINDS], 'event')} of the others)"
         )
     if not said:
         return None

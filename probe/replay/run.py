@@ -18,6 +18,7 @@ from probe.capture.options import add_capture_arguments, parse_capture_arguments
 from probe.capture.processes import StopSignals
 from probe.capture.run import capture_from_arguments
 from probe.common import cli
+from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import display
 from probe.replay.trust import permit
@@ -124,7 +125,7 @@ class StandIn:
             if warnings <= SHOWN_WARNINGS:
                 sys.stderr.write(line)  # the server printed it inert
         if warnings > SHOWN_WARNINGS:
-            warn(f"replay: {warnings - SHOWN_WARNINGS:,} more warnings about the recording")
+            warn(f"replay: {counted(warnings - SHOWN_WARNINGS, 'more warning')} about the recording")
 
     def stop(self) -> list[dict]:
         """Stops the server; what it said after its first line, as JSON objects."""
@@ -285,7 +286,7 @@ def exit_code(args, result, record: dict) -> int:
         if not args.allow_divergence:
             return result.exit_code or 1
         return 0 if result.status in ("complete", "agent-failed") else result.exit_code
-    print(f"replay: every request matched ({record['requests']} requests)", file=sys.stderr)
+    print(f"replay: every request matched ({counted(record['requests'], 'request')})", file=sys.stderr)
     if record.get("not_asked"):
         warn(f"replay: recorded exchanges no request asked for: {', '.join(f'#{n}' for n in record['not_asked'])}")
     return result.exit_code

@@ -9,6 +9,7 @@ import math
 import re
 import reprlib
 
+from probe.common.counting import counted
 from probe.common.errors import RunError
 
 MAX_PACE = 300.0  # seconds: the longest one answer takes to send at its recorded pace (as long as a capture waits
@@ -96,7 +97,7 @@ def chunks_left_out(response: dict) -> list[str]:
     bad = next(chunk for chunk in chunks if not sendable_chunk(chunk))
     response["chunks"] = kept
     count = len(chunks) - len(kept)
-    return [f"{count} of {len(chunks)} chunks (the first: {shown(bad)}: not [milliseconds, bytes])"]
+    return [f"{count} of {counted(len(chunks), 'chunk')} (the first: {shown(bad)}: not [milliseconds, bytes])"]
 
 
 def sendable_chunk(chunk: object) -> bool:

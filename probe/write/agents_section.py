@@ -5,6 +5,7 @@ from probe.analyse.agents import Agent
 from probe.analyse.cost import Costs, Spend, dollars
 from probe.analyse.tool_calls import ToolTimeline
 from probe.common import markdown as md
+from probe.common.counting import counted
 
 INDENT = "\u00a0\u00a0"  # two no-break spaces a level: a table cell keeps them, so the tree shows its depth
 
@@ -39,10 +40,11 @@ def agents_section(agents: list[Agent], costs: Costs) -> list[str]:
     if len(agents) <= 1:
         agent = agents[0] if agents else None
         requests = len(agent.requests) if agent else 0
-        return lines + [f"One agent made all {requests:,} requests: no request named a sub-agent."]
+        made = "the one request" if requests == 1 else f"all {counted(requests, 'request')}"
+        return lines + [f"One agent made {made}: no request named a sub-agent."]
     spawned = sum(agent.parent is not None for agent in agents)
     lines.append(
-        f"{len(agents)} agents: {spawned} sub-agent{'s' if spawned != 1 else ''}, told apart by the ids their requests "
+        f"{counted(len(agents), 'agent')}: {counted(spawned, 'sub-agent')}, told apart by the ids their requests "
         "send; each linked to the tool call that spawned it where that call's result names its id. Each is named by "
         "the task its spawning call gave; the id (and the path its requests give it) is the wire's. Duration: from "
         "the answer that spawned the agent (a main agent: its first request) to its last answer."

@@ -3,6 +3,7 @@ turn, a compact split (instructions, tools, history new and carried, its largest
 
 from probe.analyse.context import HISTORY, INSTRUCTIONS, TOOLS, Category, Composition, ContextFilling
 from probe.common import markdown as md
+from probe.common.counting import counted
 
 # Written as text rather than through md.table: a long session has thousands of turns, each with this table.
 TURN_TABLE_HEAD = md.Markdown(
@@ -31,14 +32,14 @@ def context_section(filling: ContextFilling) -> list[str]:
     rest = sum(tokens for _, tokens in ranked[RUN_ROWS:])
     if rest:
         rows.append(["", f"{len(ranked) - RUN_ROWS:,} more", "", f"{rest:,}", share(rest, total)])
-    lines += ["", f"Over the run's {filling.turns:,} turn{'s' if filling.turns != 1 else ''} with usage:", "",
+    lines += ["", f"Over the run's {counted(filling.turns, 'turn')} with usage:", "",
               md.table(["kind", "part", "", "tokens", "share"], rows)]  # fmt: skip
     rows = [turn_row(split) for split in splits]
     lines += ["", "By turn:", "",
               md.table(["turn", "input", "instructions", "tools", "history new", "history carried", "largest part"],
                        rows)]  # fmt: skip
     if more:
-        lines.append(f"\nAnd {more:,} more turns: see their log entries and insight.jsonl.")
+        lines.append(f"\nAnd {counted(more, 'more turn')}: see their log entries and insight.jsonl.")
     return lines
 
 

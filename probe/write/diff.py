@@ -16,6 +16,7 @@ from probe.analyse.run_summary import summarise
 from probe.analyse.volatile import Volatile, run_places
 from probe.common import cli
 from probe.common import markdown as md
+from probe.common.counting import counted
 from probe.common.errors import RunError, run_main, warn
 from probe.common.paths import display
 from probe.redact.secrets import mask_tokens_and_urls
@@ -65,9 +66,9 @@ def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[
             "",
             md.Markdown("- A: {} ({})").format(md.inline(display(first)), describe(a)),
             md.Markdown("- B: {} ({})").format(md.inline(display(second)), describe(b)),
-            md.Markdown(
-                "- Ignored as volatile: {:,} values (ids, the agent's home, run and temp paths, timestamps)"
-            ).format(sum(volatile.count for volatile in volatiles)),
+            md.Markdown("- Ignored as volatile: {} (ids, the agent's home, run and temp paths, timestamps)").format(
+                counted(sum(volatile.count for volatile in volatiles), "value")
+            ),
             changes_line([name for name, section in structural if section], measured_differences(a, b)),
         ]
         if apart:

@@ -6,6 +6,7 @@ from typing import Any
 
 from probe.analyse.run_facts import TOKEN_KINDS, RunSummary, ToolKey
 from probe.common import markdown as md
+from probe.common.counting import counted
 from probe.write.block_pairs import block_name, match_blocks
 from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
 from probe.write.text_diff import text_diff
@@ -224,7 +225,7 @@ def usage_total(run: RunSummary, kind: str) -> str:
     total, covered = usage_of(run, kind)
     if not covered:
         return ABSENT
-    return f"{total:,}" if covered == len(run.turns) else f"{total:,} ({covered} of {len(run.turns)} turns)"
+    return f"{total:,}" if covered == len(run.turns) else f"{total:,} ({covered} of {counted(len(run.turns), 'turn')})"
 
 
 def usage_change(a: RunSummary, b: RunSummary, kind: str) -> str:

@@ -1,6 +1,7 @@
 """One exchange of the conversation log as Markdown: its heading and facts, headers, and the renderer's sections."""
 
 from probe.common import markdown as md
+from probe.common.counting import counted
 from probe.read.conversation import Turn
 from probe.read.dedupe import changes
 from probe.read.traffic import Body, Exchange
@@ -77,7 +78,7 @@ def exchange_facts(exchange: Exchange) -> md.Markdown:
     if exchange.duration_ms is not None:
         facts.append(md.Markdown("duration {:.1f} ms").format(exchange.duration_ms))
     if exchange.kind == "websocket":
-        facts.append(md.Markdown("{} frames").format(len(exchange.frames)))
+        facts.append(md.Markdown("{}").format(counted(len(exchange.frames), "frame")))
     else:
         facts.append(
             md.Markdown("request {:,} bytes, response {:,} bytes").format(

@@ -5,6 +5,7 @@ from collections import Counter
 
 from probe.analyse.hosts.totals import Host, OtherHosts
 from probe.common import markdown as md
+from probe.common.counting import counted
 
 EVENTS_SHOWN = 40  # event names listed per host, the most frequent first; the rest are counted
 PATHS_SHOWN = 20  # a host's requests listed by method and path, the most frequent first; the rest are counted
@@ -18,7 +19,7 @@ def hosts_section(hosts: OtherHosts) -> list[str]:
     requests = sum(host.requests for host in listed)
     lines: list[str] = [
         "", "## Other hosts", "",
-        f"{requests:,} request{'s' if requests != 1 else ''} to {len(listed):,} host{'s' if len(listed) != 1 else ''} "
+        f"{counted(requests, 'request')} to {counted(len(listed), 'host')} "
         "besides the model API's, through the forward proxy; none of them is a turn of the conversation.",
         "",
     ]  # fmt: skip

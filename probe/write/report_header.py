@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from probe.common import markdown as md
+from probe.common.counting import counted
 from probe.common.paths import PROJECT_ROOT, display
 from probe.runs.ledger import REPORT
 from probe.write.agents_section import agents_section, tools_section
@@ -77,13 +78,20 @@ def run_header(manifest: dict | None) -> list[md.Markdown]:
     return lines
 
 
+def entries_said(entries: Any) -> md.Markdown:
+    """The manifest's count of imported entries, as written, with its noun in the number it needs."""
+    return md.Markdown("{} {}").format(manifest_value(entries), "entry" if entries == 1 else "entries")
+
+
 def imported_lines(imported: Any) -> list[md.Markdown]:
     """Where an imported run came from, and what its format does not keep (the manifest's `imported`)."""
     if not isinstance(imported, dict):
         return []
     lines = [
-        md.Markdown("- Imported: from {}, format {}, sha256 {}, {} entries, {} skipped").format(
-            *(manifest_value(imported.get(name)) for name in ("source", "format", "sha256", "entries", "skipped"))
+        md.Markdown("- Imported: from {}, format {}, sha256 {}, {}, {} skipped").format(
+            *(manifest_value(imported.get(name)) for name in ("source", "format", "sha256")),
+            entries_said(imported.get("entries")),
+            manifest_value(imported.get("skipped")),
         )
     ]
     lost = imported.get("lost")
@@ -133,8 +141,8 @@ def report_header(
         f"{GENERATED_AT}{generated}",
         stamp,
         *run_header(manifest),
-        f"- Totals: {totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
-        f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), "
+        f"- Totals: {counted(totals.exchanges, 'exchange')} ({totals.http} HTTP, {totals.websocket} WebSocket), "
+        f"{counted(totals.frames, 'WebSocket message')} ({totals.client_frames} from the client), "
         f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",
         f"- Tokens: {totals.tokens.described()}",
         *readers_lines(totals),
@@ -142,8 +150,8 @@ def report_header(
     ]
     if totals.unrecognised:
         lines.append(
-            md.Markdown("- Unrecognised: {} kinds ({}); shown as raw JSON below").format(
-                len(totals.unrecognised), md.Markdown(", ").join(sorted(totals.unrecognised))
+            md.Markdown("- Unrecognised: {} ({}); shown as raw JSON below").format(
+                counted(len(totals.unrecognised), "kind"), md.Markdown(", ").join(sorted(totals.unrecognised))
             )
         )
     else:

@@ -4,6 +4,7 @@ a run that cannot be loaded alone is left out with one line naming it, and the o
 import re
 from pathlib import Path
 
+from probe.common.counting import counted
 from probe.common.errors import one_line
 from probe.common.paths import display
 from probe.write.sql_files import INSIGHT_COLUMNS, MANIFEST_COLUMNS, TURN_COLUMNS, file_size, file_source
@@ -137,7 +138,8 @@ def check_named(connection, runs: list[Path]) -> None:
         budget = max(NAMED_FLOOR, NAMED_FACTOR * file_size(run / "turns.jsonl"))
         if cost > budget:
             raise TooMuchNamed(
-                f"its turns.jsonl ({megabytes(file_size(run / 'turns.jsonl'))}) names {values:,} values by number "
+                f"its turns.jsonl ({megabytes(file_size(run / 'turns.jsonl'))}) names {counted(values, 'value')} by "
+                "number "
                 f"({megabytes(cost)} to read), more than {megabytes(budget)}"
             )
 

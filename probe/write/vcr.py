@@ -6,6 +6,7 @@ from typing import BinaryIO
 
 import yaml
 
+from probe.common.counting import counted
 from probe.read.masked import masked_exchanges
 from probe.read.traffic import Body, Exchange, body_bytes, iter_exchanges
 
@@ -54,12 +55,12 @@ def write_cassette(traffic: Path, out: BinaryIO, warnings: list[str], masked: bo
     out.write(f"version: {FORMAT_VERSION}\n".encode())
     if left_out["websocket"]:
         warnings.append(
-            f"{plural(left_out['websocket'], 'WebSocket exchange')} left out of the cassette: "
+            f"{counted(left_out['websocket'], 'WebSocket exchange')} left out of the cassette: "
             "VCR.py replays HTTP exchanges only"
         )
     if left_out["unanswered"]:
         warnings.append(
-            f"{plural(left_out['unanswered'], 'exchange')} without a response left out of the cassette: "
+            f"{counted(left_out['unanswered'], 'exchange')} without a response left out of the cassette: "
             "there is nothing to replay"
         )
     return count
@@ -117,7 +118,3 @@ def grouped(pairs: list[tuple[str, str]], body: Body) -> dict[str, list[str]]:
             continue
         kept.setdefault(spelling.setdefault(lower, name), []).append(value)
     return kept
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

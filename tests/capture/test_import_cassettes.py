@@ -236,6 +236,9 @@ def test_a_vcrpy_cassette_reads_its_stream_and_its_compressed_bodies(imported):
     manifest = json.loads((run / "manifest.json").read_text())["imported"]
     assert (manifest["format"], manifest["entries"], manifest["skipped"]) == ("VCR.py cassette", 5, 0)
     assert any(lost.startswith("timing") for lost in manifest["lost"])
+    # No body of VCR.py's own was kept parsed: none lost its bytes to it.
+    assert not [lost for lost in manifest["lost"] if "parsed" in lost]
+    assert "parsed_body" not in (run / "report.md").read_text()
     assert [turn["api"] for turn in turns] == ["anthropic.messages"] + ["openai.chat_completions"] * 4
     assert texts(turns[0]) == [("text", "Hello from a cassette", None)]
     assert (turns[0]["usage"]["input"], turns[0]["usage"]["output"]) == (12, 7)
@@ -249,7 +252,10 @@ def test_a_vcrpy_cassette_reads_its_stream_and_its_compressed_bodies(imported):
 
 
 def test_a_parsed_body_is_sent_again_as_compact_json_and_read_by_its_reader(imported):
-    _, lines, turns = imported["parsed"]
+    run, lines, turns = imported["parsed"]
+    lost = json.loads((run / "manifest.json").read_text())["imported"]["lost"]
+    assert lost.count(vcr_cassette.PARSED_LOST) == 1 and lost[: len(vcr_cassette.LOST)] == list(vcr_cassette.LOST)
+    assert vcr_cassette.PARSED_LOST in (run / "report.md").read_text()
     request = lines[0]["request"]
     assert request["body_format"] == "json" and request["body"]["model"] == "gpt-y"
     assert request["body_size"] == len(json.dumps(request["body"], separators=(",", ":")))

@@ -53,3 +53,34 @@ def test_without_a_target_it_says_which_there_are():
     result = subprocess.run([AGENT_PROBE, "capture", "--command", "true"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("error: --target is required (known targets: ") and "claude-code" in result.stderr
+
+
+def run_program(argv: list[str], capsys) -> tuple[int, str, str]:
+    """`agent-probe ARGV` in this process: its exit code, stdout and stderr."""
+    program = ProbeProgram(namespace=ns, name="agent-probe", binary="agent-probe", version="0")
+    try:
+        program.run(["agent-probe", *argv])
+        code = 0
+    except SystemExit as stop:
+        code = stop.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_its_help_shows_only_the_core_options_that_apply_and_refuses_the_others(capsys):
+    code, out, _ = run_program(["--help"], capsys)
+    assert code == 0
+    core = out.split("Core options:")[1].split("Subcommands:")[0]
+    options = sorted(word.split("=")[0].split("[")[0] for word in core.split() if word.startswith("--"))
+    assert options == ["--complete", "--config", "--help", "--list", "--list-format", "--print-completion-script",
+                       "--version"]  # fmt: skip
+    assert "pty" not in core and "sudo" not in core and "echo" not in core
+    assert "  pipeline   Capture a run and write its report in one step" in out
+    refused = {"--pty": "pty", "-e": "echo", "--prompt-for-sudo-password": "prompt-for-sudo-password",
+               "-w": "warn-only", "--dry": "dry", "--write-pyc": "write-pyc", "-d": "debug"}  # fmt: skip
+    for given, name in refused.items():
+        message = f"error: --{name} is an option of invoke's that agent-probe does not use (see agent-probe --help)\n"
+        assert run_program([given, "targets"], capsys) == (2, "", message)
+    assert run_program(["-T", "5", "targets"], capsys)[0] == 2
+    code, out, _ = run_program(["--list-format", "json", "--list"], capsys)
+    assert code == 0 and "pipeline" in [task["name"] for task in json.loads(out)["tasks"]]

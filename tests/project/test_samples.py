@@ -5,6 +5,8 @@ import io
 import shutil
 from pathlib import Path
 
+from probe import samples
+from probe.common.errors import run_main
 from probe.samples import main as samples_main
 from probe.samples import replay
 
@@ -56,7 +58,7 @@ def test_the_replay_shows_what_differs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PROBE_DATA_DIR", str(data))
     assert samples_main([]) == 1
     err = capsys.readouterr().err
-    assert f"differs: {report}" in err and "3 committed file(s) differ" in err
+    assert f"differs: {report}" in err and "3 committed files differ" in err
     assert samples_main(["--update"]) == 0 and samples_main([]) == 0
     assert "- Incomplete exchanges: 0" in report.read_text()
 
@@ -76,3 +78,14 @@ def test_the_codex_version_pair_diff_names_what_changed():
     assert "counted with o200k_base: instructions +18 tokens, tool definitions \u2212148 tokens." in text
     assert "| `developer block host_skills.instructions` | 453 | 471 | +18 (+4%) |" in text
     assert text.count("### Changed: ") == 1 and text.count("changed (") == 1
+
+
+def test_outside_a_checkout_it_says_it_needs_one_not_that_there_are_no_samples(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path))  # an installed agent-probe's runs: no sample among them
+    monkeypatch.setattr(samples, "checkout", lambda: None)  # as an installed agent-probe is
+    assert run_main(samples_main, []) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "error: samples runs from agent-probe's checkout, which holds the sample runs (data/*/*-sample-*)\n"
+    )

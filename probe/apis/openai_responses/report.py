@@ -12,6 +12,7 @@ from probe.apis.turn_markdown import (
     response_opening,
     usage_table,
 )
+from probe.common.counting import counted
 from probe.common.markdown import Markdown, Rendered, details, inline
 from probe.read.conversation import Item, Tool, Turn, integer
 from probe.read.dedupe import RecentResponses
@@ -132,7 +133,7 @@ def render_epilogue(state: dict) -> Rendered:
         rendered.add(
             Markdown("## Full context of the last request (#{})").format(number),
             "",
-            details(f"All {count} input items of #{number}, rebuilt from the history", *inner.lines),
+            details(f"All {counted(count, 'input item')} of #{number}, rebuilt from the history", *inner.lines),
         )
     return rendered
 

@@ -6,14 +6,15 @@ analyses it.
 
 Each format is one module here, exposing:
 - `NAME: str`, the format's name as the manifest and messages give it;
-- `LOST: tuple[str, ...]`, what a file of this format does not keep ("timing", "chunking", "websocket frames", ...),
-  written into the manifest's `imported.lost` and the report;
+- `LOST: tuple[str, ...]`, what a file of this format never keeps ("timing", "chunking", "websocket frames", ...),
+  written into the manifest's `imported.lost` and the report; what only some files lose, `read` yields as `Lost`
+  where it happens, so that a file that kept it is not said to have lost it;
 - `sniff(head: bytes) -> bool`, whether a file is of this format, decided from its first 64 KiB (`HEAD_BYTES`) and
   never from its name;
-- `read(path: Path) -> Iterator[dict | Skipped | Noted]`, the file's exchanges as traffic.jsonl lines, a `Skipped`
-  for an entry that is not one, and a `Noted` for what the file gets wrong throughout (once each). Memory stays
-  bounded whatever the file holds; a time the file does not give is null, never 0 or made up; nothing the file
-  names is opened, imported or run.
+- `read(path: Path) -> Iterator[dict | Skipped | Lost | Noted]`, the file's exchanges as traffic.jsonl lines, a
+  `Skipped` for an entry that is not one, a `Lost` where an entry did not keep something, and a `Noted` for what the
+  file gets wrong throughout (once each). Memory stays bounded whatever the file holds; a time the file does not give
+  is null, never 0 or made up; nothing the file names is opened, imported or run.
 
 `FORMATS` lists the modules in the order they are tried: a format that could pass for another is sniffed first.
 """
@@ -60,6 +61,13 @@ class Skipped:
     def said(self) -> str:
         """The warning, with what the file held in it masked (a reason quotes what it could not read)."""
         return f"{self.where}: skipped: {mask_tokens_and_urls(self.why)}"
+
+
+@dataclass(frozen=True)
+class Lost:
+    """Something an entry of the file did not keep, which others of its format may (said once per file)."""
+
+    what: str
 
 
 def formats() -> list[ModuleType]:

@@ -4,7 +4,7 @@ interaction an HTTP exchange, its bodies as text, !!binary (compressed ones deco
 from collections.abc import Iterator
 from pathlib import Path
 
-from probe.capture.imports import Skipped
+from probe.capture.imports import Lost, Skipped
 from probe.capture.imports import yaml_entries as entries
 from probe.capture.imports.cassette_fields import NO_TIMES, body_of, header_pairs, mapping, text
 from probe.capture.imports.lines import http_line
@@ -15,16 +15,33 @@ LOST = (
     "chunking: a streamed answer is one body, its events' arrival times gone",
     "HTTP versions",
     "websocket frames: VCR.py records HTTP only",
-    "the request body's bytes where the cassette keeps it parsed (parsed_body): written back as compact JSON",
 )
+# Only where an interaction keeps a body parsed (pydantic-ai's cassettes do, VCR.py's own do not).
+PARSED_LOST = "the body's bytes where the cassette keeps it parsed (parsed_body): written back as compact JSON"
 
 
 def sniff(head: bytes) -> bool:
     return entries.kind(head) == "vcr"
 
 
-def read(path: Path) -> Iterator[dict | Skipped]:
-    return entries.exchanges(path, interaction_line)
+def read(path: Path) -> Iterator[dict | Skipped | Lost]:
+    parsed = []  # whether the interaction last converted kept a body parsed
+
+    def converted(item, number: int) -> dict:
+        parsed[:] = [keeps_parsed(item)]
+        return interaction_line(item, number)
+
+    for line in entries.exchanges(path, converted):
+        if parsed and parsed.pop() and isinstance(line, dict):
+            yield Lost(PARSED_LOST)
+        yield line
+
+
+def keeps_parsed(item) -> bool:
+    """Whether the interaction's request or response keeps its body parsed (`parsed_body`)."""
+    return isinstance(item, dict) and any(
+        isinstance(item.get(side), dict) and "parsed_body" in item[side] for side in ("request", "response")
+    )
 
 
 def interaction_line(item, number: int) -> dict:

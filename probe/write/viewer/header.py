@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from probe.common.counting import counted
 from probe.write.hosts_section import hosts_rows
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_fact
@@ -63,8 +64,9 @@ def page_header(
         *run_facts(manifest),
         (
             "Totals",
-            f"{totals.exchanges} exchanges ({totals.http} HTTP, {totals.websocket} WebSocket), "
-            f"{totals.frames} WebSocket messages ({totals.client_frames} from the client), duration {duration}, "
+            f"{counted(totals.exchanges, 'exchange')} ({totals.http} HTTP, {totals.websocket} WebSocket), "
+            f"{counted(totals.frames, 'WebSocket message')} ({totals.client_frames} from the client), "
+            f"duration {duration}, "
             f"{totals.sent:,} bytes sent, {totals.received:,} bytes received",
         ),
         ("Tokens", totals.tokens.described()),
@@ -74,7 +76,7 @@ def page_header(
         ("Incomplete exchanges", str(totals.incomplete)),
         (
             "Unrecognised",
-            f"{'more than ' if not_understood.more else ''}{len(unrecognised)} kinds"
+            f"{'more than ' if not_understood.more else ''}{counted(len(unrecognised), 'kind')}"
             + (" (listed below)" if unrecognised else ""),
         ),
     ]
@@ -87,7 +89,7 @@ def page_header(
             "facts": [(label, mask(text)) for label, text in facts],
             "warnings": first_shown(
                 [mask(warning) for warning in warnings[: SHOWN + 1]],
-                lambda more: f"and {len(warnings) - SHOWN:,} more warnings: report.md lists every one",
+                lambda more: f"and {counted(len(warnings) - SHOWN, 'more warning')}: report.md lists every one",
             ),
             "unrecognised": {mask(kind): numbers for kind, numbers in sorted(unrecognised.items())},
             "endpoints": first_shown(

@@ -7,6 +7,7 @@ from typing import BinaryIO
 
 import orjson
 
+from probe.common.counting import counted
 from probe.common.fastjson import encoded
 from probe.write.viewer.inert import inert
 from probe.write.viewer.spool import Spool
@@ -86,6 +87,7 @@ def left_out_note(choice: Chosen, count: int, number_of: Callable[[int], int]) -
         parts.append(f"#{number_of(choice.turns[head]):,} to #{number_of(count - 1):,}")
     which = f" ({' and '.join(parts)})" if parts else ""
     return (
-        f"this page shows {shown:,} of the run's {count:,} turns{which}, to stay under {PAGE_LIMIT // 1_000_000} MB: "
+        f"this page shows {shown:,} of the run's {counted(count, 'turn')}{which}, to stay under "
+        f"{PAGE_LIMIT // 1_000_000} MB: "
         "report.md and turns.jsonl hold every turn"
     )
