@@ -5,16 +5,22 @@ does (probe.replay.trust)."""
 import dataclasses
 from dataclasses import dataclass, field
 
-KEYS = {"arguments": ("list of strings", False), "approvals_env": ("string mapping", False)}
+KEYS = {
+    "arguments": ("list of strings", False),
+    "approvals_env": ("string mapping", False),
+    "interactive": ("boolean", False),
+}
 
 
 @dataclass(frozen=True)
 class AutoApprove:
     """The arguments of the agent's command that make it run its tools without asking (left out with approvals
-    on), and the variables that turn its approvals on where its default is to ask nobody (set with them on)."""
+    on), the variables that turn its approvals on where its default is to ask nobody (set with them on), and
+    whether its own interactive UI runs its tools without asking too (`interactive`; else it asks the user there)."""
 
     arguments: tuple[str, ...] = ()
     approvals_env: dict[str, str] = field(default_factory=dict)
+    interactive: bool = False
 
     def said(self) -> str:
         """How the target makes its agent auto-approve, in a few words: `--yolo`, or `by default`."""
@@ -32,7 +38,7 @@ def parse_auto_approve(declared: object, command: list[str] | None, check) -> Au
         if argument not in command[1:]:
             where = f"agent.auto_approve.arguments[{index}]"
             raise check.fail(where, f"{argument!r} is not an argument of agent.command")
-    return AutoApprove(tuple(arguments), dict(declared.get("approvals_env", {})))
+    return AutoApprove(tuple(arguments), dict(declared.get("approvals_env", {})), declared.get("interactive", False))
 
 
 def with_approvals(target):

@@ -39,6 +39,7 @@ class Checker:
         valid = {
             "string": isinstance(value, str),
             "integer": isinstance(value, int) and not isinstance(value, bool),
+            "boolean": isinstance(value, bool),
             "non-negative number": isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
             "list": isinstance(value, list),
             "mapping": isinstance(value, dict),

@@ -332,10 +332,13 @@ def describe(target: Target) -> list[str]:
         lines.append(f"  agent: {target.command[0]} ({install.registry} {install.package}@{install.version})")
     else:
         lines.append(f"  agent: {target.command[0]}")
-    if target.auto_approve is not None:
-        lines[-1] += f"; runs its tools without asking ({target.auto_approve.said()})"
+    auto = target.auto_approve
+    if auto is not None:
+        lines[-1] += f"; a prompt run runs its tools without asking ({auto.said()})"
     if target.interactive:
         lines.append(f"  interactive session: {' '.join(target.interactive)} (a run given no --prompt)")
+        if auto is not None:  # a target without auto_approve asks before its tools, or refuses them, in both
+            lines[-1] += "; its UI runs its tools without asking too" if auto.interactive else "; its UI asks first"
     for position, login in enumerate(target.logins):
         default = " (the default)" if position == 0 else ""
         lines.append(f"  login {login.name}{default}: {login.description}")

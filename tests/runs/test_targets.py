@@ -118,7 +118,7 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies(any_targets
         assert names[0] == "aardvark" and blocks["aardvark"] == (
             "aardvark: an agent listed first\n  renderer: probe.apis.openai_chat.report\n"
             "  proxy api: 127.0.0.1:any free port -> https://api.openai.com/\n"
-            "  agent: aardvark (pypi aardvark-chat@0.86.2); runs its tools without asking (--yes-always)"
+            "  agent: aardvark (pypi aardvark-chat@0.86.2); a prompt run runs its tools without asking (--yes-always)"
         )
     assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
     assert "  agent: none: give the client to record with --command" in result.stdout
@@ -284,13 +284,33 @@ def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_a
     for name in ("pi", "continue"):
         auto = load_target(name).auto_approve
         assert auto.arguments == () and auto.approvals_env == {}
-    pi = load_target("pi")
-    assert "  agent: pi (npm @mariozechner/pi-coding-agent@0.73.1); runs its tools without asking (by default)" in (
-        describe(pi)
-    )
-    assert "  agent: qwen (npm @qwen-code/qwen-code@0.24.4); runs its tools without asking (--yolo)" in (
+    assert "  agent: qwen (npm @qwen-code/qwen-code@0.24.4); a prompt run runs its tools without asking (--yolo)" in (
         describe(load_target("qwen-code"))
     )
+
+
+# Who asks before a tool runs, by target: in a prompt run (its agent.command, as the target runs it) and in its own
+# interactive UI. From the targets' pinned agents: Continue's UI asks before Bash though print mode does not; aider,
+# Copilot, gemini-cli and Qwen Code ask in their UI unless given the prompt run's flag; Cline, pi and opencode run
+# their tools in their UI as in a prompt run. Claude Code and codex ask (or refuse) in both: they claim nothing.
+ASKS = {
+    "aider": (False, True), "cline": (False, False), "continue": (False, True), "copilot": (False, True),
+    "gemini": (False, True), "opencode": (False, False), "pi": (False, False), "qwen-code": (False, True),
+    "claude-code": (None, None), "codex": (None, None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(ASKS))
+def test_invoke_targets_says_who_asks_before_a_tool_in_a_prompt_run_and_in_the_ui(name):
+    prompt_asks, ui_asks = ASKS[name]
+    lines = describe(load_target(name))
+    [agent] = [line for line in lines if line.startswith("  agent: ")]
+    [ui] = [line for line in lines if line.startswith("  interactive session: ")]
+    assert agent.endswith(")") and ("runs its tools without asking" in agent) == (prompt_asks is False)
+    if ui_asks is None:
+        assert "ask" not in ui
+    else:
+        assert ui.endswith("; its UI asks first" if ui_asks else "; its UI runs its tools without asking too")
 
 
 AUTO = VALID + "  auto_approve: {arguments: [--base], approvals_env: {ASK: 'yes, {proxy.api}'}}\n"
