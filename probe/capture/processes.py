@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from probe.capture import watchdog
+from probe.capture import hangup, watchdog
 
 
 class Interrupts:
@@ -110,6 +110,7 @@ class StopSignals:
     def __init__(self, saying: str = SAYING) -> None:
         self.stopping = False
         self.asked = False  # a stop signal arrived, at any time
+        self.hung_up = False  # SIGHUP among them: the terminal hung up
         self.told = False
         self.saying = saying
         self.previous: dict[int, object] = {}
@@ -133,6 +134,9 @@ class StopSignals:
 
     def handle(self, signum, frame) -> None:
         self.asked = True
+        if signum == signal.SIGHUP:
+            self.hung_up = True
+            hangup.Output.move_if_gone()
         if Interrupts.arrived():
             return
         if not self.stopping:

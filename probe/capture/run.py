@@ -9,17 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import agent_home, agents, environment, forward, processes, scrub, session, watchdog
+from probe.capture import agent_home, agents, environment, forward, hangup, processes, scrub, session, watchdog
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies
-from probe.capture.supervision import INTERRUPTED, Outcome, supervise, wait_for_a_problem
+from probe.capture.supervision import INTERRUPTED, Outcome, hung_up, supervise, wait_for_a_problem
 from probe.capture.terminal import terminal_problem
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
 from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.common.paths import display
-from probe.redact.secrets import mask_argv, mask_command
+from probe.redact.secrets import mask_command
 from probe.runs.targets import Target
 
 
@@ -184,10 +184,11 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             None,
             plan.upstream,
             plan.keep_secrets,
-            agent_fields(plan.chosen),
+            session.agent_fields(plan.chosen),
         )
+        hangup.Output.guard(recording.run)  # from here, a terminal that hangs up has the run's log to go to
         if plan.agent:
-            recording.set_session(session_kind(plan), plan.home, plan.agent_args)
+            recording.set_session(session.kind(plan.interactive, plan.command), plan.home, plan.agent_args)
             recording.manifest["login"] = plan.target.login.name if plan.target.login else None
         recording.manifest["all_hosts"] = plan.all_hosts
         watchdog.close_run(recording.run)
@@ -227,6 +228,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     except KeyboardInterrupt:
         if recording is None:
             raise  # stopped before the run folder existed: nothing to close
+        outcome = hung_up(None) if signals.hung_up else outcome
     except ProbeError as error:
         if outcome is initial:  # not a proxy start failure, which says so itself: a write that failed
             outcome = Outcome("recording-failed", error.exit_code, str(error))
@@ -304,29 +306,12 @@ def check_interactive(target: Target) -> None:
         raise UsageError(problem)
 
 
-def session_kind(plan: Plan) -> str:
-    """What the manifest calls the run: a prompt given to the agent, a --command, or an interactive session."""
-    if plan.interactive:
-        return "interactive"
-    return "command" if plan.command is not None else "prompt"
-
-
 def announce_agent(target: Target, chosen: agents.Agent) -> None:
     """The agent's program in one line, with a warning when the one on PATH is not the version the target pins."""
     problem = agents.path_warning(target, chosen)
     if problem:
         warn(problem)
     print(chosen.describe(), file=sys.stderr)
-
-
-def agent_fields(chosen: agents.Agent | None) -> dict:
-    """Where the agent's program came from, for the manifest (its path masked like the argv that starts it)."""
-    return {
-        "binary": mask_argv([chosen.program])[0] if chosen else None,
-        "npm_package": chosen.package if chosen and chosen.registry == "npm" else None,
-        "pypi_package": chosen.package if chosen and chosen.registry == "pypi" else None,
-        "requested_version": chosen.requested if chosen else None,
-    }
 
 
 def announce(proxies: RunningProxies, run: Path) -> None:

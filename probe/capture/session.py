@@ -107,6 +107,24 @@ class Recording:
             self.lock = None
 
 
+def kind(interactive: bool, command: str | None) -> str:
+    """What the manifest calls the run: a prompt given to the agent, a --command, or an interactive session."""
+    if interactive:
+        return "interactive"
+    return "command" if command is not None else "prompt"
+
+
+def agent_fields(chosen) -> dict:
+    """Where the agent's program came from (a probe.capture.agents.Agent, or None), for the manifest (its path
+    masked like the argv that starts it)."""
+    return {
+        "binary": mask_argv([chosen.program])[0] if chosen else None,
+        "npm_package": chosen.package if chosen and chosen.registry == "npm" else None,
+        "pypi_package": chosen.package if chosen and chosen.registry == "pypi" else None,
+        "requested_version": chosen.requested if chosen else None,
+    }
+
+
 def masked_variable(name: str, value: str) -> str:
     return fingerprint(value) if is_secret_variable(name, value) else mask_tokens_and_urls(value)
 

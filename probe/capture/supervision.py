@@ -1,6 +1,7 @@
 """Runs the agent to its end, or until the proxies fail, its time runs out or Ctrl-C stops it, and says how the
 run ended (an Outcome)."""
 
+import signal
 import subprocess
 import sys
 import time
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import processes
+from probe.capture import hangup, processes
 from probe.capture.terminal import Terminal
 
 # What stops a run from outside its agent, asked every so often: (status, why), or None while all is well (the
@@ -31,6 +32,12 @@ class Outcome:
 
 
 INTERRUPTED = Outcome("interrupted", 130, "stopped by Ctrl-C or a signal")
+
+
+def hung_up(agent_code: int | None) -> Outcome:
+    """A run whose terminal hung up: interrupted, as a run stopped by Ctrl-C is; nothing more goes to the terminal."""
+    hangup.Output.move_if_gone()
+    return Outcome("interrupted", hangup.EXIT_CODE, hangup.NOTE, agent_code)
 
 
 def supervise(
@@ -76,6 +83,8 @@ def watch_to_the_end(
                 processes.stop(process)
                 return Outcome("interrupted", 124, f"agent stopped after the {timeout:g} s timeout")
             if terminal is not None:
+                if hangup.hung_up():  # an agent that outlives its closed window: stopped, as Ctrl-C would
+                    return hung_up(processes.stop(process, signal.SIGHUP))
                 terminal.follow_suspend(process.pid)
             time.sleep(0.05)
     except KeyboardInterrupt:
@@ -84,6 +93,9 @@ def watch_to_the_end(
     # The agent may have left children behind in its group (node workers, tool processes).
     processes.stop(process, grace=0)
     code = process.returncode
+    if terminal is not None and hangup.hung_up():
+        # Its window was closed: the agent ended of the hang-up (or took it as its way out, exit 0), not of itself.
+        return hung_up(code)
     return Outcome("complete" if code == 0 else "agent-failed", code)
 
 
