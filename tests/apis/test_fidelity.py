@@ -92,7 +92,7 @@ def test_an_unknown_event_type_is_shown_once_with_its_payload(tmp_path):
     report = report_of(tmp_path, OPENAI, ({"model": "m", "input": "a"}, answer), ({"model": "m", "input": "b"}, answer))
     assert report.count('"used_percent": 7') == 1
     assert "Unknown event codex.rate_limits: as shown in #1" in report
-    assert "- Unrecognised: 1 kinds (event codex.rate_limits)" in report
+    assert "- Unrecognised: 1 kind (event codex.rate_limits)" in report
 
 
 def test_claude_code_is_error_false_types_as_sent_and_a_search_result_block(tmp_path):

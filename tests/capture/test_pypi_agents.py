@@ -115,7 +115,7 @@ def test_a_run_of_the_pypi_agent_replays_at_its_recorded_version(llm_program, ta
     # The invoke task, as a user replays: the recorded version is asked for, from PyPI's install in .agents/.
     result = run("invoke", "replay", "--run", str(recorded), "--target", str(target_file))
     assert result.returncode == 0, result.stderr
-    assert "replay: every request matched (1 requests)" in result.stdout + result.stderr
+    assert "replay: every request matched (1 request)" in result.stdout + result.stderr
     assert "agent: llm, version 0.36 at .agents/llm@0.36/bin/llm" in result.stderr
     [replayed] = (private_data_dir / "llm-cli").glob("*-replay")
     manifest = json.loads((replayed / "manifest.json").read_text())

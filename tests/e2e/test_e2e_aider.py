@@ -104,7 +104,7 @@ def test_the_run_replays_at_its_recorded_version_from_pypi(aider_run, private_da
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "replay: every request matched (1 requests)" in result.stdout + result.stderr
+    assert "replay: every request matched (1 request)" in result.stdout + result.stderr
     assert "agent: aider 0.86.2 at .agents/aider-chat@0.86.2/bin/aider" in result.stderr
     [replayed] = (private_data_dir / "aider").glob("*-replay")
     agent = json.loads((replayed / "manifest.json").read_text())["agent"]

@@ -291,7 +291,7 @@ def test_a_bad_manifest_is_a_warning_and_the_report_is_written(tmp_path, manifes
     (run / "manifest.json").write_bytes(manifest)
     result = probe_cli("probe.analysis.analyze", "--run", str(run))
     assert result.returncode == 0 and f"warning: {warning}" in result.stderr and "Traceback" not in result.stderr
-    assert "- Totals: 1 exchanges" in (run / "report.md").read_text()
+    assert "- Totals: 1 exchange (" in (run / "report.md").read_text()
 
 
 def test_a_manifest_that_is_a_fifo_does_not_hang(tmp_path):

@@ -229,7 +229,7 @@ def test_report_of_a_run_still_marked_running_says_so(tmp_path, capsys):
     assert run_main(analyze_main, ["--run", str(run)]) == 0
     report = (run / "report.md").read_text()
     assert "status **running**" in report and "this run is marked running" in report
-    assert "- Totals: 1 exchanges" in report and "line 2: not valid JSON, skipped (the last line is cut off" in report
+    assert "- Totals: 1 exchange (" in report and "line 2: not valid JSON, skipped (the last line is cut off" in report
 
 
 @pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
