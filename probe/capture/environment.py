@@ -4,7 +4,9 @@ import json
 import os
 
 from probe.capture.upstreams import is_local
-from probe.common.errors import UsageError
+from probe.common.errors import TargetError, UsageError
+from probe.redact.secret_names import is_secret_variable
+from probe.redact.shapes import mask_text
 from probe.runs.logins import choose_login, place_of
 from probe.runs.placeholders import environment_values, variables_named
 from probe.runs.targets import Target, fill_placeholders
@@ -82,11 +84,27 @@ def filled_files(target: Target, stand_in: bool, values: dict[str, str], agent_e
 def check_placeholders(
     target: Target, target_env: dict[str, str], template: str | None, home: str, stand_in: bool, environ=None
 ) -> None:
-    """Every `{env.NAME}` the run will fill is set, else a one-line error, before anything starts."""
-    names = dict.fromkeys(environ if environ is not None else os.environ, "") | dict.fromkeys(target_env, "")
+    """Every `{env.NAME}` the run will fill is set, and none puts a credential on the agent's command line, else a
+    one-line error, before anything starts."""
+    given = dict(environ if environ is not None else os.environ) | target_env
     for kind, key, text in written_by_target(target, template, home, stand_in):
         if variables_named(text):
-            agent_values(target, text, kind, key, names)
+            agent_values(target, text, kind, key, given)
+            if kind == template:
+                refuse_credentials_in_argv(target, text, kind, key, given)
+
+
+def refuse_credentials_in_argv(target: Target, text: str, kind: str, key, given: dict[str, str]) -> None:
+    """An argument is readable by every user of the machine (`ps`, /proc/PID/cmdline): a value that a secret's
+    name or shape says is a credential goes to the agent through its environment or a file, never its argv."""
+    for name in variables_named(text):
+        value = given[name]
+        if is_secret_variable(name, value) or mask_text(value)[1]:
+            raise TargetError(
+                f"target {target.name}: {place_of(target, kind, key)}: {{env.{name}}} would put a credential on "
+                "the agent's command line, which every user of this machine can read; give it through the "
+                "agent's environment (agent.env) or a file (agent.files)"
+            )
 
 
 def agent_environment(target_env: dict[str, str], urls: dict[str, str], forward: dict[str, str]) -> dict[str, str]:

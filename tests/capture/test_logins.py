@@ -44,7 +44,7 @@ agent:
         settings.json: {region: "{env.THE_REGION}", who: portal}
       mock_files:
         creds.json: {region: "{env.THE_REGION}", base: "{proxy.portal}"}
-      arguments: [--portal, "{workdir}", "--token={env.PORTAL_TOKEN}"]
+      arguments: [--portal, "{workdir}", "--region={env.THE_REGION}"]
 """
 
 
@@ -67,7 +67,7 @@ def test_logins_parse_and_the_first_is_the_default():
     assert (portal.needs, portal.proxies, portal.arguments) == (
         "a sign-in done before",
         ("portal",),
-        ("--portal", "{workdir}", "--token={env.PORTAL_TOKEN}"),
+        ("--portal", "{workdir}", "--region={env.THE_REGION}"),
     )
     assert json.loads(portal.mock_files["creds.json"]) == {"region": "{env.THE_REGION}", "base": "{proxy.portal}"}
     assert target.login is None
@@ -88,7 +88,7 @@ def test_a_login_is_laid_over_the_agent_and_its_arguments_appended():
     assert target.mock_env == {"THE_REGION": "stand-in-portal", "PORTAL_TOKEN": "stand-in-portal-token-for-the-mock"}
     assert json.loads(target.files["settings.json"])["who"] == "portal"
     assert list(target.mock_files) == ["creds.json"]
-    assert target.command[-4:] == ("{prompt}", "--portal", "{workdir}", "--token={env.PORTAL_TOKEN}")
+    assert target.command[-4:] == ("{prompt}", "--portal", "{workdir}", "--region={env.THE_REGION}")
     assert choose_login(target, "portal") is target
 
 
@@ -165,16 +165,15 @@ def test_the_chosen_login_runs_with_its_variables_files_and_arguments_against_th
     # Every proxy of the target runs, whichever login is chosen.
     assert [proxy["name"] for proxy in manifest["proxies"]] == ["api", "portal"]
     portal_url = manifest["proxies"][1]["url"]
-    # The agent got the stand-in key, which the run's scrub then fingerprinted in the file it wrote.
     token = fingerprint("stand-in-portal-token-for-the-mock")
-    assert seen(run, "args") == f"hello --portal {workdir} --token={token}\n"
+    assert seen(run, "args") == f"hello --portal {workdir} --region=stand-in-portal\n"
     env = seen_env(run)
     assert (env["WHO"], env["FROM_USER"], env["THE_REGION"]) == ("portal", "from the user", "stand-in-portal")
     # {env.NAME} in a file is the agent's environment: the login's stand-in value, over the agent's.
     assert json.loads(seen(run, "home/settings.json")) == {"region": "stand-in-portal", "who": "portal"}
     assert json.loads(seen(run, "home/creds.json")) == {"region": "stand-in-portal", "base": portal_url}
-    # The key {env.NAME} put into the command is fingerprinted in the manifest, as in the environment it came from.
-    assert manifest["agent"]["argv"][-4:] == ["hello", "--portal", str(workdir), f"--token={token}"]
+    # The stand-in key reaches the agent through its environment, fingerprinted in the manifest.
+    assert manifest["agent"]["argv"][-4:] == ["hello", "--portal", str(workdir), "--region=stand-in-portal"]
     assert manifest["agent"]["env"]["PORTAL_TOKEN"] == token
     assert "stand-in-portal-token-for-the-mock" not in (run / "manifest.json").read_text()
 
