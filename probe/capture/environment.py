@@ -7,6 +7,7 @@ from probe.capture.upstreams import is_local
 from probe.common.errors import TargetError, UsageError
 from probe.redact.secret_names import is_secret_variable
 from probe.redact.shapes import mask_text
+from probe.runs.login_needs import check_requires
 from probe.runs.logins import choose_login, place_of
 from probe.runs.placeholders import environment_values, variables_named
 from probe.runs.targets import Target, fill_placeholders
@@ -132,8 +133,9 @@ def with_login(
     full_traffic: bool,
     upstream: str | None,
 ) -> Target:
-    """The target with the login a run's agent uses laid over it (probe.runs.logins.choose_login), once every
-    `{env.NAME}` the run will fill is known to be set: else a one-line error, before anything starts."""
+    """The target with the login a run's agent uses laid over it (probe.runs.logins.choose_login), once what the
+    login needs (probe.runs.login_needs) and every `{env.NAME}` the run will fill are known to be there: else a
+    one-line error, before anything starts."""
     if not agent:
         if login is not None:
             raise UsageError("--login chooses how the target's agent signs in; there is no agent in this run")
@@ -141,5 +143,7 @@ def with_login(
     target = choose_login(target, login)
     # With made-up values for what the run fills in later: only {env.NAME} is checked here.
     made_up = target_environment(target, {}, stand_in, full_traffic, is_local(upstream), home=home)
+    if template is not None and not stand_in:  # the agent's own login: the mock's stand-ins need none of the user's
+        check_requires(target, home, made_up)
     check_placeholders(target, made_up, template, home, stand_in)
     return target

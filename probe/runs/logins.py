@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from probe.common.errors import UsageError
+from probe.runs.login_needs import Requirement, parse_requires
 
 LOGIN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LOGIN_KEYS = {
@@ -19,6 +20,7 @@ LOGIN_KEYS = {
     "files": ("mapping", False),
     "mock_files": ("mapping", False),
     "arguments": ("list of strings", False),  # appended to agent.command and agent.interactive
+    "requires": ("list", False),  # probe.runs.login_needs: checked before anything starts
 }
 # The mappings a login lays over the agent's own, key by key (the login's value wins).
 LAYERED = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env", "files", "mock_files")
@@ -38,6 +40,7 @@ class Login:
     files: dict[str, str] = field(default_factory=dict)
     mock_files: dict[str, str] = field(default_factory=dict)
     arguments: tuple[str, ...] = ()
+    requires: tuple[Requirement, ...] = ()  # in place of the agent's own
 
     def where(self) -> str:
         """Its place in the target file, for errors: `agent.logins.chatgpt`."""
@@ -73,6 +76,7 @@ def parse_logins(declared: object, proxy_names: list[str], check, agent_files) -
                 files=agent_files(spec.get("files", {}), check, f"{where}.files"),
                 mock_files=agent_files(spec.get("mock_files", {}), check, f"{where}.mock_files"),
                 arguments=tuple(spec.get("arguments", [])),
+                requires=parse_requires(spec["requires"], check, f"{where}.requires") if "requires" in spec else (),
             )
         )
     return tuple(logins)

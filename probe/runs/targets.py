@@ -15,6 +15,7 @@ from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
 from probe.runs.install import Install, parse_install
+from probe.runs.login_needs import Requirement, parse_requires
 from probe.runs.logins import Login, parse_logins
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.target_checks import Checker, agent_files, nul_location
@@ -85,6 +86,7 @@ class Target:
     # (probe.runs.logins.choose_login), its mappings then already laid over the agent's.
     logins: tuple[Login, ...] = ()
     login: Login | None = None
+    requires: tuple[Requirement, ...] = ()  # what the agent needs to sign in, without a login of its own
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     auto_approve: AutoApprove | None = None  # None: the agent asks before its tools (or refuses them), as run here
@@ -131,6 +133,7 @@ AGENT_KEYS = {
     "files": ("mapping", False),
     "mock_files": ("mapping", False),  # as files, written into the private home only against the mock
     "logins": ("mapping", False),  # probe.runs.logins
+    "requires": ("list", False),  # probe.runs.login_needs
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
@@ -256,6 +259,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         files=files,
         mock_files=mock_files,
         logins=logins,
+        requires=parse_requires(agent["requires"], check, "agent.requires") if "requires" in agent else (),
         upstream_proxy=data.get("upstream_proxy"),
         stall_timeout=float(data.get("stall_timeout", 300)),
         auto_approve=auto,
