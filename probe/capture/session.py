@@ -23,6 +23,10 @@ from probe.runs import provenance
 from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
 from probe.runs.targets import Target
 
+UNTRUSTED = (
+    "the agent exited {code}, its code for stopping at its folder-trust check: it does not trust the folder it ran "
+    'in (see docs/capture.md, "A run with no exchange")'
+)
 NO_EXCHANGE = (
     "the agent made no request through the model API's proxies; it may be using its own login or host: see "
     "docs/capture.md, "
@@ -40,6 +44,7 @@ class Recording:
     # Whether its end is signed as recorded here (probe.runs.provenance): not when the capture went on from traffic
     # it found in the folder, nor when the watchdog closes a run whose capture was killed.
     signed: bool = True
+    trust_exit_code: int | None = None  # the target's (Target.trust_exit_code): the note names the real cause
 
     def save(self) -> None:
         try:
@@ -95,6 +100,8 @@ class Recording:
             # (What it sent to other hosts through the forward proxy of --all-hosts is no model request.)
             model_side = self.manifest["exchanges"] - self.manifest.get("other_host_exchanges", 0)
             note = NO_EXCHANGE if model_side == 0 else None
+            if self.trust_exit_code is not None and exit_code == self.trust_exit_code:
+                note = UNTRUSTED.format(code=exit_code)
         if note:
             self.manifest["note"] = note
         self.manifest.pop(provenance.FIELD, None)
@@ -182,7 +189,7 @@ def open_run(
     traffic = os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     found = os.fstat(traffic).st_size  # in a folder given with --run: what was there is not ours to sign
     os.close(traffic)
-    recording = Recording(run, fields, signed=found == 0)
+    recording = Recording(run, fields, signed=found == 0, trust_exit_code=target.trust_exit_code)
     recording.lock = hold_while_recording(run)
     recording.save()
     if keep_secrets:

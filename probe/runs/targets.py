@@ -72,6 +72,7 @@ class Target:
     # The home a prompt or command run against the real API gets without --home: an agent whose login lives only in
     # its own home (codex's ChatGPT login) says own; an interactive session with the real API always defaults to own.
     real_api_home: str = "private"
+    trust_exit_code: int | None = None  # the agent's exit code when it stops at its folder-trust check, if it has one
     mock_env: dict[str, str] = field(default_factory=dict)  # only set when the upstream is our mock
     mock_finish_command: str | None = None  # given to the mock (--finish-command) when it is the upstream
     quiet_env: dict[str, str] = field(default_factory=dict)  # set unless the user asks for --full-traffic
@@ -122,6 +123,7 @@ AGENT_KEYS = {
     # Only with a private home: the variables that give the agent its own state folder (HOME, CLAUDE_CONFIG_DIR).
     "private_env": ("string mapping", False),
     "real_api_home": ("string", False),  # own or private: see Target.real_api_home
+    "trust_exit_code": ("integer", False),  # see Target.trust_exit_code
     "mock_env": ("string mapping", False),
     # The command that tells the agent its task is done, which the mock runs with its shell-like tool after a
     # tool's result (python -m probe.mock --finish-command): for agents that must call a tool every turn.
@@ -250,6 +252,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         env=dict(agent.get("env", {})),
         private_env=dict(agent.get("private_env", {})),
         real_api_home=agent.get("real_api_home", "private"),
+        trust_exit_code=agent.get("trust_exit_code"),
         mock_env=dict(agent.get("mock_env", {})),
         mock_finish_command=agent.get("mock_finish_command"),
         quiet_env=dict(agent.get("quiet_env", {})),

@@ -5,9 +5,12 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import PROJECT_ROOT
 
-from probe.capture.session import NO_EXCHANGE
+from probe.capture.environment import target_environment
+from probe.capture.session import NO_EXCHANGE, UNTRUSTED
+from probe.runs.targets import load_target
 
 ASK = (
     'python3 -c "import os, urllib.request; urllib.request.urlopen(urllib.request.Request('
@@ -67,3 +70,42 @@ def test_a_run_that_only_talked_to_other_hosts_still_has_the_note(private_data_d
     assert json.loads(line)["request"]["url"] == "http://telemetry.invalid/batch"
     report = (run / "report.md").read_text()
     assert "made no request through the model API's proxies" in report and "`telemetry.invalid`" in report
+
+
+UNTRUSTING = """
+name: untrusting
+description: an agent that stops at its folder-trust check
+renderer: probe.apis.generic.report
+proxies: [{name: api, listen: 0, upstream: "http://127.0.0.1:9/"}]
+agent:
+  command: [sh, -c, 'exit "$1"', sh, "{prompt}"]
+  trust_exit_code: 55
+"""
+
+
+@pytest.mark.slow  # over five seconds: CI runs it, `nox -s quick` does not
+def test_an_agent_stopped_at_its_trust_check_is_told_so_and_gemini_is_trusted_with_either_home(
+    tmp_path, private_data_dir
+):
+    target = tmp_path / "untrusting.yaml"
+    target.write_text(UNTRUSTING)
+    for code in ("55", "54"):  # its trust code, and any other failure before a request
+        result = subprocess.run(
+            [sys.executable, "-m", "probe.record", "capture", "--target", str(target), "--prompt", code],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == int(code), result.stderr
+    notes = {
+        json.loads((run / "manifest.json").read_text())["agent_exit_code"]: json.loads(
+            (run / "manifest.json").read_text()
+        )["note"]
+        for run in (private_data_dir / "untrusting").iterdir()
+    }
+    assert notes == {55: UNTRUSTED.format(code=55), 54: NO_EXCHANGE}
+    assert notes[55].startswith("the agent exited 55, its code for stopping at its folder-trust check")
+    # gemini-cli's trust is given by a variable, with the user's own home as with a private one: no settings edited.
+    gemini = load_target("gemini")
+    assert gemini.trust_exit_code == 55
+    for home in ("own", "private"):
+        env = target_environment(gemini, {}, mock=False, full_traffic=False, home=home)
+        assert env["GEMINI_CLI_TRUST_WORKSPACE"] == "true"
