@@ -14,11 +14,12 @@ from probe.capture.recorder.line import line as line_bytes
 from probe.capture.session import mitmproxy_version, now_iso, traffic_summary
 from probe.common import cli
 from probe.common.counting import counted
-from probe.common.errors import RunError, UsageError, run_main, warn
+from probe.common.errors import RunError, TargetError, UsageError, run_main, warn
 from probe.common.paths import TARGET_NAME, display
 from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import create_run, write_manifest
+from probe.runs.targets import load_target, named_by_data
 from probe.write.report_paths import viewer_path
 
 FOLDER = "imported"  # the data folder's subfolder for runs imported without --target
@@ -84,7 +85,8 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
     }
     write_manifest(run, manifest)
     entries, skipped, secrets, lost, notes = write_traffic(reader.read(source), run / "traffic.jsonl")
-    manifest.update(status="imported", ended_at=now_iso(), **traffic_summary(run / "traffic.jsonl"))
+    summary = traffic_summary(run / "traffic.jsonl", logins_of(target))
+    manifest.update(status="imported", ended_at=now_iso(), **summary)
     manifest["imported"] = {
         "source": mask_tokens_and_urls(source.name),
         "format": reader.NAME,
@@ -100,6 +102,15 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
         warn(manifest["note"])
     write_manifest(run, manifest)
     return run
+
+
+def logins_of(target: str | None) -> tuple:
+    """The logins of the target a run is filed under, when it is one of targets/: the manifest's login_seen names
+    those its requests carried."""
+    try:
+        return load_target(named_by_data(target)).logins if target and named_by_data(target) else ()
+    except TargetError:
+        return ()
 
 
 def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str], list[str]]:

@@ -9,9 +9,11 @@ from probe.analyse.insight import Insight
 from probe.analyse.keypaths import KeyPaths
 from probe.analyse.token_sums import TokenSums
 from probe.common import markdown as md
+from probe.common.forward import ALL_HOSTS
 from probe.read.conversation import Turn
 from probe.read.traffic import Exchange
 from probe.runs.importer import renderer_module
+from probe.runs.login_marks import LoginsSeen
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Totals:
     foreign: dict = field(default_factory=dict)  # API -> numbers of exchanges not of the target's API
     request_paths: KeyPaths = field(default_factory=KeyPaths)
     response_paths: KeyPaths = field(default_factory=KeyPaths)
+    logins: LoginsSeen = field(default_factory=LoginsSeen)  # the target's logins its requests carried
 
     def absorb(self, rendered: md.Rendered) -> None:
         self.unrecognised |= rendered.unrecognised
@@ -58,6 +61,8 @@ class Totals:
         self.endpoints.setdefault((exchange.proxy, exchange.path.split("?", 1)[0]), Counter())[exchange.method] += 1
         self.methods[exchange.method] += 1
         self.statuses[str(exchange.status) if exchange.status is not None else "none"] += 1
+        if exchange.proxy != ALL_HOSTS:  # (another host's model call: not the target's own login)
+            self.logins.add(exchange.proxy, exchange.url, exchange.request_headers)
         if exchange.kind == "websocket":
             self.websocket += 1
             self.frames += len(exchange.frames)

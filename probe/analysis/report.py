@@ -36,6 +36,7 @@ from probe.runs import ledger
 from probe.runs.folders import being_recorded, private_replacement
 from probe.runs.importer import renderer_module
 from probe.runs.ledger import REPORT, record_made
+from probe.runs.login_marks import LoginsSeen
 from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely
 from probe.write.insight_lines import InsightLines
@@ -64,9 +65,11 @@ def write_report_to(
     renderer_name: str = "",
     insight: BinaryIO | None = None,
     resume: Resume | None = None,
+    logins: tuple = (),
 ) -> list[str]:
     """Stream the report into `out`, each exchange's turn into `turns` (turns.jsonl) and the HTML viewer into
-    `viewer` (report.html), those given; return the warnings met while reading the capture.
+    `viewer` (report.html), those given; return the warnings met while reading the capture. `logins` are the
+    target's, whose marks name the logins its requests carried.
 
     The capture is read once, line by line, and the conversation log goes to a temporary file while the
     totals for the header are gathered, so memory stays flat however large the capture is.
@@ -74,7 +77,7 @@ def write_report_to(
     # Even a capture masked as it was recorded is masked again: the report joins what was captured in pieces
     # (a key streamed in three deltas, each too short to be a token), and older rules may have missed shapes.
     mask = md.remembered(mask_tokens_and_urls) if redact else str
-    totals, warnings = Totals(), []
+    totals, warnings = Totals(logins=LoginsSeen(logins)), []
     # The analysis makes millions of short-lived objects and no reference cycles worth collecting, and
     # the cyclic collector would keep re-scanning the history kept for de-duplication: about 25% of the time.
     collecting = gc.isenabled()
@@ -290,7 +293,8 @@ def viewer_reading(run: Path, target: Target | None = None) -> tuple[RunReading,
     with keeping_prices(run, warnings):  # priced as its report.html is (probe.analyse.prices_kept)
         job = run_job(run, target)
         choice = job.choice
-        reading = RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, Totals(), viewer=True)
+        totals = Totals(logins=LoginsSeen(choice.logins))
+        reading = RunReading(choice.renderer, choice.name, job.redact, choice.extra_secrets, totals, viewer=True)
     job.warnings += warnings
     return reading, job
 
@@ -331,6 +335,7 @@ def write(job: Job, afresh: bool = False) -> tuple[Path, list[str]]:
                 job.choice.name,
                 insight,
                 resume,
+                job.choice.logins,
             )
         if resume is not None:
             resume.save()

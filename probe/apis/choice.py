@@ -22,6 +22,7 @@ class Choice:
     extra_secrets: frozenset[str]
     target_file: Path | None = None
     name: str = ""  # the renderer as the target names it (perhaps a former module path, probe.runs.importer)
+    logins: tuple = ()  # the target's (probe.runs.logins.Login): the report names those its requests carried
 
     def sources(self) -> tuple[Path, ...]:
         """The files this choice adds to what a report is made from: the renderer's code and the target file."""
@@ -66,4 +67,6 @@ def choose(target: Target | None, manifest: dict | None, warnings: list[str]) ->
             warnings.append(f"{why}: {PER_API}{unknown} (pass --target to choose one)")
     if target is None:
         return Choice(import_renderer(GENERIC_RENDERER), frozenset(), name=GENERIC_RENDERER)
-    return Choice(import_renderer(target.renderer), frozenset(target.redact_headers), target.path, target.renderer)
+    return Choice(
+        import_renderer(target.renderer), frozenset(target.redact_headers), target.path, target.renderer, target.logins
+    )

@@ -21,6 +21,7 @@ from probe.redact.secret_names import is_secret_variable
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
 from probe.runs import provenance
 from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
+from probe.runs.login_marks import LoginsSeen
 from probe.runs.targets import Target
 
 UNTRUSTED = (
@@ -45,6 +46,7 @@ class Recording:
     # it found in the folder, nor when the watchdog closes a run whose capture was killed.
     signed: bool = True
     trust_exit_code: int | None = None  # the target's (Target.trust_exit_code): the note names the real cause
+    logins: tuple = ()  # the target's (Target.logins): the manifest's login_seen names those its requests carried
 
     def save(self) -> None:
         try:
@@ -92,7 +94,7 @@ class Recording:
             agent_exit_code=exit_code,
             ended_at=now_iso(),
             recording_errors=recording_errors,
-            **traffic_summary(self.run / "traffic.jsonl"),
+            **traffic_summary(self.run / "traffic.jsonl", self.logins),
         )
         if not note and self.manifest.get("session") and status in ("complete", "agent-failed"):
             # An agent that ran to its end without a single request went elsewhere: a run of nothing says why it
@@ -189,7 +191,7 @@ def open_run(
     traffic = os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     found = os.fstat(traffic).st_size  # in a folder given with --run: what was there is not ours to sign
     os.close(traffic)
-    recording = Recording(run, fields, signed=found == 0, trust_exit_code=target.trust_exit_code)
+    recording = Recording(run, fields, found == 0, trust_exit_code=target.trust_exit_code, logins=target.logins)
     recording.lock = hold_while_recording(run)
     recording.save()
     if keep_secrets:
@@ -197,10 +199,12 @@ def open_run(
     return recording
 
 
-def traffic_summary(traffic: Path) -> dict:
-    """Counts of exchanges and WebSocket messages, and the file's sha256, read as a stream (an over-long line is
-    hashed, and counted as damaged, but never held)."""
+def traffic_summary(traffic: Path, logins: tuple = ()) -> dict:
+    """Counts of exchanges and WebSocket messages, the file's sha256 and, for a target whose `logins` say how they
+    show, the logins its requests carried (`login_seen`), read as a stream (an over-long line is hashed, and counted
+    as damaged, but never held)."""
     digest = hashlib.sha256()
+    seen = LoginsSeen(logins)
     exchanges = websocket_messages = damaged = other_hosts = 0
     if traffic.is_file():
         with traffic.open("rb") as file:
@@ -217,12 +221,27 @@ def traffic_summary(traffic: Path) -> dict:
                 other_hosts += isinstance(entry, dict) and entry.get("proxy") == ALL_HOSTS
                 if isinstance(entry, dict) and isinstance(entry.get("messages"), list):
                     websocket_messages += len(entry["messages"])
+                if (
+                    isinstance(entry, dict)
+                    and entry.get("proxy") != ALL_HOSTS
+                    and isinstance(entry.get("request"), dict)
+                ):
+                    request = entry["request"]
+                    headers = request.get("headers") if isinstance(request.get("headers"), list) else []
+                    seen.add(str(entry.get("proxy", "")), str(request.get("url", "")), header_pairs(headers))
     summary = {"exchanges": exchanges, "websocket_messages": websocket_messages, "traffic_sha256": digest.hexdigest()}
     if other_hosts:  # (only in a run with --all-hosts: other runs' manifests stay as they were)
         summary["other_host_exchanges"] = other_hosts
     if damaged:
         summary["damaged_lines"] = damaged
+    if seen.declared:
+        summary["login_seen"] = seen.recorded()
     return summary
+
+
+def header_pairs(headers: list) -> list:
+    """A line's request headers as (name, value) pairs, those of another shape left out (a capture may hold any)."""
+    return [pair for pair in headers if isinstance(pair, list) and len(pair) == 2]
 
 
 RECORDING_ERROR = re.compile(rb"probe: recording error: ")

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from probe.common.errors import UsageError
+from probe.runs.login_marks import Mark, parse_marks
 from probe.runs.login_needs import Requirement, parse_requires
 
 LOGIN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -21,6 +22,7 @@ LOGIN_KEYS = {
     "mock_files": ("mapping", False),
     "arguments": ("list of strings", False),  # appended to agent.command and agent.interactive
     "requires": ("list", False),  # probe.runs.login_needs: checked before anything starts
+    "seen_as": ("list", False),  # probe.runs.login_marks: how a request shows it was made with this login
 }
 # The mappings a login lays over the agent's own, key by key (the login's value wins).
 LAYERED = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env", "files", "mock_files")
@@ -41,6 +43,7 @@ class Login:
     mock_files: dict[str, str] = field(default_factory=dict)
     arguments: tuple[str, ...] = ()
     requires: tuple[Requirement, ...] = ()  # in place of the agent's own
+    seen_as: tuple[Mark, ...] = ()  # none: the report cannot tell this login in a request
 
     def where(self) -> str:
         """Its place in the target file, for errors: `agent.logins.chatgpt`."""
@@ -59,6 +62,7 @@ def parse_logins(declared: object, proxy_names: list[str], check, agent_files) -
         if not isinstance(name, str) or not LOGIN_NAME.match(name):
             raise check.fail(where, "expected a login name of lowercase letters, digits, - or _")
         spec = check.mapping(entry, LOGIN_KEYS, where)
+        marks = parse_marks(spec["seen_as"], proxy_names, check, f"{where}.seen_as") if "seen_as" in spec else ()
         for proxy in spec.get("proxies", []):
             if proxy not in proxy_names:
                 raise check.fail(f"{where}.proxies", f"{proxy!r} names no proxy of this target")
@@ -77,6 +81,7 @@ def parse_logins(declared: object, proxy_names: list[str], check, agent_files) -
                 mock_files=agent_files(spec.get("mock_files", {}), check, f"{where}.mock_files"),
                 arguments=tuple(spec.get("arguments", [])),
                 requires=parse_requires(spec["requires"], check, f"{where}.requires") if "requires" in spec else (),
+                seen_as=marks,
             )
         )
     return tuple(logins)

@@ -29,12 +29,17 @@ class ManifestFacts:
     session: Any = None
     home: Any = None
     agent_args: Any = None
-    login: Any = None  # the target's login the agent used (agent.logins); None: a target without logins
+    login: Any = None  # the target's login the agent was asked to use (agent.logins); None: a target without logins
+    # The logins its requests carried, with their counts ({}: none carried one); None: not looked for (a target
+    # whose logins do not say how they show, or a run read without its target).
+    login_seen: Any = None
     imported: Any = None  # an imported run's source, format and what the format lost; None: recorded here
 
 
-def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
-    """The facts of a run's manifest; None when there is no manifest, or it holds nothing."""
+def manifest_facts(manifest: dict | None, seen=None) -> ManifestFacts | None:
+    """The facts of a run's manifest; None when there is no manifest, or it holds nothing. `seen` is what the
+    analysis found of the target's logins in the requests (probe.runs.login_marks.LoginsSeen): when it looked, it
+    is taken over what the manifest recorded, which an older or imported run may lack."""
     if not isinstance(manifest, dict) or not manifest:
         return None
     agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
@@ -52,12 +57,29 @@ def manifest_facts(manifest: dict | None) -> ManifestFacts | None:
         home=manifest.get("home"),
         agent_args=manifest.get("agent_args") or None,
         login=manifest.get("login"),
+        login_seen=seen.recorded() if seen is not None and seen.declared else manifest.get("login_seen"),
         imported=manifest.get("imported"),
     )
 
 
 def session_words(facts: ManifestFacts) -> list[tuple[str, Any]]:
     """What the manifest says of how the agent was run, as (what, value) pairs, only those it records."""
-    said = [("session", facts.session), ("login", facts.login), ("home", facts.home)]
+    said = [("session", facts.session), ("login", login_said(facts.login, facts.login_seen)), ("home", facts.home)]
     said += [("agent arguments", facts.agent_args)]
     return [(what, value) for what, value in said if value is not None]
+
+
+def login_said(asked: Any, seen: Any) -> Any:
+    """The login as the requests showed it: `oauth`, `oauth (asked for api-key)`, `oauth ×12, api-key ×1 (asked
+    for api-key)`, `not seen (asked for api-key)`; the login asked for alone when nothing was looked for, and the
+    manifest's value as it is when it is not a mapping of names to counts."""
+    if seen is None:
+        return asked
+    if not isinstance(seen, dict) or not all(isinstance(k, str) and type(v) is int for k, v in seen.items()):
+        return seen  # (shown as the JSON it is)
+    names = list(seen)
+    if names == [asked]:
+        return asked
+    said = ", ".join(f"{name} ×{count:,}" for name, count in seen.items()) if len(names) > 1 else "not seen"
+    said = names[0] if len(names) == 1 else said
+    return f"{said} (asked for {asked})" if isinstance(asked, str) else said

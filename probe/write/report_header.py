@@ -40,9 +40,10 @@ def run_line(facts, status, exit_code) -> md.Markdown:
     )
 
 
-def run_header(manifest: dict | None) -> list[md.Markdown]:
-    """The run's facts from its manifest (probe.write.manifest_facts), as the report's header lines."""
-    facts = manifest_facts(manifest)
+def run_header(manifest: dict | None, seen=None) -> list[md.Markdown]:
+    """The run's facts from its manifest (probe.write.manifest_facts), with the logins `seen` in its requests, as
+    the report's header lines."""
+    facts = manifest_facts(manifest, seen)
     if facts is None:
         return [md.Markdown("- Run: no manifest.json beside this capture")]
     status, exit_code, failures = facts.status, facts.exit_code, facts.recording_errors
@@ -140,7 +141,7 @@ def report_header(
         md.Markdown("- Source: {}").format(md.inline(source_name(traffic))),
         f"{GENERATED_AT}{generated}",
         stamp,
-        *run_header(manifest),
+        *run_header(manifest, totals.logins),
         f"- Totals: {counted(totals.exchanges, 'exchange')} ({totals.http} HTTP, {totals.websocket} WebSocket), "
         f"{counted(totals.frames, 'WebSocket message')} ({totals.client_frames} from the client), "
         f"duration {duration}, {totals.sent:,} bytes sent, {totals.received:,} bytes received",

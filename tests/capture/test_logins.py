@@ -104,6 +104,10 @@ def test_an_unknown_login_is_one_line_listing_the_logins():
         choose_login(plain, "portal")
 
 
+PORTAL = "proxies: [portal]"  # the portal login's last line: a case's seen_as goes after it
+SEEN = PORTAL + "\n      seen_as: "
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -115,6 +119,11 @@ def test_an_unknown_login_is_one_line_listing_the_logins():
         (("{proxy.portal}", "{proxy.x}"), "agent.logins.portal.mock_files.creds.json: {proxy.x} names no"),
         (("[--portal,", '["{proxy.x}",'), "agent.logins.portal.arguments[0]: {proxy.x} names no proxy"),
         (("FROM_USER:", "FROM-USER:"), "agent.logins.portal.env: 'FROM-USER': expected a variable name"),
+        ((PORTAL, f"{SEEN}[]"), "agent.logins.portal.seen_as: expected a list of the ways the login shows"),
+        ((PORTAL, f"{SEEN}[{{proxy: portal}}]"), "agent.logins.portal.seen_as[0]: expected header or query"),
+        ((PORTAL, f"{SEEN}[{{header: a, query: b}}]"), "agent.logins.portal.seen_as[0]: expected header or query"),
+        ((PORTAL, f"{SEEN}[{{header: a, proxy: x}}]"), "agent.logins.portal.seen_as[0].proxy: 'x' names no proxy"),
+        ((PORTAL, f"{SEEN}[{{header: a, with: [b]}}]"), "agent.logins.portal.seen_as[0].with: expected a string map"),
     ],
 )
 def test_bad_logins_are_rejected_with_their_place(change, message):

@@ -48,6 +48,7 @@ def test_the_google_login_onboards_then_completes_a_tool_round_trip_on_code_assi
     assert 'return "Hello, world!"' in result.stdout
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["login"] == "google"
+    assert list(manifest["login_seen"]) == ["google"]  # the login its requests showed, at the run's end
     assert manifest["agent"]["env"]["GOOGLE_CLOUD_ACCESS_TOKEN"] == fingerprint(MOCK_TOKEN)
     assert "GEMINI_API_KEY" not in manifest["agent"]["env"]  # the API-key login's stand-in is not this one's
     # The settings file the login writes into the private home (removed with it after the run).
@@ -121,6 +122,7 @@ def test_the_vertex_login_completes_a_tool_round_trip_through_its_proxy(tmp_path
     headers = {name.lower(): value for name, value in entries[1]["request"]["headers"]}
     assert headers["x-goog-api-key"] == fingerprint(MOCK_VERTEX_KEY)
     assert "functionResponse" in json.dumps(entries[2]["request"]["body"]["contents"][-1])
+    assert json.loads((run / "manifest.json").read_text())["login_seen"] == {"vertex": len(entries)}
     report = (run / "report.md").read_text()
-    assert "- Unrecognised: 0 kinds" in report and "login `vertex`" in report
+    assert "- Unrecognised: 0 kinds" in report and "login `vertex`, home" in report
     assert "- Tools: 1 call of 1 tool, 0 failed" in report

@@ -56,8 +56,10 @@ def test_the_login_completes_a_tool_round_trip_and_its_report_reads_it_whole(log
     assert 'return "Hello, world!"' in result.stdout
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["login"] == RUNS[name][1]
+    # The login its requests showed (each login's seen_as), at the run's end: the one asked for, and no other.
+    assert list(manifest["login_seen"]) == [RUNS[name][1]] and manifest["login_seen"][RUNS[name][1]] >= 2
     report = (run / "report.md").read_text()
-    assert f"login `{RUNS[name][1]}`" in report
+    assert f"login `{RUNS[name][1]}`, home" in report
     assert "- Unrecognised: 0 kinds" in report
     assert f"- Tools: 1 call of 1 tool, 0 failed; longest wait `{tool}`" in report
     assert "- Tokens: 2 turns with usage: input " in report

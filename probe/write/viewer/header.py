@@ -15,9 +15,10 @@ def manifest_text(value: Any) -> str:
     return value if isinstance(value, str) else repr(value) if not isinstance(value, (int, float)) else str(value)
 
 
-def run_facts(manifest: dict | None) -> list[tuple[str, str]]:
-    """The run's facts from its manifest (probe.write.manifest_facts), as the Run panel's (label, text) pairs."""
-    facts = manifest_facts(manifest)
+def run_facts(manifest: dict | None, seen=None) -> list[tuple[str, str]]:
+    """The run's facts from its manifest (probe.write.manifest_facts), with the logins `seen` in its requests, as
+    the Run panel's (label, text) pairs."""
+    facts = manifest_facts(manifest, seen)
     if facts is None:
         return [("Run", "no manifest.json beside this capture")]
     shown = [
@@ -61,7 +62,7 @@ def page_header(
     facts = [
         ("Source", source),
         ("Made with", stamp),
-        *run_facts(manifest),
+        *run_facts(manifest, totals.logins),
         (
             "Totals",
             f"{counted(totals.exchanges, 'exchange')} ({totals.http} HTTP, {totals.websocket} WebSocket), "
