@@ -98,7 +98,10 @@ def usage(body: dict, completion_tokens: int) -> dict:
 class ScriptedModel:
     """The server and what it was sent, request by request."""
 
-    def __init__(self):
+    def __init__(self, streamed=None):
+        # Given, a streamed request is answered with the pieces it returns for the request's body, (content deltas,
+        # a `shell` call's argument deltas), instead of the script's next turn.
+        self.streamed = streamed
         self.requests: list[Recorded] = []
         self.calls = 0
         self.edited = False
@@ -130,9 +133,15 @@ class ScriptedModel:
                     return
                 with model.lock:
                     edited, model.edited = model.edited, model.edited or shell_tool(body.get("tools") or []) is None
+                if model.streamed is not None and body.get("stream"):
+                    contents, arguments = model.streamed(body)
+                    self.stream(body, contents, ("shell", arguments) if arguments else None)
+                    return
                 text, call = next_turn(body, edited)
                 if body.get("stream"):
-                    self.stream(body, text, call)
+                    pieces = re.findall(r"\s*\S+\s*", text)  # word by word, every character kept
+                    half = len(call[1]) // 2 if call else 0
+                    self.stream(body, pieces, (call[0], [call[1][:half], call[1][half:]]) if call else None)
                 else:
                     self.whole(body, text, call)
 
@@ -151,7 +160,8 @@ class ScriptedModel:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def stream(self, body, text, call):
+            def stream(self, body, pieces: list[str], call: tuple[str, list[str]] | None):
+                """The text's pieces as content deltas, then the call's arguments' pieces as its deltas."""
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("cache-control", "no-cache")
@@ -165,19 +175,16 @@ class ScriptedModel:
                     self.wfile.flush()
 
                 send({"role": "assistant", "content": ""})
-                for piece in re.findall(r"\s*\S+\s*", text):  # word by word, every character kept
+                for piece in pieces:
                     send({"content": piece})
                 if call:
-                    opening = model.tool_call(call) | {"index": 0}
-                    arguments = opening["function"]["arguments"]
-                    opening["function"] = {"name": call[0], "arguments": ""}
+                    opening = model.tool_call((call[0], "")) | {"index": 0}
                     send({"tool_calls": [opening]})
-                    half = len(arguments) // 2
-                    for piece in (arguments[:half], arguments[half:]):
+                    for piece in call[1]:
                         send({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
                 send({}, "tool_calls" if call else "stop")
                 if (body.get("stream_options") or {}).get("include_usage"):
-                    last = head | {"choices": [], "usage": usage(body, len(text.split()))}
+                    last = head | {"choices": [], "usage": usage(body, len("".join(pieces).split()))}
                     self.wfile.write(f"data: {json.dumps(last)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()

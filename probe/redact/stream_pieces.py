@@ -28,6 +28,7 @@ from probe.redact.replacing import (
     fingerprints_of,
     joined_spans,
     outside_fingerprints,
+    trimmed,
     unescaped,
 )
 from probe.redact.shapes import secret_spans
@@ -120,8 +121,9 @@ def masked_pieces(pieces: list[str], fresh: Fresh = frozenset()) -> tuple[list[s
     is masked too: its name may be in the piece before (`DB_PASSWORD=`, then the value in a delta of its own), where
     the piece alone, as its event was masked, shows none."""
     joined = "".join(pieces)
-    cut = cut_off(pieces, fresh) if fresh else []
-    found = outside_fingerprints(joined, joined_spans(secret_spans(joined) + cut), False)
+    cut, cut_masks = cut_off(pieces, fresh) if fresh else ([], [])
+    spans = read_on(joined, secret_spans(joined), cut_masks) if cut_masks else secret_spans(joined)
+    found = outside_fingerprints(joined, joined_spans(spans + cut), False)
     if not found:
         return None
     new_pieces, starts, piece_start = [], [], 0
@@ -139,22 +141,38 @@ ENDS_MASKED = re.compile(FINGERPRINT.pattern + r"\Z")
 TAIL = re.compile(r"[A-Za-z0-9_.+/=-]*[A-Za-z0-9][A-Za-z0-9_.+/=-]*")
 
 
-def cut_off(pieces: list[str], fresh: Fresh) -> list[tuple[int, int]]:
+def cut_off(pieces: list[str], fresh: Fresh) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The rest of a secret whose first piece, long enough to look like one alone, was masked in its own event (its
     fingerprint is `fresh`, made just now): the token characters that open the next piece after a piece that ends in
-    that fingerprint. (A value that merely starts with a word after one that ends in a secret is masked too: a
-    stream's pieces say nothing of where values end.)"""
-    spans, start, previous = [], 0, ""
+    that fingerprint; and where those fingerprints stand in the joined text. (A value that merely starts with a word
+    after one that ends in a secret is masked too: a stream's pieces say nothing of where values end.)"""
+    spans, masks, start, previous = [], [], 0, ""
     for piece in pieces:
         ending = ENDS_MASKED.search(previous) if piece and previous else None
         if ending and ending.group() in fresh:
+            masks.append((start - len(ending.group()), start))
             tail = TAIL.match(piece)
             if tail:
                 spans.append((start, start + tail.end()))
         if piece:
             previous = piece
         start += len(piece)
-    return spans
+    return spans, masks
+
+
+def read_on(joined: str, spans: list[tuple[int, int]], masks: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans, each that a rule read from inside one of `masks` on into the next piece cut to what follows that
+    mask: a line read whole (`Cookie: sessionid=` masked in its own event, its value in the next) took the mask made
+    just now for the start of its value, and what it read on is the rest of that value, not text after a mask made
+    before."""
+    read, mask_starts = [], [mask_start for mask_start, _ in masks]  # (in order, apart)
+    for start, end in spans:
+        index = bisect.bisect_right(mask_starts, start) - 1
+        if index < 0 or start >= masks[index][1]:
+            read.append((start, end))
+        else:  # (`; theme=dark` after the mask: the separators around it are no part of a secret)
+            read += trimmed(joined, masks[index][1], end)
+    return read
 
 
 def remasked(joined: str, secrets: list[tuple[int, int]], ends: list[int], start: int, end: int) -> str:
