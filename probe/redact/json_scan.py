@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from probe.redact.secret_names import is_secret_name, is_weak_secret_name
+from probe.redact.identifiers import IDENTIFIER_SUFFIXES, OWNERS
+from probe.redact.secret_names import is_identifier_owner, is_secret_name, is_weak_secret_name
 
 # Both optional (the capture addon runs under any mitmdump): without RE2 every JSON value is walked for
 # secret-named fields, and without orjson every one is parsed by the standard library.
@@ -21,9 +22,10 @@ except ImportError:
 from probe.redact.needle_scan import byte_pattern
 
 # What a key naming a secret ends with, as is_secret_name sees it (lowercase letters and digits only): each name
-# of SECRET_SUFFIXES and WEAK_NAMES ends with one of these (perhaps with a plural "s").
+# of SECRET_SUFFIXES and WEAK_NAMES ends with one of these (perhaps with a plural "s"); and the names of objects
+# whose `id` is an account's or an organisation's (probe.redact.identifiers).
 NAME_ENDINGS = ("key", "token", "secret", "password", "passwd", "passphrase", "credential", "signature",
-                "authorization", "cookie", "auth", "sig", "pwd", "pass")  # fmt: skip
+                "authorization", "cookie", "auth", "sig", "pwd", "pass", *IDENTIFIER_SUFFIXES, *OWNERS)  # fmt: skip
 
 
 # What is_secret_name leaves out of a name, as JSON writes it (escapes too, also those of JSON in a string): it may
@@ -85,7 +87,7 @@ def may_name_a_secret(data: bytes, start: int, end: int) -> bool:
     window = data[max(0, start - NAME_WINDOW) : end].rstrip(b'"').rstrip(b"\\")
     opening = window.rfind(b'"')
     name = unescaped_name(window[opening + 1 :])
-    if is_secret_name(name) or is_weak_secret_name(name):
+    if is_secret_name(name) or is_weak_secret_name(name) or is_identifier_owner(name):
         return True
     if opening < 0 or window[opening - 1 : opening] == b"\\":
         return is_secret_name(unescaped_name(window))  # `x-amz\"signature`: the name may go on before the quote

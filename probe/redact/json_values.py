@@ -5,8 +5,9 @@ import json
 import re
 from typing import Any
 
+from probe.redact.identifiers import OWN_IDS
 from probe.redact.replacing import fingerprint, is_fingerprint, only_fingerprints
-from probe.redact.secret_names import CREDENTIAL_LIKE, is_secret_name, is_weak_secret_name
+from probe.redact.secret_names import CREDENTIAL_LIKE, is_identifier_owner, is_secret_name, is_weak_secret_name
 from probe.redact.shapes import mask_text
 
 NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON
@@ -32,6 +33,8 @@ def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tup
                 new_item, count = (item, 0) if is_fingerprint(str(item)) else (fingerprint(str(item)), 1)
             elif isinstance(item, list) and isinstance(key, str) and is_secret_name(key):
                 new_item, count = mask_secret_list(key, item, strings)  # "api_keys": ["k1", "k2"]
+            elif isinstance(item, (dict, list)) and isinstance(key, str) and is_identifier_owner(key):
+                new_item, count = mask_owned_ids(item, strings, memo)  # "accounts": [{"id": …}]
             else:
                 new_item, count = mask_json(item, strings, memo)
             total += key_count + count
@@ -77,12 +80,32 @@ def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:
     return (masked, total) if total else (items, 0)
 
 
-def is_secret_scalar(key: Any, item: Any) -> bool:
+def mask_owned_ids(value: dict | list, strings: bool, memo: dict | None) -> tuple[Any, int]:
+    """An account's (an organisation's…) object, or a list of them: each one's own `id` or `uuid` masked as a
+    secret-named field is, the rest walked as usual."""
+    if isinstance(value, list):
+        total, items = 0, []
+        for item in value:
+            new_item, count = (
+                mask_owned_ids(item, strings, memo) if isinstance(item, dict) else mask_json(item, strings, memo)
+            )
+            items.append(new_item)
+            total += count
+        return (items, total) if total else (value, 0)
+    own = {key for key, item in value.items() if key in OWN_IDS and is_secret_scalar("id", item, named=True)}
+    rest, total = mask_json({key: item for key, item in value.items() if key not in own}, strings, memo)
+    if not own:
+        return (rest, total) if total else (value, 0)
+    masked = {key: fingerprint(str(item)) if key in own else rest[key] for key, item in value.items()}
+    return masked, total + len(own)
+
+
+def is_secret_scalar(key: Any, item: Any, named: bool = False) -> bool:
     if not isinstance(key, str) or isinstance(item, bool) or not isinstance(item, (str, int, float)):
         return False
     if item == "" or (isinstance(item, str) and only_fingerprints(item)):
         return False
-    if is_secret_name(key):
+    if named or is_secret_name(key):
         return True
     return is_weak_secret_name(key) and isinstance(item, str) and CREDENTIAL_LIKE.match(item) is not None
 

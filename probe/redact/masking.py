@@ -20,6 +20,7 @@ except ImportError:
     orjson = None
 
 from probe.redact import escapes, maintained
+from probe.redact.identifiers import STEMS as IDENTIFIER_STEMS
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
 from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
 from probe.redact.needle_scan import Finder
@@ -84,6 +85,7 @@ KEY_PROBES = (
     b'pwd"',
     b'passphrase"',
     b"\\u00",
+    *(stem.encode() for stem in IDENTIFIER_STEMS),  # an account's or an organisation's id (probe.redact.identifiers)
 )
 
 
@@ -374,8 +376,8 @@ def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
 
 # Raised whenever the masking code (not only its tables) masks more than before: 2 masks token shapes in a URL's host,
 # 3 checks free-text assignments (secret_names.CHECKS) and adds the maintained rule set (probe.redact.maintained),
-# 4 reads through JSON's escapes at every depth and masks around fingerprints.
-MASKING_REVISION = 4
+# 4 reads through JSON's escapes at every depth and masks around fingerprints, 5 masks accounts' and organisations' ids.
+MASKING_REVISION = 5
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
 RULES_VERSION = hashlib.sha256(
     repr(

@@ -4,6 +4,8 @@ assignment in free text."""
 import functools
 import re
 
+from probe.redact.identifiers import IDENTIFIER_SUFFIXES, OWNERS
+
 # Normalised names (lowercase, letters and digits only) whose value is a secret whatever it looks like.
 SECRET_SUFFIXES = (
     "apikey",
@@ -37,6 +39,7 @@ SECRET_SUFFIXES = (
     "xgoogsignature",
     "authorization",
     "cookie",
+    *IDENTIFIER_SUFFIXES,
 )
 
 
@@ -76,6 +79,11 @@ def is_secret_variable(name: str, value: str) -> bool:
     return SECRET_VARIABLE.search(name) is not None and len(value) >= SHORTEST_SECRET
 
 
+def is_identifier_owner(name: str) -> bool:
+    """A name whose object (or list of objects) is an account, an organisation…: its `id` is that identifier."""
+    return normalised(str(name)) in OWNERS
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def is_weak_secret_name(name: str) -> bool:
     return normalised(str(name)) in WEAK_NAMES
@@ -92,6 +100,7 @@ KNOWN_SECRET_HEADERS = frozenset(
         "chatgpt-account-id",
         "openai-organization",
         "openai-project",
+        "x-goog-user-project",
         "api-key",
         "anthropic-api-key",
     }

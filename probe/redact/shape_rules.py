@@ -53,6 +53,7 @@ ASSIGNED_AFTER = "=:\"'\\ \t"
 ASSIGNED_PROBE = rf"(?:{ASSIGNED_WORDS})[=:\"'\\ \t]"
 FLAG_PROBE = rf"(?:{ASSIGNED_WORDS})[ \t]"
 TEXT_VALUE = r"[^\s\"'\\]+"  # a word, up to a space, a quote or an escape
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 RULES = [
@@ -152,6 +153,9 @@ RULES = [
     ),
     Rule(r"-p", rf"(?P<keep>-p)(?!-){TEXT_VALUE}", check="mysql_password"),  # `mysql -pS3cret`
     Rule(r"sshpass", rf"(?P<keep>sshpass[ \t]+-p[ \t]*){TEXT_VALUE}", check="standalone"),
+    # An account's id inside an id of another kind (Claude Code's `user_<hash>_account_<uuid>_session_<uuid>`),
+    # masked as the account's id is wherever it stands alone (probe.redact.identifiers).
+    Rule(r"_account_", rf"(?P<keep>_account_){UUID}"),
 ]
 
 

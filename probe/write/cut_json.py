@@ -7,13 +7,15 @@ import re
 from typing import Any
 
 from probe.common.fastjson import encoded
+from probe.redact.identifiers import STEMS as IDENTIFIER_STEMS
 from probe.redact.json_values import NESTED_JSON_LIMIT, mask_json, masked_string
 from probe.redact.secret_names import is_secret_name
 from probe.redact.shapes import mask_text
 
-# Every normalised secret name (redaction.SECRET_SUFFIXES, WEAK_NAMES) holds one of these: a text in which none
-# appears, with letters and digits alone kept, names no secret.
-NAME_STEMS = (b"key", b"token", b"secret", b"pass", b"credential", b"sig", b"auth", b"cookie", b"pwd")
+# Every normalised secret name (redaction.SECRET_SUFFIXES, WEAK_NAMES) and name of an identifier's owner holds one
+# of these: a text in which none appears, with letters and digits alone kept, names no secret.
+NAME_STEMS = (b"key", b"token", b"secret", b"pass", b"credential", b"sig", b"auth", b"cookie", b"pwd",
+              *(stem.encode() for stem in IDENTIFIER_STEMS))  # fmt: skip
 NOT_NAME_BYTES = bytes(byte for byte in range(256) if not (48 <= byte <= 57 or 97 <= byte <= 122))
 SHORT_ESCAPE = re.compile(rb'\\["\\/bfnrt]')  # decodes to a character that is not a letter or digit
 
