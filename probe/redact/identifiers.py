@@ -41,3 +41,5 @@ OWNERS = frozenset(
 OWN_IDS = frozenset({"id", "uuid"})
 # What each of these names holds (lowercase), for the scans that look for a name before parsing.
 STEMS = ("account", "org", "workspace", "project", "tenant")
+# The same in raw text, found ignoring case before a line is parsed (`org` alone is in too many words).
+TEXT_PROBES = ("account", "organi", "org_", "orgid", "orguuid", 'org"', 'orgs"', "workspace", "project", "tenant")

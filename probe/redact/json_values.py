@@ -25,7 +25,12 @@ def mask_json(value: Any, strings: bool = True, memo: dict | None = None) -> tup
     """
     if isinstance(value, dict):
         total, changed = 0, {}
+        named = pair_name(value)
         for key, item in value.items():
+            if named and key in PAIR_VALUES:
+                changed[key], count = every_scalar_masked(named, item)
+                total += count
+                continue
             new_key, key_count = (
                 masked_string(key, strings, memo, is_key=True) if strings and isinstance(key, str) else (key, 0)
             )
@@ -78,6 +83,35 @@ def mask_secret_list(key: str, items: list, strings: bool) -> tuple[list, int]:
         masked.append(new_item)
         total += count
     return (masked, total) if total else (items, 0)
+
+
+# A pair written as an object, `{"key": "api_key", "value": {"stringValue": …}}` (OTLP's attributes, HAR's and
+# many APIs' headers and parameters): the name's value holds the secret.
+PAIR_NAMES = ("key", "name")
+PAIR_VALUES = frozenset({"value", "values"})
+
+
+def pair_name(value: dict) -> str | None:
+    """The name of a pair written as an object, where it may name a secret (judged with each value it holds)."""
+    for name in PAIR_NAMES:
+        found = value.get(name)
+        if isinstance(found, str) and (is_secret_name(found) or is_weak_secret_name(found)):
+            return found
+    return None
+
+
+def every_scalar_masked(name: str, value: Any) -> tuple[Any, int]:
+    """Each string and number in `value`, at any depth, fingerprinted whole where `name` says it is a secret, as
+    the value of a field of that name would be."""
+    if isinstance(value, dict):
+        pairs = [(key, *every_scalar_masked(name, item)) for key, item in value.items()]
+        return {key: item for key, item, _ in pairs}, sum(count for *_, count in pairs)
+    if isinstance(value, list):
+        items = [every_scalar_masked(name, item) for item in value]
+        return [item for item, _ in items], sum(count for _, count in items)
+    if is_secret_scalar(name, value):
+        return (value, 0) if is_fingerprint(str(value)) else (fingerprint(str(value)), 1)
+    return value, 0
 
 
 def mask_owned_ids(value: dict | list, strings: bool, memo: dict | None) -> tuple[Any, int]:

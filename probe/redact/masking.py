@@ -20,10 +20,11 @@ except ImportError:
     orjson = None
 
 from probe.redact import escapes, maintained
-from probe.redact.identifiers import STEMS as IDENTIFIER_STEMS
+from probe.redact.identifiers import TEXT_PROBES as IDENTIFIER_PROBES
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
 from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
 from probe.redact.needle_scan import Finder
+from probe.redact.protobuf_strings import mask_protobuf
 from probe.redact.replacing import REDACTED_PREFIX, fingerprint, fingerprints_of, is_fingerprint
 from probe.redact.secret_names import (
     KNOWN_SECRET_HEADERS,
@@ -70,23 +71,10 @@ JSON_LINES_LIMIT = 32 << 20  # text bodies up to this size also have their JSON 
 # A JSON key naming a secret, in a line of text (an SSE event, an NDJSON line), perhaps escaped once (JSON in
 # a JSON string): found on the lowercased text, then the line is parsed.
 # A line with an escaped ASCII character is parsed too: `"api_ke\u0079"` names a key without spelling it.
-KEY_PROBES = (
-    b'key"',
-    b'key\\"',
-    b'token"',
-    b'token\\"',
-    b"secret",
-    b"passw",
-    b"credential",
-    b'signature"',
-    b'auth"',
-    b'authorization"',
-    b'cookie"',
-    b'pwd"',
-    b'passphrase"',
-    b"\\u00",
-    *(stem.encode() for stem in IDENTIFIER_STEMS),  # an account's or an organisation's id (probe.redact.identifiers)
-)
+KEY_PROBES = (b'key"', b'key\\"', b'token"', b'token\\"', b"secret", b"passw", b"credential", b'signature"', b'auth"',
+              b'authorization"', b'cookie"', b'pwd"', b'passphrase"', b"\\u00",
+              # an account's or an organisation's id (probe.redact.identifiers)
+              *(probe.encode() for probe in IDENTIFIER_PROBES))  # fmt: skip
 
 
 def may_mask(value: Any, text: bytes | None = None) -> bool:
@@ -130,6 +118,10 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
     if wide:
         return mask_wide_text(data, content_type, wide)
     kind = content_type.split(";", 1)[0].strip().lower()
+    if "protobuf" in kind:  # an OTLP export, say: its strings masked where they stand (probe.redact.protobuf_strings)
+        masked = mask_protobuf(data)
+        if masked is not None:
+            return MaskedBody(masked[0], NOT_JSON, masked[1])
     looks_like_json = data.lstrip()[:1] in (b"{", b"[") or data.startswith(UTF8_BOM)
     if "json" in kind or looks_like_json:
         masked = mask_json_body(data)
@@ -376,7 +368,8 @@ def trailing_newline(value: bytes) -> tuple[bytes, bytes]:
 
 # Raised whenever the masking code (not only its tables) masks more than before: 2 masks token shapes in a URL's host,
 # 3 checks free-text assignments (secret_names.CHECKS) and adds the maintained rule set (probe.redact.maintained),
-# 4 reads through JSON's escapes at every depth and masks around fingerprints, 5 masks accounts' and organisations' ids.
+# 4 reads through JSON's escapes at every depth and masks around fingerprints, 5 masks accounts' and organisations'
+# ids, pairs written as objects and protobuf bodies' strings.
 MASKING_REVISION = 5
 # Which rules a capture was masked with: a report of a capture masked with these very rules needs no second pass.
 RULES_VERSION = hashlib.sha256(

@@ -1,0 +1,136 @@
+"""Masks the strings of a protobuf body (an OTLP export, any other) in its wire format, with no schema: each
+length-delimited field is read as a nested message where it parses as one whole, else as text, which is masked as a
+JSON string's text is; a message whose first field names a secret (OTLP's `KeyValue`: `api_key`, then its value)
+has its other strings masked whole. The lengths are written anew around what changed. Only the standard library is
+imported: the capture addon loads this under any mitmdump."""
+
+from probe.redact.json_values import mask_string
+from probe.redact.replacing import fingerprint, is_fingerprint
+from probe.redact.secret_names import is_secret_name
+
+DEEPEST = 32  # nested messages read; deeper ones are masked as bytes by the caller's rules
+VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
+Field = tuple  # (number, wire type, value: int for numbers, bytes for the rest)
+
+
+def mask_protobuf(data: bytes) -> tuple[bytes, int] | None:
+    """The body with its strings masked, and how many secrets; None where it is not one protobuf message."""
+    fields = parsed(data, 0)
+    if not fields:
+        return None
+    masked, count = masked_fields(fields, 0, False)
+    return (encoded(masked), count) if count else (data, 0)
+
+
+def parsed(data: bytes, depth: int) -> list[Field] | None:
+    """The fields of a message, or None where `data` is not one whole (an unknown wire type, a length past it)."""
+    if depth > DEEPEST:
+        return None
+    fields, position = [], 0
+    while position < len(data):
+        tag, position = varint(data, position)
+        if tag is None or tag >> 3 == 0:
+            return None
+        kind = tag & 7
+        if kind == VARINT:
+            value, position = varint(data, position)
+            if value is None:
+                return None
+        elif kind in (FIXED64, FIXED32):
+            size = 8 if kind == FIXED64 else 4
+            if position + size > len(data):
+                return None
+            value, position = data[position : position + size], position + size
+        elif kind == LENGTH:
+            size, position = varint(data, position)
+            if size is None or position + size > len(data):
+                return None
+            value, position = data[position : position + size], position + size
+        else:
+            return None  # groups (deprecated) and the unused wire types: not a message
+        fields.append((tag >> 3, kind, value))
+    return fields
+
+
+def varint(data: bytes, position: int) -> tuple[int | None, int]:
+    value, shift = 0, 0
+    while position < len(data) and shift < 70:
+        byte = data[position]
+        value |= (byte & 0x7F) << shift
+        position += 1
+        if not byte & 0x80:
+            return value, position
+        shift += 7
+    return None, position
+
+
+def masked_fields(fields: list[Field], depth: int, whole: bool) -> tuple[list[Field], int]:
+    """Each length-delimited field masked: a nested message by its own fields, text by the text rules (`whole`:
+    every string fingerprinted, under a secret's name)."""
+    names_secret = bool(fields) and fields[0][1] == LENGTH and secret_name(fields[0][2])
+    out, total = [], 0
+    for index, (number, kind, value) in enumerate(fields):
+        if kind != LENGTH or not value:
+            out.append((number, kind, value))
+            continue
+        hidden = whole or (names_secret and index > 0)
+        # Text whose bytes happen to parse as fields is text; a message whose bytes all look like text starts with
+        # a tag below a space (`\n`: field 1, length-delimited): what a string rarely starts with.
+        nested = parsed(value, depth + 1) if value[0] < 0x20 or not looks_like_text(value) else None
+        if nested:
+            inner, count = masked_fields(nested, depth + 1, hidden)
+            value = encoded(inner) if count else value
+        else:
+            value, count = masked_text(value, hidden)
+        out.append((number, kind, value))
+        total += count
+    return out, total
+
+
+def looks_like_text(value: bytes) -> bool:
+    """UTF-8 with no control character but white space: a string, even where its bytes happen to parse as fields."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(character >= " " or character in "\t\n\r" for character in text)
+
+
+def secret_name(value: bytes) -> bool:
+    try:
+        return is_secret_name(value.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
+
+
+def masked_text(value: bytes, whole: bool) -> tuple[bytes, int]:
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value, 0  # bytes: the caller's byte rules read them
+    if whole:
+        return (value, 0) if is_fingerprint(text) else (fingerprint(text).encode("ascii"), 1)
+    masked, count = mask_string(text)
+    return (masked.encode("utf-8", "surrogatepass"), count) if count else (value, 0)
+
+
+def encoded(fields: list[Field]) -> bytes:
+    out = bytearray()
+    for number, kind, value in fields:
+        out += varint_bytes(number << 3 | kind)
+        if kind == VARINT:
+            out += varint_bytes(value)
+        elif kind == LENGTH:
+            out += varint_bytes(len(value)) + value
+        else:
+            out += value
+    return bytes(out)
+
+
+def varint_bytes(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
