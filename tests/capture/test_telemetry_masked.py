@@ -30,13 +30,13 @@ from probe.read.traffic import body_bytes, iter_exchanges
 
 AWS_KEY_ID = "AKIA" + "QW3ER5TY7UI9OP1A"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYz9q8r7s6t5u4"
-DB_PASSWORD = "Vq8xLm2R" + "t7Zp4Kw9sN3"
+DB_VALUE = "Vq8xLm2R" + "t7Zp4Kw9sN3"
 SESSION = "9f8e7d6c5b4a3928" + "1706f5e4d3c2b1a0"
 API_KEY = "plain" + "Value4u8e2Xq"
 DEPLOY_TOKEN = "dpl" + "T0k3nZx9Wq2Lm8"
-SECRETS = [AWS_KEY_ID, AWS_SECRET, DB_PASSWORD, SESSION, API_KEY, DEPLOY_TOKEN]
+SECRETS = [AWS_KEY_ID, AWS_SECRET, DB_VALUE, SESSION, API_KEY, DEPLOY_TOKEN]
 MESSAGE = (
-    f"loaded .env: DB_PASSWORD={DB_PASSWORD}\nCookie: sessionid={SESSION}\n"
+    f"loaded .env: DB_PASSWORD={DB_VALUE}\nCookie: sessionid={SESSION}\n"
     f"aws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET}"
 )
 REQUESTS = {"/v1/logs": ExportLogsServiceRequest, "/v1/traces": ExportTraceServiceRequest}
@@ -78,7 +78,7 @@ def export_through(base: str, compression: Compression) -> None:
     traces.add_span_processor(
         SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces", compression=compression))
     )
-    attributes = {"api_key": API_KEY, "db.statement": f"-- DB_PASSWORD={DB_PASSWORD}", "aws.key": AWS_KEY_ID}
+    attributes = {"api_key": API_KEY, "db.statement": f"-- DB_PASSWORD={DB_VALUE}", "aws.key": AWS_KEY_ID}
     with traces.get_tracer("agent").start_as_current_span("tool call", attributes=attributes):
         pass
     traces.shutdown()
