@@ -3,7 +3,7 @@ secrets are (the same id gets the same fingerprint wherever it is), so that a ca
 but still groups by it."""
 
 # Normalised names (lowercase, letters and digits only) that end in these hold such an identifier: `account_id`,
-# `chatgpt-account-id`, `anthropic-organization-id`, `orgId`, `workspace_uuid`, `project_id`.
+# `chatgpt-account-id`, `anthropic-organization-id`, `orgId`, `workspace_uuid`, `project_id`, `project`.
 IDENTIFIER_SUFFIXES = (
     "accountid",
     "accountuuid",
@@ -17,7 +17,7 @@ IDENTIFIER_SUFFIXES = (
     "workspaceuuid",
     "projectid",
     "tenantid",
-    "cloudaicompanionproject",  # (Code Assist's Cloud project, given as a string)
+    "project",  # (Code Assist's `project` and `cloudaicompanionProject`, Vertex's: a Cloud project's id)
 )
 # Objects that stand for an account, an organisation…, or lists of them (`{"accounts": [{"id": …}]}`, Claude's
 # `{"organization": {"uuid": …}}`): their own `id` or `uuid` is its identifier.

@@ -12,6 +12,7 @@ from probe.apis.recognise import recognised
 from probe.mock import chatgpt_backend
 from probe.read.sse import parse
 from probe.read.traffic import from_entry
+from probe.redact.masking import fingerprint
 
 ACCOUNT = "acct-stand-in-4f2a"
 TOKEN = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.stand-in"
@@ -100,10 +101,11 @@ def test_codex_responses_with_zstd_bodies_are_served_captured_decoded_and_read(p
     assert headers["chatgpt-account-id"].startswith("[REDACTED sha256:")
     assert headers["authorization"].startswith("[REDACTED sha256:")
     assert TOKEN not in (run / "traffic.jsonl").read_text()
-    # The account id is masked wherever it is a header; the workspace check's answer lists it as an account's id.
-    assert [entry["request"]["path"] for entry in entries if ACCOUNT in json.dumps(entry)] == [
-        "/backend-api/wham/accounts/check"
-    ]
+    # The account id is masked wherever it is, by one fingerprint: in its header and as the id of the account the
+    # workspace check's answer lists.
+    assert not [entry["request"]["path"] for entry in entries if ACCOUNT in json.dumps(entry)]
+    check = next(entry for entry in entries if entry["request"]["path"] == "/backend-api/wham/accounts/check")
+    assert check["response"]["body"]["accounts"][0]["id"] == headers["chatgpt-account-id"] == fingerprint(ACCOUNT)
     readers = [recognised(from_entry(entry, number, number)) for number, entry in enumerate(entries, 1)]
     model_turns = [reader for entry, reader in zip(entries, readers) if "codex/responses" in entry["request"]["path"]]
     assert model_turns == [openai_responses] * 3

@@ -11,6 +11,7 @@ from probe.mock import code_assist_api, gemini_api
 from probe.mock.wording import final_answer_text
 from probe.read.sse import parse
 from probe.read.whole_turns import whole_turns
+from probe.redact.masking import fingerprint
 
 BEARER = {"authorization": "Bearer ya29.stand-in-token-of-the-test"}
 SHELL = {
@@ -92,9 +93,11 @@ def test_onboarding_then_a_tool_round_trip_read_back_as_gemini_turns(proxied, tm
     by_path = {turn["path"].split("?")[0]: turn for turn in turns}
     onboard = by_path["/v1internal:onboardUser"]
     assert onboard["config"] == {"tierId": "free-tier", "metadata": METADATA}
-    assert onboard["response_metadata"]["response"]["cloudaicompanionProject"]["id"] == code_assist_api.PROJECT
+    # The Cloud project's id is masked, by one fingerprint wherever it stands.
+    project = fingerprint(code_assist_api.PROJECT)
+    assert onboard["response_metadata"]["response"]["cloudaicompanionProject"]["id"] == project
     streamed = by_path["/v1internal:streamGenerateContent"]
-    assert streamed["model"] == "gemini-3.8-flash" and streamed["config"]["project"] == code_assist_api.PROJECT
+    assert streamed["model"] == "gemini-3.8-flash" and streamed["config"]["project"] == project
     assert [part["name"] for part in streamed["output"][0]["parts"] if part["kind"] == "tool_call"] == [
         "run_shell_command"
     ]
