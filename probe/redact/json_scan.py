@@ -5,8 +5,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from probe.redact.identifiers import IDENTIFIER_SUFFIXES, OWNERS
-from probe.redact.secret_names import is_identifier_owner, is_secret_name, is_weak_secret_name
+from probe.redact.secret_names import (
+    IDENTIFIER_SUFFIXES,
+    OWNERS,
+    is_identifier_owner,
+    is_secret_name,
+    is_weak_secret_name,
+)
 
 # Both optional (the capture addon runs under any mitmdump): without RE2 every JSON value is walked for
 # secret-named fields, and without orjson every one is parsed by the standard library.
@@ -23,7 +28,7 @@ from probe.redact.needle_scan import byte_pattern
 
 # What a key naming a secret ends with, as is_secret_name sees it (lowercase letters and digits only): each name
 # of SECRET_SUFFIXES and WEAK_NAMES ends with one of these (perhaps with a plural "s"); and the names of objects
-# whose `id` is an account's or an organisation's (probe.redact.identifiers).
+# whose `id` is an account's or an organisation's (secret_names.IDENTIFIER_SUFFIXES).
 NAME_ENDINGS = ("key", "token", "secret", "password", "passwd", "passphrase", "credential", "signature",
                 "authorization", "cookie", "auth", "sig", "pwd", "pass", *IDENTIFIER_SUFFIXES, *OWNERS)  # fmt: skip
 

@@ -5,9 +5,14 @@ import json
 import re
 from typing import Any
 
-from probe.redact.identifiers import OWN_IDS
 from probe.redact.replacing import fingerprint, is_fingerprint, only_fingerprints
-from probe.redact.secret_names import CREDENTIAL_LIKE, is_identifier_owner, is_secret_name, is_weak_secret_name
+from probe.redact.secret_names import (
+    CREDENTIAL_LIKE,
+    OWN_IDS,
+    is_identifier_owner,
+    is_secret_name,
+    is_weak_secret_name,
+)
 from probe.redact.shapes import mask_text
 
 NOT_JSON = type("NotJson", (), {"__repr__": lambda self: "NOT_JSON"})()  # `parsed` of a body that is not JSON

@@ -20,13 +20,13 @@ except ImportError:
     orjson = None
 
 from probe.redact import escapes, maintained
-from probe.redact.identifiers import TEXT_PROBES as IDENTIFIER_PROBES
 from probe.redact.json_scan import parse_fast, parse_json, scan_json
-from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs
+from probe.redact.json_values import NAMED_PAIR, NOT_JSON, mask_json, mask_named_pairs, mask_string
 from probe.redact.needle_scan import Finder
 from probe.redact.protobuf_strings import mask_protobuf
 from probe.redact.replacing import REDACTED_PREFIX, fingerprint, fingerprints_of, is_fingerprint
 from probe.redact.secret_names import (
+    IDENTIFIER_PROBES,
     KNOWN_SECRET_HEADERS,
     NOT_SECRET_HEADERS,
     SECRET_HEADER_PARTS,
@@ -73,7 +73,7 @@ JSON_LINES_LIMIT = 32 << 20  # text bodies up to this size also have their JSON 
 # A line with an escaped ASCII character is parsed too: `"api_ke\u0079"` names a key without spelling it.
 KEY_PROBES = (b'key"', b'key\\"', b'token"', b'token\\"', b"secret", b"passw", b"credential", b'signature"', b'auth"',
               b'authorization"', b'cookie"', b'pwd"', b'passphrase"', b"\\u00",
-              # an account's or an organisation's id (probe.redact.identifiers)
+              # an account's or an organisation's id (secret_names)
               *(probe.encode() for probe in IDENTIFIER_PROBES))  # fmt: skip
 
 
@@ -119,7 +119,7 @@ def mask_by_format(data: bytes, content_type: str) -> MaskedBody:
         return mask_wide_text(data, content_type, wide)
     kind = content_type.split(";", 1)[0].strip().lower()
     if "protobuf" in kind:  # an OTLP export, say: its strings masked where they stand (probe.redact.protobuf_strings)
-        masked = mask_protobuf(data)
+        masked = mask_protobuf(data, mask_string)
         if masked is not None:
             return MaskedBody(masked[0], NOT_JSON, masked[1])
     looks_like_json = data.lstrip()[:1] in (b"{", b"[") or data.startswith(UTF8_BOM)

@@ -4,7 +4,8 @@ JSON string's text is; a message whose first field names a secret (OTLP's `KeyVa
 has its other strings masked whole. The lengths are written anew around what changed. Only the standard library is
 imported: the capture addon loads this under any mitmdump."""
 
-from probe.redact.json_values import mask_string
+from collections.abc import Callable
+
 from probe.redact.replacing import fingerprint, is_fingerprint
 from probe.redact.secret_names import is_secret_name
 
@@ -13,12 +14,16 @@ VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 Field = tuple  # (number, wire type, value: int for numbers, bytes for the rest)
 
 
-def mask_protobuf(data: bytes) -> tuple[bytes, int] | None:
-    """The body with its strings masked, and how many secrets; None where it is not one protobuf message."""
+Masker = Callable[[str], tuple[str, int]]  # a string's text masked, and how many secrets (json_values.mask_string)
+
+
+def mask_protobuf(data: bytes, mask_string: Masker) -> tuple[bytes, int] | None:
+    """The body with its strings masked by `mask_string`, and how many secrets; None where it is not one protobuf
+    message."""
     fields = parsed(data, 0)
     if not fields:
         return None
-    masked, count = masked_fields(fields, 0, False)
+    masked, count = masked_fields(fields, 0, False, mask_string)
     return (encoded(masked), count) if count else (data, 0)
 
 
@@ -64,7 +69,7 @@ def varint(data: bytes, position: int) -> tuple[int | None, int]:
     return None, position
 
 
-def masked_fields(fields: list[Field], depth: int, whole: bool) -> tuple[list[Field], int]:
+def masked_fields(fields: list[Field], depth: int, whole: bool, mask_string: Masker) -> tuple[list[Field], int]:
     """Each length-delimited field masked: a nested message by its own fields, text by the text rules (`whole`:
     every string fingerprinted, under a secret's name)."""
     names_secret = bool(fields) and fields[0][1] == LENGTH and secret_name(fields[0][2])
@@ -78,10 +83,10 @@ def masked_fields(fields: list[Field], depth: int, whole: bool) -> tuple[list[Fi
         # a tag below a space (`\n`: field 1, length-delimited): what a string rarely starts with.
         nested = parsed(value, depth + 1) if value[0] < 0x20 or not looks_like_text(value) else None
         if nested:
-            inner, count = masked_fields(nested, depth + 1, hidden)
+            inner, count = masked_fields(nested, depth + 1, hidden, mask_string)
             value = encoded(inner) if count else value
         else:
-            value, count = masked_text(value, hidden)
+            value, count = masked_text(value, hidden, mask_string)
         out.append((number, kind, value))
         total += count
     return out, total
@@ -103,7 +108,7 @@ def secret_name(value: bytes) -> bool:
         return False
 
 
-def masked_text(value: bytes, whole: bool) -> tuple[bytes, int]:
+def masked_text(value: bytes, whole: bool, mask_string: Masker) -> tuple[bytes, int]:
     try:
         text = value.decode("utf-8")
     except UnicodeDecodeError:

@@ -4,7 +4,21 @@ assignment in free text."""
 import functools
 import re
 
-from probe.redact.identifiers import IDENTIFIER_SUFFIXES, OWNERS
+# Accounts', organisations', workspaces', projects' and tenants' ids: masked as secrets are (the same id gets the same
+# fingerprint wherever it is), so that a capture says whose it is to nobody but still groups by it. Normalised names
+# that end so hold one (`chatgpt-account-id`, `anthropic-organization-id`, `orgId`, `workspace_uuid`, `project_id`,
+# Code Assist's and Vertex's `project`); objects (or lists of them) with these names hold theirs as their own `id` or
+# `uuid` (`{"accounts": [{"id": …}]}`, Claude's `{"organization": {"uuid": …}}`).
+IDENTIFIER_SUFFIXES = ("accountid", "accountuuid", "organizationid", "organisationid", "organizationuuid",
+                       "organisationuuid", "orgid", "orguuid", "workspaceid", "workspaceuuid", "projectid", "tenantid",
+                       "project")  # fmt: skip
+OWNERS = frozenset({"account", "accounts", "organization", "organizations", "organisation", "organisations", "org",
+                    "orgs", "workspace", "workspaces", "tenant", "tenants", "cloudaicompanionproject"})  # fmt: skip
+OWN_IDS = frozenset({"id", "uuid"})
+# What each of these names holds (lowercase), for the scans that look for a name before parsing; and the same in raw
+# text, found ignoring case before a line is parsed (`org` alone is in too many words).
+IDENTIFIER_STEMS = ("account", "org", "workspace", "project", "tenant")
+IDENTIFIER_PROBES = ("account", "organi", "org_", "orgid", "orguuid", 'org"', 'orgs"', "workspace", "project", "tenant")
 
 # Normalised names (lowercase, letters and digits only) whose value is a secret whatever it looks like.
 SECRET_SUFFIXES = (

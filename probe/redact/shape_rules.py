@@ -154,7 +154,7 @@ RULES = [
     Rule(r"-p", rf"(?P<keep>-p)(?!-){TEXT_VALUE}", check="mysql_password"),  # `mysql -pS3cret`
     Rule(r"sshpass", rf"(?P<keep>sshpass[ \t]+-p[ \t]*){TEXT_VALUE}", check="standalone"),
     # An account's id inside an id of another kind (Claude Code's `user_<hash>_account_<uuid>_session_<uuid>`),
-    # masked as the account's id is wherever it stands alone (probe.redact.identifiers).
+    # masked as the account's id is wherever it stands alone (secret_names.IDENTIFIER_SUFFIXES).
     Rule(r"_account_", rf"(?P<keep>_account_){UUID}"),
 ]
 

@@ -7,9 +7,8 @@ import re
 from typing import Any
 
 from probe.common.fastjson import encoded
-from probe.redact.identifiers import STEMS as IDENTIFIER_STEMS
 from probe.redact.json_values import NESTED_JSON_LIMIT, mask_json, masked_string
-from probe.redact.secret_names import is_secret_name
+from probe.redact.secret_names import IDENTIFIER_STEMS, is_secret_name
 from probe.redact.shapes import mask_text
 
 # Every normalised secret name (redaction.SECRET_SUFFIXES, WEAK_NAMES) and name of an identifier's owner holds one

@@ -71,8 +71,10 @@ def export_through(base: str, compression: Compression) -> None:
     )
     logger = logging.getLogger(f"telemetry-{compression.value}")
     logger.propagate = False
-    logger.addHandler(LoggingHandler(logger_provider=logs))
+    handler = LoggingHandler(logger_provider=logs)
+    logger.addHandler(handler)
     logger.warning(MESSAGE, extra={"api_key": API_KEY, "http.request.header.cookie": f"sessionid={SESSION}"})
+    logger.removeHandler(handler)  # (else logging flushes it again at the interpreter's exit)
     logs.shutdown()
     traces = TracerProvider(resource=resource)
     traces.add_span_processor(
