@@ -48,6 +48,8 @@ HELP = {
     "mock_transport": "websocket|http: with --upstream mock, whether the mock takes WebSockets (codex's default) "
     "or refuses them",
     "label": "TEXT: added to the run folder's name",
+    "resume": "RUN: go on with the agent's session kept with this run (`latest`, a run folder name or a run folder), "
+    "in a new run whose agent gets a copy of that run's state",
     "login": "NAME: the target's login the agent signs in with (default: the first `invoke targets` lists)",
     "port": "NAME=PORT: the listen port of one proxy (0 picks a free port); repeat it for each proxy",
     "timeout": "SECONDS: stop the agent after this long",
@@ -175,6 +177,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         upstream=None,
         mock_transport=None,
         login=None,
+        resume=None,
         label="",
         port=None,
         timeout=None,

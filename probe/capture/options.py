@@ -34,6 +34,12 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         help="the target's login the agent signs in with (agent.logins in its target file; default: the first one "
         "listed); against the mock, that login's stand-in credentials",
     )
+    parser.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="go on with the agent's session kept with this run (`latest`, a run folder name or a run folder) in a "
+        "new run: its agent gets a copy of that run's state, which stays as it was (agent.resume in the target file)",
+    )
     parser.add_argument("--label", default="", metavar="TEXT", help="added to the run folder's name")
     parser.add_argument(
         "--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent after this many seconds"

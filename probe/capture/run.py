@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import agent_home, agents, environment, forward, hangup, processes, scrub, session, watchdog
+from probe.capture import agent_home, agents, environment, forward, hangup, processes, resume, scrub, session, watchdog
+from probe.capture.ending import finish_manifest, proxy_outcome
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies
@@ -30,6 +31,7 @@ class CaptureResult:
     exit_code: int  # what the capture exits with
     note: str | None = None
     agent_exit_code: int | None = None
+    last_word: str | None = None  # said after the run, in place of the agent's own resume hint (probe.capture.resume)
 
 
 # Given the run's traffic.jsonl once the run folder exists; returns what stops it after the proxies have stopped.
@@ -63,6 +65,7 @@ class Plan:
     agent_args: tuple[str, ...] = ()  # given after `--`: added to the agent's command
     interactive: bool = False  # the agent's own UI in this terminal (a run given neither prompt nor command)
     all_hosts: bool = False  # a forward proxy too, which every other host the agent talks to goes through
+    origin: resume.Origin | None = None  # --resume: the run whose kept session the agent goes on with
 
 
 def capture(
@@ -90,6 +93,7 @@ def capture(
     agent_args: list[str] | tuple = (),
     login: str | None = None,
     all_hosts: bool = False,
+    resume_run: str | None = None,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -103,7 +107,8 @@ def capture(
     `fresh` for a new empty one. `home`: "private" (a new home the target prepares) or "own" (the user's; see
     target_environment). `agent_args` are added to the agent's command. `login` names the target's login the agent
     uses (default: the first it lists; see probe.runs.logins). An agent run given neither a prompt nor a
-    command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts)."""
+    command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts).
+    `resume_run` (--resume) names the run whose kept session the agent goes on with."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -115,6 +120,9 @@ def capture(
         raise UsageError(f"{target.name} runs no agent of its own: give the client to record with --command")
     if interactive:
         check_interactive(target)
+    origin = None
+    if resume_run is not None:  # its command, before the login lays its arguments over it
+        target, origin = resume.resumed_target(target, resume_run, interactive, command, home)
     template = None if command is not None else "interactive" if interactive else "command"
     target = environment.with_login(
         target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream
@@ -149,6 +157,7 @@ def capture(
         tuple(agent_args),
         interactive,
         all_hosts,
+        origin,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -170,7 +179,7 @@ def capture(
 
 def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
     """The run itself, inside the signal handling: whatever happens, the cleanup in `finally` runs whole."""
-    recording = proxies = home = workdir = None
+    recording = proxies = home = workdir = kept = None
     stop_watching = None
     env: dict[str, str] = {}
     # Stopping is how a proxies-only recording ends normally.
@@ -221,7 +230,10 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
                 watchdog.remove(workdir.parent)
                 if plan.interactive:
                     print(f"the agent works in a new empty folder, {workdir} (--workdir: another)", file=sys.stderr)
-            outcome = run_agent(plan, recording, proxies, home, env, workdir or Path(plan.workdir or os.getcwd()))
+            if plan.target.resume is not None and plan.home == "private" and plan.command is None:
+                kept = resume.SessionState(plan.target, plan.origin)
+            cwd = workdir or Path(plan.workdir or os.getcwd())
+            outcome = run_agent(plan, recording, proxies, home, env, cwd, kept)
         else:
             announce(proxies, recording.run)
             outcome = wait_for_a_problem(lambda: proxies.problem(recording.run))
@@ -240,6 +252,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             outcome = proxy_outcome(proxies, outcome)
         if stop_watching is not None:
             stop_watching()  # after mitmdump, so that what it wrote on its way out is shown too
+        if kept is not None:
+            kept.keep(recording)  # before the home it may be in is removed, and scrubbed with the run's files
         if home is not None:
             agent_home.remove(home)
         if workdir is not None:
@@ -251,11 +265,20 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             outcome = finish_manifest(recording, outcome, proxies)
     if outcome.status == "run-deleted":
         raise RunError(outcome.note)
-    return CaptureResult(recording.run, outcome.status, outcome.exit_code, outcome.note, outcome.agent_code)
+    result = CaptureResult(recording.run, outcome.status, outcome.exit_code, outcome.note, outcome.agent_code)
+    if plan.agent and plan.command is None and plan.home == "private":
+        result.last_word = resume.after_run(plan.target, recording.run, resume.FIELD in recording.manifest)
+    return result
 
 
 def run_agent(
-    plan: Plan, recording: session.Recording, proxies: RunningProxies, home: Path, env: dict[str, str], cwd: Path
+    plan: Plan,
+    recording: session.Recording,
+    proxies: RunningProxies,
+    home: Path,
+    env: dict[str, str],
+    cwd: Path,
+    kept: resume.SessionState | None = None,
 ) -> Outcome:
     """Start the agent (or the command) in `cwd` and supervise it to its end. `env` receives its environment at
     once, so the cleanup can scrub what the agent wrote even if it is interrupted."""
@@ -275,6 +298,8 @@ def run_agent(
     env.update(environment.agent_environment(target_env, proxies.urls, forwarding))
     for name in plan.target.interactive_unset if plan.interactive else ():
         env.pop(name, None)
+    if kept is not None:  # before the target's files, which win over the state it copies
+        kept.place(values, env, home, recording)
     if plan.home == "private":  # the user's own home is never written to
         agent_home.populate(home, environment.filled_files(plan.target, plan.stand_in, values, env), recording.run)
     if not plan.keep_secrets:
@@ -320,26 +345,6 @@ def announce(proxies: RunningProxies, run: Path) -> None:
     print(f"recording into {display(run)}; Ctrl-C to stop", flush=True)
 
 
-def proxy_outcome(proxies: RunningProxies, outcome: Outcome) -> Outcome:
-    """What the proxies add to the outcome: recording that stopped, or mitmdump dying, outranks the agent's end."""
-    if proxies.fatal and outcome.status != "recording-failed":
-        return Outcome("recording-failed", 1, proxies.fatal, outcome.agent_code)
-    if proxies.died and outcome.status not in ("proxy-failed", "recording-failed", "run-deleted"):
-        return Outcome("proxy-failed", 1, proxies.died, outcome.agent_code)
-    return outcome
-
-
-def finish_manifest(recording: session.Recording, outcome: Outcome, proxies: RunningProxies | None) -> Outcome:
-    errors = proxies.recording_errors if proxies is not None else 0
-    try:
-        recording.finish(outcome.status, outcome.agent_code, outcome.note, errors)
-    except RunError as error:
-        # A full disk may refuse even the manifest: say so with the outcome, in the same one line.
-        note = f"{outcome.note}; {error}" if outcome.note else str(error)
-        return Outcome(outcome.status, outcome.exit_code or 1, note, outcome.agent_exit_code)
-    return outcome
-
-
 def capture_from_arguments(
     args: argparse.Namespace,
     target: Target,
@@ -369,6 +374,7 @@ def capture_from_arguments(
         agent_args=args.agent_args,
         login=args.login,
         all_hosts=args.all_hosts,
+        resume_run=args.resume,
     )
     report_outcome(result)
     return result
@@ -381,5 +387,7 @@ def report_outcome(result: CaptureResult, agent: bool = True) -> None:
         print(f"error: {one_line(result.note)} ({display(result.run)})", file=sys.stderr)
     if agent:
         print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
+        if result.last_word:
+            print(result.last_word, file=sys.stderr)
     else:
         print(f"run folder: {display(result.run)} ({result.status})")

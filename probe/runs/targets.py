@@ -18,6 +18,7 @@ from probe.runs.install import Install, parse_install
 from probe.runs.login_needs import Requirement, parse_requires
 from probe.runs.logins import Login, parse_logins
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
+from probe.runs.resumable import Resume, parse_resume
 from probe.runs.target_checks import Checker, agent_files, nul_location
 
 __all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
@@ -91,6 +92,7 @@ class Target:
     upstream_proxy: str | None = None  # an HTTP proxy to reach the upstreams through
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     auto_approve: AutoApprove | None = None  # None: the agent asks before its tools (or refuses them), as run here
+    resume: Resume | None = None  # None: a run of it cannot be resumed (--resume)
     path: Path | None = None
     text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
@@ -137,6 +139,7 @@ AGENT_KEYS = {
     "logins": ("mapping", False),  # probe.runs.logins
     "requires": ("list", False),  # probe.runs.login_needs
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
+    "resume": ("mapping", False),  # probe.runs.resumable
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 
@@ -213,6 +216,12 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         for key in ("command", "interactive")
         for index, argument in enumerate(agent.get(key, []))
     ]
+    resume = parse_resume(agent["resume"], agent.get("command"), check) if "resume" in agent else None
+    places += [
+        (f"agent.resume.{key}", text)
+        for key in ("command", "interactive")
+        for text in agent.get("resume", {}).get(key, [])
+    ]
     written_files = [("agent.files", files), ("agent.mock_files", mock_files)]
     for login in logins:
         variables += [(f"{login.where()}.{kind}", getattr(login, kind)) for kind in ENVIRONMENTS]
@@ -266,6 +275,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         upstream_proxy=data.get("upstream_proxy"),
         stall_timeout=float(data.get("stall_timeout", 300)),
         auto_approve=auto,
+        resume=resume,
         path=path,
         text=text,
     )
