@@ -13,8 +13,8 @@ import orjson
 from probe.common import fastjson
 from probe.common.lines import MAX_LINE_BYTES, BoundedLines
 from probe.read import body_files, sse
+from probe.read.body_sizes import measured_size
 from probe.read.capture_numbers import byte_count, moment, status
-from probe.read.conversation import json_size
 from probe.read.headers import header, header_pairs
 
 
@@ -22,10 +22,11 @@ from probe.read.headers import header, header_pairs
 class Body:
     value: Any  # parsed JSON, text, base64 text, or None
     format: str  # json, text, base64 or empty
-    size: int = 0
+    size: int = 0  # measured from the value, never the size a line states (probe.read.body_sizes)
     as_sent: bool = False  # still in the Content-Encoding it travelled in: the capture could not decode it
     file: Any = None  # `bodies/<sha256>`: a large body, stored in that file beside traffic.jsonl (resolve_files)
     file_size: Any = None  # that file's size, as the line says
+    stated_size: int | None = None  # a body in a file: the size its line states, to tell its JSON form once read
 
     @property
     def is_json(self) -> bool:
@@ -159,14 +160,12 @@ def body_of(message: dict) -> Body:
         body_format = guess_format(value)
         if body_format == "text" and isinstance(value, str):
             value, body_format = maybe_json(value)
-    size = byte_count(message.get("body_size", message.get("size")))  # WebSocket frames record `size`
-    if size is None:
-        # The original tool's captures carry no size: a JSON body's is that of its JSON written compactly (as
-        # agents send it), near enough, where 0 would say nothing was sent.
-        size = len(value.encode("utf-8", "replace")) if isinstance(value, str) else json_size(value) if value else 0
+    stated = byte_count(message.get("body_size", message.get("size")))  # WebSocket frames record `size`
     if "body_file" in message:
-        return Body(None, body_format, size, file=message["body_file"], file_size=message.get("body_file_size"))
-    return Body(value, body_format, size)
+        # Measured once the file is read (resolve_files); until then, nothing is known to be there.
+        return Body(None, body_format, 0, file=message["body_file"], file_size=message.get("body_file_size"),
+                    stated_size=stated)  # fmt: skip
+    return Body(value, body_format, measured_size(value, body_format, stated))
 
 
 def resolve_files(exchange: Exchange, run: Path | None, warnings: list[str]) -> None:
@@ -177,6 +176,7 @@ def resolve_files(exchange: Exchange, run: Path | None, warnings: list[str]) -> 
             continue
         try:
             body.value = body_files.read_body(body.file, body.file_size, body.format, run)
+            body.size = measured_size(body.value, body.format, body.stated_size)
         except body_files.Unreadable as problem:
             warnings.append(f"line {exchange.line}: {problem}; the body is left out")
             body.value, body.format = None, "empty"
