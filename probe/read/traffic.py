@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import orjson
 
 from probe.common import fastjson
+from probe.common.body_sizes import measured_size
 from probe.common.lines import MAX_LINE_BYTES, BoundedLines
 from probe.read import body_files, sse
-from probe.read.body_sizes import measured_size
 from probe.read.capture_numbers import byte_count, moment, status
 from probe.read.headers import header, header_pairs
 

@@ -3,7 +3,6 @@ recorder's own functions (probe.capture.recorder.record), a secret streamed acro
 other field it carries over (probe.capture.imports.carried)."""
 
 import base64
-import hashlib
 import json
 
 from probe.capture.imports.carried import mask_carried
@@ -14,9 +13,7 @@ from probe.redact.not_secrets import is_identifier_name, is_secret
 from probe.redact.replacing import fingerprints_of, secrets_seen
 
 MASKING = stored.Policy()
-# What a stored body's fields say of it, all replaced by what the body held measures: a size or hash the source
-# states is never carried over (a line may claim 100 bytes for a body of megabytes).
-BODY_FIELDS = ("body", "body_format", "redacted_tokens", "body_size", "body_sha256")
+BODY_FIELDS = ("body", "body_format", "redacted_tokens")
 SIDES = ("client", "server")
 
 
@@ -39,8 +36,8 @@ def shown(value) -> str:
 
 
 def replaced_body(message: dict, fields: dict) -> None:
-    """The stored body's fields put in place of the message's: its size and sha256 those of the body the line held,
-    before masking."""
+    """The stored body's fields put in place of the message's; its size and sha256 stay those of the body as it
+    travelled (measured when the line was made: probe.capture.imports.traffic_jsonl measures a line taken whole)."""
     for name in BODY_FIELDS:
         message.pop(name, None)
         if name in fields:
@@ -79,7 +76,6 @@ def masked_frames(frames: list[dict]) -> None:
             continue
         fields = stored.websocket_content(data, message.get("type") != "binary", MASKING)
         replaced_body(message, fields)
-        message["size"], message["sha256"] = len(data), hashlib.sha256(data).hexdigest()  # measured, as above
         if fields.get("redacted_tokens"):
             fresh |= fingerprints_of(shown(message["body"])) - fingerprints_of(data)
     mask_streamed_secrets(frames, fresh)

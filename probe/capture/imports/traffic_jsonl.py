@@ -1,6 +1,8 @@
 """agent-probe's own traffic.jsonl (a run folder's, or one written elsewhere by this tool): its lines taken as they
 are, one at a time, each checked to be an exchange of schema 1."""
 
+import base64
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -8,6 +10,7 @@ from pathlib import Path
 from probe.capture.imports import Skipped
 from probe.capture.recorder.record import SCHEMA_VERSION
 from probe.common import fastjson
+from probe.common.body_sizes import compact_json, measured_size
 from probe.common.lines import MAX_LINE_BYTES, BoundedLines
 
 NAME = "agent-probe traffic.jsonl"
@@ -31,7 +34,41 @@ def exchange(entry, number: int) -> dict:
         raise ValueError(f"not an exchange of schema {SCHEMA_VERSION} (kind {str(entry.get('kind'))[:40]!r})")
     if not isinstance(entry.get("request"), dict) or not isinstance(entry.get("response"), dict | None):
         raise TypeError("its request or response is not an object")
+    for message in (entry["request"], entry.get("response") or {}):
+        measured(message, "body_size", "body_sha256")
+    for frame in entry.get("messages") or []:
+        if isinstance(frame, dict):
+            measured(frame, "size", "sha256")
     return entry
+
+
+def measured(message: dict, size: str, digest: str) -> None:
+    """A body's size and sha256 as what the line holds measures them, in place of what it states (a body kept in
+    bodies/, not carried over, keeps what its line says: it is not there to measure)."""
+    if "body_file" in message:
+        return
+    value, body_format = message.get("body"), message.get("body_format")
+    stated = message.get(size)
+    stated = stated if isinstance(stated, int) and not isinstance(stated, bool) else None
+    message[size] = measured_size(value, body_format, stated)
+    data = exact_bytes(value, body_format)
+    if data is not None and len(data) == message[size]:
+        message[digest] = hashlib.sha256(data).hexdigest()
+    else:
+        message.pop(digest, None)  # a JSON body in a form not known here: no hash rather than the one stated
+
+
+def exact_bytes(value, body_format) -> bytes | None:
+    if value is None or body_format == "empty":
+        return b""
+    if body_format == "base64" and isinstance(value, str):
+        try:
+            return base64.b64decode(value)
+        except ValueError:
+            return None
+    if body_format != "json" and isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return compact_json(value)
 
 
 def json_lines(path: Path, convert: Callable[[object, int], dict | list[dict]]) -> Iterator[dict | Skipped]:
