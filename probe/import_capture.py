@@ -10,11 +10,13 @@ from pathlib import Path
 from probe import __version__
 from probe.analysis.report import refresh
 from probe.capture.imports import Lost, Noted, Skipped, detect
+from probe.capture.imports.expansion import Expansion, bounded
 from probe.capture.recorder.line import line as line_bytes
 from probe.capture.session import mitmproxy_version, now_iso, traffic_summary
 from probe.common import cli
 from probe.common.counting import counted
 from probe.common.errors import RunError, TargetError, UsageError, run_main, warn
+from probe.common.lines import MAX_LINE_BYTES
 from probe.common.paths import TARGET_NAME, display
 from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
@@ -84,7 +86,8 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
         "agent_exit_code": None,
     }
     write_manifest(run, manifest)
-    entries, skipped, secrets, lost, notes = write_traffic(reader.read(source), run / "traffic.jsonl")
+    with bounded(source.stat().st_size) as expansion:
+        entries, skipped, secrets, lost, notes = write_traffic(reader.read(source), run / "traffic.jsonl", expansion)
     summary = traffic_summary(run / "traffic.jsonl", logins_of(target))
     manifest.update(status="imported", ended_at=now_iso(), **summary)
     manifest["imported"] = {
@@ -97,9 +100,15 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
     }
     if notes:
         manifest["imported"]["notes"] = notes
+    said = []
+    if expansion.stopped:
+        manifest["imported"]["stopped"] = expansion.stopped
+        said.append(expansion.stopped)  # (warned when it stopped)
     if secrets:
-        manifest["note"] = RAW_SECRETS.format(counted(len(secrets), "secret"))
-        warn(manifest["note"])
+        said.append(RAW_SECRETS.format(counted(len(secrets), "secret")))
+        warn(said[-1])
+    if said:
+        manifest["note"] = "; ".join(said)
     write_manifest(run, manifest)
     return run
 
@@ -113,9 +122,10 @@ def logins_of(target: str | None) -> tuple:
         return ()
 
 
-def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str], list[str]]:
-    """Mask each line and append it, one at a time; warn of each skipped entry (the first WARNINGS_SHOWN, then a
-    count) and of each note on the file. Return the lines written, the entries skipped, the fingerprints of the
+def write_traffic(items, traffic: Path, expansion: Expansion) -> tuple[int, int, set[str], list[str], list[str]]:
+    """Mask each line and append it, one at a time, until the lines would pass the file's bound (`expansion`: the
+    rest is left out, in one warning); warn of each skipped entry (the first WARNINGS_SHOWN, then a count) and of
+    each note on the file. Return the lines written, the entries skipped, the fingerprints of the
     secrets found unmasked, what entries did not keep (each once, in the order first seen) and the notes."""
     # Here, not at the top: it brings mitmproxy, and `invoke` imports this module for every task's help.
     from probe.capture.imports.masking import mask_line
@@ -127,6 +137,9 @@ def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str], 
     with traffic.open("wb") as out:
         traffic.chmod(0o600)
         for item in items:
+            if isinstance(item, Skipped) and item.ends:
+                expansion.stopped = expansion.reached(item.where, entries)
+                break
             if isinstance(item, Lost):
                 lost[item.what] = None
                 continue
@@ -140,9 +153,22 @@ def write_traffic(items, traffic: Path) -> tuple[int, int, set[str], list[str], 
                     warn(item.said())
                 continue
             masked, fresh = mask_line(item)
+            data = line_bytes(masked)
+            del masked, item
+            if len(data) > MAX_LINE_BYTES:  # a line no reader would take
+                skipped += 1
+                warn(f"entry {entries + skipped:,}: skipped: {len(data):,} bytes written out, over the "
+                     f"{MAX_LINE_BYTES:,} one exchange may take")  # fmt: skip
+                continue
+            if not expansion.takes(len(data)):
+                expansion.stopped = expansion.reached(f"entry {entries + skipped + 1:,}", entries)
+                break
             secrets |= fresh
-            out.write(line_bytes(masked))
+            out.write(data)
             entries += 1
+    items.close()  # (a file left at the bound is read no further)
+    if expansion.stopped:
+        warn(expansion.stopped)
     if skipped > WARNINGS_SHOWN:
         warn(f"{counted(skipped - WARNINGS_SHOWN, 'more entry', 'more entries')} skipped")
     return entries, skipped, secrets, list(lost), notes

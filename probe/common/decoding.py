@@ -17,6 +17,7 @@ class Decoded:
     data: bytes  # the decoded bytes, as far as decoding went (the original bytes when past the cap)
     complete: bool  # the whole body decoded cleanly
     note: str | None  # why not, in one line
+    too_large: bool = False  # it decodes past the cap: the original bytes are kept
 
 
 class TooLarge(Exception):
@@ -37,7 +38,7 @@ def decode_body(data: bytes, content_encoding: str, cap: int) -> Decoded:
         try:
             current, complete = decoder(current, cap)
         except TooLarge:
-            return Decoded(data, False, f"{name}: decoded size passed the {cap:,}-byte cap; kept as sent")
+            return Decoded(data, False, f"{name}: decoded size passed the {cap:,}-byte cap; kept as sent", True)
         if not complete:
             notes.append(f"{name}: the stream is cut off or damaged; decoded {len(current):,} bytes")
             return Decoded(current, False, "; ".join(notes))

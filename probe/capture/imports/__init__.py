@@ -13,7 +13,8 @@ Each format is one module here, exposing:
   never from its name;
 - `read(path: Path) -> Iterator[dict | Skipped | Lost | Noted]`, the file's exchanges as traffic.jsonl lines, a
   `Skipped` for an entry that is not one, a `Lost` where an entry did not keep something, and a `Noted` for what the
-  file gets wrong throughout (once each). Memory stays bounded whatever the file holds; a time the file does not give
+  file gets wrong throughout (once each). Memory stays bounded whatever the file holds, and what it expands to within
+  the import's bound (probe.capture.imports.expansion: bodies are decoded within it); a time the file does not give
   is null, never 0 or made up; nothing the file names is opened, imported or run.
 
 `FORMATS` lists the modules in the order they are tried: a format that could pass for another is sniffed first.
@@ -57,6 +58,7 @@ class Skipped:
 
     where: str
     why: str
+    ends: bool = False  # it would expand past the import's bound (probe.capture.imports.expansion): the import stops
 
     def said(self) -> str:
         """The warning, with what the file held in it masked (a reason quotes what it could not read)."""

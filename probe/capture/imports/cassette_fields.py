@@ -3,9 +3,9 @@ text or bytes (YAML's !!binary), and no times."""
 
 import json
 
+from probe.capture.imports import encoded_bodies
+from probe.capture.imports.expansion import unmasked
 from probe.capture.recorder import record as stored
-
-UNMASKED = stored.Policy(redact=False)  # the import masks each whole line afterwards (probe.capture.imports.masking)
 
 NO_TIMES = {"start": None, "request_end": None, "response_headers": None, "first_byte": None, "end": None}
 
@@ -40,9 +40,10 @@ def header_pairs(headers, what: str = "headers") -> list[tuple[str, str]]:
 
 
 def body_of(value, pairs: list[tuple[str, str]], what: str) -> dict:
-    """A body as the recorder stores it. Text was decoded before it was written (a compressed body cannot be
-    UTF-8 text); bytes are as they travelled, so their Content-Encoding is undone. A mapping or list is a body the
-    cassette keeps parsed (`parsed_body`), written back as compact JSON."""
+    """A body as the recorder stores it. Bytes are as they travelled, so their Content-Encoding is undone; text
+    was decoded by whoever wrote it, unless it still decodes from its encoding (probe.capture.imports.
+    encoded_bodies). A mapping or list is a body the cassette keeps parsed (`parsed_body`), written back as compact
+    JSON."""
     if isinstance(value, bytes):
         encoding = header_value(pairs, "content-encoding")
         return {"headers": header_list(pairs), **stored_body(value or None, pairs, encoding)}
@@ -52,18 +53,13 @@ def body_of(value, pairs: list[tuple[str, str]], what: str) -> dict:
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     else:
         raise TypeError(f"its {what} is {type(value).__name__}, not text or bytes")
-    fields = stored_body(data, pairs, "")
-    encoding = header_value(pairs, "content-encoding").strip().lower()
-    if data and encoding not in ("", "identity"):
-        # Decoded by whoever wrote the cassette, its header kept: said so, as the recorder says what it decoded,
-        # or the readers would take the body for one still in its encoding.
-        fields["content_encoding"] = encoding
-    return {"headers": header_list(pairs), **fields}
+    encoding, content_type = header_value(pairs, "content-encoding"), header_value(pairs, "content-type")
+    return {"headers": header_list(pairs), **encoded_bodies.fields(data, encoding, content_type)}
 
 
 def stored_body(data: bytes | None, pairs: list[tuple[str, str]], encoding: str) -> dict:
     """The body as the recorder stores it, decoded from `encoding` (none: as it is)."""
-    return stored.store_body(data, encoding, header_value(pairs, "content-type"), UNMASKED).fields
+    return stored.store_body(data, encoding, header_value(pairs, "content-type"), unmasked()).fields
 
 
 def header_list(pairs: list[tuple[str, str]]) -> list[list[str]]:

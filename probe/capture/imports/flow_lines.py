@@ -7,21 +7,24 @@ import json
 from mitmproxy import http
 from mitmproxy.websocket import WebSocketMessage
 
+from probe.capture.imports.expansion import unmasked
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.sockets import WebSocketRecording
 
 PROXY = "imported"  # the proxy every imported exchange is filed under
-UNMASKED = stored.Policy(redact=False)
 
 
 class SocketLines(WebSocketRecording):
     """What the capture addon would write for a WebSocket's turns, collected instead of appended to traffic.jsonl."""
 
     def __init__(self) -> None:
-        self.policy = UNMASKED
         self.sockets: dict = {}
         self.in_flight: dict = {}
         self.lines: list[dict] = []
+
+    @property
+    def policy(self) -> stored.Policy:
+        return unmasked()  # masking off (the import masks every line after), decoding within the import's bound
 
     def proxy_name(self, flow: http.HTTPFlow) -> str:
         return PROXY

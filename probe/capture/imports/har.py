@@ -82,7 +82,7 @@ def entry_lines(entry, number: int, recorder: SocketLines, timings: "Disagreemen
         "method": text(request["method"]),
         "url": text(request["url"]),
         "http_version": text(request.get("httpVersion") or ""),
-        **body_fields(content_bytes(post), request_headers, decoded=True),
+        **body_fields(content_bytes(post), request_headers),
     }
     timing = {"start": start, "request_end": request_end}
     response_fields = None
@@ -94,7 +94,7 @@ def entry_lines(entry, number: int, recorder: SocketLines, timings: "Disagreemen
             "status": int(response["status"]),
             "reason": text(response.get("statusText") or ""),
             "http_version": text(response.get("httpVersion") or ""),
-            **body_fields(content_bytes(content), response_headers, decoded=True),
+            **body_fields(content_bytes(content), response_headers),
         }
         timing |= {"response_headers": first_byte, "first_byte": first_byte, "end": end}
     else:

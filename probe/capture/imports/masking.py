@@ -3,9 +3,12 @@ recorder's own functions (probe.capture.recorder.record), a secret streamed acro
 other field it carries over (probe.capture.imports.carried)."""
 
 import base64
+import hashlib
 import json
 
+from probe.capture.imports import encoded_bodies
 from probe.capture.imports.carried import mask_carried
+from probe.capture.imports.expansion import unmasked
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.line import dumps
 from probe.capture.recorder.sockets import mask_streamed_secrets
@@ -60,10 +63,26 @@ def masked_message(message: dict) -> None:
             message[name] = [list(pair) for pair in stored.headers(pairs, MASKING)]
     data = body_bytes(message.get("body"), message.get("body_format"))
     if data is not None:
-        content_type = next(
-            (value for name, value in message.get("headers") or [] if name.lower() == "content-type"), ""
+        content_type, encoding = (
+            next((value for name, value in message.get("headers") or [] if name.lower() == wanted), "")
+            for wanted in ("content-type", "content-encoding")
         )
+        if encoding and "content_encoding" not in message:  # said to be still in its encoding: is it?
+            data = decoded(message, data, encoding)
         replaced_body(message, stored.store_body(data, "", content_type, MASKING).fields)
+
+
+def decoded(message: dict, data: bytes, encoding: str) -> bytes:
+    """A body still in its Content-Encoding, decoded (within the import's bound) so that what it holds is masked;
+    as it is when it does not decode, or only past the bound."""
+    found = encoded_bodies.undone(data, encoding, unmasked())
+    if found is None or found[1].too_large:
+        return data
+    message["content_encoding"] = encoding.strip().lower()
+    message["body_size"], message["body_sha256"] = len(found[1].data), hashlib.sha256(found[1].data).hexdigest()
+    if found[1].note:
+        message["content_encoding_error"] = found[1].note
+    return found[1].data
 
 
 def masked_frames(frames: list[dict]) -> None:

@@ -14,11 +14,15 @@ from yaml import events
 from yaml.constructor import SafeConstructor
 
 from probe.capture.imports import Skipped
+from probe.capture.imports.expansion import left, megabytes
 from probe.runs.targets import SAFE_LOADER
 
-# One item may hold this many characters of text, aliases counted as what they expand to, and this many values,
-# nested no deeper than DEPTH_LIMIT: past any of them the item is left out, read no further than its end.
+# One item may hold this many characters of text (and no more than the import's bound leaves: expansion.left),
+# aliases counted as what they expand to, and this many values, nested no deeper than DEPTH_LIMIT: past any of them
+# the item is left out, read no further than its end, and an alias is weighed, never expanded, to find it out.
 TEXT_LIMIT = 64 * 1024 * 1024
+# What a value costs at least once written as JSON beside its text: a string's quotes and comma, a list's brackets.
+SCALAR_COST, COLLECTION_COST = 3, 2
 VALUE_LIMIT = 2_000_000
 DEPTH_LIMIT = 500
 ANCHOR_LIMIT = 10_000  # anchors remembered for later aliases; past it an alias to a newer one refuses its item
@@ -41,6 +45,7 @@ class Refused:
     """An item that is not plain data, or too big: why, in one line."""
 
     why: str
+    ends: bool = False  # past the import's bound, not only this item's limit
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ def exchanges(path: Path, convert: Callable[[object, int], dict]) -> Iterator[di
         if isinstance(item, Damaged):
             yield Skipped(item.where, item.why)
         elif isinstance(item, Refused):
-            yield Skipped(f"interaction {number}", f"left out: {item.why}")
+            yield Skipped(f"interaction {number}", f"left out: {item.why}", item.ends)
         else:
             try:
                 yield convert(item, number)
@@ -168,6 +173,8 @@ class Builder:
         self.resolved = resolved  # a plain scalar's tag by its text, shared between items
         self.text = 0
         self.values = 0
+        self.text_limit = min(TEXT_LIMIT, left())
+        self.past_bound = False  # refused for the import's bound, which is less than TEXT_LIMIT
 
     def build(self) -> object:
         loader = self.loader
@@ -181,7 +188,7 @@ class Builder:
                 depth += isinstance(event, events.CollectionStartEvent)
                 depth -= isinstance(event, events.CollectionEndEvent)
                 if depth <= 0:
-                    return Refused(refusal)
+                    return Refused(refusal, self.past_bound)
                 continue
             try:
                 done, value = self.take(event, stack)
@@ -189,7 +196,7 @@ class Builder:
                 refusal = str(problem)
                 depth = len(stack) + isinstance(event, events.CollectionStartEvent)
                 if depth == 0:
-                    return Refused(refusal)
+                    return Refused(refusal, self.past_bound)
                 continue
             if done:
                 return value
@@ -199,7 +206,7 @@ class Builder:
         kind = type(event)  # the commonest first: a cassette is mostly scalars
         if kind is events.ScalarEvent:
             value = self.scalar(event)
-            weight = len(event.value) + 1
+            weight = len(event.value) + SCALAR_COST  # an empty string aliased a billion times is not free
             self.count(weight)
             if event.anchor is not None:
                 self.remember(event.anchor, value, weight)
@@ -210,7 +217,7 @@ class Builder:
             if len(stack) >= DEPTH_LIMIT:
                 raise ValueError(f"it is nested deeper than {DEPTH_LIMIT} levels")
             stack.append([{} if kind is events.MappingStartEvent else [], None, event.anchor, self.text])
-            self.count(1)
+            self.count(COLLECTION_COST)
             return False, None
         if kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
             container, _, anchor, text_before = stack.pop()
@@ -267,8 +274,9 @@ class Builder:
     def count(self, weight: int) -> None:
         self.text += weight
         self.values += 1
-        if self.text > TEXT_LIMIT:
-            raise ValueError(f"it holds over {TEXT_LIMIT // 2**20} MiB of text, its aliases expanded")
+        if self.text > self.text_limit:
+            self.past_bound = self.text_limit < TEXT_LIMIT
+            raise ValueError(f"it holds over {megabytes(self.text_limit)} of text, its aliases expanded")
         if self.values > VALUE_LIMIT:
             raise ValueError(f"it holds over {VALUE_LIMIT:,} values")
 

@@ -6,6 +6,7 @@ Loaded beside the capture addon by `mitmdump -s`, it imports nothing of `probe` 
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mitmproxy import http
@@ -35,6 +36,8 @@ class Policy:
     redact: bool = True
     extra_headers: frozenset[str] = frozenset()  # the target's own secret headers
     decode_cap: int = 128 * 1024 * 1024  # bytes a compressed body may decode to before its wire bytes are kept
+    # Told the bytes decoded in vain when a body passes decode_cap (an import counts them against its bound).
+    on_too_large: Callable[[int], None] | None = None
 
 
 @dataclass
@@ -67,6 +70,8 @@ def store_body(raw: bytes | None, content_encoding: str, content_type: str, poli
     content_encoding = content_encoding.strip().lower()
     if wire and content_encoding not in ("", "identity"):
         decoded = decoding.decode_body(wire, content_encoding, policy.decode_cap)
+        if decoded.too_large and policy.on_too_large is not None:
+            policy.on_too_large(policy.decode_cap)
         if decoded.note:
             fields["content_encoding_error"] = decoded.note
         if decoded.data is not wire and (decoded.complete or decoded.data):
