@@ -6,13 +6,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from probe.capture.recorder import record as stored
-
 # An imported file may be written out as this much, plus this many times its own size: room for compressed bodies
 # decoded (JSON compresses tenfold, rarely more), never a decompression bomb's or alias bomb's thousandfold.
 FLOOR = 16 * 2**20
 FACTOR = 32
-CAPTURE_DECODE_CAP = stored.Policy().decode_cap  # a body decodes no further in an import than at capture
 
 
 @dataclass
@@ -64,19 +61,10 @@ def bounded(source_size: int) -> Iterator[Expansion]:
         CURRENT.reset(token)
 
 
-def left() -> int:
-    """Bytes the running import may still write (the capture's decoding cap when no import is bounded)."""
+def left() -> int | None:
+    """Bytes the running import may still write (None: no import is bounded)."""
     expansion = CURRENT.get()
-    return CAPTURE_DECODE_CAP if expansion is None else expansion.left
-
-
-def unmasked() -> stored.Policy:
-    """How an import stores a body before masking its whole line: unmasked, and decoded no further than the bound
-    leaves room for; past it, the body is kept as sent, with the recorder's note, and what was decoded in vain
-    counts against the bound (so a thousand aliases of one bomb are not decoded a thousand times)."""
-    expansion = CURRENT.get()
-    charge = expansion.decoded_in_vain if expansion is not None else None
-    return stored.Policy(redact=False, decode_cap=min(CAPTURE_DECODE_CAP, left()), on_too_large=charge)
+    return None if expansion is None else expansion.left
 
 
 def megabytes(size: int) -> str:

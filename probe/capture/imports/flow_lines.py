@@ -7,7 +7,7 @@ import json
 from mitmproxy import http
 from mitmproxy.websocket import WebSocketMessage
 
-from probe.capture.imports.expansion import unmasked
+from probe.capture.imports.cassette_fields import unmasked
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.sockets import WebSocketRecording
 

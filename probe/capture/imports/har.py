@@ -16,9 +16,10 @@ from mitmproxy.websocket import WebSocketData, WebSocketMessage
 from wsproto.frame_protocol import Opcode
 
 from probe.capture.imports import Noted, Skipped
+from probe.capture.imports.cassette_fields import kept_decoded
 from probe.capture.imports.flow_lines import SocketLines
 from probe.capture.imports.json_items import TOO_DEEP, array_items
-from probe.capture.imports.lines import body_fields, header_list, http_line
+from probe.capture.imports.lines import header_list, header_value, http_line
 
 NAME = "HAR"
 LOST = (
@@ -125,6 +126,12 @@ def socket_lines(entry: dict, number: int, start: float | None, recorder: Socket
         messages.append(frame)
     flow.websocket = WebSocketData(messages=messages)
     yield from recorder.socket_lines(flow)
+
+
+def body_fields(data: bytes | None, pairs) -> dict:
+    """A body HAR keeps decoded (content.text) as the recorder stores it, decoded from its Content-Encoding only if
+    it still is in it (some tools keep the compressed bytes)."""
+    return kept_decoded(data, header_value(pairs, "content-encoding"), header_value(pairs, "content-type"))
 
 
 def content_bytes(content: dict) -> bytes | None:

@@ -4,10 +4,10 @@
 import hashlib
 from urllib.parse import urlsplit
 
-from probe.capture.imports import encoded_bodies
-from probe.capture.imports.expansion import unmasked
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.record import SCHEMA_VERSION
+
+UNMASKED = stored.Policy(redact=False)  # a frame's (never decoded: a WebSocket message has no Content-Encoding)
 
 
 def header_list(pairs) -> list[list[str]]:
@@ -16,12 +16,6 @@ def header_list(pairs) -> list[list[str]]:
 
 def header_value(pairs, name: str) -> str:
     return next((str(value) for key, value in pairs if str(key).lower() == name), "")
-
-
-def body_fields(data: bytes | None, pairs) -> dict:
-    """A body a recording keeps decoded (a HAR's content.text) as the recorder stores it, decoded from its
-    Content-Encoding only if it still is in it (probe.capture.imports.encoded_bodies)."""
-    return encoded_bodies.fields(data, header_value(pairs, "content-encoding"), header_value(pairs, "content-type"))
 
 
 def http_line(
@@ -62,5 +56,5 @@ def frame(from_client: bool, moment: float | None, content: bytes, is_text: bool
         "type": "text" if is_text else "binary",
         "size": len(content),
         "sha256": hashlib.sha256(content).hexdigest(),
-        **stored.websocket_content(content, is_text, unmasked()),
+        **stored.websocket_content(content, is_text, UNMASKED),
     }

@@ -8,7 +8,7 @@ import json
 
 from probe.capture.imports import encoded_bodies
 from probe.capture.imports.carried import mask_carried
-from probe.capture.imports.expansion import unmasked
+from probe.capture.imports.cassette_fields import unmasked
 from probe.capture.recorder import record as stored
 from probe.capture.recorder.line import dumps
 from probe.capture.recorder.sockets import mask_streamed_secrets
@@ -75,7 +75,8 @@ def masked_message(message: dict) -> None:
 def decoded(message: dict, data: bytes, encoding: str) -> bytes:
     """A body still in its Content-Encoding, decoded (within the import's bound) so that what it holds is masked;
     as it is when it does not decode, or only past the bound."""
-    found = encoded_bodies.undone(data, encoding, unmasked())
+    policy = unmasked()
+    found = encoded_bodies.undone(data, encoding, policy.decode_cap, policy.on_too_large)
     if found is None or found[1].too_large:
         return data
     message["content_encoding"] = encoding.strip().lower()

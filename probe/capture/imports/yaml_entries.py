@@ -173,7 +173,8 @@ class Builder:
         self.resolved = resolved  # a plain scalar's tag by its text, shared between items
         self.text = 0
         self.values = 0
-        self.text_limit = min(TEXT_LIMIT, left())
+        bound = left()
+        self.text_limit = TEXT_LIMIT if bound is None else min(TEXT_LIMIT, bound)
         self.past_bound = False  # refused for the import's bound, which is less than TEXT_LIMIT
 
     def build(self) -> object:
