@@ -7,7 +7,7 @@ from probe.capture.upstreams import is_local
 from probe.common.errors import TargetError, UsageError
 from probe.redact.secret_names import is_secret_variable
 from probe.redact.shapes import mask_text
-from probe.runs.login_needs import check_requires
+from probe.runs.login_check import check_requires
 from probe.runs.logins import choose_login, place_of
 from probe.runs.placeholders import environment_values, variables_named
 from probe.runs.targets import Target, fill_placeholders
