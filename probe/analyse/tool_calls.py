@@ -2,12 +2,13 @@
 long the agent took in between, the result's size and whether it failed."""
 
 import heapq
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from probe.read.conversation import Turn, json_size
+from probe.read.conversation import Part, Turn, json_size
 
 ARGUMENTS_SHOWN = 120  # characters of a call's arguments kept: enough to tell calls apart
 PENDING_KEPT = 65536  # calls waiting for their result: beyond that the oldest is given up as never answered
@@ -67,44 +68,80 @@ class ToolTimeline:
     """Fed each turn, with the agent that made it, as the report streams past."""
 
     pending: dict[str, ToolCall] = field(default_factory=dict)  # by call id, in the order asked
+    # Calls sent without an id, by tool, in the order asked: an API that sends such calls matches them to results by
+    # name and order, the first result for a tool answering its oldest call not yet answered.
+    unnamed: dict[str, deque[int]] = field(default_factory=dict)  # their numbers (keys of `waiting`), by tool
+    waiting: dict[int, ToolCall] = field(default_factory=dict)  # every call sent without an id, by number, oldest first
+    numbered: int = 0
     tools: dict[str, ToolStats] = field(default_factory=dict)
     slowest: list[tuple[float, int, dict]] = field(default_factory=list)  # a heap of the longest waits
     calls: int = 0
 
     def add(self, turn: Turn, agent: str) -> list[ToolCall]:
-        """The calls this turn's request answered (each once: a re-sent history answers them again), and those
-        given up to keep memory bounded; then the calls its response asks for are remembered."""
-        done = []
+        """The calls this turn answered (each once: a re-sent history answers them again), and those given up to
+        keep memory bounded. Its request's results answer calls of earlier answers; its answer's own calls are then
+        remembered, and the results the answer holds beside them (a tool the API runs itself: web search, code
+        execution) answer them at once."""
+        done: list[ToolCall] = []
         carried = turn.carried.items if turn.carried is not None and turn.carried.by == "prefix" else 0
         for item in turn.input[carried:]:
             for part in item.parts:
-                if part.kind != "tool_result" or not part.call_id or part.call_id not in self.pending:
-                    continue
-                call = self.pending.pop(part.call_id)
-                call.answered_in, call.answered_at = turn.number, turn.timing.start
-                call.result = part.text
-                call.result_size = len(part.text) if part.text is not None else json_size(part.raw)
-                call.is_error = part.is_error
-                done.append(self.counted(call))
+                if part.kind == "tool_result":
+                    self.answer(part, turn.number, turn.timing.start, done)
         end = None if turn.timing.start is None else turn.timing.start + (turn.timing.duration_ms or 0) / 1000
         for item in turn.output:
             for part in item.parts:
                 if part.kind == "tool_call":
                     call = ToolCall(part.call_id, part.name or "?", short(part.arguments), agent, turn.number, end)
                     call.parsed = part.arguments
-                    if part.call_id is None:  # nothing can answer it
-                        done.append(self.counted(call))
-                        continue
-                    self.pending.pop(part.call_id, None)  # (an id asked for again: the newer call is the one)
-                    self.pending[part.call_id] = call
-                    if len(self.pending) > PENDING_KEPT:
-                        done.append(self.counted(self.pending.pop(next(iter(self.pending)))))
+                    self.remember(call, done)
+                elif part.kind == "tool_result":  # run by the API within this answer: no time of the agent's
+                    self.answer(part, turn.number, None, done)
         return done
+
+    def remember(self, call: ToolCall, done: list[ToolCall]) -> None:
+        """Keep a call until a result answers it; the oldest is given up past PENDING_KEPT."""
+        if call.call_id is None:
+            self.numbered += 1
+            self.waiting[self.numbered] = call
+            self.unnamed.setdefault(call.tool, deque()).append(self.numbered)
+            if len(self.waiting) > PENDING_KEPT:  # the oldest is the first of its tool's too
+                done.append(self.counted(self.take_unnamed(self.waiting[next(iter(self.waiting))].tool)))
+            return
+        self.pending.pop(call.call_id, None)  # (an id asked for again: the newer call is the one)
+        self.pending[call.call_id] = call
+        if len(self.pending) > PENDING_KEPT:
+            done.append(self.counted(self.pending.pop(next(iter(self.pending)))))
+
+    def answer(self, part: Part, number: int, at: float | None, done: list[ToolCall]) -> None:
+        """Mark the call `part` (a result) answers as answered in turn `number`: the call with its id, else the oldest
+        call of its tool sent without one (an agent may give a result an id of its own where the call had none)."""
+        call = self.pending.pop(part.call_id, None) if part.call_id else None
+        if call is None and part.name and self.unnamed.get(part.name):
+            call = self.take_unnamed(part.name)
+        if call is None:
+            return
+        call.answered_in, call.answered_at = number, at
+        call.result = part.text
+        call.result_size = len(part.text) if part.text is not None else json_size(part.raw)
+        call.is_error = part.is_error
+        done.append(self.counted(call))
+
+    def take_unnamed(self, tool: str) -> ToolCall:
+        """The oldest call of `tool` sent without an id, no longer waiting."""
+        numbers = self.unnamed[tool]
+        call = self.waiting.pop(numbers.popleft())
+        if not numbers:
+            del self.unnamed[tool]
+        return call
 
     def finish(self) -> list[ToolCall]:
         """The calls no request answered."""
-        left = [self.counted(call) for call in self.pending.values()]
+        waiting = sorted([*self.pending.values(), *self.waiting.values()], key=lambda call: call.asked_in)
+        left = [self.counted(call) for call in waiting]
         self.pending.clear()
+        self.unnamed.clear()
+        self.waiting.clear()
         return left
 
     def counted(self, call: ToolCall) -> ToolCall:

@@ -95,6 +95,8 @@ def test_responses_body_reads_a_code_interpreter_call_with_its_output():
             None,
             None,
         ),
+        # Its item holds no result (none was asked to be included), but says the API ran it: answered.
+        ("tool_result", "web_search_call", None, "ws_2", None, "", False),
         ("text", "output_text", None, None, None, "42, and Mount Columbia.", None),
     ]
 

@@ -172,7 +172,7 @@ def read_block(block: Any, turn: Turn) -> Part:
             is_error=is_error if isinstance(is_error, bool) else None,
             raw=extra or None,
         )
-    if kind in SERVER_RESULTS:
+    if kind in SERVER_RESULTS or (kind.endswith("_tool_result") and "tool_use_id" in block):  # a newer tool's
         is_error = block.get("is_error")
         content = block.get("content")
         failed = isinstance(content, dict) and str(content.get("type", "")).endswith("_error")

@@ -107,7 +107,13 @@ def read_message(message: Any, turn: Turn) -> Item:
         used.add("reasoning_content")
     if role in ("tool", "function"):
         call_id = text_or_none(message.get("tool_call_id"))
-        parts += [result_of(part, call_id) for part in read_content(message.get("content"), turn)]
+        # A legacy `function` message names the call it answers, which had no id: its first part is the result.
+        name = text_or_none(message.get("name")) if role == "function" else None
+        results = [result_of(part, call_id) for part in read_content(message.get("content"), turn)]
+        if name is not None and results and results[0].kind == "tool_result":
+            results[0].name = name
+            used.add("name")
+        parts += results
         used.add("tool_call_id")
     else:
         parts += read_content(message.get("content"), turn)

@@ -10,6 +10,11 @@ SERVER_CALLS = {
     "tool_search_call": "tool_search",
 }
 
+# Run by the API within its answer, whose item's status says when it ran: the result is then part of the answer,
+# though the item holds none unless the request asked for it to be included. (A tool search may be the agent's.)
+RUN_BY_THE_API = ("web_search_call", "code_interpreter_call")
+FINISHED = ("completed", "failed")
+
 
 def server_call(kind: str, raw: dict) -> list[Part]:
     """A server tool's item as a call (its query, code or arguments) and, where the item holds it, its result."""
@@ -34,4 +39,10 @@ def server_call(kind: str, raw: dict) -> list[Part]:
     if kind == "web_search_call" and isinstance(sources, list):
         urls = [str(source.get("url", "")) for source in sources if isinstance(source, dict)]
         parts.append(Part("tool_result", kind, text="\n".join(urls), call_id=call_id))
+    status = raw.get("status")
+    if kind in RUN_BY_THE_API and len(parts) == 1 and status in FINISHED:  # run, though the item holds no result
+        answered = Part(
+            "tool_result", kind, text="", call_id=call_id, is_error=status == "failed", raw={"status": status}
+        )
+        parts.append(answered)
     return parts
