@@ -191,7 +191,7 @@ def open_run(
     traffic = os.open(run / "traffic.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     found = os.fstat(traffic).st_size  # in a folder given with --run: what was there is not ours to sign
     os.close(traffic)
-    recording = Recording(run, fields, found == 0, trust_exit_code=target.trust_exit_code, logins=target.logins)
+    recording = Recording(run, fields, signed=found == 0, trust_exit_code=target.trust_exit_code, logins=target.logins)
     recording.lock = hold_while_recording(run)
     recording.save()
     if keep_secrets:

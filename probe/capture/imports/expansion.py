@@ -6,6 +6,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from probe.common.counting import counted
+
 # An imported file may be written out as this much, plus this many times its own size: room for compressed bodies
 # decoded (JSON compresses tenfold, rarely more), never a decompression bomb's or alias bomb's thousandfold.
 FLOOR = 16 * 2**20
@@ -40,7 +42,11 @@ class Expansion:
 
     def reached(self, where: str, entries: int) -> str:
         """The one line that says the import stopped at `where`, with `entries` lines written before it."""
-        kept = f"the {entries:,} exchanges before it are kept" if entries != 1 else "the exchange before it is kept"
+        kept = (
+            "the exchange before it is kept"
+            if entries == 1
+            else f"the {counted(entries, 'exchange')} before it are kept"
+        )
         return (
             f"import stopped at {where}: the file would expand past {megabytes(self.limit)}, the most an imported "
             f"file may ({megabytes(FLOOR)} and {FACTOR} times its {megabytes(self.source_size)}); {kept}"
