@@ -8,7 +8,7 @@ from typing import Any
 
 from probe.mock import tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
 
 # Harmless tools agents declare, in order of preference, by name (any other shell-like tool is found by its
 # schema); the arguments are fitted to the declared schema.
@@ -39,11 +39,10 @@ def texts(message: dict) -> list[str]:
 
 
 def user_prompt(request: dict) -> str:
-    """The newest user message's own words (agents add reminders as parts of their own, which are left out)."""
+    """The newest user message's own words, without the context blocks agents add to it (wording.typed_words)."""
     for message in reversed(messages_of(request)):
         if message.get("role") == "user":
-            own = [text for text in texts(message) if not text.lstrip().startswith("<system-reminder>")]
-            return "\n".join(text for text in own if text)
+            return typed_words(texts(message))
     return ""
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from probe.mock import tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
 
 # Harmless tools gemini-cli declares, in order of preference, with arguments their schemas accept.
 # run_shell_command is declared only with --yolo; list_directory always is, and reads nothing private.
@@ -40,7 +40,7 @@ def user_prompt(request: dict) -> str:
             part["text"] for part in parts_of(content) if isinstance(part.get("text"), str) and not part.get("thought")
         ]
         if texts:
-            return texts[-1]
+            return typed_words(texts)
     return ""
 
 

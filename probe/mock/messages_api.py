@@ -6,7 +6,7 @@ from typing import Any
 
 from probe.mock import subagents, tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
 
 # Harmless tools Claude Code declares, in order of preference, with input their schemas accept; any shell-like
 # tool is found by its schema. `echo` is on Claude Code's read-only list, so it runs without a permission prompt.
@@ -26,12 +26,11 @@ def blocks(message: Any) -> list[dict]:
 
 
 def user_prompt(request: dict) -> str:
-    """The user's own words: the first user message's text, without Claude Code's system reminders."""
+    """The user's own words: the first user message's text, without Claude Code's system reminders or any other
+    context block (wording.typed_words)."""
     for message in request.get("messages") or []:
         if isinstance(message, dict) and message.get("role") == "user":
-            texts = [block.get("text", "") for block in blocks(message) if block.get("type") == "text"]
-            texts = [text for text in texts if not text.lstrip().startswith("<system-reminder>")]
-            return texts[-1] if texts else ""
+            return typed_words([block.get("text", "") for block in blocks(message) if block.get("type") == "text"])
     return ""
 
 

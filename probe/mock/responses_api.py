@@ -8,7 +8,7 @@ from typing import Any
 from probe.mock import subagents, tool_schemas
 from probe.mock.continuations import Counted, Memory
 from probe.mock.tool_schemas import Choice, Tool
-from probe.mock.wording import final_answer_text, new_id, split_words
+from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
 
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
@@ -66,9 +66,8 @@ def last_user_text(request: dict) -> str:
         if isinstance(item, dict) and item.get("type", "message") == "message" and item.get("role") == "user":
             content = item.get("content")
             if isinstance(content, str):
-                return content
-            texts = [part.get("text", "") for part in content or [] if isinstance(part, dict)]
-            return "\n".join(text for text in texts if text)
+                return typed_words([content])
+            return typed_words([part.get("text", "") for part in content or [] if isinstance(part, dict)])
     return ""
 
 

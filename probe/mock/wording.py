@@ -1,6 +1,12 @@
 """What the mock model says, how it cuts text into streamed deltas, and its ids; shared by every API."""
 
+import re
 import uuid
+
+# A block of context an agent wraps in a tag of its own and sends beside what the user typed (<system-reminder>,
+# <current_datetime>, <environment_context>, …): a whole element on lines of its own, the same tag closing it (a tag
+# inside a line the user typed stays).
+CONTEXT_BLOCK = re.compile(r"^[ \t]*<([A-Za-z_][\w.:-]*)(?:\s[^<>\n]*)?>.*?</\1>[ \t]*$", re.DOTALL | re.MULTILINE)
 
 
 def new_id(prefix: str) -> str:
@@ -16,6 +22,13 @@ def split_words(text: str) -> list[str]:
             pieces.append(current)
             current = ""
     return pieces + ([current] if current else [])
+
+
+def typed_words(texts: list[str]) -> str:
+    """What the user typed, among the texts of a user message: each text without the context blocks agents wrap in
+    tags of their own, the parts left empty dropped. A message made of such blocks only is given whole."""
+    own = [CONTEXT_BLOCK.sub("", text).strip() for text in texts]
+    return "\n".join(text for text in own if text) or "\n".join(text for text in texts if text)
 
 
 def final_answer_text(prompt: str) -> str:
