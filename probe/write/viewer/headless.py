@@ -3,6 +3,7 @@ the bench): what a person would see, and anything the page tried to load or run.
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,8 +50,11 @@ def chromium() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise ProbeError("Playwright is not installed: pip install -e '.[dev]'") from None
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+    # Chromium keeps its crash reports and caches in $XDG_CONFIG_HOME/chromium and $XDG_CACHE_HOME/chromium (else
+    # under ~/.config and ~/.cache): in folders of its own here, removed with it, never in the user's home.
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="agent-probe-chromium-") as folder:
+        env = dict(os.environ, XDG_CONFIG_HOME=f"{folder}/config", XDG_CACHE_HOME=f"{folder}/cache")
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, env=env)
         try:
             yield browser
         finally:
