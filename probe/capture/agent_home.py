@@ -17,6 +17,16 @@ PREFIX = "agent-probe-home-"
 WORKDIR_PREFIX = "agent-probe-workdir-"  # a fresh working folder's parent (see fresh_workdir)
 CA_PREFIX = "agent-probe-ca-"  # the certificate authority of a run with --all-hosts (see probe.capture.forward)
 # The owner's pid and its start time (clock ticks since boot): a pid alone may be reused by another process.
+# Where agents keep state besides HOME, each a folder of the private home (a target's private_env may name others):
+# the user's own XDG folders never reach an agent in a private home (Copilot CLI writes its device id and cache to
+# $XDG_CACHE_HOME, opencode its config and sessions to the other three).
+PRIVATE_XDG = {
+    "XDG_CONFIG_HOME": "{agent_home}/.config",
+    "XDG_CACHE_HOME": "{agent_home}/.cache",
+    "XDG_DATA_HOME": "{agent_home}/.local/share",
+    "XDG_STATE_HOME": "{agent_home}/.local/state",
+    "XDG_RUNTIME_DIR": "{agent_home}/.runtime",
+}
 OWNED = re.compile(rf"^(?:{PREFIX}|{WORKDIR_PREFIX}|{CA_PREFIX})(\d+)-(\d+)-")
 
 
@@ -38,7 +48,9 @@ def create(prefix: str = PREFIX) -> Path:
 def populate(home: Path, files: dict[str, str], run: Path) -> None:
     """Write the files a target declares (agent.files) into the new home, or into the run folder for a name that
     starts `{run}/`: settings the agent reads at start. A name ending in "/" is a folder. Paths were checked to
-    stay inside the home (or the run folder) when the target was read."""
+    stay inside the home (or the run folder) when the target was read. The XDG folders are made first (0700)."""
+    for place in PRIVATE_XDG.values():
+        (home / place.removeprefix("{agent_home}/")).mkdir(mode=0o700, parents=True, exist_ok=True)
     for name, text in files.items():
         path = run / name.removeprefix(RUN_FOLDER) if name.startswith(RUN_FOLDER) else home / name
         if name.endswith("/"):

@@ -3,6 +3,7 @@
 import json
 import os
 
+from probe.capture.agent_home import PRIVATE_XDG
 from probe.capture.upstreams import is_local
 from probe.common.errors import TargetError, UsageError
 from probe.redact.secret_names import is_secret_variable
@@ -25,12 +26,13 @@ def target_environment(
     environ=None,
     home: str = "private",
 ) -> dict[str, str]:
-    """The variables the target sets for its agent, placeholders filled: `env`, then `private_env` with a private
-    home, then `quiet_env` unless --full-traffic, then `mock_env` with the mock (later groups win). With `local`
-    (an upstream on this machine), `mock_env` fills only what neither the target nor `environ` (the user's
-    environment) sets: a keyless agent gets the stand-in key instead of retrying until its timeout, and a local
-    gateway still gets the user's key. With the user's own home (`home` "own") there is no stand-in key: the
-    agent sends the user's own login, as it would to its real API (masked in the capture like any secret)."""
+    """The variables the target sets for its agent, placeholders filled: `env`, then with a private home the XDG
+    folders in it (agent_home.PRIVATE_XDG) and `private_env`, then `quiet_env` unless --full-traffic, then
+    `mock_env` with the mock (later groups win). With `local` (an upstream on this machine), `mock_env` fills only
+    what neither the target nor `environ` (the user's environment) sets: a keyless agent gets the stand-in key
+    instead of retrying until its timeout, and a local gateway still gets the user's key. With the user's own home
+    (`home` "own") there is no stand-in key: the agent sends the user's own login, as it would to its real API
+    (masked in the capture like any secret)."""
     private = home == "private"
     given = environ if environ is not None else os.environ
     kinds = ["env"] + (["private_env"] if private else []) + ([] if full_traffic else ["quiet_env"])
@@ -41,7 +43,8 @@ def target_environment(
         where = place_of(target, kind, key)
         return fill_placeholders(value, values | environment_values(value, given, target.name, where, USERS))
 
-    found = {key: filled(kind, key, value) for kind in kinds for key, value in getattr(target, kind).items()}
+    found = {key: fill_placeholders(value, values) for key, value in PRIVATE_XDG.items()} if private else {}
+    found |= {key: filled(kind, key, value) for kind in kinds for key, value in getattr(target, kind).items()}
     if local and not mock and private:
         for key, value in target.mock_env.items():
             if key not in found and key not in given:

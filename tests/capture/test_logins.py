@@ -196,7 +196,8 @@ def test_the_first_login_is_the_default_and_mock_files_need_the_mock(tmp_path, p
     assert seen(run, "args") == "hello\n"
     assert seen_env(run)["WHO"] == "agent" and "FROM_USER" not in seen_env(run)
     assert json.loads(seen(run, "home/settings.json")) == {"region": "users-own", "who": "agent"}
-    assert sorted(os.listdir(run / "seen.home")) == ["settings.json"]
+    # The private home holds its XDG folders and the target's file.
+    assert sorted(os.listdir(run / "seen.home")) == [".cache", ".config", ".local", ".runtime", "settings.json"]
 
 
 def test_own_home_drops_the_logins_files_and_stand_ins(tmp_path, private_data_dir):
