@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.capture import npm, pypi
+from probe.capture import npm, pypi, refusal
 from probe.common import cli, npm_names, pypi_names
 from probe.common.errors import TargetError, ToolMissing, UsageError, one_line, run_main
 from probe.common.paths import agents_dir, display
@@ -149,7 +149,9 @@ def agent_version(program: str) -> str | None:
     """What the agent says of its own version, or None if it won't say.
 
     It is asked in a throwaway home (HOME, TMPDIR and the XDG folders): some agents set up their state on any start
-    (opencode makes $TMPDIR/opencode), and a run touches nothing of the user's outside its own folders.
+    (opencode makes $TMPDIR/opencode), and a run touches nothing of the user's outside its own folders. Every proxy
+    variable points at the refusing listener: some agents send telemetry even then (Cline to otel.cline.bot), and
+    asking a version reaches no host.
     """
     with tempfile.TemporaryDirectory(prefix="agent-probe-version-") as home:
         places = {"HOME": home, "TMPDIR": home}
@@ -161,7 +163,7 @@ def agent_version(program: str) -> str | None:
                 text=True,
                 timeout=30,
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, **places},
+                env={**os.environ, **places, **refusal.refusing_environment(True)},
             )
         except (OSError, subprocess.TimeoutExpired):
             return None

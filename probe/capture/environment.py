@@ -4,6 +4,7 @@ import json
 import os
 
 from probe.capture.agent_home import PRIVATE_XDG
+from probe.capture.mock_only import check_mock_only, routes_to_a_proxy
 from probe.capture.upstreams import is_local
 from probe.common.errors import TargetError, UsageError
 from probe.redact.secret_names import is_secret_variable
@@ -32,7 +33,8 @@ def target_environment(
     what neither the target nor `environ` (the user's environment) sets: a keyless agent gets the stand-in key
     instead of retrying until its timeout, and a local gateway still gets the user's key. With the user's own home
     (`home` "own") there is no stand-in key: the agent sends the user's own login, as it would to its real API
-    (masked in the capture like any secret)."""
+    (masked in the capture like any secret); but the mock's routes (`mock_env` values naming a proxy) are set in
+    every home, so that the stand-in model is all the agent reaches (probe.capture.mock_only)."""
     private = home == "private"
     given = environ if environ is not None else os.environ
     kinds = ["env"] + (["private_env"] if private else []) + ([] if full_traffic else ["quiet_env"])
@@ -45,6 +47,9 @@ def target_environment(
 
     found = {key: fill_placeholders(value, values) for key, value in PRIVATE_XDG.items()} if private else {}
     found |= {key: filled(kind, key, value) for kind in kinds for key, value in getattr(target, kind).items()}
+    if mock and not private:
+        routes = {key: value for key, value in target.mock_env.items() if routes_to_a_proxy(value)}
+        found |= {key: filled("mock_env", key, value) for key, value in routes.items()}
     if local and not mock and private:
         for key, value in target.mock_env.items():
             if key not in found and key not in given:
@@ -149,4 +154,6 @@ def with_login(
     if template is not None and not stand_in:  # the agent's own login: the mock's stand-ins need none of the user's
         check_requires(target, home, made_up)
     check_placeholders(target, made_up, template, home, stand_in)
+    if stand_in:
+        check_mock_only(target, template, home, made_up, os.environ)
     return target

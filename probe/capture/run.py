@@ -14,6 +14,7 @@ from probe.capture.ending import finish_manifest, proxy_outcome
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies
+from probe.capture.refusal import refusing_environment
 from probe.capture.supervision import INTERRUPTED, Outcome, hung_up, supervise, wait_for_a_problem
 from probe.capture.terminal import terminal_problem
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
@@ -295,6 +296,7 @@ def run_agent(
         plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
     )
     forwarding = forward.forward_environment(plan.target, proxies.ca, proxies.agent_forward, values)
+    forwarding = forwarding or refusing_environment(plan.stand_in)  # a stand-in model's run stays here
     env.update(environment.agent_environment(target_env, proxies.urls, forwarding))
     for name in plan.target.interactive_unset if plan.interactive else ():
         env.pop(name, None)

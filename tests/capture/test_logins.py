@@ -39,7 +39,8 @@ agent:
       needs: a sign-in done before
       proxies: [portal]
       env: {WHO: portal, FROM_USER: "{env.USER_THING}"}
-      mock_env: {THE_REGION: stand-in-portal, PORTAL_TOKEN: stand-in-portal-token-for-the-mock}
+      mock_env:
+        {THE_REGION: stand-in-portal, PORTAL_TOKEN: stand-in-portal-token-for-the-mock, PORTAL: "{proxy.portal}"}
       files:
         settings.json: {region: "{env.THE_REGION}", who: portal}
       mock_files:
@@ -85,7 +86,11 @@ def test_a_login_is_laid_over_the_agent_and_its_arguments_appended():
         "FROM_USER": "{env.USER_THING}",
     }
     assert target.private_env == {"HOME": "{agent_home}"}
-    assert target.mock_env == {"THE_REGION": "stand-in-portal", "PORTAL_TOKEN": "stand-in-portal-token-for-the-mock"}
+    assert target.mock_env == {
+        "THE_REGION": "stand-in-portal",
+        "PORTAL_TOKEN": "stand-in-portal-token-for-the-mock",
+        "PORTAL": "{proxy.portal}",
+    }
     assert json.loads(target.files["settings.json"])["who"] == "portal"
     assert list(target.mock_files) == ["creds.json"]
     assert target.command[-4:] == ("{prompt}", "--portal", "{workdir}", "--region={env.THE_REGION}")
@@ -116,7 +121,7 @@ SEEN = PORTAL + "\n      seen_as: "
         (("needs: a sign-in done before", "needs: [a]"), "agent.logins.portal.needs: expected a string"),
         (("needs: a sign-in done before", "colour: red"), "agent.logins.portal.colour: unknown key"),
         (("        creds.json:", "        ../c.json:"), "agent.logins.portal.mock_files.../c.json: expected a"),
-        (("{proxy.portal}", "{proxy.x}"), "agent.logins.portal.mock_files.creds.json: {proxy.x} names no"),
+        (('e: "{proxy.portal}"', 'e: "{proxy.x}"'), "agent.logins.portal.mock_files.creds.json: {proxy.x} names"),
         (("[--portal,", '["{proxy.x}",'), "agent.logins.portal.arguments[0]: {proxy.x} names no proxy"),
         (("FROM_USER:", "FROM-USER:"), "agent.logins.portal.env: 'FROM-USER': expected a variable name"),
         ((PORTAL, f"{SEEN}[]"), "agent.logins.portal.seen_as: expected a list of the ways the login shows"),
@@ -212,6 +217,8 @@ def test_own_home_drops_the_logins_files_and_stand_ins(tmp_path, private_data_di
     assert json.loads((run / "manifest.json").read_text())["login"] == "portal"
     env = seen_env(run)
     assert (env["HOME"], env["WHO"], env["THE_REGION"]) == (str(own), "portal", "users-own")
+    # The mock's route is set in the user's own home too; its stand-in token is not.
+    assert env["PORTAL"] == json.loads((run / "manifest.json").read_text())["proxies"][1]["url"]
     # Nothing of the target's is written into the user's home (what else runs here may keep a .cache in it).
     assert {"settings.json", "creds.json"}.isdisjoint(os.listdir(run / "seen.home"))
     assert "mine.txt" in os.listdir(run / "seen.home") and {"settings.json", "creds.json"}.isdisjoint(os.listdir(own))

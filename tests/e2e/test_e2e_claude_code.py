@@ -10,6 +10,9 @@ import pytest
 from conftest import FRESH_RUNS, PROJECT_ROOT, read_traffic, tokens_line
 from losses import assert_run_loses_nothing
 
+from probe.capture.agent_home import PRIVATE_XDG
+from probe.capture.forward import LOOPBACK
+from probe.capture.refusal import EVERY_PROXY_VARIABLE
 from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
 
@@ -76,11 +79,20 @@ def test_pipeline_completes_with_the_mock_answer(claude_run):
         "--permission-mode",
         "dontAsk",
     ]
-    assert manifest["agent"]["env"] == {
+    env = manifest["agent"]["env"]
+    # The private home's XDG folders, and against the mock every proxy variable at the run's refusing listener.
+    home = env["XDG_CONFIG_HOME"].removesuffix("/.config")
+    xdg = {name: env.pop(name) for name in PRIVATE_XDG}
+    assert xdg == {name: place.replace("{agent_home}", home) for name, place in PRIVATE_XDG.items()}
+    refusing = {env.pop(name) for name in EVERY_PROXY_VARIABLE}
+    assert len(refusing) == 1 and refusing.pop().startswith("http://127.0.0.1:")
+    assert env == {
         "ANTHROPIC_BASE_URL": manifest["proxies"][0]["url"],
         "CLAUDE_CONFIG_DIR": str((run / "claude-config").resolve()),
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "ANTHROPIC_API_KEY": fingerprint(MOCK_KEY),
+        "NO_PROXY": LOOPBACK,
+        "no_proxy": LOOPBACK,
     }
     assert manifest["exchanges"] == len(entries) == 2
 
@@ -172,13 +184,16 @@ def test_claude_state_stays_in_the_run_and_no_key_reaches_disk(claude_run):
             assert MOCK_KEY.encode() not in path.read_bytes(), f"the key reached {path}"
 
 
-def test_full_traffic_lets_claude_code_make_its_optional_calls(tmp_path, claude_program):
+def test_full_traffic_lets_claude_code_try_its_optional_calls_which_the_mock_run_refuses(tmp_path, claude_program):
     result, run = run_pipeline(tmp_path / "data", claude_program, "--full-traffic")
     assert result.returncode == 0, result.stderr[-2000:]
+    # Its optional calls go to api.anthropic.com, past the base URL: against the mock they meet the run's refusing
+    # listener, and behind any proxy Claude Code 2.1.330 leaves out its HEAD /api/hello to the base URL.
     paths = [(entry["request"]["method"], entry["request"]["path"]) for entry in read_traffic(run)]
-    assert ("HEAD", "/api/hello") in paths and paths.count(("POST", "/v1/messages?beta=true")) == 2
+    assert paths == [("POST", "/v1/messages?beta=true")] * 2
     manifest = json.loads((run / "manifest.json").read_text())
     assert "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC" not in manifest["agent"]["env"]
+    assert manifest["agent"]["env"]["HTTPS_PROXY"].startswith("http://127.0.0.1:")
 
 
 def test_every_text_the_fresh_run_captured_reaches_an_output(claude_run):

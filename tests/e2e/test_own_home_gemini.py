@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import read_traffic
 
+from probe.capture.forward import LOOPBACK
+from probe.capture.refusal import EVERY_PROXY_VARIABLE
 from probe.redact.secrets import fingerprint
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +39,14 @@ def hashes(home: Path) -> dict[str, str]:
         for path in sorted(home.rglob("*"))
         if path.is_file()
     }
+
+
+def without_refusal(env: dict[str, str]) -> dict[str, str]:
+    """The agent's variables but those a run against the mock points at its refusing listener (one URL on loopback)."""
+    refusing = {env[name] for name in EVERY_PROXY_VARIABLE}
+    assert len(refusing) == 1 and refusing.pop().startswith("http://127.0.0.1:")
+    assert env["NO_PROXY"] == env["no_proxy"] == LOOPBACK
+    return {name: value for name, value in env.items() if name not in {*EVERY_PROXY_VARIABLE, "NO_PROXY", "no_proxy"}}
 
 
 def prepared_home(home: Path, project: Path, login: str = "gemini-api-key") -> None:
@@ -78,9 +88,10 @@ def test_the_users_own_home_is_used_and_left_as_it_was(tmp_path, gemini_program)
     [run] = (data / "gemini").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["session"] == "prompt"
-    # Only the base URLs are set: no HOME, no trust override, no stand-in key.
+    # Only the base URLs are set, and every proxy variable at the run's refusing listener: no HOME, no trust
+    # override, no stand-in key.
     proxies = {proxy["name"]: proxy["url"] for proxy in manifest["proxies"]}
-    assert manifest["agent"]["env"] == {
+    assert without_refusal(manifest["agent"]["env"]) == {
         "GOOGLE_GEMINI_BASE_URL": proxies["api"],
         "CODE_ASSIST_ENDPOINT": proxies["codeassist"],
         "GOOGLE_VERTEX_BASE_URL": proxies["vertex"],
@@ -127,7 +138,7 @@ def test_the_users_own_google_login_is_sent_through_the_code_assist_proxy(tmp_pa
     assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["login"] == "google"
     # The login's private settings and stand-in token are left out with the user's own home: only the base URLs.
     base_urls = ["CODE_ASSIST_ENDPOINT", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_VERTEX_BASE_URL"]
-    assert sorted(manifest["agent"]["env"]) == base_urls
+    assert sorted(without_refusal(manifest["agent"]["env"])) == base_urls
     entries = read_traffic(run)
     assert {entry["proxy"] for entry in entries} == {"codeassist"}  # nothing went to the Gemini API's proxy
     paths = [entry["request"]["path"].split("?")[0] for entry in entries]

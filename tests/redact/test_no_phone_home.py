@@ -5,39 +5,14 @@ secret scanner's rule listing included (its binary would otherwise ask GitHub fo
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 
 import pytest
 from conftest import PROJECT_ROOT
+from refusing_proxy import RefusingProxy
 
 SAMPLE = PROJECT_ROOT / "data/codex/20261125-122558-sample-websocket"
-
-
-class RefusingProxy:
-    """Listens on loopback, keeps the first line of whatever connects (a CONNECT, a GET), and answers 403."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
-        self.seen: list[bytes] = []
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self.server.accept()
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(5)
-                try:
-                    self.seen.append(connection.recv(4096).split(b"\r\n")[0])
-                    connection.sendall(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                except OSError:
-                    self.seen.append(b"(a connection that sent nothing)")
 
 
 @pytest.fixture
@@ -46,11 +21,8 @@ def fresh_machine(tmp_path):
     proxy = RefusingProxy()
     environ = {name: value for name, value in os.environ.items() if not name.startswith("XDG_CACHE")}
     environ |= {"HOME": str(tmp_path / "home"), "PROBE_DATA_DIR": str(tmp_path / "data")}
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
-        environ[name] = environ[name.lower()] = proxy.url
-    environ.pop("NO_PROXY", None), environ.pop("no_proxy", None)
-    yield proxy, environ, tmp_path
-    proxy.server.close()
+    yield proxy, proxy.environment(environ), tmp_path
+    proxy.close()
 
 
 def har_of_one_exchange() -> dict:
