@@ -27,14 +27,14 @@ def check_mock_only(target, template: str | None, home: str, agent_env: dict[str
     """Against a stand-in model, refuse a run whose agent the target would point at a host other than the run's own
     proxies (a variable or an argument naming a remote URL), or whose login the user's own home cannot be pointed at
     the proxies in: its base URL lives only in a private home's files, so with `--home own` the agent would go where
-    the user's own settings say, with the user's login. `agent_env` is the target's variables for the run (proxies
-    filled with loopback URLs), `environ` the user's environment."""
+    the user's own settings say, with the user's login. `agent_env` is the target's variables for the run (the run's
+    own places, `{proxy.NAME}` and the like, not yet filled in), `environ` the user's environment."""
     every = dict(environ) | agent_env
     texts = [(f"its variable {name}", value) for name, value in agent_env.items()]
     if template is not None:
         for text in getattr(target, template)[1:]:
             values = {f"env.{name}": every.get(name, "") for name in variables_named(text)}
-            texts.append((f"its argument {fill_placeholders(text, {})!r}", fill_placeholders(text, values)))
+            texts.append((f"its argument {text!r}", fill_placeholders(text, values)))
     for where, text in texts:
         for url in remote_urls(text):
             host = urllib.parse.urlsplit(url).hostname
@@ -50,9 +50,9 @@ def check_mock_only(target, template: str | None, home: str, agent_env: dict[str
     named = {match.group(1).removeprefix("proxy.") for text in kept for match in PLACEHOLDER.finditer(text)}
     missing = [name for name in wanted if name not in named]
     if missing:
-        which = f"its login {login.name}" if login is not None else "it"
+        which = f" with its login {login.name}" if login is not None else ""
         raise UsageError(
-            f"--home own: {target.name} ({which}) is pointed at its proxy {missing[0]} only by the files of a private"
+            f"--home own: {target.name}{which} is pointed at its proxy {missing[0]} only by the files of a private"
             " home, so with your own home it would reach the host your settings name, with your login, instead of"
             " the stand-in model: give --home private"
         )
