@@ -28,6 +28,7 @@ def test_copilot_completes_a_tool_round_trip_against_the_mock(copilot_run):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "echo agent-probe tool call" in result.stdout  # the tool it ran, as it shows it
     assert 'return "Hello, world!"' in result.stdout
+    assert f'Here is my answer to "{PROMPT}"' in result.stdout  # the prompt, not the date Copilot puts before it
     # It says its version as a sentence ("GitHub Copilot CLI 1.0.102."): read as the pinned one, no warning.
     assert not [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     manifest = json.loads((run / "manifest.json").read_text())

@@ -20,6 +20,7 @@ with chromium() as browser:
 """
 
 
+@pytest.mark.browser
 @pytest.mark.slow  # over five seconds: a browser of its own
 def test_headless_chromium_leaves_the_users_home_and_xdg_folders_empty(tmp_path):
     folders = {name: tmp_path / name for name in ("home", "config", "cache", "data", "state")}
