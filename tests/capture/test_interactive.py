@@ -98,8 +98,10 @@ def test_own_home_drops_the_private_variables_and_the_stand_in_key():
     values = {"proxy.api": "http://127.0.0.1:1", "agent_home": "/h", "run": "/r", "workdir": "/w", "prompt": ""}
     private = target_environment(target, values, mock=True, full_traffic=False)
     own = target_environment(target, values, mock=True, full_traffic=False, home="own")
+    xdg = {"XDG_CONFIG_HOME": "/h/.config", "XDG_CACHE_HOME": "/h/.cache", "XDG_DATA_HOME": "/h/.local/share",
+           "XDG_STATE_HOME": "/h/.local/state", "XDG_RUNTIME_DIR": "/h/.runtime"}  # fmt: skip
     assert private == {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "PS1": "agent$ ", "HOME": "/h",
-                       "OPENAI_API_KEY": "sk-mock-not-a-real-key"}  # fmt: skip
+                       "OPENAI_API_KEY": "sk-mock-not-a-real-key", **xdg}  # fmt: skip
     assert own == {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "PS1": "agent$ "}
 
 
