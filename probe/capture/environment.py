@@ -11,11 +11,10 @@ from probe.redact.secret_names import is_secret_variable
 from probe.redact.shapes import mask_text
 from probe.runs.login_check import check_requires
 from probe.runs.logins import choose_login, place_of
-from probe.runs.placeholders import environment_values, variables_named
+from probe.runs.placeholders import AGENTS, environment_values, variables_named
 from probe.runs.targets import Target, fill_placeholders
 
 USERS = "your environment"
-AGENTS = "the agent's environment (yours, with the target's variables)"
 
 
 def target_environment(

@@ -8,11 +8,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from probe.capture.environment import AGENTS
 from probe.common.errors import RunError, UsageError
 from probe.common.paths import display
 from probe.runs.folders import being_recorded, read_manifest, resolve_run
-from probe.runs.placeholders import environment_values
+from probe.runs.placeholders import AGENTS, environment_values
 from probe.runs.targets import Target, fill_placeholders
 
 KEPT = "agent-session"  # a session kept in the private home is copied here, then scrubbed with the run's other files

@@ -4,6 +4,9 @@ import re
 
 from probe.common.errors import TargetError
 
+# Where an {env.NAME} of the agent's command is looked for, as an error names it.
+AGENTS = "the agent's environment (yours, with the target's variables)"
+
 PLACEHOLDER = re.compile(
     r"\{(prompt|run|agent_home|workdir|session|ca|forward|proxy\.[A-Za-z0-9_-]+|env\.[A-Za-z_][A-Za-z0-9_]*)\}"
 )
