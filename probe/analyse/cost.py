@@ -3,8 +3,11 @@
 The usage is the normalised one (probe.read.conversation.Usage), in which every API's counts mean the same, as
 the price database expects them: input includes the tokens read from and written to the cache (Anthropic sends
 those apart from `input_tokens`; the reader has added them up), and output includes reasoning (Gemini sends its
-thoughts apart from its candidates; the reader has added them too). A turn whose model has no known price costs
-"unknown", with the reason, and is left out of the totals, which say how many turns they leave out: never $0.
+thoughts apart from its candidates; the reader has added them too). The tools an API runs itself and bills by use
+(web search) are priced by the database where its release and the model's price have a fee for them, as the
+turn's fees; the uses no price covers are counted as left out, for the report to say. A turn whose model has no
+known price costs "unknown", with the reason, and is left out of the totals, which say how many turns they leave
+out: never $0.
 """
 
 import functools
@@ -16,6 +19,7 @@ from decimal import Decimal
 
 from probe.analyse.prices import DATABASE_PROVIDERS, FilePrice, PriceBook
 from probe.analyse.token_sums import spends
+from probe.analyse.tool_fees import database_usage, priced_by
 from probe.read.conversation import Turn, Usage
 
 MILLION = Decimal(1_000_000)
@@ -24,6 +28,8 @@ MILLION = Decimal(1_000_000)
 LONG_WRITE_TIMES_INPUT = Decimal(2)
 UNKNOWN_KEPT = 64  # distinct reasons kept for the report; the rest are counted
 DEAREST_KEPT = 5  # the costliest turns the report names
+TOOLS_KEPT = 64  # server tools counted one by one in a sum; past them, uses are summed as OTHER_TOOLS
+OTHER_TOOLS = "other_tools"
 MODELS_KEPT = 256  # models summed one by one; a capture that names more is hostile, and the rest are summed as one
 MODEL_NAME_LIMIT = 200  # characters: a longer model name is no model's, and is not looked up
 OTHER_MODELS = "(other models)"
@@ -42,13 +48,18 @@ class TurnCost:
     usd: Decimal | None = None
     input_usd: Decimal | None = None  # input, cache reads and writes included
     output_usd: Decimal | None = None
+    fees_usd: Decimal | None = None  # beyond the tokens: server-tool uses, and a per-request fee where a model has one
+    tool_uses_priced: dict[str, int] = field(default_factory=dict)  # server-tool uses the fees cover, by tool
+    tool_uses_left_out: dict[str, int] = field(default_factory=dict)  # and those no price covers: not in `usd`
     priced_as: str | None = None  # the model as the price source knows it
     source: str | None = None  # the price file or the database
     unknown: str | None = None  # why there is no cost
 
     def to_json(self) -> dict:
         return {"usd": number(self.usd), "input_usd": number(self.input_usd), "output_usd": number(self.output_usd),
-                "priced_as": self.priced_as, "source": self.source, "unknown": self.unknown}  # fmt: skip
+                "fees_usd": number(self.fees_usd), "tool_uses_priced": self.tool_uses_priced,
+                "tool_uses_left_out": self.tool_uses_left_out, "priced_as": self.priced_as, "source": self.source,
+                "unknown": self.unknown}  # fmt: skip
 
 
 @dataclass
@@ -58,17 +69,27 @@ class Spend:
     usd: Decimal = Decimal(0)
     priced: int = 0
     unknown: int = 0
+    fees_usd: Decimal = Decimal(0)  # of usd, the fees beyond tokens
+    tool_uses_priced: Counter = field(default_factory=Counter)  # server-tool uses of the priced turns, by tool
+    tool_uses_left_out: Counter = field(default_factory=Counter)  # and those their cost leaves out
 
     def add(self, cost: TurnCost) -> None:
         if cost.usd is None:
             self.unknown += 1
-        else:
-            self.usd += cost.usd
-            self.priced += 1
+            return
+        self.usd += cost.usd
+        self.fees_usd += cost.fees_usd or 0
+        self.priced += 1
+        for uses, into in ((cost.tool_uses_priced, self.tool_uses_priced),
+                           (cost.tool_uses_left_out, self.tool_uses_left_out)):  # fmt: skip
+            for tool, count in uses.items():
+                into[tool if tool in into or len(into) < TOOLS_KEPT else OTHER_TOOLS] += count
 
     def to_json(self) -> dict:
         return {"usd": number(self.usd) if self.priced else None, "priced_turns": self.priced,
-                "unknown_turns": self.unknown}  # fmt: skip
+                "unknown_turns": self.unknown, "fees_usd": number(self.fees_usd) if self.priced else None,
+                "tool_uses_priced": dict(self.tool_uses_priced),
+                "tool_uses_left_out": dict(self.tool_uses_left_out)}  # fmt: skip
 
 
 @dataclass
@@ -130,6 +151,7 @@ def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
         cost.priced_as, cost.source = file_price.pattern, book.file.name
         try:
             cost.input_usd, cost.output_usd = file_cost(file_price, usage)
+            cost.fees_usd, cost.tool_uses_left_out = Decimal(0), dict(usage.server_tools)  # a file prices tokens
         except ArithmeticError:  # decimal.Overflow: a price past any Decimal's exponent
             cost.unknown = f"{book.file.name}'s price for {turn.model} times the tokens is too large to work out"
             return cost
@@ -139,15 +161,19 @@ def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
     else:
         day = datetime.fromtimestamp(turn.timing.start, UTC).date() if turn.timing.start else None
         provider = DATABASE_PROVIDERS.get(turn.provider or "")
-        found = database_cost(turn.model, provider, *counts(usage), day)
+        tools = tuple(sorted(usage.server_tools.items()))
+        found = database_cost(turn.model, provider, *counts(usage), tools, day)
         if isinstance(found, str):
             cost.unknown = f"no price for {turn.model} in {book.database}{f' ({found})' if found else ''}"
             return cost
-        cost.input_usd, cost.output_usd, cost.priced_as = found
+        cost.input_usd, cost.output_usd, cost.fees_usd, cost.priced_as, priced = found
+        cost.tool_uses_priced = {tool: count for tool, count in tools if tool in priced}
+        cost.tool_uses_left_out = {tool: count for tool, count in tools if tool not in priced}
         cost.source = book.database
-    usd = cost.input_usd + cost.output_usd
+    usd = cost.input_usd + cost.output_usd + cost.fees_usd
     if not 0 <= usd <= MOST_USD:
-        cost.input_usd = cost.output_usd = None
+        cost.input_usd = cost.output_usd = cost.fees_usd = None
+        cost.tool_uses_priced, cost.tool_uses_left_out = {}, {}  # the turn is left out whole
         cost.unknown = f"{cost.source}'s price for {turn.model} times the tokens comes to {usd:.3g} US dollars"
         return cost
     cost.usd = usd
@@ -172,13 +198,23 @@ def file_cost(price: FilePrice, usage: Usage) -> tuple[Decimal, Decimal]:
 
 @functools.lru_cache(maxsize=4096)  # a run repeats its models, and a hostile capture its counts
 def database_cost(
-    model: str, provider: str | None, total: int, read: int, write: int, long: int, output: int, day
-) -> tuple[Decimal, Decimal, str] | str:
-    """Input and output prices from the database, with the model as it knows it; or why it has none (a string)."""
+    model: str,
+    provider: str | None,
+    total: int,
+    read: int,
+    write: int,
+    long: int,
+    output: int,
+    tools: tuple[tuple[str, int], ...],
+    day,
+) -> tuple[Decimal, Decimal, Decimal, str, frozenset[str]] | str:
+    """Input and output prices from the database, its fees beyond the tokens (server-tool uses, a per-request
+    fee), the model as it knows it and the server tools those fees price; or why it has none (a string)."""
     import genai_prices  # here: loading its data takes 0.3 s, which a run that spent no tokens need not wait
 
     when = datetime(day.year, day.month, day.day, 12, tzinfo=UTC) if day is not None else None
-    tokens = {"input_tokens": total, "cache_read_tokens": read, "cache_write_tokens": write, "output_tokens": output}
+    tokens = {"input_tokens": total, "cache_read_tokens": read, "cache_write_tokens": write, "output_tokens": output,
+              **database_usage(tools)}  # fmt: skip
     try:
         found = genai_prices.calc_price(genai_prices.Usage(**tokens), model, provider_id=provider,
                                         genai_request_timestamp=when)  # fmt: skip
@@ -199,13 +235,16 @@ def database_cost(
         return ""
     except Exception as error:  # the library meeting a model name or counts it cannot price: still a reason
         return f"{type(error).__name__}: {str(error)[:120]}"
-    return found.input_price + extra, found.output_price, f"{found.model.id} ({found.provider.id})"
+    # What the total holds beyond input and output is the fees: the database prices each part, and sums them.
+    fees = max(found.total_price - found.input_price - found.output_price, Decimal(0))
+    priced = frozenset(tool for tool, _ in tools if priced_by(found.model_price, tool))
+    return found.input_price + extra, found.output_price, fees, f"{found.model.id} ({found.provider.id})", priced
 
 
 def load_price_database() -> None:
     """Loads the price database now (0.2 s), for a caller that will price turns soon and would rather not wait
     then: the live viewer, before its first exchange arrives."""
-    database_cost("gpt-4o", "openai", 1, 0, 0, 0, 1, None)
+    database_cost("gpt-4o", "openai", 1, 0, 0, 0, 1, (), None)
 
 
 def dollars(value: Decimal) -> str:

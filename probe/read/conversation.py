@@ -8,6 +8,7 @@ dropped: it stays raw, in `Part.raw` (kind `other`), an item's or block's `metad
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,9 @@ class Usage:
     # priced higher.
     cache_write_1h: int | None = None
     reasoning: int | None = None
+    # The tools the API ran itself and bills by use (web search, web fetch, code execution), by tool: how many
+    # times, as the reader counted them from the answer (see server_tool_uses). Priced apart from the tokens.
+    server_tools: dict[str, int] = field(default_factory=dict)
     # What was sent that is no count an API sends (see read_usage), by where it was in `raw`: the kinds it makes up
     # are not reported, the turn's cost is unknown, and the analysis names it in a warning. Never written out.
     refused: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -285,6 +289,32 @@ def read_usage(raw: dict, **kinds: tuple[str, ...]) -> Usage:
             refused[kinds[part][0]] = f"{counts[part]:,} (more than the {counts[whole]:,} {whole} tokens)"
             counts[part] = None
     return Usage(raw=raw, refused=refused, **counts)
+
+
+SERVER_TOOLS_KEPT = 16  # distinct server tools counted in one answer: no API has more, a hostile capture may
+
+
+def server_tool_uses(counted: Iterable[tuple[Any, Any]]) -> dict[str, int]:
+    """Server-tool uses by tool, from (tool, count) pairs as a reader found them; a count that is no count, a
+    tool name that is no short text, and tools past SERVER_TOOLS_KEPT are left out, and so are tools not used."""
+    uses: dict[str, int] = {}
+    for tool, count in counted:
+        number = integer(count)
+        if not number or not isinstance(tool, str) or not 0 < len(tool) <= 64:
+            continue
+        if tool in uses or len(uses) < SERVER_TOOLS_KEPT:
+            uses[tool] = min(uses.get(tool, 0) + number, MOST_TOKENS)
+    return uses
+
+
+def requests_by_tool(counts: Any) -> dict[str, int]:
+    """Server-tool uses from an object of `<tool>_requests` counts (`{"web_search_requests": 2}`), as Anthropic's
+    usage and gateways that follow it send them."""
+    if not isinstance(counts, dict):
+        return {}
+    return server_tool_uses(
+        (str(key).removesuffix("_requests"), value) for key, value in counts.items() if str(key).endswith("_requests")
+    )
 
 
 def count_at(raw: dict, path: str, refused: dict[str, str]) -> int | None:

@@ -8,6 +8,7 @@ from probe.analyse.context import HISTORY, INSTRUCTIONS, TOOLS, ContextFilling
 from probe.analyse.cost import Costs, dollars
 from probe.analyse.insight import Insight
 from probe.analyse.prompt_cache import Cause
+from probe.analyse.tool_fees import uses_text
 
 AGENTS_NAMED = 4  # agents named in the summary; the report's Agents section lists them all
 BREAKS_NAMED = 2
@@ -86,6 +87,8 @@ def cost_fact(costs: Costs) -> Fact:
         pieces = [f"{dollars(run.usd)} for {run.priced:,} turn{s(run.priced)}"]
         if run.unknown:
             pieces.append(f" ({run.unknown:,} more left out: price unknown)")
+        if run.tool_uses_left_out:
+            pieces.append(f" (leaves out {uses_text(run.tool_uses_left_out.items())}: no price)")
     priced = sorted(((spend.usd, model) for model, spend in costs.by_model.items() if spend.priced), reverse=True)
     for index, (usd, model) in enumerate(priced[:MODELS_NAMED]):
         pieces += ["; " if index == 0 else ", ", Quoted(model), f" {dollars(usd)}"]

@@ -155,7 +155,9 @@ def test_an_unknown_model_is_unknown_with_its_reason_and_never_zero(tmp_path, mo
     total = run_cost(records)
     known = float(price("claude-sonnet-4-5", "anthropic", 2_050, write=2_000, output=100))
     assert total["usd"] == pytest.approx(known) and total["unknown_turns"] == 2 and total["priced_turns"] == 1
-    assert total["by_model"]["house-model-7"] == {"usd": None, "priced_turns": 0, "unknown_turns": 2}
+    assert total["by_model"]["house-model-7"] == {"usd": None, "priced_turns": 0, "unknown_turns": 2,
+                                                  "fees_usd": None, "tool_uses_priced": {},
+                                                  "tool_uses_left_out": {}}  # fmt: skip
     summary = report.split("## Summary", 1)[1].split("\n## ", 1)[0]
     assert f"- Cost: ${known:,.4f} for 1 turn (2 more left out: price unknown)" in summary
     assert "| `house-model-7` | 0 | 2 | unknown |" in report

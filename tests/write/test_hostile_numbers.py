@@ -183,7 +183,8 @@ def test_a_price_that_makes_a_cost_overflow_is_unknown_with_its_reason(private_d
         [turn] = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()][:1]
         costs[api] = turn["cost"]
         assert "$-" not in (run / "report.md").read_text() and "inf" not in json.dumps(turn)
-    unknown = {"usd": None, "input_usd": None, "output_usd": None, "priced_as": "gpt-5", "source": "prices.yaml"}
+    unknown = {"usd": None, "input_usd": None, "output_usd": None, "fees_usd": None, "tool_uses_priced": {},
+               "tool_uses_left_out": {}, "priced_as": "gpt-5", "source": "prices.yaml"}  # fmt: skip
     assert costs["responses"] == unknown | {"unknown": costs["responses"]["unknown"]}
     assert (
         costs["responses"]["unknown"] == "prices.yaml's price for gpt-5 times the tokens comes to 9.01e+409 US dollars"

@@ -16,6 +16,7 @@ from probe.read.conversation import (
     count_event,
     read_model_and_config,
     read_usage,
+    requests_by_tool,
     text_or_none,
 )
 from probe.read.history_reads import read_history
@@ -370,8 +371,8 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
 
 def usage_of(usage: dict) -> Usage:
     """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up. A count
-    the API did not send stays None."""
-    return read_usage(
+    the API did not send stays None. Its server tools' uses are `server_tool_use.<tool>_requests`."""
+    counted = read_usage(
         usage,
         input=("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"),
         output=("output_tokens",),
@@ -381,6 +382,8 @@ def usage_of(usage: dict) -> Usage:
         cache_write_1h=("cache_creation.ephemeral_1h_input_tokens",),
         reasoning=("output_tokens_details.thinking_tokens",),  # part of output_tokens, as the API counts them
     )
+    counted.server_tools = requests_by_tool(usage.get("server_tool_use"))
+    return counted
 
 
 def error_body(message: str) -> dict:

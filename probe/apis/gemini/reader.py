@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from probe.apis.gemini import code_assist
+from probe.apis.gemini.grounding import grounding_uses
 from probe.read import history_reads
 from probe.read.conversation import (
     Item,
@@ -320,6 +321,7 @@ def read_chunks(chunks: Iterable[dict], turn: Turn) -> None:
         turn.errors.append({"promptFeedback": feedback})  # the prompt was refused: there is no answer to hold it
     if usage:
         turn.usage = usage_of(usage)
+        turn.usage.server_tools = grounding_uses(turn.model, [answer.fields for answer in ordered])
 
 
 def index_order(index: Any) -> tuple[bool, int]:

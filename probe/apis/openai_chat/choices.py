@@ -11,6 +11,8 @@ from probe.read.conversation import (
     Turn,
     Usage,
     read_usage,
+    requests_by_tool,
+    server_tool_uses,
     text_or_none,
 )
 
@@ -126,11 +128,16 @@ def merge_call(built: dict, piece: dict, field: str, pieces: str = "arguments") 
 
 
 def usage_of(usage: dict) -> Usage:
-    """The prompt count includes the cached tokens, and the completion count the reasoning tokens."""
-    return read_usage(
+    """The prompt count includes the cached tokens, and the completion count the reasoning tokens. Where the API
+    ran web searches itself, it counts them as `num_search_queries` (Perplexity) or in `server_tool_use` (gateways
+    that follow Anthropic's usage)."""
+    counted = read_usage(
         usage,
         input=("prompt_tokens",),
         output=("completion_tokens",),
         cache_read=("prompt_tokens_details.cached_tokens",),
         reasoning=("completion_tokens_details.reasoning_tokens",),
     )
+    searches = ("web_search", usage.get("num_search_queries"))
+    counted.server_tools = server_tool_uses([*requests_by_tool(usage.get("server_tool_use")).items(), searches])
+    return counted

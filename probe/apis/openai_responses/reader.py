@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from probe.apis.openai_responses.server_tools import SERVER_CALLS, server_call
+from probe.apis.openai_responses.server_tools import SERVER_CALLS, billed_uses, server_call
 from probe.apis.openai_responses.stream import STREAMED, TOOL_CALLS, Stream
 from probe.common import fastjson
 from probe.read.conversation import (
@@ -321,6 +321,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     turn.response_metadata = response_fields(answered, turn)
     if usage is not None:
         turn.usage = usage_of(usage)
+        turn.usage.server_tools = billed_uses(turn.output)
 
 
 # Fields of a response object read into the turn's own fields, or echoing the request's sections.
@@ -345,6 +346,7 @@ def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
         turn.errors.append(response["error"])
     if isinstance(response.get("usage"), dict):
         turn.usage = usage_of(response["usage"])
+        turn.usage.server_tools = billed_uses(turn.output)
     elif response.get("usage") is not None:  # a usage of another shape: kept, not taken for a count
         turn.unknown.append({"where": "response usage", "raw": response["usage"]})
 

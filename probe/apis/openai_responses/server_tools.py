@@ -1,7 +1,9 @@
 """Items of the tools the Responses API runs itself (web search, code interpreter) or codex searches, read as calls."""
 
+from collections import Counter
+
 from probe.common import fastjson
-from probe.read.conversation import Part, text_or_none
+from probe.read.conversation import Item, Part, server_tool_uses, text_or_none
 
 # Tools the API (or the agent's own tool search) runs: the call, and its result where the item carries one.
 SERVER_CALLS = {
@@ -14,6 +16,17 @@ SERVER_CALLS = {
 # though the item holds none unless the request asked for it to be included. (A tool search may be the agent's.)
 RUN_BY_THE_API = ("web_search_call", "code_interpreter_call")
 FINISHED = ("completed", "failed")
+# The items of the tools the API bills by use, by the tool each is a use of (the search codex runs is no such tool).
+BILLED_CALLS = {
+    "web_search_call": "web_search",
+    "file_search_call": "file_search",
+    "code_interpreter_call": "code_interpreter",
+}
+
+
+def billed_uses(output: list[Item]) -> dict[str, int]:
+    """The server tools an answer used, by tool: one use per item of a billed call (the API sends no count)."""
+    return server_tool_uses(Counter(BILLED_CALLS[item.type] for item in output if item.type in BILLED_CALLS).items())
 
 
 def server_call(kind: str, raw: dict) -> list[Part]:
