@@ -30,6 +30,34 @@ function costTotal(cost) {
   );
 }
 
+// Server-tool uses by tool ({web_search: 3}) as the report says them: "3 web searches and 2 web fetches".
+function usesText(uses) {
+  const said = Object.entries(uses)
+    .filter(([, times]) => count(times))
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([tool, times]) => {
+      const name = String(tool).replace(/_/g, " ");
+      const plain = count(times) === 1 ? name : name + (/(ch|sh|s|x)$/.test(name) ? "es" : "s");
+      return number(times) + " " + plain;
+    });
+  return said.length < 3 ? said.join(" and ") : said.slice(0, -1).join(", ") + " and " + said[said.length - 1];
+}
+
+// What the total holds beyond tokens (server tools the API ran, billed by use), and the uses no price covers.
+function toolFees(cost) {
+  const priced = cost.tool_uses_priced && typeof cost.tool_uses_priced === "object" ? cost.tool_uses_priced : {};
+  const left = cost.tool_uses_left_out && typeof cost.tool_uses_left_out === "object" ? cost.tool_uses_left_out : {};
+  const lines = [];
+  if (isNumber(cost.fees_usd) && (cost.fees_usd > 0 || usesText(priced))) {
+    const what = usesText(priced) ? " for " + usesText(priced) : " per request";
+    lines.push(el("p", { class: "ov-fees" }, "Of that, " + dollars(cost.fees_usd) + " is fees beyond the tokens" + what + "."));
+  }
+  if (usesText(left)) {
+    lines.push(el("p", { class: "ov-fees bad" }, "The cost leaves out " + usesText(left) + ": server tools the API ran, which the prices have no price for."));
+  }
+  return lines;
+}
+
 function unknownReasons(cost) {
   const reasons = Object.entries(cost.unknown && typeof cost.unknown === "object" ? cost.unknown : {});
   if (!reasons.length) return null;
@@ -76,6 +104,7 @@ function costCard(insight) {
     keptOnly()
       ? el("p", { class: "ov-scope" }, "The whole run's, all " + number(DATA.header.run_turns) + " turns; the headline's cost is the " + number(TURNS.length) + " this page holds.")
       : null,
+    ...toolFees(cost),
     unknownReasons(cost),
     byModel(cost),
     agents.length > 1 ? byAgent(agents) : null,
