@@ -2,6 +2,7 @@
 cost prices them with the installed price database where it has a fee for them, as a line of its own, and says
 how many uses it leaves out where it has none; the expected fees are worked out here from the price data."""
 
+import json
 from decimal import Decimal
 
 import genai_prices
@@ -93,3 +94,35 @@ def test_chat_completions_count_the_searches_they_report():
     hostile = chat_usage({"prompt_tokens": 1, "num_search_queries": -4, "server_tool_use": {"x_requests": "many"}})
     assert (perplexity.server_tools, gateway.server_tools, hostile.server_tools) == (
         {"web_search": 2}, {"web_search": 1}, {})  # fmt: skip
+
+
+def sse(*events: dict) -> str:
+    return "".join(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n" for event in events)
+
+
+def test_a_paused_streamed_search_is_priced_from_the_usage_its_last_event_gives(tmp_path, monkeypatch):
+    """As a recorded web search streams: message_start counts no search, the message_delta that pauses the turn
+    counts them all (and the input the searches read)."""
+    monkeypatch.delenv("PROBE_PRICES", raising=False)
+    start = {"input_tokens": 2_479, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 6}
+    stream = sse(
+        {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "content": [],
+                                              "model": "claude-sonnet-4-5", "usage": start}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "searching"}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "pause_turn"},
+         "usage": {"input_tokens": 40_450, "output_tokens": 943,
+                   "server_tool_use": {"web_search_requests": 10, "web_fetch_requests": 0}}},
+        {"type": "message_stop"},
+    )  # fmt: skip
+    record = anthropic(1, "claude-sonnet-4-5", {})
+    record["response"].update(body=stream, body_format="text", headers=[["content-type", "text/event-stream"]])
+    report, records = analysed(tmp_path, [record])
+    cost = turn_costs(records)[1]
+    per_use = fee_per_use("claude-sonnet-4-5", "anthropic")
+    tokens = price("claude-sonnet-4-5", "anthropic", 40_450, output=943)
+    assert cost["usd"] == pytest.approx(float(tokens + (per_use or 0) * 10), rel=1e-9)
+    assert (cost["tool_uses_priced"], cost["tool_uses_left_out"]) == (
+        ({"web_search": 10}, {}) if per_use else ({}, {"web_search": 10}))  # fmt: skip
+    assert ("for 10 web searches." if per_use else "**The cost leaves out 10 web searches**") in report
