@@ -207,10 +207,13 @@ def start_proxies(
     upstream_proxy: UpstreamProxy | None = None,
     listen_from_target: bool = False,
     all_hosts: bool = False,
+    stand_in: bool = False,
 ) -> RunningProxies:
     """Start mitmdump (and the mock, for upstream "mock") and wait until it listens. Each proxy gets a free port
     of its own unless `port_overrides` (--port) or, with `listen_from_target`, the target's `listen:` fix one.
-    With `all_hosts`, it also listens as a forward proxy on a free port, with a CA of the run's own."""
+    With `all_hosts`, it also listens as a forward proxy on a free port, with a CA of the run's own; against a
+    stand-in model (the mock, or `stand_in`: a replay) that proxy records what it is sent and forwards none of it."""
+    offline = stand_in or upstream == "mock"
     mitmdump = find_mitmdump()
     overrides = port_overrides or {}
     requested = requested_ports(target, overrides, listen_from_target) | ({ALL_HOSTS: 0} if all_hosts else {})
@@ -224,7 +227,7 @@ def start_proxies(
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:
                 return start_mitmdump(
-                    mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock, ca_folder
+                    mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock, ca_folder, offline
                 )
             except PortTaken as taken:
                 name = next((name for name, port in ports.items() if port == taken.port), None)
@@ -250,6 +253,7 @@ def start_mitmdump(
     upstream_proxy: UpstreamProxy | None,
     mock,
     ca_folder: Path | None = None,
+    offline: bool = False,
 ) -> RunningProxies:
     """Start the one mitmdump serving every proxy of the target (and, given a `ca_folder`, the forward proxy, whose
     CA mitmproxy makes there), and wait until it says it listens on `ports`."""
@@ -282,6 +286,7 @@ def start_mitmdump(
         argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
     if ALL_HOSTS in ports:
         argv += ["--mode", f"regular@{ports[ALL_HOSTS]}"]
+        argv += ["--set", "probe_forward_offline=true"] if offline else []
     if keep_secrets:
         argv += ["--set", "probe_keep_secrets=true"]
     upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")

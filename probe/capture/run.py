@@ -216,6 +216,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
                 plan.tunnel,
                 plan.listen_from_target,
                 plan.all_hosts,
+                plan.stand_in,
             )
             if proxies.ca_folder is not None:
                 watchdog.remove(proxies.ca_folder)

@@ -22,6 +22,7 @@ from secret_oracles import leaks, scanners_findings
 
 from probe.capture.forward import forward_environment
 from probe.capture.proxies import start_proxies
+from probe.capture.recorder.forward import OFFLINE
 from probe.common.errors import TargetError
 from probe.runs.logins import choose_login
 from probe.runs.targets import load_target, parse_target
@@ -81,19 +82,19 @@ def printed(run: Run, name: str) -> list[str]:
     return [line.split(": ", 1)[1] for line in run.output.splitlines() if line.startswith(f"{name}: ")]
 
 
-def test_other_hosts_are_recorded_whole_with_the_token_masked_and_why_they_went_unanswered(run):
+def test_other_hosts_are_recorded_whole_with_the_token_masked_and_refused_in_a_mock_run(run):
     telemetry = run.line("POST", TELEMETRY)
     assert telemetry["proxy"] == "all-hosts"
     body = telemetry["request"]["body"]
     assert body["batch"][0]["event"] == "session_start"
     assert body["api_key"].startswith("[REDACTED sha256:")
     assert body["batch"][0]["properties"]["authorization"].startswith("[REDACTED sha256:")
-    # Offline (a .test name never resolves): the request is kept whole, with why no answer came.
-    assert telemetry["response"] is None and telemetry["complete"] is False
-    assert telemetry["error"] and not telemetry["error"].startswith(("refused", "tls"))
+    # A run against the mock sends nothing to other hosts: the request is kept whole, answered 403 by the forward
+    # proxy itself, with why.
+    assert telemetry["response"]["status"] == 403 and telemetry["error"] == OFFLINE
     update = run.line("GET", UPDATE_CHECK)
-    assert (update["proxy"], update["response"], bool(update["error"])) == ("all-hosts", None, True)
-    assert printed(run, "telemetry") == ["HTTP 502"] and printed(run, "update-check") == ["HTTP 502"]
+    assert (update["proxy"], update["response"]["status"], update["error"]) == ("all-hosts", 403, OFFLINE)
+    assert printed(run, "telemetry") == ["HTTP 403"] and printed(run, "update-check") == ["HTTP 403"]
     assert TOKEN not in (run.folder / "traffic.jsonl").read_text()
 
 

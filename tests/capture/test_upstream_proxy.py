@@ -17,6 +17,7 @@ import pytest
 from conftest import WebSocketClient, post_json, read_traffic, two_proxy_target
 
 from probe.capture.proxies import start_proxies
+from probe.capture.recorder.forward import OFFLINE
 from probe.capture.upstreams import UpstreamProxy, choose_upstream_proxy
 from probe.redact.secrets import fingerprint
 
@@ -173,18 +174,25 @@ def test_wrong_proxy_credentials_are_a_recorded_502(tmp_path, tunnel):
     assert entry["response"] is None and "407" in entry["error"]
 
 
+def post_through_the_forward_channel(proxies) -> int:
+    """A telemetry POST to a made-up host through the run's forward proxy, with its CA and credentials: the status."""
+    host, port = proxies.forward.removeprefix("http://").split(":")
+    context = ssl.create_default_context(cafile=str(proxies.ca))  # the run's CA, checks on
+    connection = http.client.HTTPSConnection(host, int(port), timeout=30, context=context)
+    credentials = base64.b64encode(proxies.forward_credentials.encode()).decode()
+    connection.set_tunnel("telemetry.agent-example.test", 443, {"Proxy-Authorization": f"Basic {credentials}"})
+    connection.request("POST", "/v1/batch", b'{"events": 1}', {"content-type": "application/json"})
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
 def test_the_forward_channel_of_all_hosts_goes_through_the_tunnel_too(tmp_path, tunnel):
     tunnel_port, log = tunnel
-    proxies, run = chained_proxies(tmp_path, tunnel_port, "mock", all_hosts=True)
+    # A model of this machine's that is no stand-in (a dead port: only the forward channel is used here).
+    proxies, run = chained_proxies(tmp_path, tunnel_port, "http://127.0.0.1:9", all_hosts=True)
     try:
-        host, port = proxies.forward.removeprefix("http://").split(":")
-        context = ssl.create_default_context(cafile=str(proxies.ca))  # the run's CA, checks on
-        connection = http.client.HTTPSConnection(host, int(port), timeout=30, context=context)
-        credentials = base64.b64encode(proxies.forward_credentials.encode()).decode()
-        connection.set_tunnel("telemetry.agent-example.test", 443, {"Proxy-Authorization": f"Basic {credentials}"})
-        connection.request("POST", "/v1/batch", b'{"events": 1}', {"content-type": "application/json"})
-        status = connection.getresponse().status
-        connection.close()
+        status = post_through_the_forward_channel(proxies)
     finally:
         proxies.stop()
     assert status == 502  # the tunnel could not reach the made-up host either
@@ -194,6 +202,23 @@ def test_the_forward_channel_of_all_hosts_goes_through_the_tunnel_too(tmp_path, 
     assert entry["proxy"] == "all-hosts" and entry["request"]["url"] == "https://telemetry.agent-example.test/v1/batch"
     assert entry["request"]["body"] == {"events": 1} and entry["response"] is None
     assert entry["error"] == f"Upstream proxy 127.0.0.1:{tunnel_port} refused HTTP CONNECT request: 502 Bad Gateway"
+
+
+def test_against_the_mock_the_forward_channel_records_and_reaches_not_even_the_upstream_proxy(tmp_path, tunnel):
+    """A run against a stand-in model sends nothing to other hosts: what the agent sends them is recorded whole and
+    answered 403 by the forward proxy itself, which connects to nothing, the user's upstream proxy included."""
+    tunnel_port, log = tunnel
+    proxies, run = chained_proxies(tmp_path, tunnel_port, "mock", all_hosts=True)
+    try:
+        status = post_through_the_forward_channel(proxies)
+    finally:
+        proxies.stop()
+    assert status == 403
+    assert "telemetry.agent-example.test" not in log.read_text()  # the tunnel was never asked
+    [entry] = read_traffic(run)
+    assert entry["proxy"] == "all-hosts" and entry["request"]["url"] == "https://telemetry.agent-example.test/v1/batch"
+    assert entry["request"]["body"] == {"events": 1} and entry["response"]["status"] == 403
+    assert entry["error"] == OFFLINE
 
 
 def test_choice_of_upstream_proxy(tmp_path):

@@ -1,8 +1,8 @@
 """Every bundled agent, run by `invoke pipeline --upstream mock --all-hosts --full-traffic`: what it sends to hosts
 other than its model API is recorded by the forward channel (method, host, path, masked body), and its model turns
-are still read. The hosts are those measured for docs/capture.md ("Hosts each agent talks to"). The run's own
-upstream proxy is a closed port, so every other host fails the same way here as offline: the requests are recorded
-whole whatever the network, and a test run never sends stand-in telemetry to a vendor."""
+are still read. The hosts are those measured for docs/capture.md ("Hosts each agent talks to"). Against the mock the
+forward proxy sends nothing on (each request is recorded whole and answered 403 by it), and the run's own upstream
+proxy is a closed port besides: a test run never sends stand-in telemetry to a vendor."""
 
 import contextlib
 import json
@@ -13,7 +13,7 @@ import pytest
 from conftest import pipeline_against_mock, read_traffic
 
 from probe.capture import agents
-from probe.capture.recorder.forward import NO_CREDENTIALS
+from probe.capture.recorder.forward import NO_CREDENTIALS, OFFLINE
 from probe.common.forward import ALL_HOSTS
 from probe.redact.secrets import fingerprint
 from probe.runs.targets import load_target
@@ -132,7 +132,7 @@ def test_the_model_turns_are_still_read(all_hosts_run):
     assert not [turn for turn in turns if turn["proxy"] == ALL_HOSTS]
 
 
-def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run, closed_port):
+def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run):
     name, result, run, entries = all_hosts_run
     expected, known = SENT[name], SENT[name] | MAY_SEND.get(name, set())
     # git (which codex runs for its plugins) asks without the proxy credentials first, as curl's any-auth does, and
@@ -144,8 +144,8 @@ def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run, closed_port):
     for entry in sent:
         request, body_key = entry["request"], sent_as(entry, known)[3]
         assert entry["kind"] == "http" and request["url"].startswith("https://")
-        # Recorded whole although no host answered: the run's upstream proxy is a closed port.
-        assert entry["response"] is None and entry["complete"] is False and str(closed_port) in entry["error"]
+        # Recorded whole and sent nowhere: against the mock, the forward proxy answers every other host itself.
+        assert entry["response"]["status"] == 403 and entry["error"] == OFFLINE
         if body_key is None:
             assert request["body_size"] == 0
         else:

@@ -67,6 +67,7 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
         self.sockets: dict[str, Socket] = {}
         self.no_proxy: list[str] = []
         self.refused: dict[str, str] = {}  # flow id -> why the forward proxy answered it 403 itself
+        self.forward_offline = False  # a run against a stand-in model: the forward proxy records and refuses all
         self.stalled: dict[str, float] = {}  # flow id -> seconds of silence when it was cut off
         self.watchdog: asyncio.Task | None = None
         self.stall_timeout = 0.0
@@ -97,6 +98,7 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
         loader.add_option("probe_proxy_names", str, "", "Comma-separated PORT=NAME pairs naming each listener.")
         loader.add_option("probe_redact_headers", str, "", "Comma-separated header names to redact as well.")
         loader.add_option("probe_keep_secrets", bool, False, "Store every secret unredacted (unsafe).")
+        loader.add_option("probe_forward_offline", bool, False, "Record what reaches the forward proxy, forward none.")
         loader.add_option(
             "probe_decode_cap",
             int,
@@ -132,6 +134,8 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
             logging.warning("probe: --keep-secrets is on, so secrets are stored unredacted")
         if "probe_status_fd" in updated and ctx.options.probe_status_fd >= 0:
             self.status_fd = ctx.options.probe_status_fd
+        if "probe_forward_offline" in updated:
+            self.forward_offline = ctx.options.probe_forward_offline
         if "probe_no_proxy" in updated:
             self.no_proxy = [host.strip().lower() for host in ctx.options.probe_no_proxy.split(",") if host.strip()]
         if "probe_stall_timeout" in updated:

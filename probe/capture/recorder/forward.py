@@ -18,6 +18,7 @@ import uuid
 
 from mitmproxy import http, tls
 from mitmproxy.addons.proxyauth import ProxyAuth, Validator
+from mitmproxy.proxy import server_hooks
 
 from probe.capture.recorder import line as capture_line
 from probe.capture.recorder import record as stored
@@ -27,6 +28,7 @@ from probe.common.forward import ALL_HOSTS, is_loopback, is_this_machine
 RESOLVE_TIMEOUT = 10.0  # seconds a name may take to resolve before it is let through to mitmproxy's own connect
 FORWARD_AUTH_VARIABLE = "PROBE_FORWARD_AUTH"  # how probe.capture.proxies hands the addon the run's user:password
 NO_CREDENTIALS = "refused: no valid proxy credentials; the forward proxy serves only the run's own agent"
+OFFLINE = "refused: a run against a stand-in model reaches no other host; the request is recorded, not sent"
 
 
 class RunCredentials(Validator):
@@ -78,9 +80,23 @@ class ForwardRecording:
                 self.refused[flow.id] = NO_CREDENTIALS
                 return
             reason = await self.refusal(flow.request.host, flow.request.port)
+            if reason is None and self.forward_offline and not self.own_proxy(flow.request.host, flow.request.port):
+                reason = OFFLINE  # what the agent would have sent is recorded whole, and goes nowhere
             if reason is not None:
                 self.refused[flow.id] = reason
                 flow.response = refusal_response(reason)
+
+    def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        """Against a stand-in model, nothing the forward listener serves connects beyond the run's own proxies: not
+        a tunnel that carries no HTTP (whose bytes no request hook sees), nor anything a hook above let through."""
+        if not self.forward_offline or not self.on_forward(data.client) or data.server.address is None:
+            return
+        host, port = data.server.address[:2]
+        if not self.own_proxy(host, port):
+            data.server.error = OFFLINE
+
+    def own_proxy(self, host: str, port: int) -> bool:
+        return self.proxy_names.get(port, ALL_HOSTS) != ALL_HOSTS and is_loopback(host)
 
     def tls_failed_client(self, data: tls.TlsData) -> None:
         """The client broke off the TLS handshake inside its CONNECT: it pins its certificates, or does not trust
@@ -101,7 +117,7 @@ class ForwardRecording:
 
     async def refusal(self, host: str, port: int) -> str | None:
         """Why a destination is refused ("refused: …"), or None: this machine, outside the run's reverse proxies."""
-        if self.proxy_names.get(port, ALL_HOSTS) != ALL_HOSTS and is_loopback(host):
+        if self.own_proxy(host, port):
             return None  # one of the run's own reverse proxies, reached through the forward one
         elsewhere = "this machine; the forward proxy reaches other hosts only"
         if is_loopback(host):
