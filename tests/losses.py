@@ -7,7 +7,7 @@ stream's bookkeeping, say). Short texts are left out: they are found by chance a
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 from pathlib import Path
 
 from probe.read.traffic import iter_exchanges
@@ -43,10 +43,13 @@ def kind_of(data, name: str | None = None) -> str:
     return f"{{{kind}}}" if isinstance(kind, str) else ""
 
 
-def captured_texts(traffic: Path) -> Iterator[tuple[str, str]]:
-    """(where, text) for every text value of every body the capture holds, `where` naming the exchange, the
-    event or message (with its type) and the path: `#2 event[5]{response.output_text.delta}.delta`."""
+def captured_texts(traffic: Path, other_requests: Set[int] = frozenset()) -> Iterator[tuple[str, str]]:
+    """(where, text) for every text value of every body the capture holds but those of `other_requests`, `where`
+    naming the exchange, the event or message (with its type) and the path:
+    `#2 event[5]{response.output_text.delta}.delta`."""
     for exchange in iter_exchanges(traffic, []):
+        if exchange.number in other_requests:
+            continue
         label = f"#{exchange.number}"
         if exchange.kind == "websocket":
             for index, frame in enumerate(exchange.frames):
@@ -63,11 +66,13 @@ def captured_texts(traffic: Path) -> Iterator[tuple[str, str]]:
             yield from leaves(exchange.response_body.value, f"{label} response")
 
 
-def losses(traffic: Path, outputs: list[str], dropped: re.Pattern | None = None) -> list[tuple[str, str]]:
+def losses(
+    traffic: Path, outputs: list[str], dropped: re.Pattern | None = None, other_requests: Set[int] = frozenset()
+) -> list[tuple[str, str]]:
     """The captured texts found in none of `outputs`, with where they were; `dropped` matches the places whose
-    values are meant to reach no output."""
+    values are meant to reach no output, `other_requests` the exchanges whose bodies are meant to reach none."""
     found = []
-    for where, text in captured_texts(traffic):
+    for where, text in captured_texts(traffic, other_requests):
         if len(text) < SHORTEST or (dropped is not None and dropped.search(where)):
             continue
         escaped = json.dumps(text, ensure_ascii=False)[1:-1]
@@ -99,9 +104,24 @@ DROPPED = re.compile(
 ZERO_WIDTH_SPACE = "\u200b"  # what the report puts after `<` in code (see probe.common.markdown)
 
 
+def other_requests(run: Path) -> set[int]:
+    """The exchanges of an analysed run that are no model call: insight.jsonl's `request` records that are no turn
+    of turns.jsonl. Their bodies reach no output by design: the report's Other hosts, which this checks, counts
+    each by its host, path and sizes."""
+    turns = {json.loads(line)["number"] for line in (run / "turns.jsonl").read_text().splitlines()}
+    insight = map(json.loads, (run / "insight.jsonl").read_text().splitlines())
+    others = {line["number"] for line in insight if line["record"] == "request"} - turns
+    report = (run / "report.md").read_text()
+    if others:
+        assert f"\n## Other hosts\n\n{len(others):,} request{'s' if len(others) != 1 else ''} to " in report
+    else:
+        assert "\n## Other hosts\n" not in report
+    return others
+
+
 def assert_run_loses_nothing(run: Path) -> None:
     """A fresh run's capture against the turns.jsonl and report.md its pipeline wrote: every captured text is in
-    one of them (for the end-to-end tests of each agent)."""
+    one of them, but the bodies of other requests (for the end-to-end tests of each agent)."""
     written = [(run / "turns.jsonl").read_text(), (run / "report.md").read_text().replace(ZERO_WIDTH_SPACE, "")]
-    lost = losses(run / "traffic.jsonl", written, DROPPED)
+    lost = losses(run / "traffic.jsonl", written, DROPPED, other_requests(run))
     assert lost == [], f"{len(lost)} captured texts reach no output, first: {lost[:5]}"

@@ -5,11 +5,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from probe.analyse.hosts.kinds import is_other_host
+from probe.analyse.model_calls import is_model_call
 from probe.analyse.run_facts import GENERIC_API, TOKEN_KINDS, RunSummary, ToolKey, TurnNumbers
 from probe.analyse.volatile import Volatile
 from probe.apis.choice import choose_renderer
-from probe.apis.recognise import recognised
 from probe.apis.turns import Reading
 from probe.read.conversation import TextBlock, Tool, Turn
 from probe.read.masked import masked_exchanges
@@ -35,7 +34,7 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
     # Lists too long to read whole read at their ends, before masking, as analysis reads them (probe.read.thinning).
     exchanges = thinned_exchanges(iter_exchanges(run / "traffic.jsonl", summary.warnings))
     for exchange in masked_exchanges(exchanges, extra_secrets):
-        if is_other_host(exchange) and recognised(exchange) is None:  # never a turn: its host is compared
+        if not is_model_call(exchange, renderer):  # never a turn: its host is compared
             summary.insight.hosts.add(exchange)
             continue
         turn, _ = reading.build(exchange, summary.warnings)

@@ -10,8 +10,11 @@ from probe.runs.importer import import_renderer, renderer_module
 from probe.runs.stored_target import stored_target
 from probe.runs.targets import Target, load_target, named_by_data
 
-GENERIC_RENDERER = "probe.apis.generic.report"  # no target: what no API reader recognises is shown raw
-PER_API = "each exchange is read and shown by its own API's built-in renderer (the generic one where none fits)"
+GENERIC_RENDERER = "probe.apis.generic.report"  # no target: it reads no API of its own (probe.analyse.model_calls)
+PER_API = (
+    "each exchange is read and shown by its own API's built-in renderer (one that fits none is no model call but "
+    "another request, in the report's Other hosts)"
+)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ read by the reader of its own API whatever target the run names.
 
 Each reader knows its API's marks (`recognise(evidence)`: 3 for its path, 2 for an answer or request only it
 sends, 1 for a request shape it shares with another API); this module only gathers the evidence and picks the
-reader that is surest. An exchange no reader recognises is read by the generic reader.
+reader that is surest. An exchange no reader recognises is no model call (probe.analyse.model_calls), unless the
+target's renderer reads an API of its own; where such an exchange is read at all, the generic reader reads it.
 """
 
 from dataclasses import dataclass

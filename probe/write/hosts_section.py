@@ -1,4 +1,5 @@
-"""The report's section on other hosts (what the forward proxy recorded): each host, its kind, its requests by
+"""The report's section on other hosts (what the forward proxy recorded, and every request that is no model call,
+probe.analyse.model_calls): each host, its kind, its requests by
 method and path, the bytes each way, the errors met, and the telemetry events its bodies carried, counted by name."""
 
 from collections import Counter
@@ -19,8 +20,9 @@ def hosts_section(hosts: OtherHosts) -> list[str]:
     requests = sum(host.requests for host in listed)
     lines: list[str] = [
         "", "## Other hosts", "",
-        f"{counted(requests, 'request')} to {counted(len(listed), 'host')} "
-        "besides the model API's, through the forward proxy; none of them is a turn of the conversation.",
+        f"{counted(requests, 'request')} to {counted(len(listed), 'host')} besides the model API's calls: other hosts "
+        "the forward proxy reached, and requests no API reader recognises as a model call (a price or model list "
+        "fetched, traces uploaded, telemetry); none of them is a turn of the conversation.",
         "",
     ]  # fmt: skip
     rows = [

@@ -1,11 +1,12 @@
 """Nothing a capture holds is lost: every captured text of every bundled sample and every corpus case reaches
-turns.jsonl or report.md, but for the few places dropped by design listed here, each with why."""
+turns.jsonl or report.md, but for the few places dropped by design listed here, each with why, and the bodies of
+requests that are no model call (counted by host, path and size in the report's Other hosts)."""
 
 import shutil
 from pathlib import Path
 
 import pytest
-from losses import DROPPED, ZERO_WIDTH_SPACE, losses
+from losses import DROPPED, ZERO_WIDTH_SPACE, losses, other_requests
 
 from probe.analysis.report import write_report
 
@@ -31,14 +32,16 @@ def test_every_agent_has_a_sample_checked():
 def test_no_text_of_a_bundled_sample_is_lost(sample, tmp_path):
     run = tmp_path / sample.name
     shutil.copytree(sample, run, ignore=shutil.ignore_patterns("report.*", "turns.jsonl", "diff-*"))
-    assert losses(run / "traffic.jsonl", outputs_of(run / "traffic.jsonl", run), DROPPED) == []
+    outputs = outputs_of(run / "traffic.jsonl", run)
+    assert losses(run / "traffic.jsonl", outputs, DROPPED, other_requests(run)) == []
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: f"{case.parent.name}/{case.stem}")
 def test_no_text_of_a_corpus_case_is_lost(case, tmp_path):
     traffic = tmp_path / "traffic.jsonl"
     shutil.copyfile(case, traffic)
-    assert losses(traffic, outputs_of(traffic, tmp_path), DROPPED) == []
+    outputs = outputs_of(traffic, tmp_path)
+    assert losses(traffic, outputs, DROPPED, other_requests(tmp_path)) == []
 
 
 def test_a_dropped_place_is_only_what_the_list_names():

@@ -53,9 +53,17 @@ def content_texts(content) -> list[str]:
 @pytest.mark.parametrize("sample", [s for s in SAMPLES if s.parent.name == "codex"], ids=lambda s: s.name)
 def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
     turns, exchanges = analysed(sample, tmp_path)
-    assert len(turns) == len(exchanges) and {turn["schema"] for turn in turns} == {SCHEMA}
+    # Each model call is a turn, read as Responses; codex's backend calls (analytics, plugins, the model list) are
+    # other requests, each with its line in insight.jsonl, never turns.
+    model_calls = [exchange for exchange in exchanges if exchange.path.split("?", 1)[0].endswith("/responses")]
+    assert model_calls and len(turns) == len(model_calls) and {turn["schema"] for turn in turns} == {SCHEMA}
+    insight = (tmp_path / sample.name / "insight.jsonl").read_text().splitlines()
+    others = [line for line in map(json.loads, insight) if line["record"] == "request"]
+    assert [(line["number"], line["method"], line["path"]) for line in others] == [
+        (exchange.number, exchange.method, exchange.path) for exchange in exchanges if exchange not in model_calls
+    ]
     model_turns = 0
-    for turn, exchange in zip(turns, exchanges):
+    for turn, exchange in zip(turns, model_calls, strict=True):
         assert (turn["number"], turn["method"], turn["path"], turn["status"], turn["complete"]) == (
             exchange.number,
             exchange.method,
@@ -63,10 +71,7 @@ def test_codex_turns_hold_what_the_traffic_holds(sample, tmp_path):
             exchange.status,
             exchange.complete,
         )
-        # Each exchange is read as the API it speaks: the model's turns as Responses, codex's backend calls
-        # (analytics, plugins) generically.
-        model_path = exchange.path.split("?", 1)[0].endswith("/responses")
-        assert (turn["api"], turn["provider"]) == (("openai.responses", "openai") if model_path else ("generic", None))
+        assert (turn["api"], turn["provider"]) == ("openai.responses", "openai")
         [body] = request_bodies(exchange) or [None]
         if not isinstance(body, dict) or "input" not in body:
             continue
@@ -535,13 +540,16 @@ def test_a_key_streamed_in_pieces_is_masked_in_turns(tmp_path, masked_at_capture
     assert "plain-key-in-the-request" not in written
 
 
+CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
 def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_capture(tmp_path):
     capture = tmp_path / "turns.jsonl"
     capture.write_text(
         json.dumps(
             {
                 "timestamp": 1,
-                "request": {"method": "GET", "url": "https://x/a", "headers": {}},
+                "request": {"method": "POST", "url": "https://x/v1/chat/completions", "headers": {}, "body": CHAT},
                 "response": {"status_code": 200, "headers": {}, "body": ""},
             }
         )
@@ -573,7 +581,9 @@ def test_turns_are_written_beside_a_report_written_elsewhere_and_never_over_the_
     )
     assert result.returncode == 0, result.stderr
     [turn] = list(whole_turns(out / "r.turns.jsonl"))
-    assert (turn["method"], turn["path"], turn["status"], turn["api"]) == ("GET", "/a", 200, "generic")
+    assert (turn["method"], turn["path"], turn["status"], turn["api"]) == (
+        "POST", "/v1/chat/completions", 200, "openai.chat_completions"
+    )  # fmt: skip
 
 
 def test_two_reports_in_one_folder_each_get_their_own_derived_files(tmp_path):

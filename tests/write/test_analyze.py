@@ -173,7 +173,7 @@ def test_missing_input_and_unknown_target_give_one_line(tmp_path, capsys):
     assert 'unknown target "nope"' in capsys.readouterr().err
 
 
-def test_without_a_target_each_exchange_is_read_by_its_api_and_the_rest_generically(tmp_path, capsys):
+def test_without_a_target_each_model_call_is_read_by_its_api_and_the_rest_are_other_requests(tmp_path, capsys):
     analytics = entry(id="f2")
     analytics["request"] |= {"url": "https://x/api/track", "path": "/api/track", "body": {"event": "started"}}
     analytics["response"] |= {"headers": [["content-type", "application/json"]], "body": {"ok": True}}
@@ -182,13 +182,20 @@ def test_without_a_target_each_exchange_is_read_by_its_api_and_the_rest_generica
     traffic.write_text(json.dumps(entry()) + "\n" + json.dumps(analytics) + "\n")
     assert run_main(analyze_main, ["--input", str(traffic)]) == 0
     report = (tmp_path / "report.md").read_text()
-    assert "- Read as: `openai.responses` ×1 (`probe.apis.openai_responses.report`), `generic` ×1" in report
-    first, second = report.split("### #2 ")
+    assert "- Read as: `openai.responses` ×1 (`probe.apis.openai_responses.report`)\n" in report
+    assert "### #2 " not in report and '"event": "started"' not in report
+    first = report[report.index("### #1 ") :]
     assert '- **model**: `"gpt-x"`' in first and "**Output text**" in first and "Request JSON" not in first
-    assert "Request JSON" in second and '"event": "started"' in second
+    # The analytics call is another request, with its sizes, in the Other hosts section and insight.jsonl.
+    assert "| `x` | unknown | 1 | POST ×1 | 80 | 11 | 0 | 0 |" in report
+    assert "- Requests: `POST /api/track` ×1" in report
     turns = list(whole_turns(tmp_path / "turns.jsonl"))
-    assert [turn["api"] for turn in turns] == ["openai.responses", "generic"]
-    assert turns[0]["usage"]["input"] == 100 and turns[1]["usage"] is None
+    assert [turn["api"] for turn in turns] == ["openai.responses"] and turns[0]["usage"]["input"] == 100
+    insight = [json.loads(line) for line in (tmp_path / "insight.jsonl").read_text().splitlines()]
+    [request] = [line for line in insight if line["record"] == "request"]
+    assert (request["number"], request["path"], request["bytes_sent"], request["bytes_received"]) == (
+        2, "/api/track", 80, 11
+    )  # fmt: skip
 
 
 def test_a_failing_renderer_costs_one_exchange_not_the_report(tmp_path, capsys, monkeypatch):

@@ -508,9 +508,9 @@ def test_with_wire_two_apis_are_compared_on_the_wire_too(tmp_path):
     assert "## Request shape" in output.read_text()
 
 
-def test_a_run_read_by_the_generic_reader_speaks_no_api_of_its_own(tmp_path):
-    """An exchange that no reader recognises is read by the generic reader: that says nothing of its API, so the
-    run's wire is compared with the other run's."""
+def test_a_run_of_requests_no_reader_recognises_speaks_no_api_of_its_own(tmp_path):
+    """An exchange that no reader recognises is no model call but another request: that says nothing of the run's
+    API, so the run's wire is compared with the other run's, and the request among the other hosts."""
     a = run_folder(tmp_path / "a", [exchange("/v1/responses", request(), HEADERS, "resp_aaaaaaaa1111")])
     logged = exchange("/internal/log", {"event": "started"}, HEADERS, "unused")
     logged["response"] |= {
@@ -521,8 +521,9 @@ def test_a_run_read_by_the_generic_reader_speaks_no_api_of_its_own(tmp_path):
     b = run_folder(tmp_path / "b", [logged], target="no-such-target")
     text, _ = diff_runs(a, b)
     assert "(target `no-such-target`, agent `1.0`)" in text  # no API named
-    assert "| API | `openai.responses` | none |  |" in text
-    assert "- Different APIs" not in text and "- Only in B: `POST /internal/log` ×1" in text
+    assert "| API | `openai.responses` | none |  |" in text and "| exchanges | 1 | 0 | -1 (-100%) |" in text
+    assert "- Different APIs" not in text and "## Endpoints\n\n- Only in A: `POST /v1/responses` ×1\n\n" in text
+    assert "## Other hosts\n\n- Only in B: `x` (unknown, 1 request)\n" in text and "/internal/log" not in text
 
 
 def test_the_two_codex_transports_differ_in_endpoints_and_turn_sizes_but_no_id_shows():

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -194,14 +195,24 @@ def test_analyze_never_raises_and_keeps_every_good_exchange(tmp_path_factory, go
     turns = io.BytesIO()
     report, warnings = build_report(traffic, renderer, None, turns=turns)
     headings = [line for line in report.splitlines() if line.startswith("### #")]
-    assert len(headings) >= len(good)  # garbage that happens to parse may add exchanges, never remove them
-    # Every exchange of the report is a turn too, written as one JSON line.
+    others = other_requests(report)  # an exchange no reader recognises as a model call is another request
+    # Garbage that happens to parse may add exchanges, never remove them.
+    assert len(headings) + others >= len(good)
+    # Every exchange of the report is a turn too, written as one JSON line under its number.
     written = [json.loads(line) for line in turns.getvalue().splitlines()]
-    assert [turn["number"] for turn in written] == list(range(1, len(headings) + 1))
+    assert [f"### #{turn['number']} " for turn in written] == [
+        heading[: heading.index(" ", 4) + 1] for heading in headings
+    ]
     assert not [warning for warning in warnings if "the reader failed" in warning]
-    assert len(headings) + len([w for w in warnings if "skipped" in w]) == len(
+    assert len(headings) + others + len([w for w in warnings if "skipped" in w]) == len(
         [line for line in lines if line[1].strip()]
     )
+
+
+def other_requests(report: str) -> int:
+    """The requests the report's Other hosts section counts (0 without the section)."""
+    found = re.search(r"^## Other hosts\n\n([\d,]+) requests? to ", report, re.MULTILINE)
+    return int(found.group(1).replace(",", "")) if found else 0
 
 
 @settings(max_examples=examples(50), deadline=None)
@@ -213,11 +224,12 @@ def test_deep_nesting_and_huge_strings(tmp_path_factory, depth, size):
     traffic = tmp_path_factory.mktemp("deep") / "traffic.jsonl"
     traffic.write_text(line % deep + "\n" + line % body + "\n")
     turns = io.BytesIO()
-    report, _warnings = build_report(traffic, RENDERERS[0], None, turns=turns)
-    assert "### #1" in report
+    report, warnings = build_report(traffic, RENDERERS[0], None, turns=turns)
     whole = WholeTurns()
     written = [whole.whole(json.loads(line)) for line in turns.getvalue().splitlines()]
-    assert len(written) == report.count("\n### #")  # the deep line is a turn too, unless it could not be read
+    # The deep line is no model call: another request, unless it could not be read; the model call is the one turn.
+    assert len(written) == report.count("\n### #") == 1 and f"\n### #{written[0]['number']} " in report
+    assert other_requests(report) + len([w for w in warnings if "skipped" in w]) == 1
     assert written[-1]["input"][0]["parts"][0]["text"] == "x" * size
     assert "x" * min(size, 1000) in report
 

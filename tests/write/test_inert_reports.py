@@ -1,5 +1,6 @@
 """Reports are inert: hostile text anywhere in a capture or manifest never becomes HTML or a non-http(s) link."""
 
+import io
 import json
 import re
 import types
@@ -16,6 +17,7 @@ from probe.analysis.report import build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.apis.generic import report as generic
 from probe.apis.openai_responses import report as openai_responses
+from probe.common import markdown as md
 from probe.common.markdown import Markdown, Rendered, code, details, inline, table, text
 from probe.redact.masking import fingerprint
 
@@ -550,11 +552,24 @@ def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, rende
         exploding["body"]["messages"] = []
     traffic = tmp_path_factory.mktemp("inert") / "traffic.jsonl"
     traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
-    report, warnings = build_report(traffic, failing_on_explode(renderer), manifest(h))
-    assert any("the renderer failed (ValueError" in warning for warning in warnings)
+    turns, insight = io.BytesIO(), io.BytesIO()
+    report, warnings = build_report(traffic, failing_on_explode(renderer), manifest(h), turns=turns, insight=insight)
+    numbers = [json.loads(line)["number"] for line in turns.getvalue().splitlines()]
+    records = [json.loads(line) for line in insight.getvalue().splitlines()]
+    requests = {record["number"]: record for record in records if record["record"] == "request"}
+    hosts = [record for record in records if record["record"] == "host"]
+    # Every exchange is a turn or, when no reader recognises it as a model call, another request.
+    assert sorted(numbers + list(requests)) == list(range(1, len(entries) + 1))
+    if 3 in numbers:  # the exploding request reached the renderer, whose failure is a warning
+        assert any("the renderer failed (ValueError" in warning for warning in warnings)
+    else:  # no model call for this renderer: another request, shown among the Other hosts' (below)
+        assert renderer is generic and 3 in requests
+    for host in hosts:  # each request as its host's section lists it, in a code span, all of it inert (inspect)
+        assert all(f"{md.inline(asked)} ×" in report for asked in host["paths"])
     for inspector in inspect(report):
-        # Each exchange is one heading (plus the two key-path tables): no captured text made or broke one.
-        assert inspector.tags.count("h3") == len(entries) + 2
+        # Each turn is one heading, and each other host (plus the two key-path tables): no captured text made or
+        # broke one.
+        assert inspector.tags.count("h3") == len(numbers) + len(hosts) + 2
     # Nothing a terminal would obey, printed with cat or read in an editor: each such character is shown escaped.
     assert not OBEYED.search(report), OBEYED.search(report)
 
@@ -695,13 +710,16 @@ def test_secrets_are_masked_before_they_are_escaped(tmp_path):
             "url": "https://x/v1/responses",
             "path": "/v1/responses?api_key=abc`,<b>",
             "headers": [["x-note", f"{token}](javascript:alert(1))"]],
-            "body": {"model": "m"},
+            "body": {"model": "m", "input": []},
             "body_format": "json",
         },
         "response": {"status": 200, "headers": [], "body": {"error": "x"}, "body_format": "json"},
     }
+    # No model call (an upload of traces): another request, shown in the Other hosts section, never a turn.
+    upload = {**entry, "request": {**entry["request"], "url": "https://x/v1/traces", "body": {"spans": []}}}
+    upload["request"]["path"] = f"/v1/traces/{token}`](javascript:alert(1))<b>?api_key=abc`,<b>"
     traffic = tmp_path / "traffic.jsonl"
-    traffic.write_text(json.dumps(entry) + "\n")
+    traffic.write_text(json.dumps(entry) + "\n" + json.dumps(upload) + "\n")
     run = {"target": "codex", "status": token, "agent_exit_code": 0, "prompt": "?key=value(mailto:x@y.com) after"}
     report, _ = build_report(traffic, openai_responses, run)
     assert token not in report and "abc`,<b>" not in report and "value(mailto" not in report
@@ -715,6 +733,9 @@ def test_secrets_are_masked_before_they_are_escaped(tmp_path):
     assert f"| x-note | `{mask}](javascript:alert(1))` |" in lines
     assert f"- Run: target `codex`, status **{escaped_mask}**, agent exit code 0, agent version `null`" in lines
     assert f"- Prompt: `?key={fingerprint('value(mailto:x@y.com)')} after`" in lines
+    # The upload is in the Other hosts section, its path masked and in a code span that nothing in it can close.
+    assert f"- Requests: ``POST /v1/traces/{mask}`](javascript:alert(1))<\u200bb>`` ×1" in lines
+    assert report.count("\n### #") == 1
     inspect(report)
 
 
