@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from probe.analyse.hosts.kinds import is_other_host
 from probe.analyse.model_calls import is_model_call
 from probe.analyse.run_facts import GENERIC_API, TOKEN_KINDS, RunSummary, ToolKey, TurnNumbers
 from probe.analyse.volatile import Volatile
@@ -36,12 +37,19 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
     for exchange in masked_exchanges(exchanges, extra_secrets):
         if not is_model_call(exchange, renderer):  # never a turn: its host is compared
             summary.insight.hosts.add(exchange)
+            if not is_other_host(exchange):  # through the target's own proxies: its endpoint is compared too
+                summary.endpoints[endpoint_of(exchange, volatile)] += 1
             continue
         turn, _ = reading.build(exchange, summary.warnings)
         absorb(summary, exchange, turn, volatile, extra_secrets)
         summary.insight.add(turn, exchange.request_headers)
     summary.insight.finish()
     return summary
+
+
+def endpoint_of(exchange: Exchange, volatile: Volatile) -> str:
+    kind = "WebSocket " if exchange.kind == "websocket" else ""
+    return f"{kind}{exchange.method} {volatile.text(exchange.path.split('?', 1)[0])}"
 
 
 def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volatile, extra_secrets) -> None:
@@ -57,10 +65,7 @@ def absorb(summary: RunSummary, exchange: Exchange, turn: Turn, volatile: Volati
         summary.end = end if summary.end is None else max(summary.end, end)
     if turn.timing.ttfb_ms is not None:
         summary.ttfbs.append(turn.timing.ttfb_ms)
-    endpoint = (
-        f"{'WebSocket ' if exchange.kind == 'websocket' else ''}{exchange.method} "
-        f"{volatile.text(exchange.path.split('?', 1)[0])}"
-    )
+    endpoint = endpoint_of(exchange, volatile)
     summary.endpoints[endpoint] += 1
     for name, value in exchange.request_headers:
         shown = volatile.header(name, redact_header(name, value, extra_secrets))

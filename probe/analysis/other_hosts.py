@@ -23,4 +23,6 @@ def took_other_host(run, exchange: Exchange) -> bool:
         exchange = masked_exchange(exchange, run.extra_secrets)
     record = run.totals.insight.hosts.add(exchange)
     run.insight.write({**record, "schema": SCHEMA})
+    if not is_other_host(exchange):  # through the target's own proxies: in the run's totals and its logins seen
+        run.totals.count(exchange)
     return True

@@ -286,7 +286,9 @@ def exit_code(args, result, record: dict) -> int:
         if not args.allow_divergence:
             return result.exit_code or 1
         return 0 if result.status in ("complete", "agent-failed") else result.exit_code
-    print(f"replay: every request matched ({counted(record['requests'], 'request')})", file=sys.stderr)
+    requests = record.get("requests")  # none counted when the replay was stopped before its end
+    matched = f" ({counted(requests, 'request')})" if isinstance(requests, int) else ""
+    print(f"replay: every request matched{matched}", file=sys.stderr)
     if record.get("not_asked"):
         warn(f"replay: recorded exchanges no request asked for: {', '.join(f'#{n}' for n in record['not_asked'])}")
     return result.exit_code

@@ -21,6 +21,7 @@ from probe.runs.targets import load_target
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("gemini-logins")]
 PROMPT = "write a hello world function"
 MOCK_TOKEN = "ya29." + "MockNotARealToken-agent-probe-000000"  # the google login's mock_env
+MOCK_PROJECT = "agent-probe-mock-project"  # the project the mock's onboarding gives (probe.mock.code_assist_api)
 MOCK_VERTEX_KEY = "AIza" + "MockNotARealVertexKey-agent-probe-00"  # the vertex login's mock_env
 
 
@@ -67,7 +68,9 @@ def test_the_google_login_onboards_then_completes_a_tool_round_trip_on_code_assi
     assert headers["authorization"] == fingerprint("Bearer " + MOCK_TOKEN)
     # The wrapper names the model and the project onboarding gave; the Gemini request is inside it.
     body = streamed[0]["request"]["body"]
-    assert body["model"] == "gemini-3.8-flash" and body["project"] == "agent-probe-mock-project"
+    assert body["model"] == "gemini-3.8-flash" and body["project"] == fingerprint(
+        MOCK_PROJECT
+    )  # masked as a project id
     assert PROMPT in json.dumps(body["request"]["contents"])
     chunks = [event.data for event in parse(streamed[0]["response"]["body"])]
     assert all(set(chunk) == {"response", "traceId"} for chunk in chunks)
@@ -105,7 +108,7 @@ def test_the_google_login_is_reported_like_any_gemini_turn(google_run):
     assert all(turn["usage"]["input"] > 0 and turn["usage"]["output"] > 0 for turn in model_turns)
     first = model_turns[1]
     assert [part["kind"] for part in first["output"][0]["parts"]] == ["reasoning", "text", "tool_call"]
-    assert first["usage"]["reasoning"] > 0 and first["config"]["project"] == "agent-probe-mock-project"
+    assert first["usage"]["reasoning"] > 0 and first["config"]["project"] == fingerprint(MOCK_PROJECT)
 
 
 def test_the_vertex_login_completes_a_tool_round_trip_through_its_proxy(tmp_path, gemini_program):

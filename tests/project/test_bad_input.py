@@ -21,7 +21,12 @@ agent: {{command: ["true"]}}
 """
 GOOD_TARGET = VALID_TARGET.format(renderer="probe.apis.generic.report")
 EXCHANGE = captured_exchange(
-    "/v1/responses", {"model": "m"}, {"ok": True}, host="https://x", request_headers=[], response_headers=[]
+    "/v1/responses",
+    {"model": "m", "input": "hi"},
+    {"ok": True},
+    host="https://x",
+    request_headers=[],
+    response_headers=[],
 )
 
 

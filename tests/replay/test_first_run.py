@@ -19,6 +19,7 @@ from conftest import PROJECT_ROOT
 from probe.capture.agent_home import is_fresh_workdir
 from probe.capture.options import add_capture_arguments, workdir_of
 from probe.common import cli
+from probe.common.counting import counted
 from probe.replay.keys import RequestKey
 from probe.replay.matching import Divergence, Matcher
 from probe.replay.recorded import Answer
@@ -94,7 +95,7 @@ def test_the_first_run_from_a_checkout_replays_with_every_request_matched(target
     trust = ["--trust"] if target == "gemini" else []
     result = invoke(checkout, data_dir, program, "replay", "--run", "latest", "--fast", "--quiet", *trust)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({exchanges} requests)"
+    assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({counted(exchanges, 'request')})"
     assert "diverged" not in result.stdout + result.stderr and "not in a fresh folder" not in result.stderr
     replayed = runs(data_dir, target)[-1]
     record = manifest(replayed)["replay"]

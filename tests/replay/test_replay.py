@@ -15,6 +15,7 @@ import pytest
 from conftest import FRESH_RUNS, PROJECT_ROOT, pipeline_against_mock
 
 from probe.analysis.report import analyze_run
+from probe.common.counting import counted
 from probe.replay.keys import durations_out
 from probe.write.diff import diff_runs
 
@@ -165,7 +166,7 @@ def test_a_replay_serves_each_sub_agent_the_answers_recorded_for_it(target, orde
     result, run = replay(recorded, program, "--fast", *(["--trust"] if order == "regrouped" else []))
     assert result.returncode == 0, result.stderr[-3000:]
     exchanges = len(lines(recorded))
-    assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({exchanges} requests)"
+    assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({counted(exchanges, 'request')})"
     assert json.loads((run / "manifest.json").read_text())["replay"] == {
         "of": f"{target}/{recorded.name}", "status": "every request matched", "requests": exchanges, "repeated": 0,
         "not_asked": [], "threads": {"recorded": 3, "bound": 3, "unbound": 0},

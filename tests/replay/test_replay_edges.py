@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conftest import PROJECT_ROOT
 
+from probe.common.counting import counted
 from probe.write.diff import diff_runs
 
 DATA = PROJECT_ROOT / "data"
@@ -77,7 +78,9 @@ def test_a_capture_against_another_stand_in_replays_with_the_same_bytes(tmp_path
     # Recorded here, but Qwen Code runs its tools without asking (--yolo): replayed with --trust.
     result = invoke(data, qwen_program, "probe.replay.run", "--run", str(run), "--fast", "--quiet", "--trust")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({len(original)} requests)"
+    assert (
+        result.stderr.strip().splitlines()[-1] == f"replay: every request matched ({counted(len(original), 'request')})"
+    )
     [new] = [folder for folder in (data / "qwen-code").iterdir() if folder != run]
     replayed = [json.loads(line) for line in (new / "traffic.jsonl").read_text().splitlines()]
     # The same bytes, framed the same way: the other server's own ids, line ends and Content-Length.
