@@ -150,7 +150,9 @@ def with_login(
     target = choose_login(target, login)
     # With made-up values for what the run fills in later: only {env.NAME} is checked here.
     made_up = target_environment(target, {}, stand_in, full_traffic, is_local(upstream), home=home)
-    if template is not None and not stand_in:  # the agent's own login: the mock's stand-ins need none of the user's
+    # Against the real API only: the mock's stand-ins need none of the user's, and a model on this machine (a local
+    # gateway, a stand-in of one's own) may hold the keys itself or ask for none.
+    if template is not None and not stand_in and not is_local(upstream):
         check_requires(target, home, made_up)
     check_placeholders(target, made_up, template, home, stand_in)
     if stand_in:

@@ -262,11 +262,29 @@ def test_a_capture_no_reader_understands_still_makes_a_page_that_opens(tmp_path)
         entry["request"]["body"] = {"payload": entry["request"]["body"]}
         lines.append(json.dumps(entry).replace("responses", "things").replace("response.", "thing.") + "\n")
     traffic.write_text("".join(lines))
-    page = page_of(traffic, tmp_path / "run", target=None)  # the generic renderer: every body is "not understood"
-    assert {turn["api"] for turn in data_of(page)["turns"]} == {"generic"}
-    assert len(page.encode()) < 40_000_000
+    page = page_of(traffic, tmp_path / "run", target=None)  # no renderer reads an API of its own
+    # No model call, so no turn: the 200 exchanges are other requests, counted by host, their 65 MB of bodies left
+    # out of the page (the report's Other hosts section lists them too).
+    data = data_of(page)
+    assert data["turns"] == [] and data["values"] == []
+    [host] = data["header"]["other_hosts"]
+    assert host[:4] == ["api.openai.com", "model-api", 200, "POST \u00d7200"] and host[4] > 60_000_000
+    assert len(page.encode()) < 1_000_000
+
+
+@pytest.mark.slow
+def test_the_page_leaves_raw_bodies_out_once_its_budget_for_them_is_spent(tmp_path):
+    template = template_request()
+    traffic = tmp_path / "traffic.jsonl"
+    lines = []
+    for entry in conversation(template, 200, 1, False):  # each request with an item no reader knows: 60 MB raw
+        entry["request"]["body"]["input"].append({"type": "weird_item", "payload": "x" * 300_000})
+        lines.append(json.dumps(entry) + "\n")
+    traffic.write_text("".join(lines))
+    page = page_of(traffic, tmp_path / "run", target=None)
     kept = [turn["raw_request"]["kept"] for turn in data_of(page)["turns"]]
-    assert kept[0] == "whole" and kept[-1] == "omitted"  # the page's budget for raw bodies ran out
+    assert len(kept) == 200 and kept[0] == "head" and kept[-1] == "omitted"
+    assert len(page.encode()) < 40_000_000
 
 
 def test_a_lone_surrogate_stays_in_its_own_value(tmp_path):
