@@ -160,11 +160,12 @@ def test_cline_runs_ls_and_writes_hello_py_for_the_scripted_model(tmp_path, scri
 
 def test_a_provider_entry_without_updated_at_sends_nothing_through_the_proxy(undated_run):
     """Why the target's entry carries `updatedAt`: without it Cline drops the entry without a word and turns to its
-    own login and host (unreachable here), so the proxy sees no request until the run is stopped."""
+    own login and host, which the run's refusing listener answers 403 at once (a run against the mock reaches nothing
+    else): the proxy sees no request, and Cline gives up."""
     bundled, finished, data = undated_run
     assert bundled.count("updatedAt:") == 1
     result = finished()
     [run] = (data / "cline-undated").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["exchanges"] == 0 and read_traffic(run) == [], result.stderr[-2000:]
-    assert manifest["status"] == "interrupted"  # it waited on its own host until the timeout stopped it
+    assert manifest["status"] == "agent-failed"  # its own host refused it: it stopped, with no request to the model

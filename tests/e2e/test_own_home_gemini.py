@@ -88,13 +88,14 @@ def test_the_users_own_home_is_used_and_left_as_it_was(tmp_path, gemini_program)
     [run] = (data / "gemini").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["session"] == "prompt"
-    # Only the base URLs are set, and every proxy variable at the run's refusing listener: no HOME, no trust
-    # override, no stand-in key.
+    # Only the base URLs and the run folder's trust are set (through gemini's variable, never its settings), and
+    # every proxy variable at the run's refusing listener: no HOME, no stand-in key.
     proxies = {proxy["name"]: proxy["url"] for proxy in manifest["proxies"]}
     assert without_refusal(manifest["agent"]["env"]) == {
         "GOOGLE_GEMINI_BASE_URL": proxies["api"],
         "CODE_ASSIST_ENDPOINT": proxies["codeassist"],
         "GOOGLE_VERTEX_BASE_URL": proxies["vertex"],
+        "GEMINI_CLI_TRUST_WORKSPACE": "true",
     }
     assert manifest["agent"]["cwd"] == str(project.resolve())
     entries = read_traffic(run)
@@ -136,9 +137,10 @@ def test_the_users_own_google_login_is_sent_through_the_code_assist_proxy(tmp_pa
     [run] = (data / "gemini").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["home"] == "own" and manifest["login"] == "google"
-    # The login's private settings and stand-in token are left out with the user's own home: only the base URLs.
+    # The login's private settings and stand-in token are left out with the user's own home: only the base URLs and
+    # the run folder's trust.
     base_urls = ["CODE_ASSIST_ENDPOINT", "GOOGLE_GEMINI_BASE_URL", "GOOGLE_VERTEX_BASE_URL"]
-    assert sorted(without_refusal(manifest["agent"]["env"])) == base_urls
+    assert sorted(without_refusal(manifest["agent"]["env"])) == sorted([*base_urls, "GEMINI_CLI_TRUST_WORKSPACE"])
     entries = read_traffic(run)
     assert {entry["proxy"] for entry in entries} == {"codeassist"}  # nothing went to the Gemini API's proxy
     paths = [entry["request"]["path"].split("?")[0] for entry in entries]
