@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from terminal_session import TerminalSession
@@ -12,6 +13,23 @@ WIDTH, HEIGHT = 200, 50  # wide enough that the mock's answer line is never wrap
 # What the mock answers to any prompt once its tool call has run (probe.mock.wording.final_answer_text).
 ANSWER_LINE = 'return "Hello, world!"'
 TOOL_OUTPUT = "agent-probe tool call"  # what the mock's tool call, `echo agent-probe tool call`, prints
+
+
+def wait_until_quiet(target_dir: Path, quiet: float = 3.0, timeout: float = 60.0) -> None:
+    """Wait until the run's traffic has not grown for `quiet` seconds. Some agents send one more request after
+    drawing the answer (Qwen Code asks the model about its next turn); leaving while it is in flight would record
+    it, rightly, as cut short, which is not what these sessions test."""
+    def size() -> int:
+        return sum(path.stat().st_size for path in target_dir.glob("*/traffic.jsonl"))
+
+    deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = size()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.2)
 
 
 def interactive_session(
@@ -36,6 +54,7 @@ def interactive_session(
             tmux.press("Enter")
             tmux.wait_until_gone(seen, timeout=60)
         answered = tmux.screen()
+        wait_until_quiet(data_dir / target)
         tmux.type_line(exit_command, timeout=60)
         status = tmux.wait_for_exit(timeout=240)
         assert status == 0, f"the pipeline ended with {status}; the screen shows:\n{tmux.screen()}"
