@@ -6,27 +6,14 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
+from probe.common.otlp_records import listed, request_class
+
 # Each signal's path from the request down to its items, and where an item's name is.
 SIGNALS = {
     "traces": (("resourceSpans", "scopeSpans", "spans"), "span"),
     "logs": (("resourceLogs", "scopeLogs", "logRecords"), "log"),
     "metrics": (("resourceMetrics", "scopeMetrics", "metrics"), "metric"),
 }
-
-
-def request_class(signal: str):
-    """The generated class of a signal's export request (imported when first needed: it loads the descriptors)."""
-    if signal == "traces":
-        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
-        return ExportTraceServiceRequest
-    if signal == "logs":
-        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-
-        return ExportLogsServiceRequest
-    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-
-    return ExportMetricsServiceRequest
 
 
 def names_in_protobuf(data: bytes, signal: str) -> list[str]:
@@ -49,11 +36,6 @@ def names_in_json(value: Any, signal: str) -> list[str]:
             for record in listed(scope, inner):
                 names.append(log_name(record) if item == "log" else str(record.get("name", "")))
     return names
-
-
-def listed(value: Any, key: str) -> list[dict]:
-    found = value.get(key) if isinstance(value, dict) else None
-    return [each for each in found if isinstance(each, dict)] if isinstance(found, list) else []
 
 
 def log_name(record: dict) -> str:

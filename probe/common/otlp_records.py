@@ -1,0 +1,221 @@
+"""An OTLP/HTTP export (logs, metrics or traces; protobuf or JSON) as flat records, one per log record, span or
+metric: the shape of a run's telemetry.jsonl (see docs/agent-account.md)."""
+
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+
+# Each signal's path from the export request down to its items.
+SIGNALS = {
+    "traces": ("resourceSpans", "scopeSpans", "spans"),
+    "logs": ("resourceLogs", "scopeLogs", "logRecords"),
+    "metrics": ("resourceMetrics", "scopeMetrics", "metrics"),
+}
+PATHS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
+# The value shapes of a metric's data points, by the field that holds them.
+METRIC_KINDS = ("sum", "gauge", "histogram", "exponentialHistogram", "summary")
+
+
+def request_class(signal: str):
+    """The generated class of a signal's export request (imported when first needed: it loads the descriptors)."""
+    if signal == "traces":
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        return ExportTraceServiceRequest
+    if signal == "logs":
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+        return ExportLogsServiceRequest
+    if signal == "metrics":
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+        return ExportMetricsServiceRequest
+    raise ValueError(f"no OTLP signal {signal}")
+
+
+def export_from_protobuf(data: bytes, signal: str) -> dict:
+    """A protobuf export request in its JSON form (ids as hex, as OTLP/JSON writes them)."""
+    try:
+        message = request_class(signal).FromString(data)
+    except DecodeError as error:
+        raise ValueError("not an OTLP protobuf export") from error
+    value = json_format.MessageToDict(message)
+    hex_ids(value)
+    return value
+
+
+def hex_ids(value: Any) -> None:
+    """Protobuf's JSON form writes bytes as base64; OTLP/JSON writes trace and span ids as hex."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str):
+                value[key] = base64_to_hex(item)
+            else:
+                hex_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            hex_ids(item)
+
+
+def base64_to_hex(text: str) -> str:
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(text, validate=True).hex()
+    except (binascii.Error, ValueError):
+        return text
+
+
+def records(export: Any, signal: str) -> list[dict]:
+    """Every item of an export request (its JSON form), flattened: signal, service, resource and scope, name,
+    times in seconds since the epoch, attributes as a plain mapping, and the item's own fields by signal."""
+    if signal not in SIGNALS:
+        raise ValueError(f"no OTLP signal {signal}")
+    outer, middle, inner = SIGNALS[signal]
+    found = []
+    for resource_entry in listed(export, outer):
+        resource = attributes(listed(resource_entry.get("resource"), "attributes"))
+        for scope_entry in listed(resource_entry, middle):
+            scope = scope_entry.get("scope") if isinstance(scope_entry.get("scope"), dict) else {}
+            for item in listed(scope_entry, inner):
+                record = {
+                    "signal": signal,
+                    "service": resource.get("service.name"),
+                    "resource": resource,
+                    "scope": scope.get("name"),
+                }
+                record.update(ITEM_READERS[signal](item))
+                found.append(record)
+    return found
+
+
+def log_item(item: dict) -> dict:
+    fields = attributes(listed(item, "attributes"))
+    return {
+        "name": log_name(item, fields),
+        "time": seconds(item.get("timeUnixNano")) or seconds(item.get("observedTimeUnixNano")),
+        "attributes": fields,
+        "body": any_value(item.get("body")) if isinstance(item.get("body"), dict) else None,
+        "severity": item.get("severityText") or None,
+        "trace_id": item.get("traceId") or None,
+        "span_id": item.get("spanId") or None,
+    }
+
+
+def span_item(item: dict) -> dict:
+    start, end = seconds(item.get("startTimeUnixNano")), seconds(item.get("endTimeUnixNano"))
+    status = item.get("status") if isinstance(item.get("status"), dict) else {}
+    return {
+        "name": str(item.get("name", "")),
+        "time": start,
+        "end": end,
+        "attributes": attributes(listed(item, "attributes")),
+        "kind": item.get("kind"),
+        "status": status.get("code"),
+        "trace_id": item.get("traceId") or None,
+        "span_id": item.get("spanId") or None,
+        "parent_span_id": item.get("parentSpanId") or None,
+        "events": [span_event(event) for event in listed(item, "events")],
+    }
+
+
+def span_event(event: dict) -> dict:
+    return {
+        "name": str(event.get("name", "")),
+        "time": seconds(event.get("timeUnixNano")),
+        "attributes": attributes(listed(event, "attributes")),
+    }
+
+
+def metric_item(item: dict) -> dict:
+    kind = next((name for name in METRIC_KINDS if isinstance(item.get(name), dict)), None)
+    points = []
+    for point in listed(item.get(kind) if kind else None, "dataPoints"):
+        value = point.get("asDouble", point.get("asInt"))
+        if value is None and "sum" in point:  # a histogram's: its sum and count
+            value = point.get("sum")
+        points.append(
+            {
+                "time": seconds(point.get("timeUnixNano")),
+                "start": seconds(point.get("startTimeUnixNano")),
+                "value": number(value),
+                "count": number(point.get("count")),
+                "attributes": attributes(listed(point, "attributes")),
+            }
+        )
+    return {
+        "name": str(item.get("name", "")),
+        "time": max((point["time"] for point in points if point["time"]), default=None),
+        "unit": item.get("unit") or None,
+        "kind": kind,
+        "points": points,
+        "attributes": {},
+    }
+
+
+ITEM_READERS = {"logs": log_item, "traces": span_item, "metrics": metric_item}
+
+
+def log_name(item: dict, fields: dict) -> str:
+    """A log record's event name: its own field, its `event.name` attribute, or else its body's text."""
+    if item.get("eventName"):
+        return str(item["eventName"])
+    if isinstance(fields.get("event.name"), str):
+        return fields["event.name"]
+    body = any_value(item.get("body")) if isinstance(item.get("body"), dict) else None
+    return body if isinstance(body, str) else ""
+
+
+def attributes(pairs: list[dict]) -> dict:
+    """OTLP's key/value list as a mapping; a key given twice keeps its last value."""
+    return {str(pair.get("key", "")): any_value(pair.get("value")) for pair in pairs}
+
+
+def any_value(value: Any) -> Any:
+    """An OTLP AnyValue as the plain value it holds."""
+    if not isinstance(value, dict):
+        return None
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "intValue" in value:
+        return number(value["intValue"])
+    if "doubleValue" in value:
+        return number(value["doubleValue"])
+    if "arrayValue" in value:
+        array = value["arrayValue"] if isinstance(value["arrayValue"], dict) else {}
+        return [any_value(each) for each in array.get("values", []) if isinstance(each, dict)]
+    if "kvlistValue" in value:
+        kvlist = value["kvlistValue"] if isinstance(value["kvlistValue"], dict) else {}
+        return attributes(listed(kvlist, "values"))
+    if "bytesValue" in value:
+        return value["bytesValue"]  # base64, as OTLP/JSON writes it
+    return None
+
+
+def number(value: Any) -> int | float | None:
+    """OTLP/JSON writes 64-bit integers as strings."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+
+
+def seconds(nanos: Any) -> float | None:
+    value = number(nanos)
+    return value / 1e9 if value else None
+
+
+def listed(value: Any, key: str) -> list[dict]:
+    found = value.get(key) if isinstance(value, dict) else None
+    return [each for each in found if isinstance(each, dict)] if isinstance(found, list) else []
