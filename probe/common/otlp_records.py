@@ -40,7 +40,7 @@ def export_from_protobuf(data: bytes, signal: str) -> dict:
         message = request_class(signal).FromString(data)
     except DecodeError as error:
         raise ValueError("not an OTLP protobuf export") from error
-    value = json_format.MessageToDict(message)
+    value = json_format.MessageToDict(message, use_integers_for_enums=True)
     hex_ids(value)
     return value
 
@@ -219,3 +219,13 @@ def seconds(nanos: Any) -> float | None:
 def listed(value: Any, key: str) -> list[dict]:
     found = value.get(key) if isinstance(value, dict) else None
     return [each for each in found if isinstance(each, dict)] if isinstance(found, list) else []
+
+
+def names_in_protobuf(data: bytes, signal: str) -> list[str]:
+    """The names of the items a protobuf export carries (what another host was sent)."""
+    return names_in_json(export_from_protobuf(data, signal), signal)
+
+
+def names_in_json(value: Any, signal: str) -> list[str]:
+    """The names of the items an export (its JSON form) carries: span and metric names, log records' event names."""
+    return [record["name"] for record in records(value, signal)]

@@ -6,9 +6,9 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
-from probe.analyse.hosts import otlp, sentry
+from probe.analyse.hosts import sentry
 from probe.analyse.hosts.kinds import table
-from probe.common import fastjson
+from probe.common import fastjson, otlp_records
 
 EVENTS_PER_EXCHANGE = 500  # events named from one body: a hostile batch of millions is counted, not listed
 BODY_LIMIT = 4 * 1024 * 1024  # bytes of body decoded (a protobuf one grows tenfold as Python objects): noted past it
@@ -45,8 +45,8 @@ def names_in(exchange, events_format: str):
     if events_format == "otlp":
         signal = exchange.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         if body.is_json:
-            return otlp.names_in_json(body.value, signal)
-        return otlp.names_in_protobuf(body_bytes(body), signal)
+            return otlp_records.names_in_json(body.value, signal)
+        return otlp_records.names_in_protobuf(body_bytes(body), signal)
     if events_format == "sentry":
         return sentry.names_in_envelope(body_bytes(body))
     shape = table().batches.get(events_format)
