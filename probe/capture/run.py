@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from probe.capture import agent_home, agents, environment, forward, hangup, processes, resume, scrub, session, watchdog
+from probe.capture.account import transcript
 from probe.capture.ending import finish_manifest, proxy_outcome
 from probe.capture.options import home_of, mock_transport_of, workdir_of
 from probe.capture.ports import parse_port_overrides
@@ -256,6 +257,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             stop_watching()  # after mitmdump, so that what it wrote on its way out is shown too
         if kept is not None:
             kept.keep(recording)  # before the home it may be in is removed, and scrubbed with the run's files
+        if recording is not None and plan.agent:  # the agent's own session file, read before its home is removed
+            transcript.keep(plan, recording, home, env)
         if home is not None:
             agent_home.remove(home)
         if workdir is not None:

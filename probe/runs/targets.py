@@ -20,6 +20,7 @@ from probe.runs.logins import Login, parse_logins
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.resumable import Resume, parse_resume
 from probe.runs.target_checks import Checker, agent_files, nul_location
+from probe.runs.transcripts import Transcript, parse_transcript
 
 __all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -93,6 +94,7 @@ class Target:
     stall_timeout: float = 300.0  # seconds of upstream silence before an exchange is cut off; 0: never
     auto_approve: AutoApprove | None = None  # None: the agent asks before its tools (or refuses them), as run here
     resume: Resume | None = None  # None: a run of it cannot be resumed (--resume)
+    transcript: Transcript | None = None  # None: its agent keeps no session file the run reads
     path: Path | None = None
     text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
@@ -140,6 +142,7 @@ AGENT_KEYS = {
     "requires": ("list", False),  # probe.runs.login_needs
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
     "resume": ("mapping", False),  # probe.runs.resumable
+    "transcript": ("mapping", False),  # probe.runs.transcripts
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 
@@ -276,6 +279,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         stall_timeout=float(data.get("stall_timeout", 300)),
         auto_approve=auto,
         resume=resume,
+        transcript=parse_transcript(agent["transcript"], check) if "transcript" in agent else None,
         path=path,
         text=text,
     )
