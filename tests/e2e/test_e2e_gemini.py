@@ -7,6 +7,7 @@ import os
 import pytest
 from conftest import pipeline_against_mock, read_traffic, tokens_line
 from losses import assert_run_loses_nothing
+from transcript_checks import assert_transcript_kept
 
 from probe.read.sse import parse
 from probe.redact.secrets import fingerprint
@@ -108,3 +109,9 @@ def test_every_text_the_fresh_run_captured_reaches_an_output(gemini_run):
     joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
     _, run, _ = gemini_run
     assert_run_loses_nothing(run)
+
+
+def test_its_chat_file_is_kept_as_the_transcript(gemini_run):
+    """gemini writes its chat file in the private home, as JSON lines: the run keeps it before the home goes."""
+    _, run, _ = gemini_run
+    assert_transcript_kept(run, "gemini", PROMPT, "Hello, world!")

@@ -8,6 +8,7 @@ import pytest
 from chat_checks import assert_key_never_reached, assert_report_shows_the_mocks_tool_call_and_usage, chunks
 from conftest import pipeline_against_mock, read_traffic
 from losses import assert_run_loses_nothing
+from transcript_checks import assert_transcript_kept
 
 from probe.redact.secrets import fingerprint
 
@@ -79,3 +80,9 @@ def test_every_text_the_fresh_run_captured_reaches_an_output(qwen_run):
     joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
     _, run, _ = qwen_run
     assert_run_loses_nothing(run)
+
+
+def test_its_chat_file_is_kept_as_the_transcript(qwen_run):
+    """Qwen Code writes its chat file in the private home, as JSON lines: the run keeps it before the home goes."""
+    _, run, _ = qwen_run
+    assert_transcript_kept(run, "qwen-code", PROMPT, "Hello, world!")

@@ -114,7 +114,7 @@ def session_ids(traffic: Path, header: str | None) -> list[str]:
     start of each line is read, where a record's headers are; a value that is not a plain id is ignored."""
     if header is None:
         return []
-    pattern = re.compile(rb'\["' + re.escape(header.encode()) + rb'","([^"\\]{1,200})"\]', re.IGNORECASE)
+    pattern = re.compile(rb'\["' + re.escape(header.encode()) + rb'",\s*"([^"\\]{1,200})"\]', re.IGNORECASE)
     ids: list[str] = []
     try:
         with traffic.open("rb") as file:
