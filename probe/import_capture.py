@@ -31,11 +31,15 @@ TASK_HELP = {  # the invoke task's (probe.tasks)
     "target": "NAME: file the run under this target's name (default: imported); each exchange is still read by its "
     "own API's reader",
     "label": "TEXT: added to the run folder's name",
+    "account": "FILE: the agent's own telemetry file, kept beside the recording (an OTLP JSON file, gemini-cli's "
+    "telemetry outfile or Copilot CLI's), read into the run's telemetry.jsonl",
 }
 RAW_SECRETS = (
     "the source held {} unmasked (now masked as at capture, each as a fingerprint): treat the source "
     "file itself as secret"
 )
+
+ACCOUNT_SECRETS = "the account file held {} (now masked, each as a fingerprint): treat the file itself as secret"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,13 +52,17 @@ def main(argv: list[str] | None = None) -> int:
         "reader",
     )
     parser.add_argument("--label", default="", help="added to the run folder's name")
+    parser.add_argument("--account", metavar="FILE", help=TASK_HELP["account"].split(": ", 1)[1])
     args = parser.parse_args(argv)
     if args.target is not None and not TARGET_NAME.match(args.target):
         raise UsageError(f"--target {args.target!r}: expected lowercase letters, digits, '.', '_' or '-'")
     source = Path(args.file)
     if not source.is_file():
         raise RunError(f"{display(source)}: {'not a file' if source.exists() else 'no such file'}")
-    run = import_file(source, args.target, args.label)
+    account = Path(args.account) if args.account else None
+    if account is not None and not account.is_file():
+        raise RunError(f"--account {display(account)}: {'not a file' if account.exists() else 'no such file'}")
+    run = import_file(source, args.target, args.label, account)
     print(f"run: {display(run)}")
     # The usual analysis, as `analyze --run RUN` runs it (probe.analysis.analyze).
     refreshed = refresh(run)
@@ -65,9 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def import_file(source: Path, target: str | None, label: str) -> Path:
-    """Write the run folder of `source`: its masked traffic.jsonl and a manifest saying where it came from."""
+def import_file(source: Path, target: str | None, label: str, account: Path | None = None) -> Path:
+    """Write the run folder of `source`: its masked traffic.jsonl (and, given `account`, the agent's own telemetry
+    as telemetry.jsonl) and a manifest saying where it came from."""
     reader = detect(source)
+    # Here, not at the top: `invoke` imports this module for every task's help.
+    from probe.capture.imports import account_file
+
+    shape = account_file.sniff(account) if account is not None else None  # both told apart before a folder is made
     digest = sha256_of(source)
     label = mask_tokens_and_urls(label)
     run = create_run(target or FOLDER, label)
@@ -101,6 +114,15 @@ def import_file(source: Path, target: str | None, label: str) -> Path:
     if notes:
         manifest["imported"]["notes"] = notes
     said = []
+    if account is not None:
+        read = account_file.write_telemetry(account, shape, run / "telemetry.jsonl")
+        manifest["account"] = {"telemetry": read.telemetry}
+        if "stopped" in read.telemetry:
+            said.append(f"--account {read.telemetry['source']}: {read.telemetry['stopped']}")
+            warn(said[-1])
+        if read.masked:
+            said.append(ACCOUNT_SECRETS.format(counted(read.masked, "secret")))
+            warn(said[-1])
     if expansion.stopped:
         manifest["imported"]["stopped"] = expansion.stopped
         said.append(expansion.stopped)  # (warned when it stopped)

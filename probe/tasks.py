@@ -347,9 +347,9 @@ def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None
 
 
 @task(klass=ProbeTask, name="import", positional=["file"], help=import_script.TASK_HELP)
-def import_(c, file, target=None, label=None):
+def import_(c, file, target=None, label=None, account=None):
     """Import a recording made elsewhere (HAR, mitmproxy flows, a cassette, a trace) as a new run, and analyse it."""
-    call(c, import_script.main, [file, *script_argv(target=target, label=label)])
+    call(c, import_script.main, [file, *script_argv(target=target, label=label, account=account)])
 
 
 @task(klass=ProbeTask)

@@ -2,7 +2,8 @@
 answers each request with the recorded answer it matches; the new run's manifest says whether every request
 matched, or at which one the agent diverged (`python -m probe.replay.run --run RUN`, `invoke replay`). The agent
 carries out the recorded tool calls: a run from elsewhere, or one of an agent that auto-approves its tools, needs
---trust or --approvals (probe.replay.trust)."""
+--trust or --approvals (probe.replay.trust). The recording's own account, where it kept one, is carried into the new
+run's recorded-account/ beside the replay's own (probe.runs.recorded_account)."""
 
 import json
 import queue
@@ -23,6 +24,7 @@ from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import display
 from probe.replay.trust import permit
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
+from probe.runs.recorded_account import carry
 from probe.runs.targets import Target, known_targets, load_target, named_by_data
 from probe.write import live_feed
 from probe.write.report_paths import viewer_path
@@ -210,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             record = outcome(recorded, stand_in.stop()) | {"trust": allowed.why}
             new_manifest, _ = load_manifest(result.run)
             if new_manifest is not None:  # the report, written next, shows it
-                write_manifest(result.run, {**without_schema(new_manifest), "replay": record})
+                write_manifest(result.run, with_replay(new_manifest, record, carry(recorded, result.run)))
             if result.status != "recording-failed":
                 report, warnings = analyze_run(result.run, target)
                 for warning in warnings:
@@ -270,6 +272,17 @@ def following(record: dict) -> str:
         f"then, as a consequence, {count:,} later request{'s' if count > 1 else ''} matched nothing either "
         f"({named}): what the agent asked once it had been answered with an error"
     )
+
+
+def with_replay(manifest: dict, record: dict, carried: dict | None) -> dict:
+    """The replay's own manifest with its `replay` record, and the recording's account, where it kept one, beside
+    the replay's own under `account.recorded` (the replay's `account` is what its own run kept: never the
+    recording's)."""
+    updated = {**without_schema(manifest), "replay": record}
+    if carried is not None:
+        account = manifest.get("account") if isinstance(manifest.get("account"), dict) else {}
+        updated["account"] = {**account, "recorded": carried}
+    return updated
 
 
 def without_schema(manifest: dict) -> dict:
