@@ -103,7 +103,9 @@ def write_telemetry(path: Path, shape: str, telemetry: Path) -> Read:
                     masked += count
         except (ijson.JSONError, UnicodeDecodeError) as error:
             if not source.reached:
-                stopped = mask_tokens_and_urls(f"not JSON after export {exports:,} ({error}): the rest is left out")[:300]
+                stopped = mask_tokens_and_urls(f"not JSON after export {exports:,} ({error}): the rest is left out")[
+                    :300
+                ]
     if source.reached:
         stopped = f"read up to {MAX_BYTES:,} bytes: the rest is left out"
     summary = {"state": "on", "from": "imported", "source": mask_tokens_and_urls(path.name), "format": shape}
