@@ -6,6 +6,7 @@ import json
 import pytest
 
 from probe.capture.account import session_files, transcript
+from probe.capture.scrub import mask_values
 from probe.common.errors import TargetError
 from probe.runs.targets import parse_target
 
@@ -26,7 +27,7 @@ def test_a_long_or_broken_record_is_a_note_and_the_rest_is_masked(tmp_path, monk
     secret = "ghp_" + "ReadingPlanted0123456789abcdefghijklm"
     long = json.dumps({"x": "y" * 500})
     path.write_text(f'{json.dumps({"a": secret})}\n{long}\nnot json\n\n{{"b": 1}}\n')
-    lines = list(session_files.records(path, "codex", ["y" * 3], False))
+    lines = list(session_files.records(path, "codex", lambda text: mask_values(text, ["y" * 3])))
     assert [line["line"] for line in lines] == [0, 1, 2, 4]
     assert secret not in json.dumps(lines) and "REDACTED" in lines[0]["record"]["a"]
     assert "over 100 bytes" in lines[1]["note"] and "not a JSON record" in lines[2]["note"]

@@ -19,6 +19,7 @@ def wait_until_quiet(target_dir: Path, quiet: float = 3.0, timeout: float = 60.0
     """Wait until the run's traffic has not grown for `quiet` seconds. Some agents send one more request after
     drawing the answer (Qwen Code asks the model about its next turn); leaving while it is in flight would record
     it, rightly, as cut short, which is not what these sessions test."""
+
     def size() -> int:
         return sum(path.stat().st_size for path in target_dir.glob("*/traffic.jsonl"))
 

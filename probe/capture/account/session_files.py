@@ -1,10 +1,9 @@
 """Reads one of an agent's session files, bounded, into the records transcript.jsonl keeps, each masked."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from probe.capture.scrub import mask_values
 from probe.redact.masking import mask_json_scanned
 
 MAX_FILE = 64 * 1024 * 1024  # bytes of one session file: a larger one is not read, and the manifest says so
@@ -44,7 +43,12 @@ def whole_document(path: Path, source: str) -> list | None:
     return messages if isinstance(messages, list) else None
 
 
-def records(path: Path, source: str, secrets: list[str], keep_secrets: bool) -> Iterator[dict]:
+# Masks the environment's secret values in a text (probe.capture.scrub.mask_values, given by the caller so that
+# this module stays shallow); None: the run keeps its secrets.
+TextMask = Callable[[str], str] | None
+
+
+def records(path: Path, source: str, mask_text: TextMask) -> Iterator[dict]:
     """transcript.jsonl's lines for one session file, read no further than the limits: `{"source", "file", "line",
     "record"}`, each record masked (the environment's secret values, then every secret shape at any depth), or a
     `"note"` in place of a record that is too long or not JSON. Read only: the file is never changed."""
@@ -52,7 +56,7 @@ def records(path: Path, source: str, secrets: list[str], keep_secrets: bool) -> 
     messages = whole_document(path, source)
     if messages is not None:
         for index, message in enumerate(messages):
-            yield base | {"line": index, "record": masked(message, secrets, keep_secrets)}
+            yield base | {"line": index, "record": masked(message, mask_text, mask_text is None)}
         return
     for index, line in enumerate(lines_of(path)):
         if line is None:
@@ -62,19 +66,19 @@ def records(path: Path, source: str, secrets: list[str], keep_secrets: bool) -> 
             continue
         try:
             text = line.decode("utf-8")
-            record = json.loads(mask_values(text, secrets) if not keep_secrets else text)
+            record = json.loads(mask_text(text) if mask_text else text)
         except ValueError:
             yield base | {"line": index, "note": f"not a JSON record ({len(line):,} bytes), not kept"}
             continue
-        yield base | {"line": index, "record": masked(record, [], keep_secrets)}
+        yield base | {"line": index, "record": masked(record, None, mask_text is None)}
 
 
-def masked(record: object, secrets: list[str], keep_secrets: bool) -> object:
-    """A record with every secret masked (unless the run keeps them): `secrets` are the environment's values."""
+def masked(record: object, mask_text: TextMask, keep_secrets: bool = False) -> object:
+    """A record with every secret masked (unless the run keeps them): `mask_text` masks the environment's values."""
     if keep_secrets:
         return record
-    if secrets:
-        record = json.loads(mask_values(json.dumps(record), secrets))
+    if mask_text:
+        record = json.loads(mask_text(json.dumps(record)))
     return mask_json_scanned(record)[0]
 
 

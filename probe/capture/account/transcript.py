@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from probe.capture.account.session_files import MAX_FILE, count_records, records
-from probe.capture.scrub import secret_values
+from probe.capture.scrub import mask_values, secret_values
 from probe.runs.placeholders import fill_placeholders
 from probe.runs.transcripts import SESSION, Transcript
 
@@ -133,13 +133,14 @@ def session_ids(traffic: Path, header: str | None) -> list[str]:
 def write(found: list[Path], source: str, run: Path, secrets: list[str], keep_secrets: bool) -> dict:
     """transcript.jsonl from the session files, each read no further than its limit; what the manifest says."""
     count, kept_files, notes = 0, [], []
+    mask_text = None if keep_secrets else lambda text: mask_values(text, secrets)
     with open(os.open(run / TRANSCRIPT, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
         for path in found[:MAX_FILES]:
             try:
                 if path.stat().st_size > MAX_FILE:
                     notes.append(f"{path.name} is over {MAX_FILE:,} bytes, not read")
                     continue
-                for line in records(path, source, secrets, keep_secrets):
+                for line in records(path, source, mask_text):
                     out.write(json.dumps(line, ensure_ascii=False) + "\n")
                     count += "record" in line
             except (OSError, UnicodeDecodeError) as error:
