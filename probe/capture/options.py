@@ -79,6 +79,12 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         help="write the live feed (a line per exchange) to this file instead of stderr (an interactive session's "
         "default: live-feed.txt in the run folder, so that it does not draw over the agent's screen)",
     )
+    parser.add_argument(
+        "--agent-telemetry",
+        action=argparse.BooleanOptionalAction,
+        help=f"point the agent's own telemetry at a receiver on 127.0.0.1 and keep it as telemetry.jsonl (default: "
+        f"{TELEMETRY_DEFAULT}; see docs/capture.md)",
+    )
     add_recording_arguments(parser)
 
 
@@ -137,6 +143,12 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 HOMES = ("own", "private")
+TELEMETRY_DEFAULT = "off"
+
+
+def telemetry_of(args: argparse.Namespace, stand_in: bool = False) -> bool:
+    """--agent-telemetry or --no-agent-telemetry, else the default."""
+    return bool(args.agent_telemetry) if getattr(args, "agent_telemetry", None) is not None else False
 
 
 def parse_capture_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:

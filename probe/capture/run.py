@@ -11,13 +11,14 @@ from pathlib import Path
 
 from probe.capture import agent_home, agents, environment, forward, hangup, processes, resume, scrub, session, watchdog
 from probe.capture.account import transcript
+from probe.capture.account.telemetry import AgentTelemetry, plan_telemetry
 from probe.capture.ending import finish_manifest, proxy_outcome
-from probe.capture.options import home_of, mock_transport_of, workdir_of
+from probe.capture.options import home_of, mock_transport_of, telemetry_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies
 from probe.capture.refusal import refusing_environment
 from probe.capture.supervision import INTERRUPTED, Outcome, hung_up, supervise, wait_for_a_problem
-from probe.capture.terminal import terminal_problem
+from probe.capture.terminal import check_interactive
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
 from probe.common.cli import FRESH
 from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
@@ -68,6 +69,7 @@ class Plan:
     interactive: bool = False  # the agent's own UI in this terminal (a run given neither prompt nor command)
     all_hosts: bool = False  # a forward proxy too, which every other host the agent talks to goes through
     origin: resume.Origin | None = None  # --resume: the run whose kept session the agent goes on with
+    telemetry: AgentTelemetry | None = None  # the agent's own telemetry (--agent-telemetry), its receiver
 
 
 def capture(
@@ -96,6 +98,7 @@ def capture(
     login: str | None = None,
     all_hosts: bool = False,
     resume_run: str | None = None,
+    agent_telemetry: bool = False,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -110,7 +113,8 @@ def capture(
     target_environment). `agent_args` are added to the agent's command. `login` names the target's login the agent
     uses (default: the first it lists; see probe.runs.logins). An agent run given neither a prompt nor a
     command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts).
-    `resume_run` (--resume) names the run whose kept session the agent goes on with."""
+    `resume_run` (--resume) names the run whose kept session the agent goes on with. `agent_telemetry` points the
+    agent's own telemetry at a receiver of the run's (probe.capture.account)."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -129,6 +133,8 @@ def capture(
     target = environment.with_login(
         target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream
     )
+    telemetry = plan_telemetry(target, agent_telemetry, agent and command is None, home)
+    target = telemetry.switched_on(target)
     check_upstream(upstream)  # before the manifest records it
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
@@ -160,6 +166,7 @@ def capture(
         interactive,
         all_hosts,
         origin,
+        telemetry,
     )
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -236,6 +243,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             if plan.target.resume is not None and plan.home == "private" and plan.command is None:
                 kept = resume.SessionState(plan.target, plan.origin)
             cwd = workdir or Path(plan.workdir or os.getcwd())
+            plan.telemetry.start(recording.run)
             outcome = run_agent(plan, recording, proxies, home, env, cwd, kept)
         else:
             announce(proxies, recording.run)
@@ -253,6 +261,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if proxies is not None:
             proxies.stop()
             outcome = proxy_outcome(proxies, outcome)
+        if plan.telemetry is not None and recording is not None:
+            plan.telemetry.stop(recording.manifest)  # the agent has exited: what it sent on its way out has landed
         if stop_watching is not None:
             stop_watching()  # after mitmdump, so that what it wrote on its way out is shown too
         if kept is not None:
@@ -295,6 +305,7 @@ def run_agent(
     values = {"prompt": plan.prompt or "", "run": str(recording.run.resolve()), "agent_home": str(home)}
     values.update({f"proxy.{name}": url for name, url in proxies.urls.items()}, workdir=str(cwd.resolve()))
     values.update({"ca": str(proxies.ca), "forward": proxies.agent_forward} if proxies.forward else {})  # --all-hosts
+    values.update(plan.telemetry.values() if plan.telemetry else {})  # --agent-telemetry: {telemetry}
     # What the target set is recorded in the manifest; the rest of the environment is the user's own.
     target_env = environment.target_environment(
         plan.target, values, plan.stand_in, plan.full_traffic, plan.local_upstream, home=plan.home
@@ -326,15 +337,6 @@ def run_agent(
     if plan.interactive:
         print("interactive session: leave the agent its own way (/exit, /quit…) to end the run", file=sys.stderr)
     return supervise(argv, env, plan.timeout, lambda: proxies.problem(recording.run), cwd, plan.interactive)
-
-
-def check_interactive(target: Target) -> None:
-    """An interactive session needs the target's interactive command and a terminal to run it in."""
-    if not target.interactive:
-        raise UsageError(f"{target.name} has no interactive session (agent.interactive in its target): give --prompt")
-    problem = terminal_problem()
-    if problem is not None:
-        raise UsageError(problem)
 
 
 def announce_agent(target: Target, chosen: agents.Agent) -> None:
@@ -381,6 +383,7 @@ def capture_from_arguments(
         login=args.login,
         all_hosts=args.all_hosts,
         resume_run=args.resume,
+        agent_telemetry=telemetry_of(args, stand_in),
     )
     report_outcome(result)
     return result

@@ -6,6 +6,18 @@ import signal
 import sys
 import termios
 
+from probe.common.errors import UsageError
+from probe.runs.targets import Target
+
+
+def check_interactive(target: Target) -> None:
+    """An interactive session needs the target's interactive command and a terminal to run it in."""
+    if not target.interactive:
+        raise UsageError(f"{target.name} has no interactive session (agent.interactive in its target): give --prompt")
+    problem = terminal_problem()
+    if problem is not None:
+        raise UsageError(problem)
+
 
 def terminal_problem() -> str | None:
     """Why an interactive session cannot run from here, or None: it needs this process's standard input and output

@@ -8,14 +8,14 @@ from probe.common.errors import TargetError
 AGENTS = "the agent's environment (yours, with the target's variables)"
 
 PLACEHOLDER = re.compile(
-    r"\{(prompt|run|agent_home|workdir|session|ca|forward|proxy\.[A-Za-z0-9_-]+|env\.[A-Za-z_][A-Za-z0-9_]*)\}"
+    r"\{(prompt|run|agent_home|workdir|session|ca|forward|telemetry|proxy\.[A-Za-z0-9_-]+|env\.[A-Za-z_][A-Za-z0-9_]*)\}"
 )
 
 
 def fill_placeholders(text: str, values: dict[str, str]) -> str:
     """Replace `{prompt}`, `{run}`, `{agent_home}`, `{workdir}`, `{session}` (with --resume), `{ca}` and
-    `{forward}` (with --all-hosts), `{proxy.NAME}` and `{env.NAME}` with what `values` holds for them (`env.NAME` as
-    such); anything else, other braces too, is left alone."""
+    `{forward}` (with --all-hosts), `{telemetry}` (with --agent-telemetry), `{proxy.NAME}` and `{env.NAME}` with
+    what `values` holds for them (`env.NAME` as such); anything else, other braces too, is left alone."""
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
 
 

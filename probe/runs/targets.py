@@ -21,6 +21,7 @@ from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.resumable import Resume, parse_resume
 from probe.runs.target_checks import Checker, agent_files, nul_location
 from probe.runs.transcripts import Transcript, parse_transcript
+from probe.runs.telemetry_switch import TelemetrySwitch, parse_telemetry
 
 __all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -95,6 +96,7 @@ class Target:
     auto_approve: AutoApprove | None = None  # None: the agent asks before its tools (or refuses them), as run here
     resume: Resume | None = None  # None: a run of it cannot be resumed (--resume)
     transcript: Transcript | None = None  # None: its agent keeps no session file the run reads
+    telemetry: TelemetrySwitch | None = None  # None: its file says nothing of the agent's own telemetry
     path: Path | None = None
     text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
@@ -143,6 +145,7 @@ AGENT_KEYS = {
     "auto_approve": ("mapping", False),  # probe.runs.auto_approve
     "resume": ("mapping", False),  # probe.runs.resumable
     "transcript": ("mapping", False),  # probe.runs.transcripts
+    "telemetry": ("mapping", False),  # probe.runs.telemetry_switch (--agent-telemetry)
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 
@@ -226,6 +229,9 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         for text in agent.get("resume", {}).get(key, [])
     ]
     written_files = [("agent.files", files), ("agent.mock_files", mock_files)]
+    telemetry = parse_telemetry(agent["telemetry"], check, agent_files) if "telemetry" in agent else None
+    variables += [("agent.telemetry.env", telemetry.env if telemetry else {})]
+    places += [("agent.telemetry.arguments", text) for text in (telemetry.arguments if telemetry else ())]
     for login in logins:
         variables += [(f"{login.where()}.{kind}", getattr(login, kind)) for kind in ENVIRONMENTS]
         written_files += [(f"{login.where()}.{kind}", getattr(login, kind)) for kind in ("files", "mock_files")]
@@ -280,6 +286,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         auto_approve=auto,
         resume=resume,
         transcript=parse_transcript(agent["transcript"], check) if "transcript" in agent else None,
+        telemetry=telemetry,
         path=path,
         text=text,
     )

@@ -1,0 +1,83 @@
+"""A target's `agent.telemetry`: how its agent's own OpenTelemetry is pointed at the run's receiver
+(--agent-telemetry), or why it has none."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+KEYS = {
+    # Why the agent has no telemetry of its own to switch on, in one line: the only key then.
+    "none": ("string", False),
+    # Set in the agent's environment, over the user's: {telemetry} is the receiver's base URL, http://127.0.0.1:PORT.
+    "env": ("string mapping", False),
+    # Added after the agent's command and its interactive session's (codex's -c otel.…).
+    "arguments": ("list of strings", False),
+    # Written into a private home only, like agent.files: the user's own home is never written to.
+    "files": ("mapping", False),
+    # The user's variables that, when set, already send the agent's telemetry somewhere: the run says it overrides them.
+    "user_env": ("list of strings", False),
+    # The user's own settings (read, never written) that may already send it somewhere, with --home own.
+    "user_settings": ("list", False),
+}
+SETTINGS_KEYS = {
+    "file": ("string", True),  # ~/…, a .toml or .json file
+    "key": ("string", True),  # the dotted path of the table or value that switches it on: otel, telemetry.enabled
+    "moved_by": ("string", False),  # a variable that, when set, names the folder that holds the file instead
+}
+DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    file: str
+    key: str
+    moved_by: str = ""
+
+
+@dataclass(frozen=True)
+class TelemetrySwitch:
+    """`none` says why there is nothing to switch on; else env, arguments and files do it."""
+
+    none: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    arguments: tuple[str, ...] = ()
+    files: dict[str, str] = field(default_factory=dict)
+    user_env: tuple[str, ...] = ()
+    user_settings: tuple[UserSettings, ...] = ()
+
+
+def parse_telemetry(declared: object, check, agent_files) -> TelemetrySwitch:
+    """`agent.telemetry`, checked by the target file's `check` (probe.runs.target_checks.Checker)."""
+    where = "agent.telemetry"
+    check.mapping(declared, KEYS, where)
+    if "none" in declared:
+        if len(declared) > 1:
+            raise check.fail(where, "none says there is no telemetry to switch on: it goes alone")
+        if not declared["none"].strip() or "\n" in declared["none"]:
+            raise check.fail(f"{where}.none", "expected one line saying why")
+        return TelemetrySwitch(none=declared["none"].strip())
+    if not any(key in declared for key in ("env", "arguments", "files")):
+        raise check.fail(where, "expected env, arguments or files that switch it on (or none: why there is none)")
+    for name in list(declared.get("env", {})) + declared.get("user_env", []):
+        if not ENV_NAME.match(name):
+            raise check.fail(where, f"{name!r}: expected a variable name (letters, digits, _)")
+    settings = []
+    for index, entry in enumerate(declared.get("user_settings", [])):
+        place = f"{where}.user_settings[{index}]"
+        check.mapping(entry, SETTINGS_KEYS, place)
+        path = PurePosixPath(entry["file"])
+        if not entry["file"].startswith("~/") or ".." in path.parts or path.suffix not in (".toml", ".json"):
+            raise check.fail(f"{place}.file", "expected ~/…, a .toml or .json file of the user's home")
+        if not DOTTED.match(entry["key"]):
+            raise check.fail(f"{place}.key", "expected a dotted path of keys, like otel or telemetry.enabled")
+        if entry.get("moved_by") and not ENV_NAME.match(entry["moved_by"]):
+            raise check.fail(f"{place}.moved_by", "expected a variable name (letters, digits, _)")
+        settings.append(UserSettings(entry["file"], entry["key"], entry.get("moved_by", "")))
+    return TelemetrySwitch(
+        env=dict(declared.get("env", {})),
+        arguments=tuple(declared.get("arguments", ())),
+        files=agent_files(declared.get("files", {}), check, f"{where}.files"),
+        user_env=tuple(declared.get("user_env", ())),
+        user_settings=tuple(settings),
+    )
