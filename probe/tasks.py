@@ -58,6 +58,9 @@ HELP = {
     "(telemetry, update checks)",
     "all_hosts": "also record every other host the agent talks to, through a forward proxy on 127.0.0.1 with a "
     "certificate authority made for the run",
+    "agent_telemetry": "point the agent's own telemetry at a receiver on 127.0.0.1, kept as telemetry.jsonl "
+    "(default: on against the mock or a replay and in an interactive session)",
+    "no_agent_telemetry": "leave the agent's own telemetry as it is, even where --agent-telemetry is the default",
     "upstream_proxy": "URL|none: reach the upstreams through this HTTP proxy, http://[user:pass@]host:port, or "
     "directly (default: the target's upstream_proxy, else HTTPS_PROXY)",
     "agent_version": "X.Y.Z: run this version of the target's npm package (or PyPI distribution), installed into "
@@ -185,6 +188,8 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         upstream_proxy=None,
         full_traffic=False,
         all_hosts=False,
+        agent_telemetry=False,
+        no_agent_telemetry=False,
         agent_version=None,
         workdir=None,
         home=None,
@@ -329,10 +334,13 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
         "agent carries out the recorded tool calls as you",
         "approvals": "run the agent with its approvals on (its target's agent.auto_approve left out): tool calls "
         "that need approval are refused",
+        "agent_telemetry": HELP["agent_telemetry"],
+        "no_agent_telemetry": HELP["no_agent_telemetry"],
     },
 )
 def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None, timeout=None, fast=False,
-           workdir=None, allow_divergence=False, quiet=False, trust=False, approvals=False, login=None):  # fmt: skip
+           workdir=None, allow_divergence=False, quiet=False, trust=False, approvals=False, login=None,
+           agent_telemetry=False, no_agent_telemetry=False):  # fmt: skip
     """Run the agent against a recorded run's answers and record a new run; name the request that diverged.
 
     A stand-in upstream serves the recording: each request gets the recorded answer it matches (by endpoint,
@@ -343,6 +351,7 @@ def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None
     """
     options = dict(agent_version=agent_version, prompt=prompt, login=login, label=label, timeout=timeout, fast=fast)
     options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet, trust=trust, approvals=approvals)
+    options.update(agent_telemetry=agent_telemetry, no_agent_telemetry=no_agent_telemetry)
     call(c, replay_main.main, script_argv(run=run, target=target, **options))
 
 

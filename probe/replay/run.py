@@ -5,6 +5,7 @@ carries out the recorded tool calls: a run from elsewhere, or one of an agent th
 --trust or --approvals (probe.replay.trust). The recording's own account, where it kept one, is carried into the new
 run's recorded-account/ beside the replay's own (probe.runs.recorded_account)."""
 
+import argparse
 import json
 import queue
 import subprocess
@@ -53,6 +54,8 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--allow-divergence", action="store_true",
                         help="exit 0 even if a request matched nothing recorded")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no line per finished exchange on stderr")
+    parser.add_argument("--agent-telemetry", action=argparse.BooleanOptionalAction,
+                        help="point the agent's own telemetry at a receiver on 127.0.0.1 (default: on)")  # fmt: skip
     consent = parser.add_mutually_exclusive_group()
     consent.add_argument("--trust", action="store_true",
                          help="replay a run not recorded on this machine, or of an agent that runs its tools without "
@@ -195,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     login = args.login or recorded_login(manifest, target)
     capture_argv += ["--login", login] if login else []
     capture_argv += ["--timeout", str(args.timeout)] if args.timeout else []
+    capture_argv += {True: ["--agent-telemetry"], False: ["--no-agent-telemetry"]}.get(args.agent_telemetry, [])
     # A fresh folder is made here, not by the capture: the stand-in compares the paths the agent names in it.
     fresh = agent_home.fresh_workdir() if args.workdir == cli.FRESH else None
     if fresh is not None:
