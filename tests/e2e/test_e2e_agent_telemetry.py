@@ -1,0 +1,103 @@
+"""--agent-telemetry with real agents against the mock: Claude Code, codex and gemini-cli each send their own account
+(api_request or its like, with token counts, and the typed prompt) to the run's receiver; the manifest counts it, no
+secret of the prompt reaches telemetry.jsonl, and where the user already sends the agent's telemetry elsewhere (their
+variables, or their own settings with --home own) one line says what the run overrides, and their files stay as
+they were."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+from refusing_proxy import RefusingProxy
+from secret_corpus import CORPUS
+from test_mock_only import OWN_HOMES, XDG, fake_home, hashes
+
+from probe.capture import agents
+from probe.runs.targets import load_target
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+NAME, TEXT, SECRET = CORPUS[0]  # DB_PASSWORD=…: a secret the prompt carries, which the agents log with it
+PROMPT = f"write a hello world function; my .env says {TEXT}"
+ELSEWHERE = "http://collector.example:4318"
+# target -> (home, the user's own files beside the fake login, the user's variables, the override the run names)
+CASES = {
+    "claude-code": ("private", {}, {"OTEL_EXPORTER_OTLP_ENDPOINT": ELSEWHERE}, "$OTEL_EXPORTER_OTLP_ENDPOINT"),
+    "codex": (
+        "own",
+        {".codex/config.toml": f'[otel]\nexporter = {{ otlp-http = {{ endpoint = "{ELSEWHERE}/v1/logs" }} }}\n'},
+        {},
+        "otel in ",
+    ),
+    "gemini": (
+        "own",
+        {".gemini/settings.json": json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}},
+                                              "telemetry": {"enabled": True, "otlpEndpoint": ELSEWHERE}})},
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": ELSEWHERE},
+        "telemetry in ",
+    ),
+}  # fmt: skip
+# Each agent's record of a model call with its token counts, and of the typed prompt (codex's and gemini's by name in
+# their attributes, Claude Code's by its event name).
+CALLS = {"claude-code": "api_request", "codex": "codex.sse_event", "gemini": "gemini_cli.api_response"}
+PROMPTS = {"claude-code": "user_prompt", "codex": "codex.user_prompt", "gemini": "gemini_cli.user_prompt"}
+TOKENS = {"claude-code": "input_tokens", "codex": "input_token_count", "gemini": "input_token_count"}
+
+
+def event_name(record: dict) -> str:
+    attributes = record.get("attributes") or {}
+    return attributes.get("event.name") or record.get("name") or ""
+
+
+@pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.xdist_group(f"telemetry-{name}"))
+                                        for name in CASES])  # fmt: skip
+def made(request, tmp_path_factory):
+    target = request.param
+    home, files, variables, _ = CASES[target]
+    own_files, own_variables, flags = OWN_HOMES[(target, "api-key")]
+    user_home = fake_home(tmp_path_factory.mktemp(target), own_files | files if home == "own" else files)
+    before, proxy = hashes(user_home), RefusingProxy()
+    program = str(agents.ensure_installed(load_target(target)))
+    environ = {
+        name: value for name, value in os.environ.items() if not name.startswith(("XDG_", "ANTHROPIC_", "OTEL_"))
+    }
+    environ |= {name: str(user_home / place) for name, place in XDG.items()} | (own_variables if home == "own" else {})
+    environ |= {"HOME": str(user_home), "PROBE_DATA_DIR": str(user_home.parent / "data"), **variables}
+    environ["PATH"] = f"{Path(program).parent}{os.pathsep}{environ['PATH']}"
+    argv = ["--target", target, "--upstream", "mock", "--home", home, "--agent-telemetry", "--prompt", PROMPT]
+    argv += ["--timeout", "120", *(("--", *flags) if home == "own" and flags else ())]
+    try:
+        command = [sys.executable, "-m", "probe.pipeline", *argv]
+        environ = proxy.environment(environ)
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=300)
+    finally:
+        proxy.close()
+    (run,) = (user_home.parent / "data" / target).glob("*")
+    return target, result, run, proxy.seen, before, hashes(user_home)
+
+
+def test_the_agents_own_account_lands_masked_and_counted_and_the_users_set_up_is_left_as_it_was(made):
+    target, result, run, seen, before, after = made
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert seen == []  # nothing went to the user's collector, nor anywhere else off this machine
+    lines = [json.loads(line) for line in (run / "telemetry.jsonl").read_text().splitlines()]
+    assert lines and not [line for line in lines if "unreadable" in line]
+    calls = [line for line in lines if event_name(line) == CALLS[target]]
+    assert calls, sorted({event_name(line) for line in lines})
+    # The agent's own count of the input tokens (codex logs its counts as text).
+    assert any(int(line["attributes"].get(TOKENS[target]) or 0) > 0 for line in calls)
+    assert [line for line in lines if event_name(line) == PROMPTS[target]]
+    text = (run / "telemetry.jsonl").read_text()
+    assert SECRET not in text and json.dumps(SECRET)[1:-1] not in text
+    account = json.loads((run / "manifest.json").read_text())["account"]["telemetry"]
+    assert account["state"] == "on" and account["endpoint"].startswith("http://127.0.0.1:")
+    assert account["records"] == len(lines) and account["exports"] == len({line["export"] for line in lines})
+    # What of the user's own set-up the run overrides: said in one line, and kept in the manifest.
+    said = CASES[target][3]
+    assert any(said in entry for entry in account["overrides"]), account["overrides"]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("agent telemetry: ")]
+    assert said in line
+    assert after == before or {name: after.get(name) for name in before} == before
