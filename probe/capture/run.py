@@ -69,7 +69,7 @@ class Plan:
     interactive: bool = False  # the agent's own UI in this terminal (a run given neither prompt nor command)
     all_hosts: bool = False  # a forward proxy too, which every other host the agent talks to goes through
     origin: resume.Origin | None = None  # --resume: the run whose kept session the agent goes on with
-    telemetry: AgentTelemetry | None = None  # the agent's own telemetry (--agent-telemetry), its receiver
+    telemetry: AgentTelemetry | None = None  # --agent-telemetry: the switch and its receiver (set by capture)
 
 
 def capture(
@@ -113,8 +113,7 @@ def capture(
     target_environment). `agent_args` are added to the agent's command. `login` names the target's login the agent
     uses (default: the first it lists; see probe.runs.logins). An agent run given neither a prompt nor a
     command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts).
-    `resume_run` (--resume) names the run whose kept session the agent goes on with. `agent_telemetry` points the
-    agent's own telemetry at a receiver of the run's (probe.capture.account)."""
+    `resume_run` (--resume): the run whose kept session goes on. `agent_telemetry`: see probe.capture.account."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -261,8 +260,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if proxies is not None:
             proxies.stop()
             outcome = proxy_outcome(proxies, outcome)
-        if plan.telemetry is not None and recording is not None:
-            plan.telemetry.stop(recording.manifest)  # the agent has exited: what it sent on its way out has landed
+        plan.telemetry.stop(recording and recording.manifest)  # the agent has exited: its last exports have landed
         if stop_watching is not None:
             stop_watching()  # after mitmdump, so that what it wrote on its way out is shown too
         if kept is not None:

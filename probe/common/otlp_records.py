@@ -159,11 +159,12 @@ ITEM_READERS = {"logs": log_item, "traces": span_item, "metrics": metric_item}
 
 
 def log_name(item: dict, fields: dict) -> str:
-    """A log record's event name: its own field, its `event.name` attribute, or else its body's text."""
+    """A log record's event name: its `event.name` attribute, its own field, or else its body's text. The attribute
+    first: codex's Rust exporter fills the field with the source location that logged the event."""
+    if isinstance(fields.get("event.name"), str) and fields["event.name"]:
+        return fields["event.name"]
     if item.get("eventName"):
         return str(item["eventName"])
-    if isinstance(fields.get("event.name"), str):
-        return fields["event.name"]
     body = any_value(item.get("body")) if isinstance(item.get("body"), dict) else None
     return body if isinstance(body, str) else ""
 

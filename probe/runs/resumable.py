@@ -46,3 +46,8 @@ def parse_resume(declared: object, command: list[str] | None, check) -> Resume:
     return Resume(
         state, declared["session"], tuple(declared.get("command", ())), tuple(declared.get("interactive", ()))
     )
+
+
+def resumed_places(resume: dict) -> list[tuple[str, str]]:
+    """Where a resumed command's words are written, for the checks of every placeholder in a target."""
+    return [(f"agent.resume.{key}", text) for key in ("command", "interactive") for text in resume.get(key, [])]

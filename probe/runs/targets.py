@@ -18,10 +18,10 @@ from probe.runs.install import Install, parse_install
 from probe.runs.login_needs import Requirement, parse_requires
 from probe.runs.logins import Login, parse_logins
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
-from probe.runs.resumable import Resume, parse_resume
+from probe.runs.resumable import Resume, parse_resume, resumed_places
 from probe.runs.target_checks import Checker, agent_files, nul_location
-from probe.runs.transcripts import Transcript, parse_transcript
 from probe.runs.telemetry_switch import TelemetrySwitch, parse_telemetry
+from probe.runs.transcripts import Transcript, parse_transcript
 
 __all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -223,11 +223,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         for index, argument in enumerate(agent.get(key, []))
     ]
     resume = parse_resume(agent["resume"], agent.get("command"), check) if "resume" in agent else None
-    places += [
-        (f"agent.resume.{key}", text)
-        for key in ("command", "interactive")
-        for text in agent.get("resume", {}).get(key, [])
-    ]
+    places += resumed_places(agent.get("resume", {}))
     written_files = [("agent.files", files), ("agent.mock_files", mock_files)]
     telemetry = parse_telemetry(agent["telemetry"], check, agent_files) if "telemetry" in agent else None
     variables += [("agent.telemetry.env", telemetry.env if telemetry else {})]

@@ -52,12 +52,13 @@ class AgentTelemetry:
         """`{telemetry}`, the receiver's base URL, for the target's placeholders."""
         return {"telemetry": self.endpoint} if self.endpoint else {}
 
-    def stop(self, manifest: dict) -> None:
+    def stop(self, manifest: dict | None) -> None:
         """After the agent has exited: what it sent on its way out has landed (the exports still being read are
-        waited for), and the manifest says what arrived."""
+        waited for), and the manifest, if the run got one, says what arrived."""
         if self.receiver is not None:
             self.receiver.stop()
-        manifest.setdefault("account", {})["telemetry"] = self.summary()
+        if manifest is not None:
+            manifest.setdefault("account", {})["telemetry"] = self.summary()
 
     def summary(self) -> dict:
         said: dict = {"state": self.state}
