@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None):
                         help="exit 0 even if a request matched nothing recorded")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no line per finished exchange on stderr")
     parser.add_argument("--agent-telemetry", action=argparse.BooleanOptionalAction,
-                        help="point the agent's own telemetry at a receiver on 127.0.0.1 (default: on)")  # fmt: skip
+                        help="the agent's own telemetry, kept (default: as the recording had it)")  # fmt: skip
     consent = parser.add_mutually_exclusive_group()
     consent.add_argument("--trust", action="store_true",
                          help="replay a run not recorded on this machine, or of an agent that runs its tools without "
@@ -80,6 +80,14 @@ def recorded_version(manifest: dict, vouched: bool = True) -> str | None:
         if found:
             return found[0]
     return None
+
+
+def recorded_telemetry(manifest: dict) -> bool:
+    """Whether the recording had the agent's own telemetry on: a replay repeats it, since turning it on can change
+    what an agent sends (codex 0.169.0 with an [otel] exporter posts its turn costs to its backend after a turn)."""
+    account = manifest.get("account") if isinstance(manifest.get("account"), dict) else {}
+    telemetry = account.get("telemetry") if isinstance(account.get("telemetry"), dict) else {}
+    return telemetry.get("state") == "on"
 
 
 def recorded_login(manifest: dict, target) -> str | None:
@@ -198,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     login = args.login or recorded_login(manifest, target)
     capture_argv += ["--login", login] if login else []
     capture_argv += ["--timeout", str(args.timeout)] if args.timeout else []
-    capture_argv += {True: ["--agent-telemetry"], False: ["--no-agent-telemetry"]}.get(args.agent_telemetry, [])
+    telemetry = recorded_telemetry(manifest) if args.agent_telemetry is None else args.agent_telemetry
+    capture_argv += ["--agent-telemetry" if telemetry else "--no-agent-telemetry"]
     # A fresh folder is made here, not by the capture: the stand-in compares the paths the agent names in it.
     fresh = agent_home.fresh_workdir() if args.workdir == cli.FRESH else None
     if fresh is not None:
