@@ -44,6 +44,8 @@ class Checker:
             "list": isinstance(value, list),
             "mapping": isinstance(value, dict),
             "list of strings": isinstance(value, list) and all(isinstance(item, str) for item in value),
+            "string or list of strings": isinstance(value, str)
+            or (isinstance(value, list) and bool(value) and all(isinstance(item, str) for item in value)),
             "string mapping": isinstance(value, dict)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
         }[kind]

@@ -18,6 +18,7 @@ from subagent_trees import (
     codex_outputs,
     model_exchanges,
 )
+from transcript_checks import assert_subagents_kept
 
 from probe.mock.wording import final_answer_text
 
@@ -81,6 +82,18 @@ def test_claude_code_main_agent_child_and_grandchild(claude_tree):
         report = claude_tool_result_text(parent_last)
         assert f"agentId: {spawned} " in report and f'Here is my answer to "{task}"' in report
     assert claude_tool_result_text(tree[2][1]) == "agent-probe tool call"  # the grandchild's Bash really ran
+
+
+@FRESH_RUNS
+def test_claude_code_keeps_each_sub_agents_session_file_in_the_transcript(subagent_pipelines):
+    """Claude Code 2.1.330 writes each sub-agent's session to <session id>/subagents/agent-<id>.jsonl, beside its
+    session's file, with agent-<id>.meta.json: the private home's transcript keeps them all."""
+    result, run = subagent_pipelines["claude-code"]
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
+    assert_subagents_kept(run, lines)
+    main = [line for line in lines if not line["file"].startswith("agent-")]
+    assert any(PROMPT in json.dumps(line["record"]) for line in main)
 
 
 def codex_calls(sent: list) -> list[tuple[str, str, dict]]:

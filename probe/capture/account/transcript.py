@@ -39,11 +39,11 @@ def kept(plan, run: Path, home: Path | None, env: dict[str, str], started_at: st
     if spec is None:
         return none(f"target {plan.target.name} declares no agent.transcript: where its agent keeps a session file")
     if plan.home == "own":
-        if spec.own is None:
+        if not spec.own:
             return none(spec.why)
         found, why = own_files(spec, run, env, started_at)
     else:
-        if spec.private is None:
+        if not spec.private:
             return none(spec.why)
         found, why = private_files(spec, run, home, env)
     if not found:
@@ -62,13 +62,13 @@ def none(why: str) -> dict:
 
 
 def private_files(spec: Transcript, run: Path, home: Path, env: dict[str, str]) -> tuple[list[Path], str]:
-    """The session files the private glob finds, inside the run folder or the private home only."""
-    pattern = filled(spec.private, run, home, env)
-    if pattern is None:
+    """The session files the private globs find, inside the run folder or the private home only."""
+    patterns = [filled(pattern, run, home, env) for pattern in spec.private]
+    if None in patterns:
         return [], "agent.transcript.private names a variable the agent's environment does not set"
     places = (run.resolve(), home.resolve())
-    found = [path for path in globbed(pattern) if any(path.resolve().is_relative_to(place) for place in places)]
-    return found, ""
+    found = {path for pattern in patterns for path in globbed(pattern)}
+    return ordered(path for path in found if any(path.resolve().is_relative_to(place) for place in places)), ""
 
 
 def filled(pattern: str, run: Path, home: Path, env: dict[str, str]) -> str | None:
@@ -79,11 +79,16 @@ def filled(pattern: str, run: Path, home: Path, env: dict[str, str]) -> str | No
 
 
 def globbed(pattern: str) -> list[Path]:
-    """Regular files (no links) the absolute glob `pattern` finds, oldest first."""
+    """Regular files (no links) the absolute glob `pattern` finds."""
     root, _, rest = pattern.lstrip("/").partition("/")
     start = Path("/", root)
-    paths = [path for path in start.glob(rest) if path.is_file() and not path.is_symlink()] if rest else []
-    return sorted(paths, key=lambda path: (path.stat().st_mtime, path.name))
+    return [path for path in start.glob(rest) if path.is_file() and not path.is_symlink()] if rest else []
+
+
+def ordered(paths) -> list[Path]:
+    """Shallowest first, then oldest: a session's own file before those of its sub-agents, kept in a folder below it
+    and finished before it (so the manifest's `file` is the main session's)."""
+    return sorted(paths, key=lambda path: (len(path.parts), path.stat().st_mtime, path.name))
 
 
 def own_files(spec: Transcript, run: Path, env: dict[str, str], started_at: str | None) -> tuple[list[Path], str]:
@@ -94,11 +99,12 @@ def own_files(spec: Transcript, run: Path, env: dict[str, str], started_at: str 
         return [], f"the run's traffic names no session ({spec.session_header}): no file of the user's is read"
     folder = env.get(spec.own_folder_env or "") or str(Path(env.get("HOME", "~")) / spec.own_folder[2:])
     since = started(started_at)
-    found = []
+    found = set()
     for session in ids:
-        pattern = str(Path(folder).resolve() / spec.own.replace(SESSION, session))
-        found += [path for path in globbed(pattern) if path.stat().st_mtime >= since]
-    return found, ""
+        for pattern in spec.own:
+            place = str(Path(folder).resolve() / pattern.replace(SESSION, session))
+            found |= {path for path in globbed(place) if path.stat().st_mtime >= since}
+    return ordered(found), ""
 
 
 def started(started_at: str | None) -> float:
