@@ -60,6 +60,23 @@ def test_a_resumed_run_goes_on_with_the_kept_session_and_leaves_the_earlier_run_
     request = first_request_with(run / "traffic.jsonl", PROMPT)
     assert EARLIER_PROMPT in request and EARLIER_ANSWER in request
     assert hashes(earlier) == before
+    assert_transcript_goes_on(earlier, run)
+
+
+def assert_transcript_goes_on(earlier, run) -> None:
+    """The agent (Claude Code 2.1.330, codex 0.169.0) appends the new turn to the session's own file: the new run's
+    transcript holds the earlier run's records first, as they were, then the new prompt's; before_this_run counts
+    the earlier ones."""
+    earlier_lines, lines = (
+        [json.loads(line) for line in (folder / "transcript.jsonl").read_text().splitlines()]
+        for folder in (earlier, run)
+    )
+    account = json.loads((run / "manifest.json").read_text())["account"]["transcript"]
+    before = json.loads((earlier / "manifest.json").read_text())["account"]["transcript"]["records"]
+    assert account["before_this_run"] == before == len(earlier_lines) and account["records"] == len(lines) > before
+    assert [line["record"] for line in lines[:before]] == [line["record"] for line in earlier_lines]
+    assert EARLIER_PROMPT in json.dumps(lines[:before]) and PROMPT in json.dumps(lines[before:])
+    assert PROMPT not in json.dumps(lines[:before])
 
 
 @pytest.fixture
