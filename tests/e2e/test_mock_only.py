@@ -2,8 +2,9 @@
 with each of its logins, in a private home and in the user's own (a fake HOME holding fake logins, with every XDG
 folder inside it), behind an upstream proxy that records and refuses everything, which gets no request. A login that
 only a private home can point at the mock is refused with `--home own` before anything starts. The own home keeps
-every file it had, byte for byte; a private home leaves the user's HOME and XDG folders as they were; and every model
-the agents ask the mock for is priced by the mock's own price file."""
+every file it had, byte for byte (gemini-cli's and Qwen Code's a chat of another session too, which no run reads: their
+agents send no session id, so with the own home no transcript is kept); a private home leaves the user's HOME and XDG
+folders as they were; and every model the agents ask the mock for is priced by the mock's own price file."""
 
 import hashlib
 import json
@@ -48,6 +49,15 @@ def gemini_settings(kind: str) -> str:
     return json.dumps({"security": {"auth": {"selectedType": kind}}})
 
 
+# A chat of another session the user's own home already holds, in each agent's place for them: no run reads it.
+OTHER_CHAT = "a-chat-of-another-session-no-run-reads"
+GEMINI_CHAT = {
+    ".gemini/tmp/0a0a0a0a/chats/session-2026-01-01T00-00-0a0a0a0a.jsonl": json.dumps(
+        {"type": "user", "content": [{"text": OTHER_CHAT}]}
+    )
+}
+
+
 # (target, login) -> (the own home's files, the user's variables, the agent's own flags); None: refused with own.
 OWN_HOMES = {
     ("claude-code", "api-key"): ({}, {"ANTHROPIC_API_KEY": "sk-ant-api03-fake-own-key"}, ()),
@@ -59,23 +69,27 @@ OWN_HOMES = {
     ),
     ("codex", "chatgpt"): ({".codex/auth.json": CODEX_CHATGPT}, {}, ()),
     ("gemini", "api-key"): (
-        {".gemini/settings.json": gemini_settings("gemini-api-key")},
+        {".gemini/settings.json": gemini_settings("gemini-api-key"), **GEMINI_CHAT},
         {"GEMINI_API_KEY": "AIzaFakeOwnKeyNotARealOne-000000000000"},
         ("--skip-trust",),
     ),
     # A Google login's access token, as gemini-cli takes it from the environment: from its credentials file it would
     # first check it at oauth2.googleapis.com, which is refused.
     ("gemini", "google"): (
-        {".gemini/settings.json": gemini_settings("oauth-personal")},
+        {".gemini/settings.json": gemini_settings("oauth-personal"), **GEMINI_CHAT},
         {"GOOGLE_GENAI_USE_GCA": "true", "GOOGLE_CLOUD_ACCESS_TOKEN": "ya29.FakeOwnGoogleToken"},
         ("--skip-trust",),
     ),
     ("gemini", "vertex"): (
-        {".gemini/settings.json": gemini_settings("vertex-ai")},
+        {".gemini/settings.json": gemini_settings("vertex-ai"), **GEMINI_CHAT},
         {"GOOGLE_API_KEY": "AIzaFakeOwnVertexKeyNotARealOne-0000000"},
         ("--skip-trust",),
     ),
-    ("qwen-code", "api-key"): ({}, {"OPENAI_API_KEY": "sk-fake-own-key", "OPENAI_MODEL": "gpt-4.1"}, ()),
+    ("qwen-code", "api-key"): (
+        {".qwen/projects/-home-user-elsewhere/chats/0a0a0a0a.jsonl": json.dumps({"message": OTHER_CHAT})},
+        {"OPENAI_API_KEY": "sk-fake-own-key", "OPENAI_MODEL": "gpt-4.1"},
+        (),
+    ),
     ("qwen-code", "qwen-oauth"): None,
     ("opencode", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("copilot", None): ({}, {"COPILOT_PROVIDER_API_KEY": "sk-fake-own-key", "COPILOT_MODEL": "gpt-4.1"}, ()),
@@ -187,6 +201,27 @@ def test_the_own_home_keeps_every_file_it_had_and_a_private_home_writes_nothing_
     # files (its cache of secret rules, its state: the key that signs runs, mitmproxy's certificate authority).
     _, _, _, before, after = made["private"]
     assert users(after) == users(before)
+
+
+def test_the_own_homes_transcript_is_read_only_where_the_wire_names_the_runs_session(runs):
+    """A target whose agent sends no session id (gemini-cli, Qwen Code) keeps no transcript with the user's own home,
+    and says why; the others keep the run's own. No other chat of the home reaches the run folder."""
+    target, _, made = runs
+    _, run, _, _, _ = made["own"]
+    if run is None:  # refused before anything started (test_no_request_leaves_the_machine_in_either_home)
+        return
+    spec = load_target(target).transcript
+    account = json.loads((run / "manifest.json").read_text())["account"]["transcript"]
+    if spec is not None and spec.own:
+        assert account["state"] == "kept" and account["records"] > 0
+    else:
+        why = spec.why if spec else f"target {target} declares no agent.transcript"
+        assert account["state"] == "none" and account["why"].startswith(why) and "\n" not in account["why"]
+        assert not (run / "transcript.jsonl").exists()
+    if target in ("gemini", "qwen-code"):
+        assert "no session id on the wire" in account["why"] and "none is read with your own home" in account["why"]
+    for path in run.rglob("*"):
+        assert not path.is_file() or OTHER_CHAT.encode() not in path.read_bytes(), path
 
 
 def users(hashes: dict[str, str]) -> dict[str, str]:
