@@ -13,7 +13,16 @@ from mitmproxy.net import encoding
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 
-from probe.mock import chat_api, chatgpt_backend, code_assist_api, gemini_api, messages_api, responses_api, tool_schemas
+from probe.mock import (
+    chat_api,
+    chatgpt_backend,
+    code_assist_api,
+    gemini_api,
+    messages_api,
+    request_ids,
+    responses_api,
+    tool_schemas,
+)
 from probe.mock.continuations import Memory
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -71,6 +80,7 @@ class MockServer:
 
     async def route(self, request: Request, reader, writer) -> bool:
         path = request.path.split("?", 1)[0]
+        request_ids.begin_answer(path)
         if path == STATS_PATH:
             await send_json(writer, 200, asdict(self.stats))
             return True
@@ -195,7 +205,8 @@ class MockServer:
         """An SSE body, one chunk per event, paced so that streaming is observable."""
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-            b"transfer-encoding: chunked\r\n\r\n"
+            + request_ids.header_lines()
+            + b"transfer-encoding: chunked\r\n\r\n"
         )
         await writer.drain()
         for text in texts:
@@ -248,7 +259,9 @@ async def accept_websocket(request: Request, writer) -> Connection:
     accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest()).decode()
     writer.write(
         "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n"
-        f"sec-websocket-accept: {accept}\r\n\r\n".encode()
+        f"sec-websocket-accept: {accept}\r\n".encode()
+        + request_ids.header_lines()
+        + b"\r\n"
     )
     await writer.drain()
     return Connection(ConnectionType.SERVER)
@@ -305,7 +318,9 @@ async def read_request(reader: asyncio.StreamReader) -> Request | None:
 async def send_bytes(writer, status: int, body: bytes, content_type: str) -> None:
     reason = {200: "OK", 404: "Not Found", 426: "Upgrade Required"}.get(status, "OK")
     writer.write(
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n".encode()
+        + request_ids.header_lines()
+        + b"\r\n"
         + body
     )
     await writer.drain()

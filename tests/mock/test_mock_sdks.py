@@ -79,6 +79,9 @@ def test_openai_responses_without_and_with_stream(mock_url):
     shared = first.usage.input_tokens + first.usage.output_tokens
     assert second.usage.input_tokens > shared
     assert second.usage.input_tokens_details.cached_tokens == shared
+    # Each answer carries its own `x-request-id`, as the real API's do: the SDK reads it from the header.
+    assert first._request_id.startswith("req_") and second._request_id.startswith("req_")
+    assert first._request_id != second._request_id
     # Streamed, through the SDK's own stream reader.
     with client.responses.stream(model="gpt-5.1", input=PROMPT, tools=tools, tool_choice="required") as stream:
         events = [event.type for event in stream]
@@ -101,6 +104,7 @@ def test_openai_chat_completions_without_and_with_stream(mock_url):
     whole = client.chat.completions.create(model="gpt-5.1", messages=messages, tools=tools)
     [call] = whole.choices[0].message.tool_calls
     assert whole.choices[0].finish_reason == "tool_calls" and accepts(SHELL, json.loads(call.function.arguments))
+    assert whole._request_id.startswith("req_")
     pieces = client.chat.completions.create(
         model="gpt-5.1", messages=messages, tools=tools, stream=True, stream_options={"include_usage": True}
     )
@@ -141,6 +145,9 @@ def test_anthropic_messages_without_and_with_stream(mock_url):
     ]
     last = client.messages.create(model="claude-sonnet-4-5", max_tokens=100, messages=answered, tools=tools)
     assert last.stop_reason == "end_turn" and last.content[0].text.startswith("Here is my answer")
+    # Each answer carries its own `request-id`, as the real API's do: the SDK reads it from the header.
+    ids = {whole._request_id, last._request_id}
+    assert len(ids) == 2 and all(str(answer).startswith("req_") for answer in ids), ids
 
 
 def test_google_genai_without_and_with_stream(mock_url):
