@@ -4,6 +4,8 @@ call; every output reads them from here."""
 
 from dataclasses import dataclass, field
 
+from probe.analyse.account.join import AccountJoin
+from probe.analyse.account.wire import WireCalls
 from probe.analyse.agents import Agent, AgentTree
 from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost
@@ -41,6 +43,8 @@ class Insight:
     costs: Costs = field(default_factory=lambda: Costs(price_book()))
     finished: list[Agent] | None = None
     hosts: OtherHosts = field(default_factory=OtherHosts)  # what went to other hosts, never a turn
+    wire: WireCalls = field(default_factory=WireCalls)  # the model exchanges, as the account's join needs them
+    account: AccountJoin | None = None  # the agent's own account joined to them, once the run is read
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""

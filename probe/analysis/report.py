@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from probe.analyse.account.join import join_account
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
 from probe.analysis.other_hosts import took_other_host
@@ -136,7 +137,7 @@ def stream_report(
             del exchange, turn, builder, read, text
         if resume is not None:
             resume.take()  # (unless taken before a last line still being written)
-        run.finish()
+        run.finish(traffic.parent, manifest)
         for shown_by, state in states.values():  # each API's closing section, in the order the APIs came
             epilogue = getattr(shown_by, "render_epilogue", None)
             if epilogue is not None:
@@ -228,6 +229,7 @@ class RunReading:
         count_key_paths(exchange, turn, shown_by, self.totals)
         facts, answered = self.totals.insight.add(turn, exchange.request_headers)  # (probe.analyse.insight)
         facts_record = self.insight.add(facts, answered)
+        self.totals.insight.wire.add(exchange, turn, facts.cost)
         page = self.page
         record = self.lines.record(turn) if self.turns is not None or page is not None else None
         if self.turns is not None:
@@ -238,8 +240,10 @@ class RunReading:
                      facts_record, builder.history_reads.digests)  # fmt: skip
         return Read(exchange, turn, builder, shown_by)
 
-    def finish(self) -> None:
-        """The run's last insight records: the tool calls no request answered, the agents, the run's totals."""
+    def finish(self, folder: Path | None = None, manifest: dict | None = None) -> None:
+        """The run's last insight records (unanswered tool calls, agents, totals; the agent's own account, joined)."""
+        if folder is not None:
+            self.totals.insight.account = join_account(folder, manifest, self.totals.insight.wire)
         agents, unanswered = self.totals.insight.finish()
         self.insight.finish(self.totals.insight, agents, unanswered)
 

@@ -7,6 +7,7 @@ from probe.common import markdown as md
 from probe.common.counting import counted
 from probe.common.paths import PROJECT_ROOT, display
 from probe.runs.ledger import REPORT
+from probe.write.account_section import account_section
 from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
 from probe.write.context_section import context_section
@@ -176,6 +177,7 @@ def report_header(
         + tools_section(totals.insight.tools, totals.insight.finished or [])
         + setup_section(totals.insight.setup)
         + hosts_section(totals.insight.hosts)
+        + account_section(totals.insight.account)
         + [
             "",
             "## Endpoints",

@@ -1,0 +1,203 @@
+"""The join: the account's records read from telemetry.jsonl, matched to the run's model exchanges, compared with
+the API's usage and our cost, with the prompts, tool decisions and compactions beside the requests they concern,
+and every record or exchange left unmatched named as a finding."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from probe.analyse.account.match import Match, match_requests
+from probe.analyse.account.wire import WireCall, WireCalls
+from probe.read.account.event import (
+    COMPACTION,
+    EXCHANGE_KINDS,
+    MODEL_CALL,
+    PROMPT,
+    TOOL_DECISION,
+    TOOL_RESULT,
+    AccountEvent,
+)
+from probe.read.account.lines import AccountReading, read_account
+
+TELEMETRY = "telemetry.jsonl"
+EVENTS_KEPT = 200_000  # account records the join holds; beyond, the rest are counted, not joined
+COST_SLACK = Decimal("0.000001")  # dollars: a difference below is rounding, no disagreement
+
+
+@dataclass
+class Compared:
+    """One model exchange, the agent's counts beside the API's and ours."""
+
+    number: int
+    record: str  # the record compared, and its line
+    key: str
+    agent_input: int | None
+    api_input: int | None
+    agent_output: int | None
+    api_output: int | None
+    agent_cost: float | None
+    our_cost: Decimal | None
+    agent_ms: float | None
+    wire_ms: float | None
+    disagreements: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Beside:
+    """A prompt, tool record or compaction, and the exchanges it concerns."""
+
+    event: AccountEvent
+    numbers: list[int]
+    key: str | None = None
+    waited_ms: float | None = None  # a tool decision: from the answer asking for the call to the decision
+
+
+@dataclass
+class AccountJoin:
+    state: str  # on, off, none, absent (an older run), missing (said on, but no file)
+    why: str | None = None
+    reading: AccountReading = field(default_factory=AccountReading)
+    events: int = 0
+    events_left_out: int = 0
+    exchanges: int = 0
+    matched: dict[str, Counter] = field(default_factory=dict)  # record name -> key -> count (None: unmatched)
+    compared: list[Compared] = field(default_factory=list)
+    prompts: list[Beside] = field(default_factory=list)
+    tools: list[Beside] = field(default_factory=list)
+    compactions: list[Beside] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def matched_exchanges(self) -> int:
+        return self.exchanges - sum(1 for finding in self.findings if finding.startswith("exchange #"))
+
+
+def account_state(manifest: dict | None) -> tuple[str, str | None]:
+    """The manifest's word on the agent's telemetry: on, off or none, and why; absent for an older run."""
+    account = manifest.get("account") if isinstance(manifest, dict) else None
+    telemetry = account.get("telemetry") if isinstance(account, dict) else None
+    if not isinstance(telemetry, dict):
+        return "absent", None
+    state = telemetry.get("state")
+    why = telemetry.get("why") if isinstance(telemetry.get("why"), str) else None
+    return (state, why) if state in ("on", "off", "none") else ("absent", None)
+
+
+def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> AccountJoin:
+    """The account in `folder`'s telemetry.jsonl joined to the exchanges `wire` kept; the manifest names the target."""
+    state, why = account_state(manifest)
+    target = manifest.get("target") if isinstance(manifest, dict) else None
+    target = target if isinstance(target, str) else ""
+    path = folder / TELEMETRY
+    if not path.is_file():
+        return AccountJoin("missing" if state == "on" else state, why)
+    joined = AccountJoin("on", why, exchanges=len(wire.calls))
+    events = []
+    for event in read_account(path, target, joined.reading):
+        joined.events += 1
+        if len(events) < EVENTS_KEPT:
+            events.append(event)
+        else:
+            joined.events_left_out += 1
+    matches = match_requests(events, wire.calls)
+    by_number = {call.number: call for call in wire.calls}
+    of_call: dict[int, list[Match]] = defaultdict(list)
+    for found in matches:
+        joined.matched.setdefault(found.event.name, Counter())[found.key] += 1
+        if found.call is None:
+            joined.findings.append(no_exchange(found.event))
+        else:
+            of_call[found.call.number].append(found)
+    if any(event.kind in EXCHANGE_KINDS for event in events):
+        joined.findings += [f"exchange #{call.number} has no record in the account" for call in wire.calls
+                            if call.number not in of_call]  # fmt: skip
+    else:
+        joined.findings.append("the account holds no record of a request: none of its exchanges can be matched")
+    joined.compared = [compare(by_number[number], of_call[number]) for number in sorted(of_call)]
+    place_beside(joined, events, wire.calls, of_call)
+    return joined
+
+
+def no_exchange(event: AccountEvent) -> str:
+    ids = ", ".join(f"{label} {value}" for label, value in (("request id", event.request_id),
+                    ("response id", event.response_id), ("model", event.model)) if value)  # fmt: skip
+    named = f"{event.name} (line {event.line}{', ' + ids if ids else ''})"
+    return f"{named} has no exchange: a request that bypassed the proxy?"
+
+
+def compare(call: WireCall, matches: list[Match]) -> Compared:
+    """The exchange's counts beside those of the record that says most of it: one with a cost, else tokens."""
+    ranked = sorted(matches, key=lambda found: (found.event.cost_usd is None, found.event.input_tokens is None,
+                                               found.event.kind != MODEL_CALL))  # fmt: skip
+    best = ranked[0]
+    event = best.event
+    row = Compared(call.number, f"{event.name} (line {event.line})", best.key or "", event.input_tokens,
+                   call.input_tokens, event.output_tokens, call.output_tokens, event.cost_usd, call.cost_usd,
+                   event.duration_ms, call.duration_ms)  # fmt: skip
+    for what, agent, api in (("input tokens", event.input_tokens, call.input_tokens),
+                             ("output tokens", event.output_tokens, call.output_tokens)):  # fmt: skip
+        if agent is not None and api is not None and agent != api:
+            row.disagreements.append(
+                f"the agent counted {agent:,} {what}; the API's usage says {api:,} ({agent - api:+,})"
+            )
+    if event.cost_usd is not None and call.cost_usd is not None:
+        agent_cost = Decimal(str(event.cost_usd))
+        if abs(agent_cost - call.cost_usd) > COST_SLACK:
+            row.disagreements.append(
+                f"the agent counted ${agent_cost:.6f}; the API's usage prices to ${call.cost_usd:.6f} "
+                f"({agent_cost - call.cost_usd:+.6f})"
+            )
+    return row
+
+
+def place_beside(joined: AccountJoin, events: list[AccountEvent], calls: list[WireCall], of_call) -> None:
+    """Prompts tied to the exchanges their records name; tool records and compactions to the exchange they concern."""
+    prompt_of = {found.call.number: found.event.prompt for found_list in of_call.values() for found in found_list
+                 if found.event.prompt and found.call is not None}  # fmt: skip
+    prompts = sorted((event for event in events if event.kind == PROMPT), key=lambda event: event.time or 0.0)
+    for index, event in enumerate(prompts):
+        if event.prompt:
+            numbers = sorted(number for number, prompt in prompt_of.items() if prompt == event.prompt)
+            numbers += [call.number for call in calls if call.prompt == event.prompt and call.number not in numbers]
+        else:  # no id: the exchanges after it in its session, until the next prompt
+            until = prompts[index + 1].time if index + 1 < len(prompts) else None
+            numbers = [call.number for call in calls if in_between(call, event, until)]
+        joined.prompts.append(Beside(event, sorted(numbers)))
+        if not numbers:
+            joined.findings.append(
+                f"the prompt {event.prompt or ''} at line {event.line} has no request".replace("  ", " ")
+            )
+    for event in events:
+        if event.kind in (TOOL_DECISION, TOOL_RESULT):
+            call, key = tool_call_of(event, calls)
+            waited = None
+            if event.kind == TOOL_DECISION and call is not None and call.end is not None and event.time is not None:
+                waited = max(0.0, (event.time - call.end) * 1000)
+            joined.tools.append(Beside(event, [call.number] if call else [], key, waited))
+        elif event.kind == COMPACTION:
+            after = [call for call in calls if call.start is not None and event.time is not None
+                     and call.start >= event.time]  # fmt: skip
+            joined.compactions.append(Beside(event, [after[0].number] if after else [], "the next request"))
+
+
+def in_between(call: WireCall, prompt: AccountEvent, until: float | None) -> bool:
+    if call.start is None or prompt.time is None or call.start < prompt.time:
+        return False
+    if prompt.session and call.session and prompt.session != call.session:
+        return False
+    return until is None or call.start < until
+
+
+def tool_call_of(event: AccountEvent, calls: list[WireCall]) -> tuple[WireCall | None, str | None]:
+    """The exchange whose answer asked for the tool: by the call's id, else the request id, else the last before."""
+    if event.call_id:
+        for call in calls:
+            if event.call_id in call.call_ids or any(event.call_id.endswith(known) for known in call.call_ids):
+                return call, "call id"
+    if event.request_id:
+        for call in calls:
+            if call.request_id == event.request_id:
+                return call, "request id"
+    before = [call for call in calls if call.end is not None and event.time is not None and call.end <= event.time]
+    return (before[-1], "time") if before else (None, None)

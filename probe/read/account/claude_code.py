@@ -1,0 +1,44 @@
+"""Claude Code's events (user_prompt, api_request, api_error, tool_decision, tool_result) as account events."""
+
+from probe.read.account.event import (
+    ERROR,
+    MODEL_CALL,
+    OTHER,
+    PROMPT,
+    TEXT_KEPT,
+    TOOL_DECISION,
+    TOOL_RESULT,
+    AccountEvent,
+    number,
+    text,
+    total,
+)
+
+KINDS = {"user_prompt": PROMPT, "api_request": MODEL_CALL, "api_error": ERROR, "tool_decision": TOOL_DECISION,
+         "tool_result": TOOL_RESULT}  # fmt: skip
+
+
+def event(record: dict, line: int) -> AccountEvent:
+    name = str(record.get("name") or "")
+    fields = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
+    found = AccountEvent(KINDS.get(name, OTHER), name, line, number(record.get("time")))
+    found.session, found.prompt = text(fields.get("session.id")), text(fields.get("prompt.id"))
+    found.request_id, found.call_id = text(fields.get("request_id")), text(fields.get("tool_use_id"))
+    found.model, found.tool, found.decision = (
+        text(fields.get("model")),
+        text(fields.get("tool_name")),
+        text(fields.get("decision")),
+    )
+    if found.kind == MODEL_CALL:
+        # Its input_tokens are the uncached ones, as the Messages API counts them: the whole input adds the cache's.
+        found.input_tokens = total(
+            fields.get("input_tokens"), fields.get("cache_read_tokens"), fields.get("cache_creation_tokens")
+        )
+        found.output_tokens = total(fields.get("output_tokens"))
+        found.cache_read_tokens = total(fields.get("cache_read_tokens"))
+        found.cache_write_tokens = total(fields.get("cache_creation_tokens"))
+        found.cost_usd = number(fields.get("cost_usd"))
+    found.duration_ms = number(fields.get("duration_ms"))
+    if found.kind == PROMPT:
+        found.text = text(fields.get("prompt"), TEXT_KEPT)
+    return found

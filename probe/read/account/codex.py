@@ -1,0 +1,41 @@
+"""codex's events (codex.user_prompt, codex.api_request / websocket_request, codex.sse_event's completed response,
+codex.tool_decision, codex.tool_result) as account events."""
+
+from probe.read.account.event import (
+    MODEL_CALL,
+    OTHER,
+    PROMPT,
+    REQUEST,
+    TEXT_KEPT,
+    TOOL_DECISION,
+    TOOL_RESULT,
+    AccountEvent,
+    number,
+    text,
+    total,
+)
+
+KINDS = {"codex.user_prompt": PROMPT, "codex.api_request": REQUEST, "codex.websocket_request": REQUEST,
+         "codex.tool_decision": TOOL_DECISION, "codex.tool_result": TOOL_RESULT}  # fmt: skip
+
+
+def event(record: dict, line: int) -> AccountEvent:
+    fields = record.get("attributes") if isinstance(record.get("attributes"), dict) else {}
+    # codex names its events in an attribute; the log record's own name is its source line.
+    name = text(fields.get("event.name")) or str(record.get("name") or "")
+    kind = KINDS.get(name, OTHER)
+    if name == "codex.sse_event" and fields.get("event.kind") == "response.completed":
+        kind = MODEL_CALL
+    found = AccountEvent(kind, name, line, number(record.get("time")), session=text(fields.get("conversation.id")))
+    found.model, found.call_id = text(fields.get("model")), text(fields.get("call_id"))
+    found.tool, found.decision = text(fields.get("tool_name")), text(fields.get("decision"))
+    found.duration_ms = number(fields.get("duration_ms"))
+    if kind == MODEL_CALL:
+        found.input_tokens = total(fields.get("input_token_count"))  # cached ones included, as OpenAI counts
+        found.output_tokens = total(fields.get("output_token_count"))
+        found.cache_read_tokens = total(fields.get("cached_token_count"))
+        found.cache_write_tokens = total(fields.get("cache_write_token_count"))
+        found.duration_ms = None  # it has time to first token only
+    if kind == PROMPT:
+        found.text = text(fields.get("prompt"), TEXT_KEPT)
+    return found

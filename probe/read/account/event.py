@@ -1,0 +1,71 @@
+"""One record of the agent's own account, in words no agent owns: what it was, when, the agent's ids and counts."""
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# What a record tells of: the kinds the join and the report know.
+PROMPT, REQUEST, MODEL_CALL, TOOL_DECISION, TOOL_RESULT, COMPACTION, ERROR, OTHER = (
+    "prompt", "request", "model call", "tool decision", "tool result", "compaction", "error", "other",
+)  # fmt: skip
+# The kinds the join matches to exchanges: each says one request was sent.
+EXCHANGE_KINDS = (REQUEST, MODEL_CALL, ERROR)
+TEXT_KEPT = 160  # characters of a typed prompt kept for the report
+
+
+@dataclass
+class AccountEvent:
+    """A record of the agent's account. Input tokens are all of them, cached ones included (as the wire's usage
+    counts them); None where the agent did not say."""
+
+    kind: str
+    name: str  # the agent's own name for it (api_request, codex.sse_event…)
+    line: int  # in telemetry.jsonl, from 1: where it came from
+    time: float | None = None
+    session: str | None = None
+    prompt: str | None = None  # the prompt's id, tying the records it caused
+    request_id: str | None = None  # the API's request id, as the agent logged it
+    response_id: str | None = None
+    call_id: str | None = None  # a tool call's id
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    cost_usd: float | None = None
+    duration_ms: float | None = None
+    tool: str | None = None
+    decision: str | None = None
+    text: str | None = None  # a typed prompt's start, as logged (masked at capture)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def number(value: Any) -> int | float | None:
+    """A count or amount as logged: OTLP writes 64-bit integers as strings, and agents write some numbers so."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return value if value == value else None  # NaN is no number
+    if isinstance(value, str) and len(value) < 40:
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                parsed = float(value)
+            except ValueError:
+                return None
+            return parsed if parsed == parsed and abs(parsed) != float("inf") else None
+    return None
+
+
+def text(value: Any, kept: int = 200) -> str | None:
+    """A string attribute as logged, cut to `kept` characters; None for anything else."""
+    return value[:kept] if isinstance(value, str) and value else None
+
+
+def total(*counts: Any) -> int | None:
+    """The sum of the counts given, None if none was."""
+    found = [number(count) for count in counts]
+    found = [count for count in found if count is not None]
+    return int(sum(found)) if found else None

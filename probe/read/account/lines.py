@@ -1,0 +1,99 @@
+"""A run's telemetry.jsonl read a line at a time into account events, each agent's records by its own reader,
+chosen by a fixed table keyed by the service that sent them or the run's target, never by what the data names."""
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from probe.read.account import claude_code, codex, gemini, genai_spans
+from probe.read.account.event import OTHER, AccountEvent
+
+Reader = Callable[[dict, int], AccountEvent]
+# The service names the agents' telemetry carries, and the target names, to their readers.
+BY_SERVICE: dict[str, Reader] = {
+    "claude-code": claude_code.event,
+    "codex_exec": codex.event,
+    "codex_cli_rs": codex.event,
+    "codex-tui": codex.event,
+    "gemini-cli": gemini.event,
+    "qwen-code": gemini.event,
+    "github-copilot": genai_spans.event,
+    "opencode": genai_spans.event,
+}
+BY_TARGET: dict[str, Reader] = {
+    "claude-code": claude_code.event,
+    "codex": codex.event,
+    "gemini": gemini.event,
+    "qwen-code": gemini.event,
+    "copilot": genai_spans.event,
+    "opencode": genai_spans.event,
+}
+LINE_LIMIT = 4 * 1024 * 1024  # bytes of one line read; a longer one is skipped with a note
+NOTES_KEPT = 5
+
+
+@dataclass
+class AccountReading:
+    """What reading telemetry.jsonl met besides events: its lines, the exports it could not read, the lines it
+    could not, and the services no reader knows."""
+
+    lines: int = 0
+    unreadable_exports: int = 0
+    bad_lines: int = 0
+    unknown_services: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < NOTES_KEPT:
+            self.notes.append(text)
+
+
+def reader_for(service: object, target: str) -> Reader | None:
+    if isinstance(service, str) and service in BY_SERVICE:
+        return BY_SERVICE[service]
+    return BY_TARGET.get(target)
+
+
+def read_account(path: Path, target: str, reading: AccountReading) -> Iterator[AccountEvent]:
+    """Each log record's and span's account event, in the file's order; metrics are totals, not events."""
+    with path.open("rb") as file:
+        for number, raw in enumerate(iter(lambda: file.readline(LINE_LIMIT), b""), start=1):
+            reading.lines += 1
+            if not raw.endswith(b"\n") and len(raw) >= LINE_LIMIT:
+                reading.bad_lines += 1
+                reading.note(f"line {number} is longer than {LINE_LIMIT:,} bytes: skipped")
+                while raw and not raw.endswith(b"\n"):  # the rest of the line, a piece at a time
+                    raw = file.readline(LINE_LIMIT)
+                continue
+            record = parsed(raw)
+            if record is None:
+                reading.bad_lines += 1
+                reading.note(f"line {number} is no JSON object: skipped")
+                continue
+            if "unreadable" in record:
+                reading.unreadable_exports += 1
+                continue
+            if record.get("signal") not in ("logs", "traces"):
+                continue
+            reader = reader_for(record.get("service"), target)
+            if reader is None:
+                reading.unknown_services[str(record.get("service"))[:80]] += 1
+                continue
+            try:
+                found = reader(record, number)
+            except (TypeError, ValueError, AttributeError):
+                reading.bad_lines += 1
+                reading.note(f"line {number} has a shape its reader does not know: skipped")
+                continue
+            if found.kind != OTHER or record.get("signal") == "logs":
+                yield found
+
+
+def parsed(raw: bytes) -> dict | None:
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return record if isinstance(record, dict) else None

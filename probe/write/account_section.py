@@ -1,0 +1,142 @@
+"""The report's section "The agent's own account": its records matched to the exchanges (how many, by which key),
+the agent's counts beside the API's usage and our cost, the typed prompts and the requests they caused, the tool
+decisions and how long each call waited, compactions, and every record or exchange left unmatched."""
+
+import time as clock
+from collections import Counter
+
+from probe.analyse.account.join import AccountJoin
+from probe.common import markdown as md
+
+TITLE = "The agent's own account"
+ROWS_SHOWN = 40  # rows of each table; the rest are counted
+NO_ACCOUNT = {
+    "none": "The agent keeps no account of its own that this run could record.",
+    "off": "The agent's own account was switched off for this run.",
+    "absent": "No account of the agent's own was recorded: the run predates it, or ran without it.",
+    "missing": "The agent's own account was switched on, but no telemetry.jsonl is in the run folder.",
+}
+
+
+def account_summary(joined: AccountJoin | None) -> str:
+    """One line: how many exchanges the account's records matched, or why there is no account."""
+    if joined is None:
+        return NO_ACCOUNT["absent"]
+    if joined.state != "on":
+        return NO_ACCOUNT.get(joined.state, NO_ACCOUNT["absent"]) + (f" ({joined.why})" if joined.why else "")
+    disagreeing = sum(1 for row in joined.compared if row.disagreements)
+    return (
+        f"{joined.matched_exchanges} of {joined.exchanges} model exchanges matched to the agent's {joined.events} "
+        f"records; {len(joined.findings)} unmatched; {disagreeing} with counts that disagree"
+    )
+
+
+def key_tally(counts: Counter) -> str:
+    matched = sum(count for key, count in counts.items() if key is not None)
+    keys = ", ".join(f"{key} ×{count}" for key, count in sorted(counts.items(), key=str) if key is not None)
+    return f"{matched} of {sum(counts.values())} matched" + (f" by {keys}" if keys else "")
+
+
+def account_section(joined: AccountJoin | None) -> list[str]:
+    lines = ["", f"## {TITLE}", ""]
+    if joined is None or joined.state != "on":
+        return lines + [md.text(account_summary(joined))]
+    lines.append(md.text(account_summary(joined) + "."))
+    reading = joined.reading
+    if reading.unreadable_exports or reading.bad_lines or reading.unknown_services or joined.events_left_out:
+        lines += ["", md.Markdown("Not read: {} export(s) the receiver could not read, {} line(s) of telemetry.jsonl "
+                                 "that were no record, {} record(s) of services no reader knows, {} record(s) "
+                                 "beyond the join's bound.").format(
+            reading.unreadable_exports, reading.bad_lines, sum(reading.unknown_services.values()),
+            joined.events_left_out)]  # fmt: skip
+        lines += [md.Markdown("- {}").format(note) for note in reading.notes]
+    rows = [[md.inline(name), key_tally(counts)] for name, counts in sorted(joined.matched.items())]
+    if rows:
+        lines += ["", "### Records matched to exchanges", "", md.table(["record", "matched"], rows[:ROWS_SHOWN])]
+    lines += compared_lines(joined) + beside_lines(joined) + findings_lines(joined)
+    return lines
+
+
+def compared_lines(joined: AccountJoin) -> list[str]:
+    if not joined.compared:
+        return []
+    rows = [
+        [f"#{row.number}", row.record, row.key, both(row.agent_input, row.api_input),
+         both(row.agent_output, row.api_output), both(dollar(row.agent_cost), dollar(row.our_cost)),
+         both(ms(row.agent_ms), ms(row.wire_ms)), "; ".join(row.disagreements) or "agree"]
+        for row in joined.compared[:ROWS_SHOWN]
+    ]  # fmt: skip
+    lines = ["", "### The agent's counts beside the API's", "",
+             "Each cell is the agent's, then the wire's: the API's usage, our cost from it, the exchange's duration.",
+             "", md.table(["exchange", "record", "key", "input tokens", "output tokens", "cost", "duration", "check"],
+                          rows)]  # fmt: skip
+    return lines + more(len(joined.compared), "exchange")
+
+
+def beside_lines(joined: AccountJoin) -> list[str]:
+    lines = []
+    if joined.prompts:
+        rows = [[md.inline(each.event.prompt or "(no id)"), when(each.event.time), each.event.text or "",
+                 numbers(each.numbers)] for each in joined.prompts[:ROWS_SHOWN]]  # fmt: skip
+        lines += ["", "### Typed prompts and the requests they caused", "",
+                  md.table(["prompt id", "time", "prompt as logged", "requests"], rows)]  # fmt: skip
+        lines += more(len(joined.prompts), "prompt")
+    if joined.tools:
+        rows = [[each.event.kind, md.inline(each.event.tool or "?"), each.event.decision or "", numbers(each.numbers),
+                 each.key or "", ms(each.waited_ms) or "", ms(each.event.duration_ms) or ""]
+                for each in joined.tools[:ROWS_SHOWN]]  # fmt: skip
+        lines += [
+            "",
+            "### Tool decisions and results",
+            "",
+            "Waited: from the end of the answer that asked for the call to the agent's decision.",
+            "",
+            md.table(["record", "tool", "decision", "asked by", "matched by", "waited", "took"], rows),
+        ]
+        lines += more(len(joined.tools), "tool record")
+    if joined.compactions:
+        rows = [[md.inline(each.event.name), when(each.event.time), numbers(each.numbers)]
+                for each in joined.compactions[:ROWS_SHOWN]]  # fmt: skip
+        lines += ["", "### Compactions", "", md.table(["record", "time", "the request that carried it"], rows)]
+        lines += more(len(joined.compactions), "compaction")
+    return lines
+
+
+def findings_lines(joined: AccountJoin) -> list[str]:
+    if not joined.findings:
+        return ["", "Every record of a request matched an exchange, and every exchange a record."]
+    lines = ["", "### Unmatched", ""]
+    lines += [md.Markdown("- {}").format(finding) for finding in joined.findings[:ROWS_SHOWN]]
+    return lines + more(len(joined.findings), "finding")
+
+
+def more(count: int, what: str) -> list[str]:
+    return ["", f"… and {count - ROWS_SHOWN:,} more {what}s not shown."] if count > ROWS_SHOWN else []
+
+
+def both(agent, wire) -> str:
+    return f"{'—' if agent is None else fmt(agent)} / {'—' if wire is None else fmt(wire)}"
+
+
+def fmt(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def dollar(value) -> str | None:
+    return None if value is None else f"${float(value):.6f}"
+
+
+def ms(value) -> str | None:
+    return None if value is None else f"{float(value):,.0f} ms"
+
+
+def when(time) -> str:
+    return "" if time is None else clock.strftime("%H:%M:%S", clock.gmtime(time)) + f".{int(time % 1 * 1000):03d}"
+
+
+def numbers(found: list[int]) -> str:
+    if not found:
+        return "none"
+    return ", ".join(f"#{number}" for number in found[:12]) + (
+        f" and {len(found) - 12:,} more" if len(found) > 12 else ""
+    )
