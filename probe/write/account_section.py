@@ -10,6 +10,7 @@ from probe.common import markdown as md
 
 TITLE = "The agent's own account"
 ROWS_SHOWN = 40  # rows of each table; the rest are counted
+FACTS_SHOWN = 5  # disagreements and findings the viewer's Run panel lists
 NO_ACCOUNT = {
     "none": "The agent keeps no account of its own that this run could record.",
     "off": "The agent's own account was switched off for this run.",
@@ -29,6 +30,22 @@ def account_summary(joined: AccountJoin | None) -> str:
         f"{joined.matched_exchanges} of {joined.exchanges} model exchanges matched to the agent's {joined.events} "
         f"records; {len(joined.findings)} unmatched; {disagreeing} with counts that disagree"
     )
+
+
+def account_facts(joined: AccountJoin | None, mask) -> list[tuple[str, str]]:
+    """The viewer's Run panel: the one line, the keys each record matched by, each disagreement and finding (the
+    first few), captured text masked with `mask`."""
+    facts = [(TITLE, account_summary(joined))]
+    if joined is None or joined.state != "on":
+        return facts
+    facts += [
+        ("Account records", mask(f"{name}: {key_tally(counts)}")) for name, counts in sorted(joined.matched.items())
+    ]
+    disagreements = [f"#{row.number}: {text}" for row in joined.compared for text in row.disagreements]
+    facts += [("Account disagrees", mask(text)) for text in disagreements[:FACTS_SHOWN]]
+    facts += [("Account unmatched", mask(text)) for text in joined.findings[:FACTS_SHOWN]]
+    hidden = max(0, len(disagreements) - FACTS_SHOWN) + max(0, len(joined.findings) - FACTS_SHOWN)
+    return facts + ([("Account", f"{hidden:,} more in report.md")] if hidden else [])
 
 
 def key_tally(counts: Counter) -> str:
@@ -61,8 +78,9 @@ def compared_lines(joined: AccountJoin) -> list[str]:
     if not joined.compared:
         return []
     rows = [
-        [f"#{row.number}", row.record, row.key, both(row.agent_input, row.api_input),
-         both(row.agent_output, row.api_output), both(dollar(row.agent_cost), dollar(row.our_cost)),
+        [f"#{row.number}", md.Markdown("{} (line {})").format(md.inline(row.name), row.line), row.key,
+         both(row.agent_input, row.api_input), both(row.agent_output, row.api_output),
+         both(dollar(row.agent_cost), dollar(row.our_cost)),
          both(ms(row.agent_ms), ms(row.wire_ms)), "; ".join(row.disagreements) or "agree"]
         for row in joined.compared[:ROWS_SHOWN]
     ]  # fmt: skip
@@ -131,7 +149,11 @@ def ms(value) -> str | None:
 
 
 def when(time) -> str:
-    return "" if time is None else clock.strftime("%H:%M:%S", clock.gmtime(time)) + f".{int(time % 1 * 1000):03d}"
+    """A record's time of day (UTC), to the millisecond; blank for none, or one no calendar holds."""
+    try:
+        return "" if time is None else clock.strftime("%H:%M:%S", clock.gmtime(time)) + f".{int(time % 1 * 1000):03d}"
+    except (OverflowError, OSError, ValueError):
+        return ""
 
 
 def numbers(found: list[int]) -> str:

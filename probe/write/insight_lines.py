@@ -11,6 +11,7 @@ from probe.analyse.token_sums import KINDS
 from probe.analyse.tool_calls import ToolCall
 from probe.common.fastjson import encoded
 from probe.redact.json_values import mask_json, masked_string
+from probe.write.account_records import account_records
 
 INSIGHT_FILE = "insight.jsonl"
 INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.insight.jsonl)
@@ -107,6 +108,8 @@ class InsightLines:
         self.write({"record": "setup", "schema": SCHEMA, **insight.setup.to_json()})
         for host in insight.hosts.hosts.values():  # (none unless the forward proxy recorded other hosts)
             self.write({"record": "host", "schema": SCHEMA, **host.to_json()})
+        for record in account_records(insight.account):  # (probe.write.account_records)
+            self.write(record)
 
 
 def costs_record(costs: Costs) -> dict:

@@ -86,6 +86,12 @@ INSIGHT_COLUMNS = {
     "bytes_received": "BIGINT",
     "error": "VARCHAR",
     "event_count": "BIGINT",
+    "account": "JSON",
+    "line": "BIGINT",
+    "key": "VARCHAR",
+    "disagreements": "JSON",
+    "agent_count": "JSON",
+    "api_count": "JSON",
 }
 
 

@@ -152,6 +152,20 @@ AGENT_NAMES = "(SELECT folder, id, any_value(name) AS name FROM insight_lines WH
 # The documented views (docs/sql.md). `folder` joins a file to its run. Times are UTC TIMESTAMPs
 # (a TIMESTAMPTZ would need pytz to reach Python).
 VIEWS = {
+    # The agent's own account beside the wire (probe.write.account_records): a row per exchange matched, with the
+    # key that matched it, per record of a request with no exchange (n NULL), per exchange with no record.
+    "account": """
+        SELECT f.run, i.number AS n, i.name AS record, i.line, i.key AS matched_by,
+               token_count(i.agent_count->>'input_tokens') AS agent_input_tokens,
+               token_count(i.api_count->>'input_tokens') AS api_input_tokens,
+               token_count(i.agent_count->>'output_tokens') AS agent_output_tokens,
+               token_count(i.api_count->>'output_tokens') AS api_output_tokens,
+               dollars(i.agent_count->>'cost_usd') AS agent_cost_usd, dollars(i.api_count->>'cost_usd') AS cost_usd,
+               TRY_CAST(i.agent_count->>'duration_ms' AS DOUBLE) AS agent_duration_ms,
+               TRY_CAST(i.api_count->>'duration_ms' AS DOUBLE) AS duration_ms,
+               coalesce(json_array_length(i.disagreements), 0) AS disagreements
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        WHERE i.record = 'account_exchange'""",
     "runs": """
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
                m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,

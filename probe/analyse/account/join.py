@@ -30,7 +30,8 @@ class Compared:
     """One model exchange, the agent's counts beside the API's and ours."""
 
     number: int
-    record: str  # the record compared, and its line
+    name: str  # the record compared
+    line: int  # its line in telemetry.jsonl
     key: str
     agent_input: int | None
     api_input: int | None
@@ -67,10 +68,12 @@ class AccountJoin:
     tools: list[Beside] = field(default_factory=list)
     compactions: list[Beside] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    unmatched_events: list[AccountEvent] = field(default_factory=list)  # records of a request with no exchange
+    unmatched_exchanges: list[int] = field(default_factory=list)  # exchanges no record matched
 
     @property
     def matched_exchanges(self) -> int:
-        return self.exchanges - sum(1 for finding in self.findings if finding.startswith("exchange #"))
+        return len(self.compared)
 
 
 def account_state(manifest: dict | None) -> tuple[str, str | None]:
@@ -107,11 +110,12 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
         joined.matched.setdefault(found.event.name, Counter())[found.key] += 1
         if found.call is None:
             joined.findings.append(no_exchange(found.event))
+            joined.unmatched_events.append(found.event)
         else:
             of_call[found.call.number].append(found)
     if any(event.kind in EXCHANGE_KINDS for event in events):
-        joined.findings += [f"exchange #{call.number} has no record in the account" for call in wire.calls
-                            if call.number not in of_call]  # fmt: skip
+        joined.unmatched_exchanges = [call.number for call in wire.calls if call.number not in of_call]
+        joined.findings += [f"exchange #{number} has no record in the account" for number in joined.unmatched_exchanges]
     else:
         joined.findings.append("the account holds no record of a request: none of its exchanges can be matched")
     joined.compared = [compare(by_number[number], of_call[number]) for number in sorted(of_call)]
@@ -132,7 +136,7 @@ def compare(call: WireCall, matches: list[Match]) -> Compared:
                                                found.event.kind != MODEL_CALL))  # fmt: skip
     best = ranked[0]
     event = best.event
-    row = Compared(call.number, f"{event.name} (line {event.line})", best.key or "", event.input_tokens,
+    row = Compared(call.number, event.name, event.line, best.key or "", event.input_tokens,
                    call.input_tokens, event.output_tokens, call.output_tokens, event.cost_usd, call.cost_usd,
                    event.duration_ms, call.duration_ms)  # fmt: skip
     for what, agent, api in (("input tokens", event.input_tokens, call.input_tokens),

@@ -1,5 +1,6 @@
 """One record of the agent's own account, in words no agent owns: what it was, when, the agent's ids and counts."""
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -45,17 +46,18 @@ def number(value: Any) -> int | float | None:
     """A count or amount as logged: OTLP writes 64-bit integers as strings, and agents write some numbers so."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        return value if value == value else None  # NaN is no number
     if isinstance(value, str) and len(value) < 40:
         try:
-            return int(value)
+            value = int(value)
         except ValueError:
             try:
-                parsed = float(value)
+                value = float(value)
             except ValueError:
                 return None
-            return parsed if parsed == parsed and abs(parsed) != float("inf") else None
+    if isinstance(value, int):
+        return value if abs(value) < 1 << 63 else None  # no count a 64-bit field can hold
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     return None
 
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from probe.common.counting import counted
+from probe.write.account_section import account_facts
 from probe.write.hosts_section import hosts_rows
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_fact
@@ -74,6 +75,7 @@ def page_header(
         *[(label, plain(pieces)) for label, pieces in summary_facts(totals.insight)],
         *[("Set-up sent", fact) for fact in [setup_fact(totals.insight.setup)] if fact is not None],
         ("Read as", ", ".join(f"{api} ×{count} ({totals.renderers[api]})" for api, count in totals.apis.items())),
+        *account_facts(totals.insight.account, mask),
         ("Incomplete exchanges", str(totals.incomplete)),
         (
             "Unrecognised",

@@ -1,0 +1,207 @@
+"""The agent's own account joined to the wire, on real runs of Claude Code, codex and gemini-cli against the mock
+(tests/data/account: each run's traffic.jsonl beside the telemetry.jsonl its agent sent): every model exchange
+matched and the key named, the agent's counts beside the API's, recomputed here from the raw files; a record taken
+out or added gives its finding; and the SQL view `account` says what the report says."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+
+from probe.analyse.prices import MOCK_PRICES, prices_from
+from probe.analysis import sql
+from probe.analysis.report import analyze_run
+from probe.read.sse import parse
+
+FIXTURES = PROJECT_ROOT / "tests" / "data" / "account"
+# Each agent, the record that says what a model call counted (compared with the API's usage), the record matched by
+# the most exact key, and that key.
+AGENTS = {
+    "claude-code": ("api_request", "api_request", "request id"),
+    "codex": ("codex.sse_event", "codex.sse_event", "session id and time"),
+    "gemini": ("gemini_cli.api_response", "gen_ai.client.inference.operation.details", "response id"),
+}
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def run_folder(root: Path, target: str, telemetry: list[dict] | None = None) -> Path:
+    """A run folder holding the fixture's files (its telemetry.jsonl replaced by `telemetry`, given), analysed."""
+    run = root / target / "20261127-000000"
+    run.mkdir(parents=True)
+    for name in ("traffic.jsonl", "manifest.json", "telemetry.jsonl"):
+        shutil.copy(FIXTURES / target / name, run / name)
+    if telemetry is not None:
+        (run / "telemetry.jsonl").write_text("".join(json.dumps(record) + "\n" for record in telemetry))
+    with prices_from(MOCK_PRICES):
+        analyze_run(run)
+    return run
+
+
+def section(run: Path) -> str:
+    report = (run / "report.md").read_text()
+    return report[report.index("## The agent's own account") : report.index("## Endpoints")]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("account")
+    return {target: run_folder(root, target) for target in AGENTS}
+
+
+def model_calls(traffic: Path) -> list[dict]:
+    """The run's model exchanges, by path: the Messages API's, the Responses WebSocket's turns, Gemini's."""
+    found = []
+    for entry in lines(traffic):
+        path = entry["request"]["path"]
+        if re.search(r"/v1/messages(\?|$)|/v1/responses$|:(stream)?[gG]enerateContent", path):
+            found.append(entry)
+    return found
+
+
+def agent_counts(telemetry: Path, name: str) -> list[tuple[int, int]]:
+    """Input (cached included) and output tokens of each of the agent's records called `name`, from the raw file."""
+    counts = []
+    for record in lines(telemetry):
+        fields = record.get("attributes") or {}
+        if (fields.get("event.name") if name.startswith("codex.") else record.get("name")) != name:
+            continue
+        if name == "api_request":
+            parts = ("input_tokens", "cache_read_tokens", "cache_creation_tokens")
+            counts.append((sum(int(fields[part]) for part in parts), int(fields["output_tokens"])))
+        elif name == "codex.sse_event" and fields.get("event.kind") == "response.completed":
+            counts.append((int(fields["input_token_count"]), int(fields["output_token_count"])))
+        elif name == "gemini_cli.api_response":  # thinking is output, as the API bills it
+            output = int(fields["output_token_count"]) + int(fields["thoughts_token_count"])
+            counts.append((int(fields["input_token_count"]), output))
+    return counts
+
+
+def records_of_requests(telemetry: Path, name: str) -> list[dict]:
+    """The agent's records called `name` that tell of a request (the GenAI details of a response: those naming it)."""
+    found = []
+    for record in lines(telemetry):
+        fields = record.get("attributes") or {}
+        named = name in (record.get("name"), fields.get("event.name"))
+        if named and (name != "gen_ai.client.inference.operation.details" or fields.get("gen_ai.response.id")):
+            found.append(record)
+    return found
+
+
+def messages_usage(entry: dict) -> tuple[int, int]:
+    """A Messages API answer's usage from its raw SSE: input (cache reads and writes added) and output."""
+    usage = {}
+    for event in parse(entry["response"]["body"]):
+        if event.data.get("type") == "message_start":
+            usage |= event.data["message"]["usage"]
+        elif event.data.get("type") == "message_delta":
+            usage |= event.data["usage"]
+    parts = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    return sum(usage.get(part) or 0 for part in parts), usage["output_tokens"]
+
+
+def table_counts(text: str) -> list[tuple[int, int, int, int]]:
+    """The agent's and the API's input and output tokens of each row of the section's comparison table."""
+    rows = re.findall(r"\| ([\d,]+) / ([\d,]+) \| ([\d,]+) / ([\d,]+) \|", text)
+    return [tuple(int(cell.replace(",", "")) for cell in row) for row in rows]
+
+
+@pytest.mark.parametrize("target", AGENTS)
+def test_every_model_exchange_is_matched_and_its_key_named(runs, target):
+    counted, record, key = AGENTS[target]
+    run, text = runs[target], section(runs[target])
+    exchanges = len(model_calls(run / "traffic.jsonl"))
+    assert exchanges >= 2
+    assert f"{exchanges} of {exchanges} model exchanges matched" in text and "0 unmatched" in text
+    counts = agent_counts(run / "telemetry.jsonl", counted)
+    named = len(records_of_requests(run / "telemetry.jsonl", record))
+    assert f"| `{record}` | {named} of {named} matched by {key} ×{named} |" in text
+    # The agent's counts beside the API's: each row's agent side is what telemetry.jsonl says, and they agree.
+    rows = table_counts(text)
+    assert sorted(counts) == sorted((row[0], row[2]) for row in rows)
+    assert all(row[0] == row[1] and row[2] == row[3] for row in rows)
+    assert "Every record of a request matched an exchange, and every exchange a record." in text
+
+
+def test_claude_codes_counts_and_cost_beside_the_raw_usage_and_the_sql_view(runs):
+    run = runs["claude-code"]
+    calls = model_calls(run / "traffic.jsonl")
+    records = [record["attributes"] for record in lines(run / "telemetry.jsonl") if record["name"] == "api_request"]
+    by_id = {dict(entry["response"]["headers"])["request-id"]: entry for entry in calls}
+    assert sorted(by_id) == sorted(record["request_id"] for record in records)  # the mock's ids, logged by the agent
+    text = section(run)
+    columns, rows = sql.query([run], "SELECT * FROM account ORDER BY n")
+    view = [dict(zip(columns, row)) for row in rows]
+    assert [row["matched_by"] for row in view] == ["request id"] * len(records)
+    for row, record in zip(view, sorted(records, key=lambda record: record["event.sequence"])):
+        entry = by_id[record["request_id"]]
+        api_input, api_output = messages_usage(entry)
+        assert (row["api_input_tokens"], row["api_output_tokens"]) == (api_input, api_output)
+        agent_input = sum(int(record[part]) for part in ("input_tokens", "cache_read_tokens", "cache_creation_tokens"))
+        assert (row["agent_input_tokens"], row["agent_output_tokens"]) == (agent_input, int(record["output_tokens"]))
+        assert float(row["agent_cost_usd"]) == pytest.approx(record["cost_usd"])
+        # The report's row of that exchange shows the same numbers, and our cost equals the agent's.
+        assert f"| {api_input:,} / {api_input:,} | {api_output} / {api_output} | ${record['cost_usd']:.6f} / $" in text
+        assert float(row["cost_usd"]) == pytest.approx(record["cost_usd"], abs=1e-6)
+        assert row["disagreements"] == 0
+    # The typed prompt's id ties both requests to it; the tool's decision and result to the answer that asked.
+    assert re.search(r"\| `[0-9a-f-]{36}` \| [\d\\:.]+ \| .* \| #1, #2 \|", text)
+    assert "| tool decision | `Bash` | accept | #1 | call id | 0 ms |" in text
+    insight = [record for record in lines(run / "insight.jsonl") if record["record"] == "account"]
+    assert insight[0]["account"]["matched"] == len(records) and insight[0]["account"]["findings"] == []
+
+
+def test_a_record_taken_out_or_added_is_a_finding(tmp_path):
+    telemetry = lines(FIXTURES / "claude-code" / "telemetry.jsonl")
+    requests = [index for index, record in enumerate(telemetry) if record.get("name") == "api_request"]
+    bypassed = json.loads(json.dumps(telemetry[requests[0]]))
+    bypassed["attributes"]["request_id"] = "req_bypassed0000000000000000"
+    bypassed["attributes"]["input_tokens"] = 7
+    edited = [record for index, record in enumerate(telemetry) if index != requests[-1]] + [bypassed]
+    run = run_folder(tmp_path, "claude-code", edited)
+    text = section(run)
+    assert "1 of 2 model exchanges matched" in text
+    assert "- exchange #2 has no record in the account" in text
+    assert (f"- api_request (line {len(edited)}, request id req_bypassed0000000000000000, model claude-opus-5-5) "
+            "has no exchange: a request that bypassed the proxy?") in text  # fmt: skip
+    _, rows = sql.query([run], "SELECT n, matched_by, agent_input_tokens FROM account ORDER BY n NULLS LAST")
+    assert rows == [(1, "request id", 12435), (2, None, None), (None, None, 7 + 9859)]
+
+
+def test_without_an_account_one_line_says_why(tmp_path):
+    manifest = json.loads((FIXTURES / "codex" / "manifest.json").read_text())
+    states = {
+        "off": ({"state": "off", "why": "--agent-telemetry was not given"}, "switched off for this run"),
+        "none": ({"state": "none", "why": "aider keeps none"}, "keeps no account of its own"),
+        "older": (None, "No account of the agent's own was recorded"),
+    }
+    for name, (telemetry, words) in states.items():
+        run = tmp_path / name / "codex" / "20261127-000000"
+        run.mkdir(parents=True)
+        shutil.copy(FIXTURES / "codex" / "traffic.jsonl", run / "traffic.jsonl")
+        written = dict(manifest, account={"telemetry": telemetry}) if telemetry else dict(manifest, account=None)
+        (run / "manifest.json").write_text(json.dumps(written))
+        analyze_run(run)
+        text = section(run)
+        assert words in text and len([line for line in text.splitlines() if line]) == 2, text
+        assert "### " not in text
+
+
+def test_an_exchange_whose_records_are_gone_is_matched_by_time_no_more(tmp_path):
+    """codex's records carry no request id: matched by session and time, the exchange left without its own records
+    (the last request, and its completed response) is the one named, not an earlier one taken instead."""
+    telemetry = lines(FIXTURES / "codex" / "telemetry.jsonl")
+    names = [(record.get("attributes") or {}).get("event.name") for record in telemetry]
+    last = {
+        max(i for i, name in enumerate(names) if name == kind)
+        for kind in ("codex.websocket_request", "codex.sse_event")
+    }
+    run = run_folder(tmp_path, "codex", [record for index, record in enumerate(telemetry) if index not in last])
+    text = section(run)
+    assert "2 of 3 model exchanges matched" in text and "- exchange #4 has no record in the account" in text
+    assert "| `codex.sse_event` | 1 of 1 matched by session id and time ×1 |" in text
