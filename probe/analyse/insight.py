@@ -3,8 +3,8 @@ made each request, what filled its context, what each turn cost, the prompt cach
 call; every output reads them from here."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from probe.analyse.account.join import AccountJoin
 from probe.analyse.account.wire import WireCalls
 from probe.analyse.agents import Agent, AgentTree
 from probe.analyse.context import Composition, ContextFilling
@@ -44,7 +44,9 @@ class Insight:
     finished: list[Agent] | None = None
     hosts: OtherHosts = field(default_factory=OtherHosts)  # what went to other hosts, never a turn
     wire: WireCalls = field(default_factory=WireCalls)  # the model exchanges, as the account's join needs them
-    account: AccountJoin | None = None  # the agent's own account joined to them, once the run is read
+    # The agent's own account joined to them once the run is read (probe.analyse.account.join.AccountJoin: not
+    # imported here, which would make every importer of the insight import the account's readers too).
+    account: Any = None
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""

@@ -1,11 +1,12 @@
 """The report's section "The agent's own account": its records matched to the exchanges (how many, by which key),
 the agent's counts beside the API's usage and our cost, the typed prompts and the requests they caused, the tool
-decisions and how long each call waited, compactions, and every record or exchange left unmatched."""
+decisions and how long each call waited, compactions, and every record or exchange left unmatched. It reads a
+probe.analyse.account.join.AccountJoin, not imported, so that the report's header stays shallow."""
 
 import time as clock
 from collections import Counter
+from typing import Any
 
-from probe.analyse.account.join import AccountJoin
 from probe.common import markdown as md
 
 TITLE = "The agent's own account"
@@ -19,7 +20,7 @@ NO_ACCOUNT = {
 }
 
 
-def account_summary(joined: AccountJoin | None) -> str:
+def account_summary(joined: Any) -> str:
     """One line: how many exchanges the account's records matched, or why there is no account."""
     if joined is None:
         return NO_ACCOUNT["absent"]
@@ -32,7 +33,7 @@ def account_summary(joined: AccountJoin | None) -> str:
     )
 
 
-def account_facts(joined: AccountJoin | None, mask) -> list[tuple[str, str]]:
+def account_facts(joined: Any, mask) -> list[tuple[str, str]]:
     """The viewer's Run panel: the one line, the keys each record matched by, each disagreement and finding (the
     first few), captured text masked with `mask`."""
     facts = [(TITLE, account_summary(joined))]
@@ -54,7 +55,7 @@ def key_tally(counts: Counter) -> str:
     return f"{matched} of {sum(counts.values())} matched" + (f" by {keys}" if keys else "")
 
 
-def account_section(joined: AccountJoin | None) -> list[str]:
+def account_section(joined: Any) -> list[str]:
     lines = ["", f"## {TITLE}", ""]
     if joined is None or joined.state != "on":
         return lines + [md.text(account_summary(joined))]
@@ -74,7 +75,7 @@ def account_section(joined: AccountJoin | None) -> list[str]:
     return lines
 
 
-def compared_lines(joined: AccountJoin) -> list[str]:
+def compared_lines(joined: Any) -> list[str]:
     if not joined.compared:
         return []
     rows = [
@@ -91,7 +92,7 @@ def compared_lines(joined: AccountJoin) -> list[str]:
     return lines + more(len(joined.compared), "exchange")
 
 
-def beside_lines(joined: AccountJoin) -> list[str]:
+def beside_lines(joined: Any) -> list[str]:
     lines = []
     if joined.prompts:
         rows = [[md.inline(each.event.prompt or "(no id)"), when(each.event.time), each.event.text or "",
@@ -120,7 +121,7 @@ def beside_lines(joined: AccountJoin) -> list[str]:
     return lines
 
 
-def findings_lines(joined: AccountJoin) -> list[str]:
+def findings_lines(joined: Any) -> list[str]:
     if not joined.findings:
         return ["", "Every record of a request matched an exchange, and every exchange a record."]
     lines = ["", "### Unmatched", ""]

@@ -108,7 +108,7 @@ class InsightLines:
         self.write({"record": "setup", "schema": SCHEMA, **insight.setup.to_json()})
         for host in insight.hosts.hosts.values():  # (none unless the forward proxy recorded other hosts)
             self.write({"record": "host", "schema": SCHEMA, **host.to_json()})
-        for record in account_records(insight.account):  # (probe.write.account_records)
+        for record in account_records(insight.account, SCHEMA):  # (probe.write.account_records)
             self.write(record)
 
 

@@ -21,6 +21,10 @@ from probe.common import markdown as md
 from probe.common.markdown import Markdown, Rendered, code, details, inline, table, text
 from probe.redact.masking import fingerprint
 
+# The headings the account's section may write (probe.write.account_section).
+ACCOUNT_HEADINGS = ("Records matched to exchanges", "The agent's counts beside the API's",
+                    "Typed prompts and the requests they caused", "Tool decisions and results", "Compactions",
+                    "Unmatched")  # fmt: skip
 # What report.md never holds raw: controls (but tab and line breaks), the bidirectional formatting characters.
 OBEYED = re.compile("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 EXAMPLES = 500
@@ -426,6 +430,37 @@ def capture(h) -> list[dict]:
     ]
 
 
+def telemetry(h) -> str:
+    """A telemetry.jsonl of the agents' records with hostile text in every string and number, and lines of garbage:
+    the agent's own account is captured text too."""
+
+    def fields(**named):
+        return {**named, h(): h(json_values)}
+
+    records = [
+        {"signal": "logs", "service": "claude-code", "name": "user_prompt", "time": h(json_values),
+         "attributes": fields(**{"prompt": h(), "prompt.id": h(), "session.id": h()})},
+        {"signal": "logs", "service": "claude-code", "name": "api_request", "time": 1.0,
+         "attributes": fields(request_id=h(), model=h(), input_tokens=h(json_values), cost_usd=h(json_values),
+                              duration_ms=h(json_values), **{"prompt.id": h()})},
+        {"signal": "logs", "service": "claude-code", "name": "api_request", "time": 1.1,
+         "attributes": fields(model=h(), input_tokens=3, output_tokens=h(st.integers()), cost_usd=10**400 // 10**380)},
+        {"signal": "logs", "service": "claude-code", "name": "tool_decision", "time": h(st.floats()),
+         "attributes": fields(tool_name=h(), decision=h(), tool_use_id=h(), request_id=h())},
+        {"signal": "logs", "service": "codex_exec", "name": h(), "time": 1.2,
+         "attributes": fields(**{"event.name": "codex.sse_event", "event.kind": "response.completed",
+                                 "conversation.id": h(), "input_token_count": h()})},
+        {"signal": "logs", "service": "gemini-cli", "name": "gemini_cli.chat_compression", "time": 1.3,
+         "attributes": fields()},
+        {"signal": "traces", "service": "opencode", "name": h(), "time": h(json_values), "end": h(json_values),
+         "attributes": fields(**{"gen_ai.operation.name": "chat", "gen_ai.response.id": h()})},
+        {"signal": h(), "service": h(), "name": h(), "attributes": h(json_values)},
+        {"signal": "logs", "received": 1.0, "unreadable": h(), "size": h(json_values)},
+    ]  # fmt: skip
+    garbage = [h(), "[1, 2]", "{", json.dumps(h())]
+    return "".join(json.dumps(record) + "\n" for record in records) + "\n".join(garbage) + "\n"
+
+
 def manifest(h) -> dict:
     anything = h(json_values)
     return {
@@ -552,6 +587,7 @@ def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, rende
         exploding["body"]["messages"] = []
     traffic = tmp_path_factory.mktemp("inert") / "traffic.jsonl"
     traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    (traffic.parent / "telemetry.jsonl").write_text(telemetry(h))
     turns, insight = io.BytesIO(), io.BytesIO()
     report, warnings = build_report(traffic, failing_on_explode(renderer), manifest(h), turns=turns, insight=insight)
     numbers = [json.loads(line)["number"] for line in turns.getvalue().splitlines()]
@@ -566,10 +602,14 @@ def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, rende
         assert renderer is generic and 3 in requests
     for host in hosts:  # each request as its host's section lists it, in a code span, all of it inert (inspect)
         assert all(f"{md.inline(asked)} ×" in report for asked in host["paths"])
+    # The agent's own account: its section's headings are ours alone.
+    account = report[report.index("## The agent's own account") : report.index("## Endpoints")]
+    headings = sum(account.count(f"\n### {title}\n") for title in ACCOUNT_HEADINGS)
+    assert headings >= 1 and len(re.findall(r"(?m)^#", account)) == headings + 1
     for inspector in inspect(report):
-        # Each turn is one heading, and each other host (plus the two key-path tables): no captured text made or
-        # broke one.
-        assert inspector.tags.count("h3") == len(numbers) + len(hosts) + 2
+        # Each turn is one heading, and each other host (plus the two key-path tables and the account's): no
+        # captured text made or broke one.
+        assert inspector.tags.count("h3") == len(numbers) + len(hosts) + 2 + headings
     # Nothing a terminal would obey, printed with cat or read in an editor: each such character is shown escaped.
     assert not OBEYED.search(report), OBEYED.search(report)
 

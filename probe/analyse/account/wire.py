@@ -2,11 +2,9 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from probe.analyse.cost import TurnCost
 from probe.analyse.token_sums import spends
-from probe.read.conversation import Turn
-from probe.read.traffic import Exchange
 
 # Response headers that carry the API's id of the request (the Messages API's, OpenAI's), and request headers and
 # body fields that carry the agent's session or prompt id.
@@ -44,7 +42,9 @@ class WireCalls:
     calls: list[WireCall] = field(default_factory=list)
     left_out: int = 0
 
-    def add(self, exchange: Exchange, turn: Turn, cost: TurnCost | None) -> None:
+    def add(self, exchange: Any, turn: Any, cost: Any) -> None:
+        """`exchange` (probe.read.traffic.Exchange) read as `turn` (probe.read.conversation.Turn), priced as `cost`
+        (probe.analyse.cost.TurnCost, or None)."""
         if turn.usage is not None and not spends(turn):  # a token count: no model call
             return
         if len(self.calls) >= CALLS_KEPT:
@@ -75,7 +75,7 @@ def header(headers: list[tuple[str, str]], names: tuple[str, ...]) -> str | None
     return None
 
 
-def body_field(exchange: Exchange, names: tuple[str, ...]) -> str | None:
+def body_field(exchange: Any, names: tuple[str, ...]) -> str | None:
     body = exchange.request_body.value if exchange.request_body.is_json else None
     if isinstance(body, dict):
         for name in names:
