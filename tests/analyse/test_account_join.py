@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT
+from markdown_it import MarkdownIt
 
 from probe.analyse.prices import MOCK_PRICES, prices_from
 from probe.analysis import sql
 from probe.analysis.report import analyze_run
+from probe.common import markdown as md
 from probe.read.sse import parse
 
 FIXTURES = PROJECT_ROOT / "tests" / "data" / "account"
@@ -205,3 +207,35 @@ def test_an_exchange_whose_records_are_gone_is_matched_by_time_no_more(tmp_path)
     text = section(run)
     assert "2 of 3 model exchanges matched" in text and "- exchange #4 has no record in the account" in text
     assert "| `codex.sse_event` | 1 of 1 matched by session id and time ×1 |" in text
+
+
+def test_a_garbage_or_hostile_account_is_read_around_and_shown_inert(tmp_path):
+    payload = "<img src=x onerror=alert(1)>[x](javascript:alert(1))"
+    telemetry = lines(FIXTURES / "claude-code" / "telemetry.jsonl")
+    prompt = next(record for record in telemetry if record.get("name") == "user_prompt")
+    prompt["attributes"] |= {"prompt": payload + "\n## heading", "prompt.id": payload}
+    hostile = {"signal": "logs", "service": "claude-code", "name": "tool_decision", "time": 1e300,
+               "attributes": {"tool_name": payload, "decision": "| x |", "tool_use_id": ["not", "text"],
+                              "request_id": {"a": 1}, "duration_ms": "9" * 400}}  # fmt: skip
+    run = run_folder(tmp_path, "claude-code", [*telemetry, hostile])
+    with (run / "telemetry.jsonl").open("a") as file:
+        file.write("not json\n[1, 2]\n" + "x" * (5 * 1024 * 1024) + "\n")
+        file.write(json.dumps({"signal": "logs", "received": 1.0, "unreadable": payload, "size": 3}) + "\n")
+        file.write(json.dumps({"signal": "logs", "service": payload, "name": "api_request", "attributes": {}}) + "\n")
+    with prices_from(MOCK_PRICES):
+        analyze_run(run)
+    text = section(run)
+    assert "2 of 2 model exchanges matched" in text  # what could be read still is
+    assert (
+        "Not read: 1 export(s) the receiver could not read, 3 line(s) of telemetry.jsonl that were no record, 1 "
+        "record(s) of services no reader knows"
+    ) in text
+    assert "is longer than 4,194,304 bytes: skipped" in text
+    # Rendered by a previewer that passes HTML through, nothing of it is markup: the payload is text or code.
+    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    assert "<img" not in rendered and 'href="javascript' not in rendered and "<h2>heading" not in rendered
+    assert md.inline(payload) in text  # the prompt's id, in a code span
+    assert "&lt;img src=x onerror=alert(1)&gt;\\[x\\](javascript\\:alert(1)) ## heading" in text
+    assert f"| tool decision | {md.inline(payload)} | \\| x \\| | none |" in text
+    page = (run / "report.html").read_text()
+    assert "The agent's own account" in page and "2 of 2 model exchanges matched" in page

@@ -22,6 +22,7 @@ from probe.read.account.lines import AccountReading, read_account
 
 TELEMETRY = "telemetry.jsonl"
 EVENTS_KEPT = 200_000  # account records the join holds; beyond, the rest are counted, not joined
+LAST_TOOL_WINDOW = 86_400.0  # seconds after the last answer within which a tool record still belongs to it
 COST_SLACK = Decimal("0.000001")  # dollars: a difference below is rounding, no disagreement
 
 
@@ -203,5 +204,13 @@ def tool_call_of(event: AccountEvent, calls: list[WireCall]) -> tuple[WireCall |
         for call in calls:
             if call.request_id == event.request_id:
                 return call, "request id"
-    before = [call for call in calls if call.end is not None and event.time is not None and call.end <= event.time]
-    return (before[-1], "time") if before else (None, None)
+    if event.time is None:
+        return None, None
+    # The answer that ended last before it, if the record falls before the next request (or within a day of the
+    # answer, for the last one): a call is decided and run between the answer that asks and the request that answers.
+    before = [call for call in calls if call.end is not None and call.end <= event.time]
+    if not before:
+        return None, None
+    later = [call.start for call in calls if call.start is not None and call.start > before[-1].end]
+    bound = min(later) if later else before[-1].end + LAST_TOOL_WINDOW
+    return (before[-1], "time") if event.time <= bound else (None, None)

@@ -51,9 +51,10 @@ class AccountReading:
 
 
 def reader_for(service: object, target: str) -> Reader | None:
-    if isinstance(service, str) and service in BY_SERVICE:
-        return BY_SERVICE[service]
-    return BY_TARGET.get(target)
+    """The reader of the service that sent a record; of the run's target only for a record that names none."""
+    if service is None:
+        return BY_TARGET.get(target)
+    return BY_SERVICE.get(service) if isinstance(service, str) else None
 
 
 def read_account(path: Path, target: str, reading: AccountReading) -> Iterator[AccountEvent]:
