@@ -98,7 +98,7 @@ def beside_lines(joined: Any) -> list[str]:
         rows = [[md.inline(each.event.prompt or "(no id)"), when(each.event.time), each.event.text or "",
                  numbers(each.numbers)] for each in joined.prompts[:ROWS_SHOWN]]  # fmt: skip
         lines += ["", "### Typed prompts and the requests they caused", "",
-                  md.table(["prompt id", "time", "prompt as logged", "requests"], rows)]  # fmt: skip
+                  md.table(["prompt id", "time", "prompt", "requests"], rows)]  # fmt: skip
         lines += more(len(joined.prompts), "prompt")
     if joined.tools:
         rows = [[each.event.kind, md.inline(each.event.tool or "?"), each.event.decision or "", numbers(each.numbers),

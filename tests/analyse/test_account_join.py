@@ -36,8 +36,9 @@ def run_folder(root: Path, target: str, telemetry: list[dict] | None = None) -> 
     """A run folder holding the fixture's files (its telemetry.jsonl replaced by `telemetry`, given), analysed."""
     run = root / target / "20261127-000000"
     run.mkdir(parents=True)
-    for name in ("traffic.jsonl", "manifest.json", "telemetry.jsonl"):
-        shutil.copy(FIXTURES / target / name, run / name)
+    for name in ("traffic.jsonl", "manifest.json", "telemetry.jsonl", "transcript.jsonl"):
+        if (FIXTURES / target / name).exists():
+            shutil.copy(FIXTURES / target / name, run / name)
     if telemetry is not None:
         (run / "telemetry.jsonl").write_text("".join(json.dumps(record) + "\n" for record in telemetry))
     with prices_from(MOCK_PRICES):
@@ -151,8 +152,14 @@ def test_claude_codes_counts_and_cost_beside_the_raw_usage_and_the_sql_view(runs
         assert f"| {api_input:,} / {api_input:,} | {api_output} / {api_output} | ${record['cost_usd']:.6f} / $" in text
         assert float(row["cost_usd"]) == pytest.approx(record["cost_usd"], abs=1e-6)
         assert row["disagreements"] == 0
-    # The typed prompt's id ties both requests to it; the tool's decision and result to the answer that asked.
-    assert re.search(r"\| `[0-9a-f-]{36}` \| [\d\\:.]+ \| .* \| #1, #2 \|", text)
+    # The typed prompt's id ties both requests to it, its text from the transcript (the telemetry logs it only as
+    # `<REDACTED>`); the tool's decision and result to the answer that asked.
+    [prompt] = [record["attributes"] for record in lines(run / "telemetry.jsonl") if record["name"] == "user_prompt"]
+    transcript = [line["record"] for line in lines(run / "transcript.jsonl")]
+    ours = [record for record in transcript if record.get("promptId") == prompt["prompt.id"]]
+    [typed] = [record for record in ours if isinstance(record["message"]["content"], str)]
+    assert prompt["prompt"] == "<REDACTED>"
+    assert f"| `{prompt['prompt.id']}` | 08\\:16\\:11.950 | {typed['message']['content']} | #1, #2 |" in text
     assert "| tool decision | `Bash` | accept | #1 | call id | 0 ms |" in text
     insight = [record for record in lines(run / "insight.jsonl") if record["record"] == "account"]
     assert insight[0]["account"]["matched"] == len(records) and insight[0]["account"]["findings"] == []

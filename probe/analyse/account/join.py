@@ -2,7 +2,9 @@
 the API's usage and our cost, with the prompts, tool decisions and compactions beside the requests they concern,
 and every record or exchange left unmatched named as a finding."""
 
+import itertools
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -19,8 +21,11 @@ from probe.read.account.event import (
     AccountEvent,
 )
 from probe.read.account.lines import AccountReading, read_account
+from probe.read.account.transcript import read_prompts
 
 TELEMETRY = "telemetry.jsonl"
+TRANSCRIPT = "transcript.jsonl"
+PROMPTS_KEPT = 10_000  # typed prompts of the transcript held to complete the telemetry's
 EVENTS_KEPT = 200_000  # account records the join holds; beyond, the rest are counted, not joined
 LAST_TOOL_WINDOW = 86_400.0  # seconds after the last answer within which a tool record still belongs to it
 COST_SLACK = Decimal("0.000001")  # dollars: a difference below is rounding, no disagreement
@@ -104,6 +109,8 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
             events.append(event)
         else:
             joined.events_left_out += 1
+    if (folder / TRANSCRIPT).is_file():
+        events = with_transcript(events, read_prompts(folder / TRANSCRIPT, joined.reading))
     matches = match_requests(events, wire.calls)
     by_number = {call.number: call for call in wire.calls}
     of_call: dict[int, list[Match]] = defaultdict(list)
@@ -122,6 +129,20 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
     joined.compared = [compare(by_number[number], of_call[number]) for number in sorted(of_call)]
     place_beside(joined, events, wire.calls, of_call)
     return joined
+
+
+def with_transcript(events: list[AccountEvent], typed: Iterable[AccountEvent]) -> list[AccountEvent]:
+    """The telemetry's prompts completed by the transcript's: a prompt's text where the telemetry kept none (or only
+    `<REDACTED>`), and the transcript's prompts the telemetry does not log at all."""
+    by_id = {event.prompt: event for event in events if event.kind == PROMPT and event.prompt}
+    added = []
+    for prompt in itertools.islice(typed, PROMPTS_KEPT):
+        logged = by_id.get(prompt.prompt) if prompt.prompt else None
+        if logged is None:
+            added.append(prompt)
+        elif not logged.text or logged.text == "<REDACTED>":
+            logged.text = prompt.text
+    return events + added
 
 
 def no_exchange(event: AccountEvent) -> str:
