@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from probe.analyse.account.match import Match, match_requests
+from probe.analyse.account.timeline import Timeline
 from probe.analyse.account.wire import WireCall, WireCalls
 from probe.read.account.event import (
     COMPACTION,
@@ -28,6 +29,7 @@ TRANSCRIPT = "transcript.jsonl"
 PROMPTS_KEPT = 10_000  # typed prompts of the transcript held to complete the telemetry's
 EVENTS_KEPT = 200_000  # account records the join holds; beyond, the rest are counted, not joined
 LAST_TOOL_WINDOW = 86_400.0  # seconds after the last answer within which a tool record still belongs to it
+NUMBERS_KEPT = 1_000  # exchanges listed for one prompt
 COST_SLACK = Decimal("0.000001")  # dollars: a difference below is rounding, no disagreement
 
 
@@ -179,59 +181,56 @@ def compare(call: WireCall, matches: list[Match]) -> Compared:
 
 def place_beside(joined: AccountJoin, events: list[AccountEvent], calls: list[WireCall], of_call) -> None:
     """Prompts tied to the exchanges their records name; tool records and compactions to the exchange they concern."""
-    prompt_of = {found.call.number: found.event.prompt for found_list in of_call.values() for found in found_list
-                 if found.event.prompt and found.call is not None}  # fmt: skip
+    timeline = Timeline(calls)
+    of_prompt: dict[str, set[int]] = defaultdict(set)
+    for number, found_list in of_call.items():
+        for found in found_list:
+            if found.event.prompt:
+                of_prompt[found.event.prompt].add(number)
     prompts = sorted((event for event in events if event.kind == PROMPT), key=lambda event: event.time or 0.0)
     for index, event in enumerate(prompts):
         if event.prompt:
-            numbers = sorted(number for number, prompt in prompt_of.items() if prompt == event.prompt)
-            numbers += [call.number for call in calls if call.prompt == event.prompt and call.number not in numbers]
-        else:  # no id: the exchanges after it in its session, until the next prompt
+            numbers = sorted(of_prompt.get(event.prompt, set()) | set(timeline.by_prompt.get(event.prompt, [])))
+        elif event.time is not None:  # no id: the exchanges of its session after it, until the next prompt
             until = prompts[index + 1].time if index + 1 < len(prompts) else None
-            numbers = [call.number for call in calls if in_between(call, event, until)]
-        joined.prompts.append(Beside(event, sorted(numbers)))
+            following = timeline.starting(event.time, until if until is not None else float("inf"))
+            numbers = sorted(call.number for call in following if same_session(event, call))
+        else:
+            numbers = []
+        joined.prompts.append(Beside(event, numbers[:NUMBERS_KEPT]))
         if not numbers:
             joined.findings.append(
-                f"the prompt {event.prompt or ''} at line {event.line} has no request".replace("  ", " ")
+                " ".join(f"the prompt {event.prompt or ''} at line {event.line} has no request".split())
             )
     for event in events:
         if event.kind in (TOOL_DECISION, TOOL_RESULT):
-            call, key = tool_call_of(event, calls)
+            call, key = tool_call_of(event, timeline)
             waited = None
             if event.kind == TOOL_DECISION and call is not None and call.end is not None and event.time is not None:
                 waited = max(0.0, (event.time - call.end) * 1000)
             joined.tools.append(Beside(event, [call.number] if call else [], key, waited))
         elif event.kind == COMPACTION:
-            after = [call for call in calls if call.start is not None and event.time is not None
-                     and call.start >= event.time]  # fmt: skip
-            joined.compactions.append(Beside(event, [after[0].number] if after else [], "the next request"))
+            after = timeline.starting(event.time, float("inf"))[:1] if event.time is not None else []
+            joined.compactions.append(Beside(event, [call.number for call in after], "the next request"))
 
 
-def in_between(call: WireCall, prompt: AccountEvent, until: float | None) -> bool:
-    if call.start is None or prompt.time is None or call.start < prompt.time:
-        return False
-    if prompt.session and call.session and prompt.session != call.session:
-        return False
-    return until is None or call.start < until
+def same_session(event: AccountEvent, call: WireCall) -> bool:
+    return not (event.session and call.session and event.session != call.session)
 
 
-def tool_call_of(event: AccountEvent, calls: list[WireCall]) -> tuple[WireCall | None, str | None]:
+def tool_call_of(event: AccountEvent, timeline: Timeline) -> tuple[WireCall | None, str | None]:
     """The exchange whose answer asked for the tool: by the call's id, else the request id, else the last before."""
-    if event.call_id:
-        for call in calls:
-            if event.call_id in call.call_ids or any(event.call_id.endswith(known) for known in call.call_ids):
-                return call, "call id"
-    if event.request_id:
-        for call in calls:
-            if call.request_id == event.request_id:
-                return call, "request id"
+    if event.call_id and (call := timeline.asking(event.call_id)) is not None:
+        return call, "call id"
+    if event.request_id and timeline.by_request_id.get(event.request_id):
+        return timeline.by_request_id[event.request_id][0], "request id"
     if event.time is None:
         return None, None
     # The answer that ended last before it, if the record falls before the next request (or within a day of the
     # answer, for the last one): a call is decided and run between the answer that asks and the request that answers.
-    before = [call for call in calls if call.end is not None and call.end <= event.time]
-    if not before:
+    before = timeline.last_ended(event.time)
+    if before is None:
         return None, None
-    later = [call.start for call in calls if call.start is not None and call.start > before[-1].end]
-    bound = min(later) if later else before[-1].end + LAST_TOOL_WINDOW
-    return (before[-1], "time") if event.time <= bound else (None, None)
+    later = timeline.next_start(before.end)
+    bound = later if later is not None else before.end + LAST_TOOL_WINDOW
+    return (before, "time") if event.time <= bound else (None, None)

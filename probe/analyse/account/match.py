@@ -4,6 +4,7 @@ request id, the response id), then the session and time, naming the key that mat
 from collections import defaultdict
 from dataclasses import dataclass
 
+from probe.analyse.account.timeline import Timeline
 from probe.analyse.account.wire import WireCall
 from probe.read.account.event import EXCHANGE_KINDS, REQUEST, AccountEvent
 
@@ -27,20 +28,15 @@ def match_requests(events: list[AccountEvent], calls: list[WireCall]) -> list[Ma
     for event in events:
         if event.kind in EXCHANGE_KINDS:
             by_name[event.name].append(event)
-    matches = []
+    matches, timeline = [], Timeline(calls)
     for group in by_name.values():
-        matches += match_group(sorted(group, key=lambda event: event.time or 0.0), calls)
+        matches += match_group(sorted(group, key=lambda event: event.time or 0.0), timeline)
     return matches
 
 
-def match_group(events: list[AccountEvent], calls: list[WireCall]) -> list[Match]:
+def match_group(events: list[AccountEvent], timeline: Timeline) -> list[Match]:
     taken: set[int] = set()
-    by_request_id, by_response_id = defaultdict(list), {}
-    for call in calls:
-        if call.request_id:
-            by_request_id[call.request_id].append(call)
-        if call.response_id:
-            by_response_id.setdefault(call.response_id, call)
+    by_request_id, by_response_id = timeline.by_request_id, timeline.by_response_id
     found: dict[int, Match] = {}
     for index, event in enumerate(events):
         exact = exact_match(event, by_request_id, by_response_id, taken)
@@ -51,7 +47,7 @@ def match_group(events: list[AccountEvent], calls: list[WireCall]) -> list[Match
     for index, event in enumerate(events):  # then by time, among the exchanges no exact key took
         if index not in found:
             # A request id the wire's exchanges would carry, found on none: that request did not pass the proxy.
-            call = None if event.request_id and ids_on_wire else nearest(event, calls, taken)
+            call = None if event.request_id and ids_on_wire else nearest(event, timeline, taken)
             if call is not None:
                 taken.add(call.number)
             key = (
@@ -76,18 +72,20 @@ def exact_match(event: AccountEvent, by_request_id, by_response_id, taken: set[i
     return None
 
 
-def nearest(event: AccountEvent, calls: list[WireCall], taken: set[int]) -> WireCall | None:
+def nearest(event: AccountEvent, timeline: Timeline, taken: set[int]) -> WireCall | None:
     """The exchange not yet taken, of the record's session where both name one, nearest the record in time: its
     start for a record of a request being sent, its end for one of an answer."""
     if event.time is None:
         return None
+    answer = event.kind != REQUEST
+    candidates = timeline.ending if answer else timeline.starting
     best, best_gap = None, WINDOW
-    for call in calls:
+    for call in candidates(event.time - WINDOW, event.time + (WINDOW if answer else EARLY)):
         if call.number in taken or call.start is None or call.start > event.time + EARLY:
             continue
         if event.session and call.session and event.session != call.session:
             continue
-        moment = call.start if event.kind == REQUEST or call.end is None else call.end
+        moment = call.end if answer and call.end is not None else call.start
         gap = abs(event.time - moment)
         if gap < best_gap:
             best, best_gap = call, gap
