@@ -36,7 +36,7 @@ def account_summary(joined: Any) -> str:
 def account_facts(joined: Any, mask) -> list[tuple[str, str]]:
     """The viewer's Run panel: the one line, the keys each record matched by, each disagreement and finding (the
     first few), captured text masked with `mask`."""
-    facts = [(TITLE, account_summary(joined))]
+    facts = [(TITLE, mask(account_summary(joined)))]  # (its reason quotes the manifest)
     if joined is None or joined.state != "on":
         return facts
     facts += [
@@ -82,7 +82,7 @@ def compared_lines(joined: Any) -> list[str]:
         [f"#{row.number}", md.Markdown("{} (line {})").format(md.inline(row.name), row.line), row.key,
          both(row.agent_input, row.api_input), both(row.agent_output, row.api_output),
          both(dollar(row.agent_cost), dollar(row.our_cost)),
-         both(ms(row.agent_ms), ms(row.wire_ms)), "; ".join(row.disagreements) or "agree"]
+         both(ms(row.agent_ms), ms(row.wire_ms)), check(row)]
         for row in joined.compared[:ROWS_SHOWN]
     ]  # fmt: skip
     lines = ["", "### The agent's counts beside the API's", "",
@@ -127,6 +127,16 @@ def findings_lines(joined: Any) -> list[str]:
     lines = ["", "### Unmatched", ""]
     lines += [md.Markdown("- {}").format(finding) for finding in joined.findings[:ROWS_SHOWN]]
     return lines + more(len(joined.findings), "finding")
+
+
+def check(row) -> str:
+    """The row's disagreements, or that it agrees, or that the record counted nothing to compare."""
+    if row.disagreements:
+        return "; ".join(row.disagreements)
+    pairs = ((row.agent_input, row.api_input), (row.agent_output, row.api_output), (row.agent_cost, row.our_cost))
+    if any(agent is not None and wire is not None for agent, wire in pairs):
+        return "agree"
+    return "nothing both sides counted"
 
 
 def more(count: int, what: str) -> list[str]:

@@ -246,3 +246,17 @@ def test_a_garbage_or_hostile_account_is_read_around_and_shown_inert(tmp_path):
     assert f"| tool decision | {md.inline(payload)} | \\| x \\| | none |" in text
     page = (run / "report.html").read_text()
     assert "The agent's own account" in page and "2 of 2 model exchanges matched" in page
+
+
+def test_each_disagreement_is_flagged_and_sized(tmp_path):
+    telemetry = lines(FIXTURES / "claude-code" / "telemetry.jsonl")
+    first = next(record for record in telemetry if record.get("name") == "api_request")
+    first["attributes"] |= {"cost_usd": 0.0412, "output_tokens": first["attributes"]["output_tokens"] + 3}
+    run = run_folder(tmp_path, "claude-code", telemetry)
+    text = section(run)
+    assert "1 with counts that disagree" in text
+    assert ("| the agent counted 43 output tokens; the API's usage says 40 (+3); the agent counted $0.041200; the "
+            "API's usage prices to $0.060399 (-0.019199) |") in text  # fmt: skip
+    _, rows = sql.query([run], "SELECT n, agent_cost_usd, cost_usd, disagreements FROM account ORDER BY n")
+    n, agent, ours, count = rows[0]
+    assert (n, float(agent), float(ours), count) == (1, 0.0412, 0.060399, 2) and rows[1][3] == 0
