@@ -12,10 +12,13 @@ import pytest
 from conftest import PROJECT_ROOT
 from markdown_it import MarkdownIt
 
+from probe.analyse.account.match import match_requests
+from probe.analyse.account.wire import WireCall
 from probe.analyse.prices import MOCK_PRICES, prices_from
 from probe.analysis import sql
 from probe.analysis.report import analyze_run
 from probe.common import markdown as md
+from probe.read.account.event import REQUEST, AccountEvent
 from probe.read.sse import parse
 
 FIXTURES = PROJECT_ROOT / "tests" / "data" / "account"
@@ -260,3 +263,20 @@ def test_each_disagreement_is_flagged_and_sized(tmp_path):
     _, rows = sql.query([run], "SELECT n, agent_cost_usd, cost_usd, disagreements FROM account ORDER BY n")
     n, agent, ours, count = rows[0]
     assert (n, float(agent), float(ours), count) == (1, 0.0412, 0.060399, 2) and rows[1][3] == 0
+
+
+def test_a_prompt_id_on_the_wire_keeps_records_to_their_own_requests():
+    """A Code Assist body names its prompt (`user_prompt_id`): two prompts' requests, close in time, each take the
+    record of their own prompt, not the nearest one, and the key says so; a record of a third prompt takes none."""
+    calls = [
+        WireCall(1, 10.0, 10.5, None, "s", "prompt-a", None, "m", 5, 1, None, None, 500.0),
+        WireCall(2, 10.2, 10.6, None, "s", "prompt-b", None, "m", 7, 2, None, None, 400.0),
+    ]
+    events = [
+        AccountEvent(REQUEST, "gemini_cli.api_request", 1, 10.0, session="s", prompt="prompt-b"),
+        AccountEvent(REQUEST, "gemini_cli.api_request", 2, 10.2, session="s", prompt="prompt-a"),
+        AccountEvent(REQUEST, "gemini_cli.api_request", 3, 10.3, session="s", prompt="prompt-c"),
+    ]
+    found = {match.event.line: (match.call.number if match.call else None, match.key) for match in
+             match_requests(events, calls)}  # fmt: skip
+    assert found == {1: (2, "prompt id and time"), 2: (1, "prompt id and time"), 3: (None, None)}

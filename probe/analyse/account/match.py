@@ -9,7 +9,9 @@ from probe.analyse.account.wire import WireCall
 from probe.read.account.event import EXCHANGE_KINDS, REQUEST, AccountEvent
 
 # Keys, as the report names them.
-BY_REQUEST_ID, BY_RESPONSE_ID, BY_SESSION_TIME, BY_TIME = "request id", "response id", "session id and time", "time"
+BY_REQUEST_ID, BY_RESPONSE_ID, BY_PROMPT_TIME, BY_SESSION_TIME, BY_TIME = (
+    "request id", "response id", "prompt id and time", "session id and time", "time",
+)  # fmt: skip
 EARLY = 2.0  # seconds an agent may log a request before the proxy saw it begin
 WINDOW = 120.0  # seconds between a record and its exchange beyond which they are not taken as one
 
@@ -50,14 +52,7 @@ def match_group(events: list[AccountEvent], timeline: Timeline) -> list[Match]:
             call = None if event.request_id and ids_on_wire else nearest(event, timeline, taken)
             if call is not None:
                 taken.add(call.number)
-            key = (
-                None
-                if call is None
-                else BY_SESSION_TIME
-                if event.session and event.session == call.session
-                else BY_TIME
-            )
-            found[index] = Match(event, call, key)
+            found[index] = Match(event, call, None if call is None else key_by_time(event, call))
     return [found[index] for index in range(len(events))]
 
 
@@ -72,6 +67,13 @@ def exact_match(event: AccountEvent, by_request_id, by_response_id, taken: set[i
     return None
 
 
+def key_by_time(event: AccountEvent, call: WireCall) -> str:
+    """The key a match by time was made within: the prompt's id or the session's where both sides name it."""
+    if event.prompt and event.prompt == call.prompt:
+        return BY_PROMPT_TIME
+    return BY_SESSION_TIME if event.session and event.session == call.session else BY_TIME
+
+
 def nearest(event: AccountEvent, timeline: Timeline, taken: set[int]) -> WireCall | None:
     """The exchange not yet taken, of the record's session where both name one, nearest the record in time: its
     start for a record of a request being sent, its end for one of an answer."""
@@ -84,6 +86,8 @@ def nearest(event: AccountEvent, timeline: Timeline, taken: set[int]) -> WireCal
         if call.number in taken or call.start is None or call.start > event.time + EARLY:
             continue
         if event.session and call.session and event.session != call.session:
+            continue
+        if event.prompt and call.prompt and event.prompt != call.prompt:  # (a Code Assist body's user_prompt_id)
             continue
         moment = call.end if answer and call.end is not None else call.start
         gap = abs(event.time - moment)
