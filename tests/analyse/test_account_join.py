@@ -19,6 +19,7 @@ from probe.analysis import sql
 from probe.analysis.report import analyze_run
 from probe.common import markdown as md
 from probe.read.account.event import REQUEST, AccountEvent
+from probe.read.account.lines import AccountReading, read_account
 from probe.read.sse import parse
 
 FIXTURES = PROJECT_ROOT / "tests" / "data" / "account"
@@ -280,3 +281,27 @@ def test_a_prompt_id_on_the_wire_keeps_records_to_their_own_requests():
     found = {match.event.line: (match.call.number if match.call else None, match.key) for match in
              match_requests(events, calls)}  # fmt: skip
     assert found == {1: (2, "prompt id and time"), 2: (1, "prompt id and time"), 3: (None, None)}
+
+
+def test_genai_spans_of_any_service_are_read_and_matched_by_response_id(tmp_path):
+    """Copilot CLI's and opencode's spans follow OpenTelemetry's GenAI conventions: read whatever their service
+    calls itself, a `chat` span is a model call with its tokens and duration, an `execute_tool` span a tool's."""
+    spans = [
+        {"signal": "traces", "service": "an-agent", "name": "chat gpt-5", "time": 10.0, "end": 10.25,
+         "attributes": {"gen_ai.operation.name": "chat", "gen_ai.response.id": "resp_1", "gen_ai.usage.input_tokens": 5,
+                        "gen_ai.usage.output_tokens": 1, "gen_ai.response.model": "gpt-5"}},
+        {"signal": "traces", "service": "an-agent", "name": "execute_tool bash", "time": 10.3, "end": 10.4,
+         "attributes": {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "bash",
+                        "gen_ai.tool.call.id": "call_1"}},
+        {"signal": "traces", "service": "an-agent", "name": "no conventions", "time": 10.5, "attributes": {}},
+    ]  # fmt: skip
+    path = tmp_path / "telemetry.jsonl"
+    path.write_text("".join(json.dumps(span) + "\n" for span in spans))
+    reading = AccountReading()
+    events = list(read_account(path, "", reading))
+    assert [(event.kind, event.input_tokens, event.output_tokens, event.duration_ms) for event in events] == [
+        ("model call", 5, 1, 250.0), ("tool result", None, None, 100.0)]  # fmt: skip
+    assert reading.unknown_services == {"an-agent": 1}
+    call = WireCall(1, 9.9, 10.2, None, None, None, "resp_1", "gpt-5", 5, 1, None, None, 300.0, ("call_1",))
+    [match] = match_requests(events, [call])
+    assert (match.call, match.key) == (call, "response id")

@@ -11,7 +11,9 @@ from probe.read.account import claude_code, codex, gemini, genai_spans
 from probe.read.account.event import OTHER, AccountEvent
 
 Reader = Callable[[dict, int], AccountEvent]
-# The service names the agents' telemetry carries, and the target names, to their readers.
+# The service names the agents' telemetry carries (Claude Code's, codex's and gemini-cli's seen in their pinned
+# versions' exports; Qwen Code's from its source; Copilot CLI's and opencode's spans are read by their GenAI
+# attributes whatever their service), and the target names, to their readers.
 BY_SERVICE: dict[str, Reader] = {
     "claude-code": claude_code.event,
     "codex_exec": codex.event,
@@ -50,11 +52,18 @@ class AccountReading:
             self.notes.append(text)
 
 
-def reader_for(service: object, target: str) -> Reader | None:
-    """The reader of the service that sent a record; of the run's target only for a record that names none."""
+def reader_for(record: dict, target: str) -> Reader | None:
+    """The reader of the service that sent a record; of the run's target only for a record that names none; and
+    for a span of a service no reader knows that speaks OpenTelemetry's GenAI conventions, the GenAI reader."""
+    service = record.get("service")
     if service is None:
         return BY_TARGET.get(target)
-    return BY_SERVICE.get(service) if isinstance(service, str) else None
+    if isinstance(service, str) and service in BY_SERVICE:
+        return BY_SERVICE[service]
+    fields = record.get("attributes")
+    if record.get("signal") == "traces" and isinstance(fields, dict) and "gen_ai.operation.name" in fields:
+        return genai_spans.event
+    return None
 
 
 def read_account(path: Path, target: str, reading: AccountReading) -> Iterator[AccountEvent]:
@@ -78,7 +87,7 @@ def read_account(path: Path, target: str, reading: AccountReading) -> Iterator[A
                 continue
             if record.get("signal") not in ("logs", "traces"):
                 continue
-            reader = reader_for(record.get("service"), target)
+            reader = reader_for(record, target)
             if reader is None:
                 reading.unknown_services[str(record.get("service"))[:80]] += 1
                 continue
