@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, read_traffic
 from refusing_proxy import RefusingProxy
 from secret_corpus import CORPUS
 from test_mock_only import OWN_HOMES, XDG, fake_home, hashes
@@ -101,3 +101,69 @@ def test_the_agents_own_account_lands_masked_and_counted_and_the_users_set_up_is
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("agent telemetry: ")]
     assert said in line
     assert after == before or {name: after.get(name) for name in before} == before
+
+
+# The key each agent's model-call record is matched by (probe.analyse.account): Claude Code's request id equals the
+# answer's request-id header; codex's and gemini-cli's records carry no id of an exchange of their own.
+KEYS = {"claude-code": "request id", "codex": "session id", "gemini": "response id"}
+
+
+def insight(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+
+
+def test_the_report_matches_every_model_exchange_to_the_agents_record_and_compares_their_tokens(made):
+    target, result, run, *_ = made
+    assert result.returncode == 0, result.stderr[-3000:]
+    [account] = [record["account"] for record in insight(run) if record["record"] == "account"]
+    model_calls = [record for record in insight(run) if record["record"] == "turn"]
+    assert account["state"] == "on" and account["exchanges"] == len(model_calls) > 0
+    assert account["matched"] == account["exchanges"] and account["findings"] == [], account
+    rows = [record for record in insight(run) if record["record"] == "account_exchange"]
+    assert {row["number"] for row in rows if row["number"] is not None} <= {call["number"] for call in model_calls}
+    keys = {key for counts in account["keys"].values() for key in counts if key != "None"}
+    assert any(KEYS[target] in key for key in keys), account["keys"]
+    # The agent's count of the input tokens beside the API's usage, for every exchange both sides counted.
+    compared = [row for row in rows if row["agent_count"] and row["api_count"]]
+    counted = [row for row in compared if row["agent_count"]["input_tokens"] is not None]
+    assert counted and all(row["api_count"]["input_tokens"] is not None for row in counted)
+    report = (run / "report.md").read_text()
+    section = report[report.index("## The agent's own account") :]
+    assert f"{account['matched']} of {account['exchanges']} model exchanges matched" in section
+    assert "### The agent's counts beside the API's" in section and KEYS[target] in section
+    # Its transcript, where it is kept, holds no secret of the prompt either.
+    if (run / "transcript.jsonl").exists():
+        text = (run / "transcript.jsonl").read_text()
+        assert "write a hello world function" in text and SECRET not in text and json.dumps(SECRET)[1:-1] not in text
+
+
+def test_model_calls_sent_around_the_proxy_are_the_agents_records_with_no_exchange(tmp_path, claude_program):
+    """Claude Code given a second base URL the target does not redirect (its own settings' env, straight to a mock
+    started apart): the proxy sees none of its model calls, while its own account logs each of them, and the join
+    names every one as a record of a request with no exchange."""
+    server = subprocess.Popen([sys.executable, "-m", "probe.mock", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        direct = server.stdout.readline().split("mock listening on ", 1)[1].strip().rstrip("/")
+        environ = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"))
+        environ["PATH"] = f"{Path(claude_program).parent}{os.pathsep}{environ['PATH']}"
+        settings = json.dumps({"env": {"ANTHROPIC_BASE_URL": direct}})
+        command = [sys.executable, "-m", "probe.pipeline", "--target", "claude-code", "--upstream", "mock",
+                   "--workdir", "fresh", "--timeout", "120", "--prompt", "write a hello world function",
+                   "--", "--settings", settings]  # fmt: skip
+        result = subprocess.run(command, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=300)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result.returncode == 0, result.stderr[-3000:]
+    [run] = (tmp_path / "data" / "claude-code").iterdir()
+    records = [json.loads(line) for line in (run / "telemetry.jsonl").read_text().splitlines()]
+    logged = [record for record in records if event_name(record) == "api_request"]
+    assert len(logged) >= 2  # the prompt, then its tool's result
+    assert not [entry for entry in read_traffic(run) if "/v1/messages" in entry["request"]["path"]]
+    [account] = [record["account"] for record in insight(run) if record["record"] == "account"]
+    unmatched = [row for row in insight(run) if row["record"] == "account_exchange" and row["number"] is None]
+    assert len([row for row in unmatched if row["name"] == "api_request"]) == len(logged)
+    assert len(account["findings"]) >= len(logged)
+    assert all(row["agent_count"]["input_tokens"] for row in unmatched if row["name"] == "api_request")
+    section = (run / "report.md").read_text().split("## The agent's own account", 1)[1]
+    assert "### Unmatched" in section and section.count("api_request") >= len(logged)

@@ -2,6 +2,7 @@
 the agent's own flags given after `--`."""
 
 import json
+import re
 import subprocess
 import time
 
@@ -126,6 +127,21 @@ def test_interactive_session_in_a_private_home(tmp_path, claude_program):
     assert state["projects"][str(project.resolve())]["hasTrustDialogAccepted"] is True
     [transcript] = (run / "claude-config" / "projects").glob("*/*.jsonl")
     assert PROMPT in transcript.read_text()
+    # Its own account, on by default in an interactive session: the typed prompt's prompt.id ties it to the requests
+    # it caused, in its telemetry and in the report's account section.
+    records = [json.loads(line) for line in (run / "telemetry.jsonl").read_text().splitlines()]
+    named = {
+        name: [r for r in records if r["attributes"].get("event.name") == name]
+        for name in ("user_prompt", "api_request")
+    }
+    # The typed prompt, then /exit (a command of its own UI, which Claude Code logs as a prompt too).
+    typed = named["user_prompt"][0]
+    prompt_id = typed["attributes"]["prompt.id"]
+    assert len(named["api_request"]) >= 2
+    assert {record["attributes"]["prompt.id"] for record in named["api_request"]} == {prompt_id}
+    section = report.split("## The agent's own account", 1)[1]
+    [row] = [line for line in section.splitlines() if line.startswith("|") and prompt_id in line]
+    assert PROMPT in row and len(re.findall(r"#\d+", row)) == len(named["api_request"]), row
 
 
 def prepared_home(home, project) -> None:
