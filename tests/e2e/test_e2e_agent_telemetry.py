@@ -23,16 +23,23 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NAME, TEXT, SECRET = CORPUS[0]  # DB_PASSWORD=…: a secret the prompt carries, which the agents log with it
 PROMPT = f"write a hello world function; my .env says {TEXT}"
 ELSEWHERE = "http://collector.example:4318"
-# target -> (home, the user's own files beside the fake login, the user's variables, the override the run names)
+# case -> (target, home, the user's own files beside the fake login, the user's variables, the override the run names)
+CLAUDE_SETTINGS = {"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": ELSEWHERE, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT": ELSEWHERE}}
 CASES = {
-    "claude-code": ("private", {}, {"OTEL_EXPORTER_OTLP_ENDPOINT": ELSEWHERE}, "$OTEL_EXPORTER_OTLP_ENDPOINT"),
+    "claude-code": ("claude-code", "private", {}, {"OTEL_EXPORTER_OTLP_ENDPOINT": ELSEWHERE},
+                    "$OTEL_EXPORTER_OTLP_ENDPOINT"),
+    # Its own settings' env wins over the environment it is started with: the run's --settings win over them.
+    "claude-code-own": ("claude-code", "own", {".claude/settings.json": json.dumps(CLAUDE_SETTINGS)}, {},
+                        "env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT in "),
     "codex": (
+        "codex",
         "own",
         {".codex/config.toml": f'[otel]\nexporter = {{ otlp-http = {{ endpoint = "{ELSEWHERE}/v1/logs" }} }}\n'},
         {},
         "otel in ",
     ),
     "gemini": (
+        "gemini",
         "own",
         {".gemini/settings.json": json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}},
                                               "telemetry": {"enabled": True, "otlpEndpoint": ELSEWHERE}})},
@@ -55,10 +62,9 @@ def event_name(record: dict) -> str:
 @pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.xdist_group(f"telemetry-{name}"))
                                         for name in CASES])  # fmt: skip
 def made(request, tmp_path_factory):
-    target = request.param
-    home, files, variables, _ = CASES[target]
+    target, home, files, variables, said = CASES[request.param]
     own_files, own_variables, flags = OWN_HOMES[(target, "api-key")]
-    user_home = fake_home(tmp_path_factory.mktemp(target), own_files | files if home == "own" else files)
+    user_home = fake_home(tmp_path_factory.mktemp(request.param), own_files | files if home == "own" else files)
     before, proxy = hashes(user_home), RefusingProxy()
     program = str(agents.ensure_installed(load_target(target)))
     environ = {
@@ -76,11 +82,11 @@ def made(request, tmp_path_factory):
     finally:
         proxy.close()
     (run,) = (user_home.parent / "data" / target).glob("*")
-    return target, result, run, proxy.seen, before, hashes(user_home)
+    return target, result, run, proxy.seen, before, hashes(user_home), said
 
 
 def test_the_agents_own_account_lands_masked_and_counted_and_the_users_set_up_is_left_as_it_was(made):
-    target, result, run, seen, before, after = made
+    target, result, run, seen, before, after, said = made
     assert result.returncode == 0, result.stderr[-3000:]
     assert seen == []  # nothing went to the user's collector, nor anywhere else off this machine
     lines = [json.loads(line) for line in (run / "telemetry.jsonl").read_text().splitlines()]
@@ -96,7 +102,6 @@ def test_the_agents_own_account_lands_masked_and_counted_and_the_users_set_up_is
     assert account["state"] == "on" and account["endpoint"].startswith("http://127.0.0.1:")
     assert account["records"] == len(lines) and account["exports"] == len({line["export"] for line in lines})
     # What of the user's own set-up the run overrides: said in one line, and kept in the manifest.
-    said = CASES[target][3]
     assert any(said in entry for entry in account["overrides"]), account["overrides"]
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("agent telemetry: ")]
     assert said in line
