@@ -143,16 +143,20 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 HOMES = ("own", "private")
-TELEMETRY_DEFAULT = "on against the mock or a replay and in an interactive session, else off"
+TELEMETRY_DEFAULT = (
+    "on against the mock and in an interactive session, unless it changes what the agent sends (codex's); else off"
+)
 
 
-def telemetry_of(args: argparse.Namespace, stand_in: bool = False) -> bool:
-    """--agent-telemetry or --no-agent-telemetry, else the default: on where it costs a run nothing that shows
-    (measured: within the noise of a mock run) and is the run the user reads, against a stand-in model or in the
-    session they type into; off for a prompt run against a real API, which the user's own set-up may already watch."""
+def telemetry_of(args: argparse.Namespace, stand_in: bool = False) -> bool | None:
+    """--agent-telemetry (True) or --no-agent-telemetry (False), else the default: None where it is on by default,
+    unless the target says it changes what its agent sends (probe.capture.account.telemetry.plan_telemetry): where
+    it costs a run nothing that shows (measured: within the noise of a mock run) and is the run the user reads,
+    against a stand-in model or in the session they type into; off (False) for a prompt run against a real API,
+    which the user's own set-up may already watch."""
     if getattr(args, "agent_telemetry", None) is not None:
         return bool(args.agent_telemetry)
-    return args.upstream == "mock" or stand_in or session_of(args) == "interactive"
+    return None if args.upstream == "mock" or stand_in or session_of(args) == "interactive" else False
 
 
 def parse_capture_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:

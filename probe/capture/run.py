@@ -98,7 +98,7 @@ def capture(
     login: str | None = None,
     all_hosts: bool = False,
     resume_run: str | None = None,
-    agent_telemetry: bool = False,
+    agent_telemetry: bool | None = False,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.

@@ -18,6 +18,9 @@ KEYS = {
     "user_env": ("list of strings", False),
     # The user's own settings (read, never written) that may already send it somewhere, with --home own.
     "user_settings": ("list", False),
+    # Why it stays off where it would be on by default (probe.capture.options.telemetry_of), in one line: switching it
+    # on changes what the agent sends. --agent-telemetry still turns it on.
+    "off_by_default": ("string", False),
 }
 SETTINGS_KEYS = {
     "file": ("string", True),  # ~/…, a .toml or .json file
@@ -45,6 +48,7 @@ class TelemetrySwitch:
     files: dict[str, str] = field(default_factory=dict)
     user_env: tuple[str, ...] = ()
     user_settings: tuple[UserSettings, ...] = ()
+    off_by_default: str = ""
 
 
 def parse_telemetry(declared: object, check, agent_files) -> TelemetrySwitch:
@@ -62,6 +66,8 @@ def parse_telemetry(declared: object, check, agent_files) -> TelemetrySwitch:
     for name in list(declared.get("env", {})) + declared.get("user_env", []):
         if not ENV_NAME.match(name):
             raise check.fail(where, f"{name!r}: expected a variable name (letters, digits, _)")
+    if "off_by_default" in declared and (not declared["off_by_default"].strip() or "\n" in declared["off_by_default"]):
+        raise check.fail(f"{where}.off_by_default", "expected one line saying why")
     settings = []
     for index, entry in enumerate(declared.get("user_settings", [])):
         place = f"{where}.user_settings[{index}]"
@@ -80,4 +86,5 @@ def parse_telemetry(declared: object, check, agent_files) -> TelemetrySwitch:
         files=agent_files(declared.get("files", {}), check, f"{where}.files"),
         user_env=tuple(declared.get("user_env", ())),
         user_settings=tuple(settings),
+        off_by_default=declared.get("off_by_default", "").strip(),
     )

@@ -110,7 +110,8 @@ def test_interactive_session_in_a_private_home(tmp_path, claude_program):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
     assert manifest["session"] == "interactive" and manifest["home"] == "private" and manifest["agent_args"] == []
-    assert manifest["agent"]["argv"][1:] == []  # `claude` as the user starts it
+    # `claude` as the user starts it, with only its own telemetry's switch added (on by default in a session).
+    assert manifest["agent"]["argv"][1:2] == ["--settings"] and len(manifest["agent"]["argv"]) == 3
     assert manifest["agent"]["cwd"] == str(project.resolve())
     assert manifest["agent"]["env"]["CLAUDE_CONFIG_DIR"] == str((run / "claude-config").resolve())
     turns = model_turns(read_traffic(run))

@@ -72,9 +72,9 @@ class AgentTelemetry:
         return said
 
 
-def plan_telemetry(target: Target, wanted: bool, agent: bool, home: str, environ=None) -> AgentTelemetry:
+def plan_telemetry(target: Target, wanted: bool | None, agent: bool, home: str, environ=None) -> AgentTelemetry:
     """What this run does with the agent's own telemetry, decided before anything starts; the overrides are said
-    here in one line."""
+    here in one line. `wanted`: True or False as asked, None where it is on by default (probe.capture.options)."""
     switch = target.telemetry
     if not agent:
         return AgentTelemetry("none", "the run has no agent of the target's (--command, or proxies only)")
@@ -82,7 +82,9 @@ def plan_telemetry(target: Target, wanted: bool, agent: bool, home: str, environ
         return AgentTelemetry("none", f"{target.name}'s target file declares no agent.telemetry")
     if switch.none:
         return AgentTelemetry("none", switch.none)
-    if not wanted:
+    if wanted is None and switch.off_by_default:  # on by default here, but not for this agent
+        return AgentTelemetry("off", f"off by default for {target.name}: {switch.off_by_default}")
+    if wanted is False:
         return AgentTelemetry("off", "switched off for this run (--no-agent-telemetry, or the default)")
     overrides = overridden(switch, dict(os.environ) if environ is None else environ, home)
     if overrides:
