@@ -305,3 +305,35 @@ def test_genai_spans_of_any_service_are_read_and_matched_by_response_id(tmp_path
     call = WireCall(1, 9.9, 10.2, None, None, None, "resp_1", "gpt-5", 5, 1, None, None, 300.0, ("call_1",))
     [match] = match_requests(events, [call])
     assert (match.call, match.key) == (call, "response id")
+
+
+def test_ai_sdk_spans_and_qwens_response_id_are_read_as_their_services_send_them(tmp_path):
+    """opencode 1.18.33's AI SDK spans: each provider call (`ai.streamText.doStream`) a model call matched by its
+    response id, the outer `ai.streamText` that repeats its counts no call, `ai.toolCall` a tool's; Qwen Code
+    0.24.4's api_response names its response as `response_id`."""
+    records = [
+        {"signal": "traces", "service": "opencode", "name": "ai.streamText", "time": 10.0, "end": 10.5,
+         "attributes": {"ai.usage.inputTokens": 7, "ai.usage.outputTokens": 3, "session.id": "ses_1"}},
+        {"signal": "traces", "service": "opencode", "name": "ai.streamText.doStream", "time": 10.0, "end": 10.5,
+         "attributes": {"ai.response.id": "resp_1", "ai.usage.inputTokens": 7, "ai.usage.outputTokens": 3,
+                        "ai.usage.inputTokenDetails.cacheReadTokens": 2, "ai.response.model": "gpt-5-mini",
+                        "session.id": "ses_1"}},
+        {"signal": "traces", "service": "opencode", "name": "ai.toolCall", "time": 10.6, "end": 10.7,
+         "attributes": {"ai.toolCall.id": "call_1", "ai.toolCall.name": "bash", "session.id": "ses_1"}},
+        {"signal": "traces", "service": "opencode", "name": "sql.execute", "time": 10.8, "attributes": {}},
+        {"signal": "logs", "service": "qwen-code", "name": "qwen-code.api_response", "time": 11.0,
+         "attributes": {"response_id": "chatcmpl-2", "input_token_count": 9, "output_token_count": 4}},
+    ]  # fmt: skip
+    path = tmp_path / "telemetry.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    events = list(read_account(path, "", AccountReading()))
+    read = [(event.kind, event.name, event.response_id, event.input_tokens, event.output_tokens) for event in events]
+    assert read == [
+        ("model call", "ai.streamText.doStream", "resp_1", 7, 3), ("tool result", "ai.toolCall", None, None, None),
+        ("model call", "qwen-code.api_response", "chatcmpl-2", 9, 4)]  # fmt: skip
+    assert (events[0].session, events[0].cache_read_tokens, events[0].duration_ms) == ("ses_1", 2, 500.0)
+    assert (events[1].call_id, events[1].tool) == ("call_1", "bash")
+    calls = [WireCall(1, 9.9, 10.6, None, "ses_1", None, "resp_1", "gpt-5-mini", 7, 3, 2, None, 700.0, ("call_1",)),
+             WireCall(2, 10.9, 11.2, None, None, None, "chatcmpl-2", "gpt-4.1", 9, 4, None, None, 300.0)]  # fmt: skip
+    assert [(found.call.number, found.key) for found in match_requests(events, calls)] == [
+        (1, "response id"), (2, "response id")]  # fmt: skip

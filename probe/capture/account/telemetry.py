@@ -16,6 +16,8 @@ from probe.runs.telemetry_switch import TelemetrySwitch, UserSettings
 
 FILE = "telemetry.jsonl"
 MAX_SETTINGS = 1_000_000  # bytes of a user's settings file read for the override line; more is not read
+# The target's groups of variables laid over `env` (probe.capture.environment.target_environment).
+LATER_ENV = ("private_env", "quiet_env", "mock_env")
 
 
 class AgentTelemetry:
@@ -30,13 +32,16 @@ class AgentTelemetry:
         self.endpoint: str | None = None
 
     def switched_on(self, target: Target) -> Target:
-        """The target with the switch laid over it: its variables over the target's, its arguments after the
-        command's (as a login's), its files in the private home only."""
+        """The target with the switch laid over it: its variables over the target's (over any group that would be
+        laid after them: a quiet_env that switches the same telemetry off), its arguments after the command's (as a
+        login's), its files in the private home only."""
         if self.state != "on":
             return target
         switch = self.switch
+        later = {group: without(getattr(target, group), switch.env) for group in LATER_ENV}
         return dataclasses.replace(
             target,
+            **later,
             env=target.env | switch.env,
             command=target.command + switch.arguments if target.command else target.command,
             interactive=target.interactive + switch.arguments if target.interactive else target.interactive,
@@ -70,6 +75,10 @@ class AgentTelemetry:
             said["records"] = self.receiver.records if self.receiver else 0
         said["overrides"] = self.overrides
         return said
+
+
+def without(variables: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in variables.items() if name not in names}
 
 
 def plan_telemetry(target: Target, wanted: bool | None, agent: bool, home: str, environ=None) -> AgentTelemetry:

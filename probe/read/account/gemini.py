@@ -30,7 +30,9 @@ def event(record: dict, line: int) -> AccountEvent:
     if name == DETAILS and fields.get("gen_ai.response.id"):
         kind = MODEL_CALL
     found = AccountEvent(kind, name, line, number(record.get("time")), session=text(fields.get("session.id")))
-    found.prompt, found.response_id = text(fields.get("prompt_id")), text(fields.get("gen_ai.response.id"))
+    # Qwen Code 0.24.4's api_response names the response it read (`response_id`); gemini-cli 0.61.0's does not.
+    response_id = text(fields.get("gen_ai.response.id")) or text(fields.get("response_id"))
+    found.prompt, found.response_id = text(fields.get("prompt_id")), response_id
     found.model = text(fields.get("model")) or text(fields.get("gen_ai.response.model"))
     found.tool, found.decision = text(fields.get("function_name")), text(fields.get("decision"))
     found.call_id = text(fields.get("call_id")) or text(fields.get("callId"))

@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from probe.read.account import claude_code, codex, gemini, genai_spans
+from probe.read.account import ai_sdk_spans, claude_code, codex, gemini, genai_spans
 from probe.read.account.event import OTHER, AccountEvent
 
 Reader = Callable[[dict, int], AccountEvent]
-# The service names the agents' telemetry carries (Claude Code's, codex's and gemini-cli's seen in their pinned
-# versions' exports; Qwen Code's from its source; Copilot CLI's and opencode's spans are read by their GenAI
-# attributes whatever their service), and the target names, to their readers.
+# The service names the agents' telemetry carries, each seen in its pinned version's exports against the mock
+# (Claude Code, codex, gemini-cli, Qwen Code, Copilot CLI, opencode; Continue CLI's `continue-cli` sends metrics
+# only), and the target names, to their readers.
 BY_SERVICE: dict[str, Reader] = {
     "claude-code": claude_code.event,
     "codex_exec": codex.event,
@@ -22,7 +22,7 @@ BY_SERVICE: dict[str, Reader] = {
     "gemini-cli": gemini.event,
     "qwen-code": gemini.event,
     "github-copilot": genai_spans.event,
-    "opencode": genai_spans.event,
+    "opencode": ai_sdk_spans.event,
 }
 BY_TARGET: dict[str, Reader] = {
     "claude-code": claude_code.event,
@@ -30,7 +30,7 @@ BY_TARGET: dict[str, Reader] = {
     "gemini": gemini.event,
     "qwen-code": gemini.event,
     "copilot": genai_spans.event,
-    "opencode": genai_spans.event,
+    "opencode": ai_sdk_spans.event,
 }
 LINE_LIMIT = 4 * 1024 * 1024  # bytes of one line read; a longer one is skipped with a note
 NOTES_KEPT = 5
