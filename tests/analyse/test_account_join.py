@@ -337,3 +337,16 @@ def test_ai_sdk_spans_and_qwens_response_id_are_read_as_their_services_send_them
              WireCall(2, 10.9, 11.2, None, None, None, "chatcmpl-2", "gpt-4.1", 9, 4, None, None, 300.0)]  # fmt: skip
     assert [(found.call.number, found.key) for found in match_requests(events, calls)] == [
         (1, "response id"), (2, "response id")]  # fmt: skip
+
+
+def test_an_account_of_metrics_only_says_so_in_one_line(tmp_path):
+    """Continue CLI 1.5.47 exports metrics only: the one finding names them, and says why nothing can be matched."""
+    point = {"time": 10.0, "start": 9.0, "value": 2935, "attributes": {"type": "input"}}
+    metrics = [{"signal": "metrics", "service": "continue-cli", "name": f"continue_cli_{name}", "points": [point]}
+               for name in ("token_usage", "cost_usage", "session_count")]  # fmt: skip
+    run = run_folder(tmp_path, "codex", metrics + [{"signal": "metrics", "service": "other", "points": []}])
+    text = section(run)
+    assert "0 of 3 model exchanges matched to the agent's 0 records; 1 unmatched" in text
+    found = [line for line in text.splitlines() if line.startswith("- ")]
+    assert found == ["- the account holds only metrics (3 of continue-cli, 1 of other): totals of the run, no record "
+                     "of each request, so none of its exchanges can be matched"]  # fmt: skip

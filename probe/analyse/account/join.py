@@ -127,7 +127,7 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
         joined.unmatched_exchanges = [call.number for call in wire.calls if call.number not in of_call]
         joined.findings += [f"exchange #{number} has no record in the account" for number in joined.unmatched_exchanges]
     else:
-        joined.findings.append("the account holds no record of a request: none of its exchanges can be matched")
+        joined.findings.append(no_request_records(joined.reading))
     joined.compared = [compare(by_number[number], of_call[number]) for number in sorted(of_call)]
     place_beside(joined, events, wire.calls, of_call)
     return joined
@@ -145,6 +145,15 @@ def with_transcript(events: list[AccountEvent], typed: Iterable[AccountEvent]) -
         elif not logged.text or logged.text == "<REDACTED>":
             logged.text = prompt.text
     return events + added
+
+
+def no_request_records(reading: AccountReading) -> str:
+    """Why no exchange can be matched, in one line: an agent that exports only metrics says so."""
+    if not reading.metrics:
+        return "the account holds no record of a request: none of its exchanges can be matched"
+    services = ", ".join(f"{count:,} of {service}" for service, count in reading.metrics.most_common(3))
+    return (f"the account holds only metrics ({services}): totals of the run, no record of each request, so none "
+            "of its exchanges can be matched")  # fmt: skip
 
 
 def no_exchange(event: AccountEvent) -> str:

@@ -39,12 +39,13 @@ NOTES_KEPT = 5
 @dataclass
 class AccountReading:
     """What reading telemetry.jsonl met besides events: its lines, the exports it could not read, the lines it
-    could not, and the services no reader knows."""
+    could not, the services no reader knows, and the metrics."""
 
     lines: int = 0
     unreadable_exports: int = 0
     bad_lines: int = 0
     unknown_services: Counter = field(default_factory=Counter)
+    metrics: Counter = field(default_factory=Counter)  # metric records (totals, not events), by service
     notes: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
@@ -85,6 +86,8 @@ def read_account(path: Path, target: str, reading: AccountReading) -> Iterator[A
             if "unreadable" in record:
                 reading.unreadable_exports += 1
                 continue
+            if record.get("signal") == "metrics":
+                reading.metrics[str(record.get("service"))[:80]] += 1
             if record.get("signal") not in ("logs", "traces"):
                 continue
             reader = reader_for(record, target)
