@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+from account_checks import assert_account_kept, section, telemetry, wire_usage
 from chat_checks import assert_key_never_reached, assert_report_shows_the_mocks_tool_call_and_usage, chunks
 from conftest import pipeline_against_mock, read_traffic
 from losses import assert_run_loses_nothing
@@ -34,7 +35,9 @@ def test_continue_completes_a_tool_round_trip_against_the_mock(continue_run):
     env = manifest["agent"]["env"]
     config = f"{env['HOME']}/.continue/agent-probe.yaml"
     assert manifest["agent"]["argv"][1:] == ["--print", PROMPT, "--config", config]
-    assert env["OPENAI_API_KEY"] == fingerprint(MOCK_KEY) and env["CONTINUE_METRICS_ENABLED"] == "0"
+    assert env["OPENAI_API_KEY"] == fingerprint(MOCK_KEY)
+    # Its quiet_env turns its metrics off; the run's own --agent-telemetry (on against the mock) turns them on.
+    assert env["CONTINUE_METRICS_ENABLED"] == "1" and env["OTEL_METRICS_EXPORTER"] == "otlp"
     assert manifest["exchanges"] == len(entries) == 2
     assert all(entry["complete"] for entry in entries)
     assert all(entry["response"]["body"].rstrip().endswith("data: [DONE]") for entry in entries)
@@ -87,3 +90,26 @@ def test_every_text_the_fresh_run_captured_reaches_an_output(continue_run):
     joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
     _, run, _ = continue_run
     assert_run_loses_nothing(run)
+
+
+def test_its_own_account_holds_metrics_only_and_the_report_says_so(continue_run):
+    """Continue CLI 1.5.47's OpenTelemetry, on against the mock (CONTINUE_METRICS_ENABLED=1 over the target's quiet
+    0): metrics only, service continue-cli, whose token totals are the wire's; no record of each request, which the
+    report says in one line."""
+    _, run, entries = continue_run
+    assert_account_kept(run, MOCK_KEY)
+    records = telemetry(run)
+    assert {(record["signal"], record["service"]) for record in records} == {("metrics", "continue-cli")}
+    last = max(record["export"] for record in records)
+    [tokens] = [
+        record for record in records if record["name"] == "continue_cli_token_usage" and record["export"] == last
+    ]
+    totals = {point["attributes"]["type"]: point["value"] for point in tokens["points"]}
+    usage = [wire_usage(entry) for entry in entries]
+    assert totals == {"input": sum(used[0] for used in usage), "output": sum(used[1] for used in usage)}
+    text = section(run)
+    assert "0 of 2 model exchanges matched to the agent's 0 records; 1 unmatched" in text
+    metrics = len(records)
+    assert [line for line in text.splitlines() if line.startswith("- ")] == [
+        f"- the account holds only metrics ({metrics} of continue-cli): totals of the run, no record of each request, "
+        "so none of its exchanges can be matched"]  # fmt: skip

@@ -5,6 +5,7 @@ import json
 import os
 
 import pytest
+from account_checks import assert_account_kept, assert_model_calls_joined, telemetry
 from chat_checks import assert_key_never_reached, assert_report_shows_the_mocks_tool_call_and_usage, chunks
 from conftest import pipeline_against_mock, read_traffic
 from losses import assert_run_loses_nothing
@@ -96,3 +97,20 @@ def test_every_text_the_fresh_run_captured_reaches_an_output(copilot_run):
     joined and parsed): the real agent's requests and the mock's answers, read as the pipeline read them."""
     _, run, _ = copilot_run
     assert_run_loses_nothing(run)
+
+
+def test_its_own_account_is_joined_to_each_exchange_by_the_response_id(copilot_run):
+    """Copilot CLI 1.0.102's OpenTelemetry, on against the mock (COPILOT_OTEL_ENABLED, OTLP/HTTP JSON to the run's
+    receiver on 127.0.0.1: its help says a plain http:// endpoint disables the export, yet it arrives): GenAI spans
+    and metrics of service github-copilot; each `chat` span carries the wire's response id and its usage, the
+    `execute_tool` span the call id the mock asked for."""
+    _, run, entries = copilot_run
+    assert_account_kept(run, MOCK_KEY)
+    records = telemetry(run)
+    assert {record["service"] for record in records} == {"github-copilot"}
+    assert {record["signal"] for record in records} == {"traces", "metrics"}
+    assert sorted(record["name"] for record in records if record["signal"] == "traces") == [
+        "chat gpt-4.1", "chat gpt-4.1", "execute_tool bash bash", "invoke_agent"]  # fmt: skip
+    counts = ("gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens")
+    text = assert_model_calls_joined(run, entries, "chat gpt-4.1", counts, "response id")
+    assert "| tool result | `bash` |  | #1 | call id |" in text

@@ -5,6 +5,7 @@ import json
 import os
 
 import pytest
+from account_checks import assert_account_kept, assert_model_calls_joined, telemetry
 from chat_checks import assert_key_never_reached, assert_report_shows_the_mocks_tool_call_and_usage, chunks
 from conftest import pipeline_against_mock, read_traffic
 from losses import assert_run_loses_nothing
@@ -86,3 +87,20 @@ def test_its_chat_file_is_kept_as_the_transcript(qwen_run):
     """Qwen Code writes its chat file in the private home, as JSON lines: the run keeps it before the home goes."""
     _, run, _ = qwen_run
     assert_transcript_kept(run, "qwen-code", PROMPT, "Hello, world!")
+
+
+def test_its_own_account_is_joined_to_each_exchange_by_the_response_id(qwen_run):
+    """Qwen Code 0.24.4's telemetry, on against the mock (QWEN_TELEMETRY_*): logs, spans and metrics of service
+    qwen-code; each api_response carries the wire's response id and its usage, each api_request is matched by
+    time; the typed prompt's id ties it to both requests, and the tool's record to the call the mock asked for."""
+    _, run, entries = qwen_run
+    assert_account_kept(run, MOCK_KEY)
+    records = telemetry(run)
+    assert {record["service"] for record in records} == {"qwen-code"}
+    assert {record["signal"] for record in records} == {"logs", "traces", "metrics"}
+    counts = ("input_token_count", "output_token_count")
+    text = assert_model_calls_joined(run, entries, "qwen-code.api_response", counts, "response id")
+    assert "| `qwen-code.api_request` | 2 of 2 matched by time ×2 |" in text
+    [prompt] = [record["attributes"] for record in records if record["name"] == "qwen-code.user_prompt"]
+    assert prompt["prompt"] == PROMPT and f"`{prompt['prompt_id']}`" in text and f"| {PROMPT} | #1, #2 |" in text
+    assert "| tool result | `run_shell_command` | auto_accept | #1 | call id |" in text
