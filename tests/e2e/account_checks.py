@@ -46,18 +46,25 @@ def assert_account_kept(run: Path, key: str) -> dict:
     return said
 
 
-def assert_model_calls_joined(run: Path, entries: list[dict], name: str, counts: tuple[str, str], key: str) -> str:
+def assert_model_calls_joined(
+    run: Path, entries: list[dict], name: str, counts: tuple[str, str], key: str, last_may_be_lost: bool = False
+) -> str:
     """Each model exchange has the agent's `name` record whose `counts` attributes (input, output) equal the API's
-    usage, and the report matches all of them by `key`, their counts agreeing; returns the report's section."""
+    usage, and the report matches all of them by `key`, their counts agreeing; returns the report's section. With
+    `last_may_be_lost`, the last exchange's record may be missing (an agent that exits before its last export), and
+    the report then names that exchange, and only it, as one with no record."""
     records = [record for record in telemetry(run) if record.get("name") == name]
     logged = sorted((int(record["attributes"][counts[0]]), int(record["attributes"][counts[1]])) for record in records)
-    assert logged == sorted(wire_usage(entry) for entry in entries)
-    text, count = section(run), len(entries)
-    assert (
-        f"{count} of {count} model exchanges matched" in text and "; 0 unmatched; 0 with counts that disagree" in text
-    )
-    assert f"| `{name}` | {count} of {count} matched by {key} ×{count} |" in text
+    wire = [wire_usage(entry) for entry in entries]
+    text, count, matched = section(run), len(entries), len(records)
+    if matched < count and last_may_be_lost:
+        assert matched == count - 1 and f"- exchange #{count} has no record in the account" in text
+        wire = wire[:-1]
+    else:
+        assert "Every record of a request matched an exchange, and every exchange a record." in text
+    assert logged == sorted(wire)
+    assert f"{matched} of {count} model exchanges matched" in text and "; 0 with counts that disagree" in text
+    assert f"| `{name}` | {matched} of {matched} matched by {key} ×{matched} |" in text
     for agent_input, agent_output in logged:
         assert f"| {agent_input:,} / {agent_input:,} | {agent_output:,} / {agent_output:,} |" in text
-    assert "Every record of a request matched an exchange, and every exchange a record." in text
     return text

@@ -119,13 +119,15 @@ def test_every_text_the_fresh_run_captured_reaches_an_output(opencode_run):
 def test_its_own_account_is_joined_to_each_exchange_by_the_response_id(opencode_run):
     """opencode 1.18.33's OpenTelemetry, on against the mock with the AI SDK's spans (experimental.openTelemetry):
     each request's `ai.streamText.doStream` span carries the wire's response id and its usage (the title request's
-    too), exported often enough that the last one lands before opencode exits; `ai.toolCall` names the call."""
+    too); `ai.toolCall` names the call. opencode exits as soon as its answer is in, without a last export: exported
+    every 50 ms, the last request's span usually lands, but on a busy machine it can be lost, and the report then
+    names that exchange as one with no record."""
     _, run, entries, _ = opencode_run
     assert_account_kept(run, MOCK_KEY)
     records = telemetry(run)
     assert {record["service"] for record in records} == {"opencode"}
     assert {record["signal"] for record in records} == {"logs", "traces"}
     counts = ("ai.usage.inputTokens", "ai.usage.outputTokens")
-    text = assert_model_calls_joined(run, entries, "ai.streamText.doStream", counts, "response id")
+    text = assert_model_calls_joined(run, entries, "ai.streamText.doStream", counts, "response id", True)
     [tool] = [record["attributes"] for record in records if record["name"] == "ai.toolCall"]
     assert tool["ai.toolCall.name"] == "bash" and "| tool result | `bash` |  | #2 | call id |" in text
