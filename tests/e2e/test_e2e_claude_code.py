@@ -69,16 +69,11 @@ def test_pipeline_completes_with_the_mock_answer(claude_run):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
     assert manifest["agent"]["version"] == "2.1.330 (Claude Code)"
-    assert manifest["agent"]["argv"][1:] == [
-        "-p",
-        PROMPT,
-        "--output-format",
-        "text",
-        "--max-turns",
-        "8",
-        "--permission-mode",
-        "dontAsk",
-    ]
+    argv = manifest["agent"]["argv"]
+    assert argv[1:-2] == ["-p", PROMPT, "--output-format", "text", "--max-turns", "8", "--permission-mode", "dontAsk"]
+    # Its own telemetry, on by default against the mock, switched on by settings too (they win over the user's own).
+    endpoint = manifest["account"]["telemetry"]["endpoint"]
+    assert argv[-2] == "--settings" and json.loads(argv[-1])["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == endpoint
     env = manifest["agent"]["env"]
     # The private home's XDG folders, and against the mock every proxy variable at the run's refusing listener.
     home = env["XDG_CONFIG_HOME"].removesuffix("/.config")
@@ -86,6 +81,8 @@ def test_pipeline_completes_with_the_mock_answer(claude_run):
     assert xdg == {name: place.replace("{agent_home}", home) for name, place in PRIVATE_XDG.items()}
     refusing = {env.pop(name) for name in EVERY_PROXY_VARIABLE}
     assert len(refusing) == 1 and refusing.pop().startswith("http://127.0.0.1:")
+    telemetry = {name: env.pop(name) for name in list(env) if name.startswith(("OTEL_", "CLAUDE_CODE_ENABLE_TELEM"))}
+    assert telemetry == json.loads(argv[-1])["env"]  # the same switch in both places
     assert env == {
         "ANTHROPIC_BASE_URL": manifest["proxies"][0]["url"],
         "CLAUDE_CONFIG_DIR": str((run / "claude-config").resolve()),
