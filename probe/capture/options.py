@@ -144,7 +144,8 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
 
 HOMES = ("own", "private")
 TELEMETRY_DEFAULT = (
-    "on against the mock and in an interactive session, unless it changes what the agent sends (codex's); else off"
+    "on with a private home against the mock or in an interactive session, unless it changes what the agent sends"
+    " (codex's); else off"
 )
 
 

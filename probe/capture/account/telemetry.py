@@ -93,6 +93,10 @@ def plan_telemetry(target: Target, wanted: bool | None, agent: bool, home: str, 
         return AgentTelemetry("none", switch.none)
     if wanted is None and switch.off_by_default:  # on by default here, but not for this agent
         return AgentTelemetry("off", f"off by default for {target.name}: {switch.off_by_default}")
+    if wanted is None and home == "own":
+        # The user's own set-up is used as it is unless they ask: switched on, an agent may also change their home
+        # (gemini-cli 0.61.0 then writes ~/.gemini/installation_id).
+        return AgentTelemetry("off", "off by default with your own home: --agent-telemetry switches it on")
     if wanted is False:
         return AgentTelemetry("off", "switched off for this run (--no-agent-telemetry, or the default)")
     overrides = overridden(switch, dict(os.environ) if environ is None else environ, home)
