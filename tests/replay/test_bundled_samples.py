@@ -18,6 +18,7 @@ from probe.analysis.report import analyze_run
 from probe.capture import agents
 from probe.read.whole_turns import whole_turns
 from probe.runs.targets import load_target
+from probe.write.account_section import NO_ACCOUNT
 from probe.write.diff import diff_runs
 
 DATA = PROJECT_ROOT / "data"
@@ -101,6 +102,10 @@ def report_lines(run: Path) -> list[str]:
         # How the agent was run: a replay's manifest says it (a prompt, a private home), and the samples were recorded
         # before manifests did.
         if re.search(r"Generated at|Source:", line) or line.startswith("- Agent run: "):
+            continue
+        # Whether the agent's own account was recorded: a replay's manifest says (off, as the sample had it), and the
+        # samples were recorded before manifests did.
+        if line.startswith(tuple(NO_ACCOUNT.values())):
             continue
         # codex against the mock now sends its private home's stand-in login, which its samples predate.
         if line.startswith("| authorization | `[REDACTED sha256:") and run_target(run) == "codex":
