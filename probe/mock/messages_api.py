@@ -6,7 +6,7 @@ from typing import Any
 
 from probe.mock import subagents, tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
-from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
+from probe.mock.wording import final_answer_text, new_id, split_words, tagged_summary, typed_words
 
 # Harmless tools Claude Code declares, in order of preference, with input their schemas accept; any shell-like
 # tool is found by its schema. `echo` is on Claude Code's read-only list, so it runs without a permission prompt.
@@ -40,6 +40,14 @@ def wants_final_answer(request: dict) -> bool:
         if isinstance(message, dict) and message.get("role") == "user":
             return any(block.get("type") == "tool_result" for block in blocks(message))
     return False
+
+
+def newest_user_text(request: dict) -> str:
+    """All the text of the newest user message, context blocks and instructions included."""
+    for message in reversed(request.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return "\n".join(str(block.get("text", "")) for block in blocks(message) if block.get("type") == "text")
+    return ""
 
 
 def declared_tools(request: dict) -> set[str]:
@@ -201,6 +209,12 @@ class EventStream:
 def plan(request: dict, finish_command: str | None = None) -> tuple[EventStream, str, dict]:
     """Decide the scenario from the request itself: (built stream, stop reason, final usage)."""
     stream = EventStream(request)
+    summary = tagged_summary(newest_user_text(request), user_prompt(request))
+    if summary is not None:  # a compaction: the summary it asks for, never a tool call
+        usage = usage_for(request, len(split_words(summary)))
+        stream.start(usage)
+        stream.text(summary)
+        return stream, "end_turn", usage
     spawn = None if wants_final_answer(request) or spawned_before(request) else spawn_call(request)
     call = (SPAWN_TOOL, spawn) if spawn else choose_tool_call(request, finish_command)
     if call is None:

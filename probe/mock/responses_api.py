@@ -1,5 +1,6 @@
 """Plans OpenAI Responses API event streams: a tool call first, then a final answer."""
 
+import base64
 import json
 import time
 from collections.abc import Iterator
@@ -8,7 +9,7 @@ from typing import Any
 from probe.mock import subagents, tool_schemas
 from probe.mock.continuations import Counted, Memory
 from probe.mock.tool_schemas import Choice, Tool
-from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
+from probe.mock.wording import final_answer_text, new_id, split_words, summary_text, typed_words
 
 # Harmless tools real agents declare, in order of preference, with arguments their schemas accept.
 HARMLESS_CALLS = [
@@ -51,6 +52,18 @@ def declared_tools(request: dict) -> dict[str, str | None]:
     for namespace, tool in function_tools(request):
         found.setdefault(tool["name"], namespace)
     return found
+
+
+def asks_for_compaction(request: dict) -> bool:
+    """True for a remote compaction: the input ends with a `compaction_trigger` item (codex 0.169.0's
+    responses_compaction_v2), answered by exactly one `compaction` item."""
+    items = request.get("input")
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and isinstance(items[-1], dict)
+        and (items[-1].get("type") == "compaction_trigger")
+    )
 
 
 def last_user_text(request: dict) -> str:
@@ -313,6 +326,15 @@ class EventStream:
         self.emit("response.output_item.done", output_index=index, item=item)
         self.output.append(item)
 
+    def compaction(self, summary: str) -> None:
+        """The one `compaction` item a remote compaction answers with: the history summed up, opaque to the client
+        (the real API encrypts it; the mock's is the summary in base64)."""
+        index, item_id = len(self.output), new_id("cmp")
+        item = {"id": item_id, "type": "compaction", "encrypted_content": base64.b64encode(summary.encode()).decode()}
+        self.emit("response.output_item.added", output_index=index, item=dict(item))
+        self.emit("response.output_item.done", output_index=index, item=item)
+        self.output.append(item)
+
     def complete(self, usage: dict | None) -> list[dict]:
         final = dict(self.response, status="completed", output=self.output, usage=usage)
         self.emit("response.completed", response=final)
@@ -330,6 +352,10 @@ def plan_events(
     if request.get("generate") is False:
         # codex's warm-up request: acknowledge it without producing output.
         return stream.complete(None)
+    if asks_for_compaction(request):
+        summary = summary_text(prompt_hint or last_user_text(request))
+        stream.compaction(summary)
+        return stream.complete(usage_for(counted, len(split_words(summary)), 0))
     call = sub_agent_call(request, prompt_hint)
     if call is not None:
         name, namespace, arguments = call

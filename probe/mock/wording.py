@@ -8,6 +8,8 @@ import uuid
 # inside a line the user typed stays).
 CONTEXT_BLOCK = re.compile(r"^[ \t]*<([A-Za-z_][\w.:-]*)(?:\s[^<>\n]*)?>.*?</\1>[ \t]*$", re.DOTALL | re.MULTILINE)
 
+SUMMARY_TAG = "summary"
+
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:24]}"
@@ -37,3 +39,18 @@ def final_answer_text(prompt: str) -> str:
         f'Here is my answer to "{topic}" (from the agent-probe mock model):\n\n'
         '```python\ndef hello_world() -> str:\n    return "Hello, world!"\n```\n'
     )
+
+
+def summary_text(topic: str) -> str:
+    """The mock's summary of a conversation it is asked to compact."""
+    topic = topic.strip().splitlines()[0][:120] if topic.strip() else "a request"
+    return f'Summary of the conversation so far (from the agent-probe mock model): the user asked "{topic}".'
+
+
+def tagged_summary(asked: str, topic: str) -> str | None:
+    """The answer to a request for a summary inside a tag (Claude Code's compaction asks for an <analysis> block
+    then a <summary> block), or None when `asked` names no such tag."""
+    if f"<{SUMMARY_TAG}>" not in asked:
+        return None
+    analysis = "<analysis>\nThe conversation is summed up below.\n</analysis>"
+    return f"{analysis}\n\n<{SUMMARY_TAG}>\n{summary_text(topic)}\n</{SUMMARY_TAG}>\n"

@@ -1,8 +1,11 @@
 """The agent's own account joined to the wire, as records of insight.jsonl: one for the run, and one for each
-exchange matched, record of a request left without an exchange, and exchange left without a record."""
+exchange matched, record of a request left without an exchange, and exchange left without a record, and each
+compaction the agent logged."""
 
 from collections.abc import Iterator
 from typing import Any
+
+from probe.write.account_compactions import compaction_records
 
 
 def account_records(joined: Any, schema: int) -> Iterator[dict]:
@@ -37,3 +40,4 @@ def account_records(joined: Any, schema: int) -> Iterator[dict]:
     for exchange in joined.unmatched_exchanges:
         yield {"record": "account_exchange", "schema": schema, "number": exchange, "name": None, "line": None,
                "key": None, "disagreements": [], "agent_count": None, "api_count": None}  # fmt: skip
+    yield from compaction_records(joined, schema)

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from probe.common import markdown as md
+from probe.write.account_compactions import compaction_lines
 
 TITLE = "The agent's own account"
 ROWS_SHOWN = 40  # rows of each table; the rest are counted
@@ -58,7 +59,7 @@ def key_tally(counts: Counter) -> str:
 def account_section(joined: Any) -> list[str]:
     lines = ["", f"## {TITLE}", ""]
     if joined is None or joined.state != "on":
-        return lines + [md.text(account_summary(joined))]
+        return lines + [md.text(account_summary(joined))] + compaction_lines(joined)
     lines.append(md.text(account_summary(joined) + "."))
     reading = joined.reading
     if reading.unreadable_exports or reading.bad_lines or reading.unknown_services or joined.events_left_out:
@@ -113,12 +114,7 @@ def beside_lines(joined: Any) -> list[str]:
             md.table(["record", "tool", "decision", "asked by", "matched by", "waited", "took"], rows),
         ]
         lines += more(len(joined.tools), "tool record")
-    if joined.compactions:
-        rows = [[md.inline(each.event.name), when(each.event.time), numbers(each.numbers)]
-                for each in joined.compactions[:ROWS_SHOWN]]  # fmt: skip
-        lines += ["", "### Compactions", "", md.table(["record", "time", "the request that carried it"], rows)]
-        lines += more(len(joined.compactions), "compaction")
-    return lines
+    return lines + compaction_lines(joined)
 
 
 def findings_lines(joined: Any) -> list[str]:

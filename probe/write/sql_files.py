@@ -92,6 +92,11 @@ INSIGHT_COLUMNS = {
     "disagreements": "JSON",
     "agent_count": "JSON",
     "api_count": "JSON",
+    "source": "VARCHAR",
+    "trigger": "VARCHAR",
+    "tokens_before": "JSON",
+    "tokens_after": "JSON",
+    "duration_ms": "JSON",
 }
 
 

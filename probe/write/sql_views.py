@@ -166,6 +166,13 @@ VIEWS = {
                coalesce(json_array_length(i.disagreements), 0) AS disagreements
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'account_exchange'""",
+    # Each compaction the agent logged (probe.write.account_compactions), beside its summarisation request (n).
+    "account_compactions": """
+        SELECT f.run, i.number AS n, i.name AS record, i.source, i.line, i.key AS found_by, i.trigger,
+               token_count(i.tokens_before) AS tokens_before, token_count(i.tokens_after) AS tokens_after,
+               TRY_CAST(i.duration_ms AS DOUBLE) AS duration_ms
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        WHERE i.record = 'account_compaction'""",
     "runs": """
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
                m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from probe.analyse.account.compactions import summarising_call
 from probe.analyse.account.match import Match, match_requests
 from probe.analyse.account.timeline import Timeline
 from probe.analyse.account.wire import WireCall, WireCalls
@@ -22,7 +23,7 @@ from probe.read.account.event import (
     AccountEvent,
 )
 from probe.read.account.lines import AccountReading, read_account
-from probe.read.account.transcript import read_prompts
+from probe.read.account.transcript import read_transcript
 
 TELEMETRY = "telemetry.jsonl"
 TRANSCRIPT = "transcript.jsonl"
@@ -102,7 +103,12 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
     target = target if isinstance(target, str) else ""
     path = folder / TELEMETRY
     if not path.is_file():
-        return AccountJoin("missing" if state == "on" else state, why)
+        # The transcript's compactions still have their requests: codex logs them to its rollout only.
+        joined = AccountJoin("missing" if state == "on" else state, why)
+        if (folder / TRANSCRIPT).is_file():
+            kept = itertools.islice(read_transcript(folder / TRANSCRIPT, joined.reading), PROMPTS_KEPT)
+            place_compactions(joined, [event for event in kept if event.kind == COMPACTION], Timeline(wire.calls), {})
+        return joined
     joined = AccountJoin("on", why, exchanges=len(wire.calls))
     events = []
     for event in read_account(path, target, joined.reading):
@@ -112,7 +118,7 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
         else:
             joined.events_left_out += 1
     if (folder / TRANSCRIPT).is_file():
-        events = with_transcript(events, read_prompts(folder / TRANSCRIPT, joined.reading))
+        events = with_transcript(events, read_transcript(folder / TRANSCRIPT, joined.reading))
     matches = match_requests(events, wire.calls)
     by_number = {call.number: call for call in wire.calls}
     of_call: dict[int, list[Match]] = defaultdict(list)
@@ -135,10 +141,14 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
 
 def with_transcript(events: list[AccountEvent], typed: Iterable[AccountEvent]) -> list[AccountEvent]:
     """The telemetry's prompts completed by the transcript's: a prompt's text where the telemetry kept none (or only
-    `<REDACTED>`), and the transcript's prompts the telemetry does not log at all."""
+    `<REDACTED>`), and the transcript's prompts the telemetry does not log at all; and the transcript's compactions,
+    each beside the telemetry's own record of it, if any (they count differently: both are shown)."""
     by_id = {event.prompt: event for event in events if event.kind == PROMPT and event.prompt}
     added = []
     for prompt in itertools.islice(typed, PROMPTS_KEPT):
+        if prompt.kind == COMPACTION:
+            added.append(prompt)
+            continue
         logged = by_id.get(prompt.prompt) if prompt.prompt else None
         if logged is None:
             added.append(prompt)
@@ -218,9 +228,16 @@ def place_beside(joined: AccountJoin, events: list[AccountEvent], calls: list[Wi
             if event.kind == TOOL_DECISION and call is not None and call.end is not None and event.time is not None:
                 waited = max(0.0, (event.time - call.end) * 1000)
             joined.tools.append(Beside(event, [call.number] if call else [], key, waited))
-        elif event.kind == COMPACTION:
-            after = timeline.starting(event.time, float("inf"))[:1] if event.time is not None else []
-            joined.compactions.append(Beside(event, [call.number for call in after], "the next request"))
+    place_compactions(joined, [event for event in events if event.kind == COMPACTION], timeline, of_call)
+
+
+def place_compactions(joined: AccountJoin, events: list[AccountEvent], timeline: Timeline, of_call) -> None:
+    """Each compaction beside its summarisation request; one with none found is a finding."""
+    for event in sorted(events, key=lambda event: event.time or 0.0):
+        call, key = summarising_call(event, timeline, of_call)
+        joined.compactions.append(Beside(event, [call.number] if call else [], key))
+        if call is None:
+            joined.findings.append(f"the compaction {event.name} at {event.source} line {event.line} has no request")
 
 
 def same_session(event: AccountEvent, call: WireCall) -> bool:

@@ -1,6 +1,8 @@
-"""Claude Code's events (user_prompt, api_request, api_error, tool_decision, tool_result) as account events."""
+"""Claude Code's events (user_prompt, api_request, api_error, tool_decision, tool_result, compaction) as account
+events."""
 
 from probe.read.account.event import (
+    COMPACTION,
     ERROR,
     MODEL_CALL,
     OTHER,
@@ -15,7 +17,7 @@ from probe.read.account.event import (
 )
 
 KINDS = {"user_prompt": PROMPT, "api_request": MODEL_CALL, "api_error": ERROR, "tool_decision": TOOL_DECISION,
-         "tool_result": TOOL_RESULT}  # fmt: skip
+         "tool_result": TOOL_RESULT, "compaction": COMPACTION}  # fmt: skip
 
 
 def event(record: dict, line: int) -> AccountEvent:
@@ -38,6 +40,11 @@ def event(record: dict, line: int) -> AccountEvent:
         found.cache_read_tokens = total(fields.get("cache_read_tokens"))
         found.cache_write_tokens = total(fields.get("cache_creation_tokens"))
         found.cost_usd = number(fields.get("cost_usd"))
+        found.purpose = text(fields.get("query_source"))  # `compact` for a compaction's summarisation request
+    if found.kind == COMPACTION:
+        # 2.1.330 logs trigger, success, duration_ms, pre_tokens and post_tokens (its `compaction` event's code).
+        found.trigger = text(fields.get("trigger"))
+        found.tokens_before, found.tokens_after = total(fields.get("pre_tokens")), total(fields.get("post_tokens"))
     found.duration_ms = number(fields.get("duration_ms"))
     if found.kind == PROMPT:
         found.text = text(fields.get("prompt"), TEXT_KEPT)

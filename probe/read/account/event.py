@@ -20,7 +20,7 @@ class AccountEvent:
 
     kind: str
     name: str  # the agent's own name for it (api_request, codex.sse_event…)
-    line: int  # in telemetry.jsonl, from 1: where it came from
+    line: int  # in `source`, from 1: where it came from
     time: float | None = None
     session: str | None = None
     prompt: str | None = None  # the prompt's id, tying the records it caused
@@ -37,6 +37,11 @@ class AccountEvent:
     tool: str | None = None
     decision: str | None = None
     text: str | None = None  # a typed prompt's start, as logged (masked at capture)
+    purpose: str | None = None  # why the agent sent a request, as it logged it (Claude Code's query_source)
+    trigger: str | None = None  # a compaction's: manual, auto…
+    tokens_before: int | None = None  # a compaction's: the context's tokens before and after, as the agent counted
+    tokens_after: int | None = None
+    source: str = "telemetry.jsonl"  # the run's file it was read from
 
     def to_json(self) -> dict:
         return asdict(self)

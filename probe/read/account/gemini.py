@@ -45,6 +45,8 @@ def event(record: dict, line: int) -> AccountEvent:
         # Gemini bills thinking as output, and counts it apart from the candidates' tokens.
         found.output_tokens = total(fields.get("output_token_count"), fields.get("thoughts_token_count"))
         found.cache_read_tokens = total(fields.get("cached_content_token_count"))
+    if kind == COMPACTION:  # gemini-cli 0.61.0's makeChatCompressionEvent: tokens_before, tokens_after
+        found.tokens_before, found.tokens_after = total(fields.get("tokens_before")), total(fields.get("tokens_after"))
     if kind == PROMPT:
         found.text = text(fields.get("prompt"), TEXT_KEPT)
     return found
