@@ -103,16 +103,19 @@ def pi_program():
     return str(agents.ensure_installed(load_target("pi")))
 
 
-def pipeline_against_mock(target: str, program: str, data_dir: Path, prompt: str, *options: str):
+def pipeline_against_mock(
+    target: str, program: str, data_dir: Path, prompt: str, *options: str, agent_args: tuple[str, ...] = ()
+):
     """`invoke pipeline --target T --upstream mock` with the agent's pinned program first on PATH, in a fresh
     working folder (as the samples are recorded: the agent sees the same surroundings in every run, and never
     this repository); returns the finished process and the run folder. `options` replace the default
-    `--port api=0`."""
+    `--port api=0`; `agent_args` go to the agent, after `--`."""
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
     result = subprocess.run(
         [sys.executable, "-m", "invoke", "pipeline", "-t", target, "-u", "mock", "-p", prompt,
-         *(options or ("--port", "api=0")), "--workdir", "fresh", "--timeout", "120"],
+         *(options or ("--port", "api=0")), "--workdir", "fresh", "--timeout", "120",
+         *(("--", *agent_args) if agent_args else ())],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     [run] = (data_dir / target).iterdir()
