@@ -2,7 +2,8 @@
 became the summary, found by the response id the agent names, else by the agent's own record of that request, else
 by time."""
 
-from probe.analyse.account.match import Match
+from typing import Any
+
 from probe.analyse.account.timeline import Timeline
 from probe.analyse.account.wire import WireCall
 from probe.read.account.event import AccountEvent
@@ -13,9 +14,10 @@ UNTIMED = 60.0  # seconds before a compaction that logged no duration within whi
 
 
 def summarising_call(
-    event: AccountEvent, timeline: Timeline, of_call: dict[int, list[Match]]
+    event: AccountEvent, timeline: Timeline, of_call: dict[int, list[Any]]
 ) -> tuple[WireCall | None, str | None]:
-    """The summarisation request of a compaction record, and the key that found it."""
+    """The summarisation request of a compaction record, and the key that found it. `of_call`: each exchange's
+    matches (probe.analyse.account.match.Match), not imported, so that the join's imports stay shallow."""
     if event.response_id and (call := timeline.by_response_id.get(event.response_id)) is not None:
         return call, "response id"
     if event.time is None:
