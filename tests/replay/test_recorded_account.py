@@ -73,6 +73,7 @@ def test_the_account_is_copied_masked_and_what_is_no_record_is_counted(tmp_path)
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # it starts the real codex
 def test_a_replay_carries_the_recordings_account_beside_its_own(tmp_path):
     """A bundled codex sample, given an account, replayed through its real agent against the stand-in."""
     copy = tmp_path / "data" / "codex" / SAMPLE.name
