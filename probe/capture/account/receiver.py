@@ -5,9 +5,9 @@ import http.server
 import json
 import threading
 import time
-import zlib
 from pathlib import Path
 
+from probe.common.decoding import decode_body
 from probe.common.otlp_records import PATHS, export_from_protobuf, records
 from probe.redact.masking import mask_json_scanned
 
@@ -157,17 +157,11 @@ def read_chunks(stream, limit: int) -> bytes:
 
 
 def unpacked(body: bytes, content_encoding: str, limit: int) -> bytes:
-    """The body as sent, gzip or deflate undone, never unpacked past `limit` bytes (a small bomb stays small)."""
-    coding = content_encoding.strip().lower()
-    if coding in ("", "identity"):
-        return body
-    if coding not in ("gzip", "deflate"):
-        raise ValueError(f"content encoding {coding[:40]} is not gzip")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error as error:
-        raise ValueError(f"not {coding}: {error}") from None
-    if len(data) > limit:
+    """The body as sent, its Content-Encoding undone by the project's bounded decoding (probe.common.decoding),
+    never past `limit` bytes: a small bomb stays small."""
+    decoded = decode_body(body, content_encoding, limit)
+    if decoded.too_large:
         raise ValueError(f"over the {limit:,}-byte limit once unpacked")
-    return data
+    if not decoded.complete:
+        raise ValueError(decoded.note or f"{content_encoding[:40]}: not decoded")
+    return decoded.data
