@@ -142,7 +142,8 @@ def terminal(tmp_path, private_data_dir):
         f"export PYTHONPATH={shlex.quote(str(PROJECT_ROOT))} PROBE_DATA_DIR={shlex.quote(str(private_data_dir))}\n"
         "stty -g > ../modes-before\n"
         f"{shlex.join(pipeline)} -- -o noclobber\n"
-        'echo "probe exited $?"\nstty -g > ../modes-after\n'
+        # The modes are written before the line the test waits for, which would otherwise find the file still empty.
+        'status=$?\nstty -g > ../modes-after\necho "probe exited $status"\n'
     )
     # A variable the target leaves out of its sessions, as gemini-cli's leaves out CI=true.
     session = TerminalSession(["bash", str(script)], project, dict(os.environ, PROBE_TEST_HEADLESS="true"))
