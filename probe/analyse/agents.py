@@ -38,6 +38,9 @@ AGENT_ID_IN_TEXT = re.compile(r"\bagentId:\s*([A-Za-z0-9_.:-]{1,128})")
 AGENT_ID_KEYS = ("agent_id", "task_name")
 # Headers that hold JSON naming the agent that sent the request: codex's turn metadata names each thread's agent.
 AGENT_NAME_HEADERS = (("x-codex-turn-metadata", "agent_name"),)
+# Tools an agent calls to wait for the sub-agents it spawned, whose results need not name them: codex's wait_agent
+# (its `collaboration.wait_agent`) waits for whichever of its agents next has news.
+WAIT_TOOLS = ("wait_agent",)
 # The spawning call's arguments that name what the agent is for, in order of preference.
 NAME_ARGUMENTS = ("description", "task_name", "subagent_type", "agent_type")
 AGENTS_KEPT = 4096  # agents remembered: a capture that names more is hostile, and the rest are counted as one

@@ -13,6 +13,7 @@ from probe.analyse.hosts.totals import OtherHosts
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache
 from probe.analyse.setup import SetUp
+from probe.analyse.time.model import TimeModel
 from probe.analyse.tool_calls import ToolCall, ToolTimeline
 from probe.read.conversation import Turn
 
@@ -47,6 +48,7 @@ class Insight:
     # The agent's own account joined to them once the run is read (probe.analyse.account.join.AccountJoin: not
     # imported here, which would make every importer of the insight import the account's readers too).
     account: Any = None
+    time: TimeModel = field(default_factory=TimeModel)  # where the run's time went, agent by agent
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""
@@ -56,6 +58,8 @@ class Insight:
         self.setup.add(turn)
         found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
         answered = self.tools.add(turn, agent)
+        cost_usd = None if found.cost is None or found.cost.usd is None else str(found.cost.usd)
+        self.time.add(turn, agent, cache is not None and cache.cause is not None, cost_usd, answered)
         for call in answered:
             self.agents.note_spawn(call)
             call.result = call.parsed = None  # read: no need to hold them until the run ends
@@ -65,4 +69,5 @@ class Insight:
         """The agent tree, and the tool calls no request answered."""
         left = self.tools.finish()
         self.finished = self.agents.finish()
+        self.time.finish(self.finished, left, self.account)
         return self.finished, left

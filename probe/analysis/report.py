@@ -244,6 +244,7 @@ class RunReading:
         """The run's last insight records (unanswered tool calls, agents, totals; the agent's own account, joined)."""
         if folder is not None:
             self.totals.insight.account = join_account(folder, manifest, self.totals.insight.wire)
+        self.totals.insight.time.interactive = isinstance(manifest, dict) and manifest.get("session") == "interactive"
         agents, unanswered = self.totals.insight.finish()
         self.insight.finish(self.totals.insight, agents, unanswered)
 

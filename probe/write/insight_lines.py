@@ -95,6 +95,8 @@ class InsightLines:
         for agent in agents:
             spend = insight.costs.by_agent.get(agent.id)
             self.write({**agent_record(agent, agents), "cost": None if spend is None else spend.to_json()})
+        for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
+            self.write(record)
         total_input, total_cached, reporting = insight.cache.totals()
         tools = {name: vars(stats) for name, stats in insight.tools.tools.items()}
         self.write({

@@ -31,6 +31,7 @@ def event(record: dict, line: int) -> AccountEvent:
         text(fields.get("tool_name")),
         text(fields.get("decision")),
     )
+    found.decided_by = text(fields.get("source"))  # config, hook, user_temporary, user_permanent, user_reject…
     if found.kind == MODEL_CALL:
         # Its input_tokens are the uncached ones, as the Messages API counts them: the whole input adds the cache's.
         found.input_tokens = total(

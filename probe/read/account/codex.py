@@ -29,6 +29,7 @@ def event(record: dict, line: int) -> AccountEvent:
     found = AccountEvent(kind, name, line, number(record.get("time")), session=text(fields.get("conversation.id")))
     found.model, found.call_id = text(fields.get("model")), text(fields.get("call_id"))
     found.tool, found.decision = text(fields.get("tool_name")), text(fields.get("decision"))
+    found.decided_by = text(fields.get("source"))  # config or user
     found.duration_ms = number(fields.get("duration_ms"))
     if kind == MODEL_CALL:
         found.input_tokens = total(fields.get("input_token_count"))  # cached ones included, as OpenAI counts

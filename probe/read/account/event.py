@@ -36,6 +36,7 @@ class AccountEvent:
     duration_ms: float | None = None
     tool: str | None = None
     decision: str | None = None
+    decided_by: str | None = None  # a tool decision's maker: `user…` where the user answered a permission prompt
     text: str | None = None  # a typed prompt's start, as logged (masked at capture)
     purpose: str | None = None  # why the agent sent a request, as it logged it (Claude Code's query_source)
     trigger: str | None = None  # a compaction's: manual, auto…

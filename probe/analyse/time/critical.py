@@ -1,0 +1,60 @@
+"""The critical path: walking back from the interval that ended the run, each step to the interval that ended
+last before it began, in its own lane first (a lane's intervals follow one another), into the sub-agent a parent
+waited for, and from a sub-agent's first interval to its parent's."""
+
+import bisect
+
+from probe.analyse.time.spans import SUB_AGENT, Span
+
+SLACK = 0.001  # seconds: an interval that ends this little after the next begins still came before it
+
+
+class ByEnd:
+    """One lane's intervals, sorted by end, to find the one that ended last by a moment."""
+
+    def __init__(self, spans: list[Span]):
+        self.spans = sorted(spans, key=lambda span: (span.end, -span.start))
+        self.ends = [span.end for span in self.spans]
+
+    def last_by(self, moment: float, other_than: Span | None = None) -> Span | None:
+        """The interval that ended last at or before `moment` (of those that ended together, the longest: sorted
+        last), other than `other_than`."""
+        index = bisect.bisect_right(self.ends, moment + SLACK)
+        while index > 0:
+            index -= 1
+            if self.spans[index] is not other_than:
+                return self.spans[index]
+        return None
+
+
+def critical_path(lanes: dict[str, list[Span]], parents: dict[str, str | None]) -> list[Span]:
+    """The chain of intervals that set the run's end, first to last."""
+    by_end = {agent: ByEnd(spans) for agent, spans in lanes.items() if spans}
+    ends = [span for lane in by_end.values() for span in lane.spans[-1:]]
+    if not ends:
+        return []
+    current: Span | None = max(ends, key=lambda span: (span.end, parents.get(span.agent) is None))
+    path: list[Span] = []
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if current.kind == SUB_AGENT and current.child in by_end:
+            waited = by_end[current.child].last_by(current.end)  # the parent waited for its sub-agent's last interval
+            if waited is not None and id(waited) not in seen:
+                current = waited
+                continue
+        path.append(current)
+        current = predecessor(current, by_end, parents)
+    path.reverse()
+    return path
+
+
+def predecessor(span: Span, by_end: dict[str, ByEnd], parents: dict[str, str | None]) -> Span | None:
+    """The interval before `span` on the path: in its lane, else (a sub-agent's first) in its parent's."""
+    found = by_end[span.agent].last_by(span.start, span)
+    if found is not None and found.end <= span.start + SLACK:
+        return found
+    parent = parents.get(span.agent)
+    if parent is not None and parent in by_end:
+        return by_end[parent].last_by(span.start)
+    return None

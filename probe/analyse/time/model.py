@@ -1,0 +1,223 @@
+"""The run's time model: each agent's lane of intervals, nested under its spawner, the time each agent and the run
+spent by part, and the critical path; as the `span` and `time` records every output reads."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from probe.analyse.agents import WAIT_TOOLS, Agent, agent_ids_in
+from probe.analyse.time.critical import critical_path
+from probe.analyse.time.gaps import holes
+from probe.analyse.time.lanes import Lanes
+from probe.analyse.time.parts import Split, split
+from probe.analyse.time.spans import PARTS, SUB_AGENT, TOOL, USER, Span
+from probe.analyse.tool_calls import ToolCall
+from probe.read.conversation import Turn
+
+RUN = "run"
+
+
+@dataclass
+class LaneTime:
+    """One agent's lane and its time by part."""
+
+    agent: str
+    name: str
+    parent: str | None
+    depth: int
+    spans: list[Span]
+    split: Split
+
+
+@dataclass
+class TimeModel:
+    """Fed each turn and the tool calls it answered as the run streams past; `finish` builds the lanes."""
+
+    lanes: Lanes = field(default_factory=Lanes)
+    interactive: bool = False  # the run was an interactive session: a gap before a typed prompt is the user's
+    agents: list[LaneTime] = field(default_factory=list)  # in tree order, once finished
+    run: Split | None = None
+    path: list[Span] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)  # every interval, by id, once finished
+
+    def add(self, turn: Turn, agent: str, cache_break: bool, cost_usd: str | None, answered: list[ToolCall]) -> None:
+        self.lanes.add_turn(turn, agent, cache_break, cost_usd)
+        for call in answered:
+            self.lanes.add_call(call, agent_ids_in(call.result) if call.result else [])
+
+    def finish(self, agents: list[Agent], unanswered: list[ToolCall], account: Any = None) -> None:
+        """Build the lanes from what was gathered, the agent tree, and the agent's own account where it was joined."""
+        spans = self.lanes.spans
+        run_end = max((span.end for span in spans), default=None)
+        if run_end is None:
+            return
+        for call in unanswered:
+            self.lanes.add_open_call(call, run_end)
+        by_id = {agent.id: agent for agent in agents}
+        label_of = {agent.label: agent.id for agent in agents if agent.label}
+        mark_sub_agents(spans, self.lanes.agent_ids, agents, by_id, label_of, run_end)
+        mark_account(spans, account)
+        own: dict[str, list[Span]] = {}
+        for span in spans:
+            own.setdefault(span.agent, []).append(span)
+        user_before = self.typed_prompts(account) if self.interactive else {}
+        order = tree_order(agents, own)
+        for agent_id, depth in order:
+            lane = sorted(own.get(agent_id, []), key=lambda span: (span.start, span.end))
+            agent = by_id.get(agent_id)
+            spawned_at = agent.spawn.asked_at if agent is not None and agent.spawn is not None else None
+            start = min([lane[0].start] + ([spawned_at] if spawned_at is not None else [])) if lane else 0.0
+            root = agent is None or agent.parent is None
+            lane += holes(lane, start, user_before if root else {})
+            lane.sort(key=lambda span: (span.start, span.end))
+            own[agent_id] = lane
+            end = max((span.end for span in lane), default=start)
+            pieces = [(begin, finish, part, span.name if span.kind == TOOL else None)
+                      for span in lane for begin, finish, part in span.pieces()]  # fmt: skip
+            name = agent.name if agent is not None and agent.name else agent_id
+            parent = agent.parent if agent is not None else None
+            self.agents.append(LaneTime(agent_id, name, parent, depth, lane, split(pieces, start, end)))
+        self.run = run_split(self.agents)
+        parents = {lane.agent: lane.parent for lane in self.agents}
+        self.path = critical_path({lane.agent: lane.spans for lane in self.agents}, parents)
+        for span in self.path:
+            span.critical = True
+        rank = {lane.agent: index for index, lane in enumerate(self.agents)}
+        self.spans = sorted((span for lane in self.agents for span in lane.spans),
+                            key=lambda span: (span.start, rank[span.agent], span.end))  # fmt: skip
+        for number, span in enumerate(self.spans, 1):
+            span.id = number
+
+    def typed_prompts(self, account: Any) -> dict[int, float | None]:
+        """The exchanges a typed prompt led to, each with when the account says it was submitted."""
+        found: dict[int, float | None] = dict.fromkeys(self.lanes.prompted)
+        for beside in getattr(account, "prompts", None) or []:
+            if beside.numbers and beside.numbers[0] in found and beside.event.time is not None:
+                found[beside.numbers[0]] = beside.event.time
+        return found
+
+    def records(self, schema: int) -> list[dict]:
+        """The `span` records, then a `time` record per agent and the run's (docs/formats.md)."""
+        found = [span.to_json(schema) for span in self.spans]
+        found += [time_record(schema, lane.split, lane.agent, lane.name, lane.parent, lane.depth, len(lane.spans))
+                  for lane in self.agents]  # fmt: skip
+        run = self.run_record(schema)
+        return found + ([run] if run is not None else [])
+
+    def run_record(self, schema: int) -> dict | None:
+        if self.run is None:
+            return None
+        record = time_record(schema, self.run, None, RUN, None, 0, len(self.spans))
+        path_parts = dict.fromkeys(PARTS, 0.0)
+        for span in self.path:
+            for begin, end, part in span.pieces():
+                path_parts[part] += max(0.0, end - begin)
+        path_parts = {part: round(seconds, 6) for part, seconds in path_parts.items()}
+        record.update(critical_path=[span.id for span in self.path], critical_s=path_parts,
+                      spans_left_out=self.lanes.left_out)  # fmt: skip
+        return record
+
+
+def mark_sub_agents(spans, named, agents, by_id, label_of, run_end) -> None:
+    """A tool call that spawned an agent, or whose result names one (a wait for it), is a sub-agent span: the
+    parent's wait, which lasts until the sub-agent's last answer if that came later."""
+    spawned = {agent.spawn.call_id: agent for agent in agents if agent.spawn is not None and agent.spawn.call_id}
+    for index, span in enumerate(spans):
+        if span.kind != TOOL:
+            continue
+        child = spawned.get(span.call_id) if span.call_id else None
+        if child is None:
+            ids = [by_id.get(name) or by_id.get(label_of.get(name, "")) for name in named.get(index, [])]
+            child = next((agent for agent in ids if agent is not None and agent.id != span.agent), None)
+        if child is None and (span.name or "").rsplit(".", 1)[-1] in WAIT_TOOLS:
+            child = waited_for(span, by_id)
+        if child is None:
+            continue
+        span.kind, span.child, span.name = SUB_AGENT, child.id, child.name or child.id
+        if child.end is not None and child.end > span.end and not span.open:
+            span.end = min(child.end, run_end)
+
+
+def waited_for(span: Span, by_id: dict[str, Agent]) -> Agent | None:
+    """The sub-agent a wait that names none waited for: of the caller's children running during it, the one that
+    finished last before it ended."""
+    caller = by_id.get(span.agent)
+    running = [by_id[child] for child in (caller.children if caller else []) if child in by_id]
+    running = [agent for agent in running if agent.end is not None and agent.start is not None
+               and agent.start < span.end and agent.end > span.start]  # fmt: skip
+    ended = [agent for agent in running if agent.end <= span.end + 0.001]
+    return max(ended or running, key=lambda agent: agent.end, default=None)
+
+
+def mark_account(spans: list[Span], account: Any) -> None:
+    """What the agent's own account adds: the user's wait on a permission prompt before a tool ran (the tool's
+    interval then starts at the decision), and the requests that summarised the history (compactions)."""
+    if account is None:
+        return
+    compacted = {number for beside in account.compactions for number in beside.numbers}
+    decided = {beside.event.call_id: beside.event.time for beside in account.tools
+               if beside.event.kind == "tool decision" and beside.event.call_id and beside.event.time is not None
+               and (beside.event.decided_by or "").startswith("user")}  # fmt: skip
+    for span in list(spans):
+        if span.kind == "model" and span.exchanges[0] in compacted:
+            span.compaction = True
+        elif span.kind == TOOL and span.call_id in decided and span.start < decided[span.call_id] < span.end:
+            moment = decided[span.call_id]
+            spans.append(Span(span.agent, USER, "permission", span.start, moment, span.exchanges[:1],
+                              call_id=span.call_id))  # fmt: skip
+            span.start = moment
+
+
+def tree_order(agents: list[Agent], own: dict[str, list[Span]]) -> list[tuple[str, int]]:
+    """Each agent with a lane, depth first from the main agents, children in the order they first made a request;
+    an agent the tree does not know (its lane holds intervals only) comes last."""
+    by_id = {agent.id: agent for agent in agents}
+    found: list[tuple[str, int]] = []
+    seen: set[str] = set()
+
+    def visit(agent: Agent, depth: int) -> None:
+        stack = [(agent, depth)]
+        while stack:
+            current, level = stack.pop()
+            if current.id in seen:
+                continue
+            seen.add(current.id)
+            if current.id in own:
+                found.append((current.id, level))
+            stack.extend((by_id[child], level + 1) for child in reversed(current.children) if child in by_id)
+
+    for agent in agents:
+        if agent.parent is None or agent.parent not in by_id:
+            visit(agent, 0)
+    for agent in agents:
+        visit(agent, 0)  # (a loop in hostile headers leaves agents no root reaches)
+    found += [(agent_id, 0) for agent_id in own if agent_id not in seen]
+    return found
+
+
+def run_split(lanes: list[LaneTime]) -> Split | None:
+    """The run's time: the main agents' intervals by their parts, a sub-agent's as the sub-agents part."""
+    if not lanes:
+        return None
+    pieces = []
+    for lane in lanes:
+        for span in lane.spans:
+            for begin, end, part in span.pieces():
+                sub = lane.parent is not None
+                pieces.append((begin, end, "sub_agents" if sub else part, None if sub else tool_label(span)))
+    start = min(lane.split.start for lane in lanes)
+    end = max(lane.split.end for lane in lanes)
+    return split(pieces, start, end)
+
+
+def tool_label(span: Span) -> str | None:
+    return span.name if span.kind == TOOL else None
+
+
+def time_record(schema, found: Split, agent, name, parent, depth, spans) -> dict:
+    return {
+        "record": "time", "schema": schema, "agent": agent, "name": name, "parent": parent, "depth": depth,
+        "start": found.start, "end": found.end, "wall_s": round(found.wall, 6),
+        "parts": {part: round(found.parts[part], 6) for part in PARTS},
+        "tools": {tool: round(seconds, 6) for tool, seconds in sorted(found.tools.items(), key=lambda kv: -kv[1])},
+        "spans": spans, "critical_path": None, "critical_s": None,
+    }  # fmt: skip
