@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probe.analyse.account.wire import WireCalls
-from probe.analyse.agents import Agent, AgentTree
+from probe.analyse.agents import WAIT_TOOLS, Agent, AgentTree, agent_ids_in
 from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost
 from probe.analyse.hosts.totals import OtherHosts
@@ -48,7 +48,8 @@ class Insight:
     # The agent's own account joined to them once the run is read (probe.analyse.account.join.AccountJoin: not
     # imported here, which would make every importer of the insight import the account's readers too).
     account: Any = None
-    time: TimeModel = field(default_factory=TimeModel)  # where the run's time went, agent by agent
+    # Where the run's time went, agent by agent.
+    time: TimeModel = field(default_factory=lambda: TimeModel(wait_tools=WAIT_TOOLS))
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""
@@ -59,14 +60,17 @@ class Insight:
         found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
         answered = self.tools.add(turn, agent)
         cost_usd = None if found.cost is None or found.cost.usd is None else str(found.cost.usd)
-        self.time.add(turn, agent, cache is not None and cache.cause is not None, cost_usd, answered)
+        named = [(call, agent_ids_in(call.result) if call.result else []) for call in answered]
+        self.time.add(turn, agent, cache is not None and cache.cause is not None, cost_usd, named)
         for call in answered:
             self.agents.note_spawn(call)
             call.result = call.parsed = None  # read: no need to hold them until the run ends
         return found, answered
 
-    def finish(self) -> tuple[list[Agent], list[ToolCall]]:
-        """The agent tree, and the tool calls no request answered."""
+    def finish(self, manifest: dict | None = None) -> tuple[list[Agent], list[ToolCall]]:
+        """The agent tree, and the tool calls no request answered; `manifest` says whether the run was an
+        interactive session (where the time before a typed prompt is the user's)."""
+        self.time.interactive = isinstance(manifest, dict) and manifest.get("session") == "interactive"
         left = self.tools.finish()
         self.finished = self.agents.finish()
         self.time.finish(self.finished, left, self.account)

@@ -244,8 +244,7 @@ class RunReading:
         """The run's last insight records (unanswered tool calls, agents, totals; the agent's own account, joined)."""
         if folder is not None:
             self.totals.insight.account = join_account(folder, manifest, self.totals.insight.wire)
-        self.totals.insight.time.interactive = isinstance(manifest, dict) and manifest.get("session") == "interactive"
-        agents, unanswered = self.totals.insight.finish()
+        agents, unanswered = self.totals.insight.finish(manifest)
         self.insight.finish(self.totals.insight, agents, unanswered)
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:

@@ -2,9 +2,9 @@
 answered call; and which requests brought a newly typed prompt (where the user's time ends)."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from probe.analyse.time.spans import MODEL, TOOL, Span
-from probe.analyse.tool_calls import ToolCall
 from probe.read.conversation import Turn
 
 SPANS_KEPT = 200_000  # intervals held for the run: beyond, a hostile or endless capture's are counted, not kept
@@ -32,8 +32,10 @@ class Lanes:
         if brings_prompt(turn):
             self.prompted.add(turn.number)
 
-    def add_call(self, call: ToolCall, agents_named: list[str]) -> None:
-        """A call its result answered: the wait from the answer that asked to the request that brought it back."""
+    def add_call(self, call: Any, agents_named: list[str]) -> None:
+        """A call its result answered: the wait from the answer that asked to the request that brought it back.
+        (A probe.analyse.tool_calls.ToolCall, not imported: the insight that feeds this does, and importing it
+        here too would stack the levels of imports one deeper.)"""
         if call.asked_at is None or call.answered_at is None or call.answered_in is None:
             return
         span = Span(call.agent, TOOL, call.tool, call.asked_at, max(call.asked_at, call.answered_at),
@@ -41,7 +43,7 @@ class Lanes:
         if self.keep(span) and agents_named:
             self.agent_ids[len(self.spans) - 1] = agents_named[:8]
 
-    def add_open_call(self, call: ToolCall, run_end: float) -> None:
+    def add_open_call(self, call: Any, run_end: float) -> None:
         """A call no request answered: it waits to the end of the run."""
         if call.asked_at is not None and run_end > call.asked_at:
             self.keep(Span(call.agent, TOOL, call.tool, call.asked_at, run_end, (call.asked_in,),

@@ -4,13 +4,11 @@ spent by part, and the critical path; as the `span` and `time` records every out
 from dataclasses import dataclass, field
 from typing import Any
 
-from probe.analyse.agents import WAIT_TOOLS, Agent, agent_ids_in
 from probe.analyse.time.critical import critical_path
 from probe.analyse.time.gaps import holes
 from probe.analyse.time.lanes import Lanes
 from probe.analyse.time.parts import Split, split
 from probe.analyse.time.spans import PARTS, SUB_AGENT, TOOL, USER, Span
-from probe.analyse.tool_calls import ToolCall
 from probe.read.conversation import Turn
 
 RUN = "run"
@@ -30,7 +28,11 @@ class LaneTime:
 
 @dataclass
 class TimeModel:
-    """Fed each turn and the tool calls it answered as the run streams past; `finish` builds the lanes."""
+    """Fed each turn and the tool calls it answered as the run streams past; `finish` builds the lanes. The agents
+    and calls are probe.analyse.agents' and probe.analyse.tool_calls', not imported (the insight that feeds this
+    does), which keeps the levels of imports shallow."""
+
+    wait_tools: tuple[str, ...] = ()  # tools an agent calls to wait for its sub-agents (probe.analyse.agents)
 
     lanes: Lanes = field(default_factory=Lanes)
     interactive: bool = False  # the run was an interactive session: a gap before a typed prompt is the user's
@@ -39,12 +41,13 @@ class TimeModel:
     path: list[Span] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)  # every interval, by id, once finished
 
-    def add(self, turn: Turn, agent: str, cache_break: bool, cost_usd: str | None, answered: list[ToolCall]) -> None:
+    def add(self, turn: Turn, agent: str, cache_break: bool, cost_usd: str | None, answered: list) -> None:
+        """A turn, and each call it answered with the agents its result names."""
         self.lanes.add_turn(turn, agent, cache_break, cost_usd)
-        for call in answered:
-            self.lanes.add_call(call, agent_ids_in(call.result) if call.result else [])
+        for call, named in answered:
+            self.lanes.add_call(call, named)
 
-    def finish(self, agents: list[Agent], unanswered: list[ToolCall], account: Any = None) -> None:
+    def finish(self, agents: list, unanswered: list, account: Any = None) -> None:
         """Build the lanes from what was gathered, the agent tree, and the agent's own account where it was joined."""
         spans = self.lanes.spans
         run_end = max((span.end for span in spans), default=None)
@@ -54,7 +57,7 @@ class TimeModel:
             self.lanes.add_open_call(call, run_end)
         by_id = {agent.id: agent for agent in agents}
         label_of = {agent.label: agent.id for agent in agents if agent.label}
-        mark_sub_agents(spans, self.lanes.agent_ids, agents, by_id, label_of, run_end)
+        mark_sub_agents(spans, self.lanes.agent_ids, agents, by_id, label_of, run_end, self.wait_tools)
         mark_account(spans, account)
         own: dict[str, list[Span]] = {}
         for span in spans:
@@ -117,7 +120,7 @@ class TimeModel:
         return record
 
 
-def mark_sub_agents(spans, named, agents, by_id, label_of, run_end) -> None:
+def mark_sub_agents(spans, named, agents, by_id, label_of, run_end, wait_tools) -> None:
     """A tool call that spawned an agent, or whose result names one (a wait for it), is a sub-agent span: the
     parent's wait, which lasts until the sub-agent's last answer if that came later."""
     spawned = {agent.spawn.call_id: agent for agent in agents if agent.spawn is not None and agent.spawn.call_id}
@@ -128,7 +131,7 @@ def mark_sub_agents(spans, named, agents, by_id, label_of, run_end) -> None:
         if child is None:
             ids = [by_id.get(name) or by_id.get(label_of.get(name, "")) for name in named.get(index, [])]
             child = next((agent for agent in ids if agent is not None and agent.id != span.agent), None)
-        if child is None and (span.name or "").rsplit(".", 1)[-1] in WAIT_TOOLS:
+        if child is None and (span.name or "").rsplit(".", 1)[-1] in wait_tools:
             child = waited_for(span, by_id)
         if child is None:
             continue
@@ -137,7 +140,7 @@ def mark_sub_agents(spans, named, agents, by_id, label_of, run_end) -> None:
             span.end = min(child.end, run_end)
 
 
-def waited_for(span: Span, by_id: dict[str, Agent]) -> Agent | None:
+def waited_for(span: Span, by_id: dict) -> Any:
     """The sub-agent a wait that names none waited for: of the caller's children running during it, the one that
     finished last before it ended."""
     caller = by_id.get(span.agent)
@@ -167,14 +170,14 @@ def mark_account(spans: list[Span], account: Any) -> None:
             span.start = moment
 
 
-def tree_order(agents: list[Agent], own: dict[str, list[Span]]) -> list[tuple[str, int]]:
+def tree_order(agents: list, own: dict[str, list[Span]]) -> list[tuple[str, int]]:
     """Each agent with a lane, depth first from the main agents, children in the order they first made a request;
     an agent the tree does not know (its lane holds intervals only) comes last."""
     by_id = {agent.id: agent for agent in agents}
     found: list[tuple[str, int]] = []
     seen: set[str] = set()
 
-    def visit(agent: Agent, depth: int) -> None:
+    def visit(agent, depth: int) -> None:
         stack = [(agent, depth)]
         while stack:
             current, level = stack.pop()
