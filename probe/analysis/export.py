@@ -1,6 +1,7 @@
 """Exports a run for the tools teams already use: HAR 1.2 (`--format har`), which browsers' developer tools,
 mitmproxy and HAR viewers read, mitmproxy's own flow file (`--format mitm`, for `mitmweb -r`), a VCR.py cassette
-(`--format vcr`) that tests replay, or OpenTelemetry GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing
+(`--format vcr`) that tests replay, the run in time as a Chrome Trace Event JSON file (`--format perfetto`) for
+Perfetto, chrome://tracing and speedscope, or OpenTelemetry GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing
 backend (Phoenix, Langfuse, Jaeger, any collector)."""
 
 import functools
@@ -17,7 +18,7 @@ from probe.runs.folders import CAPTURE_FILES, being_recorded, private_replacemen
 from probe.runs.targets import load_target
 from probe.write import otlp
 
-FORMATS = ("har", "mitm", "vcr", "otlp")
+FORMATS = ("har", "mitm", "vcr", "perfetto", "otlp")
 
 
 def export_har(run: Path, output: Path | None, force: bool = False, keep_secrets: bool = False) -> tuple[Path, bool]:
@@ -54,6 +55,17 @@ def export_vcr(run: Path, output: Path | None, force: bool = False, keep_secrets
     return export_masked(run, output, force, keep_secrets, derived.VCR, write_cassette, counted)
 
 
+def export_perfetto(run: Path, output: Path | None, force: bool, target) -> tuple[Path, bool]:
+    """Write the run's time model as a Chrome Trace Event JSON file to `output` (default: trace.perfetto.json in
+    the run), from its insight.jsonl brought up to date first, unless that file is up to date; return its path and
+    whether it was written. Made from insight.jsonl, which holds only masked text."""
+    from probe.write.perfetto import write_trace
+
+    for warning in refresh(run, target).warnings:
+        warn(warning)
+    return export_file(run, output, force, derived.PERFETTO, write_trace, "interval{s} as trace slices")
+
+
 def export_masked(run: Path, output: Path | None, force: bool, keep_secrets: bool, rule: derived.Rule, write, counted):
     """`export_file`, masked, or with `keep_secrets` as the capture holds it (`export_unmasked`)."""
     if keep_secrets:
@@ -62,11 +74,12 @@ def export_masked(run: Path, output: Path | None, force: bool, keep_secrets: boo
 
 
 def export_file(run: Path, output: Path | None, force: bool, rule: derived.Rule, write, counted: str):
-    """Write `rule`'s output of the run with `write(traffic, file, warnings)` (to `output` if given), unless it is
-    up to date; `counted` says what the count it returns is (with {s} for the plural)."""
-    traffic = run / "traffic.jsonl"
-    if not traffic.is_file():
-        raise RunError(f"{display(traffic)}: no such file (is {display(run)} a run folder?)")
+    """Write `rule`'s output of the run with `write(source, file, warnings)` (to `output` if given), unless it is
+    up to date; `source` is the run file it is made from (its first input); `counted` says what the count it
+    returns is (with {s} for the plural)."""
+    source = run / rule.inputs[0]
+    if not source.is_file():
+        raise RunError(f"{display(source)}: no such file (is {display(run)} a run folder?)")
     default = output is None
     output = output if output is not None else run / rule.outputs[0]
     if default and not force and derived.out_of_date(run, rule) is None:
@@ -74,7 +87,7 @@ def export_file(run: Path, output: Path | None, force: bool, rule: derived.Rule,
     warnings: list[str] = []
     try:
         with private_replacement(output) as file:
-            count = write(traffic, file.buffer, warnings)
+            count = write(source, file.buffer, warnings)
     except OSError as error:
         raise RunError(f"cannot write {display(output)}: {error.strerror}") from None
     if default:
@@ -122,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         "--format",
         choices=FORMATS,
         help="har (the default): HAR 1.2; mitm: mitmproxy's flow file; vcr: a VCR.py cassette of the HTTP "
-        "exchanges; otlp: spans to OTEL_EXPORTER_OTLP_ENDPOINT (or --otlp)",
+        "exchanges; perfetto: the run in time, a Chrome Trace Event JSON file (Perfetto, chrome://tracing, "
+        "speedscope); otlp: spans to OTEL_EXPORTER_OTLP_ENDPOINT (or --otlp)",
     )
     parser.add_argument(
         "--otlp",
@@ -139,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output",
         metavar="FILE",
-        help="where to write it (default: traffic.har, flows.mitm or traffic.vcr.yaml, in the run)",
+        help="where to write it (default: traffic.har, flows.mitm, traffic.vcr.yaml or trace.perfetto.json, in the "
+        "run)",
     )
     parser.add_argument("--force", action="store_true", help="write it even if it is up to date")
     parser.add_argument(
@@ -154,21 +169,25 @@ def main(argv: list[str] | None = None) -> int:
     run = resolve_run(args.run, target.name if target else None)
     if being_recorded(run):
         warn(f"{display(run)} is still being captured: the export covers what was recorded so far")
-    if args.keep_secrets and (args.otlp is not None or args.format == "otlp"):
-        raise UsageError("--keep-secrets goes with --format har, mitm or vcr: spans are always masked")
+    if args.keep_secrets and (args.otlp is not None or args.format in ("otlp", "perfetto")):
+        raise UsageError("--keep-secrets goes with --format har, mitm or vcr: spans and traces are always masked")
     if args.otlp is not None or args.format == "otlp":
         if args.output:
-            raise UsageError("--output goes with --format har, mitm or vcr; spans are sent to --otlp URL")
+            raise UsageError("--output goes with --format har, mitm, vcr or perfetto; spans are sent to --otlp URL")
         return send_spans(run, target, args.otlp, args.with_content)
     if args.with_content:
         raise UsageError(
-            "--with-content goes with --otlp: a HAR, a flow file or a cassette holds the bodies whole anyway"
+            "--with-content goes with --otlp: a HAR, a flow file or a cassette holds the bodies whole anyway, and a "
+            "trace holds no content"
         )
     output = Path(args.output) if args.output else None
     if output is not None and output.name in CAPTURE_FILES:
         raise RunError(f"--output {output}: that name is a run's capture file; write the export elsewhere")
     file_format = args.format or "har"
-    path, written = EXPORTS[file_format](run, output, args.force, args.keep_secrets)
+    if file_format == "perfetto":
+        path, written = export_perfetto(run, output, args.force, target)
+    else:
+        path, written = EXPORTS[file_format](run, output, args.force, args.keep_secrets)
     print(
         f"{file_format}: {display(path)}"
         + ("" if written else " (up to date: the capture has not changed; --force writes it)")

@@ -74,7 +74,10 @@ HAR = Rule(outputs=("traffic.har",), inputs=("traffic.jsonl",), code=("probe.wri
 FLOWS = Rule(outputs=("flows.mitm",), inputs=("traffic.jsonl",), code=("probe.write.flow_file",), stamp="")
 # A VCR.py cassette of the capture's HTTP exchanges (probe.analysis.export --format vcr), made from the capture alone.
 VCR = Rule(outputs=("traffic.vcr.yaml",), inputs=("traffic.jsonl",), code=("probe.write.vcr",), stamp="")
-RULES = (REPORT, HAR, FLOWS, VCR)
+# The run's time model as a Chrome Trace Event JSON file (probe.analysis.export --format perfetto), made from
+# insight.jsonl, which the export brings up to date first.
+PERFETTO = Rule(outputs=("trace.perfetto.json",), inputs=("insight.jsonl",), code=("probe.write.perfetto",), stamp="")
+RULES = (REPORT, HAR, FLOWS, VCR, PERFETTO)
 
 
 def sources(run: Path, rule: Rule, extra: tuple[Path, ...] = ()) -> list[Path]:
