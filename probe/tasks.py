@@ -266,8 +266,7 @@ def view(c, run=None, target=None, live=False):
         "run": "RUN: `latest` (default), a run folder name, or a run folder path",
         "target": "NAME|FILE: with --run latest, the newest run of this target",
         "format": "har|mitm|vcr|perfetto|otlp: HAR 1.2 (the default), mitmproxy's flow file (flows.mitm), a VCR.py "
-        "cassette (traffic.vcr.yaml), the run in time for Perfetto, chrome://tracing and speedscope "
-        "(trace.perfetto.json), or spans to OTEL_EXPORTER_OTLP_ENDPOINT",
+        "cassette (traffic.vcr.yaml), the run in time (trace.perfetto.json), or spans to OTEL_EXPORTER_OTLP_ENDPOINT",
         "output": "FILE: where to write the file (default: traffic.har, flows.mitm, traffic.vcr.yaml or "
         "trace.perfetto.json in the run folder)",
         "force": "write the file even if it is up to date (or replace a flows.mitm an older capture wrote)",
@@ -276,8 +275,7 @@ def view(c, run=None, target=None, live=False):
     },
 )
 def export(c, run=None, target=None, format=None, output=None, force=False, otlp=None, with_content=False):
-    """Export a run for other tools: HAR 1.2 (browsers' developer tools), mitmproxy's flows, VCR.py, a Perfetto
-    trace, OTel spans."""
+    """Export a run for other tools: HAR (browsers' developer tools), mitmproxy's flows, VCR.py, Perfetto, OTel."""
     options = dict(format=format, output=output, force=force, otlp=otlp, with_content=with_content)
     call(c, export_script.main, script_argv(run=run, target=target, **options))
 

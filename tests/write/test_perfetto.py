@@ -1,0 +1,155 @@
+"""The Perfetto export (a Chrome Trace Event JSON file of the run's time model), read back by speedscope's own
+importer: a named process per agent, a named track per lane, every interval a slice of its duration."""
+
+import json
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import time_records
+from speedscope_install import ensure_installed
+
+from probe.analysis import export
+from probe.common.errors import run_main
+from probe.write import perfetto
+from probe.write.perfetto import write_trace
+
+READER = Path(__file__).resolve().parents[1] / "speedscope_read.mjs"
+SUBAGENTS = Path(__file__).resolve().parents[1] / "data" / "subagents"
+
+
+def speedscope(trace: Path) -> dict:
+    """What speedscope 1.25.0's importer reads from `trace`: its lanes (profiles) with their slices."""
+    done = subprocess.run(["node", str(READER), str(ensure_installed()), str(trace)], capture_output=True, text=True,
+                          timeout=60, check=True)  # fmt: skip
+    return json.loads(done.stdout)
+
+
+def expected_lanes(insight: Path) -> dict[str, Counter]:
+    """From insight.jsonl: each agent's readable name, then the speedscope lane each span lands on (by kind,
+    numbered as the export allocates lanes), with the slice names and durations (µs) it must hold."""
+    records = [json.loads(line) for line in insight.read_text().splitlines()]
+    agents = {record["id"]: (pid, record["name"]) for pid, record in
+              enumerate((r for r in records if r["record"] == "agent"), 1)}  # fmt: skip
+    origin = min(r["start"] for r in records if r["record"] in ("agent", "span"))
+    lanes, ends = {}, {}
+    for span in (r for r in records if r["record"] == "span"):
+        pid, name = agents[span["agent"]]
+        start, end = (round((span[key] - origin) * 1e6) for key in ("start", "end"))
+        taken = ends.setdefault((pid, span["kind"]), [])
+        lane = next((i for i, lane_end in enumerate(taken) if lane_end <= start), len(taken))
+        taken[lane : lane + 1] = [end]
+        track = perfetto.TRACKS[span["kind"]] + ("" if lane == 0 else f" {lane + 1}")
+        tid = perfetto_tid(span["kind"], lane)
+        slices = lanes.setdefault(f"{name} (pid {pid}), {track} (tid {tid})", Counter())
+        slices[(span["name"], end - start)] += 1
+        if span["kind"] == "model" and span["first_byte"] is not None:
+            first_byte = round((span["first_byte"] - origin) * 1e6)
+            slices[("waiting", first_byte - start)] += 1
+            slices[("streaming", end - first_byte)] += 1
+    return lanes
+
+
+def perfetto_tid(kind: str, lane: int) -> int:
+    return (list(perfetto.TRACKS).index(kind) + 1) * 1000 + lane + 1
+
+
+def read_back(trace: Path) -> dict[str, Counter]:
+    read = speedscope(trace)
+    assert read["warnings"] == []  # no slice cut or ended out of order: no two overlap on a lane
+    return {lane["name"]: Counter((s["name"].split(" {")[0], s["duration"]) for s in lane["slices"])
+            for lane in read["lanes"]}  # fmt: skip
+
+
+def assert_every_event_is_on_a_named_track(trace: Path, agent_names: list[str]) -> list[dict]:
+    events = json.loads(trace.read_bytes())["traceEvents"]
+    processes = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    threads = {(e["pid"], e["tid"]) for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert sorted(processes.values()) == sorted(agent_names)
+    assert {(e["pid"], e["tid"]) for e in events if e["ph"] != "M"} <= threads
+    assert {e["ph"] for e in events} <= {"M", "X", "s", "f"}
+    return events
+
+
+@pytest.mark.parametrize("run", ["THREE_AGENTS", "CODEX_LIKE"])
+def test_speedscope_reads_a_lane_per_track_with_every_interval_at_its_duration(run, tmp_path):
+    insight = time_records.write_insight(tmp_path, getattr(time_records, run), before=({"record": "turn"},))
+    warnings = []
+    with (tmp_path / "trace.json").open("wb") as out:
+        assert write_trace(insight, out, warnings) == len(getattr(time_records, run)["spans"])
+    assert warnings == []
+    assert read_back(tmp_path / "trace.json") == expected_lanes(insight)
+    agents = [name for _, name, _ in getattr(time_records, run)["agents"]]
+    events = assert_every_event_is_on_a_named_track(tmp_path / "trace.json", agents)
+    spawned = [e for e in events if e["ph"] == "M" and e["name"] == "process_labels"]
+    assert [e["args"]["labels"] for e in spawned] == ["spawned by main"] * (len(agents) - 1)
+    flows = Counter(e["ph"] for e in events if e["ph"] in "sf")
+    assert flows == {"s": len(agents) - 1, "f": len(agents) - 1}  # an arrow from each spawning call to its child
+
+
+def test_the_three_agent_lanes_are_the_parallel_ones(tmp_path):
+    insight = time_records.write_insight(tmp_path, time_records.THREE_AGENTS)
+    with (tmp_path / "trace.json").open("wb") as out:
+        write_trace(insight, out, [])
+    lanes = read_back(tmp_path / "trace.json")
+    assert lanes["main (pid 1), sub-agents (tid 3001)"] == {("explore docs", 7_000_000): 1}
+    assert lanes["main (pid 1), sub-agents 2 (tid 3002)"] == {("run tests", 6_000_000): 1}
+    assert lanes["explore docs (pid 2), tools 2 (tid 2002)"] == {("Grep", 1_000_000): 1}
+    model = next(
+        e for e in json.loads((tmp_path / "trace.json").read_bytes())["traceEvents"] if e.get("cat") == "model"
+    )
+    assert model["args"] == {"span": 1, "exchanges": [1], "model": "claude-opus", "critical": True,
+                             "tokens": {"input": 1000, "output": 50, "cache_read": 900, "cache_write": 0},
+                             "cost_usd": "0.0123", "cache_break": False, "compaction": False}  # fmt: skip
+
+
+@pytest.mark.parametrize("agent", ["claude-code", "codex"])
+def test_a_recorded_run_exports_once_and_reads_back_as_its_spans(agent, tmp_path, capsys):
+    run = tmp_path / agent
+    shutil.copytree(SUBAGENTS / agent, run)  # the export writes beside the capture: never into committed files
+    assert export.main(["--run", str(run), "--format", "perfetto"]) == 0
+    assert capsys.readouterr().out == f"perfetto: {run}/trace.perfetto.json\n"
+    lanes = expected_lanes(run / "insight.jsonl")
+    assert sum(sum(slices.values()) for slices in lanes.values()) > 10
+    assert read_back(run / "trace.perfetto.json") == lanes
+    agents = [json.loads(line)["name"] for line in (run / "insight.jsonl").read_text().splitlines()
+              if json.loads(line)["record"] == "agent"]  # fmt: skip
+    assert len(agents) == 3
+    assert_every_event_is_on_a_named_track(run / "trace.perfetto.json", agents)
+    assert export.main(["--run", str(run), "--format", "perfetto"]) == 0
+    assert capsys.readouterr().out.endswith("(up to date: the capture has not changed; --force writes it)\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--run", "/nonexistent/run", "--format", "perfetto"], 'error: no run "/nonexistent/run"'),
+        (["--run", str(SUBAGENTS / "codex"), "--format", "perfetto", "--keep-secrets"],
+         "error: --keep-secrets goes with --format har, mitm or vcr: spans and traces are always masked"),
+        (["--format", "perfeto"], "error: argument --format: invalid choice: 'perfeto' (choose from 'har', 'mitm', "
+         "'vcr', 'perfetto', 'otlp')"),
+    ],
+)  # fmt: skip
+def test_bad_input_gets_one_line(argv, error, capsys):
+    assert run_main(export.main, argv) != 0
+    err = capsys.readouterr().err
+    assert err.startswith(error) and err.count("\n") == 1
+
+
+def test_a_flood_of_spans_stops_at_the_cap_with_a_note(tmp_path, monkeypatch):
+    monkeypatch.setattr(perfetto, "MAX_SPANS", 5)
+    bad = ({"record": "span", "agent": "main", "kind": "tool", "start": "x", "end": 1.0}, [1, 2], "not json")
+    insight = time_records.write_insight(tmp_path, time_records.THREE_AGENTS)
+    with insight.open("a") as file:
+        file.writelines(json.dumps(line) + "\n" for line in bad)
+    warnings = []
+    with (tmp_path / "trace.json").open("wb") as out:
+        assert write_trace(insight, out, warnings) == 5
+    assert warnings == ["perfetto: 9 intervals left out: a trace holds at most 5 intervals and 256 parallel ones "
+                        "of a kind per agent"]  # fmt: skip
+    metadata = json.loads((tmp_path / "trace.json").read_bytes())["otherData"]
+    assert metadata["left_out"] == warnings[0].removeprefix("perfetto: ")
+    assert metadata["unreadable"] == "1 span records without a known agent, kind or times"
+    assert metadata["run_time"]["wall_s"] == 11.0
