@@ -34,12 +34,13 @@ VIEWER_SCRIPTS = tuple(
         "js/base.js", "vendor/uPlot.iife.min.js", "js/turn_facts.js", "js/sidebar_facts.js", "js/sidebar_filter.js",
         "js/sidebar_fold.js", "js/sidebar.js", "js/run_panel.js", "js/chart.js", "js/overview_data.js",
         "js/overview_charts.js", "js/overview_cost.js", "js/overview_cache.js", "js/overview_tools.js",
-        "js/overview_agents.js", "js/overview.js", "js/turn_view.js", "js/turn_context.js", "js/turn_items.js",
+        "js/overview_agents.js", "js/overview.js", "js/timeline_data.js", "js/timeline.js", "js/timeline_keys.js",
+        "js/turn_view.js", "js/turn_context.js", "js/turn_items.js",
         "js/turn_details.js", "js/copy.js", "js/navigation.js", "js/search.js", "js/start.js", "js/live.js",
     )
 )  # fmt: skip
 VIEWER_STYLES = tuple(
-    VIEWER_FOLDER / name for name in ("style.css", "sidebar.css", "vendor/uPlot.min.css", "overview.css")
+    VIEWER_FOLDER / name for name in ("style.css", "sidebar.css", "vendor/uPlot.min.css", "overview.css", "timeline.css")
 )
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 

@@ -18,6 +18,7 @@ INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.in
 
 
 PAGE_TOOL_CALLS = 5000  # tool calls the viewer's overview lists; the insight file has them all
+PAGE_SPANS = 20_000  # intervals the viewer's timeline draws (about 7 MB of a page's 25): the insight file has them all
 
 
 class InsightLines:
@@ -60,6 +61,14 @@ class InsightLines:
                 self.kept["tool_calls"].append(record)
             else:
                 self.kept["tool_calls_left_out"] += 1
+        elif kind == "span":  # (the timeline's intervals: the first PAGE_SPANS, and a count of the others)
+            spans = self.kept.setdefault("spans", [])
+            if len(spans) < PAGE_SPANS:
+                spans.append(record)
+            else:
+                self.kept["spans_left_out"] = self.kept.get("spans_left_out", 0) + 1
+        elif kind == "time":
+            self.kept.setdefault("times", []).append(record)
 
     def masked_context(self, context: dict) -> dict:
         """A turn's context split with its captured strings (the parts' names and groups: tool names) masked: the

@@ -3,6 +3,8 @@
 buildHeader();
 buildSidebar();
 buildOverview();
+buildTimeline();
+timelineButton();
 // The page opens on the overview: the first turn is shown below it, but the address names a turn only when it was
 // opened with one (a #turn-N set now would make the browser scroll there once the page has loaded).
 const addressed = /^#turn-\d+$/.test(location.hash);
