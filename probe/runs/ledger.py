@@ -40,7 +40,8 @@ VIEWER_SCRIPTS = tuple(
     )
 )  # fmt: skip
 VIEWER_STYLES = tuple(
-    VIEWER_FOLDER / name for name in ("style.css", "sidebar.css", "vendor/uPlot.min.css", "overview.css", "timeline.css")
+    VIEWER_FOLDER / name
+    for name in ("style.css", "sidebar.css", "vendor/uPlot.min.css", "overview.css", "timeline.css")
 )
 VIEWER_ASSETS = VIEWER_SCRIPTS + VIEWER_STYLES
 

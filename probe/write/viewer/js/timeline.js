@@ -109,12 +109,13 @@ function drawTimeline() {
     layers.push(drawLane(lane, top, geometry));
     top += laneHeight(lane);
   }
+  const hadFocus = svg.contains(document.activeElement); // (an interval's: it is drawn anew, and keeps the focus)
   svg.replaceChildren(...layers);
   updateScrollBar(geometry);
   const { from, to } = timeline.view;
   parts.range.textContent = model.count ? "showing " + offset(from - model.from) + " to " + offset(to - model.from) + " of " + seconds(model.to - model.from) : "";
   const focused = timeline.focused !== null && timeline.drawn.get(timeline.focused);
-  if (focused && parts.frame.contains(document.activeElement) && document.activeElement !== focused) focused.focus({ preventScroll: true });
+  if (focused && hadFocus) focused.focus({ preventScroll: true });
 }
 
 function offset(value) {
@@ -217,9 +218,8 @@ function updateScrollBar(geometry) {
   const width = Math.max(geometry.plot, geometry.plot / Math.max(share, 1e-6));
   parts.inner.style.width = Math.min(width, 1e7) + "px";
   parts.scroll.style.marginLeft = geometry.label + "px";
-  timeline.scrolling = true; // (the scroll event this causes is not the reader's)
   parts.scroll.scrollLeft = ((view.from - model.from) / total) * Math.min(width, 1e7);
-  requestAnimationFrame(() => (timeline.scrolling = false));
+  timeline.scrolledTo = parts.scroll.scrollLeft; // (the scroll event this causes is not the reader's)
 }
 
 // The turn an interval came from (its first exchange), opened as the list opens one.

@@ -141,6 +141,7 @@ function firstEndingAfter(spans, time) {
 // 1.25 s, 3 min 4 s, 350 ms: a duration for the axis and the readout.
 function seconds(value) {
   if (!isNumber(value)) return "—";
+  if (value === 0) return "0 s";
   const size = Math.abs(value);
   if (size < 1) return (value * 1000).toFixed(size < 0.01 ? 1 : 0) + " ms";
   if (size < 60) return value.toFixed(size < 10 ? 2 : 1) + " s";

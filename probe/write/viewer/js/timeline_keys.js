@@ -170,7 +170,7 @@ function timelineControls(parts) {
     if (span) openSpanTurn(span);
   });
   scroll.addEventListener("scroll", () => {
-    if (timeline.scrolling || !timeline.model.count) return;
+    if (Math.abs(scroll.scrollLeft - timeline.scrolledTo) < 1 || !timeline.model.count) return;
     const { model, view } = timeline;
     const width = view.to - view.from;
     const from = model.from + (scroll.scrollLeft / parts.inner.clientWidth) * (model.to - model.from);
