@@ -35,7 +35,7 @@ function buildTimeline() {
     readout: el("div", { class: "tl-readout", role: "status", "aria-live": "polite" }),
     frame: el("div", { class: "tl-frame", tabindex: 0, role: "group",
       "aria-label": "Timeline: arrow keys pan, + and - zoom, Tab moves to the intervals, Enter opens an interval's turn" }),
-    scroll: el("div", { class: "tl-scroll", "aria-label": "Scroll the timeline" }),
+    scroll: el("div", { class: "tl-scroll", "aria-hidden": "true" }), // (the arrow keys pan as it does)
   };
   parts.inner = append(el("div", { class: "tl-scroll-inner" }), []);
   parts.scroll.appendChild(parts.inner);
