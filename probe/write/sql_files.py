@@ -97,6 +97,21 @@ INSIGHT_COLUMNS = {
     "tokens_before": "JSON",
     "tokens_after": "JSON",
     "duration_ms": "JSON",
+    "end": "DOUBLE",
+    "first_byte": "DOUBLE",
+    "exchanges": "JSON",
+    "child": "VARCHAR",
+    "cost_usd": "VARCHAR",
+    "cache_break": "BOOLEAN",
+    "compaction": "BOOLEAN",
+    "open": "BOOLEAN",
+    "critical": "BOOLEAN",
+    "wall_s": "DOUBLE",
+    "parts": "JSON",
+    "tools": "JSON",
+    "spans": "BIGINT",
+    "critical_path": "JSON",
+    "critical_s": "JSON",
 }
 
 

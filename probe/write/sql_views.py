@@ -135,6 +135,8 @@ MACROS = {
         f"CASE WHEN TRY_CAST(value AS BIGINT) BETWEEN 0 AND {MOST_TOKENS} THEN TRY_CAST(value AS BIGINT) END"
     ),
     "token_sum(value)": "CASE WHEN TRY_CAST(value AS BIGINT) >= 0 THEN TRY_CAST(value AS BIGINT) END",
+    # An epoch time in seconds (insight.jsonl's) as a UTC TIMESTAMP.
+    "epoch_time(value)": "make_timestamp(TRY_CAST(TRY_CAST(value AS DOUBLE) * 1e6 AS BIGINT))",
     "dollars(value)": "CASE WHEN TRY_CAST(value AS DECIMAL(18, 8)) >= 0 THEN TRY_CAST(value AS DECIMAL(18, 8)) END",
     # The tools a request sent that its line does not list: a tools list too long to read whole was read at its
     # ends (its line's `left_out`), the tools themselves or a list of them in one of its elements.
@@ -254,6 +256,36 @@ VIEWS = {
                            CAST(json_extract(context, '$.categories[*]') AS JSON[]) AS categories
                     FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL)) i
         JOIN run_folders f ON f.folder = i.folder""",
+    # The intervals of each agent's lane (the time model, probe.analyse.time): a model call's waiting runs from its
+    # start to its first byte, its streaming from there to its end.
+    "spans": f"""
+        SELECT f.run, TRY_CAST(i.id AS BIGINT) AS span, i.agent, a.name AS agent_name, i.kind, i.name,
+               epoch_time(i.start) AS started, epoch_time(i."end") AS ended, epoch_time(i.first_byte) AS first_byte,
+               TRY_CAST(i.duration_ms AS DOUBLE) AS duration_ms,
+               (i.first_byte - i.start) * 1000 AS waiting_ms, (i."end" - i.first_byte) * 1000 AS streaming_ms,
+               TRY_CAST(i.exchanges AS BIGINT[]) AS exchanges, i.call_id, i.child, c.name AS child_name,
+               token_count(i.tokens->>'input') AS input_tokens, token_count(i.tokens->>'output') AS output_tokens,
+               token_count(i.tokens->>'cache_read') AS cache_read_tokens,
+               token_count(i.tokens->>'cache_write') AS cache_write_tokens,
+               dollars(i.cost_usd) AS cost_usd, i.cache_break, i.compaction, i.open, i.critical
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        LEFT JOIN {AGENT_NAMES} a ON a.folder = i.folder AND a.id = i.agent
+        LEFT JOIN {AGENT_NAMES} c ON c.folder = i.folder AND c.id = i.child
+        WHERE i.record = 'span'""",
+    # Where the time went: a row per agent and one for the run (agent NULL), each row's parts adding up to its wall.
+    "time": """
+        SELECT f.run, i.agent, i.name, i.parent, i.depth, epoch_time(i.start) AS started,
+               epoch_time(i."end") AS ended, i.wall_s,
+               TRY_CAST(i.parts->>'model_waiting' AS DOUBLE) AS model_waiting_s,
+               TRY_CAST(i.parts->>'model_streaming' AS DOUBLE) AS model_streaming_s,
+               TRY_CAST(i.parts->>'tools' AS DOUBLE) AS tools_s,
+               TRY_CAST(i.parts->>'sub_agents' AS DOUBLE) AS sub_agents_s,
+               TRY_CAST(i.parts->>'user' AS DOUBLE) AS user_s, TRY_CAST(i.parts->>'agent' AS DOUBLE) AS agent_s,
+               TRY_CAST(i.tools AS MAP(VARCHAR, DOUBLE)) AS tools, i.spans,
+               TRY_CAST(i.critical_path AS BIGINT[]) AS critical_path,
+               TRY_CAST(i.critical_s AS MAP(VARCHAR, DOUBLE)) AS critical_s
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        WHERE i.record = 'time'""",
     "agents": """
         SELECT f.run, i.id AS agent, i.name, i.path, i.parent, i.depth, i.requests, i.first_request,
                token_sum(i.tokens->>'input') AS input_tokens,
