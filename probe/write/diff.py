@@ -9,6 +9,7 @@ normalised first and counted. Two runs that speak different APIs compare the mod
 import sys
 from pathlib import Path
 
+from probe.analyse.insight import SCHEMA
 from probe.analyse.prices import PRICES_HELP, prices_from
 from probe.analyse.prices_kept import kept_prices
 from probe.analyse.run_facts import TOKEN_KINDS, RunSummary
@@ -38,6 +39,7 @@ from probe.write.diff_sections import (
     usage_of,
     usage_section,
 )
+from probe.write.diff_time import time_section
 
 REFUSED_OUTPUTS = (*CAPTURE_FILES, "turns.jsonl")  # the capture, and the turns other tools read
 
@@ -59,7 +61,7 @@ def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[
         structural += [("instructions", instructions_section(a, b)), ("tools", tools_section(a, b))]
         structural.append(("other hosts", hosts_section(a.insight.hosts, b.insight.hosts)))
         measured = [usage_section(a, b), context_section(a, b), cost_section(a, b), cache_section(a, b),
-                    agents_and_tools_section(a, b), sizes_section(a, b), turns_section(a, b),
+                    agents_and_tools_section(a, b), time_changes(a, b), sizes_section(a, b), turns_section(a, b),
                     timings_section(a, b)]  # fmt: skip
         lines = [
             md.Markdown("# agent-probe diff"),
@@ -107,10 +109,16 @@ def measured_differences(a: RunSummary, b: RunSummary) -> list[str]:
         "cost": bool(cost_section(a, b)),
         "prompt cache": bool(cache_section(a, b)),
         "agents and tool calls": bool(agents_and_tools_section(a, b)),
+        "time": bool(time_changes(a, b)),
         "sizes": differ(lambda run: (run.sent, run.received), lambda turn: (turn.request_bytes, turn.response_bytes)),
         "timings": differ(lambda run: (run.duration, run.ttfb), lambda turn: (turn.ttfb_ms, turn.duration_ms)),
     }
     return [name for name, differs in found.items() if differs]
+
+
+def time_changes(a: RunSummary, b: RunSummary) -> list:
+    """Where the time went, compared (probe.write.diff_time), from each run's time records."""
+    return time_section(*(run.insight.time.records(SCHEMA) for run in (a, b)))
 
 
 def and_list(names: list[str]) -> str:

@@ -4,7 +4,6 @@ for the run and for each agent the two runs name alike (from each run's `time` r
 from probe.common import markdown as md
 from probe.write.time_parts import LABELS, PARTS, parts_of, seconds, signed
 
-SMALLEST = 0.05  # seconds: a change that shows as 0.0 s is no change
 CHANGES_SHOWN = 4  # changes named on an agent's line, the largest first
 
 
@@ -20,13 +19,15 @@ def time_section(a: list[dict] | None, b: list[dict] | None) -> list:
     changes = part_changes(old, new)
     pairs, only = matched_agents(a, b)
     by_agent = [(name, part_changes(first, second)) for name, first, second in pairs]
-    by_agent = [(name, found) for name, found in by_agent if found]
-    walls = [seconds(run.get("wall_s")) for run in runs]
-    if not changes and not by_agent and not any(only) and abs(walls[1] - walls[0]) < SMALLEST:
+    # (a run of one agent on each side: its line would repeat the run's)
+    several = len(pairs) > 1 or any(only)
+    by_agent = [(name, found) for name, found in by_agent if found and several]
+    walls = [shown(run.get("wall_s")) for run in runs]
+    if not changes and not by_agent and not any(only) and walls[0] == walls[1]:
         return []
     lines = [md.Markdown("## Time"), "",
              md.Markdown("Wall time: A {:,.1f} s, B {:,.1f} s ({}). The largest changes by part, from A to B:").format(
-                 walls[0], walls[1], signed(walls[1] - walls[0])), ""]  # fmt: skip
+                 walls[0] / 10, walls[1] / 10, signed((walls[1] - walls[0]) / 10)), ""]  # fmt: skip
     lines += [md.Markdown("- {}").format(change) for change in changes] or [
         md.Markdown("- no part changed by 0.1 s or more")
     ]
@@ -52,11 +53,11 @@ def part_changes(old: dict, new: dict) -> list[md.Markdown]:
     before, after = parts_of(old), parts_of(new)
     found = []
     for part in PARTS:
-        change = after[part] - before[part]
-        if abs(change) < SMALLEST:
+        change = shown(after[part]) - shown(before[part])
+        if not change:
             continue
         tool = mostly(old, new, change) if part == "tools" else md.Markdown("")
-        said = md.Markdown("{} {}{}").format(LABELS[part], signed(change), tool)
+        said = md.Markdown("{} {}{}").format(LABELS[part], signed(change / 10), tool)
         found.append((abs(change), PARTS.index(part), said))
     return [said for _, _, said in sorted(found, key=lambda item: (-item[0], item[1]))]
 
@@ -64,16 +65,19 @@ def part_changes(old: dict, new: dict) -> list[md.Markdown]:
 def mostly(old: dict, new: dict, change: float) -> md.Markdown:
     """The tool whose time changed most the same way as the tools part: "mostly" when it makes half the change."""
     tools = [record.get("tools") if isinstance(record.get("tools"), dict) else {} for record in (old, new)]
-    changes = [(seconds(tools[1].get(name)) - seconds(tools[0].get(name)), str(name))
+    changes = [(shown(tools[1].get(name)) - shown(tools[0].get(name)), str(name))
                for name in dict.fromkeys([*tools[0], *tools[1]])]  # fmt: skip
     same_way = [(tool_change, name) for tool_change, name in changes if tool_change * change > 0]
     if not same_way:
         return md.Markdown("")
     tool_change, name = max(same_way, key=lambda item: (abs(item[0]), item[1]))
-    if abs(tool_change) < SMALLEST:
-        return md.Markdown("")
     words = ", mostly {} ({})" if abs(tool_change) * 2 >= abs(change) else ", of which {} {}"
-    return md.Markdown(words).format(md.inline(name), signed(tool_change))
+    return md.Markdown(words).format(md.inline(name), signed(tool_change / 10))
+
+
+def shown(value) -> int:
+    """A figure in seconds as the section shows it, in tenths: the changes are those of the figures shown."""
+    return round(seconds(value) * 10)
 
 
 def matched_agents(a: list[dict] | None, b: list[dict] | None) -> tuple[list, tuple[list, list]]:

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+from probe.analyse.insight import SCHEMA
 from probe.common import markdown as md
 from probe.common.counting import counted
 from probe.common.paths import PROJECT_ROOT, display
@@ -15,6 +16,7 @@ from probe.write.cost_section import cost_section
 from probe.write.hosts_section import hosts_section
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_section
+from probe.write.time_section import time_section
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 
@@ -175,6 +177,7 @@ def report_header(
         + agents_section(totals.insight.finished or [], totals.insight.costs)
         + cache_section(totals.insight.cache)
         + tools_section(totals.insight.tools, totals.insight.finished or [])
+        + time_section(totals.insight.time.records(SCHEMA))
         + setup_section(totals.insight.setup)
         + hosts_section(totals.insight.hosts)
         + account_section(totals.insight.account)

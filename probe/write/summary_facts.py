@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from probe.analyse.agents import Agent, depth_of
 from probe.analyse.context import HISTORY, INSTRUCTIONS, TOOLS, ContextFilling
 from probe.analyse.cost import Costs, dollars
-from probe.analyse.insight import Insight
+from probe.analyse.insight import SCHEMA, Insight
 from probe.analyse.prompt_cache import Cause
 from probe.analyse.tool_fees import uses_text
+from probe.write.time_parts import LABELS, PARTS, parts_of, percents, said, seconds, tenths
 
 AGENTS_NAMED = 4  # agents named in the summary; the report's Agents section lists them all
 BREAKS_NAMED = 2
@@ -34,6 +35,7 @@ def summary_facts(insight: Insight) -> list[Fact]:
         cache_fact(insight),
         agents_fact(insight.finished or []),
         tools_fact(insight),
+        time_fact(insight.time.records(SCHEMA)),
     ]
 
 
@@ -153,3 +155,16 @@ def tools_fact(insight: Insight) -> Fact:
             f" {call['wait_ms']:,.0f} ms (asked in #{call['asked_in']})",
         ]
     return "Tools", pieces
+
+
+def time_fact(records: list[dict]) -> Fact:
+    """`41.2 s: tools 49%, model streaming 24%, …; critical path 14 intervals`: the run's parts, the widest first."""
+    run = next((record for record in records if record.get("record") == "time" and record.get("agent") is None), None)
+    if run is None or not run.get("spans"):
+        return "Time", ["no exchange was timed"]
+    wall = seconds(run.get("wall_s"))
+    shown, total = tenths(list(parts_of(run).values()), wall)
+    shares = sorted(zip(percents(shown), shown, PARTS), key=lambda item: (-item[1], PARTS.index(item[2])))
+    parts = ", ".join(f"{LABELS[part]} {share}%" for share, value, part in shares if value)
+    path = run.get("critical_path") or []
+    return "Time", [f"{said(total)}: {parts or 'no part'}; critical path {len(path):,} interval{s(len(path))}"]

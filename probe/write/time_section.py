@@ -77,7 +77,8 @@ def by_tool(record: dict) -> md.Markdown:
     """`Bash` 18.0 s, `Read` 2.1 s, … 2 more: the row's tools part by tool, the longest first."""
     tools = record.get("tools") if isinstance(record.get("tools"), dict) else {}
     timed = sorted(((seconds(value), str(name)) for name, value in tools.items() if seconds(value)), reverse=True)
-    named = [md.Markdown("{} {}").format(md.inline(name), f"{value:,.1f} s") for value, name in timed[:TOOLS_NAMED]]
+    named = [md.Markdown("{} {}").format(md.inline(name), f"{value:,.1f} s" if value >= 0.05 else "< 0.1 s")
+             for value, name in timed[:TOOLS_NAMED]]  # fmt: skip
     more = [md.Markdown("… {} more").format(len(timed) - TOOLS_NAMED)] if len(timed) > TOOLS_NAMED else []
     return md.Markdown(", ").join(named + more)
 
