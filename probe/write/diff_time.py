@@ -11,9 +11,9 @@ def time_section(a: list[dict] | None, b: list[dict] | None) -> list:
     """The section, or nothing when the time went alike; one line when a run has no time records to compare."""
     runs = [run_record(records) for records in (a, b)]
     if None in runs:
-        missing = " and ".join(side for side, run in zip("AB", runs) if run is None)
+        missing = "runs A and B have" if runs == [None, None] else "run A has" if runs[0] is None else "run B has"
         return [md.Markdown("## Time"), "",
-                md.Markdown("Time is not compared: run {} has no timed exchange in its insight (an older analysis, or "
+                md.Markdown("Time is not compared: {} no timed exchange in its insight (an older analysis, or "
                             "no exchange with its times).").format(md.Markdown(missing)), ""]  # fmt: skip
     old, new = runs
     changes = part_changes(old, new)
