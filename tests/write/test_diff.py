@@ -347,8 +347,10 @@ def test_the_machines_kernel_release_is_volatile():
 def test_timings_are_apart_from_structural_changes(tmp_path):
     slower = copy_run(CODEX_169, tmp_path / "slower", lambda text: text, retime=1.5)
     text, _ = diff_runs(CODEX_169, slower)
-    assert "- Structural changes: none; only timings differ\n" in text
-    assert [line for line in text.splitlines() if line.startswith("## ")] == ["## Timings"]
+    assert "- Structural changes: none; only time and timings differ\n" in text
+    assert [line for line in text.splitlines() if line.startswith("## ")] == ["## Time", "## Timings"]
+    # Each exchange half as long again: the model's streaming grew, and the Time section says so first.
+    assert section(text, "## Time").splitlines()[3] == "- model streaming +0.1 s"
     timings = section(text, "## Timings")
     duration = re.search(r"\| duration s \| [\d.]+ \| [\d.]+ \| \+[\d.]+ \(\+(\d+)%\) \|", timings)
     assert duration and 0 < int(duration[1]) < 50  # the gaps between exchanges are as long as they were
@@ -368,9 +370,9 @@ def test_two_runs_that_differ_only_in_volatile_lengths_and_timings_change_nothin
 
     copied = copy_run(QWEN, tmp_path / "copy", remint, resize=True, retime=0.8)
     text, _ = diff_runs(QWEN, copied)
-    assert "- Structural changes: none; only sizes and timings differ\n" in text
+    assert "- Structural changes: none; only time, sizes and timings differ\n" in text
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings == ["## Sizes", "## Turns", "## Timings"]
+    assert headings == ["## Time", "## Sizes", "## Turns", "## Timings"]
     assert re.search(r"\| bytes sent \| ([\d,]+) \| ([\d,]+) \| \+\d+ \(\+0%\) \|", text)
 
 
@@ -475,7 +477,7 @@ def test_codex_against_claude_code_compares_the_model_and_not_the_wire():
     assert "`clock` (namespace)" in tools
     assert text.split("\n")[5] == (
         "- Structural changes: summary, instructions, tools (usage, context, cost, prompt cache, agents and tool "
-        "calls, sizes and timings differ too)"
+        "calls, time, sizes and timings differ too)"
     )
 
 
