@@ -42,11 +42,11 @@ def result(call_id, text, is_error=False):
     return {"type": "tool_result", "tool_use_id": call_id, "content": text, "is_error": is_error}
 
 
-def report_of(tmp_path, exchanges, renderer=anthropic_messages):
+def report_of(tmp_path, exchanges, renderer=anthropic_messages, manifest=None):
     traffic = tmp_path / "traffic.jsonl"
     traffic.write_text("".join(json.dumps(exchange) + "\n" for exchange in exchanges))
     insight = io.BytesIO()
-    report = build_report(traffic, renderer, None, insight=insight)[0]
+    report = build_report(traffic, renderer, manifest, insight=insight)[0]
     records = [orjson.loads(line) for line in insight.getvalue().splitlines()]
     return report, records
 

@@ -38,8 +38,8 @@ def critical_path(lanes: dict[str, list[Span]], parents: dict[str, str | None]) 
     seen: set[int] = set()
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if current.kind == SUB_AGENT and current.child in by_end:
-            waited = by_end[current.child].last_by(current.end)  # the parent waited for its sub-agent's last interval
+        if current.kind == SUB_AGENT:
+            waited = last_waited_for(current, by_end)
             if waited is not None and id(waited) not in seen:
                 current = waited
                 continue
@@ -47,6 +47,17 @@ def critical_path(lanes: dict[str, list[Span]], parents: dict[str, str | None]) 
         current = predecessor(current, by_end, parents)
     path.reverse()
     return path
+
+
+def last_waited_for(wait: Span, by_end: dict[str, ByEnd]) -> Span | None:
+    """The last interval of the sub-agent that finished last of those its parent waited for together with `wait`
+    (parallel sub-agents whose waits ended at one request)."""
+    lane = by_end[wait.agent]
+    low = bisect.bisect_left(lane.ends, wait.end - SLACK)
+    high = bisect.bisect_right(lane.ends, wait.end + SLACK)
+    together = [span for span in lane.spans[low:high] if span.kind == SUB_AGENT and span.child in by_end]
+    lasts = [by_end[span.child].last_by(span.end) for span in together or [wait] if span.child in by_end]
+    return max((span for span in lasts if span is not None), key=lambda span: span.end, default=None)
 
 
 def predecessor(span: Span, by_end: dict[str, ByEnd], parents: dict[str, str | None]) -> Span | None:

@@ -1,0 +1,178 @@
+"""The time model on captures whose every duration is known: lanes that follow the agent tree, parallel sub-agents,
+parts that add up to each wall time, the user's time in an interactive session, and the critical path."""
+
+import io
+import json
+
+import orjson
+import pytest
+from conftest import PROJECT_ROOT, run_manifest
+from test_agents import call, message_exchange, report_of, result
+
+from probe.analyse.time import lanes as time_lanes
+from probe.analyse.time.parts import split
+from probe.analysis.report import build_report
+from probe.apis.anthropic_messages import report as anthropic_messages
+from probe.apis.openai_responses import report as openai_responses
+
+RENDERERS = {"claude-code": anthropic_messages, "codex": openai_responses}
+CHILD_A, CHILD_B = ("x-claude-code-agent-id", "aaa1"), ("x-claude-code-agent-id", "bbb2")
+
+
+def timed(exchange, start, first_byte, end):
+    exchange["timing"] = {"start": start, "first_byte": first_byte, "end": end}
+    return exchange
+
+
+def parallel_session(typed_again: bool = True) -> list[dict]:
+    """Main asks for two sub-agents at once (1000–1001 s). A starts 0.5 s later, runs Bash for 3 s and answers at
+    1006.5; B starts 1 s later and answers at 1003. Main gets both results at 1008 and answers at 1009; 11 s later
+    a new prompt is sent (1020–1021)."""
+    ask = [{"role": "user", "content": "Explore."}]
+    spawn_a = call("toolu_a", "Agent", {"description": "Look left", "prompt": "Left."})
+    spawn_b = call("toolu_b", "Agent", {"description": "Look right", "prompt": "Right."})
+    bash = call("toolu_x", "Bash", {"command": "sleep 3"})
+    left = [{"role": "user", "content": "Left."}]
+    done = [{"type": "text", "text": "Done."}]
+    answered = ask + [{"role": "assistant", "content": [spawn_a, spawn_b]},
+                      {"role": "user", "content": [result("toolu_a", "L.\nagentId: aaa1"),
+                                                   result("toolu_b", "R.\nagentId: bbb2")]}]  # fmt: skip
+    exchanges = [
+        timed(message_exchange(1, ask, [spawn_a, spawn_b]), 1000.0, 1000.5, 1001.0),
+        timed(message_exchange(2, left, [bash], headers=[CHILD_A]), 1001.5, 1001.75, 1002.5),
+        timed(message_exchange(3, [{"role": "user", "content": "Right."}], done, headers=[CHILD_B], stop="end_turn"),
+              1002.0, 1002.25, 1003.0),
+        timed(message_exchange(4, left + [{"role": "assistant", "content": [bash]},
+                                          {"role": "user", "content": [result("toolu_x", "ok")]}],
+                               done, headers=[CHILD_A], stop="end_turn"), 1005.5, 1005.6, 1006.5),
+        timed(message_exchange(5, answered, done, stop="end_turn"), 1008.0, 1008.5, 1009.0),
+    ]  # fmt: skip
+    if typed_again:
+        again = answered + [{"role": "assistant", "content": done}, {"role": "user", "content": "And now?"}]
+        exchanges.append(timed(message_exchange(6, again, done, stop="end_turn"), 1020.0, 1020.5, 1021.0))
+    return exchanges
+
+
+def time_of(tmp_path, exchanges, manifest=None):
+    report, records = report_of(tmp_path, exchanges, manifest=manifest)
+    spans = [record for record in records if record["record"] == "span"]
+    times = {record["agent"]: record for record in records if record["record"] == "time"}
+    return report, spans, times
+
+
+def rounded(parts: dict) -> dict:
+    return {part: round(seconds, 6) for part, seconds in parts.items() if seconds}
+
+
+@pytest.mark.parametrize("session", ["interactive", "prompt"])
+def test_parallel_sub_agents_each_on_its_lane_and_every_part_as_known(tmp_path, session):
+    _, spans, times = time_of(tmp_path, parallel_session(), run_manifest("claude-code", session=session))
+    waited = "user" if session == "interactive" else "agent"
+    assert rounded(times["main"]["parts"]) == {"model_waiting": 1.5, "model_streaming": 1.5, "sub_agents": 7.0,
+                                                waited: 11.0}  # fmt: skip
+    assert times["main"]["wall_s"] == 21.0 and times[None]["wall_s"] == 21.0
+    assert rounded(times[None]["parts"]) == rounded(times["main"]["parts"])
+    assert rounded(times["aaa1"]["parts"]) == {"model_waiting": 0.35, "model_streaming": 1.65, "tools": 3.0,
+                                                "agent": 0.5}  # fmt: skip
+    assert times["aaa1"]["tools"] == {"Bash": 3.0} and times["aaa1"]["wall_s"] == 5.5
+    assert rounded(times["bbb2"]["parts"]) == {"model_waiting": 0.25, "model_streaming": 0.75, "agent": 1.0}
+    assert [(times[agent]["parent"], times[agent]["depth"]) for agent in ("main", "aaa1", "bbb2")] == [
+        (None, 0), ("main", 1), ("main", 1)]  # fmt: skip
+    for record in times.values():
+        assert sum(record["parts"].values()) == pytest.approx(record["wall_s"], abs=1e-6)
+    # Each interval stays on the lane of the agent that made it; the parent's two waits overlap, each names its child.
+    waits = [span for span in spans if span["kind"] == "sub_agent"]
+    assert [(span["agent"], span["child"], span["name"], span["start"], span["end"]) for span in waits] == [
+        ("main", "aaa1", "Look left", 1001.0, 1008.0),
+        ("main", "bbb2", "Look right", 1001.0, 1008.0),
+    ]
+    models = {span["exchanges"][0]: span for span in spans if span["kind"] == "model"}
+    assert {number: span["agent"] for number, span in models.items()} == {
+        1: "main",
+        2: "aaa1",
+        3: "bbb2",
+        4: "aaa1",
+        5: "main",
+        6: "main",
+    }
+    assert (models[2]["start"], models[2]["first_byte"], models[2]["end"]) == (1001.5, 1001.75, 1002.5)
+    gap = next(span for span in spans if span["start"] == 1009.0)
+    assert (gap["kind"], gap["name"], gap["exchanges"]) == (
+        ("user", "typing", [5, 6]) if session == "interactive" else ("agent", "working", [5, 6])
+    )
+    assert [span["id"] for span in spans] == list(range(1, len(spans) + 1))
+    assert [span["start"] for span in spans] == sorted(span["start"] for span in spans)
+
+
+def test_the_critical_path_goes_through_the_sub_agent_that_finished_last(tmp_path):
+    _, spans, times = time_of(tmp_path, parallel_session(), run_manifest("claude-code", session="interactive"))
+    by_id = {span["id"]: span for span in spans}
+    path = [by_id[number] for number in times[None]["critical_path"]]
+    assert [(span["agent"], span["kind"], span["exchanges"]) for span in path] == [
+        ("main", "model", [1]),
+        ("aaa1", "agent", [2]),
+        ("aaa1", "model", [2]),
+        ("aaa1", "tool", [2, 4]),
+        ("aaa1", "model", [4]),
+        ("main", "model", [5]),
+        ("main", "user", [5, 6]),
+        ("main", "model", [6]),
+    ]
+    assert all(span["critical"] == (span in path) for span in spans)
+    assert rounded(times[None]["critical_s"]) == {"model_waiting": 1.85, "model_streaming": 3.15, "tools": 3.0,
+                                                   "user": 11.0, "agent": 0.5}  # fmt: skip
+
+
+def test_a_call_never_answered_waits_to_the_end_of_the_run(tmp_path):
+    exchanges = parallel_session(typed_again=False)
+    # B's answer asks for a tool nobody answers before the run ends at 1009.
+    exchanges[2]["response"]["body"]["content"] = [call("toolu_open", "Read", {"path": "x"})]
+    _, spans, times = time_of(tmp_path, exchanges)
+    [left] = [span for span in spans if span["call_id"] == "toolu_open"]
+    assert (left["agent"], left["kind"], left["open"], left["start"], left["end"]) == ("bbb2", "tool", True, 1003.0,
+                                                                                        1009.0)  # fmt: skip
+    assert times["bbb2"]["tools"] == {"Read": 6.0}
+
+
+def test_overlapping_pieces_count_each_moment_once_in_order_of_parts():
+    pieces = [(0.0, 4.0, "tools", "Bash"), (1.0, 3.0, "tools", "Read"), (2.0, 2.5, "model_streaming", None),
+              (5.0, 6.0, "user", None), (5.5, 7.0, "sub_agents", None)]  # fmt: skip
+    found = split(pieces, 0.0, 8.0)
+    assert rounded(found.parts) == {"tools": 3.5, "model_streaming": 0.5, "user": 0.5, "sub_agents": 1.5,
+                                    "agent": 2.0}  # fmt: skip
+    assert found.tools == {"Bash": 3.5}  # the tool that started first has the moments two tools share
+    assert sum(found.parts.values()) == pytest.approx(found.wall)
+
+
+def test_a_flood_of_intervals_is_counted_past_the_bound(tmp_path, monkeypatch):
+    monkeypatch.setattr(time_lanes, "SPANS_KEPT", 4)
+    _, _, times = time_of(tmp_path, parallel_session())
+    assert times[None]["spans_left_out"] > 0
+    assert sum(times[None]["parts"].values()) == pytest.approx(times[None]["wall_s"])
+
+
+@pytest.mark.parametrize("agent", ["claude-code", "codex"])
+def test_recorded_sub_agent_runs_parts_add_up_and_model_calls_keep_the_captures_times(tmp_path, agent):
+    """On the committed captures of real agents: recomputed from traffic.jsonl without probe's readers."""
+    traffic = PROJECT_ROOT / "tests" / "data" / "subagents" / agent / "traffic.jsonl"
+    insight = io.BytesIO()
+    manifest = json.loads(traffic.with_name("manifest.json").read_text())
+    build_report(traffic, RENDERERS[agent], manifest, insight=insight)
+    records = [orjson.loads(line) for line in insight.getvalue().splitlines()]
+    times = [record for record in records if record["record"] == "time"]
+    for record in times:
+        assert sum(record["parts"].values()) == pytest.approx(record["wall_s"], rel=0.01)
+    agents = {record["id"]: record for record in records if record["record"] == "agent"}
+    spans = [record for record in records if record["record"] == "span"]
+    assert {span["agent"] for span in spans} == set(agents)
+    for span in spans:
+        if span["kind"] == "sub_agent":
+            assert agents[span["child"]]["parent"] == span["agent"]
+    lines = [json.loads(line) for line in traffic.read_text().splitlines()]
+    timings = [line["timing"] for line in lines if line["kind"] == "http" and line["request"]["method"] == "POST"]
+    models = [span for span in spans if span["kind"] == "model"]
+    assert len(models) >= 6
+    if agent == "claude-code":  # (codex's turns are a WebSocket's, timed from its frames: the end-to-end test's)
+        found = [moment for span in models for moment in (span["start"], span["first_byte"], span["end"])]
+        captured = [moment for timing in timings for moment in (timing["start"], timing["first_byte"], timing["end"])]
+        assert found == pytest.approx(captured, abs=1e-6)
