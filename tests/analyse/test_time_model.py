@@ -3,6 +3,7 @@ parts that add up to each wall time, the user's time in an interactive session, 
 
 import io
 import json
+import shutil
 
 import orjson
 import pytest
@@ -11,7 +12,7 @@ from test_agents import call, message_exchange, report_of, result
 
 from probe.analyse.time import lanes as time_lanes
 from probe.analyse.time.parts import split
-from probe.analysis.report import build_report
+from probe.analysis.report import analyze_run, build_report
 from probe.apis.anthropic_messages import report as anthropic_messages
 from probe.apis.openai_responses import report as openai_responses
 
@@ -176,3 +177,27 @@ def test_recorded_sub_agent_runs_parts_add_up_and_model_calls_keep_the_captures_
         found = [moment for span in models for moment in (span["start"], span["first_byte"], span["end"])]
         captured = [moment for timing in timings for moment in (timing["start"], timing["first_byte"], timing["end"])]
         assert found == pytest.approx(captured, abs=1e-6)
+
+
+def test_a_permission_the_user_gave_is_the_users_time_and_the_tool_runs_after_it(tmp_path):
+    """Claude Code's own account says the user allowed Bash 0.3 s after the answer asking for it ended."""
+    fixture = PROJECT_ROOT / "tests" / "data" / "account" / "claude-code"
+    run = tmp_path / "claude-code" / "20261127-000000"
+    run.mkdir(parents=True)
+    for name in ("traffic.jsonl", "manifest.json"):
+        shutil.copy(fixture / name, run / name)
+    asked_end = json.loads((fixture / "traffic.jsonl").read_text().splitlines()[0])["timing"]["end"]
+    telemetry = []
+    for line in (fixture / "telemetry.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record.get("name") == "tool_decision":
+            record["attributes"]["source"], record["time"] = "user_temporary", asked_end + 0.3
+        telemetry.append(json.dumps(record))
+    (run / "telemetry.jsonl").write_text("\n".join(telemetry) + "\n")
+    analyze_run(run)
+    spans = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+    spans = [span for span in spans if span["record"] == "span" and span["kind"] in ("user", "tool")]
+    [permission, tool] = spans
+    assert (permission["kind"], permission["name"], permission["call_id"]) == ("user", "permission", tool["call_id"])
+    assert permission["start"] == pytest.approx(asked_end) and permission["end"] == pytest.approx(asked_end + 0.3)
+    assert (tool["name"], tool["start"]) == ("Bash", pytest.approx(asked_end + 0.3))
