@@ -103,17 +103,16 @@ def spawned_before(request: dict) -> bool:
     )
 
 
-def spawn_call(request: dict) -> dict | None:
-    """The sub-agent tool's input, when the prompt asks for a sub-agent and the agent offers the tool."""
-    depth = subagents.child_depth(user_prompt(request))
-    if depth is None or SPAWN_TOOL not in declared_tools(request):
-        return None
+def spawn_calls(request: dict) -> list[dict]:
+    """The sub-agent tool's inputs, one a sub-agent, when the prompt asks for sub-agents and the agent offers the
+    tool; several go in one answer, side by side."""
+    if SPAWN_TOOL not in declared_tools(request):
+        return []
     # In the foreground the tool_result carries the sub-agent's report, so the run takes one path every time.
-    return {
-        "description": f"agent-probe sub-agent {depth}",
-        "prompt": subagents.child_prompt(depth),
-        "run_in_background": False,
-    }
+    return [
+        {"description": spawn.description, "prompt": spawn.task, "run_in_background": False}
+        for spawn in subagents.spawned_tasks(user_prompt(request))
+    ]
 
 
 def estimate_tokens(value: Any) -> int:
@@ -215,20 +214,25 @@ def plan(request: dict, finish_command: str | None = None) -> tuple[EventStream,
         stream.start(usage)
         stream.text(summary)
         return stream, "end_turn", usage
-    spawn = None if wants_final_answer(request) or spawned_before(request) else spawn_call(request)
-    call = (SPAWN_TOOL, spawn) if spawn else choose_tool_call(request, finish_command)
-    if call is None:
+    spawns = [] if wants_final_answer(request) or spawned_before(request) else spawn_calls(request)
+    calls = [(SPAWN_TOOL, spawn) for spawn in spawns] or [choose_tool_call(request, finish_command)]
+    if calls == [None]:
         text = final_answer_text(user_prompt(request))
         usage = usage_for(request, len(split_words(text)))
         stream.start(usage)
         stream.text(text)
         return stream, "end_turn", usage
-    name, arguments = call
-    usage = usage_for(request, 40)
+    usage = usage_for(request, 40 * len(calls))
     stream.start(usage)
-    stream.thinking(f"The user asked for code. I will call {name} once before answering.")
-    stream.text(f"Let me run {name} first.")
-    stream.tool_use(name, arguments)
+    name = calls[0][0]
+    if len(calls) == 1:
+        stream.thinking(f"The user asked for code. I will call {name} once before answering.")
+        stream.text(f"Let me run {name} first.")
+    else:  # side by side in one answer, as a model asks for calls that can run at once
+        stream.thinking(f"The task needs {len(calls)} calls of {name}, which can run at once.")
+        stream.text(f"Let me run {name} {len(calls)} times at once.")
+    for name, arguments in calls:
+        stream.tool_use(name, arguments)
     return stream, "tool_use", usage
 
 

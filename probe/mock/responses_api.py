@@ -24,6 +24,7 @@ TOOL_OUTPUT_TYPES = {"function_call_output", "custom_tool_call_output"}
 # codex's sub-agent tools, in the namespace `collaboration` (0.169.0's default) or `multi_agent_v1`.
 SPAWN_TOOL, WAIT_TOOL = "spawn_agent", "wait_agent"
 NEW_TASK = "NEW_TASK"  # the kind of agent_message that gives a spawned agent its task
+Call = tuple[str, str | None, dict]  # a function call: (name, namespace, arguments)
 
 
 def function_tools(request: dict) -> Iterator[tuple[str | None, dict]]:
@@ -172,16 +173,21 @@ def newest_tool_output(request: dict) -> dict | None:
     return None
 
 
-def wait_call(output: dict) -> tuple[str, dict] | None:
-    """How to wait for the agent a spawn_agent output names, (namespace, arguments), or None for any other tool's
-    output. Read from the output alone, since over WebSocket a follow-up does not re-send the tools."""
+def output_value(output: dict) -> object:
+    """A tool output's JSON value, or None when it is not JSON."""
     text = output.get("output")
     if isinstance(text, list):  # content items, as a custom tool's output may be
         text = "".join(part.get("text", "") for part in text if isinstance(part, dict))
     try:
-        value = json.loads(text) if isinstance(text, str) else None
+        return json.loads(text) if isinstance(text, str) else None
     except json.JSONDecodeError:
         return None
+
+
+def wait_call(output: dict) -> tuple[str, dict] | None:
+    """How to wait for the agent a spawn_agent output names, (namespace, arguments), or None for any other tool's
+    output. Read from the output alone, since over WebSocket a follow-up does not re-send the tools."""
+    value = output_value(output)
     if not isinstance(value, dict):
         return None
     if isinstance(value.get("agent_id"), str):  # multi_agent_v1 names the child's thread and waits on it
@@ -191,28 +197,42 @@ def wait_call(output: dict) -> tuple[str, dict] | None:
     return None
 
 
-def sub_agent_call(request: dict, prompt_hint: str = "") -> tuple[str, str | None, dict] | None:
-    """The next step of the sub-agent scenario, (tool, namespace, arguments), or None when the request is not in
-    it: spawn when a fresh prompt asks for a sub-agent, then wait for the agent spawn_agent's output names."""
-    if subagents.child_depth(prompt_hint or last_user_text(request)) is None:
-        return None  # not in the scenario: planned as before
+def outstanding(request: dict, carried: int = 0) -> int:
+    """How many spawned sub-agents have not reported yet: `carried` (the count after the answer this request
+    continues, over WebSocket, whose follow-ups send only the new items) plus the spawn_agent outputs the input
+    holds, less the sub-agents' reports (agent_messages that hand no task)."""
+    items = [item for item in request.get("input") or [] if isinstance(item, dict)]
+    spawned = sum(1 for item in items if item.get("type") in TOOL_OUTPUT_TYPES and wait_call(item))
+    reported = sum(1 for item in items if item.get("type") == "agent_message" and agent_task(item) is None)
+    return max(0, carried + spawned - reported)
+
+
+def sub_agent_calls(request: dict, prompt_hint: str = "", waiting: int | None = None) -> list[Call]:
+    """The next step of the sub-agent scenario, its calls (tool, namespace, arguments), or none when the request is
+    not in it: spawn when a fresh prompt asks for sub-agents (several side by side, in one answer), then wait
+    until every sub-agent spawned has reported. `waiting`: see outstanding (None: from this request alone)."""
+    if not subagents.spawned_tasks(prompt_hint or last_user_text(request)):
+        return []  # not in the scenario: planned as before
+    waiting = outstanding(request) if waiting is None else waiting
     output = newest_tool_output(request)
     if output is not None:
         wait = wait_call(output)
-        return (WAIT_TOOL, *wait) if wait else None
+        if waiting and not wait:  # a wait that woke for one of several: wait for the rest
+            wait = ("multi_agent_v1" if "multi_agent_v1" in declared_tools(request).values() else "collaboration", {})
+        return [(WAIT_TOOL, *wait)] if wait and waiting else []
     # The newest user message, not the turn's first prompt: a later turn (a sub-agent's report) spawns none.
-    depth = subagents.child_depth(last_user_text(request))
+    spawns = subagents.spawned_tasks(last_user_text(request))
     declared = declared_tools(request)
-    if depth is None or SPAWN_TOOL not in declared:
-        return None
-    message = subagents.child_prompt(depth)
-    if "task_name" in tool_properties(request, SPAWN_TOOL):
-        # collaboration names each task, and by default forks the parent's history into the child: without it the
-        # child's input holds only its own task.
-        arguments = {"task_name": f"probe_sub_agent_{depth}", "message": message, "fork_turns": "none"}
-    else:
-        arguments = {"message": message}
-    return SPAWN_TOOL, declared[SPAWN_TOOL], arguments
+    if not spawns or SPAWN_TOOL not in declared:
+        return []
+    named = "task_name" in tool_properties(request, SPAWN_TOOL)
+    # collaboration names each task, and by default forks the parent's history into the child: without it the
+    # child's input holds only its own task.
+    return [
+        (SPAWN_TOOL, declared[SPAWN_TOOL],
+         {"task_name": spawn.name, "message": spawn.task, "fork_turns": "none"} if named else {"message": spawn.task})
+        for spawn in spawns
+    ]  # fmt: skip
 
 
 def usage_for(counted: Counted, output_words: int, reasoning_tokens: int) -> dict:
@@ -342,10 +362,15 @@ class EventStream:
 
 
 def plan_events(
-    request: dict, prompt_hint: str = "", counted: Counted | None = None, finish_command: str | None = None
+    request: dict,
+    prompt_hint: str = "",
+    counted: Counted | None = None,
+    finish_command: str | None = None,
+    waiting: int | None = None,
 ) -> list[dict]:
     """Decide the scenario from the request itself and return its events, ending in response.completed.
-    `counted`: the input as the server counts it (Memory.count); `finish_command`: see tool_schemas.decide."""
+    `counted`: the input as the server counts it (Memory.count); `finish_command`: see tool_schemas.decide;
+    `waiting`: the sub-agents not yet reported (outstanding; None: counted from this request alone)."""
     counted = counted or Memory().count(None, cached_head(request), request.get("input"))
     stream = EventStream(request)
     stream.start()
@@ -356,12 +381,14 @@ def plan_events(
         summary = summary_text(prompt_hint or last_user_text(request))
         stream.compaction(summary)
         return stream.complete(usage_for(counted, len(split_words(summary)), 0))
-    call = sub_agent_call(request, prompt_hint)
-    if call is not None:
-        name, namespace, arguments = call
-        stream.reasoning(f"The task asks for a sub-agent. I will call {name}.")
-        stream.function_call(name, namespace, arguments)
-        return stream.complete(usage_for(counted, 12, 24))
+    calls = sub_agent_calls(request, prompt_hint, waiting)
+    if calls:
+        name = calls[0][0]
+        wording = f"I will call {name}." if len(calls) == 1 else f"I will call {name} {len(calls)} times at once."
+        stream.reasoning(f"The task asks for a sub-agent. {wording}")
+        for name, namespace, arguments in calls:
+            stream.function_call(name, namespace, arguments)
+        return stream.complete(usage_for(counted, 12 * len(calls), 24))
     call = choose_tool_call(request, finish_command)
     # No call to make (opencode's title request, say, or a tool's result to answer): the model answers.
     if call is None:

@@ -73,6 +73,8 @@ class MockServer:
         self.settings = settings
         self.stats = Stats()
         self.prompts: dict[str, str] = {}  # response id -> prompt, so follow-ups can answer it
+        # response id -> sub-agents not yet reported, so a WebSocket follow-up (new items only) waits for them all
+        self.waiting: dict[str, int] = {}
         self.memory = Memory()  # the newest answers' contexts, so a continuation is counted whole
 
     async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -125,13 +127,16 @@ class MockServer:
         hint = self.prompts.get(previous, "") if isinstance(previous, str) else ""
         head = responses_api.cached_head(body)
         counted = self.memory.count(previous, head, body.get("input"))
-        events = responses_api.plan_events(body, hint, counted, self.finish_command(body))
+        waiting = responses_api.outstanding(body, self.waiting.get(previous, 0) if isinstance(previous, str) else 0)
+        events = responses_api.plan_events(body, hint, counted, self.finish_command(body), waiting)
         response = events[-1]["response"]
         self.memory.remember(response["id"], head, counted, (response.get("usage") or {}).get("output_tokens", 0))
         # Cut: the scenario reads a prompt's first line and markers near its start, and memory stays bounded.
         self.prompts[response["id"]] = (hint or responses_api.last_user_text(body))[:PROMPT_KEPT]
-        while len(self.prompts) > self.memory.size:  # as bounded as the memory: the oldest go first
-            del self.prompts[next(iter(self.prompts))]
+        self.waiting[response["id"]] = waiting
+        for remembered in (self.prompts, self.waiting):
+            while len(remembered) > self.memory.size:  # as bounded as the memory: the oldest go first
+                del remembered[next(iter(remembered))]
         self.stats.model_responses += 1
         return events
 

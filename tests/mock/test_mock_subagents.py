@@ -4,6 +4,7 @@ tool call; wait; answer. Without the trigger every request is planned as before.
 import json
 
 from probe.mock import messages_api, responses_api, subagents
+from probe.mock.server import MockServer, Settings
 from probe.mock.wording import final_answer_text
 
 TRIGGER_PROMPT = "spawn a sub-agent to write a hello world function"
@@ -178,3 +179,84 @@ def test_codex_without_the_trigger_is_planned_as_before():
     # Outside the scenario an output naming an agent is answered like any other.
     answer = codex_answer(codex_request(user("write a hello world function"), output('{"agent_id": "x"}')))
     assert answer["type"] == "message"
+
+
+# Side by side: "spawn two sub-agents" asks for them all in one answer; each does the ordinary scenario.
+
+PARALLEL_PROMPT = "spawn two sub-agents to write a hello world function"
+FIRST, SECOND = subagents.parallel_prompt(1, 2), subagents.parallel_prompt(2, 2)
+
+
+def test_the_parallel_trigger_counts_in_words_or_digits_and_its_children_spawn_none():
+    assert FIRST == "[agent-probe parallel sub-agent 1 of 2] Run one harmless tool, then report back."
+    prompts = [PARALLEL_PROMPT, "Please SPAWN 3 SUBAGENTS now", "spawn four sub-agents", FIRST, "spawn five sub-agents"]
+    assert [subagents.parallel_count(prompt) for prompt in prompts] == [2, 3, 4, 0, 0]
+    assert [spawn.name for spawn in subagents.spawned_tasks(PARALLEL_PROMPT)] == [
+        "probe_parallel_1",
+        "probe_parallel_2",
+    ]
+    for child in (FIRST, SECOND):
+        assert subagents.spawned_tasks(child) == [] and subagents.child_depth(child) is None
+    # The chain is untouched: one child at depth 1.
+    [spawn] = subagents.spawned_tasks(TRIGGER_PROMPT)
+    assert (spawn.name, spawn.description, spawn.task) == ("probe_sub_agent_1", "agent-probe sub-agent 1", CHILD)
+
+
+def test_claude_code_main_agent_asks_for_two_agents_in_one_answer_and_each_child_runs_the_ordinary_tool():
+    stop_reason, content = claude_answer(claude_request(PARALLEL_PROMPT))
+    calls = [block for block in content if block["type"] == "tool_use"]
+    assert stop_reason == "tool_use" and [call["name"] for call in calls] == ["Agent", "Agent"]
+    assert [call["input"] for call in calls] == [
+        {"description": f"agent-probe parallel sub-agent {number}", "prompt": task, "run_in_background": False}
+        for number, task in ((1, FIRST), (2, SECOND))
+    ]
+    assert len({call["id"] for call in calls}) == 2
+    for task in (FIRST, SECOND):
+        assert claude_answer(claude_request(task))[1][-1]["name"] == "Bash"
+    reports = [{"type": "tool_result", "tool_use_id": call["id"], "content": "Done."} for call in calls]
+    request = claude_request(
+        PARALLEL_PROMPT, {"role": "assistant", "content": calls}, {"role": "user", "content": reports}
+    )
+    assert claude_answer(request) == ("end_turn", [{"type": "text", "text": final_answer_text(PARALLEL_PROMPT)}])
+
+
+def codex_calls_of(request: dict, hint: str = "", waiting: int | None = None) -> list[tuple[str, dict]]:
+    output = responses_api.plan_events(request, hint, waiting=waiting)[-1]["response"]["output"]
+    return [(item["name"], json.loads(item["arguments"])) for item in output if item["type"] == "function_call"]
+
+
+def report(author: str) -> dict:
+    """A sub-agent's final answer, as codex delivers it to the parent."""
+    text = f"Message Type: FINAL_ANSWER\nTask name: {author}\nPayload:\nDone."
+    return {"type": "agent_message", "author": author, "content": [{"type": "input_text", "text": text}]}
+
+
+def test_codex_spawns_two_at_once_and_waits_until_both_have_reported():
+    assert codex_calls_of(codex_request(user(PARALLEL_PROMPT))) == [
+        ("spawn_agent", {"task_name": f"probe_parallel_{number}", "message": task, "fork_turns": "none"})
+        for number, task in ((1, FIRST), (2, SECOND))
+    ]
+    spawned = [output(f'{{"task_name":"/root/probe_parallel_{number}"}}') for number in (1, 2)]
+    woke = output('{"message":"Wait completed.","timed_out":false}')
+    history = [user(PARALLEL_PROMPT), *spawned]
+    assert codex_calls_of(codex_request(*history)) == [("wait_agent", {})]
+    # Over HTTP the whole history comes back: one report of two means another wait, two mean the answer.
+    assert codex_calls_of(codex_request(*history, woke, report("/root/probe_parallel_2"))) == [("wait_agent", {})]
+    both = codex_request(*history, woke, report("/root/probe_parallel_2"), woke, report("/root/probe_parallel_1"))
+    assert codex_answer(both)["content"][0]["text"] == final_answer_text(PARALLEL_PROMPT)
+    # Reports already in when the spawns' outputs arrive: no wait at all.
+    assert codex_answer(codex_request(*history, *map(report, ("/root/a", "/root/b"))))["type"] == "message"
+
+
+def test_the_server_carries_the_count_across_websocket_follow_ups_that_send_only_new_items():
+    server = MockServer(Settings())
+    first = server.events_for(codex_request(user(PARALLEL_PROMPT)))[-1]["response"]
+    spawned = [output(f'{{"task_name":"/root/probe_parallel_{number}"}}') for number in (1, 2)]
+    woke = output('{"message":"Wait completed.","timed_out":false}')
+    steps = [spawned, [woke, report("/root/probe_parallel_1")], [woke, report("/root/probe_parallel_2")]]
+    previous, made = first["id"], []
+    for items in steps:
+        response = server.events_for({"model": "gpt-test", "previous_response_id": previous, "input": items})[-1]
+        previous = response["response"]["id"]
+        made.append([item.get("name", item["type"]) for item in response["response"]["output"]])
+    assert made == [["reasoning", "wait_agent"], ["reasoning", "wait_agent"], ["message"]]
