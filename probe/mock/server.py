@@ -14,6 +14,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 
 from probe.mock import (
+    agent_messages,
     chat_api,
     chatgpt_backend,
     code_assist_api,
@@ -127,7 +128,7 @@ class MockServer:
         hint = self.prompts.get(previous, "") if isinstance(previous, str) else ""
         head = responses_api.cached_head(body)
         counted = self.memory.count(previous, head, body.get("input"))
-        waiting = responses_api.outstanding(body, self.waiting.get(previous, 0) if isinstance(previous, str) else 0)
+        waiting = agent_messages.outstanding(body, self.waiting.get(previous, 0) if isinstance(previous, str) else 0)
         events = responses_api.plan_events(body, hint, counted, self.finish_command(body), waiting)
         response = events[-1]["response"]
         self.memory.remember(response["id"], head, counted, (response.get("usage") or {}).get("output_tokens", 0))
