@@ -150,17 +150,30 @@ def fresh_runs(fresh_pipelines):
     return codex_run.parents[1], codex_run, claude_run
 
 
-@pytest.fixture(scope="session")
-def subagent_pipelines(tmp_path_factory, codex_program, claude_program) -> dict:
-    """The finished pipelines behind subagent_runs, by target: (the process, the run folder). The end-to-end
-    module of sub-agents checks these same runs (codex's over WebSocket, the mock's default)."""
-    data_dir = tmp_path_factory.mktemp("subagent-runs")
-    prompt = "spawn a sub-agent to write a hello world function"
+def claude_and_codex(data_dir: Path, prompt: str, claude_program: str, codex_program: str) -> dict:
+    """Claude Code, then codex over WebSocket (the mock's default), given one prompt against the mock, by target:
+    (the process, the run folder)."""
     codex = ("--port", "model=0", "--port", "backend=0")
     return {
         "claude-code": pipeline_against_mock("claude-code", claude_program, data_dir, prompt),
         "codex": pipeline_against_mock("codex", codex_program, data_dir, prompt, *codex),
     }
+
+
+@pytest.fixture(scope="session")
+def subagent_pipelines(tmp_path_factory, codex_program, claude_program) -> dict:
+    """The finished pipelines behind subagent_runs, by target: (the process, the run folder). The end-to-end
+    module of sub-agents checks these same runs (codex's over WebSocket, the mock's default)."""
+    prompt = "spawn a sub-agent to write a hello world function"
+    return claude_and_codex(tmp_path_factory.mktemp("subagent-runs"), prompt, claude_program, codex_program)
+
+
+@pytest.fixture(scope="session")
+def parallel_pipelines(tmp_path_factory, codex_program, claude_program) -> dict:
+    """Claude Code and codex (over WebSocket) told to spawn two sub-agents, which the mock has them start side by
+    side (probe/mock/subagents.py), by target: (the process, the run folder). Made once for the time checks."""
+    prompt = "spawn two sub-agents to write a hello world function"
+    return claude_and_codex(tmp_path_factory.mktemp("parallel-runs"), prompt, claude_program, codex_program)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,127 @@
+"""The time model on real runs: Claude Code and codex against the mock, each told to spawn two sub-agents, which
+the mock has them start side by side. Every time record's parts add up to its wall time; every model call's
+waiting and streaming are the capture's own timestamps, read here from traffic.jsonl; the lanes follow the agent
+tree, and the two sub-agents' lanes overlap."""
+
+import json
+
+import pytest
+from conftest import FRESH_RUNS, read_traffic
+
+from probe.mock.subagents import parallel_prompt
+from probe.mock.wording import final_answer_text
+
+pytestmark = [pytest.mark.e2e, FRESH_RUNS]
+PROMPT = "spawn two sub-agents to write a hello world function"
+# The request headers that name the agent that sent a request (probe notes): Claude Code's sub-agents send their
+# id and its main agent none; every codex thread sends its thread id, the main one's equal to the session id.
+AGENT_HEADER = {"claude-code": "x-claude-code-agent-id", "codex": "thread-id"}
+
+
+@pytest.fixture(scope="module", params=["claude-code", "codex"])
+def parallel_run(request):
+    """(target, the run folder, its insight records, its traffic entries)."""
+    result, run = request.getfixturevalue("parallel_pipelines")[request.param]
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert final_answer_text(PROMPT).strip() in result.stdout
+    records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
+    return request.param, run, records, read_traffic(run)
+
+
+def of_kind(records: list[dict], kind: str) -> list[dict]:
+    return [record for record in records if record["record"] == kind]
+
+
+def test_every_time_records_parts_add_up_to_its_wall_time(parallel_run):
+    _, _, records, _ = parallel_run
+    times = of_kind(records, "time")
+    assert len(times) == 4  # the run, the main agent and its two sub-agents
+    for record in times:
+        assert abs(sum(record["parts"].values()) - record["wall_s"]) <= 0.01 * record["wall_s"], record
+        assert abs(record["end"] - record["start"] - record["wall_s"]) <= 0.01 * record["wall_s"], record
+        assert abs(sum(record["tools"].values()) - record["parts"]["tools"]) <= 0.01 * max(record["wall_s"], 1e-9)
+    [run] = [record for record in times if record["agent"] is None]
+    spans = of_kind(records, "span")
+    # The run lasts from its first request to its last answer, and counts every span.
+    assert run["start"] == min(span["start"] for span in spans) and run["end"] == max(span["end"] for span in spans)
+    assert run["spans"] == len(spans) and run["critical_path"]
+    assert {span["id"] for span in spans if span["critical"]} == set(run["critical_path"])
+
+
+def model_entries(target: str, traffic: list[dict]) -> dict[int, dict]:
+    """The model calls of the capture by exchange number (its line in traffic.jsonl, from 1): Claude Code's
+    Messages POSTs (count_tokens aside), codex's Responses requests over the WebSocket."""
+    found = {}
+    for number, entry in enumerate(traffic, 1):
+        path = entry["request"]["path"].split("?")[0]
+        if (target == "claude-code" and entry["request"]["method"] == "POST" and path.endswith("/v1/messages")) or (
+            target == "codex" and entry["kind"] == "websocket" and path.endswith("/responses")
+        ):
+            found[number] = entry
+    return found
+
+
+def test_each_model_calls_waiting_and_streaming_are_the_captures_timestamps(parallel_run):
+    target, _, records, traffic = parallel_run
+    calls = {span["exchanges"][0]: span for span in of_kind(records, "span") if span["kind"] == "model"}
+    entries = model_entries(target, traffic)
+    assert set(calls) == set(entries) and len(entries) >= 6
+    for number, entry in entries.items():
+        timing, span = entry["timing"], calls[number]
+        assert span["exchanges"] == [number]
+        assert span["start"] == timing["start"] and span["end"] == timing["end"]
+        assert span["first_byte"] == timing["first_byte"]
+        # waiting = start..first byte, streaming = first byte..end, as the capture measured them
+        assert abs((span["first_byte"] - span["start"]) - (timing["first_byte"] - timing["start"])) < 1e-6
+        assert abs(span["duration_ms"] - 1000 * (timing["end"] - timing["start"])) < 1e-3
+
+
+def agent_of(target: str, entry: dict) -> str:
+    """The agent that sent a request, as its headers name it: `main` for the main agent."""
+    headers = {name.lower(): value for name, value in entry["request"]["headers"]}
+    own = headers.get(AGENT_HEADER[target])
+    return "main" if own is None or own == headers.get("session-id") else own
+
+
+def test_the_lanes_follow_the_agent_tree_and_the_two_sub_agents_overlap(parallel_run):
+    target, _, records, traffic = parallel_run
+    agents = {record["id"]: record for record in of_kind(records, "agent")}
+    [main] = [agent for agent in agents.values() if agent["parent"] is None]
+    children = set(main["children"])
+    assert len(children) == 2 and set(agents) == {main["id"], *children}
+    assert {agents[child]["name"] for child in children} <= {
+        "agent-probe parallel sub-agent 1", "agent-probe parallel sub-agent 2", "probe parallel 1", "probe parallel 2"
+    }  # fmt: skip
+    spans = of_kind(records, "span")
+    entries = model_entries(target, traffic)
+    # Each model call is on the lane of the agent whose headers sent it; every span is on some agent's lane.
+    for span in spans:
+        assert span["agent"] in agents
+        if span["kind"] == "model":
+            assert agent_of(target, entries[span["exchanges"][0]]) == span["agent"]
+    # The main agent's waits name its two children; no child waits on any agent.
+    waits = [span for span in spans if span["kind"] == "sub_agent"]
+    assert {(span["agent"], span["child"]) for span in waits} == {(main["id"], child) for child in children}
+    for span in waits:
+        assert agents[span["child"]]["parent"] == span["agent"]
+    times = {record["agent"]: record for record in of_kind(records, "time")}
+    for agent in agents.values():
+        assert (times[agent["id"]]["parent"], times[agent["id"]]["depth"]) == (agent["parent"], agent["depth"])
+        assert times[agent["id"]]["spans"] == sum(1 for span in spans if span["agent"] == agent["id"])
+    # Side by side: the two children's lanes overlap in time, and both run while the main agent waits.
+    lanes = [[span for span in spans if span["agent"] == child] for child in sorted(children)]
+    bounds = [(min(span["start"] for span in lane), max(span["end"] for span in lane)) for lane in lanes]
+    assert max(start for start, _ in bounds) < min(end for _, end in bounds)
+    assert all(any(w["start"] <= start and end <= w["end"] for w in waits) for start, end in bounds)
+
+
+def test_each_child_did_the_ordinary_scenario_on_its_own_lane(parallel_run):
+    """A model call, one tool, a model call: the tasks the mock gave the two children side by side."""
+    target, _, records, traffic = parallel_run
+    children = {record["id"] for record in of_kind(records, "agent") if record["parent"] is not None}
+    tools = {"claude-code": "Bash", "codex": "clock.sleep"}[target]
+    for child in children:
+        lane = [span for span in of_kind(records, "span") if span["agent"] == child]
+        assert [span["name"] for span in lane if span["kind"] == "tool"] == [tools]
+    tasks = json.dumps(list(model_entries(target, traffic).values()))  # HTTP bodies and WebSocket frames alike
+    assert all(json.dumps(parallel_prompt(number, 2))[1:-1] in tasks for number in (1, 2))
