@@ -18,17 +18,17 @@ import time
 import urllib.parse
 
 SESSION = "5e551011-0000-4000-8000-000000000054"
+# Each part is 0.4 s or more: a busy machine delays the proxy's own timestamps by tens of milliseconds.
 # The model server's first byte comes WAITING after the agent sent the request (its SENT header: the proxy's own
 # milliseconds on the way are inside it), its last byte STREAMING after that.
-WAITING, STREAMING = 0.4, 0.2
+WAITING, STREAMING = 0.4, 0.25
 SENT = "x-timed-sent"
 LOG = "TIMED_LOG"
 TOOL_A = 0.6  # one Bash call
 PARALLEL_TOOLS = (0.5, 0.3)  # two Read calls asked for in one answer and run at once: 0.5 s of tool time
-PAUSE = 0.4  # time in the agent itself, between a plain answer and its next request
-CHILDREN = {"a1c0ffee00000001": 0.4, "a1c0ffee00000002": 0.25}  # each sub-agent: a request, a Bash call, a request
-CHILD_START = 0.4  # a sub-agent's time in itself before its first request
-MAIN_REQUESTS = 5  # the main agent's model calls, below
+PAUSE = 0.5  # time in the agent itself, between a plain answer and its next request
+CHILDREN = {"a1c0ffee00000001": 0.5, "a1c0ffee00000002": 0.4}  # each sub-agent: a request, a Bash call, a request
+CHILD_START = 0.5  # a sub-agent's time in itself before its first request
 # Each step ends at a deadline counted from the answer before it, so the stand-in's own overhead (threads, JSON)
 # falls inside the known durations instead of adding to them.
 
