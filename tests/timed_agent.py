@@ -21,7 +21,7 @@ SESSION = "5e551011-0000-4000-8000-000000000054"
 # Each part is 0.4 s or more: a busy machine delays the proxy's own timestamps by tens of milliseconds.
 # The model server's first byte comes WAITING after the agent sent the request (its SENT header: the proxy's own
 # milliseconds on the way are inside it), its last byte STREAMING after that.
-WAITING, STREAMING = 0.4, 0.25
+WAITING, STREAMING = 0.4, 0.4
 SENT = "x-timed-sent"
 LOG = "TIMED_LOG"
 TOOL_A = 0.6  # one Bash call

@@ -4,6 +4,8 @@ wall time into the parts the stand-in spent, each within 5% of the known value.
 
 The known values are what the stand-in and the model server did, each by its own clock (their logs): the durations
 they aim at (timed_agent's constants), plus whatever a busy machine added to their sleeps, which the proxy sees too.
+Beyond the 5%, each figure may be off by the milliseconds the capture's own timestamps lagged behind those clocks in
+this run (lags): on an idle machine a few, on a busy one up to a hundred at a boundary.
 """
 
 import json
@@ -13,9 +15,12 @@ import sys
 
 import pytest
 import timed_agent
-from conftest import PROJECT_ROOT
-from timed_agent import CHILDREN, LOG, STREAMING, WAITING
+from conftest import PROJECT_ROOT, read_traffic
+from time_section_rows import time_rows
+from timed_agent import CHILDREN, LOG, SENT, STREAMING, WAITING
 from timed_model import timed_model
+
+from probe.write.time_parts import LABELS
 
 pytestmark = pytest.mark.slow
 TOLERANCE = 0.05
@@ -54,9 +59,36 @@ def known_parts(done: list[dict], served: list[dict]) -> dict[str | None, tuple[
     return known
 
 
+def lags(done: list[dict], served: list[dict], traffic: list[dict]) -> dict[str | None, float]:
+    """Each agent's seconds the capture's timestamps lag behind the stand-in's and the server's (measured in this
+    run): a busy machine may let the proxy see a request or an answer's first or last byte tens of milliseconds
+    late, which moves time from one part to the next. Summed over the agent's requests, with, for a sub-agent, the
+    lag of the answer that spawned it."""
+    answers = {entry["sent"]: entry for entry in served}
+    captured = {}
+    for entry in traffic:
+        headers = {name.lower(): value for name, value in entry["request"]["headers"]}
+        if SENT in headers:
+            captured[float(headers[SENT])] = entry["timing"]
+    late: dict[str | None, float] = {}
+    ended = {}  # when the agent had each answer: the capture's end of it, and its lag there
+    for line in done:
+        timing, answer = captured[line["sent"]], answers[line["sent"]]
+        ended[line["answered"]] = abs(line["answered"] - timing["end"])
+        late[line["agent"]] = late.get(line["agent"], 0.0) + sum(
+            abs(theirs - ours)
+            for theirs, ours in ((timing["start"], line["sent"]), (timing["first_byte"], answer["first_byte"]),
+                                 (timing["end"], answer["end"]), (timing["end"], line["answered"]))
+        )  # fmt: skip
+    for line in done:
+        if line["agent"] is not None and line["after"] == "agent":  # a sub-agent's start-up: since its spawn
+            late[line["agent"]] += ended.get(line["begun"], 0.0)
+    return late
+
+
 @pytest.fixture(scope="module")
 def timed_run(tmp_path_factory):
-    """The stand-in's run, recorded by the real pipeline: its insight.jsonl's records, and the known parts."""
+    """The stand-in's run, recorded by the real pipeline: its insight.jsonl's records, the known parts, its report."""
     folder = tmp_path_factory.mktemp("timed")
     target = folder / "timed-agent.yaml"
     log = folder / "timed-agent.jsonl"
@@ -73,15 +105,17 @@ def timed_run(tmp_path_factory):
     [run] = (folder / "data" / "timed-agent").iterdir()
     records = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
     done = [json.loads(line) for line in log.read_text().splitlines()]
-    return records, known_parts(done, served)
+    slack = lags(done, served, read_traffic(run))
+    return records, known_parts(done, served), (run / "report.md").read_text(), slack
 
 
-def close(found: float, known: float) -> bool:
-    return found == known == 0.0 or abs(found - known) <= TOLERANCE * known
+def close(found: float, known: float, slack: float = 0.0) -> bool:
+    """Within 5% of the known value, beyond `slack`: the capture's own lag (lags)."""
+    return found == known == 0.0 or abs(found - known) <= TOLERANCE * known + slack
 
 
 def test_each_agents_parts_are_within_five_percent_of_the_known_durations(timed_run):
-    records, known = timed_run
+    records, known, _, slack = timed_run
     times = {record["agent"]: record for record in records if record["record"] == "time"}
     [main] = [agent for agent in times if agent is not None and times[agent]["parent"] is None]
     assert set(times) == {None, main, *CHILDREN} and set(known) == {None, *CHILDREN}
@@ -92,30 +126,30 @@ def test_each_agents_parts_are_within_five_percent_of_the_known_durations(timed_
         record = times[main if agent is None else agent]
         assert record["parts"].keys() == parts.keys()
         wrong = {part: (record["parts"][part], seconds) for part, seconds in parts.items()
-                 if not close(record["parts"][part], seconds)}  # fmt: skip
+                 if not close(record["parts"][part], seconds, slack[agent])}  # fmt: skip
         assert not wrong, (agent, wrong)
         assert record["tools"].keys() == tools.keys()
-        assert all(close(record["tools"][name], seconds) for name, seconds in tools.items()), record["tools"]
-        assert close(record["wall_s"], sum(parts.values())), (agent, record["wall_s"])
+        assert all(close(record["tools"][name], seconds, slack[agent]) for name, seconds in tools.items())
+        assert close(record["wall_s"], sum(parts.values()), slack[agent]), (agent, record["wall_s"])
         assert (record["parent"], record["depth"]) == ((None, 0) if agent is None else (main, 1))
 
 
 def test_the_runs_line_is_the_main_agent_and_the_time_its_sub_agents_ran(timed_run):
     """The main agent waited on its sub-agents the whole while they ran: the run's parts are the main agent's."""
-    records, known = timed_run
+    records, known, _, slack = timed_run
     times = {record["agent"]: record for record in records if record["record"] == "time"}
     run = times[None]
     main, _ = known[None]
     assert run["name"] == "run" and run["spans"] == sum(1 for record in records if record["record"] == "span")
-    assert all(close(run["parts"][part], seconds) for part, seconds in main.items()), run["parts"]
-    assert close(run["wall_s"], sum(main.values()))
+    assert all(close(run["parts"][part], seconds, slack[None]) for part, seconds in main.items()), run["parts"]
+    assert close(run["wall_s"], sum(main.values()), slack[None])
     assert abs(sum(run["parts"].values()) - run["wall_s"]) <= 0.01 * run["wall_s"]
 
 
 def test_the_lanes_hold_the_known_intervals(timed_run):
     """Every interval the stand-in made is on its agent's lane: the parallel Read calls side by side, the two
     sub-agents' waits each naming its child, each sub-agent's start-up as time in itself."""
-    records, known = timed_run
+    records, known, _, slack = timed_run
     spans = [record for record in records if record["record"] == "span"]
     main = next(record["agent"] for record in records if record["record"] == "time" and record["depth"] == 0
                 and record["agent"] is not None)  # fmt: skip
@@ -130,5 +164,21 @@ def test_the_lanes_hold_the_known_intervals(timed_run):
         own = [(span["kind"], span["name"]) for span in spans if span["agent"] == agent]
         assert own == [("agent", "starting"), ("model", "claude-timed"), ("tool", "Bash"), ("model", "claude-timed")]
         [start_up] = [span for span in spans if span["agent"] == agent and span["kind"] == "agent"]
-        assert close(start_up["duration_ms"] / 1000, known[agent][0]["agent"])
+        assert close(start_up["duration_ms"] / 1000, known[agent][0]["agent"], slack[agent])
         assert waits[agent]["start"] == start_up["start"]  # the parent's wait begins where the child's life does
+
+
+def test_the_reports_time_section_shows_each_part_within_five_percent(timed_run):
+    """The report shows seconds to the tenth: each part within 5% of the known value, beyond that rounding."""
+    records, known, report, slack = timed_run
+    rows = time_rows(report)
+    names = {record["agent"]: record["name"] for record in records if record["record"] == "time"}
+    main = next(agent for agent, name in names.items() if agent is not None and agent not in CHILDREN)
+    assert set(rows) == {"run", *(names[agent] for agent in (main, *CHILDREN))}
+    for agent, (parts, _) in known.items():
+        for row in (rows[names[main]], rows["run"]) if agent is None else (rows[names[agent]],):
+            # A part no row has is no column of the table.
+            wrong = {part: (row.get(LABELS[part], 0.0), seconds) for part, seconds in parts.items()
+                     if not close(row.get(LABELS[part], 0.0), seconds, slack[agent] + 0.1)}  # fmt: skip
+            assert not wrong, (agent, wrong)
+            assert close(row["wall"], sum(parts.values()), slack[agent] + 0.05)

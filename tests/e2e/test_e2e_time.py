@@ -1,15 +1,17 @@
 """The time model on real runs: Claude Code and codex against the mock, each told to spawn two sub-agents, which
 the mock has them start side by side. Every time record's parts add up to its wall time; every model call's
 waiting and streaming are the capture's own timestamps, read here from traffic.jsonl; the lanes follow the agent
-tree, and the two sub-agents' lanes overlap."""
+tree, and the two sub-agents' lanes overlap; the report's `## Time` section shows the records."""
 
 import json
 
 import pytest
 from conftest import FRESH_RUNS, read_traffic
+from time_section_rows import time_rows
 
 from probe.mock.subagents import parallel_prompt
 from probe.mock.wording import final_answer_text
+from probe.write.time_parts import LABELS
 
 pytestmark = [pytest.mark.e2e, FRESH_RUNS]
 PROMPT = "spawn two sub-agents to write a hello world function"
@@ -109,10 +111,16 @@ def test_the_lanes_follow_the_agent_tree_and_the_two_sub_agents_overlap(parallel
         assert (times[agent["id"]]["parent"], times[agent["id"]]["depth"]) == (agent["parent"], agent["depth"])
         assert times[agent["id"]]["spans"] == sum(1 for span in spans if span["agent"] == agent["id"])
     # Side by side: the two children's lanes overlap in time, and both run while the main agent waits.
-    lanes = [[span for span in spans if span["agent"] == child] for child in sorted(children)]
-    bounds = [(min(span["start"] for span in lane), max(span["end"] for span in lane)) for lane in lanes]
-    assert max(start for start, _ in bounds) < min(end for _, end in bounds)
-    assert all(any(w["start"] <= start and end <= w["end"] for w in waits) for start, end in bounds)
+    bounds = {}
+    for child in children:
+        lane = [span for span in spans if span["agent"] == child]
+        bounds[child] = (min(span["start"] for span in lane), max(span["end"] for span in lane))
+        # The child starts once the answer asking for it is under way (codex starts it as the call streams in, before
+        # the answer ends), and ends within its parent's waits (codex may wait twice: a wait woke for the other).
+        own = [span for span in waits if span["child"] == child]
+        asked = [span for span in spans if span["kind"] == "model" and span["exchanges"] == own[0]["exchanges"][:1]]
+        assert asked[0]["start"] <= bounds[child][0] and bounds[child][1] <= max(span["end"] for span in own)
+    assert max(start for start, _ in bounds.values()) < min(end for _, end in bounds.values())
 
 
 def test_each_child_did_the_ordinary_scenario_on_its_own_lane(parallel_run):
@@ -125,3 +133,19 @@ def test_each_child_did_the_ordinary_scenario_on_its_own_lane(parallel_run):
         assert [span["name"] for span in lane if span["kind"] == "tool"] == [tools]
     tasks = json.dumps(list(model_entries(target, traffic).values()))  # HTTP bodies and WebSocket frames alike
     assert all(json.dumps(parallel_prompt(number, 2))[1:-1] in tasks for number in (1, 2))
+
+
+def test_the_reports_time_section_shows_the_records_with_parts_that_add_up(parallel_run):
+    """A row per agent and one for the run, each part as the time record has it to the tenth of a second, adding
+    up to the row's wall time."""
+    _, run, records, _ = parallel_run
+    rows = time_rows((run / "report.md").read_text())
+    times = of_kind(records, "time")
+    assert set(rows) == {"run" if record["agent"] is None else record["name"] for record in times}
+    for record in times:
+        row = rows["run" if record["agent"] is None else record["name"]]
+        assert row["wall"] == round(record["wall_s"], 1)
+        shown = {label: seconds for label, seconds in row.items() if label != "wall"}
+        assert abs(sum(shown.values()) - row["wall"]) < 0.01  # rounded so that they add up
+        for part, seconds in record["parts"].items():
+            assert abs(shown.get(LABELS[part], 0.0) - seconds) <= 0.1, (part, seconds, row)
