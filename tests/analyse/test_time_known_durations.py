@@ -22,7 +22,8 @@ from timed_model import timed_model
 
 from probe.write.time_parts import LABELS
 
-pytestmark = pytest.mark.slow
+# One run for the module's checks: under `--dist loadgroup` its tests go to one worker, which makes it once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timed-run")]
 TOLERANCE = 0.05
 TARGET = """name: timed-agent
 description: a stand-in agent whose tools, pauses and sub-agents take known times
