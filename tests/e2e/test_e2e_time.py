@@ -76,6 +76,11 @@ def test_each_model_calls_waiting_and_streaming_are_the_captures_timestamps(para
         # waiting = start..first byte, streaming = first byte..end, as the capture measured them
         assert abs((span["first_byte"] - span["start"]) - (timing["first_byte"] - timing["start"])) < 1e-6
         assert abs(span["duration_ms"] - 1000 * (timing["end"] - timing["start"])) < 1e-3
+    # The run's wall time: from the capture's first model request to its last answer.
+    [run] = [record for record in of_kind(records, "time") if record["agent"] is None]
+    first, last = (min(entry["timing"]["start"] for entry in entries.values()),
+                   max(entry["timing"]["end"] for entry in entries.values()))  # fmt: skip
+    assert abs(run["wall_s"] - (last - first)) < 1e-5
 
 
 def agent_of(target: str, entry: dict) -> str:
