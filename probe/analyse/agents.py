@@ -2,7 +2,7 @@
 headers its agent sends; the tool call that spawned it is found from the tool result that names its id."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import orjson
 
@@ -147,15 +147,25 @@ class AgentTree:
     def finish(self) -> list[Agent]:
         """The agents, each linked to its parent and to the call that spawned it; in the order they first made a
         request, children listed under each parent in that order too."""
-        for agent in list(self.agents.values()):
-            if agent.parent is not None and agent.parent not in self.agents:
-                self.agents[agent.parent] = Agent(agent.parent, None)  # a parent that made no request seen here
-        for agent in self.agents.values():
-            agent.spawn = self.spawns.get(agent.id) or (self.spawns.get(agent.label) if agent.label else None)
-            if agent.parent is not None:
-                self.agents[agent.parent].children.append(agent.id)
-        readable_names(list(self.agents.values()))
-        return list(self.agents.values())
+        return linked(self.agents, self.spawns)
+
+    def preview(self) -> list[Agent]:
+        """The tree `finish` would give now, made of copies: the agents gathered so far are left as they are (the
+        live page's provisional time model)."""
+        return linked({agent.id: replace(agent, children=[]) for agent in self.agents.values()}, self.spawns)
+
+
+def linked(agents: dict[str, Agent], spawns: dict[str, Spawn]) -> list[Agent]:
+    """`agents` each linked to its parent and to the call that spawned it, and named (changed in place)."""
+    for agent in list(agents.values()):
+        if agent.parent is not None and agent.parent not in agents:
+            agents[agent.parent] = Agent(agent.parent, None)  # a parent that made no request seen here
+    for agent in agents.values():
+        agent.spawn = spawns.get(agent.id) or (spawns.get(agent.label) if agent.label else None)
+        if agent.parent is not None:
+            agents[agent.parent].children.append(agent.id)
+    readable_names(list(agents.values()))
+    return list(agents.values())
 
 
 def readable_names(agents: list[Agent]) -> None:

@@ -67,11 +67,20 @@ class Insight:
             call.result = call.parsed = None  # read: no need to hold them until the run ends
         return found, answered
 
+    def time_so_far(self, manifest: dict | None, most: int) -> TimeModel | None:
+        """The time model as `finish` would make it if the run ended now, with nothing gathered changed (the live
+        page's timeline); None past `most` intervals."""
+        return self.time.preview(self.agents.preview(), self.tools.unanswered(), interactive_session(manifest), most)
+
     def finish(self, manifest: dict | None = None) -> tuple[list[Agent], list[ToolCall]]:
         """The agent tree, and the tool calls no request answered; `manifest` says whether the run was an
         interactive session (where the time before a typed prompt is the user's)."""
-        self.time.interactive = isinstance(manifest, dict) and manifest.get("session") == "interactive"
+        self.time.interactive = interactive_session(manifest)
         left = self.tools.finish()
         self.finished = self.agents.finish()
         self.time.finish(self.finished, left, self.account)
         return self.finished, left
+
+
+def interactive_session(manifest: dict | None) -> bool:
+    return isinstance(manifest, dict) and manifest.get("session") == "interactive"

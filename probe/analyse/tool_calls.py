@@ -137,12 +137,15 @@ class ToolTimeline:
 
     def finish(self) -> list[ToolCall]:
         """The calls no request answered."""
-        waiting = sorted([*self.pending.values(), *self.waiting.values()], key=lambda call: call.asked_in)
-        left = [self.counted(call) for call in waiting]
+        left = [self.counted(call) for call in self.unanswered()]
         self.pending.clear()
         self.unnamed.clear()
         self.waiting.clear()
         return left
+
+    def unanswered(self) -> list[ToolCall]:
+        """The calls no request has answered yet, in the order asked (read only: nothing is counted)."""
+        return sorted([*self.pending.values(), *self.waiting.values()], key=lambda call: call.asked_in)
 
     def counted(self, call: ToolCall) -> ToolCall:
         self.calls += 1

@@ -50,6 +50,15 @@ class InsightLines:
             self.keep_for_page(record)
         return record
 
+    def kept_beside(self, records: list[dict]) -> dict:
+        """What the page would keep of `records` (span and time records of a model made before the run ended), as
+        if written: masked and bounded as the final ones will be; nothing is written or kept here."""
+        beside = InsightLines(None, self.redact, keep=True)
+        beside.memo = self.memo
+        for record in records:
+            beside.write(record)
+        return {key: value for key, value in beside.kept.items() if key not in self.kept}
+
     def keep_for_page(self, record: dict) -> None:
         kind = record["record"]
         if kind == "run":

@@ -1,6 +1,7 @@
 """The run's time model: each agent's lane of intervals, nested under its spawner, the time each agent and the run
 spent by part, and the critical path; as the `span` and `time` records every output reads."""
 
+from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,18 @@ class TimeModel:
                             key=lambda span: (span.start, rank[span.agent], span.end))  # fmt: skip
         for number, span in enumerate(self.spans, 1):
             span.id = number
+
+    def preview(self, agents: list, unanswered: list, interactive: bool, most: int) -> "TimeModel | None":
+        """The model `finish` would build if the run ended now (a call not answered yet waits to the last moment
+        read), made on copies of the intervals gathered so far, which stay as they are; None past `most` of them,
+        where it would cost more than the page could hold."""
+        if len(self.lanes.spans) > most:
+            return None
+        lanes = Lanes(spans=[copy(span) for span in self.lanes.spans], prompted=set(self.lanes.prompted),
+                      agent_ids=dict(self.lanes.agent_ids), left_out=self.lanes.left_out)  # fmt: skip
+        model = TimeModel(self.wait_tools, lanes, interactive)
+        model.finish(agents, unanswered)
+        return model
 
     def typed_prompts(self, account: Any) -> dict[int, float | None]:
         """The exchanges a typed prompt led to, each with when the account says it was submitted."""

@@ -13,6 +13,7 @@ from probe.common.errors import one_line
 from probe.read.traffic import exchange_of_line
 from probe.redact.maintained import rule_set
 from probe.runs.folders import load_manifest
+from probe.write.live.time_so_far import TimeSoFar
 from probe.write.viewer.inert import header_json
 
 
@@ -42,6 +43,8 @@ class LiveData:
         self.exchanges = 0
         self.ended = False
         self.header: tuple[int, bytes] | None = None  # (version, inert JSON), made again when the data changed
+        self.time_so_far = TimeSoFar(reading)  # the timeline's model until the run's own is made, at its end
+        self.refreshes = 0  # times the header was made again for that model alone (made later than its exchange)
 
     @property
     def page(self) -> Any:
@@ -90,15 +93,20 @@ class LiveData:
 
     def version(self) -> int:
         """Changes whenever the header may have (held under the lock)."""
-        return 2 * self.lines + self.ended
+        return 2 * (self.lines + self.refreshes) + self.ended
 
     def wait(self, since: tuple[int, int], version: int, timeout: float) -> None:
         """Returns once there is something newer than `since` and `version`, the run has ended, or after `timeout`
         seconds: a page that asks is answered the moment a line is read, not at its next question."""
         with self.changed:
+            # A timeline model put off (made at most so often) is made once it may be: the page is told then.
+            due = None if self.ended else self.time_so_far.wait(self.exchanges)
             self.changed.wait_for(
-                lambda: self.ended or self.version() != version or self.page.counts() != since, timeout
+                lambda: self.ended or self.version() != version or self.page.counts() != since,
+                timeout if due is None else min(timeout, due),
             )
+            if not self.ended and self.version() == version and self.time_so_far.wait(self.exchanges) == 0.0:
+                self.refreshes += 1
 
     def snapshot(self) -> Snapshot:
         with self.lock:
@@ -106,7 +114,9 @@ class LiveData:
             if self.header is None or self.header[0] != version:
                 manifest, problem = load_manifest(self.run)  # as it is now: running, then how the run ended
                 warnings = self.warnings + ([problem] if problem else [])
-                self.header = version, header_json(self.reading.page_header(self.traffic, manifest, warnings))
+                header = self.reading.page_header(self.traffic, manifest, warnings)
+                so_far = None if self.ended else self.time_so_far.header_insight(self.exchanges, manifest)
+                self.header = version, header_json(header if so_far is None else {**header, "insight": so_far})
             return Snapshot(self.page.counts(), self.header[1], version, self.ended)
 
     def write_page_data(self, out: BinaryIO, snapshot: Snapshot) -> None:

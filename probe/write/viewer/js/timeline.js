@@ -76,6 +76,7 @@ function refreshTimeline() {
   timeline.model = model;
   const notes = [];
   if (model.derived && model.count) notes.push("Model calls only, from each turn's own times: the run's time model (tools, sub-agents, user and agent time) is not in this page's data yet (a live page gets it once the run has been read to the end).");
+  if (model.provisional) notes.push("The run is still going: its time as it stands at the last exchange read (a call not answered yet lasts to that moment), drawn again as the run grows.");
   if (!model.count) notes.push("No interval to draw: no exchange has a time.");
   if (model.leftOut) notes.push("This page draws the run's first " + number(model.count) + " intervals; " + number(model.leftOut) + " more are in insight.jsonl.");
   timeline.parts.note.textContent = notes.join(" ");

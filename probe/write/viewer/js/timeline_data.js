@@ -1,7 +1,8 @@
 // The timeline's data: one lane per agent in the agent tree's order, each interval of the run's time model (the
 // header's `span` records, docs/formats.md) on its agent's lane, overlapping ones stacked in sub-rows of that lane.
-// Until the model is there (a live page: it is made when the reading ends), the lanes hold the model calls of the
-// turns so far, from each turn's own timing.
+// A live page's header holds the model as it would be if the run ended at the last exchange read (`provisional`),
+// made again as the run grows; where it holds none (past the intervals a page holds), the lanes hold the model
+// calls of the turns so far, from each turn's own timing, until the run's own model comes at its end.
 
 const TIMELINE_KINDS = ["model", "tool", "sub_agent", "user", "agent"];
 
@@ -97,7 +98,8 @@ function stacked(spans) {
 }
 
 // Everything the timeline draws: {lanes: [{agent, name, depth, rows: [[span]], order: [span]}], from, to, derived,
-// leftOut}. `derived`: the spans come from the turns, the run's model is not there yet.
+// leftOut, provisional}. `derived`: the spans come from the turns, the run's model is not there yet; `provisional`:
+// the model is the run's so far (a live page's).
 function timelineModel() {
   const insight = runInsight();
   const recorded = Array.isArray(insight.spans) ? insight.spans : [];
@@ -123,7 +125,8 @@ function timelineModel() {
   });
   const leftOut = derived ? 0 : numberOr(insight.spans_left_out, 0);
   const byId = new Map(spans.map((span) => [span.id, span]));
-  return { lanes: drawn, from, to, derived, leftOut, count: spans.length, byId };
+  const provisional = !derived && insight.provisional === true;
+  return { lanes: drawn, from, to, derived, leftOut, count: spans.length, byId, provisional };
 }
 
 // The index in `spans` (of one row: ordered by start and end) of the first one ending at or after `time`.

@@ -1,0 +1,94 @@
+"""The live viewer's timeline while a run grows, in the real headless Chromium: the time model as it stands at the
+last exchange read, its lanes and intervals growing line by line, and once the run ends the model report.html draws
+for the same capture."""
+
+import io
+import itertools
+import json
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+from test_live import DATA
+from test_viewer import assert_quiet
+from test_viewer_overview import SUBAGENTS
+
+from probe.analyse.prices_kept import keeping_prices
+from probe.analysis.report import viewer_reading, write_report
+from probe.runs.targets import load_target
+from probe.write.live.run_data import LiveData
+from probe.write.live.viewer import LiveViewer
+from probe.write.viewer.headless import open_page
+
+pytestmark = pytest.mark.browser
+# What the page's timeline holds: each lane's agent, readable name and how many intervals it has.
+DRAWN = "timeline.model.lanes.map((lane) => [lane.agent, lane.name, lane.order.length])"
+
+
+def drawn(page) -> list[list]:
+    """The timeline's lanes as the page holds them, checked against the labels it drew."""
+    lanes = page.evaluate(DRAWN)
+    assert page.locator("#time-view .tl-label title").all_text_contents() == [name for _, name, _ in lanes]
+    return lanes
+
+
+def test_the_live_timeline_grows_with_the_run_and_ends_as_report_html_draws_it(browser, tmp_path):
+    source = SUBAGENTS / "claude-code"
+    run = tmp_path / "data" / "claude-code" / "subagents"
+    run.mkdir(parents=True)
+    shutil.copy(source / "manifest.json", run)
+    lines = (source / "traffic.jsonl").read_bytes().splitlines(keepends=True)
+    traffic = run / "traffic.jsonl"
+    traffic.write_bytes(b"")
+    reading, job = viewer_reading(run, load_target("claude-code"))
+    viewer = LiveViewer(LiveData(job.traffic, reading, job.warnings)).start(io.StringIO())
+    try:
+        watched = open_page(browser, viewer.server.url)
+        page = watched.page
+        page.locator("header.top button", has_text="Timeline").click()
+        grown = []
+        with traffic.open("ab") as out:
+            for count, line in enumerate(lines, 1):
+                out.write(line)
+                out.flush()
+                # The page has this exchange, and draws the model made with it (not the turns' own times).
+                page.wait_for_function(
+                    "n => TURNS.length === n && timeline.model.provisional"
+                    " && timeline.model.count === DATA.header.insight.spans.length"
+                    " && DATA.header.insight.spans.some((span) => span.exchanges.includes(n))",
+                    arg=count,
+                    timeout=5000,
+                )
+                grown.append(drawn(page))
+                expect(page.locator("#time-view .tl-note")).to_contain_text("The run is still going")
+        viewer.run_ended()
+        expect(page.locator("#live-status")).to_have_text(f"the run ended: {len(lines)} exchanges")
+        page.wait_for_function("!timeline.model.provisional && DATA.header.insight.run !== null")
+        final = drawn(page)
+        final_spans = page.evaluate("DATA.header.insight.spans")
+        expect(page.locator("#time-view .tl-note")).not_to_contain_text("still going")
+        assert watched.asked and all(asked.startswith(viewer.server.url + "since?") for asked in watched.asked)
+        assert_quiet(watched)
+        page.context.close()
+    finally:
+        viewer.close()
+    # Lanes come as their agents make requests, and no lane's intervals ever shrink.
+    names = [[name for _, name, _ in lanes] for lanes in grown]
+    assert [len(lanes) for lanes in names] == [1, 2, 3, 3, 3, 3]
+    assert names[0] == ["main"] and names[-1] == [name for _, name, _ in final]
+    for before, after in itertools.pairwise(grown):
+        had = {agent: spans for agent, _, spans in before}
+        assert all(spans >= had.get(agent, 0) for agent, _, spans in after)
+    assert sum(spans for *_, spans in grown[0]) < sum(spans for *_, spans in grown[-1])
+    # Ended: the run's own model, as report.html draws it for the same capture.
+    folder = tmp_path / "report"
+    folder.mkdir()
+    with keeping_prices(run, []):  # (priced as the live reading was)
+        report, _ = write_report(traffic, folder / "report.md", load_target("claude-code"), run)
+    written = json.loads(DATA.search(report.with_suffix(".html").read_bytes()).group(1))
+    assert final_spans == written["header"]["insight"]["spans"] and len(final_spans) == 11
+    watched = open_page(browser, report.with_suffix(".html"))
+    watched.page.locator("header.top button", has_text="Timeline").click()
+    assert drawn(watched.page) == final
+    assert_quiet(watched)
+    watched.page.context.close()
