@@ -20,7 +20,6 @@ from probe.write.live.run_data import LiveData
 from probe.write.live.viewer import LiveViewer
 from probe.write.viewer.headless import open_page
 
-pytestmark = pytest.mark.browser
 # What the page's timeline holds: each lane's agent, readable name and how many intervals it has.
 DRAWN = "timeline.model.lanes.map((lane) => [lane.agent, lane.name, lane.order.length])"
 
@@ -32,6 +31,8 @@ def drawn(page) -> list[list]:
     return lanes
 
 
+@pytest.mark.browser
+@pytest.mark.slow  # (4–6 s: six exchanges, each awaited in the page, then report.html written and opened)
 def test_the_live_timeline_grows_with_the_run_and_ends_as_report_html_draws_it(browser, tmp_path):
     source = SUBAGENTS / "claude-code"
     run = tmp_path / "data" / "claude-code" / "subagents"
@@ -92,3 +93,30 @@ def test_the_live_timeline_grows_with_the_run_and_ends_as_report_html_draws_it(b
     assert drawn(watched.page) == final
     assert_quiet(watched)
     watched.page.context.close()
+
+
+@pytest.mark.parametrize("target", ["claude-code", "codex"])
+def test_the_model_so_far_leaves_the_runs_own_records_as_they_would_be(target, tmp_path):
+    """A reading whose header was made, with the model so far, after every exchange ends with the records of one
+    never asked for it; each model so far names every agent that had made a request by then."""
+    source = SUBAGENTS / target
+    lines = (source / "traffic.jsonl").read_bytes().splitlines()
+    ended = []
+    for previewed in (True, False):
+        run = tmp_path / str(previewed) / target / "subagents"
+        run.mkdir(parents=True)
+        for name in ("manifest.json", "traffic.jsonl"):
+            shutil.copy(source / name, run)
+        reading, job = viewer_reading(run, load_target(target))
+        data = LiveData(job.traffic, reading, job.warnings)
+        for line in lines:
+            data.take(line)
+            if previewed:
+                insight = json.loads(data.snapshot().header)["insight"]
+                assert insight["provisional"] is True and insight["spans"] and insight["times"][-1]["name"] == "run"
+                lanes = {record["agent"] for record in insight["times"] if record["agent"] is not None}
+                assert lanes == set(reading.totals.insight.agents.agents)
+                assert data.time_so_far.made_for == data.exchanges
+        data.end()
+        ended.append((reading.totals.insight.time.records(1), json.loads(data.snapshot().header)["insight"]))
+    assert ended[0] == ended[1] and ended[0][0] and "provisional" not in ended[0][1]
