@@ -27,7 +27,7 @@ DRAWN = "timeline.model.lanes.map((lane) => [lane.agent, lane.name, lane.order.l
 def drawn(page) -> list[list]:
     """The timeline's lanes as the page holds them, checked against the labels it drew."""
     lanes = page.evaluate(DRAWN)
-    assert page.locator("#time-view .tl-label title").all_text_contents() == [name for _, name, _ in lanes]
+    expect(page.locator("#time-view .tl-label title")).to_have_text([name for _, name, _ in lanes])  # (drawn soon)
     return lanes
 
 
