@@ -265,6 +265,30 @@ def agent_name(arguments) -> str | None:
     return None
 
 
+def depths(agents: list[Agent]) -> dict[str, int]:
+    """Each agent's depth_of, found once for the tree: a chain of thousands of agents (a hostile capture's) would
+    otherwise be walked again for every agent on it."""
+    by_id = {agent.id: agent for agent in agents}
+    found: dict[str, int] = {}
+    for agent in agents:
+        path: list[Agent] = []
+        on_path: set[str] = set()
+        current: Agent | None = agent
+        while current is not None and current.id not in found and current.id not in on_path:
+            path.append(current)
+            on_path.add(current.id)
+            current = by_id.get(current.parent) if current.parent is not None else None
+        if current is not None and current.id in on_path:  # a loop in hostile headers: each walks it on its own
+            for each in path:
+                found[each.id] = depth_of(each, by_id)
+            continue
+        below = -1 if current is None else found[current.id]
+        for each in reversed(path):
+            below += 1
+            found[each.id] = below
+    return found
+
+
 def depth_of(agent: Agent, by_id: dict[str, Agent]) -> int:
     """How many parents up the tree the agent is from a main agent (a loop in hostile headers stops it)."""
     found, seen = 0, {agent.id}

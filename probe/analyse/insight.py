@@ -67,10 +67,11 @@ class Insight:
             call.result = call.parsed = None  # read: no need to hold them until the run ends
         return found, answered
 
-    def time_so_far(self, manifest: dict | None, most: int) -> TimeModel | None:
-        """The time model as `finish` would make it if the run ended now, with nothing gathered changed (the live
-        page's timeline); None past `most` intervals."""
-        return self.time.preview(self.agents.preview(), self.tools.unanswered(), interactive_session(manifest), most)
+    def time_so_far(self, manifest: dict | None, most: int) -> list[dict] | None:
+        """The time model's records as `finish` would make them if the run ended now, with nothing gathered changed
+        (the live page's timeline); None past `most` intervals."""
+        model = self.time.preview(self.agents.preview(), self.tools.unanswered(), interactive_session(manifest), most)
+        return None if model is None else model.records(SCHEMA)
 
     def finish(self, manifest: dict | None = None) -> tuple[list[Agent], list[ToolCall]]:
         """The agent tree, and the tool calls no request answered; `manifest` says whether the run was an

@@ -78,6 +78,8 @@ ZERO_WIDTH_SPACE = "\u200b"
 # Applied to captured text before it is escaped: the report's secret masking, or nothing.
 CAPTURE_MASK: ContextVar[Callable[[str], str]] = ContextVar("capture_mask", default=str)
 
+TREE_INDENT = "\u00a0\u00a0"  # two no-break spaces a level of a tree: a table cell keeps them, so it shows its depth
+
 
 @contextmanager
 def masked_by(mask: Callable[[str], str]) -> Iterator[None]:

@@ -7,7 +7,7 @@ from probe.analyse.tool_calls import ToolTimeline
 from probe.common import markdown as md
 from probe.common.counting import counted
 
-INDENT = "\u00a0\u00a0"  # two no-break spaces a level: a table cell keeps them, so the tree shows its depth
+INDENT = md.TREE_INDENT
 
 
 def tree_order(agents: list[Agent]) -> list[tuple[Agent, int]]:

@@ -3,7 +3,7 @@ per turn as it streams past, one per tool call as its result comes back, then th
 
 from typing import Any, BinaryIO
 
-from probe.analyse.agents import Agent, depth_of
+from probe.analyse.agents import Agent, depths
 from probe.analyse.cost import Costs
 from probe.analyse.insight import SCHEMA, Insight, TurnInsight
 from probe.analyse.prompt_cache import CacheTurn, Cause
@@ -24,6 +24,8 @@ PAGE_SPANS = 20_000  # intervals the viewer's timeline draws (about 7 MB of a pa
 class InsightLines:
     """The records of one run's insight file, written to `out` (nothing is written without one), and kept for the
     viewer when `keep` (`kept`: the agents, the run, and the first PAGE_TOOL_CALLS tool calls)."""
+
+    page_spans = PAGE_SPANS  # the spans the page keeps (the live viewer reads it here)
 
     def __init__(self, out: BinaryIO | None, redact: bool = True, keep: bool = False):
         self.out = out
@@ -110,9 +112,10 @@ class InsightLines:
     def finish(self, insight: Insight, agents: list[Agent], unanswered: list[ToolCall]) -> None:
         """The calls no request answered, the agents, and the run's totals, from `insight` once it has finished."""
         self.calls(unanswered)
+        depth = depths(agents)
         for agent in agents:
             spend = insight.costs.by_agent.get(agent.id)
-            self.write({**agent_record(agent, agents), "cost": None if spend is None else spend.to_json()})
+            self.write({**agent_record(agent, depth[agent.id]), "cost": None if spend is None else spend.to_json()})
         for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
             self.write(record)
         total_input, total_cached, reporting = insight.cache.totals()
@@ -153,12 +156,12 @@ def cause_record(cause: Cause | None) -> dict | None:
     return None if cause is None else {"kind": cause.kind, "text": cause.template.format(*cause.values)}
 
 
-def agent_record(agent: Agent, agents: list[Agent]) -> dict[str, Any]:
+def agent_record(agent: Agent, depth: int) -> dict[str, Any]:
     spawn = agent.spawn
     return {
         "record": "agent", "schema": SCHEMA, "id": agent.id, "name": agent.name, "path": agent.label,
         "parent": agent.parent,
-        "depth": depth_of(agent, {each.id: each for each in agents}),
+        "depth": depth,
         "spawned_by": None if spawn is None else {"turn": spawn.turn, "call_id": spawn.call_id, "tool": spawn.tool},
         "requests": len(agent.requests), "first_request": agent.requests[0] if agent.requests else None,
         "turns_with_usage": agent.tokens.turns,

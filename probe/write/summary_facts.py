@@ -3,7 +3,7 @@ tools), as pieces of text that each output shows its own way: our words as prose
 
 from dataclasses import dataclass
 
-from probe.analyse.agents import Agent, depth_of
+from probe.analyse.agents import Agent, depths
 from probe.analyse.context import HISTORY, INSTRUCTIONS, TOOLS, ContextFilling
 from probe.analyse.cost import Costs, dollars
 from probe.analyse.insight import SCHEMA, Insight
@@ -121,8 +121,8 @@ def agents_fact(agents: list[Agent]) -> Fact:
     spawned = [agent for agent in agents if agent.parent is not None]
     if not spawned:
         return "Agents", ["one agent made every request"]
-    by_id = {agent.id: agent for agent in agents}
-    deepest = max(depth_of(agent, by_id) for agent in spawned)
+    depth = depths(agents)
+    deepest = max(depth[agent.id] for agent in spawned)
     pieces: list[Piece] = [
         f"{len(agents)} ({len(spawned)} sub-agent{s(len(spawned))}, {deepest} level{s(deepest)} deep): "
     ]

@@ -3,7 +3,6 @@ path, the chain of intervals that set the end time (from insight.jsonl's `span` 
 
 from probe.common import markdown as md
 from probe.common.counting import counted
-from probe.write.agents_section import INDENT
 from probe.write.time_parts import LABELS, OVERLAPS, PARTS, parts_of, percents, said, seconds, tenths
 
 TOOLS_NAMED = 3  # tools named in a row's `tools by tool`; the rest are counted
@@ -69,7 +68,9 @@ def time_row(record: dict, columns: list[str]) -> list:
         name = md.strong("run")
     else:
         depth = record["depth"]
-        name = md.Markdown(INDENT * depth + ("└ " if depth else "") + "{}").format(md.inline(str(record.get("name"))))
+        name = md.Markdown(md.TREE_INDENT * depth + ("└ " if depth else "") + "{}").format(
+            md.inline(str(record.get("name")))
+        )
     return [name, said(total), *(cells[part] for part in columns), by_tool(record)]
 
 

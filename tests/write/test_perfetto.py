@@ -7,8 +7,8 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import perfetto_records as time_records
 import pytest
-import time_records
 from speedscope_install import ensure_installed
 
 from probe.analysis import export

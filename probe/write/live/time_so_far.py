@@ -4,9 +4,6 @@ read, made again as the run grows at a bounded cost, and never changing what the
 import time
 from typing import Any
 
-from probe.analyse.insight import SCHEMA
-from probe.write.insight_lines import PAGE_SPANS
-
 CHEAP = 0.01  # seconds: a model made this fast is made again for every exchange
 SHARE = 10  # a slower one at most once a second, and for at most 1/SHARE of the time
 
@@ -34,8 +31,10 @@ class TimeSoFar:
         none could be made (more intervals than the page holds: the page draws the turns' own times)."""
         if self.wait(exchanges) == 0.0:
             began = time.monotonic()
-            model = self.reading.totals.insight.time_so_far(manifest, PAGE_SPANS)
-            self.records = None if model is None else self.reading.insight.kept_beside(model.records(SCHEMA))
+            # (The page's bound is the insight lines' own, not imported: importing them would stack the live viewer's
+            # imports a level deeper.)
+            found = self.reading.totals.insight.time_so_far(manifest, self.reading.insight.page_spans)
+            self.records = None if found is None else self.reading.insight.kept_beside(found)
             self.made_for, self.made_at = exchanges, time.monotonic()
             self.cost = self.made_at - began
         if self.records is None:
