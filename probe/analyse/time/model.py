@@ -135,21 +135,29 @@ class TimeModel:
 
 def mark_sub_agents(spans, named, agents, by_id, label_of, run_end, wait_tools) -> None:
     """A tool call that spawned an agent, or whose result names one (a wait for it), is a sub-agent span: the
-    parent's wait, which lasts until the sub-agent's last answer if that came later."""
+    parent's wait. A spawning call answered before its sub-agent finished (a launch acknowledged at once) lasts
+    until the sub-agent's last answer, unless a later call of the parent waited for it (codex's wait_agent)."""
     spawned = {agent.spawn.call_id: agent for agent in agents if agent.spawn is not None and agent.spawn.call_id}
+    spawns: list[Span] = []
+    waited: set[tuple[str, str]] = set()  # (parent, child) of the waits that are calls of their own
     for index, span in enumerate(spans):
         if span.kind != TOOL:
             continue
         child = spawned.get(span.call_id) if span.call_id else None
-        if child is None:
+        if child is not None:
+            spawns.append(span)
+        else:
             ids = [by_id.get(name) or by_id.get(label_of.get(name, "")) for name in named.get(index, [])]
             child = next((agent for agent in ids if agent is not None and agent.id != span.agent), None)
-        if child is None and (span.name or "").rsplit(".", 1)[-1] in wait_tools:
-            child = waited_for(span, by_id)
-        if child is None:
-            continue
-        span.kind, span.child, span.name = SUB_AGENT, child.id, child.name or child.id
-        if child.end is not None and child.end > span.end and not span.open:
+            if child is None and (span.name or "").rsplit(".", 1)[-1] in wait_tools:
+                child = waited_for(span, by_id)
+            if child is not None:
+                waited.add((span.agent, child.id))
+        if child is not None:
+            span.kind, span.child, span.name = SUB_AGENT, child.id, child.name or child.id
+    for span in spawns:
+        child = by_id[span.child]
+        if (span.agent, child.id) not in waited and child.end is not None and child.end > span.end and not span.open:
             span.end = min(child.end, run_end)
 
 
