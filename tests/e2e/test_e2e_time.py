@@ -7,8 +7,10 @@ import json
 
 import pytest
 from conftest import FRESH_RUNS, read_traffic
+from perfetto_reading import assert_every_event_is_on_a_named_track, expected_lanes, read_back
 from time_section_rows import time_rows
 
+from probe.analysis import export
 from probe.mock.subagents import parallel_prompt
 from probe.mock.wording import final_answer_text
 from probe.write.time_parts import LABELS
@@ -154,3 +156,19 @@ def test_the_reports_time_section_shows_the_records_with_parts_that_add_up(paral
         assert abs(sum(shown.values()) - row["wall"]) < 0.01  # rounded so that they add up
         for part, seconds in record["parts"].items():
             assert abs(shown.get(LABELS[part], 0.0) - seconds) <= 0.1, (part, seconds, row)
+
+
+def test_the_perfetto_export_reads_back_as_a_named_process_per_agent_with_every_interval(parallel_run, tmp_path):
+    """The run's Perfetto trace, read back by speedscope's importer: one named process per agent, every lane on a
+    named track, and each interval a slice of its duration (a model call with its waiting and streaming too)."""
+    _, run, records, _ = parallel_run
+    trace = tmp_path / "trace.json"
+    assert export.main(["--run", str(run), "--format", "perfetto", "--output", str(trace)]) == 0
+    lanes = read_back(trace)
+    assert lanes == expected_lanes(run / "insight.jsonl")
+    spans = of_kind(records, "span")
+    models = [span for span in spans if span["kind"] == "model" and span["first_byte"] is not None]
+    assert sum(sum(slices.values()) for slices in lanes.values()) == len(spans) + 2 * len(models)
+    names = [record["name"] for record in of_kind(records, "agent")]
+    assert len(names) == 3
+    assert_every_event_is_on_a_named_track(trace, names)

@@ -3,74 +3,19 @@ importer: a named process per agent, a named track per lane, every interval a sl
 
 import json
 import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 
 import perfetto_records as time_records
 import pytest
-from speedscope_install import ensure_installed
+from perfetto_reading import assert_every_event_is_on_a_named_track, expected_lanes, read_back
 
 from probe.analysis import export
 from probe.common.errors import run_main
 from probe.write import perfetto
 from probe.write.perfetto import write_trace
 
-READER = Path(__file__).resolve().parents[1] / "speedscope_read.mjs"
 SUBAGENTS = Path(__file__).resolve().parents[1] / "data" / "subagents"
-
-
-def speedscope(trace: Path) -> dict:
-    """What speedscope 1.25.0's importer reads from `trace`: its lanes (profiles) with their slices."""
-    done = subprocess.run(["node", str(READER), str(ensure_installed()), str(trace)], capture_output=True, text=True,
-                          timeout=60, check=True)  # fmt: skip
-    return json.loads(done.stdout)
-
-
-def expected_lanes(insight: Path) -> dict[str, Counter]:
-    """From insight.jsonl: each agent's readable name, then the speedscope lane each span lands on (by kind,
-    numbered as the export allocates lanes), with the slice names and durations (µs) it must hold."""
-    records = [json.loads(line) for line in insight.read_text().splitlines()]
-    agents = {record["id"]: (pid, record["name"]) for pid, record in
-              enumerate((r for r in records if r["record"] == "agent"), 1)}  # fmt: skip
-    origin = min(r["start"] for r in records if r["record"] in ("agent", "span"))
-    lanes, ends = {}, {}
-    for span in (r for r in records if r["record"] == "span"):
-        pid, name = agents[span["agent"]]
-        start, end = (round((span[key] - origin) * 1e6) for key in ("start", "end"))
-        taken = ends.setdefault((pid, span["kind"]), [])
-        lane = next((i for i, lane_end in enumerate(taken) if lane_end <= start), len(taken))
-        taken[lane : lane + 1] = [end]
-        track = perfetto.TRACKS[span["kind"]] + ("" if lane == 0 else f" {lane + 1}")
-        tid = perfetto_tid(span["kind"], lane)
-        slices = lanes.setdefault(f"{name} (pid {pid}), {track} (tid {tid})", Counter())
-        slices[(span["name"], end - start)] += 1
-        if span["kind"] == "model" and span["first_byte"] is not None:
-            first_byte = round((span["first_byte"] - origin) * 1e6)
-            slices[("waiting", first_byte - start)] += 1
-            slices[("streaming", end - first_byte)] += 1
-    return lanes
-
-
-def perfetto_tid(kind: str, lane: int) -> int:
-    return (list(perfetto.TRACKS).index(kind) + 1) * 1000 + lane + 1
-
-
-def read_back(trace: Path) -> dict[str, Counter]:
-    read = speedscope(trace)
-    assert read["warnings"] == []  # no slice cut or ended out of order: no two overlap on a lane
-    return {lane["name"]: Counter((s["name"].split(" {")[0], s["duration"]) for s in lane["slices"])
-            for lane in read["lanes"]}  # fmt: skip
-
-
-def assert_every_event_is_on_a_named_track(trace: Path, agent_names: list[str]) -> list[dict]:
-    events = json.loads(trace.read_bytes())["traceEvents"]
-    processes = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
-    threads = {(e["pid"], e["tid"]) for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
-    assert sorted(processes.values()) == sorted(agent_names)
-    assert {(e["pid"], e["tid"]) for e in events if e["ph"] != "M"} <= threads
-    assert {e["ph"] for e in events} <= {"M", "X", "s", "f"}
-    return events
 
 
 @pytest.mark.parametrize("run", ["THREE_AGENTS", "CODEX_LIKE"])
