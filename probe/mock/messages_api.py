@@ -4,6 +4,7 @@ import json
 import uuid
 from typing import Any
 
+from probe.common.counting import counted
 from probe.mock import subagents, tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words, tagged_summary, typed_words
@@ -229,7 +230,7 @@ def plan(request: dict, finish_command: str | None = None) -> tuple[EventStream,
         stream.thinking(f"The user asked for code. I will call {name} once before answering.")
         stream.text(f"Let me run {name} first.")
     else:  # side by side in one answer, as a model asks for calls that can run at once
-        stream.thinking(f"The task needs {len(calls)} calls of {name}, which can run at once.")
+        stream.thinking(f"The task needs {counted(len(calls), 'call')} of {name}, which can run at once.")
         stream.text(f"Let me run {name} {len(calls)} times at once.")
     for name, arguments in calls:
         stream.tool_use(name, arguments)
