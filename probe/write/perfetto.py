@@ -61,7 +61,8 @@ class Trace:
             agent_id = stack.pop()
             order.append(agent_id)
             stack.extend(reversed(children.get(agent_id, [])))
-        order += [agent_id for agent_id in self.agents if agent_id not in set(order)]  # a cycle: after the rest
+        placed = set(order)
+        order += [agent_id for agent_id in self.agents if agent_id not in placed]  # a cycle: after the rest
         for index, agent_id in enumerate(order):
             agent = self.agents[agent_id]
             pid = agent["pid"]
