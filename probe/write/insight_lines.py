@@ -12,6 +12,7 @@ from probe.analyse.tool_calls import ToolCall
 from probe.common.fastjson import encoded
 from probe.redact.json_values import mask_json, masked_string
 from probe.write.account_records import account_records
+from probe.write.viewer import page_budget
 
 INSIGHT_FILE = "insight.jsonl"
 INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.insight.jsonl)
@@ -19,6 +20,7 @@ INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.in
 
 PAGE_TOOL_CALLS = 5000  # tool calls the viewer's overview lists; the insight file has them all
 PAGE_SPANS = 20_000  # intervals the viewer's timeline draws (about 7 MB of a page's 25): the insight file has them all
+SPANS_SHARE = 4  # and at most this share of the page's limit, so that a page held to less keeps room for its turns
 
 
 class InsightLines:
@@ -34,6 +36,7 @@ class InsightLines:
         self.memo: dict = {}
         self.keep = keep
         self.kept: dict[str, Any] = {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0}
+        self.span_bytes = 0  # of the spans kept for the page
 
     def write(self, record: dict) -> dict:
         """Write `record` (masked), and return it as written."""
@@ -74,8 +77,10 @@ class InsightLines:
                 self.kept["tool_calls_left_out"] += 1
         elif kind == "span":  # (the timeline's intervals: the first PAGE_SPANS, and a count of the others)
             spans = self.kept.setdefault("spans", [])
-            if len(spans) < PAGE_SPANS:
+            size = len(encoded(record)) + 1
+            if len(spans) < PAGE_SPANS and self.span_bytes + size <= page_budget.PAGE_LIMIT // SPANS_SHARE:
                 spans.append(record)
+                self.span_bytes += size
             else:
                 self.kept["spans_left_out"] = self.kept.get("spans_left_out", 0) + 1
         elif kind == "time":

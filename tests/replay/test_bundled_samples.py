@@ -98,7 +98,13 @@ def report_lines(run: Path) -> list[str]:
     are compared exactly, from turns.jsonl (see usage)."""
     volatile = normalised(run)
     kept = []
+    timed = False
     for line in (run / "report.md").read_text().splitlines():
+        # Where the time went is the run's own pace: which parts it has, their order and the critical path's steps
+        # (the time model's exchanges and lanes are checked on fresh runs in tests/e2e/test_e2e_time.py).
+        timed = line == "## Time" or (timed and not line.startswith("## "))
+        if timed or line.startswith("- Time: "):
+            continue
         # How the agent was run: a replay's manifest says it (a prompt, a private home), and the samples were recorded
         # before manifests did.
         if re.search(r"Generated at|Source:", line) or line.startswith("- Agent run: "):

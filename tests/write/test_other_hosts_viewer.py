@@ -33,7 +33,7 @@ def test_the_run_panel_lists_other_hosts_as_inert_text(browser, tmp_path):
     posthog = by_host["us.i.posthog.com"]
     assert posthog[2] == "5" and HOSTILE_EVENT + " ×1" in posthog[7]
     assert all(f"{payload} ×1" in posthog[7] for payload in SCRIPT_PAYLOADS[:4])
-    assert page.locator("img, iframe, svg:not(.tokens), style").count() == 1  # only the page's own <style>
+    assert page.locator("img, iframe, svg:not(.tokens, .tl-svg), style").count() == 1  # only the page's own <style>
     assert page.locator("script").count() == 2
     assert_quiet(watched)
     watched.page.context.close()

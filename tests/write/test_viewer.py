@@ -363,7 +363,8 @@ def test_a_hostile_capture_runs_nothing_and_shows_its_text(browser, tmp_path):
     page.fill("#search", "</script>")
     expect(page.locator("#search-count")).to_have_text(re.compile(r"1 of \d+ hits?"))
     assert page.locator("script").count() == 2  # the data and the viewer's own script
-    assert page.locator("img, iframe, link, base, svg:not(.tokens), style").count() == 1  # only our <style>
+    assert page.locator("svg.tl-svg").count() == 1  # the timeline's own drawing
+    assert page.locator("img, iframe, link, base, svg:not(.tokens, .tl-svg), style").count() == 1  # only our <style>
     assert_quiet(watched)
     watched.page.context.close()
 

@@ -5,6 +5,7 @@ The run's intervals are the time model's `span` and `time` records (docs/formats
 insight of a real capture's reading, on the real exchanges of its three agents."""
 
 import json
+import re
 import sys
 
 import pytest
@@ -76,6 +77,7 @@ def with_spans(monkeypatch):
             finish(self, insight, agents, unanswered)
             # In place of the time model's own records of the reading, those of known figures.
             self.kept.update(spans=[], times=[], spans_left_out=0)
+            self.span_bytes = 0
             for record in make(agents):
                 self.write(record)
 
@@ -95,7 +97,8 @@ def three(browser, tmp_path_factory):
         def finished(self, insight, agents, unanswered):
             finish(self, insight, agents, unanswered)
             names.update({agent.id: (agent.name, agent.requests) for agent in agents})
-            self.kept.update(spans=[], times=[], spans_left_out=0)  # (the model's own: those of known figures instead)
+            self.kept.update(spans=[], times=[], spans_left_out=0)
+            self.span_bytes = 0  # (the model's own: those of known figures instead)
             for record in three_agents(agents):
                 self.write(record)
 
@@ -237,9 +240,14 @@ def test_a_1000_turn_session_keeps_its_first_intervals_and_draws_only_what_is_in
     watched = open_page(browser, page_path)
     page = watched.page
     page.locator("header.top button", has_text="Timeline").click()
-    expect(page.locator("#time-view .tl-note")).to_have_text(
-        "This page draws the run's first 20,000 intervals; 50 more are in insight.jsonl."
+    # The page keeps the first intervals up to 20,000, or fewer where they would take more than a quarter of its limit.
+    note = re.compile(r"This page draws the run's first ([\d,]+) intervals; ([\d,]+) more are in insight\.jsonl\.")
+    expect(page.locator("#time-view .tl-note")).to_have_text(note)
+    kept, more = (
+        int(count.replace(",", ""))
+        for count in note.fullmatch(page.locator("#time-view .tl-note").inner_text()).groups()
     )
+    assert kept + more == extra and 15_000 < kept <= insight_lines.PAGE_SPANS
     # 20,000 overlapping intervals in sub-rows, drawn as marks at most a pixel apart: far fewer elements than intervals.
     drawn = page.locator("#time-view .tl-span, #time-view .tl-many").count()
     assert 0 < drawn < 5000

@@ -180,7 +180,7 @@ function timelineControls(parts) {
 
 // The header's Timeline button: the view is reached as the overview is, a step in the history away from a turn.
 function timelineButton() {
-  const button = el("button", { type: "button", class: "to-overview", title: "The run on a time axis" }, "Timeline");
+  const button = el("button", { type: "button", class: "to-timeline", title: "The run on a time axis" }, "Timeline");
   button.addEventListener("click", () => {
     if (addressedTurn() !== undefined) {
       remember();
