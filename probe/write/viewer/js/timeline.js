@@ -52,8 +52,10 @@ function buildTimeline() {
     button("Whole run", "Show the whole run (0)", () => wholeTimeline()),
     parts.range);
   timeline.parts = parts;
-  append(box, [el("h2", { id: "time-view-title" }, "Timeline"), parts.note, parts.tools, timelineLegend(), parts.readout,
-    parts.frame, parts.scroll]);
+  // The figures' line goes below the plot: above it, a line that wraps on hover moved the plot under the pointer
+  // between a press and its release, and the click landed beside the interval.
+  append(box, [el("h2", { id: "time-view-title" }, "Timeline"), parts.note, parts.tools, timelineLegend(), parts.frame,
+    parts.scroll, parts.readout]);
   document.getElementById("overview").after(box);
   timelineControls(parts);
   refreshTimeline();
