@@ -22,28 +22,55 @@ def speedscope(trace: Path) -> dict:
 
 def expected_lanes(insight: Path) -> dict[str, Counter]:
     """From insight.jsonl: each agent's readable name, then the speedscope lane each span lands on (by kind,
-    numbered as the export allocates lanes), with the slice names and durations (µs) it must hold."""
+    numbered as the export allocates lanes), with the slice names and durations (µs) it must hold. Slices of no
+    length are left out: speedscope keeps or drops one by where its instant falls among its neighbours' ends
+    (`zero_length_spans` and `zero_length_events` check those in the trace itself)."""
+    lanes = {}
+    for lane, span, (start, end, first_byte) in placed_spans(insight):
+        slices = lanes.setdefault(lane, Counter())
+        if end > start:
+            slices[(shown_name(span), end - start)] += 1
+        if span["kind"] == "model" and first_byte is not None:
+            slices.update(piece for piece in [("waiting", first_byte - start), ("streaming", end - first_byte)]
+                          if piece[1] > 0)  # fmt: skip
+    return {lane: slices for lane, slices in lanes.items() if slices}
+
+
+def zero_length_spans(insight: Path) -> Counter:
+    """The spans of no length (to the µs), by kind and shown name."""
+    return Counter((span["kind"], shown_name(span)) for _, span, (start, end, _) in placed_spans(insight)
+                   if end <= start)  # fmt: skip
+
+
+def zero_length_events(trace: Path) -> Counter:
+    """The trace's interval events of no length (those with their span's args, not a model call's two parts), by
+    category and name: speedscope may drop them, so they are checked in the file."""
+    events = json.loads(trace.read_bytes())["traceEvents"]
+    return Counter((e["cat"], e["name"]) for e in events if e["ph"] == "X" and e["dur"] == 0 and "args" in e)
+
+
+def placed_spans(insight: Path):
+    """Each span with the lane it lands on (agent and kind, numbered as the export allocates lanes) and its start
+    end and first byte (or None) in µs from the run's start."""
     records = [json.loads(line) for line in insight.read_text().splitlines()]
     agents = {record["id"]: (pid, record["name"]) for pid, record in
               enumerate((r for r in records if r["record"] == "agent"), 1)}  # fmt: skip
     origin = min(r["start"] for r in records if r["record"] in ("agent", "span"))
-    lanes, ends = {}, {}
+    ends = {}
     for span in (r for r in records if r["record"] == "span"):
         pid, name = agents[span["agent"]]
         start, end = (round((span[key] - origin) * 1e6) for key in ("start", "end"))
+        first_byte = None if span.get("first_byte") is None else round((span["first_byte"] - origin) * 1e6)
         taken = ends.setdefault((pid, span["kind"]), [])
         lane = next((i for i, lane_end in enumerate(taken) if lane_end <= start), len(taken))
         taken[lane : lane + 1] = [end]
         track = perfetto.TRACKS[span["kind"]] + ("" if lane == 0 else f" {lane + 1}")
-        tid = perfetto_tid(span["kind"], lane)
-        slices = lanes.setdefault(f"{name} (pid {pid}), {track} (tid {tid})", Counter())
-        slices[(span["name"], end - start)] += 1
-        if span["kind"] == "model" and span["first_byte"] is not None:
-            first_byte = round((span["first_byte"] - origin) * 1e6)
-            # (speedscope keeps no slice of no length inside another that starts with it)
-            slices.update(piece for piece in [("waiting", first_byte - start), ("streaming", end - first_byte)]
-                          if end > start)  # fmt: skip
-    return lanes
+        yield f"{name} (pid {pid}), {track} (tid {perfetto_tid(span['kind'], lane)})", span, (start, end, first_byte)
+
+
+def shown_name(span: dict) -> str:
+    """A span's name as a slice shows it: a call whose name the capture lacks shows `?`."""
+    return "?" if span["name"] is None else span["name"]
 
 
 def perfetto_tid(kind: str, lane: int) -> int:
@@ -53,8 +80,9 @@ def perfetto_tid(kind: str, lane: int) -> int:
 def read_back(trace: Path) -> dict[str, Counter]:
     read = speedscope(trace)
     assert read["warnings"] == []  # no slice cut or ended out of order: no two overlap on a lane
-    return {lane["name"]: Counter((s["name"].split(" {")[0], s["duration"]) for s in lane["slices"])
-            for lane in read["lanes"]}  # fmt: skip
+    lanes = {lane["name"]: Counter((s["name"].split(" {")[0], s["duration"]) for s in lane["slices"]
+                                   if s["duration"] > 0) for lane in read["lanes"]}  # fmt: skip
+    return {lane: slices for lane, slices in lanes.items() if slices}
 
 
 def assert_every_event_is_on_a_named_track(trace: Path, agent_names: list[str]) -> list[dict]:

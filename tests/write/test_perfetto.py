@@ -8,7 +8,13 @@ from pathlib import Path
 
 import perfetto_records as time_records
 import pytest
-from perfetto_reading import assert_every_event_is_on_a_named_track, expected_lanes, read_back
+from perfetto_reading import (
+    assert_every_event_is_on_a_named_track,
+    expected_lanes,
+    read_back,
+    zero_length_events,
+    zero_length_spans,
+)
 
 from probe.analysis import export
 from probe.common.errors import run_main
@@ -59,6 +65,7 @@ def test_a_recorded_run_exports_once_and_reads_back_as_its_spans(agent, tmp_path
     lanes = expected_lanes(run / "insight.jsonl")
     assert sum(sum(slices.values()) for slices in lanes.values()) > 10
     assert read_back(run / "trace.perfetto.json") == lanes
+    assert zero_length_events(run / "trace.perfetto.json") == zero_length_spans(run / "insight.jsonl")
     agents = [json.loads(line)["name"] for line in (run / "insight.jsonl").read_text().splitlines()
               if json.loads(line)["record"] == "agent"]  # fmt: skip
     assert len(agents) == 3
