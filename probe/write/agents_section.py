@@ -6,6 +6,7 @@ from probe.analyse.cost import Costs, Spend, dollars
 from probe.analyse.tool_calls import ToolTimeline
 from probe.common import markdown as md
 from probe.common.counting import counted
+from probe.common.tree import depth_first
 
 INDENT = md.TREE_INDENT
 
@@ -13,26 +14,8 @@ INDENT = md.TREE_INDENT
 def tree_order(agents: list[Agent]) -> list[tuple[Agent, int]]:
     """Each agent with its depth, parents before their children; an agent whose parents form a loop (hostile
     headers) is listed at the top level, never twice and never lost."""
-    by_id = {agent.id: agent for agent in agents}
-    shown: list[tuple[Agent, int]] = []
-    seen: set[str] = set()
-
-    def visit(agent: Agent, level: int) -> None:
-        stack = [(agent, level)]
-        while stack:
-            current, depth = stack.pop()
-            if current.id in seen:
-                continue
-            seen.add(current.id)
-            shown.append((current, depth))
-            stack += [(by_id[child], depth + 1) for child in reversed(current.children) if child in by_id]
-
-    for agent in agents:
-        if agent.parent is None or agent.parent not in by_id:
-            visit(agent, 0)
-    for agent in agents:  # (only agents in a loop are left)
-        visit(agent, 0)
-    return shown
+    walk = depth_first([agent.id for agent in agents], [agent.parent for agent in agents])
+    return [(agents[index], depth) for index, depth in walk]
 
 
 def agents_section(agents: list[Agent], costs: Costs) -> list[str]:

@@ -6,6 +6,7 @@ from typing import BinaryIO
 import orjson
 
 from probe.common.lines import BoundedLines
+from probe.common.tree import depth_first
 from probe.write.perfetto_lanes import LANES_PER_TRACK, TRACKS, Lanes
 from probe.write.perfetto_slices import cut, micros, plain, seconds, span_slices
 
@@ -52,17 +53,8 @@ class Trace:
 
     def name_processes(self) -> None:
         """Each agent's process, named, sorted in tree order (children under their parent), labelled by parent."""
-        children: dict[str | None, list[str]] = {}
-        for agent_id, agent in self.agents.items():
-            parent = agent["parent"] if agent["parent"] in self.agents else None
-            children.setdefault(parent, []).append(agent_id)
-        order, stack = [], list(reversed(children.get(None, [])))
-        while stack:  # depth first, without recursion: a hostile tree may be deep
-            agent_id = stack.pop()
-            order.append(agent_id)
-            stack.extend(reversed(children.get(agent_id, [])))
-        placed = set(order)
-        order += [agent_id for agent_id in self.agents if agent_id not in placed]  # a cycle: after the rest
+        ids = list(self.agents)
+        order = [ids[index] for index, _ in depth_first(ids, [agent["parent"] for agent in self.agents.values()])]
         for index, agent_id in enumerate(order):
             agent = self.agents[agent_id]
             pid = agent["pid"]

@@ -3,6 +3,7 @@ path, the chain of intervals that set the end time (from insight.jsonl's `span` 
 
 from probe.common import markdown as md
 from probe.common.counting import counted
+from probe.common.tree import depth_first
 from probe.write.time_parts import LABELS, OVERLAPS, PARTS, parts_of, percents, said, seconds, tenths
 
 TOOLS_NAMED = 3  # tools named in a row's `tools by tool`; the rest are counted
@@ -37,25 +38,10 @@ def time_section(records: list[dict]) -> list[str]:
 
 
 def tree_order(agents: list[dict]) -> list[dict]:
-    """The agents' records, parents before their children (siblings in the order given); a record whose parent is
-    not among them is shown at the top level, and none twice, whatever the parents say."""
-    ids = {record.get("agent") for record in agents}
-    children: dict[object, list[dict]] = {}
-    for record in agents:
-        parent = record.get("parent")
-        children.setdefault(parent if parent in ids and parent != record.get("agent") else None, []).append(record)
-    ordered: list[dict] = []
-    seen: set[int] = set()
-    for top in [*children.get(None, []), *agents]:  # (records left after the first pass sit in a loop)
-        stack = [(top, 0)]
-        while stack:
-            record, depth = stack.pop()
-            if id(record) in seen:
-                continue
-            seen.add(id(record))
-            ordered.append({**record, "depth": depth})
-            stack += [(child, depth + 1) for child in reversed(children.get(record.get("agent"), []))]
-    return ordered
+    """The agents' records, parents before their children (siblings in the order given), each with its depth; a
+    record whose parent is not among them is shown at the top level, and none twice, whatever the parents say."""
+    walk = depth_first([record.get("agent") for record in agents], [record.get("parent") for record in agents])
+    return [{**agents[index], "depth": depth} for index, depth in walk]
 
 
 def time_row(record: dict, columns: list[str]) -> list:

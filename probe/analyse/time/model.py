@@ -10,6 +10,7 @@ from probe.analyse.time.gaps import holes
 from probe.analyse.time.lanes import Lanes
 from probe.analyse.time.parts import Split, split
 from probe.analyse.time.spans import PARTS, SUB_AGENT, TOOL, USER, Span
+from probe.common.tree import depth_first
 from probe.read.conversation import Turn
 
 RUN = "run"
@@ -194,28 +195,10 @@ def mark_account(spans: list[Span], account: Any) -> None:
 def tree_order(agents: list, own: dict[str, list[Span]]) -> list[tuple[str, int]]:
     """Each agent with a lane, depth first from the main agents, children in the order they first made a request;
     an agent the tree does not know (its lane holds intervals only) comes last."""
-    by_id = {agent.id: agent for agent in agents}
-    found: list[tuple[str, int]] = []
-    seen: set[str] = set()
-
-    def visit(agent, depth: int) -> None:
-        stack = [(agent, depth)]
-        while stack:
-            current, level = stack.pop()
-            if current.id in seen:
-                continue
-            seen.add(current.id)
-            if current.id in own:
-                found.append((current.id, level))
-            stack.extend((by_id[child], level + 1) for child in reversed(current.children) if child in by_id)
-
-    for agent in agents:
-        if agent.parent is None or agent.parent not in by_id:
-            visit(agent, 0)
-    for agent in agents:
-        visit(agent, 0)  # (a loop in hostile headers leaves agents no root reaches)
-    found += [(agent_id, 0) for agent_id in own if agent_id not in seen]
-    return found
+    walk = depth_first([agent.id for agent in agents], [agent.parent for agent in agents])
+    found = [(agents[index].id, depth) for index, depth in walk if agents[index].id in own]
+    known = {agent.id for agent in agents}
+    return found + [(agent_id, 0) for agent_id in own if agent_id not in known]
 
 
 def run_split(lanes: list[LaneTime]) -> Split | None:
