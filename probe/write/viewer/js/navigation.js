@@ -97,3 +97,18 @@ document.addEventListener("keydown", (event) => {
   } else return;
   event.preventDefault();
 });
+
+// A header button to a view above the turns (the overview, the timeline): a step in the history, as a link is, so
+// Back returns to the turn and the address names no turn; then `land` scrolls to the view and focuses it.
+function viewButton(className, title, label, land) {
+  const button = el("button", { type: "button", class: className, title: title }, label);
+  button.addEventListener("click", () => {
+    if (addressedTurn() !== undefined) {
+      remember();
+      history.pushState(null, "", location.pathname + location.search);
+      tell("selected", current);
+    }
+    land(document.querySelector("main"));
+  });
+  return button;
+}

@@ -76,15 +76,8 @@ function buildOverview() {
   if (hasUsage()) buildCharts(parts.charts);
   else append(parts.charts, [el("p", { class: "quiet ov-no-usage" }, "No exchange reported token usage.")]);
   fillCards();
-  const back = el("button", { type: "button", class: "to-overview", title: "Back to the overview at the top" }, "Overview");
-  back.addEventListener("click", () => {
-    // A step in the history, as a link is: Back returns to the turn, and the address names no turn.
-    if (addressedTurn() !== undefined) {
-      remember();
-      history.pushState(null, "", location.pathname + location.search);
-      tell("selected", current);
-    }
-    document.querySelector("main").scrollTop = 0;
+  const back = viewButton("to-overview", "Back to the overview at the top", "Overview", (main) => {
+    main.scrollTop = 0;
     box.focus({ preventScroll: true });
   });
   box.setAttribute("tabindex", "-1");

@@ -180,15 +180,8 @@ function timelineControls(parts) {
 
 // The header's Timeline button: the view is reached as the overview is, a step in the history away from a turn.
 function timelineButton() {
-  const button = el("button", { type: "button", class: "to-timeline", title: "The run on a time axis" }, "Timeline");
-  button.addEventListener("click", () => {
-    if (addressedTurn() !== undefined) {
-      remember();
-      history.pushState(null, "", location.pathname + location.search);
-      tell("selected", current);
-    }
-    const box = timeline.parts.box;
-    document.querySelector("main").scrollTop = box.offsetTop;
+  const button = viewButton("to-timeline", "The run on a time axis", "Timeline", (main) => {
+    main.scrollTop = timeline.parts.box.offsetTop;
     timeline.parts.frame.focus({ preventScroll: true });
   });
   document.querySelector("header.top .to-overview").after(button);
