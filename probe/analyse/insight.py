@@ -15,6 +15,7 @@ from probe.analyse.prompt_cache import CacheTurn, PromptCache
 from probe.analyse.setup import SetUp
 from probe.analyse.time.model import TimeModel
 from probe.analyse.tool_calls import ToolCall, ToolTimeline
+from probe.analyse.window.fill import TurnWindow, Windows
 from probe.read.conversation import Turn
 
 SCHEMA = 1  # of insight.jsonl; raised when a field changes meaning or goes away (new fields keep it)
@@ -29,6 +30,7 @@ class TurnInsight:
     cache: CacheTurn | None
     cost: TurnCost | None = None
     context: Composition | None = None
+    window: TurnWindow | None = None  # its model's context window, and the share of it its input took
 
 
 @dataclass
@@ -50,6 +52,16 @@ class Insight:
     account: Any = None
     # Where the run's time went, agent by agent.
     time: TimeModel = field(default_factory=lambda: TimeModel(wait_tools=WAIT_TOOLS))
+    windows: Windows = field(init=False)  # each turn's context window, from the price book the costs use
+
+    def __post_init__(self) -> None:
+        self.windows = Windows(self.costs.book)
+
+    def add_other(self, exchange) -> dict:
+        """An exchange that is no turn: counted by host, and read for the model windows an agent's model list gives;
+        returns its host's record."""
+        self.windows.note_other(exchange)
+        return self.hosts.add(exchange)
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:
         """This turn's facts, and the tool calls it answered (each once, in the order answered)."""
@@ -58,6 +70,7 @@ class Insight:
         cache = self.cache.add(turn, headers, split)
         self.setup.add(turn)
         found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
+        found.window = self.windows.add(turn, headers, agent)
         answered = self.tools.add(turn, agent)
         cost_usd = None if found.cost is None or found.cost.usd is None else str(found.cost.usd)
         named = [(call, agent_ids_in(call.result) if call.result else []) for call in answered]

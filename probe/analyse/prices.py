@@ -23,6 +23,8 @@ PRICES_ENV = "PROBE_PRICES"
 PRICE_FILE_LIMIT = 1 << 20  # bytes: a price file is a few lines, and is read whole
 # A price file's fields per model, in US dollars per million tokens.
 PRICE_FIELDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output")
+# And beside them, not a price: the model's context window in tokens, read as the database's (probe.analyse.window).
+WINDOW_FIELD = "context_window"
 # OpenTelemetry's provider names (a Turn's `provider`) as the price database names them.
 DATABASE_PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "gcp.gemini": "google", "gcp.vertex_ai": "google"}
 
@@ -37,6 +39,7 @@ class FilePrice:
     cache_read: Decimal | None = None
     cache_write: Decimal | None = None
     cache_write_1h: Decimal | None = None
+    context_window: int | None = None  # tokens
 
 
 @dataclass
@@ -120,13 +123,14 @@ def read_price_file(data: Any, file: Path) -> tuple[list[FilePrice], bool]:
         model = one_line(str(name))
         if not isinstance(entry, dict):
             raise UsageError(f"{where}: model {model!r}: expected its prices ({', '.join(PRICE_FIELDS)})")
-        wrong = set(entry) - set(PRICE_FIELDS)
+        wrong = set(entry) - {*PRICE_FIELDS, WINDOW_FIELD}
         if wrong:
             raise UsageError(f"{where}: model {model!r}: unknown price {one_line(str(sorted(map(str, wrong))[0]))!r}")
         if "input" not in entry or "output" not in entry:
             raise UsageError(f"{where}: model {model!r}: needs both input and output (US dollars per million tokens)")
-        values = {key: amount(entry[key], f"{where}: model {model!r}: {key}") for key in entry}
-        prices.append(FilePrice(str(name), **values))
+        values = {key: amount(entry[key], f"{where}: model {model!r}: {key}") for key in entry if key != WINDOW_FIELD}
+        window = tokens(entry.get(WINDOW_FIELD), f"{where}: model {model!r}: {WINDOW_FIELD}")
+        prices.append(FilePrice(str(name), **values, context_window=window))
     return prices, use_database
 
 
@@ -142,13 +146,22 @@ def amount(value: Any, where: str) -> Decimal:
     return number
 
 
+def tokens(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise UsageError(f"{where}: expected a whole number of tokens above 0")
+    return value
+
+
 # The prices a run against the bundled mock is costed with unless others are asked for (see the file's own
 # comment): named by path here, so that pricing never imports the mock.
 MOCK_PRICES = Path(__file__).with_name("mock_prices.yaml")
 
 PRICES_HELP = (
     "a YAML price file (models: {name or glob: {input, output, cache_read, cache_write, cache_write_1h}} in US "
-    "dollars per million tokens) whose models are priced before the bundled price database's; default: "
+    "dollars per million tokens, and context_window in tokens) whose models are priced before the bundled price "
+    "database's; default: "
     f"${PRICES_ENV}"
 )
 

@@ -36,7 +36,7 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
     exchanges = thinned_exchanges(iter_exchanges(run / "traffic.jsonl", summary.warnings))
     for exchange in masked_exchanges(exchanges, extra_secrets):
         if not is_model_call(exchange, renderer):  # never a turn: its host is compared
-            summary.insight.hosts.add(exchange)
+            summary.insight.add_other(exchange)
             if not is_other_host(exchange):  # through the target's own proxies: its endpoint is compared too
                 summary.endpoints[endpoint_of(exchange, volatile)] += 1
             continue

@@ -21,7 +21,7 @@ def took_other_host(run, exchange: Exchange) -> bool:
     thin_exchange(exchange)
     if run.redact:  # masked as every exchange is, before anything of it is decoded or written
         exchange = masked_exchange(exchange, run.extra_secrets)
-    record = run.totals.insight.hosts.add(exchange)
+    record = run.totals.insight.add_other(exchange)
     run.insight.write({**record, "schema": SCHEMA})
     if not is_other_host(exchange):  # through the target's own proxies: in the run's totals and its logins seen
         run.totals.count(exchange)

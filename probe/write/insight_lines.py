@@ -107,7 +107,9 @@ class InsightLines:
         record = {"record": "turn", "schema": SCHEMA, "number": facts.number, "agent": facts.agent,
                   "cache": cache_record(facts.cache),
                   "cost": None if facts.cost is None else facts.cost.to_json(),
-                  "context": None if facts.context is None else facts.context.to_json()}  # fmt: skip
+                  "context": None if facts.context is None else facts.context.to_json(),
+                  "window": None if facts.window is None else facts.window.to_json(),
+                  "share": None if facts.window is None else facts.window.share}  # fmt: skip
         return self.write(record)
 
     def calls(self, calls: list[ToolCall]) -> None:
@@ -120,7 +122,8 @@ class InsightLines:
         depth = depths(agents)
         for agent in agents:
             spend = insight.costs.by_agent.get(agent.id)
-            self.write({**agent_record(agent, depth[agent.id]), "cost": None if spend is None else spend.to_json()})
+            self.write({**agent_record(agent, depth[agent.id]), "cost": None if spend is None else spend.to_json(),
+                        "window": insight.windows.agent_record(agent.id)})  # fmt: skip
         for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
             self.write(record)
         total_input, total_cached, reporting = insight.cache.totals()
@@ -130,6 +133,7 @@ class InsightLines:
             "cache": {"input": total_input, "cached": total_cached, "turns": reporting,
                       "breaks": len(insight.cache.breaks())},
             "tools": tools, "cost": costs_record(insight.costs),
+            "window": insight.windows.run_record(next((a.id for a in agents if a.parent is None), None)),
             "context": [{"kind": kind, "name": name, "new": new, "tokens": tokens}
                         for (kind, name, new), tokens in insight.context.sums.items()],
         })  # fmt: skip
