@@ -13,7 +13,7 @@ out: never $0.
 import functools
 import heapq
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -178,6 +178,17 @@ def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
         return cost
     cost.usd = usd
     return cost
+
+
+def rewrite_cost(book: PriceBook, turn: Turn, tokens: int) -> Decimal | None:
+    """What writing `tokens` of the turn's input again cost: at its cache-write price where the API reports writes
+    (the turn's 1-hour writes at theirs), else at its input price; None where the turn's model has no price."""
+    usage = turn.usage
+    writes = usage.cache_write is not None
+    again = Usage(raw={}, input=tokens, output=0, cache_write=tokens if writes else None,
+                  cache_write_1h=min(usage.cache_write_1h or 0, tokens) if writes else None)  # fmt: skip
+    cost = turn_cost(book, replace(turn, usage=again), "")
+    return None if cost.usd is None else cost.input_usd  # (a per-request fee is the turn's, not the rewrite's)
 
 
 def counts(usage: Usage) -> tuple[int, int, int, int, int]:

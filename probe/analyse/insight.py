@@ -8,7 +8,7 @@ from typing import Any
 from probe.analyse.account.wire import WireCalls
 from probe.analyse.agents import WAIT_TOOLS, Agent, AgentTree, agent_ids_in
 from probe.analyse.context import Composition, ContextFilling
-from probe.analyse.cost import Costs, TurnCost
+from probe.analyse.cost import Costs, TurnCost, rewrite_cost
 from probe.analyse.hosts.totals import OtherHosts
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache
@@ -68,6 +68,8 @@ class Insight:
         agent = self.agents.add(turn, headers)
         split = self.context.add(turn)  # before the cache, which weighs a shared prefix by it
         cache = self.cache.add(turn, headers, split)
+        if cache is not None and cache.rewritten is not None:
+            cache.rewritten_usd = rewrite_cost(self.costs.book, turn, cache.rewritten)
         self.setup.add(turn)
         found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
         found.window = self.windows.add(turn, headers, agent)

@@ -10,17 +10,15 @@ input of a continuation by response id): the capture cannot tell what the cache 
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import Protocol
 
+from probe.analyse.cache_lifetime import Lifetime, lifetime, marker_of
 from probe.analyse.token_sums import spends
 from probe.common.counting import counted
 from probe.read.conversation import Turn
 from probe.read.headers import header
 
-# How long a cached prefix lives unless the request asks for longer: Anthropic's default is 5 minutes; OpenAI
-# keeps cached prefixes 5 to 10 minutes in memory. A 1-hour cache_control ttl, or OpenAI's
-# prompt_cache_retention "24h", lengthens it.
-LIFETIME_S = {"default": 300, "1h": 3600, "24h": 86400}
 # A conversation's requests are told apart by these headers, the first one sent: Claude Code's sub-agents send
 # their own agent id, codex's threads their own thread id (probe notes; the main Claude Code session sends none).
 THREAD_HEADERS = ("x-claude-code-agent-id", "thread-id")
@@ -58,6 +56,13 @@ class CacheTurn:
     cause: Cause | None = None  # set when the cached tokens dropped against that turn and the cache read less
     # than it could have: a cache break
     drop: Cause | None = None  # set when they dropped without a break: why, or that the capture cannot tell
+    # The time from the end of the turn before (which last wrote or read the prefix) to this request, against the
+    # lifetime that turn's provider and request gave the prefix; lapsed is None where either is unknown.
+    since_s: float | None = None
+    lifetime: Lifetime | None = None
+    lapsed: bool | None = None
+    rewritten: int | None = None  # input tokens written again because the cache had lapsed (a lifetime break)
+    rewritten_usd: Decimal | None = None  # what writing them again cost (probe.analyse.cost.rewrite_cost)
 
     @property
     def hit_rate(self) -> float | None:
@@ -85,7 +90,7 @@ class Prefix:
     # the capture cannot show it, so only what was read counts: no provider is blamed on a guess.
     held: int | None
     end: float | None  # seconds since the epoch
-    lifetime: int
+    lifetime: Lifetime
 
 
 @dataclass
@@ -115,8 +120,11 @@ class PromptCache:
             prefix.model = prefix.model or before.model
         if before is not None:
             found.compared_with = before.number
+            timed(found, before, turn)
             if before.held and (found.cached or 0) < before.held:
                 found.cause, found.drop = judged(cause_of_break(before, prefix, turn), before, found, split)
+            if found.cause is not None and found.cause.kind == "lifetime":
+                found.rewritten = rewritten(turn)
         self.remember(key, prefix)
         self.turns.append(found)
         return found
@@ -143,8 +151,37 @@ class PromptCache:
         both = [turn for turn in self.turns if turn.input is not None and turn.cached is not None]
         return sum(turn.input for turn in both), sum(turn.cached for turn in both), len(both)
 
+    def rewrites(self) -> tuple[int, int, Decimal | None, int]:
+        """Over the turns that wrote their prefix again after the cache lapsed: how many, the tokens they wrote, what
+        that cost (None if no such turn was priced), and how many have no price."""
+        lapsed = [turn for turn in self.turns if turn.rewritten is not None]
+        priced = [turn.rewritten_usd for turn in lapsed if turn.rewritten_usd is not None]
+        usd = sum(priced, Decimal(0)) if priced else None
+        return len(lapsed), sum(turn.rewritten for turn in lapsed), usd, len(lapsed) - len(priced)
+
     def breaks(self) -> list[CacheTurn]:
         return [turn for turn in self.turns if turn.cause is not None]
+
+
+def timed(found: CacheTurn, before: Prefix, turn: Turn) -> None:
+    """Set the time since the turn before and whether it passed that turn's lifetime, where both are known."""
+    found.lifetime = before.lifetime
+    if before.end is None or turn.timing.start is None:
+        return
+    found.since_s = round(turn.timing.start - before.end, 3)
+    if before.lifetime.seconds is not None:
+        found.lapsed = found.since_s > before.lifetime.seconds
+
+
+def rewritten(turn: Turn) -> int | None:
+    """Input tokens written again after a lapse: the cache writes where the API reports them, else (an API that
+    reports none caches what it read anew) the input the cache did not read."""
+    usage = turn.usage
+    if usage.cache_write is not None:
+        return usage.cache_write
+    if usage.input is None:
+        return None
+    return max(usage.input - (usage.cache_read or 0), 0)
 
 
 def conversation_key(turn: Turn, headers: list[tuple[str, str]]) -> tuple:
@@ -180,22 +217,6 @@ def held_after(turn: Turn) -> int | None:
     if usage is None or (usage.cache_read is None and usage.cache_write is None):
         return None
     return (usage.cache_read or 0) + (usage.cache_write or 0)
-
-
-def marker_of(metadata: dict) -> Any:
-    return metadata.get("cache_control") if isinstance(metadata, dict) else None
-
-
-def lifetime(turn: Turn) -> int:
-    """Seconds the turn's cached prefix lives: longer where the request asks for it."""
-    if turn.config.get("prompt_cache_retention") == "24h":
-        return LIFETIME_S["24h"]
-    metadata = [tool.metadata for tool in turn.tools] + [block.metadata for block in turn.system]
-    # Only the new items: a marker moves to the newest message each turn, and the carried ones were read before.
-    carried = turn.carried.items if turn.carried is not None and turn.carried.by == "prefix" else 0
-    metadata += [part.raw for item in turn.input[carried:] for part in item.parts if isinstance(part.raw, dict)]
-    ttls = {str(marker.get("ttl")) for marker in map(marker_of, metadata) if isinstance(marker, dict)}
-    return LIFETIME_S["1h"] if "1h" in ttls else LIFETIME_S["default"]
 
 
 def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
@@ -238,13 +259,14 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
             "history item {} of #{} was edited or removed (compaction)",
             (carried + 1, before.number),
         )
-    if before.end is not None and turn.timing.start is not None:
+    seconds = before.lifetime.seconds
+    if before.end is not None and turn.timing.start is not None and seconds is not None:
         gap = turn.timing.start - before.end
-        if gap > before.lifetime:
+        if gap > seconds:
             # Durations are this project's own words, so they go into the template; values are captured text.
             return Cause(
                 "lifetime",
-                f"{duration(gap)} since #{{}}, past the cache's {duration(before.lifetime)} lifetime",
+                f"{duration(gap)} since #{{}}, past the cache's {duration(seconds)} lifetime",
                 (before.number,),
             )
     return Cause("unseen", "the requests' prefixes match: the provider dropped or missed the cache", ())

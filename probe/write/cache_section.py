@@ -1,8 +1,10 @@
 """The report's prompt cache section: the share of input read from the cache, each cache break with its cause,
 each drop in cached tokens that is not a break with its reason, and every turn's figures."""
 
+from probe.analyse.cost import dollars
 from probe.analyse.prompt_cache import CacheTurn, Cause, PromptCache
 from probe.common import markdown as md
+from probe.common.counting import counted
 
 
 def cache_section(cache: PromptCache) -> list[str]:
@@ -21,6 +23,7 @@ def cache_section(cache: PromptCache) -> list[str]:
         "turn before left in the cache, or, if the request shrank, than the prefix it still shares with it)"
     )
     lines += [md.Markdown("  - {}").format(break_line(turn)) for turn in breaks]
+    lines += rewrite_lines(cache)
     drops = [turn for turn in cache.turns if turn.drop is not None]
     if drops:
         lines.append(f"- Fewer cached tokens without a break: {len(drops)}")
@@ -37,6 +40,18 @@ def cache_section(cache: PromptCache) -> list[str]:
         for turn in cache.turns
     ]
     return lines + ["", md.table(["turn", "input", "cached", "hit rate", "turn before", "cache break"], rows)]
+
+
+def rewrite_lines(cache: PromptCache) -> list[str]:
+    """The input written again because the cache had lapsed, and its cost: said only where a turn did."""
+    lapses, tokens, usd, unpriced = cache.rewrites()
+    if not lapses:
+        return []
+    cost = "cost unknown" if usd is None else f"cost {dollars(usd)}"
+    if usd is not None and unpriced:
+        cost += f" ({counted(unpriced, 'turn')} without a price left out)"
+    return [f"- Written again after the cache's lifetime lapsed: {tokens:,} input tokens over "
+            f"{counted(lapses, 'turn')}, {cost}"]  # fmt: skip
 
 
 def break_line(turn: CacheTurn) -> md.Markdown:

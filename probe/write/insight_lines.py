@@ -4,7 +4,7 @@ per turn as it streams past, one per tool call as its result comes back, then th
 from typing import Any, BinaryIO
 
 from probe.analyse.agents import Agent, depths
-from probe.analyse.cost import Costs
+from probe.analyse.cost import Costs, number
 from probe.analyse.insight import SCHEMA, Insight, TurnInsight
 from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
@@ -127,11 +127,13 @@ class InsightLines:
         for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
             self.write(record)
         total_input, total_cached, reporting = insight.cache.totals()
+        lapses, rewritten, rewritten_usd, unpriced = insight.cache.rewrites()
         tools = {name: vars(stats) for name, stats in insight.tools.tools.items()}
         self.write({
             "record": "run", "schema": SCHEMA, "agents": len(agents), "tool_calls": insight.tools.calls,
             "cache": {"input": total_input, "cached": total_cached, "turns": reporting,
-                      "breaks": len(insight.cache.breaks())},
+                      "breaks": len(insight.cache.breaks()), "lapses": lapses, "rewritten": rewritten,
+                      "rewritten_usd": number(rewritten_usd), "rewritten_unpriced": unpriced},
             "tools": tools, "cost": costs_record(insight.costs),
             "window": insight.windows.run_record(next((a.id for a in agents if a.parent is None), None)),
             "context": [{"kind": kind, "name": name, "new": new, "tokens": tokens}
@@ -158,6 +160,9 @@ def cache_record(cache: CacheTurn | None) -> dict | None:
     return {
         "input": cache.input, "cached": cache.cached, "hit_rate": cache.hit_rate,
         "compared_with": cache.compared_with, "cause": cause_record(cache.cause), "drop": cause_record(cache.drop),
+        "since_s": cache.since_s, "lifetime_s": None if cache.lifetime is None else cache.lifetime.seconds,
+        "lifetime_source": None if cache.lifetime is None else cache.lifetime.source, "lapsed": cache.lapsed,
+        "rewritten": cache.rewritten, "rewritten_usd": number(cache.rewritten_usd),
     }  # fmt: skip
 
 

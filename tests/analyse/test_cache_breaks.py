@@ -36,15 +36,16 @@ def report_of(tmp_path, lines: list[dict]) -> tuple[str, list[dict]]:
     return report.split("## Prompt cache", 1)[1].split("\n## ", 1)[0], turns
 
 
-def responses_turn(number: int, body: dict, usage: tuple[int, int]) -> dict:
-    """A Responses API exchange, streamed, whose usage is (input tokens, of which cached)."""
+def responses_turn(number: int, body: dict, usage: tuple[int, int], start: float | None = None) -> dict:
+    """A Responses API exchange, streamed, whose usage is (input tokens, of which cached), started at `start` (by
+    default 10 seconds a turn)."""
     completed = {"type": "response.completed", "response": {
         "id": f"resp_{number}", "status": "completed", "model": body["model"],
         "output": [{"type": "message", "id": f"msg_{number}", "role": "assistant",
                     "content": [{"type": "output_text", "text": f"Step {number}."}]}],
         "usage": {"input_tokens": usage[0], "input_tokens_details": {"cached_tokens": usage[1]},
                   "output_tokens": 5}}}  # fmt: skip
-    start = 1000.0 + number * 10
+    start = 1000.0 + number * 10 if start is None else start
     return captured_exchange("/v1/responses", body, f"data: {json.dumps(completed)}\n\n", id=f"f{number}",
                              timing={"start": start, "first_byte": start + 0.1, "end": start + 0.5})  # fmt: skip
 

@@ -1,0 +1,73 @@
+"""How long each provider keeps a cached prefix, as its documentation says, and which of those lifetimes a turn's
+request asks for; unknown where the provider is unknown or documents none."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from probe.read.conversation import Turn
+
+ANTHROPIC_DOCS = "platform.claude.com/docs/en/build-with-claude/prompt-caching"
+OPENAI_DOCS = "developers.openai.com/api/docs/guides/prompt-caching#prompt-cache-retention"
+GEMINI_DOCS = "ai.google.dev/gemini-api/docs/caching"
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a cached prefix lives after it was last written or read (None: unknown), and what says so."""
+
+    seconds: int | None
+    source: str
+
+
+# Each entry names the page that documents it. A read refreshes Anthropic's and OpenAI's lifetimes: they count from
+# the prefix's last use.
+LIFETIMES = {
+    # Anthropic: 5 minutes by default, "refreshed each time the cached content is used".
+    "anthropic": Lifetime(300, f"Anthropic's default, 5 min ({ANTHROPIC_DOCS})"),
+    # Anthropic: a cache_control marker with ttl "1h" keeps the prefix an hour.
+    "anthropic 1h": Lifetime(3600, f"Anthropic's cache_control ttl 1h ({ANTHROPIC_DOCS})"),
+    # OpenAI's in-memory retention: caches are cleared "within 5 to 10 minutes of inactivity", always within an
+    # hour; the shortest is the lifetime, past which the cache may be gone.
+    "openai": Lifetime(300, f"OpenAI's in-memory retention, 5 to 10 min of inactivity ({OPENAI_DOCS})"),
+    # OpenAI's extended retention, asked for with prompt_cache_retention "24h": kept up to 24 hours.
+    "openai 24h": Lifetime(86400, f"OpenAI's extended retention, prompt_cache_retention 24h ({OPENAI_DOCS})"),
+    # Gemini's implicit cache: its documentation gives no lifetime ("send requests with similar prefix in a short
+    # amount of time").
+    "gemini": Lifetime(None, f"Gemini's implicit cache, whose lifetime is not documented ({GEMINI_DOCS})"),
+    # Gemini's explicit cache (a request's cachedContent): it lives for the ttl set when it was made, 1 hour if none
+    # was, counted from then, not from its last use; the request that reads it does not carry that ttl.
+    "gemini explicit": Lifetime(
+        None,
+        f"Gemini's explicit cache (cachedContent): its ttl is set when it is made, not in the request ({GEMINI_DOCS})",
+    ),
+}
+UNKNOWN = Lifetime(None, "unknown: the API does not say which provider served it")
+# The provider each API's reader names (Turn.provider); an API many providers speak names none.
+PROVIDERS = {"anthropic": "anthropic", "openai": "openai", "gcp.gemini": "gemini"}
+
+
+def lifetime(turn: Turn) -> Lifetime:
+    """How long the cached prefix of `turn` lives after it: its provider's, longer where the request asks for it."""
+    provider = PROVIDERS.get(turn.provider or "")
+    if provider == "openai" or (provider is None and turn.config.get("prompt_cache_retention") is not None):
+        # (a request that asks for an OpenAI retention is served as OpenAI documents it, whatever API it spoke)
+        return LIFETIMES["openai 24h" if turn.config.get("prompt_cache_retention") == "24h" else "openai"]
+    if provider == "anthropic":
+        return LIFETIMES["anthropic 1h" if "1h" in marker_ttls(turn) else "anthropic"]
+    if provider == "gemini":
+        explicit = turn.config.get("cachedContent") or turn.config.get("cached_content")
+        return LIFETIMES["gemini explicit" if explicit else "gemini"]
+    return UNKNOWN
+
+
+def marker_ttls(turn: Turn) -> set[str]:
+    """The ttls the request's cache markers ask for: its own (automatic caching), its tools', its instructions', and
+    those of the items new in it (a marker moves to the newest message each turn; the carried ones were read before)."""
+    metadata = [turn.config] + [tool.metadata for tool in turn.tools] + [block.metadata for block in turn.system]
+    carried = turn.carried.items if turn.carried is not None and turn.carried.by == "prefix" else 0
+    metadata += [part.raw for item in turn.input[carried:] for part in item.parts if isinstance(part.raw, dict)]
+    return {str(marker.get("ttl")) for marker in map(marker_of, metadata) if isinstance(marker, dict)}
+
+
+def marker_of(metadata: Any) -> Any:
+    return metadata.get("cache_control") if isinstance(metadata, dict) else None
