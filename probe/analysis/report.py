@@ -44,6 +44,7 @@ from probe.write.insight_lines import InsightLines
 from probe.write.report_header import made_with, plain_stamp, report_header, source_name
 from probe.write.report_paths import insight_path, turns_path, viewer_path
 from probe.write.summary_section import summary_section
+from probe.write.turn_window import window_fields
 from probe.write.unchanged import same_page, same_report
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
@@ -232,8 +233,8 @@ class RunReading:
         self.totals.insight.wire.add(exchange, turn, facts.cost)
         page = self.page
         record = self.lines.record(turn) if self.turns is not None or page is not None else None
-        if self.turns is not None:
-            self.turns.write(self.lines.encode(turn, record))
+        if self.turns is not None:  # with the window and cache facts the insight layer gave it (turns.jsonl's own)
+            self.turns.write(self.lines.encode(turn, None if record is None else record | window_fields(facts_record)))
         if page is not None:
             history_field = getattr(shown_by, "HISTORY_FIELD", None)
             page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field,
