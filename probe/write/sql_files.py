@@ -56,6 +56,8 @@ INSIGHT_COLUMNS = {
     "cache": "JSON",
     "context": "JSON",
     "cost": "JSON",
+    "window": "JSON",
+    "share": "DOUBLE",
     "call_id": "VARCHAR",
     "tool": "VARCHAR",
     "arguments": "VARCHAR",

@@ -147,6 +147,29 @@ MACROS = {
                                          - TRY_CAST(gap->>'last' AS BIGINT), 0)))), 0)""",
 }
 
+# What the turns, agents and runs views show of each one's context window and its cache's time left, from its
+# insight record (`i`, the run's `c`): a figure a hand-made file holds that no analysis writes is NULL.
+TURN_WINDOW = """token_count(i."window"->>'tokens') AS window_tokens, i."window"->>'source' AS window_source,
+               token_count(i."window"->>'effective') AS window_effective, i."window"->>'note' AS window_note,
+               TRY_CAST(i.share AS DOUBLE) AS share, TRY_CAST(i.cache->>'since_s' AS DOUBLE) AS cache_since_s,
+               TRY_CAST(i.cache->>'lifetime_s' AS DOUBLE) AS cache_lifetime_s,
+               i.cache->>'lifetime_source' AS cache_lifetime_source,
+               TRY_CAST(i.cache->>'lapsed' AS BOOLEAN) AS cache_lapsed,
+               token_count(i.cache->>'rewritten') AS cache_rewritten,
+               dollars(i.cache->>'rewritten_usd') AS cache_rewritten_usd"""
+AGENT_WINDOW = """i."window"->>'model' AS window_model, token_count(i."window"->>'tokens') AS window_tokens,
+               i."window"->>'source' AS window_source, TRY_CAST(i."window"->>'peak_share' AS DOUBLE) AS peak_share,
+               TRY_CAST(i."window"->>'peak_turn' AS BIGINT) AS peak_turn,
+               TRY_CAST(i."window"->>'last_share' AS DOUBLE) AS last_share,
+               TRY_CAST(i."window"->>'last_turn' AS BIGINT) AS last_turn"""
+RUN_WINDOW = """c."window"->>'model' AS window_model, token_count(c."window"->>'tokens') AS window_tokens,
+               c."window"->>'source' AS window_source, token_count(c."window"->>'input') AS last_input_tokens,
+               token_count(c."window"->>'headroom_tokens') AS headroom_tokens,
+               TRY_CAST(c."window"->>'headroom_share' AS DOUBLE) AS headroom_share,
+               c."window"->'findings' AS window_findings, token_count(c.cache->>'lapses') AS cache_lapses,
+               token_sum(c.cache->>'rewritten') AS cache_rewritten,
+               dollars(c.cache->>'rewritten_usd') AS cache_rewritten_usd"""
+
 # Each agent's one readable name, by its id: what the turns and tool_calls views call the agent (a hostile file that
 # names an id twice gets one of its names, never a row twice).
 AGENT_NAMES = "(SELECT folder, id, any_value(name) AS name FROM insight_lines WHERE record = 'agent' GROUP BY ALL)"
@@ -175,15 +198,17 @@ VIEWS = {
                TRY_CAST(i.duration_ms AS DOUBLE) AS duration_ms
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'account_compaction'""",
-    "runs": """
+    "runs": f"""
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
                m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
                m.agent_exit_code AS exit_code, m.label, m.prompt,
                dollars(c.cost->>'usd') AS cost_usd,
-               TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices
+               TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices,
+               {RUN_WINDOW}
         FROM run_folders f
         LEFT JOIN manifest_files m ON m.folder = f.folder
-        LEFT JOIN (SELECT folder, cost FROM insight_lines WHERE record = 'run') c ON c.folder = f.folder
+        LEFT JOIN (SELECT folder, cost, cache, "window" FROM insight_lines WHERE record = 'run') c
+               ON c.folder = f.folder
         LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_heads GROUP BY folder) t ON t.folder = f.folder""",
     "exchanges": """
         SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
@@ -220,7 +245,8 @@ VIEWS = {
                coalesce(t.tools, 0) + tools_left_out(l.left_out) AS tools,
                l.stop_reason, i.agent, a.name AS agent_name,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
-               dollars(i.cost->>'usd') AS cost_usd, i.cost->>'unknown' AS cost_unknown
+               dollars(i.cost->>'usd') AS cost_usd, i.cost->>'unknown' AS cost_unknown,
+               {TURN_WINDOW}
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
         LEFT JOIN part_facts s ON s.folder = l.folder AND s.field = 'system' AND s.key = CAST(l.system AS VARCHAR)
                           AND s.numbered = coalesce(l.schema = 2, false)
@@ -286,7 +312,7 @@ VIEWS = {
                TRY_CAST(i.critical_s AS MAP(VARCHAR, DOUBLE)) AS critical_s
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'time'""",
-    "agents": """
+    "agents": f"""
         SELECT f.run, i.id AS agent, i.name, i.path, i.parent, i.depth, i.requests, i.first_request,
                token_sum(i.tokens->>'input') AS input_tokens,
                token_sum(i.tokens->>'output') AS output_tokens,
@@ -296,7 +322,8 @@ VIEWS = {
                TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
                i.spawned_by->>'tool' AS spawn_tool,
                dollars(i.cost->>'usd') AS cost_usd,
-               TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns
+               TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns,
+               {AGENT_WINDOW}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'agent'""",
 }

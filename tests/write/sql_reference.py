@@ -2,6 +2,9 @@
 views' rows are compared with on small runs (tests/write/test_sql_views.py). Each unnested value carried its whole
 line here, so these definitions must only read small runs."""
 
+# (the insight's window and cache columns are read as the views read them: what is compared is how turns are read)
+from probe.write.sql_views import AGENT_WINDOW, RUN_WINDOW, TURN_WINDOW
+
 # turn_values and turn_lines, as probe.write.sql_files defined them.
 TURN_VALUES = """
     SELECT folder, TRY_CAST(new->>'from' AS BIGINT) + v.position - 1 AS number, v.value
@@ -32,15 +35,17 @@ WHOLE_LINES = """
 
 # The documented views, as probe.analysis.sql defined them.
 VIEWS = {
-    "runs": """
+    "runs": f"""
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
                m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
                m.agent_exit_code AS exit_code, m.label, m.prompt,
                TRY_CAST(c.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
-               TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices
+               TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices,
+               {RUN_WINDOW}
         FROM run_folders f
         LEFT JOIN manifest_files m ON m.folder = f.folder
-        LEFT JOIN (SELECT folder, cost FROM insight_lines WHERE record = 'run') c ON c.folder = f.folder
+        LEFT JOIN (SELECT folder, cost, cache, "window" FROM insight_lines WHERE record = 'run') c
+               ON c.folder = f.folder
         LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_lines GROUP BY folder) t ON t.folder = f.folder""",
     "exchanges": """
         SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
@@ -49,7 +54,7 @@ VIEWS = {
                l.request_bytes, l.response_bytes, l.complete,
                make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
         FROM turn_lines l JOIN run_folders f ON f.folder = l.folder""",
-    "turns": """
+    "turns": f"""
         SELECT f.run, l.number AS n, l.api, l.provider, l.model,
                TRY_CAST(l.usage->>'input' AS BIGINT) AS input_tokens,
                TRY_CAST(l.usage->>'output' AS BIGINT) AS output_tokens,
@@ -70,7 +75,8 @@ VIEWS = {
                    + tools_left_out(l.left_out) AS tools,
                l.stop_reason, i.agent, a.name AS agent_name,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
-               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown
+               TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown,
+               {TURN_WINDOW}
         FROM turn_lines l JOIN run_folders f ON f.folder = l.folder
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
                ON i.folder = l.folder AND i.number = l.number
@@ -102,7 +108,7 @@ VIEWS = {
                      unnest(CAST(json_extract(context, '$.categories[*]') AS JSON[])) AS c
               FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL) i
         JOIN run_folders f ON f.folder = i.folder""",
-    "agents": """
+    "agents": f"""
         SELECT f.run, i.id AS agent, i.name, i.path, i.parent, i.depth, i.requests, i.first_request,
                TRY_CAST(i.tokens->>'input' AS BIGINT) AS input_tokens,
                TRY_CAST(i.tokens->>'output' AS BIGINT) AS output_tokens,
@@ -112,7 +118,8 @@ VIEWS = {
                TRY_CAST(i.spawned_by->>'turn' AS BIGINT) AS spawned_in, i.spawned_by->>'call_id' AS spawn_call_id,
                i.spawned_by->>'tool' AS spawn_tool,
                TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
-               TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns
+               TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns,
+               {AGENT_WINDOW}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'agent'""",
 }

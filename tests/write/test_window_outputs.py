@@ -3,10 +3,13 @@ headroom reach every machine-readable output as insight.jsonl has them: turns.js
 (decoded from what a stand-in receiver was sent), and the diff of two runs, on two runs made here with known
 windows and a six-minute gap (tests/window_runs.py)."""
 
+import json
+
 import pytest
 from window_runs import price_file, records_of, window_run
 
 from probe.analyse.prices import prices_from
+from probe.analysis import sql
 from probe.analysis.report import analyze_run
 from probe.read.whole_turns import whole_turns
 
@@ -40,3 +43,54 @@ def test_turns_jsonl_carries_each_turns_window_share_and_cache_lifetime(runs):
                                                      "lifetime_source": LIFETIME, "lapsed": True})  # fmt: skip
     sub = list(whole_turns(runs["B"] / "turns.jsonl"))[1]
     assert (sub["window"]["tokens"], sub["window"]["source"], sub["share"]) == (120_000, "largest input seen", 1.0)
+
+
+def test_the_sql_views_give_the_window_share_and_cache_columns_insight_has(runs):
+    connection = sql.connect(list(runs.values()))
+
+    def rows(query: str) -> list[dict]:
+        cursor = connection.execute(query)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    turns = rows("SELECT * FROM turns ORDER BY run, n")
+    assert len(turns) == 6
+    for row in turns:
+        run = runs["A" if row["run"].endswith("-a") else "B"]
+        facts = next(record for record in records_of(run, "turn") if record["number"] == row["n"])
+        window, cache = facts["window"], facts["cache"]
+        assert (row["window_tokens"], row["window_source"], row["window_effective"], row["window_note"],
+                row["share"]) == (window["tokens"], window["source"], window["effective"], window["note"],
+                                  facts["share"])  # fmt: skip
+        assert (row["cache_since_s"], row["cache_lifetime_s"], row["cache_lifetime_source"], row["cache_lapsed"],
+                row["cache_rewritten"]) == (cache["since_s"], cache["lifetime_s"], cache["lifetime_source"],
+                                            cache["lapsed"], cache["rewritten"])  # fmt: skip
+        expected_usd = cache["rewritten_usd"]
+        assert (None if row["cache_rewritten_usd"] is None else float(row["cache_rewritten_usd"])) == expected_usd
+    lapsed = [row for row in turns if row["cache_lapsed"]]
+    assert [(row["n"], row["cache_rewritten"], float(row["cache_rewritten_usd"])) for row in lapsed] == [
+        (3, 125_990, 0.314975)]  # fmt: skip
+    agents = rows("SELECT * FROM agents ORDER BY run, agent")
+    for row in agents:
+        run = runs["A" if row["run"].endswith("-a") else "B"]
+        window = next(record for record in records_of(run, "agent") if record["id"] == row["agent"])["window"]
+        assert {name: row[name] for name in ("peak_share", "peak_turn", "last_share", "last_turn")} == {
+            name: window[name] for name in ("peak_share", "peak_turn", "last_share", "last_turn")}  # fmt: skip
+        assert (row["window_model"], row["window_tokens"], row["window_source"]) == (
+            window["model"], window["tokens"], window["source"])  # fmt: skip
+    assert [(row["agent"], row["window_tokens"], row["window_source"], row["peak_share"]) for row in agents] == [
+        ("a1c0ffee", 100_000, "window-prices.yaml", 0.1), ("main", 200_000, "window-prices.yaml", 0.41),
+        ("a1c0ffee", 120_000, "largest input seen", 1.0), ("main", 200_000, "window-prices.yaml", 0.63)]  # fmt: skip
+    found = rows("SELECT * FROM runs ORDER BY run")
+    for row, side in zip(found, "AB"):
+        [record] = records_of(runs[side], "run")
+        window, cache = record["window"], record["cache"]
+        assert (row["window_model"], row["window_tokens"], row["window_source"], row["last_input_tokens"],
+                row["headroom_tokens"], row["headroom_share"]) == (window["model"], window["tokens"], window["source"],
+                                                                   window["input"], window["headroom_tokens"],
+                                                                   window["headroom_share"])  # fmt: skip
+        assert json.loads(row["window_findings"]) == window["findings"]
+        assert (row["cache_lapses"], row["cache_rewritten"]) == (cache["lapses"], cache["rewritten"])
+    assert [(row["headroom_tokens"], row["headroom_share"], row["cache_lapses"]) for row in found] == [
+        (118_000, 0.59, 0), (74_000, 0.37, 1)]  # fmt: skip
+    assert found[0]["cache_rewritten_usd"] is None and float(found[1]["cache_rewritten_usd"]) == 0.314975
