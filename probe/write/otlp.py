@@ -256,6 +256,7 @@ def export_run(run: Path, endpoint: str | None, with_content: bool = False) -> d
         if model_call:
             name = f"{turn['operation']} {turn.get('model')}" if turn.get("model") is not None else turn["operation"]
             attributes = model_span_attributes(turn, upstreams, with_content) | agents.cost_of(turn.get("number"))
+            attributes |= agents.window_of(turn.get("number"))
         else:
             name = str(turn.get("method"))
             attributes = http_attributes(turn) | server_of(turn, upstreams)

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from probe.write.otlp_values import attribute, nanoseconds
+from probe.write.otlp_window import agent_window_attributes, run_window_attributes, turn_window_attributes
 
 TOOL_TYPE = "function"  # every call a model asks an agent to run is a function call, in the conventions' words
 
@@ -42,10 +43,9 @@ class AgentSpans:
         self.spans: list[tuple[Any, float | None]] = []  # (span, its end in seconds) to end once all are made
         self.agents = self.tools = 0
         self.by_agent: dict[str, Any] = {}
-        self.turn_agent = {r.get("number"): r.get("agent") for r in records if r["record"] == "turn"}
-        self.turn_cost = {r.get("number"): r.get("cost") for r in records if r["record"] == "turn"}
+        self.turn_records = {r.get("number"): r for r in records if r["record"] == "turn"}
         run = next((r for r in records if r["record"] == "run"), {})
-        root.set_attributes(cost_attributes(run.get("cost"), "agent_probe.run.cost"))
+        root.set_attributes(cost_attributes(run.get("cost"), "agent_probe.run.cost") | run_window_attributes(run))
         agents = [r for r in records if r["record"] == "agent" and isinstance(r.get("id"), str)]
         calls = [r for r in records if r["record"] == "tool_call"]
         mains = [agent for agent in agents if agent.get("parent") is None]
@@ -84,15 +84,20 @@ class AgentSpans:
 
     def cost_of(self, turn_number: Any) -> dict[str, Any]:
         """The exchange's cost as span attributes: in US dollars, or why it has none."""
-        cost = self.turn_cost.get(turn_number)
+        cost = self.turn_records.get(turn_number, {}).get("cost")
         attributes = cost_attributes(cost, "agent_probe.cost")
         if isinstance(cost, dict) and isinstance(cost.get("unknown"), str):
             attributes["agent_probe.cost.unknown"] = cost["unknown"]
         return attributes
 
+    def window_of(self, turn_number: Any) -> dict[str, Any]:
+        """The exchange's context window, its share and its cache's time left, as span attributes."""
+        return turn_window_attributes(self.turn_records.get(turn_number, {}))
+
     def context_of(self, turn_number: Any):
         """Where an exchange's span goes: under the span of the agent that made the request."""
-        return self.trace.set_span_in_context(self.by_agent.get(self.turn_agent.get(turn_number), self.root))
+        agent = self.turn_records.get(turn_number, {}).get("agent")
+        return self.trace.set_span_in_context(self.by_agent.get(agent, self.root))
 
     def end(self) -> None:
         """End every span made here."""
@@ -116,7 +121,7 @@ def agent_attributes(agent: dict) -> dict[str, Any]:
                         agent.get("tool_calls")), ("agent_probe.depth", agent.get("depth"))):  # fmt: skip
         if number(value) is not None:
             attributes[name] = attribute(value)
-    return attributes | cost_attributes(agent.get("cost"), "agent_probe.cost")
+    return attributes | cost_attributes(agent.get("cost"), "agent_probe.cost") | agent_window_attributes(agent)
 
 
 def cost_attributes(cost: Any, prefix: str) -> dict[str, Any]:

@@ -6,12 +6,16 @@ windows and a six-minute gap (tests/window_runs.py)."""
 import json
 
 import pytest
-from window_runs import price_file, records_of, window_run
+import test_otlp_names as otlp_names
+from conftest import serving
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from window_runs import SUB_AGENT, price_file, records_of, window_run
 
 from probe.analyse.prices import prices_from
 from probe.analysis import sql
 from probe.analysis.report import analyze_run
 from probe.read.whole_turns import whole_turns
+from probe.write.otlp import export_run
 
 LIFETIME = "Anthropic's default, 5 min (platform.claude.com/docs/en/build-with-claude/prompt-caching)"
 
@@ -94,3 +98,41 @@ def test_the_sql_views_give_the_window_share_and_cache_columns_insight_has(runs)
     assert [(row["headroom_tokens"], row["headroom_share"], row["cache_lapses"]) for row in found] == [
         (118_000, 0.59, 0), (74_000, 0.37, 1)]  # fmt: skip
     assert found[0]["cache_rewritten_usd"] is None and float(found[1]["cache_rewritten_usd"]) == 0.314975
+
+
+def test_each_model_span_carries_its_window_share_and_cache_lifetime_and_the_run_its_headroom(runs):
+    otlp_names.Receiver.bodies = []
+    with serving(otlp_names.Receiver) as url:
+        export_run(runs["B"], url)
+    spans = {}
+    for body in otlp_names.Receiver.bodies:
+        for resource in ExportTraceServiceRequest.FromString(body).resource_spans:
+            for scope in resource.scope_spans:
+                spans |= {span.name + str(index): {kv.key: otlp_names.value_of(kv.value) for kv in span.attributes}
+                          for index, span in enumerate(scope.spans)}  # fmt: skip
+    calls = {attributes["agent_probe.exchange"]: attributes for attributes in spans.values()
+             if attributes.get("gen_ai.operation.name") == "chat"}  # fmt: skip
+    assert {name: value for name, value in calls[3].items() if name.startswith(("agent_probe.window",
+                                                                                 "agent_probe.cache"))} == {
+        "agent_probe.window.tokens": 200_000, "agent_probe.window.source": "window-prices.yaml",
+        "agent_probe.window.share": 0.63, "agent_probe.cache.since_s": 360.0, "agent_probe.cache.lifetime_s": 300,
+        "agent_probe.cache.lifetime_source": LIFETIME, "agent_probe.cache.lapsed": True,
+        "agent_probe.cache.rewritten_tokens": 125_990, "agent_probe.cache.rewritten_usd": 0.314975,
+    }  # fmt: skip
+    # The first turn has no turn before it: no time since, no lifetime; none is sent as 0.
+    assert "agent_probe.cache.since_s" not in calls[1] and calls[1]["agent_probe.window.share"] == 0.25
+    assert (calls[2]["agent_probe.window.tokens"], calls[2]["agent_probe.window.source"]) == (
+        120_000, "largest input seen")  # fmt: skip
+    assert calls[2]["agent_probe.window.note"].startswith("120,000 input tokens seen")
+    sub = next(attributes for attributes in spans.values() if attributes.get("gen_ai.agent.id") == SUB_AGENT)
+    assert (sub["agent_probe.window.model"], sub["agent_probe.window.peak_share"], sub["agent_probe.window.peak_turn"],
+            sub["agent_probe.window.last_share"]) == ("house-small-1", 1.0, 2, 1.0)  # fmt: skip
+    root = next(attributes for attributes in spans.values() if attributes.get("gen_ai.agent.id") == "main")
+    assert {name: value for name, value in root.items() if name.startswith("agent_probe.run.")
+            and not name.startswith("agent_probe.run.cost")} == {
+        "agent_probe.run.window.model": "house-model-1", "agent_probe.run.window.tokens": 200_000,
+        "agent_probe.run.window.source": "window-prices.yaml", "agent_probe.run.window.headroom_tokens": 74_000,
+        "agent_probe.run.window.headroom_share": 0.37, "agent_probe.run.cache.lapses": 1,
+        "agent_probe.run.cache.rewritten_tokens": 125_990, "agent_probe.run.cache.rewritten_usd": 0.314975,
+    }  # fmt: skip
+    assert root["agent_probe.window.peak_share"] == 0.63
