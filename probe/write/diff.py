@@ -40,6 +40,7 @@ from probe.write.diff_sections import (
     usage_section,
 )
 from probe.write.diff_time import time_section
+from probe.write.diff_window import window_section
 
 REFUSED_OUTPUTS = (*CAPTURE_FILES, "turns.jsonl")  # the capture, and the turns other tools read
 
@@ -60,9 +61,9 @@ def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[
             ]
         structural += [("instructions", instructions_section(a, b)), ("tools", tools_section(a, b))]
         structural.append(("other hosts", hosts_section(a.insight.hosts, b.insight.hosts)))
-        measured = [usage_section(a, b), context_section(a, b), cost_section(a, b), cache_section(a, b),
-                    agents_and_tools_section(a, b), time_changes(a, b), sizes_section(a, b), turns_section(a, b),
-                    timings_section(a, b)]  # fmt: skip
+        measured = [usage_section(a, b), context_section(a, b), window_section(a, b), cost_section(a, b),
+                    cache_section(a, b), agents_and_tools_section(a, b), time_changes(a, b), sizes_section(a, b),
+                    turns_section(a, b), timings_section(a, b)]  # fmt: skip
         lines = [
             md.Markdown("# agent-probe diff"),
             "",
@@ -106,6 +107,7 @@ def measured_differences(a: RunSummary, b: RunSummary) -> list[str]:
     found = {
         "usage": differ(lambda run: [usage_of(run, kind) for kind in TOKEN_KINDS], lambda turn: turn.tokens),
         "context": bool(context_section(a, b)),
+        "context window": bool(window_section(a, b)),
         "cost": bool(cost_section(a, b)),
         "prompt cache": bool(cache_section(a, b)),
         "agents and tool calls": bool(agents_and_tools_section(a, b)),

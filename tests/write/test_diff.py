@@ -475,9 +475,11 @@ def test_codex_against_claude_code_compares_the_model_and_not_the_wire():
     tools = section(text, "## Tools")
     assert "`clock.sleep`" in tools and "`Bash`" in tools  # tools compared by name, whatever the API
     assert "`clock` (namespace)" in tools
+    # Each run measured against its own model's window, named where the models differ (neither table knows them).
+    assert "- window `gpt-6.1-sol` unknown → `claude-opus-5-5` unknown" in section(text, "## Context window")
     assert text.split("\n")[5] == (
-        "- Structural changes: summary, instructions, tools (usage, context, cost, prompt cache, agents and tool "
-        "calls, time, sizes and timings differ too)"
+        "- Structural changes: summary, instructions, tools (usage, context, context window, cost, prompt cache, "
+        "agents and tool calls, time, sizes and timings differ too)"
     )
 
 

@@ -15,6 +15,7 @@ from probe.analyse.prices import prices_from
 from probe.analysis import sql
 from probe.analysis.report import analyze_run
 from probe.read.whole_turns import whole_turns
+from probe.write.diff import diff_runs
 from probe.write.otlp import export_run
 
 LIFETIME = "Anthropic's default, 5 min (platform.claude.com/docs/en/build-with-claude/prompt-caching)"
@@ -136,3 +137,27 @@ def test_each_model_span_carries_its_window_share_and_cache_lifetime_and_the_run
         "agent_probe.run.cache.rewritten_tokens": 125_990, "agent_probe.run.cache.rewritten_usd": 0.314975,
     }  # fmt: skip
     assert root["agent_probe.window.peak_share"] == 0.63
+
+
+def test_the_diff_names_the_peak_share_window_headroom_and_cache_lapses_run_and_agent_alike(runs):
+    text, _ = diff_runs(runs["A"], runs["B"])
+    section = text.split("\n## Context window\n", 1)[1].split("\n## ", 1)[0]
+    assert section.strip().splitlines() == [
+        "The main agent's main model, from A to B (shares of its window):",
+        "",
+        "- peak share 41% → 63%",
+        "- headroom at the end 118,000 tokens (59%) → 74,000 tokens (37%)",
+        "- cache lapses 0 → 1",
+        "- input tokens written again after a lapse 0 → 125,990",
+        "- their cost $0 → $0.3150",
+        "",
+        "By agent, where both runs have an agent of that name:",
+        "",
+        "- `main`: peak share 41% → 63%; share at the end 41% → 63%; cache lapses 0 → 1; input tokens written again "
+        "after a lapse 0 → 125,990; their cost $0 → $0.3150",
+        "- `sub-agent`: peak share 10% → 100%; share at the end 10% → 100%; window 100,000 (window-prices.yaml) → "
+        "120,000 (largest input seen)",
+    ]
+    assert "only usage, context window, cost" in text
+    # B against itself: nothing to say.
+    assert "## Context window" not in diff_runs(runs["B"], runs["B"])[0]
