@@ -40,11 +40,10 @@ from probe.runs.ledger import REPORT, record_made
 from probe.runs.login_marks import LoginsSeen
 from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely
-from probe.write.insight_lines import InsightLines
+from probe.write.insight_lines import InsightLines, turn_line_fields
 from probe.write.report_header import made_with, plain_stamp, report_header, source_name
 from probe.write.report_paths import insight_path, turns_path, viewer_path
 from probe.write.summary_section import summary_section
-from probe.write.turn_window import window_fields
 from probe.write.unchanged import same_page, same_report
 from probe.write.viewer.data import ViewerData
 from probe.write.viewer.header import page_header
@@ -233,8 +232,8 @@ class RunReading:
         self.totals.insight.wire.add(exchange, turn, facts.cost)
         page = self.page
         record = self.lines.record(turn) if self.turns is not None or page is not None else None
-        if self.turns is not None:  # with the window and cache facts the insight layer gave it (turns.jsonl's own)
-            self.turns.write(self.lines.encode(turn, None if record is None else record | window_fields(facts_record)))
+        if self.turns is not None:  # with the window and cache facts of its insight record
+            self.turns.write(self.lines.encode(turn, record and record | turn_line_fields(facts_record)))
         if page is not None:
             history_field = getattr(shown_by, "HISTORY_FIELD", None)
             page.add(exchange, turn, record if record is not None else shallow_record(turn), history_field,

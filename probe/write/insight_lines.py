@@ -1,5 +1,6 @@
 """Writes insight.jsonl beside turns.jsonl: the run's derived facts as JSON lines (docs/formats.md), one record
-per turn as it streams past, one per tool call as its result comes back, then the agents and the run's totals."""
+per turn as it streams past, one per tool call as its result comes back, then the agents and the run's totals; and
+what a turn's line of turns.jsonl carries of its record."""
 
 from typing import Any, BinaryIO
 
@@ -164,6 +165,18 @@ def cache_record(cache: CacheTurn | None) -> dict | None:
         "lifetime_source": None if cache.lifetime is None else cache.lifetime.source, "lapsed": cache.lapsed,
         "rewritten": cache.rewritten, "rewritten_usd": number(cache.rewritten_usd),
     }  # fmt: skip
+
+
+# What a turn's line of turns.jsonl carries of its insight record: its window and share, and its cache's time left.
+TURN_LINE_CACHE = ("since_s", "lifetime_s", "lifetime_source", "lapsed")
+
+
+def turn_line_fields(record: dict) -> dict:
+    """`window`, `share` and `cache` for a turn's line of turns.jsonl, from its record here: null where the analysis
+    knows nothing of them (a turn that spent nothing has no cache; a model no table knows, a window of null tokens)."""
+    cache = record.get("cache")
+    kept = {name: cache.get(name) for name in TURN_LINE_CACHE} if isinstance(cache, dict) else None
+    return {"window": record.get("window"), "share": record.get("share"), "cache": kept}
 
 
 def cause_record(cause: Cause | None) -> dict | None:
