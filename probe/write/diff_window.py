@@ -125,7 +125,7 @@ def percent(share: float | None) -> str:
 
 def window(fill: Fill, with_model: bool) -> md.Markdown:
     """A window and where it came from ("200,000 (genai-prices 0.2.3)"), after its model when the sides' differ
-("`gpt-5` 400,000 (genai-prices 0.2.3)")."""
+    ("`gpt-5` 400,000 (genai-prices 0.2.3)")."""
     model = md.Markdown("{} ").format(md.inline(fill.model)) if with_model and fill.model else md.Markdown("")
     if fill.tokens is None:
         return md.Markdown("{}{}").format(model, UNKNOWN)
