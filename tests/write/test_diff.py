@@ -475,8 +475,10 @@ def test_codex_against_claude_code_compares_the_model_and_not_the_wire():
     tools = section(text, "## Tools")
     assert "`clock.sleep`" in tools and "`Bash`" in tools  # tools compared by name, whatever the API
     assert "`clock` (namespace)" in tools
-    # Each run measured against its own model's window, named where the models differ (neither table knows them).
-    assert "- window `gpt-6.1-sol` unknown → `claude-opus-5-5` unknown" in section(text, "## Context window")
+    # Each run measured against its own model's window, named where the models differ (known to genai-prices 0.2.3,
+    # not to 0.0.61: "unknown" then).
+    [window] = [line for line in section(text, "## Context window").splitlines() if line.startswith("- window ")]
+    assert window.startswith("- window `gpt-6.1-sol` ") and " → `claude-opus-5-5` " in window
     assert text.split("\n")[5] == (
         "- Structural changes: summary, instructions, tools (usage, context, context window, cost, prompt cache, "
         "agents and tool calls, time, sizes and timings differ too)"
