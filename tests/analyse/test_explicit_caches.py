@@ -1,7 +1,7 @@
 """Gemini's explicit caches: a cache the agent made (`POST …/cachedContents` with a ttl, answered with its name and
 expiry; a `PATCH` that sets a new ttl; a `DELETE`) is no turn, and a turn naming it (`cachedContent`) gets its
 lifetime, counted from when it was made or its ttl set, not from its last use; a cache not seen made keeps its ttl
-unknown; and no capture makes the analysis remember more than its newest caches."""
+unknown, as Gemini's implicit cache's is; and no capture makes the analysis remember more than its newest caches."""
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -44,7 +44,7 @@ def gemini_session(turns: list[tuple[float, str, int]]) -> list[dict]:
     history, lines = [], []
     for number, (start, cache, read) in enumerate(turns, start=1):
         history.append({"role": "user", "parts": [{"text": f"Step {number}."}]})
-        body = {"cachedContent": cache, "contents": list(history)}
+        body = {**({"cachedContent": cache} if cache else {}), "contents": list(history)}
         answer = {"candidates": [{"content": {"role": "model", "parts": [{"text": f"Done {number}."}]},
                                   "finishReason": "STOP"}],
                   "usageMetadata": {"promptTokenCount": 4100, "cachedContentTokenCount": read,
@@ -106,6 +106,15 @@ def test_a_deleted_cache_ends_when_it_was_deleted_and_a_failed_call_changes_noth
     assert (only["since_s"], only["lifetime_s"], only["lapsed"]) == (100.0, 60.5, True)
     assert only["lifetime_source"].startswith(f"Gemini's explicit cache {name}, ttl 3600s from when it was made, "
                                               "deleted after 60.5s")  # fmt: skip
+
+
+def test_gemini_s_implicit_cache_has_no_documented_lifetime_so_a_long_gap_is_never_named_a_lapse(tmp_path, monkeypatch):
+    lines = gemini_session([(1000.0, None, 3000), (1361.0, None, 0)])  # 6 minutes apart, the second read nothing
+    _, turns, _ = analysed(tmp_path, monkeypatch, lines, gemini)
+    second = turns[2]
+    assert (second["since_s"], second["lifetime_s"], second["lapsed"]) == (360.0, None, None)
+    assert second["lifetime_source"].startswith("Gemini's implicit cache, whose lifetime is not documented")
+    assert second["cause"]["kind"] == "unseen" and second["rewritten"] is None
 
 
 def test_the_cache_calls_are_no_model_calls():
