@@ -53,11 +53,7 @@ def model_from_path(path: str) -> str | None:
 
 PATH = re.compile(r":(?:stream)?generate_?content$|:count_?tokens$", re.IGNORECASE)  # models/<model>:<method>
 ANSWER_FIELDS = {"candidates", "usageMetadata", "promptFeedback"}
-# Making, changing or deleting an explicit cache (`…/cachedContents[/<id>]`): its request has contents and its answer
-# usageMetadata, but it is no model call (probe.analyse.explicit_caches reads it).
-CACHE_PATH = re.compile(r"/cachedContents(?:/[^/:]+)?$")
-
-
+CACHE_PATH = re.compile(r"/cachedContents(?:/[^/:]+)?$")  # an explicit cache made or changed: no model call
 ONE_ANSWER = re.compile(r":generate_?content$", re.IGNORECASE)  # the method that answers with one JSON body
 
 
@@ -70,13 +66,12 @@ def stream_asked(turn: Turn) -> bool | None:
 def recognise(evidence) -> int:
     """3: the path is this API's (or Code Assist's) and the request fits; 2: an answer or request only it sends."""
     request = evidence.request or {}
-    if CACHE_PATH.search(evidence.path):
-        return 0
     if code_assist.method_of(evidence.path):
         return 3
     if PATH.search(evidence.path) and (not request or "contents" in request or "generateContentRequest" in request):
         return 3
-    return 2 if "contents" in request or any(ANSWER_FIELDS & answer.keys() for answer in evidence.answers) else 0
+    shaped = "contents" in request or any(ANSWER_FIELDS & answer.keys() for answer in evidence.answers)
+    return 2 if shaped and not CACHE_PATH.search(evidence.path) else 0
 
 
 # Requests ----------------------------------------------------------------------------------------
