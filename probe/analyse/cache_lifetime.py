@@ -4,6 +4,7 @@ request asks for; unknown where the provider is unknown or documents none."""
 from dataclasses import dataclass
 from typing import Any
 
+from probe.analyse.explicit_caches import ExplicitCaches
 from probe.read.conversation import Turn
 
 ANTHROPIC_DOCS = "platform.claude.com/docs/en/build-with-claude/prompt-caching"
@@ -15,8 +16,16 @@ GEMINI_DOCS = "ai.google.dev/gemini-api/docs/caching"
 class Lifetime:
     """How long a cached prefix lives after it was last written or read (None: unknown), and what says so."""
 
-    seconds: int | None
+    seconds: float | None
     source: str
+    # Where set, the lifetime counts from this moment (seconds since the epoch), not from the prefix's last use: an
+    # explicit cache's, from when it was made or its ttl last changed.
+    since: float | None = None
+    cache: str | None = None  # the explicit cache it is the lifetime of, by name
+
+    @property
+    def expires(self) -> float | None:
+        return None if self.since is None or self.seconds is None else self.since + self.seconds
 
 
 # Each entry names the page that documents it. A read refreshes Anthropic's and OpenAI's lifetimes: they count from
@@ -35,10 +44,12 @@ LIFETIMES = {
     # amount of time").
     "gemini": Lifetime(None, f"Gemini's implicit cache, whose lifetime is not documented ({GEMINI_DOCS})"),
     # Gemini's explicit cache (a request's cachedContent): it lives for the ttl set when it was made, 1 hour if none
-    # was, counted from then, not from its last use; the request that reads it does not carry that ttl.
+    # was, counted from then, not from its last use; the request that reads it does not carry that ttl, so a cache the
+    # capture did not see made (probe.analyse.explicit_caches) has it unknown.
     "gemini explicit": Lifetime(
         None,
-        f"Gemini's explicit cache (cachedContent): its ttl is set when it is made, not in the request ({GEMINI_DOCS})",
+        f"Gemini's explicit cache (cachedContent), ttl unknown: it is set when the cache is made, not in the request "
+        f"({GEMINI_DOCS})",
     ),
 }
 UNKNOWN = Lifetime(None, "unknown: the API does not say which provider served it")
@@ -46,8 +57,9 @@ UNKNOWN = Lifetime(None, "unknown: the API does not say which provider served it
 PROVIDERS = {"anthropic": "anthropic", "openai": "openai", "gcp.gemini": "gemini"}
 
 
-def lifetime(turn: Turn) -> Lifetime:
-    """How long the cached prefix of `turn` lives after it: its provider's, longer where the request asks for it."""
+def lifetime(turn: Turn, caches: ExplicitCaches | None = None) -> Lifetime:
+    """How long the cached prefix of `turn` lives after it: its provider's, longer where the request asks for it; an
+    explicit cache it names, the ttl `caches` saw it made with."""
     provider = PROVIDERS.get(turn.provider or "")
     if provider == "openai" or (provider is None and turn.config.get("prompt_cache_retention") is not None):
         # (a request that asks for an OpenAI retention is served as OpenAI documents it, whatever API it spoke)
@@ -56,8 +68,25 @@ def lifetime(turn: Turn) -> Lifetime:
         return LIFETIMES["anthropic 1h" if "1h" in marker_ttls(turn) else "anthropic"]
     if provider == "gemini":
         explicit = turn.config.get("cachedContent") or turn.config.get("cached_content")
+        made = caches.named(explicit) if explicit and caches is not None else None
+        if made is not None:
+            return explicit_lifetime(made)
         return LIFETIMES["gemini explicit" if explicit else "gemini"]
     return UNKNOWN
+
+
+def explicit_lifetime(cache) -> Lifetime:
+    """The lifetime of an explicit cache (probe.analyse.explicit_caches.ExplicitCache) the capture saw made: its ttl,
+    from when it was made or its ttl last changed."""
+    said = f"ttl {cache.ttl} from when {cache.counted_from}" + (
+        f", deleted after {cache.seconds}s" if cache.deleted else ""
+    )
+    return Lifetime(
+        cache.seconds,
+        f"Gemini's explicit cache {cache.name}, {said} ({GEMINI_DOCS})",
+        since=cache.since,
+        cache=cache.name,
+    )
 
 
 def marker_ttls(turn: Turn) -> set[str]:

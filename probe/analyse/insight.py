@@ -58,9 +58,10 @@ class Insight:
         self.windows = Windows(self.costs.book)
 
     def add_other(self, exchange) -> dict:
-        """An exchange that is no turn: counted by host, and read for the model windows an agent's model list gives;
-        returns its host's record."""
+        """An exchange that is no turn: counted by host, and read for the model windows an agent's model list gives
+        and the explicit caches it made; returns its host's record."""
         self.windows.note_other(exchange)
+        self.cache.note_other(exchange)
         return self.hosts.add(exchange)
 
     def add(self, turn: Turn, headers: list[tuple[str, str]]) -> tuple[TurnInsight, list[ToolCall]]:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from probe.analyse.cache_lifetime import Lifetime, lifetime, marker_of
+from probe.analyse.explicit_caches import ExplicitCaches
 from probe.analyse.token_sums import spends
 from probe.common.counting import counted
 from probe.read.conversation import Turn
@@ -100,6 +101,11 @@ class PromptCache:
     turns: list[CacheTurn] = field(default_factory=list)
     prefixes: dict[int, Prefix] = field(default_factory=dict)  # by turn number, for turns continued by history
     latest: OrderedDict = field(default_factory=OrderedDict)  # conversation key -> its latest Prefix
+    explicit: ExplicitCaches = field(default_factory=ExplicitCaches)  # the caches the agent made, fed by note_other
+
+    def note_other(self, exchange) -> None:
+        """An exchange that is no turn: one that made an explicit cache gives the lifetime of the turns naming it."""
+        self.explicit.note(exchange)
 
     def add(self, turn: Turn, headers: list[tuple[str, str]], split: Split | None = None) -> CacheTurn | None:
         """This turn's cache figures, or None if it spent nothing (a token count, a failed request); `split`, what
@@ -110,7 +116,7 @@ class PromptCache:
         found = CacheTurn(turn.number, usage.input, usage.cache_read)
         key = conversation_key(turn, headers)
         before = self.turn_before(turn, key)
-        prefix = prefix_of(turn)
+        prefix = prefix_of(turn, self.explicit)
         if before is not None and turn.carried is not None and turn.carried.by == "previous_response_id":
             # A request that continues a response by its id sends only what is new: the server kept the rest,
             # instructions and tools included, unless the request sends its own.
@@ -118,9 +124,9 @@ class PromptCache:
             prefix.blocks = prefix.blocks or before.blocks
             prefix.markers = prefix.markers or before.markers
             prefix.model = prefix.model or before.model
+        timed(found, before, prefix, turn)
         if before is not None:
             found.compared_with = before.number
-            timed(found, before, turn)
             if before.held and (found.cached or 0) < before.held:
                 found.cause, found.drop = judged(cause_of_break(before, prefix, turn), before, found, split)
             if found.cause is not None and found.cause.kind == "lifetime":
@@ -163,14 +169,28 @@ class PromptCache:
         return [turn for turn in self.turns if turn.cause is not None]
 
 
-def timed(found: CacheTurn, before: Prefix, turn: Turn) -> None:
-    """Set the time since the turn before and whether it passed that turn's lifetime, where both are known."""
-    found.lifetime = before.lifetime
-    if before.end is None or turn.timing.start is None:
+def timed(found: CacheTurn, before: Prefix | None, now: Prefix, turn: Turn) -> None:
+    """Set the time since the prefix's lifetime began and whether it passed it, where both are known: since the turn
+    before (which last wrote or read it), against that turn's lifetime; or, for a cache whose lifetime counts from a
+    moment of its own (an explicit cache), since that moment, whether or not a turn before read it."""
+    life, origin = lifetime_and_origin(before, now)
+    found.lifetime = life
+    if origin is None or turn.timing.start is None or life is None:
         return
-    found.since_s = round(turn.timing.start - before.end, 3)
-    if before.lifetime.seconds is not None:
-        found.lapsed = found.since_s > before.lifetime.seconds
+    found.since_s = round(turn.timing.start - origin, 3)
+    if life.seconds is not None:
+        found.lapsed = found.since_s > life.seconds
+
+
+def lifetime_and_origin(before: Prefix | None, now: Prefix) -> tuple[Lifetime | None, float | None]:
+    """The lifetime that governs the prefix `now` reads, and the moment it counts from."""
+    if now.lifetime.since is not None:
+        return now.lifetime, now.lifetime.since
+    if before is None:
+        return None, None
+    if before.lifetime.since is not None:  # the turn before read an explicit cache this turn does not name
+        return now.lifetime, before.end
+    return before.lifetime, before.end
 
 
 def rewritten(turn: Turn) -> int | None:
@@ -189,7 +209,7 @@ def conversation_key(turn: Turn, headers: list[tuple[str, str]]) -> tuple:
     return (turn.api, turn.proxy, thread)
 
 
-def prefix_of(turn: Turn) -> Prefix:
+def prefix_of(turn: Turn, explicit: ExplicitCaches | None = None) -> Prefix:
     markers = [f"tool {tool.name}" for tool in turn.tools if marker_of(tool.metadata)]
     markers += [f"instruction block {index}" for index, block in enumerate(turn.system, 1) if marker_of(block.metadata)]
     end = None
@@ -207,7 +227,7 @@ def prefix_of(turn: Turn) -> Prefix:
         cached=turn.usage.cache_read if turn.usage else None,
         held=held_after(turn),
         end=end,
-        lifetime=lifetime(turn),
+        lifetime=lifetime(turn, explicit),
     )
 
 
@@ -259,15 +279,16 @@ def cause_of_break(before: Prefix, now: Prefix, turn: Turn) -> Cause:
             "history item {} of #{} was edited or removed (compaction)",
             (carried + 1, before.number),
         )
-    seconds = before.lifetime.seconds
-    if before.end is not None and turn.timing.start is not None and seconds is not None:
-        gap = turn.timing.start - before.end
-        if gap > seconds:
+    life, origin = lifetime_and_origin(before, now)
+    if life is not None and origin is not None and turn.timing.start is not None and life.seconds is not None:
+        gap = turn.timing.start - origin
+        if gap > life.seconds:
             # Durations are this project's own words, so they go into the template; values are captured text.
+            since = "#{}" if life.cache is None else "{} was made or its ttl last set"
             return Cause(
                 "lifetime",
-                f"{duration(gap)} since #{{}}, past the cache's {duration(seconds)} lifetime",
-                (before.number,),
+                f"{duration(gap)} since {since}, past the cache's {duration(life.seconds)} lifetime",
+                (before.number if life.cache is None else life.cache,),
             )
     return Cause("unseen", "the requests' prefixes match: the provider dropped or missed the cache", ())
 

@@ -16,6 +16,7 @@ HARMLESS_CALLS = [
     ("ToolSearch", {"query": "select:WebFetch", "max_results": 1}),
 ]
 SPAWN_TOOL = "Agent"  # Claude Code's sub-agent tool
+SIDE_MODEL = "haiku"  # the model the last of several side-by-side sub-agents asks for, where the tool offers it
 
 
 def blocks(message: Any) -> list[dict]:
@@ -110,10 +111,24 @@ def spawn_calls(request: dict) -> list[dict]:
     if SPAWN_TOOL not in declared_tools(request):
         return []
     # In the foreground the tool_result carries the sub-agent's report, so the run takes one path every time.
-    return [
+    calls = [
         {"description": spawn.description, "prompt": spawn.task, "run_in_background": False}
         for spawn in subagents.spawned_tasks(user_prompt(request))
     ]
+    if len(calls) > 1 and SIDE_MODEL in spawn_models(request):
+        # The last of several side by side runs on another model, so that a run has sub-agents on different
+        # models (each measured against its own model's context window).
+        calls[-1]["model"] = SIDE_MODEL
+    return calls
+
+
+def spawn_models(request: dict) -> list:
+    """The models the sub-agent tool's schema lets a call pick (its `model` enum), if any."""
+    tool = next((tool for tool in tools_of(request) if tool.name == SPAWN_TOOL), None)
+    properties = tool.schema.get("properties") if tool is not None else None
+    choice = properties.get("model") if isinstance(properties, dict) else None
+    models = choice.get("enum") if isinstance(choice, dict) else None
+    return models if isinstance(models, list) else []
 
 
 def estimate_tokens(value: Any) -> int:

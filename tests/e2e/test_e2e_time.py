@@ -180,3 +180,25 @@ def test_the_perfetto_export_reads_back_as_a_named_process_per_agent_with_every_
     names = [record["name"] for record in of_kind(records, "agent")]
     assert len(names) == 3
     assert_every_event_is_on_a_named_track(trace, names)
+
+
+def test_each_agent_is_measured_against_its_own_models_window(parallel_run):
+    """Each agent's share is of its own model's window: Claude Code's second child runs on haiku (the mock asks for
+    it), the others on the main model; every turn's share is its input over its own model's window."""
+    target, _, records, traffic = parallel_run
+    spent = [turn for turn in of_kind(records, "turn") if turn["cache"] is not None]
+    assert spent and all(turn["window"]["source"] == "mock_prices.yaml" for turn in spent)
+    assert all(turn["share"] == round(turn["cache"]["input"] / turn["window"]["tokens"], 4) for turn in spent)
+    agents = {record["id"]: record for record in of_kind(records, "agent")}
+    sent = {number: entry for number, entry in model_entries(target, traffic).items() if entry["kind"] == "http"}
+    for agent in agents.values():
+        own, window = [turn for turn in spent if turn["agent"] == agent["id"]], agent["window"]
+        if target == "claude-code":  # the model each of its requests named
+            assert {sent[turn["number"]]["request"]["body"]["model"] for turn in own} == {window["model"]}
+        assert window["tokens"] == own[-1]["window"]["tokens"] and window["turns"] == len(own)
+        assert (window["peak_share"], window["last_share"]) == (max(turn["share"] for turn in own), own[-1]["share"])
+    if target == "claude-code":
+        [main] = [agent for agent in agents.values() if agent["parent"] is None]
+        children = [agents[child]["window"] for child in main["children"]]
+        assert main["window"]["model"] == "claude-opus-5-5"
+        assert sorted(child["model"] for child in children) == ["claude-haiku-5-5", "claude-opus-5-5"]

@@ -220,6 +220,19 @@ def test_claude_code_main_agent_asks_for_two_agents_in_one_answer_and_each_child
     assert claude_answer(request) == ("end_turn", [{"type": "text", "text": final_answer_text(PARALLEL_PROMPT)}])
 
 
+def test_claude_code_s_last_side_by_side_agent_runs_on_haiku_where_the_tool_offers_a_model():
+    schema = {"type": "object", "properties": {"model": {"type": "string", "enum": ["sonnet", "opus", "haiku"]}}}
+    tools = [{"name": "Agent", "input_schema": schema}, *CLAUDE_TOOLS[1:]]
+
+    def spawns(request: dict) -> list[dict]:
+        return [block["input"] for block in claude_answer(request)[1] if block["type"] == "tool_use"]
+
+    assert [call.get("model") for call in spawns(claude_request(PARALLEL_PROMPT, tools=tools))] == [None, "haiku"]
+    # One child alone keeps its parent's model; a schema without the choice gets no model.
+    assert [call.get("model") for call in spawns(claude_request(TRIGGER_PROMPT, tools=tools))] == [None]
+    assert [call.get("model") for call in spawns(claude_request(PARALLEL_PROMPT))] == [None, None]
+
+
 def codex_calls_of(request: dict, hint: str = "", waiting: int | None = None) -> list[tuple[str, dict]]:
     output = responses_api.plan_events(request, hint, waiting=waiting)[-1]["response"]["output"]
     return [(item["name"], json.loads(item["arguments"])) for item in output if item["type"] == "function_call"]

@@ -53,8 +53,7 @@ def model_from_path(path: str) -> str | None:
 
 PATH = re.compile(r":(?:stream)?generate_?content$|:count_?tokens$", re.IGNORECASE)  # models/<model>:<method>
 ANSWER_FIELDS = {"candidates", "usageMetadata", "promptFeedback"}
-
-
+CACHE_PATH = re.compile(r"/cachedContents(?:/[^/:]+)?$")  # an explicit cache made or changed: no model call
 ONE_ANSWER = re.compile(r":generate_?content$", re.IGNORECASE)  # the method that answers with one JSON body
 
 
@@ -71,7 +70,8 @@ def recognise(evidence) -> int:
         return 3
     if PATH.search(evidence.path) and (not request or "contents" in request or "generateContentRequest" in request):
         return 3
-    return 2 if "contents" in request or any(ANSWER_FIELDS & answer.keys() for answer in evidence.answers) else 0
+    shaped = "contents" in request or any(ANSWER_FIELDS & answer.keys() for answer in evidence.answers)
+    return 2 if shaped and not CACHE_PATH.search(evidence.path) else 0
 
 
 # Requests ----------------------------------------------------------------------------------------
