@@ -173,7 +173,7 @@ def report_header(
     return (
         lines
         + summary
-        + context_section(totals.insight.context)
+        + context_section(totals.insight.context, totals.insight.compactions.shares())
         + window_lines(totals.insight)
         + cost_section(totals.insight.costs)
         + agents_section(totals.insight.finished or [], totals.insight.costs)

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import captured_exchange
 from test_agents import report_of
+from test_window import model_list
 
 from probe.analyse.prices import PRICES_ENV, PriceBook
 from probe.analyse.window.compactions import ACCOUNT, Compactions, Seen
@@ -61,6 +62,13 @@ def section(report: str) -> str:
     return report[report.index("### Window") :].split("\n\n## ")[0]
 
 
+def turn_row(report: str, number: int) -> list[str]:
+    """The first cells of turn `number`'s row in the Context section's table by turn: turn, input, of window."""
+    table = report[report.index("By turn:") :]
+    row = next(line for line in table.splitlines() if line.startswith(f"| #{number} |"))
+    return [cell.strip() for cell in row.strip("|").split("|")][:3]
+
+
 def summary_line(report: str) -> str:
     return next(line for line in report.splitlines() if line.startswith("- Window: "))
 
@@ -91,6 +99,9 @@ def test_claude_codes_summarising_request_is_a_compaction_measured_on_its_own_mo
         "- Window: peak 92% of 1,000,000 (context-1m header), compacted once at 92%; 750,000 tokens (75%) left at "
         "the end"
     )
+    assert [turn_row(report, number) for number in (2, 3, 5)] == [
+        ["#2", "1,000", f"{1_000 / 200_000:.1%}"], ["#3", "920,000", f"{920_000 / 1_000_000:.1%}"],
+        ["#5", "150,000", f"{150_000 / 200_000:.1%}"]]  # fmt: skip
     assert section(report) == "\n".join([
         "### Window", "",
         "Each agent's context window on each of its models, the share of it its input took at its fullest turn and at "
@@ -136,7 +147,9 @@ def said(role, text):
 def test_codexs_compaction_trigger_answered_by_a_compaction_item_is_measured_against_its_window(tmp_path):
     talk = [said("user", "Go."), said("assistant", "Done."), said("user", "Again."), said("assistant", "Done.")]
     compacted = {"type": "compaction", "encrypted_content": "c3VtbWFyeQ=="}
+    listed = [{"slug": "gpt-5", "context_window": 272_000, "effective_context_window_percent": 95}]
     report, agents, run = records_of(tmp_path, [
+        model_list(listed),
         codex(1, talk[:1], 200_000),
         codex(2, talk[:3], 360_000),
         codex(3, [*talk, {"type": "compaction_trigger"}], 361_000, output=[{"id": "cmp_1", **compacted}]),
@@ -145,21 +158,23 @@ def test_codexs_compaction_trigger_answered_by_a_compaction_item_is_measured_aga
               60_000),
     ], openai_responses)  # fmt: skip
     (compaction,) = agents["main"]["compactions"]
-    assert compaction == {"agent": "main", "model": "gpt-5", "request": 3, "trigger_turn": 2, "tokens_before": 360_000,
-                          "share_before": 360_000 / 400_000, "after_turn": 4, "tokens_after": 40_000,
+    assert compaction == {"agent": "main", "model": "gpt-5", "request": 4, "trigger_turn": 3, "tokens_before": 360_000,
+                          "share_before": 360_000 / 400_000, "after_turn": 5, "tokens_after": 40_000,
                           "share_after": 40_000 / 400_000, "window": 400_000,
                           "found_by": ["a compaction_trigger item", "a compaction in the answer"]}  # fmt: skip
     assert run["compactions"] == 1
-    # 361,000 / 400,000 at the trigger request; 400,000 - 60,000 left at the end.
+    # The model list (#1) gives codex's own limit, 95% of its 272,000; the table's window stays. 361,000 / 400,000 at
+    # the trigger request; 400,000 - 60,000 left at the end.
     database = PriceBook().database
     assert summary_line(report) == (
         f"- Window: peak 90% of 400,000 ({database}), compacted once at 90%; 340,000 tokens (85%) left at the end"
     )
     assert section(report).splitlines()[6:] == [
-        f"| `main` | `gpt-5` | 400,000 | {database} |  | 90.2% (#3) | 15.0% (#5) | 340,000 (85.0%) | 90.0% → 10.0% |",
+        f"| `main` | `gpt-5` | 400,000 | {database} | 258,400 | 90.2% (#4) | 15.0% (#6) | 340,000 (85.0%) | "
+        "90.0% → 10.0% |",
         "", "Compactions:", "",
-        "- `main` on `gpt-5`, summed up by #3 (found by a compaction_trigger item; a compaction in the answer): "
-        "360,000 tokens (90.0%) at #2 → 40,000 tokens (10.0%) at #4",
+        "- `main` on `gpt-5`, summed up by #4 (found by a compaction_trigger item; a compaction in the answer): "
+        "360,000 tokens (90.0%) at #3 → 40,000 tokens (10.0%) at #5",
     ]  # fmt: skip
 
 
@@ -202,6 +217,7 @@ def test_geminis_chat_compression_and_a_bare_shorter_history_against_a_window_sa
     ]  # fmt: skip
     assert (agents["main"]["tokens"], agents["main"]["source"], run["headroom_tokens"]) == (None, "unknown", None)
     assert summary_line(report) == "- Window: window unknown for `gemini-2.5-pro`"
+    assert turn_row(report, 2) == ["#2", "50,000", "window unknown"]
     assert section(report).splitlines()[6:] == [
         "| `main` | `gemini-2.5-pro` | window unknown |  |  | unknown | unknown | unknown | share unknown → share "
         "unknown, share unknown → share unknown |",
@@ -218,8 +234,26 @@ def test_a_compaction_the_agents_account_names_is_paired_with_the_turns_around_i
     compactions.seen = [Seen(1, "main", "m", 150_000, 200_000, 0.75), Seen(2, "main", "small", 500, 200_000, 0.0025),
                         Seen(3, "main", "m", 160_000, 200_000, 0.8), Seen(4, "main", "m", None, 200_000, None),
                         Seen(5, "main", "m", 30_000, 200_000, 0.15)]  # fmt: skip
-    account = SimpleNamespace(compactions=[SimpleNamespace(numbers=[3]), SimpleNamespace(numbers=[])])
+    logged = [SimpleNamespace(numbers=[3]), SimpleNamespace(numbers=[3]), SimpleNamespace(numbers=[])]
+    account = SimpleNamespace(compactions=logged)  # logged twice (telemetry, session file), and once unplaced
     (found,) = compactions.finish(account)
     # The turn before is the last on the same model (the small model's #2 apart); the failed #4 spent nothing, so
     # the turn after is #5. A compaction the account could not place beside a request is not paired.
     assert (found.request, found.before.number, found.after.number, found.found_by) == (3, 1, 5, [ACCOUNT])
+
+
+def test_usage_past_the_tables_window_is_a_finding_in_the_report(tmp_path):
+    database = PriceBook().database
+    report, agents, run = records_of(tmp_path, [
+        claude(1, HAIKU, 250_000, history(1), headers=()), claude(2, HAIKU, 100_000, history(3), headers=()),
+    ])  # fmt: skip
+    assert agents["main"]["compactions"] == [] and run["compactions"] == 0
+    # The window becomes the 250,000 seen: 100,000 / 250,000 at the end, 150,000 left.
+    assert summary_line(report) == (
+        "- Window: peak 100% of 250,000 (largest input seen), never compacted; 150,000 tokens (60%) left at the end"
+    )
+    assert section(report).splitlines()[6:] == [
+        f"| `main` | `{HAIKU}` | 250,000 | largest input seen |  | 100.0% (#1) | 40.0% (#2) | 150,000 (60.0%) |  |",
+        "", "Where a table's window was wrong for this run:", "",
+        f"- `{HAIKU}`: 250,000 input tokens seen, past {database}'s 200,000: the window is taken as what was seen",
+    ]  # fmt: skip

@@ -114,9 +114,9 @@ class Compactions:
         (probe.analyse.account.join.AccountJoin, not imported: the join's readers stay out of this stage's imports),
         adds the summarising requests it names."""
         marked = {number: list(found) for number, found in self.marked.items()}
-        for beside in getattr(account, "compactions", None) or []:
-            if beside.numbers:
-                marked.setdefault(beside.numbers[0], []).append(ACCOUNT)
+        for beside in getattr(account, "compactions", None) or []:  # (one compaction may be logged twice)
+            if beside.numbers and ACCOUNT not in marked.setdefault(beside.numbers[0], []):
+                marked[beside.numbers[0]].append(ACCOUNT)
         last: dict[tuple[str, str], Seen] = {}  # by agent and model: its last turn that spent
         pending: dict[tuple[str, str], Compaction] = {}  # a summarising request still waiting for its turn after
         self.found = []
@@ -137,6 +137,11 @@ class Compactions:
             if seen.input is not None:
                 last[key] = seen
         return self.found
+
+    def shares(self) -> dict[int, float | None]:
+        """Each turn's share of its window by number (None: the window is unknown), for the turns that reported their
+        input, of the first TURNS_KEPT."""
+        return {seen.number: seen.share for seen in self.seen if seen.input is not None}
 
     def of_agent(self, agent: str) -> list[Compaction]:
         return [compaction for compaction in self.found if compaction.agent == agent]
