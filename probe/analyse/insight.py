@@ -11,7 +11,7 @@ from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost, rewrite_cost
 from probe.analyse.hosts.totals import OtherHosts
 from probe.analyse.prices import price_book
-from probe.analyse.prompt_cache import CacheTurn, PromptCache
+from probe.analyse.prompt_cache import CacheTurn, PromptCache, conversation_key
 from probe.analyse.setup import SetUp
 from probe.analyse.time.model import TimeModel
 from probe.analyse.tool_calls import ToolCall, ToolTimeline
@@ -75,7 +75,7 @@ class Insight:
         self.setup.add(turn)
         found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
         found.window = self.windows.add(turn, headers, agent)
-        self.compactions.add(turn, headers, agent, found.window)
+        self.compactions.add(turn, conversation_key(turn, headers), agent, found.window)
         answered = self.tools.add(turn, agent)
         cost_usd = None if found.cost is None or found.cost.usd is None else str(found.cost.usd)
         named = [(call, agent_ids_in(call.result) if call.result else []) for call in answered]

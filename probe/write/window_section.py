@@ -2,8 +2,8 @@
 the agent's own effective limit), its peak share and its share at the end, the headroom it had left, its
 compactions, and where a table's window was wrong; "window unknown" where nothing says it."""
 
-from probe.analyse.agents import Agent
-from probe.analyse.insight import Insight
+from typing import Any
+
 from probe.analyse.window.compactions import Compaction
 from probe.analyse.window.fill import Fill
 from probe.common import markdown as md
@@ -12,8 +12,10 @@ ROWS_SHOWN = 50  # agent-model rows and compactions listed; the rest are counted
 UNKNOWN = "window unknown"
 
 
-def window_lines(insight: Insight) -> list[str]:
-    agents: list[Agent] = insight.finished or []
+def window_lines(insight: Any) -> list[str]:
+    """`insight`: the run's probe.analyse.insight.Insight, finished (not imported: the report's header imports this
+    module, and the insight's imports would stack under it)."""
+    agents = insight.finished or []
     names = {agent.id: agent.name for agent in agents}
     rows = [row(agent.id, fill, insight, names) for agent in agents for fill in insight.windows.of_agent(agent.id)]
     if not rows:
@@ -46,7 +48,7 @@ def who(agent: str, names: dict[str, str]) -> md.Markdown:
     return md.inline(name) if name == agent else md.Markdown("{} {}").format(md.inline(name), md.inline(agent))
 
 
-def row(agent: str, fill: Fill, insight: Insight, names: dict[str, str]) -> list:
+def row(agent: str, fill: Fill, insight: Any, names: dict[str, str]) -> list:
     window = fill.window
     tokens = window.tokens if window is not None else None
     compactions = [each for each in insight.compactions.of_agent(agent) if each.model == fill.model]

@@ -8,7 +8,6 @@ title request on a small model between two turns of the main one is neither its 
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from probe.analyse.prompt_cache import conversation_key
 from probe.analyse.token_sums import spends
 from probe.read.conversation import Turn
 
@@ -76,14 +75,16 @@ class Compactions:
     left_out: int = 0  # turns past TURNS_KEPT
     found: list[Compaction] = field(default_factory=list)
 
-    def add(self, turn: Turn, headers: list[tuple[str, str]], agent: str, window) -> None:
-        """`window`: the turn's probe.analyse.window.fill.TurnWindow."""
+    def add(self, turn: Turn, conversation: tuple, agent: str, window) -> None:
+        """`conversation`: the turn's conversation as the prompt cache tells them apart (its conversation_key, not
+        imported here, which would stack the cache's modules under this one's); `window`: the turn's
+        probe.analyse.window.fill.TurnWindow."""
         if not turn.model:
             return
         markers = wire_markers(turn)
         if markers:
             self.marked[turn.number] = markers
-        if spends(turn) and self.shrank(turn, headers, agent):
+        if spends(turn) and self.shrank(turn, conversation, agent):
             self.shorter.add(turn.number)
         if len(self.seen) >= TURNS_KEPT:
             self.left_out += 1
@@ -91,11 +92,11 @@ class Compactions:
         spent = window.input if spends(turn) else None
         self.seen.append(Seen(turn.number, agent, turn.model, spent, window.tokens, window.share))
 
-    def shrank(self, turn: Turn, headers: list[tuple[str, str]], agent: str) -> bool:
+    def shrank(self, turn: Turn, conversation: tuple, agent: str) -> bool:
         """Whether the request's history replaced a longer one of the same agent, model, conversation and tools (a
         side request that sends no tools, or other tools, is a conversation of its own) with a shorter one."""
         tools = tuple(sorted((tool.namespace, tool.name) for tool in turn.tools))
-        key = (agent, turn.model, conversation_key(turn, headers), hash(tools))
+        key = (agent, turn.model, conversation, hash(tools))
         carried = turn.carried
         history = (carried.items if carried and carried.by == "previous_response_id" else 0) + turn.input_count
         before = self.histories.pop(key, None)
