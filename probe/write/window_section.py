@@ -4,7 +4,7 @@ compactions, and where a table's window was wrong; "window unknown" where nothin
 
 from typing import Any
 
-from probe.analyse.window.compactions import Compaction
+from probe.analyse.window.compactions import TURNS_KEPT, Compaction
 from probe.analyse.window.fill import Fill
 from probe.common import markdown as md
 
@@ -33,6 +33,9 @@ def window_lines(insight: Any) -> list[str]:
         lines += ["", "Compactions:", ""] + [compaction_line(each, names) for each in found[:ROWS_SHOWN]]
         if len(found) > ROWS_SHOWN:
             lines.append(f"- … and {len(found) - ROWS_SHOWN:,} more: see insight.jsonl.")
+    if insight.compactions.left_out:
+        lines.append(f"\nCompactions were looked for over the run's first {TURNS_KEPT:,} turns, not the "
+                     f"{insight.compactions.left_out:,} after them.")  # fmt: skip
     findings = insight.windows.findings.values()
     if findings:
         lines += ["", "Where a table's window was wrong for this run:", ""]

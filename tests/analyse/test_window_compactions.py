@@ -1,8 +1,11 @@
 """Each compaction against its window, on each wire form (Claude Code's summarising request, codex's
-compaction_trigger answered by a compaction item, gemini's shorter history) and from the agent's own account, with the
-share at the agent's last turn before it and its first turn after; and the report's summary line and Context section
-for them, a sub-agent on another model, and a model whose window nothing says."""
+compaction_trigger answered by a compaction item, gemini's compression request and a bare shorter history, Anthropic's
+server-side compaction block) and from the agent's own account, with the share at the agent's last turn before it and
+its first turn after; and the report's summary line and Context section for them, a sub-agent on another model, and a
+model whose window nothing says."""
 
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -11,9 +14,11 @@ from test_agents import report_of
 from test_window import model_list
 
 from probe.analyse.prices import PRICES_ENV, PriceBook
+from probe.analyse.window import compactions as compactions_module
 from probe.analyse.window.compactions import ACCOUNT, Compactions, Seen
 from probe.apis.gemini import report as gemini
 from probe.apis.openai_responses import report as openai_responses
+from probe.write import window_section
 
 SESSION = ("x-claude-code-session-id", "5e551011-aaaa-bbbb-cccc-000000000003")
 LONG_CONTEXT = ("anthropic-beta", "claude-code-20250219,context-1m-2025-08-07")
@@ -257,3 +262,33 @@ def test_usage_past_the_tables_window_is_a_finding_in_the_report(tmp_path):
         "", "Where a table's window was wrong for this run:", "",
         f"- `{HAIKU}`: 250,000 input tokens seen, past {database}'s 200,000: the window is taken as what was seen",
     ]  # fmt: skip
+
+
+def test_anthropics_server_side_compaction_block_is_a_compaction_in_the_answer(tmp_path):
+    corpus = Path(__file__).parent.parent / "corpus" / "anthropic.messages" / "compaction-block.jsonl"
+    exchange = json.loads(corpus.read_text().splitlines()[0])
+    report, agents, _ = records_of(tmp_path, [exchange])
+    (compaction,) = agents["main"]["compactions"]
+    # The capture's one request is its own turn before; no turn came after it.
+    assert (compaction["request"], compaction["trigger_turn"], compaction["after_turn"], compaction["found_by"]) == (
+        1, 1, None, ["a compaction in the answer"])  # fmt: skip
+    tokens, share = compaction["tokens_before"], compaction["share_before"]
+    assert share == round(tokens / compaction["window"], 4)
+    assert section(report).splitlines()[-1] == (
+        f"- `main` on `claude-sonnet-4-5`, summed up by #1 (found by a compaction in the answer): {tokens:,} tokens "
+        f"({share:.1%}) at #1 → no turn after"
+    )
+
+
+def test_a_run_longer_than_the_turns_kept_for_compactions_says_where_it_stopped_looking(tmp_path, monkeypatch):
+    monkeypatch.setattr(compactions_module, "TURNS_KEPT", 2)
+    monkeypatch.setattr(window_section, "TURNS_KEPT", 2)
+    summarise = "Answer with a <summary> block."
+    report, agents, _ = records_of(tmp_path, [
+        claude(1, HAIKU, 1_000, history(1), headers=()), claude(2, HAIKU, 2_000, history(3), headers=()),
+        claude(3, HAIKU, 3_000, history(4, summarise), headers=()),  # past the turns kept: not looked at
+    ])  # fmt: skip
+    assert agents["main"]["compactions"] == []
+    assert section(report).splitlines()[-1] == (
+        "Compactions were looked for over the run's first 2 turns, not the 1 after them."
+    )

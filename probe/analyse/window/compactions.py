@@ -81,14 +81,14 @@ class Compactions:
         probe.analyse.window.fill.TurnWindow."""
         if not turn.model:
             return
+        if len(self.seen) >= TURNS_KEPT:  # (the markers and shorter histories past them would have no turns to pair)
+            self.left_out += 1
+            return
         markers = wire_markers(turn)
         if markers:
             self.marked[turn.number] = markers
         if spends(turn) and self.shrank(turn, conversation, agent):
             self.shorter.add(turn.number)
-        if len(self.seen) >= TURNS_KEPT:
-            self.left_out += 1
-            return
         spent = window.input if spends(turn) else None
         self.seen.append(Seen(turn.number, agent, turn.model, spent, window.tokens, window.share))
 
