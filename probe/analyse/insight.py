@@ -11,10 +11,11 @@ from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost, rewrite_cost
 from probe.analyse.hosts.totals import OtherHosts
 from probe.analyse.prices import price_book
-from probe.analyse.prompt_cache import CacheTurn, PromptCache
+from probe.analyse.prompt_cache import CacheTurn, PromptCache, conversation_key
 from probe.analyse.setup import SetUp
 from probe.analyse.time.model import TimeModel
 from probe.analyse.tool_calls import ToolCall, ToolTimeline
+from probe.analyse.window.compactions import Compactions
 from probe.analyse.window.fill import TurnWindow, Windows
 from probe.read.conversation import Turn
 
@@ -53,6 +54,7 @@ class Insight:
     # Where the run's time went, agent by agent.
     time: TimeModel = field(default_factory=lambda: TimeModel(wait_tools=WAIT_TOOLS))
     windows: Windows = field(init=False)  # each turn's context window, from the price book the costs use
+    compactions: Compactions = field(default_factory=Compactions)  # each against its window, once finished
 
     def __post_init__(self) -> None:
         self.windows = Windows(self.costs.book)
@@ -74,6 +76,7 @@ class Insight:
         self.setup.add(turn)
         found = TurnInsight(turn.number, agent, cache, self.costs.add(turn, agent), split)
         found.window = self.windows.add(turn, headers, agent)
+        self.compactions.add(turn, conversation_key(turn, headers), agent, found.window)
         answered = self.tools.add(turn, agent)
         cost_usd = None if found.cost is None or found.cost.usd is None else str(found.cost.usd)
         named = [(call, agent_ids_in(call.result) if call.result else []) for call in answered]
@@ -96,6 +99,7 @@ class Insight:
         left = self.tools.finish()
         self.finished = self.agents.finish()
         self.time.finish(self.finished, left, self.account)
+        self.compactions.finish(self.account)
         return self.finished, left
 
 

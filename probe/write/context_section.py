@@ -12,8 +12,10 @@ TURN_TABLE_HEAD = md.Markdown(
 RUN_ROWS = 20  # categories listed for the run; the rest are summed in one row
 
 
-def context_section(filling: ContextFilling) -> list[str]:
+def context_section(filling: ContextFilling, shares: dict[int, float | None] | None = None) -> list[str]:
+    """`shares`: each turn's share of its model's window, by number (probe.analyse.window), where known."""
     splits, more = filling.kept, filling.more
+    shares = shares or {}
     lines = ["", "## Context", ""]
     if not filling.turns:
         return lines + ["No turn reported usage: there is no input to split."]
@@ -34,17 +36,19 @@ def context_section(filling: ContextFilling) -> list[str]:
         rows.append(["", f"{len(ranked) - RUN_ROWS:,} more", "", f"{rest:,}", share(rest, total)])
     lines += ["", f"Over the run's {counted(filling.turns, 'turn')} with usage:", "",
               md.table(["kind", "part", "", "tokens", "share"], rows)]  # fmt: skip
-    rows = [turn_row(split) for split in splits]
+    rows = [turn_row(split, shares) for split in splits]
     lines += ["", "By turn:", "",
-              md.table(["turn", "input", "instructions", "tools", "history new", "history carried", "largest part"],
-                       rows)]  # fmt: skip
+              md.table(["turn", "input", "of window", "instructions", "tools", "history new", "history carried",
+                        "largest part"], rows)]  # fmt: skip
     if more:
         lines.append(f"\nAnd {counted(more, 'more turn')}: see their log entries and insight.jsonl.")
     return lines
 
 
-def turn_row(split: Composition) -> list:
-    return [f"#{split.number}", f"{split.scaled_to:,}" if split.scaled_to is not None else "not reported",
+def turn_row(split: Composition, shares: dict[int, float | None]) -> list:
+    share_of = shares.get(split.number)
+    window = "" if split.number not in shares else "window unknown" if share_of is None else f"{share_of:.1%}"
+    return [f"#{split.number}", f"{split.scaled_to:,}" if split.scaled_to is not None else "not reported", window,
             *turn_cells(split)]  # fmt: skip
 
 

@@ -124,7 +124,7 @@ class InsightLines:
         for agent in agents:
             spend = insight.costs.by_agent.get(agent.id)
             self.write({**agent_record(agent, depth[agent.id]), "cost": None if spend is None else spend.to_json(),
-                        "window": insight.windows.agent_record(agent.id)})  # fmt: skip
+                        "window": window_record(insight, agent.id)})  # fmt: skip
         for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
             self.write(record)
         total_input, total_cached, reporting = insight.cache.totals()
@@ -136,7 +136,8 @@ class InsightLines:
                       "breaks": len(insight.cache.breaks()), "lapses": lapses, "rewritten": rewritten,
                       "rewritten_usd": number(rewritten_usd), "rewritten_unpriced": unpriced},
             "tools": tools, "cost": costs_record(insight.costs),
-            "window": insight.windows.run_record(next((a.id for a in agents if a.parent is None), None)),
+            "window": {**insight.windows.run_record(next((a.id for a in agents if a.parent is None), None)),
+                       "compactions": len(insight.compactions.found)},
             "context": [{"kind": kind, "name": name, "new": new, "tokens": tokens}
                         for (kind, name, new), tokens in insight.context.sums.items()],
         })  # fmt: skip
@@ -145,6 +146,13 @@ class InsightLines:
             self.write({"record": "host", "schema": SCHEMA, **host.to_json()})
         for record in account_records(insight.account, SCHEMA):  # (probe.write.account_records)
             self.write(record)
+
+
+def window_record(insight: Insight, agent: str) -> dict | None:
+    """The agent's window and shares, with its compactions (probe.analyse.window.compactions)."""
+    record = insight.windows.agent_record(agent)
+    compactions = [compaction.to_json() for compaction in insight.compactions.of_agent(agent)]
+    return record if record is None and not compactions else {**(record or {}), "compactions": compactions}
 
 
 def costs_record(costs: Costs) -> dict:

@@ -17,6 +17,7 @@ from probe.write.hosts_section import hosts_section
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_section
 from probe.write.time_section import time_section
+from probe.write.window_section import window_lines
 
 GENERATED_AT = "- Generated at: "  # the one line that differs between two reports of the same capture
 
@@ -172,7 +173,8 @@ def report_header(
     return (
         lines
         + summary
-        + context_section(totals.insight.context)
+        + context_section(totals.insight.context, totals.insight.compactions.shares())
+        + window_lines(totals.insight)
         + cost_section(totals.insight.costs)
         + agents_section(totals.insight.finished or [], totals.insight.costs)
         + cache_section(totals.insight.cache)

@@ -100,6 +100,20 @@ def test_a_compaction_sits_beside_its_summarisation_request(target, fresh_pipeli
     _, rows = sql.query([run], "SELECT record, n, tokens_before, tokens_after, found_by FROM account_compactions")
     assert sorted(row[:4] for row in rows) == sorted((name, number, before, after)
                                                      for name, _, before, after in expected)  # fmt: skip
+    # The same compaction against the model's window: found on the wire and in the account, its shares recomputed
+    # from its tokens and window (a resumed run that compacts first has no turn before: the request is its own); the
+    # report's summary counts it.
+    agents = {record["id"]: record for record in lines(run / "insight.jsonl") if record["record"] == "agent"}
+    (compaction,) = [each for agent in agents.values() for each in (agent["window"] or {}).get("compactions", [])]
+    wire = {"claude-code": ["a request asking for a summary block"],
+            "codex": ["a compaction_trigger item", "a compaction in the answer"]}[target]  # fmt: skip
+    assert (compaction["request"], compaction["found_by"]) == (number, [*wire, "the agent's account"])
+    assert compaction["trigger_turn"] <= number and compaction["share_before"] == round(
+        compaction["tokens_before"] / compaction["window"], 4)  # fmt: skip
+    if compaction["after_turn"] is not None:
+        assert compaction["after_turn"] > number and compaction["tokens_after"] < compaction["tokens_before"]
+    summary = next(line for line in report.splitlines() if line.startswith("- Window: "))
+    assert f"compacted once at {compaction['share_before']:.0%}" in summary, summary
     # codex names the summarising response in its record: the exact key; Claude Code's own record of the request.
     assert {row[4] for row in rows} == {"claude-code": {"its summarisation request's record"},
                                         "codex": {"response id"}}[target]  # fmt: skip
