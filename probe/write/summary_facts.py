@@ -10,6 +10,7 @@ from probe.analyse.insight import SCHEMA, Insight
 from probe.analyse.prompt_cache import Cause
 from probe.analyse.tool_fees import uses_text
 from probe.write.time_parts import LABELS, PARTS, parts_of, percents, said, seconds, tenths
+from probe.write.window_section import percent
 
 AGENTS_NAMED = 4  # agents named in the summary; the report's Agents section lists them all
 BREAKS_NAMED = 2
@@ -80,8 +81,8 @@ def context_fact(filling: ContextFilling) -> Fact:
 
 
 def window_fact(insight: Insight) -> Fact:
-    """`peak 41% of 200,000 (genai-prices 0.0.61), compacted once at 92%; 118,000 tokens (59%) left at the end`: the
-    main agent's main model."""
+    """`peak 41.0% of 200,000 (genai-prices 0.0.61), compacted once at 92.3%; 118,000 tokens (59.0%) left at the
+    end`: the main agent's main model, its shares as the Context section's window table gives them."""
     main = next((agent.id for agent in insight.finished or [] if agent.parent is None), None)
     fills = insight.windows.of_agent(main) if main is not None else []
     if not fills or fills[0].window is None:
@@ -89,19 +90,19 @@ def window_fact(insight: Insight) -> Fact:
     fill, window = fills[0], fills[0].window
     if window.tokens is None or fill.peak_share is None:
         return "Window", ["window unknown for ", Quoted(fill.model)]
-    pieces: list[Piece] = [f"peak {fill.peak_share:.0%} of {window.tokens:,} (", window.source, ")"]
+    pieces: list[Piece] = [f"peak {percent(fill.peak_share)} of {window.tokens:,} (", window.source, ")"]
     shares = [each.before.share if each.before else None
               for each in insight.compactions.of_agent(main) if each.model == fill.model]  # fmt: skip
     pieces.append(f", {compacted(shares)}")
     if fill.last_input is not None:
         headroom = window.tokens - fill.last_input
-        pieces.append(f"; {headroom:,} tokens ({headroom / window.tokens:.0%}) left at the end")
+        pieces.append(f"; {headroom:,} tokens ({percent(headroom / window.tokens)}) left at the end")
     return "Window", pieces
 
 
 def compacted(shares: list[float | None]) -> str:
-    """`compacted once at 92%`, `compacted twice, at 92% and 88%`, `compacted 3 times, first at 92%`."""
-    said = ["an unknown share" if share is None else f"{share:.0%}" for share in shares]
+    """`compacted once at 92.3%`, `compacted twice, at 92.3% and 88.0%`, `compacted 3 times, first at 92.3%`."""
+    said = ["an unknown share" if share is None else percent(share) for share in shares]
     if not said:
         return "never compacted"
     if len(said) == 1:

@@ -101,7 +101,7 @@ def test_claude_codes_summarising_request_is_a_compaction_measured_on_its_own_mo
     # The summarising request is its fullest turn. Recomputed: the main agent's last turn left 1,000,000 - 250,000,
     # the haiku sub-agent's 200,000 - 150,000.
     assert summary_line(report) == (
-        "- Window: peak 92% of 1,000,000 (context-1m header), compacted once at 92%; 750,000 tokens (75%) left at "
+        "- Window: peak 92.1% of 1,000,000 (context-1m header), compacted once at 92.0%; 750,000 tokens (75.0%) left at "
         "the end"
     )
     assert [turn_row(report, number) for number in (2, 3, 5)] == [
@@ -172,7 +172,7 @@ def test_codexs_compaction_trigger_answered_by_a_compaction_item_is_measured_aga
     # the trigger request; 400,000 - 60,000 left at the end.
     database = PriceBook().database
     assert summary_line(report) == (
-        f"- Window: peak 90% of 400,000 ({database}), compacted once at 90%; 340,000 tokens (85%) left at the end"
+        f"- Window: peak 90.2% of 400,000 ({database}), compacted once at 90.0%; 340,000 tokens (85.0%) left at the end"
     )
     assert section(report).splitlines()[6:] == [
         f"| `main` | `gpt-5` | 400,000 | {database} | 258,400 | 90.2% (#4) | 15.0% (#6) | 340,000 (85.0%) | "
@@ -255,7 +255,7 @@ def test_usage_past_the_tables_window_is_a_finding_in_the_report(tmp_path):
     assert agents["main"]["compactions"] == [] and run["compactions"] == 0
     # The window becomes the 250,000 seen: 100,000 / 250,000 at the end, 150,000 left.
     assert summary_line(report) == (
-        "- Window: peak 100% of 250,000 (largest input seen), never compacted; 150,000 tokens (60%) left at the end"
+        "- Window: peak 100.0% of 250,000 (largest input seen), never compacted; 150,000 tokens (60.0%) left at the end"
     )
     assert section(report).splitlines()[6:] == [
         f"| `main` | `{HAIKU}` | 250,000 | largest input seen |  | 100.0% (#1) | 40.0% (#2) | 150,000 (60.0%) |  |",

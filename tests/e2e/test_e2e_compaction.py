@@ -113,7 +113,7 @@ def test_a_compaction_sits_beside_its_summarisation_request(target, fresh_pipeli
     if compaction["after_turn"] is not None:
         assert compaction["after_turn"] > number and compaction["tokens_after"] < compaction["tokens_before"]
     summary = next(line for line in report.splitlines() if line.startswith("- Window: "))
-    assert f"compacted once at {compaction['share_before']:.0%}" in summary, summary
+    assert f"compacted once at {compaction['share_before']:.1%}" in summary, summary
     # codex names the summarising response in its record: the exact key; Claude Code's own record of the request.
     assert {row[4] for row in rows} == {"claude-code": {"its summarisation request's record"},
                                         "codex": {"response id"}}[target]  # fmt: skip
