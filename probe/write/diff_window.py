@@ -1,7 +1,8 @@
 """The diff's Context window section: how full each run's context came to be against its model's window ("peak
-share 41% → 63%"), the window and its source where they differ, the headroom left at the end, and the prompt
-cache's lapses with the input they wrote again and its cost; for the run (its main agent's main model, as the
-run's `window` record has it) and for each agent the two runs name alike."""
+share 41% → 63%"), the window and its source where they differ, the compactions, the headroom left at the end, and
+the prompt cache's lapses with the input they wrote again and its cost; for the run (its main agent's main model, as
+the run's `window` record has it, and the whole run's compactions and lapses) and for each agent the two runs name
+alike."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +31,7 @@ class Fill:
     rewritten: int = 0
     rewritten_usd: Decimal | None = None
     unpriced: int = 0
+    compactions: int = 0
 
 
 def window_section(a: RunSummary, b: RunSummary) -> list:
@@ -60,6 +62,7 @@ def run_fill(run: RunSummary) -> Fill:
     fill.model, fill.tokens, fill.source = record["model"], record["tokens"], record["source"]
     fill.headroom_tokens, fill.headroom_share = record["headroom_tokens"], record["headroom_share"]
     fill.lapses, fill.rewritten, fill.rewritten_usd, fill.unpriced = insight.cache.rewrites()
+    fill.compactions = len(insight.compactions.found)
     return fill
 
 
@@ -67,7 +70,7 @@ def agent_fill(run: RunSummary, agent: Agent) -> Fill:
     """An agent's figures: its main model's window and shares, and the cache lapses of its own turns."""
     record = run.insight.windows.agent_record(agent.id) or {}
     fill = Fill(record.get("model"), record.get("tokens"), record.get("source") or UNKNOWN, record.get("peak_share"),
-                record.get("last_share"))  # fmt: skip
+                record.get("last_share"), compactions=len(run.insight.compactions.of_agent(agent.id)))  # fmt: skip
     own = set(agent.requests)
     for turn in run.insight.cache.turns:
         if turn.number in own and turn.rewritten is not None:
@@ -90,6 +93,8 @@ def changes(old: Fill, new: Fill, run: bool = False) -> list[md.Markdown]:
     if (old.model, old.tokens, old.source) != (new.model, new.tokens, new.source):
         found.append(md.Markdown("window {} → {}").format(window(old, old.model != new.model),
                                                           window(new, old.model != new.model)))  # fmt: skip
+    if old.compactions != new.compactions:
+        found.append(md.Markdown("compactions {} → {}").format(old.compactions, new.compactions))
     if run and (old.headroom_tokens, old.headroom_share) != (new.headroom_tokens, new.headroom_share):
         found.append(md.Markdown("headroom at the end {} → {}").format(headroom(old), headroom(new)))
     if old.lapses != new.lapses:

@@ -161,12 +161,13 @@ AGENT_WINDOW = """i."window"->>'model' AS window_model, token_count(i."window"->
                i."window"->>'source' AS window_source, TRY_CAST(i."window"->>'peak_share' AS DOUBLE) AS peak_share,
                TRY_CAST(i."window"->>'peak_turn' AS BIGINT) AS peak_turn,
                TRY_CAST(i."window"->>'last_share' AS DOUBLE) AS last_share,
-               TRY_CAST(i."window"->>'last_turn' AS BIGINT) AS last_turn"""
+               TRY_CAST(i."window"->>'last_turn' AS BIGINT) AS last_turn, i."window"->'compactions' AS compactions"""
 RUN_WINDOW = """c."window"->>'model' AS window_model, token_count(c."window"->>'tokens') AS window_tokens,
                c."window"->>'source' AS window_source, token_count(c."window"->>'input') AS last_input_tokens,
                token_count(c."window"->>'headroom_tokens') AS headroom_tokens,
                TRY_CAST(c."window"->>'headroom_share' AS DOUBLE) AS headroom_share,
-               c."window"->'findings' AS window_findings, token_count(c.cache->>'lapses') AS cache_lapses,
+               c."window"->'findings' AS window_findings, token_count(c."window"->>'compactions') AS compactions,
+               token_count(c.cache->>'lapses') AS cache_lapses,
                token_sum(c.cache->>'rewritten') AS cache_rewritten,
                dollars(c.cache->>'rewritten_usd') AS cache_rewritten_usd"""
 

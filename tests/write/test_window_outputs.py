@@ -15,6 +15,7 @@ from probe.analyse.prices import prices_from
 from probe.analysis import sql
 from probe.analysis.report import analyze_run
 from probe.read.whole_turns import whole_turns
+from probe.write import diff_window
 from probe.write.diff import diff_runs
 from probe.write.otlp import export_run
 
@@ -83,6 +84,7 @@ def test_the_sql_views_give_the_window_share_and_cache_columns_insight_has(runs)
             name: window[name] for name in ("peak_share", "peak_turn", "last_share", "last_turn")}  # fmt: skip
         assert (row["window_model"], row["window_tokens"], row["window_source"]) == (
             window["model"], window["tokens"], window["source"])  # fmt: skip
+        assert json.loads(row["compactions"]) == window["compactions"] == []
     assert [(row["agent"], row["window_tokens"], row["window_source"], row["peak_share"]) for row in agents] == [
         ("a1c0ffee", 100_000, "window-prices.yaml", 0.1), ("main", 200_000, "window-prices.yaml", 0.41),
         ("a1c0ffee", 120_000, "largest input seen", 1.0), ("main", 200_000, "window-prices.yaml", 0.63)]  # fmt: skip
@@ -95,6 +97,7 @@ def test_the_sql_views_give_the_window_share_and_cache_columns_insight_has(runs)
                                                                    window["input"], window["headroom_tokens"],
                                                                    window["headroom_share"])  # fmt: skip
         assert json.loads(row["window_findings"]) == window["findings"]
+        assert row["compactions"] == window["compactions"] == 0
         assert (row["cache_lapses"], row["cache_rewritten"]) == (cache["lapses"], cache["rewritten"])
     assert [(row["headroom_tokens"], row["headroom_share"], row["cache_lapses"]) for row in found] == [
         (118_000, 0.59, 0), (74_000, 0.37, 1)]  # fmt: skip
@@ -159,5 +162,7 @@ def test_the_diff_names_the_peak_share_window_headroom_and_cache_lapses_run_and_
         "120,000 (largest input seen)",
     ]
     assert "only usage, context window, cost" in text
+    assert diff_window.changes(diff_window.Fill(compactions=0), diff_window.Fill(compactions=2), run=True) == [
+        "compactions 0 → 2"]  # fmt: skip
     # B against itself: nothing to say.
     assert "## Context window" not in diff_runs(runs["B"], runs["B"])[0]
