@@ -24,21 +24,27 @@ pytestmark = pytest.mark.browser
 CAPTURE = PROJECT_ROOT / "tests" / "data" / "subagents" / "claude-code"  # three agents on claude-opus-5-5
 SAMPLE_PRICES = PROJECT_ROOT / "data" / "sample-prices.yaml"
 PAUSE_S = 400  # moved in before the last exchange: past Anthropic's 5 min lifetime
+MODEL, SMALL_MODEL = "claude-opus-5-5", "claude-haiku-45"  # (as long: the bodies' sizes stay as recorded)
 ANTHROPIC_DEFAULT = "Anthropic's default, 5 min (platform.claude.com/docs/en/build-with-claude/prompt-caching)"
 
 
-def windowed(folder: Path, window: int | None, pause_last: bool = False) -> Path:
+def windowed(folder: Path, window: int | None, pause_last: bool = False, small: tuple[int, ...] = ()) -> Path:
     """The capture in `folder`, priced by the sample price file with claude-opus-5-5's window set to `window` (None:
-    the file as it is, which gives none); with `pause_last`, its last exchange PAUSE_S later."""
+    the file as it is, which gives none); the exchanges at the indexes `small` on SMALL_MODEL instead, whose window is
+    half as large; with `pause_last`, its last exchange PAUSE_S later."""
     folder.mkdir(parents=True)
-    exchanges = [json.loads(line) for line in (CAPTURE / "traffic.jsonl").read_text().splitlines()]
+    texts = (CAPTURE / "traffic.jsonl").read_text().splitlines()
+    exchanges = [json.loads(text.replace(MODEL, SMALL_MODEL) if at in small else text) for at, text in enumerate(texts)]
     if pause_last:
         exchanges[-1]["timing"] = {key: value + PAUSE_S for key, value in exchanges[-1]["timing"].items()}
     (folder / "traffic.jsonl").write_text("".join(json.dumps(exchange) + "\n" for exchange in exchanges))
     shutil.copy(CAPTURE / "manifest.json", folder / "manifest.json")
     prices = SAMPLE_PRICES.read_text()
     if window is not None:
-        prices = prices.replace("cache_write_1h: 8}", f"cache_write_1h: 8, context_window: {window}}}")
+        small_prices = f"{{input: 1, output: 5, cache_read: 0.1, cache_write: 1.25, context_window: {window // 2}}}"
+        prices = prices.replace(
+            "cache_write_1h: 8}", f"cache_write_1h: 8, context_window: {window}}}\n  {SMALL_MODEL}: {small_prices}"
+        )
     (folder / "prices.yaml").write_text(prices)
     with prices_from(folder / "prices.yaml"):
         return analysed(folder / "traffic.jsonl", "claude-code", folder)
@@ -58,40 +64,52 @@ def legend(page) -> str:
     return page.locator(".ov-charts .ov-legend").first.inner_text()
 
 
-def test_the_window_is_drawn_at_its_height_with_each_turns_share_on_hover_and_in_its_facts(browser, tmp_path):
+def test_each_agents_window_is_drawn_at_its_height_with_each_turns_share_on_hover_and_in_its_facts(browser, tmp_path):
+    # The second sub-agent (#3, #4) runs on a model with half the window, and the main agent moves to it at #6.
     folder = tmp_path / "run"
-    watched = open_page(browser, windowed(folder, 40_000, pause_last=True))
+    watched = open_page(browser, windowed(folder, 40_000, pause_last=True, small=(2, 3, 5)))
     page = watched.page
     records = turn_records(folder)
-    assert {record["window"]["tokens"] for record in records.values()} == {40_000}
-    # One line per agent (three, all on the same model), each stepped at 40,000, named with its tokens and source.
-    drawn = page.evaluate("CHARTS[0].series.filter((s) => s.label.startsWith('window of')).map((s) => s.label)")
-    assert drawn == ["window of main", "window of agent-probe sub-agent 1", "window of agent-probe sub-agent 2"]
-    for name in ("main", "agent-probe sub-agent 1", "agent-probe sub-agent 2"):
-        assert f"window of {name}: 40,000 (prices.yaml)" in legend(page)
-    # On the canvas the line is where 40,000 is on the y axis, in the first agent's colour, and not above it.
+    windows = {number: record["window"]["tokens"] for number, record in records.items()}
+    assert windows == {1: 40_000, 2: 40_000, 3: 20_000, 4: 20_000, 5: 40_000, 6: 20_000}
+    # One line per agent, each at its own model's window, carried over the others' turns, stepping where it changes.
+    assert page.evaluate("NUMBERS.windows.map((line) => [line.steps, line.last])") == [
+        [[[0, 40_000], [5, 20_000]], 5],
+        [[[1, 40_000]], 4],
+        [[[2, 20_000]], 3],
+    ]
+    assert legend(page).endswith(
+        "\nwindow of main: 40,000 (prices.yaml), then 20,000 (prices.yaml)"
+        "\nwindow of agent-probe sub-agent 1: 40,000 (prices.yaml)"
+        "\nwindow of agent-probe sub-agent 2: 20,000 (prices.yaml)"
+    )
+    # On the canvas each is where its window is on the y axis, in its agent's colour (overview.css's --ov-window-0
+    # and -2 in the light scheme), across each of its turns' slots, and nothing of it a few pixels above.
     pixel = """([value, n, dy]) => { const u = CHARTS[0], y = Math.round(u.valToPos(value, 'y', true)) + dy;
         const p = u.ctx.getImageData(Math.round(u.valToPos(n, 'x', true)), y, 1, 1).data;
         return [...p.slice(0, 3)].map((v) => v.toString(16).padStart(2, '0')).join(''); }"""
-    assert page.evaluate(pixel, [40_000, 1, 0]) == "0550ae"  # overview.css's --ov-window-0, light scheme
-    assert page.evaluate(pixel, [40_000, 1, -4]) != "0550ae"
-    # The scale holds the window: the tallest bar is a third of it, still a third of the chart's height.
-    assert page.evaluate("CHARTS[0].scales.y.max") >= 40_000
-    # Hovering a turn reads its share of its window, as insight.jsonl gives it.
-    for number in (1, 6):
+    main, second = "0550ae", "1a7f37"
+    for value, turn, colour in [(40_000, 0.7, main), (40_000, 1.3, main), (20_000, 3.3, second), (20_000, 4.3, second),
+                                (20_000, 6.3, main)]:  # fmt: skip
+        assert page.evaluate(pixel, [value, turn, 0]) == colour
+        assert page.evaluate(pixel, [value, turn, -5]) != colour
+    # The scale holds the windows: the tallest bar is a third of the largest, still a third of the chart's height.
+    assert 40_000 < page.evaluate("CHARTS[0].scales.y.max") < 45_000
+    # Hovering a turn reads its share of its own window, as insight.jsonl gives it.
+    for number in (1, 3, 6):
         x, y = page.evaluate(f"""(() => {{ const u = CHARTS[0], box = u.over.getBoundingClientRect();
             return [box.left + u.valToPos({number}, 'x'), box.top + 10]; }})()""")
         page.mouse.move(x, y)
         share = f"{records[number]['share'] * 100:.1f}%"
-        expect_words = f"window: {share} of 40,000 (prices.yaml)"
+        expect_words = f"window: {share} of {windows[number]:,} (prices.yaml)"
         assert expect_words in page.locator("#ov-readout").inner_text()
-    assert records[6]["share"] == 0.3366
+    assert records[6]["share"] == 0.6732
     # The turn's facts: its window, its share, and the cache's time since its prefix was used, lapsed here.
     page.locator(".row[data-turn='6']").click()
     facts = turn_facts(page)
-    assert facts["context window"] == "40,000 tokens (prices.yaml)"
+    assert facts["context window"] == "20,000 tokens (prices.yaml)"
     input_6 = lines(folder / "turns.jsonl")[5]["usage"]["input"]
-    assert facts["share of the window"] == f"33.7% ({input_6:,} of 40,000 tokens)"
+    assert facts["share of the window"] == f"67.3% ({input_6:,} of 20,000 tokens)"
     cache = records[6]["cache"]
     assert cache["lapsed"] is True and cache["compared_with"] == 1
     minutes, rest = divmod(round(cache["since_s"]), 60)

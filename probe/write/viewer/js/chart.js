@@ -55,9 +55,8 @@ function turnScale() {
   return { time: false, range };
 }
 
-// From zero to a little above the largest value (`headroom()` times it).
-function fromZero(headroom = () => 1.08) {
-  return { range: (chart, min, max) => [0, max > 0 ? max * headroom() : 1] };
+function fromZero() {
+  return { range: (chart, min, max) => [0, max > 0 ? max * 1.08 : 1] };
 }
 
 function barSeries(label, colourName) {

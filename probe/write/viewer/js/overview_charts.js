@@ -9,7 +9,7 @@ const figureParts = {};
 
 function contextData() {
   const tops = stackedTops(NUMBERS).reverse(); // tallest first: each lower group is drawn over it
-  return [NUMBERS.turn, ...tops, NUMBERS.cacheRead, NUMBERS.cacheWrite, ...windowData(NUMBERS)];
+  return [NUMBERS.turn, ...tops, NUMBERS.cacheRead, NUMBERS.cacheWrite];
 }
 
 function contextSeries() {
@@ -18,7 +18,6 @@ function contextSeries() {
     ...groups.map((group) => barSeries(group.name, "ov-" + group.key)),
     lineSeries("cache read", "ov-cache-read", undefined, true),
     lineSeries("cache write", "ov-cache-write", [5, 3], true),
-    ...windowSeries(NUMBERS),
   ];
 }
 
@@ -56,8 +55,8 @@ function drawCharts() {
   for (const chart of CHARTS.splice(0)) chart.destroy();
   const { context, rate, output } = figureParts;
   drawLegends();
-  const input = makeChart(context, 150, contextSeries(), [turnAxis(), valueAxis(shortCount)], { y: fromZero(inputHeadroom) }, contextData());
-  input.hooks.draw.push((drawn) => labelWindows(drawn, NUMBERS));
+  const input = makeChart(context, 150, contextSeries(), [turnAxis(), valueAxis(shortCount)], { y: inputRange() }, contextData());
+  input.hooks.draw.push((drawn) => drawWindows(drawn, NUMBERS)); // (overview_window.js)
   const hitRate = [lineSeries("hit rate", "ov-hit", undefined, true), pointSeries("cache break", "ov-break")];
   const percentAxis = { ...valueAxis((value) => value + "%"), incrs: [25, 50, 100], space: 12 };
   makeChart(rate, 72, hitRate, [{ ...turnAxis(), show: false }, percentAxis], { y: { range: [0, 105] } },
@@ -154,9 +153,9 @@ function hasUsage() {
 
 // A live page: new turns are drawn, with new groups if they bring any.
 function refreshCharts() {
-  const before = NUMBERS.groups.join() + "\u0001" + windowShape(NUMBERS);
+  const before = NUMBERS.groups.join();
   NUMBERS = overviewNumbers();
-  if (NUMBERS.groups.join() + "\u0001" + windowShape(NUMBERS) !== before || !CHARTS.length) return drawCharts();
+  if (NUMBERS.groups.join() !== before || !CHARTS.length) return drawCharts();
   drawLegends();
   CHARTS[0].setData(contextData());
   CHARTS[1].setData([NUMBERS.turn, NUMBERS.hitRate, NUMBERS.breaks]);

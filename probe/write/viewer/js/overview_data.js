@@ -85,7 +85,7 @@ function overviewNumbers() {
     }
   });
   numbers.groups = [...present].sort((a, b) => a - b);
-  numbers.windows = windowLines(size);
+  numbers.windows = windowLines();
   return numbers;
 }
 
