@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, wait_for
+from conftest import PROJECT_ROOT, captured_exchange, wait_for
 from price_oracle import lines
 from test_viewer import analysed, assert_quiet
 from test_viewer_accessibility import AXE, SERIOUS, serious_violations
@@ -155,6 +155,31 @@ def test_a_window_far_above_the_inputs_is_named_above_the_scale_and_an_unknown_o
     assert page.locator("#ov-readout").inner_text().endswith(" · reasoning — · window unknown · cost $0.0628")
     page.locator(".row[data-turn='1']").click()
     assert "window unknown" in page.locator("#turn .facts").inner_text()
+    assert_quiet(watched)
+    watched.page.context.close()
+
+
+def test_a_window_from_the_agents_model_list_gives_its_effective_limit_and_share_of_it(browser, tmp_path):
+    # codex's model list (its first exchange) gives a model the price table lacks, which codex fills to 95%.
+    listed = {"models": [{"slug": "codex-house-model", "context_window": 272_000}]}
+    exchanges = [captured_exchange("/v1/models?client_version=0.169.0", None, listed, id="models",
+                                   response_headers=(("content-type", "application/json"),))]  # fmt: skip
+    exchanges[0]["request"].update(method="GET", body_format="empty")
+    answer = {"id": "resp_1", "object": "response", "status": "completed", "model": "codex-house-model", "output": [],
+              "usage": {"input_tokens": 68_000, "output_tokens": 5}}  # fmt: skip
+    body = {"model": "codex-house-model", "input": "Go.", "stream": False}
+    exchanges.append(captured_exchange("/v1/responses", body, answer, id="turn",
+                                       response_headers=(("content-type", "application/json"),)))  # fmt: skip
+    (tmp_path / "traffic.jsonl").write_text("".join(json.dumps(exchange) + "\n" for exchange in exchanges))
+    with prices_from(SAMPLE_PRICES):
+        watched = open_page(browser, analysed(tmp_path / "traffic.jsonl", "codex", tmp_path / "run"))
+    page = watched.page
+    page.locator(".row[data-turn='2']").click()
+    facts = turn_facts(page)
+    assert facts["context window"] == (
+        "272,000 tokens (the agent's model list), of which the agent lets a conversation fill 258,400"
+    )
+    assert facts["share of the window"] == "25.0% (68,000 of 272,000 tokens), 26.3% of the effective limit"
     assert_quiet(watched)
     watched.page.context.close()
 
