@@ -124,6 +124,18 @@ def test_each_agents_window_is_drawn_at_its_height_with_each_turns_share_on_hove
         f"{round(since * 1000)} ms since #3 used the prefix, within the cache's 5 min lifetime ({ANTHROPIC_DEFAULT})"
     )
     assert page.locator("#cache-time").count() == 0  # (report.html is no live page: it counts nothing down)
+    # The agent tree: each agent's window against its main model, its peak share and its last.
+    tree = {item.get_attribute("data-agent"): item.locator(":scope > .ov-agent-facts").inner_text()
+            for item in page.locator(".ov-tree li").all()}  # fmt: skip
+    agents = {each["id"]: each["window"] for each in lines(folder / "insight.jsonl") if each["record"] == "agent"}
+    assert [len(agents[agent]["by_model"]) for agent in tree] == [2, 1, 1]  # (main moved to the small model at #6)
+    for agent, facts in tree.items():
+        window = agents[agent]
+        on = f" on its main model, {window['model']}" if agent == "main" else ""
+        assert (
+            f" · window {window['tokens']:,} (prices.yaml){on}, peak {window['peak_share'] * 100:.1f}% at "
+            f"#{window['peak_turn']}, last {window['last_share'] * 100:.1f}%"
+        ) in facts
     page.locator(".to-overview").click()
     page.locator(".ov-charts").screenshot(path=tmp_path / "window.png")
     assert serious_violations(page) == []
