@@ -221,6 +221,11 @@ def test_a_live_interactive_session_counts_its_caches_time_down_and_says_when_it
         lapsed = "cache lapsed 6 s ago: the next turn re-reads its whole input"
         page.wait_for_function("(text) => document.getElementById('cache-time').textContent === text", arg=lapsed)
         assert timer.get_attribute("class") == "bad"
+        # A side call of the main agent on another model (a title request) has a cache of its own: the count is the
+        # main model's, from its last turn before the side call.
+        side_call = "(() => { const model = TURNS[5].model; TURNS[5].model = 'claude-haiku-45'; const n = "
+        side_call += "lastCacheTurn().n; TURNS[5].model = model; return [n, lastCacheTurn().n]; })()"
+        assert page.evaluate(side_call) == [1, 6]
         assert timer.get_attribute("title") == f"the prompt cache's lifetime after #6 ended: {ANTHROPIC_DEFAULT}"
         page.locator("header.top").screenshot(path=tmp_path / "countdown.png")
         # The countdown's line, by axe-core (the whole page is checked in test_viewer_accessibility: here the list

@@ -5,16 +5,24 @@
 
 const CACHE_TICK = 1000; // ms between two counts
 
-// The last turn that used the cache: the main agent's (the one the user waits on) where the page knows its agents.
+// The last turn that used the cache the user's pause matters to: the main agent's (the one the user waits on), on its
+// main model (a side call on another model, such as a title request, has a cache of its own).
 function lastCacheTurn() {
   const agents = Array.isArray(runInsight().agents) ? runInsight().agents : [];
   const main = agents.find((agent) => agent && agent.parent == null);
   const mainId = main ? String(main.id) : TURNS.length ? String(insightOf(TURNS[0]).agent) : null;
-  for (let index = TURNS.length - 1; index >= 0; index--) {
-    const turn = TURNS[index];
-    if (spentTokens(turn) && String(insightOf(turn).agent) === mainId) return turn;
-  }
-  return null;
+  const theirs = TURNS.filter((turn) => spentTokens(turn) && String(insightOf(turn).agent) === mainId);
+  const model = main && main.window && main.window.model != null ? String(main.window.model) : mostUsed(theirs.map((turn) => String(turn.model)));
+  for (let at = theirs.length - 1; at >= 0; at--) if (String(theirs[at].model) === model) return theirs[at];
+  return theirs.length ? theirs[theirs.length - 1] : null;
+}
+
+function mostUsed(names) {
+  const counts = new Map();
+  for (const name of names) counts.set(name, (counts.get(name) || 0) + 1);
+  let best = null;
+  for (const [name, many] of counts) if (best === null || many > counts.get(best)) best = name;
+  return best;
 }
 
 // What the countdown says at `now` (epoch ms), short enough for the page's top line; its title, the lifetime's source
