@@ -89,6 +89,14 @@ def group_of(category: dict) -> str:
     return "tool results" if name.startswith("tool results") else name if name in GROUPS else "other"
 
 
+def window_words(record: dict) -> str:
+    """What the readout says of a turn's share of its context window (its record of insight.jsonl)."""
+    window = record["window"]
+    if window["tokens"] is None:
+        return "window unknown"
+    return f"window: {record['share'] * 100:.1f}% of {window['tokens']:,} ({window['source']})"
+
+
 def readout(run: Run, number: int) -> str:
     """What the charts' readout says of turn `number`: its usage as turns.jsonl has it, its context split by group
     (which adds up to its input), its cost from the price file."""
@@ -111,7 +119,7 @@ def readout(run: Run, number: int) -> str:
     cost = costs(run)[number]
     shown = [head, f"input {count(spent_input)} ({parts})", f"cache read {count(read)}",
              f"cache write {count(usage['cache_write'])}", f"hit rate {rate}", f"output {count(usage['output'])}",
-             f"reasoning {count(usage['reasoning'])}",
+             f"reasoning {count(usage['reasoning'])}", window_words(record),
              "cost " + (dollars(cost) if cost is not None else "unknown")]  # fmt: skip
     if record["cache"]["cause"]:
         shown.append("cache break: " + record["cache"]["cause"]["text"])
@@ -213,8 +221,8 @@ def test_back_from_a_turn_followed_from_the_overview_shows_it_again_and_forward_
 def test_a_page_that_kept_a_long_runs_ends_gives_totals_and_cost_over_the_same_turns(browser, tmp_path, monkeypatch):
     # 300 priced exchanges, each a different size, on a page held to a smaller limit than 25 MB: the page keeps its
     # first and last turns, and its headline's tokens and cost are both theirs; the cost card is the whole run's.
-    # (About 20 kB above the page's frame and header: room for several turns, whatever a new header line takes.)
-    monkeypatch.setattr(page_budget, "PAGE_LIMIT", 420_000)
+    # (The script and style take about 260,000 bytes: room above them for several turns, whatever a header line takes.)
+    monkeypatch.setattr(page_budget, "PAGE_LIMIT", 470_000)
     lines = []
     for n in range(1, 301):
         usage = {"input_tokens": 1000 + n, "output_tokens": n}

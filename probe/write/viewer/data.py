@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from probe.analyse.cache_lifetime import lifetime
 from probe.apis.turn_markdown import ITEMS_SHOWN, history_gap
 from probe.common import fastjson
 from probe.common.fastjson import encoded
@@ -196,6 +197,9 @@ class ViewerData:
             "response_bytes": turn.response_bytes,
             "frames": len(exchange.frames),
             "stop_reason": record.get("stop_reason"),
+            # How long this turn's request keeps its prefix cached (insight.jsonl's turn gives the lifetime of the
+            # turn before, against which it was measured): a live page counts the last turn's down.
+            "cache_lifetime": self.values.add(vars(lifetime(turn))),
             "response_id": record.get("response_id"),
             "response_metadata": record.get("response_metadata") or {},
             "previous_response_id": record.get("previous_response_id"),

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from probe.analyse.insight import interactive_session
 from probe.common.counting import counted
 from probe.write.account_section import account_facts
 from probe.write.hosts_section import hosts_rows
@@ -88,6 +89,8 @@ def page_header(
         ({"other_hosts": hosts} if hosts else {})
         | {  # (a run without other hosts' traffic: as it always was)
             "run": run,
+            # An interactive session: its live page counts down the prompt cache's lifetime (js/live_cache.js).
+            "interactive": interactive_session(manifest),
             "insight": insight or {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0},
             "facts": [(label, mask(text)) for label, text in facts],
             "warnings": first_shown(

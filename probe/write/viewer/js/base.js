@@ -19,7 +19,7 @@ let current = -1;
 // "added" (first index): TURNS grew (a live page), from that index on; "matched" (Set of indexes, or null when the
 // search is cleared): the turns the search finds; "header": DATA.header was replaced (a live page, after the turns it
 // came with were added).
-const LISTENERS = { selected: [], added: [], matched: [], header: [] };
+const LISTENERS = { selected: [], added: [], matched: [], header: [], ended: [] };
 
 function on(event, listener) {
   LISTENERS[event].push(listener);

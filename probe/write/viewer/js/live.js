@@ -49,6 +49,7 @@ function followTheRun(address) {
         take(news);
         if (news.ended) {
           say("the run ended: " + exchanges());
+          tell("ended");
           return;
         }
         say("live: " + exchanges() + ", updated " + clock(updated));

@@ -1,5 +1,5 @@
-// The overview's agent tree: each agent under the one that spawned it, with its requests, tokens and cost, and the
-// turn whose tool call spawned it (header.insight.agents).
+// The overview's agent tree: each agent under the one that spawned it, with its requests, tokens, cost and how full
+// its context window came to be, and the turn whose tool call spawned it (header.insight.agents).
 
 // Each agent's children, and the agents at the top: those whose parent is not among the agents.
 function agentTree(agents) {
@@ -18,11 +18,24 @@ function agentFacts(agent) {
   if (isNumber(agent.first_request)) facts.push([" from ", turnLink(agent.first_request)]);
   facts.push(" · input " + number(count(used.input)) + " · cache read " + number(count(used.cache_read)));
   facts.push(" · output " + number(count(used.output)) + " · cost " + spentText(agent.cost));
+  facts.push(agentWindow(agent.window));
   const spawn = agent.spawned_by;
   if (spawn && typeof spawn === "object" && isNumber(spawn.turn)) {
     facts.push([" · spawned in ", turnLink(spawn.turn), " by ", el("code", {}, String(spawn.tool))]);
   }
   return el("span", { class: "ov-agent-facts" }, facts);
+}
+
+// How full its context came to be against its main model's window (its `window` in insight.jsonl): "window 40,000
+// (prices.yaml), peak 33.7% at #6, last 33.7%"; nothing for an agent none of whose turns reported its input.
+function agentWindow(limit) {
+  if (!limit || typeof limit !== "object") return null;
+  if (!count(limit.tokens)) return " · window unknown";
+  const said = [" · window " + number(limit.tokens) + " (" + String(limit.source) + ")"];
+  if (Array.isArray(limit.by_model) && limit.by_model.length > 1) said.push(" on its main model, " + String(limit.model));
+  if (isNumber(limit.peak_share)) said.push(", peak " + sharePercent(limit.peak_share), isNumber(limit.peak_turn) ? [" at ", turnLink(limit.peak_turn)] : null);
+  if (isNumber(limit.last_share)) said.push(", last " + sharePercent(limit.last_share));
+  return said;
 }
 
 function agentItem(agent, tree, shown) {

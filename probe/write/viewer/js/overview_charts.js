@@ -1,5 +1,6 @@
-// The overview's charts: each turn's input by what filled it (with cache read and cache write over it), the cache
-// hit rate with its breaks, and output with reasoning on a scale of its own; one Tab stop, read by keyboard.
+// The overview's charts: each turn's input by what filled it (with cache read and cache write over it, and each
+// agent's context window), the cache hit rate with its breaks, and output with reasoning on a scale of its own; one
+// Tab stop, read by keyboard.
 
 let NUMBERS = null; // overviewNumbers(): rebuilt when TURNS grows
 let pointed = -1; // the turn the charts' cursor is on, by pointer or keyboard
@@ -36,7 +37,8 @@ function contextLegend() {
     { class: "ov-legend" },
     NUMBERS.groups.map((at) => legendKey(CONTEXT_GROUPS[at].key, CONTEXT_GROUPS[at].name)),
     legendKey("cache-read", "cache read" + reported(NUMBERS.cacheRead), "input read from the prompt cache: cached_tokens (OpenAI), cache_read_input_tokens (Anthropic), cachedContentTokenCount (Gemini)", true),
-    legendKey("cache-write", "cache write" + reported(NUMBERS.cacheWrite), "input written to the prompt cache: cache_creation_input_tokens (Anthropic); not reported by OpenAI or Gemini", true)
+    legendKey("cache-write", "cache write" + reported(NUMBERS.cacheWrite), "input written to the prompt cache: cache_creation_input_tokens (Anthropic); not reported by OpenAI or Gemini", true),
+    windowLegend(NUMBERS)
   );
 }
 
@@ -53,7 +55,8 @@ function drawCharts() {
   for (const chart of CHARTS.splice(0)) chart.destroy();
   const { context, rate, output } = figureParts;
   drawLegends();
-  makeChart(context, 150, contextSeries(), [turnAxis(), valueAxis(shortCount)], { y: fromZero() }, contextData());
+  const input = makeChart(context, 150, contextSeries(), [turnAxis(), valueAxis(shortCount)], { y: inputRange() }, contextData());
+  input.hooks.draw.push((drawn) => drawWindows(drawn, NUMBERS)); // (overview_window.js)
   const hitRate = [lineSeries("hit rate", "ov-hit", undefined, true), pointSeries("cache break", "ov-break")];
   const percentAxis = { ...valueAxis((value) => value + "%"), incrs: [25, 50, 100], space: 12 };
   makeChart(rate, 72, hitRate, [{ ...turnAxis(), show: false }, percentAxis], { y: { range: [0, 105] } },

@@ -35,7 +35,8 @@ function spentTokens(turn) {
 const NONE_SPENT = { input: null, output: null, cached: null, written: null, reasoning: null };
 
 // Per turn (index into TURNS): the turn's number, its context by group (null: not split), the five token counts
-// (null: not reported, or not spent), the cache hit rate and its break. `groups` are the indexes of CONTEXT_GROUPS any turn has.
+// (null: not reported, or not spent), the cache hit rate and its break. `groups` are the indexes of CONTEXT_GROUPS any turn has;
+// `windows` each agent's context window (overview_window.js).
 function overviewNumbers() {
   const size = TURNS.length;
   const numbers = {
@@ -84,6 +85,7 @@ function overviewNumbers() {
     }
   });
   numbers.groups = [...present].sort((a, b) => a - b);
+  numbers.windows = windowLines();
   return numbers;
 }
 
@@ -126,6 +128,7 @@ function turnReadout(numbers, index) {
   parts.push("cache read " + number(numbers.cacheRead[index]), "cache write " + number(numbers.cacheWrite[index]));
   parts.push("hit rate " + percent(numbers.hitRate[index]));
   parts.push("output " + number(numbers.output[index]), "reasoning " + number(numbers.reasoning[index]));
+  parts.push(shareWords(turn));
   const cost = insightOf(turn).cost;
   if (cost) parts.push("cost " + (isNumber(cost.usd) ? dollars(cost.usd) : "unknown"));
   const cause = (insightOf(turn).cache || {}).cause;

@@ -84,6 +84,9 @@ function factList(turn) {
     if (insight.cache.cause) cache += "; cache break: " + insight.cache.cause.text;
     facts.push(["prompt cache", cache]);
   }
+  const lifetime = lifetimeWords(insight.cache);
+  if (lifetime) facts.push(["cache lifetime", lifetime]);
+  facts.push(...windowFacts(turn));
   return facts;
 }
 
