@@ -101,8 +101,8 @@ def test_claude_codes_summarising_request_is_a_compaction_measured_on_its_own_mo
     # The summarising request is its fullest turn. Recomputed: the main agent's last turn left 1,000,000 - 250,000,
     # the haiku sub-agent's 200,000 - 150,000.
     assert summary_line(report) == (
-        "- Window: peak 92.1% of 1,000,000 (context-1m header), compacted once at 92.0%; 750,000 tokens (75.0%) left at "
-        "the end"
+        "- Window: peak 92.1% of 1,000,000 (context-1m header), compacted once at 92.0%; 750,000 tokens (75.0%) left "
+        "at the end"
     )
     assert [turn_row(report, number) for number in (2, 3, 5)] == [
         ["#2", "1,000", f"{1_000 / 200_000:.1%}"], ["#3", "920,000", f"{920_000 / 1_000_000:.1%}"],
