@@ -78,7 +78,8 @@ function windowLegend(numbers) {
   const lines = numbers.windows;
   if (!lines.length) return [];
   if (lines.every((line) => line.top === null)) return [el("span", { class: "ov-key" }, "window unknown")];
-  const whose = (agents) => (lines.length > 1 ? " of " + listed(agents.map(agentName)) : "");
+  // (every agent's when all share it: a list of every name would take the legend a second line)
+  const whose = (agents) => (lines.length < 2 ? "" : agents.length === lines.length ? " of every agent" : " of " + listed(agents.map(agentName)));
   const drawn = drawnWindows(numbers);
   const keys = drawn.slice(0, WINDOW_LEGEND).map((line) =>
     legendKey("window-" + line.colour, "window" + whose([line.agent]) + ": " + line.said.join(", then "), "each turn's model's context window; hover a turn for its share", true)
