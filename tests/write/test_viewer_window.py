@@ -30,8 +30,8 @@ ANTHROPIC_DEFAULT = "Anthropic's default, 5 min (platform.claude.com/docs/en/bui
 
 def windowed(folder: Path, window: int | None, pause_last: bool = False, small: tuple[int, ...] = ()) -> Path:
     """The capture in `folder`, priced by the sample price file with claude-opus-5-5's window set to `window` (None:
-    the file without its windows, which gives none); the exchanges at the indexes `small` on SMALL_MODEL instead, whose window is
-    half as large; with `pause_last`, its last exchange PAUSE_S later."""
+    the file without its windows, which gives none); the exchanges at the indexes `small` on SMALL_MODEL instead,
+    whose window is half as large; with `pause_last`, its last exchange PAUSE_S later."""
     folder.mkdir(parents=True)
     texts = (CAPTURE / "traffic.jsonl").read_text().splitlines()
     exchanges = [json.loads(text.replace(MODEL, SMALL_MODEL) if at in small else text) for at, text in enumerate(texts)]
