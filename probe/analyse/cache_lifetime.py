@@ -53,6 +53,10 @@ LIFETIMES = {
     ),
 }
 UNKNOWN = Lifetime(None, "unknown: the API does not say which provider served it")
+ASKED_OF_UNKNOWN = Lifetime(
+    None,
+    "unknown: the request asks for OpenAI's prompt_cache_retention, but the API does not say which provider served it",
+)
 # The provider each API's reader names (Turn.provider); an API many providers speak names none.
 PROVIDERS = {"anthropic": "anthropic", "openai": "openai", "gcp.gemini": "gemini"}
 
@@ -61,8 +65,7 @@ def lifetime(turn: Turn, caches: ExplicitCaches | None = None) -> Lifetime:
     """How long the cached prefix of `turn` lives after it: its provider's, longer where the request asks for it; an
     explicit cache it names, the ttl `caches` saw it made with."""
     provider = PROVIDERS.get(turn.provider or "")
-    if provider == "openai" or (provider is None and turn.config.get("prompt_cache_retention") is not None):
-        # (a request that asks for an OpenAI retention is served as OpenAI documents it, whatever API it spoke)
+    if provider == "openai":
         return LIFETIMES["openai 24h" if turn.config.get("prompt_cache_retention") == "24h" else "openai"]
     if provider == "anthropic":
         return LIFETIMES["anthropic 1h" if "1h" in marker_ttls(turn) else "anthropic"]
@@ -72,6 +75,9 @@ def lifetime(turn: Turn, caches: ExplicitCaches | None = None) -> Lifetime:
         if made is not None:
             return explicit_lifetime(made)
         return LIFETIMES["gemini explicit" if explicit else "gemini"]
+    if provider is None and turn.config.get("prompt_cache_retention") is not None:
+        # (a gateway that speaks OpenAI's API need not keep OpenAI's retention: what was asked is said, not assumed)
+        return ASKED_OF_UNKNOWN
     return UNKNOWN
 
 

@@ -4,6 +4,7 @@ one's name, when its lifetime started and when it ends, so that a turn naming on
 A cache made this way lives for the ttl set when it was made (or last changed), counted from then, not from its last
 use: its answer gives `expireTime` beside `createTime` and `updateTime` (ai.google.dev/api/caching)."""
 
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ CACHE_PATH = re.compile(r"/(cachedContents(?:/[^/:?#]+)?)$")
 COLLECTION = "cachedContents/"
 CACHES_KEPT = 256  # caches remembered: a capture that makes more is hostile, and the oldest are forgotten
 NAME_KEPT = 120  # characters of a cache's name kept: the API's names are short, a longer one is cut
-TTL = re.compile(r"^(\d+(?:\.\d+)?)s$")  # a protobuf Duration in JSON: "300s", "3.5s"
+# A protobuf Duration in JSON ("300s", "3.5s"), at most its 315,576,000,000 seconds (10,000 years): a longer one, a
+# hostile capture's, would be no finite number of seconds.
+TTL = re.compile(r"^(\d{1,12}(?:\.\d{1,9})?)s$")
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def lifetime_of(answer: dict, request) -> float | None:
     """The cache's lifetime in seconds: from its last update (or creation) to its expiry, both on the server's clock,
     so that the capture's own clock need not agree with the server's; else the ttl the request set."""
     expires, began = moment(answer.get("expireTime")), moment(answer.get("updateTime") or answer.get("createTime"))
-    if expires is not None and began is not None and expires >= began:
+    if expires is not None and began is not None and expires >= began and math.isfinite(expires - began):
         return expires - began
     asked = (
         TTL.match(request.get("ttl", "")) if isinstance(request, dict) and isinstance(request.get("ttl"), str) else None

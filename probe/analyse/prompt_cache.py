@@ -130,7 +130,7 @@ class PromptCache:
             if before.held and (found.cached or 0) < before.held:
                 found.cause, found.drop = judged(cause_of_break(before, prefix, turn), before, found, split)
             if found.cause is not None and found.cause.kind == "lifetime":
-                found.rewritten = rewritten(turn)
+                found.rewritten = rewritten(turn, before.held - (found.cached or 0))
         self.remember(key, prefix)
         self.turns.append(found)
         return found
@@ -193,15 +193,16 @@ def lifetime_and_origin(before: Prefix | None, now: Prefix) -> tuple[Lifetime | 
     return before.lifetime, before.end
 
 
-def rewritten(turn: Turn) -> int | None:
-    """Input tokens written again after a lapse: the cache writes where the API reports them, else (an API that
-    reports none caches what it read anew) the input the cache did not read."""
+def rewritten(turn: Turn, lost: int) -> int | None:
+    """Input tokens written again after a lapse: of the `lost` tokens the cache held before and did not give back, those
+    written again, the cache writes where the API reports them, else (an API that reports none caches what it read
+    anew) the input the cache did not read. The new tail the turn would have written anyway is not counted."""
     usage = turn.usage
     if usage.cache_write is not None:
-        return usage.cache_write
+        return min(usage.cache_write, lost)
     if usage.input is None:
         return None
-    return max(usage.input - (usage.cache_read or 0), 0)
+    return min(max(usage.input - (usage.cache_read or 0), 0), lost)
 
 
 def conversation_key(turn: Turn, headers: list[tuple[str, str]]) -> tuple:

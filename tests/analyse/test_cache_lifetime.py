@@ -82,17 +82,17 @@ def test_a_lapse_past_anthropics_five_minutes_is_named_and_a_one_hour_write_outl
     assert (second["since_s"], second["lifetime_s"], second["lapsed"]) == (360.0, 300, True)
     assert second["lifetime_source"].startswith("Anthropic's default, 5 min (platform.claude.com/docs/")
     assert second["cause"] == {"kind": "lifetime", "text": "6 min since #1, past the cache's 5 min lifetime"}
-    assert (second["rewritten"], second["rewritten_usd"]) == (3100, 3100 * 2.5 / 1e6)
+    assert (second["rewritten"], second["rewritten_usd"]) == (3000, 3000 * 2.5 / 1e6)  # what #1 held, not the new tail
     third = turns[3]
-    assert (third["since_s"], third["lifetime_s"], third["lapsed"], third["rewritten"]) == (360.0, 300, True, 3200)
-    assert third["rewritten_usd"] == 3200 * 4 / 1e6  # written for an hour: at the 1-hour price
+    assert (third["since_s"], third["lifetime_s"], third["lapsed"], third["rewritten"]) == (360.0, 300, True, 3100)
+    assert third["rewritten_usd"] == 3100 * 4 / 1e6  # written for an hour: at the 1-hour price
     fourth = turns[4]
     assert (fourth["since_s"], fourth["lifetime_s"], fourth["lapsed"]) == (360.0, 3600, False)
     assert fourth["lifetime_source"].startswith("Anthropic's cache_control ttl 1h")
     assert fourth["cause"] is None and fourth["rewritten"] is None
-    assert (run["lapses"], run["rewritten"], run["rewritten_unpriced"]) == (2, 6300, 0)
-    assert run["rewritten_usd"] == 0.02055
-    assert "- Written again after the cache's lifetime lapsed: 6,300 input tokens over 2 turns, cost $0.0206" in section
+    assert (run["lapses"], run["rewritten"], run["rewritten_unpriced"]) == (2, 6100, 0)
+    assert run["rewritten_usd"] == 0.0199
+    assert "- Written again after the cache's lifetime lapsed: 6,100 input tokens over 2 turns, cost $0.0199" in section
 
 
 def openai_session(gap: float, **fields) -> list[dict]:
@@ -115,9 +115,9 @@ def test_openai_in_memory_retention_lapses_after_six_minutes_and_its_rewrite_is_
     assert second["lifetime_source"].startswith("OpenAI's in-memory retention, 5 to 10 min of inactivity")
     assert second["cause"]["kind"] == "lifetime"
     # OpenAI reports no cache writes: what the cache did not read is what it caches anew, at the input price.
-    assert (second["rewritten"], second["rewritten_usd"]) == (5100, 5100 * 2 / 1e6)
-    assert (run["lapses"], run["rewritten"], run["rewritten_usd"]) == (1, 5100, 0.0102)
-    assert "- Written again after the cache's lifetime lapsed: 5,100 input tokens over 1 turn, cost $0.0102" in section
+    assert (second["rewritten"], second["rewritten_usd"]) == (4000, 4000 * 2 / 1e6)  # what #1 held
+    assert (run["lapses"], run["rewritten"], run["rewritten_usd"]) == (1, 4000, 0.008)
+    assert "- Written again after the cache's lifetime lapsed: 4,000 input tokens over 1 turn, cost $0.0080" in section
 
 
 def test_openai_extended_retention_keeps_the_prefix_a_day(tmp_path, monkeypatch):
@@ -133,3 +133,16 @@ def test_openai_extended_retention_keeps_the_prefix_a_day(tmp_path, monkeypatch)
     }
     assert (run["lapses"], run["rewritten"], run["rewritten_usd"]) == (0, 0, None)
     assert "Written again after" not in section
+
+
+def test_a_retention_asked_of_an_api_that_names_no_provider_is_said_not_assumed():
+    from types import SimpleNamespace
+
+    from probe.analyse.cache_lifetime import lifetime
+
+    gateway = SimpleNamespace(provider=None, config={"prompt_cache_retention": "24h"})  # e.g. chat completions
+    found = lifetime(gateway)
+    assert found.seconds is None and "asks for OpenAI's prompt_cache_retention" in found.source
+    openai = SimpleNamespace(provider="openai", config={"prompt_cache_retention": "24h"})
+    assert lifetime(openai).seconds == 86_400
+    assert lifetime(SimpleNamespace(provider=None, config={})).source.startswith("unknown: the API does not say")

@@ -84,11 +84,11 @@ def test_a_turn_naming_a_cache_seen_made_lives_by_its_ttl_from_then_not_from_its
     assert (turns[6]["since_s"], turns[6]["lifetime_s"], turns[6]["lapsed"]) == (650.0, 600, True)
     assert turns[6]["cause"] == {"kind": "lifetime", "text": (
         f"11 min since {name} was made or its ttl last set, past the cache's 10 min lifetime")}  # fmt: skip
-    assert turns[6]["rewritten"] == 4100
+    assert turns[6]["rewritten"] == 4000  # what #5 held, not the new tail
     # A cache the capture did not see made: its ttl is unknown, and so is the lapse.
     assert (turns[7]["lifetime_s"], turns[7]["lapsed"]) == (None, None)
     assert turns[7]["lifetime_source"].startswith("Gemini's explicit cache (cachedContent), ttl unknown")
-    assert "Written again after the cache's lifetime lapsed: 4,100 input tokens over 1 turn" in section
+    assert "Written again after the cache's lifetime lapsed: 4,000 input tokens over 1 turn" in section
 
 
 def test_a_deleted_cache_ends_when_it_was_deleted_and_a_failed_call_changes_nothing(tmp_path, monkeypatch):
@@ -139,3 +139,24 @@ def test_a_capture_that_makes_thousands_of_caches_is_remembered_only_in_its_newe
     newest = caches.named("cachedContents/2999")  # named by its short name or whole, it is the same cache
     assert newest == caches.named("projects/p/locations/l/cachedContents/2999")
     assert (newest.since, newest.seconds, newest.ttl) == (2999.0, 60, "60s")
+
+
+def test_a_ttl_too_long_to_be_a_number_of_seconds_leaves_the_cache_unknown_rather_than_failing_the_report():
+    caches = ExplicitCaches()
+    for ttl, answer in [("9" * 400 + "s", {"name": "cachedContents/huge"}),  # no times: the ttl asked is all
+                        ("1e999s", {"name": "cachedContents/exponent"}),
+                        ("60s", {"name": "cachedContents/far", "updateTime": "0001-01-01T00:00:00Z",
+                                 "expireTime": "9999-12-31T23:59:59Z"})]:  # fmt: skip
+        caches.note(
+            SimpleNamespace(
+                path="/v1beta/cachedContents",
+                method="POST",
+                status=200,
+                timing={"first_byte": 5.0},
+                request_body=Body({"ttl": ttl}, "json"),
+                response_body=Body(answer, "json"),
+            )
+        )
+    assert caches.named("cachedContents/huge") is None and caches.named("cachedContents/exponent") is None
+    far = caches.named("cachedContents/far")  # ten thousand years, on the server's clock: a number all the same
+    assert far is not None and abs(far.seconds - 315_537_897_599) <= 1

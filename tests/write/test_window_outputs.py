@@ -75,7 +75,7 @@ def test_the_sql_views_give_the_window_share_and_cache_columns_insight_has(runs)
         assert (None if row["cache_rewritten_usd"] is None else float(row["cache_rewritten_usd"])) == expected_usd
     lapsed = [row for row in turns if row["cache_lapsed"]]
     assert [(row["n"], row["cache_rewritten"], float(row["cache_rewritten_usd"])) for row in lapsed] == [
-        (3, 125_990, 0.314975)]  # fmt: skip
+        (3, 49_990, 0.124975)]  # fmt: skip
     agents = rows("SELECT * FROM agents ORDER BY run, agent")
     for row in agents:
         run = runs["A" if row["run"].endswith("-a") else "B"]
@@ -101,7 +101,7 @@ def test_the_sql_views_give_the_window_share_and_cache_columns_insight_has(runs)
         assert (row["cache_lapses"], row["cache_rewritten"]) == (cache["lapses"], cache["rewritten"])
     assert [(row["headroom_tokens"], row["headroom_share"], row["cache_lapses"]) for row in found] == [
         (118_000, 0.59, 0), (74_000, 0.37, 1)]  # fmt: skip
-    assert found[0]["cache_rewritten_usd"] is None and float(found[1]["cache_rewritten_usd"]) == 0.314975
+    assert found[0]["cache_rewritten_usd"] is None and float(found[1]["cache_rewritten_usd"]) == 0.124975
 
 
 def test_each_model_span_carries_its_window_share_and_cache_lifetime_and_the_run_its_headroom(runs):
@@ -121,7 +121,7 @@ def test_each_model_span_carries_its_window_share_and_cache_lifetime_and_the_run
         "agent_probe.window.tokens": 200_000, "agent_probe.window.source": "window-prices.yaml",
         "agent_probe.window.share": 0.63, "agent_probe.cache.since_s": 360.0, "agent_probe.cache.lifetime_s": 300,
         "agent_probe.cache.lifetime_source": LIFETIME, "agent_probe.cache.lapsed": True,
-        "agent_probe.cache.rewritten_tokens": 125_990, "agent_probe.cache.rewritten_usd": 0.314975,
+        "agent_probe.cache.rewritten_tokens": 49_990, "agent_probe.cache.rewritten_usd": 0.124975,
     }  # fmt: skip
     # The first turn has no turn before it: no time since, no lifetime; none is sent as 0.
     assert "agent_probe.cache.since_s" not in calls[1] and calls[1]["agent_probe.window.share"] == 0.25
@@ -137,7 +137,7 @@ def test_each_model_span_carries_its_window_share_and_cache_lifetime_and_the_run
         "agent_probe.run.window.model": "house-model-1", "agent_probe.run.window.tokens": 200_000,
         "agent_probe.run.window.source": "window-prices.yaml", "agent_probe.run.window.headroom_tokens": 74_000,
         "agent_probe.run.window.headroom_share": 0.37, "agent_probe.run.cache.lapses": 1,
-        "agent_probe.run.cache.rewritten_tokens": 125_990, "agent_probe.run.cache.rewritten_usd": 0.314975,
+        "agent_probe.run.cache.rewritten_tokens": 49_990, "agent_probe.run.cache.rewritten_usd": 0.124975,
     }  # fmt: skip
     assert root["agent_probe.window.peak_share"] == 0.63
 
@@ -151,13 +151,13 @@ def test_the_diff_names_the_peak_share_window_headroom_and_cache_lapses_run_and_
         "- peak share 41% → 63%",
         "- headroom at the end 118,000 tokens (59%) → 74,000 tokens (37%)",
         "- cache lapses 0 → 1",
-        "- input tokens written again after a lapse 0 → 125,990",
-        "- their cost $0 → $0.3150",
+        "- input tokens written again after a lapse 0 → 49,990",
+        "- their cost $0 → $0.1250",
         "",
         "By agent, where both runs have an agent of that name:",
         "",
         "- `main`: peak share 41% → 63%; share at the end 41% → 63%; cache lapses 0 → 1; input tokens written again "
-        "after a lapse 0 → 125,990; their cost $0 → $0.3150",
+        "after a lapse 0 → 49,990; their cost $0 → $0.1250",
         "- `sub-agent`: peak share 10% → 100%; share at the end 10% → 100%; window 100,000 (window-prices.yaml) → "
         "120,000 (largest input seen)",
     ]
