@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from probe.analyse.prices import DATABASE_PROVIDERS, FilePrice, PriceBook
+from probe.analyse.prices import DATABASE_PROVIDERS, MODEL_NAME_LIMIT, FilePrice, PriceBook
 from probe.analyse.token_sums import spends
 from probe.analyse.tool_fees import database_usage, priced_by
 from probe.read.conversation import Turn, Usage
@@ -31,7 +31,6 @@ DEAREST_KEPT = 5  # the costliest turns the report names
 TOOLS_KEPT = 64  # server tools counted one by one in a sum; past them, uses are summed as OTHER_TOOLS
 OTHER_TOOLS = "other_tools"
 MODELS_KEPT = 256  # models summed one by one; a capture that names more is hostile, and the rest are summed as one
-MODEL_NAME_LIMIT = 200  # characters: a longer model name is no model's, and is not looked up
 OTHER_MODELS = "(other models)"
 # More US dollars than any turn costs: a price file's price (any number it holds) times a count can come to
 # anything, and sums of such (as floats in insight.jsonl) to infinity, which JSON writes as null.

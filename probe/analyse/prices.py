@@ -25,6 +25,7 @@ PRICE_FILE_LIMIT = 1 << 20  # bytes: a price file is a few lines, and is read wh
 PRICE_FIELDS = ("input", "cache_read", "cache_write", "cache_write_1h", "output")
 # And beside them, not a price: the model's context window in tokens, read as the database's (probe.analyse.window).
 WINDOW_FIELD = "context_window"
+MODEL_NAME_LIMIT = 200  # characters: a longer model name is no model's, and is not looked up
 # OpenTelemetry's provider names (a Turn's `provider`) as the price database names them.
 DATABASE_PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "gcp.gemini": "google", "gcp.vertex_ai": "google"}
 

@@ -90,7 +90,8 @@ def window_fact(insight: Insight) -> Fact:
     fill, window = fills[0], fills[0].window
     if window.tokens is None or fill.peak_share is None:
         return "Window", ["window unknown for ", Quoted(fill.model)]
-    pieces: list[Piece] = [f"peak {percent(fill.peak_share)} of {window.tokens:,} (", window.source, ")"]
+    measured = fill.peak_window or window  # (the window the peak was measured against: a later turn's may differ)
+    pieces: list[Piece] = [f"peak {percent(fill.peak_share)} of {measured.tokens:,} (", measured.source, ")"]
     shares = [each.before.share if each.before else None
               for each in insight.compactions.of_agent(main) if each.model == fill.model]  # fmt: skip
     pieces.append(f", {compacted(shares)}")

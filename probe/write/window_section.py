@@ -61,7 +61,7 @@ def row(agent: str, fill: Fill, insight: Any, names: dict[str, str]) -> list:
         UNKNOWN if tokens is None else f"{tokens:,}",
         "" if tokens is None else md.text(window.source),
         "" if window is None or window.effective is None else f"{window.effective:,}",
-        at(fill.peak_share, fill.peak_turn),
+        peak(fill, tokens),
         at(fill.last_share, fill.last_turn),
         left(tokens, fill.last_input),
         ", ".join(f"{percent(each.before and each.before.share)} → {percent(each.after and each.after.share)}"
@@ -84,6 +84,13 @@ def side(seen, missing: str) -> str:
         return missing
     tokens = "input not reported" if seen.input is None else f"{seen.input:,} tokens"
     return f"{tokens} ({percent(seen.share)}) at #{seen.number}"
+
+
+def peak(fill: Fill, tokens: int | None) -> str:
+    """The peak share, and the window it was measured against where that is not the window shown (the agent's last)."""
+    measured = fill.peak_window.tokens if fill.peak_window is not None else None
+    shown = at(fill.peak_share, fill.peak_turn)
+    return shown if measured is None or measured == tokens else f"{shown} of {measured:,}"
 
 
 def at(share: float | None, number: int | None) -> str:

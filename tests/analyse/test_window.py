@@ -160,3 +160,40 @@ def test_a_price_files_window_is_a_whole_number_of_tokens_or_a_one_line_error(tm
         price_book(prices)
     prices.write_text(json.dumps({"models": {"house": {"input": 1, "output": 2, "context_window": 64_000}}}))
     assert price_book(prices).from_file("house").context_window == 64_000
+
+
+def test_the_main_model_is_the_one_that_carried_the_input_and_a_peak_keeps_the_window_it_was_measured_against(
+    tmp_path,
+):
+    # Side calls on haiku (a title, a quota check) outnumber the conversation's turns, which carry nearly all the
+    # input; the conversation moves to the 1M window after its peak against 200,000.
+    database = PriceBook().database
+    sonnet, haiku = "claude-sonnet-4-20250514", "claude-haiku-4-5-20251001"
+    exchanges = [
+        claude_turn(1, haiku, 12), claude_turn(2, haiku, 400),
+        claude_turn(3, sonnet, 100_000), claude_turn(4, sonnet, 180_000),
+        claude_turn(5, haiku, 300),
+        claude_turn(6, sonnet, 60_000, headers=[LONG_CONTEXT]), claude_turn(7, sonnet, 70_000, headers=[LONG_CONTEXT]),
+        claude_turn(8, haiku, 20),
+    ]  # fmt: skip
+    _, agents, run = facts(tmp_path, exchanges)
+    main = agents["main"]
+    assert (main["model"], main["turns"], main["peak_share"], main["peak_turn"]) == (sonnet, 4, 0.9, 4)
+    assert (main["peak_tokens"], main["peak_source"]) == (200_000, database)  # the peak's own window
+    assert (main["tokens"], main["source"], main["last_share"], main["last_turn"]) == (
+        1_000_000, "context-1m header", 0.07, 7)  # fmt: skip
+    assert (run["model"], run["tokens"], run["input"], run["headroom_tokens"], run["headroom_share"]) == (
+        sonnet, 1_000_000, 70_000, 930_000, 0.93)  # fmt: skip
+    report, _ = report_of(tmp_path, exchanges)
+    assert f"- Window: peak 90.0% of 200,000 ({database}), never compacted; 930,000 tokens (93.0%) left" in report
+    row = next(line for line in report.splitlines() if line.startswith("| `main` | `claude-sonnet"))
+    assert "| 90.0% (#4) of 200,000 | 7.0% (#7) |" in row
+
+
+def test_a_model_name_too_long_to_be_any_models_is_neither_looked_up_nor_kept(tmp_path):
+    hostile = "claude-" + "x" * 300_000
+    turns, agents, _ = facts(tmp_path, [claude_turn(1, hostile, 5_000), claude_turn(2, "claude-sonnet-4-20250514", 9)])
+    assert turns[1]["window"] == {"tokens": None, "source": "unknown", "effective": None,
+                                  "note": "the request's model name is too long to be any model's"}  # fmt: skip
+    assert turns[1]["share"] is None and agents["main"]["model"] == "claude-sonnet-4-20250514"
+    assert all(len(fill["model"]) < 100 for fill in agents["main"]["by_model"])

@@ -283,7 +283,7 @@ def test_anthropics_server_side_compaction_block_is_a_compaction_in_the_answer(t
 def test_a_run_longer_than_the_turns_kept_for_compactions_says_where_it_stopped_looking(tmp_path, monkeypatch):
     monkeypatch.setattr(compactions_module, "TURNS_KEPT", 2)
     monkeypatch.setattr(window_section, "TURNS_KEPT", 2)
-    summarise = "Answer with a <summary> block."
+    summarise = "Summarise the conversation. Answer with a <summary> block."
     report, agents, _ = records_of(tmp_path, [
         claude(1, HAIKU, 1_000, history(1), headers=()), claude(2, HAIKU, 2_000, history(3), headers=()),
         claude(3, HAIKU, 3_000, history(4, summarise), headers=()),  # past the turns kept: not looked at
@@ -292,3 +292,16 @@ def test_a_run_longer_than_the_turns_kept_for_compactions_says_where_it_stopped_
     assert section(report).splitlines()[-1] == (
         "Compactions were looked for over the run's first 2 turns, not the 1 after them."
     )
+
+
+def test_a_prompt_holding_a_summary_tag_a_fresh_start_and_a_cut_that_grew_are_no_compactions(tmp_path):
+    faq = "Add a <details><summary>FAQ</summary> block to the README."  # the tag, but no summary asked for
+    report, agents, run = records_of(tmp_path, [
+        claude(1, SONNET, 30_000, history(5)),
+        claude(2, SONNET, 31_000, history(7, faq)),
+        claude(3, SONNET, 2_000, history(1, "/clear, then a new task.")),  # a history of one: started afresh
+        claude(4, SONNET, 9_000, history(5)),
+        claude(5, SONNET, 12_000, history(3, "Rewound, and asked again.")),  # shorter, but took more input
+    ])  # fmt: skip
+    assert agents["main"]["compactions"] == [] and run["compactions"] == 0
+    assert "never compacted" in summary_line(report)

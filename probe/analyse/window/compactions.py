@@ -5,9 +5,11 @@ account, with the share of its window the agent had filled at the last turn befo
 Turns are told apart by agent and model: a compaction is measured against the model that summed up, so that a
 title request on a small model between two turns of the main one is neither its turn before nor its turn after."""
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from probe.analyse.prices import MODEL_NAME_LIMIT
 from probe.analyse.token_sums import spends
 from probe.read.conversation import Turn
 
@@ -23,6 +25,11 @@ COMPACTION_ANSWERED = "a compaction in the answer"
 SHORTER_HISTORY = "a shorter history"
 ACCOUNT = "the agent's account"
 SUMMARY_TAGS = ("<summary>", "<state_snapshot>")
+# A request for a summary block names the block and asks for a summary outside it: Claude Code's "create a detailed
+# summary of the conversation … <summary>", gemini-cli's "generate the <state_snapshot>"; a prompt that merely holds
+# the tag (an HTML <details><summary> block) asks for none.
+SUMMARY_WORDS = re.compile(r"summar|generate the <state_snapshot>", re.IGNORECASE)
+TAG_TEXT = re.compile(r"</?summary>", re.IGNORECASE)
 TRIGGER = "compaction_trigger"
 COMPACTION = "compaction"
 TURNS_KEPT = 200_000  # turns remembered for the compactions' turns before and after; a longer capture's rest is not
@@ -79,7 +86,7 @@ class Compactions:
         """`conversation`: the turn's conversation as the prompt cache tells them apart (its conversation_key, not
         imported here, which would stack the cache's modules under this one's); `window`: the turn's
         probe.analyse.window.fill.TurnWindow."""
-        if not turn.model:
+        if not turn.model or len(turn.model) > MODEL_NAME_LIMIT:  # (a name no model has is not kept 200,000 times)
             return
         if len(self.seen) >= TURNS_KEPT:  # (the markers and shorter histories past them would have no turns to pair)
             self.left_out += 1
@@ -108,7 +115,8 @@ class Compactions:
         # As the prompt cache names it: a history that re-sends only a first part of the one before was cut (an edit,
         # a rewind), one with something new after what it kept was compacted.
         kept = carried.items if carried is not None and carried.source == before[0] else 0
-        return kept < history < before[1]
+        # (a history of one item is a conversation started afresh, Claude Code's /clear: nothing was summed up)
+        return kept < history < before[1] and history > 1
 
     def finish(self, account) -> list[Compaction]:
         """Pair each compaction with its turns; `account`, the agent's own account joined to the requests
@@ -131,7 +139,7 @@ class Compactions:
                 pending[key] = Compaction(seen.agent, seen.model, marked[seen.number], seen.number, before)
                 self.found.append(pending[key])
                 continue
-            if seen.number in self.shorter and key not in pending:
+            if seen.number in self.shorter and key not in pending and dropped(last.get(key), seen):
                 self.found.append(Compaction(seen.agent, seen.model, [SHORTER_HISTORY], None, last.get(key), seen))
             elif seen.input is not None and key in pending:
                 pending.pop(key).after = seen
@@ -148,17 +156,23 @@ class Compactions:
         return [compaction for compaction in self.found if compaction.agent == agent]
 
 
+def dropped(before: Seen | None, after: Seen) -> bool:
+    """Whether a shorter history took less input than the turn before it (where both reported theirs): a history cut
+    and added to that grew is no compaction."""
+    return before is None or before.input is None or after.input is None or after.input < before.input
+
+
+def asks_for_summary(part) -> bool:
+    """Whether a text part asks for a summary block: it names the block, and asks for a summary outside the tag."""
+    text = part.text if part.kind == "text" and isinstance(part.text, str) else ""
+    return any(tag in text for tag in SUMMARY_TAGS) and SUMMARY_WORDS.search(TAG_TEXT.sub("", text)) is not None
+
+
 def wire_markers(turn: Turn) -> list[str]:
     """How the request shows itself as a summarising request, or its answer as a compaction: none for any other."""
     found = []
     newest = turn.input[-1] if turn.input else None
-    if (
-        newest is not None
-        and newest.role == "user"
-        and any(
-            part.kind == "text" and part.text and any(tag in part.text for tag in SUMMARY_TAGS) for part in newest.parts
-        )
-    ):
+    if newest is not None and newest.role == "user" and any(asks_for_summary(part) for part in newest.parts):
         found.append(SUMMARY_ASKED)
     if newest is not None and newest.type == TRIGGER:
         found.append(TRIGGER_SENT)

@@ -9,7 +9,7 @@ never a default."""
 
 from dataclasses import dataclass, field
 
-from probe.analyse.prices import DATABASE_PROVIDERS, PriceBook
+from probe.analyse.prices import DATABASE_PROVIDERS, MODEL_NAME_LIMIT, PriceBook
 from probe.analyse.token_sums import spends
 from probe.analyse.window.catalog import ListedWindow, listed_windows
 from probe.analyse.window.table import LONG_CONTEXT, asks_long_context, table_window, takes_long_context
@@ -47,23 +47,28 @@ class Fill:
 
     model: str
     turns: int = 0
+    input: int = 0  # the input tokens of all its turns: the agent's main model is the one that carried most
     window: TurnWindow | None = None  # the last turn's
     peak_share: float | None = None
     peak_turn: int | None = None
+    peak_window: TurnWindow | None = None  # the window the peak was measured against (a later turn's may differ)
     last_share: float | None = None
     last_turn: int | None = None
     last_input: int | None = None
 
     def add(self, number: int, window: TurnWindow) -> None:
         self.turns += 1
+        self.input += window.input or 0
         self.window, self.last_turn, self.last_share, self.last_input = window, number, window.share, window.input
         if window.share is not None and (self.peak_share is None or window.share > self.peak_share):
-            self.peak_share, self.peak_turn = window.share, number
+            self.peak_share, self.peak_turn, self.peak_window = window.share, number, window
 
     def to_json(self) -> dict:
         window = self.window or TurnWindow(None, UNKNOWN)
+        peak = self.peak_window or TurnWindow(None, UNKNOWN)
         return {"model": self.model, "tokens": window.tokens, "source": window.source, "turns": self.turns,
-                "peak_share": self.peak_share, "peak_turn": self.peak_turn, "last_share": self.last_share,
+                "peak_share": self.peak_share, "peak_turn": self.peak_turn, "peak_tokens": peak.tokens,
+                "peak_source": peak.source, "last_share": self.last_share,
                 "last_turn": self.last_turn}  # fmt: skip
 
 
@@ -85,6 +90,8 @@ class Windows:
     def add(self, turn: Turn, headers: list[tuple[str, str]], agent: str) -> TurnWindow:
         if not turn.model:
             return TurnWindow(None, UNKNOWN, note="the request named no model")
+        if len(turn.model) > MODEL_NAME_LIMIT:  # (no model's: neither looked up nor kept, as its cost is not)
+            return TurnWindow(None, UNKNOWN, note="the request's model name is too long to be any model's")
         spent = turn.usage.input if spends(turn) and turn.usage.input is not None else None
         window = self.window_of(turn.model, turn.provider, headers)
         self.floor(turn.model, window, spent)
@@ -129,8 +136,10 @@ class Windows:
         return self.fills.setdefault(key, Fill(model))
 
     def of_agent(self, agent: str) -> list[Fill]:
-        """The agent's fills, its main model's (the one most of its turns used) first."""
-        return sorted((fill for (owner, _), fill in self.fills.items() if owner == agent), key=lambda f: -f.turns)
+        """The agent's fills, its main model's first: the one whose turns carried the most input tokens (side calls
+        on a small model, a title or a quota check, may be more turns, but carry little), then the later last turn."""
+        return sorted((fill for (owner, _), fill in self.fills.items() if owner == agent),
+                      key=lambda fill: (-fill.input, -(fill.last_turn or 0)))  # fmt: skip
 
     def agent_record(self, agent: str) -> dict | None:
         fills = self.of_agent(agent)
