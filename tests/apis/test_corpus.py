@@ -19,6 +19,7 @@ from probe.apis.built_in import BY_API
 from probe.read.whole_turns import whole_turns
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.targets import parse_target
+from probe.write.insight_lines import turn_line_fields
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 CASES = sorted(path for path in CORPUS.glob("*/*.jsonl") if not path.name.endswith(".turns.jsonl"))
@@ -59,7 +60,11 @@ def analysed(case: Path, tmp_path: Path, target) -> tuple[list[dict], str, str]:
     capture.write_bytes(case.read_bytes())
     report, warnings = write_report(capture, folder / "report.md", target, folder)
     assert not [warning for warning in warnings if "failed" in warning], warnings  # no reader or renderer failed
-    turns = list(whole_turns(folder / "turns.jsonl"))
+    # The reader's model alone: the window, share and cache lifetime a line carries are the analysis's, and depend
+    # on the price table installed (tested in tests/analyse and tests/write/test_window_outputs.py).
+    analysis = set(turn_line_fields({}))
+    turns = [{key: value for key, value in turn.items() if key not in analysis}
+             for turn in whole_turns(folder / "turns.jsonl")]  # fmt: skip
     return turns, report.read_text(), report.with_suffix(".html").read_text()
 
 

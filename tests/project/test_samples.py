@@ -74,7 +74,8 @@ def test_the_codex_version_pair_diff_names_what_changed():
     # (0.166.0's plugin request is no model call: its host is among the other requests, and so compared too.)
     structural = "- Structural changes: summary, endpoints, headers, instructions, tools, other hosts"
     # The mock drops the prompt cache now and then: in this pair, on one side.
-    assert f"{structural} (usage, context, cost, prompt cache, time, sizes and timings differ too)" in text
+    changed = "usage, context, context window, cost, prompt cache, time, sizes and timings differ too"
+    assert f"{structural} ({changed})" in text
     # The changed skill line and the exec tool's description, in tokens: what the context is made of changed.
     assert "counted with o200k_base: instructions +18 tokens, tool definitions \u2212148 tokens." in text
     assert "| `developer block host_skills.instructions` | 453 | 471 | +18 (+4%) |" in text
