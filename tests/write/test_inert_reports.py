@@ -607,9 +607,10 @@ def test_hostile_capture_and_manifest_render_inert(tmp_path_factory, data, rende
     headings = sum(account.count(f"\n### {title}\n") for title in ACCOUNT_HEADINGS)
     assert headings >= 1 and len(re.findall(r"(?m)^#", account)) == headings + 1
     for inspector in inspect(report):
-        # Each turn is one heading, and each other host (plus the two key-path tables and the account's): no
-        # captured text made or broke one.
-        assert inspector.tags.count("h3") == len(numbers) + len(hosts) + 2 + headings
+        # Each turn is one heading, and each other host (plus the two key-path tables, the account's and the context
+        # window's where a turn named a model): no captured text made or broke one.
+        window = any(record["record"] == "agent" and (record.get("window") or {}).get("by_model") for record in records)
+        assert inspector.tags.count("h3") == len(numbers) + len(hosts) + 2 + headings + window
     # Nothing a terminal would obey, printed with cat or read in an editor: each such character is shown escaped.
     assert not OBEYED.search(report), OBEYED.search(report)
 
