@@ -1,0 +1,57 @@
+"""An in-memory DuckDB with the SQL views over some runs' files, within a memory limit: what `sql` queries and the
+Parquet export writes."""
+
+import os
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+from probe.common.errors import UsageError, one_line
+from probe.write.sql_files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
+from probe.write.sql_load import load
+from probe.write.sql_views import MACROS, TURN_VIEWS, VIEWS
+
+# DuckDB's own default is 80% of the machine's memory, and every thread holds its own share of a query's work: one
+# shared run could take the machine. What does not fit is spilled to a temporary folder, up to SPILL_LIMIT.
+MEMORY_LIMIT = "1GB"
+THREADS = min(os.cpu_count() or 1, 4)
+SPILL_LIMIT = "8GB"
+
+
+def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT):
+    """An in-memory DuckDB with the views over `runs`, within `memory_limit`. What the documented views show is
+    loaded from the runs' files first (probe.write.sql_load); the views that give every value or each turn whole
+    read turns.jsonl where it lies. A run whose manifest cannot be read is left out, and so is a run that cannot be
+    loaded within the limit, and each damaged line of a turns.jsonl; with `warnings`, a line for each is added."""
+    import duckdb
+
+    # DuckDB spills what does not fit to its temporary folder, by default `.tmp` in the current folder (a checkout,
+    # a run folder): a folder of its own instead, removed when the connection goes.
+    spill = tempfile.mkdtemp(prefix="probe-sql-")
+    config = {"memory_limit": memory_limit, "threads": THREADS, "temp_directory": spill,
+              "max_temp_directory_size": SPILL_LIMIT}  # fmt: skip
+    try:
+        connection = duckdb.connect(":memory:", config=config)
+    except duckdb.Error as error:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise UsageError(f"sql: {one_line(str(error).splitlines()[0])}") from None
+    weakref.finalize(connection, shutil.rmtree, spill, ignore_errors=True)
+    found: list[str] = []
+    connection.execute("SET threads = 1")  # each thread reading a large line of JSON holds many times its size
+    runs = load(connection, readable_runs(connection, runs, found), found)
+    connection.execute(f"SET threads = {THREADS}")
+    connection.execute("CREATE TABLE run_folders (run VARCHAR, target VARCHAR, folder VARCHAR)")
+    if runs:
+        connection.executemany(
+            "INSERT INTO run_folders VALUES (?, ?, ?)", [(run.name, run.parent.name, str(run)) for run in runs]
+        )
+    turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
+    connection.execute(f"CREATE VIEW turn_files AS {file_source(turn_files, TURN_COLUMNS)}")
+    for macro, expression in MACROS.items():
+        connection.execute(f"CREATE MACRO {macro} AS {expression}")
+    for name, query in (TURN_VIEWS | VIEWS).items():
+        connection.execute(f"CREATE VIEW {name} AS {query}")
+    if warnings is not None:
+        warnings += found + damaged_lines(connection)
+    return connection
