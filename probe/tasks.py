@@ -263,19 +263,19 @@ def view(c, run=None, target=None, live=False):
 @task(
     klass=ProbeTask,
     help={
-        "run": "RUN: `latest` (default), a run folder name, or a run folder path",
-        "target": "NAME|FILE: with --run latest, the newest run of this target",
-        "format": "har|mitm|vcr|perfetto|otlp: HAR 1.2 (the default), mitmproxy's flow file (flows.mitm), a VCR.py "
-        "cassette (traffic.vcr.yaml), the run in time (trace.perfetto.json), or spans to OTEL_EXPORTER_OTLP_ENDPOINT",
-        "output": "FILE: where to write the file (default: traffic.har, flows.mitm, traffic.vcr.yaml or "
-        "trace.perfetto.json in the run folder)",
+        "run": "RUN: `latest` (default), a run folder name, or a run folder path; with --format parquet, `all` too",
+        "target": "NAME|FILE: with --run latest, the newest run of this target (with --run all, its runs)",
+        "format": "har|mitm|vcr|perfetto|parquet|otlp: HAR 1.2 (default), mitmproxy's flows.mitm, a VCR.py cassette, "
+        "the run in time (Perfetto), the SQL views as Parquet (into --output DIR), or spans to OTLP (see --otlp)",
+        "output": "FILE: where to write it (default: traffic.har, flows.mitm, traffic.vcr.yaml or trace.perfetto.json "
+        "in the run folder); with --format parquet, the folder of the tables (needed)",
         "force": "write the file even if it is up to date (or replace a flows.mitm an older capture wrote)",
         "otlp": "URL: send OpenTelemetry GenAI spans to this OTLP/HTTP base endpoint (/v1/traces is added)",
         "with_content": "with --otlp: put the messages, instructions and tool definitions into the spans",
     },
 )
 def export(c, run=None, target=None, format=None, output=None, force=False, otlp=None, with_content=False):
-    """Export a run for other tools: HAR (browsers' developer tools), mitmproxy's flows, VCR.py, Perfetto, OTel."""
+    """Export runs for other tools: HAR (browsers' devtools), mitmproxy's flows, VCR.py, Perfetto, Parquet, OTel."""
     options = dict(format=format, output=output, force=force, otlp=otlp, with_content=with_content)
     call(c, export_script.main, script_argv(run=run, target=target, **options))
 

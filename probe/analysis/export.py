@@ -1,24 +1,26 @@
 """Exports a run for the tools teams already use: HAR 1.2 (`--format har`), which browsers' developer tools,
 mitmproxy and HAR viewers read, mitmproxy's own flow file (`--format mitm`, for `mitmweb -r`), a VCR.py cassette
 (`--format vcr`) that tests replay, the run in time as a Chrome Trace Event JSON file (`--format perfetto`) for
-Perfetto, chrome://tracing and speedscope, or OpenTelemetry GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a tracing
-backend (Phoenix, Langfuse, Jaeger, any collector)."""
+Perfetto, chrome://tracing and speedscope, the SQL views of one run or all as Hive-partitioned Parquet (`--format
+parquet`) for Polars, Spark, Athena or DuckDB, or OpenTelemetry GenAI spans sent over OTLP/HTTP (`--otlp URL`) to a
+tracing backend (Phoenix, Langfuse, Jaeger, any collector)."""
 
 import functools
+import io
 import os
 import sys
 from pathlib import Path
 
-from probe.analysis.report import refresh
+from probe.analysis.report import refresh, refresh_all
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
-from probe.common.paths import display
+from probe.common.paths import data_dir, display
 from probe.runs import ledger as derived
-from probe.runs.folders import CAPTURE_FILES, being_recorded, private_replacement, resolve_run
+from probe.runs.folders import CAPTURE_FILES, being_recorded, list_runs, private_replacement, resolve_run
 from probe.runs.targets import load_target
 from probe.write import otlp
 
-FORMATS = ("har", "mitm", "vcr", "perfetto", "otlp")
+FORMATS = ("har", "mitm", "vcr", "perfetto", "parquet", "otlp")
 
 
 def export_har(run: Path, output: Path | None, force: bool = False, keep_secrets: bool = False) -> tuple[Path, bool]:
@@ -123,20 +125,55 @@ def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> i
     return 0
 
 
+def parquet_main(args, target) -> int:
+    """--format parquet: the run asked for, or with `--run all` every run (of the target, if given), brought up to
+    date first, into the --output folder."""
+    from probe.analysis.parquet_export import export_parquet  # (DuckDB: only a Parquet export pays for it)
+
+    for given, option in ((args.keep_secrets, "--keep-secrets"), (args.force, "--force"), (args.otlp, "--otlp"),
+                          (args.with_content, "--with-content")):  # fmt: skip
+        if given:
+            raise UsageError(f"{option} does not go with --format parquet, which writes masked runs, always afresh")
+    if not args.output:
+        raise UsageError("--format parquet needs --output DIR: the folder the tables are written into")
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise RunError(f"--output {display(output)}: not a folder (the Parquet export writes a folder of tables)")
+    if args.run != "all":
+        run = resolve_run(args.run, target.name if target else None)
+        if being_recorded(run):
+            warn(f"{display(run)} is still being captured: the export covers what was recorded so far")
+        for warning in refresh(run, target).warnings:
+            warn(warning)
+        return export_parquet([run], output, every=False)
+    if not data_dir().is_dir():  # a mistyped PROBE_DATA_DIR must not pass for "no runs"
+        raise RunError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
+    runs = list_runs(target.name if target else None)
+    if not runs:
+        raise RunError(f"no runs in {display(data_dir())} to export")
+    counts = refresh_all(runs, target, out=io.StringIO())  # (a line per run rebuilt: the export's say what matters)
+    if counts["failed"]:
+        print(f"reports: {counts['failed']} failed (see analyze --run all)", file=sys.stderr)
+    return export_parquet(runs, output, every=True)
+
+
 EXPORTS = {"har": export_har, "mitm": export_mitm, "vcr": export_vcr}  # the formats written to a file
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.analysis.export", description=__doc__)
     parser.add_argument("--run", type=cli.not_empty, metavar="RUN", default="latest",
-                        help="`latest` (default), a run folder name, or a run folder path")  # fmt: skip
-    parser.add_argument("--target", metavar="NAME|FILE", help="with --run latest, the newest run of this target")
+                        help="`latest` (default), a run folder name, or a run folder path; with --format parquet, "
+                        "`all` too")  # fmt: skip
+    parser.add_argument("--target", metavar="NAME|FILE",
+                        help="with --run latest, the newest run of this target; with --run all, its runs")  # fmt: skip
     parser.add_argument(
         "--format",
         choices=FORMATS,
         help="har (the default): HAR 1.2; mitm: mitmproxy's flow file; vcr: a VCR.py cassette of the HTTP "
         "exchanges; perfetto: the run in time, a Chrome Trace Event JSON file (Perfetto, chrome://tracing, "
-        "speedscope); otlp: spans to OTEL_EXPORTER_OTLP_ENDPOINT (or --otlp)",
+        "speedscope); parquet: the SQL views as Hive-partitioned Parquet files in the --output folder; otlp: spans to "
+        "OTEL_EXPORTER_OTLP_ENDPOINT (or --otlp)",
     )
     parser.add_argument(
         "--otlp",
@@ -154,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "--output",
         metavar="FILE",
         help="where to write it (default: traffic.har, flows.mitm, traffic.vcr.yaml or trace.perfetto.json, in the "
-        "run)",
+        "run); with --format parquet, the folder to write the tables into (needed)",
     )
     parser.add_argument("--force", action="store_true", help="write it even if it is up to date")
     parser.add_argument(
@@ -166,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     target = load_target(args.target) if args.target else None
+    if args.format == "parquet":
+        return parquet_main(args, target)
+    if args.run == "all":
+        raise UsageError("--run all goes with --format parquet: the other formats export one run")
     run = resolve_run(args.run, target.name if target else None)
     if being_recorded(run):
         warn(f"{display(run)} is still being captured: the export covers what was recorded so far")

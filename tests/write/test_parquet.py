@@ -1,0 +1,145 @@
+"""export --format parquet: the SQL views of every run as Hive-partitioned Parquet, read back by DuckDB and by pyarrow
+and checked against what `invoke sql` gives over the same runs."""
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute
+import pyarrow.dataset
+import pytest
+from conftest import PROJECT_ROOT
+
+from probe.analysis import export, sql
+from probe.common.errors import run_main
+from probe.write.sql_views import VIEWS
+
+SAMPLE = PROJECT_ROOT / "data" / "claude-code" / "20261125-122623-sample-mock"
+SUBAGENTS = PROJECT_ROOT / "tests" / "data" / "subagents"
+# What the tables are compared by, where a view has it (with the count of rows, by run).
+SUMMED = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> tuple[object, Path]:
+    """A data folder holding a bundled sample and the committed sub-agent captures of two agents (codex's with no
+    start in its manifest: its folder's name dates it), exported twice into one folder (the second export replaces
+    the first's files): a connection with `invoke sql`'s views over the runs, and the export."""
+    data_dir = tmp_path_factory.mktemp("parquet") / "data"
+    shutil.copytree(SAMPLE, data_dir / "claude-code" / SAMPLE.name)
+    for target in ("claude-code", "codex"):
+        shutil.copytree(SUBAGENTS / target, data_dir / target / "20260102-000000-subagents")
+    undated = data_dir / "codex" / "20260102-000000-subagents" / "manifest.json"
+    undated.write_text(json.dumps(json.loads(undated.read_text()) | {"started_at": None}))
+    output = data_dir.parent / "lake"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PROBE_DATA_DIR", str(data_dir))
+        for _ in range(2):
+            assert run_main(export.main, ["--format", "parquet", "--run", "all", "--output", str(output)]) == 0
+        connection = sql.connect(sql.list_runs())
+    yield connection, output
+    connection.close()
+
+
+def parquet_files(output: Path, view: str) -> str:
+    return f"read_parquet('{output / view}/**/*.parquet', hive_partitioning = true)"
+
+
+def totals_query(columns: list[str], source: str) -> str:
+    """Rows and the sums of the token and cost columns, by run."""
+    sums = "".join(f", sum({column})" for column in SUMMED if column in columns)
+    return f"SELECT run, count(*){sums} FROM {source} GROUP BY run"
+
+
+def pyarrow_totals(output: Path, view: str) -> dict[str, tuple]:
+    """The same totals, read by pyarrow's own Parquet reader and Hive partitioning."""
+    table = pyarrow.dataset.dataset(output / view, format="parquet", partitioning="hive").to_table()
+    totals = {}
+    for run in set(table["run"].to_pylist()):
+        rows = table.filter(pyarrow.compute.equal(table["run"], run))
+        summed = [pyarrow.compute.sum(rows[column]).as_py() for column in SUMMED if column in table.column_names]
+        totals[run] = (rows.num_rows, *summed)
+    return totals
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_reads_back_with_the_totals_of_invoke_sql(exported, view):
+    connection, output = exported
+    columns = [column[0] for column in connection.execute(f"DESCRIBE {view}").fetchall()]
+    expected = {row[0]: row[1:] for row in connection.execute(totals_query(columns, view)).fetchall()}
+    if not expected:  # a view no run has a row of (account: no agent log here) has no file to read
+        assert not list((output / view).rglob("*.parquet"))
+        return
+    read = duckdb.sql(totals_query(columns, parquet_files(output, view))).fetchall()
+    assert {row[0]: row[1:] for row in read} == expected
+    assert pyarrow_totals(output, view) == expected
+    if view == "turns":  # (the sample's figures, as its report gives them)
+        assert expected[SAMPLE.name][:2] == (2, 25_014)
+
+
+def test_the_tables_hold_the_views_rows_in_partitions_by_date_and_target(exported):
+    connection, output = exported
+    runs = connection.execute("SELECT run, target FROM runs ORDER BY ALL").fetchall()
+    assert runs == [("20260102-000000-subagents", "claude-code"), ("20260102-000000-subagents", "codex"),
+                    (SAMPLE.name, "claude-code")]  # fmt: skip
+    # claude-code's two runs started on 2026-11-25 (their manifests say); codex's has only its folder's name.
+    files = {
+        "date=2026-11-25/target=claude-code": ["20260102-000000-subagents_0.parquet", f"{SAMPLE.name}_0.parquet"],
+        "date=2026-01-02/target=codex": ["20260102-000000-subagents_0.parquet"],
+    }
+    for view in ("runs", "turns", "requests", "agents", "spans", "time", "context"):
+        found = {}
+        for path in (output / view).rglob("*.parquet"):
+            found.setdefault(str(path.parent.relative_to(output / view)), []).append(path.name)
+        assert {folder: sorted(names) for folder, names in found.items()} == files, view
+    # The same columns (the runs view's target from its folder) and the same values, row for row.
+    for view in VIEWS:
+        if not list((output / view).rglob("*.parquet")):
+            continue
+        columns = ", ".join(column[0] for column in connection.execute(f"DESCRIBE {view}").fetchall())
+        read = duckdb.sql(f"SELECT {columns} FROM {parquet_files(output, view)}").fetchall()
+        shown = connection.execute(f"SELECT * FROM {view}").fetchall()
+        assert sorted(map(repr, read)) == sorted(map(repr, shown)), view
+    partitions = f"SELECT DISTINCT run, target, date FROM {parquet_files(output, 'spans')} ORDER BY ALL"
+    assert [(run, target, str(day)) for run, target, day in duckdb.sql(partitions).fetchall()] == [
+        ("20260102-000000-subagents", "claude-code", "2026-11-25"),
+        ("20260102-000000-subagents", "codex", "2026-01-02"),
+        (SAMPLE.name, "claude-code", "2026-11-25"),
+    ]
+
+
+def test_a_run_kept_unmasked_is_refused_and_bad_output_gets_one_line(tmp_path, monkeypatch, capsys):
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
+    output = tmp_path / "lake"
+
+    def refused(*argv: str) -> str:
+        assert run_main(export.main, ["--format", "parquet", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+        return err
+
+    assert "no data folder" in refused("--run", "all", "--output", str(output))
+    data_dir.mkdir()
+    assert "no runs in" in refused("--run", "all", "--output", str(output))
+    kept = shutil.copytree(SAMPLE, data_dir / "claude-code" / "20260101-000000-kept")
+    manifest = json.loads((kept / "manifest.json").read_text())
+    (kept / "manifest.json").write_text(json.dumps(manifest | {"keep_secrets": True}))
+    assert "captured with --keep-secrets" in refused("--run", str(kept), "--output", str(output))
+    (tmp_path / "file").write_text("")
+    assert "not a folder" in refused("--run", str(kept), "--output", str(tmp_path / "file"))
+    assert "needs --output DIR" in refused("--run", "all")
+    assert "does not go with --format parquet" in refused("--keep-secrets", "--output", str(output))
+    shutil.copytree(SAMPLE, data_dir / "claude-code" / "20260102-000000-odd {i}")
+    # Every run: the one kept unmasked is left out with a warning, the others are written (a name a file cannot
+    # safely take made safe, and told apart by its digest), once however often they are exported.
+    for _ in range(2):
+        assert run_main(export.main, ["--format", "parquet", "--run", "all", "--output", str(output)]) == 0
+    err = capsys.readouterr().err
+    assert "20260101-000000-kept: captured with --keep-secrets" in err
+    assert [path.name for path in (output / "turns").rglob("*.parquet")] == [
+        "20260102-000000-odd__i_-d9af948b_0.parquet"
+    ]
+    turns = duckdb.sql(f"SELECT run, count(*), sum(input_tokens) FROM {parquet_files(output, 'turns')} GROUP BY run")
+    assert turns.fetchall() == [("20260102-000000-odd {i}", 2, 25_014)]
