@@ -10,6 +10,7 @@ import pyarrow.compute
 import pyarrow.dataset
 import pytest
 from conftest import PROJECT_ROOT
+from secret_corpus import CORPUS, SECRETS
 
 from probe.analysis import export, sql
 from probe.common.errors import run_main
@@ -143,3 +144,23 @@ def test_a_run_kept_unmasked_is_refused_and_bad_output_gets_one_line(tmp_path, m
     ]
     turns = duckdb.sql(f"SELECT run, count(*), sum(input_tokens) FROM {parquet_files(output, 'turns')} GROUP BY run")
     assert turns.fetchall() == [("20260102-000000-odd {i}", 2, 25_014)]
+
+
+def test_text_an_older_capture_left_unmasked_is_written_masked_as_sql_prints_it(tmp_path, monkeypatch):
+    """A manifest's label, prompt and agent version holding every credential shape of the corpus raw (as an older
+    capture's may): the tables hold none of them, and the same masked text `invoke sql` prints."""
+    monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path / "data"))
+    run = shutil.copytree(SAMPLE, tmp_path / "data" / "claude-code" / SAMPLE.name)
+    prompt = "\n".join(text for _, text, _ in CORPUS)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest |= {"prompt": prompt, "label": CORPUS[0][1], "agent": manifest["agent"] | {"version": CORPUS[5][1]}}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    output = tmp_path / "lake"
+    assert run_main(export.main, ["--format", "parquet", "--run", str(run), "--output", str(output)]) == 0
+    for view in VIEWS:
+        if list((output / view).rglob("*.parquet")):
+            for row in duckdb.sql(f"SELECT * FROM {parquet_files(output, view)}").fetchall():
+                assert not [secret for secret in SECRETS for value in row if secret in str(value)], view
+    shown = sql.query([run], "SELECT label, prompt, agent_version FROM runs")[1]
+    written = duckdb.sql(f"SELECT label, prompt, agent_version FROM {parquet_files(output, 'runs')}").fetchall()
+    assert written == shown and shown[0][1] != prompt
