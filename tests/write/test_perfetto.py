@@ -81,7 +81,7 @@ def test_a_recorded_run_exports_once_and_reads_back_as_its_spans(agent, tmp_path
         (["--run", str(SUBAGENTS / "codex"), "--format", "perfetto", "--keep-secrets"],
          "error: --keep-secrets goes with --format har, mitm or vcr: spans and traces are always masked"),
         (["--format", "perfeto"], "error: argument --format: invalid choice: 'perfeto' (choose from 'har', 'mitm', "
-         "'vcr', 'perfetto', 'otlp')"),
+         "'vcr', 'perfetto', 'parquet', 'otlp')"),
     ],
 )  # fmt: skip
 def test_bad_input_gets_one_line(argv, error, capsys):
