@@ -25,8 +25,12 @@ def export_parquet(runs: list[Path], output: Path, every: bool) -> int:
         if problem is not None:
             warn(f"{display(run)}: {problem}; left out")
             continue
-        written = export_run(run, output)
-        if written is None:
+        try:
+            written = export_run(run, output)
+        except LeftOut as reason:
+            if not every:
+                raise RunError(f"{display(run)}: {reason}") from None
+            warn(f"{display(run)}: {reason}; left out")
             continue
         exported += 1
         for view, rows in written.items():
@@ -50,26 +54,28 @@ def refusal(run: Path, every: bool) -> str | None:
     return None
 
 
-def export_run(run: Path, output: Path) -> dict[str, int] | None:
-    """The rows written of each view of `run`, or None (with a warning) where the run cannot be read or placed."""
+class LeftOut(Exception):
+    """A run that cannot be exported: the message says why."""
+
+
+def export_run(run: Path, output: Path) -> dict[str, int]:
+    """The rows written of each view of `run`; LeftOut where the run cannot be read or has no partition."""
     import duckdb
 
     warnings: list[str] = []
     connection = connect([run], warnings)
     try:
+        found = connection.execute("SELECT run, target, started FROM runs").fetchall()
+        if not found:  # (its manifest cannot be read: the warning says why)
+            raise LeftOut("; ".join(warning.removeprefix(f"{display(run)}: ") for warning in warnings))
         for warning in warnings:
             warn(warning)
-        found = connection.execute("SELECT run, target, started FROM runs").fetchall()
-        if not found:
-            return None
         name, target, started = found[0]
         day = started.date() if started is not None else day_of(name)
         if not TARGET_NAME.match(target or ""):
-            warn(f"{display(run)}: its folder {target!r} is no target's name, so it has no partition; left out")
-            return None
+            raise LeftOut(f"its folder {target!r} is no target's name, so the run has no partition")
         if day is None:
-            warn(f"{display(run)}: neither its manifest nor its folder's name says when it started; left out")
-            return None
+            raise LeftOut("neither its manifest nor its folder's name says when it started")
         try:
             return write_run(connection, name, target, day, output)
         except OSError as error:
