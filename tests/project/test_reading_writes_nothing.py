@@ -53,6 +53,7 @@ READ_ONLY = [  # every read-only command README.md and docs/*.md show, as a user
     ["export", "--run", SAMPLE, "--format", "har"],
     ["export", "--run", SAMPLE, "--format", "mitm"],
     ["export", "--run", SAMPLE, "--format", "vcr"],
+    ["export", "--format", "parquet", "--run", "all", "--output", "../lake"],  # (beside the clone)
     ["samples"],
     ["targets"],
 ]
