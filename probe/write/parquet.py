@@ -6,17 +6,12 @@ import re
 from datetime import date
 from pathlib import Path
 
-from probe.redact.secrets import mask_tokens_and_urls
+from probe.write.masked_rows import masked_columns, start_masks
 from probe.write.sql_files import quoted
 from probe.write.sql_views import VIEWS
 
 PARTITIONS = ("date", "target")
-# Parquet has no 128-bit integer: DuckDB would write one as a DOUBLE. A count the views sum as HUGEINT is written as
-# BIGINT (NULL past 64 bits, which only a hand-made file reaches).
-NARROWED = {"HUGEINT": "BIGINT"}
 ROWS = "parquet_rows"  # the view being written
-MASKS = "parquet_masks"  # the texts of a view that masking changes, by column, and what it makes of them
-BATCH = 1024
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -36,34 +31,9 @@ def written_before(output: Path, view: str, target: str, stem: str) -> list[Path
 
 
 def selected(connection, view: str) -> str:
-    """Every column of `view`, its text masked as `sql` prints it (masked_text) and a type Parquet cannot hold
-    NARROWED, then the partition's. A view's own column of a partition's name (the runs view's target) is the
-    partition's: its folder gives it back."""
-    columns = [column[:2] for column in connection.execute(f"DESCRIBE {view}").fetchall()]
-    kept = [f'{written(connection, view, name, kind)} AS "{name}"' for name, kind in columns if name not in PARTITIONS]
-    return ", ".join([*kept, "$day AS date", "$target AS target"])
-
-
-def written(connection, view: str, name: str, kind: str) -> str:
-    column = f'"{name}"'
-    if kind in ("VARCHAR", "JSON") and masked_text(connection, view, name):
-        text = f"CAST({column} AS VARCHAR)"
-        lookup = f"(SELECT m.masked FROM {MASKS} m WHERE m.name = {quoted(name)} AND m.text = {text})"
-        return f"coalesce({lookup}, {text})" + ("::JSON" if kind == "JSON" else "")
-    return f"TRY_CAST({column} AS {NARROWED[kind]})" if kind in NARROWED else column
-
-
-def masked_text(connection, view: str, name: str) -> bool:
-    """Whether a value of the column holds what masking changes (the files behind the views may hold secrets: a label
-    or prompt from an older capture, a hand-made file); each such value and its masked text are added to MASKS. The
-    column's distinct values are read a batch at a time, and only those that change are kept."""
-    found = connection.execute(f'SELECT DISTINCT CAST("{name}" AS VARCHAR) FROM {view} WHERE "{name}" IS NOT NULL')
-    changed = []
-    while batch := found.fetchmany(BATCH):
-        changed += [(name, text, masked) for (text,) in batch if (masked := mask_tokens_and_urls(text)) != text]
-    if changed:
-        connection.executemany(f"INSERT INTO {MASKS} VALUES (?, ?, ?)", changed)
-    return bool(changed)
+    """Every column of `view`, masked and narrowed (probe.write.masked_rows), then the partition's. A view's own
+    column of a partition's name (the runs view's target) is the partition's: its folder gives it back."""
+    return ", ".join([*masked_columns(connection, view, PARTITIONS), "$day AS date", "$target AS target"])
 
 
 def write_run(connection, run: str, target: str, day: date, output: Path) -> dict[str, int]:
@@ -74,7 +44,7 @@ def write_run(connection, run: str, target: str, day: date, output: Path) -> dic
     for view in VIEWS:
         # The view worked out once, for the reading of each of its texts and the writing.
         connection.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT * FROM {view}")
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE {MASKS} (name VARCHAR, text VARCHAR, masked VARCHAR)")
+        start_masks(connection)
         for old in written_before(output, view, target, stem):
             old.unlink()
         (output / view).mkdir(parents=True, exist_ok=True)
