@@ -18,6 +18,7 @@ from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
+from probe.write.lake_settings import LakeSettings, add_lake_options, given, settings
 from probe.write.sql_connection import MEMORY_LIMIT, connect
 
 FORMATS = ("table", "csv", "json")
@@ -30,9 +31,20 @@ def query(
     """The columns and rows `sql` gives over the runs' views; a bad query, or one that needs more than
     `memory_limit`, is a UsageError in one line. With `warnings`, what was left out of the views is added to it
     (see connect)."""
+    return answer(connect(runs, warnings, memory_limit), sql, memory_limit)
+
+
+def lake_query(lake: LakeSettings, sql: str, memory_limit: str = MEMORY_LIMIT) -> tuple[list[str], list[tuple]]:
+    """The columns and rows `sql` gives over the team lake's views (probe.write.lake_views)."""
+    from probe.write.lake_views import connect_lake
+
+    return answer(connect_lake(lake, memory_limit), sql, memory_limit)
+
+
+def answer(connection, sql: str, memory_limit: str) -> tuple[list[str], list[tuple]]:
+    """The columns and rows of `sql` over the connection's views, which it closes."""
     import duckdb
 
-    connection = connect(runs, warnings, memory_limit)
     try:
         relation = connection.sql(sql)
         if relation is None:
@@ -117,7 +129,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"what DuckDB may hold in memory, as DuckDB writes it (default {MEMORY_LIMIT}): a run that needs more is "
         "left out with a warning",
     )
+    add_lake_options(parser, labels=False)  # (with either, the views read the team lake, not the data folder)
     args = parser.parse_args(argv)
+    if args.lake or args.lake_data:
+        lake = settings(given(args))
+        columns, rows = lake_query(lake, args.query, args.memory_limit)
+        WRITERS[args.format](columns, rows, sys.stdout)
+        return 0
     if not data_dir().is_dir():
         raise UsageError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
     runs = list_runs()

@@ -7,8 +7,6 @@ Conventions, the same in every task:
 """
 
 import inspect
-import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,20 +19,14 @@ from probe import record
 from probe import samples as samples_script
 from probe.analysis import analyze as analyze_script
 from probe.analysis import export as export_script
-from probe.analysis import sql as sql_script
 from probe.analysis import view as view_script
-from probe.common.errors import run_main
-from probe.common.paths import checkout
 from probe.replay import run as replay_main
 from probe.runs import targets as targets_script
-from probe.runs.targets import known_targets
+from probe.tasks.calls import ProbeTask, agent_arguments, call, script_argv, target_or_default
+from probe.tasks.team import publish, sql
 from probe.write import diff as diff_script
 
-ROOT = Path(__file__).resolve().parents[1]  # the checkout: invoke.yaml's folder
-
-# One letter, one option, in every task that has it. Invoke would otherwise give each option the first free letter
-# of its name, task by task: `-i` was --timeout in pipeline and --input in analyze.
-SHORT_FLAGS = {"target": "t", "prompt": "p", "run": "r", "label": "l", "input": "i", "output": "o", "upstream": "u"}
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: invoke.yaml's folder
 
 HELP = {
     "target": "NAME|FILE: the agent's target, a name from targets/ (e.g. codex) or a target YAML file "
@@ -75,62 +67,6 @@ HELP = {
     "view": "serve the viewer from 127.0.0.1 while the run is recorded, at an address with a random token "
     "(printed), and after it until Ctrl-C",
 }
-
-
-class ProbeTask(Task):
-    """A task whose short flags come from SHORT_FLAGS alone."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **{**kwargs, "auto_shortflags": False})
-
-    def arg_opts(self, name, default, taken_names):
-        options = super().arg_opts(name, default, taken_names)
-        if name in SHORT_FLAGS:
-            options["names"] = [*options["names"], SHORT_FLAGS[name]]
-        return options
-
-
-def script_argv(**options) -> list[str]:
-    """The script's arguments for the options given: `--name VALUE`, `--name` for a flag that is on, one
-    `--name VALUE` per item of a list. Options left at None, False or "" are not passed: the script's own
-    defaults apply."""
-    argv = []
-    for name, value in options.items():
-        flag = "--" + name.replace("_", "-")
-        if value is True:
-            argv.append(flag)
-        elif isinstance(value, list):
-            argv += [part for item in value for part in (flag, str(item))]
-        elif value not in (None, False, ""):
-            argv += [flag, str(value)]
-    return argv
-
-
-def call(c, main, argv: list[str]) -> None:
-    """Run a script's main with the data folder invoke.yaml names (unless PROBE_DATA_DIR says otherwise); a
-    failure exits with the script's code, its one-line reason already printed."""
-    if c.config.probe.data_dir and "PROBE_DATA_DIR" not in os.environ:
-        # Relative to invoke.yaml's folder, the checkout; installed, to the folder the command runs in.
-        os.environ["PROBE_DATA_DIR"] = str((checkout() or Path.cwd()) / Path(c.config.probe.data_dir).expanduser())
-    code = run_main(main, argv)
-    if code:
-        raise Exit(code=code)
-
-
-def agent_arguments(c) -> list[str]:
-    """What followed a standalone `--` on the command line, for the agent: taken from the command line itself, as
-    invoke keeps it only as one string (c.remainder), with the quoting gone."""
-    if not c.remainder:
-        return []
-    return ["--", *sys.argv[sys.argv.index("--") + 1 :]] if "--" in sys.argv else ["--", *shlex.split(c.remainder)]
-
-
-def target_or_default(c, target: str | None) -> str:
-    """--target, else `probe.target` from invoke.yaml, so that a project sets its usual agent once."""
-    chosen = target or c.config.probe.target
-    if not chosen:
-        raise Exit(f"error: --target is required (known targets: {', '.join(known_targets())})", code=2)
-    return chosen
 
 
 @task(
@@ -282,20 +218,6 @@ def export(c, run=None, target=None, format=None, output=None, force=False, otlp
 
 @task(
     klass=ProbeTask,
-    positional=["query"],
-    help={
-        "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see docs/sql.md)",
-        "format": "table|csv|json: how to print the rows (default: table)",
-        "memory_limit": "SIZE: what DuckDB may hold in memory (default 1GB); a run that needs more is left out",
-    },
-)
-def sql(c, query, format=None, memory_limit=None):
-    """Query every run under the data folder with SQL (DuckDB, embedded), through views over the runs' own files."""
-    call(c, sql_script.main, [query, *script_argv(format=format, memory_limit=memory_limit)])
-
-
-@task(
-    klass=ProbeTask,
     iterable=["run"],
     help={
         "run": "RUN: a run to compare, as analyze --run takes it; give it twice (A, then B)",
@@ -395,6 +317,8 @@ def bench(c, runs=None, sizes=None, quick=False):
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
 
 
-ns = Collection(proxies, capture, analyze, view, export, sql, diff, pipeline, replay, import_, targets, samples, bench)
+ns = Collection(
+    proxies, capture, analyze, view, export, sql, publish, diff, pipeline, replay, import_, targets, samples, bench
+)
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})

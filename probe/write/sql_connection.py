@@ -19,11 +19,8 @@ THREADS = min(os.cpu_count() or 1, 4)
 SPILL_LIMIT = "8GB"
 
 
-def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT):
-    """An in-memory DuckDB with the views over `runs`, within `memory_limit`. What the documented views show is
-    loaded from the runs' files first (probe.write.sql_load); the views that give every value or each turn whole
-    read turns.jsonl where it lies. A run whose manifest cannot be read is left out, and so is a run that cannot be
-    loaded within the limit, and each damaged line of a turns.jsonl; with `warnings`, a line for each is added."""
+def open_database(memory_limit: str = MEMORY_LIMIT):
+    """An empty in-memory DuckDB within `memory_limit`."""
     import duckdb
 
     # DuckDB spills what does not fit to its temporary folder, by default `.tmp` in the current folder (a checkout,
@@ -37,6 +34,15 @@ def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: s
         shutil.rmtree(spill, ignore_errors=True)
         raise UsageError(f"sql: {one_line(str(error).splitlines()[0])}") from None
     weakref.finalize(connection, shutil.rmtree, spill, ignore_errors=True)
+    return connection
+
+
+def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT):
+    """An in-memory DuckDB with the views over `runs`, within `memory_limit`. What the documented views show is
+    loaded from the runs' files first (probe.write.sql_load); the views that give every value or each turn whole
+    read turns.jsonl where it lies. A run whose manifest cannot be read is left out, and so is a run that cannot be
+    loaded within the limit, and each damaged line of a turns.jsonl; with `warnings`, a line for each is added."""
+    connection = open_database(memory_limit)
     found: list[str] = []
     connection.execute("SET threads = 1")  # each thread reading a large line of JSON holds many times its size
     runs = load(connection, readable_runs(connection, runs, found), found)

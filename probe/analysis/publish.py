@@ -1,0 +1,213 @@
+"""Publish runs to a team lake (DuckLake, its catalog in PostgreSQL): every SQL view's rows of each run, masked, with
+who published it and from where; a run lands once, publishing it again adds nothing, and a run still being recorded
+is published when it ends."""
+
+import io
+import sys
+import time
+from pathlib import Path
+
+from probe.analysis.report import refresh_all
+from probe.common import cli
+from probe.common.counting import counted
+from probe.common.errors import RunError, UsageError, one_line, run_main, warn
+from probe.common.paths import data_dir, display
+from probe.runs.folders import being_recorded, list_runs, read_manifest, resolve_run
+from probe.runs.targets import load_target
+from probe.write.lake_settings import LakeSettings, add_lake_options, given, settings
+
+CHUNK = 50  # runs read into one in-memory database at a time, each then published in its own transaction
+WAIT_POLL = 1.0  # seconds between looks at a run being recorded
+TABLE_ATTEMPTS = 5  # making the tables: two writers making one table at once conflict, and the second finds it made
+
+
+def identity_of(run: Path, lake: LakeSettings):
+    from probe.write.lake_publish import RunIdentity, run_id
+
+    manifest = read_manifest(run) or {}
+    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
+    text = lambda value: value if isinstance(value, str) else None  # noqa: E731  (a manifest may come from anyone)
+    target = run.parent.name
+    return RunIdentity(
+        run_id=run_id(target, run.name, text(manifest.get("started_at"))),
+        machine=lake.machine,
+        user=lake.user,
+        target=target,
+        agent_version=text(agent.get("version")),
+        login=text(manifest.get("login")),
+        run=run.name,
+    )
+
+
+def refusal(run: Path) -> str | None:
+    if (read_manifest(run) or {}).get("keep_secrets") is True:
+        return "captured with --keep-secrets, so not published (a lake holds only masked captures)"
+    return None
+
+
+def chunks(runs: list[Path]) -> list[list[Path]]:
+    """The runs in groups of at most CHUNK, no two of one group with the same folder name (the views name a run by
+    its folder's name alone)."""
+    groups: list[list[Path]] = []
+    for run in runs:
+        group = next((g for g in groups if len(g) < CHUNK and all(r.name != run.name for r in g)), None)
+        if group is None:
+            groups.append(group := [])
+        group.append(run)
+    return groups
+
+
+def make_tables(connection) -> None:
+    import duckdb
+
+    from probe.write.lake_tables import make_tables as make
+
+    for attempt in range(TABLE_ATTEMPTS):
+        try:
+            make(connection)
+            return
+        except duckdb.TransactionException:
+            if attempt + 1 == TABLE_ATTEMPTS:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[str]]:
+    """Publish `runs` through one in-memory database; the rows added, and a line for each run that failed."""
+    import duckdb
+
+    from probe.write.lake_connection import attach, first_line
+    from probe.write.lake_publish import PublishFailed, publish_run, stage
+    from probe.write.sql_connection import connect
+
+    warnings: list[str] = []
+    connection = connect(runs, warnings)
+    failed: list[str] = []
+    added = 0
+    try:
+        for warning in warnings:
+            warn(warning)
+        attach(connection, lake)
+        make_tables(connection)
+        stage(connection)
+        loaded = {name for (name,) in connection.execute("SELECT run FROM runs").fetchall()}
+        for run in runs:
+            shown = f"{run.parent.name}/{run.name}"
+            if run.name not in loaded:
+                failed.append(f"{one_line(shown)}: cannot be read (see the warning above)")
+                continue
+            try:
+                counts = publish_run(connection, lake, identity_of(run, lake))
+            except (PublishFailed, duckdb.Error) as error:
+                failed.append(f"{one_line(shown)}: {first_line(error)}")
+                continue
+            added += counts["added"]
+            said = "already published" if not (counts["added"] or counts["removed"]) else (
+                f"{counts['added']:,} rows added, {counts['removed']:,} removed"
+            )  # fmt: skip
+            print(f"{one_line(shown)}: {said}", file=out, flush=True)
+    except duckdb.Error as error:
+        raise RunError(f"lake: {first_line(error)}") from None
+    finally:
+        connection.close()
+    return added, failed
+
+
+def reach(lake: LakeSettings) -> None:
+    """Attach the lake once and make its tables, or say in one line why it cannot be."""
+    import duckdb
+
+    from probe.write.lake_connection import attach, first_line
+    from probe.write.sql_connection import connect
+
+    connection = connect([])  # (the views over no run: the tables are made after them)
+    try:
+        attach(connection, lake)
+        make_tables(connection)
+    except duckdb.Error as error:
+        raise RunError(f"lake: {first_line(error)}") from None
+    finally:
+        connection.close()
+
+
+def wait_for_end(run: Path) -> None:
+    print(f"{display(run)} is being recorded: it is published when it ends (Ctrl-C stops waiting)", file=sys.stderr)
+    while being_recorded(run):
+        time.sleep(WAIT_POLL)
+
+
+def publish(runs: list[Path], lake: LakeSettings, every: bool, out=None) -> int:
+    """Publish `runs`: the one asked for, or with `every` all of them (a run that cannot be published is then left
+    out with a warning). Runs being recorded are waited for, after the others."""
+    out = out or sys.stdout
+    kept = []
+    for run in runs:
+        problem = refusal(run)
+        if problem and not every:
+            raise RunError(f"{display(run)}: {problem}")
+        if problem:
+            warn(f"{display(run)}: {problem}; left out")
+        else:
+            kept.append(run)
+    reach(lake)  # (a lake that cannot be reached is one line now, not after the runs are read)
+    recording = [run for run in kept if being_recorded(run)]
+    added, failed, published = 0, [], 0
+
+    def publish_batch(batch: list[Path]) -> None:
+        nonlocal added, failed, published
+        counts = refresh_all(batch, out=io.StringIO())
+        if counts["failed"]:
+            warn(f"{counted(counts['failed'], 'run')} could not be analysed again (see analyze --run all): what "
+                 "their last analysis wrote is published")  # fmt: skip
+        rows, missed = publish_group(batch, lake, out)
+        added += rows
+        failed += missed
+        published += len(batch) - len(missed)
+
+    for batch in chunks([run for run in kept if run not in recording]):
+        publish_batch(batch)
+    for run in recording:
+        wait_for_end(run)
+        problem = refusal(run)  # (its manifest is whole only now)
+        if problem:
+            failed.append(f"{display(run)}: {problem}")
+        else:
+            publish_batch([run])
+    for line in failed:
+        warn(line)
+    print(f"published {counts_line(published, added)} to the lake", file=out)
+    if failed:
+        raise RunError(f"{counted(len(failed), 'run')} not published (see the warnings above)")
+    return 0
+
+
+def counts_line(runs: int, rows: int) -> str:
+    return f"{counted(runs, 'run')}, {counted(rows, 'new row')}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(prog="python -m probe.analysis.publish", description=__doc__)
+    parser.add_argument(
+        "--run", type=cli.not_empty, metavar="RUN", default="latest",
+        help="`latest` (default), a run folder name or path, or `all`: every run of the data folder",
+    )  # fmt: skip
+    parser.add_argument(
+        "--target", type=cli.not_empty,
+        help="with --run latest, the newest run of this target; with --run all, its runs",
+    )  # fmt: skip
+    add_lake_options(parser)
+    args = parser.parse_args(argv)
+    lake = settings(given(args))
+    target = load_target(args.target) if args.target else None
+    if args.run != "all":
+        return publish([resolve_run(args.run, target.name if target else None)], lake, every=False)
+    if not data_dir().is_dir():  # a mistyped PROBE_DATA_DIR must not pass for "no runs"
+        raise RunError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
+    runs = list_runs(target.name if target else None)
+    if not runs:
+        raise UsageError(f"no runs in {display(data_dir())} to publish")
+    return publish(runs, lake, every=True)
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

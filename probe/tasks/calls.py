@@ -1,0 +1,72 @@
+"""What every invoke task shares: one short flag per option, and the script's arguments and call."""
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from invoke import Exit, Task
+
+from probe.common.errors import run_main
+from probe.common.paths import checkout
+from probe.runs.targets import known_targets
+
+# One letter, one option, in every task that has it. Invoke would otherwise give each option the first free letter
+# of its name, task by task: `-i` was --timeout in pipeline and --input in analyze.
+SHORT_FLAGS = {"target": "t", "prompt": "p", "run": "r", "label": "l", "input": "i", "output": "o", "upstream": "u"}
+
+
+class ProbeTask(Task):
+    """A task whose short flags come from SHORT_FLAGS alone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **{**kwargs, "auto_shortflags": False})
+
+    def arg_opts(self, name, default, taken_names):
+        options = super().arg_opts(name, default, taken_names)
+        if name in SHORT_FLAGS:
+            options["names"] = [*options["names"], SHORT_FLAGS[name]]
+        return options
+
+
+def script_argv(**options) -> list[str]:
+    """The script's arguments for the options given: `--name VALUE`, `--name` for a flag that is on, one
+    `--name VALUE` per item of a list. Options left at None, False or "" are not passed: the script's own
+    defaults apply."""
+    argv = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, list):
+            argv += [part for item in value for part in (flag, str(item))]
+        elif value not in (None, False, ""):
+            argv += [flag, str(value)]
+    return argv
+
+
+def call(c, main, argv: list[str]) -> None:
+    """Run a script's main with the data folder invoke.yaml names (unless PROBE_DATA_DIR says otherwise); a
+    failure exits with the script's code, its one-line reason already printed."""
+    if c.config.probe.data_dir and "PROBE_DATA_DIR" not in os.environ:
+        # Relative to invoke.yaml's folder, the checkout; installed, to the folder the command runs in.
+        os.environ["PROBE_DATA_DIR"] = str((checkout() or Path.cwd()) / Path(c.config.probe.data_dir).expanduser())
+    code = run_main(main, argv)
+    if code:
+        raise Exit(code=code)
+
+
+def agent_arguments(c) -> list[str]:
+    """What followed a standalone `--` on the command line, for the agent: taken from the command line itself, as
+    invoke keeps it only as one string (c.remainder), with the quoting gone."""
+    if not c.remainder:
+        return []
+    return ["--", *sys.argv[sys.argv.index("--") + 1 :]] if "--" in sys.argv else ["--", *shlex.split(c.remainder)]
+
+
+def target_or_default(c, target: str | None) -> str:
+    """--target, else `probe.target` from invoke.yaml, so that a project sets its usual agent once."""
+    chosen = target or c.config.probe.target
+    if not chosen:
+        raise Exit(f"error: --target is required (known targets: {', '.join(known_targets())})", code=2)
+    return chosen

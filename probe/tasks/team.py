@@ -1,0 +1,51 @@
+"""The tasks over many runs at once: SQL over the data folder or the team lake, and publishing to the lake."""
+
+from invoke import task
+
+from probe.analysis import publish as publish_script
+from probe.analysis import sql as sql_script
+from probe.tasks.calls import ProbeTask, call, script_argv
+
+LAKE_HELP = {
+    "lake": "CATALOG: the team lake's catalog as DuckLake takes it after `ducklake:`, e.g. 'postgres:dbname=lake "
+    "host=db.internal user=probe' (default: PROBE_LAKE, else the config file; see docs/team-lake.md)",
+    "lake_data": "PATH: the lake's data path, a folder or an object-store URL (default: PROBE_LAKE_DATA, else the "
+    "config file; a lake made already knows its own)",
+}
+
+
+@task(
+    klass=ProbeTask,
+    positional=["query"],
+    help={
+        "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see docs/sql.md)",
+        "format": "table|csv|json: how to print the rows (default: table)",
+        "memory_limit": "SIZE: what DuckDB may hold in memory (default 1GB); a run that needs more is left out",
+        "lake": "CATALOG: query the team lake with this catalog (as DuckLake takes it after `ducklake:`), not the "
+        "data folder (see docs/team-lake.md)",
+        "lake_data": "PATH: with --lake, the lake's data path (a lake made knows its own); alone, the lake of "
+        "PROBE_LAKE, else the config file",
+    },
+)
+def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None):
+    """Query every run under the data folder, or in the team lake, with SQL (DuckDB), through the same views."""
+    options = dict(format=format, memory_limit=memory_limit, lake=lake, lake_data=lake_data)
+    call(c, sql_script.main, [query, *script_argv(**options)])
+
+
+@task(
+    klass=ProbeTask,
+    help={
+        "run": "RUN: `latest` (default), a run folder name or path, or `all`: every run of the data folder",
+        "target": "NAME: with --run latest, the newest run of this target (with --run all, its runs)",
+        **LAKE_HELP,
+        "machine": "LABEL: this machine's label in the lake (default: PROBE_MACHINE, else the config file, else a "
+        "fingerprint of the host name)",
+        "user": "LABEL: your label in the lake (default: PROBE_USER, else the config file, else a fingerprint of "
+        "the account name)",
+    },
+)
+def publish(c, run=None, target=None, lake=None, lake_data=None, machine=None, user=None):
+    """Add runs to the team lake (DuckLake on PostgreSQL): each lands once, masked, with who published it from where."""
+    options = dict(lake=lake, lake_data=lake_data, machine=machine, user=user)
+    call(c, publish_script.main, script_argv(run=run, target=target, **options))

@@ -1,0 +1,81 @@
+"""A DuckDB connection with the team lake attached as `lake`: DuckLake and, for a PostgreSQL catalog, DuckDB's postgres
+extension, loaded from the wheels of the `lake` extra (no download), else as DuckDB installed them itself."""
+
+import importlib
+import importlib.resources
+from pathlib import Path
+
+from probe.common.errors import UsageError, one_line
+from probe.write.lake_settings import LakeSettings
+from probe.write.sql_files import quoted
+
+ALIAS = "lake"
+# DuckLake keeps its catalog's own connection under this name: a statement sent there runs in the catalog database,
+# inside the lake's transaction (how a run's publishing takes its lock).
+METADATA = f"__ducklake_metadata_{ALIAS}"
+EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner"}
+# Writers on many machines commit into one catalog; DuckLake retries a commit that met another on its own, waiting
+# longer each time: by default 10 times from 100 ms by 1.5 (four busy writers ran out of those). These give 50
+# tries, the last waiting under 6 s.
+RETRIES = {"ducklake_max_retry_count": 50, "ducklake_retry_wait_ms": 50, "ducklake_retry_backoff": 1.1}
+HINT = "pip install 'agent-probe[lake]' (with internet, DuckDB's own INSTALL ducklake and INSTALL postgres do too)"
+
+
+def extension_file(name: str) -> Path | None:
+    """The extension's file in its wheel, for the DuckDB release that runs, if the wheel is installed."""
+    import duckdb
+
+    try:
+        package = importlib.resources.files(importlib.import_module(EXTENSIONS[name]))
+    except ImportError:
+        return None
+    path = Path(str(package)) / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    return path if path.is_file() else None
+
+
+def load_extension(connection, name: str) -> None:
+    import duckdb
+
+    path = extension_file(name)
+    try:
+        connection.execute(f"LOAD {quoted(str(path))}" if path else f"LOAD {name}")
+    except duckdb.Error as error:
+        raise UsageError(f"the lake needs DuckDB's {name} extension ({first_line(error)}): {HINT}") from None
+
+
+def first_line(error: Exception) -> str:
+    return one_line(str(error).splitlines()[0]) if str(error) else type(error).__name__
+
+
+def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
+    """Attach the lake to `connection` as `lake`; a lake that cannot be reached or read is a UsageError in one line
+    (DuckDB's own, which names the catalog: it holds no password, see probe.write.lake_settings)."""
+    import duckdb
+
+    connection.execute("SET autoinstall_known_extensions = false")  # never a download in the middle of a command
+    if lake.catalog.startswith("postgres:"):
+        load_extension(connection, "postgres_scanner")
+    load_extension(connection, "ducklake")
+    options = [f"DATA_PATH {quoted(lake.data)}"] if lake.data else []
+    options += ["READ_ONLY"] if read_only else []
+    attaching = f"ATTACH {quoted('ducklake:' + lake.catalog)} AS {ALIAS}"
+    try:
+        connection.execute(attaching + (f" ({', '.join(options)})" if options else ""))
+        if not read_only:
+            for setting, value in RETRIES.items():
+                connection.execute(f"SET {setting} = {value}")
+    except duckdb.Error as error:
+        raise UsageError(f"lake: {first_line(error)}") from None
+
+
+def is_postgres(lake: LakeSettings) -> bool:
+    return lake.catalog.startswith("postgres:")
+
+
+def lock(connection, lake: LakeSettings, key: int) -> None:
+    """Within the open transaction, wait for any other writer publishing under `key` to commit (a PostgreSQL
+    transaction-level advisory lock, released with the catalog's transaction). DuckLake has no unique keys and takes
+    two appends as no conflict, so two machines publishing one run at once would both add it. Another catalog has
+    a single writer (a DuckDB file) and needs none."""
+    if is_postgres(lake):
+        connection.execute(f"CALL postgres_execute({quoted(METADATA)}, 'SELECT pg_advisory_xact_lock({int(key)})')")

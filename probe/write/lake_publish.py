@@ -1,0 +1,169 @@
+"""Adding runs to the team lake: each run's rows of every view, masked, keyed by their content, in one transaction
+under the run's lock, so that a run lands once, a run published again adds nothing, and a run that changed adds
+what is new and takes back what is gone."""
+
+import contextlib
+import hashlib
+import time
+from dataclasses import dataclass
+
+from probe.write.lake_connection import first_line, lock
+from probe.write.lake_settings import LakeSettings
+from probe.write.lake_tables import IDENTITY, PUBLICATIONS, ROW_KEY
+from probe.write.masked_rows import masked_columns, start_masks
+from probe.write.sql_files import quoted
+from probe.write.sql_views import VIEWS
+
+STAGED = "staged_{view}"  # a view's masked rows, with their run and key, made before the lake's transaction
+ATTEMPTS = 5  # a commit DuckLake could not retry into place is tried again whole: nothing of it was kept
+RUN_COLUMN = "run"  # every view names the run folder a row is of
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """Who published a run and from where: the values of IDENTITY."""
+
+    run_id: str
+    machine: str
+    user: str
+    target: str
+    agent_version: str | None
+    login: str | None
+    run: str  # the run folder's name, which every view's `run` column holds
+
+
+def run_id(target: str, name: str, started_at: str | None) -> str:
+    """A run's identity wherever its folder is: its target, its folder's name and when it started; the same folder
+    published from a copy on another machine is the same run."""
+    text = f"{target}/{name}/{started_at or ''}"
+    return hashlib.sha256(text.encode(errors="surrogateescape")).hexdigest()[:20]
+
+
+def stage(connection) -> None:
+    """Each view's rows as they go into the lake, masked, with each row's key: its digest and its place among the
+    equal rows of its run. Made in memory, before any transaction on the lake (DuckDB writes to one database in a
+    transaction)."""
+    start_masks(connection)
+    for view in VIEWS:
+        columns = ", ".join(masked_columns(connection, view))
+        connection.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {STAGED.format(view=view)} AS
+            SELECT r.*, digest || ':' || row_number() OVER (PARTITION BY r.{RUN_COLUMN}, digest) AS {ROW_KEY}
+            FROM (SELECT m.*, md5(CAST(m AS VARCHAR)) AS digest FROM (SELECT {columns} FROM {view}) m) r"""
+        )
+
+
+def local_digests(connection, run: str) -> dict[str, tuple[int, str]]:
+    """Each view's rows of `run` as staged: how many, and a digest of their keys."""
+    found = {}
+    for view in VIEWS:
+        count, keys = connection.execute(
+            f"SELECT count(*), md5(coalesce(string_agg({ROW_KEY}, ',' ORDER BY {ROW_KEY}), '')) "
+            f"FROM {STAGED.format(view=view)} WHERE {RUN_COLUMN} = $run",
+            {"run": run},
+        ).fetchone()
+        found[view] = (count, keys)
+    return found
+
+
+def published_digests(connection, identity: RunIdentity) -> dict[str, str]:
+    """What the lake holds of the run, by table: the digest of its newest publication."""
+    rows = connection.execute(
+        f"""SELECT table_name, digest FROM lake.{PUBLICATIONS} WHERE run_id = $id
+        QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY published_at DESC) = 1""",
+        {"id": identity.run_id},
+    ).fetchall()
+    return dict(rows)
+
+
+def lock_key(identity: RunIdentity) -> int:
+    """The run's lock, a signed 64-bit number from its identity."""
+    return int.from_bytes(hashlib.sha256(identity.run_id.encode()).digest()[:8], "big", signed=True)
+
+
+def identity_values(identity: RunIdentity, own: set[str]) -> str:
+    """The identity columns a view does not have itself, as values."""
+    values = {name: getattr(identity, name) for name in IDENTITY if name not in own}
+    return "".join(f', {quoted(value) if value is not None else "NULL"} AS "{name}"' for name, value in values.items())
+
+
+def publish_tables(connection, identity: RunIdentity, changed: dict[str, tuple[int, str]], first: set[str]) -> dict:
+    """Within the run's transaction, bring each table of `changed` to the run's staged rows: add the keys the lake
+    lacks and delete those it holds and the run no longer has (`first`: the tables never published, which need no
+    comparing). The rows added and removed."""
+    added = removed = 0
+    for view in changed:
+        staged = STAGED.format(view=view)
+        own = {name for (name,) in connection.execute(f"SELECT name FROM pragma_table_info('{staged}')").fetchall()}
+        columns = f"s.* EXCLUDE (digest){identity_values(identity, own)}"
+        new = f"FROM {staged} s WHERE s.{RUN_COLUMN} = $run"
+        held = f"SELECT {ROW_KEY} FROM lake.{view} WHERE run_id = $id"
+        parameters = {"run": identity.run, "id": identity.run_id}
+        if view not in first:
+            gone = connection.execute(
+                f"DELETE FROM lake.{view} WHERE run_id = $id AND {ROW_KEY} NOT IN "
+                f"(SELECT {ROW_KEY} FROM {staged} WHERE {RUN_COLUMN} = $run)",
+                parameters,
+            ).fetchone()
+            removed += gone[0] if gone else 0
+            new += f" AND s.{ROW_KEY} NOT IN ({held})"
+        if view in first:
+            parameters.pop("id")  # (DuckDB refuses a parameter the statement does not name)
+        put = connection.execute(f"INSERT INTO lake.{view} BY NAME SELECT {columns} {new}", parameters).fetchone()
+        added += put[0] if put else 0
+    rows = [
+        (identity.run_id, view, count, digest, identity.run, identity.machine, identity.user, identity.target)
+        for view, (count, digest) in changed.items()
+    ]
+    if not rows:
+        return {"added": added, "removed": removed}
+    connection.executemany(
+        f"INSERT INTO lake.{PUBLICATIONS} (run_id, table_name, rows, digest, published_at, run, machine, user, target) "
+        "VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+        rows,
+    )
+    return {"added": added, "removed": removed}
+
+
+class PublishFailed(Exception):
+    """A run's transaction could not be committed (the message says why, in one line)."""
+
+
+def publish_run(connection, lake: LakeSettings, identity: RunIdentity) -> dict[str, int]:
+    """Bring the lake to the run's staged rows (see stage), under the run's lock; the rows added and removed (none
+    when the lake holds the run as it is)."""
+    import duckdb
+
+    local = local_digests(connection, identity.run)
+    for attempt in range(ATTEMPTS):
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            lock(connection, lake, lock_key(identity))  # (first: the lake's state is read after the lock is held)
+            held = published_digests(connection, identity)
+            changed = {view: found for view, found in local.items() if held.get(view) != found[1]}
+            changed = {view: found for view, found in changed.items() if found[0] or view in held}
+            counts = publish_tables(connection, identity, changed, {view for view in changed if view not in held})
+            connection.execute("COMMIT")
+            return counts
+        except duckdb.TransactionException as error:
+            rollback(connection)
+            if attempt + 1 == ATTEMPTS:
+                raise PublishFailed(commit_failure(error)) from None
+            time.sleep(0.2 * (attempt + 1))
+        except BaseException:
+            rollback(connection)
+            raise
+    raise AssertionError("unreachable")
+
+
+def rollback(connection) -> None:
+    import duckdb
+
+    with contextlib.suppress(duckdb.Error):  # (a failed commit has ended the transaction already)
+        connection.execute("ROLLBACK")
+
+
+def commit_failure(error: Exception) -> str:
+    """Why a commit failed, without DuckLake's statement, which holds the rows' values."""
+    text = first_line(error)
+    return text.split(" Failed to flush changes", 1)[0].split(": Failed to execute query", 1)[0][:300]

@@ -1,0 +1,83 @@
+"""The team lake's tables: one for each SQL view (its own columns, then who published the run and from where, then
+each row's key), and the book of publications; made, or given the columns a newer view has, before any run is added."""
+
+from probe.write.masked_rows import NARROWED, view_columns
+from probe.write.sql_views import VIEWS
+
+# What every row of the lake carries besides its view's own columns: the run's identity and where it came from.
+IDENTITY = {
+    "run_id": "VARCHAR",
+    "machine": "VARCHAR",
+    "user": "VARCHAR",
+    "target": "VARCHAR",
+    "agent_version": "VARCHAR",
+    "login": "VARCHAR",
+}
+ROW_KEY = "row_key"  # the row's digest and its count among equal rows of the run: what publishing compares
+# One row for each table of each run published, the newest for a run and table being what the lake holds of it.
+PUBLICATIONS = "publications"
+PUBLICATION_COLUMNS = {
+    "run_id": "VARCHAR",
+    "table_name": "VARCHAR",
+    "rows": "BIGINT",
+    "digest": "VARCHAR",
+    "published_at": "TIMESTAMP",
+    "run": "VARCHAR",
+    "machine": "VARCHAR",
+    "user": "VARCHAR",
+    "target": "VARCHAR",
+}
+
+
+def lake_columns(connection, view: str) -> dict[str, str]:
+    """The columns of `view`'s table in the lake, in order, with their types."""
+    own = {name: NARROWED.get(kind, kind) for name, kind in view_columns(connection, view)}
+    return own | {name: kind for name, kind in IDENTITY.items() if name not in own} | {ROW_KEY: "VARCHAR"}
+
+
+def existing(connection) -> dict[str, dict[str, str]]:
+    """The lake's tables and their columns."""
+    rows = connection.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = 'lake' AND table_schema = 'main' ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    tables: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        tables.setdefault(table, {})[column] = kind
+    return tables
+
+
+def missing_parts(connection) -> list[str]:
+    """The statements that make the tables the lake lacks and add the columns a table lacks (a newer release's view
+    may have more; a column the lake has and the view lacks stays, NULL in new rows)."""
+    have = existing(connection)
+    wanted = {view: lake_columns(connection, view) for view in VIEWS} | {PUBLICATIONS: PUBLICATION_COLUMNS}
+    statements = []
+    for table, columns in wanted.items():
+        if table not in have:
+            typed = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+            statements.append(f"CREATE TABLE lake.{table} ({typed})")
+            continue
+        statements += [
+            f'ALTER TABLE lake.{table} ADD COLUMN "{name}" {kind}'
+            for name, kind in columns.items()
+            if name not in have[table]
+        ]
+    return statements
+
+
+def make_tables(connection) -> int:
+    """Make what the lake lacks, in one transaction; the statements run. Two writers making the same table at once
+    conflict: the caller tries again, and then finds it made."""
+    statements = missing_parts(connection)
+    if not statements:
+        return 0
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        for statement in statements:
+            connection.execute(statement)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return len(statements)
