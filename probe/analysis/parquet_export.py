@@ -10,6 +10,7 @@ from probe.common.counting import counted
 from probe.common.errors import RunError, one_line, warn
 from probe.common.paths import TARGET_NAME, display
 from probe.runs.folders import RUN_NAME, being_recorded, read_manifest
+from probe.write.masked_rows import masked_columns
 from probe.write.parquet import write_run
 from probe.write.sql_connection import connect
 
@@ -77,7 +78,7 @@ def export_run(run: Path, output: Path) -> dict[str, int]:
         if day is None:
             raise LeftOut("neither its manifest nor its folder's name says when it started")
         try:
-            return write_run(connection, name, target, day, output)
+            return write_run(connection, name, target, day, output, masked_columns)
         except OSError as error:
             raise RunError(f"cannot write into {display(output)}: {error.strerror}") from None
         except duckdb.Error as error:

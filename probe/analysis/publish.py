@@ -175,14 +175,10 @@ def publish(runs: list[Path], lake: LakeSettings, every: bool, out=None) -> int:
             publish_batch([run])
     for line in failed:
         warn(line)
-    print(f"published {counts_line(published, added)} to the lake", file=out)
+    print(f"lake: {counted(published, 'run')} in it as recorded here, {counted(added, 'row')} added", file=out)
     if failed:
         raise RunError(f"{counted(len(failed), 'run')} not published (see the warnings above)")
     return 0
-
-
-def counts_line(runs: int, rows: int) -> str:
-    return f"{counted(runs, 'run')}, {counted(rows, 'new row')}"
 
 
 def main(argv: list[str] | None = None) -> int:

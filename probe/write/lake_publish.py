@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from probe.write.lake_connection import first_line, lock
 from probe.write.lake_settings import LakeSettings
 from probe.write.lake_tables import IDENTITY, PUBLICATIONS, ROW_KEY
-from probe.write.masked_rows import masked_columns, start_masks
+from probe.write.masked_rows import masked_columns
 from probe.write.sql_files import quoted
 from probe.write.sql_views import VIEWS
 
@@ -43,7 +43,6 @@ def stage(connection) -> None:
     """Each view's rows as they go into the lake, masked, with each row's key: its digest and its place among the
     equal rows of its run. Made in memory, before any transaction on the lake (DuckDB writes to one database in a
     transaction)."""
-    start_masks(connection)
     for view in VIEWS:
         columns = ", ".join(masked_columns(connection, view))
         connection.execute(

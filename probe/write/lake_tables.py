@@ -1,8 +1,8 @@
 """The team lake's tables: one for each SQL view (its own columns, then who published the run and from where, then
 each row's key), and the book of publications; made, or given the columns a newer view has, before any run is added."""
 
-from probe.write.masked_rows import NARROWED, view_columns
 from probe.write.sql_views import VIEWS
+from probe.write.view_columns import NARROWED, view_columns
 
 # What every row of the lake carries besides its view's own columns: the run's identity and where it came from.
 IDENTITY = {

@@ -3,27 +3,16 @@ file format or a lake cannot hold narrowed."""
 
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.write.sql_files import quoted
+from probe.write.view_columns import NARROWED, view_columns
 
-# Parquet (and DuckLake) has no 128-bit integer: DuckDB would write one as a DOUBLE. A count the views sum as
-# HUGEINT is written as BIGINT (NULL past 64 bits, which only a hand-made file reaches).
-NARROWED = {"HUGEINT": "BIGINT"}
 MASKS = "masked_texts"  # the texts of a view that masking changes, by column, and what it makes of them
 BATCH = 1024
 
 
-def start_masks(connection) -> None:
-    """An empty table of masked texts, for the views about to be selected."""
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {MASKS} (name VARCHAR, text VARCHAR, masked VARCHAR)")
-
-
-def view_columns(connection, view: str) -> list[tuple[str, str]]:
-    """Each column of `view` and its type."""
-    return [column[:2] for column in connection.execute(f"DESCRIBE {view}").fetchall()]
-
-
 def masked_columns(connection, view: str, leave_out: tuple[str, ...] = ()) -> list[str]:
-    """The select list of every column of `view` but those in `leave_out`, masked and narrowed (see start_masks:
-    the table must be there)."""
+    """The select list of every column of `view` but those in `leave_out`, masked and narrowed; it reads a table of
+    masked texts made anew for it, so it is to be run before the next view's."""
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {MASKS} (name VARCHAR, text VARCHAR, masked VARCHAR)")
     return [
         f'{written(connection, view, name, kind)} AS "{name}"'
         for name, kind in view_columns(connection, view)

@@ -3,10 +3,10 @@ date and target (`turns/date=2026-11-25/target=codex/<run>_0.parquet`), compress
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from probe.write.masked_rows import masked_columns, start_masks
 from probe.write.sql_files import quoted
 from probe.write.sql_views import VIEWS
 
@@ -30,13 +30,18 @@ def written_before(output: Path, view: str, target: str, stem: str) -> list[Path
     return [file for folder in folders for file in folder.iterdir() if pattern.fullmatch(file.name)]
 
 
-def selected(connection, view: str) -> str:
-    """Every column of `view`, masked and narrowed (probe.write.masked_rows), then the partition's. A view's own
-    column of a partition's name (the runs view's target) is the partition's: its folder gives it back."""
-    return ", ".join([*masked_columns(connection, view, PARTITIONS), "$day AS date", "$target AS target"])
+# The select list of a view's columns as they may leave the machine, but those named (probe.write.masked_rows): handed
+# in by the job, so that writing stays a few imports above masking.
+Columns = Callable[..., list[str]]
 
 
-def write_run(connection, run: str, target: str, day: date, output: Path) -> dict[str, int]:
+def selected(connection, view: str, columns_of: Columns) -> str:
+    """Every column of `view` as `columns_of` gives it, then the partition's. A view's own column of a partition's
+    name (the runs view's target) is the partition's: its folder gives it back."""
+    return ", ".join([*columns_of(connection, view, PARTITIONS), "$day AS date", "$target AS target"])
+
+
+def write_run(connection, run: str, target: str, day: date, output: Path, columns_of: Columns) -> dict[str, int]:
     """Write every view of `connection` (which holds one run, named `run`) under `output`, replacing the files an
     earlier export of that run wrote; the rows written, by view. `target` and `day` are the run's partition."""
     stem = file_stem(run)
@@ -44,12 +49,11 @@ def write_run(connection, run: str, target: str, day: date, output: Path) -> dic
     for view in VIEWS:
         # The view worked out once, for the reading of each of its texts and the writing.
         connection.execute(f"CREATE OR REPLACE TEMP TABLE {ROWS} AS SELECT * FROM {view}")
-        start_masks(connection)
         for old in written_before(output, view, target, stem):
             old.unlink()
         (output / view).mkdir(parents=True, exist_ok=True)
         rows = connection.execute(
-            f"COPY (SELECT {selected(connection, ROWS)} FROM {ROWS}) TO {quoted(str(output / view))} "
+            f"COPY (SELECT {selected(connection, ROWS, columns_of)} FROM {ROWS}) TO {quoted(str(output / view))} "
             f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(PARTITIONS)}), OVERWRITE_OR_IGNORE, "
             f"FILENAME_PATTERN {quoted(stem + '_{i}')})",
             {"day": day, "target": target},
