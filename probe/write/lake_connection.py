@@ -3,6 +3,7 @@ extension, loaded from the wheels of the `lake` extra (no download), else as Duc
 
 import importlib
 import importlib.resources
+import time
 from pathlib import Path
 
 from probe.common.errors import UsageError, one_line
@@ -18,6 +19,8 @@ EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duck
 # longer each time: by default 10 times from 100 ms by 1.5 (four busy writers ran out of those). These give 50
 # tries, the last waiting under 6 s.
 RETRIES = {"ducklake_max_retry_count": 50, "ducklake_retry_wait_ms": 50, "ducklake_retry_backoff": 1.1}
+FIRST_ATTACH = "Failed to initialize DuckLake"
+INIT_ATTEMPTS = 5
 HINT = "pip install 'agent-probe[lake]' (with internet, DuckDB's own INSTALL ducklake and INSTALL postgres do too)"
 
 
@@ -60,7 +63,16 @@ def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
     options += ["READ_ONLY"] if read_only else []
     attaching = f"ATTACH {quoted('ducklake:' + lake.catalog)} AS {ALIAS}"
     try:
-        connection.execute(attaching + (f" ({', '.join(options)})" if options else ""))
+        for attempt in range(INIT_ATTEMPTS):
+            try:
+                connection.execute(attaching + (f" ({', '.join(options)})" if options else ""))
+                break
+            except duckdb.Error as error:
+                # Writers that meet a new catalog at once each make DuckLake's tables in it: all but one fail, and
+                # find them made when they try again.
+                if FIRST_ATTACH not in str(error) or attempt + 1 == INIT_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
         if not read_only:
             for setting, value in RETRIES.items():
                 connection.execute(f"SET {setting} = {value}")

@@ -3,10 +3,12 @@ under the run's lock, so that a run lands once, a run published again adds nothi
 what is new and takes back what is gone."""
 
 import contextlib
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass
 
+from probe.redact.secrets import mask_tokens_and_urls
 from probe.write.lake_connection import first_line, lock
 from probe.write.lake_settings import LakeSettings
 from probe.write.lake_tables import IDENTITY, PUBLICATIONS, ROW_KEY
@@ -30,6 +32,12 @@ class RunIdentity:
     agent_version: str | None
     login: str | None
     run: str  # the run folder's name, which every view's `run` column holds
+
+    def masked(self) -> "RunIdentity":
+        """The identity as it goes into the lake: each text masked as the views' are (a folder's name, a version or
+        a login from a manifest may hold anything), the run's name as its rows were staged with it."""
+        texts = {name: mask_tokens_and_urls(value) for name, value in vars(self).items() if isinstance(value, str)}
+        return dataclasses.replace(self, **texts | {"run_id": self.run_id})
 
 
 def run_id(target: str, name: str, started_at: str | None) -> str:
@@ -133,6 +141,7 @@ def publish_run(connection, lake: LakeSettings, identity: RunIdentity) -> dict[s
     when the lake holds the run as it is)."""
     import duckdb
 
+    identity = identity.masked()
     local = local_digests(connection, identity.run)
     for attempt in range(ATTEMPTS):
         connection.execute("BEGIN TRANSACTION")
