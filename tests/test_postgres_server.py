@@ -43,17 +43,28 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def children_of(pid: int) -> set[int]:
-    children = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                children.add(int(entry))
-    return children
+def stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the program's name (the state first), or None once the process is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def children_of(pid: int) -> set[tuple[int, str]]:
+    """The processes whose parent is `pid`, each with its start time (a process id can be used again)."""
+    found = set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = stat_fields(int(entry))
+        if fields and int(fields[1]) == pid:
+            found.add((int(entry), fields[19]))
+    return found
+
+
+def still_there(pid: int, started: str) -> bool:
+    """The process, or its zombie (which keeps its /proc entry until it is reaped), is there."""
+    fields = stat_fields(pid)
+    return fields is not None and fields[19] == started
 
 
 def test_it_listens_on_loopback_only_with_its_socket_in_its_folder_as_an_unprivileged_user(postgres_server):
@@ -110,13 +121,12 @@ def test_the_catalog_text_holds_a_value_ducklake_inlined_hex_encoded(postgres_se
 def test_after_stop_the_port_is_closed_and_no_process_or_folder_is_left():
     with running_postgres() as server:
         folder, port, pid = server.folder, server.port, server.process.pid
-        helpers = children_of(pid)
-        assert helpers, "a running server has its background processes"
+        processes = {(pid, stat_fields(pid)[19]), *children_of(pid)}
+        assert len(processes) > 1, "a running server has its background processes"
         socket.create_connection((HOST, port), timeout=5).close()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((HOST, port), timeout=5)
-    # reaped, not a zombie: a zombie keeps its /proc entry
-    assert [p for p in (pid, *helpers) if os.path.exists(f"/proc/{p}")] == []
+    assert [process for process in processes if still_there(*process)] == []
     assert not folder.exists()
 
 
