@@ -166,7 +166,8 @@ def start_server(programs: Path, folder: Path, user: pwd.struct_passwd | None) -
         time.sleep(0.1)  # first, so that a server that fails at once is seen to have exited
         if process.poll() is not None:
             break
-        # -t 1: a port that accepts but never answers (another program's) is not waited on for long
+        # -t 1 (libpq waits 2 s at the least): a port that accepts but never answers, another program's, is not
+        # waited on for long
         ready = subprocess.run([str(programs / "pg_isready"), "-q", "-t", "1", "-h", HOST, "-p", str(port),
                                 "-U", SUPERUSER], env=client_environment(), check=False)  # fmt: skip
         if ready.returncode == 0:
