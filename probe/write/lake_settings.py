@@ -95,7 +95,7 @@ def settings(given: dict[str, str | None]) -> LakeSettings:
     for key, label in (("machine", machine), ("user", user)):
         if not LABEL.match(label):
             raise UsageError(
-                f"{OPTIONS[key]} {one_line(label)!r}: a label is 1 to 64 letters, digits and . _ @ - (from "
+                f"{OPTIONS[key]} '{one_line(label)}': a label is 1 to 64 letters, digits and . _ @ - (from "
                 f"{OPTIONS[key]}, {ENVIRONMENT[key]} or the config file)"
             )
     return LakeSettings(catalog=catalog, data=found["data"], machine=machine, user=user)
