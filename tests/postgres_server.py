@@ -147,7 +147,8 @@ def run_as(user: pwd.struct_passwd | None) -> dict:
 
 def shut_down_with_the_tests() -> None:
     """Run in the server's process before it starts (after its user is set, which would clear it): when the test
-    process dies without stopping it (killed), the server gets SIGINT, a fast shutdown, instead of running on."""
+    process dies without stopping it (killed), the server gets SIGINT, a fast shutdown, instead of running on. (The
+    kernel watches the thread that started it: a server is started from a thread that lasts, as the tests' own.)"""
     LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
