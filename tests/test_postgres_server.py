@@ -134,7 +134,7 @@ def test_after_stop_the_port_is_closed_and_no_process_or_folder_is_left():
     assert not folder.exists()
 
 
-def test_a_killed_test_process_takes_its_server_down(tmp_path):
+def test_a_killed_test_process_takes_its_server_down():
     """A test process killed (SIGKILL: no fixture's teardown runs) leaves no server running for nobody to stop."""
     script = "import sys, postgres_server\nwith postgres_server.running_postgres() as server:\n"
     script += "    print(server.process.pid, server.folder, flush=True)\n    sys.stdin.read()\n"
