@@ -20,6 +20,8 @@ import postgres_server
 import pytest
 from postgres_server import HOST, running_postgres
 
+# Run once in CI, on the newest Python, beside the lake's tests (the `lake` mark).
+pytestmark = [pytest.mark.lake, pytest.mark.xdist_group("lake")]
 MARKER = "lake-marker-7f3c9a-visible-only-decoded"
 
 
