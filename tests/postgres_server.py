@@ -3,6 +3,7 @@ port (as an unprivileged user when the tests run as root, which the server refus
 when a test asks for it, then stopped and removed."""
 
 import contextlib
+import ctypes
 import itertools
 import os
 import pwd
@@ -26,6 +27,8 @@ UNPRIVILEGED = "nobody"  # the server's user when the tests run as root (it exis
 READY_WITHIN = 30  # seconds; a server not answering by then fails with its log
 STOP_WITHIN = 30
 LOG_TAIL = 3000  # characters of the server's log an error shows
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when the one that started it dies
+LIBC = ctypes.CDLL(None, use_errno=True)  # looked up before any fork: the forked child only calls it
 DATABASE_NUMBERS = itertools.count(1)  # each test's database is new on the shared server
 DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # A hex-encoded value as PostgreSQL prints a bytea, and as DuckLake stores an inlined VARCHAR: '\x7061…'.
@@ -142,6 +145,13 @@ def run_as(user: pwd.struct_passwd | None) -> dict:
     return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
 
 
+def shut_down_with_the_tests() -> None:
+    """Run in the server's process before it starts (after its user is set, which would clear it): when the test
+    process dies without stopping it (killed), the server gets SIGINT, a fast shutdown, instead of running on. (The
+    kernel watches the thread that started it: a server is started from a thread that lasts, as the tests' own.)"""
+    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGINT)
+
+
 def initdb(programs: Path, data: Path, user: pwd.struct_passwd | None) -> None:
     command = [str(programs / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale"]
     result = subprocess.run(command, capture_output=True, text=True, env=client_environment(), check=False,
@@ -159,7 +169,8 @@ def start_server(programs: Path, folder: Path, user: pwd.struct_passwd | None) -
     command += [option for name, value in settings.items() for option in ("-c", f"{name}={value}")]
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=client_environment(), start_new_session=True, **run_as(user))  # fmt: skip
+                                   env=client_environment(), start_new_session=True,
+                                   preexec_fn=shut_down_with_the_tests, **run_as(user))  # fmt: skip
     server = PostgresServer(programs, folder, port, process)
     deadline = time.monotonic() + READY_WITHIN
     while time.monotonic() < deadline:

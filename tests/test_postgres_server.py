@@ -5,8 +5,12 @@ and gone without a trace once stopped."""
 import importlib.resources
 import os
 import pwd
+import shutil
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
@@ -16,6 +20,8 @@ import postgres_server
 import pytest
 from postgres_server import HOST, running_postgres
 
+# Run once in CI, on the newest Python, beside the lake's tests (the `lake` mark).
+pytestmark = [pytest.mark.lake, pytest.mark.xdist_group("lake")]
 MARKER = "lake-marker-7f3c9a-visible-only-decoded"
 
 
@@ -128,6 +134,27 @@ def test_after_stop_the_port_is_closed_and_no_process_or_folder_is_left():
         socket.create_connection((HOST, port), timeout=5)
     assert [process for process in processes if still_there(*process)] == []
     assert not folder.exists()
+
+
+def test_a_killed_test_process_takes_its_server_down():
+    """A test process killed (SIGKILL: no fixture's teardown runs) leaves no server running for nobody to stop."""
+    script = "import sys, postgres_server\nwith postgres_server.running_postgres() as server:\n"
+    script += "    print(server.process.pid, server.folder, flush=True)\n    sys.stdin.read()\n"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]))
+    tests = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    pid, folder = tests.stdout.readline().split()
+    started = stat_fields(int(pid))[19]
+    tests.kill()
+    tests.wait()
+    tests.stdin.close()
+    tests.stdout.close()
+    try:
+        deadline = time.monotonic() + 30  # a bound on the wait for its shutdown, not a measure of it
+        while (fields := stat_fields(int(pid))) and fields[19] == started and fields[0] != "Z":
+            assert time.monotonic() < deadline, "the server runs on after its test process was killed"
+            time.sleep(0.1)
+    finally:
+        shutil.rmtree(folder.decode(), ignore_errors=True)  # left behind: nobody ran the removal
 
 
 def test_a_server_that_cannot_start_fails_with_its_log_and_leaves_nothing(monkeypatch):

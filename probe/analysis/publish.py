@@ -66,7 +66,7 @@ def make_tables(connection) -> None:
         try:
             make(connection)
             return
-        except duckdb.TransactionException:
+        except (duckdb.TransactionException, duckdb.CatalogException):  # (made by another writer meanwhile)
             if attempt + 1 == TABLE_ATTEMPTS:
                 raise
             time.sleep(0.2 * (attempt + 1))
@@ -77,7 +77,7 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
     import duckdb
 
     from probe.write.lake_connection import attach, first_line
-    from probe.write.lake_publish import PublishFailed, publish_run, stage
+    from probe.write.lake_publish import PublishFailed, commit_failure, publish_run, stage
     from probe.write.sql_connection import connect
 
     warnings: list[str] = []
@@ -98,8 +98,11 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
                 continue
             try:
                 counts = publish_run(connection, lake, identity_of(run, lake))
+            except duckdb.FatalException as error:  # (the connection cannot be used again)
+                raise RunError(f"lake: {first_line(error)}") from None
             except (PublishFailed, duckdb.Error) as error:
-                failed.append(f"{one_line(shown)}: {first_line(error)}")
+                why = commit_failure(error) if isinstance(error, duckdb.Error) else str(error)
+                failed.append(f"{one_line(shown)}: {why}")
                 continue
             added += counts["added"]
             said = "already published" if not (counts["added"] or counts["removed"]) else (

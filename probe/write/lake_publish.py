@@ -5,6 +5,7 @@ what is new and takes back what is gone."""
 import contextlib
 import dataclasses
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 
@@ -171,7 +172,14 @@ def rollback(connection) -> None:
         connection.execute("ROLLBACK")
 
 
+# DuckLake's message for a commit that failed quotes the catalog's statement, rows' values and all, then says what the
+# catalog answered: `… Failed to execute query "INSERT INTO … VALUES …": ERROR:  permission denied for table …`.
+CATALOG_ANSWER = re.compile(r'": (ERROR: .*)$')
+
+
 def commit_failure(error: Exception) -> str:
-    """Why a commit failed, without DuckLake's statement, which holds the rows' values."""
+    """Why a commit failed: DuckLake's words and the catalog's answer, without the statement between them."""
     text = first_line(error)
-    return text.split(" Failed to flush changes", 1)[0].split(": Failed to execute query", 1)[0][:300]
+    said = text.split(" Failed to flush changes", 1)[0].split(": Failed to execute query", 1)[0][:300]
+    answer = CATALOG_ANSWER.search(text)
+    return said + (f" ({' '.join(answer.group(1).split())[:300]})" if answer else "")

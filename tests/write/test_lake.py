@@ -185,6 +185,11 @@ def test_no_secret_reaches_the_data_files_or_the_catalog(tmp_path, postgres_serv
     manifest |= {"prompt": "\n".join(text for _, text, _ in CORPUS), "label": CORPUS[0][1], "login": CORPUS[3][1],
                  "agent": manifest["agent"] | {"version": CORPUS[5][1]}}  # fmt: skip
     (run / "manifest.json").write_text(json.dumps(manifest))
+    # and a tool call's arguments holding them raw (a capture made with --keep-secrets, or by hand): in the answer
+    # streamed in pieces of JSON within JSON, and in the next request's history
+    plain = [(text, secret) for _, text, secret in CORPUS if not set(text) & set('"\\\n')]
+    traffic = (run / "traffic.jsonl").read_text()
+    (run / "traffic.jsonl").write_text(traffic.replace("echo agent-probe tool call", " ; ".join(t for t, _ in plain)))
     lake = postgres_server.create_database("secrets")
     done = publish_runs(data_dir, lake, tmp_path / "files")
     assert done.returncode == 0, done.stderr
@@ -196,6 +201,9 @@ def test_no_secret_reaches_the_data_files_or_the_catalog(tmp_path, postgres_serv
     assert "ducklake_snapshot" in catalog and not [secret for secret in SECRETS if secret in catalog]
     shown = lake_rows(lake, "SELECT prompt, login, agent_version FROM runs")
     assert shown and all("REDACTED" in value for value in shown[0])
+    [(arguments,)] = lake_rows(lake, "SELECT arguments FROM tool_calls")
+    assert len(plain) > 20 and not [secret for _, secret in plain if secret in arguments]
+    assert arguments.count("REDACTED") > 20 and "Print a marker line" in arguments
 
 
 @LAKE
