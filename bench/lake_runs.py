@@ -8,6 +8,7 @@ The copies share the templates' files by hard link and are recorded as made here
 """
 
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -64,7 +65,7 @@ def templates(count: int) -> list[Template]:
         model = list(models)[(index // len(TARGETS)) % len(models)]
         turns = TURN_COUNTS[index % len(TURN_COUNTS)]
         made.append(Template(
-            index, target, model, models[model], versions[(index // 2) % len(versions)], turns,
+            index, target, model, models[model], versions[(index // len(TARGETS)) % len(versions)], turns,
             peak_share=0.95 if index % 4 == 0 else 0.2 + 0.15 * (index % 4),
             break_at=turns // 2 if index % 2 == 0 else None,
         ))  # fmt: skip
@@ -215,8 +216,13 @@ def make_template(template: Template, folder: Path) -> Path:
     return run
 
 
-def make_templates(count: int, folder: Path) -> list[Path]:
-    """`count` templates, analysed by one `analyze --run all` over their folder."""
+def make_templates(count: int, cache: Path) -> list[Path]:
+    """`count` templates, analysed by one `analyze --run all` over their folder, kept in `cache` for as long as this
+    file is unchanged."""
+    folder = cache / f"templates-{count}-{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}"
+    for old in cache.glob("templates-*"):
+        if old != folder:
+            shutil.rmtree(old)
     runs = [make_template(template, folder) for template in templates(count)]
     environment = dict(os.environ, PROBE_DATA_DIR=str(folder))
     subprocess.run([sys.executable, "-m", "probe.analysis.analyze", "--run", "all"], cwd=PROJECT_ROOT, check=True,
