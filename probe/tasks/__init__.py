@@ -301,9 +301,11 @@ def samples(c, update=False):
         "runs": "N: runs per measurement; the median is reported (default: 5)",
         "sizes": "MB,MB,...: capture sizes for the analyzer benchmark (default: 10,100,1000)",
         "quick": "small sizes and one run each: checks that every benchmark works, in about two minutes",
+        "only": "NAME,...: only these benchmarks (bench/NAME.py), the heavy ones too, which run only when named "
+        "(lake_scale: 1,000 runs published to a team lake)",
     },
 )
-def bench(c, runs=None, sizes=None, quick=False):
+def bench(c, runs=None, sizes=None, quick=False, only=None):
     """Measure the proxies, the analyzer, masking, the viewer and SQL, each beside its floor, and print them.
 
     Streaming latency, throughput, analyzer speed, report growth, masking cost, how soon the viewer opens, and a
@@ -311,7 +313,8 @@ def bench(c, runs=None, sizes=None, quick=False):
     """
     if not (ROOT / "bench" / "suite.py").is_file():  # an installed agent-probe has no bench/ beside it
         raise Exit("error: bench runs from agent-probe's checkout, which holds the benchmarks (bench/)", code=2)
-    suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *script_argv(runs=runs, sizes=sizes, quick=quick)]
+    options = script_argv(runs=runs, sizes=sizes, quick=quick, only=only)
+    suite = [sys.executable, str(ROOT / "bench" / "suite.py"), *options]
     result = subprocess.run(suite, cwd=ROOT / "bench")
     if result.returncode:
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed

@@ -137,3 +137,10 @@ def test_without_a_default_target_the_error_lists_the_targets():
 def test_bench_options_are_checked_before_anything_runs(options, message):
     result = invoke("bench", *options)
     assert result.returncode == 2 and result.stderr == message + "\n" and "== bench/" not in result.stdout
+
+
+def test_bench_only_names_a_benchmark_heavy_ones_included():
+    result = invoke("bench", "--only", "sql,nope")
+    assert result.returncode == 2 and "== bench/" not in result.stdout
+    assert result.stderr.startswith("error: --only 'sql,nope': no benchmark nope; they are streaming, ")
+    assert result.stderr.rstrip().endswith(", lake_scale")  # the heavy one, named only when asked for
