@@ -219,9 +219,10 @@ def make_template(template: Template, folder: Path) -> Path:
 def make_templates(count: int, cache: Path) -> list[Path]:
     """`count` templates, analysed by one `analyze --run all` over their folder, kept in `cache` for as long as this
     file is unchanged."""
-    folder = cache / f"templates-{count}-{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]}"
+    made_by = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    folder = cache / f"templates-{count}-{made_by}"
     for old in cache.glob("templates-*"):
-        if old != folder:
+        if not old.name.endswith(made_by):  # (made by an older version of this file)
             shutil.rmtree(old)
     runs = [make_template(template, folder) for template in templates(count)]
     environment = dict(os.environ, PROBE_DATA_DIR=str(folder))
