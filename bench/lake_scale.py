@@ -175,7 +175,10 @@ def main() -> None:
               f"{added:,} rows, {added / wall:,.0f} rows/s, {len(runs) / wall:.1f} runs/s")  # fmt: skip
         print(catalog_figures(server, lake))
         wall, added = publish_all(data, lake)
-        print(f"published again from {args.machines} processes: {counted(added, 'row')} added in {wall:.1f} s")
+        print(
+            f"published again from {args.machines} processes: {counted(added, 'row')} added in {wall:.1f} s; "
+            f"{catalog_figures(server, lake)}"
+        )
         if added:
             raise SystemExit("publishing the same runs again added rows")
         ask_lake(lake, local, "over the lake as published")
