@@ -17,8 +17,8 @@ from probe.runs.targets import load_target
 from probe.write.lake_settings import LakeSettings, add_lake_options, given, settings
 
 CHUNK = 50  # runs read into one in-memory database at a time, each then published in its own transaction
+FIRST_LINE = 1 << 20  # of the first exchange, what a run's identity reads
 WAIT_POLL = 1.0  # seconds between looks at a run being recorded
-TABLE_ATTEMPTS = 5  # making the tables: two writers making one table at once conflict, and the second finds it made
 
 
 def identity_of(run: Path, lake: LakeSettings):
@@ -29,7 +29,7 @@ def identity_of(run: Path, lake: LakeSettings):
     text = lambda value: value if isinstance(value, str) else None  # noqa: E731  (a manifest may come from anyone)
     target = run.parent.name
     return RunIdentity(
-        run_id=run_id(target, run.name, text(manifest.get("started_at"))),
+        run_id=run_id(target, run.name, text(manifest.get("started_at")), first_exchange(run)),
         machine=lake.machine,
         user=lake.user,
         target=target,
@@ -37,6 +37,15 @@ def identity_of(run: Path, lake: LakeSettings):
         login=text(manifest.get("login")),
         run=run.name,
     )
+
+
+def first_exchange(run: Path) -> bytes:
+    """The first line of the run's traffic.jsonl, up to FIRST_LINE bytes (nothing for a run with none)."""
+    try:
+        with (run / "traffic.jsonl").open("rb") as traffic:
+            return traffic.readline(FIRST_LINE)
+    except OSError:
+        return b""
 
 
 def refusal(run: Path) -> str | None:
@@ -58,18 +67,14 @@ def chunks(runs: list[Path]) -> list[list[Path]]:
 
 
 def make_tables(connection) -> None:
+    """Make what the lake lacks; another writer making a table at once is tried again."""
     import duckdb
 
+    from probe.write.lake_connection import retried
     from probe.write.lake_tables import make_tables as make
 
-    for attempt in range(TABLE_ATTEMPTS):
-        try:
-            make(connection)
-            return
-        except (duckdb.TransactionException, duckdb.CatalogException):  # (made by another writer meanwhile)
-            if attempt + 1 == TABLE_ATTEMPTS:
-                raise
-            time.sleep(0.2 * (attempt + 1))
+    retried(lambda: make(connection), lambda error: isinstance(error, (duckdb.TransactionException,
+                                                                          duckdb.CatalogException)))  # fmt: skip
 
 
 def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[str]]:

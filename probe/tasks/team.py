@@ -5,13 +5,10 @@ from invoke import task
 from probe.analysis import publish as publish_script
 from probe.analysis import sql as sql_script
 from probe.tasks.calls import ProbeTask, call, script_argv
+from probe.write.lake_settings import HELP, METAVARS
 
-LAKE_HELP = {
-    "lake": "CATALOG: the team lake's catalog as DuckLake takes it after `ducklake:`, e.g. 'postgres:dbname=lake "
-    "host=db.internal user=probe' (default: PROBE_LAKE, else the config file; see docs/team-lake.md)",
-    "lake_data": "PATH: the lake's data path, a folder or an object-store URL (default: PROBE_LAKE_DATA, else the "
-    "config file; a lake made already knows its own)",
-}
+# The options of publish's script, with their placeholders, as the tasks' help starts each.
+LAKE_HELP = {name.replace("-", "_"): f"{METAVARS[name]}: {text}" for name, text in HELP.items()}
 
 
 @task(
@@ -39,10 +36,6 @@ def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None):
         "run": "RUN: `latest` (default), a run folder name or path, or `all`: every run of the data folder",
         "target": "NAME: with --run latest, the newest run of this target (with --run all, its runs)",
         **LAKE_HELP,
-        "machine": "LABEL: this machine's label in the lake (default: PROBE_MACHINE, else the config file, else a "
-        "fingerprint of the host name)",
-        "user": "LABEL: your label in the lake (default: PROBE_USER, else the config file, else a fingerprint of "
-        "the account name)",
     },
 )
 def publish(c, run=None, target=None, lake=None, lake_data=None, machine=None, user=None):

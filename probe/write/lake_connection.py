@@ -4,7 +4,9 @@ extension, loaded from the wheels of the `lake` extra (no download), else as Duc
 import importlib
 import importlib.resources
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from probe.common.errors import UsageError, one_line
 from probe.write.lake_settings import LakeSettings
@@ -20,7 +22,8 @@ EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duck
 # tries, the last waiting under 6 s.
 RETRIES = {"ducklake_max_retry_count": 50, "ducklake_retry_wait_ms": 50, "ducklake_retry_backoff": 1.1}
 FIRST_ATTACH = "Failed to initialize DuckLake"
-INIT_ATTEMPTS = 5
+ATTEMPTS = 5  # of a step two writers can collide in: making the lake, its tables, a run's commit
+T = TypeVar("T")
 HINT = "pip install 'agent-probe[lake]' (with internet, DuckDB's own INSTALL ducklake and INSTALL postgres do too)"
 
 
@@ -56,28 +59,37 @@ def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
     import duckdb
 
     connection.execute("SET autoinstall_known_extensions = false")  # never a download in the middle of a command
-    if lake.catalog.startswith("postgres:"):
+    if is_postgres(lake):
         load_extension(connection, "postgres_scanner")
     load_extension(connection, "ducklake")
     options = [f"DATA_PATH {quoted(lake.data)}"] if lake.data else []
     options += ["READ_ONLY"] if read_only else []
     attaching = f"ATTACH {quoted('ducklake:' + lake.catalog)} AS {ALIAS}"
     try:
-        for attempt in range(INIT_ATTEMPTS):
-            try:
-                connection.execute(attaching + (f" ({', '.join(options)})" if options else ""))
-                break
-            except duckdb.Error as error:
-                # Writers that meet a new catalog at once each make DuckLake's tables in it: all but one fail, and
-                # find them made when they try again.
-                if FIRST_ATTACH not in str(error) or attempt + 1 == INIT_ATTEMPTS:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
+        # Writers that meet a new catalog at once each make DuckLake's tables in it: all but one fail, and find them
+        # made when they try again.
+        retried(
+            lambda: connection.execute(attaching + (f" ({', '.join(options)})" if options else "")),
+            lambda error: isinstance(error, duckdb.Error) and FIRST_ATTACH in str(error),
+        )
         if not read_only:
             for setting, value in RETRIES.items():
                 connection.execute(f"SET {setting} = {value}")
     except duckdb.Error as error:
         raise UsageError(f"lake: {first_line(error)}") from None
+
+
+def retried(action: Callable[[], T], retriable: Callable[[Exception], bool], attempts: int = ATTEMPTS) -> T:
+    """`action`'s result, tried again while it fails in a way `retriable` says another writer caused, a little
+    later each time; the last failure is raised."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except Exception as error:
+            if not retriable(error) or attempt + 1 == attempts:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def is_postgres(lake: LakeSettings) -> bool:

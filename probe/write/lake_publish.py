@@ -6,11 +6,10 @@ import contextlib
 import dataclasses
 import hashlib
 import re
-import time
 from dataclasses import dataclass
 
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.write.lake_connection import first_line, lock
+from probe.write.lake_connection import first_line, lock, retried
 from probe.write.lake_settings import LakeSettings
 from probe.write.lake_tables import IDENTITY, PUBLICATIONS, ROW_KEY
 from probe.write.masked_rows import masked_columns
@@ -18,7 +17,6 @@ from probe.write.sql_files import quoted
 from probe.write.sql_views import VIEWS
 
 STAGED = "staged_{view}"  # a view's masked rows, with their run and key, made before the lake's transaction
-ATTEMPTS = 5  # a commit DuckLake could not retry into place is tried again whole: nothing of it was kept
 RUN_COLUMN = "run"  # every view names the run folder a row is of
 
 
@@ -41,11 +39,13 @@ class RunIdentity:
         return dataclasses.replace(self, **texts | {"run_id": self.run_id})
 
 
-def run_id(target: str, name: str, started_at: str | None) -> str:
-    """A run's identity wherever its folder is: its target, its folder's name and when it started; the same folder
-    published from a copy on another machine is the same run."""
-    text = f"{target}/{name}/{started_at or ''}"
-    return hashlib.sha256(text.encode(errors="surrogateescape")).hexdigest()[:20]
+def run_id(target: str, name: str, started_at: str | None, first_exchange: bytes) -> str:
+    """A run's identity wherever its folder is: its target, its folder's name, when it started (all three to the
+    second, which two machines starting one agent at once share) and its first exchange as recorded (its times to the
+    microsecond, its ids), which the run's growing leaves as it was; a copy of the folder is the same run."""
+    digest = hashlib.sha256(f"{target}/{name}/{started_at or ''}/".encode(errors="surrogateescape"))
+    digest.update(first_exchange)
+    return digest.hexdigest()[:20]
 
 
 def stage(connection) -> None:
@@ -78,7 +78,7 @@ def published_digests(connection, identity: RunIdentity) -> dict[str, str]:
     """What the lake holds of the run, by table: the digest of its newest publication."""
     rows = connection.execute(
         f"""SELECT table_name, digest FROM lake.{PUBLICATIONS} WHERE run_id = $id
-        QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY published_at DESC) = 1""",
+        QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY seq DESC) = 1""",
         {"id": identity.run_id},
     ).fetchall()
     return dict(rows)
@@ -119,15 +119,19 @@ def publish_tables(connection, identity: RunIdentity, changed: dict[str, tuple[i
             parameters.pop("id")  # (DuckDB refuses a parameter the statement does not name)
         put = connection.execute(f"INSERT INTO lake.{view} BY NAME SELECT {columns} {new}", parameters).fetchone()
         added += put[0] if put else 0
+    if not changed:
+        return {"added": added, "removed": removed}
+    # The run's publications in order: numbered under its lock, not by a clock, which differs between machines.
+    [(seq,)] = connection.execute(
+        f"SELECT coalesce(max(seq), 0) + 1 FROM lake.{PUBLICATIONS} WHERE run_id = $id", {"id": identity.run_id}
+    ).fetchall()
     rows = [
-        (identity.run_id, view, count, digest, identity.run, identity.machine, identity.user, identity.target)
+        (identity.run_id, view, count, digest, seq, identity.run, identity.machine, identity.user, identity.target)
         for view, (count, digest) in changed.items()
     ]
-    if not rows:
-        return {"added": added, "removed": removed}
     connection.executemany(
-        f"INSERT INTO lake.{PUBLICATIONS} (run_id, table_name, rows, digest, published_at, run, machine, user, target) "
-        "VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+        f"INSERT INTO lake.{PUBLICATIONS} (run_id, table_name, rows, digest, seq, published_at, run, machine, user, "
+        "target) VALUES (?, ?, ?, ?, ?, CAST(timezone('UTC', now()) AS TIMESTAMP), ?, ?, ?, ?)",
         rows,
     )
     return {"added": added, "removed": removed}
@@ -144,7 +148,8 @@ def publish_run(connection, lake: LakeSettings, identity: RunIdentity) -> dict[s
 
     identity = identity.masked()
     local = local_digests(connection, identity.run)
-    for attempt in range(ATTEMPTS):
+
+    def attempt() -> dict[str, int]:
         connection.execute("BEGIN TRANSACTION")
         try:
             lock(connection, lake, lock_key(identity))  # (first: the lake's state is read after the lock is held)
@@ -154,15 +159,15 @@ def publish_run(connection, lake: LakeSettings, identity: RunIdentity) -> dict[s
             counts = publish_tables(connection, identity, changed, {view for view in changed if view not in held})
             connection.execute("COMMIT")
             return counts
-        except duckdb.TransactionException as error:
-            rollback(connection)
-            if attempt + 1 == ATTEMPTS:
-                raise PublishFailed(commit_failure(error)) from None
-            time.sleep(0.2 * (attempt + 1))
         except BaseException:
             rollback(connection)
             raise
-    raise AssertionError("unreachable")
+
+    # A commit DuckLake could not retry into place is tried again whole: nothing of it was kept.
+    try:
+        return retried(attempt, lambda error: isinstance(error, duckdb.TransactionException))
+    except duckdb.TransactionException as error:
+        raise PublishFailed(commit_failure(error)) from None
 
 
 def rollback(connection) -> None:

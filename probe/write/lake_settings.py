@@ -21,7 +21,7 @@ OPTIONS = {"catalog": "--lake", "data": "--lake-data", "machine": "--machine", "
 CONFIG_LIMIT = 1 << 20  # a config file is a few lines: a larger one is not read
 # A password in the catalog's connection string would be printed in DuckDB's own error messages, and kept in the
 # shell's history: libpq takes it from PGPASSWORD or ~/.pgpass instead.
-PASSWORD = re.compile(r"(?:^|[\s:])password\s*=|://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
+PASSWORD = re.compile(r"(?:^|[\s:?&])(?:ssl)?password\s*=|://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 

@@ -14,14 +14,16 @@ IDENTITY = {
     "login": "VARCHAR",
 }
 ROW_KEY = "row_key"  # the row's digest and its count among equal rows of the run: what publishing compares
-# One row for each table of each run published, the newest for a run and table being what the lake holds of it.
+# One row for each table of each run published, the newest (by `seq`) for a run and table being what the lake holds
+# of it.
 PUBLICATIONS = "publications"
 PUBLICATION_COLUMNS = {
     "run_id": "VARCHAR",
     "table_name": "VARCHAR",
     "rows": "BIGINT",
     "digest": "VARCHAR",
-    "published_at": "TIMESTAMP",
+    "seq": "BIGINT",  # the run's publications in order, numbered under its lock
+    "published_at": "TIMESTAMP",  # in UTC
     "run": "VARCHAR",
     "machine": "VARCHAR",
     "user": "VARCHAR",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow.parquet
 import pytest
 from conftest import PROJECT_ROOT
-from secret_corpus import CORPUS, SECRETS
+from secret_runs import plant_in_outputs, plant_secrets
 
 from probe.analysis import publish, sql
 from probe.common.errors import run_main
@@ -177,33 +177,29 @@ def test_four_processes_publishing_at_once_add_each_run_once(tmp_path, postgres_
 
 
 @LAKE
-def test_no_secret_reaches_the_data_files_or_the_catalog(tmp_path, postgres_server, monkeypatch):
-    """A run whose manifest holds the corpus's secrets raw (as an older capture's or a hand-made one may)."""
+def test_no_secret_reaches_the_data_files_or_the_catalog(tmp_path, postgres_server):
+    """A run holding the corpus raw (tests/secret_runs.py): none of it in any value of any Parquet file (map keys
+    and lists included) nor in any table of the catalog (inlined rows, column statistics), and each where it was,
+    masked."""
     data_dir = sample_data(tmp_path / "data", 1)
-    run = next(data_dir.glob("*/*"))
-    manifest = json.loads((run / "manifest.json").read_text())
-    manifest |= {"prompt": "\n".join(text for _, text, _ in CORPUS), "label": CORPUS[0][1], "login": CORPUS[3][1],
-                 "agent": manifest["agent"] | {"version": CORPUS[5][1]}}  # fmt: skip
-    (run / "manifest.json").write_text(json.dumps(manifest))
-    # and a tool call's arguments holding them raw (a capture made with --keep-secrets, or by hand): in the answer
-    # streamed in pieces of JSON within JSON, and in the next request's history
-    plain = [(text, secret) for _, text, secret in CORPUS if not set(text) & set('"\\\n')]
-    traffic = (run / "traffic.jsonl").read_text()
-    (run / "traffic.jsonl").write_text(traffic.replace("echo agent-probe tool call", " ; ".join(t for t, _ in plain)))
+    secrets = plant_secrets(next(data_dir.glob("*/*")))
+    left = shutil.copytree(next(data_dir.glob("*/*")), data_dir / "claude-code" / "20261125-000000-outputs-left")
+    secrets += plant_in_outputs(left)
     lake = postgres_server.create_database("secrets")
     done = publish_runs(data_dir, lake, tmp_path / "files")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0 and "could not be analysed again" in done.stderr, done.stderr
     files = list((tmp_path / "files").rglob("*.parquet"))
-    values = [str(value) for file in files for column in pyarrow.parquet.read_table(file).to_pylist() for value in
-              column.values()]  # fmt: skip
-    assert files and values and not [secret for secret in SECRETS if any(secret in value for value in values)]
+    values = [str(row) for file in files for row in pyarrow.parquet.read_table(file).to_pylist()]
+    assert files and values and not [secret for secret in secrets if any(secret in value for value in values)]
     catalog = postgres_server.catalog_text("secrets")
-    assert "ducklake_snapshot" in catalog and not [secret for secret in SECRETS if secret in catalog]
+    assert "ducklake_snapshot" in catalog and not [secret for secret in secrets if secret in catalog]
     shown = lake_rows(lake, "SELECT prompt, login, agent_version FROM runs")
     assert shown and all("REDACTED" in value for value in shown[0])
-    [(arguments,)] = lake_rows(lake, "SELECT arguments FROM tool_calls")
-    assert len(plain) > 20 and not [secret for _, secret in plain if secret in arguments]
-    assert arguments.count("REDACTED") > 20 and "Print a marker line" in arguments
+    [(name, arguments), (left_name, _)] = lake_rows(lake, "SELECT name, arguments FROM tool_calls ORDER BY run DESC")
+    assert name == left_name and name.startswith("[REDACTED sha256:") and arguments.count("REDACTED") > 20
+    assert "Print a marker line" in arguments  # (masked where each was, not the row dropped)
+    tools = lake_rows(lake, "SELECT DISTINCT unnest(map_keys(tools)) FROM time")
+    assert tools and all(key.startswith("[REDACTED sha256:") for (key,) in tools)
 
 
 @LAKE
@@ -241,18 +237,56 @@ def test_a_run_being_recorded_is_published_when_it_ends(tmp_path, postgres_datab
     finished = (run / "manifest.json").read_text()
     (run / "manifest.json").write_text(json.dumps(json.loads(finished) | {"status": "running"}))
     lock = hold_while_recording(run)
+    events = []
 
     def end_the_capture():
-        time.sleep(1.5)
+        time.sleep(1.0)
+        events.append(("ended", lake_rows(postgres_database, "SELECT count(*) FROM runs")))
         (run / "manifest.json").write_text(finished)
         os.close(lock)
 
-    threading.Thread(target=end_the_capture).start()
+    ending = threading.Thread(target=end_the_capture)
     monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
     lake = ["--lake", f"postgres:{postgres_database}", "--lake-data", str(tmp_path / "files")]
-    started = time.monotonic()
+    ending.start()
     assert run_main(publish.main, ["--run", "all", *lake]) == 0
-    assert time.monotonic() - started >= 1.5
+    ending.join()
     said = capsys.readouterr()
     assert "is being recorded: it is published when it ends" in said.err
+    # nothing of it while it was recorded; all of it, as it ended, after
+    assert events == [("ended", [(0,)])]
     assert lake_rows(postgres_database, "SELECT status FROM runs") == [(json.loads(finished)["status"],)]
+
+
+@LAKE
+def test_two_runs_alike_to_the_second_on_two_machines_are_two_runs(tmp_path, postgres_database):
+    """One agent started in the same second on two machines: same target, folder name and start, other exchanges."""
+    lake = postgres_database
+    firsts = [sample for sample in SAMPLES if sample.parent.name == "codex"][:2]
+    for index, sample in enumerate(firsts):
+        run = shutil.copytree(sample, tmp_path / f"m{index}" / "codex" / "20261125-122558")
+        manifest = json.loads((run / "manifest.json").read_text())
+        (run / "manifest.json").write_text(json.dumps(manifest | {"started_at": "2026-11-25T12:25:58+0000"}))
+        done = publish_runs(tmp_path / f"m{index}", lake, tmp_path / "files", "--machine", f"m{index}")
+        assert done.returncode == 0 and "rows added, 0 removed" in done.stdout, done  # (neither takes the other's)
+    assert lake_rows(lake, "SELECT machine, count(DISTINCT run_id) FROM runs GROUP BY ALL ORDER BY ALL") == [
+        ("m0", 1), ("m1", 1),
+    ]  # fmt: skip
+
+
+@LAKE
+def test_the_lake_holds_what_was_published_last_whatever_the_clocks(tmp_path, postgres_database):
+    """A run published, changed and published, then published again as it first was (an older copy from another
+    machine): the lake follows the last publication, as numbered under the run's lock, not as any clock says."""
+    data_dir = sample_data(tmp_path / "data", 1)
+    run = next(data_dir.glob("*/*"))
+    first = (run / "manifest.json").read_text()
+    labels = []
+    for label in ("first", "second", "first"):
+        (run / "manifest.json").write_text(json.dumps(json.loads(first) | {"label": label}))
+        done = publish_runs(data_dir, postgres_database, tmp_path / "files", "--machine", f"clock-{label}")
+        assert done.returncode == 0, done.stderr
+        labels.append((lake_rows(postgres_database, "SELECT label FROM runs"), done.stdout.count("1 rows added, 1")))
+    assert labels == [([("first",)], 0), ([("second",)], 1), ([("first",)], 1)]
+    seqs = lake_rows(postgres_database, "SELECT DISTINCT seq FROM publications ORDER BY seq")
+    assert seqs == [(1,), (2,), (3,)]

@@ -47,6 +47,8 @@ def test_labels_default_to_fingerprints_that_do_not_say_the_names():
         ({"catalog": "postgres:host=db password=hunter2"}, "--lake holds a password"),
         ({"catalog": "postgres:PASSWORD = hunter2 host=db"}, "--lake holds a password"),
         ({"catalog": "postgres:postgresql://probe:hunter2@db/lake"}, "--lake holds a password"),
+        ({"catalog": "postgres:postgresql://probe@db/lake?password=hunter2"}, "--lake holds a password"),
+        ({"catalog": "postgres:postgresql://db/lake?sslmode=require&sslpassword=hunter2"}, "--lake holds a password"),
         ({"catalog": "postgres:dbname=lake", "machine": "my laptop"}, "--machine 'my laptop': a label is 1 to 64"),
         ({"catalog": "postgres:dbname=lake", "user": "x" * 65}, "--user"),
         ({"catalog": "postgres:dbname=lake", "machine": "a\x1b[31m"}, "--machine 'a\\x1b[31m'"),

@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.compute
 import pyarrow.dataset
+import pyarrow.parquet
 import pytest
 from conftest import PROJECT_ROOT
-from secret_corpus import CORPUS, SECRETS
+from secret_runs import plant_in_outputs, plant_secrets
 
 from probe.analysis import export, sql
 from probe.common.errors import run_main
@@ -162,20 +163,20 @@ def test_a_run_kept_unmasked_is_refused_and_bad_output_gets_one_line(tmp_path, m
 
 
 def test_text_an_older_capture_left_unmasked_is_written_masked_as_sql_prints_it(tmp_path, monkeypatch):
-    """A manifest's label, prompt and agent version holding every credential shape of the corpus raw (as an older
-    capture's may): the tables hold none of them, and the same masked text `invoke sql` prints."""
+    """Runs holding every credential shape of the corpus raw (tests/secret_runs.py: in a manifest, a capture, and
+    what an analysis wrote that none can write again): no value of any table holds one (map keys included), and the
+    texts are the masked ones `invoke sql` prints."""
     monkeypatch.setenv("PROBE_DATA_DIR", str(tmp_path / "data"))
     run = shutil.copytree(SAMPLE, tmp_path / "data" / "claude-code" / SAMPLE.name)
-    prompt = "\n".join(text for _, text, _ in CORPUS)
-    manifest = json.loads((run / "manifest.json").read_text())
-    manifest |= {"prompt": prompt, "label": CORPUS[0][1], "agent": manifest["agent"] | {"version": CORPUS[5][1]}}
-    (run / "manifest.json").write_text(json.dumps(manifest))
+    left = shutil.copytree(SAMPLE, tmp_path / "data" / "claude-code" / "20261125-000000-outputs-left")
+    secrets = plant_secrets(run) + plant_in_outputs(left)
     output = tmp_path / "lake"
-    assert run_main(export.main, ["--format", "parquet", "--run", str(run), "--output", str(output)]) == 0
-    for view in VIEWS:
-        if list((output / view).rglob("*.parquet")):
-            for row in duckdb.sql(f"SELECT * FROM {parquet_files(output, view)}").fetchall():
-                assert not [secret for secret in SECRETS for value in row if secret in str(value)], view
+    assert run_main(export.main, ["--format", "parquet", "--run", "all", "--output", str(output)]) == 0
+    values = [str(row) for file in output.rglob("*.parquet") for row in pyarrow.parquet.read_table(file).to_pylist()]
+    assert len(values) > 50 and not [secret for secret in secrets if any(secret in value for value in values)]
+    tools = duckdb.sql(f"SELECT DISTINCT unnest(map_keys(tools)) FROM {parquet_files(output, 'time')}").fetchall()
+    assert len(tools) == 1 and tools[0][0].startswith("[REDACTED sha256:")
     shown = sql.query([run], "SELECT label, prompt, agent_version FROM runs")[1]
-    written = duckdb.sql(f"SELECT label, prompt, agent_version FROM {parquet_files(output, 'runs')}").fetchall()
-    assert written == shown and shown[0][1] != prompt
+    runs = parquet_files(output, "runs")
+    written = duckdb.sql(f"SELECT label, prompt, agent_version FROM {runs} WHERE run = '{run.name}'").fetchall()
+    assert written == shown and "[REDACTED sha256:" in shown[0][1]
