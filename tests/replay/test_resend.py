@@ -1,0 +1,148 @@
+"""`invoke resend` against the mock, on a bundled sample copied away: the re-sent body is the recorded one with the
+edits made and nothing else, the answers are compared with the recorded one (tokens, cache, cost, tool calls,
+text), --repeat shows the spread, and a bad edit, a turn that is no HTTP request, or a send nobody confirmed is one
+line each, before anything is sent."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_ROOT
+
+from probe.common.errors import run_main
+from probe.replay.resend import main
+
+DATA = PROJECT_ROOT / "data"
+CLAUDE = "claude-code/20261125-122623-sample-mock"
+PRICES = str(DATA / "sample-prices.yaml")
+CONNECTION = ("host", "content-length", "connection")
+
+
+def copied(tmp_path: Path, *runs: str) -> Path:
+    for run in runs:
+        shutil.copytree(DATA / run, tmp_path / "data" / run)
+    return tmp_path / "data"
+
+
+def resend(data: Path, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, PROBE_DATA_DIR=str(data), **(env or {}))
+    return subprocess.run([sys.executable, "-m", "probe.replay.resend", *options], cwd=PROJECT_ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def refused(data: Path, monkeypatch, capsys, *options: str) -> list[str]:
+    """Its error lines, from a resend in this process that stops before anything is sent (exit code 2)."""
+    monkeypatch.setenv("PROBE_DATA_DIR", str(data))
+    capsys.readouterr()
+    assert run_main(main, list(options)) == 2
+    return capsys.readouterr().err.splitlines()
+
+
+def lines(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "traffic.jsonl").read_text().splitlines()]
+
+
+def new_runs(data: Path, target: str) -> list[Path]:
+    return sorted((data / target).glob("*-resend"))
+
+
+@pytest.mark.slow
+def test_a_tool_dropped_is_the_only_change_sent_and_three_sends_are_compared_with_the_recorded_answer(tmp_path):
+    data = copied(tmp_path, CLAUDE)
+    origin = data / CLAUDE
+    result = resend(data, "--run", str(origin), "--turn", "2", "--upstream", "mock", "--drop-tool", "Bash",
+                    "--repeat", "3", "--yes", "--prices", PRICES)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # Shown before sending: the request without Bash, its size and its estimated cost.
+    assert (
+        "model claude-opus-5-5; instructions 7,241 characters; 11 tools; 4 history items; 45,989 bytes" in result.stdout
+    )
+    assert "  edits: --drop-tool Bash\n" in result.stdout
+    assert "  estimated cost: $0.046688 a send" in result.stdout
+    assert "it goes to the bundled mock model" in result.stdout
+    [run] = new_runs(data, "claude-code")
+    recorded = lines(origin)[1]["request"]
+    sent = lines(run)
+    assert len(sent) == 3
+    expected = dict(recorded["body"], tools=[tool for tool in recorded["body"]["tools"] if tool["name"] != "Bash"])
+    assert len(expected["tools"]) == len(recorded["body"]["tools"]) - 1 == 11
+    for line in sent:
+        assert line["request"]["body"] == expected
+        assert line["request"]["path"] == recorded["path"]
+        # The recorded headers, in their order and spelling (the mock's key in the place of the recorded mask), but
+        # for those of the connection.
+        names = [name for name, _ in line["request"]["headers"] if name.lower() not in CONNECTION]
+        assert names == [name for name, _ in recorded["headers"] if name.lower() not in CONNECTION]
+        assert dict(line["request"]["headers"])["x-api-key"] == "[REDACTED sha256:3f7183a1]"  # the mock's key, masked
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["origin"] == {"run": CLAUDE, "path": str(origin.resolve()), "kind": "resend", "at": 2,
+                                  "edits": ["--drop-tool Bash"]}  # fmt: skip
+    assert manifest["label"] == "resend" and manifest["status"] == "complete"
+    page = (run / "resend.md").read_text()
+    assert page in result.stdout  # printed, and kept in the run folder
+    assert "| input tokens | 12,578 | 11,587 | 11,587 | 11,587 |" in page
+    assert "| cache read | 9,862 | 8,871 | 8,871 | 8,871 |" in page
+    assert "| cost | $0.013416 | $0.013218 | $0.013218 | $0.013218 |" in page  # both priced
+    assert "| tool calls | none | none | none | none |" in page
+    assert "Over 3 sends: 1 distinct text, 1 distinct set of tool calls." in page
+    assert "| input tokens | 11,587 | 11,587 | 11,587 |" in page  # min, median, max
+    assert "Send 3's text is the recorded text, unchanged." in page
+    assert (run / "report.md").is_file() and "resend.md" not in os.listdir(origin)
+
+
+def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path, monkeypatch, capsys):
+    data = copied(tmp_path, CLAUDE, "codex/20261125-122558-sample-websocket")
+    origin = str(data / CLAUDE)
+    assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--upstream", "mock", "--yes",
+                   "--drop-tool", "Nope", "--drop-history", "5", "--set", "a=notjson", "--unset",
+                   "metadata.nothere") == [
+        "error: --drop-tool Nope: the request has no tool 'Nope' (its tools: Agent, Bash, Edit, ListAgents, Read, "
+        "ReportFindings, ScheduleWakeup, Skill, ToolSearch, Workflow, DeferredToolPlaceholder, Write)",
+        "error: --drop-history 5: the request's history has 4 items (numbered from 1)",
+        "error: --set a: 'notjson' is not JSON (a string goes in double quotes)",
+        "error: --unset metadata.nothere: the request has no field 'nothere' there",
+    ]  # fmt: skip
+    refusals = {
+        ("--turn", "9"): "has no exchange 9",
+        ("--turn", "2", "--add-tool", "[1]"): "error: --add-tool [1]: a tool is a JSON object",
+        ("--turn", "2", "--add-tool", "@nowhere.json"): "error: --add-tool @nowhere.json: No such file or directory",
+        ("--turn", "2", "--repeat", "0"): "error: argument --repeat: from 1 to 50",
+        ("--turn", "2", "--temperature", "hot"): "error: argument --temperature: 'hot' is not a number",
+    }
+    for options, said in refusals.items():
+        [line] = refused(data, monkeypatch, capsys, "--run", origin, "--upstream", "mock", "--yes", *options)
+        assert line.startswith("error: ") and said in line, (options, line)
+    websocket = str(data / "codex/20261125-122558-sample-websocket")
+    [line] = refused(data, monkeypatch, capsys, "--run", websocket, "--turn", "1", "--upstream", "mock", "--yes")
+    assert line.endswith("is a WebSocket turn: resend re-sends a model API's HTTP request")
+    assert new_runs(data, "claude-code") == [] and new_runs(data, "codex") == []
+
+
+@pytest.mark.slow
+def test_a_real_upstream_is_named_and_nothing_is_sent_unless_someone_confirms_or_the_key_is_at_hand(tmp_path):
+    data = copied(tmp_path, CLAUDE, "opencode/20261125-123535-sample-mock")
+    origin = str(data / CLAUDE)
+    result = resend(data, "--run", origin, "--turn", "2", env={"ANTHROPIC_API_KEY": "sk-ant-test-not-a-key"})
+    assert "  the recorded context goes to api.anthropic.com (the target's upstream)\n" in result.stdout
+    assert "  its x-api-key: your key from ANTHROPIC_API_KEY\n" in result.stdout
+    assert "sk-ant-test" not in result.stdout + result.stderr
+    assert result.returncode == 2 and result.stderr == (
+        "error: standard input is not a terminal, so nobody can confirm: give --yes to send\n"
+    )
+    environment = {name: value for name, value in os.environ.items() if name != "ANTHROPIC_API_KEY"}
+    result = subprocess.run([sys.executable, "-m", "probe.replay.resend", "--run", origin, "--turn", "2", "--yes"],
+                            cwd=PROJECT_ROOT, env=dict(environment, PROBE_DATA_DIR=str(data)), capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 2 and result.stderr == (
+        "error: the request's x-api-key is masked: ANTHROPIC_API_KEY in your environment gives the key to send\n"
+    )
+    # A request that holds a masked secret says so, once.
+    result = resend(data, "--run", str(data / "opencode/20261125-123535-sample-mock"), "--turn", "2", "--upstream",
+                    "mock")  # fmt: skip
+    assert result.stdout.count("masked secret") == 1
+    assert "  the request holds 1 masked secret: sent as the masks, never unmasked" in result.stdout
+    assert new_runs(data, "claude-code") == [] and new_runs(data, "opencode") == []
