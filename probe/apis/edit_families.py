@@ -5,6 +5,7 @@ wrapper), and the edits of probe.apis.request_edits applied there, in the order 
 import copy
 import re
 from typing import Any
+from urllib.parse import quote
 
 from probe.apis.request_edits import Edit, history_positions, parse_assignment, parse_path, set_path, unset_path
 from probe.common.errors import UsageError
@@ -160,7 +161,8 @@ class Gemini(Family):
             return super().with_model(path, body, model)
         if not GEMINI_MODEL.search(path):
             raise UsageError("the request's path names no model (/models/NAME:...)")
-        return GEMINI_MODEL.sub(lambda found: found.group(1) + model, path, count=1)
+        # Quoted: a name is one segment of the path, whatever it holds.
+        return GEMINI_MODEL.sub(lambda found: found.group(1) + quote(model, safe=""), path, count=1)
 
     def has_instructions(self, body: dict) -> bool:
         request = self.request(body)

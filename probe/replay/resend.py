@@ -7,6 +7,7 @@ environment only."""
 
 import json
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -25,6 +26,7 @@ from probe.capture.run import capture
 from probe.capture.upstreams import is_local
 from probe.common import markdown as md
 from probe.common.bounded_read import read_at_most
+from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, inert_lines, one_line, run_main
 from probe.common.forward import ALL_HOSTS
 from probe.common.paths import display
@@ -34,6 +36,7 @@ from probe.redact.masking import mask_text
 from probe.redact.replacing import ANY_MASK
 from probe.replay.recorded_target import recorded_login, recorded_target
 from probe.replay.resend_args import parse_args
+from probe.replay.sendable import TOKEN, sendable_header
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
 from probe.runs.targets import load_target
 from probe.write.resend_section import resend_markdown, usd
@@ -42,6 +45,7 @@ FILE_LIMIT = 4 << 20  # bytes of an --instructions or --add-tool file
 # Headers that described the body as it travelled, or the connection, not the request: the client sets its own.
 NOT_SENT = frozenset({"host", "content-length", "transfer-encoding", "content-encoding", "connection", "keep-alive",
                       "expect", "proxy-authorization", "proxy-connection"})  # fmt: skip
+SENDABLE_PATH = re.compile(r"/[\x21-\x7e]*")  # a request target from the root, no space or control in it
 GENERIC = frozenset({"set", "unset"})  # the edits any JSON request takes
 
 
@@ -125,6 +129,8 @@ def recorded_exchange(run: Path, number: int) -> Exchange:
     if found.proxy == ALL_HOSTS or found.kind != "http":
         what = "a WebSocket turn" if found.kind == "websocket" else "another host's exchange (--all-hosts)"
         raise UsageError(f"exchange {number} of {display(run)} is {what}: resend re-sends a model API's HTTP request")
+    if not TOKEN.fullmatch(found.method) or not SENDABLE_PATH.fullmatch(found.path):
+        raise UsageError(f"exchange {number} of {display(run)}: its method or path is not one HTTP can send")
     if not found.request_body.is_json or not isinstance(found.request_body.value, dict):
         raise UsageError(f"exchange {number} of {display(run)} has no JSON request body: there is nothing to edit")
     return masked_exchange(found)
@@ -167,7 +173,13 @@ def login_keys(target, login: str | None, exchange: Exchange) -> list[tuple[str,
 
 
 def sent_headers(exchange: Exchange) -> list[list[str]]:
-    return [[name, value] for name, value in exchange.request_headers if name.lower() not in NOT_SENT]
+    """The recorded headers the client sends: not those of the connection, nor any HTTP cannot carry (a run folder
+    comes from anyone: a header with CR or LF in it would add headers of its own)."""
+    return [
+        [name, value]
+        for name, value in exchange.request_headers
+        if name.lower() not in NOT_SENT and sendable_header((name, value))
+    ]
 
 
 def summary(run: str, exchange: Exchange, family: Family | None, body: dict, path: str, edits: list[Edit],
@@ -179,7 +191,7 @@ def summary(run: str, exchange: Exchange, family: Family | None, body: dict, pat
     lines = [
         f"resend: exchange {exchange.number} of {run}: {exchange.method} {one_line(path)[:200]}",
         f"  model {one_line(model)[:120]}; instructions {family.instruction_size(body):,} characters; "
-        f"{len(tools)} tool{'s' * (len(tools) != 1)}; {len(family.history_indexes(body)):,} history items; "
+        f"{len(tools)} tool{'s' * (len(tools) != 1)}; {counted(len(family.history_indexes(body)), 'history item')}; "
         f"{size:,} bytes",
         f"  edits: {one_line(mask_text(' '.join(edit.shown for edit in edits))[0])[:400] or 'none'}",
         f"  estimated input: {guess.tokens:,} tokens"

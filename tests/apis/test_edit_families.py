@@ -77,6 +77,8 @@ def test_gemini_names_the_model_in_the_path_and_declares_tools_in_groups():
     assert body["generationConfig"] == {"temperature": 1, "topK": 4}
     assert body["contents"] == [{"role": "user", "parts": [{"text": "a"}]}]
     assert body["systemInstruction"] == {"parts": [{"text": "hi"}]}
+    path, _ = edited("gemini.generate_content", GEMINI, ("model", "tuned/x?y"), path=GEMINI_PATH)
+    assert path == "/v1beta/models/tuned%2Fx%3Fy:streamGenerateContent?alt=sse"  # one segment, whatever it holds
     # Code Assist wraps the request and names the model in the body.
     wrapped = {"model": "gemini-2", "project": "p", "request": GEMINI}
     path, body = edited("gemini.generate_content", wrapped, ("model", "gemini-3"), ("no_instructions",), path="/x")

@@ -116,6 +116,14 @@ def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path,
     for options, said in refusals.items():
         [line] = refused(data, monkeypatch, capsys, "--run", origin, "--upstream", "mock", "--yes", *options)
         assert line.startswith("error: ") and said in line, (options, line)
+    # A run folder comes from anyone: a path HTTP cannot carry as it is is not sent.
+    traffic = data / CLAUDE / "traffic.jsonl"
+    entries = [json.loads(line) for line in traffic.read_text().splitlines()]
+    entries[1]["request"]["path"] = "/v1/messages HTTP/1.1\r\nX-Injected: 1"
+    traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--upstream", "mock", "--yes") == [
+        f"error: exchange 2 of {origin}: its method or path is not one HTTP can send"
+    ]
     websocket = str(data / "codex/20261125-122558-sample-websocket")
     [line] = refused(data, monkeypatch, capsys, "--run", websocket, "--turn", "1", "--upstream", "mock", "--yes")
     assert line.endswith("is a WebSocket turn: resend re-sends a model API's HTTP request")
