@@ -51,21 +51,21 @@ def new_runs(data: Path, target: str) -> list[Path]:
 
 
 @pytest.mark.slow
-def test_a_tool_dropped_is_the_only_change_sent_and_three_sends_are_compared_with_the_recorded_answer(tmp_path):
+def test_a_tool_dropped_is_the_only_change_sent_and_three_answers_are_compared_with_the_recorded_one(tmp_path):
     data = copied(tmp_path, CLAUDE)
     origin = data / CLAUDE
-    result = resend(data, "--run", str(origin), "--turn", "2", "--upstream", "mock", "--drop-tool", "Bash",
+    result = resend(data, "--run", str(origin), "--turn", "1", "--upstream", "mock", "--drop-tool", "Bash",
                     "--repeat", "3", "--yes", "--prices", PRICES)  # fmt: skip
     assert result.returncode == 0, result.stderr
     # Shown before sending: the request without Bash, its size and its estimated cost.
     assert (
-        "model claude-opus-5-5; instructions 7,241 characters; 11 tools; 4 history items; 45,989 bytes" in result.stdout
+        "model claude-opus-5-5; instructions 7,241 characters; 11 tools; 2 history items; 45,450 bytes" in result.stdout
     )
     assert "  edits: --drop-tool Bash\n" in result.stdout
-    assert "  estimated cost: $0.046688 a send" in result.stdout
+    assert "  estimated cost: $0.046372 a send" in result.stdout
     assert "it goes to the bundled mock model" in result.stdout
     [run] = new_runs(data, "claude-code")
-    recorded = lines(origin)[1]["request"]
+    recorded = lines(origin)[0]["request"]
     sent = lines(run)
     assert len(sent) == 3
     expected = dict(recorded["body"], tools=[tool for tool in recorded["body"]["tools"] if tool["name"] != "Bash"])
@@ -79,18 +79,23 @@ def test_a_tool_dropped_is_the_only_change_sent_and_three_sends_are_compared_wit
         assert names == [name for name, _ in recorded["headers"] if name.lower() not in CONNECTION]
         assert dict(line["request"]["headers"])["x-api-key"] == "[REDACTED sha256:3f7183a1]"  # the mock's key, masked
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["origin"] == {"run": CLAUDE, "path": str(origin.resolve()), "kind": "resend", "at": 2,
+    assert manifest["origin"] == {"run": CLAUDE, "path": str(origin.resolve()), "kind": "resend", "at": 1,
                                   "edits": ["--drop-tool Bash"]}  # fmt: skip
     assert manifest["label"] == "resend" and manifest["status"] == "complete"
     page = (run / "resend.md").read_text()
     assert page in result.stdout  # printed, and kept in the run folder
-    assert "| input tokens | 12,578 | 11,587 | 11,587 | 11,587 |" in page
-    assert "| cache read | 9,862 | 8,871 | 8,871 | 8,871 |" in page
-    assert "| cost | $0.013416 | $0.013218 | $0.013218 | $0.013218 |" in page  # both priced
-    assert "| tool calls | none | none | none | none |" in page
+    assert "| input tokens | 12,436 | 11,445 | 11,445 | 11,445 |" in page
+    assert "| cache write | 9,862 | 8,871 | 8,871 | 8,871 |" in page
+    assert "| cost | $0.060406 | $0.055451 | $0.055451 | $0.055451 |" in page  # both priced
+    # Without Bash, the mock calls another of the tools it is given, and says so: the text differs too.
+    assert "| tool calls | Bash | ToolSearch | ToolSearch | ToolSearch |" in page
     assert "Over 3 sends: 1 distinct text, 1 distinct set of tool calls." in page
-    assert "| input tokens | 11,587 | 11,587 | 11,587 |" in page  # min, median, max
-    assert "Send 3's text is the recorded text, unchanged." in page
+    assert "| input tokens | 11,445 | 11,445 | 11,445 |" in page  # min, median, max
+    assert "| cost | $0.055451 | $0.055451 | $0.055451 |" in page
+    diff = (
+        "```diff\n--- recorded #1\n+++ send 3\n@@ -1 +1 @@\n-Let me run Bash first.\n+Let me run ToolSearch first.\n```"
+    )
+    assert diff in page
     assert (run / "report.md").is_file() and "resend.md" not in os.listdir(origin)
 
 
