@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_ROOT
 
-from probe.common.errors import run_main
-from probe.replay.resend import main
+from probe.common.errors import UsageError, run_main
+from probe.replay.resend import confirm, main
 
 DATA = PROJECT_ROOT / "data"
 CLAUDE = "claude-code/20261125-122623-sample-mock"
@@ -159,3 +159,19 @@ def test_a_real_upstream_is_named_and_nothing_is_sent_unless_someone_confirms_or
     assert result.stdout.count("masked secret") == 1
     assert "  the request holds 1 masked secret: sent as the masks, never unmasked" in result.stdout
     assert new_runs(data, "claude-code") == [] and new_runs(data, "opencode") == []
+
+
+def test_at_a_terminal_it_sends_only_when_told_yes(monkeypatch):
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    for reply in ("y", "YES ", "yes"):
+        monkeypatch.setattr("builtins.input", lambda prompt, reply=reply: reply)
+        confirm(False)
+    for reply in ("", "n", "no", "sure"):
+        monkeypatch.setattr("builtins.input", lambda prompt, reply=reply: reply)
+        with pytest.raises(UsageError, match=r"^not sent$"):
+            confirm(False)
+    confirm(True)  # --yes: nobody is asked
