@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     run_name = f"{origin.parent.name}/{origin.name}"
     print(summary(run_name, exchange, family, body, path, args.edits, guess, args.repeat, len(sent.encode())))
     say_where(args.upstream, target, exchange, keys, sent)
+    orphans = answered_elsewhere(edited_turn)
+    if orphans and any(edit.kind == "drop_history" for edit in edits):
+        print(f"  warning: {counted(orphans, 'tool result')} answer{'s' * (orphans == 1)} a call no longer in "
+              "the history: the API may refuse the request")  # fmt: skip
     confirm(args.yes)
     plan = {"proxy": exchange.proxy, "method": exchange.method, "path": path, "body": sent, "repeat": args.repeat,
             "headers": sent_headers(exchange), "keys": [[header, variable] for header, variable in keys]}  # fmt: skip
@@ -222,6 +226,13 @@ def say_where(upstream: str | None, target, exchange: Exchange, keys: list[tuple
         if not os.environ.get(variable) and not is_local(upstream):  # a stand-in of one's own may take the mask
             raise UsageError(f"the request's {header} is masked: {variable} in your environment gives the key to send")
         print(f"  its {header}: your key from {variable}" if os.environ.get(variable) else f"  its {header}: the mask")
+
+
+def answered_elsewhere(turn) -> int:
+    """Tool results in the request's history whose call is not in it (the items dropped held it)."""
+    parts = [part for item in turn.input for part in item.parts]
+    calls = {part.call_id for part in parts if part.kind == "tool_call"}
+    return sum(1 for part in parts if part.kind == "tool_result" and part.call_id and part.call_id not in calls)
 
 
 def confirm(yes: bool) -> None:

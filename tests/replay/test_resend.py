@@ -121,6 +121,14 @@ def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path,
     for options, said in refusals.items():
         [line] = refused(data, monkeypatch, capsys, "--run", origin, "--upstream", "mock", "--yes", *options)
         assert line.startswith("error: ") and said in line, (options, line)
+    # Dropping the call a tool result answers is allowed, and warned about: the API may refuse it.
+    monkeypatch.setenv("PROBE_DATA_DIR", str(data))
+    assert run_main(main, ["--run", origin, "--turn", "2", "--upstream", "mock", "--drop-history", "3"]) == 2
+    said = capsys.readouterr()
+    assert "  warning: 1 tool result answers a call no longer in the history: the API may refuse the request\n" in (
+        said.out
+    )
+    assert said.err == "error: standard input is not a terminal, so nobody can confirm: give --yes to send\n"
     # A run folder comes from anyone: a path HTTP cannot carry as it is is not sent.
     traffic = data / CLAUDE / "traffic.jsonl"
     entries = [json.loads(line) for line in traffic.read_text().splitlines()]
