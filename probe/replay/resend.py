@@ -7,7 +7,6 @@ environment only."""
 
 import json
 import os
-import re
 import shlex
 import shutil
 import sys
@@ -28,24 +27,18 @@ from probe.common import markdown as md
 from probe.common.bounded_read import read_at_most
 from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, inert_lines, one_line, run_main
-from probe.common.forward import ALL_HOSTS
 from probe.common.paths import display
-from probe.read.masked import masked_exchange
 from probe.read.traffic import Body, Exchange, iter_exchanges
 from probe.redact.masking import mask_text
 from probe.redact.replacing import ANY_MASK
 from probe.replay.recorded_target import recorded_login, recorded_target
 from probe.replay.resend_args import parse_args
-from probe.replay.sendable import TOKEN, sendable_header
+from probe.replay.resend_request import recorded_exchange, sent_headers
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
 from probe.runs.targets import load_target
 from probe.write.resend_section import resend_markdown, usd
 
 FILE_LIMIT = 4 << 20  # bytes of an --instructions or --add-tool file
-# Headers that described the body as it travelled, or the connection, not the request: the client sets its own.
-NOT_SENT = frozenset({"host", "content-length", "transfer-encoding", "content-encoding", "connection", "keep-alive",
-                      "expect", "proxy-authorization", "proxy-connection"})  # fmt: skip
-SENDABLE_PATH = re.compile(r"/[\x21-\x7e]*")  # a request target from the root, no space or control in it
 GENERIC = frozenset({"set", "unset"})  # the edits any JSON request takes
 
 
@@ -57,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if manifest is None:
         raise RunError(problem or f"{display(origin)} has no manifest.json: it is not a run folder")
     target = chosen or recorded_target(origin, manifest)
-    exchange = recorded_exchange(origin, args.turn)
-    recorded_turn = Reading().build(exchange, [])[0]
+    recorded, exchange = recorded_exchange(origin, args.turn)
+    recorded_turn = Reading().build(recorded, [])[0]
     family = family_of(recorded_turn.api)
     edits, tools = resolved(args.edits)
     if family is None and any(edit.kind not in GENERIC for edit in edits):
@@ -72,7 +65,20 @@ def main(argv: list[str] | None = None) -> int:
     keys = login_keys(target, login, exchange)
     sent = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     run_name = f"{origin.parent.name}/{origin.name}"
-    print(summary(run_name, exchange, family, body, path, args.edits, guess, args.repeat, len(sent.encode())))
+    print(
+        summary(
+            run_name,
+            exchange,
+            family,
+            body,
+            path,
+            args.edits,
+            guess,
+            args.repeat,
+            len(sent.encode()),
+            recorded.kind == "websocket",
+        )
+    )
     say_where(args.upstream, target, exchange, keys, sent)
     orphans = answered_elsewhere(edited_turn)
     if orphans and any(edit.kind == "drop_history" for edit in edits):
@@ -122,24 +128,6 @@ def edited_request(family: Family | None, exchange: Exchange, edits: list[Edit],
         raise UsageError(last) from None
 
 
-def recorded_exchange(run: Path, number: int) -> Exchange:
-    """Exchange `number` of the run, masked as every output shows it (a run kept with --keep-secrets too)."""
-    traffic = run / "traffic.jsonl"
-    if not traffic.is_file():
-        raise RunError(f"{display(run)} has no traffic.jsonl")
-    found = next((each for each in iter_exchanges(traffic, []) if each.number == number), None)
-    if found is None:
-        raise UsageError(f"{display(run)} has no exchange {number}")
-    if found.proxy == ALL_HOSTS or found.kind != "http":
-        what = "a WebSocket turn" if found.kind == "websocket" else "another host's exchange (--all-hosts)"
-        raise UsageError(f"exchange {number} of {display(run)} is {what}: resend re-sends a model API's HTTP request")
-    if not TOKEN.fullmatch(found.method) or not SENDABLE_PATH.fullmatch(found.path):
-        raise UsageError(f"exchange {number} of {display(run)}: its method or path is not one HTTP can send")
-    if not found.request_body.is_json or not isinstance(found.request_body.value, dict):
-        raise UsageError(f"exchange {number} of {display(run)} has no JSON request body: there is nothing to edit")
-    return masked_exchange(found)
-
-
 def resolved(edits: list[Edit]) -> tuple[list[Edit], dict[str, dict]]:
     """The edits with each `@FILE` read: an --instructions file's text in its place, an --add-tool's definition
     (inline or a file's) by the value given."""
@@ -176,24 +164,15 @@ def login_keys(target, login: str | None, exchange: Exchange) -> list[tuple[str,
     return [(header, variable) for header in dict.fromkeys(marks) if header.lower() in masked]
 
 
-def sent_headers(exchange: Exchange) -> list[list[str]]:
-    """The recorded headers the client sends: not those of the connection, nor any HTTP cannot carry (a run folder
-    comes from anyone: a header with CR or LF in it would add headers of its own)."""
-    return [
-        [name, value]
-        for name, value in exchange.request_headers
-        if name.lower() not in NOT_SENT and sendable_header((name, value))
-    ]
-
-
 def summary(run: str, exchange: Exchange, family: Family | None, body: dict, path: str, edits: list[Edit],
-            guess: Estimate, repeat: int, size: int) -> str:  # fmt: skip
+            guess: Estimate, repeat: int, size: int, websocket: bool) -> str:  # fmt: skip
     """The request to be sent, in a few lines: masked, and captured text in them inert."""
     family = family or Family()
     model = family.model(path, body) or "(none named)"
     tools = family.tool_names(body)
     lines = [
-        f"resend: exchange {exchange.number} of {run}: {exchange.method} {one_line(path)[:200]}",
+        f"resend: exchange {exchange.number} of {run}: {exchange.method} {one_line(path)[:200]}"
+        + (" (its WebSocket turn as its API's HTTP request)" if websocket else ""),
         f"  model {one_line(model)[:120]}; instructions {family.instruction_size(body):,} characters; "
         f"{len(tools)} tool{'s' * (len(tools) != 1)}; {counted(len(family.history_indexes(body)), 'history item')}; "
         f"{size:,} bytes",

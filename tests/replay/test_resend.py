@@ -19,6 +19,7 @@ from probe.replay.resend import confirm, main
 DATA = PROJECT_ROOT / "data"
 CLAUDE = "claude-code/20261125-122623-sample-mock"
 PRICES = str(DATA / "sample-prices.yaml")
+WEBSOCKET = "codex/20261125-122558-sample-websocket"
 CONNECTION = ("host", "content-length", "connection")
 
 
@@ -34,12 +35,16 @@ def resend(data: Path, *options: str, env: dict | None = None) -> subprocess.Com
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
 
 
-def refused(data: Path, monkeypatch, capsys, *options: str) -> list[str]:
-    """Its error lines, from a resend in this process that stops before anything is sent (exit code 2)."""
+def refused(data: Path, monkeypatch, capsys, *options: str, keep: bool = False) -> list[str]:
+    """Its error lines, from a resend in this process that stops before anything is sent (exit code 2); `keep`:
+    what it printed on stdout is left for the caller to read."""
     monkeypatch.setenv("PROBE_DATA_DIR", str(data))
     capsys.readouterr()
     assert run_main(main, list(options)) == 2
-    return capsys.readouterr().err.splitlines()
+    said = capsys.readouterr()
+    if keep:
+        print(said.out, end="")
+    return said.err.splitlines()
 
 
 def lines(run: Path) -> list[dict]:
@@ -100,7 +105,7 @@ def test_a_tool_dropped_is_the_only_change_sent_and_three_answers_are_compared_w
 
 
 def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path, monkeypatch, capsys):
-    data = copied(tmp_path, CLAUDE, "codex/20261125-122558-sample-websocket")
+    data = copied(tmp_path, CLAUDE)
     origin = str(data / CLAUDE)
     assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--upstream", "mock", "--yes",
                    "--drop-tool", "Nope", "--drop-history", "5", "--set", "a=notjson", "--unset",
@@ -137,36 +142,54 @@ def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path,
     assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--upstream", "mock", "--yes") == [
         f"error: exchange 2 of {origin}: its method or path is not one HTTP can send"
     ]
-    websocket = str(data / "codex/20261125-122558-sample-websocket")
-    [line] = refused(data, monkeypatch, capsys, "--run", websocket, "--turn", "1", "--upstream", "mock", "--yes")
-    assert line.endswith("is a WebSocket turn: resend re-sends a model API's HTTP request")
-    assert new_runs(data, "claude-code") == [] and new_runs(data, "codex") == []
+    assert new_runs(data, "claude-code") == []
+
+
+def test_a_real_upstream_is_named_and_nothing_is_sent_unless_someone_confirms_or_the_key_is_at_hand(
+    tmp_path, monkeypatch, capsys
+):
+    data = copied(tmp_path, CLAUDE, "opencode/20261125-123535-sample-mock")
+    origin = str(data / CLAUDE)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-a-key")
+    assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", keep=True) == [
+        "error: standard input is not a terminal, so nobody can confirm: give --yes to send"
+    ]
+    said = capsys.readouterr().out
+    assert "  the recorded context goes to api.anthropic.com (the target's upstream)\n" in said
+    assert "  its x-api-key: your key from ANTHROPIC_API_KEY\n" in said and "sk-ant-test" not in said
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--yes") == [
+        "error: the request's x-api-key is masked: ANTHROPIC_API_KEY in your environment gives the key to send"
+    ]
+    # A request that holds a masked secret says so, once.
+    opencode = str(data / "opencode/20261125-123535-sample-mock")
+    refused(data, monkeypatch, capsys, "--run", opencode, "--turn", "2", "--upstream", "mock", keep=True)
+    said = capsys.readouterr().out
+    assert said.count("masked secret") == 1
+    assert "  the request holds 1 masked secret: sent as the masks, never unmasked" in said
+    assert new_runs(data, "claude-code") == [] and new_runs(data, "opencode") == []
 
 
 @pytest.mark.slow
-def test_a_real_upstream_is_named_and_nothing_is_sent_unless_someone_confirms_or_the_key_is_at_hand(tmp_path):
-    data = copied(tmp_path, CLAUDE, "opencode/20261125-123535-sample-mock")
-    origin = str(data / CLAUDE)
-    result = resend(data, "--run", origin, "--turn", "2", env={"ANTHROPIC_API_KEY": "sk-ant-test-not-a-key"})
-    assert "  the recorded context goes to api.anthropic.com (the target's upstream)\n" in result.stdout
-    assert "  its x-api-key: your key from ANTHROPIC_API_KEY\n" in result.stdout
-    assert "sk-ant-test" not in result.stdout + result.stderr
-    assert result.returncode == 2 and result.stderr == (
-        "error: standard input is not a terminal, so nobody can confirm: give --yes to send\n"
-    )
-    environment = {name: value for name, value in os.environ.items() if name != "ANTHROPIC_API_KEY"}
-    result = subprocess.run([sys.executable, "-m", "probe.replay.resend", "--run", origin, "--turn", "2", "--yes"],
-                            cwd=PROJECT_ROOT, env=dict(environment, PROBE_DATA_DIR=str(data)), capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
-    assert result.returncode == 2 and result.stderr == (
-        "error: the request's x-api-key is masked: ANTHROPIC_API_KEY in your environment gives the key to send\n"
-    )
-    # A request that holds a masked secret says so, once.
-    result = resend(data, "--run", str(data / "opencode/20261125-123535-sample-mock"), "--turn", "2", "--upstream",
-                    "mock")  # fmt: skip
-    assert result.stdout.count("masked secret") == 1
-    assert "  the request holds 1 masked secret: sent as the masks, never unmasked" in result.stdout
-    assert new_runs(data, "claude-code") == [] and new_runs(data, "opencode") == []
+def test_a_websocket_turn_is_re_sent_as_its_apis_http_request(tmp_path):
+    data = copied(tmp_path, WEBSOCKET)
+    origin = data / WEBSOCKET
+    result = resend(data, "--run", str(origin), "--turn", "2", "--upstream", "mock", "--yes", "--drop-history", "1",
+                    "--set", 'instructions="Be terse."')  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "POST /v1/responses (its WebSocket turn as its API's HTTP request)" in result.stdout
+    [run] = new_runs(data, "codex")
+    [line] = lines(run)
+    [message] = [each["body"] for each in lines(origin)[1]["messages"] if each["from"] == "client"]
+    assert line["kind"] == "http" and line["request"]["method"] == "POST" and line["request"]["path"] == "/v1/responses"
+    # The client message less its event type, the first history item (the first not a developer message) dropped.
+    conversing = [index for index, item in enumerate(message["input"]) if item.get("role") != "developer"]
+    expected = {key: value for key, value in message.items() if key != "type"} | {"instructions": "Be terse."}
+    expected["input"] = [item for index, item in enumerate(message["input"]) if index != conversing[0]]
+    assert line["request"]["body"] == expected
+    headers = dict((name.lower(), value) for name, value in line["request"]["headers"])
+    assert headers["content-type"] == "application/json" and "sec-websocket-key" not in headers
+    assert "| tool calls | clock.sleep | clock.sleep |" in (run / "resend.md").read_text()
 
 
 def test_at_a_terminal_it_sends_only_when_told_yes(monkeypatch):
