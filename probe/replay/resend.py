@@ -180,18 +180,23 @@ def summary(run: str, exchange: Exchange, family: Family | None, body: dict, pat
         f"  estimated input: {guess.tokens:,} tokens"
         + (f" (counted {guess.counted:,}, scaled as the recorded turn's count scales)" if guess.scaled else ""),
         f"  estimated cost: {usd(guess.usd, guess.unknown)} a send, its input uncached and its output "
-        f"{guess.output:,} tokens as recorded" + (f"; {repeat} sends" if repeat > 1 else ""),
+        f"{guess.output:,} tokens as recorded"
+        + (f" ({usd(guess.usd * repeat)} for {repeat} sends)" if repeat > 1 and guess.usd is not None else ""),
     ]
     return "\n".join(lines)
 
 
 def say_where(upstream: str | None, target, exchange: Exchange, keys: list[tuple[str, str]], sent: str) -> None:
     """Where the request goes, and what it carries that is masked; a real upstream's key must be at hand."""
-    masks = len(ANY_MASK.findall(sent)) + sum(len(ANY_MASK.findall(value)) for _, value in sent_headers(exchange))
-    masks -= sum(1 for name, _ in sent_headers(exchange) if name.lower() in {header.lower() for header, _ in keys})
+    keyed = {header.lower() for header, _ in keys}
+    headers = [name for name, value in sent_headers(exchange) if ANY_MASK.search(value) and name.lower() not in keyed]
+    masks = len(ANY_MASK.findall(sent)) + len(headers)
     if masks:
         print(f"  the request holds {masks} masked secret{'s' * (masks != 1)}: sent as the masks, never unmasked (a "
               "request that carried a key in its body will not work as it did)")  # fmt: skip
+    if headers and upstream != "mock":
+        names = ", ".join(one_line(name)[:60] for name in headers[:8])
+        print(f"  no key from the environment fills its masked {names}: an API that checks it will refuse the request")
     if upstream == "mock":
         print("  it goes to the bundled mock model")
         return
