@@ -67,7 +67,10 @@ def test_a_tool_dropped_is_the_only_change_sent_and_three_answers_are_compared_w
         "model claude-opus-5-5; instructions 7,241 characters; 11 tools; 2 history items; 45,450 bytes" in result.stdout
     )
     assert "  edits: --drop-tool Bash\n" in result.stdout
-    assert "  estimated cost: $0.046372 a send" in result.stdout
+    assert (
+        "  estimated cost: $0.046372 a send, its input uncached and its output 40 tokens as recorded ($0.139116 for 3 "
+        "sends)\n"
+    ) in result.stdout
     assert "it goes to the bundled mock model" in result.stdout
     [run] = new_runs(data, "claude-code")
     recorded = lines(origin)[0]["request"]
@@ -161,6 +164,14 @@ def test_a_real_upstream_is_named_and_nothing_is_sent_unless_someone_confirms_or
     assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--yes") == [
         "error: the request's x-api-key is masked: ANTHROPIC_API_KEY in your environment gives the key to send"
     ]
+    # Recorded with a login whose key is not the masked header's: that header is named, and sent as its mask.
+    manifest = json.loads((data / CLAUDE / "manifest.json").read_text())
+    (data / CLAUDE / "manifest.json").write_text(json.dumps(manifest | {"login": "oauth"}))
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-test-not-a-token")
+    refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", keep=True)
+    said = capsys.readouterr().out
+    assert "  the request holds 1 masked secret: sent as the masks, never unmasked" in said
+    assert "  no key from the environment fills its masked x-api-key: an API that checks it will refuse the" in said
     # A request that holds a masked secret says so, once.
     opencode = str(data / "opencode/20261125-123535-sample-mock")
     refused(data, monkeypatch, capsys, "--run", opencode, "--turn", "2", "--upstream", "mock", keep=True)
