@@ -58,7 +58,7 @@ def counted_input(turn: Turn, counter: TokenCounter) -> int:
     return sum(piece.counted for piece in pieces)
 
 
-def estimate(recorded: Turn, edited: Turn, book: PriceBook, agent: str) -> Estimate:
+def estimate(recorded: Turn, edited: Turn, book: PriceBook) -> Estimate:
     """The edited request's estimate, beside the recorded turn it was made from."""
     counter = TokenCounter()
     counted = counted_input(edited, counter)

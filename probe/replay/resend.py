@@ -21,7 +21,7 @@ from probe.analysis.report import analyze_run
 from probe.apis.edit_families import Family, apply_edits, family_of
 from probe.apis.request_edits import Edit, read_tool
 from probe.apis.turns import Reading
-from probe.capture.run import capture
+from probe.capture.run import CaptureResult, capture
 from probe.capture.upstreams import is_local
 from probe.common import markdown as md
 from probe.common.bounded_read import read_at_most
@@ -60,44 +60,21 @@ def main(argv: list[str] | None = None) -> int:
     edited = replace(exchange, path=path, request_body=Body(body, "json"))
     edited_turn = Reading().build(edited, [])[0]
     book = price_book(args.prices)
-    guess = estimate(recorded_turn, edited_turn, book, "")
+    guess = estimate(recorded_turn, edited_turn, book)
     login = recorded_login(manifest, target) or (target.logins[0].name if target.logins else None)
     keys = login_keys(target, login, exchange)
-    sent = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     run_name = f"{origin.parent.name}/{origin.name}"
-    print(
-        summary(
-            run_name,
-            exchange,
-            family,
-            body,
-            path,
-            args.edits,
-            guess,
-            args.repeat,
-            len(sent.encode()),
-            recorded.kind == "websocket",
-        )
-    )
-    say_where(args.upstream, target, exchange, keys, sent)
+    print(summary(run_name, edited, family, args, guess, recorded.kind == "websocket"))
+    say_where(args.upstream, target, edited, keys)
     orphans = answered_elsewhere(edited_turn)
     if orphans and any(edit.kind == "drop_history" for edit in edits):
         print(f"  warning: {counted(orphans, 'tool result')} answer{'s' * (orphans == 1)} a call no longer in "
               "the history: the API may refuse the request")  # fmt: skip
     confirm(args.yes)
-    plan = {"proxy": exchange.proxy, "method": exchange.method, "path": path, "body": sent, "repeat": args.repeat,
-            "headers": sent_headers(exchange), "keys": [[header, variable] for header, variable in keys]}  # fmt: skip
-    folder = Path(tempfile.mkdtemp(prefix="probe-resend-"))
-    try:
-        plan_file = folder / "plan.json"
-        plan_file.write_text(json.dumps(plan), encoding="utf-8")
-        command = f"{shlex.quote(sys.executable)} -m probe.replay.resend_send {shlex.quote(str(plan_file))}"
-        result = capture(target, None, command, args.upstream, args.label, timeout=args.timeout, login=login)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    result = send(edited, keys, target, login, args)
     print(f"run folder: {display(result.run)} ({result.status})")
-    new_manifest, _ = load_manifest(result.run)
     shown_edits = [mask_text(edit.shown)[0] for edit in args.edits]
+    new_manifest, _ = load_manifest(result.run)
     if new_manifest is not None:
         record = {"run": run_name, "path": str(origin.resolve()), "kind": "resend", "at": args.turn}
         new = {key: value for key, value in new_manifest.items() if key != "schema"}
@@ -114,6 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     print(inert_lines(page))
     print(f"resend: {display(result.run / 'resend.md')}", file=sys.stderr)
     return 0 if all(each.status is not None and 200 <= each.status < 300 for each in answers) else 1
+
+
+def body_text(exchange: Exchange) -> str:
+    """The body as sent: compact JSON, as the agents send theirs."""
+    return json.dumps(exchange.request_body.value, ensure_ascii=False, separators=(",", ":"))
+
+
+def send(request: Exchange, keys: list[tuple[str, str]], target, login: str | None, args) -> CaptureResult:
+    """Record a run in which the client (probe.replay.resend_send) sends the request through the proxy it went
+    through; its plan, the request as masked and the names of the variables that hold keys, in a private folder
+    removed after the run."""
+    plan = {"proxy": request.proxy, "method": request.method, "path": request.path, "body": body_text(request),
+            "repeat": args.repeat, "headers": sent_headers(request), "keys": [list(pair) for pair in keys]}  # fmt: skip
+    folder = Path(tempfile.mkdtemp(prefix="probe-resend-"))
+    try:
+        plan_file = folder / "plan.json"
+        plan_file.write_text(json.dumps(plan), encoding="utf-8")
+        command = f"{shlex.quote(sys.executable)} -m probe.replay.resend_send {shlex.quote(str(plan_file))}"
+        return capture(target, None, command, args.upstream, args.label, timeout=args.timeout, login=login)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def edited_request(family: Family | None, exchange: Exchange, edits: list[Edit], tools: dict) -> tuple[str, dict]:
@@ -164,19 +162,18 @@ def login_keys(target, login: str | None, exchange: Exchange) -> list[tuple[str,
     return [(header, variable) for header in dict.fromkeys(marks) if header.lower() in masked]
 
 
-def summary(run: str, exchange: Exchange, family: Family | None, body: dict, path: str, edits: list[Edit],
-            guess: Estimate, repeat: int, size: int, websocket: bool) -> str:  # fmt: skip
+def summary(run: str, request: Exchange, family: Family | None, args, guess: Estimate, websocket: bool) -> str:
     """The request to be sent, in a few lines: masked, and captured text in them inert."""
-    family = family or Family()
-    model = family.model(path, body) or "(none named)"
+    family, body, repeat = family or Family(), request.request_body.value, args.repeat
+    model = family.model(request.path, body) or "(none named)"
     tools = family.tool_names(body)
     lines = [
-        f"resend: exchange {exchange.number} of {run}: {exchange.method} {one_line(path)[:200]}"
+        f"resend: exchange {request.number} of {run}: {request.method} {one_line(request.path)[:200]}"
         + (" (its WebSocket turn as its API's HTTP request)" if websocket else ""),
         f"  model {one_line(model)[:120]}; instructions {family.instruction_size(body):,} characters; "
         f"{len(tools)} tool{'s' * (len(tools) != 1)}; {counted(len(family.history_indexes(body)), 'history item')}; "
-        f"{size:,} bytes",
-        f"  edits: {one_line(mask_text(' '.join(edit.shown for edit in edits))[0])[:400] or 'none'}",
+        f"{len(body_text(request).encode()):,} bytes",
+        f"  edits: {one_line(mask_text(' '.join(edit.shown for edit in args.edits))[0])[:400] or 'none'}",
         f"  estimated input: {guess.tokens:,} tokens"
         + (f" (counted {guess.counted:,}, scaled as the recorded turn's count scales)" if guess.scaled else ""),
         f"  estimated cost: {usd(guess.usd, guess.unknown)} a send, its input uncached and its output "
@@ -186,11 +183,11 @@ def summary(run: str, exchange: Exchange, family: Family | None, body: dict, pat
     return "\n".join(lines)
 
 
-def say_where(upstream: str | None, target, exchange: Exchange, keys: list[tuple[str, str]], sent: str) -> None:
+def say_where(upstream: str | None, target, exchange: Exchange, keys: list[tuple[str, str]]) -> None:
     """Where the request goes, and what it carries that is masked; a real upstream's key must be at hand."""
     keyed = {header.lower() for header, _ in keys}
     headers = [name for name, value in sent_headers(exchange) if ANY_MASK.search(value) and name.lower() not in keyed]
-    masks = len(ANY_MASK.findall(sent)) + len(headers)
+    masks = len(ANY_MASK.findall(body_text(exchange))) + len(headers)
     if masks:
         print(f"  the request holds {masks} masked secret{'s' * (masks != 1)}: sent as the masks, never unmasked (a "
               "request that carried a key in its body will not work as it did)")  # fmt: skip
