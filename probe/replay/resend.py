@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     manifest, problem = load_manifest(origin)
     if manifest is None:
         raise RunError(problem or f"{display(origin)} has no manifest.json: it is not a run folder")
+    if chosen and manifest.get("target") and manifest.get("target") != chosen.name:
+        raise UsageError(f"{display(origin)} is a run of {repr(manifest['target'])[:80]}, not of {chosen.name!r}")
     target = chosen or recorded_target(origin, manifest)
     recorded, exchange = recorded_exchange(origin, args.turn)
     recorded_turn = Reading().build(recorded, [])[0]

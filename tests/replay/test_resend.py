@@ -124,6 +124,7 @@ def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path,
         ("--turn", "2", "--add-tool", "[1]"): "error: --add-tool [1]: a tool is a JSON object",
         ("--turn", "2", "--add-tool", "@nowhere.json"): "error: --add-tool @nowhere.json: No such file or directory",
         ("--turn", "2", "--repeat", "0"): "error: argument --repeat: from 1 to 50",
+        ("--turn", "2", "--target", "codex"): "is a run of 'claude-code', not of 'codex'",
         ("--turn", "2", "--temperature", "hot"): "error: argument --temperature: 'hot' is not a number",
     }
     for options, said in refusals.items():
