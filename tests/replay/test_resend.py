@@ -19,6 +19,7 @@ from probe.replay.resend import confirm, main
 DATA = PROJECT_ROOT / "data"
 CLAUDE = "claude-code/20261125-122623-sample-mock"
 PRICES = str(DATA / "sample-prices.yaml")
+GEMINI = "gemini/20261125-122632-sample-mock"
 WEBSOCKET = "codex/20261125-122558-sample-websocket"
 CONNECTION = ("host", "content-length", "connection")
 
@@ -202,6 +203,23 @@ def test_a_websocket_turn_is_re_sent_as_its_apis_http_request(tmp_path):
     headers = dict((name.lower(), value) for name, value in line["request"]["headers"])
     assert headers["content-type"] == "application/json" and "sec-websocket-key" not in headers
     assert "| tool calls | clock.sleep | clock.sleep |" in (run / "resend.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_gemini_request_asks_another_model_in_its_path_and_samples_as_told(tmp_path):
+    data = copied(tmp_path, GEMINI)
+    origin = data / GEMINI
+    result = resend(data, "--run", str(origin), "--turn", "2", "--upstream", "mock", "--yes", "--model", "gemini-x",
+                    "--temperature", "0.25", "--max-tokens", "64")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [run] = new_runs(data, "gemini")
+    [line] = lines(run)
+    recorded = lines(origin)[1]["request"]
+    assert recorded["path"] == "/v1beta/models/gemini-3.8-flash:streamGenerateContent?alt=sse"
+    assert line["request"]["path"] == "/v1beta/models/gemini-x:streamGenerateContent?alt=sse"
+    config = recorded["body"]["generationConfig"] | {"temperature": 0.25, "maxOutputTokens": 64}
+    assert line["request"]["body"] == recorded["body"] | {"generationConfig": config}
+    assert "| model | gemini-3.8-flash | gemini-x |" in (run / "resend.md").read_text()
 
 
 def test_at_a_terminal_it_sends_only_when_told_yes(monkeypatch):
