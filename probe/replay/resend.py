@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         raise UsageError(f"{display(origin)} is a run of {repr(manifest['target'])[:80]}, not of {chosen.name!r}")
     target = chosen or recorded_target(origin, manifest)
     recorded, exchange = recorded_exchange(origin, args.turn)
+    if exchange.proxy not in [proxy.name for proxy in target.proxies]:
+        names = ", ".join(proxy.name for proxy in target.proxies)
+        raise UsageError(
+            f"exchange {args.turn} went through proxy {exchange.proxy[:80]!r}, which {target.name} has not (its "
+            f"proxies: {names}): it cannot be sent the way it went"
+        )
     recorded_turn = Reading().build(recorded, [])[0]
     family = family_of(recorded_turn.api)
     edits, tools = resolved(args.edits)

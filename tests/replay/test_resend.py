@@ -139,9 +139,16 @@ def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path,
         said.out
     )
     assert said.err == "error: standard input is not a terminal, so nobody can confirm: give --yes to send\n"
-    # A run folder comes from anyone: a path HTTP cannot carry as it is is not sent.
+    # A run folder comes from anyone: a proxy its target has not, or a path HTTP cannot carry as it is is not sent.
     traffic = data / CLAUDE / "traffic.jsonl"
     entries = [json.loads(line) for line in traffic.read_text().splitlines()]
+    entries[1]["proxy"] = "elsewhere"
+    traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--upstream", "mock", "--yes") == [
+        "error: exchange 2 went through proxy 'elsewhere', which claude-code has not (its proxies: api): it cannot be "
+        "sent the way it went"
+    ]
+    entries[1]["proxy"] = "api"
     entries[1]["request"]["path"] = "/v1/messages HTTP/1.1\r\nX-Injected: 1"
     traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
     assert refused(data, monkeypatch, capsys, "--run", origin, "--turn", "2", "--upstream", "mock", "--yes") == [
