@@ -24,7 +24,8 @@ GEMINI_MODEL = re.compile(r"(/models/)([^/:?]+)")  # Gemini names the model in t
 
 class Family:
     """An API family's places. `history` is the key of the list of messages (or input items, or contents);
-    `instruction_key` the field that holds the instructions beside it; `sampling` maps the generic names of
+    `instruction_key` the field that holds the instructions beside it (the system and developer messages amid the
+    history instruct too); `sampling` maps the generic names of
     probe.apis.request_edits.SAMPLING to this family's fields, each a path under the request."""
 
     def __init__(self, name: str = "", history: str = "messages", instruction_key: str = "system",
@@ -53,7 +54,8 @@ class Family:
         return value if isinstance(value, list) else []
 
     def is_instruction(self, item: Any) -> bool:
-        return False
+        """A system or developer message amid the history (Claude Code 2.1.330 sends one among its messages)."""
+        return isinstance(item, dict) and item.get("role") in INSTRUCTION_ROLES
 
     def history_indexes(self, body: dict) -> list[int]:
         """Positions in the history list of the items that converse (not those that instruct)."""
@@ -128,14 +130,7 @@ def texts(value: Any) -> list[str]:
     return []
 
 
-class OpenAIResponses(Family):
-    """Its instructions: the `instructions` field, and the system and developer items of its input."""
-
-    def is_instruction(self, item: Any) -> bool:
-        return isinstance(item, dict) and item.get("role") in INSTRUCTION_ROLES
-
-
-class OpenAIChat(OpenAIResponses):
+class OpenAIChat(Family):
     def replace_instructions(self, body: dict, text: str) -> None:
         """Chat Completions has no instructions field: a system message first."""
         self.remove_instructions(body)
@@ -228,7 +223,7 @@ class Gemini(Family):
 
 FAMILIES = {
     "anthropic.messages": Family("Anthropic Messages", "messages", "system", SAMPLING_FIELDS["anthropic"]),
-    "openai.responses": OpenAIResponses("OpenAI Responses", "input", "instructions", SAMPLING_FIELDS["responses"]),
+    "openai.responses": Family("OpenAI Responses", "input", "instructions", SAMPLING_FIELDS["responses"]),
     "openai.chat_completions": OpenAIChat(
         "OpenAI Chat Completions", "messages", "instructions", SAMPLING_FIELDS["chat"]
     ),

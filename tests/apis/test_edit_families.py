@@ -45,6 +45,16 @@ def test_anthropic_messages():
                     "messages": [{"role": "user", "content": "c"}]}  # fmt: skip
     _, body = edited("anthropic.messages", ANTHROPIC, ("no_instructions",))
     assert "system" not in body
+    # A system message amid the messages (Claude Code sends one) instructs: it is not history, and goes with them.
+    mixed = dict(
+        ANTHROPIC, messages=[ANTHROPIC["messages"][0], {"role": "system", "content": "env"}, *ANTHROPIC["messages"][1:]]
+    )
+    family = family_of("anthropic.messages")
+    assert family.history_indexes(mixed) == [0, 2, 3] and family.instruction_size(mixed) == len("be briefenv")
+    _, body = edited("anthropic.messages", mixed, ("drop_history", "2"))
+    assert [message["content"] for message in body["messages"]] == ["a", "env", "c"]
+    _, body = edited("anthropic.messages", mixed, ("instructions", "new"))
+    assert body["system"] == "new" and body["messages"] == ANTHROPIC["messages"]
 
 
 def test_openai_responses_counts_its_instructions_apart_from_the_history():

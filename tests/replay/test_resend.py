@@ -65,7 +65,7 @@ def test_a_tool_dropped_is_the_only_change_sent_and_three_answers_are_compared_w
     assert result.returncode == 0, result.stderr
     # Shown before sending: the request without Bash, its size and its estimated cost.
     assert (
-        "model claude-opus-5-5; instructions 7,241 characters; 11 tools; 2 history items; 45,450 bytes" in result.stdout
+        "model claude-opus-5-5; instructions 16,474 characters; 11 tools; 1 history item; 45,450 bytes" in result.stdout
     )
     assert "  edits: --drop-tool Bash\n" in result.stdout
     assert (
@@ -116,7 +116,7 @@ def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path,
                    "metadata.nothere") == [
         "error: --drop-tool Nope: the request has no tool 'Nope' (its tools: Agent, Bash, Edit, ListAgents, Read, "
         "ReportFindings, ScheduleWakeup, Skill, ToolSearch, Workflow, DeferredToolPlaceholder, Write)",
-        "error: --drop-history 5: the request's history has 4 items (numbered from 1)",
+        "error: --drop-history 5: the request's history has 3 items (numbered from 1)",
         "error: --set a: 'notjson' is not JSON (a string goes in double quotes)",
         "error: --unset metadata.nothere: the request has no field 'nothere' there",
     ]  # fmt: skip
@@ -133,7 +133,7 @@ def test_each_edit_that_does_not_apply_is_one_line_and_nothing_is_sent(tmp_path,
         assert line.startswith("error: ") and said in line, (options, line)
     # Dropping the call a tool result answers is allowed, and warned about: the API may refuse it.
     monkeypatch.setenv("PROBE_DATA_DIR", str(data))
-    assert run_main(main, ["--run", origin, "--turn", "2", "--upstream", "mock", "--drop-history", "3"]) == 2
+    assert run_main(main, ["--run", origin, "--turn", "2", "--upstream", "mock", "--drop-history", "2"]) == 2
     said = capsys.readouterr()
     assert "  warning: 1 tool result answers a call no longer in the history: the API may refuse the request\n" in (
         said.out
