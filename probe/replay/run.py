@@ -23,10 +23,11 @@ from probe.common import cli
 from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import display
+from probe.replay.recorded_target import recorded_login, recorded_target
 from probe.replay.trust import permit
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
 from probe.runs.recorded_account import carry
-from probe.runs.targets import Target, known_targets, load_target, named_by_data
+from probe.runs.targets import load_target
 from probe.write import live_feed
 from probe.write.report_paths import viewer_path
 
@@ -88,12 +89,6 @@ def recorded_telemetry(manifest: dict) -> bool:
     account = manifest.get("account") if isinstance(manifest.get("account"), dict) else {}
     telemetry = account.get("telemetry") if isinstance(account.get("telemetry"), dict) else {}
     return telemetry.get("state") == "on"
-
-
-def recorded_login(manifest: dict, target) -> str | None:
-    """The login the run was recorded with, if it is one the target lists (a manifest may say anything)."""
-    login = manifest.get("login")
-    return login if isinstance(login, str) and login in [known.name for known in target.logins] else None
 
 
 class StandIn:
@@ -249,21 +244,6 @@ def note_recorded_folder(manifest: dict) -> None:
     print(f"replay: the run's agent worked in {one_line(recorded)[:200]}, not in a fresh folder, and the replay's "
           "works in a new empty one: what it reads of its folder (files, git status) may differ, and its requests "
           "with it (--workdir FOLDER runs it in a folder like the recorded one)", file=sys.stderr)  # fmt: skip
-
-
-def recorded_target(run: Path, manifest: dict) -> Target:
-    """The target the run's manifest names, found by its name among targets/ only, as analysis finds it (a run
-    folder comes from anyone: what it says is never a file to read, nor a name outside targets/)."""
-    named = manifest.get("target")
-    if named is None:
-        raise UsageError(f"{display(run)}: its manifest names no target: give --target NAME or FILE")
-    name = named_by_data(named)
-    if name is None:
-        raise UsageError(
-            f"{display(run)}: its manifest names target {repr(named)[:80]}, which is not a target in targets/ (a run "
-            f"names its target only by name; known: {', '.join(known_targets()) or 'none'}): give --target NAME or FILE"
-        )
-    return load_target(name)
 
 
 def capture_arguments(argv: list[str]):
