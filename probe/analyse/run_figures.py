@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
+from probe.common import fastjson
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 # What a request sends the model, as turns.jsonl holds it: the listed fields name values of the file's table.
@@ -121,9 +121,17 @@ def record_parts(record: dict) -> tuple[dict, tuple[int, list] | None, dict[str,
     `numbers`, the values it adds as `NewValues`, `first` and encoded `texts`) as FiguresReader.turn takes it."""
     new = record.get("new")
     texts = getattr(new, "texts", None)
-    defined = (new.first, [orjson.loads(text) for text in texts]) if isinstance(texts, list) else None
+    defined = (new.first, [parsed(text) for text in texts]) if isinstance(texts, list) else None
     listed = {name: list(getattr(record.get(name), "numbers", None) or []) for name in SENT_LISTS}
     return record, defined, listed
+
+
+def parsed(text: bytes) -> Any:
+    """A value as the writer encoded it; one nested deeper than any parser goes stands for nothing but itself."""
+    try:
+        return fastjson.loads(text)
+    except ValueError:
+        return {"nested too deeply": text[:64].decode("utf-8", "replace")}
 
 
 def run_label(run: Path, manifest: Any) -> str:

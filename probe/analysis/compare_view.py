@@ -5,11 +5,10 @@ and insight.jsonl as last analysed (`invoke compare` brings them up to date firs
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from probe.analyse.request_prints import RequestPrints, first_difference
 from probe.analyse.run_figures import Difference, FiguresReader, RunFigures, run_label
 from probe.analyse.volatile import run_places
+from probe.common import fastjson
 from probe.common.errors import RunError
 from probe.common.paths import display
 from probe.runs.folders import load_manifest
@@ -69,9 +68,9 @@ def figures_of(run: Path, turns: Path, insight: Path) -> RunFigures:
         with path.open("rb") as file:
             for number, text in enumerate(file, start=1):
                 try:
-                    parsed = orjson.loads(text) if text.strip() else None
-                except orjson.JSONDecodeError:
-                    raise RunError(f"{display(path)} line {number}: not JSON (cut off?)") from None
+                    parsed = fastjson.loads(text) if text.strip() else None
+                except ValueError as error:
+                    raise RunError(f"{display(path)} line {number}: not JSON ({error})") from None
                 if isinstance(parsed, dict):
                     feed(parsed)
     return reader.finish()

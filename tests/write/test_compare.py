@@ -181,3 +181,23 @@ def test_a_resend_names_the_request_it_sent_again(private_data_dir, capsys):
     assert rows["role"] == ["origin", "resend of claude-code/20261127-100000-mock"]
     assert rows["fork point"] == ["—", "request 2, re-sent"]
     assert rows["first difference"] == ["—", "request 2"]  # a resend's request is measured, never "before" anything
+
+
+def test_values_no_json_library_takes_whole_are_compared_without_a_traceback(private_data_dir, capsys):
+    """A request with a number past 64 bits, a lone surrogate and a value nested 300 deep (past what orjson writes),
+    in the fork's second request: the analysis writes them, compare reads them back without a traceback, and the
+    second request is the first difference."""
+    copied(CLAUDE, private_data_dir, "claude-code", "20261127-100000-mock")
+    fork = copied(CLAUDE, private_data_dir, "claude-code", "20261127-100100-fork")
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    lines = (fork / "traffic.jsonl").read_text().splitlines()
+    second = json.loads(lines[1])
+    second["request"]["body"]["metadata"] = {"big": 2**70, "odd": "\ud800", "deep": deep}
+    lines[1] = json.dumps(second)
+    (fork / "traffic.jsonl").write_text("\n".join(lines) + "\n")
+    with_manifest(fork, origin={"run": "claude-code/20261127-100000-mock", "kind": "fork", "at": 1})
+    shown = json.loads(compared(capsys, "--run", str(fork), "--format", "json"))["runs"]
+    assert shown[1]["first_difference"] == {"number": 2, "note": ""}
+    assert shown[1]["tokens"] == shown[0]["tokens"]
