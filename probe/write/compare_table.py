@@ -31,6 +31,15 @@ def cost_text(cost: dict | None) -> str:
     return f"${usd:,.4f}" + (f" (+{unknown} unknown)" if unknown else "")
 
 
+def price_sources(cost: dict | None) -> str:
+    """The price files and databases that priced the run's turns, with how many each: two runs priced from
+    different sources compare their costs with care."""
+    sources = (cost or {}).get("sources")
+    if not isinstance(sources, dict) or not sources:
+        return NONE
+    return tally({str(name): count for name, count in sources.items() if isinstance(count, int)}) or NONE
+
+
 def tally(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} ×{count}" for name, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
 
@@ -98,6 +107,7 @@ ROWS: list[tuple[str, Callable[[RunFigures, bool, Difference | None], str]]] = [
         for kind in TOKEN_KINDS
     ],
     ("cost", lambda run, first, _: cost_text(run.cost) if run.analysed else "not analysed"),
+    ("priced with", lambda run, first, _: price_sources(run.cost)),
     ("wall time", lambda run, first, _: f"{run.wall_s:.2f} s" if run.wall_s is not None else NONE),
     ("tools called", lambda run, first, _: tally(run.tools) or ("none" if run.analysed else NONE)),
     ("verify", lambda run, first, _: verify_text(run.verify)),

@@ -79,6 +79,7 @@ def test_a_fork_is_compared_with_its_origin_figure_by_figure(private_data_dir, c
     assert rows["fork point"] == ["—", f"request 1, then model {CHEAPER}"]
     assert rows["first difference"] == ["—", "request 2"]
     assert rows["run"] == ["claude-code/20261127-100000-mock", "claude-code/20261127-100100-fork"]
+    assert rows["priced with"] == ["mock_prices.yaml ×2", "mock_prices.yaml ×2"]
     assert f"${shown[0]['cost_usd']:,.4f}" in text and f"${shown[1]['cost_usd']:,.4f}" in text
     assert "25,014" in text and "Bash ×1" in text
 
