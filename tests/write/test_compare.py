@@ -12,6 +12,7 @@ import pytest
 from fork_runs import CHEAPER, CLAUDE, CODEX_166, CODEX_169, CODEX_WEBSOCKET, copied, fork_with_model, with_manifest
 
 from probe.analysis import compare
+from probe.analysis.report import refresh
 from probe.common.errors import run_main
 from probe.write import diff as diff_script
 
@@ -202,3 +203,31 @@ def test_values_no_json_library_takes_whole_are_compared_without_a_traceback(pri
     shown = json.loads(compared(capsys, "--run", str(fork), "--format", "json"))["runs"]
     assert shown[1]["first_difference"] == {"number": 2, "note": ""}
     assert shown[1]["tokens"] == shown[0]["tokens"]
+
+
+def page_rows(run: Path) -> dict:
+    """The Compare view's rows as the fork's report.html holds them, by figure."""
+    page = (run / "report.html").read_text()
+    start = page.index('id="probe-data">') + len('id="probe-data">')
+    header = json.loads(page[start : page.index("</script>", start)])["header"]
+    return {row[0]: row[1:] for row in header["compare"]["rows"]}
+
+
+def test_a_forks_page_analysed_in_two_goes_compares_every_turn(private_data_dir, capsys):
+    """The analysis of a run that grew goes on from the reading it saved (probe.analysis.resume): the figures the
+    page gathers are saved with it, and its second go adds the turns that came since."""
+    origin = copied(CLAUDE, private_data_dir, "claude-code", "20261127-100000-mock")
+    refresh(origin)  # priced as compare prices it: with the mock's prices, as a run against the mock
+    fork = fork_with_model(origin, private_data_dir, "20261127-100100-fork", 1, CHEAPER)
+    whole = (fork / "traffic.jsonl").read_text()
+    (fork / "traffic.jsonl").write_text(whole.splitlines()[0] + "\n")
+    refresh(fork)
+    assert page_rows(fork)["turns"] == ["2 (2 with usage)", "1 (1 with usage)"]
+    (fork / "traffic.jsonl").write_text(whole)
+    assert refresh(fork).why == "traffic.jsonl is newer than turns.jsonl"
+    assert (fork / ".analysis").is_dir()  # (the reading it went on from)
+    rows = page_rows(fork)
+    assert rows["turns"] == ["2 (2 with usage)", "2 (2 with usage)"]
+    assert rows["first difference"] == ["—", "request 2"] and rows["models"][1] == f"{CHEAPER} ×1, claude-opus-5-5 ×1"
+    printed = compared(capsys, "--run", str(fork)).splitlines()
+    assert rows == {cells[0]: cells[1:] for cells in (re.split(r" {2,}", line) for line in printed)}
