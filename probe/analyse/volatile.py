@@ -53,6 +53,10 @@ MONTH = (
 WEEKDAY = r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b\.?,?\s+)?"
 DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 PROSE_DATE = rf"\b{WEEKDAY}(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+{MONTH},?\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{4}})\b"
+# How long something took, as tools report it ("Wall time: 0.0113 seconds", "took 12ms"): measured anew each run.
+DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:seconds?|secs?|s|milliseconds?|ms)\b")
+# The same as a field whose name says its unit: a sub-agent's report ends `duration_ms: 1977` in Claude Code.
+DURATION_FIELD = re.compile(r"\b(\w+_(?:seconds|secs|ms|s)[\"']?\s?[:=]\s?)\d+(?:\.\d+)?\b")
 PLAIN_KEY = re.compile(r"[A-Za-z_.-]{1,40}")  # a field name (no digit, no slash) that no pattern can match
 PATTERNS = [
     ("loopback", re.compile(r"\b(?:127\.0\.0\.1|localhost|\[::1\]):\d+")),  # the proxies' ports differ each run
@@ -69,6 +73,11 @@ PATTERNS = [
     # machine's, and one machine's differs from another's build by build.
     ("kernel", re.compile(r"(?:(?<=\bLinux )|(?<=\bDarwin ))\d+\.\d+(?:\.\d+)?(?:[-+~][\w.+~-]*)?")),
 ]
+
+
+def durations_out(text: str) -> str:
+    """The text with the durations it reports, measured anew each run, as `<duration>`."""
+    return DURATION_FIELD.sub(r"\1<duration>", DURATION.sub("<duration>", text))
 
 
 class Place:

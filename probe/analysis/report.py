@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, TextIO
 from probe.analyse.account.join import join_account
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
+from probe.analysis.compare_view import compare_header, watch
 from probe.analysis.other_hosts import took_other_host
 from probe.analysis.report_job import Job, Refreshed, plan, run_job
 from probe.analysis.resume import Resume, lines_out
@@ -114,6 +115,7 @@ def stream_report(
     # The log is kept as bytes, so it can be copied after the header without decoding it again, and in
     # memory up to a bound (a 1 GB capture makes about 45 MB of report), then on disk: memory stays flat.
     run = RunReading(renderer, renderer_name, redact, extra_secrets, totals, turns, insight_out, viewer is not None)
+    watch(run.page, traffic.parent, manifest)  # a fork's page compares it with its origin (probe.analysis.compare_view)
     states: dict[int, tuple[Any, dict]] = {}  # by renderer: the renderer, and what its sections remember
     with tempfile.SpooledTemporaryFile(LOG_IN_MEMORY, "w+b") as log:
         exchanges = iter_exchanges(traffic, warnings, progress)
@@ -256,18 +258,11 @@ class RunReading:
         return page_header(
             traffic.parent.name, source_name(traffic), stamp, manifest, self.totals, warnings, page.unrecognised,
             page.masked, self.insight.kept,
-        )  # fmt: skip
+        ) | compare_header(page, traffic.parent, manifest, self.insight.kept)  # fmt: skip
 
 
-def build_report(
-    traffic: Path,
-    renderer,
-    manifest: dict | None,
-    extra_secrets=frozenset(),
-    redact: bool = True,
-    turns: BinaryIO | None = None,
-    insight: BinaryIO | None = None,
-) -> tuple[str, list[str]]:
+def build_report(traffic: Path, renderer, manifest: dict | None, extra_secrets=frozenset(), redact: bool = True,
+                 turns: BinaryIO | None = None, insight: BinaryIO | None = None) -> tuple[str, list[str]]:  # fmt: skip
     """The whole report as one string (for tests and small captures), and the warnings; the turns go to
     `turns`, and the insight records to `insight`, if given."""
     out = io.StringIO()

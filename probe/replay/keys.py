@@ -2,12 +2,11 @@
 texts, tool calls and their results), with volatile values normalised as `invoke diff` normalises them; never its
 bytes, nor the instructions and tools an agent version may word differently."""
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from probe.analyse.volatile import Place, Volatile
+from probe.analyse.volatile import Place, Volatile, durations_out
 from probe.apis.recognise import reader_for
 from probe.read.conversation import Item, Turn
 from probe.read.traffic import Body, Exchange, Frame
@@ -15,12 +14,6 @@ from probe.read.traffic import Body, Exchange, Frame
 # Input items that instruct rather than converse (codex's permissions and environment text, a system message):
 # an agent version words them its own way, and a replay across versions compares what was said and done.
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
-
-
-# How long something took, as tools report it ("Wall time: 0.0113 seconds", "took 12ms"): measured anew each run.
-DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:seconds?|secs?|s|milliseconds?|ms)\b")
-# The same as a field whose name says its unit: a sub-agent's report ends `duration_ms: 1977` in Claude Code.
-DURATION_FIELD = re.compile(r"\b(\w+_(?:seconds|secs|ms|s)[\"']?\s?[:=]\s?)\d+(?:\.\d+)?\b")
 
 
 @dataclass(frozen=True)
@@ -93,8 +86,3 @@ def item_key(item: Item, volatile: Volatile) -> tuple:
         for part in item.parts
     )
     return (item.role, parts)
-
-
-def durations_out(text: str) -> str:
-    """The text with the durations it reports, measured anew each run, as `<duration>`."""
-    return DURATION_FIELD.sub(r"\1<duration>", DURATION.sub("<duration>", text))

@@ -36,8 +36,8 @@ VIEWER_SCRIPTS = tuple(
         "js/overview_data.js", "js/overview_window.js", "js/overview_charts.js", "js/overview_cost.js",
         "js/overview_cache.js", "js/overview_tools.js", "js/overview_agents.js", "js/overview.js",
         "js/timeline_data.js", "js/timeline.js", "js/timeline_keys.js", "js/turn_view.js", "js/turn_context.js",
-        "js/turn_items.js", "js/turn_details.js", "js/copy.js", "js/navigation.js", "js/search.js", "js/start.js",
-        "js/live.js", "js/live_cache.js",
+        "js/turn_items.js", "js/turn_details.js", "js/copy.js", "js/navigation.js", "js/search.js", "js/compare.js",
+        "js/start.js", "js/live.js", "js/live_cache.js",
     )
 )  # fmt: skip
 VIEWER_STYLES = tuple(

@@ -23,6 +23,7 @@ from probe.analysis import view as view_script
 from probe.replay import run as replay_main
 from probe.runs import targets as targets_script
 from probe.tasks.calls import ProbeTask, agent_arguments, call, script_argv, target_or_default
+from probe.tasks.compare import compare
 from probe.tasks.resend import resend
 from probe.tasks.team import publish, sql
 from probe.write import diff as diff_script
@@ -322,21 +323,8 @@ def bench(c, runs=None, sizes=None, quick=False, only=None):
 
 
 ns = Collection(
-    proxies,
-    capture,
-    analyze,
-    view,
-    export,
-    sql,
-    publish,
-    diff,
-    pipeline,
-    replay,
-    resend,
-    import_,
-    targets,
-    samples,
-    bench,
-)
+    proxies, capture, analyze, view, export, sql, publish, diff, compare, pipeline, replay, resend, import_, targets,
+    samples, bench,
+)  # fmt: skip
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})

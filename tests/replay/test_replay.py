@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import FRESH_RUNS, PROJECT_ROOT, pipeline_against_mock
 
-from probe.analysis.report import analyze_run
+from probe.analyse.run_figures import Difference
+from probe.analysis.compare_view import differences, figures_of
+from probe.analysis.report import analyze_run, refresh
 from probe.common.counting import counted
 from probe.replay.keys import durations_out
 from probe.write.diff import diff_runs
@@ -178,6 +180,10 @@ def test_a_replay_serves_each_sub_agent_the_answers_recorded_for_it(target, orde
     ids = re.compile(r"\b(?:resp|msg)_[A-Za-z0-9]+")
     for agent, answers_got in got.items():  # each answer names its response: the ids are the recorded agent's
         assert ids.findall("".join(answers_got)) == ids.findall("".join(expected[agent])) != [], agent
+    # invoke compare measures it too: each request of the replay is one of the recording's, whatever their order.
+    refresh(recorded)  # (regrouped: its capture changed after its analysis)
+    figures = [figures_of(folder, folder / "turns.jsonl", folder / "insight.jsonl") for folder in (recorded, run)]
+    assert differences(figures)[1] == Difference(None, f"none: the same {exchanges} requests")
 
 
 def edited(recorded: Path, folder: Path) -> Path:

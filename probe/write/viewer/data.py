@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from probe.analyse.cache_lifetime import lifetime
+from probe.analyse.run_figures import record_parts
 from probe.apis.turn_markdown import ITEMS_SHOWN, history_gap
 from probe.common import fastjson
 from probe.common.fastjson import encoded
@@ -117,6 +118,7 @@ class ViewerData:
         self.numbered: dict[int, int] = {}
         self.lists: dict[tuple[int, ...], int] = {}  # a list of such values (the system blocks), by their numbers
         self.generation = 0
+        self.compare = None  # a fork's page gathers its figures here (probe.analysis.compare_view)
 
     def add(
         self,
@@ -136,6 +138,9 @@ class ViewerData:
         except RecursionError:  # nested deeper than a walk can go: where and what it was, as turns.jsonl keeps it
             entry = self.entry(exchange, turn, shallow_record(turn), history_field, with_bodies=False)
         entry["insight"] = {key: value for key, value in (facts or {}).items() if key not in ("record", "schema")}
+        compare = getattr(self, "compare", None)  # (a reading saved by an older analysis has none)
+        if compare is not None:
+            compare.turn(*record_parts(record))
         self.turns.append(encoded(entry))
         self.unrecognised.add(entry["n"], entry["unrecognised"])
 

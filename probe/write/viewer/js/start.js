@@ -5,6 +5,7 @@ buildSidebar();
 buildOverview();
 buildTimeline();
 timelineButton();
+buildCompare();
 // The page opens on the overview: the first turn is shown below it, but the address names a turn only when it was
 // opened with one (a #turn-N set now would make the browser scroll there once the page has loaded).
 const addressed = /^#turn-\d+$/.test(location.hash);
