@@ -46,6 +46,7 @@ class RequestPrints:
         self.volatile = SentVolatile(places)
         self.digests: dict[int, bytes] = {}  # the table's value number -> its digest
         self.prints: list[tuple[int, bytes]] = []  # (the request's number, its digest), in order
+        self.stop = 0  # past the highest number the table defines: what a run of numbers can name
 
     def digest(self, value: Any) -> bytes:
         try:
@@ -58,6 +59,7 @@ class RequestPrints:
         """The values a line adds to the table, numbered from `first`."""
         for offset, value in enumerate(values):
             self.digests[first + offset] = self.digest(value)
+            self.stop = max(self.stop, first + offset + 1)
 
     def add(self, turn: dict, listed: dict[str, list[int] | list[Any]], numbered: bool = True) -> None:
         """One request: `turn` its scalar fields, `listed` its sent lists as the table's numbers (`numbered`) or

@@ -12,6 +12,9 @@ from probe.common import fastjson
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 # What a request sends the model, as turns.jsonl holds it: the listed fields name values of the file's table.
 SENT_LISTS = ("system", "tools", "input")
+# Numbers a run's lines may name in all, read one by one to fingerprint its requests: a session of 1,000 turns
+# re-sending 1,000 items names a million. Past this, later requests are fingerprinted by their scalar fields alone.
+NAMED_LIMIT = 50_000_000
 
 
 @dataclass
@@ -30,6 +33,7 @@ class RunFigures:
     tools: dict[str, int] = field(default_factory=dict)  # tool -> calls
     analysed: bool = True  # whether its insight.jsonl was there to read
     prints: list[tuple[int, bytes]] = field(default_factory=list)
+    prints_cut: bool = False  # whether its lines named more than NAMED_LIMIT numbers, the rest left out
 
     @property
     def origin(self) -> dict | None:
@@ -57,6 +61,7 @@ class FiguresReader:
     def __init__(self, run: str, manifest: dict | None, requests: Any) -> None:
         self.figures = RunFigures(run, manifest if isinstance(manifest, dict) else {})
         self.requests = requests
+        self.named = 0  # numbers its lines have named so far
 
     def turn(self, line: dict, new: tuple[int, list] | None, listed: dict[str, list], numbered: bool = True) -> None:
         """One turn: `line` its fields, `new` the values it adds to turns.jsonl's table (first number, values),
@@ -84,7 +89,14 @@ class FiguresReader:
             return
         new = record.get("new")
         defined = (new["from"], new["values"]) if isinstance(new, dict) and isinstance(new.get("from"), int) else None
-        self.turn(record, defined, {name: expanded(record.get(name)) for name in SENT_LISTS})
+        if defined is not None:  # (defined first: a line's lists may name the values it adds)
+            self.requests.define(*defined)
+        listed = {name: expanded(record.get(name), self.requests.stop) for name in SENT_LISTS}
+        self.named += sum(map(len, listed.values()))
+        if self.named > NAMED_LIMIT:  # (a hand-made file naming its whole table on each of many lines)
+            listed = {name: [] for name in SENT_LISTS}
+            self.figures.prints_cut = True
+        self.turn(record, None, listed)
 
     def record(self, record: dict) -> None:
         """One record of insight.jsonl: the run's (cost, tools) and its time (wall time)."""
@@ -105,14 +117,15 @@ class FiguresReader:
         return self.figures
 
 
-def expanded(runs: Any) -> list[int]:
-    """A listed field's runs [first, count] as the numbers they name."""
+def expanded(runs: Any, stop: int) -> list[int]:
+    """A listed field's runs [first, count] as the numbers they name, within those the table defines (below `stop`):
+    a hand-made line's run of 3,000,000,000 names no more than the table holds."""
     if not isinstance(runs, list):
         return []
     numbers: list[int] = []
     for run in runs:
-        if isinstance(run, list) and len(run) == 2 and all(isinstance(part, int) for part in run):
-            numbers.extend(range(run[0], run[0] + run[1]))
+        if isinstance(run, list) and len(run) == 2 and all(type(part) is int for part in run):
+            numbers.extend(range(max(run[0], 0), min(run[0] + max(run[1], 0), stop)))
     return numbers
 
 

@@ -53,7 +53,15 @@ def reader_of(run: Path, manifest: Any) -> FiguresReader:
 
 def differences(runs: list[RunFigures]) -> list[Difference | None]:
     """Each run's first request that the first run (the origin) never sent; None for the origin itself."""
-    return [None] + [first_difference(runs[0].prints, run.prints) for run in runs[1:]]
+    found: list[Difference | None] = [None]
+    for run in runs[1:]:
+        difference = first_difference(runs[0].prints, run.prints)
+        if runs[0].prints_cut or run.prints_cut:  # (its requests were told apart by their scalar fields alone)
+            difference.note = (difference.note + "; " if difference.note else "") + (
+                "requests past the first 50,000,000 values their runs name are compared without their contents"
+            )
+        found.append(difference)
+    return found
 
 
 def figures_of(run: Path, turns: Path, insight: Path) -> RunFigures:

@@ -46,16 +46,22 @@ class Family:
         body["model"] = model
         return path
 
-    def items(self, body: dict) -> list:
-        """The history list, as sent: an API that takes one string takes no item edits."""
+    def items(self, body: dict, editing: bool = False) -> list:
+        """The history list, as sent (none where the API was sent one string, which takes no item edits: `editing`
+        says so in one line)."""
         value = self.request(body).get(self.history)
-        if isinstance(value, str):
+        if isinstance(value, str) and editing:
             raise UsageError(f"the request's {self.history} is one string, not a list of items")
         return value if isinstance(value, list) else []
 
     def is_instruction(self, item: Any) -> bool:
-        """A system or developer message amid the history (Claude Code 2.1.330 sends one among its messages)."""
-        return isinstance(item, dict) and item.get("role") in INSTRUCTION_ROLES
+        """A system or developer message amid the history (Claude Code 2.1.330 sends one among its messages); an item
+        of another type that carries a role (codex's `additional_tools`, role developer) is none."""
+        return (
+            isinstance(item, dict)
+            and item.get("type", "message") == "message"
+            and item.get("role") in INSTRUCTION_ROLES
+        )
 
     def history_indexes(self, body: dict) -> list[int]:
         """Positions in the history list of the items that converse (not those that instruct)."""
@@ -75,7 +81,7 @@ class Family:
 
     def remove_instructions(self, body: dict) -> None:
         self.request(body).pop(self.instruction_key, None)
-        items = self.items(body)
+        items = self.items(body, editing=isinstance(self.request(body).get(self.history), list))
         items[:] = [item for item in items if not self.is_instruction(item)]
 
     def replace_instructions(self, body: dict, text: str) -> None:
@@ -221,12 +227,47 @@ class Gemini(Family):
         tools.append(tool)
 
 
+def declares_tools(item: Any) -> bool:
+    """An input item of type `additional_tools`, which declares tools rather than conversing."""
+    return isinstance(item, dict) and item.get("type") == "additional_tools" and isinstance(item.get("tools"), list)
+
+
+class OpenAIResponses(Family):
+    """Its tools: the `tools` field, and those an input item of type `additional_tools` declares (codex sends all of
+    its own there), each a function or a namespace of tools."""
+
+    def tool_lists(self, body: dict) -> list[list]:
+        """Every list that holds tools: the field's, each `additional_tools` item's, and each namespace's within."""
+        found = [self.tool_list(body)]
+        found += [item["tools"] for item in self.items(body) if declares_tools(item)]
+        for tools in found:  # (grows as namespaces are found: each is walked once)
+            found += [
+                tool["tools"] for tool in tools
+                if isinstance(tool, dict) and tool.get("type") == "namespace" and isinstance(tool.get("tools"), list)
+            ]  # fmt: skip
+        return found
+
+    def history_indexes(self, body: dict) -> list[int]:
+        """The items that converse: not the instructions, nor an item that declares tools."""
+        items = self.items(body)
+        return [index for index in super().history_indexes(body) if not declares_tools(items[index])]
+
+    def tool_names(self, body: dict) -> list[str]:
+        return [name for tools in self.tool_lists(body) for tool in tools if (name := self.tool_name(tool))]
+
+    def drop_tool(self, body: dict, name: str) -> bool:
+        dropped = False
+        for tools in self.tool_lists(body):
+            kept = [tool for tool in tools if self.tool_name(tool) != name]
+            dropped |= len(kept) < len(tools)
+            tools[:] = kept
+        return dropped
+
+
 FAMILIES = {
     "anthropic.messages": Family("Anthropic Messages", "messages", "system", SAMPLING_FIELDS["anthropic"]),
-    "openai.responses": Family("OpenAI Responses", "input", "instructions", SAMPLING_FIELDS["responses"]),
-    "openai.chat_completions": OpenAIChat(
-        "OpenAI Chat Completions", "messages", "instructions", SAMPLING_FIELDS["chat"]
-    ),
+    "openai.responses": OpenAIResponses("OpenAI Responses", "input", "instructions", SAMPLING_FIELDS["responses"]),
+    "openai.chat_completions": OpenAIChat("OpenAI Chat Completions", "messages", "", SAMPLING_FIELDS["chat"]),
     "gemini.generate_content": Gemini("Gemini", "contents", "systemInstruction", SAMPLING_FIELDS["gemini"]),
 }
 
@@ -267,7 +308,7 @@ def apply_edit(family: Family, path: str, body: dict, edit: Edit, tools: dict[st
     elif kind == "add_tool":
         family.add_tool(body, tools[value])
     elif kind == "drop_history":
-        items, indexes = family.items(body), family.history_indexes(body)
+        items, indexes = family.items(body, editing=True), family.history_indexes(body)
         dropped = {indexes[position] for position in history_positions(value, len(indexes))}
         items[:] = [item for index, item in enumerate(items) if index not in dropped]
     elif kind in ("temperature", "max_tokens", "top_p", "top_k"):

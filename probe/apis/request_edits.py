@@ -41,13 +41,18 @@ def parse_path(path: str) -> list[str | int]:
     return steps
 
 
+def refuse_constant(name: str):
+    """NaN and Infinity, which Python's reader takes and JSON has not."""
+    raise ValueError(name)
+
+
 def parse_assignment(given: str) -> tuple[list[str | int], Any]:
     """`PATH=JSON` as its steps and value."""
     path, equals, text = given.partition("=")
     if not equals:
         raise UsageError(f'--set {given[:80]!r}: give PATH=JSON (e.g. temperature=0.2, or system="text")')
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=refuse_constant)
     except ValueError:
         raise UsageError(f"--set {path[:80]}: {text[:80]!r} is not JSON (a string goes in double quotes)") from None
     return parse_path(path), value
@@ -117,7 +122,7 @@ def read_tool(given: str, opened: str | None) -> Any:
     """An --add-tool's definition: inline JSON, or (`@FILE`) the text of the file the caller opened."""
     text = opened if opened is not None else given
     try:
-        tool = json.loads(text)
+        tool = json.loads(text, parse_constant=refuse_constant)
     except ValueError:
         raise UsageError(f"--add-tool {given[:80]}: not a JSON object (inline JSON, or @FILE)") from None
     if not isinstance(tool, dict):

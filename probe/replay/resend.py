@@ -126,12 +126,31 @@ def edited_request(family: Family | None, exchange: Exchange, edits: list[Edit],
     """The request's path and body with the edits made; each edit that does not apply is one line, the last of them
     the error that ends the run."""
     try:
-        return apply_edits(family or Family(), exchange.path, exchange.request_body.value, edits, tools)
+        path, body = apply_edits(family or Family(), exchange.path, exchange.request_body.value, edits, tools)
+        if isinstance(body, dict) and body.get("previous_response_id") is not None:
+            continued(body)
+        return path, body
     except UsageError as error:
         *earlier, last = str(error).split("\n")
         for line in earlier:
             print(f"error: {one_line(line)}", file=sys.stderr)
         raise UsageError(last) from None
+
+
+def continued(body: dict) -> None:
+    """A request that names an earlier answer of its connection (`previous_response_id`, codex over a WebSocket):
+    that answer is the recorded upstream's, which no other holds, so the name is left out and said so; a request
+    that carries only its new input (a tool's output) would then ask without its conversation, and is refused."""
+    items = body.get("input") if isinstance(body.get("input"), list) else []
+    if not any(isinstance(item, dict) and item.get("type", "message") == "message" for item in items):
+        raise UsageError(
+            "the request continues an earlier answer of its connection (previous_response_id) and carries only its "
+            "new input: sent alone it would ask without its conversation; resend a request of that connection that "
+            "carries its messages"
+        )
+    del body["previous_response_id"]
+    print("  note: previous_response_id left out: it names an answer of the recorded connection, which no other "
+          "upstream holds")  # fmt: skip
 
 
 def resolved(edits: list[Edit]) -> tuple[list[Edit], dict[str, dict]]:

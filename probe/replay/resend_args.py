@@ -2,6 +2,7 @@
 may build on the one before: a tool added, then a field of it set)."""
 
 import argparse
+import math
 
 from probe.apis.request_edits import Edit
 from probe.common import cli
@@ -30,9 +31,12 @@ def count(text: str) -> int:
 
 def number(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+    if not math.isfinite(value):  # (JSON has no NaN or infinity: the request would not be JSON)
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a finite number")
+    return value
 
 
 def whole(text: str) -> int:

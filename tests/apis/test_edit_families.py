@@ -4,8 +4,10 @@ any field set or removed by a JSON path; an edit that does not apply is one line
 is never changed."""
 
 import copy
+import json
 
 import pytest
+from conftest import PROJECT_ROOT
 
 from probe.apis.edit_families import apply_edits, family_of
 from probe.apis.request_edits import Edit
@@ -124,3 +126,44 @@ def test_an_edit_that_does_not_apply_is_one_line_naming_it(api, body, edit, said
     with pytest.raises(UsageError) as raised:
         edited(api, body, edit)
     assert str(raised.value).startswith(said) and "\n" not in str(raised.value)
+
+
+def codex_request() -> dict:
+    """The first Responses request of the bundled codex sample over HTTP, as recorded: its tools declared in an
+    `additional_tools` input item, in namespaces."""
+    for line in (PROJECT_ROOT / "data/codex/20261125-123532-sample-http/traffic.jsonl").read_text().splitlines():
+        body = json.loads(line)["request"].get("body")
+        if isinstance(body, dict) and isinstance(body.get("input"), list):
+            return body
+    raise AssertionError("no Responses request in the sample")
+
+
+def test_codexs_tools_in_an_additional_tools_item_are_listed_dropped_and_kept_by_instruction_edits():
+    body = codex_request()
+    declared = body["input"][0]
+    assert declared["type"] == "additional_tools" and declared["role"] == "developer"
+    family = family_of("openai.responses")
+    assert {"exec", "sleep", "functions"} <= set(family.tool_names(body))
+    _, dropped = edited("openai.responses", body, ("drop_tool", "exec"))
+    assert "exec" not in family.tool_names(dropped) and "sleep" in family.tool_names(dropped)
+    assert dropped["input"][1:] == body["input"][1:]  # (nothing but the tool)
+    # new instructions replace the developer messages, never the tools' item; history counts only what converses
+    _, renewed = edited("openai.responses", body, ("instructions", "Be terse."), ("drop_history", "1"))
+    assert renewed["input"][0] == declared and renewed["instructions"] == "Be terse."
+    conversing = [item for item in body["input"] if item.get("type") == "message" and item["role"] != "developer"]
+    assert [item for item in renewed["input"][1:]] == conversing[1:]
+
+
+def test_a_request_sent_as_one_string_is_sized_and_only_its_item_edits_are_refused():
+    family = family_of("openai.responses")
+    body = {"model": "m1", "input": "hello"}
+    assert family.instruction_size(body) == 0 and family.history_indexes(body) == []
+    assert edited("openai.responses", body, ("model", "m2"))[1] == {"model": "m2", "input": "hello"}
+    with pytest.raises(UsageError, match="one string"):
+        edited("openai.responses", body, ("drop_history", "1"))
+
+
+@pytest.mark.parametrize("given", ["temperature=NaN", "top_p=Infinity", "x=-Infinity"])
+def test_json_without_nan_or_infinity(given):
+    with pytest.raises(UsageError, match="is not JSON"):
+        edited("openai.responses", RESPONSES, ("set", given))

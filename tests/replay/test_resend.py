@@ -198,13 +198,19 @@ def test_a_websocket_turn_is_re_sent_as_its_apis_http_request(tmp_path):
                     "--set", 'instructions="Be terse."')  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "POST /v1/responses (its WebSocket turn as its API's HTTP request)" in result.stdout
+    assert "previous_response_id left out" in result.stdout
     [run] = new_runs(data, "codex")
     [line] = lines(run)
     [message] = [each["body"] for each in lines(origin)[1]["messages"] if each["from"] == "client"]
     assert line["kind"] == "http" and line["request"]["method"] == "POST" and line["request"]["path"] == "/v1/responses"
     # The client message less its event type, the first history item (the first not a developer message) dropped.
-    conversing = [index for index, item in enumerate(message["input"]) if item.get("role") != "developer"]
-    expected = {key: value for key, value in message.items() if key != "type"} | {"instructions": "Be terse."}
+    # (the tools codex declares in an `additional_tools` item neither instruct nor converse; the answer the request
+    # continued is the recorded connection's, and its name is left out)
+    conversing = [index for index, item in enumerate(message["input"])
+                  if item.get("type") == "message" and item.get("role") != "developer"]  # fmt: skip
+    assert message["input"][0]["type"] == "additional_tools" and conversing[0] > 0
+    expected = {key: value for key, value in message.items() if key not in ("type", "previous_response_id")}
+    expected |= {"instructions": "Be terse."}
     expected["input"] = [item for index, item in enumerate(message["input"]) if index != conversing[0]]
     assert line["request"]["body"] == expected
     headers = dict((name.lower(), value) for name, value in line["request"]["headers"])
