@@ -131,7 +131,7 @@ class StandIn:
         except queue.Empty:
             first = None
         if not first or not first.startswith("replay listening on "):
-            self.stop()
+            processes.stop(self.process, grace=10)  # what it said is its error: nothing more to wait for
             errors.join(timeout=10)
             raise RunError(self.last_error.removeprefix("error: ") or "the replay's upstream did not start")
         self.url = first.removeprefix("replay listening on ").strip()
@@ -223,8 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UsageError(f"{display(recorded)}: its recorded prompt starts with '-', an agent's option: give --prompt")
     # Only an agent the target installs (from npm or PyPI) can be run at a version: one on PATH runs as it is.
     version = args.agent_version or (recorded_version(manifest, allowed.vouched) if target.install else None)
-    fork = Fork(args.until, args.upstream, args.model) if args.until else None
-    label = args.label or ("fork" if fork else "replay")
+    label = args.label or ("fork" if args.until else "replay")
     capture_argv = ["--target", target.name, "--prompt", prompt, "--label", label, "--quiet"]
     capture_argv += ["--agent-version", version] if version else []
     login = args.login or recorded_login(manifest, target)
@@ -237,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     if fresh is not None:
         note_recorded_folder(manifest)
     workdir = fresh or Path(args.workdir)
+    fork = Fork(args.until, args.upstream, args.model) if args.until else None  # its flag's folder made now
     stand_in = switch = None
     try:
         stand_in = StandIn(recorded, args.fast, workdir, allowed.traffic_sha256, fork)

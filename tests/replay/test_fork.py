@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import FRESH_RUNS, PROJECT_ROOT
 
+from probe.common.errors import ProbeError
+from probe.replay.run import parse_args
 from probe.runs.provenance import FIELD
 
 NEW_MODEL = "fork-model-1"
@@ -168,25 +170,54 @@ def test_a_fork_of_a_run_from_elsewhere_is_refused_in_one_line_and_nothing_runs(
     assert made is None and not (agent / "STARTED").exists() and result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        (("--until", "0", "--upstream", "mock"), "argument --until: expected a request number, 1 or more, got '0'"),
+        (("--model", "m"), "--model goes with --until N (a fork): give --until"),
+        (("--upstream", "mock"), "--upstream goes with --until N (a fork): give --until"),
+        (("--verify", "true"), "--verify goes with --until N (a fork): give --until"),
+        (("--until", "2"), "--until N: give --upstream mock, or the URL of the model API the fork goes on with"),
+        (("--until", "2", "--upstream", "https://user:pw@api.example"), "--upstream https://[REDACTED"),
+        (("--until", "2", "--upstream", "mock", "--verify-timeout", "5"), "--verify-timeout goes with --verify CMD"),
+    ],
+)
+def test_options_that_make_no_fork_are_one_line(options, expected):
+    with pytest.raises(ProbeError) as refused:
+        parse_args(["--run", "latest", *options])
+    assert str(refused.value).startswith(expected) and "\n" not in str(refused.value)
+
+
+@FRESH_RUNS
+@pytest.mark.e2e
+def test_a_fork_point_past_the_recording_is_one_line_before_anything_starts(fresh_runs, tmp_path):
+    recorded = copied(fresh_runs[1], tmp_path)
+    result, made = fork(recorded, sys.executable, "--until", "4", "--upstream", "mock")
+    assert result.returncode == 2 and made is None, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines() == ["error: --until 4: the recording's requests end at 3"]
+
+
 @FRESH_RUNS
 @pytest.mark.slow
 @pytest.mark.e2e
-def test_options_that_make_no_fork_are_one_line_before_anything_starts(fresh_runs, tmp_path):
+def test_an_agent_that_diverges_before_the_fork_point_stops_as_a_replay_does_and_never_goes_live(
+    fresh_runs, codex_program, tmp_path
+):
+    """The recorded tool output is edited, so codex's third request (the fork point) matches nothing recorded."""
     recorded = copied(fresh_runs[1], tmp_path)
-    cases = {
-        ("--until", "0", "--upstream", "mock"): "error: argument --until: expected a request number, 1 or more, "
-        "got '0' (see python -m probe.replay.run --help)",
-        ("--until", "4", "--upstream", "mock"): "error: --until 4: the recording's requests end at 3",
-        ("--model", "m"): "error: --model goes with --until N (a fork): give --until",
-        ("--upstream", "mock"): "error: --upstream goes with --until N (a fork): give --until",
-        ("--verify", "true"): "error: --verify goes with --until N (a fork): give --until",
-        ("--until", "2"): "error: --until N: give --upstream mock, or the URL of the model API the fork goes on with",
-        ("--until", "2", "--upstream", "https://user:pw@api.example"): "error: --upstream https://[REDACTED",
-        ("--until", "2", "--upstream", "mock", "--verify-timeout", "5"): "error: --verify-timeout goes with --verify "
-        "CMD",
-    }  # fmt: skip
-    for options, expected in cases.items():
-        result, made = fork(recorded, sys.executable, *options)
-        assert result.returncode in (1, 2) and "Traceback" not in result.stderr, (options, result.stderr[-2000:])
-        [line] = result.stderr.strip().splitlines()
-        assert line.startswith(expected) and made is None, (options, line)
+    traffic = (recorded / "traffic.jsonl").read_text()
+    assert traffic.count("Sleep completed.") == 1
+    (recorded / "traffic.jsonl").write_text(traffic.replace("Sleep completed.", "Sleep was cut short."))
+    result, run = fork(recorded, codex_program, "--until", "3", "--upstream", "mock", "--model", NEW_MODEL, "--trust")
+    assert result.returncode == 1, result.stderr[-3000:]
+    said = result.stderr.splitlines()
+    diverged = "replay: diverged at request 3 (POST /v1/responses, recorded thread main): it matches no recorded "
+    assert f"{diverged}request; expected exchange #3 of the recording (the run's manifest.json holds the diff)" in said
+    assert not any("from here the fork is live" in line for line in said)
+    replayed = json.loads((run / "manifest.json").read_text())["replay"]
+    assert replayed["status"] == "diverged at request 3" and replayed["forked_at_request"] is None
+    assert "Sleep was cut short." in replayed["diff"] and "Sleep completed." in replayed["diff"]
+    # Nothing went to the mock: every request reached the stand-in, none asked for the fork's model.
+    after = exchanges(run)
+    assert len({upstream_of(line) for line in after}) == 1
+    assert NEW_MODEL not in {model for line in after for model, _ in asked(line)}
