@@ -100,19 +100,20 @@ class Fork:
             print(f"fork: the requests after {self.at} carry the recorded conversation (prompt, files, tool output) "
                   f"to {where}, with your key from the environment", file=sys.stderr, flush=True)  # fmt: skip
         if masked:
-            print(f"fork: {counted(masked, 'recorded request')} up to {self.at} hold masked secrets: they are sent as "
-                  "their masks, never unmasked, so a request that carried a key in its body will not work as it did",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(f"fork: {counted(masked, 'recorded exchange')} up to {self.at} with masked secrets: the context the "
+                  "agent goes on with carries them as their masks, never unmasked, so a request that carried a key in "
+                  "its body will not work as it did", file=sys.stderr, flush=True)  # fmt: skip
 
 
-def masked_requests(run: Path, until: int) -> int:
-    """How many of the recording's requests up to `until` hold a mask, `[REDACTED sha256:…]`."""
+def masked_exchanges(run: Path, until: int) -> int:
+    """How many of the recording's exchanges up to `until` hold a mask, `[REDACTED sha256:…]`, in what was asked or
+    answered: the context the agent carries on with after the fork point."""
     count = 0
     for exchange in iter_exchanges(run / "traffic.jsonl", []):
         if exchange.number > until:
             break
-        bodies = [body_bytes(exchange.request_body)] + [body_bytes(f.body) for f in exchange.frames if f.from_client]
-        count += any(MASK_START.encode() in body for body in bodies)
+        bodies = [exchange.request_body, exchange.response_body] + [frame.body for frame in exchange.frames]
+        count += any(MASK_START.encode() in body_bytes(body) for body in bodies)
     return count
 
 

@@ -27,7 +27,7 @@ from probe.replay.fork import (
     Fork,
     add_fork_arguments,
     check_fork_arguments,
-    masked_requests,
+    masked_exchanges,
     origin,
     recorded_websocket,
     verify,
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         allowed.say()  # once the recording is read: what the agent, started next, will do
         if fork is not None:  # its point is known to be in the recording: the stand-in checked it
             switch = fork.start(target, recorded_websocket(recorded))
-            fork.say(f"{recorded.parent.name}/{recorded.name}", masked_requests(recorded, fork.at))
+            fork.say(f"{recorded.parent.name}/{recorded.name}", masked_exchanges(recorded, fork.at))
         capture_args = capture_arguments(capture_argv + ["--upstream", stand_in.url, "--workdir", str(workdir)])
         # As in `pipeline`: once a stop signal has ended the run, its report is part of stopping.
         with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:

@@ -203,9 +203,12 @@ def test_a_fork_point_past_the_recording_is_one_line_before_anything_starts(fres
 def test_an_agent_that_diverges_before_the_fork_point_stops_as_a_replay_does_and_never_goes_live(
     fresh_runs, codex_program, tmp_path
 ):
-    """The recorded tool output is edited, so codex's third request (the fork point) matches nothing recorded."""
+    """The recorded tool output is edited, so codex's third request (the fork point) matches nothing recorded; the
+    second request holds a mask where a replay does not look (its prompt cache key), which the fork says."""
     recorded = copied(fresh_runs[1], tmp_path)
-    traffic = (recorded / "traffic.jsonl").read_text()
+    lines = exchanges(recorded)
+    lines[1]["request"]["body"]["prompt_cache_key"] = "[REDACTED sha256:0123abcd]"
+    traffic = "".join(json.dumps(line) + "\n" for line in lines)
     assert traffic.count("Sleep completed.") == 1
     (recorded / "traffic.jsonl").write_text(traffic.replace("Sleep completed.", "Sleep was cut short."))
     result, run = fork(recorded, codex_program, "--until", "3", "--upstream", "mock", "--model", NEW_MODEL, "--trust")
@@ -213,6 +216,11 @@ def test_an_agent_that_diverges_before_the_fork_point_stops_as_a_replay_does_and
     said = result.stderr.splitlines()
     diverged = "replay: diverged at request 3 (POST /v1/responses, recorded thread main): it matches no recorded "
     assert f"{diverged}request; expected exchange #3 of the recording (the run's manifest.json holds the diff)" in said
+    masks = "fork: 1 recorded exchange up to 3 with masked secrets: the context the agent goes on with carries them as "
+    assert (
+        f"{masks}their masks, never unmasked, so a request that carried a key in its body will not work as it did"
+        in said
+    )
     assert not any("from here the fork is live" in line for line in said)
     replayed = json.loads((run / "manifest.json").read_text())["replay"]
     assert replayed["status"] == "diverged at request 3" and replayed["forked_at_request"] is None
