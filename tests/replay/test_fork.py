@@ -83,7 +83,10 @@ def said(value):
 
 def answered_models(line: dict) -> set[str]:
     """The models the answer names (Anthropic's message_start, the Responses API's response objects)."""
-    text = json.dumps(line["response"].get("body")) if line["kind"] == "http" else json.dumps(line["messages"])
+    if line["kind"] == "http":
+        text = json.dumps(line["response"].get("body"))
+    else:
+        text = json.dumps([message["body"] for message in line["messages"] if message["from"] == "server"])
     return set(re.findall(r'\\?"model\\?": ?\\?"([^"\\]+)', text))
 
 
@@ -229,3 +232,41 @@ def test_an_agent_that_diverges_before_the_fork_point_stops_as_a_replay_does_and
     after = exchanges(run)
     assert len({upstream_of(line) for line in after}) == 1
     assert NEW_MODEL not in {model for line in after for model, _ in asked(line)}
+
+
+def thread_of(line: dict) -> str:
+    return {name.lower(): value for name, value in line["request"]["headers"]}.get("thread-id", "")
+
+
+@FRESH_RUNS  # reads the session's subagent_runs: on the worker that makes them
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_a_fork_of_codex_over_websockets_at_its_childs_first_request_carries_on_every_thread(
+    subagent_runs, codex_program, tmp_path
+):
+    """codex's main agent, child and grandchild each talk over a WebSocket of their own; forked at the child's
+    first request, a socket opened before the fork point is closed at its next message, and each agent opens a
+    new one, to the mock, asking for the new model."""
+    [recorded_run] = [run for run in subagent_runs[1] if run.parent.name == "codex"]
+    recorded = copied(recorded_run, tmp_path)
+    before = exchanges(recorded)
+    assert before[2]["request"]["headers"] and thread_of(before[2]) != thread_of(before[0])  # the child's first
+    result, run = fork(recorded, codex_program, "--until", "3", "--upstream", "mock", "--model", NEW_MODEL)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = exchanges(run)
+    stand_in = upstream_of(after[0])
+    served, live = [line for line in after if upstream_of(line) == stand_in], [
+        line for line in after if upstream_of(line) != stand_in
+    ]  # fmt: skip
+    # Up to the fork point, each recorded request was asked again (in the order the agents' requests ended, which
+    # concurrent agents may change).
+    assert all(asked(line) in [asked(each) for each in served] for line in before[:3])
+    # What reached the stand-in after the fork point found its socket closed, unanswered.
+    closed = [line for line in served if line["ended_by"] == "socket-closed"]
+    assert closed and all(line["error"].endswith("(close code 1001)") for line in closed)
+    # Every agent, main, child and grandchild, went on against the mock with the new model.
+    assert len({thread_of(line) for line in live}) == 3 == len({thread_of(line) for line in before})
+    assert all({model for model, _ in asked(line)} == {NEW_MODEL} == answered_models(line) for line in live)
+    assert all(line["ended_by"] == "terminal-event" for line in live)
+    replayed = json.loads((run / "manifest.json").read_text())["replay"]
+    assert replayed["status"] == "every request matched up to 3" and replayed["forked_at_request"] is not None
