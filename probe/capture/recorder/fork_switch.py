@@ -10,6 +10,7 @@ import re
 import urllib.parse
 
 from mitmproxy import ctx, http
+from mitmproxy.proxy.mode_specs import ReverseMode
 
 MODEL_IN_PATH = re.compile(r"(/models/)[^/:?]+(:)")  # Gemini names its model in the path: /v1beta/models/M:method
 
@@ -33,6 +34,8 @@ class ForkSwitch:
         self.upstream = urllib.parse.urlsplit(upstream) if upstream else None
 
     def request(self, flow: http.HTTPFlow) -> None:
+        if not isinstance(flow.client_conn.proxy_mode, ReverseMode):
+            return  # the forward proxy's (--all-hosts): other hosts' requests, never the model API's
         if not self.flag or self.upstream is None or not os.path.exists(self.flag):
             return
         request, upstream = flow.request, self.upstream
