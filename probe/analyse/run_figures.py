@@ -42,7 +42,8 @@ class RunFigures:
 
     @property
     def verify(self) -> dict | None:
-        verify = self.manifest.get("verify")
+        """The fork's check: in its origin (as a fork writes it), or beside it."""
+        verify = (self.origin or {}).get("verify", self.manifest.get("verify"))
         return verify if isinstance(verify, dict) else None
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture import processes
+from probe.capture.forking import ForkSwitch
 from probe.capture.forward import (
     FORWARD_AUTH_VARIABLE,
     make_ca_folder,
@@ -208,11 +209,13 @@ def start_proxies(
     listen_from_target: bool = False,
     all_hosts: bool = False,
     stand_in: bool = False,
+    fork: ForkSwitch | None = None,
 ) -> RunningProxies:
     """Start mitmdump (and the mock, for upstream "mock") and wait until it listens. Each proxy gets a free port
     of its own unless `port_overrides` (--port) or, with `listen_from_target`, the target's `listen:` fix one.
     With `all_hosts`, it also listens as a forward proxy on a free port, with a CA of the run's own; against a
-    stand-in model (the mock, or `stand_in`: a replay) that proxy records what it is sent and forwards none of it."""
+    stand-in model (the mock, or `stand_in`: a replay) that proxy records what it is sent and forwards none of it.
+    `fork`: a replay's fork, whose requests go on to its own upstream once its stand-in has served the fork point."""
     offline = stand_in or upstream == "mock"
     mitmdump = find_mitmdump()
     overrides = port_overrides or {}
@@ -227,7 +230,7 @@ def start_proxies(
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:
                 return start_mitmdump(
-                    mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock, ca_folder, offline
+                    mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock, ca_folder, offline, fork
                 )
             except PortTaken as taken:
                 name = next((name for name, port in ports.items() if port == taken.port), None)
@@ -254,12 +257,14 @@ def start_mitmdump(
     mock,
     ca_folder: Path | None = None,
     offline: bool = False,
+    fork: ForkSwitch | None = None,
 ) -> RunningProxies:
     """Start the one mitmdump serving every proxy of the target (and, given a `ca_folder`, the forward proxy, whose
     CA mitmproxy makes there), and wait until it says it listens on `ports`."""
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
     argv = [
         mitmdump,
+        *(fork.script() if fork is not None else []),
         "--listen-host",
         "127.0.0.1",
         "-s",
@@ -289,6 +294,7 @@ def start_mitmdump(
         argv += ["--set", "probe_forward_offline=true"] if offline else []
     if keep_secrets:
         argv += ["--set", "probe_keep_secrets=true"]
+    argv += fork.options() if fork is not None else []
     upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")
     env = dict(os.environ)
     env.pop(UPSTREAM_PROXY_VARIABLE, None)

@@ -13,6 +13,7 @@ from probe.capture import agent_home, agents, environment, forward, hangup, proc
 from probe.capture.account import transcript
 from probe.capture.account.telemetry import AgentTelemetry, plan_telemetry
 from probe.capture.ending import finish_manifest, proxy_outcome
+from probe.capture.forking import ForkSwitch
 from probe.capture.options import home_of, mock_transport_of, telemetry_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies
@@ -70,6 +71,7 @@ class Plan:
     all_hosts: bool = False  # a forward proxy too, which every other host the agent talks to goes through
     origin: resume.Origin | None = None  # --resume: the run whose kept session the agent goes on with
     telemetry: AgentTelemetry | None = None  # --agent-telemetry: the switch and its receiver (set by capture)
+    fork: ForkSwitch | None = None  # a replay's fork: where its requests go once the fork point is served
 
 
 def capture(
@@ -99,6 +101,7 @@ def capture(
     all_hosts: bool = False,
     resume_run: str | None = None,
     agent_telemetry: bool | None = False,
+    fork: ForkSwitch | None = None,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -113,7 +116,8 @@ def capture(
     target_environment). `agent_args` are added to the agent's command. `login` names the target's login the agent
     uses (default: the first it lists; see probe.runs.logins). An agent run given neither a prompt nor a
     command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts).
-    `resume_run` (--resume): the run whose kept session goes on. `agent_telemetry`: see probe.capture.account."""
+    `resume_run` (--resume): the run whose kept session goes on. `agent_telemetry`: see probe.capture.account.
+    `fork`: a replay's fork (probe.capture.forking)."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -141,32 +145,10 @@ def capture(
     # Last of the checks, as it may install the agent from npm.
     chosen = agents.choose(target, agent_version) if agent and command is None else None
     plan = Plan(
-        target,
-        prompt,
-        command,
-        chosen,
-        upstream,
-        label,
-        listen,
-        timeout,
-        keep_secrets,
-        mock_transport,
-        tunnel,
-        full_traffic,
-        run,
-        agent,
-        watch,
-        listen_from_target,
-        stand_in or upstream == "mock",
-        workdir,
-        is_local(upstream),
-        home,
-        tuple(agent_args),
-        interactive,
-        all_hosts,
-        origin,
-        telemetry,
-    )
+        target, prompt, command, chosen, upstream, label, listen, timeout, keep_secrets, mock_transport, tunnel,
+        full_traffic, run, agent, watch, listen_from_target, stand_in or upstream == "mock", workdir,
+        is_local(upstream), home, tuple(agent_args), interactive, all_hosts, origin, telemetry, fork,
+    )  # fmt: skip
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
     # process be killed (SIGKILL cannot be handled here).
@@ -224,6 +206,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
                 plan.listen_from_target,
                 plan.all_hosts,
                 plan.stand_in,
+                plan.fork,
             )
             if proxies.ca_folder is not None:
                 watchdog.remove(proxies.ca_folder)
@@ -357,6 +340,7 @@ def capture_from_arguments(
     watch: Watch | None,
     signals: processes.StopSignals | None = None,
     stand_in: bool = False,
+    fork: ForkSwitch | None = None,
 ) -> CaptureResult:
     """The run `capture` and `pipeline` both record, from the options they share (add_capture_arguments)."""
     result = capture(
@@ -382,6 +366,7 @@ def capture_from_arguments(
         all_hosts=args.all_hosts,
         resume_run=args.resume,
         agent_telemetry=telemetry_of(args, stand_in),
+        fork=fork,
     )
     report_outcome(result)
     return result

@@ -88,3 +88,10 @@ def memory_size(text: str) -> str:
     if float(found.group(1)) * unit < MEMORY_FLOOR:
         raise argparse.ArgumentTypeError(f"expected at least 128MB, got {text!r}")
     return found.group(1) + found.group(2)
+
+
+def request_number(text: str) -> int:
+    """A request's number in a run, counted from 1."""
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a request number, 1 or more, got {text!r}")
+    return int(text)

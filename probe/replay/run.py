@@ -23,6 +23,15 @@ from probe.common import cli
 from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import display
+from probe.replay.fork import (
+    Fork,
+    add_fork_arguments,
+    check_fork_arguments,
+    masked_exchanges,
+    origin,
+    recorded_websocket,
+    verify,
+)
 from probe.replay.recorded_target import recorded_login, recorded_target
 from probe.replay.trust import permit
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
@@ -46,7 +55,7 @@ def parse_args(argv: list[str] | None):
                         help="run this version of the agent (default: the recorded one)")  # fmt: skip
     parser.add_argument("--prompt", type=cli.not_empty, metavar="TEXT", help="default: the recorded prompt")
     parser.add_argument("--login", metavar="NAME", help="the target's login the agent uses (default: the recorded one)")
-    parser.add_argument("--label", default="replay", metavar="TEXT", help="added to the new run folder's name")
+    parser.add_argument("--label", metavar="TEXT", help="added to the new run folder's name (default: replay, or fork)")
     parser.add_argument("--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent then")
     parser.add_argument("--fast", action="store_true", help="send recorded streams at once, not at their pace")
     parser.add_argument("--workdir", type=cli.workdir, default=cli.FRESH, metavar="FOLDER|fresh",
@@ -64,7 +73,10 @@ def parse_args(argv: list[str] | None):
     consent.add_argument("--approvals", action="store_true",
                          help="run the agent with its approvals on (the target's agent.auto_approve left out): tool "
                          "calls that need approval are refused")  # fmt: skip
-    return parser.parse_args(argv)
+    add_fork_arguments(parser)
+    args = parser.parse_args(argv)
+    check_fork_arguments(args)
+    return args
 
 
 def recorded_version(manifest: dict, vouched: bool = True) -> str | None:
@@ -95,9 +107,10 @@ class StandIn:
     """The replay server in its own process: its URL, and what it says on stdout as it goes (its warnings about the
     recording go on to stderr, the first SHOWN_WARNINGS of them)."""
 
-    def __init__(self, run: Path, fast: bool, workdir: Path, traffic_sha256: str | None) -> None:
+    def __init__(self, run: Path, fast: bool, workdir: Path, traffic_sha256: str | None, fork: Fork | None) -> None:
         command = [sys.executable, "-m", "probe.replay.server", "--run", str(run), "--until-stdin-closes"]
         command += ["--workdir", str(workdir)] + (["--traffic-sha256", traffic_sha256] if traffic_sha256 else [])
+        command += ["--fork-at", str(fork.at), "--fork-flag", str(fork.flag)] if fork else []
         self.process = subprocess.Popen(
             command + (["--fast"] if fast else []), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -113,13 +126,16 @@ class StandIn:
         except queue.Empty:
             first = None
         if not first or not first.startswith("replay listening on "):
-            self.stop()
+            processes.stop(self.process, grace=10)  # what it said is its error: nothing more to wait for
             errors.join(timeout=10)
             raise RunError(self.last_error.removeprefix("error: ") or "the replay's upstream did not start")
         self.url = first.removeprefix("replay listening on ").strip()
 
     def read(self) -> None:
         for line in self.process.stdout:
+            if line.startswith('{"event": "forked"'):  # said as it happens: the live feed's lines go on live
+                print(f"replay: request {json.loads(line)['at']} served from the recording; from here the fork is "
+                      "live", file=sys.stderr, flush=True)  # fmt: skip
             self.lines.put(line)
         self.lines.put(None)
 
@@ -153,7 +169,7 @@ class StandIn:
         return said
 
 
-def outcome(recorded: Path, said: list[dict]) -> dict:
+def outcome(recorded: Path, said: list[dict], fork: Fork | None = None) -> dict:
     """The manifest's `replay` record: the recording replayed, and whether every request matched; if not, the
     earliest request that diverged, and the ones after it (what the agent asked once it had been answered with an
     error follows from that: the agent shows the error of its last request, not of the first)."""
@@ -167,6 +183,12 @@ def outcome(recorded: Path, said: list[dict]) -> dict:
         "not_asked": stopped.get("not_asked"),
         "threads": stopped.get("threads"),
     }
+    if fork is not None:  # the recording after the fork point is not the fork's to ask for
+        record["not_asked"] = [n for n in record["not_asked"] or [] if n <= fork.at]
+        record["forked_at_request"] = stopped.get("forked_at_request")
+        if not diverged:
+            reached = record["forked_at_request"] is not None
+            record["status"] = f"every request matched up to {fork.at}" + ("" if reached else ", never reached")
     if diverged:
         first, later = diverged[0], diverged[1:]
         record.update(first_divergence=first["summary"], diff=first["diff"], divergences=len(diverged))
@@ -196,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UsageError(f"{display(recorded)}: its recorded prompt starts with '-', an agent's option: give --prompt")
     # Only an agent the target installs (from npm or PyPI) can be run at a version: one on PATH runs as it is.
     version = args.agent_version or (recorded_version(manifest, allowed.vouched) if target.install else None)
-    capture_argv = ["--target", target.name, "--prompt", prompt, "--label", args.label, "--quiet"]
+    label = args.label or ("fork" if args.until else "replay")
+    capture_argv = ["--target", target.name, "--prompt", prompt, "--label", label, "--quiet"]
     capture_argv += ["--agent-version", version] if version else []
     login = args.login or recorded_login(manifest, target)
     capture_argv += ["--login", login] if login else []
@@ -208,19 +231,28 @@ def main(argv: list[str] | None = None) -> int:
     if fresh is not None:
         note_recorded_folder(manifest)
     workdir = fresh or Path(args.workdir)
-    stand_in = None
+    fork = Fork(args.until, args.upstream, args.model) if args.until else None  # its flag's folder made now
+    stand_in = switch = None
     try:
-        stand_in = StandIn(recorded, args.fast, workdir, allowed.traffic_sha256)
+        stand_in = StandIn(recorded, args.fast, workdir, allowed.traffic_sha256, fork)
         allowed.say()  # once the recording is read: what the agent, started next, will do
+        if fork is not None:  # its point is known to be in the recording: the stand-in checked it
+            switch = fork.start(target, recorded_websocket(recorded))
+            fork.say(f"{recorded.parent.name}/{recorded.name}", masked_exchanges(recorded, fork.at))
         capture_args = capture_arguments(capture_argv + ["--upstream", stand_in.url, "--workdir", str(workdir)])
         # As in `pipeline`: once a stop signal has ended the run, its report is part of stopping.
         with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:
             watch = live_feed.beside(target, args.quiet)
-            result = capture_from_arguments(capture_args, target, watch, signals, stand_in=True)
-            record = outcome(recorded, stand_in.stop()) | {"trust": allowed.why}
+            # A fork to a real API is the user's own run from its point: the agent gets the user's key, not the mock's.
+            local = fork is None or fork.to_mock
+            result = capture_from_arguments(capture_args, target, watch, signals, stand_in=local, fork=switch)
+            checked = verify(args.verify, workdir, args.verify_timeout) if args.verify else None
+            record = outcome(recorded, stand_in.stop(), fork) | {"trust": allowed.why}
             new_manifest, _ = load_manifest(result.run)
             if new_manifest is not None:  # the report, written next, shows it
-                write_manifest(result.run, with_replay(new_manifest, record, carry(recorded, result.run)))
+                new_manifest = with_replay(new_manifest, record, carry(recorded, result.run))
+                new_manifest |= {"origin": origin(recorded, fork, checked)} if fork else {}
+                write_manifest(result.run, new_manifest)
             if result.status != "recording-failed":
                 report, warnings = analyze_run(result.run, target)
                 for warning in warnings:
@@ -229,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if stand_in is not None and stand_in.process.poll() is None:
             stand_in.stop()
+        if fork is not None:
+            fork.stop()
         if fresh is not None:
             agent_home.remove_workdir(fresh)
     return exit_code(args, result, record)
@@ -294,7 +328,7 @@ def exit_code(args, result, record: dict) -> int:
         return 0 if result.status in ("complete", "agent-failed") else result.exit_code
     requests = record.get("requests")  # none counted when the replay was stopped before its end
     matched = f" ({counted(requests, 'request')})" if isinstance(requests, int) else ""
-    print(f"replay: every request matched{matched}", file=sys.stderr)
+    print(f"replay: {record['status']}{matched}", file=sys.stderr)
     if record.get("not_asked"):
         warn(f"replay: recorded exchanges no request asked for: {', '.join(f'#{n}' for n in record['not_asked'])}")
     return result.exit_code

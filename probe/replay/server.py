@@ -12,16 +12,18 @@ import signal
 import sys
 import threading
 from http import HTTPStatus
+from pathlib import Path
 
 from wsproto.connection import Connection
-from wsproto.events import TextMessage
+from wsproto.events import CloseConnection, TextMessage
 
 from probe.analyse.volatile import workdir_place
 from probe.common import cli
-from probe.common.errors import ProbeError, run_main, warn
+from probe.common.errors import ProbeError, UsageError, run_main, warn
 from probe.common.paths import display
 from probe.mock.server import Request, accept_websocket, serve_connection, serve_messages
 from probe.read.traffic import Body
+from probe.replay.fork_point import Fork, fork_point
 from probe.replay.keys import request_key, request_reader
 from probe.replay.matching import Divergence, Matcher
 from probe.replay.recorded import Answer, recorded_answers
@@ -38,8 +40,9 @@ def body_of(request: Request) -> Body:
 
 
 class ReplayServer:
-    def __init__(self, matcher: Matcher, fast: bool, workdir: str) -> None:
+    def __init__(self, matcher: Matcher, fast: bool, workdir: str, fork: Fork | None = None) -> None:
         self.matcher = matcher
+        self.fork = fork
         self.names = ThreadNames()  # the thread of each request, named as the recorded ones were
         self.fast = fast
         self.websocket_paths = matcher.websocket_paths()
@@ -62,6 +65,7 @@ class ReplayServer:
             error = request_reader(request.method, request.path, body).error_body(said_by_replay(found))
             await send(writer, 400, "Bad Request", json.dumps(error).encode())
             return True
+        self.note_served(found)
         await self.serve_http(found, writer, request.method)
         return True
 
@@ -111,7 +115,18 @@ class ReplayServer:
             reader, writer, connection, lambda text: self.answer_message(text, request.path, thread, connection, writer)
         )
 
+    def note_served(self, answer: Answer) -> None:
+        """Past a fork's point, the flag that sends the proxies' requests on to the fork's upstream."""
+        if self.fork is not None and not self.fork.reached and answer.number == self.fork.at:
+            self.fork.reach(self.matcher.requests)
+
     async def answer_message(self, text: str, path: str, thread: Thread | None, connection: Connection, writer) -> None:
+        if self.fork is not None and self.fork.reached:
+            # A socket opened before the fork point: the proxies cannot move it, so it is closed, and the agent's
+            # next one goes to the fork's upstream.
+            writer.write(connection.send(CloseConnection(code=1001, reason="agent-probe fork: live from here")))
+            await writer.drain()
+            return
         try:
             body = Body(json.loads(text), "json")
         except ValueError:
@@ -125,6 +140,7 @@ class ReplayServer:
             writer.write(connection.send(TextMessage(data=json.dumps(error))))
             await writer.drain()
             return
+        self.note_served(found)
         loop = asyncio.get_running_loop()
         started = loop.time()
         for at, message in found.messages or []:
@@ -160,8 +176,9 @@ def told(divergence: Divergence) -> None:
     print(json.dumps(line), flush=True)
 
 
-def summary(matcher: Matcher) -> dict:
+def summary(matcher: Matcher, fork: Fork | None = None) -> dict:
     return {
+        "forked_at_request": fork.request if fork is not None else None,
         "event": "stopped",
         "requests": matcher.requests,
         "served": len(matcher.served),
@@ -173,9 +190,15 @@ def summary(matcher: Matcher) -> dict:
 
 
 async def serve(
-    matcher: Matcher, host: str, port: int, fast: bool, workdir: str, until_stdin_closes: bool = False
+    matcher: Matcher,
+    host: str,
+    port: int,
+    fast: bool,
+    workdir: str,
+    until_stdin_closes: bool = False,
+    fork: Fork | None = None,
 ) -> None:
-    replay = ReplayServer(matcher, fast, workdir)
+    replay = ReplayServer(matcher, fast, workdir, fork)
     server = await asyncio.start_server(replay.handle_connection, host, port)
     # The first stdout line is machine-read by probe.replay to learn the chosen port.
     print(f"replay listening on http://{host}:{server.sockets[0].getsockname()[1]}/", flush=True)
@@ -187,7 +210,7 @@ async def serve(
         threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stopped.set)), daemon=True).start()
     async with server:
         await stopped.wait()
-    print(json.dumps(summary(matcher)), flush=True)
+    print(json.dumps(summary(matcher, fork)), flush=True)
 
 
 def said_by_replay(divergence: Divergence) -> str:
@@ -212,13 +235,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--until-stdin-closes", action="store_true", help="stop when stdin reaches its end")
     parser.add_argument("--traffic-sha256", type=sha256_hex, metavar="HEX",
                         help="serve the capture only if its traffic.jsonl hashes to this")  # fmt: skip
+    parser.add_argument("--fork-at", type=cli.request_number, metavar="N",
+                        help="a fork: once recorded request N is served, make --fork-flag")  # fmt: skip
+    parser.add_argument("--fork-flag", metavar="FILE", help="the file a fork makes at its point")
     args = parser.parse_args(argv)
+    if (args.fork_at is None) != (args.fork_flag is None):
+        raise UsageError("--fork-at and --fork-flag go together")
     run = resolve_run(args.run, args.target)
     answers, warnings = recorded_answers(run, args.traffic_sha256)
     for warning in warnings:
         warn(f"{display(run / 'traffic.jsonl')}: {warning}")
+    fork = Fork(fork_point(answers, args.fork_at), Path(args.fork_flag)) if args.fork_at else None
     try:
-        asyncio.run(serve(Matcher(answers), "127.0.0.1", args.port, args.fast, args.workdir, args.until_stdin_closes))
+        asyncio.run(serve(Matcher(answers), "127.0.0.1", args.port, args.fast, args.workdir, args.until_stdin_closes,
+                          fork))  # fmt: skip
     except OSError as error:
         raise ProbeError(f"the replay cannot listen on 127.0.0.1:{args.port}: {error.strerror}") from None
     return 0

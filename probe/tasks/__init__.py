@@ -20,10 +20,10 @@ from probe import samples as samples_script
 from probe.analysis import analyze as analyze_script
 from probe.analysis import export as export_script
 from probe.analysis import view as view_script
-from probe.replay import run as replay_main
 from probe.runs import targets as targets_script
 from probe.tasks.calls import ProbeTask, agent_arguments, call, script_argv, target_or_default
 from probe.tasks.compare import compare
+from probe.tasks.fork import replay
 from probe.tasks.resend import resend
 from probe.tasks.team import publish, sql
 from probe.write import diff as diff_script
@@ -237,46 +237,6 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
     different APIs are compared on what the model sees; --wire compares their wire too.
     """
     call(c, diff_script.main, script_argv(run=run, target=target, output=output, wire=wire, prices=prices))
-
-
-@task(
-    klass=ProbeTask,
-    help={
-        "run": "RUN: the recorded run to replay: `latest`, a run folder name, or a run folder path",
-        "target": "NAME|FILE: the recorded run's target (default: the target in targets/ its manifest names)",
-        "agent_version": "X.Y.Z: run this version of the agent (default: the version the run was recorded with)",
-        "prompt": "TEXT: the prompt (default: the recorded one)",
-        "login": "NAME: the target's login the agent signs in with (default: the recorded one)",
-        "label": "TEXT: added to the new run folder's name (default: replay)",
-        "timeout": "SECONDS: stop the agent after this long",
-        "fast": "send recorded streams at once, not at the pace they were recorded",
-        "workdir": "FOLDER|fresh: run the agent in this folder (default: fresh, a new empty one, removed after the "
-        "replay; the agent runs the recorded tool calls)",
-        "allow_divergence": "exit 0 even if a request matched nothing recorded",
-        "quiet": "print no line per finished exchange on stderr while recording",
-        "trust": "replay a run not recorded on this machine, or of an agent that runs its tools without asking: the "
-        "agent carries out the recorded tool calls as you",
-        "approvals": "run the agent with its approvals on (its target's agent.auto_approve left out): tool calls "
-        "that need approval are refused",
-        "agent_telemetry": HELP["agent_telemetry"],
-        "no_agent_telemetry": HELP["no_agent_telemetry"],
-    },
-)
-def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None, timeout=None, fast=False,
-           workdir=None, allow_divergence=False, quiet=False, trust=False, approvals=False, login=None,
-           agent_telemetry=False, no_agent_telemetry=False):  # fmt: skip
-    """Run the agent against a recorded run's answers and record a new run; name the request that diverged.
-
-    A stand-in upstream serves the recording: each request gets the recorded answer it matches (by endpoint,
-    model and the conversation it carries, volatile values ignored), as recorded. One that matches nothing is
-    answered with its API's error, and the new run's manifest.json records where and how it differed. The agent
-    carries out the recorded tool calls: a run from elsewhere, or of an agent that auto-approves, needs --trust or
-    --approvals.
-    """
-    options = dict(agent_version=agent_version, prompt=prompt, login=login, label=label, timeout=timeout, fast=fast)
-    options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet, trust=trust, approvals=approvals)
-    options.update(agent_telemetry=agent_telemetry, no_agent_telemetry=no_agent_telemetry)
-    call(c, replay_main.main, script_argv(run=run, target=target, **options))
 
 
 @task(klass=ProbeTask, name="import", positional=["file"], help=import_script.TASK_HELP)

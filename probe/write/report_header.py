@@ -76,10 +76,30 @@ def run_header(manifest: dict | None, seen=None) -> list[md.Markdown]:
     lines += imported_lines(facts.imported)
     if facts.prompt is not None:
         lines.append(md.Markdown("- Prompt: {}").format(manifest_value(facts.prompt)))
+    lines += origin_lines(manifest.get("origin") if isinstance(manifest, dict) else None)
     said = session_words(facts)
     if said:
         parts = [md.Markdown("{} {}").format(what, manifest_value(value)) for what, value in said]
         lines.append(md.Markdown("- Agent run: ") + md.Markdown(", ").join(parts))
+    return lines
+
+
+def origin_lines(origin: Any) -> list[md.Markdown]:
+    """The run a fork or a resend was made from (the manifest's `origin`), and a fork's check (`verify`)."""
+    if not isinstance(origin, dict):
+        return []
+    line = md.Markdown("- Origin: a {} of run {} at request {}").format(
+        manifest_value(origin.get("kind")), manifest_value(origin.get("run")), manifest_value(origin.get("at"))
+    )
+    if "model" in origin:
+        line = md.Markdown(line + md.Markdown(", from there with model {}").format(manifest_value(origin.get("model"))))
+    lines = [line]
+    checked = origin.get("verify")
+    if isinstance(checked, dict):
+        lines.append(md.Markdown("- Verify: {} exited {} after {} s").format(
+            manifest_value(checked.get("command")), manifest_value(checked.get("exit_code")),
+            manifest_value(checked.get("seconds")),
+        ))  # fmt: skip
     return lines
 
 

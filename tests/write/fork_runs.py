@@ -48,4 +48,5 @@ def fork_with_model(origin: Path, data: Path, name: str, at: int, model: str, **
             record["response"]["body"] = answer
         lines.append(json.dumps(record))
     (run / "traffic.jsonl").write_text("\n".join(lines) + "\n")
-    return with_manifest(run, origin=origin_block(origin, at, model=model), **fields)
+    checked = {"verify": fields.pop("verify")} if "verify" in fields else {}  # (a fork keeps it in its origin)
+    return with_manifest(run, origin=origin_block(origin, at, model=model) | checked, **fields)
