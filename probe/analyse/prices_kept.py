@@ -31,10 +31,14 @@ def kept_prices(run: Path, warnings: list[str]) -> Path | None:
 
 
 def against_the_mock(run: Path) -> Path | None:
-    """The mock's price file for a run its manifest says was recorded against the bundled mock (a file of this
-    install, never one the manifest names), as `pipeline` priced it; else None."""
+    """The mock's price file for a run its manifest says was recorded against the bundled mock, or forked to it (a
+    file of this install, never one the manifest names), as `pipeline` priced it; else None."""
     manifest = read_manifest(run)
-    return MOCK_PRICES if isinstance(manifest, dict) and manifest.get("upstream_override") == "mock" else None
+    if not isinstance(manifest, dict):
+        return None
+    origin = manifest.get("origin") if isinstance(manifest.get("origin"), dict) else {}
+    # (a fork to the mock: its live answers are the mock's, and those served up to its point the recording's)
+    return MOCK_PRICES if "mock" in (manifest.get("upstream_override"), origin.get("upstream")) else None
 
 
 @contextlib.contextmanager

@@ -150,5 +150,6 @@ def origin(recorded: Path, fork: Fork, checked: dict | None) -> dict:
     """The manifest's `origin` of a fork."""
     record = {"run": f"{recorded.parent.name}/{recorded.name}", "path": str(recorded.resolve()), "kind": "fork"}
     record["at"] = fork.at
+    record["upstream"] = fork.upstream if fork.upstream == "mock" else mask_text(one_line(fork.upstream))[0][:300]
     record |= {"model": fork.model} if fork.model else {}
     return record | ({"verify": checked} if checked is not None else {})

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from probe.analyse.prices import price_book
+from probe.analyse.prices import MOCK_PRICES, PRICES_ENV, price_book
 from probe.analyse.resend_numbers import Estimate, answer, estimate, spread
 from probe.analysis.report import analyze_run
 from probe.apis.edit_families import Family, apply_edits, family_of
@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     path, body = edited_request(family, exchange, edits, tools)
     edited = replace(exchange, path=path, request_body=Body(body, "json"))
     edited_turn = Reading().build(edited, [])[0]
-    book = price_book(args.prices)
+    # (sent to the mock, an answer is priced as a run against the mock is, with its price file, unless told)
+    book = price_book(
+        args.prices or (MOCK_PRICES if args.upstream == "mock" and not os.environ.get(PRICES_ENV) else None)
+    )
     guess = estimate(recorded_turn, edited_turn, book)
     login = recorded_login(manifest, target) or (target.logins[0].name if target.logins else None)
     keys = login_keys(target, login, exchange)

@@ -135,7 +135,7 @@ def test_a_fork_at_the_second_request_matches_up_to_it_then_asks_the_mock_for_th
     checked = manifest["origin"].pop("verify")
     assert manifest["origin"] == {
         "run": f"{target}/{recorded.name}", "path": str(recorded.resolve()), "kind": "fork", "at": 2,
-        "model": NEW_MODEL,
+        "model": NEW_MODEL, "upstream": "mock",
     }  # fmt: skip
     assert manifest["replay"]["status"] == "every request matched up to 2"
     assert manifest["replay"]["forked_at_request"] == 2 and manifest["replay"]["not_asked"] == []
