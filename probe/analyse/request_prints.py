@@ -11,6 +11,7 @@ import orjson
 
 from probe.analyse.run_figures import SENT_LISTS, Difference
 from probe.analyse.volatile import Volatile, durations_out
+from probe.common.counting import counted
 
 # Measured or derived, not sent as such: an item's size, a tool's hash of itself as sent (volatile values included).
 NOT_SENT = frozenset({"size", "hash"})
@@ -88,6 +89,6 @@ def first_difference(origin: list[tuple[int, bytes]], other: list[tuple[int, byt
     if len(other) < len(origin):
         left = len(origin) - len(other)
         return Difference(
-            None, f"none: each of its {len(other)} requests is one of the origin's, which sent {left} more"
+            None, f"none: each of its {counted(len(other), 'request')} is one of the origin's, which sent {left:,} more"
         )
-    return Difference(None, f"none: the same {len(other)} requests")
+    return Difference(None, f"none: the same {counted(len(other), 'request')}")

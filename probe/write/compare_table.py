@@ -6,6 +6,7 @@ from typing import Any
 
 from probe.analyse.run_figures import TOKEN_KINDS, Difference, RunFigures
 from probe.common import markdown as md
+from probe.common.counting import counted
 from probe.common.errors import one_line
 
 TAIL_SHOWN = 80  # characters of the verify check's last line in a cell; the JSON has the whole tail
@@ -18,7 +19,7 @@ def counted_tokens(figures: RunFigures, kind: str) -> str:
         return "not reported"
     reported = figures.token_turns[kind]
     return f"{count:,}" + (
-        f" ({reported} of the {figures.usage_turns} turns)" if reported < figures.usage_turns else ""
+        f" ({reported:,} of the {counted(figures.usage_turns, 'turn')})" if reported < figures.usage_turns else ""
     )
 
 

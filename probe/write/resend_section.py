@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from probe.analyse.resend_numbers import Answer, Spread
 from probe.common import markdown as md
+from probe.common.counting import counted
 
 DIFF_LINES = 400  # lines of a text diff shown; the rest are counted
 COUNTS = (("input tokens", "input"), ("output tokens", "output"), ("cache read", "cache_read"),
@@ -46,7 +47,7 @@ def text_diff(recorded: Answer, answer: Answer, index: int) -> list[str]:
     lines = list(difflib.unified_diff(recorded.text.splitlines(), answer.text.splitlines(),
                                       f"recorded #{recorded.number}", f"send {index}", lineterm=""))  # fmt: skip
     more = len(lines) - DIFF_LINES
-    body = "\n".join(lines[:DIFF_LINES]) + (f"\n… {more:,} more lines" if more > 0 else "")
+    body = "\n".join(lines[:DIFF_LINES]) + (f"\n… {counted(more, 'more line')}" if more > 0 else "")
     return [f"Send {index}'s text against the recorded text:", md.code(body, "diff")]
 
 
