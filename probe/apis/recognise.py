@@ -16,6 +16,7 @@ from probe.apis.gemini import reader as gemini
 from probe.apis.generic import reader as generic
 from probe.apis.openai_chat import reader as openai_chat
 from probe.apis.openai_responses import reader as openai_responses
+from probe.read import sse
 from probe.read.traffic import Exchange
 
 # In the order ties are settled: the API whose marks are the least shared first.
@@ -42,14 +43,25 @@ def evidence_of(exchange: Exchange) -> Evidence:
     else:
         requests = [exchange.request_body.value] if exchange.request_body.is_json else []
     request = next((value for value in requests if isinstance(value, dict)), None)
-    events = exchange.stream_events()
+    events = first_events(exchange, ANSWERS_LOOKED_AT)
     if events is not None:
-        answers = [event.data for event in events[:ANSWERS_LOOKED_AT]]
+        answers = [event.data for event in events]
     else:
         body = exchange.response_body.value if exchange.response_body.is_json else None
         answers = body[:ANSWERS_LOOKED_AT] if isinstance(body, list) else [body]  # a JSON array of chunks
     answers = tuple(value for value in answers if isinstance(value, dict))
     return Evidence(path, request, answers, frozenset(name.lower() for name, _ in exchange.request_headers))
+
+
+def first_events(exchange: Exchange, count: int) -> list[sse.Event] | None:
+    """The response's first `count` events, or None when it is no stream. A stream not parsed yet has only its head
+    parsed: recognising an exchange before it is masked would otherwise parse the whole stream for its first events,
+    and masking has it parsed again (probe.read.masked)."""
+    if exchange.kind == "websocket" or exchange.events_parsed:
+        events = exchange.stream_events()
+        return events[:count] if events is not None else None
+    text = exchange.sse_text()
+    return sse.head(text, count) if text is not None else None
 
 
 def recognised(exchange: Exchange) -> Any | None:

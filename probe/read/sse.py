@@ -32,14 +32,29 @@ SIMPLE_STREAM = re.compile(r"(?:(?:event:[^\n]*\n)?data: ?\{[^\n]*\n\n)*")
 
 IN_ONE_LIST = 8 << 20  # characters of a stream parsed into one list of events; a longer one is read a piece at a time
 PIECE = 1 << 20  # characters of a long stream parsed at a time
-# Where one event ends and the next begins: a line ending followed by another (an empty line).
-BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)(?:\r\n|\r|\n)")
+# Where one event ends and the next begins: a line ending followed by another (an empty line). A CR is a line end
+# of its own only when no LF follows it: the CRLF ending one line of an event is not two.
+BLANK_LINE = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 
 
 def events_of(text: str) -> "list[Event] | StreamEvents":
     """A stream's events: a list, or for a stream longer than IN_ONE_LIST characters the same events read a piece
     at a time whenever they are walked (a stream of a million tiny events, held as objects, took gigabytes)."""
     return parse(text) if len(text) <= IN_ONE_LIST else StreamEvents(text)
+
+
+def head(text: str, count: int) -> list[Event]:
+    """The stream's first `count` events (`events_of(text)[:count]`), parsing only as much of its text as holds them:
+    the text up to a blank line parses into the same events as the whole text's first ones. Blank lines that end no
+    event (a keep-alive comment's) make the text parsed grow, twice as long each time."""
+    wanted = count
+    for seen, blank in enumerate(BLANK_LINE.finditer(text), start=1):
+        if seen == wanted:
+            events = parse(text[: blank.end()])
+            if len(events) >= count:
+                return events[:count]
+            wanted *= 2
+    return events_of(text)[:count]
 
 
 class StreamEvents:

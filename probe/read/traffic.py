@@ -140,13 +140,18 @@ class Exchange:
     def parse_events(self) -> "list[sse.Event] | sse.StreamEvents | None":
         if self.kind == "websocket":
             return [sse.Event(None, frame.body.value) for frame in self.frames if not frame.from_client]
+        text = self.sse_text()
+        return sse.events_of(text) if text is not None else None
+
+    def sse_text(self) -> str | None:
+        """The response's text when it is a Server-Sent Events stream, unparsed; else None."""
         body = self.response_body
         if (
             body.format == "text"
             and isinstance(body.value, str)
             and ("event-stream" in self.content_type or sse.looks_like_sse(body.value))
         ):
-            return sse.events_of(body.value)
+            return body.value
         return None
 
 

@@ -1,6 +1,7 @@
 """Which API an exchange speaks, from its path and the shape of its bodies, whatever target the run names."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +11,8 @@ from probe.apis.generic import reader as generic
 from probe.apis.generic import report as generic_renderer
 from probe.apis.openai_responses import reader as openai_responses
 from probe.apis.openai_responses import report as responses_renderer
-from probe.apis.recognise import reader_for, recognised
-from probe.read.traffic import from_entry
+from probe.apis.recognise import ANSWERS_LOOKED_AT, first_events, reader_for, recognised
+from probe.read.traffic import from_entry, iter_exchanges
 
 
 def exchange(path: str, request=None, answer=None, events=None, headers=(), kind="http", frames=None):
@@ -107,3 +108,23 @@ def test_the_targets_renderer_reads_its_own_api_and_built_in_readers_the_others(
     # No target: each by its own API.
     assert reader_for(responses) is openai_responses and reader_for(unknown) is generic
     assert reader_for(exchange("/v1beta/models/g:generateContent", GEMINI), gemini_renderer) is gemini_renderer
+
+
+CORPUS = sorted(
+    path
+    for path in (Path(__file__).resolve().parents[1] / "corpus").glob("*/*.jsonl")
+    if not path.name.endswith(".turns.jsonl")
+)
+
+
+def test_an_exchange_is_recognised_from_its_stream_s_first_events_only():
+    # Recognising an exchange before it is masked parses the head of its stream, not the whole: the events it looks
+    # at are the whole parse's first ones, on every capture of the corpus, and the stream is left to its reader.
+    for case in CORPUS:
+        heads, wholes = iter_exchanges(case, []), iter_exchanges(case, [])
+        for head, whole in zip(heads, wholes, strict=True):
+            assert first_events(head, ANSWERS_LOOKED_AT) == (
+                None if whole.stream_events() is None else whole.stream_events()[:ANSWERS_LOOKED_AT]
+            ), case.name
+            assert recognised(head) is recognised(whole), case.name
+            assert head.kind == "websocket" or not head.events_parsed

@@ -77,3 +77,26 @@ def test_a_named_stream_cut_in_the_middle_of_an_event_is_parsed_whole():
     parsed = sse.parse(events + 'event: last\ndata: {"cut": ')
     assert len(parsed) == 5_001 and parsed[4_999] == sse.Event("e4999", {"n": 4999})
     assert parsed[-1] == sse.Event("last", '{"cut": ')
+
+
+def test_the_head_of_a_stream_is_the_whole_parse_s_first_events(monkeypatch):
+    # Recognising an API reads a stream's first events: parsed from the text up to a blank line, they are the events
+    # the whole text's parse begins with, whatever the framing (CR line ends, comments that end no event, a byte
+    # order mark, a cut-off end, text past the bound read a piece at a time).
+    events = "".join(f'event: e{index}\ndata: {{"n": {index}, "t": "x{index}"}}\n\n' for index in range(50))
+    odd = ': comment\r\n\r\ndata: {"a": 1}\r\ndata: 2\r\n\r\n\ufeffdata: {"hidden": 1}\n\ndata: plain\r\r' * 5
+    keep_alives = ": ping\n\n" * 40 + events
+    for text in (events, "\ufeff" + events, odd, events + 'data: {"cut": ', odd + events, keep_alives, "", ": x\n\n"):
+        whole = sse.parse(text)
+        for count in (1, 4, 7, 500):
+            assert sse.head(text, count) == whole[:count]
+    monkeypatch.setattr(sse, "IN_ONE_LIST", 100)
+    assert sse.head(keep_alives, 4) == sse.parse(keep_alives)[:4]
+
+
+def test_a_long_stream_is_never_cut_inside_an_event_of_crlf_lines(monkeypatch):
+    # The CRLF ending a line of an event once counted as two line ends, an empty line: a stream read a piece at a
+    # time was cut inside an event of several data lines, which became two events.
+    monkeypatch.setattr(sse, "PIECE", 10)
+    text = 'data: {"a": 1}\r\ndata: 2\r\n\r\n' * 3
+    assert list(sse.StreamEvents(text)) == sse.parse(text) == [sse.Event(None, '{"a": 1}\n2')] * 3

@@ -4,7 +4,8 @@ of the readers' corpus, every bundled sample and generated sessions of each shap
 
 The shortcuts: masking a body's long fields once across requests (probe.read.history_masks), taking a re-sent
 history's digests from the request before (probe.read.history_reads), keys of items by identity
-(probe.apis.turns), and the viewer's lookups of raw history items by those digests (probe.write.viewer.data)."""
+(probe.apis.turns), the viewer's lookups of raw history items by those digests (probe.write.viewer.data), and
+recognising an exchange's API from the head of its stream, not the whole parse (probe.apis.recognise)."""
 
 import shutil
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from probe.analysis.report import same_page, same_report, write_report
+from probe.apis import recognise
 from probe.apis.turns import TurnBuilder
 from probe.read.history_masks import HistoryMasks
 from probe.read.history_reads import HistoryReads, as_sent
@@ -28,7 +30,13 @@ from generate_capture import generate  # noqa: E402
 OUTPUTS = ("report.md", "report.html", "turns.jsonl", "insight.jsonl")
 
 
+def whole_stream_first_events(exchange, count):
+    events = exchange.stream_events()
+    return events[:count] if events is not None else None
+
+
 def slow_paths(monkeypatch) -> None:
+    monkeypatch.setattr(recognise, "first_events", whole_stream_first_events)
     monkeypatch.setattr(HistoryMasks, "masked", lambda self, body, mask: None)
     monkeypatch.setattr(HistoryReads, "sent", lambda self, raws: as_sent(raws))
     monkeypatch.setattr(HistoryReads, "digests", lambda self, raws: None)
