@@ -227,6 +227,16 @@ def history_section(turn: Turn, title: str, noun: str, rendered: Rendered, show)
     show(new, carried + 1, history_gap(turn, carried))
 
 
+def history_items(turn: Turn, state: dict, rendered: Rendered, words: tuple[str, str, str], attachment, shown=None):
+    """A request's history, when it has one: `words` (its title, the noun for one item, the request field holding
+    it), the new items only, as `shown(items)` gives them (without bytes, say), sized as sent."""
+    if turn.input:
+        (title, noun, field), calls = words, state.setdefault("calls", {})
+        history_section(turn, title, noun, rendered, lambda new, first, gap: items_section(
+            shown(new) if shown else new, first, field, calls, rendered, [item.size for item in new],
+            attachment=attachment, gap=gap))  # fmt: skip
+
+
 def full_conversation(state: dict, prefix: str, noun: str, attachment=default_attachment, shown=None) -> Rendered:
     """The report's closing section: the last request's whole history, then the answer it got, in one place.
     `shown(items)` gives the items as the renderer shows them (without bytes, say)."""
@@ -372,19 +382,6 @@ def error_message(message: str) -> Markdown:
     if len(message) <= MESSAGE_INLINE and "\n" not in message and "\r" not in message:
         return inline(message)
     return Markdown("{}\n\n{}").format(inline(first_line(message, 200)), code(message, "text"))
-
-
-ABSENT = "—"  # a count the API did not send: absent, which is not zero
-
-
-def counted(count: int | None) -> str:
-    """A count as the report shows it: "—" where the API sent none."""
-    return f"{count:,}" if count is not None else ABSENT
-
-
-def usage_table(columns: list[str], tokens: dict[str, int | None]) -> Markdown:
-    """One row of counts in the API's own kinds; a kind the API did not send shows as "—", never 0."""
-    return table(columns, [[counted(count) for count in tokens.values()]])
 
 
 def response_fields_lines(turn: Turn) -> list[Markdown]:

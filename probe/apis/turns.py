@@ -34,7 +34,7 @@ def answer_form_mismatch(reader, turn: Turn, exchange: Exchange, streamed: bool)
     wanted one JSON body, or the reverse): the client could not read it, however complete the exchange was."""
     if exchange.kind != "http" or exchange.status is None or not 200 <= exchange.status < 300:
         return None
-    asked = getattr(reader, "stream_asked", default_stream_asked)(turn)
+    asked = (getattr(reader, "stream_asked", None) or default_stream_asked)(turn)
     answered_json = exchange.response_body.is_json
     if asked is True and not streamed and answered_json:
         return (f"exchange #{turn.number}: the request asked for a stream and was answered with one JSON body: "
@@ -56,7 +56,7 @@ class TurnBuilder:
 
     def __init__(self, reader) -> None:
         self.reader = reader
-        self.key = getattr(reader, "history_key", item_key)
+        self.key = getattr(reader, "history_key", None) or item_key
         self.history = History()  # re-sent histories, matched by prefix
         self.contexts = RecentResponses(context_size)  # response id -> (exchange number, context after)
         self.contexts_of: dict[int, list[Item]] = {}  # the turn being built: its whole context, input included

@@ -1,6 +1,7 @@
 """Which API an exchange speaks, from its path and the shape of its bodies, whatever target the run names."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,12 @@ def test_an_exchange_is_recognised_from_its_stream_s_first_events_only():
             ), case.name
             assert recognised(head) is recognised(whole), case.name
             assert head.kind == "websocket" or not head.events_parsed
+
+
+def test_a_report_reads_with_everything_its_reader_reads_with():
+    # A target naming the report reads an exchange as the API's reader does: its history key and, Gemini's, its
+    # stream_asked (which says a :generateContent answered with a stream could not be read).
+    for renderer in (gemini_renderer, responses_renderer):
+        reader = sys.modules[renderer.__name__.rsplit(".", 1)[0] + ".reader"]
+        for name in ("API", "PROVIDER", "OPERATION", "read_request", "read_response", "history_key", "stream_asked"):
+            assert getattr(renderer, name) is getattr(reader, name, None)

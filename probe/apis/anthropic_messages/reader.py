@@ -3,22 +3,10 @@
 import re
 from typing import Any
 
+from probe.apis.reader_shape import tool_call
 from probe.common import fastjson
-from probe.read import history_reads
-from probe.read.conversation import (
-    Item,
-    Noted,
-    Part,
-    TextBlock,
-    Tool,
-    Turn,
-    Usage,
-    count_event,
-    read_model_and_config,
-    read_usage,
-    requests_by_tool,
-    text_or_none,
-)
+from probe.read import conversation, history_reads
+from probe.read.conversation import Item, Noted, Part, TextBlock, Tool, Turn, Usage
 from probe.read.history_reads import read_history
 from probe.read.sse import Event
 
@@ -83,7 +71,7 @@ def recognise(evidence) -> int:
 
 
 def read_request(body: Any, turn: Turn) -> None:
-    if not read_model_and_config(body, turn, SECTION_FIELDS):
+    if not conversation.read_model_and_config(body, turn, SECTION_FIELDS):
         return
     for index, block in enumerate(as_blocks(body.get("system"))):
         if isinstance(block, dict) and isinstance(block.get("text"), str):
@@ -106,7 +94,7 @@ def read_tool(tool: Any) -> Tool:
     known = {"name", "type", "description", "input_schema"}
     return Tool(
         name=str(tool.get("name", "?")),
-        type=text_or_none(tool.get("type")),
+        type=conversation.text_or_none(tool.get("type")),
         description=str(tool.get("description") or ""),
         schema=tool.get("input_schema"),
         sent=tool,
@@ -120,8 +108,8 @@ def read_message(message: Any, turn: Turn) -> Item:
         return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)], sent=message)
     return Item(
         type="message",
-        role=text_or_none(message.get("role")),
-        id=text_or_none(message.get("id")),
+        role=conversation.text_or_none(message.get("role")),
+        id=conversation.text_or_none(message.get("id")),
         parts=[read_block(block, turn) for block in as_blocks(message.get("content"))],
         metadata={key: value for key, value in message.items() if key not in ("role", "content", "id")},
         sent=message,
@@ -145,14 +133,7 @@ def read_block(block: Any, turn: Turn) -> Part:
     if kind == "image":
         return Part("image", kind, raw=rest())
     if kind in TOOL_CALLS:
-        return Part(
-            "tool_call",
-            kind,
-            name=text_or_none(block.get("name")),
-            call_id=text_or_none(block.get("id")),
-            arguments=block.get("input"),
-            raw=rest("name", "id", "input"),
-        )
+        return tool_call(kind, block, "input", rest("name", "id", "input"))
     if kind == "tool_result":
         content = block.get("content")
         texts = [
@@ -169,7 +150,7 @@ def read_block(block: Any, turn: Turn) -> Part:
             "tool_result",
             kind,
             text="\n\n".join(texts),
-            call_id=text_or_none(block.get("tool_use_id")),
+            call_id=conversation.text_or_none(block.get("tool_use_id")),
             is_error=is_error if isinstance(is_error, bool) else None,
             raw=extra or None,
         )
@@ -181,7 +162,7 @@ def read_block(block: Any, turn: Turn) -> Part:
             "tool_result",
             kind,
             text=result_text(content),
-            call_id=text_or_none(block.get("tool_use_id")),
+            call_id=conversation.text_or_none(block.get("tool_use_id")),
             is_error=is_error if isinstance(is_error, bool) else (True if failed else None),
             raw=rest("tool_use_id", "is_error"),
         )
@@ -233,7 +214,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     elif isinstance(body, dict) and body.get("type") == "message":
         read_answer(body, as_blocks(body.get("content")), body.get("usage"), turn)
     elif isinstance(body, dict) and set(body) - {"context_management"} == {"input_tokens"}:
-        turn.usage = read_usage(body, input=("input_tokens",))  # count_tokens
+        turn.usage = conversation.read_usage(body, input=("input_tokens",))  # count_tokens
     elif isinstance(body, dict) and body.get("type") == "error":
         turn.errors.append(body)  # whole: beside the error object, the API sends the request's id
     elif body is not None:
@@ -259,7 +240,7 @@ def read_stream(events: list[Event], turn: Turn) -> None:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or "(untyped)"
         kind = kind if type(kind) is str else str(kind)
-        seen = count_event(turn, kind)
+        seen = conversation.count_event(turn, kind)
         index = data.get("index") if isinstance(data.get("index"), (int, str)) else None
         if kind == "content_block_delta":
             delta = data.get("delta") if isinstance(data.get("delta"), dict) else {}
@@ -344,9 +325,9 @@ def assemble(block: dict, pieces: list[str]) -> dict:
 
 
 def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
-    turn.response_id = text_or_none(message.get("id"))
-    model = text_or_none(message.get("model"))
-    turn.stop_reason = text_or_none(message.get("stop_reason"))
+    turn.response_id = conversation.text_or_none(message.get("id"))
+    model = conversation.text_or_none(message.get("model"))
+    turn.stop_reason = conversation.text_or_none(message.get("stop_reason"))
     if message or content:
         rest = {
             key: value
@@ -358,7 +339,7 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
         turn.output.append(
             Item(
                 type="message",
-                role=text_or_none(message.get("role")) or "assistant",
+                role=conversation.text_or_none(message.get("role")) or "assistant",
                 id=turn.response_id,
                 parts=[read_block(block, turn) for block in content],
                 metadata=rest,
@@ -372,7 +353,7 @@ def read_answer(message: dict, content: list, usage: Any, turn: Turn) -> None:
 def usage_of(usage: dict) -> Usage:
     """Anthropic counts cached input apart from `input_tokens`: normalised input is all three added up. A count
     the API did not send stays None. Its server tools' uses are `server_tool_use.<tool>_requests`."""
-    counted = read_usage(
+    counted = conversation.read_usage(
         usage,
         input=("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"),
         output=("output_tokens",),
@@ -382,7 +363,7 @@ def usage_of(usage: dict) -> Usage:
         cache_write_1h=("cache_creation.ephemeral_1h_input_tokens",),
         reasoning=("output_tokens_details.thinking_tokens",),  # part of output_tokens, as the API counts them
     )
-    counted.server_tools = requests_by_tool(usage.get("server_tool_use"))
+    counted.server_tools = conversation.requests_by_tool(usage.get("server_tool_use"))
     return counted
 
 

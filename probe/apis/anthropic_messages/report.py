@@ -2,26 +2,16 @@
 
 import json
 
+from probe.apis import turn_markdown
 from probe.apis.anthropic_messages import reader
+from probe.apis.report_shape import counted, read_with, usage_counts
 from probe.apis.said_once import config_lines
 from probe.apis.tool_markdown import tools_section
-from probe.apis.turn_markdown import (
-    counted,
-    facts_line,
-    full_conversation,
-    history_section,
-    instructions_section,
-    items_section,
-    output_section,
-    response_opening,
-    usage_table,
-)
 from probe.common.markdown import Markdown, Rendered, compact, details, first_line, inline, json_block
-from probe.read.conversation import Part, Turn, integer
+from probe.read.conversation import Part, Turn
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
-API, PROVIDER, OPERATION, history_key = reader.API, reader.PROVIDER, reader.OPERATION, reader.history_key
-read_request, read_response = reader.read_request, reader.read_response
+API, PROVIDER, OPERATION, read_request, read_response, history_key, stream_asked = read_with(reader)
 HISTORY_FIELD = "messages"  # the request field holding the re-sent history (left out of the key-path counts)
 USAGE_FIELDS = {
     "input_tokens": "input",
@@ -50,27 +40,10 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     config = ({"model": turn.model} if turn.model is not None else {}) | turn.config
     rendered = Rendered(config_lines(config, set(), label, state))
     if turn.system:
-        rendered.add(instructions_section("System prompt", turn.system, label, state, as_blocks=True), "")
+        rendered.add(turn_markdown.instructions_section("System prompt", turn.system, label, state, as_blocks=True), "")
     if turn.tools:
         rendered.add(*tools_section(turn.tools, label, state, with_namespace=False))
-    if turn.input:
-        calls = state.setdefault("calls", {})
-        history_section(
-            turn,
-            "Messages",
-            "message",
-            rendered,
-            lambda new, first, gap: items_section(
-                new,
-                first,
-                "messages",
-                calls,
-                rendered,
-                [item.size for item in new],
-                attachment=attachment,
-                gap=gap,
-            ),
-        )
+    turn_markdown.history_items(turn, state, rendered, ("Messages", "message", "messages"), attachment)
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered
 
@@ -79,13 +52,16 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 
 
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
-    rendered = response_opening(turn, state, error_text)
+    rendered = turn_markdown.response_opening(turn, state, error_text)
     if not turn.events and turn.usage is not None and not turn.output:
-        rendered.add(Markdown("**Token count** (count_tokens): {} input tokens").format(counted(turn.usage.input)), "")
+        rendered.add(
+            Markdown("**Token count** (count_tokens): {} input tokens").format(counted(turn.usage.input)),
+            "",
+        )
         other_fields(rendered, "Other fields", {k: v for k, v in turn.usage.raw.items() if k != "input_tokens"})
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # counting is not spending: no tokens for the header
-    output_section(turn, state.setdefault("calls", {}), rendered)
+    turn_markdown.output_section(turn, state.setdefault("calls", {}), rendered)
     part_fields(turn, rendered)
     for item in turn.output:
         # The message's own fields: the model that answered (when not the one asked for), then the rest as sent.
@@ -95,13 +71,10 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
         stop_sequence = metadata.pop("stop_sequence", None)
         if stop_sequence:
             facts.append(("stop_sequence", stop_sequence))
-        rendered.add(facts_line("Message", [fact for fact in facts if fact[1] is not None]), "")
+        rendered.add(turn_markdown.facts_line("Message", [fact for fact in facts if fact[1] is not None]), "")
         other_fields(rendered, "Other message fields", metadata)
     if turn.usage is not None:
-        raw = turn.usage.raw
-        rendered.tokens = {kind: integer(raw.get(field)) for field, kind in USAGE_FIELDS.items()}
-        rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
-        extra = {key: value for key, value in raw.items() if key not in USAGE_FIELDS and value}
+        extra = usage_counts(turn.usage.raw, rendered, USAGE_FIELDS, TOKEN_COLUMNS)
         if extra:
             rendered.add(Markdown("Other usage: {}").format(inline(json.dumps(extra, ensure_ascii=False))), "")
     if turn.events and "message_stop" not in turn.events:
@@ -154,4 +127,4 @@ def error_text(error) -> Markdown:
 
 def render_epilogue(state: dict) -> Rendered:
     """The whole conversation of the last request in one place, with the answer it got."""
-    return full_conversation(state, "messages", "message", attachment)
+    return turn_markdown.full_conversation(state, "messages", "message", attachment)

@@ -7,19 +7,9 @@ from urllib.parse import unquote
 
 from probe.apis.gemini import code_assist
 from probe.apis.gemini.grounding import grounding_uses
-from probe.read import history_reads
-from probe.read.conversation import (
-    Item,
-    Part,
-    TextBlock,
-    Tool,
-    Turn,
-    Usage,
-    count_event,
-    read_model_and_config,
-    read_usage,
-    text_or_none,
-)
+from probe.apis.reader_shape import tool_call
+from probe.read import conversation, history_reads
+from probe.read.conversation import Item, Part, TextBlock, Tool, Turn, Usage
 from probe.read.history_reads import read_history
 from probe.read.sse import Event
 
@@ -87,7 +77,7 @@ def read_request(body: Any, turn: Turn) -> None:
 def read_gemini_request(body: Any, turn: Turn) -> None:
     if isinstance(body, dict) and isinstance(body.get("generateContentRequest"), dict):
         body = body["generateContentRequest"]  # countTokens may wrap a whole request
-    if not read_model_and_config(body, turn, SECTION_FIELDS):
+    if not conversation.read_model_and_config(body, turn, SECTION_FIELDS):
         return
     turn.model = turn.model or model_from_path(turn.path)
     turn.system = read_system(get(body, "systemInstruction"), turn)
@@ -162,7 +152,7 @@ def read_content(content: Any, turn: Turn, where: str) -> Item:
     parts = content.get("parts")
     return Item(
         type="message",
-        role=text_or_none(content.get("role")),
+        role=conversation.text_or_none(content.get("role")),
         parts=[read_part(part, turn) for part in (parts if isinstance(parts, list) else [])],
         metadata={key: value for key, value in content.items() if key not in ("role", "parts")},
         sent=content,
@@ -194,14 +184,7 @@ def read_part(part: Any, turn: Turn) -> Part:
         return Part("text", kind, text=str(value), raw=rest())
     if kind in ("functionCall", "function_call") and isinstance(value, dict):
         extra = {key: item for key, item in value.items() if key not in ("name", "id", "args")}
-        return Part(
-            "tool_call",
-            kind,
-            name=text_or_none(value.get("name")),
-            call_id=text_or_none(value.get("id")),
-            arguments=value.get("args"),
-            raw=(extra | (rest() or {})) or None,
-        )
+        return tool_call(kind, value, "args", (extra | (rest() or {})) or None)
     if kind in ("functionResponse", "function_response") and isinstance(value, dict):
         return read_function_response(kind, value, rest())
     if kind in ATTACHMENTS:
@@ -227,8 +210,8 @@ def read_function_response(kind: str, value: dict, rest: dict | None) -> Part:
         "tool_result",
         kind,
         text=text,
-        name=text_or_none(value.get("name")),
-        call_id=text_or_none(value.get("id")),
+        name=conversation.text_or_none(value.get("name")),
+        call_id=conversation.text_or_none(value.get("id")),
         raw=extra or None,
     )
 
@@ -258,7 +241,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
     elif isinstance(body, dict) and "error" in body:
         turn.errors.append(body["error"])
     elif isinstance(body, dict) and "totalTokens" in body:  # countTokens
-        turn.usage = read_usage(body, input=("totalTokens",), cache_read=("cachedContentTokenCount",))
+        turn.usage = conversation.read_usage(body, input=("totalTokens",), cache_read=("cachedContentTokenCount",))
     elif isinstance(body, dict) and (set(body) & RESPONSE_FIELDS or "promptFeedback" in body):
         read_chunks([body], turn)
     elif body is not None:
@@ -270,7 +253,7 @@ def chunks_of(events, turn: Turn) -> Iterator[dict]:
     counted; errors and what is not a chunk are noted on the turn."""
     for event in events:
         data, kind = event.data, chunk_kind(event)
-        seen = count_event(turn, kind)
+        seen = conversation.count_event(turn, kind)
         if kind == "chunk":
             yield data
         elif kind == "error":
@@ -298,8 +281,8 @@ def read_chunks(chunks: Iterable[dict], turn: Turn) -> None:
     for chunk in chunks:
         if "error" in chunk:
             continue  # read as an error by the caller
-        turn.response_id = text_or_none(chunk.get("responseId")) or turn.response_id
-        turn.model = turn.model or text_or_none(chunk.get("modelVersion"))
+        turn.response_id = conversation.text_or_none(chunk.get("responseId")) or turn.response_id
+        turn.model = turn.model or conversation.text_or_none(chunk.get("modelVersion"))
         if isinstance(chunk.get("usageMetadata"), dict):
             usage.update(chunk["usageMetadata"])
         extra.update({key: value for key, value in chunk.items() if key not in RESPONSE_FIELDS - {"modelVersion"}})
@@ -316,7 +299,8 @@ def read_chunks(chunks: Iterable[dict], turn: Turn) -> None:
     # The finish reason of each candidate, joined when they differ (as for several choices of other APIs).
     finishes = [str(answer.fields["finishReason"]) for answer in ordered if answer.fields.get("finishReason")]
     feedback = extra.get("promptFeedback") if isinstance(extra.get("promptFeedback"), dict) else {}
-    turn.stop_reason = ", ".join(dict.fromkeys(finishes)) if finishes else text_or_none(feedback.get("blockReason"))
+    blocked = conversation.text_or_none(feedback.get("blockReason"))
+    turn.stop_reason = ", ".join(dict.fromkeys(finishes)) if finishes else blocked
     if feedback.get("blockReason") and not candidates:
         turn.errors.append({"promptFeedback": feedback})  # the prompt was refused: there is no answer to hold it
     if usage:
@@ -340,7 +324,7 @@ class Answer:
 
     def add(self, candidate: dict, turn: Turn) -> None:
         content = candidate.get("content") if isinstance(candidate.get("content"), dict) else {}
-        self.role = text_or_none(content.get("role")) or self.role
+        self.role = conversation.text_or_none(content.get("role")) or self.role
         self.fields.update({key: value for key, value in candidate.items() if key != "content"})
         for key, value in content.items():
             if key not in ("role", "parts"):
@@ -386,7 +370,7 @@ def usage_of(usage: dict) -> Usage:
     """Gemini's prompt count includes cached tokens; its candidates count leaves thoughts out, so the normalised
     output adds them (as OpenAI's and Anthropic's output counts include reasoning), and tool-use prompt tokens
     (search results and the like) are input."""
-    return read_usage(
+    return conversation.read_usage(
         usage,
         input=("promptTokenCount", "toolUsePromptTokenCount"),
         output=("candidatesTokenCount", "thoughtsTokenCount"),

@@ -4,28 +4,16 @@ the Code Assist API's, whose account calls are named for what they do."""
 import dataclasses
 import json
 
+from probe.apis import turn_markdown
 from probe.apis.gemini import code_assist, reader
+from probe.apis.report_shape import counted, read_with, usage_counts
 from probe.apis.said_once import config_lines
 from probe.apis.tool_markdown import tools_section
-from probe.apis.turn_markdown import (
-    counted,
-    error_message,
-    facts_line,
-    full_conversation,
-    history_section,
-    instructions_section,
-    items_section,
-    output_section,
-    response_fields_lines,
-    response_opening,
-    usage_table,
-)
 from probe.common.markdown import Markdown, Rendered, details, first_line, inline, json_block
-from probe.read.conversation import Item, Part, Turn, integer
+from probe.read.conversation import Item, Part, Turn
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
-API, PROVIDER, OPERATION, history_key = reader.API, reader.PROVIDER, reader.OPERATION, reader.history_key
-read_request, read_response = reader.read_request, reader.read_response
+API, PROVIDER, OPERATION, read_request, read_response, history_key, stream_asked = read_with(reader)
 HISTORY_FIELD = "contents"  # the request field holding the re-sent history (left out of the key-path counts)
 GENERATION_CONFIG = ("generationConfig", "generation_config")
 USAGE_FIELDS = {
@@ -99,27 +87,10 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
         return rendered
     rendered = Rendered(config_lines(request_config(turn), set(), label, state))
     if turn.system:
-        rendered.add(instructions_section("System instruction", turn.system, label, state), "")
+        rendered.add(turn_markdown.instructions_section("System instruction", turn.system, label, state), "")
     if turn.tools:
         rendered.add(*tools_section(turn.tools, label, state, with_namespace=False))
-    if turn.input:
-        calls = state.setdefault("calls", {})
-        history_section(
-            turn,
-            "Contents",
-            "content",
-            rendered,
-            lambda new, first, gap: items_section(
-                shown(new),
-                first,
-                "contents",
-                calls,
-                rendered,
-                [item.size for item in new],
-                attachment=attachment,
-                gap=gap,
-            ),
-        )
+    turn_markdown.history_items(turn, state, rendered, ("Contents", "content", "contents"), attachment, shown)
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered
 
@@ -128,11 +99,11 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 
 
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
-    rendered = response_opening(turn, state, error_text)
+    rendered = turn_markdown.response_opening(turn, state, error_text)
     if code_assist.is_account_call(turn.path):
         if not turn.request_bytes:  # a GET: no request was rendered to name the call
             rendered.add(Markdown("**Code Assist account call**: {}").format(code_assist.account_call(turn.path)), "")
-        rendered.add(*response_fields_lines(turn))
+        rendered.add(*turn_markdown.response_fields_lines(turn))
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # an account call has no answer of the model's
     if not turn.events and turn.usage is not None and "totalTokens" in turn.usage.raw and not turn.output:
@@ -146,16 +117,13 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
         rendered.unrecognised |= set(turn.unrecognised)
         return rendered  # counting is not spending: no tokens for the header
     output = dataclasses.replace(turn, output=shown(turn.output))
-    output_section(output, state.setdefault("calls", {}), rendered, attachment)
+    turn_markdown.output_section(output, state.setdefault("calls", {}), rendered, attachment)
     for line in part_fields(turn):
         rendered.add(line, "")
     for item in turn.output:
         rendered.add(*candidate_lines(turn, item))
     if turn.usage is not None:
-        raw = turn.usage.raw
-        rendered.tokens = {kind: integer(raw.get(field)) for field, kind in USAGE_FIELDS.items()}
-        rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
-        extra = {key: value for key, value in raw.items() if key not in USAGE_FIELDS and value}
+        extra = usage_counts(turn.usage.raw, rendered, USAGE_FIELDS, TOKEN_COLUMNS)
         if extra:
             rendered.add(details("Other usage", json_block(extra)), "")
     if turn.events and turn.stop_reason is None and not turn.errors:
@@ -193,7 +161,7 @@ def candidate_lines(turn: Turn, item: Item) -> list[Markdown]:
         facts.insert(0, ("index", metadata["index"]))
     facts += [("responseId", turn.response_id)] if turn.response_id else []
     facts += [("modelVersion", metadata["modelVersion"])] if "modelVersion" in metadata else []
-    lines = [facts_line("Candidate", facts), ""] if facts else []
+    lines = [turn_markdown.facts_line("Candidate", facts), ""] if facts else []
     feedback = metadata.get("promptFeedback")
     if isinstance(feedback, dict) and feedback.get("blockReason"):
         lines += [Markdown("**Prompt blocked**: blockReason {}").format(inline(str(feedback["blockReason"]))), ""]
@@ -213,7 +181,7 @@ def error_text(error) -> Markdown:
             inline(str(error.get("status", "?"))),
             inline(str(error.get("code", "?"))),
             Markdown("; {}").format(inline(json.dumps(rest, ensure_ascii=False, default=str))) if rest else "",
-            error_message(str(error.get("message", ""))),
+            turn_markdown.error_message(str(error.get("message", ""))),
         )
     if isinstance(error, dict) and isinstance(error.get("promptFeedback"), dict):
         return Markdown("prompt blocked: {}").format(inline(json.dumps(error["promptFeedback"], ensure_ascii=False)))
@@ -222,4 +190,4 @@ def error_text(error) -> Markdown:
 
 def render_epilogue(state: dict) -> Rendered:
     """The whole conversation of the last request in one place, with the answer it got."""
-    return full_conversation(state, "contents", "content", attachment, shown)
+    return turn_markdown.full_conversation(state, "contents", "content", attachment, shown)

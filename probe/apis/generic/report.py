@@ -1,12 +1,12 @@
 """Renders any JSON API without knowing it: bodies and stream events as collapsible JSON."""
 
 from probe.apis.generic import reader
+from probe.apis.report_shape import read_with
 from probe.common.markdown import Markdown, Rendered, details, json_block, tally
 from probe.read.conversation import Turn
 
 # The conversation model of each exchange comes from this API's reader: it keeps the bodies raw.
-API, PROVIDER, OPERATION = reader.API, reader.PROVIDER, reader.OPERATION
-read_request, read_response = reader.read_request, reader.read_response
+API, PROVIDER, OPERATION, read_request, read_response, history_key, stream_asked = read_with(reader)
 
 
 def kept(turn: Turn, where: str):

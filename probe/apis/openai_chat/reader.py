@@ -5,16 +5,8 @@ from typing import Any
 
 from probe.apis.openai_chat.choices import Choice, read_function_call, usage_of
 from probe.common import fastjson
-from probe.read.conversation import (
-    Item,
-    Part,
-    TextBlock,
-    Tool,
-    Turn,
-    count_event,
-    read_model_and_config,
-    text_or_none,
-)
+from probe.read import conversation
+from probe.read.conversation import Item, Part, TextBlock, Tool, Turn
 from probe.read.history_reads import read_history
 from probe.read.sse import Event
 
@@ -44,7 +36,7 @@ def recognise(evidence) -> int:
 
 
 def read_request(body: Any, turn: Turn) -> None:
-    if not read_model_and_config(body, turn, SECTION_FIELDS):
+    if not conversation.read_model_and_config(body, turn, SECTION_FIELDS):
         return
     for field in SECTION_FIELDS - {"model"}:  # a section of another shape has no place in the model: kept as sent
         if body.get(field) is not None and not isinstance(body[field], list):
@@ -70,7 +62,7 @@ def read_tools(tools: Any, legacy: bool = False) -> list[Tool]:
         if not isinstance(tool, dict):
             found.append(Tool(name="?", sent=tool, metadata={"raw": tool}))
             continue
-        kind = None if legacy else text_or_none(tool.get("type"))
+        kind = None if legacy else conversation.text_or_none(tool.get("type"))
         inner = tool if legacy else tool.get(kind or "function")
         if not isinstance(inner, dict):
             found.append(Tool(name="?", type=kind, sent=tool, metadata={"raw": tool}))
@@ -96,7 +88,7 @@ def read_message(message: Any, turn: Turn) -> Item:
     if not isinstance(message, dict):
         turn.unrecognised.append(f"message that is {type(message).__name__}")
         return Item(type="(not an object)", parts=[Part("other", type(message).__name__, raw=message)], sent=message)
-    role = text_or_none(message.get("role"))
+    role = conversation.text_or_none(message.get("role"))
     if role not in KNOWN_ROLES:
         turn.unrecognised.append(f"message role {role}")
     used = {"role", "content"}
@@ -106,9 +98,9 @@ def read_message(message: Any, turn: Turn) -> Item:
         parts.append(Part("reasoning", "reasoning_content", text=reasoning))
         used.add("reasoning_content")
     if role in ("tool", "function"):
-        call_id = text_or_none(message.get("tool_call_id"))
+        call_id = conversation.text_or_none(message.get("tool_call_id"))
         # A legacy `function` message names the call it answers, which had no id: its first part is the result.
-        name = text_or_none(message.get("name")) if role == "function" else None
+        name = conversation.text_or_none(message.get("name")) if role == "function" else None
         results = [result_of(part, call_id) for part in read_content(message.get("content"), turn)]
         if name is not None and results and results[0].kind == "tool_result":
             results[0].name = name
@@ -186,8 +178,8 @@ def read_tool_call(call: Any, turn: Turn) -> Part:
     return Part(
         "tool_call",
         kind,
-        name=text_or_none(inner.get("name")),
-        call_id=text_or_none(call.get("id")),
+        name=conversation.text_or_none(inner.get("name")),
+        call_id=conversation.text_or_none(call.get("id")),
         arguments=fastjson.parsed(inner.get(field)),
         raw=extra or None,
     )
@@ -226,8 +218,8 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
 
 def read_answer_fields(answer: dict, turn: Turn) -> None:
     """The id, model and usage a completion or a chunk carries (later chunks win: usage comes last)."""
-    turn.response_id = text_or_none(answer.get("id")) or turn.response_id
-    turn.model = turn.model or text_or_none(answer.get("model"))
+    turn.response_id = conversation.text_or_none(answer.get("id")) or turn.response_id
+    turn.model = turn.model or conversation.text_or_none(answer.get("model"))
     if isinstance(answer.get("usage"), dict):
         turn.usage = usage_of(answer["usage"])
 
@@ -269,7 +261,7 @@ def read_stream(events: list[Event], turn: Turn) -> None:
             kind = kind if type(kind) is str else str(kind)
         else:
             kind = "(not JSON)"
-        seen = count_event(turn, kind)
+        seen = conversation.count_event(turn, kind)
         if kind == DONE:
             continue
         if kind == "error" or (type(data) is dict and data.get("error") is not None):

@@ -4,29 +4,20 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from probe.apis import turn_markdown
 from probe.apis.openai_chat import reader
+from probe.apis.report_shape import read_with, usage_table, usage_tokens
 from probe.apis.said_once import config_lines
 from probe.apis.tool_markdown import tools_section
-from probe.apis.turn_markdown import (
-    error_message,
-    facts_line,
-    full_conversation,
-    history_section,
-    instructions_section,
-    items_section,
-    opaque,
-    output_section,
-    response_opening,
-    usage_table,
-)
 from probe.common.markdown import Markdown, Rendered, details, first_line, inline, json_block
-from probe.read.conversation import Item, Part, Turn, integer
+from probe.read.conversation import Item, Part, Turn
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
-API, PROVIDER, OPERATION, history_key = reader.API, reader.PROVIDER, reader.OPERATION, reader.history_key
-read_request, read_response = reader.read_request, reader.read_response
+API, PROVIDER, OPERATION, read_request, read_response, history_key, stream_asked = read_with(reader)
 HISTORY_FIELD = "messages"  # the request field holding the re-sent history (left out of the key-path counts)
 TOKEN_COLUMNS = ["input", "cached", "output", "reasoning", "total"]
+COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")  # input, output and total, in this API's words
+DETAILS = ("prompt_tokens_details", "completion_tokens_details")  # where the cached input and the reasoning are
 USAGE_FIELDS = {
     "prompt_tokens",
     "completion_tokens",
@@ -68,7 +59,7 @@ def counted(value: Any) -> Any:
         return {key: counted(inner) for key, inner in value.items()}
     if isinstance(value, list):
         return [counted(inner) for inner in value]
-    return opaque(value)
+    return turn_markdown.opaque(value)
 
 
 def is_instruction(item: Item) -> bool:
@@ -97,7 +88,7 @@ def messages_section(
         else:
             run = [without_bytes(item) for item in items[start:end]]
             holds_gap = start <= at < end
-            items_section(
+            turn_markdown.items_section(
                 run, first + start + (not_read if start > at else 0), "messages", calls, rendered,
                 [item.size for item in run], attachment=attachment, gap=(at - start, not_read) if holds_gap else None,
             )  # fmt: skip
@@ -111,12 +102,12 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     config = ({"model": turn.model} if turn.model is not None else {}) | turn.config
     rendered = Rendered(config_lines(config, set(), label, state))
     if turn.system:
-        rendered.add(instructions_section("System prompt", turn.system, label, state), "")
+        rendered.add(turn_markdown.instructions_section("System prompt", turn.system, label, state), "")
     if turn.tools:
         rendered.add(*tools_section(turn.tools, label, state, with_namespace=False))
     if turn.input:
         calls = state.setdefault("calls", {})
-        history_section(
+        turn_markdown.history_section(
             turn,
             "Messages",
             "message",
@@ -131,16 +122,16 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
 
 
 def render_response(turn: Turn, label: str, state: dict) -> Rendered:
-    rendered = response_opening(turn, state, error_text)
+    rendered = turn_markdown.response_opening(turn, state, error_text)
     calls = state.setdefault("calls", {})
     several = len(turn.output) > 1
     for item in turn.output:
         if several:
             rendered.add(Markdown("**Choice {}**").format(inline(str(item.metadata.get("index", "?")))), "")
-        output_section(replace(turn, output=[without_bytes(item)]), calls, rendered, attachment)
+        turn_markdown.output_section(replace(turn, output=[without_bytes(item)]), calls, rendered, attachment)
         rendered.add(*choice_facts(turn, item))
     if turn.usage is not None:
-        rendered.tokens = usage_tokens(turn.usage.raw)
+        rendered.tokens = usage_tokens(turn.usage.raw, COUNTS, DETAILS)
         rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
         extra = other_usage(turn.usage.raw)
         if extra:
@@ -158,9 +149,9 @@ def choice_facts(turn: Turn, item: Item) -> list[Markdown]:
     model = item.metadata.get("model") or turn.model
     facts += [("model", model)] if model else []
     facts += [(name, item.metadata[name]) for name in FACT_FIELDS if item.metadata.get(name) is not None]
-    lines = [facts_line("Completion", facts), ""] if facts else []
+    lines = [turn_markdown.facts_line("Completion", facts), ""] if facts else []
     extra = {
-        key: opaque(value)
+        key: turn_markdown.opaque(value)
         for key, value in item.metadata.items()
         if key not in FACT_FIELDS and key not in ("index", "model") and value is not None
     }
@@ -180,23 +171,9 @@ def error_text(error: Any) -> Markdown:
         rest = {key: value for key, value in rest.items() if value is not None}
         if rest:
             labels.append(inline(json.dumps(rest, ensure_ascii=False, default=str)))
-        message = error_message(str(error.get("message", "")))
+        message = turn_markdown.error_message(str(error.get("message", "")))
         return Markdown("{}: {}").format(Markdown(" ").join(labels), message) if labels else message
     return inline(json.dumps(error, ensure_ascii=False, default=str))
-
-
-def usage_tokens(usage: dict) -> dict[str, int | None]:
-    prompt = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
-    completion = (
-        usage.get("completion_tokens_details") if isinstance(usage.get("completion_tokens_details"), dict) else {}
-    )
-    return {
-        "input": integer(usage.get("prompt_tokens")),
-        "cached": integer(prompt.get("cached_tokens")),
-        "output": integer(usage.get("completion_tokens")),
-        "reasoning": integer(completion.get("reasoning_tokens")),
-        "total": integer(usage.get("total_tokens")),
-    }
 
 
 def other_usage(usage: dict) -> dict:
@@ -215,6 +192,6 @@ def other_usage(usage: dict) -> dict:
 
 def render_epilogue(state: dict) -> Rendered:
     """The whole conversation of the last request in one place, with the answer it got."""
-    return full_conversation(
+    return turn_markdown.full_conversation(
         state, "messages", "message", attachment, shown=lambda items: list(map(without_bytes, items))
     )

@@ -6,18 +6,8 @@ from typing import Any
 from probe.apis.openai_responses.server_tools import SERVER_CALLS, billed_uses, server_call
 from probe.apis.openai_responses.stream import STREAMED, TOOL_CALLS, Stream
 from probe.common import fastjson
-from probe.read.conversation import (
-    Item,
-    Part,
-    TextBlock,
-    Tool,
-    Turn,
-    Usage,
-    count_event,
-    read_model_and_config,
-    read_usage,
-    text_or_none,
-)
+from probe.read import conversation
+from probe.read.conversation import Item, Part, TextBlock, Tool, Turn, Usage
 from probe.read.history_reads import read_history
 from probe.read.sse import Event
 
@@ -97,9 +87,9 @@ def answer_mark(answer: dict) -> bool:
 
 
 def read_request(body: Any, turn: Turn) -> None:
-    if not read_model_and_config(body, turn, SECTION_FIELDS):
+    if not conversation.read_model_and_config(body, turn, SECTION_FIELDS):
         return
-    turn.previous_response_id = text_or_none(body.get("previous_response_id"))
+    turn.previous_response_id = conversation.text_or_none(body.get("previous_response_id"))
     if isinstance(body.get("instructions"), str):
         turn.system.append(TextBlock(body["instructions"], role="instructions", type="instructions"))
     turn.tools += read_tools(body.get("tools"))
@@ -164,7 +154,7 @@ def read_tools(tools: Any, namespace: str = "") -> list[Tool]:
                 Tool(
                     name=str(tool.get("name") or tool.get("type") or "?"),
                     namespace=namespace,
-                    type=text_or_none(tool.get("type")),
+                    type=conversation.text_or_none(tool.get("type")),
                     description=str(tool.get("description") or ""),
                     schema=schema,
                     sent=tool,
@@ -180,7 +170,7 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
         turn.unrecognised.append(f"{where} item that is {type(raw).__name__}")
         return Item(type="(not an object)", parts=[Part("other", type(raw).__name__, raw=raw)], sent=raw)
     kind = str(raw.get("type", "message"))
-    item = Item(type=kind, role=text_or_none(raw.get("role")), id=text_or_none(raw.get("id")))
+    item = Item(type=kind, role=conversation.text_or_none(raw.get("role")), id=conversation.text_or_none(raw.get("id")))
     used = {"type", "role", "id"}
     if kind == "message":
         item.parts = read_content(raw.get("content"), turn)
@@ -200,10 +190,10 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
     elif kind in TOOL_CALLS:
         field = TOOL_CALLS[kind]
         # A namespaced tool is called by its qualified name: the namespace is part of which tool it is.
-        name = text_or_none(raw.get("name"))
+        name = conversation.text_or_none(raw.get("name"))
         if raw.get("namespace") and name is not None:
             name = f"{raw['namespace']}.{name}"
-        call_id = text_or_none(raw.get("call_id"))
+        call_id = conversation.text_or_none(raw.get("call_id"))
         item.parts = [Part("tool_call", kind, name=name, call_id=call_id, arguments=fastjson.parsed(raw.get(field)))]
         used |= {"name", "call_id", field}
     elif kind in TOOL_RESULTS:
@@ -214,7 +204,7 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
                 "tool_result",
                 kind,
                 text=text,
-                call_id=text_or_none(raw.get("call_id")),
+                call_id=conversation.text_or_none(raw.get("call_id")),
                 raw=None if isinstance(output, str) else output,
             )
         ]
@@ -226,7 +216,8 @@ def read_item(raw: Any, turn: Turn, where: str) -> Item:
         tools = read_tools(raw.get("tools"))
         names = [tool.name if not tool.namespace else f"{tool.namespace}.{tool.name}" for tool in tools]
         found = [name for name, tool in zip(names, tools) if tool.type != "namespace"]
-        item.parts = [Part("tool_result", kind, text="\n".join(found), call_id=text_or_none(raw.get("call_id")))]
+        call_id = conversation.text_or_none(raw.get("call_id"))
+        item.parts = [Part("tool_result", kind, text="\n".join(found), call_id=call_id)]
         item.metadata["declares_tools"] = len(found)
         used |= {"call_id", "tools"}
     elif kind == "compaction":  # the history the API summed up, opaque: it stands for the items it replaced
@@ -284,7 +275,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         data = event.data if type(event.data) is dict else {}
         kind = data.get("type") or event.name or (event.data if event.data == "[DONE]" else "(untyped)")
         kind = kind if type(kind) is str else str(kind)
-        seen = count_event(turn, kind)
+        seen = conversation.count_event(turn, kind)
         if kind not in KNOWN_EVENTS:
             if seen == 1:  # one example of each kind: its payload is what a reader needs to see
                 turn.unrecognised.append(f"event {kind}")
@@ -293,7 +284,7 @@ def read_response(events: list[Event] | None, body: Any, turn: Turn) -> None:
         response = data.get("response") if type(data.get("response")) is dict else None
         if response is not None:
             answered.update(response)
-            turn.response_id = text_or_none(response.get("id")) or turn.response_id
+            turn.response_id = conversation.text_or_none(response.get("id")) or turn.response_id
             if isinstance(response.get("usage"), dict):
                 usage = response["usage"]
         if isinstance(data.get("usage"), dict):  # a gateway may put it beside the response, not in it
@@ -332,8 +323,8 @@ RESPONSE_FIELDS = {"id", "object", "output", "usage", "status", "incomplete_deta
 def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
     """The final response object: its output is the whole answer when it lists one, else what the stream built;
     its other fields are kept, but those that only echo the request (the same value as sent)."""
-    turn.response_id = text_or_none(response.get("id")) or turn.response_id
-    turn.model = turn.model or text_or_none(response.get("model"))
+    turn.response_id = conversation.text_or_none(response.get("id")) or turn.response_id
+    turn.model = turn.model or conversation.text_or_none(response.get("model"))
     turn.response_metadata = response_fields(response, turn)
     output = response.get("output")
     turn.output = (
@@ -341,7 +332,7 @@ def read_final(response: dict, turn: Turn, assembled: list[Item]) -> None:
     )
     details = response.get("incomplete_details")
     reason = details.get("reason") if isinstance(details, dict) else None
-    turn.stop_reason = text_or_none(reason or response.get("status"))
+    turn.stop_reason = conversation.text_or_none(reason or response.get("status"))
     if response.get("error"):
         turn.errors.append(response["error"])
     if isinstance(response.get("usage"), dict):
@@ -363,7 +354,7 @@ def response_fields(response: dict, turn: Turn) -> dict:
 
 def usage_of(usage: dict) -> Usage:
     """OpenAI's input count includes the cached tokens, and its output count the reasoning tokens."""
-    return read_usage(
+    return conversation.read_usage(
         usage,
         input=("input_tokens",),
         output=("output_tokens",),

@@ -1,28 +1,22 @@
 """Renders OpenAI Responses API turns (HTTP+SSE and WebSocket) as Markdown, in that API's words."""
 
+from probe.apis import turn_markdown
 from probe.apis.openai_responses import reader
+from probe.apis.report_shape import read_with, usage_table, usage_tokens
 from probe.apis.said_once import config_lines, mapping_block, text_once
 from probe.apis.tool_markdown import tools_section
-from probe.apis.turn_markdown import (
-    facts_line,
-    history_gap,
-    items_section,
-    output_section,
-    response_fields_lines,
-    response_opening,
-    usage_table,
-)
 from probe.common.counting import counted
 from probe.common.markdown import Markdown, Rendered, details, inline
-from probe.read.conversation import Item, Tool, Turn, integer
+from probe.read.conversation import Item, Tool, Turn
 from probe.read.dedupe import RecentResponses
 
 # The conversation model of each exchange comes from this API's reader: the report, turns.jsonl and the diff.
-API, PROVIDER, OPERATION = reader.API, reader.PROVIDER, reader.OPERATION
-read_request, read_response = reader.read_request, reader.read_response
+API, PROVIDER, OPERATION, read_request, read_response, history_key, stream_asked = read_with(reader)
 HISTORY_FIELD = "input"  # the request field holding the re-sent history (left out of the key-path counts)
 MAPPING_FIELDS = ("client_metadata",)  # config shown as a table of its own, only what changed
 TOKEN_COLUMNS = ["input", "cached", "output", "reasoning", "total"]
+COUNTS = ("input_tokens", "output_tokens", "total_tokens")  # input, output and total, in this API's words
+DETAILS = ("input_tokens_details", "output_tokens_details")  # where the cached input and the reasoning are
 # Requests ----------------------------------------------------------------------------------------
 
 
@@ -59,8 +53,9 @@ def render_request(turn: Turn, label: str, state: dict) -> Rendered:
     prefix = turn.carried is not None and turn.carried.by == "prefix"
     new = turn.input[carried:] if prefix else turn.input
     first = carried + 1 if turn.carried else 1
-    items_section(new, first, "input", state.setdefault("calls", {}), rendered, [item.size for item in new],
-                  notes=part_kinds, gap=history_gap(turn, carried if prefix else 0))  # fmt: skip
+    gap = turn_markdown.history_gap(turn, carried if prefix else 0)
+    turn_markdown.items_section(new, first, "input", state.setdefault("calls", {}), rendered,
+                                [item.size for item in new], notes=part_kinds, gap=gap)  # fmt: skip
     rendered.unrecognised |= set(turn.unrecognised)
     return rendered
 
@@ -102,17 +97,17 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
     if turn.response_id:
         state.setdefault("context_tools", RecentResponses()).remember(turn.response_id, tools)
     final = any(kind in turn.events for kind in reader.FINAL_EVENTS)
-    rendered = response_opening(turn, state)
-    output_section(turn, state.setdefault("calls", {}), rendered)
+    rendered = turn_markdown.response_opening(turn, state)
+    turn_markdown.output_section(turn, state.setdefault("calls", {}), rendered)
     if turn.events and not final:
         rendered.add(Markdown("**No final event**: the stream ended before `response.completed`."), "")
     elif final or turn.response_id:
         facts = [("status", turn.stop_reason)] if turn.stop_reason is not None else []
         facts += [("id", turn.response_id)] + ([("model", turn.model)] if turn.model else [])
-        rendered.add(facts_line("Response", facts), "")
-    rendered.add(*response_fields_lines(turn))
+        rendered.add(turn_markdown.facts_line("Response", facts), "")
+    rendered.add(*turn_markdown.response_fields_lines(turn))
     if turn.usage is not None:
-        rendered.tokens = usage_tokens(turn.usage.raw)
+        rendered.tokens = usage_tokens(turn.usage.raw, COUNTS, DETAILS)
         rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
     elif final and not turn.output:
         rendered.add(Markdown("No usage and no output (a warm-up request answers like this)."), "")
@@ -127,8 +122,8 @@ def render_epilogue(state: dict) -> Rendered:
     if last and last[1]:
         number, items, _, gap = last if len(last) == 4 else (*last, None)
         inner = Rendered()
-        items_section(items, 1, "input", dict(state.get("calls", {})), inner, [item.size for item in items],
-                      notes=part_kinds, gap=gap)  # fmt: skip
+        turn_markdown.items_section(items, 1, "input", dict(state.get("calls", {})), inner,
+                                    [item.size for item in items], notes=part_kinds, gap=gap)  # fmt: skip
         count = len(items) + (gap[1] if gap is not None else 0)
         rendered.add(
             Markdown("## Full context of the last request (#{})").format(number),
@@ -136,15 +131,3 @@ def render_epilogue(state: dict) -> Rendered:
             details(f"All {counted(count, 'input item')} of #{number}, rebuilt from the history", *inner.lines),
         )
     return rendered
-
-
-def usage_tokens(usage: dict) -> dict[str, int | None]:
-    input_details = usage.get("input_tokens_details") if isinstance(usage.get("input_tokens_details"), dict) else {}
-    output_details = usage.get("output_tokens_details") if isinstance(usage.get("output_tokens_details"), dict) else {}
-    return {
-        "input": integer(usage.get("input_tokens")),
-        "cached": integer(input_details.get("cached_tokens")),
-        "output": integer(usage.get("output_tokens")),
-        "reasoning": integer(output_details.get("reasoning_tokens")),
-        "total": integer(usage.get("total_tokens")),
-    }
