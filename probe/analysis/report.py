@@ -365,12 +365,12 @@ def refresh(run: Path, target: Target | None = None, redact: bool = True, force:
 
 def refresh_all(runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False,
                 out: TextIO | None = None, jobs: int = 1) -> Counter:  # fmt: skip
-    """Refresh every run, printing one line per run rebuilt, failed or skipped in the runs' order, then the counts; a
-    failed run does not stop the others. With `jobs` over 1, that many processes refresh runs side by side
-    (probe.analysis.side_by_side). Returns the counts by outcome."""
+    """Refresh every run, printing a line per run rebuilt, failed or skipped in their order, then the counts; a failed
+    run does not stop the others. `jobs` processes refresh them side by side. Returns the counts by outcome."""
     out = out or sys.stdout  # looked up now: tests and callers may have replaced it
     counts: Counter = Counter()
-    with closing(side_by_side(refresh_one, runs, jobs, target, redact, force)) as outcomes:
+    ahead = ("probe.analysis.warm_up",)  # imported once, before the workers start (probe.analysis.side_by_side)
+    with closing(side_by_side(refresh_one, runs, jobs, target, redact, force, preload=ahead)) as outcomes:
         for run, (outcome, lines) in zip(runs, outcomes):
             if isinstance(outcome, Ended):  # its process died: this run alone fails
                 outcome, lines = "failed", [f"failed {display(run)}: {outcome.why}"]

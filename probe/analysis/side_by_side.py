@@ -39,15 +39,19 @@ class Ended:
     why: str
 
 
-def side_by_side(step: Callable[..., Any], items: Iterable[Any], jobs: int, *args: Any) -> Iterator[Any]:
+def side_by_side(
+    step: Callable[..., Any], items: Iterable[Any], jobs: int, *args: Any, preload: tuple[str, ...] = ()
+) -> Iterator[Any]:
     """`step(item, *args)` for each item, in the items' order: in this process if `jobs` is 1 or there is only one
-    item, else in up to `jobs` worker processes. `step` and `args` must pickle (`step` a module's function)."""
+    item, else in up to `jobs` worker processes. `step` and `args` must pickle (`step` a module's function).
+    `preload`: modules a forkserver imports before it forks the workers, besides the step's (what they set up is
+    shared by every worker)."""
     items = list(items)
     if jobs <= 1 or len(items) <= 1:
         for item in items:
             yield step(item, *args)
         return
-    pool = Pool(step, args, min(jobs, len(items)))
+    pool = Pool(step, args, min(jobs, len(items)), preload)
     try:
         yield from pool.results(items)
     finally:
@@ -70,12 +74,12 @@ class Worker:
 class Pool:
     """The workers, each handed its next item when it answers the last."""
 
-    def __init__(self, step: Callable[..., Any], args: tuple, size: int) -> None:
+    def __init__(self, step: Callable[..., Any], args: tuple, size: int, preload: tuple[str, ...] = ()) -> None:
         self.step, self.args, self.size = step, args, size
         self.context = context()
         if self.context.get_start_method() == "forkserver":
             # Imported once in the server, not once per worker (a no-op once the server runs).
-            self.context.set_forkserver_preload([step.__module__])
+            self.context.set_forkserver_preload([step.__module__, *preload])
         self.workers: list[Worker] = []
 
     def start(self) -> Worker:
