@@ -18,6 +18,8 @@ from probe.runs.folders import being_recorded, list_runs, resolve_run
 from probe.runs.targets import load_target
 from probe.write.report_paths import check_output, insight_path, turns_path, viewer_path
 
+SIDE_BY_SIDE_FROM = 8  # runs, for the default --jobs to be more than 1
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = cli.ArgumentParser(prog="python -m probe.analysis.analyze", description=__doc__)
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         type=job_count,
         metavar="N",
         help="with --run all: runs analysed side by side, each in a process of its own (default: the CPUs this "
-        f"process may use, here {default_jobs()}); 1 analyses them one after another in this process",
+        f"process may use, here {default_jobs()}, with {SIDE_BY_SIDE_FROM} runs or more); 1 analyses them one after "
+        "another in this process",
     )
     args = parser.parse_args(argv)
     # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
@@ -98,8 +101,10 @@ def analyze_as_asked(args) -> int:
     if args.run == "all":
         if not data_dir().is_dir():  # a mistyped PROBE_DATA_DIR must not pass for "nothing to do"
             raise RunError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
-        jobs = args.jobs or default_jobs()
-        counts = refresh_all(list_runs(target.name if target else None), target, redact, args.force, jobs=jobs)
+        runs = list_runs(target.name if target else None)
+        # Starting the workers costs about what analysing a few small runs does: by default, only for many runs.
+        jobs = args.jobs or (default_jobs() if len(runs) >= SIDE_BY_SIDE_FROM else 1)
+        counts = refresh_all(runs, target, redact, args.force, jobs=jobs)
         return 1 if counts["failed"] else 0
     run = resolve_run(args.run or "latest", target.name if target else None)
     if being_recorded(run):

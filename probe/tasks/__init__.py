@@ -177,7 +177,7 @@ pipeline = agent_run_task(
         "no_redact": "show token-shaped strings and URL secrets as captured (headers stay masked)",
         "prices": "FILE: a YAML price file priced before the bundled price database (default: $PROBE_PRICES)",
         "jobs": "N: with --run all, runs analysed side by side, each in a process of its own (default: the CPUs "
-        "this process may use; 1: one after another)",
+        "this process may use, with 8 runs or more; 1: one after another)",
     },
 )
 def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False, prices=None, jobs=None):
