@@ -369,8 +369,9 @@ def refresh_all(runs: list[Path], target: Target | None = None, redact: bool = T
     run does not stop the others. `jobs` processes refresh them side by side. Returns the counts by outcome."""
     out = out or sys.stdout  # looked up now: tests and callers may have replaced it
     counts: Counter = Counter()
-    ahead = ("probe.analysis.warm_up",)  # imported once, before the workers start (probe.analysis.side_by_side)
-    with closing(side_by_side(refresh_one, runs, jobs, target, redact, force, preload=ahead)) as outcomes:
+    # Runs up to date are checked here until one has to be rebuilt; warm_up is imported once for all the workers.
+    ahead = {"preload": ("probe.analysis.warm_up",), "stay": lambda done: done[0] in ("up to date", "skipped")}
+    with closing(side_by_side(refresh_one, runs, jobs, target, redact, force, **ahead)) as outcomes:
         for run, (outcome, lines) in zip(runs, outcomes):
             if isinstance(outcome, Ended):  # its process died: this run alone fails
                 outcome, lines = "failed", [f"failed {display(run)}: {outcome.why}"]

@@ -40,20 +40,34 @@ class Ended:
 
 
 def side_by_side(
-    step: Callable[..., Any], items: Iterable[Any], jobs: int, *args: Any, preload: tuple[str, ...] = ()
+    step: Callable[..., Any],
+    items: Iterable[Any],
+    jobs: int,
+    *args: Any,
+    preload: tuple[str, ...] = (),
+    stay: Callable[[Any], bool] | None = None,
 ) -> Iterator[Any]:
-    """`step(item, *args)` for each item, in the items' order: in this process if `jobs` is 1 or there is only one
-    item, else in up to `jobs` worker processes. `step` and `args` must pickle (`step` a module's function).
-    `preload`: modules a forkserver imports before it forks the workers, besides the step's (what they set up is
-    shared by every worker)."""
+    """`step(item, *args)` for each item, in the items' order: in this process if `jobs` is 1, else in up to `jobs`
+    worker processes; with `stay`, here as long as it holds for each result, then the rest in the workers. `step`
+    and `args` must pickle (`step` a module's function). `preload`: modules a forkserver imports before it forks the
+    workers, besides the step's (what they set up is shared by every worker)."""
     items = list(items)
-    if jobs <= 1 or len(items) <= 1:
-        for item in items:
+    done = 0
+    # Here while the results say so (runs up to date: checking one takes milliseconds, starting the workers about a
+    # second): the workers are started only once an item has real work, for the items after it.
+    while jobs > 1 and stay is not None and done < len(items) - 1:
+        result = step(items[done], *args)
+        yield result
+        done += 1
+        if not stay(result):
+            break
+    if jobs <= 1 or len(items) - done <= 1:
+        for item in items[done:]:
             yield step(item, *args)
         return
-    pool = Pool(step, args, min(jobs, len(items)), preload)
+    pool = Pool(step, args, min(jobs, len(items) - done), preload)
     try:
-        yield from pool.results(items)
+        yield from pool.results(items[done:])
     finally:
         pool.stop()
 

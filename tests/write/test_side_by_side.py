@@ -68,6 +68,10 @@ def test_a_worker_that_dies_costs_only_its_item_and_the_order_holds():
         2, Ended("the process analysing it was ended by SIGKILL"), 6, 8, 10,
     ]  # fmt: skip
     assert list(side_by_side(doubled, [7], 2)) == [14]  # one item: in this process
+    # Here while the results say so, then the rest in the workers.
+    assert list(side_by_side(doubled, [1, 2, 3, 0, 5], 2, stay=lambda result: result < 4)) == [
+        2, 4, 6, Ended("the process analysing it was ended by SIGKILL"), 10,
+    ]  # fmt: skip
     assert default_jobs() >= 1
 
 
