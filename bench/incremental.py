@@ -1,10 +1,11 @@
 """Incremental analysis: what analysing a run costs after one more exchange, against a full analysis of it.
 
 In one run, on a generated capture (codex shape, 1 GB by default) copied into a run folder: the parse floor (orjson
-over every line and payload, as bench/analyzer.py), a full analysis, then one exchange appended and the analysis
-again, which picks up the reading the first one saved (probe.analysis.resume). Each is a fresh process; wall seconds,
-peak RSS and the outputs' sizes are printed, and the incremental/full ratio (the target is 5% or less). --check also
-analyses the grown capture from scratch and compares the outputs, apart from their generated-at stamps.
+over every line and payload, as bench/analyzer.py, on one core and split over two), a full analysis, then one
+exchange appended and the analysis again, which picks up the reading the first one saved (probe.analysis.resume).
+Each is a fresh process; wall seconds, peak RSS and the outputs' sizes are printed, and the incremental/full ratio
+(the target is 5% or less). --check also analyses the grown capture from scratch and compares the outputs, apart
+from their generated-at stamps.
 """
 
 import argparse
@@ -15,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analyzer import FLOOR, capture_of, timed
+from analyzer import FLOOR, FLOOR_TWO_CORES, capture_of, timed
 from generate_capture import TARGETS
 from machine import describe_machine
 
@@ -45,6 +46,7 @@ def main() -> None:
             "--target", TARGETS[args.shape],
         ]  # fmt: skip
         floor = timed([sys.executable, "-c", FLOOR, str(traffic)])
+        floor_two = timed([sys.executable, "-c", FLOOR_TWO_CORES, str(traffic)])
         full = timed([*analyze, "--force"])
         sizes = {name: (run / name).stat().st_size for name in OUTPUTS}
         last = last_line(source)
@@ -58,9 +60,12 @@ def main() -> None:
         print(f"{'':>12} {'wall s':>8} {'RSS MB':>8}")
         wall = statistics.median(run[0] for run in incremental)
         for name, (seconds, rss) in (
-            ("floor", floor[:2]), ("full", full[:2]), ("incremental", (wall, max(run[1] for run in incremental)))
+            ("floor", floor[:2]), ("2-core floor", floor_two[:2]), ("full", full[:2]),
+            ("incremental", (wall, max(run[1] for run in incremental))),
         ):  # fmt: skip
             print(f"{name:>12} {seconds:>8.2f} {rss:>8.0f}")
+        print(f"full / floor: {full[0] / floor[0]:.1f}x on one core, {full[0] / floor_two[0]:.1f}x against the "
+              "two-core floor")  # fmt: skip
         print(f"incremental / full: {wall / full[0]:.1%} (target: 5% or less)")
         for name in OUTPUTS:
             print(f"{name:>14}: {sizes[name] / 1e6:>9.1f} MB after the full analysis, "

@@ -19,6 +19,7 @@ BENCHMARKS = [
     ("analyzer.py", ["--sizes", "{sizes}"], ["--sizes", "1,5"]),
     ("hostile.py", [], ["--quick"]),
     ("incremental.py", [], ["--megabytes", "10", "--check"]),
+    ("many_runs.py", [], ["--count", "16"]),
     ("context_split.py", [], ["--megabytes", "5"]),
     ("report_growth.py", [], ["--turns", "10,20"]),
     ("redaction.py", [], ["--megabytes", "10"]),

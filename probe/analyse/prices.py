@@ -97,12 +97,21 @@ def price_book(path: Path | str | None = None) -> PriceBook:
         raise UsageError(f"price file {one_line(str(file))}: {error.strerror or error}") from None
     if raw is None:
         raise UsageError(f"price file {one_line(str(file))}: larger than {PRICE_FILE_LIMIT:,} bytes")
+    prices, use_database = file_prices(raw, file)
+    return PriceBook(file, list(prices), hashlib.sha256(raw).hexdigest()[:12], use_database)
+
+
+# Remembered by the bytes read: a run against the mock is priced with the mock's file, read twice for each run, and
+# parsing it was most of what checking that a run is up to date costs (`analyze --run all`).
+@functools.lru_cache(maxsize=16)
+def file_prices(raw: bytes, file: Path) -> tuple[tuple[FilePrice, ...], bool]:
+    """A price file's prices, and whether the database comes after them."""
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as error:
         raise UsageError(f"price file {one_line(str(file))}: not YAML ({one_line(str(error))[:200]})") from None
     prices, use_database = read_price_file(data, file)
-    return PriceBook(file, prices, hashlib.sha256(raw).hexdigest()[:12], use_database)
+    return tuple(prices), use_database
 
 
 def read_price_file(data: Any, file: Path) -> tuple[list[FilePrice], bool]:

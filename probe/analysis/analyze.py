@@ -1,20 +1,24 @@
 """Writes report.md from a traffic.jsonl: totals, endpoint tables, payload structure, conversation log.
 
-The `analyze` command: one run, every run (rebuilding only what is out of date), or a traffic.jsonl given
-with --input."""
+The `analyze` command: one run, every run (rebuilding only what is out of date, several side by side), or a
+traffic.jsonl given with --input."""
 
+import argparse
 import sys
 from pathlib import Path
 
 from probe.analyse.prices import PRICES_HELP, prices_from
 from probe.analysis.report import refresh, refresh_all, write
 from probe.analysis.report_job import plan
+from probe.analysis.side_by_side import default_jobs
 from probe.common import cli
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, resolve_run
 from probe.runs.targets import load_target
 from probe.write.report_paths import check_output, insight_path, turns_path, viewer_path
+
+SIDE_BY_SIDE_FROM = 8  # runs, for the default --jobs to be more than 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,10 +46,24 @@ def main(argv: list[str] | None = None) -> int:
         help="show token-shaped strings and URL secrets as captured (headers stay redacted)",
     )
     parser.add_argument("--prices", metavar="FILE", help=PRICES_HELP)
+    parser.add_argument(
+        "--jobs",
+        type=job_count,
+        metavar="N",
+        help="with --run all: runs analysed side by side, each in a process of its own (default: the CPUs this "
+        f"process may use, here {default_jobs()}, with {SIDE_BY_SIDE_FROM} runs or more); 1 analyses them one after "
+        "another in this process",
+    )
     args = parser.parse_args(argv)
     # Restored afterwards: main() may run inside a longer process (invoke, the tests) that analyses other runs.
     with prices_from(args.prices):
         return analyze_as_asked(args)
+
+
+def job_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, 1 or more, got {text!r}")
+    return int(text)
 
 
 def analyze_as_asked(args) -> int:
@@ -78,10 +96,15 @@ def analyze_as_asked(args) -> int:
         return 0
     if args.output:
         raise RunError("--output goes with --input; a run's report is always written into its folder")
+    if args.jobs and args.run != "all":
+        raise UsageError("--jobs goes with --run all: one run is analysed in one process")
     if args.run == "all":
         if not data_dir().is_dir():  # a mistyped PROBE_DATA_DIR must not pass for "nothing to do"
             raise RunError(f"no data folder at {display(data_dir())} (see PROBE_DATA_DIR and invoke.yaml)")
-        counts = refresh_all(list_runs(target.name if target else None), target, redact, args.force)
+        runs = list_runs(target.name if target else None)
+        # Starting the workers costs about what analysing a few small runs does: by default, only for many runs.
+        jobs = args.jobs or (default_jobs() if len(runs) >= SIDE_BY_SIDE_FROM else 1)
+        counts = refresh_all(runs, target, redact, args.force, jobs=jobs)
         return 1 if counts["failed"] else 0
     run = resolve_run(args.run or "latest", target.name if target else None)
     if being_recorded(run):

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -21,6 +22,7 @@ from probe.analysis.compare_view import compare_header, watch
 from probe.analysis.other_hosts import took_other_host
 from probe.analysis.report_job import Job, Refreshed, plan, run_job
 from probe.analysis.resume import Resume, lines_out
+from probe.analysis.side_by_side import Ended, side_by_side
 from probe.apis.built_in import renderer_for
 from probe.apis.turns import Reading
 from probe.common import markdown as md
@@ -361,35 +363,38 @@ def refresh(run: Path, target: Target | None = None, redact: bool = True, force:
     return Refreshed(written, why, warnings)
 
 
-def refresh_all(
-    runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False, out: TextIO | None = None
-) -> Counter:
-    """Refresh every run, printing one line per run rebuilt, failed or skipped, then the counts; a failed run does
-    not stop the others. Returns the counts by outcome."""
+def refresh_all(runs: list[Path], target: Target | None = None, redact: bool = True, force: bool = False,
+                out: TextIO | None = None, jobs: int = 1) -> Counter:  # fmt: skip
+    """Refresh every run, printing a line per run rebuilt, failed or skipped in their order, then the counts; a failed
+    run does not stop the others. `jobs` processes refresh them side by side. Returns the counts by outcome."""
     out = out or sys.stdout  # looked up now: tests and callers may have replaced it
     counts: Counter = Counter()
-    for run in runs:
-        shown = display(run)  # with any control characters of a name from elsewhere escaped
-        if being_recorded(run):
-            counts["skipped"] += 1
-            print(f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)",
-                  file=out, flush=True)  # fmt: skip
-            continue
-        try:
-            refreshed = refresh(run, target, redact, force)
-        except Exception as error:  # a bug met in one capture must not cost the other runs their reports either
-            counts["failed"] += 1
-            why = str(error) if isinstance(error, ProbeError) else f"{type(error).__name__}: {error}"
-            print(f"failed {shown}: {one_line(why)}", file=out, flush=True)
-            continue
-        if refreshed.why is None:
-            counts["up to date"] += 1
-            continue
-        counts["rebuilt"] += 1
-        print(f"rebuilt {shown}: {one_line(refreshed.why)}", file=out, flush=True)
-        for warning in refreshed.warnings:
-            print(f"  warning: {one_line(warning)}", file=out)
+    # Runs up to date are checked here until one has to be rebuilt; warm_up is imported once for all the workers.
+    ahead = {"preload": ("probe.analysis.warm_up",), "stay": lambda done: done[0] in ("up to date", "skipped")}
+    with closing(side_by_side(refresh_one, runs, jobs, target, redact, force, **ahead)) as outcomes:
+        for run, (outcome, lines) in zip(runs, outcomes):
+            if isinstance(outcome, Ended):  # its process died: this run alone fails
+                outcome, lines = "failed", [f"failed {display(run)}: {outcome.why}"]
+            counts[outcome] += 1
+            for line in lines:
+                print(line, file=out, flush=True)
     summary = f"{counts['up to date']} up to date, {counts['rebuilt']} rebuilt, {counts['failed']} failed"
     summary += f", {counts['skipped']} skipped" if counts["skipped"] else ""
     print(summary, file=out, flush=True)
     return counts
+
+
+def refresh_one(run: Path, target: Target | None, redact: bool, force: bool) -> tuple[str, list[str]]:
+    """Refresh one of many runs: the outcome (rebuilt, up to date, failed or skipped) and the lines saying so."""
+    shown = display(run)  # with any control characters of a name from elsewhere escaped
+    if being_recorded(run):
+        return "skipped", [f"skipped {shown}: still being captured (its manifest says running, and its proxies are up)"]
+    try:
+        refreshed = refresh(run, target, redact, force)
+    except Exception as error:  # a bug met in one capture must not cost the other runs their reports either
+        why = str(error) if isinstance(error, ProbeError) else f"{type(error).__name__}: {error}"
+        return "failed", [f"failed {shown}: {one_line(why)}"]
+    if refreshed.why is None:
+        return "up to date", []
+    warned = [f"  warning: {one_line(warning)}" for warning in refreshed.warnings]
+    return "rebuilt", [f"rebuilt {shown}: {one_line(refreshed.why)}", *warned]

@@ -3,8 +3,9 @@
 After each analysis of a run folder, `.analysis/` beside its report keeps the reading as it was before the run's
 end (the last insight records, each API's closing section, the header), signed with this machine's key
 (probe.common.state_key), with how far traffic.jsonl was read and marks of what was read, and where the
-conversation log, turns.jsonl and insight.jsonl stood then. The next analysis loads it if everything still
-matches, reads only the lines added since, and writes the outputs as a full analysis would (docs/outputs.md).
+conversation log, turns.jsonl and insight.jsonl stood then, and after it what the run's end remembers (the span
+records it masked). The next analysis loads it if everything still matches, reads only the lines added since, and
+writes the outputs as a full analysis would (docs/outputs.md).
 """
 
 import filecmp
@@ -30,7 +31,7 @@ from probe.runs.importer import renderer_module
 
 PACKAGE = Path(__file__).resolve().parents[1]  # probe/
 FOLDER = ".analysis"  # beside the report; hidden, and never among a run's outputs
-MAGIC = b"agent-probe saved reading 1\n"
+MAGIC = b"agent-probe saved reading 2\n"
 SAMPLE = 1 << 20  # bytes read at each end of a file to tell it is still the one read: hashing all would cost more
 # Libraries whose objects or answers a saved reading holds (token counts, parsed JSON): another version reads anew.
 LIBRARIES = ("bpe-openai", "orjson", "genai-prices")
@@ -91,6 +92,9 @@ class Resume:
         self.pickled: bytes | None = None  # the reading loaded, then the one taken to save
         self.taken: dict | None = None
         self.taking: Callable[[], None] | None = None
+        # What the run's end remembers for the next analysis (the insight records it masked), saved after it.
+        self.after: bytes = b""
+        self.ending: Callable[[], Any] | None = None
 
     @classmethod
     def loaded(cls, job, lines: dict[str, Path], afresh: bool = False) -> "Resume | None":
@@ -134,9 +138,13 @@ class Resume:
         try:
             if not self.still_true(meta):
                 return False
+            after = meta["after"]
+            if not isinstance(after, int) or not 0 <= after <= len(body) - 8 - size:
+                return False
         except (KeyError, TypeError, ValueError):  # (another version's, though signed here)
             return False
-        self.meta, self.pickled = meta, bytes(body[8 + size :])
+        self.meta, self.pickled = meta, bytes(body[8 + size : len(body) - after])
+        self.after = bytes(body[len(body) - after :])
         return True
 
     def forget(self) -> None:
@@ -189,7 +197,12 @@ class Resume:
             states = {id(shown_by): (shown_by, state) for shown_by, state in saved_states}
             warnings[:0] = saved_warnings
             self.fill_log(log)
+            insight = getattr(run, "insight", None)  # (the reading's insight lines, probe.write.insight_lines)
+            if self.after and insight is not None:
+                insight.remembered = pickle.loads(self.after)  # (signed by this machine, as the reading was)
+        self.after = b""
         self.taking = lambda: self.keep(lambda: (run, list(states.values()), warnings), start, log, files)
+        self.ending = lambda: getattr(getattr(run, "insight", None), "remembered", None)
         return run, states, exchanges_from(self.traffic, start, warnings, progress, self.take)
 
     def take(self) -> None:
@@ -238,6 +251,8 @@ class Resume:
         taken, pickled = self.taken, self.pickled
         if taken is None or pickled is None or "log_start" not in taken:
             return
+        ended = self.ending() if self.ending is not None else None
+        after = pickle.dumps(ended, protocol=pickle.HIGHEST_PROTOCOL) if ended else b""
         report = self.output.stat()
         meta = {
             "identity": self.identity,
@@ -247,12 +262,14 @@ class Resume:
                        "log": [taken["log_start"], taken["log"]]},
             **{role: [taken[role], mark(path, taken[role])] for role, path in self.lines.items()},
             "spools": {name: [size, mark(self.folder / name, size)] for name, size in taken["spools"].items()},
+            "after": len(after),
         }  # fmt: skip
         encoded = json.dumps(meta).encode()
         # One copy of the reading, not three: it was the largest part of the peak of a hostile capture's analysis.
         body = bytearray(len(encoded).to_bytes(8, "big") + encoded)
         body += pickled
-        self.pickled = pickled = None
+        body += after
+        self.pickled = pickled = after = None
         with private_replacement(self.folder / "state") as file:
             file.buffer.write(MAGIC)
             file.buffer.write(signature(self.key, body))

@@ -38,7 +38,8 @@ def module_file(name: str) -> Path | None:
     return Path(spec.origin)
 
 
-def probe_imports(path: Path, name: str) -> set[str]:
+@functools.cache  # the report's code and its renderer's share most of their modules: each is parsed once
+def probe_imports(path: Path, name: str) -> frozenset[str]:
     """The probe modules named by the import statements in one file (and the packages holding them, whose
     __init__ runs too). `from probe import x` names either a module or an attribute; both are kept, and
     module_file drops the attributes."""
@@ -57,7 +58,7 @@ def probe_imports(path: Path, name: str) -> set[str]:
     with_parents = {
         ".".join(parts[:end]) for parts in (n.split(".") for n in names) for end in range(1, len(parts) + 1)
     }
-    return {imported for imported in with_parents if imported == PACKAGE or imported.startswith(PACKAGE + ".")}
+    return frozenset(imported for imported in with_parents if imported == PACKAGE or imported.startswith(PACKAGE + "."))
 
 
 BODIES = ("body", "orelse", "finalbody", "handlers", "cases")  # where a statement holds statements

@@ -176,12 +176,14 @@ pipeline = agent_run_task(
         "output": "REPORT: with --input, where to write the report (default: report.md beside the input)",
         "no_redact": "show token-shaped strings and URL secrets as captured (headers stay masked)",
         "prices": "FILE: a YAML price file priced before the bundled price database (default: $PROBE_PRICES)",
+        "jobs": "N: with --run all, runs analysed side by side, each in a process of its own (default: the CPUs "
+        "this process may use, with 8 runs or more; 1: one after another)",
     },
 )
-def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False, prices=None):
+def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False, prices=None, jobs=None):
     """Write report.md, report.html and turns.jsonl: what the agent sent and what came back, turn by turn."""
     options = dict(run=run, force=force, target=target, input=input, output=output, no_redact=no_redact)
-    call(c, analyze_script.main, script_argv(**options, prices=prices))
+    call(c, analyze_script.main, script_argv(**options, prices=prices, jobs=jobs))
 
 
 @task(

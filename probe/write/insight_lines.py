@@ -2,6 +2,7 @@
 per turn as it streams past, one per tool call as its result comes back, then the agents and the run's totals; and
 what a turn's line of turns.jsonl carries of its record."""
 
+import hashlib
 from typing import Any, BinaryIO
 
 from probe.analyse.agents import Agent, depths
@@ -22,6 +23,7 @@ INSIGHT_SUFFIX = ".insight.jsonl"  # beside a report named otherwise (Y.md: Y.in
 PAGE_TOOL_CALLS = 5000  # tool calls the viewer's overview lists; the insight file has them all
 PAGE_SPANS = 20_000  # intervals the viewer's timeline draws (about 7 MB of a page's 25): the insight file has them all
 SPANS_SHARE = 4  # and at most this share of the page's limit, so that a page held to less keeps room for its turns
+REMEMBERED = 100_000  # span and time records whose masked form is kept for the next analysis (memory stays bounded)
 
 
 class InsightLines:
@@ -38,18 +40,34 @@ class InsightLines:
         self.keep = keep
         self.kept: dict[str, Any] = {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0}
         self.span_bytes = 0  # of the spans kept for the page
+        # The span and time records the run's end wrote, masked, by a digest of them unmasked: an analysis of the
+        # grown run (probe.analysis.resume) writes most of them again, and masking them was most of its time.
+        self.remembered: dict[bytes, dict] = {}
+        self.ended: dict[bytes, dict] = {}  # those this analysis's end wrote, remembered in their turn
 
-    def write(self, record: dict) -> dict:
-        """Write `record` (masked), and return it as written."""
+    def __getstate__(self) -> dict:
+        # A saved reading is taken before the run's end: what that end remembers is saved apart, after it.
+        return {**vars(self), "remembered": {}, "ended": {}}
+
+    def write(self, record: dict, remember: bool = False) -> dict:
+        """Write `record` (masked), and return it as written; `remember`: take its masked form from the last
+        analysis's end if it wrote the same record, and keep it for the next one."""
         if self.out is None and not self.keep:
             return record
-        if self.redact:
+        # By a digest of its bytes: what is saved of it holds no captured text unmasked.
+        key = hashlib.sha256(encoded(record)).digest() if remember and self.redact else None
+        masked = self.remembered.get(key) if key is not None else None
+        if masked is not None:  # (the same record masked the same way: masking is a function of it alone)
+            record = masked
+        elif self.redact:
             context = record.get("context") if record["record"] == "turn" else None
             record = mask_json({**record, "context": None} if context else record, memo=self.memo)[0]
             if context:
                 record["context"] = self.masked_context(context)
             if len(self.memo) > 65536:  # (bounded: tool arguments rarely repeat)
                 self.memo.clear()
+        if key is not None and len(self.ended) < REMEMBERED:
+            self.ended[key] = record
         if self.out is not None:
             self.out.write(encoded(record) + b"\n")  # (a sum of counts may pass 64 bits)
         if self.keep:
@@ -126,7 +144,8 @@ class InsightLines:
             self.write({**agent_record(agent, depth[agent.id]), "cost": None if spend is None else spend.to_json(),
                         "window": window_record(insight, agent.id)})  # fmt: skip
         for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
-            self.write(record)
+            self.write(record, remember=True)
+        self.remembered, self.ended = self.ended, {}
         total_input, total_cached, reporting = insight.cache.totals()
         lapses, rewritten, rewritten_usd, unpriced = insight.cache.rewrites()
         tools = {name: vars(stats) for name, stats in insight.tools.tools.items()}

@@ -14,6 +14,7 @@ import pytest
 from conftest import PROJECT_ROOT
 
 import probe.read.traffic_from as traffic_from
+import probe.write.insight_lines as insight_lines
 from probe.analysis.report import write
 from probe.analysis.report_job import plan
 from probe.analysis.resume import FOLDER
@@ -145,6 +146,29 @@ def test_an_analysis_after_more_exchanges_reads_only_the_new_lines(tmp_path, lin
     analyse(run)
     assert lines_read == [7, 8]
     assert outputs(run) == full_analysis(run, None)[0]
+
+
+def test_the_span_records_an_analysis_ended_with_are_not_masked_again_by_the_next(tmp_path, monkeypatch):
+    """Masking the run's intervals again was most of an incremental analysis's time: the last one's are reused."""
+    generate(tmp_path / "capture.jsonl", 0.1, 6, "growing")  # one session: each exchange later than the last
+    capture = (tmp_path / "capture.jsonl").read_bytes().splitlines(keepends=True)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "traffic.jsonl").write_bytes(b"".join(capture[:-2]))
+    analyse(run, "claude-code")
+    masked: list[str] = []
+
+    def counted(record, **options):
+        masked.append(record["record"])
+        return original(record, **options)
+
+    original = insight_lines.mask_json
+    monkeypatch.setattr(insight_lines, "mask_json", counted)
+    append(run, *capture[-2:])
+    analyse(run, "claude-code")
+    spans = [line for line in (run / "insight.jsonl").read_bytes().splitlines() if b'"record":"span"' in line]
+    assert 0 < masked.count("span") <= 4 < len(spans)  # a model call and a tool call each, and the last ones
+    assert outputs(run) == full_analysis(run, "claude-code")[0]
 
 
 def test_a_half_written_last_line_is_read_again_once_it_is_whole(tmp_path, lines_read):

@@ -2,6 +2,7 @@
 others: a saved reading is a pickle, so a key another user could have written would let that user run code as
 whoever analyses next (root, say). Otherwise nothing is signed or loaded, and the analysis says so in one line."""
 
+import json
 import os
 import pickle
 import stat
@@ -56,7 +57,9 @@ def forged_reading(run: Path, marker: Path) -> None:
     data = path.read_bytes()
     body = data[len(MAGIC) + 32 :]
     size = int.from_bytes(body[:8], "big")
-    forged = body[: 8 + size] + pickle.dumps(Planted(marker))
+    meta = json.loads(body[8 : 8 + size]) | {"after": 0}  # (nothing saved after the run's end)
+    described = json.dumps(meta).encode()
+    forged = len(described).to_bytes(8, "big") + described + pickle.dumps(Planted(marker))
     path.write_bytes(MAGIC + signature(key_path().read_bytes(), forged) + forged)
 
 
