@@ -6,7 +6,8 @@ The shortcuts: masking a body's long fields once across requests (probe.read.his
 history's digests from the request before (probe.read.history_reads), keys of items by identity
 (probe.apis.turns), the viewer's lookups of raw history items by those digests (probe.write.viewer.data), and a body
 told to be within the thinning budgets from its JSON text rather than walked (probe.read.thinning), and short captured
-texts written as prose once (probe.common.markdown)."""
+texts written as prose once (probe.common.markdown), and a re-sent history's JSON text handed on by its masking
+rather than written out again (probe.read.history_reads.known_text)."""
 
 import shutil
 import sys
@@ -17,7 +18,7 @@ import pytest
 from probe.analysis.report import same_page, same_report, write_report
 from probe.apis.turns import TurnBuilder
 from probe.common import markdown
-from probe.read import thinning
+from probe.read import history_reads, thinning
 from probe.read.history_masks import HistoryMasks
 from probe.read.history_reads import HistoryReads, as_sent
 
@@ -39,6 +40,7 @@ def slow_paths(monkeypatch) -> None:
     monkeypatch.setattr(TurnBuilder, "keys_of", lambda self, items: [self.key(item) for item in items])
     monkeypatch.setattr(thinning, "within_budgets", lambda value: False)
     monkeypatch.setattr(markdown, "SHORT_TEXT", -1)
+    monkeypatch.setattr(history_reads, "known_text", lambda value: None)
 
 
 def written(traffic: Path, run: Path, tmp_path: Path, kept_in: str) -> Path:
