@@ -7,7 +7,8 @@ history's digests from the request before (probe.read.history_reads), keys of it
 (probe.apis.turns), the viewer's lookups of raw history items by those digests (probe.write.viewer.data), and a body
 told to be within the thinning budgets from its JSON text rather than walked (probe.read.thinning), and short captured
 texts written as prose once (probe.common.markdown), and a re-sent history's JSON text handed on by its masking
-rather than written out again (probe.read.history_reads.known_text)."""
+rather than written out again (probe.read.history_reads.known_text), and URLs and headers masked once a process
+(probe.read.masked)."""
 
 import shutil
 import sys
@@ -18,9 +19,10 @@ import pytest
 from probe.analysis.report import same_page, same_report, write_report
 from probe.apis.turns import TurnBuilder
 from probe.common import markdown
-from probe.read import history_reads, thinning
+from probe.read import history_reads, masked, thinning
 from probe.read.history_masks import HistoryMasks
 from probe.read.history_reads import HistoryReads, as_sent
+from probe.redact.masking import mask_headers, mask_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(
@@ -41,6 +43,8 @@ def slow_paths(monkeypatch) -> None:
     monkeypatch.setattr(thinning, "within_budgets", lambda value: False)
     monkeypatch.setattr(markdown, "SHORT_TEXT", -1)
     monkeypatch.setattr(history_reads, "known_text", lambda value: None)
+    monkeypatch.setattr(masked, "masked_url", lambda url: mask_url(url)[0])
+    monkeypatch.setattr(masked, "masked_headers", lambda pairs, extra: mask_headers(pairs, extra)[0])
 
 
 def written(traffic: Path, run: Path, tmp_path: Path, kept_in: str) -> Path:
