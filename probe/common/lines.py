@@ -3,6 +3,9 @@
 from collections.abc import Iterator
 
 MAX_LINE_BYTES = 256 * 1024 * 1024  # one exchange; a longer line is skipped, not held (memory stays bounded)
+# The buffer a capture is read through: its lines are tens of kilobytes, and through the default 8 KB one each took
+# several reads and a join (reading the 311 MB growing capture line by line: 0.8 s, against 0.16 s through 1 MB).
+READ_BUFFER = 1 << 20
 
 
 class BoundedLines:

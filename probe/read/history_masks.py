@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from probe.read.history_reads import starts_with
+from probe.read.history_reads import starts_with, text_known
 from probe.redact.secret_names import is_secret_name
 
 LONG_LIST = 8  # items of a top-level list for it to be masked on its own
@@ -20,7 +20,9 @@ class HistoryMasks:
     hashing it instead, to hold less, cost as much as parsing the capture)."""
 
     def __init__(self) -> None:
-        self.last: dict[str, tuple[bytes, Any]] = {}
+        # By field name: its JSON text as sent, its value masked, and that value's own JSON text where it is known
+        # without writing it out (masking changed nothing in it), handed on to what reads it next (text_known).
+        self.last: dict[str, tuple[bytes, Any, bytes | None]] = {}
 
     def __getstate__(self) -> dict:
         # A saved reading (probe.analysis.resume) is written to disk: the texts here are as sent, secrets and all. What
@@ -42,26 +44,34 @@ class HistoryMasks:
         }
 
     def masked_field(self, key: str, value: Any, text: bytes, mask: Callable[[Any], Any]) -> Any:
-        masked = self.known(key, value, text, mask)
+        masked, masked_text = self.known(key, value, text, mask)
         if masked is None:
             masked = mask(value)
-        self.last[key] = (text, masked)
+            masked_text = text if masked is value else None  # (masking hands back what it changed nothing in)
+        self.last[key] = (text, masked, masked_text)
+        if masked_text is not None and type(masked) is list:
+            text_known(masked, masked_text)
         return masked
 
-    def known(self, key: str, value: Any, text: bytes, mask: Callable[[Any], Any]) -> Any:
-        """The field masked from what the last request sent under its name: the same text, or a list that starts
-        with that list's items (its text, but its closing bracket, is where this one's starts, and a comma follows:
-        JSON reads the same bytes into the same items); else None."""
+    def known(self, key: str, value: Any, text: bytes, mask: Callable[[Any], Any]) -> tuple[Any, bytes | None]:
+        """The field masked from what the last request sent under its name, and its JSON text if known: the same
+        text, or a list that starts with that list's items (its text, but its closing bracket, is where this one's
+        starts, and a comma follows: JSON reads the same bytes into the same items); else None."""
         earlier = self.last.get(key)
         if earlier is None:
-            return None
-        known, masked = earlier
+            return None, None
+        known, masked, masked_text = earlier
         if known == text:
-            return masked
+            return masked, masked_text
         if type(value) is list and type(masked) is list and starts_with(text, known):
-            kept = len(masked)
-            return masked + mask(value[kept:])
-        return None
+            added = value[len(masked) :]
+            masked_added = mask(added)
+            if masked_text is not None and masked_added is added:  # the items added, as sent: their text is this one's
+                masked_text = masked_text[:-1] + text[len(known) - 1 :]
+            else:
+                masked_text = None
+            return masked + masked_added, masked_text
+        return None, None
 
 
 def long_text(key: Any, value: Any) -> bytes | None:

@@ -41,6 +41,26 @@ def as_sent(raws: list) -> list:
 
 NOTHING_NOTED: tuple[list, list] = ((), ())  # type: ignore[assignment]
 
+# The JSON text of the lists masking handed on last (probe.read.history_masks: a re-sent history masked item by item
+# is never written out whole), each held with its list, by identity: the history's reading takes its text from here
+# instead of writing it out again. Each is taken once; a few at most are held.
+KNOWN_TEXTS: dict[int, tuple[list, bytes]] = {}
+KNOWN_KEPT = 8
+
+
+def text_known(value: list, text: bytes) -> None:
+    """Hand on `text`, the JSON text orjson writes for `value`, to the reading of `value`."""
+    KNOWN_TEXTS.pop(id(value), None)
+    while len(KNOWN_TEXTS) >= KNOWN_KEPT:
+        del KNOWN_TEXTS[next(iter(KNOWN_TEXTS))]
+    KNOWN_TEXTS[id(value)] = (value, text)
+
+
+def known_text(value: list) -> bytes | None:
+    """The text handed on for `value` itself (text_known), taken; None if none was."""
+    entry = KNOWN_TEXTS.pop(id(value), None)
+    return entry[1] if entry is not None and entry[0] is value else None
+
 
 class HistoryReads:
     """The items of the last few requests' histories, each with what reading it noted on its turn."""
@@ -84,11 +104,13 @@ class HistoryReads:
         text of that history, but its closing bracket, is where `raws`'s own text starts, and a comma or a closing
         bracket follows (JSON reads the same bytes into the same items)."""
         newest, newest_text = (self.recent[-1][0] if self.recent else None), self.newest_text
-        try:
-            text = orjson.dumps(raws)
-        except (orjson.JSONEncodeError, TypeError):
-            self.newest_text = self.newest_raws = None
-            return as_sent(raws)
+        text = known_text(raws)
+        if text is None:
+            try:
+                text = orjson.dumps(raws)
+            except (orjson.JSONEncodeError, TypeError):
+                self.newest_text = self.newest_raws = None
+                return as_sent(raws)
         self.newest_text, self.newest_raws = text, raws
         if not newest or newest_text is None or len(newest) > len(raws) or not starts_with(text, newest_text):
             return as_sent(raws)

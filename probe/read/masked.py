@@ -13,7 +13,7 @@ from probe.read.thinning import marked_like
 from probe.read.traffic import Body, Exchange
 from probe.redact.json_values import mask_json
 from probe.redact.masking import mask_body, mask_bytes, mask_headers, mask_json_body, mask_text, mask_url
-from probe.redact.replacing import fingerprints_of
+from probe.redact.replacing import SEEN, fingerprints_of
 from probe.redact.stream_pieces import mask_pieces
 
 TOO_DEEP = "(nested too deeply to be masked, so not shown: traffic.jsonl holds it)"
@@ -31,14 +31,14 @@ def masked_exchange(
 ) -> Exchange:
     """The exchange with its URL, headers, trailers, bodies, frames and messages masked, in place; `histories`,
     kept from one exchange to the next, masks only what a request adds to the long lists of the one before."""
-    exchange.url = mask_url(exchange.url)[0]
-    exchange.path = mask_url(exchange.path)[0]
-    exchange.request_headers = mask_headers(exchange.request_headers, extra_headers)[0]
-    exchange.response_headers = mask_headers(exchange.response_headers, extra_headers)[0]
+    exchange.url = masked_url(exchange.url)
+    exchange.path = masked_url(exchange.path)
+    exchange.request_headers = masked_headers(exchange.request_headers, extra_headers)
+    exchange.response_headers = masked_headers(exchange.response_headers, extra_headers)
     if exchange.request_trailers:
-        exchange.request_trailers = mask_headers(exchange.request_trailers, extra_headers)[0]
+        exchange.request_trailers = masked_headers(exchange.request_trailers, extra_headers)
     if exchange.response_trailers:
-        exchange.response_trailers = mask_headers(exchange.response_trailers, extra_headers)[0]
+        exchange.response_trailers = masked_headers(exchange.response_trailers, extra_headers)
     request_type = next((value for name, value in exchange.request_headers if name.lower() == "content-type"), "")
     thinned = bool(exchange.left_out)
     exchange.request_body = masked_body(exchange.request_body, request_type, histories, thinned)
@@ -56,6 +56,41 @@ def masked_exchange(
         exchange.reason = mask_text(exchange.reason)[0]
     exchange.events, exchange.events_parsed = None, False  # parsed again, from the masked body
     return exchange
+
+
+# Each URL and header masked once, kept as masked: a session sends the same ones with every request. (Masking each
+# header does not depend on the others: mask_headers scans them together only to skip those that hold no shape.)
+# Not while fingerprints made are being gathered (probe.redact.replacing.SEEN): each must be made again there.
+MASKED_KEPT = 4096
+MASKED_URLS: dict[str, str] = {}
+MASKED_HEADERS: dict[tuple[str, str, frozenset[str]], tuple[str, str]] = {}
+
+
+def masked_url(url: str) -> str:
+    """mask_url(url)[0], kept."""
+    if SEEN.get() is not None:
+        return mask_url(url)[0]
+    masked = MASKED_URLS.get(url)
+    if masked is None:
+        if len(MASKED_URLS) >= MASKED_KEPT:
+            MASKED_URLS.clear()
+        masked = MASKED_URLS[url] = mask_url(url)[0]
+    return masked
+
+
+def masked_headers(pairs: list[tuple[str, str]], extra: frozenset[str]) -> list[tuple[str, str]]:
+    """mask_headers(pairs, extra)[0], each header kept: only those not seen before are masked (in one scan)."""
+    if SEEN.get() is not None:
+        return mask_headers(pairs, extra)[0]
+    kept = MASKED_HEADERS
+    keys = [(name, value, extra) for name, value in pairs]
+    new = [pair for pair, key in zip(pairs, keys, strict=True) if key not in kept]
+    if new:
+        if len(kept) + len(new) > MASKED_KEPT:
+            kept.clear()
+        for (name, value), masked in zip(new, mask_headers(new, extra)[0], strict=True):
+            kept[(name, value, extra)] = masked
+    return [kept[key] for key in keys]
 
 
 def made(before: Body, after: Body) -> set[str]:

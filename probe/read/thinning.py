@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
+
 from probe.common.counting import counted
 from probe.common.fastjson import encoded
 from probe.read.conversation import EVENT_KINDS_KEPT, NOTED_KEPT, OTHER_KINDS, LeftOut, Noted, Turn
@@ -39,11 +41,28 @@ def thinned(value: Any, where: str) -> tuple[Any, list[LeftOut]]:
     """`value` (parsed JSON) with every list past the budgets read at its ends only, the objects and lists holding
     one copied (the value given is left as it was), and what was left out of each (`where` the value is, e.g.
     `request`, begins their names); `value` itself, and no list, when nothing was."""
+    if within_budgets(value):
+        return value, []
     plan = budgeted(value)
     if not plan:
         return value, []
     found: list[LeftOut] = []
     return rebuilt(value, plan, where, "", found), found
+
+
+def within_budgets(value: Any) -> bool:
+    """Whether no list of `value` can be past the budgets, told from its JSON text without walking it (walking a
+    re-sent history to count its lists' elements cost more than parsing it): a list of n elements holds n - 1
+    commas after its opening bracket, so the text's commas and opening brackets (those inside strings too) are at
+    least the elements of all its lists together. False when that bound says nothing: then `budgeted` walks it.
+    (Holding the text costs no more than measuring the body did: probe.common.body_sizes writes it out too.)"""
+    if type(value) is not dict and type(value) is not list:
+        return True
+    try:
+        text = orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):  # lone surrogates, integers past 64 bits, nested past orjson
+        return False
+    return text.count(b",") + text.count(b"[") <= min(BODY_READ, LIST_READ)
 
 
 def budgeted(value: Any) -> dict[int, int]:

@@ -12,7 +12,7 @@ import orjson
 
 from probe.common import fastjson
 from probe.common.body_sizes import measured_size
-from probe.common.lines import MAX_LINE_BYTES, BoundedLines
+from probe.common.lines import MAX_LINE_BYTES, READ_BUFFER, BoundedLines
 from probe.read import body_files, sse
 from probe.read.capture_numbers import byte_count, moment, status
 from probe.read.headers import header, header_pairs
@@ -283,7 +283,7 @@ def iter_exchanges(path: Path, warnings: list[str], progress=None, seen=None, ve
     if given, gets every byte read (to hash the very bytes the exchanges were read from); `vet`, see
     exchange_of_line."""
     number = 0
-    with path.open("rb") as file:
+    with path.open("rb", buffering=READ_BUFFER) as file:
         for line_number, raw, size in BoundedLines(file, MAX_LINE_BYTES, seen):
             if progress is not None:
                 progress.advance(size)

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from probe.common.lines import MAX_LINE_BYTES, BoundedLines
+from probe.common.lines import MAX_LINE_BYTES, READ_BUFFER, BoundedLines
 from probe.read.traffic import Exchange, exchange_of_line
 
 
@@ -26,7 +26,7 @@ def exchanges_from(
     what a later reading can start from, and that line is read again then."""
     if progress is not None:
         progress.advance(start.offset)  # read by an earlier analysis
-    with path.open("rb") as file:
+    with path.open("rb", buffering=READ_BUFFER) as file:
         file.seek(start.offset)
         before = start.lines
         ended = [True]  # whether the latest piece read ended a line (a line past the limit comes in pieces)

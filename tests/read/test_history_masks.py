@@ -7,10 +7,11 @@ import json
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 from secret_corpus import CORPUS as SECRETS
 
-from probe.read import masked
+from probe.read import history_reads, masked
 from probe.read.history_masks import HistoryMasks
 from probe.read.masked import masked_exchange
 from probe.read.traffic import iter_exchanges
@@ -25,13 +26,17 @@ from generate_capture import generate, http_entry  # noqa: E402
 
 
 def masked_both_ways(traffic: Path) -> int:
-    """Mask each exchange of `traffic` whole and across requests; assert the two are the same. The exchanges."""
+    """Mask each exchange of `traffic` whole and across requests; assert the two are the same, and that every JSON
+    text masking hands on for a masked list (to the history's reading) is the one orjson writes for it. The
+    exchanges."""
     histories, count = HistoryMasks(), 0
+    history_reads.KNOWN_TEXTS.clear()
     for exchange in iter_exchanges(traffic, []):
         whole = masked_exchange(copy.deepcopy(exchange))
         across = masked_exchange(exchange, histories=histories)
         assert across == whole, f"exchange {exchange.number}"
         assert json.dumps(across.request_body.value) == json.dumps(whole.request_body.value)  # 1 and 1.0 differ here
+        assert all(orjson.dumps(value) == text for value, text in history_reads.KNOWN_TEXTS.values())
         count += 1
     return count
 

@@ -33,6 +33,28 @@ def test_a_body_within_the_budgets_is_read_whole_and_left_as_it_is():
         assert thinned(scalar, "response") == (scalar, [])
 
 
+@pytest.mark.parametrize(
+    ("body", "passed"),
+    [
+        ([0] * LIST_READ, True),  # 9,999 commas and one bracket
+        ([0] * (LIST_READ + 1), False),
+        ([], True),
+        ({"input": [{"content": [{"text": "t"}] * 3}] * (LIST_READ // 4)}, True),  # 10,000 all told
+        ({"input": [{"content": [{"text": "t"}] * 3}] * (LIST_READ // 3)}, False),
+        ({"a": [[1, 2]] * (BODY_READ // 3), "b": "x"}, False),  # within the budgets, but past what the bound says
+        ({"text": "," * BODY_READ, "input": [1, 2]}, False),  # commas in strings count too
+        ([[]] * LIST_READ, False),
+    ],
+    ids=lambda value: str(len(orjson.dumps(value))) if not isinstance(value, bool) else str(value),
+)
+def test_a_body_the_text_bound_passes_is_one_the_walk_plans_nothing_for(body, passed):
+    # The bound (within_budgets) counts commas and opening brackets, never fewer than the elements of the lists:
+    # where it passes a body, the walk (budgeted) would thin none of its lists; where it does not, the walk decides.
+    assert thinning.within_budgets(body) is passed
+    if passed:
+        assert thinning.budgeted(body) == {}
+
+
 def test_every_body_of_the_samples_and_the_corpus_is_read_whole():
     captures = [*PROJECT_ROOT.glob("data/*/*-sample-*/traffic.jsonl"), *PROJECT_ROOT.glob("tests/corpus/*/*.jsonl")]
     exchanges = [exchange for capture in captures for exchange in iter_exchanges(capture, [])]

@@ -4,8 +4,12 @@ of the readers' corpus, every bundled sample and generated sessions of each shap
 
 The shortcuts: masking a body's long fields once across requests (probe.read.history_masks), taking a re-sent
 history's digests from the request before (probe.read.history_reads), keys of items by identity
-(probe.apis.turns), the viewer's lookups of raw history items by those digests (probe.write.viewer.data), and
-recognising an exchange's API from the head of its stream, not the whole parse (probe.apis.recognise)."""
+(probe.apis.turns), the viewer's lookups of raw history items by those digests (probe.write.viewer.data),
+recognising an exchange's API from the head of its stream, not the whole parse (probe.apis.recognise), a body told to
+be within the thinning budgets from its JSON text rather than walked (probe.read.thinning), short captured texts
+written as prose once (probe.common.markdown), a re-sent history's JSON text handed on by its masking rather than
+written out again (probe.read.history_reads.known_text), and URLs and headers masked once a process
+(probe.read.masked)."""
 
 import shutil
 import sys
@@ -16,8 +20,11 @@ import pytest
 from probe.analysis.report import same_page, same_report, write_report
 from probe.apis import recognise
 from probe.apis.turns import TurnBuilder
+from probe.common import markdown
+from probe.read import history_reads, masked, thinning
 from probe.read.history_masks import HistoryMasks
 from probe.read.history_reads import HistoryReads, as_sent
+from probe.redact.masking import mask_headers, mask_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(
@@ -41,6 +48,11 @@ def slow_paths(monkeypatch) -> None:
     monkeypatch.setattr(HistoryReads, "sent", lambda self, raws: as_sent(raws))
     monkeypatch.setattr(HistoryReads, "digests", lambda self, raws: None)
     monkeypatch.setattr(TurnBuilder, "keys_of", lambda self, items: [self.key(item) for item in items])
+    monkeypatch.setattr(thinning, "within_budgets", lambda value: False)
+    monkeypatch.setattr(markdown, "SHORT_TEXT", -1)
+    monkeypatch.setattr(history_reads, "known_text", lambda value: None)
+    monkeypatch.setattr(masked, "masked_url", lambda url: mask_url(url)[0])
+    monkeypatch.setattr(masked, "masked_headers", lambda pairs, extra: mask_headers(pairs, extra)[0])
 
 
 def written(traffic: Path, run: Path, tmp_path: Path, kept_in: str) -> Path:
