@@ -144,10 +144,10 @@ class Pool:
             self.workers.remove(worker)
 
     def stop(self) -> None:
-        """Stop the workers still running (after Ctrl-C, or a failure here): each is interrupted, then killed."""
+        """Stop the workers still running (after Ctrl-C, or a failure here): each is terminated, then killed."""
         for worker in self.workers:
             if worker.process.is_alive():
-                os.kill(worker.process.pid, signal.SIGINT)  # (the terminal sent them one too)
+                worker.process.terminate()  # SIGTERM: it ends at once, without a word
         for worker in self.workers:
             worker.process.join(STOPPING)
             if worker.process.is_alive():
@@ -176,6 +176,9 @@ class NotATerminal(io.TextIOWrapper):
 
 def work(connection: Connection, settings: tuple[dict, int], step: Callable[..., Any], args: tuple) -> None:
     """A worker's life: items from `connection` until told to stop, each answered with its index and its result."""
+    # Ctrl-C is the caller's to handle (it stops every worker): a worker that took it too would print
+    # multiprocessing's traceback if it came while it was exiting, or a second one came.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     environment, recursion = settings
     os.environ.clear()
     os.environ.update(environment)
@@ -186,5 +189,5 @@ def work(connection: Connection, settings: tuple[dict, int], step: Callable[...,
         while (task := connection.recv()) is not None:
             index, item = task
             connection.send((index, step(item, *args)))
-    except (KeyboardInterrupt, EOFError, BrokenPipeError):  # Ctrl-C, or the parent gone: stop without a word
+    except (EOFError, BrokenPipeError):  # the parent gone: stop without a word
         pass
