@@ -62,6 +62,7 @@ def masked_exchange(
 # header does not depend on the others: mask_headers scans them together only to skip those that hold no shape.)
 # Not while fingerprints made are being gathered (probe.redact.replacing.SEEN): each must be made again there.
 MASKED_KEPT = 4096
+KEPT_LENGTH = 2048  # characters of a URL or header kept at most: a hostile capture's huge ones are masked each time
 MASKED_URLS: dict[str, str] = {}
 MASKED_HEADERS: dict[tuple[str, str, frozenset[str]], tuple[str, str]] = {}
 
@@ -69,6 +70,8 @@ MASKED_HEADERS: dict[tuple[str, str, frozenset[str]], tuple[str, str]] = {}
 def masked_url(url: str) -> str:
     """mask_url(url)[0], kept."""
     if SEEN.get() is not None:
+        return mask_url(url)[0]
+    if len(url) > KEPT_LENGTH:
         return mask_url(url)[0]
     masked = MASKED_URLS.get(url)
     if masked is None:
@@ -80,7 +83,7 @@ def masked_url(url: str) -> str:
 
 def masked_headers(pairs: list[tuple[str, str]], extra: frozenset[str]) -> list[tuple[str, str]]:
     """mask_headers(pairs, extra)[0], each header kept: only those not seen before are masked (in one scan)."""
-    if SEEN.get() is not None:
+    if SEEN.get() is not None or any(len(name) + len(value) > KEPT_LENGTH for name, value in pairs):
         return mask_headers(pairs, extra)[0]
     kept = MASKED_HEADERS
     keys = [(name, value, extra) for name, value in pairs]

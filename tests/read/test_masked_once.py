@@ -28,3 +28,12 @@ def test_while_fingerprints_are_gathered_each_is_made_again():
     with secrets_seen() as seen:
         assert masked.masked_headers(pairs, frozenset()) == mask_headers(pairs, frozenset())[0]
     assert list(seen.values()) == [pairs[0][1]]
+
+
+def test_huge_urls_and_headers_are_masked_each_time_not_kept():
+    masked.MASKED_URLS.clear(), masked.MASKED_HEADERS.clear()
+    url = "https://x.test/v1?" + "a" * masked.KEPT_LENGTH + "&key=sk-" + "A1b2" * 8
+    header = [("x-note", "b" * masked.KEPT_LENGTH + " sk-" + "A1b2" * 8)]
+    assert masked.masked_url(url) == mask_url(url)[0]
+    assert masked.masked_headers(header, frozenset()) == mask_headers(header, frozenset())[0]
+    assert not masked.MASKED_URLS and not masked.MASKED_HEADERS  # memory stays bounded by what is kept
