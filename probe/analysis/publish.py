@@ -81,8 +81,10 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
     """Publish `runs` through one in-memory database; the rows added, and a line for each run that failed."""
     import duckdb
 
-    from probe.write.lake_connection import attach, first_line
+    from probe.write.lake_connection import first_line
     from probe.write.lake_publish import PublishFailed, commit_failure, publish_run, stage
+    from probe.write.lake_tables import existing
+    from probe.write.lake_writer import open_for_publishing
     from probe.write.sql_connection import connect
 
     warnings: list[str] = []
@@ -92,8 +94,9 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
     try:
         for warning in warnings:
             warn(warning)
-        attach(connection, lake)
+        open_for_publishing(connection, lake, runs)
         make_tables(connection)
+        tables = existing(connection)
         stage(connection)
         loaded = {name for (name,) in connection.execute("SELECT run FROM runs").fetchall()}
         for run in runs:
@@ -102,7 +105,7 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
                 failed.append(f"{one_line(shown)}: cannot be read (see the warning above)")
                 continue
             try:
-                counts = publish_run(connection, lake, identity_of(run, lake))
+                counts = publish_run(connection, lake, identity_of(run, lake), tables)
             except duckdb.FatalException as error:  # (the connection cannot be used again)
                 raise RunError(f"lake: {first_line(error)}") from None
             except (PublishFailed, duckdb.Error) as error:
@@ -125,12 +128,13 @@ def reach(lake: LakeSettings) -> None:
     """Attach the lake once and make its tables, or say in one line why it cannot be."""
     import duckdb
 
-    from probe.write.lake_connection import attach, first_line
+    from probe.write.lake_connection import first_line
+    from probe.write.lake_writer import open_for_publishing
     from probe.write.sql_connection import connect
 
     connection = connect([])  # (the views over no run: the tables are made after them)
     try:
-        attach(connection, lake)
+        open_for_publishing(connection, lake, [])
         make_tables(connection)
     except duckdb.Error as error:
         raise RunError(f"lake: {first_line(error)}") from None

@@ -18,43 +18,56 @@ from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
+from probe.write.catalog_string import without_catalog
 from probe.write.lake_settings import LakeSettings, add_lake_options, given, settings
 from probe.write.sql_connection import MEMORY_LIMIT, connect
+from probe.write.sql_guard import check_query, check_typed, outside_access
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
 
 
 def query(
-    runs: list[Path], sql: str, warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT
+    runs: list[Path],
+    sql: str,
+    warnings: list[str] | None = None,
+    memory_limit: str = MEMORY_LIMIT,
+    external_access: bool = False,
 ) -> tuple[list[str], list[tuple]]:
     """The columns and rows `sql` gives over the runs' views; a bad query, or one that needs more than
     `memory_limit`, is a UsageError in one line. With `warnings`, what was left out of the views is added to it
-    (see connect)."""
-    return answer(connect(runs, warnings, memory_limit), sql, memory_limit)
+    (see connect). Without `external_access`, the query reads no file but the views' and reaches no other host
+    (probe.write.sql_guard)."""
+    connection = connect(runs, warnings, memory_limit, confined=not external_access)
+    return answer(connection, sql, memory_limit, external_access)
 
 
-def lake_query(lake: LakeSettings, sql: str, memory_limit: str = MEMORY_LIMIT) -> tuple[list[str], list[tuple]]:
-    """The columns and rows `sql` gives over the team lake's views (probe.write.lake_views)."""
+def lake_query(
+    lake: LakeSettings, sql: str, memory_limit: str = MEMORY_LIMIT, external_access: bool = False
+) -> tuple[list[str], list[tuple]]:
+    """The columns and rows `sql` gives over the team lake's views (probe.write.lake_views): the lake's tables only,
+    none of the SQL its catalog holds."""
     from probe.write.lake_views import connect_lake
 
-    return answer(connect_lake(lake, memory_limit), sql, memory_limit)
+    return answer(connect_lake(lake, memory_limit, external_access), sql, memory_limit, external_access)
 
 
-def answer(connection, sql: str, memory_limit: str) -> tuple[list[str], list[tuple]]:
+def answer(connection, sql: str, memory_limit: str, external_access: bool = False) -> tuple[list[str], list[tuple]]:
     """The columns and rows of `sql` over the connection's views, which it closes."""
     import duckdb
 
     try:
+        check_query(connection, sql, external_access)
         relation = connection.sql(sql)
         if relation is None:
             return [], []
         return list(relation.columns), [tuple(map(masked_value, row)) for row in relation.fetchall()]
     except duckdb.Error as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        message = outside_access(message) or f"sql: {without_catalog(message)}"
         if isinstance(error, duckdb.OutOfMemoryException):
             message += f" (the query needs more than --memory-limit {memory_limit})"
-        raise UsageError(f"sql: {one_line(message)}") from None
+        raise UsageError(one_line(message)) from None
     finally:
         connection.close()
 
@@ -129,11 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         help=f"what DuckDB may hold in memory, as DuckDB writes it (default {MEMORY_LIMIT}): a run that needs more is "
         "left out with a warning",
     )
+    parser.add_argument(
+        "--external-access",
+        action="store_true",
+        help="let the query read files, reach other hosts and use DuckDB's extensions, as a query you wrote yourself "
+        "may (off by default: a query copied from elsewhere reads only the views)",
+    )
     add_lake_options(parser, labels=False)  # (with either, the views read the team lake, not the data folder)
     args = parser.parse_args(argv)
+    check_typed(args.query, args.external_access)
     if args.lake or args.lake_data:
         lake = settings(given(args))
-        columns, rows = lake_query(lake, args.query, args.memory_limit)
+        columns, rows = lake_query(lake, args.query, args.memory_limit, args.external_access)
         WRITERS[args.format](columns, rows, sys.stdout)
         return 0
     if not data_dir().is_dir():
@@ -148,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     warnings: list[str] = []
     try:
-        columns, rows = query(runs, args.query, warnings, args.memory_limit)
+        columns, rows = query(runs, args.query, warnings, args.memory_limit, args.external_access)
     finally:
         for warning in warnings:
             warn(warning)

@@ -22,11 +22,14 @@ LAKE_HELP = {name.replace("-", "_"): f"{METAVARS[name]}: {text}" for name, text 
         "data folder (see docs/team-lake.md)",
         "lake_data": "PATH: with --lake, the lake's data path (a lake made knows its own); alone, the lake of "
         "PROBE_LAKE, else the config file",
+        "external_access": "let the query read files, reach other hosts and use DuckDB's extensions, as a query you "
+        "wrote yourself may (off by default: a query copied from elsewhere reads only the views)",
     },
 )
-def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None):
+def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None, external_access=False):
     """Query every run under the data folder, or in the team lake, with SQL (DuckDB), through the same views."""
-    options = dict(format=format, memory_limit=memory_limit, lake=lake, lake_data=lake_data)
+    options = dict(format=format, memory_limit=memory_limit, lake=lake, lake_data=lake_data,
+                   external_access=external_access)  # fmt: skip
     call(c, sql_script.main, [query, *script_argv(**options)])
 
 

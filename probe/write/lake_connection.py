@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from probe.common.errors import UsageError, one_line
+from probe.write.catalog_string import is_postgres as is_postgres_catalog
+from probe.write.catalog_string import read_only_session, without_catalog
+from probe.write.lake_data_path import as_prefix, is_url, say_if_writable_by_everyone
 from probe.write.lake_settings import LakeSettings
+from probe.write.sql_connection import confine_to
 from probe.write.sql_files import quoted
 
 ALIAS = "lake"
@@ -50,21 +54,28 @@ def load_extension(connection, name: str) -> None:
 
 
 def first_line(error: Exception) -> str:
-    return one_line(str(error).splitlines()[0]) if str(error) else type(error).__name__
+    """DuckDB's message's first line (the rest quotes the statement), with any catalog string it quotes taken out
+    (probe.write.catalog_string)."""
+    return one_line(without_catalog(str(error).splitlines()[0])) if str(error) else type(error).__name__
 
 
 def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
     """Attach the lake to `connection` as `lake`; a lake that cannot be reached or read is a UsageError in one line
-    (DuckDB's own, which names the catalog: it holds no password, see probe.write.lake_settings)."""
+    that quotes no catalog string. Read-only, a PostgreSQL catalog is attached through sessions PostgreSQL keeps
+    from writing (probe.write.lake_views sets the catalog's views and macros aside in a transaction that is never
+    committed, which a lake attached READ_ONLY would refuse); any other catalog is attached READ_ONLY."""
     import duckdb
 
     connection.execute("SET autoinstall_known_extensions = false")  # never a download in the middle of a command
+    connection.execute("SET autoload_known_extensions = false")  # nor an extension the lake's data asks for
+    catalog = lake.catalog
     if is_postgres(lake):
         load_extension(connection, "postgres_scanner")
+        catalog = read_only_session(catalog) if read_only else catalog
     load_extension(connection, "ducklake")
     options = [f"DATA_PATH {quoted(lake.data)}"] if lake.data else []
-    options += ["READ_ONLY"] if read_only else []
-    attaching = f"ATTACH {quoted('ducklake:' + lake.catalog)} AS {ALIAS}"
+    options += ["READ_ONLY"] if read_only and not is_postgres(lake) else []
+    attaching = f"ATTACH {quoted('ducklake:' + catalog)} AS {ALIAS}"
     try:
         # Writers that meet a new catalog at once each make DuckLake's tables in it: all but one fail, and find them
         # made when they try again.
@@ -76,7 +87,28 @@ def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
             for setting, value in RETRIES.items():
                 connection.execute(f"SET {setting} = {value}")
     except duckdb.Error as error:
-        raise UsageError(f"lake: {first_line(error)}") from None
+        text = " ".join(str(error).split())
+        raise UsageError(f"lake: {one_line(without_catalog(text, lake.catalog, catalog))}") from None
+
+
+def data_path(connection) -> str:
+    """The data path the attached lake's catalog names."""
+    found = connection.execute("SELECT value FROM ducklake_options($lake) WHERE option_name = 'data_path'",
+                               {"lake": ALIAS}).fetchall()  # fmt: skip
+    return str(found[0][0]) if found and found[0][0] else ""
+
+
+def confine(connection, lake: LakeSettings, readable: list[str] = ()) -> None:
+    """From now on the connection reads and writes files only in the lake's data path and the `readable` files, opens
+    no connection but the catalog's it holds, loads and installs no extension, and none of its settings can change:
+    nothing the catalog names (a file's path, a data path) reaches further. (PostgreSQL's scanner opens connections
+    of its own whatever these say: the catalog's views and macros are never run, see probe.write.lake_views.)"""
+    folder = data_path(connection)
+    if not lake.data:  # (a path given was looked at already, see probe.write.lake_settings)
+        say_if_writable_by_everyone(folder)
+    # The folder itself too (a prefix allows only what is inside it), which DuckLake looks for before writing in it.
+    itself = [as_prefix(folder).rstrip("/")] if folder and not is_url(folder) else []
+    confine_to(connection, [as_prefix(folder)] if folder else [], [*readable, *itself])
 
 
 def retried(action: Callable[[], T], retriable: Callable[[Exception], bool], attempts: int = ATTEMPTS) -> T:
@@ -93,7 +125,7 @@ def retried(action: Callable[[], T], retriable: Callable[[Exception], bool], att
 
 
 def is_postgres(lake: LakeSettings) -> bool:
-    return lake.catalog.startswith("postgres:")
+    return is_postgres_catalog(lake.catalog)
 
 
 def lock(connection, lake: LakeSettings, key: int) -> None:

@@ -95,15 +95,28 @@ def identity_values(identity: RunIdentity, own: set[str]) -> str:
     return "".join(f', {quoted(value) if value is not None else "NULL"} AS "{name}"' for name, value in values.items())
 
 
-def publish_tables(connection, identity: RunIdentity, changed: dict[str, tuple[int, str]], first: set[str]) -> dict:
+def left_null(lake_columns: dict[str, str], given: set[str]) -> str:
+    """The columns of the lake's table that a row does not give, each as NULL: a column the row leaves out would
+    otherwise take its default, an expression anyone who can write the catalog may have set."""
+    return "".join(f', NULL AS "{name}"' for name in lake_columns if name not in given)
+
+
+def publish_tables(
+    connection,
+    identity: RunIdentity,
+    changed: dict[str, tuple[int, str]],
+    first: set[str],
+    tables: dict[str, dict[str, str]],
+) -> dict:
     """Within the run's transaction, bring each table of `changed` to the run's staged rows: add the keys the lake
     lacks and delete those it holds and the run no longer has (`first`: the tables never published, which need no
-    comparing). The rows added and removed."""
+    comparing; `tables`: the lake's tables and their columns). The rows added and removed."""
     added = removed = 0
     for view in changed:
         staged = STAGED.format(view=view)
         own = {name for (name,) in connection.execute(f"SELECT name FROM pragma_table_info('{staged}')").fetchall()}
-        columns = f"s.* EXCLUDE (digest){identity_values(identity, own)}"
+        given = (own - {"digest"}) | set(IDENTITY)
+        columns = f"s.* EXCLUDE (digest){identity_values(identity, own)}{left_null(tables.get(view, {}), given)}"
         new = f"FROM {staged} s WHERE s.{RUN_COLUMN} = $run"
         held = f"SELECT {ROW_KEY} FROM lake.{view} WHERE run_id = $id"
         parameters = {"run": identity.run, "id": identity.run_id}
@@ -129,9 +142,12 @@ def publish_tables(connection, identity: RunIdentity, changed: dict[str, tuple[i
         (identity.run_id, view, count, digest, seq, identity.run, identity.machine, identity.user, identity.target)
         for view, (count, digest) in changed.items()
     ]
+    given = ["run_id", "table_name", "rows", "digest", "seq", "published_at", "run", "machine", "user", "target"]
+    others = [name for name in tables.get(PUBLICATIONS, {}) if name not in given]  # (NULL, not their defaults)
+    names = ", ".join(f'"{name}"' for name in given + others)
     connection.executemany(
-        f"INSERT INTO lake.{PUBLICATIONS} (run_id, table_name, rows, digest, seq, published_at, run, machine, user, "
-        "target) VALUES (?, ?, ?, ?, ?, CAST(timezone('UTC', now()) AS TIMESTAMP), ?, ?, ?, ?)",
+        f"INSERT INTO lake.{PUBLICATIONS} ({names}) VALUES (?, ?, ?, ?, ?, CAST(timezone('UTC', now()) AS TIMESTAMP), "
+        f"?, ?, ?, ?{', NULL' * len(others)})",
         rows,
     )
     return {"added": added, "removed": removed}
@@ -141,9 +157,11 @@ class PublishFailed(Exception):
     """A run's transaction could not be committed (the message says why, in one line)."""
 
 
-def publish_run(connection, lake: LakeSettings, identity: RunIdentity) -> dict[str, int]:
+def publish_run(
+    connection, lake: LakeSettings, identity: RunIdentity, tables: dict[str, dict[str, str]]
+) -> dict[str, int]:
     """Bring the lake to the run's staged rows (see stage), under the run's lock; the rows added and removed (none
-    when the lake holds the run as it is)."""
+    when the lake holds the run as it is). `tables`: the lake's tables and their columns."""
     import duckdb
 
     identity = identity.masked()
@@ -156,7 +174,8 @@ def publish_run(connection, lake: LakeSettings, identity: RunIdentity) -> dict[s
             held = published_digests(connection, identity)
             changed = {view: found for view, found in local.items() if held.get(view) != found[1]}
             changed = {view: found for view, found in changed.items() if found[0] or view in held}
-            counts = publish_tables(connection, identity, changed, {view for view in changed if view not in held})
+            first = {view for view in changed if view not in held}
+            counts = publish_tables(connection, identity, changed, first, tables)
             connection.execute("COMMIT")
             return counts
         except BaseException:

@@ -15,14 +15,15 @@ import platformdirs
 
 from probe.common.errors import UsageError, one_line
 from probe.common.paths import display
+from probe.write.catalog_string import refuse_password
+from probe.write.lake_data_path import say_if_writable_by_everyone
 
 ENVIRONMENT = {"catalog": "PROBE_LAKE", "data": "PROBE_LAKE_DATA", "machine": "PROBE_MACHINE", "user": "PROBE_USER"}
 OPTIONS = {"catalog": "--lake", "data": "--lake-data", "machine": "--machine", "user": "--user"}
 CONFIG_LIMIT = 1 << 20  # a config file is a few lines: a larger one is not read
-# A password in the catalog's connection string would be printed in DuckDB's own error messages, and kept in the
-# shell's history: libpq takes it from PGPASSWORD or ~/.pgpass instead.
-PASSWORD = re.compile(r"(?:^|[\s:?&])(?:ssl)?password\s*=|://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
-LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+# Letters, digits and a few marks, no blank and no control character anywhere (a label is a value to group by: `m1`
+# and `m1\n` would be two machines).
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -85,19 +86,16 @@ def settings(given: dict[str, str | None]) -> LakeSettings:
     if not catalog:
         where = display(config_file())
         raise UsageError(f"no lake: give --lake CATALOG, set PROBE_LAKE, or add [lake] catalog to {where}")
-    if PASSWORD.search(catalog):
-        raise UsageError(
-            "--lake holds a password: give it in PGPASSWORD or ~/.pgpass instead, where DuckDB's messages and the "
-            "shell's history cannot show it"
-        )
+    refuse_password(catalog)
     machine = found["machine"] or fingerprint("host", socket.gethostname())
     user = found["user"] or fingerprint("user", account_name())
     for key, label in (("machine", machine), ("user", user)):
-        if not LABEL.match(label):
+        if not LABEL.fullmatch(label):
             raise UsageError(
                 f"{OPTIONS[key]} '{one_line(label)}': a label is 1 to 64 letters, digits and . _ @ - (from "
                 f"{OPTIONS[key]}, {ENVIRONMENT[key]} or the config file)"
             )
+    say_if_writable_by_everyone(found["data"])
     return LakeSettings(catalog=catalog, data=found["data"], machine=machine, user=user)
 
 

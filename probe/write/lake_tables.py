@@ -38,15 +38,25 @@ def lake_columns(connection, view: str) -> dict[str, str]:
 
 
 def existing(connection) -> dict[str, dict[str, str]]:
-    """The lake's tables and their columns."""
-    rows = connection.execute(
-        "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_catalog = 'lake' AND table_schema = 'main' ORDER BY table_name, ordinal_position"
+    """The lake's tables (its base tables only) and their columns. Never through information_schema.columns or
+    duckdb_columns(): listing a view's columns binds its query, and a lake's views are SQL anyone who can write the
+    catalog wrote (probe.write.lake_code)."""
+    names = connection.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = 'main' "
+        "ORDER BY table_name"
     ).fetchall()
-    tables: dict[str, dict[str, str]] = {}
-    for table, column, kind in rows:
-        tables.setdefault(table, {})[column] = kind
-    return tables
+    return {name: table_columns(connection, name) for (name,) in names}
+
+
+def table_columns(connection, table: str) -> dict[str, str]:
+    """A base table's columns and their types, in order."""
+    rows = connection.execute(f"DESCRIBE lake.main.{identifier(table)}").fetchall()
+    return {column: kind for column, kind, *_ in rows}
+
+
+def identifier(name: str) -> str:
+    """A name as a quoted SQL identifier (a catalog may hold any)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def missing_parts(connection) -> list[str]:

@@ -1,26 +1,44 @@
 """An in-memory DuckDB whose SQL views read the team lake: each view of `sql` by its own name, over the lake's table
-of it (the view's columns, then who published each run and from where), and the book of publications."""
+of it (the view's columns, then who published each run and from where), and the book of publications. Only the
+lake's tables are read: its own views and macros are set aside unrun (probe.write.lake_code)."""
 
-from probe.common.errors import UsageError
-from probe.write.lake_connection import attach
+from probe.common.errors import UsageError, one_line, warn
+from probe.write.lake_code import catalog_code, set_aside
+from probe.write.lake_connection import attach, confine, is_postgres
 from probe.write.lake_settings import LakeSettings
-from probe.write.lake_tables import PUBLICATIONS, ROW_KEY, existing
+from probe.write.lake_tables import PUBLICATIONS, ROW_KEY, existing, identifier
 from probe.write.sql_connection import MEMORY_LIMIT, open_database
 from probe.write.sql_views import VIEWS
 
 
-def connect_lake(lake: LakeSettings, memory_limit: str = MEMORY_LIMIT):
-    """The views over the lake, read-only; a lake that holds no table yet is a UsageError in one line."""
+def connect_lake(lake: LakeSettings, memory_limit: str = MEMORY_LIMIT, external_access: bool = False):
+    """The views over the lake, in a transaction that holds none of the lake's views and macros and is never
+    committed. Without `external_access` the connection is confined to the lake's data path (probe.write.
+    lake_connection.confine). A lake that holds no table yet is a UsageError in one line."""
     connection = open_database(memory_limit)
     try:
         attach(connection, lake, read_only=True)
         tables = existing(connection)
         if PUBLICATIONS not in tables:
             raise UsageError("lake: no run has been published to it yet (see publish)")
-        for view in [*VIEWS, PUBLICATIONS]:
+        code = catalog_code(connection)
+        if code and not is_postgres(lake):
+            raise UsageError(
+                "lake: its catalog holds views or macros, which a catalog in one file cannot have set aside: "
+                "agent-probe runs no SQL a catalog holds"
+            )
+        ours = [*VIEWS, PUBLICATIONS]
+        for kind, schema, name in code:
+            if schema == "main" and name in ours:
+                warn(f"lake: {one_line(name)} is a {kind.lower()} in the lake's catalog, not a table: left out "
+                     "(agent-probe runs no SQL a catalog holds)")  # fmt: skip
+        for view in ours:
             if view in tables:
                 hidden = f" EXCLUDE ({ROW_KEY})" if ROW_KEY in tables[view] else ""
-                connection.execute(f"CREATE VIEW {view} AS SELECT *{hidden} FROM lake.{view}")
+                connection.execute(f"CREATE VIEW {view} AS SELECT *{hidden} FROM lake.main.{identifier(view)}")
+        if not external_access:
+            confine(connection, lake)
+        set_aside(connection, code)
     except BaseException:
         connection.close()
         raise

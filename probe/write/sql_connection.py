@@ -37,11 +37,29 @@ def open_database(memory_limit: str = MEMORY_LIMIT):
     return connection
 
 
-def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT):
+def confine_to(connection, directories: list[str] = (), files: list[str] = ()) -> None:
+    """From now on the connection reads and writes no file but those in `directories` (prefixes ending in a slash)
+    and `files`, reaches no URL, attaches no database, loads and installs no extension, and none of its settings can
+    change: what a query typed or copied from elsewhere reaches stays inside what the views read. Its temporary
+    folder stays its own."""
+    connection.execute("SET allowed_directories = $folders", {"folders": list(directories)})
+    connection.execute("SET allowed_paths = $files", {"files": [os.path.realpath(path) for path in files]})
+    connection.execute("SET enable_external_access = false")
+    connection.execute("SET lock_configuration = true")
+
+
+def turns_files(runs: list[Path]) -> list[Path]:
+    """The runs' turns.jsonl, which some views read when queried."""
+    return [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
+
+
+def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT,
+            confined: bool = False):  # fmt: skip
     """An in-memory DuckDB with the views over `runs`, within `memory_limit`. What the documented views show is
     loaded from the runs' files first (probe.write.sql_load); the views that give every value or each turn whole
     read turns.jsonl where it lies. A run whose manifest cannot be read is left out, and so is a run that cannot be
-    loaded within the limit, and each damaged line of a turns.jsonl; with `warnings`, a line for each is added."""
+    loaded within the limit, and each damaged line of a turns.jsonl; with `warnings`, a line for each is added.
+    `confined`: the connection then reads no file but those turns.jsonl (see confine_to)."""
     connection = open_database(memory_limit)
     found: list[str] = []
     connection.execute("SET threads = 1")  # each thread reading a large line of JSON holds many times its size
@@ -52,7 +70,7 @@ def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: s
         connection.executemany(
             "INSERT INTO run_folders VALUES (?, ?, ?)", [(run.name, run.parent.name, str(run)) for run in runs]
         )
-    turn_files = [run / "turns.jsonl" for run in runs if (run / "turns.jsonl").is_file()]
+    turn_files = turns_files(runs)
     connection.execute(f"CREATE VIEW turn_files AS {file_source(turn_files, TURN_COLUMNS)}")
     for macro, expression in MACROS.items():
         connection.execute(f"CREATE MACRO {macro} AS {expression}")
@@ -60,4 +78,6 @@ def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: s
         connection.execute(f"CREATE VIEW {name} AS {query}")
     if warnings is not None:
         warnings += found + damaged_lines(connection)
+    if confined:
+        confine_to(connection, files=[str(path) for path in turn_files])
     return connection

@@ -220,7 +220,10 @@ def test_a_keep_secrets_run_is_refused_in_one_line(tmp_path, postgres_database, 
     [
         ("postgres:dbname=lake host=127.0.0.1 password=hunter2", "--lake holds a password: give it in PGPASSWORD"),
         ("postgres:postgresql://probe:hunter2@127.0.0.1/lake", "--lake holds a password"),
-        ("postgres:dbname=nothing host=127.0.0.1 port=9 user=probe", "lake: IO Error: Failed to attach DuckLake"),
+        (
+            "postgres:dbname=nothing host=127.0.0.1 port=9 user=probe",
+            'lake: cannot connect to the catalog: connection to server at "127.0.0.1", port 9 failed',
+        ),
     ],
 )
 def test_a_lake_that_cannot_be_used_is_one_line_before_anything_starts(lake, said, tmp_path, capsys, monkeypatch):
@@ -228,6 +231,7 @@ def test_a_lake_that_cannot_be_used_is_one_line_before_anything_starts(lake, sai
     assert run_main(publish.main, ["--run", "all", "--lake", lake]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1 and said in error and "hunter2" not in error
+    assert "dbname=" not in error  # (a catalog string is never echoed)
 
 
 @LAKE
