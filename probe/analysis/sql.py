@@ -25,6 +25,7 @@ from probe.write.sql_guard import check_query, check_typed, outside_access
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
+MESSAGE_LIMIT = 600  # characters of DuckDB's message an error line shows (it is whole, lines joined, up to this)
 
 
 def query(
@@ -63,8 +64,9 @@ def answer(connection, sql: str, memory_limit: str, external_access: bool = Fals
             return [], []
         return list(relation.columns), [tuple(map(masked_value, row)) for row in relation.fetchall()]
     except duckdb.Error as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        message = outside_access(message) or f"sql: {without_catalog(message)}"
+        # Whole, its lines joined, but for the query DuckDB quotes back after them ("LINE 1: …").
+        message = " ".join(str(error).split("\nLINE ")[0].split()) if str(error) else type(error).__name__
+        message = outside_access(message) or f"sql: {without_catalog(message)[:MESSAGE_LIMIT]}"
         if isinstance(error, duckdb.OutOfMemoryException):
             message += f" (the query needs more than --memory-limit {memory_limit})"
         raise UsageError(one_line(message)) from None

@@ -34,6 +34,7 @@ def open_database(memory_limit: str = MEMORY_LIMIT):
         shutil.rmtree(spill, ignore_errors=True)
         raise UsageError(f"sql: {one_line(str(error).splitlines()[0])}") from None
     weakref.finalize(connection, shutil.rmtree, spill, ignore_errors=True)
+    connection.execute("SET TimeZone = 'UTC'")  # (times are shown in UTC, whatever the machine's zone)
     return connection
 
 

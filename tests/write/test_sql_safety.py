@@ -4,6 +4,7 @@ no extension, no SQL handed over as text), one query runs, and times show their 
 import csv
 import io
 import json
+import re
 import shutil
 
 import pytest
@@ -85,6 +86,15 @@ def test_the_views_that_read_turns_jsonl_when_queried_still_do(samples, capsys):
     turns = sum(len((run / "turns.jsonl").read_text().splitlines()) for run in SAMPLES[:2])
     assert code == 0, err
     assert json.loads(out) == [{"turns": turns}] and turns > 0
+
+
+@pytest.mark.parametrize("form", ["table", "csv", "json"])
+def test_a_time_with_its_zone_is_shown_in_utc(samples, capsys, form):
+    code, out, err = said(
+        capsys, "SELECT TIMESTAMPTZ '2026-01-02 03:04:05+02' AS t, now() IS NOT NULL AS has_now", "--format", form
+    )
+    assert code == 0, err
+    assert re.search(r"2026-01-02[ T]01:04:05\+00:00", out), out
 
 
 def test_a_query_nested_as_deep_as_duckdb_reads_is_checked_without_a_traceback(samples, capsys):
