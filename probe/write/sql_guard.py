@@ -2,6 +2,7 @@
 allows external access, none of the functions that read files, reach the network or run SQL given as text."""
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,8 @@ SQL_AS_TEXT = {"query", "query_table", "json_execute_serialized_sql"}
 OUTSIDE_PREFIXES = ("postgres_", "ducklake_", "read_", "parquet_", "sqlite_", "mysql_", "iceberg_", "delta_", "http")
 OUTSIDE_NAMES = {"glob", "sniff_csv", "load_aws_credentials"}
 ALLOW = "--external-access lets a query you wrote yourself do that"
+# A table named like a file, a glob or a URL, which DuckDB reads as one (`FROM 'runs.csv'`); no view has such a name.
+FILE_NAME = re.compile(r"[./:*?\\]")
 
 
 def refused_function(name: str) -> bool:
@@ -42,6 +45,11 @@ def check_query(connection, sql: str, external_access: bool) -> None:
     tree = json.loads(serialized)
     if tree.get("error"):
         raise UsageError(f"sql: {one_line(str(tree.get('error_message', 'the query cannot be read')))[:300]}")
+    files = sorted({name for name in table_names(tree) if FILE_NAME.search(name)})
+    if files:
+        raise UsageError(
+            f"sql: FROM '{one_line(files[0])[:80]}' reads a file or a URL, which sql refuses by default: {ALLOW}"
+        )
     refused = sorted({name for name in function_names(tree) if refused_function(name)})
     if refused:
         raise UsageError(
@@ -61,16 +69,27 @@ def check_typed(sql: str, external_access: bool) -> None:
         connection.close()
 
 
-def function_names(node: Any) -> Iterator[str]:
-    """Every function a parsed query calls (scalar, aggregate or table function), at any depth (walked with a list,
-    not by recursion: a query may nest as deep as DuckDB's parser allows)."""
-    waiting = [node]
+def function_names(tree: Any) -> Iterator[str]:
+    """Every function a parsed query calls (scalar, aggregate or table function)."""
+    return (node["function_name"] for node in nodes(tree) if isinstance(node.get("function_name"), str))
+
+
+def table_names(tree: Any) -> Iterator[str]:
+    """Every table a parsed query names without a database or schema (where DuckDB may read a file of that name)."""
+    for node in nodes(tree):
+        unqualified = not node.get("catalog_name") and not node.get("schema_name")
+        if node.get("type") == "BASE_TABLE" and unqualified and isinstance(node.get("table_name"), str):
+            yield node["table_name"]
+
+
+def nodes(tree: Any) -> Iterator[dict]:
+    """Every object of a parsed query, at any depth (walked with a list, not by recursion: a query may nest as deep
+    as DuckDB's parser allows)."""
+    waiting = [tree]
     while waiting:
         node = waiting.pop()
         if isinstance(node, dict):
-            name = node.get("function_name")
-            if isinstance(name, str):
-                yield name
+            yield node
             waiting.extend(node.values())
         elif isinstance(node, list):
             waiting.extend(node)

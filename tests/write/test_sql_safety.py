@@ -39,7 +39,9 @@ def said(capsys, *argv: str) -> tuple[int, str, str]:
     "query, named",
     [
         ("SELECT content FROM read_text('{private}')", "read_text()"),
-        ("SELECT * FROM '{private}'", "reads a file, reaches the network or loads an extension"),
+        ("SELECT * FROM '{private}'", "reads a file or a URL"),
+        ('SELECT * FROM "{folder}/*.csv"', "reads a file or a URL"),
+        ("SELECT * FROM 'https://example.com/x.parquet'", "reads a file or a URL"),
         ("SELECT * FROM read_csv('{private}', header = false)", "read_csv()"),
         ("SELECT * FROM glob('{folder}/*')", "glob()"),
         ("SELECT * FROM query('SELECT content FROM read_text(''{private}'')')", "query()"),
