@@ -279,6 +279,9 @@ def decide(
             return call
     if answering and choice.mode == "auto":
         return None
+    asked = asked_call(tools, prompt)
+    if asked is not None and choice.name in (None, asked[0].name):
+        return asked
     return choose(tools, choice, preferences, asked_command(prompt) or SHELL_COMMAND)
 
 
@@ -291,6 +294,24 @@ def asked_command(prompt: str) -> str | None:
     """The command the user's prompt asks to run, or None."""
     match = ASKED_COMMAND.search(prompt[:10_000])
     return match[1] if match else None
+
+
+# A prompt that says call `TOOL` with `{JSON arguments}` has that declared tool called, its arguments fitted to its
+# schema: how a test makes the agent use a tool other than its shell (a web fetch, say) the way a model would.
+ASKED_CALL = re.compile(r"\bcall `([\w.:-]{1,128})` with `(\{[^`\n]{0,4000}\})`")
+
+
+def asked_call(tools: list[Tool], prompt: str) -> tuple[Tool, dict] | None:
+    """The call the user's prompt asks for, when it names a declared tool and gives JSON arguments; else None."""
+    match = ASKED_CALL.search(prompt[:10_000])
+    tool = next((tool for tool in tools if match and tool.name == match[1]), None)
+    if tool is None:
+        return None
+    try:
+        arguments = json.loads(match[2])
+    except ValueError:
+        return None
+    return (tool, arguments_for(tool.schema, arguments)) if isinstance(arguments, dict) else None
 
 
 def ran_before(calls: list[object], command: str) -> bool:

@@ -16,7 +16,7 @@ def check_requires(target, home: str, agent_env: dict[str, str], environ=None) -
         return
     who = f"{target.name} --login {target.login.name}" if target.login is not None else target.name
     other = next(name for name in HOMES if name != home)
-    elsewhere = " or ".join(way.describe() for way in requires if way.home == other)
+    elsewhere = " or ".join(way.describe() for way in requires if way.home == other and way.applies(other))
     if ways:
         line = f"{who} needs " + " or ".join(way.describe() for way in ways)
         line += f"; or --home {other}, with {elsewhere}" if elsewhere else ""

@@ -48,6 +48,12 @@ class Checker:
             or (isinstance(value, list) and bool(value) and all(isinstance(item, str) for item in value)),
             "string mapping": isinstance(value, dict)
             and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
+            "string or string mapping": isinstance(value, str)
+            or (
+                isinstance(value, dict)
+                and bool(value)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+            ),
         }[kind]
         if not valid:
             article = "an" if kind[0] in "aeiou" else "a"

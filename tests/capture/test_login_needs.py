@@ -34,7 +34,7 @@ def checkable():
     cases = []
     for target, login, requires in agent_logins():
         for home in HOMES:
-            ways = [way for way in requires if not way.home or way.home == home]
+            ways = [way for way in requires if way.applies(home)]
             if all(way.env or way.file for way in ways):
                 cases.append(pytest.param(target.name, login, home, id=f"{target.name}-{login or 'agent'}-{home}"))
     return cases
@@ -50,7 +50,7 @@ def test_every_login_of_every_agent_says_what_it_needs():
 def unset_needs(monkeypatch, tmp_path, requires) -> None:
     """The user's environment without a variable any way names, and an empty home: no file a login reads is there."""
     for way in requires:
-        for name in (way.env, way.moved_by):
+        for name in (way.env, *way.with_env, *(variable for variable, _ in way.moved_by)):
             if name:
                 monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -66,7 +66,7 @@ def test_a_login_with_its_needs_unset_is_refused_in_one_line_naming_them(monkeyp
     assert line.startswith(f"{name} --login {login} " if login else f"{name} ")
     # It names every variable and file that would do, for this home and the other; nothing of the target file's.
     for way in requires:
-        assert (way.env or way.file or way.how) in line
+        assert (way.env or way.file or way.how) in line or not way.applies(way.home or home)  # another system's
     assert "agent." not in line and ".yaml" not in line
 
 
@@ -81,7 +81,8 @@ def test_a_login_with_its_needs_unset_is_refused_in_one_line_naming_them(monkeyp
 def test_the_refusal_is_exit_2_before_any_run_folder_proxy_or_agent(tmp_path, name, options, named):
     target = load_target(name)
     requires = next(found for t, login, found in agent_logins() if t.name == name and login == options[1])
-    unset = {way.env for way in requires if way.env} | {way.moved_by for way in requires if way.moved_by}
+    unset = {name for way in requires for name in (way.env, *way.with_env) if name}
+    unset |= {variable for way in requires for variable, _ in way.moved_by}
     environ = {key: value for key, value in os.environ.items() if key not in unset}
     environ.update(HOME=str(tmp_path / "home"), PROBE_DATA_DIR=str(tmp_path / "data"))
     result = subprocess.run(
@@ -132,6 +133,21 @@ agent:
         ("[{home: mine}]", "agent.logins.one.requires[0].home: expected own or private"),
         ("[{how: ask}]", "agent.logins.one.requires[0]: expected env, file or home"),
         ("[{envs: A}]", "agent.logins.one.requires[0].envs: unknown key"),
+        ("[{with_env: [B], home: own}]", "agent.logins.one.requires[0].with_env: goes with env"),
+        ("[{env: A-B}]", "agent.logins.one.requires[0]: 'A-B': expected a variable name"),
+        ("[{env: A, moved_by: B}]", "agent.logins.one.requires[0].moved_by: goes with file"),
+        (
+            "[{file: ~/.a/b.json, moved_by: {B: ~/.c}}]",
+            "agent.logins.one.requires[0].moved_by.B: expected ~/.a/b.json or a folder above",
+        ),
+        (
+            "[{file: ~/.a/b.json, moved_by: {B-C: '~'}}]",
+            "agent.logins.one.requires[0].moved_by: 'B-C': expected a variable name",
+        ),
+        (
+            "[{file: ~/.a/b.json, moved_by: [B]}]",
+            "agent.logins.one.requires[0].moved_by: expected a string or string mapping",
+        ),
     ],
 )
 def test_a_bad_requires_is_refused_with_its_place(requires, message):

@@ -34,18 +34,26 @@ def wait_until_quiet(target_dir: Path, quiet: float = 3.0, timeout: float = 60.0
 
 
 def interactive_session(
-    target: str, program: str, project: Path, data_dir: Path, prompt: str, exit_command: str, *approvals: str
+    target: str,
+    program: str,
+    project: Path,
+    data_dir: Path,
+    prompt: str,
+    exit_command: str,
+    *approvals: str,
+    options: tuple[str, ...] = (),
 ) -> tuple[Path, str]:
     """`python -m probe.pipeline --target T --upstream mock` with no prompt, in tmux, from `project` (the agent's
     pinned program first on PATH, run folders under `data_dir`): type `prompt`, answer any approval dialog (a
     screen showing one of `approvals`) with Enter (its first choice: allow), wait for the mock's answer on screen,
-    leave with the agent's own `exit_command` and wait for the pipeline to end. Returns the run folder and the
-    screen that showed the answer."""
+    leave with the agent's own `exit_command` and wait for the pipeline to end; `options` go to the pipeline too.
+    Returns the run folder and the screen that showed the answer."""
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
     # As in a shell on a CI machine: the UI must open even so (gemini-cli would run headless and exit 42).
     env["CI"] = "true"
     command = [sys.executable, "-m", "probe.pipeline", "--target", target, "--upstream", "mock", "--port", "api=0"]
+    command += options
     tmux = TerminalSession(command, project, env, WIDTH, HEIGHT)
     try:
         # The agent's input box, ready: its placeholder, or the help line drawn with it (Copilot's, pi's).

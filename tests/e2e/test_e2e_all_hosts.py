@@ -20,6 +20,20 @@ from probe.runs.targets import load_target
 
 pytestmark = pytest.mark.e2e
 PROMPT = "write a hello world function"
+FETCHED = "https://example.com/agent-probe"  # a page an agent's web-fetch tool is asked for
+# What makes an agent that calls no other host by itself in a prompt run call one: its web-fetch tool, which the
+# mock calls when the prompt asks (probe.mock.tool_schemas.asked_call), or a login whose client asks for the account.
+QWEN_FETCH = {"name": "web_fetch", "arguments": {"url": FETCHED, "prompt": "Sum it up"}}
+PROMPTS = {
+    # Qwen Code declares web_fetch as a deferred tool, called through its tool_call.
+    "qwen-code": f"call `tool_call` with `{json.dumps(QWEN_FETCH)}`",
+    "continue": f"call `Fetch` with `{json.dumps({'url': FETCHED})}`",
+}
+OPTIONS = {
+    # With an access token, gemini-cli asks www.googleapis.com for the account's address (its web_fetch asks the
+    # model first, which fetches the page itself, and looks each host up before it fetches: offline, none is).
+    "gemini": ("--login", "google"),
+}
 CLAUDE_KEY = "sk-" + "ant-mock-not-a-real-key"  # what the claude-code target's mock_env gives Claude Code
 
 # (method, host, path prefix, a top-level key of its JSON body or None for no body): what each pinned agent sent to
@@ -38,19 +52,23 @@ SENT = {
         ("POST", "ab.chatgpt.com", "/otlp/v1/metrics", "resourceMetrics"),  # OTLP/HTTP JSON metrics
     },
     "cline": {("POST", "data.cline.bot", "/flags/?v=2", "distinct_id")},  # PostHog feature flags
+    "gemini": {("GET", "www.googleapis.com", "/oauth2/v2/userinfo", None)},
+    "qwen-code": {("GET", "example.com", "/agent-probe", None)},  # its web_fetch (asked twice: it retries a 403)
     "copilot": {("GET", "api.github.com", "/repos/github/copilot-cli/releases?", None)},  # its update check
     "opencode": {("GET", "models.opencode.ai", "/api.json", None)},  # the models list
     "aider": {
         ("GET", "pypi.org", "/pypi/aider-chat/json", None),  # its update check
         ("GET", "raw.githubusercontent.com", "/BerriAI/litellm/main/model_prices_and_context_window.json", None),
     },
-    # Their settings files turn usage statistics off whatever --full-traffic says; continue and pi make no other
-    # call in a prompt run.
-    "gemini": set(),
-    "qwen-code": set(),
+    # Continue's Fetch and its version check (api.continue.dev, at every start) use Node's own fetch, which reads
+    # no proxy variable (Node 20): they go to the host directly, past the forward proxy, and are not recorded. pi
+    # makes no other call in a prompt run (its version check is its UI's: tests/e2e/test_interactive_sessions.py).
     "continue": set(),
     "pi": set(),
 }
+# Hosts an agent opens a second tunnel to and drops in the TLS handshake: Qwen Code's fetch, once per ask.
+DROPS_A_TUNNEL = {"qwen-code": {"example.com"}}
+DROPPED = "tls: the client refused the TLS handshake with "
 # What some runs send and others do not.
 MAY_SEND = {
     # Its OTLP logs exporter sends on a timer, which a short run may end before.
@@ -79,11 +97,12 @@ def runs(tmp_path_factory, closed_port):
             target = load_target(name)
             program = str(agents.ensure_installed(target))
             ports = [option for proxy in target.proxies for option in ("--port", f"{proxy.name}=0")]
-            options = (*ports, "--all-hosts", "--full-traffic")
+            options = (*ports, *OPTIONS.get(name, ()), "--all-hosts", "--full-traffic")
+            prompt = PROMPTS.get(name, PROMPT)
             with pytest.MonkeyPatch.context() as patch:
                 patch.delenv("https_proxy", raising=False)
                 patch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port}")
-                result, run = pipeline_against_mock(name, program, tmp_path_factory.mktemp("data"), PROMPT, *options)
+                result, run = pipeline_against_mock(name, program, tmp_path_factory.mktemp("data"), prompt, *options)
             done[name] = name, result, run, read_traffic(run)
         return done[name]
 
@@ -127,7 +146,9 @@ def test_the_model_turns_are_still_read(all_hosts_run):
     assert all(entry["response"]["status"] == 200 for entry in model_calls)
     turns = [json.loads(line) for line in (run / "turns.jsonl").read_text().splitlines()]
     model_turns = [turn for turn in turns if turn["proxy"] != ALL_HOSTS]
-    assert model_turns and all(turn["model"] for turn in model_turns) and any(turn["output"] for turn in model_turns)
+    # Every model turn names its model (Code Assist's account calls, gemini's with its Google login, are none).
+    answers = [turn for turn in model_turns if turn["output"]]
+    assert answers and all(turn["model"] for turn in answers)
     # None of these agents sends a model call to another host: nothing of the forward channel is a turn.
     assert not [turn for turn in turns if turn["proxy"] == ALL_HOSTS]
 
@@ -139,7 +160,9 @@ def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run):
     # sends them once answered 407: that first ask is all a short run may record of it.
     probes = [entry for entry in other_hosts(entries) if entry["error"] == NO_CREDENTIALS]
     assert all(dict(entry["request"]["headers"])["User-Agent"].startswith("git/") for entry in probes)
-    sent = [entry for entry in other_hosts(entries) if entry not in probes]
+    dropped = [entry for entry in other_hosts(entries) if (entry["error"] or "").startswith(DROPPED)]
+    assert {urlsplit(entry["request"]["url"]).hostname for entry in dropped} <= DROPS_A_TUNNEL.get(name, set())
+    sent = [entry for entry in other_hosts(entries) if entry not in probes and entry not in dropped]
     assert expected <= {sent_as(entry, known) for entry in sent} <= known, result.stderr[-3000:]
     for entry in sent:
         request, body_key = entry["request"], sent_as(entry, known)[3]
@@ -156,6 +179,45 @@ def test_what_it_sends_to_other_hosts_is_recorded(all_hosts_run):
     hosts = {urlsplit(entry["request"]["url"]).hostname for entry in sent}
     section = report.split("## Other hosts", 1)[1].split("\n## ", 1)[0] if hosts else ""
     assert all(f"{host}" in section for host in hosts) and (bool(hosts) == ("## Other hosts" in report))
+
+
+def test_an_agent_that_calls_another_host_sends_the_runs_proxy_credentials(all_hosts_run):
+    name, result, _, entries = all_hosts_run
+    # The forward proxy refuses a request without the run's user:password (407, recorded as NO_CREDENTIALS) and
+    # takes them off one that has them: every call but git's first ask came with them, the agent's own client's.
+    through = [entry for entry in other_hosts(entries) if entry["error"] != NO_CREDENTIALS]
+    assert bool(through) == bool(SENT[name]), result.stderr[-2000:]
+    # They never reach the record.
+    assert all(
+        header.lower() != "proxy-authorization" for entry in entries for header, _ in entry["request"]["headers"]
+    )
+
+
+def tool_results_sent(entries: list[dict]) -> list[str]:
+    """The text of every Chat Completions tool message the model was sent."""
+    messages = [message for entry in entries if entry["proxy"] != ALL_HOSTS for message in
+                (entry["request"]["body"] or {}).get("messages", [])]  # fmt: skip
+    return [json.dumps(message.get("content")) for message in messages if message.get("role") == "tool"]
+
+
+@pytest.mark.xdist_group("all-hosts-continue")
+def test_continues_fetch_goes_to_the_host_directly_past_the_forward_proxy(runs):
+    _, _, _, entries = runs("continue")
+    # Its Fetch tool ran (the mock called it with the page asked for), and failed: it looked the host up itself,
+    # offline, where through the forward proxy the request would have been recorded whole.
+    assert any("Error executing tool Fetch: Error: fetch failed" in text for text in tool_results_sent(entries))
+    assert other_hosts(entries) == []
+
+
+@pytest.mark.xdist_group("all-hosts-qwen-code")
+def test_qwen_codes_web_fetch_goes_through_the_forward_proxy(runs):
+    _, _, _, entries = runs("qwen-code")
+    fetched = [entry for entry in other_hosts(entries) if entry["request"]["url"] == FETCHED]
+    assert fetched and all(entry["error"] == OFFLINE for entry in fetched)
+    headers = {name.lower(): value for name, value in fetched[0]["request"]["headers"]}
+    assert headers["user-agent"].startswith("QwenCode/0.24.4")
+    assert any(f"Error during fetch for {FETCHED}: Request failed with status code 403" in text
+               for text in tool_results_sent(entries))  # fmt: skip
 
 
 @pytest.mark.xdist_group("all-hosts-claude-code")

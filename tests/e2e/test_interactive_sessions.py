@@ -1,15 +1,29 @@
 """gemini-cli's, Qwen Code's, opencode's, Copilot's and pi's own interactive UI, recorded: `python -m probe.pipeline
 --target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with the private
 home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed, the mock's tool
-call run, the answer on screen, then the agent's own exit command. (Claude Code and codex have files of their own.
+call run, the answer on screen, then the agent's own exit command. pi's runs with --all-hosts too, for the calls its
+UI alone makes to other hosts. (Claude Code and codex have files of their own.
 Continue's UI is not typed into here: now and then it took the Enter after a typed prompt for a new line in its
 input box, not a send, and the session waited for an answer that never came.)"""
 
 import pytest
+from conftest import read_traffic
 from interactive_checks import assert_interactive_run
 from terminal import ANSWER_LINE, interactive_session
 
+from probe.capture.recorder.forward import OFFLINE
+from probe.common.forward import ALL_HOSTS
+
 pytestmark = pytest.mark.e2e
+# pi calls other hosts only from its UI: its session runs with --all-hosts --full-traffic, and its version check and
+# its tools' release checks (made only where fd or ripgrep is not installed for it) must come through the forward
+# proxy with the run's credentials (a client without them is refused, NO_CREDENTIALS; one with them is answered by
+# the forward proxy itself against the mock, OFFLINE).
+PI_VERSION_CHECK = "https://pi.dev/api/latest-version"
+PI_RELEASE_CHECKS = {
+    "https://api.github.com/repos/BurntSushi/ripgrep/releases/latest",
+    "https://api.github.com/repos/sharkdp/fd/releases/latest",
+}
 
 # target, its program's fixture, its exit command, its shell tool, and the approval dialogs it might show (it did not,
 # here): should one appear, its first choice allows the call once.
@@ -30,8 +44,14 @@ def test_a_typed_prompt_its_tool_call_and_the_answer_are_recorded(
     project.mkdir()
     prompt = f"write a hello world function for the {target.replace('-', '_')} terminal test"
     program_path = request.getfixturevalue(program)
+    options = ("--all-hosts", "--full-traffic") if target == "pi" else ()
     run, screen = interactive_session(target, program_path, project, tmp_path / "data", prompt, exit_command,
-                                      *approvals)  # fmt: skip
+                                      *approvals, options=options)  # fmt: skip
     assert ANSWER_LINE in screen
     manifest = assert_interactive_run(run, target, prompt, tool)
     assert manifest["agent"]["cwd"] == str(project.resolve())
+    if target == "pi":
+        forwarded = [entry for entry in read_traffic(run) if entry["proxy"] == ALL_HOSTS]
+        urls = {entry["request"]["url"] for entry in forwarded}
+        assert PI_VERSION_CHECK in urls and urls <= {PI_VERSION_CHECK} | PI_RELEASE_CHECKS
+        assert all(entry["error"] == OFFLINE for entry in forwarded)  # none refused for want of credentials

@@ -137,6 +137,33 @@ def test_a_prompt_that_says_run_a_command_gets_that_command():
     assert tool_schemas.decide([shell], Choice(), [], True, prompt=asked) is None  # after the result: the answer
 
 
+def test_a_prompt_that_says_call_a_declared_tool_with_arguments_gets_that_call():
+    shell = Tool("run", None, MORE_SHELLS["mini-swe-agent/bash"])
+    fetch = Tool("Fetch", None, {"type": "object", "properties": {"url": STRING}, "required": ["url"]})
+    caller = Tool("tool_call", None, {  # Qwen Code's, which calls a deferred tool by name
+        "type": "object", "additionalProperties": False, "required": ["name", "arguments"],
+        "properties": {"name": {"type": "string", "minLength": 1}, "arguments": {"type": "object"}},
+    })  # fmt: skip
+    tools = [shell, fetch, caller]
+    asked = 'now call `Fetch` with `{"url": "https://example.com/a", "depth": 3}` please'
+    # Its arguments fitted to the schema: what it does not declare is left out.
+    assert tool_schemas.decide(tools, Choice(), [], False, prompt=asked) == (fetch, {"url": "https://example.com/a"})
+    deferred = 'call `tool_call` with `{"name": "web_fetch", "arguments": {"url": "https://example.com/a"}}`'
+    assert tool_schemas.decide(tools, Choice(), [], False, prompt=deferred) == (
+        caller,
+        {"name": "web_fetch", "arguments": {"url": "https://example.com/a"}},
+    )
+    # A tool not declared, arguments that are not a JSON object, a tool_choice naming another: the usual call.
+    for prompt in (
+        'call `WebFetch` with `{"url": "https://example.com/a"}`',
+        'call `Fetch` with `{"url": }`',
+        "call `Fetch` with `[1]`",
+    ):
+        assert tool_schemas.decide(tools, Choice(), [], False, prompt=prompt)[0] is shell
+    assert tool_schemas.decide(tools, Choice("required", "run"), [], False, prompt=asked)[0] is shell
+    assert tool_schemas.decide(tools, Choice(), [], True, prompt=asked) is None  # after the result: the answer
+
+
 NAMES = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
 LEAVES = st.one_of(
     st.just({"type": "string"}),
