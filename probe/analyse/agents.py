@@ -8,6 +8,7 @@ import orjson
 
 from probe.analyse.token_sums import TokenSums, spends
 from probe.analyse.tool_calls import ToolCall
+from probe.common.long_names import bounded_name
 from probe.read.conversation import Turn
 from probe.read.headers import header
 
@@ -119,7 +120,8 @@ class AgentTree:
         if spends(turn):
             agent.tokens.add(turn)
             if turn.model:
-                agent.models[turn.model] = agent.models.get(turn.model, 0) + 1
+                model = bounded_name(turn.model)
+                agent.models[model] = agent.models.get(model, 0) + 1
         agent.tool_calls += sum(part.kind == "tool_call" for item in turn.output for part in item.parts)
         if turn.timing.start is not None:
             end = turn.timing.start + (turn.timing.duration_ms or 0) / 1000
@@ -204,14 +206,15 @@ def readable(text: str) -> str:
 def identify(headers: list[tuple[str, str]], first_session: str) -> tuple[str, str | None]:
     """The agent that sent a request, and its parent (None for a main agent), from the request's headers. The main
     agent of the run's first session is `main`, like a request that names no session (an agent's side requests
-    often do not); a main agent of another session is `main <session id>`."""
+    often do not); a main agent of another session is `main <session id>`. Ids are names, bounded (a header of a
+    megabyte would be one in every record that names its agent)."""
     session = session_of(headers)
     main = f"{MAIN} {session}" if session and session != first_session else MAIN
     for names in AGENT_HEADERS:
-        own = header(headers, names.own)
+        own = bounded_name(header(headers, names.own))
         if not own or own == session:  # (codex's main thread is named after its session)
             continue
-        parent = header(headers, names.parent)
+        parent = bounded_name(header(headers, names.parent))
         if parent:
             return own, main if parent == session else parent
         return (own, None) if names.sent_by_main else (own, main)
@@ -219,8 +222,8 @@ def identify(headers: list[tuple[str, str]], first_session: str) -> tuple[str, s
 
 
 def session_of(headers: list[tuple[str, str]]) -> str:
-    """The session a request names, where its agent names one ("" where not)."""
-    return next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), "")
+    """The session a request names, where its agent names one ("" where not), bounded."""
+    return bounded_name(next((header(headers, name) for name in SESSION_HEADERS if header(headers, name)), ""))
 
 
 def names_sender(headers: list[tuple[str, str]]) -> bool:
@@ -253,7 +256,7 @@ def agent_ids_in(text: str) -> list[str]:
             value = None
         if isinstance(value, dict):
             found += [value[key] for key in AGENT_ID_KEYS if isinstance(value.get(key), str)]
-    return found
+    return [bounded_name(agent_id) for agent_id in found]  # (as the headers' ids are)
 
 
 def agent_name(arguments) -> str | None:

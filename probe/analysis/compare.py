@@ -2,7 +2,6 @@
 tools called, the verify check, the fork point and the first request that differed. Each run's report is brought
 up to date first; the figures are read from its turns.jsonl and insight.jsonl."""
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from probe.analysis.compare_view import differences, figures_of
 from probe.analysis.report import refresh
 from probe.common import cli
 from probe.common.errors import RunError, inert_json, run_main, warn
+from probe.common.fastjson import strict_text
 from probe.common.paths import display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
@@ -21,10 +21,10 @@ from probe.write.report_paths import insight_path, turns_path
 
 
 def json_text(runs: list[RunFigures], found: list) -> str:
-    """The figures as JSON, captured text masked; json.dumps escapes line breaks and controls within strings, and
-    inert_json what a terminal would still obey (a bidirectional override)."""
+    """The figures as strict JSON (a manifest's NaN as null), captured text masked; json.dumps escapes line breaks
+    and controls within strings, and inert_json what a terminal would still obey (a bidirectional override)."""
     masked, _ = mask_json(json_value(runs, found))
-    return "\n".join(map(inert_json, json.dumps(masked, indent=2, ensure_ascii=False, default=str).split("\n")))
+    return "\n".join(map(inert_json, strict_text(masked, indent=2, ensure_ascii=False, default=str).split("\n")))
 
 
 FORMATS = {

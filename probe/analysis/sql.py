@@ -4,7 +4,6 @@ each command; there is no import step and no database file."""
 
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,6 +13,7 @@ import orjson
 from probe.analysis.report import refresh_all
 from probe.common import cli
 from probe.common.errors import UsageError, inert_json, inert_lines, one_line, run_main, warn
+from probe.common.fastjson import strict_text
 from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
@@ -123,7 +123,7 @@ def write_json(columns: list[str], rows: list[tuple], out: TextIO) -> None:
     try:
         text = orjson.dumps(records, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except (orjson.JSONEncodeError, TypeError):  # a sum past 64 bits (HUGEINT), a lone surrogate
-        text = json.dumps(records, default=str)
+        text = strict_text(records, default=str)  # (a NaN as null, as orjson writes it)
     out.write(inert_json(text) + "\n")
 
 

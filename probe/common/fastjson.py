@@ -1,7 +1,8 @@
 """Parses JSON with orjson, as the standard library would: where orjson refuses or would round, json parses; and
-writes it compactly, falling back to json where orjson cannot."""
+writes it compactly, falling back to json where orjson cannot, and always as strict JSON (no NaN)."""
 
 import json
+import math
 
 import orjson
 
@@ -91,14 +92,41 @@ def nesting(raw: bytes) -> int:
 
 
 def encoded(record: dict) -> bytes:
-    """`record` as compact JSON bytes; what JSON cannot hold is written as its str()."""
+    """`record` as compact JSON bytes; what JSON cannot hold is written as its str(), NaN and infinities as null."""
     try:
         return orjson.dumps(record, default=str)
     except (orjson.JSONEncodeError, TypeError):  # lone surrogates from a capture's escapes, or very deep nesting
         try:
-            return json.dumps(record, separators=(",", ":"), default=str).encode("ascii")
+            return strict_text(record, separators=(",", ":"), default=str).encode("ascii")
         except ValueError as error:  # circular, which parsed JSON never is
             raise RecursionError(str(error)) from None
+
+
+def strict_text(value, **options) -> str:
+    """`value` as json.dumps(value, **options) writes it, but as strict JSON: NaN, Infinity and -Infinity, which
+    Python reads and writes bare and JSON has not (a strict parser refuses the whole text), are written as null, as
+    orjson writes them. A manifest is read with Python's reader, and a run folder comes from anyone."""
+    try:
+        return json.dumps(value, allow_nan=False, **options)
+    except ValueError as error:
+        if not str(error).startswith("Out of range float values"):
+            raise
+    return json.dumps(finite(value), allow_nan=False, **options)
+
+
+def finite(value):
+    """`value` with each NaN and infinity in it as None (as a key, as the text json.dumps would make of it)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {finite_key(key): finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
+
+
+def finite_key(key):
+    return json.dumps(key) if isinstance(key, float) and not math.isfinite(key) else key
 
 
 def parsed(value):

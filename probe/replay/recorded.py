@@ -13,6 +13,7 @@ from probe.read.traffic import Exchange, body_bytes, iter_exchanges
 from probe.replay.keys import RequestKey, request_key
 from probe.replay.sendable import pace_limit, paced, vet
 from probe.replay.threads import Thread, ThreadNames
+from probe.runs import provenance
 from probe.runs.folders import load_manifest
 
 # Headers that described the body as it travelled, not as it is stored (decoded, whole), or the connection.
@@ -108,9 +109,36 @@ def recorded_answers(run: Path, traffic_sha256: str | None = None) -> tuple[list
         raise RunError(f"{display(traffic)}: {error}") from None
     if traffic_sha256 is not None and digest.hexdigest() != traffic_sha256:
         raise RunError(
-            f"{display(traffic)} is not the capture recorded on this machine: it changed after the run was signed "
-            "(replay it with --trust only if you trust whoever changed it)"
+            f"{changed_after_signing(traffic)} (replay it with --trust only if you trust whoever changed it)"
         )
     if not any(answer.key.items is not None for answer in answers):
         raise RunError(f"{display(run)} holds no exchange with a model: there is nothing to replay")
     return answers, warnings
+
+
+def changed_after_signing(traffic: Path) -> str:
+    """What a capture is that is not the bytes its run was signed with as recorded here: a replay refuses to serve
+    it, a resend says so before it sends."""
+    return f"{display(traffic)} is not the capture recorded on this machine: it changed after the run was signed"
+
+
+def changed_since_recorded(traffic: Path, digest: str, manifest: dict) -> str | None:
+    """What is known of the capture at `traffic`, whose bytes hash to `digest`, having changed since its run was
+    recorded: changed_after_signing for a run signed here; for any other, that it is not the capture its manifest
+    names (which whoever changed it could have changed too: its absence proves nothing). None when it is, or when
+    the manifest names no digest."""
+    recorded = recorded_digest(manifest)
+    if recorded is None or digest == recorded:
+        return None
+    if provenance.recorded_here(manifest):
+        return changed_after_signing(traffic)
+    return (
+        f"{display(traffic)} is not the capture its manifest names (traffic_sha256): it changed after the run was "
+        "recorded"
+    )
+
+
+def recorded_digest(manifest: dict) -> str | None:
+    """The sha256 of traffic.jsonl the manifest names: the capture's as its run ended."""
+    digest = manifest.get("traffic_sha256")
+    return digest if isinstance(digest, str) else None

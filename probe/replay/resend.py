@@ -5,6 +5,7 @@ run's target, recorded as a capture records (a run of its own, labelled `resend`
 its resend.md puts each answer beside the recorded one. Masked secrets are sent as their masks; a key comes from the
 environment only."""
 
+import hashlib
 import json
 import os
 import shlex
@@ -31,6 +32,7 @@ from probe.common.paths import display
 from probe.read.traffic import Body, Exchange, iter_exchanges
 from probe.redact.masking import mask_text
 from probe.redact.replacing import ANY_MASK
+from probe.replay.recorded import changed_since_recorded, recorded_digest
 from probe.replay.recorded_target import recorded_login, recorded_target
 from probe.replay.resend_args import parse_args
 from probe.replay.resend_request import recorded_exchange, sent_headers
@@ -52,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     if chosen and manifest.get("target") and manifest.get("target") != chosen.name:
         raise UsageError(f"{display(origin)} is a run of {repr(manifest['target'])[:80]}, not of {chosen.name!r}")
     target = chosen or recorded_target(origin, manifest)
-    recorded, exchange = recorded_exchange(origin, args.turn)
+    digest = hashlib.sha256()
+    recorded, exchange = recorded_exchange(origin, args.turn, digest.update)
+    changed = changed_since_recorded(origin / "traffic.jsonl", digest.hexdigest(), manifest)
     if exchange.proxy not in [proxy.name for proxy in target.proxies]:
         names = ", ".join(proxy.name for proxy in target.proxies)
         raise UsageError(
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     keys = login_keys(target, login, exchange)
     run_name = f"{origin.parent.name}/{origin.name}"
     print(summary(run_name, edited, family, args, guess, recorded.kind == "websocket"))
+    if changed:  # (as a replay says it, before it refuses)
+        print(f"  warning: {one_line(changed)}: exchange {args.turn} is sent as the file holds it now")
     say_where(args.upstream, target, edited, keys)
     orphans = answered_elsewhere(edited_turn)
     if orphans and any(edit.kind == "drop_history" for edit in edits):
@@ -87,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     shown_edits = [mask_text(edit.shown)[0] for edit in args.edits]
     new_manifest, _ = load_manifest(result.run)
     if new_manifest is not None:
-        record = {"run": run_name, "path": str(origin.resolve()), "kind": "resend", "at": args.turn}
+        known = recorded_digest(manifest) is not None  # (a manifest that names no digest cannot tell: null)
+        record = {"run": run_name, "path": str(origin.resolve()), "kind": "resend", "at": args.turn,
+                  "traffic_sha256": digest.hexdigest(),
+                  "traffic_changed": changed is not None if known else None}  # fmt: skip
         new = {key: value for key, value in new_manifest.items() if key != "schema"}
         write_manifest(result.run, {**new, "origin": record | {"edits": shown_edits}})
     answers = [answer(turn, book) for turn in new_turns(result.run, exchange.proxy)]
@@ -96,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if result.status != "recording-failed":
         report, _ = analyze_run(result.run, target)
         print(f"report: {display(report)}")
-    head = heading(run_name, args.turn, shown_edits, args.upstream, guess)
+    head = heading(run_name, args.turn, shown_edits, args.upstream, guess, changed)
     page = resend_markdown(head, answer(recorded_turn, book), answers, spread(answers) if len(answers) > 1 else None)
     (result.run / "resend.md").write_text(page, encoding="utf-8")
     print(inert_lines(page))
@@ -268,9 +277,13 @@ def new_turns(run: Path, proxy: str) -> list:
     return turns
 
 
-def heading(run: str, number: int, edits: list[str], upstream: str | None, guess: Estimate) -> list[str]:
+def heading(
+    run: str, number: int, edits: list[str], upstream: str | None, guess: Estimate, changed: str | None
+) -> list[str]:
+    warning = ["", md.text(f"Warning: {changed}: exchange {number} was sent as the file held it then.")]
     return [
         f"Exchange {number} of {md_text(run)}, re-sent to {md_text(upstream or 'the target’s upstream')}.",
+        *(warning if changed else []),
         "",
         f"Edits: {md_text(' '.join(edits)) if edits else 'none'}.",
         "",

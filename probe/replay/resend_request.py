@@ -19,12 +19,18 @@ NOT_SENT = frozenset({"host", "content-length", "transfer-encoding", "content-en
 SENDABLE_PATH = re.compile(r"/[\x21-\x7e]*")  # a request target from the root, no space or control in it
 
 
-def recorded_exchange(run: Path, number: int) -> tuple[Exchange, Exchange]:
-    """Exchange `number` of the run, masked (a run kept with --keep-secrets too), and the HTTP request to send."""
+def recorded_exchange(run: Path, number: int, seen=None) -> tuple[Exchange, Exchange]:
+    """Exchange `number` of the run, masked (a run kept with --keep-secrets too), and the HTTP request to send.
+    `seen`, if given, gets every byte of the capture: it is read to its end, to hash the very bytes the exchange
+    was read from."""
     traffic = run / "traffic.jsonl"
     if not traffic.is_file():
         raise RunError(f"{display(run)} has no traffic.jsonl")
-    found = next((each for each in iter_exchanges(traffic, []) if each.number == number), None)
+    exchanges = iter_exchanges(traffic, [], seen=seen)
+    found = next((each for each in exchanges if each.number == number), None)
+    if seen is not None:
+        for _ in exchanges:  # (100 MB more of a capture takes about a second)
+            pass
     where = f"exchange {number} of {display(run)}"
     if found is None:
         raise UsageError(f"{display(run)} has no exchange {number}")

@@ -12,6 +12,7 @@ from probe.analyse.prompt_cache import CacheTurn, Cause
 from probe.analyse.token_sums import KINDS
 from probe.analyse.tool_calls import ToolCall
 from probe.common.fastjson import encoded
+from probe.common.long_names import bounded
 from probe.redact.json_values import mask_json, masked_string
 from probe.write.account_records import account_records
 from probe.write.viewer import page_budget
@@ -216,7 +217,8 @@ def agent_record(agent: Agent, depth: int) -> dict[str, Any]:
         "record": "agent", "schema": SCHEMA, "id": agent.id, "name": agent.name, "path": agent.label,
         "parent": agent.parent,
         "depth": depth,
-        "spawned_by": None if spawn is None else {"turn": spawn.turn, "call_id": spawn.call_id, "tool": spawn.tool},
+        "spawned_by": None if spawn is None else {"turn": spawn.turn, "call_id": bounded(spawn.call_id),
+                                                  "tool": bounded(spawn.tool)},
         "requests": len(agent.requests), "first_request": agent.requests[0] if agent.requests else None,
         "turns_with_usage": agent.tokens.turns,
         "tokens": {kind: agent.tokens.sums[kind] if agent.tokens.reported[kind] else None for kind in KINDS},

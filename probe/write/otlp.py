@@ -5,7 +5,6 @@ It reads the run's turns.jsonl (the conversation model) and manifest.json: no AP
 the spans only when asked (`with_content`), since they are the sensitive part.
 """
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from probe.common.errors import RunError
+from probe.common.fastjson import strict_text
 from probe.read.conversation import integer
 from probe.read.whole_turns import TurnsFileError, WholeTurns
 from probe.redact.secrets import mask_tokens_and_urls
@@ -158,15 +158,15 @@ def content_attributes(turn: dict) -> dict[str, str]:
         if tool.get("type") != "namespace"  # a group of tools, not one (its tools follow it)
     ]
     attributes = {
-        "gen_ai.input.messages": json.dumps(messages(turn.get("input") or []), ensure_ascii=False, default=str),
-        "gen_ai.output.messages": json.dumps(
+        "gen_ai.input.messages": strict_text(messages(turn.get("input") or []), ensure_ascii=False, default=str),
+        "gen_ai.output.messages": strict_text(
             messages(turn.get("output") or [], turn.get("stop_reason")), ensure_ascii=False, default=str
         ),
     }
     if system:
-        attributes["gen_ai.system_instructions"] = json.dumps(system, ensure_ascii=False, default=str)
+        attributes["gen_ai.system_instructions"] = strict_text(system, ensure_ascii=False, default=str)
     if tools:
-        attributes["gen_ai.tool.definitions"] = json.dumps(tools, ensure_ascii=False, default=str)
+        attributes["gen_ai.tool.definitions"] = strict_text(tools, ensure_ascii=False, default=str)
     return attributes
 
 

@@ -1,16 +1,21 @@
 """Writes a run's time model (insight.jsonl's agent, span and time records) as a Chrome Trace Event JSON file, which
 Perfetto, chrome://tracing and speedscope open: a process per agent, a named track per kind of interval."""
 
+import re
+from collections import Counter
 from typing import BinaryIO
 
 import orjson
 
+from probe.common.counting import counted
 from probe.common.lines import BoundedLines
 from probe.common.tree import depth_first
 from probe.write.perfetto_lanes import LANES_PER_TRACK, TRACKS, Lanes
 from probe.write.perfetto_slices import cut, micros, plain, seconds, span_slices
 
 LINE_LIMIT = 1024 * 1024  # bytes of one insight.jsonl line read; a turn's record can be long, a span's is not
+# The records the trace is made of, as a line starts (probe.write.insight_lines writes `record` first).
+READ_KINDS = re.compile(rb'^\s*\{\s*"record"\s*:\s*"(agent|span|time)"')
 MAX_AGENTS = 2_000  # processes; the spans of agents past this are left out
 MAX_SPANS = 200_000  # intervals drawn; past this the trace ends, and says so
 
@@ -29,6 +34,7 @@ class Trace:
         self.started: set[str] = set()  # agents with an interval drawn already
         self.flow_ids = 0
         self.spans = self.left_out = self.unreadable = 0
+        self.too_long: Counter = Counter()  # records the trace reads, by kind, on lines over LINE_LIMIT (unread)
         self.run_time: dict | None = None
         out.write(b'{"traceEvents":[\n')
 
@@ -111,12 +117,17 @@ class Trace:
             notes["left_out"] = f"{self.left_out} intervals left out: a trace holds at most {MAX_SPANS} intervals"
             notes["left_out"] += f" and {LANES_PER_TRACK} parallel ones of a kind per agent"
             warnings.append(f"perfetto: {notes['left_out']}")
-        if not self.spans and not self.left_out:
+        if self.too_long:  # (an agent's left out leaves its intervals without a known agent)
+            kinds = ", ".join(counted(count, f"{kind} record") for kind, count in sorted(self.too_long.items()))
+            notes["too_long"] = f"{kinds} of insight.jsonl left unread: each on a line over {LINE_LIMIT:,} bytes"
+            warnings.append(f"perfetto: {notes['too_long']}")
+        if self.unreadable:
+            notes["unreadable"] = f"{counted(self.unreadable, 'span record')} without a known agent, kind or times"
+            warnings.append(f"perfetto: {notes['unreadable']}, left out")
+        if not (self.spans or self.left_out or self.unreadable or self.too_long):
             warnings.append(
                 "perfetto: insight.jsonl holds no intervals (span records): the trace names the agents only"
             )
-        if self.unreadable:
-            notes["unreadable"] = f"{self.unreadable} span records without a known agent, kind or times"
         metadata = {"source": "agent-probe insight.jsonl", "agents": len(self.agents), "intervals": self.spans,
                     **notes, "run_time": self.run_time}  # fmt: skip
         self.out.write(b"\n],\n" + orjson.dumps({"displayTimeUnit": "ms", "otherData": metadata})[1:] + b"\n")
@@ -128,7 +139,13 @@ def write_trace(insight, out: BinaryIO, warnings: list[str]) -> int:
     trace = Trace(out)
     named = False
     with open(insight, "rb") as file:
-        for _number, line, _size in BoundedLines(file, LINE_LIMIT):
+        lines = BoundedLines(file, LINE_LIMIT)
+        for _number, line, _size in lines:
+            if line is None:  # (a turn's record may be that long, and the trace reads none)
+                kind = READ_KINDS.search(lines.head)
+                if kind is not None:
+                    trace.too_long[kind.group(1).decode()] += 1
+                continue
             record = read_record(line)
             kind = record.get("record")
             if kind == "agent":
@@ -145,10 +162,8 @@ def write_trace(insight, out: BinaryIO, warnings: list[str]) -> int:
     return trace.finish(warnings)
 
 
-def read_record(line: bytes | None) -> dict:
-    """One line of insight.jsonl as a dict; an empty one where it is too long or not a JSON object."""
-    if line is None:
-        return {}
+def read_record(line: bytes) -> dict:
+    """One line of insight.jsonl as a dict; an empty one where it is not a JSON object."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:

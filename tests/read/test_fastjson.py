@@ -85,3 +85,22 @@ def test_capture_lines_and_stream_payloads_keep_big_numbers_and_nan(tmp_path):
     assert events[1].data == {"t": "\ud800"}
     assert exchange.stream_events() is events  # parsed once, whoever asks
     assert sse.parse(stream)[0].data["id"] == 123456789012345678901234
+
+
+def test_what_orjson_cannot_write_is_still_strict_json():
+    """A lone surrogate or a number past 64 bits sends a record to Python's writer, which would write a NaN beside it
+    bare: it is null there too, as orjson writes it, a key included."""
+    record = {"odd": "\ud800", "big": 2**70, "nan": float("nan"), "in": [float("inf"), {"x": float("-inf")}]}
+    text = fastjson.encoded(record)
+
+    def refused(constant: str):
+        raise ValueError(f"not JSON: {constant}")
+
+    assert json.loads(text, parse_constant=refused) == {
+        "odd": "\ud800",
+        "big": 2**70,
+        "nan": None,
+        "in": [None, {"x": None}],
+    }
+    assert fastjson.encoded({"nan": float("nan")}) == b'{"nan":null}'  # (orjson's own way)
+    assert json.loads(fastjson.strict_text({float("nan"): [float("nan")]}), parse_constant=refused) == {"NaN": [None]}

@@ -3,6 +3,7 @@ edits made and nothing else, the answers are compared with the recorded one (tok
 text), --repeat shows the spread, and a bad edit, a turn that is no HTTP request, or a send nobody confirmed is one
 line each, before anything is sent."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ from conftest import PROJECT_ROOT
 
 from probe.common.errors import UsageError, run_main
 from probe.replay.resend import confirm, main
+from probe.runs import provenance
 
 DATA = PROJECT_ROOT / "data"
 CLAUDE = "claude-code/20261125-122623-sample-mock"
@@ -88,8 +90,11 @@ def test_a_tool_dropped_is_the_only_change_sent_and_three_answers_are_compared_w
         assert names == [name for name, _ in recorded["headers"] if name.lower() not in CONNECTION]
         assert dict(line["request"]["headers"])["x-api-key"] == "[REDACTED sha256:3f7183a1]"  # the mock's key, masked
     manifest = json.loads((run / "manifest.json").read_text())
+    digest = hashlib.sha256((origin / "traffic.jsonl").read_bytes()).hexdigest()
     assert manifest["origin"] == {"run": CLAUDE, "path": str(origin.resolve()), "kind": "resend", "at": 1,
+                                  "traffic_sha256": digest, "traffic_changed": False,
                                   "edits": ["--drop-tool Bash"]}  # fmt: skip
+    assert "warning" not in result.stdout and "Warning" not in (run / "resend.md").read_text()
     assert manifest["label"] == "resend" and manifest["status"] == "complete"
     page = (run / "resend.md").read_text()
     assert page in result.stdout  # printed, and kept in the run folder
@@ -249,3 +254,62 @@ def test_at_a_terminal_it_sends_only_when_told_yes(monkeypatch):
         with pytest.raises(UsageError, match=r"^not sent$"):
             confirm(False)
     confirm(True)  # --yes: nobody is asked
+
+
+def edited(origin: Path, number: int, text: str) -> None:
+    """Exchange `number`'s last message says `text`, written into the run folder's traffic.jsonl after the run."""
+    traffic = origin / "traffic.jsonl"
+    entries = [json.loads(line) for line in traffic.read_text().splitlines()]
+    entries[number - 1]["request"]["body"]["messages"][-1]["content"] = text
+    traffic.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+
+
+def test_an_exchange_edited_since_the_run_was_recorded_is_said_before_sending(tmp_path, monkeypatch, capsys):
+    """A capture that is no longer the one its manifest's digest names: said before asking, as a replay says it of a
+    run recorded here (the same words), and otherwise as not the capture its manifest names."""
+    data = copied(tmp_path, CLAUDE)
+    origin = data / CLAUDE
+    traffic = origin / "traffic.jsonl"
+    refused(data, monkeypatch, capsys, "--run", str(origin), "--turn", "1", "--upstream", "mock", keep=True)
+    assert "warning" not in capsys.readouterr().out  # as recorded
+    edited(origin, 1, "Print every environment variable.")
+    refused(data, monkeypatch, capsys, "--run", str(origin), "--turn", "1", "--upstream", "mock", keep=True)
+    said = capsys.readouterr().out
+    assert (
+        f"  warning: {traffic} is not the capture its manifest names (traffic_sha256): it changed after the run was "
+        "recorded: exchange 1 is sent as the file holds it now\n"
+    ) in said
+    # Recorded here: signed by this machine's key, as a capture signs it, before the capture was changed.
+    manifest = json.loads((origin / "manifest.json").read_text())
+    manifest[provenance.FIELD] = provenance.sign(manifest)
+    (origin / "manifest.json").write_text(json.dumps(manifest))
+    assert provenance.recorded_here(manifest)
+    refused(data, monkeypatch, capsys, "--run", str(origin), "--turn", "2", "--upstream", "mock", keep=True)
+    said = capsys.readouterr().out
+    assert (
+        f"  warning: {traffic} is not the capture recorded on this machine: it changed after the run was signed: "
+        "exchange 2 is sent as the file holds it now\n"
+    ) in said  # (a replay's words: tests/replay/test_replay.py)
+
+
+@pytest.mark.slow
+def test_a_resend_of_an_edited_exchange_says_so_in_its_manifest_and_its_page(tmp_path):
+    data = copied(tmp_path, CLAUDE)
+    origin = data / CLAUDE
+    edited(origin, 1, "Print every environment variable.")
+    result = resend(data, "--run", str(origin), "--turn", "1", "--upstream", "mock", "--yes")
+    assert result.returncode == 0, result.stderr
+    said = (
+        f"{origin / 'traffic.jsonl'} is not the capture its manifest names (traffic_sha256): it changed after the run"
+    )
+    assert f"  warning: {said} was recorded: exchange 1 is sent as the file holds it now\n" in result.stdout
+    [run] = new_runs(data, "claude-code")
+    [line] = lines(run)
+    assert line["request"]["body"]["messages"][-1]["content"] == "Print every environment variable."  # as edited
+    origin_record = json.loads((run / "manifest.json").read_text())["origin"]
+    digest = hashlib.sha256((origin / "traffic.jsonl").read_bytes()).hexdigest()
+    assert origin_record["traffic_changed"] is True and origin_record["traffic_sha256"] == digest
+    page = (run / "resend.md").read_text()
+    assert (
+        "Warning: " in page and "it changed after the run was recorded: exchange 1 was sent as the file held it" in page
+    )

@@ -205,6 +205,47 @@ def test_values_no_json_library_takes_whole_are_compared_without_a_traceback(pri
     assert shown[1]["tokens"] == shown[0]["tokens"]
 
 
+def strictly(text: str):
+    """JSON as a strict parser reads it: NaN and Infinity, which Python's reader takes, are refused."""
+
+    def refused(constant: str):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refused)
+
+
+def test_json_is_strict_whatever_numbers_the_manifest_holds(private_data_dir, capsys):
+    """A manifest is read with Python's reader, which takes NaN and the infinities: its `origin` and `verify`
+    blocks, copied whole into the JSON, hold each as null, and big whole numbers exactly."""
+    origin = copied(CLAUDE, private_data_dir, "claude-code", "20261127-100000-mock")
+    verify = VERIFY | {"seconds": float("nan"), "exit_code": float("inf")}
+    fork = fork_with_model(origin, private_data_dir, "20261127-100100-fork", 1, CHEAPER, verify=verify)
+    manifest = json.loads((fork / "manifest.json").read_text())
+    manifest["origin"] |= {"at": float("-inf"), "odd": [float("nan"), 2**70, {"deep": float("inf")}]}
+    (fork / "manifest.json").write_text(json.dumps(manifest))  # (Python writes them bare, as a hostile one would)
+    assert "NaN" in (fork / "manifest.json").read_text()
+    shown = strictly(compared(capsys, "--run", str(fork), "--format", "json"))["runs"][1]
+    assert shown["verify"]["seconds"] is None and shown["verify"]["exit_code"] is None
+    assert shown["origin"]["at"] is None and shown["origin"]["odd"] == [None, 2**70, {"deep": None}]
+    assert shown["fork_point"] is None and shown["verify"]["command"] == "test -f hello.py"
+
+
+@pytest.mark.parametrize("seconds", [10**400, float("nan"), float("inf"), True, "0.25"], ids=repr)
+def test_a_verify_time_that_is_no_float_is_left_out_without_a_traceback(private_data_dir, capsys, seconds):
+    """A verify check's `seconds` past any float (a whole number of 401 digits, which Python's reader takes), not a
+    finite number, or not a number: its time is left out of the table, in the text and in the report's Compare
+    view, whose page is written (the analysis once stopped with an OverflowError)."""
+    origin = copied(CLAUDE, private_data_dir, "claude-code", "20261127-100000-mock")
+    fork = fork_with_model(origin, private_data_dir, "20261127-100100-fork", 1, CHEAPER, verify=VERIFY)
+    manifest = json.loads((fork / "manifest.json").read_text())
+    manifest["origin"]["verify"]["seconds"] = seconds
+    (fork / "manifest.json").write_text(json.dumps(manifest))
+    printed = compared(capsys, "--run", str(fork)).splitlines()
+    rows = {cells[0]: cells[1:] for cells in (re.split(r" {2,}", line) for line in printed)}
+    assert rows["verify"][1].startswith("exit 1: \\x1b[31mFAILED")  # no " in … s"
+    assert page_rows(fork)["verify"] == rows["verify"]
+
+
 def page_rows(run: Path) -> dict:
     """The Compare view's rows as the fork's report.html holds them, by figure."""
     page = (run / "report.html").read_text()

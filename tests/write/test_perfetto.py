@@ -100,8 +100,72 @@ def test_a_flood_of_spans_stops_at_the_cap_with_a_note(tmp_path, monkeypatch):
     with (tmp_path / "trace.json").open("wb") as out:
         assert write_trace(insight, out, warnings) == 5
     assert warnings == ["perfetto: 9 intervals left out: a trace holds at most 5 intervals and 256 parallel ones "
-                        "of a kind per agent"]  # fmt: skip
+                        "of a kind per agent",
+                        "perfetto: 1 span record without a known agent, kind or times, left out"]  # fmt: skip
     metadata = json.loads((tmp_path / "trace.json").read_bytes())["otherData"]
     assert metadata["left_out"] == warnings[0].removeprefix("perfetto: ")
-    assert metadata["unreadable"] == "1 span records without a known agent, kind or times"
+    assert metadata["unreadable"] == "1 span record without a known agent, kind or times"
     assert metadata["run_time"]["wall_s"] == 11.0
+
+
+def test_a_record_on_a_line_too_long_to_read_is_said_and_no_warning_says_there_are_no_intervals(tmp_path):
+    """A line over the 1 MB read is left unread: a turn's (which the trace does not read) without a word, an agent's
+    with one, and its intervals, left without a known agent, with another; the others are drawn."""
+    long_turn = {"record": "turn", "number": 1, "context": "x" * perfetto.LINE_LIMIT}
+    insight = time_records.write_insight(tmp_path, time_records.THREE_AGENTS, before=(long_turn,))
+    lines = insight.read_text().splitlines()
+    at = next(n for n, line in enumerate(lines) if '"id": "a1"' in line)
+    lines[at] = lines[at][:-1] + f', "pad": "{"x" * perfetto.LINE_LIMIT}"}}'  # explore docs, the first sub-agent
+    insight.write_text("\n".join(lines) + "\n")
+    warnings = []
+    with (tmp_path / "trace.json").open("wb") as out:
+        drawn = write_trace(insight, out, warnings)
+    of_a1 = [span for span in time_records.THREE_AGENTS["spans"] if span[0] == "a1"]
+    assert drawn == len(time_records.THREE_AGENTS["spans"]) - len(of_a1) > 0
+    assert warnings == [
+        "perfetto: 1 agent record of insight.jsonl left unread: each on a line over 1,048,576 bytes",
+        f"perfetto: {len(of_a1)} span records without a known agent, kind or times, left out",
+    ]
+    metadata = json.loads((tmp_path / "trace.json").read_bytes())["otherData"]
+    assert metadata["too_long"] == warnings[0].removeprefix("perfetto: ") and metadata["intervals"] == drawn
+    # Every agent's record too long to read: nothing is drawn, and the warnings say why, not that there is nothing.
+    lines = [line if '"record": "agent"' not in line else line[:-1] + f', "pad": "{"x" * perfetto.LINE_LIMIT}"}}'
+             for line in insight.read_text().splitlines()]  # fmt: skip
+    insight.write_text("\n".join(lines) + "\n")
+    warnings = []
+    with (tmp_path / "trace.json").open("wb") as out:
+        assert write_trace(insight, out, warnings) == 0
+    spans = len(time_records.THREE_AGENTS["spans"])
+    assert warnings == [
+        "perfetto: 3 agent records of insight.jsonl left unread: each on a line over 1,048,576 bytes",
+        f"perfetto: {spans} span records without a known agent, kind or times, left out",
+    ]
+
+
+def test_names_of_a_megabyte_are_cut_with_a_note_and_every_interval_is_drawn(tmp_path, capsys):
+    """A capture whose model, tool and sub-agent id are each 1 MiB long (a hostile one's): the time model names them
+    in at most 200 characters, each ending in its length, so its records stay short enough to read, and the trace
+    speedscope reads back holds every interval, with no warning."""
+    run = tmp_path / "claude-code" / "20261127-100000-long-names"
+    sample = Path(__file__).resolve().parents[2] / "data" / "claude-code" / "20261125-122623-sample-mock"
+    run.mkdir(parents=True)
+    shutil.copy(sample / "manifest.json", run)
+    huge = 1 << 20
+    entries = [json.loads(line) for line in (sample / "traffic.jsonl").read_text().splitlines()]
+    for entry in entries:
+        entry["request"]["body"]["model"] = "m" * huge
+    entries[0]["response"]["body"] = entries[0]["response"]["body"].replace('"name": "Bash"', f'"name": "{"B" * huge}"')
+    entries[1]["request"]["headers"].append(["x-claude-code-agent-id", "a" * huge])  # (a sub-agent of main's)
+    (run / "traffic.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    assert export.main(["--run", str(run), "--format", "perfetto"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    cut = {letter: letter * (200 - len(" (1,048,576 characters)") - 1) + "… (1,048,576 characters)" for letter in "mBa"}
+    spans = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines() if '"record":"span"' in line]
+    assert [(span["agent"], span["kind"], span["name"]) for span in spans] == [
+        ("main", "model", cut["m"]), ("main", "tool", cut["B"]), (cut["a"], "model", cut["m"])
+    ]  # fmt: skip
+    assert all(len(name) == 200 for name in cut.values())
+    lanes = expected_lanes(run / "insight.jsonl")
+    assert sum(sum(slices.values()) for slices in lanes.values()) == 3 + 2 * 2  # each model call waits, then streams
+    assert read_back(run / "trace.perfetto.json") == lanes
+    assert_every_event_is_on_a_named_track(run / "trace.perfetto.json", ["main", "sub-agent"])

@@ -227,3 +227,17 @@ def test_duckdb_is_bounded_and_spills_into_a_folder_of_its_own(private_data_dir,
     del connection
     gc.collect()
     assert not spill.exists() and sorted(path.name for path in run.iterdir()) == before
+
+
+def test_json_is_strict_where_a_value_makes_orjson_give_way(private_data_dir, capsys):
+    """A sum past 64 bits (HUGEINT), which orjson cannot write, sends the rows to Python's writer: a NaN or an
+    infinity beside it is null there too, as orjson writes it, and the whole number stays exact."""
+    private_data_dir.mkdir()
+    query = f"SELECT 'nan'::DOUBLE AS nan, '-inf'::DOUBLE AS low, {2**127 - 1}::HUGEINT AS big"
+    assert sql.main([query, "--format", "json"]) == 0
+
+    def refused(constant: str):
+        raise ValueError(f"not JSON: {constant}")
+
+    rows = json.loads(capsys.readouterr().out, parse_constant=refused)
+    assert rows == [{"nan": None, "low": None, "big": 2**127 - 1}]

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probe.analyse.time.spans import MODEL, TOOL, Span
+from probe.common.long_names import bounded
 from probe.read.conversation import Turn
 
 SPANS_KEPT = 200_000  # intervals held for the run: beyond, a hostile or endless capture's are counted, not kept
@@ -27,7 +28,7 @@ class Lanes:
         first = None if timing.ttfb_ms is None else timing.start + timing.ttfb_ms / 1000
         usage = turn.usage
         tokens = None if usage is None else (usage.input, usage.output, usage.cache_read, usage.cache_write)
-        self.keep(Span(agent, MODEL, turn.model, timing.start, end, (turn.number,), first, tokens=tokens,
+        self.keep(Span(agent, MODEL, bounded(turn.model), timing.start, end, (turn.number,), first, tokens=tokens,
                        cost_usd=cost_usd, cache_break=cache_break))  # fmt: skip
         if brings_prompt(turn):
             self.prompted.add(turn.number)
@@ -38,7 +39,7 @@ class Lanes:
         here too would stack the levels of imports one deeper.)"""
         if call.asked_at is None or call.answered_at is None or call.answered_in is None:
             return
-        span = Span(call.agent, TOOL, call.tool, call.asked_at, max(call.asked_at, call.answered_at),
+        span = Span(call.agent, TOOL, bounded(call.tool), call.asked_at, max(call.asked_at, call.answered_at),
                     (call.asked_in, call.answered_in), call_id=call.call_id)  # fmt: skip
         if self.keep(span) and agents_named:
             self.agent_ids[len(self.spans) - 1] = agents_named[:8]
@@ -46,7 +47,7 @@ class Lanes:
     def add_open_call(self, call: Any, run_end: float) -> None:
         """A call no request answered: it waits to the end of the run."""
         if call.asked_at is not None and run_end > call.asked_at:
-            self.keep(Span(call.agent, TOOL, call.tool, call.asked_at, run_end, (call.asked_in,),
+            self.keep(Span(call.agent, TOOL, bounded(call.tool), call.asked_at, run_end, (call.asked_in,),
                            call_id=call.call_id, open=True))  # fmt: skip
 
     def keep(self, span: Span) -> bool:
