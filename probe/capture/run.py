@@ -257,7 +257,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if recording is not None and recording.run.is_dir():
             if env and not plan.keep_secrets:
                 # An agent may keep its state in the run folder ({run}/...) and copy its key into it.
-                recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, scrub.secret_values(env))
+                recording.manifest["agent_files_scrubbed"] = scrub.scrub_run(recording.run, run_secrets(plan, env))
             outcome = finish_manifest(recording, outcome, proxies)
     if outcome.status == "run-deleted":
         raise RunError(outcome.note)
@@ -301,14 +301,16 @@ def run_agent(
     if plan.home == "private":  # the user's own home is never written to
         agent_home.populate(home, environment.filled_files(plan.target, plan.stand_in, values, env), recording.run)
     if not plan.keep_secrets:
-        watchdog.scrub(scrub.secret_values(env))
+        watchdog.scrub(run_secrets(plan, env))
     if plan.command is None:
         template = "interactive" if plan.interactive else "command"
         arguments = environment.filled_arguments(plan.target, template, values, env)
         argv = [plan.chosen.program, *arguments, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
-        shown = [scrub.mask_values(argument, scrub.secret_values(env)) for argument in argv]
-        recording.set_agent(shown, plan.chosen.version, target_env | forwarding, cwd=cwd)
+        shown = [scrub.mask_values(argument, run_secrets(plan, env)) for argument in argv]
+        tokens = plan.telemetry.secrets() if plan.telemetry else []  # (its variables' secrets are masked by name)
+        given = {name: scrub.mask_values(value, tokens) for name, value in target_env.items()}
+        recording.set_agent(shown, plan.chosen.version, given | forwarding, cwd=cwd)
     else:
         # The prompt as one word of the shell's, whatever it holds.
         command = plan.command.replace("{prompt}", shlex.quote(plan.prompt)) if plan.prompt else plan.command
@@ -318,6 +320,12 @@ def run_agent(
     if plan.interactive:
         print("interactive session: leave the agent its own way (/exit, /quit…) to end the run", file=sys.stderr)
     return supervise(argv, env, plan.timeout, lambda: proxies.problem(recording.run), cwd, plan.interactive)
+
+
+def run_secrets(plan: Plan, env: dict[str, str]) -> list[str]:
+    """What is masked wherever the run keeps what its agent was given: its environment's secrets, and the token of
+    the run's telemetry receiver (--agent-telemetry), which is in its endpoint's path."""
+    return scrub.secret_values(env) + (plan.telemetry.secrets() if plan.telemetry else [])
 
 
 def announce_agent(target: Target, chosen: agents.Agent) -> None:

@@ -1,6 +1,8 @@
 """An OTLP/HTTP export (logs, metrics or traces; protobuf or JSON) as flat records, one per log record, span or
 metric: the shape of a run's telemetry.jsonl (see docs/agent-account.md)."""
 
+import math
+from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf import json_format
@@ -71,24 +73,42 @@ def base64_to_hex(text: str) -> str:
 def records(export: Any, signal: str) -> list[dict]:
     """Every item of an export request (its JSON form), flattened: signal, service, resource and scope, name,
     times in seconds since the epoch, attributes as a plain mapping, and the item's own fields by signal."""
+    return list(iter_records(export, signal))
+
+
+def iter_records(export: Any, signal: str) -> Iterator[dict]:
+    """records(), one at a time: those not taken are never flattened."""
     if signal not in SIGNALS:
         raise ValueError(f"no OTLP signal {signal}")
     outer, middle, inner = SIGNALS[signal]
-    found = []
     for resource_entry in listed(export, outer):
         resource = attributes(listed(resource_entry.get("resource"), "attributes"))
         for scope_entry in listed(resource_entry, middle):
             scope = scope_entry.get("scope") if isinstance(scope_entry.get("scope"), dict) else {}
             for item in listed(scope_entry, inner):
-                record = {
-                    "signal": signal,
-                    "service": resource.get("service.name"),
-                    "resource": resource,
-                    "scope": scope.get("name"),
-                }
-                record.update(ITEM_READERS[signal](item))
-                found.append(record)
-    return found
+                yield record_of(signal, resource, scope, item)
+
+
+def count_items(export: Any, signal: str) -> int:
+    """How many items records() would flatten, without flattening them."""
+    outer, middle, inner = SIGNALS[signal]
+    return sum(
+        len(listed(scope_entry, inner))
+        for resource_entry in listed(export, outer)
+        for scope_entry in listed(resource_entry, middle)
+    )
+
+
+def record_of(signal: str, resource: dict, scope: dict, item: dict) -> dict:
+    """One item flattened, with its resource's attributes (a mapping) and its scope (JSON form)."""
+    record = {
+        "signal": signal,
+        "service": resource.get("service.name"),
+        "resource": resource,
+        "scope": scope.get("name"),
+    }
+    record.update(ITEM_READERS[signal](item))
+    return record
 
 
 def log_item(item: dict) -> dict:
@@ -198,23 +218,31 @@ def any_value(value: Any) -> Any:
 
 
 def number(value: Any) -> int | float | None:
-    """OTLP/JSON writes 64-bit integers as strings."""
+    """OTLP/JSON writes 64-bit integers as strings, and protobuf's JSON form doubles that are not finite as "NaN" or
+    "Infinity": JSON has no such numbers, so they are None, as a value too large for a float is."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     try:
         return int(value)
     except (TypeError, ValueError):
         try:
-            return float(value)
-        except (TypeError, ValueError):
+            found = float(value)
+        except (TypeError, ValueError, OverflowError):
             return None
+        return found if math.isfinite(found) else None
 
 
 def seconds(nanos: Any) -> float | None:
+    """Nanoseconds as seconds; None for none, and for a count no float holds (a 310-digit timestamp)."""
     value = number(nanos)
-    return value / 1e9 if value else None
+    try:
+        return value / 1e9 if value else None
+    except OverflowError:
+        return None
 
 
 def listed(value: Any, key: str) -> list[dict]:

@@ -1,8 +1,8 @@
 """Masks the strings of a protobuf body (an OTLP export, any other) in its wire format, with no schema: each
-length-delimited field is read as a nested message where it parses as one whole, else as text, which is masked as a
-JSON string's text is; a message whose first field names a secret (OTLP's `KeyValue`: `api_key`, then its value)
-has its other strings masked whole. The lengths are written anew around what changed. Only the standard library is
-imported: the capture addon loads this under any mitmdump."""
+length-delimited field is read as a nested message where it parses as one whole (and as text too where its bytes
+are all text), else as text, which is masked as a JSON string's text is; a message whose first field names a secret
+(OTLP's `KeyValue`: `api_key`, then its value) has its other strings masked whole. The lengths are written anew
+around what changed. Only the standard library is imported: the capture addon loads this under any mitmdump."""
 
 from collections.abc import Callable
 
@@ -79,12 +79,17 @@ def masked_fields(fields: list[Field], depth: int, whole: bool, mask_string: Mas
             out.append((number, kind, value))
             continue
         hidden = whole or (names_secret and index > 0)
-        # Text whose bytes happen to parse as fields is text; a message whose bytes all look like text starts with
-        # a tag below a space (`\n`: field 1, length-delimited): what a string rarely starts with.
-        nested = parsed(value, depth + 1) if value[0] < 0x20 or not looks_like_text(value) else None
+        nested = parsed(value, depth + 1)
         if nested:
             inner, count = masked_fields(nested, depth + 1, hidden, mask_string)
             value = encoded(inner) if count else value
+            if not hidden and looks_like_text(value):
+                # Bytes that read both ways: a message whose tags and lengths all happen to be printable (a log
+                # record holding only its body: `*4\n2Cookie: sessionid=…`, where no line starts with the
+                # header's name), or text that happens to parse as fields. Each reading is masked. (Under a
+                # secret's name, every string of the message is masked whole already.)
+                as_text, more = masked_text(value, hidden, mask_string)
+                value, count = (as_text, count + more) if more else (value, count)
         else:
             value, count = masked_text(value, hidden, mask_string)
         out.append((number, kind, value))

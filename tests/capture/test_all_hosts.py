@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_ROOT, WebSocketClient, read_traffic, two_proxy_target
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from secret_oracles import leaks, scanners_findings
 
 from probe.capture.forward import forward_environment
@@ -29,7 +30,7 @@ from probe.runs.targets import load_target, parse_target
 
 CLIENT = Path(__file__).with_name("all_hosts_client.py")
 sys.path.insert(0, str(CLIENT.parent))
-from all_hosts_client import TOKEN  # noqa: E402 (the client is a script beside this module)
+from all_hosts_client import OTLP_LOGS, SESSION, TOKEN  # noqa: E402 (the client is a script beside this module)
 
 TELEMETRY = "https://telemetry.agent-example.test/v1/batch"
 UPDATE_CHECK = "https://updates.agent-example.test/latest.json?channel=stable"
@@ -64,7 +65,7 @@ class Run:
 def run(tmp_path_factory) -> Run:
     data = tmp_path_factory.mktemp("all-hosts-data")
     before = fingerprints(TRUST_STORES)
-    steps = "model loopback distrust listening ca"
+    steps = "model loopback distrust listening ca otlp"
     command = f"{shlex.quote(sys.executable)} {shlex.quote(str(CLIENT))} {steps}"
     argv = ["--target", "openai-compatible", "--upstream", "mock", "--all-hosts", "--quiet", "--command", command]
     result = subprocess.run(
@@ -96,6 +97,20 @@ def test_other_hosts_are_recorded_whole_with_the_token_masked_and_refused_in_a_m
     assert (update["proxy"], update["response"]["status"], update["error"]) == ("all-hosts", 403, OFFLINE)
     assert printed(run, "telemetry") == ["HTTP 403"] and printed(run, "update-check") == ["HTTP 403"]
     assert TOKEN not in (run.folder / "traffic.jsonl").read_text()
+
+
+def test_a_cookie_in_an_otlp_protobuf_string_is_masked_as_in_otlp_json(run):
+    """A log record with its body only: its bytes, tags and lengths included, are all printable (`*4\\n2Cookie: …`),
+    so that it reads as text too, where no line starts with the header's name."""
+    [protobuf, as_json] = [line for line in run.lines if line["request"]["url"] == OTLP_LOGS]
+    # (All UTF-8, tags and lengths included, it is kept as text.)
+    assert protobuf["request"]["body_format"] == "text" and as_json["request"]["body_format"] == "json"
+    export = ExportLogsServiceRequest.FromString(protobuf["request"]["body"].encode())
+    text = export.resource_logs[0].scope_logs[0].log_records[0].body.string_value
+    [record] = as_json["request"]["body"]["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+    assert text == record["body"]["stringValue"]
+    assert text.startswith("Cookie: [REDACTED sha256:")
+    assert SESSION not in (run.folder / "traffic.jsonl").read_text()
 
 
 def test_the_model_call_goes_through_the_reverse_proxy_and_is_read_as_a_turn(run):

@@ -7,6 +7,7 @@ import gzip
 import http.client
 import json
 import socket
+import urllib.parse
 
 import pytest
 from google.protobuf import json_format
@@ -85,9 +86,11 @@ def protobuf_of(signal: str) -> bytes:
     return json_format.ParseDict(json.loads(text), request_class(signal)()).SerializeToString()
 
 
-def post(url: str, path: str, body: bytes, headers: dict) -> tuple[int, bytes, str]:
-    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=10)
-    connection.request("POST", path, body=body, headers=headers)
+def post(base: str, path: str, body: bytes, headers: dict) -> tuple[int, bytes, str]:
+    """POST to base + path (base: the receiver's endpoint, its token in its path)."""
+    place = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(place.netloc, timeout=10)
+    connection.request("POST", place.path + path, body=body, headers=headers)
     answer = connection.getresponse()
     data = answer.read()
     connection.close()
@@ -129,7 +132,7 @@ def test_each_encoding_of_an_export_lands_as_the_same_records(receiver, signal):
             {"Content-Type": "application/json", "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"},
         ),
     ]
-    answers = [post(receiver.url, path, body, headers) for body, headers in sent]
+    answers = [post(receiver.endpoint, path, body, headers) for body, headers in sent]
     # OTLP/HTTP: 200 with the empty Export*ServiceResponse, in the request's encoding.
     assert answers == [
         (200, b"", "application/x-protobuf"),
@@ -154,14 +157,18 @@ def test_each_encoding_of_an_export_lands_as_the_same_records(receiver, signal):
 
 
 def test_an_oversized_and_a_garbage_export_are_a_line_each_and_the_receiver_goes_on(receiver):
-    too_large = post(receiver.url, "/v1/logs", b"\x00" * (64 * 1024 + 1), {"Content-Type": "application/x-protobuf"})
+    too_large = post(
+        receiver.endpoint, "/v1/logs", b"\x00" * (64 * 1024 + 1), {"Content-Type": "application/x-protobuf"}
+    )
     bomb = gzip.compress(b" " * (1024 * 1024))  # small as sent, over the limit once unpacked
     unpacked_too_large = post(
-        receiver.url, "/v1/logs", bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        receiver.endpoint, "/v1/logs", bomb, {"Content-Type": "application/json", "Content-Encoding": "gzip"}
     )
-    garbage = post(receiver.url, "/v1/traces", b"\xff\xfe not protobuf", {"Content-Type": "application/x-protobuf"})
-    wrong_path = post(receiver.url, "/v1/other", b"{}", {"Content-Type": "application/json"})
-    still = post(receiver.url, "/v1/metrics", protobuf_of("metrics"), {"Content-Type": "application/x-protobuf"})
+    garbage = post(
+        receiver.endpoint, "/v1/traces", b"\xff\xfe not protobuf", {"Content-Type": "application/x-protobuf"}
+    )
+    wrong_path = post(receiver.endpoint, "/v1/other", b"{}", {"Content-Type": "application/json"})
+    still = post(receiver.endpoint, "/v1/metrics", protobuf_of("metrics"), {"Content-Type": "application/x-protobuf"})
     assert [too_large[0], unpacked_too_large[0], garbage[0], wrong_path[0], still[0]] == [413, 413, 200, 404, 200]
     lines = lines_of(receiver)
     assert [line.get("unreadable", "")[:20] for line in lines[:3]] == [

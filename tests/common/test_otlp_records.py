@@ -77,3 +77,23 @@ def test_garbage_is_refused_as_a_value_error():
     with pytest.raises(ValueError):
         export_from_protobuf(b"\xff\xff\xff", "logs")
     assert records({"resourceLogs": "nope"}, "logs") == []
+
+
+def test_numbers_json_has_not_are_none_and_a_timestamp_no_float_holds_is_none():
+    """What protobuf's JSON form writes for a double that is not finite ("NaN", "Infinity"), a float past its range,
+    and a timestamp of 310 digits: none is a number a strict JSON line can hold."""
+    pairs = [
+        {"key": name, "value": {"doubleValue": value}}
+        for name, value in (("nan", "NaN"), ("inf", "-Infinity"), ("huge", "1e400"), ("float", float("inf")))
+    ]
+    point = {"timeUnixNano": "1" + "0" * 309, "asDouble": "NaN"}
+    value = {
+        "resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "1" + "0" * 309, "attributes": pairs}]}]}]
+    }
+    [record] = records(value, "logs")
+    assert record["time"] is None
+    assert record["attributes"] == {"nan": None, "inf": None, "huge": None, "float": None}
+    metric = {"name": "m", "gauge": {"dataPoints": [point]}}
+    [read] = records({"resourceMetrics": [{"scopeMetrics": [{"metrics": [metric]}]}]}, "metrics")
+    assert read["points"][0]["value"] is None and read["points"][0]["time"] is None and read["time"] is None
+    json.dumps([record, read], allow_nan=False)

@@ -1,6 +1,7 @@
 """Checks of the agent's own account on an end-to-end run against the mock: its model-call records in
-telemetry.jsonl beside the wire's usage, the manifest's `account.telemetry`, the report's section (every exchange
-matched, and by which key), and no secret of the corpus nor the run's key in telemetry.jsonl."""
+telemetry.jsonl beside the wire's usage, the manifest's `account.telemetry` (every export with the run's token),
+the report's section (every exchange matched, and by which key), and no secret of the corpus nor the run's key in
+telemetry.jsonl."""
 
 import json
 from pathlib import Path
@@ -40,6 +41,7 @@ def assert_account_kept(run: Path, key: str) -> dict:
     records = telemetry(run)
     assert said["state"] == "on" and said["endpoint"].startswith("http://127.0.0.1:") and said["overrides"] == []
     assert said["records"] == len(records) > 0 and said["exports"] >= 1
+    assert (said["dropped"], said["refused"]) == (0, 0)  # every export came with the run's token, and whole
     assert not [record for record in records if "unreadable" in record]
     text = (run / "telemetry.jsonl").read_text()
     assert key not in text and not [secret for _, _, secret in CORPUS if secret in text]

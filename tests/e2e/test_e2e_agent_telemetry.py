@@ -101,6 +101,7 @@ def test_the_agents_own_account_lands_masked_and_counted_and_the_users_set_up_is
     account = json.loads((run / "manifest.json").read_text())["account"]["telemetry"]
     assert account["state"] == "on" and account["endpoint"].startswith("http://127.0.0.1:")
     assert account["records"] == len(lines) and account["exports"] == len({line["export"] for line in lines})
+    assert (account["dropped"], account["refused"]) == (0, 0)  # every export came with the run's token
     # What of the user's own set-up the run overrides: said in one line, and kept in the manifest.
     assert any(said in entry for entry in account["overrides"]), account["overrides"]
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("agent telemetry: ")]

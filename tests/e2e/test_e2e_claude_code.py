@@ -73,7 +73,8 @@ def test_pipeline_completes_with_the_mock_answer(claude_run):
     assert argv[1:-2] == ["-p", PROMPT, "--output-format", "text", "--max-turns", "8", "--permission-mode", "dontAsk"]
     # Its own telemetry, on by default against the mock, switched on by settings too (they win over the user's own).
     endpoint = manifest["account"]["telemetry"]["endpoint"]
-    assert argv[-2] == "--settings" and json.loads(argv[-1])["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == endpoint
+    given = json.loads(argv[-1])["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert argv[-2] == "--settings" and given.startswith(f"{endpoint}/[REDACTED sha256:")  # the run's token, masked
     env = manifest["agent"]["env"]
     # The private home's XDG folders, and against the mock every proxy variable at the run's refusing listener.
     home = env["XDG_CONFIG_HOME"].removesuffix("/.config")

@@ -54,12 +54,16 @@ class AgentTelemetry:
             self.endpoint = self.receiver.url
 
     def values(self) -> dict[str, str]:
-        """`{telemetry}`, the receiver's base URL, for the target's placeholders."""
-        return {"telemetry": self.endpoint} if self.endpoint else {}
+        """`{telemetry}`, the receiver's base URL with the run's token as its path, for the target's placeholders."""
+        return {"telemetry": self.receiver.endpoint} if self.receiver else {}
+
+    def secrets(self) -> list[str]:
+        """The run's token: masked wherever the run records what the agent was given (its argv, its variables)."""
+        return [self.receiver.token] if self.receiver else []
 
     def stop(self, manifest: dict | None) -> None:
-        """After the agent has exited: what it sent on its way out has landed (the exports still being read are
-        waited for), and the manifest, if the run got one, says what arrived."""
+        """After the agent has exited: what it sent on its way out has landed (the exports still being sent are
+        waited for, a few seconds at most), and the manifest, if the run got one, says what arrived."""
         if self.receiver is not None:
             self.receiver.stop()
         if manifest is not None:
@@ -73,6 +77,8 @@ class AgentTelemetry:
             said["endpoint"] = self.endpoint
             said["exports"] = self.receiver.exports if self.receiver else 0
             said["records"] = self.receiver.records if self.receiver else 0
+            said["dropped"] = self.receiver.totals.dropped if self.receiver else 0
+            said["refused"] = self.receiver.refused if self.receiver else 0
         said["overrides"] = self.overrides
         return said
 

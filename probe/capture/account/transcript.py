@@ -48,7 +48,8 @@ def kept(plan, run: Path, home: Path | None, env: dict[str, str], started_at: st
         found, why = private_files(spec, run, home, env)
     if not found:
         return none(why or "the agent wrote no session file where its target says it keeps one")
-    state = write(found, spec.format, run, [] if plan.keep_secrets else secret_values(env), plan.keep_secrets)
+    secrets = secret_values(env) + (plan.telemetry.secrets() if plan.telemetry else [])
+    state = write(found, spec.format, run, [] if plan.keep_secrets else secrets, plan.keep_secrets)
     before = records_before(plan, found, run, home, env)
     if before is not None:
         state["before_this_run"] = before

@@ -43,6 +43,7 @@ class AccountReading:
 
     lines: int = 0
     unreadable_exports: int = 0
+    dropped_records: int = 0  # records the receiver left out past its bounds, as its lines say
     bad_lines: int = 0
     unknown_services: Counter = field(default_factory=Counter)
     metrics: Counter = field(default_factory=Counter)  # metric records (totals, not events), by service
@@ -85,6 +86,11 @@ def read_account(path: Path, target: str, reading: AccountReading) -> Iterator[A
                 continue
             if "unreadable" in record:
                 reading.unreadable_exports += 1
+                continue
+            if "dropped" in record:  # the receiver's line for the records an export had past its bounds
+                dropped = record["dropped"]
+                if isinstance(dropped, int) and not isinstance(dropped, bool) and dropped > 0:
+                    reading.dropped_records += min(dropped, LINE_LIMIT * 1024)  # (a file from elsewhere may say more)
                 continue
             if record.get("signal") == "metrics":
                 reading.metrics[str(record.get("service"))[:80]] += 1
