@@ -13,7 +13,7 @@ from probe.write.catalog_string import is_postgres as is_postgres_catalog
 from probe.write.catalog_string import read_only_session, without_catalog
 from probe.write.lake_data_path import as_prefix, is_url, say_if_writable_by_everyone
 from probe.write.lake_settings import LakeSettings
-from probe.write.sql_connection import confine_to
+from probe.write.sql_confine import confine_to
 from probe.write.sql_files import quoted
 
 ALIAS = "lake"

@@ -8,6 +8,7 @@ import weakref
 from pathlib import Path
 
 from probe.common.errors import UsageError, one_line
+from probe.write.sql_confine import confine_to
 from probe.write.sql_files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
 from probe.write.sql_load import load
 from probe.write.sql_views import MACROS, TURN_VIEWS, VIEWS
@@ -36,17 +37,6 @@ def open_database(memory_limit: str = MEMORY_LIMIT):
     weakref.finalize(connection, shutil.rmtree, spill, ignore_errors=True)
     connection.execute("SET TimeZone = 'UTC'")  # (times are shown in UTC, whatever the machine's zone)
     return connection
-
-
-def confine_to(connection, directories: list[str] = (), files: list[str] = ()) -> None:
-    """From now on the connection reads and writes no file but those in `directories` (prefixes ending in a slash)
-    and `files`, reaches no URL, attaches no database, loads and installs no extension, and none of its settings can
-    change: what a query typed or copied from elsewhere reaches stays inside what the views read. Its temporary
-    folder stays its own."""
-    connection.execute("SET allowed_directories = $folders", {"folders": list(directories)})
-    connection.execute("SET allowed_paths = $files", {"files": [os.path.realpath(path) for path in files]})
-    connection.execute("SET enable_external_access = false")
-    connection.execute("SET lock_configuration = true")
 
 
 def turns_files(runs: list[Path]) -> list[Path]:

@@ -10,6 +10,7 @@ from probe.analyse.time.gaps import holes
 from probe.analyse.time.lanes import Lanes
 from probe.analyse.time.parts import Split, split
 from probe.analyse.time.spans import PARTS, SUB_AGENT, TOOL, USER, Span
+from probe.common.long_names import bounded
 from probe.common.tree import depth_first
 from probe.read.conversation import Turn
 
@@ -114,7 +115,8 @@ class TimeModel:
 
     def records(self, schema: int) -> list[dict]:
         """The `span` records, then a `time` record per agent and the run's (docs/formats.md)."""
-        found = [span.to_json(schema) for span in self.spans]
+        # (a call's id bounded here, where it is written, not on the span: it joins the agent that call spawned)
+        found = [span.to_json(schema) | {"call_id": bounded(span.call_id)} for span in self.spans]
         found += [time_record(schema, lane.split, lane.agent, lane.name, lane.parent, lane.depth, len(lane.spans))
                   for lane in self.agents]  # fmt: skip
         run = self.run_record(schema)

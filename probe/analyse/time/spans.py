@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-from probe.common.long_names import bounded
-
 # The kinds of interval a lane holds.
 MODEL, TOOL, SUB_AGENT, USER, AGENT = "model", "tool", "sub_agent", "user", "agent"
 # The parts time is split into, in the order a moment covered by several intervals goes to the first of them.
@@ -51,7 +49,7 @@ class Span:
             "record": "span", "schema": schema, "id": self.id, "agent": self.agent, "kind": self.kind,
             "name": self.name, "start": self.start, "end": self.end,
             "duration_ms": round(self.duration * 1000, 3), "first_byte": self.first_byte,
-            "exchanges": list(self.exchanges), "call_id": bounded(self.call_id), "child": self.child, "tokens": tokens,
+            "exchanges": list(self.exchanges), "call_id": self.call_id, "child": self.child, "tokens": tokens,
             "cost_usd": self.cost_usd, "cache_break": self.cache_break, "compaction": self.compaction,
             "open": self.open, "critical": self.critical,
         }  # fmt: skip

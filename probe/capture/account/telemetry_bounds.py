@@ -3,6 +3,7 @@ run. Past a bound, what came first is kept and one line says how many records we
 
 from dataclasses import dataclass
 
+from probe.common.counting import counted
 from probe.common.otlp_wire import Budget
 
 MAX_EXPORT = 16 * 1024 * 1024  # bytes of one export, as sent and once unpacked: more is refused with 413
@@ -45,12 +46,13 @@ class RunTotals:
         """The bound of that kind (records, values, bytes; run: the run's), in words."""
         bounds = self.bounds
         if kind == "run":
-            return f"the run's bound of {bounds.records_per_run:,} records and {bounds.bytes_per_run:,} bytes"
+            records, written = counted(bounds.records_per_run, "record"), counted(bounds.bytes_per_run, "byte")
+            return f"the run's bound of {records} and {written}"
         if kind == "values":
-            return f"the bound of {bounds.values_per_export:,} values parsed per export"
+            return f"the bound of {counted(bounds.values_per_export, 'value')} parsed per export"
         if kind == "bytes":
-            return f"the bound of {bounds.bytes_per_export:,} bytes written per export"
-        return f"the bound of {bounds.records_per_export:,} records per export"
+            return f"the bound of {counted(bounds.bytes_per_export, 'byte')} written per export"
+        return f"the bound of {counted(bounds.records_per_export, 'record')} per export"
 
 
 def fitting(lines: list[str], room: int) -> tuple[list[str], int]:
