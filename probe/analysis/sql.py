@@ -50,15 +50,18 @@ def lake_query(
     none of the SQL its catalog holds."""
     from probe.write.lake_views import connect_lake
 
-    return answer(connect_lake(lake, memory_limit, external_access), sql, memory_limit, external_access)
+    connection = connect_lake(lake, memory_limit, external_access)
+    return answer(connection, sql, memory_limit, external_access, lake=True)
 
 
-def answer(connection, sql: str, memory_limit: str, external_access: bool = False) -> tuple[list[str], list[tuple]]:
-    """The columns and rows of `sql` over the connection's views, which it closes."""
+def answer(
+    connection, sql: str, memory_limit: str, external_access: bool = False, lake: bool = False
+) -> tuple[list[str], list[tuple]]:
+    """The columns and rows of `sql` over the connection's views (`lake`: the team lake's), which it closes."""
     import duckdb
 
     try:
-        check_query(connection, sql, external_access)
+        check_query(connection, sql, external_access, lake)
         relation = connection.sql(sql)
         if relation is None:
             return [], []
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_lake_options(parser, labels=False)  # (with either, the views read the team lake, not the data folder)
     args = parser.parse_args(argv)
-    check_typed(args.query, args.external_access)
+    check_typed(args.query, args.external_access, lake=bool(args.lake or args.lake_data))
     if args.lake or args.lake_data:
         lake = settings(given(args))
         columns, rows = lake_query(lake, args.query, args.memory_limit, args.external_access)

@@ -23,12 +23,22 @@ KEYWORDS = (
     r"client_encoding|replication|requirepeer|tcp_user_timeout"
 )
 QUOTED_STRING = re.compile(rf'"[^"]*(?:\b(?:{KEYWORDS})\s*=|postgres(?:ql)?://)[^"]*"', re.IGNORECASE)
-CONNECT_FAILED = re.compile(r'Unable to connect to Postgres at (?:"[^"]*"|the catalog)(?:: )?(.*)$', re.DOTALL)
+CATALOG = "the catalog"
+OTHER = "a connection string (not shown)"
+CONNECT_FAILED = re.compile(
+    rf'Unable to connect to Postgres at ("[^"]*"|{CATALOG}|{re.escape(OTHER)})(?:: )?(.*)$', re.DOTALL
+)
 HINT = "pip install 'agent-probe[lake]'"
 
 
 def is_postgres(catalog: str) -> bool:
-    return catalog.startswith(POSTGRES)
+    """Whether DuckLake reads the catalog as PostgreSQL's (it takes the prefix in any case: `Postgres:` too)."""
+    return catalog[: len(POSTGRES)].lower() == POSTGRES
+
+
+def libpq_part(catalog: str) -> str:
+    """The connection string after the `postgres:` prefix."""
+    return catalog[len(POSTGRES) :] if is_postgres(catalog) else catalog
 
 
 def libpq_keys(catalog: str) -> dict[str, str]:
@@ -41,7 +51,7 @@ def libpq_keys(catalog: str) -> dict[str, str]:
     except ImportError:
         raise UsageError(f"the lake needs psycopg to read its catalog string as libpq does: {HINT}") from None
     try:
-        keys = conninfo_to_dict(catalog.removeprefix(POSTGRES))
+        keys = conninfo_to_dict(libpq_part(catalog))
     except Error as error:
         # (libpq's message quotes the part it stopped at, which may be a piece of a password)
         why = re.sub(r'"[^"]*"', '"…"', " ".join(str(error).split()))
@@ -73,17 +83,18 @@ def read_only_session(catalog: str) -> str:
 
     keys = libpq_keys(catalog)
     options = " ".join(part for part in (keys.get("options", ""), READ_ONLY) if part)
-    return POSTGRES + make_conninfo(catalog.removeprefix(POSTGRES), options=options)
+    return POSTGRES + make_conninfo(libpq_part(catalog), options=options)
 
 
 def without_catalog(message: str, *catalogs: str) -> str:
-    """DuckDB's message with every catalog string it quotes taken out: the reason, not the string."""
-    for catalog in sorted({text for given in catalogs for text in (given, given.removeprefix(POSTGRES))}, key=len,
-                          reverse=True):  # fmt: skip
+    """DuckDB's message with every connection string it quotes taken out: the reason, not the string. One of
+    `catalogs` is called the catalog; any other (a server a typed query named) is said not to be shown."""
+    for catalog in sorted({text for given in catalogs for text in (given, libpq_part(given))}, key=len, reverse=True):
         if catalog:
-            message = message.replace(f'"{catalog}"', "the catalog").replace(catalog, "the catalog")
-    message = QUOTED_STRING.sub("the catalog", message)
+            message = message.replace(f'"{catalog}"', CATALOG).replace(catalog, CATALOG)
+    message = QUOTED_STRING.sub(OTHER, message)
     failed = CONNECT_FAILED.search(message)
     if failed:
-        return f"cannot connect to the catalog: {failed.group(1) or 'no reason given'}"
+        server = "the catalog" if failed.group(1) == CATALOG else "PostgreSQL (its connection string not shown)"
+        return f"cannot connect to {server}: {failed.group(2) or 'no reason given'}"
     return message

@@ -1,8 +1,15 @@
 """The SQL a lake's catalog holds, its views and macros, which is never run here: anyone who can write the catalog
 wrote it. Found by name, without binding any, and set aside for as long as a reader's query runs."""
 
+import re
+
 from probe.common.errors import UsageError, one_line
+from probe.write.lake_connection import METADATA
 from probe.write.lake_tables import identifier
+
+# The names DuckLake gives its tables of inlined rows (ducklake_inlined_data_<table>_<version>): it pastes the names
+# the catalog lists into SQL it runs in the reader's DuckDB, unquoted.
+INLINED_NAME = re.compile(r"ducklake_inlined_data_\d{1,20}_\d{1,20}")
 
 
 def catalog_code(connection) -> list[tuple[str, str, str]]:
@@ -18,6 +25,20 @@ def catalog_code(connection) -> list[tuple[str, str, str]]:
     return [("VIEW", schema, name) for schema, name in views] + [
         (kinds[kind], schema, name) for schema, name, kind in macros
     ]
+
+
+def refuse_foreign_inlined_tables(connection) -> None:
+    """A catalog that lists a table of inlined rows under a name DuckLake does not give is a UsageError, before any of
+    the lake's tables is read: that name would be run as SQL (`… AS q, (SELECT … FROM postgres_scan(…))` made a
+    reader's DuckDB connect to another server). Read from the catalog's own database, where it is data."""
+    names = connection.execute(f"SELECT table_name FROM {METADATA}.ducklake_inlined_data_tables").fetchall()
+    foreign = sorted({str(name) for (name,) in names if not INLINED_NAME.fullmatch(str(name))})
+    if foreign:
+        raise UsageError(
+            f"lake: its catalog lists a table of inlined rows named {one_line(foreign[0])[:80]!r}, which DuckLake "
+            "would run as SQL: agent-probe runs no SQL a catalog holds (see the team lake's docs, What a writer is "
+            "trusted with)"
+        )
 
 
 def set_aside(connection, code: list[tuple[str, str, str]]) -> None:

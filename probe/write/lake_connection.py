@@ -11,7 +11,7 @@ from typing import TypeVar
 from probe.common.errors import UsageError, one_line
 from probe.write.catalog_string import is_postgres as is_postgres_catalog
 from probe.write.catalog_string import read_only_session, without_catalog
-from probe.write.lake_data_path import as_prefix, is_url, say_if_writable_by_everyone
+from probe.write.lake_data_path import as_prefix, is_url, refuse_broad, say_if_writable_by_everyone
 from probe.write.lake_settings import LakeSettings
 from probe.write.sql_confine import confine_to
 from probe.write.sql_files import quoted
@@ -105,6 +105,7 @@ def confine(connection, lake: LakeSettings, readable: list[str] = ()) -> None:
     of its own whatever these say: the catalog's views and macros are never run, see probe.write.lake_views.)"""
     folder = data_path(connection)
     if not lake.data:  # (a path given was looked at already, see probe.write.lake_settings)
+        refuse_broad(folder)
         say_if_writable_by_everyone(folder)
     # The folder itself too (a prefix allows only what is inside it), which DuckLake looks for before writing in it.
     itself = [as_prefix(folder).rstrip("/")] if folder and not is_url(folder) else []

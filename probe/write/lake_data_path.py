@@ -5,7 +5,7 @@ import os
 import stat
 from pathlib import Path
 
-from probe.common.errors import warn
+from probe.common.errors import UsageError, warn
 from probe.common.paths import display
 
 
@@ -19,6 +19,20 @@ def as_prefix(path: str) -> str:
     if is_url(path):
         return path if path.endswith("/") else path + "/"
     return os.path.join(os.path.realpath(Path(path).expanduser()), "")
+
+
+def refuse_broad(folder: str) -> None:
+    """A data path named only by the catalog that is the root, or holds, is or lies in the user's home, is a
+    UsageError: the lake's lock lets DuckDB read and write in it, and a catalog writer chose it."""
+    if not folder or is_url(folder):
+        return
+    where = Path(os.path.realpath(Path(folder).expanduser()))
+    home = Path(os.path.realpath(Path.home()))
+    if where == where.parent or where == home or where in home.parents or home in where.parents:
+        raise UsageError(
+            f"lake: its catalog names {display(where)} as the lake's data path, which is the root or your home: give "
+            "--lake-data PATH (or PROBE_LAKE_DATA, or data in the config file) to say where the lake's files are"
+        )
 
 
 def writable_by_everyone(path: str) -> str | None:

@@ -3,8 +3,8 @@ of it (the view's columns, then who published each run and from where), and the 
 lake's tables are read: its own views and macros are set aside unrun (probe.write.lake_code)."""
 
 from probe.common.errors import UsageError, one_line, warn
-from probe.write.lake_code import catalog_code, set_aside
-from probe.write.lake_connection import attach, confine, is_postgres
+from probe.write.lake_code import catalog_code, refuse_foreign_inlined_tables, set_aside
+from probe.write.lake_connection import attach, confine, first_line, is_postgres
 from probe.write.lake_settings import LakeSettings
 from probe.write.lake_tables import PUBLICATIONS, ROW_KEY, existing, identifier
 from probe.write.sql_connection import MEMORY_LIMIT, open_database
@@ -15,9 +15,12 @@ def connect_lake(lake: LakeSettings, memory_limit: str = MEMORY_LIMIT, external_
     """The views over the lake, in a transaction that holds none of the lake's views and macros and is never
     committed. Without `external_access` the connection is confined to the lake's data path (probe.write.
     lake_connection.confine). A lake that holds no table yet is a UsageError in one line."""
+    import duckdb
+
     connection = open_database(memory_limit)
     try:
         attach(connection, lake, read_only=True)
+        refuse_foreign_inlined_tables(connection)
         tables = existing(connection)
         if PUBLICATIONS not in tables:
             raise UsageError("lake: no run has been published to it yet (see publish)")
@@ -39,6 +42,9 @@ def connect_lake(lake: LakeSettings, memory_limit: str = MEMORY_LIMIT, external_
         if not external_access:
             confine(connection, lake)
         set_aside(connection, code)
+    except duckdb.Error as error:  # (a catalog that cannot be read as DuckLake's, whatever it holds)
+        connection.close()
+        raise UsageError(f"lake: {first_line(error)}") from None
     except BaseException:
         connection.close()
         raise

@@ -3,7 +3,7 @@ holds, and confined to the lake's data path and the runs' own files."""
 
 from pathlib import Path
 
-from probe.write.lake_code import catalog_code, refuse_code_among
+from probe.write.lake_code import catalog_code, refuse_code_among, refuse_foreign_inlined_tables
 from probe.write.lake_connection import attach, confine
 from probe.write.lake_data_path import is_url
 from probe.write.lake_settings import LakeSettings
@@ -21,5 +21,6 @@ def open_for_publishing(connection, lake: LakeSettings, runs: list[Path]) -> Non
         # connection cannot do outside it; a folder named only by the catalog is never made here.
         Path(lake.data).expanduser().mkdir(parents=True, exist_ok=True)
     attach(connection, lake)
+    refuse_foreign_inlined_tables(connection)
     refuse_code_among(catalog_code(connection), {*VIEWS, PUBLICATIONS})
     confine(connection, lake, [str(path) for path in turns_files(runs)])

@@ -143,6 +143,7 @@ HOSTILE_QUERIES = [
     "SELECT lake.evil_scalar(1)",
     "SELECT * FROM context",
     "SELECT * FROM query('SELECT * FROM lake.evil')",
+    "SELECT * FROM checkpoint('lake')",
 ]
 
 
@@ -154,8 +155,9 @@ def test_a_reader_runs_none_of_the_sql_a_catalog_holds(hostile_lake, listener, p
     assert code == 0 and out.splitlines() == ["runs", "1"], err
     assert "agents is a view in the lake's catalog, not a table: left out" in err
     assert "spans is a view in the lake's catalog, not a table: left out" in err
-    # (with external access: a view by name, a listing of columns, a macro of each kind, SQL handed over as text)
-    queries = HOSTILE_QUERIES if not access else [HOSTILE_QUERIES[index] for index in (2, 3, 6, 7, 9)]
+    # (with external access: a view by name, a listing of columns, a macro of each kind, SQL handed over as text,
+    # DuckLake's upkeep)
+    queries = HOSTILE_QUERIES if not access else [HOSTILE_QUERIES[index] for index in (2, 3, 6, 7, 9, 10)]
     for query in queries:
         code, out, err = read(dsn, query, *access)
         assert PRIVATE not in out + err and PASSWORD not in out + err and "Traceback" not in err, query
@@ -196,3 +198,34 @@ def test_a_column_default_in_the_catalog_is_never_evaluated(tmp_path, postgres_s
     # (the first run's row took the default as the column was added, as DuckDB fills a new column; the second's
     # was written after, without it)
     assert code == 0 and out.splitlines() == ["target,planted", "claude-code,planted-default", "codex,"], err
+
+
+def test_what_a_catalog_names_that_would_reach_further_is_refused_before_any_table_is_read(
+    tmp_path, postgres_server, listener
+):
+    """The catalog's data path, when the user gave none, and the names of its tables of inlined rows, which DuckLake
+    runs as SQL: a data path of / (the lock would allow every file), then a name that is a query of its own."""
+    dsn = postgres_server.create_database("names")
+    database = dsn.split()[0].removeprefix("dbname=")
+    assert published(tmp_path / "first", dsn, SAMPLES[:1], "--lake-data", str(tmp_path / "files"))[0] == 0
+    postgres_server.psql(database, "UPDATE ducklake_metadata SET value = '/' WHERE key = 'data_path'")
+    code, _, err = read(dsn, "SELECT count(*) FROM runs")
+    assert code == 2 and err.count("\n") == 1 and "names / as the lake's data path" in err and "--lake-data" in err
+    code, _, err = published(tmp_path / "second", dsn, SAMPLES[1:2])
+    assert code == 2 and "names / as the lake's data path" in err
+    postgres_server.psql(
+        database, f"UPDATE ducklake_metadata SET value = '{tmp_path / 'files'}/' WHERE key = 'data_path'"
+    )
+    assert read(dsn, "SELECT count(*) AS runs FROM runs")[1].splitlines() == ["runs", "1"]
+    scan = scan_of(listener).replace("'", "''")
+    postgres_server.psql(
+        database,
+        f"""UPDATE ducklake_inlined_data_tables
+        SET table_name = table_name || ' AS q, (SELECT count(*) AS zz FROM {scan})'""",
+    )
+    for access in ([], ["--external-access"]):
+        code, _, err = read(dsn, "SELECT count(*) FROM runs", *access)
+        assert code == 2 and err.count("\n") == 1 and "a table of inlined rows named" in err, err
+    code, _, err = published(tmp_path / "second", dsn, SAMPLES[1:2])
+    assert code == 2 and "a table of inlined rows named" in err
+    assert listener.connections == 0

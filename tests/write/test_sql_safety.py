@@ -48,6 +48,8 @@ def said(capsys, *argv: str) -> tuple[int, str, str]:
         ("SELECT * FROM query_table('runs')", "query_table()"),
         ("SELECT * FROM system.main.read_text('{private}')", "read_text()"),
         ("SELECT * FROM postgres_scan('host=127.0.0.1 port=9', 'public', 't')", "postgres_scan()"),
+        ("SELECT * FROM histogram('{private}', content)", "histogram()"),
+        ("SELECT * FROM checkpoint()", "checkpoint()"),
         ("WITH t AS (SELECT * FROM runs) SELECT (SELECT content FROM read_blob('{private}')) FROM t", "read_blob()"),
     ],
 )
@@ -57,6 +59,16 @@ def test_a_query_reads_no_file_by_default_and_says_how_to_allow_it(samples, caps
     last = err.splitlines()[-1]
     assert code == 2 and out == "" and last.startswith("error: sql: ") and "Traceback" not in err
     assert named in last and "--external-access" in err and SECRET not in err
+
+
+def test_table_functions_that_read_nothing_outside_the_database_run_by_default(samples, capsys):
+    query = (
+        "SELECT (SELECT count(*) FROM range(3)) AS r, (SELECT count(*) FROM duckdb_tables()) >= 0 AS t, "
+        "(SELECT count(*) FROM unnest([1, 2])) AS u, (SELECT count(*) FROM pragma_table_info('runs')) > 0 AS p"
+    )
+    code, out, err = said(capsys, query, "--format", "csv")
+    assert code == 0, err
+    assert out.splitlines() == ["r,t,u,p", "3,True,2,True"]
 
 
 def test_external_access_lets_a_query_read_what_the_user_can(samples, capsys):
