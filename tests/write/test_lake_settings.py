@@ -159,3 +159,11 @@ def test_a_data_path_every_user_may_write_is_said_in_one_line(tmp_path, capsys):
     settings(NONE | {"catalog": "postgres:dbname=lake", "data": str(own)})
     settings(NONE | {"catalog": "postgres:dbname=lake", "data": "s3://bucket/lake/"})
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("prefix", ["Postgres:", "POSTGRES:", "postgres:"])
+def test_the_prefix_in_any_case_is_read_as_postgresql(prefix):
+    """DuckDB takes `Postgres:` as PostgreSQL's too: its string is read as libpq reads it all the same."""
+    with pytest.raises(UsageError) as raised:
+        settings(NONE | {"catalog": prefix + "postgresql://db/lake?pass%77ord=hunter2"})
+    assert "--lake holds a password" in str(raised.value) and "hunter2" not in str(raised.value)
