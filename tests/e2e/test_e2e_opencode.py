@@ -130,4 +130,6 @@ def test_its_own_account_is_joined_to_each_exchange_by_the_response_id(opencode_
     counts = ("ai.usage.inputTokens", "ai.usage.outputTokens")
     text = assert_model_calls_joined(run, entries, "ai.streamText.doStream", counts, "response id", True)
     [tool] = [record["attributes"] for record in records if record["name"] == "ai.toolCall"]
-    assert tool["ai.toolCall.name"] == "bash" and "| tool result | `bash` |  | #2 | call id |" in text
+    # (the exchange whose answer asked for it: opencode's title and first requests start together, in either order)
+    [asking] = [number for number, entry in enumerate(entries, 1) if "function_call" in str(entry.get("response"))]
+    assert tool["ai.toolCall.name"] == "bash" and f"| tool result | `bash` |  | #{asking} | call id |" in text
