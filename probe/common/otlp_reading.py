@@ -1,10 +1,11 @@
 """An OTLP export (protobuf or JSON) read within a budget of records and values: its first records, flattened, and
-how many came after. Parsing is bounded too: protobuf is read an item at a time (probe.common.otlp_wire), and JSON,
-which is parsed whole, only where the values it could hold fit."""
+how many came after. Parsing is bounded too: protobuf is read an item at a time (probe.common.otlp_wire), and JSON
+is parsed whole where the values it could hold fit, else as a stream (probe.common.otlp_json_stream)."""
 
 import json
 import math
 
+from probe.common.otlp_json_stream import read_json_stream
 from probe.common.otlp_records import count_items, iter_records
 from probe.common.otlp_wire import Budget, Reading, read_protobuf
 
@@ -22,9 +23,8 @@ def read_export(data: bytes, encoding: str, signal: str, budget: Budget) -> Read
 
 def read_json(data: bytes, signal: str, budget: Budget) -> Reading:
     tokens = sum(data.count(token) for token in JSON_TOKENS)
-    if tokens > budget.values:
-        budget.full = "values"
-        raise ValueError(f"{tokens:,} JSON values or fewer, over the {budget.values:,} an export may hold: not parsed")
+    if tokens > budget.values:  # (more than it may hold, maybe: read as a stream, its first items kept)
+        return read_json_stream(data, signal, budget)
     budget.values -= tokens
     export = json.loads(data, parse_constant=not_a_number, parse_float=finite)
     reading = Reading()
