@@ -114,6 +114,18 @@ def strict_text(value, **options) -> str:
     return json.dumps(finite(value), allow_nan=False, **options)
 
 
+def finite_float(value) -> float | None:
+    """A number a JSON document gives (a manifest, a HAR), as a float; None for anything else: text, true, NaN, an
+    infinity, an integer past any float (10**400)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def finite(value):
     """`value` with each NaN and infinity in it as None (as a key, as the text json.dumps would make of it)."""
     if isinstance(value, float):

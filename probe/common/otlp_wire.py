@@ -10,6 +10,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError
 
 from probe.common.otlp_records import attributes, hex_ids, listed, record_of, request_class
+from probe.common.varints import read_varint
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 DEEPEST = 64  # messages nested in one another (an AnyValue in a list in an AnyValue…); deeper is no export of ours
@@ -161,12 +162,7 @@ def fields(data: memoryview) -> Iterator[tuple[int, int, int | memoryview]]:
 
 
 def varint(data: memoryview, position: int) -> tuple[int, int]:
-    value, shift, end = 0, 0, len(data)
-    while position < end and shift < 64:
-        byte = data[position]
-        value |= (byte & 0x7F) << shift
-        position += 1
-        if not byte & 0x80:
-            return value, position
-        shift += 7
-    raise ValueError("not an OTLP protobuf export: a number cut off")
+    value, position = read_varint(data, position)
+    if value is None:
+        raise ValueError("not an OTLP protobuf export: a number cut off")
+    return value, position

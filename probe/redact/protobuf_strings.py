@@ -6,6 +6,7 @@ around what changed. Only the standard library is imported: the capture addon lo
 
 from collections.abc import Callable
 
+from probe.common.varints import read_varint, varint_bytes
 from probe.redact.replacing import fingerprint, is_fingerprint
 from probe.redact.secret_names import is_secret_name
 
@@ -33,12 +34,12 @@ def parsed(data: bytes, depth: int) -> list[Field] | None:
         return None
     fields, position = [], 0
     while position < len(data):
-        tag, position = varint(data, position)
+        tag, position = read_varint(data, position)
         if tag is None or tag >> 3 == 0:
             return None
         kind = tag & 7
         if kind == VARINT:
-            value, position = varint(data, position)
+            value, position = read_varint(data, position)
             if value is None:
                 return None
         elif kind in (FIXED64, FIXED32):
@@ -47,7 +48,7 @@ def parsed(data: bytes, depth: int) -> list[Field] | None:
                 return None
             value, position = data[position : position + size], position + size
         elif kind == LENGTH:
-            size, position = varint(data, position)
+            size, position = read_varint(data, position)
             if size is None or position + size > len(data):
                 return None
             value, position = data[position : position + size], position + size
@@ -55,18 +56,6 @@ def parsed(data: bytes, depth: int) -> list[Field] | None:
             return None  # groups (deprecated) and the unused wire types: not a message
         fields.append((tag >> 3, kind, value))
     return fields
-
-
-def varint(data: bytes, position: int) -> tuple[int | None, int]:
-    value, shift = 0, 0
-    while position < len(data) and shift < 70:
-        byte = data[position]
-        value |= (byte & 0x7F) << shift
-        position += 1
-        if not byte & 0x80:
-            return value, position
-        shift += 7
-    return None, position
 
 
 def masked_fields(fields: list[Field], depth: int, whole: bool, mask_string: Masker) -> tuple[list[Field], int]:
@@ -135,12 +124,3 @@ def encoded(fields: list[Field]) -> bytes:
         else:
             out += value
     return bytes(out)
-
-
-def varint_bytes(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)

@@ -1,7 +1,6 @@
 """The compare table: runs side by side, the origin first, one row per figure, as plain text, Markdown or JSON; the
 viewer's Compare view shows the same rows."""
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +8,7 @@ from probe.analyse.run_figures import TOKEN_KINDS, Difference, RunFigures
 from probe.common import markdown as md
 from probe.common.counting import counted
 from probe.common.errors import one_line
+from probe.common.fastjson import finite_float
 
 TAIL_SHOWN = 80  # characters of the verify check's last line in a cell; the JSON has the whole tail
 NONE = "—"
@@ -57,22 +57,11 @@ def verify_text(verify: dict | None) -> str:
         return NONE
     code = verify.get("exit_code")
     said = f"exit {code}" if isinstance(code, int) and not isinstance(code, bool) else "no exit code"
-    seconds = finite(verify.get("seconds"))
+    seconds = finite_float(verify.get("seconds"))
     if seconds is not None:
         said += f" in {seconds:.2f} s"
     tail = last_line(verify.get("tail"))
     return f"{said}: {tail}" if tail else said
-
-
-def finite(value: Any) -> float | None:
-    """A number a manifest gives as a float, or None where it is none, or past any float (NaN, 10**400)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def declared_point(figures: RunFigures) -> int | None:

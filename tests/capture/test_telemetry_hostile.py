@@ -16,21 +16,13 @@ import pytest
 
 from probe.capture.account.receiver import Receiver
 from probe.capture.account.telemetry_bounds import Bounds
+from probe.common.varints import varint_bytes
 
 KEY = "Zq8" + "Wm3Kp7Xv2Rt9Lb4Nc6Hd"  # no shape rule knows it: only its name, in the record before, says what it is
 
 
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def field(number: int, value: bytes) -> bytes:
-    return varint(number << 3 | 2) + varint(len(value)) + value
+    return varint_bytes(number << 3 | 2) + varint_bytes(len(value)) + value
 
 
 def logs_export(records: bytes) -> bytes:

@@ -4,7 +4,6 @@ time."""
 
 import base64
 import binascii
-import math
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,6 +19,7 @@ from probe.capture.imports.cassette_fields import kept_decoded
 from probe.capture.imports.flow_lines import SocketLines
 from probe.capture.imports.json_items import TOO_DEEP, array_items
 from probe.capture.imports.lines import header_list, header_value, http_line
+from probe.common.fastjson import finite_float
 
 NAME = "HAR"
 LOST = (
@@ -69,7 +69,7 @@ def entry_lines(entry, number: int, recorder: SocketLines, timings: "Disagreemen
     request, response = entry["request"], entry.get("response")
     if not isinstance(request, dict):
         raise TypeError("its request is not an object")
-    if not isinstance(response, dict) or not number_or_none(response.get("status")):
+    if not isinstance(response, dict) or not finite_float(response.get("status")):
         response = None  # status 0: no answer (Chrome and mitmproxy write a failed request so)
     start = started(entry.get("startedDateTime"))
     if isinstance(entry.get("_webSocketMessages"), list):
@@ -120,7 +120,7 @@ def socket_lines(entry: dict, number: int, start: float | None, recorder: Socket
         binary = message.get("opcode") == 2
         data = text(message.get("data") or "")
         content = base64.b64decode(data) if binary else data.encode("utf-8", "surrogateescape")
-        moment = number_or_none(message.get("time"))
+        moment = finite_float(message.get("time"))
         frame = WebSocketMessage(Opcode.BINARY if binary else Opcode.TEXT, message["type"] == "send", content, moment)
         frame.timestamp = moment  # mitmproxy stamps a message given no time with now: an unknown time stays unknown
         messages.append(frame)
@@ -198,7 +198,7 @@ class Disagreements:
 
 def duration(value) -> float | None:
     """Milliseconds the file gives; None where it does not (-1: not applicable, or not known)."""
-    number = number_or_none(value)
+    number = finite_float(value)
     return number if number is not None and number >= 0 else None
 
 
@@ -209,17 +209,6 @@ def started(value) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except (ValueError, OverflowError):
         return None
-
-
-def number_or_none(value) -> float | None:
-    """A finite number the file gives, as a float; None for anything else (text, true, a number past a float)."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def pairs(headers) -> list[tuple[str, str]]:
