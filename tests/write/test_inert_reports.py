@@ -27,7 +27,9 @@ ACCOUNT_HEADINGS = ("Records matched to exchanges", "The agent's counts beside t
                     "Unmatched")  # fmt: skip
 # What report.md never holds raw: controls (but tab and line breaks), the bidirectional formatting characters.
 OBEYED = re.compile("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-EXAMPLES = 500
+# Each example builds a report and reads it with three Markdown previewers, about 0.5 s on the newest pair, so the
+# search is a cost: 240 in all (80 per renderer) is two minutes of a CI worker, where 500 took over four.
+EXAMPLES = 240
 # The hostile capture is rendered by each API's renderer in a test of its own, the examples shared out between
 # them: the same number in all, and the test's third each on whichever worker is free.
 RENDERERS = {"openai-responses": openai_responses, "anthropic-messages": anthropic_messages, "generic": generic}
