@@ -1,5 +1,5 @@
-"""The checkout's invoke tasks (`invoke --list`): they are defined in probe/tasks.py; this file only lets invoke find
-them from the checkout, with invoke.yaml beside it."""
+"""The checkout's invoke tasks (`invoke --list`): they are defined in probe/tasks/ and gathered in probe/program.py;
+this file only lets invoke find them from the checkout, with invoke.yaml beside it."""
 
 import signal
 import sys
@@ -16,7 +16,7 @@ def interrupted_while_loading(signum, frame):
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, interrupted_while_loading)
 
-from probe.tasks import ns  # noqa: F401  (invoke takes the tasks from `ns`)
+from probe.program import ns  # noqa: F401  (invoke takes the tasks from `ns`)
 
 if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # loaded: from here Ctrl-C is each script's to take

@@ -1,7 +1,7 @@
 """Import a recording made elsewhere (a HAR, a mitmproxy flow file, a cassette, a trace) into a new run folder, masked
 as a capture is, and analyse it as `analyze` does.
 
-The file's format is told from its content, never its name (probe.capture.imports lists the formats)."""
+The file's format is told from its content, never its name (probe.capture.imports.formats lists them)."""
 
 import hashlib
 import sys
@@ -9,8 +9,8 @@ from pathlib import Path
 
 from probe import __version__
 from probe.analysis.report import refresh
-from probe.capture.imports import Lost, Noted, Skipped, detect
 from probe.capture.imports.expansion import Expansion, bounded
+from probe.capture.imports.formats import Lost, Noted, Skipped, detect
 from probe.capture.recorder.line import line as line_bytes
 from probe.capture.session import mitmproxy_version, now_iso, traffic_summary
 from probe.common import cli

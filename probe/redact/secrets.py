@@ -1,14 +1,16 @@
 """Masking for what the capture process writes itself: the agent's command line, the manifest, report text.
 
-Built on probe.redact.masking, the one set of rules; what is added here is what only a command line has: flags
-whose next word is a secret, and `NAME=value` assignments.
+Built on the one set of rules, taken where each is defined (the text rules of probe.redact.shapes, the headers of
+urls_and_headers, the fingerprint of replacing), not through probe.redact.masking, whose bodies nothing here masks;
+what is added here is what only a command line has: flags whose next word is a secret, and `NAME=value` assignments.
 """
 
 import itertools
 import re
 import shlex
 
-from probe.redact.masking import REDACTED_PREFIX, fingerprint, mask_text
+from probe.redact.replacing import REDACTED_PREFIX, fingerprint
+from probe.redact.shapes import mask_text
 from probe.redact.urls_and_headers import mask_header
 
 # Command-line flags whose next argument is a secret (curl's among them, for `--command` captures).
@@ -40,7 +42,7 @@ def redact_header(name: str, value: str, extra: frozenset[str] = frozenset()) ->
 
 
 def mask_tokens_and_urls(text: str) -> str:
-    """What the report masks: every text rule of probe.redact.masking, leaving prose alone."""
+    """What the report masks: every text rule of probe.redact.shapes, leaving prose alone."""
     return mask_text(text)[0]
 
 

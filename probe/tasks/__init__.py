@@ -1,4 +1,6 @@
-"""Invoke tasks: thin wrappers that parse options and call the `probe` scripts' main(argv).
+"""Invoke tasks: thin wrappers that parse options and call the `probe` scripts' main(argv). The tasks that record
+and analyse runs are here; what-if (compare, fork, resend) and the team lake's have a module each; probe.program
+gathers them all into the collection that `agent-probe` and `invoke` run.
 
 Conventions, the same in every task:
 - A short flag means one option everywhere (SHORT_FLAGS); options without one are long only.
@@ -11,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from invoke import Collection, Exit, Task, task
+from invoke import Exit, Task, task
 
 from probe import import_capture as import_script
 from probe import pipeline as pipeline_script
@@ -22,10 +24,6 @@ from probe.analysis import export as export_script
 from probe.analysis import view as view_script
 from probe.runs import targets as targets_script
 from probe.tasks.calls import ProbeTask, agent_arguments, call, script_argv, target_or_default
-from probe.tasks.compare import compare
-from probe.tasks.fork import replay
-from probe.tasks.resend import resend
-from probe.tasks.team import publish, sql
 from probe.write import diff as diff_script
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: invoke.yaml's folder
@@ -282,11 +280,3 @@ def bench(c, runs=None, sizes=None, quick=False, only=None):
     result = subprocess.run(suite, cwd=ROOT / "bench")
     if result.returncode:
         raise Exit(code=result.returncode)  # the suite has said which benchmark failed
-
-
-ns = Collection(
-    proxies, capture, analyze, view, export, sql, publish, diff, compare, pipeline, replay, resend, import_, targets,
-    samples, bench,
-)  # fmt: skip
-# The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
-ns.configure({"probe": {"target": None, "data_dir": None}})

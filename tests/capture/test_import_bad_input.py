@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from probe.analysis import export
-from probe.capture.imports import detect
+from probe.capture.imports.formats import detect
 from probe.common.errors import RunError
 from probe.common.paths import PROJECT_ROOT
 

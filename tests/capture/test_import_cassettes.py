@@ -16,7 +16,8 @@ from vcr.serialize import serialize
 from vcr.serializers import jsonserializer, yamlserializer
 
 from probe.analysis import analyze
-from probe.capture.imports import detect, vcr_cassette
+from probe.capture.imports import vcr_cassette
+from probe.capture.imports.formats import detect
 from probe.import_capture import import_file
 from probe.read.whole_turns import whole_turns
 

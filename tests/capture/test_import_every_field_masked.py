@@ -11,7 +11,7 @@ from mitmproxy.io import tnetstring
 from mitmproxy.test import tflow
 
 from probe import import_capture
-from probe.capture.imports import Skipped, detect
+from probe.capture.imports.formats import Skipped, detect
 from probe.capture.imports.masking import mask_line
 from probe.capture.recorder.line import dumps
 from probe.common.errors import RunError

@@ -5,7 +5,8 @@ another protocol is skipped with a one-line reason."""
 from mitmproxy import io as flow_io
 from mitmproxy.test import tflow
 
-from probe.capture.imports import Skipped, detect, mitmproxy_flow
+from probe.capture.imports import mitmproxy_flow
+from probe.capture.imports.formats import Skipped, detect
 
 
 def test_http_websocket_and_tcp_flows(tmp_path):

@@ -5,7 +5,8 @@ a socket's turns (binary frames included), and a HAR is told from its content, w
 import base64
 import json
 
-from probe.capture.imports import Skipped, detect, har
+from probe.capture.imports import har
+from probe.capture.imports.formats import Skipped, detect
 from probe.capture.imports.masking import mask_line
 
 START = "2026-01-01T00:00:00.000Z"

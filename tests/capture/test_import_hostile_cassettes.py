@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 
-from probe.capture.imports import Skipped, claude_tap, claude_tap_session, go_vcr, vcr_cassette
+from probe.capture.imports import claude_tap, claude_tap_session, go_vcr, vcr_cassette
+from probe.capture.imports.formats import Skipped
 from probe.common.paths import PROJECT_ROOT
 
 GOOD = """\

@@ -6,7 +6,8 @@ entry's `time`: the time is kept, warned of once for the file."""
 import json
 from itertools import cycle
 
-from probe.capture.imports import Noted, Skipped, claude_tap, claude_tap_session, har, original_jsonl, traffic_jsonl
+from probe.capture.imports import claude_tap, claude_tap_session, har, original_jsonl, traffic_jsonl
+from probe.capture.imports.formats import Noted, Skipped
 from probe.read.traffic import iter_exchanges
 
 # Written into the file as they stand: JSON numbers no 64-bit integer or double holds.

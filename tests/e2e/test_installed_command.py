@@ -23,7 +23,7 @@ import pytest
 from conftest import PROJECT_ROOT, read_traffic
 from virtualenv.seed.wheels.embed import BUNDLE_FOLDER
 
-from probe import tasks
+from probe.program import ns
 from probe.read.sse import parse
 
 # One worker runs the module: its tests share the module's installed wheel.
@@ -189,7 +189,7 @@ def test_the_command_lists_the_same_tasks_as_invoke_in_the_checkout_and_its_vers
     in_checkout = run([sys.executable, "-m", "invoke", "--list"], cwd=PROJECT_ROOT).stdout
     names = task_names(listed)
     assert names == task_names(in_checkout)
-    assert names == sorted(tasks.ns.task_names) and "pipeline" in names and "capture" in names
+    assert names == sorted(ns.task_names) and "pipeline" in names and "capture" in names
     assert listed.startswith("Subcommands:\n") and "Capture a run and write its report in one step" in listed
 
 

@@ -1,5 +1,6 @@
 """The shape of the package, read from its own imports: the stage contract, no cycles, at most 8 levels of
-imports and no module over 400 lines. A change that breaks the flow fails with the name of the contract."""
+imports below the tasks, no chain of imports over 10 modules and no module over 400 lines. A change that breaks the
+flow fails with the name of the contract."""
 
 import functools
 import os
@@ -15,6 +16,7 @@ PROBE = PROJECT_ROOT / "probe"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 MOST_LINES = 400
 MOST_LEVELS = 8
+MOST_MODULES_IN_A_CHAIN = 10
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
@@ -90,3 +92,26 @@ def test_imports_are_at_most_8_levels_deep():
     while imported := graph.find_modules_directly_imported_by(chain[-1]):
         chain.append(max(imported, key=levels.get))
     assert levels[deepest] <= MOST_LEVELS, " -> ".join(chain)
+
+
+def test_no_chain_of_imports_is_over_10_modules():
+    """Every chain of imports Python runs, from the installed command down, whether a module runs it on loading or
+    in a function. Importing `a.b.c` runs the packages `a` and `a.b` first, so a package's __init__.py is a link of
+    every chain through its modules (but not of its own modules' chains: it is already running when they load)."""
+    graph = grimp.build_graph("probe", cache_dir=None)
+
+    def packages_and_itself(module: str) -> set[str]:
+        parts = module.split(".")
+        return {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
+
+    def runs(module: str) -> set[str]:
+        """The modules that importing `module` runs, directly: each it imports, and the packages above each."""
+        named = graph.find_modules_directly_imported_by(module)
+        return set().union(*map(packages_and_itself, named)) - packages_and_itself(module)
+
+    @functools.cache
+    def longest_chain(module: str) -> tuple[str, ...]:
+        return (module, *max(map(longest_chain, runs(module)), key=len, default=()))
+
+    longest = max(map(longest_chain, graph.modules), key=len)
+    assert len(longest) <= MOST_MODULES_IN_A_CHAIN, f"{len(longest)} modules: " + " -> ".join(longest)

@@ -11,8 +11,7 @@ import yaml
 from conftest import PROJECT_ROOT
 
 from probe.common import paths
-from probe.program import ProbeProgram
-from probe.tasks import ns
+from probe.program import ProbeProgram, ns
 
 AGENT_PROBE = Path(sys.executable).with_name("agent-probe")
 

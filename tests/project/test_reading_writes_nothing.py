@@ -44,6 +44,10 @@ def clone(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 READ_ONLY = [  # every read-only command README.md and docs/*.md show, as a user types it
     ["sql", "select count(*) from runs"],
+    ["sql", "select n, part, tokens from context order by tokens desc limit 10"],
+    ["sql", "select model, agent_name, sum(cost_usd) from turns group by all"],
+    ["sql", "select n, cache_read_tokens, cache_break from turns"],
+    ["sql", "select target, count(*), sum(cost_usd) from runs group by target"],
     ["analyze", "--run", "all"],
     ["analyze", "--run", "latest"],
     ["analyze", "--run", SAMPLE],
@@ -53,6 +57,7 @@ READ_ONLY = [  # every read-only command README.md and docs/*.md show, as a user
     ["export", "--run", SAMPLE, "--format", "har"],
     ["export", "--run", SAMPLE, "--format", "mitm"],
     ["export", "--run", SAMPLE, "--format", "vcr"],
+    ["export", "--run", SAMPLE, "--format", "perfetto"],
     ["export", "--format", "parquet", "--run", "all", "--output", "../lake"],  # (beside the clone)
     ["samples"],
     ["targets"],

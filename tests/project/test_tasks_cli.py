@@ -11,6 +11,7 @@ import yaml
 from conftest import PROJECT_ROOT
 
 from probe import tasks
+from probe.program import ns
 
 PLACEHOLDER = re.compile(r"^[A-Za-z][\w.,|=-]*(\.\.\.)?: \S")  # NAME=PORT: ..., URL|mock: ..., websocket|http: ...
 
@@ -21,7 +22,7 @@ def invoke(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 # Read once: invoke hands each option's help over to its argument the first time, and has none the second.
-ARGUMENTS = {name: tasks.ns[name].get_arguments() for name in tasks.ns.task_names}
+ARGUMENTS = {name: ns[name].get_arguments() for name in ns.task_names}
 
 
 def task_arguments() -> dict[str, list]:
@@ -76,7 +77,7 @@ def test_capture_and_pipeline_take_the_same_options_and_pipeline_serves_the_view
     [view] = [option for option in pipeline if option[0] == ("view",)]
     assert view[2].startswith("serve the viewer from 127.0.0.1 while the run is recorded")
     assert described("capture") == [option for option in pipeline if option is not view]
-    assert tasks.ns["capture"].__doc__ != tasks.ns["pipeline"].__doc__
+    assert ns["capture"].__doc__ != ns["pipeline"].__doc__
 
 
 @pytest.mark.parametrize("task", ["capture", "pipeline", "proxies"])

@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from probe.capture.imports import Skipped
+from probe.capture.imports.formats import Skipped
 from probe.capture.imports.tap_records import LOST as RECORD_LOST
 from probe.capture.imports.tap_records import record_lines
 from probe.capture.imports.traffic_jsonl import json_lines

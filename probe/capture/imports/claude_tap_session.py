@@ -7,7 +7,7 @@ from pathlib import Path
 
 import ijson
 
-from probe.capture.imports import Skipped
+from probe.capture.imports.formats import Skipped
 from probe.capture.imports.json_items import TOO_DEEP, array_items
 from probe.capture.imports.tap_records import LOST as RECORD_LOST
 from probe.capture.imports.tap_records import record_lines

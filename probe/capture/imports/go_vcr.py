@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-from probe.capture.imports import Skipped
 from probe.capture.imports import yaml_entries as entries
 from probe.capture.imports.cassette_fields import NO_TIMES, body_of, header_pairs, mapping, text
+from probe.capture.imports.formats import Skipped
 from probe.capture.imports.lines import http_line
 
 NAME = "go-vcr cassette"

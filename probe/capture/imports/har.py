@@ -14,9 +14,9 @@ from mitmproxy import http
 from mitmproxy.websocket import WebSocketData, WebSocketMessage
 from wsproto.frame_protocol import Opcode
 
-from probe.capture.imports import Noted, Skipped
 from probe.capture.imports.cassette_fields import kept_decoded
 from probe.capture.imports.flow_lines import SocketLines
+from probe.capture.imports.formats import Noted, Skipped
 from probe.capture.imports.json_items import TOO_DEEP, array_items
 from probe.capture.imports.lines import header_list, header_value, http_line
 from probe.common.fastjson import finite_float

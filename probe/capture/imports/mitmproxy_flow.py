@@ -8,8 +8,8 @@ from pathlib import Path
 from mitmproxy import http
 from mitmproxy import io as flow_io
 
-from probe.capture.imports import Skipped
 from probe.capture.imports.flow_lines import SocketLines
+from probe.capture.imports.formats import Skipped
 from probe.capture.recorder.exchanges import HttpRecording
 
 NAME = "mitmproxy flows"

@@ -5,8 +5,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from probe.capture.imports import Skipped
 from probe.capture.imports.cassette_fields import NO_TIMES, body_of, header_pairs, mapping, text
+from probe.capture.imports.formats import Skipped
 from probe.capture.imports.lines import http_line
 from probe.capture.imports.traffic_jsonl import json_lines
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from probe.capture.imports import Skipped
+from probe.capture.imports.formats import Skipped
 from probe.capture.recorder.record import SCHEMA_VERSION
 from probe.common import fastjson
 from probe.common.body_sizes import compact_json, measured_size

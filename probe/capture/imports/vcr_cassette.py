@@ -4,9 +4,9 @@ interaction an HTTP exchange, its bodies as text, !!binary (compressed ones deco
 from collections.abc import Iterator
 from pathlib import Path
 
-from probe.capture.imports import Lost, Skipped
 from probe.capture.imports import yaml_entries as entries
 from probe.capture.imports.cassette_fields import NO_TIMES, body_of, header_pairs, mapping, text
+from probe.capture.imports.formats import Lost, Skipped
 from probe.capture.imports.lines import http_line
 
 NAME = "VCR.py cassette"

@@ -13,8 +13,8 @@ import yaml
 from yaml import events
 from yaml.constructor import SafeConstructor
 
-from probe.capture.imports import Skipped
 from probe.capture.imports.expansion import left, megabytes
+from probe.capture.imports.formats import Skipped
 from probe.runs.targets import SAFE_LOADER
 
 # One item may hold this many characters of text (and no more than the import's bound leaves: expansion.left),
