@@ -11,6 +11,7 @@ escape. Joiners (U+200C, U+200D) are kept: emoji and several scripts need them, 
 here, not in a module of its own, because the errors are printed with it and stand at the bottom of every import.)
 """
 
+import os
 import re
 import signal
 import sys
@@ -104,3 +105,8 @@ def run_main(main: Callable[[list[str] | None], int], argv: list[str] | None = N
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output (head, less, grep -q) stopped reading: it has what it wanted, so this is no error
+        # to show. Standard output points at /dev/null from here, or Python's flush at exit would fail once more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE  # what a shell reports of a program the closed pipe stopped

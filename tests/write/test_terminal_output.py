@@ -2,7 +2,10 @@
 formatting characters are shown as their escapes (`\\x1b`, `\\u202e`), never sent to the terminal."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +163,15 @@ def test_warnings_and_error_lines_are_inert(capsys):
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 2 and err.startswith("warning: odd \\x1b") and "error: no run \\x1b" in err
     assert_inert(err)
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path):
+    # `invoke sql "…" | head`: head reads its lines and closes the pipe while the table is still being printed.
+    script = [sys.executable, "-m", "probe.analysis.sql", "select range from range(200000)"]
+    reader = subprocess.Popen(script, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                              env=os.environ | {"PROBE_DATA_DIR": str(tmp_path)})  # fmt: skip
+    assert reader.stdout.readline().strip() == b"range"
+    reader.stdout.close()
+    errors = reader.stderr.read().decode()
+    assert reader.wait(timeout=60) == 141, errors  # as a shell reports a program the closed pipe stopped
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
