@@ -131,39 +131,42 @@ class Costs:
 
 
 def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
-    cost = TurnCost(turn.number, agent, turn.model)
-    usage = turn.usage
+    return usage_cost(book, TurnCost(turn.number, agent, turn.model), turn.usage, turn.provider, turn.timing.start)
+
+
+def usage_cost(book: PriceBook, cost: TurnCost, usage: Usage, provider: str | None, start: float | None) -> TurnCost:
+    """`cost` filled in: `usage` priced at `cost.model` (the API's `provider`, on the day of `start`)."""
+    model = cost.model
     if usage.refused:
         cost.unknown = f"the usage holds what no API sends as a count ({', '.join(sorted(usage.refused))})"
         return cost
     if usage.input is None and usage.output is None:
         cost.unknown = "the response reported no token counts"
         return cost
-    if not turn.model:
+    if not model:
         cost.unknown = "the request named no model"
         return cost
-    if len(turn.model) > MODEL_NAME_LIMIT:
-        cost.unknown = f"a model name of {len(turn.model):,} characters"
+    if len(model) > MODEL_NAME_LIMIT:
+        cost.unknown = f"a model name of {len(model):,} characters"
         return cost
-    file_price = book.from_file(turn.model)
+    file_price = book.from_file(model)
     if file_price is not None:
         cost.priced_as, cost.source = file_price.pattern, book.file.name
         try:
             cost.input_usd, cost.output_usd = file_cost(file_price, usage)
             cost.fees_usd, cost.tool_uses_left_out = Decimal(0), dict(usage.server_tools)  # a file prices tokens
         except ArithmeticError:  # decimal.Overflow: a price past any Decimal's exponent
-            cost.unknown = f"{book.file.name}'s price for {turn.model} times the tokens is too large to work out"
+            cost.unknown = f"{book.file.name}'s price for {model} times the tokens is too large to work out"
             return cost
     elif not book.use_database:
-        cost.unknown = f"no price for {turn.model} in {book.file.name} (which leaves the database out)"
+        cost.unknown = f"no price for {model} in {book.file.name} (which leaves the database out)"
         return cost
     else:
-        day = datetime.fromtimestamp(turn.timing.start, UTC).date() if turn.timing.start else None
-        provider = DATABASE_PROVIDERS.get(turn.provider or "")
+        day = datetime.fromtimestamp(start, UTC).date() if start else None
         tools = tuple(sorted(usage.server_tools.items()))
-        found = database_cost(turn.model, provider, *counts(usage), tools, day)
+        found = database_cost(model, DATABASE_PROVIDERS.get(provider or ""), *counts(usage), tools, day)
         if isinstance(found, str):
-            cost.unknown = f"no price for {turn.model} in {book.database}{f' ({found})' if found else ''}"
+            cost.unknown = f"no price for {model} in {book.database}{f' ({found})' if found else ''}"
             return cost
         cost.input_usd, cost.output_usd, cost.fees_usd, cost.priced_as, priced = found
         cost.tool_uses_priced = {tool: count for tool, count in tools if tool in priced}
@@ -173,7 +176,7 @@ def turn_cost(book: PriceBook, turn: Turn, agent: str) -> TurnCost:
     if not 0 <= usd <= MOST_USD:
         cost.input_usd = cost.output_usd = cost.fees_usd = None
         cost.tool_uses_priced, cost.tool_uses_left_out = {}, {}  # the turn is left out whole
-        cost.unknown = f"{cost.source}'s price for {turn.model} times the tokens comes to {usd:.3g} US dollars"
+        cost.unknown = f"{cost.source}'s price for {model} times the tokens comes to {usd:.3g} US dollars"
         return cost
     cost.usd = usd
     return cost

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from probe.analyse.account.compare import pricer
 from probe.analyse.account.join import join_account
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
@@ -247,7 +248,8 @@ class RunReading:
     def finish(self, folder: Path | None = None, manifest: dict | None = None) -> None:
         """The run's last insight records (unanswered tool calls, agents, totals; the agent's own account, joined)."""
         if folder is not None:
-            self.totals.insight.account = join_account(folder, manifest, self.totals.insight.wire)
+            insight = self.totals.insight
+            insight.account = join_account(folder, manifest, insight.wire, pricer(insight.costs.book))
         agents, unanswered = self.totals.insight.finish(manifest)
         self.insight.finish(self.totals.insight, agents, unanswered)
 

@@ -81,7 +81,7 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--agent-telemetry",
-        action=argparse.BooleanOptionalAction,
+        action=cli.OneWay,
         help=f"point the agent's own telemetry at a receiver on 127.0.0.1 and keep it as telemetry.jsonl (default: "
         f"{TELEMETRY_DEFAULT}; see docs/capture.md)",
     )

@@ -15,6 +15,20 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
+class OneWay(argparse.BooleanOptionalAction):
+    """--X or --no-X, not both: argparse would take the last, and the run would do what one of them did not ask."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.said: dict[int, str] = {}  # by the namespace being filled in: the form given first
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        first = self.said.setdefault(id(namespace), option_string or "")
+        if option_string != first:
+            parser.error(f"{first} and {option_string} ask for opposite things: give one of them")
+        super().__call__(parser, namespace, values, option_string)
+
+
 def seconds(text: str) -> float:
     """A positive, finite number of seconds (argparse's float takes nan, inf and -1)."""
     try:

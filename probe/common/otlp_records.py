@@ -17,6 +17,10 @@ SIGNALS = {
 PATHS = {"/v1/traces": "traces", "/v1/logs": "logs", "/v1/metrics": "metrics"}
 # The value shapes of a metric's data points, by the field that holds them.
 METRIC_KINDS = ("sum", "gauge", "histogram", "exponentialHistogram", "summary")
+# A sum's or histogram's AggregationTemporality, as protobuf's enum number or OTLP/JSON's name: whether each data point
+# counts since the last export (delta) or since its series' start (cumulative).
+TEMPORALITIES = {1: "delta", 2: "cumulative", "AGGREGATION_TEMPORALITY_DELTA": "delta",
+                 "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative"}  # fmt: skip
 
 
 def request_class(signal: str):
@@ -151,8 +155,9 @@ def span_event(event: dict) -> dict:
 
 def metric_item(item: dict) -> dict:
     kind = next((name for name in METRIC_KINDS if isinstance(item.get(name), dict)), None)
+    shape = item.get(kind) if kind else None
     points = []
-    for point in listed(item.get(kind) if kind else None, "dataPoints"):
+    for point in listed(shape, "dataPoints"):
         value = point.get("asDouble", point.get("asInt"))
         if value is None and "sum" in point:  # a histogram's: its sum and count
             value = point.get("sum")
@@ -170,9 +175,17 @@ def metric_item(item: dict) -> dict:
         "time": max((point["time"] for point in points if point["time"]), default=None),
         "unit": item.get("unit") or None,
         "kind": kind,
+        "temporality": temporality(shape),
+        "monotonic": shape.get("isMonotonic") is True if kind == "sum" else None,
         "points": points,
         "attributes": {},
     }
+
+
+def temporality(shape: Any) -> str | None:
+    """delta or cumulative, as the metric says; None where it does not (a gauge, a summary, a value of no such name)."""
+    said = shape.get("aggregationTemporality") if isinstance(shape, dict) else None
+    return TEMPORALITIES.get(said) if isinstance(said, (int, str)) else None
 
 
 ITEM_READERS = {"logs": log_item, "traces": span_item, "metrics": metric_item}

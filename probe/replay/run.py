@@ -5,7 +5,6 @@ carries out the recorded tool calls: a run from elsewhere, or one of an agent th
 --trust or --approvals (probe.replay.trust). The recording's own account, where it kept one, is carried into the new
 run's recorded-account/ beside the replay's own (probe.runs.recorded_account)."""
 
-import argparse
 import json
 import queue
 import subprocess
@@ -64,7 +63,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--allow-divergence", action="store_true",
                         help="exit 0 even if a request matched nothing recorded")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no line per finished exchange on stderr")
-    parser.add_argument("--agent-telemetry", action=argparse.BooleanOptionalAction,
+    parser.add_argument("--agent-telemetry", action=cli.OneWay,
                         help="the agent's own telemetry, kept (default: as the recording had it)")  # fmt: skip
     consent = parser.add_mutually_exclusive_group()
     consent.add_argument("--trust", action="store_true",

@@ -9,6 +9,7 @@ from typing import Any
 
 from probe.common import markdown as md
 from probe.write.account_compactions import compaction_lines
+from probe.write.account_totals import records_lines, totals_lines
 
 TITLE = "The agent's own account"
 ROWS_SHOWN = 40  # rows of each table; the rest are counted
@@ -28,10 +29,18 @@ def account_summary(joined: Any) -> str:
     if joined.state != "on":
         return NO_ACCOUNT.get(joined.state, NO_ACCOUNT["absent"]) + (f" ({joined.why})" if joined.why else "")
     disagreeing = sum(1 for row in joined.compared if row.disagreements)
-    return (
-        f"{joined.matched_exchanges} of {joined.exchanges} model exchanges matched to the agent's {joined.events} "
-        f"records; {len(joined.findings)} unmatched; {disagreeing} with counts that disagree"
+    metrics = sum(joined.reading.metrics.values())
+    said = (
+        f"{joined.matched_exchanges} of {joined.exchanges} model exchanges matched to the agent's {joined.records:,} "
+        f"records ({joined.reading.events:,} read as events, {metrics:,} metric records); {len(joined.findings)} "
+        f"unmatched; {disagreeing} with counts that disagree"
     )
+    if joined.totals:
+        said += f"; its totals beside the wire's: {sum(1 for row in joined.totals if row.disagreements)} disagree"
+    rewritten = sum(1 for row in joined.compared if row.rewritten)
+    if rewritten:
+        said += f"; {rewritten} asked for another model than the fork sent ({joined.fork_model}): compared at theirs"
+    return said
 
 
 def account_facts(joined: Any, mask) -> list[tuple[str, str]]:
@@ -56,7 +65,8 @@ def key_tally(counts: Counter) -> str:
     return f"{matched} of {sum(counts.values())} matched" + (f" by {keys}" if keys else "")
 
 
-def account_section(joined: Any) -> list[str]:
+def account_section(joined: Any, manifest: Any = None) -> list[str]:
+    """`manifest`: the run's manifest.json, whose count of the records received the section's is checked against."""
     lines = ["", f"## {TITLE}", ""]
     if joined is None or joined.state != "on":
         return lines + [md.text(account_summary(joined))] + compaction_lines(joined)
@@ -74,10 +84,11 @@ def account_section(joined: Any) -> list[str]:
             said = md.Markdown(said + kept.format(reading.dropped_records))
         lines += ["", said]
         lines += [md.Markdown("- {}").format(note) for note in reading.notes]
+    lines += records_lines(joined, manifest_records(manifest))
     rows = [[md.inline(name), key_tally(counts)] for name, counts in sorted(joined.matched.items())]
     if rows:
         lines += ["", "### Records matched to exchanges", "", md.table(["record", "matched"], rows[:ROWS_SHOWN])]
-    lines += compared_lines(joined) + beside_lines(joined) + findings_lines(joined)
+    lines += compared_lines(joined) + totals_lines(joined) + beside_lines(joined) + findings_lines(joined)
     return lines
 
 
@@ -86,15 +97,31 @@ def compared_lines(joined: Any) -> list[str]:
         return []
     rows = [
         [f"#{row.number}", md.Markdown("{} (line {})").format(md.inline(row.name), row.line), row.key,
-         both(row.agent_input, row.api_input), both(row.agent_output, row.api_output),
-         both(dollar(row.agent_cost), dollar(row.our_cost)),
-         both(ms(row.agent_ms), ms(row.wire_ms)), check(row)]
+         both(row.agent_input, row.api_input), both(row.agent_uncached, row.api_uncached),
+         both(row.agent_cache_read, row.api_cache_read), both(row.agent_cache_write, row.api_cache_write),
+         both(row.agent_output, row.api_output), both(dollar(row.agent_cost), dollar(row.our_cost)),
+         both(ms(row.agent_ttft_ms), ms(row.wire_first_byte_ms)), both(ms(row.agent_ms), ms(row.wire_ms)),
+         check(row)]
         for row in joined.compared[:ROWS_SHOWN]
     ]  # fmt: skip
+    counted = {row.name: row.counted for row in joined.compared if row.counted}
     lines = ["", "### The agent's counts beside the API's", "",
-             "Each cell is the agent's, then the wire's: the API's usage, our cost from it, the exchange's duration.",
-             "", md.table(["exchange", "record", "key", "input tokens", "output tokens", "cost", "duration", "check"],
-                          rows)]  # fmt: skip
+             md.text("Each cell is the agent's, then the wire's. Input (all) includes the tokens read from and "
+                     "written to the cache; uncached input is the rest. The wire's side: the API's usage, our cost "
+                     "from it, the time from the request to the answer's first byte, the exchange's duration. The "
+                     "agent's side, in its own fields:"), ""]  # fmt: skip
+    lines += [
+        md.Markdown("- {}: {}").format(md.inline(name), md.text(fields)) for name, fields in sorted(counted.items())
+    ]
+    lines += ["", md.table(["exchange", "record", "key", "input (all)", "uncached input", "cache read", "cache write",
+                            "output", "cost", "first token / byte", "duration", "check"], rows)]  # fmt: skip
+    rewritten = [row for row in joined.compared if row.rewritten]
+    if rewritten:
+        lines += ["", md.text(f"The fork rewrote the model of {len(rewritten)} of these requests to "
+                              f"{joined.fork_model}: the agent priced each at the model it asked for, so our cost "
+                              "beside it is the wire's usage at that model's price too; at the model sent, ours came "
+                              "to " + ", ".join(f"#{row.number} {dollar(row.wire_cost) or 'unknown'}"
+                                                for row in rewritten[:ROWS_SHOWN]) + ".")]  # fmt: skip
     return lines + more(len(joined.compared), "exchange")
 
 
@@ -133,11 +160,19 @@ def findings_lines(joined: Any) -> list[str]:
 def check(row) -> str:
     """The row's disagreements, or that it agrees, or that the record counted nothing to compare."""
     if row.disagreements:
-        return "; ".join(row.disagreements)
+        return "; ".join(row.disagreements + row.notes)
+    if row.notes:
+        return "; ".join(["agree", *row.notes])
     pairs = ((row.agent_input, row.api_input), (row.agent_output, row.api_output), (row.agent_cost, row.our_cost))
     if any(agent is not None and wire is not None for agent, wire in pairs):
         return "agree"
     return "nothing both sides counted"
+
+
+def manifest_records(manifest: Any) -> Any:
+    account = manifest.get("account") if isinstance(manifest, dict) else None
+    telemetry = account.get("telemetry") if isinstance(account, dict) else None
+    return telemetry.get("records") if isinstance(telemetry, dict) else None
 
 
 def more(count: int, what: str) -> list[str]:

@@ -202,7 +202,7 @@ def report_header(
         + time_section(totals.insight.time.records(SCHEMA))
         + setup_section(totals.insight.setup)
         + hosts_section(totals.insight.hosts)
-        + account_section(totals.insight.account)
+        + account_section(totals.insight.account, manifest)
         + [
             "",
             "## Endpoints",

@@ -182,16 +182,53 @@ VIEWS = {
     # key that matched it, per record of a request with no exchange (n NULL), per exchange with no record.
     "account": """
         SELECT f.run, i.number AS n, i.name AS record, i.line, i.key AS matched_by,
+               i.agent_model, i.model, coalesce(i.rewritten, false) AS model_rewritten,
                token_count(i.agent_count->>'input_tokens') AS agent_input_tokens,
                token_count(i.api_count->>'input_tokens') AS api_input_tokens,
+               token_count(i.agent_count->>'uncached_input_tokens') AS agent_uncached_input_tokens,
+               token_count(i.api_count->>'uncached_input_tokens') AS api_uncached_input_tokens,
+               token_count(i.agent_count->>'cache_read_tokens') AS agent_cache_read_tokens,
+               token_count(i.api_count->>'cache_read_tokens') AS api_cache_read_tokens,
+               token_count(i.agent_count->>'cache_write_tokens') AS agent_cache_write_tokens,
+               token_count(i.api_count->>'cache_write_tokens') AS api_cache_write_tokens,
                token_count(i.agent_count->>'output_tokens') AS agent_output_tokens,
                token_count(i.api_count->>'output_tokens') AS api_output_tokens,
                dollars(i.agent_count->>'cost_usd') AS agent_cost_usd, dollars(i.api_count->>'cost_usd') AS cost_usd,
+               TRY_CAST(i.agent_count->>'ttft_ms' AS DOUBLE) AS agent_ttft_ms,
+               TRY_CAST(i.api_count->>'first_byte_ms' AS DOUBLE) AS first_byte_ms,
                TRY_CAST(i.agent_count->>'duration_ms' AS DOUBLE) AS agent_duration_ms,
                TRY_CAST(i.api_count->>'duration_ms' AS DOUBLE) AS duration_ms,
                coalesce(json_array_length(i.disagreements), 0) AS disagreements
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'account_exchange'""",
+    # The agent's own totals (its metrics, summed) beside the wire's, by session and model
+    # (probe.write.account_records): NULL where a side does not count it.
+    "account_totals": """
+        SELECT f.run, i.session, i.model,
+               token_sum(i.agent_count->>'requests') AS agent_requests,
+               token_sum(i.api_count->>'requests') AS requests,
+               token_sum(i.agent_count->>'input') AS agent_input_tokens,
+               token_sum(i.api_count->>'input') AS api_input_tokens,
+               token_sum(i.agent_count->>'uncached_input') AS agent_uncached_input_tokens,
+               token_sum(i.api_count->>'uncached_input') AS api_uncached_input_tokens,
+               token_sum(i.agent_count->>'cache_read') AS agent_cache_read_tokens,
+               token_sum(i.api_count->>'cache_read') AS api_cache_read_tokens,
+               token_sum(i.agent_count->>'cache_write') AS agent_cache_write_tokens,
+               token_sum(i.api_count->>'cache_write') AS api_cache_write_tokens,
+               token_sum(i.agent_count->>'output') AS agent_output_tokens,
+               token_sum(i.api_count->>'output') AS api_output_tokens,
+               dollars(i.agent_count->>'cost_usd') AS agent_cost_usd, dollars(i.api_count->>'cost_usd') AS cost_usd,
+               TRY_CAST(i.agent_count->>'active_s' AS DOUBLE) AS agent_active_s,
+               TRY_CAST(i.api_count->>'active_s' AS DOUBLE) AS model_time_s,
+               coalesce(json_array_length(i.disagreements), 0) AS disagreements
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        WHERE i.record = 'account_total'""",
+    # Every record of telemetry.jsonl, counted once by what became of it (the manifest's count is their sum).
+    "account_records": """
+        SELECT f.run, r.value->>'what' AS what, TRY_CAST(r.value->>'count' AS BIGINT) AS records,
+               r.value->'names' AS names
+        FROM (SELECT folder, unnest(CAST(json_extract(account, '$.read[*]') AS JSON[])) AS value
+              FROM insight_lines WHERE record = 'account') r JOIN run_folders f ON f.folder = r.folder""",
     # Each compaction the agent logged (probe.write.account_compactions), beside its summarisation request (n).
     "account_compactions": """
         SELECT f.run, i.number AS n, i.name AS record, i.source, i.line, i.key AS found_by, i.trigger,

@@ -112,10 +112,41 @@ def messages_usage(entry: dict) -> tuple[int, int]:
     return sum(usage.get(part) or 0 for part in parts), usage["output_tokens"]
 
 
+COLUMNS = (
+    "input (all)",
+    "uncached input",
+    "cache read",
+    "cache write",
+    "output",
+    "cost",
+    "first token / byte",
+    "duration",
+    "check",
+)  # the comparison table's, after exchange, record and key
+
+
+def exchange_rows(text: str) -> list[dict[str, tuple[str, str] | str]]:
+    """Each row of the section's comparison table: each column's agent and wire sides (the check as it is)."""
+    part = text[text.index("### The agent's counts beside the API's") :]
+    found = []
+    for line in part.splitlines():
+        if not line.startswith("| #"):
+            continue
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")][3:]
+        row: dict = {name: tuple(cell.split(" / ")) for name, cell in zip(COLUMNS, cells[:-1])}
+        found.append(row | {"check": cells[-1]})
+    return found
+
+
+def count(cell: str) -> int | None:
+    return None if cell == "—" else int(cell.replace(",", ""))
+
+
 def table_counts(text: str) -> list[tuple[int, int, int, int]]:
-    """The agent's and the API's input and output tokens of each row of the section's comparison table."""
-    rows = re.findall(r"\| ([\d,]+) / ([\d,]+) \| ([\d,]+) / ([\d,]+) \|", text)
-    return [tuple(int(cell.replace(",", "")) for cell in row) for row in rows]
+    """The agent's and the API's input (all of it) and output tokens of each row of the section's comparison
+    table."""
+    return [(count(row["input (all)"][0]), count(row["input (all)"][1]), count(row["output"][0]),
+             count(row["output"][1])) for row in exchange_rows(text) if row["input (all)"][0] != "—"]  # fmt: skip
 
 
 @pytest.mark.parametrize("target", AGENTS)
@@ -153,7 +184,8 @@ def test_claude_codes_counts_and_cost_beside_the_raw_usage_and_the_sql_view(runs
         assert (row["agent_input_tokens"], row["agent_output_tokens"]) == (agent_input, int(record["output_tokens"]))
         assert float(row["agent_cost_usd"]) == pytest.approx(record["cost_usd"])
         # The report's row of that exchange shows the same numbers, and our cost equals the agent's.
-        assert f"| {api_input:,} / {api_input:,} | {api_output} / {api_output} | ${record['cost_usd']:.6f} / $" in text
+        [shown] = [row for row in exchange_rows(text) if row["input (all)"] == (f"{api_input:,}",) * 2]
+        assert shown["output"] == (f"{api_output}",) * 2 and shown["cost"][0] == f"${record['cost_usd']:.6f}"
         assert float(row["cost_usd"]) == pytest.approx(record["cost_usd"], abs=1e-6)
         assert row["disagreements"] == 0
     # The typed prompt's id ties both requests to it, its text from the transcript (the telemetry logs it only as
@@ -361,7 +393,10 @@ def test_an_account_of_metrics_only_says_so_in_one_line(tmp_path):
                for name in ("token_usage", "cost_usage", "session_count")]  # fmt: skip
     run = run_folder(tmp_path, "codex", metrics + [{"signal": "metrics", "service": "other", "points": []}])
     text = section(run)
-    assert "0 of 3 model exchanges matched to the agent's 0 records; 1 unmatched" in text
+    assert (
+        "0 of 3 model exchanges matched to the agent's 4 records (0 read as events, 4 metric records); 1 unmatched"
+        in text
+    )
     found = [line for line in text.splitlines() if line.startswith("- ")]
     assert found == ["- the account holds only metrics (3 of continue-cli, 1 of other): totals of the run, no record "
                      "of each request, so none of its exchanges can be matched"]  # fmt: skip

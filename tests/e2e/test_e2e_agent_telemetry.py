@@ -137,6 +137,16 @@ def test_the_report_matches_every_model_exchange_to_the_agents_record_and_compar
     section = report[report.index("## The agent's own account") :]
     assert f"{account['matched']} of {account['exchanges']} model exchanges matched" in section
     assert "### The agent's counts beside the API's" in section and KEYS[target] in section
+    # Every record, metrics included, counted once: the kinds add up to the manifest's count.
+    records = json.loads((run / "manifest.json").read_text())["account"]["telemetry"]["records"]
+    assert account["records"] == records == sum(entry["count"] for entry in account["read"])
+    assert f"telemetry.jsonl holds {records:,} records, each counted once below." in section
+    # Each exchange's cache read and write beside the wire's, and the agent's totals beside the wire's, agreeing.
+    assert all("cache_read_tokens" in row["api_count"] for row in compared)
+    totals = [record for record in insight(run) if record["record"] == "account_total"]
+    summed = [row for row in totals if "input" in row["agent_count"] and "input" in row["api_count"]]
+    assert summed and all(row["disagreements"] == [] for row in summed), totals
+    assert "### The agent's totals beside the wire's" in section
     # Its transcript, where it is kept, holds no secret of the prompt either.
     if (run / "transcript.jsonl").exists():
         text = (run / "transcript.jsonl").read_text()

@@ -108,8 +108,14 @@ def test_its_own_account_holds_metrics_only_and_the_report_says_so(continue_run)
     usage = [wire_usage(entry) for entry in entries]
     assert totals == {"input": sum(used[0] for used in usage), "output": sum(used[1] for used in usage)}
     text = section(run)
-    assert "0 of 2 model exchanges matched to the agent's 0 records; 1 unmatched" in text
     metrics = len(records)
+    assert (
+        f"0 of 2 model exchanges matched to the agent's {metrics} records (0 read as events, {metrics} metric" in text
+    )
+    # Its totals are cumulative: the last export's, not the three exports' sum, stand beside the wire's.
+    wire_input = sum(used[0] for used in usage)
+    [row] = [line for line in text.splitlines() if line.startswith("| (any) | `gpt-4.1` |")]
+    assert f"| {wire_input:,} / {wire_input:,} |" in row and f"| {totals['output']:,} / {totals['output']:,} |" in row
     assert [line for line in text.splitlines() if line.startswith("- ")] == [
         f"- the account holds only metrics ({metrics} of continue-cli): totals of the run, no record of each request, "
         "so none of its exchanges can be matched"]  # fmt: skip

@@ -22,7 +22,8 @@ from probe.common.markdown import Markdown, Rendered, code, details, inline, tab
 from probe.redact.masking import fingerprint
 
 # The headings the account's section may write (probe.write.account_section).
-ACCOUNT_HEADINGS = ("Records matched to exchanges", "The agent's counts beside the API's",
+ACCOUNT_HEADINGS = ("The agent's records", "Records matched to exchanges", "The agent's counts beside the API's",
+                    "The agent's totals beside the wire's",
                     "Typed prompts and the requests they caused", "Tool decisions and results", "Compactions",
                     "Unmatched")  # fmt: skip
 # What report.md never holds raw: controls (but tab and line breaks), the bidirectional formatting characters.

@@ -6,17 +6,17 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from probe.analyse.account.compactions import summarising_call
+from probe.analyse.account.compare import Compared, Pricer, compare
 from probe.analyse.account.match import Match, match_requests
 from probe.analyse.account.timeline import Timeline
+from probe.analyse.account.totals import TotalRow, total_rows
 from probe.analyse.account.wire import WireCall, WireCalls
 from probe.read.account.event import (
     COMPACTION,
     EXCHANGE_KINDS,
-    MODEL_CALL,
     PROMPT,
     TOOL_DECISION,
     TOOL_RESULT,
@@ -31,26 +31,6 @@ PROMPTS_KEPT = 10_000  # typed prompts of the transcript held to complete the te
 EVENTS_KEPT = 200_000  # account records the join holds; beyond, the rest are counted, not joined
 LAST_TOOL_WINDOW = 86_400.0  # seconds after the last answer within which a tool record still belongs to it
 NUMBERS_KEPT = 1_000  # exchanges listed for one prompt
-COST_SLACK = Decimal("0.000001")  # dollars: a difference below is rounding, no disagreement
-
-
-@dataclass
-class Compared:
-    """One model exchange, the agent's counts beside the API's and ours."""
-
-    number: int
-    name: str  # the record compared
-    line: int  # its line in telemetry.jsonl
-    key: str
-    agent_input: int | None
-    api_input: int | None
-    agent_output: int | None
-    api_output: int | None
-    agent_cost: float | None
-    our_cost: Decimal | None
-    agent_ms: float | None
-    wire_ms: float | None
-    disagreements: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +53,9 @@ class AccountJoin:
     exchanges: int = 0
     matched: dict[str, Counter] = field(default_factory=dict)  # record name -> key -> count (None: unmatched)
     compared: list[Compared] = field(default_factory=list)
+    totals: list[TotalRow] = field(default_factory=list)  # the agent's metrics, summed, beside the wire's
+    totals_left_out: int = 0
+    fork_model: str | None = None  # the model a fork's requests were rewritten to ask for
     prompts: list[Beside] = field(default_factory=list)
     tools: list[Beside] = field(default_factory=list)
     compactions: list[Beside] = field(default_factory=list)
@@ -83,6 +66,11 @@ class AccountJoin:
     @property
     def matched_exchanges(self) -> int:
         return len(self.compared)
+
+    @property
+    def records(self) -> int:
+        """Every record of telemetry.jsonl, as the manifest counts them."""
+        return self.reading.records
 
 
 def account_state(manifest: dict | None) -> tuple[str, str | None]:
@@ -96,8 +84,18 @@ def account_state(manifest: dict | None) -> tuple[str, str | None]:
     return (state, why) if state in ("on", "off", "none") else ("absent", None)
 
 
-def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> AccountJoin:
-    """The account in `folder`'s telemetry.jsonl joined to the exchanges `wire` kept; the manifest names the target."""
+def fork_model(manifest: dict | None) -> str | None:
+    """The model a fork asked for after its fork point (the manifest's origin), if it was told one."""
+    origin = manifest.get("origin") if isinstance(manifest, dict) else None
+    if isinstance(origin, dict) and origin.get("kind") == "fork" and isinstance(origin.get("model"), str):
+        return origin["model"][:200]
+    return None
+
+
+def join_account(folder: Path, manifest: dict | None, wire: WireCalls, price: Pricer | None = None) -> AccountJoin:
+    """The account in `folder`'s telemetry.jsonl joined to the exchanges `wire` kept; the manifest names the target
+    (and a fork's model); `price` prices an exchange's usage at the model the agent asked for, where a fork
+    rewrote it."""
     state, why = account_state(manifest)
     target = manifest.get("target") if isinstance(manifest, dict) else None
     target = target if isinstance(target, str) else ""
@@ -109,7 +107,7 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
             kept = itertools.islice(read_transcript(folder / TRANSCRIPT, joined.reading), PROMPTS_KEPT)
             place_compactions(joined, [event for event in kept if event.kind == COMPACTION], Timeline(wire.calls), {})
         return joined
-    joined = AccountJoin("on", why, exchanges=len(wire.calls))
+    joined = AccountJoin("on", why, exchanges=len(wire.calls), fork_model=fork_model(manifest))
     events = []
     for event in read_account(path, target, joined.reading):
         joined.events += 1
@@ -134,7 +132,9 @@ def join_account(folder: Path, manifest: dict | None, wire: WireCalls) -> Accoun
         joined.findings += [f"exchange #{number} has no record in the account" for number in joined.unmatched_exchanges]
     else:
         joined.findings.append(no_request_records(joined.reading))
-    joined.compared = [compare(by_number[number], of_call[number]) for number in sorted(of_call)]
+    joined.compared = [compare(by_number[number], of_call[number], joined.fork_model, price)
+                       for number in sorted(of_call)]  # fmt: skip
+    joined.totals, joined.totals_left_out = total_rows(joined.reading.totals.totals(), wire.calls, joined.compared)
     place_beside(joined, events, wire.calls, of_call)
     return joined
 
@@ -171,31 +171,6 @@ def no_exchange(event: AccountEvent) -> str:
                     ("response id", event.response_id), ("model", event.model)) if value)  # fmt: skip
     named = f"{event.name} (line {event.line}{', ' + ids if ids else ''})"
     return f"{named} has no exchange: a request that bypassed the proxy?"
-
-
-def compare(call: WireCall, matches: list[Match]) -> Compared:
-    """The exchange's counts beside those of the record that says most of it: one with a cost, else tokens."""
-    ranked = sorted(matches, key=lambda found: (found.event.cost_usd is None, found.event.input_tokens is None,
-                                               found.event.kind != MODEL_CALL))  # fmt: skip
-    best = ranked[0]
-    event = best.event
-    row = Compared(call.number, event.name, event.line, best.key or "", event.input_tokens,
-                   call.input_tokens, event.output_tokens, call.output_tokens, event.cost_usd, call.cost_usd,
-                   event.duration_ms, call.duration_ms)  # fmt: skip
-    for what, agent, api in (("input tokens", event.input_tokens, call.input_tokens),
-                             ("output tokens", event.output_tokens, call.output_tokens)):  # fmt: skip
-        if agent is not None and api is not None and agent != api:
-            row.disagreements.append(
-                f"the agent counted {agent:,} {what}; the API's usage says {api:,} ({agent - api:+,})"
-            )
-    if event.cost_usd is not None and call.cost_usd is not None:
-        agent_cost = Decimal(str(event.cost_usd))
-        if abs(agent_cost - call.cost_usd) > COST_SLACK:
-            row.disagreements.append(
-                f"the agent counted ${agent_cost:.6f}; the API's usage prices to ${call.cost_usd:.6f} "
-                f"({agent_cost - call.cost_usd:+.6f})"
-            )
-    return row
 
 
 def place_beside(joined: AccountJoin, events: list[AccountEvent], calls: list[WireCall], of_call) -> None:

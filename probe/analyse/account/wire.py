@@ -1,10 +1,12 @@
 """What the join needs of each model exchange, kept small as the run streams past: its ids, times, usage and cost."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from probe.analyse.token_sums import spends
+from probe.read.conversation import Usage
 
 # Response headers that carry the API's id of the request (the Messages API's, OpenAI's), and request headers and
 # body fields that carry the agent's session or prompt id.
@@ -33,6 +35,10 @@ class WireCall:
     cost_usd: Decimal | None
     duration_ms: float | None
     call_ids: tuple[str, ...] = ()
+    cache_write_tokens: int | None = None
+    first_byte_ms: float | None = None  # from the request's start to the answer's first byte
+    usage: Usage | None = None  # (its counts only: priced again at the model the agent asked for, where a fork
+    provider: str | None = None  # rewrote the one it asked for)
 
 
 @dataclass
@@ -63,7 +69,8 @@ class WireCalls:
                 header(exchange.request_headers, SESSION_HEADERS), body_field(exchange, PROMPT_FIELDS),
                 turn.response_id, turn.model, usage.input if usage else None, usage.output if usage else None,
                 usage.cache_read if usage else None, cost.usd if cost is not None else None, timing.duration_ms,
-                call_ids,
+                call_ids, usage.cache_write if usage else None, timing.ttfb_ms,
+                dataclasses.replace(usage, raw={}) if usage else None, turn.provider,
             )
         )  # fmt: skip
 

@@ -89,7 +89,15 @@ def without(variables: dict[str, str], names: dict[str, str]) -> dict[str, str]:
 
 def plan_telemetry(target: Target, wanted: bool | None, agent: bool, home: str, environ=None) -> AgentTelemetry:
     """What this run does with the agent's own telemetry, decided before anything starts; the overrides are said
-    here in one line. `wanted`: True or False as asked, None where it is on by default (probe.capture.options)."""
+    here in one line, and so is an --agent-telemetry that cannot be. `wanted`: True or False as asked, None where it
+    is on by default (probe.capture.options)."""
+    planned = planned_telemetry(target, wanted, agent, home, environ)
+    if wanted is True and planned.state != "on":
+        print(one_line(f"agent telemetry: not recorded in this run: {planned.why}"), file=sys.stderr)
+    return planned
+
+
+def planned_telemetry(target: Target, wanted: bool | None, agent: bool, home: str, environ=None) -> AgentTelemetry:
     switch = target.telemetry
     if not agent:
         return AgentTelemetry("none", "the run has no agent of the target's (--command, or proxies only)")

@@ -28,6 +28,8 @@ def event(record: dict, line: int) -> AccountEvent:
         found.input_tokens = total(fields.get("ai.usage.inputTokens"))
         found.output_tokens = total(fields.get("ai.usage.outputTokens"))
         found.cache_read_tokens = total(fields.get("ai.usage.inputTokenDetails.cacheReadTokens"))
+        found.counted = ("ai.usage.inputTokens (cached included), ai.usage.inputTokenDetails.cacheReadTokens, "
+                         "ai.usage.outputTokens (reasoning included), the span's duration")  # fmt: skip
     if start is not None and end is not None and end >= start:
         found.duration_ms = round((end - start) * 1000, 3)
     return found

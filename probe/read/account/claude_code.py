@@ -15,9 +15,22 @@ from probe.read.account.event import (
     text,
     total,
 )
+from probe.read.account.metrics import ACTIVE, CACHE_READ, CACHE_WRITE, COST, OUTPUT, UNCACHED, Measure, MetricTable
 
 KINDS = {"user_prompt": PROMPT, "api_request": MODEL_CALL, "api_error": ERROR, "tool_decision": TOOL_DECISION,
          "tool_result": TOOL_RESULT, "compaction": COMPACTION}  # fmt: skip
+# Its metrics (2.1.330, measured against the mock: delta sums, each point with session.id and, but active time, the
+# model): the cost it priced, its tokens by `type` (its `input` the uncached ones, as the Messages API counts them),
+# and the time the CLI was busy (`type` cli; `user`, the time the user was, has no side on the wire).
+METRICS = MetricTable({
+    "claude_code.cost.usage": Measure(COST),
+    "claude_code.token.usage": Measure(by="type", kinds={"input": UNCACHED, "cacheRead": CACHE_READ,
+                                                         "cacheCreation": CACHE_WRITE, "output": OUTPUT}),
+    "claude_code.active_time.total": Measure(by="type", kinds={"cli": ACTIVE}),
+})  # fmt: skip
+# What its api_request counts, in its own fields.
+COUNTED = ("input_tokens (uncached), cache_read_tokens, cache_creation_tokens, output_tokens, cost_usd, ttft_ms, "
+           "duration_ms")  # fmt: skip
 
 
 def event(record: dict, line: int) -> AccountEvent:
@@ -41,6 +54,7 @@ def event(record: dict, line: int) -> AccountEvent:
         found.cache_read_tokens = total(fields.get("cache_read_tokens"))
         found.cache_write_tokens = total(fields.get("cache_creation_tokens"))
         found.cost_usd = number(fields.get("cost_usd"))
+        found.counted, found.ttft_ms = COUNTED, number(fields.get("ttft_ms"))
         found.purpose = text(fields.get("query_source"))  # `compact` for a compaction's summarisation request
     if found.kind == COMPACTION:
         # 2.1.330 logs trigger, success, duration_ms, pre_tokens and post_tokens (its `compaction` event's code).

@@ -42,6 +42,8 @@ class AccountEvent:
     trigger: str | None = None  # a compaction's: manual, auto…
     tokens_before: int | None = None  # a compaction's: the context's tokens before and after, as the agent counted
     tokens_after: int | None = None
+    counted: str | None = None  # what its counts are, in the agent's own fields (the report names them)
+    ttft_ms: float | None = None  # time to its answer's first token, as the agent measured it
     source: str = "telemetry.jsonl"  # the run's file it was read from
 
     def to_json(self) -> dict:

@@ -17,6 +17,8 @@ def event(record: dict, line: int) -> AccountEvent:
     found.tool = text(fields.get("gen_ai.tool.name"))
     found.input_tokens = total(fields.get("gen_ai.usage.input_tokens"))
     found.output_tokens = total(fields.get("gen_ai.usage.output_tokens"))
+    if found.kind == MODEL_CALL:
+        found.counted = "gen_ai.usage.input_tokens, gen_ai.usage.output_tokens, the span's duration"
     start, end = number(record.get("time")), number(record.get("end"))
     if start is not None and end is not None and end >= start:
         found.duration_ms = round((end - start) * 1000, 3)
