@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from probe.analyse.account.compare import pricer
 from probe.analyse.account.join import join_account
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
@@ -247,11 +246,10 @@ class RunReading:
 
     def finish(self, folder: Path | None = None, manifest: dict | None = None) -> None:
         """The run's last insight records (unanswered tool calls, agents, totals; the agent's own account, joined)."""
+        insight = self.totals.insight
         if folder is not None:
-            insight = self.totals.insight
-            insight.account = join_account(folder, manifest, insight.wire, pricer(insight.costs.book))
-        agents, unanswered = self.totals.insight.finish(manifest)
-        self.insight.finish(self.totals.insight, agents, unanswered)
+            insight.account = join_account(folder, manifest, insight.wire, insight.costs.book)
+        self.insight.finish(insight, *insight.finish(manifest))  # with the agents and the unanswered tool calls
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
         """The viewer's header (probe.write.viewer.header) for what was read so far."""

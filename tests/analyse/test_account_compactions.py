@@ -3,7 +3,7 @@ beside its summarisation request by the response id it names, the agent's own re
 the mock answers a request for a summary with one, never a tool call."""
 
 from probe.analyse.account.compactions import summarising_call
-from probe.analyse.account.match import Match
+from probe.analyse.account.pairs import Match
 from probe.analyse.account.timeline import Timeline
 from probe.analyse.account.wire import WireCall
 from probe.mock import messages_api, responses_api

@@ -3,16 +3,14 @@ the cache, written to it), output, cost, time to the first token and duration; a
 the agent asked for, the wire's usage priced at that model too, so that the costs compared are of the same model."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from probe.analyse.account.match import Match
+from probe.analyse.account.pairs import COST_SLACK, Compared, Match
 from probe.analyse.account.wire import WireCall
 from probe.analyse.cost import TurnCost, usage_cost
 from probe.analyse.prices import PriceBook
 from probe.read.account.event import MODEL_CALL
 
-COST_SLACK = Decimal("0.000001")  # dollars: a difference below is rounding, no disagreement
 # The wire's usage of an exchange priced at another model: (call, model) -> dollars, or None where it has no price.
 Pricer = Callable[[WireCall, str], Decimal | None]
 
@@ -26,50 +24,6 @@ def pricer(book: PriceBook) -> Pricer:
         return usage_cost(book, TurnCost(call.number, "", model), call.usage, call.provider, call.start).usd
 
     return price
-
-
-@dataclass
-class Compared:
-    """One model exchange, the agent's counts beside the API's and ours."""
-
-    number: int
-    name: str  # the record compared
-    line: int  # its line in telemetry.jsonl
-    key: str
-    agent_input: int | None  # all of the input, cached included
-    api_input: int | None
-    agent_output: int | None
-    api_output: int | None
-    agent_cost: float | None
-    our_cost: Decimal | None  # the wire's usage priced at the model the agent asked for (see `rewritten`)
-    agent_ms: float | None
-    wire_ms: float | None
-    disagreements: list[str] = field(default_factory=list)
-    agent_cache_read: int | None = None
-    api_cache_read: int | None = None
-    agent_cache_write: int | None = None
-    api_cache_write: int | None = None
-    agent_ttft_ms: float | None = None  # the agent's time to the first token
-    wire_first_byte_ms: float | None = None  # the proxy's, to the answer's first byte
-    counted: str | None = None  # the agent's fields its counts come from
-    agent_model: str | None = None
-    wire_model: str | None = None
-    rewritten: bool = False  # a fork asked for `wire_model` instead of the agent's: our cost is at the agent's
-    wire_cost: Decimal | None = None  # our cost at the model the wire's request named
-    notes: list[str] = field(default_factory=list)  # what explains a difference, no disagreement
-
-    @property
-    def agent_uncached(self) -> int | None:
-        return uncached(self.agent_input, self.agent_cache_read, self.agent_cache_write)
-
-    @property
-    def api_uncached(self) -> int | None:
-        return uncached(self.api_input, self.api_cache_read, self.api_cache_write)
-
-
-def uncached(total: int | None, read: int | None, write: int | None) -> int | None:
-    """The input neither read from the cache nor written to it; None where the total is not known."""
-    return None if total is None else total - (read or 0) - (write or 0)
 
 
 def compare(call: WireCall, matches: list[Match], fork_model: str | None, price: Pricer | None) -> Compared:

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.analyse.account.compactions import summarising_call
-from probe.analyse.account.compare import Compared, Pricer, compare
-from probe.analyse.account.match import Match, match_requests
+from probe.analyse.account.compare import compare, pricer
+from probe.analyse.account.match import match_requests
+from probe.analyse.account.pairs import Compared, Match
 from probe.analyse.account.timeline import Timeline
 from probe.analyse.account.totals import TotalRow, total_rows
 from probe.analyse.account.wire import WireCall, WireCalls
+from probe.analyse.prices import PriceBook
 from probe.read.account.event import (
     COMPACTION,
     EXCHANGE_KINDS,
@@ -92,10 +94,11 @@ def fork_model(manifest: dict | None) -> str | None:
     return None
 
 
-def join_account(folder: Path, manifest: dict | None, wire: WireCalls, price: Pricer | None = None) -> AccountJoin:
+def join_account(folder: Path, manifest: dict | None, wire: WireCalls, book: PriceBook | None = None) -> AccountJoin:
     """The account in `folder`'s telemetry.jsonl joined to the exchanges `wire` kept; the manifest names the target
-    (and a fork's model); `price` prices an exchange's usage at the model the agent asked for, where a fork
+    (and a fork's model); `book` prices an exchange's usage at the model the agent asked for, where a fork
     rewrote it."""
+    price = pricer(book) if book is not None else None
     state, why = account_state(manifest)
     target = manifest.get("target") if isinstance(manifest, dict) else None
     target = target if isinstance(target, str) else ""

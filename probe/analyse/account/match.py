@@ -2,8 +2,8 @@
 request id, the response id), then the session and time, naming the key that matched each."""
 
 from collections import defaultdict
-from dataclasses import dataclass
 
+from probe.analyse.account.pairs import Match
 from probe.analyse.account.timeline import Timeline
 from probe.analyse.account.wire import WireCall
 from probe.read.account.event import EXCHANGE_KINDS, REQUEST, AccountEvent
@@ -14,13 +14,6 @@ BY_REQUEST_ID, BY_RESPONSE_ID, BY_PROMPT_TIME, BY_SESSION_TIME, BY_TIME = (
 )  # fmt: skip
 EARLY = 2.0  # seconds an agent may log a request before the proxy saw it begin
 WINDOW = 120.0  # seconds between a record and its exchange beyond which they are not taken as one
-
-
-@dataclass
-class Match:
-    event: AccountEvent
-    call: WireCall | None  # None: no exchange
-    key: str | None
 
 
 def match_requests(events: list[AccountEvent], calls: list[WireCall]) -> list[Match]:

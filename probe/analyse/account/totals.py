@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from probe.analyse.account.compare import COST_SLACK, Compared
+from probe.analyse.account.pairs import COST_SLACK, Compared
 from probe.analyse.account.wire import WireCall
 from probe.read.account.metrics import (
     ACTIVE,
