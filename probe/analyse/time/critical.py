@@ -1,6 +1,7 @@
 """The critical path: walking back from the interval that ended the run, each step to the interval that ended
 last before it began, in its own lane first (a lane's intervals follow one another), into the sub-agent a parent
-waited for, and from a sub-agent's first interval to its parent's."""
+waited for, and from a sub-agent's first interval to its parent's; and the stretch of the run each step stands for,
+which together tile the run from its start to its end."""
 
 import bisect
 
@@ -69,3 +70,17 @@ def predecessor(span: Span, by_end: dict[str, ByEnd], parents: dict[str, str | N
     if parent is not None and parent in by_end:
         return by_end[parent].last_by(span.start)
     return None
+
+
+def stretches(path: list[Span], start: float, end: float) -> list[tuple[float, float]]:
+    """The stretch of `start`..`end` each step of the path stands for: from when it began (the first from `start`)
+    to when the next began (the last to `end`). They tile the run, each moment on one step: where a step began a
+    little before the one before it ended (within the clock's slack), the moments go to the later one; where it
+    began after, the moments between (none an interval of the path covers) go to the step before."""
+    found: list[tuple[float, float]] = []
+    begin = start
+    for after in [*path[1:], None]:
+        finish = end if after is None else min(max(after.start, begin), end)
+        found.append((begin, finish))
+        begin = finish
+    return found
