@@ -205,6 +205,24 @@ def test_recorded_sub_agent_runs_parts_add_up_and_model_calls_keep_the_captures_
         assert found == pytest.approx(captured, abs=1e-6)
 
 
+def test_a_sub_agent_that_starts_while_its_spawn_still_streams_follows_that_answer_on_the_path(tmp_path):
+    """codex starts a sub-agent as the call asking for it streams in: A's first request (1000.8) comes before main's
+    answer ends (1001). The path goes from that answer to A's request, not past it to nothing before A."""
+    exchanges = parallel_session()
+    exchanges[1]["timing"] = {"start": 1000.8, "first_byte": 1001.05, "end": 1002.5}
+    _, spans, times = time_of(tmp_path, exchanges, run_manifest("claude-code", session="interactive"))
+    by_id = {span["id"]: span for span in spans}
+    path = [by_id[number] for number in times[None]["critical_path"]]
+    steps = [(span["agent"], span["kind"], span["exchanges"]) for span in path[:2]]
+    assert steps == [("main", "model", [1]), ("aaa1", "model", [2])]
+    assert times[None]["critical_steps_s"][:2] == [0.8, pytest.approx(1.7)]  # main's answer to A's first request
+    assert sum(times[None]["critical_steps_s"]) == pytest.approx(21.0)
+    # Main's answer up to A's request: 0.5 s waiting, 0.3 s streaming of it
+    assert rounded(times[None]["critical_s"]) == {"model_waiting": 0.5 + 0.25 + 0.1 + 0.5 + 0.5,
+                                                   "model_streaming": 0.3 + 1.45 + 0.9 + 0.5 + 0.5, "tools": 3.0,
+                                                   "user": 11.0, "agent": 1.5}  # fmt: skip
+
+
 @pytest.mark.parametrize("agent", ["claude-code", "codex"])
 def test_recorded_nested_sub_agents_critical_path_tiles_the_run_and_its_rounded_steps_add_up(agent):
     """A main agent, its child and grandchild: the time from the grandchild's last answer to its parent's next
