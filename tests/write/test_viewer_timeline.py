@@ -219,6 +219,38 @@ def test_dark_mode_and_a_600_px_window(three, scheme, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 900})
 
 
+@pytest.mark.parametrize("width", [1400, 600])
+def test_parallel_sub_agents_named_alike_have_lanes_told_apart(browser, tmp_path, with_spans, width):
+    """Claude Code's two parallel sub-agents of the mock are named alike but for their number, longer than the room
+    beside the plot: each lane's label shows where its name differs, within that room, in a wide and a narrow
+    window (they were both cut to "agent-probe parallel sub…")."""
+    names = ["agent-probe parallel sub-agent 1", "agent-probe parallel sub-agent 2"]
+
+    def renamed(agents):
+        found = three_agents(agents)
+        for record, name in zip([record for record in found if record["record"] == "time"][1:], names, strict=True):
+            record["name"] = name
+        return found
+
+    with_spans(renamed)
+    watched = open_page(browser, analysed(SUBAGENTS / "claude-code" / "traffic.jsonl", "claude-code", tmp_path))
+    page = watched.page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.locator("header.top button", has_text="Timeline").click()
+    labels = page.locator("#time-view .tl-label")
+    assert labels.locator("title").all_text_contents()[1:] == names  # the full name on hover
+    shown = [label.evaluate("node => node.firstChild.textContent") for label in labels.all()]
+    assert len(set(shown)) == 3 and "…" in shown[1] and shown[1:] != names
+    assert shown[1].endswith(" 1") and shown[2].endswith(" 2")
+    # Each label ends before the plot begins.
+    room = page.evaluate("timeline.geometry.label")
+    ends = [label.evaluate("node => node.getBBox().x + node.getBBox().width") for label in labels.all()]
+    assert all(end <= room for end in ends), (ends, room)
+    page.locator("#time-view").screenshot(path=tmp_path / f"alike-{width}.png")
+    assert_quiet(watched)
+    watched.page.context.close()
+
+
 @pytest.mark.slow
 def test_a_1000_turn_session_keeps_its_first_intervals_and_draws_only_what_is_in_view(browser, tmp_path, with_spans):
     template = template_request()

@@ -107,11 +107,12 @@ function drawTimeline() {
   svg.setAttribute("viewBox", "0 0 " + geometry.width + " " + height);
   const layers = [timelineAxis(geometry, height)];
   timeline.drawn = new Map();
+  const labels = laneLabels(model.lanes, geometry);
   let top = TL.AXIS;
-  for (const lane of model.lanes) {
-    layers.push(drawLane(lane, top, geometry));
+  model.lanes.forEach((lane, index) => {
+    layers.push(drawLane(lane, labels[index], top, geometry));
     top += laneHeight(lane);
-  }
+  });
   const hadFocus = svg.contains(document.activeElement); // (an interval's: it is drawn anew, and keeps the focus)
   svg.replaceChildren(...layers);
   updateScrollBar(geometry);
@@ -140,13 +141,71 @@ function timelineAxis(geometry, height) {
   return group;
 }
 
-function drawLane(lane, top, geometry) {
+function labelIndent(lane) {
+  return 4 + lane.depth * TL.INDENT;
+}
+
+// Each lane's label in the room beside the plot (a full name is its title), no two alike: a name too long is cut at
+// its end, or, where that would read as another lane's cut (parallel sub-agents named alike but for a number),
+// around the words where it differs from the others; names the same to the letter are numbered.
+function laneLabels(lanes, geometry) {
+  const rooms = lanes.map((lane) => Math.max(3, Math.floor((geometry.label - labelIndent(lane) - 6) / 6.6)));
+  const shown = lanes.map((lane, index) => cutEnd(lane.name, rooms[index]));
+  for (const members of groupsOf(shown)) {
+    // Where each name first differs from the others of its group: past its longest common start with either
+    // neighbour once they are sorted.
+    const sorted = members.slice().sort((a, b) => (lanes[a].name < lanes[b].name ? -1 : lanes[a].name > lanes[b].name ? 1 : 0));
+    sorted.forEach((index, at) => {
+      const name = lanes[index].name;
+      const differs = Math.max(...[sorted[at - 1], sorted[at + 1]].filter((other) => other !== undefined)
+        .map((other) => commonStart(name, lanes[other].name)));
+      shown[index] = cutWhereDifferent(name, differs, rooms[index]);
+    });
+  }
+  for (const members of groupsOf(shown)) {
+    members.forEach((index, at) => {
+      const number = " (" + (at + 1) + ")";
+      shown[index] = cutEnd(lanes[index].name, Math.max(3, rooms[index] - number.length)) + number;
+    });
+  }
+  return shown;
+}
+
+// The indices of the labels shown alike, a list for each label shown more than once.
+function groupsOf(labels) {
+  const groups = new Map();
+  labels.forEach((label, index) => groups.set(label, [...(groups.get(label) || []), index]));
+  return [...groups.values()].filter((members) => members.length > 1);
+}
+
+function commonStart(a, b) {
+  let same = 0;
+  while (same < a.length && a[same] === b[same]) same++;
+  return same;
+}
+
+function cutEnd(name, room) {
+  return name.length > room ? name.slice(0, room - 1) + "…" : name;
+}
+
+// `name` in `room` characters, showing the word where it first differs from the others (at `differs`) and the word
+// before it, after as much of its start as fits.
+function cutWhereDifferent(name, differs, room) {
+  const wordStart = (at) => name.lastIndexOf(" ", at - 1) + 1;
+  let from = wordStart(Math.min(differs, name.length));
+  if (from > 0) from = wordStart(from - 1) || from; // (the word before, unless it is the first: then the start shows)
+  if (differs - from > room / 2) from = Math.max(0, differs - 4); // (long words: a few letters before the difference)
+  if (from === 0) return cutEnd(name, room);
+  const rest = name.slice(from);
+  if (rest.length + 2 > room) return "…" + cutEnd(rest, room - 1);
+  return name.slice(0, room - rest.length - 1) + "…" + rest;
+}
+
+function drawLane(lane, shown, top, geometry) {
   const height = laneHeight(lane);
   const group = svgEl("g", { class: "tl-lane", role: "group", "aria-label": "Lane of " + lane.name, "data-agent": lane.agent });
   group.appendChild(svgEl("rect", { x: 0, y: top, width: geometry.width, height, class: lane.index % 2 ? "tl-band odd" : "tl-band" }));
-  const indent = 4 + lane.depth * TL.INDENT;
-  const room = Math.max(3, Math.floor((geometry.label - indent - 6) / 6.6));
-  const shown = lane.name.length > room ? lane.name.slice(0, room - 1) + "…" : lane.name;
+  const indent = labelIndent(lane);
   const label = svgEl("text", { x: indent, y: top + TL.PAD + TL.ROW - 3, class: "tl-label" }, shown);
   label.appendChild(svgEl("title", {}, lane.name));
   group.appendChild(label);
