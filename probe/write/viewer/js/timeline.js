@@ -64,11 +64,13 @@ function buildTimeline() {
 
 const LEGEND = [["tl-waiting", "model: waiting"], ["tl-streaming", "model: streaming"], ["tl-tool", "tool"],
   ["tl-sub_agent", "sub-agent"], ["tl-user", "user"], ["tl-agent", "agent"], ["tl-mark-cache", "cache break"],
-  ["tl-mark-compaction", "compaction"], ["tl-critical-key", "critical path"], ["tl-many", "several (zoom in)"]];
+  ["tl-mark-compaction", "compaction"], ["tl-critical-key", "critical path"], ["tl-many", "several (zoom in)"],
+  ["tl-fork-key", "fork: live from here"]];
 
 function timelineLegend() {
   return el("ul", { class: "tl-legend", "aria-label": "Legend" },
-    LEGEND.map(([className, label]) => el("li", {}, el("span", { class: "tl-key " + className, "aria-hidden": "true" }), label)));
+    LEGEND.map(([className, label]) => el("li", { class: "for-" + className },
+      el("span", { class: "tl-key " + className, "aria-hidden": "true" }), label)));
 }
 
 // The model again from the page's data (at the start, and on a live page whenever it grows): a view the reader
@@ -81,7 +83,9 @@ function refreshTimeline() {
   if (model.provisional) notes.push("The run is still going: its time as it stands at the last exchange read (a call not answered yet lasts to that moment), drawn again as the run grows.");
   if (!model.count) notes.push("No interval to draw: no exchange has a time.");
   if (model.leftOut) notes.push("This page draws the run's first " + number(model.count) + " intervals; " + number(model.leftOut) + " more are in insight.jsonl.");
+  if (model.fork) notes.push(forkWords(model.fork));
   timeline.parts.note.textContent = notes.join(" ");
+  timeline.parts.box.querySelector(".for-tl-fork-key").hidden = !model.fork;
   if (!model.count) {
     timeline.view = { from: 0, to: 1 };
   } else if (timeline.whole || !timeline.view) {
@@ -105,7 +109,8 @@ function drawTimeline() {
   svg.setAttribute("width", geometry.width);
   svg.setAttribute("height", height);
   svg.setAttribute("viewBox", "0 0 " + geometry.width + " " + height);
-  const layers = [timelineAxis(geometry, height)];
+  const forkX = model.fork ? xOf(model.fork.time, geometry) : null;
+  const layers = [timelineAxis(geometry, height, forkX)];
   timeline.drawn = new Map();
   const labels = laneLabels(model.lanes, geometry);
   let top = TL.AXIS;
@@ -113,6 +118,7 @@ function drawTimeline() {
     layers.push(drawLane(lane, labels[index], top, geometry));
     top += laneHeight(lane);
   });
+  if (model.fork) layers.push(forkMark(model.fork, geometry, height));
   const hadFocus = svg.contains(document.activeElement); // (an interval's: it is drawn anew, and keeps the focus)
   svg.replaceChildren(...layers);
   updateScrollBar(geometry);
@@ -122,11 +128,33 @@ function drawTimeline() {
   if (focused && hadFocus) focused.focus({ preventScroll: true });
 }
 
+// What the fork's mark stands for, in the note above the plot (the mark itself is drawn, not read).
+function forkWords(fork) {
+  const origin = isNumber(fork.at) ? " (the origin's #" + fork.at + ")" : "";
+  const model = fork.model ? ", asking for " + fork.model : "";
+  return "A fork: its requests up to #" + fork.request + origin + " were answered from the recording, those after it live" + model + "; the dashed line marks the moment it went live, at +" + seconds(fork.time - timeline.model.from) + ".";
+}
+
+// The fork point: a dashed line across the lanes at the end of the last answer served from the recording.
+function forkMark(fork, geometry, height) {
+  const group = svgEl("g", { class: "tl-fork", "aria-hidden": "true" });
+  const x = xOf(fork.time, geometry);
+  if (x < geometry.label || x > geometry.width - TL.RIGHT) return group;
+  group.appendChild(svgEl("line", { x1: x, x2: x, y1: 2, y2: height, class: "tl-fork-line" }));
+  // (on a ground of its own: a tick's label may be under it)
+  group.appendChild(svgEl("rect", { x: x + 1, y: 2, width: 30, height: 14, class: "tl-fork-ground" }));
+  const label = svgEl("text", { x: x + 4, y: 13, class: "tl-fork-label" }, "fork");
+  label.appendChild(svgEl("title", {}, forkWords(fork)));
+  group.appendChild(label);
+  return group;
+}
+
 function offset(value) {
   return (value < 0 ? "-" : "+") + seconds(Math.abs(value));
 }
 
-function timelineAxis(geometry, height) {
+// The time axis: a tick and its offset at steps of a round length; none of the offsets under the fork's label.
+function timelineAxis(geometry, height, forkX) {
   const { from, to } = timeline.view;
   const perPixel = (to - from) / geometry.plot;
   const step = TL_STEPS.find((each) => each / perPixel >= 90) || TL_STEPS[TL_STEPS.length - 1];
@@ -136,7 +164,9 @@ function timelineAxis(geometry, height) {
     const x = xOf(origin + tick, geometry);
     if (x < geometry.label) continue;
     group.appendChild(svgEl("line", { x1: x, x2: x, y1: TL.AXIS - 4, y2: height, class: "tl-grid" }));
-    group.appendChild(svgEl("text", { x: x + 2, y: TL.AXIS - 8, class: "tl-tick" }, offset(Math.round(tick / step) * step)));
+    const text = offset(Math.round(tick / step) * step);
+    if (forkX !== null && x + 2 < forkX + 32 && forkX < x + 2 + text.length * 6.6) continue;
+    group.appendChild(svgEl("text", { x: x + 2, y: TL.AXIS - 8, class: "tl-tick" }, text));
   }
   return group;
 }
