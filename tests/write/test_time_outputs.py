@@ -76,9 +76,10 @@ def test_the_critical_paths_rounded_steps_add_up_to_the_wall_time_shown():
     0.34 + 0.33 + 0.33, never 0.33 × 3, and the path's total is the wall time."""
     found = records(path_length=3)
     run = found[-1]
-    run.update(wall_s=1.0, end=run["start"] + 1.0, parts={**run["parts"], "model_waiting": 0.2,
-               "model_streaming": 0.5, "tools": 0.3, "sub_agents": 0.0, "agent": 0.0}, critical_steps_s=[1 / 3] * 3,
-               critical_s={**run["critical_s"], "model_waiting": 1 / 6, "model_streaming": 0.5, "tools": 1 / 3})  # fmt: skip
+    parts = {"model_waiting": 0.2, "model_streaming": 0.5, "tools": 0.3, "sub_agents": 0.0, "agent": 0.0}
+    path = {"model_waiting": 1 / 6, "model_streaming": 0.5, "tools": 1 / 3}
+    run.update(wall_s=1.0, end=run["start"] + 1.0, parts=run["parts"] | parts, critical_steps_s=[1 / 3] * 3,
+               critical_s=run["critical_s"] | path)  # fmt: skip
     text = rendered(found)
     assert "Wall time 1.00 s, from the first request" in text
     assert ("Critical path: 3 intervals, 1.00 s, the chain of intervals that set the end time: model streaming "
