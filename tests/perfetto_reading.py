@@ -1,6 +1,7 @@
 """A Perfetto export read back by speedscope's own importer (an independent reader of Chrome's trace format), and
 what a run's insight.jsonl says it must hold: each agent's lanes, with the slices' names and durations."""
 
+import itertools
 import json
 import subprocess
 from collections import Counter
@@ -43,10 +44,11 @@ def zero_length_spans(insight: Path) -> Counter:
 
 
 def zero_length_events(trace: Path) -> Counter:
-    """The trace's interval events of no length (those with their span's args, not a model call's two parts), by
-    category and name: speedscope may drop them, so they are checked in the file."""
+    """The trace's interval events of no length (a span's own, the one its `details` instant follows, not a model
+    call's two parts), by category and name: speedscope may drop them, so they are checked in the file."""
     events = json.loads(trace.read_bytes())["traceEvents"]
-    return Counter((e["cat"], e["name"]) for e in events if e["ph"] == "X" and e["dur"] == 0 and "args" in e)
+    spans = [e for e, after in itertools.pairwise(events) if (after["ph"], after.get("name")) == ("i", "details")]
+    return Counter((e["cat"], e["name"]) for e in spans if e["ph"] == "X" and e["dur"] == 0)
 
 
 def placed_spans(insight: Path):
@@ -78,11 +80,19 @@ def perfetto_tid(kind: str, lane: int) -> int:
 
 
 def read_back(trace: Path) -> dict[str, Counter]:
+    """Each lane speedscope reads, with its slices' names (as its frames are named: an event's args would follow the
+    name as JSON) and durations."""
     read = speedscope(trace)
     assert read["warnings"] == []  # no slice cut or ended out of order: no two overlap on a lane
-    lanes = {lane["name"]: Counter((s["name"].split(" {")[0], s["duration"]) for s in lane["slices"]
-                                   if s["duration"] > 0) for lane in read["lanes"]}  # fmt: skip
+    lanes = {lane["name"]: Counter((s["name"], s["duration"]) for s in lane["slices"] if s["duration"] > 0)
+             for lane in read["lanes"]}  # fmt: skip
     return {lane: slices for lane, slices in lanes.items() if slices}
+
+
+def frames(trace: Path) -> dict[str, dict[str, int]]:
+    """Each lane's frames as speedscope's Sandwich view adds them up: by frame, its total weight (µs)."""
+    return {lane["name"]: {frame["name"]: frame["total"] for frame in lane["frames"]}
+            for lane in speedscope(trace)["lanes"]}  # fmt: skip
 
 
 def assert_every_event_is_on_a_named_track(trace: Path, agent_names: list[str]) -> list[dict]:
@@ -91,5 +101,5 @@ def assert_every_event_is_on_a_named_track(trace: Path, agent_names: list[str]) 
     threads = {(e["pid"], e["tid"]) for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
     assert sorted(processes.values()) == sorted(agent_names)
     assert {(e["pid"], e["tid"]) for e in events if e["ph"] != "M"} <= threads
-    assert {e["ph"] for e in events} <= {"M", "X", "s", "f"}
+    assert {e["ph"] for e in events} <= {"M", "X", "i", "s", "f"}
     return events

@@ -1,5 +1,6 @@
 // Imports a Chrome Trace Event JSON file with speedscope's own importer, without its page, and prints what it
-// read as JSON: one profile (lane) per thread, named "<process> (pid N), <thread> (tid M)", with its slices.
+// read as JSON: one profile (lane) per thread, named "<process> (pid N), <thread> (tid M)", with its slices and its
+// frames (what the Sandwich and Left Heavy views add up: a frame's key, name and total weight).
 // speedscope ships only its built page: its importers are reached by exposing the promise of the module that
 // holds them, at a place in speedscope 1.25.0's bundle (pinned in speedscope_install.py); the page's own start-up
 // needs a browser and fails here, after that point.
@@ -44,6 +45,8 @@ const lanes = (group ? group.profiles : []).map(profile => {
     (node, at) => opened.set(node, at),
     (node, at) => slices.push({ name: node.frame.name, start: opened.get(node), duration: at - opened.get(node) }),
   )
-  return { name: profile.getName(), slices }
+  const frames = []
+  profile.forEachFrame(frame => frames.push({ key: frame.key, name: frame.name, total: frame.getTotalWeight() }))
+  return { name: profile.getName(), slices, frames }
 })
 console.log(JSON.stringify({ lanes, warnings }))

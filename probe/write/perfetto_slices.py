@@ -1,5 +1,5 @@
 """The slices of one interval of insight.jsonl's time model: its track's complete event, a model call's waiting and
-streaming inside it, and the arguments each carries."""
+streaming inside it, and an instant beside them that carries the interval's details."""
 
 import math
 
@@ -60,12 +60,19 @@ def slice_args(span: dict, kind: str) -> dict:
 
 
 def span_slices(span: dict, kind: str, pid: int, tid: int, times: tuple[int, int, int | None]) -> list[dict]:
-    """The complete events of one interval on its lane (ts and dur in µs): the interval, and for a model call
-    with a first byte, `waiting` and `streaming` as its two children."""
+    """The events of one interval on its lane (ts and dur in µs): its complete event, named by the model, the tool,
+    the sub-agent, and for a model call with a first byte, `waiting` and `streaming` as its two children; then a
+    `details` instant at its start with its args.
+
+    No complete event carries args: speedscope names and keys a frame by its name and its args' JSON, so a call's
+    id, tokens or cost in them made each call a frame of its own, which its Sandwich and Left Heavy views could not
+    add up by model or tool. An instant is a mark of its own in Perfetto and chrome://tracing, which show its args
+    when it is picked; speedscope reads only B, E and X events and leaves it out."""
     start, end, first_byte = times
     name = cut(span.get("name"))
-    event = {"ph": "X", "cat": kind, "name": name, "pid": pid, "tid": tid, "ts": start, "dur": end - start}
-    events = [event | {"args": slice_args(span, kind)}]
+    events = [{"ph": "X", "cat": kind, "name": name, "pid": pid, "tid": tid, "ts": start, "dur": end - start}]
+    events.append({"ph": "i", "s": "t", "cat": kind, "name": "details", "pid": pid, "tid": tid, "ts": start,
+                   "args": slice_args(span, kind)})  # fmt: skip
     if kind == "model" and first_byte is not None:
         events.append({"ph": "X", "cat": "model", "name": "waiting", "pid": pid, "tid": tid, "ts": start,
                        "dur": first_byte - start})  # fmt: skip

@@ -9,7 +9,7 @@ from probe.analyse.cost import Costs, dollars
 from probe.analyse.insight import SCHEMA, Insight
 from probe.analyse.prompt_cache import Cause
 from probe.analyse.tool_fees import uses_text
-from probe.write.time_parts import LABELS, PARTS, parts_of, percents, said, seconds, tenths
+from probe.write.time_parts import LABELS, PARTS, decimals, in_units, parts_of, percents, said, seconds
 from probe.write.window_section import percent
 
 AGENTS_NAMED = 4  # agents named in the summary; the report's Agents section lists them all
@@ -198,8 +198,9 @@ def time_fact(records: list[dict]) -> Fact:
     if run is None or not run.get("spans"):
         return "Time", ["no exchange was timed"]
     wall = seconds(run.get("wall_s"))
-    shown, total = tenths(list(parts_of(run).values()), wall)
+    digits = decimals(wall)  # (as the report's Time section shows it)
+    shown, total = in_units(list(parts_of(run).values()), wall, digits)
     shares = sorted(zip(percents(shown), shown, PARTS), key=lambda item: (-item[1], PARTS.index(item[2])))
     parts = ", ".join(f"{LABELS[part]} {share}%" for share, value, part in shares if value)
     path = run.get("critical_path") or []
-    return "Time", [f"{said(total)}: {parts or 'no part'}; critical path {len(path):,} interval{s(len(path))}"]
+    return "Time", [f"{said(total, digits)}: {parts or 'no part'}; critical path {len(path):,} interval{s(len(path))}"]

@@ -47,9 +47,17 @@ def apportion(values: list[float], total: float, unit: float) -> list[int]:
     return shown
 
 
-def tenths(values: list[float], total: float) -> tuple[list[int], int]:
-    """Each value and the total in tenths of a second, the values adding up to the total where they do."""
-    return apportion(values, total, 0.1), round(total * 10)
+def decimals(wall: float) -> int:
+    """The decimals a run's seconds are shown with: tenths from 10 s up, hundredths from 1 s, thousandths below, so
+    that the parts of a short run (a mock's model waits of a few milliseconds) do not all round to nothing."""
+    return 1 if wall >= 10 else 2 if wall >= 1 else 3
+
+
+def in_units(values: list[float], total: float, digits: int) -> tuple[list[int], int]:
+    """Each value and the total in units of `digits` decimals of a second, the values adding up to the total where
+    they do."""
+    unit = 10.0**-digits
+    return apportion(values, total, unit), round(total / unit)
 
 
 def percents(shown: list[int]) -> list[int]:
@@ -58,8 +66,17 @@ def percents(shown: list[int]) -> list[int]:
     return apportion([value * 100 / total for value in shown], 100, 1) if total else [0 for _ in shown]
 
 
-def said(value_tenths: int) -> str:
-    return f"{value_tenths / 10:,.1f} s"
+def said(value_units: int, digits: int = 1) -> str:
+    """A figure given in units of `digits` decimals of a second, as the report shows it."""
+    return f"{value_units / 10**digits:,.{digits}f} s"
+
+
+def said_part(shown: int, exact: float, digits: int, share: int | None = None) -> md.Markdown:
+    """A part as a cell or a list shows it: its seconds and share; a part that took time too short to show in the
+    unit shows as under one unit, not as nothing."""
+    if shown:
+        return md.Markdown(said(shown, digits) + ("" if share is None else f" ({share}%)"))
+    return md.Markdown(f"< {said(1, digits)}" if exact > 0 else "")
 
 
 def signed(value: float) -> str:

@@ -8,6 +8,12 @@ import shutil
 import orjson
 import pytest
 from conftest import PROJECT_ROOT, run_manifest
+from critical_path_checks import (
+    assert_the_path_tiles_the_run,
+    assert_the_reports_path_adds_up,
+    capture_wall,
+    model_entries,
+)
 from test_agents import call, message_exchange, report_of, result
 
 from probe.analyse.time import lanes as time_lanes
@@ -73,9 +79,10 @@ def test_parallel_sub_agents_each_on_its_lane_and_every_part_as_known(tmp_path, 
                                                 waited: 11.0}  # fmt: skip
     assert times["main"]["wall_s"] == 21.0 and times[None]["wall_s"] == 21.0
     assert rounded(times[None]["parts"]) == rounded(times["main"]["parts"])
+    # A: 0.5 s starting, and 1.5 s ending (its last answer at 1006.5 to main's request with its result at 1008)
     assert rounded(times["aaa1"]["parts"]) == {"model_waiting": 0.35, "model_streaming": 1.65, "tools": 3.0,
-                                                "agent": 0.5}  # fmt: skip
-    assert times["aaa1"]["tools"] == {"Bash": 3.0} and times["aaa1"]["wall_s"] == 5.5
+                                                "agent": 2.0}  # fmt: skip
+    assert times["aaa1"]["tools"] == {"Bash": 3.0} and times["aaa1"]["wall_s"] == 7.0
     assert rounded(times["bbb2"]["parts"]) == {"model_waiting": 0.25, "model_streaming": 0.75, "agent": 1.0}
     assert [(times[agent]["parent"], times[agent]["depth"]) for agent in ("main", "aaa1", "bbb2")] == [
         (None, 0), ("main", 1), ("main", 1)]  # fmt: skip
@@ -115,13 +122,32 @@ def test_the_critical_path_goes_through_the_sub_agent_that_finished_last(tmp_pat
         ("aaa1", "model", [2]),
         ("aaa1", "tool", [2, 4]),
         ("aaa1", "model", [4]),
+        ("aaa1", "agent", [4, 5]),
         ("main", "model", [5]),
         ("main", "user", [5, 6]),
         ("main", "model", [6]),
     ]
     assert all(span["critical"] == (span in path) for span in spans)
     assert rounded(times[None]["critical_s"]) == {"model_waiting": 1.85, "model_streaming": 3.15, "tools": 3.0,
-                                                   "user": 11.0, "agent": 0.5}  # fmt: skip
+                                                   "user": 11.0, "agent": 2.0}  # fmt: skip
+
+
+def test_the_critical_path_tiles_the_run_with_the_sub_agents_end_before_its_parent_went_on(tmp_path):
+    """A's last answer ends at 1006.5 and main's request bringing both results starts at 1008: those 1.5 s are A's
+    `ending` (B's, which finished at 1003, are not: main waited for A), on the path, whose steps add up to the run."""
+    exchanges = parallel_session()
+    _, spans, times = time_of(tmp_path, exchanges, run_manifest("claude-code", session="interactive"))
+    first = min(exchange["timing"]["start"] for exchange in exchanges)
+    last = max(exchange["timing"]["end"] for exchange in exchanges)
+    endings = [(span["agent"], span["start"], span["end"]) for span in spans if span["name"] == "ending"]
+    assert endings == [("aaa1", 1006.5, 1008.0)]
+    assert times["aaa1"]["wall_s"] == 7.0 and rounded(times["aaa1"]["parts"])["agent"] == 2.0
+    by_id = {span["id"]: span for span in spans}
+    path = [by_id[number] for number in times[None]["critical_path"]]
+    steps = times[None]["critical_steps_s"]
+    assert steps == [1.0, 0.5, 1.0, 3.0, 1.0, 1.5, 1.0, 11.0, 1.0]  # each step its interval: they meet end to start
+    assert [span["end"] - span["start"] for span in path] == steps
+    assert sum(steps) == sum(times[None]["critical_s"].values()) == last - first == 21.0
 
 
 def test_a_call_never_answered_waits_to_the_end_of_the_run(tmp_path):
@@ -177,6 +203,44 @@ def test_recorded_sub_agent_runs_parts_add_up_and_model_calls_keep_the_captures_
         found = [moment for span in models for moment in (span["start"], span["first_byte"], span["end"])]
         captured = [moment for timing in timings for moment in (timing["start"], timing["first_byte"], timing["end"])]
         assert found == pytest.approx(captured, abs=1e-6)
+
+
+def test_a_sub_agent_that_starts_while_its_spawn_still_streams_follows_that_answer_on_the_path(tmp_path):
+    """codex starts a sub-agent as the call asking for it streams in: A's first request (1000.8) comes before main's
+    answer ends (1001). The path goes from that answer to A's request, not past it to nothing before A."""
+    exchanges = parallel_session()
+    exchanges[1]["timing"] = {"start": 1000.8, "first_byte": 1001.05, "end": 1002.5}
+    _, spans, times = time_of(tmp_path, exchanges, run_manifest("claude-code", session="interactive"))
+    by_id = {span["id"]: span for span in spans}
+    path = [by_id[number] for number in times[None]["critical_path"]]
+    steps = [(span["agent"], span["kind"], span["exchanges"]) for span in path[:2]]
+    assert steps == [("main", "model", [1]), ("aaa1", "model", [2])]
+    assert times[None]["critical_steps_s"][:2] == [0.8, pytest.approx(1.7)]  # main's answer to A's first request
+    assert sum(times[None]["critical_steps_s"]) == pytest.approx(21.0)
+    # Main's answer up to A's request: 0.5 s waiting, 0.3 s streaming of it
+    assert rounded(times[None]["critical_s"]) == {"model_waiting": 0.5 + 0.25 + 0.1 + 0.5 + 0.5,
+                                                   "model_streaming": 0.3 + 1.45 + 0.9 + 0.5 + 0.5, "tools": 3.0,
+                                                   "user": 11.0, "agent": 1.5}  # fmt: skip
+
+
+@pytest.mark.parametrize("agent", ["claude-code", "codex"])
+def test_recorded_nested_sub_agents_critical_path_tiles_the_run_and_its_rounded_steps_add_up(agent):
+    """A main agent, its child and grandchild: the time from the grandchild's last answer to its parent's next
+    request, and from the child's to main's, is on the path (each sub-agent's `ending`), which adds up to the wall
+    time of traffic.jsonl's own timestamps; the report's rounded steps add up to the total it shows."""
+    traffic = PROJECT_ROOT / "tests" / "data" / "subagents" / agent / "traffic.jsonl"
+    insight = io.BytesIO()
+    manifest = json.loads(traffic.with_name("manifest.json").read_text())
+    report, _ = build_report(traffic, RENDERERS[agent], manifest, insight=insight)
+    records = [orjson.loads(line) for line in insight.getvalue().splitlines()]
+    wall = capture_wall(model_entries(agent, [json.loads(line) for line in traffic.read_text().splitlines()]))
+    assert_the_path_tiles_the_run(records, wall)
+    spans = {record["id"]: record for record in records if record["record"] == "span"}
+    [run] = [record for record in records if record["record"] == "time" and record["agent"] is None]
+    names = [spans[number]["name"] for number in run["critical_path"]]
+    assert names.count("ending") == 2  # the grandchild's, then the child's
+    steps = assert_the_reports_path_adds_up(report, wall)
+    assert len(steps) == min(len(names), 11)  # (a long path: its first and last five, those between in one row)
 
 
 def test_a_permission_the_user_gave_is_the_users_time_and_the_tool_runs_after_it(tmp_path):

@@ -7,10 +7,18 @@ import json
 
 import pytest
 from conftest import FRESH_RUNS, read_traffic
+from critical_path_checks import (
+    assert_the_path_tiles_the_run,
+    assert_the_reports_path_adds_up,
+    capture_wall,
+    model_entries,
+)
 from perfetto_reading import (
     assert_every_event_is_on_a_named_track,
     expected_lanes,
+    frames,
     read_back,
+    shown_name,
     zero_length_events,
     zero_length_spans,
 )
@@ -56,19 +64,6 @@ def test_every_time_records_parts_add_up_to_its_wall_time(parallel_run):
     assert run["start"] == min(span["start"] for span in spans) and run["end"] == max(span["end"] for span in spans)
     assert run["spans"] == len(spans) and run["critical_path"]
     assert {span["id"] for span in spans if span["critical"]} == set(run["critical_path"])
-
-
-def model_entries(target: str, traffic: list[dict]) -> dict[int, dict]:
-    """The model calls of the capture by exchange number (its line in traffic.jsonl, from 1): Claude Code's
-    Messages POSTs (count_tokens aside), codex's Responses requests over the WebSocket."""
-    found = {}
-    for number, entry in enumerate(traffic, 1):
-        path = entry["request"]["path"].split("?")[0]
-        if (target == "claude-code" and entry["request"]["method"] == "POST" and path.endswith("/v1/messages")) or (
-            target == "codex" and entry["kind"] == "websocket" and path.endswith("/responses")
-        ):
-            found[number] = entry
-    return found
 
 
 def test_each_model_calls_waiting_and_streaming_are_the_captures_timestamps(parallel_run):
@@ -149,15 +144,15 @@ def test_each_child_did_the_ordinary_scenario_on_its_own_lane(parallel_run):
 
 
 def test_the_reports_time_section_shows_the_records_with_parts_that_add_up(parallel_run):
-    """A row per agent and one for the run, each part as the time record has it to the tenth of a second, adding
-    up to the row's wall time."""
+    """A row per agent and one for the run, each part as the time record has it to the hundredth of a second (a run
+    under 10 s), adding up to the row's wall time."""
     _, run, records, _ = parallel_run
     rows = time_rows((run / "report.md").read_text())
     times = of_kind(records, "time")
     assert set(rows) == {"run" if record["agent"] is None else record["name"] for record in times}
     for record in times:
         row = rows["run" if record["agent"] is None else record["name"]]
-        assert row["wall"] == round(record["wall_s"], 1)
+        assert abs(row["wall"] - record["wall_s"]) <= 0.005  # (a run under 10 s: in hundredths)
         shown = {label: seconds for label, seconds in row.items() if label != "wall"}
         assert abs(sum(shown.values()) - row["wall"]) < 0.01  # rounded so that they add up
         for part, seconds in record["parts"].items():
@@ -180,6 +175,22 @@ def test_the_perfetto_export_reads_back_as_a_named_process_per_agent_with_every_
     names = [record["name"] for record in of_kind(records, "agent")]
     assert len(names) == 3
     assert_every_event_is_on_a_named_track(trace, names)
+    # speedscope's frames are the models, tools and agents, one each: no call's details (JSON) in a frame's name
+    kept = {shown_name(span) for span in spans} | {"waiting", "streaming"}
+    assert {name for weights in frames(trace).values() for name in weights} == kept
+    assert not any("{" in name for name in kept)
+
+
+def test_the_critical_path_tiles_the_run_and_its_rounded_steps_add_up(parallel_run):
+    """The chain of intervals that set the end time, from the first model request to the last answer by
+    traffic.jsonl's own timestamps, no moment skipped (the sub-agent main waited for last ends on it, until main's
+    next request); the report's steps and parts, as rounded, add up to the wall time it shows."""
+    target, run, records, traffic = parallel_run
+    wall = capture_wall(model_entries(target, traffic))
+    assert_the_path_tiles_the_run(records, wall)
+    assert_the_reports_path_adds_up((run / "report.md").read_text(), wall)
+    [path] = [record["critical_path"] for record in of_kind(records, "time") if record["agent"] is None]
+    assert "ending" in [span["name"] for span in of_kind(records, "span") if span["id"] in path]
 
 
 def test_each_agent_is_measured_against_its_own_models_window(parallel_run):

@@ -87,7 +87,7 @@ def test_the_live_timeline_grows_with_the_run_and_ends_as_report_html_draws_it(b
     with keeping_prices(run, []):  # (priced as the live reading was)
         report, _ = write_report(traffic, folder / "report.md", load_target("claude-code"), run)
     written = json.loads(DATA.search(report.with_suffix(".html").read_bytes()).group(1))
-    assert final_spans == written["header"]["insight"]["spans"] and len(final_spans) == 11
+    assert final_spans == written["header"]["insight"]["spans"] and len(final_spans) == 13  # (11, and 2 endings)
     watched = open_page(browser, report.with_suffix(".html"))
     watched.page.locator("header.top button", has_text="Timeline").click()
     assert drawn(watched.page) == final

@@ -2,6 +2,7 @@
 importer: a named process per agent, a named track per lane, every interval a slice of its duration."""
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from perfetto_reading import (
     assert_every_event_is_on_a_named_track,
     expected_lanes,
+    frames,
     read_back,
     zero_length_events,
     zero_length_spans,
@@ -48,12 +50,42 @@ def test_the_three_agent_lanes_are_the_parallel_ones(tmp_path):
     assert lanes["main (pid 1), sub-agents (tid 3001)"] == {("explore docs", 7_000_000): 1}
     assert lanes["main (pid 1), sub-agents 2 (tid 3002)"] == {("run tests", 6_000_000): 1}
     assert lanes["explore docs (pid 2), tools 2 (tid 2002)"] == {("Grep", 1_000_000): 1}
-    model = next(
-        e for e in json.loads((tmp_path / "trace.json").read_bytes())["traceEvents"] if e.get("cat") == "model"
-    )
-    assert model["args"] == {"span": 1, "exchanges": [1], "model": "claude-opus", "critical": True,
+    events = json.loads((tmp_path / "trace.json").read_bytes())["traceEvents"]
+    model = next(e for e in events if e.get("cat") == "model")
+    details = events[events.index(model) + 1]  # the instant beside the slice, at its start, holds its details
+    assert (model["name"], "args" in model) == ("claude-opus", False)
+    assert (details["ph"], details["s"], details["name"], details["ts"]) == ("i", "t", "details", model["ts"])
+    assert (details["pid"], details["tid"]) == (model["pid"], model["tid"])
+    assert details["args"] == {"span": 1, "exchanges": [1], "model": "claude-opus", "critical": True,
                              "tokens": {"input": 1000, "output": 50, "cache_read": 900, "cache_write": 0},
                              "cost_usd": "0.0123", "cache_break": False, "compaction": False}  # fmt: skip
+
+
+def test_speedscope_adds_up_each_lanes_calls_by_model_tool_and_sub_agent(tmp_path):
+    """speedscope keys a frame by its event's name and args: with a call's id, tokens and cost in its args, each
+    call was a frame of its own. Each lane's frames are now the models, the tools and the sub-agents it ran, each
+    weighing the sum of its intervals (the Sandwich view's figures), computed here from the spans given."""
+    insight = time_records.write_insight(tmp_path, time_records.THREE_AGENTS)
+    with (tmp_path / "trace.json").open("wb") as out:
+        write_trace(insight, out, [])
+    found = frames(tmp_path / "trace.json")
+    pids = {agent: pid for pid, (agent, _, _) in enumerate(time_records.THREE_AGENTS["agents"], 1)}
+    names = {agent: name for agent, name, _ in time_records.THREE_AGENTS["agents"]}
+    expected: dict[str, Counter] = {}
+    for agent, kind, name, start, end, first_byte, _, _ in time_records.THREE_AGENTS["spans"]:
+        lane = f"{names[agent]} (pid {pids[agent]}), {perfetto.TRACKS[kind]}"
+        weights = expected.setdefault(lane, Counter())
+        weights[name] += round((end - start) * 1e6)
+        if first_byte is not None:
+            weights["waiting"] += round((first_byte - start) * 1e6)
+            weights["streaming"] += round((end - first_byte) * 1e6)
+    merged: dict[str, Counter] = {}  # (the parallel lanes of a track, `tools 2`, … added to its first)
+    for lane, weights in found.items():
+        track = re.sub(r"( \d+)? \(tid \d+\)$", "", lane)
+        merged.setdefault(track, Counter()).update(weights)
+    assert merged == expected
+    assert merged["explore docs (pid 2), model calls"] == {"claude-haiku": 4_800_000, "waiting": 900_000,
+                                                           "streaming": 3_900_000}  # fmt: skip
 
 
 @pytest.mark.parametrize("agent", ["claude-code", "codex"])

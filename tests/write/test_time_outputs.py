@@ -71,6 +71,36 @@ def test_the_critical_path_is_listed_with_its_time_by_part_and_a_long_one_by_its
     assert long[-1][2:] == ["tool (open)", "`Bash`", "1.0 s", "#48, #49"]
 
 
+def test_the_critical_paths_rounded_steps_add_up_to_the_wall_time_shown():
+    """A run of 1.0 s (shown in hundredths) whose path is three steps of a third of a second each: they show as
+    0.34 + 0.33 + 0.33, never 0.33 × 3, and the path's total is the wall time."""
+    found = records(path_length=3)
+    run = found[-1]
+    parts = {"model_waiting": 0.2, "model_streaming": 0.5, "tools": 0.3, "sub_agents": 0.0, "agent": 0.0}
+    path = {"model_waiting": 1 / 6, "model_streaming": 0.5, "tools": 1 / 3}
+    run.update(wall_s=1.0, end=run["start"] + 1.0, parts=run["parts"] | parts, critical_steps_s=[1 / 3] * 3,
+               critical_s=run["critical_s"] | path)  # fmt: skip
+    text = rendered(found)
+    assert "Wall time 1.00 s, from the first request" in text
+    assert ("Critical path: 3 intervals, 1.00 s, the chain of intervals that set the end time: model streaming "
+            "0.50 s (50%), tools 0.33 s (33%), model waiting 0.17 s (17%).") in text  # fmt: skip
+    assert [row[4] for row in table_rows(text, "step")] == ["0.34 s", "0.33 s", "0.33 s"]
+
+
+def test_a_part_too_short_for_the_unit_shows_as_under_one_not_as_nothing():
+    """The mock answers within milliseconds: a 2.35 s run shows hundredths, its 20 ms of model waiting as 0.02 s;
+    in a 41.2 s run (tenths) 30 ms shows as under 0.1 s."""
+    found = records()
+    run = found[-1]
+    run.update(wall_s=2.35, parts={**run["parts"], "model_waiting": 0.02, "model_streaming": 0.4, "tools": 0.0,
+                                   "sub_agents": 1.93, "agent": 0.0})  # fmt: skip
+    [row] = [row for row in table_rows(rendered(found), "") if row[0] == "**run**"]
+    assert row[:5] == ["**run**", "2.35 s", "1.93 s (82%)", "0.40 s (17%)", "0.02 s (1%)"]
+    run.update(wall_s=41.2, parts={**run["parts"], "model_waiting": 0.03, "model_streaming": 39.27})
+    [row] = [row for row in table_rows(rendered(found), "") if row[0] == "**run**"]
+    assert row[:5] == ["**run**", "41.2 s", "39.3 s (95%)", "1.9 s (5%)", "< 0.1 s"]
+
+
 def test_captured_names_are_masked_and_inert():
     hostile = "Ba`sh</td><script>x</script>|[a](javascript:b) " + KEY
     text = rendered(records(path_length=2, tool=hostile, sub_agent="explore\n## Injected " + KEY))

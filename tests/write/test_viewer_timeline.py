@@ -10,10 +10,12 @@ import sys
 
 import pytest
 from conftest import PROJECT_ROOT
+from fork_runs import CHEAPER, CLAUDE, copied, fork_with_model, with_manifest
 from playwright.sync_api import expect
 from test_viewer import analysed, assert_quiet
 from test_viewer_overview import SUBAGENTS
 
+from probe.analysis.report import analyze_run
 from probe.write import insight_lines
 from probe.write.viewer import page_budget
 from probe.write.viewer.headless import open_page
@@ -217,6 +219,70 @@ def test_dark_mode_and_a_600_px_window(three, scheme, tmp_path):
     page.locator("#time-view").screenshot(path=tmp_path / f"{scheme}-600.png")
     page.emulate_media(color_scheme="light")
     page.set_viewport_size({"width": 1400, "height": 900})
+
+
+@pytest.mark.parametrize("width", [1400, 600])
+def test_parallel_sub_agents_named_alike_have_lanes_told_apart(browser, tmp_path, with_spans, width):
+    """Claude Code's two parallel sub-agents of the mock are named alike but for their number, longer than the room
+    beside the plot: each lane's label shows where its name differs, within that room, in a wide and a narrow
+    window (they were both cut to "agent-probe parallel sub…")."""
+    names = ["agent-probe parallel sub-agent 1", "agent-probe parallel sub-agent 2"]
+
+    def renamed(agents):
+        found = three_agents(agents)
+        for record, name in zip([record for record in found if record["record"] == "time"][1:], names, strict=True):
+            record["name"] = name
+        return found
+
+    with_spans(renamed)
+    watched = open_page(browser, analysed(SUBAGENTS / "claude-code" / "traffic.jsonl", "claude-code", tmp_path))
+    page = watched.page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.locator("header.top button", has_text="Timeline").click()
+    labels = page.locator("#time-view .tl-label")
+    assert labels.locator("title").all_text_contents()[1:] == names  # the full name on hover
+    shown = [label.evaluate("node => node.firstChild.textContent") for label in labels.all()]
+    assert len(set(shown)) == 3 and "…" in shown[1] and shown[1:] != names
+    assert shown[1].endswith(" 1") and shown[2].endswith(" 2")
+    # Each label ends before the plot begins.
+    room = page.evaluate("timeline.geometry.label")
+    ends = [label.evaluate("node => node.getBBox().x + node.getBBox().width") for label in labels.all()]
+    assert all(end <= room for end in ends), (ends, room)
+    page.locator("#time-view").screenshot(path=tmp_path / f"alike-{width}.png")
+    assert_quiet(watched)
+    watched.page.context.close()
+
+
+def test_a_forks_timeline_marks_the_moment_it_went_live(browser, private_data_dir, tmp_path):
+    """A fork of the Claude Code sample at request 1, which the fork's own request 1 was served: a dashed line
+    across the lanes where that answer ended (traffic.jsonl's own timing), a note saying what it is, and the legend
+    naming it; the origin's timeline has none."""
+    origin = copied(CLAUDE, private_data_dir, "claude-code", "20261127-100000-mock")
+    fork = fork_with_model(origin, private_data_dir, "20261127-100100-fork", 1, CHEAPER)
+    with_manifest(fork, replay={"status": "every request matched up to 1", "forked_at_request": 1})
+    for run in (origin, fork):
+        analyze_run(run)
+    timings = [json.loads(line)["timing"] for line in (fork / "traffic.jsonl").read_text().splitlines()]
+    went_live, start = timings[0]["end"], min(timing["start"] for timing in timings)
+    watched = open_page(browser, fork / "report.html")
+    page = watched.page
+    page.locator("header.top button", has_text="Timeline").click()
+    [x] = [float(line.get_attribute("x1")) for line in page.locator("#time-view .tl-fork-line").all()]
+    assert x == pytest.approx(page.evaluate(f"xOf({went_live!r}, timeline.geometry)"), abs=0.01)
+    expect(page.locator("#time-view .tl-note")).to_have_text(
+        "A fork: its requests up to #1 (the origin's #1) were answered from the recording, those after it live, "
+        f"asking for {CHEAPER}; the dashed line marks the moment it went live, at +{(went_live - start) * 1000:.0f} ms."
+    )
+    expect(page.locator("#time-view .for-tl-fork-key")).to_be_visible()
+    page.locator("#time-view").screenshot(path=tmp_path / "fork.png")
+    assert_quiet(watched)
+    watched.page.context.close()
+    plain = open_page(browser, origin / "report.html")
+    plain.page.locator("header.top button", has_text="Timeline").click()
+    assert plain.page.locator("#time-view .tl-fork-line").count() == 0
+    expect(plain.page.locator("#time-view .for-tl-fork-key")).to_be_hidden()
+    assert_quiet(plain)
+    plain.page.context.close()
 
 
 @pytest.mark.slow

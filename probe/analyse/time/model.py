@@ -5,8 +5,8 @@ from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from probe.analyse.time.critical import critical_path
-from probe.analyse.time.gaps import holes
+from probe.analyse.time.critical import critical_path, stretches
+from probe.analyse.time.gaps import endings, holes
 from probe.analyse.time.lanes import Lanes
 from probe.analyse.time.parts import Split, split
 from probe.analyse.time.spans import PARTS, SUB_AGENT, TOOL, USER, Span
@@ -42,6 +42,7 @@ class TimeModel:
     agents: list[LaneTime] = field(default_factory=list)  # in tree order, once finished
     run: Split | None = None
     path: list[Span] = field(default_factory=list)
+    stretches: list[tuple[float, float]] = field(default_factory=list)  # the run's stretch each step stands for
     spans: list[Span] = field(default_factory=list)  # every interval, by id, once finished
 
     def add(self, turn: Turn, agent: str, cache_break: bool, cost_usd: str | None, answered: list) -> None:
@@ -62,6 +63,7 @@ class TimeModel:
         label_of = {agent.label: agent.id for agent in agents if agent.label}
         mark_sub_agents(spans, self.lanes.agent_ids, agents, by_id, label_of, run_end, self.wait_tools)
         mark_account(spans, account)
+        spans.extend(endings(spans))
         own: dict[str, list[Span]] = {}
         for span in spans:
             own.setdefault(span.agent, []).append(span)
@@ -85,6 +87,7 @@ class TimeModel:
         self.run = run_split(self.agents)
         parents = {lane.agent: lane.parent for lane in self.agents}
         self.path = critical_path({lane.agent: lane.spans for lane in self.agents}, parents)
+        self.stretches = stretches(self.path, self.run.start, self.run.end) if self.run is not None else []
         for span in self.path:
             span.critical = True
         rank = {lane.agent: index for index, lane in enumerate(self.agents)}
@@ -126,12 +129,14 @@ class TimeModel:
         if self.run is None:
             return None
         record = time_record(schema, self.run, None, RUN, None, 0, len(self.spans))
+        # Each step's stretch by part: what of it the step's interval covers, the rest the agent's own time.
         path_parts = dict.fromkeys(PARTS, 0.0)
-        for span in self.path:
-            for begin, end, part in span.pieces():
-                path_parts[part] += max(0.0, end - begin)
+        for span, (begin, end) in zip(self.path, self.stretches, strict=True):
+            for part, seconds in split([(*piece, None) for piece in span.pieces()], begin, end).parts.items():
+                path_parts[part] += seconds
         path_parts = {part: round(seconds, 6) for part, seconds in path_parts.items()}
-        record.update(critical_path=[span.id for span in self.path], critical_s=path_parts,
+        steps = [round(end - begin, 6) for begin, end in self.stretches]
+        record.update(critical_path=[span.id for span in self.path], critical_s=path_parts, critical_steps_s=steps,
                       spans_left_out=self.lanes.left_out)  # fmt: skip
         return record
 
@@ -228,5 +233,5 @@ def time_record(schema, found: Split, agent, name, parent, depth, spans) -> dict
         "start": found.start, "end": found.end, "wall_s": round(found.wall, 6),
         "parts": {part: round(found.parts[part], 6) for part in PARTS},
         "tools": {tool: round(seconds, 6) for tool, seconds in sorted(found.tools.items(), key=lambda kv: -kv[1])},
-        "spans": spans, "critical_path": None, "critical_s": None,
+        "spans": spans, "critical_path": None, "critical_s": None, "critical_steps_s": None,
     }  # fmt: skip

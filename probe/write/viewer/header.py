@@ -47,6 +47,21 @@ def first_shown(rows: list, more: Callable[[int], object]) -> list:
     return rows if len(rows) <= SHOWN else [*rows[:SHOWN], more(len(rows) - SHOWN)]
 
 
+def fork_point(manifest: dict | None, mask: Callable[[str], str]) -> dict | None:
+    """A fork's point, for the timeline's mark: `request`, this run's request that was served the origin's request
+    `at` from the recording (the last one; those after it went live), and the `model` asked for after it; None
+    for a run that is no fork, or a fork that never went live (it diverged, or its agent ended first)."""
+    origin = manifest.get("origin") if isinstance(manifest, dict) else None
+    replay = manifest.get("replay") if isinstance(manifest, dict) else None
+    if not isinstance(origin, dict) or origin.get("kind") != "fork" or not isinstance(replay, dict):
+        return None
+    request, at, model = replay.get("forked_at_request"), origin.get("at"), origin.get("model")
+    if type(request) is not int or request < 1:
+        return None
+    model = mask(model) if isinstance(model, str) else None
+    return {"request": request, "at": at if type(at) is int else None, "model": model}
+
+
 def page_header(
     run: str, source: str, stamp: str, manifest: dict | None, totals, warnings: list[str],
     not_understood: NotUnderstood, mask: Callable[[str], str], insight: dict | None = None,
@@ -91,6 +106,7 @@ def page_header(
             "run": run,
             # An interactive session: its live page counts down the prompt cache's lifetime (js/live_cache.js).
             "interactive": interactive_session(manifest),
+            "fork": fork_point(manifest, mask),
             "insight": insight or {"run": None, "agents": [], "tool_calls": [], "tool_calls_left_out": 0},
             "facts": [(label, mask(text)) for label, text in facts],
             "warnings": first_shown(

@@ -64,11 +64,13 @@ function buildTimeline() {
 
 const LEGEND = [["tl-waiting", "model: waiting"], ["tl-streaming", "model: streaming"], ["tl-tool", "tool"],
   ["tl-sub_agent", "sub-agent"], ["tl-user", "user"], ["tl-agent", "agent"], ["tl-mark-cache", "cache break"],
-  ["tl-mark-compaction", "compaction"], ["tl-critical-key", "critical path"], ["tl-many", "several (zoom in)"]];
+  ["tl-mark-compaction", "compaction"], ["tl-critical-key", "critical path"], ["tl-many", "several (zoom in)"],
+  ["tl-fork-key", "fork: live from here"]];
 
 function timelineLegend() {
   return el("ul", { class: "tl-legend", "aria-label": "Legend" },
-    LEGEND.map(([className, label]) => el("li", {}, el("span", { class: "tl-key " + className, "aria-hidden": "true" }), label)));
+    LEGEND.map(([className, label]) => el("li", { class: "for-" + className },
+      el("span", { class: "tl-key " + className, "aria-hidden": "true" }), label)));
 }
 
 // The model again from the page's data (at the start, and on a live page whenever it grows): a view the reader
@@ -81,7 +83,9 @@ function refreshTimeline() {
   if (model.provisional) notes.push("The run is still going: its time as it stands at the last exchange read (a call not answered yet lasts to that moment), drawn again as the run grows.");
   if (!model.count) notes.push("No interval to draw: no exchange has a time.");
   if (model.leftOut) notes.push("This page draws the run's first " + number(model.count) + " intervals; " + number(model.leftOut) + " more are in insight.jsonl.");
+  if (model.fork) notes.push(forkWords(model.fork));
   timeline.parts.note.textContent = notes.join(" ");
+  timeline.parts.box.querySelector(".for-tl-fork-key").hidden = !model.fork;
   if (!model.count) {
     timeline.view = { from: 0, to: 1 };
   } else if (timeline.whole || !timeline.view) {
@@ -105,13 +109,16 @@ function drawTimeline() {
   svg.setAttribute("width", geometry.width);
   svg.setAttribute("height", height);
   svg.setAttribute("viewBox", "0 0 " + geometry.width + " " + height);
-  const layers = [timelineAxis(geometry, height)];
+  const forkX = model.fork ? xOf(model.fork.time, geometry) : null;
+  const layers = [timelineAxis(geometry, height, forkX)];
   timeline.drawn = new Map();
+  const labels = laneLabels(model.lanes, geometry);
   let top = TL.AXIS;
-  for (const lane of model.lanes) {
-    layers.push(drawLane(lane, top, geometry));
+  model.lanes.forEach((lane, index) => {
+    layers.push(drawLane(lane, labels[index], top, geometry));
     top += laneHeight(lane);
-  }
+  });
+  if (model.fork) layers.push(forkMark(model.fork, geometry, height));
   const hadFocus = svg.contains(document.activeElement); // (an interval's: it is drawn anew, and keeps the focus)
   svg.replaceChildren(...layers);
   updateScrollBar(geometry);
@@ -121,11 +128,33 @@ function drawTimeline() {
   if (focused && hadFocus) focused.focus({ preventScroll: true });
 }
 
+// What the fork's mark stands for, in the note above the plot (the mark itself is drawn, not read).
+function forkWords(fork) {
+  const origin = isNumber(fork.at) ? " (the origin's #" + fork.at + ")" : "";
+  const model = fork.model ? ", asking for " + fork.model : "";
+  return "A fork: its requests up to #" + fork.request + origin + " were answered from the recording, those after it live" + model + "; the dashed line marks the moment it went live, at +" + seconds(fork.time - timeline.model.from) + ".";
+}
+
+// The fork point: a dashed line across the lanes at the end of the last answer served from the recording.
+function forkMark(fork, geometry, height) {
+  const group = svgEl("g", { class: "tl-fork", "aria-hidden": "true" });
+  const x = xOf(fork.time, geometry);
+  if (x < geometry.label || x > geometry.width - TL.RIGHT) return group;
+  group.appendChild(svgEl("line", { x1: x, x2: x, y1: 2, y2: height, class: "tl-fork-line" }));
+  // (on a ground of its own: a tick's label may be under it)
+  group.appendChild(svgEl("rect", { x: x + 1, y: 2, width: 30, height: 14, class: "tl-fork-ground" }));
+  const label = svgEl("text", { x: x + 4, y: 13, class: "tl-fork-label" }, "fork");
+  label.appendChild(svgEl("title", {}, forkWords(fork)));
+  group.appendChild(label);
+  return group;
+}
+
 function offset(value) {
   return (value < 0 ? "-" : "+") + seconds(Math.abs(value));
 }
 
-function timelineAxis(geometry, height) {
+// The time axis: a tick and its offset at steps of a round length; none of the offsets under the fork's label.
+function timelineAxis(geometry, height, forkX) {
   const { from, to } = timeline.view;
   const perPixel = (to - from) / geometry.plot;
   const step = TL_STEPS.find((each) => each / perPixel >= 90) || TL_STEPS[TL_STEPS.length - 1];
@@ -135,18 +164,78 @@ function timelineAxis(geometry, height) {
     const x = xOf(origin + tick, geometry);
     if (x < geometry.label) continue;
     group.appendChild(svgEl("line", { x1: x, x2: x, y1: TL.AXIS - 4, y2: height, class: "tl-grid" }));
-    group.appendChild(svgEl("text", { x: x + 2, y: TL.AXIS - 8, class: "tl-tick" }, offset(Math.round(tick / step) * step)));
+    const text = offset(Math.round(tick / step) * step);
+    if (forkX !== null && x + 2 < forkX + 32 && forkX < x + 2 + text.length * 6.6) continue;
+    group.appendChild(svgEl("text", { x: x + 2, y: TL.AXIS - 8, class: "tl-tick" }, text));
   }
   return group;
 }
 
-function drawLane(lane, top, geometry) {
+function labelIndent(lane) {
+  return 4 + lane.depth * TL.INDENT;
+}
+
+// Each lane's label in the room beside the plot (a full name is its title), no two alike: a name too long is cut at
+// its end, or, where that would read as another lane's cut (parallel sub-agents named alike but for a number),
+// around the words where it differs from the others; names the same to the letter are numbered.
+function laneLabels(lanes, geometry) {
+  const rooms = lanes.map((lane) => Math.max(3, Math.floor((geometry.label - labelIndent(lane) - 6) / 6.6)));
+  const shown = lanes.map((lane, index) => cutEnd(lane.name, rooms[index]));
+  for (const members of groupsOf(shown)) {
+    // Where each name first differs from the others of its group: past its longest common start with either
+    // neighbour once they are sorted.
+    const sorted = members.slice().sort((a, b) => (lanes[a].name < lanes[b].name ? -1 : lanes[a].name > lanes[b].name ? 1 : 0));
+    sorted.forEach((index, at) => {
+      const name = lanes[index].name;
+      const differs = Math.max(...[sorted[at - 1], sorted[at + 1]].filter((other) => other !== undefined)
+        .map((other) => commonStart(name, lanes[other].name)));
+      shown[index] = cutWhereDifferent(name, differs, rooms[index]);
+    });
+  }
+  for (const members of groupsOf(shown)) {
+    members.forEach((index, at) => {
+      const number = " (" + (at + 1) + ")";
+      shown[index] = cutEnd(lanes[index].name, Math.max(3, rooms[index] - number.length)) + number;
+    });
+  }
+  return shown;
+}
+
+// The indices of the labels shown alike, a list for each label shown more than once.
+function groupsOf(labels) {
+  const groups = new Map();
+  labels.forEach((label, index) => groups.set(label, [...(groups.get(label) || []), index]));
+  return [...groups.values()].filter((members) => members.length > 1);
+}
+
+function commonStart(a, b) {
+  let same = 0;
+  while (same < a.length && a[same] === b[same]) same++;
+  return same;
+}
+
+function cutEnd(name, room) {
+  return name.length > room ? name.slice(0, room - 1) + "…" : name;
+}
+
+// `name` in `room` characters, showing the word where it first differs from the others (at `differs`) and the word
+// before it, after as much of its start as fits.
+function cutWhereDifferent(name, differs, room) {
+  const wordStart = (at) => name.lastIndexOf(" ", at - 1) + 1;
+  let from = wordStart(Math.min(differs, name.length));
+  if (from > 0) from = wordStart(from - 1) || from; // (the word before, unless it is the first: then the start shows)
+  if (differs - from > room / 2) from = Math.max(0, differs - 4); // (long words: a few letters before the difference)
+  if (from === 0) return cutEnd(name, room);
+  const rest = name.slice(from);
+  if (rest.length + 2 > room) return "…" + cutEnd(rest, room - 1);
+  return name.slice(0, room - rest.length - 1) + "…" + rest;
+}
+
+function drawLane(lane, shown, top, geometry) {
   const height = laneHeight(lane);
   const group = svgEl("g", { class: "tl-lane", role: "group", "aria-label": "Lane of " + lane.name, "data-agent": lane.agent });
   group.appendChild(svgEl("rect", { x: 0, y: top, width: geometry.width, height, class: lane.index % 2 ? "tl-band odd" : "tl-band" }));
-  const indent = 4 + lane.depth * TL.INDENT;
-  const room = Math.max(3, Math.floor((geometry.label - indent - 6) / 6.6));
-  const shown = lane.name.length > room ? lane.name.slice(0, room - 1) + "…" : lane.name;
+  const indent = labelIndent(lane);
   const label = svgEl("text", { x: indent, y: top + TL.PAD + TL.ROW - 3, class: "tl-label" }, shown);
   label.appendChild(svgEl("title", {}, lane.name));
   group.appendChild(label);

@@ -126,7 +126,21 @@ function timelineModel() {
   const leftOut = derived ? 0 : numberOr(insight.spans_left_out, 0);
   const byId = new Map(spans.map((span) => [span.id, span]));
   const provisional = !derived && insight.provisional === true;
-  return { lanes: drawn, from, to, derived, leftOut, count: spans.length, byId, provisional };
+  const fork = forkMoment(spans);
+  return { lanes: drawn, from, to, derived, leftOut, count: spans.length, byId, provisional, fork };
+}
+
+// A fork's point (the page header's `fork`, from the manifest) with the moment it went live: the end of the answer
+// to its last request served from the recording, from that model call's interval, else from its turn's timing.
+function forkMoment(spans) {
+  const fork = DATA.header.fork;
+  if (!fork || typeof fork !== "object" || !isNumber(fork.request)) return null;
+  const call = spans.find((span) => span.kind === "model" && span.exchanges[0] === fork.request);
+  if (call) return { ...fork, time: call.end };
+  const index = byNumber.get(fork.request);
+  const timing = index === undefined ? {} : TURNS[index].timing || {};
+  if (!isNumber(timing.start)) return null;
+  return { ...fork, time: timing.start + numberOr(timing.duration_ms, 0) / 1000 };
 }
 
 // The index in `spans` (of one row: ordered by start and end) of the first one ending at or after `time`.
