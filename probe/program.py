@@ -1,5 +1,8 @@
 """The installed command, `agent-probe`: the invoke tasks of probe/tasks/, gathered here, run from any folder."""
 
+import itertools
+import re
+import shlex
 import signal
 import sys
 
@@ -17,8 +20,9 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
 
 from importlib.metadata import version
 
-from invoke import Collection, Exit, Program
+from invoke import Collection, Exit, ParseError, Program
 
+from probe.common.errors import one_line
 from probe.common.paths import checkout
 from probe.tasks import analyze, bench, capture, diff, export, import_, pipeline, proxies, samples, targets, view
 from probe.tasks.compare import compare
@@ -43,6 +47,8 @@ NAME = "agent-probe"
 # invoke's core options that mean something here: help, version, the task list, shell completion and a
 # configuration file (its probe.target and probe.data_dir). The others (--pty, --echo, --dry, --warn-only, --hide,
 # --prompt-for-sudo-password, ...) shape the shell commands a task runs with c.run, and no task of ours runs one.
+# invoke's answer to a word it takes for neither an option nor a task (`agent-probe compare A B`).
+STRAY = re.compile(r"No idea what (.*) is!", re.DOTALL)  # the word as Python's repr writes it
 CORE_OPTIONS = ("complete", "config", "help", "list", "list-format", "print-completion-script", "version")
 
 
@@ -67,6 +73,24 @@ class ProbeProgram(Program):
         print("")
         self.print_columns([pair for pair in self.initial_context.help_tuples() if pair in applying])
         self.list_tasks()
+
+    def parse_tasks(self) -> None:
+        """A run given where a task takes it as an option (`compare A B`) is answered with the form it wants."""
+        try:
+            super().parse_tasks()
+        except ParseError as error:
+            context, stray = error.context, STRAY.fullmatch(str(error))
+            if context is None or stray is None or "run" not in context.args:
+                raise
+            # The stray word and the plain words after it, each a run the user meant (`compare A B`).
+            words = self.core.unparsed
+            first = next((at for at, word in enumerate(words) if repr(word) == stray.group(1)), len(words))
+            runs = list(itertools.takewhile(lambda word: not word.startswith("-"), words[first:]))
+            if not runs:
+                raise
+            wanted = " ".join(f"--run {shlex.quote(one_line(run))}" for run in runs)
+            raise Exit(f"error: {NAME} {context.name} takes its runs as options: {NAME} {context.name} {wanted} (see "
+                       f"{NAME} {context.name} --help)", 2) from None  # fmt: skip
 
     def parse_core_args(self) -> None:
         """A core option that does not apply is refused in one line, not taken without effect."""

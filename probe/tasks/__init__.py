@@ -210,11 +210,15 @@ def view(c, run=None, target=None, live=False):
         "force": "write the file even if it is up to date (or replace a flows.mitm an older capture wrote)",
         "otlp": "URL: send OpenTelemetry GenAI spans to this OTLP/HTTP base endpoint (/v1/traces is added)",
         "with_content": "with --otlp: put the messages, instructions and tool definitions into the spans",
+        "keep_secrets": "har, mitm and vcr: what the capture holds, unmasked, to traffic.unmasked.har, "
+        "flows.unmasked.mitm or traffic.vcr.unmasked.yaml (unless --output says where)",
     },
 )
-def export(c, run=None, target=None, format=None, output=None, force=False, otlp=None, with_content=False):
+def export(c, run=None, target=None, format=None, output=None, force=False, otlp=None, with_content=False,
+           keep_secrets=False):  # fmt: skip
     """Export runs for other tools: HAR (browsers' devtools), mitmproxy's flows, VCR.py, Perfetto, Parquet, OTel."""
-    options = dict(format=format, output=output, force=force, otlp=otlp, with_content=with_content)
+    options = dict(format=format, output=output, force=force, otlp=otlp, with_content=with_content,
+                   keep_secrets=keep_secrets)  # fmt: skip
     call(c, export_script.main, script_argv(run=run, target=target, **options))
 
 

@@ -1,10 +1,12 @@
 """The invoke tasks follow one set of conventions: a short flag means one option in every task, every option that
 takes a value names it in its help, wrong combinations are errors, and invoke.yaml holds the defaults."""
 
+import inspect
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -145,3 +147,41 @@ def test_bench_only_names_a_benchmark_heavy_ones_included():
     assert result.returncode == 2 and "== bench/" not in result.stdout
     assert result.stderr.startswith("error: --only 'sql,nope': no benchmark nope; they are streaming, ")
     assert result.stderr.rstrip().endswith(", lake_scale")  # the heavy one, named only when asked for
+
+
+def scripts_of_the_tasks() -> dict[str, str]:
+    """Each task that hands its options to one script (`call(c, SCRIPT.main, ...)`), with that script's module."""
+    found = {}
+    for name in ns.task_names:
+        body = ns[name].body
+        for script in re.findall(r"call\(c, (\w+)\.main", inspect.getsource(body)):
+            found[name] = body.__globals__[script].__name__
+    return found
+
+
+def test_every_option_of_a_tasks_script_is_an_option_of_the_task():
+    # docs named `invoke export --keep-secrets`, which the export script took and its task did not pass on.
+    scripts = scripts_of_the_tasks()
+    assert {"analyze", "export", "diff", "compare", "sql", "publish", "replay", "resend"} <= scripts.keys()
+    for name, module in scripts.items():
+        shown = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
+        options = shown.stdout.split("options:", 1)[1]
+        taken = {option[2:].replace("-", "_") for option in re.findall(r"(?m)^  (?:-\w, )?(--[a-z][\w-]*)", options)}
+        offered = {argument.name for argument in task_arguments()[name]}
+        assert taken - {"help"} <= offered, (name, module, sorted(taken - {"help"} - offered))
+
+
+def test_a_run_given_as_a_word_is_answered_with_the_form_the_task_wants():
+    agent_probe = Path(sys.executable).with_name("agent-probe")
+    for argv, wanted in (
+        (["compare", "A", "B"], "agent-probe compare --run A --run B"),
+        (["diff", "one run", "B", "--wire"], "agent-probe diff --run 'one run' --run B"),
+        (["view", "x\x1b[2Jy"], "agent-probe view --run 'x\\x1b[2Jy'"),
+    ):
+        result = subprocess.run([agent_probe, *argv], capture_output=True, text=True, timeout=60)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == f"error: agent-probe {argv[0]} takes its runs as options: {wanted} (see agent-probe " \
+            f"{argv[0]} --help)\n"  # fmt: skip
+    # A word that is no run, for a task that takes none, keeps invoke's own answer.
+    result = subprocess.run([agent_probe, "targets", "X"], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (1, "No idea what 'X' is!\n")
