@@ -120,6 +120,7 @@ INSIGHT_COLUMNS = {
     "spans": "BIGINT",
     "critical_path": "JSON",
     "critical_s": "JSON",
+    "critical_steps_s": "JSON",
 }
 
 

@@ -347,7 +347,8 @@ VIEWS = {
                TRY_CAST(i.parts->>'user' AS DOUBLE) AS user_s, TRY_CAST(i.parts->>'agent' AS DOUBLE) AS agent_s,
                TRY_CAST(i.tools AS MAP(VARCHAR, DOUBLE)) AS tools, i.spans,
                TRY_CAST(i.critical_path AS BIGINT[]) AS critical_path,
-               TRY_CAST(i.critical_s AS MAP(VARCHAR, DOUBLE)) AS critical_s
+               TRY_CAST(i.critical_s AS MAP(VARCHAR, DOUBLE)) AS critical_s,
+               TRY_CAST(i.critical_steps_s AS DOUBLE[]) AS critical_steps_s
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'time'""",
     "agents": f"""

@@ -146,6 +146,12 @@ def time_run(tmp_path):
 
 
 def test_the_sql_views_type_the_spans_and_the_time(time_run):
+    # The run's path in three steps, each the stretch of the run it stands for (as the time model writes them).
+    insight = [json.loads(line) for line in (time_run / "insight.jsonl").read_text().splitlines()]
+    for record in insight:
+        if record["record"] == "time" and record["agent"] is None:
+            record["critical_steps_s"] = [39.2, 1.0, 1.0]
+    (time_run / "insight.jsonl").write_text("".join(json.dumps(record) + "\n" for record in insight))
     columns, rows = sql.query(
         [time_run],
         "SELECT span, agent_name, kind, name, duration_ms, waiting_ms, streaming_ms, exchanges, child_name, "
@@ -168,8 +174,8 @@ def test_the_sql_views_type_the_spans_and_the_time(time_run):
     columns, rows = sql.query(
         [time_run],
         "SELECT name, depth, wall_s, model_waiting_s + model_streaming_s + tools_s + sub_agents_s + user_s + agent_s "
-        "AS parts_s, tools, critical_path, critical_s['tools'] AS critical_tools_s, typeof(started) AS started_type "
-        "FROM time ORDER BY agent NULLS FIRST",
+        "AS parts_s, tools, critical_path, critical_s['tools'] AS critical_tools_s, typeof(started) AS started_type, "
+        "list_sum(critical_steps_s) AS steps_s, len(critical_steps_s) AS steps FROM time ORDER BY agent NULLS FIRST",
     )
     found = {row[0]: dict(zip(columns, row)) for row in rows}
     assert set(found) == {"run", "main", "explore the repo", "plan"}
@@ -177,6 +183,8 @@ def test_the_sql_views_type_the_spans_and_the_time(time_run):
         assert row["parts_s"] == pytest.approx(row["wall_s"]) and row["started_type"] == "TIMESTAMP"
     assert found["run"]["tools"] == {"Bash": 18.0, "Read": 2.1}
     assert (found["run"]["critical_path"], found["run"]["critical_tools_s"]) == ([2, 3, 4], 1.0)
+    # The path's steps, each the stretch of the run it stands for, tile the run.
+    assert found["run"]["steps"] == 3 and found["run"]["steps_s"] == pytest.approx(found["run"]["wall_s"], abs=1e-5)
     assert (found["main"]["critical_path"], found["explore the repo"]["depth"]) == (None, 1)
 
 
