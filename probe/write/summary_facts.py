@@ -89,7 +89,7 @@ def window_fact(insight: Insight) -> Fact:
         return "Window", ["no turn reported its input"]
     fill, window = fills[0], fills[0].window
     if window.tokens is None or fill.peak_share is None:
-        return "Window", ["window unknown for ", Quoted(fill.model)]
+        return "Window", ["window unknown for ", Quoted(fill.model), f": {window.note}" if window.note else ""]
     measured = fill.peak_window or window  # (the window the peak was measured against: a later turn's may differ)
     pieces: list[Piece] = [f"peak {percent(fill.peak_share)} of {measured.tokens:,} (", measured.source, ")"]
     shares = [each.before.share if each.before else None

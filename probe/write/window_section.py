@@ -59,7 +59,7 @@ def row(agent: str, fill: Fill, insight: Any, names: dict[str, str]) -> list:
         who(agent, names),
         md.inline(fill.model),
         UNKNOWN if tokens is None else f"{tokens:,}",
-        "" if tokens is None else md.text(window.source),
+        md.text(window.source if tokens is not None else window.note or "") if window is not None else "",
         "" if window is None or window.effective is None else f"{window.effective:,}",
         peak(fill, tokens),
         at(fill.last_share, fill.last_turn),

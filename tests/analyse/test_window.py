@@ -10,6 +10,7 @@ from test_agents import report_of
 
 from probe.analyse.prices import MOCK_PRICES, PRICES_ENV, PriceBook, price_book, prices_from
 from probe.apis.openai_responses import report as openai_responses
+from probe.common import markdown as md
 from probe.common.errors import UsageError
 
 SESSION = ("x-claude-code-session-id", "5e551011-aaaa-bbbb-cccc-000000000002")
@@ -76,7 +77,8 @@ def test_the_1m_header_widens_only_a_model_that_takes_it_and_a_haiku_title_reque
         claude_turn(2, "claude-haiku-4-5-20251001", 1_000, headers=[LONG_CONTEXT]),  # a title request
         claude_turn(3, "claude-sonnet-4-20250514", 300_000, headers=[LONG_CONTEXT]),
     ])  # fmt: skip
-    assert turns[1]["window"] == {"tokens": 200_000, "source": database, "effective": None, "note": None}
+    standard = "standard window, no context-1m header"  # Sonnet 4 takes the beta: its window is the header's
+    assert turns[1]["window"] == {"tokens": 200_000, "source": standard, "effective": None, "note": None}
     assert turns[1]["share"] == 0.25
     assert turns[2]["window"] == {
         "tokens": 200_000, "source": database, "effective": None,
@@ -129,6 +131,37 @@ def test_a_codex_model_list_gives_the_window_the_table_lacks_and_its_effective_s
     assert turns[3]["share"] == 0.25
 
 
+# Anthropic's standard window, and the 1M one its context-1m beta opens, for each model that takes the beta
+# (platform.claude.com/docs/en/build-with-claude/context-windows): written here, not taken from the code under test.
+GATED = ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-6", "claude-opus-4-6",
+         "claude-sonnet-4-20250514"]  # fmt: skip
+
+
+@pytest.mark.parametrize("model", GATED)
+def test_a_model_that_takes_the_1m_beta_has_the_standard_window_without_its_header_whatever_the_table_says(
+    tmp_path, model
+):
+    # genai-prices 0.0.61 (Python 3.11) gives Sonnet 4.5 and 4.6 1,000,000, 0.2.3 (3.12) Opus 4.6: this test runs on
+    # both, and the window is the same.
+    turns, _, _ = facts(tmp_path, [claude_turn(1, model, 150_000),
+                                          claude_turn(2, model, 150_000, headers=[LONG_CONTEXT])])  # fmt: skip
+    assert (turns[1]["window"]["tokens"], turns[1]["share"]) == (200_000, 0.75)
+    assert turns[1]["window"]["source"] == "standard window, no context-1m header"
+    assert (turns[2]["window"]["tokens"], turns[2]["window"]["source"], turns[2]["share"]) == (
+        1_000_000, "context-1m header", 0.15)  # fmt: skip
+
+
+def test_an_unknown_window_says_why_and_how_to_give_it_in_the_insight_the_window_table_and_the_summary(tmp_path):
+    report, records = report_of(tmp_path, [claude_turn(1, "acme-house-model", 90_000)])
+    [turn] = [record for record in records if record["record"] == "turn"]
+    why = (f"{PriceBook().database} knows no such model: give it as context_window in a price file (--prices FILE or "
+           "$PROBE_PRICES)")  # fmt: skip
+    assert turn["window"] == {"tokens": None, "source": "unknown", "effective": None, "note": why}
+    row = next(line for line in report.splitlines() if line.startswith("| `main` | `acme-house-model` |"))
+    assert row.startswith(f"| `main` | `acme-house-model` | window unknown | {md.text(why)} |"), row
+    assert "- Window: window unknown for `acme-house-model`: " in report and str(md.text(why)) in report
+
+
 def test_a_model_no_table_knows_has_an_unknown_window_never_a_default(tmp_path):
     turns, agents, run = facts(tmp_path, [claude_turn(1, "acme-house-model", 90_000, headers=[LONG_CONTEXT])])
     assert turns[1]["window"] == {"tokens": None, "source": "unknown", "effective": None, "note": (
@@ -167,7 +200,6 @@ def test_the_main_model_is_the_one_that_carried_the_input_and_a_peak_keeps_the_w
 ):
     # Side calls on haiku (a title, a quota check) outnumber the conversation's turns, which carry nearly all the
     # input; the conversation moves to the 1M window after its peak against 200,000.
-    database = PriceBook().database
     sonnet, haiku = "claude-sonnet-4-20250514", "claude-haiku-4-5-20251001"
     exchanges = [
         claude_turn(1, haiku, 12), claude_turn(2, haiku, 400),
@@ -179,13 +211,15 @@ def test_the_main_model_is_the_one_that_carried_the_input_and_a_peak_keeps_the_w
     _, agents, run = facts(tmp_path, exchanges)
     main = agents["main"]
     assert (main["model"], main["turns"], main["peak_share"], main["peak_turn"]) == (sonnet, 4, 0.9, 4)
-    assert (main["peak_tokens"], main["peak_source"]) == (200_000, database)  # the peak's own window
+    # the peak's own window, the standard one of a model that takes the 1M beta
+    assert (main["peak_tokens"], main["peak_source"]) == (200_000, "standard window, no context-1m header")
     assert (main["tokens"], main["source"], main["last_share"], main["last_turn"]) == (
         1_000_000, "context-1m header", 0.07, 7)  # fmt: skip
     assert (run["model"], run["tokens"], run["input"], run["headroom_tokens"], run["headroom_share"]) == (
         sonnet, 1_000_000, 70_000, 930_000, 0.93)  # fmt: skip
     report, _ = report_of(tmp_path, exchanges)
-    assert f"- Window: peak 90.0% of 200,000 ({database}), never compacted; 930,000 tokens (93.0%) left" in report
+    assert "- Window: peak 90.0% of 200,000 (standard window, no context-1m header), never compacted; 930,000 tokens " \
+        "(93.0%) left" in report  # fmt: skip
     row = next(line for line in report.splitlines() if line.startswith("| `main` | `claude-sonnet"))
     assert "| 90.0% (#4) of 200,000 | 7.0% (#7) |" in row
 

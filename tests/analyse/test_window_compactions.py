@@ -221,11 +221,14 @@ def test_geminis_chat_compression_and_a_bare_shorter_history_against_a_window_sa
          "tokens_after": 6_000, "found_by": ["a shorter history"]},
     ]  # fmt: skip
     assert (agents["main"]["tokens"], agents["main"]["source"], run["headroom_tokens"]) == (None, "unknown", None)
-    assert summary_line(report) == "- Window: window unknown for `gemini-2.5-pro`"
+    assert summary_line(report) == (f"- Window: window unknown for `gemini-2.5-pro`: {PriceBook().database} gives no "
+                                    "window for it: give it as context_window in a price file (--prices FILE or "
+                                    "$PROBE_PRICES)")  # fmt: skip
     assert turn_row(report, 2) == ["#2", "50,000", "window unknown"]
     assert section(report).splitlines()[6:] == [
-        "| `main` | `gemini-2.5-pro` | window unknown |  |  | unknown | unknown | unknown | share unknown → share "
-        "unknown, share unknown → share unknown |",
+        f"| `main` | `gemini-2.5-pro` | window unknown | {PriceBook().database} gives no window for it: give it as "
+        "context_window in a price file (--prices FILE or $PROBE_PRICES) |  | unknown | unknown | unknown | share "
+        "unknown → share unknown, share unknown → share unknown |",
         "", "Compactions:", "",
         "- `main` on `gemini-2.5-pro`, summed up by #3 (found by a request asking for a summary block): 50,000 tokens "
         "(share unknown) at #2 → 8,000 tokens (share unknown) at #4",

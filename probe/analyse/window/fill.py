@@ -2,21 +2,30 @@
 agent's model list, and the largest input seen as a floor, in that order), the share its input took, and each
 agent's peak and last share against its own models' windows.
 
-A table may be added to, never denied: the header widens a window only for a model that takes it, the agent's
-model list gives a window only where the table has none (its own, smaller limit is kept as the effective one), and
-an input larger than the window shows the table wrong for this run. Where nothing is known, the window is unknown:
-never a default."""
+A model that takes Anthropic's 1M-context beta has its standard window without the header and 1M with it, whatever
+a table says (tables and their versions disagree). Otherwise a table may be added to, never denied: the header
+widens no other model's window, the agent's model list gives a window only where the table has none (its own,
+smaller limit is kept as the effective one), and an input larger than the window shows the table wrong for this run.
+Where nothing is known, the window is unknown: never a default."""
 
 from dataclasses import dataclass, field
 
 from probe.analyse.prices import DATABASE_PROVIDERS, MODEL_NAME_LIMIT, PriceBook
 from probe.analyse.token_sums import spends
 from probe.analyse.window.catalog import ListedWindow, listed_windows
-from probe.analyse.window.table import LONG_CONTEXT, asks_long_context, table_window, takes_long_context
+from probe.analyse.window.table import (
+    LONG_CONTEXT,
+    STANDARD_CONTEXT,
+    asks_long_context,
+    database_window,
+    table_window,
+    takes_long_context,
+)
 from probe.read.conversation import Turn
 
 UNKNOWN = "unknown"
 LONG_CONTEXT_SOURCE = "context-1m header"
+STANDARD_SOURCE = "standard window, no context-1m header"
 LISTED_SOURCE = "the agent's model list"
 SEEN_SOURCE = "largest input seen"
 MODELS_KEPT = 256  # models whose largest input is remembered, and listed windows: a capture naming more is hostile
@@ -101,13 +110,21 @@ class Windows:
         return window
 
     def window_of(self, model: str, provider: str | None, headers: list[tuple[str, str]]) -> TurnWindow:
-        table = table_window(self.book, model, DATABASE_PROVIDERS.get(provider or ""))
+        database_provider = DATABASE_PROVIDERS.get(provider or "")
+        table = table_window(self.book, model, database_provider)
         window = TurnWindow(table.tokens, table.source or UNKNOWN)
-        if asks_long_context(headers) and (window.tokens or 0) < LONG_CONTEXT:
-            if takes_long_context(table.known_as):
-                window.tokens, window.source = LONG_CONTEXT, LONG_CONTEXT_SOURCE
-            else:
-                window.note = f"the context-1m header does not widen {model}'s window"
+        # A price file's pattern is no model id: the database's id for the model says whether the beta applies.
+        gated = takes_long_context(table.known_as, database_window(model, database_provider)[1])
+        # A model that takes the beta has one of two windows, by the header alone: tables disagree on which they
+        # give (and their versions with each other), so the report would depend on the one installed.
+        if gated:
+            long = asks_long_context(headers)
+            if not long and (window.tokens or 0) > STANDARD_CONTEXT:  # the table's window is the header's
+                window.note = f"{window.source} gives {window.tokens:,}, which takes the context-1m header"
+            window.tokens = LONG_CONTEXT if long else STANDARD_CONTEXT
+            window.source = LONG_CONTEXT_SOURCE if long else STANDARD_SOURCE
+        elif asks_long_context(headers) and (window.tokens or 0) < LONG_CONTEXT:
+            window.note = f"the context-1m header does not widen {model}'s window"
         listed = self.listed.get(model)
         if listed is not None:
             window.effective = listed.effective
@@ -115,7 +132,16 @@ class Windows:
                 window.tokens, window.source = listed.tokens, LISTED_SOURCE
             elif listed.tokens != window.tokens:
                 window.note = f"the agent's model list gives {listed.tokens:,}, of which it fills {listed.percent}%"
+        if window.tokens is None and window.note is None:
+            window.note = self.why_unknown(table.known_as)
         return window
+
+    def why_unknown(self, known_as: str | None) -> str:
+        """Why a model's window is unknown, and how to give it."""
+        tables = " and ".join(name for name in (self.book.file and self.book.file.name,
+                                                self.book.use_database and self.book.database) if name)  # fmt: skip
+        why = f"{tables} knows no such model" if known_as is None else f"{tables} gives no window for it"
+        return f"{why}: give it as context_window in a price file (--prices FILE or $PROBE_PRICES)"
 
     def floor(self, model: str, window: TurnWindow, spent: int | None) -> None:
         """Raise `window` to the largest input seen of `model`, this turn's included, and say why."""

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 BETA_HEADER = "anthropic-beta"
 LONG_CONTEXT_BETA = "context-1m-"  # the beta's name, before its date: context-1m-2025-08-07
 LONG_CONTEXT = 1_000_000
+# Without the header, those models have Anthropic's standard window, whatever a table says: genai-prices 0.0.61 (the
+# newest for Python 3.11) gives Sonnet 4.5 and 4.6 1,000,000, and 0.2.3 gives Opus 4.6 1,000,000, where a request
+# without the header gets 200,000. Taken from here, the window is the same on every Python.
+STANDARD_CONTEXT = 200_000
 # The models that take the 1M-context beta, by genai-prices' ids: Claude Opus 4.6, Sonnet 4.6, Sonnet 4.5 and
 # Sonnet 4, as Anthropic's docs list them (https://platform.claude.com/docs/en/build-with-claude/context-windows,
 # "1M token context window"). genai-prices does not say which models take it: its windows leave tier-dependent ones
@@ -55,5 +59,6 @@ def asks_long_context(headers: list[tuple[str, str]]) -> bool:
     return any(beta.strip().startswith(LONG_CONTEXT_BETA) for value in betas for beta in value.split(","))
 
 
-def takes_long_context(known_as: str | None) -> bool:
-    return known_as in LONG_CONTEXT_MODELS
+def takes_long_context(*names: str | None) -> bool:
+    """Whether the model, by any of the names given (the table's id for it, the database's), takes the 1M beta."""
+    return any(name in LONG_CONTEXT_MODELS for name in names)
