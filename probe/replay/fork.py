@@ -135,8 +135,11 @@ def verify(command: str, folder: Path, timeout: float | None) -> dict:
         exit_code, output = None, (stopped.stdout or b"") + (stopped.stderr or b"")
     seconds = round(time.monotonic() - started, 3)
     said = f"exit code {exit_code}" if exit_code is not None else f"stopped after {seconds:g} s"
-    print(f"fork: verify: {said}", file=sys.stderr, flush=True)
-    return {"command": mask_text(command)[0], "exit_code": exit_code, "tail": tail(output), "seconds": seconds}
+    kept = tail(output)
+    # The end of what the check printed, as the manifest keeps it (masked), each line inert and marked as its.
+    lines = [f"fork: verify: | {one_line(line)}" for line in kept.splitlines()]
+    print(f"fork: verify: {said}" + (", ending:" if lines else ""), *lines, sep="\n", file=sys.stderr, flush=True)
+    return {"command": mask_text(command)[0], "exit_code": exit_code, "tail": kept, "seconds": seconds}
 
 
 def tail(output: bytes) -> str:

@@ -16,6 +16,7 @@ import pytest
 from conftest import FRESH_RUNS, PROJECT_ROOT
 
 from probe.common.errors import ProbeError
+from probe.replay.fork import verify as run_check
 from probe.replay.run import parse_args
 from probe.runs.provenance import FIELD
 
@@ -149,6 +150,9 @@ def test_a_fork_at_the_second_request_matches_up_to_it_then_asks_the_mock_for_th
     assert f"- Origin: a `fork` of run `{target}/{recorded.name}` at request `2`, from there with model " \
            f"`{NEW_MODEL}`" in report  # fmt: skip
     assert f"- Verify: `{verify}` exited `{checked['exit_code']}` after" in report
+    if target == "claude-code":  # the console shows the end of what the check printed, as the manifest keeps it
+        assert said[said.index("fork: verify: exit code 3, ending:") + 1 :][:3] == [
+            "fork: verify: | .", "fork: verify: | ..", "fork: verify: | agent-probe check"]  # fmt: skip
     if target == "claude-code":  # the child (request 2's sender) and its parent carried on, and the grandchild
         agents = [json.loads(line) for line in (run / "insight.jsonl").read_text().splitlines()]
         assert sum(record["record"] == "agent" for record in agents) == 3
@@ -270,3 +274,16 @@ def test_a_fork_of_codex_over_websockets_at_its_childs_first_request_carries_on_
     assert all(line["ended_by"] == "terminal-event" for line in live)
     replayed = json.loads((run / "manifest.json").read_text())["replay"]
     assert replayed["status"] == "every request matched up to 3" and replayed["forked_at_request"] is not None
+
+
+def test_a_checks_output_tail_is_printed_masked_and_inert_as_the_manifest_keeps_it(tmp_path, capsys):
+    key = "sk-proj-" + "Q2w3E4r5T6y7U8i9O0pAsDfGhJkLzz"  # made up, in two pieces
+    command = f"seq 1 30; printf 'done \\033[2J {key}\\n' >&2; exit 3"
+    checked = run_check(command, tmp_path, 30)
+    printed = capsys.readouterr().err.splitlines()
+    assert checked["exit_code"] == 3 and key not in checked["tail"] and "[REDACTED sha256:" in checked["tail"]
+    ending = printed[printed.index("fork: verify: exit code 3, ending:") + 1 :]
+    # The kept tail's 20 lines, each on the console, escape sequences shown escaped and the key masked.
+    assert ending == [f"fork: verify: | {line}" for line in checked["tail"].replace("\x1b", "\\x1b").splitlines()]
+    assert len(ending) == 20 and ending[0] == "fork: verify: | 12" and "\x1b" not in "".join(printed[1:])
+    assert ending[-1].startswith("fork: verify: | done \\x1b[2J [REDACTED sha256:")
