@@ -10,7 +10,7 @@ from probe.common.counting import counted
 from probe.write.block_pairs import block_name, match_blocks
 from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
 from probe.write.text_diff import text_diff
-from probe.write.value_diff import leaf, shown_changes
+from probe.write.value_diff import cut, leaf, set_changes, shown_changes
 
 LONG_LIST = 20  # entries shown open; a longer list is collapsed
 
@@ -76,6 +76,8 @@ def shape_section(a: RunSummary, b: RunSummary) -> list:
                 [md.inline(f"{key}.{path}" if path else key), before, after]
                 for path, before, after in shown_changes(json.loads(*old), json.loads(*new))
             ]
+        elif old and new and (changes := set_changes(old, new)) is not None:  # values holding JSON: path by path
+            rows += [[md.inline(f"{key}.{path}" if path else key), before, after] for path, before, after in changes]
         else:
             rows.append([md.inline(key), values(old), values(new)])
     if rows:
@@ -99,17 +101,22 @@ def shape_section(a: RunSummary, b: RunSummary) -> list:
 def values(found: set | None) -> md.Markdown:
     if not found:
         return md.Markdown("(not sent)")
-    return md.Markdown("; ").join(md.inline(value) for value in sorted(found))
+    return md.Markdown("; ").join(md.inline(cut(value)) for value in sorted(found))
 
 
 def headers_section(a: RunSummary, b: RunSummary) -> list:
     only_a = sorted(set(a.headers) - set(b.headers))
     only_b = sorted(set(b.headers) - set(a.headers))
-    rows = [
-        [md.inline(name), values(a.headers[name]), values(b.headers[name])]
-        for name in sorted(set(a.headers) & set(b.headers))
-        if a.headers[name] != b.headers[name]
-    ]
+    rows = []
+    for name in sorted(set(a.headers) & set(b.headers)):
+        old, new = a.headers[name], b.headers[name]
+        if old == new:
+            continue
+        changes = set_changes(old, new)  # a header holding JSON (codex's turn metadata): the paths that changed
+        if changes is None:
+            rows.append([md.inline(name), values(old), values(new)])
+        else:
+            rows += [[md.inline(f"{name}: {path}"), before, after] for path, before, after in changes]
     if not (only_a or only_b or rows):
         return []
     lines = [md.Markdown("## Headers"), ""]

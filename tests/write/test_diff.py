@@ -712,3 +712,37 @@ def test_two_bundled_samples_are_diffed_with_their_own_prices():
     assert cost_lines and all("$" in line for line in cost_lines)
     for line in cost_lines:
         assert line in result.stdout
+
+
+# The model inside the JSON that codex sends as a string: its turn metadata header, and the same in each request's
+# client_metadata (a string within the body's JSON: escaped once more on a line of traffic.jsonl).
+IN_A_STRING = (r"\"model\":\"gpt-6.1-sol\"", r"\"model\":\"gpt-6.2-sol\"")
+
+
+def test_json_held_in_a_string_is_diffed_key_by_key_in_the_config_and_the_headers(tmp_path):
+    for run in (CODEX_169, CODEX_HTTP):  # over a WebSocket and over HTTP
+        changed = copy_run(run, tmp_path / run.name, lambda text: text.replace(*IN_A_STRING))
+        text, _ = diff_runs(run, changed)
+        rows = [line for line in text.splitlines() if line.startswith("| `")]
+        assert rows == [
+            '| `client_metadata.x-codex-turn-metadata.model` | `"gpt-6.1-sol"` | `"gpt-6.2-sol"` |',
+            '| `x-codex-turn-metadata: model` | `"gpt-6.1-sol"` | `"gpt-6.2-sol"` |',
+        ], text
+        assert "- Structural changes: request shape, headers" in text
+
+
+def test_a_cell_never_holds_a_long_blob_and_json_nests_in_strings_at_any_depth(tmp_path):
+    def held(model, effort, k):  # a string holding JSON holding a string holding JSON, and a list of such strings
+        inner = json.dumps({"model": model, "deeper": json.dumps({"effort": effort, "x": "y" * 5_000})})
+        return {"meta": json.dumps({"held": inner, "list": [json.dumps({"k": k})]})}
+
+    old, new = held("m1", "low", 1), held("m2", "high", 2)
+    paths = {path: (before, after) for path, before, after in value_changes(old, new)}
+    assert paths == {"meta.held.model": ("m1", "m2"), "meta.held.deeper.effort": ("low", "high"),
+                     "meta.list.0.k": (1, 2)}  # fmt: skip
+    # Values too long for a cell are cut, with their length; a string holding no JSON is compared as it is.
+    huge = copy_run(CODEX_169, tmp_path / "huge", lambda text: text.replace(*IN_A_STRING).replace(
+        r'\"reasoning_effort\":\"low\"', r'\"reasoning_effort\":\"' + "z" * 3_000 + r'\"'))  # fmt: skip
+    text, _ = diff_runs(CODEX_169, huge)
+    cells = [cell for line in text.splitlines() if line.startswith("|") for cell in line.split(" | ")]
+    assert max(map(len, cells)) < 260 and "(3,002 characters)" in text, text
