@@ -131,18 +131,29 @@ def test_a_codex_model_list_gives_the_window_the_table_lacks_and_its_effective_s
     assert turns[3]["share"] == 0.25
 
 
-# Anthropic's standard window, and the 1M one its context-1m beta opens, for each model that takes the beta
-# (platform.claude.com/docs/en/build-with-claude/context-windows): written here, not taken from the code under test.
-GATED = ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-6", "claude-opus-4-6",
-         "claude-sonnet-4-20250514"]  # fmt: skip
+# Anthropic's standard window, and the 1M one its context-1m beta opens, for each model that takes the beta; and the
+# models whose own window is 1M (platform.claude.com/docs/en/models/…/overview): written here, not taken from the code
+# under test.
+GATED = ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-20250514"]
+NATIVE = ["claude-opus-4-6", "claude-sonnet-4-6"]
+
+
+@pytest.mark.parametrize("model", NATIVE)
+def test_a_model_whose_own_window_is_1m_has_it_with_or_without_the_header_whatever_the_table_says(tmp_path, model):
+    # genai-prices 0.0.61 (Python 3.11) gives Opus 4.6 200,000, 0.2.3 (3.12) 1,000,000: the window is the same on both.
+    turns, _, _ = facts(tmp_path, [claude_turn(1, model, 150_000),
+                                   claude_turn(2, model, 150_000, headers=[LONG_CONTEXT])])  # fmt: skip
+    for number in (1, 2):
+        window = turns[number]["window"]
+        assert (window["tokens"], window["source"], turns[number]["share"]) == (
+            1_000_000, "the model's own 1M window", 0.15)  # fmt: skip
 
 
 @pytest.mark.parametrize("model", GATED)
 def test_a_model_that_takes_the_1m_beta_has_the_standard_window_without_its_header_whatever_the_table_says(
     tmp_path, model
 ):
-    # genai-prices 0.0.61 (Python 3.11) gives Sonnet 4.5 and 4.6 1,000,000, 0.2.3 (3.12) Opus 4.6: this test runs on
-    # both, and the window is the same.
+    # genai-prices 0.0.61 (Python 3.11) gives Sonnet 4.5 1,000,000: this test runs on both, and the window is the same.
     turns, _, _ = facts(tmp_path, [claude_turn(1, model, 150_000),
                                           claude_turn(2, model, 150_000, headers=[LONG_CONTEXT])])  # fmt: skip
     assert (turns[1]["window"]["tokens"], turns[1]["share"]) == (200_000, 0.75)

@@ -2,10 +2,11 @@
 agent's model list, and the largest input seen as a floor, in that order), the share its input took, and each
 agent's peak and last share against its own models' windows.
 
-A model that takes Anthropic's 1M-context beta has its standard window without the header and 1M with it, whatever
-a table says (tables and their versions disagree). Otherwise a table may be added to, never denied: the header
-widens no other model's window, the agent's model list gives a window only where the table has none (its own,
-smaller limit is kept as the effective one), and an input larger than the window shows the table wrong for this run.
+A model that takes Anthropic's 1M-context beta has its standard window without the header and 1M with it, and one
+whose own window is 1M has it, whatever a table says (tables and their versions disagree). Otherwise a table may be
+added to, never denied: the header widens no other model's window, the agent's model list gives a window only where
+the table has none (its own, smaller limit is kept as the effective one), and an input larger than the window shows
+the table wrong for this run.
 Where nothing is known, the window is unknown: never a default."""
 
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from probe.analyse.window.table import (
     STANDARD_CONTEXT,
     asks_long_context,
     database_window,
+    has_long_context,
     table_window,
     takes_long_context,
 )
@@ -26,6 +28,7 @@ from probe.read.conversation import Turn
 UNKNOWN = "unknown"
 LONG_CONTEXT_SOURCE = "context-1m header"
 STANDARD_SOURCE = "standard window, no context-1m header"
+NATIVE_SOURCE = "the model's own 1M window"
 LISTED_SOURCE = "the agent's model list"
 SEEN_SOURCE = "largest input seen"
 MODELS_KEPT = 256  # models whose largest input is remembered, and listed windows: a capture naming more is hostile
@@ -114,10 +117,15 @@ class Windows:
         table = table_window(self.book, model, database_provider)
         window = TurnWindow(table.tokens, table.source or UNKNOWN)
         # A price file's pattern is no model id: the database's id for the model says whether the beta applies.
-        gated = takes_long_context(table.known_as, database_window(model, database_provider)[1])
+        known_as = (table.known_as, database_window(model, database_provider)[1])
+        gated, native = takes_long_context(*known_as), has_long_context(*known_as)
         # A model that takes the beta has one of two windows, by the header alone: tables disagree on which they
         # give (and their versions with each other), so the report would depend on the one installed.
-        if gated:
+        if native:
+            if window.tokens is not None and window.tokens != LONG_CONTEXT:
+                window.note = f"{window.source} gives {window.tokens:,}"
+            window.tokens, window.source = LONG_CONTEXT, NATIVE_SOURCE
+        elif gated:
             long = asks_long_context(headers)
             if not long and (window.tokens or 0) > STANDARD_CONTEXT:  # the table's window is the header's
                 window.note = f"{window.source} gives {window.tokens:,}, which takes the context-1m header"

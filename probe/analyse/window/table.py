@@ -7,15 +7,16 @@ from dataclasses import dataclass
 BETA_HEADER = "anthropic-beta"
 LONG_CONTEXT_BETA = "context-1m-"  # the beta's name, before its date: context-1m-2025-08-07
 LONG_CONTEXT = 1_000_000
-# Without the header, those models have Anthropic's standard window, whatever a table says: genai-prices 0.0.61 (the
-# newest for Python 3.11) gives Sonnet 4.5 and 4.6 1,000,000, and 0.2.3 gives Opus 4.6 1,000,000, where a request
-# without the header gets 200,000. Taken from here, the window is the same on every Python.
+# The models whose 1M window needs the 1M-context beta, by genai-prices' ids: Claude Sonnet 4.5 and Sonnet 4, whose
+# model pages give 200,000 (https://platform.claude.com/docs/en/models/sonnet-4-5/overview) and the beta 1,000,000.
+# Without the header they have the standard window, whatever a table says: genai-prices 0.0.61 (the newest for
+# Python 3.11) gives Sonnet 4.5 1,000,000. Taken from here, the window is the same on every Python.
 STANDARD_CONTEXT = 200_000
-# The models that take the 1M-context beta, by genai-prices' ids: Claude Opus 4.6, Sonnet 4.6, Sonnet 4.5 and
-# Sonnet 4, as Anthropic's docs list them (https://platform.claude.com/docs/en/build-with-claude/context-windows,
-# "1M token context window"). genai-prices does not say which models take it: its windows leave tier-dependent ones
-# out, and give some of these 200,000 and others 1,000,000. Any other model's window the header leaves as it was.
-LONG_CONTEXT_MODELS = frozenset({"claude-opus-4-6", "claude-sonnet-4-6", "claude-sonnet-4-5", "claude-sonnet-4-0"})
+LONG_CONTEXT_MODELS = frozenset({"claude-sonnet-4-5", "claude-sonnet-4-0"})
+# The models whose window is 1,000,000 without any header, as their model pages give it (Opus 4.6, Sonnet 4.6:
+# https://platform.claude.com/docs/en/models/opus-4-6/overview), where the tables disagree: genai-prices 0.0.61
+# gives Opus 4.6 200,000, 0.2.3 gives 1,000,000. Any other model's window is the table's, header or not.
+NATIVE_LONG_CONTEXT_MODELS = frozenset({"claude-opus-4-6", "claude-sonnet-4-6"})
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,8 @@ def asks_long_context(headers: list[tuple[str, str]]) -> bool:
 def takes_long_context(*names: str | None) -> bool:
     """Whether the model, by any of the names given (the table's id for it, the database's), takes the 1M beta."""
     return any(name in LONG_CONTEXT_MODELS for name in names)
+
+
+def has_long_context(*names: str | None) -> bool:
+    """Whether the model, by any of the names given, has a 1M window without the beta."""
+    return any(name in NATIVE_LONG_CONTEXT_MODELS for name in names)
