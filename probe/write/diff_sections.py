@@ -74,7 +74,7 @@ def shape_section(a: RunSummary, b: RunSummary) -> list:
         if old and new and len(old) == len(new) == 1:  # one value each: show the fields that differ
             rows += [
                 [md.inline(f"{key}.{path}" if path else key), before, after]
-                for path, before, after in shown_changes(json.loads(*old), json.loads(*new))
+                for path, before, after in shown_changes(json.loads(*old), json.loads(*new), cells=True)
             ]
         elif old and new and (changes := set_changes(old, new)) is not None:  # values holding JSON: path by path
             rows += [[md.inline(f"{key}.{path}" if path else key), before, after] for path, before, after in changes]
@@ -158,8 +158,8 @@ def tools_section(a: RunSummary, b: RunSummary) -> list:
     for key in both:
         old, new = a.tools[key], b.tools[key]  # compared by their content once normalised, not by the hash as sent
         rows = [["type", leaf(old.type), leaf(new.type)]] if old.type != new.type else []
-        rows += shown_changes(old.metadata, new.metadata)
-        schema = shown_changes(old.schema, new.schema)
+        rows += shown_changes(old.metadata, new.metadata, cells=True)
+        schema = shown_changes(old.schema, new.schema, cells=True)
         if old.description != new.description or schema or rows:
             changed.append((key, old, new, schema, rows))
     if not (only_a or only_b or changed):

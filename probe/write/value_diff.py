@@ -73,14 +73,17 @@ def unwrapped(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def shown_changes(old: Any, new: Any) -> list[list]:
-    return [[path, leaf(before), leaf(after)] for path, before, after in value_changes(old, new)]
+def shown_changes(old: Any, new: Any, cells: bool = False) -> list[list]:
+    """The changes as table rows; with `cells`, each value cut to what a cell shows (a replay's divergence keeps it
+    whole: the difference may lie anywhere in it)."""
+    return [[path, leaf(before, cells), leaf(after, cells)] for path, before, after in value_changes(old, new)]
 
 
-def leaf(value: Any) -> md.Markdown:
+def leaf(value: Any, cells: bool = False) -> md.Markdown:
     if value is MISSING:
         return md.Markdown("(none)")
-    return md.inline(cut(json.dumps(value, ensure_ascii=False, default=str)))
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return md.inline(cut(text) if cells else text)
 
 
 def cut(text: str) -> str:
