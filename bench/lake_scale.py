@@ -29,8 +29,8 @@ from postgres_server import running_postgres  # noqa: E402  (the tests' PostgreS
 from probe.analysis import sql  # noqa: E402
 from probe.analysis.report import refresh_all  # noqa: E402
 from probe.common.counting import counted  # noqa: E402
-from probe.write.lake_connection import attach  # noqa: E402
-from probe.write.lake_settings import LakeSettings  # noqa: E402
+from probe.store.lake.connection import attach  # noqa: E402
+from probe.store.lake.settings import LakeSettings  # noqa: E402
 
 # The team's questions; {run} is how a run is named (its folder locally, its identity in the lake), {who} what
 # tells the machines apart (nothing locally: each machine's folder is asked on its own).

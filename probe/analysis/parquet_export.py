@@ -10,9 +10,9 @@ from probe.common.counting import counted
 from probe.common.errors import RunError, one_line, warn
 from probe.common.paths import TARGET_NAME, display
 from probe.runs.folders import RUN_NAME, being_recorded, read_manifest
-from probe.write.masked_rows import masked_columns
-from probe.write.parquet import write_run
-from probe.write.sql_connection import connect
+from probe.store.connection import connect
+from probe.store.masked_rows import masked_columns
+from probe.store.parquet import write_run
 
 
 def export_parquet(runs: list[Path], output: Path, every: bool) -> int:

@@ -14,7 +14,7 @@ from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, read_manifest, resolve_run
 from probe.runs.targets import load_target
-from probe.write.lake_settings import LakeSettings, add_lake_options, given, settings
+from probe.store.lake.settings import LakeSettings, add_lake_options, given, settings
 
 CHUNK = 50  # runs read into one in-memory database at a time, each then published in its own transaction
 FIRST_LINE = 1 << 20  # of the first exchange, what a run's identity reads
@@ -22,7 +22,7 @@ WAIT_POLL = 1.0  # seconds between looks at a run being recorded
 
 
 def identity_of(run: Path, lake: LakeSettings):
-    from probe.write.lake_publish import RunIdentity, run_id
+    from probe.store.lake.publish import RunIdentity, run_id
 
     manifest = read_manifest(run) or {}
     agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
@@ -70,8 +70,8 @@ def make_tables(connection) -> None:
     """Make what the lake lacks; another writer making a table at once is tried again."""
     import duckdb
 
-    from probe.write.lake_connection import retried
-    from probe.write.lake_tables import make_tables as make
+    from probe.store.lake.connection import retried
+    from probe.store.lake.tables import make_tables as make
 
     retried(lambda: make(connection), lambda error: isinstance(error, (duckdb.TransactionException,
                                                                           duckdb.CatalogException)))  # fmt: skip
@@ -81,11 +81,11 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
     """Publish `runs` through one in-memory database; the rows added, and a line for each run that failed."""
     import duckdb
 
-    from probe.write.lake_connection import first_line
-    from probe.write.lake_publish import PublishFailed, commit_failure, publish_run, stage
-    from probe.write.lake_tables import existing
-    from probe.write.lake_writer import open_for_publishing
-    from probe.write.sql_connection import connect
+    from probe.store.connection import connect
+    from probe.store.lake.connection import first_line
+    from probe.store.lake.publish import PublishFailed, commit_failure, publish_run, stage
+    from probe.store.lake.tables import existing
+    from probe.store.lake.writer import open_for_publishing
 
     warnings: list[str] = []
     connection = connect(runs, warnings)
@@ -128,9 +128,9 @@ def reach(lake: LakeSettings) -> None:
     """Attach the lake once and make its tables, or say in one line why it cannot be."""
     import duckdb
 
-    from probe.write.lake_connection import first_line
-    from probe.write.lake_writer import open_for_publishing
-    from probe.write.sql_connection import connect
+    from probe.store.connection import connect
+    from probe.store.lake.connection import first_line
+    from probe.store.lake.writer import open_for_publishing
 
     connection = connect([])  # (the views over no run: the tables are made after them)
     try:

@@ -18,10 +18,10 @@ from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
-from probe.write.catalog_string import without_catalog
-from probe.write.lake_settings import LakeSettings, add_lake_options, given, settings
-from probe.write.sql_connection import MEMORY_LIMIT, connect
-from probe.write.sql_guard import check_query, check_typed, outside_access
+from probe.store.connection import MEMORY_LIMIT, connect
+from probe.store.guard import check_query, check_typed, outside_access
+from probe.store.lake.catalog_string import without_catalog
+from probe.store.lake.settings import LakeSettings, add_lake_options, given, settings
 
 FORMATS = ("table", "csv", "json")
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
@@ -38,7 +38,7 @@ def query(
     """The columns and rows `sql` gives over the runs' views; a bad query, or one that needs more than
     `memory_limit`, is a UsageError in one line. With `warnings`, what was left out of the views is added to it
     (see connect). Without `external_access`, the query reads no file but the views' and reaches no other host
-    (probe.write.sql_guard)."""
+    (probe.store.guard)."""
     connection = connect(runs, warnings, memory_limit, confined=not external_access)
     return answer(connection, sql, memory_limit, external_access)
 
@@ -46,9 +46,9 @@ def query(
 def lake_query(
     lake: LakeSettings, sql: str, memory_limit: str = MEMORY_LIMIT, external_access: bool = False
 ) -> tuple[list[str], list[tuple]]:
-    """The columns and rows `sql` gives over the team lake's views (probe.write.lake_views): the lake's tables only,
+    """The columns and rows `sql` gives over the team lake's views (probe.store.lake.views): the lake's tables only,
     none of the SQL its catalog holds."""
-    from probe.write.lake_views import connect_lake
+    from probe.store.lake.views import connect_lake
 
     connection = connect_lake(lake, memory_limit, external_access)
     return answer(connection, sql, memory_limit, external_access, lake=True)

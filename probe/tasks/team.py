@@ -4,8 +4,8 @@ from invoke import task
 
 from probe.analysis import publish as publish_script
 from probe.analysis import sql as sql_script
+from probe.store.lake.settings import HELP, METAVARS
 from probe.tasks.calls import ProbeTask, call, script_argv
-from probe.write.lake_settings import HELP, METAVARS
 
 # The options of publish's script, with their placeholders, as the tasks' help starts each.
 LAKE_HELP = {name.replace("-", "_"): f"{METAVARS[name]}: {text}" for name, text in HELP.items()}

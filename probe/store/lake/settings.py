@@ -15,8 +15,8 @@ import platformdirs
 
 from probe.common.errors import UsageError, one_line
 from probe.common.paths import display
-from probe.write.catalog_string import refuse_password
-from probe.write.lake_data_path import say_if_writable_by_everyone
+from probe.store.lake.catalog_string import refuse_password
+from probe.store.lake.data_path import say_if_writable_by_everyone
 
 ENVIRONMENT = {"catalog": "PROBE_LAKE", "data": "PROBE_LAKE_DATA", "machine": "PROBE_MACHINE", "user": "PROBE_USER"}
 OPTIONS = {"catalog": "--lake", "data": "--lake-data", "machine": "--machine", "user": "--user"}

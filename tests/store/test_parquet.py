@@ -16,7 +16,7 @@ from secret_runs import plant_in_outputs, plant_secrets
 
 from probe.analysis import export, sql
 from probe.common.errors import run_main
-from probe.write.sql_views import VIEWS
+from probe.store.views import VIEWS
 
 SAMPLE = PROJECT_ROOT / "data" / "claude-code" / "20261125-122623-sample-mock"
 SUBAGENTS = PROJECT_ROOT / "tests" / "data" / "subagents"

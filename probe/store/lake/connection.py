@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from probe.common.errors import UsageError, one_line
-from probe.write.catalog_string import is_postgres as is_postgres_catalog
-from probe.write.catalog_string import read_only_session, without_catalog
-from probe.write.lake_data_path import as_prefix, is_url, refuse_broad, say_if_writable_by_everyone
-from probe.write.lake_settings import LakeSettings
-from probe.write.sql_confine import confine_to
-from probe.write.sql_files import quoted
+from probe.store.confine import confine_to
+from probe.store.files import quoted
+from probe.store.lake.catalog_string import is_postgres as is_postgres_catalog
+from probe.store.lake.catalog_string import read_only_session, without_catalog
+from probe.store.lake.data_path import as_prefix, is_url, refuse_broad, say_if_writable_by_everyone
+from probe.store.lake.settings import LakeSettings
 
 ALIAS = "lake"
 # DuckLake keeps its catalog's own connection under this name: a statement sent there runs in the catalog database,
@@ -55,14 +55,14 @@ def load_extension(connection, name: str) -> None:
 
 def first_line(error: Exception) -> str:
     """DuckDB's message's first line (the rest quotes the statement), with any catalog string it quotes taken out
-    (probe.write.catalog_string)."""
+    (probe.store.lake.catalog_string)."""
     return one_line(without_catalog(str(error).splitlines()[0])) if str(error) else type(error).__name__
 
 
 def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
     """Attach the lake to `connection` as `lake`; a lake that cannot be reached or read is a UsageError in one line
     that quotes no catalog string. Read-only, a PostgreSQL catalog is attached through sessions PostgreSQL keeps
-    from writing (probe.write.lake_views sets the catalog's views and macros aside in a transaction that is never
+    from writing (probe.store.lake.views sets the catalog's views and macros aside in a transaction that is never
     committed, which a lake attached READ_ONLY would refuse); any other catalog is attached READ_ONLY."""
     import duckdb
 
@@ -102,9 +102,9 @@ def confine(connection, lake: LakeSettings, readable: list[str] = ()) -> None:
     """From now on the connection reads and writes files only in the lake's data path and the `readable` files, opens
     no connection but the catalog's it holds, loads and installs no extension, and none of its settings can change:
     nothing the catalog names (a file's path, a data path) reaches further. (PostgreSQL's scanner opens connections
-    of its own whatever these say: the catalog's views and macros are never run, see probe.write.lake_views.)"""
+    of its own whatever these say: the catalog's views and macros are never run, see probe.store.lake.views.)"""
     folder = data_path(connection)
-    if not lake.data:  # (a path given was looked at already, see probe.write.lake_settings)
+    if not lake.data:  # (a path given was looked at already, see probe.store.lake.settings)
         refuse_broad(folder)
         say_if_writable_by_everyone(folder)
     # The folder itself too (a prefix allows only what is inside it), which DuckLake looks for before writing in it.

@@ -22,8 +22,8 @@ from secret_runs import plant_in_outputs, plant_secrets
 from probe.analysis import publish, sql
 from probe.common.errors import run_main
 from probe.runs.folders import hold_while_recording
-from probe.write.lake_settings import LakeSettings
-from probe.write.sql_views import VIEWS
+from probe.store.lake.settings import LakeSettings
+from probe.store.views import VIEWS
 
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/manifest.json"))
 Published = collections.namedtuple("Published", "returncode stdout stderr")

@@ -12,7 +12,7 @@ from probe.common.errors import UsageError, one_line
 # Functions that run SQL handed to them as text, which no check of the query's own text would see.
 SQL_AS_TEXT = {"query", "query_table", "json_execute_serialized_sql"}
 # Functions that read files or reach other hosts. DuckDB's enable_external_access (off in such a session, see
-# probe.write.sql_confine) stops every one that reads a file or a URL; PostgreSQL's scanner and DuckLake's own
+# probe.store.confine) stops every one that reads a file or a URL; PostgreSQL's scanner and DuckLake's own
 # functions (loaded for the lake) open connections and delete files whatever it says, so they are refused by name.
 OUTSIDE_PREFIXES = ("postgres_", "ducklake_", "read_", "parquet_", "sqlite_", "mysql_", "iceberg_", "delta_", "http")
 OUTSIDE_NAMES = {"glob", "sniff_csv", "load_aws_credentials"}

@@ -4,8 +4,8 @@ wrote it. Found by name, without binding any, and set aside for as long as a rea
 import re
 
 from probe.common.errors import UsageError, one_line
-from probe.write.lake_connection import METADATA
-from probe.write.lake_tables import identifier
+from probe.store.lake.connection import METADATA
+from probe.store.lake.tables import identifier
 
 # The names DuckLake gives its tables of inlined rows (ducklake_inlined_data_<table>_<version>): it pastes the names
 # the catalog lists into SQL it runs in the reader's DuckDB, unquoted.
@@ -44,7 +44,7 @@ def refuse_foreign_inlined_tables(connection) -> None:
 def set_aside(connection, code: list[tuple[str, str, str]]) -> None:
     """Open the reader's transaction and drop every view and macro of the lake in it: while it lasts, no name a query
     uses and no listing of columns reaches the catalog's SQL. It is never committed: the catalog's sessions are
-    read-only (probe.write.lake_connection.attach), and the connection is closed with it open."""
+    read-only (probe.store.lake.connection.attach), and the connection is closed with it open."""
     connection.execute("BEGIN TRANSACTION")
     for kind, schema, name in code:
         connection.execute(f"DROP {kind} lake.{identifier(schema)}.{identifier(name)}")

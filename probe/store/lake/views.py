@@ -1,14 +1,14 @@
 """An in-memory DuckDB whose SQL views read the team lake: each view of `sql` by its own name, over the lake's table
 of it (the view's columns, then who published each run and from where), and the book of publications. Only the
-lake's tables are read: its own views and macros are set aside unrun (probe.write.lake_code)."""
+lake's tables are read: its own views and macros are set aside unrun (probe.store.lake.code)."""
 
 from probe.common.errors import UsageError, one_line, warn
-from probe.write.lake_code import catalog_code, refuse_foreign_inlined_tables, set_aside
-from probe.write.lake_connection import attach, confine, first_line, is_postgres
-from probe.write.lake_settings import LakeSettings
-from probe.write.lake_tables import PUBLICATIONS, ROW_KEY, existing, identifier
-from probe.write.sql_connection import MEMORY_LIMIT, open_database
-from probe.write.sql_views import VIEWS
+from probe.store.connection import MEMORY_LIMIT, open_database
+from probe.store.lake.code import catalog_code, refuse_foreign_inlined_tables, set_aside
+from probe.store.lake.connection import attach, confine, first_line, is_postgres
+from probe.store.lake.settings import LakeSettings
+from probe.store.lake.tables import PUBLICATIONS, ROW_KEY, existing, identifier
+from probe.store.views import VIEWS
 
 
 def connect_lake(lake: LakeSettings, memory_limit: str = MEMORY_LIMIT, external_access: bool = False):

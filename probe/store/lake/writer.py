@@ -3,13 +3,13 @@ holds, and confined to the lake's data path and the runs' own files."""
 
 from pathlib import Path
 
-from probe.write.lake_code import catalog_code, refuse_code_among, refuse_foreign_inlined_tables
-from probe.write.lake_connection import attach, confine
-from probe.write.lake_data_path import is_url
-from probe.write.lake_settings import LakeSettings
-from probe.write.lake_tables import PUBLICATIONS
-from probe.write.sql_connection import turns_files
-from probe.write.sql_views import VIEWS
+from probe.store.connection import turns_files
+from probe.store.lake.code import catalog_code, refuse_code_among, refuse_foreign_inlined_tables
+from probe.store.lake.connection import attach, confine
+from probe.store.lake.data_path import is_url
+from probe.store.lake.settings import LakeSettings
+from probe.store.lake.tables import PUBLICATIONS
+from probe.store.views import VIEWS
 
 
 def open_for_publishing(connection, lake: LakeSettings, runs: list[Path]) -> None:

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from probe.common.errors import UsageError
-from probe.write.lake_settings import account_name, config_file, fingerprint, settings
+from probe.store.lake.settings import account_name, config_file, fingerprint, settings
 
 NONE = {"catalog": None, "data": None, "machine": None, "user": None}
 

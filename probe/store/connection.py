@@ -8,10 +8,10 @@ import weakref
 from pathlib import Path
 
 from probe.common.errors import UsageError, one_line
-from probe.write.sql_confine import confine_to
-from probe.write.sql_files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
-from probe.write.sql_load import load
-from probe.write.sql_views import MACROS, TURN_VIEWS, VIEWS
+from probe.store.confine import confine_to
+from probe.store.files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
+from probe.store.load import load
+from probe.store.views import MACROS, TURN_VIEWS, VIEWS
 
 # DuckDB's own default is 80% of the machine's memory, and every thread holds its own share of a query's work: one
 # shared run could take the machine. What does not fit is spilled to a temporary folder, up to SPILL_LIMIT.
@@ -47,7 +47,7 @@ def turns_files(runs: list[Path]) -> list[Path]:
 def connect(runs: list[Path], warnings: list[str] | None = None, memory_limit: str = MEMORY_LIMIT,
             confined: bool = False):  # fmt: skip
     """An in-memory DuckDB with the views over `runs`, within `memory_limit`. What the documented views show is
-    loaded from the runs' files first (probe.write.sql_load); the views that give every value or each turn whole
+    loaded from the runs' files first (probe.store.load); the views that give every value or each turn whole
     read turns.jsonl where it lies. A run whose manifest cannot be read is left out, and so is a run that cannot be
     loaded within the limit, and each damaged line of a turns.jsonl; with `warnings`, a line for each is added.
     `confined`: the connection then reads no file but those turns.jsonl (see confine_to)."""

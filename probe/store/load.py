@@ -7,8 +7,8 @@ from pathlib import Path
 from probe.common.counting import counted
 from probe.common.errors import one_line
 from probe.common.paths import display
-from probe.write.sql_files import INSIGHT_COLUMNS, MANIFEST_COLUMNS, TURN_COLUMNS, file_size, file_source
-from probe.write.sql_views import (
+from probe.store.files import INSIGHT_COLUMNS, MANIFEST_COLUMNS, TURN_COLUMNS, file_size, file_source
+from probe.store.views import (
     LOADED_VALUES,
     NEW_FIELDS,
     NUMBERED_CALLS,
@@ -48,7 +48,7 @@ def megabytes(size: int) -> str:
     return f"{size / 1e6:,.1f} MB"
 
 
-# The views a batch is loaded through (probe.write.sql_views), in place of those a query reads the files through.
+# The views a batch is loaded through (probe.store.views), in place of those a query reads the files through.
 LOADING = {
     "turn_files": "load_turns",
     "turn_rows": "load_rows",
@@ -65,7 +65,7 @@ def load_batch(connection, runs: list[Path], create: bool = False) -> None:
     """Load the files of `runs` into the kept tables, all or nothing; with `create`, make those tables (empty, typed
     as the files are read, when `runs` is). turns.jsonl is read once; its values are taken from what was read, what
     the views show of each is worked out once, and each distinct list of numbers its lines hold is read once, after
-    the budget above is checked (probe.write.sql_views)."""
+    the budget above is checked (probe.store.views)."""
     turns, manifests, insights = ([run / name for run in runs if (run / name).is_file()] for name in FILES)
 
     made: list[str] = []  # the batch's own tables and views, dropped after it

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from probe.write.sql_files import quoted
-from probe.write.sql_views import VIEWS
+from probe.store.files import quoted
+from probe.store.views import VIEWS
 
 PARTITIONS = ("date", "target")
 ROWS = "parquet_rows"  # the view being written
@@ -30,7 +30,7 @@ def written_before(output: Path, view: str, target: str, stem: str) -> list[Path
     return [file for folder in folders for file in folder.iterdir() if pattern.fullmatch(file.name)]
 
 
-# The select list of a view's columns as they may leave the machine, but those named (probe.write.masked_rows): handed
+# The select list of a view's columns as they may leave the machine, but those named (probe.store.masked_rows): handed
 # in by the job, so that writing stays a few imports above masking.
 Columns = Callable[..., list[str]]
 

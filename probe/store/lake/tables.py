@@ -1,8 +1,8 @@
 """The team lake's tables: one for each SQL view (its own columns, then who published the run and from where, then
 each row's key), and the book of publications; made, or given the columns a newer view has, before any run is added."""
 
-from probe.write.sql_views import VIEWS
-from probe.write.view_columns import NARROWED, view_columns
+from probe.store.columns import NARROWED, view_columns
+from probe.store.views import VIEWS
 
 # What every row of the lake carries besides its view's own columns: the run's identity and where it came from.
 IDENTITY = {
@@ -40,7 +40,7 @@ def lake_columns(connection, view: str) -> dict[str, str]:
 def existing(connection) -> dict[str, dict[str, str]]:
     """The lake's tables (its base tables only) and their columns. Never through information_schema.columns or
     duckdb_columns(): listing a view's columns binds its query, and a lake's views are SQL anyone who can write the
-    catalog wrote (probe.write.lake_code)."""
+    catalog wrote (probe.store.lake.code)."""
     names = connection.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = 'main' "
         "ORDER BY table_name"

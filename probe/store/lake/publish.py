@@ -9,12 +9,12 @@ import re
 from dataclasses import dataclass
 
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.write.lake_connection import first_line, lock, retried
-from probe.write.lake_settings import LakeSettings
-from probe.write.lake_tables import IDENTITY, PUBLICATIONS, ROW_KEY
-from probe.write.masked_rows import masked_columns
-from probe.write.sql_files import quoted
-from probe.write.sql_views import VIEWS
+from probe.store.files import quoted
+from probe.store.lake.connection import first_line, lock, retried
+from probe.store.lake.settings import LakeSettings
+from probe.store.lake.tables import IDENTITY, PUBLICATIONS, ROW_KEY
+from probe.store.masked_rows import masked_columns
+from probe.store.views import VIEWS
 
 STAGED = "staged_{view}"  # a view's masked rows, with their run and key, made before the lake's transaction
 RUN_COLUMN = "run"  # every view names the run folder a row is of

@@ -1,11 +1,11 @@
 """The SQL views as they were defined before they were made to grow linearly with the data: the slow path that the
-views' rows are compared with on small runs (tests/write/test_sql_views.py). Each unnested value carried its whole
+views' rows are compared with on small runs (tests/store/test_sql_views.py). Each unnested value carried its whole
 line here, so these definitions must only read small runs."""
 
 # (the insight's window and cache columns are read as the views read them: what is compared is how turns are read)
-from probe.write.sql_views import AGENT_WINDOW, RUN_WINDOW, TURN_WINDOW
+from probe.store.views import AGENT_WINDOW, RUN_WINDOW, TURN_WINDOW
 
-# turn_values and turn_lines, as probe.write.sql_files defined them.
+# turn_values and turn_lines, as probe.store.files defined them.
 TURN_VALUES = """
     SELECT folder, TRY_CAST(new->>'from' AS BIGINT) + v.position - 1 AS number, v.value
     FROM turn_files, unnest(CAST(json_extract(new, '$.values') AS JSON[])) WITH ORDINALITY AS v(value, position)

@@ -368,7 +368,7 @@ VIEWS = {
 }
 
 # The views that read turns.jsonl where it lies, in the order each can be made (each reads those before it): the
-# documented views read the tables loaded from it instead (probe.write.sql_load), and these are there for a query
+# documented views read the tables loaded from it instead (probe.store.load), and these are there for a query
 # that wants every value or each turn whole.
 TURN_VIEWS = {
     "turn_rows": TURN_ROWS,
