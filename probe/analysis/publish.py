@@ -78,19 +78,21 @@ def make_tables(connection) -> None:
 
 
 def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[str]]:
-    """Publish `runs` through one in-memory database; the rows added, and a line for each run that failed."""
+    """Publish `runs` through one in-memory database, in one transaction on the lake (where it fails, each run is
+    tried on its own, so that one run's failure is found and the others land); the rows added, and a line for each
+    run that failed."""
     import duckdb
 
     from probe.store.connection import connect
     from probe.store.lake.connection import first_line
-    from probe.store.lake.publish import PublishFailed, commit_failure, publish_run, stage
+    from probe.store.lake.publish import stage
     from probe.store.lake.tables import existing
     from probe.store.lake.writer import open_for_publishing
 
     warnings: list[str] = []
     connection = connect(runs, warnings)
     failed: list[str] = []
-    added = 0
+    counts: dict[Path, dict[str, int]] = {}
     try:
         for warning in warnings:
             warn(warning)
@@ -99,29 +101,63 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
         tables = existing(connection)
         stage(connection)
         loaded = {name for (name,) in connection.execute("SELECT run FROM runs").fetchall()}
-        for run in runs:
-            shown = f"{run.parent.name}/{run.name}"
-            if run.name not in loaded:
-                failed.append(f"{one_line(shown)}: cannot be read (see the warning above)")
-                continue
-            try:
-                counts = publish_run(connection, lake, identity_of(run, lake), tables)
-            except duckdb.FatalException as error:  # (the connection cannot be used again)
-                raise RunError(f"lake: {first_line(error)}") from None
-            except (PublishFailed, duckdb.Error) as error:
-                why = commit_failure(error) if isinstance(error, duckdb.Error) else str(error)
-                failed.append(f"{one_line(shown)}: {why}")
-                continue
-            added += counts["added"]
-            said = "already published" if not (counts["added"] or counts["removed"]) else (
-                f"{counts['added']:,} rows added, {counts['removed']:,} removed"
-            )  # fmt: skip
-            print(f"{one_line(shown)}: {said}", file=out, flush=True)
-    except duckdb.Error as error:
+        failed += [f"{shown(run)}: cannot be read (see the warning above)" for run in runs if run.name not in loaded]
+        readable = [run for run in runs if run.name in loaded]
+        if readable:
+            counts, missed = publish_or_each(connection, lake, readable, tables)
+            failed += missed
+    except duckdb.Error as error:  # (a fatal one too: the connection cannot be used again)
         raise RunError(f"lake: {first_line(error)}") from None
     finally:
         connection.close()
-    return added, failed
+    for run, count in counts.items():
+        said = "already published" if not (count["added"] or count["removed"]) else (
+            f"{count['added']:,} rows added, {count['removed']:,} removed"
+        )  # fmt: skip
+        print(f"{shown(run)}: {said}", file=out, flush=True)
+    return sum(count["added"] for count in counts.values()), failed
+
+
+def publish_or_each(connection, lake: LakeSettings, runs: list[Path], tables) -> tuple[dict, list[str]]:
+    """`runs` published in one transaction, or where that fails, each on its own; the rows added and removed by run,
+    and a line for each run that failed."""
+    import duckdb
+
+    from probe.store.lake.publish import PublishFailed
+
+    try:
+        return publish_batch(connection, lake, runs, tables), []
+    except duckdb.FatalException:
+        raise
+    except (PublishFailed, duckdb.Error) as error:
+        if len(runs) == 1:
+            return {}, [f"{shown(runs[0])}: {why_failed(error)}"]
+    counts, failed = {}, []
+    for run in runs:
+        found, missed = publish_or_each(connection, lake, [run], tables)
+        counts |= found
+        failed += missed
+    return counts, failed
+
+
+def publish_batch(connection, lake: LakeSettings, runs: list[Path], tables) -> dict[Path, dict[str, int]]:
+    """`runs` published in one transaction: the rows added and removed, by run."""
+    from probe.store.lake.publish import publish_runs
+
+    identities = {run: identity_of(run, lake) for run in runs}
+    by_id = publish_runs(connection, lake, list(identities.values()), tables) if runs else {}
+    return {run: by_id[identity.run_id] for run, identity in identities.items()}
+
+
+def why_failed(error: Exception) -> str:
+    """A failed publication in one line: PublishFailed says why already, a DuckDB error through commit_failure."""
+    from probe.store.lake.publish import PublishFailed, commit_failure
+
+    return str(error) if isinstance(error, PublishFailed) else commit_failure(error)
+
+
+def shown(run: Path) -> str:
+    return one_line(f"{run.parent.name}/{run.name}")
 
 
 def reach(lake: LakeSettings) -> None:

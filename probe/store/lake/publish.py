@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass
 
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.store.files import quoted
 from probe.store.lake.connection import first_line, lock, retried
 from probe.store.lake.settings import LakeSettings
 from probe.store.lake.tables import IDENTITY, PUBLICATIONS, ROW_KEY
@@ -18,6 +17,8 @@ from probe.store.views import VIEWS
 
 STAGED = "staged_{view}"  # a view's masked rows, with their run and key, made before the lake's transaction
 RUN_COLUMN = "run"  # every view names the run folder a row is of
+IDENTITIES = "staged_identities"  # the identity of each run of a batch, by its folder's name
+EMPTY_DIGEST = hashlib.md5(b"").hexdigest()  # of the keys of no row
 
 
 @dataclass(frozen=True)
@@ -61,38 +62,37 @@ def stage(connection) -> None:
         )
 
 
-def local_digests(connection, run: str) -> dict[str, tuple[int, str]]:
-    """Each view's rows of `run` as staged: how many, and a digest of their keys."""
-    found = {}
+def local_digests(connection, runs: list[str]) -> dict[str, dict[str, tuple[int, str]]]:
+    """Each view's rows of each of `runs` as staged: how many, and a digest of their keys; by run, then view."""
+    found: dict[str, dict[str, tuple[int, str]]] = {run: {} for run in runs}
     for view in VIEWS:
-        count, keys = connection.execute(
-            f"SELECT count(*), md5(coalesce(string_agg({ROW_KEY}, ',' ORDER BY {ROW_KEY}), '')) "
-            f"FROM {STAGED.format(view=view)} WHERE {RUN_COLUMN} = $run",
-            {"run": run},
-        ).fetchone()
-        found[view] = (count, keys)
+        rows = connection.execute(
+            f"SELECT {RUN_COLUMN}, count(*), md5(coalesce(string_agg({ROW_KEY}, ',' ORDER BY {ROW_KEY}), '')) "
+            f"FROM {STAGED.format(view=view)} WHERE {RUN_COLUMN} IN (SELECT unnest($runs)) GROUP BY ALL",
+            {"runs": runs},
+        ).fetchall()
+        counted_runs = {run: (count, keys) for run, count, keys in rows}
+        for run in runs:  # (a run with no row of the view: the digest of no keys)
+            found[run][view] = counted_runs.get(run, (0, EMPTY_DIGEST))
     return found
 
 
-def published_digests(connection, identity: RunIdentity) -> dict[str, str]:
-    """What the lake holds of the run, by table: the digest of its newest publication."""
+def published_digests(connection, ids: list[str]) -> dict[str, dict[str, str]]:
+    """What the lake holds of each run, by run id and table: the digest of its newest publication."""
     rows = connection.execute(
-        f"""SELECT table_name, digest FROM lake.{PUBLICATIONS} WHERE run_id = $id
-        QUALIFY row_number() OVER (PARTITION BY table_name ORDER BY seq DESC) = 1""",
-        {"id": identity.run_id},
+        f"""SELECT run_id, table_name, digest FROM lake.{PUBLICATIONS} WHERE run_id IN (SELECT unnest($ids))
+        QUALIFY row_number() OVER (PARTITION BY run_id, table_name ORDER BY seq DESC) = 1""",
+        {"ids": ids},
     ).fetchall()
-    return dict(rows)
+    held: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
+    for run_id, table, digest in rows:
+        held[run_id][table] = digest
+    return held
 
 
 def lock_key(identity: RunIdentity) -> int:
     """The run's lock, a signed 64-bit number from its identity."""
     return int.from_bytes(hashlib.sha256(identity.run_id.encode()).digest()[:8], "big", signed=True)
-
-
-def identity_values(identity: RunIdentity, own: set[str]) -> str:
-    """The identity columns a view does not have itself, as values."""
-    values = {name: getattr(identity, name) for name in IDENTITY if name not in own}
-    return "".join(f', {quoted(value) if value is not None else "NULL"} AS "{name}"' for name, value in values.items())
 
 
 def left_null(lake_columns: dict[str, str], given: set[str]) -> str:
@@ -101,47 +101,81 @@ def left_null(lake_columns: dict[str, str], given: set[str]) -> str:
     return "".join(f', NULL AS "{name}"' for name in lake_columns if name not in given)
 
 
+def stage_identities(connection, identities: list[RunIdentity]) -> None:
+    """The identity of each run about to be published, one row a run, which its rows are joined to as they go in.
+    Made before the lake's transaction, like the staged rows."""
+    names = ", ".join(f'"{name}" VARCHAR' for name in [RUN_COLUMN, *IDENTITY])
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {IDENTITIES} ({names})")
+    connection.executemany(
+        f"INSERT INTO {IDENTITIES} VALUES ({', '.join('?' * (1 + len(IDENTITY)))})",
+        [[identity.run, *(getattr(identity, name) for name in IDENTITY)] for identity in identities],
+    )
+
+
 def publish_tables(
-    connection,
-    identity: RunIdentity,
-    changed: dict[str, tuple[int, str]],
-    first: set[str],
-    tables: dict[str, dict[str, str]],
-) -> dict:
-    """Within the run's transaction, bring each table of `changed` to the run's staged rows: add the keys the lake
-    lacks and delete those it holds and the run no longer has (`first`: the tables never published, which need no
-    comparing; `tables`: the lake's tables and their columns). The rows added and removed."""
-    added = removed = 0
-    for view in changed:
+    connection, plans: dict[str, dict[str, str]], identities: list[RunIdentity], tables: dict[str, dict[str, str]]
+) -> dict[str, dict[str, int]]:
+    """Within the batch's transaction, bring each table to the staged rows of the runs whose rows of it changed:
+    add the keys the lake lacks and delete those it holds and the run no longer has. `plans`: for each view, the
+    runs (by run id) whose rows changed, each `first` (never published: nothing to compare) or `again`; `tables`: the
+    lake's tables and their columns. The rows added and removed, by run id."""
+    counts = {identity.run_id: {"added": 0, "removed": 0} for identity in identities}
+    for view, plan in plans.items():
         staged = STAGED.format(view=view)
         own = {name for (name,) in connection.execute(f"SELECT name FROM pragma_table_info('{staged}')").fetchall()}
+        identity_columns = "".join(f', i."{name}"' for name in IDENTITY if name not in own)
         given = (own - {"digest"}) | set(IDENTITY)
-        columns = f"s.* EXCLUDE (digest){identity_values(identity, own)}{left_null(tables.get(view, {}), given)}"
-        new = f"FROM {staged} s WHERE s.{RUN_COLUMN} = $run"
-        held = f"SELECT {ROW_KEY} FROM lake.{view} WHERE run_id = $id"
-        parameters = {"run": identity.run, "id": identity.run_id}
-        if view not in first:
+        columns = f"s.* EXCLUDE (digest){identity_columns}{left_null(tables.get(view, {}), given)}"
+        joined = f"FROM {staged} s JOIN {IDENTITIES} i USING ({RUN_COLUMN}) WHERE i.run_id IN (SELECT unnest($changed))"
+        again = [run_id for run_id, how in plan.items() if how == "again"]
+        parameters = {"changed": list(plan)}
+        if again:
+            held_keys = f"SELECT run_id, {ROW_KEY} FROM lake.{view} WHERE run_id IN (SELECT unnest($again))"
+            staged_keys = f"SELECT i.run_id, s.{ROW_KEY} {joined}"
             gone = connection.execute(
-                f"DELETE FROM lake.{view} WHERE run_id = $id AND {ROW_KEY} NOT IN "
-                f"(SELECT {ROW_KEY} FROM {staged} WHERE {RUN_COLUMN} = $run)",
-                parameters,
-            ).fetchone()
-            removed += gone[0] if gone else 0
-            new += f" AND s.{ROW_KEY} NOT IN ({held})"
-        if view in first:
-            parameters.pop("id")  # (DuckDB refuses a parameter the statement does not name)
-        put = connection.execute(f"INSERT INTO lake.{view} BY NAME SELECT {columns} {new}", parameters).fetchone()
-        added += put[0] if put else 0
-    if not changed:
-        return {"added": added, "removed": removed}
-    # The run's publications in order: numbered under its lock, not by a clock, which differs between machines.
-    [(seq,)] = connection.execute(
-        f"SELECT coalesce(max(seq), 0) + 1 FROM lake.{PUBLICATIONS} WHERE run_id = $id", {"id": identity.run_id}
-    ).fetchall()
+                f"SELECT run_id, count(*) FROM ({held_keys} EXCEPT ALL {staged_keys}) GROUP BY ALL",
+                parameters | {"again": again},
+            ).fetchall()
+            for run_id, removed in gone:
+                counts[run_id]["removed"] += removed
+            if gone:
+                connection.execute(
+                    f"DELETE FROM lake.{view} WHERE run_id IN (SELECT unnest($again)) AND run_id || ':' || {ROW_KEY} "
+                    f"NOT IN (SELECT i.run_id || ':' || s.{ROW_KEY} {joined})",
+                    parameters | {"again": again},
+                )
+            joined += (
+                f" AND (i.run_id NOT IN (SELECT unnest($again)) OR i.run_id || ':' || s.{ROW_KEY} NOT IN "
+                f"(SELECT run_id || ':' || {ROW_KEY} FROM lake.{view} WHERE run_id IN (SELECT unnest($again))))"
+            )
+            parameters["again"] = again
+        new = dict(connection.execute(f"SELECT i.run_id, count(*) {joined} GROUP BY ALL", parameters).fetchall())
+        if any(new.values()):
+            connection.execute(f"INSERT INTO lake.{view} BY NAME SELECT {columns} {joined}", parameters)
+        for run_id in plan:
+            counts[run_id]["added"] += new.get(run_id, 0)
+    return counts
+
+
+def record_publications(
+    connection, changed: dict[str, dict[str, tuple[int, str]]], identities: list[RunIdentity], tables: dict
+) -> None:
+    """A row in the book of publications for each table of each run whose rows changed, numbered among the run's
+    publications under its lock, not by a clock, which differs between machines."""
+    ids = [identity.run_id for identity in identities if changed.get(identity.run_id)]
+    if not ids:
+        return
+    seqs = dict(connection.execute(
+        f"SELECT run_id, coalesce(max(seq), 0) + 1 FROM lake.{PUBLICATIONS} WHERE run_id IN (SELECT unnest($ids)) "
+        "GROUP BY ALL",
+        {"ids": ids},
+    ).fetchall())  # fmt: skip
     rows = [
-        (identity.run_id, view, count, digest, seq, identity.run, identity.machine, identity.user, identity.target)
-        for view, (count, digest) in changed.items()
-    ]
+        (identity.run_id, view, count, digest, seqs.get(identity.run_id, 1), identity.run, identity.machine,
+         identity.user, identity.target)
+        for identity in identities
+        for view, (count, digest) in changed.get(identity.run_id, {}).items()
+    ]  # fmt: skip
     given = ["run_id", "table_name", "rows", "digest", "seq", "published_at", "run", "machine", "user", "target"]
     others = [name for name in tables.get(PUBLICATIONS, {}) if name not in given]  # (NULL, not their defaults)
     names = ", ".join(f'"{name}"' for name in given + others)
@@ -150,32 +184,43 @@ def publish_tables(
         f"?, ?, ?, ?{', NULL' * len(others)})",
         rows,
     )
-    return {"added": added, "removed": removed}
 
 
 class PublishFailed(Exception):
     """A run's transaction could not be committed (the message says why, in one line)."""
 
 
-def publish_run(
-    connection, lake: LakeSettings, identity: RunIdentity, tables: dict[str, dict[str, str]]
-) -> dict[str, int]:
-    """Bring the lake to the run's staged rows (see stage), under the run's lock; the rows added and removed (none
-    when the lake holds the run as it is). `tables`: the lake's tables and their columns."""
+def publish_runs(
+    connection, lake: LakeSettings, identities: list[RunIdentity], tables: dict[str, dict[str, str]]
+) -> dict[str, dict[str, int]]:
+    """Bring the lake to the staged rows (see stage) of each run of `identities`, in one transaction, under each
+    run's lock, taken in the order of their keys (so that two writers never wait on each other in a circle); the
+    rows added and removed, by run id (none for a run the lake holds as it is). One transaction for many runs: a
+    commit costs DuckLake a snapshot and a file for each table it adds to, whatever the rows. `tables`: the lake's
+    tables and their columns."""
     import duckdb
 
-    identity = identity.masked()
-    local = local_digests(connection, identity.run)
+    identities = [identity.masked() for identity in identities]
+    local = local_digests(connection, [identity.run for identity in identities])
+    stage_identities(connection, identities)
 
-    def attempt() -> dict[str, int]:
+    def attempt() -> dict[str, dict[str, int]]:
         connection.execute("BEGIN TRANSACTION")
         try:
-            lock(connection, lake, lock_key(identity))  # (first: the lake's state is read after the lock is held)
-            held = published_digests(connection, identity)
-            changed = {view: found for view, found in local.items() if held.get(view) != found[1]}
-            changed = {view: found for view, found in changed.items() if found[0] or view in held}
-            first = {view for view in changed if view not in held}
-            counts = publish_tables(connection, identity, changed, first, tables)
+            for key in sorted({lock_key(identity) for identity in identities}):
+                lock(connection, lake, key)  # (first: the lake's state is read after the locks are held)
+            held = published_digests(connection, [identity.run_id for identity in identities])
+            changed: dict[str, dict[str, tuple[int, str]]] = {}
+            plans: dict[str, dict[str, str]] = {}
+            for identity in identities:
+                run_held = held[identity.run_id]
+                for view, found in local[identity.run].items():
+                    if run_held.get(view) == found[1] or not (found[0] or view in run_held):
+                        continue
+                    changed.setdefault(identity.run_id, {})[view] = found
+                    plans.setdefault(view, {})[identity.run_id] = "again" if view in run_held else "first"
+            counts = publish_tables(connection, plans, identities, tables)
+            record_publications(connection, changed, identities, tables)
             connection.execute("COMMIT")
             return counts
         except BaseException:
