@@ -18,6 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generate_capture import http_entry
+from lake_turns import (
+    SPAWN_TOOLS,
+    SUB_TURNS,
+    TOOL_EVERY,
+    Ask,
+    Call,
+    agent_headers,
+    exchange,
+    spawn_result,
+    tool_result,
+    user_turn,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -98,75 +110,6 @@ def usage(template: Template, turn: int) -> tuple[int, int, int]:
     return 50, before, total - before - 50
 
 
-def messages_entry(template: Template, turn: int, history: list[dict]) -> dict:
-    tools = [{"name": name, "description": f"The {name} tool.", "input_schema": {"type": "object"}}
-             for name in tool_names(template)]  # fmt: skip
-    body = {"model": template.model, "max_tokens": 32000, "stream": True, "tools": tools,
-            "system": [{"type": "text", "text": instructions(template, turn)}], "messages": list(history)}  # fmt: skip
-    fresh, read, write = usage(template, turn)
-    events = [
-        {"type": "message_start", "message": {"id": f"msg_{template.index}_{turn}", "type": "message",
-         "role": "assistant", "model": template.model, "content": [], "stop_reason": None,
-         "usage": {"input_tokens": fresh, "cache_read_input_tokens": read, "cache_creation_input_tokens": write,
-                   "output_tokens": 1}}},
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"Step {turn} done."}},
-        {"type": "content_block_stop", "index": 0},
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 200 + turn}},
-        {"type": "message_stop"},
-    ]  # fmt: skip
-    history.append({"role": "assistant", "content": [{"type": "text", "text": f"Step {turn} done."}]})
-    return http_entry(turn + 1, body, events, None, "https://api.anthropic.com/v1/messages")
-
-
-def responses_entry(template: Template, turn: int, history: list[dict]) -> dict:
-    tools = [{"type": "function", "name": name, "description": f"The {name} tool.", "parameters": {"type": "object"}}
-             for name in tool_names(template)]  # fmt: skip
-    body = {"model": template.model, "stream": True, "instructions": instructions(template, turn), "tools": tools,
-            "input": list(history)}  # fmt: skip
-    fresh, read, write = usage(template, turn)
-    item = {"id": f"msg_{template.index}_{turn}", "type": "message", "role": "assistant", "status": "completed",
-            "content": [{"type": "output_text", "text": f"Step {turn} done.", "annotations": []}]}  # fmt: skip
-    tokens = {"input_tokens": fresh + read + write, "input_tokens_details": {"cached_tokens": read},
-              "output_tokens": 200 + turn, "total_tokens": fresh + read + write + 200 + turn}  # fmt: skip
-    response = {"id": f"resp_{template.index}_{turn}", "status": "completed", "model": template.model}
-    events = [
-        {"type": "response.created", "response": {**response, "status": "in_progress", "output": []}},
-        {"type": "response.output_item.done", "output_index": 0, "item": item},
-        {"type": "response.completed", "response": {**response, "output": [item], "usage": tokens}},
-    ]
-    history.append({"type": "message", "role": "assistant", "content": [{"type": "output_text",
-                                                                         "text": f"Step {turn} done."}]})  # fmt: skip
-    return http_entry(turn + 1, body, events, None, "https://api.openai.com/v1/responses")
-
-
-def gemini_entry(template: Template, turn: int, history: list[dict]) -> dict:
-    tools = [{"functionDeclarations": [{"name": name, "description": f"The {name} tool."}
-                                       for name in tool_names(template)]}]  # fmt: skip
-    body = {"contents": list(history), "tools": tools,
-            "systemInstruction": {"role": "user", "parts": [{"text": instructions(template, turn)}]}}  # fmt: skip
-    fresh, read, write = usage(template, turn)
-    chunk = {"candidates": [{"content": {"role": "model", "parts": [{"text": f"Step {turn} done."}]},
-                             "finishReason": "STOP", "index": 0}],
-             "modelVersion": template.model, "responseId": f"resp_{template.index}_{turn}",
-             "usageMetadata": {"promptTokenCount": fresh + read + write, "cachedContentTokenCount": read,
-                               "candidatesTokenCount": 200 + turn,
-                               "totalTokenCount": fresh + read + write + 200 + turn}}  # fmt: skip
-    text = "".join(f"data: {json.dumps(event)}\n\n" for event in [chunk])
-    history.append({"role": "model", "parts": [{"text": f"Step {turn} done."}]})
-    url = f"https://generativelanguage.googleapis.com/v1beta/models/{template.model}:streamGenerateContent?alt=sse"
-    return http_entry(turn + 1, body, [], text, url)
-
-
-def user_turn(target: str, turn: int) -> dict:
-    text = f"Turn {turn}: please go on with the next step of the change."
-    if target == "claude-code":
-        return {"role": "user", "content": [{"type": "text", "text": text}]}
-    if target == "codex":
-        return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-    return {"role": "user", "parts": [{"text": text}]}
-
-
 # The other hosts each agent talks to (through the forward proxy): one of them every SIDE_EVERY turns.
 SIDE_HOSTS = {
     "claude-code": ["https://statsig.anthropic.com/v1/rgstr", "https://api.anthropic.com/api/eval/sdk-flags",
@@ -175,18 +118,16 @@ SIDE_HOSTS = {
     "gemini": ["https://play.googleapis.com/log", "https://oauth2.googleapis.com/tokeninfo"],
 }  # fmt: skip
 SIDE_EVERY = 10
+BASE_TIME = 1_795_000_000.0  # when every template's session starts, in its capture's clock
 
 
 def side_entry(template: Template, turn: int) -> dict:
     urls = SIDE_HOSTS[template.target]
     url = urls[(turn // SIDE_EVERY) % len(urls)]
-    entry = http_entry(10_000 + turn, {"events": [{"name": "tick", "turn": turn}]}, [], "{}", url)
+    entry = http_entry(100_000 + turn, {"events": [{"name": "tick", "turn": turn}]}, [], "{}", url)
     entry["proxy"] = "forward"
     entry["response"]["headers"] = [["content-type", "application/json"]]
     return entry
-
-
-ENTRIES = {"claude-code": messages_entry, "codex": responses_entry, "gemini": gemini_entry}
 
 
 def manifest(template: Template, label: str, started: datetime.datetime) -> dict:
@@ -203,17 +144,80 @@ def make_template(template: Template, folder: Path) -> Path:
     if (run / "report.md").is_file():
         return run
     run.mkdir(parents=True, exist_ok=True)
-    history: list[dict] = []
     with (run / "traffic.jsonl").open("w") as out:
-        for turn in range(template.turns):
-            history.append(user_turn(template.target, turn))
-            entry = ENTRIES[template.target](template, turn, history)
-            lines = [entry, side_entry(template, turn)] if turn % SIDE_EVERY == 0 else [entry]
-            for line in lines:
-                line["timing"] = {key: value + 30 * turn for key, value in line["timing"].items()}
-                out.write(json.dumps(line, separators=(",", ":")) + "\n")
+        for entry in session(template):
+            out.write(json.dumps(entry, separators=(",", ":")) + "\n")
     (run / "manifest.json").write_text(json.dumps(manifest(template, "template", START)))
     return run
+
+
+def session(template: Template) -> list[dict]:
+    """The template's exchanges in order: a main agent's turns, 30 s apart, each third one a tool call whose result
+    the next request carries; a call to another host every SIDE_EVERY turns; and, in Claude Code's and codex's
+    sessions, a sub-agent of SUB_TURNS exchanges spawned a third of the way in."""
+    target, entries, history, pending = template.target, [], [], None
+    spawns = target in SPAWN_TOOLS
+    main = None if target == "claude-code" else f"thread-main-{template.index}"
+    for turn in range(template.turns):
+        history.append(tool_result(target, pending, result_text(target, pending)) if pending else user_turn(
+            target, f"Turn {turn}: please go on with the next step of the change."))  # fmt: skip
+        call = planned_call(template, turn)
+        tools = tool_names(template) + ([SPAWN_TOOLS[target]] if spawns else [])
+        ask = Ask(instructions(template, turn), tools, template.model, (*usage(template, turn), 200 + turn),
+                  f"Step {turn} done.", call, agent_headers(target, None, main))  # fmt: skip
+        entries.append(timed(exchange(target, len(entries) + 1, ask, history), 30 * turn))
+        if turn % SIDE_EVERY == 0:
+            entries.append(timed(side_entry(template, turn), 30 * turn + 0.5))
+        if call and call.name == SPAWN_TOOLS.get(target):
+            sub_history: list[dict] = []
+            for step in range(SUB_TURNS):
+                sub = sub_agent_exchange(template, step, len(entries) + 1, main, sub_history)
+                entries.append(timed(sub, 30 * turn + 1 + 3 * step))
+        pending = call
+    return entries
+
+
+def planned_call(template: Template, turn: int) -> Call | None:
+    """The tool the model calls at `turn`, if any: the sub-agent a third of the way in, a tool each third turn."""
+    if turn == template.turns - 1:
+        return None  # (the session ends on a text answer)
+    if turn == template.turns // 3 and template.target in SPAWN_TOOLS:
+        arguments = {"description": "Explore the code", "prompt": "Find where the change goes."}
+        return Call(f"call_{template.index}_{turn}", SPAWN_TOOLS[template.target], arguments)
+    if turn % TOOL_EVERY == 1:
+        name = tool_names(template)[turn % len(tool_names(template))]
+        return Call(f"call_{template.index}_{turn}", name, {"path": f"src/module_{turn % 17}.py"})
+    return None
+
+
+def result_text(target: str, call: Call) -> str:
+    if call.name == SPAWN_TOOLS.get(target):
+        return spawn_result(target, sub_agent_id(target, int(call.call_id.split("_")[1])))
+    return f"{call.arguments['path']}:\n" + "".join(f"line {number} = {number * 7}\n" for number in range(40))
+
+
+def sub_agent_id(target: str, index: int) -> str:
+    return f"a{index:05d}sub" if target == "claude-code" else f"thread-sub-{index}"
+
+
+def sub_agent_exchange(template: Template, step: int, number: int, main: str | None, history: list[dict]) -> dict:
+    """The sub-agent's `step`th exchange, its request added to its own `history` and its answer after: its own
+    instructions, a growing prompt under its cache."""
+    target = template.target
+    history.append(user_turn(target, "Find where the change goes." if step == 0 else f"Go on ({step})."))
+    prompt, before = 4_000 + 1_500 * step, 4_000 + 1_500 * (step - 1) if step else 0
+    tokens = (30, before, prompt - before - 30, 120)
+    headers = agent_headers(target, sub_agent_id(target, template.index), main)
+    ask = Ask("You are a sub-agent: explore the code and report.", tool_names(template)[:2], template.model, tokens,
+              f"Part {step} looked at.", None, headers)  # fmt: skip
+    return exchange(target, number, ask, history)
+
+
+def timed(entry: dict, offset: float) -> dict:
+    """The entry placed `offset` seconds into the session."""
+    start = BASE_TIME + offset
+    entry["timing"] = {"start": start, "first_byte": start + 0.004, "end": start + 0.2}
+    return entry
 
 
 def make_templates(count: int, cache: Path) -> list[Path]:
@@ -234,16 +238,29 @@ def make_templates(count: int, cache: Path) -> list[Path]:
 def spread(template_runs: list[Path], count: int, machines: list[str], folder: Path) -> dict[str, Path]:
     """`count` runs copied from the templates in turn, dealt round the machines' data folders under `folder`; each
     machine's data folder."""
+    return spread_waves(template_runs, count, machines, folder, count)[0]
+
+
+def spread_waves(
+    template_runs: list[Path], count: int, machines: list[str], folder: Path, wave: int
+) -> list[dict[str, Path]]:
+    """`count` runs copied from the templates in turn, in waves of `wave` runs (each under `folder`'s wave-N), each
+    wave's runs dealt round the machines' data folders; each wave's data folder for each machine. All made at once:
+    a copy made later would change the ctime every earlier copy of its template records."""
     shutil.rmtree(folder, ignore_errors=True)
     priced = {run: prices_made_with(run, REPORT) for run in template_runs}  # (read before the links change ctimes)
-    data = {machine: folder / machine for machine in machines}
+    waves = [
+        {machine: folder / (f"wave-{first // wave + 1}" if wave < count else "") / machine for machine in machines}
+        for first in range(0, count, wave)
+    ]
     copies = []
     for number in range(count):
         template_run = template_runs[number % len(template_runs)]
         template = templates(len(template_runs))[number % len(template_runs)]
         started = START + datetime.timedelta(seconds=SPREAD_DAYS * 86_400 * number // count)
         label = f"bench-{number:05d}"
-        run = data[machines[number % len(machines)]] / template.target / f"{started:%Y%m%d-%H%M%S}-{label}"
+        data = waves[number // wave][machines[number % len(machines)]]
+        run = data / template.target / f"{started:%Y%m%d-%H%M%S}-{label}"
         run.mkdir(parents=True)
         (run / "manifest.json").write_text(json.dumps(manifest(template, label, started)))
         for name in OUTPUTS:
@@ -256,4 +273,4 @@ def spread(template_runs: list[Path], count: int, machines: list[str], folder: P
     for template_run, run in [(run, run) for run in template_runs] + copies:
         known, prices = priced[template_run]
         record_made(run, REPORT, prices if known else None)
-    return data
+    return waves

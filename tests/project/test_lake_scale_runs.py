@@ -1,5 +1,6 @@
 """The lake benchmark's generated runs (bench/lake_runs.py): each copy of a template is a run of its own, on the
-machine it was dealt to, with its template's turns, and its reports up to date, so that no command rebuilds them."""
+machine it was dealt to, with its template's turns (tool calls and a sub-agent among them), and its reports up to
+date, so that no command rebuilds them."""
 
 import io
 import sys
@@ -17,6 +18,11 @@ from lake_runs import make_templates, spread  # noqa: E402  (bench/ is not a pac
 QUERY = """SELECT r.label, r.target, r.agent_version, r.started, count(*) AS turns, count(t.cache_break) AS breaks,
     count(*) FILTER (WHERE t.share > 0.8) AS over_80, count(DISTINCT t.model) AS models
 FROM runs r JOIN turns t USING (run) GROUP BY ALL ORDER BY r.label"""
+# Each run's agents, the tool that spawned its sub-agent, its tool calls and how many of them were answered.
+AGENTS = """SELECT r.target, (SELECT count(*) FROM agents a WHERE a.run = r.run),
+    (SELECT any_value(spawn_tool) FROM agents a WHERE a.run = r.run),
+    (SELECT count(*) FROM tool_calls c WHERE c.run = r.run),
+    (SELECT count(answered_in) FROM tool_calls c WHERE c.run = r.run) FROM runs r ORDER BY r.target"""
 
 
 @pytest.mark.slow  # (2-5 s here: three sessions analysed)
@@ -31,7 +37,14 @@ def test_copies_are_runs_of_their_own_with_their_templates_turns_and_up_to_date_
     rows = sql.query(runs, QUERY)[1]
     assert [row[0] for row in rows] == [f"bench-{number:05d}" for number in range(7)]
     assert [row[1] for row in rows] == ["claude-code", "codex", "gemini"] * 2 + ["claude-code"]
-    assert [row[4] for row in rows] == [60, 80, 100] * 2 + [60]  # the template's turns, each copy
+    # The template's turns, each copy: the main agent's, and the sub-agent's six in Claude Code's and codex's.
+    assert [row[4] for row in rows] == [66, 86, 100] * 2 + [66]
+    agents = sql.query(runs[:3], AGENTS)[1]
+    assert agents == [
+        ("claude-code", 2, "Task", 21, 21),
+        ("codex", 2, "spawn_agent", 27, 27),
+        ("gemini", 1, None, 33, 33),
+    ]
     # The first template fills its window past 80% and breaks its cache once, midway; the second never breaks it.
     assert rows[0][5] == 1 and rows[0][6] > 0 and rows[1][5] == 0 and rows[1][6] == 0
     started = [row[3] for row in rows]
