@@ -9,9 +9,10 @@ import re
 from dataclasses import dataclass
 
 from probe.redact.secrets import mask_tokens_and_urls
+from probe.store.json_rows import as_json, rows_of, texts_of
 from probe.store.lake.connection import first_line, lock, retried
 from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import IDENTITY, PUBLICATIONS, ROW_KEY
+from probe.store.lake.tables import IDENTITY, PUBLICATION_COLUMNS, PUBLICATIONS, ROW_KEY
 from probe.store.masked_rows import masked_columns
 from probe.store.views import VIEWS
 
@@ -68,8 +69,8 @@ def local_digests(connection, runs: list[str]) -> dict[str, dict[str, tuple[int,
     for view in VIEWS:
         rows = connection.execute(
             f"SELECT {RUN_COLUMN}, count(*), md5(coalesce(string_agg({ROW_KEY}, ',' ORDER BY {ROW_KEY}), '')) "
-            f"FROM {STAGED.format(view=view)} WHERE {RUN_COLUMN} IN (SELECT unnest($runs)) GROUP BY ALL",
-            {"runs": runs},
+            f"FROM {STAGED.format(view=view)} WHERE {RUN_COLUMN} IN ({texts_of('runs')}) GROUP BY ALL",
+            {"runs": as_json(runs)},
         ).fetchall()
         counted_runs = {run: (count, keys) for run, count, keys in rows}
         for run in runs:  # (a run with no row of the view: the digest of no keys)
@@ -80,9 +81,9 @@ def local_digests(connection, runs: list[str]) -> dict[str, dict[str, tuple[int,
 def published_digests(connection, ids: list[str]) -> dict[str, dict[str, str]]:
     """What the lake holds of each run, by run id and table: the digest of its newest publication."""
     rows = connection.execute(
-        f"""SELECT run_id, table_name, digest FROM lake.{PUBLICATIONS} WHERE run_id IN (SELECT unnest($ids))
+        f"""SELECT run_id, table_name, digest FROM lake.{PUBLICATIONS} WHERE run_id IN ({texts_of("ids")})
         QUALIFY row_number() OVER (PARTITION BY run_id, table_name ORDER BY seq DESC) = 1""",
-        {"ids": ids},
+        {"ids": as_json(ids)},
     ).fetchall()
     held: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     for run_id, table, digest in rows:
@@ -104,12 +105,10 @@ def left_null(lake_columns: dict[str, str], given: set[str]) -> str:
 def stage_identities(connection, identities: list[RunIdentity]) -> None:
     """The identity of each run about to be published, one row a run, which its rows are joined to as they go in.
     Made before the lake's transaction, like the staged rows."""
-    names = ", ".join(f'"{name}" VARCHAR' for name in [RUN_COLUMN, *IDENTITY])
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {IDENTITIES} ({names})")
-    connection.executemany(
-        f"INSERT INTO {IDENTITIES} VALUES ({', '.join('?' * (1 + len(IDENTITY)))})",
-        [[identity.run, *(getattr(identity, name) for name in IDENTITY)] for identity in identities],
-    )
+    names = [RUN_COLUMN, *IDENTITY]
+    rows = [{name: getattr(identity, name) for name in names} for identity in identities]
+    shape = rows_of("rows", dict.fromkeys(names, "VARCHAR"))
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {IDENTITIES} AS {shape}", {"rows": as_json(rows)})
 
 
 def publish_tables(
@@ -126,29 +125,29 @@ def publish_tables(
         identity_columns = "".join(f', i."{name}"' for name in IDENTITY if name not in own)
         given = (own - {"digest"}) | set(IDENTITY)
         columns = f"s.* EXCLUDE (digest){identity_columns}{left_null(tables.get(view, {}), given)}"
-        joined = f"FROM {staged} s JOIN {IDENTITIES} i USING ({RUN_COLUMN}) WHERE i.run_id IN (SELECT unnest($changed))"
+        joined = f"FROM {staged} s JOIN {IDENTITIES} i USING ({RUN_COLUMN}) WHERE i.run_id IN ({texts_of('changed')})"
         again = [run_id for run_id, how in plan.items() if how == "again"]
-        parameters = {"changed": list(plan)}
+        parameters = {"changed": as_json(list(plan))}
         if again:
-            held_keys = f"SELECT run_id, {ROW_KEY} FROM lake.{view} WHERE run_id IN (SELECT unnest($again))"
+            held_keys = f"SELECT run_id, {ROW_KEY} FROM lake.{view} WHERE run_id IN ({texts_of('again')})"
             staged_keys = f"SELECT i.run_id, s.{ROW_KEY} {joined}"
             gone = connection.execute(
                 f"SELECT run_id, count(*) FROM ({held_keys} EXCEPT ALL {staged_keys}) GROUP BY ALL",
-                parameters | {"again": again},
+                parameters | {"again": as_json(again)},
             ).fetchall()
             for run_id, removed in gone:
                 counts[run_id]["removed"] += removed
             if gone:
                 connection.execute(
-                    f"DELETE FROM lake.{view} WHERE run_id IN (SELECT unnest($again)) AND run_id || ':' || {ROW_KEY} "
+                    f"DELETE FROM lake.{view} WHERE run_id IN ({texts_of('again')}) AND run_id || ':' || {ROW_KEY} "
                     f"NOT IN (SELECT i.run_id || ':' || s.{ROW_KEY} {joined})",
-                    parameters | {"again": again},
+                    parameters | {"again": as_json(again)},
                 )
             joined += (
-                f" AND (i.run_id NOT IN (SELECT unnest($again)) OR i.run_id || ':' || s.{ROW_KEY} NOT IN "
-                f"(SELECT run_id || ':' || {ROW_KEY} FROM lake.{view} WHERE run_id IN (SELECT unnest($again))))"
+                f" AND (i.run_id NOT IN ({texts_of('again')}) OR i.run_id || ':' || s.{ROW_KEY} NOT IN "
+                f"(SELECT run_id || ':' || {ROW_KEY} FROM lake.{view} WHERE run_id IN ({texts_of('again')})))"
             )
-            parameters["again"] = again
+            parameters["again"] = as_json(again)
         new = dict(connection.execute(f"SELECT i.run_id, count(*) {joined} GROUP BY ALL", parameters).fetchall())
         if any(new.values()):
             connection.execute(f"INSERT INTO lake.{view} BY NAME SELECT {columns} {joined}", parameters)
@@ -166,23 +165,24 @@ def record_publications(
     if not ids:
         return
     seqs = dict(connection.execute(
-        f"SELECT run_id, coalesce(max(seq), 0) + 1 FROM lake.{PUBLICATIONS} WHERE run_id IN (SELECT unnest($ids)) "
+        f"SELECT run_id, coalesce(max(seq), 0) + 1 FROM lake.{PUBLICATIONS} WHERE run_id IN ({texts_of('ids')}) "
         "GROUP BY ALL",
-        {"ids": ids},
+        {"ids": as_json(ids)},
     ).fetchall())  # fmt: skip
     rows = [
-        (identity.run_id, view, count, digest, seqs.get(identity.run_id, 1), identity.run, identity.machine,
-         identity.user, identity.target)
+        {"run_id": identity.run_id, "table_name": view, "rows": count, "digest": digest,
+         "seq": seqs.get(identity.run_id, 1), "run": identity.run, "machine": identity.machine, "user": identity.user,
+         "target": identity.target}
         for identity in identities
         for view, (count, digest) in changed.get(identity.run_id, {}).items()
     ]  # fmt: skip
-    given = ["run_id", "table_name", "rows", "digest", "seq", "published_at", "run", "machine", "user", "target"]
-    others = [name for name in tables.get(PUBLICATIONS, {}) if name not in given]  # (NULL, not their defaults)
-    names = ", ".join(f'"{name}"' for name in given + others)
-    connection.executemany(
-        f"INSERT INTO lake.{PUBLICATIONS} ({names}) VALUES (?, ?, ?, ?, ?, CAST(timezone('UTC', now()) AS TIMESTAMP), "
-        f"?, ?, ?, ?{', NULL' * len(others)})",
-        rows,
+    kinds = {name: PUBLICATION_COLUMNS[name] for name in rows[0]}
+    others = [name for name in tables.get(PUBLICATIONS, {}) if name not in [*kinds, "published_at"]]
+    nulls = "".join(f', NULL AS "{name}"' for name in others)  # (NULL, not the defaults a catalog may have set)
+    connection.execute(
+        f"INSERT INTO lake.{PUBLICATIONS} BY NAME SELECT *, CAST(timezone('UTC', now()) AS TIMESTAMP) AS published_at"
+        f"{nulls} FROM ({rows_of('rows', kinds)})",
+        {"rows": as_json(rows)},
     )
 
 
