@@ -4,6 +4,7 @@ anywhere it could be kept or shown, a connection that reaches the data path's pr
 with only duckdb and the extension wheels, following the docs."""
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from test_lake import SAMPLES, every_view, lake_rows, local_columns, publish_run
 
 from probe.analysis import sql
 from probe.common.errors import UsageError, run_main
+from probe.store.lake.connection import extension_file
 from probe.store.lake.object_store import from_environment
 from probe.store.lake.settings import LakeSettings
 from probe.store.lake.views import connect_lake
@@ -217,3 +219,26 @@ def test_a_reader_with_only_duckdb_and_the_wheels_gets_the_same_figures(on_s3, s
     assert not (tmp_path / ".duckdb").exists()  # (nothing installed or kept in the reader's home)
     assert s3_server.secret not in shown.stdout + shown.stderr
     assert len(SAMPLES) >= COUNT and shutil.which("python3")
+
+
+def test_a_persistent_secret_the_user_made_is_found_without_the_variables(s3_server, postgres_server, tmp_path,
+                                                                          monkeypatch):  # fmt: skip
+    """No AWS_* variable: DuckDB finds the secret the user made in ~/.duckdb/stored_secrets itself."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    mine = duckdb.connect()
+    mine.execute(f"LOAD '{extension_file('httpfs')}'")
+    mine.execute(
+        f"CREATE PERSISTENT SECRET mine (TYPE s3, KEY_ID '{s3_server.key_id}', SECRET '{s3_server.secret}', "
+        f"ENDPOINT '127.0.0.1:{s3_server.port}', USE_SSL false, URL_STYLE 'path')"
+    )
+    mine.close()
+    assert list((tmp_path / "home" / ".duckdb" / "stored_secrets").iterdir())
+    s3_server.bucket("persistent-secret")
+    lake = postgres_server.create_database("persistent_secret")
+    done = publish_runs(sample_data(tmp_path / "data", 1), lake, "s3://persistent-secret/lake")
+    assert done.returncode == 0 and "rows added, 0 removed" in done.stdout, done.stderr
+    assert [key for key in s3_server.keys("persistent-secret") if key.startswith("lake/main/context/")]
+    assert lake_rows(lake, "SELECT count(*) FROM runs") == [(1,)]
+    assert lake_rows(lake, READ_CONTEXT)[0][0] > 0
