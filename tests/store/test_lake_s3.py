@@ -242,3 +242,12 @@ def test_a_persistent_secret_the_user_made_is_found_without_the_variables(s3_ser
     assert [key for key in s3_server.keys("persistent-secret") if key.startswith("lake/main/context/")]
     assert lake_rows(lake, "SELECT count(*) FROM runs") == [(1,)]
     assert lake_rows(lake, READ_CONTEXT)[0][0] > 0
+
+
+@pytest.mark.parametrize("data", ["https://example.com/lake", "az://container/lake", "hf://datasets/x"])
+def test_a_data_path_httpfs_cannot_write_is_one_line_before_anything_connects(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PROBE_DATA_DIR", str(sample_data(tmp_path / "data", 1)))
+    code = run_main(sql.main, ["--lake", "postgres:dbname=x host=127.0.0.1 port=9", "--lake-data", data, "SELECT 1"])
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1 and "is not a store the lake can keep its files in" in error
+    assert "cannot connect" not in error  # (said before the catalog is tried)
