@@ -32,8 +32,8 @@ EXTENSIONS = {
 # tries, the last waiting under 6 s.
 RETRIES = {"ducklake_max_retry_count": 50, "ducklake_retry_wait_ms": 50, "ducklake_retry_backoff": 1.1}
 # A publisher's insert of up to this many rows goes into the catalog (DuckLake's data inlining), a larger one into a
-# Parquet file of the data path. Set on every writer's attach, not in the catalog (where any writer could change it
-# for all): see the team lake's docs, What lands where, for the figures behind it.
+# Parquet file of the data path: see the team lake's docs, What lands where, for the figures behind it. Set on every
+# writer's attach, where the catalog sets none (a limit set in the catalog with DuckLake's set_option comes first).
 INLINING_ROW_LIMIT = 10
 FIRST_ATTACH = "Failed to initialize DuckLake"
 ATTEMPTS = 5  # of a step two writers can collide in: making the lake, its tables, a run's commit
