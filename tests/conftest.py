@@ -23,7 +23,7 @@ from probe.runs.targets import load_target, parse_target
 
 # a skip fails the nox test sessions; which test runs where; one Chromium per worker for the viewer tests; xdist
 # groups hold under pytest 9.2; how many examples a property test tries; one PostgreSQL per worker for the lake
-pytest_plugins = ["no_skips", "placement", "browser", "xdist_groups", "search_budget", "postgres_server"]
+pytest_plugins = ["no_skips", "placement", "browser", "xdist_groups", "search_budget", "postgres_server", "s3_server"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OLDER_CODEX = "0.166.0"  # a version before the pinned one, to compare with (.ci/run installs it too)

@@ -25,6 +25,9 @@ TABLE_FUNCTION_PREFIXES = ("duckdb_", "pragma_")
 # catalog's SQL is set aside (a sort expression a writer put there would run) and deletes files before the
 # catalog's read-only session refuses its commit.
 UPKEEP = {"checkpoint", "force_checkpoint"}
+# What shows the secrets of the session (an object store's key id, its endpoint, its scope): never, whatever else a
+# query may do; DuckDB shows a secret's key id as it is.
+SECRETS = {"duckdb_secrets", "which_secret"}
 ALLOW = "--external-access lets a query you wrote yourself do that"
 # A table named like a file, a glob or a URL, which DuckDB reads as one (`FROM 'runs.csv'`); no view has such a name.
 FILE_NAME = re.compile(r"[./:*?\\]")
@@ -60,6 +63,9 @@ def check_query(connection, sql: str, external_access: bool, lake: bool = False)
     if tree.get("error"):
         raise UsageError(f"sql: {one_line(str(tree.get('error_message', 'the query cannot be read')))[:300]}")
     called = {name.lower() for name in function_names(tree)}
+    shown = sorted(called & SECRETS)
+    if shown:
+        raise UsageError(f"sql: {shown[0]}() shows the session's secrets (an object store's keys): sql never does")
     upkeep = sorted(name for name in called if name in UPKEEP or name.startswith("ducklake_"))
     if lake and upkeep:
         raise UsageError(

@@ -1,5 +1,6 @@
 """A DuckDB connection with the team lake attached as `lake`: DuckLake and, for a PostgreSQL catalog, DuckDB's postgres
-extension, loaded from the wheels of the `lake` extra (no download), else as DuckDB installed them itself."""
+extension (and httpfs for data on an object store), loaded from the wheels of the `lake` extra (no download), else as
+DuckDB installed them itself."""
 
 import importlib
 import importlib.resources
@@ -14,21 +15,30 @@ from probe.store.files import quoted
 from probe.store.lake.catalog_string import is_postgres as is_postgres_catalog
 from probe.store.lake.catalog_string import read_only_session, without_catalog
 from probe.store.lake.data_path import as_prefix, is_url, refuse_broad, say_if_writable_by_everyone
+from probe.store.lake.object_store import store_secret
 from probe.store.lake.settings import LakeSettings
 
 ALIAS = "lake"
 # DuckLake keeps its catalog's own connection under this name: a statement sent there runs in the catalog database,
 # inside the lake's transaction (how a run's publishing takes its lock).
 METADATA = f"__ducklake_metadata_{ALIAS}"
-EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner"}
+EXTENSIONS = {
+    "ducklake": "duckdb_extension_ducklake",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "httpfs": "duckdb_extension_httpfs",
+}
 # Writers on many machines commit into one catalog; DuckLake retries a commit that met another on its own, waiting
 # longer each time: by default 10 times from 100 ms by 1.5 (four busy writers ran out of those). These give 50
 # tries, the last waiting under 6 s.
 RETRIES = {"ducklake_max_retry_count": 50, "ducklake_retry_wait_ms": 50, "ducklake_retry_backoff": 1.1}
+# A publisher's insert of up to this many rows goes into the catalog (DuckLake's data inlining), a larger one into a
+# Parquet file of the data path: see the team lake's docs, What lands where, for the figures behind it. Set on every
+# writer's attach, where the catalog sets none (a limit set in the catalog with DuckLake's set_option comes first).
+INLINING_ROW_LIMIT = 10
 FIRST_ATTACH = "Failed to initialize DuckLake"
 ATTEMPTS = 5  # of a step two writers can collide in: making the lake, its tables, a run's commit
 T = TypeVar("T")
-HINT = "pip install 'agent-probe[lake]' (with internet, DuckDB's own INSTALL ducklake and INSTALL postgres do too)"
+HINT = "pip install 'agent-probe[lake]' (with internet, DuckDB's own INSTALL ducklake, postgres, httpfs do too)"
 
 
 def extension_file(name: str) -> Path | None:
@@ -73,8 +83,13 @@ def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
         load_extension(connection, "postgres_scanner")
         catalog = read_only_session(catalog) if read_only else catalog
     load_extension(connection, "ducklake")
+    # DuckLake needs httpfs at the attach for data on an object store: loaded for a URL given, and, where no data path
+    # is given, in case the catalog names one (it costs 0.1 to 0.2 s here; a folder given needs none).
+    if (lake.data and is_url(lake.data)) or (not lake.data and extension_file("httpfs")):
+        load_extension(connection, "httpfs")
     options = [f"DATA_PATH {quoted(lake.data)}"] if lake.data else []
     options += ["READ_ONLY"] if read_only and not is_postgres(lake) else []
+    options += [] if read_only else [f"DATA_INLINING_ROW_LIMIT {int(INLINING_ROW_LIMIT)}"]
     attaching = f"ATTACH {quoted('ducklake:' + catalog)} AS {ALIAS}"
     try:
         # Writers that meet a new catalog at once each make DuckLake's tables in it: all but one fail, and find them
@@ -86,6 +101,9 @@ def attach(connection, lake: LakeSettings, read_only: bool = False) -> None:
         if not read_only:
             for setting, value in RETRIES.items():
                 connection.execute(f"SET {setting} = {value}")
+        named = data_path(connection)
+        if is_url(named):  # (credentials for the data path the catalog holds, which is the one given if any)
+            store_secret(connection, named)
     except duckdb.Error as error:
         text = " ".join(str(error).split())
         raise UsageError(f"lake: {one_line(without_catalog(text, lake.catalog, catalog))}") from None

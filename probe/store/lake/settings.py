@@ -17,6 +17,7 @@ from probe.common.errors import UsageError, one_line
 from probe.common.paths import display
 from probe.store.lake.catalog_string import refuse_password
 from probe.store.lake.data_path import say_if_writable_by_everyone
+from probe.store.lake.object_store import check_data_path
 
 ENVIRONMENT = {"catalog": "PROBE_LAKE", "data": "PROBE_LAKE_DATA", "machine": "PROBE_MACHINE", "user": "PROBE_USER"}
 OPTIONS = {"catalog": "--lake", "data": "--lake-data", "machine": "--machine", "user": "--user"}
@@ -95,6 +96,8 @@ def settings(given: dict[str, str | None]) -> LakeSettings:
                 f"{OPTIONS[key]} '{one_line(label)}': a label is 1 to 64 letters, digits and . _ @ - (from "
                 f"{OPTIONS[key]}, {ENVIRONMENT[key]} or the config file)"
             )
+    if found["data"]:
+        check_data_path(found["data"])
     say_if_writable_by_everyone(found["data"])
     return LakeSettings(catalog=catalog, data=found["data"], machine=machine, user=user)
 
@@ -104,7 +107,8 @@ HELP = {
     "lake": "the team lake's catalog as DuckLake takes it after `ducklake:`, e.g. 'postgres:dbname=lake "
     "host=db.internal user=probe' (default: PROBE_LAKE, else the config file); a password goes in PGPASSWORD or "
     "~/.pgpass",
-    "lake-data": "the lake's data path, a folder or an object-store URL (default: PROBE_LAKE_DATA, else the config "
+    "lake-data": "the lake's data path, a folder or an object-store URL (s3://bucket/prefix; its keys from AWS_* "
+    "variables or a DuckDB secret, see the team lake's docs) (default: PROBE_LAKE_DATA, else the config "
     "file; a lake made already knows its own)",
     "machine": "this machine's label in the lake (default: PROBE_MACHINE, else the config file, else a fingerprint "
     "of the host name)",

@@ -4,6 +4,7 @@ lake's tables are read: its own views and macros are set aside unrun (probe.stor
 
 from probe.common.errors import UsageError, one_line, warn
 from probe.store.connection import MEMORY_LIMIT, open_database
+from probe.store.lake.catalog_paths import refuse_dot_segments
 from probe.store.lake.code import catalog_code, refuse_foreign_inlined_tables, set_aside
 from probe.store.lake.connection import attach, confine, first_line, is_postgres
 from probe.store.lake.settings import LakeSettings
@@ -21,6 +22,7 @@ def connect_lake(lake: LakeSettings, memory_limit: str = MEMORY_LIMIT, external_
     try:
         attach(connection, lake, read_only=True)
         refuse_foreign_inlined_tables(connection)
+        refuse_dot_segments(connection)
         tables = existing(connection)
         if PUBLICATIONS not in tables:
             raise UsageError("lake: no run has been published to it yet (see publish)")
