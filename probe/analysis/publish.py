@@ -1,6 +1,6 @@
-"""Publish runs to a team lake (DuckLake, its catalog in PostgreSQL): every SQL view's rows of each run, masked, with
-who published it and from where; a run lands once, publishing it again adds nothing, and a run still being recorded
-is published when it ends."""
+"""Publish runs to a team lake (DuckLake, its catalog in PostgreSQL): every SQL view's rows of each run, masked,
+credited to the labels its manifest recorded (whoever recorded it), with who published it; a run lands once,
+publishing it again adds nothing, and a run still being recorded is published when it ends."""
 
 import io
 import sys
@@ -13,39 +13,12 @@ from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, read_manifest, resolve_run
+from probe.runs.labels import LABEL_NAMES
 from probe.runs.targets import load_target
 from probe.store.lake.settings import LakeSettings, add_lake_options, given, settings
 
 CHUNK = 50  # runs read into one in-memory database at a time, each then published in its own transaction
-FIRST_LINE = 1 << 20  # of the first exchange, what a run's identity reads
 WAIT_POLL = 1.0  # seconds between looks at a run being recorded
-
-
-def identity_of(run: Path, lake: LakeSettings):
-    from probe.store.lake.publish import RunIdentity, run_id
-
-    manifest = read_manifest(run) or {}
-    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
-    text = lambda value: value if isinstance(value, str) else None  # noqa: E731  (a manifest may come from anyone)
-    target = run.parent.name
-    return RunIdentity(
-        run_id=run_id(target, run.name, text(manifest.get("started_at")), first_exchange(run)),
-        machine=lake.machine,
-        user=lake.user,
-        target=target,
-        agent_version=text(agent.get("version")),
-        login=text(manifest.get("login")),
-        run=run.name,
-    )
-
-
-def first_exchange(run: Path) -> bytes:
-    """The first line of the run's traffic.jsonl, up to FIRST_LINE bytes (nothing for a run with none)."""
-    try:
-        with (run / "traffic.jsonl").open("rb") as traffic:
-            return traffic.readline(FIRST_LINE)
-    except OSError:
-        return b""
 
 
 def refusal(run: Path) -> str | None:
@@ -83,12 +56,13 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
 
     from probe.store.connection import connect
     from probe.store.lake.connection import first_line
-    from probe.store.lake.publish import PublishFailed, commit_failure, publish_run, stage
+    from probe.store.lake.publish import PublishFailed, commit_failure, publish_run, stage, staged_identity
     from probe.store.lake.tables import existing
     from probe.store.lake.writer import open_for_publishing
 
     warnings: list[str] = []
-    connection = connect(runs, warnings)
+    publisher = {name: getattr(lake, name) for name in LABEL_NAMES}
+    connection = connect(runs, warnings, publisher=publisher)  # (a run whose manifest has no labels: the publisher's)
     failed: list[str] = []
     added = 0
     try:
@@ -98,14 +72,14 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
         make_tables(connection)
         tables = existing(connection)
         stage(connection)
-        loaded = {name for (name,) in connection.execute("SELECT run FROM runs").fetchall()}
         for run in runs:
             shown = f"{run.parent.name}/{run.name}"
-            if run.name not in loaded:
+            identity = staged_identity(connection, run.name, lake)
+            if identity is None:
                 failed.append(f"{one_line(shown)}: cannot be read (see the warning above)")
                 continue
             try:
-                counts = publish_run(connection, lake, identity_of(run, lake), tables)
+                counts = publish_run(connection, lake, identity, tables)
             except duckdb.FatalException as error:  # (the connection cannot be used again)
                 raise RunError(f"lake: {first_line(error)}") from None
             except (PublishFailed, duckdb.Error) as error:
@@ -116,12 +90,28 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
             said = "already published" if not (counts["added"] or counts["removed"]) else (
                 f"{counts['added']:,} rows added, {counts['removed']:,} removed"
             )  # fmt: skip
+            if counts["lake_credit"]:
+                said += "; " + credit_kept(identity, counts["lake_credit"])
             print(f"{one_line(shown)}: {said}", file=out, flush=True)
     except duckdb.Error as error:
         raise RunError(f"lake: {first_line(error)}") from None
     finally:
         connection.close()
     return added, failed
+
+
+def credit_kept(identity, held: dict) -> str:
+    """What a run the lake credits to other labels than its manifest's is told: the lake's are kept, and how to
+    change them."""
+
+    def said(labels: dict) -> str:
+        return " ".join(f"{name}={labels[name]}" for name in LABEL_NAMES if labels.get(name) is not None)
+
+    wanted = " ".join(f"--{name} {identity.labels[name]}" for name in LABEL_NAMES if identity.labels.get(name))
+    return one_line(
+        f"the lake credits it to {said(held) or 'no labels'}, its manifest to {said(identity.labels)}: the lake's "
+        f"kept (to change them: invoke lake relabel --run-id {identity.run_id} {wanted})"
+    )
 
 
 def reach(lake: LakeSettings) -> None:
