@@ -133,3 +133,20 @@ def published_labelled(tmp_path_factory, postgres_server):
     done = publish_runs(data_dir, lake, folder / "files", "--machine", "ci", "--user", "bot")
     assert done.returncode == 0, done.stderr
     return lake, data_dir
+
+
+@LAKE
+def test_sql_views_lists_the_lakes_views_with_the_local_columns_and_who_published(published_labelled, capsys):
+    import csv
+
+    from probe.common.errors import run_main
+
+    lake, _ = published_labelled
+    assert run_main(sql.main, ["--views", "--format", "csv", "--lake", f"postgres:{lake}"]) == 0
+    rows = [tuple(row) for row in csv.reader(capsys.readouterr().out.splitlines())][1:]
+    local = sql.views_listing(None)
+    narrowed = [(view, name, "BIGINT" if kind == "HUGEINT" else kind) for view, name, kind in local]
+    in_lake = [row for row in rows if row[0] != "publications" and not row[1].startswith("published_by_")]
+    assert in_lake == narrowed  # (the lake's tables have the local views' columns, in their order)
+    assert {(view, "published_by_user", "VARCHAR") for view in sql.VIEWS} <= set(rows)
+    assert {("publications", "published_by_machine", "VARCHAR"), ("publications", "machine", "VARCHAR")} <= set(rows)
