@@ -101,13 +101,14 @@ def test_a_run_the_lake_credits_to_other_labels_keeps_them_and_says_so_in_one_li
 
 # The team's questions (docs/team-lake.md), and the docs' join of two views (docs/sql.md).
 TEAM_QUERIES = [
-    'SELECT "user", CAST(started AS DATE) AS day, sum(cost_usd) AS cost_usd FROM runs GROUP BY ALL ORDER BY ALL',
-    "SELECT model, agent_version, agent_version_parts, sum(cache_read_tokens) AS cache_read_tokens FROM turns "
-    "GROUP BY ALL ORDER BY agent_version_parts DESC, model",
-    'SELECT name, wait_ms, "user", target FROM tool_calls WHERE wait_ms IS NOT NULL '
-    "ORDER BY wait_ms DESC, name, target LIMIT 5",
-    "SELECT run_id, peak_window_share FROM runs WHERE peak_window_share > 0.01 ORDER BY ALL",
-    'SELECT t.run_id, t.n, t."user", t.model, t.started, count(c.name) AS calls FROM turns t '
+    "SELECT user, CAST(started AS DATE) AS day, sum(cost_usd) AS usd FROM runs GROUP BY ALL ORDER BY ALL",
+    "SELECT model, agent_version, sum(cache_read_tokens) AS cache_read FROM turns GROUP BY ALL "
+    "ORDER BY any_value(agent_version_parts) DESC, model",
+    "SELECT name, wait_ms, user, target FROM tool_calls WHERE wait_ms IS NOT NULL ORDER BY wait_ms DESC, name LIMIT 20",
+    # (the samples' windows stay under 2 %: the docs' 0.8 would give no row to compare)
+    "SELECT run_id, user, target, peak_window_share FROM runs WHERE peak_window_share > 0.01 "
+    "ORDER BY peak_window_share DESC, run_id",
+    "SELECT t.run_id, t.n, t.user, t.model, t.started, count(c.name) AS calls FROM turns t "
     "LEFT JOIN tool_calls c USING (run_id, n) GROUP BY ALL ORDER BY ALL",
 ]
 
@@ -119,7 +120,8 @@ def test_a_team_query_answers_the_same_over_the_run_folders_and_in_the_lake(quer
     monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
     local = sql.query(sql.list_runs(), query)[1]
     assert local and lake_rows(lake, query) == local
-    assert all("ana" in row or "ana" not in query for row in local)
+    if "user" in query:  # (recorded as ana, published by bot)
+        assert all("ana" in row and "bot" not in row for row in local)
 
 
 @pytest.fixture(scope="module")
