@@ -21,6 +21,11 @@ IDENTITY = {
     **{name: "VARCHAR" for name in LABEL_NAMES},  # machine, user, team, project, repository
     "labels_from": "VARCHAR",  # whose labels they are: recorder, importer or publisher (probe.runs.labels)
 }
+# The run's identity as every view ends with it, from run_folders (`f`), so that a query reads the same columns here
+# and in the team lake; `runs` shows target and agent_version in its own places.
+RUN_IDENTITY = ", ".join(f'f."{name}"' for name in IDENTITY)
+RUNS_IDENTITY = ", ".join(f'f."{name}"' for name in IDENTITY if name not in ("target", "agent_version"))
+
 # The labels of IDENTITY: whom a run is credited to.
 CREDIT = (*LABEL_NAMES, "labels_from")
 # A version's numbers: the first dotted number its text holds, as agents write it (`2.1.330 (Claude Code)`,

@@ -2,7 +2,8 @@
 once, each distinct list of numbers is read once, and values are joined by number, each row carrying only its own."""
 
 from probe.read.conversation import MOST_TOKENS
-from probe.store.identity import IDENTITY
+from probe.store.identity import RUN_IDENTITY, RUNS_IDENTITY
+from probe.store.window_columns import AGENT_WINDOW, MAIN_PEAKS, RUN_WINDOW, TURN_WINDOW
 
 # Two rules keep the work linear, whatever a run holds (a line's table of 200,000 tools, say):
 # - a list is unnested from a column of a subquery, never from an expression: DuckDB works out an UNNEST's argument
@@ -147,46 +148,6 @@ MACROS = {
         lambda gap: greatest(0, coalesce(TRY_CAST(gap->>'count' AS BIGINT) - TRY_CAST(gap->>'first' AS BIGINT)
                                          - TRY_CAST(gap->>'last' AS BIGINT), 0)))), 0)""",
 }
-
-# What the turns, agents and runs views show of each one's context window and its cache's time left, from its
-# insight record (`i`, the run's `c`): a figure a hand-made file holds that no analysis writes is NULL.
-TURN_WINDOW = """token_count(i."window"->>'tokens') AS window_tokens, i."window"->>'source' AS window_source,
-               token_count(i."window"->>'effective') AS window_effective, i."window"->>'note' AS window_note,
-               TRY_CAST(i.share AS DOUBLE) AS share, TRY_CAST(i.cache->>'since_s' AS DOUBLE) AS cache_since_s,
-               TRY_CAST(i.cache->>'lifetime_s' AS DOUBLE) AS cache_lifetime_s,
-               i.cache->>'lifetime_source' AS cache_lifetime_source,
-               TRY_CAST(i.cache->>'lapsed' AS BOOLEAN) AS cache_lapsed,
-               token_count(i.cache->>'rewritten') AS cache_rewritten,
-               dollars(i.cache->>'rewritten_usd') AS cache_rewritten_usd"""
-AGENT_WINDOW = """i."window"->>'model' AS window_model, token_count(i."window"->>'tokens') AS window_tokens,
-               i."window"->>'source' AS window_source, TRY_CAST(i."window"->>'peak_share' AS DOUBLE) AS peak_share,
-               TRY_CAST(i."window"->>'peak_turn' AS BIGINT) AS peak_turn,
-               TRY_CAST(i."window"->>'last_share' AS DOUBLE) AS last_share,
-               TRY_CAST(i."window"->>'last_turn' AS BIGINT) AS last_turn, i."window"->'compactions' AS compactions"""
-RUN_WINDOW = """c."window"->>'model' AS window_model, token_count(c."window"->>'tokens') AS window_tokens,
-               c."window"->>'source' AS window_source, token_count(c."window"->>'input') AS last_input_tokens,
-               token_count(c."window"->>'headroom_tokens') AS headroom_tokens,
-               TRY_CAST(c."window"->>'headroom_share' AS DOUBLE) AS headroom_share,
-               c."window"->'findings' AS window_findings, token_count(c."window"->>'compactions') AS compactions,
-               token_count(c.cache->>'lapses') AS cache_lapses,
-               token_sum(c.cache->>'rewritten') AS cache_rewritten,
-               dollars(c.cache->>'rewritten_usd') AS cache_rewritten_usd"""
-
-# The run's identity, which every view ends with (probe.store.identity: worked out once per run, in run_folders),
-# so that a query reads the same columns here and in the team lake; `runs` shows target and agent_version first.
-RUN_IDENTITY = ", ".join(f'f."{name}"' for name in IDENTITY)
-RUNS_IDENTITY = ", ".join(f'f."{name}"' for name in IDENTITY if name not in ("target", "agent_version"))
-
-# The highest share of its window any turn of a run's main agents reached (a main agent names no parent; a turn no
-# agent record names is the main agent's): the share each turn's record holds, which an agent's peak_share is the
-# highest of on its main model.
-MAIN_PEAKS = """(
-    SELECT t.folder, max(TRY_CAST(t.share AS DOUBLE)) AS peak_window_share
-    FROM (SELECT folder, agent, share FROM insight_lines WHERE record = 'turn') t
-    LEFT JOIN (SELECT folder, id, bool_or(parent IS NOT NULL) AS child FROM insight_lines
-               WHERE record = 'agent' GROUP BY ALL) a ON a.folder = t.folder AND a.id = t.agent
-    WHERE NOT coalesce(a.child, false)
-    GROUP BY t.folder)"""
 
 # Each agent's one readable name, by its id: what the turns and tool_calls views call the agent (a hostile file that
 # names an id twice gets one of its names, never a row twice).

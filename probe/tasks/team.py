@@ -47,6 +47,6 @@ def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None, ext
     },
 )
 def publish(c, run=None, target=None, lake=None, lake_data=None, machine=None, user=None):
-    """Add runs to the team lake (DuckLake on PostgreSQL): each lands once, masked, with who published it from where."""
+    """Add runs to the team lake (DuckLake on PostgreSQL): each lands once, masked, credited to whoever recorded it."""
     options = dict(lake=lake, lake_data=lake_data, machine=machine, user=user)
     call(c, publish_script.main, script_argv(run=run, target=target, **options))
