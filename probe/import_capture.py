@@ -21,6 +21,7 @@ from probe.common.paths import TARGET_NAME, display
 from probe.redact.masking import RULES_VERSION
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import create_run, write_manifest
+from probe.runs.labels import IMPORTER, LABELS_FIELD, manifest_labels
 from probe.runs.targets import load_target, named_by_data
 from probe.write.report_paths import viewer_path
 
@@ -81,6 +82,7 @@ def import_file(source: Path, target: str | None, label: str, account: Path | No
     from probe.capture.imports import account_file
 
     shape = account_file.sniff(account) if account is not None else None  # both told apart before a folder is made
+    labels = manifest_labels(IMPORTER)  # (whoever recorded the file is not known: the run is credited to its importer)
     digest = sha256_of(source)
     label = mask_tokens_and_urls(label)
     run = create_run(target or FOLDER, label)
@@ -97,6 +99,7 @@ def import_file(source: Path, target: str | None, label: str, account: Path | No
         "ended_at": None,
         "status": "importing",
         "agent_exit_code": None,
+        LABELS_FIELD: labels,
     }
     write_manifest(run, manifest)
     with bounded(source.stat().st_size) as expansion:

@@ -1,6 +1,6 @@
-"""Publish runs to a team lake (DuckLake, its catalog in PostgreSQL): every SQL view's rows of each run, masked, with
-who published it and from where; a run lands once, publishing it again adds nothing, and a run still being recorded
-is published when it ends."""
+"""Publish runs to a team lake (DuckLake, its catalog in PostgreSQL): every SQL view's rows of each run, masked,
+credited to the labels its manifest recorded (whoever recorded it), with who published it; a run lands once,
+publishing it again adds nothing, and a run still being recorded is published when it ends."""
 
 import io
 import sys
@@ -13,39 +13,12 @@ from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, read_manifest, resolve_run
+from probe.runs.labels import LABEL_NAMES
 from probe.runs.targets import load_target
 from probe.store.lake.settings import LakeSettings, add_lake_options, given, settings
 
-CHUNK = 50  # runs read into one in-memory database at a time, each then published in its own transaction
-FIRST_LINE = 1 << 20  # of the first exchange, what a run's identity reads
+CHUNK = 50  # runs read into one in-memory database at a time, then published in one transaction
 WAIT_POLL = 1.0  # seconds between looks at a run being recorded
-
-
-def identity_of(run: Path, lake: LakeSettings):
-    from probe.store.lake.publish import RunIdentity, run_id
-
-    manifest = read_manifest(run) or {}
-    agent = manifest.get("agent") if isinstance(manifest.get("agent"), dict) else {}
-    text = lambda value: value if isinstance(value, str) else None  # noqa: E731  (a manifest may come from anyone)
-    target = run.parent.name
-    return RunIdentity(
-        run_id=run_id(target, run.name, text(manifest.get("started_at")), first_exchange(run)),
-        machine=lake.machine,
-        user=lake.user,
-        target=target,
-        agent_version=text(agent.get("version")),
-        login=text(manifest.get("login")),
-        run=run.name,
-    )
-
-
-def first_exchange(run: Path) -> bytes:
-    """The first line of the run's traffic.jsonl, up to FIRST_LINE bytes (nothing for a run with none)."""
-    try:
-        with (run / "traffic.jsonl").open("rb") as traffic:
-            return traffic.readline(FIRST_LINE)
-    except OSError:
-        return b""
 
 
 def refusal(run: Path) -> str | None:
@@ -85,12 +58,13 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
 
     from probe.store.connection import connect
     from probe.store.lake.connection import first_line
-    from probe.store.lake.publish import stage
+    from probe.store.lake.publish import stage, staged_identity
     from probe.store.lake.tables import existing
     from probe.store.lake.writer import open_for_publishing
 
     warnings: list[str] = []
-    connection = connect(runs, warnings)
+    publisher = {name: getattr(lake, name) for name in LABEL_NAMES}
+    connection = connect(runs, warnings, publisher=publisher)  # (a run whose manifest has no labels: the publisher's)
     failed: list[str] = []
     counts: dict[Path, dict[str, int]] = {}
     try:
@@ -100,9 +74,9 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
         make_tables(connection)
         tables = existing(connection)
         stage(connection)
-        loaded = {name for (name,) in connection.execute("SELECT run FROM runs").fetchall()}
-        failed += [f"{shown(run)}: cannot be read (see the warning above)" for run in runs if run.name not in loaded]
-        readable = [run for run in runs if run.name in loaded]
+        identities = {run: staged_identity(connection, run.name, lake) for run in runs}
+        failed += [f"{shown(run)}: cannot be read (see the warning above)" for run in runs if not identities[run]]
+        readable = {run: identity for run, identity in identities.items() if identity}
         if readable:
             counts, missed = publish_or_each(connection, lake, readable, tables)
             failed += missed
@@ -114,13 +88,15 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
         said = "already published" if not (count["added"] or count["removed"]) else (
             f"{count['added']:,} rows added, {count['removed']:,} removed"
         )  # fmt: skip
+        if count["lake_credit"]:
+            said += "; " + credit_kept(identities[run], count["lake_credit"])
         print(f"{shown(run)}: {said}", file=out, flush=True)
     return sum(count["added"] for count in counts.values()), failed
 
 
-def publish_or_each(connection, lake: LakeSettings, runs: list[Path], tables) -> tuple[dict, list[str]]:
-    """`runs` published in one transaction, or where that fails, each on its own; the rows added and removed by run,
-    and a line for each run that failed."""
+def publish_or_each(connection, lake: LakeSettings, runs: dict, tables) -> tuple[dict, list[str]]:
+    """`runs` (each with its identity) published in one transaction, or where that fails, each on its own; what
+    became of each run, and a line for each run that failed."""
     import duckdb
 
     from probe.store.lake.publish import PublishFailed
@@ -131,22 +107,21 @@ def publish_or_each(connection, lake: LakeSettings, runs: list[Path], tables) ->
         raise
     except (PublishFailed, duckdb.Error) as error:
         if len(runs) == 1:
-            return {}, [f"{shown(runs[0])}: {why_failed(error)}"]
+            return {}, [f"{shown(next(iter(runs)))}: {why_failed(error)}"]
     counts, failed = {}, []
-    for run in runs:
-        found, missed = publish_or_each(connection, lake, [run], tables)
+    for run, identity in runs.items():
+        found, missed = publish_or_each(connection, lake, {run: identity}, tables)
         counts |= found
         failed += missed
     return counts, failed
 
 
-def publish_batch(connection, lake: LakeSettings, runs: list[Path], tables) -> dict[Path, dict[str, int]]:
-    """`runs` published in one transaction: the rows added and removed, by run."""
+def publish_batch(connection, lake: LakeSettings, runs: dict, tables) -> dict[Path, dict]:
+    """`runs` (each with its identity) published in one transaction: what became of each, by run."""
     from probe.store.lake.publish import publish_runs
 
-    identities = {run: identity_of(run, lake) for run in runs}
-    by_id = publish_runs(connection, lake, list(identities.values()), tables) if runs else {}
-    return {run: by_id[identity.run_id] for run, identity in identities.items()}
+    by_id = publish_runs(connection, lake, list(runs.values()), tables) if runs else {}
+    return {run: by_id[identity.run_id] for run, identity in runs.items()}
 
 
 def why_failed(error: Exception) -> str:
@@ -158,6 +133,20 @@ def why_failed(error: Exception) -> str:
 
 def shown(run: Path) -> str:
     return one_line(f"{run.parent.name}/{run.name}")
+
+
+def credit_kept(identity, held: dict) -> str:
+    """What a run the lake credits to other labels than its manifest's is told: the lake's are kept, and how to
+    change them."""
+
+    def said(labels: dict) -> str:
+        return " ".join(f"{name}={labels[name]}" for name in LABEL_NAMES if labels.get(name) is not None)
+
+    wanted = " ".join(f"--{name} {identity.labels[name]}" for name in LABEL_NAMES if identity.labels.get(name))
+    return one_line(
+        f"the lake credits it to {said(held) or 'no labels'}, its manifest to {said(identity.labels)}: the lake's "
+        f"kept (to change them: invoke lake relabel --run-id {identity.run_id} {wanted})"
+    )
 
 
 def reach(lake: LakeSettings) -> None:

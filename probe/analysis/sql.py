@@ -18,12 +18,23 @@ from probe.common.paths import data_dir, display
 from probe.redact.json_values import mask_json
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import list_runs
+from probe.store.columns import view_columns
 from probe.store.connection import MEMORY_LIMIT, connect
 from probe.store.guard import check_query, check_typed, outside_access
 from probe.store.lake.catalog_string import without_catalog
 from probe.store.lake.settings import LakeSettings, add_lake_options, given, settings
+from probe.store.views import VIEWS
 
 FORMATS = ("table", "csv", "json")
+VIEWS_WORD = "views"  # what `invoke sql` takes in place of a query to list the views (invoke's positional is required)
+# What a query may read (docs/sql.md): every view, by name.
+QUERY_HELP = (
+    f"a query over the views {', '.join(VIEWS)} (see docs/sql.md); `{VIEWS_WORD}` instead lists them and their columns"
+)
+EPILOG = (
+    "Through invoke: `invoke sql QUERY` (or `invoke sql --query QUERY`), with --format, --memory-limit, "
+    f"--external-access, --lake and --lake-data as here; `invoke sql {VIEWS_WORD}` is --views."
+)
 CELL_LIMIT = 60  # characters of one cell in a table; csv and json hold every value whole
 MESSAGE_LIMIT = 600  # characters of DuckDB's message an error line shows (it is whole, lines joined, up to this)
 
@@ -131,12 +142,37 @@ def write_json(columns: list[str], rows: list[tuple], out: TextIO) -> None:
 
 
 WRITERS = {"table": write_table, "csv": write_csv, "json": write_json}
+LISTING = ["view", "column", "type"]
+
+
+def listing(connection, views: list[str]) -> list[tuple]:
+    """Each of `views` that the connection has, column by column with its type, in order; it closes the connection."""
+    try:
+        have = {name for (name,) in connection.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+        return [(view, name, kind) for view in views if view in have
+                for name, kind in view_columns(connection, view)]  # fmt: skip
+    finally:
+        connection.close()
+
+
+def views_listing(lake: LakeSettings | None, memory_limit: str = MEMORY_LIMIT) -> list[tuple]:
+    """The views a query reads and their columns: over the data folder's runs, or (`lake`) the team lake's, which
+    also has the book of publications."""
+    if lake is None:
+        return listing(connect([], memory_limit=memory_limit), [*VIEWS])
+    from probe.store.lake.tables import PUBLICATIONS
+    from probe.store.lake.views import connect_lake
+
+    return listing(connect_lake(lake, memory_limit), [*VIEWS, PUBLICATIONS])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = cli.ArgumentParser(prog="python -m probe.analysis.sql", description=__doc__)
+    parser = cli.ArgumentParser(prog="python -m probe.analysis.sql", description=__doc__, epilog=EPILOG)
+    parser.add_argument("query", metavar="SQL", nargs="?", help=QUERY_HELP)
     parser.add_argument(
-        "query", metavar="SQL", help="a query over the views runs, exchanges, turns, tool_calls and agents"
+        "--views",
+        action="store_true",
+        help="list the views and their columns (with --lake, the team lake's) instead of a query",
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="table (default), csv or json")
     parser.add_argument(
@@ -155,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_lake_options(parser, labels=False)  # (with either, the views read the team lake, not the data folder)
     args = parser.parse_args(argv)
+    if args.views == (args.query is not None):
+        parser.error("give a query (SQL) or --views, one of them")
+    if args.views:
+        lake = settings(given(args)) if args.lake or args.lake_data else None
+        WRITERS[args.format](LISTING, views_listing(lake, args.memory_limit), sys.stdout)
+        return 0
     check_typed(args.query, args.external_access, lake=bool(args.lake or args.lake_data))
     if args.lake or args.lake_data:
         lake = settings(given(args))

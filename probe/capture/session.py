@@ -21,6 +21,7 @@ from probe.redact.secret_names import is_secret_variable
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
 from probe.runs import provenance
 from probe.runs.folders import create_run, hold_while_recording, read_manifest, write_manifest
+from probe.runs.labels import LABELS_FIELD, manifest_labels
 from probe.runs.login_marks import LoginsSeen
 from probe.runs.targets import Target
 
@@ -179,6 +180,7 @@ def open_run(
         "ended_at": None,
         "status": "running",
         "agent_exit_code": None,
+        LABELS_FIELD: manifest_labels(),  # whose run it is, which a team lake credits (probe.runs.labels)
     }
     # The folder's name is masked even with --keep-secrets: a key pasted into a label must not name a folder that
     # every listing, path and shared archive shows.

@@ -2,6 +2,8 @@
 once, each distinct list of numbers is read once, and values are joined by number, each row carrying only its own."""
 
 from probe.read.conversation import MOST_TOKENS
+from probe.store.identity import RUN_IDENTITY, RUNS_IDENTITY
+from probe.store.window_columns import AGENT_WINDOW, MAIN_PEAKS, RUN_WINDOW, TURN_WINDOW
 
 # Two rules keep the work linear, whatever a run holds (a line's table of 200,000 tools, say):
 # - a list is unnested from a column of a subquery, never from an expression: DuckDB works out an UNNEST's argument
@@ -147,30 +149,6 @@ MACROS = {
                                          - TRY_CAST(gap->>'last' AS BIGINT), 0)))), 0)""",
 }
 
-# What the turns, agents and runs views show of each one's context window and its cache's time left, from its
-# insight record (`i`, the run's `c`): a figure a hand-made file holds that no analysis writes is NULL.
-TURN_WINDOW = """token_count(i."window"->>'tokens') AS window_tokens, i."window"->>'source' AS window_source,
-               token_count(i."window"->>'effective') AS window_effective, i."window"->>'note' AS window_note,
-               TRY_CAST(i.share AS DOUBLE) AS share, TRY_CAST(i.cache->>'since_s' AS DOUBLE) AS cache_since_s,
-               TRY_CAST(i.cache->>'lifetime_s' AS DOUBLE) AS cache_lifetime_s,
-               i.cache->>'lifetime_source' AS cache_lifetime_source,
-               TRY_CAST(i.cache->>'lapsed' AS BOOLEAN) AS cache_lapsed,
-               token_count(i.cache->>'rewritten') AS cache_rewritten,
-               dollars(i.cache->>'rewritten_usd') AS cache_rewritten_usd"""
-AGENT_WINDOW = """i."window"->>'model' AS window_model, token_count(i."window"->>'tokens') AS window_tokens,
-               i."window"->>'source' AS window_source, TRY_CAST(i."window"->>'peak_share' AS DOUBLE) AS peak_share,
-               TRY_CAST(i."window"->>'peak_turn' AS BIGINT) AS peak_turn,
-               TRY_CAST(i."window"->>'last_share' AS DOUBLE) AS last_share,
-               TRY_CAST(i."window"->>'last_turn' AS BIGINT) AS last_turn, i."window"->'compactions' AS compactions"""
-RUN_WINDOW = """c."window"->>'model' AS window_model, token_count(c."window"->>'tokens') AS window_tokens,
-               c."window"->>'source' AS window_source, token_count(c."window"->>'input') AS last_input_tokens,
-               token_count(c."window"->>'headroom_tokens') AS headroom_tokens,
-               TRY_CAST(c."window"->>'headroom_share' AS DOUBLE) AS headroom_share,
-               c."window"->'findings' AS window_findings, token_count(c."window"->>'compactions') AS compactions,
-               token_count(c.cache->>'lapses') AS cache_lapses,
-               token_sum(c.cache->>'rewritten') AS cache_rewritten,
-               dollars(c.cache->>'rewritten_usd') AS cache_rewritten_usd"""
-
 # Each agent's one readable name, by its id: what the turns and tool_calls views call the agent (a hostile file that
 # names an id twice gets one of its names, never a row twice).
 AGENT_NAMES = "(SELECT folder, id, any_value(name) AS name FROM insight_lines WHERE record = 'agent' GROUP BY ALL)"
@@ -180,7 +158,7 @@ AGENT_NAMES = "(SELECT folder, id, any_value(name) AS name FROM insight_lines WH
 VIEWS = {
     # The agent's own account beside the wire (probe.write.account_records): a row per exchange matched, with the
     # key that matched it, per record of a request with no exchange (n NULL), per exchange with no record.
-    "account": """
+    "account": f"""
         SELECT f.run, i.number AS n, i.name AS record, i.line, i.key AS matched_by,
                i.agent_model, i.model, coalesce(i.rewritten, false) AS model_rewritten,
                token_count(i.agent_count->>'input_tokens') AS agent_input_tokens,
@@ -198,12 +176,13 @@ VIEWS = {
                TRY_CAST(i.api_count->>'first_byte_ms' AS DOUBLE) AS first_byte_ms,
                TRY_CAST(i.agent_count->>'duration_ms' AS DOUBLE) AS agent_duration_ms,
                TRY_CAST(i.api_count->>'duration_ms' AS DOUBLE) AS duration_ms,
-               coalesce(json_array_length(i.disagreements), 0) AS disagreements
+               coalesce(json_array_length(i.disagreements), 0) AS disagreements,
+               {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'account_exchange'""",
     # The agent's own totals (its metrics, summed) beside the wire's, by session and model
     # (probe.write.account_records): NULL where a side does not count it.
-    "account_totals": """
+    "account_totals": f"""
         SELECT f.run, i.session, i.model,
                token_sum(i.agent_count->>'requests') AS agent_requests,
                token_sum(i.api_count->>'requests') AS requests,
@@ -220,46 +199,53 @@ VIEWS = {
                dollars(i.agent_count->>'cost_usd') AS agent_cost_usd, dollars(i.api_count->>'cost_usd') AS cost_usd,
                TRY_CAST(i.agent_count->>'active_s' AS DOUBLE) AS agent_active_s,
                TRY_CAST(i.api_count->>'active_s' AS DOUBLE) AS model_time_s,
-               coalesce(json_array_length(i.disagreements), 0) AS disagreements
+               coalesce(json_array_length(i.disagreements), 0) AS disagreements,
+               {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'account_total'""",
     # Every record of telemetry.jsonl, counted once by what became of it (the manifest's count is their sum).
-    "account_records": """
+    "account_records": f"""
         SELECT f.run, r.value->>'what' AS what, TRY_CAST(r.value->>'count' AS BIGINT) AS records,
-               r.value->'names' AS names
+               r.value->'names' AS names,
+               {RUN_IDENTITY}
         FROM (SELECT folder, unnest(CAST(json_extract(account, '$.read[*]') AS JSON[])) AS value
               FROM insight_lines WHERE record = 'account') r JOIN run_folders f ON f.folder = r.folder""",
     # Each compaction the agent logged (probe.write.account_compactions), beside its summarisation request (n).
-    "account_compactions": """
+    "account_compactions": f"""
         SELECT f.run, i.number AS n, i.name AS record, i.source, i.line, i.key AS found_by, i.trigger,
                token_count(i.tokens_before) AS tokens_before, token_count(i.tokens_after) AS tokens_after,
-               TRY_CAST(i.duration_ms AS DOUBLE) AS duration_ms
+               TRY_CAST(i.duration_ms AS DOUBLE) AS duration_ms,
+               {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'account_compaction'""",
     "runs": f"""
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
-               m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
+               m.status, f.agent_version, coalesce(t.exchanges, 0) AS exchanges,
                m.agent_exit_code AS exit_code, m.label, m.prompt,
                dollars(c.cost->>'usd') AS cost_usd,
                TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices,
-               {RUN_WINDOW}
+               {RUN_WINDOW}, p.peak_window_share,
+               {RUNS_IDENTITY}
         FROM run_folders f
         LEFT JOIN manifest_files m ON m.folder = f.folder
+        LEFT JOIN {MAIN_PEAKS} p ON p.folder = f.folder
         LEFT JOIN (SELECT folder, cost, cache, "window" FROM insight_lines WHERE record = 'run') c
                ON c.folder = f.folder
         LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_heads GROUP BY folder) t ON t.folder = f.folder""",
-    "exchanges": """
+    "exchanges": f"""
         SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
                TRY_CAST(l.timing->>'ttfb_ms' AS DOUBLE) AS ttfb_ms,
                TRY_CAST(l.timing->>'duration_ms' AS DOUBLE) AS duration_ms,
                l.request_bytes, l.response_bytes, l.complete,
-               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
+               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started,
+               {RUN_IDENTITY}
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder""",
     # Every exchange of every proxy: the turns (model calls; a reverse proxy's host is its upstream, which
     # turns.jsonl does not hold), and what insight.jsonl records of the forward proxy's other exchanges.
-    "requests": """
+    "requests": f"""
         SELECT f.run, r.n, r.proxy, r.host, r.method, r.path, r.status, r.kind, r.bytes_sent, r.bytes_received,
-               r.error, r.events
+               r.error, r.events,
+               {RUN_IDENTITY}
         FROM (SELECT l.folder, l.number AS n, l.proxy, q.host, l.method, l.path, l.status, 'model-api' AS kind,
                      l.request_bytes AS bytes_sent, l.response_bytes AS bytes_received, NULL AS error, 0 AS events
               FROM turn_heads l
@@ -284,7 +270,9 @@ VIEWS = {
                l.stop_reason, i.agent, a.name AS agent_name,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
                dollars(i.cost->>'usd') AS cost_usd, i.cost->>'unknown' AS cost_unknown,
-               {TURN_WINDOW}
+               {TURN_WINDOW},
+               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started,
+               {RUN_IDENTITY}
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
         LEFT JOIN part_facts s ON s.folder = l.folder AND s.field = 'system' AND s.key = CAST(l.system AS VARCHAR)
                           AND s.numbered = coalesce(l.schema = 2, false)
@@ -298,7 +286,8 @@ VIEWS = {
                ON a.folder = l.folder AND a.id = i.agent""",
     "tool_calls": f"""
         SELECT f.run, l.number AS n, c.name, c.arguments, c.call_id, i.agent, a.name AS agent_name, i.answered_in,
-               i.wait_ms, i.result_size, i.is_error, s.life_s AS spawned_agent_life_s
+               i.wait_ms, i.result_size, i.is_error, s.life_s AS spawned_agent_life_s,
+               {RUN_IDENTITY}
         FROM turn_heads l JOIN run_folders f ON f.folder = l.folder
         JOIN output_calls c ON c.folder = l.folder AND c.numbered = coalesce(l.schema = 2, false)
                             AND c.key = CAST(l.output AS VARCHAR)
@@ -309,11 +298,12 @@ VIEWS = {
         LEFT JOIN (SELECT folder, spawned_by->>'call_id' AS call_id, max(life_s) AS life_s FROM insight_lines
                    WHERE record = 'agent' AND spawned_by IS NOT NULL GROUP BY ALL) s
                ON s.folder = l.folder AND s.call_id = c.call_id""",
-    "context": """
+    "context": f"""
         SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
                TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
                token_count(c->>'tokens') AS tokens, token_count(c->>'counted') AS counted,
-               i.encoding, i.input_tokens
+               i.encoding, i.input_tokens,
+               {RUN_IDENTITY}
         FROM (SELECT folder, number, encoding, input_tokens, unnest(categories) AS c
               FROM (SELECT folder, number, context->>'encoding' AS encoding,
                            token_count(context->>'scaled_to') AS input_tokens,
@@ -331,13 +321,14 @@ VIEWS = {
                token_count(i.tokens->>'input') AS input_tokens, token_count(i.tokens->>'output') AS output_tokens,
                token_count(i.tokens->>'cache_read') AS cache_read_tokens,
                token_count(i.tokens->>'cache_write') AS cache_write_tokens,
-               dollars(i.cost_usd) AS cost_usd, i.cache_break, i.compaction, i.open, i.critical
+               dollars(i.cost_usd) AS cost_usd, i.cache_break, i.compaction, i.open, i.critical,
+               {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         LEFT JOIN {AGENT_NAMES} a ON a.folder = i.folder AND a.id = i.agent
         LEFT JOIN {AGENT_NAMES} c ON c.folder = i.folder AND c.id = i.child
         WHERE i.record = 'span'""",
     # Where the time went: a row per agent and one for the run (agent NULL), each row's parts adding up to its wall.
-    "time": """
+    "time": f"""
         SELECT f.run, i.agent, i.name, i.parent, i.depth, epoch_time(i.start) AS started,
                epoch_time(i."end") AS ended, i.wall_s,
                TRY_CAST(i.parts->>'model_waiting' AS DOUBLE) AS model_waiting_s,
@@ -348,7 +339,8 @@ VIEWS = {
                TRY_CAST(i.tools AS MAP(VARCHAR, DOUBLE)) AS tools, i.spans,
                TRY_CAST(i.critical_path AS BIGINT[]) AS critical_path,
                TRY_CAST(i.critical_s AS MAP(VARCHAR, DOUBLE)) AS critical_s,
-               TRY_CAST(i.critical_steps_s AS DOUBLE[]) AS critical_steps_s
+               TRY_CAST(i.critical_steps_s AS DOUBLE[]) AS critical_steps_s,
+               {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'time'""",
     "agents": f"""
@@ -362,7 +354,8 @@ VIEWS = {
                i.spawned_by->>'tool' AS spawn_tool,
                dollars(i.cost->>'usd') AS cost_usd,
                TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns,
-               {AGENT_WINDOW}
+               {AGENT_WINDOW},
+               {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'agent'""",
 }

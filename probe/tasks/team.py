@@ -15,22 +15,27 @@ LAKE_HELP = {name.replace("-", "_"): f"{METAVARS[name]}: {text}" for name, text 
     klass=ProbeTask,
     positional=["query"],
     help={
-        "query": "SQL: a query over the views runs, exchanges, turns and tool_calls (see docs/sql.md)",
+        "query": f"SQL: {sql_script.QUERY_HELP}",
         "format": "table|csv|json: how to print the rows (default: table)",
         "memory_limit": "SIZE: what DuckDB may hold in memory (default 1GB); a run that needs more is left out",
         "lake": "CATALOG: query the team lake with this catalog (as DuckLake takes it after `ducklake:`), not the "
         "data folder (see docs/team-lake.md)",
         "lake_data": "PATH: with --lake, the lake's data path (a lake made knows its own); alone, the lake of "
         "PROBE_LAKE, else the config file",
+        "views": "list the views and their columns, as the query `views` does (`invoke sql views`: invoke needs a "
+        "query)",
         "external_access": "let the query read files, reach other hosts and use DuckDB's extensions, as a query you "
         "wrote yourself may (off by default: a query copied from elsewhere reads only the views)",
     },
 )
-def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None, external_access=False):
-    """Query every run under the data folder, or in the team lake, with SQL (DuckDB), through the same views."""
+def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None, external_access=False, views=False):
+    """Query every run under the data folder, or in the team lake, with SQL (DuckDB), through the same views; `invoke
+    sql views` lists the views and their columns."""
     options = dict(format=format, memory_limit=memory_limit, lake=lake, lake_data=lake_data,
-                   external_access=external_access)  # fmt: skip
-    call(c, sql_script.main, [query, *script_argv(**options)])
+                   external_access=external_access, views=views)  # fmt: skip
+    # (invoke has no optional positional argument: the word `views` in place of a query is the script's --views)
+    asked = ["--views"] if query.strip() == sql_script.VIEWS_WORD else [query]
+    call(c, sql_script.main, [*asked, *script_argv(**options)])
 
 
 @task(
@@ -42,6 +47,6 @@ def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None, ext
     },
 )
 def publish(c, run=None, target=None, lake=None, lake_data=None, machine=None, user=None):
-    """Add runs to the team lake (DuckLake on PostgreSQL): each lands once, masked, with who published it from where."""
+    """Add runs to the team lake (DuckLake on PostgreSQL): each lands once, masked, credited to whoever recorded it."""
     options = dict(lake=lake, lake_data=lake_data, machine=machine, user=user)
     call(c, publish_script.main, script_argv(run=run, target=target, **options))

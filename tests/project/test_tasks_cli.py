@@ -185,3 +185,34 @@ def test_a_run_given_as_a_word_is_answered_with_the_form_the_task_wants():
     # A word that is no run, for a task that takes none, keeps invoke's own answer.
     result = subprocess.run([agent_probe, "targets", "X"], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stderr) == (1, "No idea what 'X' is!\n")
+
+
+def test_the_sql_help_names_every_view_and_how_invoke_takes_the_query():
+    from probe.store.views import VIEWS
+
+    script = " ".join(invoke("sql", "--help").stdout.split())  # (the script's own help, reached through the task)
+    task = " ".join(invoke("--help", "sql").stdout.split())
+    views = ", ".join(VIEWS)
+    assert f"SQL a query over the views {views} (see docs/sql.md); `views` instead lists them" in script
+    assert "--views list the views and their columns" in script and "`invoke sql --query QUERY`" in script
+    assert f"--query=STRING SQL: a query over the views {views} (see docs/sql.md)" in task
+
+
+def test_invoke_sql_views_lists_every_view_and_its_columns(tmp_path):
+    import csv
+
+    from probe.analysis import sql
+
+    environment = {**os.environ, "PROBE_DATA_DIR": str(tmp_path)}
+    tmp_path.mkdir(exist_ok=True)
+    listed = invoke("sql", "views", "--format", "csv", env=environment)
+    assert listed.returncode == 0, listed.stderr
+    rows = [tuple(row) for row in csv.reader(listed.stdout.splitlines())]
+    connection = sql.connect([])
+    expected = [
+        (view, name, kind) for view in sql.VIEWS for name, kind, *_ in connection.execute(f"DESCRIBE {view}").fetchall()
+    ]
+    assert rows == [("view", "column", "type"), *expected]
+    assert {("runs", "peak_window_share", "DOUBLE"), ("turns", "started", "TIMESTAMP"),
+            ("tool_calls", "user", "VARCHAR"), ("turns", "agent_version_parts", "INTEGER[]")} <= set(rows)  # fmt: skip
+    assert {view for view, *_ in rows[1:]} == set(sql.VIEWS)

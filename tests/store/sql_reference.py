@@ -2,8 +2,9 @@
 views' rows are compared with on small runs (tests/store/test_sql_views.py). Each unnested value carried its whole
 line here, so these definitions must only read small runs."""
 
-# (the insight's window and cache columns are read as the views read them: what is compared is how turns are read)
-from probe.store.views import AGENT_WINDOW, RUN_WINDOW, TURN_WINDOW
+# (the insight's window and cache columns, and the run's identity, are read as the views read them: what is compared
+# is how turns are read)
+from probe.store.views import AGENT_WINDOW, MAIN_PEAKS, RUN_IDENTITY, RUN_WINDOW, RUNS_IDENTITY, TURN_WINDOW
 
 # turn_values and turn_lines, as probe.store.files defined them.
 TURN_VALUES = """
@@ -37,22 +38,25 @@ WHOLE_LINES = """
 VIEWS = {
     "runs": f"""
         SELECT f.run, f.target, timezone('UTC', TRY_STRPTIME(m.started_at, '%Y-%m-%dT%H:%M:%S%z')) AS started,
-               m.status, m.agent->>'version' AS agent_version, coalesce(t.exchanges, 0) AS exchanges,
+               m.status, f.agent_version, coalesce(t.exchanges, 0) AS exchanges,
                m.agent_exit_code AS exit_code, m.label, m.prompt,
                TRY_CAST(c.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
                TRY_CAST(c.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns, c.cost->>'prices' AS prices,
-               {RUN_WINDOW}
+               {RUN_WINDOW}, p.peak_window_share,
+               {RUNS_IDENTITY}
         FROM run_folders f
         LEFT JOIN manifest_files m ON m.folder = f.folder
+        LEFT JOIN {MAIN_PEAKS} p ON p.folder = f.folder
         LEFT JOIN (SELECT folder, cost, cache, "window" FROM insight_lines WHERE record = 'run') c
                ON c.folder = f.folder
         LEFT JOIN (SELECT folder, count(*) AS exchanges FROM turn_lines GROUP BY folder) t ON t.folder = f.folder""",
-    "exchanges": """
+    "exchanges": f"""
         SELECT f.run, l.number AS n, l.kind, l.proxy, l.method, l.path, l.status,
                TRY_CAST(l.timing->>'ttfb_ms' AS DOUBLE) AS ttfb_ms,
                TRY_CAST(l.timing->>'duration_ms' AS DOUBLE) AS duration_ms,
                l.request_bytes, l.response_bytes, l.complete,
-               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started
+               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started,
+               {RUN_IDENTITY}
         FROM turn_lines l JOIN run_folders f ON f.folder = l.folder""",
     "turns": f"""
         SELECT f.run, l.number AS n, l.api, l.provider, l.model,
@@ -76,16 +80,19 @@ VIEWS = {
                l.stop_reason, i.agent, a.name AS agent_name,
                TRY_CAST(i.cache->>'hit_rate' AS DOUBLE) AS cache_hit_rate, i.cache->'cause'->>'text' AS cache_break,
                TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd, i.cost->>'unknown' AS cost_unknown,
-               {TURN_WINDOW}
+               {TURN_WINDOW},
+               make_timestamp(TRY_CAST(TRY_CAST(l.timing->>'start' AS DOUBLE) * 1e6 AS BIGINT)) AS started,
+               {RUN_IDENTITY}
         FROM turn_lines l JOIN run_folders f ON f.folder = l.folder
         LEFT JOIN (SELECT * FROM insight_lines WHERE record = 'turn') i
                ON i.folder = l.folder AND i.number = l.number
         LEFT JOIN (SELECT folder, id, any_value(name) AS name FROM insight_lines WHERE record = 'agent' GROUP BY ALL) a
                ON a.folder = l.folder AND a.id = i.agent""",
-    "tool_calls": """
+    "tool_calls": f"""
         SELECT c.run, c.n, c.name, c.arguments, c.call_id, i.agent, a.name AS agent_name, i.answered_in, i.wait_ms,
-               i.result_size, i.is_error, s.life_s AS spawned_agent_life_s
-        FROM (SELECT f.run, f.folder, l.number AS n, part->>'name' AS name, part->'arguments' AS arguments,
+               i.result_size, i.is_error, s.life_s AS spawned_agent_life_s,
+               {RUN_IDENTITY.replace("f.", "c.")}
+        FROM (SELECT f.*, l.number AS n, part->>'name' AS name, part->'arguments' AS arguments,
                      part->>'call_id' AS call_id
               FROM (SELECT l.folder, l.number,
                            unnest(CAST(json_extract(l.output, '$[*].parts[*]') AS JSON[])) AS part
@@ -99,11 +106,12 @@ VIEWS = {
         LEFT JOIN (SELECT folder, spawned_by->>'call_id' AS call_id, max(life_s) AS life_s FROM insight_lines
                    WHERE record = 'agent' AND spawned_by IS NOT NULL GROUP BY ALL) s
                ON s.folder = c.folder AND s.call_id = c.call_id""",
-    "context": """
+    "context": f"""
         SELECT f.run, i.number AS n, c->>'kind' AS kind, c->>'name' AS part,
                TRY_CAST(c->>'new' AS BOOLEAN) AS new, c->>'group' AS tool_group,
                TRY_CAST(c->>'tokens' AS BIGINT) AS tokens, TRY_CAST(c->>'counted' AS BIGINT) AS counted,
-               i.context->>'encoding' AS encoding, TRY_CAST(i.context->>'scaled_to' AS BIGINT) AS input_tokens
+               i.context->>'encoding' AS encoding, TRY_CAST(i.context->>'scaled_to' AS BIGINT) AS input_tokens,
+               {RUN_IDENTITY}
         FROM (SELECT folder, number, context,
                      unnest(CAST(json_extract(context, '$.categories[*]') AS JSON[])) AS c
               FROM insight_lines WHERE record = 'turn' AND context IS NOT NULL) i
@@ -119,7 +127,8 @@ VIEWS = {
                i.spawned_by->>'tool' AS spawn_tool,
                TRY_CAST(i.cost->>'usd' AS DECIMAL(18, 8)) AS cost_usd,
                TRY_CAST(i.cost->>'unknown_turns' AS BIGINT) AS cost_unknown_turns,
-               {AGENT_WINDOW}
+               {AGENT_WINDOW},
+               {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'agent'""",
 }

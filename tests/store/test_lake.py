@@ -31,7 +31,8 @@ Published = collections.namedtuple("Published", "returncode stdout stderr")
 # test process, which starts one PostgreSQL for them.
 LAKE = pytest.mark.lake
 pytestmark = pytest.mark.xdist_group("lake")
-IDENTITY = ("run_id", "machine", "user", "target", "agent_version", "login")
+IDENTITY = ("run_id", "machine", "user", "labels_from", "published_by_machine", "published_by_user", "target",
+            "agent_version", "login")  # fmt: skip
 
 
 def sample_data(folder: Path, count: int | None = None) -> Path:
@@ -82,6 +83,9 @@ def published(tmp_path_factory, postgres_server):
 def test_the_lake_answers_every_view_with_the_rows_of_the_run_folders(published, monkeypatch):
     lake, data_dir, _, done = published
     monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
+    # (the samples were recorded before manifests held labels: here as in the lake, they are the publisher's)
+    monkeypatch.setenv("PROBE_MACHINE", "laptop-1")
+    monkeypatch.setenv("PROBE_USER", "ana")
     local = sql.query(sql.list_runs(), every_view(local_columns))[1]
     assert lake_rows(lake, every_view(local_columns)) == local
     assert len(local) > 300 and {row[0] for row in local} >= {"runs", "turns", "requests", "agents", "spans"}
@@ -95,8 +99,9 @@ def test_every_row_says_which_run_it_is_and_who_published_it_from_where(publishe
     each = " UNION ".join(f"SELECT DISTINCT '{view}', {', '.join(IDENTITY)}, run FROM {view}" for view in VIEWS)
     rows = lake_rows(lake, each)
     assert {row[0] for row in rows} >= {"runs", "turns", "requests", "agents", "spans", "exchanges"}
-    for view, run_id, machine, user, target, version, login, run in rows:
-        assert (machine, user) == ("laptop-1", "ana") and len(run_id) == 20, view
+    for view, run_id, machine, user, whose, by_machine, by_user, target, version, login, run in rows:
+        assert (machine, user, by_machine, by_user) == ("laptop-1", "ana", "laptop-1", "ana") and len(run_id) == 20
+        assert whose == "publisher", view  # (the samples' manifests hold no labels)
         manifest = json.loads((published[1] / target / run / "manifest.json").read_text())
         assert (version, login) == (manifest["agent"]["version"], manifest.get("login")), view
     by_machine = lake_rows(lake, "SELECT machine, count(*), sum(input_tokens) FROM turns GROUP BY machine")

@@ -7,7 +7,8 @@ import socket
 import pytest
 
 from probe.common.errors import UsageError
-from probe.store.lake.settings import account_name, config_file, fingerprint, settings
+from probe.runs.labels import account_name, config_file, fingerprint
+from probe.store.lake.settings import settings
 
 NONE = {"catalog": None, "data": None, "machine": None, "user": None}
 
@@ -16,7 +17,8 @@ NONE = {"catalog": None, "data": None, "machine": None, "user": None}
 def own_config(tmp_path, monkeypatch):
     """A config folder of the test's own, and none of the lake's variables."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    for variable in ("PROBE_LAKE", "PROBE_LAKE_DATA", "PROBE_MACHINE", "PROBE_USER"):
+    for variable in ("PROBE_LAKE", "PROBE_LAKE_DATA", "PROBE_MACHINE", "PROBE_USER", "PROBE_TEAM", "PROBE_PROJECT",
+                     "PROBE_REPOSITORY"):  # fmt: skip
         monkeypatch.delenv(variable, raising=False)
 
 
@@ -66,7 +68,10 @@ def test_what_cannot_be_used_is_one_line(given, said):
     [
         ("[lake\n", "cannot be read"),
         ('lake = "postgres:x"\n', "`lake` is not a table"),
-        ('[lake]\npassword = "hunter2"\n', "[lake] takes text for catalog, data, machine, user; not password"),
+        (
+            '[lake]\npassword = "hunter2"\n',
+            "[lake] takes text for catalog, data, machine, user, team, project, repository; not password",
+        ),
         ("[lake]\ncatalog = 5\n", "not catalog"),
     ],
 )

@@ -1,65 +1,72 @@
-"""Adding runs to the team lake: each run's rows of every view, masked, keyed by their content, in one transaction
-under the run's lock, so that a run lands once, a run published again adds nothing, and a run that changed adds
-what is new and takes back what is gone."""
+"""Adding runs to the team lake: each run's rows of every view, masked, keyed by their content, a group of runs in
+one transaction under each run's lock, so that a run lands once, a run published again adds nothing, and a run that
+changed adds what is new and takes back what is gone."""
 
 import contextlib
-import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
 
 from probe.redact.secrets import mask_tokens_and_urls
+from probe.runs.labels import LABEL_NAMES
+from probe.store.columns import view_columns
+from probe.store.identity import CREDIT, IDENTITY
 from probe.store.json_rows import as_json, rows_of, texts_of
 from probe.store.lake.connection import first_line, lock, retried
 from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import IDENTITY, PUBLICATION_COLUMNS, PUBLICATIONS, ROW_KEY
+from probe.store.lake.tables import PUBLICATION_COLUMNS, PUBLICATIONS, PUBLISHED_BY, ROW_KEY
 from probe.store.masked_rows import masked_columns
 from probe.store.views import VIEWS
 
 STAGED = "staged_{view}"  # a view's masked rows, with their run and key, made before the lake's transaction
 RUN_COLUMN = "run"  # every view names the run folder a row is of
-IDENTITIES = "staged_identities"  # the identity of each run of a batch, by its folder's name
+CREDITED = "runs"  # the table whose row of a run says whom the lake credits it to (every run has one)
 EMPTY_DIGEST = hashlib.md5(b"").hexdigest()  # of the keys of no row
+# What each run of a group gives the rows it adds, by its folder's name: its id, whom it is credited to, who publishes.
+GIVEN = {RUN_COLUMN: "VARCHAR", "run_id": "VARCHAR", **dict.fromkeys(CREDIT, "VARCHAR"),
+         **dict.fromkeys(PUBLISHED_BY, "VARCHAR")}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class RunIdentity:
-    """Who published a run and from where: the values of IDENTITY."""
+    """A run as its rows were staged (masked): its id, its folder's name, its target and the labels it is credited
+    to; and who publishes it."""
 
     run_id: str
-    machine: str
-    user: str
+    run: str  # the run folder's name, masked, which every staged row's `run` column holds
     target: str
-    agent_version: str | None
-    login: str | None
-    run: str  # the run folder's name, which every view's `run` column holds
-
-    def masked(self) -> "RunIdentity":
-        """The identity as it goes into the lake: each text masked as the views' are (a folder's name, a version or
-        a login from a manifest may hold anything), the run's name as its rows were staged with it."""
-        texts = {name: mask_tokens_and_urls(value) for name, value in vars(self).items() if isinstance(value, str)}
-        return dataclasses.replace(self, **texts | {"run_id": self.run_id})
+    labels: dict[str, str | None]  # by the names of CREDIT
+    publisher: tuple[str, str]  # machine and user
 
 
-def run_id(target: str, name: str, started_at: str | None, first_exchange: bytes) -> str:
-    """A run's identity wherever its folder is: its target, its folder's name, when it started (all three to the
-    second, which two machines starting one agent at once share) and its first exchange as recorded (its times to the
-    microsecond, its ids), which the run's growing leaves as it was; a copy of the folder is the same run."""
-    digest = hashlib.sha256(f"{target}/{name}/{started_at or ''}/".encode(errors="surrogateescape"))
-    digest.update(first_exchange)
-    return digest.hexdigest()[:20]
+def staged_identity(connection, name: str, lake: LakeSettings) -> RunIdentity | None:
+    """The identity of the run folder `name` as its `runs` row was staged; None for a run not loaded."""
+    credit = ", ".join(f's."{column}"' for column in CREDIT)
+    found = connection.execute(
+        f"SELECT run_id, run, target, {credit} FROM {STAGED.format(view=CREDITED)} s WHERE run = $run",
+        {"run": mask_tokens_and_urls(name)},
+    ).fetchone()
+    if found is None:
+        return None
+    run_id, run, target, *labels = found
+    return RunIdentity(run_id, run, target, dict(zip(CREDIT, labels)), (lake.machine, lake.user))
 
 
 def stage(connection) -> None:
-    """Each view's rows as they go into the lake, masked, with each row's key: its digest and its place among the
-    equal rows of its run. Made in memory, before any transaction on the lake (DuckDB writes to one database in a
-    transaction)."""
+    """Each view's rows as they go into the lake, masked, with each row's key: the digest of its own columns (not
+    the run's identity, which a lake may re-label) and its place among the equal rows of its run. Made in memory,
+    before any transaction on the lake (DuckDB writes to one database in a transaction)."""
     for view in VIEWS:
-        columns = ", ".join(masked_columns(connection, view))
+        masked = masked_columns(connection, view)
+        own = [name for name, _ in view_columns(connection, view) if name not in IDENTITY]
+        # (the text DuckDB gives the row of these columns, `{'run': …, 'n': 1, …}`, as a lake made before the views
+        # had the identity keyed them)
+        row = "struct_pack(" + ", ".join(f'"{name}" := m."{name}"' for name in own) + ")"
         connection.execute(
             f"""CREATE OR REPLACE TEMP TABLE {STAGED.format(view=view)} AS
             SELECT r.*, digest || ':' || row_number() OVER (PARTITION BY r.{RUN_COLUMN}, digest) AS {ROW_KEY}
-            FROM (SELECT m.*, md5(CAST(m AS VARCHAR)) AS digest FROM (SELECT {columns} FROM {view}) m) r"""
+            FROM (SELECT m.*, md5(CAST({row} AS VARCHAR)) AS digest
+                  FROM (SELECT {", ".join(masked)} FROM {view}) m) r"""
         )
 
 
@@ -102,38 +109,47 @@ def left_null(lake_columns: dict[str, str], given: set[str]) -> str:
     return "".join(f', NULL AS "{name}"' for name in lake_columns if name not in given)
 
 
-def stage_identities(connection, identities: list[RunIdentity]) -> None:
-    """The identity of each run about to be published, one row a run, which its rows are joined to as they go in.
-    Made before the lake's transaction, like the staged rows."""
-    names = [RUN_COLUMN, *IDENTITY]
-    rows = [{name: getattr(identity, name) for name in names} for identity in identities]
-    shape = rows_of("rows", dict.fromkeys(names, "VARCHAR"))
-    connection.execute(f"CREATE OR REPLACE TEMP TABLE {IDENTITIES} AS {shape}", {"rows": as_json(rows)})
+def held_credits(connection, ids: list[str]) -> dict[str, dict[str, str | None]]:
+    """Whom the lake credits each run to (its `runs` row's labels), by run id, where it holds the run."""
+    credit = ", ".join(f'"{column}"' for column in CREDIT)
+    found = connection.execute(
+        f"SELECT DISTINCT ON (run_id) run_id, {credit} FROM lake.{CREDITED} WHERE run_id IN ({texts_of('ids')})",
+        {"ids": as_json(ids)},
+    ).fetchall()
+    return {row[0]: dict(zip(CREDIT, row[1:], strict=True)) for row in found}
 
 
-def publish_tables(
-    connection, plans: dict[str, dict[str, str]], identities: list[RunIdentity], tables: dict[str, dict[str, str]]
-) -> dict[str, dict[str, int]]:
-    """Within the batch's transaction, bring each table to the staged rows of the runs whose rows of it changed:
+def differs(held: dict[str, str | None] | None, identity: RunIdentity) -> bool:
+    """Whether the lake credits the run to other labels than its manifest's (whose they are aside)."""
+    return held is not None and any(held[name] != identity.labels[name] for name in LABEL_NAMES)
+
+
+def publish_tables(connection, plans: dict[str, dict[str, str]], given: list[dict], tables: dict[str, dict[str, str]]
+                   ) -> dict[str, dict[str, int]]:  # fmt: skip
+    """Within the group's transaction, bring each table to the staged rows of the runs whose rows of it changed:
     add the keys the lake lacks and delete those it holds and the run no longer has. `plans`: for each view, the
-    runs (by run id) whose rows changed, each `first` (never published: nothing to compare) or `again`; `tables`: the
-    lake's tables and their columns. The rows added and removed, by run id."""
-    counts = {identity.run_id: {"added": 0, "removed": 0} for identity in identities}
+    runs (by run id) whose rows changed, each `first` (never published: nothing to compare) or `again`; `given`: what
+    each run gives the rows it adds (GIVEN); `tables`: the lake's tables and their columns. The rows added and
+    removed, by run id."""
+    counts = {row["run_id"]: {"added": 0, "removed": 0} for row in given}
+    runs = f"({rows_of('given', GIVEN)})"  # (a parameter, not a table: the transaction writes to the lake alone)
     for view, plan in plans.items():
         staged = STAGED.format(view=view)
         own = {name for (name,) in connection.execute(f"SELECT name FROM pragma_table_info('{staged}')").fetchall()}
-        identity_columns = "".join(f', i."{name}"' for name in IDENTITY if name not in own)
-        given = (own - {"digest"}) | set(IDENTITY)
-        columns = f"s.* EXCLUDE (digest){identity_columns}{left_null(tables.get(view, {}), given)}"
-        joined = f"FROM {staged} s JOIN {IDENTITIES} i USING ({RUN_COLUMN}) WHERE i.run_id IN ({texts_of('changed')})"
+        replaced = [name for name in (*CREDIT, *PUBLISHED_BY) if name in own]
+        excluded = ", ".join(["digest", *(f'"{name}"' for name in replaced)])
+        put = "".join(f', i."{name}"' for name in (*CREDIT, *PUBLISHED_BY))
+        columns = f"s.* EXCLUDE ({excluded}){put}"
+        columns += left_null(tables.get(view, {}), (own - {"digest"}) | set(CREDIT) | set(PUBLISHED_BY))
+        joined = f"FROM {staged} s JOIN {runs} i USING ({RUN_COLUMN}) WHERE i.run_id IN ({texts_of('changed')})"
         again = [run_id for run_id, how in plan.items() if how == "again"]
-        parameters = {"changed": as_json(list(plan))}
+        parameters = {"given": as_json(given), "changed": as_json(list(plan))}
         if again:
+            parameters["again"] = as_json(again)
             held_keys = f"SELECT run_id, {ROW_KEY} FROM lake.{view} WHERE run_id IN ({texts_of('again')})"
             staged_keys = f"SELECT i.run_id, s.{ROW_KEY} {joined}"
             gone = connection.execute(
-                f"SELECT run_id, count(*) FROM ({held_keys} EXCEPT ALL {staged_keys}) GROUP BY ALL",
-                parameters | {"again": as_json(again)},
+                f"SELECT run_id, count(*) FROM ({held_keys} EXCEPT ALL {staged_keys}) GROUP BY ALL", parameters
             ).fetchall()
             for run_id, removed in gone:
                 counts[run_id]["removed"] += removed
@@ -141,13 +157,12 @@ def publish_tables(
                 connection.execute(
                     f"DELETE FROM lake.{view} WHERE run_id IN ({texts_of('again')}) AND run_id || ':' || {ROW_KEY} "
                     f"NOT IN (SELECT i.run_id || ':' || s.{ROW_KEY} {joined})",
-                    parameters | {"again": as_json(again)},
+                    parameters,
                 )
             joined += (
                 f" AND (i.run_id NOT IN ({texts_of('again')}) OR i.run_id || ':' || s.{ROW_KEY} NOT IN "
                 f"(SELECT run_id || ':' || {ROW_KEY} FROM lake.{view} WHERE run_id IN ({texts_of('again')})))"
             )
-            parameters["again"] = as_json(again)
         new = dict(connection.execute(f"SELECT i.run_id, count(*) {joined} GROUP BY ALL", parameters).fetchall())
         if any(new.values()):
             connection.execute(f"INSERT INTO lake.{view} BY NAME SELECT {columns} {joined}", parameters)
@@ -156,12 +171,11 @@ def publish_tables(
     return counts
 
 
-def record_publications(
-    connection, changed: dict[str, dict[str, tuple[int, str]]], identities: list[RunIdentity], tables: dict
-) -> None:
+def record_publications(connection, changed: dict[str, dict[str, tuple[int, str]]], given: list[dict],
+                        tables: dict) -> None:  # fmt: skip
     """A row in the book of publications for each table of each run whose rows changed, numbered among the run's
     publications under its lock, not by a clock, which differs between machines."""
-    ids = [identity.run_id for identity in identities if changed.get(identity.run_id)]
+    ids = [row["run_id"] for row in given if changed.get(row["run_id"])]
     if not ids:
         return
     seqs = dict(connection.execute(
@@ -170,12 +184,10 @@ def record_publications(
         {"ids": as_json(ids)},
     ).fetchall())  # fmt: skip
     rows = [
-        {"run_id": identity.run_id, "table_name": view, "rows": count, "digest": digest,
-         "seq": seqs.get(identity.run_id, 1), "run": identity.run, "machine": identity.machine, "user": identity.user,
-         "target": identity.target}
-        for identity in identities
-        for view, (count, digest) in changed.get(identity.run_id, {}).items()
-    ]  # fmt: skip
+        row | {"table_name": view, "rows": count, "digest": digest, "seq": seqs.get(row["run_id"], 1)}
+        for row in given
+        for view, (count, digest) in changed.get(row["run_id"], {}).items()
+    ]
     kinds = {name: PUBLICATION_COLUMNS[name] for name in rows[0]}
     others = [name for name in tables.get(PUBLICATIONS, {}) if name not in [*kinds, "published_at"]]
     nulls = "".join(f', NULL AS "{name}"' for name in others)  # (NULL, not the defaults a catalog may have set)
@@ -186,43 +198,56 @@ def record_publications(
     )
 
 
+def credit_values(credit: dict[str, str | None]) -> dict[str, str | None]:
+    """The labels a row carries, masked as the views' texts are (a lake's may hold anything)."""
+    return {name: mask_tokens_and_urls(value) if isinstance(value, str) else None for name, value in credit.items()}
+
+
 class PublishFailed(Exception):
     """A run's transaction could not be committed (the message says why, in one line)."""
 
 
 def publish_runs(
     connection, lake: LakeSettings, identities: list[RunIdentity], tables: dict[str, dict[str, str]]
-) -> dict[str, dict[str, int]]:
+) -> dict[str, dict]:
     """Bring the lake to the staged rows (see stage) of each run of `identities`, in one transaction, under each
-    run's lock, taken in the order of their keys (so that two writers never wait on each other in a circle); the
-    rows added and removed, by run id (none for a run the lake holds as it is). One transaction for many runs: a
-    commit costs DuckLake a snapshot and a file for each table it adds to, whatever the rows. `tables`: the lake's
-    tables and their columns."""
+    run's lock, taken in the order of their keys (so that two writers never wait on each other in a circle). By run
+    id: the rows added and removed (none for a run the lake holds as it is), and `lake_credit`, the labels the lake
+    credits the run to where they are not its manifest's (the lake's are kept: re-labelling is a command of its own),
+    else None. One transaction for many runs: a commit costs DuckLake a snapshot and a file for each table it adds to,
+    whatever the rows. `tables`: the lake's tables and their columns."""
     import duckdb
 
-    identities = [identity.masked() for identity in identities]
     local = local_digests(connection, [identity.run for identity in identities])
-    stage_identities(connection, identities)
 
-    def attempt() -> dict[str, dict[str, int]]:
+    def attempt() -> dict[str, dict]:
         connection.execute("BEGIN TRANSACTION")
         try:
             for key in sorted({lock_key(identity) for identity in identities}):
                 lock(connection, lake, key)  # (first: the lake's state is read after the locks are held)
-            held = published_digests(connection, [identity.run_id for identity in identities])
+            ids = [identity.run_id for identity in identities]
+            held = published_digests(connection, ids)
+            credits = held_credits(connection, [run_id for run_id in ids if held[run_id]])
             changed: dict[str, dict[str, tuple[int, str]]] = {}
             plans: dict[str, dict[str, str]] = {}
+            given, kept = [], {}
             for identity in identities:
+                lake_credit = credits.get(identity.run_id)
+                kept[identity.run_id] = lake_credit if differs(lake_credit, identity) else None
+                credit = kept[identity.run_id] or identity.labels
+                given.append({RUN_COLUMN: identity.run, "run_id": identity.run_id, "target": identity.target,
+                              **credit_values(credit), **dict(zip(PUBLISHED_BY, identity.publisher))})  # fmt: skip
                 run_held = held[identity.run_id]
                 for view, found in local[identity.run].items():
                     if run_held.get(view) == found[1] or not (found[0] or view in run_held):
                         continue
                     changed.setdefault(identity.run_id, {})[view] = found
                     plans.setdefault(view, {})[identity.run_id] = "again" if view in run_held else "first"
-            counts = publish_tables(connection, plans, identities, tables)
-            record_publications(connection, changed, identities, tables)
+            rows = [{name: row[name] for name in GIVEN} for row in given]
+            counts = publish_tables(connection, plans, rows, tables)
+            record_publications(connection, changed, given, tables)
             connection.execute("COMMIT")
-            return counts
+            return {run_id: count | {"lake_credit": kept[run_id]} for run_id, count in counts.items()}
         except BaseException:
             rollback(connection)
             raise

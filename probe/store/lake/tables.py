@@ -1,18 +1,14 @@
-"""The team lake's tables: one for each SQL view (its own columns, then who published the run and from where, then
-each row's key), and the book of publications; made, or given the columns a newer view has, before any run is added."""
+"""The team lake's tables: one for each SQL view (its columns, the run's identity among them, then who published
+the run, then each row's key), and the book of publications; made, or given the columns a newer view has, before
+any run is added."""
 
 from probe.store.columns import NARROWED, view_columns
+from probe.store.identity import CREDIT
 from probe.store.views import VIEWS
 
-# What every row of the lake carries besides its view's own columns: the run's identity and where it came from.
-IDENTITY = {
-    "run_id": "VARCHAR",
-    "machine": "VARCHAR",
-    "user": "VARCHAR",
-    "target": "VARCHAR",
-    "agent_version": "VARCHAR",
-    "login": "VARCHAR",
-}
+# Who published a run (probe.runs.labels), beside its view's own columns, which end with the run's identity and whom
+# it is credited to (probe.store.identity): the recorder, not the publisher.
+PUBLISHED_BY = ("published_by_machine", "published_by_user")
 ROW_KEY = "row_key"  # the row's digest and its count among equal rows of the run: what publishing compares
 # One row for each table of each run published, the newest (by `seq`) for a run and table being what the lake holds
 # of it.
@@ -25,16 +21,16 @@ PUBLICATION_COLUMNS = {
     "seq": "BIGINT",  # the run's publications in order, numbered under its lock
     "published_at": "TIMESTAMP",  # in UTC
     "run": "VARCHAR",
-    "machine": "VARCHAR",
-    "user": "VARCHAR",
     "target": "VARCHAR",
+    **{name: "VARCHAR" for name in CREDIT},
+    **{name: "VARCHAR" for name in PUBLISHED_BY},
 }
 
 
 def lake_columns(connection, view: str) -> dict[str, str]:
     """The columns of `view`'s table in the lake, in order, with their types."""
     own = {name: NARROWED.get(kind, kind) for name, kind in view_columns(connection, view)}
-    return own | {name: kind for name, kind in IDENTITY.items() if name not in own} | {ROW_KEY: "VARCHAR"}
+    return own | {name: "VARCHAR" for name in PUBLISHED_BY} | {ROW_KEY: "VARCHAR"}
 
 
 def existing(connection) -> dict[str, dict[str, str]]:

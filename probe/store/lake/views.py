@@ -1,6 +1,6 @@
 """An in-memory DuckDB whose SQL views read the team lake: each view of `sql` by its own name, over the lake's table
-of it (the view's columns, then who published each run and from where), and the book of publications. Only the
-lake's tables are read: its own views and macros are set aside unrun (probe.store.lake.code)."""
+of it (the view's columns, the run's identity among them, then who published it), and the book of publications.
+Only the lake's tables are read: its own views and macros are set aside unrun (probe.store.lake.code)."""
 
 from probe.common.errors import UsageError, one_line, warn
 from probe.store.connection import MEMORY_LIMIT, open_database
