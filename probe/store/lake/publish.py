@@ -84,9 +84,9 @@ def published_digests(connection, identity: RunIdentity) -> dict[str, str]:
     return dict(rows)
 
 
-def lock_key(identity: RunIdentity) -> int:
-    """The run's lock, a signed 64-bit number from its identity."""
-    return int.from_bytes(hashlib.sha256(identity.run_id.encode()).digest()[:8], "big", signed=True)
+def lock_key(run_id: str) -> int:
+    """The run's lock, a signed 64-bit number from its run_id (what publishing, removing and relabelling it take)."""
+    return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
 
 
 def identity_values(identity: RunIdentity, own: set[str]) -> str:
@@ -170,7 +170,8 @@ def publish_run(
     def attempt() -> dict[str, int]:
         connection.execute("BEGIN TRANSACTION")
         try:
-            lock(connection, lake, lock_key(identity))  # (first: the lake's state is read after the lock is held)
+            # (first: the lake's state is read after the lock is held)
+            lock(connection, lake, lock_key(identity.run_id))
             held = published_digests(connection, identity)
             changed = {view: found for view, found in local.items() if held.get(view) != found[1]}
             changed = {view: found for view, found in changed.items() if found[0] or view in held}
