@@ -122,3 +122,122 @@ def test_tidy_by_default_keeps_what_a_running_reader_may_still_read(tmp_path, po
     assert out.startswith(f"lake: snapshots {before:,} -> {before + 1:,} (0 expired; kept: the newest and those "
                           "superseded less than 1h ago)")  # fmt: skip
     assert re.search(r"0 deleted from the data path, [1-9]\d* left for a later tidy\)$", out.splitlines()[1]), out
+
+
+@pytest.fixture
+def two_machines(tmp_path, postgres_server):
+    """A lake holding three samples from one machine, and the first of them recorded again on another (the same
+    folder's name, another start): (the DSN, the lake options, the first machine's data folder)."""
+    dsn = postgres_server.create_database(f"admin_{len(list(tmp_path.parent.iterdir()))}_{os.getpid()}")
+    options = ["--lake", f"postgres:{dsn}"]
+    data = copies(tmp_path / "one", runs=SAMPLES[:3])
+    code, _, err = run(publish.main, ["--run", "all", *options, "--lake-data", str(tmp_path / "files"), "--machine",
+                                      "m1", "--user", "ana"], data)  # fmt: skip
+    assert code == 0, err
+    other = copies(tmp_path / "two", started="2026-11-26T09:00:00+0000", runs=SAMPLES[:1])
+    code, _, err = run(publish.main, ["--run", "all", *options, "--machine", "m2", "--user", "bo"], other)
+    assert code == 0, err
+    return dsn, options, data
+
+
+def counts(dsn: str) -> dict[str, int]:
+    query = " UNION ALL ".join(f"SELECT '{view}', count(*) FROM {view}" for view in [*VIEWS, "publications"])
+    return dict(lake_rows(dsn, query))
+
+
+def test_remove_takes_a_run_out_of_every_table_and_publishing_puts_it_back(two_machines):
+    dsn, options, data = two_machines
+    before = counts(dsn)
+    name = SAMPLES[0].name
+    code, _, err = run(lake.main, ["remove", name, *options])
+    ids = [run_id for (run_id,) in lake_rows(dsn, f"SELECT DISTINCT run_id FROM runs WHERE run = '{name}' ORDER BY 1")]
+    assert (
+        code == 2
+        and len(ids) == 2
+        and err
+        == (
+            f"error: lake: '{name}' names 2 runs, give its run_id: {ids[0]} ({SAMPLES[0].parent.name}), {ids[1]} "
+            f"({SAMPLES[0].parent.name})\n"
+        )
+    )
+    [(gone,)] = lake_rows(dsn, f"SELECT run_id FROM runs WHERE run = '{name}' AND machine = 'm2'")
+    code, out, err = run(lake.main, ["remove", gone, *options])
+    assert code == 0, err
+    after = counts(dsn)
+    removed = {table: before[table] - after[table] for table in before if before[table] != after[table]}
+    listed = ", ".join(f"{table} {count:,}" for table, count in sorted(removed.items()) if table != "publications")
+    assert out == (f"{SAMPLES[0].parent.name}/{name} ({gone}): {sum(removed.values()):,} rows removed ({listed}, "
+                   f"publications {removed['publications']})\n")  # fmt: skip
+    assert removed["runs"] == 1 and removed["turns"] > 0 and removed["publications"] > 0
+    assert lake_rows(dsn, f"SELECT count(*) FROM publications WHERE run_id = '{gone}'") == [(0,)]
+    # Now the name is the other machine's run alone, and target/name says the same.
+    code, out, err = run(lake.main, ["remove", f"{SAMPLES[0].parent.name}/{name}", "nope", *options])
+    assert code == 2 and out == "" and err == "error: lake: no run 'nope' in it (a run_id, or a run folder's name)\n"
+    code, out, err = run(lake.main, ["remove", f"{SAMPLES[0].parent.name}/{name}", *options])
+    assert code == 0 and out.startswith(f"{SAMPLES[0].parent.name}/{name} ({ids[0] if ids[1] == gone else ids[1]})")
+    code, out, err = run(publish.main, ["--run", "all", *options, "--machine", "m1", "--user", "ana"], data)
+    assert code == 0 and out.count("rows added, 0 removed") == 1, err
+    assert counts(dsn) == {table: count - removed.get(table, 0) for table, count in before.items()}
+
+
+def test_relabel_credits_a_run_to_others_in_every_table(two_machines):
+    dsn, options, _ = two_machines
+    [(run_id,)] = lake_rows(dsn, f"SELECT run_id FROM runs WHERE run = '{SAMPLES[1].name}'")
+    each = " UNION ALL ".join(f"SELECT DISTINCT machine, user, run_id = '{run_id}' FROM {view}" for view in VIEWS)
+    before = sorted(set(lake_rows(dsn, each)))
+    assert before == [("m1", "ana", False), ("m1", "ana", True), ("m2", "bo", False)]
+    [(rows,)] = lake_rows(dsn, "SELECT " + " + ".join(f"(SELECT count(*) FROM {view} WHERE run_id = '{run_id}')"
+                                          for view in [*VIEWS, "publications"]))  # fmt: skip
+    code, out, err = run(lake.main, ["relabel", run_id, "--machine", "carol-desk", "--user", "carol", *options])
+    assert code == 0, err
+    assert re.fullmatch(rf"\S+/{SAMPLES[1].name} \({run_id}\): machine m1 -> carol-desk, user ana -> carol "
+                        rf"\({rows:,} rows in \d+ tables\)\n", out), out  # fmt: skip
+    assert sorted(set(lake_rows(dsn, each))) == [("carol-desk", "carol", True), ("m1", "ana", False),
+                                                 ("m2", "bo", False)]  # fmt: skip
+    assert lake_rows(dsn, f"SELECT DISTINCT machine, user FROM publications WHERE run_id = '{run_id}'") == [
+        ("carol-desk", "carol")
+    ]
+    code, out, _ = run(lake.main, ["relabel", run_id, "--machine", "carol-desk", *options])
+    assert code == 0 and out.endswith("already labelled so, nothing changed\n")
+    for argv, said in [
+        ([run_id], "error: relabel: give at least one of --machine, --user, --team, --project, --repository"),
+        ([run_id, "--user", "ca rol"], "error: argument --user: 'ca rol': a label is 1 to 64 letters, digits and"),
+    ]:
+        code, out, err = run(lake.main, ["relabel", *argv, *options])
+        assert code == 2 and out == "" and err.startswith(said) and err.count("\n") == 1, err
+
+
+def test_none_of_them_runs_or_deletes_what_a_hostile_catalog_names(tmp_path, postgres_server):
+    """Files outside the data path scheduled for deletion stay; a sort order (SQL DuckLake would run as it rewrites
+    a table's files) is refused in one line by each command, before anything changes."""
+    dsn = postgres_server.create_database("admin_hostile")
+    database = dsn.split()[0].removeprefix("dbname=")
+    options = ["--lake", f"postgres:{dsn}"]
+    data = copies(tmp_path / "data", runs=SAMPLES[:2])
+    assert run(publish.main, ["--run", "all", *options, "--lake-data", str(tmp_path / "lake" / "files")], data)[0] == 0
+    private = tmp_path / "private.txt"
+    private.write_text("the reader's own\n")
+    (tmp_path / "lake" / "beside.txt").write_text("beside the data path\n")
+    postgres_server.psql(database, f"""INSERT INTO ducklake_files_scheduled_for_deletion VALUES
+        (900001, '{private}', false, now() - INTERVAL '2 days'),
+        (900002, '../beside.txt', true, now() - INTERVAL '2 days'),
+        (900003, '../../private.txt', true, now() - INTERVAL '2 days')""")  # fmt: skip
+    code, out, err = run(lake.main, ["tidy", "--keep", "0", *options])
+    # (refused by the connection's lock, in one line: the catalog's rows are a writer's to put right)
+    assert code == 2 and err.splitlines()[-1].startswith("error: lake: Permission Error: Cannot access file "), err
+    assert err.splitlines()[-1].endswith("file system operations are disabled by configuration")
+    assert private.read_text() == "the reader's own\n"
+    assert (tmp_path / "lake" / "beside.txt").read_text() == "beside the data path\n"
+
+    postgres_server.psql(database, "DELETE FROM ducklake_files_scheduled_for_deletion WHERE data_file_id > 900000")
+    postgres_server.psql(
+        database,
+        """INSERT INTO ducklake_sort_info VALUES (1, 1, 1, NULL);
+        INSERT INTO ducklake_sort_expression VALUES (1, 1, 0, 'length((SELECT 1))', 'duckdb', 'ASC', 'NULLS_LAST')""",
+    )
+    before = counts(dsn), snapshots(postgres_server, dsn)
+    for argv in (["tidy"], ["remove", SAMPLES[0].name], ["relabel", SAMPLES[0].name, "--user", "x"]):
+        code, out, err = run(lake.main, [*argv, *options])
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert err.startswith("error: lake: its catalog holds a sort order (ducklake_sort_expression), which DuckLake")
+    assert (counts(dsn), snapshots(postgres_server, dsn)) == before
