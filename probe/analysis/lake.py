@@ -92,7 +92,8 @@ def tidy(args) -> int:
     print(f"lake: snapshots {before.snapshots:,} -> {after.snapshots:,} ({done.expired:,} expired; kept: the newest "
           f"and those superseded less than {said_duration(args.keep)} ago)")  # fmt: skip
     print(f"lake: files {before.files:,} -> {after.files:,}, {before.bytes:,} -> {after.bytes:,} bytes "
-          f"({done.merged:,} merged into {done.merged_into:,}, {done.rewritten:,} rewritten without deleted rows; "
+          f"({done.flushed:,} rows moved out of the catalog, {done.merged:,} files merged into {done.merged_into:,}, "
+          f"{done.rewritten:,} rewritten without deleted rows; "
           f"{done.deleted:,} deleted from the data path, {done.waiting:,} left for a later tidy)")  # fmt: skip
     return 0
 

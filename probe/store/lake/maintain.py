@@ -1,6 +1,6 @@
-"""The lake kept in shape: small files merged, files mostly deleted rewritten, snapshots expired once superseded for
-a while, and the files no snapshot needs any more deleted, each by DuckLake's own functions; with the figures before
-and after."""
+"""The lake kept in shape: rows of small inserts moved from the catalog into files, small files merged, files with
+deleted rows rewritten, snapshots expired once superseded for a while, and the files no snapshot needs any more
+deleted, each by DuckLake's own functions; with the figures before and after."""
 
 from dataclasses import dataclass
 
@@ -24,6 +24,7 @@ class Shape:
 class Tidied:
     before: Shape
     after: Shape
+    flushed: int  # rows moved out of the catalog into files
     merged: int  # files merged into others
     merged_into: int
     rewritten: int  # files rewritten without their deleted rows
@@ -48,8 +49,13 @@ def tidy(connection, keep: float) -> Tidied:
     newer one superseded it, and a file after it stopped being used, so that a query or a publish running that long
     still finds what it reads (0: all but the newest snapshot, every file no snapshot needs)."""
     before = shape(connection)
+    # Rows of small inserts out of the catalog into files of the data path: those of a removed run stay in the
+    # catalog otherwise, and each is read from PostgreSQL a row at a time.
+    flushed = connection.execute(f"SELECT * FROM ducklake_flush_inlined_data('{ALIAS}')").fetchall()
     merges = connection.execute(f"SELECT * FROM ducklake_merge_adjacent_files('{ALIAS}')").fetchall()
-    rewrites = connection.execute(f"SELECT * FROM ducklake_rewrite_data_files('{ALIAS}')").fetchall()
+    rewrites = connection.execute(
+        f"SELECT * FROM ducklake_rewrite_data_files('{ALIAS}', delete_threshold => 0)"
+    ).fetchall()
     # A snapshot is needed by whoever started reading while it was the newest: expire those superseded `keep` ago,
     # i.e. older than the newest snapshot made before then (DuckLake never expires the newest one).
     [(cutoff,)] = connection.execute(
@@ -74,6 +80,7 @@ def tidy(connection, keep: float) -> Tidied:
     return Tidied(
         before=before,
         after=shape(connection),
+        flushed=sum(row[2] for row in flushed),
         merged=sum(row[2] for row in merges),
         merged_into=sum(row[3] for row in merges),
         rewritten=sum(row[2] for row in rewrites),
