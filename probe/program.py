@@ -88,7 +88,9 @@ class ProbeProgram(Program):
             runs = list(itertools.takewhile(lambda word: not word.startswith("-"), words[first:]))
             if not runs:
                 raise
-            wanted = " ".join(f"--run {shlex.quote(one_line(run))}" for run in runs)
+            # (after the words the task takes in place, `lake remove`'s action)
+            given = [shlex.quote(one_line(str(arg.value))) for arg in context.positional_args if arg.value]
+            wanted = " ".join([*given, *(f"--run {shlex.quote(one_line(run))}" for run in runs)])
             raise Exit(f"error: {NAME} {context.name} takes its runs as options: {NAME} {context.name} {wanted} (see "
                        f"{NAME} {context.name} --help)", 2) from None  # fmt: skip
 

@@ -188,6 +188,7 @@ def test_a_run_given_as_a_word_is_answered_with_the_form_the_task_wants():
         (["compare", "A", "B"], "agent-probe compare --run A --run B"),
         (["diff", "one run", "B", "--wire"], "agent-probe diff --run 'one run' --run B"),
         (["view", "x\x1b[2Jy"], "agent-probe view --run 'x\\x1b[2Jy'"),
+        (["lake", "remove", "A", "B"], "agent-probe lake remove --run A --run B"),
     ):
         result = subprocess.run([agent_probe, *argv], capture_output=True, text=True, timeout=60)
         assert (result.returncode, result.stdout) == (2, "")
