@@ -5,7 +5,7 @@ the connection confined to the lake's data path; and a run found by its id or it
 from dataclasses import dataclass
 
 from probe.common.errors import UsageError, one_line
-from probe.store.lake.code import refuse_foreign_inlined_tables
+from probe.store.lake.code import refuse_foreign_inlined_tables, refuse_sort_expressions
 from probe.store.lake.connection import METADATA, attach, confine, is_postgres
 from probe.store.lake.settings import LakeSettings
 from probe.store.lake.tables import PUBLICATIONS, existing
@@ -27,17 +27,6 @@ def open_for_changes(connection, lake: LakeSettings, doing: str) -> dict[str, di
         raise UsageError("lake: no run has been published to it yet (see publish)")
     confine(connection, lake)
     return tables
-
-
-def refuse_sort_expressions(connection) -> None:
-    """A sort order in the catalog is a UsageError: DuckLake runs its expressions, text anyone who can write the
-    catalog wrote, when it rewrites a table's files; agent-probe never sets one."""
-    [(count,)] = connection.execute(f"SELECT count(*) FROM {METADATA}.ducklake_sort_expression").fetchall()
-    if count:
-        raise UsageError(
-            "lake: its catalog holds a sort order (ducklake_sort_expression), which DuckLake would run as SQL: "
-            "agent-probe runs no SQL a catalog holds (see the team lake's docs, What a writer is trusted with)"
-        )
 
 
 def refuse_reader(connection, doing: str) -> None:

@@ -4,7 +4,12 @@ holds, and confined to the lake's data path and the runs' own files."""
 from pathlib import Path
 
 from probe.store.connection import turns_files
-from probe.store.lake.code import catalog_code, refuse_code_among, refuse_foreign_inlined_tables
+from probe.store.lake.code import (
+    catalog_code,
+    refuse_code_among,
+    refuse_foreign_inlined_tables,
+    refuse_sort_expressions,
+)
 from probe.store.lake.connection import attach, confine
 from probe.store.lake.data_path import is_url
 from probe.store.lake.settings import LakeSettings
@@ -22,5 +27,6 @@ def open_for_publishing(connection, lake: LakeSettings, runs: list[Path]) -> Non
         Path(lake.data).expanduser().mkdir(parents=True, exist_ok=True)
     attach(connection, lake)
     refuse_foreign_inlined_tables(connection)
+    refuse_sort_expressions(connection)
     refuse_code_among(catalog_code(connection), {*VIEWS, PUBLICATIONS})
     confine(connection, lake, [str(path) for path in turns_files(runs)])
