@@ -103,6 +103,8 @@ def test_tidy_while_another_process_publishes_loses_and_doubles_nothing(tmp_path
     assert publishing.returncode == 0 and out.count("rows added, 0 removed") == len(RUNS), err
     assert all(code == 0 for code, _, _ in tidied), [err for _, _, err in tidied]
     assert all(err.startswith("warning: --keep 0s: ") for _, _, err in tidied)
+    # (and they met: some tidy after the first found snapshots that the publisher had committed since the last)
+    assert any(not out.startswith("lake: snapshots 1 -> ") for _, out, _ in tidied[1:]), [out for _, out, _ in tidied]
 
     # Every row of both folders once, and tidying again changes no answer and leaves fewer snapshots.
     local_both = local_rows(both)[1]
