@@ -28,7 +28,7 @@ from probe.tasks import analyze, bench, capture, diff, export, import_, pipeline
 from probe.tasks.compare import compare
 from probe.tasks.fork import replay
 from probe.tasks.resend import resend
-from probe.tasks.team import publish, sql
+from probe.tasks.team import lake, publish, sql
 
 if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # loaded: from here Ctrl-C is each script's to take
@@ -37,8 +37,8 @@ if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
 # each task, in the longest chain of imports (tests/project/test_house.py). tasks.py at the checkout's root hands
 # this same collection to `invoke`.
 ns = Collection(
-    proxies, capture, analyze, view, export, sql, publish, diff, compare, pipeline, replay, resend, import_, targets,
-    samples, bench,
+    proxies, capture, analyze, view, export, sql, publish, lake, diff, compare, pipeline, replay, resend, import_,
+    targets, samples, bench,
 )  # fmt: skip
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})
@@ -88,7 +88,9 @@ class ProbeProgram(Program):
             runs = list(itertools.takewhile(lambda word: not word.startswith("-"), words[first:]))
             if not runs:
                 raise
-            wanted = " ".join(f"--run {shlex.quote(one_line(run))}" for run in runs)
+            # (after the words the task takes in place, `lake remove`'s action)
+            given = [shlex.quote(one_line(str(arg.value))) for arg in context.positional_args if arg.value]
+            wanted = " ".join([*given, *(f"--run {shlex.quote(one_line(run))}" for run in runs)])
             raise Exit(f"error: {NAME} {context.name} takes its runs as options: {NAME} {context.name} {wanted} (see "
                        f"{NAME} {context.name} --help)", 2) from None  # fmt: skip
 

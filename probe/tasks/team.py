@@ -1,7 +1,8 @@
-"""The tasks over many runs at once: SQL over the data folder or the team lake, and publishing to the lake."""
+"""The tasks over many runs at once: SQL over the data folder or the team lake, publishing to the lake, its upkeep."""
 
 from invoke import task
 
+from probe.analysis import lake as lake_script
 from probe.analysis import publish as publish_script
 from probe.analysis import sql as sql_script
 from probe.store.lake.settings import HELP, METAVARS
@@ -50,3 +51,25 @@ def publish(c, run=None, target=None, lake=None, lake_data=None, machine=None, u
     """Add runs to the team lake (DuckLake on PostgreSQL): each lands once, masked, credited to whoever recorded it."""
     options = dict(lake=lake, lake_data=lake_data, machine=machine, user=user)
     call(c, publish_script.main, script_argv(run=run, target=target, **options))
+
+
+@task(
+    klass=ProbeTask,
+    positional=["action"],
+    iterable=["run"],
+    help={
+        "action": "tidy|remove|relabel: merge small files and expire old snapshots; take runs out of the lake; "
+        "change whom a run is credited to (see docs/team-lake.md)",
+        "run": "RUN: with remove (repeat it) or relabel, a run_id or a run folder's name (target/name)",
+        "keep": f"DURATION: with tidy, keep a snapshot this long after a newer one superseded it, and a file this "
+        f"long after it stopped being used: 30m, 1h, 7d, 0 (default {lake_script.KEEP})",
+        **{name: f"LABEL: with relabel, {text}" for name, text in lake_script.CREDIT_HELP.items()},
+        "lake": LAKE_HELP["lake"],
+        "lake_data": LAKE_HELP["lake_data"],
+    },
+)
+def lake(c, action, run=None, keep=None, machine=None, user=None, team=None, project=None, repository=None,
+         lake=None, lake_data=None):  # fmt: skip
+    """Keep the team lake in shape (tidy), take runs out of it (remove), or credit a run to others (relabel)."""
+    labels = dict(machine=machine, user=user, team=team, project=project, repository=repository)
+    call(c, lake_script.main, [action, *(run or []), *script_argv(keep=keep, **labels, lake=lake, lake_data=lake_data)])

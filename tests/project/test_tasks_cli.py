@@ -162,13 +162,24 @@ def scripts_of_the_tasks() -> dict[str, str]:
 def test_every_option_of_a_tasks_script_is_an_option_of_the_task():
     # docs named `invoke export --keep-secrets`, which the export script took and its task did not pass on.
     scripts = scripts_of_the_tasks()
-    assert {"analyze", "export", "diff", "compare", "sql", "publish", "replay", "resend"} <= scripts.keys()
+    assert {"analyze", "export", "diff", "compare", "sql", "publish", "lake", "replay", "resend"} <= scripts.keys()
     for name, module in scripts.items():
-        shown = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
-        options = shown.stdout.split("options:", 1)[1]
-        taken = {option[2:].replace("-", "_") for option in re.findall(r"(?m)^  (?:-\w, )?(--[a-z][\w-]*)", options)}
         offered = {argument.name for argument in task_arguments()[name]}
+        taken = script_options(module)
         assert taken - {"help"} <= offered, (name, module, sorted(taken - {"help"} - offered))
+
+
+def script_options(module: str, *command: str) -> set[str]:
+    """The options a script's --help lists, by their names as a task's; for a script of subcommands (`lake tidy`),
+    each subcommand's too."""
+    shown = subprocess.run([sys.executable, "-m", module, *command, "--help"], capture_output=True, text=True,
+                           timeout=60)  # fmt: skip
+    options = shown.stdout.split("options:", 1)[1]
+    taken = {option[2:].replace("-", "_") for option in re.findall(r"(?m)^  (?:-\w, )?(--[a-z][\w-]*)", options)}
+    subcommands = re.search(r"(?m)^positional arguments:\n  \{([\w,-]+)\}", shown.stdout)
+    for subcommand in subcommands.group(1).split(",") if subcommands and not command else []:
+        taken |= script_options(module, subcommand)
+    return taken
 
 
 def test_a_run_given_as_a_word_is_answered_with_the_form_the_task_wants():
@@ -177,6 +188,7 @@ def test_a_run_given_as_a_word_is_answered_with_the_form_the_task_wants():
         (["compare", "A", "B"], "agent-probe compare --run A --run B"),
         (["diff", "one run", "B", "--wire"], "agent-probe diff --run 'one run' --run B"),
         (["view", "x\x1b[2Jy"], "agent-probe view --run 'x\\x1b[2Jy'"),
+        (["lake", "remove", "A", "B"], "agent-probe lake remove --run A --run B"),
     ):
         result = subprocess.run([agent_probe, *argv], capture_output=True, text=True, timeout=60)
         assert (result.returncode, result.stdout) == (2, "")

@@ -229,3 +229,24 @@ def test_what_a_catalog_names_that_would_reach_further_is_refused_before_any_tab
     code, _, err = published(tmp_path / "second", dsn, SAMPLES[1:2])
     assert code == 2 and "a table of inlined rows named" in err
     assert listener.connections == 0
+
+
+def test_a_sort_order_in_the_catalog_is_never_run(tmp_path, postgres_server, listener):
+    """DuckLake runs a table's sort expressions, catalog text, on each insert into it: a publisher refuses a catalog
+    that holds one before writing anything (one that calls postgres_scan would make the publisher connect to the
+    listener, PGPASSWORD and all)."""
+    dsn = postgres_server.create_database("sorted")
+    database = dsn.split()[0].removeprefix("dbname=")
+    assert published(tmp_path / "first", dsn, SAMPLES[:1], "--lake-data", str(tmp_path / "files"))[0] == 0
+    scan = scan_of(listener).replace("'", "''")
+    postgres_server.psql(database, f"""
+        INSERT INTO ducklake_sort_info SELECT 1, table_id, (SELECT max(snapshot_id) FROM ducklake_snapshot), NULL
+            FROM ducklake_table WHERE table_name = 'context' AND end_snapshot IS NULL;
+        INSERT INTO ducklake_sort_expression SELECT 1, table_id, 0, '(SELECT count(*) FROM {scan})', 'duckdb', 'ASC',
+            'NULLS_LAST' FROM ducklake_table WHERE table_name = 'context' AND end_snapshot IS NULL""")  # fmt: skip
+    before = catalog_state(postgres_server, database)
+    code, _, err = published(tmp_path / "second", dsn, SAMPLES[1:2])
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("error: lake: its catalog holds a sort order (ducklake_sort_expression), which DuckLake")
+    assert listener.connections == 0
+    assert catalog_state(postgres_server, database) == before

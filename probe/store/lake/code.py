@@ -59,3 +59,15 @@ def refuse_code_among(code: list[tuple[str, str, str]], names: set[str]) -> None
             f"lake: {one_line(', '.join(found))[:200]} in the lake's catalog where a table belongs: agent-probe runs "
             "no SQL a catalog holds (see the team lake's docs, What a writer is trusted with)"
         )
+
+
+def refuse_sort_expressions(connection) -> None:
+    """A sort order in the catalog is a UsageError: DuckLake runs its expressions, text anyone who can write the
+    catalog wrote, on each insert into the table (a publish) and as it rewrites the table's files; agent-probe never
+    sets one. Read from the catalog's own database, where it is data."""
+    [(count,)] = connection.execute(f"SELECT count(*) FROM {METADATA}.ducklake_sort_expression").fetchall()
+    if count:
+        raise UsageError(
+            "lake: its catalog holds a sort order (ducklake_sort_expression), which DuckLake would run as SQL: "
+            "agent-probe runs no SQL a catalog holds (see the team lake's docs, What a writer is trusted with)"
+        )

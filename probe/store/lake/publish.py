@@ -98,9 +98,9 @@ def published_digests(connection, ids: list[str]) -> dict[str, dict[str, str]]:
     return held
 
 
-def lock_key(identity: RunIdentity) -> int:
-    """The run's lock, a signed 64-bit number from its identity."""
-    return int.from_bytes(hashlib.sha256(identity.run_id.encode()).digest()[:8], "big", signed=True)
+def lock_key(run_id: str) -> int:
+    """The run's lock, a signed 64-bit number from its run_id (what publishing, removing and relabelling it take)."""
+    return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
 
 
 def left_null(lake_columns: dict[str, str], given: set[str]) -> str:
@@ -223,7 +223,7 @@ def publish_runs(
     def attempt() -> dict[str, dict]:
         connection.execute("BEGIN TRANSACTION")
         try:
-            for key in sorted({lock_key(identity) for identity in identities}):
+            for key in sorted({lock_key(identity.run_id) for identity in identities}):
                 lock(connection, lake, key)  # (first: the lake's state is read after the locks are held)
             ids = [identity.run_id for identity in identities]
             held = published_digests(connection, ids)

@@ -5,7 +5,12 @@ from pathlib import Path
 
 from probe.store.connection import turns_files
 from probe.store.lake.catalog_paths import refuse_dot_segments
-from probe.store.lake.code import catalog_code, refuse_code_among, refuse_foreign_inlined_tables
+from probe.store.lake.code import (
+    catalog_code,
+    refuse_code_among,
+    refuse_foreign_inlined_tables,
+    refuse_sort_expressions,
+)
 from probe.store.lake.connection import attach, confine
 from probe.store.lake.data_path import is_url
 from probe.store.lake.settings import LakeSettings
@@ -24,5 +29,6 @@ def open_for_publishing(connection, lake: LakeSettings, runs: list[Path]) -> Non
     attach(connection, lake)
     refuse_foreign_inlined_tables(connection)
     refuse_dot_segments(connection)
+    refuse_sort_expressions(connection)
     refuse_code_among(catalog_code(connection), {*VIEWS, PUBLICATIONS})
     confine(connection, lake, [str(path) for path in turns_files(runs)])
