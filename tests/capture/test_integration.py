@@ -506,6 +506,8 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
     secrets_file.write_text(json.dumps(secrets))
     script = tmp_path / "client.py"
     script.write_text(EVERY_KIND_CLIENT)
+    labelled = os.environ | {"PROBE_MACHINE": "rec-box", "PROBE_USER": "ana", "PROBE_REPOSITORY": "agent-probe",
+                             "XDG_CONFIG_HOME": str(tmp_path / "config")}  # fmt: skip
     result = subprocess.run(
         [
             sys.executable,
@@ -526,6 +528,7 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
         capture_output=True,
         text=True,
         timeout=120,
+        env=labelled,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(" 200") + result.stdout.count(" 404") == 5
@@ -553,6 +556,11 @@ def test_every_kind_of_secret_a_client_sends_reaches_no_file_of_the_run(tmp_path
 
     # The manifest names the rules the capture was masked with: its report then needs no second pass.
     assert json.loads((run / "manifest.json").read_text())["redaction"] == RULES_VERSION
+    # ... and whose run it is, as the recording's environment labelled it (what a team lake credits it to)
+    assert json.loads((run / "manifest.json").read_text())["labels"] == {
+        "machine": "rec-box", "user": "ana", "team": None, "project": None, "repository": "agent-probe",
+        "whose": "recorder",
+    }  # fmt: skip
     entries = read_traffic(run)
     assert len(entries) == 5 and sum(entry["request"].get("redacted_tokens", 0) for entry in entries) >= 7
     first = entries[0]["request"]

@@ -152,3 +152,36 @@ def test_sql_views_lists_the_lakes_views_with_the_local_columns_and_who_publishe
     assert in_lake == narrowed  # (the lake's tables have the local views' columns, in their order)
     assert {(view, "published_by_user", "VARCHAR") for view in sql.VIEWS} <= set(rows)
     assert {("publications", "published_by_machine", "VARCHAR"), ("publications", "machine", "VARCHAR")} <= set(rows)
+
+
+@LAKE
+def test_a_lake_made_before_the_labels_gains_their_columns_and_keeps_its_rows(tmp_path, postgres_database):
+    """A lake whose tables lack the columns this release added (dropped here, as an older release made them): the
+    next publish adds them, keeps every row (the row keys leave the identity out), and changes no label."""
+    from probe.store.connection import open_database
+    from probe.store.lake.connection import attach
+    from probe.store.lake.settings import LakeSettings
+    from probe.store.views import VIEWS
+
+    data_dir = sample_data(tmp_path / "data", 2)
+    lake = LakeSettings(f"postgres:{postgres_database}", str(tmp_path / "files"), "old-box", "bo")
+    first = publish_runs(data_dir, postgres_database, tmp_path / "files", "--machine", "old-box", "--user", "bo")
+    assert first.returncode == 0, first.stderr
+    added = ("team", "project", "repository", "labels_from", "agent_version_parts", "published_by_machine",
+             "published_by_user")  # fmt: skip
+    connection = open_database()
+    attach(connection, lake)
+    for view in VIEWS:
+        for column in added:
+            connection.execute(f'ALTER TABLE lake.{view} DROP COLUMN "{column}"')
+    connection.close()
+    before = lake_rows(postgres_database, "SELECT count(*), sum(input_tokens) FROM turns")
+    again = publish_runs(data_dir, postgres_database, tmp_path / "files", "--machine", "old-box", "--user", "bo")
+    assert again.returncode == 0 and again.stdout.count(": already published") == 2, again
+    assert lake_rows(postgres_database, "SELECT count(*), sum(input_tokens) FROM turns") == before
+    columns = {row[1] for row in sql.views_listing(lake) if row[0] == "turns"}
+    assert set(added) <= columns
+    # the old rows: the new columns NULL, the labels as they were
+    assert lake_rows(postgres_database, 'SELECT DISTINCT machine, "user", team, labels_from FROM turns') == [
+        ("old-box", "bo", None, None)
+    ]
