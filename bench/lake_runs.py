@@ -47,6 +47,7 @@ TARGETS = {
 TURN_COUNTS = (60, 80, 100, 120, 140)  # the templates' lengths, in turn: 100 on average
 START = datetime.datetime(2026, 10, 5, 9, 0, tzinfo=datetime.UTC)  # a Monday
 SPREAD_DAYS = 28  # the runs' start times are spread over four weeks
+USERS = 7  # the people who recorded the copies
 OUTPUTS = REPORT.outputs + (REPORT.inputs[0],)  # what a copy shares with its template, besides its own manifest
 
 
@@ -130,12 +131,17 @@ def side_entry(template: Template, turn: int) -> dict:
     return entry
 
 
-def manifest(template: Template, label: str, started: datetime.datetime) -> dict:
+def manifest(template: Template, label: str, started: datetime.datetime, labels: dict | None = None) -> dict:
+    """A run's manifest; `labels`: who recorded it, as a recording's manifest keeps them (probe.runs.labels)."""
     ended = started + datetime.timedelta(seconds=30 * template.turns)
     stamp = "%Y-%m-%dT%H:%M:%S+0000"
+    kept = (
+        {"labels": {"team": None, "project": None, "repository": None, **labels, "whose": "recorder"}} if labels else {}
+    )
     return {"schema": 1, "target": template.target, "label": label, "prompt": "go on with the change",
             "keep_secrets": False, "agent": {"version": template.version}, "agent_exit_code": 0,
-            "started_at": started.strftime(stamp), "ended_at": ended.strftime(stamp), "status": "complete"}  # fmt: skip
+            "started_at": started.strftime(stamp), "ended_at": ended.strftime(stamp), "status": "complete",
+            **kept}  # fmt: skip
 
 
 def make_template(template: Template, folder: Path) -> Path:
@@ -259,10 +265,13 @@ def spread_waves(
         template = templates(len(template_runs))[number % len(template_runs)]
         started = START + datetime.timedelta(seconds=SPREAD_DAYS * 86_400 * number // count)
         label = f"bench-{number:05d}"
-        data = waves[number // wave][machines[number % len(machines)]]
+        machine = machines[number % len(machines)]
+        data = waves[number // wave][machine]
         run = data / template.target / f"{started:%Y%m%d-%H%M%S}-{label}"
         run.mkdir(parents=True)
-        (run / "manifest.json").write_text(json.dumps(manifest(template, label, started)))
+        # Recorded on its machine by one of USERS people (some of whom record on more than one machine).
+        labels = {"machine": machine, "user": f"dev-{number % USERS + 1}"}
+        (run / "manifest.json").write_text(json.dumps(manifest(template, label, started, labels)))
         for name in OUTPUTS:
             os.link(template_run / name, run / name)
         copies.append((template_run, run))

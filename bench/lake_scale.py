@@ -1,12 +1,17 @@
-"""The team lake at scale: 1,000 generated runs (about 100,000 turns; `--folders`) published from 4 processes at
-once, each its own machine, into a lake on a PostgreSQL started here; then five team queries over the lake, each
-checked against the same query over the local run folders, the catalog's and the data path's sizes, and the same
-after DuckLake's own maintenance (merge adjacent files, expire snapshots, clean up old files).
+"""The team lake at scale: 10,000 generated runs (100 turns on average, with tool calls and a sub-agent; `--folders`)
+published in waves of 1,000 (`--wave`) from 2 processes at once (`--machines`), each a machine and a user of its own,
+into a lake whose catalog is a PostgreSQL started here and whose data is on an S3-compatible server started on
+loopback (`--data folder`: a folder instead). For each wave: the seconds a run took to publish, and how much the
+catalog and the data grew a run. At 1,000 runs and at the end: the team lead's four queries over the lake, timed,
+each checked against the same query over the machines' own folders (at the end only with `--check-all`, as the
+local side reads every run's files again); then the same after `lake tidy`.
 
-Heavy: it runs when named (`invoke bench --only lake_scale`, or on its own); `--folders 40` runs in under a minute.
+Heavy: it runs when named (`invoke bench --only lake_scale`, or on its own); `--folders 40 --wave 20` takes about a
+minute.
 """
 
 import argparse
+import contextlib
 import io
 import os
 import re
@@ -17,7 +22,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from lake_runs import make_templates, spread
+from lake_runs import make_templates, spread_waves
 from machine import describe_machine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,41 +34,33 @@ from postgres_server import running_postgres  # noqa: E402  (the tests' PostgreS
 from probe.analysis import sql  # noqa: E402
 from probe.analysis.report import refresh_all  # noqa: E402
 from probe.common.counting import counted  # noqa: E402
-from probe.store.lake.connection import attach  # noqa: E402
 from probe.store.lake.settings import LakeSettings  # noqa: E402
 
-# The team's questions; {run} is how a run is named (its folder locally, its identity in the lake), {who} what
-# tells the machines apart (nothing locally: each machine's folder is asked on its own).
+# The team lead's questions, in the same words over the lake and over a machine's own folders (the local views have
+# the lake's columns).
 QUERIES = {
-    "cost by agent and week": """SELECT r.target, strftime(r.started, '%G-W%V') AS week, count(*) AS turns,
-        sum(t.cost_usd) AS cost_usd FROM turns t JOIN runs r USING ({run}) GROUP BY ALL ORDER BY ALL""",
-    "top cache breakers": """SELECT {who} t.run, count(t.cache_break) AS breaks,
-        sum(t.cache_write_tokens) AS written FROM turns t GROUP BY ALL
-        ORDER BY breaks DESC, written DESC, t.run LIMIT 20""",
-    "version diff": """SELECT r.target, r.agent_version, count(*) AS turns, round(avg(t.input_tokens), 1) AS input,
-        count(DISTINCT t.instructions_sha256) AS instructions, count(DISTINCT t.tools_sha256) AS tools,
-        round(sum(t.cost_usd) / count(*), 6) AS cost_per_turn
-        FROM turns t JOIN runs r USING ({run}) GROUP BY ALL ORDER BY ALL""",
-    "hosts": """SELECT host, kind, count(*) AS requests, sum(bytes_sent) AS sent FROM requests
-        GROUP BY ALL ORDER BY ALL""",
-    "turns over 80% of the window": """SELECT t.model, count(*) AS turns, count(DISTINCT t.{run}) AS runs,
-        round(max(t.share), 4) AS top_share FROM turns t WHERE t.share > 0.8 GROUP BY ALL ORDER BY ALL""",
+    "cost per user per day": """SELECT user, CAST(started AS DATE) AS day, count(*) AS runs,
+        round(sum(cost_usd), 6) AS cost_usd FROM runs GROUP BY ALL ORDER BY ALL""",
+    "cache reads by model and version": """SELECT target, model, agent_version, sum(cache_read_tokens) AS cache_read,
+        round(sum(cache_read_tokens) / sum(input_tokens), 4) AS read_share FROM turns GROUP BY ALL ORDER BY ALL""",
+    "slowest tool calls": """SELECT user, target, run, n, name, wait_ms FROM tool_calls WHERE wait_ms IS NOT NULL
+        ORDER BY wait_ms DESC, run, n LIMIT 20""",
+    "windows over 80%": """SELECT user, target, count(*) AS runs, round(max(peak_window_share), 4) AS top
+        FROM runs WHERE peak_window_share > 0.8 GROUP BY ALL ORDER BY ALL""",
 }
 ADDED = re.compile(r"([\d,]+) rows? added$")
-LAKE = {"run": "run_id", "who": "t.machine, t.user,"}
-LOCAL = {"run": "run", "who": ""}
 
 
-def publish_all(data: dict[str, Path], lake: LakeSettings) -> tuple[float, int]:
-    """Every machine's runs published by a process of its own, all started at once; the wall time and rows added."""
+def publish_all(data: dict[str, Path], lake: LakeSettings, environment: dict[str, str]) -> tuple[float, int]:
+    """Every machine's runs of `data` published by a process of its own, all started at once; the wall time and the
+    rows added."""
     started = time.perf_counter()
     processes = []
     for machine, folder in data.items():
         command = [sys.executable, "-m", "probe.analysis.publish", "--lake", lake.catalog, "--lake-data", lake.data,
-                   "--run", "all", "--machine", machine, "--user", "bench"]  # fmt: skip
-        environment = dict(os.environ, PROBE_DATA_DIR=str(folder))
-        processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE,
-                                          text=True))  # fmt: skip
+                   "--run", "all", "--machine", machine, "--user", f"user-of-{machine}"]  # fmt: skip
+        processes.append(subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment | {"PROBE_DATA_DIR": str(folder)},
+                                          stdout=subprocess.PIPE, text=True))  # fmt: skip
     outputs = [process.communicate()[0] for process in processes]
     wall = time.perf_counter() - started
     for process, output in zip(processes, outputs, strict=True):
@@ -80,110 +77,139 @@ def comparable(rows: list[tuple]) -> list[tuple]:
     return [tuple(float(value) if isinstance(value, Decimal | float) else value for value in row) for row in rows]
 
 
-def local_answers(data: dict[str, Path]) -> dict[str, tuple[float, list[tuple]]]:
-    """Each query over the machines' run folders, timed: once over all of them, or machine by machine where it
-    groups by one."""
+def local_answers(folders: list[Path]) -> dict[str, tuple[float, list[tuple]]]:
+    """Each query over the run folders, timed."""
+    runs = [run for folder in folders for run in sql.list_runs(root=folder)]
     answers = {}
-    every = [run for folder in data.values() for run in sql.list_runs(root=folder)]
     for name, text in QUERIES.items():
         started = time.perf_counter()
-        if name != "top cache breakers":
-            rows = sql.query(every, text.format(**LOCAL))[1]
-        else:
-            rows = []
-            for machine, folder in data.items():
-                rows += [
-                    (machine, "bench", *row) for row in sql.query(sql.list_runs(root=folder), text.format(**LOCAL))[1]
-                ]
-            rows = sorted(rows, key=lambda row: (-row[3], -(row[4] or 0), row[2]))[:20]
+        rows = sql.query(runs, text)[1]
         answers[name] = (time.perf_counter() - started, comparable(rows))
     return answers
 
 
-def ask_lake(lake: LakeSettings, local: dict[str, tuple[float, list[tuple]]], label: str) -> None:
-    """The five queries over the lake, timed, each checked against the local folders' answer."""
-    print(f"\n{label}\n{'query':<30} {'lake s':>7} {'rows':>5} {'local s':>8}  same rows")
+def ask_lake(lake: LakeSettings, local: dict[str, tuple[float, list[tuple]]] | None, label: str) -> None:
+    """The four queries over the lake, timed, each checked against the local folders' answer where there is one."""
+    print(f"\n{label}\n{'query':<34} {'lake s':>7} {'rows':>5} {'local s':>8}  same rows")
     for name, text in QUERIES.items():
         started = time.perf_counter()
-        _columns, rows = sql.lake_query(lake, text.format(**LAKE))
+        _columns, rows = sql.lake_query(lake, text)
         seconds = time.perf_counter() - started
+        if local is None:
+            print(f"{name:<34} {seconds:>7.2f} {len(rows):>5} {'':>8}  (not compared)", flush=True)
+            continue
         local_seconds, expected = local[name]
         same = comparable(rows) == expected
-        print(f"{name:<30} {seconds:>7.2f} {len(rows):>5} {local_seconds:>8.2f}  {'yes' if same else 'NO'}", flush=True)
+        print(f"{name:<34} {seconds:>7.2f} {len(rows):>5} {local_seconds:>8.2f}  {'yes' if same else 'NO'}", flush=True)
         if not same:
             raise SystemExit(f"{name}: the lake's rows differ from the local folders':\n{rows[:5]}\n{expected[:5]}")
 
 
-def catalog_figures(server, lake: LakeSettings) -> str:
+@contextlib.contextmanager
+def object_store(kind: str):
+    """Where the lake's data goes: a bucket on an S3-compatible server started on loopback (the tests' moto server),
+    or a temporary folder; its URL or path, the environment that reaches it, and the server."""
+    with tempfile.TemporaryDirectory(prefix="probe-lake-") as folder:
+        if kind == "folder":
+            yield folder, {}, None
+            return
+        from s3_server import running_s3
+
+        with running_s3(Path(folder)) as server:
+            yield server.bucket("bench-lake") + "/lake/", server.environment(), server
+
+
+def data_size(data: str, server) -> tuple[int, int]:
+    """The data path's files and bytes."""
+    if server is not None:
+        pages = server.client().get_paginator("list_objects_v2").paginate(Bucket="bench-lake", Prefix="lake/")
+        sizes = [item["Size"] for page in pages for item in page.get("Contents", [])]
+        return len(sizes), sum(sizes)
+    files = [path for path in Path(data).rglob("*") if path.is_file()]
+    return len(files), sum(path.stat().st_size for path in files)
+
+
+def catalog_size(server) -> tuple[int, int, int]:
+    """The catalog database's bytes, its snapshots and its live data files."""
     size = int(server.psql("lake", "SELECT pg_database_size('lake')"))
     live_files = "SELECT count(*) FROM ducklake_data_file WHERE end_snapshot IS NULL"
-    counts = server.psql("lake", f"SELECT (SELECT count(*) FROM ducklake_snapshot), ({live_files})").split("|")
-    largest = server.psql("lake", "SELECT relname, pg_total_relation_size(relid) FROM pg_stat_user_tables "
-                          "ORDER BY 2 DESC LIMIT 3").split()  # fmt: skip
-    tables = ", ".join(f"{name} {int(size) / 1e6:,.1f} MB" for name, size in (row.split("|") for row in largest))
-    files = [path for path in Path(lake.data).rglob("*") if path.is_file()]
-    data_bytes = sum(path.stat().st_size for path in files)
-    return (f"catalog {size / 1e6:,.1f} MB ({counted(int(counts[0]), 'snapshot')}, "
-            f"{counted(int(counts[1]), 'live data file')}); data path {data_bytes / 1e6:,.1f} MB in "
-            f"{counted(len(files), 'file')}\n  largest catalog tables: {tables}")  # fmt: skip
+    snapshots, files = server.psql("lake", f"SELECT (SELECT count(*) FROM ducklake_snapshot), ({live_files})").split(
+        "|"
+    )
+    return size, int(snapshots), int(files)
 
 
-def maintain(lake: LakeSettings) -> float:
-    """DuckLake's own maintenance: merge adjacent files, expire every older snapshot, delete what they held."""
-    import duckdb
+def sizes_line(server, data: str, store) -> str:
+    size, snapshots, live = catalog_size(server)
+    files, data_bytes = data_size(data, store)
+    return (f"catalog {size / 1e6:,.1f} MB ({counted(snapshots, 'snapshot')}, {counted(live, 'live data file')}); "
+            f"data {data_bytes / 1e6:,.1f} MB in {counted(files, 'file')}")  # fmt: skip
 
-    connection = duckdb.connect()
+
+def tidy(lake: LakeSettings, environment: dict[str, str]) -> float:
+    """`lake tidy`, timed."""
     started = time.perf_counter()
-    try:
-        attach(connection, lake)
-        connection.execute("CALL ducklake_merge_adjacent_files('lake')")
-        # CALLed, their rows never fetched: they hold timestamps with time zones, which DuckDB fetches through pytz.
-        # (Counted instead, as `SELECT count(*) FROM ducklake_expire_snapshots(…)`, right after the merge, it
-        # answered 42 and expired none.)
-        connection.execute("CALL ducklake_expire_snapshots('lake', older_than => now())")
-        connection.execute("CALL ducklake_cleanup_old_files('lake', cleanup_all => true)")
-    finally:
-        connection.close()
+    command = [sys.executable, "-m", "probe.analysis.lake", "tidy", "--lake", lake.catalog, "--keep", "0"]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"lake tidy failed with exit code {done.returncode}:\n{done.stderr[-2000:]}")
+    print(done.stdout.strip())
     return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--folders", type=int, default=1000, help="run folders to publish (default: 1000)")
+    parser.add_argument("--folders", type=int, default=10_000, help="run folders to publish (default: 10,000)")
+    parser.add_argument("--wave", type=int, default=1_000, help="runs published at a time (default: 1,000)")
     parser.add_argument("--templates", type=int, default=40, help="generated sessions they copy (default: 40)")
-    parser.add_argument("--machines", type=int, default=4, help="publishing processes, one a machine (default: 4)")
+    parser.add_argument("--machines", type=int, default=2, help="publishing processes, one a machine (default: 2)")
+    parser.add_argument("--data", choices=["s3", "folder"], default="s3", help="where the lake's data goes")
+    parser.add_argument("--check-all", action="store_true", help="compare with the local folders at the end too")
     parser.add_argument("--runs", type=int, default=1, help="(the suite's option: this benchmark measures once)")
     args = parser.parse_args()
     print(describe_machine())
     started = time.perf_counter()
     templates = make_templates(min(args.templates, args.folders), CACHE)
     machines = [f"bench-{number}" for number in range(1, args.machines + 1)]
-    data = spread(templates, args.folders, machines, CACHE / "runs")
-    runs = [run for folder in data.values() for run in sql.list_runs(root=folder)]
+    waves = spread_waves(templates, args.folders, machines, CACHE / "runs", args.wave)
+    runs = [run for wave in waves for folder in wave.values() for run in sql.list_runs(root=folder)]
     counts = refresh_all(runs, out=io.StringIO())
     if counts["rebuilt"] or counts["failed"]:
         raise SystemExit(f"the copies' reports are not up to date: {dict(counts)}")
-    [(turns,)] = sql.query(runs, "SELECT count(*) FROM turns")[1]
-    print(f"{len(runs):,} runs ({len(templates)} templates), {turns:,} turns over {args.machines} machines' folders, "
-          f"made in {time.perf_counter() - started:.1f} s; every report up to date")  # fmt: skip
-    local = local_answers(data)
-    with running_postgres() as server, tempfile.TemporaryDirectory(prefix="probe-lake-") as lake_data:
+    [(turns, calls)] = sql.query(runs[: len(templates)], "SELECT count(*), sum(tool_calls) FROM turns")[1]
+    made = time.perf_counter() - started
+    print(f"{len(runs):,} runs ({len(templates)} templates, {turns:,} turns and {calls:,} tool calls between them), "
+          f"{len(waves)} waves over {args.machines} machines' folders, made in {made:.1f} s")  # fmt: skip
+    checkpoint = min(1_000, args.folders)
+    with running_postgres() as server, object_store(args.data) as (data, store_environment, store):
+        os.environ.update(store_environment)  # (the queries here reach the store too)
+        environment = dict(os.environ)
         server.create_database("lake")
-        lake = LakeSettings(catalog=f"postgres:{server.dsn('lake')}", data=lake_data, machine="", user="")
-        wall, added = publish_all(data, lake)
-        print(f"published {len(runs):,} runs from {args.machines} processes at once in {wall:.1f} s: "
-              f"{added:,} rows, {added / wall:,.0f} rows/s, {len(runs) / wall:.1f} runs/s")  # fmt: skip
-        print(catalog_figures(server, lake))
-        wall, added = publish_all(data, lake)
-        print(
-            f"published again from {args.machines} processes: {counted(added, 'row')} added in {wall:.1f} s; "
-            f"{catalog_figures(server, lake)}"
-        )
-        if added:
-            raise SystemExit("publishing the same runs again added rows")
-        ask_lake(lake, local, "over the lake as published")
-        print(f"\nmaintenance in {maintain(lake):.1f} s: {catalog_figures(server, lake)}")
-        ask_lake(lake, local, "over the lake after maintenance")
+        lake = LakeSettings(catalog=f"postgres:{server.dsn('lake')}", data=data, machine="", user="")
+        print(f"\n{'wave':>4} {'runs':>6} {'s/run':>6} {'rows':>9} {'catalog KB/run':>14} {'data KB/run':>11}"
+              f"  {'snapshots':>9}")  # fmt: skip
+        published, before = 0, (int(server.psql("lake", "SELECT pg_database_size('lake')")), 0)
+        for number, wave in enumerate(waves, 1):
+            wall, added = publish_all(wave, lake, environment)
+            count = sum(len(sql.list_runs(root=folder)) for folder in wave.values())
+            published += count
+            size, snapshots, _live = catalog_size(server)
+            data_bytes = data_size(data, store)[1]
+            print(f"{number:>4} {published:>6,} {wall / count:>6.3f} {added:>9,} "
+                  f"{(size - before[0]) / count / 1e3:>14.1f} {(data_bytes - before[1]) / count / 1e3:>11.1f}"
+                  f"  {snapshots:>9,}", flush=True)  # fmt: skip
+            before = (size, data_bytes)
+            if published == checkpoint or number == len(waves):
+                done = [folder for earlier in waves[:number] for folder in earlier.values()]
+                local = local_answers(done) if published == checkpoint or args.check_all else None
+                ask_lake(lake, local, f"over the lake at {published:,} runs: {sizes_line(server, data, store)}")
+                if number == len(waves):
+                    wall, added = publish_all(waves[0], lake, environment)
+                    print(f"\nthe first wave published again: {counted(added, 'row')} added in {wall:.1f} s")
+                    if added:
+                        raise SystemExit("publishing the same runs again added rows")
+                    print(f"lake tidy in {tidy(lake, environment):.1f} s")
+                    ask_lake(lake, local, f"after lake tidy: {sizes_line(server, data, store)}")
 
 
 if __name__ == "__main__":

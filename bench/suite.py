@@ -32,7 +32,7 @@ BENCHMARKS = [
 ]
 # Too long for every run of the suite (the full one takes many minutes): each runs when --only names it.
 HEAVY = [
-    ("lake_scale.py", [], ["--folders", "40", "--templates", "12"]),
+    ("lake_scale.py", [], ["--folders", "40", "--wave", "20", "--templates", "12"]),
 ]
 # These repeat their measurements within one run (exchanges back to back, seconds of load), and one run takes
 # minutes: they run once whatever --runs says.

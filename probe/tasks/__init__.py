@@ -268,7 +268,7 @@ def samples(c, update=False):
         "sizes": "MB,MB,...: capture sizes for the analyzer benchmark (default: 10,100,1000)",
         "quick": "small sizes and one run each: checks that every benchmark works, in about two minutes",
         "only": "NAME,...: only these benchmarks (bench/NAME.py), the heavy ones too, which run only when named "
-        "(lake_scale: 1,000 runs published to a team lake)",
+        "(lake_scale: 10,000 runs published to a team lake on object storage)",
     },
 )
 def bench(c, runs=None, sizes=None, quick=False, only=None):
