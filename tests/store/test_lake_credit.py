@@ -115,7 +115,8 @@ TEAM_QUERIES = [
 
 @LAKE
 @pytest.mark.parametrize("query", TEAM_QUERIES)
-def test_a_team_query_answers_the_same_over_the_run_folders_and_in_the_lake(query, published_labelled, monkeypatch):
+def test_a_team_query_answers_the_same_over_the_run_folders_and_in_the_lake(query, published_labelled, monkeypatch,
+                                                                           s3_environment):  # fmt: skip
     lake, data_dir = published_labelled
     monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
     local = sql.query(sql.list_runs(), query)[1]
@@ -125,20 +126,24 @@ def test_a_team_query_answers_the_same_over_the_run_folders_and_in_the_lake(quer
 
 
 @pytest.fixture(scope="module")
-def published_labelled(tmp_path_factory, postgres_server):
-    """The samples, recorded as laptop-a/ana, published by another machine: (the DSN, the data folder)."""
+def published_labelled(tmp_path_factory, postgres_server, s3_server):
+    """The samples, recorded as laptop-a/ana, published by another machine into a lake whose data is on the S3
+    server: (the DSN, the data folder)."""
     folder = tmp_path_factory.mktemp("labelled")
     data_dir = sample_data(folder / "data")
+    lake = postgres_server.create_database("labelled")
     with pytest.MonkeyPatch.context() as patch:
         record_labels(data_dir, patch, machine="laptop-a", user="ana")
-    lake = postgres_server.create_database("labelled")
-    done = publish_runs(data_dir, lake, folder / "files", "--machine", "ci", "--user", "bot")
+        for name, value in s3_server.environment().items():
+            patch.setenv(name, value)
+        done = publish_runs(data_dir, lake, s3_server.bucket("labelled") + "/lake", "--machine", "ci", "--user", "bot")
     assert done.returncode == 0, done.stderr
     return lake, data_dir
 
 
 @LAKE
-def test_sql_views_lists_the_lakes_views_with_the_local_columns_and_who_published(published_labelled, capsys):
+def test_sql_views_lists_the_lakes_views_with_the_local_columns_and_who_published(published_labelled, capsys,
+                                                                                 s3_environment):  # fmt: skip
     import csv
 
     from probe.common.errors import run_main
