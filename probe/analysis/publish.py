@@ -145,7 +145,7 @@ def credit_kept(identity, held: dict) -> str:
     wanted = " ".join(f"--{name} {identity.labels[name]}" for name in LABEL_NAMES if identity.labels.get(name))
     return one_line(
         f"the lake credits it to {said(held) or 'no labels'}, its manifest to {said(identity.labels)}: the lake's "
-        f"kept (to change them: invoke lake relabel --run-id {identity.run_id} {wanted})"
+        f"kept (to change them: invoke lake relabel --run {identity.run_id} {wanted})"
     )
 
 

@@ -85,7 +85,7 @@ def test_a_run_the_lake_credits_to_other_labels_keeps_them_and_says_so_in_one_li
     for line in said:
         assert (
             "; the lake credits it to machine=old-box user=bo, its manifest to machine=laptop-a user=ana: the lake's "
-            "kept (to change them: invoke lake relabel --run-id "
+            "kept (to change them: invoke lake relabel --run "
             in line
             and line.endswith(" --machine laptop-a --user ana)")
         )
