@@ -88,13 +88,16 @@ def local_answers(folders: list[Path]) -> dict[str, tuple[float, list[tuple]]]:
     return answers
 
 
-def ask_lake(lake: LakeSettings, local: dict[str, tuple[float, list[tuple]]] | None, label: str) -> None:
-    """The four queries over the lake, timed, each checked against the local folders' answer where there is one."""
+def ask_lake(lake: LakeSettings, local: dict[str, tuple[float, list[tuple]]] | None, label: str) -> dict:
+    """The four queries over the lake, timed, each checked against the local folders' answer where there is one, or
+    else against the lake's own earlier answer (`local` of the lake's, as this returns them)."""
     print(f"\n{label}\n{'query':<34} {'lake s':>7} {'rows':>5} {'local s':>8}  same rows")
+    answers = {}
     for name, text in QUERIES.items():
         started = time.perf_counter()
         _columns, rows = sql.lake_query(lake, text)
         seconds = time.perf_counter() - started
+        answers[name] = (seconds, comparable(rows))
         if local is None:
             print(f"{name:<34} {seconds:>7.2f} {len(rows):>5} {'':>8}  (not compared)", flush=True)
             continue
@@ -103,6 +106,7 @@ def ask_lake(lake: LakeSettings, local: dict[str, tuple[float, list[tuple]]] | N
         print(f"{name:<34} {seconds:>7.2f} {len(rows):>5} {local_seconds:>8.2f}  {'yes' if same else 'NO'}", flush=True)
         if not same:
             raise SystemExit(f"{name}: the lake's rows differ from the local folders':\n{rows[:5]}\n{expected[:5]}")
+    return answers
 
 
 @contextlib.contextmanager
@@ -202,14 +206,17 @@ def main() -> None:
             if published == checkpoint or number == len(waves):
                 done = [folder for earlier in waves[:number] for folder in earlier.values()]
                 local = local_answers(done) if published == checkpoint or args.check_all else None
-                ask_lake(lake, local, f"over the lake at {published:,} runs: {sizes_line(server, data, store)}")
+                answered = ask_lake(
+                    lake, local, f"over the lake at {published:,} runs: {sizes_line(server, data, store)}"
+                )
                 if number == len(waves):
                     wall, added = publish_all(waves[0], lake, environment)
                     print(f"\nthe first wave published again: {counted(added, 'row')} added in {wall:.1f} s")
                     if added:
                         raise SystemExit("publishing the same runs again added rows")
                     print(f"lake tidy in {tidy(lake, environment):.1f} s")
-                    ask_lake(lake, local, f"after lake tidy: {sizes_line(server, data, store)}")
+                    # (compared with the local folders where they were, else with the lake's answers before tidy)
+                    ask_lake(lake, local or answered, f"after lake tidy: {sizes_line(server, data, store)}")
 
 
 if __name__ == "__main__":
