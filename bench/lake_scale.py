@@ -34,7 +34,7 @@ from postgres_server import running_postgres  # noqa: E402  (the tests' PostgreS
 from probe.analysis import sql  # noqa: E402
 from probe.analysis.report import refresh_all  # noqa: E402
 from probe.common.counting import counted  # noqa: E402
-from probe.store.lake.settings import LakeSettings  # noqa: E402
+from probe.store.lake.basics import LakeSettings  # noqa: E402
 
 # The team lead's questions, in the same words over the lake and over a machine's own folders (the local views have
 # the lake's columns).

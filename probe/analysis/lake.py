@@ -6,6 +6,7 @@ import re
 import sys
 
 from probe.common import cli
+from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, run_main, warn
 from probe.runs.labels import LABEL
 from probe.store.lake.settings import add_lake_options, given, settings
@@ -93,7 +94,8 @@ def tidy(args) -> int:
     print(f"lake: snapshots {before.snapshots:,} -> {after.snapshots:,} ({done.expired:,} expired; kept: the newest "
           f"and those superseded less than {said_duration(args.keep)} ago)")  # fmt: skip
     print(f"lake: files {before.files:,} -> {after.files:,}, {before.bytes:,} -> {after.bytes:,} bytes "
-          f"({done.flushed:,} rows moved out of the catalog, {done.merged:,} files merged into {done.merged_into:,}, "
+          f"({counted(done.flushed, 'row')} moved out of the catalog, {counted(done.merged, 'file')} merged into "
+          f"{done.merged_into:,}, "
           f"{done.rewritten:,} rewritten without deleted rows; "
           f"{done.deleted:,} deleted from the data path, {done.waiting:,} left for a later tidy)")  # fmt: skip
     return 0

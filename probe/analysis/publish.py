@@ -13,9 +13,10 @@ from probe.common.counting import counted
 from probe.common.errors import RunError, UsageError, one_line, run_main, warn
 from probe.common.paths import data_dir, display
 from probe.runs.folders import being_recorded, list_runs, read_manifest, resolve_run
-from probe.runs.labels import LABEL_NAMES
+from probe.runs.label_names import LABEL_NAMES
 from probe.runs.targets import load_target
-from probe.store.lake.settings import LakeSettings, add_lake_options, given, settings
+from probe.store.lake.basics import LakeSettings
+from probe.store.lake.settings import add_lake_options, given, settings
 
 CHUNK = 50  # runs read into one in-memory database at a time, then published in one transaction
 WAIT_POLL = 1.0  # seconds between looks at a run being recorded
@@ -57,9 +58,9 @@ def publish_group(runs: list[Path], lake: LakeSettings, out) -> tuple[int, list[
     import duckdb
 
     from probe.store.connection import connect
+    from probe.store.lake.basics import existing
     from probe.store.lake.connection import first_line
     from probe.store.lake.publish import stage, staged_identity
-    from probe.store.lake.tables import existing
     from probe.store.lake.writer import open_for_publishing
 
     warnings: list[str] = []

@@ -21,8 +21,9 @@ from probe.runs.folders import list_runs
 from probe.store.columns import view_columns
 from probe.store.connection import MEMORY_LIMIT, connect
 from probe.store.guard import check_query, check_typed, outside_access
+from probe.store.lake.basics import LakeSettings
 from probe.store.lake.catalog_string import without_catalog
-from probe.store.lake.settings import LakeSettings, add_lake_options, given, settings
+from probe.store.lake.settings import add_lake_options, given, settings
 from probe.store.views import VIEWS
 
 FORMATS = ("table", "csv", "json")
@@ -160,7 +161,7 @@ def views_listing(lake: LakeSettings | None, memory_limit: str = MEMORY_LIMIT) -
     also has the book of publications."""
     if lake is None:
         return listing(connect([], memory_limit=memory_limit), [*VIEWS])
-    from probe.store.lake.tables import PUBLICATIONS
+    from probe.store.lake.basics import PUBLICATIONS
     from probe.store.lake.views import connect_lake
 
     return listing(connect_lake(lake, memory_limit), [*VIEWS, PUBLICATIONS])

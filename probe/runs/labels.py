@@ -16,16 +16,9 @@ import platformdirs
 
 from probe.common.errors import UsageError, one_line
 from probe.common.paths import display
+from probe.runs.label_names import LABEL_ENVIRONMENT, LABEL_NAMES
 
 # The labels, by the name of the variable that gives each; the config file's [lake] table also names the lake.
-LABEL_ENVIRONMENT = {
-    "machine": "PROBE_MACHINE",
-    "user": "PROBE_USER",
-    "team": "PROBE_TEAM",
-    "project": "PROBE_PROJECT",
-    "repository": "PROBE_REPOSITORY",
-}
-LABEL_NAMES = tuple(LABEL_ENVIRONMENT)
 CONFIG_KEYS = ("catalog", "data", *LABEL_NAMES)
 CONFIG_LIMIT = 1 << 20  # a config file is a few lines: a larger one is not read
 # Letters, digits and a few marks, no blank and no control character anywhere (a label is a value to group by: `m1`

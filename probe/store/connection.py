@@ -11,7 +11,8 @@ from probe.common.errors import UsageError, one_line
 from probe.runs.labels import labels as own_labels
 from probe.store.confine import confine_to
 from probe.store.files import TURN_COLUMNS, damaged_lines, file_source, readable_runs
-from probe.store.identity import IDENTITY, run_identity
+from probe.store.identity import run_identity
+from probe.store.identity_columns import IDENTITY
 from probe.store.load import load
 from probe.store.views import MACROS, TURN_VIEWS, VIEWS
 

@@ -8,6 +8,7 @@ import orjson
 
 from probe.common.paths import display
 from probe.runs.folders import load_manifest
+from probe.store.quoting import quoted  # (where the store's other modules have long found it)
 
 # The fields each file is read with: typed, so that one odd capture cannot change a column's type for all runs.
 MANIFEST_COLUMNS = {
@@ -122,10 +123,6 @@ INSIGHT_COLUMNS = {
     "critical_s": "JSON",
     "critical_steps_s": "JSON",
 }
-
-
-def quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def file_source(paths: list[Path], columns: dict[str, str], lines: bool = True) -> str:

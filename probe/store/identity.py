@@ -10,24 +10,6 @@ from probe.runs.folders import read_manifest
 from probe.runs.labels import LABEL_NAMES, PUBLISHER, recorded_labels
 
 FIRST_LINE = 1 << 20  # of the first exchange, what a run's id reads
-# The columns every view ends with, in order, and their types (the `runs` view has `target` and `agent_version`
-# in its own places).
-IDENTITY = {
-    "run_id": "VARCHAR",
-    "target": "VARCHAR",
-    "agent_version": "VARCHAR",
-    "agent_version_parts": "INTEGER[]",
-    "login": "VARCHAR",
-    **{name: "VARCHAR" for name in LABEL_NAMES},  # machine, user, team, project, repository
-    "labels_from": "VARCHAR",  # whose labels they are: recorder, importer or publisher (probe.runs.labels)
-}
-# The run's identity as every view ends with it, from run_folders (`f`), so that a query reads the same columns here
-# and in the team lake; `runs` shows target and agent_version in its own places.
-RUN_IDENTITY = ", ".join(f'f."{name}"' for name in IDENTITY)
-RUNS_IDENTITY = ", ".join(f'f."{name}"' for name in IDENTITY if name not in ("target", "agent_version"))
-
-# The labels of IDENTITY: whom a run is credited to.
-CREDIT = (*LABEL_NAMES, "labels_from")
 # A version's numbers: the first dotted number its text holds, as agents write it (`2.1.330 (Claude Code)`,
 # `codex-cli 0.169.0`, `v1.2.3-beta.1` → 1, 2, 3); a part past INTEGER's range ends them.
 VERSION = re.compile(r"(?<![A-Za-z0-9.])v?(\d+(?:\.\d+)+)")

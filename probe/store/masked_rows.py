@@ -3,7 +3,7 @@ file format or a lake cannot hold narrowed."""
 
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.store.columns import NARROWED, view_columns
-from probe.store.files import quoted
+from probe.store.quoting import quoted
 
 # The texts of a view that masking changes, by column, and what it makes of them. Its columns have names no view's
 # column has: in a lookup an unqualified name binds to the nearest table that has it, and a view's `name` column

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from probe.store.files import quoted
+from probe.store.quoting import quoted
 from probe.store.views import VIEWS
 
 PARTITIONS = ("date", "target")

@@ -2,7 +2,7 @@
 once, each distinct list of numbers is read once, and values are joined by number, each row carrying only its own."""
 
 from probe.read.conversation import MOST_TOKENS
-from probe.store.identity import RUN_IDENTITY, RUNS_IDENTITY
+from probe.store.identity_columns import RUN_IDENTITY, RUNS_IDENTITY
 from probe.store.window_columns import AGENT_WINDOW, MAIN_PEAKS, RUN_WINDOW, TURN_WINDOW
 
 # Two rules keep the work linear, whatever a run holds (a line's table of 200,000 tools, say):

@@ -22,7 +22,7 @@ from secret_runs import plant_in_outputs, plant_secrets
 from probe.analysis import publish, sql
 from probe.common.errors import run_main
 from probe.runs.folders import hold_while_recording
-from probe.store.lake.settings import LakeSettings
+from probe.store.lake.basics import LakeSettings
 from probe.store.views import VIEWS
 
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/manifest.json"))

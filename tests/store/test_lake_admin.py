@@ -20,7 +20,7 @@ from conftest import PROJECT_ROOT
 from probe.analysis import lake, publish, sql
 from probe.analysis.report import refresh_all
 from probe.common.errors import run_main
-from probe.store.lake.settings import LakeSettings
+from probe.store.lake.basics import LakeSettings
 from probe.store.views import VIEWS
 
 pytestmark = [pytest.mark.lake, pytest.mark.xdist_group("lake")]

@@ -164,8 +164,8 @@ def test_a_lake_made_before_the_labels_gains_their_columns_and_keeps_its_rows(tm
     """A lake whose tables lack the columns this release added (dropped here, as an older release made them): the
     next publish adds them, keeps every row (the row keys leave the identity out), and changes no label."""
     from probe.store.connection import open_database
+    from probe.store.lake.basics import LakeSettings
     from probe.store.lake.connection import attach
-    from probe.store.lake.settings import LakeSettings
     from probe.store.views import VIEWS
 
     data_dir = sample_data(tmp_path / "data", 2)

@@ -19,9 +19,9 @@ from test_lake import SAMPLES, every_view, lake_rows, local_columns, publish_run
 
 from probe.analysis import sql
 from probe.common.errors import UsageError, run_main
+from probe.store.lake.basics import LakeSettings
 from probe.store.lake.connection import extension_file
 from probe.store.lake.object_store import from_environment
-from probe.store.lake.settings import LakeSettings
 from probe.store.lake.views import connect_lake
 
 pytestmark = [pytest.mark.lake, pytest.mark.xdist_group("lake")]

@@ -16,8 +16,8 @@ from conftest import PROJECT_ROOT
 
 from probe.analysis import publish, sql
 from probe.common.errors import run_main
+from probe.store.lake.basics import LakeSettings
 from probe.store.lake.connection import attach
-from probe.store.lake.settings import LakeSettings
 
 pytestmark = [pytest.mark.lake, pytest.mark.xdist_group("lake")]
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/manifest.json"))

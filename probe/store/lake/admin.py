@@ -5,10 +5,9 @@ the connection confined to the lake's data path; and a run found by its id or it
 from dataclasses import dataclass
 
 from probe.common.errors import UsageError, one_line
+from probe.store.lake.basics import METADATA, PUBLICATIONS, LakeSettings, existing
 from probe.store.lake.code import refuse_foreign_inlined_tables, refuse_sort_expressions
-from probe.store.lake.connection import METADATA, attach, confine, is_postgres
-from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import PUBLICATIONS, existing
+from probe.store.lake.connection import attach, confine, is_postgres
 
 ROLES = "see the team lake's docs, Roles for writers and readers"
 

@@ -4,7 +4,7 @@ written, and its HTTP client then resolves the dots: measured with DuckDB 1.5.5 
 `s3://lake/prefix/../../other/x.csv` passed a connection confined to `s3://lake/prefix/` and read `other/x.csv`."""
 
 from probe.common.errors import UsageError, one_line
-from probe.store.lake.connection import METADATA
+from probe.store.lake.basics import METADATA
 
 # Where DuckLake keeps a path, relative to the data path or whole: (table, column).
 PATHS = [

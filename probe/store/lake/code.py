@@ -4,8 +4,8 @@ wrote it. Found by name, without binding any, and set aside for as long as a rea
 import re
 
 from probe.common.errors import UsageError, one_line
-from probe.store.lake.connection import METADATA
-from probe.store.lake.tables import identifier
+from probe.store.lake.basics import METADATA
+from probe.store.quoting import identifier
 
 # The names DuckLake gives its tables of inlined rows (ducklake_inlined_data_<table>_<version>): it pastes the names
 # the catalog lists into SQL it runs in the reader's DuckDB, unquoted.

@@ -11,17 +11,13 @@ from typing import TypeVar
 
 from probe.common.errors import UsageError, one_line
 from probe.store.confine import confine_to
-from probe.store.files import quoted
+from probe.store.lake.basics import ALIAS, METADATA, LakeSettings
 from probe.store.lake.catalog_string import is_postgres as is_postgres_catalog
 from probe.store.lake.catalog_string import read_only_session, without_catalog
 from probe.store.lake.data_path import as_prefix, is_url, refuse_broad, say_if_writable_by_everyone
 from probe.store.lake.object_store import store_secret
-from probe.store.lake.settings import LakeSettings
+from probe.store.quoting import quoted
 
-ALIAS = "lake"
-# DuckLake keeps its catalog's own connection under this name: a statement sent there runs in the catalog database,
-# inside the lake's transaction (how a run's publishing takes its lock).
-METADATA = f"__ducklake_metadata_{ALIAS}"
 EXTENSIONS = {
     "ducklake": "duckdb_extension_ducklake",
     "postgres_scanner": "duckdb_extension_postgres_scanner",

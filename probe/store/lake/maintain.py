@@ -4,7 +4,7 @@ deleted, each by DuckLake's own functions; with the figures before and after."""
 
 from dataclasses import dataclass
 
-from probe.store.lake.connection import ALIAS, METADATA
+from probe.store.lake.basics import ALIAS, METADATA
 
 # A file no snapshot ever named is a publish's in flight (written before its commit) or a crashed one's: deleted only
 # once this old, whatever the age asked for, so that no commit under way loses its files.

@@ -8,8 +8,8 @@ import re
 from urllib.parse import urlsplit
 
 from probe.common.errors import UsageError, one_line
-from probe.store.files import quoted
 from probe.store.lake.data_path import as_prefix
+from probe.store.quoting import quoted
 
 # The schemes httpfs 1.5.5 reads and writes, and the kind of secret each takes. s3:// reaches any store with the S3
 # API (AWS, MinIO, Cloudflare R2, Google Cloud Storage's interoperability endpoint) given its endpoint; gs:// and

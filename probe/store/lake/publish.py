@@ -2,19 +2,18 @@
 one transaction under each run's lock, so that a run lands once, a run published again adds nothing, and a run that
 changed adds what is new and takes back what is gone."""
 
-import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
 
 from probe.redact.secrets import mask_tokens_and_urls
-from probe.runs.labels import LABEL_NAMES
+from probe.runs.label_names import LABEL_NAMES
 from probe.store.columns import view_columns
-from probe.store.identity import CREDIT, IDENTITY
+from probe.store.identity_columns import CREDIT, IDENTITY
 from probe.store.json_rows import as_json, rows_of, texts_of
+from probe.store.lake.basics import PUBLICATIONS, ROW_KEY, LakeSettings, lock_key, rollback
 from probe.store.lake.connection import first_line, lock, retried
-from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import PUBLICATION_COLUMNS, PUBLICATIONS, PUBLISHED_BY, ROW_KEY
+from probe.store.lake.tables import PUBLICATION_COLUMNS, PUBLISHED_BY
 from probe.store.masked_rows import masked_columns
 from probe.store.views import VIEWS
 
@@ -96,11 +95,6 @@ def published_digests(connection, ids: list[str]) -> dict[str, dict[str, str]]:
     for run_id, table, digest in rows:
         held[run_id][table] = digest
     return held
-
-
-def lock_key(run_id: str) -> int:
-    """The run's lock, a signed 64-bit number from its run_id (what publishing, removing and relabelling it take)."""
-    return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
 
 
 def left_null(lake_columns: dict[str, str], given: set[str]) -> str:
@@ -257,13 +251,6 @@ def publish_runs(
         return retried(attempt, lambda error: isinstance(error, duckdb.TransactionException))
     except duckdb.TransactionException as error:
         raise PublishFailed(commit_failure(error)) from None
-
-
-def rollback(connection) -> None:
-    import duckdb
-
-    with contextlib.suppress(duckdb.Error):  # (a failed commit has ended the transaction already)
-        connection.execute("ROLLBACK")
 
 
 # DuckLake's message for a commit that failed quotes the catalog's statement, rows' values and all, then says what the

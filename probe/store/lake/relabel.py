@@ -3,10 +3,9 @@ table that has the column, in one transaction under the run's lock."""
 
 from probe.common.errors import UsageError, one_line
 from probe.store.lake.admin import LakeRun, run_tables
+from probe.store.lake.basics import LakeSettings, lock_key, rollback
 from probe.store.lake.connection import lock
-from probe.store.lake.publish import lock_key, rollback
-from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import identifier
+from probe.store.quoting import identifier
 
 # The labels that credit a run to whoever recorded it, in the order they are said.
 CREDIT = ("machine", "user", "team", "project", "repository")

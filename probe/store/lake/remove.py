@@ -2,10 +2,9 @@
 transaction under the run's lock, so that a reader sees the run whole or not at all, and a publish of it waits."""
 
 from probe.store.lake.admin import LakeRun, run_tables
+from probe.store.lake.basics import LakeSettings, lock_key, rollback
 from probe.store.lake.connection import lock
-from probe.store.lake.publish import lock_key, rollback
-from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import identifier
+from probe.store.quoting import identifier
 
 
 def remove_run(connection, lake: LakeSettings, run: LakeRun, tables: dict[str, dict[str, str]]) -> dict[str, int]:

@@ -2,28 +2,17 @@
 PROBE_LAKE_DATA, and the labels of probe.runs.labels), else the `[lake]` table of the user's config file."""
 
 import os
-from dataclasses import dataclass
 
 from probe.common.errors import UsageError
 from probe.common.paths import display
 from probe.runs.labels import config_file, configured, labels
+from probe.store.lake.basics import LakeSettings
 from probe.store.lake.catalog_string import refuse_password
 from probe.store.lake.data_path import say_if_writable_by_everyone
 from probe.store.lake.object_store import check_data_path
 
 ENVIRONMENT = {"catalog": "PROBE_LAKE", "data": "PROBE_LAKE_DATA"}
 OPTIONS = {"catalog": "--lake", "data": "--lake-data", "machine": "--machine", "user": "--user"}
-
-
-@dataclass(frozen=True)
-class LakeSettings:
-    catalog: str  # what DuckLake takes after `ducklake:` (postgres:dbname=… host=…)
-    data: str | None  # the data path: a folder or an object-store URL; None once the catalog knows it
-    machine: str  # who publishes (probe.runs.labels): a run recorded before manifests held labels is credited to them
-    user: str
-    team: str | None = None
-    project: str | None = None
-    repository: str | None = None
 
 
 def settings(given: dict[str, str | None]) -> LakeSettings:

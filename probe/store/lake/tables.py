@@ -3,16 +3,13 @@ the run, then each row's key), and the book of publications; made, or given the 
 any run is added."""
 
 from probe.store.columns import NARROWED, view_columns
-from probe.store.identity import CREDIT
+from probe.store.identity_columns import CREDIT
+from probe.store.lake.basics import PUBLICATIONS, ROW_KEY, existing
 from probe.store.views import VIEWS
 
 # Who published a run (probe.runs.labels), beside its view's own columns, which end with the run's identity and whom
 # it is credited to (probe.store.identity): the recorder, not the publisher.
 PUBLISHED_BY = ("published_by_machine", "published_by_user")
-ROW_KEY = "row_key"  # the row's digest and its count among equal rows of the run: what publishing compares
-# One row for each table of each run published, the newest (by `seq`) for a run and table being what the lake holds
-# of it.
-PUBLICATIONS = "publications"
 PUBLICATION_COLUMNS = {
     "run_id": "VARCHAR",
     "table_name": "VARCHAR",
@@ -31,28 +28,6 @@ def lake_columns(connection, view: str) -> dict[str, str]:
     """The columns of `view`'s table in the lake, in order, with their types."""
     own = {name: NARROWED.get(kind, kind) for name, kind in view_columns(connection, view)}
     return own | {name: "VARCHAR" for name in PUBLISHED_BY} | {ROW_KEY: "VARCHAR"}
-
-
-def existing(connection) -> dict[str, dict[str, str]]:
-    """The lake's tables (its base tables only) and their columns. Never through information_schema.columns or
-    duckdb_columns(): listing a view's columns binds its query, and a lake's views are SQL anyone who can write the
-    catalog wrote (probe.store.lake.code)."""
-    names = connection.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake' AND schema_name = 'main' "
-        "ORDER BY table_name"
-    ).fetchall()
-    return {name: table_columns(connection, name) for (name,) in names}
-
-
-def table_columns(connection, table: str) -> dict[str, str]:
-    """A base table's columns and their types, in order."""
-    rows = connection.execute(f"DESCRIBE lake.main.{identifier(table)}").fetchall()
-    return {column: kind for column, kind, *_ in rows}
-
-
-def identifier(name: str) -> str:
-    """A name as a quoted SQL identifier (a catalog may hold any)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def missing_parts(connection) -> list[str]:

@@ -4,11 +4,11 @@ Only the lake's tables are read: its own views and macros are set aside unrun (p
 
 from probe.common.errors import UsageError, one_line, warn
 from probe.store.connection import MEMORY_LIMIT, open_database
+from probe.store.lake.basics import PUBLICATIONS, ROW_KEY, LakeSettings, existing
 from probe.store.lake.catalog_paths import refuse_dot_segments
 from probe.store.lake.code import catalog_code, refuse_foreign_inlined_tables, set_aside
 from probe.store.lake.connection import attach, confine, first_line, is_postgres
-from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import PUBLICATIONS, ROW_KEY, existing, identifier
+from probe.store.quoting import identifier
 from probe.store.views import VIEWS
 
 

@@ -4,6 +4,7 @@ holds, and confined to the lake's data path and the runs' own files."""
 from pathlib import Path
 
 from probe.store.connection import turns_files
+from probe.store.lake.basics import PUBLICATIONS, LakeSettings
 from probe.store.lake.catalog_paths import refuse_dot_segments
 from probe.store.lake.code import (
     catalog_code,
@@ -13,8 +14,6 @@ from probe.store.lake.code import (
 )
 from probe.store.lake.connection import attach, confine
 from probe.store.lake.data_path import is_url
-from probe.store.lake.settings import LakeSettings
-from probe.store.lake.tables import PUBLICATIONS
 from probe.store.views import VIEWS
 
 
