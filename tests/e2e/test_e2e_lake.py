@@ -59,10 +59,14 @@ def test_three_machines_publish_three_agents_runs_at_once(fresh_runs, gemini_pro
 
     first = publish_all()
     assert all(": " in out and "rows added, 0 removed" in out for out in first), first
-    runs = sql_json("SELECT run, target, machine, count(*) OVER (PARTITION BY run_id) AS copies FROM runs", everything,
-                    *lake)  # fmt: skip
-    assert sorted((row["target"], row["machine"], row["copies"]) for row in runs) == [
-        ("claude-code", "machine-1", 1), ("codex", "machine-0", 1), ("gemini", "machine-2", 1),
+    runs = sql_json("SELECT run, target, machine, published_by_machine, count(*) OVER (PARTITION BY run_id) AS copies "
+                    "FROM runs", everything, *lake)  # fmt: skip
+    # Each credited to the machine that recorded it (its manifest's labels), published by the machine that held it.
+    recorded = {run.parent.name: json.loads((run / "manifest.json").read_text())["labels"]["machine"]
+                for run in (codex_run, claude_run, gemini_run)}  # fmt: skip
+    assert sorted((row["target"], row["machine"], row["published_by_machine"], row["copies"]) for row in runs) == [
+        ("claude-code", recorded["claude-code"], "machine-1", 1), ("codex", recorded["codex"], "machine-0", 1),
+        ("gemini", recorded["gemini"], "machine-2", 1),
     ]  # fmt: skip
     local = sql_json(TOTALS, everything)
     assert sql_json(TOTALS, everything, *lake) == local
