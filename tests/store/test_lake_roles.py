@@ -2,16 +2,14 @@
 lake but cannot publish, relabel, remove or tidy (each refused in one line, nothing of the lake changed); a writer
 publishes, relabels, removes and tidies."""
 
-import contextlib
-import io
 import re
 import shutil
 
 import pytest
 from conftest import PROJECT_ROOT
+from test_lake_admin import run
 
 from probe.analysis import lake, publish, sql
-from probe.common.errors import run_main
 
 pytestmark = [pytest.mark.lake, pytest.mark.xdist_group("lake")]
 SAMPLES = sorted(path.parent for path in (PROJECT_ROOT / "data").glob("*/*-sample-*/manifest.json"))
@@ -31,15 +29,6 @@ def statements(block: str) -> list[str]:
     """Each statement alone (psql runs a -c of several in one transaction, where CREATE DATABASE cannot be)."""
     lines = [line for line in block.splitlines() if not line.startswith("--")]
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
-
-
-def run(main, argv: list[str], data=None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        if data:
-            patch.setenv("PROBE_DATA_DIR", str(data))
-        code = run_main(main, argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def as_role(postgres_server, role: str) -> str:
