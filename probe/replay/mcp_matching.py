@@ -92,6 +92,7 @@ class McpMatcher:
         self.repeated = 0  # requests answered with a call already served: asked more often than recorded
         self.divergences: list[McpDivergence] = []
         self.on_divergence = lambda divergence: None  # told each divergence as it happens
+        self.last: RecordedCall | None = None  # the recorded call the last request was served (its framing over HTTP)
 
     def loose_key(self, method: str, params: Any, volatile: Volatile) -> str:
         if method in BY_METHOD_ALONE:
@@ -101,6 +102,7 @@ class McpMatcher:
     def find(self, method: str, params: Any) -> RecordedCall | McpDivergence:
         """The recorded call a request of the agent's is served, or its divergence."""
         self.requests += 1
+        self.last = None
         fitting = self.exact.get(exact_key(method, params)) or []
         fresh = next((call for call in fitting if call.number not in self.served), None)
         if fresh is None:  # the same call, but for values that differ in every run (its folder, a date)
@@ -109,9 +111,11 @@ class McpMatcher:
             fresh = next((call for call in loose if call.number not in self.served), None)
         if fresh is not None:
             self.served.add(fresh.number)
+            self.last = fresh
             return fresh
         if fitting:  # asked again (a retry, a second listing): the same answer, counted
             self.repeated += 1
+            self.last = fitting[-1]
             return fitting[-1]
         divergence = McpDivergence(self.server, self.requests, method, params, self.expected(method))
         self.divergences.append(divergence)
@@ -140,6 +144,7 @@ class McpMatcher:
         """The JSON-RPC response to one request of the agent's, with the agent's own id."""
         method, params = request["method"], request.get("params")
         if method == "ping":  # the transport's keep-alive, at times of its own: always answered, never a call
+            self.last = None
             return {"jsonrpc": "2.0", "id": request["id"], "result": {}}
         found = self.find(method, params)
         if isinstance(found, McpDivergence):
