@@ -7,6 +7,7 @@ run's recorded-account/ beside the replay's own (probe.runs.recorded_account).""
 
 import json
 import queue
+import shlex
 import subprocess
 import sys
 import threading
@@ -31,6 +32,8 @@ from probe.replay.fork import (
     recorded_websocket,
     verify,
 )
+from probe.replay.mcp_outcome import mcp_outcome
+from probe.replay.mcp_servers import McpStandIns, recorded_servers, start_stand_ins
 from probe.replay.recorded_target import recorded_login, recorded_target
 from probe.replay.trust import permit
 from probe.runs.folders import load_manifest, resolve_run, write_manifest
@@ -232,8 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = fresh or Path(args.workdir)
     fork = Fork(args.until, args.upstream, args.model) if args.until else None  # its flag's folder made now
     stand_in = switch = None
+    servers = recorded_servers(manifest)
+    mcp = McpStandIns()
     try:
         stand_in = StandIn(recorded, args.fast, workdir, allowed.traffic_sha256, fork)
+        mcp = start_stand_ins(recorded, servers, workdir)  # never a server the recording names: stand-ins
+        capture_argv += mcp_arguments(mcp)
         allowed.say()  # once the recording is read: what the agent, started next, will do
         if fork is not None:  # its point is known to be in the recording: the stand-in checked it
             switch = fork.start(target, recorded_websocket(recorded))
@@ -247,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             result = capture_from_arguments(capture_args, target, watch, signals, stand_in=local, fork=switch)
             checked = verify(args.verify, workdir, args.verify_timeout) if args.verify else None
             record = outcome(recorded, stand_in.stop(), fork) | {"trust": allowed.why}
+            mcp.stop()  # the HTTP stand-in tells what it served as it stops
+            told = mcp_outcome(mcp.told, [server.name for server in servers])
+            record |= {"mcp": told} if told else {}
             new_manifest, _ = load_manifest(result.run)
             if new_manifest is not None:  # the report, written next, shows it
                 new_manifest = with_replay(new_manifest, record, carry(recorded, result.run))
@@ -262,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             stand_in.stop()
         if fork is not None:
             fork.stop()
+        mcp.remove()
         if fresh is not None:
             agent_home.remove_workdir(fresh)
     return exit_code(args, result, record)
@@ -277,6 +288,14 @@ def note_recorded_folder(manifest: dict) -> None:
     print(f"replay: the run's agent worked in {one_line(recorded)[:200]}, not in a fresh folder, and the replay's "
           "works in a new empty one: what it reads of its folder (files, git status) may differ, and its requests "
           "with it (--workdir FOLDER runs it in a folder like the recorded one)", file=sys.stderr)  # fmt: skip
+
+
+def mcp_arguments(stand_ins: McpStandIns) -> list[str]:
+    """The capture's options that give the agent the stand-ins under the recorded servers' names, each wrapped and
+    recorded as a server of the new run."""
+    given = [f"{name}={shlex.join(command)}" for name, command in stand_ins.commands.items()]
+    given += [f"{name}={url}" for name, url in stand_ins.urls.items()]
+    return [part for server in given for part in ("--mcp-server", server)]
 
 
 def capture_arguments(argv: list[str]):
@@ -316,8 +335,16 @@ def without_schema(manifest: dict) -> dict:
 
 
 def exit_code(args, result, record: dict) -> int:
-    """The agent's, as `pipeline` exits; 1 on a divergence unless it is allowed (then 0, unless the recording
-    itself failed: the agent failing on the error it was answered with is what diverging means)."""
+    """The agent's, as `pipeline` exits; 1 on a divergence (of a model request or an MCP call) unless it is allowed
+    (then 0, unless the recording itself failed: the agent failing on the error it was answered with is what
+    diverging means)."""
+    mcp = record.get("mcp") or {}
+    for note in mcp.get("notes", [])[:SHOWN_WARNINGS]:
+        warn(f"replay: MCP {note}")
+    if mcp.get("first_divergence"):
+        print(f"replay: {mcp['first_divergence']} (the run's manifest.json holds the diff)", file=sys.stderr)
+        if not record.get("first_divergence") and not args.allow_divergence:
+            return result.exit_code or 1
     if record.get("first_divergence"):
         print(f"replay: {record['first_divergence']} (the run's manifest.json holds the diff)", file=sys.stderr)
         if record["divergences"] > 1:
