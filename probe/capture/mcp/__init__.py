@@ -1,1 +1,2 @@
-"""A run's MCP servers: which it has, how the agent is given them, and how each is recorded."""
+"""The agent's MCP servers in a run: where they come from, how the agent is given them, and the relay that records
+each stdio one."""
