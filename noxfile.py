@@ -43,7 +43,7 @@ put_pyenv_pythons_on_path()
 # start a real agent (a Node or Python program of its own) and those that drive Chromium (the page they open is made
 # by code the older pair's own tests cover). docs/development.md, "Where each test runs", says why.
 NEWEST = max(MITMPROXY, key=lambda version: tuple(map(int, version.split("."))))
-ONCE = "e2e or browser or lake"
+ONCE = "e2e or browser or lake or mcp_sdk"
 # The older pair and the quick loop run every property test with a share of its examples: its code paths all run
 # there, and the newest pair does the whole search (tests/search_budget.py).
 SEARCH_SHARE = "0.2"

@@ -22,6 +22,7 @@ from probe.capture.forward import (
     with_credentials,
     write_proxy_url,
 )
+from probe.capture.mcp import http_proxies
 from probe.capture.ports import PortTaken, busy, choose_ports, requested_ports
 from probe.capture.status import READY_TIMEOUT, StatusReader, last_log_line, log_size, wait_until_ready
 from probe.capture.upstreams import (
@@ -56,6 +57,8 @@ class RunningProxies:
     ca: Path | None = None  # its certificate, which the agent is told to trust
     forward_credentials: str | None = None  # user:password, which the forward proxy asks of its clients
     proxy_url_file: Path | None = None  # the forward proxy's URL with them, in the CA's folder
+    mcp_urls: dict[str, str] = field(default_factory=dict)  # HTTP MCP server -> its proxy's URL, upstream's path
+    mcp_upstreams: dict[str, str] = field(default_factory=dict)  # HTTP MCP server -> its URL
 
     @property
     def agent_forward(self) -> str | None:
@@ -81,7 +84,7 @@ class RunningProxies:
         if self.forward:
             where = f"CA {self.ca}, its URL with the credentials it asks for in {self.proxy_url_file}"
             lines.append(f"{ALL_HOSTS}  {self.forward} -> every other host{via}, {where}")
-        return lines
+        return lines + http_proxies.describe(self.mcp_upstreams, self.mcp_urls)
 
     def problem(self, run: Path | None) -> tuple[str, str] | None:
         """Why recording cannot go on, as (the run's status, one line), or None while all is well."""
@@ -210,13 +213,18 @@ def start_proxies(
     all_hosts: bool = False,
     stand_in: bool = False,
     fork: ForkSwitch | None = None,
+    mcp_upstreams: dict[str, str] | None = None,
 ) -> RunningProxies:
     """Start mitmdump (and the mock, for upstream "mock") and wait until it listens. Each proxy gets a free port
     of its own unless `port_overrides` (--port) or, with `listen_from_target`, the target's `listen:` fix one.
     With `all_hosts`, it also listens as a forward proxy on a free port, with a CA of the run's own; against a
     stand-in model (the mock, or `stand_in`: a replay) that proxy records what it is sent and forwards none of it.
-    `fork`: a replay's fork, whose requests go on to its own upstream once its stand-in has served the fork point."""
+    `fork`: a replay's fork, whose requests go on to its own upstream once its stand-in has served the fork point.
+    `mcp_upstreams`: the run's HTTP MCP servers (name -> URL), each behind a reverse proxy of its own on a free port,
+    recorded to mcp.jsonl; `mcp_urls` of the result is where the agent reaches each."""
     offline = stand_in or upstream == "mock"
+    mcp_upstreams = mcp_upstreams or {}
+    http_proxies.check_mcp_upstreams(mcp_upstreams)
     mitmdump = find_mitmdump()
     overrides = port_overrides or {}
     requested = requested_ports(target, overrides, listen_from_target) | ({ALL_HOSTS: 0} if all_hosts else {})
@@ -229,9 +237,9 @@ def start_proxies(
         ca_folder = make_ca_folder() if all_hosts else None
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:
-                return start_mitmdump(
-                    mitmdump, target, run, upstream, ports, keep_secrets, upstream_proxy, mock, ca_folder, offline, fork
-                )
+                mcp = McpProxies(mcp_upstreams, http_proxies.choose_mcp_ports(mcp_upstreams))
+                options = (keep_secrets, upstream_proxy, mock, ca_folder, offline, fork, mcp)
+                return start_mitmdump(mitmdump, target, run, upstream, ports, *options)
             except PortTaken as taken:
                 name = next((name for name, port in ports.items() if port == taken.port), None)
                 if name is not None and requested[name]:
@@ -246,6 +254,14 @@ def start_proxies(
         raise
 
 
+@dataclass(frozen=True)
+class McpProxies:
+    """The run's HTTP MCP servers (name -> URL) and the port each one's reverse proxy listens on."""
+
+    upstreams: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+
 def start_mitmdump(
     mitmdump: str,
     target: Target,
@@ -258,6 +274,7 @@ def start_mitmdump(
     ca_folder: Path | None = None,
     offline: bool = False,
     fork: ForkSwitch | None = None,
+    mcp: McpProxies | None = None,
 ) -> RunningProxies:
     """Start the one mitmdump serving every proxy of the target (and, given a `ca_folder`, the forward proxy, whose
     CA mitmproxy makes there), and wait until it says it listens on `ports`."""
@@ -289,6 +306,8 @@ def start_mitmdump(
     ]
     for proxy in target.proxies:
         argv += ["--mode", f"reverse:{upstreams[proxy.name]}@{ports[proxy.name]}"]
+    mcp = mcp or McpProxies()
+    argv += http_proxies.mode_arguments(mcp.upstreams, mcp.ports)
     if ALL_HOSTS in ports:
         argv += ["--mode", f"regular@{ports[ALL_HOSTS]}"]
         argv += ["--set", "probe_forward_offline=true"] if offline else []
@@ -298,6 +317,7 @@ def start_mitmdump(
     upstream_proxy = upstream_proxy or UpstreamProxy(None, "none")
     env = dict(os.environ)
     env.pop(UPSTREAM_PROXY_VARIABLE, None)
+    env[http_proxies.MCP_PROXIES_VARIABLE] = http_proxies.addon_variable(mcp.upstreams, mcp.ports)
     credentials = env[FORWARD_AUTH_VARIABLE] = new_credentials()  # never in argv: every user can read that
     if upstream_proxy.url:
         # Through the environment, not an option: mitmdump's argv is readable by every user (ps), and the
@@ -307,6 +327,7 @@ def start_mitmdump(
     log = None
     if run is not None:
         argv += ["--set", f"probe_traffic={run / 'traffic.jsonl'}"]
+        argv += ["--set", f"probe_mcp={run / 'mcp.jsonl'}"] if mcp.upstreams else []
         log = run / "proxies.log"
     since = log_size(log)  # where this mitmdump's lines begin, after an earlier attempt's
     status_read, status_write = os.pipe()
@@ -343,11 +364,15 @@ def start_mitmdump(
     )
     try:
         processes.Interrupts.raise_pending()
-        wait_until_ready(process, running.status, ports, log, since)
+        # The MCP proxies' ports too: a taken one is retried like any other free port.
+        wait_until_ready(
+            process, running.status, ports | {f"mcp {name}": port for name, port in mcp.ports.items()}, log, since
+        )
     except BaseException:
         running.stop()
         raise
     running.mock = mock
+    running.mcp_upstreams, running.mcp_urls = mcp.upstreams, http_proxies.local_urls(mcp.upstreams, mcp.ports)
     if ca_folder is not None:
         running.forward, running.ca_folder = f"http://127.0.0.1:{ports[ALL_HOSTS]}", ca_folder
         running.ca, running.forward_credentials = seal(ca_folder), credentials

@@ -38,6 +38,7 @@ from probe.capture.recorder.files import (
     open_private,
 )
 from probe.capture.recorder.forward import ForwardRecording, run_proxy_auth
+from probe.capture.recorder.mcp_http import McpHttpRecording
 from probe.capture.recorder.settings import (
     UPSTREAM_PROXY_VARIABLE,
     close_upstream,
@@ -53,10 +54,11 @@ from probe.redact import masking as redaction
 BACKGROUND_THRESHOLD = 1_000_000  # bytes of body above which an exchange is recorded off the event loop
 
 
-class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
-    """Tees every response, and writes each finished exchange to traffic.jsonl."""
+class Capture(HttpRecording, WebSocketRecording, McpHttpRecording, ForwardRecording):
+    """Tees every response, and writes each finished exchange to traffic.jsonl (an MCP server's, to mcp.jsonl)."""
 
     def __init__(self) -> None:
+        McpHttpRecording.__init__(self)
         self.traffic_fd: int | None = None
         self.status_fd: int | None = None
         self.run_lock: int | None = None
@@ -89,6 +91,7 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
+        loader.add_option("probe_mcp", str, "", "Append one JSON line per MCP message through an MCP proxy here.")
         loader.add_option(
             "probe_spool_threshold",
             int,
@@ -148,6 +151,9 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
         if "probe_traffic" in updated and ctx.options.probe_traffic:
             self.traffic_fd = open_private(ctx.options.probe_traffic)
             self.run_lock = self.run_lock or lock_run_folder(ctx.options.probe_traffic)
+        if "probe_mcp" in updated and ctx.options.probe_mcp:
+            self.open_mcp(ctx.options.probe_mcp)
+            self.mcp_started()
         if "probe_spool_threshold" in updated:
             self.spool_threshold = max(ctx.options.probe_spool_threshold, 0)
 
@@ -180,8 +186,10 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
             self.track(flow)
 
     def track(self, flow: http.HTTPFlow) -> None:
-        self.in_flight[flow.id] = flow
-        if self.upstream_proxy and not self.bypasses_proxy(flow.request.host):
+        if self.mcp_server(flow) is None:  # an MCP flow is recorded apart, and a stream of its may idle for long
+            self.in_flight[flow.id] = flow
+        # A server of the run's on this machine is reached directly: an upstream proxy elsewhere cannot reach it.
+        if self.upstream_proxy and not self.bypasses_proxy(flow.request.host) and not self.mcp_direct(flow):
             flow.server_conn.via = ("http", self.upstream_proxy)
 
     def http_connect_upstream(self, flow: http.HTTPFlow) -> None:
@@ -197,6 +205,9 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
         if flow.response.status_code == 101 or flow.id in self.refused:
             return  # a WebSocket handshake (its frames are captured by the websocket hooks), or our own refusal
         with self.recording("responseheaders", flow):
+            if self.mcp_server(flow) is not None:
+                self.mcp_responseheaders(flow)
+                return
             folder = os.path.dirname(ctx.options.probe_traffic or ".")
             encoding = flow.response.headers.get("content-encoding", "").strip().lower()
             # A body as it travelled is stored in a file of its own; a compressed one is decoded whole, in the line.
@@ -210,6 +221,9 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
     def response(self, flow: http.HTTPFlow) -> None:
         if flow.websocket is None:
             with self.recording("response", flow):
+                if self.mcp_server(flow) is not None:
+                    self.mcp_response(flow)
+                    return
                 self.finish_http(flow, error=self.refused.pop(flow.id, None), deferred=True)
 
     def error(self, flow: http.HTTPFlow) -> None:
@@ -217,6 +231,9 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
             return  # the socket's end is handled by websocket_end
         with self.recording("error", flow):
             message = flow.error.msg if flow.error else "unknown error"
+            if self.mcp_server(flow) is not None:
+                self.mcp_response(flow, message)
+                return
             if flow.id in self.stalled:
                 message = f"upstream stalled: nothing received for {self.stalled.pop(flow.id):.0f} s, so it was cut off"
             self.finish_http(flow, error=message)
@@ -287,6 +304,7 @@ class Capture(HttpRecording, WebSocketRecording, ForwardRecording):
             if getattr(self, name) is not None:
                 getattr(self, name).shutdown(wait=True)  # every queued exchange reaches the disk before we close
                 setattr(self, name, None)
+        self.mcp_done()
         for name in ("traffic_fd", "status_fd", "run_lock"):
             if getattr(self, name) is not None:
                 os.close(getattr(self, name))
