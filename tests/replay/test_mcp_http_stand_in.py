@@ -9,9 +9,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import PROJECT_ROOT
 from mcp_recordings import INITIALIZED, TOOLS, recorded_lines, write_recording
-from test_mcp_stand_in import a_session, told
+from mcp_sdk_client import a_session
+from test_mcp_stand_in import told
 
 
 def started(recorded, divergence, *servers: str) -> tuple[subprocess.Popen, dict]:
@@ -29,6 +31,7 @@ def stopped(process: subprocess.Popen) -> None:
     assert process.wait(timeout=30) == 0
 
 
+@pytest.mark.mcp_sdk
 def test_json_and_sse_servers_answer_the_sdk_client_from_the_recording(tmp_path):
     lines = recorded_lines("everything", "http", sse=True) + recorded_lines("plain", "http", sse=False)
     recorded = write_recording(tmp_path / "run", lines)

@@ -6,9 +6,9 @@ new run's `replay` record, read from what the stand-ins told, two sessions of on
 import asyncio
 import sys
 
-from mcp import StdioServerParameters
+import pytest
 from mcp_recordings import recorded_lines, write_recording
-from test_mcp_stand_in import a_session
+from mcp_sdk_client import a_session, stdio_command
 
 from probe.replay.mcp_outcome import mcp_outcome
 from probe.replay.mcp_servers import RecordedServer, recorded_servers, start_stand_ins
@@ -33,6 +33,7 @@ def test_the_recorded_servers_a_replay_stands_in_for(capsys):
     assert recorded_servers({"mcp": "nonsense"}) == [] and recorded_servers({}) == []
 
 
+@pytest.mark.mcp_sdk
 def test_stand_ins_serve_two_sessions_and_the_record_counts_them(tmp_path):
     run = tmp_path / "run"
     write_recording(run, recorded_lines("fs", "stdio") + recorded_lines("everything", "http", sse=True), b"{]\n")
@@ -43,7 +44,7 @@ def test_stand_ins_serve_two_sessions_and_the_record_counts_them(tmp_path):
         assert command[:4] == [sys.executable, "-m", "probe.replay.mcp_stand_in", "--server"] and "npx" not in command
         assert stand_ins.urls["everything"].startswith("http://127.0.0.1:")
         assert stand_ins.urls["everything"].endswith("/mcp")
-        stdio = StdioServerParameters(command=command[0], args=command[1:])
+        stdio = stdio_command(command)
         first = asyncio.run(a_session(stdio, [("read_file", {"path": "notes.txt"})]))
         second = asyncio.run(a_session(stdio, [("read_file", {"path": "todo.txt"}), ("read_file", {"path": "x"})]))
         http = asyncio.run(a_session(stand_ins.urls["everything"], [("list_directory", {"path": "."})]))

@@ -2,17 +2,18 @@
 would drive the server: it answers initialize, tools/list and each tools/call from a recorded mcp.jsonl written
 here (ids the client's own, repeated calls in any order), names a call the recording does not hold as a divergence
 with its server, method and diff, and reads a hostile recording (bad lines, huge lines) into notes, never a
-traceback."""
+traceback (that one driven by hand, as the tests without the SDK are: they run beside mitmproxy 11 too)."""
 
 import asyncio
 import json
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import PROJECT_ROOT
-from mcp import Client, StdioServerParameters
-from mcp.shared.exceptions import MCPError
 from mcp_recordings import INITIALIZED, SERVER, TOOLS, recorded_lines, write_recording
+from mcp_sdk_client import a_session, stdio_stand_in
 
 from probe.replay.mcp_matching import McpMatcher
 from probe.replay.mcp_recorded import read_recording
@@ -22,42 +23,24 @@ def told(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def stand_in(recorded: Path, divergence: Path, server: str = SERVER) -> StdioServerParameters:
-    args = ["-m", "probe.replay.mcp_stand_in", "--recorded", str(recorded), "--server", server]
-    return StdioServerParameters(command=sys.executable, args=args + ["--divergence", str(divergence)],
-                                 cwd=str(PROJECT_ROOT))  # fmt: skip
+def raw_session(recorded: Path, divergence: Path, messages: list) -> list[dict]:
+    """The stand-in driven by hand: each message (an object, or bytes as they are) a line on its stdin, then its
+    stdin closed; what it answered, a JSON object a line."""
+    command = [sys.executable, "-m", "probe.replay.mcp_stand_in", "--recorded", str(recorded), "--server", SERVER]
+    sent = b"".join((each if isinstance(each, bytes) else json.dumps(each).encode()) + b"\n" for each in messages)
+    result = subprocess.run(command + ["--divergence", str(divergence)], input=sent, capture_output=True,
+                            cwd=PROJECT_ROOT, timeout=60)  # fmt: skip
+    assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr[-2000:]
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-def texts(result) -> list[str]:
-    return [block.text for block in result.content]
-
-
-async def called(client: Client, name: str, arguments: dict) -> tuple:
-    """A tool's result (its error flag and texts), or the JSON-RPC error the call got (its code and message)."""
-    try:
-        result = await client.call_tool(name, arguments)
-    except MCPError as error:
-        return ("error", error.code, error.message)
-    return (result.is_error, texts(result))
-
-
-async def a_session(parameters, calls: list[tuple[str, dict]]) -> dict:
-    async with Client(parameters, mode="legacy") as client:
-        listed = await client.list_tools()
-        return {
-            "server": client.server_info,
-            "instructions": client.instructions,
-            "tools": [tool.name for tool in listed.tools],
-            "results": [await called(client, name, arguments) for name, arguments in calls],
-        }
-
-
+@pytest.mark.mcp_sdk
 def test_the_sdk_client_gets_the_recorded_answers(tmp_path):
     recorded = write_recording(tmp_path / "run", recorded_lines())
     divergence = tmp_path / "told.jsonl"
     calls = [("list_directory", {"path": "."}), ("read_file", {"path": "todo.txt"}),
              ("read_file", {"path": "notes.txt"}), ("read_file", {"path": "notes.txt"})]  # fmt: skip
-    got = asyncio.run(a_session(stand_in(recorded, divergence), calls))
+    got = asyncio.run(a_session(stdio_stand_in(recorded, divergence), calls))
     assert got["server"].name == INITIALIZED["serverInfo"]["name"] and got["server"].version == "9.9.9"
     assert got["instructions"] == "Recorded instructions of the filesystem server."
     assert got["tools"] == [tool["name"] for tool in TOOLS]
@@ -73,10 +56,11 @@ def test_the_sdk_client_gets_the_recorded_answers(tmp_path):
                        "diverged": 0, "not_asked": []}  # fmt: skip
 
 
+@pytest.mark.mcp_sdk
 def test_a_call_the_recording_lacks_is_a_divergence_named(tmp_path):
     recorded = write_recording(tmp_path / "run", recorded_lines())
     divergence = tmp_path / "told.jsonl"
-    got = asyncio.run(a_session(stand_in(recorded, divergence), [("read_file", {"path": "secret-plans.txt"})]))
+    got = asyncio.run(a_session(stdio_stand_in(recorded, divergence), [("read_file", {"path": "secret-plans.txt"})]))
     ((kind, code, message),) = got["results"]
     assert (
         kind == "error"
@@ -115,10 +99,18 @@ def test_hostile_recordings_give_notes_not_a_traceback(tmp_path):
         "line 21: not a JSON object, left out",
     ]
     divergence = tmp_path / "told.jsonl"
-    got = asyncio.run(a_session(stand_in(recorded, divergence), [("list_directory", {"path": "."})]))
-    assert got["results"] == [
-        ("error", -32000, "agent-probe replay: the recorded answer was too big to have been kept")
-    ]
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}
+    listing = {"jsonrpc": "2.0", "id": "two", "method": "tools/call", "params": {"name": "list_directory",
+               "arguments": {"path": "."}, "_meta": {"progressToken": 99}}}  # fmt: skip
+    answers = raw_session(recorded, divergence, [initialize, b"{not json", b"x" * (33 * 1024 * 1024), listing])
+    assert answers == [
+        {"jsonrpc": "2.0", "result": INITIALIZED, "id": 1},
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "agent-probe replay: not JSON"}},
+        {"jsonrpc": "2.0", "id": None,
+         "error": {"code": -32700, "message": "agent-probe replay: a message over the stand-in's size limit"}},
+        {"jsonrpc": "2.0", "id": "two",
+         "error": {"code": -32000, "message": "agent-probe replay: the recorded answer was too big to have been kept"}},
+    ]  # fmt: skip
     notes = [line["note"] for line in told(divergence) if line["event"] == "note"]
     assert notes == recording.notes
 
