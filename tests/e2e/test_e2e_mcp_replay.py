@@ -2,19 +2,24 @@
 server-filesystem (2026.8.31) over stdio, reading a file through it; then the server's program is replaced by one
 that fails loudly and the file is removed, and the replay completes with the recorded answers, every request and
 call matched, and no server started. A recording whose call differs from the agent's is the divergence the
-replay names, with its server, method and diff."""
+replay names, with its server, method and diff. Claude Code with server-everything over streamable HTTP replays
+with the server stopped: the stand-in answers in its place."""
 
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import PROJECT_ROOT
 from mcp_servers_install import server_program
+
+from probe.capture.ports import free_port
 
 # Both tests replay the module's one recording: under xdist they go to one worker, which records it once.
 pytestmark = pytest.mark.xdist_group("mcp-replay")
@@ -30,7 +35,8 @@ def messages(run: Path) -> list[dict]:
 def tool_calls(run: Path) -> list[tuple[str, dict]]:
     """Each tools/call the agent sent (its tool and arguments), with the text the server answered."""
     lines = messages(run)
-    answers = {json.dumps(line["message"]["id"]): line["message"] for line in lines if line["from"] == "server"}
+    answers = {json.dumps(line["message"]["id"]): line["message"] for line in lines
+               if line["from"] == "server" and {"result", "error"} & set(line["message"])}  # fmt: skip
     called = [
         line["message"] for line in lines if line["from"] == "agent" and line["message"].get("method") == "tools/call"
     ]
@@ -52,6 +58,18 @@ def run_of(
     return result, made
 
 
+def allowing(folder: Path, tools: str) -> Path:
+    """Claude Code's target with `tools` allowed: its don't-ask mode refuses an MCP tool otherwise, and a replay
+    gives its agent no arguments but its target's."""
+    target = yaml.safe_load((PROJECT_ROOT / "targets" / "claude-code.yaml").read_text())
+    for proxy in target["proxies"]:
+        proxy["listen"] = 0
+    target["agent"]["command"] += ["--allowedTools", tools]
+    target_file = folder / "claude-code.yaml"
+    target_file.write_text(yaml.safe_dump(target))
+    return target_file
+
+
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory, claude_program):
     """A Claude Code run that read notes.txt through server-filesystem (its tools allowed to run), and the target
@@ -64,12 +82,7 @@ def recorded(tmp_path_factory, claude_program):
     wrapper = folder / "fs-server"
     wrapper.write_text(f'#!/bin/sh\nexec "{server_program("filesystem")}" "$@"\n')
     wrapper.chmod(0o755)
-    target = yaml.safe_load((PROJECT_ROOT / "targets" / "claude-code.yaml").read_text())
-    for proxy in target["proxies"]:
-        proxy["listen"] = 0
-    target["agent"]["command"] += ["--allowedTools", "mcp__fs"]  # dontAsk refuses an MCP tool not allowed
-    target_file = folder / "claude-code.yaml"
-    target_file.write_text(yaml.safe_dump(target))
+    target_file = allowing(folder, "mcp__fs")
     prompt = f"Read {allowed}/notes.txt and tell me what it says"
     result, run = run_of(folder / "data", ["probe.pipeline", "--target", str(target_file), "--upstream", "mock",
                          "--mock-transport", "http", "--prompt", prompt, "--workdir", str(allowed), "--timeout", "150",
@@ -137,3 +150,50 @@ def test_a_call_that_differs_from_the_recording_is_the_divergence_named(recorded
     assert f'| params.arguments.path | `"/elsewhere/notes.txt"` | `"{allowed}/notes.txt"` |' in mcp["diff"]
     [(_, _, answer)] = tool_calls(replayed)
     assert answer["error"]["message"].startswith("agent-probe replay: MCP server 'fs': call ")
+
+
+def everything_on(port: int) -> subprocess.Popen:
+    """server-everything serving streamable HTTP on `port`, once it listens."""
+    command = [str(server_program("everything")), "streamableHttp"]
+    server = subprocess.Popen(command, env=os.environ | {"PORT": str(port)}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "server-everything did not listen"
+            time.sleep(0.1)
+
+
+def test_an_http_server_is_replayed_from_the_recording_with_the_server_gone(claude_program, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    target_file = allowing(tmp_path, "mcp__ev__echo")
+    server = everything_on(port)
+    try:
+        result, run = run_of(tmp_path / "data", ["probe.pipeline", "--target", str(target_file), "--upstream", "mock",
+                             "--mock-transport", "http", "--prompt", "say hello", "--workdir", "fresh", "--timeout",
+                             "150", "--quiet", "--mcp-server", f"ev={url}"], claude_program)  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result.returncode == 0, result.stderr[-3000:]
+    echoed = "Echo: agent-probe MCP call"
+    [(tool, _, answer)] = tool_calls(run)
+    assert tool == "echo" and answer["result"]["content"] == [{"type": "text", "text": echoed}]
+    # Nothing listens on the recorded URL now: what the agent gets can come from the recording only.
+    arguments = ["--target", str(target_file), "--quiet", "--timeout", "120"]
+    result, replayed = run_of(run.parents[1], ["probe.replay.run", "--run", str(run), *arguments], claude_program)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "replay: every request matched" in result.stderr
+    manifest = json.loads((replayed / "manifest.json").read_text())
+    [server] = manifest["mcp"]["servers"]
+    assert server["transport"] == "http" and server["url"].startswith("http://127.0.0.1:") and server["url"] != url
+    assert server["url"].endswith("/mcp")
+    [(tool, _, answer)] = tool_calls(replayed)
+    assert tool == "echo" and answer["result"]["content"] == [{"type": "text", "text": echoed}]
+    mcp = manifest["replay"]["mcp"]
+    assert mcp["status"] == "every call matched" and mcp["servers"]["ev"]["diverged"] == 0
+    assert echoed in (replayed / "traffic.jsonl").read_text()
