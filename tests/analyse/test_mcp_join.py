@@ -164,7 +164,7 @@ def test_each_servers_tools_cost_and_share(tmp_path):
 def test_a_list_changed_is_shown_at_the_turn_it_changed_the_offer(tmp_path):
     (change,) = facts_of(tmp_path, exchanges(), record()).mcp_facts.changes
     assert (change.turn, change.server, change.added, change.removed) == (2, "fs", [], ["list_directory"])
-    assert (change.turn_at, change.notified_at, change.listed_at) == (STARTS[2], 1005.0, 1005.2)
+    assert (change.previous, change.turn_at, change.notified_at, change.listed_at) == (1, STARTS[2], 1005.0, 1005.2)
     assert change.to_json()["removed"] == ["list_directory"]
 
 

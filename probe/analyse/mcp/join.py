@@ -38,8 +38,12 @@ def join(recording: McpRecording, turns: McpTurns, setup: Any = None) -> McpFact
 
 
 def take_match(call: McpCall, candidates: list[ModelCall]) -> ModelCall | None:
-    """The model's call that caused `call`, taken out of `candidates` (oldest first): one asked before it started
-    and answered after, with the same arguments (or, where either side's arguments are not known, the first such)."""
+    """The model's call that caused `call`, taken out of `candidates` (oldest first): the one whose id the request
+    carries (Claude Code puts it in its _meta), else one asked before it started and answered after, with the same
+    arguments (or, where either side's arguments are not known, the first such)."""
+    named = [index for index, model in enumerate(candidates) if model.call_id and model.call_id in call.meta_ids]
+    if named:
+        return candidates.pop(named[0])
     timely = [index for index, model in enumerate(candidates) if in_time(call, model)]
     known = call.arguments is not None or not call.cut
     same = [index for index in timely if candidates[index].arguments_known and known
@@ -110,10 +114,12 @@ def shares(recording: McpRecording, turns: McpTurns, setup: Any, calls: list[Joi
             share.tools, share.names, share.tokens = offer.most_tools, offer.names, offer.tokens
             share.share, share.requests = offer.share, offer.requests
             share.every_request = 0 < offer.requests == turns.requests
-        if server is not None and server.deferred and not share.tokens:
-            share.deferred = True
-            share.tools = max(share.tools, len(server.tools))
-            share.names = share.names or list(server.tools)
+        if server is not None:  # the tools the agent named only (probe.analyse.setup): deferred
+            only_named = [tool for tool, tokens in server.tools.items() if tokens is None and tool not in share.names]
+            share.deferred = server.deferred or bool(only_named)
+            share.deferred_tools = len(only_named)
+            share.names = sorted(share.names + only_named)
+            share.tools = max(share.tools, len(share.names))
         if session is not None:
             share.tools_listed = len(session.listings[-1].tools) if session.listings else None
         mine = [call for call in calls if server_key(call.server) == key]
@@ -124,13 +130,16 @@ def shares(recording: McpRecording, turns: McpTurns, setup: Any, calls: list[Joi
 
 
 def placed(change: ToolsChange, recording: McpRecording) -> ToolsChange:
-    """A change of the tools offered, with the server's last listing and list_changed notice before the request."""
+    """A change of the tools offered, with the server's list_changed notice and listing between the agent's request
+    before and this one."""
     session = next((found for name, found in recording.sessions.items()
                     if server_key(name) == server_key(change.server)), None)  # fmt: skip
     if session is None or change.turn_at is None:
         return change
-    change.listed_at = last_before([listing.at for listing in session.listings], change.turn_at)
-    change.notified_at = last_before(notices(session), change.turn_at)
+    since = change.previous_at if change.previous_at is not None else float("-inf")
+    change.notified_at = last_between(notices(session), since, change.turn_at)
+    if change.notified_at is not None:
+        change.listed_at = last_between([listing.at for listing in session.listings], since, change.turn_at)
     return change
 
 
@@ -138,5 +147,5 @@ def notices(session: McpSession) -> list[float]:
     return [note["t"] for note in session.notifications if note.get("method") == LIST_CHANGED]
 
 
-def last_before(times: list[float], at: float) -> float | None:
-    return max((moment for moment in times if moment <= at), default=None)
+def last_between(times: list[float], since: float, until: float) -> float | None:
+    return max((moment for moment in times if since < moment <= until), default=None)

@@ -63,7 +63,7 @@ class McpTurns:
     counts: OrderedDict = field(default_factory=OrderedDict)  # (namespace, name, hash) -> tokens
     requests: int = 0  # requests whose context was split
     servers: dict[str, ServerOffer] = field(default_factory=dict)
-    offered: OrderedDict = field(default_factory=OrderedDict)  # agent -> {server: frozenset of tool names}
+    offered: OrderedDict = field(default_factory=OrderedDict)  # agent -> ({server: tool names}, turn, its start)
     changes: list[ToolsChange] = field(default_factory=list)
     more_changes: int = 0
     starts: OrderedDict = field(default_factory=OrderedDict)  # turn -> when its answer started, for turns asking
@@ -111,8 +111,8 @@ class McpTurns:
 
     def note_change(self, turn: Turn, agent: str, now: dict[str, frozenset]) -> None:
         """The servers whose tools this request offered otherwise than the agent's request before it."""
-        before = self.offered.pop(agent, None)
-        self.offered[agent] = now
+        before, previous, previous_at = self.offered.pop(agent, (None, None, None))
+        self.offered[agent] = (now, turn.number, turn.timing.start)
         if len(self.offered) > AGENTS_KEPT:
             self.offered.popitem(last=False)
         if before is None:
@@ -125,7 +125,7 @@ class McpTurns:
                 self.more_changes += 1
                 continue
             change = ToolsChange(turn.number, server, sorted(new - old)[:NAMES_KEPT], sorted(old - new)[:NAMES_KEPT])
-            change.turn_at = turn.timing.start
+            change.turn_at, change.previous, change.previous_at = turn.timing.start, previous, previous_at
             self.changes.append(change)
 
     def count(self, tool) -> int:

@@ -19,6 +19,8 @@ SERVERS_KEPT = 64  # servers read; a record naming more is hostile, and the rest
 NOTES_KEPT = 20
 TRANSPORTS = ("stdio", "http")
 COMMAND_KEPT = 64  # arguments kept of a server's command
+# How an agent stops its servers as it ends (Claude Code 2.1.330 sends SIGINT): an end, not a problem.
+ORDINARY_ENDS = ("exit code 0", "killed by SIGINT", "killed by SIGTERM")
 
 
 class Reading:
@@ -134,7 +136,7 @@ def read_event(reader: SessionReader, record: dict, event: object, at: float) ->
     elif event == "exited":
         session.exit = ending(record.get("code"), record.get("signal"))
         session.ended = at
-        if session.exit != "exit code 0":
+        if session.exit not in ORDINARY_ENDS:
             reader.problem(f"the server ended: {session.exit}")
     else:
         reader.problem(f"an event of no known kind: {one_line(event, 60)}")
