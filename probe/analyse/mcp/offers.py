@@ -30,7 +30,7 @@ class ServerOffer:
 
     names: list[str] = field(default_factory=list)
     most_tools: int = 0
-    most_counted: int = 0  # encoder tokens of its definitions, in the request that had the most
+    most_counted: int = 0  # encoder tokens of its definitions, in the first request that had the most
     tokens: int = 0  # those, scaled as the context split scales them to the input reported
     share: float | None = None  # of that request's input
     requests: int = 0
@@ -102,7 +102,7 @@ class McpTurns:
             for name in sorted(names - set(found.names))[: max(NAMES_KEPT - len(found.names), 0)]:
                 found.names.append(name)
             found.most_tools = max(found.most_tools, len(names))
-            if split is not None and counted >= found.most_counted:
+            if split is not None and (counted > found.most_counted or found.share is None):
                 found.most_counted = counted
                 scaled_to = split.scaled_to
                 found.tokens = round(counted * scaled_to / split.counted) if scaled_to and split.counted else counted
