@@ -143,12 +143,21 @@ def test_a_cut_message_answers_its_request_by_the_id_its_head_shows(tmp_path):
 
 def test_an_http_servers_sessions_are_named(tmp_path):
     http = {"method": "POST", "status": 200, "content_type": "text/event-stream", "session": "abc-1"}
+    event = {"t": T0 + 1, "server": "ev", "transport": "http"}
     records = [
+        event | {"t": T0, "event": "started", "url": "http://127.0.0.1:3001/mcp"},
         line(0, "agent", {"jsonrpc": "2.0", "id": 1, "method": "ping"}, server="ev", transport="http", http=http),
         line(0.2, "server", {"jsonrpc": "2.0", "id": 1, "result": {}}, server="ev", transport="http", http=http),
+        event | {"event": "failed", "error": "connection reset"},
+        event | {"event": "closed", "by": "agent"},
+        event | {"event": "session-ended"},
     ]
     session = read_mcp(write(tmp_path / "run", records)).sessions["ev"]
     assert (session.transport, session.http_sessions, session.calls[0].http_session) == ("http", ["abc-1"], "abc-1")
+    assert (session.url, session.exit, session.problems) == ("http://127.0.0.1:3001/mcp", None,
+                                                             ["an HTTP exchange failed: connection reset"])  # fmt: skip
+    assert [(note["from"], note["method"]) for note in session.notifications] == [
+        ("agent", "(closed)"), ("agent", "(session-ended)")]  # fmt: skip
 
 
 def test_a_hostile_record_is_read_with_notes(tmp_path):
