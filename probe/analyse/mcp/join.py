@@ -5,12 +5,15 @@ and the turns where the MCP tools offered changed, beside the server's notice an
 
 from typing import Any
 
+import orjson
+
 from probe.analyse.mcp.model import NOT_SENT, UNKNOWN, JoinedCall, McpFacts, ServerShare, ToolsChange
 from probe.analyse.mcp.names import server_key
 from probe.analyse.mcp.offers import McpTurns, ModelCall
 from probe.analyse.mcp.results import compare
 from probe.read.mcp.model import AGENT, McpCall, McpRecording, McpSession
 
+NAME, TIME = "name", "time"  # how a call was joined: by the model's naming of the tool (or its id), or by time alone
 SLACK = 0.05  # seconds: the record's clock and the capture's are one, read by two processes
 LIST_CHANGED = "notifications/tools/list_changed"
 
@@ -20,14 +23,22 @@ def join(recording: McpRecording, turns: McpTurns, setup: Any = None) -> McpFact
     facts = McpFacts(recording=recording)
     facts.notes = [f"mcp.jsonl: {note}" for note in recording.notes]
     waiting: dict[tuple[str, str], list[ModelCall]] = {}
+    others: list[ModelCall] = []  # calls of the agent's own tools, which may call MCP tools in turn
     for call in turns.calls:
-        waiting.setdefault((server_key(call.server), call.tool), []).append(call)
+        if call.server:
+            waiting.setdefault((server_key(call.server), call.tool), []).append(call)
+        else:
+            others.append(call)
     for call in recording.calls():
         if call.method != "tools/call" or call.asked_by != AGENT:
             continue
         model = take_match(call, waiting.get((server_key(call.server), call.tool or ""), []))
+        by = NAME if model is not None else None
+        if model is None and (model := enclosing(call, others)) is not None:
+            by = TIME
         facts.unmatched += model is None
         facts.calls.append(joined(call, model))
+        facts.calls[-1].matched_by = by
     if turns.more_calls:
         facts.notes.append(f"{turns.more_calls:,} more model calls of MCP tools than the join keeps: not joined")
     facts.servers = shares(recording, turns, setup, facts.calls)
@@ -51,6 +62,22 @@ def take_match(call: McpCall, candidates: list[ModelCall]) -> ModelCall | None:
     unknown = [index for index in timely if not candidates[index].arguments_known or not known]
     chosen = (same or unknown or [None])[0]
     return None if chosen is None else candidates.pop(chosen)
+
+
+def enclosing(call: McpCall, others: list[ModelCall]) -> ModelCall | None:
+    """The call of the agent's own tool that was running when `call` started and whose arguments name its tool
+    (codex's exec script awaits `tools["mcp__fs__read_file"](…)`), the latest asked where they nest. It may make
+    several calls, so it is not taken out."""
+    running = [model for model in others if model.asked_from is not None and model.answered_at is not None
+               and in_time(call, model) and names_tool(model.arguments, call.tool)]  # fmt: skip
+    return max(running, key=lambda model: (model.asked_from, model.asked_in), default=None)
+
+
+def names_tool(arguments: Any, tool: str | None) -> bool:
+    if not tool or arguments is None:
+        return False
+    text = arguments if isinstance(arguments, str) else orjson.dumps(arguments, default=str).decode()
+    return tool in text
 
 
 def in_time(call: McpCall, model: ModelCall) -> bool:

@@ -32,6 +32,9 @@ class JoinedCall:
     result_chars: int | None = None  # characters of the server's result text
     sent_chars: int | None = None  # characters of the result the agent sent
     agent: str | None = None  # the agent (main or sub-agent) whose call it was
+    # How it was joined: "name" (the tool's MCP name, arguments and time, or the call's id in its _meta), "time"
+    # (a call of the agent's own tool running then, which called it: codex's exec script), None: not joined.
+    matched_by: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -18,10 +18,11 @@ SERVERS_KEPT = 64  # servers summed; a capture offering more is hostile
 NAMES_KEPT = 256  # tool names kept per server
 AGENTS_KEPT = 1024  # agents whose last offer is remembered, to tell when it changed
 CHANGES_KEPT = 256
-CALLS_KEPT = 16384  # model calls of MCP tools kept for the join; past it they are counted
+CALLS_KEPT = 16384  # model tool calls kept for the join; past it they are counted
 COUNTS_KEPT = 4096  # tool definitions whose tokens are remembered: re-sent every turn, counted once
 ARGUMENTS_KEPT = 64 * 1024  # bytes of a call's arguments kept to compare; past it, the call matches by name and time
 TEXT_BUDGET = 64 * 1024 * 1024  # characters of sent results kept whole, over the run
+OTHERS_TEXT_BUDGET = 16 * 1024 * 1024  # of them, while results of tools that name no MCP tool may be kept
 
 
 @dataclass
@@ -38,9 +39,9 @@ class ServerOffer:
 
 @dataclass(slots=True)
 class ModelCall:
-    """A model's call of an MCP tool, and the result the agent sent back for it."""
+    """A model's tool call, and the result the agent sent back for it."""
 
-    server: str
+    server: str  # the MCP server its name names; "" for a tool of the agent's own
     tool: str
     model_tool: str
     call_id: str | None
@@ -139,10 +140,9 @@ class McpTurns:
         return found
 
     def take(self, call) -> None:
-        """A model's tool call (probe.analyse.tool_calls.ToolCall), kept if it names an MCP tool."""
-        named = called_tool(call.tool)
-        if named is None:
-            return
+        """A model's tool call (probe.analyse.tool_calls.ToolCall). One that names no MCP tool is kept too (server
+        ""): an agent may call MCP tools from a tool of its own (codex's exec script), joined then by time."""
+        named = called_tool(call.tool) or ("", "")
         if len(self.calls) >= CALLS_KEPT:
             self.more_calls += 1
             return
@@ -154,7 +154,8 @@ class McpTurns:
                           call.answered_in, call.answered_at)  # fmt: skip
         if call.answered_in is not None:
             found.sent_size, found.is_error = call.result_size, call.is_error
-            if call.result is not None:
-                found.sent = sent_text(call.result) if self.text_kept < TEXT_BUDGET else None
-                self.text_kept += len(found.sent.text) if found.sent is not None else 0
+            budget = TEXT_BUDGET if named[0] else OTHERS_TEXT_BUDGET
+            if call.result is not None and self.text_kept < budget:
+                found.sent = sent_text(call.result)
+                self.text_kept += len(found.sent.text)
         self.calls.append(found)
