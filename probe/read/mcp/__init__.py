@@ -1,0 +1,1 @@
+"""Reading a run's MCP record (mcp.jsonl): each server's session, its calls, listings and notifications."""
