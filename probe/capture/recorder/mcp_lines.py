@@ -38,7 +38,8 @@ def masked(message, policy: stored.Policy):
 
 
 def head(data: bytes, policy: stored.Policy) -> str:
-    return stored.text(data[:HEAD_BYTES].decode("utf-8", "replace")[:HEAD_CHARS], policy)
+    """The first HEAD_CHARS characters, masked before they are cut: a secret across the cut is masked whole."""
+    return stored.text(data[:HEAD_BYTES].decode("utf-8", "replace"), policy)[:HEAD_CHARS]
 
 
 class BoundedBody:
