@@ -2,10 +2,13 @@
 streamable HTTP by a plain HTTP client (so that both mitmproxy releases run it), each JSON-RPC message in mcp.jsonl."""
 
 import base64
+import gzip
 import http.client
 import json
 import stat
+import threading
 import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import mcp_http_fixtures
 import pytest
@@ -189,3 +192,51 @@ def test_a_loopback_server_the_run_names_is_reached_with_all_hosts_and_an_upstre
         proxies.stop()
     answers = [line for line in mcp_lines(run) if line.get("from") == "server"]
     assert [line["message"]["result"]["serverInfo"]["name"] for line in answers] == ["mcp-servers/everything"]
+
+
+class Compressing(BaseHTTPRequestHandler):
+    """A server answering each POST with its message echoed, gzip-compressed: as SSE for /events, else as JSON."""
+
+    def do_POST(self) -> None:
+        message = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        answer = json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"echo": message["params"]}})
+        events = self.path == "/events"
+        body = gzip.compress((f"id: 1\ndata: {answer}\n\n" if events else answer).encode())
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream" if events else "application/json")
+        self.send_header("content-encoding", "gzip")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_compressed_answers_are_decoded_and_a_dead_server_is_a_failed_event(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Compressing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    run = tmp_path / "run"
+    run.mkdir()
+    upstreams = {"zip": f"http://127.0.0.1:{server.server_port}/events", "gone": f"http://127.0.0.1:{free_port()}/mcp"}
+    proxies = start_proxies(two_proxy_target(tmp_path), run, "mock", mcp_upstreams=upstreams)
+    try:
+        for path, request_id in (("/events", 1), ("/json", 2)):
+            url = proxies.mcp_urls["zip"].replace("/events", path)
+            status, headers, body = post(url, {"jsonrpc": "2.0", "id": request_id, "method": "m", "params": {"n": 1}})
+            assert status == 200 and headers["content-encoding"] == "gzip"  # passed on as it came
+            assert str(request_id).encode() in gzip.decompress(body)
+        status, _, _ = post(proxies.mcp_urls["gone"], {"jsonrpc": "2.0", "id": 3, "method": "m"})
+        assert status == 502
+    finally:
+        proxies.stop()
+        server.shutdown()
+    lines = mcp_lines(run)
+    answers = [(line["http"]["content_type"], line["message"]) for line in lines if line.get("from") == "server"
+               and "message" in line]  # fmt: skip
+    assert answers == [
+        ("text/event-stream", {"jsonrpc": "2.0", "id": 1, "result": {"echo": {"n": 1}}}),
+        ("application/json", {"jsonrpc": "2.0", "id": 2, "result": {"echo": {"n": 1}}}),
+    ]
+    [failed] = [line for line in lines if line.get("event") == "failed"]
+    assert failed["server"] == "gone" and failed["http"]["method"] == "POST" and "connect" in failed["error"].lower()
