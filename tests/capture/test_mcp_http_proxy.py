@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import mcp_http_fixtures
 import pytest
 from conftest import two_proxy_target
-from mcp_http_fixtures import SECRET, mcp_lines, messages
+from mcp_http_fixtures import SECRET, mcp_lines, mcp_size, messages
 
 from probe.capture.ports import free_port
 from probe.capture.proxies import start_proxies
@@ -58,6 +58,7 @@ def test_each_message_recorded_with_its_direction_and_http(mcp_proxied, everythi
     url = proxies.mcp_urls["ev"]
     port = urllib.parse.urlsplit(url).port
     assert url == f"http://127.0.0.1:{port}/mcp" and port != urllib.parse.urlsplit(everything_url).port
+    since = mcp_size(run)
     session = initialize(url)
     status, _, body = post(url, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, session)
     tools = event_data(body)[0]["result"]["tools"]
@@ -72,16 +73,16 @@ def test_each_message_recorded_with_its_direction_and_http(mcp_proxied, everythi
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     connection.request("DELETE", parts.path, headers={"mcp-session-id": session})
     assert connection.getresponse().status == 200
-    proxies.stop()
 
-    lines = mcp_lines(run)
-    assert lines[0] == {
-        "t": lines[0]["t"],
+    [started] = mcp_lines(run)[:1]
+    assert started == {
+        "t": started["t"],
         "server": "ev",
         "transport": "http",
         "event": "started",
         "url": everything_url,
     }
+    lines = mcp_lines(run, since, until=lambda lines: lines and lines[-1].get("event") == "session-ended")
     agent, server = messages(lines, "agent"), messages(lines, "server")
     assert [m.get("method") for m in agent] == [
         "initialize", "notifications/initialized", "tools/list", "tools/call", "tools/list"]  # fmt: skip
@@ -116,13 +117,15 @@ def test_each_message_recorded_with_its_direction_and_http(mcp_proxied, everythi
 def test_progress_is_written_as_it_streams(mcp_proxied):
     proxies, run = mcp_proxied
     url = proxies.mcp_urls["ev"]
+    since = mcp_size(run)
     session = initialize(url)
     call = {"name": "trigger-long-running-operation", "arguments": {"duration": 1.2, "steps": 3},
             "_meta": {"progressToken": "p-1"}}  # fmt: skip
     _, _, body = post(url, {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": call}, session)
     assert [m.get("method") for m in event_data(body)] == ["notifications/progress"] * 3 + [None]
-    proxies.stop()
-    lines = [line for line in mcp_lines(run) if line.get("from") == "server" and line["message"].get("id") != 1]
+    lines = mcp_lines(run, since, until=lambda lines: any(line.get("message", {}).get("id") == 7 and line["from"] ==
+                      "server" for line in lines))  # fmt: skip
+    lines = [line for line in lines if line.get("from") == "server" and line["message"].get("id") != 1]
     assert [line["message"].get("params", {}).get("progress") for line in lines] == [1, 2, 3, None]
     assert lines[-1]["message"]["id"] == 7 and "completed" in lines[-1]["message"]["result"]["content"][0]["text"]
     # Each event written when it arrived (0.4 s apart), not all at the answer's end.
@@ -139,6 +142,7 @@ def test_a_bad_server_url_is_refused_in_one_line_without_its_secret(tmp_path):
 def test_a_get_stream_of_the_servers_own_messages_is_recorded_as_they_come(mcp_proxied):
     proxies, run = mcp_proxied
     url = proxies.mcp_urls["ev"]
+    since = mcp_size(run)
     session = initialize(url)
     parts = urllib.parse.urlsplit(url)
     listening = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -151,9 +155,9 @@ def test_a_get_stream_of_the_servers_own_messages_is_recorded_as_they_come(mcp_p
     while not (line := stream.fp.readline().decode()).startswith("data:") or not line[5:].strip():
         pass
     assert json.loads(line[5:])["method"] == "notifications/message"
+    post(url, {"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": call}, session)  # toggled off again
     listening.close()  # the agent ends the stream, as it does when it is done
-    proxies.stop()
-    lines = mcp_lines(run)
+    lines = mcp_lines(run, since, until=lambda lines: any(line.get("event") == "closed" for line in lines))
     pushed = [line for line in lines if line.get("from") == "server" and line["http"]["method"] == "GET"]
     assert pushed[0]["message"]["method"] == "notifications/message"
     assert pushed[0]["http"] == {"method": "GET", "status": 200, "content_type": "text/event-stream",
