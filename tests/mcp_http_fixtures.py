@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,20 +44,36 @@ def everything_url():
     server.wait(timeout=10)
 
 
-@pytest.fixture
-def mcp_proxied(tmp_path, everything_url):
-    """The run's proxies with server-everything behind the MCP proxy `ev`; yields (proxies, run folder)."""
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def mcp_proxied(tmp_path_factory, everything_url):
+    """The run's proxies with server-everything behind the MCP proxy `ev`, for a module's tests (each its own MCP
+    session, reading the lines written since it began: see mcp_lines); yields (proxies, run folder)."""
+    folder = tmp_path_factory.mktemp("mcp-proxied")
+    run = folder / "run"
     run.mkdir()
-    proxies = start_proxies(two_proxy_target(tmp_path), run, "mock", mcp_upstreams={"ev": everything_url})
+    proxies = start_proxies(two_proxy_target(folder), run, "mock", mcp_upstreams={"ev": everything_url})
     try:
         yield proxies, run
     finally:
         proxies.stop()
 
 
-def mcp_lines(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "mcp.jsonl").read_text().splitlines()]
+def mcp_size(run: Path) -> int:
+    """Where the next line of mcp.jsonl begins: a test's own lines are those after it."""
+    return (run / "mcp.jsonl").stat().st_size
+
+
+def mcp_lines(run: Path, since: int = 0, until: Callable[[list[dict]], bool] | None = None) -> list[dict]:
+    """The lines of mcp.jsonl from byte `since`; with `until`, once they satisfy it (each is written as its message
+    passes, perhaps just after the client has it), or what there is after ten seconds."""
+    deadline = time.monotonic() + 10
+    while True:
+        with (run / "mcp.jsonl").open("rb") as file:
+            file.seek(since)
+            lines = [json.loads(line) for line in file.read().splitlines()]
+        if until is None or until(lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
 
 
 def messages(lines: list[dict], side: str) -> list[dict]:

@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import inspect
 import os
 import shlex
 import sys
@@ -145,7 +146,8 @@ def capture(
     telemetry = plan_telemetry(target, agent_telemetry, agent and command is None, home)
     target = telemetry.switched_on(target)
     check_upstream(upstream)  # before the manifest records it
-    mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, agent and command is None, home, workdir)
+    http = "mcp_upstreams" in inspect.signature(start_proxies).parameters  # HTTP servers behind the run's proxies
+    mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, agent and command is None, home, workdir, http=http)
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
     find_mitmdump()  # named missing or old now, not after the agent was installed from npm

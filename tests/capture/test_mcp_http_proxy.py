@@ -2,15 +2,18 @@
 streamable HTTP by a plain HTTP client (so that both mitmproxy releases run it), each JSON-RPC message in mcp.jsonl."""
 
 import base64
+import gzip
 import http.client
 import json
 import stat
+import threading
 import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import mcp_http_fixtures
 import pytest
 from conftest import two_proxy_target
-from mcp_http_fixtures import SECRET, mcp_lines, messages
+from mcp_http_fixtures import SECRET, mcp_lines, mcp_size, messages
 
 from probe.capture.ports import free_port
 from probe.capture.proxies import start_proxies
@@ -55,6 +58,7 @@ def test_each_message_recorded_with_its_direction_and_http(mcp_proxied, everythi
     url = proxies.mcp_urls["ev"]
     port = urllib.parse.urlsplit(url).port
     assert url == f"http://127.0.0.1:{port}/mcp" and port != urllib.parse.urlsplit(everything_url).port
+    since = mcp_size(run)
     session = initialize(url)
     status, _, body = post(url, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, session)
     tools = event_data(body)[0]["result"]["tools"]
@@ -69,16 +73,16 @@ def test_each_message_recorded_with_its_direction_and_http(mcp_proxied, everythi
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     connection.request("DELETE", parts.path, headers={"mcp-session-id": session})
     assert connection.getresponse().status == 200
-    proxies.stop()
 
-    lines = mcp_lines(run)
-    assert lines[0] == {
-        "t": lines[0]["t"],
+    [started] = mcp_lines(run)[:1]
+    assert started == {
+        "t": started["t"],
         "server": "ev",
         "transport": "http",
         "event": "started",
         "url": everything_url,
     }
+    lines = mcp_lines(run, since, until=lambda lines: lines and lines[-1].get("event") == "session-ended")
     agent, server = messages(lines, "agent"), messages(lines, "server")
     assert [m.get("method") for m in agent] == [
         "initialize", "notifications/initialized", "tools/list", "tools/call", "tools/list"]  # fmt: skip
@@ -113,13 +117,15 @@ def test_each_message_recorded_with_its_direction_and_http(mcp_proxied, everythi
 def test_progress_is_written_as_it_streams(mcp_proxied):
     proxies, run = mcp_proxied
     url = proxies.mcp_urls["ev"]
+    since = mcp_size(run)
     session = initialize(url)
     call = {"name": "trigger-long-running-operation", "arguments": {"duration": 1.2, "steps": 3},
             "_meta": {"progressToken": "p-1"}}  # fmt: skip
     _, _, body = post(url, {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": call}, session)
     assert [m.get("method") for m in event_data(body)] == ["notifications/progress"] * 3 + [None]
-    proxies.stop()
-    lines = [line for line in mcp_lines(run) if line.get("from") == "server" and line["message"].get("id") != 1]
+    lines = mcp_lines(run, since, until=lambda lines: any(line.get("message", {}).get("id") == 7 and line["from"] ==
+                      "server" for line in lines))  # fmt: skip
+    lines = [line for line in lines if line.get("from") == "server" and line["message"].get("id") != 1]
     assert [line["message"].get("params", {}).get("progress") for line in lines] == [1, 2, 3, None]
     assert lines[-1]["message"]["id"] == 7 and "completed" in lines[-1]["message"]["result"]["content"][0]["text"]
     # Each event written when it arrived (0.4 s apart), not all at the answer's end.
@@ -136,6 +142,7 @@ def test_a_bad_server_url_is_refused_in_one_line_without_its_secret(tmp_path):
 def test_a_get_stream_of_the_servers_own_messages_is_recorded_as_they_come(mcp_proxied):
     proxies, run = mcp_proxied
     url = proxies.mcp_urls["ev"]
+    since = mcp_size(run)
     session = initialize(url)
     parts = urllib.parse.urlsplit(url)
     listening = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -148,9 +155,9 @@ def test_a_get_stream_of_the_servers_own_messages_is_recorded_as_they_come(mcp_p
     while not (line := stream.fp.readline().decode()).startswith("data:") or not line[5:].strip():
         pass
     assert json.loads(line[5:])["method"] == "notifications/message"
+    post(url, {"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": call}, session)  # toggled off again
     listening.close()  # the agent ends the stream, as it does when it is done
-    proxies.stop()
-    lines = mcp_lines(run)
+    lines = mcp_lines(run, since, until=lambda lines: any(line.get("event") == "closed" for line in lines))
     pushed = [line for line in lines if line.get("from") == "server" and line["http"]["method"] == "GET"]
     assert pushed[0]["message"]["method"] == "notifications/message"
     assert pushed[0]["http"] == {"method": "GET", "status": 200, "content_type": "text/event-stream",
@@ -189,3 +196,51 @@ def test_a_loopback_server_the_run_names_is_reached_with_all_hosts_and_an_upstre
         proxies.stop()
     answers = [line for line in mcp_lines(run) if line.get("from") == "server"]
     assert [line["message"]["result"]["serverInfo"]["name"] for line in answers] == ["mcp-servers/everything"]
+
+
+class Compressing(BaseHTTPRequestHandler):
+    """A server answering each POST with its message echoed, gzip-compressed: as SSE for /events, else as JSON."""
+
+    def do_POST(self) -> None:
+        message = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        answer = json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": {"echo": message["params"]}})
+        events = self.path == "/events"
+        body = gzip.compress((f"id: 1\ndata: {answer}\n\n" if events else answer).encode())
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream" if events else "application/json")
+        self.send_header("content-encoding", "gzip")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_compressed_answers_are_decoded_and_a_dead_server_is_a_failed_event(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Compressing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    run = tmp_path / "run"
+    run.mkdir()
+    upstreams = {"zip": f"http://127.0.0.1:{server.server_port}/events", "gone": f"http://127.0.0.1:{free_port()}/mcp"}
+    proxies = start_proxies(two_proxy_target(tmp_path), run, "mock", mcp_upstreams=upstreams)
+    try:
+        for path, request_id in (("/events", 1), ("/json", 2)):
+            url = proxies.mcp_urls["zip"].replace("/events", path)
+            status, headers, body = post(url, {"jsonrpc": "2.0", "id": request_id, "method": "m", "params": {"n": 1}})
+            assert status == 200 and headers["content-encoding"] == "gzip"  # passed on as it came
+            assert str(request_id).encode() in gzip.decompress(body)
+        status, _, _ = post(proxies.mcp_urls["gone"], {"jsonrpc": "2.0", "id": 3, "method": "m"})
+        assert status == 502
+    finally:
+        proxies.stop()
+        server.shutdown()
+    lines = mcp_lines(run)
+    answers = [(line["http"]["content_type"], line["message"]) for line in lines if line.get("from") == "server"
+               and "message" in line]  # fmt: skip
+    assert answers == [
+        ("text/event-stream", {"jsonrpc": "2.0", "id": 1, "result": {"echo": {"n": 1}}}),
+        ("application/json", {"jsonrpc": "2.0", "id": 2, "result": {"echo": {"n": 1}}}),
+    ]
+    [failed] = [line for line in lines if line.get("event") == "failed"]
+    assert failed["server"] == "gone" and failed["http"]["method"] == "POST" and "connect" in failed["error"].lower()

@@ -6,7 +6,7 @@ import asyncio
 
 import mcp_http_fixtures
 import pytest
-from mcp_http_fixtures import SECRET, mcp_lines, messages
+from mcp_http_fixtures import SECRET, mcp_lines, mcp_size, messages
 
 pytestmark = pytest.mark.mcp_sdk
 everything_url, mcp_proxied = mcp_http_fixtures.everything_url, mcp_http_fixtures.mcp_proxied
@@ -40,14 +40,14 @@ async def session_through(url: str) -> dict:
 
 def test_the_sdk_gets_through_the_proxy_what_it_gets_directly(mcp_proxied, everything_url):
     proxies, run = mcp_proxied
+    since = mcp_size(run)
     direct = asyncio.run(session_through(everything_url))
     proxied = asyncio.run(session_through(proxies.mcp_urls["ev"]))
     assert proxied == direct
     assert direct["echo"]["content"][0]["text"] == f"Echo: key {SECRET}"
     assert direct["progress"] == [(1, 3), (2, 3), (3, 3)]
-    proxies.stop()
 
-    lines = mcp_lines(run)
+    lines = mcp_lines(run, since, until=lambda lines: lines and lines[-1].get("event") == "session-ended")
     agent = messages(lines, "agent")
     assert [m.get("method") for m in agent] == [
         "initialize", "notifications/initialized", "tools/list", "tools/call", "tools/call"]  # fmt: skip

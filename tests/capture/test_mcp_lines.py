@@ -37,6 +37,13 @@ def test_a_message_past_the_limit_keeps_only_its_head_and_a_body_not_json_its_te
     [line] = lines_of(big.encode())
     assert line["message"] is None and line["cut"] is True and line["size"] == len(big)
     assert line["head"] == big[:2000]
+    across = json.dumps(
+        {"jsonrpc": "2.0", "id": 9, "result": {"text": "x" * 1940 + " " + SECRET + " " + "x" * MESSAGE_LIMIT}}
+    )
+    [line] = lines_of(across.encode())
+    assert len(line["head"]) == 2000 and SECRET[:8] not in line["head"] and line["head"].endswith(" [REDACTED s")
+    metadata = json.dumps({"resource": "http://127.0.0.1/mcp", "authorization_servers": []})
+    assert lines_of(metadata.encode()) == [BASE | {"size": len(metadata), "not_json": metadata}]
     [line] = lines_of(f"Bad Gateway {SECRET}".encode())
     assert line == BASE | {"size": 52, "not_json": line["not_json"]}
     assert line["not_json"].startswith("Bad Gateway [REDACTED sha256:")

@@ -188,3 +188,17 @@ def test_the_command_says_bad_input_in_one_line_before_anything_starts(tmp_path,
     )  # fmt: skip
     assert result.returncode == 2 and result.stderr.startswith(said) and result.stderr.count("\n") == 1
     assert not data.exists()  # no run folder: nothing started
+
+
+def test_an_http_server_goes_to_its_proxy_of_the_run_where_the_proxies_take_one(tmp_path):
+    with pytest.raises(UsageError, match="HTTP MCP servers are not recorded by this version"):
+        plan_mcp(CLAUDE, ["web=https://mcp.example.com/mcp"])
+    plan = plan_mcp(CLAUDE, ["web=https://mcp.example.com/mcp"], http=True)
+    assert plan.http_upstreams() == {"web": "https://mcp.example.com/mcp"}
+    plan.arguments(tmp_path / "run", tmp_path, {"web": "http://127.0.0.1:4242/mcp"})
+    entries = json.loads((tmp_path / "mcp-servers.json").read_text())["mcpServers"]
+    assert entries == {"web": {"type": "http", "url": "http://127.0.0.1:4242/mcp"}}
+    codex = plan_mcp(CODEX, ["web=https://mcp.example.com/mcp"], http=True)
+    assert codex.arguments(tmp_path, tmp_path, {"web": "http://127.0.0.1:4242/mcp"}) == [
+        "-c", 'mcp_servers.web.url="http://127.0.0.1:4242/mcp"'
+    ]  # fmt: skip

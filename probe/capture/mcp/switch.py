@@ -2,7 +2,6 @@
 (probe.capture.mcp.relay), each HTTP one at its proxy of the run's, under the name the agent knows it by; and the
 manifest's `mcp` record."""
 
-import inspect
 import json
 import os
 import sys
@@ -10,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture.mcp.servers import OWN_HOME, McpServer, given_servers, own_servers
-from probe.capture.proxies import start_proxies
 from probe.common.cli import FRESH
 from probe.common.errors import UsageError
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
@@ -105,10 +103,12 @@ def plan_mcp(
     home: str = "private",
     workdir: str | None = None,
     environ: dict[str, str] | None = None,
+    http: bool = False,
 ) -> McpPlan:
     """The run's MCP servers, decided before anything starts: bad input is a one-line error now. `agent`: the
     run starts the target's agent (not a --command); `workdir`: --workdir (None: the current folder; `fresh`: a
-    new one, where no project of the user's configuration can be)."""
+    new one, where no project of the user's configuration can be). `http`: the run's proxies can stand before an
+    HTTP server (start_proxies takes mcp_upstreams)."""
     workdir = None if workdir == FRESH else str(Path(workdir or os.getcwd()).resolve())
     asked = bool(options or config_files)
     if asked and no_mcp:
@@ -124,19 +124,15 @@ def plan_mcp(
             raise UsageError(f"{target.name}'s agent is not given MCP servers by agent-probe: {why}")
         return McpPlan(why=why)
     given = given_servers(list(options), list(config_files))
-    if any(server.transport == "http" for server in given) and "mcp_upstreams" not in proxies_taking():
+    if any(server.transport == "http" for server in given) and not http:
         raise UsageError("HTTP MCP servers are not recorded by this version of agent-probe: give stdio ones")
     if home == "own" and no_mcp:
         return McpPlan(why="--no-mcp: the agent starts the servers of your own configuration itself, unrecorded")
     own = own_servers(switch, workdir, environ) if home == "own" else []
     named = {server.name for server in given}
     servers = [server for server in own if server.name not in named] + given  # given here wins over your own
-    if any(server.transport == "http" for server in servers) and "mcp_upstreams" not in proxies_taking():
+    if any(server.transport == "http" for server in servers) and not http:
         raise UsageError("your MCP configuration has HTTP servers, which this version does not record: --no-mcp")
     if not servers:
         return McpPlan(why="no MCP server in this run", style=switch.style)
     return McpPlan(servers, True, style=switch.style)
-
-
-def proxies_taking() -> set[str]:
-    return set(inspect.signature(start_proxies).parameters)

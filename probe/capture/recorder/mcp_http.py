@@ -35,11 +35,12 @@ def parse_mcp_proxies(value: str) -> dict[int, tuple[str, str]]:
 
 class McpStream:
     """A `flow.response.stream` callable for an MCP answer: passes each chunk on unchanged; an event stream's messages
-    are written as their events end, any other body is kept (bounded) for the end."""
+    are written as their events end, any other body (a compressed event stream too) is kept, bounded, for the end."""
 
-    def __init__(self, recorder: "McpHttpRecording", flow: http.HTTPFlow, events: bool) -> None:
-        self.recorder, self.flow = recorder, flow
-        self.events = EventStream() if events else None
+    def __init__(self, recorder: "McpHttpRecording", flow: http.HTTPFlow, events: bool, encoding: str) -> None:
+        self.recorder, self.flow, self.encoding = recorder, flow, encoding
+        self.is_event_stream = events
+        self.events = EventStream() if events and not encoding else None
         self.body = BoundedBody()
 
     def __call__(self, data: bytes) -> bytes:
@@ -48,24 +49,29 @@ class McpStream:
                 self.body.add(data)
             else:
                 with self.recorder.recording("mcp stream", self.flow):
-                    for at, event in self.events.feed(data):
-                        self.recorder.write_mcp_body(self.flow, "server", event, at)
+                    self.write(self.events.feed(data))
         return data
 
     def finish(self) -> None:
-        """What is left: the last event of a stream cut off, or the whole of a body that is not a stream."""
+        """What is left: the last event of a stream cut off, or the whole of a body kept for the end."""
         if self.events is not None:
-            for at, event in self.events.finish():
-                self.recorder.write_mcp_body(self.flow, "server", event, at)
+            self.write(self.events.finish())
             self.events = None
         elif self.body.size:
             body, self.body = self.body, BoundedBody()
-            encoding = self.flow.response.headers.get("content-encoding", "").strip().lower()
-            if encoding not in ("", "identity") and not body.cut:
-                decoded = decoding.decode_body(body.data(), encoding, self.recorder.policy.decode_cap)
+            if self.encoding and not body.cut:
+                decoded = decoding.decode_body(body.data(), self.encoding, self.recorder.policy.decode_cap)
                 body = BoundedBody()
                 body.add(decoded.data)
-            self.recorder.write_mcp_body(self.flow, "server", body, time.time())
+            if self.is_event_stream and not body.cut:
+                events = EventStream()
+                self.write(events.feed(body.data()) + events.finish())
+            else:
+                self.write([(time.time(), body)])
+
+    def write(self, events: list[tuple[float, BoundedBody]]) -> None:
+        for at, event in events:
+            self.recorder.write_mcp_body(self.flow, "server", event, at)
 
 
 class McpHttpRecording:
@@ -119,10 +125,10 @@ class McpHttpRecording:
             self.write_mcp(self.mcp_base(flow, "agent", time.time()) | {"event": "session-ended"})
 
     def mcp_responseheaders(self, flow: http.HTTPFlow) -> None:
-        content_type = flow.response.headers.get("content-type", "").lower()
+        events = "text/event-stream" in flow.response.headers.get("content-type", "").lower()
         encoding = flow.response.headers.get("content-encoding", "").strip().lower()
-        events = "text/event-stream" in content_type and encoding in ("", "identity")
-        stream = self.mcp_streams[flow.id] = McpStream(self, flow, events)
+        encoding = "" if encoding == "identity" else encoding
+        stream = self.mcp_streams[flow.id] = McpStream(self, flow, events, encoding)
         flow.response.stream = stream
 
     def mcp_response(self, flow: http.HTTPFlow, error: str | None = None) -> None:

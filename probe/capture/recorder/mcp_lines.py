@@ -20,12 +20,15 @@ LINE_END = re.compile(rb"\r\n|\r|\n")  # an event stream's lines end in any of t
 
 def message_lines(data: bytes, size: int, cut: bool, base: dict, policy: stored.Policy) -> list[dict]:
     """The lines for one body or one event's data: `base` (t, server, transport, from, http) with the message, each
-    of a batch with its index, or what stands for it (`cut` with its head; `not_json`)."""
+    of a batch with its index, or what stands for it (`cut` with its head; `not_json`, also for JSON that is not
+    JSON-RPC)."""
     if cut:
         return [base | {"size": size, "message": None, "cut": True, "head": head(data, policy)}]
     text = data.decode("utf-8", "replace")
     parsed = stored.parse_json(text) if text.strip() else redaction.NOT_JSON
-    if parsed is redaction.NOT_JSON or not isinstance(parsed, (dict, list)):
+    batch = isinstance(parsed, list) and parsed and all(map(is_json_rpc, parsed))
+    if not (batch or is_json_rpc(parsed)):
+        # Not JSON, or JSON of another kind (an error page, OAuth metadata at a well-known path): its text.
         return [base | {"size": size, "not_json": head(data, policy)}]
     if isinstance(parsed, dict):
         return [base | {"size": size, "message": masked(parsed, policy)}]
@@ -33,12 +36,18 @@ def message_lines(data: bytes, size: int, cut: bool, base: dict, policy: stored.
     return [base | {"size": size, "batch": index, "message": masked(each, policy)} for index, each in enumerate(parsed)]
 
 
+def is_json_rpc(value) -> bool:
+    """A JSON-RPC request, notification or answer (its `jsonrpc`, else a method, result or error, says so)."""
+    return isinstance(value, dict) and bool({"jsonrpc", "method", "result", "error"} & value.keys())
+
+
 def masked(message, policy: stored.Policy):
     return redaction.mask_json_scanned(message)[0] if policy.redact else message
 
 
 def head(data: bytes, policy: stored.Policy) -> str:
-    return stored.text(data[:HEAD_BYTES].decode("utf-8", "replace")[:HEAD_CHARS], policy)
+    """The first HEAD_CHARS characters, masked before they are cut: a secret across the cut is masked whole."""
+    return stored.text(data[:HEAD_BYTES].decode("utf-8", "replace"), policy)[:HEAD_CHARS]
 
 
 class BoundedBody:
