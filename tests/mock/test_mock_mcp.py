@@ -116,7 +116,7 @@ CODEX_TOOLS = {"type": "additional_tools", "tools": [
 ]}  # fmt: skip
 CODEX_DEFERRED = {"type": "message", "role": "developer", "content": [
     {"type": "input_text", "text": "<collaboration_mode>…</collaboration_mode>"},
-    {"type": "input_text", "text": "<tools>\nDeferred tool namespaces:\n- mcp__fs\n</tools>"},
+    {"type": "input_text", "text": "<tools>\nDeferred tool namespaces:\n- codex_apps\n- mcp__fs\n</tools>"},
 ]}  # fmt: skip
 # What codex sent back for the mock's listing script (measured; two of the server's fourteen tools kept).
 LISTING = [
