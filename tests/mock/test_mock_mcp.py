@@ -233,6 +233,12 @@ def test_the_choice_is_harmless():
     # Without a path in the prompt no reader is wanted; with one, the text reader first.
     files = offered("mcp__fs__write_file", "mcp__fs__list_directory", "mcp__fs__read_text_file")
     assert chosen(files) == "mcp__fs__list_directory" and chosen(files, PROMPT) == "mcp__fs__read_text_file"
+    # Without a path, one that needs none (server-filesystem's list of the folders it may read).
+    assert chosen(offered("mcp__fs__list_directory", "mcp__fs__list_allowed_directories")) == (
+        "mcp__fs__list_allowed_directories"
+    )
+    # Arguments only of the parameters a schema declares: none for a schema that declares none.
+    assert mcp_calls.arguments(Tool("mcp__fs__list_allowed_directories", None, {"type": "object"}), PROMPT) == {}
     # A server of tools that change things, or read the environment, is left alone.
     assert chosen(offered("mcp__fs__write_file", "mcp__fs__move_file", "mcp_everything_get-env")) is None
     assert chosen(offered("mcp__parcels__add_numbers", "mcp__parcels__lookup_order")) == "mcp__parcels__lookup_order"
