@@ -12,6 +12,7 @@ from probe.mock.tool_schemas import Tool
 
 EXEC_TOOL = "exec"
 DEFERRED_HEADING = "Deferred tool namespaces:\n"
+MCP_NAMESPACE = "mcp__"  # codex's namespace of an MCP server's tools: mcp__<server>
 # A tool offered in full inside exec's description: a heading of its own (its declaration follows, in TypeScript).
 NESTED_HEADING = re.compile(r"^### `([^`\n]{1,200})`$", re.MULTILINE)
 # The listing the search script prints begins with this marker line, so the next turn knows it for one.
@@ -75,7 +76,8 @@ def instruction_texts(request: dict) -> list[str]:
 
 
 def deferred_namespaces(texts: list[str]) -> list[str]:
-    """The namespaces the instructions list as deferred (`- mcp__fs` lines after the heading)."""
+    """The MCP servers' namespaces the instructions list as deferred (`- mcp__fs` lines after the heading; another
+    namespace there, an app's, is not an MCP server of the run's)."""
     found: list[str] = []
     for text in texts:
         start = text.find(DEFERRED_HEADING)
@@ -84,7 +86,8 @@ def deferred_namespaces(texts: list[str]) -> list[str]:
         for line in text[start + len(DEFERRED_HEADING) :].split("\n"):
             if not line.startswith("- "):
                 break
-            found.append(line[2:].strip())
+            if line[2:].strip().startswith(MCP_NAMESPACE):
+                found.append(line[2:].strip())
     return found
 
 

@@ -127,7 +127,8 @@ def earlier_calls(request: dict, kind: str = "function_call") -> list[object]:
 
 
 def exec_runner(request: dict) -> code_mode.Runner | None:
-    """codex's code-mode `exec` the request declares, and its description (see code_mode.runner_of)."""
+    """codex's code-mode `exec` the request declares, with the MCP tools its description declares in full (see
+    code_mode.runner_of)."""
     return code_mode.runner_of(list(function_tools(request, ("custom",))))
 
 

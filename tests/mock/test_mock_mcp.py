@@ -116,7 +116,7 @@ CODEX_TOOLS = {"type": "additional_tools", "tools": [
 ]}  # fmt: skip
 CODEX_DEFERRED = {"type": "message", "role": "developer", "content": [
     {"type": "input_text", "text": "<collaboration_mode>…</collaboration_mode>"},
-    {"type": "input_text", "text": "<tools>\nDeferred tool namespaces:\n- mcp__fs\n</tools>"},
+    {"type": "input_text", "text": "<tools>\nDeferred tool namespaces:\n- codex_apps\n- mcp__fs\n</tools>"},
 ]}  # fmt: skip
 # What codex sent back for the mock's listing script (measured; two of the server's fourteen tools kept).
 LISTING = [
@@ -233,8 +233,96 @@ def test_the_choice_is_harmless():
     # Without a path in the prompt no reader is wanted; with one, the text reader first.
     files = offered("mcp__fs__write_file", "mcp__fs__list_directory", "mcp__fs__read_text_file")
     assert chosen(files) == "mcp__fs__list_directory" and chosen(files, PROMPT) == "mcp__fs__read_text_file"
+    # Without a path, one that needs none (server-filesystem's list of the folders it may read).
+    assert chosen(offered("mcp__fs__list_directory", "mcp__fs__list_allowed_directories")) == (
+        "mcp__fs__list_allowed_directories"
+    )
+    # Arguments only of the parameters a schema declares: none for a schema that declares none.
+    assert mcp_calls.arguments(Tool("mcp__fs__list_allowed_directories", None, {"type": "object"}), PROMPT) == {}
     # A server of tools that change things, or read the environment, is left alone.
     assert chosen(offered("mcp__fs__write_file", "mcp__fs__move_file", "mcp_everything_get-env")) is None
     assert chosen(offered("mcp__parcels__add_numbers", "mcp__parcels__lookup_order")) == "mcp__parcels__lookup_order"
     assert mcp_calls.prompt_path("see /tmp/a-b/c.txt, then /etc") == "/tmp/a-b/c.txt"
     assert mcp_calls.prompt_path("and/or http://x/y") is None
+
+
+def test_qwen_code_reviews_a_deferred_mcp_tool_with_tool_search_then_calls_it_through_tool_call():
+    search = {
+        "type": "function",
+        "function": {"name": "tool_search", "parameters": AGENT_TOOLS["qwen-code/tool_search"]},
+    }
+    runner = {"type": "function", "function": {"name": "tool_call", "parameters": AGENT_TOOLS["qwen-code/tool_call"]}}
+    shell = {"type": "function", "function": {"name": "run_shell_command",
+                                              "parameters": AGENT_TOOLS["qwen-code/run_shell_command"]}}  # fmt: skip
+    # Qwen Code names its deferred tools in a reminder, by server (measured).
+    reminder = ('<system-reminder>\n### MCP servers\n#### parcels\n- "mcp__parcels__add_numbers": "Add two whole '
+                'numbers."\n- "mcp__parcels__echo_text": "Say the text back."\n</system-reminder>')  # fmt: skip
+    first = {"messages": [{"role": "user", "content": [{"type": "text", "text": reminder},
+                                                       {"type": "text", "text": "say hi"}]}],
+             "tools": [shell, search, runner]}  # fmt: skip
+    assert chat_api.choose_tool_call(first) == (
+        "tool_search",
+        {"query": "select:mcp__parcels__echo_text", "max_results": 1},
+    )
+    # Its answer: the declaration in a <functions> block; the tool list stays as it was.
+    declaration = {"name": "mcp__parcels__echo_text", "description": "Say the text back.",
+                   "parametersJsonSchema": {"type": "object", "properties": {"text": {"type": "string"}},
+                                            "required": ["text"]}}  # fmt: skip
+    searched = dict(
+        first,
+        messages=[
+            *first["messages"],
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {
+                            "name": "tool_search",
+                            "arguments": json.dumps({"query": "select:mcp__parcels__echo_text", "max_results": 1}),
+                        },
+                    }
+                ],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "call_1",
+                "content": [
+                    {
+                        "type": "text",
+                        "text": f"<functions>\n<function>{json.dumps(declaration)}</function>\n</functions>",
+                    }
+                ],
+            },
+        ],
+    )
+    assert chat_api.choose_tool_call(searched) == (
+        "tool_call",
+        {"name": "mcp__parcels__echo_text", "arguments": {"text": "agent-probe MCP call"}},
+    )
+    called = dict(
+        searched,
+        messages=[
+            *searched["messages"],
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {
+                        "id": "call_2",
+                        "type": "function",
+                        "function": {
+                            "name": "tool_call",
+                            "arguments": json.dumps(
+                                {"name": "mcp__parcels__echo_text", "arguments": {"text": "agent-probe MCP call"}}
+                            ),
+                        },
+                    }
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_2", "content": 'echo_text: {"text": "agent-probe MCP call"}'},
+        ],
+    )
+    assert chat_api.choose_tool_call(called) is None
