@@ -1,0 +1,105 @@
+"""A run's MCP servers in report.md, insight.jsonl and the SQL view `mcp_calls`: made from the record and join handed
+to the analysis (built by hand in mcp_models), beside the Claude Code sample whose tool call is an MCP server's."""
+
+import mcp_models
+import pytest
+from mcp_models import CALL_ID, HOSTILE, facts, mcp_run, recording, records
+
+from probe.analysis import report as report_job
+from probe.analysis import sql
+from probe.analysis.report import analyze_run
+
+
+@pytest.fixture
+def analysed(private_data_dir, monkeypatch):
+    run = mcp_run(private_data_dir)
+    monkeypatch.setattr(report_job, "mcp_of", lambda folder, insight: (recording(), facts()))
+    analyze_run(run)
+    return run
+
+
+def section(report: str, heading: str) -> str:
+    return report.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_report_names_each_server_its_share_and_each_call_beside_the_models(analysed):
+    report = (analysed / "report.md").read_text()
+    servers = section(report, "## MCP servers")
+    fs = servers.split("\n### `fs`\n", 1)[1].split("\n### ", 1)[0]
+    assert "- MCP server `fs`: 3 tools, 6,210 tokens in every request (23 %)" in fs
+    assert "- Transport: stdio, command `npx -y @modelcontextprotocol/server-filesystem /work`" in fs
+    assert "- Server: `secure-filesystem-server` `0.2.0`, protocol `2025-06-18`" in fs
+    assert "- Tools listed: 3 tools (`read_file`, `list_directory`, `write_file`)" in fs
+    assert "- Ended: exit code 0" in fs
+    assert "- Calls: 4 requests, 2 of them tools/call (1 failed)" in fs
+    rows = [line for line in fs.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| turn | tool | arguments | server | agent's wait | result sent | failed |"
+    assert rows[1] == (
+        '| #1 | `read_file` (model: `mcp__fs__read_file`) | `{"path":"/work/notes.txt"}` | 12 ms | 448 ms | changed '
+        "|  |"
+    )
+    assert rows[2] == '| not joined | `write_file` | `{"path":"/work/b.txt"}` | no answer |  | not sent | no answer |'
+    assert rows[3:5] == ["| method | params | server | error |",
+                         '| `resources/read` | `{"uri":"file:///work/a.txt"}` | 5 ms |  |']  # fmt: skip
+    assert "- At turn #2: added `write_file` (after the server said its tools changed)" in fs
+    assert ('- `sampling/createMessage` `{"maxTokens":10}`: refused: User rejected sampling request (code -1) in 1 ms'
+            in fs)  # fmt: skip
+    assert "Problems:\n\n- a line of stdout was not JSON: starting" in fs
+    # A server seen only in the requests: its share, said deferred.
+    docs = servers.split("\n### `docs`\n", 1)[1]
+    assert docs.startswith(
+        "\n- MCP server `docs`: 14 tools, deferred (only their names sent, for a tool search): 120 tokens in 1 "
+        "request (0.4 %)\n- Not recorded: its tools were seen in the requests only"
+    )
+    # The context split names each server, and the tool-call tables give the server's time beside the agent's wait.
+    context = section(report, "## Context")
+    assert "- MCP server `fs`: 3 tools, 6,210 tokens in every request (23 %)" in context
+    tools = section(report, "## Tool calls")
+    header = "| tool | calls | answered | failed | mean wait | mean MCP server time | longest wait | result chars |"
+    assert header in tools
+    assert "| `mcp__fs__read_file` | 1 | 1 | 0 | 448 ms | 12 ms | 448 ms |" in tools
+    assert "| #1 | #2 | `mcp__fs__read_file` | `main` | 448 ms | 12 ms |  |" in tools
+
+
+def test_captured_names_stay_inert_in_the_report(analysed):
+    servers = section((analysed / "report.md").read_text(), "## MCP servers")
+    assert "<img" not in servers
+    odd = servers.split("\n### `` ev|il <\u200bimg src=x onerror=alert(1)> `x` ``\n", 1)[1]
+    assert "- Transport: http, url `http://127.0.0.1:9/mcp`" in odd
+    row = next(line for line in odd.splitlines() if line.startswith("| not joined"))
+    assert row.startswith("| not joined | `` ev\\|il <\u200bimg src=x onerror=alert(1)> `x` `` |")
+
+
+def test_insight_records_and_the_sql_view_hold_every_call_with_its_times(analysed, monkeypatch):
+    insight = analysed / "insight.jsonl"
+    servers = {record["server"]: record for record in records(insight, "mcp_server")}
+    assert list(servers) == ["fs", HOSTILE, "docs"]
+    assert servers["fs"]["tools"] == ["read_file", "list_directory", "write_file"]
+    assert servers["fs"]["offered"]["tokens"] == 6210 and servers["fs"]["offered"]["share"] == 0.23
+    assert servers["fs"]["changes"] == [{"turn": 2, "added": ["write_file"], "removed": [], "listed_at": None,
+                                         "notified_at": mcp_models.ASKED_AT + 0.4}]  # fmt: skip
+    assert (servers["docs"]["transport"], servers["docs"]["offered"]["deferred"]) == (None, True)
+    calls = records(insight, "mcp_call")
+    assert [(c["server"], c["method"], c["request_id"]) for c in calls] == [
+        (HOSTILE, "tools/call", "1"), ("fs", "tools/call", "3"), ("fs", "resources/read", "4"),
+        ("fs", "sampling/createMessage", '"s1"'), ("fs", "tools/call", "5"),
+    ]  # fmt: skip
+    read = calls[1]
+    assert (read["call_id"], read["asked_in"], read["answered_in"], read["agent"]) == (CALL_ID, 1, 2, "main")
+    assert (read["server_seconds"], read["agent_wait_seconds"], read["result_sent"]) == (0.012, 0.4483, "changed")
+    # The records come before the time model's: the Perfetto export reads the calls before it places the spans.
+    kinds = [record["record"] for record in map(__import__("json").loads, insight.read_text().splitlines())]
+    assert kinds.index("span") > max(index for index, kind in enumerate(kinds) if kind == "mcp_call")
+    monkeypatch.setenv("PROBE_DATA_DIR", str(analysed.parents[1]))
+    _, rows = sql.query([analysed], "SELECT server, method, tool, turn, seconds, server_seconds, agent_wait_seconds, "
+                                    "result_sent, is_error, error FROM mcp_calls ORDER BY started")  # fmt: skip
+    assert rows == [
+        (HOSTILE, "tools/call", HOSTILE, None, 0.45, 0.45, None, None, False, None),
+        ("fs", "tools/call", "read_file", 1, 0.012, 0.012, 0.4483, "changed", False, None),
+        ("fs", "resources/read", None, None, 0.005, 0.005, None, None, False, None),
+        ("fs", "sampling/createMessage", None, None, 0.001, 0.001, None, None, True,
+         "User rejected sampling request (code -1)"),
+        ("fs", "tools/call", "write_file", None, None, None, None, "not sent", True, "no answer"),
+    ]  # fmt: skip
+    names, rows = sql.query([analysed], "SELECT run_id, target FROM mcp_calls LIMIT 1")
+    assert names == ["run_id", "target"] and rows[0][1] == "claude-code" and len(rows[0][0]) == 20
