@@ -1,12 +1,18 @@
 """A run's MCP servers in report.md, insight.jsonl and the SQL view `mcp_calls`: made from the record and join handed
 to the analysis (built by hand in mcp_models), beside the Claude Code sample whose tool call is an MCP server's."""
 
+from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
+
 import mcp_models
 import pytest
+from conftest import serving
 from mcp_models import CALL_ID, HOSTILE, facts, mcp_run, recording, records
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from probe.analysis import export, sql
 from probe.analysis import report as report_job
-from probe.analysis import sql
 from probe.analysis.report import analyze_run
 
 
@@ -103,3 +109,57 @@ def test_insight_records_and_the_sql_view_hold_every_call_with_its_times(analyse
     ]  # fmt: skip
     names, rows = sql.query([analysed], "SELECT run_id, target FROM mcp_calls LIMIT 1")
     assert names == ["run_id", "target"] and rows[0][1] == "claude-code" and len(rows[0][0]) == 20
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A stand-in OTLP receiver that keeps the bodies it was sent."""
+
+    bodies: ClassVar[list[bytes]] = []
+
+    def do_POST(self):
+        Receiver.bodies.append(self.rfile.read(int(self.headers.get("content-length", 0))))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_otlp_sends_each_mcp_call_as_a_child_of_the_tool_span_that_caused_it(analysed, monkeypatch, capsys):
+    monkeypatch.setenv("PROBE_DATA_DIR", str(analysed.parents[1]))
+    monkeypatch.setattr(report_job, "mcp_of", lambda folder, insight: (recording(), facts()))  # (if refreshed)
+    Receiver.bodies = []
+    with serving(Receiver) as url:
+        assert export.main(["--run", str(analysed), "--otlp", url]) == 0
+    assert ", 1 tool spans, 0 sub-agent spans, 5 MCP spans and 0 other spans sent to" in capsys.readouterr().out
+    spans = [span for body in Receiver.bodies
+             for resource in ExportTraceServiceRequest.FromString(body).resource_spans
+             for scope in resource.scope_spans for span in scope.spans]  # fmt: skip
+    attributes = {id(span): {kv.key: getattr(kv.value, kv.value.WhichOneof("value")) for kv in span.attributes}
+                  for span in spans}  # fmt: skip
+    [tool] = [span for span in spans if attributes[id(span)].get("gen_ai.operation.name") == "execute_tool"
+              and "mcp.method.name" not in attributes[id(span)]]  # fmt: skip
+    [root] = [span for span in spans if not span.parent_span_id]
+    assert attributes[id(tool)]["gen_ai.tool.call.id"] == CALL_ID and tool.parent_span_id == root.span_id
+    mcp = {
+        attributes[id(span)]["jsonrpc.request.id"]: span for span in spans if "mcp.method.name" in attributes[id(span)]
+    }
+    assert sorted(mcp) == ['"s1"', "1", "3", "4", "5"]
+    read = mcp["3"]
+    assert (read.name, read.parent_span_id, read.kind) == ("tools/call read_file", tool.span_id, Span.SPAN_KIND_CLIENT)
+    assert attributes[id(read)] == {
+        "mcp.method.name": "tools/call", "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "read_file",
+        "jsonrpc.request.id": "3", "mcp.protocol.version": "2025-06-18", "network.transport": "pipe",
+        "gen_ai.tool.call.id": CALL_ID, "agent_probe.mcp.server": "fs", "agent_probe.mcp.asked_by": "agent",
+        "agent_probe.mcp.model_tool": "mcp__fs__read_file", "agent_probe.mcp.server_seconds": 0.012,
+        "agent_probe.mcp.agent_wait_seconds": 0.4483, "agent_probe.mcp.result_sent": "changed",
+        "agent_probe.asked_in": 1,
+    }  # fmt: skip
+    assert read.end_time_unix_nano - read.start_time_unix_nano == pytest.approx(12_000_000, abs=1000)
+    # Calls no tool call of the model's caused sit under the run's span; a refused one is an error.
+    assert {span.parent_span_id for key, span in mcp.items() if key != "3"} == {root.span_id}
+    sampling = mcp['"s1"']
+    assert (sampling.name, sampling.status.code) == ("sampling/createMessage", Status.STATUS_CODE_ERROR)
+    assert attributes[id(sampling)]["error.type"] == "User rejected sampling request (code -1)"
+    assert attributes[id(mcp["1"])]["network.transport"] == "tcp"
