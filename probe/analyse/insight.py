@@ -3,6 +3,7 @@ made each request, what filled its context, what each turn cost, the prompt cach
 call; every output reads them from here."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from probe.analyse.account.wire import WireCalls
@@ -10,6 +11,8 @@ from probe.analyse.agents import WAIT_TOOLS, Agent, AgentTree, agent_ids_in
 from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost, rewrite_cost
 from probe.analyse.hosts.totals import OtherHosts
+from probe.analyse.mcp.facts import mcp_facts
+from probe.analyse.mcp.offers import McpTurns
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache, conversation_key
 from probe.analyse.setup import SetUp
@@ -55,6 +58,9 @@ class Insight:
     time: TimeModel = field(default_factory=lambda: TimeModel(wait_tools=WAIT_TOOLS))
     windows: Windows = field(init=False)  # each turn's context window, from the price book the costs use
     compactions: Compactions = field(default_factory=Compactions)  # each against its window, once finished
+    mcp: McpTurns = field(default_factory=McpTurns)  # the MCP tools each request offered, and the model's calls of them
+    # The run's mcp.jsonl joined to them once the run is read (probe.analyse.mcp.facts.McpFacts, or None: no server).
+    mcp_facts: Any = None
 
     def __post_init__(self) -> None:
         self.windows = Windows(self.costs.book)
@@ -81,6 +87,7 @@ class Insight:
         cost_usd = None if found.cost is None or found.cost.usd is None else str(found.cost.usd)
         named = [(call, agent_ids_in(call.result) if call.result else []) for call in answered]
         self.time.add(turn, agent, cache is not None and cache.cause is not None, cost_usd, named)
+        self.mcp.add(turn, agent, split, answered)  # before the results are let go: the join compares them
         for call in answered:
             self.agents.note_spawn(call)
             call.result = call.parsed = None  # read: no need to hold them until the run ends
@@ -92,11 +99,15 @@ class Insight:
         model = self.time.preview(self.agents.preview(), self.tools.unanswered(), interactive_session(manifest), most)
         return None if model is None else model.records(SCHEMA)
 
-    def finish(self, manifest: dict | None = None) -> tuple[list[Agent], list[ToolCall]]:
+    def finish(self, manifest: dict | None = None, folder: Path | None = None) -> tuple[list[Agent], list[ToolCall]]:
         """The agent tree, and the tool calls no request answered; `manifest` says whether the run was an
-        interactive session (where the time before a typed prompt is the user's)."""
+        interactive session (where the time before a typed prompt is the user's). The run `folder`'s mcp.jsonl, if
+        any, is joined to the model's calls of MCP tools (`mcp_facts`)."""
         self.time.interactive = interactive_session(manifest)
         left = self.tools.finish()
+        for call in left:
+            self.mcp.take(call)
+        self.mcp_facts = mcp_facts(folder, self.mcp, self.setup) if folder is not None else None
         self.finished = self.agents.finish()
         self.time.finish(self.finished, left, self.account)
         self.compactions.finish(self.account)

@@ -19,7 +19,6 @@ from probe.analyse.account.join import join_account
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
 from probe.analysis.compare_view import compare_header, watch
-from probe.analysis.mcp_reading import mcp_of
 from probe.analysis.other_hosts import took_other_host
 from probe.analysis.report_job import Job, Refreshed, plan, run_job
 from probe.analysis.resume import Resume, lines_out
@@ -159,7 +158,6 @@ def stream_report(
                     made_with(renderer_name, redact, totals.insight.costs.book.provenance()),
                     generated,
                     summary_section(totals.insight),
-                    run.mcp,
                 )
             )
         )
@@ -218,7 +216,6 @@ class RunReading:
         self.lines = TurnLines(redact, only_output=True)
         self.insight = InsightLines(insight, redact, keep=viewer)
         self.page = ViewerData(redact, extra_secrets, masked_at_capture=True) if viewer else None
-        self.mcp: tuple = (None, None)  # the run's MCP record and what its join found, once finished
 
     def read(self, exchange: Exchange, warnings: list[str]) -> Read | None:
         """Read one exchange into every output; the caller lets go of what it returns before the next one. None for
@@ -252,10 +249,7 @@ class RunReading:
         insight = self.totals.insight
         if folder is not None:
             insight.account = join_account(folder, manifest, insight.wire, insight.costs.book)
-        agents, unanswered = insight.finish(manifest)
-        if folder is not None:
-            self.mcp = mcp_of(folder, insight)
-        self.insight.finish(insight, agents, unanswered, self.mcp)
+        self.insight.finish(insight, *insight.finish(manifest, folder))  # with the agents and the unanswered tool calls
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
         """The viewer's header (probe.write.viewer.header) for what was read so far."""

@@ -85,7 +85,33 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"point the agent's own telemetry at a receiver on 127.0.0.1 and keep it as telemetry.jsonl (default: "
         f"{TELEMETRY_DEFAULT}; see docs/capture.md)",
     )
+    add_mcp_arguments(parser)
     add_recording_arguments(parser)
+
+
+def add_mcp_arguments(parser: argparse.ArgumentParser) -> None:
+    """The MCP servers the run gives its agent, each recorded into mcp.jsonl (see docs/mcp.md)."""
+    parser.add_argument(
+        "--mcp-server",
+        action="append",
+        default=[],
+        metavar="NAME=COMMAND|URL",
+        help="give the agent this MCP server, a command line (split as a shell splits it) or an http(s) URL, "
+        "recorded into mcp.jsonl; repeatable",
+    )
+    parser.add_argument(
+        "--mcp-config",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help='give the agent the MCP servers of this {"mcpServers": {...}} JSON file, recorded; repeatable',
+    )
+    parser.add_argument(
+        "--no-mcp",
+        action="store_true",
+        help="with --home own, leave the MCP servers of your own configuration to the agent, unrecorded (by "
+        "default they are given to it for the run through its command line, each recorded)",
+    )
 
 
 def proxies_arguments(argv: list[str] | None, description: str | None) -> argparse.Namespace:

@@ -12,8 +12,9 @@ from pathlib import Path
 from probe.capture import agent_home, agents, environment, forward, hangup, processes, resume, scrub, session, watchdog
 from probe.capture.account import transcript
 from probe.capture.account.telemetry import AgentTelemetry, plan_telemetry
-from probe.capture.ending import finish_manifest, proxy_outcome
+from probe.capture.ending import finish_manifest, proxy_outcome, report_outcome
 from probe.capture.forking import ForkSwitch
+from probe.capture.mcp.switch import McpPlan, plan_mcp
 from probe.capture.options import home_of, mock_transport_of, telemetry_of, workdir_of
 from probe.capture.ports import parse_port_overrides
 from probe.capture.proxies import RunningProxies, find_mitmdump, start_proxies
@@ -72,6 +73,7 @@ class Plan:
     origin: resume.Origin | None = None  # --resume: the run whose kept session the agent goes on with
     telemetry: AgentTelemetry | None = None  # --agent-telemetry: the switch and its receiver (set by capture)
     fork: ForkSwitch | None = None  # a replay's fork: where its requests go once the fork point is served
+    mcp: McpPlan | None = None  # the MCP servers given to the agent, each recorded (probe.capture.mcp)
 
 
 def capture(
@@ -102,6 +104,9 @@ def capture(
     resume_run: str | None = None,
     agent_telemetry: bool | None = False,
     fork: ForkSwitch | None = None,
+    mcp_servers: list[str] | tuple = (),
+    mcp_configs: list[str] | tuple = (),
+    no_mcp: bool = False,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -117,7 +122,8 @@ def capture(
     uses (default: the first it lists; see probe.runs.logins). An agent run given neither a prompt nor a
     command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts).
     `resume_run` (--resume): the run whose kept session goes on. `agent_telemetry`: see probe.capture.account.
-    `fork`: a replay's fork (probe.capture.forking)."""
+    `fork`: a replay's fork (probe.capture.forking). `mcp_servers` (--mcp-server), `mcp_configs` (--mcp-config) and
+    `no_mcp`: the MCP servers the agent is given, each recorded (probe.capture.mcp.switch)."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -139,6 +145,7 @@ def capture(
     telemetry = plan_telemetry(target, agent_telemetry, agent and command is None, home)
     target = telemetry.switched_on(target)
     check_upstream(upstream)  # before the manifest records it
+    mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, agent and command is None, home, workdir)
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
     find_mitmdump()  # named missing or old now, not after the agent was installed from npm
@@ -147,7 +154,7 @@ def capture(
     plan = Plan(
         target, prompt, command, chosen, upstream, label, listen, timeout, keep_secrets, mock_transport, tunnel,
         full_traffic, run, agent, watch, listen_from_target, stand_in or upstream == "mock", workdir,
-        is_local(upstream), home, tuple(agent_args), interactive, all_hosts, origin, telemetry, fork,
+        is_local(upstream), home, tuple(agent_args), interactive, all_hosts, origin, telemetry, fork, mcp,
     )  # fmt: skip
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -189,6 +196,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
         if plan.agent:
             recording.set_session(session.kind(plan.interactive, plan.command), plan.home, plan.agent_args)
             recording.manifest["login"] = plan.target.login.name if plan.target.login else None
+            recording.manifest["mcp"] = plan.mcp.manifest()
         recording.manifest["all_hosts"] = plan.all_hosts
         watchdog.close_run(recording.run)
         if plan.watch is not None:
@@ -207,6 +215,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
                 plan.all_hosts,
                 plan.stand_in,
                 plan.fork,
+                **({"mcp_upstreams": plan.mcp.http_upstreams()} if plan.mcp.http_upstreams() else {}),
             )
             if proxies.ca_folder is not None:
                 watchdog.remove(proxies.ca_folder)
@@ -305,7 +314,8 @@ def run_agent(
     if plan.command is None:
         template = "interactive" if plan.interactive else "command"
         arguments = environment.filled_arguments(plan.target, template, values, env)
-        argv = [plan.chosen.program, *arguments, *plan.agent_args]
+        servers = plan.mcp.arguments(recording.run, home, getattr(proxies, "mcp_urls", {}))
+        argv = [plan.chosen.program, *arguments, *servers, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
         shown = [scrub.mask_values(argument, run_secrets(plan, env)) for argument in argv]
         tokens = plan.telemetry.secrets() if plan.telemetry else []  # (its variables' secrets are masked by name)
@@ -349,6 +359,9 @@ def capture_from_arguments(
     signals: processes.StopSignals | None = None,
     stand_in: bool = False,
     fork: ForkSwitch | None = None,
+    mcp_servers: list[str] | tuple = (),
+    mcp_configs: list[str] | tuple = (),
+    no_mcp: bool = False,
 ) -> CaptureResult:
     """The run `capture` and `pipeline` both record, from the options they share (add_capture_arguments)."""
     result = capture(
@@ -375,19 +388,9 @@ def capture_from_arguments(
         resume_run=args.resume,
         agent_telemetry=telemetry_of(args, stand_in),
         fork=fork,
+        mcp_servers=args.mcp_server,
+        mcp_configs=args.mcp_config,
+        no_mcp=args.no_mcp,
     )
     report_outcome(result)
     return result
-
-
-def report_outcome(result: CaptureResult, agent: bool = True) -> None:
-    """The run folder and how the run ended; a failure of the recording itself as one `error:` line."""
-    if result.status in ("proxy-failed", "recording-failed") and result.note:
-        # The note may quote mitmdump's log, which quotes what it was sent.
-        print(f"error: {one_line(result.note)} ({display(result.run)})", file=sys.stderr)
-    if agent:
-        print(f"run folder: {display(result.run)} ({result.status}, agent exit code {result.agent_exit_code})")
-        if result.last_word:
-            print(result.last_word, file=sys.stderr)
-    else:
-        print(f"run folder: {display(result.run)} ({result.status})")

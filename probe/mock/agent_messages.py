@@ -18,13 +18,19 @@ def agent_task(item: dict) -> str | None:
     return "\n".join(text for text in payload if isinstance(text, str))
 
 
+def output_text(output: dict) -> str:
+    """A tool output's text (content items joined, as a custom tool's output may be)."""
+    text = output.get("output")
+    if isinstance(text, list):
+        text = "".join(str(part.get("text", "")) for part in text if isinstance(part, dict))
+    return text if isinstance(text, str) else ""
+
+
 def output_value(output: dict) -> object:
     """A tool output's JSON value, or None when it is not JSON."""
-    text = output.get("output")
-    if isinstance(text, list):  # content items, as a custom tool's output may be
-        text = "".join(part.get("text", "") for part in text if isinstance(part, dict))
+    text = output_text(output)
     try:
-        return json.loads(text) if isinstance(text, str) else None
+        return json.loads(text)
     except json.JSONDecodeError:
         return None
 

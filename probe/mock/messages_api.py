@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from probe.common.counting import counted
-from probe.mock import subagents, tool_schemas
+from probe.mock import mcp_calls, subagents, tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words, tagged_summary, typed_words
 
@@ -16,6 +16,9 @@ HARMLESS_CALLS = [
     ("ToolSearch", {"query": "select:WebFetch", "max_results": 1}),
 ]
 SPAWN_TOOL = "Agent"  # Claude Code's sub-agent tool
+# Claude Code's tool search, and the list of deferred tools it searches, one name a line after this heading.
+SEARCH_TOOL = "ToolSearch"
+DEFERRED_HEADING = "The following deferred tools are now available via ToolSearch."
 SIDE_MODEL = "haiku"  # the model the last of several side-by-side sub-agents asks for, where the tool offers it
 
 
@@ -57,12 +60,91 @@ def declared_tools(request: dict) -> set[str]:
 
 
 def tools_of(request: dict) -> list[Tool]:
-    """The declared client tools (server tools, such as web search, have no input_schema), each name once."""
+    """The declared client tools the model sees (server tools, such as web search, have no input_schema), each name
+    once. A tool marked `defer_loading` is seen only once a tool_result has referenced it (a tool search's answer)."""
+    loaded = referenced_tools(request)
     found: dict[str, Tool] = {}
     for tool in request.get("tools") or []:
         if isinstance(tool, dict) and isinstance(tool.get("name"), str) and isinstance(tool.get("input_schema"), dict):
+            if tool.get("defer_loading") is True and tool["name"] not in loaded:
+                continue
             found.setdefault(tool["name"], Tool(tool["name"], None, tool["input_schema"]))
     return list(found.values())
+
+
+def referenced_tools(request: dict) -> set[str]:
+    """The tools the conversation's tool results reference (`tool_reference` blocks: what a tool search loaded)."""
+    return {
+        part.get("tool_name")
+        for message in request.get("messages") or []
+        if isinstance(message, dict) and message.get("role") == "user"
+        for block in blocks(message)
+        if block.get("type") == "tool_result" and isinstance(block.get("content"), list)
+        for part in block["content"]
+        if isinstance(part, dict) and part.get("type") == "tool_reference"
+    }
+
+
+def deferred_names(request: dict) -> list[str]:
+    """The tools Claude Code lists by name only, for its tool search: the lines after DEFERRED_HEADING in the
+    system prompt or a message, up to the first blank line."""
+    texts = [block.get("text", "") for block in blocks({"content": request.get("system")})]
+    for message in request.get("messages") or []:
+        texts += [str(block.get("text", "")) for block in blocks(message) if block.get("type") == "text"]
+    names: list[str] = []
+    for text in texts:
+        start = text.find(DEFERRED_HEADING)
+        if start < 0:
+            continue
+        lines = text[start:].split("\n")[1:]
+        for line in lines:
+            if not line.strip():
+                break
+            names.append(line.strip())
+    return names
+
+
+def newest_calls(request: dict) -> list[str]:
+    """The names of the tools the newest assistant turn called."""
+    for message in reversed(request.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return [block.get("name") for block in blocks(message) if block.get("type") == "tool_use"]
+    return []
+
+
+def mcp_call(request: dict, answering: bool) -> tuple[Tool, dict] | None:
+    """The MCP step of this turn as Claude Code takes it (see mcp_calls): a deferred tool is loaded with ToolSearch
+    (`select:<name>`), then called on the next turn."""
+    tools = tools_of(request)
+    offered = [tool for tool in tools if mcp_calls.is_mcp(tool.name)]
+    search = next((tool for tool in tools if tool.name == SEARCH_TOOL), None)
+    called = any(mcp_calls.is_mcp(str(block.get("name"))) for block in tool_uses(request))
+    offer = mcp_calls.McpOffer(
+        tools=tuple(offered),
+        deferred=tuple(name for name in deferred_names(request) if mcp_calls.is_mcp(name)),
+        search=search,
+        searched=SEARCH_TOOL in newest_calls(request),
+        called=called,
+    )
+    step = mcp_calls.next_step(offer, user_prompt(request), answering)
+    if step is None:
+        return None
+    if step.kind == "call" and step.tool is not None:
+        return step.tool, step.arguments or {}
+    if search is None:
+        return None
+    return search, tool_schemas.arguments_for(search.schema, {"query": f"select:{step.name}", "max_results": 1})
+
+
+def tool_uses(request: dict) -> list[dict]:
+    """Every tool_use block of the conversation's assistant turns."""
+    return [
+        block
+        for message in request.get("messages") or []
+        if isinstance(message, dict) and message.get("role") == "assistant"
+        for block in blocks(message)
+        if block.get("type") == "tool_use"
+    ]
 
 
 def choice_of(request: dict) -> Choice:
@@ -76,13 +158,7 @@ def choice_of(request: dict) -> Choice:
 
 def earlier_calls(request: dict) -> list[object]:
     """The input of every tool_use in the conversation's assistant turns."""
-    return [
-        block.get("input")
-        for message in request.get("messages") or []
-        if isinstance(message, dict) and message.get("role") == "assistant"
-        for block in blocks(message)
-        if block.get("type") == "tool_use"
-    ]
+    return [block.get("input") for block in tool_uses(request)]
 
 
 def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, dict] | None:
@@ -90,19 +166,15 @@ def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[
     finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
     answering = wants_final_answer(request) or spawned_before(request)
     decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS, answering,
-                                  finish_command, finished, user_prompt(request))  # fmt: skip
+                                  finish_command, finished, user_prompt(request),
+                                  mcp_call(request, answering))  # fmt: skip
     return None if decided is None else (decided[0].name, decided[1])
 
 
 def spawned_before(request: dict) -> bool:
     """True once the conversation holds a call to the sub-agent tool: a background sub-agent's report comes back
     in a later user turn, which must be answered, not spawn another."""
-    return any(
-        block.get("type") == "tool_use" and block.get("name") == SPAWN_TOOL
-        for message in request.get("messages") or []
-        if isinstance(message, dict) and message.get("role") == "assistant"
-        for block in blocks(message)
-    )
+    return any(block.get("name") == SPAWN_TOOL for block in tool_uses(request))
 
 
 def spawn_calls(request: dict) -> list[dict]:

@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from probe.mock import subagents, tool_schemas
-from probe.mock.agent_messages import TOOL_OUTPUT_TYPES, agent_task, outstanding, wait_call
+from probe.mock import code_mode, mcp_calls, subagents, tool_schemas
+from probe.mock.agent_messages import TOOL_OUTPUT_TYPES, agent_task, output_text, outstanding, wait_call
 from probe.mock.continuations import Counted, Memory
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words, summary_text, typed_words
@@ -26,8 +26,8 @@ SPAWN_TOOL, WAIT_TOOL = "spawn_agent", "wait_agent"
 Call = tuple[str, str | None, dict]  # a function call: (name, namespace, arguments)
 
 
-def function_tools(request: dict) -> Iterator[tuple[str | None, dict]]:
-    """Every function tool the request declares, in `tools` or inside `additional_tools` namespaces, with its
+def function_tools(request: dict, kinds: tuple[str, ...] = ("function",)) -> Iterator[tuple[str | None, dict]]:
+    """Every tool of `kinds` the request declares, in `tools` or inside `additional_tools` namespaces, with its
     namespace (None at top level)."""
 
     def walk(tools: Any, namespace: str | None = None) -> Iterator[tuple[str | None, dict]]:
@@ -36,7 +36,7 @@ def function_tools(request: dict) -> Iterator[tuple[str | None, dict]]:
                 continue
             if tool.get("type") == "namespace":
                 yield from walk(tool.get("tools"), tool.get("name"))
-            elif tool.get("type") == "function" and tool.get("name"):
+            elif tool.get("type") in kinds and tool.get("name"):
                 yield namespace, tool
 
     yield from walk(request.get("tools"))
@@ -119,19 +119,33 @@ def choice_of(request: dict) -> Choice:
     return Choice()
 
 
-def earlier_calls(request: dict) -> list[object]:
-    """The arguments of the calls the request's input holds (the model's earlier turns)."""
+def earlier_calls(request: dict, kind: str = "function_call") -> list[object]:
+    """The arguments (a custom tool's input) of the calls the request's input holds (the model's earlier turns)."""
     items = [item for item in request.get("input") or [] if isinstance(item, dict)]
-    return [item.get("arguments") for item in items if item.get("type") == "function_call"]
+    field = "input" if kind == "custom_tool_call" else "arguments"
+    return [item.get(field) for item in items if item.get("type") == kind]
 
 
-def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, str | None, dict] | None:
-    """The call this turn makes, (name, namespace, arguments its schema accepts), or None to answer in words."""
+def mcp_call(request: dict, answering: bool) -> tuple[Tool, dict] | None:
+    """The MCP step of this turn as codex takes it (see mcp_calls): a tool offered as a function is called as one;
+    in code mode, exec's scripts list a deferred namespace's tools, then call one (see code_mode)."""
+    functions = [tool for tool in tools_of(request) if mcp_calls.is_mcp(tool.name)]
+    output = newest_tool_output(request)
+    scripts = earlier_calls(request, "custom_tool_call")
+    custom = list(function_tools(request, ("custom",)))
+    offer = code_mode.offer(request, custom, functions, output_text(output) if output else "", scripts)
+    step = mcp_calls.next_step(offer, last_user_text(request), answering)
+    if step is None or step.tool in functions:
+        return None if step is None else (step.tool, step.arguments or {})
+    return code_mode.exec_call(offer.search, step)
+
+
+def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[Tool, dict] | None:
+    """The call this turn makes, (tool, arguments its schema accepts), or None to answer in words."""
     finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
-    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
-                                  wants_final_answer(request), finish_command, finished,
-                                  last_user_text(request))  # fmt: skip
-    return None if decided is None else (decided[0].name, decided[0].namespace, decided[1])
+    answering = wants_final_answer(request)
+    return tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS, answering, finish_command,
+                               finished, last_user_text(request), mcp_call(request, answering))  # fmt: skip
 
 
 def cached_head(request: dict) -> dict:
@@ -280,6 +294,20 @@ class EventStream:
         self.emit("response.output_item.done", output_index=index, item=item)
         self.output.append(item)
 
+    def custom_tool_call(self, name: str, namespace: str | None, text: str) -> None:
+        """A call to a free-text tool (codex's exec): its input streamed as text."""
+        index, item_id = len(self.output), new_id("ctc")
+        item = {"id": item_id, "type": "custom_tool_call", "status": "in_progress", "call_id": new_id("call"),
+                "name": name, "input": ""}  # fmt: skip
+        if namespace:
+            item["namespace"] = namespace
+        self.emit("response.output_item.added", output_index=index, item=dict(item))
+        self.emit("response.custom_tool_call_input.delta", item_id=item_id, output_index=index, delta=text)
+        self.emit("response.custom_tool_call_input.done", item_id=item_id, output_index=index, input=text)
+        item.update(status="completed", input=text)
+        self.emit("response.output_item.done", output_index=index, item=item)
+        self.output.append(item)
+
     def message(self, text: str) -> None:
         index, item_id = len(self.output), new_id("msg")
         item = {"id": item_id, "type": "message", "status": "in_progress", "role": "assistant", "content": []}
@@ -349,7 +377,10 @@ def plan_events(
         text = final_answer_text(prompt_hint or last_user_text(request))
         stream.message(text)
         return stream.complete(usage_for(counted, len(split_words(text)), 0))
-    name, namespace, arguments = call
-    stream.reasoning(f"The user asked for code. I will call {name} once before answering.")
-    stream.function_call(name, namespace, arguments)
+    tool, arguments = call
+    stream.reasoning(f"The user asked for code. I will call {tool.name} once before answering.")
+    if tool.kind == "custom":
+        stream.custom_tool_call(tool.name, tool.namespace, str(arguments.get("input", "")))
+    else:
+        stream.function_call(tool.name, tool.namespace, arguments)
     return stream.complete(usage_for(counted, 12, 24))

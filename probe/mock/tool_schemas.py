@@ -18,11 +18,13 @@ MAX_DEPTH = 8  # a schema nested deeper (or one whose $refs loop) is given the l
 
 @dataclass(frozen=True)
 class Tool:
-    """A declared function tool: its name, the namespace a call must name (None when there is none), its schema."""
+    """A declared tool: its name, the namespace a call must name (None when there is none), its schema, and its
+    kind: `function` (JSON arguments) or `custom` (free text, given as the arguments' `input`)."""
 
     name: str
     namespace: str | None
     schema: dict
+    kind: str = "function"
 
 
 @dataclass(frozen=True)
@@ -266,22 +268,31 @@ def decide(
     finish_command: str | None = None,
     finished: bool = False,
     prompt: str = "",
+    mcp: tuple[Tool, dict] | None = None,
 ) -> tuple[Tool, dict] | None:
     """The call a turn makes, or None to answer in words. `answering`: the turn follows a tool's result, so the
     model is done. Then, with a finishing command not yet run, the shell-like tool runs it (how an agent that must
-    call a tool every turn learns that the task is over); else only a request that requires a call gets one. The
-    shell-like tool runs the command the `prompt` asks for (see asked_command), else a harmless marker."""
+    call a tool every turn learns that the task is over); else the MCP step `mcp` (the call to a tool a search just
+    loaded, see mcp_calls), else only a request that requires a call gets one. The shell-like tool runs the command
+    the `prompt` asks for (see asked_command), else a harmless marker. On a fresh turn a call the prompt asks for
+    comes first, then the MCP step (a model offered an MCP server uses it), then the usual choice."""
     if choice.mode == "none" or not tools:
         return None
     if answering and finish_command and not finished:
         call = finishing_call(tools, finish_command)
         if call is not None:
             return call
+    if mcp is not None and choice.name not in (None, mcp[0].name):
+        mcp = None
+    if answering and mcp is not None:
+        return mcp
     if answering and choice.mode == "auto":
         return None
     asked = asked_call(tools, prompt)
     if asked is not None and choice.name in (None, asked[0].name):
         return asked
+    if mcp is not None:
+        return mcp
     return choose(tools, choice, preferences, asked_command(prompt) or SHELL_COMMAND)
 
 

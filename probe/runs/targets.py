@@ -17,6 +17,7 @@ from probe.runs.importer import RENDERER_REFERENCE
 from probe.runs.install import Install, parse_install
 from probe.runs.login_needs import Requirement, parse_requires
 from probe.runs.logins import Login, parse_logins
+from probe.runs.mcp_switch import McpSwitch, parse_mcp
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.resumable import Resume, parse_resume, resumed_places
 from probe.runs.target_checks import Checker, agent_files, nul_location
@@ -97,6 +98,7 @@ class Target:
     resume: Resume | None = None  # None: a run of it cannot be resumed (--resume)
     transcript: Transcript | None = None  # None: its agent keeps no session file the run reads
     telemetry: TelemetrySwitch | None = None  # None: its file says nothing of the agent's own telemetry
+    mcp: McpSwitch | None = None  # None: its file says nothing of how its agent is given MCP servers
     path: Path | None = None
     text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
@@ -146,6 +148,7 @@ AGENT_KEYS = {
     "resume": ("mapping", False),  # probe.runs.resumable
     "transcript": ("mapping", False),  # probe.runs.transcripts
     "telemetry": ("mapping", False),  # probe.runs.telemetry_switch (--agent-telemetry)
+    "mcp": ("mapping", False),  # probe.runs.mcp_switch (--mcp-server, --mcp-config, --home own)
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 
@@ -283,6 +286,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         resume=resume,
         transcript=parse_transcript(agent["transcript"], check) if "transcript" in agent else None,
         telemetry=telemetry,
+        mcp=parse_mcp(agent["mcp"], check) if "mcp" in agent else None,
         path=path,
         text=text,
     )
@@ -299,9 +303,7 @@ def is_target_path(name_or_path: str) -> bool:
 def target_file(name: str) -> Path:
     """The file of a target named `name` in targets/; the name is checked first, so it cannot reach elsewhere."""
     if not TARGET_NAME.match(name):
-        raise TargetError(
-            f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or the path of a .yaml file)"
-        )
+        raise TargetError(f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or a YAML file)")
     path = targets_dir() / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(known_targets()) or "none"

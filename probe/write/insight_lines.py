@@ -145,9 +145,9 @@ class InsightLines:
         for call in calls:
             self.write({"record": "tool_call", "schema": SCHEMA, **call.to_json()})
 
-    def finish(self, insight: Insight, agents: list[Agent], unanswered: list[ToolCall], mcp: tuple = (None, None)):
-        """The calls no request answered, the agents, the MCP servers and their calls (`mcp`: the run's record and
-        what its join found, probe.read.mcp and probe.analyse.mcp), and the run's totals, from `insight` once it has
+    def finish(self, insight: Insight, agents: list[Agent], unanswered: list[ToolCall]) -> None:
+        """The calls no request answered, the agents, the MCP servers and their calls (the run's record and what its
+        join found, probe.read.mcp and probe.analyse.mcp), and the run's totals, from `insight` once it has
         finished."""
         self.calls(unanswered)
         depth = depths(agents)
@@ -156,7 +156,8 @@ class InsightLines:
             self.write({**agent_record(agent, depth[agent.id]), "cost": None if spend is None else spend.to_json(),
                         "window": window_record(insight, agent.id)})  # fmt: skip
         # Before the time model's records: the Perfetto export reads the calls' times before it places the spans.
-        for record in mcp_records(*mcp, SCHEMA):
+        facts = insight.mcp_facts
+        for record in mcp_records(facts.recording if facts is not None else None, facts, SCHEMA):
             self.write(record)
         for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
             self.write(record, remember=True)

@@ -65,7 +65,8 @@ def mcp_section(recording: McpRecording | None, facts: McpFacts | None) -> list[
         lines += server_lines(name, session, shares.get(name), changes, joined)
     if facts.unmatched:
         lines += ["", f"{counted(facts.unmatched, 'tools/call')} matched no tool call of the model's."]
-    notes = [*recording.notes, *facts.notes]
+    # (the join's notes hold the record's, named so)
+    notes = [*facts.notes, *(note for note in recording.notes if f"mcp.jsonl: {note}" not in facts.notes)]
     if recording.more_servers:
         notes.append(f"{counted(recording.more_servers, 'more server')} not read")
     lines += [md.Markdown("\n- Note: {}").format(note) for note in notes]

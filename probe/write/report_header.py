@@ -155,11 +155,10 @@ def report_header(
     stamp: str,
     generated: str,
     summary: list[str],
-    mcp: tuple = (None, None),
 ) -> list[str]:
-    """The report's top, with `summary` (probe.write.summary_section) after the run's totals; `mcp`: the run's MCP
-    record and what its join found (probe.read.mcp, probe.analyse.mcp), where it had MCP servers."""
-    recording, mcp_facts = mcp
+    """The report's top, with `summary` (probe.write.summary_section) after the run's totals."""
+    mcp_facts = totals.insight.mcp_facts  # the run's MCP servers, joined to its tool calls (probe.analyse.mcp)
+    recording = mcp_facts.recording if mcp_facts is not None else None
     mcp_calls = mcp_facts.calls if mcp_facts is not None else []
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:

@@ -63,7 +63,7 @@ def facts() -> McpFacts:
                         requests=2, every_request=True, calls=2, failed=1, server_s=0.012)  # fmt: skip
     deferred = ServerShare("docs", tools=14, names=[], deferred=True, tokens=120, share=0.004, requests=1)
     change = ToolsChange(2, "fs", added=["write_file"], notified_at=ASKED_AT + 0.4)
-    return McpFacts(calls=[joined, lost], servers=[share, deferred], changes=[change])
+    return McpFacts(calls=[joined, lost], servers=[share, deferred], changes=[change], recording=recording())
 
 
 def records(path: Path, kind: str) -> list[dict]:

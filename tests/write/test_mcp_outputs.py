@@ -7,19 +7,19 @@ from typing import ClassVar
 import mcp_models
 import pytest
 from conftest import serving
-from mcp_models import CALL_ID, HOSTILE, facts, mcp_run, recording, records
+from mcp_models import CALL_ID, HOSTILE, facts, mcp_run, records
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from probe.analyse import insight as insight_module
 from probe.analysis import export, sql
-from probe.analysis import report as report_job
 from probe.analysis.report import analyze_run
 
 
 @pytest.fixture
 def analysed(private_data_dir, monkeypatch):
     run = mcp_run(private_data_dir)
-    monkeypatch.setattr(report_job, "mcp_of", lambda folder, insight: (recording(), facts()))
+    monkeypatch.setattr(insight_module, "mcp_facts", lambda folder, turns, setup: facts())
     analyze_run(run)
     return run
 
@@ -82,8 +82,8 @@ def test_insight_records_and_the_sql_view_hold_every_call_with_its_times(analyse
     assert list(servers) == ["fs", HOSTILE, "docs"]
     assert servers["fs"]["tools"] == ["read_file", "list_directory", "write_file"]
     assert servers["fs"]["offered"]["tokens"] == 6210 and servers["fs"]["offered"]["share"] == 0.23
-    assert servers["fs"]["changes"] == [{"turn": 2, "added": ["write_file"], "removed": [], "listed_at": None,
-                                         "notified_at": mcp_models.ASKED_AT + 0.4}]  # fmt: skip
+    assert servers["fs"]["changes"] == [{"turn": 2, "added": ["write_file"], "removed": [], "turn_at": None,
+                                         "listed_at": None, "notified_at": mcp_models.ASKED_AT + 0.4}]  # fmt: skip
     assert (servers["docs"]["transport"], servers["docs"]["offered"]["deferred"]) == (None, True)
     calls = records(insight, "mcp_call")
     assert [(c["server"], c["method"], c["request_id"]) for c in calls] == [
@@ -128,7 +128,7 @@ class Receiver(BaseHTTPRequestHandler):
 
 def test_otlp_sends_each_mcp_call_as_a_child_of_the_tool_span_that_caused_it(analysed, monkeypatch, capsys):
     monkeypatch.setenv("PROBE_DATA_DIR", str(analysed.parents[1]))
-    monkeypatch.setattr(report_job, "mcp_of", lambda folder, insight: (recording(), facts()))  # (if refreshed)
+    monkeypatch.setattr(insight_module, "mcp_facts", lambda folder, turns, setup: facts())  # (if refreshed)
     Receiver.bodies = []
     with serving(Receiver) as url:
         assert export.main(["--run", str(analysed), "--otlp", url]) == 0

@@ -2,9 +2,10 @@
 caused it, each server's share of the requests, and the turns where the tools offered changed."""
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
-# What became of a server's result on its way to the model.
-SAME, CHANGED, CUT, NOT_SENT = "same", "changed", "cut", "not sent"
+# What became of a server's result on its way to the model (unknown: its answer was not recorded whole).
+SAME, CHANGED, CUT, NOT_SENT, UNKNOWN = "same", "changed", "cut", "not sent", "unknown"
 
 
 @dataclass
@@ -27,7 +28,7 @@ class JoinedCall:
     answered_in: int | None = None  # the turn whose request carried its result
     agent_wait_s: float | None = None  # the model's tool call ended → the request carrying its result started
     agent_own_s: float | None = None  # of that wait, what was not the server's: agent_wait_s - server_s
-    result_sent: str = NOT_SENT  # same | changed | cut | not sent
+    result_sent: str = NOT_SENT  # same | changed | cut | not sent | unknown
     result_chars: int | None = None  # characters of the server's result text
     sent_chars: int | None = None  # characters of the result the agent sent
     agent: str | None = None  # the agent (main or sub-agent) whose call it was
@@ -65,6 +66,7 @@ class ToolsChange:
     server: str
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    turn_at: float | None = None  # when that request started
     listed_at: float | None = None  # the server's tools/list answer (after a list_changed) that came before it
     notified_at: float | None = None  # its notifications/tools/list_changed
 
@@ -81,6 +83,7 @@ class McpFacts:
     changes: list[ToolsChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unmatched: int = 0  # calls no model tool call was found for
+    recording: Any = None  # the probe.read.mcp McpRecording it joined (sessions, listings, problems): not written
 
     def empty(self) -> bool:
         return not self.calls and not self.servers and not self.changes

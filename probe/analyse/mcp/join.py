@@ -1,0 +1,142 @@
+"""The join of a run's MCP record to its model exchanges: each tools/call to the model's tool call that caused it
+(the same server and tool by the agent's naming, the same arguments, and a time between the answer that asked and
+the request that carried the result back), then to the result the agent sent; each server's share of the requests;
+and the turns where the MCP tools offered changed, beside the server's notice and listing before them."""
+
+from typing import Any
+
+from probe.analyse.mcp.model import NOT_SENT, UNKNOWN, JoinedCall, McpFacts, ServerShare, ToolsChange
+from probe.analyse.mcp.names import server_key
+from probe.analyse.mcp.offers import McpTurns, ModelCall
+from probe.analyse.mcp.results import compare
+from probe.read.mcp.model import AGENT, McpCall, McpRecording, McpSession
+
+SLACK = 0.05  # seconds: the record's clock and the capture's are one, read by two processes
+LIST_CHANGED = "notifications/tools/list_changed"
+
+
+def join(recording: McpRecording, turns: McpTurns, setup: Any = None) -> McpFacts:
+    """The facts; `setup` (probe.analyse.setup.SetUp) tells of servers whose tools were only named (deferred)."""
+    facts = McpFacts(recording=recording)
+    facts.notes = [f"mcp.jsonl: {note}" for note in recording.notes]
+    waiting: dict[tuple[str, str], list[ModelCall]] = {}
+    for call in turns.calls:
+        waiting.setdefault((server_key(call.server), call.tool), []).append(call)
+    for call in recording.calls():
+        if call.method != "tools/call" or call.asked_by != AGENT:
+            continue
+        model = take_match(call, waiting.get((server_key(call.server), call.tool or ""), []))
+        facts.unmatched += model is None
+        facts.calls.append(joined(call, model))
+    if turns.more_calls:
+        facts.notes.append(f"{turns.more_calls:,} more model calls of MCP tools than the join keeps: not joined")
+    facts.servers = shares(recording, turns, setup, facts.calls)
+    facts.changes = [placed(change, recording) for change in turns.changes]
+    if turns.more_changes:
+        facts.notes.append(f"{turns.more_changes:,} more changes of the MCP tools offered, not listed")
+    return facts
+
+
+def take_match(call: McpCall, candidates: list[ModelCall]) -> ModelCall | None:
+    """The model's call that caused `call`, taken out of `candidates` (oldest first): one asked before it started
+    and answered after, with the same arguments (or, where either side's arguments are not known, the first such)."""
+    timely = [index for index, model in enumerate(candidates) if in_time(call, model)]
+    known = call.arguments is not None or not call.cut
+    same = [index for index in timely if candidates[index].arguments_known and known
+            and same_arguments(call.arguments, candidates[index].arguments)]  # fmt: skip
+    unknown = [index for index in timely if not candidates[index].arguments_known or not known]
+    chosen = (same or unknown or [None])[0]
+    return None if chosen is None else candidates.pop(chosen)
+
+
+def in_time(call: McpCall, model: ModelCall) -> bool:
+    begin = model.asked_from if model.asked_from is not None else model.asked_at
+    if begin is not None and call.started < begin - SLACK:
+        return False
+    return model.answered_at is None or call.started <= model.answered_at + SLACK
+
+
+def same_arguments(first: Any, second: Any) -> bool:
+    """Arguments alike; none sent reads as an empty object, as the servers read it."""
+    return (first if first is not None else {}) == (second if second is not None else {})
+
+
+def joined(call: McpCall, model: ModelCall | None) -> JoinedCall:
+    error = (call.error or {}).get("message") if call.error is not None else None
+    found = JoinedCall(call.server, call.tool or "?", call.request_id, call.started, call.ended, call.seconds,
+                       call.is_error, error if isinstance(error, str) else None)  # fmt: skip
+    if model is None:
+        return found
+    found.model_tool, found.call_id, found.agent = model.model_tool, model.call_id, model.agent
+    found.asked_in, found.asked_at = model.asked_in, model.asked_at
+    found.answered_in, found.answered_at = model.answered_in, model.answered_at
+    if model.asked_at is not None and model.answered_at is not None:
+        found.agent_wait_s = round(model.answered_at - model.asked_at, 6)
+        if call.seconds is not None:
+            found.agent_own_s = round(found.agent_wait_s - call.seconds, 6)
+    found.sent_chars = model.sent.length if model.sent is not None else model.sent_size
+    found.result_chars = result_chars(call)
+    if model.answered_in is None:
+        found.result_sent = NOT_SENT
+    elif model.sent is None or (call.cut and call.result is None) or (call.result is None and call.error is None):
+        found.result_sent = UNKNOWN
+    else:
+        found.result_sent = compare(call.result, call.error if call.result is None else None, model.sent)
+    return found
+
+
+def result_chars(call: McpCall) -> int | None:
+    """Characters of the text contents of the server's result."""
+    content = call.result.get("content") if isinstance(call.result, dict) else None
+    if not isinstance(content, list):
+        return None
+    texts = [block.get("text") for block in content if isinstance(block, dict)]
+    return sum(len(text) for text in texts if isinstance(text, str))
+
+
+def shares(recording: McpRecording, turns: McpTurns, setup: Any, calls: list[JoinedCall]) -> list[ServerShare]:
+    """Each server the record or the requests know: its tools as offered and their cost, and its calls."""
+    named: dict[str, str] = {}  # key -> the name shown: the record's, else the agent's
+    for server in list(recording.sessions) + list(turns.servers):
+        named.setdefault(server_key(server), server)
+    offered = {server_key(server): offer for server, offer in turns.servers.items()}
+    declared = {server_key(name): server for name, server in (getattr(setup, "servers", None) or {}).items()}
+    sessions = {server_key(name): session for name, session in recording.sessions.items()}
+    found = []
+    for key, name in named.items():
+        share = ServerShare(name)
+        offer, server, session = offered.get(key), declared.get(key), sessions.get(key)
+        if offer is not None:
+            share.tools, share.names, share.tokens = offer.most_tools, offer.names, offer.tokens
+            share.share, share.requests = offer.share, offer.requests
+            share.every_request = 0 < offer.requests == turns.requests
+        if server is not None and server.deferred and not share.tokens:
+            share.deferred = True
+            share.tools = max(share.tools, len(server.tools))
+            share.names = share.names or list(server.tools)
+        if session is not None:
+            share.tools_listed = len(session.listings[-1].tools) if session.listings else None
+        mine = [call for call in calls if server_key(call.server) == key]
+        share.calls, share.failed = len(mine), sum(call.is_error or call.error is not None for call in mine)
+        share.server_s = round(sum(call.server_s or 0.0 for call in mine), 6)
+        found.append(share)
+    return found
+
+
+def placed(change: ToolsChange, recording: McpRecording) -> ToolsChange:
+    """A change of the tools offered, with the server's last listing and list_changed notice before the request."""
+    session = next((found for name, found in recording.sessions.items()
+                    if server_key(name) == server_key(change.server)), None)  # fmt: skip
+    if session is None or change.turn_at is None:
+        return change
+    change.listed_at = last_before([listing.at for listing in session.listings], change.turn_at)
+    change.notified_at = last_before(notices(session), change.turn_at)
+    return change
+
+
+def notices(session: McpSession) -> list[float]:
+    return [note["t"] for note in session.notifications if note.get("method") == LIST_CHANGED]
+
+
+def last_before(times: list[float], at: float) -> float | None:
+    return max((moment for moment in times if moment <= at), default=None)

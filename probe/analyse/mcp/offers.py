@@ -1,0 +1,160 @@
+"""Fed each turn as the run streams past: the MCP tools each request offered the model, by server, with the tokens
+of their definitions and their share of the request's input, the turns where an agent's MCP tools changed, and the
+model's calls of MCP tools with the results the agent sent back: what the join needs once the run is read."""
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from probe.analyse.context import Composition
+from probe.analyse.mcp.model import ToolsChange
+from probe.analyse.mcp.names import called_tool
+from probe.analyse.mcp.results import SentText, sent_text
+from probe.analyse.setup import mcp_tool, tool_text
+from probe.analyse.token_count import TokenCounter
+from probe.read.conversation import Turn, json_size
+
+SERVERS_KEPT = 64  # servers summed; a capture offering more is hostile
+NAMES_KEPT = 256  # tool names kept per server
+AGENTS_KEPT = 1024  # agents whose last offer is remembered, to tell when it changed
+CHANGES_KEPT = 256
+CALLS_KEPT = 16384  # model calls of MCP tools kept for the join; past it they are counted
+COUNTS_KEPT = 4096  # tool definitions whose tokens are remembered: re-sent every turn, counted once
+ARGUMENTS_KEPT = 64 * 1024  # bytes of a call's arguments kept to compare; past it, the call matches by name and time
+TEXT_BUDGET = 64 * 1024 * 1024  # characters of sent results kept whole, over the run
+
+
+@dataclass
+class ServerOffer:
+    """One server's tools over the run's requests."""
+
+    names: list[str] = field(default_factory=list)
+    most_tools: int = 0
+    most_counted: int = 0  # encoder tokens of its definitions, in the request that had the most
+    tokens: int = 0  # those, scaled as the context split scales them to the input reported
+    share: float | None = None  # of that request's input
+    requests: int = 0
+
+
+@dataclass(slots=True)
+class ModelCall:
+    """A model's call of an MCP tool, and the result the agent sent back for it."""
+
+    server: str
+    tool: str
+    model_tool: str
+    call_id: str | None
+    agent: str
+    arguments: Any
+    arguments_known: bool  # false: too big to keep, matched by name and time
+    asked_in: int
+    asked_from: float | None  # when the answer that asked started (an agent may start a tool while it streams)
+    asked_at: float | None  # when that answer ended
+    answered_in: int | None = None
+    answered_at: float | None = None
+    sent: SentText | None = None
+    sent_size: int | None = None
+    is_error: bool | None = None
+
+
+@dataclass
+class McpTurns:
+    counter: TokenCounter | None = None
+    counts: OrderedDict = field(default_factory=OrderedDict)  # (namespace, name, hash) -> tokens
+    requests: int = 0  # requests whose context was split
+    servers: dict[str, ServerOffer] = field(default_factory=dict)
+    offered: OrderedDict = field(default_factory=OrderedDict)  # agent -> {server: frozenset of tool names}
+    changes: list[ToolsChange] = field(default_factory=list)
+    more_changes: int = 0
+    starts: OrderedDict = field(default_factory=OrderedDict)  # turn -> when its answer started, for turns asking
+    calls: list[ModelCall] = field(default_factory=list)
+    more_calls: int = 0
+    text_kept: int = 0
+
+    def add(self, turn: Turn, agent: str, split: Composition | None, answered: list) -> None:
+        """A turn's offer, and the tool calls it answered (probe.analyse.tool_calls, results still held)."""
+        self.offer(turn, agent, split)
+        if any(part.kind == "tool_call" for item in turn.output for part in item.parts):
+            self.starts[turn.number] = turn.timing.start
+            while len(self.starts) > CALLS_KEPT:
+                self.starts.popitem(last=False)
+        for call in answered:
+            self.take(call)
+
+    def offer(self, turn: Turn, agent: str, split: Composition | None) -> None:
+        by_server: dict[str, tuple[set[str], int]] = {}
+        for tool in turn.tools:
+            named = mcp_tool(tool)
+            if named is None:
+                continue
+            names, counted = by_server.setdefault(named[0], (set(), 0))
+            names.add(named[1])
+            by_server[named[0]] = (names, counted + self.count(tool))
+        if split is not None:
+            self.requests += 1
+        for server, (names, counted) in by_server.items():
+            found = self.servers.get(server)
+            if found is None:
+                if len(self.servers) >= SERVERS_KEPT:
+                    continue
+                found = self.servers[server] = ServerOffer()
+            found.requests += split is not None
+            for name in sorted(names - set(found.names))[: max(NAMES_KEPT - len(found.names), 0)]:
+                found.names.append(name)
+            found.most_tools = max(found.most_tools, len(names))
+            if split is not None and counted >= found.most_counted:
+                found.most_counted = counted
+                scaled_to = split.scaled_to
+                found.tokens = round(counted * scaled_to / split.counted) if scaled_to and split.counted else counted
+                found.share = counted / split.counted if split.counted else None
+        self.note_change(turn, agent, {server: frozenset(names) for server, (names, _) in by_server.items()})
+
+    def note_change(self, turn: Turn, agent: str, now: dict[str, frozenset]) -> None:
+        """The servers whose tools this request offered otherwise than the agent's request before it."""
+        before = self.offered.pop(agent, None)
+        self.offered[agent] = now
+        if len(self.offered) > AGENTS_KEPT:
+            self.offered.popitem(last=False)
+        if before is None:
+            return
+        for server in sorted(set(before) | set(now)):
+            old, new = before.get(server, frozenset()), now.get(server, frozenset())
+            if old == new:
+                continue
+            if len(self.changes) >= CHANGES_KEPT:
+                self.more_changes += 1
+                continue
+            change = ToolsChange(turn.number, server, sorted(new - old)[:NAMES_KEPT], sorted(old - new)[:NAMES_KEPT])
+            change.turn_at = turn.timing.start
+            self.changes.append(change)
+
+    def count(self, tool) -> int:
+        key = (tool.namespace, tool.name, tool.hash)
+        found = self.counts.get(key)
+        if found is None:
+            counter = self.counter = self.counter or TokenCounter()
+            found = self.counts[key] = counter.count(tool_text(tool))
+            if len(self.counts) > COUNTS_KEPT:
+                self.counts.popitem(last=False)
+        return found
+
+    def take(self, call) -> None:
+        """A model's tool call (probe.analyse.tool_calls.ToolCall), kept if it names an MCP tool."""
+        named = called_tool(call.tool)
+        if named is None:
+            return
+        if len(self.calls) >= CALLS_KEPT:
+            self.more_calls += 1
+            return
+        arguments, known = call.parsed, True
+        if json_size(arguments) > ARGUMENTS_KEPT:
+            arguments, known = None, False
+        found = ModelCall(named[0], named[1], call.tool, call.call_id, call.agent, arguments, known,
+                          call.asked_in, self.starts.get(call.asked_in), call.asked_at,
+                          call.answered_in, call.answered_at)  # fmt: skip
+        if call.answered_in is not None:
+            found.sent_size, found.is_error = call.result_size, call.is_error
+            if call.result is not None:
+                found.sent = sent_text(call.result) if self.text_kept < TEXT_BUDGET else None
+                self.text_kept += len(found.sent.text) if found.sent is not None else 0
+        self.calls.append(found)

@@ -1,0 +1,142 @@
+"""How a run gives its MCP servers to the target's agent (agent.mcp): each stdio server started through the relay
+(probe.capture.mcp.relay), each HTTP one at its proxy of the run's, under the name the agent knows it by; and the
+manifest's `mcp` record."""
+
+import inspect
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from probe.capture.mcp.servers import OWN_HOME, McpServer, given_servers, own_servers
+from probe.capture.proxies import start_proxies
+from probe.common.cli import FRESH
+from probe.common.errors import UsageError
+from probe.redact.secrets import mask_argv, mask_tokens_and_urls
+from probe.runs.targets import Target
+
+RECORD = "mcp.jsonl"
+RELAY = "probe.capture.mcp.relay"
+CONFIG_FILE = "mcp-servers.json"  # in the agent's private state folder, never the user's home
+
+
+@dataclass
+class McpPlan:
+    """The run's servers and whether they are wrapped (recorded); `why` says why not."""
+
+    servers: list[McpServer] = field(default_factory=list)
+    wrapped: bool = False
+    why: str = ""
+    style: str = ""
+
+    def http_upstreams(self) -> dict[str, str]:
+        """name -> the server's own URL, for the run's proxies (start_proxies' mcp_upstreams)."""
+        return (
+            {server.name: server.url for server in self.servers if server.transport == "http"} if self.wrapped else {}
+        )
+
+    def arguments(self, run: Path, home: Path, mcp_urls: dict[str, str]) -> list[str]:
+        """What the agent's command gets so that it starts each server wrapped; files it names are written into
+        `home`, the run's private state folder (present with either --home), keeping env and headers off argv."""
+        if not self.wrapped or not self.servers:
+            return []
+        if self.style == "claude-code":
+            entries = {server.name: claude_entry(server, run, mcp_urls) for server in self.servers}
+            path = write_private(home / CONFIG_FILE, json.dumps({"mcpServers": entries}, indent=2))
+            # Only these: the user's own servers are among them, wrapped; its other sources would go unrecorded.
+            return ["--mcp-config", str(path), "--strict-mcp-config"]
+        return [argument for server in self.servers for argument in codex_arguments(server, run, home, mcp_urls)]
+
+    def manifest(self) -> dict:
+        servers = [described(server) for server in self.servers]
+        return {"servers": servers, "wrapped": self.wrapped} | ({} if self.wrapped else {"why": self.why})
+
+
+def described(server: McpServer) -> dict:
+    where = {"command": mask_argv(list(server.command))} if server.transport == "stdio" else {}
+    where |= {"url": mask_tokens_and_urls(server.url)} if server.url else {}
+    return {"name": server.name, "transport": server.transport, **where, "from": server.origin}
+
+
+def relay_command(server: McpServer, run: Path, env_file: Path | None = None) -> list[str]:
+    """The relay wrapping the server's own command, run by this Python (the capture's)."""
+    chosen = ["--env", str(env_file)] if env_file else []
+    return [sys.executable, "-m", RELAY, str((run / RECORD).resolve()), server.name, *chosen, "--", *server.command]
+
+
+def claude_entry(server: McpServer, run: Path, mcp_urls: dict[str, str]) -> dict:
+    if server.transport == "http":
+        return {"type": "http", "url": mcp_urls[server.name]} | ({"headers": server.headers} if server.headers else {})
+    program, *arguments = relay_command(server, run)
+    return {"command": program, "args": arguments} | ({"env": server.env} if server.env else {})
+
+
+def codex_arguments(server: McpServer, run: Path, home: Path, mcp_urls: dict[str, str]) -> list[str]:
+    """-c mcp_servers.<name>.…: over the user's own entry only what wraps it (codex itself gives the relay the env of
+    an own-home entry, which the relay passes on); a server given here gets its env through a private file."""
+    key = f"mcp_servers.{server.name}"
+    if server.transport == "http":
+        said = ["-c", f"{key}.url={json.dumps(mcp_urls[server.name])}"]
+        if server.headers and server.origin != OWN_HOME:
+            table = ", ".join(f"{json.dumps(name)} = {json.dumps(value)}" for name, value in server.headers.items())
+            said += ["-c", f"{key}.http_headers={{{table}}}"]
+        return said
+    env_file = None
+    if server.env and server.origin != OWN_HOME:
+        env_file = write_private(home / f"mcp-env-{server.name}.json", json.dumps(server.env))
+    program, *arguments = relay_command(server, run, env_file)
+    return ["-c", f"{key}.command={json.dumps(program)}", "-c", f"{key}.args={json.dumps(arguments)}"]
+
+
+def write_private(path: Path, text: str) -> Path:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return path
+
+
+def plan_mcp(
+    target: Target,
+    options: list[str] | tuple = (),
+    config_files: list[str] | tuple = (),
+    no_mcp: bool = False,
+    agent: bool = True,
+    home: str = "private",
+    workdir: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> McpPlan:
+    """The run's MCP servers, decided before anything starts: bad input is a one-line error now. `agent`: the
+    run starts the target's agent (not a --command); `workdir`: --workdir (None: the current folder; `fresh`: a
+    new one, where no project of the user's configuration can be)."""
+    workdir = None if workdir == FRESH else str(Path(workdir or os.getcwd()).resolve())
+    asked = bool(options or config_files)
+    if asked and no_mcp:
+        raise UsageError("--no-mcp leaves the agent's MCP servers as they are: it does not go with --mcp-server")
+    if not agent:
+        if asked:
+            raise UsageError("--mcp-server and --mcp-config go to the target's agent; this run starts none")
+        return McpPlan(why="the run has no agent of the target's (--command, or proxies only)")
+    switch = target.mcp
+    if switch is None or switch.none:
+        why = switch.none if switch else f"{target.name}'s target file declares no agent.mcp"
+        if asked:
+            raise UsageError(f"{target.name}'s agent is not given MCP servers by agent-probe: {why}")
+        return McpPlan(why=why)
+    given = given_servers(list(options), list(config_files))
+    if any(server.transport == "http" for server in given) and "mcp_upstreams" not in proxies_taking():
+        raise UsageError("HTTP MCP servers are not recorded by this version of agent-probe: give stdio ones")
+    if home == "own" and no_mcp:
+        return McpPlan(why="--no-mcp: the agent starts the servers of your own configuration itself, unrecorded")
+    own = own_servers(switch, workdir, environ) if home == "own" else []
+    named = {server.name for server in given}
+    servers = [server for server in own if server.name not in named] + given  # given here wins over your own
+    if any(server.transport == "http" for server in servers) and "mcp_upstreams" not in proxies_taking():
+        raise UsageError("your MCP configuration has HTTP servers, which this version does not record: --no-mcp")
+    if not servers:
+        return McpPlan(why="no MCP server in this run", style=switch.style)
+    return McpPlan(servers, True, style=switch.style)
+
+
+def proxies_taking() -> set[str]:
+    return set(inspect.signature(start_proxies).parameters)

@@ -1,0 +1,66 @@
+"""A target's `agent.mcp`: how its agent is given the run's MCP servers (each wrapped in agent-probe's relay or put
+behind a proxy of the run's), and where the user's own MCP configuration is, read (never written) with --home own."""
+
+import re
+from dataclasses import dataclass
+
+KEYS = {
+    # Why the agent cannot be given MCP servers, in one line: the only key then.
+    "none": ("string", False),
+    # How the servers reach the agent: claude-code (--mcp-config with --strict-mcp-config), codex (-c
+    # mcp_servers.<name>.…).
+    "style": ("string", False),
+    # The user's own MCP configuration, read with --home own, later entries winning for a name given twice.
+    "own": ("list", False),
+}
+OWN_KEYS = {
+    "file": ("string", True),  # ~/… or {workdir}/…, a .json or .toml file
+    # The keys leading to the mapping of servers (name -> entry); {workdir} in one is the agent's working folder.
+    "key": ("list of strings", True),
+    "moved_by": ("string", False),  # a variable that, when set, names the folder that holds the file instead
+}
+STYLES = ("claude-code", "codex")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class OwnConfig:
+    file: str
+    key: tuple[str, ...]
+    moved_by: str = ""
+
+
+@dataclass(frozen=True)
+class McpSwitch:
+    """`none` says why the agent takes no servers from a run; else `style` says how it is given them."""
+
+    none: str = ""
+    style: str = ""
+    own: tuple[OwnConfig, ...] = ()
+
+
+def parse_mcp(declared: object, check) -> McpSwitch:
+    """`agent.mcp`, checked by the target file's `check` (probe.runs.target_checks.Checker)."""
+    where = "agent.mcp"
+    check.mapping(declared, KEYS, where)
+    if "none" in declared:
+        if len(declared) > 1:
+            raise check.fail(where, "none says the agent takes no MCP servers from a run: it goes alone")
+        if not declared["none"].strip() or "\n" in declared["none"]:
+            raise check.fail(f"{where}.none", "expected one line saying why")
+        return McpSwitch(none=declared["none"].strip())
+    if declared.get("style") not in STYLES:
+        raise check.fail(f"{where}.style", f"expected one of: {', '.join(STYLES)} (or none: why there is none)")
+    own = []
+    for index, entry in enumerate(declared.get("own", [])):
+        place = f"{where}.own[{index}]"
+        check.mapping(entry, OWN_KEYS, place)
+        file = entry["file"]
+        if not file.startswith(("~/", "{workdir}/")) or "/../" in file or not file.endswith((".json", ".toml")):
+            raise check.fail(f"{place}.file", "expected ~/… or {workdir}/…, a .json or .toml file")
+        if not entry["key"]:
+            raise check.fail(f"{place}.key", "expected the keys leading to the servers, such as [mcpServers]")
+        if entry.get("moved_by") and not ENV_NAME.match(entry["moved_by"]):
+            raise check.fail(f"{place}.moved_by", "expected a variable name (letters, digits, _)")
+        own.append(OwnConfig(file, tuple(entry["key"]), entry.get("moved_by", "")))
+    return McpSwitch(style=declared["style"], own=tuple(own))
