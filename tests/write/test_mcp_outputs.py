@@ -1,6 +1,7 @@
 """A run's MCP servers in report.md, insight.jsonl and the SQL view `mcp_calls`: made from the record and join handed
 to the analysis (built by hand in mcp_models), beside the Claude Code sample whose tool call is an MCP server's."""
 
+import shutil
 from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
@@ -14,6 +15,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from probe.analyse import insight as insight_module
 from probe.analysis import export, sql
 from probe.analysis.report import analyze_run
+from probe.read.mcp.model import McpSession, ToolsListing
+from probe.write.diff import diff_runs
 
 
 @pytest.fixture
@@ -163,3 +166,28 @@ def test_otlp_sends_each_mcp_call_as_a_child_of_the_tool_span_that_caused_it(ana
     assert (sampling.name, sampling.status.code) == ("sampling/createMessage", Status.STATUS_CODE_ERROR)
     assert attributes[id(sampling)]["error.type"] == "User rejected sampling request (code -1)"
     assert attributes[id(mcp["1"])]["network.transport"] == "tcp"
+
+
+def test_the_diff_names_the_tools_a_server_added_or_removed_and_the_servers_only_one_run_had(
+    private_data_dir, monkeypatch
+):
+    first = mcp_run(private_data_dir)
+    second = first.with_name(first.name + "-b")
+    shutil.copytree(first, second)
+    changed = facts()
+    fs = changed.recording.sessions["fs"]
+    fs.listings.append(ToolsListing(fs.listings[-1].at + 1, [{"name": "read_file"}, {"name": "search_files"},
+                                                            {"name": "list_directory"}]))  # fmt: skip
+    changed.recording.sessions["git"] = McpSession("git", listings=[ToolsListing(0, [{"name": "git_log"}])])
+    changed.servers = [share for share in changed.servers if share.server != "docs"]
+    monkeypatch.setattr(insight_module, "mcp_facts",
+                        lambda folder, turns, setup: changed if folder == second else facts())  # fmt: skip
+    text, _ = diff_runs(first, second)
+    section = text.split("\n## MCP servers\n", 1)[1].split("\n## ", 1)[0]
+    assert section == (
+        "\n- Only in A: `docs` (14 tools)\n- Only in B: `git` (1 tool)\n"
+        "- `fs`: added `search_files`; removed `write_file` in B\n"
+    )
+    assert (
+        "- Structural changes: " in text and "MCP servers" in text.split("- Structural changes: ", 1)[1].split("\n")[0]
+    )
