@@ -185,4 +185,6 @@ def asked_line(call: McpCall) -> md.Markdown:
 def seconds_text(seconds: float | None) -> str:
     if seconds is None:
         return ""
+    if seconds < 0.001:  # a local server answers in less than a millisecond: 0.4 ms, not 0 ms
+        return f"{seconds * 1000:.1f} ms"
     return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
