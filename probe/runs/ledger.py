@@ -65,7 +65,7 @@ class Rule:
 
 REPORT = Rule(
     outputs=("report.md", "turns.jsonl", "report.html", "insight.jsonl"),
-    inputs=("traffic.jsonl", "manifest.json"),
+    inputs=("traffic.jsonl", "manifest.json", "mcp.jsonl"),  # (the MCP servers' record, joined: probe.analyse.mcp)
     code=("probe.analysis.report",),
     stamp="- Made with: ",
     assets=VIEWER_ASSETS,

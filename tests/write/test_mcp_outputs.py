@@ -1,6 +1,7 @@
 """A run's MCP servers in report.md, insight.jsonl and the SQL view `mcp_calls`: made from the record and join handed
 to the analysis (built by hand in mcp_models), beside the Claude Code sample whose tool call is an MCP server's."""
 
+import os
 import shutil
 from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
@@ -16,6 +17,7 @@ from probe.analyse import insight as insight_module
 from probe.analysis import export, sql
 from probe.analysis.report import analyze_run
 from probe.read.mcp.model import McpSession, ToolsListing
+from probe.runs import ledger
 from probe.write.diff import diff_runs
 
 
@@ -191,3 +193,11 @@ def test_the_diff_names_the_tools_a_server_added_or_removed_and_the_servers_only
     assert (
         "- Structural changes: " in text and "MCP servers" in text.split("- Structural changes: ", 1)[1].split("\n")[0]
     )
+
+
+def test_a_record_of_mcp_servers_newer_than_the_report_has_it_made_again(analysed):
+    assert ledger.out_of_date(analysed, ledger.REPORT) is None
+    (analysed / "mcp.jsonl").write_text("")
+    later = max((analysed / name).stat().st_mtime_ns for name in ledger.REPORT.outputs) + 1_000_000_000
+    os.utime(analysed / "mcp.jsonl", ns=(later, later))
+    assert ledger.out_of_date(analysed, ledger.REPORT).startswith("mcp.jsonl is newer than ")
