@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from probe.mock import tool_schemas
+from probe.mock import mcp_calls, tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
 
@@ -98,10 +98,13 @@ def legacy(request: dict) -> bool:
 
 def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, dict] | None:
     """The call this turn makes, (name, arguments its schema accepts), or None to answer in words."""
-    finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
-    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
-                                  wants_final_answer(request), finish_command, finished,
-                                  user_prompt(request))  # fmt: skip
+    calls = earlier_calls(request)
+    finished = bool(finish_command) and tool_schemas.ran_before(calls, finish_command or "")
+    tools, answering, prompt = tools_of(request), wants_final_answer(request), user_prompt(request)
+    names = [str(call.get("name")) for call in calls if isinstance(call, dict)]
+    mcp = mcp_calls.offered_call(tools, names, prompt, answering)
+    decided = tool_schemas.decide(tools, choice_of(request), HARMLESS_CALLS, answering, finish_command, finished,
+                                  prompt, mcp)  # fmt: skip
     return None if decided is None else (decided[0].name, decided[1])
 
 

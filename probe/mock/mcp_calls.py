@@ -132,3 +132,11 @@ def next_step(offer: McpOffer, prompt: str, answering: bool) -> McpStep | None:
     if named is None and not servers:
         return None
     return McpStep("search", named or servers[0])
+
+
+def offered_call(tools: list[Tool], earlier: list[str], prompt: str, answering: bool) -> tuple[Tool, dict] | None:
+    """The MCP call of an API whose agents offer MCP tools in full only (no tool search): one of `tools` on a fresh
+    turn, unless one of the `earlier` calls' names was an MCP tool's."""
+    offered = tuple(tool for tool in tools if is_mcp(tool.name))
+    step = next_step(McpOffer(offered, called=any(is_mcp(name) for name in earlier)), prompt, answering)
+    return (step.tool, step.arguments or {}) if step is not None and step.tool is not None else None

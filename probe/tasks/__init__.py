@@ -64,6 +64,10 @@ HELP = {
     "empty home prepared by the target (default: own for an interactive session with a real API, else private)",
     "feed": "FILE: write the live feed to this file instead of stderr (an interactive session's default: "
     "live-feed.txt in the run folder)",
+    "mcp_server": "NAME=COMMAND|URL: give the agent this MCP server (a command line, or an http(s) URL), recorded "
+    "into mcp.jsonl; repeat it for each server",
+    "mcp_config": 'FILE: give the agent the MCP servers of this {"mcpServers": {...}} JSON file, recorded; repeatable',
+    "no_mcp": "with --home own, leave the MCP servers of your own configuration to the agent, unrecorded",
     "view": "serve the viewer from 127.0.0.1 while the run is recorded, at an address with a random token "
     "(printed), and after it until Ctrl-C",
 }
@@ -126,6 +130,9 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         all_hosts=False,
         agent_telemetry=False,
         no_agent_telemetry=False,
+        mcp_server=None,
+        mcp_config=None,
+        no_mcp=False,
         agent_version=None,
         workdir=None,
         home=None,
@@ -145,7 +152,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
             parameters=[parameter for parameter in signature.parameters.values() if parameter.name != "view"]
         )
     options = {name: text for name, text in HELP.items() if serves_viewer or name != "view"}
-    return task(klass=ProbeTask, name=name, help=options, iterable=["port"])(run_agent)
+    return task(klass=ProbeTask, name=name, help=options, iterable=["port", "mcp_server", "mcp_config"])(run_agent)
 
 
 capture = agent_run_task(

@@ -54,7 +54,9 @@ FIRST = [tool_use("toolu_1", "mcp__fs__read_file", {"path": "/w/a.txt"}),
          tool_use("toolu_2", "mcp__fs__read_file", {"path": "/w/big.txt"}),
          tool_use("toolu_3", "mcp__fs__list_directory", {"path": "/w"}),
          tool_use("toolu_4", "Bash", {"command": "ls"})]  # fmt: skip
-SECOND = [tool_use("toolu_5", "mcp__fs__read_file", {"path": "/w/none"})]
+SCRIPT = {"code": 'await tools["mcp__fs__read_file"]({path: "/w/c.txt"}); await tools["mcp__fs__read_file"]({})'}
+# A tool of the agent's own that calls MCP tools itself, as codex's exec does: joined by time and the tool it names.
+SECOND = [tool_use("toolu_5", "mcp__fs__read_file", {"path": "/w/none"}), tool_use("toolu_6", "Script", SCRIPT)]
 SENT = {"toolu_1": "hello\n\nworld", "toolu_2": BIG[:1000] + "\n[output truncated]", "toolu_3": "a.txt (file)",
         "toolu_4": "a.txt big.txt"}  # fmt: skip
 
@@ -63,7 +65,8 @@ def exchanges():
     results = {"role": "user", "content": [tool_result(call_id, text) for call_id, text in SENT.items()]}
     second = ASK + [{"role": "assistant", "content": FIRST}, results]
     third = second + [{"role": "assistant", "content": SECOND},
-                      {"role": "user", "content": [tool_result("toolu_5", "ENOENT: /w/none")]}]  # fmt: skip
+                      {"role": "user", "content": [tool_result("toolu_5", "ENOENT: /w/none"),
+                                                   tool_result("toolu_6", "c: C\nempty")]}]  # fmt: skip
     return [
         exchange(1, [BASH, READ, LIST], ASK, FIRST, 3000),
         exchange(2, [BASH, READ], second, SECOND, 5000),  # the server took list_directory away
@@ -102,9 +105,13 @@ def record():
         mcp_line(1005.2, "server", answer(4, {"tools": tools[:1]})),
         mcp_line(1012.5, "agent", call(5, "read_file", {"path": "/w/none"})),
         mcp_line(1012.9, "server", answer(5, text_result("ENOENT: /w/none") | {"isError": True})),
-        # a call no model's call asked for (arguments no call had)
-        mcp_line(1013.0, "agent", call(6, "read_file", {"path": "/w/other"})),
-        mcp_line(1013.1, "server", answer(6, text_result("other"))),
+        mcp_line(1013.0, "agent", call(7, "read_file", {"path": "/w/c.txt"})),
+        mcp_line(1013.2, "server", answer(7, text_result("C"))),
+        mcp_line(1013.3, "agent", call(8, "read_file", {})),
+        mcp_line(1013.4, "server", answer(8, text_result("empty"))),
+        # a call no model's call asked for (arguments no call had, while no call naming its tool ran)
+        mcp_line(1025.0, "agent", call(6, "read_file", {"path": "/w/other"})),
+        mcp_line(1025.1, "server", answer(6, text_result("other"))),
     ]
 
 
@@ -127,14 +134,16 @@ def test_each_call_is_joined_to_the_model_call_and_the_result_sent(tmp_path):
     insight = facts_of(tmp_path, exchanges(), record())
     facts = insight.mcp_facts
     by_id = {call.request_id: call for call in facts.calls}
-    found = {request_id: (call.call_id, call.model_tool, call.asked_in, call.answered_in, call.result_sent)
-             for request_id, call in by_id.items()}  # fmt: skip
+    found = {request_id: (call.call_id, call.model_tool, call.asked_in, call.answered_in, call.result_sent,
+                          call.matched_by) for request_id, call in by_id.items()}  # fmt: skip
     assert found == {
-        "1": ("toolu_3", "mcp__fs__list_directory", 1, 2, "changed"),
-        "2": ("toolu_1", "mcp__fs__read_file", 1, 2, "same"),
-        "3": ("toolu_2", "mcp__fs__read_file", 1, 2, "cut"),
-        "5": ("toolu_5", "mcp__fs__read_file", 2, 3, "same"),
-        "6": (None, None, None, None, "not sent"),
+        "1": ("toolu_3", "mcp__fs__list_directory", 1, 2, "changed", "name"),
+        "2": ("toolu_1", "mcp__fs__read_file", 1, 2, "same", "name"),
+        "3": ("toolu_2", "mcp__fs__read_file", 1, 2, "cut", "name"),
+        "5": ("toolu_5", "mcp__fs__read_file", 2, 3, "same", "name"),
+        "7": ("toolu_6", "Script", 2, 3, "changed", "time"),
+        "8": ("toolu_6", "Script", 2, 3, "changed", "time"),
+        "6": (None, None, None, None, "not sent", None),
     }
     assert facts.unmatched == 1
     # The times: the model's call ended with the answer (start + 2 s); the result went back with the next request.
@@ -158,13 +167,13 @@ def test_each_servers_tools_cost_and_share(tmp_path):
     assert server.tokens == round(first * 3000 / splits[1].counted)
     assert server.share == first / splits[1].counted
     assert (server.requests, server.every_request, server.tools_listed) == (3, True, 1)
-    assert (server.calls, server.failed, server.server_s) == (5, 1, round(0.9 + 0.4 + 2.0 + 0.4 + 0.1, 6))
+    assert (server.calls, server.failed, server.server_s) == (7, 1, round(0.9 + 0.4 + 2.0 + 0.4 + 0.2 + 0.1 + 0.1, 6))
 
 
 def test_a_list_changed_is_shown_at_the_turn_it_changed_the_offer(tmp_path):
     (change,) = facts_of(tmp_path, exchanges(), record()).mcp_facts.changes
     assert (change.turn, change.server, change.added, change.removed) == (2, "fs", [], ["list_directory"])
-    assert (change.turn_at, change.notified_at, change.listed_at) == (STARTS[2], 1005.0, 1005.2)
+    assert (change.previous, change.turn_at, change.notified_at, change.listed_at) == (1, STARTS[2], 1005.0, 1005.2)
     assert change.to_json()["removed"] == ["list_directory"]
 
 

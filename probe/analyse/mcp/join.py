@@ -5,12 +5,15 @@ and the turns where the MCP tools offered changed, beside the server's notice an
 
 from typing import Any
 
+import orjson
+
 from probe.analyse.mcp.model import NOT_SENT, UNKNOWN, JoinedCall, McpFacts, ServerShare, ToolsChange
 from probe.analyse.mcp.names import server_key
 from probe.analyse.mcp.offers import McpTurns, ModelCall
 from probe.analyse.mcp.results import compare
 from probe.read.mcp.model import AGENT, McpCall, McpRecording, McpSession
 
+NAME, TIME = "name", "time"  # how a call was joined: by the model's naming of the tool (or its id), or by time alone
 SLACK = 0.05  # seconds: the record's clock and the capture's are one, read by two processes
 LIST_CHANGED = "notifications/tools/list_changed"
 
@@ -20,14 +23,22 @@ def join(recording: McpRecording, turns: McpTurns, setup: Any = None) -> McpFact
     facts = McpFacts(recording=recording)
     facts.notes = [f"mcp.jsonl: {note}" for note in recording.notes]
     waiting: dict[tuple[str, str], list[ModelCall]] = {}
+    others: list[ModelCall] = []  # calls of the agent's own tools, which may call MCP tools in turn
     for call in turns.calls:
-        waiting.setdefault((server_key(call.server), call.tool), []).append(call)
+        if call.server:
+            waiting.setdefault((server_key(call.server), call.tool), []).append(call)
+        else:
+            others.append(call)
     for call in recording.calls():
         if call.method != "tools/call" or call.asked_by != AGENT:
             continue
         model = take_match(call, waiting.get((server_key(call.server), call.tool or ""), []))
+        by = NAME if model is not None else None
+        if model is None and (model := enclosing(call, others)) is not None:
+            by = TIME
         facts.unmatched += model is None
         facts.calls.append(joined(call, model))
+        facts.calls[-1].matched_by = by
     if turns.more_calls:
         facts.notes.append(f"{turns.more_calls:,} more model calls of MCP tools than the join keeps: not joined")
     facts.servers = shares(recording, turns, setup, facts.calls)
@@ -38,8 +49,12 @@ def join(recording: McpRecording, turns: McpTurns, setup: Any = None) -> McpFact
 
 
 def take_match(call: McpCall, candidates: list[ModelCall]) -> ModelCall | None:
-    """The model's call that caused `call`, taken out of `candidates` (oldest first): one asked before it started
-    and answered after, with the same arguments (or, where either side's arguments are not known, the first such)."""
+    """The model's call that caused `call`, taken out of `candidates` (oldest first): the one whose id the request
+    carries (Claude Code puts it in its _meta), else one asked before it started and answered after, with the same
+    arguments (or, where either side's arguments are not known, the first such)."""
+    named = [index for index, model in enumerate(candidates) if model.call_id and model.call_id in call.meta_ids]
+    if named:
+        return candidates.pop(named[0])
     timely = [index for index, model in enumerate(candidates) if in_time(call, model)]
     known = call.arguments is not None or not call.cut
     same = [index for index in timely if candidates[index].arguments_known and known
@@ -47,6 +62,22 @@ def take_match(call: McpCall, candidates: list[ModelCall]) -> ModelCall | None:
     unknown = [index for index in timely if not candidates[index].arguments_known or not known]
     chosen = (same or unknown or [None])[0]
     return None if chosen is None else candidates.pop(chosen)
+
+
+def enclosing(call: McpCall, others: list[ModelCall]) -> ModelCall | None:
+    """The call of the agent's own tool that was running when `call` started and whose arguments name its tool
+    (codex's exec script awaits `tools["mcp__fs__read_file"](…)`), the latest asked where they nest. It may make
+    several calls, so it is not taken out."""
+    running = [model for model in others if model.asked_from is not None and model.answered_at is not None
+               and in_time(call, model) and names_tool(model.arguments, call.tool)]  # fmt: skip
+    return max(running, key=lambda model: (model.asked_from, model.asked_in), default=None)
+
+
+def names_tool(arguments: Any, tool: str | None) -> bool:
+    if not tool or arguments is None:
+        return False
+    text = arguments if isinstance(arguments, str) else orjson.dumps(arguments, default=str).decode()
+    return tool in text
 
 
 def in_time(call: McpCall, model: ModelCall) -> bool:
@@ -110,10 +141,12 @@ def shares(recording: McpRecording, turns: McpTurns, setup: Any, calls: list[Joi
             share.tools, share.names, share.tokens = offer.most_tools, offer.names, offer.tokens
             share.share, share.requests = offer.share, offer.requests
             share.every_request = 0 < offer.requests == turns.requests
-        if server is not None and server.deferred and not share.tokens:
-            share.deferred = True
-            share.tools = max(share.tools, len(server.tools))
-            share.names = share.names or list(server.tools)
+        if server is not None:  # the tools the agent named only (probe.analyse.setup): deferred
+            only_named = [tool for tool, tokens in server.tools.items() if tokens is None and tool not in share.names]
+            share.deferred = server.deferred or bool(only_named)
+            share.deferred_tools = len(only_named)
+            share.names = sorted(share.names + only_named)
+            share.tools = max(share.tools, len(share.names))
         if session is not None:
             share.tools_listed = len(session.listings[-1].tools) if session.listings else None
         mine = [call for call in calls if server_key(call.server) == key]
@@ -124,13 +157,16 @@ def shares(recording: McpRecording, turns: McpTurns, setup: Any, calls: list[Joi
 
 
 def placed(change: ToolsChange, recording: McpRecording) -> ToolsChange:
-    """A change of the tools offered, with the server's last listing and list_changed notice before the request."""
+    """A change of the tools offered, with the server's list_changed notice and listing between the agent's request
+    before and this one."""
     session = next((found for name, found in recording.sessions.items()
                     if server_key(name) == server_key(change.server)), None)  # fmt: skip
     if session is None or change.turn_at is None:
         return change
-    change.listed_at = last_before([listing.at for listing in session.listings], change.turn_at)
-    change.notified_at = last_before(notices(session), change.turn_at)
+    since = change.previous_at if change.previous_at is not None else float("-inf")
+    change.notified_at = last_between(notices(session), since, change.turn_at)
+    if change.notified_at is not None:
+        change.listed_at = last_between([listing.at for listing in session.listings], since, change.turn_at)
     return change
 
 
@@ -138,5 +174,5 @@ def notices(session: McpSession) -> list[float]:
     return [note["t"] for note in session.notifications if note.get("method") == LIST_CHANGED]
 
 
-def last_before(times: list[float], at: float) -> float | None:
-    return max((moment for moment in times if moment <= at), default=None)
+def last_between(times: list[float], since: float, until: float) -> float | None:
+    return max((moment for moment in times if since < moment <= until), default=None)

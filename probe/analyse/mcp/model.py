@@ -32,6 +32,9 @@ class JoinedCall:
     result_chars: int | None = None  # characters of the server's result text
     sent_chars: int | None = None  # characters of the result the agent sent
     agent: str | None = None  # the agent (main or sub-agent) whose call it was
+    # How it was joined: "name" (the tool's MCP name, arguments and time, or the call's id in its _meta), "time"
+    # (a call of the agent's own tool running then, which called it: codex's exec script), None: not joined.
+    matched_by: str | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -42,9 +45,10 @@ class ServerShare:
     """One server's tools as the requests offered them."""
 
     server: str
-    tools: int = 0  # tools the requests offered of it (the most any request did)
+    tools: int = 0  # tools the requests offered of it, in full or only named
     names: list[str] = field(default_factory=list)  # those tools, by the server's names
-    deferred: bool = False  # only named, their definitions left for a tool search
+    deferred: bool = False  # some or all only named, their definitions left for a tool search
+    deferred_tools: int = 0  # of them, those never sent in full
     tools_listed: int | None = None  # tools its tools/list answered with, where recorded
     tokens: int = 0  # tokens of its tools' definitions in a request (the largest of any request)
     share: float | None = None  # of that request's input tokens, 0..1
@@ -67,8 +71,12 @@ class ToolsChange:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     turn_at: float | None = None  # when that request started
-    listed_at: float | None = None  # the server's tools/list answer (after a list_changed) that came before it
-    notified_at: float | None = None  # its notifications/tools/list_changed
+    previous: int | None = None  # the agent's request before it, which offered the tools as they were
+    previous_at: float | None = None
+    # The server's notifications/tools/list_changed and tools/list answer between the two requests; none where the
+    # agent changed the offer itself (a tool search loading a deferred tool's definition).
+    notified_at: float | None = None
+    listed_at: float | None = None
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -18,10 +18,11 @@ SERVERS_KEPT = 64  # servers summed; a capture offering more is hostile
 NAMES_KEPT = 256  # tool names kept per server
 AGENTS_KEPT = 1024  # agents whose last offer is remembered, to tell when it changed
 CHANGES_KEPT = 256
-CALLS_KEPT = 16384  # model calls of MCP tools kept for the join; past it they are counted
+CALLS_KEPT = 16384  # model tool calls kept for the join; past it they are counted
 COUNTS_KEPT = 4096  # tool definitions whose tokens are remembered: re-sent every turn, counted once
 ARGUMENTS_KEPT = 64 * 1024  # bytes of a call's arguments kept to compare; past it, the call matches by name and time
 TEXT_BUDGET = 64 * 1024 * 1024  # characters of sent results kept whole, over the run
+OTHERS_TEXT_BUDGET = 16 * 1024 * 1024  # of them, while results of tools that name no MCP tool may be kept
 
 
 @dataclass
@@ -30,7 +31,7 @@ class ServerOffer:
 
     names: list[str] = field(default_factory=list)
     most_tools: int = 0
-    most_counted: int = 0  # encoder tokens of its definitions, in the request that had the most
+    most_counted: int = 0  # encoder tokens of its definitions, in the first request that had the most
     tokens: int = 0  # those, scaled as the context split scales them to the input reported
     share: float | None = None  # of that request's input
     requests: int = 0
@@ -38,9 +39,9 @@ class ServerOffer:
 
 @dataclass(slots=True)
 class ModelCall:
-    """A model's call of an MCP tool, and the result the agent sent back for it."""
+    """A model's tool call, and the result the agent sent back for it."""
 
-    server: str
+    server: str  # the MCP server its name names; "" for a tool of the agent's own
     tool: str
     model_tool: str
     call_id: str | None
@@ -63,7 +64,7 @@ class McpTurns:
     counts: OrderedDict = field(default_factory=OrderedDict)  # (namespace, name, hash) -> tokens
     requests: int = 0  # requests whose context was split
     servers: dict[str, ServerOffer] = field(default_factory=dict)
-    offered: OrderedDict = field(default_factory=OrderedDict)  # agent -> {server: frozenset of tool names}
+    offered: OrderedDict = field(default_factory=OrderedDict)  # agent -> ({server: tool names}, turn, its start)
     changes: list[ToolsChange] = field(default_factory=list)
     more_changes: int = 0
     starts: OrderedDict = field(default_factory=OrderedDict)  # turn -> when its answer started, for turns asking
@@ -102,7 +103,7 @@ class McpTurns:
             for name in sorted(names - set(found.names))[: max(NAMES_KEPT - len(found.names), 0)]:
                 found.names.append(name)
             found.most_tools = max(found.most_tools, len(names))
-            if split is not None and counted >= found.most_counted:
+            if split is not None and (counted > found.most_counted or found.share is None):
                 found.most_counted = counted
                 scaled_to = split.scaled_to
                 found.tokens = round(counted * scaled_to / split.counted) if scaled_to and split.counted else counted
@@ -111,8 +112,8 @@ class McpTurns:
 
     def note_change(self, turn: Turn, agent: str, now: dict[str, frozenset]) -> None:
         """The servers whose tools this request offered otherwise than the agent's request before it."""
-        before = self.offered.pop(agent, None)
-        self.offered[agent] = now
+        before, previous, previous_at = self.offered.pop(agent, (None, None, None))
+        self.offered[agent] = (now, turn.number, turn.timing.start)
         if len(self.offered) > AGENTS_KEPT:
             self.offered.popitem(last=False)
         if before is None:
@@ -125,7 +126,7 @@ class McpTurns:
                 self.more_changes += 1
                 continue
             change = ToolsChange(turn.number, server, sorted(new - old)[:NAMES_KEPT], sorted(old - new)[:NAMES_KEPT])
-            change.turn_at = turn.timing.start
+            change.turn_at, change.previous, change.previous_at = turn.timing.start, previous, previous_at
             self.changes.append(change)
 
     def count(self, tool) -> int:
@@ -139,10 +140,9 @@ class McpTurns:
         return found
 
     def take(self, call) -> None:
-        """A model's tool call (probe.analyse.tool_calls.ToolCall), kept if it names an MCP tool."""
-        named = called_tool(call.tool)
-        if named is None:
-            return
+        """A model's tool call (probe.analyse.tool_calls.ToolCall). One that names no MCP tool is kept too (server
+        ""): an agent may call MCP tools from a tool of its own (codex's exec script), joined then by time."""
+        named = called_tool(call.tool) or ("", "")
         if len(self.calls) >= CALLS_KEPT:
             self.more_calls += 1
             return
@@ -154,7 +154,8 @@ class McpTurns:
                           call.answered_in, call.answered_at)  # fmt: skip
         if call.answered_in is not None:
             found.sent_size, found.is_error = call.result_size, call.is_error
-            if call.result is not None:
-                found.sent = sent_text(call.result) if self.text_kept < TEXT_BUDGET else None
-                self.text_kept += len(found.sent.text) if found.sent is not None else 0
+            budget = TEXT_BUDGET if named[0] else OTHERS_TEXT_BUDGET
+            if call.result is not None and self.text_kept < budget:
+                found.sent = sent_text(call.result)
+                self.text_kept += len(found.sent.text)
         self.calls.append(found)

@@ -27,6 +27,7 @@ class McpCall:
     answer_size: int | None = None
     cut: bool = False  # the request or its answer was too big to record whole: its content is not known
     http_session: str | None = None  # the Mcp-Session-Id it was sent under (HTTP servers)
+    meta_ids: list[str] = field(default_factory=list)  # text values of its params._meta (an agent's tool-call id)
 
     @property
     def seconds(self) -> float | None:
@@ -79,6 +80,7 @@ class McpSession:
     messages: int = 0  # messages read for this server, both ways
     bytes_in: int = 0  # bytes the agent sent it
     bytes_out: int = 0  # bytes it sent the agent
+    reordered: int = 0  # answers the record holds before their request (each direction is written by its own thread)
 
     def tools(self) -> list[dict]:
         """The tools its last listing offered."""

@@ -19,6 +19,9 @@ SERVERS_KEPT = 64  # servers read; a record naming more is hostile, and the rest
 NOTES_KEPT = 20
 TRANSPORTS = ("stdio", "http")
 COMMAND_KEPT = 64  # arguments kept of a server's command
+HTTP_EVENTS = ("closed", "session-ended")  # an HTTP server's stream closed, its session ended: kept as notices
+# How an agent stops its servers as it ends (Claude Code 2.1.330 sends SIGINT): an end, not a problem.
+ORDINARY_ENDS = ("exit code 0", "killed by SIGINT", "killed by SIGTERM")
 
 
 class Reading:
@@ -119,13 +122,15 @@ def read_line(reading: Reading, record: dict, number: int) -> None:
 
 
 def read_event(reader: SessionReader, record: dict, event: object, at: float) -> None:
-    """A server's start, failure to start, or end."""
+    """A server's start, failure, end; for an HTTP server, a flow that failed or closed, a session ended."""
     session = reader.session
     if event == "started":
         command = record.get("command")
         if isinstance(command, list):
             session.command = [one_line(part, 400) for part in command[:COMMAND_KEPT]]
         session.url = text(record.get("url"), 2000) or session.url
+    elif event == "failed" and session.transport == "http":  # one HTTP exchange failed: the server may go on
+        reader.problem(f"an HTTP exchange failed: {one_line(record.get('error') or 'no reason given')}")
     elif event == "failed":
         error = one_line(record.get("error") or "no reason given")
         session.exit = f"failed: {error}"
@@ -134,7 +139,10 @@ def read_event(reader: SessionReader, record: dict, event: object, at: float) ->
     elif event == "exited":
         session.exit = ending(record.get("code"), record.get("signal"))
         session.ended = at
-        if session.exit != "exit code 0":
+        if session.exit not in ORDINARY_ENDS:
             reader.problem(f"the server ended: {session.exit}")
+    elif event in HTTP_EVENTS:
+        by = record.get("by")
+        reader.notification(at, by if by in (AGENT, SERVER) else AGENT, f"({event})", None, 0)
     else:
         reader.problem(f"an event of no known kind: {one_line(event, 60)}")

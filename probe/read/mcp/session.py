@@ -2,9 +2,11 @@
 direction, the initialize and tool listings read, progress given to the call it tells of, the rest kept as
 notifications. Everything kept is bounded; what is past the bounds is counted."""
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from probe.common.long_names import bounded_name
 from probe.read.mcp.model import AGENT, SERVER, McpCall, McpSession, ToolsListing
 from probe.read.mcp.values import head_fields, id_text, mapping, name, one_line, text
 
@@ -17,6 +19,11 @@ TOOLS_KEPT = 1024  # tools kept of one listing
 PROGRESS_KEPT = 64  # progress notifications kept per call
 HTTP_SESSIONS_KEPT = 64
 CONTENT_BUDGET = 64 * 1024 * 1024  # bytes of messages whose arguments and results are kept, per server
+# An answer can come in the file before its request: the relay writes each direction from its own thread, and a
+# quick server answers before the request's line is written. Kept this long for its request, then a stray.
+EARLY_KEPT = 256
+REORDER_SLACK = 1.0  # seconds an answer may be stamped before its request and still be its answer
+META_IDS_KEPT = 4  # text values of a request's _meta kept (an agent's id of the tool call it makes it for)
 
 
 @dataclass
@@ -29,6 +36,7 @@ class SessionReader:
     listing_open: bool = False  # the last listing has a next page to come
     content_kept: int = 0  # bytes of the messages whose content is kept
     last: float | None = None  # the time of its last line
+    early: OrderedDict = field(default_factory=OrderedDict)  # (asked_by, id) -> an answer met before its request
 
     def problem(self, line: str) -> None:
         if len(self.session.problems) < PROBLEMS_KEPT:
@@ -84,6 +92,18 @@ class SessionReader:
         token = id_text(meta.get("progressToken")) if meta else None
         if token is not None and len(self.by_token) < PENDING_KEPT:
             self.by_token[token] = call
+        if meta:
+            texts = [value for key, value in meta.items() if key != "progressToken" and isinstance(value, str)]
+            call.meta_ids = [bounded_name(value) for value in texts[:META_IDS_KEPT]]
+        early = self.early.pop((sender, request_id), None)
+        if early is not None:
+            answered_at, answer_sender, answer, answer_size = early
+            if answered_at < at - REORDER_SLACK:
+                self.problem(f"an answer from the {answer_sender} to no request: id {request_id}")
+                return
+            self.pending.pop((sender, request_id), None)
+            self.session.reordered += 1
+            self.answered(call, max(answered_at, at), answer, answer_size)
 
     def open(self, call: McpCall) -> None:
         """Keep a request until its answer comes; an id asked again while waiting gives the older up."""
@@ -108,9 +128,18 @@ class SessionReader:
     def answer(self, at: float, sender: str, request_id: str | None, message: dict, size: int) -> None:
         asked_by = SERVER if sender == AGENT else AGENT  # an answer goes the other way
         call = self.pending.pop((asked_by, request_id), None) if request_id is not None else None
-        if call is None:
-            self.problem(f"an answer from the {sender} to no request: id {one_line(request_id or message.get('id'))}")
+        if call is None and request_id is not None:  # perhaps its request's line is still to come
+            self.early[(asked_by, request_id)] = (at, sender, message, size)
+            if len(self.early) > EARLY_KEPT:
+                (_, stray), (_, stray_sender, _, _) = self.early.popitem(last=False)
+                self.problem(f"an answer from the {stray_sender} to no request: id {stray}")
             return
+        if call is None:
+            self.problem(f"an answer from the {sender} to no request: id {one_line(message.get('id'))}")
+            return
+        self.answered(call, at, message, size)
+
+    def answered(self, call: McpCall, at: float, message: dict, size: int) -> None:
         call.ended, call.answer_size = at, size
         self.forget_token(call)
         error = message.get("error")
@@ -211,7 +240,11 @@ class SessionReader:
         return value
 
     def finish(self) -> None:
-        """The requests no answer came for; the session's end, where no exit said it, at its last line."""
+        """The requests no answer came for, the answers no request; the session's end, where no exit said it, at its
+        last line."""
+        for (_, request_id), (_, sender, _, _) in self.early.items():
+            self.problem(f"an answer from the {sender} to no request: id {request_id}")
+        self.early.clear()
         for (asked_by, request_id), call in self.pending.items():
             self.give_up(call, "no answer")
             self.problem(f"{asked_by} request {request_id} ({call.method}) never answered")
