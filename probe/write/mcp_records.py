@@ -78,6 +78,7 @@ def call_fields(call: McpCall, joined: JoinedCall | None) -> dict:
         "answered_in": None if joined is None else joined.answered_in,
         "agent": None if joined is None else joined.agent,
         "result_sent": None if joined is None else joined.result_sent,
+        "matched_by": None if joined is None else joined.matched_by,
         "is_error": call.is_error or call.error is not None,
         "error": error_text(call.error),
         "progress": len(call.progress),

@@ -22,6 +22,10 @@ def share_line(share: ServerShare) -> md.Markdown:
     where = "every request" if share.every_request else counted(share.requests, "request")
     percent = "" if share.share is None else md.Markdown(" ({})").format(md.Markdown(percent_text(share.share)))
     tokens = md.Markdown("{} in {}{}").format(md.Markdown(f"{share.tokens:,} tokens"), md.Markdown(where), percent)
+    if share.deferred and 0 < share.deferred_tools < share.tools:
+        return md.Markdown("MCP server {}: {}, {} of them deferred (only named, for a tool search): {}").format(
+            name, md.Markdown(counted(share.tools, "tool")), share.deferred_tools, tokens
+        )
     if share.deferred:
         return md.Markdown("MCP server {}: {}, deferred (only their names sent, for a tool search): {}").format(
             name, md.Markdown(counted(share.tools, "tool")), tokens
@@ -167,7 +171,11 @@ def change_line(change: ToolsChange) -> md.Markdown:
     if change.removed:
         removed = md.Markdown(", ").join(md.inline(name) for name in change.removed)
         parts.append(md.Markdown("removed {}").format(removed))
-    after = md.Markdown(" (after the server said its tools changed)") if change.notified_at is not None else ""
+    after = md.Markdown(
+        " (after the server said its tools changed)"
+        if change.notified_at is not None
+        else " (the server had not said its tools changed: the agent changed what it offered)"
+    )
     return md.Markdown("- At turn #{}: {}{}").format(change.turn, md.Markdown("; ").join(parts), after)
 
 

@@ -57,11 +57,13 @@ def facts() -> McpFacts:
     joined = JoinedCall("fs", "read_file", "3", ASKED_AT + 0.1, ASKED_AT + 0.112, server_s=0.012,
                         model_tool="mcp__fs__read_file", call_id=CALL_ID, asked_in=1, asked_at=ASKED_AT,
                         answered_at=ANSWERED_AT, answered_in=2, agent_wait_s=0.4483, agent_own_s=0.4363,
-                        result_sent="changed", result_chars=5, sent_chars=7, agent="main")  # fmt: skip
+                        result_sent="changed", result_chars=5, sent_chars=7, agent="main",
+                        matched_by="name")  # fmt: skip
     lost = JoinedCall("fs", "write_file", "5", ANSWERED_AT + 1.0, None, server_s=None, error="no answer")
     share = ServerShare("fs", tools=3, names=["read_file", "list_directory", "write_file"], tokens=6210, share=0.23,
                         requests=2, every_request=True, calls=2, failed=1, server_s=0.012)  # fmt: skip
-    deferred = ServerShare("docs", tools=14, names=[], deferred=True, tokens=120, share=0.004, requests=1)
+    deferred = ServerShare("docs", tools=14, names=[], deferred=True, deferred_tools=14, tokens=120, share=0.004,
+                           requests=1)  # fmt: skip
     change = ToolsChange(2, "fs", added=["write_file"], notified_at=ASKED_AT + 0.4)
     return McpFacts(calls=[joined, lost], servers=[share, deferred], changes=[change], recording=recording())
 

@@ -14,11 +14,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from probe.analyse import insight as insight_module
+from probe.analyse.mcp.model import ServerShare, ToolsChange
 from probe.analysis import export, sql
 from probe.analysis.report import analyze_run
 from probe.read.mcp.model import McpSession, ToolsListing
 from probe.runs import ledger
 from probe.write.diff import diff_runs
+from probe.write.mcp_section import change_line, share_line
 
 
 @pytest.fixture
@@ -87,8 +89,9 @@ def test_insight_records_and_the_sql_view_hold_every_call_with_its_times(analyse
     assert list(servers) == ["fs", HOSTILE, "docs"]
     assert servers["fs"]["tools"] == ["read_file", "list_directory", "write_file"]
     assert servers["fs"]["offered"]["tokens"] == 6210 and servers["fs"]["offered"]["share"] == 0.23
-    assert servers["fs"]["changes"] == [{"turn": 2, "added": ["write_file"], "removed": [], "turn_at": None,
-                                         "listed_at": None, "notified_at": mcp_models.ASKED_AT + 0.4}]  # fmt: skip
+    [change] = servers["fs"]["changes"]
+    assert (change["turn"], change["added"], change["removed"]) == (2, ["write_file"], [])
+    assert change["notified_at"] == mcp_models.ASKED_AT + 0.4 and "server" not in change
     assert (servers["docs"]["transport"], servers["docs"]["offered"]["deferred"]) == (None, True)
     calls = records(insight, "mcp_call")
     assert [(c["server"], c["method"], c["request_id"]) for c in calls] == [
@@ -98,6 +101,7 @@ def test_insight_records_and_the_sql_view_hold_every_call_with_its_times(analyse
     read = calls[1]
     assert (read["call_id"], read["asked_in"], read["answered_in"], read["agent"]) == (CALL_ID, 1, 2, "main")
     assert (read["server_seconds"], read["agent_wait_seconds"], read["result_sent"]) == (0.012, 0.4483, "changed")
+    assert read["matched_by"] == "name"
     # The records come before the time model's: the Perfetto export reads the calls before it places the spans.
     kinds = [record["record"] for record in map(__import__("json").loads, insight.read_text().splitlines())]
     assert kinds.index("span") > max(index for index, kind in enumerate(kinds) if kind == "mcp_call")
@@ -201,3 +205,14 @@ def test_a_record_of_mcp_servers_newer_than_the_report_has_it_made_again(analyse
     later = max((analysed / name).stat().st_mtime_ns for name in ledger.REPORT.outputs) + 1_000_000_000
     os.utime(analysed / "mcp.jsonl", ns=(later, later))
     assert ledger.out_of_date(analysed, ledger.REPORT).startswith("mcp.jsonl is newer than ")
+
+
+def test_a_server_some_of_whose_tools_are_deferred_and_a_change_the_agent_made_are_said_so():
+    share = ServerShare("fs", tools=14, deferred=True, deferred_tools=13, tokens=480, share=0.021, requests=3)
+    assert share_line(share) == (
+        "MCP server `fs`: 14 tools, 13 of them deferred (only named, for a tool search): 480 tokens in 3 requests (2.1 %)"
+    )
+    assert change_line(ToolsChange(3, "fs", added=["read_text_file"])) == (
+        "- At turn #3: added `read_text_file` (the server had not said its tools changed: the agent changed what it "
+        "offered)"
+    )
