@@ -210,7 +210,8 @@ def test_a_record_of_mcp_servers_newer_than_the_report_has_it_made_again(analyse
 def test_a_server_some_of_whose_tools_are_deferred_and_a_change_the_agent_made_are_said_so():
     share = ServerShare("fs", tools=14, deferred=True, deferred_tools=13, tokens=480, share=0.021, requests=3)
     assert share_line(share) == (
-        "MCP server `fs`: 14 tools, 13 of them deferred (only named, for a tool search): 480 tokens in 3 requests (2.1 %)"
+        "MCP server `fs`: 14 tools, 13 of them deferred (only named, for a tool search): 480 tokens in 3 requests "
+        "(2.1 %)"
     )
     assert change_line(ToolsChange(3, "fs", added=["read_text_file"])) == (
         "- At turn #3: added `read_text_file` (the server had not said its tools changed: the agent changed what it "
