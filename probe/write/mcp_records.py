@@ -12,6 +12,7 @@ from probe.common.fastjson import strict_text
 from probe.read.mcp.model import McpCall, McpRecording, McpSession
 
 TOOLS_NAMED = 200  # tool names a server's record lists; the rest are counted
+ERROR_SHOWN = 500  # characters of a JSON-RPC error's message kept: a server may send a whole stack trace
 
 
 def mcp_records(recording: McpRecording | None, facts: McpFacts | None, schema: int) -> Iterator[dict]:
@@ -95,6 +96,8 @@ def error_text(error: Any) -> str | None:
         return None
     message = error.get("message")
     message = message if isinstance(message, str) else strict_text(error, default=str)
+    message = " ".join(message[: ERROR_SHOWN * 2].split())
+    message = message if len(message) <= ERROR_SHOWN else message[: ERROR_SHOWN - 1] + "…"
     code = error.get("code")
     return f"{message} (code {code})" if isinstance(code, int) and not isinstance(code, bool) else message
 

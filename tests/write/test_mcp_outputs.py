@@ -20,6 +20,7 @@ from probe.analysis.report import analyze_run
 from probe.read.mcp.model import McpSession, ToolsListing
 from probe.runs import ledger
 from probe.write.diff import diff_runs
+from probe.write.mcp_records import error_text
 from probe.write.mcp_section import change_line, share_line
 
 
@@ -217,3 +218,9 @@ def test_a_server_some_of_whose_tools_are_deferred_and_a_change_the_agent_made_a
         "- At turn #3: added `read_text_file` (the server had not said its tools changed: the agent changed what it "
         "offered)"
     )
+
+
+def test_a_servers_error_is_one_line_of_at_most_500_characters_with_its_code():
+    said = error_text({"code": -32603, "message": "Traceback:\n" + "  frame\n" * 10_000})
+    assert said.startswith("Traceback: frame frame") and said.endswith("… (code -32603)")
+    assert len(said) == 500 + len(" (code -32603)")
