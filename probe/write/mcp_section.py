@@ -59,8 +59,8 @@ def mcp_section(recording: McpRecording | None, facts: McpFacts | None) -> list[
         "What passed between the agent and each MCP server (mcp.jsonl), each tools/call beside the model's tool call "
         "that caused it. Server: its own time, from the request to its answer; agent's wait: from the model's answer "
         "that asked for the call to the request that brought its result back, so what the server did not take of it "
-        "is the agent's own. Result sent: what the agent sent the model of the server's result (same, changed, cut "
-        "or not sent)."
+        "is the agent's own. Result sent: what the agent sent the model of the server's result (same, changed, cut, "
+        "not sent, or unknown where the answer was too big to record whole)."
     )
     joined = {(call.server, call.request_id): call for call in facts.calls}
     for name in names:
