@@ -57,7 +57,9 @@ def placed_spans(insight: Path):
     records = [json.loads(line) for line in insight.read_text().splitlines()]
     agents = {record["id"]: (pid, record["name"]) for pid, record in
               enumerate((r for r in records if r["record"] == "agent"), 1)}  # fmt: skip
-    origin = min(r["start"] for r in records if r["record"] in ("agent", "span"))
+    # (the trace starts at the earliest of them and of the MCP calls, which may come before the first request)
+    origin = min(r["start"] for r in records if r["record"] in ("agent", "span")
+                 or (r["record"] == "mcp_call" and isinstance(r.get("start"), int | float)))  # fmt: skip
     ends = {}
     for span in (r for r in records if r["record"] == "span"):
         pid, name = agents[span["agent"]]

@@ -43,7 +43,7 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
         turn, _ = reading.build(exchange, summary.warnings)
         absorb(summary, exchange, turn, volatile, extra_secrets)
         summary.insight.add(turn, exchange.request_headers)
-    summary.insight.finish()
+    summary.insight.finish(folder=run)  # (its MCP servers' record joined, as analysis joins it)
     return summary
 
 

@@ -118,9 +118,10 @@ def send_spans(run: Path, target, endpoint: str | None, with_content: bool) -> i
         warn(warning)
     spans = otlp.export_run(run, endpoint, with_content)
     where = endpoint or os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    mcp = f", {spans['mcp']} MCP spans" if spans.get("mcp") else ""
     print(
-        f"otlp: 1 trace, {spans['model']} model spans, {spans['tool']} tool spans, {spans['agent']} sub-agent spans "
-        f"and {spans['other']} other spans sent to {where}"
+        f"otlp: 1 trace, {spans['model']} model spans, {spans['tool']} tool spans, {spans['agent']} sub-agent spans"
+        f"{mcp} and {spans['other']} other spans sent to {where}"
     )
     return 0
 

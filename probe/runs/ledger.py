@@ -34,7 +34,7 @@ VIEWER_SCRIPTS = tuple(
         "js/base.js", "vendor/uPlot.iife.min.js", "js/turn_facts.js", "js/window_words.js", "js/sidebar_facts.js",
         "js/sidebar_filter.js", "js/sidebar_fold.js", "js/sidebar.js", "js/run_panel.js", "js/chart.js",
         "js/overview_data.js", "js/overview_window.js", "js/overview_charts.js", "js/overview_cost.js",
-        "js/overview_cache.js", "js/overview_tools.js", "js/overview_agents.js", "js/overview.js",
+        "js/overview_cache.js", "js/overview_tools.js", "js/mcp.js", "js/overview_agents.js", "js/overview.js",
         "js/timeline_data.js", "js/timeline.js", "js/timeline_keys.js", "js/turn_view.js", "js/turn_context.js",
         "js/turn_items.js", "js/turn_details.js", "js/copy.js", "js/navigation.js", "js/search.js", "js/compare.js",
         "js/start.js", "js/live.js", "js/live_cache.js",
@@ -65,7 +65,7 @@ class Rule:
 
 REPORT = Rule(
     outputs=("report.md", "turns.jsonl", "report.html", "insight.jsonl"),
-    inputs=("traffic.jsonl", "manifest.json"),
+    inputs=("traffic.jsonl", "manifest.json", "mcp.jsonl"),  # (the MCP servers' record, joined: probe.analyse.mcp)
     code=("probe.analysis.report",),
     stamp="- Made with: ",
     assets=VIEWER_ASSETS,

@@ -122,6 +122,15 @@ INSIGHT_COLUMNS = {
     "critical_path": "JSON",
     "critical_s": "JSON",
     "critical_steps_s": "JSON",
+    "server": "VARCHAR",
+    "transport": "VARCHAR",
+    "request_id": "VARCHAR",
+    "asked_by": "VARCHAR",
+    "model_tool": "VARCHAR",
+    "seconds": "DOUBLE",
+    "server_seconds": "DOUBLE",
+    "agent_wait_seconds": "DOUBLE",
+    "result_sent": "VARCHAR",
 }
 
 

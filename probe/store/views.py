@@ -343,6 +343,17 @@ VIEWS = {
                {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'time'""",
+    # Each JSON-RPC request between the agent and an MCP server, or the server and the agent (probe.write.mcp_records),
+    # with the model's tool call it was joined to: the turn whose answer asked for it, the server's own time and the
+    # agent's wait, and what the agent sent the model of its result.
+    "mcp_calls": f"""
+        SELECT f.run, i.server, i.transport, i.method, i.asked_by, i.tool, i.model_tool, i.arguments, i.request_id,
+               i.asked_in AS turn, i.call_id, i.answered_in, epoch_time(i.start) AS started,
+               epoch_time(i."end") AS ended, i.seconds, i.server_seconds, i.agent_wait_seconds, i.result_sent,
+               i.is_error, i.error,
+               {RUN_IDENTITY}
+        FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
+        WHERE i.record = 'mcp_call'""",
     "agents": f"""
         SELECT f.run, i.id AS agent, i.name, i.path, i.parent, i.depth, i.requests, i.first_request,
                token_sum(i.tokens->>'input') AS input_tokens,

@@ -3,6 +3,7 @@ with the time the agent took over them."""
 
 from probe.analyse.agents import Agent
 from probe.analyse.cost import Costs, Spend, dollars
+from probe.analyse.mcp.model import JoinedCall
 from probe.analyse.tool_calls import ToolTimeline
 from probe.common import markdown as md
 from probe.common.counting import counted
@@ -76,7 +77,9 @@ def tokens(agent: Agent, kind: str) -> str:
     return f"{agent.tokens.sums[kind]:,}" if agent.tokens.reported[kind] else ""
 
 
-def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
+def tools_section(timeline: ToolTimeline, agents: list[Agent], mcp_calls: list[JoinedCall] = ()) -> list[str]:
+    """`mcp_calls`: the MCP servers' calls joined to the model's (probe.analyse.mcp), whose server's own time the
+    tables show beside the agent's wait."""
     lines = ["", "## Tool calls", ""]
     if not timeline.calls:
         return lines + ["No response asked for a tool call."]
@@ -86,6 +89,11 @@ def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
         "Wait: from the end of the response that asked for a call to the start of the request that brought its "
         "result back (the agent's time, running the tool included)."
     )
+    served = {call.call_id: call.server_s for call in mcp_calls if call.call_id and call.server_s is not None}
+    by_tool: dict[str, list[float]] = {}
+    for call in mcp_calls:
+        if call.model_tool and call.server_s is not None:
+            by_tool.setdefault(call.model_tool, []).append(call.server_s)
     rows = [
         [
             md.inline(name),
@@ -93,12 +101,18 @@ def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
             stats.answered,
             stats.failed,
             f"{stats.wait_ms / stats.timed:,.0f} ms" if stats.timed else "",
+            *([mean_ms(by_tool.get(name))] if by_tool else []),
             f"{stats.longest_ms:,.0f} ms" if stats.longest_ms is not None else "",
             f"{stats.result_size:,}",
         ]
         for name, stats in sorted(timeline.tools.items(), key=lambda item: (-item[1].calls, item[0]))
     ]
-    lines += ["", md.table(["tool", "calls", "answered", "failed", "mean wait", "longest wait", "result chars"], rows)]
+    headers = ["tool", "calls", "answered", "failed", "mean wait", *(["mean MCP server time"] if by_tool else []),
+               "longest wait", "result chars"]  # fmt: skip
+    lines += ["", md.table(headers, rows)]
+    if by_tool:
+        lines.append("\nMCP server time: the server's own, from the request it was sent to its answer (mcp.jsonl); "
+                     "the rest of the wait is the agent's.")  # fmt: skip
     names = {agent.id: agent.name for agent in agents}
     lives = {agent.spawn.call_id: agent.life_s for agent in agents if agent.spawn and agent.life_s is not None}
     longest = timeline.longest()
@@ -111,13 +125,27 @@ def tools_section(timeline: ToolTimeline, agents: list[Agent]) -> list[str]:
                 md.inline(call["tool"]),
                 md.inline(names.get(call["agent"], call["agent"])),
                 wait_text(call, lives.get(call.get("call_id"))),
+                *([server_ms(served.get(call.get("call_id")))] if served else []),
                 "yes" if call["is_error"] else "",
                 md.inline(call["arguments"]),
             ]
             for call in longest
         ]
-        lines.append(md.table(["asked in", "answered in", "tool", "agent", "wait", "failed", "arguments"], rows))
+        headers = ["asked in", "answered in", "tool", "agent", "wait", *(["MCP server"] if served else []), "failed",
+                   "arguments"]  # fmt: skip
+        lines.append(md.table(headers, rows))
     return lines
+
+
+def mean_ms(seconds: list[float] | None) -> str:
+    return server_ms(sum(seconds) / len(seconds)) if seconds else ""
+
+
+def server_ms(seconds: float | None) -> str:
+    """An MCP server's time: a local one answers in less than a millisecond (0.4 ms, not 0 ms)."""
+    if seconds is None:
+        return ""
+    return f"{seconds * 1000:.1f} ms" if seconds < 0.001 else f"{seconds * 1000:,.0f} ms"
 
 
 def wait_text(call: dict, life_s: float | None) -> str:

@@ -24,6 +24,7 @@ from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import CAPTURE_FILES, private_replacement, read_manifest, resolve_run
 from probe.write.diff_hosts import hosts_section
 from probe.write.diff_insight import agents_and_tools_section, cache_section, context_section, cost_section
+from probe.write.diff_mcp import mcp_section
 from probe.write.diff_sections import (
     aligned,
     apis,
@@ -61,6 +62,7 @@ def diff_runs(first: Path, second: Path, wire: bool = False) -> tuple[str, list[
             ]
         structural += [("instructions", instructions_section(a, b)), ("tools", tools_section(a, b))]
         structural.append(("other hosts", hosts_section(a.insight.hosts, b.insight.hosts)))
+        structural.append(("MCP servers", mcp_section(a.insight.mcp_facts, b.insight.mcp_facts)))
         measured = [usage_section(a, b), context_section(a, b), window_section(a, b), cost_section(a, b),
                     cache_section(a, b), agents_and_tools_section(a, b), time_changes(a, b), sizes_section(a, b),
                     turns_section(a, b), timings_section(a, b)]  # fmt: skip

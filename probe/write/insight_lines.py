@@ -15,6 +15,7 @@ from probe.common.fastjson import encoded
 from probe.common.long_names import bounded
 from probe.redact.json_values import mask_json, masked_string
 from probe.write.account_records import account_records
+from probe.write.mcp_records import mcp_records
 from probe.write.viewer import page_budget
 
 INSIGHT_FILE = "insight.jsonl"
@@ -95,6 +96,14 @@ class InsightLines:
                 self.kept["tool_calls"].append(record)
             else:
                 self.kept["tool_calls_left_out"] += 1
+        elif kind == "mcp_server":
+            self.kept.setdefault("mcp_servers", []).append(record)
+        elif kind == "mcp_call":  # (the first PAGE_TOOL_CALLS, as the model's tool calls)
+            calls = self.kept.setdefault("mcp_calls", [])
+            if len(calls) < PAGE_TOOL_CALLS:
+                calls.append(record)
+            else:
+                self.kept["mcp_calls_left_out"] = self.kept.get("mcp_calls_left_out", 0) + 1
         elif kind == "span":  # (the timeline's intervals: the first PAGE_SPANS, and a count of the others)
             spans = self.kept.setdefault("spans", [])
             size = len(encoded(record)) + 1
@@ -137,13 +146,19 @@ class InsightLines:
             self.write({"record": "tool_call", "schema": SCHEMA, **call.to_json()})
 
     def finish(self, insight: Insight, agents: list[Agent], unanswered: list[ToolCall]) -> None:
-        """The calls no request answered, the agents, and the run's totals, from `insight` once it has finished."""
+        """The calls no request answered, the agents, the MCP servers and their calls (the run's record and what its
+        join found, probe.read.mcp and probe.analyse.mcp), and the run's totals, from `insight` once it has
+        finished."""
         self.calls(unanswered)
         depth = depths(agents)
         for agent in agents:
             spend = insight.costs.by_agent.get(agent.id)
             self.write({**agent_record(agent, depth[agent.id]), "cost": None if spend is None else spend.to_json(),
                         "window": window_record(insight, agent.id)})  # fmt: skip
+        # Before the time model's records: the Perfetto export reads the calls' times before it places the spans.
+        facts = insight.mcp_facts
+        for record in mcp_records(facts.recording if facts is not None else None, facts, SCHEMA):
+            self.write(record)
         for record in insight.time.records(SCHEMA):  # each agent's intervals and where its time went
             self.write(record, remember=True)
         self.remembered, self.ended = self.ended, {}

@@ -205,7 +205,7 @@ def part_of(part: dict) -> dict:
 
 
 def export_run(run: Path, endpoint: str | None, with_content: bool = False) -> dict[str, int]:
-    """Send the run as one trace; return the numbers of its spans by kind (model, tool, agent, other). `endpoint`
+    """Send the run as one trace; return the numbers of its spans by kind (model, tool, agent, mcp, other). `endpoint`
     is a base URL (None: OTEL_EXPORTER_OTLP_ENDPOINT); the exporter adds OTEL_EXPORTER_OTLP_HEADERS itself."""
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -274,9 +274,9 @@ def export_run(run: Path, endpoint: str | None, with_content: bool = False) -> d
     provider.shutdown()  # sends what is left
     if failed:
         where = endpoint or "OTEL_EXPORTER_OTLP_ENDPOINT"
-        made = sum(counts) + agents.tools + agents.agents + 1
+        made = sum(counts) + agents.tools + agents.agents + agents.mcp + 1
         raise RunError(f"{sum(failed)} of {made} spans could not be sent to {where} (is it running?)")
-    return {"model": counts[0], "tool": agents.tools, "agent": agents.agents, "other": counts[1]}
+    return {"model": counts[0], "tool": agents.tools, "agent": agents.agents, "mcp": agents.mcp, "other": counts[1]}
 
 
 def masked(value: Any) -> Any:

@@ -1,13 +1,14 @@
 """The run's agents and tool calls as OTLP spans, read from its insight.jsonl: an `execute_tool` span per tool call
-under the span of the agent that made it, and an `invoke_agent` span per sub-agent under the `execute_tool` span
+under the span of the agent that made it, an `invoke_agent` span per sub-agent under the `execute_tool` span
 of the call that spawned it (the GenAI conventions' agent as a tool), or under its parent agent's when no call
-names it."""
+names it, and a span per MCP call under the `execute_tool` span it was joined to (probe.write.otlp_mcp)."""
 
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from probe.write.otlp_mcp import mcp_attributes, mcp_spans, span_name
 from probe.write.otlp_values import attribute, nanoseconds
 from probe.write.otlp_window import agent_window_attributes, run_window_attributes, turn_window_attributes
 
@@ -41,7 +42,7 @@ class AgentSpans:
     def __init__(self, tracer, trace, root, records: list[dict]):
         self.trace, self.root = trace, root
         self.spans: list[tuple[Any, float | None]] = []  # (span, its end in seconds) to end once all are made
-        self.agents = self.tools = 0
+        self.agents = self.tools = self.mcp = 0
         self.by_agent: dict[str, Any] = {}
         self.turn_records = {r.get("number"): r for r in records if r["record"] == "turn"}
         run = next((r for r in records if r["record"] == "run"), {})
@@ -74,11 +75,22 @@ class AgentSpans:
                     self.tools += 1
                     if isinstance(call.get("call_id"), str):
                         tool_spans[call["call_id"]] = span
+        # Each MCP call under the model's tool call that caused it (an MCP call is a part of running that tool), else
+        # under the run's span: the agent's own calls (initialize, tools/list) and the server's requests of it.
+        for call, server in mcp_spans(records):
+            call_id = call.get("call_id")
+            parent = (tool_spans.get(call_id) if isinstance(call_id, str) else None) or root
+            span = self.started(tracer, span_name(call), parent, call.get("start"), mcp_attributes(call, server),
+                                self.trace.SpanKind.CLIENT)  # fmt: skip
+            if call.get("is_error") is True:
+                span.set_status(self.trace.Status(self.trace.StatusCode.ERROR))
+            self.spans.append((span, number(call.get("end")) or number(call.get("start"))))
+            self.mcp += 1
 
-    def started(self, tracer, name: str, parent, start: Any, attributes: dict):
+    def started(self, tracer, name: str, parent, start: Any, attributes: dict, kind=None):
         context = self.trace.set_span_in_context(parent)
         return tracer.start_span(
-            name, context=context, kind=self.trace.SpanKind.INTERNAL, start_time=nanoseconds(number(start)),
+            name, context=context, kind=kind or self.trace.SpanKind.INTERNAL, start_time=nanoseconds(number(start)),
             attributes=attributes,
         )  # fmt: skip
 

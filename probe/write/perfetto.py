@@ -11,11 +11,12 @@ from probe.common.counting import counted
 from probe.common.lines import BoundedLines
 from probe.common.tree import depth_first
 from probe.write.perfetto_lanes import LANES_PER_TRACK, TRACKS, Lanes
+from probe.write.perfetto_mcp import MAX_CALLS, McpLanes
 from probe.write.perfetto_slices import cut, micros, plain, seconds, span_slices
 
 LINE_LIMIT = 1024 * 1024  # bytes of one insight.jsonl line read; a turn's record can be long, a span's is not
 # The records the trace is made of, as a line starts (probe.write.insight_lines writes `record` first).
-READ_KINDS = re.compile(rb'^\s*\{\s*"record"\s*:\s*"(agent|span|time)"')
+READ_KINDS = re.compile(rb'^\s*\{\s*"record"\s*:\s*"(agent|span|time|mcp_server|mcp_call)"')
 MAX_AGENTS = 2_000  # processes; the spans of agents past this are left out
 MAX_SPANS = 200_000  # intervals drawn; past this the trace ends, and says so
 
@@ -36,6 +37,7 @@ class Trace:
         self.spans = self.left_out = self.unreadable = 0
         self.too_long: Counter = Counter()  # records the trace reads, by kind, on lines over LINE_LIMIT (unread)
         self.run_time: dict | None = None
+        self.mcp = McpLanes()  # the MCP servers' calls, drawn at the end on a process per server
         out.write(b'{"traceEvents":[\n')
 
     def emit(self, event: dict) -> None:
@@ -80,8 +82,8 @@ class Trace:
         if self.spans >= MAX_SPANS:
             self.left_out += 1
             return
-        if self.origin is None:  # spans come in order of start: the first is the earliest
-            self.origin = start if self.agents_start is None else min(start, self.agents_start)
+        if self.origin is None:  # spans come in order of start: the first is the earliest (but MCP calls', read before)
+            self.origin = min(time for time in (start, self.agents_start, self.mcp.earliest) if time is not None)
         first_byte = seconds(span.get("first_byte"))
         first_byte = first_byte if first_byte is not None and start <= first_byte <= end else None
         times = (micros(start, self.origin), micros(end, self.origin),
@@ -112,7 +114,18 @@ class Trace:
 
     def finish(self, warnings: list[str]) -> int:
         """Close the file with its metadata (what was left out, the run's time by part); the slices drawn."""
+        mcp = self.mcp
+        origin = self.origin if self.origin is not None else mcp.earliest
+        if origin is not None:
+            for event in mcp.events(len(self.agents) + 1, len(self.agents), origin):
+                self.emit(event)
         notes = {}
+        if mcp.left_out:
+            notes["mcp_left_out"] = f"{counted(mcp.left_out, 'MCP call')} left out: a trace holds at most {MAX_CALLS}"
+            warnings.append(f"perfetto: {notes['mcp_left_out']}")
+        if mcp.unreadable:
+            notes["mcp_unreadable"] = f"{counted(mcp.unreadable, 'mcp_call record')} without a server or times"
+            warnings.append(f"perfetto: {notes['mcp_unreadable']}, left out")
         if self.left_out:
             notes["left_out"] = f"{self.left_out} intervals left out: a trace holds at most {MAX_SPANS} intervals"
             notes["left_out"] += f" and {LANES_PER_TRACK} parallel ones of a kind per agent"
@@ -129,7 +142,8 @@ class Trace:
                 "perfetto: insight.jsonl holds no intervals (span records): the trace names the agents only"
             )
         metadata = {"source": "agent-probe insight.jsonl", "agents": len(self.agents), "intervals": self.spans,
-                    **notes, "run_time": self.run_time}  # fmt: skip
+                    "mcp_servers": len(mcp.servers), "mcp_calls": len(mcp.calls), **notes,
+                    "run_time": self.run_time}  # fmt: skip
         self.out.write(b"\n],\n" + orjson.dumps({"displayTimeUnit": "ms", "otherData": metadata})[1:] + b"\n")
         return self.spans
 
@@ -155,6 +169,10 @@ def write_trace(insight, out: BinaryIO, warnings: list[str]) -> int:
                 named = True
             if kind == "span":
                 trace.add_span(record)
+            elif kind == "mcp_server":
+                trace.mcp.add_server(record)
+            elif kind == "mcp_call":
+                trace.mcp.add_call(record)
             elif kind == "time" and record.get("agent") is None:
                 trace.run_time = {key: plain(record.get(key)) for key in ("wall_s", "parts", "tools", "critical_s")}
     if not named:

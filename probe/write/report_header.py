@@ -15,6 +15,7 @@ from probe.write.context_section import context_section
 from probe.write.cost_section import cost_section
 from probe.write.hosts_section import hosts_section
 from probe.write.manifest_facts import manifest_facts, session_words
+from probe.write.mcp_section import context_lines, mcp_section
 from probe.write.setup_section import setup_section
 from probe.write.time_section import time_section
 from probe.write.window_section import window_lines
@@ -156,6 +157,9 @@ def report_header(
     summary: list[str],
 ) -> list[str]:
     """The report's top, with `summary` (probe.write.summary_section) after the run's totals."""
+    mcp_facts = totals.insight.mcp_facts  # the run's MCP servers, joined to its tool calls (probe.analyse.mcp)
+    recording = mcp_facts.recording if mcp_facts is not None else None
+    mcp_calls = mcp_facts.calls if mcp_facts is not None else []
     duration = "unknown"
     if totals.first_start is not None and totals.last_end is not None:
         duration = f"{totals.last_end - totals.first_start:.2f} s"
@@ -194,13 +198,15 @@ def report_header(
         lines
         + summary
         + context_section(totals.insight.context, totals.insight.compactions.shares())
+        + context_lines(mcp_facts)
         + window_lines(totals.insight)
         + cost_section(totals.insight.costs)
         + agents_section(totals.insight.finished or [], totals.insight.costs)
         + cache_section(totals.insight.cache)
-        + tools_section(totals.insight.tools, totals.insight.finished or [])
+        + tools_section(totals.insight.tools, totals.insight.finished or [], mcp_calls)
         + time_section(totals.insight.time.records(SCHEMA))
         + setup_section(totals.insight.setup)
+        + mcp_section(recording, mcp_facts)
         + hosts_section(totals.insight.hosts)
         + account_section(totals.insight.account, manifest)
         + [

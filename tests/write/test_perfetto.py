@@ -201,3 +201,52 @@ def test_names_of_a_megabyte_are_cut_with_a_note_and_every_interval_is_drawn(tmp
     assert sum(sum(slices.values()) for slices in lanes.values()) == 3 + 2 * 2  # each model call waits, then streams
     assert read_back(run / "trace.perfetto.json") == lanes
     assert_every_event_is_on_a_named_track(run / "trace.perfetto.json", ["main", "sub-agent"])
+
+
+def mcp_call(request_id: str, tool: str, start: float, end: float | None, **joined) -> dict:
+    """An mcp_call record (probe.write.mcp_records), seconds from T0."""
+    return {"record": "mcp_call", "schema": 1, "server": "fs", "request_id": request_id, "method": "tools/call",
+            "asked_by": "agent", "tool": tool, "start": time_records.T0 + start,
+            "end": None if end is None else time_records.T0 + end, **joined}  # fmt: skip
+
+
+def test_mcp_calls_are_async_pairs_on_their_servers_own_process_and_speedscope_still_reads_every_lane(tmp_path):
+    """An MCP server's calls (its initialize before the first model request, two that overlap, one never answered)
+    are begin/end pairs keyed by an id on a process named after the server, which Perfetto keeps on that process's
+    own tracks however they overlap; speedscope, which reads only B, E and X events, reads the agents' lanes as
+    before, and the trace starts at the server's first call."""
+    server = {"record": "mcp_server", "schema": 1, "server": "fs", "transport": "stdio"}
+    calls = (
+        {**mcp_call("0", None, -1.0, -0.9), "method": "initialize"},
+        mcp_call("1", "read_file", 2.05, 2.25, call_id="toolu_c", asked_in=1, server_seconds=0.2,
+                 agent_wait_seconds=0.3, result_sent="same"),
+        mcp_call("2", "list_directory", 2.1, 2.2),
+        mcp_call("3", "write_file", 9.5, None),
+    )  # fmt: skip
+    insight = time_records.write_insight(tmp_path, time_records.THREE_AGENTS, before=(server, *calls))
+    warnings = []
+    with (tmp_path / "trace.json").open("wb") as out:
+        assert write_trace(insight, out, warnings) == len(time_records.THREE_AGENTS["spans"])
+    assert warnings == []
+    assert read_back(tmp_path / "trace.json") == expected_lanes(insight)
+    trace = json.loads((tmp_path / "trace.json").read_bytes())
+    events = trace["traceEvents"]
+    processes = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    assert processes == {1: "main", 2: "explore docs", 3: "run tests", 4: "MCP server fs"}
+    first_model = next(e for e in events if e.get("cat") == "model")
+    assert first_model["ts"] == 1_000_000  # the run's zero is the initialize, a second before the first request
+    pairs = [(e["ph"], e["name"], e["id"], e["ts"], e["pid"], e["tid"]) for e in events if e.get("cat") == "mcp"]
+    assert pairs == [
+        ("b", "initialize", 1, 0, 4, 4), ("e", "initialize", 1, 100_000, 4, 4),
+        ("b", "tools/call read_file", 2, 3_050_000, 4, 4), ("e", "tools/call read_file", 2, 3_250_000, 4, 4),
+        ("b", "tools/call list_directory", 3, 3_100_000, 4, 4), ("e", "tools/call list_directory", 3, 3_200_000, 4, 4),
+        ("b", "tools/call write_file", 4, 10_500_000, 4, 4), ("e", "tools/call write_file", 4, 10_500_000, 4, 4),
+    ]  # fmt: skip
+    read = next(e for e in events if e["ph"] == "b" and e["id"] == 2)
+    assert read["args"] == {"server": "fs", "request_id": "1", "asked_by": "agent", "call_id": "toolu_c",
+                            "asked_in": 1, "server_seconds": 0.2, "agent_wait_seconds": 0.3,
+                            "result_sent": "same"}  # fmt: skip
+    assert next(e for e in events if e["ph"] == "b" and e["id"] == 4)["args"]["answered"] is False
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert threads[(4, 4)] == "calls"
+    assert (trace["otherData"]["mcp_servers"], trace["otherData"]["mcp_calls"]) == (1, 4)

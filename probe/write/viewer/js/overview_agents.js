@@ -66,6 +66,12 @@ function agentsCard(insight) {
   const shown = new Set();
   const list = el("ul", { class: "ov-tree" });
   for (const agent of [...tree.roots, ...agents]) if (!shown.has(agent.id)) list.appendChild(agentItem(agent, tree, shown));
+  // The MCP servers, under the main agent that started them (its sub-agents call them through it).
+  const servers = mcpServers(insight);
+  if (servers.length && list.firstChild) {
+    const calls = mcpCalls(insight);
+    list.firstChild.appendChild(el("ul", { class: "ov-mcp-servers", "aria-label": "MCP servers" }, servers.map((server) => mcpServerItem(server, calls))));
+  }
   return append(card, [
     el("p", { class: "ov-note" }, spawned ? number(spawned) + " sub-agent" + plural(spawned) + ", told apart by the ids their requests send; each under the agent whose tool call spawned it." : "One agent made every request: no request named a sub-agent."),
     list,

@@ -63,7 +63,7 @@ function buildTimeline() {
 }
 
 const LEGEND = [["tl-waiting", "model: waiting"], ["tl-streaming", "model: streaming"], ["tl-tool", "tool"],
-  ["tl-sub_agent", "sub-agent"], ["tl-user", "user"], ["tl-agent", "agent"], ["tl-mark-cache", "cache break"],
+  ["tl-sub_agent", "sub-agent"], ["tl-user", "user"], ["tl-agent", "agent"], ["tl-mcp", "MCP call"], ["tl-mark-cache", "cache break"],
   ["tl-mark-compaction", "compaction"], ["tl-critical-key", "critical path"], ["tl-many", "several (zoom in)"],
   ["tl-fork-key", "fork: live from here"]];
 

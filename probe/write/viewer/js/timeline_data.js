@@ -4,7 +4,7 @@
 // made again as the run grows; where it holds none (past the intervals a page holds), the lanes hold the model
 // calls of the turns so far, from each turn's own timing, until the run's own model comes at its end.
 
-const TIMELINE_KINDS = ["model", "tool", "sub_agent", "user", "agent"];
+const TIMELINE_KINDS = ["model", "tool", "sub_agent", "user", "agent", "mcp"];
 
 // The lanes, in tree order: from the `time` records (each names its agent, its parent and depth), else the agent
 // records, else one lane per agent the turns name.
@@ -104,9 +104,12 @@ function timelineModel() {
   const insight = runInsight();
   const recorded = Array.isArray(insight.spans) ? insight.spans : [];
   const derived = recorded.length === 0;
-  const spans = (derived ? spansOfTurns() : recorded).map(drawnSpan).filter(Boolean);
+  const ofAgents = (derived ? spansOfTurns() : recorded).map(drawnSpan).filter(Boolean);
+  // The MCP servers' calls, each server a lane after the agents' (probe/write/viewer/js/mcp.js).
+  const mcp = mcpTimeline(insight, ofAgents.reduce((most, span) => Math.max(most, span.id), 0));
+  const lanes = timelineLanes(insight, ofAgents).concat(mcp.lanes);
+  const spans = ofAgents.concat(mcp.spans);
   spans.sort((a, b) => a.start - b.start || a.id - b.id);
-  const lanes = timelineLanes(insight, spans);
   const byAgent = new Map(lanes.map((lane) => [lane.agent, []]));
   for (const span of spans) byAgent.get(span.agent).push(span);
   let from = Infinity;
@@ -166,7 +169,7 @@ function seconds(value) {
   return (value < 0 ? "-" : "") + minutes + " min " + Math.round(size - minutes * 60) + " s";
 }
 
-const KIND_WORDS = { model: "model call", tool: "tool", sub_agent: "sub-agent", user: "user", agent: "agent" };
+const KIND_WORDS = { model: "model call", tool: "tool", sub_agent: "sub-agent", user: "user", agent: "agent", mcp: "MCP call" };
 
 // What the readout says of one interval: its kind and name, when, how long, and its figures.
 function spanFigures(span, from) {
@@ -181,6 +184,7 @@ function spanFigures(span, from) {
       .map(([label, key]) => label + " " + number(span.tokens[key]));
     if (tokens.length) parts.push("tokens: " + tokens.join(", "));
   }
+  if (span.mcp) parts.push(...mcpFigures(span.mcp));
   if (span.cost !== null) parts.push("cost $" + span.cost);
   if (span.exchanges.length) parts.push("exchanges " + span.exchanges.map((n) => "#" + n).join(", "));
   if (span.cacheBreak) parts.push("cache break");

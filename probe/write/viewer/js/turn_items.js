@@ -99,7 +99,8 @@ function partView(part, search) {
       "div",
       { class: "part tool-call" },
       el("div", { class: "label" }, "tool call ", text("code", "", String(part.name)), part.call_id != null ? [" · ", text("span", "", String(part.call_id))] : "", incomplete, answered ? [" · result in ", turnLink(answered)] : "", part.arguments != null ? copyPreButton() : null),
-      part.arguments != null ? text("pre", "arguments", pretty(part.arguments)) : null
+      part.arguments != null ? text("pre", "arguments", pretty(part.arguments)) : null,
+      mcpBeside(part.call_id)
     );
   }
   if (part.kind === "tool_result") {
