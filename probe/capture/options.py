@@ -85,6 +85,12 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"point the agent's own telemetry at a receiver on 127.0.0.1 and keep it as telemetry.jsonl (default: "
         f"{TELEMETRY_DEFAULT}; see docs/capture.md)",
     )
+    parser.add_argument(
+        "--hooks",
+        action=cli.OneWay,
+        help="add a recorder of the run's to the agent's own hook events (Claude Code's) and keep them as hooks.jsonl "
+        "(default: with the agent's telemetry; see docs/hooks.md)",
+    )
     add_recording_arguments(parser)
 
 

@@ -13,6 +13,7 @@ from probe.common.errors import TargetError, one_line, run_main
 from probe.common.forward import ALL_HOSTS
 from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
+from probe.runs.hooks_switch import HooksSwitch, parse_hooks
 from probe.runs.importer import RENDERER_REFERENCE
 from probe.runs.install import Install, parse_install
 from probe.runs.login_needs import Requirement, parse_requires
@@ -97,6 +98,7 @@ class Target:
     resume: Resume | None = None  # None: a run of it cannot be resumed (--resume)
     transcript: Transcript | None = None  # None: its agent keeps no session file the run reads
     telemetry: TelemetrySwitch | None = None  # None: its file says nothing of the agent's own telemetry
+    hooks: HooksSwitch | None = None  # None: the run cannot add hooks to its agent (--hooks)
     path: Path | None = None
     text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
@@ -146,6 +148,7 @@ AGENT_KEYS = {
     "resume": ("mapping", False),  # probe.runs.resumable
     "transcript": ("mapping", False),  # probe.runs.transcripts
     "telemetry": ("mapping", False),  # probe.runs.telemetry_switch (--agent-telemetry)
+    "hooks": ("mapping", False),  # probe.runs.hooks_switch (--hooks)
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 
@@ -283,6 +286,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         resume=resume,
         transcript=parse_transcript(agent["transcript"], check) if "transcript" in agent else None,
         telemetry=telemetry,
+        hooks=parse_hooks(agent["hooks"], check) if "hooks" in agent else None,
         path=path,
         text=text,
     )
