@@ -51,6 +51,7 @@ class Insight:
     # The agent's own account joined to them once the run is read (probe.analyse.account.join.AccountJoin: not
     # imported here, which would make every importer of the insight import the account's readers too).
     account: Any = None
+    hooks: Any = None  # the agent's hook events joined to them (probe.analyse.hooks.HooksJoin), once read
     # Where the run's time went, agent by agent.
     time: TimeModel = field(default_factory=lambda: TimeModel(wait_tools=WAIT_TOOLS))
     windows: Windows = field(init=False)  # each turn's context window, from the price book the costs use
