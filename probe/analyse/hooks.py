@@ -7,8 +7,8 @@ import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from probe.analyse.account.wire import WireCalls
 from probe.read.hooks import HookEvent, HookRecording, read_hooks
 
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure", "PermissionRequest")
@@ -56,13 +56,14 @@ class HooksJoin:
         }  # fmt: skip
 
 
-def join_hooks(folder: Path, wire: WireCalls) -> HooksJoin | None:
-    """The run's hooks.jsonl joined to its model exchanges; None if it has none."""
+def join_hooks(folder: Path, wire: Any) -> HooksJoin | None:
+    """The run's hooks.jsonl joined to its model exchanges (`wire`, a probe.analyse.account.wire.WireCalls: not
+    imported, which would put this module a level above it and the insight another); None if it has none."""
     recording = read_hooks(folder)
     return None if recording is None else joined(recording, wire)
 
 
-def joined(recording: HookRecording, wire: WireCalls) -> HooksJoin:
+def joined(recording: HookRecording, wire: Any) -> HooksJoin:
     calls = sorted((call for call in wire.calls if call.start is not None), key=lambda call: call.start)
     starts = [call.start for call in calls]
     by_call_id = {call_id: call.number for call in wire.calls for call_id in call.call_ids}

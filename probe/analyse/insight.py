@@ -3,12 +3,14 @@ made each request, what filled its context, what each turn cost, the prompt cach
 call; every output reads them from here."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from probe.analyse.account.wire import WireCalls
 from probe.analyse.agents import WAIT_TOOLS, Agent, AgentTree, agent_ids_in
 from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost, rewrite_cost
+from probe.analyse.hooks import HooksJoin, join_hooks
 from probe.analyse.hosts.totals import OtherHosts
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache, conversation_key
@@ -51,7 +53,7 @@ class Insight:
     # The agent's own account joined to them once the run is read (probe.analyse.account.join.AccountJoin: not
     # imported here, which would make every importer of the insight import the account's readers too).
     account: Any = None
-    hooks: Any = None  # the agent's hook events joined to them (probe.analyse.hooks.HooksJoin), once read
+    hooks: HooksJoin | None = None  # the agent's hook events joined to them, once the run is read
     # Where the run's time went, agent by agent.
     time: TimeModel = field(default_factory=lambda: TimeModel(wait_tools=WAIT_TOOLS))
     windows: Windows = field(init=False)  # each turn's context window, from the price book the costs use
@@ -93,9 +95,11 @@ class Insight:
         model = self.time.preview(self.agents.preview(), self.tools.unanswered(), interactive_session(manifest), most)
         return None if model is None else model.records(SCHEMA)
 
-    def finish(self, manifest: dict | None = None) -> tuple[list[Agent], list[ToolCall]]:
+    def finish(self, manifest: dict | None = None, folder: Path | None = None) -> tuple[list[Agent], list[ToolCall]]:
         """The agent tree, and the tool calls no request answered; `manifest` says whether the run was an
-        interactive session (where the time before a typed prompt is the user's)."""
+        interactive session (where the time before a typed prompt is the user's). The hook events of the run
+        `folder`, if given, are joined to its exchanges (probe.analyse.hooks)."""
+        self.hooks = join_hooks(folder, self.wire) if folder is not None else None
         self.time.interactive = interactive_session(manifest)
         left = self.tools.finish()
         self.finished = self.agents.finish()

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from probe.analyse.account.join import join_account
-from probe.analyse.hooks import join_hooks
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
 from probe.analysis.compare_view import compare_header, watch
@@ -250,8 +249,7 @@ class RunReading:
         insight = self.totals.insight
         if folder is not None:
             insight.account = join_account(folder, manifest, insight.wire, insight.costs.book)
-            insight.hooks = join_hooks(folder, insight.wire)
-        self.insight.finish(insight, *insight.finish(manifest))  # with the agents and the unanswered tool calls
+        self.insight.finish(insight, *insight.finish(manifest, folder))  # agents, unanswered calls; hooks joined
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
         """The viewer's header (probe.write.viewer.header) for what was read so far."""

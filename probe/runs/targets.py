@@ -13,7 +13,6 @@ from probe.common.errors import TargetError, one_line, run_main
 from probe.common.forward import ALL_HOSTS
 from probe.common.paths import TARGET_NAME, display, targets_dir
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
-from probe.runs.hooks_switch import HooksSwitch, parse_hooks
 from probe.runs.importer import RENDERER_REFERENCE
 from probe.runs.install import Install, parse_install
 from probe.runs.login_needs import Requirement, parse_requires
@@ -21,7 +20,7 @@ from probe.runs.logins import Login, parse_logins
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.resumable import Resume, parse_resume, resumed_places
 from probe.runs.target_checks import Checker, agent_files, nul_location
-from probe.runs.telemetry_switch import TelemetrySwitch, parse_telemetry
+from probe.runs.telemetry_switch import HooksSwitch, TelemetrySwitch, parse_hooks, parse_telemetry
 from probe.runs.transcripts import Transcript, parse_transcript
 
 __all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
@@ -148,7 +147,7 @@ AGENT_KEYS = {
     "resume": ("mapping", False),  # probe.runs.resumable
     "transcript": ("mapping", False),  # probe.runs.transcripts
     "telemetry": ("mapping", False),  # probe.runs.telemetry_switch (--agent-telemetry)
-    "hooks": ("mapping", False),  # probe.runs.hooks_switch (--hooks)
+    "hooks": ("mapping", False),  # probe.runs.telemetry_switch (--hooks)
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from probe.common.errors import one_line
-from probe.runs.hooks_switch import HooksSwitch
 from probe.runs.targets import Target
+from probe.runs.telemetry_switch import HooksSwitch
 
 FILE = "hooks.jsonl"
 PIECE = 1024 * 1024  # bytes of hooks.jsonl held at once while its lines are counted for the manifest
