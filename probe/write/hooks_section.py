@@ -60,5 +60,15 @@ def hooks_section(joined: Any) -> list[md.Markdown]:
     return lines
 
 
+def hooks_facts(joined: Any, mask) -> list[tuple[str, str]]:
+    """The viewer's Run panel: the events, the tool events joined, and each event's time holding the agent; none
+    for a run without hooks. (The timeline does not draw them.)"""
+    if joined is None:
+        return []
+    held = [f"{name} ×{totals.count} {seconds(totals.held)}" for name, totals in joined.totals.items() if totals.held]
+    said = f"{len(joined.events)} events, {joined.joined} of {joined.tool_events} tool events joined"
+    return [("Hooks", mask(said + (f"; held the agent: {', '.join(held)}" if held else "")))]
+
+
 def code_or_dash(value: str | None) -> md.Markdown | str:
     return md.inline(value) if value else "—"
