@@ -71,7 +71,7 @@ def test_an_event_too_big_is_read_to_its_end_counted_and_cut(tmp_path):
     assert KEY not in line["head"] and "[REDACTED sha256:" in line["head"] and len(line["head"]) < 2000
 
 
-@pytest.mark.parametrize("extra", [(), ("--other",)])
+@pytest.mark.parametrize("extra", [(), ("--other",), ("--cache",)])
 def test_a_log_it_cannot_write_or_arguments_it_does_not_know_change_nothing(tmp_path, extra):
     done = record(tmp_path / "missing" / "hooks.jsonl", json.dumps(EVENT).encode(), *extra)
     assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
@@ -91,13 +91,13 @@ def test_the_hooks_go_into_the_last_settings_the_command_gives_or_after_it(tmp_p
     assert entry["matcher"] == "*"
     (hook,) = entry["hooks"]
     assert hook["type"] == "command"
-    log = tmp_path.resolve() / "hooks.jsonl"
-    assert hook["command"] == f"{sys.executable} -P -m probe.capture.hooks.record --log {log}"
+    log, cache = tmp_path.resolve() / "hooks.jsonl", os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    assert hook["command"] == f"{sys.executable} -P -m probe.capture.hooks.record --log {log} --cache {cache}"
     assert "WorktreeCreate" not in settings["hooks"]  # a hook there would take the place of the agent's own handling
     alone = planned.given(["-p", "hi"], tmp_path / "a b")
     assert alone[:3] == ["-p", "hi", "--settings"]
     quoted = json.loads(alone[3])["hooks"]["Stop"][0]["hooks"][0]["command"]
-    assert quoted.endswith(f"--log '{(tmp_path / 'a b').resolve()}/hooks.jsonl'")
+    assert f"--log '{(tmp_path / 'a b').resolve()}/hooks.jsonl' --cache " in quoted
 
 
 def test_when_hooks_are_on_and_why_not(capsys):

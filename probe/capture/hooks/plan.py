@@ -2,6 +2,7 @@
 filled, the recorder's log in the run folder, and the manifest's `hooks`."""
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -25,9 +26,11 @@ class AgentHooks:
 
     def command(self) -> str:
         """The recorder as a shell command: this interpreter, which has agent-probe, and -P, so that a folder named
-        probe in the agent's working folder is not what it imports."""
-        log = shlex.quote(str(self.log))
-        return f"{shlex.quote(sys.executable)} -P -m probe.capture.hooks.record --log {log}"
+        probe in the agent's working folder is not what it imports; with this process's cache, where the secret
+        rules are kept compiled (a private home's is new: the first event then took 8 s, listing them again)."""
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        log, cache = shlex.quote(str(self.log)), shlex.quote(cache)
+        return f"{shlex.quote(sys.executable)} -P -m probe.capture.hooks.record --log {log} --cache {cache}"
 
     def given(self, arguments: list[str], run: Path) -> list[str]:
         """The agent's filled arguments with the recorder's hooks in the settings they give: merged into the last

@@ -1,6 +1,7 @@
-"""`python -m probe.capture.hooks.record --log FILE`: the hook the run adds to each of the agent's hook events. It
-reads the event's JSON from stdin and appends one masked line to FILE; it prints nothing and exits 0 whatever
-happens, so that it never changes what the agent does (no output is no decision)."""
+"""`python -m probe.capture.hooks.record --log FILE [--cache FOLDER]`: the hook the run adds to each of the agent's
+hook events. It reads the event's JSON from stdin and appends one masked line to FILE; it prints nothing and exits 0
+whatever happens, so that it never changes what the agent does (no output is no decision). FOLDER is the capture's
+cache ($XDG_CACHE_HOME), where the secret rules are kept compiled: the agent's, in a private home, is a new one."""
 
 import time
 
@@ -68,10 +69,13 @@ def append(path: str, line: str) -> None:
 
 def main(argv: list[str]) -> int:
     try:
-        if len(argv) != 2 or argv[0] != "--log":
+        options = dict(zip(argv[::2], argv[1::2], strict=False))
+        if len(argv) % 2 or "--log" not in options or not set(options) <= {"--log", "--cache"}:
             return 0
+        if "--cache" in options:  # read there: listing and compiling them again takes seconds
+            os.environ["XDG_CACHE_HOME"] = options["--cache"]
         data, size = read_input(sys.stdin.buffer)
-        append(argv[1], line_of(data, size, STARTED, dict(os.environ)))
+        append(options["--log"], line_of(data, size, STARTED, dict(os.environ)))
     except BaseException:  # whatever happens here, the agent goes on as it would have
         pass
     return 0
