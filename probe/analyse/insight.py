@@ -10,6 +10,7 @@ from probe.analyse.account.wire import WireCalls
 from probe.analyse.agents import WAIT_TOOLS, Agent, AgentTree, agent_ids_in
 from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost, rewrite_cost
+from probe.analyse.hooks import HooksJoin, join_hooks
 from probe.analyse.hosts.totals import OtherHosts
 from probe.analyse.mcp.facts import mcp_facts
 from probe.analyse.mcp.offers import McpTurns
@@ -54,6 +55,7 @@ class Insight:
     # The agent's own account joined to them once the run is read (probe.analyse.account.join.AccountJoin: not
     # imported here, which would make every importer of the insight import the account's readers too).
     account: Any = None
+    hooks: HooksJoin | None = None  # the agent's hook events joined to them, once the run is read
     # Where the run's time went, agent by agent.
     time: TimeModel = field(default_factory=lambda: TimeModel(wait_tools=WAIT_TOOLS))
     windows: Windows = field(init=False)  # each turn's context window, from the price book the costs use
@@ -102,7 +104,9 @@ class Insight:
     def finish(self, manifest: dict | None = None, folder: Path | None = None) -> tuple[list[Agent], list[ToolCall]]:
         """The agent tree, and the tool calls no request answered; `manifest` says whether the run was an
         interactive session (where the time before a typed prompt is the user's). The run `folder`'s mcp.jsonl, if
-        any, is joined to the model's calls of MCP tools (`mcp_facts`)."""
+        any, is joined to the model's calls of MCP tools (`mcp_facts`), and its hook events to its exchanges
+        (probe.analyse.hooks)."""
+        self.hooks = join_hooks(folder, self.wire) if folder is not None else None
         self.time.interactive = interactive_session(manifest)
         left = self.tools.finish()
         for call in left:

@@ -249,7 +249,7 @@ class RunReading:
         insight = self.totals.insight
         if folder is not None:
             insight.account = join_account(folder, manifest, insight.wire, insight.costs.book)
-        self.insight.finish(insight, *insight.finish(manifest, folder))  # with the agents and the unanswered tool calls
+        self.insight.finish(insight, *insight.finish(manifest, folder))  # agents, unanswered calls; MCP, hooks joined
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
         """The viewer's header (probe.write.viewer.header) for what was read so far."""

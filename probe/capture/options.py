@@ -86,6 +86,12 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
         f"{TELEMETRY_DEFAULT}; see docs/capture.md)",
     )
     add_mcp_arguments(parser)
+    parser.add_argument(
+        "--hooks",
+        action=cli.OneWay,
+        help="add a recorder of the run's to the agent's own hook events (Claude Code's) and keep them as hooks.jsonl "
+        "(default: with the agent's telemetry; see docs/hooks.md)",
+    )
     add_recording_arguments(parser)
 
 

@@ -15,6 +15,7 @@ from probe.capture.account import transcript
 from probe.capture.account.telemetry import AgentTelemetry, plan_telemetry
 from probe.capture.ending import finish_manifest, proxy_outcome, report_outcome
 from probe.capture.forking import ForkSwitch
+from probe.capture.hooks.plan import AgentHooks, plan_hooks
 from probe.capture.mcp.switch import McpPlan, plan_mcp
 from probe.capture.options import home_of, mock_transport_of, telemetry_of, workdir_of
 from probe.capture.ports import parse_port_overrides
@@ -75,6 +76,7 @@ class Plan:
     telemetry: AgentTelemetry | None = None  # --agent-telemetry: the switch and its receiver (set by capture)
     fork: ForkSwitch | None = None  # a replay's fork: where its requests go once the fork point is served
     mcp: McpPlan | None = None  # the MCP servers given to the agent, each recorded (probe.capture.mcp)
+    hooks: AgentHooks | None = None  # --hooks: the recorder added to the agent's hook events (set by capture)
 
 
 def capture(
@@ -108,6 +110,7 @@ def capture(
     mcp_servers: list[str] | tuple = (),
     mcp_configs: list[str] | tuple = (),
     no_mcp: bool = False,
+    agent_hooks: bool | None = None,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -124,7 +127,8 @@ def capture(
     command is the agent's interactive session, in this terminal. `all_hosts` adds the forward proxy (--all-hosts).
     `resume_run` (--resume): the run whose kept session goes on. `agent_telemetry`: see probe.capture.account.
     `fork`: a replay's fork (probe.capture.forking). `mcp_servers` (--mcp-server), `mcp_configs` (--mcp-config) and
-    `no_mcp`: the MCP servers the agent is given, each recorded (probe.capture.mcp.switch)."""
+    `no_mcp`: the MCP servers the agent is given, each recorded (probe.capture.mcp.switch). `agent_hooks`: see
+    probe.capture.hooks.plan."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -145,6 +149,7 @@ def capture(
     )
     telemetry = plan_telemetry(target, agent_telemetry, agent and command is None, home)
     target = telemetry.switched_on(target)
+    hooks = plan_hooks(target, agent_hooks, telemetry.state, agent and command is None, tuple(agent_args))
     check_upstream(upstream)  # before the manifest records it
     http = "mcp_upstreams" in inspect.signature(start_proxies).parameters  # HTTP servers behind the run's proxies
     mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, agent and command is None, home, workdir, http=http)
@@ -156,7 +161,7 @@ def capture(
     plan = Plan(
         target, prompt, command, chosen, upstream, label, listen, timeout, keep_secrets, mock_transport, tunnel,
         full_traffic, run, agent, watch, listen_from_target, stand_in or upstream == "mock", workdir,
-        is_local(upstream), home, tuple(agent_args), interactive, all_hosts, origin, telemetry, fork, mcp,
+        is_local(upstream), home, tuple(agent_args), interactive, all_hosts, origin, telemetry, fork, mcp, hooks,
     )  # fmt: skip
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -255,6 +260,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             proxies.stop()
             outcome = proxy_outcome(proxies, outcome)
         plan.telemetry.stop(recording and recording.manifest)  # the agent has exited: its last exports have landed
+        plan.hooks.stop(recording and recording.manifest)  # how many events its recorder kept
         if stop_watching is not None:
             stop_watching()  # after mitmdump, so that what it wrote on its way out is shown too
         if kept is not None:
@@ -316,6 +322,7 @@ def run_agent(
     if plan.command is None:
         template = "interactive" if plan.interactive else "command"
         arguments = environment.filled_arguments(plan.target, template, values, env)
+        arguments = plan.hooks.given(arguments, recording.run)  # --hooks: the recorder, into the settings it gives
         servers = plan.mcp.arguments(recording.run, home, getattr(proxies, "mcp_urls", {}))
         argv = [plan.chosen.program, *arguments, *servers, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
@@ -393,6 +400,7 @@ def capture_from_arguments(
         mcp_servers=args.mcp_server,
         mcp_configs=args.mcp_config,
         no_mcp=args.no_mcp,
+        agent_hooks=getattr(args, "hooks", None),
     )
     report_outcome(result)
     return result

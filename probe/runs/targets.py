@@ -21,7 +21,7 @@ from probe.runs.mcp_switch import McpSwitch, parse_mcp
 from probe.runs.placeholders import PLACEHOLDER, fill_placeholders
 from probe.runs.resumable import Resume, parse_resume, resumed_places
 from probe.runs.target_checks import Checker, agent_files, nul_location
-from probe.runs.telemetry_switch import TelemetrySwitch, parse_telemetry
+from probe.runs.telemetry_switch import HooksSwitch, TelemetrySwitch, parse_hooks, parse_telemetry
 from probe.runs.transcripts import Transcript, parse_transcript
 
 __all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
@@ -99,6 +99,7 @@ class Target:
     transcript: Transcript | None = None  # None: its agent keeps no session file the run reads
     telemetry: TelemetrySwitch | None = None  # None: its file says nothing of the agent's own telemetry
     mcp: McpSwitch | None = None  # None: its file says nothing of how its agent is given MCP servers
+    hooks: HooksSwitch | None = None  # None: the run cannot add hooks to its agent (--hooks)
     path: Path | None = None
     text: str | None = field(default=None, repr=False, compare=False)  # the file as written, for the manifest
 
@@ -149,6 +150,7 @@ AGENT_KEYS = {
     "transcript": ("mapping", False),  # probe.runs.transcripts
     "telemetry": ("mapping", False),  # probe.runs.telemetry_switch (--agent-telemetry)
     "mcp": ("mapping", False),  # probe.runs.mcp_switch (--mcp-server, --mcp-config, --home own)
+    "hooks": ("mapping", False),  # probe.runs.telemetry_switch (--hooks)
 }
 ENVIRONMENTS = ("env", "private_env", "mock_env", "quiet_env", "all_hosts_env")
 
@@ -287,6 +289,7 @@ def parse_target(text: str, source: str, path: Path | None = None) -> Target:
         transcript=parse_transcript(agent["transcript"], check) if "transcript" in agent else None,
         telemetry=telemetry,
         mcp=parse_mcp(agent["mcp"], check) if "mcp" in agent else None,
+        hooks=parse_hooks(agent["hooks"], check) if "hooks" in agent else None,
         path=path,
         text=text,
     )

@@ -53,6 +53,9 @@ HELP = {
     "agent_telemetry": "point the agent's own telemetry at a receiver on 127.0.0.1, kept as telemetry.jsonl "
     "(default: on against the mock or a replay and in an interactive session)",
     "no_agent_telemetry": "leave the agent's own telemetry as it is, even where --agent-telemetry is the default",
+    "hooks": "add a hook of the run's to the agent's own hook events (Claude Code's), kept as hooks.jsonl "
+    "(default: with the agent's telemetry)",
+    "no_hooks": "add no hook to the agent's, even where --hooks is the default",
     "upstream_proxy": "URL|none: reach the upstreams through this HTTP proxy, http://[user:pass@]host:port, or "
     "directly (default: the target's upstream_proxy, else HTTPS_PROXY)",
     "agent_version": "X.Y.Z: run this version of the target's npm package (or PyPI distribution), installed into "
@@ -133,6 +136,8 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         mcp_server=None,
         mcp_config=None,
         no_mcp=False,
+        hooks=False,
+        no_hooks=False,
         agent_version=None,
         workdir=None,
         home=None,

@@ -181,6 +181,8 @@ class InsightLines:
             self.write({"record": "host", "schema": SCHEMA, **host.to_json()})
         for record in account_records(insight.account, SCHEMA):  # (probe.write.account_records)
             self.write(record)
+        if insight.hooks is not None:  # the agent's hook events (probe.analyse.hooks)
+            self.write({"record": "hooks", "schema": SCHEMA, **insight.hooks.summary()})
 
 
 def window_record(insight: Insight, agent: str) -> dict | None:

@@ -13,6 +13,7 @@ from probe.write.agents_section import agents_section, tools_section
 from probe.write.cache_section import cache_section
 from probe.write.context_section import context_section
 from probe.write.cost_section import cost_section
+from probe.write.hooks_section import hooks_section
 from probe.write.hosts_section import hosts_section
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.mcp_section import context_lines, mcp_section
@@ -209,6 +210,7 @@ def report_header(
         + mcp_section(recording, mcp_facts)
         + hosts_section(totals.insight.hosts)
         + account_section(totals.insight.account, manifest)
+        + hooks_section(totals.insight.hooks)
         + [
             "",
             "## Endpoints",

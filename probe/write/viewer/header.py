@@ -6,6 +6,7 @@ from typing import Any
 from probe.analyse.insight import interactive_session
 from probe.common.counting import counted
 from probe.write.account_section import account_facts
+from probe.write.hooks_section import hooks_facts
 from probe.write.hosts_section import hosts_rows
 from probe.write.manifest_facts import manifest_facts, session_words
 from probe.write.setup_section import setup_fact
@@ -92,6 +93,7 @@ def page_header(
         *[("Set-up sent", fact) for fact in [setup_fact(totals.insight.setup)] if fact is not None],
         ("Read as", ", ".join(f"{api} ×{count} ({totals.renderers[api]})" for api, count in totals.apis.items())),
         *account_facts(totals.insight.account, mask),
+        *hooks_facts(totals.insight.hooks, mask),
         ("Incomplete exchanges", str(totals.incomplete)),
         (
             "Unrecognised",
