@@ -2,7 +2,6 @@
 
 import argparse
 import contextlib
-import inspect
 import os
 import shlex
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 from probe.capture import agent_home, agents, environment, forward, hangup, processes, resume, scrub, session, watchdog
 from probe.capture.account import transcript
 from probe.capture.account.telemetry import AgentTelemetry, plan_telemetry
+from probe.capture.announce import announce, announce_agent
 from probe.capture.ending import finish_manifest, proxy_outcome, report_outcome
 from probe.capture.forking import ForkSwitch
 from probe.capture.hooks.plan import AgentHooks, plan_hooks
@@ -25,8 +25,7 @@ from probe.capture.supervision import INTERRUPTED, Outcome, hung_up, supervise, 
 from probe.capture.terminal import check_interactive
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
 from probe.common.cli import FRESH
-from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
-from probe.common.paths import display
+from probe.common.errors import ProbeError, RunError, UsageError, one_line
 from probe.redact.secrets import mask_command
 from probe.runs.targets import Target
 
@@ -151,8 +150,7 @@ def capture(
     target = telemetry.switched_on(target)
     hooks = plan_hooks(target, agent_hooks, telemetry.state, agent and command is None, tuple(agent_args))
     check_upstream(upstream)  # before the manifest records it
-    http = "mcp_upstreams" in inspect.signature(start_proxies).parameters  # HTTP servers behind the run's proxies
-    mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, agent and command is None, home, workdir, http=http)
+    mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, agent and command is None, home, workdir, http=True)
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
     find_mitmdump()  # named missing or old now, not after the agent was installed from npm
@@ -323,7 +321,7 @@ def run_agent(
         template = "interactive" if plan.interactive else "command"
         arguments = environment.filled_arguments(plan.target, template, values, env)
         arguments = plan.hooks.given(arguments, recording.run)  # --hooks: the recorder, into the settings it gives
-        servers = plan.mcp.arguments(recording.run, home, getattr(proxies, "mcp_urls", {}))
+        servers = plan.mcp.arguments(recording.run, home, proxies.mcp_urls)
         argv = [plan.chosen.program, *arguments, *servers, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
         shown = [scrub.mask_values(argument, run_secrets(plan, env)) for argument in argv]
@@ -345,20 +343,6 @@ def run_secrets(plan: Plan, env: dict[str, str]) -> list[str]:
     """What is masked wherever the run keeps what its agent was given: its environment's secrets, and the token of
     the run's telemetry receiver (--agent-telemetry), which is in its endpoint's path."""
     return scrub.secret_values(env) + (plan.telemetry.secrets() if plan.telemetry else [])
-
-
-def announce_agent(target: Target, chosen: agents.Agent) -> None:
-    """The agent's program in one line, with a warning when the one on PATH is not the version the target pins."""
-    problem = agents.path_warning(target, chosen)
-    if problem:
-        warn(problem)
-    print(chosen.describe(), file=sys.stderr)
-
-
-def announce(proxies: RunningProxies, run: Path) -> None:
-    for line in proxies.describe():
-        print(one_line(line), flush=True)
-    print(f"recording into {display(run)}; Ctrl-C to stop", flush=True)
 
 
 def capture_from_arguments(

@@ -23,31 +23,16 @@ from probe.runs.resumable import Resume, parse_resume, resumed_places
 from probe.runs.target_checks import Checker, agent_files, nul_location
 from probe.runs.telemetry_switch import HooksSwitch, TelemetrySwitch, parse_hooks, parse_telemetry
 from probe.runs.transcripts import Transcript, parse_transcript
+from probe.runs.upstream_urls import upstream_problem
 
-__all__ = ["Install", "Login", "fill_placeholders"]  # here too for the callers that read a target
+__all__ = ["Install", "Login", "fill_placeholders", "upstream_problem"]  # here too for the callers that read a target
 PROXY_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 MAX_TARGET_FILE = 1_000_000  # bytes: a target file is a page of YAML; more is a mistake, or an attack
 # What mitmproxy's reverse mode can forward to: a scheme, a host and perhaps a port. A path, a query or a
 # user:password would be dropped by it, and would put what may be a secret into its command line.
-UPSTREAM_URL = re.compile(r"^https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
-UPSTREAM_PROXY_URL = re.compile(r"^http://(?:[^/@\s]+@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$")
 # An environment variable's name as a shell writes it, and an HTTP header's name (RFC 9110's token).
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-
-
-def upstream_problem(url: str, proxy: bool = False) -> str | None:
-    """Why `url` cannot be an upstream (or, with `proxy`, an upstream HTTP proxy), in a few words; None if it can."""
-    match = (UPSTREAM_PROXY_URL if proxy else UPSTREAM_URL).match(url)
-    if match is None:
-        return (
-            "expected http://[user:pass@]host:port"
-            if proxy
-            else "expected http(s)://host[:port], with no path, query or user:password"
-        )
-    if match.group(1) and int(match.group(1)) > 65535:
-        return "its port is outside 0-65535"
-    return None
 
 
 @dataclass(frozen=True)
@@ -306,7 +291,9 @@ def is_target_path(name_or_path: str) -> bool:
 def target_file(name: str) -> Path:
     """The file of a target named `name` in targets/; the name is checked first, so it cannot reach elsewhere."""
     if not TARGET_NAME.match(name):
-        raise TargetError(f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or a YAML file)")
+        raise TargetError(
+            f"target name {name!r}: expected lowercase letters, digits, '.', '_' or '-' (or the path of a .yaml file)"
+        )
     path = targets_dir() / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(known_targets()) or "none"
