@@ -12,7 +12,6 @@ from probe.analyse.context import Composition, ContextFilling
 from probe.analyse.cost import Costs, TurnCost, rewrite_cost
 from probe.analyse.hooks import HooksJoin, join_hooks
 from probe.analyse.hosts.totals import OtherHosts
-from probe.analyse.mcp.facts import mcp_facts
 from probe.analyse.mcp.offers import McpTurns
 from probe.analyse.prices import price_book
 from probe.analyse.prompt_cache import CacheTurn, PromptCache, conversation_key
@@ -103,15 +102,14 @@ class Insight:
 
     def finish(self, manifest: dict | None = None, folder: Path | None = None) -> tuple[list[Agent], list[ToolCall]]:
         """The agent tree, and the tool calls no request answered; `manifest` says whether the run was an
-        interactive session (where the time before a typed prompt is the user's). The run `folder`'s mcp.jsonl, if
-        any, is joined to the model's calls of MCP tools (`mcp_facts`), and its hook events to its exchanges
-        (probe.analyse.hooks)."""
+        interactive session (where the time before a typed prompt is the user's). The hook events of the run
+        `folder`, if given, are joined to its exchanges (probe.analyse.hooks); its MCP servers' record is joined after
+        this (probe.analyse.run_files_joined)."""
         self.hooks = join_hooks(folder, self.wire) if folder is not None else None
         self.time.interactive = interactive_session(manifest)
         left = self.tools.finish()
         for call in left:
             self.mcp.take(call)
-        self.mcp_facts = mcp_facts(folder, self.mcp, self.setup) if folder is not None else None
         self.finished = self.agents.finish()
         self.time.finish(self.finished, left, self.account)
         self.compactions.finish(self.account)

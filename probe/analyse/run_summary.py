@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from probe.analyse.hosts.kinds import is_other_host
+from probe.analyse.mcp.facts import mcp_facts
 from probe.analyse.model_calls import is_model_call
 from probe.analyse.run_facts import GENERIC_API, TOKEN_KINDS, RunSummary, ToolKey, TurnNumbers
 from probe.analyse.volatile import Volatile
@@ -43,7 +44,8 @@ def summarise(run: Path, volatile: Volatile) -> RunSummary:
         turn, _ = reading.build(exchange, summary.warnings)
         absorb(summary, exchange, turn, volatile, extra_secrets)
         summary.insight.add(turn, exchange.request_headers)
-    summary.insight.finish(folder=run)  # (its MCP servers' record joined, as analysis joins it)
+    summary.insight.finish(folder=run)
+    summary.insight.mcp_facts = mcp_facts(run, summary.insight.mcp, summary.insight.setup)  # as analysis joins it
     return summary
 
 

@@ -14,10 +14,10 @@ from probe.apis.agent_setup import (
     CLOSINGS,
     DEFERRED_SHAPES,
     MEMORY_SHAPES,
-    NAMESPACE_NAMING,
-    TOOL_NAMINGS,
     DeferredShape,
     MemoryShape,
+    mcp_name,
+    mcp_tool,
 )
 from probe.read.conversation import Tool, Turn
 
@@ -221,24 +221,6 @@ def deferred_tools(text: str, shape: DeferredShape) -> list[tuple[str, str | Non
         if len(found) >= SERVERS_KEPT * TOOLS_KEPT:
             break
     return found
-
-
-def mcp_tool(tool: Tool) -> tuple[str, str] | None:
-    """The server and tool of an MCP tool, by the agents' naming; None for any other tool."""
-    if tool.namespace:
-        match = NAMESPACE_NAMING.fullmatch(tool.namespace)
-        return (match.group("server"), tool.name) if match else None
-    if tool.type == "namespace":  # a namespace's own entry: its tools are declared apart
-        return None
-    return mcp_name(tool.name)
-
-
-def mcp_name(name: str) -> tuple[str, str] | None:
-    for naming in TOOL_NAMINGS:
-        match = naming.pattern.fullmatch(name)
-        if match:
-            return match.group("server"), match.group("tool")
-    return None
 
 
 def tool_text(tool: Tool) -> str:

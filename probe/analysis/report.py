@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from probe.analyse.account.join import join_account
+from probe.analyse.mcp.facts import finished_and_joined
 from probe.analyse.prices_kept import keeping_prices
 from probe.analyse.run_totals import Totals, count_key_paths
 from probe.analysis.compare_view import compare_header, watch
@@ -39,7 +40,6 @@ from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs import ledger
 from probe.runs.folders import being_recorded, private_replacement
 from probe.runs.importer import renderer_module
-from probe.runs.ledger import REPORT, record_made
 from probe.runs.login_marks import LoginsSeen
 from probe.runs.targets import Target
 from probe.write.exchange_markdown import render_exchange, safely
@@ -249,7 +249,7 @@ class RunReading:
         insight = self.totals.insight
         if folder is not None:
             insight.account = join_account(folder, manifest, insight.wire, insight.costs.book)
-        self.insight.finish(insight, *insight.finish(manifest, folder))  # agents, unanswered calls; MCP, hooks joined
+        self.insight.finish(insight, *finished_and_joined(insight, manifest, folder))  # agents, unanswered calls
 
     def page_header(self, traffic: Path, manifest: dict | None, warnings: list[str]) -> dict:
         """The viewer's header (probe.write.viewer.header) for what was read so far."""
@@ -345,8 +345,8 @@ def write(job: Job, afresh: bool = False) -> tuple[Path, list[str]]:
     finally:
         if progress is not None:
             progress.finish()
-    if output.name == REPORT.outputs[0]:  # a run folder's report: the next check knows it was made here, and how
-        record_made(output.parent, REPORT, job.prices)
+    if output.name == ledger.REPORT.outputs[0]:  # a run folder's report: the next check knows it was made here, and how
+        ledger.record_made(output.parent, ledger.REPORT, job.prices)
     return output, warnings
 
 

@@ -4,6 +4,7 @@ tools and its lists of deferred MCP tools appear in a request, as measured on th
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,21 @@ DEFERRED_SHAPES = (
         server_line=re.compile(r"#### (?P<server>[^\n]+)"),
     ),
 )
+
+
+def mcp_tool(tool: Any) -> tuple[str, str] | None:
+    """The server and tool of an MCP tool, by the agents' naming; None for any other tool."""
+    if tool.namespace:
+        match = NAMESPACE_NAMING.fullmatch(tool.namespace)
+        return (match.group("server"), tool.name) if match else None
+    if tool.type == "namespace":  # a namespace's own entry: its tools are declared apart
+        return None
+    return mcp_name(tool.name)
+
+
+def mcp_name(name: str) -> tuple[str, str] | None:
+    for naming in TOOL_NAMINGS:
+        match = naming.pattern.fullmatch(name)
+        if match:
+            return match.group("server"), match.group("tool")
+    return None

@@ -12,7 +12,7 @@ from pathlib import Path
 from probe.capture import agent_home, agents, environment, forward, hangup, processes, resume, scrub, session, watchdog
 from probe.capture.account import transcript
 from probe.capture.account.telemetry import AgentTelemetry, plan_telemetry
-from probe.capture.announce import announce, announce_agent
+from probe.capture.announce import announce
 from probe.capture.ending import finish_manifest, proxy_outcome, report_outcome
 from probe.capture.forking import ForkSwitch
 from probe.capture.hooks.plan import AgentHooks, plan_hooks
@@ -25,7 +25,7 @@ from probe.capture.supervision import INTERRUPTED, Outcome, hung_up, supervise, 
 from probe.capture.terminal import check_interactive
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
 from probe.common.cli import FRESH
-from probe.common.errors import ProbeError, RunError, UsageError, one_line
+from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
 from probe.redact.secrets import mask_command
 from probe.runs.targets import Target
 
@@ -242,7 +242,7 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             plan.telemetry.start(recording.run)
             outcome = run_agent(plan, recording, proxies, home, env, cwd, kept)
         else:
-            announce(proxies, recording.run)
+            announce(proxies.describe(), recording.run)
             outcome = wait_for_a_problem(lambda: proxies.problem(recording.run))
     except KeyboardInterrupt:
         if recording is None:
@@ -343,6 +343,14 @@ def run_secrets(plan: Plan, env: dict[str, str]) -> list[str]:
     """What is masked wherever the run keeps what its agent was given: its environment's secrets, and the token of
     the run's telemetry receiver (--agent-telemetry), which is in its endpoint's path."""
     return scrub.secret_values(env) + (plan.telemetry.secrets() if plan.telemetry else [])
+
+
+def announce_agent(target: Target, chosen: agents.Agent) -> None:
+    """The agent's program in one line, with a warning when the one on PATH is not the version the target pins."""
+    problem = agents.path_warning(target, chosen)
+    if problem:
+        warn(problem)
+    print(chosen.describe(), file=sys.stderr)
 
 
 def capture_from_arguments(

@@ -2,10 +2,10 @@
 line by line into the replay's `recorded-account/` folder, masked again on the way (docs/agent-account.md)."""
 
 import os
-import stat
 from pathlib import Path
 
 from probe.common.fastjson import encoded, loads
+from probe.common.run_files import opened
 from probe.redact.masking import mask_json_scanned
 
 FOLDER = "recorded-account"  # in the replay's run folder
@@ -41,19 +41,6 @@ def carry(recorded: Path, run: Path) -> dict | None:
     if notes:
         summary["stopped"] = "; ".join(notes)
     return summary
-
-
-def opened(run: Path, name: str) -> int | None:
-    """A descriptor of the run folder's `name`, a regular file opened without following a link (a link could name
-    anything on this machine); None when there is no such file, or it is something else."""
-    try:
-        fd = os.open(run / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    return fd
 
 
 def copy_masked(source, target: Path) -> tuple[int, int, str | None]:

@@ -17,3 +17,11 @@ def mcp_facts(run: Path | None, turns: McpTurns, setup: Any = None) -> McpFacts 
     if not recording.sessions and not recording.notes and not turns.servers and not turns.calls:
         return None
     return join(recording, turns, setup)
+
+
+def finished_and_joined(insight, manifest: dict | None, folder: Path | None) -> tuple[list, list]:
+    """`insight` (probe.analyse.insight.Insight) finished, then the run `folder`'s MCP record joined to it, since
+    the join takes the tool calls finishing found left open: its agents and those unanswered tool calls."""
+    finished = insight.finish(manifest, folder)
+    insight.mcp_facts = mcp_facts(folder, insight.mcp, insight.setup) if folder is not None else None
+    return finished

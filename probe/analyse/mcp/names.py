@@ -3,8 +3,7 @@ and a server's name as the record and the agent's naming both come to."""
 
 import re
 
-from probe.analyse.setup import mcp_name
-from probe.apis.agent_setup import NAMESPACE_NAMING
+from probe.apis.agent_setup import NAMESPACE_NAMING, mcp_name
 
 # The characters an agent keeps of a server's name in its tools' names; others it writes as "_" (Claude Code).
 NOT_KEPT = re.compile(r"[^A-Za-z0-9_-]")

@@ -6,7 +6,6 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from probe.analyse.context import Composition
 from probe.analyse.mcp.model import ToolsChange
 from probe.analyse.mcp.names import called_tool
 from probe.analyse.mcp.results import SentText, sent_text
@@ -72,7 +71,7 @@ class McpTurns:
     more_calls: int = 0
     text_kept: int = 0
 
-    def add(self, turn: Turn, agent: str, split: Composition | None, answered: list) -> None:
+    def add(self, turn: Turn, agent: str, split: Any, answered: list) -> None:
         """A turn's offer, and the tool calls it answered (probe.analyse.tool_calls, results still held)."""
         self.offer(turn, agent, split)
         if any(part.kind == "tool_call" for item in turn.output for part in item.parts):
@@ -82,7 +81,7 @@ class McpTurns:
         for call in answered:
             self.take(call)
 
-    def offer(self, turn: Turn, agent: str, split: Composition | None) -> None:
+    def offer(self, turn: Turn, agent: str, split: Any) -> None:
         by_server: dict[str, tuple[set[str], int]] = {}
         for tool in turn.tools:
             named = mcp_tool(tool)

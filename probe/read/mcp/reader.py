@@ -7,10 +7,10 @@ from pathlib import Path
 
 from probe.common.fastjson import finite_float, loads
 from probe.common.lines import BoundedLines
+from probe.common.run_files import opened
 from probe.read.mcp.model import AGENT, SERVER, McpRecording, McpSession
 from probe.read.mcp.session import SessionReader
 from probe.read.mcp.values import ending, name, one_line, size, text
-from probe.runs.recorded_account import opened
 
 FILE_NAME = "mcp.jsonl"
 # One line: a message of up to 4 MiB as the relay keeps it, escaped once more in the line, with room to spare.
