@@ -2,11 +2,12 @@
 
 import itertools
 import json
+import re
 import time
 import uuid
 from typing import Any
 
-from probe.mock import tool_schemas
+from probe.mock import mcp_calls, tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
 
@@ -91,6 +92,74 @@ def earlier_calls(request: dict) -> list[object]:
     return [call for call in calls if call]
 
 
+# Qwen Code's deferred tools: named in a reminder (`- "mcp__<server>__<tool>": "<description>"` lines), their
+# declarations reviewed with tool_search (`select:<name>`, answered in a <functions> block), then called through
+# tool_call ({name, arguments}), the tool list never changing.
+SEARCH_TOOL, CALL_TOOL = "tool_search", "tool_call"
+DEFERRED_LINE = re.compile(r'^- "([^"\n]{1,200})":', re.MULTILINE)
+FUNCTION_BLOCK = re.compile(r"<function>(\{.*?\})</function>", re.DOTALL)
+
+
+def tool_calls(request: dict) -> list[dict]:
+    """Every tool call of the conversation's assistant messages: {name, arguments (decoded when JSON)}."""
+    found = []
+    for message in messages_of(request):
+        for call in message.get("tool_calls") or [] if message.get("role") == "assistant" else []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict):
+                try:
+                    arguments = json.loads(function.get("arguments") or "{}")
+                except (TypeError, ValueError):
+                    arguments = None
+                found.append({"name": str(function.get("name")), "arguments": arguments})
+    return found
+
+
+def reviewed_tools(request: dict) -> list[Tool]:
+    """The tools the newest tool result declares in a <functions> block (what tool_search answered)."""
+    messages = messages_of(request)
+    newest = messages[-1] if messages and messages[-1].get("role") in RESULT_ROLES else {}
+    found = []
+    for block in FUNCTION_BLOCK.findall("\n".join(texts(newest))[:1_000_000]):
+        try:
+            declaration = json.loads(block)
+        except ValueError:
+            continue
+        name = declaration.get("name") if isinstance(declaration, dict) else None
+        schemas = [declaration.get(key) for key in ("parametersJsonSchema", "parameters")] if name else []
+        schema = next((each for each in schemas if isinstance(each, dict)), {})
+        if isinstance(name, str):
+            found.append(Tool(name, None, schema))
+    return found
+
+
+def mcp_call(request: dict, tools: list[Tool], prompt: str, answering: bool) -> tuple[Tool, dict] | None:
+    """The MCP step of this turn (see mcp_calls): a tool declared in full is called; one Qwen Code defers is
+    reviewed with tool_search, then called through tool_call."""
+    by_name = {tool.name: tool for tool in tools}
+    calls = tool_calls(request)
+    called = any(mcp_calls.is_mcp(call["name"]) for call in calls) or any(
+        call["name"] == CALL_TOOL and isinstance(call["arguments"], dict)
+        and mcp_calls.is_mcp(str(call["arguments"].get("name"))) for call in calls
+    )  # fmt: skip
+    searched = answering and bool(calls) and calls[-1]["name"] == SEARCH_TOOL
+    deferred = [name for text in (t for m in messages_of(request) for t in texts(m))
+                for name in DEFERRED_LINE.findall(text[:1_000_000]) if mcp_calls.is_mcp(name)]  # fmt: skip
+    reviewed = reviewed_tools(request) if searched else []
+    offered = [tool for tool in tools if mcp_calls.is_mcp(tool.name)] + reviewed
+    offer = mcp_calls.McpOffer(tuple(offered), tuple(deferred), by_name.get(SEARCH_TOOL), searched, called)
+    step = mcp_calls.next_step(offer, prompt, answering)
+    if step is None:
+        return None
+    if step.kind == "search":
+        search = by_name[SEARCH_TOOL]
+        return search, tool_schemas.arguments_for(search.schema, {"query": f"select:{step.name}", "max_results": 1})
+    if step.name in by_name or step.tool is None:
+        return (step.tool, step.arguments or {}) if step.tool is not None else None
+    runner = by_name.get(CALL_TOOL)
+    return (runner, {"name": step.name, "arguments": step.arguments or {}}) if runner is not None else None
+
+
 def legacy(request: dict) -> bool:
     """A request that declares only the legacy `functions` is answered with the legacy `function_call`."""
     return bool(request.get("functions")) and not request.get("tools")
@@ -98,10 +167,12 @@ def legacy(request: dict) -> bool:
 
 def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, dict] | None:
     """The call this turn makes, (name, arguments its schema accepts), or None to answer in words."""
-    finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
-    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
-                                  wants_final_answer(request), finish_command, finished,
-                                  user_prompt(request))  # fmt: skip
+    calls = earlier_calls(request)
+    finished = bool(finish_command) and tool_schemas.ran_before(calls, finish_command or "")
+    tools, answering, prompt = tools_of(request), wants_final_answer(request), user_prompt(request)
+    mcp = mcp_call(request, tools, prompt, answering)
+    decided = tool_schemas.decide(tools, choice_of(request), HARMLESS_CALLS, answering, finish_command, finished,
+                                  prompt, mcp)  # fmt: skip
     return None if decided is None else (decided[0].name, decided[1])
 
 

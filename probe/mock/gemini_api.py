@@ -5,7 +5,7 @@ import json
 import os
 from typing import Any
 
-from probe.mock import tool_schemas
+from probe.mock import mcp_calls, tool_schemas
 from probe.mock.tool_schemas import Choice, Tool
 from probe.mock.wording import final_answer_text, new_id, split_words, typed_words
 
@@ -87,21 +87,28 @@ def choice_of(request: dict) -> Choice:
     return Choice("none" if mode == "NONE" else "auto")
 
 
-def earlier_calls(request: dict) -> list[object]:
-    """The arguments of the functionCalls in the conversation's model turns."""
+def function_calls(request: dict) -> list[dict]:
+    """The functionCalls in the conversation's model turns."""
     contents = [content for content in request.get("contents") or [] if isinstance(content, dict)]
     calls = [
         part.get("functionCall") for content in contents if content.get("role") == "model" for part in parts_of(content)
     ]
-    return [call.get("args") for call in calls if isinstance(call, dict)]
+    return [call for call in calls if isinstance(call, dict)]
+
+
+def earlier_calls(request: dict) -> list[object]:
+    """The arguments of the functionCalls in the conversation's model turns."""
+    return [call.get("args") for call in function_calls(request)]
 
 
 def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[str, dict] | None:
     """The call this turn makes, (name, arguments its schema accepts), or None to answer in words."""
     finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
-    decided = tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS,
-                                  wants_final_answer(request), finish_command, finished,
-                                  user_prompt(request))  # fmt: skip
+    tools, answering, prompt = tools_of(request), wants_final_answer(request), user_prompt(request)
+    names = [str(call.get("name")) for call in function_calls(request)]
+    mcp = mcp_calls.offered_call(tools, names, prompt, answering)
+    decided = tool_schemas.decide(tools, choice_of(request), HARMLESS_CALLS, answering, finish_command, finished,
+                                  prompt, mcp)  # fmt: skip
     return None if decided is None else (decided[0].name, decided[1])
 
 

@@ -20,10 +20,11 @@ NAMINGS = (
     re.compile(r"mcp_(?P<server>[^_]+)_(?P<tool>.+)", re.S),
 )
 # The tools a model reading the user's prompt would reach for, by the server's own name of the tool: a reader when
-# the prompt names a file, an echo, then any whose first word only looks (a tool that changes things is never
-# picked by the mock: a server of such tools only is left alone).
+# the prompt names a file; else one that works without one (an echo, server-filesystem's list of the folders it
+# may read); then any whose first word only looks (a tool that changes things is never picked by the mock: a
+# server of such tools only is left alone).
 PATH_READERS = ("read_text_file", "read_file", "get_file_info", "list_directory")
-ECHOES = ("echo", "echo_text")
+PATHLESS = ("echo", "echo_text", "list_allowed_directories")
 LOOKING = {"read", "get", "list", "search", "lookup", "find", "describe", "show", "view", "fetch", "query"}
 # Looking words that still reach beyond the server's own data (server-everything's get-env reads its environment).
 TOUCHY = {"env", "environment", "secret", "secrets", "token", "tokens"}
@@ -84,11 +85,11 @@ def rank(name: str, path: str | None) -> int | None:
     own = (own_name(name) or name).lower()
     if path and own in PATH_READERS:
         return PATH_READERS.index(own)
-    if own in ECHOES:
-        return len(PATH_READERS)
+    if own in PATHLESS:
+        return len(PATH_READERS) + PATHLESS.index(own)
     words = re.split(r"[_\-.]+", own)
     if words[0] in LOOKING and not TOUCHY.intersection(words):
-        return len(PATH_READERS) + 1
+        return len(PATH_READERS) + len(PATHLESS)
     return None
 
 
@@ -106,6 +107,9 @@ def arguments(tool: Tool, prompt: str) -> dict:
     preferred: dict = {name: MESSAGE for name in TEXT_PARAMETERS}
     if path:
         preferred.update(dict.fromkeys(PATH_PARAMETERS, path))
+    # Only the parameters the schema declares: one that declares none would otherwise take them all.
+    declared = tool_schemas.properties_of(tool.schema)
+    preferred = {name: value for name, value in preferred.items() if name in declared}
     if not tool.schema:  # named and described only: where a path or a message goes is guessed
         reads = path and (own_name(tool.name) or tool.name).lower() in PATH_READERS
         return {"path": path} if reads else {"message": MESSAGE}
@@ -132,3 +136,11 @@ def next_step(offer: McpOffer, prompt: str, answering: bool) -> McpStep | None:
     if named is None and not servers:
         return None
     return McpStep("search", named or servers[0])
+
+
+def offered_call(tools: list[Tool], earlier: list[str], prompt: str, answering: bool) -> tuple[Tool, dict] | None:
+    """The MCP call of an API whose agents offer MCP tools in full only (no tool search): one of `tools` on a fresh
+    turn, unless one of the `earlier` calls' names was an MCP tool's."""
+    offered = tuple(tool for tool in tools if is_mcp(tool.name))
+    step = next_step(McpOffer(offered, called=any(is_mcp(name) for name in earlier)), prompt, answering)
+    return (step.tool, step.arguments or {}) if step is not None and step.tool is not None else None

@@ -126,26 +126,36 @@ def earlier_calls(request: dict, kind: str = "function_call") -> list[object]:
     return [item.get(field) for item in items if item.get("type") == kind]
 
 
-def mcp_call(request: dict, answering: bool) -> tuple[Tool, dict] | None:
+def exec_runner(request: dict) -> code_mode.Runner | None:
+    """codex's code-mode `exec` the request declares, with the MCP tools its description declares in full (see
+    code_mode.runner_of)."""
+    return code_mode.runner_of(list(function_tools(request, ("custom",))))
+
+
+def mcp_call(request: dict, answering: bool, prompt: str, runner: code_mode.Runner | None) -> tuple[Tool, dict] | None:
     """The MCP step of this turn as codex takes it (see mcp_calls): a tool offered as a function is called as one;
-    in code mode, exec's scripts list a deferred namespace's tools, then call one (see code_mode)."""
+    in code mode, exec's scripts list a deferred namespace's tools, then call one (see code_mode). `runner`: the exec
+    the conversation declared, for a WebSocket follow-up, which does not declare its tools again."""
     functions = [tool for tool in tools_of(request) if mcp_calls.is_mcp(tool.name)]
     output = newest_tool_output(request)
     scripts = earlier_calls(request, "custom_tool_call")
-    custom = list(function_tools(request, ("custom",)))
-    offer = code_mode.offer(request, custom, functions, output_text(output) if output else "", scripts)
-    step = mcp_calls.next_step(offer, last_user_text(request), answering)
+    offer = code_mode.offer(request, exec_runner(request) or runner, functions,
+                            output_text(output) if output else "", scripts)  # fmt: skip
+    step = mcp_calls.next_step(offer, prompt, answering)
     if step is None or step.tool in functions:
         return None if step is None else (step.tool, step.arguments or {})
     return code_mode.exec_call(offer.search, step)
 
 
-def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[Tool, dict] | None:
-    """The call this turn makes, (tool, arguments its schema accepts), or None to answer in words."""
+def choose_tool_call(
+    request: dict, finish_command: str | None = None, prompt_hint: str = "", runner: code_mode.Runner | None = None
+) -> tuple[Tool, dict] | None:
+    """The call this turn makes, (tool, arguments its schema accepts), or None to answer in words. `prompt_hint`:
+    the conversation's prompt when the request does not carry it; `runner`: see mcp_call."""
     finished = bool(finish_command) and tool_schemas.ran_before(earlier_calls(request), finish_command or "")
-    answering = wants_final_answer(request)
+    answering, prompt = wants_final_answer(request), last_user_text(request) or prompt_hint
     return tool_schemas.decide(tools_of(request), choice_of(request), HARMLESS_CALLS, answering, finish_command,
-                               finished, last_user_text(request), mcp_call(request, answering))  # fmt: skip
+                               finished, prompt, mcp_call(request, answering, prompt, runner))  # fmt: skip
 
 
 def cached_head(request: dict) -> dict:
@@ -349,10 +359,12 @@ def plan_events(
     counted: Counted | None = None,
     finish_command: str | None = None,
     waiting: int | None = None,
+    runner: code_mode.Runner | None = None,
 ) -> list[dict]:
     """Decide the scenario from the request itself and return its events, ending in response.completed.
     `counted`: the input as the server counts it (Memory.count); `finish_command`: see tool_schemas.decide;
-    `waiting`: the sub-agents not yet reported (outstanding; None: counted from this request alone)."""
+    `waiting`: the sub-agents not yet reported (outstanding; None: counted from this request alone); `runner`:
+    the code-mode exec the conversation declared (see mcp_call)."""
     counted = counted or Memory().count(None, cached_head(request), request.get("input"))
     stream = EventStream(request)
     stream.start()
@@ -371,7 +383,7 @@ def plan_events(
         for name, namespace, arguments in calls:
             stream.function_call(name, namespace, arguments)
         return stream.complete(usage_for(counted, 12 * len(calls), 24))
-    call = choose_tool_call(request, finish_command)
+    call = choose_tool_call(request, finish_command, prompt_hint, runner)
     # No call to make (opencode's title request, say, or a tool's result to answer): the model answers.
     if call is None:
         text = final_answer_text(prompt_hint or last_user_text(request))

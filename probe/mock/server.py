@@ -18,6 +18,7 @@ from probe.mock import (
     chat_api,
     chatgpt_backend,
     code_assist_api,
+    code_mode,
     gemini_api,
     messages_api,
     request_ids,
@@ -76,6 +77,8 @@ class MockServer:
         self.prompts: dict[str, str] = {}  # response id -> prompt, so follow-ups can answer it
         # response id -> sub-agents not yet reported, so a WebSocket follow-up (new items only) waits for them all
         self.waiting: dict[str, int] = {}
+        # response id -> the code-mode exec its conversation declared, which a WebSocket follow-up does not re-send
+        self.runners: dict[str, code_mode.Runner | None] = {}
         self.memory = Memory()  # the newest answers' contexts, so a continuation is counted whole
 
     async def handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -129,13 +132,15 @@ class MockServer:
         head = responses_api.cached_head(body)
         counted = self.memory.count(previous, head, body.get("input"))
         waiting = agent_messages.outstanding(body, self.waiting.get(previous, 0) if isinstance(previous, str) else 0)
-        events = responses_api.plan_events(body, hint, counted, self.finish_command(body), waiting)
+        runner = responses_api.exec_runner(body) or (self.runners.get(previous) if isinstance(previous, str) else None)
+        events = responses_api.plan_events(body, hint, counted, self.finish_command(body), waiting, runner)
         response = events[-1]["response"]
         self.memory.remember(response["id"], head, counted, (response.get("usage") or {}).get("output_tokens", 0))
         # Cut: the scenario reads a prompt's first line and markers near its start, and memory stays bounded.
         self.prompts[response["id"]] = (hint or responses_api.last_user_text(body))[:PROMPT_KEPT]
         self.waiting[response["id"]] = waiting
-        for remembered in (self.prompts, self.waiting):
+        self.runners[response["id"]] = runner
+        for remembered in (self.prompts, self.waiting, self.runners):
             while len(remembered) > self.memory.size:  # as bounded as the memory: the oldest go first
                 del remembered[next(iter(remembered))]
         self.stats.model_responses += 1

@@ -274,9 +274,9 @@ def decide(
     model is done. Then, with a finishing command not yet run, the shell-like tool runs it (how an agent that must
     call a tool every turn learns that the task is over); else the MCP step `mcp` (the call to a tool a search just
     loaded, see mcp_calls), else only a request that requires a call gets one. The shell-like tool runs the command
-    the `prompt` asks for (see asked_command), else a harmless marker. On a fresh turn a call the prompt asks for
-    comes first, then the MCP step (a model offered an MCP server uses it), then the usual choice."""
-    if choice.mode == "none" or not tools:
+    the `prompt` asks for (see asked_command), else a harmless marker. On a fresh turn a call or command the prompt
+    asks for comes first, then the MCP step (a model offered an MCP server uses it), then the usual choice."""
+    if choice.mode == "none" or not (tools or mcp):
         return None
     if answering and finish_command and not finished:
         call = finishing_call(tools, finish_command)
@@ -291,9 +291,10 @@ def decide(
     asked = asked_call(tools, prompt)
     if asked is not None and choice.name in (None, asked[0].name):
         return asked
-    if mcp is not None:
+    command = asked_command(prompt)
+    if mcp is not None and command is None:
         return mcp
-    return choose(tools, choice, preferences, asked_command(prompt) or SHELL_COMMAND)
+    return choose(tools, choice, preferences, command or SHELL_COMMAND)
 
 
 # A prompt that says run `COMMAND` (in backticks) has the shell-like tool run it, as a model would: how a test

@@ -210,7 +210,8 @@ def test_an_own_home_run_of_codex_reports_the_users_agents_md_and_mcp_server(tmp
 
 
 def test_claude_code_by_default_names_its_mcp_tools_deferred(tmp_path, claude_program):
-    """Left to itself, Claude Code sends no MCP tool definition: it lists the tools' names for its ToolSearch."""
+    """Left to itself, Claude Code sends no MCP tool definition: it lists the tools' names for its ToolSearch. The
+    mock loads one (echo_text) through ToolSearch to call it, and from then on Claude Code sends that one in full."""
 
     def deferring(target: dict) -> tuple[str, str]:
         files = claude_code(target)
@@ -219,8 +220,15 @@ def test_claude_code_by_default_names_its_mcp_tools_deferred(tmp_path, claude_pr
 
     run, report = record(tmp_path, "claude-code", claude_program, deferring)
     assert_memory_files(run, report, "/.claude/CLAUDE.md", "/work/CLAUDE.md")
-    assert definition_tokens(run, [f"mcp__parcels__{tool}" for tool in TOOLS]) == {}
+    first = next(entry for entry in read_traffic(run) if isinstance(entry["request"].get("body"), dict))
+    assert "mcp__parcels__" not in json.dumps(first["request"]["body"].get("tools"))
+    counted = definition_tokens(run, [f"mcp__parcels__{tool}" for tool in TOOLS])
+    assert list(counted) == ["mcp__parcels__echo_text"]
     [server] = setup_record(run)["mcp_servers"]
-    assert server["tools"] == [{"name": tool, "tokens": None} for tool in TOOLS] and server["tokens"] == 0
-    names = ", ".join(f"`{tool}` (deferred)" for tool in TOOLS)
-    assert f"| `parcels` | {names} | none sent (deferred) |" in section(report)
+    loaded = counted["mcp__parcels__echo_text"]
+    assert (
+        server["tools"] == [{"name": tool, "tokens": loaded if tool == "echo_text" else None} for tool in TOOLS]
+        and server["tokens"] == loaded
+    )
+    names = "`add_numbers` (deferred), `echo_text`, `lookup_order` (deferred)"
+    assert f"| `parcels` | {names} | {loaded} (1 tool) |" in section(report)
