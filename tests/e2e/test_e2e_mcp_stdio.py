@@ -65,14 +65,8 @@ def assert_server_started_and_listed(lines: list[dict], program: Path) -> None:
     assert initialized["message"]["result"]["serverInfo"]["name"] == "secure-filesystem-server"
 
 
-def test_claude_code_with_server_filesystem_is_recorded_and_the_secret_it_reads_is_masked(tmp_path, claude_program):
-    program = server_program("filesystem")
-    work = workdir(tmp_path)
-    # A tool of an MCP server needs approval, which nobody gives in a prompt run (dontAsk): allowed here.
-    run = pipeline(tmp_path, "claude-code", claude_program, work, "--mcp-server", f"fs={program} {work}",
-                   "--", "--allowedTools", "mcp__fs")  # fmt: skip
-    lines = messages(run)
-    assert_server_started_and_listed(lines, program)
+def assert_file_read(lines: list[dict], work: Path) -> None:
+    """One tools/call read the note, and its answer is recorded with the secret in it masked."""
     [call] = [line for line in lines if line.get("from") == "agent" and line["message"].get("method") == "tools/call"]
     assert call["message"]["params"]["name"] == "read_text_file"
     assert call["message"]["params"]["arguments"] == {"path": str(work / "notes.txt")}
@@ -81,6 +75,17 @@ def test_claude_code_with_server_filesystem_is_recorded_and_the_secret_it_reads_
     ]
     text = answer["message"]["result"]["content"][0]["text"]
     assert text.startswith("the deploy key is [REDACTED sha256:") and answer["size"] > len(text)
+
+
+def test_claude_code_with_server_filesystem_is_recorded_and_the_secret_it_reads_is_masked(tmp_path, claude_program):
+    program = server_program("filesystem")
+    work = workdir(tmp_path)
+    # A tool of an MCP server needs approval, which nobody gives in a prompt run (dontAsk): allowed here.
+    run = pipeline(tmp_path, "claude-code", claude_program, work, "--mcp-server", f"fs={program} {work}",
+                   "--", "--allowedTools", "mcp__fs")  # fmt: skip
+    lines = messages(run)
+    assert_server_started_and_listed(lines, program)
+    assert_file_read(lines, work)
     assert lines[-1]["event"] == "exited"
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["mcp"] == {
@@ -98,6 +103,7 @@ def test_codex_with_server_filesystem_is_recorded(tmp_path, codex_program):
     run = pipeline(tmp_path, "codex", codex_program, work, "--mcp-server", f"fs={program} {work}")
     lines = messages(run)
     assert_server_started_and_listed(lines, program)
+    assert_file_read(lines, work)
     argv = json.loads((run / "manifest.json").read_text())["agent"]["argv"]
     assert f"mcp_servers.fs.command={json.dumps(sys.executable)}" in argv
     assert_no_raw_secret(run)
@@ -118,6 +124,8 @@ def test_an_own_home_server_of_codex_is_wrapped_and_the_home_left_as_it_was(tmp_
     before = hashes(home)
     run = pipeline(tmp_path, "codex", codex_program, work, "--home", "own", env={"HOME": str(home)})
     assert_server_started_and_listed(messages(run), program)
+    assert_file_read(messages(run), work)
+    assert_no_raw_secret(run)
     mcp = json.loads((run / "manifest.json").read_text())["mcp"]
     assert mcp == {
         "servers": [{"name": "fs", "transport": "stdio", "command": [str(program), str(work)], "from": "own-home"}],
