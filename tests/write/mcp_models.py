@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conftest import PROJECT_ROOT
 
+from probe.analyse import run_summary
+from probe.analyse.mcp import facts as facts_module
 from probe.analyse.mcp.model import JoinedCall, McpFacts, ServerShare, ToolsChange
 from probe.read.mcp.model import McpCall, McpRecording, McpSession, ToolsListing
 
@@ -70,3 +72,13 @@ def facts() -> McpFacts:
 
 def records(path: Path, kind: str) -> list[dict]:
     return [record for record in map(json.loads, path.read_text().splitlines()) if record["record"] == kind]
+
+
+def join_as(monkeypatch, facts_of) -> None:
+    """The analysis, and the diff's run summary, take `facts_of(folder)` as a run's MCP record joined."""
+
+    def joined(folder, turns, setup):
+        return facts_of(folder)
+
+    monkeypatch.setattr(facts_module, "mcp_facts", joined)
+    monkeypatch.setattr(run_summary, "mcp_facts", joined)

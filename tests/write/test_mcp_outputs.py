@@ -9,11 +9,10 @@ from typing import ClassVar
 import mcp_models
 import pytest
 from conftest import serving
-from mcp_models import CALL_ID, HOSTILE, facts, mcp_run, records
+from mcp_models import CALL_ID, HOSTILE, facts, join_as, mcp_run, records
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from probe.analyse import insight as insight_module
 from probe.analyse.mcp.model import ServerShare, ToolsChange
 from probe.analysis import export, sql
 from probe.analysis.report import analyze_run
@@ -27,7 +26,7 @@ from probe.write.mcp_section import change_line, share_line
 @pytest.fixture
 def analysed(private_data_dir, monkeypatch):
     run = mcp_run(private_data_dir)
-    monkeypatch.setattr(insight_module, "mcp_facts", lambda folder, turns, setup: facts())
+    join_as(monkeypatch, lambda folder: facts())
     analyze_run(run)
     return run
 
@@ -138,7 +137,7 @@ class Receiver(BaseHTTPRequestHandler):
 
 def test_otlp_sends_each_mcp_call_as_a_child_of_the_tool_span_that_caused_it(analysed, monkeypatch, capsys):
     monkeypatch.setenv("PROBE_DATA_DIR", str(analysed.parents[1]))
-    monkeypatch.setattr(insight_module, "mcp_facts", lambda folder, turns, setup: facts())  # (if refreshed)
+    join_as(monkeypatch, lambda folder: facts())  # (if refreshed)
     Receiver.bodies = []
     with serving(Receiver) as url:
         assert export.main(["--run", str(analysed), "--otlp", url]) == 0
@@ -187,8 +186,7 @@ def test_the_diff_names_the_tools_a_server_added_or_removed_and_the_servers_only
                                                             {"name": "list_directory"}]))  # fmt: skip
     changed.recording.sessions["git"] = McpSession("git", listings=[ToolsListing(0, [{"name": "git_log"}])])
     changed.servers = [share for share in changed.servers if share.server != "docs"]
-    monkeypatch.setattr(insight_module, "mcp_facts",
-                        lambda folder, turns, setup: changed if folder == second else facts())  # fmt: skip
+    join_as(monkeypatch, lambda folder: changed if folder == second else facts())
     text, _ = diff_runs(first, second)
     section = text.split("\n## MCP servers\n", 1)[1].split("\n## ", 1)[0]
     assert section == (

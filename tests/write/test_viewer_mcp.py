@@ -3,11 +3,10 @@ its tools cost, its calls on a lane of its own in the timeline, and each call be
 joined to in the turn; from the record and join handed to the analysis (mcp_models), captured names shown as text."""
 
 import pytest
-from mcp_models import facts, mcp_run
+from mcp_models import facts, join_as, mcp_run
 from playwright.sync_api import expect
 from test_viewer import assert_quiet
 
-from probe.analyse import insight as insight_module
 from probe.analysis.report import analyze_run
 from probe.write.viewer.headless import open_page
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def page(browser, private_data_dir, monkeypatch, tmp_path):
     run = mcp_run(private_data_dir)
-    monkeypatch.setattr(insight_module, "mcp_facts", lambda folder, turns, setup: facts())
+    join_as(monkeypatch, lambda folder: facts())
     analyze_run(run)
     watched = open_page(browser, run / "report.html")
     yield watched
