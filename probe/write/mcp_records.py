@@ -74,6 +74,8 @@ def call_fields(call: McpCall, joined: JoinedCall | None) -> dict:
         "server_seconds": call.seconds if joined is None else joined.server_s,
         "agent_wait_seconds": None if joined is None else joined.agent_wait_s,
         "agent_own_seconds": None if joined is None else joined.agent_own_s,
+        "agent_wait_from": None if joined is None else joined.wait_from,
+        "answer_stamped_late_seconds": None if joined is None else joined.stamped_late_s,
         "call_id": None if joined is None else joined.call_id,
         "asked_in": None if joined is None else joined.asked_in,
         "answered_in": None if joined is None else joined.answered_in,

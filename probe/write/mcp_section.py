@@ -2,7 +2,7 @@
 and their share of the requests, each call beside the model's tool call that caused it, the tools that came and went,
 what the server asked of the agent, and what went wrong; every name, argument and message quoted is captured text."""
 
-from probe.analyse.mcp.model import JoinedCall, McpFacts, ServerShare, ToolsChange
+from probe.analyse.mcp.model import CALL_START, JoinedCall, McpFacts, ServerShare, ToolsChange
 from probe.analyse.tool_calls import short
 from probe.common import markdown as md
 from probe.common.counting import counted
@@ -17,6 +17,8 @@ TOOLS_CALL = "tools/call"
 def share_line(share: ServerShare) -> md.Markdown:
     """`MCP server `fs`: 14 tools, 6,210 tokens in every request (23 %)`, or what the requests said instead."""
     name = md.inline(share.server)
+    if not share.tools and share.deferred:
+        return md.Markdown("MCP server {}: {}").format(name, md.Markdown("; ").join(named_only(share)))
     if not share.tools:
         return md.Markdown("MCP server {}: none of its tools was offered to the model").format(name)
     where = "every request" if share.every_request else counted(share.requests, "request")
@@ -31,6 +33,24 @@ def share_line(share: ServerShare) -> md.Markdown:
             name, md.Markdown(counted(share.tools, "tool")), tokens
         )
     return md.Markdown("MCP server {}: {}, {}").format(name, md.Markdown(counted(share.tools, "tool")), tokens)
+
+
+def named_only(share: ServerShare) -> list[md.Markdown]:
+    """A server named to the model without its tools, left for the model to list (codex's deferred namespace)."""
+    if share.named_tokens is None:
+        parts = [md.Markdown("deferred, its tools' definitions not sent")]
+    else:
+        parts = [md.Markdown("deferred: only the server named to the model ({}, first sent in turn #{}), its tools' "
+                             "definitions not sent").format(md.Markdown(counted(share.named_tokens, "token")),
+                                                            share.named_in)]  # fmt: skip
+    if share.listed_to_model:
+        parts.append(md.Markdown("{} listed to the model through {} (its result sent in turn #{})").format(
+            md.Markdown(counted(share.listed_to_model, "tool")), md.inline(share.listed_through or "?"),
+            share.listed_in,
+        ))  # fmt: skip
+    else:
+        parts.append(md.Markdown("no listing of its tools seen in what the agent sent the model"))
+    return parts
 
 
 def percent_text(share: float) -> str:
@@ -58,9 +78,12 @@ def mcp_section(recording: McpRecording | None, facts: McpFacts | None) -> list[
     lines.append(
         "What passed between the agent and each MCP server (mcp.jsonl), each tools/call beside the model's tool call "
         "that caused it. Server: its own time, from the request to its answer; agent's wait: from the model's answer "
-        "that asked for the call to the request that brought its result back, so what the server did not take of it "
-        "is the agent's own. Result sent: what the agent sent the model of the server's result (same, changed, cut, "
-        "not sent, or unknown where the answer was too big to record whole)."
+        "that asked for the call (or from the call, where the agent started it sooner) to the request that brought "
+        "its result back, so what the server did not take of it is the agent's own. Result sent: what the agent sent "
+        "the model of the server's result (same, changed, cut, not sent, or unknown where the answer was too big to "
+        "record whole); where a tool of the agent's own called the server (codex's exec), whether its output held "
+        "the result. A server's tokens are those of the request that sent the most of its tools, scaled to the "
+        "input the API reported, as in the context split (## Set-up sent counts each definition once, unscaled)."
     )
     joined = {(call.server, call.request_id): call for call in facts.calls}
     for name in names:
@@ -133,6 +156,17 @@ def call_lines(session: McpSession, joined: dict[tuple[str, str], JoinedCall]) -
     if tool_calls:
         rows = [call_row(call, joined.get((call.server, call.request_id))) for call in tool_calls[:CALLS_SHOWN]]
         lines += ["", md.table(["turn", "tool", "arguments", "server", "agent's wait", "result sent", "failed"], rows)]
+        shown = [joined.get((call.server, call.request_id)) for call in tool_calls[:CALLS_SHOWN]]
+        if any(found is not None and found.stamped_late_s is not None for found in shown):
+            lines.append(
+                "\n¹ mcp.jsonl stamps this answer after the request that carried its result to the model "
+                "started (its line was written late): the server took at most the time to that request."
+            )
+        if any(found is not None and found.wait_from == CALL_START for found in shown):
+            lines.append(
+                "\n² The agent started this call before the model's answer that asked for it had ended "
+                "(it runs tools while the answer streams): its wait is counted from the call's start."
+            )
         if len(tool_calls) > CALLS_SHOWN:
             lines.append(f"\nAnd {counted(len(tool_calls) - CALLS_SHOWN, 'more tools/call')}: see insight.jsonl.")
     if others:
@@ -152,13 +186,19 @@ def call_row(call: McpCall, joined: JoinedCall | None) -> list:
     if joined is not None and joined.model_tool and joined.model_tool != call.tool:
         tool = md.Markdown("{} (model: {})").format(tool, md.inline(joined.model_tool))
     server_s = joined.server_s if joined is not None else call.seconds
+    server = seconds_text(server_s) if server_s is not None else "no answer"
+    if joined is not None and joined.stamped_late_s is not None and call.seconds is not None:
+        server = f"≤ {server} (recorded {seconds_text(call.seconds)}¹)"
+    wait = seconds_text(joined.agent_wait_s) if joined is not None else ""
+    if joined is not None and joined.wait_from == CALL_START and wait:
+        wait += " (from the call's start²)"
     failed = error_text(call.error) or ("yes" if call.is_error else "")
     return [
         turn,
         tool,
         md.inline(short(call.arguments)) if call.arguments is not None else "",
-        seconds_text(server_s) if server_s is not None else "no answer",
-        seconds_text(joined.agent_wait_s) if joined is not None else "",
+        server,
+        wait,
         joined.result_sent if joined is not None else "",
         failed,
     ]

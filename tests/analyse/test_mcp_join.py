@@ -59,6 +59,7 @@ SCRIPT = {"code": 'await tools["mcp__fs__read_file"]({path: "/w/c.txt"}); await 
 SECOND = [tool_use("toolu_5", "mcp__fs__read_file", {"path": "/w/none"}), tool_use("toolu_6", "Script", SCRIPT)]
 SENT = {"toolu_1": "hello\n\nworld", "toolu_2": BIG[:1000] + "\n[output truncated]", "toolu_3": "a.txt (file)",
         "toolu_4": "a.txt big.txt"}  # fmt: skip
+SCRIPT_OUTPUT = "c: C\nEMPTY"  # the script printed read_file's "C" as it was, and its "empty" otherwise
 
 
 def exchanges():
@@ -66,7 +67,7 @@ def exchanges():
     second = ASK + [{"role": "assistant", "content": FIRST}, results]
     third = second + [{"role": "assistant", "content": SECOND},
                       {"role": "user", "content": [tool_result("toolu_5", "ENOENT: /w/none"),
-                                                   tool_result("toolu_6", "c: C\nempty")]}]  # fmt: skip
+                                                   tool_result("toolu_6", SCRIPT_OUTPUT)]}]  # fmt: skip
     return [
         exchange(1, [BASH, READ, LIST], ASK, FIRST, 3000),
         exchange(2, [BASH, READ], second, SECOND, 5000),  # the server took list_directory away
@@ -141,7 +142,7 @@ def test_each_call_is_joined_to_the_model_call_and_the_result_sent(tmp_path):
         "2": ("toolu_1", "mcp__fs__read_file", 1, 2, "same", "name"),
         "3": ("toolu_2", "mcp__fs__read_file", 1, 2, "cut", "name"),
         "5": ("toolu_5", "mcp__fs__read_file", 2, 3, "same", "name"),
-        "7": ("toolu_6", "Script", 2, 3, "changed", "time"),
+        "7": ("toolu_6", "Script", 2, 3, "same", "time"),
         "8": ("toolu_6", "Script", 2, 3, "changed", "time"),
         "6": (None, None, None, None, "not sent", None),
     }
@@ -184,3 +185,24 @@ def test_a_run_without_a_record_has_the_offer_only_and_one_without_servers_nothi
     plain = tmp_path / "plain"
     plain.mkdir()
     assert facts_of(plain, [exchange(1, [BASH], ASK, [{"type": "text", "text": "Hi."}], 100)], None).mcp_facts is None
+
+
+def test_the_wait_holds_the_servers_time_where_the_agent_started_early_or_the_record_stamped_late(tmp_path):
+    """A call started while the answer that asked still streamed waits from its start; an answer mcp.jsonl stamped
+    after the request that carried its result started took the server no longer than until that request."""
+    lines = record()
+    early = next(index for index, line in enumerate(lines) if (line.get("message") or {}).get("id") == 2)
+    late = next(index for index, line in enumerate(lines) if line.get("from") == "server"
+                and line["message"].get("id") == 3)  # fmt: skip
+    lines[early]["t"], lines[late]["t"] = 1001.8, 1010.5  # the answer ends at 1002.0; the next request is at 1010.0
+    by_id = {call.request_id: call for call in facts_of(tmp_path, exchanges(), lines).mcp_facts.calls}
+    started_early, stamped_late = by_id["2"], by_id["3"]
+    assert (started_early.wait_from, started_early.agent_wait_s) == ("call", round(STARTS[2] - 1001.8, 6))
+    assert started_early.server_s == round(1002.6 - 1001.8, 6)
+    assert started_early.agent_own_s == round(round(STARTS[2] - 1001.8, 6) - round(1002.6 - 1001.8, 6), 6)
+    assert (stamped_late.wait_from, stamped_late.stamped_late_s) == ("answer", 0.5)
+    assert (stamped_late.server_s, stamped_late.agent_wait_s) == (round(STARTS[2] - 1002.3, 6), 8.0)
+    assert stamped_late.agent_own_s == round(8.0 - round(STARTS[2] - 1002.3, 6), 6)
+    for call in by_id.values():
+        if call.agent_wait_s is not None:
+            assert call.server_s <= call.agent_wait_s and call.agent_own_s >= 0

@@ -13,14 +13,14 @@ from mcp_models import CALL_ID, HOSTILE, facts, join_as, mcp_run, records
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from probe.analyse.mcp.model import ServerShare, ToolsChange
+from probe.analyse.mcp.model import JoinedCall, ServerShare, ToolsChange
 from probe.analysis import export, sql
 from probe.analysis.report import analyze_run
-from probe.read.mcp.model import McpSession, ToolsListing
+from probe.read.mcp.model import McpCall, McpSession, ToolsListing
 from probe.runs import ledger
 from probe.write.diff import diff_runs
 from probe.write.mcp_records import error_text
-from probe.write.mcp_section import change_line, share_line
+from probe.write.mcp_section import call_row, change_line, share_line
 
 
 @pytest.fixture
@@ -222,3 +222,36 @@ def test_a_servers_error_is_one_line_of_at_most_500_characters_with_its_code():
     said = error_text({"code": -32603, "message": "Traceback:\n" + "  frame\n" * 10_000})
     assert said.startswith("Traceback: frame frame") and said.endswith("… (code -32603)")
     assert len(said) == 500 + len(" (code -32603)")
+
+
+def test_a_server_only_named_and_listed_through_the_agents_exec_is_said_so_not_none_offered():
+    """codex names the server as a deferred tool namespace and the model lists its tools through exec."""
+    share = ServerShare("fs", deferred=True, named_tokens=5, named_in=2, listed_to_model=14,
+                        listed_through="functions.exec", listed_in=3)  # fmt: skip
+    assert share_line(share) == (
+        "MCP server `fs`: deferred: only the server named to the model (5 tokens, first sent in turn #2), its "
+        "tools' definitions not sent; 14 tools listed to the model through `functions.exec` (its result sent in "
+        "turn #3)"
+    )
+    unlisted = ServerShare("fs", deferred=True)
+    assert share_line(unlisted) == (
+        "MCP server `fs`: deferred, its tools' definitions not sent; no listing of its tools seen in what the agent "
+        "sent the model"
+    )
+    assert share_line(ServerShare("fs")) == "MCP server `fs`: none of its tools was offered to the model"
+
+
+def test_a_call_row_says_where_the_wait_started_early_and_the_answer_was_stamped_late():
+    call = McpCall("fs", "2", "tools/call", "agent", "read_text_file", {"path": "a"}, started=10.0, ended=10.194)
+    joined = JoinedCall("fs", "read_text_file", "2", 10.0, 10.194, 0.028, model_tool="functions.exec", asked_in=3,
+                        agent_wait_s=0.033, agent_own_s=0.005, result_sent="same", stamped_late_s=0.166,
+                        wait_from="call")  # fmt: skip
+    assert call_row(call, joined) == [
+        "#3",
+        "`read_text_file` (model: `functions.exec`)",
+        '`{"path":"a"}`',
+        "≤ 28 ms (recorded 194 ms¹)",
+        "33 ms (from the call's start²)",
+        "same",
+        "",
+    ]

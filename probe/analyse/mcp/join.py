@@ -3,14 +3,15 @@
 the request that carried the result back), then to the result the agent sent; each server's share of the requests;
 and the turns where the MCP tools offered changed, beside the server's notice and listing before them."""
 
+import re
 from typing import Any
 
 import orjson
 
-from probe.analyse.mcp.model import NOT_SENT, UNKNOWN, JoinedCall, McpFacts, ServerShare, ToolsChange
+from probe.analyse.mcp.model import CALL_START, NOT_SENT, UNKNOWN, JoinedCall, McpFacts, ServerShare, ToolsChange
 from probe.analyse.mcp.names import server_key
 from probe.analyse.mcp.offers import McpTurns, ModelCall
-from probe.analyse.mcp.results import compare
+from probe.analyse.mcp.results import compare, compare_within
 from probe.read.mcp.model import AGENT, McpCall, McpRecording, McpSession
 
 NAME, TIME = "name", "time"  # how a call was joined: by the model's naming of the tool (or its id), or by time alone
@@ -102,18 +103,36 @@ def joined(call: McpCall, model: ModelCall | None) -> JoinedCall:
     found.asked_in, found.asked_at = model.asked_in, model.asked_at
     found.answered_in, found.answered_at = model.answered_in, model.answered_at
     if model.asked_at is not None and model.answered_at is not None:
-        found.agent_wait_s = round(model.answered_at - model.asked_at, 6)
-        if call.seconds is not None:
-            found.agent_own_s = round(found.agent_wait_s - call.seconds, 6)
+        timed(found, call, model.asked_at, model.answered_at)
     found.sent_chars = model.sent.length if model.sent is not None else model.sent_size
     found.result_chars = result_chars(call)
     if model.answered_in is None:
         found.result_sent = NOT_SENT
     elif model.sent is None or (call.cut and call.result is None) or (call.result is None and call.error is None):
         found.result_sent = UNKNOWN
+    elif not model.server:  # passed on inside the output of the agent's own tool that called it
+        within = compare_within(call.result, call.error if call.result is None else None, model.sent)
+        found.result_sent = within or UNKNOWN
     else:
         found.result_sent = compare(call.result, call.error if call.result is None else None, model.sent)
     return found
+
+
+def timed(found: JoinedCall, call: McpCall, asked_at: float, answered_at: float) -> None:
+    """The agent's wait and own time, so that the server's time is within the wait: the wait starts where the
+    answer that asked ended, or where the call started if the agent started it while that answer still streamed;
+    and an answer the record stamped after the request that carried its result on (its line written late) took
+    the server no longer than until that request."""
+    begin = asked_at
+    if call.started < asked_at:
+        begin, found.wait_from = call.started, CALL_START
+    found.agent_wait_s = round(max(answered_at - begin, 0.0), 6)
+    if call.seconds is None:
+        return
+    if call.ended is not None and call.ended > answered_at:
+        found.stamped_late_s = round(call.ended - answered_at, 6)
+        found.server_s = round(max(answered_at - call.started, 0.0), 6)
+    found.agent_own_s = round(max(found.agent_wait_s - found.server_s, 0.0), 6)
 
 
 def result_chars(call: McpCall) -> int | None:
@@ -133,6 +152,9 @@ def shares(recording: McpRecording, turns: McpTurns, setup: Any, calls: list[Joi
     offered = {server_key(server): offer for server, offer in turns.servers.items()}
     declared = {server_key(name): server for name, server in (getattr(setup, "servers", None) or {}).items()}
     sessions = {server_key(name): session for name, session in recording.sessions.items()}
+    named_only = {server_key(server): naming for server, naming in turns.named.items()}
+    for server in turns.named:
+        named.setdefault(server_key(server), server)
     found = []
     for key, name in named.items():
         share = ServerShare(name)
@@ -147,13 +169,33 @@ def shares(recording: McpRecording, turns: McpTurns, setup: Any, calls: list[Joi
             share.deferred_tools = len(only_named)
             share.names = sorted(share.names + only_named)
             share.tools = max(share.tools, len(share.names))
+        if key in named_only:
+            share.named_tokens, share.named_in = named_only[key]
+            share.deferred = True
         if session is not None:
             share.tools_listed = len(session.listings[-1].tools) if session.listings else None
+            if share.deferred and not share.tools and session.listings:
+                listed_to_model(share, key, session.listings[-1].names(), turns.calls)
         mine = [call for call in calls if server_key(call.server) == key]
         share.calls, share.failed = len(mine), sum(call.is_error or call.error is not None for call in mine)
         share.server_s = round(sum(call.server_s or 0.0 for call in mine), 6)
         found.append(share)
     return found
+
+
+def listed_to_model(share: ServerShare, key: str, listed: list[str], calls: list[ModelCall]) -> None:
+    """The first result of a tool of the agent's own that named the server's tools by the agent's naming
+    (mcp__fs__read_file): the model listed them through it (codex's exec script filters ALL_TOOLS)."""
+    prefix = f"mcp__{key}__"
+    tools = set(listed)
+    for call in calls:
+        if call.server or call.sent is None or prefix not in call.sent.text:
+            continue
+        named = set(re.findall(re.escape(prefix) + r"([A-Za-z0-9_.-]+)", call.sent.text))
+        if named & tools:
+            share.listed_to_model, share.listed_through = len(named & tools), call.model_tool
+            share.listed_in = call.answered_in
+            return
 
 
 def placed(change: ToolsChange, recording: McpRecording) -> ToolsChange:

@@ -6,6 +6,7 @@ from typing import Any
 
 # What became of a server's result on its way to the model (unknown: its answer was not recorded whole).
 SAME, CHANGED, CUT, NOT_SENT, UNKNOWN = "same", "changed", "cut", "not sent", "unknown"
+ANSWER_END, CALL_START = "answer", "call"  # where the agent's wait for a call starts
 
 
 @dataclass
@@ -28,6 +29,12 @@ class JoinedCall:
     answered_in: int | None = None  # the turn whose request carried its result
     agent_wait_s: float | None = None  # the model's tool call ended → the request carrying its result started
     agent_own_s: float | None = None  # of that wait, what was not the server's: agent_wait_s - server_s
+    # Where the wait starts: "answer" (the answer that asked ended) or "call" (the server's call started before it
+    # ended: the agent started the tool while the answer still streamed).
+    wait_from: str = ANSWER_END
+    # Seconds by which mcp.jsonl stamped the server's answer after the request that carried its result on (its line
+    # was written late); server_s is then bounded by that request.
+    stamped_late_s: float | None = None
     result_sent: str = NOT_SENT  # same | changed | cut | not sent | unknown
     result_chars: int | None = None  # characters of the server's result text
     sent_chars: int | None = None  # characters of the result the agent sent
@@ -50,6 +57,15 @@ class ServerShare:
     deferred: bool = False  # some or all only named, their definitions left for a tool search
     deferred_tools: int = 0  # of them, those never sent in full
     tools_listed: int | None = None  # tools its tools/list answered with, where recorded
+    # Only the server named to the model, its tools left for the model to list (codex's deferred tool namespaces):
+    # tokens of the line naming it (counted, not scaled) and the first turn whose request sent it.
+    named_tokens: int | None = None
+    named_in: int | None = None
+    # Its tools as the model listed them through a tool of the agent's own (codex's exec): how many of its listed
+    # tools that tool's result named, the tool, and the turn whose request carried that result.
+    listed_to_model: int = 0
+    listed_through: str | None = None
+    listed_in: int | None = None
     tokens: int = 0  # tokens of its tools' definitions in a request (the largest of any request)
     share: float | None = None  # of that request's input tokens, 0..1
     requests: int = 0  # requests that offered its tools

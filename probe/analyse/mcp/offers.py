@@ -11,6 +11,7 @@ from probe.analyse.mcp.names import called_tool
 from probe.analyse.mcp.results import SentText, sent_text
 from probe.analyse.setup import mcp_tool, tool_text
 from probe.analyse.token_count import TokenCounter
+from probe.apis.agent_setup import DEFERRED_SHAPES
 from probe.read.conversation import Turn, json_size
 
 SERVERS_KEPT = 64  # servers summed; a capture offering more is hostile
@@ -70,6 +71,9 @@ class McpTurns:
     calls: list[ModelCall] = field(default_factory=list)
     more_calls: int = 0
     text_kept: int = 0
+    # Servers the requests only named, their tools left for the model to list (codex's deferred tool namespaces):
+    # server -> (tokens of the line naming it, the first turn that sent it).
+    named: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, turn: Turn, agent: str, split: Any, answered: list) -> None:
         """A turn's offer, and the tool calls it answered (probe.analyse.tool_calls, results still held)."""
@@ -78,10 +82,12 @@ class McpTurns:
             self.starts[turn.number] = turn.timing.start
             while len(self.starts) > CALLS_KEPT:
                 self.starts.popitem(last=False)
+        texts = block_texts(turn) if answered else {}
         for call in answered:
-            self.take(call)
+            self.take(call, texts.get(call.call_id) if call.result is None else None)
 
     def offer(self, turn: Turn, agent: str, split: Any) -> None:
+        self.read_naming(turn)
         by_server: dict[str, tuple[set[str], int]] = {}
         for tool in turn.tools:
             named = mcp_tool(tool)
@@ -128,6 +134,17 @@ class McpTurns:
             change.turn_at, change.previous, change.previous_at = turn.timing.start, previous, previous_at
             self.changes.append(change)
 
+    def read_naming(self, turn: Turn) -> None:
+        """The servers this request named without their tools, in the agents' shapes of such a list."""
+        carried = turn.carried.items if turn.carried is not None and turn.carried.by == "prefix" else 0
+        texts = [block.text for block in turn.system]
+        texts += [part.text for item in turn.input[carried:] for part in item.parts if part.kind == "text"]
+        for text in texts:
+            for server, line in naming_lines(text or ""):
+                if server not in self.named and len(self.named) < SERVERS_KEPT:
+                    self.counter = self.counter or TokenCounter()
+                    self.named[server] = (self.counter.count(line), turn.number)
+
     def count(self, tool) -> int:
         key = (tool.namespace, tool.name, tool.hash)
         found = self.counts.get(key)
@@ -138,9 +155,10 @@ class McpTurns:
                 self.counts.popitem(last=False)
         return found
 
-    def take(self, call) -> None:
+    def take(self, call, blocks: str | None = None) -> None:
         """A model's tool call (probe.analyse.tool_calls.ToolCall). One that names no MCP tool is kept too (server
-        ""): an agent may call MCP tools from a tool of its own (codex's exec script), joined then by time."""
+        ""): an agent may call MCP tools from a tool of its own (codex's exec script), joined then by time. `blocks`:
+        the text of a result sent as a list of text blocks, which the call does not hold."""
         named = called_tool(call.tool) or ("", "")
         if len(self.calls) >= CALLS_KEPT:
             self.more_calls += 1
@@ -154,7 +172,41 @@ class McpTurns:
         if call.answered_in is not None:
             found.sent_size, found.is_error = call.result_size, call.is_error
             budget = TEXT_BUDGET if named[0] else OTHERS_TEXT_BUDGET
-            if call.result is not None and self.text_kept < budget:
-                found.sent = sent_text(call.result)
+            result = call.result if call.result is not None else blocks
+            if result is not None and self.text_kept < budget:
+                found.sent = sent_text(result)
                 self.text_kept += len(found.sent.text)
         self.calls.append(found)
+
+
+def block_texts(turn: Turn) -> dict[str, str]:
+    """The results of this turn's request sent as a list of text blocks (codex's exec output: input_text parts), by
+    call id: their texts joined by a line, read from the blocks as sent."""
+    found = {}
+    carried = turn.carried.items if turn.carried is not None and turn.carried.by == "prefix" else 0
+    for item in turn.input[carried:]:
+        for part in item.parts:
+            if part.kind != "tool_result" or part.text is not None or not part.call_id:
+                continue
+            blocks = part.raw if isinstance(part.raw, list) else []
+            texts = [block.get("text") for block in blocks if isinstance(block, dict)]
+            texts = [text for text in texts if isinstance(text, str)]
+            if texts and sum(map(len, texts)) <= TEXT_BUDGET:
+                found[part.call_id] = "\n".join(texts)
+    return found
+
+
+def naming_lines(text: str) -> list[tuple[str, str]]:
+    """Each server a list of servers named without their tools names in `text` (probe.apis.agent_setup's shapes
+    whose lines name a server), with its line as sent."""
+    found = []
+    for shape in DEFERRED_SHAPES:
+        if "server" not in shape.line.groupindex or shape.heading not in text:
+            continue
+        start = text.find(shape.heading) + len(shape.heading)
+        end = text.find("\n\n", start)  # the list ends at a blank line, as probe.analyse.setup reads it
+        for line in text[start : end if end >= 0 else len(text)].split("\n")[:SERVERS_KEPT]:
+            match = shape.line.match(line)
+            if match is not None:
+                found.append((match.group("server"), line))
+    return found

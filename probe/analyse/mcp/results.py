@@ -65,6 +65,28 @@ def compare(result: Any, error: dict | None, sent: SentText) -> str:
     return CHANGED
 
 
+def compare_within(result: Any, error: dict | None, sent: SentText) -> str | None:
+    """The same for a result an agent's own tool passed on inside its output (codex's exec script prints it, its
+    output around): same where a rendering (or each of its text contents) is found whole in that output; cut where
+    one's start is, and the output ends within a note's length after what it holds of it; changed where none is
+    found whole (the script printed it otherwise, or not at all); None where the output was kept only in part and
+    held none whole."""
+    found = [text for text in renderings(result, error) if text]
+    content = result.get("content") if isinstance(result, dict) else None
+    texts = [block.get("text") for block in content if isinstance(block, dict)] if isinstance(content, list) else []
+    texts = [text for text in texts if isinstance(text, str) and text]
+    if any(text in sent.text for text in found) or (texts and all(text in sent.text for text in texts)):
+        return SAME
+    if not sent.whole:
+        return None
+    for text in [*found, *texts]:
+        start = sent.text.find(text[: max(min(len(text) // 2, 64), 1)])
+        if start >= 0:
+            held = common_prefix(text, sent.text[start:])
+            return CUT if len(sent.text) - start - held <= NOTE_ALLOWED else CHANGED
+    return CHANGED
+
+
 def is_cut(text: str, sent: SentText) -> bool:
     if sent.length >= len(text) or not sent.text:
         return False
