@@ -193,8 +193,23 @@ def test_codexs_mcp_call_from_its_exec_script_is_joined_by_time(tmp_path, codex_
     stream_report(io.StringIO(), run / "traffic.jsonl", responses, None, frozenset(), None, totals, [])
     facts = totals.insight.mcp_facts
     [call] = facts.calls
-    assert (call.tool, call.call_id, call.model_tool, call.matched_by) == (tool, execs.pop(), "functions.exec", "time")
-    assert call.server_s == round(max(answer["t"] - request["t"], 0.0), 6)
-    assert call.answered_in == call.asked_in + 1 and call.agent_wait_s > call.server_s
+    exec_id = execs.pop()
+    assert (call.tool, call.call_id, call.model_tool, call.matched_by) == (tool, exec_id, "functions.exec", "time")
+    # The exec's output went back as a list of text blocks, holding the server's result as the script printed it.
+    exchanges = read_traffic(run)
+    [(answered_at, output)] = [(exchange["timing"]["start"], found["output"]) for exchange in exchanges
+                               for found in walk(exchange) if found.get("type") == "custom_tool_call_output"
+                               and found.get("call_id") == exec_id]  # fmt: skip
+    printed = "\n".join(block["text"] for block in output)
+    content = json.dumps(answer["message"]["result"]["content"], separators=(",", ":"), ensure_ascii=False)
+    assert content in printed  # the script printed JSON.stringify(result)
+    assert call.result_sent == "same"
+    # The server's time within the agent's wait: bounded by the request that carried its result, which mcp.jsonl
+    # may stamp the answer after (its line is written once masked).
+    assert call.server_s == round(max(min(answer["t"], answered_at) - request["t"], 0.0), 6)
+    assert call.answered_in == call.asked_in + 1 and call.agent_wait_s >= call.server_s and call.agent_own_s >= 0
     [server] = facts.servers
     assert (server.server, server.deferred, server.tools_listed, server.calls) == ("parcels", True, 3, 1)
+    # Only named to the model, as codex's deferred tool namespace; its tools listed to the model through exec.
+    assert (server.tools, server.named_tokens) == (0, len(ENCODER.encode_ordinary("- mcp__parcels")))
+    assert (server.listed_to_model, server.listed_through) == (3, "functions.exec")
