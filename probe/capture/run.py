@@ -322,10 +322,7 @@ def run_agent(
         arguments = environment.filled_arguments(plan.target, template, values, env)
         arguments = plan.hooks.given(arguments, recording.run)  # --hooks: the recorder, into the settings it gives
         servers = plan.mcp.arguments(recording.run, home, proxies.mcp_urls)
-        # A settings file of the run's that the agent takes over the user's own (--home own; none with a private
-        # home, whose own settings file got the servers).
-        settings = plan.mcp.environment(recording.run, home, proxies.mcp_urls, env)
-        env.update(settings)
+        env.update(settings := plan.mcp.environment(recording.run, home, proxies.mcp_urls, env))  # settings files
         argv = [plan.chosen.program, *arguments, *servers, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
         shown = [scrub.mask_values(argument, run_secrets(plan, env)) for argument in argv]

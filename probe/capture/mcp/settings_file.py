@@ -60,6 +60,7 @@ def merged(settings: object, key: tuple[str, ...], entries: dict[str, dict], whe
 def write_settings(path: Path, settings: dict) -> Path:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # one the target's files wrote first keeps its mode otherwise
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(json.dumps(settings, indent=2))
     return path
