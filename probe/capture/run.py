@@ -322,12 +322,13 @@ def run_agent(
         arguments = environment.filled_arguments(plan.target, template, values, env)
         arguments = plan.hooks.given(arguments, recording.run)  # --hooks: the recorder, into the settings it gives
         servers = plan.mcp.arguments(recording.run, home, proxies.mcp_urls)
+        env.update(settings := plan.mcp.environment(recording.run, home, proxies.mcp_urls, env))  # settings files
         argv = [plan.chosen.program, *arguments, *servers, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
         shown = [scrub.mask_values(argument, run_secrets(plan, env)) for argument in argv]
         tokens = plan.telemetry.secrets() if plan.telemetry else []  # (its variables' secrets are masked by name)
         given = {name: scrub.mask_values(value, tokens) for name, value in target_env.items()}
-        recording.set_agent(shown, plan.chosen.version, given | forwarding, cwd=cwd)
+        recording.set_agent(shown, plan.chosen.version, given | settings | forwarding, cwd=cwd)
     else:
         # The prompt as one word of the shell's, whatever it holds.
         command = plan.command.replace("{prompt}", shlex.quote(plan.prompt)) if plan.prompt else plan.command

@@ -161,9 +161,9 @@ def test_what_a_run_without_servers_or_without_a_switch_records():
     assert plan_mcp(CODEX).manifest() == {"servers": [], "wrapped": False, "why": "no MCP server in this run"}
     said = plan_mcp(CLAUDE, home="own", no_mcp=True).manifest()
     assert said == {"servers": [], "wrapped": False, "why": said["why"]} and said["why"].startswith("--no-mcp: ")
-    gemini = load_target("gemini")
-    assert plan_mcp(gemini).why == "gemini's target file declares no agent.mcp"
-    for options, asked in ((["fs=x"], dict(target=gemini)), (["fs=x"], dict(target=CODEX, no_mcp=True)),
+    opencode = load_target("opencode")
+    assert plan_mcp(opencode).why == "opencode's target file declares no agent.mcp"
+    for options, asked in ((["fs=x"], dict(target=opencode)), (["fs=x"], dict(target=CODEX, no_mcp=True)),
                            (["fs=x"], dict(target=CODEX, agent=False))):  # fmt: skip
         with pytest.raises(UsageError):
             plan_mcp(options=options, **asked)

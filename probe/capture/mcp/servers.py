@@ -95,9 +95,10 @@ def entry_server(name: object, entry: object, origin: str, where: str) -> McpSer
         raise UsageError(f"{place}: expected a mapping")
     if entry.get("enabled", True) is False or entry.get("disabled") is True:
         return None
-    kind = entry.get("type", "http" if "url" in entry else "stdio")
+    # gemini-cli and Qwen Code name a streamable HTTP server's URL httpUrl.
+    kind = entry.get("type", "http" if "url" in entry or "httpUrl" in entry else "stdio")
     if kind in ("http", "streamable-http", "streamableHttp"):
-        url, headers = entry.get("url"), entry.get("headers", entry.get("http_headers", {}))
+        url, headers = entry.get("httpUrl", entry.get("url")), entry.get("headers", entry.get("http_headers", {}))
         if not isinstance(url, str) or not URL.match(url):
             raise UsageError(f"{place}: expected its url, http(s)://…")
         return McpServer(name, "http", url=url, headers=strings(headers, f"{place}: headers"), origin=origin)

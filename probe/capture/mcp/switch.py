@@ -8,10 +8,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from probe.capture.mcp import settings_file
 from probe.capture.mcp.servers import OWN_HOME, McpServer, given_servers, own_servers
 from probe.common.cli import FRESH
 from probe.common.errors import UsageError
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
+from probe.runs.mcp_switch import SettingsFile
 from probe.runs.targets import Target
 
 RECORD = "mcp.jsonl"
@@ -27,6 +29,9 @@ class McpPlan:
     wrapped: bool = False
     why: str = ""
     style: str = ""
+    settings: SettingsFile | None = None  # style settings: the settings file and key the servers go into
+    home: str = "private"
+    own_entries: dict[str, dict] = field(default_factory=dict)  # style settings, --home own: the user's, as written
 
     def http_upstreams(self) -> dict[str, str]:
         """name -> the server's own URL, for the run's proxies (start_proxies' mcp_upstreams)."""
@@ -37,7 +42,7 @@ class McpPlan:
     def arguments(self, run: Path, home: Path, mcp_urls: dict[str, str]) -> list[str]:
         """What the agent's command gets so that it starts each server wrapped; files it names are written into
         `home`, the run's private state folder (present with either --home), keeping env and headers off argv."""
-        if not self.wrapped or not self.servers:
+        if not self.wrapped or not self.servers or self.style == "settings":
             return []
         if self.style == "claude-code":
             entries = {server.name: claude_entry(server, run, mcp_urls) for server in self.servers}
@@ -45,6 +50,28 @@ class McpPlan:
             # Only these: the user's own servers are among them, wrapped; its other sources would go unrecorded.
             return ["--mcp-config", str(path), "--strict-mcp-config"]
         return [argument for server in self.servers for argument in codex_arguments(server, run, home, mcp_urls)]
+
+    def environment(self, run: Path, home: Path, mcp_urls: dict[str, str], environ: dict[str, str]) -> dict:
+        """Style settings: the servers written into the private home's settings file (after the target's files),
+        or with --home own into a settings file of the run's that wins over the user's; the variable naming that
+        file, for the agent's environment (`environ`: the agent's, to find the one it would have taken)."""
+        if not self.wrapped or not self.servers or self.settings is None:
+            return {}
+        url_key, own = self.settings.url_key, self.own_entries
+        entries = {
+            server.name: settings_file.entry(
+                server,
+                relay_command(server, run),
+                mcp_urls,
+                url_key,
+                own.get(server.name) if server.origin == OWN_HOME else None,
+            )
+            for server in self.servers
+        }
+        if self.home == "private":
+            settings_file.into_private_home(self.settings, home, entries)
+            return {}
+        return settings_file.over_own_home(self.settings, home, entries, environ)
 
     def manifest(self) -> dict:
         servers = [described(server) for server in self.servers]
@@ -129,10 +156,16 @@ def plan_mcp(
     if home == "own" and no_mcp:
         return McpPlan(why="--no-mcp: the agent starts the servers of your own configuration itself, unrecorded")
     own = own_servers(switch, workdir, environ) if home == "own" else []
+    own_entries = settings_file.own_entries(switch, workdir, environ) if home == "own" and switch.settings else {}
     named = {server.name for server in given}
     servers = [server for server in own if server.name not in named] + given  # given here wins over your own
     if any(server.transport == "http" for server in servers) and not http:
         raise UsageError("your MCP configuration has HTTP servers, which this version does not record: --no-mcp")
     if not servers:
         return McpPlan(why="no MCP server in this run", style=switch.style)
-    return McpPlan(servers, True, style=switch.style)
+    if home == "own" and switch.settings and not switch.settings.override:
+        why = f"your own servers are started by the agent itself, unrecorded: {switch.settings.no_override}"
+        if given:
+            raise UsageError(f"--mcp-server and --mcp-config with --home own: {why}")
+        return McpPlan(servers, False, why, switch.style)
+    return McpPlan(servers, True, style=switch.style, settings=switch.settings, home=home, own_entries=own_entries)
