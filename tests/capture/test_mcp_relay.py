@@ -216,3 +216,23 @@ def test_a_quick_servers_answers_are_never_stamped_nor_recorded_before_the_reque
     )
     assert sorted(asked) == sorted(answered) == list(range(2, 202))
     assert [number for number in asked if asked[number] > answered[number]] == []
+
+
+def test_the_relay_reads_the_secret_rules_from_the_captures_cache_not_the_agents_new_one(tmp_path):
+    """In a private home the agent's cache is new: listing and compiling the rules there took 2.7 s of CPU before the
+    first message was recorded. The server still gets the agent's environment as it is."""
+    home = tmp_path / "private-home"
+    home.mkdir()
+    said = "{'jsonrpc': '2.0', 'id': 1, 'result': {'cache': os.environ.get('XDG_CACHE_HOME')}}"
+    server = script(tmp_path, "env.py", f"import json, os, sys\nsys.stdin.readline()\nprint(json.dumps({said}))\n")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    environ = {name: value for name, value in os.environ.items() if name != "XDG_CACHE_HOME"} | {"HOME": str(home)}
+    record = tmp_path / "mcp.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "probe.capture.mcp.relay", str(record), "env", "--cache", cache, "--", sys.executable,
+         server], input=INITIALIZE, capture_output=True, cwd=PROJECT_ROOT, env=environ, timeout=60,
+    )  # fmt: skip
+    assert json.loads(done.stdout)["result"] == {"cache": None}
+    answer = [line for line in lines(record) if line.get("from") == "server"]
+    assert answer[0]["message"]["result"] == {"cache": None}
+    assert sorted(str(path.relative_to(home)) for path in home.rglob("*")) == []

@@ -18,6 +18,7 @@ from probe.common.errors import UsageError
 from probe.runs.targets import load_target
 
 CLAUDE, CODEX = load_target("claude-code"), load_target("codex")
+CAPTURE_CACHE = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
 
 
 def test_a_server_option_is_a_command_line_or_a_url():
@@ -130,10 +131,11 @@ def test_claude_code_is_given_every_server_wrapped_in_one_private_file(tmp_path)
     assert oct((private / "mcp-servers.json").stat().st_mode & 0o777) == "0o600"
     entries = json.loads((private / "mcp-servers.json").read_text())["mcpServers"]
     relay = [sys.executable, "-m", "probe.capture.mcp.relay", str(run.resolve() / "mcp.jsonl")]
+    cache = ["--cache", CAPTURE_CACHE]  # the capture's, where the secret rules are kept compiled
     assert entries == {
-        "fs": {"command": relay[0], "args": [*relay[1:], "fs", "--", "local-fs", "--here"]},
-        "memo": {"command": relay[0], "args": [*relay[1:], "memo", "--", "project-memo"]},
-        "extra": {"command": relay[0], "args": [*relay[1:], "extra", "--", "python3", "-m", "server"]},
+        "fs": {"command": relay[0], "args": [*relay[1:], "fs", *cache, "--", "local-fs", "--here"]},
+        "memo": {"command": relay[0], "args": [*relay[1:], "memo", *cache, "--", "project-memo"]},
+        "extra": {"command": relay[0], "args": [*relay[1:], "extra", *cache, "--", "python3", "-m", "server"]},
     }
     assert plan.manifest() == {"servers": [
         {"name": "fs", "transport": "stdio", "command": ["local-fs", "--here"], "from": "own-home"},
@@ -148,7 +150,7 @@ def test_codex_is_given_each_server_with_c_options_and_its_env_through_a_private
     plan = plan_mcp(CODEX, [], [str(config)], workdir=str(tmp_path))
     run, private = tmp_path / "run", tmp_path
     relay = [sys.executable, "-m", "probe.capture.mcp.relay", str(run.resolve() / "mcp.jsonl"), "fs"]
-    server = ["--env", str(private / "mcp-env-fs.json"), "--", "fs-server", "/d"]
+    server = ["--env", str(private / "mcp-env-fs.json"), "--cache", CAPTURE_CACHE, "--", "fs-server", "/d"]
     assert plan.arguments(run, private, {}) == [
         "-c", f"mcp_servers.fs.command={json.dumps(sys.executable)}",
         "-c", f"mcp_servers.fs.args={json.dumps([*relay[1:], *server])}",

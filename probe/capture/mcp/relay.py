@@ -1,8 +1,9 @@
 """The relay between an agent and one stdio MCP server: it starts the server, passes the bytes of both ways on at
 once and unchanged, and records a masked copy of each JSON-RPC message into the run's mcp.jsonl.
 
-`python -m probe.capture.mcp.relay RECORD NAME [--env FILE] -- COMMAND...`: RECORD is the run's mcp.jsonl, NAME
-the server's name as the agent knows it, FILE a JSON mapping of variables added to the server's environment. The
+`python -m probe.capture.mcp.relay RECORD NAME [--env FILE] [--cache FOLDER] -- COMMAND...`: RECORD is the run's
+mcp.jsonl, NAME the server's name as the agent knows it, FILE a JSON mapping of variables added to the server's
+environment, FOLDER the capture's cache (probe.capture.rules_cache), where the secret rules are kept compiled. The
 passing threads only read, queue a copy with the time of the read and write on; what is recorded is parsed and
 masked by a thread of its own, from that bounded queue, each message stamped with the time of the read that ended its
 line, which is before the other side had it (so a request is never stamped, nor recorded, after its answer). A server
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 
 from probe.capture.mcp.record_lines import LineRecorder, McpRecord, StderrKeeper
+from probe.capture.rules_cache import OPTION as CACHE
+from probe.capture.rules_cache import use_cache
 from probe.capture.scrub import secret_values
 
 CHUNK = 65536
@@ -32,13 +35,18 @@ DONE = None
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--" not in argv or argv.index("--") < 2 or argv.index("--") == len(argv) - 1:
-        print("usage: python -m probe.capture.mcp.relay RECORD NAME [--env FILE] -- COMMAND...", file=sys.stderr)
+    cut = argv.index("--") if "--" in argv else -1
+    options = dict(zip(argv[2:cut:2], argv[3:cut:2], strict=False))
+    if cut < 2 or cut == len(argv) - 1 or cut % 2 or not set(options) <= {"--env", CACHE}:
+        print(
+            f"usage: python -m {__spec__.name} RECORD NAME [--env FILE] [--cache FOLDER] -- COMMAND...", file=sys.stderr
+        )
         return 2
-    cut = argv.index("--")
-    (record_path, name, *options), command = argv[:cut], argv[cut + 1 :]
-    added = json.loads(Path(options[1]).read_text(encoding="utf-8")) if options[:1] == ["--env"] else {}
-    env = dict(os.environ) | added
+    (record_path, name), command = argv[:2], argv[cut + 1 :]
+    added = json.loads(Path(options["--env"]).read_text(encoding="utf-8")) if "--env" in options else {}
+    env = dict(os.environ) | added  # the server's: the agent's own, with its cache
+    if CACHE in options:  # the rules are read there, not listed and compiled again in the agent's new cache
+        use_cache(options[CACHE])
     record = McpRecord(Path(record_path), name, secret_values(env))
     try:
         server = subprocess.Popen(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture.mcp.servers import OWN_HOME, McpServer, given_servers, own_servers
+from probe.capture.rules_cache import cache_arguments
 from probe.common.cli import FRESH
 from probe.common.errors import UsageError
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
@@ -58,9 +59,10 @@ def described(server: McpServer) -> dict:
 
 
 def relay_command(server: McpServer, run: Path, env_file: Path | None = None) -> list[str]:
-    """The relay wrapping the server's own command, run by this Python (the capture's)."""
+    """The relay wrapping the server's own command, run by this Python (the capture's), with the capture's cache."""
     chosen = ["--env", str(env_file)] if env_file else []
-    return [sys.executable, "-m", RELAY, str((run / RECORD).resolve()), server.name, *chosen, "--", *server.command]
+    record = str((run / RECORD).resolve())
+    return [sys.executable, "-m", RELAY, record, server.name, *chosen, *cache_arguments(), "--", *server.command]
 
 
 def claude_entry(server: McpServer, run: Path, mcp_urls: dict[str, str]) -> dict:
