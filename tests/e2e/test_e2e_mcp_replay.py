@@ -133,10 +133,19 @@ def test_a_call_that_differs_from_the_recording_is_the_divergence_named(recorded
     # The recorded call read another file: the agent's call, from the recorded model answer, is not in it.
     text = (copy / "mcp.jsonl").read_text().replace(f"{allowed}/notes.txt", "/elsewhere/notes.txt")
     (copy / "mcp.jsonl").write_text(text)
+    # Still signed as recorded here, it replays by that signature only as it was: the edited record is refused.
+    env = dict(os.environ, PROBE_DATA_DIR=str(copy.parents[1]))
+    replay = [sys.executable, "-m", "probe.replay.run", "--run", str(copy), "--target", str(target_file)]
+    refused = subprocess.run([*replay, "--workdir", str(allowed), "--quiet"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines()[-1] == (
+        f"error: {copy / 'mcp.jsonl'} is not the capture recorded on this machine: it changed after the run was "
+        "signed (replay it with --trust only if you trust whoever changed it)"
+    )
     marker = tmp_path / "STARTED"
     original = wrapper.read_text()
     wrapper.write_text(LOUD.format(marker=marker))
-    try:
+    try:  # --trust: the user vouches for the edited record
         arguments = ["--target", str(target_file), "--workdir", str(allowed), "--quiet", "--timeout", "120", "--trust"]
         result, replayed = run_of(copy.parents[1], ["probe.replay.run", "--run", str(copy), *arguments], claude_program)
     finally:
