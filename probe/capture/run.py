@@ -321,7 +321,7 @@ def run_agent(
         template = "interactive" if plan.interactive else "command"
         arguments = environment.filled_arguments(plan.target, template, values, env)
         arguments = plan.hooks.given(arguments, recording.run)  # --hooks: the recorder, into the settings it gives
-        servers = plan.mcp.arguments(recording.run, home, proxies.mcp_urls)
+        servers = plan.mcp.arguments(recording.run, home, proxies.mcp_urls, prompt_run=not plan.interactive)
         argv = [plan.chosen.program, *arguments, *servers, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.
         shown = [scrub.mask_values(argument, run_secrets(plan, env)) for argument in argv]

@@ -144,6 +144,30 @@ def test_claude_code_is_given_every_server_wrapped_in_one_private_file(tmp_path)
     ], "wrapped": True}  # fmt: skip
 
 
+def test_a_prompt_run_allows_the_tools_of_the_servers_named_for_it_and_your_own_keep_your_permissions(tmp_path):
+    """Claude Code's don't-ask mode refuses an MCP tool not allowed outright: a prompt run's calls all came back
+    refused. An interactive session asks, as usual; codex's target allows nothing."""
+    work = tmp_path / "work"
+    work.mkdir()
+    home = own_home(tmp_path, work)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        plan = plan_mcp(CLAUDE, ["extra=python3 -m server", "ev=http://127.0.0.1:9/mcp"], [], home="own",
+                        workdir=str(work), http=True)  # fmt: skip
+    private = tmp_path / "private"
+    private.mkdir()
+    urls = {"ev": "http://127.0.0.1:8/mcp"}
+    assert plan.arguments(tmp_path / "run", private, urls, prompt_run=True) == [
+        "--allowedTools", "mcp__extra", "--allowedTools", "mcp__ev",
+        "--mcp-config", str(private / "mcp-servers.json"), "--strict-mcp-config",
+    ]  # fmt: skip
+    assert plan.arguments(tmp_path / "run", private, urls) == [
+        "--mcp-config", str(private / "mcp-servers.json"), "--strict-mcp-config",
+    ]  # fmt: skip
+    codex = plan_mcp(CODEX, ["fs=fs-server"], [], workdir=str(tmp_path))
+    assert "--allowedTools" not in codex.arguments(tmp_path / "run", private, {}, prompt_run=True)
+
+
 def test_codex_is_given_each_server_with_c_options_and_its_env_through_a_private_file(tmp_path):
     config = tmp_path / "servers.json"
     config.write_text('{"mcpServers": {"fs": {"command": "fs-server", "args": ["/d"], "env": {"FS_TOKEN": "t0k"}}}}')

@@ -32,7 +32,6 @@ def record(tmp_path: Path, program: str, deferred: bool) -> Path:
     target = yaml.safe_load((PROJECT_ROOT / "targets" / "claude-code.yaml").read_text())
     for proxy in target["proxies"]:
         proxy["listen"] = 0
-    target["agent"]["command"] += ["--allowedTools", "mcp__parcels"]  # its dontAsk mode would refuse the call
     if not deferred:
         target["agent"]["env"]["ENABLE_TOOL_SEARCH"] = "false"
     target_file = tmp_path / "claude-code.yaml"

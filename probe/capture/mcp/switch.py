@@ -28,6 +28,7 @@ class McpPlan:
     wrapped: bool = False
     why: str = ""
     style: str = ""
+    allow: tuple[str, ...] = ()  # the target's agent.mcp.allow
 
     def http_upstreams(self) -> dict[str, str]:
         """name -> the server's own URL, for the run's proxies (start_proxies' mcp_upstreams)."""
@@ -35,17 +36,26 @@ class McpPlan:
             {server.name: server.url for server in self.servers if server.transport == "http"} if self.wrapped else {}
         )
 
-    def arguments(self, run: Path, home: Path, mcp_urls: dict[str, str]) -> list[str]:
+    def arguments(self, run: Path, home: Path, mcp_urls: dict[str, str], prompt_run: bool = False) -> list[str]:
         """What the agent's command gets so that it starts each server wrapped; files it names are written into
-        `home`, the run's private state folder (present with either --home), keeping env and headers off argv."""
+        `home`, the run's private state folder (present with either --home), keeping env and headers off argv. A
+        `prompt_run` (nobody there to answer) first allows the tools of the servers named for the run."""
         if not self.wrapped or not self.servers:
             return []
+        if prompt_run:
+            return self.allowed() + self.arguments(run, home, mcp_urls)
         if self.style == "claude-code":
             entries = {server.name: claude_entry(server, run, mcp_urls) for server in self.servers}
             path = write_private(home / CONFIG_FILE, json.dumps({"mcpServers": entries}, indent=2))
             # Only these: the user's own servers are among them, wrapped; its other sources would go unrecorded.
             return ["--mcp-config", str(path), "--strict-mcp-config"]
         return [argument for server in self.servers for argument in codex_arguments(server, run, home, mcp_urls)]
+
+    def allowed(self) -> list[str]:
+        """The target's agent.mcp.allow for each server named for the run; your own servers (--home own) keep the
+        permissions your own settings give them."""
+        named = [server for server in self.servers if server.origin != OWN_HOME]
+        return [argument.replace("{name}", server.name) for server in named for argument in self.allow]
 
     def manifest(self) -> dict:
         servers = [described(server) for server in self.servers]
@@ -137,4 +147,4 @@ def plan_mcp(
         raise UsageError("your MCP configuration has HTTP servers, which this version does not record: --no-mcp")
     if not servers:
         return McpPlan(why="no MCP server in this run", style=switch.style)
-    return McpPlan(servers, True, style=switch.style)
+    return McpPlan(servers, True, style=switch.style, allow=switch.allow)
