@@ -204,6 +204,11 @@ def hashes(folder: Path) -> dict[str, str]:
     [
         ("--mcp-server=bad name=x", "error: --mcp-server bad name=x: server name 'bad name': expected letters"),
         ("--mcp-config=/nonexistent/servers.json", "error: --mcp-config /nonexistent/servers.json: no such file"),
+        (
+            "--mcp-server=far=https://mcp.example.com/mcp",
+            "error: --mcp-server far: an HTTP server off this machine is "
+            "not reached in a run against the mock or a replay (give one on 127.0.0.1, or --upstream a real API)\n",
+        ),
     ],
 )
 def test_the_command_says_bad_input_in_one_line_before_anything_starts(tmp_path, option, said):
@@ -227,4 +232,36 @@ def test_an_http_server_goes_to_its_proxy_of_the_run_where_the_proxies_take_one(
     codex = plan_mcp(CODEX, ["web=https://mcp.example.com/mcp"], http=True)
     assert codex.arguments(tmp_path, tmp_path, {"web": "http://127.0.0.1:4242/mcp"}) == [
         "-c", 'mcp_servers.web.url="http://127.0.0.1:4242/mcp"'
+    ]  # fmt: skip
+
+
+def test_a_run_against_a_stand_in_model_reaches_no_http_server_off_this_machine(tmp_path, capsys):
+    """Your own HTTP server on another host, with your headers, would be reached through the run's proxy in a run
+    against the mock or a replay: left out, with a warning and the manifest's word; one named with --mcp-server is an
+    error (above). On this machine, or against a real API, it is given as before."""
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "far": {"type": "http", "url": "https://mcp.example.com/mcp?key=k3y", "headers": {"Authorization": "Bearer t"}},
+        "near": {"type": "http", "url": "http://127.0.0.1:8123/mcp"},
+        "local": {"type": "http", "url": "http://localhost:8124/mcp"},
+        "fs": {"command": "fs-server"},
+    }}))  # fmt: skip
+    plan = plan_mcp(CLAUDE, [], [str(config)], http=True, stand_in=True)
+    assert [server.name for server in plan.servers] == ["near", "local", "fs"]
+    assert plan.http_upstreams() == {"near": "http://127.0.0.1:8123/mcp", "local": "http://localhost:8124/mcp"}
+    why = "an HTTP server off this machine is not reached in a run against the mock or a replay"
+    [left_out] = plan.manifest()["left_out"]
+    assert left_out["name"] == "far" and left_out["from"] == "config" and left_out["why"] == why
+    assert left_out["url"].startswith("https://mcp.example.com/mcp") and "k3y" not in json.dumps(plan.manifest())
+    warned = capsys.readouterr().err.splitlines()
+    assert len(warned) == 1 and warned[0].startswith("warning: MCP server far (https://mcp.example.com/mcp")
+    assert warned[0].endswith(f") left out: {why}") and "k3y" not in warned[0]
+    alone = tmp_path / "alone.json"
+    alone.write_text(json.dumps({"mcpServers": {"far": {"type": "http", "url": "https://mcp.example.com/mcp"}}}))
+    said = plan_mcp(CLAUDE, [], [str(alone)], http=True, stand_in=True).manifest()
+    assert (
+        said["wrapped"] is False and said["why"] == "no MCP server in this run" and said["left_out"][0]["name"] == "far"
+    )
+    assert [server.name for server in plan_mcp(CLAUDE, [], [str(config)], http=True).servers] == [
+        "far", "near", "local", "fs"
     ]  # fmt: skip

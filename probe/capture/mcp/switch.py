@@ -8,10 +8,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from probe.capture.mcp.servers import OWN_HOME, McpServer, given_servers, own_servers
+from probe.capture.mcp.servers import OPTION, OWN_HOME, McpServer, given_servers, own_servers
 from probe.capture.rules_cache import cache_arguments
+from probe.capture.upstreams import is_local
 from probe.common.cli import FRESH
-from probe.common.errors import UsageError
+from probe.common.errors import UsageError, warn
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
 from probe.runs.targets import Target
 
@@ -29,6 +30,7 @@ class McpPlan:
     why: str = ""
     style: str = ""
     allow: tuple[str, ...] = ()  # the target's agent.mcp.allow
+    left_out: list[dict] = field(default_factory=list)  # servers a stand-in run did not give the agent, and why
 
     def http_upstreams(self) -> dict[str, str]:
         """name -> the server's own URL, for the run's proxies (start_proxies' mcp_upstreams)."""
@@ -59,7 +61,8 @@ class McpPlan:
 
     def manifest(self) -> dict:
         servers = [described(server) for server in self.servers]
-        return {"servers": servers, "wrapped": self.wrapped} | ({} if self.wrapped else {"why": self.why})
+        said = {"servers": servers, "wrapped": self.wrapped} | ({} if self.wrapped else {"why": self.why})
+        return said | ({"left_out": self.left_out} if self.left_out else {})
 
 
 def described(server: McpServer) -> dict:
@@ -116,11 +119,13 @@ def plan_mcp(
     workdir: str | None = None,
     environ: dict[str, str] | None = None,
     http: bool = False,
+    stand_in: bool = False,
 ) -> McpPlan:
     """The run's MCP servers, decided before anything starts: bad input is a one-line error now. `agent`: the
     run starts the target's agent (not a --command); `workdir`: --workdir (None: the current folder; `fresh`: a
     new one, where no project of the user's configuration can be). `http`: the run's proxies can stand before an
-    HTTP server (start_proxies takes mcp_upstreams)."""
+    HTTP server (start_proxies takes mcp_upstreams). `stand_in`: the model is stood in for (the mock, a replay),
+    and no HTTP server off this machine is reached (see elsewhere_left_out)."""
     workdir = None if workdir == FRESH else str(Path(workdir or os.getcwd()).resolve())
     asked = bool(options or config_files)
     if asked and no_mcp:
@@ -145,6 +150,24 @@ def plan_mcp(
     servers = [server for server in own if server.name not in named] + given  # given here wins over your own
     if any(server.transport == "http" for server in servers) and not http:
         raise UsageError("your MCP configuration has HTTP servers, which this version does not record: --no-mcp")
+    servers, left_out = elsewhere_left_out(servers) if stand_in else (servers, [])
     if not servers:
-        return McpPlan(why="no MCP server in this run", style=switch.style)
-    return McpPlan(servers, True, style=switch.style, allow=switch.allow)
+        return McpPlan(why="no MCP server in this run", style=switch.style, left_out=left_out)
+    return McpPlan(servers, True, style=switch.style, allow=switch.allow, left_out=left_out)
+
+
+def elsewhere_left_out(servers: list[McpServer]) -> tuple[list[McpServer], list[dict]]:
+    """A run against a stand-in model never reaches a real service with your login: an HTTP server off this machine
+    (your own, with your headers, reached through the run's proxy) is left out with a warning, and one given with
+    --mcp-server is a one-line error."""
+    kept, left_out = [], []
+    for server in servers:
+        if server.transport != "http" or is_local(server.url):
+            kept.append(server)
+            continue
+        why = "an HTTP server off this machine is not reached in a run against the mock or a replay"
+        if server.origin == OPTION:
+            raise UsageError(f"--mcp-server {server.name}: {why} (give one on 127.0.0.1, or --upstream a real API)")
+        warn(f"MCP server {server.name} ({mask_tokens_and_urls(server.url)}) left out: {why}")
+        left_out.append({**described(server), "why": why})
+    return kept, left_out
