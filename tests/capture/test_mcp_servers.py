@@ -178,6 +178,7 @@ def test_codex_is_given_each_server_with_c_options_and_its_env_through_a_private
     assert plan.arguments(run, private, {}) == [
         "-c", f"mcp_servers.fs.command={json.dumps(sys.executable)}",
         "-c", f"mcp_servers.fs.args={json.dumps([*relay[1:], *server])}",
+        "-c", "mcp_servers.fs.required=true",  # codex waits for it before its first request
     ]  # fmt: skip
     assert json.loads((private / "mcp-env-fs.json").read_text()) == {"FS_TOKEN": "t0k"}
     assert oct((private / "mcp-env-fs.json").stat().st_mode & 0o777) == "0o600"
@@ -231,7 +232,7 @@ def test_an_http_server_goes_to_its_proxy_of_the_run_where_the_proxies_take_one(
     assert entries == {"web": {"type": "http", "url": "http://127.0.0.1:4242/mcp"}}
     codex = plan_mcp(CODEX, ["web=https://mcp.example.com/mcp"], http=True)
     assert codex.arguments(tmp_path, tmp_path, {"web": "http://127.0.0.1:4242/mcp"}) == [
-        "-c", 'mcp_servers.web.url="http://127.0.0.1:4242/mcp"'
+        "-c", 'mcp_servers.web.url="http://127.0.0.1:4242/mcp"', "-c", "mcp_servers.web.required=true"
     ]  # fmt: skip
 
 

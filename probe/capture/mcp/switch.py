@@ -87,10 +87,14 @@ def claude_entry(server: McpServer, run: Path, mcp_urls: dict[str, str]) -> dict
 
 def codex_arguments(server: McpServer, run: Path, home: Path, mcp_urls: dict[str, str]) -> list[str]:
     """-c mcp_servers.<name>.…: over the user's own entry only what wraps it (codex itself gives the relay the env of
-    an own-home entry, which the relay passes on); a server given here gets its env through a private file."""
+    an own-home entry, which the relay passes on); a server given here gets its env through a private file, and is
+    required: codex 0.169.0 otherwise sends its first request while the server is still starting, without its tools
+    (a server 2 s slow to start was never called; one required was, measured), and one that cannot start ends the
+    run with codex's own error rather than going on without it."""
     key = f"mcp_servers.{server.name}"
+    required = ["-c", f"{key}.required=true"] if server.origin != OWN_HOME else []
     if server.transport == "http":
-        said = ["-c", f"{key}.url={json.dumps(mcp_urls[server.name])}"]
+        said = ["-c", f"{key}.url={json.dumps(mcp_urls[server.name])}", *required]
         if server.headers and server.origin != OWN_HOME:
             table = ", ".join(f"{json.dumps(name)} = {json.dumps(value)}" for name, value in server.headers.items())
             said += ["-c", f"{key}.http_headers={{{table}}}"]
@@ -99,7 +103,7 @@ def codex_arguments(server: McpServer, run: Path, home: Path, mcp_urls: dict[str
     if server.env and server.origin != OWN_HOME:
         env_file = write_private(home / f"mcp-env-{server.name}.json", json.dumps(server.env))
     program, *arguments = relay_command(server, run, env_file)
-    return ["-c", f"{key}.command={json.dumps(program)}", "-c", f"{key}.args={json.dumps(arguments)}"]
+    return ["-c", f"{key}.command={json.dumps(program)}", "-c", f"{key}.args={json.dumps(arguments)}", *required]
 
 
 def write_private(path: Path, text: str) -> Path:
