@@ -10,7 +10,7 @@ from typing import Any
 
 from probe.common.errors import RunError, one_line
 from probe.common.lines import BoundedLines
-from probe.replay.recorded import changed_after_signing
+from probe.replay.signed_files import refused
 
 MAX_LINE_BYTES = 32 * 1024 * 1024  # a message is kept whole up to 4 MiB, masked (escapes can grow it); more is hostile
 MAX_KEPT_BYTES = 256 * 1024 * 1024  # of one server's lines: past it the rest of the recording is left out, noted
@@ -91,7 +91,7 @@ def read_recording(path: Path, server: str, sha256: str | None = None) -> Record
                 recording.transport = entry["transport"]
             take_line(recording, entry, number, waiting)
     if sha256 is not None and digest.hexdigest() != sha256:
-        raise RunError(f"{changed_after_signing(path)} (replay it with --trust only if you trust whoever changed it)")
+        raise refused(path)
     unanswered = sum(1 for call in recording.calls if call.answer is None and not call.answer_cut)
     if unanswered:
         recording.notes.append(f"{unanswered} recorded request(s) of {server} got no answer in the recording")

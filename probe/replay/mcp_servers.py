@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from probe.capture import processes
 from probe.common.errors import RunError, one_line, warn
-from probe.replay.recorded import changed_after_signing
+from probe.replay.signed_files import refused
 from probe.replay.trust import NO_MCP_RECORD
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # what a server's name may be to reach an agent's config
@@ -118,7 +118,7 @@ def check_signed(record: Path, mcp_sha256: str) -> None:
     """A RunError unless `record` is the MCP record the run was signed with (none, for NO_MCP_RECORD)."""
     found = file_sha256(record) if record.is_file() else NO_MCP_RECORD
     if found != mcp_sha256:
-        raise RunError(f"{changed_after_signing(record)} (replay it with --trust only if you trust whoever changed it)")
+        raise refused(record)
 
 
 def file_sha256(path: Path) -> str:
