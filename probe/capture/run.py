@@ -143,14 +143,14 @@ def capture(
     if resume_run is not None:  # its command, before the login lays its arguments over it
         target, origin = resume.resumed_target(target, resume_run, interactive, command, home)
     template = None if command is not None else "interactive" if interactive else "command"
-    target = environment.with_login(
-        target, login, agent, template, home, stand_in or upstream == "mock", full_traffic, upstream
-    )
+    stand_in = stand_in or upstream == "mock"
+    target = environment.with_login(target, login, agent, template, home, stand_in, full_traffic, upstream)
     telemetry = plan_telemetry(target, agent_telemetry, agent and command is None, home)
     target = telemetry.switched_on(target)
     hooks = plan_hooks(target, agent_hooks, telemetry.state, agent and command is None, tuple(agent_args))
     check_upstream(upstream)  # before the manifest records it
-    mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, agent and command is None, home, workdir, http=True)
+    given_agent = agent and command is None  # the target's agent, which MCP servers are given to
+    mcp = plan_mcp(target, mcp_servers, mcp_configs, no_mcp, given_agent, home, workdir, http=True, stand_in=stand_in)
     listen = parse_port_overrides(list(ports), target)
     tunnel = choose_upstream_proxy(upstream_proxy, target, dict(os.environ))
     find_mitmdump()  # named missing or old now, not after the agent was installed from npm
@@ -158,7 +158,7 @@ def capture(
     chosen = agents.choose(target, agent_version) if agent and command is None else None
     plan = Plan(
         target, prompt, command, chosen, upstream, label, listen, timeout, keep_secrets, mock_transport, tunnel,
-        full_traffic, run, agent, watch, listen_from_target, stand_in or upstream == "mock", workdir,
+        full_traffic, run, agent, watch, listen_from_target, stand_in, workdir,
         is_local(upstream), home, tuple(agent_args), interactive, all_hosts, origin, telemetry, fork, mcp, hooks,
     )  # fmt: skip
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
@@ -321,7 +321,7 @@ def run_agent(
         template = "interactive" if plan.interactive else "command"
         arguments = environment.filled_arguments(plan.target, template, values, env)
         arguments = plan.hooks.given(arguments, recording.run)  # --hooks: the recorder, into the settings it gives
-        servers = plan.mcp.arguments(recording.run, home, proxies.mcp_urls)
+        servers = plan.mcp.arguments(recording.run, home, proxies.mcp_urls, prompt_run=not plan.interactive)
         env.update(settings := plan.mcp.environment(recording.run, home, proxies.mcp_urls, env))  # settings files
         argv = [plan.chosen.program, *arguments, *servers, *plan.agent_args]
         # An {env.NAME} in the command may have put a key of the environment into it, in any shape.

@@ -96,6 +96,7 @@ class Recording:
             ended_at=now_iso(),
             recording_errors=recording_errors,
             **traffic_summary(self.run / "traffic.jsonl", self.logins),
+            **mcp_summary(self.run / "mcp.jsonl"),
         )
         if not note and self.manifest.get("session") and status in ("complete", "agent-failed"):
             # An agent that ran to its end without a single request went elsewhere: a run of nothing says why it
@@ -239,6 +240,18 @@ def traffic_summary(traffic: Path, logins: tuple = ()) -> dict:
     if seen.declared:
         summary["login_seen"] = seen.recorded()
     return summary
+
+
+def mcp_summary(record: Path) -> dict:
+    """The sha256 of the run's MCP record, which a replay serves the servers' answers from (signed with the traffic's):
+    nothing when the run has none."""
+    if not record.is_file():
+        return {}
+    digest = hashlib.sha256()
+    with record.open("rb") as file:
+        while piece := file.read(1 << 20):
+            digest.update(piece)
+    return {provenance.MCP_DIGEST: digest.hexdigest()}
 
 
 def header_pairs(headers: list) -> list:

@@ -16,7 +16,7 @@ from probe.common import cli
 from probe.common.errors import ProbeError, run_main
 from probe.mock.server import Request, serve_connection
 from probe.replay.mcp_matching import McpMatcher, error
-from probe.replay.mcp_stand_in import PARSE_ERROR, stand_in_matcher
+from probe.replay.mcp_stand_in import PARSE_ERROR, add_signed_option, stand_in_matcher
 from probe.replay.mcp_told import Told
 
 SESSION = re.compile(r"[\x21-\x7e]{1,200}")  # what the protocol allows a session id: visible ASCII
@@ -99,10 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--divergence", type=Path, metavar="FILE", help="where to append what it met, a JSON line each")
     parser.add_argument("--workdir", metavar="FOLDER", help="the folder this run's agent works in")
     parser.add_argument("--until-stdin-closes", action="store_true", help="stop when stdin reaches its end")
+    add_signed_option(parser)
     args = parser.parse_args(argv)
     told = {name: Told(args.divergence, name) for name in dict.fromkeys(args.server)}
     stand_ins = {
-        name: HttpStandIn(stand_in_matcher(args.recorded, name, args.workdir, said)) for name, said in told.items()
+        name: HttpStandIn(stand_in_matcher(args.recorded, name, args.workdir, said, args.mcp_sha256))
+        for name, said in told.items()
     }
     try:
         asyncio.run(serve(stand_ins, told, args.until_stdin_closes))

@@ -1,14 +1,16 @@
 """The MCP calls of a recorded run as a replay serves them: each request the agent sent one server, with the answer
 the server gave it, read from the run's mcp.jsonl a bounded line at a time (what cannot be read is a note)."""
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from probe.common.errors import one_line
+from probe.common.errors import RunError, one_line
 from probe.common.lines import BoundedLines
+from probe.replay.signed_files import refused
 
 MAX_LINE_BYTES = 32 * 1024 * 1024  # a message is kept whole up to 4 MiB, masked (escapes can grow it); more is hostile
 MAX_KEPT_BYTES = 256 * 1024 * 1024  # of one server's lines: past it the rest of the recording is left out, noted
@@ -48,8 +50,11 @@ class Recording:
             self.notes.append(one_line(text)[:300])
 
 
-def read_recording(path: Path, server: str) -> Recording:
-    """The calls the agent made of `server` in the recording at `path`, in the order recorded."""
+def read_recording(path: Path, server: str, sha256: str | None = None) -> Recording:
+    """The calls the agent made of `server` in the recording at `path`, in the order recorded; with `sha256`, a
+    RunError unless the bytes read are those (of the record its run was signed with: probe.replay.trust)."""
+    if sha256 is not None and not path.is_file():
+        raise RunError(f"{path.name}: not the MCP record the run was signed with (it has none)")
     recording = Recording(server)
     if not path.is_file():  # a FIFO would block the read for ever
         recording.notes.append(f"{path.name}: not a regular file, nothing recorded to serve")
@@ -61,8 +66,11 @@ def read_recording(path: Path, server: str) -> Recording:
         return recording
     waiting: dict[str, list[RecordedCall]] = {}  # request id -> its calls not yet answered, oldest first
     kept = 0
+    digest = hashlib.sha256()
     with file:
-        for number, raw, size in BoundedLines(file, MAX_LINE_BYTES):
+        for number, raw, size in BoundedLines(file, MAX_LINE_BYTES, seen=digest.update):
+            if kept > MAX_KEPT_BYTES:  # past the limit: read on, for the digest only
+                continue
             if raw is None:
                 recording.note(f"line {number}: {size:,} bytes, over the {MAX_LINE_BYTES:,}-byte limit, left out")
                 continue
@@ -78,10 +86,12 @@ def read_recording(path: Path, server: str) -> Recording:
             if kept > MAX_KEPT_BYTES:
                 recording.notes.append(f"line {number} on: past {MAX_KEPT_BYTES:,} bytes of {server}'s recording, "
                                        "left out")  # fmt: skip
-                break
+                continue
             if recording.transport is None and isinstance(entry.get("transport"), str):
                 recording.transport = entry["transport"]
             take_line(recording, entry, number, waiting)
+    if sha256 is not None and digest.hexdigest() != sha256:
+        raise refused(path)
     unanswered = sum(1 for call in recording.calls if call.answer is None and not call.answer_cut)
     if unanswered:
         recording.notes.append(f"{unanswered} recorded request(s) of {server} got no answer in the recording")

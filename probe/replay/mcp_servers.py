@@ -3,6 +3,7 @@ for a stdio server, the command that starts probe.replay.mcp_stand_in under the 
 probe.replay.mcp_http_stand_in, started here, and the URL each answers on (the recorded URL's path on its port).
 None of the commands or URLs the recording names is run or reached."""
 
+import hashlib
 import json
 import queue
 import re
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 
 from probe.capture import processes
 from probe.common.errors import RunError, one_line, warn
+from probe.replay.signed_files import refused
+from probe.replay.trust import NO_MCP_RECORD
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # what a server's name may be to reach an agent's config
 STARTUP_TIMEOUT = 60.0  # seconds the HTTP stand-in gets to read the recording and listen
@@ -80,14 +83,22 @@ class McpStandIns:
             self.folder.cleanup()
 
 
-def start_stand_ins(recorded: Path, servers: list[RecordedServer], workdir: Path) -> McpStandIns:
-    """The stand-ins for `servers` of the run at `recorded`: stdio ones as commands, HTTP ones started."""
+def start_stand_ins(
+    recorded: Path, servers: list[RecordedServer], workdir: Path, mcp_sha256: str | None = None
+) -> McpStandIns:
+    """The stand-ins for `servers` of the run at `recorded`: stdio ones as commands, HTTP ones started. With
+    `mcp_sha256` (a run let replay by its signature: probe.replay.trust), its mcp.jsonl must be those bytes, checked
+    now and by each stand-in as it reads it."""
     stand_ins = McpStandIns()
     if not servers:
         return stand_ins
+    record = recorded / "mcp.jsonl"
+    if mcp_sha256 is not None:
+        check_signed(record, mcp_sha256)
     stand_ins.folder = tempfile.TemporaryDirectory(prefix="agent-probe-mcp-replay-")
     stand_ins.told = Path(stand_ins.folder.name) / TOLD
-    common = ["--recorded", str(recorded / "mcp.jsonl"), "--divergence", str(stand_ins.told), "--workdir", str(workdir)]
+    common = ["--recorded", str(record), "--divergence", str(stand_ins.told), "--workdir", str(workdir)]
+    common += ["--mcp-sha256", mcp_sha256] if mcp_sha256 is not None else []
     for server in servers:
         if server.transport == "stdio":
             module = ["-m", "probe.replay.mcp_stand_in", "--server", server.name]
@@ -101,6 +112,21 @@ def start_stand_ins(recorded: Path, servers: list[RecordedServer], workdir: Path
         ports = listening(stand_ins)
         stand_ins.urls = {server.name: ports[server.name] + server.path for server in http}
     return stand_ins
+
+
+def check_signed(record: Path, mcp_sha256: str) -> None:
+    """A RunError unless `record` is the MCP record the run was signed with (none, for NO_MCP_RECORD)."""
+    found = file_sha256(record) if record.is_file() else NO_MCP_RECORD
+    if found != mcp_sha256:
+        raise refused(record)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while piece := file.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def listening(stand_ins: McpStandIns) -> dict[str, str]:

@@ -27,13 +27,18 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--divergence", type=Path, metavar="FILE",
                         help="where to append what it met, a JSON line each")  # fmt: skip
     parser.add_argument("--workdir", metavar="FOLDER", help="the folder this run's agent works in")
+    add_signed_option(parser)
     return parser.parse_args(argv)
 
 
-def stand_in_matcher(recorded: Path, server: str, workdir: str | None, told: Told) -> McpMatcher:
+def add_signed_option(parser) -> None:
+    parser.add_argument("--mcp-sha256", metavar="HEX", help="the sha256 the recording must have (its run's signed)")
+
+
+def stand_in_matcher(recorded: Path, server: str, workdir: str | None, told: Told, sha256: str | None) -> McpMatcher:
     """The matcher of one server's recorded calls, its notes told; the recording's folders and this run's compared
-    as one."""
-    recording = read_recording(recorded, server)
+    as one. With `sha256`, a RunError unless the recording is those bytes."""
+    recording = read_recording(recorded, server, sha256)
     told.notes(recording)
     manifest = load_manifest(recorded.parent)[0] or {}
     matcher = McpMatcher(recording, run_places(recorded.parent, manifest), [workdir_place(workdir)] if workdir else [])
@@ -65,7 +70,7 @@ def stop(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     told = Told(args.divergence, args.server)
-    matcher = stand_in_matcher(args.recorded, args.server, args.workdir, told)
+    matcher = stand_in_matcher(args.recorded, args.server, args.workdir, told, args.mcp_sha256)
     signal.signal(signal.SIGTERM, stop)
     try:
         serve_stdio(matcher, sys.stdin.buffer, sys.stdout.buffer)

@@ -12,6 +12,7 @@ from probe.common.paths import display
 from probe.read.traffic import Exchange, body_bytes, iter_exchanges
 from probe.replay.keys import RequestKey, request_key
 from probe.replay.sendable import pace_limit, paced, vet
+from probe.replay.signed_files import changed_after_signing, refused
 from probe.replay.threads import Thread, ThreadNames
 from probe.runs import provenance
 from probe.runs.folders import load_manifest
@@ -108,18 +109,10 @@ def recorded_answers(run: Path, traffic_sha256: str | None = None) -> tuple[list
     except RunError as error:
         raise RunError(f"{display(traffic)}: {error}") from None
     if traffic_sha256 is not None and digest.hexdigest() != traffic_sha256:
-        raise RunError(
-            f"{changed_after_signing(traffic)} (replay it with --trust only if you trust whoever changed it)"
-        )
+        raise refused(traffic)
     if not any(answer.key.items is not None for answer in answers):
         raise RunError(f"{display(run)} holds no exchange with a model: there is nothing to replay")
     return answers, warnings
-
-
-def changed_after_signing(traffic: Path) -> str:
-    """What a capture is that is not the bytes its run was signed with as recorded here: a replay refuses to serve
-    it, a resend says so before it sends."""
-    return f"{display(traffic)} is not the capture recorded on this machine: it changed after the run was signed"
 
 
 def changed_since_recorded(traffic: Path, digest: str, manifest: dict) -> str | None:

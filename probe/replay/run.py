@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     mcp = McpStandIns()
     try:
         stand_in = StandIn(recorded, args.fast, workdir, allowed.traffic_sha256, fork)
-        mcp = start_stand_ins(recorded, servers, workdir)  # never a server the recording names: stand-ins
+        mcp = start_stand_ins(recorded, servers, workdir, allowed.mcp_sha256)  # never a server the recording names
         capture_argv += mcp_arguments(mcp)
         allowed.say()  # once the recording is read: what the agent, started next, will do
         if fork is not None:  # its point is known to be in the recording: the stand-in checked it

@@ -1,8 +1,9 @@
-"""Whether a replay may start its agent, decided and said before anything runs. The agent carries out the tool calls
-the recorded answers make (shell commands, file writes) as the user running the replay. A run recorded on this
-machine (signed by its capture: probe.runs.provenance) of a target whose agent asks before its tools replays as it
-is; any other, a run from elsewhere or one of an agent that auto-approves its tools (agent.auto_approve), runs only
-with --trust, or with the agent's approvals on (--approvals: probe.runs.auto_approve.with_approvals)."""
+"""Whether a replay may start its agent, decided and said before anything runs. The agent carries out the tool calls the
+recorded answers make (shell commands, file writes), with what its mcp.jsonl says the MCP servers answered, as the
+user running the replay. A run recorded on this machine (signed by its capture: probe.runs.provenance) of a target whose
+agent asks before its tools replays as it is; any other, a run from elsewhere or one of an agent that auto-approves its
+tools (agent.auto_approve), runs only with --trust, or with the agent's approvals on (--approvals:
+probe.runs.auto_approve.with_approvals)."""
 
 import os
 import pwd
@@ -18,6 +19,7 @@ from probe.runs.auto_approve import with_approvals
 from probe.runs.targets import Target
 
 RECORDED_HERE, TRUSTED, APPROVALS_ON = "recorded here", "trusted (--trust)", "approvals on (--approvals)"
+NO_MCP_RECORD = "none"  # the run was signed without an mcp.jsonl: none may be served from
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Permit:
     traffic_sha256: str | None = None
     note: str | None = None
     vouched: bool = False
+    mcp_sha256: str | None = None  # with traffic_sha256: the signed mcp.jsonl's, NO_MCP_RECORD when none was signed
 
     def say(self) -> None:
         if self.note:
@@ -53,7 +56,9 @@ def permit(run: Path, manifest: dict, target: Target, trust: bool, approvals: bo
         note = f"--trust: {what_it_does(run, target, workdir)}" if not here or auto is not None else None
         return Permit(target, TRUSTED, note=note, vouched=True)
     if here and auto is None:
-        return Permit(target, RECORDED_HERE, manifest["traffic_sha256"], vouched=True)
+        signed_mcp = manifest.get(provenance.MCP_DIGEST)
+        mcp_sha256 = signed_mcp if isinstance(signed_mcp, str) else NO_MCP_RECORD
+        return Permit(target, RECORDED_HERE, manifest["traffic_sha256"], vouched=True, mcp_sha256=mcp_sha256)
     reasons = [] if here else [f"{display(run)} was not recorded on this machine (no signature of this machine's)"]
     if auto is not None:
         reasons.append(f"{target.name}'s agent runs its tools without asking ({auto.said()})")

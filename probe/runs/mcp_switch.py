@@ -13,6 +13,9 @@ KEYS = {
     "settings": ("mapping", False),
     # The user's own MCP configuration, read with --home own, later entries winning for a name given twice.
     "own": ("list", False),
+    # Arguments a prompt run (nobody there to answer) adds for each server named for the run (--mcp-server,
+    # --mcp-config), so that the agent runs its tools without asking; {name} is the server's.
+    "allow": ("list of strings", False),
 }
 OWN_KEYS = {
     "file": ("string", True),  # ~/… or {workdir}/…, a .json or .toml file
@@ -59,6 +62,7 @@ class McpSwitch:
     style: str = ""
     own: tuple[OwnConfig, ...] = ()
     settings: SettingsFile | None = None
+    allow: tuple[str, ...] = ()
 
 
 def parse_mcp(declared: object, check) -> McpSwitch:
@@ -86,7 +90,10 @@ def parse_mcp(declared: object, check) -> McpSwitch:
         if entry.get("moved_by") and not ENV_NAME.match(entry["moved_by"]):
             raise check.fail(f"{place}.moved_by", "expected a variable name (letters, digits, _)")
         own.append(OwnConfig(file, tuple(entry["key"]), entry.get("moved_by", "")))
-    return McpSwitch(style=declared["style"], own=tuple(own), settings=settings)
+    allow = tuple(declared.get("allow", ()))
+    if allow and not any("{name}" in argument for argument in allow):
+        raise check.fail(f"{where}.allow", "expected {name} in one of them: the server whose tools are allowed")
+    return McpSwitch(style=declared["style"], own=tuple(own), settings=settings, allow=allow)
 
 
 def parse_settings(declared: dict, check, where: str) -> SettingsFile | None:

@@ -4,6 +4,7 @@ recorded is each message masked, and a server that fails shows the agent what it
 
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -12,6 +13,9 @@ import time
 from pathlib import Path
 
 from conftest import PROJECT_ROOT
+
+from probe.capture.mcp.record_lines import McpRecord
+from probe.capture.mcp.relay import DONE, record_copies
 
 MCP_SERVER = PROJECT_ROOT / "tests" / "data" / "mcp_server.py"
 SECRET = "sk-proj-Zq8XvT4mN2pL7wR9kJ3hF6dS1aG5cB0eYuIoPzXcVbNm"  # masked by its shape
@@ -177,3 +181,58 @@ def test_a_stop_signal_goes_on_to_the_server_and_the_relay_ends_as_it_did(tmp_pa
     while time.monotonic() < deadline and Path(f"/proc/{started['pid']}").exists():
         time.sleep(0.05)
     assert not Path(f"/proc/{started['pid']}").exists()
+
+
+def test_each_message_is_stamped_when_the_read_that_ended_it_came(tmp_path):
+    """The recorder writes after the bytes passed on; a message's time is that of the read that completed its line."""
+    record = McpRecord(tmp_path / "mcp.jsonl", "parcels", [])
+    copies: queue.Queue = queue.Queue()
+    for item in (
+        ("agent", b'{"jsonrpc":"2.0","id":1,', 100.0),
+        ("agent", b'"method":"ping"}\n', 100.5),
+        ("server", b'{"jsonrpc":"2.0","id":1,"result":{}}\n{"jsonrpc":"2.0",', 100.75),
+        ("server", b'"method":"notifications/message"}\n', 101.25),
+        DONE,
+    ):
+        copies.put(item)
+    record_copies(copies, record, tmp_path / "mcp" / "parcels.stderr")
+    said = [(line["from"], line["message"].get("method", "answer"), line["t"]) for line in lines(record.path)]
+    assert said == [("agent", "ping", 100.5), ("server", "answer", 100.75), ("server", "notifications/message", 101.25)]
+
+
+def test_a_quick_servers_answers_are_never_stamped_nor_recorded_before_the_requests(tmp_path):
+    record = tmp_path / "mcp.jsonl"
+    process = relay(record, sys.executable, str(MCP_SERVER))
+    for number in range(2, 202):
+        process.stdin.write(b'{"jsonrpc":"2.0","id":%d,"method":"tools/list"}\n' % number)
+        process.stdin.flush()
+        read_within(process.stdout)
+    process.stdin.close()
+    assert process.wait(10) == 0
+    said = [line for line in lines(record) if "message" in line]
+    asked, answered = (
+        {line["message"]["id"]: (index, line["t"]) for index, line in enumerate(said) if line["from"] == side}
+        for side in ("agent", "server")
+    )
+    assert sorted(asked) == sorted(answered) == list(range(2, 202))
+    assert [number for number in asked if asked[number] > answered[number]] == []
+
+
+def test_the_relay_reads_the_secret_rules_from_the_captures_cache_not_the_agents_new_one(tmp_path):
+    """In a private home the agent's cache is new: listing and compiling the rules there took 2.7 s of CPU before the
+    first message was recorded. The server still gets the agent's environment as it is."""
+    home = tmp_path / "private-home"
+    home.mkdir()
+    said = "{'jsonrpc': '2.0', 'id': 1, 'result': {'cache': os.environ.get('XDG_CACHE_HOME')}}"
+    server = script(tmp_path, "env.py", f"import json, os, sys\nsys.stdin.readline()\nprint(json.dumps({said}))\n")
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    environ = {name: value for name, value in os.environ.items() if name != "XDG_CACHE_HOME"} | {"HOME": str(home)}
+    record = tmp_path / "mcp.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "probe.capture.mcp.relay", str(record), "env", "--cache", cache, "--", sys.executable,
+         server], input=INITIALIZE, capture_output=True, cwd=PROJECT_ROOT, env=environ, timeout=60,
+    )  # fmt: skip
+    assert json.loads(done.stdout)["result"] == {"cache": None}
+    answer = [line for line in lines(record) if line.get("from") == "server"]
+    assert answer[0]["message"]["result"] == {"cache": None}
+    assert sorted(str(path.relative_to(home)) for path in home.rglob("*")) == []

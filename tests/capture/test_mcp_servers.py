@@ -18,6 +18,7 @@ from probe.common.errors import UsageError
 from probe.runs.targets import load_target
 
 CLAUDE, CODEX = load_target("claude-code"), load_target("codex")
+CAPTURE_CACHE = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
 
 
 def test_a_server_option_is_a_command_line_or_a_url():
@@ -130,10 +131,11 @@ def test_claude_code_is_given_every_server_wrapped_in_one_private_file(tmp_path)
     assert oct((private / "mcp-servers.json").stat().st_mode & 0o777) == "0o600"
     entries = json.loads((private / "mcp-servers.json").read_text())["mcpServers"]
     relay = [sys.executable, "-m", "probe.capture.mcp.relay", str(run.resolve() / "mcp.jsonl")]
+    cache = ["--cache", CAPTURE_CACHE]  # the capture's, where the secret rules are kept compiled
     assert entries == {
-        "fs": {"command": relay[0], "args": [*relay[1:], "fs", "--", "local-fs", "--here"]},
-        "memo": {"command": relay[0], "args": [*relay[1:], "memo", "--", "project-memo"]},
-        "extra": {"command": relay[0], "args": [*relay[1:], "extra", "--", "python3", "-m", "server"]},
+        "fs": {"command": relay[0], "args": [*relay[1:], "fs", *cache, "--", "local-fs", "--here"]},
+        "memo": {"command": relay[0], "args": [*relay[1:], "memo", *cache, "--", "project-memo"]},
+        "extra": {"command": relay[0], "args": [*relay[1:], "extra", *cache, "--", "python3", "-m", "server"]},
     }
     assert plan.manifest() == {"servers": [
         {"name": "fs", "transport": "stdio", "command": ["local-fs", "--here"], "from": "own-home"},
@@ -142,16 +144,41 @@ def test_claude_code_is_given_every_server_wrapped_in_one_private_file(tmp_path)
     ], "wrapped": True}  # fmt: skip
 
 
+def test_a_prompt_run_allows_the_tools_of_the_servers_named_for_it_and_your_own_keep_your_permissions(tmp_path):
+    """Claude Code's don't-ask mode refuses an MCP tool not allowed outright: a prompt run's calls all came back
+    refused. An interactive session asks, as usual; codex's target allows nothing."""
+    work = tmp_path / "work"
+    work.mkdir()
+    home = own_home(tmp_path, work)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        plan = plan_mcp(CLAUDE, ["extra=python3 -m server", "ev=http://127.0.0.1:9/mcp"], [], home="own",
+                        workdir=str(work), http=True)  # fmt: skip
+    private = tmp_path / "private"
+    private.mkdir()
+    urls = {"ev": "http://127.0.0.1:8/mcp"}
+    assert plan.arguments(tmp_path / "run", private, urls, prompt_run=True) == [
+        "--allowedTools", "mcp__extra", "--allowedTools", "mcp__ev",
+        "--mcp-config", str(private / "mcp-servers.json"), "--strict-mcp-config",
+    ]  # fmt: skip
+    assert plan.arguments(tmp_path / "run", private, urls) == [
+        "--mcp-config", str(private / "mcp-servers.json"), "--strict-mcp-config",
+    ]  # fmt: skip
+    codex = plan_mcp(CODEX, ["fs=fs-server"], [], workdir=str(tmp_path))
+    assert "--allowedTools" not in codex.arguments(tmp_path / "run", private, {}, prompt_run=True)
+
+
 def test_codex_is_given_each_server_with_c_options_and_its_env_through_a_private_file(tmp_path):
     config = tmp_path / "servers.json"
     config.write_text('{"mcpServers": {"fs": {"command": "fs-server", "args": ["/d"], "env": {"FS_TOKEN": "t0k"}}}}')
     plan = plan_mcp(CODEX, [], [str(config)], workdir=str(tmp_path))
     run, private = tmp_path / "run", tmp_path
     relay = [sys.executable, "-m", "probe.capture.mcp.relay", str(run.resolve() / "mcp.jsonl"), "fs"]
-    server = ["--env", str(private / "mcp-env-fs.json"), "--", "fs-server", "/d"]
+    server = ["--env", str(private / "mcp-env-fs.json"), "--cache", CAPTURE_CACHE, "--", "fs-server", "/d"]
     assert plan.arguments(run, private, {}) == [
         "-c", f"mcp_servers.fs.command={json.dumps(sys.executable)}",
         "-c", f"mcp_servers.fs.args={json.dumps([*relay[1:], *server])}",
+        "-c", "mcp_servers.fs.required=true",  # codex waits for it before its first request
     ]  # fmt: skip
     assert json.loads((private / "mcp-env-fs.json").read_text()) == {"FS_TOKEN": "t0k"}
     assert oct((private / "mcp-env-fs.json").stat().st_mode & 0o777) == "0o600"
@@ -178,6 +205,11 @@ def hashes(folder: Path) -> dict[str, str]:
     [
         ("--mcp-server=bad name=x", "error: --mcp-server bad name=x: server name 'bad name': expected letters"),
         ("--mcp-config=/nonexistent/servers.json", "error: --mcp-config /nonexistent/servers.json: no such file"),
+        (
+            "--mcp-server=far=https://mcp.example.com/mcp",
+            "error: --mcp-server far: an HTTP server off this machine is "
+            "not reached in a run against the mock or a replay (give one on 127.0.0.1, or --upstream a real API)\n",
+        ),
     ],
 )
 def test_the_command_says_bad_input_in_one_line_before_anything_starts(tmp_path, option, said):
@@ -200,5 +232,37 @@ def test_an_http_server_goes_to_its_proxy_of_the_run_where_the_proxies_take_one(
     assert entries == {"web": {"type": "http", "url": "http://127.0.0.1:4242/mcp"}}
     codex = plan_mcp(CODEX, ["web=https://mcp.example.com/mcp"], http=True)
     assert codex.arguments(tmp_path, tmp_path, {"web": "http://127.0.0.1:4242/mcp"}) == [
-        "-c", 'mcp_servers.web.url="http://127.0.0.1:4242/mcp"'
+        "-c", 'mcp_servers.web.url="http://127.0.0.1:4242/mcp"', "-c", "mcp_servers.web.required=true"
+    ]  # fmt: skip
+
+
+def test_a_run_against_a_stand_in_model_reaches_no_http_server_off_this_machine(tmp_path, capsys):
+    """Your own HTTP server on another host, with your headers, would be reached through the run's proxy in a run
+    against the mock or a replay: left out, with a warning and the manifest's word; one named with --mcp-server is an
+    error (above). On this machine, or against a real API, it is given as before."""
+    config = tmp_path / "servers.json"
+    config.write_text(json.dumps({"mcpServers": {
+        "far": {"type": "http", "url": "https://mcp.example.com/mcp?key=k3y", "headers": {"Authorization": "Bearer t"}},
+        "near": {"type": "http", "url": "http://127.0.0.1:8123/mcp"},
+        "local": {"type": "http", "url": "http://localhost:8124/mcp"},
+        "fs": {"command": "fs-server"},
+    }}))  # fmt: skip
+    plan = plan_mcp(CLAUDE, [], [str(config)], http=True, stand_in=True)
+    assert [server.name for server in plan.servers] == ["near", "local", "fs"]
+    assert plan.http_upstreams() == {"near": "http://127.0.0.1:8123/mcp", "local": "http://localhost:8124/mcp"}
+    why = "an HTTP server off this machine is not reached in a run against the mock or a replay"
+    [left_out] = plan.manifest()["left_out"]
+    assert left_out["name"] == "far" and left_out["from"] == "config" and left_out["why"] == why
+    assert left_out["url"].startswith("https://mcp.example.com/mcp") and "k3y" not in json.dumps(plan.manifest())
+    warned = capsys.readouterr().err.splitlines()
+    assert len(warned) == 1 and warned[0].startswith("warning: MCP server far (https://mcp.example.com/mcp")
+    assert warned[0].endswith(f") left out: {why}") and "k3y" not in warned[0]
+    alone = tmp_path / "alone.json"
+    alone.write_text(json.dumps({"mcpServers": {"far": {"type": "http", "url": "https://mcp.example.com/mcp"}}}))
+    said = plan_mcp(CLAUDE, [], [str(alone)], http=True, stand_in=True).manifest()
+    assert (
+        said["wrapped"] is False and said["why"] == "no MCP server in this run" and said["left_out"][0]["name"] == "far"
+    )
+    assert [server.name for server in plan_mcp(CLAUDE, [], [str(config)], http=True).servers] == [
+        "far", "near", "local", "fs"
     ]  # fmt: skip

@@ -16,8 +16,7 @@ ECHOED = "Echo: agent-probe MCP call"  # the mock's echo call (probe/mock/mcp_ca
 
 def test_claude_code_through_the_http_mcp_proxy(tmp_path, claude_program, everything_url):
     result, run = pipeline_against_mock(
-        "claude-code", claude_program, tmp_path, "say hello", "--port", "api=0", "--mcp-server", f"ev={everything_url}",
-        agent_args=("--allowedTools", "mcp__ev__echo"),  # else its don't-ask mode denies the call
+        "claude-code", claude_program, tmp_path, "say hello", "--port", "api=0", "--mcp-server", f"ev={everything_url}"
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "proxy mcp ev  http://127.0.0.1:" in result.stderr and f"/mcp -> {everything_url}" in result.stderr

@@ -32,7 +32,6 @@ def record(tmp_path: Path, program: str, deferred: bool) -> Path:
     target = yaml.safe_load((PROJECT_ROOT / "targets" / "claude-code.yaml").read_text())
     for proxy in target["proxies"]:
         proxy["listen"] = 0
-    target["agent"]["command"] += ["--allowedTools", "mcp__parcels"]  # its dontAsk mode would refuse the call
     if not deferred:
         target["agent"]["env"]["ENABLE_TOOL_SEARCH"] = "false"
     target_file = tmp_path / "claude-code.yaml"
@@ -166,22 +165,17 @@ def record_codex(folder: Path, program: str, server: Path) -> Path:
 def test_codexs_mcp_call_from_its_exec_script_is_joined_by_time(tmp_path, codex_program):
     """codex (pinned) calls the MCP tools from its code-mode exec script, over WebSocket: the server's call is
     joined to the exec call that was running and names the tool. The server is tests/data/mcp_server.py with its
-    tools marked read-only (codex asks approval for others, which a prompt run never gives)."""
+    tools marked read-only (codex asks approval for others, which a prompt run never gives), and a second slow to
+    start: codex waits for a server named for the run (required) before its first request, so the mock sees its
+    tools whatever the machine's load (before, it listed them too early about one run in two, and a server this slow
+    was never called)."""
     read_only = tmp_path / "read_only_server.py"
-    read_only.write_text(f"import sys\nsys.path.insert(0, {str(MCP_SERVER.parent)!r})\nimport mcp_server\n"
-                         "for tool in mcp_server.TOOLS:\n    tool['annotations'] = {'readOnlyHint': True}\n"
-                         "mcp_server.main()\n")  # fmt: skip
-    # codex sends its first request before its MCP servers have listed their tools, and the mock lists them in its
-    # exec script once: when that listing came too early, the run has no call to join (measured: about one run in
-    # two on a loaded machine). Recorded again then, at most three times in all.
-    for attempt in range(3):
-        run = record_codex(tmp_path / f"attempt-{attempt}", codex_program, read_only)
-        lines = mcp_lines(run)
-        calls = [line for line in lines if line.get("message", {}).get("method") == "tools/call"]
-        if calls:
-            break
-    assert calls, "three codex runs in a row made no MCP call"
-    request = calls[0]
+    read_only.write_text(f"import sys, time\ntime.sleep(1)\nsys.path.insert(0, {str(MCP_SERVER.parent)!r})\n"
+                         "import mcp_server\nfor tool in mcp_server.TOOLS:\n"
+                         "    tool['annotations'] = {'readOnlyHint': True}\nmcp_server.main()\n")  # fmt: skip
+    run = record_codex(tmp_path, codex_program, read_only)
+    lines = mcp_lines(run)
+    [request] = [line for line in lines if line.get("message", {}).get("method") == "tools/call"]
     answer = next(line for line in lines if line.get("from") == "server"
                   and line["message"].get("id") == request["message"]["id"])  # fmt: skip
     tool = request["message"]["params"]["name"]

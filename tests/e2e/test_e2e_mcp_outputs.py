@@ -31,8 +31,7 @@ def mcp_run(tmp_path_factory, claude_program):
     result = subprocess.run(
         [sys.executable, "-m", "probe.pipeline", "--target", "claude-code", "--upstream", "mock",
          "--prompt", f"Read {work / 'notes.txt'} and tell me what it says", "--workdir", str(work),
-         "--mcp-server", f"fs={server_program('filesystem')} {work}", "--timeout", "150", "--quiet",
-         "--", "--allowedTools", "mcp__fs"],
+         "--mcp-server", f"fs={server_program('filesystem')} {work}", "--timeout", "150", "--quiet"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]

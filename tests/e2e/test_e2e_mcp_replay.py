@@ -58,13 +58,12 @@ def run_of(
     return result, made
 
 
-def allowing(folder: Path, tools: str) -> Path:
-    """Claude Code's target with `tools` allowed: its don't-ask mode refuses an MCP tool otherwise, and a replay
-    gives its agent no arguments but its target's."""
+def any_port(folder: Path) -> Path:
+    """Claude Code's target listening on any free port (its MCP tools are allowed by the run that names their
+    server, the replay's stand-ins as the recording's servers)."""
     target = yaml.safe_load((PROJECT_ROOT / "targets" / "claude-code.yaml").read_text())
     for proxy in target["proxies"]:
         proxy["listen"] = 0
-    target["agent"]["command"] += ["--allowedTools", tools]
     target_file = folder / "claude-code.yaml"
     target_file.write_text(yaml.safe_dump(target))
     return target_file
@@ -72,9 +71,9 @@ def allowing(folder: Path, tools: str) -> Path:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory, claude_program):
-    """A Claude Code run that read notes.txt through server-filesystem (its tools allowed to run), and the target
-    file, the server's wrapper and the folder it served: the agent's own (the server takes the agent's roots, its
-    working folder, over the folders its command names)."""
+    """A Claude Code run that read notes.txt through server-filesystem (its tools allowed, as in any prompt run), and
+    the target file, the server's wrapper and the folder it served: the agent's own (the server takes the agent's
+    roots, its working folder, over the folders its command names)."""
     folder = tmp_path_factory.mktemp("mcp-replay")
     allowed = folder / "allowed"
     allowed.mkdir()
@@ -82,7 +81,7 @@ def recorded(tmp_path_factory, claude_program):
     wrapper = folder / "fs-server"
     wrapper.write_text(f'#!/bin/sh\nexec "{server_program("filesystem")}" "$@"\n')
     wrapper.chmod(0o755)
-    target_file = allowing(folder, "mcp__fs")
+    target_file = any_port(folder)
     prompt = f"Read {allowed}/notes.txt and tell me what it says"
     result, run = run_of(folder / "data", ["probe.pipeline", "--target", str(target_file), "--upstream", "mock",
                          "--mock-transport", "http", "--prompt", prompt, "--workdir", str(allowed), "--timeout", "150",
@@ -133,10 +132,19 @@ def test_a_call_that_differs_from_the_recording_is_the_divergence_named(recorded
     # The recorded call read another file: the agent's call, from the recorded model answer, is not in it.
     text = (copy / "mcp.jsonl").read_text().replace(f"{allowed}/notes.txt", "/elsewhere/notes.txt")
     (copy / "mcp.jsonl").write_text(text)
+    # Still signed as recorded here, it replays by that signature only as it was: the edited record is refused.
+    env = dict(os.environ, PROBE_DATA_DIR=str(copy.parents[1]))
+    replay = [sys.executable, "-m", "probe.replay.run", "--run", str(copy), "--target", str(target_file)]
+    refused = subprocess.run([*replay, "--workdir", str(allowed), "--quiet"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert refused.returncode == 2 and refused.stderr.strip().splitlines()[-1] == (
+        f"error: {copy / 'mcp.jsonl'} is not the capture recorded on this machine: it changed after the run was "
+        "signed (replay it with --trust only if you trust whoever changed it)"
+    )
     marker = tmp_path / "STARTED"
     original = wrapper.read_text()
     wrapper.write_text(LOUD.format(marker=marker))
-    try:
+    try:  # --trust: the user vouches for the edited record
         arguments = ["--target", str(target_file), "--workdir", str(allowed), "--quiet", "--timeout", "120", "--trust"]
         result, replayed = run_of(copy.parents[1], ["probe.replay.run", "--run", str(copy), *arguments], claude_program)
     finally:
@@ -170,7 +178,7 @@ def everything_on(port: int) -> subprocess.Popen:
 def test_an_http_server_is_replayed_from_the_recording_with_the_server_gone(claude_program, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    target_file = allowing(tmp_path, "mcp__ev__echo")
+    target_file = any_port(tmp_path)
     server = everything_on(port)
     try:
         result, run = run_of(tmp_path / "data", ["probe.pipeline", "--target", str(target_file), "--upstream", "mock",

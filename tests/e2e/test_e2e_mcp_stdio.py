@@ -80,9 +80,9 @@ def assert_file_read(lines: list[dict], work: Path) -> None:
 def test_claude_code_with_server_filesystem_is_recorded_and_the_secret_it_reads_is_masked(tmp_path, claude_program):
     program = server_program("filesystem")
     work = workdir(tmp_path)
-    # A tool of an MCP server needs approval, which nobody gives in a prompt run (dontAsk): allowed here.
-    run = pipeline(tmp_path, "claude-code", claude_program, work, "--mcp-server", f"fs={program} {work}",
-                   "--", "--allowedTools", "mcp__fs")  # fmt: skip
+    # A tool of an MCP server needs approval, which nobody gives in a prompt run (dontAsk): the run allows the
+    # tools of the servers named for it.
+    run = pipeline(tmp_path, "claude-code", claude_program, work, "--mcp-server", f"fs={program} {work}")
     lines = messages(run)
     assert_server_started_and_listed(lines, program)
     assert_file_read(lines, work)

@@ -5,7 +5,9 @@ with its server, method and diff, and reads a hostile recording (bad lines, huge
 traceback (that one driven by hand, as the tests without the SDK are: they run beside mitmproxy 11 too)."""
 
 import asyncio
+import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +17,12 @@ from conftest import PROJECT_ROOT
 from mcp_recordings import INITIALIZED, SERVER, TOOLS, recorded_lines, write_recording
 from mcp_sdk_client import a_session, stdio_stand_in
 
+from probe.common.errors import RunError
+from probe.common.paths import display
 from probe.replay.mcp_matching import McpMatcher
 from probe.replay.mcp_recorded import read_recording
+from probe.replay.mcp_servers import RecordedServer, start_stand_ins
+from probe.replay.trust import NO_MCP_RECORD
 
 
 def told(path: Path) -> list[dict]:
@@ -126,3 +132,26 @@ def test_a_recording_that_is_not_a_file_serves_nothing_and_says_so(tmp_path):
     assert matcher.reply({"jsonrpc": "2.0", "id": 9, "method": "ping"}) == {"jsonrpc": "2.0", "id": 9, "result": {}}
     assert matcher.reply([{"jsonrpc": "2.0", "method": "notifications/initialized"}]) is None
     assert matcher.reply("text")["error"]["code"] == -32600
+
+
+def test_a_recording_signed_as_recorded_here_is_served_only_as_it_was_signed(tmp_path):
+    """The stand-in of a run replayed by its signature reads the mcp.jsonl it was signed with, or refuses in one line;
+    so does the replay, before its agent starts."""
+    recorded = write_recording(tmp_path / "run", recorded_lines())
+    digest = hashlib.sha256(recorded.read_bytes()).hexdigest()
+    assert [call.method for call in read_recording(recorded, SERVER, digest).calls][:2] == ["initialize", "tools/list"]
+    start_stand_ins(recorded.parent, [RecordedServer(SERVER, "stdio")], tmp_path, digest).remove()
+    recorded.write_text(recorded.read_text().replace("list_directory", "delete_everything"))
+    said = f"{display(recorded)} is not the capture recorded on this machine: it changed after the run was signed"
+    with pytest.raises(RunError, match=re.escape(said)):
+        read_recording(recorded, SERVER, digest)
+    with pytest.raises(RunError, match=re.escape(said)):
+        start_stand_ins(recorded.parent, [RecordedServer(SERVER, "stdio")], tmp_path, digest)
+    # A run signed with no MCP record serves none that was added since.
+    with pytest.raises(RunError, match=re.escape(said)):
+        start_stand_ins(recorded.parent, [RecordedServer(SERVER, "stdio")], tmp_path, NO_MCP_RECORD)
+    stand_in = subprocess.run(
+        [sys.executable, "-m", "probe.replay.mcp_stand_in", "--recorded", str(recorded), "--server", SERVER,
+         "--mcp-sha256", digest], input=b"", capture_output=True, cwd=PROJECT_ROOT, timeout=60,
+    )  # fmt: skip
+    assert stand_in.returncode != 0 and said in stand_in.stderr.decode() and stand_in.stdout == b""

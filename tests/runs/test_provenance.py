@@ -89,6 +89,21 @@ def test_the_capture_signs_what_it_recorded_with_the_sha256_of_its_capture():
     assert provenance.recorded_here(manifest)
 
 
+def test_the_capture_signs_the_sha256_of_its_mcp_record_too():
+    recording = session.open_run(load_target("qwen-code"), None, "", "hi", None, "mock")
+    (recording.run / "traffic.jsonl").write_text('{"schema": 1, "kind": "http"}\n')
+    (recording.run / "mcp.jsonl").write_text('{"t": 1.0, "server": "fs", "transport": "stdio", "event": "started"}\n')
+    recording.finish("complete", 0)
+    manifest = read_manifest(recording.run)
+    assert manifest["mcp_sha256"] == hashlib.sha256((recording.run / "mcp.jsonl").read_bytes()).hexdigest()
+    assert provenance.recorded_here(manifest)
+    # Its record's digest is signed: changed or dropped, the run is not recorded here.
+    assert not provenance.recorded_here({**manifest, "mcp_sha256": "cd" * 32})
+    assert not provenance.recorded_here({key: value for key, value in manifest.items() if key != "mcp_sha256"})
+    # A run without one signs as before (runs recorded before there was an MCP record stay recorded here).
+    assert "mcp_sha256" not in read_manifest(finished(None)) and provenance.recorded_here(signed(MANIFEST))
+
+
 def test_a_capture_into_a_folder_that_held_traffic_is_not_signed(tmp_path):
     run = tmp_path / "given"
     run.mkdir()

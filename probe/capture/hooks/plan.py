@@ -2,11 +2,11 @@
 filled, the recorder's log in the run folder, and the manifest's `hooks`."""
 
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
 
+from probe.capture.rules_cache import cache_arguments
 from probe.common.errors import one_line
 from probe.runs.targets import Target
 from probe.runs.telemetry_switch import HooksSwitch
@@ -28,9 +28,8 @@ class AgentHooks:
         """The recorder as a shell command: this interpreter, which has agent-probe, and -P, so that a folder named
         probe in the agent's working folder is not what it imports; with this process's cache, where the secret
         rules are kept compiled (a private home's is new: the first event then took 8 s, listing them again)."""
-        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        log, cache = shlex.quote(str(self.log)), shlex.quote(cache)
-        return f"{shlex.quote(sys.executable)} -P -m probe.capture.hooks.record --log {log} --cache {cache}"
+        command = [sys.executable, "-P", "-m", "probe.capture.hooks.record", "--log", str(self.log), *cache_arguments()]
+        return shlex.join(command)
 
     def given(self, arguments: list[str], run: Path) -> list[str]:
         """The agent's filled arguments with the recorder's hooks in the settings they give: merged into the last

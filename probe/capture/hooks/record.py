@@ -12,6 +12,9 @@ import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 
+from probe.capture.rules_cache import OPTION as CACHE  # noqa: E402
+from probe.capture.rules_cache import use_cache  # noqa: E402
+
 MAX_INPUT = 4 * 1024 * 1024  # bytes of an event's JSON kept; the rest is read (the agent must not block) and counted
 HEAD = 2000  # characters kept, masked, of an event too big or not JSON
 CHUNK = 65536
@@ -70,10 +73,10 @@ def append(path: str, line: str) -> None:
 def main(argv: list[str]) -> int:
     try:
         options = dict(zip(argv[::2], argv[1::2], strict=False))
-        if len(argv) % 2 or "--log" not in options or not set(options) <= {"--log", "--cache"}:
+        if len(argv) % 2 or "--log" not in options or not set(options) <= {"--log", CACHE}:
             return 0
-        if "--cache" in options:  # read there: listing and compiling them again takes seconds
-            os.environ["XDG_CACHE_HOME"] = options["--cache"]
+        if CACHE in options:  # read there: listing and compiling them again takes seconds
+            use_cache(options[CACHE])
         data, size = read_input(sys.stdin.buffer)
         append(options["--log"], line_of(data, size, STARTED, dict(os.environ)))
     except BaseException:  # whatever happens here, the agent goes on as it would have

@@ -42,23 +42,24 @@ class McpRecord:
     def event(self, event: str, **fields) -> None:
         self.write({"event": event, **fields})
 
-    def message(self, side: str, line: bytes) -> None:
+    def message(self, side: str, line: bytes, at: float) -> None:
         """One line that passed: its JSON-RPC message (each of a batch), masked, or what it was instead."""
         masked = mask_body(self.masked(line), "application/json")
         parsed = masked.parsed
         if isinstance(parsed, dict):
-            self.write({"from": side, "size": len(line), "message": parsed})
+            self.write({"from": side, "size": len(line), "message": parsed}, at)
         elif isinstance(parsed, list) and parsed and all(isinstance(each, dict) for each in parsed):
             for index, each in enumerate(parsed):
-                self.write({"from": side, "size": len(line), "batch": index, "message": each})
+                self.write({"from": side, "size": len(line), "batch": index, "message": each}, at)
         else:
-            self.write({"from": side, "not_json": self.head(line), "size": len(line)})
+            self.write({"from": side, "not_json": self.head(line), "size": len(line)}, at)
 
-    def cut(self, side: str, head: bytes, size: int) -> None:
-        self.write({"from": side, "size": size, "message": None, "cut": True, "head": self.head(head)})
+    def cut(self, side: str, head: bytes, size: int, at: float) -> None:
+        self.write({"from": side, "size": size, "message": None, "cut": True, "head": self.head(head)}, at)
 
-    def write(self, fields: dict) -> None:
-        line = {"t": time.time(), "server": self.name, "transport": "stdio", **fields}
+    def write(self, fields: dict, at: float | None = None) -> None:
+        """`at`: when the bytes that ended a message were read; an event is stamped as it is written."""
+        line = {"t": time.time() if at is None else at, "server": self.name, "transport": "stdio", **fields}
         try:
             data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate a message escaped: kept escaped, the file stays UTF-8
@@ -85,7 +86,8 @@ def spellings(secrets: list[str]) -> list[tuple[bytes, bytes]]:
 
 class LineRecorder:
     """Cuts one direction's bytes into newline-ended messages, each recorded as it ends; a line that grows past
-    MAX_MESSAGE is kept as its head and its size only, so memory stays bounded whatever the server writes."""
+    MAX_MESSAGE is kept as its head and its size only, so memory stays bounded whatever the server writes. Each
+    message is stamped with the time its last bytes were read (`at` of the add that ended it)."""
 
     def __init__(self, record: McpRecord, side: str):
         self.record = record
@@ -93,8 +95,10 @@ class LineRecorder:
         self.pending = bytearray()
         self.size = 0  # bytes of the line so far, kept or not
         self.cut = False
+        self.at: float | None = None  # when the bytes last added were read
 
-    def add(self, data: bytes) -> None:
+    def add(self, data: bytes, at: float) -> None:
+        self.at = at
         start = 0
         while (end := data.find(b"\n", start)) != -1:
             self.extend(data[start:end])
@@ -113,9 +117,9 @@ class LineRecorder:
     def finish(self) -> None:
         line = bytes(self.pending).removesuffix(b"\r")
         if self.cut:
-            self.record.cut(self.side, line, self.size)
+            self.record.cut(self.side, line, self.size, self.at)
         elif line.strip():
-            self.record.message(self.side, line)
+            self.record.message(self.side, line, self.at)
         self.pending.clear()
         self.size = 0
         self.cut = False

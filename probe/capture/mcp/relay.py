@@ -1,11 +1,14 @@
 """The relay between an agent and one stdio MCP server: it starts the server, passes the bytes of both ways on at
 once and unchanged, and records a masked copy of each JSON-RPC message into the run's mcp.jsonl.
 
-`python -m probe.capture.mcp.relay RECORD NAME [--env FILE] -- COMMAND...`: RECORD is the run's mcp.jsonl, NAME
-the server's name as the agent knows it, FILE a JSON mapping of variables added to the server's environment. The
-passing threads only read and write; what is recorded is parsed and masked by a thread of its own, from a bounded
-queue. A server that cannot start is what a shell would make of it: nothing on stdout, a line on stderr, exit 127
-(126 when it is not runnable); a server that is killed by a signal kills the relay with the same signal.
+`python -m probe.capture.mcp.relay RECORD NAME [--env FILE] [--cache FOLDER] -- COMMAND...`: RECORD is the run's
+mcp.jsonl, NAME the server's name as the agent knows it, FILE a JSON mapping of variables added to the server's
+environment, FOLDER the capture's cache (probe.capture.rules_cache), where the secret rules are kept compiled. The
+passing threads only read, queue a copy with the time of the read and write on; what is recorded is parsed and
+masked by a thread of its own, from that bounded queue, each message stamped with the time of the read that ended its
+line, which is before the other side had it (so a request is never stamped, nor recorded, after its answer). A server
+that cannot start is what a shell would make of it: nothing on stdout, a line on stderr, exit 127 (126 when it is not
+runnable); a server that is killed by a signal kills the relay with the same signal.
 """
 
 import contextlib
@@ -16,9 +19,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from probe.capture.mcp.record_lines import LineRecorder, McpRecord, StderrKeeper
+from probe.capture.rules_cache import OPTION as CACHE
+from probe.capture.rules_cache import use_cache
 from probe.capture.scrub import secret_values
 
 CHUNK = 65536
@@ -29,13 +35,18 @@ DONE = None
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--" not in argv or argv.index("--") < 2 or argv.index("--") == len(argv) - 1:
-        print("usage: python -m probe.capture.mcp.relay RECORD NAME [--env FILE] -- COMMAND...", file=sys.stderr)
+    cut = argv.index("--") if "--" in argv else -1
+    options = dict(zip(argv[2:cut:2], argv[3:cut:2], strict=False))
+    if cut < 2 or cut == len(argv) - 1 or cut % 2 or not set(options) <= {"--env", CACHE}:
+        print(
+            f"usage: python -m {__spec__.name} RECORD NAME [--env FILE] [--cache FOLDER] -- COMMAND...", file=sys.stderr
+        )
         return 2
-    cut = argv.index("--")
-    (record_path, name, *options), command = argv[:cut], argv[cut + 1 :]
-    added = json.loads(Path(options[1]).read_text(encoding="utf-8")) if options[:1] == ["--env"] else {}
-    env = dict(os.environ) | added
+    (record_path, name), command = argv[:2], argv[cut + 1 :]
+    added = json.loads(Path(options["--env"]).read_text(encoding="utf-8")) if "--env" in options else {}
+    env = dict(os.environ) | added  # the server's: the agent's own, with its cache
+    if CACHE in options:  # the rules are read there, not listed and compiled again in the agent's new cache
+        use_cache(options[CACHE])
     record = McpRecord(Path(record_path), name, secret_values(env))
     try:
         server = subprocess.Popen(
@@ -80,12 +91,13 @@ def agent_to_server(server: subprocess.Popen, copies: queue.Queue) -> None:
         except OSError:
             data = b""
         if data:
+            # Queued, with the time it was read, before the server has it: its answer is read and queued after.
+            copies.put(("agent", data, time.time()))
             try:
                 write_all(server.stdin.fileno(), data)
-            except OSError:  # the server is gone: what the agent sends goes nowhere, as without the relay
+            except OSError:  # the server is gone: what the agent sends goes nowhere, as without the relay (recorded)
                 data = b""
             else:
-                copies.put(("agent", data))
                 continue
         with contextlib.suppress(OSError):
             server.stdin.close()
@@ -93,7 +105,8 @@ def agent_to_server(server: subprocess.Popen, copies: queue.Queue) -> None:
 
 
 def pass_on(source: int, to: int, side: str, copies: queue.Queue) -> None:
-    """Bytes from `source` written on to `to` at once, each read as it came; a copy queued for the record."""
+    """Bytes from `source` written on to `to` at once, each read as it came; a copy queued for the record, with the
+    time it was read, before it is written on (the agent's next request comes after)."""
     while True:
         try:
             data = os.read(source, CHUNK)
@@ -101,9 +114,9 @@ def pass_on(source: int, to: int, side: str, copies: queue.Queue) -> None:
             return
         if not data:
             return
+        copies.put((side, data, time.time()))
         with contextlib.suppress(OSError):  # the agent stopped reading: the server still runs, still recorded
             write_all(to, data)
-        copies.put((side, data))
 
 
 def write_all(descriptor: int, data: bytes) -> None:
@@ -116,9 +129,9 @@ def record_copies(copies: queue.Queue, record: McpRecord, stderr_file: Path) -> 
     lines = {side: LineRecorder(record, side) for side in ("agent", "server")}
     kept = StderrKeeper(stderr_file, record.secrets)
     while (item := copies.get()) is not DONE:
-        side, data = item
+        side, data, read_at = item
         with contextlib.suppress(OSError):  # a full disk loses the record, never the passing
-            kept.add(data) if side == "stderr" else lines[side].add(data)
+            kept.add(data) if side == "stderr" else lines[side].add(data, read_at)
     for each in lines.values():
         each.close()
     kept.close()

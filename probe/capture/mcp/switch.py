@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probe.capture.mcp import settings_file
-from probe.capture.mcp.servers import OWN_HOME, McpServer, given_servers, own_servers
+from probe.capture.mcp.servers import OPTION, OWN_HOME, McpServer, given_servers, own_servers
+from probe.capture.rules_cache import cache_arguments
+from probe.capture.upstreams import is_local
 from probe.common.cli import FRESH
-from probe.common.errors import UsageError
+from probe.common.errors import UsageError, warn
 from probe.redact.secrets import mask_argv, mask_tokens_and_urls
 from probe.runs.mcp_switch import SettingsFile
 from probe.runs.targets import Target
@@ -32,6 +34,8 @@ class McpPlan:
     settings: SettingsFile | None = None  # style settings: the settings file and key the servers go into
     home: str = "private"
     own_entries: dict[str, dict] = field(default_factory=dict)  # style settings, --home own: the user's, as written
+    allow: tuple[str, ...] = ()  # the target's agent.mcp.allow
+    left_out: list[dict] = field(default_factory=list)  # servers a stand-in run did not give the agent, and why
 
     def http_upstreams(self) -> dict[str, str]:
         """name -> the server's own URL, for the run's proxies (start_proxies' mcp_upstreams)."""
@@ -39,11 +43,14 @@ class McpPlan:
             {server.name: server.url for server in self.servers if server.transport == "http"} if self.wrapped else {}
         )
 
-    def arguments(self, run: Path, home: Path, mcp_urls: dict[str, str]) -> list[str]:
+    def arguments(self, run: Path, home: Path, mcp_urls: dict[str, str], prompt_run: bool = False) -> list[str]:
         """What the agent's command gets so that it starts each server wrapped; files it names are written into
-        `home`, the run's private state folder (present with either --home), keeping env and headers off argv."""
+        `home`, the run's private state folder (present with either --home), keeping env and headers off argv. A
+        `prompt_run` (nobody there to answer) first allows the tools of the servers named for the run."""
         if not self.wrapped or not self.servers or self.style == "settings":
             return []
+        if prompt_run:
+            return self.allowed() + self.arguments(run, home, mcp_urls)
         if self.style == "claude-code":
             entries = {server.name: claude_entry(server, run, mcp_urls) for server in self.servers}
             path = write_private(home / CONFIG_FILE, json.dumps({"mcpServers": entries}, indent=2))
@@ -73,9 +80,16 @@ class McpPlan:
             return {}
         return settings_file.over_own_home(self.settings, home, entries, environ)
 
+    def allowed(self) -> list[str]:
+        """The target's agent.mcp.allow for each server named for the run; your own servers (--home own) keep the
+        permissions your own settings give them."""
+        named = [server for server in self.servers if server.origin != OWN_HOME]
+        return [argument.replace("{name}", server.name) for server in named for argument in self.allow]
+
     def manifest(self) -> dict:
         servers = [described(server) for server in self.servers]
-        return {"servers": servers, "wrapped": self.wrapped} | ({} if self.wrapped else {"why": self.why})
+        said = {"servers": servers, "wrapped": self.wrapped} | ({} if self.wrapped else {"why": self.why})
+        return said | ({"left_out": self.left_out} if self.left_out else {})
 
 
 def described(server: McpServer) -> dict:
@@ -85,9 +99,10 @@ def described(server: McpServer) -> dict:
 
 
 def relay_command(server: McpServer, run: Path, env_file: Path | None = None) -> list[str]:
-    """The relay wrapping the server's own command, run by this Python (the capture's)."""
+    """The relay wrapping the server's own command, run by this Python (the capture's), with the capture's cache."""
     chosen = ["--env", str(env_file)] if env_file else []
-    return [sys.executable, "-m", RELAY, str((run / RECORD).resolve()), server.name, *chosen, "--", *server.command]
+    record = str((run / RECORD).resolve())
+    return [sys.executable, "-m", RELAY, record, server.name, *chosen, *cache_arguments(), "--", *server.command]
 
 
 def claude_entry(server: McpServer, run: Path, mcp_urls: dict[str, str]) -> dict:
@@ -99,10 +114,14 @@ def claude_entry(server: McpServer, run: Path, mcp_urls: dict[str, str]) -> dict
 
 def codex_arguments(server: McpServer, run: Path, home: Path, mcp_urls: dict[str, str]) -> list[str]:
     """-c mcp_servers.<name>.…: over the user's own entry only what wraps it (codex itself gives the relay the env of
-    an own-home entry, which the relay passes on); a server given here gets its env through a private file."""
+    an own-home entry, which the relay passes on); a server given here gets its env through a private file, and is
+    required: codex 0.169.0 otherwise sends its first request while the server is still starting, without its tools
+    (a server 2 s slow to start was never called; one required was, measured), and one that cannot start ends the
+    run with codex's own error rather than going on without it."""
     key = f"mcp_servers.{server.name}"
+    required = ["-c", f"{key}.required=true"] if server.origin != OWN_HOME else []
     if server.transport == "http":
-        said = ["-c", f"{key}.url={json.dumps(mcp_urls[server.name])}"]
+        said = ["-c", f"{key}.url={json.dumps(mcp_urls[server.name])}", *required]
         if server.headers and server.origin != OWN_HOME:
             table = ", ".join(f"{json.dumps(name)} = {json.dumps(value)}" for name, value in server.headers.items())
             said += ["-c", f"{key}.http_headers={{{table}}}"]
@@ -111,7 +130,7 @@ def codex_arguments(server: McpServer, run: Path, home: Path, mcp_urls: dict[str
     if server.env and server.origin != OWN_HOME:
         env_file = write_private(home / f"mcp-env-{server.name}.json", json.dumps(server.env))
     program, *arguments = relay_command(server, run, env_file)
-    return ["-c", f"{key}.command={json.dumps(program)}", "-c", f"{key}.args={json.dumps(arguments)}"]
+    return ["-c", f"{key}.command={json.dumps(program)}", "-c", f"{key}.args={json.dumps(arguments)}", *required]
 
 
 def write_private(path: Path, text: str) -> Path:
@@ -131,11 +150,13 @@ def plan_mcp(
     workdir: str | None = None,
     environ: dict[str, str] | None = None,
     http: bool = False,
+    stand_in: bool = False,
 ) -> McpPlan:
     """The run's MCP servers, decided before anything starts: bad input is a one-line error now. `agent`: the
     run starts the target's agent (not a --command); `workdir`: --workdir (None: the current folder; `fresh`: a
     new one, where no project of the user's configuration can be). `http`: the run's proxies can stand before an
-    HTTP server (start_proxies takes mcp_upstreams)."""
+    HTTP server (start_proxies takes mcp_upstreams). `stand_in`: the model is stood in for (the mock, a replay),
+    and no HTTP server off this machine is reached (see elsewhere_left_out)."""
     workdir = None if workdir == FRESH else str(Path(workdir or os.getcwd()).resolve())
     asked = bool(options or config_files)
     if asked and no_mcp:
@@ -161,11 +182,30 @@ def plan_mcp(
     servers = [server for server in own if server.name not in named] + given  # given here wins over your own
     if any(server.transport == "http" for server in servers) and not http:
         raise UsageError("your MCP configuration has HTTP servers, which this version does not record: --no-mcp")
+    servers, left_out = elsewhere_left_out(servers) if stand_in else (servers, [])
     if not servers:
-        return McpPlan(why="no MCP server in this run", style=switch.style)
+        return McpPlan(why="no MCP server in this run", style=switch.style, left_out=left_out)
     if home == "own" and switch.settings and not switch.settings.override:
         why = f"your own servers are started by the agent itself, unrecorded: {switch.settings.no_override}"
         if given:
             raise UsageError(f"--mcp-server and --mcp-config with --home own: {why}")
-        return McpPlan(servers, False, why, switch.style)
-    return McpPlan(servers, True, style=switch.style, settings=switch.settings, home=home, own_entries=own_entries)
+        return McpPlan(servers, False, why, switch.style, left_out=left_out)
+    return McpPlan(servers, True, style=switch.style, settings=switch.settings, home=home, own_entries=own_entries,
+                   allow=switch.allow, left_out=left_out)  # fmt: skip
+
+
+def elsewhere_left_out(servers: list[McpServer]) -> tuple[list[McpServer], list[dict]]:
+    """A run against a stand-in model never reaches a real service with your login: an HTTP server off this machine
+    (your own, with your headers, reached through the run's proxy) is left out with a warning, and one given with
+    --mcp-server is a one-line error."""
+    kept, left_out = [], []
+    for server in servers:
+        if server.transport != "http" or is_local(server.url):
+            kept.append(server)
+            continue
+        why = "an HTTP server off this machine is not reached in a run against the mock or a replay"
+        if server.origin == OPTION:
+            raise UsageError(f"--mcp-server {server.name}: {why} (give one on 127.0.0.1, or --upstream a real API)")
+        warn(f"MCP server {server.name} ({mask_tokens_and_urls(server.url)}) left out: {why}")
+        left_out.append({**described(server), "why": why})
+    return kept, left_out
