@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from probe.capture.mcp.switch import plan_mcp
+from probe.capture.rules_cache import cache_arguments
 from probe.common.errors import UsageError
 from probe.runs.mcp_switch import parse_mcp
 from probe.runs.target_checks import Checker
@@ -18,7 +19,15 @@ GEMINI, QWEN = load_target("gemini"), load_target("qwen-code")
 
 
 def relay(run: Path, name: str, *command: str) -> dict:
-    arguments = ["-m", "probe.capture.mcp.relay", str(run.resolve() / "mcp.jsonl"), name, "--", *command]
+    arguments = [
+        "-m",
+        "probe.capture.mcp.relay",
+        str(run.resolve() / "mcp.jsonl"),
+        name,
+        *cache_arguments(),
+        "--",
+        *command,
+    ]
     return {"command": sys.executable, "args": arguments}
 
 
