@@ -2,7 +2,8 @@
 server-filesystem (2026.8.31) over stdio, reading a file through it; then the server's program is replaced by one
 that fails loudly and the file is removed, and the replay completes with the recorded answers, every request and
 call matched, and no server started. A recording whose call differs from the agent's is the divergence the
-replay names, with its server, method and diff. Claude Code with server-everything over streamable HTTP replays
+replay names, with its server, method and diff. codex, calling the server from its exec script, replays the same
+way. Claude Code with server-everything over streamable HTTP replays
 with the server stopped: the stand-in answers in its place."""
 
 import json
@@ -46,11 +47,11 @@ def tool_calls(run: Path) -> list[tuple[str, dict]]:
 
 
 def run_of(
-    data: Path, arguments: list[str], program: str, timeout: int = 240
+    data: Path, arguments: list[str], program: str, timeout: int = 240, target: str = "claude-code"
 ) -> tuple[subprocess.CompletedProcess, Path]:
     env = dict(os.environ, PROBE_DATA_DIR=str(data))
     env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
-    folder = data / "claude-code"
+    folder = data / target
     before = set(folder.iterdir()) if folder.is_dir() else set()
     result = subprocess.run([sys.executable, "-m", *arguments], cwd=PROJECT_ROOT, env=env, capture_output=True,
                             text=True, timeout=timeout)  # fmt: skip
@@ -158,6 +159,39 @@ def test_a_call_that_differs_from_the_recording_is_the_divergence_named(recorded
     assert f'| params.arguments.path | `"/elsewhere/notes.txt"` | `"{allowed}/notes.txt"` |' in mcp["diff"]
     [(_, _, answer)] = tool_calls(replayed)
     assert answer["error"]["message"].startswith("agent-probe replay: MCP server 'fs': call ")
+
+
+def test_a_codex_run_is_replayed_with_its_servers_recorded_answers_and_no_server_started(codex_program, tmp_path):
+    """codex calls the server from its code-mode exec script; its replay is served the same answers offline."""
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "notes.txt").write_text(f"The word of the day is {WORD}.\n")
+    wrapper = tmp_path / "fs-server"
+    original = f'#!/bin/sh\nexec "{server_program("filesystem")}" "$@"\n'
+    wrapper.write_text(original)
+    wrapper.chmod(0o755)
+    prompt = f"Read {allowed}/notes.txt and tell me what it says"
+    result, run = run_of(tmp_path / "data", ["probe.pipeline", "--target", "codex", "--upstream", "mock", "--prompt",
+                         prompt, "--workdir", str(allowed), "--timeout", "150", "--quiet", "--mcp-server",
+                         f"fs={wrapper} {allowed}"], codex_program, target="codex")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    [(tool, arguments, answer)] = tool_calls(run)
+    assert tool == "read_text_file" and arguments == {"path": f"{allowed}/notes.txt"}
+    assert answer["result"]["content"][0]["text"] == f"The word of the day is {WORD}.\n"
+    marker = tmp_path / "STARTED"
+    wrapper.write_text(LOUD.format(marker=marker))
+    (allowed / "notes.txt").rename(allowed / "notes.moved")
+    arguments = ["--target", "codex", "--workdir", str(allowed), "--quiet", "--timeout", "120"]
+    result, replayed = run_of(run.parents[1], ["probe.replay.run", "--run", str(run), *arguments], codex_program,
+                              target="codex")  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not marker.exists()
+    assert "replay: every request matched" in result.stderr
+    [(tool, _, answer)] = tool_calls(replayed)
+    assert tool == "read_text_file" and answer["result"]["content"][0]["text"] == f"The word of the day is {WORD}.\n"
+    mcp = json.loads((replayed / "manifest.json").read_text())["replay"]["mcp"]
+    assert mcp["status"] == "every call matched" and mcp["servers"]["fs"]["diverged"] == 0
+    assert WORD in (replayed / "traffic.jsonl").read_text()
 
 
 def everything_on(port: int) -> subprocess.Popen:
