@@ -5,6 +5,7 @@ it ran. It reads a probe.analyse.hooks.HooksJoin, not imported, so that the repo
 from typing import Any
 
 from probe.common import markdown as md
+from probe.common.counting import counted
 
 TITLE = "Hooks"
 ROWS_SHOWN = 200  # events listed one by one; the rest are counted
@@ -31,8 +32,8 @@ def hooks_section(joined: Any) -> list[md.Markdown]:
         ).format(len(events), joined.joined, joined.tool_events),
     ]
     if joined.recording.left_out:
-        lines += ["", md.Markdown("{} more events are not read (past the first {}).").format(
-            joined.recording.left_out, len(events)
+        lines += ["", md.Markdown("{} not read (past the first {}).").format(
+            counted(joined.recording.left_out, "more event"), len(events)
         )]  # fmt: skip
     for note in joined.recording.notes:
         lines += ["", md.text(f"Note: {note}")]
@@ -56,7 +57,7 @@ def hooks_section(joined: Any) -> list[md.Markdown]:
     headers = ["#", "at", "event", "tool", "tool call", "turn", "held", "until", "sub-agent", "ran in"]
     lines += ["", "### Each event", "", md.table(headers, rows)]
     if len(events) > ROWS_SHOWN:
-        lines += ["", md.Markdown("{} more events are not listed.").format(len(events) - ROWS_SHOWN)]
+        lines += ["", md.Markdown("{} not listed.").format(counted(len(events) - ROWS_SHOWN, "more event"))]
     return lines
 
 
@@ -66,7 +67,9 @@ def hooks_facts(joined: Any, mask) -> list[tuple[str, str]]:
     if joined is None:
         return []
     held = [f"{name} ×{totals.count} {seconds(totals.held)}" for name, totals in joined.totals.items() if totals.held]
-    said = f"{len(joined.events)} events, {joined.joined} of {joined.tool_events} tool events joined"
+    said = (
+        f"{counted(len(joined.events), 'event')}, {joined.joined} of {counted(joined.tool_events, 'tool event')} joined"
+    )
     return [("Hooks", mask(said + (f"; held the agent: {', '.join(held)}" if held else "")))]
 
 

@@ -5,6 +5,7 @@ what is kept of each server is bounded."""
 import os
 from pathlib import Path
 
+from probe.common.counting import counted
 from probe.common.fastjson import finite_float, loads
 from probe.common.lines import BoundedLines
 from probe.common.run_files import opened
@@ -76,7 +77,7 @@ def read_mcp(run: Path) -> McpRecording:
     for reader in reading.readers.values():
         reader.finish()
     if reading.skipped > NOTES_KEPT:
-        reading.recording.notes.append(f"{reading.skipped:,} lines skipped in all")
+        reading.recording.notes.append(f"{counted(reading.skipped, 'line')} skipped in all")
     return reading.recording
 
 
