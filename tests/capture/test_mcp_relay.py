@@ -169,7 +169,9 @@ def test_a_long_line_is_kept_as_its_head_and_size_and_a_batch_as_one_line_a_mess
 
 
 def test_a_stop_signal_goes_on_to_the_server_and_the_relay_ends_as_it_did(tmp_path):
-    server = script(tmp_path, "sleeper.py", "import time\nprint('{\"ready\": true}', flush=True)\ntime.sleep(60)\n")
+    # One write of the whole line: print() writes the newline apart, which PYTHONUNBUFFERED passes on apart.
+    server = script(tmp_path, "sleeper.py", "import sys, time\nsys.stdout.write('{\"ready\": true}\\n')\n"
+                    "sys.stdout.flush()\ntime.sleep(60)\n")  # fmt: skip
     record = tmp_path / "mcp.jsonl"
     process = relay(record, sys.executable, server, name="sleeper")
     assert read_within(process.stdout) == b'{"ready": true}\n'
