@@ -133,3 +133,36 @@ def test_an_own_home_server_of_codex_is_wrapped_and_the_home_left_as_it_was(tmp_
     }
     after = hashes(home)
     assert {path: after.get(path) for path in before} == before  # every file of the home as it was
+
+
+def test_an_own_home_server_of_claude_code_is_wrapped_and_the_home_left_as_it_was(tmp_path, claude_program):
+    """The user's own server (user scope, in ~/.claude.json) and their own permission for its tools, both read and
+    neither written: the server is started through the relay, and its call is allowed by the user's settings."""
+    program = server_program("filesystem")
+    work = workdir(tmp_path)
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    servers = {"fs": {"command": str(program), "args": [str(work)]}}
+    (home / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True, "mcpServers": servers}))
+    (home / ".claude" / "settings.json").write_text(json.dumps({"permissions": {"allow": ["mcp__fs"]}}))
+    before = hashes(home)
+    # The user's own login: an API key in their environment (the mock's stand-in, which no real API takes).
+    own = {"HOME": str(home), "ANTHROPIC_API_KEY": "sk-ant-mock-not-a-real-key"}
+    run = pipeline(tmp_path, "claude-code", claude_program, work, "--home", "own", env=own)
+    assert_server_started_and_listed(messages(run), program)
+    assert_file_read(messages(run), work)
+    assert_no_raw_secret(run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["mcp"] == {
+        "servers": [{"name": "fs", "transport": "stdio", "command": [str(program), str(work)], "from": "own-home"}],
+        "wrapped": True,
+    }
+    assert "--allowedTools" not in manifest["agent"]["argv"]  # your own server keeps the permissions you gave it
+    after = hashes(home)
+    # Claude Code rewrites its own state file (start counts, tips) as it always does; its servers stay as written,
+    # and every other file of the home is as it was.
+    state = str(home / ".claude.json")
+    assert {path: after.get(path) for path in before if path != state} == {
+        path: digest for path, digest in before.items() if path != state
+    }
+    assert json.loads((home / ".claude.json").read_text())["mcpServers"] == servers
