@@ -2,11 +2,10 @@
 the same answers as it does directly, and mcp.jsonl holds each message it exchanged. The SDK needs h11 0.16, which
 only mitmproxy 12 accepts beside it, so this runs on the newest pair (the plain-HTTP tests run on both)."""
 
-import asyncio
-
 import mcp_http_fixtures
 import pytest
 from mcp_http_fixtures import SECRET, mcp_lines, mcp_size, messages
+from own_loop import run_apart
 
 pytestmark = pytest.mark.mcp_sdk
 everything_url, mcp_proxied = mcp_http_fixtures.everything_url, mcp_http_fixtures.mcp_proxied
@@ -41,8 +40,8 @@ async def session_through(url: str) -> dict:
 def test_the_sdk_gets_through_the_proxy_what_it_gets_directly(mcp_proxied, everything_url):
     proxies, run = mcp_proxied
     since = mcp_size(run)
-    direct = asyncio.run(session_through(everything_url))
-    proxied = asyncio.run(session_through(proxies.mcp_urls["ev"]))
+    direct = run_apart(session_through(everything_url))
+    proxied = run_apart(session_through(proxies.mcp_urls["ev"]))
     assert proxied == direct
     assert direct["echo"]["content"][0]["text"] == f"Echo: key {SECRET}"
     assert direct["progress"] == [(1, 3), (2, 3), (3, 3)]

@@ -3,7 +3,6 @@
 as JSON or as Server-Sent Events as the recording had it, with the recorded session id; a call the recording does
 not hold is a divergence named with its server."""
 
-import asyncio
 import http.client
 import json
 import subprocess
@@ -13,6 +12,7 @@ import pytest
 from conftest import PROJECT_ROOT
 from mcp_recordings import INITIALIZED, TOOLS, recorded_lines, write_recording
 from mcp_sdk_client import a_session
+from own_loop import run_apart
 from test_mcp_stand_in import told
 
 
@@ -42,7 +42,7 @@ def test_json_and_sse_servers_answer_the_sdk_client_from_the_recording(tmp_path)
         assert all(url.startswith("http://127.0.0.1:") for url in urls.values())
         calls = [("read_file", {"path": "notes.txt"}), ("read_file", {"path": "other.txt"})]
         for name in ("everything", "plain"):
-            got = asyncio.run(a_session(urls[name] + "/mcp", calls))
+            got = run_apart(a_session(urls[name] + "/mcp", calls))
             assert got["server"].name == INITIALIZED["serverInfo"]["name"]
             assert got["tools"] == [tool["name"] for tool in TOOLS]
             assert got["results"][0] == (False, ["recorded notes: 42"])

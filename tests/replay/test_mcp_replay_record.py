@@ -3,12 +3,12 @@ transport it cannot give an agent left out, with a warning), the stand-ins it st
 a URL with the recorded path for each HTTP one, never the recorded command or host), and the `mcp` entry of the
 new run's `replay` record, read from what the stand-ins told, two sessions of one server counted together."""
 
-import asyncio
 import sys
 
 import pytest
 from mcp_recordings import recorded_lines, write_recording
 from mcp_sdk_client import a_session, stdio_command
+from own_loop import run_apart
 
 from probe.replay.mcp_outcome import mcp_outcome
 from probe.replay.mcp_servers import RecordedServer, recorded_servers, start_stand_ins
@@ -45,9 +45,9 @@ def test_stand_ins_serve_two_sessions_and_the_record_counts_them(tmp_path):
         assert stand_ins.urls["everything"].startswith("http://127.0.0.1:")
         assert stand_ins.urls["everything"].endswith("/mcp")
         stdio = stdio_command(command)
-        first = asyncio.run(a_session(stdio, [("read_file", {"path": "notes.txt"})]))
-        second = asyncio.run(a_session(stdio, [("read_file", {"path": "todo.txt"}), ("read_file", {"path": "x"})]))
-        http = asyncio.run(a_session(stand_ins.urls["everything"], [("list_directory", {"path": "."})]))
+        first = run_apart(a_session(stdio, [("read_file", {"path": "notes.txt"})]))
+        second = run_apart(a_session(stdio, [("read_file", {"path": "todo.txt"}), ("read_file", {"path": "x"})]))
+        http = run_apart(a_session(stand_ins.urls["everything"], [("list_directory", {"path": "."})]))
         assert first["results"] == [(False, ["recorded notes: 42"])]
         assert second["results"][0] == (False, ["recorded todo: buy milk"]) and second["results"][1][0] == "error"
         assert http["results"] == [(False, ["[FILE] notes.txt\n[FILE] todo.txt"])]

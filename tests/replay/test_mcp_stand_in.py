@@ -4,7 +4,6 @@ here (ids the client's own, repeated calls in any order), names a call the recor
 with its server, method and diff, and reads a hostile recording (bad lines, huge lines) into notes, never a
 traceback (that one driven by hand, as the tests without the SDK are: they run beside mitmproxy 11 too)."""
 
-import asyncio
 import hashlib
 import json
 import re
@@ -16,6 +15,7 @@ import pytest
 from conftest import PROJECT_ROOT
 from mcp_recordings import INITIALIZED, SERVER, TOOLS, recorded_lines, write_recording
 from mcp_sdk_client import a_session, stdio_stand_in
+from own_loop import run_apart
 
 from probe.common.errors import RunError
 from probe.common.paths import display
@@ -46,7 +46,7 @@ def test_the_sdk_client_gets_the_recorded_answers(tmp_path):
     divergence = tmp_path / "told.jsonl"
     calls = [("list_directory", {"path": "."}), ("read_file", {"path": "todo.txt"}),
              ("read_file", {"path": "notes.txt"}), ("read_file", {"path": "notes.txt"})]  # fmt: skip
-    got = asyncio.run(a_session(stdio_stand_in(recorded, divergence), calls))
+    got = run_apart(a_session(stdio_stand_in(recorded, divergence), calls))
     assert got["server"].name == INITIALIZED["serverInfo"]["name"] and got["server"].version == "9.9.9"
     assert got["instructions"] == "Recorded instructions of the filesystem server."
     assert got["tools"] == [tool["name"] for tool in TOOLS]
@@ -66,7 +66,7 @@ def test_the_sdk_client_gets_the_recorded_answers(tmp_path):
 def test_a_call_the_recording_lacks_is_a_divergence_named(tmp_path):
     recorded = write_recording(tmp_path / "run", recorded_lines())
     divergence = tmp_path / "told.jsonl"
-    got = asyncio.run(a_session(stdio_stand_in(recorded, divergence), [("read_file", {"path": "secret-plans.txt"})]))
+    got = run_apart(a_session(stdio_stand_in(recorded, divergence), [("read_file", {"path": "secret-plans.txt"})]))
     ((kind, code, message),) = got["results"]
     assert (
         kind == "error"
