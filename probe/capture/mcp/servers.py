@@ -134,8 +134,19 @@ def given_servers(options: list[str], config_files: list[str]) -> list[McpServer
 def own_servers(switch: McpSwitch, workdir: str | None, environ: dict[str, str] | None = None) -> list[McpServer]:
     """The servers of the user's own configuration (switch.own), a later place winning for a name given twice, as
     the agent's own scopes do. A place under {workdir} is left out without a working folder known now (a fresh one)."""
-    environ = dict(os.environ) if environ is None else environ
     found: dict[str, McpServer] = {}
+    for path, data in own_places(switch, workdir, environ):
+        where = f"{path} (--no-mcp leaves it alone)"
+        found |= {
+            name: server for name, entry in data.items() if (server := entry_server(name, entry, OWN_HOME, where))
+        }
+    return list(found.values())
+
+
+def own_places(switch: McpSwitch, workdir: str | None, environ: dict[str, str] | None = None):
+    """Each place of the user's own configuration that holds a mapping of servers, as (its file, that mapping), in
+    the order of switch.own; a place under {workdir} is left out without a working folder known now."""
+    environ = dict(os.environ) if environ is None else environ
     for place in switch.own:
         if "{workdir}" in place.file + "".join(place.key) and workdir is None:
             continue
@@ -144,11 +155,7 @@ def own_servers(switch: McpSwitch, workdir: str | None, environ: dict[str, str] 
         for key in place.key:
             data = data.get(key.replace("{workdir}", workdir or "")) if isinstance(data, dict) else None
         if isinstance(data, dict):
-            where = f"{path} (--no-mcp leaves it alone)"
-            found |= {
-                name: server for name, entry in data.items() if (server := entry_server(name, entry, OWN_HOME, where))
-            }
-    return list(found.values())
+            yield path, data
 
 
 def own_path(place: OwnConfig, workdir: str | None, environ: dict[str, str]) -> Path:

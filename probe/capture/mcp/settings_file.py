@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-from probe.capture.mcp.servers import McpServer, own_path, read_config
+from probe.capture.mcp.servers import McpServer, own_places, read_config
 from probe.common.errors import UsageError
 from probe.runs.mcp_switch import McpSwitch, SettingsFile
 
@@ -18,17 +18,9 @@ def own_entries(switch: McpSwitch, workdir: str | None, environ: dict[str, str] 
     """The user's own entries as written (name -> entry), later places winning as in servers.own_servers: their
     other keys (env, cwd, timeout, trust, includeTools…) go on with the wrapped entry, which replaces the whole of
     theirs."""
-    environ = dict(os.environ) if environ is None else environ
     found: dict[str, dict] = {}
-    for place in switch.own:
-        if "{workdir}" in place.file + "".join(place.key) and workdir is None:
-            continue
-        path = own_path(place, workdir, environ)
-        data = read_config(path, f"your MCP configuration {path} (--no-mcp leaves it alone)")
-        for key in place.key:
-            data = data.get(key.replace("{workdir}", workdir or "")) if isinstance(data, dict) else None
-        if isinstance(data, dict):
-            found |= {str(name): entry for name, entry in data.items() if isinstance(entry, dict)}
+    for _, data in own_places(switch, workdir, environ):
+        found |= {str(name): entry for name, entry in data.items() if isinstance(entry, dict)}
     return found
 
 
