@@ -1,12 +1,12 @@
 """The diff's sections on what each run's capture answers (probe.analyse.insight, as each run's report gives it):
 the context's composition, the cost, the agents, the tool calls by tool, and the prompt cache."""
 
+from probe.analyse.block_pairs import block_name, match_blocks
 from probe.analyse.context import tool_text
 from probe.analyse.cost import Spend, dollars
 from probe.analyse.run_facts import RunSummary
 from probe.analyse.token_count import TokenCounter
 from probe.common import markdown as md
-from probe.write.block_pairs import block_name, match_blocks
 from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
 
 

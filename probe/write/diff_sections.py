@@ -4,10 +4,10 @@ sizes, turns and timings."""
 import json
 from typing import Any
 
+from probe.analyse.block_pairs import block_name, match_blocks
 from probe.analyse.run_facts import TOKEN_KINDS, RunSummary, ToolKey
 from probe.common import markdown as md
 from probe.common.counting import counted
-from probe.write.block_pairs import block_name, match_blocks
 from probe.write.diff_numbers import ABSENT, delta, number, numbers_table
 from probe.write.text_diff import text_diff
 from probe.write.value_diff import cut, leaf, set_changes, shown_changes
