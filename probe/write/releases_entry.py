@@ -2,8 +2,10 @@
 wire, hosts, telemetry), each scenario's figures as its report gives them, what did not complete, and what
 agent-probe did not understand; as blocks (probe.write.releases_doc), in words read in a minute."""
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from probe.analyse.cost import dollars
 from probe.analyse.releases.facts import (
@@ -21,6 +23,7 @@ from probe.runs.release_runs import ReleaseRun
 from probe.write.releases_doc import Block, Code, Heading, Item, Link, Para, Piece, Pieces, Quoted, Table
 from probe.write.text_diff import text_diff
 from probe.write.time_parts import decimals, said
+from probe.write.value_diff import MISSING, value_changes
 
 DIFF_LINES = 12  # lines of a changed text's diff shown in an entry; the full diff has the rest
 LINE_CHARACTERS = 300  # characters of one diff line shown
@@ -150,11 +153,22 @@ def change_blocks(changes: Changes) -> list[Block]:
 def header_lines(changes: Changes) -> list[Block]:
     lines: list[Block] = []
     for name, old, new in changes.header_values:
-        if old and new:
+        paths = value_changes(old[0], new[0]) if len(old) == len(new) == 1 else []
+        if paths and all(path for path, _, _ in paths):  # a header holding JSON: the fields that changed
+            lines += [Item([quoted(name), " ", quoted(path), ": ", quoted(shown(before)), " → ", quoted(shown(after))])
+                      for path, before, after in paths[:NAMES_SHOWN]]  # fmt: skip
+        elif old and new:
             lines.append(Item([quoted(name), ": ", *names(old), " → ", *names(new)]))
         else:
             lines.append(Item([quoted(name), ": its values changed (many in one run)"]))
     return lines
+
+
+def shown(value: Any) -> str:
+    """A JSON value as a line shows it: text as written, anything else as JSON; a missing one as `(none)`."""
+    if value is MISSING:
+        return "(none)"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)[:LINE_CHARACTERS]
 
 
 def number(value: int | None) -> str:
