@@ -17,10 +17,10 @@ from probe.write.releases_table_html import page
 from probe.write.releases_table_rows import Cell, Column, Link, Quoted, table_rows, unique_lists
 
 ABOUT = (
-    "Each figure is the one its run's own report gives: instructions and tools at the request with the most input "
-    "tokens (the report's Context, by turn), their share of the context over the run (its Summary), tokens as its "
-    "header sums them, cost at the prices its report was made with. Instruction characters are those of the distinct "
-    "instruction blocks the run sent, as the diff compares them."
+    "Each figure is the one its run's own report gives: instructions and tools in the request that sent the most of "
+    "them (its row of the report's Context, by turn), their share of the context over the run (its Summary), "
+    "tokens as its header sums them, cost at the prices its report was made with. Instruction characters are those "
+    "of the distinct instruction blocks the run sent, as the diff compares them."
 )
 
 

@@ -73,13 +73,13 @@ def instructions_cell(figures: Figures) -> Cell:
     if figures.instruction_tokens is None:
         return ["no request reported its input"]
     blocks = counted(figures.instruction_blocks or 0, "block")
-    return [f"{figures.instruction_tokens:,} tokens ({blocks}) at #{figures.largest_turn}"]
+    return [f"{figures.instruction_tokens:,} tokens ({blocks}) at #{figures.fullest_turn}"]
 
 
 def tools_cell(figures: Figures) -> Cell:
     if figures.tools is None:
         return ["no request reported its input"]
-    return [f"{counted(figures.tools, 'tool')}, {figures.tool_tokens or 0:,} tokens at #{figures.largest_turn}"]
+    return [f"{counted(figures.tools, 'tool')}, {figures.tool_tokens or 0:,} tokens at #{figures.fullest_turn}"]
 
 
 def share_cell(figures: Figures) -> Cell:
@@ -149,9 +149,9 @@ def models_cell(figures: Figures) -> Cell:
 FIGURE_ROWS = [
     ("agent version", lambda figures: [Quoted(figures.agent)] if figures.agent else [NONE]),
     ("models asked for", models_cell),
-    ("instructions, largest request", instructions_cell),
+    ("instructions, fullest request", instructions_cell),
     ("instructions, characters", lambda figures: [f"{figures.instruction_chars:,}"]),
-    ("tools, largest request", tools_cell),
+    ("tools, fullest request", tools_cell),
     ("tools' share of the context", share_cell),
     ("requests", lambda figures: [f"{figures.requests:,}"]),
     ("input tokens", lambda figures: tokens_cell(figures, "input")),

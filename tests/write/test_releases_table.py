@@ -53,16 +53,16 @@ def table_of(markdown: str) -> dict[str, dict[str, str]]:
 
 
 def report_figures(report: str) -> dict[str, str]:
-    """The figures the run's own report.md gives, read from its text: the By-turn row of the request with the most
-    input tokens (its instructions and tools), the header's tokens, the Summary's cost and tools' share."""
+    """The figures the run's own report.md gives, read from its text: the By-turn row of the request that sent the
+    most instruction and tool tokens (the first of equals), the header's tokens, the Summary's cost and tools' share."""
     by_turn = report.split("By turn:", 1)[1].split("\n\n", 2)[1]
     rows = [line.strip("|").split(" | ") for line in by_turn.splitlines()[2:]]
-    largest = max(rows, key=lambda row: int(row[1].replace(",", "")))
+    fullest = max(rows, key=lambda row: sum(int(cell.split(" (")[0].replace(",", "")) for cell in row[3:5]))
     tokens = re.search(r"^- Tokens: .*$", report, re.M).group()
     return {
-        "turn": largest[0].strip(),
-        "instructions": largest[3].strip(),  # `7,100 (6 blocks)`
-        "tools": largest[4].strip(),  # `9,887 (11 tools)`
+        "turn": fullest[0].strip(),
+        "instructions": fullest[3].strip(),  # `7,100 (6 blocks)`
+        "tools": fullest[4].strip(),  # `9,887 (11 tools)`
         "input": re.search(r"input (\d[\d,]*\d|\d)", tokens).group(1),
         "output": re.search(r"output (\d[\d,]*\d|\d)", tokens).group(1),
         "cost": re.search(r"^- Cost: (\$[\d.,]+ for \d+ turns?)", report, re.M).group(1),
@@ -81,9 +81,9 @@ def test_each_figure_is_the_one_its_runs_report_gives(runs, private_data_dir):
     for row in runs[:3]:
         column, report = table[f"{row.target}@{row.version}"], report_figures((row.run / "report.md").read_text())
         tokens, blocks = re.fullmatch(r"([\d,]+) \((\d+ blocks?)\)", report["instructions"]).groups()
-        assert column["instructions, largest request"] == f"{tokens} tokens ({blocks}) at {report['turn']}"
+        assert column["instructions, fullest request"] == f"{tokens} tokens ({blocks}) at {report['turn']}"
         tool_tokens, tools = re.fullmatch(r"([\d,]+) \((\d+ tools?)\)", report["tools"]).groups()
-        assert column["tools, largest request"] == f"{tools}, {tool_tokens} tokens at {report['turn']}"
+        assert column["tools, fullest request"] == f"{tools}, {tool_tokens} tokens at {report['turn']}"
         assert column["input tokens"] == report["input"]
         assert column["output tokens"] == report["output"]
         assert column["cost"] == report["cost"]
@@ -94,8 +94,8 @@ def test_each_figure_is_the_one_its_runs_report_gives(runs, private_data_dir):
         assert column["outcome"] == "complete"
         assert f"[report.md](../{row.run.parent.name}/{row.run.name}/report.md)" in column["run"]
     # The figures of the three, spelled out once (the samples' reports say so too).
-    assert table["codex@0.169.0"]["instructions, largest request"] == "7,100 tokens (6 blocks) at #2"
-    assert table["gemini@0.61.0"]["tools, largest request"] == "15 tools, 3,756 tokens at #3"
+    assert table["codex@0.169.0"]["instructions, fullest request"] == "7,100 tokens (6 blocks) at #2"
+    assert table["gemini@0.61.0"]["tools, fullest request"] == "15 tools, 3,756 tokens at #3"
     assert table["claude-code@2.1.330"]["cost"] == "$0.0738 for 2 turns"
     assert table["claude-code@2.1.330"]["cache markers"] == "2"
     assert table["codex@0.169.0"]["hosts called"] == "not recorded: run without --all-hosts"
@@ -103,6 +103,17 @@ def test_each_figure_is_the_one_its_runs_report_gives(runs, private_data_dir):
     assert table["qwen-code@9.9.9"]["outcome"] == "failed: `the agent exited 1 before its first request`"
     assert table["pi@1.0.0"]["outcome"] == "not offered: `no telemetry of its own`"
     assert table["pi@1.0.0"]["input tokens"] == "—"
+
+
+def test_instructions_and_tools_are_those_of_the_request_that_sent_them(runs, private_data_dir):
+    """A request continuing a response by its id sends no instructions or tools (the server kept them), however many
+    input tokens it reports: the figures are the request's that sent them, not the one with the most input."""
+    traffic = runs[0].run / "traffic.jsonl"
+    traffic.write_text(traffic.read_text().replace('"usage":{"input_tokens":528,', '"usage":{"input_tokens":40000,'))
+    table = table_of(side_by_side("tool", runs, private_data_dir / "releases")[0].read_text())
+    assert table["codex@0.169.0"]["input tokens"] == "57,175"  # the edit was read: #3 is now the largest input
+    assert table["codex@0.169.0"]["instructions, fullest request"] == "7,100 tokens (6 blocks) at #2"
+    assert table["codex@0.169.0"]["tools, fullest request"] == "11 tools, 9,887 tokens at #2"
 
 
 def test_what_only_one_agent_has_is_listed_under_its_name(runs, private_data_dir):

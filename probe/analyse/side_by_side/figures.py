@@ -1,5 +1,5 @@
 """One run's figures for the side-by-side table (probe.analyse.side_by_side.reading fills them): instructions and tools
-at its largest request, requests, tokens, prompt cache, sub-agents, hosts, telemetry, cost and wall time, and the
+at its fullest request, requests, tokens, prompt cache, sub-agents, hosts, telemetry, cost and wall time, and the
 tool, header and host names that tell agents apart."""
 
 from dataclasses import dataclass, field
@@ -15,11 +15,13 @@ class Figures:
     target: str = ""
     agent: str = ""  # the agent's version, as the manifest records it
     models: dict[str, int] = field(default_factory=dict)  # requests naming each model
-    largest_turn: int | None = None  # the request with the most input tokens, whose context split is shown
-    instruction_tokens: int | None = None  # at the largest request, as the report's Context "By turn" table
+    # The request that sent the most instruction and tool tokens (a request continuing a response by its id may send
+    # none: the server kept them), whose row of the report's Context "By turn" table the figures below are.
+    fullest_turn: int | None = None
+    instruction_tokens: int | None = None
     instruction_blocks: int | None = None
     instruction_chars: int = 0  # of the distinct instruction blocks sent over the run, as the diff compares them
-    tools: int | None = None  # declared at the largest request, as the Context "By turn" table counts them
+    tools: int | None = None  # declared in the fullest request, as the Context "By turn" table counts them
     tool_tokens: int | None = None
     tools_share: float | None = None  # over the run, as the Summary's Context line gives it
     requests: int = 0  # model requests, as the Agents section counts them

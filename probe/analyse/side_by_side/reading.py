@@ -24,13 +24,14 @@ def run_figures(run: Path, summary: RunSummary, manifest: Any) -> Figures:
 
 def context_figures(figures: Figures, summary: RunSummary) -> None:
     filling = summary.insight.context
-    largest = filling.largest
-    if largest is not None:
-        figures.largest_turn = largest.number
-        figures.instruction_tokens = largest.total(INSTRUCTIONS)
-        figures.instruction_blocks = sum(1 for part in largest.categories if part.kind == INSTRUCTIONS)
-        figures.tool_tokens = largest.total(TOOLS)
-        figures.tools = sum(1 for part in largest.categories
+    # Among the turns the report's Context lists one by one; the first of equals.
+    fullest = max(filling.kept, key=lambda split: split.total(INSTRUCTIONS) + split.total(TOOLS), default=None)
+    if fullest is not None:
+        figures.fullest_turn = fullest.number
+        figures.instruction_tokens = fullest.total(INSTRUCTIONS)
+        figures.instruction_blocks = sum(1 for part in fullest.categories if part.kind == INSTRUCTIONS)
+        figures.tool_tokens = fullest.total(TOOLS)
+        figures.tools = sum(1 for part in fullest.categories
                             if part.kind == TOOLS and not part.name.endswith(NAMESPACE_SUFFIX))  # fmt: skip
     total = sum(filling.sums.values())
     if total:
