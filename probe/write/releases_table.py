@@ -1,6 +1,7 @@
 """Agents side by side on one scenario: `side-by-side-<scenario>.md` and `.html`, one table with a column per agent
 (target@version) and a row per figure, each figure its run's own report's, then what only one agent has."""
 
+import re
 from pathlib import Path
 
 from probe.analyse.prices_kept import keeping_prices
@@ -10,6 +11,7 @@ from probe.analyse.side_by_side.reading import run_figures
 from probe.analyse.side_by_side.unique import unique_to_each
 from probe.analyse.volatile import Volatile, run_places
 from probe.common import markdown as md
+from probe.common.errors import UsageError, one_line
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import private_replacement, read_manifest
 from probe.runs.release_runs import ReleaseRun
@@ -23,9 +25,14 @@ ABOUT = (
     "of the distinct instruction blocks the run sent, as the diff compares them."
 )
 
+# A scenario's name, as the scenarios file allows it: it names the files written, which stay in `out`.
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")
+
 
 def side_by_side(scenario: str, rows: list[ReleaseRun], out: Path) -> list[Path]:
     """Write the table of `rows` (one scenario's release runs, one per agent) into `out`; return the paths written."""
+    if not SCENARIO_NAME.fullmatch(scenario):
+        raise UsageError(f"scenario {one_line(scenario)!r}: a name of letters, digits and -, 1 to 40 characters")
     out.mkdir(parents=True, exist_ok=True)
     columns = [Column(f"{row.target}@{row.version}", row, figures_of(row.run) if row.completed else None)
                for row in rows]  # fmt: skip

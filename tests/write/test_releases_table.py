@@ -12,6 +12,7 @@ from conftest import PROJECT_ROOT
 from markdown_it import MarkdownIt
 from test_viewer_accessibility import serious_violations
 
+from probe.common.errors import UsageError
 from probe.runs.release_runs import COMPLETE, FAILED, NOT_OFFERED, ReleaseRun
 from probe.write.releases_table import side_by_side
 from probe.write.viewer.headless import open_page
@@ -179,3 +180,9 @@ def test_the_page_passes_axe_and_loads_nothing(browser, runs, private_data_dir, 
         assert headers[:4] == ["figure", "codex@0.169.0", "claude-code@2.1.330", "gemini@0.61.0"]
         assert "7,100 tokens (6 blocks) at #2" in watched.text("tbody")
         watched.page.screenshot(path=str(tmp_path / f"side-by-side-{scheme}.png"), full_page=True)
+
+
+def test_a_scenario_name_that_is_a_path_writes_nothing(tmp_path):
+    with pytest.raises(UsageError, match=r"^scenario '\.\./x': a name of letters, digits and -"):
+        side_by_side("../x", [], tmp_path / "releases")
+    assert list(tmp_path.iterdir()) == []
