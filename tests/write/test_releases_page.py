@@ -27,7 +27,10 @@ def copied(tmp_path: Path, prices: str | None = None) -> tuple[Path, Path]:
     """The two samples in a data folder of their own, beside the price file they were priced with (or `prices`)."""
     data = tmp_path / "data"
     (data / "codex").mkdir(parents=True)
-    runs = tuple(Path(shutil.copytree(run, data / "codex" / run.name)) for run in (OLDER, NEWER))
+    runs = tuple(
+        Path(shutil.copytree(run, data / "codex" / run.name, ignore=shutil.ignore_patterns("report.html")))
+        for run in (OLDER, NEWER)
+    )
     if prices is None:
         shutil.copy(SAMPLES / "sample-prices.yaml", data / "sample-prices.yaml")
     else:
