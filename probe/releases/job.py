@@ -111,9 +111,10 @@ def step(player: Player, version: str, scenario: scenarios.Scenario) -> ReleaseR
 
 
 def progress(row: ReleaseRun, seconds: float) -> str:
-    """`codex 0.169.0 answer: made (complete, 4.1 s) data/codex/…-v0.169.0-answer`"""
+    """`codex 0.169.0 answer: made (complete, 4.1 s) data/codex/…-v0.169.0-answer`: how long a run took to make (the
+    install of its version included)."""
     if row.outcome == COMPLETE:
-        said = f"{'made' if row.made else 'reused'} (complete, {seconds:.1f} s)"
+        said = f"made (complete, {seconds:.1f} s)" if row.made else "reused (complete)"
     elif row.outcome == FAILED:
         said = f"failed, {'made' if row.made else 'reused'} ({row.why})"
     else:

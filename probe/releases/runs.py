@@ -98,10 +98,16 @@ class Player:
         are told apart."""
         if version not in self.installs:
             argv = [sys.executable, "-m", "probe.capture.agents", f"{self.spec}@{version}"]
-            with tempfile.TemporaryFile() as errors:
-                result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
-                said = last_line(errors)
-            self.installs[version] = (said or f"exited with {result.returncode}") if result.returncode else None
+            said = ""
+            with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True, errors="replace") as installing:  # fmt: skip
+                for line in installing.stderr:  # `installing … into …`, shown as it comes: npm may take minutes
+                    if line.startswith("error:"):
+                        said = one_line(line.removeprefix("error:").strip())  # the row says it
+                    else:
+                        print(line, end="", file=sys.stderr, flush=True)
+            code = installing.returncode
+            self.installs[version] = (said or f"exited with {code}") if code else None
         return self.installs[version]
 
     def make(self, version: str, scenario: Scenario) -> ReleaseRun:

@@ -105,9 +105,16 @@ def ask(command: list[str], said: str, timeout: float, install: Install) -> str:
     except OSError as error:
         raise ToolMissing(f"{said} could not start: {error.strerror}") from None
     if result.returncode != 0:
-        why = npm.failure(result.stdout, install.package, "", result.returncode) if install.npm else last_line(result)
+        why = npm_failure(result.stdout, install.package, result.returncode) if install.npm else last_line(result)
         raise ToolMissing(f"{said} failed: {one_line(why)}")
     return result.stdout
+
+
+def npm_failure(output: str, package: str, code: int) -> str:
+    """npm's reason in one line: the network request that failed (its other lines are the syscall, the errno and
+    advice), else what npm's installer would say (probe.capture.npm.failure)."""
+    network = [line.removeprefix("npm error").strip() for line in output.splitlines() if "network request to" in line]
+    return network[0] if network else npm.failure(output, package, "", code)
 
 
 def last_line(result: subprocess.CompletedProcess) -> str:

@@ -63,23 +63,33 @@ def test_two_versions_are_run_once_then_reused(private_data_dir, tmp_path, older
     assert again.returncode == 0, again.stderr
     assert runs_of(private_data_dir) == made
     for run, version in zip(made, (OLDER_CODEX, PINNED)):
-        assert f"codex {version} answer: reused (complete, " in again.stdout and str(run) in again.stdout
+        assert f"codex {version} answer: reused (complete) " in again.stdout and str(run) in again.stdout
+    # Side by side: each agent at its pin or the version after its @, on the one scenario; the runs exist.
+    side = subprocess.run(
+        [sys.executable, "-m", "probe.releases", "--targets", f"codex@{OLDER_CODEX},codex", "--scenario", "answer"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert side.returncode == 0, side.stderr
+    assert side.stdout.splitlines()[:2] == [
+        f"codex {version} answer: reused (complete) {run}" for run, version in zip(made, (OLDER_CODEX, PINNED))
+    ]
     # A version the registry lists but cannot install: its row says why, the versions after it still run, exit 1.
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "npm").write_text(FAKE_NPM)
     (fake / "npm").chmod(0o755)
     env = dict(os.environ, PATH=f"{fake}{os.pathsep}{os.environ['PATH']}")
-    broken = releases(tmp_path / "out", "--since", OLDER_CODEX, "--remake", env=env)
+    broken = releases(tmp_path / "out", "--since", MISSING, "--remake", env=env)
     assert broken.returncode == 1, broken.stderr
     lines = broken.stdout.splitlines()
-    assert lines[0] == f"codex: 3 version(s) ({OLDER_CODEX}, {MISSING}, {PINNED}) × 1 scenario(s)"
-    assert lines[1].startswith(f"codex {OLDER_CODEX} answer: made (complete, ")
-    assert lines[2] == (
+    assert lines[:3] == [
+        f"codex: 2 version(s) ({MISSING}, {PINNED}) × 1 scenario(s)",
         f"codex {MISSING} answer: install failed: installing @openai/codex@{MISSING} failed: npm has no version "
-        f"{MISSING} of @openai/codex"
-    )
-    assert lines[3].startswith(f"codex {PINNED} answer: made (complete, ")
-    assert lines[-1] == f"1 of 3 failed: codex {MISSING} answer"
-    remade = [run for run in runs_of(private_data_dir) if run not in made]
-    assert [run.name.split("-", 2)[2] for run in remade] == [f"v{OLDER_CODEX}-answer", f"v{PINNED}-answer"]
+        f"{MISSING} of @openai/codex",
+        lines[2],
+    ]
+    assert lines[2].startswith(f"codex {PINNED} answer: made (complete, ")
+    assert lines[-1] == f"1 of 2 failed: codex {MISSING} answer"
+    [remade] = [run for run in runs_of(private_data_dir) if run not in made]
+    assert remade.name.endswith(f"-v{PINNED}-answer") and str(remade) in lines[2]
+    assert json.loads((remade / "manifest.json").read_text())["status"] == "complete"
