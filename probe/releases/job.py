@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{target.name}: {len(chosen)} version(s) ({', '.join(chosen)}) × {len(played)} scenario(s)", flush=True)
     player = Player(target, args.target, args.timeout, args.remake)
     rows = [step(player, version, scenario) for version in chosen for scenario in played]
-    return finish(rows, outputs.changelog(target.name, rows, out))
+    compares = next((scenario.name for scenario in played if scenario.compares), None)
+    return finish(rows, outputs.changelog(target.name, rows, out, compares))
 
 
 def side_by_side(args: argparse.Namespace, scenario: scenarios.Scenario, out: Path) -> int:

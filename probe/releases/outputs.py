@@ -8,10 +8,11 @@ from pathlib import Path
 from probe.runs.release_runs import ReleaseRun
 
 
-def changelog(target: str, rows: list[ReleaseRun], out: Path) -> list[Path]:
-    """releases.md, releases.html and the diffs of one target's versions, under `out`."""
+def changelog(target: str, rows: list[ReleaseRun], out: Path, compares: str | None) -> list[Path]:
+    """releases.md, releases.html and the diffs of one target's versions, under `out/<target>/`; `compares`: the
+    scenario the file marks as the one versions are compared by (None: the writer's own choice)."""
     writer = writer_of("probe.write.releases_page", "changelog")
-    return writer(target, rows, out) if writer else []
+    return writer(target, rows, out, compares=compares) if writer else []
 
 
 def side_by_side(scenario: str, rows: list[ReleaseRun], out: Path) -> list[Path]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from probe.releases import runs
+from probe.releases import job, runs
 from probe.releases.scenarios import Scenario, load
 from probe.runs.release_runs import COMPLETE, FAILED, NOT_OFFERED
 from probe.runs.targets import load_target
@@ -110,3 +110,36 @@ def test_a_scenario_a_target_cannot_play_is_not_offered(private_data_dir):
         row.why == "pi 0.73.1 exports no telemetry of its own (its only OpenTelemetry code is a bundled SDK's, unused)"
     )
     assert playing.installs == {}  # nothing was installed for it
+
+
+def test_the_rows_go_to_the_changelog_with_the_scenario_it_compares_by(private_data_dir, monkeypatch, capsys):
+    """Every version × scenario is a row, in order, handed to the changelog writer before the exit code says
+    whether any failed; here every run exists, so nothing is installed or made."""
+    tool = next(scenario for scenario in load() if scenario.name == "tool")
+    for version, minute in (("0.169.0", 10), ("0.171.0", 20)):
+        run_folder(private_data_dir, f"20261128-10{minute}00-v{version}-answer", agent={"requested_version": version})
+        fields = {"scenario": "tool", "prompt": tool.prompt, "agent": {"requested_version": version}}
+        if version == "0.171.0":
+            fields |= {"status": "agent-failed", "agent_exit_code": 1, "note": "the agent exited with 1"}
+        run_folder(private_data_dir, f"20261128-10{minute + 1}00-v{version}-tool", **fields)
+    listing = ["0.168.0", "0.169.0", "0.170.0-alpha.1", "0.171.0", "0.171.0-linux-x64"]
+    monkeypatch.setattr(job.versions, "listed_versions", lambda install: listing)
+    handed = []
+    monkeypatch.setattr(job.outputs, "writer_of", lambda module, name: lambda *given, **named: handed.append(
+        (module, name, given, named)) or [given[2] / "codex" / "releases.md"])  # fmt: skip
+    out = private_data_dir.parent / "pages"
+    assert job.main(["--target", "codex", "--scenario", "answer,tool", "--output", str(out)]) == 1
+    [(module, name, (target, rows, where), named)] = handed
+    assert (module, name, target, where, named) == ("probe.write.releases_page", "changelog", "codex", out,
+                                                    {"compares": "tool"})  # fmt: skip
+    assert [(row.version, row.scenario, row.outcome, row.made, row.run.name) for row in rows] == [
+        ("0.169.0", "answer", COMPLETE, False, "20261128-101000-v0.169.0-answer"),
+        ("0.169.0", "tool", COMPLETE, False, "20261128-101100-v0.169.0-tool"),
+        ("0.171.0", "answer", COMPLETE, False, "20261128-102000-v0.171.0-answer"),
+        ("0.171.0", "tool", FAILED, False, "20261128-102100-v0.171.0-tool"),
+    ]
+    assert rows[3].why == "agent-failed, agent exit code 1: the agent exited with 1"
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "codex: 2 version(s) (0.169.0, 0.171.0) × 2 scenario(s)"
+    assert printed[4].startswith("codex 0.171.0 tool: failed, reused (agent-failed, agent exit code 1: the agent ")
+    assert printed[-2:] == [f"wrote {out / 'codex' / 'releases.md'}", "1 of 4 failed: codex 0.171.0 tool"]
