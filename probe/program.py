@@ -27,6 +27,7 @@ from probe.common.paths import checkout
 from probe.tasks import analyze, bench, capture, diff, export, import_, pipeline, proxies, samples, targets, view
 from probe.tasks.compare import compare
 from probe.tasks.fork import replay
+from probe.tasks.releases import releases
 from probe.tasks.resend import resend
 from probe.tasks.team import lake, publish, sql
 
@@ -38,7 +39,7 @@ if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
 # this same collection to `invoke`.
 ns = Collection(
     proxies, capture, analyze, view, export, sql, publish, lake, diff, compare, pipeline, replay, resend, import_,
-    targets, samples, bench,
+    releases, targets, samples, bench,
 )  # fmt: skip
 # The documented defaults live in invoke.yaml; these only make the keys exist if it is gone.
 ns.configure({"probe": {"target": None, "data_dir": None}})

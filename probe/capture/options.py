@@ -42,6 +42,12 @@ def add_capture_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--label", default="", metavar="TEXT", help="added to the run folder's name")
     parser.add_argument(
+        "--scenario",
+        type=cli.scenario_name,
+        metavar="NAME",
+        help="the release scenario this run plays (recorded as the manifest's `scenario`; see docs/releases.md)",
+    )
+    parser.add_argument(
         "--timeout", type=cli.seconds, default=None, metavar="SECONDS", help="stop the agent after this many seconds"
     )
     parser.add_argument(

@@ -12,7 +12,7 @@ from pathlib import Path
 from probe.capture import agent_home, agents, environment, forward, hangup, processes, resume, scrub, session, watchdog
 from probe.capture.account import transcript
 from probe.capture.account.telemetry import AgentTelemetry, plan_telemetry
-from probe.capture.announce import announce
+from probe.capture.announce import announce, announce_agent
 from probe.capture.ending import finish_manifest, proxy_outcome, report_outcome
 from probe.capture.forking import ForkSwitch
 from probe.capture.hooks.plan import AgentHooks, plan_hooks
@@ -25,7 +25,7 @@ from probe.capture.supervision import INTERRUPTED, Outcome, hung_up, supervise, 
 from probe.capture.terminal import check_interactive
 from probe.capture.upstreams import UpstreamProxy, check_upstream, choose_upstream_proxy, is_local
 from probe.common.cli import FRESH
-from probe.common.errors import ProbeError, RunError, UsageError, one_line, warn
+from probe.common.errors import ProbeError, RunError, UsageError, one_line
 from probe.redact.secrets import mask_command
 from probe.runs.targets import Target
 
@@ -76,6 +76,7 @@ class Plan:
     fork: ForkSwitch | None = None  # a replay's fork: where its requests go once the fork point is served
     mcp: McpPlan | None = None  # the MCP servers given to the agent, each recorded (probe.capture.mcp)
     hooks: AgentHooks | None = None  # --hooks: the recorder added to the agent's hook events (set by capture)
+    scenario: str | None = None  # --scenario: the release scenario the run plays (probe.releases)
 
 
 def capture(
@@ -110,6 +111,7 @@ def capture(
     mcp_configs: list[str] | tuple = (),
     no_mcp: bool = False,
     agent_hooks: bool | None = None,
+    scenario: str | None = None,
 ) -> CaptureResult:
     """Record one run. Each proxy listens on a free port of its own, so that any number of runs can record at
     once, unless `ports` (--port NAME=PORT) or, with `listen_from_target`, the target's `listen:` fix one.
@@ -127,7 +129,7 @@ def capture(
     `resume_run` (--resume): the run whose kept session goes on. `agent_telemetry`: see probe.capture.account.
     `fork`: a replay's fork (probe.capture.forking). `mcp_servers` (--mcp-server), `mcp_configs` (--mcp-config) and
     `no_mcp`: the MCP servers the agent is given, each recorded (probe.capture.mcp.switch). `agent_hooks`: see
-    probe.capture.hooks.plan."""
+    probe.capture.hooks.plan. `scenario` (--scenario) is recorded as the manifest's `scenario`."""
     interactive = agent and prompt is None and command is None
     if agent_args and (command is not None or not agent):
         raise UsageError("the arguments after -- go to the target's agent; with --command, write them into it")
@@ -160,6 +162,7 @@ def capture(
         target, prompt, command, chosen, upstream, label, listen, timeout, keep_secrets, mock_transport, tunnel,
         full_traffic, run, agent, watch, listen_from_target, stand_in, workdir,
         is_local(upstream), home, tuple(agent_args), interactive, all_hosts, origin, telemetry, fork, mcp, hooks,
+        scenario,
     )  # fmt: skip
     agent_home.remove_stale()  # left behind by runs killed together with their watchdog
     # From here on, every child is known to a watchdog, which stops them and closes the run should this
@@ -203,6 +206,8 @@ def record(plan: Plan, signals: processes.StopSignals) -> CaptureResult:
             recording.manifest["login"] = plan.target.login.name if plan.target.login else None
             recording.manifest["mcp"] = plan.mcp.manifest()
         recording.manifest["all_hosts"] = plan.all_hosts
+        if plan.scenario is not None:  # a release run (probe.releases); other runs have no such field
+            recording.manifest["scenario"] = plan.scenario
         watchdog.close_run(recording.run)
         if plan.watch is not None:
             # It reads what the addon writes, from a thread of this process: the proxies never wait for it.
@@ -294,7 +299,7 @@ def run_agent(
     """Start the agent (or the command) in `cwd` and supervise it to its end. `env` receives its environment at
     once, so the cleanup can scrub what the agent wrote even if it is interrupted."""
     if plan.chosen is not None:
-        announce_agent(plan.target, plan.chosen)
+        announce_agent(plan.chosen.describe(), agents.path_warning(plan.target, plan.chosen))
     for line in proxies.describe():
         print(f"proxy {one_line(line)}", file=sys.stderr)  # upstreams come from the target file
     # {agent_home}: the agent's private state folder, outside the run folder (see probe.capture.agent_home).
@@ -346,14 +351,6 @@ def run_secrets(plan: Plan, env: dict[str, str]) -> list[str]:
     return scrub.secret_values(env) + (plan.telemetry.secrets() if plan.telemetry else [])
 
 
-def announce_agent(target: Target, chosen: agents.Agent) -> None:
-    """The agent's program in one line, with a warning when the one on PATH is not the version the target pins."""
-    problem = agents.path_warning(target, chosen)
-    if problem:
-        warn(problem)
-    print(chosen.describe(), file=sys.stderr)
-
-
 def capture_from_arguments(
     args: argparse.Namespace,
     target: Target,
@@ -394,6 +391,7 @@ def capture_from_arguments(
         mcp_configs=args.mcp_config,
         no_mcp=args.no_mcp,
         agent_hooks=getattr(args, "hooks", None),
+        scenario=getattr(args, "scenario", None),
     )
     report_outcome(result)
     return result

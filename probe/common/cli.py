@@ -64,6 +64,16 @@ def not_empty(text: str) -> str:
     return text
 
 
+# A release scenario's name (the scenarios file's `name`, a run manifest's `scenario`): part of run folders' names.
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9-]{1,40}", re.ASCII)
+
+
+def scenario_name(text: str) -> str:
+    if not SCENARIO_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected a scenario's name, 1 to 40 letters, digits or -, got {text!r}")
+    return text
+
+
 def agent_version(text: str) -> str:
     """A plain version such as 0.166.0: it goes to npm (or pip), which would take a tag, a range, a URL or a path
     too. Which of the two registries' plain versions it must be is checked once the target is known."""

@@ -275,7 +275,8 @@ def decide(
     call a tool every turn learns that the task is over); else the MCP step `mcp` (the call to a tool a search just
     loaded, see mcp_calls), else only a request that requires a call gets one. The shell-like tool runs the command
     the `prompt` asks for (see asked_command), else a harmless marker. On a fresh turn a call or command the prompt
-    asks for comes first, then the MCP step (a model offered an MCP server uses it), then the usual choice."""
+    asks for comes first, then the MCP step (a model offered an MCP server uses it), then the usual choice; a
+    prompt that asks for words only (WORDS_ONLY) is answered in words whenever the request lets the model choose."""
     if choice.mode == "none" or not (tools or mcp):
         return None
     if answering and finish_command and not finished:
@@ -288,6 +289,8 @@ def decide(
         return mcp
     if answering and choice.mode == "auto":
         return None
+    if choice.mode == "auto" and words_only(prompt):
+        return None
     asked = asked_call(tools, prompt)
     if asked is not None and choice.name in (None, asked[0].name):
         return asked
@@ -295,6 +298,15 @@ def decide(
     if mcp is not None and command is None:
         return mcp
     return choose(tools, choice, preferences, command or SHELL_COMMAND)
+
+
+# A prompt that says so is answered in words on its first turn, whatever tools are offered: the release scenario
+# that measures what an agent sends for a plain answer (probe/releases/scenarios.yaml).
+WORDS_ONLY = re.compile(r"\banswer in words only\b", re.IGNORECASE)
+
+
+def words_only(prompt: str) -> bool:
+    return WORDS_ONLY.search(prompt) is not None
 
 
 # A prompt that says run `COMMAND` (in backticks) has the shell-like tool run it, as a model would: how a test

@@ -40,6 +40,8 @@ HELP = {
     "mock_transport": "websocket|http: with --upstream mock, whether the mock takes WebSockets (codex's default) "
     "or refuses them",
     "label": "TEXT: added to the run folder's name",
+    "scenario": "NAME: the release scenario the run plays, recorded as its manifest's `scenario` (see "
+    "docs/releases.md)",
     "resume": "RUN: go on with the agent's session kept with this run (`latest`, a run folder name or a run folder), "
     "in a new run whose agent gets a copy of that run's state",
     "login": "NAME: the target's login the agent signs in with (default: the first `invoke targets` lists)",
@@ -125,6 +127,7 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
         login=None,
         resume=None,
         label="",
+        scenario=None,
         port=None,
         timeout=None,
         keep_secrets=False,

@@ -235,3 +235,37 @@ def test_a_finishing_command_the_instructions_name_ends_the_agent_without_being_
     plain = [{"role": "user", "content": PROMPT}, *messages[2:4]]
     again = client.chat.completions.create(model="gpt-5.1", messages=plain, tools=tools, tool_choice="required")
     assert json.loads(again.choices[0].message.tool_calls[0].function.arguments)["cmd"] != FINISH
+
+
+WORDS_ONLY = "Answer in words only: say hello"
+
+
+def test_a_prompt_that_asks_for_words_only_is_answered_in_words_by_every_api(mock_url):
+    """The release scenario `answer`: tools are offered, the prompt asks for words only, and every API's first
+    turn is an answer in words, no call."""
+    said = f'Here is my answer to "{WORDS_ONLY}"'
+    openai_client = openai.OpenAI(base_url=f"{mock_url}/v1", api_key="sk-test", max_retries=0)
+    responses_tools = [{"type": "function", "name": "run_commands", "parameters": SHELL}]
+    response = openai_client.responses.create(model="gpt-5.1", input=WORDS_ONLY, tools=responses_tools)
+    assert [item.type for item in response.output] == ["message"] and response.output_text.startswith(said)
+    chat_tools = [{"type": "function", "function": {"name": "shell", "parameters": SHELL}}]
+    messages = [{"role": "user", "content": WORDS_ONLY}]
+    chat = openai_client.chat.completions.create(model="gpt-5.1", messages=messages, tools=chat_tools)
+    assert chat.choices[0].finish_reason == "stop" and not chat.choices[0].message.tool_calls
+    assert chat.choices[0].message.content.startswith(said)
+    claude = anthropic.Anthropic(base_url=mock_url, api_key="sk-ant-test", max_retries=0)
+    answer = claude.messages.create(
+        model="claude-sonnet-4-5", max_tokens=100, messages=messages, tools=[{"name": "Bash", "input_schema": SHELL}]
+    )
+    assert answer.stop_reason == "end_turn" and [block.type for block in answer.content] == ["text"]
+    assert answer.content[0].text.startswith(said)
+    gemini = genai.Client(api_key="test-key", http_options=types.HttpOptions(base_url=mock_url))
+    declaration = types.FunctionDeclaration(name="run_shell_command", parameters_json_schema=SHELL)
+    config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[declaration])])
+    words = gemini.models.generate_content(model="gemini-2.5-flash", contents=WORDS_ONLY, config=config)
+    assert not words.function_calls and words.text.startswith(said)
+    # A request that requires a call still gets one: the model may not refuse what the agent demands.
+    required = openai_client.responses.create(
+        model="gpt-5.1", input=WORDS_ONLY, tools=responses_tools, tool_choice="required"
+    )
+    assert [item.type for item in required.output][-1] == "function_call"

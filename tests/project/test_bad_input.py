@@ -186,6 +186,11 @@ def test_special_files_never_hang(tmp_path):
         (["--timeout", "inf"], "argument --timeout: expected a positive number of seconds"),
         (["--prompt", ""], "argument --prompt: must not be empty"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (
+            ["--scenario", "../x"],
+            "argument --scenario: expected a scenario's name, 1 to 40 letters, digits or -, got '../x'",
+        ),
+        (["--scenario", "a" * 41], "argument --scenario: expected a scenario's name"),
         (["--target", "../../etc/passwd"], "target name '../../etc/passwd': expected lowercase letters"),
         (
             ["--upstream", "ftp://x"],
