@@ -3,6 +3,7 @@
 import argparse
 import math
 import re
+import sys
 from pathlib import Path
 
 from probe.common import npm_names, pypi_names
@@ -119,3 +120,22 @@ def request_number(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a request number, 1 or more, got {text!r}")
     return int(text)
+
+
+INPUT_LIMIT = 16 * 1024 * 1024  # bytes of a file handed to a script (rows, a list): more is no such file
+
+
+def read_input(name: str) -> str:
+    """The text of the file `name` (`-`: standard input), read up to INPUT_LIMIT; a fault is a UsageError in one
+    line."""
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(INPUT_LIMIT + 1)
+        else:
+            with open(name, "rb") as file:
+                data = file.read(INPUT_LIMIT + 1)
+    except OSError as error:
+        raise UsageError(f"{name}: {error.strerror}") from None
+    if len(data) > INPUT_LIMIT:
+        raise UsageError(f"{name}: over {INPUT_LIMIT // (1024 * 1024)} MiB")
+    return data.decode("utf-8", errors="replace")

@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     player = Player(target, args.target, args.timeout, args.remake)
     rows = [step(player, version, scenario) for version in chosen for scenario in played]
     compares = next((scenario.name for scenario in played if scenario.compares), None)
-    return finish(rows, outputs.changelog(target.name, rows, out, compares))
+    outputs.changelog(rows, out, compares)
+    return finish(rows)
 
 
 def side_by_side(args: argparse.Namespace, scenario: scenarios.Scenario, out: Path) -> int:
@@ -100,7 +101,8 @@ def side_by_side(args: argparse.Namespace, scenario: scenarios.Scenario, out: Pa
         step(Player(target, spec, args.timeout, args.remake), version or target.install.version, scenario)
         for spec, target, version in chosen
     ]
-    return finish(rows, outputs.side_by_side(scenario.name, rows, out))
+    outputs.side_by_side(rows, out)
+    return finish(rows)
 
 
 def step(player: Player, version: str, scenario: scenarios.Scenario) -> ReleaseRun:
@@ -124,10 +126,8 @@ def progress(row: ReleaseRun, seconds: float) -> str:
     return f"{row.target} {row.version} {row.scenario}: {one_line(said)}{where}"
 
 
-def finish(rows: list[ReleaseRun], written: list[Path]) -> int:
-    """The pages written, and the exit code: 1 when a version failed to install or to complete a scenario."""
-    for path in written:
-        print(f"wrote {display(path)}")
+def finish(rows: list[ReleaseRun]) -> int:
+    """The exit code, once the pages are written: 1 when a version failed to install or to complete a scenario."""
     broken = [row for row in rows if row.outcome in (FAILED, INSTALL_FAILED)]
     if broken:
         named = ", ".join(f"{row.target} {row.version} {row.scenario}" for row in broken)

@@ -1,32 +1,30 @@
-"""The releases run's pages, written by the writers it hands its rows to: the changelog of one target's versions
-(probe.write.releases_page) and the table of agents side by side (probe.write.releases_table)."""
+"""The releases run's pages, written by the writers' own scripts it hands its rows to, on their standard input: the
+changelog of one target's versions (python -m probe.write.releases_page) and the table of agents side by side
+(python -m probe.write.releases_table). A script of their own keeps this job's imports shallow, and each writer can
+be run again on the same rows by hand."""
 
-import importlib
+import subprocess
 import sys
 from pathlib import Path
 
-from probe.runs.release_runs import ReleaseRun
+from probe.common.errors import RunError
+from probe.runs.release_runs import ReleaseRun, rows_json
 
 
-def changelog(target: str, rows: list[ReleaseRun], out: Path, compares: str | None) -> list[Path]:
+def changelog(rows: list[ReleaseRun], out: Path, compares: str | None) -> None:
     """releases.md, releases.html and the diffs of one target's versions, under `out/<target>/`; `compares`: the
     scenario the file marks as the one versions are compared by (None: the writer's own choice)."""
-    writer = writer_of("probe.write.releases_page", "changelog")
-    return writer(target, rows, out, compares=compares) if writer else []
+    write("probe.write.releases_page", rows, out, ["--compares", compares] if compares else [])
 
 
-def side_by_side(scenario: str, rows: list[ReleaseRun], out: Path) -> list[Path]:
+def side_by_side(rows: list[ReleaseRun], out: Path) -> None:
     """The table of agents on one scenario, under `out`."""
-    writer = writer_of("probe.write.releases_table", "side_by_side")
-    return writer(scenario, rows, out) if writer else []
+    write("probe.write.releases_table", rows, out, [])
 
 
-def writer_of(module: str, name: str):
-    """The writer's entry point; None, said once, while an install does not have it yet (the rows are printed)."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as error:
-        if error.name != module:
-            raise  # the writer is there but something it needs is not: that is a fault to show
-        print(f"note: this install has no {module}: no page written", file=sys.stderr)
-        return None
+def write(script: str, rows: list[ReleaseRun], out: Path, options: list[str]) -> None:
+    """Run the writer's script with the rows; its lines (the pages written, or its one-line error) go to ours."""
+    argv = [sys.executable, "-m", script, "--rows", "-", "--output", str(out), *options]
+    ended = subprocess.run(argv, input=rows_json(rows), text=True, check=False)
+    if ended.returncode != 0:
+        raise RunError(f"{script} could not write the pages (exit {ended.returncode}); the runs are kept")

@@ -2,14 +2,18 @@
 diff of each version with the one before (probe.write.diff), each entry linking to its runs and its diff."""
 
 import re
+import sys
 from pathlib import Path
 
 from probe.analyse.prices import prices_from
 from probe.analyse.releases.changes import changes
 from probe.analyse.releases.facts import NotUnderstood, VersionRuns, comparing_scenario
 from probe.analyse.releases.version import read_version
+from probe.common import cli
+from probe.common.errors import UsageError, run_main
+from probe.common.paths import display
 from probe.runs.folders import private_replacement
-from probe.runs.release_runs import ReleaseRun
+from probe.runs.release_runs import ReleaseRun, rows_from_json
 from probe.write.diff import diff_runs, prices_of_both
 from probe.write.releases_doc import Block, Heading, Item, Link, Para, Quoted
 from probe.write.releases_entry import change_blocks, figures_table, not_understood_lines, quoted
@@ -109,3 +113,31 @@ def write_diff(older: Path, newer: Path, path: Path) -> None:
         text, _ = diff_runs(older, newer)
     with private_replacement(path) as file:
         file.write(text + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(
+        prog="python -m probe.write.releases_page",
+        description="Write one target's changelog (releases.md, releases.html and the diffs between its versions) "
+        "from release rows, as `python -m probe.releases` hands them.",
+    )
+    parser.add_argument("--rows", required=True, metavar="FILE|-", help="the rows, a JSON list (-: standard input)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="the pages go to DIR/<target>/")
+    parser.add_argument(
+        "--compares",
+        type=cli.scenario_name,
+        metavar="NAME",
+        help="the scenario whose runs compare structure (default: the first both versions completed)",
+    )
+    args = parser.parse_args(argv)
+    rows = rows_from_json(cli.read_input(args.rows))
+    targets = {row.target for row in rows}
+    if len(targets) != 1:
+        raise UsageError(f"--rows: expected the rows of one target, got {len(targets)}")
+    for path in changelog(targets.pop(), rows, Path(args.output), args.compares):
+        print(f"wrote {display(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

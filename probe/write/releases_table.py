@@ -1,7 +1,7 @@
 """Agents side by side on one scenario: `side-by-side-<scenario>.md` and `.html`, one table with a column per agent
 (target@version) and a row per figure, each figure its run's own report's, then what only one agent has."""
 
-import re
+import sys
 from pathlib import Path
 
 from probe.analyse.prices_kept import keeping_prices
@@ -10,11 +10,14 @@ from probe.analyse.side_by_side.figures import Figures
 from probe.analyse.side_by_side.reading import run_figures
 from probe.analyse.side_by_side.unique import unique_to_each
 from probe.analyse.volatile import Volatile, run_places
+from probe.common import cli
 from probe.common import markdown as md
-from probe.common.errors import UsageError, one_line
+from probe.common.cli import SCENARIO_NAME
+from probe.common.errors import UsageError, one_line, run_main
+from probe.common.paths import display
 from probe.redact.secrets import mask_tokens_and_urls
 from probe.runs.folders import private_replacement, read_manifest
-from probe.runs.release_runs import ReleaseRun
+from probe.runs.release_runs import ReleaseRun, rows_from_json
 from probe.write.releases_table_html import page
 from probe.write.releases_table_rows import Cell, Column, Link, Quoted, table_rows, unique_lists
 
@@ -26,7 +29,6 @@ ABOUT = (
 )
 
 # A scenario's name, as the scenarios file allows it: it names the files written, which stay in `out`.
-SCENARIO_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 def side_by_side(scenario: str, rows: list[ReleaseRun], out: Path) -> list[Path]:
@@ -96,3 +98,25 @@ def markdown(scenario: str, columns: list[Column], out: Path, warnings: list[str
     if warnings:
         lines += ["## Warnings", "", *(md.Markdown("- {}").format(md.text(warning)) for warning in warnings), ""]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.ArgumentParser(
+        prog="python -m probe.write.releases_table",
+        description="Write the table of agents side by side on one scenario from release rows, as "
+        "`python -m probe.releases --targets` hands them.",
+    )
+    parser.add_argument("--rows", required=True, metavar="FILE|-", help="the rows, a JSON list (-: standard input)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="the pages go to DIR")
+    args = parser.parse_args(argv)
+    rows = rows_from_json(cli.read_input(args.rows))
+    scenarios = {row.scenario for row in rows}
+    if len(scenarios) != 1:
+        raise UsageError(f"--rows: expected the rows of one scenario, got {len(scenarios)}")
+    for path in side_by_side(scenarios.pop(), rows, Path(args.output)):
+        print(f"wrote {display(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))

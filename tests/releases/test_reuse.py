@@ -6,7 +6,7 @@ import pytest
 
 from probe.releases import job, runs
 from probe.releases.scenarios import Scenario, load
-from probe.runs.release_runs import COMPLETE, FAILED, NOT_OFFERED
+from probe.runs.release_runs import COMPLETE, FAILED, NOT_OFFERED, rows_from_json, rows_json
 from probe.runs.targets import load_target
 
 ANSWER = Scenario("answer", "answer in words only: say hello")
@@ -125,13 +125,12 @@ def test_the_rows_go_to_the_changelog_with_the_scenario_it_compares_by(private_d
     listing = ["0.168.0", "0.169.0", "0.170.0-alpha.1", "0.171.0", "0.171.0-linux-x64"]
     monkeypatch.setattr(job.versions, "listed_versions", lambda install: listing)
     handed = []
-    monkeypatch.setattr(job.outputs, "writer_of", lambda module, name: lambda *given, **named: handed.append(
-        (module, name, given, named)) or [given[2] / "codex" / "releases.md"])  # fmt: skip
+    monkeypatch.setattr(job.outputs, "write", lambda *given: handed.append(given))
     out = private_data_dir.parent / "pages"
     assert job.main(["--target", "codex", "--scenario", "answer,tool", "--output", str(out)]) == 1
-    [(module, name, (target, rows, where), named)] = handed
-    assert (module, name, target, where, named) == ("probe.write.releases_page", "changelog", "codex", out,
-                                                    {"compares": "tool"})  # fmt: skip
+    [(script, rows, where, options)] = handed
+    assert (script, where, options) == ("probe.write.releases_page", out, ["--compares", "tool"])
+    assert rows_from_json(rows_json(rows)) == rows  # what the writer's script reads back
     assert [(row.version, row.scenario, row.outcome, row.made, row.run.name) for row in rows] == [
         ("0.169.0", "answer", COMPLETE, False, "20261128-101000-v0.169.0-answer"),
         ("0.169.0", "tool", COMPLETE, False, "20261128-101100-v0.169.0-tool"),
@@ -142,4 +141,4 @@ def test_the_rows_go_to_the_changelog_with_the_scenario_it_compares_by(private_d
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "codex: 2 version(s) (0.169.0, 0.171.0) × 2 scenario(s)"
     assert printed[4].startswith("codex 0.171.0 tool: failed, reused (agent-failed, agent exit code 1: the agent ")
-    assert printed[-2:] == [f"wrote {out / 'codex' / 'releases.md'}", "1 of 4 failed: codex 0.171.0 tool"]
+    assert printed[-1] == "1 of 4 failed: codex 0.171.0 tool"
