@@ -21,6 +21,7 @@ MANIFEST_COLUMNS = {
     "agent_exit_code": "BIGINT",
     "agent": "JSON",
     "exchanges": "BIGINT",
+    "scenario": "JSON",  # a release run's (probe.store.releases_view)
 }
 TURN_COLUMNS = {
     "schema": "BIGINT",

@@ -3,6 +3,7 @@ once, each distinct list of numbers is read once, and values are joined by numbe
 
 from probe.read.conversation import MOST_TOKENS
 from probe.store.identity_columns import RUN_IDENTITY, RUNS_IDENTITY
+from probe.store.releases_view import RELEASES
 from probe.store.window_columns import AGENT_WINDOW, MAIN_PEAKS, RUN_WINDOW, TURN_WINDOW
 
 # Two rules keep the work linear, whatever a run holds (a line's table of 200,000 tools, say):
@@ -369,6 +370,7 @@ VIEWS = {
                {RUN_IDENTITY}
         FROM insight_lines i JOIN run_folders f ON f.folder = i.folder
         WHERE i.record = 'agent'""",
+    "releases": RELEASES,  # (after the views it reads)
 }
 
 # The views that read turns.jsonl where it lies, in the order each can be made (each reads those before it): the
