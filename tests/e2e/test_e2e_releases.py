@@ -3,6 +3,7 @@ second time; a version that cannot be installed is a row of its own, and the oth
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,20 @@ def test_two_versions_are_run_once_then_reused(private_data_dir, tmp_path, older
         report = (run / "report.md").read_text()
         assert "- Tools: no tool call\n" in report and "No response asked for a tool call." in report
         assert f"codex {version} answer: made (complete, " in first.stdout and str(run) in first.stdout
+    # The changelog: the pin's entry compares it with the older version on the one scenario, links the full diff,
+    # and gives the figures its run's own report gives.
+    changelog = (tmp_path / "out" / "codex" / "releases.md").read_text()
+    entry = changelog.split(f"\n## {PINNED}\n", 1)[1].split(f"\n## {OLDER_CODEX}\n", 1)[0]
+    assert f"Since {OLDER_CODEX}, compared on the runs of scenario `answer` " in entry
+    assert f"([full diff](<diff-{OLDER_CODEX}-{PINNED}.md>))" in entry
+    assert (tmp_path / "out" / "codex" / f"diff-{OLDER_CODEX}-{PINNED}.md").read_text().startswith("# agent-probe diff")
+    report = (made[1] / "report.md").read_text()
+    tokens = re.search(r"- Tokens: .*?input ([\d,]*\d), cache read ([\d,]*\d), output ([\d,]*\d)", report)
+    cost = re.search(r"- Cost: (\$[\d.]+) for", report).group(1)
+    [row] = [line for line in entry.splitlines() if line.startswith("| `answer` |")]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert (cells[3], cells[4], cells[5], cells[7]) == (tokens[1], tokens[3], tokens[2], cost)
+    assert f"/codex/{made[1].name}/report.md" in cells[1]
     # Again: both runs exist, so nothing is made.
     again = releases(tmp_path / "out", "--versions", f"{OLDER_CODEX},{PINNED}")
     assert again.returncode == 0, again.stderr
@@ -73,6 +88,9 @@ def test_two_versions_are_run_once_then_reused(private_data_dir, tmp_path, older
     assert side.stdout.splitlines()[:2] == [
         f"codex {version} answer: reused (complete) {run}" for run, version in zip(made, (OLDER_CODEX, PINNED))
     ]
+    table = (private_data_dir / "releases" / "side-by-side-answer.md").read_text()
+    assert f"| figure | `codex@{OLDER_CODEX}` | `codex@{PINNED}` |" in table
+    assert re.search(r"\| requests \| 2 \| 2 \|", table) and "| cost | $" in table
     # A version the registry lists but cannot install: its row says why, the versions after it still run, exit 1.
     fake = tmp_path / "bin"
     fake.mkdir()
