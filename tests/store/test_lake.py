@@ -250,9 +250,15 @@ def test_a_run_being_recorded_is_published_when_it_ends(tmp_path, postgres_datab
 
     def end_the_capture():
         time.sleep(1.0)
-        events.append(("ended", lake_rows(postgres_database, "SELECT count(*) FROM runs")))
-        (run / "manifest.json").write_text(finished)
-        os.close(lock)
+        # The capture ends whatever the look at the lake meets: a failure here must fail the test, not leave
+        # publish waiting for a recording that never ends.
+        try:
+            events.append(("ended", lake_rows(postgres_database, "SELECT count(*) FROM runs")))
+        except Exception as error:
+            events.append(("failed", repr(error)))
+        finally:
+            (run / "manifest.json").write_text(finished)
+            os.close(lock)
 
     ending = threading.Thread(target=end_the_capture)
     monkeypatch.setenv("PROBE_DATA_DIR", str(data_dir))
