@@ -177,7 +177,7 @@ def test_codex_history_carried_by_prefix_and_by_previous_response_id(tmp_path):
 
 
 def test_claude_code_turns_hold_what_the_traffic_holds(tmp_path):
-    [sample] = [s for s in SAMPLES if s.parent.name == "claude-code"]
+    [sample] = [s for s in SAMPLES if s.parent.name == "claude-code" and s.name.endswith("sample-mock")]
     turns, exchanges = analysed(sample, tmp_path)
     answered = 0
     for turn, exchange in zip(turns, exchanges):

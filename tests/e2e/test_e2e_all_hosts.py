@@ -227,7 +227,7 @@ def test_claude_codes_telemetry_and_flag_calls_are_in_the_capture_masked(runs):
     assert {urlsplit(entry["request"]["url"]).hostname for entry in sent} == {"api.anthropic.com"}
     for entry in sent:
         headers = {name.lower(): value for name, value in entry["request"]["headers"]}
-        assert headers["user-agent"].startswith(("claude-code/2.1.330", "claude-cli/2.1.330"))
+        assert headers["user-agent"].startswith(("claude-code/2.1.332", "claude-cli/2.1.332"))
         with contextlib.suppress(KeyError):
             assert headers["x-api-key"] == fingerprint(CLAUDE_KEY)
     assert CLAUDE_KEY not in (run / "traffic.jsonl").read_text()

@@ -68,7 +68,7 @@ def test_pipeline_completes_with_the_mock_answer(claude_run):
     assert "report: " in result.stdout and run.name in result.stdout
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
-    assert manifest["agent"]["version"] == "2.1.330 (Claude Code)"
+    assert manifest["agent"]["version"] == "2.1.332 (Claude Code)"
     argv = manifest["agent"]["argv"]
     assert argv[1:-2] == ["-p", PROMPT, "--output-format", "text", "--max-turns", "8", "--permission-mode", "dontAsk"]
     # Its own telemetry, on by default against the mock, switched on by settings too (they win over the user's own).
@@ -116,7 +116,7 @@ def test_full_request_is_captured_with_system_prompt_tools_and_the_prompt(claude
     headers = {name.lower(): value for name, value in first["headers"]}
     assert headers["x-api-key"] == fingerprint(MOCK_KEY)
     assert headers["anthropic-version"] == "2023-06-01"
-    assert headers["user-agent"].startswith("claude-cli/2.1.330")
+    assert headers["user-agent"].startswith("claude-cli/2.1.332")
 
 
 def test_tool_use_is_run_by_claude_code_and_its_result_sent_back(claude_run):

@@ -61,7 +61,7 @@ def finished(result, run, version: str, exchanges: int) -> None:
 
 def test_claude_code_main_agent_child_and_grandchild(claude_tree):
     result, run = claude_tree
-    finished(result, run, "2.1.330 (Claude Code)", 6)
+    finished(result, run, "2.1.332 (Claude Code)", 6)
     exchanges = model_exchanges(run)
     assert len(exchanges) == 6 and len({exchange.headers["x-claude-code-session-id"] for exchange in exchanges}) == 1
     agents = by_header(exchanges, "x-claude-code-agent-id")
@@ -119,7 +119,7 @@ def codex_results(sent: list) -> dict[str, str]:
 def test_codex_root_child_and_grandchild(codex_tree):
     result, run = codex_tree
     manifest = json.loads((run / "manifest.json").read_text())
-    finished(result, run, "codex-cli 0.169.0", manifest["exchanges"])
+    finished(result, run, "codex-cli 0.171.0", manifest["exchanges"])
     exchanges = model_exchanges(run)
     [root] = {exchange.headers["session-id"] for exchange in exchanges}  # the root's thread id, shared by all
     threads = by_header(exchanges, "thread-id")

@@ -82,10 +82,11 @@ def side_by_side(data_dir: Path, target: str, older: str, newer: str) -> tuple[P
     return runs[0].result(), runs[1].result()
 
 
-def test_codex_0_166_against_0_169_names_what_changed(tmp_path):
-    older, newer = side_by_side(tmp_path, "codex", "0.166.0", "0.169.0")
+def test_codex_0_166_against_0_171_names_what_changed(tmp_path):
+    older, newer = side_by_side(tmp_path, "codex", "0.166.0", "0.171.0")  # an older one, and the pin
     text, body = diff(older, newer)
-    assert "| agent | `codex-cli 0.166.0` | `codex-cli 0.169.0` |  |" in text
+    assert "| agent | `codex-cli 0.166.0` | `codex-cli 0.171.0` |  |" in text
+    assert re.search(r"\n\| models \| `gpt-6\.1-sol` ×\d+ \| `gpt-6\.2-sol` ×\d+ \|", text)  # its default moved
     assert "- Only in A: `GET /backend-api/plugins/featured` ×1" in text  # only 0.166.0 calls it
     exec_tool = text.split("### Changed: `functions.exec`")[1].split("###")[0]
     assert "Description:" in exec_tool and "[-" in exec_tool and "-]" in exec_tool
@@ -95,10 +96,10 @@ def test_codex_0_166_against_0_169_names_what_changed(tmp_path):
     assert shown == []
 
 
-def test_claude_code_2_1_316_against_2_1_330(tmp_path):
-    older, newer = side_by_side(tmp_path, "claude-code", "2.1.316", "2.1.330")
+def test_claude_code_2_1_316_against_2_1_332(tmp_path):
+    older, newer = side_by_side(tmp_path, "claude-code", "2.1.316", "2.1.332")  # an older one, and the pin
     text, body = diff(older, newer)
-    assert "| agent | `2.1.316 (Claude Code)` | `2.1.330 (Claude Code)` |  |" in text
+    assert "| agent | `2.1.316 (Claude Code)` | `2.1.332 (Claude Code)` |  |" in text
     assert "No differences." not in text
     assert MOCK_KEY not in text
     shown = [value for run in (older, newer) for value in volatile_values(run) if value in body]

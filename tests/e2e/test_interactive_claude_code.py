@@ -53,7 +53,7 @@ def session(argv: list[str], cwd, env) -> TerminalSession:
     """Start Claude Code's UI through the pipeline, type PROMPT, wait for the answer, leave with /exit."""
     terminal = TerminalSession(argv, cwd, env)
     try:
-        terminal.wait_for("Claude Code v2.1.330")
+        terminal.wait_for("Claude Code v2.1.332")
         terminal.wait_for("❯")  # the prompt box: no dialog before it
         terminal.type_line(PROMPT)
         terminal.wait_for(ANSWER, ANSWER_WAIT)
@@ -149,7 +149,7 @@ def prepared_home(home, project) -> None:
     """A home of someone who uses Claude Code: onboarding done, the project trusted, settings, a memory file and a
     subscription login (OAuth credentials that expire in a month)."""
     (home / ".claude").mkdir(parents=True)
-    state = {"hasCompletedOnboarding": True, "lastOnboardingVersion": "2.1.330", "numStartups": 12,
+    state = {"hasCompletedOnboarding": True, "lastOnboardingVersion": "2.1.332", "numStartups": 12,
              "projects": {str(project.resolve()): {"hasTrustDialogAccepted": True}}}  # fmt: skip
     (home / ".claude.json").write_text(json.dumps(state, indent=2))
     (home / ".claude" / "settings.json").write_text(json.dumps({"permissions": {"allow": ["Bash(echo:*)"]}}))
@@ -201,7 +201,7 @@ def test_own_home_is_used_as_it_is_and_left_unchanged(tmp_path, claude_program):
     assert ".claude/.credentials.json" in after and ".claude/CLAUDE.md" in after and ".claude/settings.json" in after
     # Claude Code added its own counts to its state file; what the user had there is still there.
     state = json.loads((home / ".claude.json").read_text())
-    assert state["hasCompletedOnboarding"] is True and state["lastOnboardingVersion"] == "2.1.330"
+    assert state["hasCompletedOnboarding"] is True and state["lastOnboardingVersion"] == "2.1.332"
     assert state["projects"][str(project.resolve())]["hasTrustDialogAccepted"] is True
     [run] = (data / "claude-code").iterdir()
     manifest = json.loads((run / "manifest.json").read_text())

@@ -23,11 +23,13 @@ def test_samples_exist_for_both_codex_transports_and_claude_code():
         assert any(name.startswith(f"{target}/") and name.endswith("sample-mock") for name in names), target
 
 
-def test_claude_code_sample_report_shows_the_tool_loop():
-    [sample] = [sample for sample in SAMPLES if sample.parent.name == "claude-code"]
-    report = (sample / "report.md").read_text()
-    assert "**Tool call** `Bash`" in report and "output of Bash: agent-probe tool call" in report
-    assert "**Messages**: + 1 new message; 3 carried over from #1" in report
+def test_claude_code_samples_report_the_tool_loop():
+    found = [sample for sample in SAMPLES if sample.parent.name == "claude-code"]
+    assert [sample.name.split("-sample-")[1] for sample in found] == ["mock", "v2.1.332"]  # the pin then, and now
+    for sample in found:
+        report = (sample / "report.md").read_text()
+        assert "**Tool call** `Bash`" in report and "output of Bash: agent-probe tool call" in report
+        assert "**Messages**: + 1 new message; 3 carried over from #1" in report
 
 
 def test_the_replay_reproduces_every_sample_report_turns_and_diff():
@@ -45,7 +47,7 @@ def test_the_replay_shows_what_differs(tmp_path, monkeypatch, capsys):
     report.write_text(report.read_text().replace("- Incomplete exchanges: 0", "- Incomplete exchanges: 7"))
     [turns] = data.glob("codex/*-sample-http/turns.jsonl")
     turns.write_bytes(turns.read_bytes() + b"{}\n")
-    [golden] = data.glob("codex/*/diff-*.md")
+    [golden] = data.glob("codex/*-sample-v0.169.0/diff-*.md")
     golden.write_text(golden.read_text().replace("### Changed: `functions.exec`", "### Changed: `functions.other`"))
     mismatches = replay(data)
     # In the order of the runs, which is the order of their times: the codex pair, Claude Code, codex over HTTP.
@@ -80,6 +82,28 @@ def test_the_codex_version_pair_diff_names_what_changed():
     assert "counted with o200k_base: instructions +18 tokens, tool definitions \u2212148 tokens." in text
     assert "| `developer block host_skills.instructions` | 453 | 471 | +18 (+4%) |" in text
     assert text.count("### Changed: ") == 1 and text.count("changed (") == 1
+
+
+def test_the_codex_pin_pair_diff_names_the_new_default_model_and_the_rewritten_instructions():
+    [golden] = (PROJECT_ROOT / "data").glob("codex/*-sample-v0.171.0/diff-*-sample-v0.169.0.md")
+    text = golden.read_text()
+    assert "| agent | `codex-cli 0.169.0` | `codex-cli 0.171.0` |  |" in text
+    assert "| models | `gpt-6.1-sol` ×3 | `gpt-6.2-sol` ×3 |  |" in text  # its default model moved
+    assert '| `client_metadata.x-codex-turn-metadata.model` | `"gpt-6.1-sol"` | `"gpt-6.2-sol"` |' in text
+    assert "- Structural changes: summary, request shape, headers, instructions, tools (" in text
+    assert "developer block model.base_instructions changed (66% alike)" in text  # its base instructions rewritten
+    # Priced both sides (data/sample-prices.yaml): no turn of the new model is left without a cost.
+    assert "| turns with an unknown price | 0 | 0 |  |" in text and "| cost of `gpt-6.2-sol` | — | $0.0394 |  |" in text
+
+
+def test_the_claude_code_pin_pair_diff_names_what_changed():
+    [golden] = (PROJECT_ROOT / "data").glob("claude-code/*-sample-v2.1.332/diff-*-sample-mock.md")
+    text = golden.read_text()
+    assert "| agent | `2.1.330 (Claude Code)` | `2.1.332 (Claude Code)` |  |" in text
+    assert "| models | `claude-opus-5-5` ×2 | `claude-opus-5-5` ×2 |  |" in text
+    # The one tool that changed: ToolSearch no longer requires max_results.
+    assert text.count("### Changed: ") == 1 and "### Changed: `ToolSearch`" in text
+    assert '| `required` | `["query", "max_results"]` | `["query"]` |' in text
 
 
 def test_outside_a_checkout_it_says_it_needs_one_not_that_there_are_no_samples(tmp_path, monkeypatch, capsys):

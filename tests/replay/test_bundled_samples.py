@@ -17,6 +17,7 @@ from probe.analyse.volatile import VOLATILE_HEADERS, Volatile, run_places
 from probe.analysis.report import analyze_run
 from probe.capture import agents
 from probe.read.whole_turns import whole_turns
+from probe.replay.run import recorded_version
 from probe.runs.targets import load_target
 from probe.write.account_section import NO_ACCOUNT
 from probe.write.diff import diff_runs
@@ -146,18 +147,20 @@ def first_difference(got: list[str], expected: list[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def pinned_agents():
+def recorded_agents():
     """Each sample's agent at its recorded version is one CI installs: a replay never installs one."""
-    for target in {sample.parent.name for sample in SAMPLES}:
-        agents.ensure_installed(load_target(target))
+    for target, version in {(sample.parent.name, recorded_version(manifest(sample))) for sample in SAMPLES}:
+        agents.ensure_installed(load_target(target), version)
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda sample: f"{sample.parent.name}-{sample.name}")
-def test_the_sample_replayed_through_its_agent_matches_the_sample(sample, tmp_path, pinned_agents):
+def test_the_sample_replayed_through_its_agent_matches_the_sample(sample, tmp_path, recorded_agents):
     target = sample.parent.name
     recorded = manifest(sample)
-    version = recorded["agent"].get("requested_version") or load_target(target).install.version
-    assert version in recorded["agent"]["version"]
+    # The version it was recorded with, which a replay runs (a sample made with the pin of its day says so only in
+    # the version its agent reported)
+    version = recorded_version(recorded)
+    assert version and version in recorded["agent"]["version"]
     pinned = load_target(target).install.version
     assert version == pinned or f"{target}@{version}" in CI_INSTALLS.split(), f"{target} {version}: not installed by CI"
     copy = tmp_path / "data" / target / sample.name

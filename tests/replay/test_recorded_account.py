@@ -13,6 +13,7 @@ from conftest import PROJECT_ROOT
 from test_replay import replay
 
 from probe.capture import agents
+from probe.replay.run import recorded_version
 from probe.runs.recorded_account import carry
 from probe.runs.targets import load_target
 
@@ -79,8 +80,10 @@ def test_a_replay_carries_the_recordings_account_beside_its_own(tmp_path):
     copy = tmp_path / "data" / "codex" / SAMPLE.name
     shutil.copytree(SAMPLE, copy)
     with_account(copy)
-    program = agents.ensure_installed(load_target("codex"), json.loads((SAMPLE / "manifest.json").read_text())[
-        "agent"]["requested_version"] or load_target("codex").install.version)  # fmt: skip
+    # The version it was recorded with (the pin of its day), which the replay runs.
+    program = agents.ensure_installed(
+        load_target("codex"), recorded_version(json.loads((SAMPLE / "manifest.json").read_text()))
+    )
     result, run = replay(copy, str(program), "--fast", "--trust")
     assert result.returncode == 0, result.stderr[-3000:]
     manifest = json.loads((run / "manifest.json").read_text())

@@ -47,7 +47,7 @@ def test_codex_target_declares_its_proxies_and_its_pinned_package():
     assert not any(name.startswith("codex/") and name.endswith("auth.json") for name in target.files)
     assert target.files["config.toml"] == target.files["codex/config.toml"]
     assert '[projects."{workdir}"]\ntrust_level = "trusted"' in target.files["config.toml"]
-    assert target.install.npm == "@openai/codex" and target.install.version == "0.169.0"
+    assert target.install.npm == "@openai/codex" and target.install.version == "0.171.0"
     assert target.renderer == "probe.apis.openai_responses.report"
 
 
@@ -65,7 +65,7 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
     assert state["customApiKeyResponses"]["approved"] == [target.mock_env["ANTHROPIC_API_KEY"][-20:]]
     assert state["projects"] == {"{workdir}": {"hasTrustDialogAccepted": True}}
     assert target.quiet_env == {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
-    assert target.install.npm == "@anthropic-ai/claude-code" and target.install.version == "2.1.330"
+    assert target.install.npm == "@anthropic-ai/claude-code" and target.install.version == "2.1.332"
     assert target.renderer == "probe.apis.anthropic_messages.report"
 
 
@@ -128,7 +128,7 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies(any_targets
     )
     assert "  renderer: probe.apis.openai_chat.report\n" in result.stdout
     assert "  proxy backend: 127.0.0.1:18081 -> https://chatgpt.com/" in result.stdout
-    assert "  agent: claude (npm @anthropic-ai/claude-code@2.1.330)" in result.stdout
+    assert "  agent: claude (npm @anthropic-ai/claude-code@2.1.332)" in result.stdout
 
 
 def test_targets_script_names_a_broken_file_and_lists_the_rest(tmp_path, monkeypatch):
