@@ -127,7 +127,7 @@ def test_the_rows_go_to_the_changelog_with_the_scenario_it_compares_by(private_d
     handed = []
     monkeypatch.setattr(job.outputs, "write", lambda *given: handed.append(given))
     out = private_data_dir.parent / "pages"
-    assert job.main(["--target", "codex", "--scenario", "answer,tool", "--output", str(out)]) == 1
+    assert job.main(["--target", "codex", "--since", "0.169.0", "--scenario", "answer,tool", "--output", str(out)]) == 1
     [(script, rows, where, options)] = handed
     assert (script, where, options) == ("probe.write.releases_page", out, ["--compares", "tool"])
     assert rows_from_json(rows_json(rows)) == rows  # what the writer's script reads back
