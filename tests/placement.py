@@ -21,7 +21,7 @@ AGENT_FIXTURES = frozenset(
         "fresh_runs",
         "subagent_runs",
         # Module fixtures that install or look up a real agent themselves.
-        "pinned_agents",  # tests/replay/test_bundled_samples.py: every sample's agent
+        "recorded_agents",  # tests/replay/test_bundled_samples.py: every sample's agent, at its recorded version
         "llm_program",  # tests/capture/test_pypi_agents.py: llm from PyPI
         "first_runs",  # tests/replay/test_first_run.py: three agents, asked for by name (getfixturevalue)
     }
