@@ -17,7 +17,7 @@ from probe.read.whole_turns import whole_turns
 
 PRICES = {  # per million tokens: input, cache read, 5-minute write, 1-hour write, output
     "claude-opus-5-5": (Decimal("4"), Decimal("0.2"), Decimal("5"), Decimal("8"), Decimal("20")),
-    "gpt-6.2-sol": (Decimal("2"), Decimal("0.1"), Decimal("2.5"), Decimal("2.5"), Decimal("10")),
+    "gpt-6.1-sol": (Decimal("2"), Decimal("0.1"), Decimal("2.5"), Decimal("2.5"), Decimal("10")),
 }
 
 

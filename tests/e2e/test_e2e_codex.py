@@ -48,7 +48,7 @@ def test_pipeline_completes_and_prints_where_things_are(codex_run):
     assert 'return "Hello, world!"' in result.stdout  # codex printed the mock's final answer
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
-    assert manifest["agent"]["version"] == "codex-cli 0.171.0"
+    assert manifest["agent"]["version"] == "codex-cli 0.169.0"
     assert manifest["prompt"] == PROMPT and manifest["target"] == "codex"
     assert manifest["exchanges"] == len(read_traffic(run))
     assert [proxy["name"] for proxy in manifest["proxies"]] == ["model", "backend", "chatgpt"]

@@ -55,7 +55,9 @@ def finished(result, run, version: str, exchanges: int) -> None:
         assert final_answer_text(PROMPT).strip() in result.stdout
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
-    assert manifest["agent"]["version"] == version and manifest["prompt"] == PROMPT
+    assert manifest["prompt"] == PROMPT
+    if result is not None:  # a saved recording was made with the pin of its day, a fresh run with today's
+        assert manifest["agent"]["version"] == version
     assert manifest["exchanges"] == exchanges
 
 
@@ -119,7 +121,7 @@ def codex_results(sent: list) -> dict[str, str]:
 def test_codex_root_child_and_grandchild(codex_tree):
     result, run = codex_tree
     manifest = json.loads((run / "manifest.json").read_text())
-    finished(result, run, "codex-cli 0.171.0", manifest["exchanges"])
+    finished(result, run, "codex-cli 0.169.0", manifest["exchanges"])
     exchanges = model_exchanges(run)
     [root] = {exchange.headers["session-id"] for exchange in exchanges}  # the root's thread id, shared by all
     threads = by_header(exchanges, "thread-id")

@@ -138,7 +138,7 @@ def prepared_home(home, project) -> None:
         f'[projects."{project.resolve()}"]\ntrust_level = "trusted"\n\n'
         "[tui]\nscreen_reader_detection_done = true\n\n"
         # A notice codex counts up at every start until it has been shown enough: this one has been.
-        '[tui.model_availability_nux]\n"gpt-6.2-sol" = 99\n'
+        '[tui.model_availability_nux]\n"gpt-6.1-sol" = 99\n'
     )
     (codex / "AGENTS.md").write_text(f"# My preferences\n\n{MEMORY}\n")
 

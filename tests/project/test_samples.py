@@ -84,18 +84,6 @@ def test_the_codex_version_pair_diff_names_what_changed():
     assert text.count("### Changed: ") == 1 and text.count("changed (") == 1
 
 
-def test_the_codex_pin_pair_diff_names_the_new_default_model_and_the_rewritten_instructions():
-    [golden] = (PROJECT_ROOT / "data").glob("codex/*-sample-v0.171.0/diff-*-sample-v0.169.0.md")
-    text = golden.read_text()
-    assert "| agent | `codex-cli 0.169.0` | `codex-cli 0.171.0` |  |" in text
-    assert "| models | `gpt-6.1-sol` ×3 | `gpt-6.2-sol` ×3 |  |" in text  # its default model moved
-    assert '| `client_metadata.x-codex-turn-metadata.model` | `"gpt-6.1-sol"` | `"gpt-6.2-sol"` |' in text
-    assert "- Structural changes: summary, request shape, headers, instructions, tools (" in text
-    assert "developer block model.base_instructions changed (66% alike)" in text  # its base instructions rewritten
-    # Priced both sides (data/sample-prices.yaml): no turn of the new model is left without a cost.
-    assert "| turns with an unknown price | 0 | 0 |  |" in text and "| cost of `gpt-6.2-sol` | — | $0.0394 |  |" in text
-
-
 def test_the_claude_code_pin_pair_diff_names_what_changed():
     [golden] = (PROJECT_ROOT / "data").glob("claude-code/*-sample-v2.1.332/diff-*-sample-mock.md")
     text = golden.read_text()

@@ -182,7 +182,7 @@ def test_ctrl_c_in_the_middle_of_a_replay_leaves_nothing_behind(tmp_path, codex_
     assert sorted(path.name for path in temp.iterdir()) == []
 
 
-def test_a_run_of_an_older_codex_replays_with_a_newer_one_and_the_diff_names_what_changed(tmp_path, codex_program):
+def test_a_run_of_an_older_codex_replays_with_the_pinned_one_and_the_diff_names_what_changed(tmp_path, codex_program):
     [sample] = (DATA / "codex").glob("*-sample-v0.166.0")
     data = tmp_path / "data"
     copy = data / "codex" / sample.name
@@ -192,8 +192,7 @@ def test_a_run_of_an_older_codex_replays_with_a_newer_one_and_the_diff_names_wha
     result = invoke(data, codex_program, "probe.replay.run", "--run", str(copy), "--agent-version", "0.169.0",
                     "--fast", "--quiet", "--trust")  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    # 0.169.0 (the pin before 0.171.0, which asks another model) asks the model the same things, and no longer asks
-    # the backend for its featured plugins.
+    # 0.169.0 asks the model the same things, and no longer asks the backend for its featured plugins.
     assert result.stderr.strip().splitlines()[-1] == "replay: every request matched (3 requests)"
     [new] = [folder for folder in (data / "codex").iterdir() if folder != copy]
     manifest = json.loads((new / "manifest.json").read_text())

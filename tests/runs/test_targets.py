@@ -47,7 +47,7 @@ def test_codex_target_declares_its_proxies_and_its_pinned_package():
     assert not any(name.startswith("codex/") and name.endswith("auth.json") for name in target.files)
     assert target.files["config.toml"] == target.files["codex/config.toml"]
     assert '[projects."{workdir}"]\ntrust_level = "trusted"' in target.files["config.toml"]
-    assert target.install.npm == "@openai/codex" and target.install.version == "0.171.0"
+    assert target.install.npm == "@openai/codex" and target.install.version == "0.169.0"
     assert target.renderer == "probe.apis.openai_responses.report"
 
 
