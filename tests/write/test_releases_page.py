@@ -170,7 +170,8 @@ def test_the_page_shows_the_same_entries(written):
 
 
 def test_a_model_without_a_price_is_what_agent_probe_needs_to_learn(tmp_path):
-    older, newer = copied(tmp_path, prices="models:\n  other-model:\n    input: 1\n    output: 2\n")
+    prices = "use_database: false\nmodels:\n  other-model:\n    input: 1\n    output: 2\n"
+    older, newer = copied(tmp_path, prices=prices)
     changelog("codex", rows_of(older, newer)[:2], tmp_path / "out")
     text = (tmp_path / "out/codex/releases.md").read_text()
     learn = re.search(r"## What agent-probe needs to learn\n\n(.*?)\n\n", text, re.S).group(1)
