@@ -16,6 +16,7 @@ from conftest import PROJECT_ROOT, post_json, read_traffic, two_proxy_target
 
 from probe.capture import ports as port_choice
 from probe.capture import proxies as proxy_start
+from probe.capture import status as proxy_status
 from probe.capture.ports import free_port
 from probe.common.errors import ProxyError
 
@@ -41,6 +42,10 @@ CLIENT = textwrap.dedent(
                 response.read()
     """
 )
+
+
+# The pipelines' own bounds on a start: the mock's and mitmdump's readiness, with a margin for a loaded machine.
+START_TIMEOUT = 2 * proxy_status.READY_TIMEOUT + 60
 
 
 def wait_for(condition, timeout: float = 60.0):
@@ -83,7 +88,18 @@ def run_concurrently(data_dir: Path, gate: Path, runs: dict[str, str]) -> dict[s
     """Start one pipeline per marker (marker -> target), all together; open the gate once every agent waits at
     it; return each marker's run folder."""
     started = {marker: start_pipeline(data_dir, runs[marker], client_command(gate, marker)) for marker in runs}
-    assert wait_for(lambda: all((gate / f"{marker}.ready").exists() for marker in runs)), "not every agent started"
+
+    def waiting() -> list[str]:
+        return [marker for marker in runs if not (gate / f"{marker}.ready").exists()]
+
+    # A loaded machine may take long to start four pipelines at once; each bounds its own start (the mock's and
+    # mitmdump's), so wait for as long as they may, but no longer than one of them has ended without its agent.
+    wait_for(lambda: not waiting() or any(started[marker].poll() is not None for marker in waiting()), START_TIMEOUT)
+    if waiting():
+        for process in started.values():
+            process.terminate()  # the pipeline stops its mitmdump and mock on SIGTERM; a kill would orphan them
+        ended = {marker: started[marker].communicate(timeout=60)[1].strip()[-2000:] for marker in waiting()}
+        pytest.fail(f"not every agent started: {ended}")
     (gate / "go").touch()
     folders = {}
     for marker, process in started.items():
