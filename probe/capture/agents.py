@@ -85,7 +85,8 @@ def ensure_installed(target: Target, version: str | None = None) -> Path:
         flush=True,
     )
     if install.pypi:
-        pypi.install(install.pypi, version, folder)  # built in place, under a lock (see probe.capture.pypi)
+        # Built in place, under a lock (see probe.capture.pypi), by a new enough Python.
+        pypi.install(install.pypi, version, folder, install.python)
     else:
         if folder.exists():
             # Installs are renamed into place whole, so this one was damaged by hand: install it afresh.

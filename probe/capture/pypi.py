@@ -5,9 +5,9 @@ import fcntl
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from probe.capture import pythons
 from probe.common.errors import ToolMissing
 from probe.common.pypi_names import DISTRIBUTION_NAME, is_plain_version
 
@@ -23,14 +23,16 @@ def installed(destination: Path, distribution: str, version: str) -> bool:
         return False
 
 
-def install(distribution: str, version: str, destination: Path) -> None:
+def install(distribution: str, version: str, destination: Path, python: str | None = None) -> None:
     """Install `distribution==version` and its dependencies into a new virtualenv at `destination`. A virtualenv's
     programs name its folder in their first line, so, unlike an npm install, it cannot be built beside its place and
     renamed into it: it is built in place, one install at a time (a lock beside it), and marked whole at the end; a
-    folder left without the mark (an install stopped or failing) is built afresh."""
+    folder left without the mark (an install stopped or failing) is built afresh. `python`: the distribution's
+    minimum Python ("3.12"), where it may be newer than the one running this."""
     if not DISTRIBUTION_NAME.fullmatch(distribution) or not is_plain_version(version):
         # The callers check both first; this is the last guard before anything reaches pip's command line.
         raise ToolMissing(f"will not ask pip for {distribution!r} at version {version!r}")
+    interpreter = pythons.interpreter(python)  # before anything is made: a missing Python leaves nothing behind
     destination.parent.mkdir(parents=True, exist_ok=True)
     with open(destination.parent / f".{destination.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -38,7 +40,7 @@ def install(distribution: str, version: str, destination: Path) -> None:
             return  # another run installed it while this one waited
         shutil.rmtree(destination, ignore_errors=True)
         try:
-            run([sys.executable, "-m", "venv", str(destination)], distribution, version)
+            run([interpreter, "-m", "venv", str(destination)], distribution, version)
             python = str(destination / "bin" / "python")
             pip = [python, "-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--quiet"]
             run([*pip, f"{distribution}=={version}"], distribution, version)

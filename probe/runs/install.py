@@ -12,7 +12,10 @@ INSTALL_KEYS = {
     "pypi": ("string", False),  # exactly one of npm and pypi
     "version": ("string", True),
     "binary": ("string", True),
+    "python": ("string", False),  # a PyPI agent's minimum Python, such as "3.12"
 }
+# A minimum Python as written: 3.N.
+PYTHON_MINIMUM = re.compile(r"3\.\d{1,2}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Install:
     version: str
     binary: str
     pypi: str | None = None  # or a PyPI distribution, installed into a virtualenv there (program in bin/)
+    python: str | None = None  # the oldest Python the PyPI distribution runs on, where it is newer than ours may be
 
     @property
     def package(self) -> str:
@@ -45,7 +49,9 @@ def parse_install(declared: object, check) -> Install:
         raise check.fail("agent.install.npm", "expected an npm package name, such as @openai/codex")
     if "pypi" in spec and not pypi_names.DISTRIBUTION_NAME.fullmatch(spec["pypi"]):
         raise check.fail("agent.install.pypi", "expected a PyPI distribution's name, such as aider-chat")
-    install = Install(spec.get("npm"), spec["version"], spec["binary"], spec.get("pypi"))
+    if "python" in spec and ("pypi" not in spec or not PYTHON_MINIMUM.fullmatch(spec["python"])):
+        raise check.fail("agent.install.python", "expected a PyPI agent's minimum Python, such as 3.12")
+    install = Install(spec.get("npm"), spec["version"], spec["binary"], spec.get("pypi"), spec.get("python"))
     if not install.is_plain_version(spec["version"]):
         raise check.fail("agent.install.version", "expected a plain version, such as 1.2.3")
     if not BINARY_NAME.fullmatch(spec["binary"]):

@@ -345,7 +345,8 @@ def describe(target: Target) -> list[str]:
         lines.append("  agent: none: give the client to record with --command")
     elif target.install:
         install = target.install
-        lines.append(f"  agent: {target.command[0]} ({install.registry} {install.package}@{install.version})")
+        python = f", Python {install.python} or newer" if install.python else ""
+        lines.append(f"  agent: {target.command[0]} ({install.registry} {install.package}@{install.version}{python})")
     else:
         lines.append(f"  agent: {target.command[0]}")
     auto = target.auto_approve

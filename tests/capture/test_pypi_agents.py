@@ -67,6 +67,9 @@ def test_a_pypi_install_parses_and_is_listed():
         ("{pypi: llm, version: '>=0.36', binary: llm}", "agent.install.version: expected a plain version"),
         ("{npm: llm, version: '0.36', binary: llm}", "agent.install.version: expected a plain version"),
         ("{pypi: llm, version: '0.36', binary: ../llm}", "agent.install.binary: expected a program's file name"),
+        ("{pypi: llm, version: '0.36', binary: llm, python: '3'}", "agent.install.python: expected a PyPI agent's"),
+        ("{pypi: llm, version: '0.36', binary: llm, python: 3.12}", "agent.install.python: expected a string"),
+        ("{npm: llm, version: '0.36.0', binary: llm, python: '3.12'}", "agent.install.python: expected a PyPI"),
     ],
 )
 def test_a_bad_install_is_refused_with_its_place(install, message):
