@@ -12,6 +12,7 @@ from probe.common.bounded_read import read_at_most
 from probe.common.errors import TargetError, one_line, run_main
 from probe.common.forward import ALL_HOSTS
 from probe.common.paths import TARGET_NAME, display, targets_dir
+from probe.runs import target_holds
 from probe.runs.auto_approve import AutoApprove, parse_auto_approve
 from probe.runs.importer import RENDERER_REFERENCE
 from probe.runs.install import Install, parse_install
@@ -362,6 +363,7 @@ def describe(target: Target) -> list[str]:
         if login.needs:
             lines.append(f"    needs: {login.needs}")
         lines.append(f"    proxies: {', '.join(login.proxies) or 'as the target'}")
+    lines += target_holds.holds_lines(target)
     return [one_line(line) for line in lines]
 
 

@@ -118,7 +118,10 @@ def test_targets_script_lists_every_target_with_renderer_and_proxies(any_targets
         assert names[0] == "aardvark" and blocks["aardvark"] == (
             "aardvark: an agent listed first\n  renderer: probe.apis.openai_chat.report\n"
             "  proxy api: 127.0.0.1:any free port -> https://api.openai.com/\n"
-            "  agent: aardvark (pypi aardvark-chat@0.86.2); a prompt run runs its tools without asking (--yes-always)"
+            "  agent: aardvark (pypi aardvark-chat@0.86.2); a prompt run runs its tools without asking (--yes-always)\n"
+            "  holds: other hosts (--all-hosts); replay\n"
+            "  not offered: your own home's login (--home own); its own telemetry (--agent-telemetry); "
+            "hooks (--hooks); MCP servers (--mcp-server); its own UI (a run without --prompt)"
         )
     assert "openai-compatible: any OpenAI Chat Completions client" in result.stdout
     assert "  agent: none: give the client to record with --command" in result.stdout
