@@ -62,6 +62,12 @@ def permit(run: Path, manifest: dict, target: Target, trust: bool, approvals: bo
     reasons = [] if here else [f"{display(run)} was not recorded on this machine (no signature of this machine's)"]
     if auto is not None:
         reasons.append(f"{target.name}'s agent runs its tools without asking ({auto.said()})")
+    if auto is not None and not auto.arguments and not auto.approvals_env:
+        way = f"its target file gives no way to run {agent_program(target)} with its approvals on"
+        raise UsageError(
+            f"replay refused: {' and '.join(reasons)}. Replaying it, {what_it_does(run, target, workdir)}. Give "
+            f"--trust if you trust where the run came from ({way})"
+        )
     raise UsageError(
         f"replay refused: {' and '.join(reasons)}. Replaying it, {what_it_does(run, target, workdir)}. Give --trust "
         f"if you trust where the run came from, or --approvals to run the agent with its approvals on: "

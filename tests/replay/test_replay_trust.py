@@ -139,6 +139,19 @@ def test_a_run_from_elsewhere_is_refused_before_anything_starts(tmp_path):
     assert sorted(path.name for path in run.parent.iterdir()) == [run.name]
 
 
+def test_an_agent_with_no_approvals_to_turn_on_is_offered_only_trust(tmp_path):
+    """pi asks before nothing and its file names no way to make it ask: the refusal offers --trust alone."""
+    run = planted(tmp_path / "data", "pi", tmp_path / "PWNED")
+    agent = fake_agent(tmp_path / "bin", "pi")
+    line = error_line(replay(tmp_path / "data", "--run", str(run), path=str(agent)))
+    assert line.endswith(
+        f"as {USER}, in a new empty folder. Give --trust if you trust where the run came from (its target file gives "
+        "no way to run pi with its approvals on)"
+    )
+    assert "pi's agent runs its tools without asking (by default)" in line and "--approvals" not in line
+    assert not (agent / "STARTED").exists()
+
+
 def test_what_a_run_from_elsewhere_says_of_its_agent_does_not_reach_it_with_approvals_on(tmp_path):
     """Its prompt is not an option to the agent (`--dangerously-bypass-approvals-and-sandbox`), and its agent
     version is not installed and run (an older agent might not keep its approvals)."""
