@@ -53,6 +53,11 @@ def wants_final_answer(request: dict) -> bool:
     return bool(messages) and messages[-1].get("role") in RESULT_ROLES
 
 
+def assistant_spoke(request: dict) -> bool:
+    """Whether the conversation holds an answer of the model's already."""
+    return any(message.get("role") == "assistant" for message in messages_of(request))
+
+
 def declared_tools(request: dict) -> set[str]:
     """Function names declared in `tools`, or in the legacy `functions` list."""
     return {tool.name for tool in tools_of(request)}
@@ -170,6 +175,9 @@ def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[
     calls = earlier_calls(request)
     finished = bool(finish_command) and tool_schemas.ran_before(calls, finish_command or "")
     tools, answering, prompt = tools_of(request), wants_final_answer(request), user_prompt(request)
+    # An agent that ends only through its answer tool and sends tool results back as the user's words (smolagents:
+    # "Observation: …") has had its call once it has spoken: the model then answers, through that tool.
+    answering = answering or (tool_schemas.answer_call(tools, "") is not None and assistant_spoke(request))
     mcp = mcp_call(request, tools, prompt, answering)
     decided = tool_schemas.decide(tools, choice_of(request), HARMLESS_CALLS, answering, finish_command, finished,
                                   prompt, mcp)  # fmt: skip

@@ -11,8 +11,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from probe.mock.wording import final_answer_text
+
 SHELL_PARAMETERS = ("command", "cmd", "commands", "script")
 SHELL_COMMAND = "echo agent-probe tool call"
+# A tool that runs Python (its one required parameter named `code`, a string) is given this, as the shell is a
+# command: smolagents' python_interpreter, which allows no import it was not told of.
+PYTHON_CODE = 'print("agent-probe tool call")'
+# The tools an agent ends through, where it takes no answer in words: smolagents' ToolCallingAgent goes on asking
+# until the model calls final_answer.
+ANSWER_TOOLS = ("final_answer",)
 MAX_DEPTH = 8  # a schema nested deeper (or one whose $refs loop) is given the least value that fits
 
 
@@ -90,9 +98,24 @@ def choose(
     shell = next((tool for tool in tools if shell_parameter(tool.schema)), None)
     if shell is not None:
         return shell, shell_arguments(shell, command)
+    python = next((tool for tool in tools if runs_python(tool.schema)), None)
+    if python is not None:
+        return python, arguments_for(python.schema, {"code": PYTHON_CODE})
     if choice.mode == "required":
         return tools[0], arguments_for(tools[0].schema, {})
     return None
+
+
+def runs_python(schema: dict) -> bool:
+    """A tool whose one required parameter is `code`, a string: it runs the code it is given."""
+    required = schema.get("required") if isinstance(schema.get("required"), list) else []
+    return required == ["code"] and "string" in types_of(resolve(properties_of(schema).get("code"), schema))
+
+
+def answer_call(tools: list[Tool], answer: str) -> tuple[Tool, dict] | None:
+    """The call that gives the final answer, for an agent that ends only when its answer tool is called."""
+    tool = next((tool for tool in tools if tool.name in ANSWER_TOOLS), None)
+    return (tool, arguments_for(tool.schema, {"answer": answer})) if tool is not None else None
 
 
 def finishing_call(tools: list[Tool], command: str) -> tuple[Tool, dict] | None:
@@ -273,7 +296,8 @@ def decide(
     """The call a turn makes, or None to answer in words. `answering`: the turn follows a tool's result, so the
     model is done. Then, with a finishing command not yet run, the shell-like tool runs it (how an agent that must
     call a tool every turn learns that the task is over); else the MCP step `mcp` (the call to a tool a search just
-    loaded, see mcp_calls), else only a request that requires a call gets one. The shell-like tool runs the command
+    loaded, see mcp_calls), else the agent's answer tool (ANSWER_TOOLS) where it declares one, else only a request that
+    requires a call gets one. The shell-like tool runs the command
     the `prompt` asks for (see asked_command), else a harmless marker. On a fresh turn a call or command the prompt
     asks for comes first, then the MCP step (a model offered an MCP server uses it), then the usual choice; a
     prompt that asks for words only (WORDS_ONLY) is answered in words whenever the request lets the model choose."""
@@ -287,6 +311,9 @@ def decide(
         mcp = None
     if answering and mcp is not None:
         return mcp
+    answer = answer_call(tools, final_answer_text(prompt)) if answering else None
+    if answer is not None and choice.name in (None, answer[0].name):
+        return answer
     if answering and choice.mode == "auto":
         return None
     if choice.mode == "auto" and words_only(prompt):

@@ -216,3 +216,53 @@ def test_arguments_validate_against_any_declared_shape(schema, preferred):
     # The same through a $ref, as generated schemas (zod, pydantic) write nested types.
     referenced = {"$defs": {"args": schema}, "$ref": "#/$defs/args"}
     assert valid(referenced, tool_schemas.arguments_for(referenced, preferred))
+
+
+# smolagents' tool-calling agent, as its requests declare its tools (smolagents 1.26.0, `--tools python_interpreter`).
+SMOLAGENTS_TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "python_interpreter",
+            "description": "This is a tool that evaluates python code.",
+            "parameters": {
+                "type": "object",
+                "properties": {"code": {"type": "string", "description": "The code snippet to evaluate."}},
+                "required": ["code"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "final_answer",
+            "description": "Provides a final answer to the given problem.",
+            "parameters": {
+                "type": "object",
+                "properties": {"answer": {"type": "string", "description": "The final answer to the problem"}},
+                "required": ["answer"],
+            },
+        },
+    },
+]
+
+
+def test_an_agent_that_ends_through_its_answer_tool_gets_code_then_its_answer():
+    """smolagents requires a call every turn and writes the call and its result back as text (the user's
+    "Observation: …"): the mock runs Python with its code tool, then, once it has spoken, answers through
+    final_answer, as the agent's instructions ask a model to."""
+    from probe.mock import chat_api
+
+    task = {"role": "user", "content": [{"type": "text", "text": "New task:\nlist the files, then say done"}]}
+    first = {"model": "gpt-4.1", "messages": [task], "tools": SMOLAGENTS_TOOLS, "tool_choice": "required"}
+    assert chat_api.choose_tool_call(first) == ("python_interpreter", {"code": 'print("agent-probe tool call")'})
+    said = {"role": "assistant", "content": [{"type": "text", "text": "Calling tools:\n[{'id': 'call_1'}]"}]}
+    seen = {"role": "user", "content": [{"type": "text", "text": "Observation:\nStdout:\nagent-probe tool call"}]}
+    name, arguments = chat_api.choose_tool_call(first | {"messages": [task, said, seen]})
+    assert name == "final_answer" and arguments["answer"].startswith("Here is my answer to")
+    jsonschema.validate(arguments, SMOLAGENTS_TOOLS[1]["function"]["parameters"])
+    # Without an answer tool a spoken turn changes nothing: a second prompt in a session gets its own call.
+    shell = Tool("run", None, MORE_SHELLS["mini-swe-agent/bash"])
+    assert tool_schemas.answer_call([shell], "done") is None
+    assert tool_schemas.runs_python(SMOLAGENTS_TOOLS[0]["function"]["parameters"])
+    assert not tool_schemas.runs_python(MORE_SHELLS["mini-swe-agent/bash"])
