@@ -86,7 +86,7 @@ def ensure_installed(target: Target, version: str | None = None) -> Path:
     )
     if install.pypi:
         # Built in place, under a lock (see probe.capture.pypi), by a new enough Python.
-        pypi.install(install.pypi, version, folder, install.python)
+        pypi.install(install.pypi, version, folder, install.python, install.extras)
     else:
         if folder.exists():
             # Installs are renamed into place whole, so this one was damaged by hand: install it afresh.
@@ -120,7 +120,10 @@ def choose(target: Target, requested: str | None = None) -> Agent:
 
 
 def started_from(program: str, target: Target, requested: str | None) -> Agent:
-    return Agent(program, agent_version(program), target.install.package, requested, target.install.registry)
+    install = target.install
+    # An agent that says no version of its own (smolagents' command has no --version) is the one installed.
+    said = agent_version(program) or f"{install.package} {requested or install.version} (as installed)"
+    return Agent(program, said, install.package, requested, install.registry)
 
 
 def path_warning(target: Target, agent: Agent) -> str | None:

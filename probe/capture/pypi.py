@@ -23,13 +23,17 @@ def installed(destination: Path, distribution: str, version: str) -> bool:
         return False
 
 
-def install(distribution: str, version: str, destination: Path, python: str | None = None) -> None:
+def install(
+    distribution: str, version: str, destination: Path, python: str | None = None, extras: tuple[str, ...] = ()
+) -> None:
     """Install `distribution==version` and its dependencies into a new virtualenv at `destination`. A virtualenv's
     programs name its folder in their first line, so, unlike an npm install, it cannot be built beside its place and
     renamed into it: it is built in place, one install at a time (a lock beside it), and marked whole at the end; a
     folder left without the mark (an install stopped or failing) is built afresh. `python`: the distribution's
-    minimum Python ("3.12"), where it may be newer than the one running this."""
-    if not DISTRIBUTION_NAME.fullmatch(distribution) or not is_plain_version(version):
+    minimum Python ("3.12"), where it may be newer than the one running this; `extras`: the distribution's extras
+    installed with it."""
+    names = (distribution, *extras)
+    if not all(DISTRIBUTION_NAME.fullmatch(name) for name in names) or not is_plain_version(version):
         # The callers check both first; this is the last guard before anything reaches pip's command line.
         raise ToolMissing(f"will not ask pip for {distribution!r} at version {version!r}")
     interpreter = pythons.interpreter(python)  # before anything is made: a missing Python leaves nothing behind
@@ -43,7 +47,8 @@ def install(distribution: str, version: str, destination: Path, python: str | No
             run([interpreter, "-m", "venv", str(destination)], distribution, version)
             python = str(destination / "bin" / "python")
             pip = [python, "-m", "pip", "install", "--no-input", "--disable-pip-version-check", "--quiet"]
-            run([*pip, f"{distribution}=={version}"], distribution, version)
+            wanted = f"{distribution}[{','.join(extras)}]" if extras else distribution
+            run([*pip, f"{wanted}=={version}"], distribution, version)
         except BaseException:
             shutil.rmtree(destination, ignore_errors=True)
             raise

@@ -13,6 +13,7 @@ INSTALL_KEYS = {
     "version": ("string", True),
     "binary": ("string", True),
     "python": ("string", False),  # a PyPI agent's minimum Python, such as "3.12"
+    "extras": ("list of strings", False),  # a PyPI agent's extras, installed with it (smolagents[openai])
 }
 # A minimum Python as written: 3.N.
 PYTHON_MINIMUM = re.compile(r"3\.\d{1,2}", re.ASCII)
@@ -25,6 +26,7 @@ class Install:
     binary: str
     pypi: str | None = None  # or a PyPI distribution, installed into a virtualenv there (program in bin/)
     python: str | None = None  # the oldest Python the PyPI distribution runs on, where it is newer than ours may be
+    extras: tuple[str, ...] = ()  # the PyPI distribution's extras its program needs (the SDK of its provider)
 
     @property
     def package(self) -> str:
@@ -51,7 +53,10 @@ def parse_install(declared: object, check) -> Install:
         raise check.fail("agent.install.pypi", "expected a PyPI distribution's name, such as aider-chat")
     if "python" in spec and ("pypi" not in spec or not PYTHON_MINIMUM.fullmatch(spec["python"])):
         raise check.fail("agent.install.python", "expected a PyPI agent's minimum Python, such as 3.12")
-    install = Install(spec.get("npm"), spec["version"], spec["binary"], spec.get("pypi"), spec.get("python"))
+    extras = tuple(spec.get("extras", ()))
+    if extras and ("pypi" not in spec or not all(pypi_names.DISTRIBUTION_NAME.fullmatch(extra) for extra in extras)):
+        raise check.fail("agent.install.extras", "expected a PyPI agent's extras' names, such as [openai]")
+    install = Install(spec.get("npm"), spec["version"], spec["binary"], spec.get("pypi"), spec.get("python"), extras)
     if not install.is_plain_version(spec["version"]):
         raise check.fail("agent.install.version", "expected a plain version, such as 1.2.3")
     if not BINARY_NAME.fullmatch(spec["binary"]):

@@ -70,6 +70,9 @@ def test_a_pypi_install_parses_and_is_listed():
         ("{pypi: llm, version: '0.36', binary: llm, python: '3'}", "agent.install.python: expected a PyPI agent's"),
         ("{pypi: llm, version: '0.36', binary: llm, python: 3.12}", "agent.install.python: expected a string"),
         ("{npm: llm, version: '0.36.0', binary: llm, python: '3.12'}", "agent.install.python: expected a PyPI"),
+        ("{pypi: llm, version: '0.36', binary: llm, extras: ['a]b']}", "agent.install.extras: expected a PyPI"),
+        ("{npm: llm, version: '0.36.0', binary: llm, extras: [openai]}", "agent.install.extras: expected a PyPI"),
+        ("{pypi: llm, version: '0.36', binary: llm, extras: openai}", "agent.install.extras: expected a list"),
     ],
 )
 def test_a_bad_install_is_refused_with_its_place(install, message):
