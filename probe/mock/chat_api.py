@@ -47,6 +47,14 @@ def user_prompt(request: dict) -> str:
     return ""
 
 
+def first_user_prompt(request: dict) -> str:
+    """The first user message's own words: the task, in a conversation whose later user messages are results."""
+    for message in messages_of(request):
+        if message.get("role") == "user":
+            return typed_words(texts(message))
+    return ""
+
+
 def wants_final_answer(request: dict) -> bool:
     """True when the newest message is a tool result, so the model should answer."""
     messages = messages_of(request)
@@ -177,7 +185,8 @@ def choose_tool_call(request: dict, finish_command: str | None = None) -> tuple[
     tools, answering, prompt = tools_of(request), wants_final_answer(request), user_prompt(request)
     # An agent that ends only through its answer tool and sends tool results back as the user's words (smolagents:
     # "Observation: …") has had its call once it has spoken: the model then answers, through that tool.
-    answering = answering or (tool_schemas.answer_call(tools, "") is not None and assistant_spoke(request))
+    if not answering and tool_schemas.answer_call(tools, "") is not None and assistant_spoke(request):
+        answering, prompt = True, first_user_prompt(request)  # the answer is to the task, not to the observation
     mcp = mcp_call(request, tools, prompt, answering)
     decided = tool_schemas.decide(tools, choice_of(request), HARMLESS_CALLS, answering, finish_command, finished,
                                   prompt, mcp)  # fmt: skip

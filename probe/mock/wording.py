@@ -34,7 +34,9 @@ def typed_words(texts: list[str]) -> str:
 
 
 def final_answer_text(prompt: str) -> str:
-    topic = prompt.strip().splitlines()[0][:120] if prompt.strip() else "your request"
+    # The first line of the user's words, past a heading an agent puts before them (smolagents' "New task:").
+    lines = [line.strip() for line in prompt.strip().splitlines() if line.strip()]
+    topic = next((line for line in lines if not line.endswith(":")), lines[0] if lines else "your request")[:120]
     return (
         f'Here is my answer to "{topic}" (from the agent-probe mock model):\n\n'
         '```python\ndef hello_world() -> str:\n    return "Hello, world!"\n```\n'

@@ -94,6 +94,7 @@ OWN_HOMES = {
     ("opencode", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("copilot", None): ({}, {"COPILOT_PROVIDER_API_KEY": "sk-fake-own-key", "COPILOT_MODEL": "gpt-4.1"}, ()),
     ("aider", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
+    ("smolagents", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("pi", None): None,
     ("cline", None): None,
     ("continue", None): None,
@@ -188,9 +189,10 @@ def test_no_request_leaves_the_machine_in_either_home(runs):
         manifest = json.loads((run / "manifest.json").read_text())
         assert manifest["status"] == "complete" and manifest["home"] == home
         # The mock found the prompt the user typed, whatever the agent wrapped around it (a date, reminders, context;
-        # `opencode run` itself sends its words in quotes).
+        # `opencode run` itself sends its words in quotes; smolagents' answer is its final_answer tool's JSON argument).
         report = (run / "report.md").read_text()
-        assert f'Here is my answer to "{PROMPT}"' in report or f'Here is my answer to ""{PROMPT}""' in report
+        said = [f'"{PROMPT}"', f'""{PROMPT}""', f'\\"{PROMPT}\\"']
+        assert any(f"Here is my answer to {quoted}" in report for quoted in said)
 
 
 def test_the_own_home_keeps_every_file_it_had_and_a_private_home_writes_nothing_there(runs):

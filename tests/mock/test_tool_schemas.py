@@ -259,7 +259,7 @@ def test_an_agent_that_ends_through_its_answer_tool_gets_code_then_its_answer():
     said = {"role": "assistant", "content": [{"type": "text", "text": "Calling tools:\n[{'id': 'call_1'}]"}]}
     seen = {"role": "user", "content": [{"type": "text", "text": "Observation:\nStdout:\nagent-probe tool call"}]}
     name, arguments = chat_api.choose_tool_call(first | {"messages": [task, said, seen]})
-    assert name == "final_answer" and arguments["answer"].startswith("Here is my answer to")
+    assert name == "final_answer" and arguments["answer"].startswith('Here is my answer to "list the files, then')
     jsonschema.validate(arguments, SMOLAGENTS_TOOLS[1]["function"]["parameters"])
     # Without an answer tool a spoken turn changes nothing: a second prompt in a session gets its own call.
     shell = Tool("run", None, MORE_SHELLS["mini-swe-agent/bash"])
