@@ -17,6 +17,17 @@ ID_ALPHABET = string.ascii_letters + string.digits
 TOOL_CALL_ID_LENGTH = 9  # Mistral's tool call ids: nine letters and digits, no prefix
 
 
+# Mistral Vibe's fetch of the settings an organisation enforces (its vibe_base_url + this path, with the key): the
+# answer of an organisation that enforces none.
+MANAGED_CONFIG = "/api/v1/code/managed-config"
+NO_MANAGED_CONFIG = {"state": "no_config", "toml": None}
+
+
+def side_answer(path: str) -> dict | None:
+    """The answer to a call Mistral's clients make besides the model's, or None for any other path."""
+    return NO_MANAGED_CONFIG if path.endswith(MANAGED_CONFIG) else None
+
+
 def speaks_mistral(headers: dict[str, str]) -> bool:
     return headers.get("user-agent", "").lower().startswith(SDK_AGENT)
 

@@ -112,7 +112,7 @@ class MockServer:
             await self.serve_code_assist(request, writer, code_assist_api.method_of(path))
         elif request.method == "POST" and GEMINI_METHOD.search(path):
             await self.serve_gemini(request, writer, *GEMINI_METHOD.search(path).groups())
-        elif (answer := chatgpt_backend.answer(path, request.headers)) is not None:
+        elif (answer := chatgpt_backend.answer(path, request.headers) or mistral_chat.side_answer(path)) is not None:
             await send_json(writer, 200, answer)
         elif path.endswith("/models"):
             await send_json(writer, 200, {"object": "list", "data": [], "models": []})

@@ -49,12 +49,17 @@ def test_vibe_completes_a_tool_round_trip_against_the_mock(vibe_run):
     env = manifest["agent"]["env"]
     assert env["VIBE_HOME"] == env["HOME"] + "/.vibe" and env["VIBE_ENABLE_TELEMETRY"] == "false"
     assert env["MISTRAL_API_KEY"] == fingerprint(MOCK_KEY)
-    # Its connectors' list goes to the provider's host too (the mock has none: 404, and vibe goes on without).
-    assert [(entry["request"]["method"], entry["request"]["path"].split("?")[0]) for entry in entries] == [
+    # Its connectors' list goes to the provider's host too (the mock has none: 404, and vibe goes on without), and
+    # against the mock so does its fetch of the managed settings (VIBE_VIBE_BASE_URL), which the mock says are none.
+    calls = sorted((entry["request"]["method"], entry["request"]["path"].split("?")[0]) for entry in entries)
+    assert calls == [
+        ("GET", "/api/v1/code/managed-config"),
         ("GET", "/v1/connectors/bootstrap"),
         ("POST", "/v1/chat/completions"),
         ("POST", "/v1/chat/completions"),
     ]
+    [managed] = [entry for entry in entries if entry["request"]["path"] == "/api/v1/code/managed-config"]
+    assert managed["response"]["status"] == 200 and managed["response"]["body"] == {"state": "no_config", "toml": None}
 
 
 def test_the_request_in_mistrals_words_then_the_bash_call_and_its_output(vibe_run):

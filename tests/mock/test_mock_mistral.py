@@ -1,6 +1,7 @@
 """The mock's answers to Mistral's SDK (its user agent): Mistral's shape of a chat completion, through the real
 proxies, and read back with no field left unread."""
 
+import http.client
 import json
 import re
 
@@ -124,3 +125,16 @@ def test_mistral_history_its_thinking_documents_and_references_are_read(proxied)
     assert [part.type for part in turn.input[2].parts] == ["document_url", "reference", "image_url"]
     assert [part.kind for part in turn.output[0].parts] == ["reasoning", "text"]
     assert turn.unrecognised == []
+
+
+def test_mistral_vibes_managed_settings_are_answered_as_none_enforced(proxied):
+    """Mistral Vibe fetches the settings its organisation enforces (GET {vibe_base_url}/api/v1/code/managed-config)
+    at every start: the mock's answer is that of an organisation that enforces none."""
+    start, _run = proxied
+    base = start("mock").urls["model"]
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("GET", "/api/v1/code/managed-config", headers={"authorization": "Bearer k"})
+    response = connection.getresponse()
+    assert response.status == 200 and json.loads(response.read()) == {"state": "no_config", "toml": None}
+    connection.close()
