@@ -103,6 +103,13 @@ def pi_program():
     return str(agents.ensure_installed(load_target("pi")))
 
 
+@pytest.fixture(scope="session")
+def vibe_program():
+    """The pinned Mistral Vibe in its own virtualenv in .agents/ (made by a Python 3.12 or newer), installed from
+    PyPI if it is missing."""
+    return str(agents.ensure_installed(load_target("mistral-vibe")))
+
+
 def pipeline_against_mock(
     target: str, program: str, data_dir: Path, prompt: str, *options: str, agent_args: tuple[str, ...] = ()
 ):

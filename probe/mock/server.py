@@ -21,6 +21,7 @@ from probe.mock import (
     code_mode,
     gemini_api,
     messages_api,
+    mistral_chat,
     request_ids,
     responses_api,
     tool_schemas,
@@ -111,7 +112,7 @@ class MockServer:
             await self.serve_code_assist(request, writer, code_assist_api.method_of(path))
         elif request.method == "POST" and GEMINI_METHOD.search(path):
             await self.serve_gemini(request, writer, *GEMINI_METHOD.search(path).groups())
-        elif (answer := chatgpt_backend.answer(path, request.headers)) is not None:
+        elif (answer := chatgpt_backend.answer(path, request.headers) or mistral_chat.side_answer(path)) is not None:
             await send_json(writer, 200, answer)
         elif path.endswith("/models"):
             await send_json(writer, 200, {"object": "list", "data": [], "models": []})
@@ -165,16 +166,16 @@ class MockServer:
             await send_json(writer, 200, messages_api.plan_message(body, self.finish_command(body)))
 
     async def serve_chat(self, request: Request, writer: asyncio.StreamWriter) -> None:
-        """OpenAI Chat Completions: `data:` chunks ending in `data: [DONE]`, or one JSON completion."""
+        """OpenAI Chat Completions: `data:` chunks ending in `data: [DONE]`, or one JSON completion; in Mistral's
+        shape for Mistral's SDK."""
         body = request.json()
         self.stats.model_responses += 1
+        api = mistral_chat if mistral_chat.speaks_mistral(request.headers) else chat_api
         if body.get("stream"):
-            chunks = [
-                f"data: {json.dumps(chunk)}\n\n" for chunk in chat_api.plan_chunks(body, self.finish_command(body))
-            ]
+            chunks = [f"data: {json.dumps(chunk)}\n\n" for chunk in api.plan_chunks(body, self.finish_command(body))]
             await self.stream(writer, [*chunks, "data: [DONE]\n\n"])
         else:
-            await send_json(writer, 200, chat_api.plan_completion(body, self.finish_command(body)))
+            await send_json(writer, 200, api.plan_completion(body, self.finish_command(body)))
 
     async def serve_gemini(self, request: Request, writer: asyncio.StreamWriter, model: str, method: str) -> None:
         """Gemini API: `:streamGenerateContent?alt=sse` streams `data:` chunks; `:generateContent` is one JSON."""

@@ -27,13 +27,14 @@ KEPT = [
     ("cline", None, ".cline/data/settings/providers.json",
      [("CLINE_PROVIDER_SETTINGS_PATH", ""), ("CLINE_DATA_DIR", "settings/providers.json"),
       ("CLINE_DIR", "data/settings/providers.json")]),
+    ("mistral-vibe", None, ".vibe/.env", [("VIBE_HOME", ".env")]),
 ]  # fmt: skip
 # Every variable that satisfies one of these logins without a file: unset, so that only the file can.
 INSTEAD = [
     "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "GOOGLE_CLOUD_ACCESS_TOKEN", "GOOGLE_GENAI_USE_GCA",
     "GOOGLE_APPLICATION_CREDENTIALS", "GEMINI_FORCE_ENCRYPTED_FILE_STORAGE", "QWEN_OAUTH_ACCESS_TOKEN",
     "CODEX_API_KEY", "OPENAI_API_KEY", "COPILOT_PROVIDER_API_KEY", "COPILOT_PROVIDER_BEARER_TOKEN",
-    "COPILOT_PROVIDER_API_KEY_COMMAND",
+    "COPILOT_PROVIDER_API_KEY_COMMAND", "MISTRAL_API_KEY",
 ]  # fmt: skip
 
 

@@ -98,6 +98,7 @@ OWN_HOMES = {
     ("pi", None): None,
     ("cline", None): None,
     ("continue", None): None,
+    ("mistral-vibe", None): ({}, {"MISTRAL_API_KEY": "fake-own-mistral-key"}, ()),
 }
 
 

@@ -16,8 +16,30 @@ from probe.read.conversation import (
     text_or_none,
 )
 
-# Streamed text fields, joined from their pieces; `reasoning` is what some servers name reasoning_content.
-DELTA_TEXTS = {"reasoning_content": "reasoning", "reasoning": "reasoning", "content": "text", "refusal": "text"}
+# Streamed text fields, joined from their pieces; `reasoning` is what some servers name reasoning_content, and
+# `thinking` holds the text of Mistral's thinking chunks (content as a list of chunks).
+THINKING = "thinking"
+DELTA_TEXTS = {
+    "reasoning_content": "reasoning",
+    "reasoning": "reasoning",
+    THINKING: "reasoning",
+    "content": "text",
+    "refusal": "text",
+}
+
+
+def is_text_chunk(chunk: Any) -> bool:
+    """A streamed content chunk of Mistral's that this reader joins: text, or thinking made of text chunks."""
+    if not isinstance(chunk, dict):
+        return False
+    if chunk.get("type") == "text":
+        return isinstance(chunk.get("text"), str)
+    inner = chunk.get(THINKING)
+    return chunk.get("type") == THINKING and isinstance(inner, list) and all(map(is_text_chunk, inner))
+
+
+def chunk_text(chunk: dict) -> str:
+    return chunk["text"] if chunk["type"] == "text" else "".join(map(chunk_text, chunk[THINKING]))
 
 
 def read_function_call(call: dict) -> Part:
@@ -54,6 +76,9 @@ class Choice:
                 self.role = str(value)
             elif key in DELTA_TEXTS and isinstance(value, str):
                 self.texts.setdefault(key, []).append(value)
+            elif key == "content" and isinstance(value, list) and all(map(is_text_chunk, value)):
+                for chunk in value:  # Mistral's: text chunks, and its reasoning as `thinking` chunks of text
+                    self.texts.setdefault(THINKING if chunk["type"] == THINKING else key, []).append(chunk_text(chunk))
             elif key == "tool_calls" and isinstance(value, list):
                 for call in value:
                     self.call(call, turn)

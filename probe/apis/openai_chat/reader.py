@@ -22,6 +22,8 @@ ANSWER_FIELDS = {"id", "object", "choices", "usage"}
 DONE = "[DONE]"
 PATH = re.compile(r"(?:^|/)chat/completions$")  # {base}/chat/completions, whatever the gateway's base
 ANSWER_OBJECTS = {"chat.completion", "chat.completion.chunk"}
+# Content parts kept as sent: OpenAI's audio and files, Mistral's documents and the references its answers cite.
+OTHER_PARTS = {"input_audio", "file", "document_url", "reference"}
 
 
 def recognise(evidence) -> int:
@@ -157,12 +159,22 @@ def read_content(content: Any, turn: Turn) -> list[Part]:
             parts.append(Part("text", kind, text=part["refusal"], raw=rest("refusal")))
         elif kind == "image_url":
             parts.append(Part("image", kind, raw=rest()))
-        elif kind in ("input_audio", "file"):
+        elif kind == "thinking" and isinstance(part.get("thinking"), list):
+            parts.append(thinking_part(part["thinking"], rest("thinking")))
+        elif kind in OTHER_PARTS:
             parts.append(Part("other", kind, raw=rest()))
         else:
             turn.unrecognised.append(f"content part {kind or type(part).__name__}")
             parts.append(Part("other", kind or type(part).__name__, raw=part))
     return parts
+
+
+def thinking_part(chunks: list, rest: dict | None) -> Part:
+    """Mistral's reasoning: a `thinking` part holding text chunks (sent back in the history as it came)."""
+    text = "".join(str(chunk.get("text", "")) for chunk in chunks if isinstance(chunk, dict))
+    others = [chunk for chunk in chunks if not (isinstance(chunk, dict) and chunk.get("type") == "text")]
+    extra = (rest or {}) | ({"thinking": others} if others else {})  # chunks not of text kept as they came
+    return Part("reasoning", "thinking", text=text, raw=extra or None)
 
 
 def read_tool_call(call: Any, turn: Turn) -> Part:
