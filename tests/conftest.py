@@ -110,6 +110,12 @@ def vibe_program():
     return str(agents.ensure_installed(load_target("mistral-vibe")))
 
 
+@pytest.fixture(scope="session")
+def kimi_program():
+    """The pinned Kimi CLI in .agents/, installed from PyPI (with Python 3.13 or newer) if it is missing."""
+    return str(agents.ensure_installed(load_target("kimi-cli")))
+
+
 def pipeline_against_mock(
     target: str, program: str, data_dir: Path, prompt: str, *options: str, agent_args: tuple[str, ...] = ()
 ):

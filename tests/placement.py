@@ -19,6 +19,7 @@ AGENT_FIXTURES = frozenset(
         "continue_program",
         "pi_program",
         "vibe_program",
+        "kimi_program",
         "fresh_runs",
         "subagent_runs",
         # Module fixtures that install or look up a real agent themselves.

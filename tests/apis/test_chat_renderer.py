@@ -349,3 +349,41 @@ def test_legacy_function_call_stream_is_joined():
     assert call.arguments == chat_api.HARMLESS_CALLS[1][1] and call.complete
     assert "**Tool call** `bash`\n" in shown and "call_id" not in shown.split("**Tool call**")[1].split("\n")[0]
     assert "finish_reason `function_call`" in shown
+
+
+# Moonshot's Chat Completions (the Kimi Open Platform, kimi-cli's own provider), as kimi-cli 1.51.0's client
+# (kosong/chat_provider/kimi.py) reads it: the streamed usage comes in the last choice, not beside the choices, and
+# the cached tokens are the usage's own `cached_tokens`; its built-in tools are `builtin_function`s named under
+# `function`, with no description or parameters.
+MOONSHOT_USAGE = {"prompt_tokens": 6253, "completion_tokens": 33, "total_tokens": 6286, "cached_tokens": 6000}
+
+
+def test_moonshot_usage_in_the_choice_and_its_cached_tokens_are_read():
+    last = chunk({}, "stop")
+    last.data["choices"][0]["usage"] = MOONSHOT_USAGE
+    events = [chunk({"role": "assistant", "reasoning_content": "List them."}), chunk({"content": "Done."}), last, DONE]
+    rendering = Rendering(renderer)
+    rendered = rendering.response(events, None, "#1")
+    turn = rendering.turns["#1"]
+    usage = turn.usage
+    assert (usage.input, usage.output, usage.cache_read) == (6253, 33, 6000)
+    assert "usage" not in turn.output[0].metadata  # read as the turn's usage, not left among the choice's fields
+    assert "| 6,253 | 6,000 | 33 |" in text(rendered)
+    assert rendered.unrecognised == set()
+
+
+def test_moonshot_cached_tokens_beside_the_choices_are_read_once():
+    both = dict(MOONSHOT_USAGE, prompt_tokens_details={"cached_tokens": 6000})
+    for usage in (MOONSHOT_USAGE, both):  # counted once where a server says them in both places
+        rendering = Rendering(renderer)
+        rendering.response([chunk({"content": "Done."}, "stop"), usage_chunk(usage), DONE], None, "#1")
+        assert rendering.turns["#1"].usage.cache_read == 6000
+
+
+def test_moonshot_builtin_function_is_named_by_its_function():
+    request = dict(FIRST, tools=[READ, {"type": "builtin_function", "function": {"name": "$web_search"}}])
+    rendering = Rendering(renderer)
+    shown = text(rendering.request(request, "#1"))
+    assert [tool.name for tool in rendering.turns["#1"].tools] == ["read_file", "$web_search"]
+    assert [tool.type for tool in rendering.turns["#1"].tools] == ["function", "builtin_function"]
+    assert "**Tools declared (2)**: read_file, $web_search" in shown

@@ -57,8 +57,11 @@ def interactive_session(
     tmux = TerminalSession(command, project, env, WIDTH, HEIGHT)
     try:
         # The agent's input box, ready: its placeholder, or the help line drawn with it (Copilot's, pi's, Mistral
-        # Vibe's).
-        ready = ("Type your message", "Ask anything", "? help", "ctrl+c/ctrl+d clear/exit", "Type /help for more")
+        # Vibe's), or its title (Kimi CLI's).
+        ready = (
+            "Type your message", "Ask anything", "? help", "ctrl+c/ctrl+d clear/exit", "Type /help for more",
+            "── input ──",
+        )  # fmt: skip
         tmux.wait_for_any(*ready, timeout=300)
         tmux.type_line(prompt, timeout=60)
         while (seen := tmux.wait_for_any(ANSWER_LINE, *approvals, timeout=240)) != ANSWER_LINE:

@@ -96,6 +96,7 @@ OWN_HOMES = {
     ("aider", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("smolagents", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("pi", None): None,
+    ("kimi-cli", None): ({}, {"KIMI_API_KEY": "sk-fake-own-key", "KIMI_MODEL_NAME": "kimi-k2.7-code"}, ()),
     ("cline", None): None,
     ("continue", None): None,
     ("mistral-vibe", None): ({}, {"MISTRAL_API_KEY": "fake-own-mistral-key"}, ()),

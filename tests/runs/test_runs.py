@@ -6,6 +6,7 @@ import stat
 import pytest
 
 from probe.common.errors import RunError
+from probe.runs import folders
 from probe.runs.folders import create_run, resolve_run, sanitise_label, write_manifest
 
 
@@ -15,7 +16,9 @@ def test_labels_cannot_escape_the_data_folder(tmp_path):
     assert sanitise_label("a b/c") == "a-b-c"
 
 
-def test_run_folders_are_private_and_never_reused(tmp_path):
+def test_run_folders_are_private_and_never_reused(tmp_path, monkeypatch):
+    # Both in one second, as two runs started together are (two calls may otherwise straddle a second's turn).
+    monkeypatch.setattr(folders.time, "strftime", lambda pattern: "20261128-120000")
     first, second = create_run("codex", "same", tmp_path), create_run("codex", "same", tmp_path)
     assert first != second and second.name.startswith(first.name)
     assert stat.S_IMODE(first.stat().st_mode) == 0o700

@@ -63,7 +63,9 @@ class Choice:
 
     def add(self, choice: dict, turn: Turn) -> None:
         for key, value in choice.items():
-            if key == "logprobs" and value is not None:
+            if key == "usage" and isinstance(value, dict):
+                turn.usage = usage_of(value)  # Moonshot streams the usage in the last choice, not beside it
+            elif key == "logprobs" and value is not None:
                 self.fields.setdefault("logprobs", []).append(value)
             elif key not in ("index", "delta", "logprobs") and (value is not None or key not in self.fields):
                 self.fields[key] = value
@@ -153,16 +155,23 @@ def merge_call(built: dict, piece: dict, field: str, pieces: str = "arguments") 
 
 
 def usage_of(usage: dict) -> Usage:
-    """The prompt count includes the cached tokens, and the completion count the reasoning tokens. Where the API
-    ran web searches itself, it counts them as `num_search_queries` (Perplexity) or in `server_tool_use` (gateways
-    that follow Anthropic's usage)."""
+    """The prompt count includes the cached tokens, and the completion count the reasoning tokens. Moonshot counts
+    the cached tokens as the usage's own `cached_tokens`, read where `prompt_tokens_details` does not say them. Where
+    the API ran web searches itself, it counts them as `num_search_queries` (Perplexity) or in `server_tool_use`
+    (gateways that follow Anthropic's usage)."""
     counted = read_usage(
         usage,
         input=("prompt_tokens",),
         output=("completion_tokens",),
-        cache_read=("prompt_tokens_details.cached_tokens",),
+        cache_read=("cached_tokens" if cached_beside(usage) else "prompt_tokens_details.cached_tokens",),
         reasoning=("completion_tokens_details.reasoning_tokens",),
     )
     searches = ("web_search", usage.get("num_search_queries"))
     counted.server_tools = server_tool_uses([*requests_by_tool(usage.get("server_tool_use")).items(), searches])
     return counted
+
+
+def cached_beside(usage: dict) -> bool:
+    """Whether the cached tokens are the usage's own `cached_tokens` (Moonshot's), not prompt_tokens_details'."""
+    details = usage.get("prompt_tokens_details")
+    return "cached_tokens" in usage and not (isinstance(details, dict) and "cached_tokens" in details)

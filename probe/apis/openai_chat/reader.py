@@ -65,11 +65,13 @@ def read_tools(tools: Any, legacy: bool = False) -> list[Tool]:
             found.append(Tool(name="?", sent=tool, metadata={"raw": tool}))
             continue
         kind = None if legacy else conversation.text_or_none(tool.get("type"))
-        inner = tool if legacy else tool.get(kind or "function")
+        # A tool's fields are under its type's name; Moonshot's `builtin_function` ($web_search) keeps them under
+        # `function`.
+        inner = tool if legacy else tool.get(kind or "function", tool.get("function"))
         if not isinstance(inner, dict):
             found.append(Tool(name="?", type=kind, sent=tool, metadata={"raw": tool}))
             continue
-        outer = {} if legacy else {key: value for key, value in tool.items() if key not in ("type", kind)}
+        outer = {} if legacy else {key: value for key, value in tool.items() if key not in ("type", kind, "function")}
         known = {"name", "description", "parameters"}
         found.append(
             Tool(

@@ -6,6 +6,7 @@ from typing import Any
 
 from probe.apis import turn_markdown
 from probe.apis.openai_chat import reader
+from probe.apis.openai_chat.choices import cached_beside
 from probe.apis.report_shape import read_with, usage_table, usage_tokens
 from probe.apis.said_once import config_lines
 from probe.apis.tool_markdown import tools_section
@@ -132,6 +133,8 @@ def render_response(turn: Turn, label: str, state: dict) -> Rendered:
         rendered.add(*choice_facts(turn, item))
     if turn.usage is not None:
         rendered.tokens = usage_tokens(turn.usage.raw, COUNTS, DETAILS)
+        if cached_beside(turn.usage.raw):
+            rendered.tokens["cached"] = turn.usage.cache_read
         rendered.add(usage_table(TOKEN_COLUMNS, rendered.tokens), "")
         extra = other_usage(turn.usage.raw)
         if extra:
@@ -178,7 +181,8 @@ def error_text(error: Any) -> Markdown:
 
 def other_usage(usage: dict) -> dict:
     """Usage fields the table does not show (audio tokens, a vendor's own counts), when they say something."""
-    extra = {key: value for key, value in usage.items() if key not in USAGE_FIELDS and value}
+    shown = USAGE_FIELDS | ({"cached_tokens"} if cached_beside(usage) else set())
+    extra = {key: value for key, value in usage.items() if key not in shown and value}
     for field, shown in SHOWN_DETAILS.items():
         details_of = usage.get(field)
         if isinstance(details_of, dict):
