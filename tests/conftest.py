@@ -103,6 +103,12 @@ def pi_program():
     return str(agents.ensure_installed(load_target("pi")))
 
 
+@pytest.fixture(scope="session")
+def grok_program():
+    """The pinned Grok CLI (`grok`) in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("grok-cli")))
+
+
 def pipeline_against_mock(
     target: str, program: str, data_dir: Path, prompt: str, *options: str, agent_args: tuple[str, ...] = ()
 ):

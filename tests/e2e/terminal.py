@@ -57,7 +57,8 @@ def interactive_session(
     tmux = TerminalSession(command, project, env, WIDTH, HEIGHT)
     try:
         # The agent's input box, ready: its placeholder, or the help line drawn with it (Copilot's, pi's).
-        tmux.wait_for_any("Type your message", "Ask anything", "? help", "ctrl+c/ctrl+d clear/exit", timeout=300)
+        ready = ("Type your message", "Ask anything", "Ask me anything", "? help", "ctrl+c/ctrl+d clear/exit")
+        tmux.wait_for_any(*ready, timeout=300)
         tmux.type_line(prompt, timeout=60)
         while (seen := tmux.wait_for_any(ANSWER_LINE, *approvals, timeout=240)) != ANSWER_LINE:
             tmux.press("Enter")
