@@ -65,6 +65,7 @@ SENT = {
     # makes no other call in a prompt run (its version check is its UI's: tests/e2e/test_interactive_sessions.py).
     "continue": set(),
     "pi": set(),
+    "grok-cli": set(),  # it has no update check, telemetry or analytics
 }
 # Hosts an agent opens a second tunnel to and drops in the TLS handshake: Qwen Code's fetch, once per ask.
 DROPS_A_TUNNEL = {"qwen-code": {"example.com"}}

@@ -94,6 +94,12 @@ OWN_HOMES = {
     ("opencode", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("copilot", None): ({}, {"COPILOT_PROVIDER_API_KEY": "sk-fake-own-key", "COPILOT_MODEL": "gpt-4.1"}, ()),
     ("aider", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
+    # Its key in its own settings file, as its key prompt saves it (0.0.34's settings version, which it keeps as is).
+    ("grok-cli", None): (
+        {".grok/user-settings.json": json.dumps({"apiKey": "xai-fake-own-key", "settingsVersion": 2})},
+        {},
+        (),
+    ),
     ("pi", None): None,
     ("cline", None): None,
     ("continue", None): None,
