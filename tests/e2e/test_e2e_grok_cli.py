@@ -4,6 +4,8 @@ request, priced as grok-code-fast-1 from the mock's price file."""
 
 import json
 import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -118,3 +120,21 @@ def test_its_state_stays_in_the_agent_home_and_no_key_reaches_the_run(grok_run):
 def test_every_text_the_fresh_run_captured_reaches_an_output(grok_run):
     _, run, _ = grok_run
     assert_run_loses_nothing(run)
+
+
+def test_a_replay_runs_the_recorded_version_and_matches_every_request(grok_run, grok_program, tmp_path):
+    """The run names 0.0.34, its package's version, not the 1.0.1 `grok --version` says (which npm does not have):
+    the replay runs that version, and grok sends the same two requests again."""
+    _, run, _ = grok_run
+    env = dict(os.environ, PROBE_DATA_DIR=str(tmp_path / "data"))
+    env["PATH"] = f"{os.path.dirname(grok_program)}{os.pathsep}{env['PATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "probe.replay.run", "--run", str(run), "--trust", "--timeout", "120"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "replay: every request matched (2 requests)" in result.stderr.splitlines()
+    [replayed] = (tmp_path / "data" / "grok-cli").iterdir()
+    manifest = json.loads((replayed / "manifest.json").read_text())
+    agent = manifest["agent"]
+    assert (agent["requested_version"], agent["npm_package"]) == ("0.0.34", "@vibe-kit/grok-cli")
