@@ -114,6 +114,9 @@ def vibe_program():
 def kimi_program():
     """The pinned Kimi CLI in .agents/, installed from PyPI (with Python 3.13 or newer) if it is missing."""
     return str(agents.ensure_installed(load_target("kimi-cli")))
+def grok_program():
+    """The pinned Grok CLI (`grok`) in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("grok-cli")))
 
 
 def pipeline_against_mock(

@@ -20,6 +20,7 @@ AGENT_FIXTURES = frozenset(
         "pi_program",
         "vibe_program",
         "kimi_program",
+        "grok_program",
         "fresh_runs",
         "subagent_runs",
         # Module fixtures that install or look up a real agent themselves.

@@ -17,13 +17,18 @@ from probe.common.errors import TargetError, ToolMissing, UsageError, one_line, 
 from probe.common.paths import agents_dir, display
 from probe.runs.targets import Install, Target, is_target_path, load_target
 
+# How far up from its program an npm package's package.json is looked for (dist/index.js, bin/x.js: two), and
+# its largest size read.
+PACKAGE_DEPTH = 4
+PACKAGE_JSON_MOST = 1_000_000
+
 
 @dataclass(frozen=True)
 class Agent:
     """The program a run starts, what it says of its version, and where it came from."""
 
     program: str
-    version: str | None  # its own `--version` line
+    version: str | None  # its own `--version` line (led by its npm package's version where that says another)
     package: str | None  # the npm package it was installed from into .agents/; None for one found on PATH
     requested: str | None  # the version asked for with --agent-version
     registry: str = "npm"  # where `package` comes from: npm, or pypi (a distribution, in a virtualenv)
@@ -111,7 +116,7 @@ def choose(target: Target, requested: str | None = None) -> Agent:
     program = target.command[0]
     found = shutil.which(program)
     if found:
-        return Agent(found, agent_version(found), None, None)
+        return Agent(found, version_of(found, target), None, None)
     if target.install is None:
         raise ToolMissing(
             f"{program} not found on PATH, and {target.name} names no npm or PyPI package to install it from"
@@ -124,6 +129,36 @@ def started_from(program: str, target: Target, requested: str | None) -> Agent:
     # An agent that says no version of its own (smolagents' command has no --version) is the one installed.
     said = agent_version(program) or f"{install.package} {requested or install.version} (as installed)"
     return Agent(program, said, install.package, requested, install.registry)
+    return Agent(program, version_of(program, target), target.install.package, requested, target.install.registry)
+
+
+def version_of(program: str, target: Target) -> str | None:
+    """What the agent says of its version, led by its npm package's own version where it says another: Grok CLI
+    0.0.34 says `1.0.1`, a constant of its code, which no replay could install (`0.0.34 (it says 1.0.1)`)."""
+    said = agent_version(program)
+    package = package_version(program, target.install)
+    if package is None or (said is not None and package in versions_said(said)):
+        return said
+    return f"{package} (it says {said})" if said is not None else package
+
+
+def package_version(program: str, install: Install | None) -> str | None:
+    """The version in the package.json of the target's npm package that `program` (resolved: npm links it from
+    node_modules/.bin/) lies in, a few folders up; None where there is none, or it is not plain."""
+    if install is None or not install.npm:
+        return None
+    try:
+        place = Path(program).resolve()
+        for folder in list(place.parents)[:PACKAGE_DEPTH]:
+            manifest = folder / "package.json"
+            if manifest.is_file() and manifest.stat().st_size <= PACKAGE_JSON_MOST:
+                found = json.loads(manifest.read_text())
+                if isinstance(found, dict) and found.get("name") == install.npm:
+                    version = found.get("version")
+                    return version if isinstance(version, str) and npm_names.is_plain_version(version) else None
+    except (OSError, ValueError, RuntimeError):
+        return None
+    return None
 
 
 def path_warning(target: Target, agent: Agent) -> str | None:

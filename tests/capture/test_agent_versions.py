@@ -15,6 +15,7 @@ from conftest import OLDER_CODEX, PROJECT_ROOT, read_traffic
 from probe.capture import agents
 from probe.capture.run import CaptureResult, report_outcome
 from probe.redact.secrets import fingerprint
+from probe.replay.run import recorded_version
 from probe.runs.targets import load_target
 
 MOCK_KEY = "sk-mock-not-a-real-key"  # in the codex target's stand-in login (agent.files auth.json)
@@ -365,3 +366,36 @@ def test_what_the_agent_says_of_its_version_and_mitmdumps_last_words_print_inert
 )
 def test_the_version_an_agent_says_is_one_word_of_it(said, versions):
     assert agents.versions_said(said) == versions
+
+
+def fake_npm_package(folder: Path, name: str, version: str, says: str) -> Path:
+    """An npm install of package `name` at `version` whose program says `says` for --version, linked from
+    node_modules/.bin/ as npm links it."""
+    package = folder / "node_modules" / name
+    (package / "dist").mkdir(parents=True)
+    (package / "package.json").write_text(json.dumps({"name": name, "version": version}))
+    script = executable(package / "dist" / "index.js", f'#!/bin/sh\n[ "$1" = --version ] && echo "{says}"\nexit 0\n')
+    (folder / "node_modules" / ".bin").mkdir()
+    link = folder / "node_modules" / ".bin" / "grok"
+    link.symlink_to(script)
+    return link
+
+
+@pytest.mark.parametrize(
+    "package_version, said, warns",
+    [("0.0.34", "0.0.34 (it says 1.0.1)", False), ("0.0.30", "0.0.30 (it says 1.0.1)", True)],
+)
+def test_an_npm_agent_that_says_another_version_than_its_package_is_its_packages(
+    tmp_path, monkeypatch, package_version, said, warns
+):
+    """Grok CLI 0.0.34 says `1.0.1` (a constant of its code): the version that runs is its package's, which a replay
+    installs again and the warning about an agent on PATH compares with the pin."""
+    target = load_target("grok-cli")
+    program = fake_npm_package(tmp_path, target.install.npm, package_version, "1.0.1")
+    monkeypatch.setenv("PATH", f"{program.parent}{os.pathsep}{os.environ['PATH']}")
+    agent = agents.choose(target)
+    assert (agent.program, agent.version) == (str(program), said)
+    assert (agents.path_warning(target, agent) is not None) == warns
+    assert recorded_version({"agent": {"version": agent.version}}) == package_version
+    # Another package's package.json on the way up is not its version.
+    assert agents.package_version(str(program), load_target("pi").install) is None

@@ -28,6 +28,7 @@ KEPT = [
      [("CLINE_PROVIDER_SETTINGS_PATH", ""), ("CLINE_DATA_DIR", "settings/providers.json"),
       ("CLINE_DIR", "data/settings/providers.json")]),
     ("mistral-vibe", None, ".vibe/.env", [("VIBE_HOME", ".env")]),
+    ("grok-cli", None, ".grok/user-settings.json", []),  # os.homedir()'s: no variable moves it
 ]  # fmt: skip
 # Every variable that satisfies one of these logins without a file: unset, so that only the file can.
 INSTEAD = [
@@ -35,6 +36,7 @@ INSTEAD = [
     "GOOGLE_APPLICATION_CREDENTIALS", "GEMINI_FORCE_ENCRYPTED_FILE_STORAGE", "QWEN_OAUTH_ACCESS_TOKEN",
     "CODEX_API_KEY", "OPENAI_API_KEY", "COPILOT_PROVIDER_API_KEY", "COPILOT_PROVIDER_BEARER_TOKEN",
     "COPILOT_PROVIDER_API_KEY_COMMAND", "MISTRAL_API_KEY",
+    "COPILOT_PROVIDER_API_KEY_COMMAND", "GROK_API_KEY",
 ]  # fmt: skip
 
 
@@ -128,6 +130,8 @@ def test_a_file_at_the_home_is_no_login_once_a_variable_moves_it_elsewhere(home,
         ("copilot", None, {"GITHUB_TOKEN": "ghp_users-own"}, False),
         ("copilot", None, {"COPILOT_PROVIDER_BEARER_TOKEN": "users-own"}, True),
         ("copilot", None, {"COPILOT_PROVIDER_API_KEY_COMMAND": "pass show openai"}, True),
+        ("grok-cli", None, {"GROK_API_KEY": "xai-users-own"}, True),
+        ("grok-cli", None, {"XAI_API_KEY": "xai-users-own"}, False),  # not a variable Grok CLI 0.0.34 reads
     ],
 )
 def test_what_the_environment_gives_instead_of_a_file(home, monkeypatch, name, login, variables, enough):

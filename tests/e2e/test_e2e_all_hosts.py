@@ -79,6 +79,7 @@ NOT_SERVED = {
         "/api/vibe/whoami",
         "/api/eval/",
     )
+    "grok-cli": set(),  # it has no update check, telemetry or analytics
 }
 # Hosts an agent opens a second tunnel to and drops in the TLS handshake: Qwen Code's fetch, once per ask.
 DROPS_A_TUNNEL = {"qwen-code": {"example.com"}}

@@ -95,6 +95,12 @@ OWN_HOMES = {
     ("copilot", None): ({}, {"COPILOT_PROVIDER_API_KEY": "sk-fake-own-key", "COPILOT_MODEL": "gpt-4.1"}, ()),
     ("aider", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("smolagents", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
+    # Its key in its own settings file, as its key prompt saves it (0.0.34's settings version, which it keeps as is).
+    ("grok-cli", None): (
+        {".grok/user-settings.json": json.dumps({"apiKey": "xai-fake-own-key", "settingsVersion": 2})},
+        {},
+        (),
+    ),
     ("pi", None): None,
     ("kimi-cli", None): ({}, {"KIMI_API_KEY": "sk-fake-own-key", "KIMI_MODEL_NAME": "kimi-k2.7-code"}, ()),
     ("cline", None): None,

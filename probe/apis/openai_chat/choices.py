@@ -10,6 +10,7 @@ from probe.read.conversation import (
     Part,
     Turn,
     Usage,
+    integer,
     read_usage,
     requests_by_tool,
     server_tool_uses,
@@ -165,6 +166,17 @@ def usage_of(usage: dict) -> Usage:
         output=("completion_tokens",),
         cache_read=("cached_tokens" if cached_beside(usage) else "prompt_tokens_details.cached_tokens",),
         reasoning=("completion_tokens_details.reasoning_tokens",),
+    """The prompt count includes the cached tokens, and the completion count the reasoning tokens, except where the
+    total says the reasoning was counted apart (see reasoning_apart): the output then adds it. Where the API ran web
+    searches itself, it counts them as `num_search_queries` (Perplexity) or in `server_tool_use` (gateways that
+    follow Anthropic's usage)."""
+    reasoning = "completion_tokens_details.reasoning_tokens"
+    counted = read_usage(
+        usage,
+        input=("prompt_tokens",),
+        output=("completion_tokens", reasoning) if reasoning_apart(usage) else ("completion_tokens",),
+        cache_read=("prompt_tokens_details.cached_tokens",),
+        reasoning=(reasoning,),
     )
     searches = ("web_search", usage.get("num_search_queries"))
     counted.server_tools = server_tool_uses([*requests_by_tool(usage.get("server_tool_use")).items(), searches])
@@ -175,3 +187,14 @@ def cached_beside(usage: dict) -> bool:
     """Whether the cached tokens are the usage's own `cached_tokens` (Moonshot's), not prompt_tokens_details'."""
     details = usage.get("prompt_tokens_details")
     return "cached_tokens" in usage and not (isinstance(details, dict) and "cached_tokens" in details)
+def reasoning_apart(usage: dict) -> bool:
+    """Whether the completion count leaves the reasoning out, as xAI's does: its total is the prompt, the completion
+    and the reasoning added up, where OpenAI's is the prompt and the completion (which holds the reasoning)."""
+    details = usage.get("completion_tokens_details")
+    named = ("prompt_tokens", "completion_tokens", "total_tokens")
+    counts = [integer(usage.get(name)) for name in named]
+    counts.append(integer(details.get("reasoning_tokens")) if isinstance(details, dict) else None)
+    if None in counts:
+        return False
+    prompt, completion, total, reasoning = counts
+    return bool(reasoning) and prompt + completion + reasoning == total
