@@ -103,6 +103,12 @@ def pi_program():
     return str(agents.ensure_installed(load_target("pi")))
 
 
+@pytest.fixture(scope="session")
+def openhands_program():
+    """The pinned OpenHands CLI in .agents/, installed from PyPI (with Python 3.12) if it is missing."""
+    return str(agents.ensure_installed(load_target("openhands")))
+
+
 def pipeline_against_mock(
     target: str, program: str, data_dir: Path, prompt: str, *options: str, agent_args: tuple[str, ...] = ()
 ):

@@ -18,6 +18,7 @@ AGENT_FIXTURES = frozenset(
         "copilot_program",
         "continue_program",
         "pi_program",
+        "openhands_program",
         "fresh_runs",
         "subagent_runs",
         # Module fixtures that install or look up a real agent themselves.
