@@ -1,8 +1,8 @@
-"""gemini-cli's, Qwen Code's, opencode's, Copilot's and pi's own interactive UI, recorded: `python -m probe.pipeline
---target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with the private
-home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed, the mock's tool
-call run, the answer on screen, then the agent's own exit command. pi's runs with --all-hosts too, for the calls its
-UI alone makes to other hosts. (Claude Code and codex have files of their own.
+"""gemini-cli's, Qwen Code's, opencode's, Copilot's, pi's and OpenHands' own interactive UI, recorded: `python -m
+probe.pipeline --target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with
+the private home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed,
+the mock's tool call run, the answer on screen, then the agent's own exit command. pi's runs with --all-hosts too,
+for the calls its UI alone makes to other hosts. (Claude Code and codex have files of their own.
 Continue's UI is not typed into here: now and then it took the Enter after a typed prompt for a new line in its
 input box, not a send, and the session waited for an answer that never came.)"""
 
@@ -33,7 +33,10 @@ AGENTS = [
     ("opencode", "opencode_program", "/exit", "bash", ("Permission required", "Allow once")),
     ("copilot", "copilot_program", "/exit", "bash", ()),
     ("pi", "pi_program", "/quit", "bash", ()),
+    ("openhands", "openhands_program", "/exit", "terminal", ("Confirm 1 action(s)?",)),
 ]
+# OpenHands' list of commands, open while a command is typed, takes the first Enter: a second one sends it.
+EXIT_KEYS = {"openhands": ("Enter",)}
 
 
 @pytest.mark.parametrize(("target", "program", "exit_command", "tool", "approvals"), AGENTS)
@@ -46,7 +49,7 @@ def test_a_typed_prompt_its_tool_call_and_the_answer_are_recorded(
     program_path = request.getfixturevalue(program)
     options = ("--all-hosts", "--full-traffic") if target == "pi" else ()
     run, screen = interactive_session(target, program_path, project, tmp_path / "data", prompt, exit_command,
-                                      *approvals, options=options)  # fmt: skip
+                                      *approvals, options=options, exit_keys=EXIT_KEYS.get(target, ()))  # fmt: skip
     assert ANSWER_LINE in screen
     manifest = assert_interactive_run(run, target, prompt, tool)
     assert manifest["agent"]["cwd"] == str(project.resolve())
