@@ -24,6 +24,7 @@ KEPT = [
     ("codex", "chatgpt", ".codex/auth.json", [("CODEX_HOME", "auth.json")]),
     ("opencode", None, ".local/share/opencode/auth.json", [("XDG_DATA_HOME", "opencode/auth.json")]),
     ("pi", None, ".pi/agent/auth.json", [("PI_CODING_AGENT_DIR", "auth.json")]),
+    ("openhands", None, ".openhands/agent_settings.json", [("OPENHANDS_PERSISTENCE_DIR", "agent_settings.json")]),
     ("cline", None, ".cline/data/settings/providers.json",
      [("CLINE_PROVIDER_SETTINGS_PATH", ""), ("CLINE_DATA_DIR", "settings/providers.json"),
       ("CLINE_DIR", "data/settings/providers.json")]),
@@ -33,7 +34,7 @@ INSTEAD = [
     "ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "GOOGLE_CLOUD_ACCESS_TOKEN", "GOOGLE_GENAI_USE_GCA",
     "GOOGLE_APPLICATION_CREDENTIALS", "GEMINI_FORCE_ENCRYPTED_FILE_STORAGE", "QWEN_OAUTH_ACCESS_TOKEN",
     "CODEX_API_KEY", "OPENAI_API_KEY", "COPILOT_PROVIDER_API_KEY", "COPILOT_PROVIDER_BEARER_TOKEN",
-    "COPILOT_PROVIDER_API_KEY_COMMAND",
+    "COPILOT_PROVIDER_API_KEY_COMMAND", "LLM_API_KEY",
 ]  # fmt: skip
 
 

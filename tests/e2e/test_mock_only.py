@@ -95,6 +95,7 @@ OWN_HOMES = {
     ("copilot", None): ({}, {"COPILOT_PROVIDER_API_KEY": "sk-fake-own-key", "COPILOT_MODEL": "gpt-4.1"}, ()),
     ("aider", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("pi", None): None,
+    ("openhands", None): ({}, {"LLM_API_KEY": "sk-fake-own-key", "LLM_MODEL": "openai/gpt-4.1"}, ()),
     ("cline", None): None,
     ("continue", None): None,
 }
