@@ -117,6 +117,9 @@ def kimi_program():
 def grok_program():
     """The pinned Grok CLI (`grok`) in .agents/, installed from npm if it is missing."""
     return str(agents.ensure_installed(load_target("grok-cli")))
+def openhands_program():
+    """The pinned OpenHands CLI in .agents/, installed from PyPI (with Python 3.12) if it is missing."""
+    return str(agents.ensure_installed(load_target("openhands")))
 
 
 def pipeline_against_mock(

@@ -21,6 +21,7 @@ AGENT_FIXTURES = frozenset(
         "vibe_program",
         "kimi_program",
         "grok_program",
+        "openhands_program",
         "fresh_runs",
         "subagent_runs",
         # Module fixtures that install or look up a real agent themselves.

@@ -24,6 +24,7 @@ KEPT = [
     ("codex", "chatgpt", ".codex/auth.json", [("CODEX_HOME", "auth.json")]),
     ("opencode", None, ".local/share/opencode/auth.json", [("XDG_DATA_HOME", "opencode/auth.json")]),
     ("pi", None, ".pi/agent/auth.json", [("PI_CODING_AGENT_DIR", "auth.json")]),
+    ("openhands", None, ".openhands/agent_settings.json", [("OPENHANDS_PERSISTENCE_DIR", "agent_settings.json")]),
     ("cline", None, ".cline/data/settings/providers.json",
      [("CLINE_PROVIDER_SETTINGS_PATH", ""), ("CLINE_DATA_DIR", "settings/providers.json"),
       ("CLINE_DIR", "data/settings/providers.json")]),
@@ -37,6 +38,7 @@ INSTEAD = [
     "CODEX_API_KEY", "OPENAI_API_KEY", "COPILOT_PROVIDER_API_KEY", "COPILOT_PROVIDER_BEARER_TOKEN",
     "COPILOT_PROVIDER_API_KEY_COMMAND", "MISTRAL_API_KEY",
     "COPILOT_PROVIDER_API_KEY_COMMAND", "GROK_API_KEY",
+    "COPILOT_PROVIDER_API_KEY_COMMAND", "LLM_API_KEY",
 ]  # fmt: skip
 
 

@@ -42,11 +42,13 @@ def interactive_session(
     exit_command: str,
     *approvals: str,
     options: tuple[str, ...] = (),
+    exit_keys: tuple[str, ...] = (),
 ) -> tuple[Path, str]:
     """`python -m probe.pipeline --target T --upstream mock` with no prompt, in tmux, from `project` (the agent's
     pinned program first on PATH, run folders under `data_dir`): type `prompt`, answer any approval dialog (a
     screen showing one of `approvals`) with Enter (its first choice: allow), wait for the mock's answer on screen,
-    leave with the agent's own `exit_command` and wait for the pipeline to end; `options` go to the pipeline too.
+    leave with the agent's own `exit_command` (then `exit_keys`, pressed) and wait for the pipeline to end;
+    `options` go to the pipeline too.
     Returns the run folder and the screen that showed the answer."""
     env = dict(os.environ, PROBE_DATA_DIR=str(data_dir))
     env["PATH"] = f"{Path(program).parent}{os.pathsep}{env['PATH']}"
@@ -72,6 +74,9 @@ def interactive_session(
         answered = tmux.screen()
         wait_until_quiet(data_dir / target)
         tmux.type_line(exit_command, timeout=60)
+        for key in exit_keys:
+            time.sleep(0.5)  # the UI has drawn what the key before it did
+            tmux.press(key)
         status = tmux.wait_for_exit(timeout=240)
         assert status == 0, f"the pipeline ended with {status}; the screen shows:\n{tmux.screen()}"
     finally:

@@ -60,6 +60,12 @@ SENT = {
         ("GET", "pypi.org", "/pypi/aider-chat/json", None),  # its update check
         ("GET", "raw.githubusercontent.com", "/BerriAI/litellm/main/model_prices_and_context_window.json", None),
     },
+    "openhands": {
+        ("GET", "pypi.org", "/pypi/openhands/json", None),  # its update check
+        ("GET", "raw.githubusercontent.com", "/BerriAI/litellm/main/model_prices_and_context_window.json", None),
+        # git's clone of its public skills (tried four times): through the proxy by its all_hosts_env
+        ("GET", "github.com", "/OpenHands/extensions/info/refs?service=git-upload-pack", None),
+    },
     # Continue's Fetch and its version check (api.continue.dev, at every start) use Node's own fetch, which reads
     # no proxy variable (Node 20): they go to the host directly, past the forward proxy, and are not recorded. pi
     # makes no other call in a prompt run (its version check is its UI's: tests/e2e/test_interactive_sessions.py).

@@ -12,6 +12,13 @@ tool call run, the answer on screen, then the agent's own exit command. pi's run
 its UI alone makes to other hosts. (Claude Code and codex have files of their own. Continue's UI is not typed into here:
 now and then it took the Enter after a typed prompt for a new line in its input box, not a send, and the session waited
 for an answer that never came.)"""
+"""gemini-cli's, Qwen Code's, opencode's, Copilot's, pi's and OpenHands' own interactive UI, recorded: `python -m
+probe.pipeline --target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with
+the private home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed,
+the mock's tool call run, the answer on screen, then the agent's own exit command. pi's runs with --all-hosts too,
+for the calls its UI alone makes to other hosts. (Claude Code and codex have files of their own.
+Continue's UI is not typed into here: now and then it took the Enter after a typed prompt for a new line in its
+input box, not a send, and the session waited for an answer that never came.)"""
 
 import pytest
 from conftest import read_traffic
@@ -44,7 +51,10 @@ AGENTS = [
     ("kimi-cli", "kimi_program", "/exit", "Shell", ("Approve once",)),
     # Grok CLI's `/exit` opens its command menu, where Enter picks rather than runs: its plain `exit` leaves.
     ("grok-cli", "grok_program", "exit", "bash", ("Do you want to proceed with this operation?",)),
+    ("openhands", "openhands_program", "/exit", "terminal", ("Confirm 1 action(s)?",)),
 ]
+# OpenHands' list of commands, open while a command is typed, takes the first Enter: a second one sends it.
+EXIT_KEYS = {"openhands": ("Enter",)}
 
 
 @pytest.mark.parametrize(("target", "program", "exit_command", "tool", "approvals"), AGENTS)
@@ -57,7 +67,7 @@ def test_a_typed_prompt_its_tool_call_and_the_answer_are_recorded(
     program_path = request.getfixturevalue(program)
     options = ("--all-hosts", "--full-traffic") if target == "pi" else ()
     run, screen = interactive_session(target, program_path, project, tmp_path / "data", prompt, exit_command,
-                                      *approvals, options=options)  # fmt: skip
+                                      *approvals, options=options, exit_keys=EXIT_KEYS.get(target, ()))  # fmt: skip
     assert ANSWER_LINE in screen
     manifest = assert_interactive_run(run, target, prompt, tool)
     assert manifest["agent"]["cwd"] == str(project.resolve())

@@ -103,6 +103,7 @@ OWN_HOMES = {
     ),
     ("pi", None): None,
     ("kimi-cli", None): ({}, {"KIMI_API_KEY": "sk-fake-own-key", "KIMI_MODEL_NAME": "kimi-k2.7-code"}, ()),
+    ("openhands", None): ({}, {"LLM_API_KEY": "sk-fake-own-key", "LLM_MODEL": "openai/gpt-4.1"}, ()),
     ("cline", None): None,
     ("continue", None): None,
     ("mistral-vibe", None): ({}, {"MISTRAL_API_KEY": "fake-own-mistral-key"}, ()),
