@@ -74,6 +74,12 @@ def opencode_program():
 
 
 @pytest.fixture(scope="session")
+def kilo_program():
+    """The pinned Kilo in .agents/, installed from npm if it is missing."""
+    return str(agents.ensure_installed(load_target("kilo")))
+
+
+@pytest.fixture(scope="session")
 def qwen_program():
     """The pinned Qwen Code in .agents/, installed from npm if it is missing."""
     return str(agents.ensure_installed(load_target("qwen-code")))

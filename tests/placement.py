@@ -13,6 +13,7 @@ AGENT_FIXTURES = frozenset(
         "older_codex_program",
         "claude_program",
         "opencode_program",
+        "kilo_program",
         "qwen_program",
         "gemini_program",
         "copilot_program",

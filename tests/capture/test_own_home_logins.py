@@ -23,6 +23,7 @@ KEPT = [
     ("codex", "api-key", ".codex/auth.json", [("CODEX_HOME", "auth.json")]),
     ("codex", "chatgpt", ".codex/auth.json", [("CODEX_HOME", "auth.json")]),
     ("opencode", None, ".local/share/opencode/auth.json", [("XDG_DATA_HOME", "opencode/auth.json")]),
+    ("kilo", None, ".local/share/kilo/auth.json", [("XDG_DATA_HOME", "kilo/auth.json")]),
     ("pi", None, ".pi/agent/auth.json", [("PI_CODING_AGENT_DIR", "auth.json")]),
     ("openhands", None, ".openhands/agent_settings.json", [("OPENHANDS_PERSISTENCE_DIR", "agent_settings.json")]),
     ("cline", None, ".cline/data/settings/providers.json",
@@ -126,6 +127,7 @@ def test_a_file_at_the_home_is_no_login_once_a_variable_moves_it_elsewhere(home,
         ("gemini", "google", {"GEMINI_FORCE_ENCRYPTED_FILE_STORAGE": "true"}, True),
         ("codex", "api-key", {"CODEX_API_KEY": "sk-users-own"}, True),
         ("opencode", None, {"OPENAI_API_KEY": "sk-users-own"}, True),
+        ("kilo", None, {"OPENAI_API_KEY": "sk-users-own"}, True),
         # Copilot with a provider named sends the provider only the provider's key, from its environment; its own
         # GitHub login never goes there, so an own home holds nothing for it.
         ("copilot", None, {}, False),

@@ -56,6 +56,11 @@ SENT = {
     "qwen-code": {("GET", "example.com", "/agent-probe", None)},  # its web_fetch (asked twice: it retries a 403)
     "copilot": {("GET", "api.github.com", "/repos/github/copilot-cli/releases?", None)},  # its update check
     "opencode": {("GET", "models.opencode.ai", "/api.json", None)},  # the models list
+    "kilo": {
+        ("GET", "models.dev", "/api.json", None),  # the models list
+        ("GET", "api.kilo.ai", "/api/openrouter/models", None),  # its own gateway's models
+        ("POST", "us.i.posthog.com", "/batch/", "batch"),  # PostHog analytics (`CLI Start`, ...)
+    },
     "aider": {
         ("GET", "pypi.org", "/pypi/aider-chat/json", None),  # its update check
         ("GET", "raw.githubusercontent.com", "/BerriAI/litellm/main/model_prices_and_context_window.json", None),

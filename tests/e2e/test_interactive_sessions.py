@@ -45,6 +45,7 @@ AGENTS = [
     ("gemini", "gemini_program", "/quit", "run_shell_command", ("Allow execution",)),
     ("qwen-code", "qwen_program", "/quit", "run_shell_command", ("Allow execution", "Do you want to proceed")),
     ("opencode", "opencode_program", "/exit", "bash", ("Permission required", "Allow once")),
+    ("kilo", "kilo_program", "/exit", "bash", ("Permission required", "Allow once")),
     ("copilot", "copilot_program", "/exit", "bash", ()),
     ("pi", "pi_program", "/quit", "bash", ()),
     ("mistral-vibe", "vibe_program", "/exit", "bash", ()),

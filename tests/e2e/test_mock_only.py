@@ -92,6 +92,7 @@ OWN_HOMES = {
     ),
     ("qwen-code", "qwen-oauth"): None,
     ("opencode", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
+    ("kilo", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("copilot", None): ({}, {"COPILOT_PROVIDER_API_KEY": "sk-fake-own-key", "COPILOT_MODEL": "gpt-4.1"}, ()),
     ("aider", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("smolagents", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
