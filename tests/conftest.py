@@ -120,9 +120,15 @@ def vibe_program():
 def kimi_program():
     """The pinned Kimi CLI in .agents/, installed from PyPI (with Python 3.13 or newer) if it is missing."""
     return str(agents.ensure_installed(load_target("kimi-cli")))
+
+
+@pytest.fixture(scope="session")
 def grok_program():
     """The pinned Grok CLI (`grok`) in .agents/, installed from npm if it is missing."""
     return str(agents.ensure_installed(load_target("grok-cli")))
+
+
+@pytest.fixture(scope="session")
 def openhands_program():
     """The pinned OpenHands CLI in .agents/, installed from PyPI (with Python 3.12) if it is missing."""
     return str(agents.ensure_installed(load_target("openhands")))

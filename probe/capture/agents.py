@@ -127,9 +127,8 @@ def choose(target: Target, requested: str | None = None) -> Agent:
 def started_from(program: str, target: Target, requested: str | None) -> Agent:
     install = target.install
     # An agent that says no version of its own (smolagents' command has no --version) is the one installed.
-    said = agent_version(program) or f"{install.package} {requested or install.version} (as installed)"
+    said = version_of(program, target) or f"{install.package} {requested or install.version} (as installed)"
     return Agent(program, said, install.package, requested, install.registry)
-    return Agent(program, version_of(program, target), target.install.package, requested, target.install.registry)
 
 
 def version_of(program: str, target: Target) -> str | None:

@@ -58,14 +58,12 @@ def interactive_session(
     command += options
     tmux = TerminalSession(command, project, env, WIDTH, HEIGHT)
     try:
-        # The agent's input box, ready: its placeholder, or the help line drawn with it (Copilot's, pi's, Mistral
-        # Vibe's), or its title (Kimi CLI's).
+        # The agent's input box, ready: its placeholder (Grok CLI's "Ask me anything"), or the help line drawn with
+        # it (Copilot's, pi's, Mistral Vibe's), or its title (Kimi CLI's).
         ready = (
-            "Type your message", "Ask anything", "? help", "ctrl+c/ctrl+d clear/exit", "Type /help for more",
-            "── input ──",
+            "Type your message", "Ask anything", "Ask me anything", "? help", "ctrl+c/ctrl+d clear/exit",
+            "Type /help for more", "── input ──",
         )  # fmt: skip
-        # The agent's input box, ready: its placeholder, or the help line drawn with it (Copilot's, pi's).
-        ready = ("Type your message", "Ask anything", "Ask me anything", "? help", "ctrl+c/ctrl+d clear/exit")
         tmux.wait_for_any(*ready, timeout=300)
         tmux.type_line(prompt, timeout=60)
         while (seen := tmux.wait_for_any(ANSWER_LINE, *approvals, timeout=240)) != ANSWER_LINE:

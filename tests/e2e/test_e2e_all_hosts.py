@@ -79,6 +79,7 @@ SENT = {
     # Mistral Vibe's side calls (managed settings, account check, feature flags, telemetry events) go to the mock's
     # proxy: against a stand-in model the target points them there (its mock_env), so no other host is called.
     "mistral-vibe": set(),
+    "grok-cli": set(),  # it has no update check, telemetry or analytics
 }
 # Calls an agent makes to its model API's host besides the model's, which the mock does not serve (404), and the
 # agent goes on without: Mistral Vibe's connectors' list, telemetry events, account and feature flags.
@@ -90,7 +91,6 @@ NOT_SERVED = {
         "/api/vibe/whoami",
         "/api/eval/",
     )
-    "grok-cli": set(),  # it has no update check, telemetry or analytics
 }
 # Hosts an agent opens a second tunnel to and drops in the TLS handshake: Qwen Code's fetch, once per ask.
 DROPS_A_TUNNEL = {"qwen-code": {"example.com"}}

@@ -5,20 +5,6 @@ screen, then the agent's own exit command. pi's runs with --all-hosts too, for t
 hosts. (Claude Code and codex have files of their own. Continue's UI is not typed into here: now and then it took the
 Enter after a typed prompt for a new line in its input box, not a send, and the session waited for an answer that
 never came.)"""
-"""gemini-cli's, Qwen Code's, opencode's, Copilot's, pi's and Grok CLI's own interactive UI, recorded: `python -m
-probe.pipeline --target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with the
-private home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed, the mock's
-tool call run, the answer on screen, then the agent's own exit command. pi's runs with --all-hosts too, for the calls
-its UI alone makes to other hosts. (Claude Code and codex have files of their own. Continue's UI is not typed into here:
-now and then it took the Enter after a typed prompt for a new line in its input box, not a send, and the session waited
-for an answer that never came.)"""
-"""gemini-cli's, Qwen Code's, opencode's, Copilot's, pi's and OpenHands' own interactive UI, recorded: `python -m
-probe.pipeline --target T --upstream mock` with no prompt, in tmux, from a project folder outside the checkout, with
-the private home the target prepares (no login, trust or first-run screen may stand in the way); a prompt typed,
-the mock's tool call run, the answer on screen, then the agent's own exit command. pi's runs with --all-hosts too,
-for the calls its UI alone makes to other hosts. (Claude Code and codex have files of their own.
-Continue's UI is not typed into here: now and then it took the Enter after a typed prompt for a new line in its
-input box, not a send, and the session waited for an answer that never came.)"""
 
 import pytest
 from conftest import read_traffic

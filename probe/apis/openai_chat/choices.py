@@ -156,26 +156,17 @@ def merge_call(built: dict, piece: dict, field: str, pieces: str = "arguments") 
 
 
 def usage_of(usage: dict) -> Usage:
-    """The prompt count includes the cached tokens, and the completion count the reasoning tokens. Moonshot counts
-    the cached tokens as the usage's own `cached_tokens`, read where `prompt_tokens_details` does not say them. Where
-    the API ran web searches itself, it counts them as `num_search_queries` (Perplexity) or in `server_tool_use`
-    (gateways that follow Anthropic's usage)."""
-    counted = read_usage(
-        usage,
-        input=("prompt_tokens",),
-        output=("completion_tokens",),
-        cache_read=("cached_tokens" if cached_beside(usage) else "prompt_tokens_details.cached_tokens",),
-        reasoning=("completion_tokens_details.reasoning_tokens",),
     """The prompt count includes the cached tokens, and the completion count the reasoning tokens, except where the
-    total says the reasoning was counted apart (see reasoning_apart): the output then adds it. Where the API ran web
-    searches itself, it counts them as `num_search_queries` (Perplexity) or in `server_tool_use` (gateways that
-    follow Anthropic's usage)."""
+    total says the reasoning was counted apart (see reasoning_apart): the output then adds it. Moonshot counts the
+    cached tokens as the usage's own `cached_tokens`, read where `prompt_tokens_details` does not say them. Where the
+    API ran web searches itself, it counts them as `num_search_queries` (Perplexity) or in `server_tool_use`
+    (gateways that follow Anthropic's usage)."""
     reasoning = "completion_tokens_details.reasoning_tokens"
     counted = read_usage(
         usage,
         input=("prompt_tokens",),
         output=("completion_tokens", reasoning) if reasoning_apart(usage) else ("completion_tokens",),
-        cache_read=("prompt_tokens_details.cached_tokens",),
+        cache_read=("cached_tokens" if cached_beside(usage) else "prompt_tokens_details.cached_tokens",),
         reasoning=(reasoning,),
     )
     searches = ("web_search", usage.get("num_search_queries"))
@@ -187,6 +178,8 @@ def cached_beside(usage: dict) -> bool:
     """Whether the cached tokens are the usage's own `cached_tokens` (Moonshot's), not prompt_tokens_details'."""
     details = usage.get("prompt_tokens_details")
     return "cached_tokens" in usage and not (isinstance(details, dict) and "cached_tokens" in details)
+
+
 def reasoning_apart(usage: dict) -> bool:
     """Whether the completion count leaves the reasoning out, as xAI's does: its total is the prompt, the completion
     and the reasoning added up, where OpenAI's is the prompt and the completion (which holds the reasoning)."""
