@@ -110,7 +110,7 @@ def choose(target: Target, requested: str | None = None) -> Agent:
     program = target.command[0]
     found = shutil.which(program)
     if found:
-        return Agent(found, agent_version(found), None, None)
+        return Agent(found, agent_version(found) or version_installed(target, found), None, None)
     if target.install is None:
         raise ToolMissing(
             f"{program} not found on PATH, and {target.name} names no npm or PyPI package to install it from"
@@ -119,7 +119,20 @@ def choose(target: Target, requested: str | None = None) -> Agent:
 
 
 def started_from(program: str, target: Target, requested: str | None) -> Agent:
-    return Agent(program, agent_version(program), target.install.package, requested, target.install.registry)
+    said = agent_version(program) or version_installed(target, program, requested)
+    return Agent(program, said, target.install.package, requested, target.install.registry)
+
+
+def version_installed(target: Target, program: str, requested: str | None = None) -> str | None:
+    """`mini-swe-agent 2.4.6`: what .agents/ says of a program that says nothing of its version itself (mini has no
+    --version), when it is that version's program there (a folder installed at exactly that version); else None."""
+    install = target.install
+    version = requested or (install.version if install else None)
+    binary = installed_binary(install, version) if version else None
+    # Resolved, both: .agents/ may be reached through a link, and PATH may name it either way.
+    if binary is None or binary.resolve() != Path(program).resolve():
+        return None
+    return f"{install.package} {version}"
 
 
 def path_warning(target: Target, agent: Agent) -> str | None:
