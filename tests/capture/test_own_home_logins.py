@@ -24,6 +24,8 @@ KEPT = [
     ("codex", "chatgpt", ".codex/auth.json", [("CODEX_HOME", "auth.json")]),
     ("opencode", None, ".local/share/opencode/auth.json", [("XDG_DATA_HOME", "opencode/auth.json")]),
     ("pi", None, ".pi/agent/auth.json", [("PI_CODING_AGENT_DIR", "auth.json")]),
+    ("mini-swe-agent", None, ".config/mini-swe-agent/.env",
+     [("MSWEA_GLOBAL_CONFIG_DIR", ".env"), ("XDG_CONFIG_HOME", "mini-swe-agent/.env")]),
     ("cline", None, ".cline/data/settings/providers.json",
      [("CLINE_PROVIDER_SETTINGS_PATH", ""), ("CLINE_DATA_DIR", "settings/providers.json"),
       ("CLINE_DIR", "data/settings/providers.json")]),

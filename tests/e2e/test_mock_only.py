@@ -94,6 +94,12 @@ OWN_HOMES = {
     ("opencode", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
     ("copilot", None): ({}, {"COPILOT_PROVIDER_API_KEY": "sk-fake-own-key", "COPILOT_MODEL": "gpt-4.1"}, ()),
     ("aider", None): ({}, {"OPENAI_API_KEY": "sk-fake-own-key"}, ()),
+    # mini's own settings file, as `mini-extra config setup` writes it: its model and key (the mock's key is used).
+    ("mini-swe-agent", None): (
+        {".config/mini-swe-agent/.env": "MSWEA_MODEL_NAME='openai/gpt-5-mini'\nOPENAI_API_KEY='sk-fake-own-key'\n"},
+        {},
+        (),
+    ),
     ("pi", None): None,
     ("cline", None): None,
     ("continue", None): None,
@@ -190,7 +196,11 @@ def test_no_request_leaves_the_machine_in_either_home(runs):
         # The mock found the prompt the user typed, whatever the agent wrapped around it (a date, reminders, context;
         # `opencode run` itself sends its words in quotes).
         report = (run / "report.md").read_text()
-        assert f'Here is my answer to "{PROMPT}"' in report or f'Here is my answer to ""{PROMPT}""' in report
+        finish = load_target(target).mock_finish_command
+        if finish:  # an agent that must call a tool every turn ends on the mock's finishing command, with no words
+            assert PROMPT in report and f'"command": "{finish}"' in report
+        else:
+            assert f'Here is my answer to "{PROMPT}"' in report or f'Here is my answer to ""{PROMPT}""' in report
 
 
 def test_the_own_home_keeps_every_file_it_had_and_a_private_home_writes_nothing_there(runs):
