@@ -116,7 +116,7 @@ def choose(target: Target, requested: str | None = None) -> Agent:
     program = target.command[0]
     found = shutil.which(program)
     if found:
-        return Agent(found, version_of(found, target), None, None)
+        return Agent(found, version_of(found, target) or version_installed(target, found), None, None)
     if target.install is None:
         raise ToolMissing(
             f"{program} not found on PATH, and {target.name} names no npm or PyPI package to install it from"
@@ -125,10 +125,9 @@ def choose(target: Target, requested: str | None = None) -> Agent:
 
 
 def started_from(program: str, target: Target, requested: str | None) -> Agent:
-    install = target.install
-    # An agent that says no version of its own (smolagents' command has no --version) is the one installed.
-    said = version_of(program, target) or f"{install.package} {requested or install.version} (as installed)"
-    return Agent(program, said, install.package, requested, install.registry)
+    # An agent that says no version of its own (mini and smolagents have no --version) is the one installed.
+    said = version_of(program, target) or version_installed(target, program, requested)
+    return Agent(program, said, target.install.package, requested, target.install.registry)
 
 
 def version_of(program: str, target: Target) -> str | None:
@@ -158,6 +157,18 @@ def package_version(program: str, install: Install | None) -> str | None:
     except (OSError, ValueError, RuntimeError):
         return None
     return None
+
+
+def version_installed(target: Target, program: str, requested: str | None = None) -> str | None:
+    """`mini-swe-agent 2.4.6`: what .agents/ says of a program that says nothing of its version itself (mini has no
+    --version), when it is that version's program there (a folder installed at exactly that version); else None."""
+    install = target.install
+    version = requested or (install.version if install else None)
+    binary = installed_binary(install, version) if version else None
+    # Resolved, both: .agents/ may be reached through a link, and PATH may name it either way.
+    if binary is None or binary.resolve() != Path(program).resolve():
+        return None
+    return f"{install.package} {version}"
 
 
 def path_warning(target: Target, agent: Agent) -> str | None:

@@ -26,6 +26,8 @@ KEPT = [
     ("kilo", None, ".local/share/kilo/auth.json", [("XDG_DATA_HOME", "kilo/auth.json")]),
     ("pi", None, ".pi/agent/auth.json", [("PI_CODING_AGENT_DIR", "auth.json")]),
     ("openhands", None, ".openhands/agent_settings.json", [("OPENHANDS_PERSISTENCE_DIR", "agent_settings.json")]),
+    ("mini-swe-agent", None, ".config/mini-swe-agent/.env",
+     [("MSWEA_GLOBAL_CONFIG_DIR", ".env"), ("XDG_CONFIG_HOME", "mini-swe-agent/.env")]),
     ("cline", None, ".cline/data/settings/providers.json",
      [("CLINE_PROVIDER_SETTINGS_PATH", ""), ("CLINE_DATA_DIR", "settings/providers.json"),
       ("CLINE_DIR", "data/settings/providers.json")]),

@@ -92,6 +92,35 @@ def test_the_agent_is_installed_into_a_virtualenv_of_its_own(llm_program, target
     assert chosen.version == "llm, version 0.36" and agents.versions_said(chosen.version) == ["0.36"]
 
 
+def silent_program(folder, name="llm"):
+    """A program that, like mini-swe-agent's `mini`, has no --version (it exits 2, "No such option")."""
+    folder.mkdir(parents=True)
+    program = folder / name
+    program.write_text("#!/bin/sh\necho 'No such option: --version' >&2\nexit 2\n")
+    program.chmod(0o755)
+    return program
+
+
+def test_an_installed_agent_with_no_version_option_is_named_by_its_install(tmp_path, target_file, monkeypatch):
+    folder = tmp_path / "agents" / "llm@0.36"
+    program = silent_program(folder / "bin")
+    (folder / pypi.MARKER).write_text("llm==0.36\n")
+    monkeypatch.setenv("PROBE_AGENTS_DIR", str(tmp_path / "agents"))
+    chosen = agents.choose(parse_target(TARGET, str(target_file), target_file))
+    assert (chosen.program, chosen.version, chosen.package) == (str(program), "llm 0.36", "llm")
+    assert agents.versions_said(chosen.version) == ["0.36"]
+    # Found on PATH (as the tests put it there), through a link to .agents/: the same program, the same version.
+    (tmp_path / "linked").symlink_to(tmp_path / "agents")
+    on_path = parse_target(TARGET.replace("llm-not-on-path", "llm"), str(target_file), target_file)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'linked' / 'llm@0.36' / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    chosen = agents.choose(on_path)
+    assert (chosen.version, chosen.package) == ("llm 0.36", None)
+    # Another program of that name on PATH says nothing of its version, and nothing is made up for it.
+    elsewhere = silent_program(tmp_path / "elsewhere")
+    monkeypatch.setenv("PATH", f"{elsewhere.parent}{os.pathsep}{os.environ['PATH']}")
+    assert agents.choose(on_path).version is None
+
+
 def test_a_version_pypi_does_not_have_is_one_line_and_leaves_nothing(tmp_path, target_file):
     env = dict(os.environ, PROBE_AGENTS_DIR=str(tmp_path / "agents"))
     result = subprocess.run(

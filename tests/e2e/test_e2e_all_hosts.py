@@ -71,6 +71,10 @@ SENT = {
         # git's clone of its public skills (tried four times): through the proxy by its all_hosts_env
         ("GET", "github.com", "/OpenHands/extensions/info/refs?service=git-upload-pack", None),
     },
+    # LiteLLM's price list, fetched when mini imports it (mini itself checks for no update).
+    "mini-swe-agent": {
+        ("GET", "raw.githubusercontent.com", "/BerriAI/litellm/main/model_prices_and_context_window.json", None),
+    },
     # Continue's Fetch and its version check (api.continue.dev, at every start) use Node's own fetch, which reads
     # no proxy variable (Node 20): they go to the host directly, past the forward proxy, and are not recorded. pi
     # makes no other call in a prompt run (its version check is its UI's: tests/e2e/test_interactive_sessions.py).
@@ -92,6 +96,8 @@ NOT_SERVED = {
         "/api/eval/",
     )
 }
+# What an agent prints last, lowercased, where it is not the mock's answer in words.
+FINAL_WORDS = {"mini-swe-agent": "echo complete_task_and_submit_final_output"}
 # Hosts an agent opens a second tunnel to and drops in the TLS handshake: Qwen Code's fetch, once per ask.
 DROPS_A_TUNNEL = {"qwen-code": {"example.com"}}
 DROPPED = "tls: the client refused the TLS handshake with "
@@ -164,7 +170,8 @@ def sent_as(entry: dict, expected: set) -> tuple:
 def test_the_model_turns_are_still_read(all_hosts_run):
     name, result, run, entries = all_hosts_run
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "hello, world" in result.stdout.lower()  # the agent printed the mock's answer
+    # The agent printed the mock's answer; mini ends on the finishing command the mock has it run, with no words.
+    assert FINAL_WORDS.get(name, "hello, world") in result.stdout.lower()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["agent_exit_code"] == 0
     assert manifest["all_hosts"] is True

@@ -2,9 +2,10 @@
 mock` with no prompt, in tmux, from a project folder outside the checkout, with the private home the target prepares
 (no login, trust or first-run screen may stand in the way); a prompt typed, the mock's tool call run, the answer on
 screen, then the agent's own exit command. pi's runs with --all-hosts too, for the calls its UI alone makes to other
-hosts. (Claude Code and codex have files of their own. Continue's UI is not typed into here: now and then it took the
-Enter after a typed prompt for a new line in its input box, not a send, and the session waited for an answer that
-never came.)"""
+hosts. (Claude Code and codex have files of their own; mini-SWE-agent's UI, which asks before each command and ends
+on a submitting command rather than an answer in words, is typed into in tests/e2e/test_e2e_mini_swe_agent.py.
+Continue's UI is not typed into here: now and then it took the Enter after a typed prompt for a new line in its input
+box, not a send, and the session waited for an answer that never came.)"""
 
 import pytest
 from conftest import read_traffic

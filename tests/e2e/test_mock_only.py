@@ -102,6 +102,12 @@ OWN_HOMES = {
         {},
         (),
     ),
+    # mini's own settings file, as `mini-extra config setup` writes it: its model and key (the mock's key is used).
+    ("mini-swe-agent", None): (
+        {".config/mini-swe-agent/.env": "MSWEA_MODEL_NAME='openai/gpt-5-mini'\nOPENAI_API_KEY='sk-fake-own-key'\n"},
+        {},
+        (),
+    ),
     ("pi", None): None,
     ("kimi-cli", None): ({}, {"KIMI_API_KEY": "sk-fake-own-key", "KIMI_MODEL_NAME": "kimi-k2.7-code"}, ()),
     ("openhands", None): ({}, {"LLM_API_KEY": "sk-fake-own-key", "LLM_MODEL": "openai/gpt-4.1"}, ()),
@@ -201,8 +207,12 @@ def test_no_request_leaves_the_machine_in_either_home(runs):
         # The mock found the prompt the user typed, whatever the agent wrapped around it (a date, reminders, context;
         # `opencode run` itself sends its words in quotes; smolagents' answer is its final_answer tool's JSON argument).
         report = (run / "report.md").read_text()
-        said = [f'"{PROMPT}"', f'""{PROMPT}""', f'\\"{PROMPT}\\"']
-        assert any(f"Here is my answer to {quoted}" in report for quoted in said)
+        finish = load_target(target).mock_finish_command
+        if finish:  # an agent that must call a tool every turn ends on the mock's finishing command, with no words
+            assert PROMPT in report and f'"command": "{finish}"' in report
+        else:
+            said = [f'"{PROMPT}"', f'""{PROMPT}""', f'\\"{PROMPT}\\"']
+            assert any(f"Here is my answer to {quoted}" in report for quoted in said)
 
 
 def test_the_own_home_keeps_every_file_it_had_and_a_private_home_writes_nothing_there(runs):

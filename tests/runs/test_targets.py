@@ -72,7 +72,7 @@ def test_claude_code_target_runs_claude_print_mode_against_one_proxy():
 # The targets these tests describe; targets/ may hold more, in any order of names.
 BUNDLED = {
     "aider", "claude-code", "cline", "codex", "continue", "copilot", "gemini", "openai-compatible", "opencode", "pi",
-    "qwen-code", "smolagents", "mistral-vibe", "kimi-cli", "grok-cli", "openhands", "kilo",
+    "qwen-code", "smolagents", "mistral-vibe", "kimi-cli", "grok-cli", "openhands", "kilo", "mini-swe-agent",
 }  # fmt: skip
 # A target whose file sorts before every bundled one (as aider.yaml does before claude-code.yaml).
 FIRST = """
@@ -259,10 +259,10 @@ def test_a_target_without_a_command_records_only_clients_given_with_command():
 def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_approvals_on(any_targets):
     """The agents that run their tools without asking in a prompt run say so in their files: some with an argument
     that the file names (gemini-cli and Qwen Code --yolo, Copilot --allow-all-tools, aider --yes-always, Mistral Vibe
-    --auto-approve), others by default or always (opencode's and Kilo's `run`, Cline, pi, smolagents, Kimi CLI's,
-    Grok CLI's, OpenHands' headless and Continue's print modes: most have no approvals to turn on); Claude Code
-    (dontAsk) and codex (its read-only sandbox) refuse what needs approval, and the client-only target runs no agent
-    of its own."""
+    --auto-approve, mini-SWE-agent --yolo), others by default or always (opencode's and Kilo's `run`, Cline, pi,
+    smolagents, Kimi CLI's, Grok CLI's, OpenHands' headless and Continue's print modes: most have no approvals to
+    turn on); Claude Code (dontAsk) and codex (its read-only sandbox) refuse what needs approval, and the client-only
+    target runs no agent of its own."""
     declared = {name: load_target(name).auto_approve for name in known_targets()}
     auto = {name for name, auto in declared.items() if auto is not None}
     assert auto & BUNDLED == {
@@ -280,6 +280,7 @@ def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_a
         "grok-cli",
         "openhands",
         "kilo",
+        "mini-swe-agent",
     }
     arguments = (
         ("gemini", "--yolo"),
@@ -287,6 +288,7 @@ def test_the_agents_that_run_their_tools_without_asking_say_so_and_how_to_turn_a
         ("copilot", "--allow-all-tools"),
         ("aider", "--yes-always"),
         ("mistral-vibe", "--auto-approve"),
+        ("mini-swe-agent", "--yolo"),
     )
     for name, argument in arguments:
         target = load_target(name)
