@@ -42,7 +42,7 @@ def test_it_runs_python_then_answers_through_final_answer(smolagents_run):
     # smolagent has no --version: an agent from .agents/ is named by the version installed there.
     chosen = agents.choose(load_target("smolagents"))
     assert (chosen.version, chosen.package, chosen.registry) == (
-        "smolagents 1.26.0 (as installed)",
+        "smolagents 1.26.0",
         "smolagents",
         "pypi",
     )
