@@ -139,7 +139,8 @@ def test_bad_logins_are_rejected_with_their_place(change, message):
 
 def test_targets_lists_each_login_with_its_needs_and_proxies():
     lines = describe(parse_target(TARGET, "targets/signed.yaml"))
-    assert lines[-6:] == [
+    logins = lines.index("  login api-key (the default): a key of your own")
+    assert lines[logins : logins + 6] == [
         "  login api-key (the default): a key of your own",
         "    needs: THE_REGION set",
         "    proxies: api",
@@ -147,6 +148,8 @@ def test_targets_lists_each_login_with_its_needs_and_proxies():
         "    needs: a sign-in done before",
         "    proxies: portal",
     ]
+    # What the target holds follows its logins, and names both.
+    assert lines[logins + 6] == "  holds: logins api-key, portal; other hosts (--all-hosts); replay"
 
 
 def capture(tmp_path, *options, environ=None):
