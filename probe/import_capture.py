@@ -9,6 +9,7 @@ from pathlib import Path
 
 from probe import __version__
 from probe.analysis.report import refresh
+from probe.capture.imports import TASK_HELP
 from probe.capture.imports.expansion import Expansion, bounded
 from probe.capture.imports.formats import Lost, Noted, Skipped, detect
 from probe.capture.recorder.line import line as line_bytes
@@ -27,14 +28,6 @@ from probe.write.report_paths import viewer_path
 
 FOLDER = "imported"  # the data folder's subfolder for runs imported without --target
 WARNINGS_SHOWN = 20  # skipped entries warned of one by one; the rest are counted
-TASK_HELP = {  # the invoke task's (probe.tasks)
-    "file": "FILE: a HAR, a mitmproxy flow file, a VCR.py or go-vcr cassette, a claude-tap trace or a traffic.jsonl",
-    "target": "NAME: file the run under this target's name (default: imported); each exchange is still read by its "
-    "own API's reader",
-    "label": "TEXT: added to the run folder's name",
-    "account": "FILE: the agent's own telemetry file, kept beside the recording (an OTLP JSON file, gemini-cli's "
-    "telemetry outfile or Copilot CLI's), read into the run's telemetry.jsonl",
-}
 RAW_SECRETS = (
     "the source held {} unmasked (now masked as at capture, each as a fingerprint): treat the source "
     "file itself as secret"

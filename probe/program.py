@@ -18,8 +18,6 @@ def interrupted_while_loading(signum, frame):
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, interrupted_while_loading)
 
-from importlib.metadata import version
-
 from invoke import Collection, Exit, ParseError, Program
 
 from probe.common.errors import one_line
@@ -104,4 +102,6 @@ class ProbeProgram(Program):
 
 
 def main() -> None:
+    from importlib.metadata import version  # (here: `invoke`, which takes `ns` from this module, needs no version)
+
     ProbeProgram(namespace=ns, name=NAME, binary=NAME, version=version(NAME)).run()

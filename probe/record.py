@@ -6,7 +6,6 @@ records through the proxies alone until stopped. `invoke capture` and `invoke pr
 import sys
 from pathlib import Path
 
-from probe.analysis.report import report_the_run
 from probe.capture.options import (
     add_capture_arguments,
     mock_transport_of,
@@ -33,6 +32,10 @@ def capture_main(argv: list[str] | None = None) -> int:
     feed = live_feed.beside(target, args.quiet, args.feed, interactive)
     if not interactive:
         return capture_from_arguments(args, target, feed).exit_code
+    # Loaded here, before the session, and only for one: the analysis takes a while to load, which a recording
+    # alone (`proxies`, a non-interactive capture) does not wait for.
+    from probe.analysis.report import report_the_run
+
     # Someone who worked with the agent for an hour wants to read the session when it ends, as `pipeline` gives it:
     # one stop-signal handling for both, so that the report of a stopped session is part of stopping.
     with StopSignals(f"{StopSignals.SAYING}; the report follows") as signals:

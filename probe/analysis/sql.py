@@ -24,14 +24,9 @@ from probe.store.guard import check_query, check_typed, outside_access
 from probe.store.lake.basics import LakeSettings
 from probe.store.lake.catalog_string import without_catalog
 from probe.store.lake.settings import add_lake_options, given, settings
-from probe.store.views import VIEWS
+from probe.store.views import QUERY_HELP, VIEWS, VIEWS_WORD
 
 FORMATS = ("table", "csv", "json")
-VIEWS_WORD = "views"  # what `invoke sql` takes in place of a query to list the views (invoke's positional is required)
-# What a query may read (docs/sql.md): every view, by name.
-QUERY_HELP = (
-    f"a query over the views {', '.join(VIEWS)} (see docs/sql.md); `{VIEWS_WORD}` instead lists them and their columns"
-)
 EPILOG = (
     "Through invoke: `invoke sql QUERY` (or `invoke sql --query QUERY`), with --format, --memory-limit, "
     f"--external-access, --lake and --lake-data as here; `invoke sql {VIEWS_WORD}` is --views."

@@ -385,3 +385,10 @@ TURN_VIEWS = {
     "part_values": PART_VALUES,
     "turn_lines": WHOLE_LINES,
 }
+
+VIEWS_WORD = "views"  # what `invoke sql` takes in place of a query to list the views (invoke's positional is required)
+# What a query may read (docs/sql.md): every view, by name. (Here, not in probe.analysis.sql, so that the task's help
+# is at hand without loading the script.)
+QUERY_HELP = (
+    f"a query over the views {', '.join(VIEWS)} (see docs/sql.md); `{VIEWS_WORD}` instead lists them and their columns"
+)

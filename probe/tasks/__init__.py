@@ -15,16 +15,8 @@ from pathlib import Path
 
 from invoke import Exit, Task, task
 
-from probe import import_capture as import_script
-from probe import pipeline as pipeline_script
-from probe import record
-from probe import samples as samples_script
-from probe.analysis import analyze as analyze_script
-from probe.analysis import export as export_script
-from probe.analysis import view as view_script
-from probe.runs import targets as targets_script
-from probe.tasks.calls import ProbeTask, agent_arguments, call, script_argv, target_or_default
-from probe.write import diff as diff_script
+from probe.capture.imports import TASK_HELP as IMPORT_HELP
+from probe.tasks.calls import ProbeTask, agent_arguments, call, script, script_argv, target_or_default
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: invoke.yaml's folder
 
@@ -108,7 +100,7 @@ def proxies(
     options |= dict(all_hosts=all_hosts)
     call(
         c,
-        record.proxies_main,
+        script("probe.record", "proxies_main"),
         script_argv(target=target_or_default(c, target), **options, upstream_proxy=upstream_proxy, quiet=quiet),
     )
 
@@ -165,13 +157,13 @@ def agent_run_task(name: str, main, summary: str, serves_viewer: bool = False) -
 
 capture = agent_run_task(
     "capture",
-    record.capture_main,
+    script("probe.record", "capture_main"),
     "Run the agent once through the proxies and record every exchange into a new run folder (an interactive "
     "session's report is written when it ends).",
 )
 pipeline = agent_run_task(
     "pipeline",
-    pipeline_script.main,
+    script("probe.pipeline"),
     "Capture a run and write its report in one step; exits with the agent's exit code.",
     serves_viewer=True,
 )
@@ -196,7 +188,7 @@ pipeline = agent_run_task(
 def analyze(c, run=None, force=False, target=None, input=None, output=None, no_redact=False, prices=None, jobs=None):
     """Write report.md, report.html and turns.jsonl: what the agent sent and what came back, turn by turn."""
     options = dict(run=run, force=force, target=target, input=input, output=output, no_redact=no_redact)
-    call(c, analyze_script.main, script_argv(**options, prices=prices, jobs=jobs))
+    call(c, script("probe.analysis.analyze"), script_argv(**options, prices=prices, jobs=jobs))
 
 
 @task(
@@ -210,7 +202,7 @@ def analyze(c, run=None, force=False, target=None, input=None, output=None, no_r
 )
 def view(c, run=None, target=None, live=False):
     """Open the run's report.html (brought up to date first) in the default browser, or print its path."""
-    call(c, view_script.main, script_argv(run=run, target=target, live=live))
+    call(c, script("probe.analysis.view"), script_argv(run=run, target=target, live=live))
 
 
 @task(
@@ -234,7 +226,7 @@ def export(c, run=None, target=None, format=None, output=None, force=False, otlp
     """Export runs for other tools: HAR (browsers' devtools), mitmproxy's flows, VCR.py, Perfetto, Parquet, OTel."""
     options = dict(format=format, output=output, force=force, otlp=otlp, with_content=with_content,
                    keep_secrets=keep_secrets)  # fmt: skip
-    call(c, export_script.main, script_argv(run=run, target=target, **options))
+    call(c, script("probe.analysis.export"), script_argv(run=run, target=target, **options))
 
 
 @task(
@@ -255,25 +247,25 @@ def diff(c, run=None, target=None, output=None, wire=False, prices=None):
     measured (usage, sizes, timings), with the agent's home and the run folder ignored too. Two agents that speak
     different APIs are compared on what the model sees; --wire compares their wire too.
     """
-    call(c, diff_script.main, script_argv(run=run, target=target, output=output, wire=wire, prices=prices))
+    call(c, script("probe.write.diff"), script_argv(run=run, target=target, output=output, wire=wire, prices=prices))
 
 
-@task(klass=ProbeTask, name="import", positional=["file"], help=import_script.TASK_HELP)
+@task(klass=ProbeTask, name="import", positional=["file"], help=IMPORT_HELP)
 def import_(c, file, target=None, label=None, account=None):
     """Import a recording made elsewhere (HAR, mitmproxy flows, a cassette, a trace) as a new run, and analyse it."""
-    call(c, import_script.main, [file, *script_argv(target=target, label=label, account=account)])
+    call(c, script("probe.import_capture"), [file, *script_argv(target=target, label=label, account=account)])
 
 
 @task(klass=ProbeTask)
 def targets(c):
     """List the known targets (targets/*.yaml) with their description, renderer, proxies, agent and logins."""
-    call(c, targets_script.main, [])
+    call(c, script("probe.runs.targets"), [])
 
 
 @task(klass=ProbeTask, help={"update": "write the rebuilt reports, turns and diffs over the committed ones"})
 def samples(c, update=False):
     """Re-analyse the bundled sample runs and compare with their committed reports, turns and diffs."""
-    call(c, samples_script.main, script_argv(update=update))
+    call(c, script("probe.samples"), script_argv(update=update))
 
 
 @task(

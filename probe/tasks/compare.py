@@ -2,8 +2,7 @@
 
 from invoke import task
 
-from probe.analysis import compare as compare_script
-from probe.tasks.calls import ProbeTask, call, script_argv
+from probe.tasks.calls import ProbeTask, call, script, script_argv
 
 
 @task(
@@ -23,4 +22,4 @@ def compare(c, run=None, target=None, format=None):
     the tools it called, its verify check's result, the fork point its manifest declares and the first request
     that differed from the origin's (volatile values ignored, as invoke diff ignores them).
     """
-    call(c, compare_script.main, script_argv(run=run, target=target, format=format))
+    call(c, script("probe.analysis.compare"), script_argv(run=run, target=target, format=format))

@@ -3,8 +3,7 @@ carried on live."""
 
 from invoke import task
 
-from probe.replay import run as replay_main
-from probe.tasks.calls import ProbeTask, call, script_argv
+from probe.tasks.calls import ProbeTask, call, script, script_argv
 
 TELEMETRY_HELP = {
     "agent_telemetry": "point the agent's own telemetry at a receiver on 127.0.0.1, kept as telemetry.jsonl "
@@ -60,4 +59,4 @@ def replay(c, run=None, target=None, agent_version=None, prompt=None, label=None
     options.update(workdir=workdir, allow_divergence=allow_divergence, quiet=quiet, trust=trust, approvals=approvals)
     options.update(agent_telemetry=agent_telemetry, no_agent_telemetry=no_agent_telemetry)
     options.update(until=until, upstream=upstream, model=model, verify=verify, verify_timeout=verify_timeout)
-    call(c, replay_main.main, script_argv(run=run, target=target, **options))
+    call(c, script("probe.replay.run"), script_argv(run=run, target=target, **options))

@@ -2,8 +2,7 @@
 
 from invoke import task
 
-from probe.releases import job as releases_script
-from probe.tasks.calls import ProbeTask, call, script_argv
+from probe.tasks.calls import ProbeTask, call, script, script_argv
 
 
 @task(
@@ -36,4 +35,4 @@ def releases(c, target=None, targets=None, versions=None, last=None, since=None,
         target = target or c.config.probe.target
     options = dict(target=target, targets=targets, versions=versions, last=last, since=since, scenario=scenario)
     options |= dict(scenarios=scenarios, remake=remake, output=output, timeout=timeout)
-    call(c, releases_script.main, script_argv(**options))
+    call(c, script("probe.releases.job"), script_argv(**options))

@@ -2,8 +2,7 @@
 
 from invoke import task
 
-from probe.replay import resend as resend_script
-from probe.tasks.calls import ProbeTask, call, script_argv
+from probe.tasks.calls import ProbeTask, call, script, script_argv
 
 HELP = {
     "run": "RUN: the recorded run: `latest`, a run folder name, or a run folder path",
@@ -49,4 +48,4 @@ def resend(c, run=None, turn=None, target=None, upstream=None, repeat=None, yes=
     options.update(label=label, timeout=timeout, model=model, instructions=instructions)
     options.update(no_instructions=no_instructions, drop_tool=drop_tool, add_tool=add_tool, drop_history=drop_history)
     options.update(temperature=temperature, max_tokens=max_tokens, top_p=top_p, top_k=top_k, set=set, unset=unset)
-    call(c, resend_script.main, script_argv(**options))
+    call(c, script("probe.replay.resend"), script_argv(**options))

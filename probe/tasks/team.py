@@ -3,10 +3,9 @@
 from invoke import task
 
 from probe.analysis import lake as lake_script
-from probe.analysis import publish as publish_script
-from probe.analysis import sql as sql_script
 from probe.store.lake.settings import HELP, METAVARS
-from probe.tasks.calls import ProbeTask, call, script_argv
+from probe.store.views import QUERY_HELP, VIEWS_WORD
+from probe.tasks.calls import ProbeTask, call, script, script_argv
 
 # The options of publish's script, with their placeholders, as the tasks' help starts each.
 LAKE_HELP = {name.replace("-", "_"): f"{METAVARS[name]}: {text}" for name, text in HELP.items()}
@@ -16,7 +15,7 @@ LAKE_HELP = {name.replace("-", "_"): f"{METAVARS[name]}: {text}" for name, text 
     klass=ProbeTask,
     positional=["query"],
     help={
-        "query": f"SQL: {sql_script.QUERY_HELP}",
+        "query": f"SQL: {QUERY_HELP}",
         "format": "table|csv|json: how to print the rows (default: table)",
         "memory_limit": "SIZE: what DuckDB may hold in memory (default 1GB); a run that needs more is left out",
         "lake": "CATALOG: query the team lake with this catalog (as DuckLake takes it after `ducklake:`), not the "
@@ -35,8 +34,8 @@ def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None, ext
     options = dict(format=format, memory_limit=memory_limit, lake=lake, lake_data=lake_data,
                    external_access=external_access, views=views)  # fmt: skip
     # (invoke has no optional positional argument: the word `views` in place of a query is the script's --views)
-    asked = ["--views"] if query.strip() == sql_script.VIEWS_WORD else [query]
-    call(c, sql_script.main, [*asked, *script_argv(**options)])
+    asked = ["--views"] if query.strip() == VIEWS_WORD else [query]
+    call(c, script("probe.analysis.sql"), [*asked, *script_argv(**options)])
 
 
 @task(
@@ -50,7 +49,7 @@ def sql(c, query, format=None, memory_limit=None, lake=None, lake_data=None, ext
 def publish(c, run=None, target=None, lake=None, lake_data=None, machine=None, user=None):
     """Add runs to the team lake (DuckLake on PostgreSQL): each lands once, masked, credited to whoever recorded it."""
     options = dict(lake=lake, lake_data=lake_data, machine=machine, user=user)
-    call(c, publish_script.main, script_argv(run=run, target=target, **options))
+    call(c, script("probe.analysis.publish"), script_argv(run=run, target=target, **options))
 
 
 @task(
@@ -72,4 +71,8 @@ def lake(c, action, run=None, keep=None, machine=None, user=None, team=None, pro
          lake=None, lake_data=None):  # fmt: skip
     """Keep the team lake in shape (tidy), take runs out of it (remove), or credit a run to others (relabel)."""
     labels = dict(machine=machine, user=user, team=team, project=project, repository=repository)
-    call(c, lake_script.main, [action, *(run or []), *script_argv(keep=keep, **labels, lake=lake, lake_data=lake_data)])
+    call(
+        c,
+        script("probe.analysis.lake"),
+        [action, *(run or []), *script_argv(keep=keep, **labels, lake=lake, lake_data=lake_data)],
+    )

@@ -150,12 +150,12 @@ def test_bench_only_names_a_benchmark_heavy_ones_included():
 
 
 def scripts_of_the_tasks() -> dict[str, str]:
-    """Each task that hands its options to one script (`call(c, SCRIPT.main, ...)`), with that script's module."""
+    """Each task that hands its options to one script (`call(c, script("MODULE"), ...)`), with that script's
+    module."""
     found = {}
     for name in ns.task_names:
-        body = ns[name].body
-        for script in re.findall(r"call\(c, (\w+)\.main", inspect.getsource(body)):
-            found[name] = body.__globals__[script].__name__
+        for module in re.findall(r'call\(\s*c,\s*script\("([\w.]+)"\)', inspect.getsource(ns[name].body)):
+            found[name] = module
     return found
 
 
@@ -228,3 +228,32 @@ def test_invoke_sql_views_lists_every_view_and_its_columns(tmp_path):
     assert {("runs", "peak_window_share", "DOUBLE"), ("turns", "started", "TIMESTAMP"),
             ("tool_calls", "user", "VARCHAR"), ("turns", "agent_version_parts", "INTEGER[]")} <= set(rows)  # fmt: skip
     assert {view for view, *_ in rows[1:]} == set(sql.VIEWS)
+
+
+def modules_loaded_by(code: str) -> set[str]:
+    """The project's modules a fresh Python has loaded after running `code` in the checkout."""
+    shown = f"{code}; import sys; print(*sorted(name for name in sys.modules if name.startswith('probe')))"
+    result = subprocess.run([sys.executable, "-c", shown], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+def test_loading_the_tasks_loads_none_of_their_scripts():
+    """`invoke --list`, and every task before it runs, load the tasks (tasks.py): each script is imported only when
+    its task calls it. Loading them all took 0.4 s of every `invoke`."""
+    loaded = modules_loaded_by("import tasks")
+    scripts = set(scripts_of_the_tasks().values()) | {"probe.record", "probe.pipeline", "probe.import_capture"}
+    scripts.discard("probe.analysis.lake")  # its help is the task's (KEEP, CREDIT_HELP); it loads nothing heavy
+    assert "probe.tasks" in loaded and "probe.program" in loaded
+    assert sorted(loaded & scripts) == []
+    heavy = ("probe.analysis.report", "probe.capture.run", "probe.redact.masking", "probe.write", "probe.apis")
+    assert sorted(name for name in loaded if name.startswith(heavy)) == []
+
+
+def test_a_recording_alone_loads_no_analysis():
+    """`invoke proxies` and a capture with a prompt run probe.record, which loads the report's analysis only for an
+    interactive session, whose report it writes."""
+    loaded = modules_loaded_by("import probe.record")
+    assert "probe.capture.run" in loaded
+    # (probe.apis is the live feed's, which reads each exchange as it is recorded)
+    assert sorted(name for name in loaded if name.startswith(("probe.analysis", "probe.analyse"))) == []
