@@ -3,7 +3,6 @@
 import functools
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -23,6 +22,7 @@ from probe.capture.forward import (
     write_proxy_url,
 )
 from probe.capture.mcp import http_proxies
+from probe.capture.mock_process import spawn_mock
 from probe.capture.ports import PortTaken, busy, choose_ports, requested_ports
 from probe.capture.status import READY_TIMEOUT, StatusReader, last_log_line, log_size, wait_until_ready
 from probe.capture.upstreams import (
@@ -141,6 +141,7 @@ def stop_grace() -> float:
 
 
 MINIMUM_MITMPROXY = (11, 0)
+SLIM_MITMDUMP = "probe.capture.slim_mitmdump"  # mitmdump with only the recorder's addons, for this Python's mitmproxy
 
 
 def find_mitmdump() -> str:
@@ -178,27 +179,19 @@ def check_mitmdump_version(mitmdump: str) -> None:
         )
 
 
+def mitmdump_command(mitmdump: str) -> list[str]:
+    """How to start `mitmdump` (find_mitmdump's): the one installed with this Python as probe.capture.slim_mitmdump,
+    which starts without the addons no capture uses; another (PROBE_MITMDUMP) as it is."""
+    if mitmdump != str(Path(sys.executable).parent / "mitmdump"):
+        return [mitmdump]
+    # -P: the folder it starts in (the user's, perhaps an agent's project) is not put on sys.path, where a module
+    # of that folder's could stand in for one of mitmproxy's.
+    return [sys.executable, "-P", "-m", SLIM_MITMDUMP]
+
+
 def start_mock(transport: str, finish_command: str | None = None) -> tuple[subprocess.Popen, str]:
-    """Start our mock model server on a free port and return it with its base URL."""
-    finishing = [f"--finish-command={finish_command}"] if finish_command else []  # one word: it may start with -
-    process = processes.spawn(
-        [sys.executable, "-m", "probe.mock", "--port", "0", "--transport", transport, *finishing],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        processes.Interrupts.raise_pending()
-        ready, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT)
-        line = process.stdout.readline() if ready else ""
-    except BaseException:
-        processes.stop(process)
-        raise
-    if not line.startswith("mock listening on "):
-        processes.stop(process)
-        error = process.stderr.read().strip().splitlines()
-        raise ProxyError(f"the mock upstream did not start: {error[-1] if error else 'no output'}")
-    return process, line.split("mock listening on ", 1)[1].strip()
+    """Start our mock model server on a free port and return it, once it serves, with its base URL."""
+    return spawn_mock(transport, finish_command).ready(READY_TIMEOUT)
 
 
 def start_proxies(
@@ -230,16 +223,25 @@ def start_proxies(
     requested = requested_ports(target, overrides, listen_from_target) | ({ALL_HOSTS: 0} if all_hosts else {})
     ports = choose_ports(target, requested, overrides)  # a busy fixed port stops the run before anything starts
     check_upstream(upstream)
-    mock = ca_folder = None
+    mock = ca_folder = starting = None
     if upstream == "mock":
-        mock, upstream = start_mock(mock_transport, target.mock_finish_command)
+        # The mock and mitmdump start side by side: the mock's socket listens before either has started.
+        starting = spawn_mock(mock_transport, target.mock_finish_command)
+        mock, upstream = starting.process, starting.url
     try:
         ca_folder = make_ca_folder() if all_hosts else None
         for attempt in range(1, PORT_ATTEMPTS + 1):
             try:
                 mcp = McpProxies(mcp_upstreams, http_proxies.choose_mcp_ports(mcp_upstreams))
                 options = (keep_secrets, upstream_proxy, mock, ca_folder, offline, fork, mcp)
-                return start_mitmdump(mitmdump, target, run, upstream, ports, *options)
+                running = start_mitmdump(mitmdump, target, run, upstream, ports, *options)
+                if starting is not None:
+                    try:
+                        starting.ready(READY_TIMEOUT)
+                    except BaseException:
+                        running.stop()
+                        raise
+                return running
             except PortTaken as taken:
                 name = next((name for name, port in ports.items() if port == taken.port), None)
                 if name is not None and requested[name]:
@@ -280,7 +282,7 @@ def start_mitmdump(
     CA mitmproxy makes there), and wait until it says it listens on `ports`."""
     upstreams = {proxy.name: upstream or proxy.upstream for proxy in target.proxies}
     argv = [
-        mitmdump,
+        *mitmdump_command(mitmdump),
         *(fork.script() if fork is not None else []),
         "--listen-host",
         "127.0.0.1",
@@ -296,7 +298,7 @@ def start_mitmdump(
         "--set",
         "termlog_verbosity=warn",
         "--set",
-        "flow_detail=0",
+        "flow_detail=0",  # (mitmdump's dumper; the slim start has none, and leaves the option unset)
         "--set",
         "probe_proxy_names=" + ",".join(f"{ports[name]}={name}" for name in ports),
         "--set",

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import socket
 import sys
 
 from probe.common import cli
@@ -13,6 +14,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = cli.ArgumentParser(prog="python -m probe.mock", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=cli.port, default=0, help="port to listen on; 0 picks a free one")
+    parser.add_argument(
+        "--socket-fd",
+        type=int,
+        metavar="FD",
+        help="FD: serve on this inherited socket, already bound and listening, instead of --host and --port (a "
+        "capture binds it, so that it knows the mock's URL before the mock has started)",
+    )
     parser.add_argument(
         "--transport",
         choices=["websocket", "http"],
@@ -37,12 +45,20 @@ def main(argv: list[str] | None = None) -> int:
         finish_command=args.finish_command or None,
     )
 
+    listening = None
+    if args.socket_fd is not None:
+        try:
+            listening = socket.socket(fileno=args.socket_fd)
+        except OSError as error:
+            raise ProbeError(f"mock cannot serve on --socket-fd {args.socket_fd}: {error.strerror}") from None
+        args.host = listening.getsockname()[0]
+
     def announce(port: int) -> None:
-        # The first stdout line is machine-read by `capture` to learn the chosen port.
+        # The first stdout line is machine-read by `capture`: the chosen port, and that the mock serves.
         print(f"mock listening on http://{args.host}:{port}/", flush=True)
 
     try:
-        asyncio.run(serve(args.host, args.port, settings, announce))
+        asyncio.run(serve(args.host, args.port, settings, announce, listening))
     except OSError as error:
         raise ProbeError(f"mock cannot listen on {args.host}:{args.port}: {error.strerror}") from None
     return 0

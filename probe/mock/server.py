@@ -342,9 +342,11 @@ async def send_json(writer, status: int, payload: dict) -> None:
     await send_bytes(writer, status, json.dumps(payload).encode(), "application/json")
 
 
-async def serve(host: str, port: int, settings: Settings, on_ready=None) -> None:
+async def serve(host: str, port: int, settings: Settings, on_ready=None, listening=None) -> None:
+    """Serve on host:port, or on `listening`, a socket already bound and listening, if given."""
     mock = MockServer(settings)
-    server = await asyncio.start_server(mock.handle_connection, host, port)
+    where = {"sock": listening} if listening is not None else {"host": host, "port": port}
+    server = await asyncio.start_server(mock.handle_connection, **where)
     if on_ready:
         on_ready(server.sockets[0].getsockname()[1])
     async with server:

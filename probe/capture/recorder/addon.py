@@ -37,7 +37,7 @@ from probe.capture.recorder.files import (
     lower_priority,
     open_private,
 )
-from probe.capture.recorder.forward import ForwardRecording, run_proxy_auth
+from probe.capture.recorder.forward import ForwardRecording
 from probe.capture.recorder.mcp_http import McpHttpRecording
 from probe.capture.recorder.settings import (
     UPSTREAM_PROXY_VARIABLE,
@@ -87,7 +87,6 @@ class Capture(HttpRecording, WebSocketRecording, McpHttpRecording, ForwardRecord
         self.upstream_proxy, self.proxy_authorization = parse_upstream_proxy(
             os.environ.get(UPSTREAM_PROXY_VARIABLE, "")
         )
-        self.forward_auth = run_proxy_auth()  # the forward proxy serves only the holder of the run's credentials
 
     def load(self, loader) -> None:
         loader.add_option("probe_traffic", str, "", "Append one JSON line per exchange to this file.")
@@ -174,6 +173,7 @@ class Capture(HttpRecording, WebSocketRecording, McpHttpRecording, ForwardRecord
         self.loop, self.loop_thread = asyncio.get_running_loop(), threading.current_thread()
         if self.stall_timeout > 0 and self.watchdog is None:
             self.watchdog = asyncio.get_running_loop().create_task(self.watch_for_stalls())
+        self.prepare_forward()
         # mitmproxy binds its servers before `running`, and exits instead if one cannot bind: this line is how
         # the capture knows that the ports are this mitmdump's, not another run's that holds them.
         if self.status_fd is not None:

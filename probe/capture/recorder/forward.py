@@ -10,6 +10,7 @@ again) is refused unless it is one of the run's own reverse proxies.
 """
 
 import asyncio
+import functools
 import hmac
 import os
 import socket
@@ -17,7 +18,6 @@ import time
 import uuid
 
 from mitmproxy import http, tls
-from mitmproxy.addons.proxyauth import ProxyAuth, Validator
 from mitmproxy.proxy import server_hooks
 
 from probe.capture.recorder import line as capture_line
@@ -31,8 +31,9 @@ NO_CREDENTIALS = "refused: no valid proxy credentials; the forward proxy serves 
 OFFLINE = "refused: a run against a stand-in model reaches no other host; the request is recorded, not sent"
 
 
-class RunCredentials(Validator):
-    """The one user:password of the run, compared in constant time; none given, nobody is let in."""
+class RunCredentials:
+    """The one user:password of the run, compared in constant time; none given, nobody is let in (a validator of
+    mitmproxy's proxy authentication)."""
 
     def __init__(self, credentials: str):
         self.expected = credentials.encode() if ":" in credentials else None
@@ -41,10 +42,15 @@ class RunCredentials(Validator):
         return self.expected is not None and hmac.compare_digest(f"{username}:{password}".encode(), self.expected)
 
 
-def run_proxy_auth() -> ProxyAuth:
+@functools.cache  # one for the process: the forward proxy serves only the holder of the run's credentials
+def run_proxy_auth():
     """mitmproxy's own proxy authentication, for the forward listener only (its `proxyauth` option would ask the
     reverse proxies' clients too), checking the credentials given in the environment: an option would show in
     mitmdump's argv, which every user can read."""
+    # Imported here, when the forward listener has its first client: its module loads LDAP and htpasswd libraries,
+    # a tenth of a second of every start, and most runs have no forward listener.
+    from mitmproxy.addons.proxyauth import ProxyAuth
+
     credentials = os.environ.get(FORWARD_AUTH_VARIABLE, "")
     auth = ProxyAuth()
     auth.validator = RunCredentials(credentials)
@@ -53,13 +59,18 @@ def run_proxy_auth() -> ProxyAuth:
 
 class ForwardRecording:
     """What the capture addon does on its forward listener; the addon (Capture) provides proxy_names, refused,
-    forward_auth, policy, recording, append and the fields of a message."""
+    policy, recording, append and the fields of a message."""
+
+    def prepare_forward(self) -> None:
+        """With a forward listener, its authentication made now, at the start, not while its first client waits."""
+        if ALL_HOSTS in self.proxy_names.values():
+            run_proxy_auth()
 
     async def http_connect(self, flow: http.HTTPFlow) -> None:
         if not self.on_forward(flow.client_conn):
             return
         with self.recording("http_connect", flow):
-            self.forward_auth.http_connect(flow)  # the tunnel's requests are then the client's, authenticated
+            run_proxy_auth().http_connect(flow)  # the tunnel's requests are then the client's, authenticated
             if flow.response is not None:
                 self.record_connect(flow.request.host, flow.request.port, NO_CREDENTIALS, flow)
                 return  # mitmproxy answers the 407 its authentication set, and forwards nothing
@@ -75,7 +86,7 @@ class ForwardRecording:
             return
         with self.recording("request", flow):
             # Inside an authenticated tunnel, or plain HTTP carrying the credentials (removed before it goes on).
-            self.forward_auth.requestheaders(flow)
+            run_proxy_auth().requestheaders(flow)
             if flow.response is not None:
                 self.refused[flow.id] = NO_CREDENTIALS
                 return
