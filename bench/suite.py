@@ -29,6 +29,7 @@ BENCHMARKS = [
     ("sql_memory.py", [], ["--tools", "1000,8000", "--items", "10000", "--blocks", "10000", "--named", "2000"]),
     ("large_bodies.py", [], ["--exchange-mb", "50", "--single-mb", "100"]),
     ("realistic_load.py", [], ["--seconds", "2"]),
+    ("start.py", [], []),
 ]
 # Too long for every run of the suite (the full one takes many minutes): each runs when --only names it.
 HEAVY = [
