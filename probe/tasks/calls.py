@@ -3,6 +3,7 @@
 import importlib
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,12 +31,30 @@ class ProbeTask(Task):
         return options
 
 
+def interrupted_while_loading(signum, frame):
+    """Ctrl-C while a script loads: nothing has started that needs stopping, so the run ends as every interrupted
+    run does (exit 130), as when tasks.py loads. (A KeyboardInterrupt raised inside an import, even once caught,
+    can make Python end itself by SIGINT at exit.)"""
+    sys.exit(130)
+
+
+def load(module: str):
+    """The script's module, imported with Ctrl-C taken as interrupted_while_loading."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return importlib.import_module(module)  # a background job's ignored Ctrl-C stays ignored
+    signal.signal(signal.SIGINT, interrupted_while_loading)
+    try:
+        return importlib.import_module(module)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # loaded: from here Ctrl-C is the script's to take
+
+
 def script(module: str, function: str = "main") -> Callable[[list[str] | None], int]:
     """The script's `function`, imported only when a task calls it: `invoke --list`, and each task, then load only
     the scripts they run (loading every one took about 0.4 s of each `invoke`)."""
 
     def main(argv: list[str] | None = None) -> int:
-        return getattr(importlib.import_module(module), function)(argv)
+        return getattr(load(module), function)(argv)
 
     main.__qualname__ = main.__name__ = f"{module}.{function}"
     return main
