@@ -2,9 +2,11 @@
 mitmdump's that the capture passes (--listen-host, -s, --mode, --set).
 
 mitmdump imports and starts every addon mitmproxy ships (replay, blocklists, the onboarding web app, HAR export,
-...): about 0.65 s of each start, for features no capture turns on. This starts mitmproxy's own Master the way
-mitmdump does (mitmproxy.tools.main.run), with the addons listed in `recorder_addons`. It imports only mitmproxy
-and the standard library, and runs under the Python of this project's mitmproxy (probe.capture.proxies).
+...), for features no capture turns on: a third of each start's time (bench/start.py). This starts
+mitmproxy's own Master the way mitmdump does (mitmproxy.tools.main.run), with the addons listed in
+`recorder_addons`. Unlike mitmdump it reads no config.yaml from the confdir, which is the run's own (its CA) or
+the project's state folder. It imports only mitmproxy and the standard library, and runs under the Python of this
+project's mitmproxy (probe.capture.proxies).
 """
 
 import argparse
