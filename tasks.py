@@ -18,5 +18,6 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
 
 from probe.program import ns  # noqa: F401  (invoke takes the tasks from `ns`)
 
-if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # loaded: from here Ctrl-C is each script's to take
+# The handler stays until the task's script has loaded (probe.tasks.calls.load hands Ctrl-C to the script): a Ctrl-C
+# while invoke parses the command line and calls the task would otherwise reach invoke's own handler, which ends the
+# run with exit 1 and says nothing.

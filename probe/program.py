@@ -29,8 +29,9 @@ from probe.tasks.releases import releases
 from probe.tasks.resend import resend
 from probe.tasks.team import lake, publish, sql
 
-if signal.getsignal(signal.SIGINT) is interrupted_while_loading:
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # loaded: from here Ctrl-C is each script's to take
+# The handler stays until the task's script has loaded (probe.tasks.calls.load hands Ctrl-C to the script): a Ctrl-C
+# while invoke parses the command line and calls the task would otherwise reach invoke's own handler, which ends the
+# run with exit 1 and says nothing.
 
 # Every task, gathered here rather than in probe/tasks/__init__.py: there it would be a link between this command and
 # each task, in the longest chain of imports (tests/project/test_house.py). tasks.py at the checkout's root hands

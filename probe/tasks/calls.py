@@ -39,8 +39,9 @@ def interrupted_while_loading(signum, frame):
 
 
 def load(module: str):
-    """The script's module, imported with Ctrl-C taken as interrupted_while_loading."""
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    """The script's module, imported with Ctrl-C taken as interrupted_while_loading (tasks.py and the installed
+    command take it so from their own start until here)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         return importlib.import_module(module)  # a background job's ignored Ctrl-C stays ignored
     signal.signal(signal.SIGINT, interrupted_while_loading)
     try:

@@ -257,3 +257,23 @@ def test_a_recording_alone_loads_no_analysis():
     assert "probe.capture.run" in loaded
     # (probe.apis is the live feed's, which reads each exchange as it is recorded)
     assert sorted(name for name in loaded if name.startswith(("probe.analysis", "probe.analyse"))) == []
+
+
+# A Ctrl-C once the tasks have loaded, while invoke parses the command line and calls the task, before the task's
+# script has loaded: invoke's own handler would end the run with exit 1 and say nothing.
+INTERRUPTED_AFTER_LOADING = """
+import os, signal, sys, time
+import {module}
+os.kill(os.getpid(), signal.SIGINT)
+time.sleep(5)
+print("not interrupted")
+"""
+
+
+@pytest.mark.parametrize("module", ["tasks", "probe.program"])
+def test_a_ctrl_c_before_the_tasks_script_has_loaded_ends_the_run_as_interrupted(module):
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_AFTER_LOADING.format(module=module)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "")
