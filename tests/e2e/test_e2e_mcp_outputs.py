@@ -59,7 +59,10 @@ def test_the_call_is_joined_in_the_report_and_the_sql_view_with_its_recorded_tim
     [row] = [line for line in fs.splitlines() if line.startswith(f"| #{tool_call['asked_in']} |")]
     tool = asked["message"]["params"]["name"]
     assert row.startswith(f"| #1 | `{tool}` (model: `mcp__fs__{tool}`) | ")
-    assert row.endswith(f" | {tool_call['wait_ms']:,.0f} ms | same |  |")
+    # The agent's wait from the recorded times themselves: insight's wait_ms is rounded to 0.1 ms first, which moves
+    # a wait of 587.46 ms to 587.5 ms and so to 588 ms once more.
+    wait_ms = (tool_call["answered_at"] - tool_call["asked_at"]) * 1000
+    assert row.endswith(f" | {wait_ms:,.0f} ms | same |  |")
     monkeypatch.setenv("PROBE_DATA_DIR", str(mcp_run.parents[1]))
     _, rows = sql.query([mcp_run], "SELECT method, tool, turn, server_seconds, agent_wait_seconds, result_sent, "
                                    "is_error FROM mcp_calls WHERE method = 'tools/call'")  # fmt: skip
